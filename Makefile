@@ -1,0 +1,32 @@
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/lossctl eval sample_data/regression.csv --pred y_pred --target y_true
+	$(BIN)/lossctl eval sample_data/binary.parquet
+	$(BIN)/lossctl eval sample_data/predictions.csv --targets sample_data/targets.csv --on id -l mse,mae,huber:delta=2
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check lossctl tests benchmarks
+	$(BIN)/ruff format --check lossctl tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

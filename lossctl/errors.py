@@ -1,0 +1,68 @@
+"""The library's exceptions, each carrying the exit status the CLI maps it to.
+
+Library code raises these; only ``lossctl/cli.py`` turns them into a one-line ``error:`` message
+and an exit status. Nothing below the CLI calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses of the ``lossctl`` command (cli.md, "CI gating and exit codes")."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE = 2
+    INPUT = 3
+    INTERNAL = 4
+
+
+class LossctlError(Exception):
+    """Base class of every error lossctl reports to its user."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UsageError(LossctlError):
+    """The command line or API call is wrong: unknown loss, parameter, option value or expression."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(LossctlError):
+    """The data is wrong: unreadable file, missing column, missing or infinite values, mismatched rows."""
+
+    exit_code = ExitCode.INPUT
+
+
+class DomainError(InputError):
+    """Values outside a loss's domain, e.g. a probability of 1.3.
+
+    Raised by the loss functions, which know roles but not columns or row offsets; the engine
+    completes the message with :meth:`locate` before it reaches the user.
+    """
+
+    def __init__(self, role: str, expected: str, bad_value: float, count: int, first_row: int) -> None:
+        self.role = role
+        self.expected = expected
+        self.bad_value = bad_value
+        self.count = count
+        self.first_row = first_row
+        super().__init__(self._message(f"'{role}'"))
+
+    def _message(self, where: str) -> str:
+        rows = "row" if self.count == 1 else "rows"
+        return (
+            f"{where}: expected {self.expected}, got {self.bad_value:.6g} "
+            f"in {self.count} {rows} (first: row {self.first_row})"
+        )
+
+    def locate(self, loss: str, columns: list[str], row_offset: int) -> DomainError:
+        """Return this error with the loss, the column names and the file's row numbers."""
+        located = DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset)
+        names = ", ".join(f"'{c}'" for c in columns)
+        column_word = "column" if len(columns) == 1 else "columns"
+        located.args = (located._message(f"{loss}: {column_word} {names} ({self.role})"),)
+        return located

@@ -1,0 +1,52 @@
+"""Third-party losses: the ``lossctl.losses`` entry-point group and ``--plugin MODULE_OR_FILE.py``.
+
+A plugin is a module that calls :func:`lossctl.register_loss` on import, exactly as the built-in
+family modules do. Entry points load with the registry; a broken one is reported as a warning and
+skipped (as httpie does), so one bad package cannot break the tool. A plugin asked for by name with
+``--plugin`` is an error when it fails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import warnings
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from lossctl.errors import UsageError
+
+ENTRY_POINT_GROUP = "lossctl.losses"
+
+
+def load_entry_points() -> None:
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry.load()
+        except Exception as exc:  # a third-party module can raise anything on import
+            warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
+
+
+def load_plugin(target: str) -> None:
+    """Import ``target``, a ``.py`` file or an importable module name, so its losses register."""
+    from lossctl.registry import _ensure_loaded
+
+    _ensure_loaded()
+    try:
+        if target.endswith(".py"):
+            path = Path(target)
+            if not path.is_file():
+                raise UsageError(f"plugin file '{target}' not found")
+            spec = importlib.util.spec_from_file_location(f"lossctl_plugin_{path.stem}", path)
+            if spec is None or spec.loader is None:
+                raise UsageError(f"plugin file '{target}' cannot be imported")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(target)
+    except UsageError:
+        raise
+    except Exception as exc:  # the plugin's own code failed: report it, never a traceback
+        raise UsageError(f"plugin '{target}' failed to load: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,388 @@
+"""The loss registry: every loss is data (a :class:`LossSpec`) around one small pure NumPy function.
+
+A loss module registers its functions with :func:`register_loss`, which returns the function
+unchanged (as timm's registry does). The per-row function takes the loss's roles as positional
+arguments, in the order of ``roles`` (``target`` first, then ``pred``, as scikit-learn), and its
+parameters as keyword-only arguments; it returns the per-row contributions that the loss's
+:class:`~lossctl.stats.Aggregate` reduces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lossctl.errors import InputError, UsageError
+from lossctl.stats import MEAN, MEAN_OVER_ROWS, Aggregate, weighted_sums
+
+TASKS = ("regression", "binary", "multiclass", "segmentation", "detection", "representation", "ranking")
+CONVENTIONS = ("lossctl", "torch", "keras", "sklearn")
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A typed loss parameter: ``kind`` is ``float``, ``int``, ``bool`` or ``choice``.
+
+    Numeric bounds are ``minimum``/``maximum`` (inclusive unless ``*_exclusive``); ``check`` is an
+    extra rule returning an error text or ``None``.
+    """
+
+    name: str
+    default: Any
+    doc: str
+    kind: str = "float"
+    minimum: float | None = None
+    maximum: float | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def domain(self) -> str:
+        """The valid values in words, e.g. ``> 0`` or ``in (0, 1)``."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            left = "(" if self.min_exclusive else "["
+            right = ")" if self.max_exclusive else "]"
+            return f"in {left}{low:g}, {high:g}{right}"
+        if low is not None:
+            return f"{'>' if self.min_exclusive else '>='} {low:g}"
+        if high is not None:
+            return f"{'<' if self.max_exclusive else '<='} {high:g}"
+        return f"any finite {self.kind}"
+
+    def parse(self, text: str) -> Any:
+        """Convert a command-line value (``"2.0"``, ``"true"``) and validate it."""
+        raw = text.strip()
+        if self.kind == "bool":
+            if raw.lower() in _TRUE:
+                return True
+            if raw.lower() in _FALSE:
+                return False
+            raise UsageError(f"parameter '{self.name}' must be true or false, got '{text}'")
+        if self.kind == "choice":
+            return self.validate(raw.lower())
+        try:
+            number: float = int(raw) if self.kind == "int" else float(raw)
+        except ValueError:
+            raise UsageError(f"parameter '{self.name}' must be a number ({self.domain}), got '{text}'") from None
+        return self.validate(number)
+
+    def validate(self, value: Any) -> Any:
+        """Check a Python value against the parameter's type and domain; return it normalised."""
+        if self.kind == "bool":
+            if not isinstance(value, bool | np.bool_):
+                raise UsageError(f"parameter '{self.name}' must be true or false, got {value!r}")
+            return bool(value)
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise UsageError(f"parameter '{self.name}' must be {self.domain}, got '{value}'")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise UsageError(f"parameter '{self.name}' must be a number ({self.domain}), got {value!r}")
+        if self.kind == "int":
+            if float(value) != int(value):
+                raise UsageError(f"parameter '{self.name}' must be an integer, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if not math.isfinite(value):
+            raise UsageError(f"parameter '{self.name}' must be finite, got {value}")
+        below = self.minimum is not None and (value < self.minimum or (self.min_exclusive and value == self.minimum))
+        above = self.maximum is not None and (value > self.maximum or (self.max_exclusive and value == self.maximum))
+        if below or above:
+            raise UsageError(f"parameter '{self.name}' must be {self.domain}, got {value:g}")
+        problem = self.check(value) if self.check else None
+        if problem:
+            raise UsageError(f"parameter '{self.name}' {problem}, got {value:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class Role:
+    """An input a loss reads: ``target``, ``pred``, ``var``...; ``vector`` roles hold several values per row."""
+
+    name: str
+    doc: str = ""
+    vector: bool = False
+
+
+@dataclass(frozen=True)
+class Properties:
+    """What a user choosing a loss wants to know, in words."""
+
+    convex: str
+    robust: str
+    expects: str
+    range: str
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How one library's definition differs from lossctl's.
+
+    ``func`` replaces the per-row function (``None``: the same formula as lossctl), ``aggregate``
+    the reduction (e.g. Keras divides a weighted sum by the row count) and ``defaults`` the
+    library's parameter defaults (torch's ``PoissonNLLLoss`` has ``log_input=True``).
+    """
+
+    note: str
+    func: Callable[..., np.ndarray] | None = None
+    aggregate: Aggregate | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+def keras(
+    note: str, func: Callable[..., np.ndarray] | None = None, defaults: Mapping[str, Any] | None = None
+) -> Convention:
+    """A Keras convention: Keras' weighted mean divides by the number of rows, not the weight sum."""
+    note += " Weighted mean: sum(w*l) / n (Keras 'sum_over_batch_size')."
+    return Convention(note, func, MEAN_OVER_ROWS, dict(defaults or {}))
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A registry entry. Calling it evaluates the loss on NumPy arrays::
+
+    >>> import lossctl
+    >>> lossctl.get("mse")([0.0, 1.0], [1.0, 1.0])
+    0.5
+    """
+
+    name: str
+    task: str
+    func: Callable[..., np.ndarray]
+    roles: tuple[Role, ...]
+    params: tuple[Param, ...]
+    summary: str
+    formula: str
+    follows: str
+    properties: Properties
+    when: str
+    aliases: tuple[str, ...] = ()
+    aggregate: Aggregate = MEAN
+    conventions: Mapping[str, Convention] = field(default_factory=dict)
+
+    @property
+    def doc(self) -> str:
+        return (self.func.__doc__ or "").strip()
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(role.name for role in self.roles)
+
+    @property
+    def per_row(self) -> bool:
+        """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists."""
+        return self.aggregate.name == "mean"
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        valid = ", ".join(p.name for p in self.params) or "none"
+        raise UsageError(f"loss '{self.name}' has no parameter '{name}'; its parameters: {valid}")
+
+    def resolve_params(self, given: Mapping[str, Any], convention: str = "lossctl") -> dict[str, Any]:
+        """Every parameter with the value to use: validated ``given`` values over the defaults
+        (the convention's defaults where that library's differ)."""
+        for name in given:
+            self.param(name)
+        variant = self.convention(convention)
+        defaults = {p.name: p.default for p in self.params} | dict(variant.defaults if variant else {})
+        return {p.name: p.validate(given[p.name]) if p.name in given else defaults[p.name] for p in self.params}
+
+    def convention(self, name: str) -> Convention | None:
+        """The convention's differences (``None`` for lossctl's own definitions)."""
+        if name == "lossctl":
+            return None
+        if name not in CONVENTIONS:
+            raise UsageError(f"unknown convention '{name}'; choose one of {', '.join(CONVENTIONS)}")
+        if name not in self.conventions:
+            have = ", ".join(["lossctl", *self.conventions])
+            raise UsageError(f"loss '{self.name}' has no '{name}' convention; it has: {have}")
+        return self.conventions[name]
+
+    def function(self, convention: str = "lossctl") -> Callable[..., np.ndarray]:
+        variant = self.convention(convention)
+        return variant.func if variant and variant.func else self.func
+
+    def aggregate_for(self, convention: str = "lossctl") -> Aggregate:
+        variant = self.convention(convention)
+        return variant.aggregate if variant and variant.aggregate else self.aggregate
+
+    def contributions(
+        self, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], convention: str = "lossctl"
+    ) -> np.ndarray:
+        """Per-row contributions for validated float64 ``arrays`` (role -> array) and resolved ``params``."""
+        return self.function(convention)(*(arrays[role] for role in self.role_names), **params)
+
+    def _bind(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        if len(args) > len(self.roles):
+            raise UsageError(
+                f"loss '{self.name}' takes {len(self.roles)} arrays ({', '.join(self.role_names)}), got {len(args)}"
+            )
+        raw = dict(zip(self.role_names, args, strict=False))
+        raw.update({k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names})
+        missing = [r for r in self.role_names if r not in raw]
+        if missing:
+            raise UsageError(
+                f"loss '{self.name}' needs the arrays {', '.join(self.role_names)}; missing: {', '.join(missing)}"
+            )
+        arrays = {role: as_float_array(value, role, vector=self.role(role).vector) for role, value in raw.items()}
+        lengths = [len(a) for a in arrays.values()]
+        if len(set(lengths)) > 1:
+            raise InputError(f"found input variables with inconsistent numbers of samples: {lengths}")
+        if lengths[0] == 0:
+            raise InputError(f"loss '{self.name}': the input has no rows")
+        return arrays, self.resolve_params(kwargs, convention)
+
+    def role(self, name: str) -> Role:
+        return next(r for r in self.roles if r.name == name)
+
+    def __call__(
+        self,
+        *arrays: Any,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        convention: str = "lossctl",
+        **kwargs: Any,
+    ) -> float:
+        """The reduced loss (weighted mean by default) of NumPy-compatible arrays."""
+        bound, params = self._bind(arrays, dict(kwargs), convention)
+        aggregate = self.aggregate_for(convention)
+        if reduction not in aggregate.reductions:
+            raise UsageError(f"loss '{self.name}' supports only reduction {', '.join(aggregate.reductions)}")
+        weight = None
+        if sample_weight is not None:
+            weight = as_float_array(sample_weight, "weight")
+            if len(weight) != len(next(iter(bound.values()))):
+                raise InputError("sample_weight must have one value per row")
+        contributions = self.contributions(bound, params, convention)
+        return aggregate.finalize(weighted_sums(contributions, weight), reduction)
+
+    def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
+        """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
+        if not self.per_row:
+            raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
+        bound, params = self._bind(arrays, dict(kwargs), convention)
+        return self.contributions(bound, params, convention)
+
+
+def as_float_array(values: Any, name: str, vector: bool = False) -> np.ndarray:
+    """``values`` as float64, rejecting missing or infinite values (the API's boundary check)."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"'{name}' must be numeric") from None
+    if array.ndim != (2 if vector else 1):
+        shape = "a 2-D array (rows x values)" if vector else "a 1-D array"
+        raise InputError(f"'{name}' must be {shape}, got shape {array.shape}")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(len(array), -1).any(axis=1))
+        kind = "missing (NaN)" if np.isnan(array).any() else "infinite"
+        raise InputError(f"'{name}' has {kind} values in {len(rows)} rows (first: row {rows[0]})")
+    return array
+
+
+_LOSSES: dict[str, LossSpec] = {}
+_ALIASES: dict[str, str] = {}
+_loaded = False
+
+
+def register_loss(
+    name: str,
+    *,
+    task: str,
+    summary: str,
+    formula: str,
+    follows: str,
+    properties: Properties,
+    when: str,
+    roles: Iterable[str | Role] = ("target", "pred"),
+    params: Iterable[Param] = (),
+    aliases: Iterable[str] = (),
+    aggregate: Aggregate = MEAN,
+    conventions: Mapping[str, Convention] | None = None,
+) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
+    """Register the decorated per-row function as loss ``name``; the function is returned unchanged."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; tasks: {TASKS}")
+
+    def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        spec = LossSpec(
+            name=name,
+            task=task,
+            func=func,
+            roles=tuple(r if isinstance(r, Role) else Role(r) for r in roles),
+            params=tuple(params),
+            summary=summary,
+            formula=formula,
+            follows=follows,
+            properties=properties,
+            when=when,
+            aliases=tuple(aliases),
+            aggregate=aggregate,
+            conventions=dict(conventions or {}),
+        )
+        add(spec)
+        return func
+
+    return decorator
+
+
+def add(spec: LossSpec) -> None:
+    """Put ``spec`` in the registry; a name or alias already taken is an error, never a silent override."""
+    for key in (spec.name, *spec.aliases):
+        taken = key.lower() in _LOSSES or key.lower() in _ALIASES
+        if taken:
+            raise UsageError(f"loss name '{key}' is already registered")
+    _LOSSES[spec.name.lower()] = spec
+    for alias in spec.aliases:
+        _ALIASES[alias.lower()] = spec.name.lower()
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import lossctl.losses  # noqa: F401  (the family modules register themselves on import)
+        from lossctl.plugins import load_entry_points
+
+        load_entry_points()
+
+
+def get(name: str) -> LossSpec:
+    """The loss called ``name`` or one of its aliases, case-insensitively."""
+    _ensure_loaded()
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key in _LOSSES:
+        return _LOSSES[key]
+    close = difflib.get_close_matches(key, [*_LOSSES, *_ALIASES], n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UsageError(f"unknown loss '{name}'{hint} (run 'lossctl list' to see every loss)")
+
+
+def list_losses(task: str | None = None) -> list[LossSpec]:
+    """Every registered loss, in registration order, optionally of one task."""
+    _ensure_loaded()
+    if task is not None and task not in TASKS:
+        raise UsageError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
+    return [spec for spec in _LOSSES.values() if task is None or spec.task == task]
