@@ -10,6 +10,7 @@ parameters as keyword-only arguments; it returns the per-row contributions that 
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -178,7 +179,7 @@ class LossSpec:
 
     @property
     def doc(self) -> str:
-        return (self.func.__doc__ or "").strip()
+        return inspect.cleandoc(self.func.__doc__ or "")
 
     @property
     def role_names(self) -> tuple[str, ...]:

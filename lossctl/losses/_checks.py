@@ -35,3 +35,7 @@ def at_least(values: np.ndarray, bound: float, role: str) -> None:
 
 def binary_labels(values: np.ndarray, role: str = "target") -> None:
     reject(role, "labels 0 or 1", values, (values != 0) & (values != 1))
+
+
+def at_most(values: np.ndarray, bound: float, role: str, expected: str | None = None) -> None:
+    reject(role, expected or f"values <= {bound:g}", values, values > bound)

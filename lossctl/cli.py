@@ -1,0 +1,278 @@
+"""The ``lossctl`` command: parse options, call the library, render. The one error boundary.
+
+Library errors carry their exit status (:class:`~lossctl.errors.ExitCode`); :func:`main` turns
+them, and Click's usage errors, into one ``error:`` line on stderr. A traceback is shown only
+with ``--debug``; an unexpected exception is an internal error (exit 4) the user is asked to report.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+import warnings
+from enum import Enum
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+
+from lossctl import __version__
+from lossctl.errors import ExitCode, LossctlError, UsageError
+
+app = typer.Typer(
+    name="lossctl",
+    help="Evaluate loss functions on model predictions stored in files.",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class InputFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    arrow = "arrow"
+    jsonl = "jsonl"
+
+
+class Missing(str, Enum):
+    error = "error"
+    drop = "drop"
+
+
+class Reduction(str, Enum):
+    mean = "mean"
+    sum = "sum"
+
+
+class ConventionName(str, Enum):
+    lossctl = "lossctl"
+    torch = "torch"
+    keras = "keras"
+    sklearn = "sklearn"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lossctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Evaluate loss functions on model predictions stored in files."""
+
+
+def _notice(message: str, quiet: bool) -> None:
+    if not quiet:
+        sys.stderr.write(f"notice: {message}\n")
+
+
+def _load_plugins(plugins: list[str]) -> None:
+    from lossctl.plugins import load_plugin
+
+    for plugin in plugins:
+        load_plugin(plugin)
+
+
+@app.command("eval")
+def eval_command(
+    path: Annotated[str, typer.Argument(help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -.")],
+    loss: Annotated[
+        list[str] | None,
+        typer.Option("--loss", "-l", help="Loss to compute; repeatable, comma lists, inline params 'huber:delta=2'."),
+    ] = None,
+    param: Annotated[list[str] | None, typer.Option(help="Parameter [LOSS.]KEY=VALUE; repeatable.")] = None,
+    pred: Annotated[str | None, typer.Option(help="Prediction column(s) (COLSPEC).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target column(s) (COLSPEC).")] = None,
+    weight: Annotated[str | None, typer.Option(help="Sample-weight column.")] = None,
+    col: Annotated[list[str] | None, typer.Option(help="Bind any role: ROLE=COLSPEC; repeatable.")] = None,
+    targets: Annotated[str | None, typer.Option(help="Take the targets from this second file.")] = None,
+    on: Annotated[str | None, typer.Option(help="Key column aligning --targets rows (else row order).")] = None,
+    input_format: Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")] = None,
+    missing: Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")] = Missing.error,
+    reduction: Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")] = Reduction.mean,
+    convention: Annotated[
+        ConventionName, typer.Option(help="Whose definition to reproduce where libraries differ.")
+    ] = ConventionName.lossctl,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write results to PATH (.json .csv .md .parquet).")
+    ] = None,
+    fail_if: Annotated[list[str] | None, typer.Option(help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk when streaming.")] = 1 << 18,
+    plugin: Annotated[list[str] | None, typer.Option(help="Load losses from MODULE or FILE.py.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Compute one or more losses on a predictions file and report them."""
+    from lossctl.api import evaluate
+    from lossctl.report import check_output_path, write_report
+
+    _load_plugins(plugin or [])
+    if output:
+        check_output_path(output, [path, *([targets] if targets else [])])
+    report = evaluate(
+        path,
+        losses=loss,
+        params=param or (),
+        pred=pred,
+        target=target,
+        weight=weight,
+        cols=_parse_cols(col or []),
+        targets=targets,
+        on=on,
+        input_format=input_format.value if input_format else None,
+        missing=missing.value,
+        reduction=reduction.value,
+        convention=convention.value,
+        fail_if=fail_if or (),
+        chunk_rows=chunk_rows,
+    )
+    for message in report.notices:
+        _notice(message, quiet)
+    if output:
+        write_report(report, output)
+        _notice(f"wrote {len(report.results)} results to {output}", quiet)
+    else:
+        _print_report(report, output_format)
+    if report.failed:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+def _parse_cols(options: list[str]) -> dict[str, str]:
+    cols: dict[str, str] = {}
+    for option in options:
+        role, sep, spec = option.partition("=")
+        if not sep or not role.strip() or not spec.strip():
+            raise UsageError(f"--col expects ROLE=COLSPEC, got '{option}'")
+        if role.strip() in cols:
+            raise UsageError(f"role '{role.strip()}' is bound twice with --col")
+        cols[role.strip()] = spec.strip()
+    return cols
+
+
+def _print_report(report: object, output_format: OutputFormat) -> None:
+    from lossctl import report as formats
+
+    if output_format is OutputFormat.table:
+        from rich.console import Console
+
+        from lossctl.render import render_report
+
+        render_report(report, Console())  # type: ignore[arg-type]
+        return
+    writer = {"json": formats.to_json, "csv": formats.to_csv, "markdown": formats.to_markdown}[output_format.value]
+    sys.stdout.write(writer(report))  # type: ignore[operator]
+
+
+@app.command("list")
+def list_command(
+    task: Annotated[str | None, typer.Option(help="Only losses of this task.")] = None,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+    plugin: Annotated[list[str] | None, typer.Option(help="Load losses from MODULE or FILE.py.")] = None,
+) -> None:
+    """The registry: every loss with its task, roles, parameters and defaults."""
+    from lossctl.registry import list_losses
+
+    _load_plugins(plugin or [])
+    specs = list_losses(task)
+    if output_format is ListFormat.json:
+        sys.stdout.write(json.dumps([_spec_dict(spec) for spec in specs], indent=2) + "\n")
+        return
+    from rich.console import Console
+
+    from lossctl.render import render_losses
+
+    render_losses(specs, Console())
+
+
+def _spec_dict(spec: object) -> dict[str, object]:
+    from lossctl.registry import LossSpec
+
+    assert isinstance(spec, LossSpec)
+    return {
+        "name": spec.name,
+        "aliases": list(spec.aliases),
+        "task": spec.task,
+        "summary": spec.summary,
+        "roles": [{"name": r.name, "vector": r.vector} for r in spec.roles],
+        "params": [
+            {"name": p.name, "type": p.kind, "default": p.default, "domain": p.domain, "doc": p.doc} for p in spec.params
+        ],
+        "reductions": list(spec.aggregate.reductions),
+        "per_sample": spec.per_row,
+        "follows": spec.follows,
+        "conventions": ["lossctl", *spec.conventions],
+    }
+
+
+@app.command("describe")
+def describe_command(
+    name: Annotated[str, typer.Argument(help="Loss name or alias.")],
+    plugin: Annotated[list[str] | None, typer.Option(help="Load losses from MODULE or FILE.py.")] = None,
+) -> None:
+    """One loss: formula, parameters, conventions, properties, when to use it."""
+    from lossctl.describe import describe
+
+    _load_plugins(plugin or [])
+    sys.stdout.write(describe(name))
+
+
+def _usage_hint(error: TyperException) -> str:
+    context = getattr(error, "ctx", None)
+    return f"try '{context.command_path if context else 'lossctl'} --help' for help"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
+    debug = "--debug" in args
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = app(args=args, prog_name="lossctl", standalone_mode=False)
+            code = int(status) if isinstance(status, int) else ExitCode.OK
+        except typer.Exit as done:
+            code = done.exit_code
+        except TyperException as error:  # Typer's own usage errors: unknown option, bad choice...
+            sys.stderr.write(f"error: {error.format_message()}\n{_usage_hint(error)}\n")
+            code = ExitCode.USAGE
+        except typer.Abort:
+            sys.stderr.write("error: interrupted\n")
+            code = 130
+        except LossctlError as error:
+            if debug:
+                traceback.print_exc()
+            sys.stderr.write(f"error: {error}\n")
+            code = error.exit_code
+        except BrokenPipeError:
+            code = ExitCode.OK
+        except Exception as error:  # the boundary: anything else is a bug in lossctl
+            if debug:
+                traceback.print_exc()
+            sys.stderr.write(
+                f"error: internal error ({type(error).__name__}: {error}); this is a bug in lossctl "
+                f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
+            )
+            code = ExitCode.INTERNAL
+    for warning in caught:
+        sys.stderr.write(f"warning: {warning.message}\n")
+    return int(code)

@@ -1,0 +1,51 @@
+"""The ``lossctl describe`` page of one loss, as plain text built from its registry entry."""
+
+from __future__ import annotations
+
+import textwrap
+
+from lossctl.registry import get
+
+_REDUCTION = {
+    "mean": "weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
+    "root_mean": "root of the weighted mean of the per-row contributions (an aggregate: mean reduction only)",
+}
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def describe(name: str) -> str:
+    spec = get(name)
+    lines = [f"{spec.name}: {spec.summary}", ""]
+    lines.append(f"  task:      {spec.task}")
+    if spec.aliases:
+        lines.append(f"  aliases:   {', '.join(spec.aliases)}")
+    roles = ", ".join(f"{r.name}{' (vector)' if r.vector else ''}" for r in spec.roles)
+    lines += [f"  roles:     {roles}", f"  formula:   {spec.formula}"]
+    lines.append(f"  reduction: {_REDUCTION.get(spec.aggregate.name, spec.aggregate.name)}")
+    lines += [f"  follows:   {spec.follows}", "", "parameters:"]
+    if not spec.params:
+        lines.append("  (none)")
+    for p in spec.params:
+        lines.append(f"  {p.name} ({p.kind}, default {p.default}, {p.domain})")
+        lines.append(_wrap(p.doc, "      "))
+    lines += ["", "conventions:", "  lossctl: the definition above (losses.md)"]
+    for convention, variant in spec.conventions.items():
+        lines.append(_wrap(f"{convention}: {variant.note}"))
+    props = spec.properties
+    lines += [
+        "",
+        "properties:",
+        f"  convex in the prediction: {props.convex}",
+        f"  robust to outliers:       {props.robust}",
+        f"  expects:                  {props.expects}",
+        f"  range:                    {props.range}",
+        "",
+        "when to use it:",
+        _wrap(spec.when),
+    ]
+    if spec.doc:
+        lines += ["", "details:", textwrap.indent(textwrap.dedent(spec.doc), "  ")]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,140 @@
+"""Parsing of what the user asks for: ``-l huber:delta=2``, ``--param [LOSS.]KEY=VALUE``, ``--fail-if``.
+
+Everything goes through these small parsers; nothing the user types is ever passed to ``eval``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lossctl.errors import UsageError
+from lossctl.registry import LossSpec, get
+
+_FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
+OPERATORS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
+
+
+@dataclass(frozen=True)
+class LossRequest:
+    """One loss to evaluate with its resolved parameters (defaults included).
+
+    ``given`` holds the parameters the user set explicitly, which name the result in tables
+    (``quantile:q=0.9``) so that the same loss asked twice stays distinguishable.
+    """
+
+    spec: LossSpec
+    params: dict[str, Any]
+    given: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        if not self.given:
+            return self.spec.name
+        return self.spec.name + "".join(f":{key}={_show(value)}" for key, value in self.given.items())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def split_loss_tokens(options: Iterable[str]) -> list[str]:
+    """``["mse,mae", "huber:delta=2"]`` -> ``["mse", "mae", "huber:delta=2"]``.
+
+    A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues
+    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split.
+    """
+    tokens: list[str] = []
+    for option in options:
+        for piece in option.split(","):
+            piece = piece.strip()
+            if tokens and piece and not (piece[0].isalpha() or piece[0] == "_"):
+                tokens[-1] += "," + piece
+            elif piece:
+                tokens.append(piece)
+            else:
+                raise UsageError(f"empty loss name in '{option}'")
+    return tokens
+
+
+def _key_value(text: str, where: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise UsageError(f"expected KEY=VALUE in {where}, got '{text}'")
+    return key.strip(), value.strip()
+
+
+def parse_inline(token: str) -> tuple[LossSpec, dict[str, Any]]:
+    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``); parameters separated by ``:``."""
+    name, *assignments = token.split(":")
+    spec = get(name)
+    given: dict[str, Any] = {}
+    for assignment in assignments:
+        key, value = _key_value(assignment, f"'-l {token}'")
+        given[key] = spec.param(key).parse(value)
+    return spec, given
+
+
+def build_requests(
+    loss_options: Iterable[str], param_options: Iterable[str] = (), convention: str = "lossctl"
+) -> list[LossRequest]:
+    """The losses to evaluate: inline parameters win over ``--param LOSS.KEY``, which wins over ``--param KEY``."""
+    selected = [parse_inline(token) for token in split_loss_tokens(loss_options)]
+    scoped: dict[str, dict[str, str]] = {}
+    broad: dict[str, str] = {}
+    for option in param_options:
+        key, value = _key_value(option, "--param")
+        loss_name, dot, param = key.rpartition(".")
+        if dot:
+            spec = get(loss_name)
+            if all(s.name != spec.name for s, _ in selected):
+                raise UsageError(f"--param {option}: loss '{spec.name}' is not selected (add it with -l {spec.name})")
+            spec.param(param)
+            scoped.setdefault(spec.name, {})[param] = value
+        else:
+            if not any(param in {p.name for p in s.params} for s, _ in selected):
+                raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
+            broad[param] = value
+    requests = []
+    for spec, inline in selected:
+        names = {p.name for p in spec.params}
+        texts = {k: v for k, v in broad.items() if k in names} | scoped.get(spec.name, {})
+        given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
+        requests.append(LossRequest(spec, spec.resolve_params(given, convention), given))
+    return requests
+
+
+@dataclass(frozen=True)
+class FailIf:
+    """A parsed ``--fail-if`` expression ``LOSS OP NUMBER``; ``loss`` may carry inline parameters."""
+
+    expr: str
+    loss: str
+    op: str
+    threshold: float
+
+    def holds(self, value: float) -> bool:
+        return OPERATORS[self.op](float(value), self.threshold)
+
+
+def parse_fail_if(expr: str) -> FailIf:
+    match = _FAIL_IF.match(expr)
+    if not match:
+        raise UsageError(f"cannot parse --fail-if '{expr}'; expected LOSS OP NUMBER with OP one of > >= < <=, e.g. 'mse>0.25'")
+    try:
+        threshold = float(match["number"])
+    except ValueError:
+        raise UsageError(f"--fail-if '{expr}': '{match['number']}' is not a number") from None
+    if not math.isfinite(threshold):
+        raise UsageError(f"--fail-if '{expr}': the threshold must be finite")
+    parse_inline(match["loss"])
+    return FailIf(expr, match["loss"], match["op"], threshold)
+
+
+def same_request(a: LossRequest, b: LossRequest) -> bool:
+    return a.spec.name == b.spec.name and a.params == b.params
