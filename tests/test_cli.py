@@ -1,0 +1,187 @@
+"""The command line contract of cli.md: options, JSON schema, formats, gating, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+
+Y = np.array([0.5, 2.5, 1.0, 2.0])
+P = np.array([1.0, 2.0, 0.0, 4.0])
+W = np.array([1.0, 2.0, 1.0, 0.5])
+
+
+def results(run) -> dict[str, float]:
+    return {r["loss"] if not r["params"] else r["signature"]: r["value"] for r in json.loads(run.out)["results"]}
+
+
+def test_json_follows_the_schema_field_by_field(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "huber,mse", "--format", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert list(doc) == ["schema", "lossctl", "input", "columns", "results", "groups", "checks"]
+    assert doc["schema"] == 1 and doc["lossctl"] == lossctl.__version__
+    assert doc["input"] == {"path": str(regression_csv), "rows": 4, "rows_used": 4, "rows_dropped": 0}
+    assert doc["columns"] == {"target": ["target"], "pred": ["pred"]}
+    assert doc["groups"] is None and doc["checks"] == []
+    huber, mse = doc["results"]
+    assert list(huber) == ["loss", "params", "reduction", "value", "n", "group", "ci", "signature"]
+    assert huber["params"] == {"delta": 1.0} and huber["reduction"] == "mean" and huber["n"] == 4
+    assert huber["group"] is None and huber["ci"] is None
+    assert huber["signature"] == f"huber|delta=1.0|reduction=mean|convention=lossctl|lossctl={lossctl.__version__}"
+    r = np.abs(P - Y)
+    assert huber["value"] == pytest.approx(np.mean(np.where(r <= 1, 0.5 * r**2, r - 0.5)), rel=1e-12)
+    assert mse["value"] == pytest.approx(np.mean((P - Y) ** 2), rel=1e-12)
+    assert mse["params"] == {}
+
+
+def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mae")
+    assert "using column 'pred' as pred" in run.err and "using column 'target' as target" in run.err
+    assert cli("eval", regression_csv, "-l", "mae", "--quiet").err == ""
+
+
+def test_weights_give_a_weighted_mean_and_enter_the_signature(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse", "--weight", "w", "-f", "json")
+    doc = json.loads(run.out)
+    assert doc["results"][0]["value"] == pytest.approx(np.sum(W * (P - Y) ** 2) / W.sum(), rel=1e-12)
+    assert "|weight=w|" in doc["results"][0]["signature"]
+    assert doc["columns"]["weight"] == ["w"]
+
+
+def test_reduction_sum(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mae", "--reduction", "sum", "-f", "json")
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(np.abs(P - Y).sum())
+
+
+def test_loss_lists_inline_params_and_the_same_loss_twice(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse,mae", "-l", "quantile:q=0.1", "-l", "quantile:q=0.9", "-f", "json")
+    doc = json.loads(run.out)
+    assert [(r["loss"], r["params"]) for r in doc["results"]] == [
+        ("mse", {}),
+        ("mae", {}),
+        ("quantile", {"q": 0.1}),
+        ("quantile", {"q": 0.9}),
+    ]
+    d = Y - P
+    for record, q in zip(doc["results"][2:], (0.1, 0.9), strict=True):
+        assert record["value"] == pytest.approx(np.mean(np.maximum(q * d, (q - 1) * d)), rel=1e-12)
+
+
+def test_param_scoping_and_precedence(cli, regression_csv: Path) -> None:
+    run = cli(
+        "eval", regression_csv, "-l", "huber,smooth_l1", "-l", "huber:delta=3", "--param", "delta=2",
+        "--param", "smooth_l1.beta=0.5", "-f", "json",
+    )  # fmt: skip
+    doc = json.loads(run.out)
+    assert [r["params"] for r in doc["results"]] == [{"delta": 2.0}, {"beta": 0.5}, {"delta": 3.0}]
+
+
+def test_aliases_are_case_insensitive(cli, regression_csv: Path) -> None:
+    doc = json.loads(cli("eval", regression_csv, "-l", "L2,Pinball", "-f", "json").out)
+    assert [r["loss"] for r in doc["results"]] == ["mse", "quantile"]
+
+
+def test_default_regression_losses(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-f", "json")
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["mse", "rmse", "mae", "huber"]
+    assert "regression" in run.err
+
+
+def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
+    probs = write("p.csv", "label,prob\n0,0.2\n1,0.7\n1,0.9\n")
+    logits = write("l.csv", "label,logit\n0,-2\n1,0.5\n1,3\n")
+    assert [r["loss"] for r in json.loads(cli("eval", probs, "-f", "json").out)["results"]] == ["bce", "brier"]
+    assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
+
+
+def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse>0.5", "--fail-if", "mse<0.1", "-f", "json")
+    assert run.code == 1
+    doc = json.loads(run.out)
+    value = doc["results"][0]["value"]
+    assert doc["checks"] == [
+        {"expr": "mse>0.5", "loss": "mse", "value": value, "passed": False},
+        {"expr": "mse<0.1", "loss": "mse", "value": value, "passed": True},
+    ]
+    assert cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse > 100").code == 0
+
+
+def test_fail_if_on_a_loss_with_parameters_and_one_not_selected(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "quantile:q=0.1,quantile:q=0.9", "--fail-if", "quantile:q=0.9>=0.0",
+              "--fail-if", "mae>100", "-f", "json")  # fmt: skip
+    doc = json.loads(run.out)
+    assert run.code == 1
+    assert [c["passed"] for c in doc["checks"]] == [False, True]
+    assert doc["checks"][0]["value"] == doc["results"][1]["value"]
+    assert doc["results"][-1]["loss"] == "mae"
+
+
+def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "huber:delta=2,mse", "-f", "csv")
+    lines = run.out.splitlines()
+    assert lines[0] == "loss,params,reduction,value,n,ci_low,ci_high"
+    assert lines[1].startswith("huber,delta=2.0,mean,") and lines[1].endswith(",4,,")
+    md = cli("eval", regression_csv, "-l", "mse", "-f", "markdown").out
+    assert md.splitlines()[0] == "| loss | params | reduction | value | n | ci_low | ci_high |"
+
+
+def test_table_is_the_default_format(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse")
+    assert "mse" in run.out and f"{np.mean((P - Y) ** 2):.6g}" in run.out
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".md", ".parquet"])
+def test_output_file_follows_its_extension(cli, regression_csv: Path, tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"results{suffix}"
+    run = cli("eval", regression_csv, "-l", "mse", "-o", out)
+    assert run.code == 0 and run.out == ""
+    expected = np.mean((P - Y) ** 2)
+    if suffix == ".json":
+        assert json.loads(out.read_text())["results"][0]["value"] == pytest.approx(expected)
+    elif suffix == ".parquet":
+        assert pq.read_table(out).column("value").to_pylist() == [pytest.approx(expected)]
+    else:
+        assert repr(expected) in out.read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_list_and_describe(cli) -> None:
+    doc = json.loads(cli("list", "--format", "json").out)
+    names = {entry["name"] for entry in doc}
+    assert {"mse", "huber", "bce", "focal", "gaussian_nll"} <= names
+    huber = next(e for e in doc if e["name"] == "huber")
+    assert huber["params"][0]["name"] == "delta" and huber["params"][0]["default"] == 1.0
+    regression = json.loads(cli("list", "--task", "binary", "--format", "json").out)
+    assert {e["task"] for e in regression} == {"binary"}
+    page = cli("describe", "Huber").out
+    assert "delta" in page and "HuberLoss" in page and "when to use it" in page
+
+
+def test_version_and_python_m() -> None:
+    run = subprocess.run([sys.executable, "-m", "lossctl", "--version"], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == f"lossctl {lossctl.__version__}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["eval", "--help"], ["describe", "mse"]])
+def test_light_commands_do_not_import_pandas_or_pyarrow(args: list[str]) -> None:
+    code = (
+        "import sys; from lossctl.cli import main; main(%r); "
+        "heavy = [m for m in ('pandas', 'pyarrow') if m in sys.modules]; print(heavy)" % args
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
+    report = lossctl.evaluate(str(regression_csv), losses=["mse", "huber:delta=2"], pred="pred", target="target")
+    assert [r.loss for r in report.results] == ["mse", "huber"]
+    assert report.results[0].value == pytest.approx(np.mean((P - Y) ** 2))
+    assert lossctl.get("huber")(Y, P, delta=2.0) == pytest.approx(report.results[1].value, rel=1e-15)

@@ -1,0 +1,60 @@
+"""Parsing of loss selections, parameters and --fail-if expressions."""
+
+from __future__ import annotations
+
+import pytest
+
+from lossctl.errors import UsageError
+from lossctl.params import build_requests, parse_fail_if, split_loss_tokens
+
+
+def test_split_keeps_list_values_together() -> None:
+    assert split_loss_tokens(["mse,mae", "huber:delta=2"]) == ["mse", "mae", "huber:delta=2"]
+    assert split_loss_tokens(["ce:class_weight=1,2,0.5,mse"]) == ["ce:class_weight=1,2,0.5", "mse"]
+    with pytest.raises(UsageError, match="empty loss name"):
+        split_loss_tokens(["mse,,mae"])
+
+
+def test_inline_parameters_are_typed_and_validated() -> None:
+    (request,) = build_requests(["quantile:q=0.9"])
+    assert request.params == {"q": 0.9} and request.label == "quantile:q=0.9"
+    (request,) = build_requests(["poisson_nll:log_input=true:full=yes"])
+    assert request.params["log_input"] is True and request.params["full"] is True
+    with pytest.raises(UsageError, match="must be true or false"):
+        build_requests(["poisson_nll:full=maybe"])
+    with pytest.raises(UsageError, match="expected KEY=VALUE"):
+        build_requests(["huber:delta"])
+    with pytest.raises(UsageError, match="must be finite"):
+        build_requests(["huber:delta=inf"])
+
+
+def test_scoped_param_needs_the_loss_selected() -> None:
+    with pytest.raises(UsageError, match="loss 'huber' is not selected"):
+        build_requests(["mse"], ["huber.delta=2"])
+
+
+def test_convention_defaults_apply_unless_given() -> None:
+    (torch,) = build_requests(["poisson_nll"], convention="torch")
+    assert torch.params["log_input"] is True
+    (given,) = build_requests(["poisson_nll:log_input=false"], convention="torch")
+    assert given.params["log_input"] is False
+
+
+@pytest.mark.parametrize(
+    ("expr", "loss", "op", "threshold"),
+    [("mse>0.25", "mse", ">", 0.25), (" mae <= 3 ", "mae", "<=", 3.0), ("quantile:q=0.9>=3", "quantile:q=0.9", ">=", 3.0)],
+)
+def test_fail_if_grammar(expr: str, loss: str, op: str, threshold: float) -> None:
+    gate = parse_fail_if(expr)
+    assert (gate.loss, gate.op, gate.threshold) == (loss, op, threshold)
+
+
+def test_fail_if_semantics() -> None:
+    gate = parse_fail_if("mse>=0.5")
+    assert gate.holds(0.5) and not gate.holds(0.49)
+
+
+@pytest.mark.parametrize("expr", ["mse", "mse>", ">1", "mse==1", "mse>1e999", "nope>1", "__import__('os')>1"])
+def test_fail_if_rejects(expr: str) -> None:
+    with pytest.raises(UsageError):
+        parse_fail_if(expr)
