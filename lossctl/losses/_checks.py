@@ -39,3 +39,22 @@ def binary_labels(values: np.ndarray, role: str = "target") -> None:
 
 def at_most(values: np.ndarray, bound: float, role: str, expected: str | None = None) -> None:
     reject(role, expected or f"values <= {bound:g}", values, values > bound)
+
+
+def soft_labels(values: np.ndarray, role: str = "target") -> None:
+    """Hard or soft binary targets: any value in [0, 1]."""
+    reject(role, "labels in [0, 1]", values, (values < 0) | (values > 1))
+
+
+def sign_labels(values: np.ndarray, role: str = "target") -> None:
+    """Labels all in {0, 1} or all in {-1, 1} (a column of 1 alone is both).
+
+    In a mix of 0 and -1 the set of the first row holding one of them is taken as intended, so the
+    rows holding the other are the ones reported.
+    """
+    bad = (values != 0) & (values != 1) & (values != -1)
+    decisive = np.flatnonzero((values == 0) | (values == -1))
+    if decisive.size:
+        other = -1.0 if values[decisive[0]] == 0 else 0.0
+        bad |= values == other
+    reject(role, "labels all in {0, 1} or all in {-1, 1}", values, bad)

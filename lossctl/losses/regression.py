@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from lossctl.registry import Convention, Properties, keras, register_loss
+from lossctl.errors import UsageError
+from lossctl.losses._checks import at_least, at_most, greater_than
+from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
 from lossctl.stats import ROOT_MEAN
 
 
@@ -56,3 +60,546 @@ def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     Follows sklearn ``root_mean_squared_error``. Example: y = [0, 0], p = [3, 4] gives sqrt(12.5).
     """
     return mse(target, pred)
+
+
+@register_loss(
+    "mae",
+    aliases=("l1",),
+    task="regression",
+    summary="Mean absolute error.",
+    formula="l = |p - y|",
+    follows="torch L1Loss, sklearn mean_absolute_error",
+    properties=Properties(
+        convex="yes (not differentiable at r = 0)",
+        robust="yes: grows linearly with the error",
+        expects="values on the target's scale",
+        range="[0, inf)",
+    ),
+    when="Targets the conditional median: choose it when a few large errors (outliers, heavy tails) should not "
+    "dominate the score, or when the error must read in the target's units. For gradient training near r = 0 "
+    "prefer huber or log_cosh, which are smooth there.",
+    # Checked against torch L1Loss, sklearn/metrics/_regression.py mean_absolute_error (1.9.1) and
+    # keras/src/losses/losses.py mean_absolute_error (keras-team/keras@702a7197).
+    conventions={
+        "torch": Convention("Same formula as lossctl."),
+        "sklearn": Convention("Same formula as lossctl."),
+        "keras": keras("Same formula as lossctl."),
+    },
+)
+def mae(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Absolute error ``|p - y|`` per row; mean over rows. Any real inputs.
+
+    Follows torch ``L1Loss`` and sklearn ``mean_absolute_error``. Example: y = [0, 0], p = [1, -3]
+    gives rows [1, 3] and a mean of 2.
+    """
+    return np.abs(pred - target)
+
+
+@register_loss(
+    "huber",
+    task="regression",
+    summary="Huber loss: squared error for small residuals, absolute error beyond delta.",
+    formula="l = 0.5 r^2 if |r| <= delta else delta (|r| - 0.5 delta)",
+    follows="torch HuberLoss, Keras Huber",
+    params=(
+        Param(
+            "delta", 1.0, "residual size where the loss turns from quadratic to linear", minimum=0.0, min_exclusive=True
+        ),
+    ),
+    properties=Properties(
+        convex="yes",
+        robust="yes beyond delta: linear for |r| > delta",
+        expects="values on the target's scale; delta in the same units",
+        range="[0, inf)",
+    ),
+    when="Regression with occasional outliers: it behaves like mse for residuals up to delta and like mae "
+    "beyond, so set delta near the largest residual you still consider noise (e.g. a few inlier standard "
+    "deviations). Smooth everywhere, unlike mae.",
+    # torch huber_loss (ATen; `|r| < delta` there, equal at the boundary) and Keras huber
+    # (keras/src/losses/losses.py @702a7197: where(|e| <= delta, 0.5 e^2, delta |e| - 0.5 delta^2)).
+    conventions={
+        "torch": Convention("Same formula as lossctl."),
+        "keras": keras("Same formula as lossctl."),
+    },
+)
+def huber(target: np.ndarray, pred: np.ndarray, *, delta: float) -> np.ndarray:
+    """``0.5 r^2`` where ``|r| <= delta``, else ``delta (|r| - 0.5 delta)``; ``delta > 0``, any real inputs.
+
+    The two branches meet at ``|r| = delta`` with value ``0.5 delta^2``. Follows torch ``HuberLoss``
+    and Keras ``Huber``. Example: delta = 1, y = [0, 0], p = [0.5, 3] gives rows [0.125, 2.5] and a
+    mean of 1.3125.
+    """
+    size = np.abs(pred - target)
+    inner = np.minimum(size, delta)  # squares only residuals the quadratic branch keeps: no overflow for huge |r|
+    return np.where(size <= delta, 0.5 * inner * inner, delta * (size - 0.5 * delta))
+
+
+@register_loss(
+    "smooth_l1",
+    task="regression",
+    summary="Smooth L1 loss: huber divided by beta, so the linear part has slope 1 (beta = 0 is mae).",
+    formula="l = 0.5 r^2 / beta if |r| < beta else |r| - 0.5 beta",
+    follows="torch SmoothL1Loss",
+    params=(Param("beta", 1.0, "residual size where the loss turns linear; 0 gives the L1 loss", minimum=0.0),),
+    properties=Properties(
+        convex="yes",
+        robust="yes beyond beta: linear for |r| >= beta",
+        expects="values on the target's scale; beta in the same units",
+        range="[0, inf)",
+    ),
+    when="Bounding-box and keypoint regression (Fast R-CNN, torchvision detectors): like huber, but the linear "
+    "part has slope 1 whatever beta, so shrinking beta moves it towards mae without rescaling the loss. "
+    "Choose it to reproduce torch SmoothL1Loss numbers.",
+    # aten/src/ATen/native/Loss.cpp (pytorch/pytorch@008af87c): beta < 0 is rejected, beta == 0 calls l1_loss.
+    conventions={"torch": Convention("Same formula as lossctl.")},
+)
+def smooth_l1(target: np.ndarray, pred: np.ndarray, *, beta: float) -> np.ndarray:
+    """``0.5 r^2 / beta`` where ``|r| < beta``, else ``|r| - 0.5 beta``; ``beta >= 0``, any real inputs.
+
+    ``beta = 0`` is the absolute error (as torch, which dispatches to L1 there), and for ``beta > 0``
+    it equals ``huber(delta=beta) / beta``. Follows torch ``SmoothL1Loss``. Example: beta = 2,
+    y = [0, 0], p = [1, 4] gives rows [0.25, 3] and a mean of 1.625.
+    """
+    size = np.abs(pred - target)
+    if beta == 0.0:
+        return size
+    inner = np.minimum(size, beta)  # as in huber: never square a residual the linear branch takes
+    return np.where(size < beta, 0.5 * inner * inner / beta, size - 0.5 * beta)
+
+
+_LOG_2 = math.log(2.0)
+
+
+@register_loss(
+    "log_cosh",
+    task="regression",
+    summary="Log-cosh loss: about r^2 / 2 for small residuals and |r| - log 2 for large ones.",
+    formula="l = log(cosh(p - y))",
+    follows="Keras LogCosh",
+    properties=Properties(
+        convex="yes",
+        robust="yes: grows like |r| - log 2 for large residuals",
+        expects="values on the target's scale (the bend is at |r| of about 1)",
+        range="[0, inf)",
+    ),
+    when="A huber without a delta to tune and smooth to every order (useful for second-order optimisers, "
+    "e.g. XGBoost custom objectives); the quadratic-to-linear bend sits at |r| ~ 1, so scale the target "
+    "so that residuals of 1 are where you stop trusting them.",
+    # keras/src/losses/losses.py log_cosh (@702a7197) evaluates r + softplus(-2 r) - log 2: the same function.
+    conventions={"keras": keras("Same formula as lossctl.")},
+)
+def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``log(cosh(r))`` per row, accurate to a few ulps for every finite residual; any real inputs.
+
+    ``cosh`` itself would round to 1 for ``|r| < 1e-8`` and overflow for ``|r| > 710``, so small
+    residuals use ``log1p(2 sinh(|r|/2)^2)`` (``cosh r - 1 = 2 sinh^2(r/2)``, no cancellation) and
+    large ones ``|r| - log 2 + log1p(exp(-2|r|))``. Follows Keras ``LogCosh``. Example: y = [0, 0],
+    p = [0, 1] gives rows [0, log(cosh 1) = 0.4337808...] and a mean of 0.2168904...
+    """
+    size = np.abs(pred - target)
+    small = size <= 1.0
+    out = np.empty_like(size)
+    half_sinh = np.sinh(0.5 * size[small])
+    out[small] = np.log1p(2.0 * half_sinh * half_sinh)
+    large = size[~small]
+    out[~small] = (large - _LOG_2) + np.log1p(np.exp(-2.0 * large))
+    return out
+
+
+@register_loss(
+    "quantile",
+    aliases=("pinball",),
+    task="regression",
+    summary="Quantile (pinball) loss: asymmetric absolute error minimised by the q-th quantile.",
+    formula="l = max(q (y - p), (q - 1)(y - p))",
+    follows="sklearn mean_pinball_loss(alpha=q)",
+    params=(
+        Param(
+            "q", 0.5, "the quantile level predicted", minimum=0.0, maximum=1.0, min_exclusive=True, max_exclusive=True
+        ),
+    ),
+    properties=Properties(
+        convex="yes",
+        robust="yes: linear on both sides",
+        expects="predictions of the q-th conditional quantile",
+        range="[0, inf)",
+    ),
+    when="Quantile regression and prediction intervals (e.g. q = 0.05 and 0.95 for a 90% band): it is "
+    "minimised by the q-th conditional quantile, charging under-prediction q and over-prediction 1 - q per "
+    "unit. q = 0.5 is mae / 2.",
+    # sklearn/metrics/_regression.py mean_pinball_loss (1.9.1): alpha = q; Keras and torch have no such loss.
+    conventions={"sklearn": Convention("Same formula as lossctl.")},
+)
+def quantile(target: np.ndarray, pred: np.ndarray, *, q: float) -> np.ndarray:
+    """``q (y - p)`` where ``y >= p`` and ``(1 - q)(p - y)`` otherwise; ``0 < q < 1``, any real inputs.
+
+    Follows sklearn ``mean_pinball_loss(alpha=q)``. Example: q = 0.9, y = [1, 1], p = [0, 2] gives
+    rows [0.9, 0.1] (under-prediction costs 9 times more) and a mean of 0.5.
+    """
+    diff = target - pred
+    return np.maximum(q * diff, (q - 1.0) * diff)
+
+
+_KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the constant Keras' MAPE, MSLE and Poisson use
+
+
+def _keras_mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
+    # keras/src/losses/losses.py mean_absolute_percentage_error:
+    # 100 * abs((y_true - y_pred) / maximum(abs(y_true), epsilon)), epsilon = 1e-7.
+    return 100.0 * mape(target, pred, eps=eps)
+
+
+@register_loss(
+    "mape",
+    task="regression",
+    summary="Mean absolute percentage error, as a fraction (0.1 is 10%).",
+    formula="l = |y - p| / max(|y|, eps)",
+    follows="sklearn mean_absolute_percentage_error",
+    params=(
+        Param(
+            "eps", float(np.finfo(np.float64).eps), "floor of |y| in the denominator", minimum=0.0, min_exclusive=True
+        ),
+    ),
+    properties=Properties(
+        convex="yes in p for fixed y",
+        robust="no: unbounded for over-prediction, and explodes for targets near 0",
+        expects="targets well away from 0, on a ratio scale",
+        range="[0, inf)",
+    ),
+    when="Reporting relative error when every target is far from zero and series differ in scale (demand "
+    "across products). It is asymmetric (an under-prediction costs at most 1, an over-prediction without "
+    "bound) and a target of 0 divides by eps: use smape or mae when targets reach 0.",
+    conventions={
+        # sklearn/metrics/_regression.py (1.9.1): epsilon = xp.finfo(xp.float64).eps, as lossctl's default.
+        "sklearn": Convention("Same formula as lossctl."),
+        "keras": keras(
+            "Keras reports a percentage: 100 |y - p| / max(|y|, eps), with eps = 1e-7 (keras.backend.epsilon()).",
+            func=_keras_mape,
+            defaults={"eps": _KERAS_EPSILON},
+        ),
+    },
+)
+def mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
+    """``|y - p| / max(|y|, eps)`` per row (a fraction, not percent); ``eps > 0``, any real inputs.
+
+    A target of 0 gives ``|p| / eps`` (huge but finite), as scikit-learn. Follows sklearn
+    ``mean_absolute_percentage_error``. Example: y = [2, -4], p = [1, -5] gives rows [0.5, 0.25]
+    and a mean of 0.375.
+    """
+    return np.abs(target - pred) / np.maximum(np.abs(target), eps)
+
+
+@register_loss(
+    "smape",
+    task="regression",
+    summary="Symmetric mean absolute percentage error, in [0, 2].",
+    formula="l = |p - y| / ((|y| + |p|) / 2), and 0 where y = p = 0",
+    follows="the common definition (Makridakis 1993; M3/M4 competitions), range [0, 2]",
+    properties=Properties(
+        convex="no",
+        robust="partly: each row is at most 2",
+        expects="targets and predictions on a ratio scale",
+        range="[0, 2]",
+    ),
+    when="A relative error for forecasts whose targets can be 0 or small, where mape explodes: bounded by 2 "
+    "per row and less lopsided between over- and under-prediction. Still erratic when both y and p are near "
+    "0, and any row with y = 0 != p costs the maximum 2.",
+)
+def smape(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``2 |p - y| / (|y| + |p|)`` per row, 0 where both are 0; any real inputs.
+
+    Example: y = [1, 0, 0], p = [3, 2, 0] gives rows [1, 2, 0] and a mean of 1.
+    """
+    scale = np.abs(target) + np.abs(pred)
+    both_zero = scale == 0.0
+    return np.where(both_zero, 0.0, 2.0 * np.abs(pred - target) / np.where(both_zero, 1.0, scale))
+
+
+def _keras_msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    # keras/src/losses/losses.py mean_squared_logarithmic_error: both inputs are floored at
+    # epsilon = 1e-7 before log(x + 1), so Keras accepts any value (<= -1 included).
+    diff = np.log1p(np.maximum(pred, _KERAS_EPSILON)) - np.log1p(np.maximum(target, _KERAS_EPSILON))
+    return diff * diff
+
+
+@register_loss(
+    "msle",
+    task="regression",
+    summary="Mean squared logarithmic error: the squared difference of log(1 + p) and log(1 + y).",
+    formula="l = (log1p(p) - log1p(y))^2",
+    follows="sklearn mean_squared_log_error",
+    properties=Properties(
+        convex="no in p (it is convex in log1p(p))",
+        robust="partly: the log damps large values",
+        expects="values > -1, usually non-negative quantities spanning orders of magnitude",
+        range="[0, inf)",
+    ),
+    when="Non-negative targets spanning orders of magnitude (counts, prices, populations) where the relative "
+    "error matters more than the absolute one; it charges under-prediction more than over-prediction of the "
+    "same size. Equivalent to mse on log1p-transformed targets.",
+    conventions={
+        # sklearn/metrics/_regression.py (1.9.1): log1p of both, ValueError for values <= -1, as lossctl.
+        "sklearn": Convention("Same formula as lossctl."),
+        "keras": keras(
+            "Keras floors both inputs at 1e-7 before log1p (so values <= 0 count as 1e-7 and none is an error).",
+            func=_keras_msle,
+        ),
+    },
+)
+def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``(log1p(p) - log1p(y))^2`` per row; ``p`` and ``y`` must be ``> -1`` (as scikit-learn).
+
+    Follows sklearn ``mean_squared_log_error``. Example: y = [0, e - 1], p = [e - 1, e - 1] gives
+    rows [1, 0] and a mean of 0.5.
+    """
+    greater_than(target, -1.0, "target")
+    greater_than(pred, -1.0, "pred")
+    diff = np.log1p(pred) - np.log1p(target)
+    return diff * diff
+
+
+@register_loss(
+    "rmsle",
+    task="regression",
+    summary="Root mean squared logarithmic error (an aggregate: the root of the weighted mean of the msle rows).",
+    formula="sqrt(sum(w (log1p(p) - log1p(y))^2) / sum(w))",
+    follows="sklearn root_mean_squared_log_error",
+    aggregate=ROOT_MEAN,
+    properties=Properties(
+        convex="no",
+        robust="partly: the log damps large values",
+        expects="values > -1, usually non-negative quantities spanning orders of magnitude",
+        range="[0, inf)",
+    ),
+    when="msle in log1p units, to report (Kaggle's RMSLE); it ranks models as msle does. It has only the mean "
+    "reduction and no per-row values.",
+    # sklearn/metrics/_regression.py (1.9.1): root_mean_squared_error of the log1p values.
+    conventions={"sklearn": Convention("Same formula as lossctl.")},
+)
+def rmsle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Contributes the msle row ``(log1p(p) - log1p(y))^2``; the value is the root of their weighted mean.
+
+    ``p`` and ``y`` must be ``> -1``. Follows sklearn ``root_mean_squared_log_error``. Example:
+    y = [0, 0], p = [e - 1, e^3 - 1] gives rows [1, 9] and sqrt(5).
+    """
+    return msle(target, pred)
+
+
+_MAX_LOG_RATE = math.log(np.finfo(np.float64).max)  # exp() of anything larger overflows float64
+
+
+def _stirling(target: np.ndarray) -> np.ndarray:
+    """Stirling's ``log(y!)``, ``y log y - y + 0.5 log(2 pi y)``, for ``y > 1`` and 0 elsewhere (as torch)."""
+    out = np.zeros_like(target)
+    big = target > 1.0
+    y = target[big]
+    out[big] = y * np.log(y) - y + 0.5 * np.log(2.0 * math.pi * y)
+    return out
+
+
+def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, full: bool, eps: float) -> np.ndarray:
+    # keras/src/losses/losses.py poisson: y_pred - y_true * log(y_pred + epsilon), epsilon = 1e-7,
+    # on rates only and without a Stirling term.
+    if log_input or full:
+        raise UsageError(
+            "loss 'poisson_nll' with convention keras takes rates only (Keras' Poisson has no log_input or "
+            "full); use --convention torch for those"
+        )
+    return poisson_nll(target, pred, log_input=False, full=False, eps=eps)
+
+
+@register_loss(
+    "poisson_nll",
+    task="regression",
+    summary="Poisson negative log-likelihood (without the log(y!) constant unless full).",
+    formula="l = p - y log(p + eps); log_input: exp(x) - y x; full adds y log y - y + 0.5 log(2 pi y) for y > 1",
+    follows="torch PoissonNLLLoss (whose default is log_input=True)",
+    params=(
+        Param("log_input", False, "pred holds log-rates x (the loss is exp(x) - y x)", kind="bool"),
+        Param("full", False, "add Stirling's approximation of log(y!) for y > 1", kind="bool"),
+        Param("eps", 1e-8, "added to the rate inside the log (rates only)", minimum=0.0, min_exclusive=True),
+    ),
+    properties=Properties(
+        convex="yes (in p, and in x with log_input)",
+        robust="no",
+        expects="non-negative counts y; rates p >= 0, or log-rates with log_input",
+        range="(-inf, inf): without the log(y!) term it can be negative; only differences compare models",
+    ),
+    when="Training or comparing models of counts (events, clicks, arrivals) that predict a Poisson rate; set "
+    "log_input=true when the model outputs log-rates, as torch does by default. Use poisson_deviance for a "
+    "score that is 0 at a perfect fit.",
+    # aten/src/ATen/native/Loss.cpp poisson_nll_loss (pytorch/pytorch@008af87c) is this formula, Stirling term
+    # masked to y > 1; only the default differs (torch.nn.functional.poisson_nll_loss: log_input=True).
+    conventions={
+        "torch": Convention("torch's default is log_input=True: pred holds log-rates.", defaults={"log_input": True}),
+        "keras": keras(
+            "Keras' Poisson is p - y log(p + 1e-7): rates only, eps = 1e-7 (keras.backend.epsilon()).",
+            func=_keras_poisson,
+            defaults={"eps": _KERAS_EPSILON},
+        ),
+    },
+)
+def poisson_nll(target: np.ndarray, pred: np.ndarray, *, log_input: bool, full: bool, eps: float) -> np.ndarray:
+    """``p - y log(p + eps)`` per row, or ``exp(x) - y x`` with ``log_input``; ``full`` adds Stirling's term.
+
+    Domain: ``y >= 0``; rates ``p >= 0`` (a rate of 0 is allowed thanks to ``eps > 0``); log-rates at
+    most log(float64 max) = 709.78 so that ``exp`` does not overflow. Follows torch
+    ``PoissonNLLLoss`` (``log_input=False``). Example: y = [2], p = [1] gives 1 - 2 log(1 + 1e-8)
+    = 0.99999998.
+    """
+    at_least(target, 0.0, "target")
+    if log_input:
+        at_most(pred, _MAX_LOG_RATE, "pred", f"log-rates <= {_MAX_LOG_RATE:.6g} (exp overflows float64)")
+        loss = np.exp(pred) - target * pred
+    else:
+        at_least(pred, 0.0, "pred")
+        loss = pred - target * np.log(pred + eps)
+    return loss + _stirling(target) if full else loss
+
+
+def _y_log_ratio(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``y log(y / mu)`` with ``0 log 0 = 0`` (scipy's ``xlogy``), for ``y >= 0`` and ``mu > 0``."""
+    out = np.zeros_like(target)
+    positive = target > 0
+    y, mu = target[positive], pred[positive]
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = y / mu
+    # log(y / mu) is the accurate form (sklearn's); log y - log mu only where the ratio over/underflows.
+    representable = np.isfinite(ratio) & (ratio >= np.finfo(np.float64).tiny)
+    out[positive] = y * np.where(representable, np.log(np.where(representable, ratio, 1.0)), np.log(y) - np.log(mu))
+    return out
+
+
+def _poisson_unit_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    return 2.0 * (_y_log_ratio(target, pred) - target + pred)
+
+
+@register_loss(
+    "poisson_deviance",
+    task="regression",
+    summary="Mean Poisson deviance: twice the log-likelihood gap to a perfect prediction.",
+    formula="l = 2 (y log(y / p) - y + p), with y log y = 0 at y = 0",
+    follows="sklearn mean_poisson_deviance",
+    properties=Properties(
+        convex="yes in p",
+        robust="no",
+        expects="non-negative counts or rates y and strictly positive predicted rates p",
+        range="[0, inf)",
+    ),
+    when="Scoring count or rate models (Poisson GLMs, gradient boosting with loss='poisson'): 0 for a perfect "
+    "prediction and comparable across models, unlike poisson_nll. It needs p > 0, so clip zero predictions "
+    "deliberately rather than hiding them.",
+    # sklearn/metrics/_regression.py (1.9.1): mean_tweedie_deviance(power=1), 2 (xlogy(y, y / p) - y + p).
+    conventions={"sklearn": Convention("Same formula as lossctl.")},
+)
+def poisson_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``2 (y log(y / p) - y + p)`` per row; ``y >= 0``, ``p > 0`` (as scikit-learn).
+
+    Follows sklearn ``mean_poisson_deviance`` (tweedie power 1). Example: y = [0, 2], p = [1, 1]
+    gives rows [2, 4 log 2 - 2 = 0.7725887...] and a mean of 1.3862944... (= 2 log 2).
+    """
+    at_least(target, 0.0, "target")
+    greater_than(pred, 0.0, "pred")
+    return _poisson_unit_deviance(target, pred)
+
+
+def _tweedie_power(value: float) -> str | None:
+    return "must be <= 0 or >= 1 (as scikit-learn)" if 0.0 < value < 1.0 else None
+
+
+@register_loss(
+    "tweedie_deviance",
+    task="regression",
+    summary="Mean Tweedie deviance: normal (power 0), Poisson (1), compound Poisson-gamma (1-2), gamma (2), ...",
+    formula="l = 2 (max(y,0)^(2-k) / ((1-k)(2-k)) - y p^(1-k) / (1-k) + p^(2-k) / (2-k)) for power k; "
+    "(y-p)^2 at k = 0; Poisson at k = 1; 2 (log(p/y) + y/p - 1) at k = 2",
+    follows="sklearn mean_tweedie_deviance",
+    params=(
+        Param(
+            "power",
+            1.5,
+            "Tweedie power k: 0 normal, 1 Poisson, (1, 2) compound Poisson-gamma, 2 gamma, 3 inverse Gaussian",
+            check=_tweedie_power,
+        ),
+    ),
+    properties=Properties(
+        convex="in p only for power 0 and 1; in log p for 1 <= power <= 2",
+        robust="more the higher the power: errors count relative to p^(power/2)",
+        expects="by power: k < 0 p > 0; k = 0 any; 1 <= k < 2 y >= 0, p > 0; k >= 2 y > 0, p > 0",
+        range="[0, inf)",
+    ),
+    when="Non-negative targets with exact zeros and a skewed positive part (insurance claim amounts, rainfall): "
+    "1 < power < 2 is the compound Poisson-gamma; use the power your model was fitted with (sklearn "
+    "TweedieRegressor, LightGBM/XGBoost tweedie objectives). Higher powers weigh errors on large targets less.",
+    # sklearn/metrics/_regression.py (1.9.1) _mean_tweedie_deviance and its per-power domain checks; its
+    # signature has power=0 as the default.
+    conventions={
+        "sklearn": Convention(
+            "Same formula and domain as lossctl, but sklearn's default power is 0 (the normal deviance, i.e. mse).",
+            defaults={"power": 0.0},
+        )
+    },
+)
+def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> np.ndarray:
+    """The Tweedie unit deviance of ``power`` per row, with scikit-learn's domain for each power.
+
+    ``power < 0``: ``p > 0`` (``y`` any); ``power = 0``: any (``(y - p)^2``); ``1 <= power < 2``:
+    ``y >= 0``, ``p > 0``; ``power >= 2``: ``y > 0``, ``p > 0``; ``0 < power < 1`` is invalid. Follows
+    sklearn ``mean_tweedie_deviance``. Example: power = 3 (inverse Gaussian, ``(y - p)^2 / (y p^2)``),
+    y = [1], p = [2] gives 2 (1/2 + 1/8 - 1/2) = 0.25; power = 2, y = [1], p = [e] gives 2/e = 0.7357588...
+    """
+    if power == 0.0:
+        return mse(target, pred)
+    if power < 0.0:
+        greater_than(pred, 0.0, "pred")
+    elif power < 2.0:
+        at_least(target, 0.0, "target")
+        greater_than(pred, 0.0, "pred")
+    else:
+        greater_than(target, 0.0, "target")
+        greater_than(pred, 0.0, "pred")
+    if power == 1.0:
+        return _poisson_unit_deviance(target, pred)
+    if power == 2.0:
+        return 2.0 * (np.log(pred / target) + target / pred - 1.0)
+    one, two = 1.0 - power, 2.0 - power
+    observed = np.maximum(target, 0.0) if power < 0.0 else target
+    return 2.0 * (observed**two / (one * two) - target * pred**one / one + pred**two / two)
+
+
+@register_loss(
+    "gaussian_nll",
+    task="regression",
+    roles=("target", "pred", Role("var", "predicted variance per row (>= 0; floored at eps)")),
+    summary="Gaussian negative log-likelihood of a predicted mean and variance.",
+    formula="l = 0.5 (log(max(v, eps)) + r^2 / max(v, eps)) (+ 0.5 log(2 pi) if full)",
+    follows="torch GaussianNLLLoss",
+    params=(
+        Param("eps", 1e-6, "floor of the variance, for stability", minimum=0.0, min_exclusive=True),
+        Param("full", False, "add the constant 0.5 log(2 pi)", kind="bool"),
+    ),
+    properties=Properties(
+        convex="in the mean yes; jointly in (mean, variance) no",
+        robust="no: squared error divided by the variance, and tiny variances blow it up",
+        expects="a mean and a non-negative variance per row",
+        range="(-inf, inf): log v is negative for v < 1",
+    ),
+    when="Models that predict an uncertainty with each value (heteroscedastic regression, deep ensembles, "
+    "mean-variance networks): it rewards calibrated variances and punishes over-confident ones. Without full "
+    "the constant 0.5 log(2 pi) is left out, as torch.",
+    # torch/nn/functional.py gaussian_nll_loss (torch 2.13): ValueError for var < 0, var.clamp_(min=eps),
+    # 0.5 (log var + r^2 / var), + 0.5 log(2 pi) if full.
+    conventions={"torch": Convention("Same formula as lossctl.")},
+)
+def gaussian_nll(target: np.ndarray, pred: np.ndarray, var: np.ndarray, *, eps: float, full: bool) -> np.ndarray:
+    """``0.5 (log v + r^2 / v)`` with ``v = max(var, eps)``, plus ``0.5 log(2 pi)`` if ``full``.
+
+    Domain: ``var >= 0`` (a negative variance is an input error, as torch's ValueError); ``y`` and
+    ``p`` any. Follows torch ``GaussianNLLLoss``. Example: y = [0], p = [2], var = [e] gives
+    0.5 (1 + 4/e) = 1.2357588...
+    """
+    at_least(var, 0.0, "var")
+    variance = np.maximum(var, eps)
+    residual = pred - target
+    loss = 0.5 * (np.log(variance) + residual * residual / variance)
+    return loss + 0.5 * math.log(2.0 * math.pi) if full else loss
