@@ -89,14 +89,14 @@ def evaluate(
         requests = build_requests(DEFAULT_LOSSES[task], (), convention)
         batches = itertools.chain([first] if first is not None else [], batches)
     checks = [(gate, _request_for(gate, requests, convention)) for gate in gates]
-    options = Options(reduction=reduction, convention=convention, missing=missing)
+    options = Options(reduction=reduction, convention=convention, missing=missing, chunk_rows=chunk_rows)
     outcome = run(batches, requests, binding, options)
     if outcome.rows_dropped:
         notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
 
     results = []
     for request, stats in zip(requests, outcome.stats, strict=True):
-        value = request.spec.aggregate_for(convention).finalize(stats, reduction)
+        value = request.spec.aggregate_for(convention).finalize(stats, reduction, request.params)
         if not math.isfinite(value):
             raise InputError(f"{request.label}: the result overflows float64; rescale the inputs")
         results.append(

@@ -24,6 +24,7 @@ app = typer.Typer(
     name="lossctl",
     help="Evaluate loss functions on model predictions stored in files.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain Click help: rich formatting costs 65 ms of imports on every --help
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -94,19 +95,35 @@ def _load_plugins(plugins: list[str]) -> None:
 
 @app.command("eval")
 def eval_command(
-    path: Annotated[str, typer.Argument(help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -.")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            metavar="PATH", help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -."
+        ),
+    ],
     loss: Annotated[
         list[str] | None,
-        typer.Option("--loss", "-l", help="Loss to compute; repeatable, comma lists, inline params 'huber:delta=2'."),
+        typer.Option(
+            "--loss",
+            "-l",
+            metavar="LOSS",
+            help="Loss to compute; repeatable, comma lists, inline params 'huber:delta=2'.",
+        ),
     ] = None,
-    param: Annotated[list[str] | None, typer.Option(help="Parameter [LOSS.]KEY=VALUE; repeatable.")] = None,
-    pred: Annotated[str | None, typer.Option(help="Prediction column(s) (COLSPEC).")] = None,
-    target: Annotated[str | None, typer.Option(help="Target column(s) (COLSPEC).")] = None,
-    weight: Annotated[str | None, typer.Option(help="Sample-weight column.")] = None,
-    col: Annotated[list[str] | None, typer.Option(help="Bind any role: ROLE=COLSPEC; repeatable.")] = None,
-    targets: Annotated[str | None, typer.Option(help="Take the targets from this second file.")] = None,
-    on: Annotated[str | None, typer.Option(help="Key column aligning --targets rows (else row order).")] = None,
-    input_format: Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")
+    ] = None,
+    pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")] = None,
+    target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column(s).")] = None,
+    weight: Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")] = None,
+    col: Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")] = None,
+    targets: Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")] = None,
+    on: Annotated[
+        str | None, typer.Option(metavar="KEY", help="Key column aligning --targets rows (else row order).")
+    ] = None,
+    input_format: Annotated[
+        InputFormat | None, typer.Option(help="Override the format guessed from the extension.")
+    ] = None,
     missing: Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")] = Missing.error,
     reduction: Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")] = Reduction.mean,
     convention: Annotated[
@@ -114,11 +131,16 @@ def eval_command(
     ] = ConventionName.lossctl,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write results to PATH (.json .csv .md .parquet).")
+        str | None,
+        typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet)."),
     ] = None,
-    fail_if: Annotated[list[str] | None, typer.Option(help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")] = None,
-    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk when streaming.")] = 1 << 18,
-    plugin: Annotated[list[str] | None, typer.Option(help="Load losses from MODULE or FILE.py.")] = None,
+    fail_if: Annotated[
+        list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")] = 1 << 18,
+    plugin: Annotated[
+        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
@@ -185,9 +207,11 @@ def _print_report(report: object, output_format: OutputFormat) -> None:
 
 @app.command("list")
 def list_command(
-    task: Annotated[str | None, typer.Option(help="Only losses of this task.")] = None,
+    task: Annotated[str | None, typer.Option(metavar="TASK", help="Only losses of this task.")] = None,
     output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
-    plugin: Annotated[list[str] | None, typer.Option(help="Load losses from MODULE or FILE.py.")] = None,
+    plugin: Annotated[
+        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
+    ] = None,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
     from lossctl.registry import list_losses
@@ -213,9 +237,10 @@ def _spec_dict(spec: object) -> dict[str, object]:
         "aliases": list(spec.aliases),
         "task": spec.task,
         "summary": spec.summary,
-        "roles": [{"name": r.name, "vector": r.vector} for r in spec.roles],
+        "roles": [{"name": r.name, "shape": r.shape} for r in spec.roles],
         "params": [
-            {"name": p.name, "type": p.kind, "default": p.default, "domain": p.domain, "doc": p.doc} for p in spec.params
+            {"name": p.name, "type": p.kind, "default": p.default, "domain": p.domain, "doc": p.doc}
+            for p in spec.params
         ],
         "reductions": list(spec.aggregate.reductions),
         "per_sample": spec.per_row,
@@ -226,8 +251,10 @@ def _spec_dict(spec: object) -> dict[str, object]:
 
 @app.command("describe")
 def describe_command(
-    name: Annotated[str, typer.Argument(help="Loss name or alias.")],
-    plugin: Annotated[list[str] | None, typer.Option(help="Load losses from MODULE or FILE.py.")] = None,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Loss name or alias.")],
+    plugin: Annotated[
+        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
+    ] = None,
 ) -> None:
     """One loss: formula, parameters, conventions, properties, when to use it."""
     from lossctl.describe import describe

@@ -22,7 +22,7 @@ def describe(name: str) -> str:
     lines.append(f"  task:      {spec.task}")
     if spec.aliases:
         lines.append(f"  aliases:   {', '.join(spec.aliases)}")
-    roles = ", ".join(f"{r.name}{' (vector)' if r.vector else ''}" for r in spec.roles)
+    roles = ", ".join(f"{r.name} ({r.shape})" for r in spec.roles)
     lines += [f"  roles:     {roles}", f"  formula:   {spec.formula}"]
     lines.append(f"  reduction: {_REDUCTION.get(spec.aggregate.name, spec.aggregate.name)}")
     lines += [f"  follows:   {spec.follows}", "", "parameters:"]

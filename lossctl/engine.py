@@ -8,6 +8,7 @@ not depend on how the input was cut beyond float64 rounding.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,6 +45,7 @@ class Options:
     reduction: str = "mean"
     convention: str = "lossctl"
     missing: str = "error"
+    chunk_rows: int = 1 << 18
 
 
 @dataclass
@@ -99,6 +101,37 @@ def _convert(batch: pa.RecordBatch, binding: Binding, offset: int) -> tuple[dict
     return values, missing
 
 
+def chunk_size(requests: list[LossRequest], chunk_rows: int) -> int | None:
+    """Rows per chunk for these losses: ``None`` (everything at once) when one needs the whole input,
+    else ``chunk_rows`` rounded to a multiple of every batch loss's batch size, so no batch is cut."""
+    if any(request.spec.whole_input for request in requests):
+        return None
+    batch = math.lcm(*(int(r.params[r.spec.batch_param]) for r in requests if r.spec.batch_param))
+    return max(1, chunk_rows // batch) * batch
+
+
+def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.RecordBatch]:
+    """Re-cut ``batches`` into chunks of exactly ``rows`` rows (the last may be shorter); ``None``: one chunk."""
+    import pyarrow as pa
+
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if not pending and rows is not None and batch.num_rows == rows:
+            yield batch
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        while rows is not None and count >= rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, rows).combine_chunks().to_batches()[0]
+            rest = table.slice(rows)
+            pending, count = rest.combine_chunks().to_batches(), rest.num_rows
+    if count:
+        table = pa.Table.from_batches(pending).combine_chunks()
+        yield from table.to_batches(max_chunksize=count)
+
+
 def run(
     batches: Iterable[pa.RecordBatch],
     requests: list[LossRequest],
@@ -114,7 +147,7 @@ def run(
     missing_rows: dict[str, _BadValues] = {}
     infinite_rows: dict[str, _BadValues] = {}
     rows = rows_used = 0
-    for batch in batches:
+    for batch in rechunk(batches, chunk_size(requests, options.chunk_rows)):
         offset, rows = rows, rows + batch.num_rows
         values, missing = _convert(batch, binding, offset)
         row_index = np.arange(offset, rows)

@@ -16,10 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+import numbers
+from typing import TYPE_CHECKING
 
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import InputError, UsageError
-from lossctl.stats import MEAN, MEAN_OVER_ROWS, Aggregate, weighted_sums
+
+if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
+    import numpy as np
 
 TASKS = ("regression", "binary", "multiclass", "segmentation", "detection", "representation", "ranking")
 CONVENTIONS = ("lossctl", "torch", "keras", "sklearn")
@@ -30,10 +34,12 @@ _FALSE = {"false", "0", "no", "off"}
 
 @dataclass(frozen=True)
 class Param:
-    """A typed loss parameter: ``kind`` is ``float``, ``int``, ``bool`` or ``choice``.
+    """A typed loss parameter: ``kind`` is ``float``, ``int``, ``bool``, ``choice`` or ``floats``.
 
-    Numeric bounds are ``minimum``/``maximum`` (inclusive unless ``*_exclusive``); ``check`` is an
-    extra rule returning an error text or ``None``.
+    ``floats`` is a per-class list (``1,2,0.5`` on the command line, a tuple in Python), or one of
+    the words in ``choices`` (``balanced``). Numeric bounds are ``minimum``/``maximum`` (inclusive
+    unless ``*_exclusive``) and apply to every number; ``check`` is an extra rule returning an error
+    text or ``None``. A parameter whose default is ``None`` may be left unset (``none``).
     """
 
     name: str
@@ -58,42 +64,65 @@ class Param:
         if low is not None and high is not None:
             left = "(" if self.min_exclusive else "["
             right = ")" if self.max_exclusive else "]"
-            return f"in {left}{low:g}, {high:g}{right}"
-        if low is not None:
-            return f"{'>' if self.min_exclusive else '>='} {low:g}"
-        if high is not None:
-            return f"{'<' if self.max_exclusive else '<='} {high:g}"
-        return f"any finite {self.kind}"
+            bounds = f"in {left}{low:g}, {high:g}{right}"
+        elif low is not None:
+            bounds = f"{'>' if self.min_exclusive else '>='} {low:g}"
+        elif high is not None:
+            bounds = f"{'<' if self.max_exclusive else '<='} {high:g}"
+        else:
+            bounds = f"any finite {'number' if self.kind == 'floats' else self.kind}"
+        if self.kind == "floats":
+            words = "".join(f" or '{c}'" for c in self.choices)
+            return f"a comma-separated list of numbers {bounds}{words}"
+        return bounds
 
     def parse(self, text: str) -> Any:
-        """Convert a command-line value (``"2.0"``, ``"true"``) and validate it."""
+        """Convert a command-line value (``"2.0"``, ``"true"``, ``"1,2,0.5"``) and validate it."""
         raw = text.strip()
+        if self.default is None and raw.lower() == "none":
+            return None
         if self.kind == "bool":
             if raw.lower() in _TRUE:
                 return True
             if raw.lower() in _FALSE:
                 return False
             raise UsageError(f"parameter '{self.name}' must be true or false, got '{text}'")
+        if self.kind in ("choice", "floats") and raw.lower() in self.choices:
+            return self.validate(raw.lower())
         if self.kind == "choice":
             return self.validate(raw.lower())
+        pieces = raw.split(",") if self.kind == "floats" else [raw]
         try:
-            number: float = int(raw) if self.kind == "int" else float(raw)
+            numbers_given = [int(p) if self.kind == "int" else float(p) for p in pieces]
         except ValueError:
-            raise UsageError(f"parameter '{self.name}' must be a number ({self.domain}), got '{text}'") from None
-        return self.validate(number)
+            raise UsageError(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
+        return self.validate(tuple(numbers_given) if self.kind == "floats" else numbers_given[0])
+
+    @property
+    def _expected(self) -> str:
+        return self.domain if self.kind == "floats" else f"a number ({self.domain})"
 
     def validate(self, value: Any) -> Any:
         """Check a Python value against the parameter's type and domain; return it normalised."""
+        if value is None and self.default is None:
+            return None
         if self.kind == "bool":
-            if not isinstance(value, bool | np.bool_):
+            if type(value).__name__ not in ("bool", "bool_"):
                 raise UsageError(f"parameter '{self.name}' must be true or false, got {value!r}")
             return bool(value)
-        if self.kind == "choice":
+        if self.kind == "choice" or (self.kind == "floats" and isinstance(value, str)):
             if value not in self.choices:
                 raise UsageError(f"parameter '{self.name}' must be {self.domain}, got '{value}'")
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise UsageError(f"parameter '{self.name}' must be a number ({self.domain}), got {value!r}")
+        if self.kind == "floats":
+            if not isinstance(value, list | tuple) and type(value).__name__ != "ndarray":
+                raise UsageError(f"parameter '{self.name}' must be {self.domain}, got {value!r}")
+            return tuple(self._number(v) for v in value)
+        return self._number(value)
+
+    def _number(self, value: Any) -> float | int:
+        if type(value).__name__ in ("bool", "bool_") or not isinstance(value, numbers.Real):
+            raise UsageError(f"parameter '{self.name}' must be {self._expected}, got {value!r}")
         if self.kind == "int":
             if float(value) != int(value):
                 raise UsageError(f"parameter '{self.name}' must be an integer, got {value!r}")
@@ -112,13 +141,25 @@ class Param:
         return value
 
 
+SHAPES = ("scalar", "vector", "any")
+
+
 @dataclass(frozen=True)
 class Role:
-    """An input a loss reads: ``target``, ``pred``, ``var``...; ``vector`` roles hold several values per row."""
+    """An input a loss reads: ``target``, ``pred``, ``var``...
+
+    ``shape`` is ``scalar`` (one value per row), ``vector`` (several: K logits, 4 box corners, an
+    embedding) or ``any`` (either, e.g. a class index or a K-column distribution as ``target``).
+    """
 
     name: str
     doc: str = ""
-    vector: bool = False
+    shape: str = "scalar"
+
+    @property
+    def ndims(self) -> tuple[int, ...]:
+        """The array dimensions the role accepts: 1 for scalar rows, 2 for rows of vectors."""
+        return {"scalar": (1,), "vector": (2,), "any": (1, 2)}[self.shape]
 
 
 @dataclass(frozen=True)
@@ -176,6 +217,8 @@ class LossSpec:
     aliases: tuple[str, ...] = ()
     aggregate: Aggregate = MEAN
     conventions: Mapping[str, Convention] = field(default_factory=dict)
+    batch_param: str | None = None
+    whole_input: bool = False
 
     @property
     def doc(self) -> str:
@@ -188,7 +231,7 @@ class LossSpec:
     @property
     def per_row(self) -> bool:
         """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists."""
-        return self.aggregate.name == "mean"
+        return self.aggregate.per_row
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -228,8 +271,14 @@ class LossSpec:
     def contributions(
         self, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], convention: str = "lossctl"
     ) -> np.ndarray:
-        """Per-row contributions for validated float64 ``arrays`` (role -> array) and resolved ``params``."""
-        return self.function(convention)(*(arrays[role] for role in self.role_names), **params)
+        """Per-row contributions for validated float64 ``arrays`` (role -> array) and resolved ``params``.
+
+        Regression losses are elementwise: with vector columns they are averaged over each row's elements.
+        """
+        contributions = self.function(convention)(*(arrays[role] for role in self.role_names), **params)
+        if self.task == "regression" and contributions.ndim == 2:
+            return contributions.mean(axis=1)
+        return contributions
 
     def _bind(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str
@@ -245,7 +294,7 @@ class LossSpec:
             raise UsageError(
                 f"loss '{self.name}' needs the arrays {', '.join(self.role_names)}; missing: {', '.join(missing)}"
             )
-        arrays = {role: as_float_array(value, role, vector=self.role(role).vector) for role, value in raw.items()}
+        arrays = {role: as_float_array(value, role, self.role(role).ndims) for role, value in raw.items()}
         lengths = [len(a) for a in arrays.values()]
         if len(set(lengths)) > 1:
             raise InputError(f"found input variables with inconsistent numbers of samples: {lengths}")
@@ -269,13 +318,15 @@ class LossSpec:
         aggregate = self.aggregate_for(convention)
         if reduction not in aggregate.reductions:
             raise UsageError(f"loss '{self.name}' supports only reduction {', '.join(aggregate.reductions)}")
+        from lossctl.stats import weighted_sums
+
         weight = None
         if sample_weight is not None:
-            weight = as_float_array(sample_weight, "weight")
+            weight = as_float_array(sample_weight, "sample_weight", (1,))
             if len(weight) != len(next(iter(bound.values()))):
                 raise InputError("sample_weight must have one value per row")
         contributions = self.contributions(bound, params, convention)
-        return aggregate.finalize(weighted_sums(contributions, weight), reduction)
+        return aggregate.finalize(weighted_sums(contributions, weight), reduction, params)
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
@@ -285,15 +336,17 @@ class LossSpec:
         return self.contributions(bound, params, convention)
 
 
-def as_float_array(values: Any, name: str, vector: bool = False) -> np.ndarray:
+def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray:
     """``values`` as float64, rejecting missing or infinite values (the API's boundary check)."""
+    import numpy as np
+
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f"'{name}' must be numeric") from None
-    if array.ndim != (2 if vector else 1):
-        shape = "a 2-D array (rows x values)" if vector else "a 1-D array"
-        raise InputError(f"'{name}' must be {shape}, got shape {array.shape}")
+    if array.ndim not in ndims:
+        shapes = " or ".join({1: "a 1-D array", 2: "a 2-D array (rows x values)"}[n] for n in ndims)
+        raise InputError(f"'{name}' must be {shapes}, got shape {array.shape}")
     bad = ~np.isfinite(array)
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(array), -1).any(axis=1))
@@ -321,8 +374,17 @@ def register_loss(
     aliases: Iterable[str] = (),
     aggregate: Aggregate = MEAN,
     conventions: Mapping[str, Convention] | None = None,
+    batch_param: str | None = None,
+    whole_input: bool = False,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
-    """Register the decorated per-row function as loss ``name``; the function is returned unchanged."""
+    """Register the decorated per-row function as loss ``name``; the function is returned unchanged.
+
+    Roles given as plain names are scalar, except for regression losses, whose roles take vector
+    columns too (averaged over elements). ``batch_param`` names the parameter holding the batch
+    size of a batch loss (the engine cuts chunks at batch boundaries); ``whole_input`` losses see
+    every row at once (ranking pools pairs across a query's rows).
+    """
+    plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {TASKS}")
 
@@ -331,7 +393,7 @@ def register_loss(
             name=name,
             task=task,
             func=func,
-            roles=tuple(r if isinstance(r, Role) else Role(r) for r in roles),
+            roles=tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles),
             params=tuple(params),
             summary=summary,
             formula=formula,
@@ -341,6 +403,8 @@ def register_loss(
             aliases=tuple(aliases),
             aggregate=aggregate,
             conventions=dict(conventions or {}),
+            batch_param=batch_param,
+            whole_input=whole_input,
         )
         add(spec)
         return func

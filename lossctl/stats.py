@@ -8,13 +8,10 @@ where ``c_1..c_m`` are the loss's per-row contributions (one column for an ordin
 several for e.g. a whole-input Dice: ``p*y``, ``p``, ``y``), ``w`` the sample weights (1 without
 ``--weight``) and ``n`` the row count. Chunks of a file and ``--by`` groups are merged by adding
 these vectors (with compensation, see :class:`Accumulator`); an :class:`Aggregate` finalizes the
-merged vector once into the reported value.
+merged vector once into the reported value (:mod:`lossctl.aggregates`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -60,35 +57,3 @@ class Accumulator:
     @property
     def value(self) -> np.ndarray:
         return self._sum + self._compensation
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """How a statistics vector becomes the reported value.
-
-    ``finalize(stats, reduction)`` receives the merged vector ``[sum(w*c)..., sum(w), n]``;
-    ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``).
-    """
-
-    name: str
-    finalize: Callable[[np.ndarray, str], float]
-    reductions: tuple[str, ...] = ("mean", "sum")
-
-
-def _mean(stats: np.ndarray, reduction: str) -> float:
-    # Weighted mean sum(w*l)/sum(w) (torch, sklearn); ``sum`` is the weighted sum.
-    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
-
-
-def _mean_over_rows(stats: np.ndarray, reduction: str) -> float:
-    # Keras' "sum_over_batch_size": sum(w*l) divided by the number of rows, not the weight sum.
-    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-1])
-
-
-def _root_mean(stats: np.ndarray, reduction: str) -> float:
-    return float(np.sqrt(stats[0] / stats[-2]))
-
-
-MEAN = Aggregate("mean", _mean)
-MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows)
-ROOT_MEAN = Aggregate("root_mean", _root_mean, reductions=("mean",))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import lossctl
 from lossctl.errors import DomainError, ExitCode, UsageError
-from lossctl.stats import MEAN_OVER_ROWS
+from lossctl.aggregates import MEAN_OVER_ROWS
 from tests.golden import load_cases
 
 CASES = load_cases("regression")

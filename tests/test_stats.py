@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from lossctl.stats import MEAN, MEAN_OVER_ROWS, ROOT_MEAN, Accumulator, grouped_sums, weighted_sums
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, ROOT_MEAN
+from lossctl.stats import Accumulator, grouped_sums, weighted_sums
 
 
 def test_weighted_sums_layout() -> None:
@@ -20,10 +21,10 @@ def test_weighted_sums_layout() -> None:
 
 def test_finalizers() -> None:
     stats = np.array([6.0, 2.0, 4.0])
-    assert MEAN.finalize(stats, "mean") == 3.0
-    assert MEAN.finalize(stats, "sum") == 6.0
-    assert MEAN_OVER_ROWS.finalize(stats, "mean") == 1.5
-    assert ROOT_MEAN.finalize(stats, "mean") == math.sqrt(3.0)
+    assert MEAN.finalize(stats, "mean", {}) == 3.0
+    assert MEAN.finalize(stats, "sum", {}) == 6.0
+    assert MEAN_OVER_ROWS.finalize(stats, "mean", {}) == 1.5
+    assert ROOT_MEAN.finalize(stats, "mean", {}) == math.sqrt(3.0)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 1000])

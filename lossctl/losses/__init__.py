@@ -1,3 +1,11 @@
-"""The built-in losses; importing a family module registers its losses."""
+"""The built-in losses; importing a family module registers its losses (in this order in ``lossctl list``)."""
 
-from lossctl.losses import binary, regression  # noqa: F401
+from lossctl.losses import (  # noqa: F401
+    binary,
+    detection,
+    multiclass,
+    ranking,
+    regression,
+    representation,
+    segmentation,
+)

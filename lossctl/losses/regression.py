@@ -9,7 +9,7 @@ import numpy as np
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
-from lossctl.stats import ROOT_MEAN
+from lossctl.aggregates import ROOT_MEAN
 
 
 @register_loss(
@@ -570,7 +570,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
 @register_loss(
     "gaussian_nll",
     task="regression",
-    roles=("target", "pred", Role("var", "predicted variance per row (>= 0; floored at eps)")),
+    roles=("target", "pred", Role("var", "predicted variance per row (>= 0; floored at eps)", shape="any")),
     summary="Gaussian negative log-likelihood of a predicted mean and variance.",
     formula="l = 0.5 (log(max(v, eps)) + r^2 / max(v, eps)) (+ 0.5 log(2 pi) if full)",
     follows="torch GaussianNLLLoss",

@@ -1,0 +1,55 @@
+"""How a merged statistics vector becomes the reported value (see :mod:`lossctl.stats` for the vector).
+
+Kept free of NumPy imports so that ``import lossctl`` and ``lossctl --help`` stay light; the
+finalizers index the vector and use :mod:`math`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Stats = Sequence[float]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """``finalize(stats, reduction, params)`` turns the merged ``[sum(w*c)..., sum(w), n]`` into the value.
+
+    ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``);
+    ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist;
+    ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...).
+    """
+
+    name: str
+    finalize: Callable[[Stats, str, Mapping[str, Any]], float]
+    reductions: tuple[str, ...] = ("mean", "sum")
+    per_row: bool = True
+    notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
+
+
+def _mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    # Weighted mean sum(w*l)/sum(w) (torch, sklearn); ``sum`` is the weighted sum.
+    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
+
+
+def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    # Keras' "sum_over_batch_size": sum(w*l) divided by the number of rows, not the weight sum.
+    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-1])
+
+
+def _root_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    return math.sqrt(stats[0] / stats[-2])
+
+
+def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    # Two contributions: a loss total and the count it is averaged over (pairs, queries).
+    return float(stats[0] / stats[1])
+
+
+MEAN = Aggregate("mean", _mean)
+MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows)
+ROOT_MEAN = Aggregate("root_mean", _root_mean, reductions=("mean",), per_row=False)
+RATIO = Aggregate("ratio", _ratio, reductions=("mean",), per_row=False)

@@ -1,0 +1,3 @@
+"""detection losses."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""multiclass losses."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ranking losses."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""representation losses."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""segmentation losses."""
+
+from __future__ import annotations
