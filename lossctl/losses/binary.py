@@ -1,3 +1,383 @@
-"""Binary-classification losses: roles ``target`` (y in {0, 1}, soft where noted) and ``pred``."""
+"""Binary-classification losses: roles ``target`` (y in {0, 1}, soft where noted) and ``pred``.
+
+``pred`` is a probability ``p`` (bce, brier, focal with ``from_logits=false``) or a logit / score
+``x`` (bce_logits, hinge, squared_hinge, focal). Float64 throughout; every log and exp is written
+so that it neither overflows nor takes log(0), and logits of +-1e4 give exact finite values.
+"""
 
 from __future__ import annotations
+
+import numpy as np
+
+from lossctl.aggregates import MEAN_OVER_ROWS
+from lossctl.errors import UsageError
+from lossctl.losses._checks import binary_labels, probabilities, sign_labels, soft_labels
+from lossctl.registry import Convention, Param, Properties, keras, register_loss
+
+# sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
+_MACHINE_EPS = float(np.finfo(np.float64).eps)
+# keras.backend.epsilon(): Keras uses 1e-7 whatever the dtype.
+_KERAS_EPSILON = 1e-7
+# torch BCELoss caps each log at -100 instead of clipping p.
+_TORCH_LOG_FLOOR = -100.0
+
+_LABEL_SMOOTHING = Param(
+    "label_smoothing",
+    0.0,
+    "squeeze the targets towards 0.5 as Keras: y <- y (1 - e) + e / 2",
+    minimum=0.0,
+    maximum=1.0,
+)
+
+
+def _smooth(target: np.ndarray, label_smoothing: float) -> np.ndarray:
+    # keras/src/losses/losses.py binary_crossentropy: y_true * (1 - label_smoothing) + 0.5 * label_smoothing.
+    if label_smoothing == 0.0:
+        return target
+    return target * (1.0 - label_smoothing) + 0.5 * label_smoothing
+
+
+def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(-|x|))``: in [0, log 2], never overflows."""
+    return np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` without overflow, accurate to the last bit in both tails."""
+    small = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
+
+
+def _clipped_log_loss(y: np.ndarray, p: np.ndarray, eps: float) -> np.ndarray:
+    # As sklearn log_loss, which builds the columns [1 - p, p] and then clips both to [eps, 1 - eps]:
+    # 1 - p is clipped after the subtraction (log(1 - clip(p)) differs for p within eps of 1).
+    log_p = np.log(np.clip(p, eps, 1.0 - eps))
+    log_q = np.log(np.clip(1.0 - p, eps, 1.0 - eps))
+    return -(y * log_p + (1.0 - y) * log_q)
+
+
+def _keras_log_loss(y: np.ndarray, p: np.ndarray, eps: float) -> np.ndarray:
+    # keras/src/backend/tensorflow/nn.py binary_crossentropy (from probabilities):
+    # output = clip(output, epsilon, 1 - epsilon); -(target log(output) + (1 - target) log(1 - output)).
+    clipped = np.clip(p, eps, 1.0 - eps)
+    return -(y * np.log(clipped) + (1.0 - y) * np.log(1.0 - clipped))
+
+
+def _logit_loss(y: np.ndarray, x: np.ndarray, pos_weight: float = 1.0) -> np.ndarray:
+    # torch's (1 - y) x + (1 + (pw - 1) y) softplus(-x), with softplus(-x) = max(-x, 0) + log1p(exp(-|x|)).
+    # The linear part is (1 - y) x for x >= 0 and -pw y x for x < 0, so for y in [0, 1] and pw >= 0 every
+    # term is >= 0: no cancellation, exact for every logit (pw = 1 gives max(x, 0) - x y + log1p(exp(-|x|))).
+    linear = np.where(x >= 0, (1.0 - y) * x, -pos_weight * y * x)
+    return linear + (1.0 + (pos_weight - 1.0) * y) * _log1p_exp_neg_abs(x)
+
+
+def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
+    # pytorch aten/src/ATen/native/Loss.cpp binary_cross_entropy_out_cpu:
+    # (y - 1) * max(log1p(-p), -100) - y * max(log(p), -100); p is not clipped.
+    if eps != _MACHINE_EPS:
+        raise UsageError(
+            "parameter 'eps' of loss 'bce' has no effect with convention torch: torch's BCELoss does not clip p, "
+            "it caps each log at -100; drop eps or use --convention lossctl"
+        )
+    soft_labels(target)
+    probabilities(pred)
+    y = _smooth(target, label_smoothing)
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(pred), _TORCH_LOG_FLOOR)
+        log_q = np.maximum(np.log1p(-pred), _TORCH_LOG_FLOOR)
+    return (y - 1.0) * log_q - y * log_p
+
+
+def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
+    soft_labels(target)
+    probabilities(pred)
+    return _keras_log_loss(_smooth(target, label_smoothing), pred, eps)
+
+
+@register_loss(
+    "bce",
+    aliases=("log_loss", "binary_cross_entropy"),
+    task="binary",
+    summary="Binary cross-entropy (log loss) of predicted probabilities.",
+    formula="l = -(y log p + (1 - y) log(1 - p)), with p and 1 - p clipped to [eps, 1 - eps]",
+    follows="sklearn log_loss",
+    params=(
+        Param(
+            "eps",
+            _MACHINE_EPS,
+            "probabilities are clipped to [eps, 1 - eps] (float64 machine epsilon, as sklearn)",
+            minimum=0.0,
+            maximum=0.5,
+            min_exclusive=True,
+            max_exclusive=True,
+        ),
+        _LABEL_SMOOTHING,
+    ),
+    properties=Properties(
+        convex="yes, in p",
+        robust="no: a confident wrong prediction costs up to -log(eps) (36.04 with the default eps)",
+        expects="probabilities in [0, 1]; targets in [0, 1] (soft targets allowed)",
+        range="[0, -log(eps)]; with soft targets the minimum is the entropy of y, not 0",
+    ),
+    when="Evaluating the probabilities of a binary classifier (the log loss of sklearn and Kaggle): a strictly "
+    "proper scoring rule, so it rewards calibration as well as ranking. It is dominated by a few confident "
+    "mistakes; compare with brier when that matters. When the model outputs logits use bce_logits, which is "
+    "exact where probabilities round to 0 or 1.",
+    conventions={
+        "sklearn": Convention("Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps)."),
+        "torch": Convention(
+            "torch BCELoss does not clip: it caps each log at -100 (a p of exactly 0 or 1 costs 100, not 36.04); "
+            "eps does not apply (setting it is an error). Its weighted mean (BCELoss(weight=w)) divides sum(w*l) "
+            "by the row count.",
+            func=_torch_bce,
+            aggregate=MEAN_OVER_ROWS,
+        ),
+        "keras": keras(
+            "Keras BinaryCrossentropy clips p to [1e-7, 1 - 1e-7] (eps = keras.backend.epsilon()) and takes "
+            "log(1 - clipped p).",
+            func=_keras_bce,
+            defaults={"eps": _KERAS_EPSILON},
+        ),
+    },
+)
+def bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
+    """``-(y log p + (1 - y) log(1 - p))`` per row, ``p`` and ``1 - p`` each clipped to ``[eps, 1 - eps]``.
+
+    Domain: ``p`` in [0, 1] (0 and 1 are clipped, not errors) and ``y`` in [0, 1] (soft targets
+    allowed). ``label_smoothing`` e first replaces ``y`` by ``y (1 - e) + e / 2`` (Keras). Follows
+    sklearn ``log_loss``, which clips the columns ``[1 - p, p]`` to the float64 eps. Example: y = [1, 0],
+    p = [0.5, 0.2] gives rows [log 2, -log 0.8] = [0.693147, 0.223144] and a mean of 0.458145.
+    """
+    soft_labels(target)
+    probabilities(pred)
+    return _clipped_log_loss(_smooth(target, label_smoothing), pred, eps)
+
+
+@register_loss(
+    "bce_logits",
+    task="binary",
+    summary="Binary cross-entropy computed from logits (sigmoid inside), exact for any logit.",
+    formula="l = (1 - y) x + (1 + (pos_weight - 1) y) log(1 + exp(-x)); pos_weight = 1: "
+    "max(x, 0) - x y + log1p(exp(-|x|))",
+    follows="torch BCEWithLogitsLoss",
+    params=(
+        Param(
+            "pos_weight",
+            1.0,
+            "weight of the positive-class term, e.g. n_negative / n_positive for imbalanced data (as torch)",
+            minimum=0.0,
+        ),
+        _LABEL_SMOOTHING,
+    ),
+    properties=Properties(
+        convex="yes, in x",
+        robust="no, but grows only linearly in |x| for confident mistakes",
+        expects="logits (any real); targets in [0, 1] (soft targets allowed)",
+        range="[0, inf); with soft targets the minimum is the entropy of y, not 0",
+    ),
+    when="Evaluating a sigmoid-output model on its raw logits (what torch's BCEWithLogitsLoss and Keras' "
+    "BinaryCrossentropy(from_logits=True) train on): no clipping, exact and finite for any logit. Set "
+    "pos_weight to n_negative / n_positive to weigh a rare positive class up.",
+    conventions={
+        "torch": Convention(
+            "Same formula as lossctl. Its weighted mean (BCEWithLogitsLoss(weight=w)) divides sum(w*l) by the "
+            "row count.",
+            aggregate=MEAN_OVER_ROWS,
+        ),
+        "keras": keras(
+            "Same formula as lossctl (BinaryCrossentropy(from_logits=True) uses "
+            "tf.nn.sigmoid_cross_entropy_with_logits; Keras has no pos_weight)."
+        ),
+    },
+)
+def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label_smoothing: float) -> np.ndarray:
+    """``(1 - y) x + (1 + (pw - 1) y) log(1 + exp(-x))`` per row, ``x`` a logit; torch's ``pos_weight``.
+
+    With ``pw = 1`` this is ``max(x, 0) - x y + log1p(exp(-|x|))``, the BCE of ``sigmoid(x)`` without
+    ever forming it. Domain: any real ``x``; ``y`` in [0, 1] (soft targets allowed);
+    ``label_smoothing`` as in ``bce``. Follows torch ``BCEWithLogitsLoss``. Example: y = [1, 0],
+    x = [0, 1e4] gives rows [log 2, 1e4]; y = [1], x = [0], pos_weight = 3 gives 3 log 2 = 2.079442.
+    """
+    soft_labels(target)
+    return _logit_loss(_smooth(target, label_smoothing), pred, pos_weight)
+
+
+@register_loss(
+    "brier",
+    task="binary",
+    summary="Brier score: squared error of the predicted probability of the positive class.",
+    formula="l = (p - y)^2",
+    follows="sklearn brier_score_loss",
+    properties=Properties(
+        convex="yes, in p",
+        robust="yes: bounded, a row costs at most 1",
+        expects="probabilities in [0, 1]; labels 0 or 1",
+        range="[0, 1]",
+    ),
+    when="Judging calibrated probabilities with a bounded score that a few confident mistakes cannot dominate "
+    "(unlike bce). It is a proper scoring rule but insensitive to the difference between p = 0.001 and "
+    "p = 0.01, so prefer bce for rare events.",
+    conventions={"sklearn": Convention("Same formula as lossctl (brier_score_loss, binary case).")},
+)
+def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``(p - y)^2`` per row.
+
+    Domain: ``p`` in [0, 1]; ``y`` a hard label, 0 or 1 (as sklearn's ``brier_score_loss``, which
+    rejects continuous targets; for soft targets ``mse`` computes the same number). Follows sklearn
+    ``brier_score_loss``. Example: y = [1, 0], p = [0.9, 0.4] gives rows [0.01, 0.16] and a mean of 0.085.
+    """
+    binary_labels(target)
+    probabilities(pred)
+    residual = pred - target
+    return residual * residual
+
+
+def _signs(target: np.ndarray) -> np.ndarray:
+    """The label as -1 or +1: ``2y - 1`` for labels in {0, 1}, ``y`` for labels in {-1, 1}."""
+    sign_labels(target)
+    # All 1 reads the same either way; any -1 means the {-1, 1} set (the check ruled out a mix with 0).
+    return target if np.any(target == -1.0) else 2.0 * target - 1.0
+
+
+@register_loss(
+    "hinge",
+    task="binary",
+    summary="Hinge loss of a score: zero once the label-signed score clears the margin.",
+    formula="l = max(0, margin - t x), t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
+    follows="sklearn hinge_loss, Keras Hinge",
+    params=(Param("margin", 1.0, "the signed score t x a row must reach to cost nothing"),),
+    properties=Properties(
+        convex="yes, in x",
+        robust="partly: grows linearly with the margin violation",
+        expects="scores or logits (any real); labels all in {0, 1} or all in {-1, 1}",
+        range="[0, inf)",
+    ),
+    when="Evaluating an SVM or any model whose output is a decision score, not a probability: it measures how "
+    "far rows are from the right side of the margin and ignores rows already beyond it. Use bce_logits when "
+    "the scores are meant to be calibrated logits.",
+    conventions={
+        "sklearn": Convention(
+            "Same formula as lossctl (hinge_loss maps the smaller of two labels to -1; its margin is fixed at 1). "
+            "Not imitated: given a target holding a single class, hinge_loss reads every row as the negative "
+            "class (LabelBinarizer), so all 1 gives max(0, 1 + x); lossctl keeps t = +1."
+        ),
+        "keras": keras(
+            "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1)."
+        ),
+    },
+)
+def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
+    """``max(0, margin - t x)`` per row, ``t`` = ``2y - 1`` for labels in {0, 1} and ``y`` for {-1, 1}.
+
+    Domain: any real score ``x``; the labels of the input are all in {0, 1} or all in {-1, 1} (a
+    mix such as {-1, 0, 1} is an input error). Follows sklearn ``hinge_loss`` and Keras ``Hinge``.
+    Example: y = [1, 0, 1], x = [2, 0.5, -1] gives t = [1, -1, 1], rows [0, 1.5, 2] and a mean of 7/6.
+    """
+    return np.maximum(margin - _signs(target) * pred, 0.0)
+
+
+@register_loss(
+    "squared_hinge",
+    task="binary",
+    summary="Squared hinge loss of a score (the L2-SVM loss).",
+    formula="l = max(0, margin - t x)^2, t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
+    follows="Keras SquaredHinge",
+    params=(Param("margin", 1.0, "the signed score t x a row must reach to cost nothing"),),
+    properties=Properties(
+        convex="yes, in x",
+        robust="no: squares the margin violation",
+        expects="scores or logits (any real); labels all in {0, 1} or all in {-1, 1}",
+        range="[0, inf)",
+    ),
+    when="Evaluating an L2-SVM (sklearn LinearSVC's default loss) or a scorer trained with Keras SquaredHinge: "
+    "smooth, unlike hinge, and harder on large margin violations.",
+    conventions={
+        "keras": keras(
+            "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1)."
+        ),
+    },
+)
+def squared_hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
+    """``max(0, margin - t x)^2`` per row, with ``t`` and the label domain as ``hinge``.
+
+    Follows Keras ``SquaredHinge``. Example: y = [1, 0, 1], x = [2, 0.5, -1] gives rows [0, 2.25, 4]
+    and a mean of 25/12.
+    """
+    violation = np.maximum(margin - _signs(target) * pred, 0.0)
+    return violation * violation
+
+
+def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, from_logits: bool) -> np.ndarray:
+    # keras/src/losses/losses.py binary_focal_crossentropy: with from_logits it takes sigmoid(x) and then the
+    # clipped probability BCE (p clipped to [1e-7, 1 - 1e-7], so a logit of 1e4 on a negative costs 16.1, not
+    # 1e4); p_t = y p + (1 - y)(1 - p) from the unclipped p; alpha only with apply_class_balancing.
+    soft_labels(target)
+    if from_logits:
+        p = _sigmoid(pred)
+    else:
+        probabilities(pred)
+        p = pred
+    p_t = target * p + (1.0 - target) * (1.0 - p)
+    loss = (1.0 - p_t) ** gamma * _keras_log_loss(target, p, _KERAS_EPSILON)
+    if alpha >= 0:
+        loss = (target * alpha + (1.0 - target) * (1.0 - alpha)) * loss
+    return loss
+
+
+@register_loss(
+    "focal",
+    task="binary",
+    summary="Sigmoid focal loss: bce down-weighted on well-classified rows by (1 - p_t)^gamma.",
+    formula="l = alpha_t (1 - p_t)^gamma bce, p = sigmoid(x), p_t = p y + (1 - p)(1 - y), "
+    "alpha_t = alpha y + (1 - alpha)(1 - y) (none if alpha < 0)",
+    follows="torchvision sigmoid_focal_loss",
+    params=(
+        Param("alpha", 0.25, "weight of the positive class (1 - alpha for the negative); < 0 disables it", maximum=1.0),
+        Param("gamma", 2.0, "focusing exponent of (1 - p_t); 0 gives (alpha-weighted) bce", minimum=0.0),
+        Param("from_logits", True, "pred holds logits; false: probabilities in [0, 1]", kind="bool"),
+    ),
+    properties=Properties(
+        convex="no for gamma > 0 (in x); gamma = 0 is bce_logits",
+        robust="no, but easy rows (p_t near 1) are down-weighted by (1 - p_t)^gamma",
+        expects="logits (any real), or probabilities in [0, 1] with from_logits=false; targets in [0, 1]",
+        range="[0, inf)",
+    ),
+    when="Heavy class imbalance or dense detection (RetinaNet), where a flood of easy negatives would dominate "
+    "bce: (1 - p_t)^gamma lets the hard rows count. Report it as a training loss; for gamma > 0 it is not a "
+    "proper scoring rule, so judge calibration with bce or brier.",
+    conventions={
+        "torch": Convention(
+            "Same formula as lossctl (torchvision.ops.sigmoid_focal_loss, which takes logits only; lossctl "
+            "computes 1 - p_t without cancellation, so tiny losses of very confident rows keep their digits)."
+        ),
+        "keras": keras(
+            "Keras BinaryFocalCrossentropy: no alpha by default (apply_class_balancing=False; an explicit alpha "
+            "turns it on) and from_logits=False by default; from logits it takes sigmoid(x), then clips it to "
+            "[1e-7, 1 - 1e-7] for the log.",
+            func=_keras_focal,
+            defaults={"alpha": -1.0, "from_logits": False},
+        ),
+    },
+)
+def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, from_logits: bool) -> np.ndarray:
+    """``alpha_t (1 - p_t)^gamma bce`` per row (Lin et al. 2017); ``alpha < 0`` drops ``alpha_t``.
+
+    ``p = sigmoid(x)``, ``p_t = p y + (1 - p)(1 - y)``, ``alpha_t = alpha y + (1 - alpha)(1 - y)``.
+    From logits the bce term is ``bce_logits`` and ``1 - p_t = p (1 - y) + sigmoid(-x) y`` is formed
+    without subtracting from 1, so every logit, up to +-1e4, gives an exact finite value. With
+    ``from_logits=false``, ``pred`` holds ``p`` in [0, 1] and the bce term is ``bce`` (clipped to the
+    float64 eps). Domain: ``y`` in [0, 1] (soft targets allowed). Follows torchvision
+    ``sigmoid_focal_loss``. Example: y = [1], x = [0] gives p_t = 0.5 and 0.25 * 0.25 * log 2 = 0.043322.
+    """
+    soft_labels(target)
+    if from_logits:
+        cross_entropy = _logit_loss(target, pred)
+        one_minus_p_t = _sigmoid(pred) * (1.0 - target) + _sigmoid(-pred) * target
+    else:
+        probabilities(pred)
+        cross_entropy = _clipped_log_loss(target, pred, _MACHINE_EPS)
+        one_minus_p_t = pred * (1.0 - target) + (1.0 - pred) * target
+    loss = one_minus_p_t**gamma * cross_entropy
+    if alpha >= 0:
+        loss = (alpha * target + (1.0 - alpha) * (1.0 - target)) * loss
+    return loss
