@@ -15,6 +15,7 @@ from lossctl.errors import UsageError
 from lossctl.registry import LossSpec, get
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
+_LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")
 OPERATORS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
 
 
@@ -124,7 +125,7 @@ class FailIf:
 
 def parse_fail_if(expr: str) -> FailIf:
     match = _FAIL_IF.match(expr)
-    if not match:
+    if not match or not _LOSS_TOKEN.match(match["loss"]):
         raise UsageError(f"cannot parse --fail-if '{expr}'; expected LOSS OP NUMBER with OP one of > >= < <=, e.g. 'mse>0.25'")
     try:
         threshold = float(match["number"])

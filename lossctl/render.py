@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from lossctl.report import format_params
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -18,12 +17,16 @@ def _number(value: float) -> str:
     return f"{value:.6g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.4e}"
 
 
+def _params(params: dict[str, object]) -> str:
+    return " ".join(f"{k}={_number(v) if isinstance(v, float) else v}" for k, v in params.items())
+
+
 def render_report(report: Report, console: Console) -> None:
     info = report.input
-    title = f"{info['path']}: {info['rows_used']} rows"
-    if info["rows_dropped"]:
-        title += f" ({info['rows_dropped']} dropped)"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
+    columns = "  ".join(f"{role}={','.join(names)}" for role, names in report.columns.items())
+    console.print(f"[bold]{info['path']}[/]  {rows}  [dim]{columns}[/]", highlight=False)
+    table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
     for column in report.by:
         table.add_column(column)
@@ -31,7 +34,7 @@ def render_report(report: Report, console: Console) -> None:
     table.add_column("params", style="dim")
     for result in report.results:
         group = [str((result.group or {}).get(c, "all")) for c in report.by]
-        table.add_row(result.label, *group, _number(result.value), format_params(result.params))
+        table.add_row(result.label, *group, _number(result.value), _params(result.params))
     console.print(table)
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"

@@ -149,7 +149,7 @@ def test_output_file_follows_its_extension(cli, regression_csv: Path, tmp_path: 
     elif suffix == ".parquet":
         assert pq.read_table(out).column("value").to_pylist() == [pytest.approx(expected)]
     else:
-        assert repr(expected) in out.read_text()
+        assert repr(float(expected)) in out.read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

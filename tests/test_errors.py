@@ -59,7 +59,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1,\n2,3\n,4\n5,\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'target' has 2 missing values (rows 0, 3; 0-based); use --missing drop",
+        "column 'target' has 2 missing values (rows 0, 3; 0-based); column 'pred' has 1 missing value (rows 2; 0-based); "
+        "use --missing drop to drop those rows",
     ),
     (
         "NaN cells",

@@ -1,0 +1,96 @@
+"""Column names: guessing the default pred/target columns and resolving COLSPECs (cli.md, "Input").
+
+Pure Python on purpose: the CLI resolves names before it reads any data, and ``lossctl --help`` or an
+early usage error must not pay for importing pyarrow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Sequence
+
+from lossctl.errors import InputError, UsageError
+
+DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
+    "pred": ("pred", "prediction", "y_pred", "yhat", "score", "prob", "logit"),
+    "target": ("target", "y_true", "label", "y", "actual", "truth"),
+}
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_DIGITS = re.compile(r"(\d+)")
+# Beyond this many columns the "columns are: ..." list is cut, so that the error stays one readable line.
+_MAX_LISTED = 20
+
+
+def guess_column(role: str, available: Sequence[str]) -> str | None:
+    """Return the default column for ``role`` (``pred`` or ``target``), or ``None``.
+
+    The order of :data:`DEFAULT_NAMES` is a precedence: a column named ``prediction`` beats one named
+    ``score`` wherever they stand in the file; between columns matching the same name (``Pred`` and
+    ``pred``), the earlier column wins. Roles without defaults (``weight``, multi-column roles) return
+    ``None``: the caller reports them as unbound rather than silently picking a column.
+    """
+    lowered = [name.lower() for name in available]
+    for candidate in DEFAULT_NAMES.get(role, ()):
+        for index, name in enumerate(lowered):
+            if name == candidate:
+                return available[index]
+    return None
+
+
+def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key putting ``logit_2`` before ``logit_10``; the name itself breaks ties (``x01`` vs ``x1``)."""
+    parts = tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(name))
+    return parts, name
+
+
+def format_columns(available: Sequence[str]) -> str:
+    """The ``id, pred, target`` list used in error messages, shortened for very wide files."""
+    if len(available) <= _MAX_LISTED:
+        return ", ".join(available)
+    shown = ", ".join(available[:_MAX_LISTED])
+    return f"{shown}, ... ({len(available)} columns)"
+
+
+def column_not_found(name: str, available: Sequence[str], source: str) -> InputError:
+    """The one error for a missing column, shared by every module that looks columns up."""
+    message = f"column '{name}' not found in {source}; columns are: {format_columns(available)}"
+    by_case = [column for column in available if column.lower() == name.lower()]
+    close = by_case or difflib.get_close_matches(name, list(available), n=1)
+    if close:
+        message += f"; did you mean '{close[0]}'?"
+    return InputError(message)
+
+
+def resolve_colspec(spec: str, available: Sequence[str], source: str) -> list[str]:
+    """Expand a COLSPEC into column names, in the order the user means.
+
+    A COLSPEC is a name, a comma-separated list of names, or globs (``logit_*``, ``?``, ``[...]``),
+    which may be mixed (``id,logit_*``). A part naming an existing column is taken literally even if it
+    contains glob characters. Glob matches come in natural order (``logit_2`` before ``logit_10``),
+    not file order, because class or coordinate order is what a vector role needs. Matching is
+    case-sensitive, like column lookup. Naming a column twice is a usage error: it would silently
+    count one vector component twice.
+    """
+    parts = [part.strip() for part in spec.split(",")]
+    if not spec.strip() or not all(parts):
+        raise UsageError(f"empty column name in '{spec}'; give a name, a comma-separated list of names or a glob")
+    names: list[str] = []
+    for part in parts:
+        if part in available:
+            names.append(part)
+        elif _GLOB_CHARS.search(part):
+            matches = [column for column in available if fnmatch.fnmatchcase(column, part)]
+            if not matches:
+                raise InputError(f"no column matches '{part}' in {source}; columns are: {format_columns(available)}")
+            names.extend(sorted(matches, key=natural_key))
+        else:
+            raise column_not_found(part, available, source)
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UsageError(f"column '{name}' is named twice in '{spec}'")
+        seen.add(name)
+    return names

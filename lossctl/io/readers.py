@@ -1,0 +1,692 @@
+"""Opening prediction files: one :class:`Source` per input, whatever its format (cli.md, "Input").
+
+A :class:`Source` knows its column names (and, where the format stores it, its row count) as soon as
+it is opened, without reading data, so that column specs are resolved and reported before any real
+work. Data is then read either whole (:meth:`Source.read`) or as a stream of record batches in file
+order (:meth:`Source.batches`), always restricted to the columns the losses need.
+
+Every failure to read is an :class:`~lossctl.errors.InputError` whose one-line message names the
+file; pyarrow's own exceptions never escape, because their multi-line texts are not messages a user
+of a command-line tool should have to read.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+import re
+import stat
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, BinaryIO
+
+import pyarrow as pa
+
+from lossctl.errors import InputError, UsageError
+from lossctl.io.columns import column_not_found
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
+FORMATS = ("csv", "tsv", "parquet", "arrow", "jsonl")
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+_TITLES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "arrow": "Arrow IPC", "jsonl": "JSON Lines"}
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+_PARQUET_EXTENSIONS = (".parquet", ".pq")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_BOM = b"\xef\xbb\xbf"
+
+# Text formats are parsed in blocks of whole lines of this size: a file up to this size is one
+# `read_csv` call (pyarrow's fastest path, cf. PERFORMANCE.md), a larger one is streamed in bounded
+# memory. Blocks are parsed with `read_csv` rather than through `open_csv`, which measured 2.7x slower
+# and fixes every column's type from its first megabyte (a column of integers that later holds 0.5
+# would fail there), whereas each block infers its own types.
+BLOCK_BYTES = 64 * 1024 * 1024
+# How much of a JSON Lines file is parsed to list its keys: keys that first appear later are missed.
+_JSON_HEAD_BYTES = 1024 * 1024
+
+
+def _label(path: str) -> str:
+    """How messages name an input: quoted path, or standard input."""
+    return "standard input" if path == "-" else f"'{path}'"
+
+
+def _where(path: str) -> str:
+    """The unquoted form used by ``column 'x' not found in preds.csv``."""
+    return "standard input" if path == "-" else path
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+@contextmanager
+def _reading(path: str, fmt: str) -> Iterator[None]:
+    """Turn pyarrow's and the OS's exceptions into one-line :class:`InputError` messages naming ``path``."""
+    try:
+        yield
+    except PermissionError as error:
+        raise InputError(f"cannot read {_label(path)}: permission denied") from error
+    except FileNotFoundError as error:
+        raise InputError(f"file '{path}' not found") from error
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read {_label(path)} as {_TITLES[fmt]}: {_first_line(error)}") from error
+
+
+def _unique(names: list[str], path: str) -> list[str]:
+    """Reject duplicate column names: a name must select one column, or role binding is ambiguous."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"column '{name}' appears more than once in {_label(path)}; column names must be unique")
+        seen.add(name)
+    return names
+
+
+def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    """Zero-copy slices of at most ``chunk_rows`` rows."""
+    for start in range(0, batch.num_rows, chunk_rows):
+        yield batch.slice(start, chunk_rows)
+
+
+def _concat(tables: list[pa.Table], columns: list[str], path: str) -> pa.Table:
+    """Concatenate the parts of one input (files of a dataset, blocks of a text file).
+
+    Parts may disagree on a column's type: integers in one block and decimals in the next, or numbers
+    in one and text in another. Numeric types are widened; a column that is text somewhere is made
+    text everywhere, so that :func:`~lossctl.io.convert.to_float64` reports the offending value with
+    its row instead of this function failing with a type error.
+    """
+    if not tables:
+        return pa.table({name: pa.nulls(0) for name in columns})
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    as_text: list[str] = []
+    for name in columns:
+        schemas = [pa.schema([table.schema.field(name)]) for table in tables]
+        try:
+            pa.unify_schemas(schemas, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            as_text.append(name)
+    recast = []
+    for table in tables:
+        for name in as_text:
+            index = table.schema.get_field_index(name)
+            try:
+                table = table.set_column(index, name, table.column(index).cast(pa.string()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+                types = sorted({str(part.schema.field(name).type) for part in tables})
+                raise InputError(
+                    f"column '{name}' has different types in different parts of {_label(path)}: {', '.join(types)}"
+                ) from error
+        recast.append(table)
+    return pa.concat_tables(recast, promote_options="permissive")
+
+
+class Source(ABC):
+    """One opened input: its column names now, its data on request.
+
+    ``path`` is the path as given (``-`` for standard input), for messages; ``format`` is one of
+    :data:`FORMATS`; ``columns`` are the column names in file order. :attr:`num_rows` is known when the
+    format stores it (Parquet, Arrow IPC files), else ``None``: counting CSV rows means reading the file.
+    """
+
+    path: str
+    format: str
+    columns: list[str]
+
+    @property
+    def num_rows(self) -> int | None:
+        """The row count when the file's metadata gives it, else ``None``."""
+        return None
+
+    def read(self, columns: Sequence[str]) -> pa.Table:
+        """Read only ``columns`` (in that order, each once) of every row into one table."""
+        return self._read(self._wanted(columns))
+
+    def batches(self, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        """Yield ``columns`` of every row, in file order, in batches of at most ``chunk_rows`` rows.
+
+        Memory stays bounded by the chunk size and the format's own unit (a Parquet page, an Arrow
+        record batch, a 64 MiB block of text). Batches may be shorter than ``chunk_rows`` at the
+        boundaries of those units, and a column's type may differ from one batch to the next (a CSV
+        column of integers that turns decimal later): the converters accept every numeric type. An
+        input without rows yields no batch. Column names are checked now, not at the first batch.
+        """
+        if chunk_rows < 1:
+            raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+        return self._batches(self._wanted(columns), chunk_rows)
+
+    def _wanted(self, columns: Sequence[str]) -> list[str]:
+        wanted = list(dict.fromkeys(columns))
+        for name in wanted:
+            if name not in self.columns:
+                raise column_not_found(name, self.columns, _where(self.path))
+        return wanted
+
+    @abstractmethod
+    def _read(self, columns: list[str]) -> pa.Table: ...
+
+    @abstractmethod
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]: ...
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path!r} format={self.format} columns={self.columns}>"
+
+
+class _ParquetSource(Source):
+    """One Parquet file, or several read one after another as one dataset (a directory or a glob).
+
+    Datasets are read file by file with ``ParquetFile`` rather than through ``pyarrow.dataset``: the
+    latter imports pandas (0.3 s, PERFORMANCE.md), and reading files in our own sorted order keeps row
+    order, and so row alignment with a targets file, predictable. Column names come from the first file.
+    """
+
+    def __init__(self, path: str, files: list[str] | None = None, data: bytes | None = None) -> None:
+        self.path = path
+        self.format = "parquet"
+        self._files: list[str] = files if files is not None else [path]
+        self._data = data
+        self._num_rows: int | None = None
+        self._first = self._open(0)
+        self.columns = _unique(self._first.schema_arrow.names, self._files[0])
+
+    def _open(self, index: int) -> pq.ParquetFile:
+        import pyarrow.parquet as pq
+
+        file = self._files[index]
+        with _reading(file, "parquet"):
+            return pq.ParquetFile(pa.BufferReader(self._data) if self._data is not None else file)
+
+    @property
+    def num_rows(self) -> int | None:
+        """Summed from the files' footers, which are tiny: no data is read (opened once, on first use)."""
+        if self._num_rows is None:
+            self._num_rows = self._first.metadata.num_rows + sum(
+                self._open(index).metadata.num_rows for index in range(1, len(self._files))
+            )
+        return self._num_rows
+
+    def _parts(self, columns: list[str]) -> Iterator[tuple[str, pq.ParquetFile]]:
+        """Each file with the needed columns checked, so a later file missing one is named in the error."""
+        for index, file in enumerate(self._files):
+            parquet = self._first if index == 0 else self._open(index)
+            names = parquet.schema_arrow.names
+            for name in columns:
+                if name not in names:
+                    raise column_not_found(name, names, _where(file))
+            yield file, parquet
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        tables = []
+        for file, parquet in self._parts(columns):
+            with _reading(file, "parquet"):
+                tables.append(parquet.read(columns=columns).select(columns))
+        return _concat(tables, columns, self.path)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        for file, parquet in self._parts(columns):
+            with _reading(file, "parquet"):
+                for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+                    yield batch.select(columns)
+
+
+class _ArrowSource(Source):
+    """An Arrow IPC file (Feather v2) or stream, memory-mapped so that reading is mostly zero-copy."""
+
+    def __init__(self, path: str, data: bytes | None = None) -> None:
+        self.path = path
+        self.format = "arrow"
+        self._data = data
+        reader = self._open(None)
+        self.columns = _unique(reader.schema.names, path)
+        self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
+
+    @property
+    def num_rows(self) -> int | None:
+        """Known for the IPC file format (from its footer), not for a stream."""
+        return self._num_rows
+
+    def _open(self, fields: list[int] | None) -> pa.ipc.RecordBatchFileReader | pa.ipc.RecordBatchStreamReader:
+        """Open with only ``fields`` decoded (all when ``None``), choosing file or stream by magic bytes."""
+        with _reading(self.path, "arrow"):
+            source = pa.memory_map(self.path) if self._data is None else pa.BufferReader(self._data)
+            magic = source.read(6)
+            source.seek(0)
+            options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
+            if magic == b"ARROW1":
+                return pa.ipc.open_file(source, options=options)
+            if magic.startswith(b"\xff\xff\xff\xff"):
+                return pa.ipc.open_stream(source, options=options)
+        reason = (
+            "Feather version 1 is not supported; convert the file to Feather version 2"
+            if magic.startswith(b"FEA1")
+            else "not an Arrow IPC file or stream"
+        )
+        raise InputError(f"cannot read {_label(self.path)} as Arrow IPC: {reason}")
+
+    def _reader(self, columns: list[str]) -> pa.ipc.RecordBatchFileReader | pa.ipc.RecordBatchStreamReader:
+        return self._open(sorted(self.columns.index(name) for name in columns))
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        reader = self._reader(columns)
+        with _reading(self.path, "arrow"):
+            return reader.read_all().select(columns)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        reader = self._reader(columns)
+        with _reading(self.path, "arrow"):
+            if isinstance(reader, pa.ipc.RecordBatchFileReader):
+                parts: Iterator[pa.RecordBatch] = (reader.get_batch(i) for i in range(reader.num_record_batches))
+            else:
+                parts = iter(reader)
+            for batch in parts:
+                yield from _slices(batch.select(columns), chunk_rows)
+
+
+def _fill(stream: BinaryIO, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the stream ends; decompressing streams return short reads."""
+    filled = 0
+    while filled < len(view):
+        count = stream.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
+
+
+def _find_newline(view: memoryview, position: int) -> int:
+    """The offset of the first ``\\n`` at or after ``position``, or -1; looks at 64 KiB at a time."""
+    step = 64 * 1024
+    while position < len(view):
+        found = bytes(view[position : position + step]).find(b"\n")
+        if found >= 0:
+            return position + found
+        position += step
+    return -1
+
+
+def _buffer_blocks(data: pa.Buffer, block_bytes: int, skip_first_line: bool) -> Iterator[tuple[int, pa.Buffer]]:
+    """Cut bytes already in memory (a memory-mapped file, standard input) into zero-copy blocks of whole lines."""
+    view = memoryview(data)
+    size = len(view)
+    start = 0
+    if skip_first_line:
+        newline = _find_newline(view, 0)
+        start = size if newline < 0 else newline + 1
+    while start < size:
+        cut = size
+        if start + block_bytes < size:
+            newline = _find_newline(view, start + block_bytes - 1)
+            cut = size if newline < 0 else newline + 1
+        yield start, data.slice(start, cut - start)
+        start = cut
+
+
+def _stream_blocks(stream: BinaryIO, block_bytes: int, skip_first_line: bool) -> Iterator[tuple[int, pa.Buffer]]:
+    """Cut a decompressing stream into blocks of whole lines, each in a fresh buffer.
+
+    A fresh buffer per block, rather than one reused, because a parsed table may keep pointing into it.
+    """
+    carry = b""
+    position = 0  # the stream offset of buffer[0]
+    skipping = skip_first_line
+    while True:
+        buffer = bytearray(len(carry) + block_bytes)
+        buffer[: len(carry)] = carry
+        end = len(carry) + _fill(stream, memoryview(buffer)[len(carry) :])
+        at_eof = end < len(buffer)
+        start = 0
+        if skipping:
+            newline = buffer.find(b"\n", 0, end)
+            if newline < 0:
+                if at_eof:
+                    return
+                carry = bytes(buffer[:end])
+                continue
+            start, skipping = newline + 1, False
+        cut = end if at_eof else buffer.rfind(b"\n", start, end) + 1
+        if cut > start:
+            yield position + start, pa.py_buffer(memoryview(buffer)[start:cut])
+        if at_eof:
+            return
+        keep = max(cut, start)
+        carry = bytes(buffer[keep:end])
+        position += keep
+
+
+def _physical_line(block: pa.Buffer, first_line: int, nonempty_index: int) -> int:
+    """The file line of the ``nonempty_index``-th (0-based) non-blank line of a block.
+
+    pyarrow numbers rows without the blank lines it skips; users look lines up in an editor.
+    """
+    seen = 0
+    for offset, text in enumerate(block.to_pybytes().split(b"\n")):
+        if text.strip(b"\r"):
+            if seen == nonempty_index:
+                return first_line + offset
+            seen += 1
+    return first_line + nonempty_index
+
+
+class _TextSource(Source):
+    """A line-oriented text input (CSV, TSV, JSON Lines), possibly compressed, parsed in blocks of lines.
+
+    Blocks are cut at line ends, which is safe because pyarrow's CSV reader does not allow newlines
+    inside quoted values by default (``newlines_in_values=False``) and JSON Lines has one record per
+    line. An uncompressed file is memory-mapped and cut into zero-copy slices; a compressed one is
+    decompressed block by block.
+    """
+
+    _has_header = False
+
+    def __init__(self, path: str, fmt: str, compression: str | None = None, data: bytes | None = None) -> None:
+        self.path = path
+        self.format = fmt
+        self._compression = compression
+        self._data = data
+        with _reading(path, fmt):
+            self.columns = _unique(self._read_columns(), path)
+
+    @abstractmethod
+    def _read_columns(self) -> list[str]: ...
+
+    @abstractmethod
+    def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table: ...
+
+    def _stream(self) -> BinaryIO:
+        """The (decompressed) bytes of the input from the start."""
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        if self._compression is not None:
+            return pa.input_stream(self.path, compression=self._compression)  # type: ignore[return-value]
+        return open(self.path, "rb")
+
+    def _blocks(self, block_bytes: int) -> Iterator[tuple[int, pa.Buffer]]:
+        """``(byte offset, block)`` for blocks of whole lines of about ``block_bytes``, header skipped."""
+        if self._compression is None:
+            data = pa.py_buffer(self._data) if self._data is not None else pa.memory_map(self.path).read_buffer()
+            yield from _buffer_blocks(data, block_bytes, self._has_header)
+            return
+        stream = self._stream()
+        try:
+            yield from _stream_blocks(stream, block_bytes, self._has_header)
+        finally:
+            stream.close()
+
+    def _line_number(self, offset: int) -> int:
+        """The 1-based line number at byte ``offset``: counted only for an error message, by reading again."""
+        newlines = 0
+        with self._stream() as stream:
+            while offset > 0:
+                piece = stream.read(min(offset, 1024 * 1024))
+                if not piece:
+                    break
+                newlines += piece.count(b"\n")
+                offset -= len(piece)
+        return newlines + 1
+
+    def _tables(self, columns: list[str]) -> Iterator[pa.Table]:
+        with _reading(self.path, self.format):
+            for offset, block in self._blocks(BLOCK_BYTES):
+                yield self._parse(block, offset, columns)
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        return _concat(list(self._tables(columns)), columns, self.path)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        for table in self._tables(columns):
+            yield from table.to_batches(max_chunksize=chunk_rows)
+
+    def _empty(self) -> InputError:
+        return InputError(f"{_label(self.path)} is empty")
+
+
+class _CsvSource(_TextSource):
+    """CSV or TSV with a header line. Types are inferred by pyarrow; :mod:`lossctl.io.convert` does the rest."""
+
+    _has_header = True
+
+    def _read_columns(self) -> list[str]:
+        """Parse only the header line, with the standard library: a UTF-8 BOM and CRLF are dropped."""
+        head = b""
+        with self._stream() as stream:
+            while b"\n" not in head:
+                piece = stream.read(64 * 1024)
+                if not piece:
+                    break
+                head += piece
+        if not head.strip():
+            raise self._empty()
+        line = head.split(b"\n", 1)[0].removeprefix(_BOM).rstrip(b"\r").decode("utf-8", errors="replace")
+        if not line.strip():
+            raise InputError(f"the first line of {_label(self.path)} is empty; expected a header line of column names")
+        return next(csv.reader([line], delimiter=_DELIMITERS[self.format]))
+
+    def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
+        try:
+            table = self._read_csv(block, columns, use_threads=True)
+        except pa.ArrowInvalid as error:
+            raise self._parse_error(block, offset, columns, error) from error
+        return _blank_strings_to_null(table)
+
+    def _read_csv(self, block: pa.Buffer, columns: list[str], use_threads: bool) -> pa.Table:
+        import pyarrow.csv as pcsv
+
+        return pcsv.read_csv(
+            pa.BufferReader(block),
+            read_options=pcsv.ReadOptions(column_names=self.columns, use_threads=use_threads),
+            parse_options=pcsv.ParseOptions(delimiter=_DELIMITERS[self.format]),
+            convert_options=pcsv.ConvertOptions(include_columns=columns),
+        )
+
+    def _parse_error(self, block: pa.Buffer, offset: int, columns: list[str], error: pa.ArrowInvalid) -> InputError:
+        """Say which line is wrong: pyarrow numbers rows only when it parses on one thread, so parse again."""
+        message = _first_line(error)
+        try:
+            self._read_csv(block, columns, use_threads=False)
+        except pa.ArrowInvalid as again:
+            message = _first_line(again)
+        found = re.match(r"CSV parse error: Row #(\d+): (.*)", message)
+        if found:
+            line = _physical_line(block, self._line_number(offset), int(found.group(1)) - 1)
+            message = f"line {line}: {found.group(2)}"
+        return InputError(f"cannot read {_label(self.path)} as {_TITLES[self.format]}: {message}")
+
+
+def _blank_strings_to_null(table: pa.Table) -> pa.Table:
+    """Make empty cells of text columns null, as they already are in numeric columns.
+
+    Setting pyarrow's ``strings_can_be_null`` would do it but would also turn ``NA`` (a country, a
+    group name) into a null; only the empty cell is missing for sure.
+    """
+    import pyarrow.compute as pc
+
+    for index, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            column = table.column(index)
+            blank_to_null = pc.if_else(pc.equal(column, ""), pa.scalar(None, field.type), column)
+            table = table.set_column(index, field, blank_to_null)
+    return table
+
+
+class _JsonLinesSource(_TextSource):
+    """JSON Lines: one object per line; nested arrays become list columns (for vector roles)."""
+
+    def _read_columns(self) -> list[str]:
+        """The keys seen in the first MiB of lines, so that a key missing from the first record still counts."""
+        for offset, block in self._blocks(_JSON_HEAD_BYTES):
+            table = self._parse(block, offset, None)
+            if table.num_rows:
+                return table.column_names
+            break
+        raise self._empty()
+
+    def _parse(self, block: pa.Buffer, offset: int, columns: list[str] | None) -> pa.Table:
+        import pyarrow.json as pjson
+
+        try:
+            table = pjson.read_json(pa.BufferReader(block))
+        except pa.ArrowInvalid as error:
+            raise self._parse_error(block, offset, error) from error
+        if columns is None:
+            return table
+        # A key absent from every line of this block is a column of nulls here, not an error.
+        return pa.table(
+            {name: table.column(name) if name in table.column_names else pa.nulls(table.num_rows) for name in columns}
+        )
+
+    def _parse_error(self, block: pa.Buffer, offset: int, error: pa.ArrowInvalid) -> InputError:
+        """Say which line is wrong: pyarrow counts rows from its internal block, so parse again in one block."""
+        import pyarrow.json as pjson
+
+        message = _first_line(error)
+        try:
+            pjson.read_json(
+                pa.BufferReader(block), read_options=pjson.ReadOptions(use_threads=False, block_size=block.size + 1)
+            )
+        except pa.ArrowInvalid as again:
+            message = _first_line(again)
+        found = re.match(r"JSON parse error: (.*) in row (\d+)$", message)
+        if found:
+            line = _physical_line(block, self._line_number(offset), int(found.group(2)))
+            message = f"line {line}: {found.group(1)}"
+        return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
+
+
+def _detect(path: str, input_format: str | None) -> tuple[str, str | None]:
+    """Return ``(format, compression)`` from the file name, case-insensitively; ``input_format`` wins."""
+    stem, extension = os.path.splitext(os.path.basename(path).lower())
+    compression = COMPRESSIONS.get(extension)
+    if compression is not None:
+        extension = os.path.splitext(stem)[1]
+    fmt = input_format or EXTENSIONS.get(extension)
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the format of '{path}' from its extension; supported extensions are "
+            f"{' '.join(EXTENSIONS)} (and {' '.join(COMPRESSIONS)} for compressed CSV, TSV and JSON Lines); "
+            "use --input-format to choose one"
+        )
+    if compression is not None and fmt in ("parquet", "arrow"):
+        raise InputError(
+            f"cannot read '{path}': compressed {_TITLES[fmt]} files are not supported; decompress it first"
+        )
+    return fmt, compression
+
+
+def _dataset_files(path: str, input_format: str | None) -> list[str]:
+    """The Parquet files of a directory (top level, sorted) or of a glob pattern (sorted).
+
+    Sorting is plain string order, as ``ls``, pyarrow.dataset and DuckDB do, so rows come in the order
+    other tools would produce them. In a directory, names starting with ``_`` or ``.`` (``_SUCCESS``,
+    ``.crc``) are skipped as pyarrow.dataset does.
+    """
+    if input_format not in (None, "parquet"):
+        raise UsageError(f"--input-format {input_format} cannot read '{path}': a directory or glob is read as Parquet")
+    if os.path.isdir(path):
+        names = sorted(
+            name
+            for name in os.listdir(path)
+            if name.lower().endswith(_PARQUET_EXTENSIONS) and not name.startswith(("_", "."))
+        )
+        files = [os.path.join(path, name) for name in names if os.path.isfile(os.path.join(path, name))]
+        if not files:
+            raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
+    else:
+        files = sorted(file for file in glob.glob(path, recursive=True) if os.path.isfile(file))
+        if not files:
+            raise InputError(f"no files match '{path}'")
+    if input_format is None:
+        for file in files:
+            if not file.lower().endswith(_PARQUET_EXTENSIONS):
+                raise InputError(
+                    f"'{path}' matches '{file}', which is not a Parquet file; a glob is read as one Parquet dataset"
+                )
+    for file in files:
+        if os.path.getsize(file) == 0:
+            raise InputError(f"'{file}' is empty")
+    return files
+
+
+def _os_error(path: str, error: OSError) -> InputError:
+    """A failure to open or list ``path``, in the user's terms."""
+    if isinstance(error, PermissionError):
+        return InputError(f"cannot read '{path}': permission denied")
+    return InputError(f"cannot read '{path}': {error.strerror or error}")
+
+
+def _from_bytes(path: str, data: bytes, fmt: str) -> Source:
+    if fmt == "parquet":
+        return _ParquetSource(path, data=data)
+    if fmt == "arrow":
+        return _ArrowSource(path, data=data)
+    return _text_source(path, fmt, data=data)
+
+
+def _text_source(path: str, fmt: str, compression: str | None = None, data: bytes | None = None) -> Source:
+    if fmt == "jsonl":
+        return _JsonLinesSource(path, fmt, compression, data)
+    return _CsvSource(path, fmt, compression, data)
+
+
+def open_input(path: str, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
+    """Open ``path`` and read its column names; no data is read yet.
+
+    ``path`` is a file (format from its extension, case-insensitively, unless ``input_format`` is
+    given), a directory or glob of Parquet files (one dataset, files in sorted order), or ``-`` for
+    ``stdin`` (default ``sys.stdin.buffer``), read whole into memory once since it cannot be read
+    twice; standard input is CSV unless ``input_format`` says otherwise.
+    """
+    if input_format is not None and input_format not in FORMATS:
+        raise UsageError(f"unknown input format '{input_format}'; expected one of: {', '.join(FORMATS)}")
+    if path == "-":
+        data = (stdin if stdin is not None else sys.stdin.buffer).read()
+        if not data:
+            raise InputError("standard input is empty")
+        return _from_bytes(path, data, input_format or "csv")
+    try:
+        is_dataset = stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        if not _GLOB_CHARS.search(path):
+            raise InputError(f"file '{path}' not found") from None
+        is_dataset = True
+    except OSError as error:
+        raise _os_error(path, error) from None
+    if is_dataset:
+        try:
+            return _ParquetSource(path, files=_dataset_files(path, input_format))
+        except OSError as error:
+            raise _os_error(path, error) from None
+    fmt, compression = _detect(path, input_format)
+    try:
+        with open(path, "rb") as file:
+            empty = not file.read(1)
+    except OSError as error:
+        raise _os_error(path, error) from None
+    if empty:
+        raise InputError(f"'{path}' is empty")
+    if fmt == "parquet":
+        return _ParquetSource(path)
+    if fmt == "arrow":
+        return _ArrowSource(path)
+    return _text_source(path, fmt, compression)

@@ -1,0 +1,831 @@
+"""Tests of the input layer: readers by format, column specs, conversion to NumPy and the targets join."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+
+from lossctl.errors import InputError, UsageError
+from lossctl.io import (
+    DEFAULT_NAMES,
+    attach_targets,
+    guess_column,
+    open_input,
+    readers,
+    resolve_colspec,
+    to_float64,
+    to_float64_matrix,
+)
+
+SIMPLE = {"id": [1, 2, 3], "pred": [0.5, 1.5, 2.5], "target": [1.0, 2.0, 3.0]}
+SIMPLE_CSV = b"id,pred,target\n1,0.5,1.0\n2,1.5,2.0\n3,2.5,3.0\n"
+
+
+def write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+def write_parquet(path: Path, columns: dict[str, list[object]], **options: object) -> str:
+    pq.write_table(pa.table(columns), path, **options)
+    return str(path)
+
+
+def message(error: pytest.ExceptionInfo[BaseException]) -> str:
+    return str(error.value)
+
+
+# --- readers: formats -------------------------------------------------------------------------------
+
+
+def test_csv_columns_come_from_the_header_and_read_returns_only_the_asked_columns(tmp_path: Path) -> None:
+    source = open_input(write(tmp_path / "preds.csv", SIMPLE_CSV))
+    assert (source.format, source.columns, source.num_rows) == ("csv", ["id", "pred", "target"], None)
+    table = source.read(["target", "pred"])
+    assert table.column_names == ["target", "pred"]
+    assert table.to_pydict() == {"target": SIMPLE["target"], "pred": SIMPLE["pred"]}
+
+
+def test_read_asks_each_column_once(tmp_path: Path) -> None:
+    source = open_input(write(tmp_path / "preds.csv", SIMPLE_CSV))
+    assert source.read(["pred", "pred", "id"]).column_names == ["pred", "id"]
+
+
+def test_tsv(tmp_path: Path) -> None:
+    source = open_input(write(tmp_path / "preds.tsv", b"id\tpred\n1\t0.5\n2\t1.5\n"))
+    assert source.format == "tsv"
+    assert source.read(["pred"]).column("pred").to_pylist() == [0.5, 1.5]
+
+
+def zstd_compress(data: bytes) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, "zstd") as out:
+        out.write(data)
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [
+        ("preds.csv.gz", gzip.compress),
+        ("preds.CSV.GZ", gzip.compress),
+        ("preds.csv.bz2", bz2.compress),
+        ("preds.csv.zst", zstd_compress),
+    ],
+)
+def test_compressed_csv(tmp_path: Path, name: str, compress: Callable[[bytes], bytes]) -> None:
+    source = open_input(write(tmp_path / name, compress(SIMPLE_CSV)))
+    assert source.format == "csv"
+    assert source.columns == ["id", "pred", "target"]
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
+
+
+def test_compressed_parquet_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "preds.parquet.gz", gzip.compress(b"PAR1"))
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == (f"cannot read '{path}': compressed Parquet files are not supported; decompress it first")
+
+
+def test_extension_is_case_insensitive(tmp_path: Path) -> None:
+    assert open_input(write(tmp_path / "PREDS.CSV", SIMPLE_CSV)).format == "csv"
+    assert open_input(write_parquet(tmp_path / "x.PQ", SIMPLE)).format == "parquet"
+
+
+def test_utf8_bom_and_crlf(tmp_path: Path) -> None:
+    path = write(tmp_path / "bom.csv", b"\xef\xbb\xbfpred,target\r\n0.5,1\r\n1.5,0\r\n")
+    source = open_input(path)
+    assert source.columns == ["pred", "target"]
+    table = source.read(["pred", "target"])
+    assert table.column("pred").to_pylist() == [0.5, 1.5]
+    assert table.column("target").to_pylist() == [1, 0]
+
+
+def test_quoted_numbers_are_numeric_and_empty_cells_are_null(tmp_path: Path) -> None:
+    path = write(tmp_path / "q.csv", b'pred,group\n"1.5",a\n,\n"2",NA\n')
+    table = open_input(path).read(["pred", "group"])
+    assert pa.types.is_floating(table.column("pred").type)
+    assert table.column("pred").to_pylist() == [1.5, None, 2.0]
+    # An empty text cell is missing too, but "NA" in a text column is a value (a group called NA).
+    assert table.column("group").to_pylist() == ["a", None, "NA"]
+
+
+def test_csv_with_header_only_has_no_rows(tmp_path: Path) -> None:
+    source = open_input(write(tmp_path / "h.csv", b"pred,target\n"))
+    assert source.read(["pred"]).num_rows == 0
+    assert list(source.batches(["pred"], 10)) == []
+
+
+def test_jsonl_keys_are_gathered_beyond_the_first_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.jsonl", b'{"pred": 1, "target": 0}\n\n{"pred": 0.5, "target": 1, "w": 2}\n')
+    source = open_input(path)
+    assert (source.format, source.columns) == ("jsonl", ["pred", "target", "w"])
+    table = source.read(["w", "pred"])
+    assert table.to_pydict() == {"w": [None, 2], "pred": [1.0, 0.5]}
+
+
+def test_ndjson_gz_with_list_values(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.ndjson.gz", gzip.compress(b'{"emb": [1, 2]}\n{"emb": [3, 4.5]}\n'))
+    table = open_input(path).read(["emb"])
+    assert pa.types.is_list(table.column("emb").type)
+    matrix, missing = to_float64_matrix(table.column("emb"), ["emb"])
+    assert matrix.tolist() == [[1.0, 2.0], [3.0, 4.5]]
+    assert missing is None
+
+
+def test_parquet_metadata_and_only_needed_columns(tmp_path: Path) -> None:
+    source = open_input(write_parquet(tmp_path / "p.parquet", SIMPLE))
+    assert (source.format, source.columns, source.num_rows) == ("parquet", ["id", "pred", "target"], 3)
+    table = source.read(["target", "id"])
+    assert table.column_names == ["target", "id"]
+    assert table.column("id").to_pylist() == [1, 2, 3]
+
+
+def test_parquet_batches_follow_file_order_across_row_groups(tmp_path: Path) -> None:
+    values = list(range(25))
+    source = open_input(write_parquet(tmp_path / "p.parquet", {"x": values, "y": values}, row_group_size=10))
+    batches = list(source.batches(["y"], 7))
+    assert all(batch.num_rows <= 7 for batch in batches)
+    assert all(batch.schema.names == ["y"] for batch in batches)
+    assert [v for batch in batches for v in batch.column(0).to_pylist()] == values
+
+
+def test_batches_check_chunk_rows_and_columns_before_iterating(tmp_path: Path) -> None:
+    source = open_input(write_parquet(tmp_path / "p.parquet", SIMPLE))
+    with pytest.raises(UsageError) as error:
+        source.batches(["pred"], 0)
+    assert message(error) == "--chunk-rows must be at least 1, got 0"
+    with pytest.raises(InputError) as error:
+        source.batches(["y_pred"], 10)
+    assert message(error).startswith("column 'y_pred' not found in")
+
+
+@pytest.mark.parametrize("name", ["p.feather", "p.arrow", "p.ipc"])
+def test_arrow_ipc_file(tmp_path: Path, name: str) -> None:
+    path = str(tmp_path / name)
+    feather.write_feather(pa.table(SIMPLE), path, chunksize=2)
+    source = open_input(path)
+    assert (source.format, source.columns, source.num_rows) == ("arrow", ["id", "pred", "target"], 3)
+    assert source.read(["target", "pred"]).column_names == ["target", "pred"]
+    batches = list(source.batches(["pred"], 1))
+    assert [batch.num_rows for batch in batches] == [1, 1, 1]
+    assert [batch.column(0)[0].as_py() for batch in batches] == SIMPLE["pred"]
+
+
+def test_arrow_ipc_stream(tmp_path: Path) -> None:
+    path = str(tmp_path / "p.arrow")
+    table = pa.table(SIMPLE)
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    source = open_input(path)
+    assert source.num_rows is None
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
+    assert [b.num_rows for b in source.batches(["id"], 2)] == [2, 1]
+
+
+def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_parquet(folder / "part-1.parquet", {"x": [3, 4]})
+    write_parquet(folder / "part-0.parquet", {"x": [1, 2]})
+    write_parquet(folder / "part-2.pq", {"x": [5.5]})  # another type: widened when concatenated
+    write(folder / "_SUCCESS", b"")
+    source = open_input(str(folder))
+    assert (source.format, source.columns, source.num_rows) == ("parquet", ["x"], 5)
+    assert source.read(["x"]).column("x").to_pylist() == [1, 2, 3, 4, 5.5]
+    assert [v for b in source.batches(["x"], 10) for v in b.column(0).to_pylist()] == [1, 2, 3, 4, 5.5]
+
+
+def test_parquet_glob(tmp_path: Path) -> None:
+    for index in range(3):
+        write_parquet(tmp_path / f"p{index}.parquet", {"x": [index]})
+    write(tmp_path / "other.csv", b"x\n9\n")
+    source = open_input(str(tmp_path / "p*.parquet"))
+    assert source.read(["x"]).column("x").to_pylist() == [0, 1, 2]
+
+
+def test_dataset_file_missing_a_column_is_named(tmp_path: Path) -> None:
+    write_parquet(tmp_path / "a.parquet", {"x": [1], "y": [1]})
+    write_parquet(tmp_path / "b.parquet", {"x": [2]})
+    source = open_input(str(tmp_path / "*.parquet"))
+    with pytest.raises(InputError) as error:
+        source.read(["y"])
+    assert message(error) == f"column 'y' not found in {tmp_path / 'b.parquet'}; columns are: x"
+
+
+def test_stdin_reads_csv_once(tmp_path: Path) -> None:
+    stdin = io.BytesIO(SIMPLE_CSV)
+    source = open_input("-", stdin=stdin)
+    assert (source.path, source.format, source.columns) == ("-", "csv", ["id", "pred", "target"])
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
+    # Read a second time from the bytes kept in memory, not from the (now exhausted) stream.
+    assert source.read(["target"]).column("target").to_pylist() == SIMPLE["target"]
+
+
+def test_stdin_with_input_format_parquet(tmp_path: Path) -> None:
+    sink = io.BytesIO()
+    pq.write_table(pa.table(SIMPLE), sink)
+    source = open_input("-", input_format="parquet", stdin=io.BytesIO(sink.getvalue()))
+    assert (source.format, source.num_rows) == ("parquet", 3)
+    assert source.read(["id"]).column("id").to_pylist() == [1, 2, 3]
+
+
+def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
+    source = open_input(write(tmp_path / "preds.txt", b"a;b\n"), input_format="tsv")
+    assert (source.format, source.columns) == ("tsv", ["a;b"])
+    source = open_input(write(tmp_path / "preds.dat", SIMPLE_CSV), input_format="csv")
+    assert source.columns == ["id", "pred", "target"]
+
+
+def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 16)
+    lines = [f"{i},{i}" for i in range(20)] + ["20,20.5", "21,x"]
+    source = open_input(write(tmp_path / "big.csv", ("id,v\n" + "\n".join(lines) + "\n").encode()))
+    batches = list(source.batches(["id"], 3))
+    assert len(batches) > 3
+    assert all(batch.num_rows <= 3 for batch in batches)
+    assert [v for b in batches for v in b.column(0).to_pylist()] == list(range(22))
+    # Integers, a decimal and text in different blocks: the whole column becomes text, and the
+    # converter names the cell that is not a number, with its row in the file.
+    column = source.read(["v"]).column("v")
+    with pytest.raises(InputError) as error:
+        to_float64(column, "v")
+    assert message(error) == "column 'v' is not numeric: 'x' at row 21"
+
+
+# --- readers: errors --------------------------------------------------------------------------------
+
+
+def test_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as error:
+        open_input("nope/x.csv")
+    assert message(error) == "file 'nope/x.csv' not found"
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", b"")
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == f"'{path}' is empty"
+
+
+def test_compressed_file_holding_nothing_is_empty(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv.gz", gzip.compress(b""))
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == f"'{path}' is empty"
+
+
+def test_empty_stdin() -> None:
+    with pytest.raises(InputError) as error:
+        open_input("-", stdin=io.BytesIO(b""))
+    assert message(error) == "standard input is empty"
+
+
+def test_unsupported_extension(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.xlsx", b"data")
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == (
+        f"cannot tell the format of '{path}' from its extension; supported extensions are "
+        ".csv .tsv .parquet .pq .arrow .feather .ipc .jsonl .ndjson (and .gz .bz2 .zst for compressed CSV, TSV "
+        "and JSON Lines); use --input-format to choose one"
+    )
+
+
+def test_unknown_input_format_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as error:
+        open_input(write(tmp_path / "x.csv", SIMPLE_CSV), input_format="xls")
+    assert message(error) == "unknown input format 'xls'; expected one of: csv, tsv, parquet, arrow, jsonl"
+
+
+def test_directory_without_parquet_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.csv", SIMPLE_CSV)
+    with pytest.raises(InputError) as error:
+        open_input(str(tmp_path))
+    assert message(error) == f"directory '{tmp_path}' has no Parquet files (*.parquet, *.pq)"
+
+
+def test_glob_matching_nothing(tmp_path: Path) -> None:
+    pattern = str(tmp_path / "*.parquet")
+    with pytest.raises(InputError) as error:
+        open_input(pattern)
+    assert message(error) == f"no files match '{pattern}'"
+
+
+def test_glob_matching_a_non_parquet_file(tmp_path: Path) -> None:
+    write_parquet(tmp_path / "a.parquet", SIMPLE)
+    write(tmp_path / "b.csv", SIMPLE_CSV)
+    pattern = str(tmp_path / "*")
+    with pytest.raises(InputError) as error:
+        open_input(pattern)
+    assert message(error) == (
+        f"'{pattern}' matches '{tmp_path / 'b.csv'}', which is not a Parquet file; "
+        "a glob is read as one Parquet dataset"
+    )
+
+
+def test_corrupt_parquet(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.parquet", b"this is not parquet at all")
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error).startswith(f"cannot read '{path}' as Parquet: ")
+    assert "\n" not in message(error)
+
+
+def test_truncated_parquet(tmp_path: Path) -> None:
+    good = tmp_path / "good.parquet"
+    write_parquet(good, SIMPLE)
+    path = write(tmp_path / "x.parquet", good.read_bytes()[:-20])
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error).startswith(f"cannot read '{path}' as Parquet: ")
+
+
+def test_corrupt_gzip(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv.gz", b"\x1f\x8b but not really gzip")
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error).startswith(f"cannot read '{path}' as CSV: ")
+    assert "\n" not in message(error)
+
+
+def test_not_an_arrow_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.feather", b"hello, world")
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == f"cannot read '{path}' as Arrow IPC: not an Arrow IPC file or stream"
+
+
+def test_feather_v1_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.feather", b"FEA1" + b"\0" * 32)
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == (
+        f"cannot read '{path}' as Arrow IPC: Feather version 1 is not supported; convert the file to Feather version 2"
+    )
+
+
+def test_csv_row_with_wrong_field_count_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", b"a,b\n1,2\n\n3,4,5\n")
+    source = open_input(path)
+    with pytest.raises(InputError) as error:
+        source.read(["a"])
+    assert message(error) == f"cannot read '{path}' as CSV: line 4: Expected 2 columns, got 3: 3,4,5"
+
+
+@pytest.mark.parametrize("name", ["x.csv", "x.csv.gz"])
+def test_csv_error_line_counts_earlier_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 10)
+    body = "".join(f"{i},{i}\n" for i in range(30)) + "\n7,8,9\n"
+    data = ("a,b\n" + body).encode()
+    path = write(tmp_path / name, gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.raises(InputError) as error:
+        list(open_input(path).batches(["a"], 100))
+    assert message(error) == f"cannot read '{path}' as CSV: line 33: Expected 2 columns, got 3: 7,8,9"
+
+
+@pytest.mark.parametrize("name", ["x.csv", "x.csv.gz", "-"])
+@pytest.mark.parametrize("block_bytes", [1, 7, 64, 1 << 20])
+def test_blocks_of_any_size_give_every_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, block_bytes: int
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
+    rows = [f"{i},{'x' * (i % 23)}" for i in range(200)]
+    data = ("a_rather_long_header_name,b\r\n" + "\r\n".join(rows)).encode()  # no newline at the end
+    if name == "-":
+        source = open_input(name, stdin=io.BytesIO(data))
+    else:
+        source = open_input(write(tmp_path / name, gzip.compress(data) if name.endswith(".gz") else data))
+    assert source.columns == ["a_rather_long_header_name", "b"]
+    values = [v for b in source.batches(["a_rather_long_header_name"], 50) for v in b.column(0).to_pylist()]
+    assert values == list(range(200))
+
+
+def test_jsonl_key_absent_from_a_whole_block_is_null_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 20)
+    path = write(tmp_path / "p.jsonl", b'{"a": 1, "w": 2}\n{"a": 2}\n{"a": 3}\n{"a": 4, "w": 5}\n')
+    table = open_input(path).read(["w", "a"])
+    assert table.to_pydict() == {"w": [2, None, None, 5], "a": [1, 2, 3, 4]}
+
+
+def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.jsonl", b'{"a": 1}\n\n{"a": 2\n')
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == (
+        f"cannot read '{path}' as JSON Lines: line 3: Missing a comma or '}}' after an object member."
+    )
+
+
+def test_duplicate_column_names(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", b"pred,target,pred\n1,2,3\n")
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == f"column 'pred' appears more than once in '{path}'; column names must be unique"
+
+
+def test_read_of_an_unknown_column(tmp_path: Path) -> None:
+    source = open_input(write(tmp_path / "preds.csv", SIMPLE_CSV))
+    with pytest.raises(InputError) as error:
+        source.read(["y_pred"])
+    assert message(error) == (
+        f"column 'y_pred' not found in {tmp_path / 'preds.csv'}; columns are: id, pred, target; did you mean 'pred'?"
+    )
+
+
+def test_permission_denied_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "x.csv", SIMPLE_CSV)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    # The tests may run as root, who can read anything: refuse the open instead of chmod-ing the file.
+    monkeypatch.setattr(readers, "open", refuse, raising=False)
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == f"cannot read '{path}': permission denied"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads unreadable files")
+def test_permission_denied_on_a_real_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.csv", SIMPLE_CSV)
+    os.chmod(path, 0)
+    with pytest.raises(InputError) as error:
+        open_input(path)
+    assert message(error) == f"cannot read '{path}': permission denied"
+
+
+def test_importing_columns_does_not_import_pyarrow() -> None:
+    code = (
+        "import sys, lossctl.io.columns, lossctl.io; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pyarrow', 'pandas'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# --- columns ----------------------------------------------------------------------------------------
+
+
+def test_default_names_are_the_documented_ones() -> None:
+    assert DEFAULT_NAMES["pred"] == ("pred", "prediction", "y_pred", "yhat", "score", "prob", "logit")
+    assert DEFAULT_NAMES["target"] == ("target", "y_true", "label", "y", "actual", "truth")
+
+
+@pytest.mark.parametrize(
+    ("role", "available", "expected"),
+    [
+        ("pred", ["id", "score", "yhat"], "yhat"),  # the name earlier in the list wins over column order
+        ("pred", ["Y_PRED", "id"], "Y_PRED"),  # case-insensitive, the file's spelling is returned
+        ("pred", ["PRED", "pred"], "PRED"),  # same name twice: the earlier column
+        ("target", ["y", "label", "truth"], "label"),
+        ("target", ["id", "value"], None),
+        ("weight", ["weight"], None),  # no default for other roles
+    ],
+)
+def test_guess_column(role: str, available: list[str], expected: str | None) -> None:
+    assert guess_column(role, available) == expected
+
+
+def test_resolve_one_name_and_a_list() -> None:
+    available = ["id", "x1", "y1", "x2", "y2"]
+    assert resolve_colspec("x1", available, "p.csv") == ["x1"]
+    assert resolve_colspec("y2, x1 ,y1", available, "p.csv") == ["y2", "x1", "y1"]
+
+
+def test_glob_is_expanded_in_natural_order() -> None:
+    available = ["id", "logit_10", "logit_2", "logit_1", "other"]
+    assert resolve_colspec("logit_*", available, "p.csv") == ["logit_1", "logit_2", "logit_10"]
+    assert resolve_colspec("logit_?", available, "p.csv") == ["logit_1", "logit_2"]
+    assert resolve_colspec("id,logit_[12]", available, "p.csv") == ["id", "logit_1", "logit_2"]
+
+
+def test_a_name_with_glob_characters_is_taken_literally_when_it_exists() -> None:
+    assert resolve_colspec("p[0]", ["p[0]", "p0"], "p.csv") == ["p[0]"]
+
+
+def test_missing_column_message_with_suggestion() -> None:
+    with pytest.raises(InputError) as error:
+        resolve_colspec("y_pred", ["id", "pred", "target"], "preds.csv")
+    assert (
+        message(error) == "column 'y_pred' not found in preds.csv; columns are: id, pred, target; did you mean 'pred'?"
+    )
+
+
+def test_missing_column_message_without_suggestion() -> None:
+    with pytest.raises(InputError) as error:
+        resolve_colspec("zzz", ["id", "pred", "target"], "preds.csv")
+    assert message(error) == "column 'zzz' not found in preds.csv; columns are: id, pred, target"
+
+
+def test_missing_column_suggests_another_case() -> None:
+    with pytest.raises(InputError) as error:
+        resolve_colspec("pred", ["ID", "PRED"], "p.csv")
+    assert message(error).endswith("; did you mean 'PRED'?")
+
+
+def test_long_column_lists_are_shortened() -> None:
+    available = [f"c{i}" for i in range(30)]
+    with pytest.raises(InputError) as error:
+        resolve_colspec("zzz", available, "p.csv")
+    assert message(error).endswith("c18, c19, ... (30 columns)")
+
+
+def test_glob_matching_no_column() -> None:
+    with pytest.raises(InputError) as error:
+        resolve_colspec("logit_*", ["id", "pred"], "preds.csv")
+    assert message(error) == "no column matches 'logit_*' in preds.csv; columns are: id, pred"
+
+
+@pytest.mark.parametrize("spec", ["", "  ", "a,,b", "a,"])
+def test_empty_spec_is_a_usage_error(spec: str) -> None:
+    with pytest.raises(UsageError) as error:
+        resolve_colspec(spec, ["a", "b"], "p.csv")
+    assert message(error) == f"empty column name in '{spec}'; give a name, a comma-separated list of names or a glob"
+
+
+def test_a_column_named_twice_is_a_usage_error() -> None:
+    with pytest.raises(UsageError) as error:
+        resolve_colspec("x1,x*", ["x1", "x2"], "p.csv")
+    assert message(error) == "column 'x1' is named twice in 'x1,x*'"
+
+
+# --- convert ----------------------------------------------------------------------------------------
+
+
+def test_float64_without_nulls_is_zero_copy() -> None:
+    array = pa.array([0.5, 1.5, 2.5])
+    values, missing = to_float64(array, "pred")
+    assert values.dtype == np.float64
+    assert values.ctypes.data == array.buffers()[1].address
+    assert missing is None
+
+
+def test_nulls_become_nan_and_are_masked() -> None:
+    values, missing = to_float64(pa.array([1.0, None, float("nan"), 4.0]), "pred")
+    assert np.isnan(values[1]) and np.isnan(values[2])
+    assert values[[0, 3]].tolist() == [1.0, 4.0]
+    assert missing is not None and missing.tolist() == [False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("array", "expected"),
+    [
+        (pa.array([1, 2, None], pa.int32()), [1.0, 2.0, None]),
+        (pa.array([True, False, None]), [1.0, 0.0, None]),
+        (pa.array([0.5, None], pa.float32()), [0.5, None]),
+        (pa.array([1, 1, 2], pa.uint8()).dictionary_encode(), [1.0, 1.0, 2.0]),
+        (pa.nulls(2), [None, None]),
+        (pa.array([" 1.5", "", None, "2e3", "nan"]), [1.5, None, None, 2000.0, None]),
+    ],
+)
+def test_other_numeric_types_and_numeric_text(array: pa.Array, expected: list[float | None]) -> None:
+    values, missing = to_float64(array, "x")
+    assert values.dtype == np.float64
+    assert [None if np.isnan(v) else v for v in values.tolist()] == expected
+    assert (missing is None) == (None not in expected)
+
+
+def test_large_integers_round_instead_of_failing() -> None:
+    values, _ = to_float64(pa.array([2**53 + 1]), "id")
+    assert values[0] == float(2**53)
+
+
+def test_chunked_array_is_converted_with_file_rows_in_messages() -> None:
+    chunked = pa.chunked_array([pa.array([1.0, None]), pa.array([3.0, 4.0])])
+    values, missing = to_float64(chunked, "pred")
+    assert values[[0, 2, 3]].tolist() == [1.0, 3.0, 4.0]
+    assert missing is not None and missing.tolist() == [False, True, False, False]
+    with pytest.raises(InputError) as error:
+        to_float64(pa.chunked_array([["1", "2"], ["3", "abc"]]), "y_pred", row_offset=100)
+    assert message(error) == "column 'y_pred' is not numeric: 'abc' at row 103"
+
+
+def test_non_numeric_text() -> None:
+    with pytest.raises(InputError) as error:
+        to_float64(pa.array(["1", "2", "3", "4", "abc"]), "y_pred")
+    assert message(error) == "column 'y_pred' is not numeric: 'abc' at row 4"
+    with pytest.raises(InputError) as error:
+        to_float64(pa.array(["1_000"]), "y_pred")
+    assert message(error) == "column 'y_pred' is not numeric: '1_000' at row 0"
+
+
+def test_list_column_is_not_a_scalar() -> None:
+    with pytest.raises(InputError) as error:
+        to_float64(pa.array([[1.0, 2.0]]), "emb")
+    assert message(error) == "column 'emb' is a list column; it can only be bound to a role that takes vectors"
+
+
+def test_other_types_are_not_numeric() -> None:
+    with pytest.raises(InputError) as error:
+        to_float64(pa.array([b"x"]), "blob")
+    assert message(error) == "column 'blob' is not numeric: it has type binary"
+
+
+def test_matrix_from_stacked_columns_is_column_major() -> None:
+    matrix, missing = to_float64_matrix(
+        [pa.array([1.0, 2.0, 3.0]), pa.array([4, None, 6])], ["logit_1", "logit_2"], row_offset=0
+    )
+    assert matrix.shape == (3, 2)
+    assert matrix.flags.f_contiguous
+    assert matrix[:, 0].tolist() == [1.0, 2.0, 3.0]
+    assert missing is not None and missing.tolist() == [False, True, False]
+
+
+def test_matrix_from_one_numeric_column_has_one_column() -> None:
+    matrix, missing = to_float64_matrix(pa.array([1.0, 2.0]), ["x"])
+    assert matrix.shape == (2, 1)
+    assert missing is None
+
+
+@pytest.mark.parametrize("kind", [pa.list_(pa.float64()), pa.list_(pa.int64(), 2), pa.large_list(pa.float32())])
+def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
+    array = pa.array([[1, 2], None, [5, 6]], kind)
+    matrix, missing = to_float64_matrix([array], ["emb"])
+    assert matrix.shape == (3, 2)
+    assert matrix[[0, 2]].tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    assert np.isnan(matrix[1]).all()
+    assert missing is not None and missing.tolist() == [False, True, False]
+
+
+def test_matrix_from_a_chunked_list_column_with_a_null_inside() -> None:
+    chunked = pa.chunked_array([pa.array([[1.0, 2.0]]), pa.array([[3.0, None]])])
+    matrix, missing = to_float64_matrix(chunked, ["emb"])
+    assert matrix[0].tolist() == [1.0, 2.0]
+    assert missing is not None and missing.tolist() == [False, True]
+
+
+def test_ragged_list_column() -> None:
+    chunked = pa.chunked_array([pa.array([None, [1.0, 2.0]]), pa.array([[3.0, 4.0], [5.0]])])
+    with pytest.raises(InputError) as error:
+        to_float64_matrix(chunked, ["emb"], row_offset=10)
+    assert message(error) == "column 'emb' holds vectors of different lengths: row 11 has 2 values but row 13 has 1"
+
+
+def test_list_of_text_is_refused() -> None:
+    with pytest.raises(InputError) as error:
+        to_float64_matrix(pa.array([["a"]]), ["emb"])
+    assert message(error) == "column 'emb' is a list of string, expected lists of numbers"
+
+
+def test_list_column_among_several_columns_is_refused() -> None:
+    with pytest.raises(InputError) as error:
+        to_float64_matrix([pa.array([1.0]), pa.array([[1.0]])], ["a", "b"])
+    assert message(error) == (
+        "column 'b' is a list column; a vector is either one list column or several numeric columns"
+    )
+
+
+def test_matrix_from_json_array_cells(tmp_path: Path) -> None:
+    path = write(tmp_path / "v.csv", b'id,emb\n1,"[0.5, 1]"\n2,\n3,"[2, null]"\n4," [3e1,4]"\n')
+    column = open_input(path).read(["emb"]).column("emb")
+    matrix, missing = to_float64_matrix(column, ["emb"])
+    assert matrix.shape == (4, 2)
+    assert matrix[[0, 3]].tolist() == [[0.5, 1.0], [30.0, 4.0]]
+    assert missing is not None and missing.tolist() == [False, True, True, False]
+
+
+def test_json_array_elements_are_read_like_scalar_columns() -> None:
+    matrix, missing = to_float64_matrix(pa.array(['[true, "1.5"]', "[false, 2]"]), ["emb"])
+    assert matrix.tolist() == [[1.0, 1.5], [0.0, 2.0]]
+    assert missing is None
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["[1, 2]", "[1, 2", "[3, 4]"], "column 'emb' has an invalid JSON array at row 6: '[1, 2'"),
+        (["[1, 2]", "3"], "column 'emb' has an invalid JSON array at row 6: '3'"),
+        (
+            ["[1, 2]", '[1, "a"]'],
+            "column 'emb' has a value that is not a number in the JSON array at row 6: '[1, \"a\"]'",
+        ),
+        (
+            ["[1, 2]", "[1, [2]]"],
+            "column 'emb' has a value that is not a number in the JSON array at row 6: '[1, [2]]'",
+        ),
+        (["[1, 2]", "[3]"], "column 'emb' holds vectors of different lengths: row 5 has 2 values but row 6 has 1"),
+        (["[1, 2]", "1], [2"], "column 'emb' has an invalid JSON array at row 6: '1], [2'"),
+    ],
+)
+def test_invalid_json_array_cells(cells: list[str], expected: str) -> None:
+    with pytest.raises(InputError) as error:
+        to_float64_matrix(pa.array(cells), ["emb"], row_offset=5)
+    assert message(error) == expected
+
+
+# --- align ------------------------------------------------------------------------------------------
+
+
+def test_targets_by_row_order() -> None:
+    preds = pa.table({"pred": [0.1, 0.2]})
+    targets = pa.table({"target": [1, 0]})
+    joined, notices = attach_targets(preds, targets, None, "preds.csv", "targets.csv")
+    assert joined.column_names == ["pred", "target"]
+    assert joined.column("target").to_pylist() == [1, 0]
+    assert notices == []
+
+
+def test_row_counts_must_match_without_a_key() -> None:
+    preds = pa.table({"pred": np.zeros(1000)})
+    targets = pa.table({"target": np.zeros(999)})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, None, "preds.csv", "targets.csv")
+    assert message(error) == (
+        "preds.csv has 1000 rows but targets.csv has 999; rows are aligned by order, so the counts must match "
+        "(or use --on KEY)"
+    )
+
+
+def test_join_on_a_key_keeps_the_predictions_order_and_reports_unused_targets() -> None:
+    preds = pa.table({"id": ["c", "a", "b"], "pred": [3.0, 1.0, 2.0]})
+    targets = pa.table({"id": ["a", "x", "b", "c", "y", "z"], "target": [10, 0, 20, 30, 0, 0]})
+    joined, notices = attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    assert joined.column_names == ["id", "pred", "target"]
+    assert joined.column("id").to_pylist() == ["c", "a", "b"]
+    assert joined.column("target").to_pylist() == [30, 10, 20]
+    assert notices == ["targets.csv: 3 rows have no prediction and were not used"]
+
+
+def test_one_unused_target_row_notice_is_singular() -> None:
+    preds = pa.table({"id": [1], "pred": [0.5]})
+    targets = pa.table({"id": [1, 2], "target": [1, 0]})
+    _, notices = attach_targets(preds, targets, "id", "p.csv", "t.csv")
+    assert notices == ["t.csv: 1 row has no prediction and was not used"]
+
+
+def test_integer_and_float_keys_match() -> None:
+    preds = pa.table({"id": pa.array([2, 1], pa.int64()), "pred": [0.2, 0.1]})
+    targets = pa.table({"id": pa.array([1.0, 2.0]), "target": [1, 2]})
+    joined, _ = attach_targets(preds, targets, "id", "p.csv", "t.csv")
+    assert joined.column("target").to_pylist() == [2, 1]
+
+
+def test_number_and_text_keys_do_not_match() -> None:
+    preds = pa.table({"id": [1], "pred": [0.5]})
+    targets = pa.table({"id": ["1"], "target": [1]})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, "id", "p.csv", "t.jsonl")
+    assert message(error) == "key column 'id' is int64 in p.csv but string in t.jsonl; the keys cannot be matched"
+
+
+def test_key_missing_from_a_table() -> None:
+    preds = pa.table({"id": [1], "pred": [0.5]})
+    targets = pa.table({"key": [1], "target": [1]})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    assert message(error) == "column 'id' not found in targets.csv; columns are: key, target"
+
+
+def test_duplicate_keys() -> None:
+    preds = pa.table({"id": [1, 2, 3], "pred": [0.1, 0.2, 0.3]})
+    targets = pa.table({"id": [5, 1, 2, 1, 3, 2, 1], "target": range(7)})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    assert message(error) == (
+        "key column 'id' has 3 duplicate values in targets.csv (first: 1); each row needs a distinct key"
+    )
+    with pytest.raises(InputError) as error:
+        attach_targets(targets.rename_columns(["id", "pred"]), preds.select(["id"]), "id", "p.csv", "t.csv")
+    assert message(error).startswith("key column 'id' has 3 duplicate values in p.csv (first: 1)")
+
+
+def test_predictions_without_target() -> None:
+    preds = pa.table({"id": ["a", "q", "b", "r"], "pred": [0.1, 0.2, 0.3, 0.4]})
+    targets = pa.table({"id": ["a", "b"], "target": [1, 0]})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    assert message(error) == "preds.csv: 2 rows have a key 'id' that is not in targets.csv (first: 'q')"
+
+
+def test_null_keys() -> None:
+    preds = pa.table({"id": [1, None, None], "pred": [0.1, 0.2, 0.3]})
+    targets = pa.table({"id": [1, 2, 3], "target": [1, 0, 1]})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    assert message(error) == "key column 'id' has 2 missing values in preds.csv (first: row 1)"
+
+
+def test_a_column_read_from_both_files_is_a_usage_error() -> None:
+    preds = pa.table({"id": [1], "value": [0.5]})
+    targets = pa.table({"id": [1], "value": [1.0]})
+    with pytest.raises(UsageError) as error:
+        attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    assert message(error) == (
+        "column 'value' is read from both preds.csv and targets.csv, so it is ambiguous; rename it in one of the files"
+    )
