@@ -1,7 +1,8 @@
-"""``lossctl.evaluate``: a predictions file in, a :class:`~lossctl.report.Report` out.
+"""``lossctl.evaluate`` and ``lossctl.compare``: prediction files in, a :class:`~lossctl.report.Report` out.
 
-This is the whole of ``lossctl eval`` without the printing: open the input, bind columns to the
-roles the selected losses read, run the engine once over the chunks, finalize and gate.
+This is the whole of ``lossctl eval`` / ``lossctl compare`` without the printing: open the inputs,
+bind columns to the roles the selected losses read, run the engine once over the chunks, finalize,
+add groups, intervals and gates.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossctl import __version__
-from lossctl.engine import Binding, Options, run
+from lossctl.engine import Job, Options, Outcome, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.params import FailIf, LossRequest, build_requests, parse_fail_if, parse_inline
 from lossctl.registry import CONVENTIONS
@@ -22,6 +24,8 @@ from lossctl.report import Check, Report, Result
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from lossctl.io.readers import Source
 
 DEFAULT_CHUNK_ROWS = 1 << 18
 REDUCTIONS = ("mean", "sum")
@@ -32,7 +36,58 @@ DEFAULT_LOSSES = {
     "regression": ("mse", "rmse", "mae", "huber"),
     "binary (probabilities)": ("bce", "brier"),
     "binary (logits)": ("bce_logits", "hinge"),
+    "binary (scores, -1/1 labels)": ("hinge", "squared_hinge"),
 }
+
+
+@dataclass
+class Selection:
+    """What the user asked for, validated before any file is opened."""
+
+    requests: list[LossRequest]
+    gates: list[FailIf]
+    reduction: str = "mean"
+    convention: str = "lossctl"
+    missing: str = "error"
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    by: list[str] = field(default_factory=list)
+    bootstrap: int = 0
+    ci: float = 0.95
+    seed: int = 0
+
+    @property
+    def options(self) -> Options:
+        return Options(self.reduction, self.convention, self.missing, self.chunk_rows)
+
+
+def select(
+    losses: Iterable[str] | None,
+    params: Iterable[str],
+    fail_if: Iterable[str],
+    reduction: str,
+    convention: str,
+    missing: str,
+    chunk_rows: int,
+    by: Iterable[str],
+    bootstrap: int,
+    ci: float,
+    seed: int,
+) -> Selection:
+    _check_choice("--reduction", reduction, REDUCTIONS)
+    _check_choice("--missing", missing, MISSING_POLICIES)
+    _check_choice("--convention", convention, CONVENTIONS)
+    if chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+    if bootstrap < 0 or bootstrap == 1:
+        raise UsageError(f"--bootstrap needs at least 2 replicates, got {bootstrap}")
+    if not 0 < ci < 1:
+        raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {ci}")
+    loss_options, param_options = list(losses or []), list(params)
+    if not loss_options and param_options:
+        raise UsageError("--param needs losses to apply to: name them with --loss")
+    requests = build_requests(loss_options, param_options, convention) if loss_options else []
+    gates = [parse_fail_if(expr) for expr in fail_if]
+    return Selection(requests, gates, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci, seed)
 
 
 def evaluate(
@@ -51,6 +106,11 @@ def evaluate(
     reduction: str = "mean",
     convention: str = "lossctl",
     fail_if: Iterable[str] = (),
+    by: Iterable[str] = (),
+    per_sample: str | None = None,
+    bootstrap: int = 0,
+    ci: float = 0.95,
+    seed: int = 0,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     stdin: IO[bytes] | None = None,
 ) -> Report:
@@ -58,74 +118,154 @@ def evaluate(
 
     ``params`` are ``--param [LOSS.]KEY=VALUE`` strings and ``cols`` binds extra roles
     (``{"var": "sigma2"}``). Without ``losses``, the task is inferred from the data and its default
-    losses are used. Raises :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
+    losses are used. ``by`` adds per-group results, ``per_sample`` writes per-row losses to a file,
+    ``bootstrap`` replicates add percentile intervals at level ``ci``. Raises
+    :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
     """
-    _check_choice("--reduction", reduction, REDUCTIONS)
-    _check_choice("--missing", missing, MISSING_POLICIES)
-    _check_choice("--convention", convention, CONVENTIONS)
-    if chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
-    loss_options = list(losses or [])
-    requests = build_requests(loss_options, params, convention) if loss_options else []
-    if not loss_options and list(params):
-        raise UsageError("--param needs losses to apply to: name them with --loss")
-    gates = [parse_fail_if(expr) for expr in fail_if]
-    notices: list[str] = []
+    selection = select(losses, params, fail_if, reduction, convention, missing, chunk_rows, by, bootstrap, ci, seed)
+    if per_sample:
+        from lossctl.samples import check_per_sample_path
 
+        check_per_sample_path(per_sample)
+    notices: list[str] = []
     from lossctl.io import open_input
 
     source = open_input(path, input_format, stdin=stdin)
     target_source = open_input(targets) if targets else None
-    available = list(source.columns)
-    if target_source is not None:
-        available += [c for c in target_source.columns if c not in available]
-    roles = _roles_needed(requests, gates, convention)
-    binding = _bind(roles, available, source.path, pred, target, weight, dict(cols or {}), notices)
-    batches = _batches(source, target_source, binding, on, chunk_rows, notices)
-    if not requests:
+    available = _available(source, target_source)
+    roles = _roles_needed(selection.requests, selection.gates)
+    binding = _bind(roles, available, source.path, pred, target, dict(cols or {}), notices)
+    weight_column = _column(weight, available, source.path)
+    by_columns = [_column(c, available, source.path) for c in selection.by]
+    extra = [c for c in (weight_column, *by_columns, on) if c]
+    batches = _batches(source, target_source, _all_columns(binding) + extra, binding["target"], on, selection, notices)
+    if not selection.requests:
         first = next(batches, None)
         task = _infer_task(first, binding)
         notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
-        requests = build_requests(DEFAULT_LOSSES[task], (), convention)
+        selection.requests = build_requests(DEFAULT_LOSSES[task], (), convention)
         batches = itertools.chain([first] if first is not None else [], batches)
-    checks = [(gate, _request_for(gate, requests, convention)) for gate in gates]
-    options = Options(reduction=reduction, convention=convention, missing=missing, chunk_rows=chunk_rows)
-    outcome = run(batches, requests, binding, options)
+    checks = [(gate, _request_for(gate, selection.requests, convention)) for gate in selection.gates]
+    jobs = [Job(request, {role: binding[role] for role in request.spec.role_names}) for request in selection.requests]
+    plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed)
+    outcome = _run_with_samples(batches, plan, selection, per_sample, on)
     if outcome.rows_dropped:
         notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
-
-    results = []
-    for request, stats in zip(requests, outcome.stats, strict=True):
-        value = request.spec.aggregate_for(convention).finalize(stats, reduction, request.params)
-        if not math.isfinite(value):
-            raise InputError(f"{request.label}: the result overflows float64; rescale the inputs")
-        results.append(
-            Result(
-                loss=request.spec.name,
-                label=request.label,
-                params=request.params,
-                reduction=reduction,
-                value=value,
-                n=outcome.rows_used,
-                signature=signature(request, reduction, convention, binding.weight),
-            )
-        )
+    results, gaps = _results(selection, plan, outcome, notices)
     report_checks = []
     for gate, request in checks:
-        value = results[requests.index(request)].value
+        value = next(r.value for r in results if r.group is None and r.request is request)
         report_checks.append(Check(gate.expr, request.spec.name, value, passed=not gate.holds(value)))
-    columns = dict(binding.roles)
-    if binding.weight:
-        columns["weight"] = [binding.weight]
-    input_info: dict[str, Any] = {
-        "path": source.path,
-        "rows": outcome.rows,
-        "rows_used": outcome.rows_used,
-        "rows_dropped": outcome.rows_dropped,
-    }
+    columns = dict(binding)
+    if weight_column:
+        columns["weight"] = [weight_column]
+    input_info: dict[str, Any] = _input_info(source.path, outcome)
     if targets:
         input_info["targets"] = targets
-    return Report(__version__, input_info, columns, results, None, report_checks, notices)
+    groups = {"by": by_columns, "gaps": gaps} if by_columns else None
+    return Report(__version__, input_info, columns, results, groups, report_checks, notices)
+
+
+def _input_info(path: str, outcome: Outcome) -> dict[str, Any]:
+    return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
+
+
+def _run_with_samples(
+    batches: Iterator[pa.RecordBatch], plan: Plan, selection: Selection, per_sample: str | None, on: str | None
+) -> Outcome:
+    """Run the engine, streaming per-row losses to ``per_sample`` when asked (atomically)."""
+    if not per_sample:
+        return run(batches, plan, selection.options)
+    from lossctl.samples import PerSampleWriter
+
+    per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
+    if not per_row_jobs:
+        names = ", ".join(job.request.spec.name for job in plan.jobs)
+        raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
+    labels = _unique_labels([plan.jobs[j].request.label for j in per_row_jobs])
+    writer = PerSampleWriter(per_sample, on or "row", labels)
+
+    def sink(rows: np.ndarray, keys: pa.Array | None, losses: dict[int, np.ndarray]) -> None:
+        writer.write(keys if keys is not None else rows, [losses[j] for j in per_row_jobs])
+
+    try:
+        outcome = run(batches, plan, selection.options, per_sample=sink)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
+    return outcome
+
+
+def _unique_labels(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
+    return unique
+
+
+def _results(
+    selection: Selection, plan: Plan, outcome: Outcome, notices: list[str]
+) -> tuple[list[Result], list[dict[str, Any]]]:
+    """Finalize every job overall and per group, with intervals and the per-loss gaps."""
+    results: list[Result] = []
+    gaps: list[dict[str, Any]] = []
+    for j, job in enumerate(plan.jobs):
+        request = job.request
+        aggregate = request.spec.aggregate_for(selection.convention)
+        sig = signature(request, selection.reduction, selection.convention, plan.weight)
+
+        def finalize(stats: np.ndarray, where: str, request: LossRequest = request) -> float:
+            value = aggregate.finalize(stats, selection.reduction, request.params)
+            if not math.isfinite(value):
+                raise InputError(
+                    f"{request.label}{where}: the result is not a finite number (no rows with weight, "
+                    f"or a float64 overflow); check the weights or rescale the inputs"
+                )
+            return value
+
+        def interval(replicates: np.ndarray | None, request: LossRequest = request) -> dict[str, float] | None:
+            if replicates is None:
+                return None
+            return _interval(replicates, aggregate, selection, request)
+
+        overall = outcome.stats[j]
+        results.append(
+            Result(request.spec.name, request.label, request.params, selection.reduction, finalize(overall, ""),
+                   int(overall[-1]), sig, None, interval(outcome.replicates[j] if outcome.replicates else None),
+                   request=request)
+        )  # fmt: skip
+        if aggregate.notices:
+            notices.extend(f"{request.label}: {message}" for message in aggregate.notices(overall, request.params))
+        group_values = []
+        for code, label in enumerate(outcome.groups):
+            stats = outcome.group_stats[j].get(code)
+            if stats is None:
+                continue
+            where = " in group " + ", ".join(f"{k}={v}" for k, v in label.items())
+            replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
+            value = finalize(stats, where)
+            group_values.append((value, label))
+            results.append(
+                Result(request.spec.name, request.label, request.params, selection.reduction, value,
+                       int(stats[-1]), sig, label, interval(replicates), request=request)
+            )  # fmt: skip
+        if group_values:
+            worst = max(group_values, key=lambda item: item[0])
+            best = min(group_values, key=lambda item: item[0])
+            gaps.append({"loss": request.spec.name, "params": request.params, "gap": worst[0] - best[0],
+                         "worst_group": worst[1]})  # fmt: skip
+    return results, gaps
+
+
+def _interval(replicates: np.ndarray, aggregate: Any, selection: Selection, request: LossRequest) -> dict[str, float]:
+    from lossctl.bootstrap import percentile_interval
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.array([aggregate.finalize(row, selection.reduction, request.params) for row in replicates])
+    return percentile_interval(values[np.isfinite(values)], selection.ci)
 
 
 def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
@@ -142,7 +282,14 @@ def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
         raise UsageError(f"{option} must be one of {', '.join(choices)}, got '{value}'")
 
 
-def _roles_needed(requests: list[LossRequest], gates: list[FailIf], convention: str) -> list[str]:
+def _available(source: Source, target_source: Source | None) -> list[str]:
+    available = list(source.columns)
+    if target_source is not None:
+        available += [c for c in target_source.columns if c not in available]
+    return available
+
+
+def _roles_needed(requests: list[LossRequest], gates: list[FailIf]) -> list[str]:
     roles = ["target", "pred"]
     for request in requests:
         roles += [r for r in request.spec.role_names if r not in roles]
@@ -168,16 +315,27 @@ def _request_for(gate: FailIf, requests: list[LossRequest], convention: str) -> 
     return request
 
 
+def _column(spec: str | None, available: list[str], source_name: str) -> str | None:
+    from lossctl.io.columns import resolve_colspec
+
+    if spec is None:
+        return None
+    columns = resolve_colspec(spec, available, source_name)
+    if len(columns) != 1:
+        raise UsageError(f"'{spec}' names {len(columns)} columns; one column is expected here")
+    return columns[0]
+
+
 def _bind(
     roles: list[str],
     available: list[str],
     source_name: str,
     pred: str | None,
     target: str | None,
-    weight: str | None,
     cols: dict[str, str],
     notices: list[str],
-) -> Binding:
+) -> dict[str, list[str]]:
+    """Columns for each role: explicit specs, else the default names of cli.md (reported as notices)."""
     from lossctl.io.columns import DEFAULT_NAMES, guess_column, resolve_colspec
 
     explicit = dict(cols)
@@ -205,44 +363,54 @@ def _bind(
     unused = sorted(set(explicit) - set(roles))
     if unused:
         raise UsageError(f"--col {unused[0]}=...: no selected loss reads the role '{unused[0]}'")
-    weight_column = resolve_colspec(weight, available, source_name)[0] if weight else None
-    return Binding(bound, weight_column)
+    return bound
+
+
+def _all_columns(binding: dict[str, list[str]]) -> list[str]:
+    return list(dict.fromkeys(c for cols in binding.values() for c in cols))
 
 
 def _batches(
-    source: Any, target_source: Any, binding: Binding, on: str | None, chunk_rows: int, notices: list[str]
+    source: Source,
+    target_source: Source | None,
+    columns: list[str],
+    target_columns: list[str],
+    on: str | None,
+    selection: Selection,
+    notices: list[str],
 ) -> Iterator[pa.RecordBatch]:
+    columns = list(dict.fromkeys(columns))
     if target_source is None:
         if on:
             raise UsageError("--on needs --targets: it names the key column shared by both files")
-        return iter(source.batches(binding.columns, chunk_rows))
+        return iter(source.batches(columns, selection.chunk_rows))
     from lossctl.io import attach_targets
 
-    from_targets = [c for c in binding.columns if c in target_source.columns and c not in source.columns]
-    from_targets += [c for c in binding.roles["target"] if c in target_source.columns and c not in from_targets]
-    from_preds = [c for c in binding.columns if c not in from_targets]
+    from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
+    from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
+    from_preds = [c for c in columns if c not in from_targets and c != on]
     keys = [on] if on else []
     preds_table = source.read(list(dict.fromkeys(keys + from_preds)))
-    targets_table = target_source.read(list(dict.fromkeys(keys + from_targets)))
+    targets_table = target_source.read(list(dict.fromkeys(keys + [c for c in from_targets if c != on])))
     table, join_notices = attach_targets(preds_table, targets_table, on, source.path, target_source.path)
     notices.extend(join_notices)
-    return iter(table.select(binding.columns).to_batches(max_chunksize=chunk_rows))
+    return iter(table.select(columns).to_batches(max_chunksize=selection.chunk_rows))
 
 
-def _infer_task(batch: pa.RecordBatch | None, binding: Binding) -> str:
+def _infer_task(batch: pa.RecordBatch | None, binding: dict[str, list[str]]) -> str:
     """Regression unless the target holds only 0/1 (or -1/1) labels; then probabilities or logits by ``pred``."""
-    if batch is None or batch.num_rows == 0:
+    if batch is None or batch.num_rows == 0 or len(binding["target"]) != 1 or len(binding["pred"]) != 1:
         return "regression"
     from lossctl.io.convert import to_float64
 
-    if len(binding.roles["target"]) != 1 or len(binding.roles["pred"]) != 1:
-        return "regression"
-    target, _ = to_float64(batch.column(binding.roles["target"][0]), binding.roles["target"][0])
-    pred, _ = to_float64(batch.column(binding.roles["pred"][0]), binding.roles["pred"][0])
+    target, _ = to_float64(batch.column(binding["target"][0]), binding["target"][0])
+    pred, _ = to_float64(batch.column(binding["pred"][0]), binding["pred"][0])
     labels = set(np.unique(target[~np.isnan(target)]).tolist())
     if not labels or not (labels <= {0.0, 1.0} or labels <= {-1.0, 1.0}):
         return "regression"
+    if -1.0 in labels:
+        return "binary (scores, -1/1 labels)"
     finite = pred[~np.isnan(pred)]
-    if labels <= {0.0, 1.0} and finite.size and finite.min() >= 0 and finite.max() <= 1:
+    if finite.size and finite.min() >= 0 and finite.max() <= 1:
         return "binary (probabilities)"
     return "binary (logits)"

@@ -137,6 +137,13 @@ def eval_command(
     fail_if: Annotated[
         list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")
     ] = None,
+    by: Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one result per group; repeatable.")] = None,
+    per_sample: Annotated[
+        str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")
+    ] = None,
+    bootstrap: Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")] = 0,
+    ci: Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")] = 0.95,
+    seed: Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")] = 0,
     chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")] = 1 << 18,
     plugin: Annotated[
         list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
@@ -146,11 +153,15 @@ def eval_command(
 ) -> None:
     """Compute one or more losses on a predictions file and report them."""
     from lossctl.api import evaluate
-    from lossctl.report import check_output_path, write_report
+    from lossctl.report import check_output_extension, check_output_path, write_report
 
     _load_plugins(plugin or [])
+    inputs = [path, *([targets] if targets else [])]
     if output:
-        check_output_path(output, [path, *([targets] if targets else [])])
+        check_output_extension(output)
+    for destination in (output, per_sample):
+        if destination:
+            check_output_path(destination, inputs)
     report = evaluate(
         path,
         losses=loss,
@@ -166,6 +177,11 @@ def eval_command(
         reduction=reduction.value,
         convention=convention.value,
         fail_if=fail_if or (),
+        by=by or (),
+        per_sample=per_sample,
+        bootstrap=bootstrap,
+        ci=ci,
+        seed=seed,
         chunk_rows=chunk_rows,
     )
     for message in report.notices:

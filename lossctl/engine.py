@@ -1,23 +1,27 @@
 """One pass over the chunks of an input: every selected loss's statistics, merged exactly, finalized once.
 
 The engine reads nothing itself: it takes Arrow record batches (from a file, a join or stdin),
-converts the bound columns to float64 once per chunk, checks missing and infinite values, and
-feeds every loss. Chunks are merged through :class:`~lossctl.stats.Accumulator`, so the result does
-not depend on how the input was cut beyond float64 rounding.
+converts each bound column to float64 once per chunk, checks missing and infinite values over the
+whole input, and feeds every job. Per chunk it adds, for each job, the overall statistics vector,
+one vector per ``--by`` group and one per bootstrap replicate; chunks are merged through
+:class:`~lossctl.stats.Accumulator`, so the result does not depend on how the input was cut beyond
+float64 rounding.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lossctl.bootstrap import replicate_sums
 from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.groups import GroupCoder
 from lossctl.params import LossRequest
-from lossctl.stats import Accumulator, weighted_sums
+from lossctl.stats import Accumulator, grouped_sums, weighted_sums
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -26,18 +30,35 @@ MAX_ROWS_SHOWN = 5
 
 
 @dataclass(frozen=True)
-class Binding:
-    """Which columns feed which role; ``weight`` is the sample-weight column, if any."""
+class Job:
+    """One loss with the columns bound to each of its roles (``compare`` runs every loss once per model)."""
 
+    request: LossRequest
     roles: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one pass computes: the jobs, the sample weights, the groups, the bootstrap replicates."""
+
+    jobs: list[Job]
     weight: str | None = None
+    by: list[str] = field(default_factory=list)
+    key: str | None = None
+    bootstrap: int = 0
+    seed: int = 0
 
     @property
     def columns(self) -> list[str]:
-        names = [c for cols in self.roles.values() for c in cols]
-        if self.weight:
-            names.append(self.weight)
+        names = [c for job in self.jobs for cols in job.roles.values() for c in cols]
+        names += [c for c in (self.weight, *self.by, self.key) if c]
         return list(dict.fromkeys(names))
+
+    @property
+    def value_columns(self) -> list[tuple[str, ...]]:
+        """Every distinct column binding the jobs read, converted once per chunk."""
+        bound = [tuple(cols) for job in self.jobs for cols in job.roles.values()]
+        return list(dict.fromkeys(bound + ([(self.weight,)] if self.weight else [])))
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,11 @@ class Options:
     convention: str = "lossctl"
     missing: str = "error"
     chunk_rows: int = 1 << 18
+
+
+# Receives, per chunk: the 0-based file rows kept, the --on key values (or None) and each
+# per-row job's per-row losses (job index -> array).
+PerSampleSink = Callable[[np.ndarray, "pa.Array | None", dict[int, np.ndarray]], None]
 
 
 @dataclass
@@ -68,37 +94,35 @@ class _BadValues:
 
 @dataclass
 class Outcome:
-    """What one pass found: row counts and, per request, the merged statistics."""
+    """What one pass found: row counts and, per job, the merged statistics overall, per group, per replicate."""
 
     rows: int
     rows_used: int
     stats: list[np.ndarray]
+    groups: list[dict[str, Any]]
+    group_stats: list[dict[int, np.ndarray]]
+    replicates: list[np.ndarray] | None
+    group_replicates: list[dict[int, np.ndarray]] | None
 
     @property
     def rows_dropped(self) -> int:
         return self.rows - self.rows_used
 
 
-def _convert(batch: pa.RecordBatch, binding: Binding, offset: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """float64 arrays per column (vector roles as rows x K matrices) and per-column missing masks."""
-    from lossctl.io.convert import to_float64, to_float64_matrix
+class _Accumulators:
+    """Per job: the overall accumulator, one per group code, and the replicates' (compensated) sums."""
 
-    values: dict[str, np.ndarray] = {}
-    missing: dict[str, np.ndarray] = {}
-    for role, columns in binding.roles.items():
-        if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
-            array, mask = to_float64(batch.column(columns[0]), columns[0], row_offset=offset)
-        else:
-            array, mask = to_float64_matrix([batch.column(c) for c in columns], columns)
-        values[role] = array
-        if mask is not None:
-            missing[",".join(columns)] = mask
-    if binding.weight:
-        array, mask = to_float64(batch.column(binding.weight), binding.weight, row_offset=offset)
-        values["weight"] = array
-        if mask is not None:
-            missing[binding.weight] = mask
-    return values, missing
+    def __init__(self) -> None:
+        self.overall: Accumulator | None = None
+        self.groups: dict[int, Accumulator] = {}
+        self.replicates: Accumulator | None = None
+        self.group_replicates: dict[int, Accumulator] = {}
+
+    @staticmethod
+    def _add(slot: Accumulator | None, stats: np.ndarray) -> Accumulator:
+        slot = slot or Accumulator(stats.shape)
+        slot.add(stats)
+        return slot
 
 
 def chunk_size(requests: list[LossRequest], chunk_rows: int) -> int | None:
@@ -132,68 +156,125 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
         yield from table.to_batches(max_chunksize=count)
 
 
+def _convert(
+    batch: pa.RecordBatch, plan: Plan, offset: int
+) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
+    """float64 arrays per bound column set (vector roles as rows x K matrices) and their missing masks."""
+    from lossctl.io.convert import to_float64, to_float64_matrix
+
+    values: dict[tuple[str, ...], np.ndarray] = {}
+    missing: dict[tuple[str, ...], np.ndarray] = {}
+    for columns in plan.value_columns:
+        if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
+            array, mask = to_float64(batch.column(columns[0]), columns[0], row_offset=offset)
+        else:
+            array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
+        values[columns] = array
+        if mask is not None:
+            missing[columns] = mask
+    return values, missing
+
+
 def run(
     batches: Iterable[pa.RecordBatch],
-    requests: list[LossRequest],
-    binding: Binding,
+    plan: Plan,
     options: Options,
+    per_sample: PerSampleSink | None = None,
 ) -> Outcome:
-    """Evaluate every request over ``batches`` in one pass and return the merged statistics."""
+    """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics."""
+    requests = [job.request for job in plan.jobs]
     for request in requests:
         if options.reduction not in request.spec.aggregate_for(options.convention).reductions:
             raise UsageError(f"loss '{request.spec.name}' is an aggregate: it has only the mean reduction")
-    funcs = [request.spec.function(options.convention) for request in requests]
-    accumulators: list[Accumulator] = []
+    slots = [_Accumulators() for _ in plan.jobs]
+    coder = GroupCoder(plan.by) if plan.by else None
     missing_rows: dict[str, _BadValues] = {}
     infinite_rows: dict[str, _BadValues] = {}
     rows = rows_used = 0
     for batch in rechunk(batches, chunk_size(requests, options.chunk_rows)):
         offset, rows = rows, rows + batch.num_rows
-        values, missing = _convert(batch, binding, offset)
+        values, missing = _convert(batch, plan, offset)
         row_index = np.arange(offset, rows)
-        for column, array in _columns_of(values, binding):
+        for columns, array in values.items():
             infinite = np.isinf(array).reshape(len(array), -1).any(axis=1)
             if infinite.any():
-                infinite_rows.setdefault(column, _BadValues()).add(infinite, row_index)
+                infinite_rows.setdefault(",".join(columns), _BadValues()).add(infinite, row_index)
         keep = None
         if missing:
             any_missing = np.logical_or.reduce(list(missing.values()))
             if options.missing == "drop":
                 keep = ~any_missing
             else:
-                for column, mask in missing.items():
-                    missing_rows.setdefault(column, _BadValues()).add(mask, row_index)
+                for columns, mask in missing.items():
+                    missing_rows.setdefault(",".join(columns), _BadValues()).add(mask, row_index)
         if missing_rows or infinite_rows:
             continue
+        codes = coder.codes(batch) if coder else None
+        keys = batch.column(plan.key) if plan.key and per_sample else None
         if keep is not None:
-            values = {role: array[keep] for role, array in values.items()}
+            values = {columns: array[keep] for columns, array in values.items()}
             row_index = row_index[keep]
+            codes = codes[keep] if codes is not None else None
+            keys = keys.filter(keep) if keys is not None else None
         if len(row_index) == 0:
             continue
         rows_used += len(row_index)
-        weight = values.pop("weight", None)
+        weight = values[(plan.weight,)] if plan.weight else None
         if weight is not None:
-            _check_weights(weight, binding.weight or "", row_index)
-        for i, (request, func) in enumerate(zip(requests, funcs, strict=True)):
-            contributions = _contributions(request, func, values, binding, row_index)
-            stats = weighted_sums(contributions, weight)
-            if len(accumulators) <= i:
-                accumulators.append(Accumulator(len(stats)))
-            accumulators[i].add(stats)
+            _check_weights(weight, plan.weight or "", row_index)
+        per_row: dict[int, np.ndarray] = {}
+        for j, job in enumerate(plan.jobs):
+            contributions = _contributions(job, options.convention, values, row_index)
+            _accumulate(slots[j], contributions, weight, codes, row_index, plan)
+            if per_sample is not None and job.request.spec.per_row:
+                per_row[j] = contributions
+        if per_sample is not None:
+            per_sample(row_index, keys, per_row)
     _raise_bad_values(missing_rows, infinite_rows)
     if rows_used == 0:
         if rows == 0:
             raise InputError("the input has no rows")
         raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
-    stats = [acc.value for acc in accumulators]
-    if binding.weight and stats and stats[0][-2] <= 0:
-        raise InputError(f"the weights in column '{binding.weight}' sum to zero: the weighted mean is undefined")
-    return Outcome(rows, rows_used, stats)
+    stats = [slot.overall.value for slot in slots if slot.overall]
+    if plan.weight and stats and stats[0][-2] <= 0:
+        raise InputError(f"the weights in column '{plan.weight}' sum to zero: the weighted mean is undefined")
+    return Outcome(
+        rows=rows,
+        rows_used=rows_used,
+        stats=stats,
+        groups=[coder.label(code) for code in range(len(coder.keys))] if coder else [],
+        group_stats=[{g: acc.value for g, acc in slot.groups.items()} for slot in slots],
+        replicates=[slot.replicates.value for slot in slots if slot.replicates] if plan.bootstrap else None,
+        group_replicates=[{g: a.value for g, a in slot.group_replicates.items()} for slot in slots]
+        if plan.bootstrap
+        else None,
+    )
 
 
-def _columns_of(values: dict[str, np.ndarray], binding: Binding) -> Iterator[tuple[str, np.ndarray]]:
-    for role, array in values.items():
-        yield (binding.weight or "" if role == "weight" else ",".join(binding.roles[role])), array
+def _accumulate(
+    slot: _Accumulators,
+    contributions: np.ndarray,
+    weight: np.ndarray | None,
+    codes: np.ndarray | None,
+    row_index: np.ndarray,
+    plan: Plan,
+) -> None:
+    slot.overall = slot._add(slot.overall, weighted_sums(contributions, weight))
+    if plan.bootstrap:
+        replicas = replicate_sums(contributions, weight, row_index, plan.bootstrap, plan.seed)
+        slot.replicates = slot._add(slot.replicates, replicas)
+    if codes is None:
+        return
+    present = np.unique(codes)
+    local = np.searchsorted(present, codes)
+    per_group = grouped_sums(contributions, weight, local, len(present))
+    for i, code in enumerate(present.tolist()):
+        slot.groups[code] = slot._add(slot.groups.get(code), per_group[i])
+        if plan.bootstrap:
+            rows = local == i
+            group_weight = weight[rows] if weight is not None else None
+            replicas = replicate_sums(contributions[rows], group_weight, row_index[rows], plan.bootstrap, plan.seed)
+            slot.group_replicates[code] = slot._add(slot.group_replicates.get(code), replicas)
 
 
 def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
@@ -207,20 +288,22 @@ def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> No
 
 
 def _contributions(
-    request: LossRequest, func: object, values: dict[str, np.ndarray], binding: Binding, row_index: np.ndarray
+    job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
 ) -> np.ndarray:
-    spec = request.spec
+    spec = job.request.spec
+    arrays = {role: values[tuple(job.roles[role])] for role in spec.role_names}
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            contributions = func(*(values[role] for role in spec.role_names), **request.params)  # type: ignore[operator]
+            contributions = spec.contributions(arrays, job.request.params, convention)
     except DomainError as error:
-        columns = binding.roles[error.role]
-        raise error.locate(spec.name, columns, int(row_index[error.first_row]) - error.first_row) from None
+        raise error.locate(
+            spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
+        ) from None
     finite = np.isfinite(contributions)
     if not finite.all():
         first = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
         raise InputError(
-            f"{request.label}: the loss overflows float64 at row {row_index[first]} "
+            f"{job.request.label}: the loss overflows float64 at row {row_index[first]} "
             f"({int((~finite).sum())} values); rescale the inputs"
         )
     return contributions

@@ -126,7 +126,9 @@ class FailIf:
 def parse_fail_if(expr: str) -> FailIf:
     match = _FAIL_IF.match(expr)
     if not match or not _LOSS_TOKEN.match(match["loss"]):
-        raise UsageError(f"cannot parse --fail-if '{expr}'; expected LOSS OP NUMBER with OP one of > >= < <=, e.g. 'mse>0.25'")
+        raise UsageError(
+            f"cannot parse --fail-if '{expr}'; expected LOSS OP NUMBER with OP one of > >= < <=, e.g. 'mse>0.25'"
+        )
     try:
         threshold = float(match["number"])
     except ValueError:

@@ -450,4 +450,5 @@ def list_losses(task: str | None = None) -> list[LossSpec]:
     _ensure_loaded()
     if task is not None and task not in TASKS:
         raise UsageError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
-    return [spec for spec in _LOSSES.values() if task is None or spec.task == task]
+    specs = [spec for spec in _LOSSES.values() if task is None or spec.task == task]
+    return sorted(specs, key=lambda spec: TASKS.index(spec.task))

@@ -26,16 +26,34 @@ def render_report(report: Report, console: Console) -> None:
     rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
     columns = "  ".join(f"{role}={','.join(names)}" for role, names in report.columns.items())
     console.print(f"[bold]{info['path']}[/]  {rows}  [dim]{columns}[/]", highlight=False)
+    with_ci = any(result.ci for result in report.results)
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
     for column in report.by:
         table.add_column(column)
+    if report.by:
+        table.add_column("n", justify="right")
     table.add_column("value", justify="right", style="bold")
+    if with_ci:
+        level = next(r.ci["level"] for r in report.results if r.ci)
+        table.add_column(f"{level:.0%} interval", justify="right")
     table.add_column("params", style="dim")
+    previous = None
     for result in report.results:
-        group = [str((result.group or {}).get(c, "all")) for c in report.by]
-        table.add_row(result.label, *group, _number(result.value), _params(result.params))
+        if report.by and previous is not None and result.request is not previous:
+            table.add_section()
+        previous = result.request
+        cells = [result.label]
+        cells += [str((result.group or {}).get(c, "[dim]all[/]")) for c in report.by]
+        cells += [str(result.n)] if report.by else []
+        cells.append(_number(result.value))
+        if with_ci:
+            cells.append(f"{_number(result.ci['low'])} – {_number(result.ci['high'])}" if result.ci else "")
+        table.add_row(*cells, _params(result.params))
     console.print(table)
+    for gap in (report.groups or {}).get("gaps", []):
+        worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
+        console.print(f"gap {gap['loss']}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
         console.print(f"check {check.expr}: {check.loss} = {_number(check.value)} {mark}", highlight=False)

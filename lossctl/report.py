@@ -34,6 +34,7 @@ class Result:
     signature: str
     group: dict[str, Any] | None = None
     ci: dict[str, float] | None = None
+    request: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,11 +163,16 @@ _TEXT_WRITERS: dict[str, Callable[[Report], str]] = {
 OUTPUT_EXTENSIONS = (*_TEXT_WRITERS, ".parquet")
 
 
+def check_output_extension(path: str) -> None:
+    if Path(path).suffix.lower() not in OUTPUT_EXTENSIONS:
+        raise UsageError(
+            f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}"
+        )
+
+
 def check_output_path(path: str, inputs: list[str]) -> None:
-    """Refuse an output path lossctl cannot or must not write, before any work is done."""
+    """Refuse a path lossctl cannot or must not write (the input itself, a missing directory) before any work."""
     target = Path(path)
-    if target.suffix.lower() not in OUTPUT_EXTENSIONS:
-        raise UsageError(f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}")
     for given in inputs:
         if given != "-" and target.exists() and Path(given).exists() and os.path.samefile(target, given):
             raise UsageError(f"refusing to overwrite the input file '{given}' with the output")

@@ -40,9 +40,9 @@ class Accumulator:
     """Adds statistics vectors with Neumaier compensation, so that merging many chunk sums
     (or 1e8 one-row chunks) keeps float64 accuracy; ``value`` is the compensated total."""
 
-    def __init__(self, width: int) -> None:
-        self._sum = np.zeros(width)
-        self._compensation = np.zeros(width)
+    def __init__(self, shape: int | tuple[int, ...]) -> None:
+        self._sum = np.zeros(shape)
+        self._compensation = np.zeros(shape)
 
     def add(self, stats: np.ndarray) -> None:
         total = self._sum + stats

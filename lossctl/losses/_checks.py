@@ -58,3 +58,33 @@ def sign_labels(values: np.ndarray, role: str = "target") -> None:
         other = -1.0 if values[decisive[0]] == 0 else 0.0
         bad |= values == other
     reject(role, "labels all in {0, 1} or all in {-1, 1}", values, bad)
+
+
+def plus_minus_labels(values: np.ndarray, role: str = "target") -> None:
+    """Labels 1 or -1 only (the targets of torch's CosineEmbeddingLoss and MarginRankingLoss)."""
+    reject(role, "labels 1 or -1", values, (values != 1) & (values != -1))
+
+
+def class_indices(values: np.ndarray, n_classes: int, role: str = "target", skip: np.ndarray | None = None) -> None:
+    """Class indices: integer-valued floats in ``0..n_classes-1``; rows where ``skip`` is set are not checked
+    (``ignore_index`` rows)."""
+    bad = (values != np.floor(values)) | (values < 0) | (values > n_classes - 1)
+    if skip is not None:
+        bad &= ~skip
+    reject(role, f"class indices, integers in 0..{n_classes - 1} (K = {n_classes} classes)", values, bad)
+
+
+def distributions(values: np.ndarray, role: str, tolerance: float = 1e-6) -> None:
+    """Rows of probabilities in [0, 1] whose sums are 1 within ``tolerance`` (they are not renormalised)."""
+    probabilities(values, role)
+    sums = values.sum(axis=1)
+    reject(role, f"row sums of 1 (within {tolerance:g})", sums, np.abs(sums - 1.0) > tolerance)
+
+
+def box_sizes(boxes: np.ndarray, role: str) -> None:
+    """Boxes ``(x1, y1, x2, y2)`` per row (rows x 4) with ``x2 >= x1`` and ``y2 >= y1``; a zero-area box is valid.
+
+    The reported value is the offending width ``x2 - x1`` or height ``y2 - y1``.
+    """
+    sizes = boxes[:, 2:4] - boxes[:, 0:2]
+    reject(role, "box widths x2 - x1 and heights y2 - y1 >= 0", sizes, sizes < 0)

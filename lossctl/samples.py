@@ -1,0 +1,86 @@
+"""``--per-sample PATH``: the per-row loss of every per-row loss, streamed chunk by chunk to a file.
+
+The file is Parquet, CSV or JSON Lines by extension; it is written to a temporary file beside the
+target and renamed only when the run succeeds (:meth:`PerSampleWriter.commit`), so a failed run
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lossctl.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+PER_SAMPLE_EXTENSIONS = (".parquet", ".csv", ".jsonl")
+
+
+def check_per_sample_path(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in PER_SAMPLE_EXTENSIONS:
+        raise UsageError(
+            f"cannot tell the format of '{path}' from its extension; --per-sample writes {', '.join(PER_SAMPLE_EXTENSIONS)}"
+        )
+    return suffix
+
+
+class PerSampleWriter:
+    """Writes ``(row or key, loss columns...)`` chunks; ``labels`` name the loss columns in order."""
+
+    def __init__(self, path: str, id_column: str, labels: list[str]) -> None:
+        self.path = Path(path)
+        self.suffix = check_per_sample_path(path)
+        self.id_column = id_column
+        self.labels = labels
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
+        os.close(fd)
+        self._tmp = Path(name)
+        self._writer: Any = None
+        self._text: Any = None
+
+    def write(self, ids: np.ndarray | pa.Array, losses: list[np.ndarray]) -> None:
+        import pyarrow as pa
+
+        table = pa.table({self.id_column: ids, **dict(zip(self.labels, losses, strict=True))})
+        if self.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            self._writer = self._writer or pq.ParquetWriter(self._tmp, table.schema)
+            self._writer.write_table(table)
+        elif self.suffix == ".csv":
+            import pyarrow.csv as pacsv
+
+            self._writer = self._writer or pacsv.CSVWriter(self._tmp, table.schema)
+            self._writer.write_table(table)
+        else:
+            self._text = self._text or open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed in _close)
+            for record in table.to_pylist():
+                self._text.write(json.dumps(record) + "\n")
+
+    def _close(self) -> None:
+        for handle in (self._writer, self._text):
+            if handle is not None:
+                handle.close()
+        self._writer = self._text = None
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        try:
+            self._close()
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            raise InputError(f"cannot write '{self.path}': {exc.strerror or exc}") from exc
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        self._close()
+        self._tmp.unlink(missing_ok=True)
