@@ -12,13 +12,17 @@ import sys
 import traceback
 import warnings
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__
 from lossctl.errors import ExitCode, LossctlError, UsageError
+
+if TYPE_CHECKING:
+    from lossctl.registry import LossSpec
+    from lossctl.report import Report
 
 app = typer.Typer(
     name="lossctl",
@@ -153,7 +157,7 @@ def eval_command(
 ) -> None:
     """Compute one or more losses on a predictions file and report them."""
     from lossctl.api import evaluate
-    from lossctl.report import check_output_extension, check_output_path, write_report
+    from lossctl.report import check_output_extension, check_output_path
 
     _load_plugins(plugin or [])
     inputs = [path, *([targets] if targets else [])]
@@ -184,6 +188,13 @@ def eval_command(
         seed=seed,
         chunk_rows=chunk_rows,
     )
+    _finish(report, output_format, output, quiet)
+
+
+def _finish(report: Report, output_format: OutputFormat, output: str | None, quiet: bool) -> None:
+    """Notices to stderr, results to ``output`` or stdout, and exit 1 when a gate failed."""
+    from lossctl.report import write_report
+
     for message in report.notices:
         _notice(message, quiet)
     if output:
@@ -207,7 +218,7 @@ def _parse_cols(options: list[str]) -> dict[str, str]:
     return cols
 
 
-def _print_report(report: object, output_format: OutputFormat) -> None:
+def _print_report(report: Report, output_format: OutputFormat) -> None:
     from lossctl import report as formats
 
     if output_format is OutputFormat.table:
@@ -215,10 +226,83 @@ def _print_report(report: object, output_format: OutputFormat) -> None:
 
         from lossctl.render import render_report
 
-        render_report(report, Console())  # type: ignore[arg-type]
+        render_report(report, Console())
         return
     writer = {"json": formats.to_json, "csv": formats.to_csv, "markdown": formats.to_markdown}[output_format.value]
-    sys.stdout.write(writer(report))  # type: ignore[operator]
+    sys.stdout.write(writer(report))
+
+
+@app.command("compare")
+def compare_command(
+    baseline: Annotated[str, typer.Argument(metavar="BASELINE", help="The reference model's predictions file.")],
+    candidate: Annotated[str, typer.Argument(metavar="CANDIDATE", help="The new model's predictions file.")],
+    loss: Annotated[
+        list[str] | None, typer.Option("--loss", "-l", metavar="LOSS", help="Loss to compare; repeatable.")
+    ] = None,
+    param: Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter.")] = None,
+    pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s), in both files.")] = None,
+    target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column(s).")] = None,
+    weight: Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")] = None,
+    col: Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")] = None,
+    targets: Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this file.")] = None,
+    on: Annotated[
+        str | None, typer.Option(metavar="KEY", help="Key column aligning the files (else row order).")
+    ] = None,
+    input_format: Annotated[
+        InputFormat | None, typer.Option(help="Override the format guessed from extensions.")
+    ] = None,
+    missing: Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")] = Missing.error,
+    reduction: Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")] = Reduction.mean,
+    convention: Annotated[
+        ConventionName, typer.Option(help="Whose definitions to reproduce.")
+    ] = ConventionName.lossctl,
+    bootstrap: Annotated[int, typer.Option(metavar="N", help="Paired bootstrap replicates (0: none).")] = 0,
+    ci: Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")] = 0.95,
+    seed: Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")] = 0,
+    fail_if_worse: Annotated[
+        float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")
+    ] = None,
+    significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: Annotated[str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH.")] = None,
+    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk.")] = 1 << 18,
+    plugin: Annotated[
+        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
+    from lossctl.compare import compare
+    from lossctl.report import check_output_extension, check_output_path
+
+    _load_plugins(plugin or [])
+    if output:
+        check_output_extension(output)
+        check_output_path(output, [baseline, candidate, *([targets] if targets else [])])
+    report = compare(
+        baseline,
+        candidate,
+        losses=loss,
+        params=param or (),
+        pred=pred,
+        target=target,
+        weight=weight,
+        cols=_parse_cols(col or []),
+        targets=targets,
+        on=on,
+        input_format=input_format.value if input_format else None,
+        missing=missing.value,
+        reduction=reduction.value,
+        convention=convention.value,
+        bootstrap=bootstrap,
+        ci=ci,
+        seed=seed,
+        fail_if_worse=fail_if_worse,
+        significant=significant,
+        chunk_rows=chunk_rows,
+    )
+    _finish(report, output_format, output, quiet)
 
 
 @app.command("list")
@@ -244,10 +328,7 @@ def list_command(
     render_losses(specs, Console())
 
 
-def _spec_dict(spec: object) -> dict[str, object]:
-    from lossctl.registry import LossSpec
-
-    assert isinstance(spec, LossSpec)
+def _spec_dict(spec: LossSpec) -> dict[str, object]:
     return {
         "name": spec.name,
         "aliases": list(spec.aliases),

@@ -21,7 +21,42 @@ def _params(params: dict[str, object]) -> str:
     return " ".join(f"{k}={_number(v) if isinstance(v, float) else v}" for k, v in params.items())
 
 
+def render_comparison(report: Report, console: Console) -> None:
+    info = report.input
+    console.print(
+        f"[bold]{info['baseline']['path']}[/] (baseline) vs [bold]{info['candidate']['path']}[/] (candidate)  "
+        f"{info['baseline']['rows_used']} rows",
+        highlight=False,
+    )
+    with_ci = any(c.ci for c in report.results)
+    table = Table(header_style="bold")
+    for name in ("loss", "baseline", "candidate", "delta", "relative"):
+        table.add_column(name, justify="left" if name == "loss" else "right", no_wrap=True)
+    if with_ci:
+        table.add_column("delta interval", justify="right", no_wrap=True)
+    table.add_column("verdict")
+    colours = {"better": "green", "worse": "bold red", "same": "dim"}
+    for c in report.results:
+        relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
+        cells = [c.label, _number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
+        if with_ci:
+            cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
+        cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
+        table.add_row(*cells)
+    console.print(table)
+    _print_checks(report, console)
+
+
+def _print_checks(report: Report, console: Console) -> None:
+    for check in report.checks:
+        mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
+        console.print(f"check {check.expr}: {check.loss} = {_number(check.value)} {mark}", highlight=False)
+
+
 def render_report(report: Report, console: Console) -> None:
+    if "baseline" in report.input:
+        render_comparison(report, console)
+        return
     info = report.input
     rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
     columns = "  ".join(f"{role}={','.join(names)}" for role, names in report.columns.items())
@@ -54,9 +89,7 @@ def render_report(report: Report, console: Console) -> None:
     for gap in (report.groups or {}).get("gaps", []):
         worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
         console.print(f"gap {gap['loss']}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
-    for check in report.checks:
-        mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
-        console.print(f"check {check.expr}: {check.loss} = {_number(check.value)} {mark}", highlight=False)
+    _print_checks(report, console)
 
 
 def render_losses(specs: list[LossSpec], console: Console) -> None:

@@ -50,6 +50,41 @@ class Result:
 
 
 @dataclass
+class Comparison:
+    """One record of ``compare``'s ``results``: a loss on both models, the delta and the verdict."""
+
+    loss: str
+    label: str
+    params: dict[str, Any]
+    reduction: str
+    baseline: float
+    candidate: float
+    delta: float
+    relative_delta: float | None
+    ci: dict[str, float] | None
+    verdict: str
+    n: int
+    signature: str
+    group: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loss": self.loss,
+            "params": self.params,
+            "reduction": self.reduction,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "delta": self.delta,
+            "relative_delta": self.relative_delta,
+            "ci": self.ci,
+            "verdict": self.verdict,
+            "n": self.n,
+            "group": self.group,
+            "signature": self.signature,
+        }
+
+
+@dataclass
 class Check:
     """One ``--fail-if`` expression: ``passed`` is false when the condition holds (the gate fails)."""
 
@@ -69,7 +104,7 @@ class Report:
     version: str
     input: dict[str, Any]
     columns: dict[str, list[str]]
-    results: list[Result]
+    results: list[Result] | list[Comparison]
     groups: dict[str, Any] | None = None
     checks: list[Check] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -110,9 +145,33 @@ def format_value(value: Any) -> str:
 
 
 def _rows(report: Report) -> tuple[list[str], list[list[Any]]]:
+    """The flat table of the CSV, Markdown and Parquet forms (cli.md, "Output")."""
+    if report.results and isinstance(report.results[0], Comparison):
+        header = ["loss", "params", "reduction", "baseline", "candidate", "delta", "relative_delta", "ci_low",
+                  "ci_high", "verdict", "n"]  # fmt: skip
+        rows = [
+            [
+                c.loss,
+                format_params(c.params),
+                c.reduction,
+                c.baseline,
+                c.candidate,
+                c.delta,
+                c.relative_delta,
+                (c.ci or {}).get("low"),
+                (c.ci or {}).get("high"),
+                c.verdict,
+                c.n,
+            ]  # fmt: skip
+            for c in report.results
+            if isinstance(c, Comparison)
+        ]
+        return header, rows
     header = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *report.by]
     rows = []
     for r in report.results:
+        if not isinstance(r, Result):
+            continue
         ci = r.ci or {}
         group = [(r.group or {}).get(col) for col in report.by]
         rows.append([r.loss, format_params(r.params), r.reduction, r.value, r.n, ci.get("low"), ci.get("high"), *group])
