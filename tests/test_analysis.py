@@ -1,0 +1,156 @@
+"""Groups and gaps, per-sample files, bootstrap intervals and compare (issue: analysis for people and CI)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+from lossctl.compare import compare, verdict
+
+
+def write_regression(path: Path, n: int = 300, seed: int = 0, noise: float = 1.0) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b", "c"], size=n)
+    y = rng.normal(size=n)
+    p = y + rng.normal(size=n) * noise * np.where(group == "c", 3.0, 1.0)
+    w = rng.uniform(0.5, 2.0, size=n)
+    pq.write_table(pa.table({"id": np.arange(n) * 10, "g": group, "target": y, "pred": p, "w": w}), path)
+    return group, y, p, w
+
+
+def test_group_values_equal_evaluating_each_group_alone(tmp_path: Path) -> None:
+    group, y, p, w = write_regression(tmp_path / "d.parquet")
+    report = lossctl.evaluate(str(tmp_path / "d.parquet"), losses=["mse", "huber:delta=0.5", "rmse"], weight="w", by=["g"])
+    for result in report.results:
+        rows = np.ones(len(y), bool) if result.group is None else group == result.group["g"]
+        spec = lossctl.get(result.loss)
+        expected = spec(y[rows], p[rows], sample_weight=w[rows], **result.params)
+        assert result.value == pytest.approx(expected, rel=1e-12)
+        assert result.n == rows.sum()
+    gaps = {g["loss"]: g for g in report.groups["gaps"]}
+    mse = {r.group["g"]: r.value for r in report.results if r.loss == "mse" and r.group}
+    assert gaps["mse"]["gap"] == pytest.approx(max(mse.values()) - min(mse.values()))
+    assert gaps["mse"]["worst_group"] == {"g": max(mse, key=mse.get)} == {"g": "c"}
+
+
+def test_groups_by_two_columns_and_json_layout(cli, write) -> None:
+    path = write("p.csv", "pred,target,a,b\n1,0,x,1\n2,0,x,2\n3,0,y,1\n5,0,x,1\n")
+    doc = json.loads(cli("eval", path, "-l", "mae", "--by", "a", "--by", "b", "-f", "json").out)
+    groups = [(r["group"], r["value"], r["n"]) for r in doc["results"]]
+    assert groups == [(None, 2.75, 4), ({"a": "x", "b": 1}, 3.0, 2), ({"a": "x", "b": 2}, 2.0, 1), ({"a": "y", "b": 1}, 3.0, 1)]
+    assert doc["groups"] == {"by": ["a", "b"], "gaps": [{"loss": "mae", "params": {}, "gap": 1.0, "worst_group": {"a": "x", "b": 1}}]}
+
+
+def test_missing_by_column_is_an_input_error(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse", "--by", "region")
+    assert run.code == 3 and "column 'region' not found" in run.err
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_per_sample_file_holds_each_rows_loss(tmp_path: Path, suffix: str) -> None:
+    _, y, p, _ = write_regression(tmp_path / "d.parquet", n=50)
+    out = tmp_path / f"rows{suffix}"
+    lossctl.evaluate(str(tmp_path / "d.parquet"), losses=["mse", "rmse", "quantile:q=0.9"], per_sample=str(out), chunk_rows=7)
+    if suffix == ".parquet":
+        table = pq.read_table(out).to_pydict()
+    elif suffix == ".csv":
+        rows = list(csv.DictReader(out.open()))
+        table = {key: [float(r[key]) for r in rows] for key in rows[0]}
+    else:
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        table = {key: [r[key] for r in records] for key in records[0]}
+    assert list(table) == ["row", "mse", "quantile:q=0.9"]  # rmse is an aggregate: no per-row values
+    assert table["row"] == list(range(50))
+    np.testing.assert_allclose(table["mse"], lossctl.get("mse").per_sample(y, p), rtol=1e-15)
+    np.testing.assert_allclose(table["quantile:q=0.9"], lossctl.get("quantile").per_sample(y, p, q=0.9), rtol=1e-15)
+
+
+def test_per_sample_uses_the_join_key_and_skips_dropped_rows(cli, write, tmp_path: Path) -> None:
+    preds = write("p.csv", "id,pred\n7,1\n3,\n5,4\n")
+    targets = write("t.csv", "id,target\n5,2\n3,1\n7,0\n")
+    out = tmp_path / "rows.csv"
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--missing", "drop", "--per-sample", out)
+    assert run.code == 0, run.err
+    assert out.read_text().replace('"', "").splitlines() == ["id,mae", "7,1", "5,2"]
+
+
+def test_failed_run_leaves_no_per_sample_file(cli, write, tmp_path: Path) -> None:
+    path = write("p.csv", "prob,label\n0.5,1\n1.5,0\n")
+    out = tmp_path / "rows.parquet"
+    assert cli("eval", path, "-l", "bce", "--per-sample", out).code == 3
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_bootstrap_interval_contains_the_estimate_and_narrows(tmp_path: Path) -> None:
+    widths = []
+    for n in (200, 5000):
+        write_regression(tmp_path / f"d{n}.parquet", n=n)
+        report = lossctl.evaluate(str(tmp_path / f"d{n}.parquet"), losses=["mae"], bootstrap=300, seed=3)
+        (result,) = report.results
+        assert result.ci["low"] < result.value < result.ci["high"] and result.ci["level"] == 0.95
+        widths.append(result.ci["high"] - result.ci["low"])
+    assert widths[1] < widths[0] / 3
+
+
+def test_bootstrap_is_reproducible_and_independent_of_chunking(tmp_path: Path) -> None:
+    write_regression(tmp_path / "d.parquet", n=120)
+    path = str(tmp_path / "d.parquet")
+
+    def ci(**kwargs: object) -> list[float]:
+        report = lossctl.evaluate(path, losses=["mse", "rmse"], weight="w", by=["g"], bootstrap=50, **kwargs)
+        return [bound for r in report.results for bound in (r.ci["low"], r.ci["high"])]
+
+    whole = ci(seed=11)
+    assert ci(seed=11, chunk_rows=1) == pytest.approx(whole, rel=1e-12)
+    assert ci(seed=11, chunk_rows=17) == pytest.approx(whole, rel=1e-12)
+    assert ci(seed=12) != whole
+
+
+def test_compare_clearly_better_candidate(tmp_path: Path, cli) -> None:
+    write_regression(tmp_path / "base.parquet", n=400, noise=1.0)
+    write_regression(tmp_path / "cand.parquet", n=400, noise=0.5)
+    report = compare(str(tmp_path / "base.parquet"), str(tmp_path / "cand.parquet"), losses=["mse", "mae"], bootstrap=200)
+    for c in report.results:
+        assert c.delta < 0 and c.verdict == "better" and c.ci["high"] < 0
+        assert c.relative_delta == pytest.approx(c.delta / c.baseline)
+    worse = cli("compare", tmp_path / "cand.parquet", tmp_path / "base.parquet", "-l", "mse", "--bootstrap", "200",
+                "--fail-if-worse", "0", "--significant", "-f", "json")  # fmt: skip
+    assert worse.code == 1
+    doc = json.loads(worse.out)
+    assert doc["results"][0]["verdict"] == "worse" and doc["checks"][0]["passed"] is False
+    assert set(doc["input"]) == {"baseline", "candidate"}
+    assert list(doc) == ["schema", "lossctl", "input", "columns", "results", "groups", "checks"]
+
+
+def test_compare_identical_files_is_a_zero_delta(tmp_path: Path, cli) -> None:
+    write_regression(tmp_path / "a.parquet")
+    run = cli("compare", tmp_path / "a.parquet", tmp_path / "a.parquet", "-l", "mse,huber", "--bootstrap", "50",
+              "--fail-if-worse", "0", "--significant", "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    for record in json.loads(run.out)["results"]:
+        assert record["delta"] == 0 and record["verdict"] == "same" and record["ci"]["low"] == record["ci"]["high"] == 0
+
+
+def test_compare_aligns_by_key(tmp_path: Path, write) -> None:
+    base = write("b.csv", "id,pred,target\n1,1,0\n2,2,0\n3,3,0\n")
+    cand = write("c.csv", "id,pred\n3,0\n1,0\n2,1\n")
+    (result,) = compare(str(base), str(cand), losses=["mae"], on="id").results
+    assert (result.baseline, result.candidate, result.delta) == (2.0, pytest.approx(1 / 3), pytest.approx(-5 / 3))
+
+
+def test_significant_needs_bootstrap(cli, regression_csv: Path) -> None:
+    run = cli("compare", regression_csv, regression_csv, "-l", "mse", "--significant")
+    assert run.code == 2 and "--significant needs --bootstrap" in run.err
+
+
+def test_verdict_rules() -> None:
+    assert verdict(1.0, 1e-13, None) == "same"
+    assert verdict(1.0, 0.1, None) == "worse" and verdict(1.0, -0.1, None) == "better"
+    assert verdict(1.0, 0.1, {"low": -0.01, "high": 0.2, "level": 0.95}) == "same"
