@@ -305,6 +305,34 @@ def compare_command(
     _finish(report, output_format, output, quiet)
 
 
+@app.command("suggest")
+def suggest_command(
+    path: Annotated[str, typer.Argument(metavar="PATH", help="Predictions file.")],
+    pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")] = None,
+    target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column.")] = None,
+    input_format: Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")] = None,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Inspect the data (task, class balance, outliers, skew) and recommend losses, with the reason for each."""
+    from lossctl.suggest import suggest
+
+    advice, notices = suggest(path, pred=pred, target=target, input_format=input_format.value if input_format else None)
+    for message in notices:
+        _notice(message, quiet)
+    if output_format is ListFormat.json:
+        document = {"schema": 1, "lossctl": __version__, "input": {"path": path}, "task": advice.task,
+                    "facts": advice.facts, "suggestions": [s.to_dict() for s in advice.suggestions]}  # fmt: skip
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    from rich.console import Console
+
+    from lossctl.render import render_advice
+
+    render_advice(advice, Console())
+
+
 @app.command("list")
 def list_command(
     task: Annotated[str | None, typer.Option(metavar="TASK", help="Only losses of this task.")] = None,

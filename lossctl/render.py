@@ -11,6 +11,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
     from lossctl.report import Report
+    from lossctl.suggest import Advice
 
 
 def _number(value: float) -> str:
@@ -99,4 +100,15 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
     for spec in specs:
         params = ", ".join(f"{p.name}={p.default}" for p in spec.params)
         table.add_row(spec.name, spec.task, ", ".join(spec.aliases), params, spec.summary)
+    console.print(table)
+
+
+def render_advice(advice: Advice, console: Console) -> None:
+    facts = "  ".join(f"{k}={_number(v) if isinstance(v, float) else v}" for k, v in advice.facts.items())
+    console.print(f"[bold]task:[/] {advice.task}  [dim]{facts}[/]", highlight=False)
+    table = Table(header_style="bold")
+    table.add_column("loss", style="cyan", no_wrap=True)
+    table.add_column("why", overflow="fold")
+    for suggestion in advice.suggestions:
+        table.add_row(suggestion.spec, suggestion.reason)
     console.print(table)

@@ -1,0 +1,194 @@
+"""``lossctl suggest``: look at the data, infer the task and recommend losses with the reason for each.
+
+The rules are small and explicit (below), each tied to a fact measured on the data: the label set
+and its balance, whether predictions are probabilities or scores, and for regression the residuals'
+tails (robust z-scores), the target's skew, zeros and sign.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lossctl.errors import InputError
+
+SAMPLE_ROWS = 1_000_000
+RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
+OUTLIER_Z = 3.5  # robust z-score (Iglewicz & Hoaglin) above which a residual is an outlier
+HEAVY_TAILS = 0.01  # more outliers than this share means heavy tails
+
+
+@dataclass
+class Suggestion:
+    loss: str
+    params: dict[str, Any]
+    reason: str
+
+    @property
+    def spec(self) -> str:
+        """The ``-l`` form: ``huber:delta=2.5``."""
+        return self.loss + "".join(f":{k}={v:.4g}" if isinstance(v, float) else f":{k}={v}" for k, v in self.params.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loss": self.loss, "params": self.params, "spec": self.spec, "reason": self.reason}
+
+
+@dataclass
+class Advice:
+    task: str
+    facts: dict[str, Any]
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+    def add(self, loss: str, reason: str, **params: Any) -> None:
+        self.suggestions.append(Suggestion(loss, params, reason))
+
+
+def advise(target: np.ndarray, pred: np.ndarray) -> Advice:
+    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``."""
+    if len(target) == 0:
+        raise InputError("the input has no rows")
+    if pred.ndim == 2 and pred.shape[1] > 1:
+        return _multiclass(target, pred)
+    labels = np.unique(target)
+    if set(labels.tolist()) <= {0.0, 1.0} or set(labels.tolist()) <= {-1.0, 1.0}:
+        return _binary(target, pred, labels)
+    return _regression(target, pred)
+
+
+def _binary(target: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Advice:
+    positive = float(np.mean(target == 1.0))
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
+    facts = {"rows": len(target), "positive_rate": positive, "pred": "probabilities" if probabilities else "scores"}
+    if -1.0 in labels:
+        advice = Advice("binary (labels -1/1)", facts)
+        advice.add("hinge", "labels are -1/1 and predictions are scores: the margin loss of an SVM")
+        advice.add("squared_hinge", "the same margin view, punishing large violations more")
+        return advice
+    advice = Advice("binary", facts)
+    rare = min(positive, 1 - positive)
+    if probabilities:
+        advice.add("bce", "predictions are probabilities: log loss is the proper scoring rule for them")
+        advice.add("brier", "bounded and proper: reads calibration without log loss' blow-up on confident mistakes")
+    else:
+        advice.add("bce_logits", "predictions are unbounded scores: log loss on logits, computed stably")
+        advice.add("hinge", "if the scores are margins rather than calibrated logits")
+    if 0 < rare < RARE_CLASS:
+        share = f"{rare:.1%} of rows are {'positive' if positive < 0.5 else 'negative'}"
+        advice.add("focal", f"{share}: focal loss down-weights the many easy rows", from_logits=not probabilities)
+        if not probabilities:
+            advice.add("bce_logits", f"{share}: weight positives by the negative/positive ratio",
+                       pos_weight=round((1 - positive) / positive, 4) if positive else 1.0)  # fmt: skip
+    return advice
+
+
+def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
+    classes = pred.shape[1]
+    sums = pred.sum(axis=1)
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.allclose(sums, 1.0, atol=1e-6))
+    index = target.ndim == 1
+    counts = np.bincount(target.astype(np.int64), minlength=classes) if index else target.sum(axis=0)
+    shares = counts / counts.sum()
+    facts = {"rows": len(target), "classes": classes, "pred": "probabilities" if probabilities else "logits",
+             "smallest_class_share": float(shares.min()), "largest_class_share": float(shares.max())}  # fmt: skip
+    advice = Advice("multiclass", facts)
+    if probabilities:
+        advice.add("categorical_ce", "rows of predictions are probability distributions: multi-class log loss")
+    else:
+        advice.add("cross_entropy", "predictions are logits: softmax cross-entropy, computed via log-sum-exp")
+    if shares.min() < RARE_CLASS / 2 or shares.max() / max(shares.min(), 1e-12) > 10:
+        why = f"classes are imbalanced (smallest {shares.min():.1%}, largest {shares.max():.1%})"
+        if not probabilities:
+            advice.add("cross_entropy", f"{why}: weight classes by n/(K n_c)", class_weight="balanced")
+            advice.add("focal_multiclass", f"{why}: focal loss concentrates on the hard rows")
+            advice.add("class_balanced", f"{why}: effective-number weighting (Cui et al. 2019)")
+    if not probabilities:
+        advice.add("multiclass_hinge", "a margin view of the same scores (Crammer-Singer)")
+    return advice
+
+
+def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
+    residual = pred - target
+    median = float(np.median(residual))
+    mad = float(np.median(np.abs(residual - median)))
+    robust_scale = 1.4826 * mad
+    z = 0.6745 * np.abs(residual - median) / mad if mad > 0 else np.zeros_like(residual)
+    outliers = float(np.mean(z > OUTLIER_Z))
+    centred = target - target.mean()
+    std = float(target.std())
+    skew = float(np.mean(centred**3) / std**3) if std > 0 else 0.0
+    counts = bool(np.all(target >= 0) and np.all(target == np.round(target)))
+    zeros = float(np.mean(target == 0))
+    facts = {
+        "rows": len(target),
+        "target_min": float(target.min()),
+        "target_max": float(target.max()),
+        "target_skew": skew,
+        "target_zeros": zeros,
+        "residual_scale_mad": robust_scale,
+        "outlier_share": outliers,
+        "counts": counts,
+    }
+    task = "regression (counts)" if counts and target.max() > 1 else "regression"
+    advice = Advice(task, facts)
+    if outliers > HEAVY_TAILS:
+        delta = round(1.345 * robust_scale, 6) if robust_scale > 0 else 1.0
+        advice.add("huber", f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "
+                   f"near 0 and linear beyond delta = 1.345 x robust scale", delta=delta)  # fmt: skip
+        advice.add("mae", "heavy-tailed residuals: the absolute error is not dominated by a few rows")
+        advice.add("mse", "still report it: it is what most training objectives minimise, but it is driven by outliers")
+    else:
+        advice.add("mse", "residuals have light tails: the squared error is efficient and standard")
+        advice.add("rmse", "the same, on the target's scale, for reporting")
+        advice.add("mae", "a robust companion: the typical error size")
+    if task == "regression (counts)":
+        if np.all(pred > 0):
+            advice.add("poisson_deviance", "targets are non-negative counts: the Poisson deviance fits their variance")
+        if zeros > 0.3 and np.all(pred > 0):
+            advice.add("tweedie_deviance", f"{zeros:.0%} of targets are zero: a compound Poisson-gamma (power 1.5) "
+                       "fits zero-inflated amounts", power=1.5)  # fmt: skip
+    elif np.all(target > -1) and np.all(pred > -1) and skew > 1:
+        advice.add("msle", f"the target is right-skewed (skew {skew:.2f}): errors on the log scale weigh small and "
+                   "large targets alike")  # fmt: skip
+    if np.all(np.abs(target) > 0) and target.min() * target.max() > 0 and target.max() / target.min() > 10:
+        advice.add("mape", "targets span more than an order of magnitude and never reach 0: relative error")
+    return advice
+
+
+def suggest(
+    path: str,
+    *,
+    pred: str | None = None,
+    target: str | None = None,
+    input_format: str | None = None,
+    sample_rows: int = SAMPLE_ROWS,
+) -> tuple[Advice, list[str]]:
+    """Read the ``pred``/``target`` columns of ``path`` (up to ``sample_rows`` rows) and advise; returns notices too."""
+    from lossctl.api import _bind
+    from lossctl.io import open_input
+    from lossctl.io.convert import to_float64, to_float64_matrix
+
+    notices: list[str] = []
+    source = open_input(path, input_format)
+    binding = _bind(["target", "pred"], list(source.columns), source.path, pred, target, {}, notices)
+    parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
+    rows = 0
+    for batch in source.batches(binding["target"] + [c for c in binding["pred"] if c not in binding["target"]], 65536):
+        for role, columns in binding.items():
+            if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
+                values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
+            else:
+                values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
+            parts[role].append(values)
+        rows += batch.num_rows
+        if rows >= sample_rows:
+            notices.append(f"advice based on the first {rows} rows")
+            break
+    if rows == 0:
+        raise InputError("the input has no rows")
+    target_values, pred_values = (np.concatenate(parts[role]) for role in ("target", "pred"))
+    usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(axis=1)
+    if not usable.all():
+        notices.append(f"left out {int((~usable).sum())} rows with missing or infinite values")
+    return advise(target_values[usable], pred_values[usable]), notices

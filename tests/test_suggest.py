@@ -1,0 +1,75 @@
+"""``lossctl suggest`` on synthetic data with the property each rule looks for built in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lossctl.suggest import advise
+
+rng = np.random.default_rng(0)
+
+
+def losses(advice) -> list[str]:
+    return [s.loss for s in advice.suggestions]
+
+
+def test_rare_positives_get_focal_and_pos_weight() -> None:
+    y = (rng.uniform(size=5000) < 0.03).astype(float)
+    x = rng.normal(size=5000) * 2 - 3
+    advice = advise(y, x)
+    assert advice.task == "binary" and abs(advice.facts["positive_rate"] - 0.03) < 0.01
+    assert losses(advice)[0] == "bce_logits" and "focal" in losses(advice)
+    weighted = next(s for s in advice.suggestions if s.params.get("pos_weight"))
+    assert weighted.params["pos_weight"] == round((1 - y.mean()) / y.mean(), 4)
+    assert "3.0% of rows are positive" in weighted.reason or "% of rows are positive" in weighted.reason
+
+
+def test_balanced_probabilities_get_log_loss_and_brier() -> None:
+    y = (rng.uniform(size=1000) < 0.5).astype(float)
+    advice = advise(y, rng.uniform(size=1000))
+    assert losses(advice) == ["bce", "brier"]
+
+
+def test_heavy_tails_get_huber_with_a_robust_delta() -> None:
+    y = rng.normal(size=4000)
+    residual = rng.standard_t(df=1.5, size=4000)
+    advice = advise(y, y + residual)
+    huber = advice.suggestions[0]
+    assert huber.loss == "huber" and advice.facts["outlier_share"] > 0.01
+    mad = np.median(np.abs(residual - np.median(residual)))
+    assert abs(huber.params["delta"] - 1.345 * 1.4826 * mad) < 1e-5
+
+
+def test_light_tails_get_mse() -> None:
+    y = rng.normal(size=4000)
+    assert losses(advise(y, y + rng.normal(size=4000) * 0.1))[:2] == ["mse", "rmse"]
+
+
+def test_counts_get_poisson_and_zero_inflation_gets_tweedie() -> None:
+    y = rng.poisson(3.0, size=3000).astype(float)
+    advice = advise(y, np.full(3000, 3.0))
+    assert advice.task == "regression (counts)" and "poisson_deviance" in losses(advice)
+    zero_inflated = np.where(rng.uniform(size=3000) < 0.5, 0.0, y)
+    assert "tweedie_deviance" in losses(advise(zero_inflated, np.full(3000, 1.5)))
+
+
+def test_imbalanced_multiclass_logits_get_balanced_weights() -> None:
+    y = rng.choice(4, size=3000, p=[0.85, 0.1, 0.04, 0.01]).astype(float)
+    logits = rng.normal(size=(3000, 4))
+    advice = advise(y, logits)
+    assert advice.task == "multiclass" and advice.facts["classes"] == 4
+    assert any(s.params.get("class_weight") == "balanced" for s in advice.suggestions)
+
+
+def test_cli_json(cli, tmp_path: Path) -> None:
+    y = rng.normal(size=200)
+    pq.write_table(pa.table({"target": y, "pred": y + rng.normal(size=200) * 0.1}), tmp_path / "d.parquet")
+    run = cli("suggest", tmp_path / "d.parquet", "-f", "json")
+    doc = json.loads(run.out)
+    assert run.code == 0 and doc["task"] == "regression" and doc["suggestions"][0]["loss"] == "mse"
+    assert all(s["reason"] for s in doc["suggestions"])
