@@ -111,6 +111,7 @@ def evaluate(
     bootstrap: int = 0,
     ci: float = 0.95,
     seed: int = 0,
+    distributions: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     stdin: IO[bytes] | None = None,
 ) -> Report:
@@ -119,7 +120,8 @@ def evaluate(
     ``params`` are ``--param [LOSS.]KEY=VALUE`` strings and ``cols`` binds extra roles
     (``{"var": "sigma2"}``). Without ``losses``, the task is inferred from the data and its default
     losses are used. ``by`` adds per-group results, ``per_sample`` writes per-row losses to a file,
-    ``bootstrap`` replicates add percentile intervals at level ``ci``. Raises
+    ``bootstrap`` replicates add percentile intervals at level ``ci``; ``distributions`` attaches
+    the quantiles and histogram of each per-row loss to its overall result (for the table). Raises
     :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
     """
     selection = select(losses, params, fail_if, reduction, convention, missing, chunk_rows, by, bootstrap, ci, seed)
@@ -147,7 +149,7 @@ def evaluate(
         batches = itertools.chain([first] if first is not None else [], batches)
     checks = [(gate, _request_for(gate, selection.requests, convention)) for gate in selection.gates]
     jobs = [Job(request, {role: binding[role] for role in request.spec.role_names}) for request in selection.requests]
-    plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed)
+    plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions)
     outcome = _run_with_samples(batches, plan, selection, per_sample, on)
     if outcome.rows_dropped:
         notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
@@ -235,7 +237,7 @@ def _results(
         results.append(
             Result(request.spec.name, request.label, request.params, selection.reduction, finalize(overall, ""),
                    int(overall[-1]), sig, None, interval(outcome.replicates[j] if outcome.replicates else None),
-                   request=request)
+                   request=request, distribution=sample.summary() if (sample := outcome.samples[j]) else None)
         )  # fmt: skip
         if aggregate.notices:
             notices.extend(f"{request.label}: {message}" for message in aggregate.notices(overall, request.params))

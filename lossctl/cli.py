@@ -148,6 +148,7 @@ def eval_command(
     bootstrap: Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")] = 0,
     ci: Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")] = 0.95,
     seed: Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")] = 0,
+    plot: Annotated[str | None, typer.Option(metavar="PATH", help="Draw distributions and groups (.png .svg).")] = None,
     chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")] = 1 << 18,
     plugin: Annotated[
         list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
@@ -160,6 +161,7 @@ def eval_command(
     from lossctl.report import check_output_extension, check_output_path
 
     _load_plugins(plugin or [])
+    _check_plot(plot)
     inputs = [path, *([targets] if targets else [])]
     if output:
         check_output_extension(output)
@@ -186,17 +188,30 @@ def eval_command(
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,
+        distributions=bool(plot) or (output_format is OutputFormat.table and not output),
         chunk_rows=chunk_rows,
     )
-    _finish(report, output_format, output, quiet)
+    _finish(report, output_format, output, quiet, plot)
 
 
-def _finish(report: Report, output_format: OutputFormat, output: str | None, quiet: bool) -> None:
-    """Notices to stderr, results to ``output`` or stdout, and exit 1 when a gate failed."""
+def _check_plot(plot: str | None) -> None:
+    if plot:
+        from lossctl.plot import check_plot_path
+
+        check_plot_path(plot)
+
+
+def _finish(report: Report, output_format: OutputFormat, output: str | None, quiet: bool, plot: str | None) -> None:
+    """Notices to stderr, results to ``output`` or stdout, the plot, and exit 1 when a gate failed."""
     from lossctl.report import write_report
 
     for message in report.notices:
         _notice(message, quiet)
+    if plot:
+        from lossctl.plot import plot_report
+
+        plot_report(report, plot)
+        _notice(f"drew {plot}", quiet)
     if output:
         write_report(report, output)
         _notice(f"wrote {len(report.results)} results to {output}", quiet)
@@ -263,6 +278,7 @@ def compare_command(
         float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
+    plot: Annotated[str | None, typer.Option(metavar="PATH", help="Draw the deltas (.png .svg).")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH.")] = None,
     chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk.")] = 1 << 18,
@@ -277,6 +293,7 @@ def compare_command(
     from lossctl.report import check_output_extension, check_output_path
 
     _load_plugins(plugin or [])
+    _check_plot(plot)
     if output:
         check_output_extension(output)
         check_output_path(output, [baseline, candidate, *([targets] if targets else [])])
@@ -302,7 +319,7 @@ def compare_command(
         significant=significant,
         chunk_rows=chunk_rows,
     )
-    _finish(report, output_format, output, quiet)
+    _finish(report, output_format, output, quiet, plot)
 
 
 @app.command("suggest")

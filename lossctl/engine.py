@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.bootstrap import replicate_sums
+from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
 from lossctl.params import LossRequest
@@ -47,6 +48,7 @@ class Plan:
     key: str | None = None
     bootstrap: int = 0
     seed: int = 0
+    distributions: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -103,6 +105,7 @@ class Outcome:
     group_stats: list[dict[int, np.ndarray]]
     replicates: list[np.ndarray] | None
     group_replicates: list[dict[int, np.ndarray]] | None
+    samples: list[Sample | None]
 
     @property
     def rows_dropped(self) -> int:
@@ -117,6 +120,7 @@ class _Accumulators:
         self.groups: dict[int, Accumulator] = {}
         self.replicates: Accumulator | None = None
         self.group_replicates: dict[int, Accumulator] = {}
+        self.sample: Sample | None = None
 
     @staticmethod
     def _add(slot: Accumulator | None, stats: np.ndarray) -> Accumulator:
@@ -223,11 +227,16 @@ def run(
         if weight is not None:
             _check_weights(weight, plan.weight or "", row_index)
         per_row: dict[int, np.ndarray] = {}
+        sample_keys = row_keys(row_index) if plan.distributions else None
         for j, job in enumerate(plan.jobs):
             contributions = _contributions(job, options.convention, values, row_index)
             _accumulate(slots[j], contributions, weight, codes, row_index, plan)
-            if per_sample is not None and job.request.spec.per_row:
-                per_row[j] = contributions
+            if job.request.spec.per_row and contributions.ndim == 1:
+                if per_sample is not None:
+                    per_row[j] = contributions
+                if sample_keys is not None:
+                    slots[j].sample = slots[j].sample or Sample()
+                    slots[j].sample.add(contributions, sample_keys)
         if per_sample is not None:
             per_sample(row_index, keys, per_row)
     _raise_bad_values(missing_rows, infinite_rows)
@@ -248,6 +257,7 @@ def run(
         group_replicates=[{g: a.value for g, a in slot.group_replicates.items()} for slot in slots]
         if plan.bootstrap
         else None,
+        samples=[slot.sample for slot in slots],
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+from lossctl.distribution import sparkline
 
 
 if TYPE_CHECKING:
@@ -54,6 +56,13 @@ def _print_checks(report: Report, console: Console) -> None:
         console.print(f"check {check.expr}: {check.loss} = {_number(check.value)} {mark}", highlight=False)
 
 
+def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
+    if not summary:
+        return ["", "", "", "", ""]
+    bars = f"[magenta]{sparkline(summary['histogram'])}[/]"
+    return [_number(summary["p50"]), _number(summary["p90"]), _number(summary["p99"]), _number(summary["max"]), bars]
+
+
 def render_report(report: Report, console: Console) -> None:
     if "baseline" in report.input:
         render_comparison(report, console)
@@ -73,6 +82,11 @@ def render_report(report: Report, console: Console) -> None:
     if with_ci:
         level = next(r.ci["level"] for r in report.results if r.ci)
         table.add_column(f"{level:.0%} interval", justify="right")
+    with_distribution = any(result.distribution for result in report.results)
+    if with_distribution:
+        for name in ("p50", "p90", "p99", "max"):
+            table.add_column(name, justify="right")
+        table.add_column("per-row distribution", no_wrap=True)
     table.add_column("params", style="dim")
     previous = None
     for result in report.results:
@@ -85,6 +99,8 @@ def render_report(report: Report, console: Console) -> None:
         cells.append(_number(result.value))
         if with_ci:
             cells.append(f"{_number(result.ci['low'])} – {_number(result.ci['high'])}" if result.ci else "")
+        if with_distribution:
+            cells += _distribution_cells(result.distribution)
         table.add_row(*cells, _params(result.params))
     console.print(table)
     for gap in (report.groups or {}).get("gaps", []):

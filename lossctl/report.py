@@ -35,6 +35,7 @@ class Result:
     group: dict[str, Any] | None = None
     ci: dict[str, float] | None = None
     request: Any = field(default=None, repr=False, compare=False)
+    distribution: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -244,6 +245,14 @@ def check_output_path(path: str, inputs: list[str]) -> None:
         raise InputError(f"cannot write '{path}': directory '{parent}' is not writable")
 
 
+def publish(tmp: Path, target: Path) -> None:
+    """Give the finished temporary file the permissions a plain ``open`` would have, and rename it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, target)
+
+
 def write_atomic(path: str, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
     target = Path(path)
@@ -252,7 +261,7 @@ def write_atomic(path: str, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.replace(tmp, target)
+        publish(tmp, target)
     except OSError as exc:
         raise InputError(f"cannot write '{path}': {exc.strerror or exc}") from exc
     finally:

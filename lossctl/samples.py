@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.errors import InputError, UsageError
+from lossctl.report import publish
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -75,7 +76,7 @@ class PerSampleWriter:
         """Finish the file and move it into place."""
         try:
             self._close()
-            os.replace(self._tmp, self.path)
+            publish(self._tmp, self.path)
         except OSError as exc:
             raise InputError(f"cannot write '{self.path}': {exc.strerror or exc}") from exc
         finally:

@@ -1,0 +1,125 @@
+"""``--plot PATH.png|.svg``: the per-row loss distributions, per-group values with their intervals, and
+compare's deltas, drawn with matplotlib (the optional extra ``lossctl[plot]``, imported only here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lossctl.errors import UsageError
+from lossctl.report import Comparison, Result, write_atomic
+
+if TYPE_CHECKING:
+    from lossctl.report import Report
+
+PLOT_EXTENSIONS = (".png", ".svg")
+
+
+def check_plot_path(path: str) -> None:
+    if Path(path).suffix.lower() not in PLOT_EXTENSIONS:
+        raise UsageError(f"--plot writes {' or '.join(PLOT_EXTENSIONS)} files, got '{path}'")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: install it with pip install 'lossctl[plot]'") from None
+
+
+def plot_report(report: Report, path: str) -> None:
+    """Draw the report's figure and write it to ``path`` atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = _panels(report)
+    if not panels:
+        raise UsageError("--plot: nothing to draw (no per-row losses, groups or comparisons)")
+    figure, axes = plt.subplots(len(panels), 1, figsize=(9, 3.2 * len(panels)), squeeze=False)
+    for axis, (draw, data) in zip(axes[:, 0], panels, strict=True):
+        draw(axis, data)
+    figure.suptitle(_title(report), fontsize=11)
+    figure.tight_layout()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    write_atomic(path, lambda tmp: figure.savefig(tmp, format=suffix, dpi=120))
+    plt.close(figure)
+
+
+def _title(report: Report) -> str:
+    if "baseline" in report.input:
+        return f"{report.input['candidate']['path']} vs {report.input['baseline']['path']}"
+    return f"{report.input['path']} ({report.input['rows_used']} rows)"
+
+
+def _panels(report: Report) -> list[tuple[Any, Any]]:
+    if report.results and isinstance(report.results[0], Comparison):
+        return [(_draw_deltas, report.results)]
+    results = [r for r in report.results if isinstance(r, Result)]
+    panels: list[tuple[Any, Any]] = []
+    distributions = [r for r in results if r.group is None and r.distribution]
+    if distributions:
+        panels.append((_draw_distributions, distributions))
+    if any(r.group for r in results):
+        panels.append((_draw_groups, results))
+    return panels
+
+
+def _draw_distributions(axis: Any, results: list[Result]) -> None:
+    """Per-row losses, one histogram line each, on a log x axis when they span orders of magnitude."""
+    for result in results:
+        values = np.asarray(result.distribution["values"])  # type: ignore[index]
+        positive = values[values > 0]
+        spread = positive.size and positive.max() / max(positive.min(), 1e-300) > 1e3
+        if spread:
+            bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
+            axis.set_xscale("log")
+            values = positive
+        else:
+            bins = 40
+        *_, patches = axis.hist(values, bins=bins, histtype="step", linewidth=1.5, label=result.label)
+        axis.axvline(result.value, linestyle=":", linewidth=1.2, color=patches[0].get_edgecolor())
+    axis.set_yscale("log")
+    axis.set_xlabel("per-row loss (dotted: the reported mean)")
+    axis.set_ylabel("rows")
+    axis.set_title("per-row loss distribution", fontsize=10)
+    axis.legend(fontsize=8)
+
+
+def _draw_groups(axis: Any, results: list[Result]) -> None:
+    """Each loss's group values relative to its overall value, with bootstrap intervals when present."""
+    losses = list(dict.fromkeys(r.label for r in results))
+    offsets = np.linspace(-0.3, 0.3, len(losses)) if len(losses) > 1 else [0.0]
+    groups = list(dict.fromkeys(", ".join(f"{k}={v}" for k, v in r.group.items()) for r in results if r.group))
+    for label, offset in zip(losses, offsets, strict=True):
+        rows = [r for r in results if r.label == label]
+        overall = next(r for r in rows if r.group is None).value
+        scale = abs(overall) or 1.0
+        xs, ys, errors = [], [], []
+        for r in rows:
+            if r.group is None:
+                continue
+            xs.append(groups.index(", ".join(f"{k}={v}" for k, v in r.group.items())) + offset)
+            ys.append(r.value / scale)
+            errors.append([(r.value - r.ci["low"]) / scale, (r.ci["high"] - r.value) / scale] if r.ci else [0, 0])
+        axis.errorbar(xs, ys, yerr=np.array(errors).T, fmt="o", capsize=3, label=label)
+    axis.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    axis.set_xticks(range(len(groups)), groups, fontsize=8)
+    axis.set_ylabel("group value / overall value")
+    axis.set_title("per-group values (with intervals when --bootstrap)", fontsize=10)
+    axis.legend(fontsize=8)
+
+
+def _draw_deltas(axis: Any, comparisons: list[Comparison]) -> None:
+    """Relative deltas (candidate - baseline) / |baseline| with their paired intervals; left of 0 is better."""
+    labels = [c.label for c in comparisons]
+    colours = {"better": "tab:green", "worse": "tab:red", "same": "tab:grey"}
+    for i, c in enumerate(comparisons):
+        scale = abs(c.baseline) or 1.0
+        error = [[(c.delta - c.ci["low"]) / scale], [(c.ci["high"] - c.delta) / scale]] if c.ci else None
+        axis.errorbar([c.delta / scale * 100], [i], xerr=None if error is None else np.array(error) * 100, fmt="o",
+                      capsize=4, color=colours[c.verdict])  # fmt: skip
+    axis.axvline(0.0, color="grey", linewidth=0.8)
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set_xlabel("candidate vs baseline, % of baseline (left is better)")
+    axis.set_title("compare: deltas with paired intervals", fontsize=10)

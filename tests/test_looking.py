@@ -1,0 +1,82 @@
+"""What people look at: per-row quantiles and histograms in the table, and --plot figures."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+from lossctl.distribution import SAMPLE_SIZE, Sample, row_keys, sparkline
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[str, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=2000)
+    p = y + rng.standard_t(2, size=2000)
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"target": y, "pred": p, "g": rng.choice(["a", "b"], size=2000)}), path)
+    return str(path), y, p
+
+
+def test_table_quantiles_are_exact_below_the_sample_size(data) -> None:
+    path, y, p = data
+    (result,) = lossctl.evaluate(path, losses=["mae"], distributions=True).results
+    errors = np.abs(p - y)
+    summary = result.distribution
+    assert [summary["p50"], summary["p90"], summary["p99"]] == pytest.approx(np.quantile(errors, [0.5, 0.9, 0.99]))
+    assert summary["max"] == errors.max() and summary["rows"] == 2000
+    assert sum(summary["histogram"]) == 2000
+
+
+def test_the_sample_does_not_depend_on_chunking() -> None:
+    rows = np.arange(3 * SAMPLE_SIZE)
+    values = np.sin(rows.astype(float))
+    whole, chunked = Sample(), Sample()
+    whole.add(values, row_keys(rows))
+    for start in range(0, len(rows), 7919):
+        chunk = rows[start : start + 7919]
+        chunked.add(values[chunk], row_keys(chunk))
+    assert len(whole.values) == SAMPLE_SIZE
+    assert np.array_equal(np.sort(whole.values), np.sort(chunked.values))
+    assert abs(np.quantile(whole.values, 0.5) - np.quantile(values, 0.5)) < 0.02
+
+
+def test_sparkline_shows_every_nonempty_bin() -> None:
+    assert sparkline([100, 0, 1, 25]) == "█ ▁▄"
+
+
+def test_table_output_shows_quantiles_and_histogram(cli, data) -> None:
+    run = cli("eval", data[0], "-l", "mse,rmse")
+    assert all(name in run.out for name in ("p50", "p90", "p99", "max"))
+    assert any(bar in run.out for bar in "▁▂▃▄▅▆▇█")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_plot_is_written(cli, data, tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"figure{suffix}"
+    run = cli("eval", data[0], "-l", "mse,mae", "--by", "g", "--bootstrap", "50", "--plot", out, "-q")
+    assert run.code == 0, run.err
+    start = out.read_bytes()[:64]
+    assert start.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in out.read_bytes()[:2000] or b"<?xml" in start
+
+
+def test_plot_needs_a_known_extension_and_matplotlib(cli, data, tmp_path: Path, monkeypatch) -> None:
+    run = cli("eval", data[0], "-l", "mse", "--plot", tmp_path / "f.pdf")
+    assert run.code == 2 and "--plot writes .png or .svg" in run.err
+    real_import = builtins.__import__
+
+    def no_matplotlib(name: str, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    run = cli("eval", data[0], "-l", "mse", "--plot", tmp_path / "f.png")
+    assert run.code == 2 and "pip install 'lossctl[plot]'" in run.err
+    assert not (tmp_path / "f.png").exists()
