@@ -72,26 +72,32 @@ def _ratio(error: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return error / np.where(nothing, 1.0, total), nothing
 
 
-def _dice_of(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+def _dice_of(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     # 1 - (2 TP + s) / (sum p + sum y + s), with sum p + sum y = 2 TP + FP + FN.
     error = fp + fn
     return _ratio(error, 2.0 * tp + error + params["smooth"])
 
 
-def _jaccard_of(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+def _jaccard_of(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     # 1 - (TP + s) / (sum p + sum y - TP + s), with sum p + sum y - TP = TP + FP + FN.
     error = fp + fn
     return _ratio(error, tp + error + params["smooth"])
 
 
-def _tversky_of(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+def _tversky_of(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     error = params["alpha"] * fp + params["beta"] * fn
     return _ratio(error, tp + error + params["smooth"])
 
 
 def _focal_tversky_of(
     tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
-) -> tuple[np.ndarray, ...]:
+) -> tuple[np.ndarray, np.ndarray]:
     loss, nothing = _tversky_of(tp, fp, fn, params)
     return loss ** params["gamma"], nothing
 
@@ -106,7 +112,8 @@ def _contributions(target: np.ndarray, pred: np.ndarray, loss_of: LossOfSums, pa
 
 
 def _sums(stats: Stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return np.float64(stats[0]), np.float64(stats[1]), np.float64(stats[2])
+    """The merged ``TP, FP, FN`` of scalar columns, as 0-d arrays for the elementwise formulas."""
+    return np.asarray(stats[0], np.float64), np.asarray(stats[1], np.float64), np.asarray(stats[2], np.float64)
 
 
 def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
@@ -165,7 +172,9 @@ def _keras_pooled(name: str, target: np.ndarray, pred: np.ndarray, smooth: float
     return _columns(tp, fp, fn)
 
 
-def _keras_dice_of(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+def _keras_dice_of(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     # keras/src/losses/losses.py dice: 1 - 2 sum(y p) / (sum(y) + sum(p) + epsilon).
     error = fp + fn + _KERAS_EPSILON
     return error / (2.0 * tp + error), np.zeros_like(tp, dtype=bool)
@@ -173,7 +182,7 @@ def _keras_dice_of(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mappi
 
 def _keras_tversky_of(
     tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
-) -> tuple[np.ndarray, ...]:
+) -> tuple[np.ndarray, np.ndarray]:
     # keras/src/losses/losses.py tversky, with inputs = y_true and targets = y_pred: its "fp" is
     # sum((1 - p) y), i.e. the false negatives, and its "fn" is sum(p (1 - y)), the false positives:
     # 1 - TP / (TP + alpha FN + beta FP + epsilon).
@@ -203,7 +212,6 @@ _ROLES = (
     Role("pred", "the predicted probability p of the foreground per pixel", shape="any"),
 )
 _ROLES_NOTE = "probabilities in [0, 1]; masks of 0 and 1 (soft targets in [0, 1] allowed)"
-_SMP_SOURCE = "qubvel-org/segmentation_models.pytorch losses/dice.py @bc597e9a, _functional.py @97dce8c1"
 _KERAS_WEIGHTS = (
     " Sample weights weigh pixels (rows) in the sums; Keras would instead scale its one batch loss by the mean "
     "weight, which is not imitated."
@@ -252,8 +260,10 @@ def dice(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarray:
     """``1 - (2 TP + s) / (sum p + sum y + s)`` per sample, computed as ``(FP + FN) / (2 TP + FP + FN + s)``.
 
     ``TP = sum p y``, ``FP = sum p (1 - y)``, ``FN = sum (1 - p) y`` over a sample's pixels. Domain: ``p``
-    in [0, 1], ``y`` in [0, 1] (soft masks allowed), ``s >= 0``. A row of vector columns is a sample;
-    scalar columns make the whole input one sample (see the module docstring). Follows smp
+    in [0, 1], ``y`` in [0, 1] (soft masks allowed), ``s >= 0``. A row of vector columns (a list column
+    or several columns) is a sample, and the value is the weighted mean over samples; scalar columns
+    (one pixel per row) make the whole input, or each ``--by`` group, one sample, whose sums a sample
+    weight weighs pixel by pixel (mean reduction only). Follows smp
     ``DiceLoss(mode="binary", from_logits=False, smooth=1)`` on one sample, except that smp zeroes the
     loss of a sample whose target is empty (its mask ``y_true.sum(dims) > 0``), which would hide false
     positives on empty images: lossctl scores them. With ``s = 0`` an empty prediction of an empty
@@ -313,8 +323,8 @@ def jaccard(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarra
         range="[0, 1]",
     ),
     when="Imbalanced segmentation where missing foreground costs more than over-segmenting it (small lesions): "
-    "raise beta above alpha (Salehi et al. use alpha = 0.3, beta = 0.7) to favour recall. alpha = beta = 0.5 is "
-    "dice, alpha = beta = 1 is jaccard.",
+    "raise beta above alpha (Salehi et al. use alpha = 0.3, beta = 0.7) to favour recall. alpha = beta = 1 is "
+    "jaccard; alpha = beta = 0.5 is dice with smooth doubled (exactly dice when smooth = 0).",
     # smp soft_tversky_score (losses/_functional.py): (I + s) / (I + alpha fp + beta fn + s).clamp_min(eps) with
     # fp = sum p (1 - y), fn = sum (1 - p) y, as Salehi et al. Keras' tversky names them the other way round.
     conventions={
