@@ -125,11 +125,12 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return shifted - np.log1p(others.sum(axis=1))[:, None]
 
 
-def _rel_entr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``x log(x / y)`` with ``0 log 0 = 0`` (scipy.special.rel_entr for x >= 0, y > 0 where x > 0)."""
+def _relative_to_mixture(x: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``x log(x / m)`` with ``m = total / 2`` written as ``x log(2 x / total)`` (``m`` itself underflows to 0 for a
+    subnormal x), and ``0 log 0 = 0``; ``total >= x`` so the terms are finite."""
     out = np.zeros_like(x)
     positive = x > 0
-    out[positive] = x[positive] * np.log(x[positive] / y[positive])
+    out[positive] = x[positive] * np.log(2.0 * x[positive] / total[positive])
     return out
 
 
@@ -232,7 +233,7 @@ def _ignored_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
         return []
     ignored, weight_sum, rows = float(stats[-3]), float(stats[-2]), float(stats[-1])
     if weight_sum == rows:  # unit sample weights: the weighted count is the row count
-        count = int(round(ignored))
+        count = round(ignored)
         return [f"{count} row{'s' if count != 1 else ''} ignored (ignore_index={ignore_index})"]
     return [f"rows ignored (ignore_index={ignore_index}) carry {ignored:g} of the total sample weight {weight_sum:g}"]
 
@@ -642,8 +643,8 @@ def js_div(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     distributions(pred, "pred")
     y = target / target.sum(axis=1, keepdims=True)
     p = pred / pred.sum(axis=1, keepdims=True)
-    middle = (y + p) / 2.0
-    return 0.5 * (_rel_entr(y, middle).sum(axis=1) + _rel_entr(p, middle).sum(axis=1))
+    total = y + p
+    return 0.5 * (_relative_to_mixture(y, total).sum(axis=1) + _relative_to_mixture(p, total).sum(axis=1))
 
 
 # --- focal and class-balanced -------------------------------------------------------------------------------------
