@@ -19,7 +19,8 @@ class Aggregate:
     """``finalize(stats, reduction, params)`` turns the merged ``[sum(w*c)..., sum(w), n]`` into the value.
 
     ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``);
-    ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist;
+    ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
+    (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...).
     """
 

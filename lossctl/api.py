@@ -140,7 +140,7 @@ def evaluate(
     weight_column = _column(weight, available, source.path)
     by_columns = [_column(c, available, source.path) for c in selection.by]
     extra = [c for c in (weight_column, *by_columns, on) if c]
-    batches = _batches(source, target_source, _all_columns(binding) + extra, binding["target"], on, selection, notices)
+    batches = _batches(source, target_source, _all_columns(binding) + extra, binding.get("target", []), on, selection, notices)
     if not selection.requests:
         first = next(batches, None)
         task = _infer_task(first, binding)
@@ -292,7 +292,8 @@ def _available(source: Source, target_source: Source | None) -> list[str]:
 
 
 def _roles_needed(requests: list[LossRequest], gates: list[FailIf]) -> list[str]:
-    roles = ["target", "pred"]
+    """The roles the selected losses read; ``target`` and ``pred`` when the losses are still to be inferred."""
+    roles = [] if requests else ["target", "pred"]
     for request in requests:
         roles += [r for r in request.spec.role_names if r not in roles]
     for gate in gates:

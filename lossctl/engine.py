@@ -22,6 +22,7 @@ from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
 from lossctl.params import LossRequest
+from lossctl.registry import per_row_losses
 from lossctl.stats import Accumulator, grouped_sums, weighted_sums
 
 if TYPE_CHECKING:
@@ -231,12 +232,13 @@ def run(
         for j, job in enumerate(plan.jobs):
             contributions = _contributions(job, options.convention, values, row_index)
             _accumulate(slots[j], contributions, weight, codes, row_index, plan)
-            if job.request.spec.per_row and contributions.ndim == 1:
+            if job.request.spec.per_row:
+                losses = per_row_losses(contributions)
                 if per_sample is not None:
-                    per_row[j] = contributions
+                    per_row[j] = losses
                 if sample_keys is not None:
                     slots[j].sample = slots[j].sample or Sample()
-                    slots[j].sample.add(contributions, sample_keys)
+                    slots[j].sample.add(losses, sample_keys)
         if per_sample is not None:
             per_sample(row_index, keys, per_row)
     _raise_bad_values(missing_rows, infinite_rows)

@@ -333,7 +333,12 @@ class LossSpec:
         if not self.per_row:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
         bound, params = self._bind(arrays, dict(kwargs), convention)
-        return self.contributions(bound, params, convention)
+        return per_row_losses(self.contributions(bound, params, convention))
+
+
+def per_row_losses(contributions: np.ndarray) -> np.ndarray:
+    """The per-row losses of a per-row loss: its contributions, or their first column when it returns several."""
+    return contributions if contributions.ndim == 1 else contributions[:, 0]
 
 
 def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray:

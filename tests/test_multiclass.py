@@ -251,18 +251,24 @@ def test_conventions_by_hand() -> None:
     assert_close(value, 2 * LN2, 1e-15)
 
 
+def _contributions(target: list[float], pred: list[list[float]], **params: Any) -> np.ndarray:
+    spec = lossctl.get("cross_entropy")
+    arrays = {"target": np.asarray(target, dtype=float), "pred": np.asarray(pred, dtype=float)}
+    return spec.contributions(arrays, spec.resolve_params(params))
+
+
 def test_ignored_rows_are_reported() -> None:
     spec = lossctl.get("cross_entropy")
     target, pred = [0, -100, 1, -100], [[0, 0], [5, -5], [0, LOG3], [1, 1]]
-    stats = weighted_sums(spec.per_sample(target, pred, ignore_index=-100), None)
+    stats = weighted_sums(_contributions(target, pred, ignore_index=-100), None)
     assert spec.aggregate.notices(stats, {"ignore_index": -100, "class_weight": None}) == [
         "2 rows ignored (ignore_index=-100)"
     ]
-    weighted = weighted_sums(spec.per_sample(target, pred, ignore_index=-100), np.array([1.0, 0.5, 1.0, 2.0]))
+    weighted = weighted_sums(_contributions(target, pred, ignore_index=-100), np.array([1.0, 0.5, 1.0, 2.0]))
     assert spec.aggregate.notices(weighted, {"ignore_index": -100, "class_weight": None}) == [
         "rows ignored (ignore_index=-100) carry 2.5 of the total sample weight 4.5"
     ]
-    none_ignored = weighted_sums(spec.per_sample([0, 1], pred[:2:1], ignore_index=-100), None)
+    none_ignored = weighted_sums(_contributions([0, 1], pred[:2:1], ignore_index=-100), None)
     assert spec.aggregate.notices(none_ignored, {"ignore_index": -100, "class_weight": None}) == []
 
 

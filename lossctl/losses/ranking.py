@@ -100,8 +100,8 @@ def _same_query_pairs(starts: np.ndarray, sizes: np.ndarray) -> Iterator[tuple[n
     "ranknet",
     aliases=("pairwise_logistic",),
     task="ranking",
-    summary="RankNet (pairwise logistic) loss: mean over a query's document pairs of the logistic loss of "
-    "the score difference.",
+    summary="RankNet (pairwise logistic) loss: the logistic loss of the score difference, averaged over the "
+    "differently relevant document pairs of all queries.",
     formula="mean over all pairs (i, j) with qid_i = qid_j and y_i > y_j of log(1 + exp(-(x_i - x_j)))",
     follows="Burges et al. 2005",
     roles=(

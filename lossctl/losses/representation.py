@@ -355,8 +355,8 @@ def info_nce(query: np.ndarray, positive: np.ndarray, *, temperature: float, bat
     "nt_xent",
     task="representation",
     summary="NT-Xent (SimCLR): cross-entropy of each view against its pair among the other 2N - 1 views of a batch.",
-    formula="l_k = -log( exp(s(z_k, z_k') / T) / sum_{j != k} exp(s(z_k, z_j) / T) ) over the 2N views z of a batch "
-    "(anchors then positives, k' the other view of k's row), s the cosine; a row's value is the mean of its two views",
+    formula="l_k = -log softmax_{j != k}(z_k . z_j / T) at k's partner view, z the 2N L2-normalised views of a "
+    "batch; a row's value is the mean of its two views' losses",
     follows="Chen et al. 2020",
     roles=(
         _ANCHOR,
