@@ -1,0 +1,315 @@
+"""The ranking losses: golden references, hand-computed values, queries, weights and chunks, domain and
+parameter errors, and properties.
+
+The golden cases come from tests/reference/generate_ranking.py (torch MarginRankingLoss in float64; ranknet
+and listnet written out there as plain Python loops over pairs and queries); each must agree to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lossctl
+from lossctl.aggregates import RATIO
+from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.stats import weighted_sums
+from tests.golden import load_cases
+
+CASES = load_cases("ranking")
+RTOL = 1e-9
+
+
+def assert_close(actual: float, expected: float) -> None:
+    """1e-9 relative; an expected 0 is compared absolutely (1e-12)."""
+    if expected == 0.0:
+        assert abs(actual) <= 1e-12, f"{actual!r} != 0"
+    else:
+        assert abs(actual - expected) <= RTOL * abs(expected), f"{actual!r} != {expected!r}"
+
+
+def role_arrays(case: dict[str, Any]) -> list[Any]:
+    return [case["inputs"][role] for role in lossctl.get(case["loss"]).role_names]
+
+
+# --- golden references -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_golden(case: dict[str, Any]) -> None:
+    spec = lossctl.get(case["loss"])
+    value = spec(
+        *role_arrays(case),
+        sample_weight=case["sample_weight"],
+        reduction=case["reduction"],
+        convention=case["convention"],
+        **case["params"],
+    )
+    assert_close(value, case["expected"])
+    if case["expected_per_sample"] is not None:
+        rows = spec.per_sample(*role_arrays(case), convention=case["convention"], **case["params"])
+        assert len(rows) == len(case["expected_per_sample"])
+        for actual, expected in zip(rows, case["expected_per_sample"], strict=True):
+            assert_close(float(actual), expected)
+
+
+def test_every_loss_and_convention_has_a_golden_case() -> None:
+    covered = {(lossctl.get(case["loss"]).name, case["convention"]) for case in CASES}
+    for spec in lossctl.list_losses("ranking"):
+        for convention in ("lossctl", *spec.conventions):
+            assert (spec.name, convention) in covered, f"no golden case for {spec.name} --convention {convention}"
+
+
+def test_the_ranking_losses_are_registered() -> None:
+    assert {spec.name for spec in lossctl.list_losses("ranking")} == {"margin_ranking", "ranknet", "listnet"}
+    assert lossctl.get("pairwise_logistic") is lossctl.get("ranknet")
+    margin_ranking = lossctl.get("margin_ranking")
+    assert margin_ranking.role_names == ("pred", "other", "target")
+    assert set(margin_ranking.conventions) == {"torch"}
+    assert margin_ranking.per_row and not margin_ranking.whole_input
+    for name in ("ranknet", "listnet"):
+        spec = lossctl.get(name)
+        assert spec.role_names == ("pred", "target", "qid"), name
+        assert all(role.shape == "scalar" for role in spec.roles), name
+        assert spec.whole_input and spec.aggregate is RATIO and not spec.per_row, name
+        assert spec.conventions == {}, name
+    for spec in lossctl.list_losses("ranking"):
+        assert spec.doc and "Example" in spec.doc, spec.name
+
+
+# --- hand-computed values ----------------------------------------------------------------------------------------
+
+
+def test_margin_ranking_by_hand() -> None:
+    # y = 1: max(0, -(2 - 1) + 0) = 0; y = -1: max(0, (2 - 1) + 0) = 1; with margin 2: 1 and 3.
+    margin_ranking = lossctl.get("margin_ranking")
+    np.testing.assert_array_equal(margin_ranking.per_sample([2, 2], [1, 1], [1, -1]), [0.0, 1.0])
+    assert margin_ranking([2, 2], [1, 1], [1, -1], margin=2.0) == 2.0
+    # Scores of +-1e4 stay exact: -(1e4 - (-1e4)) * -1 = 2e4.
+    assert margin_ranking([1e4], [-1e4], [-1]) == 2e4
+    # margin 2, y = 1: rows max(0, 2 - 1) = 1 and max(0, 2 - 0.5) = 1.5; weighted sum 1 * 1 + 3 * 1.5 = 5.5.
+    value = margin_ranking([1.0, 0.5], [0.0, 0.0], [1, 1], sample_weight=[1, 3], reduction="sum", margin=2.0)
+    assert value == 5.5
+
+
+def test_ranknet_by_hand() -> None:
+    # One query, y = (2, 1, 1): pairs (0, 1) and (0, 2) (the tie 1 = 1 makes none), costing log(1 + e^-(2 - 1)) and
+    # log(1 + e^-(2 - 0)); their mean is 0.220095.
+    expected = (math.log1p(math.exp(-1.0)) + math.log1p(math.exp(-2.0))) / 2
+    assert lossctl.get("ranknet")([2, 1, 0], [2, 1, 1], [7, 7, 7]) == pytest.approx(expected, rel=1e-15)
+
+
+def test_ranknet_pools_pairs_across_queries() -> None:
+    # Query 1 has 3 pairs costing log 2 each (equal scores), query 2 one pair costing log(1 + e^-2): the mean
+    # over the 4 pooled pairs, not the mean of the two query means.
+    x, y, qid = [0, 0, 0, 5, 3], [3, 2, 1, 1, 0], [1, 1, 1, 2, 2]
+    expected = (3 * math.log(2.0) + math.log1p(math.exp(-2.0))) / 4
+    assert lossctl.get("ranknet")(x, y, qid) == pytest.approx(expected, rel=1e-15)
+
+
+def test_ranknet_scores_of_1e4_are_exact() -> None:
+    # The worse document scored 2e4 above the better one costs 2e4 + log1p(e^-2e4) = 2e4; the reverse e^-2e4 = 0.
+    assert lossctl.get("ranknet")([-1e4, 1e4], [1, 0], [0, 0]) == 2e4
+    assert lossctl.get("ranknet")([1e4, -1e4], [1, 0], [0, 0]) == 0.0
+
+
+def test_listnet_by_hand() -> None:
+    listnet = lossctl.get("listnet")
+    # Equal relevances and scores: the cross-entropy of two uniform distributions, log 2.
+    assert listnet([0, 0], [0, 0], [1, 1]) == pytest.approx(math.log(2.0), rel=1e-15)
+    # softmax(1, 0) = (s, 1 - s), s = sigmoid(1): the entropy -(s log s + (1 - s) log(1 - s)) = 0.582203.
+    s = 1 / (1 + math.exp(-1.0))
+    assert listnet([1, 0], [1, 0], [1, 1]) == pytest.approx(-(s * math.log(s) + (1 - s) * math.log(1 - s)))
+    # Two queries, the first costing log 2 and the second (one document) 0: the mean over queries is log 2 / 2.
+    assert listnet([0, 0, 4], [0, 0, 1], [1, 1, 2]) == pytest.approx(math.log(2.0) / 2, rel=1e-15)
+    # Scores (1e4, -1e4) with equal relevances: 0.5 (0 + log1p(e^-2e4)) + 0.5 (2e4 + ...) = 1e4 exactly.
+    assert listnet([1e4, -1e4], [0, 0], [3, 3]) == 1e4
+
+
+def test_queries_need_not_be_contiguous() -> None:
+    x, y, qid = np.array([0.3, 1.2, -0.5, 2.0, 0.1]), np.array([1, 0, 2, 1, 0]), np.array([1, 2, 1, 2, 1])
+    order = np.argsort(qid, kind="stable")
+    for loss in ("ranknet", "listnet"):
+        spec = lossctl.get(loss)
+        assert spec(x, y, qid) == pytest.approx(spec(x[order], y[order], qid[order]), rel=1e-15), loss
+
+
+def test_query_ids_are_compared_by_exact_value() -> None:
+    # 0.0 and -0.0 are the same number, so one query; 1 and 1 + 2^-52 are two queries.
+    listnet = lossctl.get("listnet")
+    assert listnet([0, 0], [0, 0], [0.0, -0.0]) == pytest.approx(math.log(2.0), rel=1e-15)
+    assert listnet([0, 0], [0, 0], [1.0, 1.0 + 2.0**-52]) == 0.0
+
+
+def test_weights_of_pairs_and_queries() -> None:
+    # ranknet: pair (0, 1) weighs (1 + 3) / 2 = 2 and costs log 2; pair (2, 3) weighs 1 and costs log(1 + e^-1).
+    expected = (2 * math.log(2.0) + math.log1p(math.exp(-1.0))) / 3
+    value = lossctl.get("ranknet")([0, 0, 1, 0], [1, 0, 1, 0], [1, 1, 2, 2], sample_weight=[1, 3, 1, 1])
+    assert value == pytest.approx(expected, rel=1e-15)
+    # listnet: query 1 (log 2) weighs (1 + 3) / 2 = 2, query 2 (one document, 0) weighs 5.
+    value = lossctl.get("listnet")([0, 0, 1], [0, 0, 1], [1, 1, 2], sample_weight=[1, 3, 5])
+    assert value == pytest.approx(2 * math.log(2.0) / 7, rel=1e-15)
+
+
+def test_ranknet_spreads_pairs_over_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lossctl.losses import ranking
+
+    rng = np.random.default_rng(3)
+    x, y, qid = rng.normal(size=60), rng.integers(0, 4, 60).astype(float), rng.integers(0, 5, 60).astype(float)
+    expected = lossctl.get("ranknet")(x, y, qid)
+    monkeypatch.setattr(ranking, "_PAIR_BLOCK", 7)
+    assert lossctl.get("ranknet")(x, y, qid) == pytest.approx(expected, rel=1e-13)
+
+
+# --- chunks of whole queries -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["ranknet", "listnet"])
+def test_chunks_of_whole_queries_add_up_to_the_whole(loss: str) -> None:
+    # A --by group made of whole queries is such a chunk: its statistics add up with the others'.
+    rng = np.random.default_rng(4)
+    qid = np.repeat([1.0, 2.0, 3.0, 4.0], [4, 6, 1, 5])
+    x, y, w = rng.normal(size=16), rng.integers(0, 3, 16).astype(float), rng.uniform(0.5, 2.0, 16)
+    spec = lossctl.get(loss)
+    parts = [slice(0, 10), slice(10, 16)]
+    stats = sum(weighted_sums(spec.func(x[p], y[p], qid[p]), w[p]) for p in parts)
+    assert RATIO.finalize(stats, "mean", {}) == pytest.approx(spec(x, y, qid, sample_weight=w), rel=1e-14)
+
+
+def test_ranking_losses_from_the_command_line(cli: Callable[..., Any], write: Callable[[str, str], Path]) -> None:
+    # Queries interleaved in the file and read in chunks of 2 rows: the whole input is still seen at once.
+    path = write("rank.csv", "score,rel,qid\n2,2,7\n0.5,1,8\n1,1,7\n0,0,8\n0,1,7\n")
+    run = cli(
+        "eval",
+        path,
+        "-l",
+        "ranknet,listnet",
+        "--pred",
+        "score",
+        "--target",
+        "rel",
+        "--col",
+        "qid=qid",
+        "--chunk-rows",
+        "2",
+        "--format",
+        "json",
+    )
+    assert run.code == 0, run.err
+    values = {result["loss"]: result["value"] for result in json.loads(run.out)["results"]}
+    x, y, qid = [2, 0.5, 1, 0, 0], [2, 1, 1, 0, 1], [7, 8, 7, 8, 7]
+    assert values["ranknet"] == pytest.approx(lossctl.get("ranknet")(x, y, qid), rel=1e-15)
+    assert values["listnet"] == pytest.approx(lossctl.get("listnet")(x, y, qid), rel=1e-15)
+
+
+# --- domain, input and parameter errors --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("target", "bad", "count", "first"), [([1, 0, -1], 0, 1, 1), ([2, 1, 0.5], 2, 2, 0)])
+def test_margin_ranking_labels(target: list[float], bad: float, count: int, first: int) -> None:
+    rows = "row" if count == 1 else "rows"
+    message = f"'target': expected labels 1 or -1, got {bad:g} in {count} {rows} (first: row {first})"
+    spec = lossctl.get("margin_ranking")
+    for convention in ("lossctl", "torch"):
+        with pytest.raises(DomainError, match=f"^{re.escape(message)}$"):
+            spec([1, 2, 3], [0, 0, 0], target, convention=convention)
+
+
+@pytest.mark.parametrize(
+    ("y", "qid"),
+    [([1, 1, 1], [1, 1, 1]), ([2, 1, 0], [1, 2, 3]), ([0], [5])],
+    ids=["ties", "one-document-queries", "one-row"],
+)
+def test_ranknet_without_any_pair_is_an_input_error(y: list[float], qid: list[float]) -> None:
+    message = "ranknet: no pair of documents with different relevance in any query"
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        lossctl.get("ranknet")([0.0] * len(y), y, qid)
+
+
+@pytest.mark.parametrize("loss", ["ranknet", "listnet"])
+def test_ranking_aggregates_have_only_the_mean_and_no_rows(loss: str) -> None:
+    spec = lossctl.get(loss)
+    with pytest.raises(UsageError, match=f"^loss '{loss}' supports only reduction mean$"):
+        spec([1, 0], [1, 0], [1, 1], reduction="sum")
+    with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has no per-row values$"):
+        spec.per_sample([1, 0], [1, 0], [1, 1])
+    with pytest.raises(UsageError, match=f"^loss '{loss}' has no 'torch' convention; it has: lossctl$"):
+        spec([1, 0], [1, 0], [1, 1], convention="torch")
+
+
+def test_margin_ranking_parameter_errors() -> None:
+    with pytest.raises(UsageError, match=r"^parameter 'margin' must be finite, got inf$"):
+        lossctl.get("margin_ranking")([1], [0], [1], margin=float("inf"))
+    with pytest.raises(UsageError, match=r"^loss 'ranknet' has no parameter 'margin'; its parameters: none$"):
+        lossctl.get("ranknet")([1, 0], [1, 0], [1, 1], margin=1.0)
+
+
+# --- properties --------------------------------------------------------------------------------------------------
+
+scores = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def ranked(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = draw(st.integers(2, 25))
+    x = np.array(draw(st.lists(scores, min_size=n, max_size=n)))
+    y = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.float64)
+    qid = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.float64)
+    y[0], y[1], qid[1] = 1.0, 0.0, qid[0]  # at least one pair
+    return x, y, qid
+
+
+@given(ranked(), st.randoms())
+@settings(max_examples=150, deadline=None)
+def test_row_order_does_not_matter(data: tuple, random: Any) -> None:
+    x, y, qid = data
+    order = np.array(random.sample(range(len(x)), len(x)))
+    for loss in ("ranknet", "listnet"):
+        spec = lossctl.get(loss)
+        assert spec(x[order], y[order], qid[order]) == pytest.approx(spec(x, y, qid), rel=1e-12), loss
+
+
+@given(ranked(), st.lists(st.floats(-100, 100), min_size=4, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_only_score_differences_within_a_query_count(data: tuple, shifts: list[float]) -> None:
+    x, y, qid = data
+    x = np.clip(x, -5e3, 5e3)
+    shifted = x + np.array(shifts)[qid.astype(int)]
+    for loss in ("ranknet", "listnet"):
+        spec = lossctl.get(loss)
+        assert spec(shifted, y, qid) == pytest.approx(spec(x, y, qid), rel=1e-9, abs=1e-9), loss
+
+
+@given(ranked(), st.integers(0, 3), st.integers(2, 4))
+@settings(max_examples=150, deadline=None)
+def test_a_query_weight_counts_like_copies_of_the_query(data: tuple, query: int, copies: int) -> None:
+    # Weight k on every row of one query = k copies of that query under new ids (whole-number weights).
+    x, y, qid = data
+    rows = qid == query
+    weight = np.where(rows, float(copies), 1.0)
+    x_copies = np.concatenate([x, *[x[rows]] * (copies - 1)])
+    y_copies = np.concatenate([y, *[y[rows]] * (copies - 1)])
+    qid_copies = np.concatenate([qid, *[np.full(rows.sum(), 100.0 + k) for k in range(copies - 1)]])
+    for loss in ("ranknet", "listnet"):
+        spec = lossctl.get(loss)
+        weighted = spec(x, y, qid, sample_weight=weight)
+        assert weighted == pytest.approx(spec(x_copies, y_copies, qid_copies), rel=1e-12), loss
+
+
+@given(ranked())
+@settings(max_examples=150, deadline=None)
+def test_listnet_is_at_least_the_relevance_entropy(data: tuple) -> None:
+    # Per query, the cross-entropy H(softmax(y), softmax(x)) >= H(softmax(y)), with equality at x = y.
+    x, y, qid = data
+    listnet = lossctl.get("listnet")
+    assert listnet(x, y, qid) >= listnet(y, y, qid) - 1e-12
+    assert math.isfinite(lossctl.get("ranknet")(x, y, qid))
