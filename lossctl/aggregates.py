@@ -21,7 +21,8 @@ class Aggregate:
     ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``);
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
-    ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...).
+    ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...);
+    ``doc`` says in words how rows are reduced (``lossctl describe``).
     """
 
     name: str
@@ -29,6 +30,7 @@ class Aggregate:
     reductions: tuple[str, ...] = ("mean", "sum")
     per_row: bool = True
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
+    doc: str = ""
 
 
 def _mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -50,7 +52,21 @@ def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
     return float(stats[0] / stats[1])
 
 
-MEAN = Aggregate("mean", _mean)
-MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows)
-ROOT_MEAN = Aggregate("root_mean", _root_mean, reductions=("mean",), per_row=False)
-RATIO = Aggregate("ratio", _ratio, reductions=("mean",), per_row=False)
+MEAN = Aggregate(
+    "mean", _mean, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
+)
+MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows, doc="sum(w*l) / n, the number of rows (Keras)")
+ROOT_MEAN = Aggregate(
+    "root_mean",
+    _root_mean,
+    reductions=("mean",),
+    per_row=False,
+    doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
+)
+RATIO = Aggregate(
+    "ratio",
+    _ratio,
+    reductions=("mean",),
+    per_row=False,
+    doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
+)

@@ -6,12 +6,6 @@ import textwrap
 
 from lossctl.registry import get
 
-_REDUCTION = {
-    "mean": "weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
-    "root_mean": "root of the weighted mean of the per-row contributions (an aggregate: mean reduction only)",
-}
-
-
 def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
 
@@ -24,7 +18,7 @@ def describe(name: str) -> str:
         lines.append(f"  aliases:   {', '.join(spec.aliases)}")
     roles = ", ".join(f"{r.name} ({r.shape})" for r in spec.roles)
     lines += [f"  roles:     {roles}", f"  formula:   {spec.formula}"]
-    lines.append(f"  reduction: {_REDUCTION.get(spec.aggregate.name, spec.aggregate.name)}")
+    lines.append(f"  reduction: {spec.aggregate.doc or spec.aggregate.name}")
     lines += [f"  follows:   {spec.follows}", "", "parameters:"]
     if not spec.params:
         lines.append("  (none)")

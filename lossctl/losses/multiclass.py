@@ -238,7 +238,12 @@ def _ignored_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
     return [f"rows ignored (ignore_index={ignore_index}) carry {ignored:g} of the total sample weight {weight_sum:g}"]
 
 
-CLASS_WEIGHTED_MEAN = Aggregate("class_weighted_mean", _class_weighted_finalize, notices=_ignored_rows)
+CLASS_WEIGHTED_MEAN = Aggregate(
+    "class_weighted_mean",
+    _class_weighted_finalize,
+    notices=_ignored_rows,
+    doc="torch's weighted mean: sum(w_class * w * l) / sum(w_class * w) over the rows not ignored",
+)
 
 
 @register_loss(
@@ -730,7 +735,12 @@ def _class_balanced_finalize(stats: Stats, reduction: str, params: Mapping[str, 
     return total / float(values[-2])
 
 
-CLASS_BALANCED_MEAN = Aggregate("class_balanced_mean", _class_balanced_finalize, per_row=False)
+CLASS_BALANCED_MEAN = Aggregate(
+    "class_balanced_mean",
+    _class_balanced_finalize,
+    per_row=False,
+    doc="mean over rows of the class weight (from class counts over the whole input) times the base loss",
+)
 
 
 @register_loss(

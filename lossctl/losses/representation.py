@@ -36,7 +36,12 @@ def _batch_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> floa
     return float(stats[0] / stats[-2])
 
 
-BATCH_MEAN = Aggregate("batch_mean", _batch_mean, reductions=("mean",))
+BATCH_MEAN = Aggregate(
+    "batch_mean",
+    _batch_mean,
+    reductions=("mean",),
+    doc="mean over rows of per-row losses computed within batches of batch_size rows in file order (mean only)",
+)
 
 
 def _same_width(loss: str, **embeddings: np.ndarray) -> None:
