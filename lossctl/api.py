@@ -18,7 +18,15 @@ import numpy as np
 from lossctl import __version__
 from lossctl.engine import Job, Options, Outcome, Plan, run
 from lossctl.errors import InputError, UsageError
-from lossctl.params import FailIf, LossRequest, build_requests, parse_fail_if, parse_inline
+from lossctl.params import (
+    Composite,
+    FailIf,
+    LossRequest,
+    build_requests,
+    parse_fail_if,
+    parse_inline,
+    select_losses,
+)
 from lossctl.registry import CONVENTIONS
 from lossctl.report import Check, Report, Result
 
@@ -46,6 +54,7 @@ class Selection:
 
     requests: list[LossRequest]
     gates: list[FailIf]
+    composites: list[Composite] = field(default_factory=list)
     reduction: str = "mean"
     convention: str = "lossctl"
     missing: str = "error"
@@ -85,9 +94,13 @@ def select(
     loss_options, param_options = list(losses or []), list(params)
     if not loss_options and param_options:
         raise UsageError("--param needs losses to apply to: name them with --loss")
-    requests = build_requests(loss_options, param_options, convention) if loss_options else []
+    requests, composites = select_losses(loss_options, param_options, convention) if loss_options else ([], [])
     gates = [parse_fail_if(expr) for expr in fail_if]
-    return Selection(requests, gates, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci, seed)
+    for gate in gates:
+        if not any(c.name == gate.loss for c in composites):
+            parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
+    return Selection(requests, gates, composites, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci,
+                     seed)  # fmt: skip
 
 
 def evaluate(
@@ -135,7 +148,7 @@ def evaluate(
     source = open_input(path, input_format, stdin=stdin)
     target_source = open_input(targets) if targets else None
     available = _available(source, target_source)
-    roles = _roles_needed(selection.requests, selection.gates)
+    roles = _roles_needed(selection)
     binding = _bind(roles, available, source.path, pred, target, dict(cols or {}), notices)
     weight_column = _column(weight, available, source.path)
     by_columns = [_column(c, available, source.path) for c in selection.by]
@@ -147,7 +160,7 @@ def evaluate(
         notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
         selection.requests = build_requests(DEFAULT_LOSSES[task], (), convention)
         batches = itertools.chain([first] if first is not None else [], batches)
-    checks = [(gate, _request_for(gate, selection.requests, convention)) for gate in selection.gates]
+    checks = [(gate, _gated(gate, selection, convention)) for gate in selection.gates]
     jobs = [Job(request, {role: binding[role] for role in request.spec.role_names}) for request in selection.requests]
     plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions)
     outcome = _run_with_samples(batches, plan, selection, per_sample, on)
@@ -155,9 +168,10 @@ def evaluate(
         notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
     results, gaps = _results(selection, plan, outcome, notices)
     report_checks = []
-    for gate, request in checks:
-        value = next(r.value for r in results if r.group is None and r.request is request)
-        report_checks.append(Check(gate.expr, request.spec.name, value, passed=not gate.holds(value)))
+    for gate, owner in checks:
+        value = next(r.value for r in results if r.group is None and r.request is owner)
+        name = owner.name if isinstance(owner, Composite) else owner.spec.name
+        report_checks.append(Check(gate.expr, name, value, passed=not gate.holds(value)))
     columns = dict(binding)
     if weight_column:
         columns["weight"] = [weight_column]
@@ -208,75 +222,133 @@ def _unique_labels(labels: list[str]) -> list[str]:
     return unique
 
 
+@dataclass
+class _Values:
+    """One job's (or composite's) finalized numbers: overall and per group code, with replicate values."""
+
+    overall: float
+    n: int
+    replicates: np.ndarray | None
+    groups: dict[int, tuple[float, int, np.ndarray | None]]
+
+
+def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, j: int, groups: list[dict]) -> _Values:
+    aggregate = request.spec.aggregate_for(selection.convention)
+
+    def value_of(stats: np.ndarray, where: str) -> float:
+        value = aggregate.finalize(stats, selection.reduction, request.params)
+        if not math.isfinite(value):
+            raise InputError(
+                f"{request.label}{where}: the result is not a finite number (no rows with weight, "
+                f"or a float64 overflow); check the weights or rescale the inputs"
+            )
+        return value
+
+    def replicate_values(replicates: np.ndarray | None) -> np.ndarray | None:
+        if replicates is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.array([aggregate.finalize(row, selection.reduction, request.params) for row in replicates])
+
+    per_group = {}
+    for code, stats in outcome.group_stats[j].items():
+        where = " in group " + ", ".join(f"{k}={v}" for k, v in groups[code].items())
+        replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
+        per_group[code] = (value_of(stats, where), int(stats[-1]), replicate_values(replicates))
+    overall = outcome.stats[j]
+    return _Values(
+        value_of(overall, ""),
+        int(overall[-1]),
+        replicate_values(outcome.replicates[j] if outcome.replicates else None),
+        per_group,
+    )
+
+
+def _combine(composite: Composite, parts: list[_Values]) -> _Values:
+    """A composite's numbers: the weighted sum of its parts', overall, per group and per replicate."""
+    weights = [weight for weight, _ in composite.terms]
+
+    def total(values: list[Any]) -> Any:
+        return None if any(v is None for v in values) else sum(w * v for w, v in zip(weights, values, strict=True))
+
+    groups = {
+        code: (total([p.groups[code][0] for p in parts]), parts[0].groups[code][1],
+               total([p.groups[code][2] for p in parts]))  # fmt: skip
+        for code in parts[0].groups
+    }
+    return _Values(total([p.overall for p in parts]), parts[0].n, total([p.replicates for p in parts]), groups)
+
+
 def _results(
     selection: Selection, plan: Plan, outcome: Outcome, notices: list[str]
 ) -> tuple[list[Result], list[dict[str, Any]]]:
-    """Finalize every job overall and per group, with intervals and the per-loss gaps."""
-    results: list[Result] = []
-    gaps: list[dict[str, Any]] = []
+    """Finalize every job (and composite) overall and per group, with intervals and the per-loss gaps."""
+    values = [_finalize_job(selection, job.request, outcome, j, outcome.groups) for j, job in enumerate(plan.jobs)]
+    entries: list[tuple[str, str, dict[str, Any], str, _Values, Any, int | None]] = []
     for j, job in enumerate(plan.jobs):
         request = job.request
-        aggregate = request.spec.aggregate_for(selection.convention)
         sig = signature(request, selection.reduction, selection.convention, plan.weight)
-
-        def finalize(stats: np.ndarray, where: str, request: LossRequest = request) -> float:
-            value = aggregate.finalize(stats, selection.reduction, request.params)
-            if not math.isfinite(value):
-                raise InputError(
-                    f"{request.label}{where}: the result is not a finite number (no rows with weight, "
-                    f"or a float64 overflow); check the weights or rescale the inputs"
-                )
-            return value
-
-        def interval(replicates: np.ndarray | None, request: LossRequest = request) -> dict[str, float] | None:
-            if replicates is None:
-                return None
-            return _interval(replicates, aggregate, selection, request)
-
-        overall = outcome.stats[j]
-        results.append(
-            Result(request.spec.name, request.label, request.params, selection.reduction, finalize(overall, ""),
-                   int(overall[-1]), sig, None, interval(outcome.replicates[j] if outcome.replicates else None),
-                   request=request, distribution=sample.summary() if (sample := outcome.samples[j]) else None)
-        )  # fmt: skip
+        entries.append((request.spec.name, request.label, request.params, sig, values[j], request, j))
+        aggregate = request.spec.aggregate_for(selection.convention)
         if aggregate.notices:
-            notices.extend(f"{request.label}: {message}" for message in aggregate.notices(overall, request.params))
+            messages = aggregate.notices(outcome.stats[j], request.params)
+            notices.extend(f"{request.label}: {message}" for message in messages)
+    for composite in selection.composites:
+        parts = [values[next(j for j, job in enumerate(plan.jobs) if job.request is r)] for _, r in composite.terms]
+        sig = composite_signature(composite, selection.reduction, selection.convention, plan.weight)
+        params = {"formula": composite.formula}
+        entries.append((composite.name, composite.name, params, sig, _combine(composite, parts), composite, None))
+
+    results: list[Result] = []
+    gaps: list[dict[str, Any]] = []
+    for name, label, params, sig, numbers, owner, j in entries:
+        sample = outcome.samples[j] if j is not None else None
+        results.append(
+            Result(name, label, params, selection.reduction, numbers.overall, numbers.n, sig, None,
+                   _interval(numbers.replicates, selection.ci), request=owner,
+                   distribution=sample.summary() if sample else None)
+        )  # fmt: skip
         group_values = []
-        for code, label in enumerate(outcome.groups):
-            stats = outcome.group_stats[j].get(code)
-            if stats is None:
+        for code, label_of_group in enumerate(outcome.groups):
+            if code not in numbers.groups:
                 continue
-            where = " in group " + ", ".join(f"{k}={v}" for k, v in label.items())
-            replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
-            value = finalize(stats, where)
-            group_values.append((value, label))
+            value, n, replicates = numbers.groups[code]
+            group_values.append((value, label_of_group))
             results.append(
-                Result(request.spec.name, request.label, request.params, selection.reduction, value,
-                       int(stats[-1]), sig, label, interval(replicates), request=request)
+                Result(name, label, params, selection.reduction, value, n, sig, label_of_group,
+                       _interval(replicates, selection.ci), request=owner)
             )  # fmt: skip
         if group_values:
             worst = max(group_values, key=lambda item: item[0])
             best = min(group_values, key=lambda item: item[0])
-            gaps.append({"loss": request.spec.name, "params": request.params, "gap": worst[0] - best[0],
-                         "worst_group": worst[1]})  # fmt: skip
+            gaps.append({"loss": name, "params": params, "gap": worst[0] - best[0], "worst_group": worst[1]})
     return results, gaps
 
 
-def _interval(replicates: np.ndarray, aggregate: Any, selection: Selection, request: LossRequest) -> dict[str, float]:
+def _interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:
     from lossctl.bootstrap import percentile_interval
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.array([aggregate.finalize(row, selection.reduction, request.params) for row in replicates])
-    return percentile_interval(values[np.isfinite(values)], selection.ci)
+    if replicate_values is None:
+        return None
+    return percentile_interval(replicate_values[np.isfinite(replicate_values)], level)
 
 
 def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
     """Everything that fixes a number: loss, every parameter, reduction, weighting, convention, version."""
-    parts = [request.spec.name, *(f"{k}={v!r}" for k, v in request.params.items()), f"reduction={reduction}"]
-    if weight:
-        parts.append(f"weight={weight}")
-    parts += [f"convention={convention}", f"lossctl={__version__}"]
-    return "|".join(parts)
+    head = [request.spec.name, *(f"{k}={v!r}" for k, v in request.params.items())]
+    return "|".join(head + _signature_tail(reduction, convention, weight))
+
+
+def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
+    """A composite's signature: its name and every part with all of its parameters."""
+    parts = "+".join(f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())])
+                     for w, r in composite.terms)  # fmt: skip
+    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention, weight)])
+
+
+def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:
+    return [f"reduction={reduction}", *([f"weight={weight}"] if weight else []), f"convention={convention}",
+            f"lossctl={__version__}"]  # fmt: skip
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
@@ -291,19 +363,25 @@ def _available(source: Source, target_source: Source | None) -> list[str]:
     return available
 
 
-def _roles_needed(requests: list[LossRequest], gates: list[FailIf]) -> list[str]:
+def _roles_needed(selection: Selection) -> list[str]:
     """The roles the selected losses read; ``target`` and ``pred`` when the losses are still to be inferred."""
-    roles = [] if requests else ["target", "pred"]
-    for request in requests:
+    roles = [] if selection.requests else ["target", "pred"]
+    for request in selection.requests:
         roles += [r for r in request.spec.role_names if r not in roles]
-    for gate in gates:
+    for gate in selection.gates:
+        if any(c.name == gate.loss for c in selection.composites):
+            continue
         spec, _ = parse_inline(gate.loss)
         roles += [r for r in spec.role_names if r not in roles]
     return roles
 
 
-def _request_for(gate: FailIf, requests: list[LossRequest], convention: str) -> LossRequest:
-    """The selected request a ``--fail-if`` names; a loss not selected is added to the run."""
+def _gated(gate: FailIf, selection: Selection, convention: str) -> LossRequest | Composite:
+    """The selected request or composite a ``--fail-if`` names; a loss not selected is added to the run."""
+    composite = next((c for c in selection.composites if c.name == gate.loss), None)
+    if composite is not None:
+        return composite
+    requests = selection.requests
     spec, given = parse_inline(gate.loss)
     candidates = [
         r for r in requests if r.spec.name == spec.name and all(r.params.get(k) == v for k, v in given.items())

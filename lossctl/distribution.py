@@ -8,7 +8,6 @@ and merging two samples is keeping the smallest keys of both. The maximum is exa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

@@ -101,13 +101,94 @@ def build_requests(
             if not any(param in {p.name for p in s.params} for s, _ in selected):
                 raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
             broad[param] = value
-    requests = []
+    requests: list[LossRequest] = []
     for spec, inline in selected:
         names = {p.name for p in spec.params}
         texts = {k: v for k, v in broad.items() if k in names} | scoped.get(spec.name, {})
         given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
-        requests.append(LossRequest(spec, spec.resolve_params(given, convention), given))
+        request = LossRequest(spec, spec.resolve_params(given, convention), given)
+        if not any(same_request(request, other) for other in requests):  # -l mse -l mse is one result
+            requests.append(request)
     return requests
+
+
+_COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*)$")
+_TERM = re.compile(r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_].*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (losses.md)."""
+
+    name: str
+    formula: str
+    terms: tuple[tuple[float, LossRequest], ...]
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+def is_composite(token: str) -> bool:
+    return _COMPOSITE.match(token) is not None
+
+
+def parse_composite(token: str, convention: str = "lossctl") -> Composite:
+    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign)."""
+    match = _COMPOSITE.match(token)
+    if not match:
+        raise UsageError(f"cannot parse the composite loss '{token}'; expected NAME=W*LOSS+W*LOSS, e.g. total=0.7*mse+0.3*mae")
+    name, formula = match["name"], match["formula"].strip()
+    if _is_loss_name(name):
+        raise UsageError(f"composite name '{name}' is already a loss name; choose another, e.g. total_{name}")
+    terms = []
+    for text in formula.split("+"):
+        term = _TERM.match(text)
+        if not term:
+            raise UsageError(
+                f"cannot parse '{text.strip()}' in the composite '{token}'; each part is W*LOSS with W a number "
+                "written without an exponent sign (1e3, not 1e+3)"
+            )
+        weight = float(term["weight"]) if term["weight"] else 1.0
+        spec, given = parse_inline(term["loss"])
+        terms.append((weight, LossRequest(spec, spec.resolve_params(given, convention), given)))
+    return Composite(name, formula, tuple(terms))
+
+
+def _is_loss_name(name: str) -> bool:
+    try:
+        get(name)
+    except UsageError:
+        return False
+    return True
+
+
+def select_losses(
+    loss_options: Iterable[str], param_options: Iterable[str] = (), convention: str = "lossctl"
+) -> tuple[list[LossRequest], list[Composite]]:
+    """The requests to evaluate and the composites to add up from them.
+
+    A composite's parts are evaluated as ordinary losses (sharing the result when the same loss with
+    the same parameters is also asked for on its own) and listed before the composite.
+    """
+    tokens = split_loss_tokens(loss_options)
+    plain = [t for t in tokens if not is_composite(t)]
+    requests = build_requests(plain, param_options, convention) if plain else []
+    composites = []
+    for token in tokens:
+        if not is_composite(token):
+            continue
+        composite = parse_composite(token, convention)
+        shared = []
+        for weight, part in composite.terms:
+            existing = next((r for r in requests if same_request(r, part)), None)
+            if existing is None:
+                requests.append(part)
+            shared.append((weight, existing or part))
+        if any(c.name == composite.name for c in composites):
+            raise UsageError(f"two composite losses are named '{composite.name}'")
+        composites.append(Composite(composite.name, composite.formula, tuple(shared)))
+    return requests, composites
 
 
 @dataclass(frozen=True)
@@ -135,7 +216,6 @@ def parse_fail_if(expr: str) -> FailIf:
         raise UsageError(f"--fail-if '{expr}': '{match['number']}' is not a number") from None
     if not math.isfinite(threshold):
         raise UsageError(f"--fail-if '{expr}': the threshold must be finite")
-    parse_inline(match["loss"])
     return FailIf(expr, match["loss"], match["op"], threshold)
 
 

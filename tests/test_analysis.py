@@ -154,3 +154,20 @@ def test_verdict_rules() -> None:
     assert verdict(1.0, 1e-13, None) == "same"
     assert verdict(1.0, 0.1, None) == "worse" and verdict(1.0, -0.1, None) == "better"
     assert verdict(1.0, 0.1, {"low": -0.01, "high": 0.2, "level": 0.95}) == "same"
+
+
+def test_composite_is_the_weighted_sum_of_its_parts_everywhere(tmp_path: Path, cli) -> None:
+    group, y, p, w = write_regression(tmp_path / "d.parquet")
+    path = tmp_path / "d.parquet"
+    run = cli("eval", path, "-l", "total=0.7*mse+0.3*huber:delta=2", "--by", "g", "--bootstrap", "40",
+              "--fail-if", "total>100", "-f", "json")  # fmt: skip
+    doc = json.loads(run.out)
+    assert run.code == 0, run.err
+    by_key = {(r["loss"], json.dumps(r["group"])): r for r in doc["results"]}
+    for key in [json.dumps(None)] + [json.dumps({"g": g}) for g in ("a", "b", "c")]:
+        mse, huber, total = by_key[("mse", key)], by_key[("huber", key)], by_key[("total", key)]
+        assert total["value"] == pytest.approx(0.7 * mse["value"] + 0.3 * huber["value"], rel=1e-14)
+        assert total["ci"]["low"] < total["value"] < total["ci"]["high"]
+    assert by_key[("total", "null")]["params"] == {"formula": "0.7*mse+0.3*huber:delta=2"}
+    assert doc["checks"][0]["loss"] == "total" and doc["checks"][0]["passed"] is True
+    assert any(g["loss"] == "total" for g in doc["groups"]["gaps"])

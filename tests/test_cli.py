@@ -185,3 +185,8 @@ def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
     assert [r.loss for r in report.results] == ["mse", "huber"]
     assert report.results[0].value == pytest.approx(np.mean((P - Y) ** 2))
     assert lossctl.get("huber")(Y, P, delta=2.0) == pytest.approx(report.results[1].value, rel=1e-15)
+
+
+def test_fail_if_naming_an_unknown_loss_is_a_usage_error(cli, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "nope>1")
+    assert run.code == 2 and "unknown loss 'nope'" in run.err

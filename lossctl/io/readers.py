@@ -481,7 +481,14 @@ class _CsvSource(_TextSource):
         line = head.split(b"\n", 1)[0].removeprefix(_BOM).rstrip(b"\r").decode("utf-8", errors="replace")
         if not line.strip():
             raise InputError(f"the first line of {_label(self.path)} is empty; expected a header line of column names")
-        return next(csv.reader([line], delimiter=_DELIMITERS[self.format]))
+        where = f"cannot read {_label(self.path)} as {_TITLES[self.format]}: line 1"
+        if "\r" in line:
+            # pyarrow would end the header there (a lone CR is a line end to it) but the rows are cut at LF.
+            raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
+        try:
+            return next(csv.reader([line], delimiter=_DELIMITERS[self.format]))
+        except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
+            raise InputError(f"{where}: {error}") from error
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
         try:
