@@ -38,7 +38,10 @@ def load_plugin(target: str) -> None:
             path = Path(target)
             if not path.is_file():
                 raise UsageError(f"plugin file '{target}' not found")
-            spec = importlib.util.spec_from_file_location(f"lossctl_plugin_{path.stem}", path)
+            name = f"lossctl_plugin_{path.stem}"
+            if name in sys.modules:  # loaded already in this process (the Python API, or tests)
+                return
+            spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
                 raise UsageError(f"plugin file '{target}' cannot be imported")
             module = importlib.util.module_from_spec(spec)

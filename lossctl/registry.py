@@ -172,6 +172,9 @@ class Properties:
     range: str
 
 
+UNSTATED = Properties(convex="not stated", robust="not stated", expects="not stated", range="not stated")
+
+
 @dataclass(frozen=True)
 class Convention:
     """How one library's definition differs from lossctl's.
@@ -371,9 +374,9 @@ def register_loss(
     task: str,
     summary: str,
     formula: str,
-    follows: str,
-    properties: Properties,
-    when: str,
+    follows: str = "not stated",
+    properties: Properties | None = None,
+    when: str = "not stated",
     roles: Iterable[str | Role] = ("target", "pred"),
     params: Iterable[Param] = (),
     aliases: Iterable[str] = (),
@@ -403,7 +406,7 @@ def register_loss(
             summary=summary,
             formula=formula,
             follows=follows,
-            properties=properties,
+            properties=properties or UNSTATED,
             when=when,
             aliases=tuple(aliases),
             aggregate=aggregate,

@@ -1,0 +1,80 @@
+"""Custom losses: ``--plugin FILE.py`` for one run, and the ``lossctl.losses`` entry-point group of an
+installed package. A registered custom loss is listed, described, evaluated, streamed and gated."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PLUGIN = '''
+import numpy as np
+from lossctl import Param, register_loss
+
+
+@register_loss(
+    "{name}",
+    task="regression",
+    summary="Cubed absolute error (a test plugin).",
+    formula="l = |p - y|^power",
+    params=(Param("power", 3.0, "the exponent", minimum=1.0),),
+)
+def cubed(target: np.ndarray, pred: np.ndarray, *, power: float) -> np.ndarray:
+    """``|p - y|^power`` per row."""
+    return np.abs(pred - target) ** power
+'''
+
+DATA = "pred,target\n1,0\n0,2\n3,3\n"  # |r| = 1, 2, 0: mean of cubes = 3
+
+
+def test_plugin_file_for_one_run(cli, write, tmp_path: Path) -> None:
+    plugin = write("my_losses.py", PLUGIN.format(name="file_cubed"))
+    data = write("p.csv", DATA)
+    run = cli("eval", data, "-l", "file_cubed", "--plugin", plugin, "--chunk-rows", "1", "--fail-if", "file_cubed>2",
+              "-f", "json")  # fmt: skip
+    doc = json.loads(run.out)
+    assert run.code == 1 and doc["results"][0]["value"] == 3.0 and doc["results"][0]["params"] == {"power": 3.0}
+    assert doc["checks"][0]["passed"] is False
+    listed = json.loads(cli("list", "--plugin", plugin, "-f", "json").out)
+    assert "file_cubed" in [entry["name"] for entry in listed]
+    assert "the exponent" in cli("describe", "file_cubed", "--plugin", plugin).out
+
+
+def _install(site: Path, package: str, body: str) -> None:
+    """Lay out an installed distribution (package + dist-info with an entry point), as pip would."""
+    (site / package).mkdir(parents=True)
+    (site / package / "__init__.py").write_text(body)
+    info = site / f"{package}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[lossctl.losses]\n{package} = {package}\n")
+
+
+def _lossctl(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(site))
+    return subprocess.run([sys.executable, "-m", "lossctl", *args], capture_output=True, text=True, env=env)
+
+
+def test_entry_point_plugin_is_a_first_class_loss(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _install(site, "lossctl_demo_plugin", PLUGIN.format(name="demo_cubed"))
+    data = tmp_path / "p.csv"
+    data.write_text(DATA)
+    run = _lossctl(site, "eval", str(data), "-l", "demo_cubed:power=2", "--chunk-rows", "2", "-f", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["value"] == pytest.approx(5 / 3)
+    assert "demo_cubed" in _lossctl(site, "list").stdout
+
+
+def test_a_broken_entry_point_warns_and_the_tool_still_works(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _install(site, "lossctl_broken_plugin", "raise RuntimeError('boom')\n")
+    data = tmp_path / "p.csv"
+    data.write_text(DATA)
+    run = _lossctl(site, "eval", str(data), "-l", "mae", "-f", "json")
+    assert run.returncode == 0 and json.loads(run.stdout)["results"][0]["value"] == 1.0
+    assert "warning: plugin 'lossctl_broken_plugin'" in run.stderr and "boom" in run.stderr
