@@ -219,3 +219,73 @@ def test_integer_columns_are_accepted(name: str, tmp_path: Path) -> None:
     as_ints = {role: (array.astype(np.int64) if role in integral else array) for role, array in arrays.items()}
     _write_file(tmp_path / "d.parquet", as_ints)
     assert _close(_evaluate(tmp_path / "d.parquet", name, arrays, params), _value(spec, arrays, params), 1e-12)
+
+
+def _set(role: str, value: float, column: int = 0):
+    """A domain violation: row 1 of ``role`` (its ``column`` for vector roles) set to ``value``."""
+
+    def apply(arrays: dict[str, np.ndarray]) -> None:
+        array = arrays[role]
+        if array.ndim == 2:
+            array[1, column] = value
+        else:
+            array[1] = value
+
+    return apply
+
+
+def _out_of_range_class(arrays: dict[str, np.ndarray]) -> None:
+    arrays["target"][1] = arrays["pred"].shape[1]
+
+
+def _row_not_summing_to_one(arrays: dict[str, np.ndarray]) -> None:
+    arrays["pred"][1, 0] += 0.5
+
+
+def _inverted_box(arrays: dict[str, np.ndarray]) -> None:
+    arrays["pred"][1, 2] = arrays["pred"][1, 0] - 1.0
+
+
+# How to push each loss out of its domain (losses.md: "Inputs outside the domain are an input error (exit 3)").
+DOMAIN_VIOLATIONS = {
+    "msle": _set("pred", -1.5), "rmsle": _set("pred", -1.5), "poisson_nll": _set("target", -1.0),
+    "poisson_deviance": _set("pred", 0.0), "tweedie_deviance": _set("pred", -1.0), "gaussian_nll": _set("var", -1.0),
+    "bce": _set("pred", 1.5), "bce_logits": _set("target", 1.5), "brier": _set("target", 0.5),
+    "hinge": _set("target", 2.0), "squared_hinge": _set("target", 2.0), "focal": _set("target", 1.5),
+    "cross_entropy": _out_of_range_class, "nll": _out_of_range_class, "categorical_ce": _row_not_summing_to_one,
+    "multiclass_hinge": _out_of_range_class, "multi_margin": _out_of_range_class, "kl_div": _set("pred", -0.1),
+    "js_div": _set("pred", -0.1), "focal_multiclass": _out_of_range_class, "class_balanced": _out_of_range_class,
+    "elbo": _set("pred", 1.5),
+    "dice": _set("pred", 1.5), "jaccard": _set("pred", 1.5), "tversky": _set("pred", 1.5),
+    "focal_tversky": _set("pred", 1.5),
+    "box_iou": _inverted_box, "giou": _inverted_box, "diou": _inverted_box, "ciou": _inverted_box,
+    "contrastive": _set("target", 2.0), "cosine_embedding": _set("target", 0.0), "margin_ranking": _set("target", 0.0),
+}  # fmt: skip
+# Losses defined for every finite input.
+NO_DOMAIN = {"mse", "rmse", "mae", "huber", "smooth_l1", "log_cosh", "quantile", "mape", "smape", "distillation",
+             "triplet", "info_nce", "nt_xent", "clip", "ranknet", "listnet"}  # fmt: skip
+
+
+# Parameters under which the violation applies (tweedie's base case has power 0: the normal deviance, any input).
+DOMAIN_PARAMS = {"tweedie_deviance": {"power": 1.5}}
+
+
+def test_every_loss_has_its_domain_classified() -> None:
+    unclassified = set(NAMES) - set(DOMAIN_VIOLATIONS) - NO_DOMAIN
+    assert not unclassified, f"classify the domain of {sorted(unclassified)} in DOMAIN_VIOLATIONS or NO_DOMAIN"
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN_VIOLATIONS))
+def test_domain_violations_exit_3_through_the_cli(name: str, tmp_path: Path, cli) -> None:
+    spec, arrays, params = _base(name)
+    params = DOMAIN_PARAMS.get(name, params)
+    arrays = {role: array.copy() for role, array in arrays.items()}
+    DOMAIN_VIOLATIONS[name](arrays)
+    _write_file(tmp_path / "d.parquet", arrays)
+    args = ["eval", tmp_path / "d.parquet", "-l", name + "".join(f":{k}={_text(v)}" for k, v in params.items())]
+    for role in spec.role_names:
+        args += [f"--{role}", role] if role in ("pred", "target") else ["--col", f"{role}={role}"]
+    run = cli(*args, "-o", tmp_path / "out.json")
+    assert run.code == 3, run.err
+    assert run.err.startswith("error: ") and "Traceback" not in run.err
+    assert not (tmp_path / "out.json").exists()
