@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -127,6 +127,7 @@ def evaluate(
     distributions: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     stdin: IO[bytes] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
     """Evaluate ``losses`` (names with inline parameters, e.g. ``"huber:delta=2"``) on the file ``path``.
 
@@ -134,7 +135,8 @@ def evaluate(
     (``{"var": "sigma2"}``). Without ``losses``, the task is inferred from the data and its default
     losses are used. ``by`` adds per-group results, ``per_sample`` writes per-row losses to a file,
     ``bootstrap`` replicates add percentile intervals at level ``ci``; ``distributions`` attaches
-    the quantiles and histogram of each per-row loss to its overall result (for the table). Raises
+    the quantiles and histogram of each per-row loss to its overall result (for the table);
+    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. Raises
     :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
     """
     selection = select(losses, params, fail_if, reduction, convention, missing, chunk_rows, by, bootstrap, ci, seed)
@@ -163,7 +165,9 @@ def evaluate(
     checks = [(gate, _gated(gate, selection, convention)) for gate in selection.gates]
     jobs = [Job(request, {role: binding[role] for role in request.spec.role_names}) for request in selection.requests]
     plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions)
-    outcome = _run_with_samples(batches, plan, selection, per_sample, on)
+    total = source.num_rows
+    report_progress = (lambda rows: progress(rows, total)) if progress else None
+    outcome = _run_with_samples(batches, plan, selection, per_sample, on, report_progress)
     if outcome.rows_dropped:
         notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
     results, gaps = _results(selection, plan, outcome, notices)
@@ -187,11 +191,16 @@ def _input_info(path: str, outcome: Outcome) -> dict[str, Any]:
 
 
 def _run_with_samples(
-    batches: Iterator[pa.RecordBatch], plan: Plan, selection: Selection, per_sample: str | None, on: str | None
+    batches: Iterator[pa.RecordBatch],
+    plan: Plan,
+    selection: Selection,
+    per_sample: str | None,
+    on: str | None,
+    progress: Callable[[int], None] | None,
 ) -> Outcome:
     """Run the engine, streaming per-row losses to ``per_sample`` when asked (atomically)."""
     if not per_sample:
-        return run(batches, plan, selection.options)
+        return run(batches, plan, selection.options, progress=progress)
     from lossctl.samples import PerSampleWriter
 
     per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
@@ -205,7 +214,7 @@ def _run_with_samples(
         writer.write(keys if keys is not None else rows, [losses[j] for j in per_row_jobs])
 
     try:
-        outcome = run(batches, plan, selection.options, per_sample=sink)
+        outcome = run(batches, plan, selection.options, per_sample=sink, progress=progress)
     except BaseException:
         writer.abort()
         raise

@@ -22,6 +22,7 @@ from lossctl.errors import ExitCode, LossctlError, UsageError
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
+    from lossctl.render import ProgressBar
     from lossctl.report import Report
 
 app = typer.Typer(
@@ -160,6 +161,8 @@ def eval_command(
     from lossctl.api import evaluate
     from lossctl.report import check_output_extension, check_output_path
 
+    bar = _progress_bar(quiet)
+
     _load_plugins(plugin or [])
     _check_plot(plot)
     inputs = [path, *([targets] if targets else [])]
@@ -190,8 +193,20 @@ def eval_command(
         seed=seed,
         distributions=bool(plot) or (output_format is OutputFormat.table and not output),
         chunk_rows=chunk_rows,
+        progress=bar,
     )
+    if bar:
+        bar.close()
     _finish(report, output_format, output, quiet, plot)
+
+
+def _progress_bar(quiet: bool) -> ProgressBar | None:
+    """A progress bar on stderr when a person watches it: stderr is a terminal and --quiet is not given."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from lossctl.render import ProgressBar
+
+    return ProgressBar()
 
 
 def _check_plot(plot: str | None) -> None:

@@ -21,7 +21,9 @@ from lossctl.bootstrap import replicate_sums
 from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
+from lossctl.losses._shared import chunk_scope
 from lossctl.params import LossRequest
+from lossctl.prefetch import prefetch
 from lossctl.registry import per_row_losses
 from lossctl.stats import Accumulator, grouped_sums, weighted_sums
 
@@ -185,8 +187,12 @@ def run(
     plan: Plan,
     options: Options,
     per_sample: PerSampleSink | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics."""
+    """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics.
+
+    ``progress(rows_read)`` is called after each chunk is read.
+    """
     requests = [job.request for job in plan.jobs]
     for request in requests:
         if options.reduction not in request.spec.aggregate_for(options.convention).reductions:
@@ -196,8 +202,10 @@ def run(
     missing_rows: dict[str, _BadValues] = {}
     infinite_rows: dict[str, _BadValues] = {}
     rows = rows_used = 0
-    for batch in rechunk(batches, chunk_size(requests, options.chunk_rows)):
+    for batch in rechunk(prefetch(batches), chunk_size(requests, options.chunk_rows)):
         offset, rows = rows, rows + batch.num_rows
+        if progress is not None:
+            progress(rows)
         values, missing = _convert(batch, plan, offset)
         row_index = np.arange(offset, rows)
         for columns, array in values.items():
@@ -229,8 +237,9 @@ def run(
             _check_weights(weight, plan.weight or "", row_index)
         per_row: dict[int, np.ndarray] = {}
         sample_keys = row_keys(row_index) if plan.distributions else None
-        for j, job in enumerate(plan.jobs):
-            contributions = _contributions(job, options.convention, values, row_index)
+        with chunk_scope():
+            contributions_of = [_contributions(job, options.convention, values, row_index) for job in plan.jobs]
+        for j, (job, contributions) in enumerate(zip(plan.jobs, contributions_of, strict=True)):
             _accumulate(slots[j], contributions, weight, codes, row_index, plan)
             if job.request.spec.per_row:
                 losses = per_row_losses(contributions)

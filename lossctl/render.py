@@ -128,3 +128,44 @@ def render_advice(advice: Advice, console: Console) -> None:
     for suggestion in advice.suggestions:
         table.add_row(suggestion.spec, suggestion.reason)
     console.print(table)
+
+
+class ProgressBar:
+    """Rows read, rows per second and (when the row count is known) an ETA, on stderr.
+
+    It appears only once the work has taken more than ``delay`` seconds, so quick runs print nothing,
+    and it is transient: it disappears when the run ends.
+    """
+
+    def __init__(self, delay: float = 1.0) -> None:
+        import time
+
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._delay = delay
+        self._progress = Progress(
+            TextColumn("[bold]evaluating"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f} rows"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task: Any = None
+
+    def __call__(self, rows: int, total: int | None) -> None:
+        elapsed = self._clock() - self._start
+        if self._task is None:
+            if elapsed < self._delay:
+                return
+            self._progress.start()
+            self._task = self._progress.add_task("rows", total=total, rate="")
+        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+        self._progress.update(self._task, completed=rows, rate=rate)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._progress.stop()

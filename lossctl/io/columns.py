@@ -20,6 +20,8 @@ DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _DIGITS = re.compile(r"(\d+)")
+# C0/C1 control characters and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Beyond this many columns the "columns are: ..." list is cut, so that the error stays one readable line.
 _MAX_LISTED = 20
 
@@ -46,21 +48,30 @@ def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
     return parts, name
 
 
+def show_name(name: str) -> str:
+    """A column name as messages print it: control characters escaped (``a\\nb``).
+
+    Names come from the file: a JSON key or a Parquet field may hold a newline or an escape sequence,
+    which would break the one-line ``error:`` message or drive the user's terminal.
+    """
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), name)
+
+
 def format_columns(available: Sequence[str]) -> str:
     """The ``id, pred, target`` list used in error messages, shortened for very wide files."""
+    shown = ", ".join(show_name(name) for name in available[:_MAX_LISTED])
     if len(available) <= _MAX_LISTED:
-        return ", ".join(available)
-    shown = ", ".join(available[:_MAX_LISTED])
+        return shown
     return f"{shown}, ... ({len(available)} columns)"
 
 
 def column_not_found(name: str, available: Sequence[str], source: str) -> InputError:
     """The one error for a missing column, shared by every module that looks columns up."""
-    message = f"column '{name}' not found in {source}; columns are: {format_columns(available)}"
+    message = f"column '{show_name(name)}' not found in {source}; columns are: {format_columns(available)}"
     by_case = [column for column in available if column.lower() == name.lower()]
     close = by_case or difflib.get_close_matches(name, list(available), n=1)
     if close:
-        message += f"; did you mean '{close[0]}'?"
+        message += f"; did you mean '{show_name(close[0])}'?"
     return InputError(message)
 
 
@@ -76,7 +87,9 @@ def resolve_colspec(spec: str, available: Sequence[str], source: str) -> list[st
     """
     parts = [part.strip() for part in spec.split(",")]
     if not spec.strip() or not all(parts):
-        raise UsageError(f"empty column name in '{spec}'; give a name, a comma-separated list of names or a glob")
+        raise UsageError(
+            f"empty column name in '{show_name(spec)}'; give a name, a comma-separated list of names or a glob"
+        )
     names: list[str] = []
     for part in parts:
         if part in available:
@@ -84,13 +97,15 @@ def resolve_colspec(spec: str, available: Sequence[str], source: str) -> list[st
         elif _GLOB_CHARS.search(part):
             matches = [column for column in available if fnmatch.fnmatchcase(column, part)]
             if not matches:
-                raise InputError(f"no column matches '{part}' in {source}; columns are: {format_columns(available)}")
+                raise InputError(
+                    f"no column matches '{show_name(part)}' in {source}; columns are: {format_columns(available)}"
+                )
             names.extend(sorted(matches, key=natural_key))
         else:
             raise column_not_found(part, available, source)
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise UsageError(f"column '{name}' is named twice in '{spec}'")
+            raise UsageError(f"column '{show_name(name)}' is named twice in '{show_name(spec)}'")
         seen.add(name)
     return names

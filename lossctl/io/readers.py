@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
-from lossctl.io.columns import column_not_found
+from lossctl.io.columns import column_not_found, show_name
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -94,7 +94,9 @@ def _unique(names: list[str], path: str) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InputError(f"column '{name}' appears more than once in {_label(path)}; column names must be unique")
+            raise InputError(
+                f"column '{show_name(name)}' appears more than once in {_label(path)}; column names must be unique"
+            )
         seen.add(name)
     return names
 
@@ -216,7 +218,9 @@ class _ParquetSource(Source):
 
         file = self._files[index]
         with _reading(file, "parquet"):
-            return pq.ParquetFile(pa.BufferReader(self._data) if self._data is not None else file)
+            # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
+            # held 440 MB against 160 MB and was no faster.
+            return pq.ParquetFile(pa.BufferReader(self._data) if self._data is not None else file, pre_buffer=False)
 
     @property
     def num_rows(self) -> int | None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
+from lossctl.losses._shared import abs_residual, residual
 from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
 from lossctl.aggregates import ROOT_MEAN
 
@@ -36,8 +37,8 @@ def mse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     Follows torch ``MSELoss`` and sklearn ``mean_squared_error``. Example: y = [0, 1], p = [1, 1]
     gives rows [1, 0] and a mean of 0.5.
     """
-    residual = pred - target
-    return residual * residual
+    r = residual(target, pred)
+    return r * r
 
 
 @register_loss(
@@ -92,7 +93,7 @@ def mae(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     Follows torch ``L1Loss`` and sklearn ``mean_absolute_error``. Example: y = [0, 0], p = [1, -3]
     gives rows [1, 3] and a mean of 2.
     """
-    return np.abs(pred - target)
+    return abs_residual(target, pred)
 
 
 @register_loss(
@@ -129,9 +130,11 @@ def huber(target: np.ndarray, pred: np.ndarray, *, delta: float) -> np.ndarray:
     and Keras ``Huber``. Example: delta = 1, y = [0, 0], p = [0.5, 3] gives rows [0.125, 2.5] and a
     mean of 1.3125.
     """
-    size = np.abs(pred - target)
-    inner = np.minimum(size, delta)  # squares only residuals the quadratic branch keeps: no overflow for huge |r|
-    return np.where(size <= delta, 0.5 * inner * inner, delta * (size - 0.5 * delta))
+    size = abs_residual(target, pred)
+    # m (|r| - m/2) with m = min(|r|, delta) is both branches at once (bit for bit: 0.5 r^2 inside, delta
+    # (|r| - delta/2) outside) in three passes, and never squares a residual the linear branch takes.
+    inner = np.minimum(size, delta)
+    return inner * (size - 0.5 * inner)
 
 
 @register_loss(
@@ -160,7 +163,7 @@ def smooth_l1(target: np.ndarray, pred: np.ndarray, *, beta: float) -> np.ndarra
     it equals ``huber(delta=beta) / beta``. Follows torch ``SmoothL1Loss``. Example: beta = 2,
     y = [0, 0], p = [1, 4] gives rows [0.25, 3] and a mean of 1.625.
     """
-    size = np.abs(pred - target)
+    size = abs_residual(target, pred)
     if beta == 0.0:
         return size
     inner = np.minimum(size, beta)  # as in huber: never square a residual the linear branch takes
@@ -196,7 +199,7 @@ def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     large ones ``|r| - log 2 + log1p(exp(-2|r|))``. Follows Keras ``LogCosh``. Example: y = [0, 0],
     p = [0, 1] gives rows [0, log(cosh 1) = 0.4337808...] and a mean of 0.2168904...
     """
-    size = np.abs(pred - target)
+    size = abs_residual(target, pred)
     small = size <= 1.0
     out = np.empty_like(size)
     half_sinh = np.sinh(0.5 * size[small])
@@ -236,8 +239,8 @@ def quantile(target: np.ndarray, pred: np.ndarray, *, q: float) -> np.ndarray:
     Follows sklearn ``mean_pinball_loss(alpha=q)``. Example: q = 0.9, y = [1, 1], p = [0, 2] gives
     rows [0.9, 0.1] (under-prediction costs 9 times more) and a mean of 0.5.
     """
-    diff = target - pred
-    return np.maximum(q * diff, (q - 1.0) * diff)
+    r = residual(target, pred)  # y - p = -r exactly, so max(q (y - p), (q - 1)(y - p)) = max(-q r, (1 - q) r)
+    return np.maximum(-q * r, (1.0 - q) * r)
 
 
 _KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the constant Keras' MAPE, MSLE and Poisson use
@@ -286,7 +289,7 @@ def mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
     ``mean_absolute_percentage_error``. Example: y = [2, -4], p = [1, -5] gives rows [0.5, 0.25]
     and a mean of 0.375.
     """
-    return np.abs(target - pred) / np.maximum(np.abs(target), eps)
+    return abs_residual(target, pred) / np.maximum(np.abs(target), eps)
 
 
 @register_loss(
@@ -312,7 +315,7 @@ def smape(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """
     scale = np.abs(target) + np.abs(pred)
     both_zero = scale == 0.0
-    return np.where(both_zero, 0.0, 2.0 * np.abs(pred - target) / np.where(both_zero, 1.0, scale))
+    return np.where(both_zero, 0.0, 2.0 * abs_residual(target, pred) / np.where(both_zero, 1.0, scale))
 
 
 def _keras_msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:

@@ -1,0 +1,52 @@
+"""Intermediates shared by the losses of one chunk: the residual ``p - y`` is computed once, not once per loss.
+
+The engine evaluates every selected loss on the same arrays of a chunk inside :func:`chunk_scope`;
+there :func:`shared` memoises an intermediate by the identity of its input arrays. The cache holds
+references to those arrays, so their identities cannot be reused while it lives, and it lives only
+for one chunk, during which the engine never changes the arrays. Outside a scope (the Python API,
+where a caller may modify an array between calls) nothing is cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import numpy as np
+
+_cache: ContextVar[dict[tuple[object, ...], tuple[tuple[np.ndarray, ...], np.ndarray]] | None] = ContextVar(
+    "lossctl_chunk_cache", default=None
+)
+
+
+@contextmanager
+def chunk_scope() -> Iterator[None]:
+    token = _cache.set({})
+    try:
+        yield
+    finally:
+        _cache.reset(token)
+
+
+def shared(name: str, compute: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``compute(*arrays)``, computed once per chunk for the same arrays. The result must not be modified."""
+    cache = _cache.get()
+    if cache is None:
+        return compute(*arrays)
+    key = (name, *(id(a) for a in arrays))
+    if key not in cache:
+        result = compute(*arrays)
+        result.flags.writeable = False
+        cache[key] = (arrays, result)
+    return cache[key][1]
+
+
+def residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``p - y``, shared within a chunk."""
+    return shared("residual", np.subtract, pred, target)
+
+
+def abs_residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``|p - y|``, shared within a chunk."""
+    return shared("abs_residual", lambda p, y: np.abs(residual(y, p)), pred, target)
