@@ -106,10 +106,22 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int) -> np.ndarr
     elif not pa.types.is_float64(kind):
         # Integers above 2**53 round to the nearest double, which is all a loss can use anyway.
         chunk = chunk.cast(pa.float64(), safe=False)
+    return _float64_values(chunk)
+
+
+def _float64_values(chunk: pa.Array) -> np.ndarray:
+    """The values of a float64 array straight from its buffers, NaN where null; zero-copy without nulls.
+
+    Not ``Array.to_numpy``: its first call imports pandas when pandas is installed (0.2 s on every run),
+    and with ``zero_copy_only=False`` it copies even a null-free array (2 ms per 262k rows).
+    """
+    validity, data = chunk.buffers()[:2]
+    values = np.frombuffer(data, dtype=np.float64, count=len(chunk), offset=chunk.offset * 8)
     if chunk.null_count == 0:
-        # The zero-copy path; zero_copy_only=False takes a slower generic route (2 ms per 262k rows) even here.
-        return chunk.to_numpy(zero_copy_only=True)
-    return chunk.to_numpy(zero_copy_only=False)
+        return values
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    present = bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
+    return np.where(present, values, np.nan)
 
 
 def to_float64(array: ArrowColumn, column: str, row_offset: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
