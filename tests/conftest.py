@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from lossctl.cli import main
+
+# Property tests are reproducible in CI: a fixed example sequence, no wall-clock deadline on a shared machine.
+settings.register_profile("lossctl", derandomize=True, deadline=None, max_examples=100)
+settings.load_profile("lossctl")
 
 
 @dataclass

@@ -91,6 +91,12 @@ def _jaccard_of(
 def _tversky_of(
     tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
+    if params["smooth"] == 0.0:
+        # Without smooth the score is scale-free: rescale so that alpha FP + beta FN of subnormal sums
+        # (e.g. FP = 5e-324) cannot underflow to 0 and turn a total miss into "nothing to score".
+        scale = np.maximum(np.maximum(tp, fp), fn)
+        scale = np.where(scale > 0.0, scale, 1.0)
+        tp, fp, fn = tp / scale, fp / scale, fn / scale
     error = params["alpha"] * fp + params["beta"] * fn
     return _ratio(error, tp + error + params["smooth"])
 
