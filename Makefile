@@ -17,9 +17,11 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/lossctl eval sample_data/regression.csv --pred y_pred --target y_true
+	$(BIN)/lossctl eval sample_data/regression.csv
+	$(BIN)/lossctl eval sample_data/regression.csv -l mse,mae,huber:delta=5 --by segment --quiet
 	$(BIN)/lossctl eval sample_data/binary.parquet
-	$(BIN)/lossctl eval sample_data/predictions.csv --targets sample_data/targets.csv --on id -l mse,mae,huber:delta=2
+	$(BIN)/lossctl eval sample_data/predictions.csv --targets sample_data/targets.csv --on id -l mse,mae --quiet
+	$(BIN)/lossctl eval sample_data/multiclass.parquet --pred 'logit_*' --target label -l ce,focal_multiclass --quiet
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

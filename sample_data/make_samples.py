@@ -4,7 +4,12 @@
 
 - regression.csv: house-price-like regression with an ``id``, a ``segment`` and a few outliers;
 - binary.parquet: a churn-like binary classifier's probabilities and logits;
-- predictions.csv + targets.csv: the same ids in different orders, for ``--targets --on id``.
+- predictions.csv + targets.csv: the same ids in different orders, for ``--targets --on id``;
+- multiclass.parquet: a 5-class classifier's logits (logit_0..logit_4) and the label;
+- segmentation.parquet: 40 small masks (64 pixels each) as list columns, probabilities and targets;
+- boxes.csv: predicted and true boxes, 4 columns each (px1..py2, tx1..ty2);
+- embeddings.parquet: paired query/document embeddings (list columns) for contrastive losses;
+- ranking.csv: search results, several documents per query (qid), with graded relevance.
 """
 
 from __future__ import annotations
@@ -52,6 +57,48 @@ def binary(rng: np.random.Generator, n: int = 800) -> pa.Table:
     )
 
 
+def multiclass(rng: np.random.Generator, n: int = 600, classes: int = 5) -> pa.Table:
+    label = rng.choice(classes, size=n, p=[0.4, 0.25, 0.2, 0.1, 0.05])
+    logits = rng.normal(0.0, 1.0, size=(n, classes))
+    logits[np.arange(n), label] += rng.uniform(0.5, 3.0, size=n)
+    return pa.table({"label": label, **{f"logit_{k}": np.round(logits[:, k], 5) for k in range(classes)}})
+
+
+def segmentation(rng: np.random.Generator, samples: int = 40, pixels: int = 64) -> pa.Table:
+    truth = (rng.uniform(size=(samples, pixels)) < rng.uniform(0.05, 0.4, size=(samples, 1))).astype(np.float64)
+    noise = rng.normal(0.0, 0.25, size=(samples, pixels))
+    prob = np.clip(np.round(0.15 + 0.7 * truth + noise, 4), 0.0, 1.0)
+    as_lists = {name: pa.array(list(values)) for name, values in (("mask", truth), ("prob", prob))}
+    return pa.table({"image": np.arange(samples), **as_lists})
+
+
+def boxes(rng: np.random.Generator, n: int = 200) -> pa.Table:
+    x1, y1 = rng.uniform(0, 400, size=n), rng.uniform(0, 300, size=n)
+    w, h = rng.uniform(20, 120, size=n), rng.uniform(20, 120, size=n)
+    jitter = rng.normal(0.0, 8.0, size=(4, n))
+    px1, py1 = x1 + jitter[0], y1 + jitter[1]
+    px2, py2 = np.maximum(x1 + w + jitter[2], px1 + 1), np.maximum(y1 + h + jitter[3], py1 + 1)
+    columns = {"px1": px1, "py1": py1, "px2": px2, "py2": py2, "tx1": x1, "ty1": y1, "tx2": x1 + w, "ty2": y1 + h}
+    return pa.table({name: np.round(values, 2) for name, values in columns.items()})
+
+
+def embeddings(rng: np.random.Generator, n: int = 256, width: int = 16) -> pa.Table:
+    query = rng.normal(size=(n, width))
+    document = query + rng.normal(0.0, 0.6, size=(n, width))
+    return pa.table({"query": pa.array(list(np.round(query, 5))), "document": pa.array(list(np.round(document, 5)))})
+
+
+def ranking(rng: np.random.Generator, queries: int = 30) -> pa.Table:
+    qid, relevance, score = [], [], []
+    for q in range(queries):
+        docs = int(rng.integers(3, 12))
+        graded = rng.choice([0, 1, 2, 3], size=docs, p=[0.5, 0.25, 0.15, 0.1])
+        qid += [q] * docs
+        relevance += graded.tolist()
+        score += np.round(graded + rng.normal(0.0, 1.0, size=docs), 4).tolist()
+    return pa.table({"qid": qid, "relevance": relevance, "score": score})
+
+
 def write_csv(table: pa.Table, name: str) -> None:
     # The csv module, not pyarrow's writer: it quotes only what needs quotes, as people write CSV.
     with open(HERE / name, "w", newline="") as handle:
@@ -68,6 +115,11 @@ def main() -> None:
     order = rng.permutation(reg.num_rows)
     write_csv(reg.select(["id", "y_pred"]), "predictions.csv")
     write_csv(reg.select(["id", "y_true"]).take(order), "targets.csv")
+    pq.write_table(multiclass(rng), HERE / "multiclass.parquet")
+    pq.write_table(segmentation(rng), HERE / "segmentation.parquet")
+    write_csv(boxes(rng), "boxes.csv")
+    pq.write_table(embeddings(rng), HERE / "embeddings.parquet")
+    write_csv(ranking(rng), "ranking.csv")
 
 
 if __name__ == "__main__":
