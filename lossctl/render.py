@@ -82,7 +82,8 @@ def render_report(report: Report, console: Console) -> None:
     if with_ci:
         level = next(r.ci["level"] for r in report.results if r.ci)
         table.add_column(f"{level:.0%} interval", justify="right")
-    with_distribution = any(result.distribution for result in report.results)
+    # Quantiles and histograms for the plain view; with groups or intervals the table would not fit a terminal.
+    with_distribution = not report.by and not with_ci and any(result.distribution for result in report.results)
     if with_distribution:
         for name in ("p50", "p90", "p99", "max"):
             table.add_column(name, justify="right")
