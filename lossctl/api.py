@@ -99,8 +99,9 @@ def select(
     for gate in gates:
         if not any(c.name == gate.loss for c in composites):
             parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
-    return Selection(requests, gates, composites, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci,
-                     seed)  # fmt: skip
+    return Selection(
+        requests, gates, composites, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci, seed
+    )
 
 
 def evaluate(
@@ -155,7 +156,9 @@ def evaluate(
     weight_column = _column(weight, available, source.path)
     by_columns = [_column(c, available, source.path) for c in selection.by]
     extra = [c for c in (weight_column, *by_columns, on) if c]
-    batches = _batches(source, target_source, _all_columns(binding) + extra, binding.get("target", []), on, selection, notices)
+    batches = _batches(
+        source, target_source, _all_columns(binding) + extra, binding.get("target", []), on, selection, notices
+    )
     if not selection.requests:
         first = next(batches, None)
         task = _infer_task(first, binding)
@@ -281,8 +284,11 @@ def _combine(composite: Composite, parts: list[_Values]) -> _Values:
         return None if any(v is None for v in values) else sum(w * v for w, v in zip(weights, values, strict=True))
 
     groups = {
-        code: (total([p.groups[code][0] for p in parts]), parts[0].groups[code][1],
-               total([p.groups[code][2] for p in parts]))  # fmt: skip
+        code: (
+            total([p.groups[code][0] for p in parts]),
+            parts[0].groups[code][1],
+            total([p.groups[code][2] for p in parts]),
+        )
         for code in parts[0].groups
     }
     return _Values(total([p.overall for p in parts]), parts[0].n, total([p.replicates for p in parts]), groups)
@@ -313,10 +319,20 @@ def _results(
     for name, label, params, sig, numbers, owner, j in entries:
         sample = outcome.samples[j] if j is not None else None
         results.append(
-            Result(name, label, params, selection.reduction, numbers.overall, numbers.n, sig, None,
-                   _interval(numbers.replicates, selection.ci), request=owner,
-                   distribution=sample.summary() if sample else None)
-        )  # fmt: skip
+            Result(
+                name,
+                label,
+                params,
+                selection.reduction,
+                numbers.overall,
+                numbers.n,
+                sig,
+                None,
+                _interval(numbers.replicates, selection.ci),
+                request=owner,
+                distribution=sample.summary() if sample else None,
+            )
+        )
         group_values = []
         for code, label_of_group in enumerate(outcome.groups):
             if code not in numbers.groups:
@@ -324,9 +340,19 @@ def _results(
             value, n, replicates = numbers.groups[code]
             group_values.append((value, label_of_group))
             results.append(
-                Result(name, label, params, selection.reduction, value, n, sig, label_of_group,
-                       _interval(replicates, selection.ci), request=owner)
-            )  # fmt: skip
+                Result(
+                    name,
+                    label,
+                    params,
+                    selection.reduction,
+                    value,
+                    n,
+                    sig,
+                    label_of_group,
+                    _interval(replicates, selection.ci),
+                    request=owner,
+                )
+            )
         if group_values:
             worst = max(group_values, key=lambda item: item[0])
             best = min(group_values, key=lambda item: item[0])
@@ -350,14 +376,19 @@ def signature(request: LossRequest, reduction: str, convention: str, weight: str
 
 def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
     """A composite's signature: its name and every part with all of its parameters."""
-    parts = "+".join(f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())])
-                     for w, r in composite.terms)  # fmt: skip
+    parts = "+".join(
+        f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())]) for w, r in composite.terms
+    )
     return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention, weight)])
 
 
 def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:
-    return [f"reduction={reduction}", *([f"weight={weight}"] if weight else []), f"convention={convention}",
-            f"lossctl={__version__}"]  # fmt: skip
+    return [
+        f"reduction={reduction}",
+        *([f"weight={weight}"] if weight else []),
+        f"convention={convention}",
+        f"lossctl={__version__}",
+    ]
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

@@ -52,4 +52,3 @@ def percentile_interval(values: np.ndarray, level: float) -> dict[str, float]:
     """The percentile interval of the replicate values at confidence ``level``."""
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return {"low": float(low), "high": float(high), "level": level}
-

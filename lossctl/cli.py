@@ -342,7 +342,9 @@ def suggest_command(
     path: Annotated[str, typer.Argument(metavar="PATH", help="Predictions file.")],
     pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")] = None,
     target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column.")] = None,
-    input_format: Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")] = None,
+    input_format: Annotated[
+        InputFormat | None, typer.Option(help="Override the format guessed from the extension.")
+    ] = None,
     output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
@@ -354,8 +356,14 @@ def suggest_command(
     for message in notices:
         _notice(message, quiet)
     if output_format is ListFormat.json:
-        document = {"schema": 1, "lossctl": __version__, "input": {"path": path}, "task": advice.task,
-                    "facts": advice.facts, "suggestions": [s.to_dict() for s in advice.suggestions]}  # fmt: skip
+        document = {
+            "schema": 1,
+            "lossctl": __version__,
+            "input": {"path": path},
+            "task": advice.task,
+            "facts": advice.facts,
+            "suggestions": [s.to_dict() for s in advice.suggestions],
+        }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
     from rich.console import Console

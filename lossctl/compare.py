@@ -101,8 +101,9 @@ def compare(
         table = sources["baseline"].read(list(dict.fromkeys(keys + model_columns + data_columns + extra)))
     else:
         from_targets = [c for c in data_columns + extra if c in target_source.columns and c != on]
-        table = sources["baseline"].read(list(dict.fromkeys(keys + [c for c in model_columns + data_columns + extra
-                                                                            if c not in from_targets])))  # fmt: skip
+        table = sources["baseline"].read(
+            list(dict.fromkeys(keys + [c for c in model_columns + data_columns + extra if c not in from_targets]))
+        )
         table, more = attach_targets(table, target_source.read(keys + from_targets), on, baseline, targets or "")
         notices += more
     candidate_table = sources["candidate"].read(keys + model_columns)
@@ -141,11 +142,19 @@ def compare(
             interval = _delta_interval(base_reps, cand_reps, aggregate, selection, request)
         relative = delta / base_value if base_value != 0 else None
         comparison = Comparison(
-            loss=request.spec.name, label=request.label, params=request.params, reduction=reduction,
-            baseline=base_value, candidate=cand_value, delta=delta, relative_delta=relative, ci=interval,
-            verdict=verdict(base_value, delta, interval), n=outcome.rows_used,
+            loss=request.spec.name,
+            label=request.label,
+            params=request.params,
+            reduction=reduction,
+            baseline=base_value,
+            candidate=cand_value,
+            delta=delta,
+            relative_delta=relative,
+            ci=interval,
+            verdict=verdict(base_value, delta, interval),
+            n=outcome.rows_used,
             signature=signature(request, reduction, convention, weight_column),
-        )  # fmt: skip
+        )
         comparisons.append(comparison)
         if fail_if_worse is not None:
             checks.append(_worse_check(comparison, fail_if_worse, significant))

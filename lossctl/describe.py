@@ -6,6 +6,7 @@ import textwrap
 
 from lossctl.registry import get
 
+
 def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
 

@@ -56,12 +56,20 @@ class Sample:
         p50, p90, p99 = (float(q) for q in np.quantile(self.values, QUANTILES))
         low = float(self.values.min())
         counts, _ = np.histogram(np.minimum(self.values, p99), bins=BINS, range=(low, p99 if p99 > low else low + 1))
-        return {"p50": p50, "p90": p90, "p99": p99, "max": self.maximum, "histogram": counts.tolist(),
-                "sampled": len(self.values), "rows": self.count, "values": self.values}  # fmt: skip
+        return {
+            "p50": p50,
+            "p90": p90,
+            "p99": p99,
+            "max": self.maximum,
+            "histogram": counts.tolist(),
+            "sampled": len(self.values),
+            "rows": self.count,
+            "values": self.values,
+        }
 
 
 def sparkline(counts: list[int]) -> str:
     """A one-line unicode histogram; bar heights follow the square root of the counts so small bins show."""
     bars = " ▁▂▃▄▅▆▇█"
     top = max(counts) or 1
-    return "".join(bars[int(round((c / top) ** 0.5 * (len(bars) - 1)))] if c else " " for c in counts)
+    return "".join(bars[round((c / top) ** 0.5 * (len(bars) - 1))] if c else " " for c in counts)

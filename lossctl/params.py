@@ -137,7 +137,9 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
     """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign)."""
     match = _COMPOSITE.match(token)
     if not match:
-        raise UsageError(f"cannot parse the composite loss '{token}'; expected NAME=W*LOSS+W*LOSS, e.g. total=0.7*mse+0.3*mae")
+        raise UsageError(
+            f"cannot parse the composite loss '{token}'; expected NAME=W*LOSS+W*LOSS, e.g. total=0.7*mse+0.3*mae"
+        )
     name, formula = match["name"], match["formula"].strip()
     if _is_loss_name(name):
         raise UsageError(f"composite name '{name}' is already a loss name; choose another, e.g. total_{name}")

@@ -117,8 +117,14 @@ def _draw_deltas(axis: Any, comparisons: list[Comparison]) -> None:
     for i, c in enumerate(comparisons):
         scale = abs(c.baseline) or 1.0
         error = [[(c.delta - c.ci["low"]) / scale], [(c.ci["high"] - c.delta) / scale]] if c.ci else None
-        axis.errorbar([c.delta / scale * 100], [i], xerr=None if error is None else np.array(error) * 100, fmt="o",
-                      capsize=4, color=colours[c.verdict])  # fmt: skip
+        axis.errorbar(
+            [c.delta / scale * 100],
+            [i],
+            xerr=None if error is None else np.array(error) * 100,
+            fmt="o",
+            capsize=4,
+            color=colours[c.verdict],
+        )
     axis.axvline(0.0, color="grey", linewidth=0.8)
     axis.set_yticks(range(len(labels)), labels)
     axis.set_xlabel("candidate vs baseline, % of baseline (left is better)")

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from lossctl.distribution import sparkline
 
-
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
     from lossctl.report import Report

@@ -148,8 +148,19 @@ def format_value(value: Any) -> str:
 def _rows(report: Report) -> tuple[list[str], list[list[Any]]]:
     """The flat table of the CSV, Markdown and Parquet forms (cli.md, "Output")."""
     if report.results and isinstance(report.results[0], Comparison):
-        header = ["loss", "params", "reduction", "baseline", "candidate", "delta", "relative_delta", "ci_low",
-                  "ci_high", "verdict", "n"]  # fmt: skip
+        header = [
+            "loss",
+            "params",
+            "reduction",
+            "baseline",
+            "candidate",
+            "delta",
+            "relative_delta",
+            "ci_low",
+            "ci_high",
+            "verdict",
+            "n",
+        ]
         rows = [
             [
                 c.loss,
@@ -163,7 +174,7 @@ def _rows(report: Report) -> tuple[list[str], list[list[Any]]]:
                 (c.ci or {}).get("high"),
                 c.verdict,
                 c.n,
-            ]  # fmt: skip
+            ]
             for c in report.results
             if isinstance(c, Comparison)
         ]

@@ -27,9 +27,8 @@ PER_SAMPLE_EXTENSIONS = (".parquet", ".csv", ".jsonl")
 def check_per_sample_path(path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in PER_SAMPLE_EXTENSIONS:
-        raise UsageError(
-            f"cannot tell the format of '{path}' from its extension; --per-sample writes {', '.join(PER_SAMPLE_EXTENSIONS)}"
-        )
+        writes = ", ".join(PER_SAMPLE_EXTENSIONS)
+        raise UsageError(f"cannot tell the format of '{path}' from its extension; --per-sample writes {writes}")
     return suffix
 
 

@@ -29,7 +29,9 @@ class Suggestion:
     @property
     def spec(self) -> str:
         """The ``-l`` form: ``huber:delta=2.5``."""
-        return self.loss + "".join(f":{k}={v:.4g}" if isinstance(v, float) else f":{k}={v}" for k, v in self.params.items())
+        return self.loss + "".join(
+            f":{k}={v:.4g}" if isinstance(v, float) else f":{k}={v}" for k, v in self.params.items()
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"loss": self.loss, "params": self.params, "spec": self.spec, "reason": self.reason}
@@ -78,8 +80,11 @@ def _binary(target: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Advice:
         share = f"{rare:.1%} of rows are {'positive' if positive < 0.5 else 'negative'}"
         advice.add("focal", f"{share}: focal loss down-weights the many easy rows", from_logits=not probabilities)
         if not probabilities:
-            advice.add("bce_logits", f"{share}: weight positives by the negative/positive ratio",
-                       pos_weight=round((1 - positive) / positive, 4) if positive else 1.0)  # fmt: skip
+            advice.add(
+                "bce_logits",
+                f"{share}: weight positives by the negative/positive ratio",
+                pos_weight=round((1 - positive) / positive, 4) if positive else 1.0,
+            )
     return advice
 
 
@@ -90,8 +95,13 @@ def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
     index = target.ndim == 1
     counts = np.bincount(target.astype(np.int64), minlength=classes) if index else target.sum(axis=0)
     shares = counts / counts.sum()
-    facts = {"rows": len(target), "classes": classes, "pred": "probabilities" if probabilities else "logits",
-             "smallest_class_share": float(shares.min()), "largest_class_share": float(shares.max())}  # fmt: skip
+    facts = {
+        "rows": len(target),
+        "classes": classes,
+        "pred": "probabilities" if probabilities else "logits",
+        "smallest_class_share": float(shares.min()),
+        "largest_class_share": float(shares.max()),
+    }
     advice = Advice("multiclass", facts)
     if probabilities:
         advice.add("categorical_ce", "rows of predictions are probability distributions: multi-class log loss")
@@ -134,8 +144,12 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     advice = Advice(task, facts)
     if outliers > HEAVY_TAILS:
         delta = round(1.345 * robust_scale, 6) if robust_scale > 0 else 1.0
-        advice.add("huber", f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "
-                   f"near 0 and linear beyond delta = 1.345 x robust scale", delta=delta)  # fmt: skip
+        advice.add(
+            "huber",
+            f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "
+            f"near 0 and linear beyond delta = 1.345 x robust scale",
+            delta=delta,
+        )
         advice.add("mae", "heavy-tailed residuals: the absolute error is not dominated by a few rows")
         advice.add("mse", "still report it: it is what most training objectives minimise, but it is driven by outliers")
     else:
@@ -146,11 +160,17 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
         if np.all(pred > 0):
             advice.add("poisson_deviance", "targets are non-negative counts: the Poisson deviance fits their variance")
         if zeros > 0.3 and np.all(pred > 0):
-            advice.add("tweedie_deviance", f"{zeros:.0%} of targets are zero: a compound Poisson-gamma (power 1.5) "
-                       "fits zero-inflated amounts", power=1.5)  # fmt: skip
+            advice.add(
+                "tweedie_deviance",
+                f"{zeros:.0%} of targets are zero: a compound Poisson-gamma (power 1.5) fits zero-inflated amounts",
+                power=1.5,
+            )
     elif np.all(target > -1) and np.all(pred > -1) and skew > 1:
-        advice.add("msle", f"the target is right-skewed (skew {skew:.2f}): errors on the log scale weigh small and "
-                   "large targets alike")  # fmt: skip
+        advice.add(
+            "msle",
+            f"the target is right-skewed (skew {skew:.2f}): errors on the log scale weigh small and "
+            "large targets alike",
+        )
     if np.all(np.abs(target) > 0) and target.min() * target.max() > 0 and target.max() / target.min() > 10:
         advice.add("mape", "targets span more than an order of magnitude and never reach 0: relative error")
     return advice
@@ -188,7 +208,9 @@ def suggest(
     if rows == 0:
         raise InputError("the input has no rows")
     target_values, pred_values = (np.concatenate(parts[role]) for role in ("target", "pred"))
-    usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(axis=1)
+    usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(
+        axis=1
+    )
     if not usable.all():
         notices.append(f"left out {int((~usable).sum())} rows with missing or infinite values")
     return advise(target_values[usable], pred_values[usable]), notices

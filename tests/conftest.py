@@ -50,4 +50,6 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
 
 @pytest.fixture
 def regression_csv(write: Callable[[str, str], Path]) -> Path:
-    return write("preds.csv", "id,pred,target,w,segment\n1,1.0,0.5,1,a\n2,2.0,2.5,2,b\n3,0.0,1.0,1,a\n4,4.0,2.0,0.5,b\n")
+    return write(
+        "preds.csv", "id,pred,target,w,segment\n1,1.0,0.5,1,a\n2,2.0,2.5,2,b\n3,0.0,1.0,1,a\n4,4.0,2.0,0.5,b\n"
+    )

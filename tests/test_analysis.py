@@ -27,7 +27,9 @@ def write_regression(path: Path, n: int = 300, seed: int = 0, noise: float = 1.0
 
 def test_group_values_equal_evaluating_each_group_alone(tmp_path: Path) -> None:
     group, y, p, w = write_regression(tmp_path / "d.parquet")
-    report = lossctl.evaluate(str(tmp_path / "d.parquet"), losses=["mse", "huber:delta=0.5", "rmse"], weight="w", by=["g"])
+    report = lossctl.evaluate(
+        str(tmp_path / "d.parquet"), losses=["mse", "huber:delta=0.5", "rmse"], weight="w", by=["g"]
+    )
     for result in report.results:
         rows = np.ones(len(y), bool) if result.group is None else group == result.group["g"]
         spec = lossctl.get(result.loss)
@@ -44,8 +46,16 @@ def test_groups_by_two_columns_and_json_layout(cli, write) -> None:
     path = write("p.csv", "pred,target,a,b\n1,0,x,1\n2,0,x,2\n3,0,y,1\n5,0,x,1\n")
     doc = json.loads(cli("eval", path, "-l", "mae", "--by", "a", "--by", "b", "-f", "json").out)
     groups = [(r["group"], r["value"], r["n"]) for r in doc["results"]]
-    assert groups == [(None, 2.75, 4), ({"a": "x", "b": 1}, 3.0, 2), ({"a": "x", "b": 2}, 2.0, 1), ({"a": "y", "b": 1}, 3.0, 1)]
-    assert doc["groups"] == {"by": ["a", "b"], "gaps": [{"loss": "mae", "params": {}, "gap": 1.0, "worst_group": {"a": "x", "b": 1}}]}
+    assert groups == [
+        (None, 2.75, 4),
+        ({"a": "x", "b": 1}, 3.0, 2),
+        ({"a": "x", "b": 2}, 2.0, 1),
+        ({"a": "y", "b": 1}, 3.0, 1),
+    ]
+    assert doc["groups"] == {
+        "by": ["a", "b"],
+        "gaps": [{"loss": "mae", "params": {}, "gap": 1.0, "worst_group": {"a": "x", "b": 1}}],
+    }
 
 
 def test_missing_by_column_is_an_input_error(cli, regression_csv: Path) -> None:
@@ -57,7 +67,9 @@ def test_missing_by_column_is_an_input_error(cli, regression_csv: Path) -> None:
 def test_per_sample_file_holds_each_rows_loss(tmp_path: Path, suffix: str) -> None:
     _, y, p, _ = write_regression(tmp_path / "d.parquet", n=50)
     out = tmp_path / f"rows{suffix}"
-    lossctl.evaluate(str(tmp_path / "d.parquet"), losses=["mse", "rmse", "quantile:q=0.9"], per_sample=str(out), chunk_rows=7)
+    lossctl.evaluate(
+        str(tmp_path / "d.parquet"), losses=["mse", "rmse", "quantile:q=0.9"], per_sample=str(out), chunk_rows=7
+    )
     if suffix == ".parquet":
         table = pq.read_table(out).to_pydict()
     elif suffix == ".csv":
@@ -116,7 +128,9 @@ def test_bootstrap_is_reproducible_and_independent_of_chunking(tmp_path: Path) -
 def test_compare_clearly_better_candidate(tmp_path: Path, cli) -> None:
     write_regression(tmp_path / "base.parquet", n=400, noise=1.0)
     write_regression(tmp_path / "cand.parquet", n=400, noise=0.5)
-    report = compare(str(tmp_path / "base.parquet"), str(tmp_path / "cand.parquet"), losses=["mse", "mae"], bootstrap=200)
+    report = compare(
+        str(tmp_path / "base.parquet"), str(tmp_path / "cand.parquet"), losses=["mse", "mae"], bootstrap=200
+    )
     for c in report.results:
         assert c.delta < 0 and c.verdict == "better" and c.ci["high"] < 0
         assert c.relative_delta == pytest.approx(c.delta / c.baseline)
@@ -157,7 +171,7 @@ def test_verdict_rules() -> None:
 
 
 def test_composite_is_the_weighted_sum_of_its_parts_everywhere(tmp_path: Path, cli) -> None:
-    group, y, p, w = write_regression(tmp_path / "d.parquet")
+    write_regression(tmp_path / "d.parquet")
     path = tmp_path / "d.parquet"
     run = cli("eval", path, "-l", "total=0.7*mse+0.3*huber:delta=2", "--by", "g", "--bootstrap", "40",
               "--fail-if", "total>100", "-f", "json")  # fmt: skip

@@ -173,8 +173,8 @@ def test_version_and_python_m() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["list"], ["eval", "--help"], ["describe", "mse"]])
 def test_light_commands_do_not_import_pandas_or_pyarrow(args: list[str]) -> None:
     code = (
-        "import sys; from lossctl.cli import main; main(%r); "
-        "heavy = [m for m in ('pandas', 'pyarrow') if m in sys.modules]; print(heavy)" % args
+        f"import sys; from lossctl.cli import main; main({args!r}); "
+        "heavy = [m for m in ('pandas', 'pyarrow') if m in sys.modules]; print(heavy)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.stdout.strip().splitlines()[-1] == "[]"

@@ -42,7 +42,11 @@ def test_convention_defaults_apply_unless_given() -> None:
 
 @pytest.mark.parametrize(
     ("expr", "loss", "op", "threshold"),
-    [("mse>0.25", "mse", ">", 0.25), (" mae <= 3 ", "mae", "<=", 3.0), ("quantile:q=0.9>=3", "quantile:q=0.9", ">=", 3.0)],
+    [
+        ("mse>0.25", "mse", ">", 0.25),
+        (" mae <= 3 ", "mae", "<=", 3.0),
+        ("quantile:q=0.9>=3", "quantile:q=0.9", ">=", 3.0),
+    ],
 )
 def test_fail_if_grammar(expr: str, loss: str, op: str, threshold: float) -> None:
     gate = parse_fail_if(expr)

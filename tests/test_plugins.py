@@ -31,17 +31,19 @@ def cubed(target: np.ndarray, pred: np.ndarray, *, power: float) -> np.ndarray:
 DATA = "pred,target\n1,0\n0,2\n3,3\n"  # |r| = 1, 2, 0: mean of cubes = 3
 
 
-def test_plugin_file_for_one_run(cli, write, tmp_path: Path) -> None:
+def test_plugin_file_for_one_run(write, tmp_path: Path) -> None:
+    # In a subprocess: a plugin registers into the process's registry, which other tests must not see.
     plugin = write("my_losses.py", PLUGIN.format(name="file_cubed"))
     data = write("p.csv", DATA)
-    run = cli("eval", data, "-l", "file_cubed", "--plugin", plugin, "--chunk-rows", "1", "--fail-if", "file_cubed>2",
-              "-f", "json")  # fmt: skip
-    doc = json.loads(run.out)
-    assert run.code == 1 and doc["results"][0]["value"] == 3.0 and doc["results"][0]["params"] == {"power": 3.0}
+    run = _lossctl(None, "eval", str(data), "-l", "file_cubed", "--plugin", str(plugin), "--chunk-rows", "1",
+                   "--fail-if", "file_cubed>2", "-f", "json")  # fmt: skip
+    doc = json.loads(run.stdout)
+    assert run.returncode == 1 and doc["results"][0]["value"] == 3.0 and doc["results"][0]["params"] == {"power": 3.0}
     assert doc["checks"][0]["passed"] is False
-    listed = json.loads(cli("list", "--plugin", plugin, "-f", "json").out)
+    listed = json.loads(_lossctl(None, "list", "--plugin", str(plugin), "-f", "json").stdout)
     assert "file_cubed" in [entry["name"] for entry in listed]
-    assert "the exponent" in cli("describe", "file_cubed", "--plugin", plugin).out
+    assert "the exponent" in _lossctl(None, "describe", "file_cubed", "--plugin", str(plugin)).stdout
+    assert "file_cubed" not in _lossctl(None, "list").stdout
 
 
 def _install(site: Path, package: str, body: str) -> None:
@@ -54,8 +56,8 @@ def _install(site: Path, package: str, body: str) -> None:
     (info / "entry_points.txt").write_text(f"[lossctl.losses]\n{package} = {package}\n")
 
 
-def _lossctl(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(site))
+def _lossctl(site: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(site)) if site else None
     return subprocess.run([sys.executable, "-m", "lossctl", *args], capture_output=True, text=True, env=env)
 
 

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 
+from lossctl.aggregates import ROOT_MEAN
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual
 from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
-from lossctl.aggregates import ROOT_MEAN
 
 
 @register_loss(
