@@ -388,3 +388,9 @@ def test_hinge_reads_0_1_and_minus_1_1_labels_alike(data: tuple, margin: float) 
     rows = hinge.per_sample(target, x, margin=margin)
     np.testing.assert_array_equal(rows, hinge.per_sample(2 * target - 1, x, margin=margin))
     np.testing.assert_allclose(lossctl.get("squared_hinge").per_sample(target, x, margin=margin), rows**2, rtol=1e-15)
+
+
+def test_hinge_label_sets_mixed_across_chunks_are_an_input_error(cli, write) -> None:
+    path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n")
+    run = cli("eval", path, "-l", "hinge,squared_hinge", "--chunk-rows", "2")
+    assert run.code == 3 and "both 0 and -1 labels" in run.err

@@ -7,10 +7,13 @@ so that it neither overflows nor takes log(0), and logits of +-1e4 give exact fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
-from lossctl.aggregates import MEAN_OVER_ROWS
-from lossctl.errors import UsageError
+from lossctl.aggregates import MEAN_OVER_ROWS, Aggregate, Stats
+from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import binary_labels, probabilities, sign_labels, soft_labels
 from lossctl.registry import Convention, Param, Properties, keras, register_loss
 
@@ -232,6 +235,30 @@ def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return residual * residual
 
 
+def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    """The weighted mean of column 0, once the input is known to use one label set.
+
+    Each chunk is checked on its own (``sign_labels``); the counts of 0 and -1 labels in columns 1
+    and 2 catch a file whose chunks use different sets (0/1 in one, -1/1 in another).
+    """
+    zeros, minus_ones = stats[1], stats[2]
+    if zeros > 0 and minus_ones > 0:
+        raise InputError(
+            "target: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 labels "
+            "(in different chunks); use one label set"
+        )
+    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
+
+
+ONE_LABEL_SET_MEAN = Aggregate(
+    "mean", _one_label_set, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
+)
+
+
+def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return np.column_stack([losses, target == 0.0, target == -1.0])
+
+
 def _signs(target: np.ndarray) -> np.ndarray:
     """The label as -1 or +1: ``2y - 1`` for labels in {0, 1}, ``y`` for labels in {-1, 1}."""
     sign_labels(target)
@@ -242,6 +269,7 @@ def _signs(target: np.ndarray) -> np.ndarray:
 @register_loss(
     "hinge",
     task="binary",
+    aggregate=ONE_LABEL_SET_MEAN,
     summary="Hinge loss of a score: zero once the label-signed score clears the margin.",
     formula="l = max(0, margin - t x), t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
     follows="sklearn hinge_loss, Keras Hinge",
@@ -273,12 +301,13 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
     mix such as {-1, 0, 1} is an input error). Follows sklearn ``hinge_loss`` and Keras ``Hinge``.
     Example: y = [1, 0, 1], x = [2, 0.5, -1] gives t = [1, -1, 1], rows [0, 1.5, 2] and a mean of 7/6.
     """
-    return np.maximum(margin - _signs(target) * pred, 0.0)
+    return _with_label_counts(np.maximum(margin - _signs(target) * pred, 0.0), target)
 
 
 @register_loss(
     "squared_hinge",
     task="binary",
+    aggregate=ONE_LABEL_SET_MEAN,
     summary="Squared hinge loss of a score (the L2-SVM loss).",
     formula="l = max(0, margin - t x)^2, t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
     follows="Keras SquaredHinge",
@@ -304,7 +333,7 @@ def squared_hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.
     and a mean of 25/12.
     """
     violation = np.maximum(margin - _signs(target) * pred, 0.0)
-    return violation * violation
+    return _with_label_counts(violation * violation, target)
 
 
 def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, from_logits: bool) -> np.ndarray:
