@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lossctl.io.align import attach_targets
     from lossctl.io.columns import DEFAULT_NAMES, guess_column, resolve_colspec
-    from lossctl.io.convert import to_float64, to_float64_matrix
+    from lossctl.io.convert import is_vector_column, to_float64, to_float64_matrix
     from lossctl.io.readers import FORMATS, Source, open_input
 
 _EXPORTS = {
@@ -23,6 +23,7 @@ _EXPORTS = {
     "FORMATS": "lossctl.io.readers",
     "Source": "lossctl.io.readers",
     "open_input": "lossctl.io.readers",
+    "is_vector_column": "lossctl.io.convert",
     "to_float64": "lossctl.io.convert",
     "to_float64_matrix": "lossctl.io.convert",
     "attach_targets": "lossctl.io.align",
@@ -34,6 +35,7 @@ __all__ = [
     "Source",
     "attach_targets",
     "guess_column",
+    "is_vector_column",
     "open_input",
     "resolve_colspec",
     "to_float64",
