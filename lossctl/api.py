@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import __version__
+from lossctl.defaults import DEFAULT_CHUNK_ROWS
 from lossctl.engine import Job, Options, Outcome, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.params import (
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
     from lossctl.io.readers import Source
 
-DEFAULT_CHUNK_ROWS = 1 << 18
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
 

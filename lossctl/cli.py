@@ -18,6 +18,7 @@ import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__
+from lossctl.defaults import DEFAULT_CHUNK_ROWS
 from lossctl.errors import ExitCode, LossctlError, UsageError
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def eval_command(
     ci: Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")] = 0.95,
     seed: Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")] = 0,
     plot: Annotated[str | None, typer.Option(metavar="PATH", help="Draw distributions and groups (.png .svg).")] = None,
-    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")] = 1 << 18,
+    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")] = DEFAULT_CHUNK_ROWS,
     plugin: Annotated[
         list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
     ] = None,
@@ -296,7 +297,7 @@ def compare_command(
     plot: Annotated[str | None, typer.Option(metavar="PATH", help="Draw the deltas (.png .svg).")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH.")] = None,
-    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk.")] = 1 << 18,
+    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk.")] = DEFAULT_CHUNK_ROWS,
     plugin: Annotated[
         list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
     ] = None,

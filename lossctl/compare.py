@@ -15,7 +15,6 @@ import numpy as np
 
 from lossctl import __version__
 from lossctl.api import (
-    DEFAULT_CHUNK_ROWS,
     _available,
     _bind,
     _column,
@@ -23,6 +22,7 @@ from lossctl.api import (
     select,
     signature,
 )
+from lossctl.defaults import DEFAULT_CHUNK_ROWS
 from lossctl.engine import Job, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.report import Check, Comparison, Report

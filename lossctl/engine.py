@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.bootstrap import replicate_sums
+from lossctl.defaults import DEFAULT_CHUNK_ROWS
 from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
@@ -71,7 +72,7 @@ class Options:
     reduction: str = "mean"
     convention: str = "lossctl"
     missing: str = "error"
-    chunk_rows: int = 1 << 18
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
 
 
 # Receives, per chunk: the 0-based file rows kept, the --on key values (or None) and each

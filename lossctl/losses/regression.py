@@ -200,12 +200,16 @@ def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     p = [0, 1] gives rows [0, log(cosh 1) = 0.4337808...] and a mean of 0.2168904...
     """
     size = abs_residual(target, pred)
-    small = size <= 1.0
-    out = np.empty_like(size)
+    # The large-residual form for every row, in place (one buffer, two transcendental passes)...
+    out = np.multiply(size, -2.0)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += size
+    out -= _LOG_2
+    # ...then the rows where |r| - log 2 would cancel (log cosh 0.5 = 0.12 against log 2 = 0.69) redone.
+    small = size < 0.5
     half_sinh = np.sinh(0.5 * size[small])
     out[small] = np.log1p(2.0 * half_sinh * half_sinh)
-    large = size[~small]
-    out[~small] = (large - _LOG_2) + np.log1p(np.exp(-2.0 * large))
     return out
 
 
