@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossctl
-from lossctl.errors import DomainError, ExitCode, UsageError
 from lossctl.aggregates import MEAN_OVER_ROWS
+from lossctl.errors import DomainError, ExitCode, UsageError
 from tests.golden import load_cases
 
 CASES = load_cases("regression")
