@@ -99,6 +99,38 @@ def _load_plugins(plugins: list[str]) -> None:
         load_plugin(plugin)
 
 
+# The options shared by several commands, declared once (Typer's Annotated idiom).
+LossOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--loss", "-l", metavar="LOSS", help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2'."
+    ),
+]
+ParamOpt = Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")]
+PredOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")]
+TargetOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column(s).")]
+WeightOpt = Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")]
+ColOpt = Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")]
+TargetsOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")]
+OnOpt = Annotated[str | None, typer.Option(metavar="KEY", help="Key column aligning the files (else row order).")]
+InputFormatOpt = Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")]
+MissingOpt = Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")]
+ReductionOpt = Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")]
+ConventionOpt = Annotated[ConventionName, typer.Option(help="Whose definition to reproduce where libraries differ.")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
+]
+BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")]
+CiOpt = Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")]
+SeedOpt = Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")]
+PlotOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Draw the results (.png .svg; needs lossctl[plot]).")]
+ChunkRowsOpt = Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")]
+PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
+
+
 @app.command("eval")
 def eval_command(
     path: Annotated[
@@ -107,39 +139,20 @@ def eval_command(
             metavar="PATH", help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -."
         ),
     ],
-    loss: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--loss",
-            "-l",
-            metavar="LOSS",
-            help="Loss to compute; repeatable, comma lists, inline params 'huber:delta=2'.",
-        ),
-    ] = None,
-    param: Annotated[
-        list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")
-    ] = None,
-    pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")] = None,
-    target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column(s).")] = None,
-    weight: Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")] = None,
-    col: Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")] = None,
-    targets: Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")] = None,
-    on: Annotated[
-        str | None, typer.Option(metavar="KEY", help="Key column aligning --targets rows (else row order).")
-    ] = None,
-    input_format: Annotated[
-        InputFormat | None, typer.Option(help="Override the format guessed from the extension.")
-    ] = None,
-    missing: Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")] = Missing.error,
-    reduction: Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")] = Reduction.mean,
-    convention: Annotated[
-        ConventionName, typer.Option(help="Whose definition to reproduce where libraries differ.")
-    ] = ConventionName.lossctl,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet)."),
-    ] = None,
+    loss: LossOpt = None,
+    param: ParamOpt = None,
+    pred: PredOpt = None,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    col: ColOpt = None,
+    targets: TargetsOpt = None,
+    on: OnOpt = None,
+    input_format: InputFormatOpt = None,
+    missing: MissingOpt = Missing.error,
+    reduction: ReductionOpt = Reduction.mean,
+    convention: ConventionOpt = ConventionName.lossctl,
+    output_format: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
     fail_if: Annotated[
         list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")
     ] = None,
@@ -147,16 +160,14 @@ def eval_command(
     per_sample: Annotated[
         str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")
     ] = None,
-    bootstrap: Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")] = 0,
-    ci: Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")] = 0.95,
-    seed: Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")] = 0,
-    plot: Annotated[str | None, typer.Option(metavar="PATH", help="Draw distributions and groups (.png .svg).")] = None,
-    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")] = DEFAULT_CHUNK_ROWS,
-    plugin: Annotated[
-        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    bootstrap: BootstrapOpt = 0,
+    ci: CiOpt = 0.95,
+    seed: SeedOpt = 0,
+    plot: PlotOpt = None,
+    chunk_rows: ChunkRowsOpt = DEFAULT_CHUNK_ROWS,
+    plugin: PluginOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Compute one or more losses on a predictions file and report them."""
     from lossctl.api import evaluate
@@ -267,42 +278,32 @@ def _print_report(report: Report, output_format: OutputFormat) -> None:
 def compare_command(
     baseline: Annotated[str, typer.Argument(metavar="BASELINE", help="The reference model's predictions file.")],
     candidate: Annotated[str, typer.Argument(metavar="CANDIDATE", help="The new model's predictions file.")],
-    loss: Annotated[
-        list[str] | None, typer.Option("--loss", "-l", metavar="LOSS", help="Loss to compare; repeatable.")
-    ] = None,
-    param: Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter.")] = None,
-    pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s), in both files.")] = None,
-    target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column(s).")] = None,
-    weight: Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")] = None,
-    col: Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")] = None,
-    targets: Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this file.")] = None,
-    on: Annotated[
-        str | None, typer.Option(metavar="KEY", help="Key column aligning the files (else row order).")
-    ] = None,
-    input_format: Annotated[
-        InputFormat | None, typer.Option(help="Override the format guessed from extensions.")
-    ] = None,
-    missing: Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")] = Missing.error,
-    reduction: Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")] = Reduction.mean,
-    convention: Annotated[
-        ConventionName, typer.Option(help="Whose definitions to reproduce.")
-    ] = ConventionName.lossctl,
-    bootstrap: Annotated[int, typer.Option(metavar="N", help="Paired bootstrap replicates (0: none).")] = 0,
-    ci: Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")] = 0.95,
-    seed: Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")] = 0,
+    loss: LossOpt = None,
+    param: ParamOpt = None,
+    pred: PredOpt = None,
+    target: TargetOpt = None,
+    weight: WeightOpt = None,
+    col: ColOpt = None,
+    targets: TargetsOpt = None,
+    on: OnOpt = None,
+    input_format: InputFormatOpt = None,
+    missing: MissingOpt = Missing.error,
+    reduction: ReductionOpt = Reduction.mean,
+    convention: ConventionOpt = ConventionName.lossctl,
+    bootstrap: BootstrapOpt = 0,
+    ci: CiOpt = 0.95,
+    seed: SeedOpt = 0,
     fail_if_worse: Annotated[
         float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
-    plot: Annotated[str | None, typer.Option(metavar="PATH", help="Draw the deltas (.png .svg).")] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
-    output: Annotated[str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH.")] = None,
-    chunk_rows: Annotated[int, typer.Option(metavar="N", help="Rows per chunk.")] = DEFAULT_CHUNK_ROWS,
-    plugin: Annotated[
-        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    plot: PlotOpt = None,
+    output_format: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
+    chunk_rows: ChunkRowsOpt = DEFAULT_CHUNK_ROWS,
+    plugin: PluginOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
     from lossctl.compare import compare
@@ -341,14 +342,12 @@ def compare_command(
 @app.command("suggest")
 def suggest_command(
     path: Annotated[str, typer.Argument(metavar="PATH", help="Predictions file.")],
-    pred: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")] = None,
-    target: Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column.")] = None,
-    input_format: Annotated[
-        InputFormat | None, typer.Option(help="Override the format guessed from the extension.")
-    ] = None,
+    pred: PredOpt = None,
+    target: TargetOpt = None,
+    input_format: InputFormatOpt = None,
     output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Inspect the data (task, class balance, outliers, skew) and recommend losses, with the reason for each."""
     from lossctl.suggest import suggest
@@ -378,9 +377,7 @@ def suggest_command(
 def list_command(
     task: Annotated[str | None, typer.Option(metavar="TASK", help="Only losses of this task.")] = None,
     output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
-    plugin: Annotated[
-        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
-    ] = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
     from lossctl.registry import list_losses
@@ -418,9 +415,7 @@ def _spec_dict(spec: LossSpec) -> dict[str, object]:
 @app.command("describe")
 def describe_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Loss name or alias.")],
-    plugin: Annotated[
-        list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")
-    ] = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """One loss: formula, parameters, conventions, properties, when to use it."""
     from lossctl.describe import describe
