@@ -1,8 +1,8 @@
-"""``lossctl.evaluate`` and ``lossctl.compare``: prediction files in, a :class:`~lossctl.report.Report` out.
+"""``lossctl.evaluate``: a predictions file in, a :class:`~lossctl.report.Report` out.
 
-This is the whole of ``lossctl eval`` / ``lossctl compare`` without the printing: open the inputs,
-bind columns to the roles the selected losses read, run the engine once over the chunks, finalize,
-add groups, intervals and gates.
+This is the whole of ``lossctl eval`` without the printing: open the input, bind columns to the
+roles the selected losses read, run the engine once over the chunks, finalize, add groups,
+intervals and gates. :mod:`lossctl.compare` builds on the same pieces.
 """
 
 from __future__ import annotations
