@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from lossctl import __version__
 from lossctl.defaults import DEFAULT_CHUNK_ROWS
-from lossctl.engine import Job, Options, Outcome, Plan, run
+from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.params import (
     Composite,
@@ -170,10 +171,13 @@ def evaluate(
     plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions)
     total = source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
-    outcome = _run_with_samples(batches, plan, selection, per_sample, on, report_progress)
-    if outcome.rows_dropped:
-        notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
-    results, gaps = _results(selection, plan, outcome, notices)
+    with _per_sample_file(plan, per_sample, on) as sink:  # kept only if the results below are computed too
+        outcome = run(batches, plan, selection.options, per_sample=sink, progress=report_progress)
+        if outcome.rows_dropped:
+            notices.append(
+                f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"
+            )
+        results, gaps = _results(selection, plan, outcome, notices)
     report_checks = []
     for gate, owner in checks:
         value = next(r.value for r in results if r.group is None and r.request is owner)
@@ -193,17 +197,12 @@ def _input_info(path: str, outcome: Outcome) -> dict[str, Any]:
     return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
 
 
-def _run_with_samples(
-    batches: Iterator[pa.RecordBatch],
-    plan: Plan,
-    selection: Selection,
-    per_sample: str | None,
-    on: str | None,
-    progress: Callable[[int], None] | None,
-) -> Outcome:
-    """Run the engine, streaming per-row losses to ``per_sample`` when asked (atomically)."""
+@contextmanager
+def _per_sample_file(plan: Plan, per_sample: str | None, on: str | None) -> Iterator[PerSampleSink | None]:
+    """The engine's sink writing per-row losses to ``per_sample``, published only if the block succeeds."""
     if not per_sample:
-        return run(batches, plan, selection.options, progress=progress)
+        yield None
+        return
     from lossctl.samples import PerSampleWriter
 
     per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
@@ -217,12 +216,11 @@ def _run_with_samples(
         writer.write(keys if keys is not None else rows, [losses[j] for j in per_row_jobs])
 
     try:
-        outcome = run(batches, plan, selection.options, per_sample=sink, progress=progress)
+        yield sink
     except BaseException:
         writer.abort()
         raise
     writer.commit()
-    return outcome
 
 
 def _unique_labels(labels: list[str]) -> list[str]:
@@ -248,7 +246,8 @@ def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, 
     aggregate = request.spec.aggregate_for(selection.convention)
 
     def value_of(stats: np.ndarray, where: str) -> float:
-        value = aggregate.finalize(stats, selection.reduction, request.params)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
+            value = aggregate.finalize(stats, selection.reduction, request.params)
         if not math.isfinite(value):
             raise InputError(
                 f"{request.label}{where}: the result is not a finite number (no rows with weight, "
@@ -457,7 +456,7 @@ def _bind(
     notices: list[str],
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of cli.md (reported as notices)."""
-    from lossctl.io.columns import DEFAULT_NAMES, guess_column, resolve_colspec
+    from lossctl.io.columns import DEFAULT_NAMES, format_columns, guess_column, resolve_colspec
 
     explicit = dict(cols)
     for role, value in (("pred", pred), ("target", target)):
@@ -474,7 +473,7 @@ def _bind(
             if guess is None:
                 names = ", ".join(DEFAULT_NAMES[role])
                 raise UsageError(
-                    f"no column for role '{role}': none of the columns ({', '.join(available)}) "
+                    f"no column for role '{role}': none of the columns ({format_columns(available)}) "
                     f"is named {names}; choose one with --{role} COLUMN"
                 )
             notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")

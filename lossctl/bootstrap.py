@@ -48,7 +48,10 @@ def replicate_sums(
     return out
 
 
-def percentile_interval(values: np.ndarray, level: float) -> dict[str, float]:
-    """The percentile interval of the replicate values at confidence ``level``."""
+def percentile_interval(values: np.ndarray, level: float) -> dict[str, float] | None:
+    """The percentile interval of the replicate values at confidence ``level``; ``None`` without any value
+    (on a tiny input every replicate may draw no row, and 0/0 is no value)."""
+    if len(values) == 0:
+        return None
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return {"low": float(low), "high": float(high), "level": level}

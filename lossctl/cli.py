@@ -8,8 +8,10 @@ with ``--debug``; an unexpected exception is an internal error (exit 4) the user
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
+import unicodedata
 import warnings
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -183,6 +185,8 @@ def eval_command(
     for destination in (output, per_sample):
         if destination:
             check_output_path(destination, inputs)
+    if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
+        raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
     report = evaluate(
         path,
         losses=loss,
@@ -429,6 +433,15 @@ def _usage_hint(error: TyperException) -> str:
     return f"try '{context.command_path if context else 'lossctl'} --help' for help"
 
 
+def _one_line(message: str) -> str:
+    """The message with control characters escaped: names from a file and typed arguments may hold a
+    newline (which would break the one-line ``error:``) or an escape sequence (which would drive the terminal)."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+        for c in message
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = (sys.argv[1:] if argv is None else argv) or ["--help"]
@@ -441,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         except typer.Exit as done:
             code = done.exit_code
         except TyperException as error:  # Typer's own usage errors: unknown option, bad choice...
-            sys.stderr.write(f"error: {error.format_message()}\n{_usage_hint(error)}\n")
+            sys.stderr.write(f"error: {_one_line(error.format_message())}\n{_usage_hint(error)}\n")
             code = ExitCode.USAGE
         except typer.Abort:
             sys.stderr.write("error: interrupted\n")
@@ -449,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"error: {error}\n")
+            sys.stderr.write(f"error: {_one_line(str(error))}\n")
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK
@@ -457,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 traceback.print_exc()
             sys.stderr.write(
-                f"error: internal error ({type(error).__name__}: {error}); this is a bug in lossctl "
+                f"error: internal error ({type(error).__name__}: {_one_line(str(error))}); this is a bug in lossctl "
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL

@@ -129,7 +129,8 @@ def compare(
     for i, request in enumerate(selection.requests):
         aggregate = request.spec.aggregate_for(convention)
         base_stats, cand_stats = outcome.stats[2 * i], outcome.stats[2 * i + 1]
-        values = [aggregate.finalize(s, reduction, request.params) for s in (base_stats, cand_stats)]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
+            values = [aggregate.finalize(s, reduction, request.params) for s in (base_stats, cand_stats)]
         if not all(math.isfinite(v) for v in values):
             raise InputError(
                 f"{request.label}: the result is not a finite number; check the weights or rescale the inputs"
@@ -170,7 +171,7 @@ def compare(
 
 def _delta_interval(
     base_reps: np.ndarray, cand_reps: np.ndarray, aggregate: Any, selection: Any, request: Any
-) -> dict[str, float]:
+) -> dict[str, float] | None:
     """The paired percentile interval of ``candidate - baseline`` over the shared replicates."""
     from lossctl.bootstrap import percentile_interval
 

@@ -55,17 +55,30 @@ class Sample:
         sampled ``values`` themselves (for plots)."""
         p50, p90, p99 = (float(q) for q in np.quantile(self.values, QUANTILES))
         low = float(self.values.min())
-        counts, _ = np.histogram(np.minimum(self.values, p99), bins=BINS, range=(low, p99 if p99 > low else low + 1))
+        counts = _histogram(np.minimum(self.values, p99), low, p99)
         return {
             "p50": p50,
             "p90": p90,
             "p99": p99,
             "max": self.maximum,
-            "histogram": counts.tolist(),
+            "histogram": counts,
             "sampled": len(self.values),
             "rows": self.count,
             "values": self.values,
         }
+
+
+def _histogram(values: np.ndarray, low: float, high: float) -> list[int]:
+    """``BINS`` counts over ``[low, high]``; everything in the first bin when the range has no room for them.
+
+    Halved, so that ``high - low`` cannot overflow; a range of a few ulps (equal huge losses: ``low + 1``
+    rounds back to ``low`` at 1e227) cannot be cut into ``BINS`` distinct edges, and np.histogram raises.
+    """
+    half_low, half_high = low / 2, high / 2
+    if not half_high - half_low > BINS * np.spacing(max(abs(half_low), abs(half_high))):
+        return [len(values)] + [0] * (BINS - 1)
+    counts, _ = np.histogram(values / 2, bins=BINS, range=(half_low, half_high))
+    return counts.tolist()
 
 
 def sparkline(counts: list[int]) -> str:

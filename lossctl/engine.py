@@ -168,12 +168,12 @@ def _convert(
     batch: pa.RecordBatch, plan: Plan, offset: int
 ) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
     """float64 arrays per bound column set (vector roles as rows x K matrices) and their missing masks."""
-    from lossctl.io.convert import to_float64, to_float64_matrix
+    from lossctl.io.convert import is_vector_column, to_float64, to_float64_matrix
 
     values: dict[tuple[str, ...], np.ndarray] = {}
     missing: dict[tuple[str, ...], np.ndarray] = {}
     for columns in plan.value_columns:
-        if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
+        if len(columns) == 1 and not is_vector_column(batch.column(columns[0])):
             array, mask = to_float64(batch.column(columns[0]), columns[0], row_offset=offset)
         else:
             array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
@@ -281,6 +281,20 @@ def _accumulate(
     row_index: np.ndarray,
     plan: Plan,
 ) -> None:
+    # A sum that overflows is reported once, as an input error, when the result is finalized: NumPy's
+    # RuntimeWarnings ("overflow encountered in reduce") would reach stderr as extra lines.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _accumulate_sums(slot, contributions, weight, codes, row_index, plan)
+
+
+def _accumulate_sums(
+    slot: _Accumulators,
+    contributions: np.ndarray,
+    weight: np.ndarray | None,
+    codes: np.ndarray | None,
+    row_index: np.ndarray,
+    plan: Plan,
+) -> None:
     slot.overall = slot._add(slot.overall, weighted_sums(contributions, weight))
     if plan.bootstrap:
         replicas = replicate_sums(contributions, weight, row_index, plan.bootstrap, plan.seed)
@@ -309,11 +323,28 @@ def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> No
         )
 
 
+def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
+    """``array`` as ``role`` takes it: one column is a K = 1 vector for a vector role (as
+    :func:`~lossctl.io.convert.to_float64_matrix` makes it); several values per row for a one-value role
+    are an input error, where the loss would otherwise read the first value only, or fail on the shape."""
+    ndims = job.request.spec.role(role).ndims
+    if array.ndim in ndims:
+        return array
+    if array.ndim == 1:
+        return array.reshape(-1, 1)
+    columns = job.roles[role]
+    names = ", ".join(f"'{c}'" for c in columns)
+    raise InputError(
+        f"{job.request.spec.name}: {'column' if len(columns) == 1 else 'columns'} {names} ({role}) hold "
+        f"{array.shape[1]} values per row, but the role '{role}' takes one value per row"
+    )
+
+
 def _contributions(
     job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
 ) -> np.ndarray:
     spec = job.request.spec
-    arrays = {role: values[tuple(job.roles[role])] for role in spec.role_names}
+    arrays = {role: _shaped(job, role, values[tuple(job.roles[role])]) for role in spec.role_names}
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             contributions = spec.contributions(arrays, job.request.params, convention)

@@ -8,6 +8,7 @@ skipped (as httpie does), so one bad package cannot break the tool. A plugin ask
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -38,7 +39,9 @@ def load_plugin(target: str) -> None:
             path = Path(target)
             if not path.is_file():
                 raise UsageError(f"plugin file '{target}' not found")
-            name = f"lossctl_plugin_{path.stem}"
+            # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
+            digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+            name = f"lossctl_plugin_{path.stem}_{digest}"
             if name in sys.modules:  # loaded already in this process (the Python API, or tests)
                 return
             spec = importlib.util.spec_from_file_location(name, path)
@@ -46,7 +49,11 @@ def load_plugin(target: str) -> None:
                 raise UsageError(f"plugin file '{target}' cannot be imported")
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[spec.name]  # a half-run module is not a loaded plugin: the next load must fail too
+                raise
         else:
             importlib.import_module(target)
     except UsageError:

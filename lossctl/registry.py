@@ -274,9 +274,13 @@ class LossSpec:
     ) -> np.ndarray:
         """Per-row contributions for validated float64 ``arrays`` (role -> array) and resolved ``params``.
 
-        Regression losses are elementwise: with vector columns they are averaged over each row's elements.
+        Regression losses are elementwise: with vector columns they are averaged over each row's elements,
+        and a scalar column is compared with each element of its row.
         """
-        contributions = self.function(convention)(*(arrays[role] for role in self.role_names), **params)
+        inputs = [arrays[role] for role in self.role_names]
+        if self.task == "regression":
+            inputs = _row_aligned(self.name, self.role_names, inputs)
+        contributions = self.function(convention)(*inputs, **params)
         if self.task == "regression" and contributions.ndim == 2:
             return contributions.mean(axis=1)
         return contributions
@@ -335,6 +339,18 @@ class LossSpec:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
         bound, params = self._bind(arrays, dict(kwargs), convention)
         return per_row_losses(self.contributions(bound, params, convention))
+
+
+def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Elementwise inputs of one shape: a 1-D array becomes a column, so NumPy pairs it with its own row
+    (plain broadcasting would pair row i's value with column i); vectors of different lengths are an error."""
+    widths = {role: array.shape[1] for role, array in zip(roles, arrays, strict=True) if array.ndim == 2}
+    if len(set(widths.values())) > 1:
+        shown = ", ".join(f"'{role}' {width}" for role, width in widths.items())
+        raise InputError(f"loss '{name}': the roles hold vectors of different lengths ({shown} values per row)")
+    if not widths:
+        return arrays
+    return [array[:, None] if array.ndim == 1 else array for array in arrays]
 
 
 def per_row_losses(contributions: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ failed run never leaves a partial file behind.
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -241,15 +242,29 @@ def check_output_extension(path: str) -> None:
         )
 
 
+def _input_files(given: str) -> list[tuple[str, Path]]:
+    """The files an input argument reads, named as messages show them: the file, a directory's files, a glob's."""
+    path = Path(given)
+    if path.is_dir():
+        return [(str(file), file) for file in path.iterdir() if file.is_file()]
+    if path.exists():
+        return [(given, path)]
+    return [(file, Path(file)) for file in glob.glob(given, recursive=True)]
+
+
 def check_output_path(path: str, inputs: list[str]) -> None:
-    """Refuse a path lossctl cannot or must not write (the input itself, a missing directory) before any work."""
+    """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
     target = Path(path)
-    for given in inputs:
-        if given != "-" and target.exists() and Path(given).exists() and os.path.samefile(target, given):
-            raise UsageError(f"refusing to overwrite the input file '{given}' with the output")
+    if target.is_file():
+        for given in inputs:
+            for name, file in _input_files(given) if given != "-" else []:
+                if os.path.samefile(target, file):
+                    raise UsageError(f"refusing to overwrite the input file '{name}' with the output")
     if target.is_dir():
         raise UsageError(f"output path '{path}' is a directory")
     parent = target.parent if str(target.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise InputError(f"cannot write '{path}': '{parent}' is not a directory")
     if not parent.is_dir():
         raise InputError(f"cannot write '{path}': directory '{parent}' does not exist")
     if not os.access(parent, os.W_OK):

@@ -15,24 +15,44 @@ from __future__ import annotations
 
 import numpy as np
 
+# grouped_sums: rows per (block, group) cell, and a cap on the cells (memory) when there are many groups.
+_GROUP_BLOCK = 32
+_GROUP_CELLS = 1 << 22
+
 
 def weighted_sums(contributions: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """The statistics vector ``[sum(w*c_j)..., sum(w), n]`` of one chunk (NumPy pairwise sums)."""
-    columns = contributions.reshape(len(contributions), -1)
+    """The statistics vector ``[sum(w*c_j)..., sum(w), n]`` of one chunk (NumPy pairwise sums).
+
+    Columns are summed column-major: NumPy sums pairwise only along a contiguous axis, so a row-major
+    ``(rows x m)`` array would be added row after row. ``weight @ columns`` is avoided for the same reason:
+    BLAS accumulates a dot product sequentially (2e-13 relative on a million rows of 0.1).
+    """
+    columns = np.asfortranarray(contributions.reshape(len(contributions), -1))
     n = float(len(columns))
     if weight is None:
         return np.concatenate([columns.sum(axis=0), [n, n]])
-    return np.concatenate([weight @ columns if len(columns) else np.zeros(columns.shape[1]), [weight.sum(), n]])
+    return np.concatenate([(weight[:, None] * columns).sum(axis=0), [weight.sum(), n]])
 
 
 def grouped_sums(contributions: np.ndarray, weight: np.ndarray | None, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """One statistics vector per group: shape ``(n_groups, m + 2)``; ``codes`` are group indices."""
+    """One statistics vector per group: shape ``(n_groups, m + 2)``; ``codes`` are group indices.
+
+    ``np.bincount`` adds a group's rows one by one (1e-11 relative on a million rows of 0.1). So rows are
+    counted in (block, group) cells of about ``_GROUP_BLOCK`` rows, and each group's cells are summed
+    pairwise: the error grows with the block size, not the chunk size, at bincount's speed.
+    """
     columns = contributions.reshape(len(contributions), -1)
-    ones = np.ones(len(columns))
-    w = ones if weight is None else weight
-    sums = [np.bincount(codes, weights=w * columns[:, j], minlength=n_groups) for j in range(columns.shape[1])]
-    sums.append(np.bincount(codes, weights=w, minlength=n_groups))
-    sums.append(np.bincount(codes, weights=ones, minlength=n_groups))
+    rows = len(columns)
+    w = np.ones(rows) if weight is None else weight
+    blocks = max(1, min(-(-rows // _GROUP_BLOCK), _GROUP_CELLS // max(n_groups, 1)))
+    cells = codes + n_groups * (np.arange(rows) * blocks // max(rows, 1))
+
+    def per_group(weights: np.ndarray) -> np.ndarray:
+        table = np.bincount(cells, weights=weights, minlength=n_groups * blocks).reshape(blocks, n_groups)
+        return np.asfortranarray(table).sum(axis=0)
+
+    sums = [per_group(w * columns[:, j]) for j in range(columns.shape[1])]
+    sums += [per_group(w), np.bincount(codes, minlength=n_groups).astype(np.float64)]
     return np.stack(sums, axis=1)
 
 
