@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
 import warnings
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from lossctl.errors import UsageError
@@ -21,7 +21,33 @@ from lossctl.errors import UsageError
 ENTRY_POINT_GROUP = "lossctl.losses"
 
 
+def _declared() -> bool:
+    """Whether an installed distribution declares a ``lossctl.losses`` entry point.
+
+    A plain scan of the ``*.dist-info``/``*.egg-info`` folders on ``sys.path``: importing
+    :mod:`importlib.metadata` costs 30 ms on every run, so it is imported only when there is a plugin.
+    """
+    for directory in sys.path:
+        try:
+            entries = list(os.scandir(directory or "."))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith((".dist-info", ".egg-info")):
+                try:
+                    text = Path(entry.path, "entry_points.txt").read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                if f"[{ENTRY_POINT_GROUP}]" in text:
+                    return True
+    return False
+
+
 def load_entry_points() -> None:
+    if not _declared():
+        return
+    from importlib.metadata import entry_points
+
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             entry.load()
