@@ -176,6 +176,7 @@ def eval_command(
     from lossctl.report import check_output_extension, check_output_path
 
     bar = _progress_bar(quiet)
+    _reuse_freed_memory()
 
     _load_plugins(plugin or [])
     _check_plot(plot)
@@ -214,6 +215,30 @@ def eval_command(
     if bar:
         bar.close()
     _finish(report, output_format, output, quiet, plot)
+
+
+def _reuse_freed_memory() -> None:
+    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
+
+    Every chunk allocates and frees the same few megabytes of NumPy temporaries. By default glibc
+    serves blocks that large with fresh ``mmap`` pages and unmaps them on free, so each chunk pays
+    the page faults again: measured on ten regression losses over 10M rows, 1.1 s of loss math
+    against 0.29 s with the pages kept (PERFORMANCE.md: "touching a fresh GiB costs 0.2-2.8 s").
+    Memory stays bounded by the largest chunk's working set. A process-wide setting, so the command
+    line makes it, not the library; elsewhere than glibc it does nothing.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    for option in (m_trim_threshold, m_mmap_threshold):
+        mallopt(option, 256 * 1024 * 1024)
 
 
 def _progress_bar(quiet: bool) -> ProgressBar | None:
@@ -315,6 +340,7 @@ def compare_command(
 
     _load_plugins(plugin or [])
     _check_plot(plot)
+    _reuse_freed_memory()
     if output:
         check_output_extension(output)
         check_output_path(output, [baseline, candidate, *([targets] if targets else [])])
