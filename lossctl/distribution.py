@@ -19,40 +19,58 @@ _KEY = 0x5A3D1E
 
 
 def row_keys(rows: np.ndarray) -> np.ndarray:
-    """One uniform number in [0, 1) per 0-based file row, a function of the row number only."""
+    """One uniform 64-bit integer per 0-based file row, a function of the row number only (word ``row``
+    of a fixed Philox stream, so any chunking of the file gives every row the same key). Kept as
+    integers: converting to floats would triple the cost, and only their order matters."""
     if len(rows) == 0:
-        return np.zeros(0)
+        return np.zeros(0, dtype=np.uint64)
     first, last = int(rows[0]), int(rows[-1])
+    base = first - first % 4  # Philox yields 4 words per counter step
     generator = np.random.Philox(key=_KEY)
-    generator.advance(first)
-    raw = generator.random_raw((last - first + 1) * 4).reshape(-1, 4)[rows - first, 0]
-    return (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    generator.advance(base // 4)
+    return generator.random_raw(last - base + 1)[rows - base]
 
 
 class Sample:
-    """A row-keyed uniform sample of per-row values, plus the exact count and maximum."""
+    """A row-keyed uniform sample of per-row values, plus the exact count and maximum.
+
+    Candidates accumulate up to twice ``SAMPLE_SIZE`` before the sample is cut back to the
+    ``SAMPLE_SIZE`` smallest keys, so the cut (an ``argpartition``) is paid once per many chunks.
+    """
 
     def __init__(self) -> None:
-        self.keys = np.zeros(0)
+        self.keys = np.zeros(0, dtype=np.uint64)
         self.values = np.zeros(0)
         self.count = 0
         self.maximum = -np.inf
+        self.threshold: int | None = None  # keys at or above it cannot enter any more (None: not full yet)
 
-    def add(self, values: np.ndarray, keys: np.ndarray) -> None:
-        """Add per-row ``values`` whose rows have the given :func:`row_keys`."""
-        self.count += len(values)
+    def add(self, values: np.ndarray, keys: np.ndarray, rows: int | None = None) -> None:
+        """Add per-row ``values`` whose rows have the given :func:`row_keys`.
+
+        ``values``/``keys`` may be only the chunk's rows below :attr:`threshold` (the others could not be
+        kept): ``rows`` then says how many rows the chunk had, and :meth:`see_maximum` its largest value.
+        """
+        self.count += len(values) if rows is None else rows
+        self.keys = np.concatenate([self.keys, keys])
+        self.values = np.concatenate([self.values, values])
+        if len(self.keys) > 2 * SAMPLE_SIZE:
+            self._cut()
+
+    def _cut(self) -> None:
+        smallest = np.argpartition(self.keys, SAMPLE_SIZE)[:SAMPLE_SIZE]
+        self.keys, self.values = self.keys[smallest], self.values[smallest]
+        self.threshold = int(self.keys.max())
+
+    def see_maximum(self, values: np.ndarray) -> None:
         if len(values):
             self.maximum = max(self.maximum, float(values.max()))
-        keys = np.concatenate([self.keys, keys])
-        kept = np.concatenate([self.values, values])
-        if len(keys) > SAMPLE_SIZE:
-            smallest = np.argpartition(keys, SAMPLE_SIZE)[:SAMPLE_SIZE]
-            keys, kept = keys[smallest], kept[smallest]
-        self.keys, self.values = keys, kept
 
     def summary(self) -> dict[str, Any]:
         """``p50, p90, p99`` (from the sample), ``max`` (exact), ``histogram`` counts over [min, p99], and the
         sampled ``values`` themselves (for plots)."""
+        if len(self.keys) > SAMPLE_SIZE:
+            self._cut()
         p50, p90, p99 = (float(q) for q in np.quantile(self.values, QUANTILES))
         low = float(self.values.min())
         counts = _histogram(np.minimum(self.values, p99), low, p99)

@@ -237,7 +237,7 @@ def run(
         if weight is not None:
             _check_weights(weight, plan.weight or "", row_index)
         per_row: dict[int, np.ndarray] = {}
-        sample_keys = row_keys(row_index) if plan.distributions else None
+        sampled = _sampled_rows(row_index, slots) if plan.distributions else None
         with chunk_scope():
             contributions_of = [_contributions(job, options.convention, values, row_index) for job in plan.jobs]
         for j, (job, contributions) in enumerate(zip(plan.jobs, contributions_of, strict=True)):
@@ -246,9 +246,11 @@ def run(
                 losses = per_row_losses(contributions)
                 if per_sample is not None:
                     per_row[j] = losses
-                if sample_keys is not None:
+                if sampled is not None:
+                    positions, sample_keys = sampled
                     slots[j].sample = slots[j].sample or Sample()
-                    slots[j].sample.add(losses, sample_keys)
+                    slots[j].sample.see_maximum(losses)
+                    slots[j].sample.add(losses[positions], sample_keys, rows=len(losses))
         if per_sample is not None:
             per_sample(row_index, keys, per_row)
     _raise_bad_values(missing_rows, infinite_rows)
@@ -271,6 +273,17 @@ def run(
         else None,
         samples=[slot.sample for slot in slots],
     )
+
+
+def _sampled_rows(row_index: np.ndarray, slots: list[_Accumulators]) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk's rows that may enter the per-row samples, and their keys: every job samples the same rows
+    (keys depend on the row alone), so the rows are chosen once, below the samples' common threshold."""
+    keys = row_keys(row_index)
+    thresholds = [slot.sample.threshold for slot in slots if slot.sample]
+    if not thresholds or None in thresholds:
+        return np.arange(len(keys)), keys
+    positions = np.flatnonzero(keys < np.uint64(min(thresholds)))  # type: ignore[type-var]
+    return positions, keys[positions]
 
 
 def _accumulate(
