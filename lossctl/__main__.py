@@ -1,5 +1,5 @@
 """``python -m lossctl`` behaves exactly like ``lossctl``."""
 
-from lossctl.cli import main
+from lossctl.cli import run
 
-raise SystemExit(main())
+run()

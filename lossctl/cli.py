@@ -503,3 +503,19 @@ def main(argv: list[str] | None = None) -> int:
     for warning in caught:
         sys.stderr.write(f"warning: {warning.message}\n")
     return int(code)
+
+
+def run() -> None:
+    """The console entry point: :func:`main`, then exit without the interpreter's teardown.
+
+    Every file lossctl writes is closed and renamed before ``main`` returns, so after flushing the
+    standard streams there is nothing left to clean up; skipping the teardown of NumPy and pyarrow
+    saves 25 ms on every run.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away (lossctl list | head): nothing to tell
+            pass
+    os._exit(code)
