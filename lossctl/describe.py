@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import textwrap
 
-from lossctl.registry import get
+from lossctl.registry import LossSpec, get
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _streaming(spec: LossSpec) -> str:
+    if spec.whole_input:
+        return "reads the whole input at once (rows are paired across the file, e.g. by query)"
+    if spec.batch_param:
+        return f"chunks are cut at multiples of {spec.batch_param} rows, so batches stream whole"
+    return "chunk by chunk in constant memory; statistics over the whole input merge exactly"
 
 
 def describe(name: str) -> str:
@@ -20,6 +28,7 @@ def describe(name: str) -> str:
     roles = ", ".join(f"{r.name} ({r.shape})" for r in spec.roles)
     lines += [f"  roles:     {roles}", f"  formula:   {spec.formula}"]
     lines.append(f"  reduction: {spec.aggregate.doc or spec.aggregate.name}")
+    lines.append(f"  streaming: {_streaming(spec)}")
     lines += [f"  follows:   {spec.follows}", "", "parameters:"]
     if not spec.params:
         lines.append("  (none)")
