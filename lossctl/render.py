@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from lossctl.suggest import Advice
 
 
+# The widest number _number prints ("-7.1520e+04") and the console width the quantile columns need.
+_NUMBER_WIDTH = 11
+_DISTRIBUTION_WIDTH = 110
+
+
 def _number(value: float) -> str:
     return f"{value:.6g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.4e}"
 
@@ -76,18 +81,23 @@ def render_report(report: Report, console: Console) -> None:
     for column in report.by:
         table.add_column(column)
     if report.by:
-        table.add_column("n", justify="right")
-    table.add_column("value", justify="right", style="bold")
+        table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("value", justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
     if with_ci:
         level = next(r.ci["level"] for r in report.results if r.ci)
-        table.add_column(f"{level:.0%} interval", justify="right")
-    # Quantiles and histograms for the plain view; with groups or intervals the table would not fit a terminal.
-    with_distribution = not report.by and not with_ci and any(result.distribution for result in report.results)
+        table.add_column(f"{level:.0%} interval", justify="right", no_wrap=True)
+    # Quantiles and histograms for the plain view, when they fit: numbers are never cut to fit a narrow terminal.
+    with_distribution = (
+        not report.by
+        and not with_ci
+        and console.width >= _DISTRIBUTION_WIDTH
+        and any(result.distribution for result in report.results)
+    )
     if with_distribution:
         for name in ("p50", "p90", "p99", "max"):
-            table.add_column(name, justify="right")
+            table.add_column(name, justify="right", no_wrap=True)
         table.add_column("per-row distribution", no_wrap=True)
-    table.add_column("params", style="dim")
+    table.add_column("params", style="dim", overflow="fold")
     previous = None
     for result in report.results:
         if report.by and previous is not None and result.request is not previous:

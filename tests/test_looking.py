@@ -52,7 +52,8 @@ def test_sparkline_shows_every_nonempty_bin() -> None:
     assert sparkline([100, 0, 1, 25]) == "█ ▁▄"
 
 
-def test_table_output_shows_quantiles_and_histogram(cli, data) -> None:
+def test_table_output_shows_quantiles_and_histogram(cli, data, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "130")
     run = cli("eval", data[0], "-l", "mse,rmse")
     assert all(name in run.out for name in ("p50", "p90", "p99", "max"))
     assert any(bar in run.out for bar in "▁▂▃▄▅▆▇█")
@@ -81,3 +82,10 @@ def test_plot_needs_a_known_extension_and_matplotlib(cli, data, tmp_path: Path, 
     run = cli("eval", data[0], "-l", "mse", "--plot", tmp_path / "f.png")
     assert run.code == 2 and "pip install 'lossctl[plot]'" in run.err
     assert not (tmp_path / "f.png").exists()
+
+
+def test_narrow_terminals_never_cut_the_values(cli, data, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    run = cli("eval", data[0], "-l", "mse,huber:delta=0.5,quantile:q=0.9", "-q")
+    (result,) = lossctl.evaluate(data[0], losses=["mse"]).results
+    assert f"{result.value:.6g}" in run.out and "…" not in run.out and "p99" not in run.out
