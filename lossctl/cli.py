@@ -7,6 +7,7 @@ with ``--debug``; an unexpected exception is an internal error (exit 4) the user
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -514,8 +515,6 @@ def run() -> None:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away (lossctl list | head)
             stream.flush()
-        except (BrokenPipeError, ValueError):  # the reader went away (lossctl list | head): nothing to tell
-            pass
     os._exit(code)

@@ -154,6 +154,10 @@ class Role:
     doc: str = ""
     shape: str = "scalar"
 
+    def __post_init__(self) -> None:
+        if self.shape not in SHAPES:
+            raise ValueError(f"role {self.name!r}: shape must be one of {SHAPES}, got {self.shape!r}")
+
     @property
     def ndims(self) -> tuple[int, ...]:
         """The array dimensions the role accepts: 1 for scalar rows, 2 for rows of vectors."""
