@@ -50,3 +50,8 @@ def residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 def abs_residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``|p - y|``, shared within a chunk."""
     return shared("abs_residual", lambda p, y: np.abs(residual(y, p)), pred, target)
+
+
+def squared_residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``(p - y)^2``, shared within a chunk (mse and rmse have the same rows)."""
+    return shared("squared_residual", lambda p, y: np.square(residual(y, p)), pred, target)

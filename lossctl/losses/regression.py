@@ -9,7 +9,7 @@ import numpy as np
 from lossctl.aggregates import ROOT_MEAN
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
-from lossctl.losses._shared import abs_residual, residual
+from lossctl.losses._shared import abs_residual, residual, squared_residual
 from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
 
 
@@ -37,8 +37,7 @@ def mse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     Follows torch ``MSELoss`` and sklearn ``mean_squared_error``. Example: y = [0, 1], p = [1, 1]
     gives rows [1, 0] and a mean of 0.5.
     """
-    r = residual(target, pred)
-    return r * r
+    return squared_residual(target, pred)
 
 
 @register_loss(
@@ -252,7 +251,8 @@ def quantile(target: np.ndarray, pred: np.ndarray, *, q: float) -> np.ndarray:
     rows [0.9, 0.1] (under-prediction costs 9 times more) and a mean of 0.5.
     """
     r = residual(target, pred)  # y - p = -r exactly, so max(q (y - p), (q - 1)(y - p)) = max(-q r, (1 - q) r)
-    return np.maximum(-q * r, (1.0 - q) * r)
+    out = r * -q
+    return np.maximum(out, (1.0 - q) * r, out=out)
 
 
 _KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the constant Keras' MAPE, MSLE and Poisson use
@@ -325,9 +325,14 @@ def smape(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
     Example: y = [1, 0, 0], p = [3, 2, 0] gives rows [1, 2, 0] and a mean of 1.
     """
-    scale = np.abs(target) + np.abs(pred)
+    scale = np.abs(target)
+    scale += np.abs(pred)
+    out = abs_residual(target, pred) * 2.0
     both_zero = scale == 0.0
-    return np.where(both_zero, 0.0, 2.0 * abs_residual(target, pred) / np.where(both_zero, 1.0, scale))
+    if both_zero.any():
+        scale[both_zero] = 1.0  # and out is 0 there: 0 / 1
+    out /= scale
+    return out
 
 
 def _keras_msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
