@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import __version__
-from lossctl.defaults import DEFAULT_CHUNK_ROWS
+from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.params import (
@@ -59,7 +59,7 @@ class Selection:
     reduction: str = "mean"
     convention: str = "lossctl"
     missing: str = "error"
-    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    chunk_rows: int | None = None
     by: list[str] = field(default_factory=list)
     bootstrap: int = 0
     ci: float = 0.95
@@ -77,7 +77,7 @@ def select(
     reduction: str,
     convention: str,
     missing: str,
-    chunk_rows: int,
+    chunk_rows: int | None,
     by: Iterable[str],
     bootstrap: int,
     ci: float,
@@ -86,7 +86,7 @@ def select(
     _check_choice("--reduction", reduction, REDUCTIONS)
     _check_choice("--missing", missing, MISSING_POLICIES)
     _check_choice("--convention", convention, CONVENTIONS)
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
     if bootstrap < 0 or bootstrap == 1:
         raise UsageError(f"--bootstrap needs at least 2 replicates, got {bootstrap}")
@@ -127,7 +127,7 @@ def evaluate(
     ci: float = 0.95,
     seed: int = 0,
     distributions: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     stdin: IO[bytes] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
@@ -503,7 +503,7 @@ def _batches(
     if target_source is None:
         if on:
             raise UsageError("--on needs --targets: it names the key column shared by both files")
-        return iter(source.batches(columns, selection.chunk_rows))
+        return iter(source.batches(columns, selection.chunk_rows or default_chunk_rows(len(columns))))
     from lossctl.io import attach_targets
 
     from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
@@ -514,7 +514,8 @@ def _batches(
     targets_table = target_source.read(list(dict.fromkeys(keys + [c for c in from_targets if c != on])))
     table, join_notices = attach_targets(preds_table, targets_table, on, source.path, target_source.path)
     notices.extend(join_notices)
-    return iter(table.select(columns).to_batches(max_chunksize=selection.chunk_rows))
+    chunk_rows = selection.chunk_rows or default_chunk_rows(len(columns))
+    return iter(table.select(columns).to_batches(max_chunksize=chunk_rows))
 
 
 def _infer_task(batch: pa.RecordBatch | None, binding: dict[str, list[str]]) -> str:

@@ -21,7 +21,6 @@ import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__
-from lossctl.defaults import DEFAULT_CHUNK_ROWS
 from lossctl.errors import ExitCode, LossctlError, UsageError
 
 if TYPE_CHECKING:
@@ -128,7 +127,9 @@ BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicat
 CiOpt = Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")]
 SeedOpt = Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")]
 PlotOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Draw the results (.png .svg; needs lossctl[plot]).")]
-ChunkRowsOpt = Annotated[int, typer.Option(metavar="N", help="Rows per chunk when streaming.")]
+ChunkRowsOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="Rows per chunk when streaming (default: about 512k values).")
+]
 PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
@@ -167,7 +168,7 @@ def eval_command(
     ci: CiOpt = 0.95,
     seed: SeedOpt = 0,
     plot: PlotOpt = None,
-    chunk_rows: ChunkRowsOpt = DEFAULT_CHUNK_ROWS,
+    chunk_rows: ChunkRowsOpt = None,
     plugin: PluginOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -330,7 +331,7 @@ def compare_command(
     plot: PlotOpt = None,
     output_format: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
-    chunk_rows: ChunkRowsOpt = DEFAULT_CHUNK_ROWS,
+    chunk_rows: ChunkRowsOpt = None,
     plugin: PluginOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,

@@ -22,7 +22,7 @@ from lossctl.api import (
     select,
     signature,
 )
-from lossctl.defaults import DEFAULT_CHUNK_ROWS
+from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.report import Check, Comparison, Report
@@ -60,7 +60,7 @@ def compare(
     seed: int = 0,
     fail_if_worse: float | None = None,
     significant: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     stdin: IO[bytes] | None = None,
 ) -> Report:
     """Evaluate ``losses`` on ``baseline`` and ``candidate`` (same columns, same targets) and compare them.
@@ -121,7 +121,8 @@ def compare(
             Job(request, {r: cs if r in DATA_ROLES else [CANDIDATE + c for c in cs] for r, cs in roles_of.items()})
         )
     plan = Plan(jobs, weight_column, [], None, selection.bootstrap, selection.seed)
-    outcome = run(iter(table.to_batches(max_chunksize=chunk_rows)), plan, selection.options)
+    batches = table.to_batches(max_chunksize=chunk_rows or default_chunk_rows(table.num_columns))
+    outcome = run(iter(batches), plan, selection.options)
     if outcome.rows_dropped:
         notices.append(f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)")
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.bootstrap import replicate_sums
-from lossctl.defaults import DEFAULT_CHUNK_ROWS
+from lossctl.defaults import default_chunk_rows
 from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
@@ -72,7 +72,7 @@ class Options:
     reduction: str = "mean"
     convention: str = "lossctl"
     missing: str = "error"
-    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    chunk_rows: int | None = None
 
 
 # Receives, per chunk: the 0-based file rows kept, the --on key values (or None) and each
@@ -203,7 +203,9 @@ def run(
     missing_rows: dict[str, _BadValues] = {}
     infinite_rows: dict[str, _BadValues] = {}
     rows = rows_used = 0
-    for batch in rechunk(prefetch(batches), chunk_size(requests, options.chunk_rows)):
+    width = sum(len(columns) for columns in plan.value_columns)
+    rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
+    for batch in rechunk(prefetch(batches), chunk_size(requests, rows_per_chunk)):
         offset, rows = rows, rows + batch.num_rows
         if progress is not None:
             progress(rows)
