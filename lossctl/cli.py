@@ -181,6 +181,7 @@ def eval_command(
     _reuse_freed_memory()
 
     _load_plugins(plugin or [])
+    _check_named(output=output, per_sample=per_sample, plot=plot)
     _check_plot(plot)
     inputs = [path, *([targets] if targets else [])]
     if output:
@@ -250,6 +251,13 @@ def _progress_bar(quiet: bool) -> ProgressBar | None:
     from lossctl.render import ProgressBar
 
     return ProgressBar()
+
+
+def _check_named(**paths: str | None) -> None:
+    """An empty file name (``-o ''``, often an unset shell variable) is an error, never silently no file."""
+    for option, value in paths.items():
+        if value is not None and not value.strip():
+            raise UsageError(f"--{option.replace('_', '-')} needs a file name, got an empty one")
 
 
 def _check_plot(plot: str | None) -> None:
@@ -341,6 +349,7 @@ def compare_command(
     from lossctl.report import check_output_extension, check_output_path
 
     _load_plugins(plugin or [])
+    _check_named(output=output, plot=plot)
     _check_plot(plot)
     _reuse_freed_memory()
     if output:

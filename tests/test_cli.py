@@ -190,3 +190,9 @@ def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
 def test_fail_if_naming_an_unknown_loss_is_a_usage_error(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "nope>1")
     assert run.code == 2 and "unknown loss 'nope'" in run.err
+
+
+@pytest.mark.parametrize("option", ["-o", "--per-sample", "--plot"])
+def test_an_empty_file_name_is_a_usage_error(cli, regression_csv: Path, option: str) -> None:
+    run = cli("eval", regression_csv, "-l", "mse", option, "")
+    assert run.code == 2 and "needs a file name" in run.err and run.out == ""
