@@ -120,12 +120,21 @@ def render_report(report: Report, console: Console) -> None:
 
 
 def render_losses(specs: list[LossSpec], console: Console) -> None:
+    """The registry by task: each loss with its aliases under its name, its parameters one per line."""
     table = Table(header_style="bold")
-    for name in ("loss", "task", "aliases", "params", "summary"):
-        table.add_column(name, style="cyan" if name == "loss" else None, overflow="fold")
+    table.add_column("loss", no_wrap=True)
+    table.add_column("params", no_wrap=True)
+    table.add_column("summary", ratio=1, min_width=24)
+    task = None
     for spec in specs:
-        params = ", ".join(f"{p.name}={p.default}" for p in spec.params)
-        table.add_row(spec.name, spec.task, ", ".join(spec.aliases), params, spec.summary)
+        if spec.task != task:
+            if task is not None:
+                table.add_section()
+            task = spec.task
+            table.add_row(f"[bold magenta]{task}[/]", "", "")
+        name = f"[cyan]{spec.name}[/]" + "".join(f"\n  [dim]= {alias}[/]" for alias in spec.aliases)
+        params = "\n".join(_params({p.name: p.default}) for p in spec.params)  # one per line: never cut mid-name
+        table.add_row(name, params, spec.summary)
     console.print(table)
 
 
