@@ -394,3 +394,10 @@ def test_hinge_label_sets_mixed_across_chunks_are_an_input_error(cli, write) -> 
     path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n")
     run = cli("eval", path, "-l", "hinge,squared_hinge", "--chunk-rows", "2")
     assert run.code == 3 and "both 0 and -1 labels" in run.err
+
+
+def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:
+    path = write("clip.csv", "prob,label\n0,0\n1,1\n0.5,1\n1,0\n")
+    run = cli("eval", path, "-l", "bce", "-f", "json")
+    assert run.code == 0 and "bce: 3 rows had a probability within eps = 2.22045e-16 of 0 or 1" in run.err
+    assert "clipped" not in cli("eval", path, "-l", "bce", "--convention", "torch", "-f", "json").err

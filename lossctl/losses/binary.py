@@ -97,10 +97,28 @@ def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
     return _keras_log_loss(_smooth(target, label_smoothing), pred, eps)
 
 
+def _clipped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+    """The notice of rows whose probability was clipped (cli.md: "Clipped probabilities ... are counted")."""
+    if len(stats) < 4 or stats[1] == 0:  # the torch convention's rows carry no clipping column
+        return []
+    weighted = stats[-2] != stats[-1]
+    amount = f"rows carrying {stats[1]:g} of the weight" if weighted else f"{int(stats[1])} rows"
+    return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as scikit-learn)"]
+
+
+CLIPPING_MEAN = Aggregate(
+    "mean",
+    lambda stats, reduction, params: float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2]),
+    notices=_clipped_rows,
+    doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
+)
+
+
 @register_loss(
     "bce",
     aliases=("log_loss", "binary_cross_entropy"),
     task="binary",
+    aggregate=CLIPPING_MEAN,
     summary="Binary cross-entropy (log loss) of predicted probabilities.",
     formula="l = -(y log p + (1 - y) log(1 - p)), with p and 1 - p clipped to [eps, 1 - eps]",
     follows="sklearn log_loss",
@@ -151,6 +169,12 @@ def bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: fl
     sklearn ``log_loss``, which clips the columns ``[1 - p, p]`` to the float64 eps. Example: y = [1, 0],
     p = [0.5, 0.2] gives rows [log 2, -log 0.8] = [0.693147, 0.223144] and a mean of 0.458145.
     """
+    losses = bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing)
+    return np.column_stack([losses, (pred < eps) | (pred > 1.0 - eps)])  # the second column counts clipped rows
+
+
+def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
+    """The bce of each element, for arrays of any shape (``elbo`` sums it over a row's D columns)."""
     soft_labels(target)
     probabilities(pred)
     return _clipped_log_loss(_smooth(target, label_smoothing), pred, eps)

@@ -35,7 +35,7 @@ from lossctl.losses._checks import (
     probabilities,
     reject,
 )
-from lossctl.losses.binary import bce, bce_logits
+from lossctl.losses.binary import bce_elementwise, bce_logits
 from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps (sklearn/metrics/_classification.py, _log_loss, 1.9.1).
@@ -951,7 +951,7 @@ def elbo(
     _same_width(mu, "mu", logvar, "logvar")
     at_most(logvar, _MAX_LOG_VARIANCE, "logvar", f"log-variances <= {_MAX_LOG_VARIANCE:.6g} (exp overflows float64)")
     if recon == "bce":
-        reconstruction = bce(target, pred, eps=_MACHINE_EPS, label_smoothing=0.0).sum(axis=1)
+        reconstruction = bce_elementwise(target, pred, eps=_MACHINE_EPS, label_smoothing=0.0).sum(axis=1)
     else:
         reconstruction = ((pred - target) ** 2).sum(axis=1)
     kl = 0.5 * (mu * mu + (np.expm1(logvar) - logvar)).sum(axis=1)
