@@ -33,8 +33,11 @@ class Aggregate:
     doc: str = ""
 
 
-def _mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    # Weighted mean sum(w*l)/sum(w) (torch, sklearn); ``sum`` is the weighted sum.
+def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    """The weighted mean ``sum(w*l)/sum(w)`` of the first contribution (torch, sklearn); ``sum``: ``sum(w*l)``.
+
+    The finalizer of every per-row loss, including those whose extra columns only feed notices or checks.
+    """
     return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
 
 
@@ -53,7 +56,7 @@ def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
 
 
 MEAN = Aggregate(
-    "mean", _mean, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
+    "mean", weighted_mean, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
 )
 MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows, doc="sum(w*l) / n, the number of rows (Keras)")
 ROOT_MEAN = Aggregate(

@@ -11,20 +11,20 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
-import numpy as np
-
 from lossctl import __version__
 from lossctl.api import (
     _available,
     _bind,
     _column,
+    _finalize_job,
     _input_info,
+    _interval,
     select,
     signature,
 )
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Plan, run
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import UsageError
 from lossctl.report import Check, Comparison, Report
 
 # Roles that hold data rather than a model's output: read from the baseline (or --targets) file once.
@@ -128,20 +128,12 @@ def compare(
 
     comparisons, checks = [], []
     for i, request in enumerate(selection.requests):
-        aggregate = request.spec.aggregate_for(convention)
-        base_stats, cand_stats = outcome.stats[2 * i], outcome.stats[2 * i + 1]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
-            values = [aggregate.finalize(s, reduction, request.params) for s in (base_stats, cand_stats)]
-        if not all(math.isfinite(v) for v in values):
-            raise InputError(
-                f"{request.label}: the result is not a finite number; check the weights or rescale the inputs"
-            )
-        base_value, cand_value = values
+        base, cand = (_finalize_job(selection, request, outcome, j, outcome.groups) for j in (2 * i, 2 * i + 1))
+        base_value, cand_value = base.overall, cand.overall
         delta = cand_value - base_value
-        interval = None
-        if outcome.replicates is not None:
-            base_reps, cand_reps = outcome.replicates[2 * i], outcome.replicates[2 * i + 1]
-            interval = _delta_interval(base_reps, cand_reps, aggregate, selection, request)
+        # The replicates share their Poisson counts row for row, so their differences are the paired interval.
+        paired = None if base.replicates is None or cand.replicates is None else cand.replicates - base.replicates
+        interval = _interval(paired, selection.ci)
         relative = delta / base_value if base_value != 0 else None
         comparison = Comparison(
             loss=request.spec.name,
@@ -168,23 +160,6 @@ def compare(
         input_info["targets"] = targets
     columns = dict(binding) | ({"weight": [weight_column]} if weight_column else {})
     return Report(__version__, input_info, columns, comparisons, None, checks, notices)  # type: ignore[arg-type]
-
-
-def _delta_interval(
-    base_reps: np.ndarray, cand_reps: np.ndarray, aggregate: Any, selection: Any, request: Any
-) -> dict[str, float] | None:
-    """The paired percentile interval of ``candidate - baseline`` over the shared replicates."""
-    from lossctl.bootstrap import percentile_interval
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        deltas = np.array(
-            [
-                aggregate.finalize(c, selection.reduction, request.params)
-                - aggregate.finalize(b, selection.reduction, request.params)
-                for b, c in zip(base_reps, cand_reps, strict=True)
-            ]
-        )
-    return percentile_interval(deltas[np.isfinite(deltas)], selection.ci)
 
 
 def _worse_check(comparison: Comparison, percent: float, significant: bool) -> Check:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN_OVER_ROWS, Aggregate, Stats
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import binary_labels, probabilities, sign_labels, soft_labels
 from lossctl.registry import Convention, Param, Properties, keras, register_loss
@@ -106,12 +106,7 @@ def _clipped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
     return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as scikit-learn)"]
 
 
-CLIPPING_MEAN = Aggregate(
-    "mean",
-    lambda stats, reduction, params: float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2]),
-    notices=_clipped_rows,
-    doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
-)
+CLIPPING_MEAN = Aggregate("mean", weighted_mean, notices=_clipped_rows, doc=MEAN.doc)
 
 
 @register_loss(
@@ -271,12 +266,10 @@ def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> f
             "target: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 labels "
             "(in different chunks); use one label set"
         )
-    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
+    return weighted_mean(stats, reduction, params)
 
 
-ONE_LABEL_SET_MEAN = Aggregate(
-    "mean", _one_label_set, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
-)
+ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc)
 
 
 def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -12,12 +12,11 @@ log-sum-exp and never cancel, so any temperature > 0 gives finite values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
-from lossctl.aggregates import Aggregate, Stats
+from lossctl.aggregates import Aggregate, weighted_mean
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels, plus_minus_labels
 from lossctl.registry import Convention, Param, Properties, Role, register_loss
@@ -31,14 +30,9 @@ _COSINE_EPS = float(np.float32(1e-12))
 _BLOCK = 1 << 22
 
 
-def _batch_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    # The weighted mean of the rows' shares: with unit weights, the mean of the batch losses weighted by size.
-    return float(stats[0] / stats[-2])
-
-
 BATCH_MEAN = Aggregate(
     "batch_mean",
-    _batch_mean,
+    weighted_mean,  # of the rows' shares: with unit weights, the batch losses weighted by their sizes
     reductions=("mean",),
     doc="mean over rows of per-row losses computed within batches of batch_size rows in file order (mean only)",
 )

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import Aggregate, Stats
+from lossctl.aggregates import Aggregate, Stats, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import probabilities, soft_labels
 from lossctl.registry import Convention, Param, Properties, Role, register_loss
@@ -134,7 +134,7 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
                 )
             loss, _ = loss_of(*_sums(stats), params)
             return float(loss)
-        return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
+        return weighted_mean(stats, reduction, params)
 
     def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
         pixels = len(stats) == _PIXEL_STATS
