@@ -17,9 +17,7 @@ This module imports nothing from lossctl. Inputs are drawn from ``numpy.random.d
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import numpy as np
 import scipy
 import sklearn
 import torch
+from golden_file import write_golden
 from sklearn.metrics import brier_score_loss, hinge_loss, log_loss
 
 OUT = Path(__file__).parent / "golden" / "binary.json"
@@ -509,24 +508,17 @@ def main() -> None:
     hinge_cases(np.random.default_rng(104))
     squared_hinge_cases(np.random.default_rng(105))
     focal_cases(np.random.default_rng(106))
-    header = {
-        "generator": "tests/reference/generate_binary.py",
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
+    write_golden(
+        OUT,
+        "tests/reference/generate_binary.py",
+        CASES,
+        {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,
             "torchvision": "sigmoid_focal_loss formula, pytorch/vision torchvision/ops/focal_loss.py @ 148ddaaa5d27",
             "keras": "formulas from keras-team/keras keras/src/losses/losses.py, backend/tensorflow/nn.py (Keras 3)",
         },
-    }
-    body = ",\n".join(json.dumps(case, separators=(",", ":")) for case in CASES)
-    text = json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
-    json.loads(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {len(CASES)} cases to {OUT} ({len(text) / 1024:.0f} KB)")
+    )
 
 
 if __name__ == "__main__":

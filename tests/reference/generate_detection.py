@@ -21,15 +21,14 @@ from pytorch/vision:
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from golden_file import write_golden
 
 OUT = Path(__file__).parent / "golden" / "detection.json"
 F64 = torch.float64
@@ -273,22 +272,15 @@ def detection_cases(rng: np.random.Generator) -> None:
 def main() -> None:
     torch.set_default_dtype(F64)
     detection_cases(np.random.default_rng(401))
-    header = {
-        "generator": "tests/reference/generate_detection.py",
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
+    write_golden(
+        OUT,
+        "tests/reference/generate_detection.py",
+        CASES,
+        {
             "torchvision": "box loss formulas, pytorch/vision torchvision/ops giou_loss.py @90a8f703, "
             "diou_loss.py @ae5c3462, ciou_loss.py @28fbd4bf, _utils.py _loss_inter_union",
         },
-    }
-    body = ",\n".join(json.dumps(c, separators=(",", ":")) for c in CASES)
-    text = json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
-    json.loads(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {len(CASES)} cases to {OUT} ({len(text) / 1024:.0f} KB)")
+    )
 
 
 if __name__ == "__main__":

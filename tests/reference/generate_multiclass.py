@@ -26,9 +26,7 @@ ignored row; 1 without class weights or with soft targets). This module imports 
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ import scipy
 import sklearn
 import torch
 import torch.nn.functional as F
+from golden_file import write_golden
 from scipy.spatial.distance import jensenshannon
 from sklearn.metrics import hinge_loss, log_loss
 from sklearn.utils.class_weight import compute_class_weight
@@ -1109,23 +1108,16 @@ def main() -> None:
     class_balanced_cases(np.random.default_rng(208))
     distillation_cases(np.random.default_rng(209))
     elbo_cases(np.random.default_rng(210))
-    header = {
-        "generator": "tests/reference/generate_multiclass.py",
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
+    write_golden(
+        OUT,
+        "tests/reference/generate_multiclass.py",
+        CASES,
+        {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,
             "keras": "formulas from keras-team/keras keras/src/backend/numpy/nn.py, keras/src/losses/losses.py",
         },
-    }
-    body = ",\n".join(json.dumps(case, separators=(",", ":")) for case in CASES)
-    text = json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
-    json.loads(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {len(CASES)} cases to {OUT} ({len(text) / 1024:.0f} KB)")
+    )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,7 @@ This module imports nothing from lossctl. Inputs come from ``numpy.random.defaul
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from golden_file import write_golden
 
 OUT = Path(__file__).parent / "golden" / "ranking.json"
 F64 = torch.float64
@@ -276,16 +275,12 @@ def main() -> None:
     torch.set_default_dtype(F64)
     margin_ranking_cases(np.random.default_rng(401))
     list_cases(np.random.default_rng(402))
-    header = {
-        "generator": "tests/reference/generate_ranking.py",
-        "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__},
-    }
-    body = ",\n".join(json.dumps(case, separators=(",", ":")) for case in CASES)
-    text = json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
-    json.loads(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {len(CASES)} cases to {OUT} ({len(text) / 1024:.0f} KB)")
+    write_golden(
+        OUT,
+        "tests/reference/generate_ranking.py",
+        CASES,
+        {},
+    )
 
 
 if __name__ == "__main__":

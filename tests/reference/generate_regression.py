@@ -15,9 +15,7 @@ file (unless a library's numbers change, which is what a rerun is for).
 from __future__ import annotations
 
 import decimal
-import json
 import math
-import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import scipy.special
 import sklearn
 import torch
 import torch.nn.functional as F
+from golden_file import write_golden
 from sklearn import metrics
 
 OUT = Path(__file__).parent / "golden" / "regression.json"
@@ -762,20 +761,16 @@ def regression_cases() -> None:
 
 def main() -> None:
     regression_cases()
-    versions = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "keras": f"not installed: formulas transcribed from {KERAS_SOURCE}",
-    }
-    header = json.dumps({"generator": "tests/reference/generate_regression.py", "versions": versions})
-    # One case per line: small diffs when a reference changes.
-    body = ",\n".join(json.dumps(case) for case in CASES)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(header[:-1] + ', "cases": [\n' + body + "\n]}\n")
-    print(f"wrote {len(CASES)} cases to {OUT} ({OUT.stat().st_size} bytes)")
+    write_golden(
+        OUT,
+        "tests/reference/generate_regression.py",
+        CASES,
+        {
+            "scikit-learn": sklearn.__version__,
+            "scipy": scipy.__version__,
+            "keras": f"not installed: formulas transcribed from {KERAS_SOURCE}",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ rounded to 4 decimals (the rounded numbers are the exact inputs) to keep the fil
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from golden_file import write_golden
 
 OUT = Path(__file__).parent / "golden" / "representation.json"
 F64 = torch.float64
@@ -417,20 +416,12 @@ def main() -> None:
     batch_cases("info_nce", np.random.default_rng(304))
     batch_cases("nt_xent", np.random.default_rng(305))
     batch_cases("clip", np.random.default_rng(306))
-    header = {
-        "generator": "tests/reference/generate_representation.py",
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
-        },
-    }
-    body = ",\n".join(json.dumps(case, separators=(",", ":")) for case in CASES)
-    text = json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
-    json.loads(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {len(CASES)} cases to {OUT} ({len(text) / 1024:.0f} KB)")
+    write_golden(
+        OUT,
+        "tests/reference/generate_representation.py",
+        CASES,
+        {},
+    )
 
 
 if __name__ == "__main__":

@@ -23,14 +23,13 @@ pixels repeated that many times. This module imports nothing from lossctl; input
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from golden_file import write_golden
 
 OUT = Path(__file__).parent / "golden" / "segmentation.json"
 F64 = torch.float64
@@ -304,23 +303,16 @@ def segmentation_cases(rng: np.random.Generator) -> None:
 def main() -> None:
     torch.set_default_dtype(F64)
     segmentation_cases(np.random.default_rng(301))
-    header = {
-        "generator": "tests/reference/generate_segmentation.py",
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
+    write_golden(
+        OUT,
+        "tests/reference/generate_segmentation.py",
+        CASES,
+        {
             "segmentation_models_pytorch": "DiceLoss/JaccardLoss/TverskyLoss formulas, "
             "qubvel-org/segmentation_models.pytorch losses (dice.py @bc597e9a, _functional.py @97dce8c1)",
             "keras": "dice/tversky formulas, keras-team/keras keras/src/losses/losses.py @702a7197",
         },
-    }
-    body = ",\n".join(json.dumps(case, separators=(",", ":")) for case in CASES)
-    text = json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n"
-    json.loads(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {len(CASES)} cases to {OUT} ({len(text) / 1024:.0f} KB)")
+    )
 
 
 if __name__ == "__main__":
