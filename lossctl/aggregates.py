@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-Stats = Sequence[float]
+if TYPE_CHECKING:
+    import numpy as np
+
+# A merged statistics vector: a NumPy array in the engine, any sequence of floats to the finalizers.
+Stats: TypeAlias = "Sequence[float] | np.ndarray"
 
 
 @dataclass(frozen=True)

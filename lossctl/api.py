@@ -1,537 +1,173 @@
-"""``lossctl.evaluate``: a predictions file in, a :class:`~lossctl.report.Report` out.
+"""The Python API: :func:`evaluate` and :func:`compare`, every option in the signature.
 
-This is the whole of ``lossctl eval`` without the printing: open the input, bind columns to the
-roles the selected losses read, run the engine once over the chunks, finalize, add groups,
-intervals and gates. :mod:`lossctl.compare` builds on the same pieces.
+Both build one :class:`~lossctl.options.Options` (which validates every value) and run the same orchestration
+as the command line (:mod:`lossctl.evaluation`, :mod:`lossctl.compare`). This module imports nothing heavy:
+pyarrow and NumPy load when data is opened.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from lossctl import __version__
-from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
-from lossctl.errors import InputError, UsageError
-from lossctl.params import (
-    Composite,
-    FailIf,
-    LossRequest,
-    build_requests,
-    parse_fail_if,
-    parse_inline,
-    select_losses,
-)
-from lossctl.registry import CONVENTIONS
-from lossctl.report import Check, Report, Result
+from lossctl.errors import UsageError
+from lossctl.options import Options, PathLike, Strings, as_strings, optional_path
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from lossctl.io.readers import Source
-
-REDUCTIONS = ("mean", "sum")
-MISSING_POLICIES = ("error", "drop")
-
-# The losses evaluated when none is named, by inferred task (README, "Default losses").
-DEFAULT_LOSSES = {
-    "regression": ("mse", "rmse", "mae", "huber"),
-    "binary (probabilities)": ("bce", "brier"),
-    "binary (logits)": ("bce_logits", "hinge"),
-    "binary (scores, -1/1 labels)": ("hinge", "squared_hinge"),
-}
+    from lossctl.report import CompareReport, Report
 
 
-@dataclass
-class Selection:
-    """What the user asked for, validated before any file is opened."""
-
-    requests: list[LossRequest]
-    gates: list[FailIf]
-    composites: list[Composite] = field(default_factory=list)
-    reduction: str = "mean"
-    convention: str = "lossctl"
-    missing: str = "error"
-    chunk_rows: int | None = None
-    by: list[str] = field(default_factory=list)
-    bootstrap: int = 0
-    ci: float = 0.95
-    seed: int = 0
-
-    @property
-    def options(self) -> Options:
-        return Options(self.reduction, self.convention, self.missing, self.chunk_rows)
-
-
-def select(
-    losses: Iterable[str] | None,
-    params: Iterable[str],
-    fail_if: Iterable[str],
-    reduction: str,
-    convention: str,
-    missing: str,
-    chunk_rows: int | None,
-    by: Iterable[str],
-    bootstrap: int,
-    ci: float,
-    seed: int,
-) -> Selection:
-    _check_choice("--reduction", reduction, REDUCTIONS)
-    _check_choice("--missing", missing, MISSING_POLICIES)
-    _check_choice("--convention", convention, CONVENTIONS)
-    if chunk_rows is not None and chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
-    if bootstrap < 0 or bootstrap == 1:
-        raise UsageError(f"--bootstrap needs at least 2 replicates, got {bootstrap}")
-    if not 0 < ci < 1:
-        raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {ci}")
-    loss_options, param_options = list(losses or []), list(params)
-    if not loss_options and param_options:
-        raise UsageError("--param needs losses to apply to: name them with --loss")
-    requests, composites = select_losses(loss_options, param_options, convention) if loss_options else ([], [])
-    gates = [parse_fail_if(expr) for expr in fail_if]
-    for gate in gates:
-        if not any(c.name == gate.loss for c in composites):
-            parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
-    return Selection(
-        requests, gates, composites, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci, seed
+def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, dict[str, str]]:
+    """The data to open and the role bindings the scikit-learn-style arrays imply."""
+    arrays = {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight}
+    given = {name: values for name, values in arrays.items() if values is not None}
+    if not given:
+        if data is None:
+            raise UsageError("no data: give a path, a DataFrame, an Arrow table, a dict of arrays or y_true=/y_pred=")
+        return data, {}
+    if data is not None:
+        raise UsageError(f"give either data or arrays ({', '.join(given)}), not both")
+    if "y_true" not in given or "y_pred" not in given:
+        raise UsageError("arrays need both y_true= and y_pred=")
+    implied = {"target": "y_true", "pred": "y_pred"} | (
+        {"weight": "sample_weight"} if sample_weight is not None else {}
     )
+    return given, implied
 
 
 def evaluate(
-    path: str,
+    data: Any = None,
     *,
-    losses: Iterable[str] | None = None,
-    params: Iterable[str] = (),
+    y_true: Any = None,
+    y_pred: Any = None,
+    sample_weight: Any = None,
+    losses: Strings | None = None,
+    params: Strings = (),
     pred: str | None = None,
     target: str | None = None,
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
-    targets: str | None = None,
+    targets: PathLike | None = None,
     on: str | None = None,
     input_format: str | None = None,
     missing: str = "error",
     reduction: str = "mean",
     convention: str = "lossctl",
-    fail_if: Iterable[str] = (),
-    by: Iterable[str] = (),
-    per_sample: str | None = None,
+    fail_if: Strings = (),
+    by: Strings = (),
+    per_sample: PathLike | None = None,
     bootstrap: int = 0,
     ci: float = 0.95,
     seed: int = 0,
-    distributions: bool = False,
     chunk_rows: int | None = None,
-    stdin: IO[bytes] | None = None,
+    distributions: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
-    """Evaluate ``losses`` (names with inline parameters, e.g. ``"huber:delta=2"``) on the file ``path``.
+    """Evaluate ``losses`` on ``data`` and return a :class:`~lossctl.report.Report`.
 
-    ``params`` are ``--param [LOSS.]KEY=VALUE`` strings and ``cols`` binds extra roles
-    (``{"var": "sigma2"}``). Without ``losses``, the task is inferred from the data and its default
-    losses are used. ``by`` adds per-group results, ``per_sample`` writes per-row losses to a file,
-    ``bootstrap`` replicates add percentile intervals at level ``ci``; ``distributions`` attaches
-    the quantiles and histogram of each per-row loss to its overall result (for the table);
-    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. Raises
-    :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
+    ``data`` is a path (``str`` or ``os.PathLike``: CSV, TSV, Parquet, Arrow, JSON Lines, a directory or glob of
+    Parquet files), several paths (one dataset), a pandas or polars DataFrame, a pyarrow Table,
+    RecordBatchReader or Dataset, or a dict of arrays; or give arrays as ``y_true=``, ``y_pred=`` and
+    ``sample_weight=`` (scikit-learn's names). ``losses`` is a list or a comma string of the ``-l`` specs
+    (``"mse,huber:delta=2"``); without it the task is inferred and its default losses are used. The other
+    keywords are the command line's options (docs/cli.md): ``params`` are ``[LOSS.]KEY=VALUE`` strings, ``cols``
+    binds extra roles (``{"var": "sigma2"}``), ``by`` adds per-group results, ``per_sample`` writes per-row
+    losses to a file, ``bootstrap`` replicates add intervals at level ``ci``, ``fail_if`` gates the result
+    (``report.passed``). ``distributions`` attaches the quantiles of each per-row loss to its result;
+    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read.
+
+    Raises :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError` (both ``ValueError``).
+
+    >>> import lossctl
+    >>> report = lossctl.evaluate(y_true=[0.0, 1.0, 2.0], y_pred=[0.5, 1.0, 3.0], losses="mse,mae")
+    >>> report["mse"], report["mae"]
+    (0.4166666666666667, 0.5)
     """
-    selection = select(losses, params, fail_if, reduction, convention, missing, chunk_rows, by, bootstrap, ci, seed)
-    if per_sample:
-        from lossctl.samples import check_per_sample_path
-
-        check_per_sample_path(per_sample)
-    notices: list[str] = []
-    from lossctl.io import open_input
-
-    source = open_input(path, input_format, stdin=stdin)
-    target_source = open_input(targets) if targets else None
-    available = _available(source, target_source)
-    roles = _roles_needed(selection)
-    binding = _bind(roles, available, source.path, pred, target, dict(cols or {}), notices)
-    weight_column = _column(weight, available, source.path)
-    by_columns = [_column(c, available, source.path) for c in selection.by]
-    extra = [c for c in (weight_column, *by_columns, on) if c]
-    batches = _batches(
-        source, target_source, _all_columns(binding) + extra, binding.get("target", []), on, selection, notices
+    data, implied = _data(data, y_true, y_pred, sample_weight)
+    options = Options(
+        losses=as_strings(losses),
+        params=as_strings(params),
+        pred=pred if pred is not None else implied.get("pred"),
+        target=target if target is not None else implied.get("target"),
+        weight=weight if weight is not None else implied.get("weight"),
+        cols=cols or {},
+        targets=optional_path(targets),
+        on=on,
+        input_format=input_format,
+        missing=missing,
+        reduction=reduction,
+        convention=convention,
+        fail_if=as_strings(fail_if),
+        by=as_strings(by),
+        per_sample=optional_path(per_sample),
+        bootstrap=bootstrap,
+        ci=ci,
+        seed=seed,
+        chunk_rows=chunk_rows,
     )
-    if not selection.requests:
-        first = next(batches, None)
-        task = _infer_task(first, binding)
-        notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
-        selection.requests = build_requests(DEFAULT_LOSSES[task], (), convention)
-        batches = itertools.chain([first] if first is not None else [], batches)
-    checks = [(gate, _gated(gate, selection, convention)) for gate in selection.gates]
-    jobs = [Job(request, {role: binding[role] for role in request.spec.role_names}) for request in selection.requests]
-    plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions)
-    total = source.num_rows
-    report_progress = (lambda rows: progress(rows, total)) if progress else None
-    with _per_sample_file(plan, per_sample, on) as sink:  # kept only if the results below are computed too
-        outcome = run(batches, plan, selection.options, per_sample=sink, progress=report_progress)
-        if outcome.rows_dropped:
-            notices.append(
-                f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"
-            )
-        results, gaps = _results(selection, plan, outcome, notices)
-    report_checks = []
-    for gate, owner in checks:
-        value = next(r.value for r in results if r.group is None and r.request is owner)
-        name = owner.name if isinstance(owner, Composite) else owner.spec.name
-        report_checks.append(Check(gate.expr, name, value, passed=not gate.holds(value)))
-    columns = dict(binding)
-    if weight_column:
-        columns["weight"] = [weight_column]
-    input_info: dict[str, Any] = _input_info(source.path, outcome)
-    if targets:
-        input_info["targets"] = targets
-    groups = {"by": by_columns, "gaps": gaps} if by_columns else None
-    return Report(__version__, input_info, columns, results, groups, report_checks, notices)
+    from lossctl.evaluation import run_evaluation
+
+    return run_evaluation(data, options, distributions=distributions, progress=progress)
 
 
-def _input_info(path: str, outcome: Outcome) -> dict[str, Any]:
-    return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
+def compare(
+    baseline: Any,
+    candidate: Any,
+    *,
+    losses: Strings,
+    params: Strings = (),
+    pred: str | None = None,
+    target: str | None = None,
+    weight: str | None = None,
+    cols: Mapping[str, str] | None = None,
+    targets: PathLike | None = None,
+    on: str | None = None,
+    input_format: str | None = None,
+    missing: str = "error",
+    reduction: str = "mean",
+    convention: str = "lossctl",
+    bootstrap: int = 0,
+    ci: float = 0.95,
+    seed: int = 0,
+    fail_if_worse: float | None = None,
+    significant: bool = False,
+    chunk_rows: int | None = None,
+) -> CompareReport:
+    """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them.
 
+    ``baseline`` and ``candidate`` are anything :func:`evaluate` takes as ``data`` (paths, DataFrames, Arrow
+    tables...) with the same prediction columns; the targets come from the baseline or ``targets``, rows aligned
+    by ``on`` or by order. Each result holds both values, the delta ``candidate - baseline``, the relative delta,
+    the paired bootstrap interval of the delta (with ``bootstrap``) and a verdict (lower is better).
+    ``fail_if_worse`` (percent) fails ``report.passed`` when the candidate is worse by more than that on any loss;
+    with ``significant``, only where the interval excludes 0.
 
-@contextmanager
-def _per_sample_file(plan: Plan, per_sample: str | None, on: str | None) -> Iterator[PerSampleSink | None]:
-    """The engine's sink writing per-row losses to ``per_sample``, published only if the block succeeds."""
-    if not per_sample:
-        yield None
-        return
-    from lossctl.samples import PerSampleWriter
-
-    per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
-    if not per_row_jobs:
-        names = ", ".join(job.request.spec.name for job in plan.jobs)
-        raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
-    labels = _unique_labels([plan.jobs[j].request.label for j in per_row_jobs])
-    writer = PerSampleWriter(per_sample, on or "row", labels)
-
-    def sink(rows: np.ndarray, keys: pa.Array | None, losses: dict[int, np.ndarray]) -> None:
-        writer.write(keys if keys is not None else rows, [losses[j] for j in per_row_jobs])
-
-    try:
-        yield sink
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()
-
-
-def _unique_labels(labels: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    unique = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        unique.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
-    return unique
-
-
-@dataclass
-class _Values:
-    """One job's (or composite's) finalized numbers: overall and per group code, with replicate values."""
-
-    overall: float
-    n: int
-    replicates: np.ndarray | None
-    groups: dict[int, tuple[float, int, np.ndarray | None]]
-
-
-def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, j: int, groups: list[dict]) -> _Values:
-    aggregate = request.spec.aggregate_for(selection.convention)
-
-    def value_of(stats: np.ndarray, where: str) -> float:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
-            value = aggregate.finalize(stats, selection.reduction, request.params)
-        if not math.isfinite(value):
-            raise InputError(
-                f"{request.label}{where}: the result is not a finite number (no rows with weight, "
-                f"or a float64 overflow); check the weights or rescale the inputs"
-            )
-        return value
-
-    def replicate_values(replicates: np.ndarray | None) -> np.ndarray | None:
-        if replicates is None:
-            return None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.array([aggregate.finalize(row, selection.reduction, request.params) for row in replicates])
-
-    per_group = {}
-    for code, stats in outcome.group_stats[j].items():
-        where = " in group " + ", ".join(f"{k}={v}" for k, v in groups[code].items())
-        replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
-        per_group[code] = (value_of(stats, where), int(stats[-1]), replicate_values(replicates))
-    overall = outcome.stats[j]
-    return _Values(
-        value_of(overall, ""),
-        int(overall[-1]),
-        replicate_values(outcome.replicates[j] if outcome.replicates else None),
-        per_group,
+    >>> import lossctl
+    >>> a = {"y": [0.0, 1.0, 2.0], "pred": [0.5, 1.0, 3.0]}
+    >>> b = {"y": [0.0, 1.0, 2.0], "pred": [0.0, 1.0, 2.5]}
+    >>> lossctl.compare(a, b, losses="mae", target="y")["mae"].verdict
+    'better'
+    """
+    options = Options(
+        losses=as_strings(losses),
+        params=as_strings(params),
+        pred=pred,
+        target=target,
+        weight=weight,
+        cols=cols or {},
+        targets=optional_path(targets),
+        on=on,
+        input_format=input_format,
+        missing=missing,
+        reduction=reduction,
+        convention=convention,
+        bootstrap=bootstrap,
+        ci=ci,
+        seed=seed,
+        fail_if_worse=fail_if_worse,
+        significant=significant,
+        chunk_rows=chunk_rows,
     )
+    from lossctl.compare import run_comparison
 
-
-def _combine(composite: Composite, parts: list[_Values]) -> _Values:
-    """A composite's numbers: the weighted sum of its parts', overall, per group and per replicate."""
-    weights = [weight for weight, _ in composite.terms]
-
-    def total(values: list[Any]) -> Any:
-        return None if any(v is None for v in values) else sum(w * v for w, v in zip(weights, values, strict=True))
-
-    groups = {
-        code: (
-            total([p.groups[code][0] for p in parts]),
-            parts[0].groups[code][1],
-            total([p.groups[code][2] for p in parts]),
-        )
-        for code in parts[0].groups
-    }
-    return _Values(total([p.overall for p in parts]), parts[0].n, total([p.replicates for p in parts]), groups)
-
-
-def _results(
-    selection: Selection, plan: Plan, outcome: Outcome, notices: list[str]
-) -> tuple[list[Result], list[dict[str, Any]]]:
-    """Finalize every job (and composite) overall and per group, with intervals and the per-loss gaps."""
-    values = [_finalize_job(selection, job.request, outcome, j, outcome.groups) for j, job in enumerate(plan.jobs)]
-    entries: list[tuple[str, str, dict[str, Any], str, _Values, Any, int | None]] = []
-    for j, job in enumerate(plan.jobs):
-        request = job.request
-        sig = signature(request, selection.reduction, selection.convention, plan.weight)
-        entries.append((request.spec.name, request.label, request.params, sig, values[j], request, j))
-        aggregate = request.spec.aggregate_for(selection.convention)
-        if aggregate.notices:
-            messages = aggregate.notices(outcome.stats[j], request.params)
-            notices.extend(f"{request.label}: {message}" for message in messages)
-    for composite in selection.composites:
-        parts = [values[next(j for j, job in enumerate(plan.jobs) if job.request is r)] for _, r in composite.terms]
-        sig = composite_signature(composite, selection.reduction, selection.convention, plan.weight)
-        params = {"formula": composite.formula}
-        entries.append((composite.name, composite.name, params, sig, _combine(composite, parts), composite, None))
-
-    results: list[Result] = []
-    gaps: list[dict[str, Any]] = []
-    for name, label, params, sig, numbers, owner, j in entries:
-        sample = outcome.samples[j] if j is not None else None
-        results.append(
-            Result(
-                name,
-                label,
-                params,
-                selection.reduction,
-                numbers.overall,
-                numbers.n,
-                sig,
-                None,
-                _interval(numbers.replicates, selection.ci),
-                request=owner,
-                distribution=sample.summary() if sample else None,
-            )
-        )
-        group_values = []
-        for code, label_of_group in enumerate(outcome.groups):
-            if code not in numbers.groups:
-                continue
-            value, n, replicates = numbers.groups[code]
-            group_values.append((value, label_of_group))
-            results.append(
-                Result(
-                    name,
-                    label,
-                    params,
-                    selection.reduction,
-                    value,
-                    n,
-                    sig,
-                    label_of_group,
-                    _interval(replicates, selection.ci),
-                    request=owner,
-                )
-            )
-        if group_values:
-            worst = max(group_values, key=lambda item: item[0])
-            best = min(group_values, key=lambda item: item[0])
-            gaps.append({"loss": name, "params": params, "gap": worst[0] - best[0], "worst_group": worst[1]})
-    return results, gaps
-
-
-def _interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:
-    from lossctl.bootstrap import percentile_interval
-
-    if replicate_values is None:
-        return None
-    return percentile_interval(replicate_values[np.isfinite(replicate_values)], level)
-
-
-def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
-    """Everything that fixes a number: loss, every parameter, reduction, weighting, convention, version."""
-    head = [request.spec.name, *(f"{k}={v!r}" for k, v in request.params.items())]
-    return "|".join(head + _signature_tail(reduction, convention, weight))
-
-
-def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
-    """A composite's signature: its name and every part with all of its parameters."""
-    parts = "+".join(
-        f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())]) for w, r in composite.terms
-    )
-    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention, weight)])
-
-
-def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:
-    return [
-        f"reduction={reduction}",
-        *([f"weight={weight}"] if weight else []),
-        f"convention={convention}",
-        f"lossctl={__version__}",
-    ]
-
-
-def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise UsageError(f"{option} must be one of {', '.join(choices)}, got '{value}'")
-
-
-def _available(source: Source, target_source: Source | None) -> list[str]:
-    available = list(source.columns)
-    if target_source is not None:
-        available += [c for c in target_source.columns if c not in available]
-    return available
-
-
-def _roles_needed(selection: Selection) -> list[str]:
-    """The roles the selected losses read; ``target`` and ``pred`` when the losses are still to be inferred."""
-    roles = [] if selection.requests else ["target", "pred"]
-    for request in selection.requests:
-        roles += [r for r in request.spec.role_names if r not in roles]
-    for gate in selection.gates:
-        if any(c.name == gate.loss for c in selection.composites):
-            continue
-        spec, _ = parse_inline(gate.loss)
-        roles += [r for r in spec.role_names if r not in roles]
-    return roles
-
-
-def _gated(gate: FailIf, selection: Selection, convention: str) -> LossRequest | Composite:
-    """The selected request or composite a ``--fail-if`` names; a loss not selected is added to the run."""
-    composite = next((c for c in selection.composites if c.name == gate.loss), None)
-    if composite is not None:
-        return composite
-    requests = selection.requests
-    spec, given = parse_inline(gate.loss)
-    candidates = [
-        r for r in requests if r.spec.name == spec.name and all(r.params.get(k) == v for k, v in given.items())
-    ]
-    if len(candidates) > 1:
-        labels = ", ".join(r.label for r in candidates)
-        raise UsageError(f"--fail-if '{gate.expr}' is ambiguous between {labels}; name its parameters")
-    if candidates:
-        return candidates[0]
-    (request,) = build_requests([gate.loss], (), convention)
-    requests.append(request)
-    return request
-
-
-def _column(spec: str | None, available: list[str], source_name: str) -> str | None:
-    from lossctl.io.columns import resolve_colspec
-
-    if spec is None:
-        return None
-    columns = resolve_colspec(spec, available, source_name)
-    if len(columns) != 1:
-        raise UsageError(f"'{spec}' names {len(columns)} columns; one column is expected here")
-    return columns[0]
-
-
-def _bind(
-    roles: list[str],
-    available: list[str],
-    source_name: str,
-    pred: str | None,
-    target: str | None,
-    cols: dict[str, str],
-    notices: list[str],
-) -> dict[str, list[str]]:
-    """Columns for each role: explicit specs, else the default names of cli.md (reported as notices)."""
-    from lossctl.io.columns import DEFAULT_NAMES, format_columns, guess_column, resolve_colspec
-
-    explicit = dict(cols)
-    for role, value in (("pred", pred), ("target", target)):
-        if value is not None:
-            if role in cols:
-                raise UsageError(f"role '{role}' is bound twice: by --{role} and by --col {role}=...")
-            explicit[role] = value
-    bound: dict[str, list[str]] = {}
-    for role in roles:
-        if role in explicit:
-            bound[role] = resolve_colspec(explicit[role], available, source_name)
-        elif role in DEFAULT_NAMES:
-            guess = guess_column(role, available)
-            if guess is None:
-                names = ", ".join(DEFAULT_NAMES[role])
-                raise UsageError(
-                    f"no column for role '{role}': none of the columns ({format_columns(available)}) "
-                    f"is named {names}; choose one with --{role} COLUMN"
-                )
-            notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
-            bound[role] = [guess]
-        else:
-            raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
-    unused = sorted(set(explicit) - set(roles))
-    if unused:
-        raise UsageError(f"--col {unused[0]}=...: no selected loss reads the role '{unused[0]}'")
-    return bound
-
-
-def _all_columns(binding: dict[str, list[str]]) -> list[str]:
-    return list(dict.fromkeys(c for cols in binding.values() for c in cols))
-
-
-def _batches(
-    source: Source,
-    target_source: Source | None,
-    columns: list[str],
-    target_columns: list[str],
-    on: str | None,
-    selection: Selection,
-    notices: list[str],
-) -> Iterator[pa.RecordBatch]:
-    columns = list(dict.fromkeys(columns))
-    if target_source is None:
-        if on:
-            raise UsageError("--on needs --targets: it names the key column shared by both files")
-        return iter(source.batches(columns, selection.chunk_rows or default_chunk_rows(len(columns))))
-    from lossctl.io import attach_targets
-
-    from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
-    from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
-    from_preds = [c for c in columns if c not in from_targets and c != on]
-    keys = [on] if on else []
-    preds_table = source.read(list(dict.fromkeys(keys + from_preds)))
-    targets_table = target_source.read(list(dict.fromkeys(keys + [c for c in from_targets if c != on])))
-    table, join_notices = attach_targets(preds_table, targets_table, on, source.path, target_source.path)
-    notices.extend(join_notices)
-    chunk_rows = selection.chunk_rows or default_chunk_rows(len(columns))
-    return iter(table.select(columns).to_batches(max_chunksize=chunk_rows))
-
-
-def _infer_task(batch: pa.RecordBatch | None, binding: dict[str, list[str]]) -> str:
-    """Regression unless the target holds only 0/1 (or -1/1) labels; then probabilities or logits by ``pred``."""
-    if batch is None or batch.num_rows == 0 or len(binding["target"]) != 1 or len(binding["pred"]) != 1:
-        return "regression"
-    from lossctl.io.convert import to_float64
-
-    target, _ = to_float64(batch.column(binding["target"][0]), binding["target"][0])
-    pred, _ = to_float64(batch.column(binding["pred"][0]), binding["pred"][0])
-    labels = set(np.unique(target[~np.isnan(target)]).tolist())
-    if not labels or not (labels <= {0.0, 1.0} or labels <= {-1.0, 1.0}):
-        return "regression"
-    if -1.0 in labels:
-        return "binary (scores, -1/1 labels)"
-    finite = pred[~np.isnan(pred)]
-    if finite.size and finite.min() >= 0 and finite.max() <= 1:
-        return "binary (probabilities)"
-    return "binary (logits)"
+    return run_comparison(baseline, candidate, options)

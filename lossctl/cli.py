@@ -15,18 +15,20 @@ import traceback
 import unicodedata
 import warnings
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__
 from lossctl.errors import ExitCode, LossctlError, UsageError
+from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, REDUCTIONS, Options
+from lossctl.report import OUTPUT_FORMATS
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
     from lossctl.render import ProgressBar
-    from lossctl.report import Report
+    from lossctl.report import AnyReport
 
 app = typer.Typer(
     name="lossctl",
@@ -37,41 +39,33 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
+def _choices(name: str, values: tuple[str, ...]) -> Any:
+    """A ``str`` Enum whose members are ``values``: Typer shows and checks an enum's values as the choices."""
+    return Enum(name, [(value, value) for value in values], type=str)
 
 
-class ListFormat(str, Enum):
-    table = "table"
-    json = "json"
+# Built from the library's constants: the command line offers exactly what the library accepts.
+if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated class); Typer sees the real ones
+    OutputFormat: TypeAlias = Enum
+    ListFormat: TypeAlias = Enum
+    InputFormat: TypeAlias = Enum
+    Missing: TypeAlias = Enum
+    Reduction: TypeAlias = Enum
+    ConventionName: TypeAlias = Enum
+else:
+    OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
+    ListFormat = _choices("ListFormat", ("table", "json"))
+    InputFormat = _choices("InputFormat", INPUT_FORMATS)
+    Missing = _choices("Missing", MISSING_POLICIES)
+    Reduction = _choices("Reduction", REDUCTIONS)
+    ConventionName = _choices("ConventionName", CONVENTIONS)
 
-
-class InputFormat(str, Enum):
-    csv = "csv"
-    tsv = "tsv"
-    parquet = "parquet"
-    arrow = "arrow"
-    jsonl = "jsonl"
-
-
-class Missing(str, Enum):
-    error = "error"
-    drop = "drop"
-
-
-class Reduction(str, Enum):
-    mean = "mean"
-    sum = "sum"
-
-
-class ConventionName(str, Enum):
-    lossctl = "lossctl"
-    torch = "torch"
-    keras = "keras"
-    sklearn = "sklearn"
+# The defaults of the library's Options, as the enums' members (a default must be a member for Typer).
+MISSING_DEFAULT = Missing(Options.missing)
+REDUCTION_DEFAULT = Reduction(Options.reduction)
+CONVENTION_DEFAULT = ConventionName(Options.convention)
+TABLE = OutputFormat("table")
+LIST_TABLE = ListFormat("table")
 
 
 def _version(value: bool) -> None:
@@ -152,10 +146,10 @@ def eval_command(
     targets: TargetsOpt = None,
     on: OnOpt = None,
     input_format: InputFormatOpt = None,
-    missing: MissingOpt = Missing.error,
-    reduction: ReductionOpt = Reduction.mean,
-    convention: ConventionOpt = ConventionName.lossctl,
-    output_format: FormatOpt = OutputFormat.table,
+    missing: MissingOpt = MISSING_DEFAULT,
+    reduction: ReductionOpt = REDUCTION_DEFAULT,
+    convention: ConventionOpt = CONVENTION_DEFAULT,
+    output_format: FormatOpt = TABLE,
     output: OutputOpt = None,
     fail_if: Annotated[
         list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")
@@ -174,27 +168,14 @@ def eval_command(
     debug: DebugOpt = False,
 ) -> None:
     """Compute one or more losses on a predictions file and report them."""
-    from lossctl.api import evaluate
-    from lossctl.report import check_output_extension, check_output_path
+    from lossctl.evaluation import run_evaluation
 
     bar = _progress_bar(quiet)
     _reuse_freed_memory()
-
     _load_plugins(plugin or [])
-    _check_named(output=output, per_sample=per_sample, plot=plot)
-    _check_plot(plot)
-    inputs = [path, *([targets] if targets else [])]
-    if output:
-        check_output_extension(output)
-    for destination in (output, per_sample):
-        if destination:
-            check_output_path(destination, inputs)
-    if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
-        raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
-    report = evaluate(
-        path,
-        losses=loss,
-        params=param or (),
+    options = Options(
+        losses=tuple(loss or ()),
+        params=tuple(param or ()),
         pred=pred,
         target=target,
         weight=weight,
@@ -205,19 +186,42 @@ def eval_command(
         missing=missing.value,
         reduction=reduction.value,
         convention=convention.value,
-        fail_if=fail_if or (),
-        by=by or (),
+        fail_if=tuple(fail_if or ()),
+        by=tuple(by or ()),
         per_sample=per_sample,
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,
-        distributions=bool(plot) or (output_format is OutputFormat.table and not output),
         chunk_rows=chunk_rows,
+    )
+    _check_outputs(output, plot, options.per_sample, [path, *([targets] if targets else [])])
+    report = run_evaluation(
+        path,
+        options,
+        distributions=bool(plot) or (output_format.value == "table" and not output),
         progress=bar,
     )
     if bar:
         bar.close()
-    _finish(report, output_format, output, quiet, plot)
+    _finish(report, output_format.value, output, quiet, plot)
+
+
+def _check_outputs(output: str | None, plot: str | None, per_sample: str | None, inputs: list[str]) -> None:
+    """Refuse, before any work, output paths that cannot or must not be written."""
+    from lossctl.report import check_output_extension, check_output_path
+
+    _check_named(output=output, plot=plot)
+    if plot:
+        from lossctl.plot import check_plot_path
+
+        check_plot_path(plot)
+    if output:
+        check_output_extension(output)
+    for destination in (output, per_sample):
+        if destination:
+            check_output_path(destination, inputs)
+    if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
+        raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
 
 
 def _reuse_freed_memory() -> None:
@@ -260,14 +264,7 @@ def _check_named(**paths: str | None) -> None:
             raise UsageError(f"--{option.replace('_', '-')} needs a file name, got an empty one")
 
 
-def _check_plot(plot: str | None) -> None:
-    if plot:
-        from lossctl.plot import check_plot_path
-
-        check_plot_path(plot)
-
-
-def _finish(report: Report, output_format: OutputFormat, output: str | None, quiet: bool, plot: str | None) -> None:
+def _finish(report: AnyReport, output_format: str, output: str | None, quiet: bool, plot: str | None) -> None:
     """Notices to stderr, results to ``output`` or stdout, the plot, and exit 1 when a gate failed."""
     from lossctl.report import write_report
 
@@ -283,7 +280,7 @@ def _finish(report: Report, output_format: OutputFormat, output: str | None, qui
         _notice(f"wrote {len(report.results)} results to {output}", quiet)
     else:
         _print_report(report, output_format)
-    if report.failed:
+    if not report.passed:
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
@@ -299,17 +296,17 @@ def _parse_cols(options: list[str]) -> dict[str, str]:
     return cols
 
 
-def _print_report(report: Report, output_format: OutputFormat) -> None:
+def _print_report(report: AnyReport, output_format: str) -> None:
     from lossctl import report as formats
 
-    if output_format is OutputFormat.table:
+    if output_format == "table":
         from rich.console import Console
 
         from lossctl.render import render_report
 
         render_report(report, Console())
         return
-    writer = {"json": formats.to_json, "csv": formats.to_csv, "markdown": formats.to_markdown}[output_format.value]
+    writer = {"json": formats.to_json, "csv": formats.to_csv, "markdown": formats.to_markdown}[output_format]
     sys.stdout.write(writer(report))
 
 
@@ -326,9 +323,9 @@ def compare_command(
     targets: TargetsOpt = None,
     on: OnOpt = None,
     input_format: InputFormatOpt = None,
-    missing: MissingOpt = Missing.error,
-    reduction: ReductionOpt = Reduction.mean,
-    convention: ConventionOpt = ConventionName.lossctl,
+    missing: MissingOpt = MISSING_DEFAULT,
+    reduction: ReductionOpt = REDUCTION_DEFAULT,
+    convention: ConventionOpt = CONVENTION_DEFAULT,
     bootstrap: BootstrapOpt = 0,
     ci: CiOpt = 0.95,
     seed: SeedOpt = 0,
@@ -337,7 +334,7 @@ def compare_command(
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
     plot: PlotOpt = None,
-    output_format: FormatOpt = OutputFormat.table,
+    output_format: FormatOpt = TABLE,
     output: OutputOpt = None,
     chunk_rows: ChunkRowsOpt = None,
     plugin: PluginOpt = None,
@@ -345,21 +342,13 @@ def compare_command(
     debug: DebugOpt = False,
 ) -> None:
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
-    from lossctl.compare import compare
-    from lossctl.report import check_output_extension, check_output_path
+    from lossctl.compare import run_comparison
 
-    _load_plugins(plugin or [])
-    _check_named(output=output, plot=plot)
-    _check_plot(plot)
     _reuse_freed_memory()
-    if output:
-        check_output_extension(output)
-        check_output_path(output, [baseline, candidate, *([targets] if targets else [])])
-    report = compare(
-        baseline,
-        candidate,
-        losses=loss,
-        params=param or (),
+    _load_plugins(plugin or [])
+    options = Options(
+        losses=tuple(loss or ()),
+        params=tuple(param or ()),
         pred=pred,
         target=target,
         weight=weight,
@@ -377,7 +366,9 @@ def compare_command(
         significant=significant,
         chunk_rows=chunk_rows,
     )
-    _finish(report, output_format, output, quiet, plot)
+    _check_outputs(output, plot, None, [baseline, candidate, *([targets] if targets else [])])
+    report = run_comparison(baseline, candidate, options)
+    _finish(report, output_format.value, output, quiet, plot)
 
 
 @app.command("suggest")
@@ -386,7 +377,7 @@ def suggest_command(
     pred: PredOpt = None,
     target: TargetOpt = None,
     input_format: InputFormatOpt = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = LIST_TABLE,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -396,7 +387,7 @@ def suggest_command(
     advice, notices = suggest(path, pred=pred, target=target, input_format=input_format.value if input_format else None)
     for message in notices:
         _notice(message, quiet)
-    if output_format is ListFormat.json:
+    if output_format.value == "json":
         document = {
             "schema": 1,
             "lossctl": __version__,
@@ -417,7 +408,7 @@ def suggest_command(
 @app.command("list")
 def list_command(
     task: Annotated[str | None, typer.Option(metavar="TASK", help="Only losses of this task.")] = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = LIST_TABLE,
     plugin: PluginOpt = None,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
@@ -425,7 +416,7 @@ def list_command(
 
     _load_plugins(plugin or [])
     specs = list_losses(task)
-    if output_format is ListFormat.json:
+    if output_format.value == "json":
         sys.stdout.write(json.dumps([_spec_dict(spec) for spec in specs], indent=2) + "\n")
         return
     from rich.console import Console

@@ -23,6 +23,7 @@ from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
 from lossctl.losses._shared import chunk_scope
+from lossctl.options import Options
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.registry import per_row_losses
@@ -65,14 +66,6 @@ class Plan:
         """Every distinct column binding the jobs read, converted once per chunk."""
         bound = [tuple(cols) for job in self.jobs for cols in job.roles.values()]
         return list(dict.fromkeys(bound + ([(self.weight,)] if self.weight else [])))
-
-
-@dataclass(frozen=True)
-class Options:
-    reduction: str = "mean"
-    convention: str = "lossctl"
-    missing: str = "error"
-    chunk_rows: int | None = None
 
 
 # Receives, per chunk: the 0-based file rows kept, the --on key values (or None) and each

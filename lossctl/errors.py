@@ -19,8 +19,12 @@ class ExitCode(IntEnum):
     INTERNAL = 4
 
 
-class LossctlError(Exception):
-    """Base class of every error lossctl reports to its user."""
+class LossctlError(ValueError):
+    """Base class of every error lossctl reports to its user.
+
+    A :class:`ValueError`, so code written against scikit-learn's metrics (which raise ``ValueError`` for bad
+    input) catches lossctl's errors unchanged.
+    """
 
     exit_code: ExitCode = ExitCode.INTERNAL
 

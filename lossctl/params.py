@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossctl.errors import UsageError
-from lossctl.registry import LossSpec, get
+from lossctl.registry import LossSpec, get, parse_spec
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
 _LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")
@@ -72,13 +72,7 @@ def _key_value(text: str, where: str) -> tuple[str, str]:
 
 def parse_inline(token: str) -> tuple[LossSpec, dict[str, Any]]:
     """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``); parameters separated by ``:``."""
-    name, *assignments = token.split(":")
-    spec = get(name)
-    given: dict[str, Any] = {}
-    for assignment in assignments:
-        key, value = _key_value(assignment, f"'-l {token}'")
-        given[key] = spec.param(key).parse(value)
-    return spec, given
+    return parse_spec(token)
 
 
 def build_requests(
@@ -176,7 +170,7 @@ def select_losses(
     tokens = split_loss_tokens(loss_options)
     plain = [t for t in tokens if not is_composite(t)]
     requests = build_requests(plain, param_options, convention) if plain else []
-    composites = []
+    composites: list[Composite] = []
     for token in tokens:
         if not is_composite(token):
             continue
@@ -223,3 +217,10 @@ def parse_fail_if(expr: str) -> FailIf:
 
 def same_request(a: LossRequest, b: LossRequest) -> bool:
     return a.spec.name == b.spec.name and a.params == b.params
+
+
+def find_requests(text: str, requests: Iterable[LossRequest]) -> list[LossRequest]:
+    """The requests a loss spec string names: the same loss (by name or alias) with at least the parameters
+    ``text`` sets (``huber`` matches every huber request, ``huber:delta=2`` only those with delta 2)."""
+    spec, given = parse_inline(text)
+    return [r for r in requests if r.spec.name == spec.name and all(r.params.get(k) == v for k, v in given.items())]

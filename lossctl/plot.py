@@ -4,15 +4,12 @@ compare's deltas, drawn with matplotlib (the optional extra ``lossctl[plot]``, i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from lossctl.errors import UsageError
-from lossctl.report import Comparison, Result, write_atomic
-
-if TYPE_CHECKING:
-    from lossctl.report import Report
+from lossctl.report import AnyReport, CompareReport, Comparison, Result, write_atomic
 
 PLOT_EXTENSIONS = (".png", ".svg")
 
@@ -26,7 +23,7 @@ def check_plot_path(path: str) -> None:
         raise UsageError("--plot needs matplotlib: install it with pip install 'lossctl[plot]'") from None
 
 
-def plot_report(report: Report, path: str) -> None:
+def plot_report(report: AnyReport, path: str) -> None:
     """Draw the report's figure and write it to ``path`` atomically."""
     import matplotlib
 
@@ -46,16 +43,16 @@ def plot_report(report: Report, path: str) -> None:
     plt.close(figure)
 
 
-def _title(report: Report) -> str:
-    if "baseline" in report.input:
+def _title(report: AnyReport) -> str:
+    if isinstance(report, CompareReport):
         return f"{report.input['candidate']['path']} vs {report.input['baseline']['path']}"
     return f"{report.input['path']} ({report.input['rows_used']} rows)"
 
 
-def _panels(report: Report) -> list[tuple[Any, Any]]:
-    if report.results and isinstance(report.results[0], Comparison):
+def _panels(report: AnyReport) -> list[tuple[Any, Any]]:
+    if isinstance(report, CompareReport):
         return [(_draw_deltas, report.results)]
-    results = [r for r in report.results if isinstance(r, Result)]
+    results = report.results
     panels: list[tuple[Any, Any]] = []
     distributions = [r for r in results if r.group is None and r.distribution]
     if distributions:
@@ -70,6 +67,7 @@ def _draw_distributions(axis: Any, results: list[Result]) -> None:
     for result in results:
         values = np.asarray(result.distribution["values"])  # type: ignore[index]
         positive = values[values > 0]
+        bins: Any
         spread = positive.size and positive.max() / max(positive.min(), 1e-300) > 1e3
         if spread:
             bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)

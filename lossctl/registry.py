@@ -14,7 +14,7 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
@@ -122,9 +122,9 @@ class Param:
         if type(value).__name__ in ("bool", "bool_") or not isinstance(value, numbers.Real):
             raise UsageError(f"parameter '{self.name}' must be {self._expected}, got {value!r}")
         if self.kind == "int":
-            if float(value) != int(value):
+            if float(value) != math.floor(value):
                 raise UsageError(f"parameter '{self.name}' must be an integer, got {value!r}")
-            value = int(value)
+            value = math.floor(value)
         else:
             value = float(value)
         if not math.isfinite(value):
@@ -224,6 +224,7 @@ class LossSpec:
     conventions: Mapping[str, Convention] = field(default_factory=dict)
     batch_param: str | None = None
     whole_input: bool = False
+    preset: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def doc(self) -> str:
@@ -252,6 +253,7 @@ class LossSpec:
             self.param(name)
         variant = self.convention(convention)
         defaults = {p.name: p.default for p in self.params} | dict(variant.defaults if variant else {})
+        defaults |= self.preset
         return {p.name: p.validate(given[p.name]) if p.name in given else defaults[p.name] for p in self.params}
 
     def convention(self, name: str) -> Convention | None:
@@ -289,9 +291,11 @@ class LossSpec:
             return contributions.mean(axis=1)
         return contributions
 
-    def _bind(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str
+    def bind_arrays(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str = "lossctl"
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Array-likes given positionally (in role order) or by role name as validated float64 arrays, and the
+        remaining keywords as resolved parameters; the checks of the Python API's boundary."""
         if len(args) > len(self.roles):
             raise UsageError(
                 f"loss '{self.name}' takes {len(self.roles)} arrays ({', '.join(self.role_names)}), got {len(args)}"
@@ -323,7 +327,7 @@ class LossSpec:
         **kwargs: Any,
     ) -> float:
         """The reduced loss (weighted mean by default) of NumPy-compatible arrays."""
-        bound, params = self._bind(arrays, dict(kwargs), convention)
+        bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         aggregate = self.aggregate_for(convention)
         if reduction not in aggregate.reductions:
             raise UsageError(f"loss '{self.name}' supports only reduction {', '.join(aggregate.reductions)}")
@@ -341,7 +345,7 @@ class LossSpec:
         """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
         if not self.per_row:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
-        bound, params = self._bind(arrays, dict(kwargs), convention)
+        bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         return per_row_losses(self.contributions(bound, params, convention))
 
 
@@ -459,8 +463,7 @@ def _ensure_loaded() -> None:
         load_entry_points()
 
 
-def get(name: str) -> LossSpec:
-    """The loss called ``name`` or one of its aliases, case-insensitively."""
+def _lookup(name: str) -> LossSpec:
     _ensure_loaded()
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
@@ -469,6 +472,30 @@ def get(name: str) -> LossSpec:
     close = difflib.get_close_matches(key, [*_LOSSES, *_ALIASES], n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UsageError(f"unknown loss '{name}'{hint} (run 'lossctl list' to see every loss)")
+
+
+def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
+    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``): the ``-l`` form, parameters after ``:``."""
+    name, *assignments = text.split(":")
+    spec = _lookup(name)
+    given: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"expected KEY=VALUE in '-l {text}', got '{assignment}'")
+        given[key.strip()] = spec.param(key.strip()).parse(value.strip())
+    return spec, given
+
+
+def get(name: str) -> LossSpec:
+    """The loss called ``name`` or one of its aliases, case-insensitively; ``"huber:delta=2"`` (the ``-l`` form)
+    gives the entry with those parameters as its defaults.
+
+    >>> get("huber:delta=2")([0.0], [3.0])
+    4.0
+    """
+    spec, given = parse_spec(name)
+    return replace(spec, preset=given) if given else spec
 
 
 def list_losses(task: str | None = None) -> list[LossSpec]:

@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from lossctl.distribution import sparkline
+from lossctl.report import AnyReport, CompareReport, Report
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
-    from lossctl.report import Report
     from lossctl.suggest import Advice
 
 
@@ -28,7 +28,7 @@ def _params(params: dict[str, object]) -> str:
     return " ".join(f"{k}={_number(v) if isinstance(v, float) else v}" for k, v in params.items())
 
 
-def render_comparison(report: Report, console: Console) -> None:
+def render_comparison(report: CompareReport, console: Console) -> None:
     info = report.input
     console.print(
         f"[bold]{info['baseline']['path']}[/] (baseline) vs [bold]{info['candidate']['path']}[/] (candidate)  "
@@ -54,10 +54,12 @@ def render_comparison(report: Report, console: Console) -> None:
     _print_checks(report, console)
 
 
-def _print_checks(report: Report, console: Console) -> None:
+def _print_checks(report: AnyReport, console: Console) -> None:
+    """One line per gate; compare's relative checks (a fraction with its threshold) as percents."""
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
-        console.print(f"check {check.expr}: {check.loss} = {_number(check.value)} {mark}", highlight=False)
+        value = f"{check.value:+.2%}" if check.threshold is not None else _number(check.value)
+        console.print(f"check {check.expr}: {check.loss} = {value} {mark}", highlight=False)
 
 
 def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
@@ -67,10 +69,15 @@ def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
     return [_number(summary["p50"]), _number(summary["p90"]), _number(summary["p99"]), _number(summary["max"]), bars]
 
 
-def render_report(report: Report, console: Console) -> None:
-    if "baseline" in report.input:
+def render_report(report: AnyReport, console: Console) -> None:
+    """The report as a table: an evaluation's values, or a comparison's deltas."""
+    if isinstance(report, CompareReport):
         render_comparison(report, console)
         return
+    render_evaluation(report, console)
+
+
+def render_evaluation(report: Report, console: Console) -> None:
     info = report.input
     rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
     columns = "  ".join(f"{role}={','.join(names)}" for role, names in report.columns.items())

@@ -1,4 +1,4 @@
-"""The report of a run and its machine-readable forms: JSON (cli.md's schema), CSV, Markdown, Parquet.
+"""The reports of a run and their machine-readable forms: JSON (docs/cli.md's schema), CSV, Markdown, Parquet.
 
 Files are written atomically: to a temporary file in the target's directory, then renamed, so a
 failed run never leaves a partial file behind.
@@ -12,12 +12,16 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lossctl.errors import InputError, UsageError
+from lossctl.params import Composite, LossRequest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -35,7 +39,8 @@ class Result:
     signature: str
     group: dict[str, Any] | None = None
     ci: dict[str, float] | None = None
-    request: Any = field(default=None, repr=False, compare=False)
+    model: str | None = None
+    request: LossRequest | Composite | None = field(default=None, repr=False, compare=False)
     distribution: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,6 +50,7 @@ class Result:
             "reduction": self.reduction,
             "value": self.value,
             "n": self.n,
+            "model": self.model,
             "group": self.group,
             "ci": self.ci,
             "signature": self.signature,
@@ -68,6 +74,8 @@ class Comparison:
     n: int
     signature: str
     group: dict[str, Any] | None = None
+    model: str | None = None
+    request: LossRequest | Composite | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +89,7 @@ class Comparison:
             "ci": self.ci,
             "verdict": self.verdict,
             "n": self.n,
+            "model": self.model,
             "group": self.group,
             "signature": self.signature,
         }
@@ -88,38 +97,57 @@ class Comparison:
 
 @dataclass
 class Check:
-    """One ``--fail-if`` expression: ``passed`` is false when the condition holds (the gate fails)."""
+    """One gate: ``passed`` is false when the condition holds (the gate fails).
+
+    ``--fail-if`` checks hold the loss's value; compare's ``--fail-if-worse`` checks hold the relative delta
+    as a fraction, with the ``threshold`` it was held against (also a fraction).
+    """
 
     expr: str
     loss: str
     value: float
     passed: bool
+    threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"expr": self.expr, "loss": self.loss, "value": self.value, "passed": self.passed}
+        record = {"expr": self.expr, "loss": self.loss, "value": self.value, "passed": self.passed}
+        return record | ({"threshold": self.threshold} if self.threshold is not None else {})
+
+
+Record = TypeVar("Record", Result, Comparison)
 
 
 @dataclass
-class Report:
-    """Everything a run found. ``notices`` go to stderr, never into the machine formats."""
+class _Report(Generic[Record]):
+    """What ``evaluate`` and ``compare`` share: the JSON document, the gates, lookup by loss."""
 
     version: str
     input: dict[str, Any]
     columns: dict[str, list[str]]
-    results: list[Result] | list[Comparison]
+    results: list[Record]
     groups: dict[str, Any] | None = None
     checks: list[Check] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
     @property
+    def passed(self) -> bool:
+        """True when every gate passed (a failed gate is not an exception: the CLI exits 1)."""
+        return all(check.passed for check in self.checks)
+
+    @property
     def failed(self) -> bool:
-        return any(not check.passed for check in self.checks)
+        return not self.passed
 
     @property
     def by(self) -> list[str]:
         return list(self.groups["by"]) if self.groups else []
 
+    @property
+    def models(self) -> list[str]:
+        return list(dict.fromkeys(r.model for r in self.results if r.model is not None))
+
     def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``--format json`` (docs/cli.md, "Output")."""
         return {
             "schema": SCHEMA_VERSION,
             "lossctl": self.version,
@@ -129,6 +157,74 @@ class Report:
             "groups": self.groups,
             "checks": [c.to_dict() for c in self.checks],
         }
+
+    def to_pandas(self) -> pd.DataFrame:
+        """A pandas DataFrame with the columns of the CSV output, one row per result (pandas is imported here)."""
+        import pandas as pd
+
+        header, rows = table_rows(self)  # type: ignore[arg-type]  # self is a Report or a CompareReport
+        return pd.DataFrame(rows, columns=header)
+
+    def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
+        """The result record of ``loss`` (a name, an alias, ``huber:delta=2`` or a composite's name) for ``model``
+        and ``group`` (``None``: the overall result); an ambiguous or unknown name is a usage error."""
+        wanted = None if group is None else dict(group)
+        found = [r for r in self.results if r.model == model and r.group == wanted and _names(loss, r.label, r.request)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            labels = ", ".join(r.label for r in found)
+            raise UsageError(f"'{loss}' names several results ({labels}); give its parameters, e.g. '{found[0].label}'")
+        where = (f" for model '{model}'" if model is not None else "") + (f" in group {wanted}" if wanted else "")
+        if model is None and self.models:
+            where += f" (this report has models: {', '.join(self.models)}; pass model=...)"
+        labels = ", ".join(dict.fromkeys(r.label for r in self.results))
+        raise UsageError(f"no result for '{loss}'{where}; the results are: {labels}")
+
+
+def _names(query: str, label: str, request: LossRequest | Composite | None) -> bool:
+    """Whether ``query`` names the result ``label`` of ``request``: its label, or its loss with fewer parameters."""
+    if query == label:
+        return True
+    if not isinstance(request, LossRequest):
+        return False
+    from lossctl.params import find_requests
+
+    try:
+        return bool(find_requests(query, [request]))
+    except UsageError:
+        return False
+
+
+@dataclass
+class Report(_Report[Result]):
+    """The result of :func:`lossctl.evaluate`: ``report["mse"]`` is the overall value of mse.
+
+    ``notices`` are what the CLI prints on stderr; they are never part of the machine formats.
+    """
+
+    def __getitem__(self, loss: str) -> float:
+        return self.record(loss).value
+
+    def value(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> float:
+        """The value of ``loss`` for ``model`` in ``group`` (``{"segment": "a"}``; ``None``: overall)."""
+        return self.record(loss, model, group).value
+
+
+@dataclass
+class CompareReport(_Report[Comparison]):
+    """The result of :func:`lossctl.compare`: ``report["mse"]`` is the :class:`Comparison` record of mse (baseline,
+    candidate, delta, interval, verdict); :meth:`value` is its delta."""
+
+    def __getitem__(self, loss: str) -> Comparison:
+        return self.record(loss)
+
+    def value(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> float:
+        """The delta ``candidate - baseline`` of ``loss`` for candidate ``model`` in ``group``."""
+        return self.record(loss, model, group).delta
+
+
+AnyReport = Report | CompareReport
 
 
 def format_params(params: dict[str, Any]) -> str:
@@ -146,57 +242,43 @@ def format_value(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _rows(report: Report) -> tuple[list[str], list[list[Any]]]:
-    """The flat table of the CSV, Markdown and Parquet forms (cli.md, "Output")."""
-    if report.results and isinstance(report.results[0], Comparison):
-        header = [
-            "loss",
-            "params",
-            "reduction",
-            "baseline",
-            "candidate",
-            "delta",
-            "relative_delta",
-            "ci_low",
-            "ci_high",
-            "verdict",
-            "n",
-        ]
+def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
+    """The flat table of the CSV, Markdown, Parquet and DataFrame forms (docs/cli.md, "Output"): the contract's
+    columns, then ``model`` when the run has models, then one column per ``--by`` key."""
+    tail = (["model"] if report.models else []) + report.by
+
+    def rest(record: Result | Comparison) -> list[Any]:
+        model = [record.model] if report.models else []
+        return model + [(record.group or {}).get(column) for column in report.by]
+
+    if isinstance(report, CompareReport):
+        header = ["loss", "params", "reduction", "baseline", "candidate", "delta", "relative_delta"]
+        header += ["ci_low", "ci_high", "verdict", "n", *tail]
         rows = [
             [
-                c.loss,
-                format_params(c.params),
-                c.reduction,
-                c.baseline,
-                c.candidate,
-                c.delta,
-                c.relative_delta,
-                (c.ci or {}).get("low"),
-                (c.ci or {}).get("high"),
-                c.verdict,
-                c.n,
+                *(c.loss, format_params(c.params), c.reduction, c.baseline, c.candidate, c.delta, c.relative_delta),
+                *((c.ci or {}).get("low"), (c.ci or {}).get("high"), c.verdict, c.n, *rest(c)),
             ]
             for c in report.results
-            if isinstance(c, Comparison)
         ]
         return header, rows
-    header = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *report.by]
-    rows = []
-    for r in report.results:
-        if not isinstance(r, Result):
-            continue
-        ci = r.ci or {}
-        group = [(r.group or {}).get(col) for col in report.by]
-        rows.append([r.loss, format_params(r.params), r.reduction, r.value, r.n, ci.get("low"), ci.get("high"), *group])
+    header = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *tail]
+    rows = [
+        [
+            *(r.loss, format_params(r.params), r.reduction, r.value, r.n),
+            *((r.ci or {}).get("low"), (r.ci or {}).get("high"), *rest(r)),
+        ]
+        for r in report.results
+    ]
     return header, rows
 
 
-def to_json(report: Report) -> str:
+def to_json(report: AnyReport) -> str:
     return json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
 
 
-def to_csv(report: Report) -> str:
-    header, rows = _rows(report)
+def to_csv(report: AnyReport) -> str:
+    header, rows = table_rows(report)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -205,8 +287,8 @@ def to_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def to_markdown(report: Report) -> str:
-    header, rows = _rows(report)
+def to_markdown(report: AnyReport) -> str:
+    header, rows = table_rows(report)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = ["" if cell is None else format_value(cell).replace("|", "\\|") for cell in row]
@@ -217,22 +299,24 @@ def to_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_parquet(report: Report, path: Path) -> None:
+def _write_parquet(report: AnyReport, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    header, rows = _rows(report)
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in header]
+    header, rows = table_rows(report)
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in header]
     table = pa.table({name: pa.array(list(values)) for name, values in zip(header, columns, strict=True)})
     pq.write_table(table, path)
 
 
-_TEXT_WRITERS: dict[str, Callable[[Report], str]] = {
+_TEXT_WRITERS: dict[str, Callable[[AnyReport], str]] = {
     ".json": to_json,
     ".csv": to_csv,
     ".md": to_markdown,
 }
 OUTPUT_EXTENSIONS = (*_TEXT_WRITERS, ".parquet")
+# --format: the rich table for people, the rest for machines.
+OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
 
 
 def check_output_extension(path: str) -> None:
@@ -294,11 +378,15 @@ def write_atomic(path: str, write: Callable[[Path], None]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_report(report: Report, path: str) -> None:
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def write_report(report: AnyReport, path: str) -> None:
     """Write ``report`` to ``path`` in the format its extension names, atomically."""
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         write_atomic(path, lambda tmp: _write_parquet(report, tmp))
     else:
         text = _TEXT_WRITERS[suffix](report)
-        write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomic(path, lambda tmp: _write_text(tmp, text))

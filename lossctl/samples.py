@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,8 @@ from lossctl.report import publish
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from lossctl.engine import PerSampleSink, Plan
 
 PER_SAMPLE_EXTENSIONS = (".parquet", ".csv", ".jsonl")
 
@@ -84,3 +88,38 @@ class PerSampleWriter:
     def abort(self) -> None:
         self._close()
         self._tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def per_sample_sink(plan: Plan, path: str | None, key: str | None) -> Iterator[PerSampleSink | None]:
+    """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, with the ``key``
+    column's values or the 0-based row numbers; the file is published only if the block succeeds."""
+    if not path:
+        yield None
+        return
+    per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
+    if not per_row_jobs:
+        names = ", ".join(job.request.spec.name for job in plan.jobs)
+        raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
+    labels = unique_labels([plan.jobs[j].request.label for j in per_row_jobs])
+    writer = PerSampleWriter(path, key or "row", labels)
+
+    def sink(rows: np.ndarray, keys: pa.Array | None, losses: dict[int, np.ndarray]) -> None:
+        writer.write(keys if keys is not None else rows, [losses[j] for j in per_row_jobs])
+
+    try:
+        yield sink
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
+
+
+def unique_labels(labels: list[str]) -> list[str]:
+    """Column names for the labels: a repeated label gets ``#2``, ``#3``... (the same loss asked twice)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
+    return unique

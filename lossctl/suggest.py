@@ -177,25 +177,29 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
 
 
 def suggest(
-    path: str,
+    data: Any,
     *,
     pred: str | None = None,
     target: str | None = None,
     input_format: str | None = None,
     sample_rows: int = SAMPLE_ROWS,
 ) -> tuple[Advice, list[str]]:
-    """Read the ``pred``/``target`` columns of ``path`` (up to ``sample_rows`` rows) and advise; returns notices too."""
-    from lossctl.api import _bind
-    from lossctl.io import open_input
+    """Read the ``pred``/``target`` columns of ``data`` (up to ``sample_rows`` rows) and advise; returns notices too.
+
+    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...).
+    """
+    from lossctl.evaluation import open_sources
     from lossctl.io.convert import to_float64, to_float64_matrix
+    from lossctl.options import Options
 
     notices: list[str] = []
-    source = open_input(path, input_format)
-    binding = _bind(["target", "pred"], list(source.columns), source.path, pred, target, {}, notices)
+    options = Options(pred=pred, target=target, input_format=input_format)
+    opened = open_sources(data, options, ["target", "pred"], notices)
+    roles = opened.binding.roles
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     rows = 0
-    for batch in source.batches(binding["target"] + [c for c in binding["pred"] if c not in binding["target"]], 65536):
-        for role, columns in binding.items():
+    for batch in opened.source.batches(opened.binding.value_columns, 65536):
+        for role, columns in roles.items():
             if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
                 values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
             else:

@@ -110,7 +110,8 @@ def test_cancellation_across_chunk_merges() -> None:
 def test_the_engine_over_a_hundred_million_rows() -> None:
     """The whole pass (Arrow batches -> float64 -> contributions -> chunk sums -> merge) on 1e8 rows."""
     pa = pytest.importorskip("pyarrow")
-    from lossctl.engine import Job, Options, Plan, run
+    from lossctl.engine import Job, Plan, run
+    from lossctl.options import Options
     from lossctl.params import build_requests
 
     target, pred = pa.array(np.zeros(CHUNK)), pa.array(np.full(CHUNK, 0.1))

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import lossctl
-from lossctl.compare import compare, verdict
+from lossctl import compare
+from lossctl.compare import verdict
 
 
 def write_regression(path: Path, n: int = 300, seed: int = 0, noise: float = 1.0) -> tuple[np.ndarray, ...]:

@@ -32,7 +32,7 @@ def test_json_follows_the_schema_field_by_field(cli, regression_csv: Path) -> No
     assert doc["columns"] == {"target": ["target"], "pred": ["pred"]}
     assert doc["groups"] is None and doc["checks"] == []
     huber, mse = doc["results"]
-    assert list(huber) == ["loss", "params", "reduction", "value", "n", "group", "ci", "signature"]
+    assert list(huber) == ["loss", "params", "reduction", "value", "n", "model", "group", "ci", "signature"]
     assert huber["params"] == {"delta": 1.0} and huber["reduction"] == "mean" and huber["n"] == 4
     assert huber["group"] is None and huber["ci"] is None
     assert huber["signature"] == f"huber|delta=1.0|reduction=mean|convention=lossctl|lossctl={lossctl.__version__}"

@@ -6,12 +6,15 @@ The result always follows the predictions: same rows, same order, so that row nu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
+from lossctl.io.readers import Source
 
 
 def _rows(count: int) -> str:
@@ -119,3 +122,26 @@ def attach_targets(
     for name in matched.column_names:
         joined = joined.append_column(name, matched.column(name))
     return joined, notices
+
+
+def joined_batches(
+    source: Source,
+    target_source: Source,
+    columns: list[str],
+    target_columns: list[str],
+    on: str | None,
+    chunk_rows: int,
+    notices: list[str],
+) -> Iterator[pa.RecordBatch]:
+    """Batches of ``columns`` where each column comes from the predictions ``source`` or, when it is not there
+    (or is a bound target column held by the targets file), from ``target_source``, aligned by ``on`` or by order."""
+    columns = list(dict.fromkeys(columns))
+    from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
+    from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
+    from_preds = [c for c in columns if c not in from_targets and c != on]
+    keys = [on] if on else []
+    preds_table = source.read(list(dict.fromkeys(keys + from_preds)))
+    targets_table = target_source.read(list(dict.fromkeys(keys + [c for c in from_targets if c != on])))
+    table, join_notices = attach_targets(preds_table, targets_table, on, source.path, target_source.path)
+    notices.extend(join_notices)
+    return iter(table.select(columns).to_batches(max_chunksize=chunk_rows))

@@ -28,23 +28,11 @@ import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found, show_name
+from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
-FORMATS = ("csv", "tsv", "parquet", "arrow", "jsonl")
-EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".arrow": "arrow",
-    ".feather": "arrow",
-    ".ipc": "arrow",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 _TITLES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "arrow": "Arrow IPC", "jsonl": "JSON Lines"}
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 _PARQUET_EXTENSIONS = (".parquet", ".pq")
@@ -108,7 +96,7 @@ def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, chunk_rows)
 
 
-def _concat(tables: list[pa.Table], columns: list[str], path: str) -> pa.Table:
+def concat_parts(tables: list[pa.Table], columns: list[str], path: str) -> pa.Table:
     """Concatenate the parts of one input (files of a dataset, blocks of a text file).
 
     Parts may disagree on a column's type: integers in one block and decimals in the next, or numbers
@@ -247,7 +235,7 @@ class _ParquetSource(Source):
         for file, parquet in self._parts(columns):
             with _reading(file, "parquet"):
                 tables.append(parquet.read(columns=columns).select(columns))
-        return _concat(tables, columns, self.path)
+        return concat_parts(tables, columns, self.path)
 
     def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
         for file, parquet in self._parts(columns):
@@ -464,7 +452,7 @@ class _TextSource(Source):
                 yield self._parse(block, offset, columns)
 
     def _read(self, columns: list[str]) -> pa.Table:
-        return _concat(list(self._tables(columns)), columns, self.path)
+        return concat_parts(list(self._tables(columns)), columns, self.path)
 
     def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
         for table in self._tables(columns):

@@ -1,0 +1,123 @@
+"""Which columns feed which roles: the one place where column specs, default names and gates meet the data.
+
+``evaluate``, ``compare`` and ``suggest`` all bind through :func:`bind`: explicit specs (``--pred``,
+``--target``, ``--col ROLE=...``) are resolved against the input's columns, the roles without one take the
+default column names of docs/cli.md (each guess reported as a notice), and a role no selected loss reads is
+a usage error. Pure Python: binding happens before any data is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from lossctl.errors import UsageError
+from lossctl.io.columns import DEFAULT_NAMES, format_columns, guess_column, resolve_colspec
+from lossctl.options import Options
+from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The columns of a run: per role, the sample weight, the ``--by`` keys and the join key."""
+
+    roles: dict[str, list[str]]
+    weight: str | None = None
+    by: list[str] = field(default_factory=list)
+
+    @property
+    def value_columns(self) -> list[str]:
+        """Every column bound to a role, once, in binding order."""
+        return list(dict.fromkeys(c for columns in self.roles.values() for c in columns))
+
+    def columns(self, *extra: str | None) -> list[str]:
+        """Every column the run reads: the roles', the weight, the groups' and ``extra`` (a join key)."""
+        names = self.value_columns + [c for c in (self.weight, *self.by, *extra) if c]
+        return list(dict.fromkeys(names))
+
+    def report_columns(self) -> dict[str, list[str]]:
+        """The ``columns`` object of the report: roles, and ``weight`` when one is bound."""
+        return dict(self.roles) | ({"weight": [self.weight]} if self.weight else {})
+
+
+def roles_needed(
+    requests: Iterable[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
+) -> list[str]:
+    """The roles the selected and gated losses read; ``target`` and ``pred`` when the losses are still to be
+    inferred from the data."""
+    selected = list(requests)
+    roles: list[str] = [] if selected else ["target", "pred"]
+    for request in selected:
+        roles += [r for r in request.spec.role_names if r not in roles]
+    composite_names = {c.name for c in composites}
+    for gate in gates:
+        if gate.loss not in composite_names:
+            spec, _ = parse_inline(gate.loss)
+            roles += [r for r in spec.role_names if r not in roles]
+    return roles
+
+
+def single_column(spec: str | None, available: Sequence[str], source_name: str) -> str | None:
+    """The one column a spec names (``--weight``, ``--by``); several columns are a usage error."""
+    if spec is None:
+        return None
+    columns = resolve_colspec(spec, available, source_name)
+    if len(columns) != 1:
+        raise UsageError(f"'{spec}' names {len(columns)} columns; one column is expected here")
+    return columns[0]
+
+
+def bind_roles(
+    roles: Sequence[str], explicit: dict[str, str], available: Sequence[str], source_name: str, notices: list[str]
+) -> dict[str, list[str]]:
+    """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices)."""
+    bound: dict[str, list[str]] = {}
+    for role in roles:
+        if role in explicit:
+            bound[role] = resolve_colspec(explicit[role], available, source_name)
+        elif role in DEFAULT_NAMES:
+            guess = guess_column(role, available)
+            if guess is None:
+                names = ", ".join(DEFAULT_NAMES[role])
+                raise UsageError(
+                    f"no column for role '{role}': none of the columns ({format_columns(available)}) "
+                    f"is named {names}; choose one with --{role} COLUMN"
+                )
+            notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
+            bound[role] = [guess]
+        else:
+            raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
+    unused = sorted(set(explicit) - set(roles))
+    if unused:
+        raise UsageError(f"--col {unused[0]}=...: no selected loss reads the role '{unused[0]}'")
+    return bound
+
+
+def bind(
+    options: Options, roles: Sequence[str], available: Sequence[str], source_name: str, notices: list[str]
+) -> Binding:
+    """The :class:`Binding` of ``options`` over the ``available`` columns."""
+    return Binding(
+        bind_roles(roles, options.role_columns(), available, source_name, notices),
+        single_column(options.weight, available, source_name),
+        [column for column in (single_column(c, available, source_name) for c in options.by) if column],
+    )
+
+
+def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossRequest | Composite]:
+    """The request or composite each ``--fail-if`` names; a gated loss not selected is appended to ``requests``."""
+    owners: list[LossRequest | Composite] = []
+    for gate in options.gates:
+        composite = next((c for c in options.composites if c.name == gate.loss), None)
+        if composite is not None:
+            owners.append(composite)
+            continue
+        candidates = find_requests(gate.loss, requests)
+        if len(candidates) > 1:
+            labels = ", ".join(r.label for r in candidates)
+            raise UsageError(f"--fail-if '{gate.expr}' is ambiguous between {labels}; name its parameters")
+        if not candidates:
+            candidates = build_requests([gate.loss], (), options.convention)
+            requests.extend(candidates)
+        owners.append(candidates[0])
+    return owners

@@ -1,0 +1,149 @@
+"""One evaluation from start to end: open the data, bind columns, one engine pass, finalize, gate.
+
+This is the whole of ``lossctl eval`` without the printing, and of :func:`lossctl.evaluate`: both build an
+:class:`~lossctl.options.Options` and call :func:`run_evaluation`. :mod:`lossctl.compare` opens and binds
+through the same functions (:func:`open_sources`, :func:`input_batches`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from lossctl import __version__
+from lossctl.binding import Binding, bind, gate_owners, roles_needed
+from lossctl.defaults import default_chunk_rows
+from lossctl.engine import Job, Outcome, Plan, run
+from lossctl.errors import UsageError
+from lossctl.finalize import build_results
+from lossctl.io.readers import Source, open_input
+from lossctl.io.sources import open_data
+from lossctl.options import Options
+from lossctl.params import Composite, LossRequest, build_requests
+from lossctl.report import Check, Report, Result
+from lossctl.samples import check_per_sample_path, per_sample_sink
+from lossctl.tasks import DEFAULT_LOSSES, infer_task
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class Opened:
+    """The inputs of a run, opened (column names known, no data read) and bound."""
+
+    source: Source
+    targets: Source | None
+    binding: Binding
+
+    @property
+    def available(self) -> list[str]:
+        return available_columns(self.source, self.targets)
+
+
+def available_columns(source: Source, targets: Source | None) -> list[str]:
+    """The columns roles can bind: the predictions', then the targets file's that the predictions lack."""
+    columns = list(source.columns)
+    if targets is not None:
+        columns += [c for c in targets.columns if c not in columns]
+    return columns
+
+
+def open_sources(
+    data: Any, options: Options, roles: list[str], notices: list[str], stdin: BinaryIO | None = None
+) -> Opened:
+    """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns."""
+    source = open_data(data, options.input_format, stdin)
+    targets = open_input(options.targets) if options.targets else None
+    binding = bind(options, roles, available_columns(source, targets), source.path, notices)
+    return Opened(source, targets, binding)
+
+
+def input_batches(opened: Opened, columns: list[str], options: Options, notices: list[str]) -> Iterator[pa.RecordBatch]:
+    """The record batches of ``columns``, with the targets file's columns joined in when there is one."""
+    chunk_rows = options.chunk_rows or default_chunk_rows(len(columns))
+    if opened.targets is None:
+        return iter(opened.source.batches(columns, chunk_rows))
+    from lossctl.io.align import joined_batches
+
+    target_columns = opened.binding.roles.get("target", [])
+    return joined_batches(opened.source, opened.targets, columns, target_columns, options.on, chunk_rows, notices)
+
+
+def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
+    """The ``input`` object of the report for one input."""
+    return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
+
+
+def dropped_notice(outcome: Outcome) -> list[str]:
+    if not outcome.rows_dropped:
+        return []
+    return [f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"]
+
+
+def _with_defaults(
+    batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
+) -> tuple[list[LossRequest], Iterator[pa.RecordBatch]]:
+    """The requests to run: the selected ones, or the defaults of the task the first batch looks like."""
+    if options.requests:
+        return list(options.requests), batches
+    first = next(batches, None)
+    task = infer_task(first, binding.roles)
+    notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
+    rest = itertools.chain([first] if first is not None else [], batches)
+    return build_requests(DEFAULT_LOSSES[task], (), options.convention), rest
+
+
+def run_evaluation(
+    data: Any,
+    options: Options,
+    *,
+    distributions: bool = False,
+    progress: Progress | None = None,
+    stdin: BinaryIO | None = None,
+) -> Report:
+    """Evaluate ``options`` on ``data`` (anything :func:`~lossctl.io.sources.open_data` takes).
+
+    ``distributions`` attaches the quantiles and histogram of each per-row loss to its overall result (for
+    the table and plots); ``progress(rows_read, total_rows_or_None)`` is called as chunks are read.
+    """
+    if options.on is not None and options.targets is None:
+        raise UsageError("--on needs --targets: it names the key column shared by both files")
+    if options.per_sample:
+        check_per_sample_path(options.per_sample)
+    notices: list[str] = []
+    roles = roles_needed(options.requests, options.gates, options.composites)
+    opened = open_sources(data, options, roles, notices, stdin)
+    binding = opened.binding
+    batches = input_batches(opened, binding.columns(options.on), options, notices)
+    requests, batches = _with_defaults(batches, binding, options, notices)
+    owners = gate_owners(options, requests)
+    jobs = [Job(request, {role: binding.roles[role] for role in request.spec.role_names}) for request in requests]
+    plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions)
+    total = opened.source.num_rows
+    report_progress = (lambda rows: progress(rows, total)) if progress else None
+    with per_sample_sink(plan, options.per_sample, options.on) as sink:  # published only if the results are too
+        outcome = run(batches, plan, options, per_sample=sink, progress=report_progress)
+        notices += dropped_notice(outcome)
+        results, gaps = build_results(
+            plan, outcome, options.composites, options.reduction, options.convention, options.ci, notices
+        )
+    info = input_info(opened.source.path, outcome)
+    if options.targets:
+        info["targets"] = options.targets
+    groups = {"by": binding.by, "gaps": gaps} if binding.by else None
+    checks = gate_checks(options, owners, results)
+    return Report(__version__, info, binding.report_columns(), results, groups, checks, notices)
+
+
+def gate_checks(options: Options, owners: list[LossRequest | Composite], results: list[Result]) -> list[Check]:
+    """One check per ``--fail-if``, on the overall value of the loss it names."""
+    checks = []
+    for gate, owner in zip(options.gates, owners, strict=True):
+        value = next(r.value for r in results if r.group is None and r.request is owner)
+        name = owner.name if isinstance(owner, Composite) else owner.spec.name
+        checks.append(Check(gate.expr, name, value, passed=not gate.holds(value)))
+    return checks

@@ -1,0 +1,176 @@
+"""From merged statistics to reported numbers: values, intervals, composites, group gaps and signatures.
+
+The engine (:mod:`lossctl.engine`) returns, per job, merged statistics vectors overall, per group and per
+bootstrap replicate; this module turns them into :class:`~lossctl.report.Result` records. ``evaluate`` and
+``compare`` both finalize through :func:`finalize_job`, so a number means the same in both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lossctl import __version__
+from lossctl.engine import Outcome, Plan
+from lossctl.errors import InputError
+from lossctl.params import Composite, LossRequest
+from lossctl.report import Result
+
+
+@dataclass
+class Values:
+    """One job's (or composite's) finalized numbers: overall and per group code, with replicate values."""
+
+    overall: float
+    n: int
+    replicates: np.ndarray | None
+    groups: dict[int, tuple[float, int, np.ndarray | None]]
+
+
+def finalize_job(request: LossRequest, outcome: Outcome, j: int, reduction: str, convention: str) -> Values:
+    """Job ``j``'s value overall and per group (with their bootstrap replicates); a non-finite value is an error."""
+    aggregate = request.spec.aggregate_for(convention)
+
+    def value_of(stats: np.ndarray, where: str) -> float:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
+            value = aggregate.finalize(stats, reduction, request.params)
+        if not math.isfinite(value):
+            raise InputError(
+                f"{request.label}{where}: the result is not a finite number (no rows with weight, "
+                f"or a float64 overflow); check the weights or rescale the inputs"
+            )
+        return value
+
+    def replicate_values(replicates: np.ndarray | None) -> np.ndarray | None:
+        if replicates is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.array([aggregate.finalize(row, reduction, request.params) for row in replicates])
+
+    per_group = {}
+    for code, stats in outcome.group_stats[j].items():
+        where = " in group " + ", ".join(f"{k}={v}" for k, v in outcome.groups[code].items())
+        replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
+        per_group[code] = (value_of(stats, where), int(stats[-1]), replicate_values(replicates))
+    overall = outcome.stats[j]
+    return Values(
+        value_of(overall, ""),
+        int(overall[-1]),
+        replicate_values(outcome.replicates[j] if outcome.replicates else None),
+        per_group,
+    )
+
+
+def combine(composite: Composite, parts: Sequence[Values]) -> Values:
+    """A composite's numbers: the weighted sum of its parts', overall, per group and per replicate."""
+    weights = [weight for weight, _ in composite.terms]
+
+    def total(values: list[Any]) -> Any:
+        return None if any(v is None for v in values) else sum(w * v for w, v in zip(weights, values, strict=True))
+
+    groups = {
+        code: (
+            total([p.groups[code][0] for p in parts]),
+            parts[0].groups[code][1],
+            total([p.groups[code][2] for p in parts]),
+        )
+        for code in parts[0].groups
+    }
+    return Values(total([p.overall for p in parts]), parts[0].n, total([p.replicates for p in parts]), groups)
+
+
+def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:
+    """The percentile interval of the finite replicate values, or ``None`` without replicates."""
+    from lossctl.bootstrap import percentile_interval
+
+    if replicate_values is None:
+        return None
+    return percentile_interval(replicate_values[np.isfinite(replicate_values)], level)
+
+
+def build_results(
+    plan: Plan,
+    outcome: Outcome,
+    composites: Sequence[Composite],
+    reduction: str,
+    convention: str,
+    ci: float,
+    notices: list[str],
+) -> tuple[list[Result], list[dict[str, Any]]]:
+    """Every job (and composite) finalized overall and per group, with intervals, and the per-loss gaps."""
+    values = [finalize_job(job.request, outcome, j, reduction, convention) for j, job in enumerate(plan.jobs)]
+    entries: list[tuple[str, str, dict[str, Any], str, Values, LossRequest | Composite, int | None]] = []
+    for j, job in enumerate(plan.jobs):
+        request = job.request
+        sig = signature(request, reduction, convention, plan.weight)
+        entries.append((request.spec.name, request.label, request.params, sig, values[j], request, j))
+        aggregate = request.spec.aggregate_for(convention)
+        if aggregate.notices:
+            messages = aggregate.notices(outcome.stats[j], request.params)
+            notices.extend(f"{request.label}: {message}" for message in messages)
+    for composite in composites:
+        parts = [values[next(j for j, job in enumerate(plan.jobs) if job.request is r)] for _, r in composite.terms]
+        sig = composite_signature(composite, reduction, convention, plan.weight)
+        params = {"formula": composite.formula}
+        entries.append((composite.name, composite.name, params, sig, combine(composite, parts), composite, None))
+
+    results: list[Result] = []
+    gaps: list[dict[str, Any]] = []
+    for name, label, params, sig, numbers, owner, job_index in entries:
+        sample = outcome.samples[job_index] if job_index is not None else None
+        results.append(
+            Result(
+                name,
+                label,
+                params,
+                reduction,
+                numbers.overall,
+                numbers.n,
+                sig,
+                None,
+                interval(numbers.replicates, ci),
+                request=owner,
+                distribution=sample.summary() if sample else None,
+            )
+        )
+        group_values = []
+        for code, group in enumerate(outcome.groups):
+            if code not in numbers.groups:
+                continue
+            value, n, replicates = numbers.groups[code]
+            group_values.append((value, group))
+            results.append(
+                Result(name, label, params, reduction, value, n, sig, group, interval(replicates, ci), request=owner)
+            )
+        if group_values:
+            worst = max(group_values, key=lambda item: item[0])
+            best = min(group_values, key=lambda item: item[0])
+            gaps.append({"loss": name, "params": params, "gap": worst[0] - best[0], "worst_group": worst[1]})
+    return results, gaps
+
+
+def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
+    """Everything that fixes a number: loss, every parameter, reduction, weighting, convention, version."""
+    head = [request.spec.name, *(f"{k}={v!r}" for k, v in request.params.items())]
+    return "|".join(head + _signature_tail(reduction, convention, weight))
+
+
+def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
+    """A composite's signature: its name and every part with all of its parameters."""
+    parts = "+".join(
+        f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())]) for w, r in composite.terms
+    )
+    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention, weight)])
+
+
+def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:
+    return [
+        f"reduction={reduction}",
+        *([f"weight={weight}"] if weight else []),
+        f"convention={convention}",
+        f"lossctl={__version__}",
+    ]

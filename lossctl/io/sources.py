@@ -1,0 +1,203 @@
+"""Whatever the user hands over, as one :class:`~lossctl.io.readers.Source`: paths, DataFrames, Arrow data, arrays.
+
+:func:`open_data` is the one door of the Python API and the CLI: a path (``str`` or ``os.PathLike``) or several
+paths (one dataset, in the order given), a pandas or polars DataFrame, a pyarrow Table, RecordBatch,
+RecordBatchReader or Dataset, a dict of arrays, or a binary stream. pandas and polars are never imported here:
+their objects are recognised by their type's module and converted through their own ``to_arrow``/``from_pandas``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+
+from lossctl.errors import InputError, UsageError
+from lossctl.io.columns import show_name
+from lossctl.io.readers import Source, concat_parts, open_input
+
+
+def _module(value: object) -> str:
+    return type(value).__module__.split(".")[0]
+
+
+def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    for start in range(0, batch.num_rows, chunk_rows):
+        yield batch.slice(start, chunk_rows)
+
+
+class TableSource(Source):
+    """Arrow data already in memory (a converted DataFrame, a dict of arrays): zero-copy slices of it."""
+
+    def __init__(self, name: str, table: pa.Table) -> None:
+        self.path = name
+        self.format = "arrow"
+        self._table = table
+        self.columns = _string_names(table.column_names, name)
+
+    @property
+    def num_rows(self) -> int | None:
+        return self._table.num_rows
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        return self._table.select(columns)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        for batch in self._table.select(columns).to_batches(max_chunksize=chunk_rows):
+            yield from _slices(batch, chunk_rows)
+
+
+class ReaderSource(Source):
+    """A pyarrow ``RecordBatchReader`` or ``Dataset``: streamed, never held whole.
+
+    A reader can be consumed once only, like standard input; a second pass is a usage error rather than
+    silently no rows.
+    """
+
+    def __init__(self, name: str, data: Any) -> None:
+        self.path = name
+        self.format = "arrow"
+        self._data = data
+        self._consumed = False
+        self.columns = _string_names(list(data.schema.names), name)
+
+    @property
+    def num_rows(self) -> int | None:
+        return int(self._data.count_rows()) if hasattr(self._data, "count_rows") else None
+
+    def _stream(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        if hasattr(self._data, "to_batches"):  # a pyarrow.dataset.Dataset: scanned again on every pass
+            yield from self._data.to_batches(columns=columns)
+            return
+        if self._consumed:
+            raise UsageError(f"{self.path} was already read: a RecordBatchReader can be read only once")
+        self._consumed = True
+        for batch in self._data:
+            yield batch.select(columns)
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        batches = list(self._stream(columns))
+        schema = pa.schema([self._data.schema.field(name) for name in columns])
+        return pa.Table.from_batches(batches, schema=schema)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        for batch in self._stream(columns):
+            yield from _slices(batch, chunk_rows)
+
+
+class ConcatSource(Source):
+    """Several inputs read one after another as one dataset; they must have the same columns (cli.md, "Input")."""
+
+    def __init__(self, sources: Sequence[Source]) -> None:
+        first = sources[0]
+        for other in sources[1:]:
+            if other.columns != first.columns:
+                raise InputError(
+                    f"{other.path} has the columns {', '.join(map(show_name, other.columns))} but {first.path} has "
+                    f"{', '.join(map(show_name, first.columns))}; several inputs are read as one dataset and must "
+                    "have the same columns"
+                )
+        self.path = ", ".join(source.path for source in sources)
+        self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
+        self.columns = list(first.columns)
+        self._sources = list(sources)
+
+    @property
+    def num_rows(self) -> int | None:
+        counts = [source.num_rows for source in self._sources]
+        return None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        return concat_parts([source.read(columns) for source in self._sources], columns, self.path)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        for source in self._sources:
+            yield from source.batches(columns, chunk_rows)
+
+
+def _string_names(names: list[Any], source: str) -> list[str]:
+    """Column names as strings; duplicates are an error (a name must select one column)."""
+    text = [str(name) for name in names]
+    if len(set(text)) != len(text):
+        repeated = next(name for name in text if text.count(name) > 1)
+        raise InputError(f"column '{show_name(repeated)}' appears more than once in {source}; names must be unique")
+    return text
+
+
+def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
+    """One column from an array-like: a NumPy array (2-D: one vector per row), a pandas or polars Series, a
+    pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values
+    module = _module(values)
+    if module == "polars":
+        return values.to_arrow()
+    if module == "pandas":
+        return pa.Array.from_pandas(values)
+    if module in ("torch", "tensorflow", "jax", "jaxlib"):
+        values = values.numpy() if hasattr(values, "numpy") else np.asarray(values)
+    array = np.asarray(values)
+    if array.dtype == object:
+        return pa.array(list(values))
+    if array.ndim == 2:
+        flat = np.ascontiguousarray(array).reshape(-1)
+        return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
+    if array.ndim != 1:
+        raise InputError(f"'{name}' must be a 1-D array or a 2-D array (rows x values), got shape {array.shape}")
+    return pa.array(array)
+
+
+def table_of_arrays(columns: Mapping[str, Any]) -> pa.Table:
+    """A dict of array-likes as one table; every column must have one value per row (as scikit-learn asks)."""
+    if not columns:
+        raise UsageError("no data: give a path, a DataFrame, an Arrow table, a dict of arrays or y_true=/y_pred=")
+    arrays = {str(name): array_column(values, str(name)) for name, values in columns.items()}
+    lengths = [len(array) for array in arrays.values()]
+    if len(set(lengths)) > 1:
+        raise InputError(f"found input variables with inconsistent numbers of samples: {lengths}")
+    return pa.table(arrays)
+
+
+def _is_paths(data: object) -> bool:
+    return isinstance(data, list | tuple) and bool(data) and all(isinstance(item, str | os.PathLike) for item in data)
+
+
+def open_data(data: Any, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
+    """The :class:`Source` of ``data`` (see the module docstring); nothing is read beyond column names."""
+    if isinstance(data, str | os.PathLike):
+        return open_input(os.fspath(data), input_format, stdin=stdin)
+    if _is_paths(data):
+        paths = [os.fspath(item) for item in data]
+        if len(paths) == 1:
+            return open_input(paths[0], input_format, stdin=stdin)
+        if "-" in paths:
+            raise UsageError("standard input (-) cannot be read together with other inputs")
+        return ConcatSource([open_input(path, input_format) for path in paths])
+    if input_format is not None:
+        raise UsageError("--input-format applies to files and streams, not to in-memory data")
+    if isinstance(data, pa.Table):
+        return TableSource("Arrow table", data)
+    if isinstance(data, pa.RecordBatch):
+        return TableSource("Arrow record batch", pa.Table.from_batches([data]))
+    if isinstance(data, pa.RecordBatchReader) or (_module(data) == "pyarrow" and hasattr(data, "to_batches")):
+        return ReaderSource(
+            "Arrow record batch reader" if isinstance(data, pa.RecordBatchReader) else "Arrow dataset", data
+        )
+    module = _module(data)
+    if module == "pandas" and hasattr(data, "columns"):
+        return TableSource("pandas DataFrame", pa.Table.from_pandas(data, preserve_index=None))
+    if module == "polars" and hasattr(data, "to_arrow"):
+        return TableSource("polars DataFrame", data.to_arrow())
+    if module == "polars" and hasattr(data, "collect"):
+        return TableSource("polars LazyFrame", data.collect().to_arrow())
+    if isinstance(data, Mapping):
+        return TableSource("arrays", table_of_arrays(data))
+    if hasattr(data, "read") and hasattr(data, "readable"):
+        return open_input("-", input_format, stdin=data)
+    raise UsageError(
+        f"cannot evaluate a {type(data).__name__}: give a path, several paths, a pandas or polars DataFrame, "
+        "a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or y_true=/y_pred= arrays"
+    )

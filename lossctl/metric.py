@@ -1,0 +1,185 @@
+"""``lossctl.Metric``: one loss evaluated batch by batch, merged across processes, computed once.
+
+The state is the loss's mergeable statistics vector ``[sum(w*c)..., sum(w), n]`` (docs/losses.md,
+"Streaming"), summed with Neumaier compensation: the same arithmetic as the engine behind ``lossctl eval``,
+so a loss computed over batches, over workers, or by the CLI over a file gives the same number. The state is a
+few floats and pickles small, so a Metric can live in a training loop, a Dask or Spark task, or a Ray actor::
+
+    metric = lossctl.Metric("huber:delta=2")
+    for y, p in batches:
+        metric.update(y, p)
+    metric.compute()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
+from lossctl.params import LossRequest, build_requests, is_composite
+from lossctl.registry import as_float_array, per_row_losses
+from lossctl.stats import Accumulator, weighted_sums
+
+
+class Metric:
+    """A streaming loss: :meth:`update` per batch, :meth:`merge` across workers, :meth:`compute` at the end.
+
+    ``spec`` is a ``-l`` spec (``"huber:delta=2"``); ``convention`` and ``reduction`` are those of
+    :func:`lossctl.evaluate`. Arrays are passed as ``update(y_true, y_pred, sample_weight=None)``, with the
+    loss's other roles by name (``var=``, ``qid=``, ``anchor=``...).
+
+    Losses whose rows interact keep their rules: a batch loss (``info_nce``) needs every update but the last
+    to hold whole batches, and a ranking loss needs each query's rows in one update.
+
+    >>> metric = Metric("mae")
+    >>> metric.update([0.0, 1.0], [1.0, 1.0])
+    >>> metric.update([2.0], [5.0])
+    >>> metric.compute()
+    1.3333333333333333
+    """
+
+    def __init__(self, spec: str, *, convention: str = "lossctl", reduction: str = "mean") -> None:
+        if is_composite(spec):
+            raise UsageError(f"Metric takes one loss, not the composite '{spec}': use one Metric per part")
+        self.spec = spec
+        self.convention = check_choice("convention", convention, CONVENTIONS)
+        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self._request = self._resolve()
+        aggregate = self._request.spec.aggregate_for(convention)
+        if reduction not in aggregate.reductions:
+            raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has only the mean reduction")
+        self._sums: Accumulator | None = None
+        self.rows = 0
+        self._partial_batch = False
+        self._queries: set[float] = set()
+
+    def _resolve(self) -> LossRequest:
+        (request,) = build_requests([self.spec], (), self.convention)
+        return request
+
+    @property
+    def name(self) -> str:
+        """The loss's label: its name with the parameters given (``huber:delta=2``)."""
+        return self._request.label
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every parameter of the loss with the value used (defaults included)."""
+        return dict(self._request.params)
+
+    @property
+    def state(self) -> np.ndarray | None:
+        """The merged statistics vector ``[sum(w*c)..., sum(w), n]``, or ``None`` before the first update."""
+        return None if self._sums is None else self._sums.value
+
+    def _arrays(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, np.ndarray]:
+        spec = self._request.spec
+        given = dict(roles)
+        for role, values in (("target", y_true), ("pred", y_pred)):
+            if values is not None:
+                if role not in spec.role_names:
+                    raise UsageError(
+                        f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}"
+                    )
+                given[role] = values
+        arrays, _ = spec.bind_arrays((), given, self.convention)
+        return arrays
+
+    def _check_rows(self, arrays: dict[str, np.ndarray]) -> None:
+        spec = self._request.spec
+        rows = len(next(iter(arrays.values())))
+        if spec.batch_param:
+            batch = int(self._request.params[spec.batch_param])
+            if self._partial_batch:
+                raise UsageError(
+                    f"{self.name}: an update of {rows} rows after one whose size was not a multiple of "
+                    f"{spec.batch_param}={batch}; only the last update may hold a partial batch"
+                )
+            self._partial_batch = rows % batch != 0
+        if spec.whole_input and "qid" in arrays:
+            queries = set(np.unique(arrays["qid"]).tolist())
+            repeated = queries & self._queries
+            if repeated:
+                raise UsageError(
+                    f"{self.name}: query {min(repeated):g} appeared in an earlier update; "
+                    "each query's rows must come in one update"
+                )
+            self._queries |= queries
+
+    def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
+        """Add one batch of rows."""
+        arrays = self._arrays(y_true, y_pred, roles)
+        weight = None
+        if sample_weight is not None:
+            weight = as_float_array(sample_weight, "sample_weight", (1,))
+            if len(weight) != len(next(iter(arrays.values()))):
+                raise InputError("sample_weight must have one value per row")
+            if (weight < 0).any():
+                raise InputError("sample_weight must be >= 0")
+        self._check_rows(arrays)
+        contributions = self._contributions(arrays)
+        stats = weighted_sums(contributions, weight)
+        if self._sums is None:
+            self._sums = Accumulator(stats.shape)
+        self._sums.add(stats)
+        self.rows += len(contributions)
+
+    def _contributions(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        spec = self._request.spec
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return spec.contributions(arrays, self._request.params, self.convention)
+        except DomainError as error:
+            raise error.locate(spec.name, [error.role], self.rows) from None
+
+    def merge(self, other: Metric) -> None:
+        """Add the rows ``other`` has seen (another batch stream of the same loss, e.g. on another worker)."""
+        same = (other.name, other.params, other.convention, other.reduction)
+        if same != (self.name, self.params, self.convention, self.reduction):
+            raise UsageError(f"cannot merge a Metric of {other.name} into one of {self.name}: they differ")
+        if other._sums is None:
+            return
+        if self._sums is None:
+            self._sums = Accumulator(other._sums.value.shape)
+        self._sums.merge(other._sums)
+        self.rows += other.rows
+        self._queries |= other._queries
+
+    def compute(self) -> float:
+        """The loss over every row seen, as ``lossctl eval`` reports it."""
+        if self._sums is None or self.rows == 0:
+            raise InputError(f"{self.name}: no rows; call update() first")
+        aggregate = self._request.spec.aggregate_for(self.convention)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            value = aggregate.finalize(self._sums.value, self.reduction, self._request.params)
+        if not np.isfinite(value):
+            raise InputError(f"{self.name}: the result is not a finite number (every weight 0, or a float64 overflow)")
+        return float(value)
+
+    def per_sample(self, y_true: Any = None, y_pred: Any = None, **roles: Any) -> np.ndarray:
+        """The loss of each row of one batch (reduction ``none``); the state is not changed."""
+        if not self._request.spec.per_row:
+            raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has no per-row values")
+        return per_row_losses(self._contributions(self._arrays(y_true, y_pred, roles)))
+
+    def reset(self) -> None:
+        """Forget every row (the next epoch)."""
+        self._sums = None
+        self.rows = 0
+        self._partial_batch = False
+        self._queries = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_request"]  # resolved again from the spec text: plugin functions need not pickle
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._request = self._resolve()
+
+    def __repr__(self) -> str:
+        return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"

@@ -1,0 +1,149 @@
+"""What a run is asked to do, validated once: the :class:`Options` of ``evaluate``, ``compare`` and the CLI.
+
+The Python functions (:func:`lossctl.evaluate`, :func:`lossctl.compare`) and the ``eval``/``compare`` commands
+build one :class:`Options` from their arguments; its construction checks every value and parses every loss,
+parameter and ``--fail-if`` expression, so that a usage error is raised before any file is opened. The choice
+constants below are the single source of the CLI's choices. Pure Python: importing this module costs nothing
+(no NumPy, no pyarrow), so the CLI can validate before it loads anything heavy.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from lossctl.errors import UsageError
+from lossctl.io.formats import FORMATS
+from lossctl.params import Composite, FailIf, LossRequest, parse_fail_if, parse_inline, select_losses
+from lossctl.registry import CONVENTIONS
+
+REDUCTIONS = ("mean", "sum")
+MISSING_POLICIES = ("error", "drop")
+INPUT_FORMATS = FORMATS
+# Seeds are 64-bit keys of the bootstrap's counter-based generator.
+MAX_SEED = 2**64 - 1
+# A chunk beyond this many rows could not be held in memory anyway; larger values are typing mistakes.
+MAX_CHUNK_ROWS = 2**40
+
+PathLike = str | os.PathLike[str]
+Strings = str | Iterable[str]
+
+
+def as_strings(value: Strings | None) -> tuple[str, ...]:
+    """A string or an iterable of strings as a tuple; ``"mse,mae"`` stays one string (split by the parsers)."""
+    if value is None:
+        return ()
+    if isinstance(value, str | os.PathLike):
+        return (os.fspath(value),)
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str | os.PathLike):
+            raise UsageError(f"expected strings, got {type(item).__name__} {item!r}")
+    return tuple(os.fspath(item) for item in items)
+
+
+def optional_path(value: PathLike | None) -> str | None:
+    """A path given as ``str`` or ``os.PathLike`` as ``str``; ``None`` stays ``None``."""
+    return None if value is None else os.fspath(value)
+
+
+def check_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"{option} must be one of {', '.join(choices)}, got '{value}'")
+    return value
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every option of a run (the keywords of :func:`lossctl.evaluate` and :func:`lossctl.compare`), validated.
+
+    Fields hold the values as given, normalised (tuples of strings, plain ``str`` paths); the parsed forms
+    are the attributes :attr:`requests`, :attr:`composites` and :attr:`gates`. Build a changed copy with
+    :func:`dataclasses.replace`, which validates again.
+    """
+
+    losses: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    pred: str | None = None
+    target: str | None = None
+    weight: str | None = None
+    cols: Mapping[str, str] = field(default_factory=dict)
+    targets: str | None = None
+    on: str | None = None
+    input_format: str | None = None
+    missing: str = "error"
+    reduction: str = "mean"
+    convention: str = "lossctl"
+    fail_if: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()
+    per_sample: str | None = None
+    bootstrap: int = 0
+    ci: float = 0.95
+    seed: int = 0
+    chunk_rows: int | None = None
+    fail_if_worse: float | None = None
+    significant: bool = False
+    requests: tuple[LossRequest, ...] = field(init=False, repr=False, compare=False)
+    composites: tuple[Composite, ...] = field(init=False, repr=False, compare=False)
+    gates: tuple[FailIf, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        for name in ("losses", "params", "fail_if", "by"):
+            put(name, as_strings(getattr(self, name)))
+        for name in ("targets", "per_sample"):
+            path = optional_path(getattr(self, name))
+            if path is not None and not path.strip():  # often an unset shell variable: never silently no file
+                raise UsageError(f"--{name.replace('_', '-')} needs a file name, got an empty one")
+            put(name, path)
+        put("cols", dict(self.cols or {}))
+        check_choice("--reduction", self.reduction, REDUCTIONS)
+        check_choice("--missing", self.missing, MISSING_POLICIES)
+        check_choice("--convention", self.convention, CONVENTIONS)
+        if self.input_format is not None:
+            check_choice("--input-format", self.input_format, INPUT_FORMATS)
+        self._check_numbers()
+        if not self.losses and self.params:
+            raise UsageError("--param needs losses to apply to: name them with --loss")
+        requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])
+        gates = tuple(parse_fail_if(expr) for expr in self.fail_if)
+        for gate in gates:
+            if not any(c.name == gate.loss for c in composites):
+                parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
+        put("requests", tuple(requests))
+        put("composites", tuple(composites))
+        put("gates", gates)
+
+    def _check_numbers(self) -> None:
+        if self.chunk_rows is not None and self.chunk_rows < 1:
+            raise UsageError(f"--chunk-rows must be at least 1, got {self.chunk_rows}")
+        if self.chunk_rows is not None and self.chunk_rows > MAX_CHUNK_ROWS:
+            raise UsageError(f"--chunk-rows must be at most {MAX_CHUNK_ROWS} (2^40), got {self.chunk_rows}")
+        if self.bootstrap < 0 or self.bootstrap == 1:
+            raise UsageError(f"--bootstrap needs at least 2 replicates, got {self.bootstrap}")
+        if not (isinstance(self.ci, int | float) and 0 < self.ci < 1):
+            raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise UsageError(f"--seed must be in [0, 2^64), got {self.seed}")
+        if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
+            raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
+        if self.significant and not self.bootstrap:
+            raise UsageError("--significant needs --bootstrap N: significance comes from the paired bootstrap interval")
+
+    def role_columns(self) -> dict[str, str]:
+        """The column specs the user gave per role: ``--col ROLE=...`` with ``--pred``/``--target`` added."""
+        explicit = dict(self.cols)
+        for role, value in (("pred", self.pred), ("target", self.target)):
+            if value is not None:
+                if role in explicit:
+                    raise UsageError(f"role '{role}' is bound twice: by --{role} and by --col {role}=...")
+                explicit[role] = value
+        return explicit
+
+
+OPTION_NAMES = tuple(f.name for f in fields(Options) if f.init)
