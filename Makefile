@@ -29,6 +29,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check lossctl tests benchmarks
 	$(BIN)/ruff format --check lossctl tests benchmarks
+	$(BIN)/mypy
 
 $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

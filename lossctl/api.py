@@ -1,7 +1,7 @@
 """The Python API: :func:`evaluate` and :func:`compare`, every option in the signature.
 
 Both build one :class:`~lossctl.options.Options` (which validates every value) and run the same orchestration
-as the command line (:mod:`lossctl.evaluation`, :mod:`lossctl.compare`). This module imports nothing heavy:
+as the command line (:mod:`lossctl.evaluation`, :mod:`lossctl.comparison`). This module imports nothing heavy:
 pyarrow and NumPy load when data is opened.
 """
 
@@ -168,6 +168,6 @@ def compare(
         significant=significant,
         chunk_rows=chunk_rows,
     )
-    from lossctl.compare import run_comparison
+    from lossctl.comparison import run_comparison
 
     return run_comparison(baseline, candidate, options)

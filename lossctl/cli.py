@@ -342,7 +342,7 @@ def compare_command(
     debug: DebugOpt = False,
 ) -> None:
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
-    from lossctl.compare import run_comparison
+    from lossctl.comparison import run_comparison
 
     _reuse_freed_memory()
     _load_plugins(plugin or [])

@@ -1,7 +1,7 @@
 """One evaluation from start to end: open the data, bind columns, one engine pass, finalize, gate.
 
 This is the whole of ``lossctl eval`` without the printing, and of :func:`lossctl.evaluate`: both build an
-:class:`~lossctl.options.Options` and call :func:`run_evaluation`. :mod:`lossctl.compare` opens and binds
+:class:`~lossctl.options.Options` and call :func:`run_evaluation`. :mod:`lossctl.comparison` opens and binds
 through the same functions (:func:`open_sources`, :func:`input_batches`).
 """
 

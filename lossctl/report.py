@@ -163,7 +163,11 @@ class _Report(Generic[Record]):
         import pandas as pd
 
         header, rows = table_rows(self)  # type: ignore[arg-type]  # self is a Report or a CompareReport
-        return pd.DataFrame(rows, columns=header)
+        frame = pd.DataFrame(rows, columns=header)
+        for column in ("ci_low", "ci_high", "relative_delta"):  # numbers that may be absent: NaN, not None
+            if column in frame:
+                frame[column] = frame[column].astype(float)
+        return frame
 
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
         """The result record of ``loss`` (a name, an alias, ``huber:delta=2`` or a composite's name) for ``model``

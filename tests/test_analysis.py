@@ -13,7 +13,7 @@ import pytest
 
 import lossctl
 from lossctl import compare
-from lossctl.compare import verdict
+from lossctl.comparison import verdict
 
 
 def write_regression(path: Path, n: int = 300, seed: int = 0, noise: float = 1.0) -> tuple[np.ndarray, ...]:

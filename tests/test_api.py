@@ -1,0 +1,259 @@
+"""The Python API of docs/cli.md ("Python API"): every kind of data in, typed reports out, streaming Metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+from lossctl.options import Options
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "regression.csv"
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def expected(frame: pd.DataFrame) -> float:
+    """The mse of the sample file, computed with plain NumPy."""
+    return float(np.mean((frame["y_pred"].to_numpy() - frame["y_true"].to_numpy()) ** 2))
+
+
+def _as_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+DATA_KINDS = {
+    "str path": lambda frame, tmp: str(SAMPLE),
+    "Path": lambda frame, tmp: SAMPLE,
+    "pandas": lambda frame, tmp: frame,
+    "polars": lambda frame, tmp: pl.from_pandas(frame),
+    "polars lazy": lambda frame, tmp: pl.from_pandas(frame).lazy(),
+    "arrow table": lambda frame, tmp: _as_table(frame),
+    "record batch": lambda frame, tmp: _as_table(frame).combine_chunks().to_batches()[0],
+    "batch reader": lambda frame, tmp: pa.RecordBatchReader.from_batches(
+        _as_table(frame).schema, _as_table(frame).to_batches(max_chunksize=64)
+    ),
+    "dataset": lambda frame, tmp: ds.dataset(_parquet(frame, tmp)),
+    "dict of arrays": lambda frame, tmp: {c: frame[c].to_numpy() for c in frame.columns},
+    "dict of lists": lambda frame, tmp: {c: frame[c].tolist() for c in frame.columns},
+    "binary stream": lambda frame, tmp: open(SAMPLE, "rb"),  # noqa: SIM115 (read to the end by evaluate)
+}
+
+
+def _parquet(frame: pd.DataFrame, tmp: Path) -> Path:
+    pq.write_table(_as_table(frame), tmp / "r.parquet")
+    return tmp / "r.parquet"
+
+
+@pytest.mark.parametrize("kind", DATA_KINDS)
+def test_every_kind_of_data_gives_the_files_number(kind: str, frame, expected, tmp_path: Path) -> None:
+    data = DATA_KINDS[kind](frame, tmp_path)
+    report = lossctl.evaluate(data, losses="mse,mae", by="segment")
+    assert report["mse"] == pytest.approx(expected, rel=1e-15)
+    west = frame[frame["segment"] == "west"]
+    assert report.value("mae", group={"segment": "west"}) == pytest.approx(
+        np.mean(np.abs(west["y_pred"] - west["y_true"])), rel=1e-14
+    )
+
+
+def test_arrays_take_the_scikit_learn_names(frame, expected) -> None:
+    report = lossctl.evaluate(y_true=frame["y_true"], y_pred=frame["y_pred"].to_numpy(), losses=["mse"])
+    assert report["mse"] == pytest.approx(expected, rel=1e-15)
+    assert report.columns == {"target": ["y_true"], "pred": ["y_pred"]}
+    w = np.arange(len(frame), dtype=float)
+    weighted = lossctl.evaluate(y_true=frame["y_true"], y_pred=frame["y_pred"], sample_weight=w, losses="mae")
+    residual = np.abs(frame["y_pred"] - frame["y_true"]).to_numpy()
+    assert weighted["mae"] == pytest.approx(np.sum(w * residual) / np.sum(w), rel=1e-14)
+
+
+def test_several_paths_are_one_dataset(expected, tmp_path: Path) -> None:
+    report = lossctl.evaluate([SAMPLE, str(SAMPLE)], losses="mse")
+    assert report.input["rows"] == 1000 and report["mse"] == pytest.approx(expected, rel=1e-14)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(lossctl.InputError, match="must have the same columns"):
+        lossctl.evaluate([SAMPLE, other], losses="mse")
+
+
+def test_two_dimensional_arrays_are_vector_roles() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(50, 4))
+    labels = rng.integers(0, 4, size=50)
+    report = lossctl.evaluate({"label": labels, "logits": logits}, losses="ce", target="label", pred="logits")
+    assert report["cross_entropy"] == pytest.approx(lossctl.get("ce")(labels, logits), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: lossctl.evaluate(), lossctl.UsageError, "no data"),
+        (lambda: lossctl.evaluate(42, losses="mse"), lossctl.UsageError, "cannot evaluate a int"),
+        (lambda: lossctl.evaluate(y_true=[1.0]), lossctl.UsageError, "arrays need both y_true= and y_pred="),
+        (lambda: lossctl.evaluate(SAMPLE, y_true=[1.0], y_pred=[1.0]), lossctl.UsageError, "not both"),
+        (
+            lambda: lossctl.evaluate(y_true=[1.0, 2.0], y_pred=[1.0]),
+            lossctl.InputError,
+            r"inconsistent numbers of samples: \[2, 1\]",
+        ),
+        (lambda: lossctl.evaluate(SAMPLE, losses="mse", pred="nope"), lossctl.InputError, "column 'nope' not found"),
+        (lambda: lossctl.evaluate(SAMPLE, losses="msee"), lossctl.UsageError, "did you mean mse"),
+        (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
+    ],
+)
+def test_errors_are_value_errors_with_the_clis_messages(call, error, message: str) -> None:
+    with pytest.raises(error, match=message) as raised:
+        call()
+    assert isinstance(raised.value, ValueError) and isinstance(raised.value, lossctl.LossctlError)
+
+
+def test_the_signatures_list_every_option_with_the_options_defaults() -> None:
+    defaults = {
+        f.name: f.default for f in dataclasses.fields(Options) if f.init and f.default is not dataclasses.MISSING
+    }
+    for function in (lossctl.evaluate, lossctl.compare):
+        parameters = inspect.signature(function).parameters
+        assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        for name, parameter in parameters.items():
+            if name in defaults and parameter.default is not inspect.Parameter.empty:
+                assert parameter.default == defaults[name] or (parameter.default in ((), None)), name
+
+
+def test_get_takes_the_spec_strings_of_dash_l() -> None:
+    y, p = np.array([0.0, 0.0]), np.array([0.5, 4.0])
+    huber2 = lossctl.get("huber:delta=2")
+    assert huber2(y, p) == lossctl.get("huber")(y, p, delta=2.0) == pytest.approx((0.125 + 6.0) / 2)
+    assert huber2(y, p, delta=1.0) == lossctl.get("huber")(y, p)  # a keyword still wins
+    assert lossctl.get("HUBER").name == "huber" and lossctl.get("l2").name == "mse"
+    with pytest.raises(lossctl.UsageError, match="has no parameter 'beta'"):
+        lossctl.get("huber:beta=2")
+
+
+def test_report_lookups(frame) -> None:
+    report = lossctl.evaluate(frame, losses="huber:delta=1,huber:delta=5,mse", fail_if="mse>1000")
+    direct = lossctl.get("huber")(frame["y_true"], frame["y_pred"], delta=5.0)
+    assert report["huber:delta=5"] == report.value("huber:delta=5.0") == pytest.approx(direct, rel=1e-14)
+    with pytest.raises(lossctl.UsageError, match=r"'huber' names several results \(huber:delta=1, huber:delta=5\)"):
+        report["huber"]
+    with pytest.raises(lossctl.UsageError, match="no result for 'mae'; the results are: huber:delta=1"):
+        report["mae"]
+    assert report["mean_squared_error"] == report["mse"]  # an alias names the loss too
+    assert report.passed and report.checks[0].value == report["mse"]
+    failing = lossctl.evaluate(frame, losses="mse", fail_if="mse>1")
+    assert not failing.passed
+
+
+def test_to_dict_is_the_clis_json_and_to_pandas_its_csv(cli, frame) -> None:
+    args = ["-l", "mse,mae", "--by", "segment", "--bootstrap", "20", "--seed", "3"]
+    report = lossctl.evaluate(SAMPLE, losses="mse,mae", by="segment", bootstrap=20, seed=3)
+    run = cli("eval", SAMPLE, *args, "-f", "json", "-q")
+    assert json.loads(run.out) == json.loads(json.dumps(report.to_dict()))
+    table = report.to_pandas()
+    csv = pd.read_csv(__import__("io").StringIO(cli("eval", SAMPLE, *args, "-f", "csv", "-q").out))
+    assert (
+        list(table.columns)
+        == list(csv.columns)
+        == [*("loss", "params", "reduction", "value", "n", "ci_low", "ci_high", "segment")]
+    )
+    np.testing.assert_allclose(table["value"], csv["value"], rtol=1e-15)
+    assert table["ci_low"].dtype == float and table["n"].tolist() == csv["n"].tolist()
+
+
+def test_compare_returns_a_compare_report(frame) -> None:
+    better = frame.assign(y_pred=frame["y_true"] + (frame["y_pred"] - frame["y_true"]) / 2)
+    report = lossctl.compare(frame, better, losses=["mse", "mae"], bootstrap=50, fail_if_worse=1)
+    assert isinstance(report, lossctl.CompareReport)
+    assert report["mae"].verdict == "better" and report.value("mae") == pytest.approx(-report["mae"].baseline / 2)
+    assert report.passed and report.checks[0].threshold == 0.01
+    assert list(report.to_pandas().columns[:5]) == ["loss", "params", "reduction", "baseline", "candidate"]
+    worse = lossctl.compare(better, frame, losses="mae", fail_if_worse=1)
+    assert not worse.passed and worse.checks[0].value == pytest.approx(1.0)  # +100%, as a fraction
+
+
+def test_a_metric_over_four_pieces_equals_one_pass(frame) -> None:
+    y, p = frame["y_true"].to_numpy(), frame["y_pred"].to_numpy()
+    w = np.linspace(0.1, 2.0, len(y))
+    for spec, convention in [("huber:delta=2", "lossctl"), ("rmse", "lossctl"), ("mse", "keras"), ("mape", "sklearn")]:
+        whole = lossctl.Metric(spec, convention=convention)
+        whole.update(y, p, sample_weight=w)
+        pieces = [lossctl.Metric(spec, convention=convention) for _ in range(4)]
+        for piece, rows in zip(pieces, np.array_split(np.arange(len(y)), 4), strict=True):
+            piece.update(y[rows], p[rows], sample_weight=w[rows])
+        merged = pieces[0]
+        for other in pieces[1:]:
+            merged.merge(other)
+        assert merged.compute() == pytest.approx(whole.compute(), rel=1e-12)
+        assert merged.rows == len(y)
+        direct = lossctl.get(spec)(y, p, sample_weight=w, convention=convention)
+        assert whole.compute() == pytest.approx(direct, rel=1e-12)
+
+
+def test_a_pickled_metric_merged_in_another_process_gives_the_clis_number(cli, frame) -> None:
+    y, p = frame["y_true"].to_numpy(), frame["y_pred"].to_numpy()
+    first, second = lossctl.Metric("huber:delta=2"), lossctl.Metric("huber:delta=2")
+    first.update(y[:200], p[:200])
+    second.update(y[200:], p[200:])
+    assert len(pickle.dumps(first)) < 1000  # statistics, not rows
+    code = (
+        "import pickle, sys; first, second = pickle.load(sys.stdin.buffer); "
+        "first.merge(second); print(repr(first.compute()))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps((first, second)), capture_output=True, check=True
+    )
+    expected = json.loads(cli("eval", SAMPLE, "-l", "huber:delta=2", "-f", "json", "-q").out)["results"][0]["value"]
+    assert float(run.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_metric_per_sample_state_and_rules() -> None:
+    metric = lossctl.Metric("mae")
+    np.testing.assert_array_equal(metric.per_sample([0.0, 1.0], [1.0, 3.0]), [1.0, 2.0])
+    assert metric.state is None and metric.rows == 0
+    with pytest.raises(lossctl.InputError, match="no rows"):
+        metric.compute()
+    metric.update([0.0, 1.0], [1.0, 3.0])
+    np.testing.assert_array_equal(metric.state, [3.0, 2.0, 2.0])  # [sum(w*l), sum(w), n]
+    with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of mse into one of mae"):
+        metric.merge(lossctl.Metric("mse"))
+    with pytest.raises(
+        lossctl.InputError, match=r"expected probabilities in \[0, 1\], got 1.5 in 1 row \(first: row 3\)"
+    ):
+        bce = lossctl.Metric("bce")
+        bce.update([0.0, 1.0, 1.0], [0.5, 0.5, 0.5])
+        bce.update([1.0], [1.5])
+    batch = lossctl.Metric("info_nce:batch_size=4")
+    rng = np.random.default_rng(0)
+    batch.update(query=rng.normal(size=(6, 3)), positive=rng.normal(size=(6, 3)))
+    with pytest.raises(lossctl.UsageError, match="only the last update may hold a partial batch"):
+        batch.update(query=rng.normal(size=(4, 3)), positive=rng.normal(size=(4, 3)))
+    ranking = lossctl.Metric("ranknet")
+    ranking.update([1.0, 0.0], [0.3, 0.1], qid=[7, 7])
+    with pytest.raises(lossctl.UsageError, match="query 7 appeared in an earlier update"):
+        ranking.update([1.0, 0.0], [0.3, 0.1], qid=[7, 8])
+    metric.reset()
+    assert metric.rows == 0 and metric.state is None
+
+
+@pytest.mark.parametrize("args", [["eval", "sample_data/regression.csv", "-l", "mse", "-f", "json"],
+                                  ["eval", "sample_data/binary.parquet", "-f", "csv"]])  # fmt: skip
+def test_eval_does_not_import_pandas(args: list[str]) -> None:
+    code = f"import sys; from lossctl.cli import main; main({args!r}); print('pandas' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.stdout.strip().splitlines()[-1] == "False", run.stderr
