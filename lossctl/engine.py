@@ -243,9 +243,9 @@ def run(
                     per_row[j] = losses
                 if sampled is not None:
                     positions, sample_keys = sampled
-                    slots[j].sample = slots[j].sample or Sample()
-                    slots[j].sample.see_maximum(losses)
-                    slots[j].sample.add(losses[positions], sample_keys, rows=len(losses))
+                    sample = slots[j].sample = slots[j].sample or Sample()
+                    sample.see_maximum(losses)
+                    sample.add(losses[positions], sample_keys, rows=len(losses))
         if per_sample is not None:
             per_sample(row_index, keys, per_row)
     _raise_bad_values(missing_rows, infinite_rows)
@@ -275,9 +275,9 @@ def _sampled_rows(row_index: np.ndarray, slots: list[_Accumulators]) -> tuple[np
     (keys depend on the row alone), so the rows are chosen once, below the samples' common threshold."""
     keys = row_keys(row_index)
     thresholds = [slot.sample.threshold for slot in slots if slot.sample]
-    if not thresholds or None in thresholds:
+    if not thresholds or any(threshold is None for threshold in thresholds):
         return np.arange(len(keys)), keys
-    positions = np.flatnonzero(keys < np.uint64(min(thresholds)))  # type: ignore[type-var]
+    positions = np.flatnonzero(keys < np.uint64(min(t for t in thresholds if t is not None)))
     return positions, keys[positions]
 
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 
 from lossctl.errors import InputError
 
-ArrowColumn = pa.Array | pa.ChunkedArray
+ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
 
 # Cell texts quoted in messages are cut to this length so that an error stays on one line.
 _MAX_SHOWN = 40
@@ -181,11 +181,13 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
         chunks = [chunk.cast(pa.large_list(kind.value_type)) for chunk in chunks]
     fixed = pa.types.is_fixed_size_list(kind)
     validity = [chunk.is_valid().to_numpy(zero_copy_only=False) for chunk in chunks]
-    lengths = [None if fixed else pc.list_value_length(chunk).to_numpy(zero_copy_only=False) for chunk in chunks]
+    lengths: list[np.ndarray | None] = [
+        None if fixed else pc.list_value_length(chunk).to_numpy(zero_copy_only=False) for chunk in chunks
+    ]
     width, first_row = (kind.list_size, 0) if fixed else (0, 0)
     if not fixed:
         for (start, _), valid, length in zip(_starts(chunks), validity, lengths, strict=True):
-            if valid.any():
+            if valid.any() and length is not None:
                 first = int(np.flatnonzero(valid)[0])
                 width, first_row = int(length[first]), start + first
                 break
@@ -203,8 +205,8 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
             padded[valid] = values
             values = padded
         parts.append(values)
-    matrix = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, width))
-    missing = np.isnan(matrix).any(axis=1)
+    matrix: np.ndarray = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty((0, width))
+    missing: np.ndarray = np.isnan(matrix).any(axis=1)
     if any(chunk.null_count for chunk in chunks):
         missing |= ~np.concatenate(validity)
     return matrix, (missing if missing.any() else None)

@@ -297,7 +297,7 @@ class _ArrowSource(Source):
                 yield from _slices(batch.select(columns), chunk_rows)
 
 
-def _fill(stream: BinaryIO, view: memoryview) -> int:
+def _fill(stream: io.BufferedIOBase, view: memoryview) -> int:
     """Read into ``view`` until it is full or the stream ends; decompressing streams return short reads."""
     filled = 0
     while filled < len(view):
@@ -336,7 +336,9 @@ def _buffer_blocks(data: pa.Buffer, block_bytes: int, skip_first_line: bool) -> 
         start = cut
 
 
-def _stream_blocks(stream: BinaryIO, block_bytes: int, skip_first_line: bool) -> Iterator[tuple[int, pa.Buffer]]:
+def _stream_blocks(
+    stream: io.BufferedIOBase, block_bytes: int, skip_first_line: bool
+) -> Iterator[tuple[int, pa.Buffer]]:
     """Cut a decompressing stream into blocks of whole lines, each in a fresh buffer.
 
     A fresh buffer per block, rather than one reused, because a parsed table may keep pointing into it.
@@ -407,12 +409,12 @@ class _TextSource(Source):
     @abstractmethod
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table: ...
 
-    def _stream(self) -> BinaryIO:
+    def _stream(self) -> io.BufferedIOBase:
         """The (decompressed) bytes of the input from the start."""
         if self._data is not None:
             return io.BytesIO(self._data)
         if self._compression is not None:
-            return pa.input_stream(self.path, compression=self._compression)  # type: ignore[return-value]
+            return pa.input_stream(self.path, compression=self._compression)
         return open(self.path, "rb")
 
     def _blocks(self, block_bytes: int) -> Iterator[tuple[int, pa.Buffer]]:
