@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+
+docs: $(VENV)/.installed-test
+	$(BIN)/python docs/generate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

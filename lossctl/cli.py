@@ -230,7 +230,7 @@ def _reuse_freed_memory() -> None:
     Every chunk allocates and frees the same few megabytes of NumPy temporaries. By default glibc
     serves blocks that large with fresh ``mmap`` pages and unmaps them on free, so each chunk pays
     the page faults again: measured on ten regression losses over 10M rows, 1.1 s of loss math
-    against 0.29 s with the pages kept (PERFORMANCE.md: "touching a fresh GiB costs 0.2-2.8 s").
+    against 0.29 s with the pages kept (docs/performance.md: "touching a fresh GiB costs 0.2-2.8 s").
     Memory stays bounded by the largest chunk's working set. A process-wide setting, so the command
     line makes it, not the library; elsewhere than glibc it does nothing.
     """

@@ -35,7 +35,7 @@ def describe(name: str) -> str:
     for p in spec.params:
         lines.append(f"  {p.name} ({p.kind}, default {p.default}, {p.domain})")
         lines.append(_wrap(p.doc, "      "))
-    lines += ["", "conventions:", "  lossctl: the definition above (losses.md)"]
+    lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
     for convention, variant in spec.conventions.items():
         lines.append(_wrap(f"{convention}: {variant.note}"))
     props = spec.properties

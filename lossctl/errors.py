@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit statuses of the ``lossctl`` command (cli.md, "CI gating and exit codes")."""
+    """Exit statuses of the ``lossctl`` command (docs/cli.md, "CI gating and exit codes")."""
 
     OK = 0
     CHECK_FAILED = 1

@@ -112,7 +112,7 @@ _TERM = re.compile(r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s
 
 @dataclass(frozen=True)
 class Composite:
-    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (losses.md)."""
+    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (docs/losses.md)."""
 
     name: str
     formula: str

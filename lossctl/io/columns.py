@@ -1,4 +1,4 @@
-"""Column names: guessing the default pred/target columns and resolving COLSPECs (cli.md, "Input").
+"""Column names: guessing the default pred/target columns and resolving COLSPECs (docs/cli.md, "Input").
 
 Pure Python on purpose: the CLI resolves names before it reads any data, and ``lossctl --help`` or an
 early usage error must not pay for importing pyarrow.

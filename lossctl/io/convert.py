@@ -1,4 +1,4 @@
-"""From Arrow columns to the float64 NumPy arrays the losses take (cli.md, "Input").
+"""From Arrow columns to the float64 NumPy arrays the losses take (docs/cli.md, "Input").
 
 Missing values are reported, not judged: every converter returns the values with NaN where a value is
 missing, and a mask of those rows (or ``None`` when there are none, the common case, so callers can skip
@@ -303,7 +303,7 @@ def to_float64_matrix(
 
     Stacked columns are laid out column-major (Fortran order): each column stays contiguous, as in
     Arrow, and row-wise reductions such as a softmax over 10 classes run about 3x faster than on a
-    row-major matrix (PERFORMANCE.md; 44 ms against 138 ms for 1M rows here).
+    row-major matrix (docs/performance.md; 44 ms against 138 ms for 1M rows here).
     A list column keeps its row-major values buffer, reshaped without a copy when it has no nulls.
     """
     if isinstance(arrays, (pa.Array, pa.ChunkedArray)):

@@ -1,4 +1,4 @@
-"""Opening prediction files: one :class:`Source` per input, whatever its format (cli.md, "Input").
+"""Opening prediction files: one :class:`Source` per input, whatever its format (docs/cli.md, "Input").
 
 A :class:`Source` knows its column names (and, where the format stores it, its row count) as soon as
 it is opened, without reading data, so that column specs are resolved and reported before any real
@@ -40,7 +40,7 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _BOM = b"\xef\xbb\xbf"
 
 # Text formats are parsed in blocks of whole lines of this size: a file up to this size is one
-# `read_csv` call (pyarrow's fastest path, cf. PERFORMANCE.md), a larger one is streamed in bounded
+# `read_csv` call (pyarrow's fastest path, cf. docs/performance.md), a larger one is streamed in bounded
 # memory. Blocks are parsed with `read_csv` rather than through `open_csv`, which measured 2.7x slower
 # and fixes every column's type from its first megabyte (a column of integers that later holds 0.5
 # would fail there), whereas each block infers its own types. 16 MB keeps a 50M-row CSV under 300 MB of
@@ -189,7 +189,7 @@ class _ParquetSource(Source):
     """One Parquet file, or several read one after another as one dataset (a directory or a glob).
 
     Datasets are read file by file with ``ParquetFile`` rather than through ``pyarrow.dataset``: the
-    latter imports pandas (0.3 s, PERFORMANCE.md), and reading files in our own sorted order keeps row
+    latter imports pandas (0.3 s, docs/performance.md), and reading files in our own sorted order keeps row
     order, and so row alignment with a targets file, predictable. Column names come from the first file.
     """
 

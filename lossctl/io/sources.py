@@ -89,7 +89,7 @@ class ReaderSource(Source):
 
 
 class ConcatSource(Source):
-    """Several inputs read one after another as one dataset; they must have the same columns (cli.md, "Input")."""
+    """Several inputs read one after another as one dataset; they must have the same columns (docs/cli.md, "Input")."""
 
     def __init__(self, sources: Sequence[Source]) -> None:
         first = sources[0]

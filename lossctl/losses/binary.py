@@ -98,7 +98,7 @@ def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
 
 
 def _clipped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
-    """The notice of rows whose probability was clipped (cli.md: "Clipped probabilities ... are counted")."""
+    """The notice of rows whose probability was clipped (docs/cli.md: "Clipped probabilities ... are counted")."""
     if len(stats) < 4 or stats[1] == 0:  # the torch convention's rows carry no clipping column
         return []
     weighted = stats[-2] != stats[-1]

@@ -722,7 +722,7 @@ def focal_multiclass(
     return loss if weights is None else weights[index] * loss
 
 
-# focal_multiclass's default, used by class_balanced's focal base (losses.md gives class_balanced no gamma).
+# focal_multiclass's default, used by class_balanced's focal base (docs/losses.md gives class_balanced no gamma).
 _CLASS_BALANCED_GAMMA = 2.0
 
 

@@ -1,0 +1,32 @@
+"""The docs live in the repository and cannot go stale: generated parts are regenerated and compared."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
+assert spec is not None and spec.loader is not None
+generate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(generate)
+
+
+def test_losses_md_is_generated_from_the_registry() -> None:
+    committed = (ROOT / "docs" / "losses.md").read_text(encoding="utf-8")
+    assert committed == generate.losses_markdown(), "docs/losses.md is stale: run make docs"
+
+
+def test_cli_md_lists_every_option_of_every_command() -> None:
+    committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert generate.options_markdown() in committed, "the option tables of docs/cli.md are stale: run make docs"
+    for command in ("eval", "compare", "list", "describe", "suggest"):
+        assert f"### `lossctl {command}`" in committed
+
+
+def test_the_code_cites_only_files_in_the_repository() -> None:
+    outside = re.compile(r"(?<![\w/])(cli\.md|losses\.md|PERFORMANCE\.md|STYLE\.md)")
+    for path in sorted((ROOT / "lossctl").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not outside.search(line), f"{path.relative_to(ROOT)}:{number} cites a file outside the repository"
