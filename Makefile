@@ -27,8 +27,8 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check lossctl tests benchmarks
-	$(BIN)/ruff format --check lossctl tests benchmarks
+	$(BIN)/ruff check lossctl tests benchmarks docs
+	$(BIN)/ruff format --check lossctl tests benchmarks docs
 	$(BIN)/mypy
 
 $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-bench
 
 docs: $(VENV)/.installed-test
 	$(BIN)/python docs/generate.py
+	$(BIN)/python docs/readme.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -4,6 +4,7 @@
 
 - regression.csv: house-price-like regression with an ``id``, a ``segment`` and a few outliers;
 - binary.parquet: a churn-like binary classifier's probabilities and logits;
+- candidate.csv: regression.csv with every residual shrunk by 20% (a better model, for ``compare``);
 - predictions.csv + targets.csv: the same ids in different orders, for ``--targets --on id``;
 - multiclass.parquet: a 5-class classifier's logits (logit_0..logit_4) and the label;
 - segmentation.parquet: 40 small masks (64 pixels each) as list columns, probabilities and targets;
@@ -39,6 +40,12 @@ def regression(rng: np.random.Generator, n: int = 500) -> pa.Table:
             "y_pred": np.round(y_pred, 3),
         }
     )
+
+
+def candidate(reg: pa.Table) -> pa.Table:
+    """The same rows with every residual shrunk by 20%: a better model of the same targets."""
+    y_true, y_pred = reg.column("y_true").to_numpy(), reg.column("y_pred").to_numpy()
+    return reg.set_column(3, "y_pred", pa.array(np.round(y_true + 0.8 * (y_pred - y_true), 3)))
 
 
 def binary(rng: np.random.Generator, n: int = 800) -> pa.Table:
@@ -111,6 +118,7 @@ def main() -> None:
     rng = np.random.default_rng(20261129)
     reg = regression(rng)
     write_csv(reg, "regression.csv")
+    write_csv(candidate(reg), "candidate.csv")
     pq.write_table(binary(rng), HERE / "binary.parquet")
     order = rng.permutation(reg.num_rows)
     write_csv(reg.select(["id", "y_pred"]), "predictions.csv")

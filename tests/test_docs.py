@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
+from docs import generate
+
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
-assert spec is not None and spec.loader is not None
-generate = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(generate)
 
 
 def test_losses_md_is_generated_from_the_registry() -> None:

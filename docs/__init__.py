@@ -1,0 +1,1 @@
+"""Scripts that generate and check the docs (run by make docs and the test suite)."""
