@@ -342,8 +342,9 @@ def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
         return array.reshape(-1, 1)
     columns = job.roles[role]
     names = ", ".join(f"'{c}'" for c in columns)
+    noun, verb = ("column", "holds") if len(columns) == 1 else ("columns", "hold")
     raise InputError(
-        f"{job.request.spec.name}: {'column' if len(columns) == 1 else 'columns'} {names} ({role}) hold "
+        f"{job.request.spec.name}: {noun} {names} ({role}) {verb} "
         f"{array.shape[1]} values per row, but the role '{role}' takes one value per row"
     )
 

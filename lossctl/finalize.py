@@ -146,6 +146,10 @@ def build_results(
             results.append(
                 Result(name, label, params, reduction, value, n, sig, group, interval(replicates, ci), request=owner)
             )
+        if numbers.replicates is not None and not np.isfinite(numbers.replicates).any():
+            notices.append(
+                f"{label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
+            )
         if group_values:
             worst = max(group_values, key=lambda item: item[0])
             best = min(group_values, key=lambda item: item[0])
