@@ -22,8 +22,7 @@ from typer.exceptions import TyperException
 
 from lossctl import __version__
 from lossctl.errors import ExitCode, LossctlError, UsageError
-from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, REDUCTIONS, Options
-from lossctl.report import OUTPUT_FORMATS
+from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -173,19 +172,9 @@ def eval_command(
     bar = _progress_bar(quiet)
     _reuse_freed_memory()
     _load_plugins(plugin or [])
+    shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
     options = Options(
-        losses=tuple(loss or ()),
-        params=tuple(param or ()),
-        pred=pred,
-        target=target,
-        weight=weight,
-        cols=_parse_cols(col or []),
-        targets=targets,
-        on=on,
-        input_format=input_format.value if input_format else None,
-        missing=missing.value,
-        reduction=reduction.value,
-        convention=convention.value,
+        **shared,
         fail_if=tuple(fail_if or ()),
         by=tuple(by or ()),
         per_sample=per_sample,
@@ -204,6 +193,37 @@ def eval_command(
     if bar:
         bar.close()
     _finish(report, output_format.value, output, quiet, plot)
+
+
+def _shared(
+    loss: list[str] | None,
+    param: list[str] | None,
+    pred: str | None,
+    target: str | None,
+    weight: str | None,
+    col: list[str] | None,
+    targets: str | None,
+    on: str | None,
+    input_format: Enum | None,
+    missing: Enum,
+    reduction: Enum,
+    convention: Enum,
+) -> dict[str, Any]:
+    """The :class:`Options` fields that ``eval`` and ``compare`` share, from their parsed command lines."""
+    return {
+        "losses": tuple(loss or ()),
+        "params": tuple(param or ()),
+        "pred": pred,
+        "target": target,
+        "weight": weight,
+        "cols": _parse_cols(col or []),
+        "targets": targets,
+        "on": on,
+        "input_format": input_format.value if input_format else None,
+        "missing": missing.value,
+        "reduction": reduction.value,
+        "convention": convention.value,
+    }
 
 
 def _check_outputs(output: str | None, plot: str | None, per_sample: str | None, inputs: list[str]) -> None:
@@ -346,19 +366,9 @@ def compare_command(
 
     _reuse_freed_memory()
     _load_plugins(plugin or [])
+    shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
     options = Options(
-        losses=tuple(loss or ()),
-        params=tuple(param or ()),
-        pred=pred,
-        target=target,
-        weight=weight,
-        cols=_parse_cols(col or []),
-        targets=targets,
-        on=on,
-        input_format=input_format.value if input_format else None,
-        missing=missing.value,
-        reduction=reduction.value,
-        convention=convention.value,
+        **shared,
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,

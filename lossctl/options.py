@@ -23,6 +23,8 @@ from lossctl.registry import CONVENTIONS
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
 INPUT_FORMATS = FORMATS
+# --format: the rich table for people, the rest for machines.
+OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
 # Seeds are 64-bit keys of the bootstrap's counter-based generator.
 MAX_SEED = 2**64 - 1
 # A chunk beyond this many rows could not be held in memory anyway; larger values are typing mistakes.

@@ -319,8 +319,6 @@ _TEXT_WRITERS: dict[str, Callable[[AnyReport], str]] = {
     ".md": to_markdown,
 }
 OUTPUT_EXTENSIONS = (*_TEXT_WRITERS, ".parquet")
-# --format: the rich table for people, the rest for machines.
-OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
 
 
 def check_output_extension(path: str) -> None:
