@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.io.columns import DEFAULT_NAMES, format_columns, guess_column, resolve_colspec
@@ -19,25 +20,41 @@ from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_
 
 @dataclass(frozen=True)
 class Binding:
-    """The columns of a run: per role, the sample weight, the ``--by`` keys and the join key."""
+    """The columns of a run: per role, per model, the sample weight and the ``--by`` keys.
+
+    ``models`` maps each model's name to the columns of the roles it binds itself (``pred`` for ``--model``;
+    every role holding a model's output for ``compare``); the other roles come from ``roles``. Without models,
+    ``roles`` binds everything.
+    """
 
     roles: dict[str, list[str]]
     weight: str | None = None
     by: list[str] = field(default_factory=list)
+    models: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def value_columns(self) -> list[str]:
-        """Every column bound to a role, once, in binding order."""
-        return list(dict.fromkeys(c for columns in self.roles.values() for c in columns))
+        """Every column bound to a role or a model, once, in binding order."""
+        bound = [*self.roles.values(), *(cs for roles in self.models.values() for cs in roles.values())]
+        return list(dict.fromkeys(c for columns in bound for c in columns))
+
+    def role_sets(self) -> list[tuple[str | None, dict[str, list[str]]]]:
+        """Per model (``None`` without models), the columns of every role."""
+        if not self.models:
+            return [(None, self.roles)]
+        return [(name, {**self.roles, **roles}) for name, roles in self.models.items()]
 
     def columns(self, *extra: str | None) -> list[str]:
         """Every column the run reads: the roles', the weight, the groups' and ``extra`` (a join key)."""
         names = self.value_columns + [c for c in (self.weight, *self.by, *extra) if c]
         return list(dict.fromkeys(names))
 
-    def report_columns(self) -> dict[str, list[str]]:
-        """The ``columns`` object of the report: roles, and ``weight`` when one is bound."""
-        return dict(self.roles) | ({"weight": [self.weight]} if self.weight else {})
+    def report_columns(self) -> dict[str, Any]:
+        """The ``columns`` object of the report: roles, ``models`` (name -> columns) and ``weight`` when bound."""
+        columns: dict[str, Any] = dict(self.roles)
+        if self.models:
+            columns["models"] = {name: roles.get("pred", []) for name, roles in self.models.items()}
+        return columns | ({"weight": [self.weight]} if self.weight else {})
 
 
 def roles_needed(
@@ -93,14 +110,30 @@ def bind_roles(
     return bound
 
 
+def bind_models(options: Options, available: Sequence[str], source_name: str) -> dict[str, list[str]]:
+    """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column."""
+    models: dict[str, list[str]] = {}
+    for name, colspec in options.model_specs:
+        columns = resolve_colspec(colspec, available, source_name)
+        named = [(name, columns)] if name is not None else [(column, [column]) for column in columns]
+        for model, model_columns in named:
+            if model in models:
+                raise UsageError(f"two models are named '{model}'; give each model its own name")
+            models[model] = model_columns
+    return models
+
+
 def bind(
     options: Options, roles: Sequence[str], available: Sequence[str], source_name: str, notices: list[str]
 ) -> Binding:
     """The :class:`Binding` of ``options`` over the ``available`` columns."""
+    models = bind_models(options, available, source_name)
+    shared = [role for role in roles if not (models and role == "pred")]
     return Binding(
-        bind_roles(roles, options.role_columns(), available, source_name, notices),
+        bind_roles(shared, options.role_columns(), available, source_name, notices),
         single_column(options.weight, available, source_name),
         [column for column in (single_column(c, available, source_name) for c in options.by) if column],
+        {name: {"pred": columns} for name, columns in models.items()},
     )
 
 

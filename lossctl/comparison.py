@@ -1,29 +1,40 @@
-"""``compare``: the same losses for two models over the same targets, with paired deltas.
+"""``compare``: the same losses for several models over the same targets, with paired deltas.
 
-Both models' losses are jobs of one engine pass over one aligned table, so every row is weighted
-identically in both (the bootstrap's Poisson counts are keyed by row): the interval of the delta is
-a paired interval, much narrower than two independent ones when the models err on the same rows.
+Two files (``compare BASELINE CANDIDATE``) or models held in one file (``compare PATH --model A=... --model
+B=...``, each later model against the first) become models of one engine pass over one aligned stream, so every
+row is weighted identically for each model (the bootstrap's Poisson counts are keyed by row): the interval of a
+delta is a paired interval, much narrower than two independent ones when the models err on the same rows. Two
+files are read in lockstep, chunk by chunk, when their rows are aligned by order.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
+import numpy as np
+import pyarrow as pa
+
 from lossctl import __version__
-from lossctl.binding import roles_needed
+from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Job, Plan, run
-from lossctl.errors import UsageError
-from lossctl.evaluation import dropped_notice, input_info, open_sources
-from lossctl.finalize import finalize_job, interval, signature
+from lossctl.engine import Outcome, Plan, run
+from lossctl.errors import InputError, UsageError
+from lossctl.evaluation import Opened, dropped_notice, gate_checks, input_batches, input_info, jobs_for, open_sources
+from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, signature
+from lossctl.io.readers import Source
 from lossctl.io.sources import open_data
 from lossctl.options import Options
+from lossctl.params import Composite, LossRequest
 from lossctl.report import Check, CompareReport, Comparison
+from lossctl.samples import check_per_sample_path, per_sample_sink
 
-# Roles that hold data rather than a model's output: read from the baseline (or --targets) file once.
+# Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
 CANDIDATE = "candidate:"
+BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
 
 
 def verdict(baseline: float, delta: float, ci: dict[str, float] | None) -> str:
@@ -34,94 +45,267 @@ def verdict(baseline: float, delta: float, ci: dict[str, float] | None) -> str:
 
 
 def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: BinaryIO | None = None) -> CompareReport:
-    """Evaluate ``options``' losses on ``baseline`` and ``candidate`` (same columns, same targets) and compare them.
+    """Compare ``options``' losses between ``baseline`` and ``candidate`` (two inputs with the same columns and
+    targets) or, with ``candidate=None``, between the ``options.models`` of ``baseline`` (each later model against
+    the first).
 
-    Rows are aligned by ``options.on`` (a key in both files) or by order. ``options.fail_if_worse`` (percent)
-    fails a check when the candidate is worse by more than that on any loss; with ``options.significant`` only
-    where the paired bootstrap interval of the delta excludes 0.
+    Rows are aligned by ``options.on`` or by order. ``options.fail_if_worse`` (percent) fails a check when a
+    candidate is worse by more than that on any loss, with ``options.significant`` only where the paired
+    bootstrap interval of the delta excludes 0; ``options.fail_if`` gates the candidates' values.
     """
     if not options.requests:
         raise UsageError("compare needs the losses to compare: name them with --loss")
-    from lossctl.io import attach_targets
-
+    if options.per_sample:
+        check_per_sample_path(options.per_sample)
     notices: list[str] = []
-    roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, (), ())]))
+    roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
     opened = open_sources(baseline, options, roles, notices, stdin)
-    base_source, target_source, binding = opened.source, opened.targets, opened.binding
-    candidate_source = open_data(candidate, options.input_format)
-    model_columns = list(dict.fromkeys(c for role, cs in binding.roles.items() if role not in DATA_ROLES for c in cs))
-    data_columns = list(dict.fromkeys(c for role, cs in binding.roles.items() if role in DATA_ROLES for c in cs))
-    missing_in_candidate = [c for c in model_columns if c not in candidate_source.columns]
-    if missing_in_candidate:
+    if candidate is None:
+        if len(opened.binding.models) < 2:
+            raise UsageError("compare needs a CANDIDATE file, or two or more --model columns of one file to compare")
+        binding, names = opened.binding, list(opened.binding.models)
+        batches = input_batches(opened, binding.columns(options.on), options, notices)
+        candidate_source = None
+    else:
+        if options.models:
+            raise UsageError("--model compares models held in one file: give one PATH, or two files without --model")
+        candidate_source = open_data(candidate, options.input_format)
+        binding = _two_models(opened.binding, candidate_source)
+        names = [BASELINE_MODEL, CANDIDATE_MODEL]
+        batches = _aligned(opened, candidate_source, binding, options, notices)
+    requests = list(options.requests)
+    owners = gate_owners(options, requests)
+    plan = Plan(jobs_for(requests, binding), binding.weight, binding.by, options.on, options.bootstrap, options.seed)
+    pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
+    with per_sample_sink(plan, options.per_sample, options.on, pairs) as sink:
+        outcome = run(batches, plan, options, per_sample=sink)
+        notices += dropped_notice(outcome)
+        comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
+    checks = gate_checks(options.gates, owners, comparisons)
+    if options.fail_if_worse is not None:
+        checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
+    info = _input(opened, candidate_source, outcome, names)
+    groups = {"by": binding.by, "gaps": gaps} if binding.by else None
+    columns = opened.binding.report_columns()
+    return CompareReport(__version__, info, columns, comparisons, groups, checks, notices)
+
+
+def _two_models(binding: Binding, candidate: Source) -> Binding:
+    """The baseline's binding with two models: the baseline's own columns and the candidate's, renamed."""
+    model_roles = {role: cs for role, cs in binding.roles.items() if role not in DATA_ROLES}
+    columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
+    missing = [c for c in columns if c not in candidate.columns]
+    if missing:
         from lossctl.io.columns import column_not_found
 
-        raise column_not_found(missing_in_candidate[0], candidate_source.columns, candidate_source.path)
-    on = options.on
-    keys = [on] if on else []
-    extra = [binding.weight] if binding.weight else []
-    if target_source is None:
-        table = base_source.read(list(dict.fromkeys(keys + model_columns + data_columns + extra)))
-    else:
-        from_targets = [c for c in data_columns + extra if c in target_source.columns and c != on]
-        wanted = [c for c in model_columns + data_columns + extra if c not in from_targets]
-        table = base_source.read(list(dict.fromkeys(keys + wanted)))
-        table, more = attach_targets(
-            table, target_source.read(keys + from_targets), on, base_source.path, target_source.path
-        )
-        notices += more
-    candidate_table = candidate_source.read(keys + model_columns)
-    candidate_table = candidate_table.rename_columns(
-        [c if c == on else CANDIDATE + c for c in candidate_table.column_names]
-    )
-    table, more = attach_targets(table, candidate_table, on, base_source.path, candidate_source.path)
-    notices += [m.replace("have no prediction", "are not in the baseline") for m in more]
-
-    jobs = []
-    for request in options.requests:
-        roles_of = {role: binding.roles[role] for role in request.spec.role_names}
-        jobs.append(Job(request, roles_of))
-        jobs.append(
-            Job(request, {r: cs if r in DATA_ROLES else [CANDIDATE + c for c in cs] for r, cs in roles_of.items()})
-        )
-    plan = Plan(jobs, binding.weight, [], None, options.bootstrap, options.seed)
-    batches = table.to_batches(max_chunksize=options.chunk_rows or default_chunk_rows(table.num_columns))
-    outcome = run(iter(batches), plan, options)
-    notices += dropped_notice(outcome)
-
-    comparisons, checks = [], []
-    for i, request in enumerate(options.requests):
-        base, cand = (
-            finalize_job(request, outcome, j, options.reduction, options.convention) for j in (2 * i, 2 * i + 1)
-        )
-        delta = cand.overall - base.overall
-        # The replicates share their Poisson counts row for row, so their differences are the paired interval.
-        paired = None if base.replicates is None or cand.replicates is None else cand.replicates - base.replicates
-        ci = interval(paired, options.ci)
-        comparison = Comparison(
-            loss=request.spec.name,
-            label=request.label,
-            params=request.params,
-            reduction=options.reduction,
-            baseline=base.overall,
-            candidate=cand.overall,
-            delta=delta,
-            relative_delta=delta / base.overall if base.overall != 0 else None,
-            ci=ci,
-            verdict=verdict(base.overall, delta, ci),
-            n=outcome.rows_used,
-            signature=signature(request, options.reduction, options.convention, binding.weight),
-            request=request,
-        )
-        comparisons.append(comparison)
-        if options.fail_if_worse is not None:
-            checks.append(worse_check(comparison, options.fail_if_worse, options.significant))
-    info: dict[str, Any] = {
-        "baseline": input_info(base_source.path, outcome),
-        "candidate": input_info(candidate_source.path, outcome),
+        raise column_not_found(missing[0], candidate.columns, candidate.path)
+    data_roles = {role: cs for role, cs in binding.roles.items() if role in DATA_ROLES}
+    models = {
+        BASELINE_MODEL: model_roles,
+        CANDIDATE_MODEL: {role: [CANDIDATE + c for c in cs] for role, cs in model_roles.items()},
     }
-    if options.targets:
-        info["targets"] = options.targets
-    return CompareReport(__version__, info, binding.report_columns(), comparisons, None, checks, notices)
+    return Binding(data_roles, binding.weight, binding.by, models)
+
+
+def _aligned(
+    opened: Opened, candidate: Source, binding: Binding, options: Options, notices: list[str]
+) -> Iterator[pa.RecordBatch]:
+    """The baseline's batches with the candidate's model columns (renamed ``candidate:...``) beside them.
+
+    Aligned by ``--on`` through a join, else read in lockstep, chunk by chunk. Where the candidate file holds
+    the target columns too, they must equal the baseline's row by row (unless ``--targets`` gives them).
+    """
+    model_columns = [c.removeprefix(CANDIDATE) for c in _renamed(binding)]
+    checked = [] if options.targets else [c for c in binding.roles.get("target", []) if c in candidate.columns]
+    base_columns = [c for c in binding.columns(options.on) if not c.startswith(CANDIDATE)]
+    base_batches = input_batches(opened, base_columns, options, notices)
+    chunk_rows = options.chunk_rows or default_chunk_rows(len(base_columns) + len(model_columns))
+    if options.on:
+        from lossctl.io import attach_targets
+
+        keys = [options.on]
+        table = _table(base_batches, base_columns)
+        other = candidate.read(list(dict.fromkeys(keys + model_columns + checked)))
+        other = other.rename_columns([c if c == options.on else CANDIDATE + c for c in other.column_names])
+        joined, more = attach_targets(table, other, options.on, opened.source.path, candidate.path)
+        notices += [m.replace("have no prediction", "are not in the baseline") for m in more]
+        _check_same_targets(joined, checked, 0, opened.source.path, candidate.path)
+        return iter(joined.drop_columns([CANDIDATE + c for c in checked]).to_batches(max_chunksize=chunk_rows))
+    other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked)), chunk_rows)
+    return _lockstep(base_batches, other_batches, checked, opened.source.path, candidate.path)
+
+
+def _renamed(binding: Binding) -> list[str]:
+    return list(dict.fromkeys(c for cs in binding.models[CANDIDATE_MODEL].values() for c in cs))
+
+
+def _table(batches: Iterator[pa.RecordBatch], columns: list[str]) -> pa.Table:
+    collected = list(batches)
+    if not collected:
+        return pa.table({name: pa.array([], pa.float64()) for name in columns})
+    return pa.Table.from_batches(collected)
+
+
+def _lockstep(
+    base: Iterator[pa.RecordBatch], other: Iterator[pa.RecordBatch], checked: list[str], base_path: str, other_path: str
+) -> Iterator[pa.RecordBatch]:
+    """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts and the
+    checked target columns must agree. Memory holds one batch of each side."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    offset = 0
+    for batch in base:
+        while held < batch.num_rows:
+            more = next(other, None)
+            if more is None:
+                break
+            pending.append(more)
+            held += more.num_rows
+        if held < batch.num_rows:
+            base_rows = offset + batch.num_rows + sum(rest.num_rows for rest in base)
+            raise _row_counts(base_path, base_rows, other_path, offset + held)
+        table = pa.Table.from_batches(pending)
+        rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
+        pending, held = rest.to_batches(), rest.num_rows
+        _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path)
+        yield _beside(batch, rows.drop_columns(checked))
+        offset += batch.num_rows
+    extra = list(itertools.islice(other, 1))
+    if held or extra:
+        other_rows = offset + held + sum(rest.num_rows for rest in itertools.chain(extra, other))
+        raise _row_counts(base_path, offset, other_path, other_rows)
+
+
+def _beside(batch: pa.RecordBatch, rows: pa.Table) -> pa.RecordBatch:
+    """``batch`` with ``rows``' columns appended, renamed ``candidate:...``."""
+    arrays = list(batch.columns) + [rows.column(name).combine_chunks() for name in rows.column_names]
+    names = list(batch.schema.names) + [CANDIDATE + name for name in rows.column_names]
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _row_counts(base_path: str, base_rows: int, other_path: str, other_rows: int) -> InputError:
+    """Found when one stream ends first; the rest of the other was counted for the message."""
+    rows = "1 row" if base_rows == 1 else f"{base_rows} rows"
+    return InputError(
+        f"{base_path} has {rows} but {other_path} has {other_rows}; rows are aligned by order, so the counts must "
+        "match (or use --on KEY)"
+    )
+
+
+def _check_same_targets(table: Any, checked: list[str], offset: int, base_path: str, other_path: str) -> None:
+    """Both models must be scored on the same truth: a target column the candidate also holds must be equal."""
+    for name in checked:
+        ours, theirs = table.column(name), table.column(CANDIDATE + name)
+        if ours.type == theirs.type and ours.equals(theirs):
+            continue
+        left, right = ours.to_pylist(), theirs.to_pylist()
+        differing = next((i for i, (a, b) in enumerate(zip(left, right, strict=True)) if not _same(a, b)), None)
+        if differing is None:
+            continue
+        raise InputError(
+            f"the targets differ: column '{name}' is {left[differing]!r} in {base_path} but {right[differing]!r} in "
+            f"{other_path} at row {offset + differing}; both models must be scored on the same truth "
+            "(give --targets FILE to take the targets from one file)"
+        )
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
+
+
+def _comparisons(
+    plan: Plan, outcome: Outcome, requests: Sequence[LossRequest], options: Options, names: list[str]
+) -> tuple[list[Comparison], list[dict[str, Any]]]:
+    """Per loss (and composite) and candidate model, the comparison overall and per group, and the gaps of the
+    per-group deltas."""
+    values = [
+        finalize_job(job.request, outcome, j, options.reduction, options.convention) for j, job in enumerate(plan.jobs)
+    ]
+    owners: list[tuple[LossRequest | Composite, str]] = [
+        (r, signature(r, options.reduction, options.convention, plan.weight)) for r in requests
+    ]
+    owners += [
+        (c, composite_signature(c, options.reduction, options.convention, plan.weight)) for c in options.composites
+    ]
+
+    def numbers(owner: LossRequest | Composite, model: str) -> Values:
+        if isinstance(owner, Composite):
+            return combine(owner, [values[plan.job_index(r, model)] for _, r in owner.terms])
+        return values[plan.job_index(owner, model)]
+
+    comparisons: list[Comparison] = []
+    gaps: list[dict[str, Any]] = []
+    for owner, sig in owners:
+        base = numbers(owner, names[0])
+        for name in names[1:]:
+            cand = numbers(owner, name)
+            model = name if name != CANDIDATE_MODEL else None
+            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
+                                           cand.replicates, outcome.rows_used, None, model, options))  # fmt: skip
+            deltas = []
+            for code, group in enumerate(outcome.groups):
+                if code in base.groups and code in cand.groups:
+                    (b, n, b_reps), (c, _, c_reps) = base.groups[code], cand.groups[code]
+                    record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options)
+                    comparisons.append(record)
+                    deltas.append((record.delta, group))
+            if deltas:
+                params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
+                loss = owner.name if isinstance(owner, Composite) else owner.spec.name
+                gaps.append(gap(loss, params, deltas, model))
+    return comparisons, gaps
+
+
+def _comparison(
+    owner: LossRequest | Composite,
+    sig: str,
+    base: float,
+    cand: float,
+    base_replicates: np.ndarray | None,
+    cand_replicates: np.ndarray | None,
+    n: int,
+    group: dict[str, Any] | None,
+    model: str | None,
+    options: Options,
+) -> Comparison:
+    delta = cand - base
+    # The replicates share their Poisson counts row for row, so their differences are the paired interval.
+    paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
+    ci = interval(paired, options.ci)
+    return Comparison(
+        loss=owner.name if isinstance(owner, Composite) else owner.spec.name,
+        label=owner.label,
+        params={"formula": owner.formula} if isinstance(owner, Composite) else owner.params,
+        reduction=options.reduction,
+        baseline=base,
+        candidate=cand,
+        delta=delta,
+        relative_delta=delta / base if base != 0 else None,
+        ci=ci,
+        verdict=verdict(base, delta, ci),
+        n=n,
+        signature=sig,
+        group=group,
+        model=model,
+        request=owner,
+    )
+
+
+def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: list[str]) -> dict[str, Any]:
+    info: dict[str, Any]
+    if candidate is None:
+        path = opened.source.path
+        info = {
+            "baseline": input_info(path, outcome) | {"model": names[0]},
+            "candidate": input_info(path, outcome) | {"models": names[1:]},
+        }
+    else:
+        info = {"baseline": input_info(opened.source.path, outcome), "candidate": input_info(candidate.path, outcome)}
+    if opened.targets is not None:
+        info["targets"] = opened.targets.path
+    return info
 
 
 def worse_check(comparison: Comparison, percent: float, significant: bool) -> Check:
@@ -139,4 +323,4 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {percent:g}%" + (" (significant)" if significant else "")
     value = worse_by if math.isfinite(worse_by) else comparison.delta
-    return Check(expr, comparison.loss, value, passed=not failed, threshold=threshold)
+    return Check(expr, comparison.loss, value, passed=not failed, threshold=threshold, model=comparison.model)

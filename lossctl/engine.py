@@ -37,10 +37,11 @@ MAX_ROWS_SHOWN = 5
 
 @dataclass(frozen=True)
 class Job:
-    """One loss with the columns bound to each of its roles (``compare`` runs every loss once per model)."""
+    """One loss with the columns bound to each of its roles, for one model (``None`` without ``--model``)."""
 
     request: LossRequest
     roles: dict[str, list[str]]
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class Plan:
         names = [c for job in self.jobs for cols in job.roles.values() for c in cols]
         names += [c for c in (self.weight, *self.by, self.key) if c]
         return list(dict.fromkeys(names))
+
+    def job_index(self, request: LossRequest, model: str | None) -> int:
+        """The index of the job evaluating ``request`` for ``model``."""
+        return next(j for j, job in enumerate(self.jobs) if job.request is request and job.model == model)
 
     @property
     def value_columns(self) -> list[tuple[str, ...]]:

@@ -8,7 +8,7 @@ through the same functions (:func:`open_sources`, :func:`input_batches`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -23,8 +23,8 @@ from lossctl.finalize import build_results
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import open_data
 from lossctl.options import Options
-from lossctl.params import Composite, LossRequest, build_requests
-from lossctl.report import Check, Report, Result
+from lossctl.params import Composite, FailIf, LossRequest, build_requests
+from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path, per_sample_sink
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
 
@@ -84,6 +84,15 @@ def dropped_notice(outcome: Outcome) -> list[str]:
     return [f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"]
 
 
+def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
+    """One job per loss and model, each with the columns of the roles it reads."""
+    return [
+        Job(request, {role: roles[role] for role in request.spec.role_names}, model)
+        for request in requests
+        for model, roles in binding.role_sets()
+    ]
+
+
 def _with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
 ) -> tuple[list[LossRequest], Iterator[pa.RecordBatch]]:
@@ -91,7 +100,7 @@ def _with_defaults(
     if options.requests:
         return list(options.requests), batches
     first = next(batches, None)
-    task = infer_task(first, binding.roles)
+    task = infer_task(first, binding.role_sets()[0][1])
     notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
     rest = itertools.chain([first] if first is not None else [], batches)
     return build_requests(DEFAULT_LOSSES[task], (), options.convention), rest
@@ -121,7 +130,7 @@ def run_evaluation(
     batches = input_batches(opened, binding.columns(options.on), options, notices)
     requests, batches = _with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
-    jobs = [Job(request, {role: binding.roles[role] for role in request.spec.role_names}) for request in requests]
+    jobs = jobs_for(requests, binding)
     plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions)
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
@@ -135,15 +144,24 @@ def run_evaluation(
     if options.targets:
         info["targets"] = options.targets
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
-    checks = gate_checks(options, owners, results)
+    checks = gate_checks(options.gates, owners, results)
     return Report(__version__, info, binding.report_columns(), results, groups, checks, notices)
 
 
-def gate_checks(options: Options, owners: list[LossRequest | Composite], results: list[Result]) -> list[Check]:
-    """One check per ``--fail-if``, on the overall value of the loss it names."""
+def gate_checks(
+    gates: Sequence[FailIf], owners: list[LossRequest | Composite], results: Sequence[Result | Comparison]
+) -> list[Check]:
+    """One check per ``--fail-if`` and model, on the overall value of the loss it names (for a comparison, the
+    candidate's value). ``LOSS@MODEL`` gates one model; without ``@`` the gate holds for every model."""
+    models = list(dict.fromkeys(r.model for r in results))
     checks = []
-    for gate, owner in zip(options.gates, owners, strict=True):
-        value = next(r.value for r in results if r.group is None and r.request is owner)
-        name = owner.name if isinstance(owner, Composite) else owner.spec.name
-        checks.append(Check(gate.expr, name, value, passed=not gate.holds(value)))
+    for gate, owner in zip(gates, owners, strict=True):
+        if gate.model is not None and gate.model not in models:
+            known = ", ".join(m for m in models if m is not None) or "none: the run has no --model"
+            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; the models are: {known}")
+        for model in [gate.model] if gate.model is not None else models:
+            record = next(r for r in results if r.group is None and r.request is owner and r.model == model)
+            value = record.candidate if isinstance(record, Comparison) else record.value
+            name = owner.name if isinstance(owner, Composite) else owner.spec.name
+            checks.append(Check(gate.expr, name, value, passed=not gate.holds(value), model=model))
     return checks

@@ -101,42 +101,40 @@ def build_results(
     ci: float,
     notices: list[str],
 ) -> tuple[list[Result], list[dict[str, Any]]]:
-    """Every job (and composite) finalized overall and per group, with intervals, and the per-loss gaps."""
+    """Every job (and composite, per model) finalized overall and per group, with intervals, and the gaps."""
     values = [finalize_job(job.request, outcome, j, reduction, convention) for j, job in enumerate(plan.jobs)]
-    entries: list[tuple[str, str, dict[str, Any], str, Values, LossRequest | Composite, int | None]] = []
+    entries: list[tuple[LossRequest | Composite, str | None, str, Values, int | None]] = []
     for j, job in enumerate(plan.jobs):
         request = job.request
-        sig = signature(request, reduction, convention, plan.weight)
-        entries.append((request.spec.name, request.label, request.params, sig, values[j], request, j))
+        entries.append((request, job.model, signature(request, reduction, convention, plan.weight), values[j], j))
         aggregate = request.spec.aggregate_for(convention)
         if aggregate.notices:
             messages = aggregate.notices(outcome.stats[j], request.params)
-            notices.extend(f"{request.label}: {message}" for message in messages)
+            where = f"{request.label}" + (f"@{job.model}" if job.model is not None else "")
+            notices.extend(f"{where}: {message}" for message in messages)
+    models = list(dict.fromkeys(job.model for job in plan.jobs))
     for composite in composites:
-        parts = [values[next(j for j, job in enumerate(plan.jobs) if job.request is r)] for _, r in composite.terms]
         sig = composite_signature(composite, reduction, convention, plan.weight)
-        params = {"formula": composite.formula}
-        entries.append((composite.name, composite.name, params, sig, combine(composite, parts), composite, None))
+        for model in models:
+            parts = [values[plan.job_index(r, model)] for _, r in composite.terms]
+            entries.append((composite, model, sig, combine(composite, parts), None))
 
     results: list[Result] = []
     gaps: list[dict[str, Any]] = []
-    for name, label, params, sig, numbers, owner, job_index in entries:
+    for owner, model, sig, numbers, job_index in entries:
+        name = owner.name if isinstance(owner, Composite) else owner.spec.name
+        params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
         sample = outcome.samples[job_index] if job_index is not None else None
-        results.append(
-            Result(
-                name,
-                label,
-                params,
-                reduction,
-                numbers.overall,
-                numbers.n,
-                sig,
-                None,
-                interval(numbers.replicates, ci),
-                request=owner,
-                distribution=sample.summary() if sample else None,
+        overall = Result(
+            name, owner.label, params, reduction, numbers.overall, numbers.n, sig, None,
+            interval(numbers.replicates, ci), model, request=owner,
+            distribution=sample.summary() if sample else None,
+        )  # fmt: skip
+        results.append(overall)
+        if numbers.replicates is not None and not np.isfinite(numbers.replicates).any():
+            notices.append(
+                f"{owner.label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
             )
-        )
         group_values = []
         for code, group in enumerate(outcome.groups):
             if code not in numbers.groups:
@@ -144,17 +142,22 @@ def build_results(
             value, n, replicates = numbers.groups[code]
             group_values.append((value, group))
             results.append(
-                Result(name, label, params, reduction, value, n, sig, group, interval(replicates, ci), request=owner)
-            )
-        if numbers.replicates is not None and not np.isfinite(numbers.replicates).any():
-            notices.append(
-                f"{label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
-            )
+                Result(name, owner.label, params, reduction, value, n, sig, group, interval(replicates, ci), model,
+                       request=owner)
+            )  # fmt: skip
         if group_values:
-            worst = max(group_values, key=lambda item: item[0])
-            best = min(group_values, key=lambda item: item[0])
-            gaps.append({"loss": name, "params": params, "gap": worst[0] - best[0], "worst_group": worst[1]})
+            gaps.append(gap(name, params, group_values, model))
     return results, gaps
+
+
+def gap(name: str, params: dict[str, Any], group_values: list[tuple[float, dict[str, Any]]], model: str | None
+        ) -> dict[str, Any]:  # fmt: skip
+    """The ``gaps`` record of one loss (and model): the largest minus the smallest group value, and the group
+    with the largest value (for a loss, the worst served)."""
+    worst = max(group_values, key=lambda item: item[0])
+    best = min(group_values, key=lambda item: item[0])
+    record = {"loss": name, "params": params, "gap": worst[0] - best[0], "worst_group": worst[1]}
+    return record | ({"model": model} if model is not None else {})
 
 
 def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:

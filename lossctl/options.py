@@ -73,6 +73,7 @@ class Options:
     target: str | None = None
     weight: str | None = None
     cols: Mapping[str, str] = field(default_factory=dict)
+    models: tuple[str, ...] = ()
     targets: str | None = None
     on: str | None = None
     input_format: str | None = None
@@ -96,7 +97,7 @@ class Options:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        for name in ("losses", "params", "fail_if", "by"):
+        for name in ("losses", "params", "fail_if", "by", "models"):
             put(name, as_strings(getattr(self, name)))
         for name in ("targets", "per_sample"):
             path = optional_path(getattr(self, name))
@@ -110,6 +111,7 @@ class Options:
         if self.input_format is not None:
             check_choice("--input-format", self.input_format, INPUT_FORMATS)
         self._check_numbers()
+        self._check_models()
         if not self.losses and self.params:
             raise UsageError("--param needs losses to apply to: name them with --loss")
         requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])
@@ -136,6 +138,28 @@ class Options:
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
         if self.significant and not self.bootstrap:
             raise UsageError("--significant needs --bootstrap N: significance comes from the paired bootstrap interval")
+
+    def _check_models(self) -> None:
+        if self.models and self.pred is not None:
+            raise UsageError("--model and --pred exclude each other: --model binds each model's predictions")
+        names = [name for name, _ in self.model_specs]
+        repeated = sorted({name for name in names if name is not None and names.count(name) > 1})
+        if repeated:
+            raise UsageError(f"two models are named '{repeated[0]}'; give each model its own name")
+
+    @property
+    def model_specs(self) -> list[tuple[str | None, str]]:
+        """``--model`` as ``(name, colspec)``; the name is ``None`` for a glob, one model per matching column."""
+        specs: list[tuple[str | None, str]] = []
+        for text in self.models:
+            name, sep, colspec = text.partition("=")
+            if not sep:
+                specs.append((None, text.strip()))
+                continue
+            if not name.strip() or not colspec.strip():
+                raise UsageError(f"--model expects NAME=COLSPEC or a glob of columns, got '{text}'")
+            specs.append((name.strip(), colspec.strip()))
+        return specs
 
     def role_columns(self) -> dict[str, str]:
         """The column specs the user gave per role: ``--col ROLE=...`` with ``--pred``/``--target`` added."""

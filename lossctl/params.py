@@ -189,12 +189,16 @@ def select_losses(
 
 @dataclass(frozen=True)
 class FailIf:
-    """A parsed ``--fail-if`` expression ``LOSS OP NUMBER``; ``loss`` may carry inline parameters."""
+    """A parsed ``--fail-if`` expression ``LOSS[@MODEL] OP NUMBER``; ``loss`` may carry inline parameters.
+
+    Without ``@MODEL`` the gate applies to every model of the run (``model`` is ``None``).
+    """
 
     expr: str
     loss: str
     op: str
     threshold: float
+    model: str | None = None
 
     def holds(self, value: float) -> bool:
         return OPERATORS[self.op](float(value), self.threshold)
@@ -202,9 +206,11 @@ class FailIf:
 
 def parse_fail_if(expr: str) -> FailIf:
     match = _FAIL_IF.match(expr)
-    if not match or not _LOSS_TOKEN.match(match["loss"]):
+    loss, at, model = match["loss"].partition("@") if match else ("", "", "")
+    if not match or not _LOSS_TOKEN.match(loss) or (at and not model.strip()):
         raise UsageError(
-            f"cannot parse --fail-if '{expr}'; expected LOSS OP NUMBER with OP one of > >= < <=, e.g. 'mse>0.25'"
+            f"cannot parse --fail-if '{expr}'; expected LOSS[@MODEL] OP NUMBER with OP one of > >= < <=, "
+            "e.g. 'mse>0.25'"
         )
     try:
         threshold = float(match["number"])
@@ -212,7 +218,7 @@ def parse_fail_if(expr: str) -> FailIf:
         raise UsageError(f"--fail-if '{expr}': '{match['number']}' is not a number") from None
     if not math.isfinite(threshold):
         raise UsageError(f"--fail-if '{expr}': the threshold must be finite")
-    return FailIf(expr, match["loss"], match["op"], threshold)
+    return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
 
 
 def same_request(a: LossRequest, b: LossRequest) -> bool:

@@ -120,9 +120,11 @@ def render_evaluation(report: Report, console: Console) -> None:
             cells += _distribution_cells(result.distribution)
         table.add_row(*cells, _params(result.params))
     console.print(table)
+    labels = {(r.loss, repr(r.params)): r.label for r in report.results}
     for gap in (report.groups or {}).get("gaps", []):
         worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
-        console.print(f"gap {gap['loss']}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
+        label = labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else "")
+        console.print(f"gap {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
 
 

@@ -108,9 +108,14 @@ class Check:
     value: float
     passed: bool
     threshold: float | None = None
+    model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        record = {"expr": self.expr, "loss": self.loss, "value": self.value, "passed": self.passed}
+        """The record of ``checks``; ``model`` and ``threshold`` appear only where the run has them."""
+        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss}
+        if self.model is not None:
+            record["model"] = self.model
+        record |= {"value": self.value, "passed": self.passed}
         return record | ({"threshold": self.threshold} if self.threshold is not None else {})
 
 

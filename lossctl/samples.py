@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,21 +91,35 @@ class PerSampleWriter:
 
 
 @contextmanager
-def per_sample_sink(plan: Plan, path: str | None, key: str | None) -> Iterator[PerSampleSink | None]:
+def per_sample_sink(
+    plan: Plan, path: str | None, key: str | None, pairs: Sequence[tuple[int, int]] = ()
+) -> Iterator[PerSampleSink | None]:
     """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, with the ``key``
-    column's values or the 0-based row numbers; the file is published only if the block succeeds."""
+    column's values or the 0-based row numbers; the file is published only if the block succeeds.
+
+    A column is named by the loss's label, with ``@MODEL`` when the run has models; each ``(baseline, candidate)``
+    pair of job indices adds the per-row delta ``LABEL:delta@CANDIDATE`` (``compare``).
+    """
     if not path:
         yield None
         return
     per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
     if not per_row_jobs:
-        names = ", ".join(job.request.spec.name for job in plan.jobs)
+        names = ", ".join(dict.fromkeys(job.request.spec.name for job in plan.jobs))
         raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
-    labels = unique_labels([plan.jobs[j].request.label for j in per_row_jobs])
-    writer = PerSampleWriter(path, key or "row", labels)
+
+    def label(j: int, prefix: str = "") -> str:
+        job = plan.jobs[j]
+        return job.request.label + prefix + (f"@{job.model}" if job.model is not None else "")
+
+    # (name, job, baseline job of a delta or None)
+    columns: list[tuple[str, int, int | None]] = [(label(j), j, None) for j in per_row_jobs]
+    columns += [(label(c, ":delta"), c, b) for b, c in pairs if plan.jobs[b].request.spec.per_row]
+    writer = PerSampleWriter(path, key or "row", unique_labels([name for name, _, _ in columns]))
 
     def sink(rows: np.ndarray, keys: pa.Array | None, losses: dict[int, np.ndarray]) -> None:
-        writer.write(keys if keys is not None else rows, [losses[j] for j in per_row_jobs])
+        values = [losses[j] if b is None else losses[j] - losses[b] for _, j, b in columns]
+        writer.write(keys if keys is not None else rows, values)
 
     try:
         yield sink
