@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+
+$(VENV)/.installed-reference: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,reference]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+# Regenerates every golden file from the reference libraries (torch, scikit-learn, SciPy, Keras); deterministic,
+# so a rerun on the same machine leaves no diff.
+golden: $(VENV)/.installed-reference
+	for generator in tests/reference/generate_*.py; do KERAS_BACKEND=torch $(BIN)/python $$generator || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -19,7 +19,8 @@ import numpy as np
 from lossctl import __version__
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, ZeroWeightSum
+from lossctl.outputs import split_outputs
 from lossctl.params import (
     Composite,
     FailIf,
@@ -177,6 +178,7 @@ def evaluate(
             notices.append(
                 f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"
             )
+        plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
         results, gaps = _results(selection, plan, outcome, notices)
     report_checks = []
     for gate, owner in checks:
@@ -247,7 +249,10 @@ def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, 
 
     def value_of(stats: np.ndarray, where: str) -> float:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
-            value = aggregate.finalize(stats, selection.reduction, request.params)
+            try:
+                value = aggregate.finalize(stats, selection.reduction, request.params)
+            except ZeroWeightSum as error:
+                raise ZeroWeightSum(f"{request.label}{where}: {error}") from None
         if not math.isfinite(value):
             raise InputError(
                 f"{request.label}{where}: the result is not a finite number (no rows with weight, "
@@ -302,7 +307,7 @@ def _results(
     for j, job in enumerate(plan.jobs):
         request = job.request
         sig = signature(request, selection.reduction, selection.convention, plan.weight)
-        entries.append((request.spec.name, request.label, request.params, sig, values[j], request, j))
+        entries.append((request.name, request.label, request.params, sig, values[j], request, j))
         aggregate = request.spec.aggregate_for(selection.convention)
         if aggregate.notices:
             messages = aggregate.notices(outcome.stats[j], request.params)
@@ -369,8 +374,8 @@ def _interval(replicate_values: np.ndarray | None, level: float) -> dict[str, fl
 
 def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
     """Everything that fixes a number: loss, every parameter, reduction, weighting, convention, version."""
-    head = [request.spec.name, *(f"{k}={v!r}" for k, v in request.params.items())]
-    return "|".join(head + _signature_tail(reduction, convention, weight))
+    head = [request.name, *(f"{k}={v!r}" for k, v in request.params.items())]
+    return "|".join(head + _signature_tail(reduction, request.spec.convention_tag(convention), weight))
 
 
 def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
@@ -428,6 +433,8 @@ def _gated(gate: FailIf, selection: Selection, convention: str) -> LossRequest |
     if len(candidates) > 1:
         labels = ", ".join(r.label for r in candidates)
         raise UsageError(f"--fail-if '{gate.expr}' is ambiguous between {labels}; name its parameters")
+    if given.get("multioutput") == "raw" or (candidates and candidates[0].params.get("multioutput") == "raw"):
+        raise UsageError(f"--fail-if '{gate.expr}': the loss has one value per output (multioutput=raw)")
     if candidates:
         return candidates[0]
     (request,) = build_requests([gate.loss], (), convention)

@@ -215,7 +215,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,0\n1,1,0\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
         3,
-        "sum to zero",
+        "mse: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined "
+        "(--reduction sum gives 0)",
     ),
     ("overflow", {"p.csv": "pred,target\n1e308,-1e308\n1,1\n"}, ["eval", "p.csv", "-l", "mse"], 3, "overflows float64"),
     (

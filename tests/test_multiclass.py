@@ -25,19 +25,6 @@ from lossctl.stats import weighted_sums
 from tests.golden import load_cases
 
 CASES = load_cases("multiclass")
-MULTICLASS = {
-    "cross_entropy",
-    "nll",
-    "categorical_ce",
-    "multiclass_hinge",
-    "multi_margin",
-    "kl_div",
-    "js_div",
-    "focal_multiclass",
-    "class_balanced",
-    "distillation",
-    "elbo",
-}
 LN2 = math.log(2.0)
 EPS = float(np.finfo(np.float64).eps)
 
@@ -97,7 +84,6 @@ def test_every_loss_and_convention_has_a_golden_case() -> None:
 
 
 def test_registry_entries() -> None:
-    assert {spec.name for spec in lossctl.list_losses("multiclass")} == MULTICLASS
     for alias, name in (
         ("ce", "cross_entropy"),
         ("softmax_ce", "cross_entropy"),

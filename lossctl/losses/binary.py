@@ -15,7 +15,7 @@ import numpy as np
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import binary_labels, probabilities, sign_labels, soft_labels
-from lossctl.registry import Convention, Param, Properties, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Violation, keras, register_loss
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -113,6 +113,7 @@ CLIPPING_MEAN = Aggregate("mean", weighted_mean, notices=_clipped_rows, doc=MEAN
     "bce",
     aliases=("log_loss", "binary_cross_entropy"),
     task="binary",
+    violation=Violation("pred", 1.5),
     aggregate=CLIPPING_MEAN,
     summary="Binary cross-entropy (log loss) of predicted probabilities.",
     formula="l = -(y log p + (1 - y) log(1 - p)), with p and 1 - p clipped to [eps, 1 - eps]",
@@ -178,6 +179,7 @@ def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_s
 @register_loss(
     "bce_logits",
     task="binary",
+    violation=Violation("target", 1.5),
     summary="Binary cross-entropy computed from logits (sigmoid inside), exact for any logit.",
     formula="l = (1 - y) x + (1 + (pos_weight - 1) y) log(1 + exp(-x)); pos_weight = 1: "
     "max(x, 0) - x y + log1p(exp(-|x|))",
@@ -227,6 +229,7 @@ def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label
 @register_loss(
     "brier",
     task="binary",
+    violation=Violation("target", 0.5),
     summary="Brier score: squared error of the predicted probability of the positive class.",
     formula="l = (p - y)^2",
     follows="sklearn brier_score_loss",
@@ -286,6 +289,7 @@ def _signs(target: np.ndarray) -> np.ndarray:
 @register_loss(
     "hinge",
     task="binary",
+    violation=Violation("target", 2.0),
     aggregate=ONE_LABEL_SET_MEAN,
     summary="Hinge loss of a score: zero once the label-signed score clears the margin.",
     formula="l = max(0, margin - t x), t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
@@ -324,6 +328,7 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
 @register_loss(
     "squared_hinge",
     task="binary",
+    violation=Violation("target", 2.0),
     aggregate=ONE_LABEL_SET_MEAN,
     summary="Squared hinge loss of a score (the L2-SVM loss).",
     formula="l = max(0, margin - t x)^2, t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
@@ -373,6 +378,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
 @register_loss(
     "focal",
     task="binary",
+    violation=Violation("target", 1.5),
     summary="Sigmoid focal loss: bce down-weighted on well-classified rows by (1 - p_t)^gamma.",
     formula="l = alpha_t (1 - p_t)^gamma bce, p = sigmoid(x), p_t = p y + (1 - p)(1 - y), "
     "alpha_t = alpha y + (1 - alpha)(1 - y) (none if alpha < 0)",

@@ -36,7 +36,7 @@ from lossctl.losses._checks import (
     reject,
 )
 from lossctl.losses.binary import bce_elementwise, bce_logits
-from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps (sklearn/metrics/_classification.py, _log_loss, 1.9.1).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -267,6 +267,7 @@ CLASS_WEIGHTED_MEAN = Aggregate(
     "cross_entropy",
     aliases=("ce", "softmax_ce"),
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Softmax cross-entropy of K logits against a class index or a target distribution.",
     formula="l = -log softmax(x)_y (class index); -sum_k y_k log softmax(x)_k (distribution); label smoothing, "
     "class weights and ignore_index as torch",
@@ -337,6 +338,7 @@ def cross_entropy(
 @register_loss(
     "nll",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Negative log-likelihood of K log-probabilities (a log_softmax output) at the target class.",
     formula="l = -w_y log p_y; weighted mean sum(w_y l) / sum(w_y) as torch",
     follows="torch NLLLoss",
@@ -407,6 +409,7 @@ def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -
     "categorical_ce",
     aliases=("multi_log_loss",),
     task="multiclass",
+    violation=Violation("pred", 0.5, add=True),
     summary="Multi-class log loss of predicted class probabilities.",
     formula="l = -log p_y, p clipped to [eps, 1 - eps]; soft targets: -sum_k y_k log p_k",
     follows="sklearn log_loss (multi-class), Keras CategoricalCrossentropy",
@@ -464,6 +467,7 @@ def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.nd
 @register_loss(
     "multiclass_hinge",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Crammer-Singer multi-class hinge loss of K decision scores.",
     formula="l = max(0, 1 + max_{k != y} x_k - x_y)",
     follows="sklearn hinge_loss (multi-class, Crammer-Singer)",
@@ -503,6 +507,7 @@ def multiclass_hinge(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "multi_margin",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="torch's multi-class margin loss: the mean over classes of the (squared) margin violations.",
     formula="l = w_y sum_{k != y} max(0, margin - x_y + x_k)^p / K",
     follows="torch MultiMarginLoss",
@@ -579,6 +584,7 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) ->
 @register_loss(
     "kl_div",
     task="multiclass",
+    violation=Violation("pred", -0.1),
     summary="Kullback-Leibler divergence KL(y || p) of a predicted distribution from the target distribution.",
     formula="l = sum_k y_k log(y_k / p_k), 0 log 0 = 0; from_logits: p = softmax(x)",
     follows="torch KLDivLoss(reduction='batchmean') on log p",
@@ -638,6 +644,7 @@ def kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) -> np.nda
 @register_loss(
     "js_div",
     task="multiclass",
+    violation=Violation("pred", -0.1),
     summary="Jensen-Shannon divergence between the target and predicted distributions (natural log).",
     formula="l = (KL(y || m) + KL(p || m)) / 2, m = (y + p) / 2",
     follows="scipy.spatial.distance.jensenshannon(y, p) ** 2 (base e)",
@@ -681,6 +688,7 @@ def _focal_rows(index: np.ndarray, pred: np.ndarray, gamma: float) -> np.ndarray
 @register_loss(
     "focal_multiclass",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Softmax focal loss: cross-entropy down-weighted on well-classified rows by (1 - p_y)^gamma.",
     formula="l = -alpha_y (1 - p_y)^gamma log p_y, p = softmax(x)",
     follows="Lin et al. 2017 (softmax form)",
@@ -763,6 +771,8 @@ CLASS_BALANCED_MEAN = Aggregate(
 @register_loss(
     "class_balanced",
     task="multiclass",
+    violation=Violation("target", 99.0),
+    weights_scale=False,
     summary="Class-balanced loss: a base loss weighted by the inverse effective number of samples of each class.",
     formula="mean of w_y base_i, w_c = (1 - beta) / (1 - beta^n_c) normalised to sum to the number of classes "
     "present (absent classes 0)",
@@ -907,6 +917,7 @@ def distillation(teacher: np.ndarray, pred: np.ndarray, *, temperature: float) -
     "elbo",
     aliases=("vae",),
     task="multiclass",
+    violation=Violation("pred", 1.5),
     summary="Negative ELBO of a Gaussian-latent VAE: reconstruction loss plus beta times the KL to N(0, I).",
     formula="l = recon(y, p) summed over D + beta (-0.5 sum_z (1 + logvar - mu^2 - exp(logvar)))",
     follows="Kingma & Welling 2014; beta-VAE (Higgins et al. 2017) for beta",

@@ -10,7 +10,7 @@ from lossctl.aggregates import ROOT_MEAN
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
-from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
 
 
 @register_loss(
@@ -345,6 +345,7 @@ def _keras_msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "msle",
     task="regression",
+    violation=Violation("pred", -1.5),
     summary="Mean squared logarithmic error: the squared difference of log(1 + p) and log(1 + y).",
     formula="l = (log1p(p) - log1p(y))^2",
     follows="sklearn mean_squared_log_error",
@@ -381,6 +382,7 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "rmsle",
     task="regression",
+    violation=Violation("pred", -1.5),
     summary="Root mean squared logarithmic error (an aggregate: the root of the weighted mean of the msle rows).",
     formula="sqrt(sum(w (log1p(p) - log1p(y))^2) / sum(w))",
     follows="sklearn root_mean_squared_log_error",
@@ -431,6 +433,7 @@ def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, ful
 @register_loss(
     "poisson_nll",
     task="regression",
+    violation=Violation("target", -1.0),
     summary="Poisson negative log-likelihood (without the log(y!) constant unless full).",
     formula="l = p - y log(p + eps); log_input: exp(x) - y x; full adds y log y - y + 0.5 log(2 pi y) for y > 1",
     follows="torch PoissonNLLLoss (whose default is log_input=True)",
@@ -497,6 +500,7 @@ def _poisson_unit_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "poisson_deviance",
     task="regression",
+    violation=Violation("pred", 0.0),
     summary="Mean Poisson deviance: twice the log-likelihood gap to a perfect prediction.",
     formula="l = 2 (y log(y / p) - y + p), with y log y = 0 at y = 0",
     follows="sklearn mean_poisson_deviance",
@@ -530,6 +534,7 @@ def _tweedie_power(value: float) -> str | None:
 @register_loss(
     "tweedie_deviance",
     task="regression",
+    violation=Violation("pred", -1.0, params={"power": 1.5}),
     summary="Mean Tweedie deviance: normal (power 0), Poisson (1), compound Poisson-gamma (1-2), gamma (2), ...",
     formula="l = 2 (max(y,0)^(2-k) / ((1-k)(2-k)) - y p^(1-k) / (1-k) + p^(2-k) / (2-k)) for power k; "
     "(y-p)^2 at k = 0; Poisson at k = 1; 2 (log(p/y) + y/p - 1) at k = 2",
@@ -590,6 +595,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
 @register_loss(
     "gaussian_nll",
     task="regression",
+    violation=Violation("var", -1.0),
     roles=("target", "pred", Role("var", "predicted variance per row (>= 0; floored at eps)", shape="any")),
     summary="Gaussian negative log-likelihood of a predicted mean and variance.",
     formula="l = 0.5 (log(max(v, eps)) + r^2 / max(v, eps)) (+ 0.5 log(2 pi) if full)",

@@ -34,7 +34,7 @@ import numpy as np
 from lossctl.aggregates import Aggregate, Stats, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import probabilities, soft_labels
-from lossctl.registry import Convention, Param, Properties, Role, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
 # (TP, FP, FN, params) -> (loss, nothing_to_score); elementwise on arrays or on 0-d sums.
 LossOfSums = Callable[[np.ndarray, np.ndarray, np.ndarray, Mapping[str, Any]], tuple[np.ndarray, np.ndarray]]
@@ -233,6 +233,8 @@ _FOCAL_TVERSKY_AGGREGATE = _aggregate("focal_tversky", _focal_tversky_of, _TVERS
 @register_loss(
     "dice",
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Soft Dice loss with additive smoothing: 1 - the soft Dice coefficient of mask and probability map.",
     formula="l = 1 - (2 TP + s) / (sum p + sum y + s), TP = sum p y, per sample",
@@ -283,6 +285,8 @@ def dice(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarray:
     "jaccard",
     aliases=("iou", "soft_iou"),
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Soft Jaccard (IoU) loss with additive smoothing: 1 - the soft intersection over union.",
     formula="l = 1 - (TP + s) / (sum p + sum y - TP + s), TP = sum p y, per sample",
@@ -316,6 +320,8 @@ def jaccard(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarra
 @register_loss(
     "tversky",
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Tversky loss: a Dice loss that weighs false positives by alpha and false negatives by beta.",
     formula="l = 1 - (TP + s) / (TP + alpha FP + beta FN + s), FP = sum p (1 - y), FN = sum (1 - p) y, per sample",
@@ -362,6 +368,8 @@ def tversky(target: np.ndarray, pred: np.ndarray, *, alpha: float, beta: float, 
 @register_loss(
     "focal_tversky",
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Focal Tversky loss: each sample's Tversky loss raised to the power gamma.",
     formula="l = (1 - (TP + s) / (TP + alpha FP + beta FN + s))^gamma, per sample",

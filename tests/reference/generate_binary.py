@@ -26,47 +26,13 @@ import numpy as np
 import scipy
 import sklearn
 import torch
-from golden_file import write_golden
+from golden_file import add_pair, write_golden
 from sklearn.metrics import brier_score_loss, hinge_loss, log_loss
 
 OUT = Path(__file__).parent / "golden" / "binary.json"
 F64 = torch.float64
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 MACHINE_EPS = float(np.finfo(np.float64).eps)
-
-CASES: list[dict[str, Any]] = []
-
-
-def add(
-    loss: str,
-    case_id: str,
-    target: np.ndarray,
-    pred: np.ndarray,
-    expected: float,
-    per_sample: np.ndarray | None,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    assert all(c["id"] != case_id for c in CASES), case_id
-    assert math.isfinite(expected), case_id
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {"target": [float(v) for v in target], "pred": [float(v) for v in pred]},
-            "sample_weight": None if sample_weight is None else [float(v) for v in sample_weight],
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None if per_sample is None else [float(v) for v in per_sample],
-            "reference": reference,
-        }
-    )
 
 
 def t(values: np.ndarray) -> torch.Tensor:
@@ -208,7 +174,7 @@ LABELS = [0, 1]
 
 
 def bce_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "bce")
+    case = partial(add_pair, "bce")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     p = rng.uniform(0.01, 0.99, n)
@@ -220,7 +186,7 @@ def bce_cases(rng: np.random.Generator) -> None:
     case("bce-random", y, p, mean, rows, ref)
     case("bce-sklearn", y, p, mean, rows, ref, convention="sklearn")
     case("bce-label-smoothing-zero", y, p, mean, rows, ref, params={"label_smoothing": 0.0})
-    add("log_loss", "bce-alias-log-loss", y, p, mean, rows, ref)
+    add_pair("log_loss", "bce-alias-log-loss", y, p, mean, rows, ref)
     weighted = log_loss(y, p, labels=LABELS, sample_weight=w)
     case("bce-weighted", y, p, weighted, rows, ref + ", sample_weight", sample_weight=w)
     total = log_loss(y, p, labels=LABELS, normalize=False)
@@ -304,7 +270,7 @@ def bce_cases(rng: np.random.Generator) -> None:
 
 
 def bce_logits_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "bce_logits")
+    case = partial(add_pair, "bce_logits")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 3.0, n)
@@ -360,7 +326,7 @@ def bce_logits_cases(rng: np.random.Generator) -> None:
 
 
 def brier_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "brier")
+    case = partial(add_pair, "brier")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     p = rng.uniform(0.0, 1.0, n)
@@ -382,7 +348,7 @@ def brier_cases(rng: np.random.Generator) -> None:
 
 
 def hinge_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "hinge")
+    case = partial(add_pair, "hinge")
     n = 24
     y01 = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 1.5, n)
@@ -419,7 +385,7 @@ def hinge_cases(rng: np.random.Generator) -> None:
 
 
 def squared_hinge_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "squared_hinge")
+    case = partial(add_pair, "squared_hinge")
     n = 24
     y01 = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 1.5, n)
@@ -441,7 +407,7 @@ def squared_hinge_cases(rng: np.random.Generator) -> None:
 
 
 def focal_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "focal")
+    case = partial(add_pair, "focal")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 2.5, n)
@@ -511,7 +477,6 @@ def main() -> None:
     write_golden(
         OUT,
         "tests/reference/generate_binary.py",
-        CASES,
         {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,

@@ -35,7 +35,7 @@ import scipy
 import sklearn
 import torch
 import torch.nn.functional as F
-from golden_file import write_golden
+from golden_file import add, write_golden
 from scipy.spatial.distance import jensenshannon
 from sklearn.metrics import hinge_loss, log_loss
 from sklearn.utils.class_weight import compute_class_weight
@@ -45,45 +45,6 @@ F64 = torch.float64
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 MACHINE_EPS = float(np.finfo(np.float64).eps)
 N = 12  # rows per random case
-
-CASES: list[dict[str, Any]] = []
-
-
-def listed(values: Any) -> Any:
-    return np.asarray(values, dtype=np.float64).tolist()
-
-
-def add(
-    loss: str,
-    case_id: str,
-    inputs: dict[str, Any],
-    expected: float,
-    per_sample: Any,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    if any(c["id"] == case_id for c in CASES):
-        raise ValueError(f"duplicate case id {case_id}")
-    if not math.isfinite(expected):
-        raise ValueError(f"{case_id}: the reference is not finite")
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {role: listed(values) for role, values in inputs.items()},
-            "sample_weight": None if sample_weight is None else listed(sample_weight),
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None if per_sample is None else listed(per_sample),
-            "reference": reference,
-        }
-    )
 
 
 def t(values: Any) -> torch.Tensor:
@@ -1111,7 +1072,6 @@ def main() -> None:
     write_golden(
         OUT,
         "tests/reference/generate_multiclass.py",
-        CASES,
         {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,
