@@ -35,6 +35,17 @@ class Aggregate:
     doc: str = ""
 
 
+def counted_rows(stats: Stats) -> str | None:
+    """The rows counted in a loss's second contribution column (a 0/1 flag per row), in words for a notice:
+    ``"3 rows"``, or the weight they carry when there are sample weights; ``None`` when there is no such
+    column (e.g. a convention's function without it) or nothing was counted."""
+    if len(stats) < 4 or stats[1] == 0:
+        return None
+    if stats[-2] != stats[-1]:
+        return f"rows carrying {stats[1]:g} of the weight"
+    return f"{int(stats[1])} rows"
+
+
 def weight_sum(stats: Stats) -> float:
     """``sum(w)`` where it is a denominator: weights that sum to zero leave the weighted mean undefined
     (an input error), while a sum or a mean over the row count is 0 (losses.md, "Weights that sum to zero")."""
@@ -44,6 +55,15 @@ def weight_sum(stats: Stats) -> float:
             "(--reduction sum gives 0)"
         )
     return float(stats[-2])
+
+
+def replicate_value(aggregate: Aggregate, stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    """A bootstrap replicate's value: NaN where its weights sum to zero (a replicate that drew no row with
+    weight), which the percentile interval leaves out, instead of the error the whole input would raise."""
+    try:
+        return aggregate.finalize(stats, reduction, params)
+    except ZeroWeightSum:
+        return math.nan
 
 
 def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:

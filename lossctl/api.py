@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import __version__
+from lossctl.aggregates import replicate_value
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
 from lossctl.errors import InputError, UsageError, ZeroWeightSum
@@ -264,7 +265,9 @@ def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, 
         if replicates is None:
             return None
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.array([aggregate.finalize(row, selection.reduction, request.params) for row in replicates])
+            return np.array(
+                [replicate_value(aggregate, row, selection.reduction, request.params) for row in replicates]
+            )
 
     per_group = {}
     for code, stats in outcome.group_stats[j].items():

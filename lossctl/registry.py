@@ -333,7 +333,8 @@ class LossSpec:
         inputs = [arrays[role] for role in self.role_names]
         if self.task == "regression":
             inputs = _row_aligned(self.name, self.role_names, inputs)
-        contributions = self.function(convention)(*inputs, **params)
+        own = {k: v for k, v in params.items() if k != "multioutput"}  # the reduction's, not the formula's
+        contributions = self.function(convention)(*inputs, **own)
         if params.get("multioutput") is not None:
             from lossctl.outputs import with_outputs
 

@@ -1043,10 +1043,13 @@ def test_per_sample_file_absent_when_the_result_overflows(cli, tmp_path: Path, w
     ids=["two columns", "list column"],
 )
 def test_vector_bound_to_a_scalar_role(cli, write, name: str, text: str, pred: str) -> None:
-    """bce reads one probability per row; today it silently uses the first of the two values."""
+    """bce reads one probability per row, or K per row against K multi-label targets: never the first of two."""
     run = cli("eval", write(name, text), "-l", "bce", "--pred", pred, "--target", "label", "-f", "json")
-    assert run.code in (2, 3), f"exit {run.code}: {run.out[:300]}"
-    assert "pred" in run.err
+    assert run.code == 3, f"exit {run.code}: {run.out[:300]}"
+    assert run.err == (
+        "error: 'target' has one value per row but 'pred' has 2 values: multi-label losses take one 0/1 target "
+        "column per prediction column\n"
+    )
 
 
 @pytest.mark.parametrize("rows", [2, 3])

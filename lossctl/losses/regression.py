@@ -6,19 +6,32 @@ import math
 
 import numpy as np
 
-from lossctl.aggregates import ROOT_MEAN
+from lossctl.aggregates import MEAN, ROOT_MEAN, multioutput
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+
+_MULTIOUTPUT = Param(
+    "multioutput",
+    None,
+    "with several output columns: none pools every element; uniform averages the per-output values, raw reports "
+    "one result per output (mse[0], mse[1], ...), as scikit-learn's uniform_average and raw_values",
+    kind="choice",
+    choices=("uniform", "raw"),
+)
+_MEAN_PER_OUTPUT = multioutput(MEAN)
+_ROOT_MEAN_PER_OUTPUT = multioutput(ROOT_MEAN)
 
 
 @register_loss(
     "mse",
     aliases=("l2", "mean_squared_error"),
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Mean squared error.",
     formula="l = (p - y)^2",
+    params=(_MULTIOUTPUT,),
     follows="torch MSELoss, sklearn mean_squared_error",
     properties=Properties(
         convex="yes", robust="no: squares large errors", expects="values on the target's scale", range="[0, inf)"
@@ -45,8 +58,9 @@ def mse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     task="regression",
     summary="Root mean squared error (an aggregate: the root of the weighted mean of r^2).",
     formula="sqrt(sum(w r^2) / sum(w))",
+    params=(_MULTIOUTPUT,),
     follows="sklearn root_mean_squared_error",
-    aggregate=ROOT_MEAN,
+    aggregate=_ROOT_MEAN_PER_OUTPUT,
     properties=Properties(
         convex="yes", robust="no: squares large errors", expects="values on the target's scale", range="[0, inf)"
     ),
@@ -66,8 +80,10 @@ def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "mae",
     aliases=("l1",),
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Mean absolute error.",
     formula="l = |p - y|",
+    params=(_MULTIOUTPUT,),
     follows="torch L1Loss, sklearn mean_absolute_error",
     properties=Properties(
         convex="yes (not differentiable at r = 0)",
@@ -224,6 +240,7 @@ def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "quantile",
     aliases=("pinball",),
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Quantile (pinball) loss: asymmetric absolute error minimised by the q-th quantile.",
     formula="l = max(q (y - p), (q - 1)(y - p))",
     follows="sklearn mean_pinball_loss(alpha=q)",
@@ -231,6 +248,7 @@ def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
         Param(
             "q", 0.5, "the quantile level predicted", minimum=0.0, maximum=1.0, min_exclusive=True, max_exclusive=True
         ),
+        _MULTIOUTPUT,
     ),
     properties=Properties(
         convex="yes",
@@ -267,6 +285,7 @@ def _keras_mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarr
 @register_loss(
     "mape",
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Mean absolute percentage error, as a fraction (0.1 is 10%).",
     formula="l = |y - p| / max(|y|, eps)",
     follows="sklearn mean_absolute_percentage_error",
@@ -274,6 +293,7 @@ def _keras_mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarr
         Param(
             "eps", float(np.finfo(np.float64).eps), "floor of |y| in the denominator", minimum=0.0, min_exclusive=True
         ),
+        _MULTIOUTPUT,
     ),
     properties=Properties(
         convex="yes in p for fixed y",
@@ -345,9 +365,11 @@ def _keras_msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "msle",
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     violation=Violation("pred", -1.5),
     summary="Mean squared logarithmic error: the squared difference of log(1 + p) and log(1 + y).",
     formula="l = (log1p(p) - log1p(y))^2",
+    params=(_MULTIOUTPUT,),
     follows="sklearn mean_squared_log_error",
     properties=Properties(
         convex="no in p (it is convex in log1p(p))",
@@ -385,8 +407,9 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     violation=Violation("pred", -1.5),
     summary="Root mean squared logarithmic error (an aggregate: the root of the weighted mean of the msle rows).",
     formula="sqrt(sum(w (log1p(p) - log1p(y))^2) / sum(w))",
+    params=(_MULTIOUTPUT,),
     follows="sklearn root_mean_squared_log_error",
-    aggregate=ROOT_MEAN,
+    aggregate=_ROOT_MEAN_PER_OUTPUT,
     properties=Properties(
         convex="no",
         robust="partly: the log damps large values",

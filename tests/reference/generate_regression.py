@@ -719,8 +719,42 @@ def regression_cases() -> None:
     )
 
 
+def multioutput_cases() -> None:
+    """scikit-learn's multioutput on K = 3 output columns: uniform_average and raw_values (lossctl's uniform and
+    raw); without the parameter lossctl pools every element, which is sklearn's metric on the raveled arrays."""
+    rng = np.random.default_rng(1405)
+    n, k = 12, 3
+    scale = np.array([1.0, 10.0, 100.0])
+    y = rng.normal(size=(n, k)) * scale
+    p = y + rng.normal(size=(n, k)) * scale * 0.3
+    y_pos, p_pos = np.abs(y) + 0.5, np.abs(p) + 0.5
+    w = rng.uniform(0.5, 2.0, n)
+    cases: list[tuple[str, Callable[..., Any], dict[str, Any], dict[str, Any], np.ndarray, np.ndarray]] = [
+        ("mse", metrics.mean_squared_error, {}, {}, y, p),
+        ("rmse", metrics.root_mean_squared_error, {}, {}, y, p),
+        ("mae", metrics.mean_absolute_error, {}, {}, y, p),
+        ("quantile", metrics.mean_pinball_loss, {"alpha": 0.8}, {"q": 0.8}, y, p),
+        ("mape", metrics.mean_absolute_percentage_error, {}, {}, y, p),
+        ("msle", metrics.mean_squared_log_error, {}, {}, y_pos, p_pos),
+        ("rmsle", metrics.root_mean_squared_log_error, {}, {}, y_pos, p_pos),
+    ]
+    for loss, metric, sk_kwargs, params, target, pred in cases:
+        ref = f"sklearn.metrics.{metric.__name__}"
+        inputs = {"target": target, "pred": pred}
+        for mode, sk_mode in (("uniform", "uniform_average"), ("raw", "raw_values")):
+            for weight in (None, w):
+                value = metric(target, pred, multioutput=sk_mode, sample_weight=weight, **sk_kwargs)
+                suffix = "-weighted" if weight is not None else ""
+                add(loss, f"{loss}-multioutput-{mode}{suffix}", inputs, value, None, f"{ref}(multioutput='{sk_mode}')",
+                    params=params | {"multioutput": mode}, sample_weight=weight)  # fmt: skip
+        pooled = metric(target.ravel(), pred.ravel(), **sk_kwargs)
+        add(loss, f"{loss}-multioutput-pooled", inputs, pooled, None, f"{ref} on the raveled N x K elements",
+            params=params)  # fmt: skip
+
+
 def main() -> None:
     regression_cases()
+    multioutput_cases()
     write_golden(
         OUT,
         "tests/reference/generate_regression.py",

@@ -32,7 +32,7 @@ def add(
     loss: str,
     case_id: str,
     inputs: Mapping[str, Any],
-    expected: float,
+    expected: Any,
     per_sample: Any,
     reference: str,
     *,
@@ -41,13 +41,14 @@ def add(
     sample_weight: Any = None,
     reduction: str = "mean",
 ) -> None:
-    """Record one golden case (the layout of ``tests/golden.py``); ``inputs`` maps each role to its values.
+    """Record one golden case (the layout of ``tests/golden.py``); ``inputs`` maps each role to its values and
+    ``expected`` is the value (a list of one value per output for ``multioutput=raw``).
 
     A duplicate id or a non-finite reference is an error: the generator stops before writing anything.
     """
     if any(case["id"] == case_id for case in CASES):
         raise ValueError(f"duplicate case id {case_id}")
-    values = [expected, *(np.ravel(per_sample) if per_sample is not None else [])]
+    values = [*np.ravel(expected), *(np.ravel(per_sample) if per_sample is not None else [])]
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"{case_id}: the reference is not finite")
     CASES.append(
@@ -59,7 +60,7 @@ def add(
             "inputs": {role: listed(v) for role, v in inputs.items()},
             "sample_weight": None if sample_weight is None else listed(sample_weight),
             "reduction": reduction,
-            "expected": float(expected),
+            "expected": float(expected) if np.ndim(expected) == 0 else listed(expected),
             "expected_per_sample": None if per_sample is None else listed(per_sample),
             "reference": reference,
         }
