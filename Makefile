@@ -44,7 +44,7 @@ $(VENV)/.installed-reference: $(BIN)/python pyproject.toml
 # Regenerates every golden file from the reference libraries (torch, scikit-learn, SciPy, Keras); deterministic,
 # so a rerun on the same machine leaves no diff.
 golden: $(VENV)/.installed-reference
-	for generator in tests/reference/generate_*.py; do KERAS_BACKEND=torch $(BIN)/python $$generator || exit 1; done
+	for generator in tests/reference/generate_*.py; do $(BIN)/python $$generator || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

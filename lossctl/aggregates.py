@@ -43,7 +43,8 @@ def counted_rows(stats: Stats) -> str | None:
         return None
     if stats[-2] != stats[-1]:
         return f"rows carrying {stats[1]:g} of the weight"
-    return f"{int(stats[1])} rows"
+    count = int(stats[1])
+    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def weight_sum(stats: Stats) -> float:

@@ -411,8 +411,8 @@ def _rows_off(stats: Stats, params: Mapping[str, Any]) -> list[str]:
     if amount is None:
         return []
     return [
-        f"{amount} of pred sum to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than {_ROW_SUM_NOTICE:g}); "
-        "used as given, not renormalised"
+        f"{amount} of pred: probabilities summing to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than "
+        f"{_ROW_SUM_NOTICE:g}), used as given, not renormalised"
     ]
 
 

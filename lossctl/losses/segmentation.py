@@ -341,13 +341,16 @@ def jaccard(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarra
     # fp = sum p (1 - y), fn = sum (1 - p) y, as Salehi et al. Keras' tversky names them the other way round.
     conventions={
         "keras": Convention(
-            "Keras Tversky: 1 - TP / (TP + alpha FN + beta FP + 1e-7): its code weighs the false negatives "
-            "sum((1 - p) y) by alpha and the false positives by beta (the reverse of Salehi et al. and smp; only "
-            "alpha != beta tells), has no smooth, and flattens the input, pooling every pixel into one score "
-            "(vector columns too); an empty prediction and target cost 1." + _KERAS_WEIGHTS,
+            "Keras Tversky as released up to Keras 3.15.1: 1 - TP / (TP + alpha FN + beta FP + 1e-7): its code "
+            "weighs the false negatives sum((1 - p) y) by alpha and the false positives by beta (the reverse of "
+            "Salehi et al. and smp; only alpha != beta tells; keras-team/keras#23333, commit fa9afd5a, swaps them "
+            "back on Keras' main branch, so later releases match lossctl's own alpha and beta), has no smooth, and "
+            "flattens the input, pooling every pixel into one score (vector columns too); an empty prediction and "
+            "target cost 1." + _KERAS_WEIGHTS,
             func=_keras_tversky,
             aggregate=_keras_aggregate(_keras_tversky_of),
             defaults={"smooth": 0.0},
+            versions="<=3.15.1",
         ),
     },
 )

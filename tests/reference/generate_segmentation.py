@@ -176,7 +176,22 @@ def keras_tversky(target: np.ndarray, pred: np.ndarray, alpha: float, beta: floa
     fp = torch.sum((1 - targets) * inputs)
     fn = torch.sum(targets * (1 - inputs))
     tversky = torch.divide(intersection, intersection + fp * alpha + fn * beta + KERAS_EPSILON)
-    return float(1 - tversky)
+    value = float(1 - tversky)
+    released = keras_released_tversky(target, pred, alpha, beta)
+    if abs(value - released) > 1e-5:  # Keras computes in float32 here
+        raise ValueError(f"tversky: transcription {value} differs from Keras {released}")
+    return value
+
+
+def keras_released_tversky(target: np.ndarray, pred: np.ndarray, alpha: float, beta: float) -> float:
+    """Keras 3.15.1's own Tversky (alpha and beta swapped; keras-team/keras#23333 fixes it on main): the
+    transcription above must reproduce the release, not the fix."""
+    import keras
+
+    if keras.__version__ != "3.15.1":
+        raise ValueError(f"the keras convention reproduces Keras <= 3.15.1; installed: {keras.__version__}")
+    loss = keras.losses.Tversky(alpha=alpha, beta=beta, reduction="sum")
+    return float(loss(np.reshape(target, (1, -1)), np.reshape(pred, (1, -1))))
 
 
 # --- data --------------------------------------------------------------------------------------------------------
@@ -285,7 +300,8 @@ def main() -> None:
         {
             "segmentation_models_pytorch": "DiceLoss/JaccardLoss/TverskyLoss formulas, "
             "qubvel-org/segmentation_models.pytorch losses (dice.py @bc597e9a, _functional.py @97dce8c1)",
-            "keras": "dice/tversky formulas, keras-team/keras keras/src/losses/losses.py @702a7197",
+            "keras": "dice/tversky formulas, keras-team/keras keras/src/losses/losses.py @702a7197; tversky "
+            "checked against Keras 3.15.1 (the last release before keras-team/keras#23333)",
         },
     )
 

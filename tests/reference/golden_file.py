@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 torch.set_num_threads(1)  # reductions in a fixed order: a rerun gives the same bits
+os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 runs on the installed torch (no TensorFlow needed)
 
 
 CASES: list[dict[str, Any]] = []
