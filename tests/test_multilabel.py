@@ -189,3 +189,22 @@ def test_list_shows_58_losses(cli) -> None:
     assert {e["name"] for e in json.loads(run.out) if e["task"] == "multilabel"} == {
         "multilabel_soft_margin", "multilabel_margin", "asymmetric", "hamming"
     }  # fmt: skip
+
+
+def test_every_multilabel_loss_and_convention_has_a_golden_case() -> None:
+    from tests.golden import load_cases
+
+    covered = {(lossctl.get(case["loss"]).name, case["convention"]) for case in load_cases("multilabel")}
+    missing = [
+        (spec.name, convention)
+        for spec in lossctl.list_losses("multilabel")
+        for convention in ("lossctl", *spec.conventions)
+        if (spec.name, convention) not in covered
+    ]
+    assert missing == []
+
+
+def test_zero_class_weights_give_0_as_torch() -> None:
+    # torch's weight= multiplies each label's term and the row still divides by K: all-zero weights give 0.
+    soft_margin = lossctl.get("multilabel_soft_margin")
+    assert soft_margin([[1, 0], [0, 1]], [[0.3, -2.0], [1.0, 4.0]], class_weight=[0, 0], convention="torch") == 0.0

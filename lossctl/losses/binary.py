@@ -312,8 +312,9 @@ ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc)
 
 def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``[row loss, count of 0 labels, count of -1 labels]`` per row (counts over a row's K labels)."""
-    labels = target.reshape(len(target), -1)
-    return np.column_stack([_row_mean(losses), (labels == 0.0).sum(axis=1), (labels == -1.0).sum(axis=1)])
+    if target.ndim == 1:
+        return np.column_stack([losses, target == 0.0, target == -1.0])
+    return np.column_stack([_row_mean(losses), (target == 0.0).sum(axis=1), (target == -1.0).sum(axis=1)])
 
 
 def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
