@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench docs golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bench: $(VENV)/.installed-bench
 docs: $(VENV)/.installed-test
 	$(BIN)/python docs/generate.py
 	$(BIN)/python docs/readme.py
+
+$(VENV)/.installed-reference: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,reference]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+# Regenerates every golden file from the reference libraries (torch, scikit-learn, SciPy, Keras); deterministic,
+# so a rerun on the same machine leaves no diff.
+golden: $(VENV)/.installed-reference
+	for generator in tests/reference/generate_*.py; do $(BIN)/python $$generator || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from lossctl.errors import UsageError, ZeroWeightSum
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -37,12 +39,44 @@ class Aggregate:
     doc: str = ""
 
 
+def counted_rows(stats: Stats) -> str | None:
+    """The rows counted in a loss's second contribution column (a 0/1 flag per row), in words for a notice:
+    ``"3 rows"``, or the weight they carry when there are sample weights; ``None`` when there is no such
+    column (e.g. a convention's function without it) or nothing was counted."""
+    if len(stats) < 4 or stats[1] == 0:
+        return None
+    if stats[-2] != stats[-1]:
+        return f"rows carrying {stats[1]:g} of the weight"
+    count = int(stats[1])
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def weight_sum(stats: Stats) -> float:
+    """``sum(w)`` where it is a denominator: weights that sum to zero leave the weighted mean undefined
+    (an input error), while a sum or a mean over the row count is 0 (docs/losses.md, "Weights that sum to zero")."""
+    if stats[-2] <= 0:
+        raise ZeroWeightSum(
+            "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined "
+            "(--reduction sum gives 0)"
+        )
+    return float(stats[-2])
+
+
+def replicate_value(aggregate: Aggregate, stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    """A bootstrap replicate's value: NaN where its weights sum to zero (a replicate that drew no row with
+    weight), which the percentile interval leaves out, instead of the error the whole input would raise."""
+    try:
+        return aggregate.finalize(stats, reduction, params)
+    except ZeroWeightSum:
+        return math.nan
+
+
 def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
     """The weighted mean ``sum(w*l)/sum(w)`` of the first contribution (torch, sklearn); ``sum``: ``sum(w*l)``.
 
     The finalizer of every per-row loss, including those whose extra columns only feed notices or checks.
     """
-    return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
+    return float(stats[0]) if reduction == "sum" else float(stats[0]) / weight_sum(stats)
 
 
 def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -51,7 +85,7 @@ def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> 
 
 
 def _root_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    return math.sqrt(stats[0] / stats[-2])
+    return math.sqrt(stats[0] / weight_sum(stats))
 
 
 def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -77,3 +111,39 @@ RATIO = Aggregate(
     per_row=False,
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
 )
+
+
+def split_stats(stats: Stats) -> list[list[float]]:
+    """A multi-output statistics vector ``[s_0, s_1..s_K, sum(w), n]`` (column 0 pooled, then one column per
+    output, see :mod:`lossctl.outputs`) as K single-output vectors ``[s_k, sum(w), n]``."""
+    return [[float(stats[k]), float(stats[-2]), float(stats[-1])] for k in range(1, len(stats) - 2)]
+
+
+def multioutput(base: Aggregate) -> Aggregate:
+    """``base`` for a loss with scikit-learn's ``multioutput`` parameter.
+
+    Unset, the value is ``base`` over the pooled column (the mean over all elements); ``uniform`` is the mean
+    of ``base`` over each output (sklearn's ``uniform_average``: for rmse the mean of the per-output roots);
+    ``raw`` results are split into one result per output before they are finalized, each by ``base``.
+    """
+
+    def finalize(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+        mode = params.get("multioutput")
+        if mode == "uniform":
+            values = [base.finalize(part, reduction, params) for part in split_stats(stats)]
+            return math.fsum(values) / len(values)
+        if mode == "raw" and len(stats) != 3:
+            raise UsageError(
+                "multioutput=raw gives one value per output, and this takes one value per loss "
+                "(compare, a composite, a check): use multioutput=uniform"
+            )
+        return base.finalize(stats, reduction, params)
+
+    return Aggregate(
+        base.name,
+        finalize,
+        base.reductions,
+        base.per_row,
+        base.notices,
+        base.doc + "; multioutput=uniform: the mean of the per-output values, raw: one result per output",
+    )

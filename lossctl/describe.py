@@ -37,7 +37,8 @@ def describe(name: str) -> str:
         lines.append(_wrap(p.doc, "      "))
     lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
     for convention, variant in spec.conventions.items():
-        lines.append(_wrap(f"{convention}: {variant.note}"))
+        matches = f" (matches {convention} {variant.versions})" if variant.versions else ""
+        lines.append(_wrap(f"{convention}{matches}: {variant.note}"))
     props = spec.properties
     lines += [
         "",

@@ -259,8 +259,6 @@ def run(
             raise InputError("the input has no rows")
         raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
     stats = [slot.overall.value for slot in slots if slot.overall]
-    if plan.weight and stats and stats[0][-2] <= 0:
-        raise InputError(f"the weights in column '{plan.weight}' sum to zero: the weighted mean is undefined")
     return Outcome(
         rows=rows,
         rows_used=rows_used,

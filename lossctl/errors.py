@@ -41,6 +41,10 @@ class InputError(LossctlError):
     exit_code = ExitCode.INPUT
 
 
+class ZeroWeightSum(InputError):
+    """The sample weights sum to zero where their sum is the denominator of a weighted mean."""
+
+
 class DomainError(InputError):
     """Values outside a loss's domain, e.g. a probability of 1.3.
 

@@ -23,6 +23,7 @@ from lossctl.finalize import build_results
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import open_data
 from lossctl.options import Options
+from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path, per_sample_sink
@@ -137,6 +138,7 @@ def run_evaluation(
     with per_sample_sink(plan, options.per_sample, options.on) as sink:  # published only if the results are too
         outcome = run(batches, plan, options, per_sample=sink, progress=report_progress)
         notices += dropped_notice(outcome)
+        plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
         results, gaps = build_results(
             plan, outcome, options.composites, options.reduction, options.convention, options.ci, notices
         )

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from lossctl import __version__
+from lossctl.aggregates import replicate_value
 from lossctl.engine import Outcome, Plan
-from lossctl.errors import InputError
+from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.params import Composite, LossRequest
 from lossctl.report import Result
 
@@ -37,7 +38,10 @@ def finalize_job(request: LossRequest, outcome: Outcome, j: int, reduction: str,
 
     def value_of(stats: np.ndarray, where: str) -> float:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
-            value = aggregate.finalize(stats, reduction, request.params)
+            try:
+                value = aggregate.finalize(stats, reduction, request.params)
+            except ZeroWeightSum as error:
+                raise ZeroWeightSum(f"{request.label}{where}: {error}") from None
         if not math.isfinite(value):
             raise InputError(
                 f"{request.label}{where}: the result is not a finite number (no rows with weight, "
@@ -49,7 +53,7 @@ def finalize_job(request: LossRequest, outcome: Outcome, j: int, reduction: str,
         if replicates is None:
             return None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.array([aggregate.finalize(row, reduction, request.params) for row in replicates])
+            return np.array([replicate_value(aggregate, row, reduction, request.params) for row in replicates])
 
     per_group = {}
     for code, stats in outcome.group_stats[j].items():
@@ -122,7 +126,7 @@ def build_results(
     results: list[Result] = []
     gaps: list[dict[str, Any]] = []
     for owner, model, sig, numbers, job_index in entries:
-        name = owner.name if isinstance(owner, Composite) else owner.spec.name
+        name = owner.name
         params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
         sample = outcome.samples[job_index] if job_index is not None else None
         overall = Result(
@@ -162,8 +166,8 @@ def gap(name: str, params: dict[str, Any], group_values: list[tuple[float, dict[
 
 def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
     """Everything that fixes a number: loss, every parameter, reduction, weighting, convention, version."""
-    head = [request.spec.name, *(f"{k}={v!r}" for k, v in request.params.items())]
-    return "|".join(head + _signature_tail(reduction, convention, weight))
+    head = [request.name, *(f"{k}={v!r}" for k, v in request.params.items())]
+    return "|".join(head + _signature_tail(reduction, request.spec.convention_tag(convention), weight))
 
 
 def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:

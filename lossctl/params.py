@@ -24,18 +24,24 @@ class LossRequest:
     """One loss to evaluate with its resolved parameters (defaults included).
 
     ``given`` holds the parameters the user set explicitly, which name the result in tables
-    (``quantile:q=0.9``) so that the same loss asked twice stays distinguishable.
+    (``quantile:q=0.9``) so that the same loss asked twice stays distinguishable. ``output`` is the
+    output column one result of ``multioutput=raw`` reports (:mod:`lossctl.outputs`).
     """
 
     spec: LossSpec
     params: dict[str, Any]
     given: dict[str, Any]
+    output: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The loss name, with the output index of a ``multioutput=raw`` result: ``mse[0]``."""
+        return self.spec.name if self.output is None else f"{self.spec.name}[{self.output}]"
 
     @property
     def label(self) -> str:
-        if not self.given:
-            return self.spec.name
-        return self.spec.name + "".join(f":{key}={_show(value)}" for key, value in self.given.items())
+        shown = {k: v for k, v in self.given.items() if self.output is None or k != "multioutput"}
+        return self.name + "".join(f":{key}={_show(value)}" for key, value in shown.items())
 
 
 def _show(value: Any) -> str:
@@ -147,6 +153,11 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
         spec, given = parse_inline(term["loss"])
+        if given.get("multioutput") == "raw":
+            raise UsageError(
+                f"'{term['loss']}' in the composite '{token}' has one value per output (multioutput=raw); "
+                "use multioutput=uniform or leave it unset"
+            )
         terms.append((weight, LossRequest(spec, spec.resolve_params(given, convention), given)))
     return Composite(name, formula, tuple(terms))
 

@@ -23,7 +23,16 @@ from lossctl.errors import InputError, UsageError
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
 
-TASKS = ("regression", "binary", "multiclass", "segmentation", "detection", "representation", "ranking")
+TASKS = (
+    "regression",
+    "binary",
+    "multiclass",
+    "multilabel",
+    "segmentation",
+    "detection",
+    "representation",
+    "ranking",
+)
 CONVENTIONS = ("lossctl", "torch", "keras", "sklearn")
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -183,21 +192,42 @@ class Convention:
 
     ``func`` replaces the per-row function (``None``: the same formula as lossctl), ``aggregate``
     the reduction (e.g. Keras divides a weighted sum by the row count) and ``defaults`` the
-    library's parameter defaults (torch's ``PoissonNLLLoss`` has ``log_input=True``).
+    library's parameter defaults (torch's ``PoissonNLLLoss`` has ``log_input=True``). ``versions``
+    names the releases reproduced when the library changed the definition (``<=3.15.1``): it is
+    shown by ``describe`` and written into the result's signature (``convention=keras<=3.15.1``).
     """
 
     note: str
     func: Callable[..., np.ndarray] | None = None
     aggregate: Aggregate | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    versions: str | None = None
 
 
 def keras(
-    note: str, func: Callable[..., np.ndarray] | None = None, defaults: Mapping[str, Any] | None = None
+    note: str,
+    func: Callable[..., np.ndarray] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    aggregate: Aggregate = MEAN_OVER_ROWS,
 ) -> Convention:
-    """A Keras convention: Keras' weighted mean divides by the number of rows, not the weight sum."""
-    note += " Weighted mean: sum(w*l) / n (Keras 'sum_over_batch_size')."
-    return Convention(note, func, MEAN_OVER_ROWS, dict(defaults or {}))
+    """A Keras convention: Keras' weighted mean divides by the number of rows, not the weight sum, so
+    weights that sum to zero give 0 (docs/losses.md, "Weights that sum to zero")."""
+    note += " Weighted mean: sum(w*l) / n (Keras 'sum_over_batch_size'); all-zero weights give 0."
+    return Convention(note, func, aggregate, dict(defaults or {}))
+
+
+@dataclass(frozen=True)
+class Violation:
+    """An input outside a loss's domain, declared with the loss: row 1 of ``role`` (its ``column`` for
+    vector roles) set to ``value``, or increased by it when ``add``; ``params`` are the parameters under
+    which it is out of the domain (e.g. tweedie's ``power=1.5``). The common test suite writes it to a
+    file and checks that the CLI exits 3 with one ``error:`` line, whatever the loss."""
+
+    role: str
+    value: float
+    column: int = 0
+    add: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,6 +254,8 @@ class LossSpec:
     conventions: Mapping[str, Convention] = field(default_factory=dict)
     batch_param: str | None = None
     whole_input: bool = False
+    violation: Violation | None = None
+    weights_scale: bool = True
     preset: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -238,6 +270,22 @@ class LossSpec:
     def per_row(self) -> bool:
         """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists."""
         return self.aggregate.per_row
+
+    @property
+    def order_dependent(self) -> bool:
+        """True when the value depends on the order of the rows (batches are cut in file order)."""
+        return self.batch_param is not None
+
+    @property
+    def rows_interact(self) -> bool:
+        """True when rows are scored together (batches, query pairs), so a repeated or dropped row is not a
+        reweighted one and groups do not recombine into the whole."""
+        return self.order_dependent or self.whole_input
+
+    def convention_tag(self, convention: str) -> str:
+        """The convention as the signature writes it: its name, with the library versions it reproduces."""
+        variant = self.convention(convention)
+        return convention + (variant.versions or "") if variant else convention
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -281,12 +329,18 @@ class LossSpec:
         """Per-row contributions for validated float64 ``arrays`` (role -> array) and resolved ``params``.
 
         Regression losses are elementwise: with vector columns they are averaged over each row's elements,
-        and a scalar column is compared with each element of its row.
+        and a scalar column is compared with each element of its row. With ``multioutput`` set, the
+        elements' losses follow the row mean as one column per output (:mod:`lossctl.outputs`).
         """
         inputs = [arrays[role] for role in self.role_names]
         if self.task == "regression":
             inputs = _row_aligned(self.name, self.role_names, inputs)
-        contributions = self.function(convention)(*inputs, **params)
+        own = {k: v for k, v in params.items() if k != "multioutput"}  # the reduction's, not the formula's
+        contributions = self.function(convention)(*inputs, **own)
+        if params.get("multioutput") is not None:
+            from lossctl.outputs import with_outputs
+
+            return with_outputs(contributions)
         if self.task == "regression" and contributions.ndim == 2:
             return contributions.mean(axis=1)
         return contributions
@@ -325,8 +379,9 @@ class LossSpec:
         reduction: str = "mean",
         convention: str = "lossctl",
         **kwargs: Any,
-    ) -> float:
-        """The reduced loss (weighted mean by default) of NumPy-compatible arrays."""
+    ) -> Any:
+        """The reduced loss (weighted mean by default) of NumPy-compatible arrays: a float, or with
+        ``multioutput="raw"`` an array of one value per output (as scikit-learn's ``raw_values``)."""
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         aggregate = self.aggregate_for(convention)
         if reduction not in aggregate.reductions:
@@ -338,8 +393,14 @@ class LossSpec:
             weight = as_float_array(sample_weight, "sample_weight", (1,))
             if len(weight) != len(next(iter(bound.values()))):
                 raise InputError("sample_weight must have one value per row")
-        contributions = self.contributions(bound, params, convention)
-        return aggregate.finalize(weighted_sums(contributions, weight), reduction, params)
+        stats = weighted_sums(self.contributions(bound, params, convention), weight)
+        if params.get("multioutput") == "raw":
+            import numpy as np
+
+            from lossctl.aggregates import split_stats
+
+            return np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
+        return aggregate.finalize(stats, reduction, params)
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
@@ -406,13 +467,19 @@ def register_loss(
     conventions: Mapping[str, Convention] | None = None,
     batch_param: str | None = None,
     whole_input: bool = False,
+    violation: Violation | None = None,
+    weights_scale: bool = True,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Register the decorated per-row function as loss ``name``; the function is returned unchanged.
 
     Roles given as plain names are scalar, except for regression losses, whose roles take vector
     columns too (averaged over elements). ``batch_param`` names the parameter holding the batch
     size of a batch loss (the engine cuts chunks at batch boundaries); ``whole_input`` losses see
-    every row at once (ranking pools pairs across a query's rows).
+    every row at once (ranking pools pairs across a query's rows). Both make the rows interact
+    (:attr:`LossSpec.rows_interact`). ``violation`` is an example input outside the loss's domain
+    (``None``: every finite input is valid); ``weights_scale=False`` says that multiplying every
+    sample weight by a constant changes the value (weighted sums enter the formula beside a
+    constant, as segmentation's ``smooth``).
     """
     plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
@@ -435,6 +502,8 @@ def register_loss(
             conventions=dict(conventions or {}),
             batch_param=batch_param,
             whole_input=whole_input,
+            violation=violation,
+            weights_scale=weights_scale,
         )
         add(spec)
         return func

@@ -118,7 +118,8 @@ def render_evaluation(report: Report, console: Console) -> None:
             cells.append(f"{_number(result.ci['low'])} – {_number(result.ci['high'])}" if result.ci else "")
         if with_distribution:
             cells += _distribution_cells(result.distribution)
-        table.add_row(*cells, _params(result.params))
+        # Unset optional parameters (None, e.g. class_weight) are left out for a person; JSON and CSV list them.
+        table.add_row(*cells, _params({k: v for k, v in result.params.items() if v is not None}))
     console.print(table)
     labels = {(r.loss, repr(r.params)): r.label for r in report.results}
     for gap in (report.groups or {}).get("gaps", []):

@@ -51,6 +51,8 @@ def advise(target: np.ndarray, pred: np.ndarray) -> Advice:
     """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``."""
     if len(target) == 0:
         raise InputError("the input has no rows")
+    if target.ndim == 2 and target.shape == pred.shape and np.isin(target, (0.0, 1.0)).all():
+        return _multilabel(target, pred)
     if pred.ndim == 2 and pred.shape[1] > 1:
         return _multiclass(target, pred)
     labels = np.unique(target)
@@ -115,6 +117,35 @@ def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
             advice.add("class_balanced", f"{why}: effective-number weighting (Cui et al. 2019)")
     if not probabilities:
         advice.add("multiclass_hinge", "a margin view of the same scores (Crammer-Singer)")
+    return advice
+
+
+def _multilabel(target: np.ndarray, pred: np.ndarray) -> Advice:
+    """K 0/1 target columns against K prediction columns: each row may carry several labels."""
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
+    label_shares = target.mean(axis=0)
+    positive = float(target.mean())
+    facts = {
+        "rows": len(target),
+        "labels": target.shape[1],
+        "pred": "probabilities" if probabilities else "logits",
+        "labels_per_row": float(target.sum(axis=1).mean()),
+        "positive_share": positive,
+        "rarest_label_share": float(label_shares.min()),
+    }
+    advice = Advice("multilabel", facts)
+    if probabilities:
+        advice.add("bce", "K 0/1 label columns with probabilities: the log loss of every label (mean over N x K)")
+        advice.add("hamming", "the share of wrong label decisions at p >= 0.5, to read beside the log loss")
+    else:
+        advice.add("multilabel_soft_margin", "K 0/1 label columns with logits: the logistic loss of each label, exact")
+        advice.add("hamming", "the share of wrong label decisions (a logit >= 0 is p >= 0.5)", threshold=0.0)
+        advice.add("multilabel_margin", "a ranking view: each row's labels should outscore the labels it lacks")
+    if positive < RARE_CLASS:
+        share = f"{positive:.1%} of the label cells are positive"
+        if not probabilities:
+            advice.add("asymmetric", f"{share}: ASL focuses and clips the many easy negatives")
+        advice.add("focal", f"{share}: focal loss down-weights the easy cells", from_logits=not probabilities)
     return advice
 
 

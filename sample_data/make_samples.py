@@ -10,7 +10,9 @@
 - segmentation.parquet: 40 small masks (64 pixels each) as list columns, probabilities and targets;
 - boxes.csv: predicted and true boxes, 4 columns each (px1..py2, tx1..ty2);
 - embeddings.parquet: paired query/document embeddings (list columns) for contrastive losses;
-- ranking.csv: search results, several documents per query (qid), with graded relevance.
+- ranking.csv: search results, several documents per query (qid), with graded relevance;
+- multilabel.parquet: an image tagger's logits for 6 tags (logit_0..logit_5) and the 0/1 tags (tag_0..tag_5),
+  with few tags per image (its own seed, so the files above do not change).
 """
 
 from __future__ import annotations
@@ -106,6 +108,14 @@ def ranking(rng: np.random.Generator, queries: int = 30) -> pa.Table:
     return pa.table({"qid": qid, "relevance": relevance, "score": score})
 
 
+def multilabel(rng: np.random.Generator, n: int = 400, labels: int = 6) -> pa.Table:
+    rates = np.array([0.25, 0.12, 0.06, 0.04, 0.02, 0.01])[:labels]
+    tags = (rng.uniform(size=(n, labels)) < rates).astype(np.int64)
+    logits = np.round(np.log(rates / (1 - rates)) + 2.5 * (tags - 0.3) + rng.normal(0.0, 1.2, (n, labels)), 4)
+    columns = {f"logit_{k}": logits[:, k] for k in range(labels)} | {f"tag_{k}": tags[:, k] for k in range(labels)}
+    return pa.table(columns)
+
+
 def write_csv(table: pa.Table, name: str) -> None:
     # The csv module, not pyarrow's writer: it quotes only what needs quotes, as people write CSV.
     with open(HERE / name, "w", newline="") as handle:
@@ -128,6 +138,7 @@ def main() -> None:
     write_csv(boxes(rng), "boxes.csv")
     pq.write_table(embeddings(rng), HERE / "embeddings.parquet")
     write_csv(ranking(rng), "ranking.csv")
+    pq.write_table(multilabel(np.random.default_rng(20261206)), HERE / "multilabel.parquet")
 
 
 if __name__ == "__main__":

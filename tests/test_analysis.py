@@ -55,7 +55,7 @@ def test_groups_by_two_columns_and_json_layout(cli, write) -> None:
     ]
     assert doc["groups"] == {
         "by": ["a", "b"],
-        "gaps": [{"loss": "mae", "params": {}, "gap": 1.0, "worst_group": {"a": "x", "b": 1}}],
+        "gaps": [{"loss": "mae", "params": {"multioutput": None}, "gap": 1.0, "worst_group": {"a": "x", "b": 1}}],
     }
 
 

@@ -39,7 +39,7 @@ def test_json_follows_the_schema_field_by_field(cli, regression_csv: Path) -> No
     r = np.abs(P - Y)
     assert huber["value"] == pytest.approx(np.mean(np.where(r <= 1, 0.5 * r**2, r - 0.5)), rel=1e-12)
     assert mse["value"] == pytest.approx(np.mean((P - Y) ** 2), rel=1e-12)
-    assert mse["params"] == {}
+    assert mse["params"] == {"multioutput": None}
 
 
 def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
@@ -65,10 +65,10 @@ def test_loss_lists_inline_params_and_the_same_loss_twice(cli, regression_csv: P
     run = cli("eval", regression_csv, "-l", "mse,mae", "-l", "quantile:q=0.1", "-l", "quantile:q=0.9", "-f", "json")
     doc = json.loads(run.out)
     assert [(r["loss"], r["params"]) for r in doc["results"]] == [
-        ("mse", {}),
-        ("mae", {}),
-        ("quantile", {"q": 0.1}),
-        ("quantile", {"q": 0.9}),
+        ("mse", {"multioutput": None}),
+        ("mae", {"multioutput": None}),
+        ("quantile", {"q": 0.1, "multioutput": None}),
+        ("quantile", {"q": 0.9, "multioutput": None}),
     ]
     d = Y - P
     for record, q in zip(doc["results"][2:], (0.1, 0.9), strict=True):

@@ -66,7 +66,6 @@ def test_every_loss_and_convention_has_a_golden_case() -> None:
 
 
 def test_the_detection_losses_are_registered() -> None:
-    assert tuple(spec.name for spec in lossctl.list_losses("detection")) == DETECTION
     for name in DETECTION:
         spec = lossctl.get(name)
         assert set(spec.conventions) == (set() if name == "box_iou" else {"torch"}), name

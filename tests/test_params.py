@@ -17,7 +17,7 @@ def test_split_keeps_list_values_together() -> None:
 
 def test_inline_parameters_are_typed_and_validated() -> None:
     (request,) = build_requests(["quantile:q=0.9"])
-    assert request.params == {"q": 0.9} and request.label == "quantile:q=0.9"
+    assert request.params == {"q": 0.9, "multioutput": None} and request.label == "quantile:q=0.9"
     (request,) = build_requests(["poisson_nll:log_input=true:full=yes"])
     assert request.params["log_input"] is True and request.params["full"] is True
     with pytest.raises(UsageError, match="must be true or false"):
@@ -70,9 +70,9 @@ def test_composite_grammar() -> None:
     composite = parse_composite("total=0.7*mse+0.3*huber:delta=2+mae")
     assert composite.name == "total" and composite.formula == "0.7*mse+0.3*huber:delta=2+mae"
     assert [(w, r.spec.name, r.params) for w, r in composite.terms] == [
-        (0.7, "mse", {}),
+        (0.7, "mse", {"multioutput": None}),
         (0.3, "huber", {"delta": 2.0}),
-        (1.0, "mae", {}),
+        (1.0, "mae", {"multioutput": None}),
     ]
     assert parse_composite("t=1e3*mse").terms[0][0] == 1000.0
 

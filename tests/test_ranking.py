@@ -70,7 +70,6 @@ def test_every_loss_and_convention_has_a_golden_case() -> None:
 
 
 def test_the_ranking_losses_are_registered() -> None:
-    assert {spec.name for spec in lossctl.list_losses("ranking")} == {"margin_ranking", "ranknet", "listnet"}
     assert lossctl.get("pairwise_logistic") is lossctl.get("ranknet")
     margin_ranking = lossctl.get("margin_ranking")
     assert margin_ranking.role_names == ("pred", "other", "target")

@@ -73,3 +73,26 @@ def test_cli_json(cli, tmp_path: Path) -> None:
     doc = json.loads(run.out)
     assert run.code == 0 and doc["task"] == "regression" and doc["suggestions"][0]["loss"] == "mse"
     assert all(s["reason"] for s in doc["suggestions"])
+
+
+def test_multilabel_logits_with_sparse_labels_get_asl() -> None:
+    y = (rng.uniform(size=(2000, 6)) < 0.05).astype(float)
+    x = rng.normal(size=(2000, 6)) - 2.0
+    advice = advise(y, x)
+    assert advice.task == "multilabel" and advice.facts["labels"] == 6 and advice.facts["pred"] == "logits"
+    assert losses(advice) == ["multilabel_soft_margin", "hamming", "multilabel_margin", "asymmetric", "focal"]
+    assert next(s for s in advice.suggestions if s.loss == "hamming").params == {"threshold": 0.0}
+    assert abs(advice.facts["positive_share"] - 0.05) < 0.01
+
+
+def test_multilabel_probabilities_get_bce_and_hamming(cli, tmp_path: Path) -> None:
+    y = (rng.uniform(size=(300, 3)) < 0.4).astype(float)
+    p = rng.uniform(size=(300, 3))
+    assert losses(advise(y, p)) == ["bce", "hamming"]
+    columns = {f"y{k}": y[:, k] for k in range(3)} | {f"p{k}": p[:, k] for k in range(3)}
+    pq.write_table(pa.table(columns), tmp_path / "m.parquet")
+    run = cli("suggest", tmp_path / "m.parquet", "--target", "y0,y1,y2", "--pred", "p0,p1,p2", "-f", "json")
+    doc = json.loads(run.out)
+    assert (
+        run.code == 0 and doc["task"] == "multilabel" and [s["loss"] for s in doc["suggestions"]] == ["bce", "hamming"]
+    )

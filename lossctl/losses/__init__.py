@@ -4,6 +4,7 @@ from lossctl.losses import (  # noqa: F401
     binary,
     detection,
     multiclass,
+    multilabel,
     ranking,
     regression,
     representation,

@@ -55,7 +55,7 @@ def sign_labels(values: np.ndarray, role: str = "target") -> None:
     bad = (values != 0) & (values != 1) & (values != -1)
     decisive = np.flatnonzero((values == 0) | (values == -1))
     if decisive.size:
-        other = -1.0 if values[decisive[0]] == 0 else 0.0
+        other = -1.0 if values.reshape(-1)[decisive[0]] == 0 else 0.0
         bad |= values == other
     reject(role, "labels all in {0, 1} or all in {-1, 1}", values, bad)
 

@@ -1,8 +1,13 @@
 """Binary-classification losses: roles ``target`` (y in {0, 1}, soft where noted) and ``pred``.
 
 ``pred`` is a probability ``p`` (bce, brier, focal with ``from_logits=false``) or a logit / score
-``x`` (bce_logits, hinge, squared_hinge, focal). Float64 throughout; every log and exp is written
-so that it neither overflows nor takes log(0), and logits of +-1e4 give exact finite values.
+``x`` (bce_logits, hinge, squared_hinge, focal, soft_margin) or a distance (hinge_embedding). Float64
+throughout; every log and exp is written so that it neither overflows nor takes log(0), and logits of
++-1e4 give exact finite values.
+
+Multi-label: ``bce``, ``bce_logits``, ``brier``, ``focal``, ``hinge`` and ``squared_hinge`` also take K
+prediction columns with K 0/1 target columns. A row's loss is the mean over its K labels, so the value is
+the mean over all N K elements, as torch's element-wise losses (and Keras', which average the last axis).
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, weighted_mean
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError
-from lossctl.losses._checks import binary_labels, probabilities, sign_labels, soft_labels
-from lossctl.registry import Convention, Param, Properties, keras, register_loss
+from lossctl.losses._checks import binary_labels, plus_minus_labels, probabilities, sign_labels, soft_labels
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -31,6 +36,27 @@ _LABEL_SMOOTHING = Param(
     minimum=0.0,
     maximum=1.0,
 )
+
+
+_LABELS = (
+    Role("target", "the label of each row, or K 0/1 columns (multi-label, one per label)", shape="any"),
+    Role("pred", "one value per row, or K columns (multi-label), as many as the target", shape="any"),
+)
+
+
+def _same_shape(target: np.ndarray, pred: np.ndarray) -> None:
+    """Multi-label inputs pair K prediction columns with K target columns."""
+    if target.shape[1:] != pred.shape[1:]:
+        shown = ["one value" if a.ndim == 1 else f"{a.shape[1]} values" for a in (target, pred)]
+        raise InputError(
+            f"'target' has {shown[0]} per row but 'pred' has {shown[1]}: multi-label losses take one 0/1 target "
+            "column per prediction column"
+        )
+
+
+def _row_mean(losses: np.ndarray) -> np.ndarray:
+    """A row's loss: the mean over its labels (multi-label), so the value is the mean over all elements."""
+    return losses if losses.ndim == 1 else losses.mean(axis=1)
 
 
 def _smooth(target: np.ndarray, label_smoothing: float) -> np.ndarray:
@@ -82,27 +108,28 @@ def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
             "parameter 'eps' of loss 'bce' has no effect with convention torch: torch's BCELoss does not clip p, "
             "it caps each log at -100; drop eps or use --convention lossctl"
         )
+    _same_shape(target, pred)
     soft_labels(target)
     probabilities(pred)
     y = _smooth(target, label_smoothing)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(pred), _TORCH_LOG_FLOOR)
         log_q = np.maximum(np.log1p(-pred), _TORCH_LOG_FLOOR)
-    return (y - 1.0) * log_q - y * log_p
+    return _row_mean((y - 1.0) * log_q - y * log_p)
 
 
 def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
+    _same_shape(target, pred)
     soft_labels(target)
     probabilities(pred)
-    return _keras_log_loss(_smooth(target, label_smoothing), pred, eps)
+    return _row_mean(_keras_log_loss(_smooth(target, label_smoothing), pred, eps))
 
 
 def _clipped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
     """The notice of rows whose probability was clipped (docs/cli.md: "Clipped probabilities ... are counted")."""
-    if len(stats) < 4 or stats[1] == 0:  # the torch convention's rows carry no clipping column
+    amount = counted_rows(stats)  # the torch convention's rows carry no clipping column
+    if amount is None:
         return []
-    weighted = stats[-2] != stats[-1]
-    amount = f"rows carrying {stats[1]:g} of the weight" if weighted else f"{int(stats[1])} rows"
     return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as scikit-learn)"]
 
 
@@ -113,6 +140,8 @@ CLIPPING_MEAN = Aggregate("mean", weighted_mean, notices=_clipped_rows, doc=MEAN
     "bce",
     aliases=("log_loss", "binary_cross_entropy"),
     task="binary",
+    roles=_LABELS,
+    violation=Violation("pred", 1.5),
     aggregate=CLIPPING_MEAN,
     summary="Binary cross-entropy (log loss) of predicted probabilities.",
     formula="l = -(y log p + (1 - y) log(1 - p)), with p and 1 - p clipped to [eps, 1 - eps]",
@@ -164,8 +193,11 @@ def bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: fl
     sklearn ``log_loss``, which clips the columns ``[1 - p, p]`` to the float64 eps. Example: y = [1, 0],
     p = [0.5, 0.2] gives rows [log 2, -log 0.8] = [0.693147, 0.223144] and a mean of 0.458145.
     """
-    losses = bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing)
-    return np.column_stack([losses, (pred < eps) | (pred > 1.0 - eps)])  # the second column counts clipped rows
+    _same_shape(target, pred)
+    losses = _row_mean(bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing))
+    clipped = (pred < eps) | (pred > 1.0 - eps)
+    clipped_rows = clipped if clipped.ndim == 1 else clipped.any(axis=1)
+    return np.column_stack([losses, clipped_rows])  # the second column counts clipped rows
 
 
 def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
@@ -178,6 +210,8 @@ def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_s
 @register_loss(
     "bce_logits",
     task="binary",
+    roles=_LABELS,
+    violation=Violation("target", 1.5),
     summary="Binary cross-entropy computed from logits (sigmoid inside), exact for any logit.",
     formula="l = (1 - y) x + (1 + (pos_weight - 1) y) log(1 + exp(-x)); pos_weight = 1: "
     "max(x, 0) - x y + log1p(exp(-|x|))",
@@ -220,13 +254,16 @@ def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label
     ``label_smoothing`` as in ``bce``. Follows torch ``BCEWithLogitsLoss``. Example: y = [1, 0],
     x = [0, 1e4] gives rows [log 2, 1e4]; y = [1], x = [0], pos_weight = 3 gives 3 log 2 = 2.079442.
     """
+    _same_shape(target, pred)
     soft_labels(target)
-    return _logit_loss(_smooth(target, label_smoothing), pred, pos_weight)
+    return _row_mean(_logit_loss(_smooth(target, label_smoothing), pred, pos_weight))
 
 
 @register_loss(
     "brier",
     task="binary",
+    roles=_LABELS,
+    violation=Violation("target", 0.5),
     summary="Brier score: squared error of the predicted probability of the positive class.",
     formula="l = (p - y)^2",
     follows="sklearn brier_score_loss",
@@ -248,10 +285,11 @@ def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     rejects continuous targets; for soft targets ``mse`` computes the same number). Follows sklearn
     ``brier_score_loss``. Example: y = [1, 0], p = [0.9, 0.4] gives rows [0.01, 0.16] and a mean of 0.085.
     """
+    _same_shape(target, pred)
     binary_labels(target)
     probabilities(pred)
     residual = pred - target
-    return residual * residual
+    return _row_mean(residual * residual)
 
 
 def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -273,11 +311,15 @@ ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc)
 
 
 def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:
-    return np.column_stack([losses, target == 0.0, target == -1.0])
+    """``[row loss, count of 0 labels, count of -1 labels]`` per row (counts over a row's K labels)."""
+    if target.ndim == 1:
+        return np.column_stack([losses, target == 0.0, target == -1.0])
+    return np.column_stack([_row_mean(losses), (target == 0.0).sum(axis=1), (target == -1.0).sum(axis=1)])
 
 
-def _signs(target: np.ndarray) -> np.ndarray:
+def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """The label as -1 or +1: ``2y - 1`` for labels in {0, 1}, ``y`` for labels in {-1, 1}."""
+    _same_shape(target, pred)
     sign_labels(target)
     # All 1 reads the same either way; any -1 means the {-1, 1} set (the check ruled out a mix with 0).
     return target if np.any(target == -1.0) else 2.0 * target - 1.0
@@ -286,6 +328,8 @@ def _signs(target: np.ndarray) -> np.ndarray:
 @register_loss(
     "hinge",
     task="binary",
+    roles=_LABELS,
+    violation=Violation("target", 2.0),
     aggregate=ONE_LABEL_SET_MEAN,
     summary="Hinge loss of a score: zero once the label-signed score clears the margin.",
     formula="l = max(0, margin - t x), t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
@@ -318,12 +362,14 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
     mix such as {-1, 0, 1} is an input error). Follows sklearn ``hinge_loss`` and Keras ``Hinge``.
     Example: y = [1, 0, 1], x = [2, 0.5, -1] gives t = [1, -1, 1], rows [0, 1.5, 2] and a mean of 7/6.
     """
-    return _with_label_counts(np.maximum(margin - _signs(target) * pred, 0.0), target)
+    return _with_label_counts(np.maximum(margin - _signs(target, pred) * pred, 0.0), target)
 
 
 @register_loss(
     "squared_hinge",
     task="binary",
+    roles=_LABELS,
+    violation=Violation("target", 2.0),
     aggregate=ONE_LABEL_SET_MEAN,
     summary="Squared hinge loss of a score (the L2-SVM loss).",
     formula="l = max(0, margin - t x)^2, t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
@@ -349,7 +395,7 @@ def squared_hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.
     Follows Keras ``SquaredHinge``. Example: y = [1, 0, 1], x = [2, 0.5, -1] gives rows [0, 2.25, 4]
     and a mean of 25/12.
     """
-    violation = np.maximum(margin - _signs(target) * pred, 0.0)
+    violation = np.maximum(margin - _signs(target, pred) * pred, 0.0)
     return _with_label_counts(violation * violation, target)
 
 
@@ -357,6 +403,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     # keras/src/losses/losses.py binary_focal_crossentropy: with from_logits it takes sigmoid(x) and then the
     # clipped probability BCE (p clipped to [1e-7, 1 - 1e-7], so a logit of 1e4 on a negative costs 16.1, not
     # 1e4); p_t = y p + (1 - y)(1 - p) from the unclipped p; alpha only with apply_class_balancing.
+    _same_shape(target, pred)
     soft_labels(target)
     if from_logits:
         p = _sigmoid(pred)
@@ -367,12 +414,14 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     loss = (1.0 - p_t) ** gamma * _keras_log_loss(target, p, _KERAS_EPSILON)
     if alpha >= 0:
         loss = (target * alpha + (1.0 - target) * (1.0 - alpha)) * loss
-    return loss
+    return _row_mean(loss)
 
 
 @register_loss(
     "focal",
     task="binary",
+    roles=_LABELS,
+    violation=Violation("target", 1.5),
     summary="Sigmoid focal loss: bce down-weighted on well-classified rows by (1 - p_t)^gamma.",
     formula="l = alpha_t (1 - p_t)^gamma bce, p = sigmoid(x), p_t = p y + (1 - p)(1 - y), "
     "alpha_t = alpha y + (1 - alpha)(1 - y) (none if alpha < 0)",
@@ -415,6 +464,7 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     float64 eps). Domain: ``y`` in [0, 1] (soft targets allowed). Follows torchvision
     ``sigmoid_focal_loss``. Example: y = [1], x = [0] gives p_t = 0.5 and 0.25 * 0.25 * log 2 = 0.043322.
     """
+    _same_shape(target, pred)
     soft_labels(target)
     if from_logits:
         cross_entropy = _logit_loss(target, pred)
@@ -426,4 +476,66 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     loss = one_minus_p_t**gamma * cross_entropy
     if alpha >= 0:
         loss = (alpha * target + (1.0 - alpha) * (1.0 - target)) * loss
-    return loss
+    return _row_mean(loss)
+
+
+@register_loss(
+    "soft_margin",
+    task="binary",
+    violation=Violation("target", 2.0),
+    aggregate=ONE_LABEL_SET_MEAN,
+    summary="Soft-margin (logistic) loss of a score against a label -1/1: the smooth counterpart of hinge.",
+    formula="l = log(1 + exp(-t x)), t = 2y - 1 for labels in {0, 1}, t = y for labels in {-1, 1}",
+    follows="torch SoftMarginLoss",
+    properties=Properties(
+        convex="yes, in x",
+        robust="partly: grows linearly with a confident mistake",
+        expects="scores or logits (any real); labels all in {0, 1} or all in {-1, 1}",
+        range="[0, inf)",
+    ),
+    when="Reproducing torch's SoftMarginLoss, the logistic loss written for -1/1 labels; with 0/1 labels it equals "
+    "bce_logits. It is the smooth version of hinge: every row counts, even beyond the margin.",
+    # aten/src/ATen/native/Loss.cpp soft_margin_loss: log1p(exp(-input * target)), mean over elements.
+    conventions={"torch": Convention("Same formula as lossctl (SoftMarginLoss takes -1/1 labels only).")},
+)
+def soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(-t x))`` per row, ``t`` = ``y`` for labels in {-1, 1} and ``2y - 1`` for {0, 1}.
+
+    Written as ``max(-t x, 0) + log1p(exp(-|t x|))``, exact for every score. Domain: any real ``x``; the labels
+    of the input are all in {0, 1} or all in {-1, 1}. Follows torch ``SoftMarginLoss``. Example: y = [1, -1],
+    x = [0, 1e4] gives rows [log 2, 1e4] and a mean of 5000.346574.
+    """
+    margin = -_signs(target, pred) * pred
+    return _with_label_counts(np.maximum(margin, 0.0) + _log1p_exp_neg_abs(margin), target)
+
+
+@register_loss(
+    "hinge_embedding",
+    task="binary",
+    violation=Violation("target", 0.0),
+    summary="Hinge embedding loss: a distance kept small for similar pairs (1) and above a margin for others (-1).",
+    formula="l = x if y = 1, max(0, margin - x) if y = -1",
+    follows="torch HingeEmbeddingLoss",
+    params=(Param("margin", 1.0, "the distance a dissimilar pair (y = -1) must reach to cost nothing"),),
+    properties=Properties(
+        convex="yes, in x",
+        robust="partly: linear in the distance",
+        expects="distances (e.g. an L1 distance between two embeddings, >= 0 in use); labels 1 or -1",
+        range="[0, inf) for non-negative distances",
+    ),
+    when="Scoring pairs by a distance computed elsewhere (metric learning, siamese networks, semi-supervised "
+    "embeddings): similar pairs pay their distance, dissimilar pairs pay how far they fall short of the margin. "
+    "For the embeddings themselves use contrastive or cosine_embedding.",
+    # aten/src/ATen/native/Loss.cpp hinge_embedding_loss: where(target != 1, clamp_min(margin - x, 0), 0)
+    # + where(target != -1, x, 0); a label other than 1 and -1 would add both terms, so lossctl rejects it.
+    conventions={"torch": Convention("Same formula as lossctl (torch does not check the labels).")},
+)
+def hinge_embedding(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
+    """``x`` where ``y = 1`` and ``max(0, margin - x)`` where ``y = -1``, ``x`` a distance.
+
+    Domain: any real ``x``; labels 1 or -1 (torch adds both terms for any other label; lossctl rejects it).
+    Follows torch ``HingeEmbeddingLoss``. Example: y = [1, -1, -1], x = [0.3, 0.4, 2], margin 1, gives rows
+    [0.3, 0.6, 0] and a mean of 0.3.
+    """
+    plus_minus_labels(target)
+    return np.where(target == 1.0, pred, np.maximum(margin - pred, 0.0))

@@ -18,7 +18,7 @@ import numpy as np
 
 from lossctl.errors import InputError
 from lossctl.losses._checks import box_sizes, reject
-from lossctl.registry import Convention, Param, Properties, Role, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
 _TORCHVISION_EPS = 1e-7  # _diou_iou_loss's default eps, which complete_box_iou_loss does not override
 _ASPECT = 4.0 / math.pi**2  # ciou's 4 / pi^2
@@ -93,6 +93,7 @@ _EXPECTS = "boxes (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1, 4 columns or a li
 @register_loss(
     "box_iou",
     task="detection",
+    violation=Violation("pred", -1e6, column=2),
     roles=_ROLES,
     summary="IoU loss of a box pair: 1 - intersection over union.",
     formula="l = 1 - inter / (union + eps)",
@@ -124,6 +125,7 @@ def box_iou(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
 @register_loss(
     "giou",
     task="detection",
+    violation=Violation("pred", -1e6, column=2),
     roles=_ROLES,
     summary="Generalized IoU loss: the IoU loss plus the share of the enclosing box that neither box covers.",
     formula="l = 1 - (iou - (area_c - union) / (area_c + eps)), iou = inter / (union + eps), area_c the "
@@ -160,6 +162,7 @@ def giou(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
 @register_loss(
     "diou",
     task="detection",
+    violation=Violation("pred", -1e6, column=2),
     roles=_ROLES,
     summary="Distance IoU loss: the IoU loss plus the squared centre distance over the enclosing box's diagonal.",
     formula="l = 1 - iou + rho^2 / (c^2 + eps), rho the distance of the centres, c the enclosing box's diagonal",
@@ -193,6 +196,7 @@ def diou(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
 @register_loss(
     "ciou",
     task="detection",
+    violation=Violation("pred", -1e6, column=2),
     roles=_ROLES,
     summary="Complete IoU loss: the distance IoU loss plus an aspect-ratio consistency term alpha v.",
     formula="l = diou + alpha v, v = (4 / pi^2) (atan(w_t / h_t) - atan(w_p / h_p))^2, "

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import Aggregate, Stats
+from lossctl.aggregates import MEAN, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import (
     at_most,
@@ -36,7 +36,7 @@ from lossctl.losses._checks import (
     reject,
 )
 from lossctl.losses.binary import bce_elementwise, bce_logits
-from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps (sklearn/metrics/_classification.py, _log_loss, 1.9.1).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -267,6 +267,7 @@ CLASS_WEIGHTED_MEAN = Aggregate(
     "cross_entropy",
     aliases=("ce", "softmax_ce"),
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Softmax cross-entropy of K logits against a class index or a target distribution.",
     formula="l = -log softmax(x)_y (class index); -sum_k y_k log softmax(x)_k (distribution); label smoothing, "
     "class weights and ignore_index as torch",
@@ -337,6 +338,7 @@ def cross_entropy(
 @register_loss(
     "nll",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Negative log-likelihood of K log-probabilities (a log_softmax output) at the target class.",
     formula="l = -w_y log p_y; weighted mean sum(w_y l) / sum(w_y) as torch",
     follows="torch NLLLoss",
@@ -382,31 +384,92 @@ def nll(
 # --- probabilities ------------------------------------------------------------------------------------------------
 
 
-def _probability_rows(target: np.ndarray, log_p: np.ndarray) -> np.ndarray:
-    """``-log p_y`` (class index) or ``-sum_k y_k log p_k`` (distribution) from clipped ``log_p``."""
+# Probability rows written with 6 decimals sum to 1 within K * 5e-7: accepted up to 1e-4 and used as given,
+# with a notice counting the rows off by more than 1e-6 (docs/losses.md, categorical_ce).
+_ROW_SUM_TOLERANCE = 1e-4
+_ROW_SUM_NOTICE = 1e-6
+
+
+def _probability_rows_of(pred: np.ndarray) -> np.ndarray:
+    """Check rows of K probabilities summing to 1 within 1e-4 and return, per row, whether it is off by more
+    than 1e-6 (the notice's count). Beyond the tolerance the error names Keras' renormalising convention."""
+    probabilities(pred, "pred")
+    sums = pred.sum(axis=1)
+    reject(
+        "pred",
+        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} (--convention keras divides each row by "
+        "its sum)",
+        sums,
+        np.abs(sums - 1.0) > _ROW_SUM_TOLERANCE,
+    )
+    return (np.abs(sums - 1.0) > _ROW_SUM_NOTICE).astype(np.float64)
+
+
+def _rows_off(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+    """The notice of probability rows used as given though they sum to 1 only within 1e-4."""
+    amount = counted_rows(stats)  # conventions that renormalise carry no such column
+    if amount is None:
+        return []
+    return [
+        f"{amount} of pred: probabilities summing to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than "
+        f"{_ROW_SUM_NOTICE:g}), used as given, not renormalised"
+    ]
+
+
+ROW_SUM_MEAN = Aggregate("mean", weighted_mean, notices=_rows_off, doc=MEAN.doc)
+
+
+def _one_hot(target: np.ndarray, k: int) -> np.ndarray:
+    """Class-index targets as rows of K one-hot columns; K-column targets as they are (after the width check)."""
+    if target.ndim == 2:
+        return target
+    rows = np.zeros((len(target), k))
+    rows[np.arange(len(target)), _indices(target, k)] = 1.0
+    return rows
+
+
+def _probability_rows(target: np.ndarray, log_p: np.ndarray, label_smoothing: float = 0.0) -> np.ndarray:
+    """``-log p_y`` (class index) or ``-sum_k y_k log p_k`` (distribution) from clipped ``log_p``; label smoothing
+    e replaces the target by ``y (1 - e) + e / K`` first (Keras)."""
     n, k = log_p.shape
-    if target.ndim == 1:
+    if target.ndim == 2:
+        _same_width(target, "target", log_p, "pred")
+        distributions(target, "target")
+    if label_smoothing == 0.0 and target.ndim == 1:
         return -log_p[np.arange(n), _indices(target, k)]
-    _same_width(target, "target", log_p, "pred")
-    distributions(target, "target")
-    return -(target * log_p).sum(axis=1)
+    y = _one_hot(target, k)
+    if label_smoothing > 0.0:
+        y = y * (1.0 - label_smoothing) + label_smoothing / k
+    return -(y * log_p).sum(axis=1)
 
 
-def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
+def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     # keras/src/backend/numpy/nn.py categorical_crossentropy (keras-team/keras@020b8b26; the TensorFlow backend
-    # matches): output / sum(output), then clip to [epsilon, 1 - epsilon], then -sum(target * log(output)).
+    # matches): output / sum(output), then clip to [epsilon, 1 - epsilon], then -sum(target * log(output));
+    # keras/src/losses/losses.py categorical_crossentropy smooths y_true * (1 - e) + e / K before.
     pred = _columns(pred)
     _n_classes(pred)
     probabilities(pred, "pred")
     sums = pred.sum(axis=1)
     reject("pred", "rows with a positive sum (Keras divides by it)", sums, sums <= 0)
-    return _probability_rows(target, np.log(np.clip(pred / sums[:, None], eps, 1.0 - eps)))
+    log_p = np.log(np.clip(pred / sums[:, None], eps, 1.0 - eps))
+    return _probability_rows(target, log_p, label_smoothing)
+
+
+_KERAS_LABEL_SMOOTHING = Param(
+    "label_smoothing",
+    0.0,
+    "mix the target with the uniform distribution as Keras: y <- y (1 - e) + e / K (class indices one-hot first)",
+    minimum=0.0,
+    maximum=1.0,
+)
 
 
 @register_loss(
     "categorical_ce",
     aliases=("multi_log_loss",),
     task="multiclass",
+    violation=Violation("pred", 0.5, add=True),
     summary="Multi-class log loss of predicted class probabilities.",
     formula="l = -log p_y, p clipped to [eps, 1 - eps]; soft targets: -sum_k y_k log p_k",
     follows="sklearn log_loss (multi-class), Keras CategoricalCrossentropy",
@@ -421,7 +484,9 @@ def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -
             min_exclusive=True,
             max_exclusive=True,
         ),
+        _KERAS_LABEL_SMOOTHING,
     ),
+    aggregate=ROW_SUM_MEAN,
     properties=Properties(
         convex="yes, in p",
         robust="no: a confident wrong prediction costs up to -log(eps) (36.04 with the default eps)",
@@ -429,33 +494,36 @@ def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -
         range="[0, -log(eps)]; with soft targets the minimum is the entropy of y, not 0",
     ),
     when="Evaluating saved class probabilities (predict_proba, softmax outputs): the multi-class log loss of "
-    "scikit-learn and Kaggle, a strictly proper scoring rule. Rows must already sum to 1. When logits were "
-    "saved, cross_entropy is exact where probabilities round to 0 or 1.",
+    "scikit-learn and Kaggle, a strictly proper scoring rule. Rows must sum to 1 (within 1e-4, so probabilities "
+    "written with 6 decimals pass). When logits were saved, cross_entropy is exact where probabilities round to "
+    "0 or 1.",
     conventions={
         "sklearn": Convention(
             "Same formula as lossctl (log_loss clips p to the float64 eps; it only warns on rows that do not sum "
-            "to 1, where lossctl rejects rows off by more than 1e-6)."
+            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing."
         ),
         "keras": keras(
             "Keras CategoricalCrossentropy (and SparseCategoricalCrossentropy for class indices) divides each row "
             "by its sum, so rows need not sum to 1, then clips p to [1e-7, 1 - 1e-7] (eps = "
-            "keras.backend.epsilon()).",
+            "keras.backend.epsilon()); label_smoothing as lossctl (Keras' sparse form has none).",
             func=_keras_categorical_ce,
             defaults={"eps": _KERAS_EPSILON},
         ),
     },
 )
-def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
+def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     """``-log p_y`` per row (``-sum_k y_k log p_k`` for K-column targets), ``p`` clipped to ``[eps, 1 - eps]``.
 
-    Domain: K >= 2 columns of probabilities in [0, 1] whose rows sum to 1 within 1e-6 (not renormalised); a
-    class index in 0..K-1 or rows of a target distribution. Follows sklearn ``log_loss``. Example: y = [0, 2],
-    p = [[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]] gives rows [log 2, -log 0.8] and a mean of 0.458145.
+    Domain: K >= 2 columns of probabilities in [0, 1] whose rows sum to 1 within 1e-4 (used as given, not
+    renormalised; rows off by more than 1e-6 are counted in a notice); a class index in 0..K-1 or rows of a
+    target distribution. ``label_smoothing`` e replaces the target by ``y (1 - e) + e / K`` (Keras). Follows
+    sklearn ``log_loss``. Example: y = [0, 2], p = [[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]] gives rows
+    [log 2, -log 0.8] and a mean of 0.458145.
     """
     pred = _columns(pred)
     _n_classes(pred)
-    distributions(pred, "pred")
-    return _probability_rows(target, np.log(np.clip(pred, eps, 1.0 - eps)))
+    off = _probability_rows_of(pred)
+    return np.column_stack([_probability_rows(target, np.log(np.clip(pred, eps, 1.0 - eps)), label_smoothing), off])
 
 
 # --- margins ------------------------------------------------------------------------------------------------------
@@ -464,6 +532,7 @@ def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.nd
 @register_loss(
     "multiclass_hinge",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Crammer-Singer multi-class hinge loss of K decision scores.",
     formula="l = max(0, 1 + max_{k != y} x_k - x_y)",
     follows="sklearn hinge_loss (multi-class, Crammer-Singer)",
@@ -503,6 +572,7 @@ def multiclass_hinge(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "multi_margin",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="torch's multi-class margin loss: the mean over classes of the (squared) margin violations.",
     formula="l = w_y sum_{k != y} max(0, margin - x_y + x_k)^p / K",
     follows="torch MultiMarginLoss",
@@ -558,9 +628,14 @@ def multi_margin(
 # --- divergences --------------------------------------------------------------------------------------------------
 
 
-def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) -> np.ndarray:
+def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool, log_target: bool) -> np.ndarray:
     # keras/src/losses/losses.py kl_divergence (Keras 3): y_true = clip(y_true, epsilon, 1), y_pred = clip(y_pred,
     # epsilon, 1), sum(y_true * log(y_true / y_pred), axis=-1).
+    if log_target:
+        raise UsageError(
+            "loss 'kl_div' with convention keras takes target probabilities only (Keras' KLDivergence has no "
+            "log_target); use --convention torch for log-probability targets"
+        )
     if from_logits:
         raise UsageError(
             "loss 'kl_div' with convention keras takes probabilities only (Keras' KLDivergence has no from_logits); "
@@ -579,11 +654,20 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) ->
 @register_loss(
     "kl_div",
     task="multiclass",
+    violation=Violation("pred", -0.1),
     summary="Kullback-Leibler divergence KL(y || p) of a predicted distribution from the target distribution.",
     formula="l = sum_k y_k log(y_k / p_k), 0 log 0 = 0; from_logits: p = softmax(x)",
     follows="torch KLDivLoss(reduction='batchmean') on log p",
     roles=(_TARGET_DISTRIBUTION, Role("pred", "K columns of probabilities (or logits)", shape="vector")),
-    params=(Param("from_logits", False, "pred holds logits: p = softmax(x)", kind="bool"),),
+    params=(
+        Param("from_logits", False, "pred holds logits: p = softmax(x)", kind="bool"),
+        Param(
+            "log_target",
+            False,
+            "target holds log-probabilities t = log y (torch's log_target): l = sum_k exp(t_k) (t_k - log p_k)",
+            kind="bool",
+        ),
+    ),
     properties=Properties(
         convex="yes, in p",
         robust="no: infinite where p_k = 0 < y_k (an input error)",
@@ -595,8 +679,8 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) ->
     "bounded version use js_div; for teacher logits use distillation.",
     conventions={
         "torch": Convention(
-            "Same formula as lossctl: KLDivLoss(reduction='batchmean')(log p, y), with log p = log_softmax(x) for "
-            "from_logits (torch's xlogy gives 0 log 0 = 0)."
+            "Same formula as lossctl: KLDivLoss(reduction='batchmean', log_target)(log p, y), with log p = "
+            "log_softmax(x) for from_logits (torch's xlogy gives 0 log 0 = 0)."
         ),
         "keras": keras(
             "Keras KLDivergence clips y and p to [1e-7, 1] before sum y log(y / p): zeros in y add "
@@ -605,19 +689,26 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) ->
         ),
     },
 )
-def kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) -> np.ndarray:
+def kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool, log_target: bool) -> np.ndarray:
     """``sum_k y_k (log y_k - log p_k)`` per row, terms with ``y_k = 0`` being 0.
 
     Domain: target and pred each K >= 2 columns of probabilities summing to 1 within 1e-6 (with
-    ``from_logits``, pred holds any real logits and ``log p = log_softmax(x)``); ``p_k = 0`` where ``y_k > 0``
-    is an input error (the divergence is infinite). Follows torch ``KLDivLoss(reduction='batchmean')``
-    applied to ``log p``. Example: y = [[0.5, 0.5]], p = [[0.25, 0.75]] gives 0.5 log 2 + 0.5 log(2/3) =
-    0.143841.
+    ``from_logits``, pred holds any real logits and ``log p = log_softmax(x)``; with ``log_target``, target
+    holds log-probabilities ``t <= 0`` whose ``exp`` rows sum to 1, and ``y log y`` is ``exp(t) t``, as torch's
+    ``log_target=True``); ``p_k = 0`` where ``y_k > 0`` is an input error (the divergence is infinite). Follows
+    torch ``KLDivLoss(reduction='batchmean')`` applied to ``log p``. Example: y = [[0.5, 0.5]],
+    p = [[0.25, 0.75]] gives 0.5 log 2 + 0.5 log(2/3) = 0.143841.
     """
     pred = _columns(pred)
     _n_classes(pred)
     _same_width(target, "target", pred, "pred")
-    distributions(target, "target")
+    if log_target:
+        at_most(target, 0.0, "target", "log-probabilities <= 0 (log_target)")
+        log_y = target
+        target = np.exp(log_y)
+        distributions(target, "target")
+    else:
+        distributions(target, "target")
     if from_logits:
         log_p = _log_softmax(pred)
     else:
@@ -631,13 +722,15 @@ def kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool) -> np.nda
         log_p = np.log(np.where(pred > 0, pred, 1.0))
     positive = target > 0
     terms = np.zeros_like(target)
-    terms[positive] = target[positive] * (np.log(target[positive]) - log_p[positive])
+    log_target_values = log_y[positive] if log_target else np.log(target[positive])
+    terms[positive] = target[positive] * (log_target_values - log_p[positive])
     return terms.sum(axis=1)
 
 
 @register_loss(
     "js_div",
     task="multiclass",
+    violation=Violation("pred", -0.1),
     summary="Jensen-Shannon divergence between the target and predicted distributions (natural log).",
     formula="l = (KL(y || m) + KL(p || m)) / 2, m = (y + p) / 2",
     follows="scipy.spatial.distance.jensenshannon(y, p) ** 2 (base e)",
@@ -681,9 +774,11 @@ def _focal_rows(index: np.ndarray, pred: np.ndarray, gamma: float) -> np.ndarray
 @register_loss(
     "focal_multiclass",
     task="multiclass",
+    violation=Violation("target", 99.0),
     summary="Softmax focal loss: cross-entropy down-weighted on well-classified rows by (1 - p_y)^gamma.",
-    formula="l = -alpha_y (1 - p_y)^gamma log p_y, p = softmax(x)",
-    follows="Lin et al. 2017 (softmax form)",
+    formula="l = -alpha_y (1 - p_y)^gamma log p_y, p = softmax(x); label smoothing e: "
+    "-sum_k alpha_k y_k (1 - p_k)^gamma log p_k with y = (1 - e) onehot + e / K (Keras)",
+    follows="Lin et al. 2017 (softmax form); label smoothing as Keras CategoricalFocalCrossentropy",
     roles=(_TARGET_INDEX, _LOGITS),
     params=(
         Param("gamma", 2.0, "focusing exponent of (1 - p_y); 0 gives cross_entropy", minimum=0.0),
@@ -694,6 +789,7 @@ def _focal_rows(index: np.ndarray, pred: np.ndarray, gamma: float) -> np.ndarray
             kind="floats",
             minimum=0.0,
         ),
+        _KERAS_LABEL_SMOOTHING,
     ),
     properties=Properties(
         convex="no for gamma > 0 (in the logits); gamma = 0 is cross_entropy",
@@ -706,19 +802,26 @@ def _focal_rows(index: np.ndarray, pred: np.ndarray, gamma: float) -> np.ndarray
     "is not a proper scoring rule.",
 )
 def focal_multiclass(
-    target: np.ndarray, pred: np.ndarray, *, gamma: float, alpha: tuple[float, ...] | None
+    target: np.ndarray, pred: np.ndarray, *, gamma: float, alpha: tuple[float, ...] | None, label_smoothing: float
 ) -> np.ndarray:
     """``-alpha_y (1 - p_y)^gamma log p_y`` per row, ``p = softmax(x)`` via log-sum-exp (Lin et al. 2017).
 
-    ``1 - p_y`` is formed as ``-expm1(log p_y)``, so confident rows keep their digits. Domain: any real logits,
-    K >= 2 columns; a class index in 0..K-1; ``alpha`` one weight per class. Example: y = [0],
-    x = [[0, 0]] gives p_y = 0.5 and 0.25 log 2 = 0.173287.
+    ``1 - p_y`` is formed as ``-expm1(log p_y)``, so confident rows keep their digits. With ``label_smoothing``
+    e the target becomes ``y = (1 - e) onehot + e / K`` and every class contributes
+    ``-alpha_k y_k (1 - p_k)^gamma log p_k`` (Keras ``CategoricalFocalCrossentropy``, whose alpha is one number).
+    Domain: any real logits, K >= 2 columns; a class index in 0..K-1; ``alpha`` one weight per class. Example:
+    y = [0], x = [[0, 0]] gives p_y = 0.5 and 0.25 log 2 = 0.173287.
     """
     pred = _columns(pred)
     k = _n_classes(pred)
     index = _indices(target, k)
-    loss = _focal_rows(index, pred, gamma)
     weights = _per_class(alpha, "alpha", k)
+    if label_smoothing > 0.0:
+        log_p = _log_softmax(pred)
+        smoothed = _one_hot(target, k) * (1.0 - label_smoothing) + label_smoothing / k
+        terms = smoothed * (-np.expm1(log_p)) ** gamma * -log_p
+        return terms.sum(axis=1) if weights is None else terms @ weights
+    loss = _focal_rows(index, pred, gamma)
     return loss if weights is None else weights[index] * loss
 
 
@@ -763,6 +866,8 @@ CLASS_BALANCED_MEAN = Aggregate(
 @register_loss(
     "class_balanced",
     task="multiclass",
+    violation=Violation("target", 99.0),
+    weights_scale=False,
     summary="Class-balanced loss: a base loss weighted by the inverse effective number of samples of each class.",
     formula="mean of w_y base_i, w_c = (1 - beta) / (1 - beta^n_c) normalised to sum to the number of classes "
     "present (absent classes 0)",
@@ -907,6 +1012,7 @@ def distillation(teacher: np.ndarray, pred: np.ndarray, *, temperature: float) -
     "elbo",
     aliases=("vae",),
     task="multiclass",
+    violation=Violation("pred", 1.5),
     summary="Negative ELBO of a Gaussian-latent VAE: reconstruction loss plus beta times the KL to N(0, I).",
     formula="l = recon(y, p) summed over D + beta (-0.5 sum_z (1 + logvar - mu^2 - exp(logvar)))",
     follows="Kingma & Welling 2014; beta-VAE (Higgins et al. 2017) for beta",
@@ -956,3 +1062,149 @@ def elbo(
         reconstruction = ((pred - target) ** 2).sum(axis=1)
     kl = 0.5 * (mu * mu + (np.expm1(logvar) - logvar)).sum(axis=1)
     return reconstruction + beta * kl
+
+
+# --- decisions and scores of peers: categorical_hinge (Keras), brier_multiclass and zero_one (scikit-learn) -------
+
+
+def _one_hot_rows(target: np.ndarray, k: int) -> np.ndarray:
+    """A class index, or K columns that must be one-hot (0/1 with a single 1 per row), as one-hot rows."""
+    if target.ndim == 2:
+        if target.shape[1] != k:
+            raise InputError(
+                f"'target' has {target.shape[1]} columns but 'pred' has {k}: one-hot rows need one per class"
+            )
+        binary_labels(target, "target")
+        ones = target.sum(axis=1)
+        reject("target", "one-hot rows (a single 1 per row)", ones, ones != 1.0)
+    return _one_hot(target, k)
+
+
+@register_loss(
+    "categorical_hinge",
+    task="multiclass",
+    violation=Violation("target", 99.0),
+    summary="Keras' categorical hinge: the best wrong score, with the true class counted as 0, against the true one.",
+    formula="l = max(0, 1 + max_k((1 - t_k) x_k) - sum_k t_k x_k), t the one-hot target",
+    follows="Keras CategoricalHinge",
+    roles=(
+        Role("target", "a class index in 0..K-1, or K one-hot columns", shape="any"),
+        Role("pred", "K columns of scores, one per class", shape="vector"),
+    ),
+    properties=Properties(
+        convex="yes, in the scores",
+        robust="partly: grows linearly with the margin violation",
+        expects="scores (any real), K >= 2 columns; a class index or one-hot rows as target",
+        range="[0, inf)",
+    ),
+    when="Reproducing Keras' CategoricalHinge. It differs from multiclass_hinge (Crammer-Singer) where every "
+    "wrong score is negative: Keras' max also sees the true class's zeroed entry, so the loss is "
+    "max(0, 1 - x_y) there. Prefer multiclass_hinge for a margin that ignores the scores' offset.",
+    # keras/src/losses/losses.py categorical_hinge (Keras 3.15.1): pos = sum(y_true * y_pred), neg = max((1 - y_true)
+    # * y_pred), maximum(neg - pos + 1, 0).
+    conventions={"keras": keras("Same formula as lossctl (CategoricalHinge takes one-hot targets).")},
+)
+def categorical_hinge(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``max(0, 1 + max_k((1 - t_k) x_k) - sum_k t_k x_k)`` per row, ``t`` the one-hot target.
+
+    The true class enters the max as 0 (Keras multiplies it out), so the value is ``max(0, 1 - x_y)`` when every
+    other score is below 0. Domain: any real scores, K >= 2 columns; a class index in 0..K-1 or one-hot rows.
+    Follows Keras ``CategoricalHinge``. Example: y = [0, 1], x = [[2, 0.5, -1], [-1, -2, -3]] gives
+    [max(0, 1 + 0.5 - 2), max(0, 1 + 0 + 2)] = [0, 3] and a mean of 1.5.
+    """
+    pred = _columns(pred)
+    k = _n_classes(pred)
+    onehot = _one_hot_rows(target, k)
+    positive = (onehot * pred).sum(axis=1)
+    negative = ((1.0 - onehot) * pred).max(axis=1)
+    return np.maximum(negative - positive + 1.0, 0.0)
+
+
+@register_loss(
+    "brier_multiclass",
+    task="multiclass",
+    violation=Violation("pred", 0.5, add=True),
+    summary="Multi-class Brier score: the squared distance of the probability row from the one-hot target.",
+    formula="l = sum_k (p_k - [y = k])^2",
+    follows="sklearn brier_score_loss (multi-class, scale_by_half=False)",
+    roles=(_TARGET_INDEX, Role("pred", "K columns of class probabilities summing to 1", shape="vector")),
+    aggregate=ROW_SUM_MEAN,
+    properties=Properties(
+        convex="yes, in p",
+        robust="yes: bounded, a row costs at most 2",
+        expects="K >= 2 columns of probabilities summing to 1; a class index as target",
+        range="[0, 2]",
+    ),
+    when="Judging calibrated class probabilities with a bounded, proper score that a few confident mistakes "
+    "cannot dominate (unlike categorical_ce). It is scikit-learn's multi-class brier_score_loss, whose range is "
+    "[0, 2]; the binary brier is half of it for K = 2.",
+    # sklearn/metrics/_classification.py brier_score_loss (1.9.1): scale_by_half="auto" keeps [0, 2] for more
+    # than two classes: average(sum((transformed_labels - y_proba) ** 2, axis=1), weights=sample_weight).
+    conventions={"sklearn": Convention("Same formula as lossctl (brier_score_loss with labels=range(K)).")},
+)
+def brier_multiclass(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``sum_k (p_k - [y = k])^2`` per row.
+
+    Domain: K >= 2 columns of probabilities whose rows sum to 1 within 1e-4 (as ``categorical_ce``, with the same
+    notice); a class index in 0..K-1. Follows sklearn ``brier_score_loss`` for more than two classes
+    (``scale_by_half=False``). Example: y = [0], p = [[0.5, 0.25, 0.25]] gives 0.25 + 0.0625 + 0.0625 = 0.375.
+    """
+    pred = _columns(pred)
+    k = _n_classes(pred)
+    off = _probability_rows_of(pred)
+    residual = pred - _one_hot(target, k)
+    return np.column_stack([(residual * residual).sum(axis=1), off])
+
+
+@register_loss(
+    "zero_one",
+    task="multiclass",
+    violation=Violation("target", 0.5),
+    summary="Zero-one loss: the share of rows whose predicted class is wrong (1 - accuracy).",
+    formula="l = [yhat != y]; yhat = argmax_k x_k (K columns), [p >= threshold] (one probability column), or the "
+    "label itself",
+    follows="sklearn zero_one_loss",
+    roles=(
+        Role("target", "the class label of each row (an integer)"),
+        Role("pred", "K columns of scores (argmax), one probability column, or one label column", shape="any"),
+    ),
+    params=(
+        Param(
+            "threshold",
+            0.5,
+            "one probability column: the class is 1 where p >= threshold",
+            minimum=0.0,
+            maximum=1.0,
+            min_exclusive=True,
+        ),
+    ),
+    properties=Properties(
+        convex="no (a step function)",
+        robust="yes: each row costs at most 1",
+        expects="K >= 2 columns of scores or probabilities, or one column of probabilities or labels; integer labels",
+        range="[0, 1]",
+    ),
+    when="Reporting the error rate of the decisions a model makes (1 - accuracy) beside a proper loss: it ignores "
+    "confidence, so two models can tie on it and differ widely on categorical_ce or brier.",
+    # sklearn/metrics/_classification.py zero_one_loss (1.9.1, normalize=True): 1 - accuracy_score, the weighted
+    # mean of [y_pred != y_true]; scikit-learn takes labels, lossctl decides them from scores first.
+    conventions={"sklearn": Convention("Same formula as lossctl (zero_one_loss on the decided labels).")},
+)
+def zero_one(target: np.ndarray, pred: np.ndarray, *, threshold: float) -> np.ndarray:
+    """``[yhat != y]`` per row.
+
+    ``yhat`` is the first ``argmax`` of K >= 2 score columns (as NumPy); with one column, a probability in
+    [0, 1] is decided by ``p >= threshold`` (class 1 or 0) and any other value is read as a label. Domain:
+    integer labels as target; with one column, values in [0, 1] or integers (a value such as 2.5 is neither).
+    Follows sklearn ``zero_one_loss``. Example: y = [0, 1, 1], x = [[2, 1], [0.2, 0.7], [3, -1]] gives rows
+    [0, 0, 1] and a mean of 1/3; one column p = [0.3, 0.5, 2] against y = [0, 1, 2] gives 0.
+    """
+    reject("target", "class labels (integers)", target, target != np.floor(target))
+    if pred.ndim == 2 and pred.shape[1] > 1:
+        decided = pred.argmax(axis=1).astype(np.float64)
+    else:
+        values = pred.reshape(len(pred))
+        probability = (values >= 0.0) & (values <= 1.0)
+        reject("pred", "probabilities in [0, 1] or integer labels", values, ~probability & (values != np.floor(values)))
+        decided = np.where(probability, (values >= threshold).astype(np.float64), values)
+    return (decided != target).astype(np.float64)

@@ -18,7 +18,7 @@ import numpy as np
 from lossctl.aggregates import RATIO
 from lossctl.errors import InputError
 from lossctl.losses._checks import plus_minus_labels
-from lossctl.registry import Convention, Param, Properties, Role, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
 # Candidate (document, document) pairs formed at once by ranknet: 32 MiB per float64 array.
 _PAIR_BLOCK = 1 << 22
@@ -29,6 +29,7 @@ _QID = Role("qid", "query id: the rows with the same value are the documents of 
 @register_loss(
     "margin_ranking",
     task="ranking",
+    violation=Violation("target", 0.0),
     summary="Margin ranking loss: the preferred score of each pair should lead the other by a margin.",
     formula="l = max(0, -y (x1 - x2) + margin), y = 1 if x1 should rank higher, -1 if x2 should",
     follows="torch MarginRankingLoss",

@@ -6,19 +6,32 @@ import math
 
 import numpy as np
 
-from lossctl.aggregates import ROOT_MEAN
+from lossctl.aggregates import MEAN, ROOT_MEAN, multioutput
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
-from lossctl.registry import Convention, Param, Properties, Role, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+
+_MULTIOUTPUT = Param(
+    "multioutput",
+    None,
+    "with several output columns: none pools every element; uniform averages the per-output values, raw reports "
+    "one result per output (mse[0], mse[1], ...), as scikit-learn's uniform_average and raw_values",
+    kind="choice",
+    choices=("uniform", "raw"),
+)
+_MEAN_PER_OUTPUT = multioutput(MEAN)
+_ROOT_MEAN_PER_OUTPUT = multioutput(ROOT_MEAN)
 
 
 @register_loss(
     "mse",
     aliases=("l2", "mean_squared_error"),
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Mean squared error.",
     formula="l = (p - y)^2",
+    params=(_MULTIOUTPUT,),
     follows="torch MSELoss, sklearn mean_squared_error",
     properties=Properties(
         convex="yes", robust="no: squares large errors", expects="values on the target's scale", range="[0, inf)"
@@ -45,8 +58,9 @@ def mse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     task="regression",
     summary="Root mean squared error (an aggregate: the root of the weighted mean of r^2).",
     formula="sqrt(sum(w r^2) / sum(w))",
+    params=(_MULTIOUTPUT,),
     follows="sklearn root_mean_squared_error",
-    aggregate=ROOT_MEAN,
+    aggregate=_ROOT_MEAN_PER_OUTPUT,
     properties=Properties(
         convex="yes", robust="no: squares large errors", expects="values on the target's scale", range="[0, inf)"
     ),
@@ -66,8 +80,10 @@ def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "mae",
     aliases=("l1",),
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Mean absolute error.",
     formula="l = |p - y|",
+    params=(_MULTIOUTPUT,),
     follows="torch L1Loss, sklearn mean_absolute_error",
     properties=Properties(
         convex="yes (not differentiable at r = 0)",
@@ -224,6 +240,7 @@ def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "quantile",
     aliases=("pinball",),
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Quantile (pinball) loss: asymmetric absolute error minimised by the q-th quantile.",
     formula="l = max(q (y - p), (q - 1)(y - p))",
     follows="sklearn mean_pinball_loss(alpha=q)",
@@ -231,6 +248,7 @@ def log_cosh(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
         Param(
             "q", 0.5, "the quantile level predicted", minimum=0.0, maximum=1.0, min_exclusive=True, max_exclusive=True
         ),
+        _MULTIOUTPUT,
     ),
     properties=Properties(
         convex="yes",
@@ -267,6 +285,7 @@ def _keras_mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarr
 @register_loss(
     "mape",
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
     summary="Mean absolute percentage error, as a fraction (0.1 is 10%).",
     formula="l = |y - p| / max(|y|, eps)",
     follows="sklearn mean_absolute_percentage_error",
@@ -274,6 +293,7 @@ def _keras_mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarr
         Param(
             "eps", float(np.finfo(np.float64).eps), "floor of |y| in the denominator", minimum=0.0, min_exclusive=True
         ),
+        _MULTIOUTPUT,
     ),
     properties=Properties(
         convex="yes in p for fixed y",
@@ -345,8 +365,11 @@ def _keras_msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "msle",
     task="regression",
+    aggregate=_MEAN_PER_OUTPUT,
+    violation=Violation("pred", -1.5),
     summary="Mean squared logarithmic error: the squared difference of log(1 + p) and log(1 + y).",
     formula="l = (log1p(p) - log1p(y))^2",
+    params=(_MULTIOUTPUT,),
     follows="sklearn mean_squared_log_error",
     properties=Properties(
         convex="no in p (it is convex in log1p(p))",
@@ -381,10 +404,12 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "rmsle",
     task="regression",
+    violation=Violation("pred", -1.5),
     summary="Root mean squared logarithmic error (an aggregate: the root of the weighted mean of the msle rows).",
     formula="sqrt(sum(w (log1p(p) - log1p(y))^2) / sum(w))",
+    params=(_MULTIOUTPUT,),
     follows="sklearn root_mean_squared_log_error",
-    aggregate=ROOT_MEAN,
+    aggregate=_ROOT_MEAN_PER_OUTPUT,
     properties=Properties(
         convex="no",
         robust="partly: the log damps large values",
@@ -431,6 +456,7 @@ def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, ful
 @register_loss(
     "poisson_nll",
     task="regression",
+    violation=Violation("target", -1.0),
     summary="Poisson negative log-likelihood (without the log(y!) constant unless full).",
     formula="l = p - y log(p + eps); log_input: exp(x) - y x; full adds y log y - y + 0.5 log(2 pi y) for y > 1",
     follows="torch PoissonNLLLoss (whose default is log_input=True)",
@@ -497,6 +523,7 @@ def _poisson_unit_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 @register_loss(
     "poisson_deviance",
     task="regression",
+    violation=Violation("pred", 0.0),
     summary="Mean Poisson deviance: twice the log-likelihood gap to a perfect prediction.",
     formula="l = 2 (y log(y / p) - y + p), with y log y = 0 at y = 0",
     follows="sklearn mean_poisson_deviance",
@@ -530,6 +557,7 @@ def _tweedie_power(value: float) -> str | None:
 @register_loss(
     "tweedie_deviance",
     task="regression",
+    violation=Violation("pred", -1.0, params={"power": 1.5}),
     summary="Mean Tweedie deviance: normal (power 0), Poisson (1), compound Poisson-gamma (1-2), gamma (2), ...",
     formula="l = 2 (max(y,0)^(2-k) / ((1-k)(2-k)) - y p^(1-k) / (1-k) + p^(2-k) / (2-k)) for power k; "
     "(y-p)^2 at k = 0; Poisson at k = 1; 2 (log(p/y) + y/p - 1) at k = 2",
@@ -590,6 +618,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
 @register_loss(
     "gaussian_nll",
     task="regression",
+    violation=Violation("var", -1.0),
     roles=("target", "pred", Role("var", "predicted variance per row (>= 0; floored at eps)", shape="any")),
     summary="Gaussian negative log-likelihood of a predicted mean and variance.",
     formula="l = 0.5 (log(max(v, eps)) + r^2 / max(v, eps)) (+ 0.5 log(2 pi) if full)",

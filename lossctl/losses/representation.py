@@ -19,7 +19,7 @@ import numpy as np
 from lossctl.aggregates import Aggregate, weighted_mean
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels, plus_minus_labels
-from lossctl.registry import Convention, Param, Properties, Role, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
 # torch.nn.functional.normalize(eps=1e-12): v / max(||v||_2, eps).
 _NORMALIZE_EPS = 1e-12
@@ -70,6 +70,7 @@ _ANCHOR = Role("anchor", "the row's reference embedding", shape="vector")
 @register_loss(
     "contrastive",
     task="representation",
+    violation=Violation("target", 2.0),
     summary="Contrastive (siamese) loss: pulls similar pairs together, pushes dissimilar pairs beyond a margin.",
     formula="l = 0.5 (y d^2 + (1 - y) max(0, margin - d)^2), d = ||anchor - other||_2",
     follows="Hadsell, Chopra & LeCun 2006",
@@ -178,6 +179,7 @@ def triplet(
 @register_loss(
     "cosine_embedding",
     task="representation",
+    violation=Violation("target", 0.0),
     summary="Cosine embedding loss: 1 - cos for similar pairs, cos above a margin for dissimilar pairs.",
     formula="l = 1 - cos if y = 1, max(0, cos - margin) if y = -1; cos = a.b / sqrt((|a|^2 + e)(|b|^2 + e)), "
     "e = float32(1e-12) as torch",

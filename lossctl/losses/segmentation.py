@@ -34,7 +34,7 @@ import numpy as np
 from lossctl.aggregates import Aggregate, Stats, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import probabilities, soft_labels
-from lossctl.registry import Convention, Param, Properties, Role, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
 # (TP, FP, FN, params) -> (loss, nothing_to_score); elementwise on arrays or on 0-d sums.
 LossOfSums = Callable[[np.ndarray, np.ndarray, np.ndarray, Mapping[str, Any]], tuple[np.ndarray, np.ndarray]]
@@ -233,6 +233,8 @@ _FOCAL_TVERSKY_AGGREGATE = _aggregate("focal_tversky", _focal_tversky_of, _TVERS
 @register_loss(
     "dice",
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Soft Dice loss with additive smoothing: 1 - the soft Dice coefficient of mask and probability map.",
     formula="l = 1 - (2 TP + s) / (sum p + sum y + s), TP = sum p y, per sample",
@@ -283,6 +285,8 @@ def dice(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarray:
     "jaccard",
     aliases=("iou", "soft_iou"),
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Soft Jaccard (IoU) loss with additive smoothing: 1 - the soft intersection over union.",
     formula="l = 1 - (TP + s) / (sum p + sum y - TP + s), TP = sum p y, per sample",
@@ -316,6 +320,8 @@ def jaccard(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarra
 @register_loss(
     "tversky",
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Tversky loss: a Dice loss that weighs false positives by alpha and false negatives by beta.",
     formula="l = 1 - (TP + s) / (TP + alpha FP + beta FN + s), FP = sum p (1 - y), FN = sum (1 - p) y, per sample",
@@ -335,13 +341,16 @@ def jaccard(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarra
     # fp = sum p (1 - y), fn = sum (1 - p) y, as Salehi et al. Keras' tversky names them the other way round.
     conventions={
         "keras": Convention(
-            "Keras Tversky: 1 - TP / (TP + alpha FN + beta FP + 1e-7): its code weighs the false negatives "
-            "sum((1 - p) y) by alpha and the false positives by beta (the reverse of Salehi et al. and smp; only "
-            "alpha != beta tells), has no smooth, and flattens the input, pooling every pixel into one score "
-            "(vector columns too); an empty prediction and target cost 1." + _KERAS_WEIGHTS,
+            "Keras Tversky as released up to Keras 3.15.1: 1 - TP / (TP + alpha FN + beta FP + 1e-7): its code "
+            "weighs the false negatives sum((1 - p) y) by alpha and the false positives by beta (the reverse of "
+            "Salehi et al. and smp; only alpha != beta tells; keras-team/keras#23333, commit fa9afd5a, swaps them "
+            "back on Keras' main branch, so later releases match lossctl's own alpha and beta), has no smooth, and "
+            "flattens the input, pooling every pixel into one score (vector columns too); an empty prediction and "
+            "target cost 1." + _KERAS_WEIGHTS,
             func=_keras_tversky,
             aggregate=_keras_aggregate(_keras_tversky_of),
             defaults={"smooth": 0.0},
+            versions="<=3.15.1",
         ),
     },
 )
@@ -362,6 +371,8 @@ def tversky(target: np.ndarray, pred: np.ndarray, *, alpha: float, beta: float, 
 @register_loss(
     "focal_tversky",
     task="segmentation",
+    violation=Violation("pred", 1.5),
+    weights_scale=False,
     roles=_ROLES,
     summary="Focal Tversky loss: each sample's Tversky loss raised to the power gamma.",
     formula="l = (1 - (TP + s) / (TP + alpha FP + beta FN + s))^gamma, per sample",

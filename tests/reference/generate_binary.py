@@ -26,47 +26,13 @@ import numpy as np
 import scipy
 import sklearn
 import torch
-from golden_file import write_golden
+from golden_file import add, add_pair, write_golden
 from sklearn.metrics import brier_score_loss, hinge_loss, log_loss
 
 OUT = Path(__file__).parent / "golden" / "binary.json"
 F64 = torch.float64
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 MACHINE_EPS = float(np.finfo(np.float64).eps)
-
-CASES: list[dict[str, Any]] = []
-
-
-def add(
-    loss: str,
-    case_id: str,
-    target: np.ndarray,
-    pred: np.ndarray,
-    expected: float,
-    per_sample: np.ndarray | None,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    assert all(c["id"] != case_id for c in CASES), case_id
-    assert math.isfinite(expected), case_id
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {"target": [float(v) for v in target], "pred": [float(v) for v in pred]},
-            "sample_weight": None if sample_weight is None else [float(v) for v in sample_weight],
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None if per_sample is None else [float(v) for v in per_sample],
-            "reference": reference,
-        }
-    )
 
 
 def t(values: np.ndarray) -> torch.Tensor:
@@ -208,7 +174,7 @@ LABELS = [0, 1]
 
 
 def bce_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "bce")
+    case = partial(add_pair, "bce")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     p = rng.uniform(0.01, 0.99, n)
@@ -220,7 +186,7 @@ def bce_cases(rng: np.random.Generator) -> None:
     case("bce-random", y, p, mean, rows, ref)
     case("bce-sklearn", y, p, mean, rows, ref, convention="sklearn")
     case("bce-label-smoothing-zero", y, p, mean, rows, ref, params={"label_smoothing": 0.0})
-    add("log_loss", "bce-alias-log-loss", y, p, mean, rows, ref)
+    add_pair("log_loss", "bce-alias-log-loss", y, p, mean, rows, ref)
     weighted = log_loss(y, p, labels=LABELS, sample_weight=w)
     case("bce-weighted", y, p, weighted, rows, ref + ", sample_weight", sample_weight=w)
     total = log_loss(y, p, labels=LABELS, normalize=False)
@@ -304,7 +270,7 @@ def bce_cases(rng: np.random.Generator) -> None:
 
 
 def bce_logits_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "bce_logits")
+    case = partial(add_pair, "bce_logits")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 3.0, n)
@@ -360,7 +326,7 @@ def bce_logits_cases(rng: np.random.Generator) -> None:
 
 
 def brier_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "brier")
+    case = partial(add_pair, "brier")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     p = rng.uniform(0.0, 1.0, n)
@@ -382,7 +348,7 @@ def brier_cases(rng: np.random.Generator) -> None:
 
 
 def hinge_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "hinge")
+    case = partial(add_pair, "hinge")
     n = 24
     y01 = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 1.5, n)
@@ -419,7 +385,7 @@ def hinge_cases(rng: np.random.Generator) -> None:
 
 
 def squared_hinge_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "squared_hinge")
+    case = partial(add_pair, "squared_hinge")
     n = 24
     y01 = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 1.5, n)
@@ -441,7 +407,7 @@ def squared_hinge_cases(rng: np.random.Generator) -> None:
 
 
 def focal_cases(rng: np.random.Generator) -> None:
-    case = partial(add, "focal")
+    case = partial(add_pair, "focal")
     n = 24
     y = rng.integers(0, 2, n).astype(np.float64)
     x = rng.normal(0.0, 2.5, n)
@@ -500,6 +466,97 @@ def focal_cases(rng: np.random.Generator) -> None:
     keras_case("focal-keras-logits-alpha", y_kx, x_k, keras_mean(rows_k, None), rows_k, ref_kx, params=params)
 
 
+def multilabel_cases(rng: np.random.Generator) -> None:
+    """K = 4 label columns: the mean over all N K elements, as torch's element-wise losses with reduction='mean'."""
+    n, k = 8, 4
+    y = (rng.uniform(size=(n, k)) < 0.4).astype(np.float64)
+    p = rng.uniform(0.02, 0.98, (n, k))
+    x = rng.normal(0.0, 2.0, (n, k))
+    x[0] = [1e4, -1e4, 40.0, -40.0]  # extreme logits
+    w = rng.uniform(0.5, 2.0, n)
+    inputs_p, inputs_x = {"target": y, "pred": p}, {"target": y, "pred": x}
+
+    rows = torch.nn.BCELoss(reduction="none")(t(p), t(y)).numpy()
+    whole = float(torch.nn.BCELoss()(t(p), t(y)))
+    add("bce", "bce-multilabel", inputs_p, whole, rows.mean(axis=1), "torch.nn.BCELoss (mean over N x K), float64")
+    row_means = rows.mean(axis=1)
+    add("bce", "bce-multilabel-weighted", inputs_p, float(np.sum(w * row_means) / np.sum(w)), row_means,
+        "torch BCELoss(reduction='none') rows averaged over the labels, weighted mean", sample_weight=w)  # fmt: skip
+    rows_w = torch.nn.BCELoss(weight=t(w[:, None]), reduction="mean")(t(p), t(y))
+    add("bce", "bce-multilabel-torch-weight", inputs_p, float(rows_w), rows.mean(axis=1),
+        "torch.nn.BCELoss(weight=w[:, None]) (mean over N x K)", convention="torch", sample_weight=w)  # fmt: skip
+    keras_rows = keras_bce_rows(y, p)
+    add("bce", "bce-multilabel-keras", inputs_p, keras_mean(keras_rows.mean(axis=1), w), keras_rows.mean(axis=1),
+        "Keras BinaryCrossentropy formula (mean over the last axis), sum_over_batch_size", convention="keras",
+        sample_weight=w)  # fmt: skip
+    rows = torch.nn.BCEWithLogitsLoss(reduction="none")(t(x), t(y)).numpy()
+    add("bce_logits", "bce_logits-multilabel-extreme", inputs_x, float(torch.nn.BCEWithLogitsLoss()(t(x), t(y))),
+        rows.mean(axis=1), "torch.nn.BCEWithLogitsLoss (mean over N x K), float64")  # fmt: skip
+    whole = torch.nn.BCEWithLogitsLoss(weight=t(w[:, None]))(t(x), t(y))
+    add("bce_logits", "bce_logits-multilabel-torch-weight", inputs_x, float(whole), rows.mean(axis=1),
+        "torch.nn.BCEWithLogitsLoss(weight=w[:, None])", convention="torch", sample_weight=w)  # fmt: skip
+    brier_rows = torch.nn.MSELoss(reduction="none")(t(p), t(y)).numpy()
+    add("brier", "brier-multilabel", inputs_p, float(torch.nn.MSELoss()(t(p), t(y))), brier_rows.mean(axis=1),
+        "torch.nn.MSELoss on N x K probabilities against 0/1 labels (the Brier score of each element)")  # fmt: skip
+    focal_rows = torchvision_focal_rows(y, x, 0.25, 2.0)
+    add("focal", "focal-multilabel-extreme", inputs_x, float(focal_rows.mean()), focal_rows.mean(axis=1),
+        "torchvision sigmoid_focal_loss formula, reduction='mean' over N x K, torch float64")  # fmt: skip
+    keras_rows = keras_focal_rows(y, p, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False)
+    add("focal", "focal-multilabel-keras", inputs_p, keras_mean(keras_rows.mean(axis=1), None),
+        keras_rows.mean(axis=1), "Keras BinaryFocalCrossentropy formula (mean over the last axis)",
+        convention="keras")  # fmt: skip
+    for loss, squared in (("hinge", False), ("squared_hinge", True)):
+        rows = keras_hinge_rows(y, x, squared=squared).mean(axis=1)
+        ref = f"Keras {'SquaredHinge' if squared else 'Hinge'} formula: mean over the last axis of the label columns"
+        add(loss, f"{loss}-multilabel", inputs_x, float(rows.mean()), rows, ref)
+        add(loss, f"{loss}-multilabel-keras-weighted", inputs_x, keras_mean(rows, w), rows,
+            ref + ", sum_over_batch_size", convention="keras", sample_weight=w)  # fmt: skip
+        signs = 2.0 * y - 1.0
+        rows = keras_hinge_rows(signs, x, squared=squared).mean(axis=1)
+        add(loss, f"{loss}-multilabel-plus-minus", {"target": signs, "pred": x}, float(rows.mean()), rows, ref)
+
+
+def soft_margin_cases(rng: np.random.Generator) -> None:
+    n = 16
+    y = np.where(rng.uniform(size=n) < 0.5, -1.0, 1.0)
+    x = rng.normal(0.0, 3.0, n)
+    w = rng.uniform(0.5, 2.0, n)
+    ref = "torch.nn.SoftMarginLoss, float64"
+    rows = torch.nn.SoftMarginLoss(reduction="none")(t(x), t(y)).numpy()
+    add_pair("soft_margin", "soft_margin-random", y, x, rows.mean(), rows, ref)
+    add_pair("soft_margin", "soft_margin-torch", y, x, rows.mean(), rows, ref, convention="torch")
+    add_pair("soft_margin", "soft_margin-weighted", y, x, float(np.sum(w * rows) / np.sum(w)), rows,
+             ref + "; reduction='none' rows, weighted mean", sample_weight=w)  # fmt: skip
+    add_pair("soft_margin", "soft_margin-zero-one-labels", (y + 1) / 2, x, rows.mean(), rows,
+             ref + " on the labels 2y - 1")  # fmt: skip
+    # torch's log1p(exp(-y x)) overflows to inf beyond |x| ~ 709; scipy's logaddexp is exact there.
+    big_y = np.array([1.0, -1.0, 1.0, -1.0, 1.0])
+    big_x = np.array([1e4, 1e4, -1e4, -800.0, 1e-300])
+    rows = np.logaddexp(0.0, -big_y * big_x)
+    add_pair("soft_margin", "soft_margin-extreme", big_y, big_x, float(rows.mean()), rows,
+             "numpy.logaddexp(0, -y x) (torch's log1p(exp(-y x)) overflows beyond |x| = 709)")  # fmt: skip
+
+
+def hinge_embedding_cases(rng: np.random.Generator) -> None:
+    n = 16
+    y = np.where(rng.uniform(size=n) < 0.5, -1.0, 1.0)
+    d = rng.uniform(0.0, 2.5, n)
+    w = rng.uniform(0.5, 2.0, n)
+    ref = "torch.nn.HingeEmbeddingLoss, float64"
+    for margin in (1.0, 2.0):
+        rows = torch.nn.HingeEmbeddingLoss(margin=margin, reduction="none")(t(d), t(y)).numpy()
+        params = {} if margin == 1.0 else {"margin": margin}
+        add_pair("hinge_embedding", f"hinge_embedding-margin-{margin:g}", y, d, rows.mean(), rows,
+                 f"{ref}, margin={margin:g}", params=params)  # fmt: skip
+    rows = torch.nn.HingeEmbeddingLoss(reduction="none")(t(d), t(y)).numpy()
+    add_pair("hinge_embedding", "hinge_embedding-torch", y, d, rows.mean(), rows, ref, convention="torch")
+    add_pair("hinge_embedding", "hinge_embedding-weighted-sum", y, d, float(np.sum(w * rows)), rows,
+             ref + "; reduction='none' rows, weighted sum", sample_weight=w, reduction="sum")  # fmt: skip
+    big_y, big_d = np.array([1.0, -1.0, -1.0, 1.0]), np.array([1e300, 1e300, -1e300, -5.0])
+    rows = torch.nn.HingeEmbeddingLoss(reduction="none")(t(big_d), t(big_y)).numpy()
+    add_pair("hinge_embedding", "hinge_embedding-extreme", big_y, big_d, float(rows.mean()), rows, ref)
+
+
 def main() -> None:
     torch.set_default_dtype(F64)
     bce_cases(np.random.default_rng(101))
@@ -508,10 +565,12 @@ def main() -> None:
     hinge_cases(np.random.default_rng(104))
     squared_hinge_cases(np.random.default_rng(105))
     focal_cases(np.random.default_rng(106))
+    multilabel_cases(np.random.default_rng(107))
+    soft_margin_cases(np.random.default_rng(108))
+    hinge_embedding_cases(np.random.default_rng(109))
     write_golden(
         OUT,
         "tests/reference/generate_binary.py",
-        CASES,
         {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,

@@ -21,14 +21,12 @@ from pytorch/vision:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from golden_file import write_golden
+from golden_file import add_pair, write_golden
 
 OUT = Path(__file__).parent / "golden" / "detection.json"
 F64 = torch.float64
@@ -38,40 +36,6 @@ SOURCE = {
     "diou": "torchvision.ops.distance_box_iou_loss formula (diou_loss.py @ae5c3462)",
     "ciou": "torchvision.ops.complete_box_iou_loss formula (ciou_loss.py @28fbd4bf)",
 }
-
-CASES: list[dict[str, Any]] = []
-
-
-def add(
-    loss: str,
-    case_id: str,
-    target: np.ndarray,
-    pred: np.ndarray,
-    expected: float,
-    per_sample: list[float],
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    assert all(c["id"] != case_id for c in CASES), case_id
-    assert math.isfinite(expected) and all(math.isfinite(v) for v in per_sample), case_id
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {"target": np.asarray(target, float).tolist(), "pred": np.asarray(pred, float).tolist()},
-            "sample_weight": None if sample_weight is None else np.asarray(sample_weight, float).tolist(),
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": per_sample,
-            "reference": reference,
-        }
-    )
 
 
 # --- torchvision, written out ------------------------------------------------------------------------------------
@@ -196,7 +160,7 @@ def case(
     reference = SOURCE[loss] + (f", eps={eps}" if eps is not None else "") + ", torch float64"
     if sample_weight is not None or reduction == "sum":
         reference += f"; reduction='none' values, weighted {reduction} in torch"
-    add(
+    add_pair(
         loss,
         case_id,
         target,
@@ -275,7 +239,6 @@ def main() -> None:
     write_golden(
         OUT,
         "tests/reference/generate_detection.py",
-        CASES,
         {
             "torchvision": "box loss formulas, pytorch/vision torchvision/ops giou_loss.py @90a8f703, "
             "diou_loss.py @ae5c3462, ciou_loss.py @28fbd4bf, _utils.py _loss_inter_union",

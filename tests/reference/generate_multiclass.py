@@ -35,9 +35,9 @@ import scipy
 import sklearn
 import torch
 import torch.nn.functional as F
-from golden_file import write_golden
+from golden_file import add, write_golden
 from scipy.spatial.distance import jensenshannon
-from sklearn.metrics import hinge_loss, log_loss
+from sklearn.metrics import brier_score_loss, hinge_loss, log_loss, zero_one_loss
 from sklearn.utils.class_weight import compute_class_weight
 
 OUT = Path(__file__).parent / "golden" / "multiclass.json"
@@ -45,45 +45,6 @@ F64 = torch.float64
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 MACHINE_EPS = float(np.finfo(np.float64).eps)
 N = 12  # rows per random case
-
-CASES: list[dict[str, Any]] = []
-
-
-def listed(values: Any) -> Any:
-    return np.asarray(values, dtype=np.float64).tolist()
-
-
-def add(
-    loss: str,
-    case_id: str,
-    inputs: dict[str, Any],
-    expected: float,
-    per_sample: Any,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    if any(c["id"] == case_id for c in CASES):
-        raise ValueError(f"duplicate case id {case_id}")
-    if not math.isfinite(expected):
-        raise ValueError(f"{case_id}: the reference is not finite")
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {role: listed(values) for role, values in inputs.items()},
-            "sample_weight": None if sample_weight is None else listed(sample_weight),
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None if per_sample is None else listed(per_sample),
-            "reference": reference,
-        }
-    )
 
 
 def t(values: Any) -> torch.Tensor:
@@ -1096,6 +1057,189 @@ def elbo_cases(rng: np.random.Generator) -> None:
     )
 
 
+# --- issue 14: the peers' multi-class losses and parameters ---------------------------------------------------------
+
+KERAS_3_15 = "keras/src/losses/losses.py (Keras 3.15.1)"
+
+
+def keras_cross_check(expected: float, keras_value: float, what: str) -> None:
+    """The transcribed Keras formula (float64) against Keras 3.15.1 itself, which computes in float32 here."""
+    if abs(expected - keras_value) > 1e-5 * max(1.0, abs(expected)):
+        raise ValueError(f"{what}: transcription {expected} differs from Keras {keras_value}")
+
+
+def keras_categorical_hinge_rows(onehot: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # categorical_hinge: pos = sum(y_true * y_pred), neg = max((1 - y_true) * y_pred), maximum(neg - pos + 1, 0).
+    pos = np.sum(onehot * x, axis=-1)
+    neg = np.max((1.0 - onehot) * x, axis=-1)
+    return np.maximum(neg - pos + 1.0, 0.0)
+
+
+def keras_smoothed_cce_rows(onehot: np.ndarray, p: np.ndarray, label_smoothing: float) -> np.ndarray:
+    # categorical_crossentropy: y_true * (1 - e) + e / K, then the backend's output / sum(output), clip to
+    # [epsilon, 1 - epsilon], -sum(target * log(output)).
+    y = onehot * (1.0 - label_smoothing) + label_smoothing / onehot.shape[1]
+    output = np.clip(p / p.sum(axis=1, keepdims=True), KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+    return -np.sum(y * np.log(output), axis=1)
+
+
+def keras_focal_rows(
+    onehot: np.ndarray, x: np.ndarray, alpha: float, gamma: float, label_smoothing: float
+) -> np.ndarray:
+    # categorical_focal_crossentropy(from_logits=True): smooth y_true, softmax, output / sum, clip to
+    # [epsilon, 1 - epsilon], sum(alpha * (1 - output)^gamma * -y_true log(output)).
+    y = onehot * (1.0 - label_smoothing) + label_smoothing / onehot.shape[1]
+    output = softmax(x)
+    output = np.clip(output / output.sum(axis=1, keepdims=True), KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+    return np.sum(alpha * np.power(1.0 - output, gamma) * -y * np.log(output), axis=1)
+
+
+def keras_version() -> str:
+    import keras
+
+    return keras.__version__
+
+
+def keras_running(make: Any, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    import keras
+
+    return float(make(keras)(y_true, y_pred))
+
+
+def categorical_hinge_cases(rng: np.random.Generator) -> None:
+    k = 4
+    y = labels(rng, N, k)
+    x = logits(rng, N, k)
+    x[3] = [-1.0, -2.0, -0.5, -3.0]  # every score negative: the true class's zeroed entry is the max
+    w = weights(rng)
+    onehot = np.eye(k)[y.astype(int)]
+    rows = keras_categorical_hinge_rows(onehot, x)
+    ref = f"Keras categorical_hinge transcribed from {KERAS_3_15}"
+    keras_cross_check(float(rows.mean()), keras_running(lambda m: m.losses.CategoricalHinge(), onehot, x), ref)
+    add("categorical_hinge", "categorical_hinge-index", {"target": y, "pred": x}, rows.mean(), rows, ref)
+    add("categorical_hinge", "categorical_hinge-one-hot", {"target": onehot, "pred": x}, rows.mean(), rows, ref)
+    add("categorical_hinge", "categorical_hinge-weighted", {"target": y, "pred": x}, weighted_mean(rows, w), rows,
+        ref + ", weighted mean sum(w l)/sum(w)", sample_weight=w)  # fmt: skip
+    add("categorical_hinge", "categorical_hinge-keras", {"target": onehot, "pred": x}, keras_mean(rows, w, "mean"),
+        rows, ref + ", sum_over_batch_size", convention="keras", sample_weight=w)  # fmt: skip
+    big = np.array([[1e300, -1e300, 0.0], [-1e300, 1e300, 5.0], [0.0, 0.0, 0.0]])
+    big_y = np.array([0.0, 0.0, 2.0])
+    rows = keras_categorical_hinge_rows(np.eye(3)[big_y.astype(int)], big)
+    add("categorical_hinge", "categorical_hinge-extreme", {"target": big_y, "pred": big}, rows.mean(), rows, ref)
+
+
+def weighted_mean(rows: np.ndarray, w: np.ndarray) -> float:
+    return float(np.sum(w * rows) / np.sum(w))
+
+
+def brier_multiclass_cases(rng: np.random.Generator) -> None:
+    k = 4
+    y = labels(rng, N, k)
+    p = dirichlet(rng, N, k)
+    w = weights(rng)
+    ref = "sklearn.metrics.brier_score_loss(labels=range(K)) (multi-class, range [0, 2])"
+    rows = np.array([brier_score_loss([yi], [pi], labels=list(range(k))) for yi, pi in zip(y, p, strict=True)])
+    value = brier_score_loss(y, p, labels=list(range(k)))
+    add("brier_multiclass", "brier_multiclass-random", {"target": y, "pred": p}, value, rows, ref)
+    add("brier_multiclass", "brier_multiclass-sklearn", {"target": y, "pred": p}, value, rows, ref,
+        convention="sklearn")  # fmt: skip
+    value = brier_score_loss(y, p, labels=list(range(k)), sample_weight=w)
+    add("brier_multiclass", "brier_multiclass-weighted", {"target": y, "pred": p}, value, rows,
+        ref + ", sample_weight", sample_weight=w)  # fmt: skip
+    certain = np.eye(3)[[0, 1, 2, 0]]
+    wrong = np.array([0.0, 2.0, 1.0, 0.0])
+    value = brier_score_loss(wrong, certain, labels=[0, 1, 2])
+    add("brier_multiclass", "brier_multiclass-certain", {"target": wrong, "pred": certain}, value, None,
+        ref + " (certain predictions: 0 or 2 per row)")  # fmt: skip
+
+
+def zero_one_cases(rng: np.random.Generator) -> None:
+    k = 4
+    y = labels(rng, N, k)
+    x = logits(rng, N, k)
+    w = weights(rng)
+    ref = "sklearn.metrics.zero_one_loss(y, argmax(x))"
+    decided = x.argmax(axis=1)
+    rows = (decided != y).astype(float)
+    add("zero_one", "zero_one-argmax", {"target": y, "pred": x}, zero_one_loss(y, decided), rows, ref)
+    add("zero_one", "zero_one-weighted", {"target": y, "pred": x}, zero_one_loss(y, decided, sample_weight=w), rows,
+        ref + ", sample_weight", sample_weight=w)  # fmt: skip
+    add("zero_one", "zero_one-sklearn-sum", {"target": y, "pred": x}, zero_one_loss(y, decided, normalize=False),
+        rows, ref + ", normalize=False", convention="sklearn", reduction="sum")  # fmt: skip
+    yb = (rng.uniform(size=N) < 0.5).astype(float)
+    pb = rng.uniform(size=N)
+    pb[:3] = [0.5, 0.0, 1.0]
+    for threshold in (0.5, 0.7):
+        decided_b = (pb >= threshold).astype(int)
+        params = {} if threshold == 0.5 else {"threshold": threshold}
+        add("zero_one", f"zero_one-probability-threshold-{threshold}", {"target": yb, "pred": pb},
+            zero_one_loss(yb, decided_b), None, f"sklearn.metrics.zero_one_loss(y, p >= {threshold})",
+            params=params)  # fmt: skip
+    label_y = np.array([0.0, 1.0, 2.0, 3.0, 2.0, 7.0])
+    label_p = np.array([0.0, 1.0, 3.0, 3.0, 2.0, 7.0])
+    add("zero_one", "zero_one-label-column", {"target": label_y, "pred": label_p}, zero_one_loss(label_y, label_p),
+        None, "sklearn.metrics.zero_one_loss on labels")  # fmt: skip
+
+
+def issue14_parameter_cases(rng: np.random.Generator) -> None:
+    """label_smoothing of categorical_ce and focal_multiclass (Keras), kl_div log_target (torch), and
+    categorical_ce on probability rows written with 6 decimals (scikit-learn uses them as given)."""
+    k = 4
+    y = labels(rng, N, k)
+    onehot = np.eye(k)[y.astype(int)]
+    p = dirichlet(rng, N, k, concentration=2.0)
+    x = logits(rng, N, k)
+    w = weights(rng)
+    for e in (0.1, 0.3):
+        rows = keras_smoothed_cce_rows(onehot, p, e)
+        ref = f"Keras categorical_crossentropy(label_smoothing={e}) transcribed from {KERAS_3_15} (rows in [0.01, 1])"
+        keras_cross_check(float(rows.mean()), keras_running(
+            lambda m, e=e: m.losses.CategoricalCrossentropy(label_smoothing=e), onehot, p), ref)  # fmt: skip
+        add("categorical_ce", f"categorical_ce-label-smoothing-{e}", {"target": y, "pred": p}, rows.mean(), rows, ref,
+            params={"label_smoothing": e})  # fmt: skip
+        add("categorical_ce", f"categorical_ce-label-smoothing-{e}-keras", {"target": onehot, "pred": p},
+            keras_mean(rows, w, "mean"), rows, ref + ", sum_over_batch_size", params={"label_smoothing": e},
+            convention="keras", sample_weight=w)  # fmt: skip
+        for gamma in (2.0, 0.5):
+            rows = keras_focal_rows(onehot, x, 1.0, gamma, e)
+            ref = f"Keras categorical_focal_crossentropy(alpha=1, gamma={gamma}, from_logits=True, label_smoothing={e})"
+
+            def focal_keras(m: Any, g: float = gamma, e: float = e) -> Any:
+                return m.losses.CategoricalFocalCrossentropy(alpha=1.0, gamma=g, from_logits=True, label_smoothing=e)
+
+            keras_cross_check(float(rows.mean()), keras_running(focal_keras, onehot, x), ref)
+            add("focal_multiclass", f"focal_multiclass-label-smoothing-{e}-gamma-{gamma}", {"target": y, "pred": x},
+                rows.mean(), rows, ref + f", transcribed from {KERAS_3_15}",
+                params={"gamma": gamma, "label_smoothing": e})  # fmt: skip
+        rows = keras_focal_rows(onehot, x, 0.25, 2.0, e)
+        add("focal_multiclass", f"focal_multiclass-label-smoothing-{e}-alpha", {"target": y, "pred": x}, rows.mean(),
+            rows, f"Keras categorical_focal_crossentropy(alpha=0.25, label_smoothing={e}); lossctl alpha per class",
+            params={"alpha": [0.25] * k, "label_smoothing": e})  # fmt: skip
+    rounded = np.round(p, 6)
+    rounded[0] = [0.333333, 0.333333, 0.333333, 0.0]
+    rows = sk_log_loss_rows(y, rounded, k)
+    ref = "sklearn.metrics.log_loss on probabilities rounded to 6 decimals (rows off by up to 1e-6, used as given)"
+    add("categorical_ce", "categorical_ce-six-decimals", {"target": y, "pred": rounded}, rows.mean(), rows, ref)
+    add("categorical_ce", "categorical_ce-six-decimals-sklearn", {"target": y, "pred": rounded}, rows.mean(), rows,
+        ref, convention="sklearn")  # fmt: skip
+    q = dirichlet(rng, N, k)
+    log_q, log_target = np.log(p), np.log(q)
+    log_target[1] = np.log([1.0, 1e-300, 1e-300, 1e-300])  # nearly one-hot: exp(t) underflows nowhere
+    q = np.exp(log_target)
+    rows = torch.nn.KLDivLoss(reduction="none", log_target=True)(t(log_q), t(log_target)).sum(dim=1).numpy()
+    value = float(torch.nn.KLDivLoss(reduction="batchmean", log_target=True)(t(log_q), t(log_target)))
+    ref = "torch.nn.KLDivLoss(reduction='batchmean', log_target=True)(log p, log y), float64"
+    add("kl_div", "kl_div-log-target", {"target": log_target, "pred": p}, value, rows, ref,
+        params={"log_target": True})  # fmt: skip
+    add("kl_div", "kl_div-log-target-torch-weighted", {"target": log_target, "pred": p},
+        weighted_mean(rows, w), rows, ref + "; reduction='none' rows, weighted mean", params={"log_target": True},
+        convention="torch", sample_weight=w)  # fmt: skip
+    rows = torch.nn.KLDivLoss(reduction="none", log_target=True)(
+        torch.log_softmax(t(x), dim=1), t(log_target)).sum(dim=1).numpy()  # fmt: skip
+    add("kl_div", "kl_div-log-target-from-logits", {"target": log_target, "pred": x}, rows.mean(), rows,
+        ref + " with log p = log_softmax(x)", params={"log_target": True, "from_logits": True})  # fmt: skip
+
+
 def main() -> None:
     torch.set_default_dtype(F64)
     cross_entropy_cases(np.random.default_rng(201))
@@ -1108,14 +1252,18 @@ def main() -> None:
     class_balanced_cases(np.random.default_rng(208))
     distillation_cases(np.random.default_rng(209))
     elbo_cases(np.random.default_rng(210))
+    categorical_hinge_cases(np.random.default_rng(211))
+    brier_multiclass_cases(np.random.default_rng(212))
+    zero_one_cases(np.random.default_rng(213))
+    issue14_parameter_cases(np.random.default_rng(214))
     write_golden(
         OUT,
         "tests/reference/generate_multiclass.py",
-        CASES,
         {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,
-            "keras": "formulas from keras-team/keras keras/src/backend/numpy/nn.py, keras/src/losses/losses.py",
+            "keras": "formulas from keras-team/keras keras/src/backend/numpy/nn.py, keras/src/losses/losses.py; "
+            f"issue 14's cross-checked against Keras {keras_version()}",
         },
     )
 

@@ -26,53 +26,13 @@ import scipy.special
 import sklearn
 import torch
 import torch.nn.functional as F
-from golden_file import write_golden
+from golden_file import add, write_golden
 from sklearn import metrics
 
 OUT = Path(__file__).parent / "golden" / "regression.json"
 N = 16  # rows per random case: enough to exercise the reductions, small enough to commit
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 KERAS_SOURCE = "keras/src/losses/losses.py (keras-team/keras@702a71970049f5e8bcf68346ece3e41c3f76001e)"
-
-CASES: list[dict[str, Any]] = []
-
-
-def floats(values: Sequence[float] | np.ndarray) -> list[float]:
-    return [float(v) for v in values]
-
-
-def add(
-    case_id: str,
-    loss: str,
-    inputs: dict[str, Sequence[float] | np.ndarray],
-    expected: float,
-    per_sample: Sequence[float] | None,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    weight: Sequence[float] | np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    if any(case["id"] == case_id for case in CASES):
-        raise ValueError(f"duplicate case id {case_id}")
-    values = [expected, *(per_sample if per_sample is not None else [])]
-    if not all(math.isfinite(v) for v in values):
-        raise ValueError(f"{case_id}: the reference is not finite")
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {role: floats(v) for role, v in inputs.items()},
-            "sample_weight": None if weight is None else floats(weight),
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None if per_sample is None else floats(per_sample),
-            "reference": reference,
-        }
-    )
 
 
 def reduce_rows(rows: Sequence[float], weight: Sequence[float] | None, reduction: str, keras: bool = False) -> float:
@@ -120,15 +80,15 @@ def torch_case(
         reference += " (reduction='none', weighted in torch)"
     inputs = {"target": target, "pred": pred} | ({} if var is None else {"var": var})
     add(
-        case_id,
         loss,
+        case_id,
         inputs,
         value.item(),
         rows.tolist(),
         reference,
         params=params,
         convention=convention,
-        weight=weight,
+        sample_weight=weight,
         reduction=reduction,
     )
 
@@ -159,15 +119,15 @@ def sklearn_case(
     else:
         value = metric(target, pred, sample_weight=weight, **kwargs)
     add(
-        case_id,
         loss,
+        case_id,
         {"target": target, "pred": pred},
         value,
         rows,
         f"sklearn.metrics.{metric.__name__}" + (f" {kwargs}" if kwargs else ""),
         params=params,
         convention=convention,
-        weight=weight,
+        sample_weight=weight,
         reduction=reduction,
     )
 
@@ -203,15 +163,15 @@ def formula_case(
     if keras:
         reference += "; Keras reduction sum_over_batch_size: sum(w l) / n"
     add(
-        case_id,
         loss,
+        case_id,
         inputs,
         value,
         rows,
         reference,
         params=params,
         convention=convention,
-        weight=weight,
+        sample_weight=weight,
         reduction=reduction,
     )
 
@@ -332,8 +292,8 @@ def regression_cases() -> None:
     r = p - y
     rows = scipy.special.huber(2.0, r)
     add(
-        "huber-random-scipy",
         "huber",
+        "huber-random-scipy",
         {"target": y, "pred": p},
         reduce_rows(rows.tolist(), None, "mean"),
         rows.tolist(),
@@ -759,12 +719,45 @@ def regression_cases() -> None:
     )
 
 
+def multioutput_cases() -> None:
+    """scikit-learn's multioutput on K = 3 output columns: uniform_average and raw_values (lossctl's uniform and
+    raw); without the parameter lossctl pools every element, which is sklearn's metric on the raveled arrays."""
+    rng = np.random.default_rng(1405)
+    n, k = 12, 3
+    scale = np.array([1.0, 10.0, 100.0])
+    y = rng.normal(size=(n, k)) * scale
+    p = y + rng.normal(size=(n, k)) * scale * 0.3
+    y_pos, p_pos = np.abs(y) + 0.5, np.abs(p) + 0.5
+    w = rng.uniform(0.5, 2.0, n)
+    cases: list[tuple[str, Callable[..., Any], dict[str, Any], dict[str, Any], np.ndarray, np.ndarray]] = [
+        ("mse", metrics.mean_squared_error, {}, {}, y, p),
+        ("rmse", metrics.root_mean_squared_error, {}, {}, y, p),
+        ("mae", metrics.mean_absolute_error, {}, {}, y, p),
+        ("quantile", metrics.mean_pinball_loss, {"alpha": 0.8}, {"q": 0.8}, y, p),
+        ("mape", metrics.mean_absolute_percentage_error, {}, {}, y, p),
+        ("msle", metrics.mean_squared_log_error, {}, {}, y_pos, p_pos),
+        ("rmsle", metrics.root_mean_squared_log_error, {}, {}, y_pos, p_pos),
+    ]
+    for loss, metric, sk_kwargs, params, target, pred in cases:
+        ref = f"sklearn.metrics.{metric.__name__}"
+        inputs = {"target": target, "pred": pred}
+        for mode, sk_mode in (("uniform", "uniform_average"), ("raw", "raw_values")):
+            for weight in (None, w):
+                value = metric(target, pred, multioutput=sk_mode, sample_weight=weight, **sk_kwargs)
+                suffix = "-weighted" if weight is not None else ""
+                add(loss, f"{loss}-multioutput-{mode}{suffix}", inputs, value, None, f"{ref}(multioutput='{sk_mode}')",
+                    params=params | {"multioutput": mode}, sample_weight=weight)  # fmt: skip
+        pooled = metric(target.ravel(), pred.ravel(), **sk_kwargs)
+        add(loss, f"{loss}-multioutput-pooled", inputs, pooled, None, f"{ref} on the raveled N x K elements",
+            params=params)  # fmt: skip
+
+
 def main() -> None:
     regression_cases()
+    multioutput_cases()
     write_golden(
         OUT,
         "tests/reference/generate_regression.py",
-        CASES,
         {
             "scikit-learn": sklearn.__version__,
             "scipy": scipy.__version__,

@@ -32,43 +32,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from golden_file import write_golden
+from golden_file import add, write_golden
 
 OUT = Path(__file__).parent / "golden" / "representation.json"
 F64 = torch.float64
-
-CASES: list[dict[str, Any]] = []
-
-
-def add(
-    loss: str,
-    case_id: str,
-    inputs: dict[str, np.ndarray],
-    expected: float,
-    per_sample: np.ndarray | None,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    assert all(c["id"] != case_id for c in CASES), case_id
-    assert math.isfinite(expected), case_id
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {role: np.asarray(v, dtype=np.float64).tolist() for role, v in inputs.items()},
-            "sample_weight": None if sample_weight is None else [float(v) for v in sample_weight],
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None if per_sample is None else [float(v) for v in per_sample],
-            "reference": reference,
-        }
-    )
 
 
 def t(values: np.ndarray) -> torch.Tensor:
@@ -419,7 +386,6 @@ def main() -> None:
     write_golden(
         OUT,
         "tests/reference/generate_representation.py",
-        CASES,
         {},
     )
 

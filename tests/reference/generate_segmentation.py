@@ -23,13 +23,12 @@ pixels repeated that many times. This module imports nothing from lossctl; input
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from golden_file import write_golden
+from golden_file import add_pair, write_golden
 
 OUT = Path(__file__).parent / "golden" / "segmentation.json"
 F64 = torch.float64
@@ -37,39 +36,6 @@ SMP_EPS = 1e-7  # smp's default eps (the clamp_min of the score's denominator)
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 SMP = "smp {}(mode='binary', from_logits=False{}) formula (segmentation_models_pytorch losses), torch float64"
 KERAS = "Keras {} formula (keras/src/losses/losses.py @702a7197), torch float64"
-
-CASES: list[dict[str, Any]] = []
-
-
-def add(
-    loss: str,
-    case_id: str,
-    target: np.ndarray,
-    pred: np.ndarray,
-    expected: float,
-    reference: str,
-    *,
-    params: dict[str, Any] | None = None,
-    convention: str = "lossctl",
-    sample_weight: np.ndarray | None = None,
-    reduction: str = "mean",
-) -> None:
-    assert all(c["id"] != case_id for c in CASES), case_id
-    assert math.isfinite(expected), case_id
-    CASES.append(
-        {
-            "id": case_id,
-            "loss": loss,
-            "params": params or {},
-            "convention": convention,
-            "inputs": {"target": np.asarray(target, float).tolist(), "pred": np.asarray(pred, float).tolist()},
-            "sample_weight": None if sample_weight is None else np.asarray(sample_weight, float).tolist(),
-            "reduction": reduction,
-            "expected": float(expected),
-            "expected_per_sample": None,  # segmentation aggregates have no per-row values (one sample per row)
-            "reference": reference,
-        }
-    )
 
 
 # --- smp, written out --------------------------------------------------------------------------------------------
@@ -174,12 +140,13 @@ def smp_case(
         reference += f" per row (one sample each), weighted {reduction} in torch"
     if not empty_mask:
         reference += "; without smp's zeroing of samples whose target is empty (lossctl scores them)"
-    add(
+    add_pair(
         loss,
         case_id,
         target,
         pred,
         value,
+        None,
         reference + note,
         params=params,
         sample_weight=sample_weight,
@@ -209,7 +176,22 @@ def keras_tversky(target: np.ndarray, pred: np.ndarray, alpha: float, beta: floa
     fp = torch.sum((1 - targets) * inputs)
     fn = torch.sum(targets * (1 - inputs))
     tversky = torch.divide(intersection, intersection + fp * alpha + fn * beta + KERAS_EPSILON)
-    return float(1 - tversky)
+    value = float(1 - tversky)
+    released = keras_released_tversky(target, pred, alpha, beta)
+    if abs(value - released) > 1e-5:  # Keras computes in float32 here
+        raise ValueError(f"tversky: transcription {value} differs from Keras {released}")
+    return value
+
+
+def keras_released_tversky(target: np.ndarray, pred: np.ndarray, alpha: float, beta: float) -> float:
+    """Keras 3.15.1's own Tversky (alpha and beta swapped; keras-team/keras#23333 fixes it on main): the
+    transcription above must reproduce the release, not the fix."""
+    import keras
+
+    if keras.__version__ != "3.15.1":
+        raise ValueError(f"the keras convention reproduces Keras <= 3.15.1; installed: {keras.__version__}")
+    loss = keras.losses.Tversky(alpha=alpha, beta=beta, reduction="sum")
+    return float(loss(np.reshape(target, (1, -1)), np.reshape(pred, (1, -1))))
 
 
 # --- data --------------------------------------------------------------------------------------------------------
@@ -282,21 +264,30 @@ def segmentation_cases(rng: np.random.Generator) -> None:
 
     # Keras pools every pixel of the input (dice's axis=None; tversky flattens), vector columns included.
     for case_id, y, p in (("pixels", y1, p1), ("samples", y2, p2), ("soft", soft_y, soft_p), ("empty", ye, pe)):
-        add("dice", f"dice-keras-{case_id}", y, p, keras_dice(y, p), KERAS.format("dice"), convention="keras")
+        dice_value = keras_dice(y, p)
+        add_pair("dice", f"dice-keras-{case_id}", y, p, dice_value, None, KERAS.format("dice"), convention="keras")
         for alpha, beta in ((0.5, 0.5), (0.3, 0.7)):
-            add(
+            add_pair(
                 "tversky",
                 f"tversky-keras-{case_id}-{alpha}-{beta}",
                 y,
                 p,
                 keras_tversky(y, p, alpha, beta),
+                None,
                 KERAS.format("tversky") + " (its alpha weighs sum((1 - p) y))",
                 params={"alpha": alpha, "beta": beta},
                 convention="keras",
             )
     zeros = np.zeros(10)
-    add(
-        "dice", "dice-keras-all-empty", zeros, zeros, keras_dice(zeros, zeros), KERAS.format("dice"), convention="keras"
+    add_pair(
+        "dice",
+        "dice-keras-all-empty",
+        zeros,
+        zeros,
+        keras_dice(zeros, zeros),
+        None,
+        KERAS.format("dice"),
+        convention="keras",
     )
 
 
@@ -306,11 +297,11 @@ def main() -> None:
     write_golden(
         OUT,
         "tests/reference/generate_segmentation.py",
-        CASES,
         {
             "segmentation_models_pytorch": "DiceLoss/JaccardLoss/TverskyLoss formulas, "
             "qubvel-org/segmentation_models.pytorch losses (dice.py @bc597e9a, _functional.py @97dce8c1)",
-            "keras": "dice/tversky formulas, keras-team/keras keras/src/losses/losses.py @702a7197",
+            "keras": "dice/tversky formulas, keras-team/keras keras/src/losses/losses.py @702a7197; tversky "
+            "checked against Keras 3.15.1 (the last release before keras-team/keras#23333)",
         },
     )
 

@@ -1,0 +1,102 @@
+"""Weights that sum to zero (losses.md): an input error only where the weight sum is the denominator.
+
+The lossctl and scikit-learn weighted mean ``sum(w*l)/sum(w)`` is undefined; ``--reduction sum`` and the
+conventions that divide by the row count (Keras' ``sum_over_batch_size``, torch's ``weight=`` tensors) give 0,
+as those libraries do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import lossctl
+from lossctl.aggregates import MEAN_OVER_ROWS
+from lossctl.errors import ZeroWeightSum
+from tests.golden import all_cases
+
+SPECS = lossctl.list_losses()
+
+
+def _plain_case(name: str, convention: str = "lossctl") -> dict[str, Any]:
+    return next(c for c in all_cases() if c["loss"] == name and c["convention"] == convention)
+
+
+def _arrays(case: dict[str, Any]) -> dict[str, Any]:
+    """The case's inputs and its parameters, as keyword arguments of the loss."""
+    return {role: np.asarray(values, dtype=np.float64) for role, values in case["inputs"].items()} | case["params"]
+
+
+ROW_COUNT_CONVENTIONS = [
+    (spec.name, convention)
+    for spec in SPECS
+    for convention, variant in spec.conventions.items()
+    if variant.aggregate is MEAN_OVER_ROWS
+]
+
+
+@pytest.mark.parametrize(("name", "convention"), ROW_COUNT_CONVENTIONS)
+def test_conventions_dividing_by_the_row_count_give_0(name: str, convention: str) -> None:
+    arrays = _arrays(_plain_case(name, convention))
+    zeros = np.zeros(len(arrays[lossctl.get(name).role_names[0]]))
+    spec = lossctl.get(name)
+    assert spec(**arrays, sample_weight=zeros, convention=convention) == 0.0
+
+
+def test_keras_divides_by_the_row_count_for_the_losses_keras_reports_0_for() -> None:
+    # Keras reports 0 for all-zero weights for these (issue 14): each has a convention dividing by the rows.
+    for name in ("mse", "mae", "mape", "msle", "hinge", "squared_hinge", "huber", "log_cosh", "kl_div"):
+        assert (name, "keras") in ROW_COUNT_CONVENTIONS, name
+    assert ("poisson_nll", "keras") in ROW_COUNT_CONVENTIONS
+    assert ("bce", "torch") in ROW_COUNT_CONVENTIONS and ("bce_logits", "torch") in ROW_COUNT_CONVENTIONS
+
+
+@pytest.mark.parametrize("name", [s.name for s in SPECS if s.per_row and s.aggregate.name == "mean"])
+def test_the_weighted_mean_is_an_input_error_and_the_sum_is_0(name: str) -> None:
+    spec = lossctl.get(name)
+    arrays = _arrays(_plain_case(name))
+    zeros = np.zeros(len(arrays[lossctl.get(name).role_names[0]]))
+    with pytest.raises(ZeroWeightSum, match=r"^the sample weights sum to zero, so the weighted mean"):
+        spec(**arrays, sample_weight=zeros)
+    assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
+
+
+@pytest.fixture
+def zero_weights(write) -> Path:
+    return write("w.csv", "pred,target,w,g\n1,2,0,a\n1,1,0,a\n3,1,1,b\n")
+
+
+def _values(run) -> dict[tuple[str, str | None], float]:
+    doc = json.loads(run.out)
+    return {(r["loss"], r["group"]["g"] if r["group"] else None): r["value"] for r in doc["results"]}
+
+
+def test_cli_keras_convention_reports_0_for_a_zero_weight_group(cli, zero_weights: Path) -> None:
+    run = cli("eval", zero_weights, "-l", "mse,huber", "--weight", "w", "--by", "g", "--convention", "keras", "-f",
+              "json", "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    values = _values(run)
+    assert values[("mse", "a")] == 0.0 and values[("huber", "a")] == 0.0
+    assert values[("mse", None)] == pytest.approx(4.0 / 3.0)
+
+
+def test_cli_sum_reports_0_and_the_mean_names_the_group(cli, zero_weights: Path) -> None:
+    run = cli("eval", zero_weights, "-l", "mse", "--weight", "w", "--by", "g", "--reduction", "sum", "-f", "json")
+    assert run.code == 0 and _values(run)[("mse", "a")] == 0.0
+    run = cli("eval", zero_weights, "-l", "mse", "--weight", "w", "--by", "g", "-o", "out.json")
+    assert run.code == 3 and run.out == ""
+    assert run.err == (
+        "error: mse in group g=a: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is "
+        "undefined (--reduction sum gives 0)\n"
+    )
+
+
+def test_cli_torch_weight_convention_reports_0(cli, write) -> None:
+    path = write("b.csv", "pred,target,w\n0.2,1,0\n0.9,0,0\n")
+    run = cli("eval", path, "-l", "bce,bce_logits", "--weight", "w", "--convention", "torch", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    assert all(r["value"] == 0.0 for r in json.loads(run.out)["results"])
