@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from lossctl.report import CompareReport, Report
 
 
+Models = Mapping[str, str] | Strings
+
+
+def model_specs(models: Models | None) -> tuple[str, ...]:
+    """``models`` as ``--model`` specs: a mapping ``{name: colspec}``, or ``NAME=COLSPEC`` strings and globs."""
+    if isinstance(models, Mapping):
+        return tuple(f"{name}={colspec}" for name, colspec in models.items())
+    return as_strings(models)
+
+
 def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, dict[str, str]]:
     """The data to open and the role bindings the scikit-learn-style arrays imply."""
     arrays = {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight}
@@ -47,6 +57,7 @@ def evaluate(
     target: str | None = None,
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
+    models: Models | None = None,
     targets: PathLike | None = None,
     on: str | None = None,
     input_format: str | None = None,
@@ -91,6 +102,7 @@ def evaluate(
         target=target if target is not None else implied.get("target"),
         weight=weight if weight is not None else implied.get("weight"),
         cols=cols or {},
+        models=model_specs(models),
         targets=optional_path(targets),
         on=on,
         input_format=input_format,
@@ -112,7 +124,7 @@ def evaluate(
 
 def compare(
     baseline: Any,
-    candidate: Any,
+    candidate: Any = None,
     *,
     losses: Strings,
     params: Strings = (),
@@ -120,12 +132,16 @@ def compare(
     target: str | None = None,
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
+    models: Models | None = None,
     targets: PathLike | None = None,
     on: str | None = None,
     input_format: str | None = None,
     missing: str = "error",
     reduction: str = "mean",
     convention: str = "lossctl",
+    by: Strings = (),
+    fail_if: Strings = (),
+    per_sample: PathLike | None = None,
     bootstrap: int = 0,
     ci: float = 0.95,
     seed: int = 0,
@@ -137,8 +153,11 @@ def compare(
 
     ``baseline`` and ``candidate`` are anything :func:`evaluate` takes as ``data`` (paths, DataFrames, Arrow
     tables...) with the same prediction columns; the targets come from the baseline or ``targets``, rows aligned
-    by ``on`` or by order. Each result holds both values, the delta ``candidate - baseline``, the relative delta,
-    the paired bootstrap interval of the delta (with ``bootstrap``) and a verdict (lower is better).
+    by ``on`` or by order. Without ``candidate``, ``models`` (two or more, held in ``baseline``) are compared,
+    each later model against the first. ``by`` adds the deltas per group, ``fail_if`` gates the candidates'
+    values, ``per_sample`` writes each row's losses and deltas. Each result holds both values, the delta
+    ``candidate - baseline``, the relative delta, the paired bootstrap interval of the delta (with ``bootstrap``)
+    and a verdict (lower is better).
     ``fail_if_worse`` (percent) fails ``report.passed`` when the candidate is worse by more than that on any loss;
     with ``significant``, only where the interval excludes 0.
 
@@ -155,12 +174,16 @@ def compare(
         target=target,
         weight=weight,
         cols=cols or {},
+        models=model_specs(models),
         targets=optional_path(targets),
         on=on,
         input_format=input_format,
         missing=missing,
         reduction=reduction,
         convention=convention,
+        by=as_strings(by),
+        fail_if=as_strings(fail_if),
+        per_sample=optional_path(per_sample),
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,

@@ -125,15 +125,29 @@ ChunkRowsOpt = Annotated[
 ]
 PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
-DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+ModelOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        metavar="NAME=COLSPEC|GLOB",
+        help="A model's prediction columns (repeatable); a glob adds one model per matching column.",
+    ),
+]
+FailIfOpt = Annotated[
+    list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS[@MODEL] OP NUMBER' holds; repeatable.")
+]
+ByOpt = Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one result per group; repeatable.")]
+PerSampleOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")]
 
 
 @app.command("eval")
 def eval_command(
-    path: Annotated[
-        str,
+    paths: Annotated[
+        list[str],
         typer.Argument(
-            metavar="PATH", help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -."
+            metavar="PATH...",
+            help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -; several are one dataset.",
         ),
     ],
     loss: LossOpt = None,
@@ -150,13 +164,10 @@ def eval_command(
     convention: ConventionOpt = CONVENTION_DEFAULT,
     output_format: FormatOpt = TABLE,
     output: OutputOpt = None,
-    fail_if: Annotated[
-        list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS OP NUMBER' holds; repeatable.")
-    ] = None,
-    by: Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one result per group; repeatable.")] = None,
-    per_sample: Annotated[
-        str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")
-    ] = None,
+    model: ModelOpt = None,
+    fail_if: FailIfOpt = None,
+    by: ByOpt = None,
+    per_sample: PerSampleOpt = None,
     bootstrap: BootstrapOpt = 0,
     ci: CiOpt = 0.95,
     seed: SeedOpt = 0,
@@ -175,6 +186,7 @@ def eval_command(
     shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
     options = Options(
         **shared,
+        models=tuple(model or ()),
         fail_if=tuple(fail_if or ()),
         by=tuple(by or ()),
         per_sample=per_sample,
@@ -183,9 +195,9 @@ def eval_command(
         seed=seed,
         chunk_rows=chunk_rows,
     )
-    _check_outputs(output, plot, options.per_sample, [path, *([targets] if targets else [])])
+    _check_outputs(output, output_format, plot, options.per_sample, [*paths, *([targets] if targets else [])])
     report = run_evaluation(
-        path,
+        paths,
         options,
         distributions=bool(plot) or (output_format.value == "table" and not output),
         progress=bar,
@@ -226,9 +238,11 @@ def _shared(
     }
 
 
-def _check_outputs(output: str | None, plot: str | None, per_sample: str | None, inputs: list[str]) -> None:
-    """Refuse, before any work, output paths that cannot or must not be written."""
-    from lossctl.report import check_output_extension, check_output_path
+def _check_outputs(
+    output: str | None, output_format: Enum, plot: str | None, per_sample: str | None, inputs: list[str]
+) -> None:
+    """Refuse, before any work, output paths that cannot or must not be written, or a format contradicting one."""
+    from lossctl.report import check_output_extension, check_output_path, format_of
 
     _check_named(output=output, plot=plot)
     if plot:
@@ -237,6 +251,12 @@ def _check_outputs(output: str | None, plot: str | None, per_sample: str | None,
         check_plot_path(plot)
     if output:
         check_output_extension(output)
+        implied = format_of(output)
+        if output_format.value not in ("table", implied):
+            raise UsageError(
+                f"--format {output_format.value} contradicts --output '{output}', which writes {implied} "
+                "(the extension chooses the format)"
+            )
     for destination in (output, per_sample):
         if destination:
             check_output_path(destination, inputs)
@@ -332,8 +352,12 @@ def _print_report(report: AnyReport, output_format: str) -> None:
 
 @app.command("compare")
 def compare_command(
-    baseline: Annotated[str, typer.Argument(metavar="BASELINE", help="The reference model's predictions file.")],
-    candidate: Annotated[str, typer.Argument(metavar="CANDIDATE", help="The new model's predictions file.")],
+    baseline: Annotated[
+        str, typer.Argument(metavar="BASELINE", help="The reference model's predictions file (or the file of --model).")
+    ],
+    candidate: Annotated[
+        str | None, typer.Argument(metavar="[CANDIDATE]", help="The new model's predictions file.")
+    ] = None,
     loss: LossOpt = None,
     param: ParamOpt = None,
     pred: PredOpt = None,
@@ -349,6 +373,10 @@ def compare_command(
     bootstrap: BootstrapOpt = 0,
     ci: CiOpt = 0.95,
     seed: SeedOpt = 0,
+    model: ModelOpt = None,
+    by: ByOpt = None,
+    fail_if: FailIfOpt = None,
+    per_sample: PerSampleOpt = None,
     fail_if_worse: Annotated[
         float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")
     ] = None,
@@ -369,6 +397,10 @@ def compare_command(
     shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
     options = Options(
         **shared,
+        models=tuple(model or ()),
+        by=tuple(by or ()),
+        fail_if=tuple(fail_if or ()),
+        per_sample=per_sample,
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,
@@ -376,7 +408,8 @@ def compare_command(
         significant=significant,
         chunk_rows=chunk_rows,
     )
-    _check_outputs(output, plot, None, [baseline, candidate, *([targets] if targets else [])])
+    inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
+    _check_outputs(output, output_format, plot, options.per_sample, inputs)
     report = run_comparison(baseline, candidate, options)
     _finish(report, output_format.value, output, quiet, plot)
 

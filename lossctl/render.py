@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from lossctl.distribution import sparkline
-from lossctl.report import AnyReport, CompareReport, Report
+from lossctl.report import AnyReport, CompareReport, Report, Result
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
     from lossctl.suggest import Advice
 
 
-# The widest number _number prints ("-7.1520e+04") and the console width the quantile columns need.
+# The widest number _number prints ("-7.1520e+04"), and the histogram's width (12 bins).
 _NUMBER_WIDTH = 11
-_DISTRIBUTION_WIDTH = 110
+_HISTOGRAM_WIDTH = 20
 
 
 def _number(value: float) -> str:
@@ -29,29 +30,60 @@ def _params(params: dict[str, object]) -> str:
 
 
 def render_comparison(report: CompareReport, console: Console) -> None:
-    info = report.input
-    console.print(
-        f"[bold]{info['baseline']['path']}[/] (baseline) vs [bold]{info['candidate']['path']}[/] (candidate)  "
-        f"{info['baseline']['rows_used']} rows",
-        highlight=False,
-    )
+    """Per loss (and candidate model, and group): both values, the delta, the relative delta, its interval and the
+    verdict; then the gaps of the per-group deltas and the checks."""
+    base, cand = report.input["baseline"], report.input["candidate"]
+    if "model" in base:
+        title = f"[bold]{base['path']}[/]: {', '.join(cand['models'])} vs {base['model']} (baseline)"
+    else:
+        title = f"[bold]{base['path']}[/] (baseline) vs [bold]{cand['path']}[/] (candidate)"
+    console.print(f"{title}  {base['rows_used']} rows", highlight=False)
     with_ci = any(c.ci for c in report.results)
     table = Table(header_style="bold")
-    for name in ("loss", "baseline", "candidate", "delta", "relative"):
-        table.add_column(name, justify="left" if name == "loss" else "right", no_wrap=True)
+    table.add_column("loss", style="cyan", no_wrap=True)
+    if report.models:
+        table.add_column("model", no_wrap=True)
+    for column in report.by:
+        table.add_column(column, no_wrap=True)
+    for name in ("baseline", "candidate", "delta", "relative"):
+        table.add_column(name, justify="right", no_wrap=True)
     if with_ci:
         table.add_column("delta interval", justify="right", no_wrap=True)
-    table.add_column("verdict")
+    table.add_column("verdict", no_wrap=True)
     colours = {"better": "green", "worse": "bold red", "same": "dim"}
+    previous = None
+    rows = []
     for c in report.results:
+        if report.by and previous is not None and (c.request, c.model) != previous:
+            table.add_section()
+        previous = (c.request, c.model)
         relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
-        cells = [c.label, _number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
+        cells = [c.label, *([c.model or ""] if report.models else [])]
+        cells += [str((c.group or {}).get(column, "[dim]all[/]")) for column in report.by]
+        cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
         if with_ci:
             cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
         table.add_row(*cells)
-    console.print(table)
+        rows.append(cells)
+    headers = [str(column.header) for column in table.columns]
+    _print_whole(console, table, _table_width(list(zip(headers, *rows, strict=True))))
+    labels = {(c.loss, repr(c.params)): c.label for c in report.results}
+    for gap in (report.groups or {}).get("gaps", []):
+        worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
+        label = labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else "")
+        console.print(f"gap of the deltas {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
+
+
+def _print_whole(console: Console, table: Table, needed: int) -> None:
+    """Print ``table`` without cutting a cell: wider than the console when it must be (rich would cut)."""
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def _print_checks(report: AnyReport, console: Console) -> None:
@@ -59,7 +91,8 @@ def _print_checks(report: AnyReport, console: Console) -> None:
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
         value = f"{check.value:+.2%}" if check.threshold is not None else _number(check.value)
-        console.print(f"check {check.expr}: {check.loss} = {value} {mark}", highlight=False)
+        loss = check.loss + (f"@{check.model}" if check.model is not None else "")
+        console.print(f"check {check.expr}: {loss} = {value} {mark}", highlight=False)
 
 
 def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
@@ -77,56 +110,159 @@ def render_report(report: AnyReport, console: Console) -> None:
     render_evaluation(report, console)
 
 
-def render_evaluation(report: Report, console: Console) -> None:
+def _header(report: Report) -> str:
     info = report.input
     rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
-    columns = "  ".join(f"{role}={','.join(names)}" for role, names in report.columns.items())
-    console.print(f"[bold]{info['path']}[/]  {rows}  [dim]{columns}[/]", highlight=False)
-    with_ci = any(result.ci for result in report.results)
-    table = Table(header_style="bold")
-    table.add_column("loss", style="cyan", no_wrap=True)
-    for column in report.by:
-        table.add_column(column)
-    if report.by:
-        table.add_column("n", justify="right", no_wrap=True)
-    table.add_column("value", justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
-    if with_ci:
-        level = next(r.ci["level"] for r in report.results if r.ci)
-        table.add_column(f"{level:.0%} interval", justify="right", no_wrap=True)
-    # Quantiles and histograms for the plain view, when they fit: numbers are never cut to fit a narrow terminal.
-    with_distribution = (
-        not report.by
-        and not with_ci
-        and console.width >= _DISTRIBUTION_WIDTH
-        and any(result.distribution for result in report.results)
-    )
-    if with_distribution:
-        for name in ("p50", "p90", "p99", "max"):
-            table.add_column(name, justify="right", no_wrap=True)
-        table.add_column("per-row distribution", no_wrap=True)
-    table.add_column("params", style="dim", overflow="fold")
-    previous = None
-    for result in report.results:
-        if report.by and previous is not None and result.request is not previous:
-            table.add_section()
-        previous = result.request
-        cells = [result.label]
-        cells += [str((result.group or {}).get(c, "[dim]all[/]")) for c in report.by]
-        cells += [str(result.n)] if report.by else []
-        cells.append(_number(result.value))
-        if with_ci:
-            cells.append(f"{_number(result.ci['low'])} – {_number(result.ci['high'])}" if result.ci else "")
-        if with_distribution:
-            cells += _distribution_cells(result.distribution)
-        # Unset optional parameters (None, e.g. class_weight) are left out for a person; JSON and CSV list them.
-        table.add_row(*cells, _params({k: v for k, v in result.params.items() if v is not None}))
-    console.print(table)
+    bound = [
+        f"{role}={','.join(names)}" for role, names in report.columns.items() if role != "models"
+    ]  # the models' columns are the table's headers
+    return f"[bold]{info['path']}[/]  {rows}  [dim]{'  '.join(bound)}[/]"
+
+
+def _interval(ci: dict[str, float] | None) -> str:
+    return f"{_number(ci['low'])} – {_number(ci['high'])}" if ci else ""
+
+
+def _shown_params(result: Result) -> str:
+    # Unset optional parameters (None, e.g. class_weight) are left out for a person; JSON and CSV list them.
+    return _params({k: v for k, v in result.params.items() if v is not None})
+
+
+def _table_width(columns: Sequence[Sequence[str]]) -> int:
+    """The width a rich table needs to show every cell whole: the widest cell of each column (markup aside),
+    plus rich's padding and borders."""
+    from rich.text import Text
+
+    widths = [max(Text.from_markup(cell).cell_len for cell in column) for column in columns]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _distribution_columns(report: Report, console: Console) -> tuple[bool, bool]:
+    """Whether the quantile columns, and then the histogram, fit the console: numbers are never cut, so they are
+    shown only when every column has its full width (the histogram goes first)."""
+    overall = [r for r in report.results if r.group is None]
+    if report.by or report.models or any(r.ci for r in report.results) or not any(r.distribution for r in overall):
+        return False, False
+    columns = [
+        ["loss", *(r.label for r in overall)],
+        ["value", "x" * _NUMBER_WIDTH],
+        *([name, *(cells[k] for cells in (_distribution_cells(r.distribution) for r in overall))]
+          for k, name in enumerate(("p50", "p90", "p99", "max"))),
+        ["params", *(_shown_params(r) for r in overall)],
+    ]  # fmt: skip
+    needed = _table_width(columns)
+    return console.width >= needed, console.width >= needed + _HISTOGRAM_WIDTH + 3
+
+
+def render_evaluation(report: Report, console: Console) -> None:
+    """One row per loss (and group), one value column per model, with intervals and per-row quantiles that fit."""
+    console.print(_header(report), highlight=False)
+    if report.models:
+        _render_models(report, console)
+    else:
+        _render_values(report, console)
     labels = {(r.loss, repr(r.params)): r.label for r in report.results}
     for gap in (report.groups or {}).get("gaps", []):
         worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
         label = labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else "")
         console.print(f"gap {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
+
+
+def _start_table(report: Report) -> Table:
+    """The loss column and, with ``--by``, the group and row-count columns, each as wide as its widest value."""
+    table = Table(header_style="bold")
+    table.add_column("loss", style="cyan", no_wrap=True, min_width=max(len(r.label) for r in report.results))
+    for column in report.by:
+        shown = [len(str((r.group or {}).get(column, "all"))) for r in report.results]
+        table.add_column(column, no_wrap=True, min_width=max(len(column), *shown))
+    if report.by:
+        table.add_column("n", justify="right", no_wrap=True)
+    return table
+
+
+def _group_cells(report: Report, result: Result) -> list[str]:
+    cells = [str((result.group or {}).get(c, "[dim]all[/]")) for c in report.by]
+    return cells + ([str(result.n)] if report.by else [])
+
+
+def _render_values(report: Report, console: Console) -> None:
+    """One row per result: the loss, its group, its model, the value (and interval, and quantiles that fit), and
+    the parameters when there is room for them (the label already names the parameters that were set)."""
+    with_ci = any(result.ci for result in report.results)
+    quantiles, histogram = _distribution_columns(report, console)
+    table = _start_table(report)
+    if report.models:
+        table.add_column("model", no_wrap=True, min_width=max(len(model) for model in report.models))
+    table.add_column("value", justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
+    if with_ci:
+        level = next(r.ci["level"] for r in report.results if r.ci)
+        table.add_column(f"{level:.0%} interval", justify="right", no_wrap=True)
+    if quantiles:
+        for name in ("p50", "p90", "p99", "max"):
+            table.add_column(name, justify="right", no_wrap=True)
+    if histogram:
+        table.add_column("per-row distribution", no_wrap=True)
+    rows = []
+    for result in report.results:
+        cells = [result.label, *_group_cells(report, result)]
+        cells += [result.model or ""] if report.models else []
+        cells.append(_number(result.value))
+        cells += [_interval(result.ci)] if with_ci else []
+        cells += _distribution_cells(result.distribution)[: 4 + histogram] if quantiles else []
+        rows.append((result, cells))
+    headers = [str(column.header) for column in table.columns]
+    columns = list(zip(headers, *(cells for _, cells in rows), strict=True))
+    params = ["params", *(_shown_params(result) for result in report.results)]
+    with_params = _table_width([*columns, params]) <= console.width
+    if with_params:
+        table.add_column("params", style="dim", no_wrap=True)
+    previous = None
+    for result, cells in rows:
+        if report.by and previous is not None and result.request is not previous:
+            table.add_section()
+        previous = result.request
+        table.add_row(*cells, *([_shown_params(result)] if with_params else []))
+    _print_whole(console, table, _table_width(columns))
+
+
+def _render_models(report: Report, console: Console) -> None:
+    """Models side by side: one value column (and interval column) per model, when that fits the console; else
+    one row per model, so that no number is cut."""
+    with_ci = any(result.ci for result in report.results)
+    columns = [["loss", *(r.label for r in report.results)]]
+    columns += [[column, *(str((r.group or {}).get(column, "all")) for r in report.results)] for column in report.by]
+    columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
+    for model in report.models:
+        columns.append([model, "x" * _NUMBER_WIDTH])
+        if with_ci:
+            columns.append(["interval", *(_interval(r.ci) for r in report.results if r.model == model)])
+    if _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width:
+        _render_values(report, console)
+        return
+    table = _start_table(report)
+    for model in report.models:
+        table.add_column(model, justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
+        if with_ci:
+            table.add_column("interval", justify="right", no_wrap=True)
+    table.add_column("params", style="dim", overflow="fold")
+    rows: dict[tuple[str, str], dict[str | None, Result]] = {}
+    for result in report.results:
+        rows.setdefault((result.label, repr(result.group)), {})[result.model] = result
+    previous = None
+    for by_model in rows.values():
+        first = next(iter(by_model.values()))
+        if report.by and previous is not None and first.request is not previous:
+            table.add_section()
+        previous = first.request
+        cells = [first.label, *_group_cells(report, first)]
+        for model in report.models:
+            found = by_model.get(model)
+            cells.append(_number(found.value) if found else "")
+            if with_ci:
+                cells.append(_interval(found.ci) if found else "")
+        table.add_row(*cells, _shown_params(first))
+    console.print(table)
 
 
 def render_losses(specs: list[LossSpec], console: Console) -> None:

@@ -326,6 +326,11 @@ _TEXT_WRITERS: dict[str, Callable[[AnyReport], str]] = {
 OUTPUT_EXTENSIONS = (*_TEXT_WRITERS, ".parquet")
 
 
+def format_of(path: str) -> str:
+    """The format an output file name asks for: ``json``, ``csv``, ``markdown`` or ``parquet``."""
+    return {".json": "json", ".csv": "csv", ".md": "markdown", ".parquet": "parquet"}[Path(path).suffix.lower()]
+
+
 def check_output_extension(path: str) -> None:
     if Path(path).suffix.lower() not in OUTPUT_EXTENSIONS:
         raise UsageError(

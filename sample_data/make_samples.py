@@ -5,6 +5,7 @@
 - regression.csv: house-price-like regression with an ``id``, a ``segment`` and a few outliers;
 - binary.parquet: a churn-like binary classifier's probabilities and logits;
 - candidate.csv: regression.csv with every residual shrunk by 20% (a better model, for ``compare``);
+- models.csv: three models' predictions of regression.csv's targets side by side (``--model``);
 - predictions.csv + targets.csv: the same ids in different orders, for ``--targets --on id``;
 - multiclass.parquet: a 5-class classifier's logits (logit_0..logit_4) and the label;
 - segmentation.parquet: 40 small masks (64 pixels each) as list columns, probabilities and targets;
@@ -48,6 +49,23 @@ def candidate(reg: pa.Table) -> pa.Table:
     """The same rows with every residual shrunk by 20%: a better model of the same targets."""
     y_true, y_pred = reg.column("y_true").to_numpy(), reg.column("y_pred").to_numpy()
     return reg.set_column(3, "y_pred", pa.array(np.round(y_true + 0.8 * (y_pred - y_true), 3)))
+
+
+def models(reg: pa.Table, rng: np.random.Generator) -> pa.Table:
+    """Three models of the same targets: one like regression.csv's, a sharper one, one biased upwards."""
+    y_true = reg.column("y_true").to_numpy()
+    noise = rng.normal(0.0, 12.0, size=len(y_true))
+    columns = {
+        "model_a": y_true + noise,
+        "model_b": y_true + 0.7 * noise + rng.normal(0.0, 3.0, size=len(y_true)),
+        "model_c": y_true + 8.0 + noise,
+    }
+    return (
+        reg.select(["id", "segment", "y_true"])
+        .append_column("model_a", pa.array(np.round(columns["model_a"], 3)))
+        .append_column("model_b", pa.array(np.round(columns["model_b"], 3)))
+        .append_column("model_c", pa.array(np.round(columns["model_c"], 3)))
+    )
 
 
 def binary(rng: np.random.Generator, n: int = 800) -> pa.Table:
@@ -129,6 +147,7 @@ def main() -> None:
     reg = regression(rng)
     write_csv(reg, "regression.csv")
     write_csv(candidate(reg), "candidate.csv")
+    write_csv(models(reg, np.random.default_rng(20261206)), "models.csv")  # its own seed: the others are unchanged
     pq.write_table(binary(rng), HERE / "binary.parquet")
     order = rng.permutation(reg.num_rows)
     write_csv(reg.select(["id", "y_pred"]), "predictions.csv")
