@@ -187,10 +187,12 @@ def run(
     options: Options,
     per_sample: PerSampleSink | None = None,
     progress: Callable[[int], None] | None = None,
+    observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
 ) -> Outcome:
     """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics.
 
-    ``progress(rows_read)`` is called after each chunk is read.
+    ``progress(rows_read)`` is called after each chunk is read; ``observe(values)`` sees each chunk's converted
+    columns (by bound column set), for notices about the data (:mod:`lossctl.hints`).
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
@@ -208,6 +210,8 @@ def run(
         if progress is not None:
             progress(rows)
         values, missing = _convert(batch, plan, offset)
+        if observe is not None:
+            observe(values)
         row_index = np.arange(offset, rows)
         for columns, array in values.items():
             infinite = np.isinf(array).reshape(len(array), -1).any(axis=1)

@@ -20,6 +20,7 @@ from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, run
 from lossctl.errors import UsageError
 from lossctl.finalize import build_results
+from lossctl.hints import ProbabilityLook, multi_output_notices
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import open_data
 from lossctl.options import Options
@@ -135,9 +136,13 @@ def run_evaluation(
     plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions)
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
+    notices += multi_output_notices(requests, binding)
+    look = ProbabilityLook(plan.jobs)
     with per_sample_sink(plan, options.per_sample, options.on) as sink:  # published only if the results are too
-        outcome = run(batches, plan, options, per_sample=sink, progress=report_progress)
-        notices += dropped_notice(outcome)
+        outcome = run(
+            batches, plan, options, per_sample=sink, progress=report_progress, observe=look.observe if look else None
+        )
+        notices += dropped_notice(outcome) + look.notices()
         plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
         results, gaps = build_results(
             plan, outcome, options.composites, options.reduction, options.convention, options.ci, notices

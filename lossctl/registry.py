@@ -256,6 +256,7 @@ class LossSpec:
     whole_input: bool = False
     violation: Violation | None = None
     weights_scale: bool = True
+    on_probabilities: str | None = None
     preset: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -469,6 +470,7 @@ def register_loss(
     whole_input: bool = False,
     violation: Violation | None = None,
     weights_scale: bool = True,
+    on_probabilities: str | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Register the decorated per-row function as loss ``name``; the function is returned unchanged.
 
@@ -479,7 +481,8 @@ def register_loss(
     (:attr:`LossSpec.rows_interact`). ``violation`` is an example input outside the loss's domain
     (``None``: every finite input is valid); ``weights_scale=False`` says that multiplying every
     sample weight by a constant changes the value (weighted sums enter the formula beside a
-    constant, as segmentation's ``smooth``).
+    constant, as segmentation's ``smooth``). ``on_probabilities`` names the loss to suggest when this
+    loss, which takes logits, is given predictions that all look like probabilities (a notice).
     """
     plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
@@ -504,6 +507,7 @@ def register_loss(
             whole_input=whole_input,
             violation=violation,
             weights_scale=weights_scale,
+            on_probabilities=on_probabilities,
         )
         add(spec)
         return func

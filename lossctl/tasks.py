@@ -1,5 +1,5 @@
-"""The task the data looks like when no loss is named, and the default losses of each task (README, "Default
-losses")."""
+"""The task the data looks like when no loss is named, and the default losses of each task (docs/cli.md,
+"Losses and parameters")."""
 
 from __future__ import annotations
 
@@ -15,26 +15,50 @@ DEFAULT_LOSSES = {
     "binary (probabilities)": ("bce", "brier"),
     "binary (logits)": ("bce_logits", "hinge"),
     "binary (scores, -1/1 labels)": ("hinge", "squared_hinge"),
+    "multiclass (probabilities)": ("categorical_ce", "brier_multiclass", "zero_one"),
+    "multiclass (logits)": ("cross_entropy", "zero_one"),
+    "multilabel (probabilities)": ("bce", "hamming"),
+    "multilabel (logits)": ("bce_logits", "multilabel_margin"),
 }
+# Rows summing to 1 within this are probability rows (6 decimals pass), as categorical_ce accepts them.
+_ROW_SUM_TOLERANCE = 1e-4
+
+
+def _matrix(batch: pa.RecordBatch, columns: list[str]) -> np.ndarray:
+    """The bound columns as a (rows x K) float64 matrix (K = 1 for one scalar column), missing rows left out."""
+    from lossctl.io.convert import to_float64_matrix
+
+    matrix, _ = to_float64_matrix([batch.column(c) for c in columns], columns)
+    return matrix
 
 
 def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str:
-    """Regression unless the target holds only 0/1 (or -1/1) labels; then probabilities or logits by ``pred``.
+    """The task of ``batch`` (the input's first chunk: the defaults must be chosen before the one pass starts).
 
-    Judged on ``batch``, the input's first chunk: the defaults must be chosen before the one pass starts.
+    One target column and K prediction values per row: multi-class (probabilities when every row sums to 1, else
+    logits). K 0/1 target columns against K predictions: multi-label. One 0/1 (or -1/1) target against one
+    prediction: binary, probabilities or logits by the prediction's range. Anything else is regression.
     """
-    if batch is None or batch.num_rows == 0 or len(roles["target"]) != 1 or len(roles["pred"]) != 1:
+    if batch is None or batch.num_rows == 0:
         return "regression"
-    from lossctl.io.convert import to_float64
-
-    target, _ = to_float64(batch.column(roles["target"][0]), roles["target"][0])
-    pred, _ = to_float64(batch.column(roles["pred"][0]), roles["pred"][0])
-    labels = set(np.unique(target[~np.isnan(target)]).tolist())
-    if not labels or not (labels <= {0.0, 1.0} or labels <= {-1.0, 1.0}):
+    target, pred = _matrix(batch, roles["target"]), _matrix(batch, roles["pred"])
+    rows = np.isfinite(target).all(axis=1) & np.isfinite(pred).all(axis=1)
+    target, pred = target[rows], pred[rows]
+    if not len(target):
+        return "regression"
+    labels = set(np.unique(target).tolist())
+    binary = labels <= {0.0, 1.0}
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
+    kind = "probabilities" if probabilities else "logits"
+    if target.shape[1] == 1 and pred.shape[1] > 1:
+        if labels <= set(map(float, range(pred.shape[1]))):
+            sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= _ROW_SUM_TOLERANCE))
+            return f"multiclass ({'probabilities' if probabilities and sums_to_one else 'logits'})"
+        return "regression"
+    if target.shape[1] > 1:
+        return f"multilabel ({kind})" if binary and target.shape == pred.shape else "regression"
+    if pred.shape[1] > 1 or not (binary or labels <= {-1.0, 1.0}):
         return "regression"
     if -1.0 in labels:
         return "binary (scores, -1/1 labels)"
-    finite = pred[~np.isnan(pred)]
-    if finite.size and finite.min() >= 0 and finite.max() <= 1:
-        return "binary (probabilities)"
-    return "binary (logits)"
+    return f"binary ({kind})"

@@ -233,7 +233,8 @@ def test_metric_per_sample_state_and_rules() -> None:
     with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of mse into one of mae"):
         metric.merge(lossctl.Metric("mse"))
     with pytest.raises(
-        lossctl.InputError, match=r"expected probabilities in \[0, 1\], got 1.5 in 1 row \(first: row 3\)"
+        lossctl.InputError,
+        match=r"probabilities in \[0, 1\] \(for logits, use bce_logits\), got 1.5 in 1 row \(first: row 3\)",
     ):
         bce = lossctl.Metric("bce")
         bce.update([0.0, 1.0, 1.0], [0.5, 0.5, 0.5])

@@ -197,19 +197,21 @@ def domain_message(role: str, expected: str, bad: float, count: int, first: int)
 
 
 PROBABILITIES = "probabilities in [0, 1]"
+BCE_PROBABILITIES = "probabilities in [0, 1] (for logits, use bce_logits)"
+FOCAL_PROBABILITIES = "probabilities in [0, 1] (for logits, use focal:from_logits=true)"
 SOFT_LABELS = "labels in [0, 1]"
 
 
 @pytest.mark.parametrize(
     ("loss", "target", "pred", "params", "role", "expected", "bad", "count", "first"),
     [
-        ("bce", [0, 1, 1], [0.5, 1.3, 0.2], {}, "pred", PROBABILITIES, 1.3, 1, 1),
-        ("bce", [0, 1, 1], [-0.1, 0.5, -2], {}, "pred", PROBABILITIES, -0.1, 2, 0),
+        ("bce", [0, 1, 1], [0.5, 1.3, 0.2], {}, "pred", BCE_PROBABILITIES, 1.3, 1, 1),
+        ("bce", [0, 1, 1], [-0.1, 0.5, -2], {}, "pred", BCE_PROBABILITIES, -0.1, 2, 0),
         ("bce", [1.5, 0, 1], [0.5, 0.5, 0.5], {}, "target", SOFT_LABELS, 1.5, 1, 0),
         ("bce_logits", [0, -1, 1], [3.0, 0.0, -50.0], {}, "target", SOFT_LABELS, -1, 1, 1),
         ("brier", [0, 0.5, 1], [0.5, 0.5, 0.5], {}, "target", "labels 0 or 1", 0.5, 1, 1),
         ("brier", [0, 1, 1], [0.5, 0.5, 1.2], {}, "pred", PROBABILITIES, 1.2, 1, 2),
-        ("focal", [0, 1], [0.5, 1.5], {"from_logits": False}, "pred", PROBABILITIES, 1.5, 1, 1),
+        ("focal", [0, 1], [0.5, 1.5], {"from_logits": False}, "pred", FOCAL_PROBABILITIES, 1.5, 1, 1),
         ("focal", [0, 1.2], [0.5, 1.5], {}, "target", SOFT_LABELS, 1.2, 1, 1),
     ],
 )
@@ -236,7 +238,10 @@ def test_bce_accepts_soft_targets_and_probabilities_of_exactly_0_and_1() -> None
 
 
 def test_focal_keras_default_rejects_logits() -> None:
-    with pytest.raises(DomainError, match=re.escape("'pred': expected probabilities in [0, 1], got 3")):
+    with pytest.raises(
+        DomainError,
+        match=re.escape("'pred': expected probabilities in [0, 1] (for logits, use focal:from_logits=true), got 3"),
+    ):
         lossctl.get("focal")([1], [3.0], convention="keras")
 
 

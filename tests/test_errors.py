@@ -122,7 +122,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "prob,label\n0.2,0\n1.3,1\n"},
         ["eval", "p.csv", "-l", "bce"],
         3,
-        "bce: column 'prob' (pred): expected probabilities in [0, 1], got 1.3 in 1 row (first: row 1)",
+        "bce: column 'prob' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 1.3 in 1 row (first: row 1)",
     ),
     (
         "negative probability for brier",

@@ -21,8 +21,10 @@ def reject(role: str, expected: str, values: np.ndarray, bad: np.ndarray) -> Non
         raise DomainError(role, expected, float(first_value), int(rows.sum()), first)
 
 
-def probabilities(values: np.ndarray, role: str = "pred") -> None:
-    reject(role, "probabilities in [0, 1]", values, (values < 0) | (values > 1))
+def probabilities(values: np.ndarray, role: str = "pred", logits_loss: str | None = None) -> None:
+    """Values in [0, 1]; ``logits_loss`` names the loss to use when the values are logits (said in the error)."""
+    expected = "probabilities in [0, 1]" + (f" (for logits, use {logits_loss})" if logits_loss else "")
+    reject(role, expected, values, (values < 0) | (values > 1))
 
 
 def greater_than(values: np.ndarray, bound: float, role: str) -> None:

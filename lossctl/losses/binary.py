@@ -110,7 +110,7 @@ def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
         )
     _same_shape(target, pred)
     soft_labels(target)
-    probabilities(pred)
+    probabilities(pred, logits_loss="bce_logits")
     y = _smooth(target, label_smoothing)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(pred), _TORCH_LOG_FLOOR)
@@ -121,7 +121,7 @@ def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
 def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     _same_shape(target, pred)
     soft_labels(target)
-    probabilities(pred)
+    probabilities(pred, logits_loss="bce_logits")
     return _row_mean(_keras_log_loss(_smooth(target, label_smoothing), pred, eps))
 
 
@@ -194,6 +194,7 @@ def bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: fl
     p = [0.5, 0.2] gives rows [log 2, -log 0.8] = [0.693147, 0.223144] and a mean of 0.458145.
     """
     _same_shape(target, pred)
+    probabilities(pred, logits_loss="bce_logits")
     losses = _row_mean(bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing))
     clipped = (pred < eps) | (pred > 1.0 - eps)
     clipped_rows = clipped if clipped.ndim == 1 else clipped.any(axis=1)
@@ -209,6 +210,7 @@ def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_s
 
 @register_loss(
     "bce_logits",
+    on_probabilities="bce",
     task="binary",
     roles=_LABELS,
     violation=Violation("target", 1.5),
@@ -408,7 +410,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     if from_logits:
         p = _sigmoid(pred)
     else:
-        probabilities(pred)
+        probabilities(pred, logits_loss="focal:from_logits=true")
         p = pred
     p_t = target * p + (1.0 - target) * (1.0 - p)
     loss = (1.0 - p_t) ** gamma * _keras_log_loss(target, p, _KERAS_EPSILON)
@@ -419,6 +421,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
 
 @register_loss(
     "focal",
+    on_probabilities="focal:from_logits=false",
     task="binary",
     roles=_LABELS,
     violation=Violation("target", 1.5),
@@ -470,7 +473,7 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
         cross_entropy = _logit_loss(target, pred)
         one_minus_p_t = _sigmoid(pred) * (1.0 - target) + _sigmoid(-pred) * target
     else:
-        probabilities(pred)
+        probabilities(pred, logits_loss="focal:from_logits=true")
         cross_entropy = _clipped_log_loss(target, pred, _MACHINE_EPS)
         one_minus_p_t = pred * (1.0 - target) + (1.0 - pred) * target
     loss = one_minus_p_t**gamma * cross_entropy

@@ -265,6 +265,7 @@ CLASS_WEIGHTED_MEAN = Aggregate(
 
 @register_loss(
     "cross_entropy",
+    on_probabilities="categorical_ce",
     aliases=("ce", "softmax_ce"),
     task="multiclass",
     violation=Violation("target", 99.0),

@@ -32,6 +32,7 @@ def _labels(target: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 @register_loss(
     "multilabel_soft_margin",
+    on_probabilities="bce",
     task="multilabel",
     violation=_VIOLATION,
     summary="Multi-label soft-margin loss: the logistic loss of each label's logit, averaged over the K labels.",

@@ -1,0 +1,197 @@
+"""Several models side by side, compare grown up, and no silent wrong number (issue: several models)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "sample_data" / "models.csv"
+
+
+def _json(run) -> dict:
+    assert run.code in (0, 1), run.err
+    return json.loads(run.out)
+
+
+def test_several_pred_columns_are_one_multi_output_prediction_and_the_notice_names_model(cli) -> None:
+    run = cli("eval", MODELS, "--pred", "model_a,model_b", "--target", "y_true", "-l", "mse", "-f", "json")
+    frame = np.genfromtxt(MODELS, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    pooled = np.mean(np.concatenate([frame["model_a"] - frame["y_true"], frame["model_b"] - frame["y_true"]]) ** 2)
+    assert _json(run)["results"][0]["value"] == pytest.approx(pooled, rel=1e-12)
+    assert (
+        "notice: the 2 columns model_a, model_b are evaluated as one multi-output prediction, each against "
+        "'y_true' (mse); to compare them as models, use --model\n" in run.err
+    )
+
+
+def test_model_glob_gives_one_result_per_model_equal_to_separate_runs(cli) -> None:
+    doc = _json(cli("eval", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse,mae", "-f", "json"))
+    assert [(r["loss"], r["model"]) for r in doc["results"]] == [
+        (loss, model) for loss in ("mse", "mae") for model in ("model_a", "model_b", "model_c")
+    ]
+    assert doc["columns"]["models"] == {"model_a": ["model_a"], "model_b": ["model_b"], "model_c": ["model_c"]}
+    for record in doc["results"]:
+        alone = _json(cli("eval", MODELS, "--pred", record["model"], "--target", "y_true", "-l", record["loss"],
+                          "-f", "json"))  # fmt: skip
+        assert record["value"] == alone["results"][0]["value"]
+
+
+def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
+    run = cli("eval", MODELS, "--model", "a=model_a", "--model", "b=model_b", "--target", "y_true", "-l", "mae",
+              "-f", "csv")  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(run.out)))
+    assert [row["model"] for row in rows] == ["a", "b"]
+    report = lossctl.evaluate(MODELS, models={"a": "model_a", "b": "model_b"}, target="y_true", losses="mae")
+    assert report.models == ["a", "b"]
+    assert report.value("mae", model="b") == pytest.approx(float(rows[1]["value"]), rel=1e-15)
+    with pytest.raises(lossctl.UsageError, match=r"this report has models: a, b; pass model="):
+        report["mae"]
+
+
+def test_checks_per_model_or_for_all(cli) -> None:
+    args = ["eval", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse", "-f", "json"]
+    doc = _json(cli(*args, "--fail-if", "mse>100", "--fail-if", "mse@model_b>100"))
+    checks = [(c["expr"], c["model"], c["passed"]) for c in doc["checks"]]
+    assert checks == [
+        ("mse>100", "model_a", False),
+        ("mse>100", "model_b", True),
+        ("mse>100", "model_c", False),
+        ("mse@model_b>100", "model_b", True),
+    ]
+    run = cli(*args, "--fail-if", "mse@model_z>1")
+    assert run.code == 2
+    assert (
+        run.err
+        == "error: --fail-if 'mse@model_z>1' names the model 'model_z'; the models are: model_a, model_b, model_c\n"
+    )
+    run = cli("eval", MODELS, "--model", "model_a", "--pred", "model_b", "-l", "mse")
+    assert run.code == 2 and run.err.startswith("error: --model and --pred exclude each other")
+
+
+def test_five_models_equal_five_separate_runs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=2000)
+    columns = {"y": y, **{f"m{k}": y + rng.normal(scale=k + 1, size=y.size) for k in range(5)}}
+    pq.write_table(pa.table(columns), tmp_path / "m.parquet")
+    together = lossctl.evaluate(tmp_path / "m.parquet", models="m*", target="y", losses="mse,huber", chunk_rows=300)
+    for k in range(5):
+        alone = lossctl.evaluate(tmp_path / "m.parquet", pred=f"m{k}", target="y", losses="mse,huber", chunk_rows=300)
+        for loss in ("mse", "huber"):
+            assert together.value(loss, model=f"m{k}") == alone[loss]
+
+
+def test_compare_refuses_two_files_scored_on_different_targets(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2.5\n3,2.0\n")
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.2\n102,2.4\n103,3.5\n")
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse")
+    assert run.code == 3 and run.out == ""
+    assert run.err == (
+        f"error: the targets differ: column 'y_true' is 2 in {tmp_path / 'a.csv'} but 102 in {tmp_path / 'b.csv'} "
+        "at row 1; both models must be scored on the same truth (give --targets FILE to take the targets from one "
+        "file)\n"
+    )
+
+
+def test_compare_models_of_one_file(cli, tmp_path: Path) -> None:
+    per_sample = tmp_path / "rows.csv"
+    run = cli("compare", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mae", "--by", "segment",
+              "--fail-if", "mae>11", "--per-sample", per_sample, "-f", "json")  # fmt: skip
+    doc = _json(run)
+    assert run.code == 1  # model_c's mae is above 11
+    assert doc["input"]["baseline"]["model"] == "model_a" and doc["input"]["candidate"]["models"] == [
+        "model_b",
+        "model_c",
+    ]
+    overall = {r["model"]: r for r in doc["results"] if r["group"] is None}
+    separate = {
+        m: lossctl.evaluate(MODELS, pred=m, target="y_true", losses="mae")["mae"]
+        for m in ("model_a", "model_b", "model_c")
+    }
+    for model in ("model_b", "model_c"):
+        assert overall[model]["baseline"] == separate["model_a"] and overall[model]["candidate"] == separate[model]
+        assert overall[model]["delta"] == pytest.approx(separate[model] - separate["model_a"], rel=1e-12)
+    assert [(c["model"], c["passed"]) for c in doc["checks"]] == [("model_b", True), ("model_c", False)]
+    deltas = {(r["model"], r["group"]["segment"]): r["delta"] for r in doc["results"] if r["group"]}
+    gap = next(g for g in doc["groups"]["gaps"] if g["model"] == "model_b")
+    of_b = [d for (m, _), d in deltas.items() if m == "model_b"]
+    assert gap["gap"] == pytest.approx(max(of_b) - min(of_b), rel=1e-12)
+    rows = list(csv.DictReader(per_sample.open()))
+    assert list(rows[0]) == [
+        "row",
+        "mae@model_a",
+        "mae@model_b",
+        "mae@model_c",
+        "mae:delta@model_b",
+        "mae:delta@model_c",
+    ]
+    assert float(rows[0]["mae:delta@model_c"]) == pytest.approx(
+        float(rows[0]["mae@model_c"]) - float(rows[0]["mae@model_a"])
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 500, None])
+def test_compare_in_lockstep_equals_the_whole_files(chunk_rows: int | None) -> None:
+    report = lossctl.compare(ROOT / "sample_data/regression.csv", ROOT / "sample_data/candidate.csv",
+                             losses="mse,mae", bootstrap=50, seed=4, chunk_rows=chunk_rows)  # fmt: skip
+    whole = lossctl.compare(ROOT / "sample_data/regression.csv", ROOT / "sample_data/candidate.csv",
+                            losses="mse,mae", bootstrap=50, seed=4)  # fmt: skip
+    for record, reference in zip(report.results, whole.results, strict=True):
+        assert record.delta == pytest.approx(reference.delta, rel=1e-12)
+        assert record.ci == pytest.approx(reference.ci, rel=1e-12)
+
+
+def test_compare_row_counts_must_match(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2.5\n3,2.0\n")
+    (tmp_path / "b.csv").write_text("y_pred\n1.2\n2.4\n")
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "--chunk-rows", "1")
+    assert run.code == 3
+    assert run.err == (
+        f"error: {tmp_path / 'a.csv'} has 3 rows but {tmp_path / 'b.csv'} has 2; rows are aligned by order, so the "
+        "counts must match (or use --on KEY)\n"
+    )
+
+
+def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"label": 0, "p": [0.7, 0.2, 0.1]}\n{"label": 2, "p": [0.1, 0.1, 0.8]}\n')
+    run = cli("eval", path, "--pred", "p", "--target", "label", "-l", "ce", "-f", "json")
+    assert run.code == 0
+    assert (
+        "notice: cross_entropy: the predictions in 'p' look like probabilities (every row sums to 1), but "
+        "cross_entropy takes logits; for probabilities use categorical_ce\n" in run.err
+    )
+    logits = cli("eval", path, "--pred", "p", "--target", "label", "-l", "categorical_ce", "-f", "json")
+    assert "look like probabilities" not in logits.err
+
+
+def test_multi_class_data_gets_default_losses(cli) -> None:
+    run = cli("eval", ROOT / "sample_data/multiclass.parquet", "--pred", "logit_*", "--target", "label", "-f", "csv")
+    assert run.code == 0
+    assert (
+        "notice: no --loss given: the data looks like multiclass (logits); evaluating cross_entropy, zero_one"
+        in run.err
+    )
+    assert [row["loss"] for row in csv.DictReader(io.StringIO(run.out))] == ["cross_entropy", "zero_one"]
+
+
+def test_an_output_format_contradicting_the_extension_is_a_usage_error(cli, tmp_path: Path) -> None:
+    run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-o", tmp_path / "x.csv", "-f", "json")
+    assert run.code == 2 and not (tmp_path / "x.csv").exists()
+    assert run.err.startswith(f"error: --format json contradicts --output '{tmp_path / 'x.csv'}', which writes csv")
+
+
+def test_an_unquoted_glob_is_several_paths(cli, tmp_path: Path) -> None:
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("y_true,y_pred\n1,2\n3,3\n")
+    run = cli("eval", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "-f", "json")
+    assert _json(run)["input"]["rows"] == 4 and _json(run)["results"][0]["value"] == 0.5
