@@ -126,6 +126,10 @@ ChunkRowsOpt = Annotated[
 PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+ClassesOpt = Annotated[
+    str | None, typer.Option(metavar="A,B,C", help="Class labels in class-index order (text class labels).")
+]
+PositiveOpt = Annotated[str | None, typer.Option(metavar="LABEL", help="The positive class of text binary labels.")]
 ModelOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -165,6 +169,8 @@ def eval_command(
     output_format: FormatOpt = TABLE,
     output: OutputOpt = None,
     model: ModelOpt = None,
+    classes: ClassesOpt = None,
+    positive: PositiveOpt = None,
     fail_if: FailIfOpt = None,
     by: ByOpt = None,
     per_sample: PerSampleOpt = None,
@@ -187,6 +193,8 @@ def eval_command(
     options = Options(
         **shared,
         models=tuple(model or ()),
+        classes=(classes,) if classes else (),
+        positive=positive,
         fail_if=tuple(fail_if or ()),
         by=tuple(by or ()),
         per_sample=per_sample,
@@ -374,6 +382,8 @@ def compare_command(
     ci: CiOpt = 0.95,
     seed: SeedOpt = 0,
     model: ModelOpt = None,
+    classes: ClassesOpt = None,
+    positive: PositiveOpt = None,
     by: ByOpt = None,
     fail_if: FailIfOpt = None,
     per_sample: PerSampleOpt = None,
@@ -398,6 +408,8 @@ def compare_command(
     options = Options(
         **shared,
         models=tuple(model or ()),
+        classes=(classes,) if classes else (),
+        positive=positive,
         by=tuple(by or ()),
         fail_if=tuple(fail_if or ()),
         per_sample=per_sample,

@@ -23,9 +23,10 @@ from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, UsageError
 from lossctl.evaluation import Opened, dropped_notice, gate_checks, input_batches, input_info, jobs_for, open_sources
-from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, signature
+from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
 from lossctl.io.readers import Source
 from lossctl.io.sources import open_data
+from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
 from lossctl.report import Check, CompareReport, Comparison
@@ -75,11 +76,14 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         batches = _aligned(opened, candidate_source, binding, options, notices)
     requests = list(options.requests)
     owners = gate_owners(options, requests)
-    plan = Plan(jobs_for(requests, binding), binding.weight, binding.by, options.on, options.bootstrap, options.seed)
+    jobs = jobs_for(requests, binding)
+    encoders = label_encoders(jobs, options.classes, options.positive)
+    plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, encoders=encoders)
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
     with per_sample_sink(plan, options.per_sample, options.on, pairs) as sink:
         outcome = run(batches, plan, options, per_sample=sink)
         notices += dropped_notice(outcome)
+        notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
         comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
@@ -245,7 +249,8 @@ def _comparisons(
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
                                            cand.replicates, outcome.rows_used, None, model, options))  # fmt: skip
             deltas = []
-            for code, group in enumerate(outcome.groups):
+            for code, key in enumerate(outcome.groups):
+                group = plain(key)
                 if code in base.groups and code in cand.groups:
                     (b, n, b_reps), (c, _, c_reps) = base.groups[code], cand.groups[code]
                     record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options)

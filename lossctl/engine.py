@@ -11,7 +11,7 @@ float64 rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ from lossctl.stats import Accumulator, grouped_sums, weighted_sums
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
 
@@ -55,6 +57,7 @@ class Plan:
     bootstrap: int = 0
     seed: int = 0
     distributions: bool = False
+    encoders: Mapping[str, Encoder] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -171,7 +174,11 @@ def _convert(
     values: dict[tuple[str, ...], np.ndarray] = {}
     missing: dict[tuple[str, ...], np.ndarray] = {}
     for columns in plan.value_columns:
-        if len(columns) == 1 and not is_vector_column(batch.column(columns[0])):
+        scalar = len(columns) == 1 and not is_vector_column(batch.column(columns[0]))
+        if scalar and columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
+            array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
+            mask = np.isnan(array) if np.isnan(array).any() else None
+        elif scalar:
             array, mask = to_float64(batch.column(columns[0]), columns[0], row_offset=offset)
         else:
             array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)

@@ -23,6 +23,7 @@ from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import open_data
+from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
@@ -133,7 +134,8 @@ def run_evaluation(
     requests, batches = _with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
-    plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions)
+    encoders = label_encoders(jobs, options.classes, options.positive)
+    plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions, encoders)
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
     notices += multi_output_notices(requests, binding)
@@ -143,6 +145,7 @@ def run_evaluation(
             batches, plan, options, per_sample=sink, progress=report_progress, observe=look.observe if look else None
         )
         notices += dropped_notice(outcome) + look.notices()
+        notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
         plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
         results, gaps = build_results(
             plan, outcome, options.composites, options.reduction, options.convention, options.ci, notices

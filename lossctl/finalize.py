@@ -7,6 +7,8 @@ bootstrap replicate; this module turns them into :class:`~lossctl.report.Result`
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +89,23 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
     return Values(total([p.overall for p in parts]), parts[0].n, total([p.replicates for p in parts]), groups)
 
 
+def plain(group: dict[str, Any]) -> dict[str, Any]:
+    """A group's key as JSON has it: dates and times in ISO 8601, decimals as floats, bytes as text."""
+    return {column: _plain_value(value) for column, value in group.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
 def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:
     """The percentile interval of the finite replicate values, or ``None`` without replicates."""
     from lossctl.bootstrap import percentile_interval
@@ -140,9 +159,10 @@ def build_results(
                 f"{owner.label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
             )
         group_values = []
-        for code, group in enumerate(outcome.groups):
+        for code, key in enumerate(outcome.groups):
             if code not in numbers.groups:
                 continue
+            group = plain(key)
             value, n, replicates = numbers.groups[code]
             group_values.append((value, group))
             results.append(

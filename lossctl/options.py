@@ -74,6 +74,8 @@ class Options:
     weight: str | None = None
     cols: Mapping[str, str] = field(default_factory=dict)
     models: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    positive: str | None = None
     targets: str | None = None
     on: str | None = None
     input_format: str | None = None
@@ -99,6 +101,9 @@ class Options:
 
         for name in ("losses", "params", "fail_if", "by", "models"):
             put(name, as_strings(getattr(self, name)))
+        put("classes", tuple(c.strip() for text in as_strings(self.classes) for c in text.split(",")))
+        if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
+            raise UsageError(f"--classes takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):
             path = optional_path(getattr(self, name))
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file

@@ -1,0 +1,220 @@
+"""Labels as users have them: text class labels, a named positive class, query ids of any type.
+
+The losses read numbers: a class index, a 0/1 label, a query id that only needs to be equal within a query. An
+:class:`Encoder` turns one bound column of a chunk into those numbers, the same way in every chunk, before the
+engine's float64 conversion (docs/cli.md, "Input", Labels):
+
+- :class:`ClassIndex`: class labels to indices ``0..K-1``, by ``--classes A,B,C`` or, for text labels, by the
+  suffix of the prediction columns (``prob_cat``, ``prob_dog`` for ``cat``, ``dog``), reported in a notice;
+- :class:`PositiveLabel`: ``--positive LABEL`` to 1 and the one other label to 0;
+- :class:`KeyCodes`: query ids of any type (text, integers, dates) to integer codes, in order of appearance.
+
+Booleans are already 1/0 for the converters. Text labels without an encoder's information are an input error that
+names the option to give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from lossctl.errors import InputError, UsageError
+from lossctl.io.columns import show_name
+
+if TYPE_CHECKING:
+    from lossctl.engine import Job
+
+ArrowColumn = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
+
+
+class Encoder(Protocol):
+    def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        """The column's labels as float64 (NaN where a value is missing)."""
+        ...
+
+    def notices(self) -> list[str]: ...
+
+
+def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
+    """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing), so that a
+    label is looked at once per chunk, not once per row."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    encoded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return indices, encoded.dictionary.to_pylist()
+
+
+def _mapped(array: ArrowColumn, value_of: Any) -> np.ndarray:
+    """The float64 column where each distinct value ``v`` (at its first row) becomes ``value_of(v, row)``."""
+    indices, values = _dictionary(array)
+    first_rows = np.full(len(values), -1, dtype=np.int64)
+    present = indices >= 0
+    order = np.flatnonzero(present)
+    first_rows[indices[order[::-1]]] = order[::-1]
+    table = np.array([value_of(value, int(row)) for value, row in zip(values, first_rows, strict=True)] + [np.nan])
+    return table[indices]  # index -1 takes the trailing NaN
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+        or pa.types.is_dictionary(kind)
+    )
+
+
+def _shown(values: Sequence[Any]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _same_label(value: Any, label: str) -> bool:
+    """A cell equals a label typed on the command line: as text, or as the number the text spells."""
+    if isinstance(value, str):
+        return value == label
+    if isinstance(value, bool):
+        return str(value).lower() == label.strip().lower()
+    if isinstance(value, int | float):
+        try:
+            return bool(value == float(label))
+        except ValueError:
+            return False
+    return str(value) == label
+
+
+class ClassIndex:
+    """Class labels to their index in ``classes`` (``--classes``), or in the order of the prediction columns whose
+    names end with the labels (text labels without ``--classes``)."""
+
+    def __init__(self, classes: Sequence[str] | None, pred_columns: Sequence[str], loss: str) -> None:
+        self.classes = list(classes) if classes else None
+        self.pred_columns = list(pred_columns)
+        self.loss = loss
+        self._suffix_used: dict[str, str] = {}
+
+    def _index_of(self, label: Any, column: str, row: int) -> int:
+        if self.classes is not None:
+            for index, name in enumerate(self.classes):
+                if _same_label(label, name):
+                    return index
+            raise InputError(
+                f"column '{show_name(column)}' holds the label {label!r} at row {row}, which is not in --classes "
+                f"({', '.join(self.classes)})"
+            )
+        matches = [k for k, name in enumerate(self.pred_columns) if str(label) and name.endswith(str(label))]
+        if len(matches) != 1:
+            found = "no prediction column" if not matches else f"{len(matches)} prediction columns"
+            raise InputError(
+                f"column '{show_name(column)}' holds the text label {label!r} at row {row}, and {found} "
+                f"({', '.join(self.pred_columns)}) ends with it; give the class order with --classes A,B,C "
+                "(class A is index 0, the first prediction column)"
+            )
+        self._suffix_used.setdefault(str(label), self.pred_columns[matches[0]])
+        return matches[0]
+
+    def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        if self.classes is None and not _is_text(array.type):
+            from lossctl.io.convert import to_float64
+
+            return to_float64(array, column, row_offset)[0]
+        return _mapped(array, lambda label, row: float(self._index_of(label, column, row + row_offset)))
+
+    def notices(self) -> list[str]:
+        if not self._suffix_used:
+            return []
+        shown = ", ".join(f"{label} -> {column}" for label, column in sorted(self._suffix_used.items()))
+        return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); set --classes to choose"]
+
+
+class PositiveLabel:
+    """``--positive LABEL`` to 1, the one other label to 0; a third label is an input error."""
+
+    def __init__(self, positive: str | None, loss: str) -> None:
+        self.positive = positive
+        self.loss = loss
+        self._negative: Any = None
+
+    def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        if self.positive is None:
+            if not _is_text(array.type):
+                from lossctl.io.convert import to_float64
+
+                return to_float64(array, column, row_offset)[0]
+            seen = sorted(str(v) for v in _dictionary(array)[1] if v is not None)[:3]
+            raise InputError(
+                f"column '{show_name(column)}' holds text labels ({_shown(seen)}); name the positive class with "
+                f"--positive LABEL"
+            )
+        positive = self.positive
+
+        def value_of(label: Any, row: int) -> float:
+            if _same_label(label, positive):
+                return 1.0
+            if self._negative is None:
+                self._negative = label
+            elif label != self._negative:
+                raise InputError(
+                    f"column '{show_name(column)}' holds more than two labels ({positive!r}, {self._negative!r}, "
+                    f"{label!r} at row {row + row_offset}); a binary loss takes the --positive label and one other"
+                )
+            return 0.0
+
+        return _mapped(array, value_of)
+
+    def notices(self) -> list[str]:
+        return []
+
+
+class KeyCodes:
+    """Values of any type (text, integers, dates) to integer codes, the same in every chunk: query ids only need
+    to be equal within a query."""
+
+    def __init__(self) -> None:
+        self._codes: dict[Any, int] = {}
+
+    def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        kind = array.type
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            from lossctl.io.convert import to_float64
+
+            return to_float64(array, column, row_offset)[0]
+        return _mapped(array, lambda value, row: float(self._codes.setdefault(value, len(self._codes))))
+
+    def notices(self) -> list[str]:
+        return []
+
+
+def encoders(
+    jobs: Sequence[Job], classes: Sequence[str] | None, positive: str | None
+) -> dict[str, ClassIndex | PositiveLabel | KeyCodes]:
+    """The encoder of each label column the jobs read: class indices for a multi-class loss's one target column,
+    the positive class for a binary loss's, codes for query ids."""
+    found: dict[str, ClassIndex | PositiveLabel | KeyCodes] = {}
+
+    def put(column: str, encoder: ClassIndex | PositiveLabel | KeyCodes) -> None:
+        previous = found.setdefault(column, encoder)
+        if type(previous) is not type(encoder):
+            raise UsageError(f"column '{show_name(column)}' is read both as class labels and as binary labels")
+
+    for job in jobs:
+        spec = job.request.spec
+        target = job.roles.get("target", [])
+        if "qid" in job.roles:
+            for column in job.roles["qid"]:
+                put(column, KeyCodes())
+        if len(target) != 1:
+            continue
+        pred = job.roles.get("pred", [])
+        if spec.task == "multiclass" and spec.role("target").shape != "vector":
+            put(target[0], ClassIndex(classes, pred, spec.name))
+        elif spec.task == "binary":
+            put(target[0], PositiveLabel(positive, spec.name))
+    if classes and not any(isinstance(e, ClassIndex) for e in found.values()):
+        raise UsageError("--classes gives the order of class labels: no selected multi-class loss reads them")
+    if positive is not None and not any(isinstance(e, PositiveLabel) for e in found.values()):
+        raise UsageError("--positive names the positive class of a binary loss: no selected binary loss reads labels")
+    return found

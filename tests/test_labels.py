@@ -1,0 +1,126 @@
+"""Labels as users have them: text class labels, a named positive class, booleans, query ids and groups of any type."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+
+ANIMALS = "label,prob_cat,prob_dog,prob_eel\ncat,0.7,0.2,0.1\neel,0.1,0.1,0.8\ndog,0.3,0.6,0.1\ncat,0.5,0.25,0.25\n"
+INDICES = "label,prob_cat,prob_dog,prob_eel\n0,0.7,0.2,0.1\n2,0.1,0.1,0.8\n1,0.3,0.6,0.1\n0,0.5,0.25,0.25\n"
+
+
+def _value(run) -> float:
+    assert run.code == 0, run.err
+    return json.loads(run.out)["results"][0]["value"]
+
+
+def test_text_class_labels_map_by_the_suffix_of_the_prediction_columns(cli, write) -> None:
+    args = ["--pred", "prob_*", "--target", "label", "-l", "categorical_ce", "-f", "json"]
+    run = cli("eval", write("a.csv", ANIMALS), *args)
+    assert _value(run) == _value(cli("eval", write("i.csv", INDICES), *args))
+    assert (
+        "notice: categorical_ce: text labels matched to prediction columns by suffix (cat -> prob_cat, "
+        "dog -> prob_dog, eel -> prob_eel); set --classes to choose\n" in run.err
+    )
+
+
+def test_classes_give_the_order(cli, write) -> None:
+    reordered = "label,p_0,p_1,p_2\ncat,0.7,0.2,0.1\neel,0.1,0.1,0.8\ndog,0.3,0.6,0.1\ncat,0.5,0.25,0.25\n"
+    args = ["--pred", "p_*", "--target", "label", "-l", "categorical_ce", "-f", "json"]
+    value = _value(cli("eval", write("a.csv", reordered), *args, "--classes", "cat,dog,eel"))
+    indices = "label,p_0,p_1,p_2\n0,0.7,0.2,0.1\n2,0.1,0.1,0.8\n1,0.3,0.6,0.1\n0,0.5,0.25,0.25\n"
+    assert value == _value(cli("eval", write("i.csv", indices), *args))
+    run = cli("eval", write("b.csv", reordered), *args, "--classes", "cat,dog")
+    assert run.code == 3
+    assert run.err == "error: column 'label' holds the label 'eel' at row 1, which is not in --classes (cat, dog)\n"
+
+
+def test_text_labels_that_match_no_column_name_classes(cli, write) -> None:
+    text = "label,p_0,p_1\ncat,0.7,0.3\ndog,0.2,0.8\n"
+    run = cli("eval", write("a.csv", text), "--pred", "p_*", "--target", "label", "-l", "categorical_ce")
+    assert run.code == 3
+    assert run.err == (
+        "error: column 'label' holds the text label 'cat' at row 0, and no prediction column (p_0, p_1) ends with "
+        "it; give the class order with --classes A,B,C (class A is index 0, the first prediction column)\n"
+    )
+
+
+def test_positive_names_the_positive_class(cli, write) -> None:
+    text = write("y.csv", "y,p\nyes,0.9\nno,0.2\nyes,0.6\n")
+    numbers = write("n.csv", "y,p\n1,0.9\n0,0.2\n1,0.6\n")
+    args = ["--target", "y", "--pred", "p", "-l", "bce,brier", "-f", "json"]
+    assert _value(cli("eval", text, *args, "--positive", "yes")) == _value(cli("eval", numbers, *args))
+    assert _value(cli("eval", numbers, *args, "--positive", "0")) == _value(
+        cli("eval", write("f.csv", "y,p\n0,0.9\n1,0.2\n0,0.6\n"), *args)
+    )
+    run = cli("eval", text, *args)
+    assert run.code == 3
+    assert (
+        run.err == "error: column 'y' holds text labels ('no', 'yes'); name the positive class with --positive LABEL\n"
+    )
+    run = cli("eval", write("t.csv", "y,p\nyes,0.9\nno,0.2\nmaybe,0.6\n"), *args, "--positive", "yes")
+    assert run.code == 3
+    assert run.err == (
+        "error: column 'y' holds more than two labels ('yes', 'no', 'maybe' at row 2); a binary loss takes the "
+        "--positive label and one other\n"
+    )
+
+
+def test_boolean_labels_are_one_and_zero(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"y": [True, False, True], "p": [0.8, 0.3, 0.6]}), tmp_path / "b.parquet")
+    report = lossctl.evaluate(tmp_path / "b.parquet", target="y", pred="p", losses="bce")
+    assert report["bce"] == pytest.approx(lossctl.get("bce")([1.0, 0.0, 1.0], [0.8, 0.3, 0.6]), rel=1e-15)
+    negated = lossctl.evaluate(tmp_path / "b.parquet", target="y", pred="p", losses="bce", positive="false")
+    assert negated["bce"] == pytest.approx(lossctl.get("bce")([0.0, 1.0, 0.0], [0.8, 0.3, 0.6]), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "qids",
+    [
+        ["a", "a", "b", "b", "b"],
+        [10, 10, 3, 3, 3],
+        [datetime.date(2024, 1, 1)] * 2 + [datetime.date(2024, 1, 2)] * 3,
+    ],
+    ids=["text", "integers", "dates"],
+)
+def test_query_ids_of_any_type(qids: list, tmp_path: Path) -> None:
+    columns = {"q": qids, "rel": [1, 0, 2, 1, 0], "score": [0.3, 0.1, 0.5, 0.7, 0.2]}
+    pq.write_table(pa.table(columns), tmp_path / "r.parquet")
+    report = lossctl.evaluate(tmp_path / "r.parquet", pred="score", target="rel", cols={"qid": "q"},
+                              losses="ranknet,listnet")  # fmt: skip
+    numeric = lossctl.get("ranknet")(
+        pred=columns["score"], target=np.array(columns["rel"], float), qid=np.array([0, 0, 1, 1, 1.0])
+    )
+    assert report["ranknet"] == pytest.approx(numeric, rel=1e-14)
+
+
+def test_groups_of_any_type_reach_json(cli, tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "d": [datetime.date(2024, 1, 1), datetime.date(2024, 1, 2), None, datetime.date(2024, 1, 1)],
+            "flag": [True, False, True, True],
+            "n": [1, 2, 1, 3],
+            "target": [1.0, 2.0, 3.0, 4.0],
+            "pred": [1.5, 2.0, 2.0, 4.0],
+        }
+    )
+    pq.write_table(table, tmp_path / "g.parquet")
+    run = cli("eval", tmp_path / "g.parquet", "-l", "mae", "--by", "d", "--by", "flag", "-f", "json")
+    assert run.code == 0, run.err
+    groups = [r["group"] for r in json.loads(run.out)["results"] if r["group"]]
+    assert {"d": "2024-01-01", "flag": True} in groups and {"d": None, "flag": True} in groups
+
+
+def test_label_options_without_a_loss_that_reads_them(cli, write) -> None:
+    path = write("p.csv", "y,p\n1,0.5\n")
+    run = cli("eval", path, "--target", "y", "--pred", "p", "-l", "mse", "--classes", "a,b")
+    assert run.code == 2
+    assert run.err == "error: --classes gives the order of class labels: no selected multi-class loss reads them\n"
