@@ -28,7 +28,9 @@ class Aggregate:
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...);
-    ``doc`` says in words how rows are reduced (``lossctl describe``).
+    ``doc`` says in words how rows are reduced (``lossctl describe``). ``finalize_part(part, whole, reduction,
+    params)``, where given, finalizes a part of the input (a ``--by`` group) with what the whole input fixes
+    (class weights from the whole input's class counts), so that the parts recombine into the whole's value.
     """
 
     name: str
@@ -37,6 +39,13 @@ class Aggregate:
     per_row: bool = True
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
     doc: str = ""
+    finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
+
+    def value_of_part(self, part: Stats, whole: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+        """The value of a part of the input: :attr:`finalize_part`, or the part finalized on its own."""
+        if self.finalize_part is None:
+            return self.finalize(part, reduction, params)
+        return self.finalize_part(part, whole, reduction, params)
 
 
 def counted_rows(stats: Stats) -> str | None:
@@ -62,11 +71,16 @@ def weight_sum(stats: Stats) -> float:
     return float(stats[-2])
 
 
-def replicate_value(aggregate: Aggregate, stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    """A bootstrap replicate's value: NaN where its weights sum to zero (a replicate that drew no row with
-    weight), which the percentile interval leaves out, instead of the error the whole input would raise."""
+def replicate_value(
+    aggregate: Aggregate, stats: Stats, reduction: str, params: Mapping[str, Any], whole: Stats | None = None
+) -> float:
+    """A bootstrap replicate's value (of a part of the input, with ``whole`` the replicate of the whole input): NaN
+    where its weights sum to zero (a replicate that drew no row with weight), which the percentile interval leaves
+    out, instead of the error the whole input would raise."""
     try:
-        return aggregate.finalize(stats, reduction, params)
+        if whole is None:
+            return aggregate.finalize(stats, reduction, params)
+        return aggregate.value_of_part(stats, whole, reduction, params)
     except ZeroWeightSum:
         return math.nan
 

@@ -38,10 +38,15 @@ def finalize_job(request: LossRequest, outcome: Outcome, j: int, reduction: str,
     """Job ``j``'s value overall and per group (with their bootstrap replicates); a non-finite value is an error."""
     aggregate = request.spec.aggregate_for(convention)
 
-    def value_of(stats: np.ndarray, where: str) -> float:
+    overall = outcome.stats[j]
+
+    def value_of(stats: np.ndarray, where: str, whole: np.ndarray | None = None) -> float:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
             try:
-                value = aggregate.finalize(stats, reduction, request.params)
+                if whole is None:
+                    value = aggregate.finalize(stats, reduction, request.params)
+                else:  # a group: what the whole input fixes (class weights) stays fixed, so groups recombine
+                    value = aggregate.value_of_part(stats, whole, reduction, request.params)
             except ZeroWeightSum as error:
                 raise ZeroWeightSum(f"{request.label}{where}: {error}") from None
         if not math.isfinite(value):
@@ -51,24 +56,28 @@ def finalize_job(request: LossRequest, outcome: Outcome, j: int, reduction: str,
             )
         return value
 
-    def replicate_values(replicates: np.ndarray | None) -> np.ndarray | None:
+    def replicate_values(replicates: np.ndarray | None, wholes: np.ndarray | None = None) -> np.ndarray | None:
         if replicates is None:
             return None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.array([replicate_value(aggregate, row, reduction, request.params) for row in replicates])
+            return np.array(
+                [
+                    replicate_value(aggregate, row, reduction, request.params, None if wholes is None else wholes[b])
+                    for b, row in enumerate(replicates)
+                ]
+            )
 
+    overall_replicates = outcome.replicates[j] if outcome.replicates else None
     per_group = {}
     for code, stats in outcome.group_stats[j].items():
         where = " in group " + ", ".join(f"{k}={v}" for k, v in outcome.groups[code].items())
         replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
-        per_group[code] = (value_of(stats, where), int(stats[-1]), replicate_values(replicates))
-    overall = outcome.stats[j]
-    return Values(
-        value_of(overall, ""),
-        int(overall[-1]),
-        replicate_values(outcome.replicates[j] if outcome.replicates else None),
-        per_group,
-    )
+        per_group[code] = (
+            value_of(stats, where, overall),
+            int(stats[-1]),
+            replicate_values(replicates, overall_replicates),
+        )
+    return Values(value_of(overall, ""), int(overall[-1]), replicate_values(overall_replicates), per_group)
 
 
 def combine(composite: Composite, parts: Sequence[Values]) -> Values:

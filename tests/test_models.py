@@ -195,3 +195,30 @@ def test_an_unquoted_glob_is_several_paths(cli, tmp_path: Path) -> None:
         (tmp_path / name).write_text("y_true,y_pred\n1,2\n3,3\n")
     run = cli("eval", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "-f", "json")
     assert _json(run)["input"]["rows"] == 4 and _json(run)["results"][0]["value"] == 0.5
+
+
+@pytest.mark.parametrize("loss", ["class_balanced:beta=0.99", "cross_entropy:class_weight=balanced"])
+def test_whole_input_class_weights_hold_in_every_group(loss: str, tmp_path: Path) -> None:
+    """A group's value keeps the class weights of the whole input, so the groups recombine into the overall value."""
+    rng = np.random.default_rng(5)
+    n = 400
+    label = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
+    logits = rng.normal(size=(n, 3)) + 2.0 * np.eye(3)[label]
+    group = rng.choice(["a", "b"], size=n)
+    columns = {"label": label, "g": group, **{f"x{k}": logits[:, k] for k in range(3)}}
+    pq.write_table(pa.table(columns), tmp_path / "c.parquet")
+    report = lossctl.evaluate(tmp_path / "c.parquet", losses=loss, pred="x*", target="label", by="g")
+    name = loss.split(":")[0]
+    values = {r.group["g"]: r.value for r in report.results if r.group}
+    if name == "class_balanced":
+        counts = ",".join(str(int(c)) for c in np.bincount(label, minlength=3))
+        for g, value in values.items():
+            rows = group == g
+            alone = lossctl.get(f"class_balanced:beta=0.99:counts={counts}")(label[rows], logits[rows])
+            assert value == pytest.approx(alone, rel=1e-12)
+        recombined = sum(values[g] * np.sum(group == g) for g in values) / n
+    else:
+        weights = n / (3 * np.bincount(label, minlength=3))
+        denominators = {g: weights[label[group == g]].sum() for g in values}
+        recombined = sum(values[g] * denominators[g] for g in values) / sum(denominators.values())
+    assert report[name] == pytest.approx(recombined, rel=1e-12)

@@ -222,12 +222,16 @@ def _balanced_weights(counts: np.ndarray) -> np.ndarray:
     return weights
 
 
-def _class_weighted_finalize(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+def _class_weighted_finalize(
+    stats: Stats, reduction: str, params: Mapping[str, Any], whole: Stats | None = None
+) -> float:
+    """torch's class-weighted mean; ``balanced`` weights come from the class counts of ``whole`` (the whole input,
+    when ``stats`` are a ``--by`` group's) or of ``stats`` themselves."""
     values = np.asarray(stats, dtype=np.float64)
     if params["class_weight"] == "balanced":
         k = (len(values) - 4) // 2
         counts = values[k : 2 * k]
-        weights = _balanced_weights(counts)
+        weights = _balanced_weights(np.asarray(whole if whole is not None else stats, dtype=np.float64)[k : 2 * k])
         numerator = float(values[:k] @ weights)
         hard = values[2 * k] > 0
         denominator = float(weights @ counts) if hard else float(values[-2])
@@ -259,6 +263,7 @@ CLASS_WEIGHTED_MEAN = Aggregate(
     "class_weighted_mean",
     _class_weighted_finalize,
     notices=_ignored_rows,
+    finalize_part=lambda part, whole, reduction, params: _class_weighted_finalize(part, reduction, params, whole),
     doc="torch's weighted mean: sum(w_class * w * l) / sum(w_class * w) over the rows not ignored",
 )
 
@@ -842,10 +847,15 @@ def _effective_number_weights(counts: np.ndarray, beta: float) -> np.ndarray:
     return raw * (present.sum() / raw.sum())
 
 
-def _class_balanced_finalize(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+def _class_balanced_finalize(
+    stats: Stats, reduction: str, params: Mapping[str, Any], whole: Stats | None = None
+) -> float:
+    """The class-balanced mean; the class counts are ``counts``, or those of ``whole`` (the whole input, when
+    ``stats`` are a ``--by`` group's), or of ``stats`` themselves."""
     values = np.asarray(stats, dtype=np.float64)
     c = (len(values) - 2) // 2
-    counts = values[c : 2 * c] if params["counts"] is None else np.asarray(params["counts"], dtype=np.float64)
+    counted = np.asarray(whole if whole is not None else stats, dtype=np.float64)[c : 2 * c]
+    counts = counted if params["counts"] is None else np.asarray(params["counts"], dtype=np.float64)
     if not (counts > 0).any():
         raise InputError("class_balanced: no class has a positive count (every sample weight is 0)")
     total = float(values[:c] @ _effective_number_weights(counts, params["beta"]))
@@ -860,6 +870,7 @@ CLASS_BALANCED_MEAN = Aggregate(
     "class_balanced_mean",
     _class_balanced_finalize,
     per_row=False,
+    finalize_part=lambda part, whole, reduction, params: _class_balanced_finalize(part, reduction, params, whole),
     doc="mean over rows of the class weight (from class counts over the whole input) times the base loss",
 )
 
