@@ -16,6 +16,7 @@ from lossctl.errors import UsageError
 from lossctl.io.columns import DEFAULT_NAMES, format_columns, guess_column, resolve_colspec
 from lossctl.options import Options
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
+from lossctl.text import count
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def single_column(spec: str | None, available: Sequence[str], source_name: str) 
         return None
     columns = resolve_colspec(spec, available, source_name)
     if len(columns) != 1:
-        raise UsageError(f"'{spec}' names {len(columns)} columns; one column is expected here")
+        raise UsageError(f"'{spec}' names {count(len(columns), 'column')}; one column is expected here")
     return columns[0]
 
 

@@ -23,9 +23,9 @@ from typer.exceptions import TyperException
 from lossctl import __version__
 from lossctl.errors import ExitCode, LossctlError, UsageError
 from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
+from lossctl.text import count
 
 if TYPE_CHECKING:
-    from lossctl.registry import LossSpec
     from lossctl.render import ProgressBar
     from lossctl.report import AnyReport
 
@@ -35,6 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain Click help: rich formatting costs 65 ms of imports on every --help
     context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,  # declared below: Typer's own takes no shell name once it can detect one
 )
 
 
@@ -44,7 +45,10 @@ def _choices(name: str, values: tuple[str, ...]) -> Any:
 
 
 # Built from the library's constants: the command line offers exactly what the library accepts.
+COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
 if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated class); Typer sees the real ones
+    CompletionShell: TypeAlias = Enum
     OutputFormat: TypeAlias = Enum
     ListFormat: TypeAlias = Enum
     InputFormat: TypeAlias = Enum
@@ -52,8 +56,9 @@ if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated 
     Reduction: TypeAlias = Enum
     ConventionName: TypeAlias = Enum
 else:
+    CompletionShell = _choices("CompletionShell", COMPLETION_SHELLS)
     OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
-    ListFormat = _choices("ListFormat", ("table", "json"))
+    ListFormat = _choices("ListFormat", ("table", "json", "csv"))
     InputFormat = _choices("InputFormat", INPUT_FORMATS)
     Missing = _choices("Missing", MISSING_POLICIES)
     Reduction = _choices("Reduction", REDUCTIONS)
@@ -73,11 +78,54 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+def _install_completion(shell: Enum | None) -> None:
+    if shell:
+        from typer.completion import install
+
+        installed, path = install(shell=shell.value, prog_name="lossctl", complete_var="_LOSSCTL_COMPLETE")
+        typer.echo(f"{installed} completion installed in {path}; it takes effect in a new shell")
+        raise typer.Exit()
+
+
+def _show_completion(shell: Enum | None) -> None:
+    if shell:
+        from typer.completion import get_completion_script
+
+        typer.echo(get_completion_script(prog_name="lossctl", complete_var="_LOSSCTL_COMPLETE", shell=shell.value))
+        raise typer.Exit()
+
+
+def _examples(*commands: str) -> str:
+    """The end of a command's --help: a few commands to copy (Click keeps a ``\\b`` paragraph as it is)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  $ {command}" for command in commands)
+
+
+@app.callback(epilog=_examples("lossctl eval preds.parquet -l mse,huber:delta=2", "lossctl list --task binary",
+                               "lossctl describe focal"))  # fmt: skip
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    install_completion: Annotated[
+        CompletionShell | None,
+        typer.Option(
+            case_sensitive=False,
+            callback=_install_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Install shell completion (loss names for -l and describe) for this shell.",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        CompletionShell | None,
+        typer.Option(
+            case_sensitive=False,
+            callback=_show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for this shell.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate loss functions on model predictions stored in files."""
 
@@ -94,11 +142,24 @@ def _load_plugins(plugins: list[str]) -> None:
         load_plugin(plugin)
 
 
+def _complete_losses(incomplete: str) -> list[str]:
+    """Shell completion of loss names and aliases (the last name of a comma list)."""
+    from lossctl.registry import list_losses
+
+    head, comma, last = incomplete.rpartition(",")
+    names = [name for spec in list_losses() for name in (spec.name, *spec.aliases)]
+    return [head + comma + name for name in names if name.startswith(last.lower())]
+
+
 # The options shared by several commands, declared once (Typer's Annotated idiom).
 LossOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--loss", "-l", metavar="LOSS", help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2'."
+        "--loss",
+        "-l",
+        metavar="LOSS",
+        autocompletion=_complete_losses,
+        help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2'.",
     ),
 ]
 ParamOpt = Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")]
@@ -108,11 +169,15 @@ WeightOpt = Annotated[str | None, typer.Option(metavar="COL", help="Sample-weigh
 ColOpt = Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")]
 TargetsOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")]
 OnOpt = Annotated[str | None, typer.Option(metavar="KEY", help="Key column aligning the files (else row order).")]
-InputFormatOpt = Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")]
-MissingOpt = Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")]
-ReductionOpt = Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")]
-ConventionOpt = Annotated[ConventionName, typer.Option(help="Whose definition to reproduce where libraries differ.")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+InputFormatOpt = Annotated[
+    InputFormat | None, typer.Option(case_sensitive=False, help="Override the format guessed from the extension.")
+]
+MissingOpt = Annotated[Missing, typer.Option(case_sensitive=False, help="Missing values: error, or drop those rows.")]
+ReductionOpt = Annotated[Reduction, typer.Option(case_sensitive=False, help="mean (weighted with --weight) or sum.")]
+ConventionOpt = Annotated[
+    ConventionName, typer.Option(case_sensitive=False, help="Whose definition to reproduce where libraries differ.")
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")]
 OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
 ]
@@ -145,7 +210,14 @@ ByOpt = Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one re
 PerSampleOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")]
 
 
-@app.command("eval")
+@app.command(
+    "eval",
+    epilog=_examples(
+        "lossctl eval preds.parquet -l mse,mae -l huber:delta=2",
+        "lossctl eval preds.csv --targets truth.csv --on id --by region --fail-if 'mse>0.25'",
+        "lossctl eval preds.parquet --model 'model_*' --target y -l mse --bootstrap 1000 -f json",
+    ),
+)
 def eval_command(
     paths: Annotated[
         list[str],
@@ -325,7 +397,7 @@ def _finish(report: AnyReport, output_format: str, output: str | None, quiet: bo
         _notice(f"drew {plot}", quiet)
     if output:
         write_report(report, output)
-        _notice(f"wrote {len(report.results)} results to {output}", quiet)
+        _notice(f"wrote {count(len(report.results), 'result')} to {output}", quiet)
     else:
         _print_report(report, output_format)
     if not report.passed:
@@ -358,7 +430,13 @@ def _print_report(report: AnyReport, output_format: str) -> None:
     sys.stdout.write(writer(report))
 
 
-@app.command("compare")
+@app.command(
+    "compare",
+    epilog=_examples(
+        "lossctl compare main.parquet pr.parquet -l mse,mae --bootstrap 1000 --fail-if-worse 1 --significant",
+        "lossctl compare preds.csv --model old=pred_v1 --model new=pred_v2 --target y -l mae --by region",
+    ),
+)
 def compare_command(
     baseline: Annotated[
         str, typer.Argument(metavar="BASELINE", help="The reference model's predictions file (or the file of --model).")
@@ -426,13 +504,18 @@ def compare_command(
     _finish(report, output_format.value, output, quiet, plot)
 
 
-@app.command("suggest")
+@app.command(
+    "suggest",
+    epilog=_examples("lossctl suggest preds.csv", "lossctl suggest preds.parquet --pred logit_* --target label"),
+)
 def suggest_command(
     path: Annotated[str, typer.Argument(metavar="PATH", help="Predictions file.")],
     pred: PredOpt = None,
     target: TargetOpt = None,
     input_format: InputFormatOpt = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = LIST_TABLE,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+    ] = LIST_TABLE,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -460,10 +543,12 @@ def suggest_command(
     render_advice(advice, Console())
 
 
-@app.command("list")
+@app.command("list", epilog=_examples("lossctl list", "lossctl list --task multiclass", "lossctl list -f csv"))
 def list_command(
     task: Annotated[str | None, typer.Option(metavar="TASK", help="Only losses of this task.")] = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = LIST_TABLE,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+    ] = LIST_TABLE,
     plugin: PluginOpt = None,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
@@ -471,8 +556,10 @@ def list_command(
 
     _load_plugins(plugin or [])
     specs = list_losses(task)
-    if output_format.value == "json":
-        sys.stdout.write(json.dumps([_spec_dict(spec) for spec in specs], indent=2) + "\n")
+    if output_format.value in ("json", "csv"):
+        from lossctl.describe import losses_csv, losses_json
+
+        sys.stdout.write(losses_json(specs) if output_format.value == "json" else losses_csv(specs))
         return
     from rich.console import Console
 
@@ -481,27 +568,9 @@ def list_command(
     render_losses(specs, Console())
 
 
-def _spec_dict(spec: LossSpec) -> dict[str, object]:
-    return {
-        "name": spec.name,
-        "aliases": list(spec.aliases),
-        "task": spec.task,
-        "summary": spec.summary,
-        "roles": [{"name": r.name, "shape": r.shape} for r in spec.roles],
-        "params": [
-            {"name": p.name, "type": p.kind, "default": p.default, "domain": p.domain, "doc": p.doc}
-            for p in spec.params
-        ],
-        "reductions": list(spec.aggregate.reductions),
-        "per_sample": spec.per_row,
-        "follows": spec.follows,
-        "conventions": ["lossctl", *spec.conventions],
-    }
-
-
-@app.command("describe")
+@app.command("describe", epilog=_examples("lossctl describe huber", "lossctl describe ce"))
 def describe_command(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Loss name or alias.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=_complete_losses, help="Loss name or alias.")],
     plugin: PluginOpt = None,
 ) -> None:
     """One loss: formula, parameters, conventions, properties, when to use it."""
@@ -529,6 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = (sys.argv[1:] if argv is None else argv) or ["--help"]
     debug = "--debug" in args
+    if "_LOSSCTL_COMPLETE" in os.environ:  # the shell asks for completions (--install-completion's script)
+        from typer.completion import completion_init
+
+        completion_init()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -1,14 +1,22 @@
-"""The ``lossctl describe`` page of one loss, as plain text built from its registry entry."""
+"""The registry for people and machines: the ``lossctl describe`` page of one loss, and ``lossctl list`` as JSON
+or CSV, all built from the registry entries."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import shutil
 import textwrap
+from typing import Any
 
 from lossctl.registry import LossSpec, get
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
-    return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
+    """``text`` filled to the terminal's width (``COLUMNS``; 100 when it cannot be told), at most 120."""
+    width = min(shutil.get_terminal_size((100, 24)).columns, 120)
+    return textwrap.fill(" ".join(text.split()), width=max(width, 40), initial_indent=indent, subsequent_indent=indent)
 
 
 def _streaming(spec: LossSpec) -> str:
@@ -54,3 +62,51 @@ def describe(name: str) -> str:
     if spec.doc:
         lines += ["", "details:", textwrap.indent(textwrap.dedent(spec.doc), "  ")]
     return "\n".join(lines) + "\n"
+
+
+def loss_record(spec: LossSpec) -> dict[str, Any]:
+    """One loss as ``lossctl list -f json`` shows it."""
+    return {
+        "name": spec.name,
+        "aliases": list(spec.aliases),
+        "task": spec.task,
+        "summary": spec.summary,
+        "roles": [{"name": r.name, "shape": r.shape} for r in spec.roles],
+        "params": [
+            {"name": p.name, "type": p.kind, "default": p.default, "domain": p.domain, "doc": p.doc}
+            for p in spec.params
+        ],
+        "reductions": list(spec.aggregate.reductions),
+        "per_sample": spec.per_row,
+        "follows": spec.follows,
+        "conventions": ["lossctl", *spec.conventions],
+    }
+
+
+def losses_json(specs: list[LossSpec]) -> str:
+    return json.dumps([loss_record(spec) for spec in specs], indent=2) + "\n"
+
+
+def losses_csv(specs: list[LossSpec]) -> str:
+    """``lossctl list -f csv``: one row per loss; lists joined with ``;``, parameters as the command line writes
+    them (``delta=1.0``, ``alpha=none``)."""
+    from lossctl.report import format_value
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "aliases", "task", "roles", "params", "reductions", "per_sample", "follows", "summary"])
+    for spec in specs:
+        writer.writerow(
+            [
+                spec.name,
+                ";".join(spec.aliases),
+                spec.task,
+                ";".join(f"{r.name}:{r.shape}" for r in spec.roles),
+                ";".join(f"{p.name}={format_value(p.default)}" for p in spec.params),
+                ";".join(spec.aggregate.reductions),
+                "true" if spec.per_row else "false",
+                spec.follows,
+                spec.summary,
+            ]
+        )
+    return buffer.getvalue()

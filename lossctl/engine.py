@@ -28,6 +28,7 @@ from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.registry import per_row_losses
 from lossctl.stats import Accumulator, grouped_sums, weighted_sums
+from lossctl.text import count
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -380,7 +381,7 @@ def _contributions(
         first = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {row_index[first]} "
-            f"({int((~finite).sum())} values); rescale the inputs"
+            f"({count(int((~finite).sum()), 'value')}); rescale the inputs"
         )
     return contributions
 

@@ -30,6 +30,7 @@ from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path, per_sample_sink
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
+from lossctl.text import count
 
 Progress = Callable[[int, int | None], None]
 
@@ -84,7 +85,7 @@ def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
 def dropped_notice(outcome: Outcome) -> list[str]:
     if not outcome.rows_dropped:
         return []
-    return [f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"]
+    return [f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')} with missing values (--missing drop)"]
 
 
 def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:

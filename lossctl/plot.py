@@ -10,6 +10,7 @@ import numpy as np
 
 from lossctl.errors import UsageError
 from lossctl.report import AnyReport, CompareReport, Comparison, Result, write_atomic
+from lossctl.text import count
 
 PLOT_EXTENSIONS = (".png", ".svg")
 
@@ -46,7 +47,7 @@ def plot_report(report: AnyReport, path: str) -> None:
 def _title(report: AnyReport) -> str:
     if isinstance(report, CompareReport):
         return f"{report.input['candidate']['path']} vs {report.input['baseline']['path']}"
-    return f"{report.input['path']} ({report.input['rows_used']} rows)"
+    return f"{report.input['path']} ({count(report.input['rows_used'], 'row')})"
 
 
 def _panels(report: AnyReport) -> list[tuple[Any, Any]]:

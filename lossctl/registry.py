@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import InputError, UsageError
+from lossctl.text import count
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -443,7 +444,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(array), -1).any(axis=1))
         kind = "missing (NaN)" if np.isnan(array).any() else "infinite"
-        raise InputError(f"'{name}' has {kind} values in {len(rows)} rows (first: row {rows[0]})")
+        raise InputError(f"'{name}' has {kind} values in {count(len(rows), 'row')} (first: row {rows[0]})")
     return array
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from lossctl.distribution import sparkline
 from lossctl.report import AnyReport, CompareReport, Report, Result
+from lossctl.text import count
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -37,7 +38,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         title = f"[bold]{base['path']}[/]: {', '.join(cand['models'])} vs {base['model']} (baseline)"
     else:
         title = f"[bold]{base['path']}[/] (baseline) vs [bold]{cand['path']}[/] (candidate)"
-    console.print(f"{title}  {base['rows_used']} rows", highlight=False)
+    console.print(f"{title}  {count(base['rows_used'], 'row')}", highlight=False)
     with_ci = any(c.ci for c in report.results)
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
@@ -112,7 +113,7 @@ def render_report(report: AnyReport, console: Console) -> None:
 
 def _header(report: Report) -> str:
     info = report.input
-    rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
+    rows = count(info["rows_used"], "row") + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
     bound = [
         f"{role}={','.join(names)}" for role, names in report.columns.items() if role != "models"
     ]  # the models' columns are the table's headers
@@ -266,9 +267,13 @@ def _render_models(report: Report, console: Console) -> None:
 
 
 def render_losses(specs: list[LossSpec], console: Console) -> None:
-    """The registry by task: each loss with its aliases under its name, its parameters one per line."""
+    """The registry by task: each loss with its aliases under its name, its roles, its parameters one per line as
+    the command line writes them (``alpha=none``)."""
+    from lossctl.report import format_value
+
     table = Table(header_style="bold")
     table.add_column("loss", no_wrap=True)
+    table.add_column("roles", no_wrap=True)
     table.add_column("params", no_wrap=True)
     table.add_column("summary", ratio=1, min_width=24)
     task = None
@@ -277,11 +282,13 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
             if task is not None:
                 table.add_section()
             task = spec.task
-            table.add_row(f"[bold magenta]{task}[/]", "", "")
+            table.add_row(f"[bold magenta]{task}[/]", "", "", "")
         name = f"[cyan]{spec.name}[/]" + "".join(f"\n  [dim]= {alias}[/]" for alias in spec.aliases)
-        params = "\n".join(_params({p.name: p.default}) for p in spec.params)  # one per line: never cut mid-name
-        table.add_row(name, params, spec.summary)
+        roles = "\n".join(role.name + ("[dim]*[/]" if role.shape == "vector" else "") for role in spec.roles)
+        params = "\n".join(f"{p.name}={format_value(p.default)}" for p in spec.params)  # never cut mid-name
+        table.add_row(name, roles, params, spec.summary)
     console.print(table)
+    console.print("[dim]roles marked * take several values per row (K columns, a list column)[/]", highlight=False)
 
 
 def render_advice(advice: Advice, console: Console) -> None:

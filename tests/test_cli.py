@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +199,56 @@ def test_fail_if_naming_an_unknown_loss_is_a_usage_error(cli, regression_csv: Pa
 def test_an_empty_file_name_is_a_usage_error(cli, regression_csv: Path, option: str) -> None:
     run = cli("eval", regression_csv, "-l", "mse", option, "")
     assert run.code == 2 and "needs a file name" in run.err and run.out == ""
+
+
+def test_short_version_flag(cli) -> None:
+    run = cli("-V")
+    assert run.code == 0 and run.out == f"lossctl {lossctl.__version__}\n"
+
+
+@pytest.mark.parametrize("command", ["eval", "compare", "list", "describe", "suggest"])
+def test_every_command_help_ends_with_examples(cli, command: str) -> None:
+    run = cli(command, "--help")
+    assert run.code == 0
+    tail = run.out.rstrip().split("Examples:")[-1].strip().splitlines()
+    assert 2 <= len(tail) <= 3 and all(line.strip().startswith(f"$ lossctl {command}") for line in tail)
+
+
+def test_choices_are_case_insensitive_and_list_writes_csv(cli) -> None:
+    as_json = json.loads(cli("list", "-f", "JSON").out)
+    rows = list(csv.DictReader(io.StringIO(cli("list", "-f", "csv").out)))
+    assert [row["name"] for row in rows] == [entry["name"] for entry in as_json]
+    focal = next(row for row in rows if row["name"] == "focal")
+    assert focal["roles"] == "target:any;pred:any"
+    assert "alpha=0.25" in focal["params"] and "from_logits=true" in focal["params"]
+    cross_entropy = next(row for row in rows if row["name"] == "cross_entropy")
+    assert "class_weight=none" in cross_entropy["params"]
+
+
+def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+
+    def advice(page: str) -> list[str]:
+        return page.split("when to use it:\n")[1].split("\n\n")[0].splitlines()
+
+    narrow = advice(cli("describe", "huber").out)
+    assert max(len(line) for line in narrow) <= 60
+    monkeypatch.setenv("COLUMNS", "120")
+    wide = advice(cli("describe", "huber").out)
+    assert max(len(line) for line in wide) > 60 and len(wide) < len(narrow)
+
+
+def test_completion_installs_for_the_shell_named_and_completes_loss_names(tmp_path: Path) -> None:
+    env = dict(os.environ, HOME=str(tmp_path), SHELL="/bin/bash")
+    run = subprocess.run([sys.executable, "-m", "lossctl", "--install-completion", "zsh"], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 0 and run.stdout.startswith("zsh completion installed in ")
+    assert (tmp_path / ".zfunc" / "_lossctl").is_file()
+    env |= {"_LOSSCTL_COMPLETE": "complete_bash", "COMP_WORDS": "lossctl describe hu", "COMP_CWORD": "2"}
+    done = subprocess.run([sys.executable, "-m", "lossctl"], env=env, capture_output=True, text=True)
+    assert done.stdout.split() == ["huber"]
+
+
+def test_the_written_notice_counts_results_in_words(cli, tmp_path: Path, regression_csv: Path) -> None:
+    run = cli("eval", regression_csv, "-l", "mse", "-o", tmp_path / "r.json")
+    assert run.code == 0 and f"notice: wrote 1 result to {tmp_path / 'r.json'}\n" in run.err

@@ -278,7 +278,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1e308,-1e308\n1,1\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "mse: the loss overflows float64 at row 0 (1 values); rescale the inputs",
+        "mse: the loss overflows float64 at row 0 (1 value); rescale the inputs",
     ),
     (
         "output is the input",
@@ -551,7 +551,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1e308,0\n1,1\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "mse: the loss overflows float64 at row 0 (1 values); rescale the inputs",
+        "mse: the loss overflows float64 at row 0 (1 value); rescale the inputs",
     ),
     (
         "class index out of range",
