@@ -20,6 +20,7 @@ from lossctl import __version__
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
 from lossctl.errors import InputError, UsageError
+from lossctl.limits import check_options
 from lossctl.params import (
     Composite,
     FailIf,
@@ -86,10 +87,7 @@ def select(
     _check_choice("--reduction", reduction, REDUCTIONS)
     _check_choice("--missing", missing, MISSING_POLICIES)
     _check_choice("--convention", convention, CONVENTIONS)
-    if chunk_rows is not None and chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
-    if bootstrap < 0 or bootstrap == 1:
-        raise UsageError(f"--bootstrap needs at least 2 replicates, got {bootstrap}")
+    check_options(chunk_rows, bootstrap, seed)
     if not 0 < ci < 1:
         raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {ci}")
     loss_options, param_options = list(losses or []), list(params)
@@ -130,6 +128,8 @@ def evaluate(
     chunk_rows: int | None = None,
     stdin: IO[bytes] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    delimiter: str | None = None,
+    decimal: str = ".",
 ) -> Report:
     """Evaluate ``losses`` (names with inline parameters, e.g. ``"huber:delta=2"``) on the file ``path``.
 
@@ -138,7 +138,8 @@ def evaluate(
     losses are used. ``by`` adds per-group results, ``per_sample`` writes per-row losses to a file,
     ``bootstrap`` replicates add percentile intervals at level ``ci``; ``distributions`` attaches
     the quantiles and histogram of each per-row loss to its overall result (for the table);
-    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. Raises
+    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. ``delimiter`` and
+    ``decimal`` read delimited text (a CSV's delimiter is sniffed without it). Raises
     :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
     """
     selection = select(losses, params, fail_if, reduction, convention, missing, chunk_rows, by, bootstrap, ci, seed)
@@ -149,8 +150,9 @@ def evaluate(
     notices: list[str] = []
     from lossctl.io import open_input
 
-    source = open_input(path, input_format, stdin=stdin)
-    target_source = open_input(targets) if targets else None
+    source = open_input(path, input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
+    target_source = open_input(targets, delimiter=delimiter, decimal=decimal) if targets else None
+    notices += [*source.notices, *(target_source.notices if target_source else ())]
     available = _available(source, target_source)
     roles = _roles_needed(selection)
     binding = _bind(roles, available, source.path, pred, target, dict(cols or {}), notices)

@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import traceback
-import unicodedata
 import warnings
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -20,8 +19,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from typer.exceptions import TyperException
 
-from lossctl import __version__
+from lossctl import __version__, tempfiles
 from lossctl.errors import ExitCode, LossctlError, UsageError
+from lossctl.io.columns import show_name
+from lossctl.outputs import guarded_stdout
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -91,7 +92,7 @@ def _root(
 
 def _notice(message: str, quiet: bool) -> None:
     if not quiet:
-        sys.stderr.write(f"notice: {message}\n")
+        sys.stderr.write(f"notice: {show_name(message)}\n")
 
 
 def _load_plugins(plugins: list[str]) -> None:
@@ -116,6 +117,10 @@ ColOpt = Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="
 TargetsOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")]
 OnOpt = Annotated[str | None, typer.Option(metavar="KEY", help="Key column aligning the files (else row order).")]
 InputFormatOpt = Annotated[InputFormat | None, typer.Option(help="Override the format guessed from the extension.")]
+DelimiterOpt = Annotated[
+    str | None, typer.Option(metavar="CHAR", help="Delimiter of CSV input (or 'tab'; default: sniffed).")
+]
+DecimalOpt = Annotated[str, typer.Option(metavar="CHAR", help="Decimal point of CSV input: '.' or ','.")]
 MissingOpt = Annotated[Missing, typer.Option(help="Missing values: error, or drop those rows.")]
 ReductionOpt = Annotated[Reduction, typer.Option(help="mean (weighted with --weight) or sum.")]
 ConventionOpt = Annotated[ConventionName, typer.Option(help="Whose definition to reproduce where libraries differ.")]
@@ -152,6 +157,8 @@ def eval_command(
     targets: TargetsOpt = None,
     on: OnOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = ".",
     missing: MissingOpt = Missing.error,
     reduction: ReductionOpt = Reduction.mean,
     convention: ConventionOpt = ConventionName.lossctl,
@@ -202,6 +209,8 @@ def eval_command(
         targets=targets,
         on=on,
         input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        decimal=decimal,
         missing=missing.value,
         reduction=reduction.value,
         convention=convention.value,
@@ -326,6 +335,8 @@ def compare_command(
     targets: TargetsOpt = None,
     on: OnOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = ".",
     missing: MissingOpt = Missing.error,
     reduction: ReductionOpt = Reduction.mean,
     convention: ConventionOpt = ConventionName.lossctl,
@@ -367,6 +378,8 @@ def compare_command(
         targets=targets,
         on=on,
         input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        decimal=decimal,
         missing=missing.value,
         reduction=reduction.value,
         convention=convention.value,
@@ -386,6 +399,8 @@ def suggest_command(
     pred: PredOpt = None,
     target: TargetOpt = None,
     input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = ".",
     output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.table,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -393,7 +408,14 @@ def suggest_command(
     """Inspect the data (task, class balance, outliers, skew) and recommend losses, with the reason for each."""
     from lossctl.suggest import suggest
 
-    advice, notices = suggest(path, pred=pred, target=target, input_format=input_format.value if input_format else None)
+    advice, notices = suggest(
+        path,
+        pred=pred,
+        target=target,
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        decimal=decimal,
+    )
     for message in notices:
         _notice(message, quiet)
     if output_format is ListFormat.json:
@@ -470,15 +492,6 @@ def _usage_hint(error: TyperException) -> str:
     return f"try '{context.command_path if context else 'lossctl'} --help' for help"
 
 
-def _one_line(message: str) -> str:
-    """The message with control characters escaped: names from a file and typed arguments may hold a
-    newline (which would break the one-line ``error:``) or an escape sequence (which would drive the terminal)."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
-        for c in message
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = (sys.argv[1:] if argv is None else argv) or ["--help"]
@@ -486,12 +499,13 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            status = app(args=args, prog_name="lossctl", standalone_mode=False)
+            with tempfiles.transaction(), guarded_stdout():  # outputs published together, if the run ends well
+                status = app(args=args, prog_name="lossctl", standalone_mode=False)
             code = int(status) if isinstance(status, int) else ExitCode.OK
         except typer.Exit as done:
             code = done.exit_code
         except TyperException as error:  # Typer's own usage errors: unknown option, bad choice...
-            sys.stderr.write(f"error: {_one_line(error.format_message())}\n{_usage_hint(error)}\n")
+            sys.stderr.write(f"error: {show_name(error.format_message())}\n{_usage_hint(error)}\n")
             code = ExitCode.USAGE
         except typer.Abort:
             sys.stderr.write("error: interrupted\n")
@@ -499,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"error: {_one_line(str(error))}\n")
+            sys.stderr.write(f"error: {show_name(str(error))}\n")
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK
@@ -507,12 +521,12 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 traceback.print_exc()
             sys.stderr.write(
-                f"error: internal error ({type(error).__name__}: {_one_line(str(error))}); this is a bug in lossctl "
+                f"error: internal error ({type(error).__name__}: {show_name(str(error))}); this is a bug in lossctl "
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
     for warning in caught:
-        sys.stderr.write(f"warning: {warning.message}\n")
+        sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
     return int(code)
 
 

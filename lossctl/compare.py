@@ -62,6 +62,8 @@ def compare(
     significant: bool = False,
     chunk_rows: int | None = None,
     stdin: IO[bytes] | None = None,
+    delimiter: str | None = None,
+    decimal: str = ".",
 ) -> Report:
     """Evaluate ``losses`` on ``baseline`` and ``candidate`` (same columns, same targets) and compare them.
 
@@ -79,11 +81,11 @@ def compare(
     from lossctl.io import attach_targets, open_input
 
     sources = {
-        "baseline": open_input(baseline, input_format, stdin=stdin),
-        "candidate": open_input(candidate, input_format),
+        "baseline": open_input(baseline, input_format, stdin=stdin, delimiter=delimiter, decimal=decimal),
+        "candidate": open_input(candidate, input_format, delimiter=delimiter, decimal=decimal),
     }
-    target_source = open_input(targets) if targets else None
-    notices: list[str] = []
+    target_source = open_input(targets, delimiter=delimiter, decimal=decimal) if targets else None
+    notices = [notice for source in (*sources.values(), target_source) if source for notice in source.notices]
     available = _available(sources["baseline"], target_source)
     roles = list(dict.fromkeys(["target", "pred", *(r for q in selection.requests for r in q.spec.role_names)]))
     binding = _bind(roles, available, sources["baseline"].path, pred, target, dict(cols or {}), notices)

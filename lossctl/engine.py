@@ -370,9 +370,17 @@ def _contributions(
     finite = np.isfinite(contributions)
     if not finite.all():
         first = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
+        count = int((~finite).sum())
+        # A built-in loss of finite inputs is finite unless it overflows; a plugin's may not be.
+        if spec.origin is not None:
+            value = contributions.reshape(len(contributions), -1)[first][~finite.reshape(len(finite), -1)[first]][0]
+            raise InputError(
+                f"loss '{job.request.label}' ({spec.origin}) returned {value} at row {row_index[first]} "
+                f"({count} non-finite values); a loss must return finite numbers"
+            )
         raise InputError(
-            f"{job.request.label}: the loss overflows float64 at row {row_index[first]} "
-            f"({int((~finite).sum())} values); rescale the inputs"
+            f"{job.request.label}: the loss overflows float64 at row {row_index[first]} ({count} values); "
+            "rescale the inputs"
         )
     return contributions
 

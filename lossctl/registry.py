@@ -224,6 +224,7 @@ class LossSpec:
     conventions: Mapping[str, Convention] = field(default_factory=dict)
     batch_param: str | None = None
     whole_input: bool = False
+    origin: str | None = None  # who registered a third-party loss (``plugin 'x.py'``); None: built-in
 
     @property
     def doc(self) -> str:
@@ -284,7 +285,13 @@ class LossSpec:
         inputs = [arrays[role] for role in self.role_names]
         if self.task == "regression":
             inputs = _row_aligned(self.name, self.role_names, inputs)
-        contributions = self.function(convention)(*inputs, **params)
+        function = self.function(convention)
+        if self.origin is None:
+            contributions = function(*inputs, **params)
+        else:
+            from lossctl.plugins import call_plugin
+
+            contributions = call_plugin(self, function, inputs, dict(params))
         if self.task == "regression" and contributions.ndim == 2:
             return contributions.mean(axis=1)
         return contributions
@@ -381,6 +388,8 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
     return array
 
 
+# Set by lossctl.plugins while a plugin imports, so that its losses carry its name (LossSpec.origin).
+registering_from: str | None = None
 _LOSSES: dict[str, LossSpec] = {}
 _ALIASES: dict[str, str] = {}
 _loaded = False
@@ -431,11 +440,20 @@ def register_loss(
             conventions=dict(conventions or {}),
             batch_param=batch_param,
             whole_input=whole_input,
+            origin=_origin(func),
         )
         add(spec)
         return func
 
     return decorator
+
+
+def _origin(func: Callable[..., Any]) -> str | None:
+    """Where a loss comes from: the plugin being loaded, else the module of a function outside lossctl."""
+    if registering_from is not None:
+        return registering_from
+    module = getattr(func, "__module__", None) or "?"
+    return None if module == "lossctl" or module.startswith("lossctl.") else f"module '{module}'"
 
 
 def add(spec: LossSpec) -> None:

@@ -1,13 +1,21 @@
-"""The rich table for people; the only module besides ``cli.py`` that imports rich."""
+"""The rich table for people; the only module besides ``cli.py`` that imports rich.
+
+Text that comes from the data or the command line (paths, column names, group values, loss labels)
+goes through :func:`_text`: its control characters are shown escaped, as in error messages, so that
+a group value holding ``\\e[2J`` does not clear the user's screen, and rich's ``[markup]`` in it is
+shown as typed rather than interpreted.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lossctl.distribution import sparkline
+from lossctl.io.columns import show_name
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -18,6 +26,11 @@ if TYPE_CHECKING:
 # The widest number _number prints ("-7.1520e+04") and the console width the quantile columns need.
 _NUMBER_WIDTH = 11
 _DISTRIBUTION_WIDTH = 110
+
+
+def _text(value: object) -> str:
+    """Data as table text: control characters escaped (``show_name``), rich markup made literal."""
+    return escape(show_name(str(value)))
 
 
 def _number(value: float) -> str:
@@ -31,7 +44,8 @@ def _params(params: dict[str, object]) -> str:
 def render_comparison(report: Report, console: Console) -> None:
     info = report.input
     console.print(
-        f"[bold]{info['baseline']['path']}[/] (baseline) vs [bold]{info['candidate']['path']}[/] (candidate)  "
+        f"[bold]{_text(info['baseline']['path'])}[/] (baseline) vs [bold]{_text(info['candidate']['path'])}[/] "
+        "(candidate)  "
         f"{info['baseline']['rows_used']} rows",
         highlight=False,
     )
@@ -45,7 +59,7 @@ def render_comparison(report: Report, console: Console) -> None:
     colours = {"better": "green", "worse": "bold red", "same": "dim"}
     for c in report.results:
         relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
-        cells = [c.label, _number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
+        cells = [_text(c.label), _number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
         if with_ci:
             cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
@@ -57,7 +71,9 @@ def render_comparison(report: Report, console: Console) -> None:
 def _print_checks(report: Report, console: Console) -> None:
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
-        console.print(f"check {check.expr}: {check.loss} = {_number(check.value)} {mark}", highlight=False)
+        console.print(
+            f"check {_text(check.expr)}: {_text(check.loss)} = {_number(check.value)} {mark}", highlight=False
+        )
 
 
 def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
@@ -73,13 +89,13 @@ def render_report(report: Report, console: Console) -> None:
         return
     info = report.input
     rows = f"{info['rows_used']} rows" + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
-    columns = "  ".join(f"{role}={','.join(names)}" for role, names in report.columns.items())
-    console.print(f"[bold]{info['path']}[/]  {rows}  [dim]{columns}[/]", highlight=False)
+    columns = "  ".join(f"{role}={_text(','.join(names))}" for role, names in report.columns.items())
+    console.print(f"[bold]{_text(info['path'])}[/]  {rows}  [dim]{columns}[/]", highlight=False)
     with_ci = any(result.ci for result in report.results)
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
     for column in report.by:
-        table.add_column(column)
+        table.add_column(_text(column))
     if report.by:
         table.add_column("n", justify="right", no_wrap=True)
     table.add_column("value", justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
@@ -103,8 +119,8 @@ def render_report(report: Report, console: Console) -> None:
         if report.by and previous is not None and result.request is not previous:
             table.add_section()
         previous = result.request
-        cells = [result.label]
-        cells += [str((result.group or {}).get(c, "[dim]all[/]")) for c in report.by]
+        cells = [_text(result.label)]
+        cells += [_text(result.group[c]) if result.group else "[dim]all[/]" for c in report.by]
         cells += [str(result.n)] if report.by else []
         cells.append(_number(result.value))
         if with_ci:
@@ -115,7 +131,7 @@ def render_report(report: Report, console: Console) -> None:
     console.print(table)
     for gap in (report.groups or {}).get("gaps", []):
         worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
-        console.print(f"gap {gap['loss']}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
+        console.print(f"gap {_text(gap['loss'])}: {_number(gap['gap'])} (worst group: {_text(worst)})", highlight=False)
     _print_checks(report, console)
 
 
@@ -132,9 +148,9 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
                 table.add_section()
             task = spec.task
             table.add_row(f"[bold magenta]{task}[/]", "", "")
-        name = f"[cyan]{spec.name}[/]" + "".join(f"\n  [dim]= {alias}[/]" for alias in spec.aliases)
+        name = f"[cyan]{_text(spec.name)}[/]" + "".join(f"\n  [dim]= {_text(alias)}[/]" for alias in spec.aliases)
         params = "\n".join(_params({p.name: p.default}) for p in spec.params)  # one per line: never cut mid-name
-        table.add_row(name, params, spec.summary)
+        table.add_row(name, params, _text(spec.summary))
     console.print(table)
 
 

@@ -183,14 +183,16 @@ def suggest(
     target: str | None = None,
     input_format: str | None = None,
     sample_rows: int = SAMPLE_ROWS,
+    delimiter: str | None = None,
+    decimal: str = ".",
 ) -> tuple[Advice, list[str]]:
     """Read the ``pred``/``target`` columns of ``path`` (up to ``sample_rows`` rows) and advise; returns notices too."""
     from lossctl.api import _bind
     from lossctl.io import open_input
     from lossctl.io.convert import to_float64, to_float64_matrix
 
-    notices: list[str] = []
-    source = open_input(path, input_format)
+    source = open_input(path, input_format, delimiter=delimiter, decimal=decimal)
+    notices = list(source.notices)
     binding = _bind(["target", "pred"], list(source.columns), source.path, pred, target, {}, notices)
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     rows = 0

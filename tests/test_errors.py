@@ -22,7 +22,7 @@ GOOD = "id,pred,target\n1,0.5,1.0\n2,1.5,2.0\n3,2.0,2.0\n"
 # (id, files {name: text or bytes}, args (FILE = first file), exit status, text the error must contain)
 CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ("missing file", {}, ["eval", "nope.csv", "-l", "mse"], 3, "file 'nope.csv' not found"),
-    ("unknown extension", {"p.txt": GOOD}, ["eval", "p.txt", "-l", "mse"], 3, "--input-format"),
+    ("unknown extension holding a ZIP", {"p.txt": b"PK\x03\x04..."}, ["eval", "p.txt", "-l", "mse"], 3, "ZIP archive"),
     ("empty file", {"p.csv": ""}, ["eval", "p.csv", "-l", "mse"], 3, "is empty"),
     ("header only", {"p.csv": "pred,target\n"}, ["eval", "p.csv", "-l", "mse"], 3, "no rows"),
     (
@@ -299,11 +299,25 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv' as CSV: line 3: Expected 2 columns, got 3",
     ),
     (
-        "TSV read as CSV is one column",
-        {"p.tsv": "pred\ttarget\n1\t2\n"},
-        ["eval", "p.tsv", "--input-format", "csv", "--pred", "pred", "--target", "target", "-l", "mse"],
+        "decimal comma with a comma delimiter",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
+        2,
+        "--decimal , needs another delimiter than ',', and 'p.csv' is comma-separated; give --delimiter",
+    ),
+    (
+        "delimiter of two characters",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--delimiter", ";;", "-l", "mse"],
+        2,
+        "--delimiter takes one character (or 'tab'), got ';;'",
+    ),
+    (
+        "decimal comma unset",
+        {"p.csv": "pred;target\n1,5;2\n"},
+        ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'target' not found in p.tsv; columns are: pred\\ttarget",
+        "column 'pred' is not numeric: '1,5' at row 0; if ',' is its decimal point, give --decimal ,",
     ),
     (
         "unknown --input-format",
