@@ -539,6 +539,7 @@ def run() -> None:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away (lossctl list | head)
+        # The reader went away (lossctl list | head), or the stream is closed (>&-: Python makes it None).
+        with contextlib.suppress(BrokenPipeError, ValueError, AttributeError):
             stream.flush()
     os._exit(code)

@@ -12,6 +12,7 @@ usage error: the next run over that input would read the result as data.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import os
 import sys
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from lossctl.errors import InputError, UsageError
+from lossctl.tempfiles import cannot_write
 
 _GLOB_CHARS = ("*", "?", "[")
 
@@ -26,15 +28,19 @@ _GLOB_CHARS = ("*", "?", "[")
 class _GuardedStdout:
     """``sys.stdout`` with its failures turned into the contract's outcomes; everything else delegated."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | None) -> None:
         self._stream = stream
         self.gone = False
 
-    def _guard(self, operation: Any, *args: Any) -> Any:
+    def _guard(self, operation: str, *args: Any) -> Any:
         if self.gone:
             return None
+        if self._stream is None:  # started with standard output closed (>&-): Python made it None
+            if operation == "flush":  # nothing was written: a run writing to -o needs no stdout
+                return None
+            raise InputError("cannot write to standard output: it is closed")
         try:
-            return operation(*args)
+            return getattr(self._stream, operation)(*args)
         except BrokenPipeError:
             self._reader_gone()
             return None
@@ -46,15 +52,15 @@ class _GuardedStdout:
         self.gone = True
         with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._stream.fileno())
+            os.dup2(devnull, self._stream.fileno())  # type: ignore[union-attr]
             os.close(devnull)
 
     def write(self, text: str) -> int:
-        self._guard(self._stream.write, text)
+        self._guard("write", text)
         return len(text)
 
     def flush(self) -> None:
-        self._guard(self._stream.flush)
+        self._guard("flush")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -72,6 +78,15 @@ def guarded_stdout() -> Iterator[None]:
         guarded.flush()
     finally:
         sys.stdout = original
+
+
+def check_name(path: str) -> None:
+    """A name the file system refuses (longer than it allows) is a failed write, said before any work."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise cannot_write(path, error) from None
 
 
 def _inside_directory(path: str, directory: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
-from lossctl.outputs import check_not_inside_inputs
+from lossctl.outputs import check_name, check_not_inside_inputs
 from lossctl.tempfiles import write_atomic
 
 SCHEMA_VERSION = 1
@@ -261,6 +261,7 @@ def _input_files(given: str) -> list[tuple[str, Path]]:
 
 def check_output_path(path: str, inputs: list[str]) -> None:
     """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
+    check_name(path)
     target = Path(path)
     if target.is_file():
         for given in inputs:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import io
 import os
 import re
 import stat
@@ -869,8 +870,9 @@ def _open_stream(
     fmt = fmt or streams.sniff(head, label)
     if fmt == "parquet":
         return _ParquetSource(path, handle=streams.spill(stream, label))
-    if fmt == "arrow":
-        return _ArrowStreamSource(path, stream, file_format=head.startswith(b"ARROW1"))
+    if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
+        buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
+        return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
 
 
