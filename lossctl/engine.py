@@ -376,7 +376,7 @@ def _contributions(
             value = contributions.reshape(len(contributions), -1)[first][~finite.reshape(len(finite), -1)[first]][0]
             raise InputError(
                 f"loss '{job.request.label}' ({spec.origin}) returned {value} at row {row_index[first]} "
-                f"({count} non-finite values); a loss must return finite numbers"
+                f"({count} non-finite {'value' if count == 1 else 'values'}); a loss must return finite numbers"
             )
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {row_index[first]} ({count} values); "

@@ -169,7 +169,8 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
 
     where = f"loss '{spec.name}' ({spec.origin})"
     try:
-        with _stdout_to_stderr():
+        # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
+        with _stdout_to_stderr(), np.errstate(all="ignore"):
             result = function(*inputs, **params)
     except LossctlError:
         raise

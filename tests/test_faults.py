@@ -403,7 +403,10 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     ],
     ids=["json", "csv with a failed check", "table", "list", "describe", "help"],
 )
-def test_a_reader_that_goes_away_early(data: Path, args: list[str], code: int) -> None:
+def test_a_reader_that_goes_away_early(tmp_path: Path, args: list[str], code: int) -> None:
+    """``| head -c1``: the output (2,000 groups, beyond a pipe's 64 KiB buffer) meets a closed pipe."""
+    data = tmp_path / "groups.csv"
+    data.write_text("id,pred,target\n" + "".join(f"{i},{i % 7},{i % 5}\n" for i in range(2000)))
     command = shlex.join([*LOSSCTL, *(a.format(data=data) for a in args)])
     run = subprocess.run(
         ["bash", "-c", command + " 2>err.txt | head -c1 >/dev/null; echo ${PIPESTATUS[0]}"],
@@ -713,9 +716,9 @@ PLUGIN_CASES = {
         "",
         "out = np.abs(pred - target); out[3] = np.nan; return out",
         3,
-        IN_PLUGIN + " returned nan at row 3 (1 non-finite values); a loss must return finite numbers",
+        IN_PLUGIN + " returned nan at row 3 (1 non-finite value); a loss must return finite numbers",
     ),
-    "returns inf": ("", "return np.full(len(pred), np.inf)", 3, "returned inf at row 0 (10 non-finite values)"),
+    "divides by zero": ("", "return pred / 0", 3, "returned nan at row 0 (10 non-finite values)"),
 }
 
 
@@ -730,6 +733,7 @@ def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
         "eval", data, "-l", "misbehaving", "--plugin", plugin, "-f", "json", "--per-sample", tmp_path / "ps.csv"
     )
     fails(run, code, text.format(plugin=plugin))
+    assert len(run.stderr.splitlines()) == 1, run.stderr  # no NumPy warning besides the error
     assert run.stdout == b"" and leftovers(tmp_path) == [] and not (tmp_path / "ps.csv").exists()
 
 
