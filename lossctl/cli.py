@@ -498,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # As Python does by default: "unclosed file" comes from the garbage collector's timing, not from the run.
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
             with tempfiles.transaction(), guarded_stdout():  # outputs published together, if the run ends well
                 status = app(args=args, prog_name="lossctl", standalone_mode=False)
