@@ -578,6 +578,7 @@ STREAMS = {
     "csv": CSV.encode(),
     "csv bzip2": bz2.compress(CSV.encode()),
     "csv zstd": _zstd(CSV.encode()),
+    "jsonl": JSONL.encode(),
     "jsonl gzip": gzip.compress(JSONL.encode()),
     "parquet": parquet_bytes(),
     "parquet gzip": gzip.compress(parquet_bytes()),
@@ -595,6 +596,7 @@ def test_standard_input_is_recognised_from_its_first_bytes(kind: str) -> None:
     ("how", "kind"),
     [
         ("named pipe", "csv"),
+        ("named pipe", "jsonl"),
         ("named pipe", "jsonl gzip"),
         ("named pipe", "parquet"),
         ("named pipe", "arrow stream"),
