@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.errors import UsageError
-from lossctl.report import Comparison, Result, write_atomic
+from lossctl.report import Comparison, Result
+from lossctl.tempfiles import write_atomic
 
 if TYPE_CHECKING:
     from lossctl.report import Report
