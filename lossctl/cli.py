@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import traceback
-import unicodedata
 import warnings
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
@@ -20,8 +19,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import typer
 from typer.exceptions import TyperException
 
-from lossctl import __version__
+from lossctl import __version__, tempfiles
+from lossctl.destinations import guarded_stdout
 from lossctl.errors import ExitCode, LossctlError, UsageError
+from lossctl.io.columns import show_name
 from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
 from lossctl.text import count
 
@@ -132,7 +133,7 @@ def _root(
 
 def _notice(message: str, quiet: bool) -> None:
     if not quiet:
-        sys.stderr.write(f"notice: {message}\n")
+        sys.stderr.write(f"notice: {show_name(message)}\n")
 
 
 def _load_plugins(plugins: list[str]) -> None:
@@ -178,6 +179,10 @@ ConventionOpt = Annotated[
     ConventionName, typer.Option(case_sensitive=False, help="Whose definition to reproduce where libraries differ.")
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")]
+DelimiterOpt = Annotated[
+    str | None, typer.Option(metavar="CHAR", help="Delimiter of CSV input (or 'tab'; default: sniffed).")
+]
+DecimalOpt = Annotated[str, typer.Option(metavar="CHAR", help="Decimal point of CSV input: '.' or ','.")]
 OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
 ]
@@ -239,6 +244,8 @@ def eval_command(
     reduction: ReductionOpt = REDUCTION_DEFAULT,
     convention: ConventionOpt = CONVENTION_DEFAULT,
     output_format: FormatOpt = TABLE,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = ".",
     output: OutputOpt = None,
     model: ModelOpt = None,
     classes: ClassesOpt = None,
@@ -261,7 +268,22 @@ def eval_command(
     bar = _progress_bar(quiet)
     _reuse_freed_memory()
     _load_plugins(plugin or [])
-    shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
+    shared = _shared(
+        loss,
+        param,
+        pred,
+        target,
+        weight,
+        col,
+        targets,
+        on,
+        input_format,
+        delimiter,
+        decimal,
+        missing,
+        reduction,
+        convention,
+    )
     options = Options(
         **shared,
         models=tuple(model or ()),
@@ -297,6 +319,8 @@ def _shared(
     targets: str | None,
     on: str | None,
     input_format: Enum | None,
+    delimiter: str | None,
+    decimal: str,
     missing: Enum,
     reduction: Enum,
     convention: Enum,
@@ -312,6 +336,8 @@ def _shared(
         "targets": targets,
         "on": on,
         "input_format": input_format.value if input_format else None,
+        "delimiter": delimiter,
+        "decimal": decimal,
         "missing": missing.value,
         "reduction": reduction.value,
         "convention": convention.value,
@@ -456,6 +482,8 @@ def compare_command(
     missing: MissingOpt = MISSING_DEFAULT,
     reduction: ReductionOpt = REDUCTION_DEFAULT,
     convention: ConventionOpt = CONVENTION_DEFAULT,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = ".",
     bootstrap: BootstrapOpt = 0,
     ci: CiOpt = 0.95,
     seed: SeedOpt = 0,
@@ -482,7 +510,22 @@ def compare_command(
 
     _reuse_freed_memory()
     _load_plugins(plugin or [])
-    shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
+    shared = _shared(
+        loss,
+        param,
+        pred,
+        target,
+        weight,
+        col,
+        targets,
+        on,
+        input_format,
+        delimiter,
+        decimal,
+        missing,
+        reduction,
+        convention,
+    )
     options = Options(
         **shared,
         models=tuple(model or ()),
@@ -516,13 +559,22 @@ def suggest_command(
     output_format: Annotated[
         ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = LIST_TABLE,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = ".",
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Inspect the data (task, class balance, outliers, skew) and recommend losses, with the reason for each."""
     from lossctl.suggest import suggest
 
-    advice, notices = suggest(path, pred=pred, target=target, input_format=input_format.value if input_format else None)
+    advice, notices = suggest(
+        path,
+        pred=pred,
+        target=target,
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        decimal=decimal,
+    )
     for message in notices:
         _notice(message, quiet)
     if output_format.value == "json":
@@ -585,15 +637,6 @@ def _usage_hint(error: TyperException) -> str:
     return f"try '{context.command_path if context else 'lossctl'} --help' for help"
 
 
-def _one_line(message: str) -> str:
-    """The message with control characters escaped: names from a file and typed arguments may hold a
-    newline (which would break the one-line ``error:``) or an escape sequence (which would drive the terminal)."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
-        for c in message
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = (sys.argv[1:] if argv is None else argv) or ["--help"]
@@ -604,13 +647,16 @@ def main(argv: list[str] | None = None) -> int:
         completion_init()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # As Python does by default: "unclosed file" comes from the garbage collector's timing, not from the run.
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
-            status = app(args=args, prog_name="lossctl", standalone_mode=False)
+            with tempfiles.transaction(), guarded_stdout():  # outputs published together, if the run ends well
+                status = app(args=args, prog_name="lossctl", standalone_mode=False)
             code = int(status) if isinstance(status, int) else ExitCode.OK
         except typer.Exit as done:
             code = done.exit_code
         except TyperException as error:  # Typer's own usage errors: unknown option, bad choice...
-            sys.stderr.write(f"error: {_one_line(error.format_message())}\n{_usage_hint(error)}\n")
+            sys.stderr.write(f"error: {show_name(error.format_message())}\n{_usage_hint(error)}\n")
             code = ExitCode.USAGE
         except typer.Abort:
             sys.stderr.write("error: interrupted\n")
@@ -618,7 +664,7 @@ def main(argv: list[str] | None = None) -> int:
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"error: {_one_line(str(error))}\n")
+            sys.stderr.write(f"error: {show_name(str(error))}\n")
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK
@@ -626,12 +672,12 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 traceback.print_exc()
             sys.stderr.write(
-                f"error: internal error ({type(error).__name__}: {_one_line(str(error))}); this is a bug in lossctl "
+                f"error: internal error ({type(error).__name__}: {show_name(str(error))}); this is a bug in lossctl "
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
     for warning in caught:
-        sys.stderr.write(f"warning: {warning.message}\n")
+        sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
     return int(code)
 
 
@@ -644,6 +690,7 @@ def run() -> None:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away (lossctl list | head)
+        # The reader went away (lossctl list | head), or the stream is closed (>&-: Python makes it None).
+        with contextlib.suppress(BrokenPipeError, ValueError, AttributeError):
             stream.flush()
     os._exit(code)

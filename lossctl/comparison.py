@@ -70,7 +70,10 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     else:
         if options.models:
             raise UsageError("--model compares models held in one file: give one PATH, or two files without --model")
-        candidate_source = open_data(candidate, options.input_format)
+        candidate_source = open_data(
+            candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal
+        )
+        notices += candidate_source.notices
         binding = _two_models(opened.binding, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches = _aligned(opened, candidate_source, binding, options, notices)

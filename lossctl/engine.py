@@ -379,9 +379,17 @@ def _contributions(
     finite = np.isfinite(contributions)
     if not finite.all():
         first = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
+        bad = int((~finite).sum())
+        # A built-in loss of finite inputs is finite unless it overflows; a plugin's may not be.
+        if spec.origin is not None:
+            value = contributions.reshape(len(contributions), -1)[first][~finite.reshape(len(finite), -1)[first]][0]
+            raise InputError(
+                f"loss '{job.request.label}' ({spec.origin}) returned {value} at row {row_index[first]} "
+                f"({count(bad, 'non-finite value')}); a loss must return finite numbers"
+            )
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {row_index[first]} "
-            f"({count(int((~finite).sum()), 'value')}); rescale the inputs"
+            f"({count(bad, 'value')}); rescale the inputs"
         )
     return contributions
 

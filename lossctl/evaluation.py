@@ -60,8 +60,10 @@ def open_sources(
     data: Any, options: Options, roles: list[str], notices: list[str], stdin: BinaryIO | None = None
 ) -> Opened:
     """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns."""
-    source = open_data(data, options.input_format, stdin)
-    targets = open_input(options.targets) if options.targets else None
+    delimiter, decimal = options.delimiter, options.decimal
+    source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
+    targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
+    notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     binding = bind(options, roles, available_columns(source, targets), source.path, notices)
     return Opened(source, targets, binding)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.io.formats import FORMATS
+from lossctl.limits import check_options
 from lossctl.params import Composite, FailIf, LossRequest, parse_fail_if, parse_inline, select_losses
 from lossctl.registry import CONVENTIONS
 
@@ -25,10 +26,6 @@ MISSING_POLICIES = ("error", "drop")
 INPUT_FORMATS = FORMATS
 # --format: the rich table for people, the rest for machines.
 OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
-# Seeds are 64-bit keys of the bootstrap's counter-based generator.
-MAX_SEED = 2**64 - 1
-# A chunk beyond this many rows could not be held in memory anyway; larger values are typing mistakes.
-MAX_CHUNK_ROWS = 2**40
 
 PathLike = str | os.PathLike[str]
 Strings = str | Iterable[str]
@@ -79,6 +76,8 @@ class Options:
     targets: str | None = None
     on: str | None = None
     input_format: str | None = None
+    delimiter: str | None = None
+    decimal: str = "."
     missing: str = "error"
     reduction: str = "mean"
     convention: str = "lossctl"
@@ -129,16 +128,9 @@ class Options:
         put("gates", gates)
 
     def _check_numbers(self) -> None:
-        if self.chunk_rows is not None and self.chunk_rows < 1:
-            raise UsageError(f"--chunk-rows must be at least 1, got {self.chunk_rows}")
-        if self.chunk_rows is not None and self.chunk_rows > MAX_CHUNK_ROWS:
-            raise UsageError(f"--chunk-rows must be at most {MAX_CHUNK_ROWS} (2^40), got {self.chunk_rows}")
-        if self.bootstrap < 0 or self.bootstrap == 1:
-            raise UsageError(f"--bootstrap needs at least 2 replicates, got {self.bootstrap}")
+        check_options(self.chunk_rows, self.bootstrap, self.seed)
         if not (isinstance(self.ci, int | float) and 0 < self.ci < 1):
             raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise UsageError(f"--seed must be in [0, 2^64), got {self.seed}")
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
         if self.significant and not self.bootstrap:

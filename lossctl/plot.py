@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import UsageError
-from lossctl.report import AnyReport, CompareReport, Comparison, Result, write_atomic
+from lossctl.report import AnyReport, CompareReport, Comparison, Result
+from lossctl.tempfiles import write_atomic
 from lossctl.text import count
 
 PLOT_EXTENSIONS = (".png", ".svg")

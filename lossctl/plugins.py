@@ -3,20 +3,32 @@
 A plugin is a module that calls :func:`lossctl.register_loss` on import, exactly as the built-in
 family modules do. Entry points load with the registry; a broken one is reported as a warning and
 skipped (as httpie does), so one bad package cannot break the tool. A plugin asked for by name with
-``--plugin`` is an error when it fails.
+``--plugin`` is an error when it fails, or calls ``sys.exit``, while loading.
+
+Plugin code runs with the user's rights, like any Python it imports (README, "Security model"). Its
+losses are marked with their origin, so that a plugin loss that raises, or returns the wrong shape
+or non-finite values, is reported as that plugin's error, and what a plugin prints goes to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
 import os
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from lossctl.errors import UsageError
+from lossctl.errors import InputError, LossctlError, UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lossctl.registry import LossSpec
 
 ENTRY_POINT_GROUP = "lossctl.losses"
 
@@ -43,6 +55,43 @@ def _declared() -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what plugin code prints to stderr: stdout carries lossctl's results (``-f json | jq``).
+
+    Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected.
+    """
+    sys.stdout.flush()
+    saved = None
+    with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+@contextlib.contextmanager
+def _registering(origin: str) -> Iterator[None]:
+    """Losses registered inside the block are marked as coming from ``origin`` (named in their errors)."""
+    from lossctl import registry
+
+    outer, registry.registering_from = registry.registering_from, origin
+    try:
+        with _stdout_to_stderr():
+            yield
+    finally:
+        registry.registering_from = outer
+
+
+def _exit_status(stop: SystemExit) -> str:
+    return f"called sys.exit({stop.code!r})" if stop.code is not None else "called sys.exit()"
+
+
 def load_entry_points() -> None:
     if not _declared():
         return
@@ -50,7 +99,10 @@ def load_entry_points() -> None:
 
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
-            entry.load()
+            with _registering(f"plugin '{entry.name}'"):
+                entry.load()
+        except SystemExit as stop:  # not a reason to end lossctl: skipped like any broken plugin
+            warnings.warn(f"plugin '{entry.name}' ({entry.value}) {_exit_status(stop)} while loading", stacklevel=2)
         except Exception as exc:  # a third-party module can raise anything on import
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
 
@@ -61,28 +113,76 @@ def load_plugin(target: str) -> None:
 
     _ensure_loaded()
     try:
-        if target.endswith(".py"):
-            path = Path(target)
-            if not path.is_file():
-                raise UsageError(f"plugin file '{target}' not found")
-            # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
-            digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-            name = f"lossctl_plugin_{path.stem}_{digest}"
-            if name in sys.modules:  # loaded already in this process (the Python API, or tests)
-                return
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None:
-                raise UsageError(f"plugin file '{target}' cannot be imported")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[spec.name]  # a half-run module is not a loaded plugin: the next load must fail too
-                raise
-        else:
-            importlib.import_module(target)
+        with _registering(f"plugin '{target}'"):
+            _import(target)
     except UsageError:
         raise
+    except SystemExit as stop:
+        raise UsageError(f"plugin '{target}' {_exit_status(stop)} while loading") from None
     except Exception as exc:  # the plugin's own code failed: report it, never a traceback
         raise UsageError(f"plugin '{target}' failed to load: {type(exc).__name__}: {exc}") from exc
+
+
+def _import(target: str) -> None:
+    if not target.endswith(".py"):
+        importlib.import_module(target)
+        return
+    path = Path(target)
+    if not path.is_file():
+        raise UsageError(f"plugin file '{target}' not found")
+    # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    name = f"lossctl_plugin_{path.stem}_{digest}"
+    if name in sys.modules:  # loaded already in this process (the Python API, or tests)
+        return
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"plugin file '{target}' cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]  # a half-run module is not a loaded plugin: the next load must fail too
+        raise
+
+
+def _returned(value: object) -> str:
+    """What a plugin returned, in a message: its type and shape."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"an array of shape {tuple(shape)}"
+    if isinstance(value, list | tuple):
+        return f"a {type(value).__name__} of {len(value)} values"
+    return repr(value) if value is None or isinstance(value, int | float | str) else f"a {type(value).__name__}"
+
+
+def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.ndarray], params: dict[str, Any]) -> Any:
+    """Call a third-party loss function and check what it returns: one value, or one row, per input row.
+
+    The function's own failures (an exception, ``sys.exit``) and a result of the wrong type or length
+    are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl"; lossctl's own
+    errors raised by the plugin (a :class:`~lossctl.errors.DomainError`) pass through. Non-finite values
+    are found by the engine, which knows the rows (:func:`lossctl.engine.run`).
+    """
+    import numpy as np
+
+    where = f"loss '{spec.name}' ({spec.origin})"
+    try:
+        # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
+        with _stdout_to_stderr(), np.errstate(all="ignore"):
+            result = function(*inputs, **params)
+    except LossctlError:
+        raise
+    except SystemExit as stop:
+        raise InputError(f"{where} {_exit_status(stop)}") from None
+    except Exception as exc:
+        raise InputError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+    rows = len(inputs[0])
+    try:
+        array = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim not in (1, 2) or len(array) != rows:
+        raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
+    return array

@@ -258,6 +258,7 @@ class LossSpec:
     violation: Violation | None = None
     weights_scale: bool = True
     on_probabilities: str | None = None
+    origin: str | None = None  # who registered a third-party loss (``plugin 'x.py'``); None: built-in
     preset: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -338,7 +339,13 @@ class LossSpec:
         if self.task == "regression":
             inputs = _row_aligned(self.name, self.role_names, inputs)
         own = {k: v for k, v in params.items() if k != "multioutput"}  # the reduction's, not the formula's
-        contributions = self.function(convention)(*inputs, **own)
+        function = self.function(convention)
+        if self.origin is None:
+            contributions = function(*inputs, **own)
+        else:
+            from lossctl.plugins import call_plugin
+
+            contributions = call_plugin(self, function, inputs, own)
         if params.get("multioutput") is not None:
             from lossctl.outputs import with_outputs
 
@@ -448,6 +455,8 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
     return array
 
 
+# Set by lossctl.plugins while a plugin imports, so that its losses carry its name (LossSpec.origin).
+registering_from: str | None = None
 _LOSSES: dict[str, LossSpec] = {}
 _ALIASES: dict[str, str] = {}
 _loaded = False
@@ -509,11 +518,20 @@ def register_loss(
             violation=violation,
             weights_scale=weights_scale,
             on_probabilities=on_probabilities,
+            origin=_origin(func),
         )
         add(spec)
         return func
 
     return decorator
+
+
+def _origin(func: Callable[..., Any]) -> str | None:
+    """Where a loss comes from: the plugin being loaded, else the module of a function outside lossctl."""
+    if registering_from is not None:
+        return registering_from
+    module = getattr(func, "__module__", None) or "?"
+    return None if module == "lossctl" or module.startswith("lossctl.") else f"module '{module}'"
 
 
 def add(spec: LossSpec) -> None:

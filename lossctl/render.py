@@ -1,4 +1,9 @@
-"""The rich table for people; the only module besides ``cli.py`` that imports rich."""
+"""The rich table for people; the only module besides ``cli.py`` that imports rich.
+
+Every piece of data shown (column names, group values, labels, model names, paths) goes through :func:`_text`: its
+control characters are shown escaped, as in error messages, so that a value holding an escape sequence cannot
+drive the terminal, and rich markup in it is shown literally.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lossctl.distribution import sparkline
+from lossctl.io.columns import show_name
 from lossctl.report import AnyReport, CompareReport, Report, Result
 from lossctl.text import count
 
@@ -20,6 +27,11 @@ if TYPE_CHECKING:
 # The widest number _number prints ("-7.1520e+04"), and the histogram's width (12 bins).
 _NUMBER_WIDTH = 11
 _HISTOGRAM_WIDTH = 20
+
+
+def _text(value: object) -> str:
+    """Data as table text: control characters escaped (``show_name``), rich markup made literal."""
+    return escape(show_name(str(value)))
 
 
 def _number(value: float) -> str:
@@ -35,9 +47,10 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     verdict; then the gaps of the per-group deltas and the checks."""
     base, cand = report.input["baseline"], report.input["candidate"]
     if "model" in base:
-        title = f"[bold]{base['path']}[/]: {', '.join(cand['models'])} vs {base['model']} (baseline)"
+        models = ", ".join(_text(model) for model in cand["models"])
+        title = f"[bold]{_text(base['path'])}[/]: {models} vs {_text(base['model'])} (baseline)"
     else:
-        title = f"[bold]{base['path']}[/] (baseline) vs [bold]{cand['path']}[/] (candidate)"
+        title = f"[bold]{_text(base['path'])}[/] (baseline) vs [bold]{_text(cand['path'])}[/] (candidate)"
     console.print(f"{title}  {count(base['rows_used'], 'row')}", highlight=False)
     with_ci = any(c.ci for c in report.results)
     table = Table(header_style="bold")
@@ -45,7 +58,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     if report.models:
         table.add_column("model", no_wrap=True)
     for column in report.by:
-        table.add_column(column, no_wrap=True)
+        table.add_column(_text(column), no_wrap=True)
     for name in ("baseline", "candidate", "delta", "relative"):
         table.add_column(name, justify="right", no_wrap=True)
     if with_ci:
@@ -59,8 +72,8 @@ def render_comparison(report: CompareReport, console: Console) -> None:
             table.add_section()
         previous = (c.request, c.model)
         relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
-        cells = [c.label, *([c.model or ""] if report.models else [])]
-        cells += [str((c.group or {}).get(column, "[dim]all[/]")) for column in report.by]
+        cells = [_text(c.label), *([_text(c.model or "")] if report.models else [])]
+        cells += [_text(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
         cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
         if with_ci:
             cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
@@ -71,8 +84,8 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     _print_whole(console, table, _table_width(list(zip(headers, *rows, strict=True))))
     labels = {(c.loss, repr(c.params)): c.label for c in report.results}
     for gap in (report.groups or {}).get("gaps", []):
-        worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
-        label = labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else "")
+        worst = ", ".join(f"{_text(k)}={_text(v)}" for k, v in gap["worst_group"].items())
+        label = _text(labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""))
         console.print(f"gap of the deltas {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
 
@@ -92,8 +105,8 @@ def _print_checks(report: AnyReport, console: Console) -> None:
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
         value = f"{check.value:+.2%}" if check.threshold is not None else _number(check.value)
-        loss = check.loss + (f"@{check.model}" if check.model is not None else "")
-        console.print(f"check {check.expr}: {loss} = {value} {mark}", highlight=False)
+        loss = _text(check.loss + (f"@{check.model}" if check.model is not None else ""))
+        console.print(f"check {_text(check.expr)}: {loss} = {value} {mark}", highlight=False)
 
 
 def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
@@ -115,9 +128,9 @@ def _header(report: Report) -> str:
     info = report.input
     rows = count(info["rows_used"], "row") + (f" ({info['rows_dropped']} dropped)" if info["rows_dropped"] else "")
     bound = [
-        f"{role}={','.join(names)}" for role, names in report.columns.items() if role != "models"
+        f"{role}={_text(','.join(names))}" for role, names in report.columns.items() if role != "models"
     ]  # the models' columns are the table's headers
-    return f"[bold]{info['path']}[/]  {rows}  [dim]{'  '.join(bound)}[/]"
+    return f"[bold]{_text(info['path'])}[/]  {rows}  [dim]{'  '.join(bound)}[/]"
 
 
 def _interval(ci: dict[str, float] | None) -> str:
@@ -145,7 +158,7 @@ def _distribution_columns(report: Report, console: Console) -> tuple[bool, bool]
     if report.by or report.models or any(r.ci for r in report.results) or not any(r.distribution for r in overall):
         return False, False
     columns = [
-        ["loss", *(r.label for r in overall)],
+        ["loss", *(_text(r.label) for r in overall)],
         ["value", "x" * _NUMBER_WIDTH],
         *([name, *(cells[k] for cells in (_distribution_cells(r.distribution) for r in overall))]
           for k, name in enumerate(("p50", "p90", "p99", "max"))),
@@ -164,8 +177,8 @@ def render_evaluation(report: Report, console: Console) -> None:
         _render_values(report, console)
     labels = {(r.loss, repr(r.params)): r.label for r in report.results}
     for gap in (report.groups or {}).get("gaps", []):
-        worst = ", ".join(f"{k}={v}" for k, v in gap["worst_group"].items())
-        label = labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else "")
+        worst = ", ".join(f"{_text(k)}={_text(v)}" for k, v in gap["worst_group"].items())
+        label = _text(labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""))
         console.print(f"gap {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
 
@@ -173,17 +186,17 @@ def render_evaluation(report: Report, console: Console) -> None:
 def _start_table(report: Report) -> Table:
     """The loss column and, with ``--by``, the group and row-count columns, each as wide as its widest value."""
     table = Table(header_style="bold")
-    table.add_column("loss", style="cyan", no_wrap=True, min_width=max(len(r.label) for r in report.results))
+    table.add_column("loss", style="cyan", no_wrap=True, min_width=max(len(_text(r.label)) for r in report.results))
     for column in report.by:
-        shown = [len(str((r.group or {}).get(column, "all"))) for r in report.results]
-        table.add_column(column, no_wrap=True, min_width=max(len(column), *shown))
+        shown = [len(_text(r.group[column])) if r.group else 3 for r in report.results]
+        table.add_column(_text(column), no_wrap=True, min_width=max(len(_text(column)), *shown))
     if report.by:
         table.add_column("n", justify="right", no_wrap=True)
     return table
 
 
 def _group_cells(report: Report, result: Result) -> list[str]:
-    cells = [str((result.group or {}).get(c, "[dim]all[/]")) for c in report.by]
+    cells = [_text(result.group[c]) if result.group else "[dim]all[/]" for c in report.by]
     return cells + ([str(result.n)] if report.by else [])
 
 
@@ -206,8 +219,8 @@ def _render_values(report: Report, console: Console) -> None:
         table.add_column("per-row distribution", no_wrap=True)
     rows = []
     for result in report.results:
-        cells = [result.label, *_group_cells(report, result)]
-        cells += [result.model or ""] if report.models else []
+        cells = [_text(result.label), *_group_cells(report, result)]
+        cells += [_text(result.model or "")] if report.models else []
         cells.append(_number(result.value))
         cells += [_interval(result.ci)] if with_ci else []
         cells += _distribution_cells(result.distribution)[: 4 + histogram] if quantiles else []
@@ -231,11 +244,13 @@ def _render_models(report: Report, console: Console) -> None:
     """Models side by side: one value column (and interval column) per model, when that fits the console; else
     one row per model, so that no number is cut."""
     with_ci = any(result.ci for result in report.results)
-    columns = [["loss", *(r.label for r in report.results)]]
-    columns += [[column, *(str((r.group or {}).get(column, "all")) for r in report.results)] for column in report.by]
+    columns = [["loss", *(_text(r.label) for r in report.results)]]
+    columns += [
+        [_text(column), *(_text(r.group[column]) if r.group else "all" for r in report.results)] for column in report.by
+    ]
     columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
     for model in report.models:
-        columns.append([model, "x" * _NUMBER_WIDTH])
+        columns.append([_text(model), "x" * _NUMBER_WIDTH])
         if with_ci:
             columns.append(["interval", *(_interval(r.ci) for r in report.results if r.model == model)])
     if _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width:
@@ -243,7 +258,7 @@ def _render_models(report: Report, console: Console) -> None:
         return
     table = _start_table(report)
     for model in report.models:
-        table.add_column(model, justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
+        table.add_column(_text(model), justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
         if with_ci:
             table.add_column("interval", justify="right", no_wrap=True)
     table.add_column("params", style="dim", overflow="fold")
@@ -256,7 +271,7 @@ def _render_models(report: Report, console: Console) -> None:
         if report.by and previous is not None and first.request is not previous:
             table.add_section()
         previous = first.request
-        cells = [first.label, *_group_cells(report, first)]
+        cells = [_text(first.label), *_group_cells(report, first)]
         for model in report.models:
             found = by_model.get(model)
             cells.append(_number(found.value) if found else "")

@@ -11,14 +11,16 @@ import glob
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from lossctl.destinations import check_name, check_not_inside_inputs
 from lossctl.errors import InputError, UsageError
+from lossctl.io.columns import show_name
 from lossctl.params import Composite, LossRequest
+from lossctl.tempfiles import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -296,15 +298,20 @@ def to_csv(report: AnyReport) -> str:
     return buffer.getvalue()
 
 
+def _markdown_cell(text: str) -> str:
+    """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too."""
+    return show_name(text).replace("|", "\\|")
+
+
 def to_markdown(report: AnyReport) -> str:
     header, rows = table_rows(report)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = ["| " + " | ".join(map(_markdown_cell, header)) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = ["" if cell is None else format_value(cell).replace("|", "\\|") for cell in row]
+        cells = ["" if cell is None else _markdown_cell(format_value(cell)) for cell in row]
         lines.append("| " + " | ".join(cells) + " |")
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
-        lines.append(f"\n- check `{check.expr}`: {check.loss} = {check.value!r} ({verdict})")
+        lines.append(f"\n- check `{show_name(check.expr)}`: {check.loss} = {check.value!r} ({verdict})")
     return "\n".join(lines) + "\n"
 
 
@@ -350,6 +357,7 @@ def _input_files(given: str) -> list[tuple[str, Path]]:
 
 def check_output_path(path: str, inputs: list[str]) -> None:
     """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
+    check_name(path)
     target = Path(path)
     if target.is_file():
         for given in inputs:
@@ -365,29 +373,7 @@ def check_output_path(path: str, inputs: list[str]) -> None:
         raise InputError(f"cannot write '{path}': directory '{parent}' does not exist")
     if not os.access(parent, os.W_OK):
         raise InputError(f"cannot write '{path}': directory '{parent}' is not writable")
-
-
-def publish(tmp: Path, target: Path) -> None:
-    """Give the finished temporary file the permissions a plain ``open`` would have, and rename it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, target)
-
-
-def write_atomic(path: str, write: Callable[[Path], None]) -> None:
-    """Run ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
-    target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        publish(tmp, target)
-    except OSError as exc:
-        raise InputError(f"cannot write '{path}': {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    check_not_inside_inputs(path, inputs)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -8,8 +8,6 @@ leaves nothing behind.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.errors import InputError, UsageError
-from lossctl.report import publish
+from lossctl import tempfiles
+from lossctl.errors import UsageError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,16 +35,19 @@ def check_per_sample_path(path: str) -> str:
 
 
 class PerSampleWriter:
-    """Writes ``(row or key, loss columns...)`` chunks; ``labels`` name the loss columns in order."""
+    """Writes ``(row or key, loss columns...)`` chunks; ``labels`` name the loss columns in order.
+
+    Every write failure (a full disk, a file-size limit, the folder removed mid-run) is an
+    :class:`~lossctl.errors.InputError` ``cannot write 'PATH': ...``, and :meth:`abort` removes the
+    temporary file even when closing it fails on that same full disk.
+    """
 
     def __init__(self, path: str, id_column: str, labels: list[str]) -> None:
         self.path = Path(path)
         self.suffix = check_per_sample_path(path)
         self.id_column = id_column
         self.labels = labels
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
-        os.close(fd)
-        self._tmp = Path(name)
+        self._tmp = tempfiles.create(self.path)
         self._writer: Any = None
         self._text: Any = None
 
@@ -54,6 +55,12 @@ class PerSampleWriter:
         import pyarrow as pa
 
         table = pa.table({self.id_column: ids, **dict(zip(self.labels, losses, strict=True))})
+        try:
+            self._write(table)
+        except OSError as error:
+            raise tempfiles.cannot_write(self.path, error) from error
+
+    def _write(self, table: pa.Table) -> None:
         if self.suffix == ".parquet":
             import pyarrow.parquet as pq
 
@@ -70,24 +77,28 @@ class PerSampleWriter:
                 self._text.write(json.dumps(record) + "\n")
 
     def _close(self) -> None:
-        for handle in (self._writer, self._text):
+        handles, self._writer, self._text = (self._writer, self._text), None, None
+        for handle in handles:
             if handle is not None:
                 handle.close()
-        self._writer = self._text = None
 
     def commit(self) -> None:
-        """Finish the file and move it into place."""
+        """Finish the file; it is published with the run's other outputs (:mod:`lossctl.tempfiles`)."""
         try:
             self._close()
-            publish(self._tmp, self.path)
-        except OSError as exc:
-            raise InputError(f"cannot write '{self.path}': {exc.strerror or exc}") from exc
-        finally:
-            self._tmp.unlink(missing_ok=True)
+        except OSError as error:
+            self.abort()
+            raise tempfiles.cannot_write(self.path, error) from error
+        tempfiles.publish(self._tmp)
 
     def abort(self) -> None:
-        self._close()
-        self._tmp.unlink(missing_ok=True)
+        """Remove the temporary file. Closing may fail (flushing to a full disk): the file goes anyway."""
+        try:
+            self._close()
+        except OSError:
+            pass
+        finally:
+            tempfiles.discard(self._tmp)
 
 
 @contextmanager

@@ -214,6 +214,8 @@ def suggest(
     target: str | None = None,
     input_format: str | None = None,
     sample_rows: int = SAMPLE_ROWS,
+    delimiter: str | None = None,
+    decimal: str = ".",
 ) -> tuple[Advice, list[str]]:
     """Read the ``pred``/``target`` columns of ``data`` (up to ``sample_rows`` rows) and advise; returns notices too.
 
@@ -224,7 +226,7 @@ def suggest(
     from lossctl.options import Options
 
     notices: list[str] = []
-    options = Options(pred=pred, target=target, input_format=input_format)
+    options = Options(pred=pred, target=target, input_format=input_format, delimiter=delimiter, decimal=decimal)
     opened = open_sources(data, options, ["target", "pred"], notices)
     roles = opened.binding.roles
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}

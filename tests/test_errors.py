@@ -25,11 +25,11 @@ GOOD = "id,pred,target\n1,0.5,1.0\n2,1.5,2.0\n3,2.0,2.0\n"
 CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ("missing file", {}, ["eval", "nope.csv", "-l", "mse"], 3, "file 'nope.csv' not found"),
     (
-        "unknown extension",
-        {"p.txt": GOOD},
+        "unknown extension holding a ZIP",
+        {"p.txt": b"PK\x03\x04..."},
         ["eval", "p.txt", "-l", "mse"],
         3,
-        "cannot tell the format of 'p.txt' from its extension; supported extensions are .csv .tsv .parquet .pq .arrow .feather .ipc .jsonl .ndjson (and .gz .bz2 .zst for compressed CSV, TSV and JSON Lines); use --input-format to choose one",
+        "cannot read 'p.txt': it is a ZIP archive (an .xlsx workbook?); export it as CSV or Parquet",
     ),
     ("empty file", {"p.csv": ""}, ["eval", "p.csv", "-l", "mse"], 3, "'p.csv' is empty"),
     ("header only", {"p.csv": "pred,target\n"}, ["eval", "p.csv", "-l", "mse"], 3, "the input has no rows"),
@@ -270,8 +270,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,0\n1,1,0\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
         3,
-        "mse: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined "
-        "(--reduction sum gives 0)",
+        "mse: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined (--reduction sum gives 0)",
     ),
     (
         "overflow",
@@ -367,11 +366,25 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv' as CSV: line 3: Expected 2 columns, got 3: 3,4,5",
     ),
     (
-        "TSV read as CSV is one column",
-        {"p.tsv": "pred\ttarget\n1\t2\n"},
-        ["eval", "p.tsv", "--input-format", "csv", "--pred", "pred", "--target", "target", "-l", "mse"],
+        "decimal comma with a comma delimiter",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
+        2,
+        "--decimal , needs another delimiter than ',', and 'p.csv' is comma-separated; give --delimiter",
+    ),
+    (
+        "delimiter of two characters",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--delimiter", ";;", "-l", "mse"],
+        2,
+        "--delimiter takes one character (or 'tab'), got ';;'",
+    ),
+    (
+        "decimal comma unset",
+        {"p.csv": "pred;target\n1,5;2\n"},
+        ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'target' not found in p.tsv; columns are: pred\\ttarget; did you mean 'pred\\ttarget'?",
+        "column 'pred' is not numeric: '1,5' at row 0; if ',' is its decimal point, give --decimal ,",
     ),
     (
         "unknown --input-format",

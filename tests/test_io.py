@@ -230,8 +230,10 @@ def test_stdin_reads_csv_once(tmp_path: Path) -> None:
     source = open_input("-", stdin=stdin)
     assert (source.path, source.format, source.columns) == ("-", "csv", ["id", "pred", "target"])
     assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
-    # Read a second time from the bytes kept in memory, not from the (now exhausted) stream.
-    assert source.read(["target"]).column("target").to_pylist() == SIMPLE["target"]
+    # Streamed, not kept in memory: a second read is an error, never silently empty.
+    with pytest.raises(InputError) as error:
+        source.read(["target"])
+    assert message(error) == "standard input can be read only once"
 
 
 def test_stdin_with_input_format_parquet(tmp_path: Path) -> None:
@@ -296,14 +298,55 @@ def test_empty_stdin() -> None:
     assert message(error) == "standard input is empty"
 
 
-def test_unsupported_extension(tmp_path: Path) -> None:
-    path = write(tmp_path / "x.xlsx", b"data")
+def _parquet_bytes() -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table(SIMPLE), sink)
+    return sink.getvalue()
+
+
+def _arrow_bytes(stream: bool) -> bytes:
+    sink = pa.BufferOutputStream()
+    table = pa.table(SIMPLE)
+    with (pa.ipc.new_stream if stream else pa.ipc.new_file)(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=2)
+    return sink.getvalue().to_pybytes()
+
+
+JSONL = b"".join(b'{"id": %d, "pred": %r, "target": %r}\n' % row for row in zip(*SIMPLE.values(), strict=True))
+# Contents recognised from their first bytes (cli.md, "Input"), by the format they must be read as.
+CONTENTS = {
+    "csv": SIMPLE_CSV,
+    "csv, gzip": gzip.compress(SIMPLE_CSV),
+    "csv, bzip2": bz2.compress(SIMPLE_CSV),
+    "csv, zstd": zstd_compress(SIMPLE_CSV),
+    "jsonl": JSONL,
+    "jsonl, gzip": gzip.compress(JSONL),
+    "parquet": _parquet_bytes(),
+    "parquet, gzip": gzip.compress(_parquet_bytes()),
+    "arrow": _arrow_bytes(stream=False),
+    "arrow, zstd": zstd_compress(_arrow_bytes(stream=False)),
+    "arrow stream": _arrow_bytes(stream=True),
+}
+
+
+@pytest.mark.parametrize("kind", CONTENTS)
+@pytest.mark.parametrize("how", ["file without extension", "standard input"])
+def test_an_unnamed_format_is_recognised_from_its_first_bytes(tmp_path: Path, kind: str, how: str) -> None:
+    data = CONTENTS[kind]
+    if how == "standard input":
+        source = open_input("-", stdin=io.BytesIO(data))
+    else:
+        source = open_input(write(tmp_path / "predictions.out", data))
+    assert (source.format, source.columns) == (kind.split(",")[0].split()[0], ["id", "pred", "target"])
+    assert [v for b in source.batches(["pred"], 2) for v in b.column(0).to_pylist()] == SIMPLE["pred"]
+
+
+def test_a_foreign_format_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.xlsx", b"PK\x03\x04 the rest of a workbook")
     with pytest.raises(InputError) as error:
         open_input(path)
     assert message(error) == (
-        f"cannot tell the format of '{path}' from its extension; supported extensions are "
-        ".csv .tsv .parquet .pq .arrow .feather .ipc .jsonl .ndjson (and .gz .bz2 .zst for compressed CSV, TSV "
-        "and JSON Lines); use --input-format to choose one"
+        f"cannot read '{path}': it is a ZIP archive (an .xlsx workbook?); export it as CSV or Parquet"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
@@ -19,11 +20,16 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.errors import InputError
+from lossctl.limits import MAX_JSON_DEPTH
 
 ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
 
 # Cell texts quoted in messages are cut to this length so that an error stays on one line.
 _MAX_SHOWN = 40
+
+
+# A number written with a decimal comma (1,5 or -0,25), as European spreadsheets export it.
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
 
 def _shown(value: str) -> str:
@@ -88,7 +94,10 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
                 raise ValueError(text)
             float(text)
         except ValueError:
-            raise InputError(f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}") from None
+            hint = "; if ',' is its decimal point, give --decimal ," if _DECIMAL_COMMA.fullmatch(text) else ""
+            raise InputError(
+                f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}{hint}"
+            ) from None
     return pa.array([None if text is None else float(text) for text in cleaned.to_pylist()], pa.float64())
 
 
@@ -229,6 +238,10 @@ def _json_row(text: str, column: str, row: int) -> list[float]:
         parsed: Any = json.loads(text)
     except ValueError:
         parsed = None
+    except RecursionError:  # Python's json recurses once per level: about 1,000 levels end it
+        raise InputError(
+            f"column '{column}' has a JSON array nested deeper than {MAX_JSON_DEPTH} levels at row {row}"
+        ) from None
     if not isinstance(parsed, list):
         raise InputError(f"column '{column}' has an invalid JSON array at row {row}: {_shown(text)}")
     try:
@@ -255,7 +268,7 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
         parsed = json.loads("[" + ",".join(texts) + "]")
         if len(parsed) == len(texts) and all(type(item) is list for item in parsed):
             values = np.array(parsed, dtype=np.float64) if texts else np.empty((0, 0))
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, RecursionError):  # parsed again cell by cell, to name the row
         values = None
     if values is None or values.ndim != 2:
         strict = [_json_row(text, column, row + row_offset) for row, text in zip(rows, texts, strict=True)]

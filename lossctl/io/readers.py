@@ -8,6 +8,9 @@ order (:meth:`Source.batches`), always restricted to the columns the losses need
 Every failure to read is an :class:`~lossctl.errors.InputError` whose one-line message names the
 file; pyarrow's own exceptions never escape, because their multi-line texts are not messages a user
 of a command-line tool should have to read.
+
+Standard input, named pipes and process substitutions are read once, as a stream, their format
+recognised from their first bytes (:mod:`lossctl.io.streams`); so is a file without a known extension.
 """
 
 from __future__ import annotations
@@ -22,19 +25,25 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
+from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
+from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
+from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 _TITLES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "arrow": "Arrow IPC", "jsonl": "JSON Lines"}
-_DELIMITERS = {"csv": ",", "tsv": "\t"}
+# The delimiters sniffed from a CSV header line, in the order that breaks ties (docs/cli.md, "Input").
+SNIFFED_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+DECIMAL_POINTS = (".", ",")
 _PARQUET_EXTENSIONS = (".parquet", ".pq")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BOM = b"\xef\xbb\xbf"
@@ -145,6 +154,7 @@ class Source(ABC):
     path: str
     format: str
     columns: list[str]
+    notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
 
     @property
     def num_rows(self) -> int | None:
@@ -193,11 +203,11 @@ class _ParquetSource(Source):
     order, and so row alignment with a targets file, predictable. Column names come from the first file.
     """
 
-    def __init__(self, path: str, files: list[str] | None = None, data: bytes | None = None) -> None:
+    def __init__(self, path: str, files: list[str] | None = None, handle: pa.NativeFile | None = None) -> None:
         self.path = path
         self.format = "parquet"
         self._files: list[str] = files if files is not None else [path]
-        self._data = data
+        self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
         self._num_rows: int | None = None
         self._first = self._open(0)
         self.columns = _unique(self._first.schema_arrow.names, self._files[0])
@@ -209,7 +219,7 @@ class _ParquetSource(Source):
         with _reading(file, "parquet"):
             # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
             # held 440 MB against 160 MB and was no faster.
-            return pq.ParquetFile(pa.BufferReader(self._data) if self._data is not None else file, pre_buffer=False)
+            return pq.ParquetFile(self._handle if self._handle is not None else file, pre_buffer=False)
 
     @property
     def num_rows(self) -> int | None:
@@ -247,10 +257,9 @@ class _ParquetSource(Source):
 class _ArrowSource(Source):
     """An Arrow IPC file (Feather v2) or stream, memory-mapped so that reading is mostly zero-copy."""
 
-    def __init__(self, path: str, data: bytes | None = None) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
         self.format = "arrow"
-        self._data = data
         reader = self._open(None)
         self.columns = _unique(reader.schema.names, path)
         self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
@@ -263,7 +272,7 @@ class _ArrowSource(Source):
     def _open(self, fields: list[int] | None) -> pa.ipc.RecordBatchFileReader | pa.ipc.RecordBatchStreamReader:
         """Open with only ``fields`` decoded (all when ``None``), choosing file or stream by magic bytes."""
         with _reading(self.path, "arrow"):
-            source = pa.memory_map(self.path) if self._data is None else pa.BufferReader(self._data)
+            source = pa.memory_map(self.path)
             magic = source.read(6)
             source.seek(0)
             options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
@@ -297,11 +306,45 @@ class _ArrowSource(Source):
                 yield from _slices(batch.select(columns), chunk_rows)
 
 
-def _fill(stream: io.BufferedIOBase, view: memoryview) -> int:
+class _ArrowStreamSource(Source):
+    """Arrow IPC arriving on a stream read once: record batches are decoded as they arrive.
+
+    The IPC file format is the stream format between an 8-byte ``ARROW1`` header and a footer, so it
+    streams too: the header is skipped and the footer never read. Every column is decoded (a stream
+    cannot skip bytes it has to read anyway) and the asked ones kept.
+    """
+
+    def __init__(self, path: str, stream: BinaryIO, file_format: bool) -> None:
+        self.path = path
+        self.format = "arrow"
+        with _reading(path, "arrow"):
+            if file_format:
+                streams.read_head(stream, 8)
+            self._reader = pa.ipc.open_stream(stream)
+        self.columns = _unique(self._reader.schema.names, path)
+        self._consumed = False
+
+    def _all(self) -> Iterator[pa.RecordBatch]:
+        if self._consumed:
+            raise InputError(f"{_label(self.path)} can be read only once")
+        self._consumed = True
+        with _reading(self.path, "arrow"):
+            yield from self._reader
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        schema = pa.schema([self._reader.schema.field(name) for name in columns])
+        return pa.Table.from_batches([batch.select(columns) for batch in self._all()], schema=schema)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        for batch in self._all():
+            yield from _slices(batch.select(columns), chunk_rows)
+
+
+def _fill(stream: BinaryIO, view: memoryview) -> int:
     """Read into ``view`` until it is full or the stream ends; decompressing streams return short reads."""
     filled = 0
     while filled < len(view):
-        count = stream.readinto(view[filled:])
+        count = stream.readinto(view[filled:])  # type: ignore[attr-defined]  # BinaryIO omits readinto
         if not count:
             break
         filled += count
@@ -337,16 +380,20 @@ def _buffer_blocks(data: pa.Buffer, block_bytes: int, skip_first_line: bool) -> 
 
 
 def _stream_blocks(
-    stream: io.BufferedIOBase, block_bytes: int, skip_first_line: bool
+    stream: BinaryIO, block_bytes: int, skip_first_line: bool, max_line: int
 ) -> Iterator[tuple[int, pa.Buffer]]:
-    """Cut a decompressing stream into blocks of whole lines, each in a fresh buffer.
+    """Cut a stream (a large or decompressing file, a pipe) into blocks of whole lines, each in a fresh buffer.
 
     A fresh buffer per block, rather than one reused, because a parsed table may keep pointing into it.
+    A line is carried whole into the next buffer; one longer than ``max_line`` bytes raises
+    :class:`~lossctl.io.guards.LineTooLong` rather than growing the buffer until memory runs out.
     """
     carry = b""
-    position = 0  # the stream offset of buffer[0]
+    position = 0  # the stream offset of buffer[0], always the start of a line
     skipping = skip_first_line
     while True:
+        if len(carry) > max_line:
+            raise LineTooLong(position)
         buffer = bytearray(len(carry) + block_bytes)
         buffer[: len(carry)] = carry
         end = len(carry) + _fill(stream, memoryview(buffer)[len(carry) :])
@@ -390,16 +437,31 @@ class _TextSource(Source):
     Blocks are cut at line ends, which is safe because pyarrow's CSV reader does not allow newlines
     inside quoted values by default (``newlines_in_values=False``) and JSON Lines has one record per
     line. An uncompressed file is memory-mapped and cut into zero-copy slices; a compressed one is
-    decompressed block by block.
+    decompressed block by block. A one-shot stream (``once``: standard input, a pipe) is read once:
+    the bytes read to find the columns are kept and given again before the rest, and the line number
+    of each block is counted as it goes by, since an error message cannot read the input again.
     """
 
     _has_header = False
 
-    def __init__(self, path: str, fmt: str, compression: str | None = None, data: bytes | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        fmt: str,
+        compression: str | None = None,
+        once: BinaryIO | None = None,
+        delimiter: str | None = None,
+        decimal: str = ".",
+    ) -> None:
         self.path = path
         self.format = fmt
         self._compression = compression
-        self._data = data
+        self._once = once
+        self._one_shot = once is not None
+        self._head = b""  # of a one-shot stream: the bytes already read from it
+        self._lines_at: dict[int, int] = {0: 1}  # of a one-shot stream: byte offset of a block -> its first line
+        self._delimiter = delimiter
+        self._decimal = decimal
         with _reading(path, fmt):
             self.columns = _unique(self._read_columns(), path)
 
@@ -409,35 +471,86 @@ class _TextSource(Source):
     @abstractmethod
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table: ...
 
-    def _stream(self) -> io.BufferedIOBase:
-        """The (decompressed) bytes of the input from the start."""
-        if self._data is not None:
-            return io.BytesIO(self._data)
+    def _stream(self) -> BinaryIO:
+        """The (decompressed) bytes of the input from the start; a one-shot stream gives them once."""
+        if self._one_shot:
+            once, self._once = self._once, None
+            if once is None:
+                raise InputError(f"{_label(self.path)} can be read only once")
+            return cast(BinaryIO, streams.Replay(self._head, once))
         if self._compression is not None:
             return pa.input_stream(self.path, compression=self._compression)
         return open(self.path, "rb")
 
+    def _peek(self, size: int) -> bytes:
+        """The first ``size`` bytes and the rest of the line they end in (everything, if shorter).
+
+        Read without consuming: a file is opened again later, and a one-shot stream keeps what was
+        read here in ``_head``. A line longer than the limit is an error here too.
+        """
+        limit = max_line_bytes()
+        stream = None if self._one_shot else self._stream()
+        head = bytearray(self._head)
+        scanned = max(size - 1, 0)  # where the line end after ``size`` bytes is searched from
+        try:
+            while True:
+                end = head.find(b"\n", scanned) if len(head) >= size else -1
+                if end >= 0:
+                    break
+                scanned = max(len(head), scanned)
+                start = head.rfind(b"\n", 0, max(size - 1, 0)) + 1
+                if len(head) - start > limit:
+                    raise self._line_too_long(head.count(b"\n", 0, start) + 1)
+                piece = (stream or self._once).read(1 << 20)  # type: ignore[union-attr]
+                if not piece:
+                    break
+                head += piece
+        finally:
+            if stream is not None:
+                stream.close()
+        if self._one_shot:
+            self._head = bytes(head)
+        return bytes(head if end < 0 else head[: end + 1])
+
+    def _line_too_long(self, line: int) -> InputError:
+        limit = max_line_bytes()
+        shown = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+        return InputError(
+            f"cannot read {_label(self.path)} as {_TITLES[self.format]}: line {line} is longer than {shown}, the "
+            f"longest line lossctl holds in memory; is the file line-oriented text? ({MAX_LINE_VARIABLE} sets "
+            "the limit)"
+        )
+
     def _blocks(self, block_bytes: int) -> Iterator[tuple[int, pa.Buffer]]:
         """``(byte offset, block)`` for blocks of whole lines of about ``block_bytes``, header skipped.
 
-        Standard input (already in memory) and files of up to one block are memory-mapped and sliced
-        without copying. Larger files are read block by block: the pages of a mapping count in the
-        process's resident memory, so mapping a 1.3 GB CSV made its peak RSS 1.7 GB.
+        Files of up to one block are memory-mapped and sliced without copying. Larger files and
+        streams are read block by block: the pages of a mapping count in the process's resident
+        memory, so mapping a 1.3 GB CSV made its peak RSS 1.7 GB.
         """
-        if self._data is not None:
-            yield from _buffer_blocks(pa.py_buffer(self._data), block_bytes, self._has_header)
-            return
-        if self._compression is None and os.path.getsize(self.path) <= block_bytes:
+        once = self._one_shot
+        if not once and self._compression is None and os.path.getsize(self.path) <= block_bytes:
             yield from _buffer_blocks(pa.memory_map(self.path).read_buffer(), block_bytes, self._has_header)
             return
         stream = self._stream()
+        line = 2 if self._has_header else 1
         try:
-            yield from _stream_blocks(stream, block_bytes, self._has_header)
+            for offset, block in _stream_blocks(stream, block_bytes, self._has_header, max_line_bytes()):
+                if once:
+                    self._lines_at[offset] = line
+                    line += count_lines(block)
+                yield offset, block
+        except LineTooLong as long:
+            self._lines_at[long.offset] = line
+            raise self._line_too_long(self._line_number(long.offset)) from None
         finally:
             stream.close()
 
     def _line_number(self, offset: int) -> int:
-        """The 1-based line number at byte ``offset``: counted only for an error message, by reading again."""
+        """The 1-based line number at byte ``offset`` (a block's start): counted only for an error message,
+        by reading the file again, or recorded as a one-shot stream went by."""
+        if self._one_shot:
+            return self._lines_at[offset]
         newlines = 0
         with self._stream() as stream:
             while offset > 0:
@@ -464,21 +577,32 @@ class _TextSource(Source):
         return InputError(f"{_label(self.path)} is empty")
 
 
+def _straddles(error: pa.ArrowInvalid) -> bool:
+    """pyarrow's parsers fail on a row longer than their internal block (1 MiB by default) with
+    "straddling object ... (try to increase block size?)": an option lossctl users do not have."""
+    return "straddling" in str(error)
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a header line: the one of :data:`SNIFFED_DELIMITERS` that splits it into the
+    most fields (quotes respected), the earlier one on a tie; ``,`` for a single column."""
+    counts = [len(next(csv.reader([header], delimiter=delimiter))) for delimiter in SNIFFED_DELIMITERS]
+    return SNIFFED_DELIMITERS[counts.index(max(counts))]
+
+
 class _CsvSource(_TextSource):
-    """CSV or TSV with a header line. Types are inferred by pyarrow; :mod:`lossctl.io.convert` does the rest."""
+    """CSV or TSV with a header line. Types are inferred by pyarrow; :mod:`lossctl.io.convert` does the rest.
+
+    A CSV's delimiter is sniffed from its header line unless given (a TSV's is a tab), and
+    ``decimal=","`` reads decimal commas (``1,5``), as European spreadsheets write them.
+    """
 
     _has_header = True
 
     def _read_columns(self) -> list[str]:
         """Parse only the header line, with the standard library: a UTF-8 BOM and CRLF are dropped."""
-        head = b""
-        with self._stream() as stream:
-            while b"\n" not in head:
-                piece = stream.read(64 * 1024)
-                if not piece:
-                    break
-                head += piece
-        if not head.strip():
+        head = self._peek(1)
+        if not head.strip() and not self._peek(streams.TEXT_HEAD_BYTES).strip():
             raise self._empty()
         line = head.split(b"\n", 1)[0].removeprefix(_BOM).rstrip(b"\r").decode("utf-8", errors="replace")
         if not line.strip():
@@ -488,32 +612,56 @@ class _CsvSource(_TextSource):
             # pyarrow would end the header there (a lone CR is a line end to it) but the rows are cut at LF.
             raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
         try:
-            return next(csv.reader([line], delimiter=_DELIMITERS[self.format]))
+            self._choose_delimiter(line)
+            return next(csv.reader([line], delimiter=self._delimiter or ","))
         except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
             raise InputError(f"{where}: {error}") from error
+
+    def _choose_delimiter(self, header: str) -> None:
+        if self._delimiter is None:
+            self._delimiter = "\t" if self.format == "tsv" else sniff_delimiter(header)
+            if self._delimiter != "," and self.format == "csv":
+                self.notices = (
+                    f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
+                    "(found in its header line; set it with --delimiter)",
+                )
+        if self._decimal == "," and self._delimiter == ",":
+            raise UsageError(
+                f"--decimal , needs another delimiter than ',', and {_label(self.path)} is comma-separated; "
+                "give --delimiter"
+            )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
         try:
             table = self._read_csv(block, columns, use_threads=True)
         except pa.ArrowInvalid as error:
-            raise self._parse_error(block, offset, columns, error) from error
+            if not _straddles(error):
+                raise self._parse_error(block, offset, columns, error) from error
+            try:
+                table = self._read_csv(block, columns, use_threads=False, whole=True)
+            except pa.ArrowInvalid as again:
+                raise self._parse_error(block, offset, columns, again) from again
         return _blank_strings_to_null(table)
 
-    def _read_csv(self, block: pa.Buffer, columns: list[str], use_threads: bool) -> pa.Table:
+    def _read_csv(self, block: pa.Buffer, columns: list[str], use_threads: bool, whole: bool = False) -> pa.Table:
+        """Parse a block; ``whole``: as one pyarrow block, for rows longer than pyarrow's 1 MiB default."""
         import pyarrow.csv as pcsv
 
+        read_options = pcsv.ReadOptions(column_names=self.columns, use_threads=use_threads)
+        if whole:
+            read_options.block_size = block.size + 1
         return pcsv.read_csv(
             pa.BufferReader(block),
-            read_options=pcsv.ReadOptions(column_names=self.columns, use_threads=use_threads),
-            parse_options=pcsv.ParseOptions(delimiter=_DELIMITERS[self.format]),
-            convert_options=pcsv.ConvertOptions(include_columns=columns),
+            read_options=read_options,
+            parse_options=pcsv.ParseOptions(delimiter=self._delimiter or ","),
+            convert_options=pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal),
         )
 
     def _parse_error(self, block: pa.Buffer, offset: int, columns: list[str], error: pa.ArrowInvalid) -> InputError:
         """Say which line is wrong: pyarrow numbers rows only when it parses on one thread, so parse again."""
         message = _first_line(error)
         try:
-            self._read_csv(block, columns, use_threads=False)
+            self._read_csv(block, columns, use_threads=False, whole=_straddles(error))
         except pa.ArrowInvalid as again:
             message = _first_line(again)
         found = re.match(r"CSV parse error: Row #(\d+): (.*)", message)
@@ -551,20 +699,33 @@ class _JsonLinesSource(_TextSource):
 
     def _read_columns(self) -> list[str]:
         """The keys seen in the first MiB of lines, so that a key missing from the first record still counts."""
-        for offset, block in self._blocks(_JSON_HEAD_BYTES):
-            table = self._parse(block, offset, None)
+        head = self._peek(_JSON_HEAD_BYTES)
+        if head.strip():
+            table = self._parse(pa.py_buffer(head), 0, None)
             if table.num_rows:
                 return table.column_names
-            break
         raise self._empty()
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str] | None) -> pa.Table:
+        """Parse a block of lines, after checking that none nests too deeply for pyarrow's reader."""
         import pyarrow.json as pjson
 
+        deep = first_too_deep_line(block, MAX_JSON_DEPTH)
+        if deep is not None:
+            raise InputError(
+                f"cannot read {_label(self.path)} as JSON Lines: line {self._line_number(offset) + deep} nests "
+                f"deeper than {MAX_JSON_DEPTH} levels, the deepest lossctl reads"
+            )
         try:
             table = pjson.read_json(pa.BufferReader(block))
         except pa.ArrowInvalid as error:
-            raise self._parse_error(block, offset, error) from error
+            if not _straddles(error):
+                raise self._parse_error(block, offset, error) from error
+            try:  # a line longer than pyarrow's 1 MiB block: parse the block as one
+                whole = pjson.ReadOptions(block_size=block.size + 1)
+                table = pjson.read_json(pa.BufferReader(block), read_options=whole)
+            except pa.ArrowInvalid as again:
+                raise self._parse_error(block, offset, again) from again
         if columns is None:
             return table
         # A key absent from every line of this block is a column of nulls here, not an error.
@@ -590,19 +751,19 @@ class _JsonLinesSource(_TextSource):
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
 
 
-def _detect(path: str, input_format: str | None) -> tuple[str, str | None]:
-    """Return ``(format, compression)`` from the file name, case-insensitively; ``input_format`` wins."""
+def _by_extension(path: str) -> tuple[str | None, str | None]:
+    """``(format, compression)`` named by the file's extension, case-insensitively; ``None`` where it says nothing."""
     stem, extension = os.path.splitext(os.path.basename(path).lower())
     compression = COMPRESSIONS.get(extension)
     if compression is not None:
         extension = os.path.splitext(stem)[1]
-    fmt = input_format or EXTENSIONS.get(extension)
-    if fmt is None:
-        raise InputError(
-            f"cannot tell the format of '{path}' from its extension; supported extensions are "
-            f"{' '.join(EXTENSIONS)} (and {' '.join(COMPRESSIONS)} for compressed CSV, TSV and JSON Lines); "
-            "use --input-format to choose one"
-        )
+    return EXTENSIONS.get(extension), compression
+
+
+def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None]:
+    """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content."""
+    fmt, compression = _by_extension(path)
+    fmt = input_format or fmt
     if compression is not None and fmt in ("parquet", "arrow"):
         raise InputError(
             f"cannot read '{path}': compressed {_TITLES[fmt]} files are not supported; decompress it first"
@@ -651,58 +812,129 @@ def _os_error(path: str, error: OSError) -> InputError:
     return InputError(f"cannot read '{path}': {error.strerror or error}")
 
 
-def _from_bytes(path: str, data: bytes, fmt: str) -> Source:
-    if fmt == "parquet":
-        return _ParquetSource(path, data=data)
-    if fmt == "arrow":
-        return _ArrowSource(path, data=data)
-    return _text_source(path, fmt, data=data)
-
-
-def _text_source(path: str, fmt: str, compression: str | None = None, data: bytes | None = None) -> Source:
+def _text_source(
+    path: str,
+    fmt: str,
+    compression: str | None = None,
+    once: BinaryIO | None = None,
+    delimiter: str | None = None,
+    decimal: str = ".",
+) -> Source:
     if fmt == "jsonl":
-        return _JsonLinesSource(path, fmt, compression, data)
-    return _CsvSource(path, fmt, compression, data)
+        return _JsonLinesSource(path, fmt, compression, once)
+    return _CsvSource(path, fmt, compression, once, delimiter, decimal)
 
 
-def open_input(path: str, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
+def _delimiter(option: str | None) -> str | None:
+    """``--delimiter``: one character; ``tab`` or ``\\t`` for a tab, which is awkward to type in a shell."""
+    if option is None:
+        return None
+    value = {"tab": "\t", "\\t": "\t"}.get(option.lower(), option)
+    if len(value) != 1 or value in '"\r\n':
+        raise UsageError(f"--delimiter takes one character (or 'tab'), got '{show_name(option)}'")
+    return value
+
+
+def _open_stream(
+    path: str, raw: BinaryIO, fmt: str | None, compression: str | None, delimiter: str | None, decimal: str
+) -> Source:
+    """Open an input that can be read only once, recognising its compression and format from its first
+    bytes where its name does not give them (docs/cli.md, "Input"). Nothing is read twice."""
+    label = _label(path)
+    try:
+        head = streams.read_head(raw, streams.TEXT_HEAD_BYTES)
+        if not head:
+            raise InputError(f"{label} is empty")
+        compression = compression or streams.compression_of(head)
+        stream: BinaryIO = streams.Replay(head, raw, owned=path != "-")  # type: ignore[assignment]
+        if compression is not None:
+            stream = streams.decompressed(stream, compression)
+            head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
+            if not head:
+                raise InputError(f"{label} is empty")
+            stream = streams.Replay(head, stream)  # type: ignore[assignment]
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read {label}: {_first_line(error)}") from error
+    fmt = fmt or streams.sniff(head, label)
+    if fmt == "parquet":
+        return _ParquetSource(path, handle=streams.spill(stream, label))
+    if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
+        buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
+        return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
+    return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
+
+
+def _recognise(path: str, head: bytes) -> tuple[str, str | None]:
+    """``(format, compression)`` of a file whose name does not say, from its first (decompressed) bytes."""
+    compression = streams.compression_of(head)
+    if compression is not None:
+        try:
+            with pa.input_stream(path, compression=compression) as stream:
+                head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
+        except (pa.ArrowException, OSError) as error:
+            raise InputError(f"cannot read '{path}': {_first_line(error)}") from error
+    return streams.sniff(head, f"'{path}'"), compression
+
+
+def open_input(
+    path: str,
+    input_format: str | None = None,
+    stdin: BinaryIO | None = None,
+    *,
+    delimiter: str | None = None,
+    decimal: str = ".",
+) -> Source:
     """Open ``path`` and read its column names; no data is read yet.
 
     ``path`` is a file (format from its extension, case-insensitively, unless ``input_format`` is
-    given), a directory or glob of Parquet files (one dataset, files in sorted order), or ``-`` for
-    ``stdin`` (default ``sys.stdin.buffer``), read whole into memory once since it cannot be read
-    twice; standard input is CSV unless ``input_format`` says otherwise.
+    given; from its first bytes when the extension is not a known one), a directory or glob of
+    Parquet files (one dataset, files in sorted order), or ``-`` for ``stdin`` (default
+    ``sys.stdin.buffer``). Standard input, a named pipe or a process substitution is read once, as
+    a stream (its source can read its data only once); its format, unless named, is recognised
+    from its first bytes. ``delimiter`` (one character or ``tab``) and ``decimal`` (``.`` or ``,``)
+    apply to delimited text; without ``delimiter`` a CSV's is sniffed from its header line.
     """
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format '{input_format}'; expected one of: {', '.join(FORMATS)}")
+    if decimal not in DECIMAL_POINTS:
+        raise UsageError(f"--decimal must be '.' or ',', got '{show_name(decimal)}'")
+    delimiter = _delimiter(delimiter)
     if path == "-":
-        data = (stdin if stdin is not None else sys.stdin.buffer).read()
-        if not data:
-            raise InputError("standard input is empty")
-        return _from_bytes(path, data, input_format or "csv")
+        stdin = stdin if stdin is not None else sys.stdin.buffer
+        return _open_stream(path, stdin, input_format, None, delimiter, decimal)
     try:
-        is_dataset = stat.S_ISDIR(os.stat(path).st_mode)
+        mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
         if not _GLOB_CHARS.search(path):
             raise InputError(f"file '{path}' not found") from None
-        is_dataset = True
+        mode = None
     except OSError as error:
         raise _os_error(path, error) from None
-    if is_dataset:
+    if mode is None or stat.S_ISDIR(mode):
         try:
             return _ParquetSource(path, files=_dataset_files(path, input_format))
         except OSError as error:
             raise _os_error(path, error) from None
     fmt, compression = _detect(path, input_format)
     try:
-        with open(path, "rb") as file:
-            empty = not file.read(1)
+        file = open(path, "rb", buffering=0)  # noqa: SIM115 (a stream below keeps it open)
     except OSError as error:
         raise _os_error(path, error) from None
-    if empty:
+    if not stat.S_ISREG(mode):  # a named pipe, /dev/stdin, <(...): it gives its bytes once
+        return _open_stream(path, file, fmt, compression, delimiter, decimal)
+    with file:
+        try:
+            head = file.read(streams.TEXT_HEAD_BYTES)
+        except OSError as error:
+            raise _os_error(path, error) from None
+    if not head:
         raise InputError(f"'{path}' is empty")
+    if fmt is None:
+        fmt, compression = _recognise(path, head)
+        if compression is not None and fmt in ("parquet", "arrow"):
+            return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
     if fmt == "arrow":
         return _ArrowSource(path)
-    return _text_source(path, fmt, compression)
+    return _text_source(path, fmt, compression, delimiter=delimiter, decimal=decimal)

@@ -103,6 +103,7 @@ class ConcatSource(Source):
         self.path = ", ".join(source.path for source in sources)
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
+        self.notices = tuple(notice for source in sources for notice in source.notices)
         self._sources = list(sources)
 
     @property
@@ -165,17 +166,27 @@ def _is_paths(data: object) -> bool:
     return isinstance(data, list | tuple) and bool(data) and all(isinstance(item, str | os.PathLike) for item in data)
 
 
-def open_data(data: Any, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
-    """The :class:`Source` of ``data`` (see the module docstring); nothing is read beyond column names."""
+def open_data(
+    data: Any,
+    input_format: str | None = None,
+    stdin: BinaryIO | None = None,
+    *,
+    delimiter: str | None = None,
+    decimal: str = ".",
+) -> Source:
+    """The :class:`Source` of ``data`` (see the module docstring); nothing is read beyond column names.
+
+    ``delimiter`` and ``decimal`` read delimited text (a CSV's delimiter is sniffed without it).
+    """
     if isinstance(data, str | os.PathLike):
-        return open_input(os.fspath(data), input_format, stdin=stdin)
+        return open_input(os.fspath(data), input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
     if _is_paths(data):
         paths = [os.fspath(item) for item in data]
         if len(paths) == 1:
-            return open_input(paths[0], input_format, stdin=stdin)
+            return open_input(paths[0], input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
         if "-" in paths:
             raise UsageError("standard input (-) cannot be read together with other inputs")
-        return ConcatSource([open_input(path, input_format) for path in paths])
+        return ConcatSource([open_input(path, input_format, delimiter=delimiter, decimal=decimal) for path in paths])
     if input_format is not None:
         raise UsageError("--input-format applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):
@@ -196,7 +207,7 @@ def open_data(data: Any, input_format: str | None = None, stdin: BinaryIO | None
     if isinstance(data, Mapping):
         return TableSource("arrays", table_of_arrays(data))
     if hasattr(data, "read") and hasattr(data, "readable"):
-        return open_input("-", input_format, stdin=data)
+        return open_input("-", input_format, stdin=data, delimiter=delimiter, decimal=decimal)
     raise UsageError(
         f"cannot evaluate a {type(data).__name__}: give a path, several paths, a pandas or polars DataFrame, "
         "a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or y_true=/y_pred= arrays"

@@ -1,0 +1,129 @@
+"""Where a run's results go: standard output that may fail or close, and files that must not be inputs.
+
+Standard output (docs/cli.md, "Faults end the same way"): a reader that goes away early (``| head``) is
+not an error, the run ends quietly with the status it would have had; any other failed write (a
+full disk, ``> /dev/full``) is an input error, ``cannot write to standard output: ...``, never a
+traceback or an internal error.
+
+Output files: ``-o`` or ``--per-sample`` inside an input directory, or matching an input glob, is a
+usage error: the next run over that input would read the result as data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fnmatch
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from lossctl.errors import InputError, UsageError
+from lossctl.tempfiles import cannot_write
+
+_GLOB_CHARS = ("*", "?", "[")
+
+
+class _GuardedStdout:
+    """``sys.stdout`` with its failures turned into the contract's outcomes; everything else delegated."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def _guard(self, operation: str, *args: Any) -> Any:
+        if self.gone:
+            return None
+        if self._stream is None:  # started with standard output closed (>&-): Python made it None
+            if operation == "flush":  # nothing was written: a run writing to -o needs no stdout
+                return None
+            raise InputError("cannot write to standard output: it is closed")
+        try:
+            return getattr(self._stream, operation)(*args)
+        except BrokenPipeError:
+            self._reader_gone()
+            return None
+        except OSError as error:
+            raise InputError(f"cannot write to standard output: {error.strerror or error}") from error
+
+    def _reader_gone(self) -> None:
+        """Send what is still buffered, and anything written later, to /dev/null: the reader left."""
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # type: ignore[union-attr]
+            os.close(devnull)
+
+    def write(self, text: str) -> int:
+        self._guard("write", text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._guard("flush")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """Route ``sys.stdout`` through the guard for the block, and flush it at the end, inside the guard:
+    a write that fails only when the buffer is flushed (``> /dev/full``) is reported like any other."""
+    original = sys.stdout
+    guarded = _GuardedStdout(original)
+    sys.stdout = guarded
+    try:
+        yield
+        guarded.flush()
+    finally:
+        sys.stdout = original
+
+
+def check_name(path: str) -> None:
+    """A name the file system refuses (longer than it allows) is a failed write, said before any work."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise cannot_write(path, error) from None
+
+
+def _inside_directory(path: str, directory: str) -> bool:
+    return os.path.commonpath([path, directory]) == directory
+
+
+def _matches_glob(path: str, pattern: str) -> bool:
+    """Whether ``glob.glob(pattern)`` would list ``path`` once it exists (both absolute, normalised).
+
+    Matched part by part, since ``*`` does not cross a ``/`` in a glob; a ``**`` pattern may match any
+    depth, so it is matched whole, where ``*`` crosses ``/``.
+    """
+    if "**" in pattern:
+        return fnmatch.fnmatchcase(path, pattern)
+    parts, pattern_parts = path.split(os.sep), pattern.split(os.sep)
+    return len(parts) == len(pattern_parts) and all(
+        fnmatch.fnmatchcase(part, wanted) for part, wanted in zip(parts, pattern_parts, strict=True)
+    )
+
+
+def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
+    """Refuse an output that a later read of an input would pick up: inside an input directory, or
+    matching an input glob."""
+    output = os.path.realpath(path)
+    for given in inputs:
+        if given == "-":
+            continue
+        if os.path.isdir(given):
+            if _inside_directory(output, os.path.realpath(given)):
+                raise UsageError(
+                    f"output '{path}' is inside the input directory '{given}': the next run over it would "
+                    "read the output as data; write it elsewhere"
+                )
+        elif any(char in given for char in _GLOB_CHARS) and not os.path.exists(given):
+            pattern = os.path.join(os.path.realpath(os.path.dirname(given) or "."), os.path.basename(given))
+            if _matches_glob(output, os.path.normpath(pattern)):
+                raise UsageError(
+                    f"output '{path}' matches the input pattern '{given}': the next run over it would "
+                    "read the output as data; write it elsewhere"
+                )

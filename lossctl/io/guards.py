@@ -1,0 +1,55 @@
+"""Checks that stop a hostile or malformed text input before a parser sees it.
+
+A parser handed a line with no end, or JSON nested thousands of levels deep, fails in ways no error
+message can explain: memory runs out, or pyarrow's JSON reader overflows its thread's stack and the
+process dies with SIGSEGV and nothing on stderr. The limits are in :mod:`lossctl.limits`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+# A JSON string, escapes included (the unrolled form of "(\\.|[^"\\])*", linear on long strings).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_OPEN = (ord("["), ord("{"))
+_CLOSE = (ord("]"), ord("}"))
+
+
+class LineTooLong(Exception):
+    """A line longer than the limit starts at byte ``offset`` of the (decompressed) input."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+def count_lines(block: object) -> int:
+    """The number of ``\\n`` in a block (3.6 ms for 16 MB, 2.7x faster than ``bytes.count``)."""
+    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")))  # type: ignore[call-overload]
+
+
+def json_depth(text: bytes) -> int:
+    """How deeply ``[`` and ``{`` nest in one JSON text, brackets inside strings not counted."""
+    bare = np.frombuffer(_STRING.sub(b'""', text), dtype=np.uint8)
+    steps = np.isin(bare, _OPEN).astype(np.int64) - np.isin(bare, _CLOSE)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def first_too_deep_line(block: object, limit: int) -> int | None:
+    """The 0-based index of the first line of ``block`` nested deeper than ``limit``, or ``None``.
+
+    Only lines longer than ``limit`` bytes can nest that deep, and only those holding more than
+    ``limit`` brackets are measured, so a block of ordinary records costs one pass for its line ends
+    (7 ms for 16 MB, against 190 ms for pyarrow to parse it).
+    """
+    data = np.frombuffer(block, dtype=np.uint8)  # type: ignore[call-overload]
+    ends = np.flatnonzero(data == ord("\n"))
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(data)]))
+    for line in np.flatnonzero(stops - starts > limit).tolist():
+        text = data[starts[line] : stops[line]].tobytes()
+        if text.count(b"[") + text.count(b"{") > limit and json_depth(text) > limit:
+            return int(line)
+    return None

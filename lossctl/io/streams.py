@@ -1,0 +1,131 @@
+"""Recognising an input from its first bytes, and reading inputs that can be read only once.
+
+Standard input, a named pipe, ``/dev/stdin`` or a process substitution (``<(zcat x.gz)``) can be
+read once, from the start, and cannot be reopened or sought (docs/cli.md, "Input"). So each is opened
+once; the few bytes read to recognise it (:func:`sniff`) are put back in front of the rest
+(:class:`Replay`), and text formats are then parsed block by block like a file, in bounded memory.
+Parquet alone needs random access (its footer is at the end): it is copied to a temporary file
+first (:func:`spill`), unlinked as soon as it is open, so that nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from lossctl import tempfiles
+from lossctl.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# First bytes of each format (docs/cli.md, "Input"); an Arrow IPC *stream* starts with a continuation marker.
+_FORMAT_MAGIC = ((b"PAR1", "parquet"), (b"ARROW1", "arrow"), (b"\xff\xff\xff\xff", "arrow"))
+_COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"))
+# Formats lossctl does not read, recognised to say so rather than parse them as text.
+_FOREIGN_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?); export it as CSV or Parquet"),
+    (b"FEA1", "Feather version 1, which is not supported; convert it to Feather version 2"),
+)
+MAGIC_BYTES = 8
+# Enough text to see the first non-blank character (a JSON Lines record starts with "{").
+TEXT_HEAD_BYTES = 4096
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_head(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes from the start of ``stream``: pipes return short reads, so read until full or EOF."""
+    parts = []
+    remaining = size
+    while remaining > 0:
+        piece = stream.read(remaining)
+        if not piece:
+            break
+        parts.append(piece)
+        remaining -= len(piece)
+    return b"".join(parts)
+
+
+def compression_of(head: bytes) -> str | None:
+    """``gzip``, ``zstd`` or ``bz2`` from the magic number at the start of ``head``, else ``None``."""
+    return next((name for magic, name in _COMPRESSION_MAGIC if head.startswith(magic)), None)
+
+
+def sniff(head: bytes, label: str) -> str:
+    """The format of (decompressed) bytes starting with ``head``: ``parquet``, ``arrow``, ``jsonl`` or
+    ``csv`` (any delimited text); a format lossctl does not read is an :class:`InputError`."""
+    for magic, name in _FORMAT_MAGIC:
+        if head.startswith(magic):
+            return name
+    for magic, what in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"cannot read {label}: it is {what}")
+    return "jsonl" if head.removeprefix(_BOM).lstrip().startswith(b"{") else "csv"
+
+
+class Replay(io.RawIOBase):
+    """A stream read once: ``head`` (bytes already taken from ``rest``) comes first, then ``rest``.
+
+    Closing it closes ``rest`` when ``owned`` (a pipe lossctl opened), not standard input.
+    """
+
+    def __init__(self, head: bytes, rest: BinaryIO, owned: bool = True) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._rest = rest
+        self._owned = owned
+
+    def close(self) -> None:
+        if not self.closed and self._owned:
+            self._rest.close()
+        super().close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        return self._rest.readinto(buffer)  # type: ignore[attr-defined]
+
+
+def decompressed(stream: BinaryIO, compression: str) -> BinaryIO:
+    """The decompressed bytes of ``stream``, decoded by pyarrow as they are read."""
+    import pyarrow as pa
+
+    return pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), compression)
+
+
+def spill(stream: BinaryIO, label: str) -> pa.NativeFile:
+    """Copy ``stream`` to a temporary file in ``$TMPDIR`` and return it opened for reading.
+
+    The file is registered with :mod:`lossctl.tempfiles` while it is being written (a signal then
+    removes it) and unlinked as soon as it is open: the open handle keeps its data readable until
+    the process ends, however it ends, and nothing is left behind. A full temporary folder is an
+    input error that says what to do.
+    """
+    import tempfile
+
+    import pyarrow as pa
+
+    folder = tempfile.gettempdir()
+    try:
+        tmp = tempfiles.create(Path(folder) / "lossctl-input")
+        try:
+            with open(tmp, "wb") as copy:
+                shutil.copyfileobj(stream, copy, 1 << 20)
+            return pa.OSFile(str(tmp))
+        finally:
+            tempfiles.discard(tmp)
+    except (OSError, InputError) as error:
+        reason = os.strerror(error.errno) if isinstance(error, OSError) and error.errno else str(error)
+        raise InputError(
+            f"cannot read {label}: Parquet needs random access, so it is copied to {folder} first, which "
+            f"failed ({reason}); save it to a file, or set TMPDIR to a folder with room"
+        ) from error

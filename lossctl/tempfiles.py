@@ -1,0 +1,186 @@
+"""Every file lossctl writes goes through a temporary file beside its target, tracked here.
+
+A result file (``-o``, ``--per-sample``, ``--plot``) is written to a temporary file in the target's
+folder and renamed over the target once complete (:func:`publish`), so a reader never sees half a
+file. This module keeps the registry of the temporary files that exist right now, so that whatever
+ends the run — an error, or a signal whose handler calls :func:`remove_all` and exits at once —
+leaves none behind (docs/cli.md, "Faults end the same way").
+
+Inside :func:`transaction` (the command line wraps each run in one) finished files are not renamed
+one by one but all together when the run succeeds: a run that fails after writing its per-sample
+file, say while writing ``-o`` to a full disk, publishes neither. The renames happen with the
+termination signals blocked, so a signal sees either no output or every output.
+
+Only the standard library is imported: the signal handler is installed before anything heavy loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from lossctl.errors import InputError
+
+# The signals the command line turns into a clean exit (lossctl.interrupts); blocked while the
+# registry and the file system disagree, so the handler never runs between the two.
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+# Longest file name most file systems accept (bytes); a temporary name is cut to fit it.
+NAME_MAX = 255
+_SUFFIX = ".tmp"
+_RANDOM = 8  # the random characters mkstemp adds
+
+# temporary file -> target; the files to rename when the transaction ends (None: outside one).
+_live: dict[Path, Path] = {}
+_pending: list[Path] | None = None
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then); POSIX only."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def cannot_write(path: str | Path, error: OSError) -> InputError:
+    """The one message for a failed write: disk full, file too large, a name too long, a folder gone."""
+    reason = os.strerror(error.errno) if error.errno else str(error)  # pyarrow's strerror is a paragraph
+    return InputError(f"cannot write '{path}': {reason}")
+
+
+def _prefix(target: Path) -> str:
+    """``.NAME.`` for the temporary file, with NAME cut so the whole name fits :data:`NAME_MAX` bytes:
+    a legal 255-byte output name must not make its temporary name illegal."""
+    room = NAME_MAX - len(b"..") - _RANDOM - len(_SUFFIX)
+    name = os.fsencode(target.name)[:room].decode(errors="ignore")
+    return f".{name}."
+
+
+def create(target: str | Path) -> Path:
+    """Create an empty temporary file beside ``target`` and register it; raises :class:`InputError`."""
+    import tempfile  # 10 ms of imports (random, shutil) that lossctl --help does not need
+
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        with _signals_blocked():  # between mkstemp and the registry, a signal would leak the file
+            fd, name = tempfile.mkstemp(prefix=_prefix(target), suffix=_SUFFIX, dir=folder)
+            tmp = Path(name)
+            _live[tmp] = target
+        os.close(fd)
+    except OSError as error:
+        raise cannot_write(target, error) from error
+    return tmp
+
+
+def discard(tmp: Path) -> None:
+    """Remove a temporary file (written or not) and forget it."""
+    with _signals_blocked():
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        _live.pop(tmp, None)
+        if _pending is not None and tmp in _pending:
+            _pending.remove(tmp)
+
+
+def _mode(target: Path) -> int:
+    """The permissions the published file gets: an existing target's own (a 0600 file stays 0600),
+    else what a plain ``open`` would give (0666 less the umask)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _rename(tmp: Path, target: Path) -> None:
+    os.chmod(tmp, _mode(target))
+    os.replace(tmp, target)
+
+
+def publish(tmp: Path) -> None:
+    """Put a finished temporary file in place of its target: now, or when the transaction commits."""
+    target = _live[tmp]
+    if _pending is not None:
+        _pending.append(tmp)
+        return
+    try:
+        with _signals_blocked():
+            _rename(tmp, target)
+            del _live[tmp]
+    except OSError as error:
+        discard(tmp)
+        raise cannot_write(target, error) from error
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then publish it as ``path``.
+
+    ``write`` raising an :class:`OSError` (disk full, file size limit, folder removed) is reported as
+    ``cannot write 'path': ...``; nothing is left behind whatever it raises.
+    """
+    tmp = create(path)
+    try:
+        write(tmp)
+    except OSError as error:
+        discard(tmp)
+        raise cannot_write(path, error) from error
+    except BaseException:
+        discard(tmp)
+        raise
+    publish(tmp)
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[None]:
+    """Publish the files finished inside the block together when it ends normally; else remove them.
+
+    If one rename fails (the target's folder was removed, say), the files already renamed by this
+    commit are removed too, so a failed run leaves no output (an older file of that name is lost).
+    """
+    global _pending
+    outer, _pending = _pending, []
+    try:
+        yield
+    except BaseException:
+        finished, _pending = _pending, outer
+        for tmp in finished:
+            discard(tmp)
+        raise
+    finished, _pending = _pending, outer
+    if outer is not None:  # nested: the outer transaction publishes
+        outer.extend(finished)
+        return
+    done: list[Path] = []
+    with _signals_blocked():
+        for position, tmp in enumerate(finished):
+            target = _live[tmp]
+            try:
+                _rename(tmp, target)
+            except OSError as error:
+                for path in done:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                for rest in finished[position:]:
+                    discard(rest)
+                raise cannot_write(target, error) from error
+            del _live[tmp]
+            done.append(target)
+
+
+def remove_all() -> None:
+    """Unlink every registered temporary file; for the signal handler, which exits right after."""
+    for tmp in list(_live):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    _live.clear()
