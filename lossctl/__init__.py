@@ -16,16 +16,27 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from lossctl.api import compare, evaluate
 from lossctl.errors import InputError, LossctlError, UsageError
-from lossctl.registry import LossSpec, Param, Properties, Role, get, list_losses, register_loss
 
 if TYPE_CHECKING:
+    from lossctl.api import compare, evaluate
     from lossctl.metric import Metric
+    from lossctl.registry import LossSpec, Param, Properties, Role, get, list_losses, register_loss
     from lossctl.report import CompareReport, Comparison, Report, Result
 
+# Loaded on first use (PEP 562): ``import lossctl`` runs next to nothing, so that ``lossctl --help`` starts fast
+# and the command's signal handlers are installed before the registry loads.
 _LAZY = {
+    "evaluate": "lossctl.api",
+    "compare": "lossctl.api",
     "Metric": "lossctl.metric",
+    "LossSpec": "lossctl.registry",
+    "Param": "lossctl.registry",
+    "Properties": "lossctl.registry",
+    "Role": "lossctl.registry",
+    "get": "lossctl.registry",
+    "list_losses": "lossctl.registry",
+    "register_loss": "lossctl.registry",
     "Report": "lossctl.report",
     "CompareReport": "lossctl.report",
     "Result": "lossctl.report",
@@ -55,7 +66,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The names that import NumPy (``Metric``) load on first use (PEP 562)."""
+    """The public names, imported on first use."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lossctl' has no attribute {name!r}")
