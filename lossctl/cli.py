@@ -22,7 +22,7 @@ from typer.exceptions import TyperException
 
 from lossctl import __version__
 from lossctl.errors import ExitCode, LossctlError, UsageError
-from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
+from lossctl.options import CONVENTIONS, ENGINES, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated 
     Missing: TypeAlias = Enum
     Reduction: TypeAlias = Enum
     ConventionName: TypeAlias = Enum
+    EngineName: TypeAlias = Enum
 else:
     OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
     ListFormat = _choices("ListFormat", ("table", "json"))
@@ -58,11 +59,13 @@ else:
     Missing = _choices("Missing", MISSING_POLICIES)
     Reduction = _choices("Reduction", REDUCTIONS)
     ConventionName = _choices("ConventionName", CONVENTIONS)
+    EngineName = _choices("EngineName", ENGINES)
 
 # The defaults of the library's Options, as the enums' members (a default must be a member for Typer).
 MISSING_DEFAULT = Missing(Options.missing)
 REDUCTION_DEFAULT = Reduction(Options.reduction)
 CONVENTION_DEFAULT = ConventionName(Options.convention)
+ENGINE_DEFAULT = EngineName(Options.engine)
 TABLE = OutputFormat("table")
 LIST_TABLE = ListFormat("table")
 
@@ -126,6 +129,14 @@ ChunkRowsOpt = Annotated[
 PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks.")]
+EngineOpt = Annotated[EngineName, typer.Option(help="Run here, or as tasks on a Dask cluster (lossctl[dask]).")]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(metavar="ADDRESS", help="Dask scheduler to join (default: $DASK_SCHEDULER_ADDRESS)."),
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="Start a local Dask cluster of N processes (default: one per core).")
+]
 
 
 @app.command("eval")
@@ -162,6 +173,9 @@ def eval_command(
     seed: SeedOpt = 0,
     plot: PlotOpt = None,
     chunk_rows: ChunkRowsOpt = None,
+    engine: EngineOpt = ENGINE_DEFAULT,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     plugin: PluginOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -182,8 +196,12 @@ def eval_command(
         ci=ci,
         seed=seed,
         chunk_rows=chunk_rows,
+        engine=engine.value,
+        scheduler=scheduler,
+        workers=workers,
     )
-    _check_outputs(output, plot, options.per_sample, [path, *([targets] if targets else [])])
+    per_sample_file = options.per_sample if options.engine == "local" else None  # a dataset: lossctl.cluster checks it
+    _check_outputs(output, plot, per_sample_file, [path, *([targets] if targets else [])])
     report = run_evaluation(
         path,
         options,
@@ -357,6 +375,9 @@ def compare_command(
     output_format: FormatOpt = TABLE,
     output: OutputOpt = None,
     chunk_rows: ChunkRowsOpt = None,
+    engine: EngineOpt = ENGINE_DEFAULT,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     plugin: PluginOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -375,6 +396,9 @@ def compare_command(
         fail_if_worse=fail_if_worse,
         significant=significant,
         chunk_rows=chunk_rows,
+        engine=engine.value,
+        scheduler=scheduler,
+        workers=workers,
     )
     _check_outputs(output, plot, None, [baseline, candidate, *([targets] if targets else [])])
     report = run_comparison(baseline, candidate, options)

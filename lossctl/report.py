@@ -345,6 +345,10 @@ def _input_files(given: str) -> list[tuple[str, Path]]:
 
 def check_output_path(path: str, inputs: list[str]) -> None:
     """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
+    from lossctl.io.remote import check_output, is_remote
+
+    if is_remote(path):  # an object store: only its package can be checked before the upload
+        return check_output(path)
     target = Path(path)
     if target.is_file():
         for given in inputs:
@@ -372,6 +376,10 @@ def publish(tmp: Path, target: Path) -> None:
 
 def write_atomic(path: str, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
+    from lossctl.io.remote import is_remote, write_remote
+
+    if is_remote(path):  # an object store: written locally, then uploaded in one piece
+        return write_remote(path, write)
     target = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     os.close(fd)

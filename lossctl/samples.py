@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.errors import InputError, UsageError
+from lossctl.io.remote import is_remote, upload
 from lossctl.report import publish
 
 if TYPE_CHECKING:
@@ -44,7 +45,10 @@ class PerSampleWriter:
         self.suffix = check_per_sample_path(path)
         self.id_column = id_column
         self.labels = labels
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
+        # An object store's path (lossctl.io.remote) is written to a local temporary file, uploaded on commit.
+        self.url = path if is_remote(path) else None
+        where = None if self.url else self.path.parent or "."
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=where)
         os.close(fd)
         self._tmp = Path(name)
         self._writer: Any = None
@@ -79,7 +83,10 @@ class PerSampleWriter:
         """Finish the file and move it into place."""
         try:
             self._close()
-            publish(self._tmp, self.path)
+            if self.url is not None:
+                upload(self._tmp, self.url)
+            else:
+                publish(self._tmp, self.path)
         except OSError as exc:
             raise InputError(f"cannot write '{self.path}': {exc.strerror or exc}") from exc
         finally:

@@ -665,6 +665,16 @@ def _text_source(path: str, fmt: str, compression: str | None = None, data: byte
     return _CsvSource(path, fmt, compression, data)
 
 
+def open_bytes(path: str, data: bytes, input_format: str | None = None) -> Source:
+    """A file whose whole content is already in memory (a remote file, :mod:`lossctl.io.dataset`), named
+    ``path`` in messages; its format and compression come from ``path``'s extension, as for a local file."""
+    fmt, compression = _detect(path, input_format)
+    if compression is not None:
+        with _reading(path, fmt):
+            data = pa.input_stream(pa.py_buffer(data), compression=compression).read()
+    return _from_bytes(path, data, fmt)
+
+
 def open_input(path: str, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
     """Open ``path`` and read its column names; no data is read yet.
 
@@ -680,6 +690,11 @@ def open_input(path: str, input_format: str | None = None, stdin: BinaryIO | Non
         if not data:
             raise InputError("standard input is empty")
         return _from_bytes(path, data, input_format or "csv")
+    from lossctl.io.dataset import is_hive_directory, open_dataset
+    from lossctl.io.remote import is_remote
+
+    if is_remote(path) or is_hive_directory(path):  # object stores and Hive partitions (docs/cli.md, "Input")
+        return open_dataset(path, input_format)
     try:
         is_dataset = stat.S_ISDIR(os.stat(path).st_mode)
     except FileNotFoundError:
