@@ -22,6 +22,7 @@ from typer.exceptions import TyperException
 
 from lossctl import __version__
 from lossctl.errors import ExitCode, LossctlError, UsageError
+from lossctl.memory import reuse_freed_memory
 from lossctl.options import CONVENTIONS, ENGINES, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def eval_command(
     from lossctl.evaluation import run_evaluation
 
     bar = _progress_bar(quiet)
-    _reuse_freed_memory()
+    reuse_freed_memory()
     _load_plugins(plugin or [])
     shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
     options = Options(
@@ -260,30 +261,6 @@ def _check_outputs(output: str | None, plot: str | None, per_sample: str | None,
             check_output_path(destination, inputs)
     if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
         raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
-
-
-def _reuse_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
-
-    Every chunk allocates and frees the same few megabytes of NumPy temporaries. By default glibc
-    serves blocks that large with fresh ``mmap`` pages and unmaps them on free, so each chunk pays
-    the page faults again: measured on ten regression losses over 10M rows, 1.1 s of loss math
-    against 0.29 s with the pages kept (docs/performance.md: "touching a fresh GiB costs 0.2-2.8 s").
-    Memory stays bounded by the largest chunk's working set. A process-wide setting, so the command
-    line makes it, not the library; elsewhere than glibc it does nothing.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    for option in (m_trim_threshold, m_mmap_threshold):
-        mallopt(option, 256 * 1024 * 1024)
 
 
 def _progress_bar(quiet: bool) -> ProgressBar | None:
@@ -385,7 +362,7 @@ def compare_command(
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
     from lossctl.comparison import run_comparison
 
-    _reuse_freed_memory()
+    reuse_freed_memory()
     _load_plugins(plugin or [])
     shared = _shared(loss, param, pred, target, weight, col, targets, on, input_format, missing, reduction, convention)
     options = Options(

@@ -38,6 +38,7 @@ from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import filesystem, is_remote, remote_errors
+from lossctl.memory import reuse_freed_memory
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.samples import per_sample_sink
@@ -92,6 +93,7 @@ def run_part(
     ``per_sample`` is this part's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
     input); ``sample_below`` trims the sampled per-row losses to the keys below it.
     """
+    reuse_freed_memory()  # a worker process is lossctl's as the command line's is
     parts = [source.window(start, stop) if source is not None else None for source in inputs]
     files = parts[0].files_in_window() if parts[0] is not None else []
     try:
@@ -206,9 +208,9 @@ def _connect(options: Options) -> Iterator[Any]:
         except ValueError as error:
             raise UsageError(f"--scheduler '{address}' is not a Dask scheduler address: {error}") from None
         except (OSError, TimeoutError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise InputError(
-                f"cannot reach the Dask scheduler at {address} ({reason}); check --scheduler or DASK_SCHEDULER_ADDRESS"
+                f"cannot reach the Dask scheduler at {address} ({_first_line(error)}); "
+                "check --scheduler or DASK_SCHEDULER_ADDRESS"
             ) from None
         with client:
             yield client
@@ -224,6 +226,30 @@ def _connect(options: Options) -> Iterator[Any]:
     )
     with cluster, distributed.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
+    """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
+    in a library) or the scheduler going away are input errors naming the part; anything else raised in a task is
+    a bug in lossctl, reported as such by the command line."""
+    try:
+        return future.result()
+    except Exception as error:
+        if type(error).__name__ == "KilledWorker":
+            files = ", ".join(dataset.window(*rows).files_in_window())
+            return Failure(
+                False,
+                f"the Dask workers running rows {rows[0]} to {rows[1] - 1} (in {files}) died repeatedly; "
+                "check the workers' memory and logs",
+            )
+        if isinstance(error, OSError | TimeoutError):
+            return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})")
+        raise
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _batch_multiple(plan: Plan) -> int:
@@ -276,12 +302,12 @@ def run_on_cluster(
     given = [str(x) for x in (split.inputs if split else ()) if isinstance(x, str | os.PathLike)]
     dataset = PerSampleDataset(options.per_sample, given) if options.per_sample else None
     try:
-        if reason is not None or inputs is None:
+        if reason is not None or inputs is None or split is None:
             notices.append(f"--engine dask: evaluated in this process, as one part ({reason})")
             with per_sample_sink(plan, dataset.part(0) if dataset else None, options.on, pairs) as sink:
                 outcome = run(batches, plan, options, per_sample=sink, progress=progress)
         else:
-            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)  # type: ignore[arg-type]
+            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)
         yield outcome
     except BaseException:
         if dataset is not None:
@@ -338,7 +364,7 @@ def _distributed(
             index = index_of[future.key]
             if future.cancelled():
                 continue
-            result = future.result()
+            result = _result(future, first, ranges[index])
             if isinstance(result, Failure):
                 if failed is None or index < failed[0]:
                     failed = (index, result)
