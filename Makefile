@@ -45,6 +45,7 @@ $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/cluster.py
 
 docs: $(VENV)/.installed-test
 	$(BIN)/python docs/generate.py

@@ -150,7 +150,8 @@ class PerSampleDataset:
             raise InputError(f"cannot write '{self.path}': directory '{parent}' is not writable")
         target = os.path.realpath(self.path)
         for given in inputs:
-            if not is_remote(given) and os.path.realpath(given).startswith(target):
+            real = os.path.realpath(given)
+            if not is_remote(given) and (real == target or real.startswith(target + os.sep)):
                 raise UsageError(f"refusing to overwrite the input '{given}' with --per-sample")
 
     def part(self, index: int) -> str:

@@ -408,3 +408,56 @@ def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, s
         f"error: cannot read '{data['s3_baseline']}': no credentials (Unable to locate credentials); set "
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command\n"
     )
+
+
+def test_targets_aligned_by_order_are_split_too(data: dict[str, str], scheduler: str) -> None:
+    """--targets aligned by row order: each task reads the same rows of both datasets."""
+    options: dict[str, Any] = dict(losses="mse,mae", target="y_true", bootstrap=10, pred="y_pred")
+    local = lossctl.evaluate(data["baseline"], targets=data["candidate"], **options)
+    remote = lossctl.evaluate(
+        data["s3_baseline"], targets=data["s3_candidate"], engine="dask", scheduler=scheduler, **options
+    )
+    assert_same(local.to_dict(), remote.to_dict())
+    assert "--engine dask: 5 tasks on 2 workers" in remote.notices
+
+
+def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.parquet"
+    common = ["-q", "--engine", "dask", "--scheduler", scheduler, "--per-sample", str(rows)]
+    failed = _cli("eval", data["baseline"], "-l", "bce", "--pred", "y_pred", "--target", "label", *common)
+    assert failed.returncode == 3 and failed.stderr.startswith("error: bce: column 'y_pred' (pred): expected prob")
+    assert list(tmp_path.iterdir()) == []  # neither the dataset nor its staging directory
+    for losses in ("mae", "mse"):
+        run = _cli("eval", data["baseline"], "-l", losses, *common)
+        assert run.returncode == 0, run.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.parquet"]
+    assert sorted(p.name for p in rows.iterdir()) == [f"part-{i:05d}.parquet" for i in range(5)]
+    assert pq.read_table(rows).column_names == ["row", "mse"]  # the second run's
+
+
+def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
+    """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        for name, args in (("regression.csv", ["-l", "mse,mae"]), ("binary.parquet", ["-l", "bce", "--pred", "prob"])):
+            local = _cli("eval", str(root / name), *args, "-f", "json", "-q")
+            remote = _cli("eval", f"http://127.0.0.1:{port}/{name}", *args, "-f", "json", "-q")
+            assert remote.returncode == 0, remote.stderr
+            assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+        missing = _cli("eval", f"http://127.0.0.1:{port}/nothing.csv", "-l", "mse")
+        assert (missing.returncode, missing.stderr) == (
+            3,
+            f"error: file 'http://127.0.0.1:{port}/nothing.csv' not found\n",
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
