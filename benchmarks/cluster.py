@@ -64,16 +64,27 @@ def generate(directory: Path, rows_per_file: int) -> None:
         os.replace(tmp, path)
 
 
-def timed(command: list[str]) -> tuple[float, dict[str, float]]:
+def timed(command: list[str], workers: list[int]) -> tuple[float, float, dict[str, float]]:
+    """Wall time, CPU seconds (the process's own and, for the Dask variants, the cluster's worker processes')
+    and the values printed, of one run of ``command``."""
+    import psutil  # a dependency of distributed
+
+    def cluster_cpu() -> float:
+        return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in workers)
+
+    before, children = cluster_cpu(), os.times()
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=CHILD_ENV, timeout=3600)
     wall = time.perf_counter() - start
+    after = os.times()
+    cpu = after.children_user + after.children_system - children.children_user - children.children_system
+    cpu += cluster_cpu() - before if "--scheduler" in command or "dask_dataframe" in command[1] else 0.0
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
     document = json.loads(done.stdout)
     if "results" in document:
-        return wall, {r["loss"]: r["value"] for r in document["results"]}
-    return wall, document
+        return wall, cpu, {r["loss"]: r["value"] for r in document["results"]}
+    return wall, cpu, document
 
 
 def main() -> None:
@@ -86,17 +97,21 @@ def main() -> None:
     data = HERE / "data" / ("partitioned_100m" if args.scale == 1.0 else f"partitioned_{args.scale:g}")
     generate(data, rows_per_file)
     lossctl = [LOSSCTL, "eval", str(data), "-l", LOSSES, "-f", "json", "-q"]
+    start_load = os.getloadavg()[0]
 
     import distributed
 
     variants: dict[str, list[str]] = {"local": lossctl}
     times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     values: dict[str, dict[str, float]] = {}
     for workers in (1, 2):
         with distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster:
             address = str(cluster.scheduler_address)
+            with distributed.Client(address) as client:
+                pids = list(client.run(os.getpid).values())
             round_variants = {
                 "local": lossctl,
                 f"dask {workers}": [*lossctl, "--engine", "dask", "--scheduler", address],
@@ -106,12 +121,14 @@ def main() -> None:
             variants |= round_variants
             for round_index in range(args.runs + 1):
                 for name, command in round_variants.items():
-                    wall, numbers = timed(command)
+                    wall, cpu, numbers = timed(command, pids)
                     values.setdefault(name, numbers)
                     if round_index:  # round 0 warms the page cache, the bytecode and the workers
                         times.setdefault(name, []).append(wall)
-                    print(f"{name:>18}: {wall:6.2f} s", flush=True)
-    write(args.output, data, rows_per_file * FILES, args.runs, times, values)
+                        cpus.setdefault(name, []).append(cpu)
+                    print(f"{name:>18}: {wall:6.2f} s, {cpu:6.2f} s CPU", flush=True)
+    load = f"{start_load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
+    write(args.output, data, rows_per_file * FILES, args.runs, times, cpus, values, load)
 
 
 def write(
@@ -120,9 +137,12 @@ def write(
     rows: int,
     runs: int,
     times: dict[str, list[float]],
+    cpus: dict[str, list[float]],
     values: dict[str, dict[str, float]],
+    load: str,
 ) -> None:
     median = {name: statistics.median(walls) for name, walls in times.items()}
+    cpu = {name: statistics.median(seconds) for name, seconds in cpus.items()}
     reference = values["local"]
     checks = []
     for name, numbers in values.items():
@@ -144,11 +164,18 @@ def write(
         f"`{rows:,}` rows of `id, y_true, y_pred` in {FILES} Parquet files (row groups of {ROW_GROUP:,} rows at full "
         f"scale) under `{data.relative_to(HERE.parent)}`; `eval DIR -l {LOSSES} -f json -q`; whole processes, "
         f"median of {runs} rounds run back to back after a warm-up round. `dask N` joins a running LocalCluster of N "
-        "worker processes (one thread each; the engine's reader thread runs beside it), `--workers N` starts its own.",
+        "worker processes (one thread each; the engine's reader thread runs beside it), `--workers N` starts its own. "
+        f"The machine has 2 cores, shared with other work: 1-minute load average {load}. CPU is the lossctl (or "
+        "dask_dataframe.py) process's plus, for the variants on a running cluster, its worker processes'; cores "
+        "used = CPU / wall shows how much of the 2 cores a variant got.",
         "",
-        "| variant | median wall (s) | runs (s) |",
-        "|---|---:|---|",
-        *[f"| {name} | {median[name]:.2f} | {', '.join(f'{t:.2f}' for t in times[name])} |" for name in median],
+        "| variant | median wall (s) | median CPU (s) | cores used | runs (s) |",
+        "|---|---:|---:|---:|---|",
+        *[
+            f"| {name} | {median[name]:.2f} | {cpu[name]:.2f} | {cpu[name] / median[name]:.2f} | "
+            f"{', '.join(f'{t:.2f}' for t in times[name])} |"
+            for name in median
+        ],
         "",
         "| target | measured | |",
         "|---|---:|---|",

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -104,7 +105,12 @@ def _base(pattern: str) -> str:
 
 
 def list_dataset(path: str, input_format: str | None = None) -> Listing:
-    """The Parquet files a path names: a file, a directory (every file below it, sorted) or a glob (sorted)."""
+    """The Parquet files a path names: a file, a directory or a glob, sorted as ``ls`` sorts.
+
+    A local directory gives its own files, as :func:`lossctl.io.readers.open_input` reads it, or every file below
+    it when it is in Hive layout; a directory in an object store, a prefix, gives every object below it (as Spark
+    and pyarrow.dataset read them).
+    """
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a dataset is read as Parquet")
     if is_remote(path):
@@ -121,7 +127,11 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         if _GLOB_CHARS.search(path) and not os.path.exists(path):
             found, base = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f)), _base(path)
         elif os.path.isdir(path):
-            found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
+            # Recursively in Hive layout only: a plain directory is read at its top level, as the local reader does.
+            if is_hive_directory(path):
+                found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
+            else:
+                found = sorted(str(entry) for entry in Path(path).iterdir() if entry.is_file())
             base = path.rstrip("/")
         else:
             found, base = [path], os.path.dirname(path)
