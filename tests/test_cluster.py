@@ -342,7 +342,17 @@ def test_a_worker_killed_mid_run_does_not_change_the_result(data: dict[str, str]
         thread.join(timeout=300)
         assert "report" in result
         assert list(client.run(os.getpid).values()) != pids  # the nanny started a new worker
+        assert client.run_on_scheduler(_rerun_parts) >= 1  # a part was processing on the killed worker, and ran again
     assert_same(local.to_dict(), result["report"].to_dict())
+
+
+def _rerun_parts(dask_scheduler: Any) -> int:
+    """How many times a lossctl task went from processing back to waiting or released (its worker was lost)."""
+    return sum(
+        1
+        for key, start, finish, *_ in dask_scheduler.transition_log
+        if str(key).startswith("lossctl-part") and start == "processing" and finish in ("waiting", "released")
+    )
 
 
 def test_bad_data_in_one_file_is_the_local_error_naming_the_file(
