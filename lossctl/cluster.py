@@ -229,6 +229,15 @@ def _connect(options: Options) -> Iterator[Any]:
         yield client
 
 
+def sample_threshold(total_rows: int) -> int | None:
+    """The row key below which a part keeps its sampled per-row losses: on average ``_SAMPLE_MARGIN`` times the
+    sample's size over the whole input, so the merged sample holds the ``SAMPLE_SIZE`` smallest keys of one pass
+    unless most rows are dropped; ``None`` (keep all) for inputs small enough to send whole."""
+    if total_rows <= _SAMPLE_MARGIN * SAMPLE_SIZE:
+        return None
+    return min(2**64 - 1, math.ceil(_SAMPLE_MARGIN * SAMPLE_SIZE / total_rows * 2**64))
+
+
 def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
     """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
     in a library) or the scheduler going away are input errors naming the part; anything else raised in a task is
@@ -332,9 +341,7 @@ def _distributed(
     assert first is not None  # the first input is the predictions, always given
     total = first.num_rows or 0
     ranges = first.splits(ROWS_PER_TASK, _batch_multiple(plan))
-    sample_below = None
-    if plan.distributions and total > _SAMPLE_MARGIN * SAMPLE_SIZE:
-        sample_below = min(2**64 - 1, math.ceil(_SAMPLE_MARGIN * SAMPLE_SIZE / total * 2**64))
+    sample_below = sample_threshold(total) if plan.distributions else None
     with _connect(options) as client:
         from distributed import as_completed
 
