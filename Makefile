@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench docs golden clean
+.PHONY: run test lint bench docs golden clean extras
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
+
+# The optional extras (object stores, the Dask engine) and moto's S3 server, so that tests/test_cluster.py runs
+# rather than being skipped; .ci/run installs them. `make run` and the default install stay without them.
+$(VENV)/.installed-extras: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,cloud,dask,test-cluster]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+extras: $(VENV)/.installed-extras
 
 run: $(VENV)/.installed
 	$(BIN)/lossctl eval sample_data/regression.csv
@@ -37,6 +45,7 @@ $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/cluster.py
 
 docs: $(VENV)/.installed-test
 	$(BIN)/python docs/generate.py

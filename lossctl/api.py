@@ -75,6 +75,9 @@ def evaluate(
     ci: float = 0.95,
     seed: int = 0,
     chunk_rows: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
     distributions: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
@@ -89,7 +92,9 @@ def evaluate(
     binds extra roles (``{"var": "sigma2"}``), ``by`` adds per-group results, ``per_sample`` writes per-row
     losses to a file, ``bootstrap`` replicates add intervals at level ``ci``, ``fail_if`` gates the result
     (``report.passed``). ``distributions`` attaches the quantiles of each per-row loss to its result;
-    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read.
+    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. ``engine="dask"`` runs the pass as
+    tasks on the Dask cluster at ``scheduler`` (default ``$DASK_SCHEDULER_ADDRESS``), or on a local cluster of
+    ``workers`` processes started for the call (docs/cli.md, "Beyond one machine").
 
     Raises :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError` (both ``ValueError``).
 
@@ -124,6 +129,9 @@ def evaluate(
         ci=ci,
         seed=seed,
         chunk_rows=chunk_rows,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
     )
     from lossctl.evaluation import run_evaluation
 
@@ -160,6 +168,9 @@ def compare(
     fail_if_worse: float | None = None,
     significant: bool = False,
     chunk_rows: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> CompareReport:
     """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them.
 
@@ -171,7 +182,8 @@ def compare(
     ``candidate - baseline``, the relative delta, the paired bootstrap interval of the delta (with ``bootstrap``)
     and a verdict (lower is better).
     ``fail_if_worse`` (percent) fails ``report.passed`` when the candidate is worse by more than that on any loss;
-    with ``significant``, only where the interval excludes 0.
+    with ``significant``, only where the interval excludes 0. ``engine``, ``scheduler`` and ``workers`` are
+    :func:`evaluate`'s.
 
     >>> import lossctl
     >>> a = {"y": [0.0, 1.0, 2.0], "pred": [0.5, 1.0, 3.0]}
@@ -206,6 +218,9 @@ def compare(
         fail_if_worse=fail_if_worse,
         significant=significant,
         chunk_rows=chunk_rows,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
     )
     from lossctl.comparison import run_comparison
 

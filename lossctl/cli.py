@@ -23,7 +23,16 @@ from lossctl import __version__, tempfiles
 from lossctl.destinations import guarded_stdout
 from lossctl.errors import ExitCode, LossctlError, UsageError
 from lossctl.io.columns import show_name
-from lossctl.options import CONVENTIONS, INPUT_FORMATS, MISSING_POLICIES, OUTPUT_FORMATS, REDUCTIONS, Options
+from lossctl.memory import reuse_freed_memory
+from lossctl.options import (
+    CONVENTIONS,
+    ENGINES,
+    INPUT_FORMATS,
+    MISSING_POLICIES,
+    OUTPUT_FORMATS,
+    REDUCTIONS,
+    Options,
+)
 from lossctl.text import count
 
 if TYPE_CHECKING:
@@ -56,6 +65,7 @@ if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated 
     Missing: TypeAlias = Enum
     Reduction: TypeAlias = Enum
     ConventionName: TypeAlias = Enum
+    EngineName: TypeAlias = Enum
 else:
     CompletionShell = _choices("CompletionShell", COMPLETION_SHELLS)
     OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
@@ -64,11 +74,13 @@ else:
     Missing = _choices("Missing", MISSING_POLICIES)
     Reduction = _choices("Reduction", REDUCTIONS)
     ConventionName = _choices("ConventionName", CONVENTIONS)
+    EngineName = _choices("EngineName", ENGINES)
 
 # The defaults of the library's Options, as the enums' members (a default must be a member for Typer).
 MISSING_DEFAULT = Missing(Options.missing)
 REDUCTION_DEFAULT = Reduction(Options.reduction)
 CONVENTION_DEFAULT = ConventionName(Options.convention)
+ENGINE_DEFAULT = EngineName(Options.engine)
 TABLE = OutputFormat("table")
 LIST_TABLE = ListFormat("table")
 
@@ -213,6 +225,14 @@ FailIfOpt = Annotated[
 ]
 ByOpt = Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one result per group; repeatable.")]
 PerSampleOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")]
+EngineOpt = Annotated[EngineName, typer.Option(help="Run here, or as tasks on a Dask cluster (lossctl[dask]).")]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(metavar="ADDRESS", help="Dask scheduler to join (default: $DASK_SCHEDULER_ADDRESS)."),
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="Start a local Dask cluster of N processes (default: one per core).")
+]
 
 
 @app.command(
@@ -258,6 +278,9 @@ def eval_command(
     seed: SeedOpt = 0,
     plot: PlotOpt = None,
     chunk_rows: ChunkRowsOpt = None,
+    engine: EngineOpt = ENGINE_DEFAULT,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     plugin: PluginOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -266,7 +289,7 @@ def eval_command(
     from lossctl.evaluation import run_evaluation
 
     bar = _progress_bar(quiet)
-    _reuse_freed_memory()
+    reuse_freed_memory()
     _load_plugins(plugin or [])
     shared = _shared(
         loss,
@@ -296,8 +319,12 @@ def eval_command(
         ci=ci,
         seed=seed,
         chunk_rows=chunk_rows,
+        engine=engine.value,
+        scheduler=scheduler,
+        workers=workers,
     )
-    _check_outputs(output, output_format, plot, options.per_sample, [*paths, *([targets] if targets else [])])
+    per_sample_file = options.per_sample if options.engine == "local" else None  # a dataset: lossctl.cluster checks it
+    _check_outputs(output, output_format, plot, per_sample_file, [*paths, *([targets] if targets else [])])
     report = run_evaluation(
         paths,
         options,
@@ -368,30 +395,6 @@ def _check_outputs(
             check_output_path(destination, inputs)
     if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
         raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
-
-
-def _reuse_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
-
-    Every chunk allocates and frees the same few megabytes of NumPy temporaries. By default glibc
-    serves blocks that large with fresh ``mmap`` pages and unmaps them on free, so each chunk pays
-    the page faults again: measured on ten regression losses over 10M rows, 1.1 s of loss math
-    against 0.29 s with the pages kept (docs/performance.md: "touching a fresh GiB costs 0.2-2.8 s").
-    Memory stays bounded by the largest chunk's working set. A process-wide setting, so the command
-    line makes it, not the library; elsewhere than glibc it does nothing.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    for option in (m_trim_threshold, m_mmap_threshold):
-        mallopt(option, 256 * 1024 * 1024)
 
 
 def _progress_bar(quiet: bool) -> ProgressBar | None:
@@ -501,6 +504,9 @@ def compare_command(
     output_format: FormatOpt = TABLE,
     output: OutputOpt = None,
     chunk_rows: ChunkRowsOpt = None,
+    engine: EngineOpt = ENGINE_DEFAULT,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     plugin: PluginOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -508,7 +514,7 @@ def compare_command(
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
     from lossctl.comparison import run_comparison
 
-    _reuse_freed_memory()
+    reuse_freed_memory()
     _load_plugins(plugin or [])
     shared = _shared(
         loss,
@@ -540,6 +546,9 @@ def compare_command(
         fail_if_worse=fail_if_worse,
         significant=significant,
         chunk_rows=chunk_rows,
+        engine=engine.value,
+        scheduler=scheduler,
+        workers=workers,
     )
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     _check_outputs(output, output_format, plot, options.per_sample, inputs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -20,9 +21,10 @@ import pyarrow as pa
 from lossctl import __version__
 from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Outcome, Plan, run
+from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, UsageError
 from lossctl.evaluation import Opened, dropped_notice, gate_checks, input_batches, input_info, jobs_for, open_sources
+from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
 from lossctl.io.readers import Source
 from lossctl.io.sources import open_data
@@ -30,7 +32,7 @@ from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
 from lossctl.report import Check, CompareReport, Comparison
-from lossctl.samples import check_per_sample_path, per_sample_sink
+from lossctl.samples import check_per_sample_path
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -83,8 +85,12 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     encoders = label_encoders(jobs, options.classes, options.positive)
     plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, encoders=encoders)
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
-    with per_sample_sink(plan, options.per_sample, options.on, pairs) as sink:
-        outcome = run(batches, plan, options, per_sample=sink)
+    split = Split(
+        (baseline, candidate, options.targets),
+        partial(part_aligned, opened.binding, binding, options),
+        "--targets --on joins the whole files" if options.on is not None else None,
+    )
+    with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
         notices += dropped_notice(outcome)
         notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
         comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
@@ -95,6 +101,20 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     columns = opened.binding.report_columns()
     return CompareReport(__version__, info, columns, comparisons, groups, checks, notices)
+
+
+def part_aligned(
+    base_binding: Binding, binding: Binding, options: Options, sources: Sequence[Source | None]
+) -> Iterator[pa.RecordBatch]:
+    """The aligned batches of one part of the baseline, the candidate (``None`` for models of one file) and the
+    targets, for a task of the Dask engine (:class:`~lossctl.execution.Split`)."""
+    baseline, candidate, targets = sources
+    if baseline is None:
+        raise UsageError("compare needs a BASELINE")
+    opened = Opened(baseline, targets, base_binding)
+    if candidate is None:
+        return input_batches(opened, binding.columns(options.on), options, [])
+    return _aligned(opened, candidate, binding, options, [])
 
 
 def _two_models(binding: Binding, candidate: Source) -> Binding:

@@ -57,6 +57,16 @@ class Sample:
         if len(self.keys) > 2 * SAMPLE_SIZE:
             self._cut()
 
+    def merge(self, other: Sample) -> None:
+        """Add the rows ``other`` saw (another part of the input): the smallest keys of both samples are the
+        sample of the union, so parts merged in any order give the sample one pass would have kept."""
+        self.count += other.count
+        self.maximum = max(self.maximum, other.maximum)
+        self.keys = np.concatenate([self.keys, other.keys])
+        self.values = np.concatenate([self.values, other.values])
+        if len(self.keys) > 2 * SAMPLE_SIZE:
+            self._cut()
+
     def _cut(self) -> None:
         smallest = np.argpartition(self.keys, SAMPLE_SIZE)[:SAMPLE_SIZE]
         self.keys, self.values = self.keys[smallest], self.values[smallest]

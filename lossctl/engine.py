@@ -196,11 +196,17 @@ def run(
     per_sample: PerSampleSink | None = None,
     progress: Callable[[int], None] | None = None,
     observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
+    first_row: int = 0,
+    part: bool = False,
 ) -> Outcome:
     """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics.
 
     ``progress(rows_read)`` is called after each chunk is read; ``observe(values)`` sees each chunk's converted
-    columns (by bound column set), for notices about the data (:mod:`lossctl.hints`).
+    columns (by bound column set), for notices about the data (:mod:`lossctl.hints`). ``first_row`` is the
+    input's row number of the first batch's first row: a part of a larger input (a task of the Dask engine,
+    :mod:`lossctl.cluster`) numbers its rows as the whole input does, so bootstrap counts, sampled rows and
+    messages do not depend on the split. With ``part``, an empty outcome is not an error here: the parts are
+    merged first (:func:`lossctl.partials.merge_outcomes`), then checked with :func:`check_rows`.
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
@@ -214,13 +220,13 @@ def run(
     width = sum(len(columns) for columns in plan.value_columns)
     rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
     for batch in rechunk(prefetch(batches), chunk_size(requests, rows_per_chunk)):
-        offset, rows = rows, rows + batch.num_rows
+        offset, rows = first_row + rows, rows + batch.num_rows
         if progress is not None:
             progress(rows)
         values, missing = _convert(batch, plan, offset)
         if observe is not None:
             observe(values)
-        row_index = np.arange(offset, rows)
+        row_index = np.arange(offset, first_row + rows)
         for columns, array in values.items():
             infinite = np.isinf(array).reshape(len(array), -1).any(axis=1)
             if infinite.any():
@@ -266,10 +272,8 @@ def run(
         if per_sample is not None:
             per_sample(row_index, keys, per_row)
     _raise_bad_values(missing_rows, infinite_rows)
-    if rows_used == 0:
-        if rows == 0:
-            raise InputError("the input has no rows")
-        raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
+    if not part:
+        check_rows(rows, rows_used)
     stats = [slot.overall.value for slot in slots if slot.overall]
     return Outcome(
         rows=rows,
@@ -283,6 +287,14 @@ def run(
         else None,
         samples=[slot.sample for slot in slots],
     )
+
+
+def check_rows(rows: int, rows_used: int) -> None:
+    """An input without rows to evaluate is an input error, never a NaN (docs/cli.md)."""
+    if rows_used == 0:
+        if rows == 0:
+            raise InputError("the input has no rows")
+        raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
 
 
 def _sampled_rows(row_index: np.ndarray, slots: list[_Accumulators]) -> tuple[np.ndarray, np.ndarray]:

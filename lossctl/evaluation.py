@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, BinaryIO
 
 import pyarrow as pa
@@ -17,8 +18,9 @@ import pyarrow as pa
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Job, Outcome, Plan, run
+from lossctl.engine import Job, Outcome, Plan
 from lossctl.errors import UsageError
+from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices
 from lossctl.io.readers import Source, open_input
@@ -28,7 +30,7 @@ from lossctl.options import Options
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.report import Check, Comparison, Report, Result
-from lossctl.samples import check_per_sample_path, per_sample_sink
+from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
 from lossctl.text import count
 
@@ -133,7 +135,8 @@ def run_evaluation(
     roles = roles_needed(options.requests, options.gates, options.composites)
     opened = open_sources(data, options, roles, notices, stdin)
     binding = opened.binding
-    batches = input_batches(opened, binding.columns(options.on), options, notices)
+    columns = binding.columns(options.on)
+    batches = input_batches(opened, columns, options, notices)
     requests, batches = _with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
@@ -143,10 +146,12 @@ def run_evaluation(
     report_progress = (lambda rows: progress(rows, total)) if progress else None
     notices += multi_output_notices(requests, binding)
     look = ProbabilityLook(plan.jobs)
-    with per_sample_sink(plan, options.per_sample, options.on) as sink:  # published only if the results are too
-        outcome = run(
-            batches, plan, options, per_sample=sink, progress=report_progress, observe=look.observe if look else None
-        )
+    split = Split((data, options.targets), partial(part_batches, binding, columns, options), _join_reason(options))
+    observe = look.observe if look else None
+    with engine_pass(
+        batches, plan, options, notices, split=split, progress=report_progress, observe=observe
+    ) as outcome:
+        # --per-sample is published only if the results are too
         notices += dropped_notice(outcome) + look.notices()
         notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
         plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
@@ -159,6 +164,22 @@ def run_evaluation(
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     checks = gate_checks(options.gates, owners, results)
     return Report(__version__, info, binding.report_columns(), results, groups, checks, notices)
+
+
+def part_batches(
+    binding: Binding, columns: list[str], options: Options, sources: Sequence[Source | None]
+) -> Iterator[pa.RecordBatch]:
+    """The batches of one part of the input (the predictions', and the targets' aligned by order), for a task of
+    the Dask engine (:class:`~lossctl.execution.Split`)."""
+    predictions, targets = sources
+    if predictions is None:
+        raise UsageError("no data to evaluate")
+    return input_batches(Opened(predictions, targets, binding), columns, options, [])
+
+
+def _join_reason(options: Options) -> str | None:
+    """Why the input cannot be read in parts: a ``--on`` join needs every target row at hand."""
+    return "--targets --on joins the whole files" if options.on is not None else None
 
 
 def gate_checks(

@@ -30,9 +30,12 @@ class GroupCoder:
             indices = encoded.indices.to_numpy(zero_copy_only=False)
             per_column.append((indices, encoded.dictionary.to_pylist()))
         stacked = np.column_stack([indices for indices, _ in per_column])
-        combos, local = np.unique(stacked, axis=0, return_inverse=True)
+        combos, first, local = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
         mapping = np.empty(len(combos), dtype=np.int64)
-        for i, combo in enumerate(combos):
+        # New keys are numbered by the row where they first appear, not by np.unique's sorted order, so the
+        # codes do not depend on where chunks (or the Dask engine's parts) begin.
+        for i in np.argsort(first, kind="stable"):
+            combo = combos[i]
             key = tuple(values[j] for (_, values), j in zip(per_column, combo, strict=True))
             mapping[i] = self._codes.setdefault(key, len(self.keys))
             if mapping[i] == len(self.keys):

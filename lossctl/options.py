@@ -26,6 +26,8 @@ MISSING_POLICIES = ("error", "drop")
 INPUT_FORMATS = FORMATS
 # --format: the rich table for people, the rest for machines.
 OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
+# --engine: this process, or tasks on a Dask cluster (lossctl.cluster; the extra lossctl[dask]).
+ENGINES = ("local", "dask")
 
 PathLike = str | os.PathLike[str]
 Strings = str | Iterable[str]
@@ -90,6 +92,9 @@ class Options:
     chunk_rows: int | None = None
     fail_if_worse: float | None = None
     significant: bool = False
+    engine: str = "local"
+    scheduler: str | None = None
+    workers: int | None = None
     requests: tuple[LossRequest, ...] = field(init=False, repr=False, compare=False)
     composites: tuple[Composite, ...] = field(init=False, repr=False, compare=False)
     gates: tuple[FailIf, ...] = field(init=False, repr=False, compare=False)
@@ -115,6 +120,7 @@ class Options:
         if self.input_format is not None:
             check_choice("--input-format", self.input_format, INPUT_FORMATS)
         self._check_numbers()
+        self._check_engine()
         self._check_models()
         if not self.losses and self.params:
             raise UsageError("--param needs losses to apply to: name them with --loss")
@@ -135,6 +141,18 @@ class Options:
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
         if self.significant and not self.bootstrap:
             raise UsageError("--significant needs --bootstrap N: significance comes from the paired bootstrap interval")
+
+    def _check_engine(self) -> None:
+        check_choice("--engine", self.engine, ENGINES)
+        if self.engine != "dask" and (self.scheduler is not None or self.workers is not None):
+            option = "--scheduler" if self.scheduler is not None else "--workers"
+            raise UsageError(f"{option} applies to the Dask engine: add --engine dask")
+        if self.scheduler is not None and not self.scheduler.strip():
+            raise UsageError("--scheduler needs an address, e.g. tcp://10.0.0.5:8786, got an empty one")
+        if self.scheduler is not None and self.workers is not None:
+            raise UsageError("--scheduler and --workers exclude each other: --workers starts a local cluster")
+        if self.workers is not None and not 1 <= self.workers <= 1024:
+            raise UsageError(f"--workers must be in [1, 1024], got {self.workers}")
 
     def _check_models(self) -> None:
         if self.models and self.pred is not None:

@@ -357,6 +357,10 @@ def _input_files(given: str) -> list[tuple[str, Path]]:
 
 def check_output_path(path: str, inputs: list[str]) -> None:
     """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
+    from lossctl.io.remote import check_output, is_remote
+
+    if is_remote(path):  # an object store: only its package can be checked before the upload
+        return check_output(path)
     check_name(path)
     target = Path(path)
     if target.is_file():

@@ -44,10 +44,11 @@ class PerSampleWriter:
 
     def __init__(self, path: str, id_column: str, labels: list[str]) -> None:
         self.path = Path(path)
+        self.target = path  # as given: an object store's URL is not a local path
         self.suffix = check_per_sample_path(path)
         self.id_column = id_column
         self.labels = labels
-        self._tmp = tempfiles.create(self.path)
+        self._tmp = tempfiles.create(path)  # an object store's path is uploaded when published
         self._writer: Any = None
         self._text: Any = None
 
@@ -58,7 +59,7 @@ class PerSampleWriter:
         try:
             self._write(table)
         except OSError as error:
-            raise tempfiles.cannot_write(self.path, error) from error
+            raise tempfiles.cannot_write(self.target, error) from error
 
     def _write(self, table: pa.Table) -> None:
         if self.suffix == ".parquet":
@@ -88,7 +89,7 @@ class PerSampleWriter:
             self._close()
         except OSError as error:
             self.abort()
-            raise tempfiles.cannot_write(self.path, error) from error
+            raise tempfiles.cannot_write(self.target, error) from error
         tempfiles.publish(self._tmp)
 
     def abort(self) -> None:

@@ -11,6 +11,9 @@ one by one but all together when the run succeeds: a run that fails after writin
 file, say while writing ``-o`` to a full disk, publishes neither. The renames happen with the
 termination signals blocked, so a signal sees either no output or every output.
 
+An object store's target (``s3://...``, :mod:`lossctl.io.remote`) gets its temporary file in the system's
+temporary folder; publishing it uploads it, and the object appears only once the upload completes.
+
 Only the standard library is imported: the signal handler is installed before anything heavy loads.
 """
 
@@ -33,8 +36,9 @@ NAME_MAX = 255
 _SUFFIX = ".tmp"
 _RANDOM = 8  # the random characters mkstemp adds
 
-# temporary file -> target; the files to rename when the transaction ends (None: outside one).
-_live: dict[Path, Path] = {}
+# temporary file -> target (a local path, or an object store's URL); the files to rename when the
+# transaction ends (None: outside one).
+_live: dict[Path, Path | str] = {}
 _pending: list[Path] | None = None
 
 
@@ -57,25 +61,36 @@ def cannot_write(path: str | Path, error: OSError) -> InputError:
     return InputError(f"cannot write '{path}': {reason}")
 
 
-def _prefix(target: Path) -> str:
+def _prefix(name: str) -> str:
     """``.NAME.`` for the temporary file, with NAME cut so the whole name fits :data:`NAME_MAX` bytes:
     a legal 255-byte output name must not make its temporary name illegal."""
     room = NAME_MAX - len(b"..") - _RANDOM - len(_SUFFIX)
-    name = os.fsencode(target.name)[:room].decode(errors="ignore")
-    return f".{name}."
+    return f".{os.fsencode(name)[:room].decode(errors='ignore')}."
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether ``target`` names an object in a store (``s3://...``): a URL is never a local path."""
+    return isinstance(target, str) and "://" in target
 
 
 def create(target: str | Path) -> Path:
-    """Create an empty temporary file beside ``target`` and register it; raises :class:`InputError`."""
+    """Create an empty temporary file for ``target`` and register it; raises :class:`InputError`.
+
+    Beside a local target (so the rename stays on one file system); in the system's temporary folder for an
+    object store's URL.
+    """
     import tempfile  # 10 ms of imports (random, shutil) that lossctl --help does not need
 
-    target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
+    final: Path | str = target if is_url(target) else Path(target)
+    if isinstance(final, str):
+        folder, name = None, final.rstrip("/").rsplit("/", 1)[-1]
+    else:
+        folder, name = (final.parent if str(final.parent) else Path(".")), final.name
     try:
         with _signals_blocked():  # between mkstemp and the registry, a signal would leak the file
-            fd, name = tempfile.mkstemp(prefix=_prefix(target), suffix=_SUFFIX, dir=folder)
-            tmp = Path(name)
-            _live[tmp] = target
+            fd, tmp_name = tempfile.mkstemp(prefix=_prefix(name), suffix=_SUFFIX, dir=folder)
+            tmp = Path(tmp_name)
+            _live[tmp] = final
         os.close(fd)
     except OSError as error:
         raise cannot_write(target, error) from error
@@ -92,7 +107,7 @@ def discard(tmp: Path) -> None:
             _pending.remove(tmp)
 
 
-def _mode(target: Path) -> int:
+def _mode(target: Path | str) -> int:
     """The permissions the published file gets: an existing target's own (a 0600 file stays 0600),
     else what a plain ``open`` would give (0666 less the umask)."""
     try:
@@ -103,7 +118,15 @@ def _mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def _rename(tmp: Path, target: Path) -> None:
+def _rename(tmp: Path, target: Path | str) -> None:
+    """Put ``tmp`` in place: renamed over a local target (keeping an existing file's permissions), or uploaded
+    to an object store and removed."""
+    if isinstance(target, str):
+        from lossctl.io.remote import upload
+
+        upload(tmp, target)
+        os.unlink(tmp)
+        return
     os.chmod(tmp, _mode(target))
     os.replace(tmp, target)
 
@@ -121,6 +144,9 @@ def publish(tmp: Path) -> None:
     except OSError as error:
         discard(tmp)
         raise cannot_write(target, error) from error
+    except InputError:  # an upload's own message (lossctl.io.remote)
+        discard(tmp)
+        raise
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
@@ -167,15 +193,18 @@ def transaction() -> Iterator[None]:
             target = _live[tmp]
             try:
                 _rename(tmp, target)
-            except OSError as error:
+            except (OSError, InputError) as error:
                 for path in done:
                     with contextlib.suppress(OSError):
                         path.unlink()
                 for rest in finished[position:]:
                     discard(rest)
+                if isinstance(error, InputError):
+                    raise
                 raise cannot_write(target, error) from error
             del _live[tmp]
-            done.append(target)
+            if isinstance(target, Path):  # an uploaded object cannot be taken back
+                done.append(target)
 
 
 def remove_all() -> None:

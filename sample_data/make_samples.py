@@ -12,6 +12,8 @@
 - boxes.csv: predicted and true boxes, 4 columns each (px1..py2, tx1..ty2);
 - embeddings.parquet: paired query/document embeddings (list columns) for contrastive losses;
 - ranking.csv: search results, several documents per query (qid), with graded relevance;
+- partitioned/: regression.csv as a Hive-partitioned Parquet dataset, one directory per segment
+  (``segment=north/part-0.parquet``...), for remote-style datasets and ``--engine dask``;
 - multilabel.parquet: an image tagger's logits for 6 tags (logit_0..logit_5) and the 0/1 tags (tag_0..tag_5),
   with few tags per image (its own seed, so the files above do not change).
 """
@@ -134,6 +136,17 @@ def multilabel(rng: np.random.Generator, n: int = 400, labels: int = 6) -> pa.Ta
     return pa.table(columns)
 
 
+def partitioned(reg: pa.Table) -> None:
+    """regression.csv's rows in Hive layout: the ``segment`` column becomes the directories' key."""
+    import pyarrow.compute as pc
+
+    for segment in reg.column("segment").unique().to_pylist():
+        directory = HERE / "partitioned" / f"segment={segment}"
+        directory.mkdir(parents=True, exist_ok=True)
+        rows = reg.filter(pc.equal(reg.column("segment"), segment)).drop_columns(["segment"])
+        pq.write_table(rows, directory / "part-0.parquet", row_group_size=64)
+
+
 def write_csv(table: pa.Table, name: str) -> None:
     # The csv module, not pyarrow's writer: it quotes only what needs quotes, as people write CSV.
     with open(HERE / name, "w", newline="") as handle:
@@ -148,6 +161,7 @@ def main() -> None:
     write_csv(reg, "regression.csv")
     write_csv(candidate(reg), "candidate.csv")
     write_csv(models(reg, np.random.default_rng(20261206)), "models.csv")  # its own seed: the others are unchanged
+    partitioned(reg)
     pq.write_table(binary(rng), HERE / "binary.parquet")
     order = rng.permutation(reg.num_rows)
     write_csv(reg.select(["id", "y_pred"]), "predictions.csv")

@@ -1003,12 +1003,12 @@ def test_gzip_csv_is_read(cli, tmp_path: Path) -> None:
 
 
 def test_internal_errors_ask_for_a_report(cli, regression_csv: Path, monkeypatch) -> None:
-    import lossctl.evaluation
+    import lossctl.execution
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setattr(lossctl.evaluation, "run", broken)
+    monkeypatch.setattr(lossctl.execution, "run", broken)
     run = cli("eval", regression_csv, "-l", "mse")
     assert run.code == 4
     assert run.err.startswith("error: internal error (ZeroDivisionError: oops); this is a bug in lossctl")

@@ -23,6 +23,8 @@ def _ids(kind: str) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize(("line", "body"), _ids("console"), ids=[f"line {n}" for n, _ in _ids("console")])
 def test_console_example(line: int, body: str) -> None:
+    if "--engine dask" in body:
+        pytest.importorskip("distributed", reason="the Dask engine's example needs the extra lossctl[dask]")
     with readme.scratch() as folder:
         for command in readme.commands(body, line):
             output = readme.run(command.command, folder)

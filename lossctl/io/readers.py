@@ -876,6 +876,15 @@ def _recognise(path: str, head: bytes) -> tuple[str, str | None]:
     return streams.sniff(head, f"'{path}'"), compression
 
 
+def open_bytes(path: str, data: bytes, input_format: str | None = None) -> Source:
+    """A file whose whole content is already in memory (a remote file, :mod:`lossctl.io.dataset`), named
+    ``path`` in messages; its format and compression come from ``path``'s extension, as for a local file."""
+    fmt, compression = _detect(path, input_format)
+    if compression is None and fmt == "parquet":
+        return _ParquetSource(path, handle=pa.BufferReader(data))
+    return _open_stream(path, io.BytesIO(data), fmt, compression, None, ".")
+
+
 def open_input(
     path: str,
     input_format: str | None = None,
@@ -902,6 +911,11 @@ def open_input(
     if path == "-":
         stdin = stdin if stdin is not None else sys.stdin.buffer
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
+    from lossctl.io.dataset import is_hive_directory, open_dataset
+    from lossctl.io.remote import is_remote
+
+    if is_remote(path) or is_hive_directory(path):  # object stores and Hive partitions (docs/cli.md, "Input")
+        return open_dataset(path, input_format)
     try:
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:

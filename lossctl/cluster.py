@@ -1,0 +1,389 @@
+"""``--engine dask``: the one pass as tasks on a Dask cluster, each reading its part of the input where it runs.
+
+The input's Parquet files and row groups become tasks (:meth:`~lossctl.io.dataset.ParquetDataset.splits`: row
+ranges at row-group boundaries, about :data:`ROWS_PER_TASK` rows each). A task opens its rows itself, from a local
+disk the workers share or from an object store, and runs the same engine as a local run
+(:func:`lossctl.engine.run`) with its first row's number in the whole input, so bootstrap counts and sampled rows
+are those of one pass. It sends back statistics, not rows: the outcome vectors overall, per group (keyed by the
+group's values), per bootstrap replicate, and the few per-row losses the table's quantiles need. The client merges
+them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them as a local run does, so values and
+intervals equal the local engine's to float64 rounding.
+
+``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
+``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost
+mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
+change. A task that finds bad data returns the error instead of raising it, and the client reports the error of
+the first failing part in input order, naming its file: the same message whichever worker finished first.
+
+What cannot be split runs in this process, as one part, with a notice saying why: inputs that are not Parquet
+(CSV, standard input, DataFrames), a ``--targets --on`` join, losses that need every row together (ranking).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lossctl.distribution import SAMPLE_SIZE
+from lossctl.engine import Outcome, Plan, run
+from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.io.dataset import ParquetDataset, dataset_of
+from lossctl.io.remote import filesystem, is_remote, remote_errors
+from lossctl.memory import reuse_freed_memory
+from lossctl.options import Options
+from lossctl.partials import merge_outcomes
+from lossctl.samples import per_sample_sink
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lossctl.execution import Split
+    from lossctl.io.readers import Source
+
+# Rows per task: large enough that a task's fixed costs (scheduling, opening a file, a footer) are small against
+# its work, small enough that two workers share a few million rows evenly (benchmarks/RESULTS.md).
+ROWS_PER_TASK = 1 << 21
+# A part keeps, of its sampled per-row losses, the rows whose keys would be among this many smallest keys over the
+# whole input on average: the merged sample (SAMPLE_SIZE rows) is then complete unless most rows were dropped,
+# and the client receives a few MB whatever the number of tasks.
+_SAMPLE_MARGIN = 8
+EXTRA = "lossctl[dask]"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A task's error, returned rather than raised: the client reports the first part's error in input order."""
+
+    usage: bool
+    message: str
+
+    def error(self) -> LossctlError:
+        return UsageError(self.message) if self.usage else InputError(self.message)
+
+
+def _naming(message: str, files: Sequence[str]) -> str:
+    """The message, with the part's files named when it does not name one already."""
+    if not files or any(name in message for name in files):
+        return message
+    return f"{message} (in {', '.join(files)})"
+
+
+def run_part(
+    start: int,
+    stop: int,
+    inputs: Sequence[ParquetDataset | None],
+    batches_of: Callable[[Sequence[Source | None]], Iterator[pa.RecordBatch]],
+    plan: Plan,
+    options: Options,
+    per_sample: str | None,
+    pairs: Sequence[tuple[int, int]],
+    sample_below: int | None,
+) -> Outcome | Failure:
+    """One task: rows ``[start, stop)`` of the ``inputs`` read where the task runs, through the engine.
+
+    ``per_sample`` is this part's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
+    input); ``sample_below`` trims the sampled per-row losses to the keys below it.
+    """
+    reuse_freed_memory()  # a worker process is lossctl's as the command line's is
+    parts = [source.window(start, stop) if source is not None else None for source in inputs]
+    files = parts[0].files_in_window() if parts[0] is not None else []
+    try:
+        with per_sample_sink(plan, per_sample, None, pairs) as sink:
+            outcome = run(batches_of(parts), plan, options, per_sample=sink, first_row=start, part=True)
+    except LossctlError as error:
+        return Failure(isinstance(error, UsageError), _naming(str(error), files))
+    if per_sample is not None and outcome.rows_used == 0:
+        _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
+    if sample_below is not None:
+        for sample in outcome.samples:
+            if sample is not None:
+                kept = sample.keys < np.uint64(sample_below)
+                sample.keys, sample.values = sample.keys[kept], sample.values[kept]
+    return outcome
+
+
+def _remove(path: str) -> None:
+    if is_remote(path):
+        fs, inner = filesystem(path)
+        fs.rm(inner)
+    else:
+        Path(path).unlink(missing_ok=True)
+
+
+class PerSampleDataset:
+    """``--per-sample PATH`` under the Dask engine: a Parquet dataset, one ``part-NNNNN.parquet`` per task.
+
+    Tasks write their files into a hidden directory beside ``PATH`` (on the same disk or bucket), and the
+    directory becomes ``PATH`` only when the whole run succeeds (:meth:`publish`), replacing a previous one; a
+    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file.
+    """
+
+    def __init__(self, path: str, inputs: Sequence[str]) -> None:
+        if Path(path).suffix.lower() != ".parquet":
+            raise UsageError(
+                f"--engine dask writes --per-sample as a Parquet dataset, one file per task: name the directory "
+                f"with .parquet, not '{path}'"
+            )
+        self.path = path.rstrip("/")
+        self.remote = is_remote(path)
+        parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
+        self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+        if self.remote:
+            self._fs, _ = filesystem(self.path)
+        else:
+            self._check_local(parent, inputs)
+            os.mkdir(self.staging)
+
+    def _check_local(self, parent: str, inputs: Sequence[str]) -> None:
+        if not os.path.isdir(parent):
+            raise InputError(f"cannot write '{self.path}': directory '{parent}' does not exist")
+        if not os.access(parent, os.W_OK):
+            raise InputError(f"cannot write '{self.path}': directory '{parent}' is not writable")
+        target = os.path.realpath(self.path)
+        for given in inputs:
+            real = os.path.realpath(given)
+            if not is_remote(given) and (real == target or real.startswith(target + os.sep)):
+                raise UsageError(f"refusing to overwrite the input '{given}' with --per-sample")
+
+    def part(self, index: int) -> str:
+        return f"{self.staging}/part-{index:05d}.parquet"
+
+    def publish(self) -> None:
+        if self.remote:  # an object store has no directories to rename: the objects are copied, then removed
+            fs = self._fs
+            with remote_errors(self.path, "write"):
+                fs.invalidate_cache()  # the tasks wrote from other processes
+                target, staging = fs._strip_protocol(self.path), fs._strip_protocol(self.staging)
+                old = fs.find(target)
+                if old:
+                    fs.rm(old)
+                parts = fs.find(staging)
+                for part in parts:
+                    fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
+                fs.rm(parts)
+            return
+        try:
+            if os.path.isdir(self.path) and not os.path.islink(self.path):
+                old = f"{self.staging}.old"
+                os.rename(self.path, old)
+                os.rename(self.staging, self.path)
+                shutil.rmtree(old)
+            else:
+                if os.path.lexists(self.path):
+                    os.unlink(self.path)
+                os.rename(self.staging, self.path)
+        except OSError as error:
+            raise InputError(f"cannot write '{self.path}': {error.strerror or error}") from error
+
+    def abort(self) -> None:
+        if self.remote:
+            self._fs.invalidate_cache()
+            parts = self._fs.find(self._fs._strip_protocol(self.staging))
+            if parts:
+                self._fs.rm(parts)
+        else:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@contextmanager
+def _connect(options: Options) -> Iterator[Any]:
+    """A Dask client: to ``--scheduler`` / ``DASK_SCHEDULER_ADDRESS``, or to a local cluster of ``--workers``
+    processes started now and closed when the block ends."""
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(f"--engine dask needs the packages dask and distributed: pip install '{EXTRA}'") from None
+    address = options.scheduler or (None if options.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    if address:
+        try:
+            client = distributed.Client(address, set_as_default=False)
+        except ValueError as error:
+            raise UsageError(f"--scheduler '{address}' is not a Dask scheduler address: {error}") from None
+        except (OSError, TimeoutError) as error:
+            raise InputError(
+                f"cannot reach the Dask scheduler at {address} ({_first_line(error)}); "
+                "check --scheduler or DASK_SCHEDULER_ADDRESS"
+            ) from None
+        with client:
+            yield client
+        return
+    import logging
+
+    cluster = distributed.LocalCluster(
+        n_workers=options.workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: the default 8787 may be taken
+        silence_logs=logging.ERROR,
+    )
+    with cluster, distributed.Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def sample_threshold(total_rows: int) -> int | None:
+    """The row key below which a part keeps its sampled per-row losses: on average ``_SAMPLE_MARGIN`` times the
+    sample's size over the whole input, so the merged sample holds the ``SAMPLE_SIZE`` smallest keys of one pass
+    unless most rows are dropped; ``None`` (keep all) for inputs small enough to send whole."""
+    if total_rows <= _SAMPLE_MARGIN * SAMPLE_SIZE:
+        return None
+    return min(2**64 - 1, math.ceil(_SAMPLE_MARGIN * SAMPLE_SIZE / total_rows * 2**64))
+
+
+def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
+    """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
+    in a library) or the scheduler going away are input errors naming the part; anything else raised in a task is
+    a bug in lossctl, reported as such by the command line."""
+    try:
+        return future.result()
+    except Exception as error:
+        if type(error).__name__ == "KilledWorker":
+            files = ", ".join(dataset.window(*rows).files_in_window())
+            return Failure(
+                False,
+                f"the Dask workers running rows {rows[0]} to {rows[1] - 1} (in {files}) died repeatedly; "
+                "check the workers' memory and logs",
+            )
+        if isinstance(error, OSError | TimeoutError):
+            return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})")
+        raise
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _batch_multiple(plan: Plan) -> int:
+    """Part boundaries fall on multiples of every batch loss's batch size, so no batch is cut."""
+    sizes = [int(job.request.params[job.request.spec.batch_param]) for job in plan.jobs if job.request.spec.batch_param]
+    return math.lcm(*sizes) if sizes else 1
+
+
+def _unsplittable(plan: Plan, split: Split | None, inputs: list[ParquetDataset | None] | None) -> str | None:
+    """Why the pass cannot be cut into parts, or ``None``."""
+    if split is None:
+        return "this input cannot be read in parts"
+    if split.reason:
+        return split.reason
+    whole = [job.request.spec.name for job in plan.jobs if job.request.spec.whole_input]
+    if whole:
+        return f"{whole[0]} needs every row in one part"
+    if inputs is None:
+        return "only Parquet files, directories and globs are read in parts"
+    counts = {source.num_rows for source in inputs if source is not None}
+    if len(counts) > 1:
+        return "the inputs have different row counts"
+    return None
+
+
+def _datasets(split: Split, options: Options) -> list[ParquetDataset | None] | None:
+    datasets: list[ParquetDataset | None] = []
+    for data in split.inputs:
+        dataset = dataset_of(data, options.input_format) if data is not None else None
+        if data is not None and dataset is None:
+            return None
+        datasets.append(dataset)
+    return datasets
+
+
+@contextmanager
+def run_on_cluster(
+    batches: Iterator[pa.RecordBatch],
+    plan: Plan,
+    options: Options,
+    notices: list[str],
+    split: Split | None,
+    pairs: Sequence[tuple[int, int]],
+    progress: Callable[[int], None] | None,
+) -> Iterator[Outcome]:
+    """The pass on a Dask cluster (see the module docstring); yields the merged outcome, and publishes the
+    ``--per-sample`` dataset when the block succeeds."""
+    inputs = _datasets(split, options) if split is not None else None
+    reason = _unsplittable(plan, split, inputs)
+    given = [str(x) for x in (split.inputs if split else ()) if isinstance(x, str | os.PathLike)]
+    dataset = PerSampleDataset(options.per_sample, given) if options.per_sample else None
+    try:
+        if reason is not None or inputs is None or split is None:
+            notices.append(f"--engine dask: evaluated in this process, as one part ({reason})")
+            with per_sample_sink(plan, dataset.part(0) if dataset else None, options.on, pairs) as sink:
+                outcome = run(batches, plan, options, per_sample=sink, progress=progress)
+        else:
+            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)
+        yield outcome
+    except BaseException:
+        if dataset is not None:
+            dataset.abort()
+        raise
+    if dataset is not None:
+        dataset.publish()
+
+
+def _distributed(
+    inputs: list[ParquetDataset | None],
+    split: Split,
+    plan: Plan,
+    options: Options,
+    notices: list[str],
+    dataset: PerSampleDataset | None,
+    pairs: Sequence[tuple[int, int]],
+    progress: Callable[[int], None] | None,
+) -> Outcome:
+    first = inputs[0]
+    assert first is not None  # the first input is the predictions, always given
+    total = first.num_rows or 0
+    ranges = first.splits(ROWS_PER_TASK, _batch_multiple(plan))
+    sample_below = sample_threshold(total) if plan.distributions else None
+    with _connect(options) as client:
+        from distributed import as_completed
+
+        run_id = uuid.uuid4().hex[:12]
+        futures = [
+            client.submit(
+                run_part,
+                start,
+                stop,
+                inputs,
+                split.batches,
+                plan,
+                options,
+                dataset.part(index) if dataset else None,
+                pairs,
+                sample_below,
+                key=f"lossctl-part-{run_id}-{index}",
+                pure=False,
+            )
+            for index, (start, stop) in enumerate(ranges)
+        ]
+        workers = len(client.scheduler_info().get("workers", {}))
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        results: dict[int, Outcome] = {}
+        failed: tuple[int, Failure] | None = None
+        done_rows = 0
+        for future in as_completed(futures, loop=client.loop):
+            index = index_of[future.key]
+            if future.cancelled():
+                continue
+            result = _result(future, first, ranges[index])
+            if isinstance(result, Failure):
+                if failed is None or index < failed[0]:
+                    failed = (index, result)
+                    for later in futures[index + 1 :]:
+                        later.cancel()
+                continue
+            results[index] = result
+            done_rows += ranges[index][1] - ranges[index][0]
+            if progress is not None:
+                progress(done_rows)
+    if failed is not None:
+        raise failed[1].error()
+    notices.append(f"--engine dask: {len(ranges)} tasks on {workers} workers")
+    return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))

@@ -1,0 +1,371 @@
+"""Parquet datasets that live in an object store or in Hive layout, and the row ranges the Dask engine splits.
+
+A :class:`ParquetDataset` is a list of Parquet files, local or remote (:mod:`lossctl.io.remote`), read one after
+another in sorted order as one input (docs/cli.md, "Input"). In Hive layout (``preds/region=eu/part-0.parquet``)
+each ``KEY=VALUE`` directory above a file becomes a column holding that value on every row of the file, usable in
+``--by``, ``--pred`` and every binding; its type is int64 when every value of the key is an integer, else string
+(``__HIVE_DEFAULT_PARTITION__`` is null), as Spark and pyarrow infer them.
+
+A dataset can be cut into row ranges (:meth:`ParquetDataset.splits`) at row-group boundaries, and restricted to one
+(:meth:`ParquetDataset.window`): a picklable description of a part that a Dask worker reads where it runs. Row
+counts come from the files' footers, so a part knows its first row's number in the whole input.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import pyarrow as pa
+
+from lossctl.errors import InputError, UsageError
+from lossctl.io.columns import column_not_found
+from lossctl.io.readers import Source, concat_parts, open_bytes
+from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
+PARQUET_EXTENSIONS = (".parquet", ".pq")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _skipped(name: str) -> bool:
+    """Hidden and bookkeeping names (``.crc``, ``_SUCCESS``, ``_temporary/``) are not data, as pyarrow.dataset."""
+    return name.startswith(("_", "."))
+
+
+def _is_parquet(name: str) -> bool:
+    return name.lower().endswith(PARQUET_EXTENSIONS)
+
+
+def is_hive_directory(path: str) -> bool:
+    """A local directory holding ``KEY=VALUE`` subdirectories: read as a partitioned dataset."""
+    if not os.path.isdir(path):
+        return False
+    try:
+        with os.scandir(path) as entries:
+            return any("=" in entry.name and not _skipped(entry.name) and entry.is_dir() for entry in entries)
+    except OSError:
+        return False
+
+
+def _partition(relative_dirs: Sequence[str]) -> dict[str, str | None]:
+    keys: dict[str, str | None] = {}
+    for part in relative_dirs:
+        key, sep, value = part.partition("=")
+        if sep and key:
+            text = unquote(value)
+            keys[unquote(key)] = None if text == _NULL_PARTITION else text
+    return keys
+
+
+def _typed(partitions: list[dict[str, str | None]]) -> list[dict[str, Any]]:
+    """Partition values as int when every value of the key is an integer, else as strings."""
+    keys = list(dict.fromkeys(key for values in partitions for key in values))
+    integer = {key: all(_is_integer(p.get(key)) for p in partitions) for key in keys}
+    typed: list[dict[str, Any]] = []
+    for values in partitions:
+        row: dict[str, Any] = {}
+        for key in keys:
+            value = values.get(key)
+            row[key] = int(value) if integer[key] and value is not None else value
+        typed.append(row)
+    return typed
+
+
+def _is_integer(value: str | None) -> bool:
+    return value is None or re.fullmatch(r"-?\d{1,18}", value) is not None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The files of a dataset: ``fs`` (fsspec, ``None`` for local files), their paths in it, the URLs or paths
+    that messages show, and each file's partition keys."""
+
+    fs: Any
+    paths: list[str]
+    names: list[str]
+    partitions: list[dict[str, Any]]
+
+
+def _base(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard: partition keys are read below it."""
+    head = _GLOB_CHARS.split(pattern, maxsplit=1)[0]
+    return head.rsplit("/", 1)[0] if "/" in head else ""
+
+
+def list_dataset(path: str, input_format: str | None = None) -> Listing:
+    """The Parquet files a path names: a file, a directory or a glob, sorted as ``ls`` sorts.
+
+    A local directory gives its own files, as :func:`lossctl.io.readers.open_input` reads it, or every file below
+    it when it is in Hive layout; a directory in an object store, a prefix, gives every object below it (as Spark
+    and pyarrow.dataset read them).
+    """
+    if input_format not in (None, "parquet"):
+        raise UsageError(f"--input-format {input_format} cannot read '{path}': a dataset is read as Parquet")
+    if is_remote(path):
+        fs, inner = filesystem(path)
+        with remote_errors(path):
+            if _GLOB_CHARS.search(inner):
+                found, base = sorted(fs.glob(inner)), _base(inner)
+            elif fs.isdir(inner):
+                found, base = sorted(fs.find(inner)), inner.rstrip("/")
+            else:
+                found, base = [inner], inner.rsplit("/", 1)[0]
+    else:
+        fs = None
+        if _GLOB_CHARS.search(path) and not os.path.exists(path):
+            found, base = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f)), _base(path)
+        elif os.path.isdir(path):
+            # Recursively in Hive layout only: a plain directory is read at its top level, as the local reader does.
+            if is_hive_directory(path):
+                found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
+            else:
+                found = sorted(str(entry) for entry in Path(path).iterdir() if entry.is_file())
+            base = path.rstrip("/")
+        else:
+            found, base = [path], os.path.dirname(path)
+    relative = [f[len(base) :].strip("/").split("/")[:-1] if base and f.startswith(base) else [] for f in found]
+    kept = [
+        (file, dirs)
+        for file, dirs in zip(found, relative, strict=True)
+        if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
+    ]
+    if input_format is None:
+        kept = [(file, dirs) for file, dirs in kept if _is_parquet(file) or len(found) == 1]
+    if not kept:
+        what = "no files match" if _GLOB_CHARS.search(path) else "no Parquet files (*.parquet, *.pq) under"
+        raise InputError(f"{what} '{path}'")
+    paths = [file for file, _ in kept]
+    names = [full_url(path, fs, file) if fs is not None else file for file in paths]
+    return Listing(fs, paths, names, _typed([_partition(dirs) for _, dirs in kept]))
+
+
+class ParquetDataset(Source):
+    """Parquet files read in order as one input, with Hive partition keys as columns; picklable, so a part of it
+    (:meth:`window`) can be sent to a Dask worker, which opens the files itself."""
+
+    def __init__(self, path: str, listing: Listing) -> None:
+        self.path = path
+        self.format = "parquet"
+        self.listing = listing
+        self._window: tuple[int, int] | None = None
+        self._groups: list[list[int]] | None = None  # rows per row group, per file (from the footers)
+        self._handles: dict[int, pq.ParquetFile] = {}
+        schema = self._open(0).schema_arrow
+        self._file_columns = list(schema.names)
+        keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
+        self.partition_keys = keys
+        self.columns = self._file_columns + keys
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_handles": {}}  # open files stay where they were opened
+
+    def _open(self, index: int) -> pq.ParquetFile:
+        import pyarrow.parquet as pq
+
+        handle = self._handles.get(index)
+        if handle is None:
+            name = self.listing.names[index]
+            fs = self.listing.fs
+            with remote_errors(name), _parquet_errors(name):
+                source = fs.open(self.listing.paths[index], "rb") if fs is not None else self.listing.paths[index]
+                handle = pq.ParquetFile(source, pre_buffer=False)
+            self._handles[index] = handle
+        return handle
+
+    @property
+    def row_groups(self) -> list[list[int]]:
+        """The row count of every row group of every file, read from the footers once."""
+        if self._groups is None:
+            groups = []
+            for index in range(len(self.listing.paths)):
+                metadata = self._open(index).metadata
+                groups.append([metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)])
+                if index:
+                    self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
+            self._groups = groups
+        return self._groups
+
+    @property
+    def num_rows(self) -> int | None:
+        if self._window is not None:
+            return self._window[1] - self._window[0]
+        return sum(sum(groups) for groups in self.row_groups)
+
+    def splits(self, rows_per_part: int, multiple: int = 1) -> list[tuple[int, int]]:
+        """Row ranges ``[start, stop)`` covering the input: consecutive row groups of one file, about
+        ``rows_per_part`` rows each (never less than a row group), every boundary a multiple of ``multiple``
+        (a batch loss's batch size: no batch is cut)."""
+        bounds = [0]
+        start = held = 0
+        for groups in self.row_groups:
+            for size in groups:
+                if held and held + size > rows_per_part:
+                    bounds.append(start)
+                    held = 0
+                start += size
+                held += size
+            if held:
+                bounds.append(start)
+                held = 0
+        aligned = sorted({bound - bound % multiple for bound in bounds[:-1]} | {bounds[-1]})
+        return [(a, b) for a, b in itertools.pairwise(aligned) if b > a]
+
+    def window(self, start: int, stop: int) -> ParquetDataset:
+        """This dataset restricted to the rows ``[start, stop)``; the row groups are those of the footers."""
+        groups = self.row_groups
+        part = ParquetDataset.__new__(ParquetDataset)
+        part.__dict__.update({**self.__dict__, "_handles": {}, "_window": (start, stop), "_groups": groups})
+        return part
+
+    def files_in_window(self) -> list[str]:
+        """The names of the files the rows of this part come from (for messages)."""
+        start, stop = self._window or (0, self.num_rows or 0)
+        names, offset = [], 0
+        for name, groups in zip(self.listing.names, self.row_groups, strict=True):
+            rows = sum(groups)
+            if offset < stop and offset + rows > start:
+                names.append(name)
+            offset += rows
+        return names
+
+    def _check(self, index: int, columns: list[str]) -> None:
+        names = self._open(index).schema_arrow.names
+        for name in columns:
+            if name not in names:
+                raise column_not_found(name, names, self.listing.names[index])
+
+    def _file_batches(
+        self, index: int, columns: list[str], chunk_rows: int, groups: list[int] | None, skip: int, take: int | None
+    ) -> Iterator[pa.RecordBatch]:
+        """``columns`` of file ``index`` (its ``groups`` only), from its ``skip``-th row, ``take`` rows at most."""
+        file_columns = [c for c in columns if c not in self.partition_keys]
+        self._check(index, file_columns)
+        parquet = self._open(index)
+        name = self.listing.names[index]
+        partition = self.listing.partitions[index]
+        with remote_errors(name), _parquet_errors(name):
+            for batch in parquet.iter_batches(batch_size=chunk_rows, columns=file_columns, row_groups=groups):
+                if skip >= batch.num_rows:
+                    skip -= batch.num_rows
+                    continue
+                batch = batch.slice(skip)
+                skip = 0
+                if take is not None:
+                    if take <= 0:
+                        return
+                    batch = batch.slice(0, take)
+                    take -= batch.num_rows
+                arrays = [
+                    batch.column(c) if c in file_columns else _constant(partition.get(c), batch.num_rows)
+                    for c in columns
+                ]
+                yield pa.RecordBatch.from_arrays(arrays, names=columns)
+        self._handles.pop(index, None)
+
+    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        if self._window is None:
+            for index in range(len(self.listing.paths)):
+                yield from self._file_batches(index, columns, chunk_rows, None, 0, None)
+            return
+        start, stop = self._window
+        offset = 0
+        for index, groups in enumerate(self.row_groups):
+            group_start = offset
+            chosen: list[int] = []
+            first_chosen = None
+            for g, size in enumerate(groups):
+                if group_start < stop and group_start + size > start:
+                    chosen.append(g)
+                    first_chosen = group_start if first_chosen is None else first_chosen
+                group_start += size
+            offset = group_start
+            if chosen and first_chosen is not None:
+                skip = max(0, start - first_chosen)
+                take = min(stop, offset) - max(start, first_chosen)
+                yield from self._file_batches(index, columns, chunk_rows, chosen, skip, take)
+
+    def _read(self, columns: list[str]) -> pa.Table:
+        batches = list(self._batches(columns, 1 << 20))
+        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, self.path)
+
+
+def _constant(value: Any, rows: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(rows, pa.string())
+    return pa.repeat(pa.scalar(value, pa.int64() if isinstance(value, int) else pa.string()), rows)
+
+
+@contextmanager
+def _parquet_errors(name: str) -> Iterator[None]:
+    """pyarrow's errors while reading a Parquet file as one-line input errors naming the file."""
+    try:
+        yield
+    except pa.ArrowException as error:
+        if isinstance(error, FileNotFoundError | PermissionError):
+            raise
+        lines = str(error).strip().splitlines()
+        raise InputError(f"cannot read '{name}' as Parquet: {lines[0] if lines else type(error).__name__}") from None
+
+
+def open_dataset(path: str, input_format: str | None = None) -> Source:
+    """Open a remote path or a local Hive directory (the hook of :func:`lossctl.io.readers.open_input`).
+
+    A remote file that is not Parquet (CSV, JSON Lines, Arrow, compressed or not) is read whole into memory and
+    parsed as a local file would be; Parquet files, directories and globs are read part by part.
+    """
+    if path == "-":
+        raise UsageError("standard input is not a dataset")
+    single = not _GLOB_CHARS.search(path) and not path.endswith("/")
+    if single and is_remote(path) and not _is_parquet(path) and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
+        fs, inner = filesystem(path)
+        with remote_errors(path):
+            directory = fs.isdir(inner)
+        if not directory:
+            data = read_bytes(path)
+            if not data:
+                raise InputError(f"'{path}' is empty")
+            return open_bytes(path, data, input_format)
+    return ParquetDataset(path, list_dataset(path, input_format))
+
+
+def dataset_of(data: Any, input_format: str | None = None) -> ParquetDataset | None:
+    """``data`` as one Parquet dataset when it is made of Parquet paths (several paths are concatenated in the
+    order given), else ``None``: the Dask engine splits only what it can read part by part."""
+    if isinstance(data, str | os.PathLike):
+        paths = [os.fspath(data)]
+    elif isinstance(data, list | tuple) and data and all(isinstance(item, str | os.PathLike) for item in data):
+        paths = [os.fspath(item) for item in data]
+    else:
+        return None
+    if "-" in paths or input_format not in (None, "parquet"):
+        return None
+    listings = []
+    for path in paths:
+        single = not _GLOB_CHARS.search(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
+        if single and not _is_parquet(path) and not is_remote(path):
+            return None
+        listing = list_dataset(path, input_format)
+        if not all(_is_parquet(name) for name in listing.paths):
+            return None
+        listings.append(listing)
+    if any(listing.fs is not listings[0].fs for listing in listings):
+        return None
+    merged = Listing(
+        listings[0].fs,
+        [p for listing in listings for p in listing.paths],
+        [n for listing in listings for n in listing.names],
+        [k for listing in listings for k in listing.partitions],
+    )
+    return ParquetDataset(", ".join(paths), merged)

@@ -1,0 +1,140 @@
+"""Paths in object stores and on web servers: ``s3://``, ``gs://``, ``az://``/``abfs://``, ``https://``.
+
+Every remote path goes through fsspec (https://filesystem-spec.readthedocs.io), whose implementations take their
+credentials from each cloud's usual environment, as that cloud's own tools do: ``AWS_ACCESS_KEY_ID``/``AWS_PROFILE``/
+``~/.aws`` (and ``AWS_ENDPOINT_URL`` for S3-compatible stores) for s3fs, ``GOOGLE_APPLICATION_CREDENTIALS`` or
+gcloud's application-default login for gcsfs, ``AZURE_STORAGE_ACCOUNT_NAME`` with a key, a connection string or
+Azure's default credential chain for adlfs. The packages are the optional extra ``lossctl[cloud]``; a missing
+one is a one-line usage error naming it, a missing credential an input error naming the variables to set.
+
+This module imports nothing heavy: :func:`is_remote` is a string test, and fsspec loads on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lossctl.errors import InputError, UsageError
+
+_AWS = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command"
+_GOOGLE = "set GOOGLE_APPLICATION_CREDENTIALS or run 'gcloud auth application-default login'"
+_AZURE = "set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY, or AZURE_STORAGE_CONNECTION_STRING"
+_WEB = "give a URL the server serves without a login"
+# scheme -> (the package fsspec needs for it, where its credentials come from)
+SCHEMES: dict[str, tuple[str, str]] = {
+    "s3": ("s3fs", _AWS),
+    "s3a": ("s3fs", _AWS),
+    "gs": ("gcsfs", _GOOGLE),
+    "gcs": ("gcsfs", _GOOGLE),
+    "az": ("adlfs", _AZURE),
+    "abfs": ("adlfs", _AZURE),
+    "abfss": ("adlfs", _AZURE),
+    "http": ("aiohttp", _WEB),
+    "https": ("aiohttp", _WEB),
+}
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+EXTRA = "lossctl[cloud]"
+
+
+def scheme_of(path: str) -> str | None:
+    """The URL scheme of ``path`` (lower case) when it is one lossctl reads remotely, else ``None``."""
+    found = _URL.match(path)
+    scheme = found.group(1).lower() if found else None
+    return scheme if scheme in SCHEMES else None
+
+
+def is_remote(path: str) -> bool:
+    return scheme_of(path) is not None
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec file system of ``url`` and the path within it; a missing package is a usage error naming it."""
+    scheme = scheme_of(url) or ""
+    package = SCHEMES[scheme][0] if scheme else "fsspec"
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)
+    except ImportError as error:
+        missing = package if getattr(error, "name", None) != "fsspec" and "fsspec" not in str(error) else "fsspec"
+        raise UsageError(
+            f"reading or writing {scheme}:// paths needs the package '{missing}': pip install '{EXTRA}'"
+        ) from None
+
+
+def full_url(url: str, fs: Any, path: str) -> str:
+    """``path`` (as the file system lists it, often without the scheme) as a URL like the one the user gave."""
+    if _URL.match(path):
+        return path
+    return fs.unstrip_protocol(path) if hasattr(fs, "unstrip_protocol") else path
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+@contextmanager
+def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
+    """Turn the exceptions of fsspec and the cloud SDKs into one-line input errors naming ``url``.
+
+    The SDKs' credential errors are recognised by their class names (``NoCredentialsError`` of botocore,
+    ``DefaultCredentialsError`` of google-auth, ``ClientAuthenticationError`` of azure-core), so that none of
+    those packages is imported here.
+    """
+    try:
+        yield
+    except (InputError, UsageError):
+        raise
+    except FileNotFoundError:
+        raise InputError(f"file '{url}' not found") from None
+    except PermissionError as error:
+        raise InputError(f"cannot {verb} '{url}': permission denied ({_first_line(error)})") from None
+    except Exception as error:
+        names = {cls.__name__ for cls in type(error).__mro__}
+        if any("Credential" in name or "Authentication" in name for name in names):
+            hint = SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
+            raise InputError(f"cannot {verb} '{url}': no credentials ({_first_line(error)}); {hint}") from None
+        if isinstance(error, OSError | ValueError | TimeoutError) or "botocore" in type(error).__module__:
+            raise InputError(f"cannot {verb} '{url}': {_first_line(error)}") from None
+        raise
+
+
+def read_bytes(url: str) -> bytes:
+    """The whole content of one remote file."""
+    fs, path = filesystem(url)
+    with remote_errors(url):
+        return bytes(fs.cat_file(path))
+
+
+def check_output(url: str) -> None:
+    """Before any work: the package of ``url``'s store is installed (nothing is sent yet)."""
+    filesystem(url)
+
+
+def upload(local: Path, url: str) -> None:
+    """Copy the finished local file ``local`` to ``url``; the object appears only once the upload completes."""
+    fs, path = filesystem(url)
+    with remote_errors(url, "write"):
+        fs.put_file(str(local), path)
+
+
+def write_remote(url: str, write: Callable[[Path], None]) -> None:
+    """Run ``write(local_path)`` on a local temporary file, then upload it to ``url`` in one piece.
+
+    An object store makes an object visible only once its upload completes, so a failed run leaves nothing
+    behind at ``url``, as the local atomic rename guarantees for local paths.
+    """
+    fd, name = tempfile.mkstemp(prefix=".lossctl-upload.", suffix=Path(url).suffix)
+    os.close(fd)
+    try:
+        write(Path(name))
+        upload(Path(name), url)
+    finally:
+        os.unlink(name)

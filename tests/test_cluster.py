@@ -1,0 +1,473 @@
+"""``--engine dask`` and remote input against real servers: moto's S3 server on 127.0.0.1 and a
+``distributed.LocalCluster`` of 2 worker processes (docs/cli.md, "Beyond one machine").
+
+Every test reads a partitioned dataset of 200,000 rows in Hive layout (``region=eu/``, ``region=us/``; five files
+of several row groups) from the S3 server with the Dask engine, and the same files from the local disk with the
+local engine: values and intervals must agree to 1e-12 relative. These tests need the extras
+``lossctl[cloud,dask]`` and moto (``make extras``, which ``.ci/run`` runs); they are skipped only without them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+
+pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+pytest.importorskip("s3fs", reason="needs the extra lossctl[cloud]")
+pytest.importorskip("moto", reason="needs moto[server] (make extras)")
+
+ROWS = 200_000
+FILES = {"region=eu": 3, "region=us": 2}
+BUCKET = "preds"
+RTOL = 1e-12
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the S3 server exited at start-up")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the S3 server did not start")
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """moto's S3 server on a free port of 127.0.0.1; its address and test credentials are put in this process's
+    environment (which the Dask workers and the lossctl subprocesses inherit) for the module's duration."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_EC2_METADATA_DISABLED": "true",  # never ask an instance-metadata address for credentials
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        _wait_for(port, server)
+        yield env
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _table(rng: np.random.Generator, rows: int, noise: float) -> pa.Table:
+    """Columns for every loss family; ``noise`` scales the prediction errors (a candidate model uses less)."""
+    y = rng.gamma(2.0, 10.0, rows)
+    label = rng.integers(0, 2, rows)
+    logits = rng.normal(size=(rows, 3))
+    cls = rng.integers(0, 3, rows)
+    x1, y1 = rng.uniform(0, 50, rows), rng.uniform(0, 50, rows)
+    w, h = rng.uniform(5, 20, rows), rng.uniform(5, 20, rows)
+    query = rng.normal(size=(rows, 4))
+    return pa.table(
+        {
+            "seg": rng.choice(["a", "b", "c"], rows),
+            "w": rng.uniform(0.5, 2.0, rows),
+            "y_true": y,
+            "y_pred": y + noise * rng.standard_t(3, rows),
+            "label": label,
+            "prob": np.clip(0.5 + noise * 0.04 * (label - 0.5) + rng.normal(0, 0.2, rows), 0.01, 0.99),
+            "logit": rng.normal(size=rows) + noise * 0.1 * (2 * label - 1),
+            "cls": cls,
+            **{f"logit_{k}": logits[:, k] + noise * 0.2 * (cls == k) for k in range(3)},
+            **{f"tag_{k}": (logits[:, k] + rng.normal(size=rows) > 0).astype(np.int64) for k in range(3)},
+            **_boxes(rng, x1, y1, w, h, noise * 0.05),
+            "query": pa.FixedSizeListArray.from_arrays(pa.array(query.reshape(-1)), 4),
+            "document": pa.FixedSizeListArray.from_arrays(
+                pa.array((query + noise * 0.1 * rng.normal(size=(rows, 4))).reshape(-1)), 4
+            ),
+            "qid": np.arange(rows) // 8,
+            "relevance": rng.integers(0, 4, rows),
+        }
+    )
+
+
+def _boxes(
+    rng: np.random.Generator, x1: np.ndarray, y1: np.ndarray, w: np.ndarray, h: np.ndarray, noise: float
+) -> dict[str, np.ndarray]:
+    """Target boxes and predicted boxes off by ``noise`` per coordinate (widths stay positive)."""
+    target = {"tx1": x1, "ty1": y1, "tx2": x1 + w, "ty2": y1 + h}
+    return target | {"p" + name[1:]: values + rng.normal(0, noise, len(values)) for name, values in target.items()}
+
+
+def _write(root: Path, noise: float) -> None:
+    rng = np.random.default_rng(0)
+    rows_per_file = ROWS // sum(FILES.values())
+    for directory, count in FILES.items():
+        (root / directory).mkdir(parents=True)
+        for k in range(count):
+            table = _table(rng, rows_per_file, noise)
+            pq.write_table(table, root / directory / f"part-{k}.parquet", row_group_size=15_000)
+
+
+@pytest.fixture(scope="module")
+def data(s3: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The baseline and candidate datasets, on the local disk and in the S3 bucket."""
+    import s3fs
+
+    root = tmp_path_factory.mktemp("datasets")
+    fs = s3fs.S3FileSystem()
+    fs.mkdir(BUCKET)
+    paths = {}
+    for name, noise in (("baseline", 10.0), ("candidate", 8.0)):
+        _write(root / name, noise)
+        fs.put(str(root / name), f"{BUCKET}/{name}", recursive=True)
+        paths[name] = str(root / name)
+        paths[f"s3_{name}"] = f"s3://{BUCKET}/{name}"
+    return paths
+
+
+@pytest.fixture(scope="module")
+def scheduler(s3: dict[str, str]) -> Iterator[str]:
+    """A LocalCluster of 2 worker processes, shared by the module's tests; they inherit the S3 settings."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        yield str(cluster.scheduler_address)
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=RTOL, abs_tol=1e-300)
+
+
+def assert_same(local: dict[str, Any], remote: dict[str, Any]) -> None:
+    """Two reports' ``to_dict()`` agree: the same records, in the same order, equal to 1e-12 relative."""
+    key = "results"
+    assert len(local[key]) == len(remote[key])
+    for ours, theirs in zip(local[key], remote[key], strict=True):
+        assert (ours["loss"], ours.get("group"), ours.get("model")) == (
+            theirs["loss"],
+            theirs.get("group"),
+            theirs.get("model"),
+        )
+        for field in ("value", "baseline", "candidate", "delta"):
+            if field in ours:
+                assert _close(ours[field], theirs[field]), (ours["loss"], field, ours[field], theirs[field])
+        assert ours["n"] == theirs["n"]
+        assert (ours["ci"] is None) == (theirs["ci"] is None)
+        if ours["ci"] is not None:
+            for end in ("low", "high"):
+                assert _close(ours["ci"][end], theirs["ci"][end]), (ours["loss"], end)
+    assert [c["passed"] for c in local["checks"]] == [c["passed"] for c in remote["checks"]]
+    if local.get("groups"):
+        for ours, theirs in zip(local["groups"]["gaps"], remote["groups"]["gaps"], strict=True):
+            assert _close(ours["gap"], theirs["gap"]) and ours["worst_group"] == theirs["worst_group"]
+
+
+FAMILIES = {
+    "regression": dict(losses="mse,rmse,mae,huber:delta=5,quantile:q=0.9,log_cosh", weight="w", by=["region", "seg"]),
+    "binary": dict(losses="bce,brier,focal", pred="prob", target="label", by="region"),
+    "logits": dict(losses="bce_logits,hinge", pred="logit", target="label"),
+    "multiclass": dict(losses="ce,focal_multiclass,ce:label_smoothing=0.1", pred="logit_*", target="cls"),
+    "multilabel": dict(losses="bce_logits,hamming:threshold=0", pred="logit_*", target="tag_*"),
+    "segmentation": dict(losses="dice,jaccard", pred="prob", target="label"),
+    "detection": dict(losses="giou,ciou", pred="px1,py1,px2,py2", target="tx1,ty1,tx2,ty2"),
+    "embedding": dict(losses="info_nce:batch_size=96", cols={"query": "query", "positive": "document"}),
+    "ranking": dict(losses="ranknet", pred="y_pred", target="relevance", cols={"qid": "qid"}),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_equals_the_local_engine(family: str, data: dict[str, str], scheduler: str) -> None:
+    options: dict[str, Any] = dict(FAMILIES[family])
+    local = lossctl.evaluate(data["baseline"], **options)
+    remote = lossctl.evaluate(data["s3_baseline"], engine="dask", scheduler=scheduler, **options)
+    assert_same(local.to_dict(), remote.to_dict())
+    split = [notice for notice in remote.notices if notice.startswith("--engine dask")]
+    if family == "ranking":  # a query's rows must be scored together: evaluated as one part, and said so
+        assert split == ["--engine dask: evaluated in this process, as one part (ranknet needs every row in one part)"]
+    else:
+        assert split == [f"--engine dask: {len(_splits(data))} tasks on 2 workers"]
+
+
+def _splits(data: dict[str, str]) -> list[tuple[int, int]]:
+    from lossctl.io.dataset import dataset_of
+
+    dataset = dataset_of(data["baseline"])
+    assert dataset is not None
+    return dataset.splits(1 << 21)
+
+
+def test_partition_keys_are_columns_and_files_become_tasks(data: dict[str, str]) -> None:
+    from lossctl.io.dataset import dataset_of
+
+    dataset = dataset_of(data["s3_baseline"])
+    assert dataset is not None
+    assert dataset.partition_keys == ["region"]
+    assert dataset.num_rows == ROWS
+    assert len(dataset.splits(1 << 21)) == 5  # one task per file: 40,000 rows in three row groups each
+    assert len(dataset.splits(15_000)) == 15  # one per row group
+    assert [stop - start for start, stop in dataset.splits(15_000, multiple=96)][:3] == [14976, 14976, 9984]
+
+
+def test_bootstrap_groups_and_gates_equal_the_local_engine(data: dict[str, str], scheduler: str) -> None:
+    options: dict[str, Any] = dict(
+        losses="mse,mae,rmse", by="region", bootstrap=20, seed=7, fail_if=["mse>100", "mae<1"], distributions=True
+    )
+    local = lossctl.evaluate(data["baseline"], **options)
+    remote = lossctl.evaluate(data["s3_baseline"], engine="dask", scheduler=scheduler, **options)
+    assert_same(local.to_dict(), remote.to_dict())
+    assert not remote.passed and [c.passed for c in remote.checks] == [False, True]
+    for ours, theirs in zip(local.results, remote.results, strict=True):
+        if ours.distribution:  # the table's quantiles come from the same sampled rows
+            assert theirs.distribution is not None
+            assert [ours.distribution[q] for q in ("p50", "p90", "p99", "max")] == [
+                theirs.distribution[q] for q in ("p50", "p90", "p99", "max")
+            ]
+
+
+def test_compare_equals_the_local_engine(data: dict[str, str], scheduler: str) -> None:
+    options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=30, seed=1, fail_if_worse=1.0)
+    local = lossctl.compare(data["baseline"], data["candidate"], **options)
+    remote = lossctl.compare(data["s3_baseline"], data["s3_candidate"], engine="dask", scheduler=scheduler, **options)
+    assert_same(local.to_dict(), remote.to_dict())
+    assert remote["mse"].verdict == "better"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lossctl", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+def test_cli_per_sample_dataset_and_remote_output(data: dict[str, str], scheduler: str, tmp_path: Path) -> None:
+    """--per-sample writes one file per task into a Parquet dataset, and -o uploads the report, both to S3."""
+    import s3fs
+
+    args = ["-l", "mae,huber", "--by", "region", "-f", "json", "-q"]
+    local = _cli("eval", data["baseline"], *args, "--per-sample", str(tmp_path / "rows.parquet"))
+    assert local.returncode == 0, local.stderr
+    out = f"s3://{BUCKET}/out"
+    remote = _cli(
+        "eval", data["s3_baseline"], *args, "--engine", "dask", "--scheduler", scheduler,
+        "--per-sample", f"{out}/rows.parquet", "-o", f"{out}/report.json",
+    )  # fmt: skip
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == ""
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    assert sorted(fs.ls(f"{BUCKET}/out")) == [f"{BUCKET}/out/report.json", f"{BUCKET}/out/rows.parquet"]
+    parts = sorted(fs.ls(f"{BUCKET}/out/rows.parquet"))
+    assert [p.rsplit("/", 1)[1] for p in parts] == [f"part-{i:05d}.parquet" for i in range(5)]
+    ours = pq.read_table(tmp_path / "rows.parquet")
+    theirs = pa.concat_tables([pq.read_table(fs.open(p)) for p in parts])
+    assert theirs.column_names == ["row", "mae", "huber"]
+    assert theirs.column("row").to_pylist() == list(range(ROWS))
+    np.testing.assert_allclose(theirs.column("huber").to_numpy(), ours.column("huber").to_numpy(), rtol=RTOL)
+    assert_same(json.loads(local.stdout), json.loads(fs.cat(f"{BUCKET}/out/report.json")))
+
+
+def test_cli_workers_start_a_local_cluster_and_gates_exit_1(data: dict[str, str]) -> None:
+    args = ["-l", "mse,mae", "--fail-if", "mae>1", "-f", "json", "-q"]
+    local = _cli("eval", data["baseline"], *args)
+    remote = _cli("eval", data["s3_baseline"], *args, "--engine", "dask", "--workers", "2")
+    assert (local.returncode, remote.returncode) == (1, 1), remote.stderr
+    assert remote.stderr == ""
+    assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+
+
+def test_a_worker_killed_mid_run_does_not_change_the_result(data: dict[str, str], s3: dict[str, str]) -> None:
+    """One of two worker processes is killed once the first task has finished: Dask reruns its tasks on the
+    nanny's new worker and the numbers are those of the local engine."""
+    import distributed
+
+    options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=200, seed=3)
+    local = lossctl.evaluate(data["baseline"], **options)
+    started = threading.Event()
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        pids = list(client.run(os.getpid).values())
+        result: dict[str, Any] = {}
+
+        def evaluate() -> None:
+            result["report"] = lossctl.evaluate(
+                data["s3_baseline"],
+                engine="dask",
+                scheduler=cluster.scheduler_address,
+                progress=lambda rows, total: started.set(),
+                **options,
+            )
+
+        thread = threading.Thread(target=evaluate)
+        thread.start()
+        assert started.wait(timeout=120), "no task finished"
+        os.kill(pids[0], signal.SIGKILL)
+        thread.join(timeout=300)
+        assert "report" in result
+        assert list(client.run(os.getpid).values()) != pids  # the nanny started a new worker
+        assert client.run_on_scheduler(_rerun_parts) >= 1  # a part was processing on the killed worker, and ran again
+    assert_same(local.to_dict(), result["report"].to_dict())
+
+
+def _rerun_parts(dask_scheduler: Any) -> int:
+    """How many times a lossctl task went from processing back to waiting or released (its worker was lost)."""
+    return sum(
+        1
+        for key, start, finish, *_ in dask_scheduler.transition_log
+        if str(key).startswith("lossctl-part") and start == "processing" and finish in ("waiting", "released")
+    )
+
+
+def test_bad_data_in_one_file_is_the_local_error_naming_the_file(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    import s3fs
+
+    table = pq.read_table(Path(data["baseline"]) / "region=us" / "part-1.parquet")
+    values = table.column("y_pred").to_numpy().copy()
+    values[[5, 9]] = np.nan
+    bad = tmp_path / "bad"
+    for directory, count in FILES.items():
+        (bad / directory).mkdir(parents=True)
+        for k in range(count):
+            source = Path(data["baseline"]) / directory / f"part-{k}.parquet"
+            (bad / directory / source.name).write_bytes(source.read_bytes())
+    pq.write_table(table.set_column(table.column_names.index("y_pred"), "y_pred", pa.array(values)),
+                   bad / "region=us" / "part-1.parquet", row_group_size=15_000)  # fmt: skip
+    s3fs.S3FileSystem(skip_instance_cache=True).put(str(bad), f"{BUCKET}/bad", recursive=True)
+    local = _cli("eval", str(bad), "-l", "mse", "-q")
+    remote = _cli("eval", f"s3://{BUCKET}/bad", "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
+    first = 4 * ROWS // 5  # the file's first row in the dataset
+    message = (
+        f"error: column 'y_pred' has 2 missing values (rows {first + 5}, {first + 9}; 0-based); "
+        "use --missing drop to drop those rows"
+    )
+    assert (local.returncode, local.stderr) == (3, message + "\n")
+    assert remote.returncode == 3
+    assert remote.stderr == f"{message} (in s3://{BUCKET}/bad/region=us/part-1.parquet)\n"
+    assert remote.stdout == ""
+
+
+def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:
+    port = _free_port()
+    result = _cli(
+        "eval", data["baseline"], "-l", "mse", "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{port}",
+        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+    )  # fmt: skip
+    assert result.returncode == 3
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port} ("
+    )
+    assert lines[0].endswith("); check --scheduler or DASK_SCHEDULER_ADDRESS")
+
+
+def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, str]) -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_CONFIG_FILE": "/nonexistent",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "lossctl", "eval", data["s3_baseline"], "-l", "mse"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in {**os.environ, **env}.items() if v},
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert result.stderr == (
+        f"error: cannot read '{data['s3_baseline']}': no credentials (Unable to locate credentials); set "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command\n"
+    )
+
+
+def test_targets_aligned_by_order_are_split_too(data: dict[str, str], scheduler: str) -> None:
+    """--targets aligned by row order: each task reads the same rows of both datasets."""
+    options: dict[str, Any] = dict(losses="mse,mae", target="y_true", bootstrap=10, pred="y_pred")
+    local = lossctl.evaluate(data["baseline"], targets=data["candidate"], **options)
+    remote = lossctl.evaluate(
+        data["s3_baseline"], targets=data["s3_candidate"], engine="dask", scheduler=scheduler, **options
+    )
+    assert_same(local.to_dict(), remote.to_dict())
+    assert "--engine dask: 5 tasks on 2 workers" in remote.notices
+
+
+def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.parquet"
+    common = ["-q", "--engine", "dask", "--scheduler", scheduler, "--per-sample", str(rows)]
+    failed = _cli("eval", data["baseline"], "-l", "bce", "--pred", "y_pred", "--target", "label", *common)
+    assert failed.returncode == 3 and failed.stderr.startswith("error: bce: column 'y_pred' (pred): expected prob")
+    assert list(tmp_path.iterdir()) == []  # neither the dataset nor its staging directory
+    for losses in ("mae", "mse"):
+        run = _cli("eval", data["baseline"], "-l", losses, *common)
+        assert run.returncode == 0, run.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.parquet"]
+    assert sorted(p.name for p in rows.iterdir()) == [f"part-{i:05d}.parquet" for i in range(5)]
+    assert pq.read_table(rows).column_names == ["row", "mse"]  # the second run's
+
+
+def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
+    """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        for name, args in (("regression.csv", ["-l", "mse,mae"]), ("binary.parquet", ["-l", "bce", "--pred", "prob"])):
+            local = _cli("eval", str(root / name), *args, "-f", "json", "-q")
+            remote = _cli("eval", f"http://127.0.0.1:{port}/{name}", *args, "-f", "json", "-q")
+            assert remote.returncode == 0, remote.stderr
+            assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+        missing = _cli("eval", f"http://127.0.0.1:{port}/nothing.csv", "-l", "mse")
+        assert (missing.returncode, missing.stderr) == (
+            3,
+            f"error: file 'http://127.0.0.1:{port}/nothing.csv' not found\n",
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

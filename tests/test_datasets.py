@@ -1,0 +1,184 @@
+"""Hive-partitioned directories, the engine options and the optional extras, without the extras installed.
+
+The S3 and Dask tests against real servers are in tests/test_cluster.py; these run in every install.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+from lossctl.errors import InputError, UsageError
+
+
+@pytest.fixture
+def hive(tmp_path: Path) -> Path:
+    """``region=eu`` (two files) and ``region=us`` (one), and a ``year=`` level of integers."""
+    rng = np.random.default_rng(0)
+    for region, files in (("eu", 2), ("us", 1)):
+        for k in range(files):
+            directory = tmp_path / "preds" / f"region={region}" / f"year={2023 + k}"
+            directory.mkdir(parents=True)
+            y = rng.normal(size=100)
+            table = pa.table({"y_true": y, "y_pred": y + (1.0 if region == "eu" else 2.0)})
+            pq.write_table(table, directory / "part-0.parquet", row_group_size=40)
+    (tmp_path / "preds" / "_SUCCESS").write_text("")
+    return tmp_path / "preds"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lossctl", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_partition_keys_are_columns_usable_in_by(hive: Path) -> None:
+    report = lossctl.evaluate(hive, losses="mae", by=["region", "year"])
+    groups = [(r.group, r.value, r.n) for r in report.results]
+    assert groups[0] == (None, pytest.approx(4 / 3), 300)
+    assert groups[1:] == [
+        ({"region": "eu", "year": 2023}, pytest.approx(1.0), 100),
+        ({"region": "eu", "year": 2024}, pytest.approx(1.0), 100),
+        ({"region": "us", "year": 2023}, pytest.approx(2.0), 100),
+    ]
+
+
+def test_partition_keys_bind_roles_and_typed_as_integers(hive: Path) -> None:
+    from lossctl.io.dataset import dataset_of
+
+    dataset = dataset_of(str(hive))
+    assert dataset is not None
+    assert dataset.columns == ["y_true", "y_pred", "region", "year"]
+    table = dataset.read(["region", "year"])
+    assert table.schema.field("year").type == pa.int64() and table.schema.field("region").type == pa.string()
+    # a partition column is a column like any other: here the "prediction" is the year
+    assert lossctl.evaluate(hive, losses="mae", pred="year", target="year")["mae"] == 0.0
+
+
+def test_windows_read_exactly_their_rows(hive: Path) -> None:
+    from lossctl.io.dataset import dataset_of
+
+    dataset = dataset_of(str(hive))
+    assert dataset is not None
+    assert dataset.splits(1000) == [(0, 100), (100, 200), (200, 300)]  # a file per part
+    assert dataset.splits(50) == [(0, 40), (40, 80), (80, 100), (100, 140), (140, 180), (180, 200), (200, 240),
+                                  (240, 280), (280, 300)]  # fmt: skip
+    whole = dataset.read(["y_pred", "region"])
+    part = dataset.window(70, 230).read(["y_pred", "region"])
+    assert part.equals(whole.slice(70, 160))
+
+
+def test_engine_options_are_checked_before_any_reading(hive: Path) -> None:
+    with pytest.raises(UsageError, match=r"^--workers applies to the Dask engine: add --engine dask$"):
+        lossctl.evaluate(hive, losses="mae", workers=2)
+    with pytest.raises(UsageError, match=r"^--workers must be in \[1, 1024\], got 0$"):
+        lossctl.evaluate(hive, losses="mae", engine="dask", workers=0)
+    with pytest.raises(UsageError, match=r"^--scheduler and --workers exclude each other"):
+        lossctl.evaluate(hive, losses="mae", engine="dask", workers=2, scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(UsageError, match=r"^--engine must be one of local, dask, got 'spark'$"):
+        lossctl.evaluate(hive, losses="mae", engine="spark")
+    run = _cli("eval", str(hive), "-l", "mae", "--scheduler", "tcp://127.0.0.1:8786")
+    assert (run.returncode, run.stderr) == (2, "error: --scheduler applies to the Dask engine: add --engine dask\n")
+
+
+def _without(tmp_path: Path, *modules: str) -> dict[str, str]:
+    """An environment where importing ``modules`` fails as it does when they are not installed."""
+    import os
+
+    shim = tmp_path / "shim"
+    for module in modules:
+        (shim / module).mkdir(parents=True)
+        (shim / module / "__init__.py").write_text(f"raise ModuleNotFoundError(\"No module named '{module}'\")\n")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(shim), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_a_missing_extra_is_a_usage_error_naming_it(hive: Path, tmp_path: Path) -> None:
+    env = _without(tmp_path, "distributed", "s3fs", "fsspec")
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", "--workers", "1", env=env)
+    assert (run.returncode, run.stderr) == (
+        2,
+        "error: --engine dask needs the packages dask and distributed: pip install 'lossctl[dask]'\n",
+    )
+    run = _cli("eval", "s3://bucket/preds/", "-l", "mae", env=env)
+    assert (run.returncode, run.stderr) == (
+        2,
+        "error: reading or writing s3:// paths needs the package 'fsspec': pip install 'lossctl[cloud]'\n",
+    )
+
+
+def test_the_local_engine_without_extras_is_unchanged(hive: Path, tmp_path: Path) -> None:
+    env = _without(tmp_path, "distributed", "dask", "s3fs", "fsspec")
+    run = _cli("eval", str(hive), "-l", "mae", "--by", "region", "-f", "json", "-q", env=env)
+    assert run.returncode == 0, run.stderr
+    assert [r["value"] for r in json.loads(run.stdout)["results"]] == pytest.approx([4 / 3, 1.0, 2.0])
+
+
+def test_an_empty_partitioned_directory_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "empty" / "region=eu").mkdir(parents=True)
+    with pytest.raises(InputError, match=r"^no Parquet files \(\*\.parquet, \*\.pq\) under '.*empty'$"):
+        lossctl.evaluate(tmp_path / "empty", losses="mae")
+
+
+def test_a_missing_store_package_is_named(tmp_path: Path) -> None:
+    pytest.importorskip("fsspec", reason="needs fsspec (lossctl[cloud]) to find s3fs missing")
+    run = _cli("eval", "s3://bucket/preds/", "-l", "mae", env=_without(tmp_path, "s3fs"))
+    assert (run.returncode, run.stderr) == (
+        2,
+        "error: reading or writing s3:// paths needs the package 's3fs': pip install 'lossctl[cloud]'\n",
+    )
+
+
+def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
+    """Parts of a 300,000-row input run through the engine one by one (as Dask tasks do, here in this process),
+    their sampled per-row losses trimmed as the client asks, merge into the outcome of one pass: the same
+    statistics to 1e-12 and the same sampled rows, so the same quantiles."""
+    from functools import partial
+
+    from lossctl.cluster import run_part, sample_threshold
+    from lossctl.engine import Plan, run
+    from lossctl.evaluation import jobs_for, open_sources, part_batches
+    from lossctl.io.dataset import dataset_of
+    from lossctl.options import Options
+    from lossctl.partials import merge_outcomes
+
+    rng = np.random.default_rng(3)
+    for k in range(3):
+        y = rng.gamma(2.0, 1.0, 100_000)
+        pq.write_table(
+            pa.table({"y_true": y, "y_pred": y * rng.lognormal(0, 0.3, len(y)), "g": rng.integers(0, 5, len(y))}),
+            tmp_path / f"part-{k}.parquet",
+            row_group_size=30_000,
+        )
+    options = Options(losses=("mse", "mae"), by=("g",), bootstrap=5)
+    opened = open_sources(str(tmp_path), options, ["target", "pred"], [])
+    binding = opened.binding
+    plan = Plan(jobs_for(list(options.requests), binding), None, binding.by, None, 5, 0, distributions=True)
+    whole = run(opened.source.batches(binding.columns(), 65_536), plan, options)
+    dataset = dataset_of(str(tmp_path))
+    assert dataset is not None
+    below = sample_threshold(300_000)
+    assert below is not None
+    batches_of = partial(part_batches, binding, binding.columns(), options)
+    parts = [
+        run_part(start, stop, [dataset, None], batches_of, plan, options, None, (), below)
+        for start, stop in dataset.splits(30_000)
+    ]
+    merged = merge_outcomes(parts, len(plan.jobs))
+    assert merged.groups == whole.groups
+    for j in range(len(plan.jobs)):
+        np.testing.assert_allclose(merged.stats[j], whole.stats[j], rtol=1e-12)
+        np.testing.assert_allclose(merged.replicates[j], whole.replicates[j], rtol=1e-12)
+        for code, stats in whole.group_stats[j].items():
+            np.testing.assert_allclose(merged.group_stats[j][code], stats, rtol=1e-12)
+        ours, theirs = merged.samples[j], whole.samples[j]
+        assert ours is not None and theirs is not None
+        assert ours.summary()["p50"] == theirs.summary()["p50"] and ours.summary()["rows"] == 300_000
+        assert sorted(ours.summary()["values"]) == sorted(theirs.summary()["values"])
