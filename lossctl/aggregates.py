@@ -22,7 +22,9 @@ class Aggregate:
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...);
-    ``doc`` says in words how rows are reduced (``lossctl describe``).
+    ``doc`` says in words how rows are reduced (``lossctl describe``); ``many``, where given, is the same
+    finalizer over many vectors at once: ``stats[k]`` is then an array (one value per vector), and so is the
+    result (groups and bootstrap replicates are finalized by thousands).
     """
 
     name: str
@@ -31,6 +33,7 @@ class Aggregate:
     per_row: bool = True
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
     doc: str = ""
+    many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
 
 
 def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -39,6 +42,11 @@ def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> fl
     The finalizer of every per-row loss, including those whose extra columns only feed notices or checks.
     """
     return float(stats[0]) if reduction == "sum" else float(stats[0] / stats[-2])
+
+
+def weighted_mean_many(stats: Any, reduction: str, params: Mapping[str, Any]) -> Any:
+    """:func:`weighted_mean` of many vectors (``stats[k]`` arrays)."""
+    return stats[0] if reduction == "sum" else stats[0] / stats[-2]
 
 
 def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -56,15 +64,24 @@ def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
 
 
 MEAN = Aggregate(
-    "mean", weighted_mean, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
+    "mean",
+    weighted_mean,
+    doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
+    many=weighted_mean_many,
 )
-MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows, doc="sum(w*l) / n, the number of rows (Keras)")
+MEAN_OVER_ROWS = Aggregate(
+    "mean_over_rows",
+    _mean_over_rows,
+    doc="sum(w*l) / n, the number of rows (Keras)",
+    many=lambda stats, reduction, params: stats[0] if reduction == "sum" else stats[0] / stats[-1],
+)
 ROOT_MEAN = Aggregate(
     "root_mean",
     _root_mean,
     reductions=("mean",),
     per_row=False,
     doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
+    many=lambda stats, reduction, params: (stats[0] / stats[-2]) ** 0.5,
 )
 RATIO = Aggregate(
     "ratio",
@@ -72,4 +89,5 @@ RATIO = Aggregate(
     reductions=("mean",),
     per_row=False,
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
+    many=lambda stats, reduction, params: stats[0] / stats[1],
 )

@@ -8,18 +8,18 @@ intervals and gates. :mod:`lossctl.compare` builds on the same pieces.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossctl import __version__
 from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, run
+from lossctl.engine import Job, Options, Outcome, PerSampleSink, Plan, held_notice, run
 from lossctl.errors import InputError, UsageError
+from lossctl.normal import NoInterval
 from lossctl.params import (
     Composite,
     FailIf,
@@ -29,6 +29,7 @@ from lossctl.params import (
     parse_inline,
     select_losses,
 )
+from lossctl.queries import QueriesNotContiguous
 from lossctl.registry import CONVENTIONS
 from lossctl.report import Check, Report, Result
 
@@ -62,8 +63,9 @@ class Selection:
     chunk_rows: int | None = None
     by: list[str] = field(default_factory=list)
     bootstrap: int = 0
-    ci: float = 0.95
+    ci: float = 0.95  # the level of the intervals
     seed: int = 0
+    normal_ci: bool = False  # --ci without --bootstrap: normal-approximation intervals
 
     @property
     def options(self) -> Options:
@@ -80,7 +82,7 @@ def select(
     chunk_rows: int | None,
     by: Iterable[str],
     bootstrap: int,
-    ci: float,
+    ci: float | None,
     seed: int,
 ) -> Selection:
     _check_choice("--reduction", reduction, REDUCTIONS)
@@ -90,7 +92,7 @@ def select(
         raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
     if bootstrap < 0 or bootstrap == 1:
         raise UsageError(f"--bootstrap needs at least 2 replicates, got {bootstrap}")
-    if not 0 < ci < 1:
+    if ci is not None and not 0 < ci < 1:
         raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {ci}")
     loss_options, param_options = list(losses or []), list(params)
     if not loss_options and param_options:
@@ -100,8 +102,21 @@ def select(
     for gate in gates:
         if not any(c.name == gate.loss for c in composites):
             parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
+    level = 0.95 if ci is None else ci
+    normal_ci = ci is not None and not bootstrap
     return Selection(
-        requests, gates, composites, reduction, convention, missing, chunk_rows, list(by), bootstrap, ci, seed
+        requests,
+        gates,
+        composites,
+        reduction,
+        convention,
+        missing,
+        chunk_rows,
+        list(by),
+        bootstrap,
+        level,
+        seed,
+        normal_ci,
     )
 
 
@@ -124,22 +139,25 @@ def evaluate(
     by: Iterable[str] = (),
     per_sample: str | None = None,
     bootstrap: int = 0,
-    ci: float = 0.95,
+    ci: float | None = None,
     seed: int = 0,
     distributions: bool = False,
     chunk_rows: int | None = None,
     stdin: IO[bytes] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Report:
     """Evaluate ``losses`` (names with inline parameters, e.g. ``"huber:delta=2"``) on the file ``path``.
 
     ``params`` are ``--param [LOSS.]KEY=VALUE`` strings and ``cols`` binds extra roles
     (``{"var": "sigma2"}``). Without ``losses``, the task is inferred from the data and its default
     losses are used. ``by`` adds per-group results, ``per_sample`` writes per-row losses to a file,
-    ``bootstrap`` replicates add percentile intervals at level ``ci``; ``distributions`` attaches
+    ``bootstrap`` replicates add percentile intervals at level ``ci`` (default 0.95); ``ci`` without
+    ``bootstrap`` adds normal-approximation intervals (:mod:`lossctl.normal`); ``distributions`` attaches
     the quantiles and histogram of each per-row loss to its overall result (for the table);
-    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. Raises
-    :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
+    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read, and ``notify(message)`` with
+    notices that matter before the work ends (a query with 10^8 pairs), which otherwise join the report's.
+    Raises :class:`~lossctl.errors.UsageError` or :class:`~lossctl.errors.InputError`.
     """
     selection = select(losses, params, fail_if, reduction, convention, missing, chunk_rows, by, bootstrap, ci, seed)
     if per_sample:
@@ -168,16 +186,28 @@ def evaluate(
         batches = itertools.chain([first] if first is not None else [], batches)
     checks = [(gate, _gated(gate, selection, convention)) for gate in selection.gates]
     jobs = [Job(request, {role: binding[role] for role in request.spec.role_names}) for request in selection.requests]
-    plan = Plan(jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions)
+    plan = Plan(
+        jobs, weight_column, by_columns, on, selection.bootstrap, selection.seed, distributions, selection.normal_ci
+    )
     total = source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
-    with _per_sample_file(plan, per_sample, on) as sink:  # kept only if the results below are computed too
-        outcome = run(batches, plan, selection.options, per_sample=sink, progress=report_progress)
-        if outcome.rows_dropped:
-            notices.append(
-                f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"
-            )
-        results, gaps = _results(selection, plan, outcome, notices)
+
+    def attempt(plan: Plan, batches: Iterator[pa.RecordBatch]) -> tuple[Outcome, list[Result], list[dict[str, Any]]]:
+        with _per_sample_file(plan, per_sample, on) as sink:  # kept only if the results below are computed too
+            outcome = run(batches, plan, selection.options, sink, report_progress, notify)
+            notices.extend(outcome.notices)
+            if outcome.rows_dropped:
+                notices.append(
+                    f"dropped {outcome.rows_dropped} of {outcome.rows} rows with missing values (--missing drop)"
+                )
+            return outcome, *_results(selection, plan, outcome, notices)
+
+    try:
+        outcome, results, gaps = attempt(plan, batches)
+    except QueriesNotContiguous as apart:  # read again, every row at once
+        notices.append(held_notice(plan, apart))
+        batches = _batches(source, target_source, plan.columns, binding.get("target", []), on, selection, notices)
+        outcome, results, gaps = attempt(replace(plan, hold=True), batches)
     report_checks = []
     for gate, owner in checks:
         value = next(r.value for r in results if r.group is None and r.request is owner)
@@ -234,49 +264,69 @@ def _unique_labels(labels: list[str]) -> list[str]:
 
 @dataclass
 class _Values:
-    """One job's (or composite's) finalized numbers: overall and per group code, with replicate values."""
+    """One job's (or composite's) finalized numbers: overall and per group code, with replicate values and,
+    for ``--ci`` without ``--bootstrap``, the gradient of the value in the stacked statistics (the delta method)."""
 
     overall: float
     n: int
     replicates: np.ndarray | None
-    groups: dict[int, tuple[float, int, np.ndarray | None]]
+    groups: dict[int, tuple[float, int, np.ndarray | None, np.ndarray | None]]
+    gradient: np.ndarray | None = None
 
 
 def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, j: int, groups: list[dict]) -> _Values:
-    aggregate = request.spec.aggregate_for(selection.convention)
+    from lossctl.finalize import finalize_many, gradients_of
 
-    def value_of(stats: np.ndarray, where: str) -> float:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
-            value = aggregate.finalize(stats, selection.reduction, request.params)
-        if not math.isfinite(value):
+    aggregate = request.spec.aggregate_for(selection.convention)
+    reduction, params = selection.reduction, request.params
+
+    def checked(values: np.ndarray, where: list[str]) -> np.ndarray:
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
             raise InputError(
-                f"{request.label}{where}: the result is not a finite number (no rows with weight, "
+                f"{request.label}{where[bad[0]]}: the result is not a finite number (no rows with weight, "
                 f"or a float64 overflow); check the weights or rescale the inputs"
             )
-        return value
+        return values
 
-    def replicate_values(replicates: np.ndarray | None) -> np.ndarray | None:
-        if replicates is None:
+    def embedded(stats: np.ndarray) -> np.ndarray | None:
+        """The gradients at ``stats`` (K x its width) placed in the stacked statistics (K x M); NaN: none."""
+        if not selection.normal_ci or outcome.layout is None:
             return None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.array([aggregate.finalize(row, selection.reduction, request.params) for row in replicates])
+        local = gradients_of(aggregate, stats, reduction, params)
+        full = np.zeros((len(local), outcome.layout.width))
+        full[:, outcome.layout.columns(j)] = local
+        return full
 
-    per_group = {}
-    for code, stats in outcome.group_stats[j].items():
-        where = " in group " + ", ".join(f"{k}={v}" for k, v in groups[code].items())
-        replicates = outcome.group_replicates[j].get(code) if outcome.group_replicates else None
-        per_group[code] = (value_of(stats, where), int(stats[-1]), replicate_values(replicates))
     overall = outcome.stats[j]
-    return _Values(
-        value_of(overall, ""),
-        int(overall[-1]),
-        replicate_values(outcome.replicates[j] if outcome.replicates else None),
-        per_group,
-    )
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
+        value = float(checked(np.array([aggregate.finalize(overall, reduction, params)]), [""])[0])
+    replicates = finalize_many(aggregate, outcome.replicates[j], reduction, params) if outcome.replicates else None
+    gradient = embedded(overall[None, :])
+    per_group: dict[int, tuple[float, int, np.ndarray | None, np.ndarray | None]] = {}
+    if groups:
+        stats = outcome.group_stats[j]
+        present = np.flatnonzero(stats[:, -1] > 0)
+        where = [" in group " + ", ".join(f"{k}={v}" for k, v in groups[code].items()) for code in present]
+        group_values = checked(finalize_many(aggregate, stats[present], reduction, params), where)
+        group_replicates = (
+            finalize_many(aggregate, outcome.group_replicates[j][present], reduction, params)
+            if outcome.group_replicates
+            else None
+        )
+        group_gradients = embedded(stats[present])
+        for i, code in enumerate(present.tolist()):
+            per_group[code] = (
+                float(group_values[i]),
+                int(stats[code, -1]),
+                group_replicates[i] if group_replicates is not None else None,
+                group_gradients[i] if group_gradients is not None else None,
+            )
+    return _Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
 
 
 def _combine(composite: Composite, parts: list[_Values]) -> _Values:
-    """A composite's numbers: the weighted sum of its parts', overall, per group and per replicate."""
+    """A composite's numbers: the weighted sum of its parts', overall, per group, per replicate and gradient."""
     weights = [weight for weight, _ in composite.terms]
 
     def total(values: list[Any]) -> Any:
@@ -287,10 +337,17 @@ def _combine(composite: Composite, parts: list[_Values]) -> _Values:
             total([p.groups[code][0] for p in parts]),
             parts[0].groups[code][1],
             total([p.groups[code][2] for p in parts]),
+            total([p.groups[code][3] for p in parts]),
         )
         for code in parts[0].groups
     }
-    return _Values(total([p.overall for p in parts]), parts[0].n, total([p.replicates for p in parts]), groups)
+    return _Values(
+        total([p.overall for p in parts]),
+        parts[0].n,
+        total([p.replicates for p in parts]),
+        groups,
+        total([p.gradient for p in parts]),
+    )
 
 
 def _results(
@@ -315,6 +372,14 @@ def _results(
 
     results: list[Result] = []
     gaps: list[dict[str, Any]] = []
+    no_interval = NoInterval()
+
+    def ci(value: float, replicates: Any, gradient: Any, label: str, group: int | None) -> dict[str, float] | None:
+        if not selection.normal_ci:
+            return _interval(replicates, selection.ci)
+        where = None if group is None else outcome.groups[group]
+        return no_interval.check(label, where, value, gradient, outcome.covariance(group), selection.ci)
+
     for name, label, params, sig, numbers, owner, j in entries:
         sample = outcome.samples[j] if j is not None else None
         results.append(
@@ -327,7 +392,7 @@ def _results(
                 numbers.n,
                 sig,
                 None,
-                _interval(numbers.replicates, selection.ci),
+                ci(numbers.overall, numbers.replicates, numbers.gradient, label, None),
                 request=owner,
                 distribution=sample.summary() if sample else None,
             )
@@ -336,7 +401,7 @@ def _results(
         for code, label_of_group in enumerate(outcome.groups):
             if code not in numbers.groups:
                 continue
-            value, n, replicates = numbers.groups[code]
+            value, n, replicates, gradient = numbers.groups[code]
             group_values.append((value, label_of_group))
             results.append(
                 Result(
@@ -348,7 +413,7 @@ def _results(
                     n,
                     sig,
                     label_of_group,
-                    _interval(replicates, selection.ci),
+                    ci(value, replicates, gradient, label, code),
                     request=owner,
                 )
             )
@@ -356,6 +421,7 @@ def _results(
             worst = max(group_values, key=lambda item: item[0])
             best = min(group_values, key=lambda item: item[0])
             gaps.append({"loss": name, "params": params, "gap": worst[0] - best[0], "worst_group": worst[1]})
+    notices.extend(no_interval.notices())
     return results, gaps
 
 
@@ -503,19 +569,12 @@ def _batches(
     if target_source is None:
         if on:
             raise UsageError("--on needs --targets: it names the key column shared by both files")
-        return iter(source.batches(columns, selection.chunk_rows or default_chunk_rows(len(columns))))
-    from lossctl.io import attach_targets
+        chunk_rows = selection.chunk_rows or default_chunk_rows(len(columns))
+        return iter(source.batches(columns, chunk_rows, dictionary=selection.by))
+    from lossctl.io.align import joined_batches
 
-    from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
-    from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
-    from_preds = [c for c in columns if c not in from_targets and c != on]
-    keys = [on] if on else []
-    preds_table = source.read(list(dict.fromkeys(keys + from_preds)))
-    targets_table = target_source.read(list(dict.fromkeys(keys + [c for c in from_targets if c != on])))
-    table, join_notices = attach_targets(preds_table, targets_table, on, source.path, target_source.path)
-    notices.extend(join_notices)
     chunk_rows = selection.chunk_rows or default_chunk_rows(len(columns))
-    return iter(table.select(columns).to_batches(max_chunksize=chunk_rows))
+    return joined_batches(source, target_source, columns, target_columns, on, chunk_rows, selection.by, notices)
 
 
 def _infer_task(batch: pa.RecordBatch | None, binding: dict[str, list[str]]) -> str:

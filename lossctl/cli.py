@@ -124,7 +124,13 @@ OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
 ]
 BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")]
-CiOpt = Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")]
+CiOpt = Annotated[
+    float | None,
+    typer.Option(
+        metavar="LEVEL",
+        help="Confidence level of the intervals (0.95 with --bootstrap; without it, normal-approximation intervals).",
+    ),
+]
 SeedOpt = Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")]
 PlotOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Draw the results (.png .svg; needs lossctl[plot]).")]
 ChunkRowsOpt = Annotated[
@@ -165,7 +171,7 @@ def eval_command(
         str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")
     ] = None,
     bootstrap: BootstrapOpt = 0,
-    ci: CiOpt = 0.95,
+    ci: CiOpt = None,
     seed: SeedOpt = 0,
     plot: PlotOpt = None,
     chunk_rows: ChunkRowsOpt = None,
@@ -214,6 +220,7 @@ def eval_command(
         distributions=bool(plot) or (output_format is OutputFormat.table and not output),
         chunk_rows=chunk_rows,
         progress=bar,
+        notify=lambda message: _notice(message, quiet),
     )
     if bar:
         bar.close()
@@ -330,7 +337,7 @@ def compare_command(
     reduction: ReductionOpt = Reduction.mean,
     convention: ConventionOpt = ConventionName.lossctl,
     bootstrap: BootstrapOpt = 0,
-    ci: CiOpt = 0.95,
+    ci: CiOpt = None,
     seed: SeedOpt = 0,
     fail_if_worse: Annotated[
         float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")

@@ -56,7 +56,7 @@ def compare(
     reduction: str = "mean",
     convention: str = "lossctl",
     bootstrap: int = 0,
-    ci: float = 0.95,
+    ci: float | None = None,
     seed: int = 0,
     fail_if_worse: float | None = None,
     significant: bool = False,

@@ -224,6 +224,7 @@ class LossSpec:
     conventions: Mapping[str, Convention] = field(default_factory=dict)
     batch_param: str | None = None
     whole_input: bool = False
+    pairwise: bool = False
 
     @property
     def doc(self) -> str:
@@ -402,13 +403,16 @@ def register_loss(
     conventions: Mapping[str, Convention] | None = None,
     batch_param: str | None = None,
     whole_input: bool = False,
+    pairwise: bool = False,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Register the decorated per-row function as loss ``name``; the function is returned unchanged.
 
     Roles given as plain names are scalar, except for regression losses, whose roles take vector
     columns too (averaged over elements). ``batch_param`` names the parameter holding the batch
     size of a batch loss (the engine cuts chunks at batch boundaries); ``whole_input`` losses see
-    every row at once (ranking pools pairs across a query's rows).
+    every row at once, or with a ``qid`` role every row of a query at once (ranking pools pairs across a
+    query's rows); ``pairwise`` losses compare every pair of a query's rows (their cost grows with its size
+    squared, and a very large query is announced before the work starts).
     """
     plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
@@ -431,6 +435,7 @@ def register_loss(
             conventions=dict(conventions or {}),
             batch_param=batch_param,
             whole_input=whole_input,
+            pairwise=pairwise,
         )
         add(spec)
         return func

@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from lossctl.stats import Accumulator, grouped_sums, weighted_sums
+from lossctl.stats import Accumulator, segment_sums, weighted_sums
 
 N = 10**8
 CHUNK = 10**6
@@ -138,6 +138,7 @@ def test_multi_column_contributions_of_a_hundred_million_rows() -> None:
 
 
 def test_group_sums_of_a_hundred_million_tenths() -> None:
-    codes = np.zeros(CHUNK, dtype=np.int64)
-    stats = _accumulate(_stream(0.1), lambda chunk: grouped_sums(chunk, None, codes, 1)[0])
+    """A group is a run of rows sorted by group, summed pairwise (``add.reduceat``): a million-row run too."""
+    starts = np.array([0, CHUNK // 3])  # two groups per chunk
+    stats = _accumulate(_stream(0.1), lambda chunk: segment_sums([chunk], starts).sum(axis=0))
     assert _relative_error(stats[0], N * TENTH) <= 1e-15, repr(stats[0])

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import lossctl
 from lossctl.aggregates import RATIO
 from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.losses.ranking import PAIRS_RATIO
 from lossctl.stats import weighted_sums
 from tests.golden import load_cases
 
@@ -80,7 +81,9 @@ def test_the_ranking_losses_are_registered() -> None:
         spec = lossctl.get(name)
         assert spec.role_names == ("pred", "target", "qid"), name
         assert all(role.shape == "scalar" for role in spec.roles), name
-        assert spec.whole_input and spec.aggregate is RATIO and not spec.per_row, name
+        assert spec.whole_input and not spec.per_row, name
+        assert spec.aggregate is (PAIRS_RATIO if name == "ranknet" else RATIO), name
+        assert spec.pairwise == (name == "ranknet"), name
         assert spec.conventions == {}, name
     for spec in lossctl.list_losses("ranking"):
         assert spec.doc and "Example" in spec.doc, spec.name
