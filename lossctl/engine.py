@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.bootstrap import replicate_sums
-from lossctl.defaults import default_chunk_rows
+from lossctl.defaults import block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
@@ -310,20 +310,26 @@ class _Reader:
 class _Runs:
     """A chunk's rows by group once sorted: run ``i`` starts at ``starts[i]`` and is group ``present[i]``.
 
-    ``order`` sorts the rows as the losses saw them; ``None`` when the worker sorted the rows before the
-    losses (then ``applied`` holds that sort, to put rows back in file order).
+    Either the worker sorted the rows before the losses saw them (``applied``: the losses' row ``p`` is the
+    chunk's row ``applied[p]``), or the losses saw them in file order and ``order`` sorts them.
     """
 
     starts: np.ndarray
     present: np.ndarray
-    codes: np.ndarray  # each row's code, in the order the losses saw the rows
+    rows: int
     order: np.ndarray | None
     applied: np.ndarray | None
 
     def sorted(self, array: np.ndarray) -> np.ndarray:
+        """``array`` (one entry per row, as the losses saw them) in group order."""
         return array if self.order is None else array[self.order]
 
+    def seen(self, array: np.ndarray) -> np.ndarray:
+        """``array`` (one entry per row in file order) as the losses saw the rows."""
+        return array if self.applied is None else array[self.applied]
+
     def in_file_order(self, array: np.ndarray) -> np.ndarray:
+        """``array`` (one entry per row, as the losses saw them) back in file order."""
         if self.applied is None:
             return array
         inverse = np.empty_like(self.applied)
@@ -332,7 +338,7 @@ class _Runs:
 
     @property
     def sizes(self) -> np.ndarray:
-        return np.diff(np.append(self.starts, len(self.codes)))
+        return np.diff(np.append(self.starts, self.rows))
 
 
 def _runs(local: np.ndarray, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -447,24 +453,31 @@ class _Worker:
         self.plan = plan
         self.options = options
         self.sort = sort
+        requests = [job.request for job in plan.jobs]
+        batch = math.lcm(*(int(r.params[r.spec.batch_param]) for r in requests if r.spec.batch_param))
+        width = sum(len(columns) for columns in plan.value_columns)
+        self.block = None if any(r.spec.whole_input for r in requests) else block_rows(width, batch)
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
         runs = None
+        values, row_index = chunk.values, chunk.row_index  # the rows in file order
         if chunk.local is not None and chunk.numbers is not None:
             order, starts, present = _runs(chunk.local, chunk.numbers)
             if self.sort:
-                chunk.values = {columns: array[order] for columns, array in chunk.values.items()}
-                chunk.row_index = chunk.row_index[order]
-                runs = _Runs(starts, present, chunk.numbers[chunk.local[order]], None, order)
+                values = {columns: array[order] for columns, array in values.items()}
+                runs = _Runs(starts, present, len(order), None, order)
             else:
-                runs = _Runs(starts, present, chunk.numbers[chunk.local], order, None)
-        values, row_index = chunk.values, chunk.row_index
+                runs = _Runs(starts, present, len(order), order, None)
+
+        def seen_rows() -> np.ndarray:
+            """The file rows as the losses see them (needed for messages only)."""
+            return row_index if runs is None else runs.seen(row_index)
+
         weight = values[(plan.weight,)] if plan.weight else None
         if weight is not None:
-            _check_weights(weight, plan.weight or "", row_index)
-        with chunk_scope():
-            contributions = [self._contributions(job, chunk, runs) for job in plan.jobs]
+            _check_weights(weight, plan.weight or "", seen_rows)
+        contributions = self._contributions(values, seen_rows, chunk, runs)
         columns = [c.reshape(len(c), -1) for c in contributions]
         partial = _Partial(len(row_index), [], tuple(c.shape[1] for c in columns), row_index, chunk.keys)
         # A sum that overflows is reported once, as an input error, when the result is finalized: NumPy's
@@ -485,51 +498,70 @@ class _Worker:
             if runs is not None:
                 partial.groups = (runs.present, _run_sums(columns, weight, runs))
             if plan.bootstrap or plan.moments:
-                self._stacked(partial, columns, weight, runs)
+                codes = chunk.numbers[chunk.local] if chunk.local is not None and chunk.numbers is not None else None
+                self._stacked(partial, columns, weight, runs, codes)
         return partial
 
-    def _contributions(self, job: Job, chunk: _Chunk, runs: _Runs | None) -> np.ndarray:
+    def _contributions(
+        self,
+        values: dict[tuple[str, ...], np.ndarray],
+        seen_rows: Callable[[], np.ndarray],
+        chunk: _Chunk,
+        runs: _Runs | None,
+    ) -> list[np.ndarray]:
+        """Every job's contributions over the chunk (:func:`_blockwise`)."""
         try:
-            return _contributions(job, self.options.convention, chunk.values, chunk.row_index)
+            return _blockwise(self.plan.jobs, self.options.convention, values, seen_rows, self.block)
         except DomainError:
             if runs is None or runs.applied is None:
                 raise
             # Rows sorted by group: the first offending row in file order is the one to name.
-            in_order = {columns: runs.in_file_order(array) for columns, array in chunk.values.items()}
-            return _contributions(job, self.options.convention, in_order, runs.in_file_order(chunk.row_index))
+            return _blockwise(self.plan.jobs, self.options.convention, chunk.values, lambda: chunk.row_index, None)
 
     def _stacked(
-        self, partial: _Partial, columns: list[np.ndarray], weight: np.ndarray | None, runs: _Runs | None
+        self,
+        partial: _Partial,
+        columns: list[np.ndarray],
+        weight: np.ndarray | None,
+        runs: _Runs | None,
+        codes: np.ndarray | None,
     ) -> None:
-        """Per replicate and cross-products, over the stacked columns of every job (:class:`Layout`)."""
+        """Per replicate and cross-products, over the stacked columns of every job (:class:`Layout`).
+
+        The stacked matrix is column-major: each column is written contiguously, and BLAS reads row blocks of
+        it as they are; ``codes`` are the rows' groups in file order.
+        """
         plan = self.plan
         layout = Layout(partial.widths)
         rows = len(partial.row_index)
-        stacked = np.empty((rows, layout.width))
+        stacked = np.empty((rows, layout.width), order="F")
         position = 0
         for c in columns:
-            stacked[:, position : position + c.shape[1]] = c if weight is None else c * weight[:, None]
-            position += c.shape[1]
+            for k in range(c.shape[1]):
+                if weight is None:
+                    stacked[:, position] = c[:, k]
+                else:
+                    np.multiply(c[:, k], weight, out=stacked[:, position])
+                position += 1
         stacked[:, -2] = 1.0 if weight is None else weight
         stacked[:, -1] = 1.0
         if plan.bootstrap:
-            if runs is None:
+            if runs is None or codes is None:
                 partial.replicates, _ = replicate_sums(stacked, partial.row_index, None, plan.bootstrap, plan.seed)
             else:
-                in_order = runs.in_file_order
                 partial.replicates, partial.group_replicates = replicate_sums(
-                    in_order(stacked), in_order(partial.row_index), in_order(runs.codes), plan.bootstrap, plan.seed
+                    runs.in_file_order(stacked), partial.row_index, codes, plan.bootstrap, plan.seed
                 )
         if plan.moments:
-            varying = _varying(layout, weight is not None)
-            partial.moments = chunk_moments(stacked[:, varying])
+            varying = stacked[:, : _varying(layout, weight is not None)]  # the leading columns: no copy
+            partial.moments = chunk_moments(varying)
             if runs is not None:
-                partial.group_moments = run_moments(runs.sorted(stacked)[:, varying], runs.starts, runs.present)
+                partial.group_moments = run_moments(runs.sorted(varying), runs.starts, runs.present)
 
 
-def _varying(layout: Layout, weighted: bool) -> np.ndarray:
-    """The stacked columns that vary from row to row: every job's, and ``w`` when weighted (not the 1s)."""
-    return np.arange(layout.width - (1 if weighted else 2))
+def _varying(layout: Layout, weighted: bool) -> int:
+    """How many leading stacked columns vary from row to row: every job's, and ``w`` when weighted."""
+    return layout.width - (1 if weighted else 2)
 
 
 def _run_sums(columns: list[np.ndarray], weight: np.ndarray | None, runs: _Runs) -> np.ndarray:
@@ -593,7 +625,7 @@ class _State:
             if partial.group_replicates is not None:
                 self.group_replicates = self.group_replicates or GroupAccumulator(partial.group_replicates[1].shape[1:])
                 self.group_replicates.add(*partial.group_replicates)
-        varying = _varying(self.layout, self.plan.weight is not None)
+        varying = np.arange(_varying(self.layout, self.plan.weight is not None))
         if partial.moments is not None:
             self.moments = self.moments or Moments(width, varying)
             self.moments.merge(*partial.moments)
@@ -652,22 +684,18 @@ def _sampled_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The chunk's rows that may enter the per-row samples, and their keys: every job samples the same rows
     (keys depend on the row alone), so the rows are chosen once, below the samples' common threshold.
-    ``applied`` is the order the rows were sorted in by group (:class:`_Runs`), if they were."""
-    if applied is None:
-        keys = row_keys(row_index)
-    else:
-        in_file_order = np.empty_like(row_index)
-        in_file_order[applied] = row_index
-        keys = row_keys(in_file_order)[applied]
+    ``row_index`` is in file order; ``applied`` the order the losses saw the rows in (:class:`_Runs`), if sorted."""
+    keys = row_keys(row_index) if applied is None else row_keys(row_index)[applied]
     if not thresholds or None in thresholds:
         return np.arange(len(keys)), keys
     positions = np.flatnonzero(keys < np.uint64(min(t for t in thresholds if t is not None)))
     return positions, keys[positions]
 
 
-def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
+def _check_weights(weight: np.ndarray, column: str, seen_rows: Callable[[], np.ndarray]) -> None:
     negative = weight < 0
     if negative.any():
+        row_index = seen_rows()
         first = int(np.flatnonzero(negative)[np.argmin(row_index[negative])])  # rows may be sorted by group
         raise InputError(
             f"column '{column}' has {int(negative.sum())} negative weights (first: {weight[first]:g} "
@@ -692,9 +720,33 @@ def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
     )
 
 
+def _blockwise(
+    jobs: list[Job],
+    convention: str,
+    values: dict[tuple[str, ...], np.ndarray],
+    seen_rows: Callable[[], np.ndarray],
+    block: int | None,
+) -> list[np.ndarray]:
+    """Every job's :func:`_contributions`, computed in blocks of ``block`` rows (``None``: all rows at once)
+    and put together: the jobs of a block share its intermediates (:func:`~lossctl.losses._shared.shared`),
+    and a block's temporaries stay in the core's cache (:func:`~lossctl.defaults.block_rows`)."""
+    rows = len(next(iter(values.values())))
+    if block is None or rows <= block:
+        with chunk_scope():
+            return [_contributions(job, convention, values, seen_rows) for job in jobs]
+    parts: list[list[np.ndarray]] = [[] for _ in jobs]
+    for start in range(0, rows, block):
+        part = {columns: array[start : start + block] for columns, array in values.items()}
+        with chunk_scope():
+            for j, job in enumerate(jobs):
+                parts[j].append(_contributions(job, convention, part, lambda start=start: seen_rows()[start:]))
+    return [np.concatenate(job_parts) for job_parts in parts]
+
+
 def _contributions(
-    job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
+    job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], seen_rows: Callable[[], np.ndarray]
 ) -> np.ndarray:
+    """The job's per-row contributions; ``seen_rows()`` gives the rows' file numbers, for messages."""
     spec = job.request.spec
     arrays = {role: _shaped(job, role, values[tuple(job.roles[role])]) for role in spec.role_names}
     try:
@@ -702,11 +754,11 @@ def _contributions(
             contributions = spec.contributions(arrays, job.request.params, convention)
     except DomainError as error:
         raise error.locate(
-            spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
+            spec.name, job.roles[error.role], int(seen_rows()[error.first_row]) - error.first_row
         ) from None
     finite = np.isfinite(contributions)
     if not finite.all():
-        first = int(row_index[~finite.reshape(len(finite), -1).all(axis=1)].min())  # rows may be sorted by group
+        first = int(seen_rows()[~finite.reshape(len(finite), -1).all(axis=1)].min())  # rows may be sorted by group
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {first} "
             f"({int((~finite).sum())} values); rescale the inputs"

@@ -70,6 +70,15 @@ class _ColumnCoder:
                 self._stored = values if self._stored is None else pa.concat_arrays([self._stored, values])
         return numbers
 
+    def known(self, dictionary: pa.Array) -> np.ndarray | None:
+        """The numbers of ``dictionary``'s values when every one is numbered already (then their order does
+        not matter), else ``None``."""
+        if self._python is not None or dictionary.type != self._type or dictionary.null_count:
+            return None
+        fps = fingerprints(dictionary)
+        numbers = self._table.find(fps, self._verify(dictionary, np.zeros(len(dictionary), dtype=bool)))
+        return None if (numbers < 0).any() else numbers
+
     def _python_numbers(self, values: list[Any]) -> np.ndarray:
         assert self._python is not None
         numbers = np.empty(len(values), dtype=np.int64)
@@ -135,7 +144,11 @@ class GroupCoder:
         codes of the batch's distinct keys (``codes[local]`` is each row's code; ``local`` spans a small range
         when there are few groups, which makes it cheap to sort)."""
         if len(self.by) == 1:
-            local, dictionary = _dictionary(batch.column(self.by[0]))
+            column = batch.column(self.by[0])
+            known = self._known(column)
+            if known is not None:
+                return known
+            local, dictionary = _dictionary(column)
             codes = self._columns[0].numbers(dictionary)
             self.keys.extend((value,) for value in self._columns[0].values[len(self.keys) :])
         else:
@@ -149,6 +162,15 @@ class GroupCoder:
         if self._limit is not None and len(self.keys) > self._limit:
             raise InputError(self._too_many(len(self.keys)) if self._too_many else f"too many groups: {len(self.keys)}")
         return local, codes
+
+    def _known(self, column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A dictionary column whose values all have codes: its own indices and their codes, as they are."""
+        import pyarrow as pa
+
+        if isinstance(column, pa.ChunkedArray) or not pa.types.is_dictionary(column.type) or column.null_count:
+            return None
+        codes = self._columns[0].known(column.dictionary)
+        return None if codes is None else (_indices(column.indices), codes)
 
     def _tuple_codes(self, numbers: np.ndarray) -> np.ndarray:
         """Number the rows' tuples of column numbers: hashed into 64 bits, equal hashes verified."""
