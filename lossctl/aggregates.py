@@ -24,7 +24,9 @@ class Aggregate:
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...);
     ``doc`` says in words how rows are reduced (``lossctl describe``); ``many``, where given, is the same
     finalizer over many vectors at once: ``stats[k]`` is then an array (one value per vector), and so is the
-    result (groups and bootstrap replicates are finalized by thousands).
+    result (groups and bootstrap replicates are finalized by thousands); ``slopes``, where given, is the
+    gradient of ``many`` (one entry per statistic, ``0`` where the value does not depend on it), for
+    ``--ci``'s delta method (:mod:`lossctl.normal` otherwise differentiates numerically, to about 1e-10).
     """
 
     name: str
@@ -34,6 +36,7 @@ class Aggregate:
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
     doc: str = ""
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
+    slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None
 
 
 def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -47,6 +50,13 @@ def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> fl
 def weighted_mean_many(stats: Any, reduction: str, params: Mapping[str, Any]) -> Any:
     """:func:`weighted_mean` of many vectors (``stats[k]`` arrays)."""
     return stats[0] if reduction == "sum" else stats[0] / stats[-2]
+
+
+def _weighted_mean_slopes(stats: Any, reduction: str, params: Mapping[str, Any]) -> list[Any]:
+    """d/dS of :func:`weighted_mean_many`: ``1 / S_w`` and ``-S_1 / S_w^2`` (the sum: 1 and 0)."""
+    if reduction == "sum":
+        return [1.0] + [0.0] * (len(stats) - 1)
+    return [1.0 / stats[-2]] + [0.0] * (len(stats) - 3) + [-stats[0] / stats[-2] ** 2, 0.0]
 
 
 def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -68,12 +78,14 @@ MEAN = Aggregate(
     weighted_mean,
     doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
     many=weighted_mean_many,
+    slopes=_weighted_mean_slopes,
 )
 MEAN_OVER_ROWS = Aggregate(
     "mean_over_rows",
     _mean_over_rows,
     doc="sum(w*l) / n, the number of rows (Keras)",
     many=lambda stats, reduction, params: stats[0] if reduction == "sum" else stats[0] / stats[-1],
+    slopes=lambda stats, reduction, params: [1.0 if reduction == "sum" else 1.0 / stats[-1]] + [0.0] * (len(stats) - 1),
 )
 ROOT_MEAN = Aggregate(
     "root_mean",
@@ -82,6 +94,12 @@ ROOT_MEAN = Aggregate(
     per_row=False,
     doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
     many=lambda stats, reduction, params: (stats[0] / stats[-2]) ** 0.5,
+    slopes=lambda stats, reduction, params: [
+        0.5 / ((stats[0] * stats[-2]) ** 0.5),  # d sqrt(S_1 / S_w) / dS_1
+        *[0.0] * (len(stats) - 3),
+        -0.5 * (stats[0] ** 0.5) * stats[-2] ** -1.5,
+        0.0,
+    ],
 )
 RATIO = Aggregate(
     "ratio",
@@ -90,4 +108,5 @@ RATIO = Aggregate(
     per_row=False,
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
     many=lambda stats, reduction, params: stats[0] / stats[1],
+    slopes=lambda stats, reduction, params: [1.0 / stats[1], -stats[0] / stats[1] ** 2] + [0.0] * (len(stats) - 2),
 )

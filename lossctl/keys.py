@@ -30,6 +30,8 @@ EMPTY = -1
 # Keys per slot above which the table doubles: linear probing stays at about 1.5 probes per lookup.
 _MAX_LOAD = 0.5
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+# Keys claimed at once from a dense RowIndex: their slots' cache lines stay in cache between the three passes.
+_CLAIM_BLOCK = 1 << 13
 # Rows inserted per round of a RowIndex build: bounds its temporaries (a 20M-row key is built in 20 rounds).
 _BUILD_BLOCK = 1 << 20
 # Bytes of string data hashed at once (bounds the temporaries of a very long string column).
@@ -86,6 +88,20 @@ def fingerprints(array: pa.Array) -> np.ndarray:
         values = _fixed_width(array, np.dtype(f"{'i' if signed else 'u'}{width}"))
         return values.astype(np.int64 if signed else np.uint64, copy=False).view(np.uint64)
     raise TypeError(f"no fingerprint for Arrow type {kind}")
+
+
+def value_of(fingerprint: np.uint64, kind: pa.DataType) -> object:
+    """The Python value whose fingerprint (:func:`fingerprints`) is ``fingerprint``, for an exact type ``kind``."""
+    word = np.array([fingerprint], dtype=np.uint64)
+    if pa.types.is_boolean(kind):
+        return bool(word[0])
+    if pa.types.is_floating(kind):
+        return float(word.view(np.float64)[0])
+    if pa.types.is_unsigned_integer(kind):
+        return int(word[0])
+    width = kind.bit_width // 8
+    values = word.view(np.int64).astype(f"<i{width}")
+    return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(values)])[0].as_py()
 
 
 def _fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:
@@ -202,10 +218,6 @@ class KeyTable:
     def __len__(self) -> int:
         return self._count
 
-    @property
-    def nbytes(self) -> int:
-        return self._table.slots.nbytes + self._fps.nbytes
-
     def find(self, fps: np.ndarray, verify: Verify | None = None) -> np.ndarray:
         """The number of each fingerprint's key, or -1 where the key was never added."""
         return self._table.lookup(fps, self._fps, verify)
@@ -287,9 +299,9 @@ def _first_claims(claimant: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> np
 class RowIndex:
     """The rows of a key column by key, built at once: ``find`` maps keys to rows (``--targets --on``).
 
-    ``owner[i]`` is the first row holding row ``i``'s key (``i`` itself for a first occurrence), so repeated
-    keys are ``owner != arange``. Integer keys spanning a range no larger than the hashed table would be are
-    placed at their offset from the minimum: no collisions, and no fingerprints kept for lookups.
+    Hashed keys: ``owner[i]`` is the first row holding row ``i``'s key (``i`` itself for a first occurrence).
+    Integer keys spanning a range no larger than the hashed table would be are placed at their offset from
+    the minimum: no collisions, and no fingerprints kept for lookups.
     """
 
     def __init__(self, fps: np.ndarray, verify: Verify | None = None, integers: bool = False) -> None:
@@ -304,18 +316,27 @@ class RowIndex:
         self._fps = fps if dense_minimum is None else None
         self._rows = n
         self._claimant: np.ndarray | None = None
-        self.owner = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
         blocks = [slice(start, min(n, start + _BUILD_BLOCK)) for start in range(0, n, _BUILD_BLOCK)]
         if dense_minimum is not None:
             # One key per offset: scatter every row, last block first and each reversed, so that every slot
-            # ends up holding the first row of its key; a row's owner is then what its slot holds.
+            # ends up holding the first row of its key; a row whose slot holds another row repeats a key.
             for block in reversed(blocks):
                 self._table.slots[self._table.home(fps[block])[::-1]] = np.arange(block.start, block.stop)[::-1]
-            for block in blocks:
-                self.owner[block] = self._table.slots[self._table.home(fps[block])]
+            self._repeated = np.concatenate(
+                [
+                    block.start
+                    + np.flatnonzero(
+                        self._table.slots[self._table.home(fps[block])] != np.arange(block.start, block.stop)
+                    )
+                    for block in blocks
+                ]
+                or [np.zeros(0, dtype=np.int64)]
+            )
             return
+        self.owner = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
         for block in blocks:
             self._insert(fps, np.arange(block.start, block.stop), verify)
+        self._repeated = np.flatnonzero(self.owner != np.arange(n))
 
     def _insert(self, fps: np.ndarray, rows: np.ndarray, verify: Verify | None) -> None:
         table = self._table
@@ -341,6 +362,10 @@ class RowIndex:
             moving = other[~same]  # never for dense keys: distinct integers have distinct offsets
             pending, slot = pending[moving], table.next(slot[moving])
 
+    def repeated(self) -> np.ndarray:
+        """The rows whose key an earlier row holds, in order."""
+        return self._repeated
+
     def find(self, fps: np.ndarray, verify: Verify | None = None) -> np.ndarray:
         """The first row holding each fingerprint's key, or -1."""
         return self._table.lookup(fps, self._fps if self._fps is not None else fps, verify)
@@ -353,24 +378,35 @@ class RowIndex:
         still known); hashed keys keep a claimant per row.
         """
         slots = self._table.slots
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
         if int(ids[-1]) >= np.iinfo(slots.dtype).max // 2:
             self._table.slots = slots = slots.astype(np.int64)
         if self._table.dense_minimum is None:
             rows = self.find(fps, verify)
             if self._claimant is None:
                 self._claimant = np.full(self._rows, EMPTY, dtype=slots.dtype)
-            return rows, _first_claims(self._claimant, rows, ids)
-        slot = self._table.home(fps)
-        inside = (slot >= 0) & (slot < len(slots))
-        held = np.full(len(fps), EMPTY, dtype=slots.dtype)
-        held[inside] = slots[slot[inside]]
-        rows = np.where(held >= 0, held, EMPTY)
-        repeats = held <= -2
-        fresh = np.flatnonzero(held >= 0)
-        slots[slot[fresh[::-1]]] = -2 - ids[fresh[::-1]]  # the last write, the smallest id, stays
-        lost = fresh[slots[slot[fresh]] != -2 - ids[fresh]]
-        repeats[lost] = True
-        rows[lost] = EMPTY
+            repeats = _first_claims(self._claimant, rows, ids)
+            rows[repeats] = EMPTY
+            return rows, repeats
+        rows = np.empty(len(fps), dtype=np.int64)
+        repeats = np.empty(len(fps), dtype=bool)
+        # In blocks: a block's slots are read, claimed and read back while their cache lines are still in
+        # cache, so each row costs about one cache miss instead of three (1.4 s -> 0.5 s on 20M rows).
+        for start in range(0, len(fps), _CLAIM_BLOCK):
+            block = slice(start, start + _CLAIM_BLOCK)
+            slot = self._table.home(fps[block])
+            inside = (slot >= 0) & (slot < len(slots))
+            np.clip(slot, 0, len(slots) - 1, out=slot)
+            held = np.where(inside, slots[slot], EMPTY)
+            repeats[block] = held <= -2
+            fresh = np.flatnonzero(held >= 0)
+            claimants = -2 - ids[block][fresh]
+            slots[slot[fresh[::-1]]] = claimants[::-1]  # the last write, the smallest id, stays
+            lost = fresh[slots[slot[fresh]] != claimants]
+            held[lost] = EMPTY
+            repeats[block][lost] = True
+            rows[block] = np.maximum(held, EMPTY)
         return rows, repeats
 
     def unclaimed(self) -> int:
@@ -378,7 +414,3 @@ class RowIndex:
         if self._table.dense_minimum is None:
             return self._rows if self._claimant is None else int((self._claimant == EMPTY).sum())
         return int((self._table.slots >= 0).sum())
-
-    @property
-    def nbytes(self) -> int:
-        return self._table.slots.nbytes + self.owner.nbytes

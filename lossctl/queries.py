@@ -35,10 +35,11 @@ def query_chunks(
     column: str,
     rows: int | None,
     large: Callable[[object, int], None],
+    threshold: int = LARGE_QUERY_PAIRS,
 ) -> Iterator[pa.RecordBatch]:
     """``batches`` re-cut into chunks of whole queries of about ``rows`` rows (``None``: one chunk of every
-    row, the queries in any order). ``large(qid, documents)`` is called for each query whose pairs exceed
-    :data:`LARGE_QUERY_PAIRS`, before its chunk is passed on."""
+    row, the queries in any order). ``large(qid, documents)`` is called for each query with more than
+    ``threshold`` pairs of documents, before its chunk is passed on."""
     coder = GroupCoder([column])
     pending: list[pa.RecordBatch] = []
     pending_codes: list[np.ndarray] = []
@@ -67,19 +68,19 @@ def query_chunks(
             open_query = int(others[-1]) + 1 if others.size else 0  # where the last, maybe unfinished, query starts
             if open_query:
                 table = pa.Table.from_batches(pending)
-                yield _announced(table.slice(0, open_query), all_codes[:open_query], coder, large)
+                yield _announced(table.slice(0, open_query), all_codes[:open_query], coder, large, threshold)
                 rest = table.slice(open_query).combine_chunks()
                 pending, pending_codes = rest.to_batches(), [all_codes[open_query:]]
                 count = rest.num_rows
     if count:
-        yield _announced(pa.Table.from_batches(pending), np.concatenate(pending_codes), coder, large)
+        yield _announced(pa.Table.from_batches(pending), np.concatenate(pending_codes), coder, large, threshold)
 
 
 def _announced(
-    table: pa.Table, codes: np.ndarray, coder: GroupCoder, large: Callable[[object, int], None]
+    table: pa.Table, codes: np.ndarray, coder: GroupCoder, large: Callable[[object, int], None], threshold: int
 ) -> pa.RecordBatch:
     """``table`` as one batch, after announcing its large queries."""
     sizes = np.bincount(codes)
-    for code in np.flatnonzero(sizes * (sizes - 1) // 2 > LARGE_QUERY_PAIRS).tolist():
+    for code in np.flatnonzero(sizes * (sizes - 1) // 2 > threshold).tolist():
         large(coder.keys[code][0], int(sizes[code]))
     return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], names=table.column_names)

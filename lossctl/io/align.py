@@ -21,7 +21,7 @@ import pyarrow as pa
 from lossctl.arrow import booleans, to_arrow
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
-from lossctl.keys import EMPTY, RowIndex, Verify, exact_type, fingerprints
+from lossctl.keys import EMPTY, RowIndex, Verify, exact_type, fingerprints, value_of
 
 if TYPE_CHECKING:
     from lossctl.io.readers import Source
@@ -168,7 +168,7 @@ class Join:
         """The target columns as contiguous arrays, combined one at a time so that each column's chunks are
         released before the next is copied (the caller must not keep the table)."""
         assert self._targets is not None
-        table, self._targets = self._targets.drop_columns([self.on] if self.on else []), None
+        table, self._targets = self._targets, None
         for name in table.column_names:
             self._columns[name] = _flat(table.column(name))
             table = table.drop_columns([name])
@@ -210,27 +210,31 @@ class Join:
     def _build(self, preds_type: pa.DataType) -> None:
         """The index of the target keys, in the type both files' keys compare in (on the first batch).
 
-        Integer keys are only fingerprinted (their values), so their Arrow column is dropped once indexed;
-        text keys stay, to confirm equal hashes.
+        The key column is released as soon as it is fingerprinted when fingerprints are exact (integers,
+        dates...): the index needs nothing else. Text keys are kept, to confirm equal hashes.
         """
         assert self._targets is not None and self.on is not None
         key = self._targets.column(self.on)
         self._type = _common_type(preds_type, key.type, self.on, self.preds_name, self.targets_name)
         key = key.cast(self._type)
+        self._targets = self._targets.drop_columns([self.on])
         if not exact_type(self._type):
             self._key = _flat(key)
         fps = (
             np.concatenate([fingerprints(chunk) for chunk in key.chunks]) if key.num_chunks else np.zeros(0, np.uint64)
         )
+        del key
         integers = pa.types.is_integer(self._type)
         index = RowIndex(fps, _verify(self._key, self._key) if self._key is not None else None, integers=integers)
-        repeated = np.flatnonzero(index.owner != np.arange(len(index.owner)))
+        repeated = index.repeated()
         if repeated.size:
-            raise _duplicate_error(self.on, self.targets_name, repeated.size, key[int(repeated[0])].as_py())
-        del key, fps
-        index.owner = np.zeros(0, dtype=index.owner.dtype)  # only needed to find repeats
+            first = int(repeated[0])
+            value = self._key[first].as_py() if self._key is not None else value_of(fps[first], self._type)
+            raise _duplicate_error(self.on, self.targets_name, repeated.size, value)
+        del fps
         self._index = index
         self._hold_columns()
+        pa.default_memory_pool().release_unused()  # the key's and the index's temporaries
 
     def _match(self, key: pa.Array, rows: np.ndarray, problems: _Problems) -> pa.Array:
         """The target row of each prediction row (as Arrow indices), recording the rows that have none."""
