@@ -16,6 +16,7 @@ per row (:class:`Layout`): each job's ``w*c`` columns, then ``w`` and 1.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -737,10 +738,15 @@ def _blockwise(
     parts: list[list[np.ndarray]] = [[] for _ in jobs]
     for start in range(0, rows, block):
         part = {columns: array[start : start + block] for columns, array in values.items()}
+        part_rows = functools.partial(_rows_from, seen_rows, start)
         with chunk_scope():
             for j, job in enumerate(jobs):
-                parts[j].append(_contributions(job, convention, part, lambda start=start: seen_rows()[start:]))
+                parts[j].append(_contributions(job, convention, part, part_rows))
     return [np.concatenate(job_parts) for job_parts in parts]
+
+
+def _rows_from(seen_rows: Callable[[], np.ndarray], start: int) -> np.ndarray:
+    return seen_rows()[start:]
 
 
 def _contributions(
