@@ -171,6 +171,11 @@ def main() -> None:
         n = rows if name.endswith("_1k.csv") else max(1000, int(rows * args.scale))
         print(f"generating {path} ({n:,} rows)", flush=True)
         write(path, n, kind, fmt, seed)
+    twice = args.data / "groups_20m"  # the 10M-row groups file twice: a dataset with the same groups, twice the rows
+    if not twice.exists():
+        twice.mkdir()
+        for part in ("part-0.parquet", "part-1.parquet"):
+            (twice / part).symlink_to(Path("..") / "groups_10m.parquet")
 
 
 if __name__ == "__main__":

@@ -280,11 +280,11 @@ def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, 
     aggregate = request.spec.aggregate_for(selection.convention)
     reduction, params = selection.reduction, request.params
 
-    def checked(values: np.ndarray, where: list[str]) -> np.ndarray:
+    def checked(values: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             raise InputError(
-                f"{request.label}{where[bad[0]]}: the result is not a finite number (no rows with weight, "
+                f"{request.label}{where(int(bad[0]))}: the result is not a finite number (no rows with weight, "
                 f"or a float64 overflow); check the weights or rescale the inputs"
             )
         return values
@@ -300,15 +300,17 @@ def _finalize_job(selection: Selection, request: LossRequest, outcome: Outcome, 
 
     overall = outcome.stats[j]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite value is the error below
-        value = float(checked(np.array([aggregate.finalize(overall, reduction, params)]), [""])[0])
+        value = float(checked(np.array([aggregate.finalize(overall, reduction, params)]), lambda i: "")[0])
     replicates = finalize_many(aggregate, outcome.replicates[j], reduction, params) if outcome.replicates else None
     gradient = embedded(overall[None, :])
     per_group: dict[int, tuple[float, int, np.ndarray | None, np.ndarray | None]] = {}
     if groups:
         stats = outcome.group_stats[j]
         present = np.flatnonzero(stats[:, -1] > 0)
-        where = [" in group " + ", ".join(f"{k}={v}" for k, v in groups[code].items()) for code in present]
-        group_values = checked(finalize_many(aggregate, stats[present], reduction, params), where)
+        group_values = checked(
+            finalize_many(aggregate, stats[present], reduction, params),
+            lambda i: " in group " + ", ".join(f"{k}={v}" for k, v in groups[present[i]].items()),
+        )
         group_replicates = (
             finalize_many(aggregate, outcome.group_replicates[j][present], reduction, params)
             if outcome.group_replicates
@@ -376,7 +378,7 @@ def _results(
 
     def ci(value: float, replicates: Any, gradient: Any, label: str, group: int | None) -> dict[str, float] | None:
         if not selection.normal_ci:
-            return _interval(replicates, selection.ci)
+            return None if replicates is None else _interval(replicates, selection.ci)
         where = None if group is None else outcome.groups[group]
         return no_interval.check(label, where, value, gradient, outcome.covariance(group), selection.ci)
 

@@ -53,14 +53,22 @@ class GroupAccumulator:
         self._compensation = np.zeros((0, *self._shape))
 
     def add(self, codes: np.ndarray, stats: np.ndarray) -> None:
-        """Add ``stats[k]`` to group ``codes[k]``; ``codes`` are distinct."""
+        """Add ``stats[k]`` to group ``codes[k]``; ``codes`` are distinct.
+
+        The rounding error of each addition is Knuth's TwoSum (exact, branch-free: the same error as
+        :class:`Accumulator`'s comparison, in fewer passes over what may be a million groups' rows), and the
+        groups are visited in code order, so that the rows are read in memory order.
+        """
         if len(codes) == 0:
             return
         self._reserve(int(codes.max()) + 1)
+        order = np.argsort(codes)
+        codes, stats = codes[order], stats[order]
         current = self._sum[codes]
         total = current + stats
-        big = np.abs(current) >= np.abs(stats)
-        self._compensation[codes] += np.where(big, (current - total) + stats, (stats - total) + current)
+        back = total - current
+        error = (current - (total - back)) + (stats - back)
+        self._compensation[codes] += error
         self._sum[codes] = total
 
     def merge(self, other: GroupAccumulator) -> None:
