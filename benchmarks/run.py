@@ -92,8 +92,8 @@ def parse(stdout: str) -> dict[str, float]:
     if not stdout.strip().startswith("{"):
         return {}
     data = json.loads(stdout)
-    if "results" in data:
-        return {result["loss"]: float(result["value"]) for result in data["results"]}
+    if "results" in data:  # the overall values (not the groups')
+        return {result["loss"]: float(result["value"]) for result in data["results"] if result["group"] is None}
     return {name: float(value) for name, value in data.items()}
 
 

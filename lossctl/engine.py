@@ -16,7 +16,6 @@ per row (:class:`Layout`): each job's ``w*c`` columns, then ``w`` and 1.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +44,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 MAX_ROWS_SHOWN = 5
+# A group's rows of a block of the chunk are added in row order at most this many at a time (NumPy's
+# pairwise sum itself adds up to 128 values in a row before pairing).
+_SHORT_RUNS = 128
+# Up to this many groups in a chunk, a block's rows are summed in cells of _SHORT_RUNS rows per group.
+_FEW_GROUPS = 64
 
 
 @dataclass(frozen=True)
@@ -307,49 +311,6 @@ class _Reader:
         return chunk
 
 
-@dataclass
-class _Runs:
-    """A chunk's rows by group once sorted: run ``i`` starts at ``starts[i]`` and is group ``present[i]``.
-
-    Either the worker sorted the rows before the losses saw them (``applied``: the losses' row ``p`` is the
-    chunk's row ``applied[p]``), or the losses saw them in file order and ``order`` sorts them.
-    """
-
-    starts: np.ndarray
-    present: np.ndarray
-    rows: int
-    order: np.ndarray | None
-    applied: np.ndarray | None
-
-    def sorted(self, array: np.ndarray) -> np.ndarray:
-        """``array`` (one entry per row, as the losses saw them) in group order."""
-        return array if self.order is None else array[self.order]
-
-    def seen(self, array: np.ndarray) -> np.ndarray:
-        """``array`` (one entry per row in file order) as the losses saw the rows."""
-        return array if self.applied is None else array[self.applied]
-
-    def in_file_order(self, array: np.ndarray) -> np.ndarray:
-        """``array`` (one entry per row, as the losses saw them) back in file order."""
-        if self.applied is None:
-            return array
-        inverse = np.empty_like(self.applied)
-        inverse[self.applied] = np.arange(len(self.applied))
-        return array[inverse]
-
-    @property
-    def sizes(self) -> np.ndarray:
-        return np.diff(np.append(self.starts, self.rows))
-
-
-def _runs(local: np.ndarray, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(order, starts, present)``: the stable order sorting the rows by group, and the runs it makes."""
-    order = _group_order(local, len(numbers))
-    in_groups = local[order]
-    starts = np.flatnonzero(np.concatenate([[True], in_groups[1:] != in_groups[:-1]])) if len(order) else order
-    return order, starts, numbers[in_groups[starts]]
-
-
 def _group_order(local: np.ndarray, distinct: int) -> np.ndarray:
     """The stable order sorting ``local`` (in ``0..distinct-1``): NumPy's radix sort of 8- or 16-bit keys, in
     two passes above 65,535 (a comparison sort of a chunk's int64 codes took 10x longer)."""
@@ -404,10 +365,7 @@ def run(
     coder = _coder(plan) if plan.by else None
     told: list[str] = []
     reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append)
-    # Rows may be sorted by group before the losses see them unless a loss reads rows together (batches,
-    # queries) or per-row losses are written in file order.
-    rows_interact = any(r.spec.whole_input or r.spec.batch_param for r in requests)
-    worker = _Worker(plan, options, sort=not rows_interact and per_sample is None)
+    worker = _Worker(plan, options)
     state = _State(plan)
     count = workers()
     with ThreadPoolExecutor(count, thread_name_prefix="lossctl-worker") as pool, blas_single_threaded():
@@ -450,42 +408,29 @@ def _coder(plan: Plan) -> GroupCoder:
 class _Worker:
     """A chunk's statistics (:class:`_Partial`), on any worker thread: it reads only its chunk."""
 
-    def __init__(self, plan: Plan, options: Options, sort: bool) -> None:
+    def __init__(self, plan: Plan, options: Options) -> None:
         self.plan = plan
         self.options = options
-        self.sort = sort
         requests = [job.request for job in plan.jobs]
         batch = math.lcm(*(int(r.params[r.spec.batch_param]) for r in requests if r.spec.batch_param))
         width = sum(len(columns) for columns in plan.value_columns)
+        self.group_block = block_rows(width)
         self.block = None if any(r.spec.whole_input for r in requests) else block_rows(width, batch)
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
-        runs = None
-        values, row_index = chunk.values, chunk.row_index  # the rows in file order
-        if chunk.local is not None and chunk.numbers is not None:
-            order, starts, present = _runs(chunk.local, chunk.numbers)
-            if self.sort:
-                values = {columns: array[order] for columns, array in values.items()}
-                runs = _Runs(starts, present, len(order), None, order)
-            else:
-                runs = _Runs(starts, present, len(order), order, None)
-
-        def seen_rows() -> np.ndarray:
-            """The file rows as the losses see them (needed for messages only)."""
-            return row_index if runs is None else runs.seen(row_index)
-
+        values, row_index = chunk.values, chunk.row_index
         weight = values[(plan.weight,)] if plan.weight else None
         if weight is not None:
-            _check_weights(weight, plan.weight or "", seen_rows)
-        contributions = self._contributions(values, seen_rows, chunk, runs)
+            _check_weights(weight, plan.weight or "", row_index)
+        contributions = _blockwise(plan.jobs, self.options.convention, values, row_index, self.block)
         columns = [c.reshape(len(c), -1) for c in contributions]
         partial = _Partial(len(row_index), [], tuple(c.shape[1] for c in columns), row_index, chunk.keys)
         # A sum that overflows is reported once, as an input error, when the result is finalized: NumPy's
         # RuntimeWarnings ("overflow encountered in reduce") would reach stderr as extra lines.
         with np.errstate(over="ignore", invalid="ignore"):
             partial.stats = [weighted_sums(c, weight) for c in contributions]
-        sampled = _sampled_rows(row_index, runs.applied if runs else None, thresholds) if plan.distributions else None
+        sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
         for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
             sample = None
             if job.request.spec.per_row:
@@ -496,82 +441,101 @@ class _Worker:
                     sample = (losses[positions], sample_keys, len(losses), float(losses.max()))
             partial.samples.append(sample)
         with np.errstate(over="ignore", invalid="ignore"):
-            if runs is not None:
-                partial.groups = (runs.present, _run_sums(columns, weight, runs))
-            if plan.bootstrap or plan.moments:
+            if chunk.local is not None and chunk.numbers is not None:
+                flat = [np.ascontiguousarray(c[:, k]) for c in columns for k in range(c.shape[1])]
+                partial.groups, partial.group_moments = self._by_group(flat, weight, chunk.local, chunk.numbers)
+            if plan.bootstrap:
                 codes = chunk.numbers[chunk.local] if chunk.local is not None and chunk.numbers is not None else None
-                self._stacked(partial, columns, weight, runs, codes)
+                partial.replicates, partial.group_replicates = replicate_sums(
+                    _stacked(columns, weight), row_index, codes, plan.bootstrap, plan.seed
+                )
+            if plan.moments:
+                sums = np.concatenate([stats[:-2] for stats in partial.stats] + [partial.stats[0][-2:-1]])
+                flat = [c[:, k] for c in columns for k in range(c.shape[1])]
+                partial.moments = chunk_moments(flat, weight, sums if weight is not None else sums[:-1])
         return partial
 
-    def _contributions(
-        self,
-        values: dict[tuple[str, ...], np.ndarray],
-        seen_rows: Callable[[], np.ndarray],
-        chunk: _Chunk,
-        runs: _Runs | None,
-    ) -> list[np.ndarray]:
-        """Every job's contributions over the chunk (:func:`_blockwise`)."""
-        try:
-            return _blockwise(self.plan.jobs, self.options.convention, values, seen_rows, self.block)
-        except DomainError:
-            if runs is None or runs.applied is None:
-                raise
-            # Rows sorted by group: the first offending row in file order is the one to name.
-            return _blockwise(self.plan.jobs, self.options.convention, chunk.values, lambda: chunk.row_index, None)
+    def _by_group(
+        self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, ...] | None]:
+        """Each group's stacked statistics over the chunk (with ``--ci`` also its moments): the rows of each
+        block of the chunk sorted by group (a radix sort of the chunk-local group numbers), each group's run
+        summed pairwise (:func:`~lossctl.stats.segment_sums`), the blocks' sums added per group. With few groups,
+        or when no group has more than ``_SHORT_RUNS`` rows in a block, the rows are added in row order instead,
+        in cells of at most ``_SHORT_RUNS`` rows (``bincount``: no sort, and a sequence that short is as accurate
+        as a pairwise sum's base case), and the cells of a group summed pairwise.
 
-    def _stacked(
-        self,
-        partial: _Partial,
-        columns: list[np.ndarray],
-        weight: np.ndarray | None,
-        runs: _Runs | None,
-        codes: np.ndarray | None,
-    ) -> None:
-        """Per replicate and cross-products, over the stacked columns of every job (:class:`Layout`).
-
-        The stacked matrix is column-major: each column is written contiguously, and BLAS reads row blocks of
-        it as they are; ``codes`` are the rows' groups in file order.
+        Blocks keep the sort and its gathers in the core's cache: on 10M rows and 10 groups, sorting whole
+        262,144-row chunks cost three times the losses themselves, blocks of 32,768 rows about as much as
+        the losses; sums over the sorted runs stay pairwise, so a group's sum is as accurate as ``np.sum``.
         """
-        plan = self.plan
-        layout = Layout(partial.widths)
-        rows = len(partial.row_index)
-        stacked = np.empty((rows, layout.width), order="F")
-        position = 0
-        for c in columns:
-            for k in range(c.shape[1]):
-                if weight is None:
-                    stacked[:, position] = c[:, k]
-                else:
-                    np.multiply(c[:, k], weight, out=stacked[:, position])
-                position += 1
-        stacked[:, -2] = 1.0 if weight is None else weight
-        stacked[:, -1] = 1.0
-        if plan.bootstrap:
-            if runs is None or codes is None:
-                partial.replicates, _ = replicate_sums(stacked, partial.row_index, None, plan.bootstrap, plan.seed)
+        groups_count = len(numbers)
+        sums = np.zeros((groups_count, len(columns) + 2))
+        varying = len(columns) + (weight is not None)
+        moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
+        for start in range(0, len(local), self.group_block):
+            block = slice(start, start + self.group_block)
+            counts = np.bincount(local[block], minlength=groups_count)
+            w = weight[block] if weight is not None else None
+            if moments is None and (counts.max() <= _SHORT_RUNS or groups_count <= _FEW_GROUPS):
+                # Each group's rows of the block in cells of at most _SHORT_RUNS consecutive rows, added in row
+                # order by bincount (no sort); the cells of a group then summed pairwise. Many small groups
+                # need one cell per group; a few large ones, one per group and 128 rows.
+                cells = local[block]
+                per_group = 1 if counts.max() <= _SHORT_RUNS else -(-len(cells) // _SHORT_RUNS)
+                if per_group > 1:
+                    cells = cells + groups_count * (np.arange(len(cells)) // _SHORT_RUNS)
+                values = [column[block] if w is None else column[block] * w for column in columns]
+                for k, column in enumerate([*values, w] if w is not None else values):
+                    table = np.bincount(cells, column, groups_count * per_group).reshape(per_group, groups_count)
+                    sums[:, k] += np.ascontiguousarray(table.T).sum(axis=1) if per_group > 1 else table[0]
+                if w is None:
+                    sums[:, -2] += counts
+                sums[:, -1] += counts
+                continue
+            order = _group_order(local[block], len(numbers))
+            in_groups = local[block][order]
+            starts = np.flatnonzero(np.concatenate([[True], in_groups[1:] != in_groups[:-1]]))
+            runs = in_groups[starts]  # distinct: a group is one run of the sorted block
+            counts = np.diff(starts, append=len(order)).astype(np.float64)
+            w = w[order] if w is not None else None
+            rows = [c[block][order] if w is None else c[block][order] * w for c in columns]
+            if w is not None:
+                rows.append(w)
+            run_sums = segment_sums(rows, starts)
+            sums[runs] += np.column_stack([run_sums, counts] if w is not None else [run_sums, counts, counts])
+            if moments is not None:
+                moments.merge(*run_moments(np.column_stack(rows), starts, runs))
+        present = np.flatnonzero(sums[:, -1] > 0)
+        groups = (numbers[present], sums[present])
+        if moments is None:
+            return groups, None
+        return groups, (numbers[present], moments.n[present], moments.mean[present], moments.m2[present])
+
+
+def _stacked(columns: list[np.ndarray], weight: np.ndarray | None) -> np.ndarray:
+    """The stacked statistics of each row (:class:`Layout`): every job's ``w*c`` columns, then ``w`` and 1.
+
+    Column-major: each column is written contiguously, and BLAS reads row blocks of it as they are.
+    """
+    rows = len(columns[0]) if columns else 0
+    stacked = np.empty((rows, sum(c.shape[1] for c in columns) + 2), order="F")
+    position = 0
+    for c in columns:
+        for k in range(c.shape[1]):
+            if weight is None:
+                stacked[:, position] = c[:, k]
             else:
-                partial.replicates, partial.group_replicates = replicate_sums(
-                    runs.in_file_order(stacked), partial.row_index, codes, plan.bootstrap, plan.seed
-                )
-        if plan.moments:
-            varying = stacked[:, : _varying(layout, weight is not None)]  # the leading columns: no copy
-            partial.moments = chunk_moments(varying)
-            if runs is not None:
-                partial.group_moments = run_moments(runs.sorted(varying), runs.starts, runs.present)
+                np.multiply(c[:, k], weight, out=stacked[:, position])
+            position += 1
+    stacked[:, -2] = 1.0 if weight is None else weight
+    stacked[:, -1] = 1.0
+    return stacked
 
 
 def _varying(layout: Layout, weighted: bool) -> int:
     """How many leading stacked columns vary from row to row: every job's, and ``w`` when weighted."""
     return layout.width - (1 if weighted else 2)
-
-
-def _run_sums(columns: list[np.ndarray], weight: np.ndarray | None, runs: _Runs) -> np.ndarray:
-    """Each run's stacked statistics ``[every job's w*c..., w, n]`` (:func:`~lossctl.stats.segment_sums`)."""
-    sums = [runs.sorted(c[:, k] if weight is None else c[:, k] * weight) for c in columns for k in range(c.shape[1])]
-    counts = runs.sizes.astype(np.float64)
-    if weight is not None:
-        return np.column_stack([segment_sums([*sums, runs.sorted(weight)], runs.starts), counts])
-    return np.column_stack([segment_sums(sums, runs.starts), counts, counts])
 
 
 class _State:
@@ -680,24 +644,20 @@ class _State:
         )
 
 
-def _sampled_rows(
-    row_index: np.ndarray, applied: np.ndarray | None, thresholds: list[int | None]
-) -> tuple[np.ndarray, np.ndarray]:
+def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
     """The chunk's rows that may enter the per-row samples, and their keys: every job samples the same rows
-    (keys depend on the row alone), so the rows are chosen once, below the samples' common threshold.
-    ``row_index`` is in file order; ``applied`` the order the losses saw the rows in (:class:`_Runs`), if sorted."""
-    keys = row_keys(row_index) if applied is None else row_keys(row_index)[applied]
+    (keys depend on the row alone), so the rows are chosen once, below the samples' common threshold."""
+    keys = row_keys(row_index)
     if not thresholds or None in thresholds:
         return np.arange(len(keys)), keys
     positions = np.flatnonzero(keys < np.uint64(min(t for t in thresholds if t is not None)))
     return positions, keys[positions]
 
 
-def _check_weights(weight: np.ndarray, column: str, seen_rows: Callable[[], np.ndarray]) -> None:
+def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
     negative = weight < 0
     if negative.any():
-        row_index = seen_rows()
-        first = int(np.flatnonzero(negative)[np.argmin(row_index[negative])])  # rows may be sorted by group
+        first = int(np.argmax(negative))
         raise InputError(
             f"column '{column}' has {int(negative.sum())} negative weights (first: {weight[first]:g} "
             f"at row {row_index[first]}); sample weights must be >= 0"
@@ -725,34 +685,28 @@ def _blockwise(
     jobs: list[Job],
     convention: str,
     values: dict[tuple[str, ...], np.ndarray],
-    seen_rows: Callable[[], np.ndarray],
+    row_index: np.ndarray,
     block: int | None,
 ) -> list[np.ndarray]:
     """Every job's :func:`_contributions`, computed in blocks of ``block`` rows (``None``: all rows at once)
     and put together: the jobs of a block share its intermediates (:func:`~lossctl.losses._shared.shared`),
     and a block's temporaries stay in the core's cache (:func:`~lossctl.defaults.block_rows`)."""
-    rows = len(next(iter(values.values())))
+    rows = len(row_index)
     if block is None or rows <= block:
         with chunk_scope():
-            return [_contributions(job, convention, values, seen_rows) for job in jobs]
+            return [_contributions(job, convention, values, row_index) for job in jobs]
     parts: list[list[np.ndarray]] = [[] for _ in jobs]
     for start in range(0, rows, block):
         part = {columns: array[start : start + block] for columns, array in values.items()}
-        part_rows = functools.partial(_rows_from, seen_rows, start)
         with chunk_scope():
             for j, job in enumerate(jobs):
-                parts[j].append(_contributions(job, convention, part, part_rows))
+                parts[j].append(_contributions(job, convention, part, row_index[start : start + block]))
     return [np.concatenate(job_parts) for job_parts in parts]
 
 
-def _rows_from(seen_rows: Callable[[], np.ndarray], start: int) -> np.ndarray:
-    return seen_rows()[start:]
-
-
 def _contributions(
-    job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], seen_rows: Callable[[], np.ndarray]
+    job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
 ) -> np.ndarray:
-    """The job's per-row contributions; ``seen_rows()`` gives the rows' file numbers, for messages."""
     spec = job.request.spec
     arrays = {role: _shaped(job, role, values[tuple(job.roles[role])]) for role in spec.role_names}
     try:
@@ -760,11 +714,11 @@ def _contributions(
             contributions = spec.contributions(arrays, job.request.params, convention)
     except DomainError as error:
         raise error.locate(
-            spec.name, job.roles[error.role], int(seen_rows()[error.first_row]) - error.first_row
+            spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
         ) from None
     finite = np.isfinite(contributions)
     if not finite.all():
-        first = int(seen_rows()[~finite.reshape(len(finite), -1).all(axis=1)].min())  # rows may be sorted by group
+        first = int(row_index[np.argmax(~finite.reshape(len(finite), -1).all(axis=1))])
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {first} "
             f"({int((~finite).sum())} values); rescale the inputs"

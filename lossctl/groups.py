@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.arrow import booleans, to_arrow
+from lossctl.arrow import booleans, equal_values, to_arrow
 from lossctl.errors import InputError
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 
@@ -96,7 +96,6 @@ class _ColumnCoder:
         if not hashed and not nulls.any() and not self._null.any():
             return None
         import pyarrow as pa
-        import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         def verify(queries: np.ndarray, others: np.ndarray, committed: np.ndarray) -> np.ndarray:
             left_null = nulls[queries]
@@ -112,8 +111,7 @@ class _ColumnCoder:
                     assert self._stored is not None
                     right.insert(0, self._stored.take(to_arrow(others[stored])))
                 order = np.concatenate([stored, fresh])
-                same = pc.equal(batch.take(to_arrow(queries[order])), pa.concat_arrays(right))
-                equal[order] = booleans(same)
+                equal[order] = equal_values(batch.take(to_arrow(queries[order])), pa.concat_arrays(right))
             return equal
 
         return verify

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -27,11 +26,31 @@ import numpy as np
 _STEP = 1e-6
 
 
-def chunk_moments(values: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(n, mean, m2)`` of a chunk's rows (rows x k): count, column means, centered cross-products."""
-    mean = values.mean(axis=0)
-    centered = values - mean
-    return len(values), mean, centered.T @ centered
+def chunk_moments(
+    columns: list[np.ndarray], weight: np.ndarray | None, sums: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(n, mean, m2)`` of a chunk's varying statistics: count, column means and centered cross-products
+    of ``w * c`` for each column ``c`` (and of ``w`` itself when weighted); ``sums`` are their column sums,
+    known already (:func:`~lossctl.stats.weighted_sums`).
+
+    Each centered column is written once, into a column-major matrix; the cross-products are the dot
+    products of its columns (0.7 ms for three columns of 262,144 rows, against 1.3-2 ms for ``X.T @ X``).
+    """
+    rows = len(columns[0])
+    values = [*columns, weight] if weight is not None else columns
+    mean = sums / rows
+    centered = np.empty((rows, len(values)), order="F")
+    for k, column in enumerate(values):
+        if weight is not None and k < len(columns):
+            np.multiply(column, weight, out=centered[:, k])
+            centered[:, k] -= mean[k]
+        else:
+            np.subtract(column, mean[k], out=centered[:, k])
+    m2 = np.empty((len(values), len(values)))
+    for a in range(len(values)):
+        for b in range(a, len(values)):
+            m2[a, b] = m2[b, a] = np.dot(centered[:, a], centered[:, b])
+    return rows, mean, m2
 
 
 def run_moments(
@@ -145,6 +164,8 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
     gradient or the covariance is missing."""
     if grad is None or cov is None or not np.isfinite(grad).all():
         return None
+    from statistics import NormalDist  # only for --ci: it imports fractions and decimal
+
     variance = max(float(grad @ cov @ grad), 0.0)
     half = NormalDist().inv_cdf((1 + level) / 2) * math.sqrt(variance)
     return {"low": value - half, "high": value + half, "level": level}

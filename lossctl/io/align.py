@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from lossctl.arrow import booleans, to_arrow
+from lossctl.arrow import booleans, equal_values, to_arrow
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, exact_type, fingerprints, value_of
@@ -69,10 +69,9 @@ def _verify(left: pa.Array, right: pa.Array) -> Verify | None:
     """Exact comparison behind equal fingerprints of hashed keys (strings): ``left[queries] == right[others]``."""
     if exact_type(left.type):
         return None
-    import pyarrow.compute as pc
 
     def verify(queries: np.ndarray, others: np.ndarray, committed: np.ndarray) -> np.ndarray:
-        return booleans(pc.equal(left.take(to_arrow(queries)), right.take(to_arrow(others))))
+        return equal_values(left.take(to_arrow(queries)), right.take(to_arrow(others)))
 
     return verify
 
