@@ -134,9 +134,6 @@ class GroupCoder:
         self._limit = limit
         self._too_many = too_many
 
-    def __len__(self) -> int:
-        return len(self.keys)
-
     def codes(self, batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
         """The groups of ``batch``'s rows as ``(local, codes)``: each row's index into ``codes``, the global
         codes of the batch's distinct keys (``codes[local]`` is each row's code; ``local`` spans a small range

@@ -71,11 +71,6 @@ class GroupAccumulator:
         self._compensation[codes] += error
         self._sum[codes] = total
 
-    def merge(self, other: GroupAccumulator) -> None:
-        codes = np.arange(len(other._sum))
-        self.add(codes, other._sum)
-        self.add(codes, other._compensation)
-
     def _reserve(self, groups: int) -> None:
         if groups > len(self._sum):
             size = max(groups, 2 * len(self._sum))
