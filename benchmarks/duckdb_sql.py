@@ -1,9 +1,11 @@
 """The same losses as one DuckDB SQL query over the file.
 
     python benchmarks/duckdb_sql.py {regression,binary,multiclass} PATH
+    python benchmarks/duckdb_sql.py join PREDICTIONS TARGETS
 
 Prints the losses as JSON (mse, mae, huber with delta 1; bce with p clipped as scikit-learn; softmax
-cross-entropy of logit_0..logit_9 against target).
+cross-entropy of logit_0..logit_9 against target). ``join`` computes mse, mae and huber of the predictions
+joined with a targets file on ``id`` (lossctl's ``--targets TARGETS --on id``).
 """
 
 import json
@@ -35,10 +37,17 @@ QUERIES = {
     ),
 }
 
+
+def source(path: str) -> str:
+    return f"{'read_csv' if path.endswith('.csv') else 'read_parquet'}('{path}')"
+
+
 if __name__ == "__main__":
     task, path = sys.argv[1:3]
-    reader = "read_csv" if path.endswith(".csv") else "read_parquet"
-    src = f"{reader}('{path}')"
+    src = source(path)
+    if task == "join":
+        src = f"(SELECT y_pred, y_true FROM {src} JOIN {source(sys.argv[3])} USING (id))"
+        task = "regression"
     connection = duckdb.connect()
     row = connection.execute(QUERIES[task].format(src=src)).fetchone()
     names = [column[0] for column in connection.description]

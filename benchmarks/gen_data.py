@@ -14,12 +14,14 @@ so the CSV (which holds each value's shortest representation) and the Parquet fi
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -34,6 +36,10 @@ FILES = {
     "multiclass_1m.parquet": (1_000_000, "multiclass", "parquet", 3),
     "regression_50m.csv": (50_000_000, "regression", "csv", 4),
     "regression_1k.csv": (1_000, "regression", "csv", 5),
+    "groups_10m.parquet": (10_000_000, "groups", "parquet", 1),  # seed 1: regression_10m's rows plus group keys
+    "join_preds_20m.parquet": (20_000_000, "join_preds", "parquet", 6),
+    "join_targets_20m.parquet": (20_000_000, "join_targets", "parquet", 6),  # same seed: the same ids and values
+    "ranking_10m.parquet": (10_000_000, "ranking", "parquet", 7),
 }
 
 
@@ -58,22 +64,88 @@ def multiclass(rng: np.random.Generator, start: int, n: int) -> pa.RecordBatch:
     return pa.record_batch(columns)
 
 
+def groups(rng: np.random.Generator, start: int, n: int) -> pa.RecordBatch:
+    """regression_10m's rows (same seed, same draws first) plus three group keys: 10 segment names,
+    10,000 integer ids and 1,000,000 integer ids, all uniform."""
+    batch = regression(rng, start, n)
+    segment = pa.array(rng.integers(0, 10, n)).cast(pa.string())
+    names = pa.compute.binary_join_element_wise("segment_", segment, "")
+    return pa.record_batch(
+        {
+            "y_true": batch.column("y_true"),
+            "y_pred": batch.column("y_pred"),
+            "g10": names,
+            "g10k": rng.integers(0, 10_000, n),
+            "g1m": rng.integers(0, 1_000_000, n),
+        }
+    )
+
+
+@functools.cache
+def _join_rows(rows: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Both files of the join: ids 0..rows-1 in two independent random orders, values keyed by id."""
+    rng = np.random.default_rng(seed)
+    y_true = np.round(0.5 + rng.gamma(2.0, 1.5, rows), 6)
+    y_pred = np.round(y_true * rng.lognormal(0.0, 0.3, rows), 6)
+    return rng.permutation(rows), rng.permutation(rows), y_true, y_pred
+
+
+def join_preds(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    ids, _, _, y_pred = _join_rows(rows, seed)
+    part = ids[start : start + n]
+    return pa.record_batch({"id": part, "y_pred": y_pred[part]})
+
+
+def join_targets(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    _, ids, y_true, _ = _join_rows(rows, seed)
+    part = ids[start : start + n]
+    return pa.record_batch({"id": part, "y_true": y_true[part]})
+
+
+@functools.cache
+def _ranking_rows(rows: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Queries of 2 to 98 documents (50 on average) stored contiguously, relevance 0-4 from a noisy score."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 99, rows // 2 + 2)
+    qid = np.repeat(np.arange(len(sizes)), sizes)[:rows]
+    quality = rng.normal(size=rows)
+    relevance = np.clip(np.round(quality + 2 + rng.normal(0, 0.7, rows)), 0, 4).astype(np.int64)
+    return qid, quality + rng.normal(0, 1.0, rows), relevance
+
+
+def ranking(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    qid, score, relevance = _ranking_rows(rows, seed)
+    part = slice(start, start + n)
+    return pa.record_batch({"qid": qid[part], "score": score[part], "relevance": relevance[part]})
+
+
+# Generators of whole files (shuffled ids, queries): row chunks cut from arrays made once for the file.
+WHOLE: dict[str, Callable[[int, int, int, int], pa.RecordBatch]] = {
+    "join_preds": join_preds,
+    "join_targets": join_targets,
+    "ranking": ranking,
+}
+
 GENERATORS: dict[str, Callable[[np.random.Generator, int, int], pa.RecordBatch]] = {
     "regression": regression,
     "binary": binary,
     "multiclass": multiclass,
+    "groups": groups,
 }
 
 
 def batches(kind: str, rows: int, seed: int) -> Iterator[pa.RecordBatch]:
     rng = np.random.default_rng(seed)
     for start in range(0, rows, CHUNK):
-        yield GENERATORS[kind](rng, start, min(CHUNK, rows - start))
+        if kind in WHOLE:
+            yield WHOLE[kind](rows, seed, start, min(CHUNK, rows - start))
+        else:
+            yield GENERATORS[kind](rng, start, min(CHUNK, rows - start))
 
 
 def write(path: Path, rows: int, kind: str, fmt: str, seed: int) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    first = next(batches(kind, min(rows, CHUNK), seed))
+    first = next(batches(kind, rows, seed))
     if fmt == "parquet":
         with pq.ParquetWriter(tmp, first.schema) as writer:
             for batch in batches(kind, rows, seed):
@@ -99,6 +171,11 @@ def main() -> None:
         n = rows if name.endswith("_1k.csv") else max(1000, int(rows * args.scale))
         print(f"generating {path} ({n:,} rows)", flush=True)
         write(path, n, kind, fmt, seed)
+    twice = args.data / "groups_20m"  # the 10M-row groups file twice: a dataset with the same groups, twice the rows
+    if not twice.exists():
+        twice.mkdir()
+        for part in ("part-0.parquet", "part-1.parquet"):
+            (twice / part).symlink_to(Path("..") / "groups_10m.parquet")
 
 
 if __name__ == "__main__":

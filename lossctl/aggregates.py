@@ -28,9 +28,14 @@ class Aggregate:
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...);
-    ``doc`` says in words how rows are reduced (``lossctl describe``). ``finalize_part(part, whole, reduction,
-    params)``, where given, finalizes a part of the input (a ``--by`` group) with what the whole input fixes
-    (class weights from the whole input's class counts), so that the parts recombine into the whole's value.
+    ``doc`` says in words how rows are reduced (``lossctl describe``); ``many``, where given, is the same
+    finalizer over many vectors at once: ``stats[k]`` is then an array (one value per vector), and so is the
+    result (groups and bootstrap replicates are finalized by thousands); ``slopes``, where given, is the
+    gradient of ``many`` (one entry per statistic, ``0`` where the value does not depend on it), for
+    ``--ci``'s delta method (:mod:`lossctl.normal` otherwise differentiates numerically, to about 1e-10).
+    ``finalize_part(part, whole, reduction, params)``, where given, finalizes a part of the input (a ``--by``
+    group) with what the whole input fixes (class weights from the whole input's class counts), so that the parts
+    recombine into the whole's value.
     """
 
     name: str
@@ -40,6 +45,9 @@ class Aggregate:
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
     doc: str = ""
     finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
+
+    many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
+    slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None
 
     def value_of_part(self, part: Stats, whole: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         """The value of a part of the input: :attr:`finalize_part`, or the part finalized on its own."""
@@ -71,26 +79,24 @@ def weight_sum(stats: Stats) -> float:
     return float(stats[-2])
 
 
-def replicate_value(
-    aggregate: Aggregate, stats: Stats, reduction: str, params: Mapping[str, Any], whole: Stats | None = None
-) -> float:
-    """A bootstrap replicate's value (of a part of the input, with ``whole`` the replicate of the whole input): NaN
-    where its weights sum to zero (a replicate that drew no row with weight), which the percentile interval leaves
-    out, instead of the error the whole input would raise."""
-    try:
-        if whole is None:
-            return aggregate.finalize(stats, reduction, params)
-        return aggregate.value_of_part(stats, whole, reduction, params)
-    except ZeroWeightSum:
-        return math.nan
-
-
 def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
     """The weighted mean ``sum(w*l)/sum(w)`` of the first contribution (torch, sklearn); ``sum``: ``sum(w*l)``.
 
     The finalizer of every per-row loss, including those whose extra columns only feed notices or checks.
     """
     return float(stats[0]) if reduction == "sum" else float(stats[0]) / weight_sum(stats)
+
+
+def weighted_mean_many(stats: Any, reduction: str, params: Mapping[str, Any]) -> Any:
+    """:func:`weighted_mean` of many vectors (``stats[k]`` arrays)."""
+    return stats[0] if reduction == "sum" else stats[0] / stats[-2]
+
+
+def _weighted_mean_slopes(stats: Any, reduction: str, params: Mapping[str, Any]) -> list[Any]:
+    """d/dS of :func:`weighted_mean_many`: ``1 / S_w`` and ``-S_1 / S_w^2`` (the sum: 1 and 0)."""
+    if reduction == "sum":
+        return [1.0] + [0.0] * (len(stats) - 1)
+    return [1.0 / stats[-2]] + [0.0] * (len(stats) - 3) + [-stats[0] / stats[-2] ** 2, 0.0]
 
 
 def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -108,15 +114,32 @@ def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
 
 
 MEAN = Aggregate(
-    "mean", weighted_mean, doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)"
+    "mean",
+    weighted_mean,
+    doc="weighted mean of the per-row losses, sum(w*l)/sum(w); --reduction sum gives sum(w*l)",
+    many=weighted_mean_many,
+    slopes=_weighted_mean_slopes,
 )
-MEAN_OVER_ROWS = Aggregate("mean_over_rows", _mean_over_rows, doc="sum(w*l) / n, the number of rows (Keras)")
+MEAN_OVER_ROWS = Aggregate(
+    "mean_over_rows",
+    _mean_over_rows,
+    doc="sum(w*l) / n, the number of rows (Keras)",
+    many=lambda stats, reduction, params: stats[0] if reduction == "sum" else stats[0] / stats[-1],
+    slopes=lambda stats, reduction, params: [1.0 if reduction == "sum" else 1.0 / stats[-1]] + [0.0] * (len(stats) - 1),
+)
 ROOT_MEAN = Aggregate(
     "root_mean",
     _root_mean,
     reductions=("mean",),
     per_row=False,
     doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
+    many=lambda stats, reduction, params: (stats[0] / stats[-2]) ** 0.5,
+    slopes=lambda stats, reduction, params: [
+        0.5 / ((stats[0] * stats[-2]) ** 0.5),  # d sqrt(S_1 / S_w) / dS_1
+        *[0.0] * (len(stats) - 3),
+        -0.5 * (stats[0] ** 0.5) * stats[-2] ** -1.5,
+        0.0,
+    ],
 )
 RATIO = Aggregate(
     "ratio",
@@ -124,6 +147,8 @@ RATIO = Aggregate(
     reductions=("mean",),
     per_row=False,
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
+    many=lambda stats, reduction, params: stats[0] / stats[1],
+    slopes=lambda stats, reduction, params: [1.0 / stats[1], -stats[0] / stats[1] ** 2] + [0.0] * (len(stats) - 2),
 )
 
 
@@ -153,6 +178,30 @@ def multioutput(base: Aggregate) -> Aggregate:
             )
         return base.finalize(stats, reduction, params)
 
+    def outputs(stats: Any) -> list[list[Any]]:
+        """The per-output vectors of ``stats`` (vectors or, for ``many``, arrays of them by statistic)."""
+        return [[stats[k], stats[-2], stats[-1]] for k in range(1, len(stats) - 2)]
+
+    def many(stats: Any, reduction: str, params: Mapping[str, Any]) -> Any:
+        assert base.many is not None
+        if params.get("multioutput") == "uniform":
+            return sum(base.many(part, reduction, params) for part in outputs(stats)) / (len(stats) - 3)
+        return base.many(stats, reduction, params)
+
+    def slopes(stats: Any, reduction: str, params: Mapping[str, Any]) -> list[Any]:
+        """The gradient: ``base``'s, or for ``uniform`` the mean of each output's, placed at its statistics."""
+        assert base.slopes is not None
+        if params.get("multioutput") != "uniform":
+            return base.slopes(stats, reduction, params)
+        width, k = len(stats), len(stats) - 3
+        total: list[Any] = [0.0] * width
+        for position, part in enumerate(outputs(stats), start=1):
+            own, weight, rows = base.slopes(part, reduction, params)
+            total[position] = total[position] + own / k
+            total[-2] = total[-2] + weight / k
+            total[-1] = total[-1] + rows / k
+        return total
+
     return Aggregate(
         base.name,
         finalize,
@@ -160,4 +209,6 @@ def multioutput(base: Aggregate) -> Aggregate:
         base.per_row,
         base.notices,
         base.doc + "; multioutput=uniform: the mean of the per-output values, raw: one result per output",
+        many=many if base.many is not None else None,
+        slopes=slopes if base.slopes is not None else None,
     )

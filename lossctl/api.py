@@ -72,7 +72,7 @@ def evaluate(
     by: Strings = (),
     per_sample: PathLike | None = None,
     bootstrap: int = 0,
-    ci: float = 0.95,
+    ci: float | None = None,
     seed: int = 0,
     chunk_rows: int | None = None,
     engine: str = "local",
@@ -80,6 +80,7 @@ def evaluate(
     workers: int | None = None,
     distributions: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Report:
     """Evaluate ``losses`` on ``data`` and return a :class:`~lossctl.report.Report`.
 
@@ -90,9 +91,11 @@ def evaluate(
     (``"mse,huber:delta=2"``); without it the task is inferred and its default losses are used. The other
     keywords are the command line's options (docs/cli.md): ``params`` are ``[LOSS.]KEY=VALUE`` strings, ``cols``
     binds extra roles (``{"var": "sigma2"}``), ``by`` adds per-group results, ``per_sample`` writes per-row
-    losses to a file, ``bootstrap`` replicates add intervals at level ``ci``, ``fail_if`` gates the result
+    losses to a file, ``bootstrap`` replicates add percentile intervals at level ``ci`` (default 0.95), and
+    ``ci`` without ``bootstrap`` normal-approximation intervals (the delta method); ``fail_if`` gates the result
     (``report.passed``). ``distributions`` attaches the quantiles of each per-row loss to its result;
-    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read. ``engine="dask"`` runs the pass as
+    ``progress(rows_read, total_rows_or_None)`` is called as chunks are read, ``notify(message)`` with notices
+    that matter before the work ends (a query with 10^8 pairs). ``engine="dask"`` runs the pass as
     tasks on the Dask cluster at ``scheduler`` (default ``$DASK_SCHEDULER_ADDRESS``), or on a local cluster of
     ``workers`` processes started for the call (docs/cli.md, "Beyond one machine").
 
@@ -135,7 +138,7 @@ def evaluate(
     )
     from lossctl.evaluation import run_evaluation
 
-    return run_evaluation(data, options, distributions=distributions, progress=progress)
+    return run_evaluation(data, options, distributions=distributions, progress=progress, notify=notify)
 
 
 def compare(
@@ -163,7 +166,7 @@ def compare(
     fail_if: Strings = (),
     per_sample: PathLike | None = None,
     bootstrap: int = 0,
-    ci: float = 0.95,
+    ci: float | None = None,
     seed: int = 0,
     fail_if_worse: float | None = None,
     significant: bool = False,

@@ -199,7 +199,13 @@ OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
 ]
 BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")]
-CiOpt = Annotated[float, typer.Option(metavar="LEVEL", help="Confidence level of the intervals.")]
+CiOpt = Annotated[
+    float | None,
+    typer.Option(
+        metavar="LEVEL",
+        help="Confidence level of the intervals (0.95 with --bootstrap; without it, normal-approximation intervals).",
+    ),
+]
 SeedOpt = Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")]
 PlotOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Draw the results (.png .svg; needs lossctl[plot]).")]
 ChunkRowsOpt = Annotated[
@@ -274,7 +280,7 @@ def eval_command(
     by: ByOpt = None,
     per_sample: PerSampleOpt = None,
     bootstrap: BootstrapOpt = 0,
-    ci: CiOpt = 0.95,
+    ci: CiOpt = None,
     seed: SeedOpt = 0,
     plot: PlotOpt = None,
     chunk_rows: ChunkRowsOpt = None,
@@ -330,6 +336,7 @@ def eval_command(
         options,
         distributions=bool(plot) or (output_format.value == "table" and not output),
         progress=bar,
+        notify=lambda message: _notice(message, quiet),
     )
     if bar:
         bar.close()
@@ -488,7 +495,7 @@ def compare_command(
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = ".",
     bootstrap: BootstrapOpt = 0,
-    ci: CiOpt = 0.95,
+    ci: CiOpt = None,
     seed: SeedOpt = 0,
     model: ModelOpt = None,
     classes: ClassesOpt = None,

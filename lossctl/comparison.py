@@ -275,7 +275,7 @@ def _comparisons(
             for code, key in enumerate(outcome.groups):
                 group = plain(key)
                 if code in base.groups and code in cand.groups:
-                    (b, n, b_reps), (c, _, c_reps) = base.groups[code], cand.groups[code]
+                    (b, n, b_reps, _), (c, _, c_reps, _) = base.groups[code], cand.groups[code]
                     record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options)
                     comparisons.append(record)
                     deltas.append((record.delta, group))
@@ -301,7 +301,7 @@ def _comparison(
     delta = cand - base
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
-    ci = interval(paired, options.ci)
+    ci = interval(paired, options.level)
     return Comparison(
         loss=owner.name if isinstance(owner, Composite) else owner.spec.name,
         label=owner.label,

@@ -20,8 +20,10 @@ def _wrap(text: str, indent: str = "  ") -> str:
 
 
 def _streaming(spec: LossSpec) -> str:
+    if spec.whole_input and "qid" in spec.role_names:
+        return "query by query when each query's rows are contiguous in the file; otherwise the whole input at once"
     if spec.whole_input:
-        return "reads the whole input at once (rows are paired across the file, e.g. by query)"
+        return "reads the whole input at once (rows are paired across the file)"
     if spec.batch_param:
         return f"chunks are cut at multiples of {spec.batch_param} rows, so batches stream whole"
     return "chunk by chunk in constant memory; statistics over the whole input merge exactly"

@@ -1,34 +1,46 @@
 """One pass over the chunks of an input: every selected loss's statistics, merged exactly, finalized once.
 
-The engine reads nothing itself: it takes Arrow record batches (from a file, a join or stdin),
-converts each bound column to float64 once per chunk, checks missing and infinite values over the
-whole input, and feeds every job. Per chunk it adds, for each job, the overall statistics vector,
-one vector per ``--by`` group and one per bootstrap replicate; chunks are merged through
-:class:`~lossctl.stats.Accumulator`, so the result does not depend on how the input was cut beyond
-float64 rounding.
+The engine reads nothing itself: it takes Arrow record batches (from a file, a join or stdin). The work
+is split over two threads. The reader thread (:class:`_Reader`) reads, cuts chunks, converts each bound
+column to float64 once per chunk, finds missing and infinite values and, with ``--by``, gives every row
+its global group code and sorts the chunk's rows by group. The main thread computes each job's per-row
+contributions and reduces them: the overall statistics vector, one per group (each group a run of the
+sorted rows, summed by ``add.reduceat``), the bootstrap replicates' (:mod:`lossctl.bootstrap`, itself on
+both cores) and the cross-products of ``--ci`` (:mod:`lossctl.normal`). Chunks are merged with
+compensation (:class:`~lossctl.stats.Accumulator`), so the result does not depend on how the input was
+cut beyond float64 rounding.
+
+Per-group, replicate and cross-product statistics are kept for every job at once, in one stacked vector
+per row (:class:`Layout`): each job's ``w*c`` columns, then ``w`` and 1.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossctl.bootstrap import replicate_sums
-from lossctl.defaults import default_chunk_rows
+from lossctl.defaults import block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.groups import GroupCoder
 from lossctl.losses._shared import chunk_scope
+from lossctl.memory import group_limit
+from lossctl.normal import GroupMoments, Moments, chunk_moments, run_moments
 from lossctl.options import Options
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
+from lossctl.queries import QueriesNotContiguous, query_chunks
 from lossctl.registry import per_row_losses
-from lossctl.stats import Accumulator, grouped_sums, weighted_sums
+from lossctl.stats import Accumulator, GroupAccumulator, segment_sums, weighted_sums
 from lossctl.text import count
+from lossctl.threads import blas_single_threaded, workers
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,6 +48,11 @@ if TYPE_CHECKING:
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
+# A group's rows of a block of the chunk are added in row order at most this many at a time (NumPy's
+# pairwise sum itself adds up to 128 values in a row before pairing).
+_SHORT_RUNS = 128
+# Up to this many groups in a chunk, a block's rows are summed in cells of _SHORT_RUNS rows per group.
+_FEW_GROUPS = 64
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one pass computes: the jobs, the sample weights, the groups, the bootstrap replicates."""
+    """What one pass computes: the jobs, the sample weights, the groups, the bootstrap replicates, and
+    (``moments``) the cross-products of the normal-approximation intervals."""
 
     jobs: list[Job]
     weight: str | None = None
@@ -58,7 +76,9 @@ class Plan:
     bootstrap: int = 0
     seed: int = 0
     distributions: bool = False
-    encoders: Mapping[str, Encoder] = field(default_factory=dict)
+    moments: bool = False
+    hold: bool = False  # losses reading queries together see the whole input at once (queries not contiguous)
+    encoders: Mapping[str, Encoder] = field(default_factory=dict)  # label columns (lossctl.labels)
 
     @property
     def columns(self) -> list[str]:
@@ -100,44 +120,75 @@ class _BadValues:
         return f"column '{column}' has {self.count} {what} {values} (rows {shown}; 0-based)"
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where each job's statistics sit in the stacked vector ``[job 0's columns, job 1's..., w, 1]``."""
+
+    widths: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        return sum(self.widths) + 2
+
+    def columns(self, job: int) -> np.ndarray:
+        """The stacked positions of job ``job``'s vector ``[its columns..., w, n]``."""
+        start = sum(self.widths[:job])
+        return np.concatenate([np.arange(start, start + self.widths[job]), [self.width - 2, self.width - 1]])
+
+
 @dataclass
 class Outcome:
-    """What one pass found: row counts and, per job, the merged statistics overall, per group, per replicate."""
+    """What one pass found: row counts and, per job, the merged statistics overall, per group (rows of an
+    array by group code; groups without rows have ``n`` 0) and per replicate, and the ``--ci`` moments."""
 
     rows: int
     rows_used: int
     stats: list[np.ndarray]
     groups: list[dict[str, Any]]
-    group_stats: list[dict[int, np.ndarray]]
+    group_stats: list[np.ndarray]
     replicates: list[np.ndarray] | None
-    group_replicates: list[dict[int, np.ndarray]] | None
+    group_replicates: list[np.ndarray] | None
     samples: list[Sample | None]
+    layout: Layout | None = None
+    moments: Moments | None = None
+    group_moments: GroupMoments | None = None
+    notices: list[str] = field(default_factory=list)
 
     @property
     def rows_dropped(self) -> int:
         return self.rows - self.rows_used
 
+    def covariance(self, group: int | None = None) -> np.ndarray | None:
+        """``Cov(S)`` of the stacked statistics (:class:`Layout`), overall or of one group, for the delta
+        method; ``None`` without ``--ci`` moments or below 2 rows."""
+        if group is None:
+            return self.moments.covariance() if self.moments is not None else None
+        return self.group_moments.covariance(group) if self.group_moments is not None else None
 
-class _Accumulators:
-    """Per job: the overall accumulator, one per group code, and the replicates' (compensated) sums."""
 
-    def __init__(self) -> None:
-        self.overall: Accumulator | None = None
-        self.groups: dict[int, Accumulator] = {}
-        self.replicates: Accumulator | None = None
-        self.group_replicates: dict[int, Accumulator] = {}
-        self.sample: Sample | None = None
+def query_column(plan: Plan) -> str | None:
+    """The query id column the whole-input losses read, when they all read one (and only those stream)."""
+    whole = [job for job in plan.jobs if job.request.spec.whole_input]
+    columns = {tuple(job.roles.get("qid", ())) for job in whole}
+    if len(columns) != 1:
+        return None
+    (column,) = columns
+    return column[0] if len(column) == 1 else None
 
-    @staticmethod
-    def _add(slot: Accumulator | None, stats: np.ndarray) -> Accumulator:
-        slot = slot or Accumulator(stats.shape)
-        slot.add(stats)
-        return slot
+
+def held_notice(plan: Plan, apart: QueriesNotContiguous) -> str:
+    """Why the whole input is held: a query whose rows are apart (``apart``), and how to stream instead."""
+    labels = ", ".join(job.request.label for job in plan.jobs if job.request.spec.whole_input)
+    return (
+        f"{labels}: the rows of query {apart.qid!r} are not contiguous (it appears again at row {apart.row}), so "
+        f"the whole input is held in memory; sort the file by '{query_column(plan)}' to stream it query by query"
+    )
 
 
 def chunk_size(requests: list[LossRequest], chunk_rows: int) -> int | None:
     """Rows per chunk for these losses: ``None`` (everything at once) when one needs the whole input,
-    else ``chunk_rows`` rounded to a multiple of every batch loss's batch size, so no batch is cut."""
+    else ``chunk_rows`` rounded to a multiple of every batch loss's batch size, so no batch is cut.
+    (Losses reading queries are cut at query boundaries instead: :mod:`lossctl.queries`.)"""
     if any(request.spec.whole_input for request in requests):
         return None
     batch = math.lcm(*(int(r.params[r.spec.batch_param]) for r in requests if r.spec.batch_param))
@@ -149,21 +200,21 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
     import pyarrow as pa
 
     pending: list[pa.RecordBatch] = []
-    count = 0
+    held = 0
     for batch in batches:
         if not pending and rows is not None and batch.num_rows == rows:
             yield batch
             continue
         pending.append(batch)
-        count += batch.num_rows
-        while rows is not None and count >= rows:
+        held += batch.num_rows
+        while rows is not None and held >= rows:
             table = pa.Table.from_batches(pending)
             yield table.slice(0, rows).combine_chunks().to_batches()[0]
             rest = table.slice(rows)
-            pending, count = rest.combine_chunks().to_batches(), rest.num_rows
-    if count:
+            pending, held = rest.combine_chunks().to_batches(), rest.num_rows
+    if held:
         table = pa.Table.from_batches(pending).combine_chunks()
-        yield from table.to_batches(max_chunksize=count)
+        yield from table.to_batches(max_chunksize=held)
 
 
 def _convert(
@@ -189,104 +240,174 @@ def _convert(
     return values, missing
 
 
+@dataclass
+class _Chunk:
+    """One chunk as the reader thread prepared it: converted columns of the rows kept (``row_index``: their
+    file rows), the missing and infinite values found, and with ``--by`` each row's group as ``numbers[local]``
+    (:meth:`~lossctl.groups.GroupCoder.codes`)."""
+
+    offset: int
+    rows: int
+    missing: dict[tuple[str, ...], np.ndarray]
+    infinite: dict[tuple[str, ...], np.ndarray]
+    values: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    row_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    keys: pa.Array | None = None
+    local: np.ndarray | None = None
+    numbers: np.ndarray | None = None
+
+
+class _Reader:
+    """The reader thread's share of the work, chunk after chunk, in file order (module docstring)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        options: Options,
+        coder: GroupCoder | None,
+        keys: bool,
+        notify: Callable[[str], None],
+        observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.options = options
+        self.coder = coder
+        self.keys = keys
+        self.notify = notify
+        self.observe = observe
+        self.failed = False
+
+    def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
+        """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
+        requests = [job.request for job in self.plan.jobs]
+        column = query_column(self.plan)
+        if column is not None:
+            chunks = query_chunks(batches, column, None if self.plan.hold else rows_per_chunk, self._large_query)
+        else:
+            chunks = rechunk(batches, chunk_size(requests, rows_per_chunk))
+        offset = first_row
+        for batch in chunks:
+            yield self.prepare(batch, offset)
+            offset += batch.num_rows
+
+    def _large_query(self, qid: object, documents: int) -> None:
+        labels = ", ".join(job.request.label for job in self.plan.jobs if job.request.spec.pairwise)
+        if labels:
+            pairs = documents * (documents - 1) // 2
+            self.notify(
+                f"{labels}: query {qid!r} has {documents:,} documents, {pairs:,} pairs to compare: this takes a while"
+            )
+
+    def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:
+        values, missing = _convert(batch, self.plan, offset)
+        if self.observe is not None:
+            self.observe(values)
+        infinite = {}
+        for columns, array in values.items():
+            mask = np.isinf(array).reshape(len(array), -1).any(axis=1)
+            if mask.any():
+                infinite[columns] = mask
+        drop = self.options.missing == "drop"
+        chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite)
+        # After a missing (not dropped) or infinite value the run ends in an error: only count the others.
+        self.failed = self.failed or bool(infinite) or bool(missing and not drop)
+        if self.failed:
+            return chunk
+        chunk.row_index = np.arange(offset, offset + batch.num_rows)
+        if self.coder is not None:
+            chunk.local, chunk.numbers = self.coder.codes(batch)
+        chunk.keys = batch.column(self.plan.key) if self.keys and self.plan.key else None
+        if missing and drop:
+            keep = ~np.logical_or.reduce(list(missing.values()))
+            values = {columns: array[keep] for columns, array in values.items()}
+            chunk.row_index = chunk.row_index[keep]
+            chunk.local = chunk.local[keep] if chunk.local is not None else None
+            chunk.keys = chunk.keys.filter(keep) if chunk.keys is not None else None
+        chunk.values = values
+        return chunk
+
+
+def _group_order(local: np.ndarray, distinct: int) -> np.ndarray:
+    """The stable order sorting ``local`` (in ``0..distinct-1``): NumPy's radix sort of 8- or 16-bit keys, in
+    two passes above 65,535 (a comparison sort of a chunk's int64 codes took 10x longer)."""
+    if distinct <= 1 << 8:
+        return np.argsort(local.astype(np.uint8), kind="stable")
+    if distinct <= 1 << 16:
+        return np.argsort(local.astype(np.uint16), kind="stable")
+    low = np.argsort((local & 0xFFFF).astype(np.uint16), kind="stable")
+    high = local[low] >> 16
+    return low[np.argsort(high.astype(np.uint16 if distinct <= 1 << 32 else np.uint64), kind="stable")]
+
+
+@dataclass
+class _Partial:
+    """One chunk's statistics, computed by a worker, merged by the main thread in file order."""
+
+    rows_used: int
+    stats: list[np.ndarray]
+    widths: tuple[int, ...]
+    row_index: np.ndarray
+    keys: pa.Array | None
+    per_row: dict[int, np.ndarray] = field(default_factory=dict)
+    samples: list[tuple[np.ndarray, np.ndarray, int, float] | None] = field(default_factory=list)
+    groups: tuple[np.ndarray, np.ndarray] | None = None
+    replicates: np.ndarray | None = None
+    group_replicates: tuple[np.ndarray, np.ndarray] | None = None
+    moments: tuple[int, np.ndarray, np.ndarray] | None = None
+    group_moments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
 def run(
     batches: Iterable[pa.RecordBatch],
     plan: Plan,
     options: Options,
     per_sample: PerSampleSink | None = None,
     progress: Callable[[int], None] | None = None,
+    notify: Callable[[str], None] | None = None,
     observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
     first_row: int = 0,
     part: bool = False,
 ) -> Outcome:
     """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics.
 
-    ``progress(rows_read)`` is called after each chunk is read; ``observe(values)`` sees each chunk's converted
-    columns (by bound column set), for notices about the data (:mod:`lossctl.hints`). ``first_row`` is the
-    input's row number of the first batch's first row: a part of a larger input (a task of the Dask engine,
-    :mod:`lossctl.cluster`) numbers its rows as the whole input does, so bootstrap counts, sampled rows and
-    messages do not depend on the split. With ``part``, an empty outcome is not an error here: the parts are
-    merged first (:func:`lossctl.partials.merge_outcomes`), then checked with :func:`check_rows`.
+    ``progress(rows_read)`` is called after each chunk is read; ``notify(message)`` says what the user should
+    know before the work is done (a query with many pairs), from the reader thread; without it, the message
+    joins :attr:`Outcome.notices`. ``observe(values)`` sees each chunk's converted columns (by bound column
+    set), for notices about the data (:mod:`lossctl.hints`). Raises :class:`~lossctl.queries.QueriesNotContiguous`
+    when losses stream query by query and a query's rows turn out apart (then run again with ``Plan.hold``).
+
+    ``first_row`` is the input's row number of the first batch's first row: a part of a larger input (a task of
+    the Dask engine, :mod:`lossctl.cluster`) numbers its rows as the whole input does, so bootstrap counts,
+    sampled rows and messages do not depend on the split. With ``part``, an empty outcome is not an error here:
+    the parts are merged first (:func:`lossctl.partials.merge_outcomes`), then checked with :func:`check_rows`.
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
         if options.reduction not in request.spec.aggregate_for(options.convention).reductions:
             raise UsageError(f"loss '{request.spec.name}' is an aggregate: it has only the mean reduction")
-    slots = [_Accumulators() for _ in plan.jobs]
-    coder = GroupCoder(plan.by) if plan.by else None
-    missing_rows: dict[str, _BadValues] = {}
-    infinite_rows: dict[str, _BadValues] = {}
-    rows = rows_used = 0
     width = sum(len(columns) for columns in plan.value_columns)
     rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
-    for batch in rechunk(prefetch(batches), chunk_size(requests, rows_per_chunk)):
-        offset, rows = first_row + rows, rows + batch.num_rows
-        if progress is not None:
-            progress(rows)
-        values, missing = _convert(batch, plan, offset)
-        if observe is not None:
-            observe(values)
-        row_index = np.arange(offset, first_row + rows)
-        for columns, array in values.items():
-            infinite = np.isinf(array).reshape(len(array), -1).any(axis=1)
-            if infinite.any():
-                infinite_rows.setdefault(",".join(columns), _BadValues()).add(infinite, row_index)
-        keep = None
-        if missing:
-            any_missing = np.logical_or.reduce(list(missing.values()))
-            if options.missing == "drop":
-                keep = ~any_missing
-            else:
-                for columns, mask in missing.items():
-                    missing_rows.setdefault(",".join(columns), _BadValues()).add(mask, row_index)
-        if missing_rows or infinite_rows:
-            continue
-        codes = coder.codes(batch) if coder else None
-        keys = batch.column(plan.key) if plan.key and per_sample else None
-        if keep is not None:
-            values = {columns: array[keep] for columns, array in values.items()}
-            row_index = row_index[keep]
-            codes = codes[keep] if codes is not None else None
-            keys = keys.filter(keep) if keys is not None else None
-        if len(row_index) == 0:
-            continue
-        rows_used += len(row_index)
-        weight = values[(plan.weight,)] if plan.weight else None
-        if weight is not None:
-            _check_weights(weight, plan.weight or "", row_index)
-        per_row: dict[int, np.ndarray] = {}
-        sampled = _sampled_rows(row_index, slots) if plan.distributions else None
-        with chunk_scope():
-            contributions_of = [_contributions(job, options.convention, values, row_index) for job in plan.jobs]
-        for j, (job, contributions) in enumerate(zip(plan.jobs, contributions_of, strict=True)):
-            _accumulate(slots[j], contributions, weight, codes, row_index, plan)
-            if job.request.spec.per_row:
-                losses = per_row_losses(contributions)
-                if per_sample is not None:
-                    per_row[j] = losses
-                if sampled is not None:
-                    positions, sample_keys = sampled
-                    sample = slots[j].sample = slots[j].sample or Sample()
-                    sample.see_maximum(losses)
-                    sample.add(losses[positions], sample_keys, rows=len(losses))
-        if per_sample is not None:
-            per_sample(row_index, keys, per_row)
-    _raise_bad_values(missing_rows, infinite_rows)
-    if not part:
-        check_rows(rows, rows_used)
-    stats = [slot.overall.value for slot in slots if slot.overall]
-    return Outcome(
-        rows=rows,
-        rows_used=rows_used,
-        stats=stats,
-        groups=[coder.label(code) for code in range(len(coder.keys))] if coder else [],
-        group_stats=[{g: acc.value for g, acc in slot.groups.items()} for slot in slots],
-        replicates=[slot.replicates.value for slot in slots if slot.replicates] if plan.bootstrap else None,
-        group_replicates=[{g: a.value for g, a in slot.group_replicates.items()} for slot in slots]
-        if plan.bootstrap
-        else None,
-        samples=[slot.sample for slot in slots],
-    )
+    coder = _coder(plan) if plan.by else None
+    told: list[str] = []
+    reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe)
+    worker = _Worker(plan, options)
+    state = _State(plan, first_row)
+    threads = workers()
+    with ThreadPoolExecutor(threads, thread_name_prefix="lossctl-worker") as pool, blas_single_threaded():
+        pending: deque[Future[_Partial]] = deque()
+        for chunk in prefetch(reader.chunks(batches, rows_per_chunk, first_row)):
+            if progress is not None:
+                progress(chunk.offset + chunk.rows - first_row)
+            state.bad_values(chunk)
+            if not state.failed and len(chunk.row_index):
+                pending.append(pool.submit(worker.work, chunk, state.thresholds()))
+            while len(pending) > threads or (pending and pending[0].done()):
+                state.merge(pending.popleft().result(), per_sample)
+        while pending:
+            state.merge(pending.popleft().result(), per_sample)
+    outcome = state.outcome(coder, part)
+    outcome.notices = told
+    return outcome
 
 
 def check_rows(rows: int, rows_used: int) -> None:
@@ -297,55 +418,270 @@ def check_rows(rows: int, rows_used: int) -> None:
         raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
 
 
-def _sampled_rows(row_index: np.ndarray, slots: list[_Accumulators]) -> tuple[np.ndarray, np.ndarray]:
+def _coder(plan: Plan) -> GroupCoder:
+    """The group coder, with the number of groups whose statistics fit in memory (docs/cli.md, "Faults")."""
+    stacked = sum(len(job.roles) for job in plan.jobs) + 2  # a floor before the jobs' widths are known
+    per_group = 16 * stacked * (1 + plan.bootstrap) + (8 * stacked * stacked if plan.moments else 0)
+    limit, available = group_limit(per_group, results=len(plan.jobs))
+    by = ", ".join(plan.by)
+
+    def too_many(groups: int) -> str:
+        kept = f" x {plan.bootstrap} replicates" if plan.bootstrap else ""
+        fix = (
+            "; drop --bootstrap or group by fewer values" if plan.bootstrap else "; group by a column with fewer values"
+        )
+        return (
+            f"--by {by}: more than {limit:,} groups so far; their statistics{kept} would not fit in the "
+            f"{available / 1e9:.1f} GB of memory available{fix}"
+        )
+
+    return GroupCoder(plan.by, limit, too_many)
+
+
+class _Worker:
+    """A chunk's statistics (:class:`_Partial`), on any worker thread: it reads only its chunk."""
+
+    def __init__(self, plan: Plan, options: Options) -> None:
+        self.plan = plan
+        self.options = options
+        requests = [job.request for job in plan.jobs]
+        batch = math.lcm(*(int(r.params[r.spec.batch_param]) for r in requests if r.spec.batch_param))
+        width = sum(len(columns) for columns in plan.value_columns)
+        self.group_block = block_rows(width)
+        self.block = None if any(r.spec.whole_input for r in requests) else block_rows(width, batch)
+
+    def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
+        plan = self.plan
+        values, row_index = chunk.values, chunk.row_index
+        weight = values[(plan.weight,)] if plan.weight else None
+        if weight is not None:
+            _check_weights(weight, plan.weight or "", row_index)
+        contributions = _blockwise(plan.jobs, self.options.convention, values, row_index, self.block)
+        columns = [c.reshape(len(c), -1) for c in contributions]
+        partial = _Partial(len(row_index), [], tuple(c.shape[1] for c in columns), row_index, chunk.keys)
+        # A sum that overflows is reported once, as an input error, when the result is finalized: NumPy's
+        # RuntimeWarnings ("overflow encountered in reduce") would reach stderr as extra lines.
+        with np.errstate(over="ignore", invalid="ignore"):
+            partial.stats = [weighted_sums(c, weight) for c in contributions]
+        sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
+        for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
+            sample = None
+            if job.request.spec.per_row:
+                losses = per_row_losses(c)
+                partial.per_row[j] = losses
+                if sampled is not None:
+                    positions, sample_keys = sampled
+                    sample = (losses[positions], sample_keys, len(losses), float(losses.max()))
+            partial.samples.append(sample)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if chunk.local is not None and chunk.numbers is not None:
+                flat = [np.ascontiguousarray(c[:, k]) for c in columns for k in range(c.shape[1])]
+                partial.groups, partial.group_moments = self._by_group(flat, weight, chunk.local, chunk.numbers)
+            if plan.bootstrap:
+                codes = chunk.numbers[chunk.local] if chunk.local is not None and chunk.numbers is not None else None
+                partial.replicates, partial.group_replicates = replicate_sums(
+                    _stacked(columns, weight), row_index, codes, plan.bootstrap, plan.seed
+                )
+            if plan.moments:
+                sums = np.concatenate([stats[:-2] for stats in partial.stats] + [partial.stats[0][-2:-1]])
+                flat = [c[:, k] for c in columns for k in range(c.shape[1])]
+                partial.moments = chunk_moments(flat, weight, sums if weight is not None else sums[:-1])
+        return partial
+
+    def _by_group(
+        self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
+        """Each group's stacked statistics over the chunk (with ``--ci`` also its moments): the rows of each
+        block of the chunk sorted by group (a radix sort of the chunk-local group numbers), each group's run
+        summed pairwise (:func:`~lossctl.stats.segment_sums`), the blocks' sums added per group. With few groups,
+        or when no group has more than ``_SHORT_RUNS`` rows in a block, the rows are added in row order instead,
+        in cells of at most ``_SHORT_RUNS`` rows (``bincount``: no sort, and a sequence that short is as accurate
+        as a pairwise sum's base case), and the cells of a group summed pairwise.
+
+        Blocks keep the sort and its gathers in the core's cache: on 10M rows and 10 groups, sorting whole
+        262,144-row chunks cost three times the losses themselves, blocks of 32,768 rows about as much as
+        the losses; sums over the sorted runs stay pairwise, so a group's sum is as accurate as ``np.sum``.
+        """
+        groups_count = len(numbers)
+        sums = np.zeros((groups_count, len(columns) + 2))
+        varying = len(columns) + (weight is not None)
+        moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
+        for start in range(0, len(local), self.group_block):
+            block = slice(start, start + self.group_block)
+            counts = np.bincount(local[block], minlength=groups_count)
+            w = weight[block] if weight is not None else None
+            if moments is None and (counts.max() <= _SHORT_RUNS or groups_count <= _FEW_GROUPS):
+                # Each group's rows of the block in cells of at most _SHORT_RUNS consecutive rows, added in row
+                # order by bincount (no sort); the cells of a group then summed pairwise. Many small groups
+                # need one cell per group; a few large ones, one per group and 128 rows.
+                cells = local[block]
+                per_group = 1 if counts.max() <= _SHORT_RUNS else -(-len(cells) // _SHORT_RUNS)
+                if per_group > 1:
+                    cells = cells + groups_count * (np.arange(len(cells)) // _SHORT_RUNS)
+                values = [column[block] if w is None else column[block] * w for column in columns]
+                for k, column in enumerate([*values, w] if w is not None else values):
+                    table = np.bincount(cells, column, groups_count * per_group).reshape(per_group, groups_count)
+                    sums[:, k] += np.ascontiguousarray(table.T).sum(axis=1) if per_group > 1 else table[0]
+                if w is None:
+                    sums[:, -2] += counts
+                sums[:, -1] += counts
+                continue
+            order = _group_order(local[block], len(numbers))
+            in_groups = local[block][order]
+            starts = np.flatnonzero(np.concatenate([[True], in_groups[1:] != in_groups[:-1]]))
+            runs = in_groups[starts]  # distinct: a group is one run of the sorted block
+            counts = np.diff(starts, append=len(order)).astype(np.float64)
+            w = w[order] if w is not None else None
+            rows = [c[block][order] if w is None else c[block][order] * w for c in columns]
+            if w is not None:
+                rows.append(w)
+            run_sums = segment_sums(rows, starts)
+            sums[runs] += np.column_stack([run_sums, counts] if w is not None else [run_sums, counts, counts])
+            if moments is not None:
+                moments.merge(*run_moments(np.column_stack(rows), starts, runs))
+        present = np.flatnonzero(sums[:, -1] > 0)
+        groups = (numbers[present], sums[present])
+        if moments is None:
+            return groups, None
+        return groups, (numbers[present], moments.n[present], moments.mean[present], moments.m2[present])
+
+
+def _stacked(columns: list[np.ndarray], weight: np.ndarray | None) -> np.ndarray:
+    """The stacked statistics of each row (:class:`Layout`): every job's ``w*c`` columns, then ``w`` and 1.
+
+    Column-major: each column is written contiguously, and BLAS reads row blocks of it as they are.
+    """
+    rows = len(columns[0]) if columns else 0
+    stacked = np.empty((rows, sum(c.shape[1] for c in columns) + 2), order="F")
+    position = 0
+    for c in columns:
+        for k in range(c.shape[1]):
+            if weight is None:
+                stacked[:, position] = c[:, k]
+            else:
+                np.multiply(c[:, k], weight, out=stacked[:, position])
+            position += 1
+    stacked[:, -2] = 1.0 if weight is None else weight
+    stacked[:, -1] = 1.0
+    return stacked
+
+
+def _varying(layout: Layout, weighted: bool) -> int:
+    """How many leading stacked columns vary from row to row: every job's, and ``w`` when weighted."""
+    return layout.width - (1 if weighted else 2)
+
+
+class _State:
+    """Everything the main thread accumulates over the chunks, in file order."""
+
+    def __init__(self, plan: Plan, first_row: int = 0) -> None:
+        self.plan = plan
+        self.first_row = first_row
+        self.rows = 0
+        self.rows_used = 0
+        self.missing: dict[str, _BadValues] = {}
+        self.infinite: dict[str, _BadValues] = {}
+        self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
+        self.samples: list[Sample | None] = [None for _ in plan.jobs]
+        self.layout: Layout | None = None
+        self.groups: GroupAccumulator | None = None
+        self.replicates: Accumulator | None = None
+        self.group_replicates: GroupAccumulator | None = None
+        self.moments: Moments | None = None
+        self.group_moments: GroupMoments | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.missing or self.infinite)
+
+    def bad_values(self, chunk: _Chunk) -> None:
+        self.rows = chunk.offset + chunk.rows - self.first_row
+        for bad, found in ((self.missing, chunk.missing), (self.infinite, chunk.infinite)):
+            for columns, mask in found.items():
+                rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
+                bad.setdefault(",".join(columns), _BadValues()).add(mask, rows)
+
+    def thresholds(self) -> list[int | None]:
+        """The samples' current thresholds (rows with larger keys cannot enter them any more)."""
+        return [sample.threshold for sample in self.samples if sample]
+
+    def merge(self, partial: _Partial, per_sample: PerSampleSink | None) -> None:
+        if self.failed:
+            return
+        self.rows_used += partial.rows_used
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j, stats in enumerate(partial.stats):
+                overall = self.overall[j] = self.overall[j] or Accumulator(stats.shape)
+                overall.add(stats)
+            self.layout = self.layout or Layout(partial.widths)
+            width = self.layout.width
+            if partial.groups is not None:
+                self.groups = self.groups or GroupAccumulator(width)
+                self.groups.add(*partial.groups)
+            if partial.replicates is not None:
+                self.replicates = self.replicates or Accumulator(partial.replicates.shape)
+                self.replicates.add(partial.replicates)
+            if partial.group_replicates is not None:
+                self.group_replicates = self.group_replicates or GroupAccumulator(partial.group_replicates[1].shape[1:])
+                self.group_replicates.add(*partial.group_replicates)
+        varying = np.arange(_varying(self.layout, self.plan.weight is not None))
+        if partial.moments is not None:
+            self.moments = self.moments or Moments(width, varying)
+            self.moments.merge(*partial.moments)
+        if partial.group_moments is not None:
+            self.group_moments = self.group_moments or GroupMoments(width, varying)
+            self.group_moments.merge(*partial.group_moments)
+        for j, sample in enumerate(partial.samples):
+            if sample is not None:
+                values, keys, rows, maximum = sample
+                kept = self.samples[j] = self.samples[j] or Sample()
+                kept.maximum = max(kept.maximum, maximum)
+                kept.add(values, keys, rows=rows)
+        if per_sample is not None:
+            per_sample(partial.row_index, partial.keys, partial.per_row)
+
+    def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
+        _raise_bad_values(self.missing, self.infinite)
+        if not part:
+            check_rows(self.rows, self.rows_used)
+        stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
+        layout = self.layout
+        groups_total = len(coder.keys) if coder is not None else 0
+        jobs = range(len(self.plan.jobs))
+        group_stats = replicates = group_replicates = None
+        if layout is not None:
+            if self.groups is not None:
+                grouped = self.groups.value(groups_total)
+                group_stats = [grouped[:, layout.columns(j)] for j in jobs]
+            if self.replicates is not None:
+                overall = self.replicates.value
+                replicates = [overall[:, layout.columns(j)] for j in jobs]
+            if self.group_replicates is not None:
+                per_group = self.group_replicates.value(groups_total)
+                group_replicates = [per_group[:, :, layout.columns(j)] for j in jobs]
+        return Outcome(
+            rows=self.rows,
+            rows_used=self.rows_used,
+            stats=stats,
+            groups=[coder.label(code) for code in range(groups_total)] if coder else [],
+            group_stats=group_stats or [],
+            replicates=replicates,
+            group_replicates=group_replicates,
+            samples=self.samples,
+            layout=layout,
+            moments=self.moments,
+            group_moments=self.group_moments,
+        )
+
+
+def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
     """The chunk's rows that may enter the per-row samples, and their keys: every job samples the same rows
     (keys depend on the row alone), so the rows are chosen once, below the samples' common threshold."""
     keys = row_keys(row_index)
-    thresholds = [slot.sample.threshold for slot in slots if slot.sample]
-    if not thresholds or any(threshold is None for threshold in thresholds):
+    if not thresholds or None in thresholds:
         return np.arange(len(keys)), keys
     positions = np.flatnonzero(keys < np.uint64(min(t for t in thresholds if t is not None)))
     return positions, keys[positions]
-
-
-def _accumulate(
-    slot: _Accumulators,
-    contributions: np.ndarray,
-    weight: np.ndarray | None,
-    codes: np.ndarray | None,
-    row_index: np.ndarray,
-    plan: Plan,
-) -> None:
-    # A sum that overflows is reported once, as an input error, when the result is finalized: NumPy's
-    # RuntimeWarnings ("overflow encountered in reduce") would reach stderr as extra lines.
-    with np.errstate(over="ignore", invalid="ignore"):
-        _accumulate_sums(slot, contributions, weight, codes, row_index, plan)
-
-
-def _accumulate_sums(
-    slot: _Accumulators,
-    contributions: np.ndarray,
-    weight: np.ndarray | None,
-    codes: np.ndarray | None,
-    row_index: np.ndarray,
-    plan: Plan,
-) -> None:
-    slot.overall = slot._add(slot.overall, weighted_sums(contributions, weight))
-    if plan.bootstrap:
-        replicas = replicate_sums(contributions, weight, row_index, plan.bootstrap, plan.seed)
-        slot.replicates = slot._add(slot.replicates, replicas)
-    if codes is None:
-        return
-    present = np.unique(codes)
-    local = np.searchsorted(present, codes)
-    per_group = grouped_sums(contributions, weight, local, len(present))
-    for i, code in enumerate(present.tolist()):
-        slot.groups[code] = slot._add(slot.groups.get(code), per_group[i])
-        if plan.bootstrap:
-            rows = local == i
-            group_weight = weight[rows] if weight is not None else None
-            replicas = replicate_sums(contributions[rows], group_weight, row_index[rows], plan.bootstrap, plan.seed)
-            slot.group_replicates[code] = slot._add(slot.group_replicates.get(code), replicas)
 
 
 def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
@@ -376,6 +712,29 @@ def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
     )
 
 
+def _blockwise(
+    jobs: list[Job],
+    convention: str,
+    values: dict[tuple[str, ...], np.ndarray],
+    row_index: np.ndarray,
+    block: int | None,
+) -> list[np.ndarray]:
+    """Every job's :func:`_contributions`, computed in blocks of ``block`` rows (``None``: all rows at once)
+    and put together: the jobs of a block share its intermediates (:func:`~lossctl.losses._shared.shared`),
+    and a block's temporaries stay in the core's cache (:func:`~lossctl.defaults.block_rows`)."""
+    rows = len(row_index)
+    if block is None or rows <= block:
+        with chunk_scope():
+            return [_contributions(job, convention, values, row_index) for job in jobs]
+    parts: list[list[np.ndarray]] = [[] for _ in jobs]
+    for start in range(0, rows, block):
+        part = {columns: array[start : start + block] for columns, array in values.items()}
+        with chunk_scope():
+            for j, job in enumerate(jobs):
+                parts[j].append(_contributions(job, convention, part, row_index[start : start + block]))
+    return [np.concatenate(job_parts) for job_parts in parts]
+
+
 def _contributions(
     job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
 ) -> np.ndarray:
@@ -390,18 +749,20 @@ def _contributions(
         ) from None
     finite = np.isfinite(contributions)
     if not finite.all():
-        first = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
-        bad = int((~finite).sum())
+        position = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
+        first, bad = int(row_index[position]), int((~finite).sum())
         # A built-in loss of finite inputs is finite unless it overflows; a plugin's may not be.
         if spec.origin is not None:
-            value = contributions.reshape(len(contributions), -1)[first][~finite.reshape(len(finite), -1)[first]][0]
+            value = contributions.reshape(len(contributions), -1)[position][~finite.reshape(len(finite), -1)[position]][
+                0
+            ]
             raise InputError(
-                f"loss '{job.request.label}' ({spec.origin}) returned {value} at row {row_index[first]} "
+                f"loss '{job.request.label}' ({spec.origin}) returned {value} at row {first} "
                 f"({count(bad, 'non-finite value')}); a loss must return finite numbers"
             )
         raise InputError(
-            f"{job.request.label}: the loss overflows float64 at row {row_index[first]} "
-            f"({count(bad, 'value')}); rescale the inputs"
+            f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
+            "rescale the inputs"
         )
     return contributions
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, BinaryIO
 
@@ -18,7 +18,7 @@ import pyarrow as pa
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Job, Outcome, Plan
+from lossctl.engine import Job, Outcome, Plan, held_notice
 from lossctl.errors import UsageError
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
@@ -29,6 +29,7 @@ from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
+from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
@@ -71,14 +72,16 @@ def open_sources(
 
 
 def input_batches(opened: Opened, columns: list[str], options: Options, notices: list[str]) -> Iterator[pa.RecordBatch]:
-    """The record batches of ``columns``, with the targets file's columns joined in when there is one."""
+    """The record batches of ``columns``, with the targets file's columns joined in when there is one (streamed:
+    :class:`~lossctl.io.align.Join`). The ``--by`` columns come as dictionaries where the file stores them so."""
     chunk_rows = options.chunk_rows or default_chunk_rows(len(columns))
+    by = list(opened.binding.by)
     if opened.targets is None:
-        return iter(opened.source.batches(columns, chunk_rows))
+        return iter(opened.source.batches(columns, chunk_rows, dictionary=by))
     from lossctl.io.align import joined_batches
 
     target_columns = opened.binding.roles.get("target", [])
-    return joined_batches(opened.source, opened.targets, columns, target_columns, options.on, chunk_rows, notices)
+    return joined_batches(opened.source, opened.targets, columns, target_columns, options.on, chunk_rows, by, notices)
 
 
 def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
@@ -120,12 +123,15 @@ def run_evaluation(
     *,
     distributions: bool = False,
     progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
     stdin: BinaryIO | None = None,
 ) -> Report:
     """Evaluate ``options`` on ``data`` (anything :func:`~lossctl.io.sources.open_data` takes).
 
     ``distributions`` attaches the quantiles and histogram of each per-row loss to its overall result (for
-    the table and plots); ``progress(rows_read, total_rows_or_None)`` is called as chunks are read.
+    the table and plots); ``progress(rows_read, total_rows_or_None)`` is called as chunks are read, and
+    ``notify(message)`` with notices that matter before the work ends (a query with 10^8 pairs), which
+    otherwise join the report's.
     """
     if options.on is not None and options.targets is None:
         raise UsageError("--on needs --targets: it names the key column shared by both files")
@@ -141,29 +147,42 @@ def run_evaluation(
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
-    plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions, encoders)
+    plan = Plan(
+        jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions,
+        moments=options.normal_ci, encoders=encoders,
+    )  # fmt: skip
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
     notices += multi_output_notices(requests, binding)
     look = ProbabilityLook(plan.jobs)
     split = Split((data, options.targets), partial(part_batches, binding, columns, options), _join_reason(options))
     observe = look.observe if look else None
-    with engine_pass(
-        batches, plan, options, notices, split=split, progress=report_progress, observe=observe
-    ) as outcome:
-        # --per-sample is published only if the results are too
-        notices += dropped_notice(outcome) + look.notices()
-        notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-        plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
-        results, gaps = build_results(
-            plan, outcome, options.composites, options.reduction, options.convention, options.ci, notices
+
+    def finished(plan: Plan, batches: Iterator[pa.RecordBatch]) -> tuple[Outcome, list[Result], list[dict[str, Any]]]:
+        passing = engine_pass(
+            batches, plan, options, notices, split=split, progress=report_progress, notify=notify, observe=observe
         )
+        with passing as outcome:  # --per-sample is published only if the results are too
+            notices.extend(outcome.notices + dropped_notice(outcome) + look.notices())
+            notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())
+            plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
+            results, gaps = build_results(
+                plan, outcome, options.composites, options.reduction, options.convention, options.level, notices
+            )
+        return outcome, results, gaps
+
+    try:
+        outcome, results, gaps = finished(plan, batches)
+    except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
+        notices.append(held_notice(plan, apart))
+        outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))
     info = input_info(opened.source.path, outcome)
     if options.targets:
         info["targets"] = options.targets
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     checks = gate_checks(options.gates, owners, results)
-    return Report(__version__, info, binding.report_columns(), results, groups, checks, notices)
+    unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
+    return Report(__version__, info, binding.report_columns(), results, groups, checks, unique)
 
 
 def part_batches(

@@ -50,6 +50,7 @@ def engine_pass(
     split: Split | None = None,
     pairs: Sequence[tuple[int, int]] = (),
     progress: Callable[[int], None] | None = None,
+    notify: Callable[[str], None] | None = None,
     observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
 ) -> Iterator[Outcome]:
     """One pass of ``plan`` over the input, on the engine ``options.engine`` names; ``pairs`` are the
@@ -64,4 +65,4 @@ def engine_pass(
             yield outcome
         return
     with per_sample_sink(plan, options.per_sample, options.on, pairs) as sink:
-        yield run(batches, plan, options, per_sample=sink, progress=progress, observe=observe)
+        yield run(batches, plan, options, per_sample=sink, progress=progress, notify=notify, observe=observe)

@@ -1,46 +1,229 @@
-"""``--by`` groups: stable integer codes for the distinct key tuples seen across all chunks."""
+"""``--by`` groups: stable integer codes for the distinct key tuples seen across all chunks.
+
+Each chunk's key column is dictionary-encoded by Arrow (its distinct values in order of first
+appearance, and one index per row); only the distinct values meet the :class:`~lossctl.keys.KeyTable`
+that numbers them across chunks, and the rows take their value's number by one gather. With several
+``--by`` columns each column's values are numbered first, then the tuples of numbers. Codes are global
+and follow the order in which keys first appear in the file, whatever the chunking.
+
+A column whose values cannot be fingerprinted (decimals, lists...), or whose type changes from one
+chunk to the next in a way a safe cast cannot reconcile (integers in one block of a CSV file, text in
+the next), is numbered by a Python dict of its values instead, compared as ``==`` compares them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lossctl.arrow import booleans, equal_values, to_arrow
+from lossctl.errors import InputError
+from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
+
 if TYPE_CHECKING:
     import pyarrow as pa
+
+# The fingerprint of a missing value; a value with the same fingerprint is told apart by verification.
+_NULL_FINGERPRINT = np.uint64(0x6E756C6C6B657921)
+
+
+class _ColumnCoder:
+    """Numbers the distinct values of one column across chunks: 0, 1, 2... in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []  # each number's value, as a Python object (the group's label)
+        self._type: pa.DataType | None = None
+        self._table = KeyTable()
+        self._null = np.zeros(0, dtype=bool)  # whether each number is the missing value
+        self._stored: pa.Array | None = None  # each number's value as Arrow, to compare hashed keys
+        self._python: dict[Any, int] | None = None
+
+    def numbers(self, dictionary: pa.Array) -> np.ndarray:
+        """The number of each value of ``dictionary`` (distinct values, in order of first appearance)."""
+        import pyarrow as pa
+
+        if self._type is None:
+            self._type = dictionary.type
+            if not supported(dictionary.type):
+                self._python = {}
+        elif self._python is None and dictionary.type != self._type:
+            try:
+                dictionary = dictionary.cast(self._type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                self._python = {value: number for number, value in enumerate(self.values)}
+        if self._python is not None:
+            return self._python_numbers(dictionary.to_pylist())
+        nulls = booleans(dictionary.is_null())
+        fps = fingerprints(dictionary)
+        if nulls.any():
+            fps = fps.copy()  # it may be a view of the Arrow buffer
+            fps[nulls] = _NULL_FINGERPRINT
+        numbers = self._table.add(fps, self._verify(dictionary, nulls))
+        new = np.flatnonzero(numbers >= len(self.values))  # numbered in order of position
+        if len(new):
+            values = dictionary.take(to_arrow(new))
+            self.values.extend(values.to_pylist())
+            self._null = np.concatenate([self._null, nulls[new]])
+            if not exact_type(values.type):
+                self._stored = values if self._stored is None else pa.concat_arrays([self._stored, values])
+        return numbers
+
+    def known(self, dictionary: pa.Array) -> np.ndarray | None:
+        """The numbers of ``dictionary``'s values when every one is numbered already (then their order does
+        not matter), else ``None``."""
+        if self._python is not None or dictionary.type != self._type or dictionary.null_count:
+            return None
+        fps = fingerprints(dictionary)
+        numbers = self._table.find(fps, self._verify(dictionary, np.zeros(len(dictionary), dtype=bool)))
+        return None if (numbers < 0).any() else numbers
+
+    def _python_numbers(self, values: list[Any]) -> np.ndarray:
+        assert self._python is not None
+        numbers = np.empty(len(values), dtype=np.int64)
+        for i, value in enumerate(values):
+            number = self._python.setdefault(value, len(self.values))
+            if number == len(self.values):
+                self.values.append(value)
+            numbers[i] = number
+        return numbers
+
+    def _verify(self, batch: pa.Array, nulls: np.ndarray) -> Verify | None:
+        """Whether keys with equal fingerprints are equal: both missing, or both present and (hashed types)
+        the same bytes. ``None`` when equal fingerprints suffice: exact types, and no missing value yet."""
+        hashed = not exact_type(batch.type)
+        if not hashed and not nulls.any() and not self._null.any():
+            return None
+        import pyarrow as pa
+
+        def verify(queries: np.ndarray, others: np.ndarray, committed: np.ndarray) -> np.ndarray:
+            left_null = nulls[queries]
+            right_null = np.empty(len(queries), dtype=bool)
+            right_null[committed] = self._null[others[committed]]
+            right_null[~committed] = nulls[others[~committed]]
+            equal = left_null == right_null
+            both = np.flatnonzero(~left_null & ~right_null)
+            if hashed and len(both):
+                stored, fresh = both[committed[both]], both[~committed[both]]
+                right = [batch.take(to_arrow(others[fresh]))]
+                if len(stored):
+                    assert self._stored is not None
+                    right.insert(0, self._stored.take(to_arrow(others[stored])))
+                order = np.concatenate([stored, fresh])
+                equal[order] = equal_values(batch.take(to_arrow(queries[order])), pa.concat_arrays(right))
+            return equal
+
+        return verify
 
 
 class GroupCoder:
     """Gives each distinct combination of the ``by`` columns' values a code, in order of first appearance.
 
     Codes are global: the same key gets the same code in every chunk, so per-group statistics of
-    different chunks can be merged. A missing value is a group of its own (``None``).
+    different chunks can be merged. A missing value is a group of its own (``None``). Past ``limit``
+    groups (what fits in memory), :meth:`codes` raises the :class:`InputError` ``too_many(groups)`` says.
     """
 
-    def __init__(self, by: list[str]) -> None:
+    def __init__(self, by: list[str], limit: int | None = None, too_many: Callable[[int], str] | None = None) -> None:
         self.by = by
         self.keys: list[tuple[Any, ...]] = []
-        self._codes: dict[tuple[Any, ...], int] = {}
+        self._columns = [_ColumnCoder() for _ in by]
+        self._tuples = KeyTable()
+        self._tuple_numbers = np.zeros((0, len(by)), dtype=np.int64)  # each code's column numbers
+        self._limit = limit
+        self._too_many = too_many
 
-    def codes(self, batch: pa.RecordBatch) -> np.ndarray:
-        """The global group code of every row of ``batch``."""
-        per_column = []
-        for column in self.by:
-            encoded = batch.column(column).dictionary_encode(null_encoding="encode")
-            indices = encoded.indices.to_numpy(zero_copy_only=False)
-            per_column.append((indices, encoded.dictionary.to_pylist()))
-        stacked = np.column_stack([indices for indices, _ in per_column])
-        combos, first, local = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-        mapping = np.empty(len(combos), dtype=np.int64)
-        # New keys are numbered by the row where they first appear, not by np.unique's sorted order, so the
-        # codes do not depend on where chunks (or the Dask engine's parts) begin.
-        for i in np.argsort(first, kind="stable"):
-            combo = combos[i]
-            key = tuple(values[j] for (_, values), j in zip(per_column, combo, strict=True))
-            mapping[i] = self._codes.setdefault(key, len(self.keys))
-            if mapping[i] == len(self.keys):
-                self.keys.append(key)
-        return mapping[local.reshape(-1)]
+    def codes(self, batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
+        """The groups of ``batch``'s rows as ``(local, codes)``: each row's index into ``codes``, the global
+        codes of the batch's distinct keys (``codes[local]`` is each row's code; ``local`` spans a small range
+        when there are few groups, which makes it cheap to sort)."""
+        if len(self.by) == 1:
+            column = batch.column(self.by[0])
+            known = self._known(column)
+            if known is not None:
+                return known
+            local, dictionary = _dictionary(column)
+            codes = self._columns[0].numbers(dictionary)
+            self.keys.extend((value,) for value in self._columns[0].values[len(self.keys) :])
+        else:
+            per_column = []
+            for name, coder in zip(self.by, self._columns, strict=True):
+                indices, dictionary = _dictionary(batch.column(name))
+                per_column.append(coder.numbers(dictionary)[indices])
+            codes = self._tuple_codes(np.column_stack(per_column))
+            local = codes
+            codes = np.arange(len(self.keys))
+        if self._limit is not None and len(self.keys) > self._limit:
+            raise InputError(self._too_many(len(self.keys)) if self._too_many else f"too many groups: {len(self.keys)}")
+        return local, codes
+
+    def _known(self, column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A dictionary column whose values all have codes: its own indices and their codes, as they are."""
+        import pyarrow as pa
+
+        if isinstance(column, pa.ChunkedArray) or not pa.types.is_dictionary(column.type) or column.null_count:
+            return None
+        codes = self._columns[0].known(column.dictionary)
+        return None if codes is None else (_indices(column.indices), codes)
+
+    def _tuple_codes(self, numbers: np.ndarray) -> np.ndarray:
+        """Number the rows' tuples of column numbers: hashed into 64 bits, equal hashes verified."""
+        packed = np.zeros(len(numbers), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for column in numbers.T:
+                packed = (packed ^ column.astype(np.uint64)) * np.uint64(0x100000001B3)
+
+        def verify(queries: np.ndarray, others: np.ndarray, committed: np.ndarray) -> np.ndarray:
+            right = np.empty((len(others), numbers.shape[1]), dtype=np.int64)
+            right[committed] = self._tuple_numbers[others[committed]]
+            right[~committed] = numbers[others[~committed]]
+            return (numbers[queries] == right).all(axis=1)
+
+        codes = self._tuples.add(packed, verify)
+        known = len(self.keys)
+        # New codes are numbered in order of first row: a row is a first occurrence when its code is new and
+        # above every code before it.
+        seen = np.maximum.accumulate(np.concatenate([[known - 1], codes[:-1]]))
+        first = np.flatnonzero(codes > seen)
+        self._tuple_numbers = np.concatenate([self._tuple_numbers, numbers[first]])
+        for row in numbers[first].tolist():
+            self.keys.append(tuple(coder.values[n] for coder, n in zip(self._columns, row, strict=True)))
+        return codes
 
     def label(self, code: int) -> dict[str, Any]:
         return dict(zip(self.by, self.keys[code], strict=True))
+
+
+def _dictionary(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Each row's index into the column's distinct values (a missing value is one of them), and the values
+    in order of first appearance.
+
+    A column read as a dictionary (Parquet text, :meth:`~lossctl.io.readers.Source.batches`) keeps its
+    indices, which saves hashing every row's string; its dictionary is put in order of first appearance
+    (and cut to the values used) by one reversed scatter of the row positions.
+    """
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type) and column.null_count:
+        column = column.dictionary_decode()
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode(null_encoding="encode")  # first-appearance order, nulls one entry
+        return _indices(column.indices), column.dictionary
+    indices = _indices(column.indices)
+    first = np.full(len(column.dictionary), len(indices), dtype=np.int64)
+    first[indices[::-1]] = np.arange(len(indices) - 1, -1, -1)  # NumPy assigns in order: the last write, the
+    used = np.flatnonzero(first < len(indices))  # smallest position, stays
+    order = used[np.argsort(first[used], kind="stable")]
+    renumber = np.empty(len(column.dictionary), dtype=np.int32)
+    renumber[order] = np.arange(len(order), dtype=np.int32)
+    return renumber[indices], column.dictionary.take(to_arrow(order))
+
+
+def _indices(indices: pa.Array) -> np.ndarray:
+    """Dictionary indices as int32 NumPy (widened from narrower index types)."""
+    width = indices.type.bit_width // 8
+    values = np.frombuffer(indices.buffers()[1], dtype=f"<i{width}", count=len(indices), offset=indices.offset * width)
+    return values.astype(np.int32, copy=False)

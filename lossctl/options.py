@@ -24,6 +24,8 @@ from lossctl.registry import CONVENTIONS
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
 INPUT_FORMATS = FORMATS
+# The confidence level of the bootstrap's intervals when --ci is not given.
+DEFAULT_LEVEL = 0.95
 # --format: the rich table for people, the rest for machines.
 OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
 # --engine: this process, or tasks on a Dask cluster (lossctl.cluster; the extra lossctl[dask]).
@@ -87,7 +89,7 @@ class Options:
     by: tuple[str, ...] = ()
     per_sample: str | None = None
     bootstrap: int = 0
-    ci: float = 0.95
+    ci: float | None = None
     seed: int = 0
     chunk_rows: int | None = None
     fail_if_worse: float | None = None
@@ -129,13 +131,15 @@ class Options:
         for gate in gates:
             if not any(c.name == gate.loss for c in composites):
                 parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
+        if self.normal_ci and any(r.params.get("multioutput") == "raw" for r in requests):
+            raise UsageError("--ci without --bootstrap has no interval per output (multioutput=raw); add --bootstrap N")
         put("requests", tuple(requests))
         put("composites", tuple(composites))
         put("gates", gates)
 
     def _check_numbers(self) -> None:
         check_options(self.chunk_rows, self.bootstrap, self.seed)
-        if not (isinstance(self.ci, int | float) and 0 < self.ci < 1):
+        if self.ci is not None and not (isinstance(self.ci, int | float) and 0 < self.ci < 1):
             raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
@@ -175,6 +179,16 @@ class Options:
                 raise UsageError(f"--model expects NAME=COLSPEC or a glob of columns, got '{text}'")
             specs.append((name.strip(), colspec.strip()))
         return specs
+
+    @property
+    def level(self) -> float:
+        """The intervals' confidence level: ``ci``, or 0.95 for a bootstrap without one."""
+        return self.ci if self.ci is not None else DEFAULT_LEVEL
+
+    @property
+    def normal_ci(self) -> bool:
+        """``--ci`` without ``--bootstrap``: normal-approximation intervals (the delta method, lossctl.normal)."""
+        return self.ci is not None and not self.bootstrap
 
     def role_columns(self) -> dict[str, str]:
         """The column specs the user gave per role: ``--col ROLE=...`` with ``--pred``/``--target`` added."""

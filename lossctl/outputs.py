@@ -43,25 +43,24 @@ def split_outputs(plan: Plan, outcome: Outcome) -> tuple[Plan, Outcome]:
 
     jobs: list[Job] = []
     stats: list[np.ndarray] = []
-    group_stats: list[dict[int, np.ndarray]] = []
+    group_stats: list[np.ndarray] = []
     samples: list[Sample | None] = []
     replicates: list[np.ndarray] | None = [] if outcome.replicates is not None else None
-    group_replicates: list[dict[int, np.ndarray]] | None = [] if outcome.group_replicates is not None else None
+    group_replicates: list[np.ndarray] | None = [] if outcome.group_replicates is not None else None
     for j, job in enumerate(plan.jobs):
         raw = job.request.params.get("multioutput") == "raw"
         outputs = range(len(outcome.stats[j]) - 3) if raw else [None]
         for k in outputs:
             jobs.append(job if k is None else Job(replace(job.request, output=k), job.roles, job.model))
             stats.append(outcome.stats[j] if k is None else _output(outcome.stats[j], k))
-            group_stats.append(
-                outcome.group_stats[j] if k is None else {g: _output(v, k) for g, v in outcome.group_stats[j].items()}
-            )
+            if outcome.groups:
+                group_stats.append(outcome.group_stats[j] if k is None else _output(outcome.group_stats[j], k))
             samples.append(outcome.samples[j] if k is None else None)
             if replicates is not None and outcome.replicates is not None:
                 replicates.append(outcome.replicates[j] if k is None else _output(outcome.replicates[j], k))
             if group_replicates is not None and outcome.group_replicates is not None:
                 by_group = outcome.group_replicates[j]
-                group_replicates.append(by_group if k is None else {g: _output(v, k) for g, v in by_group.items()})
+                group_replicates.append(by_group if k is None else _output(by_group, k))
     split = replace(
         outcome,
         stats=stats,

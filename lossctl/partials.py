@@ -17,6 +17,7 @@ import numpy as np
 
 from lossctl.distribution import Sample
 from lossctl.engine import Outcome, check_rows
+from lossctl.normal import GroupMoments, Moments
 from lossctl.stats import Accumulator
 
 
@@ -30,56 +31,94 @@ def _group_key(label: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(label.values())
 
 
+def _by_code(parts: Sequence[np.ndarray], codes: Sequence[np.ndarray], groups: int) -> np.ndarray:
+    """Per-group arrays of the parts (their rows by local code) summed into one array by global code, each
+    group's parts added in input order with compensation."""
+    total = np.zeros((groups, *parts[0].shape[1:]))
+    compensation = np.zeros_like(total)
+    for values, code in zip(parts, codes, strict=True):
+        rows, at = values, code[: len(values)]
+        before = total[at]
+        added = before + rows
+        big = np.abs(before) >= np.abs(rows)
+        compensation[at] += np.where(big, (before - added) + rows, (rows - added) + before)
+        total[at] = added
+    return total + compensation
+
+
 def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
     """The outcome of the whole input from the outcomes of its ``parts``, given in input order, for ``jobs`` jobs.
 
     A part without rows to evaluate (all dropped, or none) adds its row count only; the merged outcome is
-    checked as one pass's would be (:func:`~lossctl.engine.check_rows`).
+    checked as one pass's would be (:func:`~lossctl.engine.check_rows`). The ``--ci`` moments merge as the
+    engine merges its chunks' (Chan, Golub & LeVeque).
     """
     rows = sum(part.rows for part in parts)
     rows_used = sum(part.rows_used for part in parts)
     check_rows(rows, rows_used)
     used = [part for part in parts if part.rows_used]
-    bootstrap = used[0].replicates is not None
+    first = used[0]
     overall: list[Accumulator | None] = [None] * jobs
     replicates: list[Accumulator | None] = [None] * jobs
     codes: dict[tuple[Any, ...], int] = {}
     labels: list[dict[str, Any]] = []
-    group_stats: list[dict[int, Accumulator]] = [{} for _ in range(jobs)]
-    group_replicates: list[dict[int, Accumulator]] = [{} for _ in range(jobs)]
+    global_codes: list[np.ndarray] = []
     samples: list[Sample | None] = [None] * jobs
+    moments = Moments(first.moments.width, first.moments.columns) if first.moments is not None else None
+    group_moments = (
+        GroupMoments(first.group_moments.width, first.group_moments.columns)
+        if first.group_moments is not None
+        else None
+    )
     for part in used:
-        local_to_global = []
+        local = []
         for label in part.groups:
             code = codes.setdefault(_group_key(label), len(labels))
             if code == len(labels):
                 labels.append(label)
-            local_to_global.append(code)
+            local.append(code)
+        local_to_global = np.array(local, dtype=np.int64)
+        global_codes.append(local_to_global)
         for j in range(jobs):
             overall[j] = _add(overall[j], part.stats[j])
             if part.replicates is not None:
                 replicates[j] = _add(replicates[j], part.replicates[j])
-            for local, stats in part.group_stats[j].items():
-                code = local_to_global[local]
-                group_stats[j][code] = _add(group_stats[j].get(code), stats)
-            if part.group_replicates is not None:
-                for local, stats in part.group_replicates[j].items():
-                    code = local_to_global[local]
-                    group_replicates[j][code] = _add(group_replicates[j].get(code), stats)
             sample = part.samples[j]
             if sample is not None:
                 merged = samples[j] or Sample()
                 merged.merge(sample)
                 samples[j] = merged
+        if moments is not None and part.moments is not None:
+            moments.merge(part.moments.n, part.moments.mean, part.moments.m2)
+        if group_moments is not None and part.group_moments is not None:
+            present = np.flatnonzero(part.group_moments.n[: len(local_to_global)] > 0)
+            group_moments.merge(
+                local_to_global[present],
+                part.group_moments.n[present],
+                part.group_moments.mean[present],
+                part.group_moments.m2[present],
+            )
+    groups = len(labels)
+    group_stats = [
+        _by_code([part.group_stats[j] for part in used], global_codes, groups) for j in range(jobs)
+    ] if groups else []  # fmt: skip
+    group_replicates = None
+    if groups and first.group_replicates is not None:
+        group_replicates = [
+            _by_code([part.group_replicates[j] for part in used if part.group_replicates], global_codes, groups)
+            for j in range(jobs)
+        ]
     return Outcome(
         rows=rows,
         rows_used=rows_used,
         stats=[slot.value for slot in overall if slot is not None],
         groups=labels,
-        group_stats=[{code: slot.value for code, slot in per_job.items()} for per_job in group_stats],
-        replicates=[slot.value for slot in replicates if slot is not None] if bootstrap else None,
-        group_replicates=[{code: slot.value for code, slot in per_job.items()} for per_job in group_replicates]
-        if bootstrap
-        else None,
+        group_stats=group_stats,
+        replicates=[slot.value for slot in replicates if slot is not None] if first.replicates is not None else None,
+        group_replicates=group_replicates,
         samples=samples,
+        layout=first.layout,
+        moments=moments,
+        group_moments=group_moments,
+        notices=list(dict.fromkeys(notice for part in parts for notice in part.notices)),
     )

@@ -255,6 +255,7 @@ class LossSpec:
     conventions: Mapping[str, Convention] = field(default_factory=dict)
     batch_param: str | None = None
     whole_input: bool = False
+    pairwise: bool = False
     violation: Violation | None = None
     weights_scale: bool = True
     on_probabilities: str | None = None
@@ -481,13 +482,16 @@ def register_loss(
     violation: Violation | None = None,
     weights_scale: bool = True,
     on_probabilities: str | None = None,
+    pairwise: bool = False,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Register the decorated per-row function as loss ``name``; the function is returned unchanged.
 
     Roles given as plain names are scalar, except for regression losses, whose roles take vector
     columns too (averaged over elements). ``batch_param`` names the parameter holding the batch
     size of a batch loss (the engine cuts chunks at batch boundaries); ``whole_input`` losses see
-    every row at once (ranking pools pairs across a query's rows). Both make the rows interact
+    every row at once, or with a ``qid`` role every row of a query at once (ranking pools pairs across a
+    query's rows); ``pairwise`` losses compare every pair of a query's rows (their cost grows with its size
+    squared, and a very large query is announced before the work starts). Both make the rows interact
     (:attr:`LossSpec.rows_interact`). ``violation`` is an example input outside the loss's domain
     (``None``: every finite input is valid); ``weights_scale=False`` says that multiplying every
     sample weight by a constant changes the value (weighted sums enter the formula beside a
@@ -519,6 +523,7 @@ def register_loss(
             weights_scale=weights_scale,
             on_probabilities=on_probabilities,
             origin=_origin(func),
+            pairwise=pairwise,
         )
         add(spec)
         return func

@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from lossctl.stats import Accumulator, grouped_sums, weighted_sums
+from lossctl.stats import Accumulator, segment_sums, weighted_sums
 
 N = 10**8
 CHUNK = 10**6
@@ -139,6 +139,39 @@ def test_multi_column_contributions_of_a_hundred_million_rows() -> None:
 
 
 def test_group_sums_of_a_hundred_million_tenths() -> None:
-    codes = np.zeros(CHUNK, dtype=np.int64)
-    stats = _accumulate(_stream(0.1), lambda chunk: grouped_sums(chunk, None, codes, 1)[0])
+    """A group is a run of rows sorted by group, summed pairwise (``add.reduceat``): a million-row run too."""
+    starts = np.array([0, CHUNK // 3])  # two groups per chunk
+    stats = _accumulate(_stream(0.1), lambda chunk: segment_sums([chunk], starts).sum(axis=0))
     assert _relative_error(stats[0], N * TENTH) <= 1e-15, repr(stats[0])
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        lambda rows: rows % 10,  # ten large groups: cells of 128 rows, then pairwise
+        lambda rows: rows % 97_001,  # a hundred thousand small groups: a few rows per group and block
+        lambda rows: np.where(rows % 3 == 0, 0, rows // 3 + 1),  # one large group among a million small ones
+    ],
+    ids=["few groups", "short runs", "skewed"],
+)
+def test_group_sums_through_the_engine(codes: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Per-group sums of 3M rows of 0.1, through the engine's block sums, every way a block can be summed."""
+    pa = pytest.importorskip("pyarrow")
+    from lossctl.engine import Job, Options, Plan, run
+    from lossctl.params import build_requests
+
+    rows = 3 * CHUNK
+    key = codes(np.arange(rows))
+    batches = (
+        pa.RecordBatch.from_arrays(
+            [pa.array(np.zeros(CHUNK)), pa.array(np.full(CHUNK, 0.1)), pa.array(key[s : s + CHUNK])],
+            names=["t", "p", "g"],
+        )
+        for s in range(0, rows, CHUNK)
+    )
+    jobs = [Job(request, {"target": ["t"], "pred": ["p"]}) for request in build_requests(["mae"])]
+    outcome = run(batches, Plan(jobs, by=["g"]), Options(chunk_rows=CHUNK))
+    stats = outcome.group_stats[0]
+    largest = int(np.argmax(stats[:, -1]))
+    assert _relative_error(stats[largest, 0], int(stats[largest, -1]) * TENTH) <= 1e-15, repr(stats[largest])
+    assert np.sum(stats[:, -1]) == rows

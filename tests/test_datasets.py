@@ -176,8 +176,8 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
     for j in range(len(plan.jobs)):
         np.testing.assert_allclose(merged.stats[j], whole.stats[j], rtol=1e-12)
         np.testing.assert_allclose(merged.replicates[j], whole.replicates[j], rtol=1e-12)
-        for code, stats in whole.group_stats[j].items():
-            np.testing.assert_allclose(merged.group_stats[j][code], stats, rtol=1e-12)
+        np.testing.assert_allclose(merged.group_stats[j], whole.group_stats[j], rtol=1e-12)
+        np.testing.assert_allclose(merged.group_replicates[j], whole.group_replicates[j], rtol=1e-12)
         ours, theirs = merged.samples[j], whole.samples[j]
         assert ours is not None and theirs is not None
         assert ours.summary()["p50"] == theirs.summary()["p50"] and ours.summary()["rows"] == 300_000

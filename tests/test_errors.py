@@ -1099,10 +1099,10 @@ def test_output_and_per_sample_on_one_path_are_refused(cli, tmp_path: Path, regr
 
 @pytest.mark.parametrize("command", ["eval", "compare"])
 def test_bootstrap_without_a_usable_replicate(cli, write, command: str) -> None:
-    """One row and two replicates that both draw it 0 times (seed 0): every replicate value is 0/0."""
+    """One row and two replicates that both draw it 0 times (seed 1): every replicate value is 0/0."""
     path = write("p.csv", "pred,target\n1,2\n")
     files = [path] if command == "eval" else [path, write("c.csv", "pred,target\n1.5,2\n")]
-    run = cli(command, *files, "-l", "mse", "--bootstrap", "2", "--seed", "0", "-f", "json")
+    run = cli(command, *files, "-l", "mse", "--bootstrap", "2", "--seed", "1", "-f", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["results"][0]["ci"] is None
     if command == "eval":

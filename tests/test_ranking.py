@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 import lossctl
 from lossctl.aggregates import RATIO
 from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.losses.ranking import PAIRS_RATIO
 from lossctl.stats import weighted_sums
 from tests.golden import load_cases
 
@@ -79,7 +82,9 @@ def test_the_ranking_losses_are_registered() -> None:
         spec = lossctl.get(name)
         assert spec.role_names == ("pred", "target", "qid"), name
         assert all(role.shape == "scalar" for role in spec.roles), name
-        assert spec.whole_input and spec.aggregate is RATIO and not spec.per_row, name
+        assert spec.whole_input and not spec.per_row, name
+        assert spec.aggregate is (PAIRS_RATIO if name == "ranknet" else RATIO), name
+        assert spec.pairwise == (name == "ranknet"), name
         assert spec.conventions == {}, name
     for spec in lossctl.list_losses("ranking"):
         assert spec.doc and "Example" in spec.doc, spec.name
@@ -312,3 +317,49 @@ def test_listnet_is_at_least_the_relevance_entropy(data: tuple) -> None:
     listnet = lossctl.get("listnet")
     assert listnet(x, y, qid) >= listnet(y, y, qid) - 1e-12
     assert math.isfinite(lossctl.get("ranknet")(x, y, qid))
+
+
+# --- streaming query by query ------------------------------------------------------------------------------------
+
+
+def _ranking_file(tmp_path: Path, contiguous: bool) -> tuple[Path, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(8)
+    sizes = rng.integers(1, 12, 60)
+    qid = np.repeat(np.arange(60) * 3 + 100, sizes)
+    if not contiguous:
+        qid = rng.permutation(qid)
+    data = {"qid": qid, "score": rng.normal(size=len(qid)), "rel": rng.integers(0, 4, len(qid)).astype(float)}
+    pq.write_table(pa.table(data), tmp_path / "rank.parquet")
+    return tmp_path / "rank.parquet", data
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 25, 100_000])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_ranking_streamed_equals_the_whole_input(tmp_path: Path, chunk_rows: int, contiguous: bool) -> None:
+    """Contiguous queries stream query by query; otherwise the whole input is held, and a notice says so."""
+    path, data = _ranking_file(tmp_path, contiguous)
+    report = lossctl.evaluate(str(path), losses=["ranknet", "listnet"], pred="score", target="rel",
+                              cols={"qid": "qid"}, chunk_rows=chunk_rows)  # fmt: skip
+    for result in report.results:
+        whole = lossctl.get(result.loss)(data["score"], data["rel"], data["qid"].astype(float))
+        assert result.value == pytest.approx(whole, rel=1e-12), result.loss
+    held = [notice for notice in report.notices if "not contiguous" in notice]
+    assert bool(held) == (not contiguous)
+    if held:
+        qid = data["qid"].tolist()
+        row = next(i for i in range(1, len(qid)) if qid[i] != qid[i - 1] and qid[i] in qid[:i])
+        assert held == [
+            f"ranknet, listnet: the rows of query {qid[row]} are not contiguous (it appears again at row {row}), so "
+            "the whole input is held in memory; sort the file by 'qid' to stream it query by query"
+        ]
+
+
+def test_a_large_query_is_announced_before_its_chunk() -> None:
+    from lossctl.queries import query_chunks
+
+    qid = pa.array(["a"] * 3 + ["big"] * 50 + ["c"] * 4)
+    batches = pa.table({"qid": qid, "x": np.arange(57)}).to_batches(max_chunksize=10)
+    events: list[object] = []
+    for chunk in query_chunks(batches, "qid", 20, lambda q, n: events.append((q, n)), threshold=1000):
+        events.append(chunk.column("qid").to_pylist())
+    assert events == [["a"] * 3, ("big", 50), ["big"] * 50, ["c"] * 4]  # 1225 pairs: announced, then computed

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, ROOT_MEAN
-from lossctl.stats import Accumulator, grouped_sums, weighted_sums
+from lossctl.stats import Accumulator, GroupAccumulator, segment_sums, weighted_sums
 
 
 def test_weighted_sums_layout() -> None:
@@ -42,9 +42,21 @@ def test_groups_recombine_to_the_overall_statistics() -> None:
     rng = np.random.default_rng(1)
     values, weights = rng.normal(size=1000), rng.uniform(size=1000)
     codes = rng.integers(0, 4, size=1000)
-    per_group = grouped_sums(values, weights, codes, 4)
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
+    sums = segment_sums([values[order] * weights[order], weights[order]], starts)
+    per_group = np.column_stack([sums, np.diff(np.append(starts, len(codes)))])
     np.testing.assert_allclose(per_group.sum(axis=0), weighted_sums(values, weights), rtol=1e-12)
     np.testing.assert_allclose(per_group[2], weighted_sums(values[codes == 2], weights[codes == 2]), rtol=1e-12)
+
+
+def test_group_accumulator_adds_chunks_with_compensation() -> None:
+    groups = GroupAccumulator(2)
+    groups.add(np.array([3, 0]), np.array([[1e16, 1.0], [0.1, 1.0]]))
+    for _ in range(10):
+        groups.add(np.array([3]), np.array([[1.0, 1.0]]))
+    groups.add(np.array([3]), np.array([[-1e16, 1.0]]))
+    np.testing.assert_array_equal(groups.value(5), [[0.1, 1.0], [0, 0], [0, 0], [10.0, 12.0], [0, 0]])
 
 
 def test_compensated_merge_keeps_float64_accuracy() -> None:

@@ -274,7 +274,7 @@ class ParquetDataset(Source):
                 yield pa.RecordBatch.from_arrays(arrays, names=columns)
         self._handles.pop(index, None)
 
-    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         if self._window is None:
             for index in range(len(self.listing.paths)):
                 yield from self._file_batches(index, columns, chunk_rows, None, 0, None)
@@ -297,7 +297,7 @@ class ParquetDataset(Source):
                 yield from self._file_batches(index, columns, chunk_rows, chosen, skip, take)
 
     def _read(self, columns: list[str]) -> pa.Table:
-        batches = list(self._batches(columns, 1 << 20))
+        batches = list(self._batches(columns, 1 << 20, []))
         return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, self.path)
 
 

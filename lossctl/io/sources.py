@@ -45,7 +45,7 @@ class TableSource(Source):
     def _read(self, columns: list[str]) -> pa.Table:
         return self._table.select(columns)
 
-    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         for batch in self._table.select(columns).to_batches(max_chunksize=chunk_rows):
             yield from _slices(batch, chunk_rows)
 
@@ -83,7 +83,7 @@ class ReaderSource(Source):
         schema = pa.schema([self._data.schema.field(name) for name in columns])
         return pa.Table.from_batches(batches, schema=schema)
 
-    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         for batch in self._stream(columns):
             yield from _slices(batch, chunk_rows)
 
@@ -114,9 +114,9 @@ class ConcatSource(Source):
     def _read(self, columns: list[str]) -> pa.Table:
         return concat_parts([source.read(columns) for source in self._sources], columns, self.path)
 
-    def _batches(self, columns: list[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         for source in self._sources:
-            yield from source.batches(columns, chunk_rows)
+            yield from source.batches(columns, chunk_rows, dictionary)
 
 
 def _string_names(names: list[Any], source: str) -> list[str]:

@@ -133,7 +133,9 @@ def _clipped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
     return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as scikit-learn)"]
 
 
-CLIPPING_MEAN = Aggregate("mean", weighted_mean, notices=_clipped_rows, doc=MEAN.doc)
+CLIPPING_MEAN = Aggregate(
+    "mean", weighted_mean, notices=_clipped_rows, doc=MEAN.doc, many=MEAN.many, slopes=MEAN.slopes
+)
 
 
 @register_loss(

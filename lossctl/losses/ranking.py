@@ -2,20 +2,22 @@
 
 ``margin_ranking`` is a per-row loss of a pair of scores. ``ranknet`` and ``listnet`` compare the
 documents of a query, the rows sharing a ``qid`` value (grouped by exact value; the rows of a query
-need not be contiguous), so they see the whole input at once. They contribute two columns, a loss
-total and the count it is averaged over (pairs, queries), split over the rows involved, and report
-their ratio. A sample weight therefore weights a pair by the mean of its two documents' weights and
+need not be contiguous), so they see a query's rows at once: the engine streams the input query by
+query when each query's rows are contiguous, and holds it whole otherwise. They contribute two columns,
+a loss total and the count it is averaged over (pairs, queries), split over the rows involved, and
+report their ratio. A sample weight therefore weights a pair by the mean of its two documents' weights and
 a query by the mean of its documents' weights: with one weight per query (constant over its rows, as
 XGBoost's and LightGBM's group weights) that is the query's weight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import RATIO
+from lossctl.aggregates import RATIO, Aggregate, Stats
 from lossctl.errors import InputError
 from lossctl.losses._checks import plus_minus_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
@@ -24,6 +26,18 @@ from lossctl.registry import Convention, Param, Properties, Role, Violation, reg
 _PAIR_BLOCK = 1 << 22
 
 _QID = Role("qid", "query id: the rows with the same value are the documents of one query")
+
+
+def _pairs_ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    """RATIO, once the input is known to hold a pair: each chunk (a few queries) may hold none."""
+    if stats[1] == 0:
+        raise InputError("ranknet: no pair of documents with different relevance in any query")
+    return RATIO.finalize(stats, reduction, params)
+
+
+PAIRS_RATIO = Aggregate(
+    "ratio", _pairs_ratio, reductions=RATIO.reductions, per_row=False, doc=RATIO.doc, many=RATIO.many
+)
 
 
 @register_loss(
@@ -110,8 +124,9 @@ def _same_query_pairs(starts: np.ndarray, sizes: np.ndarray) -> Iterator[tuple[n
         Role("target", "the document's relevance (any real; only the order within a query counts)"),
         _QID,
     ),
-    aggregate=RATIO,
+    aggregate=PAIRS_RATIO,
     whole_input=True,
+    pairwise=True,
     properties=Properties(
         convex="yes, in the scores",
         robust="partly: grows linearly with a pair's ordering violation",
@@ -143,8 +158,6 @@ def ranknet(pred: np.ndarray, target: np.ndarray, qid: np.ndarray) -> np.ndarray
         half = 0.5 * _softplus(x[j] - x[i])
         losses += np.bincount(i, weights=half, minlength=n) + np.bincount(j, weights=half, minlength=n)
         pairs += 0.5 * (np.bincount(i, minlength=n) + np.bincount(j, minlength=n))
-    if not pairs.any():
-        raise InputError("ranknet: no pair of documents with different relevance in any query")
     contributions = np.empty((n, 2))
     contributions[order, 0] = losses
     contributions[order, 1] = pairs

@@ -1,0 +1,205 @@
+"""``--ci LEVEL`` without ``--bootstrap``: normal-approximation intervals by the delta method.
+
+Every reported value is a function ``f(S)`` of a sum ``S = sum_i x_i`` of per-row statistics vectors
+(:mod:`lossctl.stats`: ``x_i = [w_i c_i1, ..., w_i c_im, w_i, 1]``). With rows independent, ``S`` is
+approximately normal with covariance ``n/(n-1) * sum_i (x_i - mean)(x_i - mean)^T``, so ``f(S)`` is
+approximately normal with variance ``g^T Cov(S) g``, ``g`` the gradient of ``f`` at ``S`` (the delta
+method; Casella & Berger, Statistical Inference, 5.5.4). For a weighted mean ``S_1 / S_w`` this is the
+usual standard error of a ratio estimator, and for an unweighted mean ``s / sqrt(n)``. Aggregates (``rmse``'s
+root, ratios, whole-input Dice, class-balanced weights) and composites (their gradients add up) are handled
+the same way: ``g`` is taken numerically from the aggregate's own finalizer, so any aggregate qualifies.
+
+:class:`Moments` keeps the centered cross-products of the stacked statistics, merged across chunks by Chan,
+Golub & LeVeque's pairwise update (1979): no catastrophic cancellation, whatever the data's offset.
+:class:`GroupMoments` does the same per group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# Relative step of the central differences that give the finalizer's gradient.
+_STEP = 1e-6
+
+
+def chunk_moments(
+    columns: list[np.ndarray], weight: np.ndarray | None, sums: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(n, mean, m2)`` of a chunk's varying statistics: count, column means and centered cross-products
+    of ``w * c`` for each column ``c`` (and of ``w`` itself when weighted); ``sums`` are their column sums,
+    known already (:func:`~lossctl.stats.weighted_sums`).
+
+    Each centered column is written once, into a column-major matrix; the cross-products are the dot
+    products of its columns (0.7 ms for three columns of 262,144 rows, against 1.3-2 ms for ``X.T @ X``).
+    """
+    rows = len(columns[0])
+    values = [*columns, weight] if weight is not None else columns
+    mean = sums / rows
+    centered = np.empty((rows, len(values)), order="F")
+    for k, column in enumerate(values):
+        if weight is not None and k < len(columns):
+            np.multiply(column, weight, out=centered[:, k])
+            centered[:, k] -= mean[k]
+        else:
+            np.subtract(column, mean[k], out=centered[:, k])
+    m2 = np.empty((len(values), len(values)))
+    for a in range(len(values)):
+        for b in range(a, len(values)):
+            m2[a, b] = m2[b, a] = np.dot(centered[:, a], centered[:, b])
+    return rows, mean, m2
+
+
+def run_moments(
+    values: np.ndarray, starts: np.ndarray, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`chunk_moments` of each run of rows sorted by group (run ``i`` starts at ``starts[i]``, group
+    ``codes[i]``): ``(codes, n, means, m2s)``."""
+    sizes = np.diff(np.append(starts, len(values)))
+    mean = np.add.reduceat(values, starts, axis=0) / sizes[:, None]
+    centered = values - np.repeat(mean, sizes, axis=0)
+    k = values.shape[1]
+    m2 = np.empty((len(codes), k, k))
+    for a in range(k):
+        for b in range(a, k):
+            m2[:, a, b] = m2[:, b, a] = np.add.reduceat(centered[:, a] * centered[:, b], starts)
+    return codes, sizes, mean, m2
+
+
+class Moments:
+    """Row count, column means and centered cross-products ``sum (x - mean)(x - mean)^T`` of ``columns``
+    of the stacked statistics (the others are constant per row: their variance is 0), merged chunk by chunk."""
+
+    def __init__(self, width: int, columns: np.ndarray) -> None:
+        self.width = width
+        self.columns = columns
+        self.n = 0
+        self.mean = np.zeros(len(columns))
+        self.m2 = np.zeros((len(columns), len(columns)))
+
+    def merge(self, n: int, mean: np.ndarray, m2: np.ndarray) -> None:
+        """Chan, Golub & LeVeque's update with another set's ``(n, mean, m2)``."""
+        total = self.n + n
+        delta = mean - self.mean
+        self.m2 += m2 + np.outer(delta, delta) * (self.n * n / total)
+        self.mean += delta * (n / total)
+        self.n = total
+
+    def covariance(self) -> np.ndarray | None:
+        """``Cov(S)`` over the full stacked width, or ``None`` below 2 rows."""
+        return covariance(self.n, self.m2, self.width, self.columns)
+
+
+def covariance(n: int, m2: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray | None:
+    """``n/(n-1) * m2`` placed at ``columns`` of a ``width x width`` matrix (zeros elsewhere)."""
+    if n < 2:
+        return None
+    full = np.zeros((width, width))
+    full[np.ix_(columns, columns)] = m2 * (n / (n - 1))
+    return full
+
+
+class GroupMoments:
+    """:class:`Moments` per group: arrays over group codes of counts, means and cross-products."""
+
+    def __init__(self, width: int, columns: np.ndarray) -> None:
+        self.width = width
+        self.columns = columns
+        k = len(columns)
+        self.n = np.zeros(0, dtype=np.int64)
+        self.mean = np.zeros((0, k))
+        self.m2 = np.zeros((0, k, k))
+
+    def merge(self, codes: np.ndarray, n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> None:
+        """:meth:`Moments.merge` for each group ``codes[i]`` (distinct) with ``(n[i], mean[i], m2[i])``."""
+        if len(codes) == 0:
+            return
+        self._reserve(int(codes.max()) + 1)
+        before = self.n[codes]
+        total = before + n
+        delta = mean - self.mean[codes]
+        self.m2[codes] += m2 + delta[:, :, None] * delta[:, None, :] * (before * n / total)[:, None, None]
+        self.mean[codes] += delta * (n / total)[:, None]
+        self.n[codes] = total
+
+    def _reserve(self, groups: int) -> None:
+        if groups > len(self.n):
+            size = max(groups, 2 * len(self.n))
+            k = len(self.columns)
+            self.n = np.concatenate([self.n, np.zeros(size - len(self.n), dtype=np.int64)])
+            self.mean = np.concatenate([self.mean, np.zeros((size - len(self.mean), k))])
+            self.m2 = np.concatenate([self.m2, np.zeros((size - len(self.m2), k, k))])
+
+    def covariance(self, group: int) -> np.ndarray | None:
+        if group >= len(self.n):
+            return None
+        return covariance(int(self.n[group]), self.m2[group], self.width, self.columns)
+
+
+def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -> np.ndarray:
+    """The gradient of ``finalize`` at each row of ``stats`` (K x width) by central differences: (K x width).
+
+    ``finalize`` maps K vectors to K values, NaN where it is not defined. The last entry of a vector is the
+    row count, which has no variance: no step is taken there. A row whose gradient is not finite (a root at
+    0, a step leaving the finalizer's domain) comes back NaN.
+    """
+    grads = np.full(stats.shape, np.nan)
+    grads[:, -1] = 0.0
+    scale = np.abs(stats[:, :-1]).max(axis=1, initial=0.0)
+    for k in range(stats.shape[1] - 1):
+        step = _STEP * np.maximum(np.maximum(np.abs(stats[:, k]), 1e-8 * scale), 1e-300)
+        up, down = stats.copy(), stats.copy()
+        up[:, k] += step
+        down[:, k] -= step
+        grads[:, k] = (finalize(up) - finalize(down)) / (2 * step)
+    grads[~np.isfinite(grads).all(axis=1)] = np.nan
+    return grads
+
+
+def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, level: float) -> dict[str, float] | None:
+    """``value -+ z sqrt(g^T Cov g)``, z the standard normal quantile at ``(1 + level) / 2``; ``None`` when the
+    gradient or the covariance is missing."""
+    if grad is None or cov is None or not np.isfinite(grad).all():
+        return None
+    from statistics import NormalDist  # only for --ci: it imports fractions and decimal
+
+    variance = max(float(grad @ cov @ grad), 0.0)
+    half = NormalDist().inv_cdf((1 + level) / 2) * math.sqrt(variance)
+    return {"low": value - half, "high": value + half, "level": level}
+
+
+class NoInterval:
+    """Records whose normal-approximation interval cannot be computed, and the notices that say why."""
+
+    def __init__(self) -> None:
+        self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
+
+    def check(
+        self,
+        label: str,
+        group: dict[str, Any] | None,
+        value: float,
+        grad: np.ndarray | None,
+        cov: np.ndarray | None,
+        level: float,
+    ) -> dict[str, float] | None:
+        """The interval of one record, or ``None`` (remembered with the reason)."""
+        found = interval(value, grad, cov, level)
+        if found is None:
+            reason = "fewer than 2 rows" if cov is None else "the value has no finite derivative in its statistics"
+            self._missing.setdefault((label, reason), []).append(group)
+        return found
+
+    def notices(self) -> list[str]:
+        messages = []
+        for (label, reason), groups in self._missing.items():
+            named = [g for g in groups if g is not None]
+            where = ["the overall value"] if None in groups else []
+            if named:
+                first = ", ".join(f"{k}={v}" for k, v in named[0].items())
+                where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {first})")
+            messages.append(f"{label}: no --ci interval for {' and '.join(where)}: {reason}")
+        return messages

@@ -1,0 +1,86 @@
+"""Ranking losses query by query: chunks cut at query boundaries, so one query is held at a time.
+
+Ranking files usually store each query's documents together. :func:`query_chunks` then cuts the stream
+into chunks of whole queries (a query larger than a chunk is a chunk of its own), and a ranking loss
+computed chunk by chunk sums exactly what it would over the whole input. Each query id is numbered in
+order of first appearance (:class:`~lossctl.groups.GroupCoder`, any type), so the rows' queries are
+contiguous exactly when the numbers of successive runs of rows increase; a number seen again means a
+query whose rows are apart, and :class:`QueriesNotContiguous` tells the caller to hold the whole input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from lossctl.groups import GroupCoder
+
+# Document pairs in one query above which the query is announced before its work starts (pairwise losses).
+LARGE_QUERY_PAIRS = 10**8
+
+
+class QueriesNotContiguous(Exception):
+    """The rows of query ``qid`` are not contiguous: it appears again at file row ``row``."""
+
+    def __init__(self, qid: object, row: int) -> None:
+        super().__init__(f"query {qid!r} appears again at row {row}")
+        self.qid = qid
+        self.row = row
+
+
+def query_chunks(
+    batches: Iterable[pa.RecordBatch],
+    column: str,
+    rows: int | None,
+    large: Callable[[object, int], None],
+    threshold: int = LARGE_QUERY_PAIRS,
+) -> Iterator[pa.RecordBatch]:
+    """``batches`` re-cut into chunks of whole queries of about ``rows`` rows (``None``: one chunk of every
+    row, the queries in any order). ``large(qid, documents)`` is called for each query with more than
+    ``threshold`` pairs of documents, before its chunk is passed on."""
+    coder = GroupCoder([column])
+    pending: list[pa.RecordBatch] = []
+    pending_codes: list[np.ndarray] = []
+    count = 0
+    last = -1  # the number of the query the rows so far end with
+    offset = 0
+    for batch in batches:
+        local, numbers = coder.codes(batch)
+        codes = numbers[local]
+        if rows is not None and len(codes):
+            starts = np.flatnonzero(np.concatenate([[codes[0] != last], codes[1:] != codes[:-1]]))
+            run_codes = codes[starts]
+            previous = np.concatenate([[last], run_codes[:-1]])
+            behind = np.flatnonzero(run_codes <= previous)
+            if behind.size:
+                code = int(run_codes[behind[0]])
+                raise QueriesNotContiguous(coder.keys[code][0], offset + int(starts[behind[0]]))
+            last = int(codes[-1])
+        pending.append(batch)
+        pending_codes.append(codes)
+        count += batch.num_rows
+        offset += batch.num_rows
+        if rows is not None and count >= rows:
+            all_codes = np.concatenate(pending_codes)
+            others = np.flatnonzero(all_codes != last)
+            open_query = int(others[-1]) + 1 if others.size else 0  # where the last, maybe unfinished, query starts
+            if open_query:
+                table = pa.Table.from_batches(pending)
+                yield _announced(table.slice(0, open_query), all_codes[:open_query], coder, large, threshold)
+                rest = table.slice(open_query).combine_chunks()
+                pending, pending_codes = rest.to_batches(), [all_codes[open_query:]]
+                count = rest.num_rows
+    if count:
+        yield _announced(pa.Table.from_batches(pending), np.concatenate(pending_codes), coder, large, threshold)
+
+
+def _announced(
+    table: pa.Table, codes: np.ndarray, coder: GroupCoder, large: Callable[[object, int], None], threshold: int
+) -> pa.RecordBatch:
+    """``table`` as one batch, after announcing its large queries."""
+    sizes = np.bincount(codes)
+    for code in np.flatnonzero(sizes * (sizes - 1) // 2 > threshold).tolist():
+        large(coder.keys[code][0], int(sizes[code]))
+    return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], names=table.column_names)

@@ -1,0 +1,69 @@
+"""Using every core: how many worker threads, and BLAS kept to one thread while they run.
+
+NumPy's ufuncs, Arrow's kernels, NumPy's bit generators and BLAS all release the GIL, so plain threads
+run the bootstrap's blocks in parallel. OpenBLAS starts its own threads for a large product; two worker
+threads each calling it then fight over the cores (measured slower than one worker), so while workers
+run, OpenBLAS is asked for one thread, as threadpoolctl does: through its ``openblas_set_num_threads``,
+found in the libraries the process has loaded. Where no OpenBLAS is found (another BLAS), the work runs
+on one thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+_lock = threading.Lock()
+
+
+@functools.cache
+def _openblas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
+    """OpenBLAS's ``set_num_threads`` and ``get_num_threads`` (any of the symbol names builds export)."""
+    import numpy  # noqa: F401  (loads NumPy's BLAS)
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
+                getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    getter.restype = ctypes.c_int
+                    return setter, getter
+    return None
+
+
+def workers() -> int:
+    """Threads worth starting for parallel blocks: the cores this process may use, if BLAS can be tamed."""
+    return _CORES if _CORES > 1 and _openblas() is not None else 1
+
+
+@contextmanager
+def blas_single_threaded() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block (restored after); nothing where OpenBLAS is not found."""
+    functions = _openblas()
+    if functions is None:
+        yield
+        return
+    setter, getter = functions
+    with _lock:
+        before = getter()
+        setter(1)
+    try:
+        yield
+    finally:
+        with _lock:
+            setter(before)

@@ -1,0 +1,84 @@
+"""``--by`` at speed: group codes across chunks, sums over rows sorted by group, memory-bounded group counts."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+from tests.limits import address_space, run_limited
+
+
+def _file(tmp_path: Path, keys: pa.Array, seed: int = 0) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = len(keys)
+    y, p, w = rng.normal(size=n), rng.normal(size=n), rng.uniform(0.1, 2.0, n)
+    pq.write_table(pa.table({"k": keys, "target": y, "pred": p, "w": w}), tmp_path / "d.parquet")
+    return tmp_path / "d.parquet", y, p, w
+
+
+def _keys(kind: str, rng: np.random.Generator, n: int) -> pa.Array:
+    v = rng.integers(0, 300, n)
+    return {
+        "int": pa.array(v * 1_000_003),
+        "text": pa.array([f"segment {x}" for x in v]),
+        "date": pa.array([datetime.date(2000, 1, 1) + datetime.timedelta(days=int(x)) for x in v]),
+        "bool with nulls": pa.array([None if x % 3 == 0 else bool(x % 2) for x in v]),
+        "float": pa.array(v / 7),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["int", "text", "date", "bool with nulls", "float"])
+@pytest.mark.parametrize("chunk_rows", [7, 97, None])
+def test_group_values_equal_evaluating_each_group_alone(tmp_path: Path, kind: str, chunk_rows: int | None) -> None:
+    keys = _keys(kind, np.random.default_rng(3), 3000)
+    path, y, p, w = _file(tmp_path, keys)
+    report = lossctl.evaluate(str(path), losses=["mse", "rmse"], weight="w", by=["k"], chunk_rows=chunk_rows)
+    labels = [k.isoformat() if isinstance(k, datetime.date) else k for k in keys.to_pylist()]  # as JSON has them
+    assert [r.group["k"] for r in report.results if r.group and r.loss == "mse"] == list(dict.fromkeys(labels))
+    for result in report.results:
+        rows = np.ones(len(y), bool) if result.group is None else np.array([k == result.group["k"] for k in labels])
+        if result.group is not None and result.group["k"] is None:
+            rows = np.array([k is None for k in labels])
+        assert result.n == rows.sum()
+        expected = lossctl.get(result.loss)(y[rows], p[rows], sample_weight=w[rows])
+        assert result.value == pytest.approx(expected, rel=1e-12)
+
+
+def test_groups_recombine_into_the_overall_value(tmp_path: Path) -> None:
+    path, *_ = _file(tmp_path, _keys("int", np.random.default_rng(4), 5000))
+    report = lossctl.evaluate(str(path), losses=["mae"], by=["k"], chunk_rows=333)
+    overall, *groups = report.results
+    assert sum(r.value * r.n for r in groups) / overall.n == pytest.approx(overall.value, rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fix"),
+    [
+        ([], "group by a column with fewer values"),
+        (["--bootstrap", "1000"], "drop --bootstrap or group by fewer values"),
+    ],
+    ids=["groups", "groups x replicates"],
+)
+def test_more_groups_than_memory_holds_stop_early_with_an_input_error(
+    tmp_path: Path, extra: list[str], fix: str
+) -> None:
+    """Every key distinct (and, with the bootstrap, 1000 replicates each) with 300 MB of address space above
+    what the command takes on a tiny input: the run stops on the first chunks that pass the limit, with the
+    one-line error cli.md asks for."""
+    options = ["-l", "mse", "--by", "k", "--chunk-rows", "50000", *extra]
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    base = address_space(["eval", str(_file(tiny, pa.array(np.arange(10)))[0]), *options, "-o", str(tiny / "o.json")])
+    path, *_ = _file(tmp_path, pa.array(np.arange(400_000)))
+    out = tmp_path / "o.json"
+    run = run_limited(["eval", str(path), *options, "-o", str(out)], base + 300 * 2**20)
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.startswith("error: --by k: more than ") and run.stderr.count("\n") == 1, run.stderr
+    assert fix in run.stderr and "GB of memory available" in run.stderr
+    assert not out.exists()

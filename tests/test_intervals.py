@@ -1,0 +1,158 @@
+"""Intervals: the Poisson bootstrap against a direct resampling with the same counts, and ``--ci`` without
+``--bootstrap`` (the delta method) against the textbook formulas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+from lossctl.bootstrap import BLOCK_ROWS, poisson_counts
+from lossctl.engine import Job, Options, Plan, run
+from lossctl.params import build_requests
+
+
+def _data(tmp_path: Path, n: int = 400, seed: int = 0) -> tuple[Path, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    columns = {
+        "target": rng.normal(size=n),
+        "pred": rng.normal(size=n) * 2,
+        "w": rng.uniform(0.2, 3.0, n),
+        "g": rng.choice(np.array(["a", "b", "c"]), n),
+    }
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table(columns), path)
+    return path, columns
+
+
+def _percentiles(values: np.ndarray, level: float = 0.95) -> list[float]:
+    return np.quantile(values, [(1 - level) / 2, (1 + level) / 2]).tolist()
+
+
+@pytest.mark.parametrize("loss", ["mse", "rmse", "huber:delta=0.5"])
+def test_bootstrap_equals_a_direct_resampling_with_the_same_counts(tmp_path: Path, loss: str) -> None:
+    path, data = _data(tmp_path)
+    y, p, w, g = data["target"], data["pred"], data["w"], data["g"]
+    report = lossctl.evaluate(str(path), losses=[loss], weight="w", by=["g"], bootstrap=60, seed=9)
+    counts = poisson_counts(np.arange(len(y)), 60, seed=9)
+    spec, params = lossctl.get(loss.split(":")[0]), ({"delta": 0.5} if "delta" in loss else {})
+    for result in report.results:
+        rows = np.ones(len(y), bool) if result.group is None else g == result.group["g"]
+        direct = [spec(y[rows], p[rows], sample_weight=w[rows] * counts[rows, b], **params) for b in range(60)]
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(np.array(direct)), rel=1e-12)
+
+
+def test_bootstrap_counts_are_poisson_and_keyed_by_row() -> None:
+    rows = np.arange(3 * BLOCK_ROWS + 17)
+    counts = poisson_counts(rows, 40, seed=1)
+    assert abs(counts.mean() - 1) < 0.01 and abs(counts.var() - 1) < 0.02
+    picked = np.array([5, BLOCK_ROWS - 1, BLOCK_ROWS, 2 * BLOCK_ROWS + 3])
+    np.testing.assert_array_equal(poisson_counts(picked, 40, seed=1), counts[picked])
+    assert not np.array_equal(poisson_counts(picked, 40, seed=2), counts[picked])
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 999, BLOCK_ROWS - 1, BLOCK_ROWS + 5])
+def test_bootstrap_intervals_do_not_depend_on_the_chunking(tmp_path: Path, chunk_rows: int) -> None:
+    path, _ = _data(tmp_path, n=2 * BLOCK_ROWS + 100 if chunk_rows > 1 else 300)
+
+    def bounds(**kwargs: Any) -> list[float]:
+        report = lossctl.evaluate(str(path), losses=["mse", "rmse"], weight="w", by=["g"], bootstrap=30, **kwargs)
+        return [bound for r in report.results for bound in (r.ci["low"], r.ci["high"])]
+
+    assert bounds(chunk_rows=chunk_rows) == pytest.approx(bounds(), rel=1e-12)
+
+
+def test_group_replicates_recombine_into_the_overall_replicates() -> None:
+    rng = np.random.default_rng(4)
+    n = 3000
+    batch = pa.record_batch({"t": rng.normal(size=n), "p": rng.normal(size=n), "g": rng.integers(0, 7, n)})
+    jobs = [Job(r, {"target": ["t"], "pred": ["p"]}) for r in build_requests(["mse", "mae"])]
+    outcome = run(iter([batch]), Plan(jobs, by=["g"], bootstrap=25, seed=3), Options(chunk_rows=700))
+    assert outcome.replicates is not None and outcome.group_replicates is not None
+    for j in range(2):
+        np.testing.assert_allclose(outcome.group_replicates[j].sum(axis=0), outcome.replicates[j], rtol=1e-12)
+        np.testing.assert_allclose(outcome.group_stats[j].sum(axis=0), outcome.stats[j], rtol=1e-12)
+
+
+# --- --ci without --bootstrap ---------------------------------------------------------------------------------
+
+
+def _normal(center: float, se: float, level: float = 0.95) -> list[float]:
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    return [center - z * se, center + z * se]
+
+
+def test_normal_interval_of_a_mean_is_the_standard_error_of_the_mean(tmp_path: Path) -> None:
+    path, data = _data(tmp_path)
+    r = data["pred"] - data["target"]
+    report = lossctl.evaluate(str(path), losses=["mae", "total=0.5*mae+0.5*mse"], ci=0.9)
+    rows = {"mae": np.abs(r), "mse": r**2, "total": 0.5 * np.abs(r) + 0.5 * r**2}
+    assert [result.loss for result in report.results] == list(rows)
+    for result in report.results:
+        per_row = rows[result.loss]
+        expected = _normal(per_row.mean(), per_row.std(ddof=1) / np.sqrt(len(r)), 0.9)
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(expected, rel=1e-9)
+        assert result.ci["level"] == 0.9
+
+
+def test_normal_interval_of_a_weighted_mean_and_of_a_root(tmp_path: Path) -> None:
+    """The ratio estimator's standard error for sum(w l)/sum(w); the delta method for rmse's root."""
+    path, data = _data(tmp_path)
+    squared, w = (data["pred"] - data["target"]) ** 2, data["w"]
+    n, mean = len(w), np.sum(w * squared) / np.sum(w)
+    se = np.sqrt(n / (n - 1) * np.sum((w * (squared - mean)) ** 2)) / np.sum(w)
+    report = lossctl.evaluate(str(path), losses=["mse", "rmse"], weight="w", ci=0.95)
+    mse, rmse = report.results
+    assert [mse.ci["low"], mse.ci["high"]] == pytest.approx(_normal(mean, se), rel=1e-12)
+    assert [rmse.ci["low"], rmse.ci["high"]] == pytest.approx(
+        _normal(np.sqrt(mean), se / (2 * np.sqrt(mean))), rel=1e-6
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 128])
+def test_normal_intervals_do_not_depend_on_the_chunking(tmp_path: Path, chunk_rows: int) -> None:
+    path, _ = _data(tmp_path)
+
+    def bounds(**kwargs: Any) -> list[float]:
+        report = lossctl.evaluate(str(path), losses=["mse", "rmse"], weight="w", by=["g"], ci=0.95, **kwargs)
+        return [bound for r in report.results for bound in (r.ci["low"], r.ci["high"])]
+
+    assert bounds(chunk_rows=chunk_rows) == pytest.approx(bounds(), rel=1e-12)
+
+
+def test_group_intervals_are_each_groups_own(tmp_path: Path) -> None:
+    path, data = _data(tmp_path)
+    report = lossctl.evaluate(str(path), losses=["mae"], by=["g"], ci=0.95)
+    for result in report.results[1:]:
+        rows = np.abs(data["pred"] - data["target"])[data["g"] == result.group["g"]]
+        expected = _normal(rows.mean(), rows.std(ddof=1) / np.sqrt(len(rows)))
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(expected, rel=1e-9)
+
+
+def test_no_interval_is_null_and_a_notice_says_why(cli: Any, write: Any) -> None:
+    path = write("p.csv", "pred,target,g\n1,1,a\n2,2,a\n5,3,b\n")
+    run = cli("eval", path, "-l", "rmse,mae", "--by", "g", "--ci", "0.9", "-f", "json")
+    assert run.code == 0, run.err
+    records = {(r["loss"], json.dumps(r["group"])): r["ci"] for r in json.loads(run.out)["results"]}
+    assert records[("rmse", '{"g": "a"}')] is None  # a root at 0 has no derivative
+    assert records[("mae", '{"g": "b"}')] is None and records[("rmse", '{"g": "b"}')] is None  # one row
+    assert records[("mae", "null")]["level"] == 0.9
+    assert run.err.splitlines()[2:] == [
+        "notice: rmse: no --ci interval for 1 group (first: g=a): the value has no finite derivative in its statistics",
+        "notice: rmse: no --ci interval for 1 group (first: g=b): fewer than 2 rows",
+        "notice: mae: no --ci interval for 1 group (first: g=b): fewer than 2 rows",
+    ]
+
+
+def test_ci_defaults_to_no_interval_without_bootstrap(tmp_path: Path) -> None:
+    path, _ = _data(tmp_path)
+    assert lossctl.evaluate(str(path), losses=["mse"]).results[0].ci is None
+    with_bootstrap = lossctl.evaluate(str(path), losses=["mse"], bootstrap=20)
+    assert with_bootstrap.results[0].ci["level"] == 0.95
