@@ -18,10 +18,11 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lossctl.errors import InputError, LossctlError, UsageError
 
@@ -55,24 +56,39 @@ def _declared() -> bool:
     return False
 
 
+# The redirection is process-wide (descriptor 1 and sys.stdout), and the engine may call plugin losses on two
+# threads at once: the first thread in redirects, the last one out restores.
+_redirect_lock = threading.Lock()
+_redirect_depth = 0
+_saved: tuple[int | None, TextIO] | None = None  # descriptor 1's copy, sys.stdout
+
+
 @contextlib.contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
     """Send what plugin code prints to stderr: stdout carries lossctl's results (``-f json | jq``).
 
     Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected.
     """
-    sys.stdout.flush()
-    saved = None
-    with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
-        saved = os.dup(1)
-        os.dup2(2, 1)
+    global _redirect_depth, _saved
+    with _redirect_lock:
+        if _redirect_depth == 0:
+            sys.stdout.flush()
+            descriptor = None
+            with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
+                descriptor = os.dup(1)
+                os.dup2(2, 1)
+            _saved, sys.stdout = (descriptor, sys.stdout), sys.stderr
+        _redirect_depth += 1
     try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
+        yield
     finally:
-        if saved is not None:
-            os.dup2(saved, 1)
-            os.close(saved)
+        with _redirect_lock:
+            _redirect_depth -= 1
+            if _redirect_depth == 0 and _saved is not None:
+                (descriptor, sys.stdout), _saved = _saved, None
+                if descriptor is not None:
+                    os.dup2(descriptor, 1)
+                    os.close(descriptor)
 
 
 @contextlib.contextmanager
