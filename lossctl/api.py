@@ -61,7 +61,7 @@ def evaluate(
     classes: Strings = (),
     positive: str | None = None,
     targets: PathLike | None = None,
-    on: str | None = None,
+    on: Strings | None = None,
     input_format: str | None = None,
     delimiter: str | None = None,
     decimal: str = ".",
@@ -90,7 +90,8 @@ def evaluate(
     ``sample_weight=`` (scikit-learn's names). ``losses`` is a list or a comma string of the ``-l`` specs
     (``"mse,huber:delta=2"``); without it the task is inferred and its default losses are used. The other
     keywords are the command line's options (docs/cli.md): ``params`` are ``[LOSS.]KEY=VALUE`` strings, ``cols``
-    binds extra roles (``{"var": "sigma2"}``), ``by`` adds per-group results, ``per_sample`` writes per-row
+    binds extra roles (``{"var": "sigma2"}``), ``on`` aligns ``targets`` by a key column (``"LEFT=RIGHT"`` when
+    the names differ, a list for a composite key), ``by`` adds per-group results, ``per_sample`` writes per-row
     losses to a file, ``bootstrap`` replicates add percentile intervals at level ``ci`` (default 0.95), and
     ``ci`` without ``bootstrap`` normal-approximation intervals (the delta method); ``fail_if`` gates the result
     (``report.passed``). ``distributions`` attaches the quantiles of each per-row loss to its result;
@@ -118,7 +119,7 @@ def evaluate(
         classes=as_strings(classes),
         positive=positive,
         targets=optional_path(targets),
-        on=on,
+        on=as_strings(on),
         input_format=input_format,
         delimiter=delimiter,
         decimal=decimal,
@@ -155,7 +156,7 @@ def compare(
     classes: Strings = (),
     positive: str | None = None,
     targets: PathLike | None = None,
-    on: str | None = None,
+    on: Strings | None = None,
     input_format: str | None = None,
     delimiter: str | None = None,
     decimal: str = ".",
@@ -205,7 +206,7 @@ def compare(
         classes=as_strings(classes),
         positive=positive,
         targets=optional_path(targets),
-        on=on,
+        on=as_strings(on),
         input_format=input_format,
         delimiter=delimiter,
         decimal=decimal,

@@ -181,7 +181,14 @@ TargetOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target c
 WeightOpt = Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")]
 ColOpt = Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")]
 TargetsOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")]
-OnOpt = Annotated[str | None, typer.Option(metavar="KEY", help="Key column aligning the files (else row order).")]
+OnOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="KEY",
+        help="Key column aligning the files (else row order); LEFT=RIGHT when the names differ; repeat for a "
+        "composite key.",
+    ),
+]
 InputFormatOpt = Annotated[
     InputFormat | None, typer.Option(case_sensitive=False, help="Override the format guessed from the extension.")
 ]
@@ -351,7 +358,7 @@ def _shared(
     weight: str | None,
     col: list[str] | None,
     targets: str | None,
-    on: str | None,
+    on: list[str] | None,
     input_format: Enum | None,
     delimiter: str | None,
     decimal: str,
@@ -368,7 +375,7 @@ def _shared(
         "weight": weight,
         "cols": _parse_cols(col or []),
         "targets": targets,
-        "on": on,
+        "on": tuple(on or ()),
         "input_format": input_format.value if input_format else None,
         "delimiter": delimiter,
         "decimal": decimal,

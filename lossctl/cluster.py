@@ -97,7 +97,7 @@ def run_part(
     parts = [source.window(start, stop) if source is not None else None for source in inputs]
     files = parts[0].files_in_window() if parts[0] is not None else []
     try:
-        with per_sample_sink(plan, per_sample, None, pairs) as sink:
+        with per_sample_sink(plan, per_sample, pairs) as sink:
             outcome = run(batches_of(parts), plan, options, per_sample=sink, first_row=start, part=True)
     except LossctlError as error:
         return Failure(isinstance(error, UsageError), _naming(str(error), files))
@@ -314,7 +314,7 @@ def run_on_cluster(
     try:
         if reason is not None or inputs is None or split is None:
             notices.append(f"--engine dask: evaluated in this process, as one part ({reason})")
-            with per_sample_sink(plan, dataset.part(0) if dataset else None, options.on, pairs) as sink:
+            with per_sample_sink(plan, dataset.part(0) if dataset else None, pairs) as sink:
                 outcome = run(batches, plan, options, per_sample=sink, progress=progress)
         else:
             outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)

@@ -23,7 +23,16 @@ from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, UsageError
-from lossctl.evaluation import Opened, dropped_notice, gate_checks, input_batches, input_info, jobs_for, open_sources
+from lossctl.evaluation import (
+    Opened,
+    dropped_notice,
+    gate_checks,
+    input_batches,
+    input_info,
+    jobs_for,
+    key_columns,
+    open_sources,
+)
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
 from lossctl.io.readers import Source
@@ -67,7 +76,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         if len(opened.binding.models) < 2:
             raise UsageError("compare needs a CANDIDATE file, or two or more --model columns of one file to compare")
         binding, names = opened.binding, list(opened.binding.models)
-        batches = input_batches(opened, binding.columns(options.on), options, notices)
+        batches = input_batches(opened, binding.columns(*key_columns(options)), options, notices)
         candidate_source = None
     else:
         if options.models:
@@ -83,12 +92,13 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
-    plan = Plan(jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, encoders=encoders)
+    keys = key_columns(options)
+    plan = Plan(jobs, binding.weight, binding.by, keys, options.bootstrap, options.seed, encoders=encoders)
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
     split = Split(
         (baseline, candidate, options.targets),
         partial(part_aligned, opened.binding, binding, options),
-        "--targets --on joins the whole files" if options.on is not None else None,
+        "--targets --on joins the whole files" if options.join_key is not None else None,
     )
     with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
         notices += dropped_notice(outcome)
@@ -113,7 +123,7 @@ def part_aligned(
         raise UsageError("compare needs a BASELINE")
     opened = Opened(baseline, targets, base_binding)
     if candidate is None:
-        return input_batches(opened, binding.columns(options.on), options, [])
+        return input_batches(opened, binding.columns(*key_columns(options)), options, [])
     return _aligned(opened, candidate, binding, options, [])
 
 
@@ -140,26 +150,31 @@ def _aligned(
     """The baseline's batches with the candidate's model columns (renamed ``candidate:...``) beside them.
 
     Aligned by ``--on`` through a join, else read in lockstep, chunk by chunk. Where the candidate file holds
-    the target columns too, they must equal the baseline's row by row (unless ``--targets`` gives them).
+    the target columns too, they must equal the baseline's row by row (unless ``--targets`` gives them); in
+    lockstep, so must the other columns both files hold with integers or text (likely keys, ``id``).
     """
     model_columns = [c.removeprefix(CANDIDATE) for c in _renamed(binding)]
     checked = [] if options.targets else [c for c in binding.roles.get("target", []) if c in candidate.columns]
-    base_columns = [c for c in binding.columns(options.on) if not c.startswith(CANDIDATE)]
-    base_batches = input_batches(opened, base_columns, options, notices)
+    base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
+    key = options.join_key
+    shared = [] if key else [c for c in opened.source.columns if c in candidate.columns]
+    shared = [c for c in shared if c not in model_columns and c not in checked]
+    base_batches = input_batches(opened, list(dict.fromkeys(base_columns + shared)), options, notices)
     chunk_rows = options.chunk_rows or default_chunk_rows(len(base_columns) + len(model_columns))
-    if options.on:
+    if key is not None:
         from lossctl.io import attach_targets
 
-        keys = [options.on]
         table = _table(base_batches, base_columns)
-        other = candidate.read(list(dict.fromkeys(keys + model_columns + checked)))
-        other = other.rename_columns([c if c == options.on else CANDIDATE + c for c in other.column_names])
-        joined, more = attach_targets(table, other, options.on, opened.source.path, candidate.path)
+        other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
+        other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
+        drop = options.missing == "drop"
+        joined, more = attach_targets(table, other, key, opened.source.path, candidate.path, drop=drop)
         notices += [m.replace("have no prediction", "are not in the baseline") for m in more]
         _check_same_targets(joined, checked, 0, opened.source.path, candidate.path)
         return iter(joined.drop_columns([CANDIDATE + c for c in checked]).to_batches(max_chunksize=chunk_rows))
-    other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked)), chunk_rows)
-    return _lockstep(base_batches, other_batches, checked, opened.source.path, candidate.path)
+    other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows)
+    unread = [c for c in shared if c not in base_columns]
+    return _lockstep(base_batches, other_batches, checked, shared, unread, opened.source.path, candidate.path)
 
 
 def _renamed(binding: Binding) -> list[str]:
@@ -174,10 +189,17 @@ def _table(batches: Iterator[pa.RecordBatch], columns: list[str]) -> pa.Table:
 
 
 def _lockstep(
-    base: Iterator[pa.RecordBatch], other: Iterator[pa.RecordBatch], checked: list[str], base_path: str, other_path: str
+    base: Iterator[pa.RecordBatch],
+    other: Iterator[pa.RecordBatch],
+    checked: list[str],
+    shared: list[str],
+    unread: list[str],
+    base_path: str,
+    other_path: str,
 ) -> Iterator[pa.RecordBatch]:
-    """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts and the
-    checked target columns must agree. Memory holds one batch of each side."""
+    """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
+    checked target columns and the ``shared`` likely keys must agree (``unread``, read only for that, are then
+    left out). Memory holds one batch of each side."""
     pending: list[pa.RecordBatch] = []
     held = 0
     offset = 0
@@ -194,8 +216,9 @@ def _lockstep(
         table = pa.Table.from_batches(pending)
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
+        _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else
         _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path)
-        yield _beside(batch, rows.drop_columns(checked))
+        yield _beside(batch.drop_columns(unread), rows.drop_columns(checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))
     if held or extra:
@@ -217,6 +240,20 @@ def _row_counts(base_path: str, base_rows: int, other_path: str, other_rows: int
         f"{base_path} has {rows} but {other_path} has {other_rows}; rows are aligned by order, so the counts must "
         "match (or use --on KEY)"
     )
+
+
+def _check_same_rows(
+    batch: pa.RecordBatch, rows: pa.Table, shared: list[str], offset: int, base_path: str, other_path: str
+) -> None:
+    """Files aligned by order hold the same rows: a likely key both hold (integers or text) must be equal."""
+    from lossctl.io.align import first_difference, misaligned
+
+    for name in shared:
+        ours, theirs = batch.column(name), rows.column(name).combine_chunks()
+        differing = first_difference(ours, theirs)
+        if differing is not None:
+            values = ours[differing].as_py(), theirs[differing].as_py()
+            raise misaligned(name, offset + differing, *values, base_path, other_path)
 
 
 def _check_same_targets(table: Any, checked: list[str], offset: int, base_path: str, other_path: str) -> None:

@@ -72,7 +72,7 @@ class Plan:
     jobs: list[Job]
     weight: str | None = None
     by: list[str] = field(default_factory=list)
-    key: str | None = None
+    keys: tuple[str, ...] = ()  # the --on key columns, written beside --per-sample losses
     bootstrap: int = 0
     seed: int = 0
     distributions: bool = False
@@ -83,7 +83,7 @@ class Plan:
     @property
     def columns(self) -> list[str]:
         names = [c for job in self.jobs for cols in job.roles.values() for c in cols]
-        names += [c for c in (self.weight, *self.by, self.key) if c]
+        names += [c for c in (self.weight, *self.by, *self.keys) if c]
         return list(dict.fromkeys(names))
 
     def job_index(self, request: LossRequest, model: str | None) -> int:
@@ -97,9 +97,9 @@ class Plan:
         return list(dict.fromkeys(bound + ([(self.weight,)] if self.weight else [])))
 
 
-# Receives, per chunk: the 0-based file rows kept, the --on key values (or None) and each
+# Receives, per chunk: the 0-based file rows kept, the --on key columns' values (or None) and each
 # per-row job's per-row losses (job index -> array).
-PerSampleSink = Callable[[np.ndarray, "pa.Array | None", dict[int, np.ndarray]], None]
+PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndarray]], None]
 
 
 @dataclass
@@ -252,7 +252,7 @@ class _Chunk:
     infinite: dict[tuple[str, ...], np.ndarray]
     values: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
     row_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    keys: pa.Array | None = None
+    keys: list[pa.Array] | None = None
     local: np.ndarray | None = None
     numbers: np.ndarray | None = None
 
@@ -316,13 +316,13 @@ class _Reader:
         chunk.row_index = np.arange(offset, offset + batch.num_rows)
         if self.coder is not None:
             chunk.local, chunk.numbers = self.coder.codes(batch)
-        chunk.keys = batch.column(self.plan.key) if self.keys and self.plan.key else None
+        chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
         if missing and drop:
             keep = ~np.logical_or.reduce(list(missing.values()))
             values = {columns: array[keep] for columns, array in values.items()}
             chunk.row_index = chunk.row_index[keep]
             chunk.local = chunk.local[keep] if chunk.local is not None else None
-            chunk.keys = chunk.keys.filter(keep) if chunk.keys is not None else None
+            chunk.keys = [key.filter(keep) for key in chunk.keys] if chunk.keys is not None else None
         chunk.values = values
         return chunk
 
@@ -347,7 +347,7 @@ class _Partial:
     stats: list[np.ndarray]
     widths: tuple[int, ...]
     row_index: np.ndarray
-    keys: pa.Array | None
+    keys: list[pa.Array] | None
     per_row: dict[int, np.ndarray] = field(default_factory=dict)
     samples: list[tuple[np.ndarray, np.ndarray, int, float] | None] = field(default_factory=list)
     groups: tuple[np.ndarray, np.ndarray] | None = None

@@ -71,6 +71,11 @@ def open_sources(
     return Opened(source, targets, binding)
 
 
+def key_columns(options: Options) -> tuple[str, ...]:
+    """The predictions' ``--on`` key columns (read with the rest, and written beside ``--per-sample`` losses)."""
+    return options.join_key.preds if options.join_key is not None else ()
+
+
 def input_batches(opened: Opened, columns: list[str], options: Options, notices: list[str]) -> Iterator[pa.RecordBatch]:
     """The record batches of ``columns``, with the targets file's columns joined in when there is one (streamed:
     :class:`~lossctl.io.align.Join`). The ``--by`` columns come as dictionaries where the file stores them so."""
@@ -81,7 +86,9 @@ def input_batches(opened: Opened, columns: list[str], options: Options, notices:
     from lossctl.io.align import joined_batches
 
     target_columns = opened.binding.roles.get("target", [])
-    return joined_batches(opened.source, opened.targets, columns, target_columns, options.on, chunk_rows, by, notices)
+    drop = options.missing == "drop"
+    key = options.join_key
+    return joined_batches(opened.source, opened.targets, columns, target_columns, key, chunk_rows, by, notices, drop)
 
 
 def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
@@ -133,7 +140,7 @@ def run_evaluation(
     ``notify(message)`` with notices that matter before the work ends (a query with 10^8 pairs), which
     otherwise join the report's.
     """
-    if options.on is not None and options.targets is None:
+    if options.join_key is not None and options.targets is None:
         raise UsageError("--on needs --targets: it names the key column shared by both files")
     if options.per_sample:
         check_per_sample_path(options.per_sample)
@@ -141,14 +148,14 @@ def run_evaluation(
     roles = roles_needed(options.requests, options.gates, options.composites)
     opened = open_sources(data, options, roles, notices, stdin)
     binding = opened.binding
-    columns = binding.columns(options.on)
+    columns = binding.columns(*key_columns(options))
     batches = input_batches(opened, columns, options, notices)
     requests, batches = _with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
     plan = Plan(
-        jobs, binding.weight, binding.by, options.on, options.bootstrap, options.seed, distributions,
+        jobs, binding.weight, binding.by, key_columns(options), options.bootstrap, options.seed, distributions,
         moments=options.normal_ci, encoders=encoders,
     )  # fmt: skip
     total = opened.source.num_rows
@@ -198,7 +205,7 @@ def part_batches(
 
 def _join_reason(options: Options) -> str | None:
     """Why the input cannot be read in parts: a ``--on`` join needs every target row at hand."""
-    return "--targets --on joins the whole files" if options.on is not None else None
+    return "--targets --on joins the whole files" if options.join_key is not None else None
 
 
 def gate_checks(

@@ -60,6 +60,41 @@ def check_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class JoinKey:
+    """The key aligning a predictions file with a targets file (``--on``): the key columns in each file, in pairs.
+
+    ``--on id`` names a column both files have; ``--on id=ID`` a column named ``id`` in the predictions and ``ID``
+    in the targets; repeating ``--on`` makes a composite key (rows match when every pair of columns is equal).
+    """
+
+    preds: tuple[str, ...]
+    targets: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, specs: tuple[str, ...]) -> JoinKey | None:
+        """The key of ``--on`` values ``COL`` or ``LEFT=RIGHT``; ``None`` when there are none."""
+        if not specs:
+            return None
+        pairs = []
+        for spec in specs:
+            left, sep, right = spec.partition("=")
+            left, right = left.strip(), right.strip() if sep else left.strip()
+            if not left or not right:
+                raise UsageError(f"--on expects a key column KEY or LEFT=RIGHT, got '{spec}'")
+            pairs.append((left, right))
+        for side, names in (("predictions", [p for p, _ in pairs]), ("targets", [t for _, t in pairs])):
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise UsageError(f"--on names the {side} column '{repeated[0]}' twice")
+        return cls(tuple(p for p, _ in pairs), tuple(t for _, t in pairs))
+
+    @property
+    def label(self) -> str:
+        """The key as given on the command line, for messages: ``id``, ``id=ID``, ``region,id``."""
+        return ",".join(p if p == t else f"{p}={t}" for p, t in zip(self.preds, self.targets, strict=True))
+
+
+@dataclass(frozen=True)
 class Options:
     """Every option of a run (the keywords of :func:`lossctl.evaluate` and :func:`lossctl.compare`), validated.
 
@@ -78,7 +113,7 @@ class Options:
     classes: tuple[str, ...] = ()
     positive: str | None = None
     targets: str | None = None
-    on: str | None = None
+    on: tuple[str, ...] = ()
     input_format: str | None = None
     delimiter: str | None = None
     decimal: str = "."
@@ -100,12 +135,13 @@ class Options:
     requests: tuple[LossRequest, ...] = field(init=False, repr=False, compare=False)
     composites: tuple[Composite, ...] = field(init=False, repr=False, compare=False)
     gates: tuple[FailIf, ...] = field(init=False, repr=False, compare=False)
+    join_key: JoinKey | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        for name in ("losses", "params", "fail_if", "by", "models"):
+        for name in ("losses", "params", "fail_if", "by", "models", "on"):
             put(name, as_strings(getattr(self, name)))
         put("classes", tuple(c.strip() for text in as_strings(self.classes) for c in text.split(",")))
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
@@ -124,6 +160,7 @@ class Options:
         self._check_numbers()
         self._check_engine()
         self._check_models()
+        put("join_key", JoinKey.parse(self.on))
         if not self.losses and self.params:
             raise UsageError("--param needs losses to apply to: name them with --loss")
         requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])

@@ -35,27 +35,28 @@ def check_per_sample_path(path: str) -> str:
 
 
 class PerSampleWriter:
-    """Writes ``(row or key, loss columns...)`` chunks; ``labels`` name the loss columns in order.
+    """Writes ``(row or key columns, loss columns...)`` chunks; ``labels`` name the loss columns in order.
 
     Every write failure (a full disk, a file-size limit, the folder removed mid-run) is an
     :class:`~lossctl.errors.InputError` ``cannot write 'PATH': ...``, and :meth:`abort` removes the
     temporary file even when closing it fails on that same full disk.
     """
 
-    def __init__(self, path: str, id_column: str, labels: list[str]) -> None:
+    def __init__(self, path: str, id_columns: list[str], labels: list[str]) -> None:
         self.path = Path(path)
         self.target = path  # as given: an object store's URL is not a local path
         self.suffix = check_per_sample_path(path)
-        self.id_column = id_column
+        self.id_columns = id_columns
         self.labels = labels
         self._tmp = tempfiles.create(path)  # an object store's path is uploaded when published
         self._writer: Any = None
         self._text: Any = None
 
-    def write(self, ids: np.ndarray | pa.Array, losses: list[np.ndarray]) -> None:
+    def write(self, ids: Sequence[np.ndarray | pa.Array], losses: list[np.ndarray]) -> None:
         import pyarrow as pa
 
-        table = pa.table({self.id_column: ids, **dict(zip(self.labels, losses, strict=True))})
+        columns = dict(zip(self.id_columns, ids, strict=True)) | dict(zip(self.labels, losses, strict=True))
+        table = pa.table(columns)
         try:
             self._write(table)
         except OSError as error:
@@ -104,10 +105,11 @@ class PerSampleWriter:
 
 @contextmanager
 def per_sample_sink(
-    plan: Plan, path: str | None, key: str | None, pairs: Sequence[tuple[int, int]] = ()
+    plan: Plan, path: str | None, pairs: Sequence[tuple[int, int]] = ()
 ) -> Iterator[PerSampleSink | None]:
-    """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, with the ``key``
-    column's values or the 0-based row numbers; the file is published only if the block succeeds.
+    """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, beside the values
+    of the plan's ``--on`` key columns or the 0-based row numbers; the file is published only if the block
+    succeeds.
 
     A column is named by the loss's label, with ``@MODEL`` when the run has models; each ``(baseline, candidate)``
     pair of job indices adds the per-row delta ``LABEL:delta@CANDIDATE`` (``compare``).
@@ -127,11 +129,11 @@ def per_sample_sink(
     # (name, job, baseline job of a delta or None)
     columns: list[tuple[str, int, int | None]] = [(label(j), j, None) for j in per_row_jobs]
     columns += [(label(c, ":delta"), c, b) for b, c in pairs if plan.jobs[b].request.spec.per_row]
-    writer = PerSampleWriter(path, key or "row", unique_labels([name for name, _, _ in columns]))
+    writer = PerSampleWriter(path, list(plan.keys) or ["row"], unique_labels([name for name, _, _ in columns]))
 
-    def sink(rows: np.ndarray, keys: pa.Array | None, losses: dict[int, np.ndarray]) -> None:
+    def sink(rows: np.ndarray, keys: list[pa.Array] | None, losses: dict[int, np.ndarray]) -> None:
         values = [losses[j] if b is None else losses[j] - losses[b] for _, j, b in columns]
-        writer.write(keys if keys is not None else rows, values)
+        writer.write(keys if keys is not None else [rows], values)
 
     try:
         yield sink

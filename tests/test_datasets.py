@@ -160,7 +160,7 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
     options = Options(losses=("mse", "mae"), by=("g",), bootstrap=5)
     opened = open_sources(str(tmp_path), options, ["target", "pred"], [])
     binding = opened.binding
-    plan = Plan(jobs_for(list(options.requests), binding), None, binding.by, None, 5, 0, distributions=True)
+    plan = Plan(jobs_for(list(options.requests), binding), None, binding.by, (), 5, 0, distributions=True)
     whole = run(opened.source.batches(binding.columns(), 65_536), plan, options)
     dataset = dataset_of(str(tmp_path))
     assert dataset is not None

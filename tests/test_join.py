@@ -96,3 +96,180 @@ def test_a_join_runs_in_a_proportionally_limited_address_space(tmp_path: Path) -
     assert run.returncode == 0, run.stderr
     value = json.loads(out.read_text())["results"][0]["value"]
     assert value == pytest.approx(np.mean(np.array(list(residuals.values())) ** 2), rel=1e-12)
+
+
+# Alignment that cannot silently go wrong (the issue's first example: the same ids in another order, no --on).
+
+
+def _csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def reversed_files(tmp_path: Path) -> tuple[Path, Path]:
+    preds = _csv(tmp_path / "preds.csv", "id,pred\n1,1.0\n2,2.0\n3,3.0\n4,4.0\n")
+    targets = _csv(tmp_path / "targets.csv", "id,target\n4,8.0\n3,1.0\n2,0.0\n1,3.0\n")
+    return preds, targets
+
+
+def test_a_shared_id_in_another_order_without_on_is_an_error_naming_the_fix(
+    cli: Any, tmp_path: Path, reversed_files: tuple[Path, Path]
+) -> None:
+    preds, targets = reversed_files
+    out = tmp_path / "out.json"
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "-o", out)
+    assert run.code == 3 and not out.exists() and run.out == ""
+    assert run.err == (
+        f"error: column 'id' is 1 in {preds} but 4 in {targets} at row 0: rows are aligned by order and these "
+        "are not the same rows; align them by key with --on id\n"
+    )
+    keyed = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "-f", "json")
+    assert json.loads(keyed.out)["results"][0]["value"] == pytest.approx(np.mean([2.0**2, 2.0**2, 2.0**2, 4.0**2]))
+
+
+def test_the_order_check_names_the_first_differing_row_of_any_chunk(cli: Any, tmp_path: Path) -> None:
+    ids = [f"u{i}" for i in range(10)]
+    preds = _csv(tmp_path / "p.csv", "user,pred\n" + "".join(f"{u},0.5\n" for u in ids))
+    swapped = [*ids[:7], ids[8], ids[7], ids[9]]
+    targets = _csv(tmp_path / "t.csv", "user,target\n" + "".join(f"{u},1\n" for u in swapped))
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "--chunk-rows", "3")
+    assert run.code == 3
+    assert run.err.startswith(f"error: column 'user' is 'u7' in {preds} but 'u8' in {targets} at row 7: ")
+
+
+def test_equal_shared_ids_and_shared_float_columns_pass_the_order_check(cli: Any, tmp_path: Path) -> None:
+    """Only integer and text columns are likely keys: a float column both files hold may differ."""
+    preds = _csv(tmp_path / "p.csv", "id,score,pred\n7,0.1,1\n8,0.2,2\n")
+    targets = _csv(tmp_path / "t.csv", "id,score,target\n7,0.9,0\n8,0.8,0\n")
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(2.5)
+
+
+def test_different_row_counts_name_the_shared_key_as_the_fix(cli: Any, tmp_path: Path) -> None:
+    preds = _csv(tmp_path / "p.csv", "id,pred\n1,1\n2,2\n3,3\n")
+    targets = _csv(tmp_path / "t.csv", "id,target\n1,1\n2,2\n")
+    run = cli("eval", preds, "--targets", targets, "-l", "mse")
+    assert run.err == (
+        f"error: {preds} has 3 rows but {targets} has 2; rows are aligned by order, so the counts must match "
+        "(or use --on id)\n"
+    )
+
+
+def test_rows_past_the_other_files_end_are_dropped_and_counted_with_missing_drop(cli: Any, tmp_path: Path) -> None:
+    preds = _csv(tmp_path / "p.csv", "pred\n1\n2\n3\n")
+    targets = _csv(tmp_path / "t.csv", "target\n0\n0\n")
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "--missing", "drop", "-f", "json")
+    doc = json.loads(run.out)
+    assert doc["results"][0]["value"] == pytest.approx(2.5)
+    assert (doc["input"]["rows"], doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (3, 2, 1)
+    assert f"notice: {preds}: 1 row past the 2 rows of {targets} has no target: dropped (--missing drop)\n" in run.err
+    fewer = cli("eval", targets, "--pred", "target", "--targets", preds, "--target", "pred", "-l", "mse",
+                "--missing", "drop", "-f", "json")  # fmt: skip
+    assert json.loads(fewer.out)["results"][0]["value"] == pytest.approx(2.5)
+    assert f"notice: {preds}: 1 row has no prediction and was not used\n" in fewer.err
+
+
+def test_on_left_equals_right_joins_differently_named_keys(cli: Any, tmp_path: Path) -> None:
+    preds = _csv(tmp_path / "p.csv", "sample,pred\n3,1\n1,2\n2,5\n")
+    targets = _csv(tmp_path / "t.csv", "SampleID,target\n1,2\n2,4\n3,4\n9,0\n")
+    per_row = tmp_path / "rows.csv"
+    run = cli("eval", preds, "--targets", targets, "--on", "sample=SampleID", "-l", "mae", "--per-sample", per_row,
+              "-f", "json")  # fmt: skip
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx((3 + 0 + 1) / 3)
+    assert per_row.read_text().splitlines() == ['"sample","mae"', "3,3", "1,0", "2,1"]
+    assert f"notice: {targets}: 1 row has no prediction and was not used\n" in run.err
+    wrong = cli("eval", preds, "--targets", targets, "--on", "sample=Sample", "-l", "mae")
+    assert wrong.code == 3 and wrong.err.startswith(f"error: column 'Sample' not found in {targets}")
+
+
+@pytest.fixture
+def regions(tmp_path: Path) -> tuple[Path, Path]:
+    """The same ids in two regions: only the pair (region, id) identifies a row."""
+    pq.write_table(
+        pa.table({"region": ["eu", "us", "eu", "us", "eu"], "id": [1, 1, 2, 7, 3], "pred": [1.0, 2.0, 3.0, 4.0, 5.0]}),
+        tmp_path / "p.parquet",
+    )
+    pq.write_table(
+        pa.table({"id": [7.0, 1.0, 3.0, 1.0, 2.0, 2.0], "region": ["us", "us", "eu", "eu", "eu", "us"],
+                  "target": [4.0, 1.0, 5.5, 1.0, 2.0, 9.0]}),
+        tmp_path / "t.parquet",
+    )  # fmt: skip
+    return tmp_path / "p.parquet", tmp_path / "t.parquet"
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, None])
+def test_a_composite_key_equals_pandas_merge(
+    tmp_path: Path, regions: tuple[Path, Path], chunk_rows: int | None
+) -> None:
+    import pandas as pd
+
+    preds, targets = regions
+    per_row = tmp_path / "rows.parquet"
+    report = lossctl.evaluate(preds, targets=targets, on=["region", "id"], losses="mse", per_sample=per_row,
+                              chunk_rows=chunk_rows)  # fmt: skip
+    merged = pd.read_parquet(preds).merge(pd.read_parquet(targets), on=["region", "id"], how="left")
+    assert report.value("mse") == pytest.approx(float(np.mean((merged["pred"] - merged["target"]) ** 2)), rel=1e-15)
+    rows = pq.read_table(per_row).to_pydict()
+    assert rows["region"] == ["eu", "us", "eu", "us", "eu"] and rows["id"] == [1, 1, 2, 7, 3]
+    assert rows["mse"] == pytest.approx(((merged["pred"] - merged["target"]) ** 2).tolist())
+    assert f"{targets}: 1 row has no prediction and was not used" in report.notices
+
+
+def test_composite_key_errors_name_every_column_and_the_first_value(cli: Any, tmp_path: Path) -> None:
+    preds = _csv(tmp_path / "p.csv", "region,id,pred\neu,1,1\nus,1,2\nus,2,3\neu,5,4\n")
+    targets = _csv(tmp_path / "t.csv", "region,id,target\neu,1,1\nus,1,2\nus,2,3\n")
+    on = ("--on", "region", "--on", "id")
+    run = cli("eval", preds, "--targets", targets, *on, "-l", "mse")
+    assert run.err == f"error: {preds}: 1 row has a key (region, id) that is not in {targets} (first: ('eu', 5))\n"
+    repeated = _csv(tmp_path / "r.csv", "region,id,target\neu,1,1\nus,1,2\neu,1,3\n")
+    run = cli("eval", preds, "--targets", repeated, *on, "-l", "mse")
+    assert run.err == (
+        f"error: key (region, id) has 1 duplicate value in {repeated} (first: ('eu', 1)); "
+        "each row needs a distinct key\n"
+    )
+
+
+def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: Any, tmp_path: Path) -> None:
+    """A missing key claims nothing: the later row with key 0 (the fingerprint of a null) still finds its target."""
+    preds = _csv(tmp_path / "p.csv", "id,pred\n5,1\n,7\n9,3\n0,4\n")
+    targets = _csv(tmp_path / "t.csv", "id,target\n0,4\n5,0\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop", "-f", "json")
+    doc = json.loads(run.out)
+    assert doc["results"][0]["value"] == pytest.approx(0.5)
+    assert (doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (2, 2)
+    assert (
+        f"notice: {preds}: 1 row has a key 'id' that is not in {targets} (first: 9); {preds}: 1 row has no key "
+        "(first: row 1): dropped (--missing drop)\n"
+    ) in run.err
+    strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
+    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing values in {preds} (first: row 1)\n"
+
+
+@pytest.mark.parametrize(
+    ("on", "message"),
+    [
+        (["=id"], "--on expects a key column KEY or LEFT=RIGHT, got '=id'"),
+        (["id="], "--on expects a key column KEY or LEFT=RIGHT, got 'id='"),
+        (["id", "id"], "--on names the predictions column 'id' twice"),
+        (["a=id", "b=id"], "--on names the targets column 'id' twice"),
+    ],
+)
+def test_malformed_on_is_a_usage_error(
+    cli: Any, reversed_files: tuple[Path, Path], on: list[str], message: str
+) -> None:
+    preds, targets = reversed_files
+    run = cli("eval", preds, "--targets", targets, *[arg for key in on for arg in ("--on", key)], "-l", "mse")
+    assert (run.code, run.err) == (2, f"error: {message}\n")
+
+
+def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, tmp_path: Path) -> None:
+    base = _csv(tmp_path / "a.csv", "id,pred,target\n1,1,1\n2,2,2\n3,3,4\n")
+    cand = _csv(tmp_path / "b.csv", "id,pred,target\n3,3.5,4\n1,1,1\n2,2,2\n")
+    run = cli("compare", base, cand, "-l", "mae")
+    assert run.code == 3
+    assert run.err.startswith(f"error: column 'id' is 1 in {base} but 3 in {cand} at row 0: ")
+    renamed = _csv(tmp_path / "c.csv", "key,pred,target\n3,3.5,4\n1,1,1\n2,2,2\n")
+    doc = json.loads(cli("compare", base, renamed, "--on", "id=key", "-l", "mae", "-f", "json").out)
+    assert (doc["results"][0]["baseline"], doc["results"][0]["candidate"]) == pytest.approx((1 / 3, 0.5 / 3))

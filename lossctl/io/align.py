@@ -7,12 +7,16 @@ each predictions batch's targets as it passes, so memory holds the targets file,
 
 Problems found on the way (missing keys, repeated keys, keys without a target) are counted over the
 whole predictions stream and reported at its end, as one error naming the count and the first value;
-no more batches are passed on after the first one.
+no more batches are passed on after the first one. With ``--missing drop``, prediction rows without a
+partner get missing targets instead (the engine drops and counts them) and a notice says why.
+
+Without a key, rows are aligned by order, which goes silently wrong when the files are sorted differently:
+so a column both files hold with integer or text values (a likely key, ``id``) must then be equal row by row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +26,7 @@ from lossctl.arrow import booleans, equal_values, to_arrow
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, exact_type, fingerprints, value_of
+from lossctl.options import JoinKey
 
 if TYPE_CHECKING:
     from lossctl.io.readers import Source
@@ -31,7 +36,7 @@ def _rows(count: int) -> str:
     return "1 row" if count == 1 else f"{count} rows"
 
 
-def _common_type(left: pa.DataType, right: pa.DataType, on: str, preds_name: str, targets_name: str) -> pa.DataType:
+def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.DataType:
     """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text.
 
     Numbers never match text: ``007`` and ``7`` are different ids, and guessing otherwise would join
@@ -40,23 +45,32 @@ def _common_type(left: pa.DataType, right: pa.DataType, on: str, preds_name: str
     if left == right:
         return left
     try:
-        unified = pa.unify_schemas([pa.schema([(on, left)]), pa.schema([(on, right)])], promote_options="permissive")
+        unified = pa.unify_schemas([pa.schema([("k", left)]), pa.schema([("k", right)])], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         unified = None
     if unified is None:
-        raise InputError(
-            f"key column '{on}' is {left} in {preds_name} but {right} in {targets_name}; the keys cannot be matched"
-        )
-    return unified.field(on).type
+        raise InputError(f"{what} is {left} in {preds_name} but {right} in {targets_name}; the keys cannot be matched")
+    return unified.field("k").type
 
 
-def _null_error(on: str, name: str, count: int, first: int) -> InputError:
-    return InputError(f"key column '{on}' has {count} missing values in {name} (first: row {first})")
+def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.Array:
+    """A predictions key column in the type the targets' keys are compared in."""
+    if column.type == kind:
+        return column
+    try:
+        return column.cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        _common_type(column.type, kind, what, preds_name, targets_name)
+        raise InputError(f"{what} in {preds_name}: {error}") from error
 
 
-def _duplicate_error(on: str, name: str, count: int, first: object) -> InputError:
+def _null_error(what: str, name: str, count: int, first: int) -> InputError:
+    return InputError(f"{what} has {count} missing values in {name} (first: row {first})")
+
+
+def _duplicate_error(what: str, name: str, count: int, first: object) -> InputError:
     return InputError(
-        f"key column '{on}' has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {first!r}); "
+        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {first!r}); "
         "each row needs a distinct key"
     )
 
@@ -76,6 +90,54 @@ def _verify(left: pa.Array, right: pa.Array) -> Verify | None:
     return verify
 
 
+def _values_at(columns: Sequence[pa.Array | pa.ChunkedArray], row: int) -> object:
+    """The key of one row for a message: its value, or the tuple of a composite key's values."""
+    values = tuple(column[row].as_py() for column in columns)
+    return values[0] if len(values) == 1 else values
+
+
+class _Composite:
+    """Several key columns as one integer key: two rows have equal codes exactly when every column is equal.
+
+    A value's code in its column is its position among the targets' distinct values of that column; the columns'
+    codes are combined one column at a time, each step renumbered by the position among the targets' distinct
+    combinations so far, so codes stay below the targets' row count and products never overflow. A prediction
+    whose combination no target has gets ``-1``.
+    """
+
+    def __init__(self, columns: list[pa.ChunkedArray]) -> None:
+        import pyarrow.compute as pc
+
+        self._distinct = [pc.unique(column) for column in columns]
+        self._combinations: list[np.ndarray] = []  # after each column past the first, sorted
+        codes = self._positions(0, columns[0])
+        for i in range(1, len(columns)):
+            combined = codes * len(self._distinct[i]) + self._positions(i, columns[i])
+            self._combinations.append(np.unique(combined))
+            codes = np.searchsorted(self._combinations[-1], combined)
+        self.target_codes = pa.chunked_array([to_arrow(codes.astype(np.int64))])
+
+    def _positions(self, i: int, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        found = _flat(pc.index_in(column, value_set=self._distinct[i]))
+        return np.asarray(found.fill_null(-1).cast(pa.int64()).to_numpy(zero_copy_only=False))
+
+    def codes(self, columns: list[pa.Array]) -> np.ndarray:
+        """The code of each predictions row's key (``-1`` where no target has it; nulls are the caller's)."""
+        codes = self._positions(0, columns[0])
+        absent = codes < 0
+        for i in range(1, len(columns)):
+            positions = self._positions(i, columns[i])
+            absent |= positions < 0
+            combined = np.maximum(codes, 0) * len(self._distinct[i]) + np.maximum(positions, 0)
+            known = self._combinations[i - 1]
+            codes = np.minimum(np.searchsorted(known, combined), len(known) - 1)
+            absent |= known[codes] != combined
+        codes[absent] = -1
+        return codes.astype(np.int64)
+
+
 class _Problems:
     """Missing, repeated and unmatched keys of the predictions, counted over the whole stream (a key is
     repeated when an earlier row has it and it is in the targets)."""
@@ -91,42 +153,104 @@ class _Problems:
     def __bool__(self) -> bool:
         return bool(self.nulls or self.repeats or self.unmatched)
 
-    def repeated(self, key: pa.Array, positions: np.ndarray, rows: np.ndarray) -> None:
+    def missing(self, positions: np.ndarray, rows: np.ndarray) -> None:
+        if len(positions):
+            if not self.nulls:
+                self.first_null = int(rows[positions[0]])
+            self.nulls += len(positions)
+
+    def repeated(self, shown: Callable[[int], object], positions: np.ndarray, rows: np.ndarray) -> None:
         if len(positions):
             self.repeats += len(positions)
             if self.first_repeat is None or rows[positions[0]] < self.first_repeat[0]:
-                self.first_repeat = (int(rows[positions[0]]), key[int(positions[0])].as_py())
+                self.first_repeat = (int(rows[positions[0]]), shown(int(positions[0])))
 
-    def missing_target(self, key: pa.Array, positions: np.ndarray, rows: np.ndarray) -> None:
+    def missing_target(self, shown: Callable[[int], object], positions: np.ndarray, rows: np.ndarray) -> None:
         if len(positions):
             self.unmatched += len(positions)
             if self.first_unmatched is None:
-                self.first_unmatched = (int(rows[positions[0]]), key[int(positions[0])].as_py())
+                self.first_unmatched = (int(rows[positions[0]]), shown(int(positions[0])))
 
-    def error(self, on: str, preds_name: str, targets_name: str) -> InputError:
-        if self.nulls:
-            return _null_error(on, preds_name, self.nulls, self.first_null)
-        if self.repeats:
-            assert self.first_repeat is not None
-            return _duplicate_error(on, preds_name, self.repeats, self.first_repeat[1])
+    def unmatched_text(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
         assert self.first_unmatched is not None
         verb = "has" if self.unmatched == 1 else "have"
-        return InputError(
-            f"{preds_name}: {_rows(self.unmatched)} {verb} a key '{on}' that is not in {targets_name} "
+        what = f"'{key.preds[0]}'" if len(key.preds) == 1 else f"({', '.join(key.preds)})"
+        return (
+            f"{preds_name}: {_rows(self.unmatched)} {verb} a key {what} that is not in {targets_name} "
             f"(first: {self.first_unmatched[1]!r})"
         )
+
+    def error(self, key: JoinKey, preds_name: str, targets_name: str) -> InputError:
+        if self.nulls:
+            return _null_error(_what(key.preds), preds_name, self.nulls, self.first_null)
+        if self.repeats:
+            assert self.first_repeat is not None
+            return _duplicate_error(_what(key.preds), preds_name, self.repeats, self.first_repeat[1])
+        return InputError(self.unmatched_text(key, preds_name, targets_name))
+
+    def dropped(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
+        """The notice of ``--missing drop``: the rows without a partner, dropped and counted with the missing."""
+        parts = [self.unmatched_text(key, preds_name, targets_name)] if self.unmatched else []
+        if self.nulls:
+            verb = "has" if self.nulls == 1 else "have"
+            parts.append(f"{preds_name}: {_rows(self.nulls)} {verb} no key (first: row {self.first_null})")
+        return "; ".join(parts) + ": dropped (--missing drop)"
+
+
+def _what(names: Sequence[str]) -> str:
+    """A key for messages: ``key column 'id'``, or ``key (region, id)`` for a composite one."""
+    return f"key column '{names[0]}'" if len(names) == 1 else f"key ({', '.join(names)})"
+
+
+def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
+    """The type two same-named columns are compared in by the order check: integers, or text; else ``None``."""
+    if pa.types.is_dictionary(left) or pa.types.is_dictionary(right):
+        return _comparable(getattr(left, "value_type", left), getattr(right, "value_type", right))
+    if pa.types.is_integer(left) and pa.types.is_integer(right):
+        return pa.int64() if not (pa.types.is_uint64(left) or pa.types.is_uint64(right)) else pa.float64()
+    text = (pa.types.is_string, pa.types.is_large_string)
+    if any(t(left) for t in text) and any(t(right) for t in text):
+        return pa.large_string()
+    return None
+
+
+def first_difference(left: pa.Array, right: pa.Array) -> int | None:
+    """The first position where two integer or text columns differ (a null equals only a null); ``None``
+    when they are equal or not both integers or both text."""
+    kind = _comparable(left.type, right.type)
+    if kind is None:
+        return None
+    left, right = left.cast(kind), right.cast(kind)
+    if left.equals(right):
+        return None
+    import pyarrow.compute as pc
+
+    same = booleans(pc.equal(left, right)) | (booleans(left.is_null()) & booleans(right.is_null()))
+    differing = np.flatnonzero(~same)
+    return int(differing[0]) if len(differing) else None
+
+
+def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
+    """Rows aligned by order whose likely key column differs: the files are sorted differently."""
+    return InputError(
+        f"column '{name}' is {ours!r} in {path} but {theirs!r} in {other_path} at row {row}: rows are aligned by "
+        f"order and these are not the same rows; align them by key with --on {name}"
+    )
 
 
 class Join:
     """The targets of ``--targets`` held for a stream of predictions batches (module docstring).
 
-    With ``on``, each prediction takes the target row with the same key: keys must be present and distinct
-    in both files, and every prediction's key must be in the targets; target rows without a prediction are
-    left out and reported in a notice (a targets file often covers more than one model's rows). Without
-    ``on``, rows are aligned by position and both files must have the same row count.
+    With ``key``, each prediction takes the target row with the same key: keys must be present and distinct
+    in both files, and every prediction's key must be in the targets (with ``drop``, a prediction without one
+    gets missing targets instead); target rows without a prediction are left out and reported in a notice (a
+    targets file often covers more than one model's rows). Without ``key``, rows are aligned by position:
+    both files must have the same row count (with ``drop``, predictions past the targets' end get missing
+    targets), and the ``checked`` columns, held by both files, must be equal row by row where they hold
+    integers or text.
 
-    Pass the targets table with only the columns read from it (and the key). A column name (other than
-    ``on``) read from both files is a :class:`UsageError`, not a silent choice or a renamed ``*_target``
+    Pass the targets table with only the columns read from it (the key and the ``checked`` columns too). A
+    column name read from both files is a :class:`UsageError`, not a silent choice or a renamed ``*_target``
     column: either file's column could be the one meant, and a renamed column could no longer be bound by
     the name the user knows.
     """
@@ -135,32 +259,42 @@ class Join:
         self,
         targets: pa.Table,
         preds_columns: Iterable[str],
-        on: str | None,
+        key: JoinKey | None,
         preds_name: str,
         targets_name: str,
         notices: list[str],
+        *,
+        drop: bool = False,
+        checked: Sequence[str] = (),
     ) -> None:
-        clashes = [name for name in targets.column_names if name in preds_columns and name != on]
+        self._checked = {name: _flat(targets.column(name)) for name in checked}
+        targets = targets.drop_columns([name for name in checked if key is None or name not in key.targets])
+        key_columns = key.targets if key is not None else ()
+        clashes = [name for name in targets.column_names if name in preds_columns and name not in key_columns]
         if clashes:
             raise UsageError(
                 f"column '{clashes[0]}' is read from both {preds_name} and {targets_name}, so it is ambiguous; "
                 "rename it in one of the files"
             )
-        if on is not None and on not in targets.column_names:
-            raise column_not_found(on, targets.column_names, targets_name)
-        self.on = on
+        for name in key_columns:
+            if name not in targets.column_names:
+                raise column_not_found(name, targets.column_names, targets_name)
+            if targets.column(name).null_count:
+                nulls = np.flatnonzero(booleans(_flat(targets.column(name)).is_null()))
+                raise _null_error(_what([name]), targets_name, len(nulls), int(nulls[0]))
+        self.key = key
         self.preds_name = preds_name
         self.targets_name = targets_name
         self.notices = notices
+        self.drop = drop
         self._count = targets.num_rows
-        self._targets: pa.Table | None = targets  # until the first batch fixes the keys' type (_build)
-        if on is not None and targets.column(on).null_count:
-            nulls = np.flatnonzero(booleans(_flat(targets.column(on)).is_null()))
-            raise _null_error(on, targets_name, len(nulls), int(nulls[0]))
+        self._targets: pa.Table | None = targets  # until the first batch fixes the keys' types (_build)
+        self._types: list[pa.DataType] = []
+        self._composite: _Composite | None = None
         self._key: pa.Array | None = None  # the target keys, kept for hashed (text) keys only
         self._columns: dict[str, pa.Array] = {}
         self._index: RowIndex | None = None
-        if on is None:
+        if key is None:
             self._hold_columns()
 
     def _hold_columns(self) -> None:
@@ -174,7 +308,7 @@ class Join:
 
     def batches(self, preds: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """Each predictions batch with the targets' columns appended; raises at the end if a key was wrong."""
-        if self.on is None:
+        if self.key is None:
             yield from self._by_position(preds)
             return
         problems = _Problems()
@@ -182,82 +316,134 @@ class Join:
         for batch in preds:
             rows = np.arange(offset, offset + batch.num_rows)
             offset += batch.num_rows
-            if self.on not in batch.column_names:
-                raise column_not_found(self.on, batch.column_names, self.preds_name)
-            taken = self._match(_flat(batch.column(self.on)), rows, problems)
-            if not problems:
+            for name in self.key.preds:
+                if name not in batch.column_names:
+                    raise column_not_found(name, batch.column_names, self.preds_name)
+            taken = self._match([_flat(batch.column(name)) for name in self.key.preds], rows, problems)
+            if self.drop or not problems:
                 yield self._attach(batch, taken)
+        if problems and (problems.repeats or not self.drop):
+            raise problems.error(self.key, self.preds_name, self.targets_name)
         if problems:
-            raise problems.error(self.on, self.preds_name, self.targets_name)
-        unused = self._index.unclaimed() if self._index is not None else self._count
-        verbs = "has no prediction and was" if unused == 1 else "have no prediction and were"
-        if unused:
-            self.notices.append(f"{self.targets_name}: {_rows(unused)} {verbs} not used")
+            self.notices.append(problems.dropped(self.key, self.preds_name, self.targets_name))
+        self._unused(self._index.unclaimed() if self._index is not None else self._count)
+
+    def _unused(self, count: int) -> None:
+        verbs = "has no prediction and was" if count == 1 else "have no prediction and were"
+        if count:
+            self.notices.append(f"{self.targets_name}: {_rows(count)} {verbs} not used")
 
     def _by_position(self, preds: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         offset = 0
         for batch in preds:
-            if offset + batch.num_rows <= self._count:
+            within = max(0, min(batch.num_rows, self._count - offset))
+            self._check_order(batch, offset, within)
+            if within == batch.num_rows:
                 yield self._attach(batch, to_arrow(np.arange(offset, offset + batch.num_rows)))
+            elif self.drop:
+                positions = np.arange(offset, offset + batch.num_rows)
+                yield self._attach(
+                    batch, pa.array(np.minimum(positions, self._count - 1), mask=positions >= self._count)
+                )
             offset += batch.num_rows
-        if offset != self._count:
+        if offset > self._count and self.drop:
+            beyond = offset - self._count
+            self.notices.append(
+                f"{self.preds_name}: {_rows(beyond)} past the {_rows(self._count)} of {self.targets_name} "
+                f"{'has' if beyond == 1 else 'have'} no target: dropped (--missing drop)"
+            )
+        elif offset < self._count and self.drop:
+            self._unused(self._count - offset)
+        elif offset != self._count:
+            shared = [name for name in self._checked if _comparable(self._checked[name].type, self._checked[name].type)]
+            fix = f"--on {shared[0]}" if shared else "--on KEY"
             raise InputError(
                 f"{self.preds_name} has {_rows(offset)} but {self.targets_name} has {self._count}; rows are "
-                "aligned by order, so the counts must match (or use --on KEY)"
+                f"aligned by order, so the counts must match (or use {fix})"
             )
 
-    def _build(self, preds_type: pa.DataType) -> None:
-        """The index of the target keys, in the type both files' keys compare in (on the first batch).
+    def _check_order(self, batch: pa.RecordBatch, offset: int, within: int) -> None:
+        """Without a key, the columns both files hold with integers or text must be equal row by row."""
+        for name, theirs in self._checked.items():
+            ours = _flat(batch.column(name)).slice(0, within)
+            differing = first_difference(ours, theirs.slice(offset, within))
+            if differing is not None:
+                raise misaligned(
+                    name, offset + differing, ours[differing].as_py(), theirs[offset + differing].as_py(),
+                    self.preds_name, self.targets_name,
+                )  # fmt: skip
+
+    def _build(self, preds_types: list[pa.DataType]) -> None:
+        """The index of the target keys, in the types both files' keys compare in (on the first batch).
 
         The key column is released as soon as it is fingerprinted when fingerprints are exact (integers,
-        dates...): the index needs nothing else. Text keys are kept, to confirm equal hashes.
+        dates, composite keys' codes...): the index needs nothing else. Text keys are kept, to confirm equal
+        hashes.
         """
-        assert self._targets is not None and self.on is not None
-        key = self._targets.column(self.on)
-        self._type = _common_type(preds_type, key.type, self.on, self.preds_name, self.targets_name)
-        key = key.cast(self._type)
-        self._targets = self._targets.drop_columns([self.on])
-        if not exact_type(self._type):
-            self._key = _flat(key)
+        assert self._targets is not None and self.key is not None
+        columns = [self._targets.column(name) for name in self.key.targets]
+        self._types = [
+            _common_type(ours, theirs.type, _what([name]), self.preds_name, self.targets_name)
+            for ours, theirs, name in zip(preds_types, columns, self.key.preds, strict=True)
+        ]
+        columns = [column.cast(kind) for column, kind in zip(columns, self._types, strict=True)]
+        self._targets = self._targets.drop_columns(list(self.key.targets))
+        if len(columns) > 1:
+            self._composite = _Composite(columns)
+            key = self._composite.target_codes
+        else:
+            key = columns[0]
+            if not exact_type(key.type):
+                self._key = _flat(key)
         fps = (
             np.concatenate([fingerprints(chunk) for chunk in key.chunks]) if key.num_chunks else np.zeros(0, np.uint64)
         )
-        del key
-        integers = pa.types.is_integer(self._type)
+        integers = pa.types.is_integer(key.type)
         index = RowIndex(fps, _verify(self._key, self._key) if self._key is not None else None, integers=integers)
         repeated = index.repeated()
         if repeated.size:
             first = int(repeated[0])
-            value = self._key[first].as_py() if self._key is not None else value_of(fps[first], self._type)
-            raise _duplicate_error(self.on, self.targets_name, repeated.size, value)
-        del fps
+            exact = self._composite is None and self._key is None
+            value = value_of(fps[first], key.type) if exact else _values_at(columns, first)
+            raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value)
+        del fps, key, columns
         self._index = index
         self._hold_columns()
         pa.default_memory_pool().release_unused()  # the key's and the index's temporaries
 
-    def _match(self, key: pa.Array, rows: np.ndarray, problems: _Problems) -> pa.Array:
-        """The target row of each prediction row (as Arrow indices), recording the rows that have none."""
-        assert self.on is not None
+    def _match(self, columns: list[pa.Array], rows: np.ndarray, problems: _Problems) -> pa.Array:
+        """The target row of each prediction row (as Arrow indices, null where it has none), recording the rows
+        that have none."""
+        assert self.key is not None
         if self._index is None:
-            self._build(key.type)
-        if key.type != self._type:
-            try:
-                key = key.cast(self._type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-                _common_type(key.type, self._type, self.on, self.preds_name, self.targets_name)
-                raise InputError(f"key column '{self.on}' in {self.preds_name}: {error}") from error
-        if key.null_count:
-            nulls = np.flatnonzero(booleans(key.is_null()))
-            if not problems.nulls:
-                problems.first_null = int(rows[nulls[0]])
-            problems.nulls += len(nulls)
+            self._build([column.type for column in columns])
+        columns = [
+            _cast(column, kind, _what([name]), self.preds_name, self.targets_name)
+            for column, kind, name in zip(columns, self._types, self.key.preds, strict=True)
+        ]
+        null = np.zeros(len(rows), dtype=bool)
+        for column in columns:
+            if column.null_count:
+                null |= booleans(column.is_null())
+        key = columns[0] if self._composite is None else to_arrow(self._composite.codes(columns))
+        problems.missing(np.flatnonzero(null), rows)
+        target = np.full(len(rows), EMPTY, dtype=np.int64)
+        repeats = np.zeros(len(rows), dtype=bool)
+        keyed = np.flatnonzero(~null) if null.any() else slice(None)  # a missing key claims no target
+        if null.any():
+            key = key.filter(pa.array(~null))
         assert self._index is not None
-        fps = fingerprints(key)
-        target, repeats = self._index.claim(fps, rows, _verify(key, self._key) if self._key is not None else None)
-        if key.null_count:
-            target[booleans(key.is_null())] = EMPTY
-        problems.repeated(key, np.flatnonzero(repeats), rows)
-        problems.missing_target(key, np.flatnonzero((target == EMPTY) & ~repeats & booleans(key.is_valid())), rows)
+        verify = _verify(key, self._key) if self._key is not None else None
+        target[keyed], repeats[keyed] = self._index.claim(fingerprints(key), rows[keyed], verify)
+
+        def shown(position: int) -> object:
+            return _values_at(columns, position)
+
+        problems.repeated(shown, np.flatnonzero(repeats), rows)
+        unmatched = (target == EMPTY) & ~repeats & ~null
+        problems.missing_target(shown, np.flatnonzero(unmatched), rows)
+        if self.drop and (null.any() or unmatched.any()):
+            return pa.array(np.maximum(target, 0), mask=target == EMPTY)
         return to_arrow(np.maximum(target, 0))
 
     def _attach(self, batch: pa.RecordBatch, taken: pa.Array) -> pa.RecordBatch:
@@ -265,19 +451,32 @@ class Join:
         return pa.RecordBatch.from_arrays(columns, names=[*batch.schema.names, *self._columns])
 
 
+def _key_of(on: JoinKey | str | None) -> JoinKey | None:
+    return JoinKey.parse((on,)) if isinstance(on, str) else on
+
+
 def attach_targets(
-    preds: pa.Table, targets: pa.Table, on: str | None, preds_name: str, targets_name: str
+    preds: pa.Table,
+    targets: pa.Table,
+    on: JoinKey | str | None,
+    preds_name: str,
+    targets_name: str,
+    *,
+    drop: bool = False,
 ) -> tuple[pa.Table, list[str]]:
     """Return the predictions table with the targets table's columns added, and notices for the user.
 
-    :class:`Join` over a whole table (its rules); the key column appears once, from the predictions.
+    :class:`Join` over a whole table (its rules); the key columns appear once, from the predictions.
     """
-    if on is not None and on not in preds.column_names:
-        raise column_not_found(on, preds.column_names, preds_name)
+    key = _key_of(on)
+    for name in key.preds if key is not None else ():
+        if name not in preds.column_names:
+            raise column_not_found(name, preds.column_names, preds_name)
     notices: list[str] = []
-    join = Join(targets, preds.column_names, on, preds_name, targets_name, notices)
+    join = Join(targets, preds.column_names, key, preds_name, targets_name, notices, drop=drop)
     batches = list(join.batches(preds.to_batches()))
-    schema = pa.schema([*preds.schema, *(field for field in targets.schema if field.name != on)])
+    dropped = set(key.targets) if key is not None else set()
+    schema = pa.schema([*preds.schema, *(field for field in targets.schema if field.name not in dropped)])
     return pa.Table.from_batches(batches, schema=schema), notices
 
 
@@ -286,28 +485,33 @@ def joined_batches(
     target_source: Source,
     columns: list[str],
     target_columns: list[str],
-    on: str | None,
+    key: JoinKey | None,
     chunk_rows: int,
     dictionary: list[str],
     notices: list[str],
+    drop: bool = False,
 ) -> Iterator[pa.RecordBatch]:
     """``columns`` of every row of ``source`` with the targets from ``target_source`` (streamed: :class:`Join`).
 
     Columns come from the targets file when only it has them, and ``target_columns`` (the target role) from it
-    whenever it has them; the join's notices are added to ``notices`` once the last batch has passed.
+    whenever it has them; the join's notices are added to ``notices`` once the last batch has passed. Without
+    ``key``, every other column both files hold is read from both for the order check.
     """
+    key_preds, key_targets = (list(key.preds), list(key.targets)) if key is not None else ([], [])
     from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
     from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
-    from_preds = [c for c in columns if c not in from_targets and c != on]
-    keys = [on] if on else []
-    preds = source.batches(list(dict.fromkeys(keys + from_preds)), chunk_rows, dictionary=dictionary)
+    from_preds = [c for c in columns if c not in from_targets and c not in key_preds]
+    checked = [] if key else [c for c in source.columns if c in target_source.columns and c not in from_targets]
+    preds = source.batches(list(dict.fromkeys(key_preds + from_preds + checked)), chunk_rows, dictionary=dictionary)
     # The table is passed on, not kept: the join releases each column's chunks as it holds the column.
     join = Join(
-        target_source.read(list(dict.fromkeys(keys + [c for c in from_targets if c != on]))),
+        target_source.read(list(dict.fromkeys(key_targets + from_targets + checked))),
         from_preds,
-        on,
+        key,
         source.path,
         target_source.path,
         notices,
+        drop=drop,
+        checked=checked,
     )
     return (batch.select(columns) for batch in join.batches(preds))
