@@ -19,7 +19,7 @@ of a join whose integers fill a dense range use their offset from the minimum in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -102,6 +102,16 @@ def value_of(fingerprint: np.uint64, kind: pa.DataType) -> object:
     width = kind.bit_width // 8
     values = word.view(np.int64).astype(f"<i{width}")
     return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(values)])[0].as_py()
+
+
+def combined_fingerprints(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """One hashed fingerprint per row of several key columns' fingerprints (a composite key), column by column:
+    ``h = mix(h * K + fp)``. Equal combinations are not proof of equal keys: callers verify every column."""
+    combined = np.zeros(len(parts[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for part in parts:
+            combined = _mix(combined * np.uint64(0x100000001B3) + part)
+    return combined
 
 
 def _fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:

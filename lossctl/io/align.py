@@ -25,7 +25,7 @@ import pyarrow as pa
 from lossctl.arrow import booleans, equal_values, to_arrow
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
-from lossctl.keys import EMPTY, RowIndex, Verify, exact_type, fingerprints, value_of
+from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
 
 if TYPE_CHECKING:
@@ -97,45 +97,40 @@ def _values_at(columns: Sequence[pa.Array | pa.ChunkedArray], row: int) -> objec
 
 
 class _Composite:
-    """Several key columns as one integer key: two rows have equal codes exactly when every column is equal.
-
-    A value's code in its column is its position among the targets' distinct values of that column; the columns'
-    codes are combined one column at a time, each step renumbered by the position among the targets' distinct
-    combinations so far, so codes stay below the targets' row count and products never overflow. A prediction
-    whose combination no target has gets ``-1``.
-    """
+    """Several key columns as one key: the columns' fingerprints combined into one hashed fingerprint per row
+    (:func:`~lossctl.keys.combined_fingerprints`), a match confirmed on every column (exact fingerprints of
+    numbers and dates, the values of text)."""
 
     def __init__(self, columns: list[pa.ChunkedArray]) -> None:
-        import pyarrow.compute as pc
+        self._held = [self._held_form(_flat(column)) for column in columns]
+        self.target_fps = combined_fingerprints([fingerprints(_flat(column)) for column in columns])
 
-        self._distinct = [pc.unique(column) for column in columns]
-        self._combinations: list[np.ndarray] = []  # after each column past the first, sorted
-        codes = self._positions(0, columns[0])
-        for i in range(1, len(columns)):
-            combined = codes * len(self._distinct[i]) + self._positions(i, columns[i])
-            self._combinations.append(np.unique(combined))
-            codes = np.searchsorted(self._combinations[-1], combined)
-        self.target_codes = pa.chunked_array([to_arrow(codes.astype(np.int64))])
+    @staticmethod
+    def _held_form(column: pa.Array) -> np.ndarray | pa.Array:
+        return fingerprints(column) if exact_type(column.type) else column
 
-    def _positions(self, i: int, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        import pyarrow.compute as pc
+    def target_verify(self) -> Verify:
+        """Whether target rows ``queries`` and ``others`` hold the same key (the index's build)."""
+        return self._verify(self._held)
 
-        found = _flat(pc.index_in(column, value_set=self._distinct[i]))
-        return np.asarray(found.fill_null(-1).cast(pa.int64()).to_numpy(zero_copy_only=False))
+    def keys(self, columns: list[pa.Array]) -> tuple[np.ndarray, Verify]:
+        """The fingerprints of predictions rows' keys (no nulls), and their comparison with the targets'."""
+        held = [self._held_form(column) for column in columns]
+        fps = combined_fingerprints([h if isinstance(h, np.ndarray) else fingerprints(h) for h in held])
+        return fps, self._verify(held)
 
-    def codes(self, columns: list[pa.Array]) -> np.ndarray:
-        """The code of each predictions row's key (``-1`` where no target has it; nulls are the caller's)."""
-        codes = self._positions(0, columns[0])
-        absent = codes < 0
-        for i in range(1, len(columns)):
-            positions = self._positions(i, columns[i])
-            absent |= positions < 0
-            combined = np.maximum(codes, 0) * len(self._distinct[i]) + np.maximum(positions, 0)
-            known = self._combinations[i - 1]
-            codes = np.minimum(np.searchsorted(known, combined), len(known) - 1)
-            absent |= known[codes] != combined
-        codes[absent] = -1
-        return codes.astype(np.int64)
+    def _verify(self, ours: list[np.ndarray | pa.Array]) -> Verify:
+        def verify(queries: np.ndarray, others: np.ndarray, committed: np.ndarray) -> np.ndarray:
+            same = np.ones(len(queries), dtype=bool)
+            for left, right in zip(ours, self._held, strict=True):
+                if isinstance(left, np.ndarray) and isinstance(right, np.ndarray):
+                    same &= left[queries] == right[others]
+                else:
+                    assert isinstance(left, pa.Array) and isinstance(right, pa.Array)
+                    same &= equal_values(left.take(to_arrow(queries)), right.take(to_arrow(others)))
+            return same
+
+        return verify
 
 
 class _Problems:
@@ -220,7 +215,8 @@ def first_difference(left: pa.Array, right: pa.Array) -> int | None:
     kind = _comparable(left.type, right.type)
     if kind is None:
         return None
-    left, right = left.cast(kind), right.cast(kind)
+    if left.type != right.type:
+        left, right = left.cast(kind), right.cast(kind)
     if left.equals(right):
         return None
     import pyarrow.compute as pc
@@ -390,23 +386,25 @@ class Join:
         self._targets = self._targets.drop_columns(list(self.key.targets))
         if len(columns) > 1:
             self._composite = _Composite(columns)
-            key = self._composite.target_codes
+            index = RowIndex(self._composite.target_fps, self._composite.target_verify())
         else:
             key = columns[0]
             if not exact_type(key.type):
                 self._key = _flat(key)
-        fps = (
-            np.concatenate([fingerprints(chunk) for chunk in key.chunks]) if key.num_chunks else np.zeros(0, np.uint64)
-        )
-        integers = pa.types.is_integer(key.type)
-        index = RowIndex(fps, _verify(self._key, self._key) if self._key is not None else None, integers=integers)
+            fps = (
+                np.concatenate([fingerprints(chunk) for chunk in key.chunks])
+                if key.num_chunks
+                else np.zeros(0, np.uint64)
+            )
+            verify = _verify(self._key, self._key) if self._key is not None else None
+            index = RowIndex(fps, verify, integers=pa.types.is_integer(key.type))
         repeated = index.repeated()
         if repeated.size:
             first = int(repeated[0])
             exact = self._composite is None and self._key is None
             value = value_of(fps[first], key.type) if exact else _values_at(columns, first)
             raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value)
-        del fps, key, columns
+        del columns
         self._index = index
         self._hold_columns()
         pa.default_memory_pool().release_unused()  # the key's and the index's temporaries
@@ -425,16 +423,19 @@ class Join:
         for column in columns:
             if column.null_count:
                 null |= booleans(column.is_null())
-        key = columns[0] if self._composite is None else to_arrow(self._composite.codes(columns))
         problems.missing(np.flatnonzero(null), rows)
         target = np.full(len(rows), EMPTY, dtype=np.int64)
         repeats = np.zeros(len(rows), dtype=bool)
         keyed = np.flatnonzero(~null) if null.any() else slice(None)  # a missing key claims no target
-        if null.any():
-            key = key.filter(pa.array(~null))
+        present = [column.filter(pa.array(~null)) for column in columns] if null.any() else columns
+        verify: Verify | None = None
+        if self._composite is not None:
+            fps, verify = self._composite.keys(present)
+        else:
+            fps = fingerprints(present[0])
+            verify = _verify(present[0], self._key) if self._key is not None else None
         assert self._index is not None
-        verify = _verify(key, self._key) if self._key is not None else None
-        target[keyed], repeats[keyed] = self._index.claim(fingerprints(key), rows[keyed], verify)
+        target[keyed], repeats[keyed] = self._index.claim(fps, rows[keyed], verify)
 
         def shown(position: int) -> object:
             return _values_at(columns, position)
