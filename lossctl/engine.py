@@ -367,22 +367,25 @@ def run(
     reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append)
     worker = _Worker(plan, options)
     state = _State(plan)
-    # One worker computes the chunks while the reader reads and the main thread merges: more only pay off
-    # when a chunk's work is long and spent in NumPy and BLAS (the bootstrap: 200 replicates on 10M rows, 5.3 s
-    # on one worker, 3.3 s on two); the losses and group sums of a chunk hold the GIL too often to share it.
-    count = workers() if plan.bootstrap else 1
-    with ThreadPoolExecutor(count, thread_name_prefix="lossctl-worker") as pool, blas_single_threaded():
-        pending: deque[Future[_Partial]] = deque()
-        for chunk in prefetch(reader.chunks(batches, rows_per_chunk)):
-            if progress is not None:
-                progress(chunk.offset + chunk.rows)
-            state.bad_values(chunk)
-            if not state.failed and len(chunk.row_index):
-                pending.append(pool.submit(worker.work, chunk, state.thresholds()))
-            while len(pending) > count or (pending and pending[0].done()):
-                state.merge(pending.popleft().result(), per_sample)
-        while pending:
-            state.merge(pending.popleft().result(), per_sample)
+    chunks = prefetch(reader.chunks(batches, rows_per_chunk))
+    # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
+    # work is long and spent in NumPy and BLAS (the bootstrap: 200 replicates on 10M rows, 5.3 s on one
+    # thread, 3.3 s on two); the losses and group sums of a chunk hold the GIL too often to share it.
+    with blas_single_threaded():
+        if not plan.bootstrap or workers() == 1:
+            for chunk in chunks:
+                if state.admit(chunk, progress):
+                    state.merge(worker.work(chunk, state.thresholds()), per_sample)
+        else:
+            with ThreadPoolExecutor(workers(), thread_name_prefix="lossctl-worker") as pool:
+                pending: deque[Future[_Partial]] = deque()
+                for chunk in chunks:
+                    if state.admit(chunk, progress):
+                        pending.append(pool.submit(worker.work, chunk, state.thresholds()))
+                    while len(pending) > workers() or (pending and pending[0].done()):
+                        state.merge(pending.popleft().result(), per_sample)
+                while pending:
+                    state.merge(pending.popleft().result(), per_sample)
     outcome = state.outcome(coder)
     outcome.notices = told
     return outcome
@@ -473,11 +476,12 @@ class _Worker:
         sums = np.zeros((groups_count, len(columns) + 2))
         varying = len(columns) + (weight is not None)
         moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
-        for start in range(0, len(local), self.group_block):
-            block = slice(start, start + self.group_block)
+        few = moments is None and groups_count <= _FEW_GROUPS  # then the cells of the whole chunk form one table
+        for start in range(0, len(local), len(local) if few else self.group_block):
+            block = slice(start, len(local) if few else start + self.group_block)
             counts = np.bincount(local[block], minlength=groups_count)
             w = weight[block] if weight is not None else None
-            if moments is None and (counts.max() <= _SHORT_RUNS or groups_count <= _FEW_GROUPS):
+            if few or (moments is None and counts.max() <= _SHORT_RUNS):
                 # Each group's rows of the block in cells of at most _SHORT_RUNS consecutive rows, added in row
                 # order by bincount (no sort); the cells of a group then summed pairwise. Many small groups
                 # need one cell per group; a few large ones, one per group and 128 rows.
@@ -559,6 +563,13 @@ class _State:
     @property
     def failed(self) -> bool:
         return bool(self.missing or self.infinite)
+
+    def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
+        """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
+        if progress is not None:
+            progress(chunk.offset + chunk.rows)
+        self.bad_values(chunk)
+        return not self.failed and len(chunk.row_index) > 0
 
     def bad_values(self, chunk: _Chunk) -> None:
         self.rows = chunk.offset + chunk.rows
