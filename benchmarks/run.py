@@ -63,11 +63,16 @@ class Run:
     error: str | None = None
 
 
-def measure(cmd: list[str], timeout: float = 3600.0) -> Run:
-    """Run ``cmd`` once: wall time from spawn to exit, peak RSS of that process, its JSON output parsed."""
+def measure(cmd: list[str], timeout: float = 3600.0, output: bool = True) -> Run:
+    """Run ``cmd`` once: wall time from spawn to exit, peak RSS of that process, its JSON output parsed.
+
+    ``output=False`` discards the output unread: reading millions of result rows would raise this process's
+    peak RSS, and with it the floor of every later child's (module docstring).
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=CHILD_ENV)
+        stdout_file = out if output else subprocess.DEVNULL
+        process = subprocess.Popen(cmd, stdout=stdout_file, stderr=err, stdin=subprocess.DEVNULL, env=CHILD_ENV)
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, not the cumulative RUSAGE_CHILDREN
@@ -293,7 +298,7 @@ def run_scenario(scenario: Scenario) -> None:
     scenario.outcomes = {tool.name: Outcome(tool) for tool in scenario.tools}
     for round_ in range(scenario.runs + 1):
         for tool in scenario.tools:
-            run = measure(tool.cmd)
+            run = measure(tool.cmd, output=tool.check)
             if run.error:
                 print(f"  !! {tool.name} failed: {run.error}", file=sys.stderr, flush=True)
             if round_ > 0 or run.error:
@@ -570,7 +575,18 @@ def write_results(path: Path, info: dict[str, str], done: dict[str, Scenario], a
         lines += scenario_table(scenario)
     if PROBLEMS:
         lines += ["## Mismatches", "", *(f"- {p}" for p in PROBLEMS), ""]
+    lines += kept_sections(path)
     path.write_text("\n".join(lines))
+
+
+def kept_sections(path: Path) -> list[str]:
+    """The sections other scripts write into the same file (benchmarks/cluster.py's), kept as they are."""
+    from cluster import BEGIN, END
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN not in text or END not in text:
+        return []
+    return ["", text[text.index(BEGIN) : text.index(END) + len(END)], ""]
 
 
 def dump_raw(path: Path, done: dict[str, Scenario]) -> None:

@@ -290,7 +290,7 @@ class _FirstOccurrence:
     ``number``, each position's distinct-key number (an index into ``first``)."""
 
     def __init__(self, fps: np.ndarray, verify: Verify | None) -> None:
-        index = RowIndex(fps, verify)
+        index = RowIndex([fps], verify)
         firsts = index.owner == np.arange(len(fps))
         self.first = np.flatnonzero(firsts)
         self.number = (np.cumsum(firsts) - 1)[index.owner]
@@ -314,38 +314,40 @@ class RowIndex:
     the minimum: no collisions, and no fingerprints kept for lookups.
     """
 
-    def __init__(self, fps: np.ndarray, verify: Verify | None = None, integers: bool = False) -> None:
-        n = len(fps)
+    def __init__(self, parts: list[np.ndarray], verify: Verify | None = None, integers: bool = False) -> None:
+        """Index the keys whose fingerprints are ``parts`` put end to end (a column's chunks, not copied into
+        one array for dense integers)."""
+        n = sum(len(part) for part in parts)
         size = _slot_count(n)
         dense_minimum = None
         if integers and n:
-            low, high = int(fps.view(np.int64).min()), int(fps.view(np.int64).max())
+            low = min(int(part.view(np.int64).min()) for part in parts if len(part))
+            high = max(int(part.view(np.int64).max()) for part in parts if len(part))
             if high - low < size:
                 dense_minimum, size = low, high - low + 1
         self._table = _Slots(size, dense_minimum)
-        self._fps = fps if dense_minimum is None else None
         self._rows = n
         self._claimant: np.ndarray | None = None
-        blocks = [slice(start, min(n, start + _BUILD_BLOCK)) for start in range(0, n, _BUILD_BLOCK)]
+        starts = np.cumsum([0, *(len(part) for part in parts)])[:-1].tolist()
         if dense_minimum is not None:
-            # One key per offset: scatter every row, last block first and each reversed, so that every slot
-            # ends up holding the first row of its key; a row whose slot holds another row repeats a key.
-            for block in reversed(blocks):
-                self._table.slots[self._table.home(fps[block])[::-1]] = np.arange(block.start, block.stop)[::-1]
-            self._repeated = np.concatenate(
-                [
-                    block.start
-                    + np.flatnonzero(
-                        self._table.slots[self._table.home(fps[block])] != np.arange(block.start, block.stop)
-                    )
-                    for block in blocks
-                ]
-                or [np.zeros(0, dtype=np.int64)]
-            )
+            # One key per offset: scatter every row, last part first and each reversed, so that every slot
+            # ends up holding the first row of its key; a row whose slot holds another row repeats a key (looked
+            # for only when fewer slots are filled than there are rows).
+            self._fps = None
+            slots = self._table.slots
+            for start, part in reversed(list(zip(starts, parts, strict=True))):
+                slots[self._table.home(part)[::-1]] = np.arange(start, start + len(part))[::-1]
+            self._repeated = np.zeros(0, dtype=np.int64)
+            if np.count_nonzero(slots != EMPTY) < n:
+                self._repeated = np.concatenate(
+                    [start + np.flatnonzero(slots[self._table.home(part)] != np.arange(start, start + len(part)))
+                     for start, part in zip(starts, parts, strict=True)]
+                )  # fmt: skip
             return
+        fps = self._fps = np.concatenate(parts) if len(parts) != 1 else parts[0]
         self.owner = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
-        for block in blocks:
-            self._insert(fps, np.arange(block.start, block.stop), verify)
+        for start in range(0, n, _BUILD_BLOCK):
+            self._insert(fps, np.arange(start, min(n, start + _BUILD_BLOCK)), verify)
         self._repeated = np.flatnonzero(self.owner != np.arange(n))
 
     def _insert(self, fps: np.ndarray, rows: np.ndarray, verify: Verify | None) -> None:
@@ -403,12 +405,17 @@ class RowIndex:
         repeats = np.empty(len(fps), dtype=bool)
         # In blocks: a block's slots are read, claimed and read back while their cache lines are still in
         # cache, so each row costs about one cache miss instead of three (1.4 s -> 0.5 s on 20M rows).
+        offsets = self._table.home(fps)
+        everywhere_inside = len(offsets) and offsets.min() >= 0 and offsets.max() < len(slots)
         for start in range(0, len(fps), _CLAIM_BLOCK):
             block = slice(start, start + _CLAIM_BLOCK)
-            slot = self._table.home(fps[block])
-            inside = (slot >= 0) & (slot < len(slots))
-            np.clip(slot, 0, len(slots) - 1, out=slot)
-            held = np.where(inside, slots[slot], EMPTY)
+            slot = offsets[block]
+            if everywhere_inside:
+                held = slots[slot]
+            else:
+                inside = (slot >= 0) & (slot < len(slots))
+                slot = np.clip(slot, 0, len(slots) - 1)
+                held = np.where(inside, slots[slot], EMPTY)
             repeats[block] = held <= -2
             fresh = np.flatnonzero(held >= 0)
             claimants = -2 - ids[block][fresh]
