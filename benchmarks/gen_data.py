@@ -40,6 +40,9 @@ FILES = {
     "join_preds_20m.parquet": (20_000_000, "join_preds", "parquet", 6),
     "join_targets_20m.parquet": (20_000_000, "join_targets", "parquet", 6),  # same seed: the same ids and values
     "ranking_10m.parquet": (10_000_000, "ranking", "parquet", 7),
+    "models_10m.parquet": (10_000_000, "models", "parquet", 8),
+    "models_targets_10m.parquet": (10_000_000, "models_targets", "parquet", 8),  # same seed: the same rows
+    "models_targets_shuffled_10m.parquet": (10_000_000, "models_targets_shuffled", "parquet", 8),
 }
 
 
@@ -119,11 +122,41 @@ def ranking(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
     return pa.record_batch({"qid": qid[part], "score": score[part], "relevance": relevance[part]})
 
 
+@functools.cache
+def _models_rows(rows: int, seed: int) -> dict[str, np.ndarray]:
+    """Five models' predictions of one target, each row keyed by ``id`` and one of 4 text ``region`` values (the
+    same ids in every region: only the pair identifies a row), and a random order of the rows."""
+    rng = np.random.default_rng(seed)
+    y_true = np.round(0.5 + rng.gamma(2.0, 1.5, rows), 6)
+    models = {f"m{k}": np.round(y_true * rng.lognormal(0.0, 0.1 * k, rows), 6) for k in range(1, 6)}
+    region = np.array(["north", "south", "east", "west"])[np.arange(rows) % 4]
+    return {"id": np.arange(rows) // 4, "region": region, "y_true": y_true, **models, "order": rng.permutation(rows)}
+
+
+def models(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    data = _models_rows(rows, seed)
+    return pa.record_batch({name: data[name][start : start + n] for name in data if name != "order"})
+
+
+def models_targets(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    data = _models_rows(rows, seed)
+    return pa.record_batch({name: data[name][start : start + n] for name in ("id", "region", "y_true")})
+
+
+def models_targets_shuffled(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    data = _models_rows(rows, seed)
+    part = data["order"][start : start + n]
+    return pa.record_batch({name: data[name][part] for name in ("id", "region", "y_true")})
+
+
 # Generators of whole files (shuffled ids, queries): row chunks cut from arrays made once for the file.
 WHOLE: dict[str, Callable[[int, int, int, int], pa.RecordBatch]] = {
     "join_preds": join_preds,
     "join_targets": join_targets,
     "ranking": ranking,
+    "models": models,
+    "models_targets": models_targets,
+    "models_targets_shuffled": models_targets_shuffled,
 }
 
 GENERATORS: dict[str, Callable[[np.random.Generator, int, int], pa.RecordBatch]] = {

@@ -179,6 +179,9 @@ def scenarios(data: Path, args: argparse.Namespace) -> list[Scenario]:
     groups, groups_twice = data / "groups_10m.parquet", data / "groups_20m"
     join_preds, join_targets = data / "join_preds_20m.parquet", data / "join_targets_20m.parquet"
     ranking = data / "ranking_10m.parquet"
+    models = data / "models_10m.parquet"
+    in_order, shuffled = data / "models_targets_10m.parquet", data / "models_targets_shuffled_10m.parquet"
+    m1 = ["--pred", "m1", "--target", "y_true"]
     three = ["-l", "mse,mae,huber"]
     rank = ["--pred", "score", "--target", "relevance", "--col", "qid=qid"]
 
@@ -256,6 +259,22 @@ def scenarios(data: Path, args: argparse.Namespace) -> list[Scenario]:
                  args.runs_large, reference="lossctl listnet",
                  note="Streamed query by query (queries.py); the input held whole took 1.95 GB for ranknet and "
                  "1.6 GB for listnet before."),
+        Scenario("13", "10M-row Parquet: five models in one pass vs one model", [models],
+                 [lossctl(models, *three, *m1, name="lossctl, one model"),
+                  lossctl(models, *three, "--model", "m*", "--target", "y_true", name="lossctl --model 'm*' (5)",
+                          check=False)],
+                 args.runs, reference="lossctl, one model",
+                 note="Five prediction columns `m1`..`m5` of one target; the tests check that each model's values "
+                 "equal a separate run."),
+        Scenario("14", "10M-row Parquet: targets in a second file vs in the same file", [models, in_order, shuffled],
+                 [lossctl(models, *three, *m1, name="lossctl, one file"),
+                  lossctl(models, *three, *m1, "--targets", str(in_order), name="--targets, by order (checked)"),
+                  lossctl(models, *three, *m1, "--targets", str(shuffled), "--on", "id", "--on", "region",
+                          name="--targets shuffled --on id --on region")],
+                 args.runs, reference="lossctl, one file",
+                 note="Without `--on`, the integer `id` and the text `region` both files hold are compared row by "
+                 "row (the order check); with `--on id --on region` the composite key is matched through an index "
+                 "of the 10M target rows."),
     ]  # fmt: skip
 
 
@@ -504,6 +523,9 @@ def targets(done: dict[str, Scenario]) -> list[tuple[str, str, bool | None]]:
                 "x",
                 at_most=False,
             )
+    if "13" in done:
+        add("Five models ≤ 2x one model (lossctl)", ratio("13", "lossctl --model 'm*' (5)", "lossctl, one model"),
+            2.0, "x")  # fmt: skip
     if "5" in done:
         add("Ten losses ≤ 1.5x one loss (lossctl)", ratio("5", "lossctl, 10 losses", "lossctl, mse only"), 1.5, "x")
     if "6" in done:
@@ -602,7 +624,7 @@ def dump_raw(path: Path, done: dict[str, Scenario]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12", help="comma list of scenario numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14", help="comma list of scenario numbers")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per tool, scenarios 1-5")
     parser.add_argument("--runs-large", type=int, default=3, help="timed runs per tool, scenario 6 (50M rows)")
     parser.add_argument("--runs-startup", type=int, default=10, help="timed runs per tool, scenario 7")

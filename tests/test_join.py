@@ -273,3 +273,34 @@ def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, 
     renamed = _csv(tmp_path / "c.csv", "key,pred,target\n3,3.5,4\n1,1,1\n2,2,2\n")
     doc = json.loads(cli("compare", base, renamed, "--on", "id=key", "-l", "mae", "-f", "json").out)
     assert (doc["results"][0]["baseline"], doc["results"][0]["candidate"]) == pytest.approx((1 / 3, 0.5 / 3))
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        np.array([-3, 5, 2**40, -(2**40)] * 50),  # integers whose range times the first's passes 2^62: hashed
+        np.array([0.5, -0.0, 1e300, -2.25] * 50),  # floats: hashed, matched on their exact values
+        np.array(["x", "y", "", "ü"] * 50),  # text: positions among the targets' distinct values
+    ],
+    ids=["wide integers", "floats", "text"],
+)
+def test_composite_keys_of_every_type_match_pandas_merge(tmp_path: Path, second: np.ndarray) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    first = np.repeat(np.arange(50) * 2**30, 4)  # with the wide integers: a range product past 2^62
+    order = rng.permutation(len(first))
+    targets = pa.table({"a": first[order], "b": second[order], "target": rng.normal(size=len(first))})
+    keep = rng.permutation(len(first))[:150]
+    preds = pa.table({"a": first[keep], "b": second[keep], "pred": rng.normal(size=150)})
+    pq.write_table(targets, tmp_path / "t.parquet")
+    pq.write_table(preds, tmp_path / "p.parquet")
+    report = lossctl.evaluate(tmp_path / "p.parquet", targets=tmp_path / "t.parquet", on=["a", "b"], losses="mae",
+                              chunk_rows=40)  # fmt: skip
+    merged = preds.to_pandas().merge(targets.to_pandas(), on=["a", "b"], how="left")
+    assert merged["target"].notna().all()
+    assert report.value("mae") == pytest.approx(float(np.mean(np.abs(merged["pred"] - merged["target"]))), rel=1e-14)
+    outside = pa.table({"a": [first[0], first[0] + 1], "b": second[:2], "pred": [0.0, 0.0]})  # a value no target has
+    pq.write_table(outside, tmp_path / "o.parquet")
+    with pytest.raises(lossctl.InputError, match="1 row has a key \\(a, b\\) that is not in"):
+        lossctl.evaluate(tmp_path / "o.parquet", targets=tmp_path / "t.parquet", on=["a", "b"], losses="mae")

@@ -98,37 +98,82 @@ def _values_at(columns: Sequence[pa.Array | pa.ChunkedArray], row: int) -> objec
 
 
 class _Composite:
-    """Several key columns as one key: the columns' fingerprints combined into one hashed fingerprint per row
-    (:func:`~lossctl.keys.combined_fingerprints`), a match confirmed on every column (exact fingerprints of
-    numbers and dates, the values of text)."""
+    """Several key columns as one key. Each column's values become exact integers (numbers and dates their
+    fingerprints, text its position among the targets' distinct values); when the columns' ranges multiply to
+    less than 2^62 (ids and a few regions, dates...), the key is their mixed-radix number, an exact integer key
+    like a single column's; else one hashed fingerprint per row (:func:`~lossctl.keys.combined_fingerprints`),
+    a match confirmed by comparing the integers column by column.
+
+    Text is dictionary-encoded batch by batch (in Arrow's C++), so each distinct value of a batch is looked up
+    once in the index of the targets' distinct values, not once per row.
+    """
 
     def __init__(self, columns: list[pa.ChunkedArray]) -> None:
-        self._held = [self._held_form(_flat(column)) for column in columns]
-        self.target_fps = combined_fingerprints([fingerprints(_flat(column)) for column in columns])
+        self._text: dict[int, tuple[pa.Array, RowIndex]] = {}  # column -> the targets' distinct values, indexed
+        self._held: list[np.ndarray] = []
+        for i, chunked in enumerate(columns):
+            column = _flat(chunked)
+            if exact_type(column.type):
+                self._held.append(fingerprints(column))
+                continue
+            encoded = column.dictionary_encode()
+            distinct = encoded.dictionary
+            self._text[i] = (distinct, RowIndex([fingerprints(distinct)], _verify(distinct, distinct)))
+            self._held.append(fingerprints(encoded.indices))
+        self._radix = self._mixed_radix(self._held)
+        self.exact = self._radix is not None
+        self.target_fps = self._combined(self._held)
 
     @staticmethod
-    def _held_form(column: pa.Array) -> np.ndarray | pa.Array:
-        return fingerprints(column) if exact_type(column.type) else column
+    def _mixed_radix(held: list[np.ndarray]) -> list[tuple[int, int, int]] | None:
+        """Each column's ``(minimum, maximum, stride)`` when every key fits in one number below 2^62."""
+        radix, stride = [], 1
+        for values in reversed(held):
+            signed = values.view(np.int64)
+            low, high = (int(signed.min()), int(signed.max())) if len(signed) else (0, 0)
+            radix.append((low, high, stride))
+            stride *= high - low + 1
+            if stride >= 2**62:
+                return None
+        return radix[::-1]
 
-    def target_verify(self) -> Verify:
-        """Whether target rows ``queries`` and ``others`` hold the same key (the index's build)."""
-        return self._verify(self._held)
+    def _combined(self, exact: list[np.ndarray]) -> np.ndarray:
+        if self._radix is None:
+            return combined_fingerprints(exact)
+        number = np.zeros(len(exact[0]), dtype=np.int64)
+        outside = np.zeros(len(exact[0]), dtype=bool)
+        for values, (low, high, stride) in zip(exact, self._radix, strict=True):
+            digit = np.subtract(values.view(np.int64), low)
+            outside |= digit.view(np.uint64) > np.uint64(high - low)  # below low wraps around to a large number
+            if stride != 1:
+                digit *= stride
+            number += digit
+        number[outside] = -1  # no target's key has a value outside the targets' range
+        return number.view(np.uint64)
 
-    def keys(self, columns: list[pa.Array]) -> tuple[np.ndarray, Verify]:
+    def _exact(self, i: int, column: pa.Array) -> np.ndarray:
+        if i not in self._text:
+            return fingerprints(column)
+        distinct, index = self._text[i]
+        encoded = column.dictionary_encode()
+        positions = index.find(fingerprints(encoded.dictionary), _verify(encoded.dictionary, distinct))
+        return positions[fingerprints(encoded.indices).view(np.int64)].view(np.uint64)  # absent: -1, no target's
+
+    def target_verify(self) -> Verify | None:
+        """Whether target rows ``queries`` and ``others`` hold the same key (the index's build; none is needed
+        for mixed-radix keys, which are exact)."""
+        return None if self.exact else self._verify(self._held)
+
+    def keys(self, columns: list[pa.Array]) -> tuple[np.ndarray, Verify | None]:
         """The fingerprints of predictions rows' keys (no nulls), and their comparison with the targets'."""
-        held = [self._held_form(column) for column in columns]
-        fps = combined_fingerprints([h if isinstance(h, np.ndarray) else fingerprints(h) for h in held])
-        return fps, self._verify(held)
+        ours = [self._exact(i, column) for i, column in enumerate(columns)]
+        return self._combined(ours), None if self.exact else self._verify(ours)
 
-    def _verify(self, ours: list[np.ndarray | pa.Array]) -> Verify:
+    def _verify(self, ours: list[np.ndarray]) -> Verify:
         def verify(queries: np.ndarray, others: np.ndarray, committed: np.ndarray) -> np.ndarray:
             same = np.ones(len(queries), dtype=bool)
             for left, right in zip(ours, self._held, strict=True):
-                if isinstance(left, np.ndarray) and isinstance(right, np.ndarray):
-                    same &= left[queries] == right[others]
-                else:
-                    assert isinstance(left, pa.Array) and isinstance(right, pa.Array)
-                    same &= equal_values(left.take(to_arrow(queries)), right.take(to_arrow(others)))
+                same &= left[queries] == right[others]
             return same
 
         return verify
@@ -387,7 +432,8 @@ class Join:
         self._targets = self._targets.drop_columns(list(self.key.targets))
         if len(columns) > 1:
             self._composite = _Composite(columns)
-            index = RowIndex([self._composite.target_fps], self._composite.target_verify())
+            composite = self._composite
+            index = RowIndex([composite.target_fps], composite.target_verify(), integers=composite.exact)
         else:
             key = columns[0]
             if not exact_type(key.type):
