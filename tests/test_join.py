@@ -285,7 +285,6 @@ def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, 
     ids=["wide integers", "floats", "text"],
 )
 def test_composite_keys_of_every_type_match_pandas_merge(tmp_path: Path, second: np.ndarray) -> None:
-    import pandas as pd
 
     rng = np.random.default_rng(4)
     first = np.repeat(np.arange(50) * 2**30, 4)  # with the wide integers: a range product past 2^62
