@@ -1,12 +1,14 @@
 """One pass over the chunks of an input: every selected loss's statistics, merged exactly, finalized once.
 
-The engine reads nothing itself: it takes Arrow record batches (from a file, a join or stdin). The work
-is split over two threads. The reader thread (:class:`_Reader`) reads, cuts chunks, converts each bound
-column to float64 once per chunk, finds missing and infinite values and, with ``--by``, gives every row
-its global group code and sorts the chunk's rows by group. The main thread computes each job's per-row
-contributions and reduces them: the overall statistics vector, one per group (each group a run of the
-sorted rows, summed by ``add.reduceat``), the bootstrap replicates' (:mod:`lossctl.bootstrap`, itself on
-both cores) and the cross-products of ``--ci`` (:mod:`lossctl.normal`). Chunks are merged with
+The engine reads nothing itself: it takes Arrow record batches (from a file, a join or stdin). The reader
+thread (:class:`_Reader`) reads one chunk ahead, cuts chunks (or, for ranking losses that stream, whole
+queries: :mod:`lossctl.queries`), converts each bound column to float64 once per chunk, finds missing and
+infinite values and, with ``--by``, gives every row its global group code (:mod:`lossctl.groups`). The main
+thread computes each job's per-row contributions and reduces them (:class:`_Worker`): the overall statistics
+vector, one per group (few groups in one ``bincount`` table of short row-order cells, many by sorted runs
+within cache-sized blocks), and the cross-products of ``--ci`` (:mod:`lossctl.normal`). With ``--bootstrap``
+chunks are computed by a pool of one worker per core, since the replicates' work (:mod:`lossctl.bootstrap`)
+is long and releases the GIL; they are merged in file order either way. Chunks are merged with
 compensation (:class:`~lossctl.stats.Accumulator`), so the result does not depend on how the input was
 cut beyond float64 rounding.
 
