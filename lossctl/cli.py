@@ -461,6 +461,7 @@ def _parse_cols(options: list[str]) -> dict[str, str]:
 
 def _print_report(report: AnyReport, output_format: str) -> None:
     from lossctl import report as formats
+    from lossctl.memory import collector_paused
 
     if output_format == "table":
         from rich.console import Console
@@ -470,7 +471,8 @@ def _print_report(report: AnyReport, output_format: str) -> None:
         render_report(report, Console())
         return
     writer = {"json": formats.to_json, "csv": formats.to_csv, "markdown": formats.to_markdown}[output_format]
-    sys.stdout.write(writer(report))
+    with collector_paused():  # the rows of a million groups' records
+        sys.stdout.write(writer(report))
 
 
 @app.command(

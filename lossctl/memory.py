@@ -1,6 +1,7 @@
 """Memory: how much this process may still use, for work whose memory grows with the data (docs/cli.md,
 "Faults": a key with millions of groups stops with an input error saying what to change, never a MemoryError),
-and the allocator setting of lossctl's own processes (:func:`reuse_freed_memory`).
+the allocator setting of lossctl's own processes (:func:`reuse_freed_memory`), and the garbage collector paused
+while millions of result records are made (:func:`collector_paused`).
 
 The smallest of: the machine's available memory (``MemAvailable``), the cgroup's limit less its usage
 (containers), and the address-space limit (``ulimit -v``) less the address space already mapped.
@@ -8,9 +9,12 @@ The smallest of: the machine's available memory (``MemAvailable``), the cgroup's
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import resource
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 # Of the memory available, the share per-group work may claim: the rest is for the reader, the chunks'
@@ -86,3 +90,20 @@ def reuse_freed_memory() -> None:
     m_trim_threshold, m_mmap_threshold = -1, -3
     for option in (m_trim_threshold, m_mmap_threshold):
         mallopt(option, 256 * 1024 * 1024)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector in the block (as it was before, after it).
+
+    Result records are acyclic, but making millions of them (a ``--by`` key with a million groups) triggers
+    collections that traverse every object made so far, again and again: 3M records took 11 s to build instead
+    of 5 s. Their reference counts free them as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -67,12 +67,13 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     colours = {"better": "green", "worse": "bold red", "same": "dim"}
     previous = None
     rows = []
+    has_models = bool(report.models)  # a pass over the results: once, not per row
     for c in report.results:
         if report.by and previous is not None and (c.request, c.model) != previous:
             table.add_section()
         previous = (c.request, c.model)
         relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
-        cells = [_text(c.label), *([_text(c.model or "")] if report.models else [])]
+        cells = [_text(c.label), *([_text(c.model or "")] if has_models else [])]
         cells += [_text(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
         cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
         if with_ci:
@@ -218,9 +219,10 @@ def _render_values(report: Report, console: Console) -> None:
     if histogram:
         table.add_column("per-row distribution", no_wrap=True)
     rows = []
+    has_models = bool(report.models)  # a pass over the results: once, not per row
     for result in report.results:
         cells = [_text(result.label), *_group_cells(report, result)]
-        cells += [_text(result.model or "")] if report.models else []
+        cells += [_text(result.model or "")] if has_models else []
         cells.append(_number(result.value))
         cells += [_interval(result.ci)] if with_ci else []
         cells += _distribution_cells(result.distribution)[: 4 + histogram] if quantiles else []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from lossctl.destinations import check_name, check_not_inside_inputs
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
+from lossctl.memory import collector_paused
 from lossctl.params import Composite, LossRequest
 from lossctl.tempfiles import write_atomic
 
@@ -256,11 +257,12 @@ def format_value(value: Any) -> str:
 def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     """The flat table of the CSV, Markdown, Parquet and DataFrame forms (docs/cli.md, "Output"): the contract's
     columns, then ``model`` when the run has models, then one column per ``--by`` key."""
-    tail = (["model"] if report.models else []) + report.by
+    has_models, by = bool(report.models), report.by  # each a pass over the results: once, not per row
+    tail = (["model"] if has_models else []) + by
 
     def rest(record: Result | Comparison) -> list[Any]:
-        model = [record.model] if report.models else []
-        return model + [(record.group or {}).get(column) for column in report.by]
+        model = [record.model] if has_models else []
+        return model + [(record.group or {}).get(column) for column in by]
 
     if isinstance(report, CompareReport):
         header = ["loss", "params", "reduction", "baseline", "candidate", "delta", "relative_delta"]
@@ -387,8 +389,9 @@ def _write_text(path: Path, text: str) -> None:
 def write_report(report: AnyReport, path: str) -> None:
     """Write ``report`` to ``path`` in the format its extension names, atomically."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".parquet":
-        write_atomic(path, lambda tmp: _write_parquet(report, tmp))
-    else:
-        text = _TEXT_WRITERS[suffix](report)
-        write_atomic(path, lambda tmp: _write_text(tmp, text))
+    with collector_paused():  # the rows of a million groups' records
+        if suffix == ".parquet":
+            write_atomic(path, lambda tmp: _write_parquet(report, tmp))
+        else:
+            text = _TEXT_WRITERS[suffix](report)
+            write_atomic(path, lambda tmp: _write_text(tmp, text))
