@@ -125,9 +125,9 @@ def load_entry_points() -> None:
 
 def load_plugin(target: str) -> None:
     """Import ``target``, a ``.py`` file or an importable module name, so its losses register."""
-    from lossctl.registry import _ensure_loaded
+    from lossctl.registry import ensure_loaded
 
-    _ensure_loaded()
+    ensure_loaded()
     try:
         with _registering(f"plugin '{target}'"):
             _import(target)

@@ -550,7 +550,8 @@ def add(spec: LossSpec) -> None:
         _ALIASES[alias.lower()] = spec.name.lower()
 
 
-def _ensure_loaded() -> None:
+def ensure_loaded() -> None:
+    """Register the built-in losses and the installed plugins' (entry points), once, on first use."""
     global _loaded
     if not _loaded:
         _loaded = True
@@ -561,7 +562,7 @@ def _ensure_loaded() -> None:
 
 
 def _lookup(name: str) -> LossSpec:
-    _ensure_loaded()
+    ensure_loaded()
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key in _LOSSES:
@@ -597,7 +598,7 @@ def get(name: str) -> LossSpec:
 
 def list_losses(task: str | None = None) -> list[LossSpec]:
     """Every registered loss, in registration order, optionally of one task."""
-    _ensure_loaded()
+    ensure_loaded()
     if task is not None and task not in TASKS:
         raise UsageError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
     specs = [spec for spec in _LOSSES.values() if task is None or spec.task == task]

@@ -71,7 +71,7 @@ def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
     return np.log1p(np.exp(-np.abs(x)))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-x))`` without overflow, accurate to the last bit in both tails."""
     small = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
@@ -92,7 +92,7 @@ def _keras_log_loss(y: np.ndarray, p: np.ndarray, eps: float) -> np.ndarray:
     return -(y * np.log(clipped) + (1.0 - y) * np.log(1.0 - clipped))
 
 
-def _logit_loss(y: np.ndarray, x: np.ndarray, pos_weight: float = 1.0) -> np.ndarray:
+def logit_loss(y: np.ndarray, x: np.ndarray, pos_weight: float = 1.0) -> np.ndarray:
     # torch's (1 - y) x + (1 + (pw - 1) y) softplus(-x), with softplus(-x) = max(-x, 0) + log1p(exp(-|x|)).
     # The linear part is (1 - y) x for x >= 0 and -pw y x for x < 0, so for y in [0, 1] and pw >= 0 every
     # term is >= 0: no cancellation, exact for every logit (pw = 1 gives max(x, 0) - x y + log1p(exp(-|x|))).
@@ -260,7 +260,7 @@ def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label
     """
     _same_shape(target, pred)
     soft_labels(target)
-    return _row_mean(_logit_loss(_smooth(target, label_smoothing), pred, pos_weight))
+    return _row_mean(logit_loss(_smooth(target, label_smoothing), pred, pos_weight))
 
 
 @register_loss(
@@ -410,7 +410,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     _same_shape(target, pred)
     soft_labels(target)
     if from_logits:
-        p = _sigmoid(pred)
+        p = sigmoid(pred)
     else:
         probabilities(pred, logits_loss="focal:from_logits=true")
         p = pred
@@ -472,8 +472,8 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     _same_shape(target, pred)
     soft_labels(target)
     if from_logits:
-        cross_entropy = _logit_loss(target, pred)
-        one_minus_p_t = _sigmoid(pred) * (1.0 - target) + _sigmoid(-pred) * target
+        cross_entropy = logit_loss(target, pred)
+        one_minus_p_t = sigmoid(pred) * (1.0 - target) + sigmoid(-pred) * target
     else:
         probabilities(pred, logits_loss="focal:from_logits=true")
         cross_entropy = _clipped_log_loss(target, pred, _MACHINE_EPS)

@@ -11,7 +11,7 @@ import numpy as np
 
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels
-from lossctl.losses.binary import _logit_loss, _sigmoid
+from lossctl.losses.binary import logit_loss, sigmoid
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
 _TARGET = Role("target", "K columns of 0/1 labels, one per label", shape="vector")
@@ -71,7 +71,7 @@ def multilabel_soft_margin(
     Example: y = [[1, 0]], x = [[0, 0]] gives log 2 = 0.693147; class_weight = [1, 3] gives 2 log 2.
     """
     target, pred = _labels(target, pred)
-    terms = _logit_loss(target, pred)
+    terms = logit_loss(target, pred)
     if class_weight is not None:
         if len(class_weight) != pred.shape[1]:
             raise InputError(
@@ -176,7 +176,7 @@ def asymmetric(
     -log 0.5 + 0.45^4 (-log 0.55) = 0.693147 + 0.024515 = 0.717662.
     """
     target, pred = _labels(target, pred)
-    p, q = _sigmoid(pred), _sigmoid(-pred)
+    p, q = sigmoid(pred), sigmoid(-pred)
     q_shifted = np.minimum(q + clip, 1.0) if clip > 0 else q
     p_shifted = np.maximum(p - clip, 0.0) if clip > 0 else p
     positive = (q**gamma_pos) * np.log(np.maximum(p, eps))
