@@ -43,6 +43,8 @@ FILES = {
     "models_10m.parquet": (10_000_000, "models", "parquet", 8),
     "models_targets_10m.parquet": (10_000_000, "models_targets", "parquet", 8),  # same seed: the same rows
     "models_targets_shuffled_10m.parquet": (10_000_000, "models_targets_shuffled", "parquet", 8),
+    "compare_baseline_20m.parquet": (20_000_000, "compare_baseline", "parquet", 9),
+    "compare_candidate_20m.parquet": (20_000_000, "compare_candidate", "parquet", 9),  # same seed: same targets
 }
 
 
@@ -149,7 +151,26 @@ def models_targets_shuffled(rows: int, seed: int, start: int, n: int) -> pa.Reco
     return pa.record_batch({name: data[name][part] for name in ("id", "region", "y_true")})
 
 
-# Generators of whole files (shuffled ids, queries): row chunks cut from arrays made once for the file.
+def _compare_rows(seed: int, start: int, n: int, spread: float) -> pa.RecordBatch:
+    """Rows of one model's predictions for ``compare``: the targets depend only on the seed and the row, so two
+    files with one seed hold the same targets row for row; the predictions' noise depends on ``spread`` too."""
+    y_true = np.round(0.5 + np.random.default_rng([seed, start]).gamma(2.0, 1.5, n), 6)
+    noise = np.random.default_rng([seed, start, round(spread * 100)]).lognormal(0.0, spread, n)
+    return pa.record_batch(
+        {"id": np.arange(start, start + n, dtype=np.int64), "y_true": y_true, "y_pred": np.round(y_true * noise, 6)}
+    )
+
+
+def compare_baseline(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    return _compare_rows(seed, start, n, 0.3)
+
+
+def compare_candidate(rows: int, seed: int, start: int, n: int) -> pa.RecordBatch:
+    return _compare_rows(seed, start, n, 0.25)
+
+
+# Generators given the whole file's rows and seed: row chunks cut from arrays made once for the file (shuffled
+# ids, queries), or seeded by row (compare's files).
 WHOLE: dict[str, Callable[[int, int, int, int], pa.RecordBatch]] = {
     "join_preds": join_preds,
     "join_targets": join_targets,
@@ -157,6 +178,8 @@ WHOLE: dict[str, Callable[[int, int, int, int], pa.RecordBatch]] = {
     "models": models,
     "models_targets": models_targets,
     "models_targets_shuffled": models_targets_shuffled,
+    "compare_baseline": compare_baseline,
+    "compare_candidate": compare_candidate,
 }
 
 GENERATORS: dict[str, Callable[[np.random.Generator, int, int], pa.RecordBatch]] = {

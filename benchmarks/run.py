@@ -19,6 +19,7 @@ the ``bench`` extra: pandas, polars, duckdb, scikit-learn (and scipy, which scik
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -33,6 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -63,16 +65,20 @@ class Run:
     error: str | None = None
 
 
-def measure(cmd: list[str], timeout: float = 3600.0, output: bool = True) -> Run:
+def measure(cmd: list[str], timeout: float = 3600.0, output: bool = True, stdin: Path | None = None) -> Run:
     """Run ``cmd`` once: wall time from spawn to exit, peak RSS of that process, its JSON output parsed.
 
     ``output=False`` discards the output unread: reading millions of result rows would raise this process's
-    peak RSS, and with it the floor of every later child's (module docstring).
+    peak RSS, and with it the floor of every later child's (module docstring). ``stdin``: a file fed to the
+    child through a pipe (not a redirection, which would hand it a seekable file), 1 MB at a time.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         stdout_file = out if output else subprocess.DEVNULL
-        process = subprocess.Popen(cmd, stdout=stdout_file, stderr=err, stdin=subprocess.DEVNULL, env=CHILD_ENV)
+        stdin_pipe = subprocess.PIPE if stdin is not None else subprocess.DEVNULL
+        process = subprocess.Popen(cmd, stdout=stdout_file, stderr=err, stdin=stdin_pipe, env=CHILD_ENV)
+        if stdin is not None:
+            threading.Thread(target=feed, args=(stdin, process.stdin), daemon=True).start()
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, not the cumulative RUSAGE_CHILDREN
@@ -92,13 +98,28 @@ def measure(cmd: list[str], timeout: float = 3600.0, output: bool = True) -> Run
         return Run(wall, rss, None, f"unreadable output ({error}): {stdout[:200]!r}")
 
 
+def feed(path: Path, pipe: IO[bytes]) -> None:
+    """Write ``path`` into ``pipe`` in 1 MB blocks (this process stays small), then close it."""
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    with contextlib.suppress(BrokenPipeError):  # the child ended early (an error): measure() reports its status
+        try:
+            with open(path, "rb", buffering=0) as f:
+                while size := f.readinto(buffer):
+                    pipe.write(view[:size])
+        finally:
+            pipe.close()
+
+
 def parse(stdout: str) -> dict[str, float]:
-    """lossctl's JSON report or a competitor's flat ``{"loss": value}``; empty for outputs without values."""
+    """lossctl's JSON report (``compare``'s: the baseline's values) or a competitor's flat ``{"loss": value}``;
+    empty for outputs without values."""
     if not stdout.strip().startswith("{"):
         return {}
     data = json.loads(stdout)
     if "results" in data:  # the overall values (not the groups')
-        return {result["loss"]: float(result["value"]) for result in data["results"] if result["group"] is None}
+        field = "baseline" if "baseline" in data["input"] else "value"
+        return {result["loss"]: float(result[field]) for result in data["results"] if result["group"] is None}
     return {name: float(value) for name, value in data.items()}
 
 
@@ -124,6 +145,7 @@ class Tool:
     name: str
     cmd: list[str]
     check: bool = True  # compare its values with the scenario's reference tool
+    stdin: Path | None = None  # a file piped to the tool's standard input
 
 
 @dataclass
@@ -181,6 +203,9 @@ def scenarios(data: Path, args: argparse.Namespace) -> list[Scenario]:
     ranking = data / "ranking_10m.parquet"
     models = data / "models_10m.parquet"
     in_order, shuffled = data / "models_targets_10m.parquet", data / "models_targets_shuffled_10m.parquet"
+    baseline, candidate = data / "compare_baseline_20m.parquet", data / "compare_candidate_20m.parquet"
+    compare = [LOSSCTL, "compare", str(baseline), str(candidate), "-l", "mse,mae,huber", "--format", "json", "-q"]
+    piped = [LOSSCTL, "eval", "-", "-l", "mse,mae,huber", "--format", "json", "-q"]
     m1 = ["--pred", "m1", "--target", "y_true"]
     three = ["-l", "mse,mae,huber"]
     rank = ["--pred", "score", "--target", "relevance", "--col", "qid=qid"]
@@ -275,6 +300,22 @@ def scenarios(data: Path, args: argparse.Namespace) -> list[Scenario]:
                  note="Without `--on`, the integer `id` and the text `region` both files hold are compared row by "
                  "row (the order check); with `--on id --on region` the composite key is matched through an index "
                  "of the 10M target rows."),
+        Scenario("15", "20M-row Parquet: compare two files in lockstep vs one eval", [baseline, candidate],
+                 [lossctl(baseline, *three, name="lossctl eval (baseline)"),
+                  Tool("lossctl compare", compare),
+                  Tool("lossctl compare --bootstrap 200", [*compare, "--bootstrap", "200"])],
+                 args.runs_large, reference="lossctl eval (baseline)",
+                 note="Two files of the same 20M targets, row for row, with two models' predictions; `compare` "
+                 "reads both in lockstep. Its values checked here are the baseline's, against `eval` of that file."),
+        Scenario("16", "10M rows from standard input (a pipe) vs the file", [parquet, csv],
+                 [lossctl(parquet, *three, name="lossctl, Parquet file"),
+                  Tool("lossctl -, Parquet piped", piped, stdin=parquet),
+                  lossctl(csv, *three, name="lossctl, CSV file"),
+                  Tool("lossctl -, CSV piped", piped, stdin=csv)],
+                 args.runs, reference="lossctl, Parquet file",
+                 note="run.py writes the file into the child's standard input through a pipe (not a redirection, "
+                 "which would give lossctl a seekable file). A Parquet stream has its footer at the end, so lossctl "
+                 "spills it to a temporary file first; CSV is parsed as it arrives."),
     ]  # fmt: skip
 
 
@@ -317,7 +358,7 @@ def run_scenario(scenario: Scenario) -> None:
     scenario.outcomes = {tool.name: Outcome(tool) for tool in scenario.tools}
     for round_ in range(scenario.runs + 1):
         for tool in scenario.tools:
-            run = measure(tool.cmd, output=tool.check)
+            run = measure(tool.cmd, output=tool.check, stdin=tool.stdin)
             if run.error:
                 print(f"  !! {tool.name} failed: {run.error}", file=sys.stderr, flush=True)
             if round_ > 0 or run.error:
@@ -549,6 +590,34 @@ def targets(done: dict[str, Scenario]) -> list[tuple[str, str, bool | None]]:
     if "12" in done:
         add("ranknet, 10M rows streamed query by query: peak RSS ≤ 1 GB (held: 1.95 GB)",
             o("12", "lossctl ranknet").rss / MB, 1000.0, " MB")  # fmt: skip
+    if "15" in done:
+        add(
+            "compare, 20M row-aligned rows: ≤ 2.2x one eval",
+            ratio("15", "lossctl compare", "lossctl eval (baseline)"),
+            2.2,
+            "x",
+        )
+        add("compare, 20M rows: peak RSS ≤ 300 MB", o("15", "lossctl compare").rss / MB, 300.0, " MB")
+        add(
+            "compare --bootstrap 200 ≤ 10x plain compare",
+            ratio("15", "lossctl compare --bootstrap 200", "lossctl compare"),
+            10.0,
+            "x",
+        )
+    if "16" in done:
+        for kind in ("Parquet", "CSV"):
+            add(
+                f"standard input, {kind}: wall ≤ 1.1x the file",
+                ratio("16", f"lossctl -, {kind} piped", f"lossctl, {kind} file"),
+                1.1,
+                "x",
+            )
+            add(
+                f"standard input, {kind}: peak RSS ≤ 1.1x the file",
+                ratio("16", f"lossctl -, {kind} piped", f"lossctl, {kind} file", "rss"),
+                1.1,
+                "x",
+            )
     if "7" in done:
         add("`lossctl --help` ≤ 0.1 s", o("7", "lossctl --help").wall, 0.1, " s")
         add("`lossctl eval` 1k-row CSV ≤ 0.3 s (json)", o("7", "lossctl eval 1k CSV (json)").wall, 0.3, " s")
@@ -624,7 +693,7 @@ def dump_raw(path: Path, done: dict[str, Scenario]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14", help="comma list of scenario numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", help="comma list of scenario numbers")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per tool, scenarios 1-5")
     parser.add_argument("--runs-large", type=int, default=3, help="timed runs per tool, scenario 6 (50M rows)")
     parser.add_argument("--runs-startup", type=int, default=10, help="timed runs per tool, scenario 7")
