@@ -197,7 +197,12 @@ ReductionOpt = Annotated[Reduction, typer.Option(case_sensitive=False, help="mea
 ConventionOpt = Annotated[
     ConventionName, typer.Option(case_sensitive=False, help="Whose definition to reproduce where libraries differ.")
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format", "-f", case_sensitive=False, help="Output format (default: table; with --output, its extension's)."
+    ),
+]
 DelimiterOpt = Annotated[
     str | None, typer.Option(metavar="CHAR", help="Delimiter of CSV input (or 'tab'; default: sniffed).")
 ]
@@ -276,7 +281,7 @@ def eval_command(
     missing: MissingOpt = MISSING_DEFAULT,
     reduction: ReductionOpt = REDUCTION_DEFAULT,
     convention: ConventionOpt = CONVENTION_DEFAULT,
-    output_format: FormatOpt = TABLE,
+    output_format: FormatOpt = None,
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = ".",
     output: OutputOpt = None,
@@ -341,13 +346,13 @@ def eval_command(
     report = run_evaluation(
         paths,
         options,
-        distributions=bool(plot) or (output_format.value == "table" and not output),
+        distributions=bool(plot) or (output_format in (None, TABLE) and not output),
         progress=bar,
         notify=lambda message: _notice(message, quiet),
     )
     if bar:
         bar.close()
-    _finish(report, output_format.value, output, quiet, plot)
+    _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 
 def _shared(
@@ -386,7 +391,7 @@ def _shared(
 
 
 def _check_outputs(
-    output: str | None, output_format: Enum, plot: str | None, per_sample: str | None, inputs: list[str]
+    output: str | None, output_format: Enum | None, plot: str | None, per_sample: str | None, inputs: list[str]
 ) -> None:
     """Refuse, before any work, output paths that cannot or must not be written, or a format contradicting one."""
     from lossctl.report import check_output_extension, check_output_path, format_of
@@ -399,7 +404,7 @@ def _check_outputs(
     if output:
         check_output_extension(output)
         implied = format_of(output)
-        if output_format.value not in ("table", implied):
+        if output_format is not None and output_format.value != implied:
             raise UsageError(
                 f"--format {output_format.value} contradicts --output '{output}', which writes {implied} "
                 "(the extension chooses the format)"
@@ -517,7 +522,7 @@ def compare_command(
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
     plot: PlotOpt = None,
-    output_format: FormatOpt = TABLE,
+    output_format: FormatOpt = None,
     output: OutputOpt = None,
     chunk_rows: ChunkRowsOpt = None,
     engine: EngineOpt = ENGINE_DEFAULT,
@@ -569,7 +574,7 @@ def compare_command(
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     _check_outputs(output, output_format, plot, options.per_sample, inputs)
     report = run_comparison(baseline, candidate, options)
-    _finish(report, output_format.value, output, quiet, plot)
+    _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 
 @app.command(

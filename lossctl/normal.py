@@ -83,9 +83,10 @@ class Moments:
     def merge(self, n: int, mean: np.ndarray, m2: np.ndarray) -> None:
         """Chan, Golub & LeVeque's update with another set's ``(n, mean, m2)``."""
         total = self.n + n
-        delta = mean - self.mean
-        self.m2 += m2 + np.outer(delta, delta) * (self.n * n / total)
-        self.mean += delta * (n / total)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is inf here, no interval later
+            delta = mean - self.mean
+            self.m2 += m2 + np.outer(delta, delta) * (self.n * n / total)
+            self.mean += delta * (n / total)
         self.n = total
 
     def covariance(self) -> np.ndarray | None:
@@ -98,7 +99,8 @@ def covariance(n: int, m2: np.ndarray, width: int, columns: np.ndarray) -> np.nd
     if n < 2:
         return None
     full = np.zeros((width, width))
-    full[np.ix_(columns, columns)] = m2 * (n / (n - 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        full[np.ix_(columns, columns)] = m2 * (n / (n - 1))
     return full
 
 
@@ -120,9 +122,10 @@ class GroupMoments:
         self._reserve(int(codes.max()) + 1)
         before = self.n[codes]
         total = before + n
-        delta = mean - self.mean[codes]
-        self.m2[codes] += m2 + delta[:, :, None] * delta[:, None, :] * (before * n / total)[:, None, None]
-        self.mean[codes] += delta * (n / total)[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):  # as in Moments.merge
+            delta = mean - self.mean[codes]
+            self.m2[codes] += m2 + delta[:, :, None] * delta[:, None, :] * (before * n / total)[:, None, None]
+            self.mean[codes] += delta * (n / total)[:, None]
         self.n[codes] = total
 
     def _reserve(self, groups: int) -> None:
@@ -161,12 +164,15 @@ def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -
 
 def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, level: float) -> dict[str, float] | None:
     """``value -+ z sqrt(g^T Cov g)``, z the standard normal quantile at ``(1 + level) / 2``; ``None`` when the
-    gradient or the covariance is missing."""
+    gradient or the covariance is missing, or the variance is not finite."""
     if grad is None or cov is None or not np.isfinite(grad).all():
         return None
     from statistics import NormalDist  # only for --ci: it imports fractions and decimal
 
-    variance = max(float(grad @ cov @ grad), 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = max(float(grad @ cov @ grad), 0.0)
+    if not math.isfinite(variance):  # losses near the top of float64: their squares overflow
+        return None
     half = NormalDist().inv_cdf((1 + level) / 2) * math.sqrt(variance)
     return {"low": value - half, "high": value + half, "level": level}
 
@@ -189,7 +195,12 @@ class NoInterval:
         """The interval of one record, or ``None`` (remembered with the reason)."""
         found = interval(value, grad, cov, level)
         if found is None:
-            reason = "fewer than 2 rows" if cov is None else "the value has no finite derivative in its statistics"
+            if cov is None:
+                reason = "fewer than 2 rows"
+            elif grad is None or not np.isfinite(grad).all():
+                reason = "the value has no finite derivative in its statistics"
+            else:
+                reason = "the variance of the losses overflows float64 (rescale the inputs, or use --bootstrap)"
             self._missing.setdefault((label, reason), []).append(group)
         return found
 

@@ -105,7 +105,8 @@ def build_requests(
     for spec, inline in selected:
         names = {p.name for p in spec.params}
         texts = {k: v for k, v in broad.items() if k in names} | scoped.get(spec.name, {})
-        given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
+        with spec.naming_errors():
+            given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
         request = LossRequest(spec, spec.resolve_params(given, convention), given)
         if not any(same_request(request, other) for other in requests):  # -l mse -l mse is one result
             requests.append(request)

@@ -13,7 +13,8 @@ import difflib
 import inspect
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,10 @@ TASKS = (
     "ranking",
 )
 CONVENTIONS = ("lossctl", "torch", "keras", "sklearn")
+
+class BadValue(UsageError):
+    """A parameter value outside its type or domain; :meth:`LossSpec.naming_errors` adds the loss's name."""
+
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -94,7 +99,7 @@ class Param:
                 return True
             if raw.lower() in _FALSE:
                 return False
-            raise UsageError(f"parameter '{self.name}' must be true or false, got '{text}'")
+            raise BadValue(f"parameter '{self.name}' must be true or false, got '{text}'")
         if self.kind in ("choice", "floats") and raw.lower() in self.choices:
             return self.validate(raw.lower())
         if self.kind == "choice":
@@ -103,7 +108,7 @@ class Param:
         try:
             numbers_given = [int(p) if self.kind == "int" else float(p) for p in pieces]
         except ValueError:
-            raise UsageError(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
+            raise BadValue(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
         return self.validate(tuple(numbers_given) if self.kind == "floats" else numbers_given[0])
 
     @property
@@ -116,36 +121,36 @@ class Param:
             return None
         if self.kind == "bool":
             if type(value).__name__ not in ("bool", "bool_"):
-                raise UsageError(f"parameter '{self.name}' must be true or false, got {value!r}")
+                raise BadValue(f"parameter '{self.name}' must be true or false, got {value!r}")
             return bool(value)
         if self.kind == "choice" or (self.kind == "floats" and isinstance(value, str)):
             if value not in self.choices:
-                raise UsageError(f"parameter '{self.name}' must be {self.domain}, got '{value}'")
+                raise BadValue(f"parameter '{self.name}' must be {self.domain}, got '{value}'")
             return value
         if self.kind == "floats":
             if not isinstance(value, list | tuple) and type(value).__name__ != "ndarray":
-                raise UsageError(f"parameter '{self.name}' must be {self.domain}, got {value!r}")
+                raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {value!r}")
             return tuple(self._number(v) for v in value)
         return self._number(value)
 
     def _number(self, value: Any) -> float | int:
         if type(value).__name__ in ("bool", "bool_") or not isinstance(value, numbers.Real):
-            raise UsageError(f"parameter '{self.name}' must be {self._expected}, got {value!r}")
+            raise BadValue(f"parameter '{self.name}' must be {self._expected}, got {value!r}")
         if self.kind == "int":
             if float(value) != math.floor(value):
-                raise UsageError(f"parameter '{self.name}' must be an integer, got {value!r}")
+                raise BadValue(f"parameter '{self.name}' must be an integer, got {value!r}")
             value = math.floor(value)
         else:
             value = float(value)
         if not math.isfinite(value):
-            raise UsageError(f"parameter '{self.name}' must be finite, got {value}")
+            raise BadValue(f"parameter '{self.name}' must be finite, got {value}")
         below = self.minimum is not None and (value < self.minimum or (self.min_exclusive and value == self.minimum))
         above = self.maximum is not None and (value > self.maximum or (self.max_exclusive and value == self.maximum))
         if below or above:
-            raise UsageError(f"parameter '{self.name}' must be {self.domain}, got {value:g}")
+            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {value:g}")
         problem = self.check(value) if self.check else None
         if problem:
-            raise UsageError(f"parameter '{self.name}' {problem}, got {value:g}")
+            raise BadValue(f"parameter '{self.name}' {problem}, got {value:g}")
         return value
 
 
@@ -306,7 +311,16 @@ class LossSpec:
         variant = self.convention(convention)
         defaults = {p.name: p.default for p in self.params} | dict(variant.defaults if variant else {})
         defaults |= self.preset
-        return {p.name: p.validate(given[p.name]) if p.name in given else defaults[p.name] for p in self.params}
+        with self.naming_errors():
+            return {p.name: p.validate(given[p.name]) if p.name in given else defaults[p.name] for p in self.params}
+
+    @contextmanager
+    def naming_errors(self) -> Iterator[None]:
+        """A bad parameter value names this loss: ``-l bce,mape --param eps=0.6`` is refused by bce alone."""
+        try:
+            yield
+        except BadValue as error:
+            raise BadValue(f"{self.name}: {error}") from None
 
     def convention(self, name: str) -> Convention | None:
         """The convention's differences (``None`` for lossctl's own definitions)."""
@@ -581,7 +595,8 @@ def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
         key, sep, value = assignment.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise UsageError(f"expected KEY=VALUE in '-l {text}', got '{assignment}'")
-        given[key.strip()] = spec.param(key.strip()).parse(value.strip())
+        with spec.naming_errors():
+            given[key.strip()] = spec.param(key.strip()).parse(value.strip())
     return spec, given
 
 

@@ -199,7 +199,7 @@ def test_parameter_errors() -> None:
     box = [[0.0, 0.0, 1.0, 1.0]]
     with pytest.raises(UsageError) as error:
         lossctl.get("giou")(box, box, eps=0.0)
-    assert str(error.value) == "parameter 'eps' must be > 0, got 0"
+    assert str(error.value) == "giou: parameter 'eps' must be > 0, got 0"
     with pytest.raises(UsageError) as error:
         lossctl.get("box_iou")(box, box, convention="torch")
     assert str(error.value) == "loss 'box_iou' has no 'torch' convention; it has: lossctl"

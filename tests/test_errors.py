@@ -59,21 +59,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=0"],
         2,
-        "parameter 'delta' must be > 0, got 0",
+        "huber: parameter 'delta' must be > 0, got 0",
     ),
     (
         "non-numeric parameter",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "quantile:q=high"],
         2,
-        "parameter 'q' must be a number (in (0, 1)), got 'high'",
+        "quantile: parameter 'q' must be a number (in (0, 1)), got 'high'",
     ),
     (
         "parameter outside its interval",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "quantile", "--param", "q=1"],
         2,
-        "parameter 'q' must be in (0, 1), got 1",
+        "quantile: parameter 'q' must be in (0, 1), got 1",
     ),
     (
         "--param for no selected loss",
@@ -678,7 +678,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=inf"],
         2,
-        "parameter 'delta' must be finite, got inf",
+        "huber: parameter 'delta' must be finite, got inf",
     ),
     (
         "--fail-if without operator",
@@ -748,7 +748,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber", "--fail-if", "huber:delta=-1>1"],
         2,
-        "parameter 'delta' must be > 0, got -1",
+        "huber: parameter 'delta' must be > 0, got -1",
     ),
     # --- output files ----------------------------------------------------------------------------------
     (

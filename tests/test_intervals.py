@@ -151,6 +151,21 @@ def test_no_interval_is_null_and_a_notice_says_why(cli: Any, write: Any) -> None
     ]
 
 
+def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: Any) -> None:
+    # Finite losses of 2e160 have squares beyond float64: the interval would be nan - nan (JSON cannot hold it).
+    path = write("p.csv", "pred,target,g\n1e160,-1e160,a\n0,1,a\n3,4,b\n5,5,b\n")
+    run = cli("eval", path, "-l", "mae", "--by", "g", "--ci", "0.95", "-f", "json")
+    assert run.code == 0, run.err
+    records = {json.dumps(r["group"]): r for r in json.loads(run.out)["results"]}
+    assert records["null"]["value"] == 5e159 and records["null"]["ci"] is None
+    assert records['{"g": "a"}']["ci"] is None
+    assert records['{"g": "b"}']["ci"]["low"] < 0.5 < records['{"g": "b"}']["ci"]["high"]
+    assert run.err.splitlines()[2:] == [
+        "notice: mae: no --ci interval for the overall value and 1 group (first: g=a): the variance of the losses "
+        "overflows float64 (rescale the inputs, or use --bootstrap)"
+    ]
+
+
 def test_ci_defaults_to_no_interval_without_bootstrap(tmp_path: Path) -> None:
     path, _ = _data(tmp_path)
     assert lossctl.evaluate(str(path), losses=["mse"]).results[0].ci is None

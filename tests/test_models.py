@@ -188,6 +188,11 @@ def test_an_output_format_contradicting_the_extension_is_a_usage_error(cli, tmp_
     run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-o", tmp_path / "x.csv", "-f", "json")
     assert run.code == 2 and not (tmp_path / "x.csv").exists()
     assert run.err.startswith(f"error: --format json contradicts --output '{tmp_path / 'x.csv'}', which writes csv")
+    # An explicit table (the default when no --format is given) contradicts a file's extension too.
+    run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-o", tmp_path / "x.json", "--format", "table")
+    assert run.code == 2 and not (tmp_path / "x.json").exists()
+    assert run.err.startswith(f"error: --format table contradicts --output '{tmp_path / 'x.json'}', which writes json")
+    assert cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-o", tmp_path / "x.json").code == 0
 
 
 def test_an_unquoted_glob_is_several_paths(cli, tmp_path: Path) -> None:

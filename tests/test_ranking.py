@@ -251,7 +251,7 @@ def test_ranking_aggregates_have_only_the_mean_and_no_rows(loss: str) -> None:
 
 
 def test_margin_ranking_parameter_errors() -> None:
-    with pytest.raises(UsageError, match=r"^parameter 'margin' must be finite, got inf$"):
+    with pytest.raises(UsageError, match=r"^margin_ranking: parameter 'margin' must be finite, got inf$"):
         lossctl.get("margin_ranking")([1], [0], [1], margin=float("inf"))
     with pytest.raises(UsageError, match=r"^loss 'ranknet' has no parameter 'margin'; its parameters: none$"):
         lossctl.get("ranknet")([1, 0], [1, 0], [1, 1], margin=1.0)

@@ -400,10 +400,10 @@ def test_layouts_must_match(target: Any, pred: Any, message: str, convention: st
 
 
 USAGE = [
-    ("dice", {"smooth": -1.0}, "parameter 'smooth' must be >= 0, got -1"),
-    ("tversky", {"alpha": -0.1}, "parameter 'alpha' must be >= 0, got -0.1"),
-    ("tversky", {"beta": -2.0}, "parameter 'beta' must be >= 0, got -2"),
-    ("focal_tversky", {"gamma": 0.0}, "parameter 'gamma' must be > 0, got 0"),
+    ("dice", {"smooth": -1.0}, "dice: parameter 'smooth' must be >= 0, got -1"),
+    ("tversky", {"alpha": -0.1}, "tversky: parameter 'alpha' must be >= 0, got -0.1"),
+    ("tversky", {"beta": -2.0}, "tversky: parameter 'beta' must be >= 0, got -2"),
+    ("focal_tversky", {"gamma": 0.0}, "focal_tversky: parameter 'gamma' must be > 0, got 0"),
     ("jaccard", {"alpha": 0.5}, "loss 'jaccard' has no parameter 'alpha'; its parameters: smooth"),
 ]
 

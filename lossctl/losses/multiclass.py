@@ -965,7 +965,7 @@ def class_balanced(
                 f"parameter 'counts' has {len(counts)} values but there are {n_classes} classes: give one per class"
             )
         if not any(count > 0 for count in counts):
-            raise UsageError("parameter 'counts' needs at least one count > 0")
+            raise UsageError("class_balanced: parameter 'counts' needs at least one count > 0")
     members = np.zeros((n, n_classes))
     members[np.arange(n), index] = 1.0
     return np.hstack([members * losses[:, None], members])
