@@ -693,7 +693,7 @@ def dump_raw(path: Path, done: dict[str, Scenario]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", help="comma list of scenario numbers")
+    parser.add_argument("--only", default=",".join(map(str, range(1, 17))), help="comma list of scenario numbers")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per tool, scenarios 1-5")
     parser.add_argument("--runs-large", type=int, default=3, help="timed runs per tool, scenario 6 (50M rows)")
     parser.add_argument("--runs-startup", type=int, default=10, help="timed runs per tool, scenario 7")

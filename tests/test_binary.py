@@ -277,7 +277,11 @@ def test_hinge_accepts_a_single_label_set(target: list[float]) -> None:
         ("bce", {"eps": 0.0}, "bce: parameter 'eps' must be in (0, 0.5), got 0"),
         ("bce", {"eps": 0.5}, "bce: parameter 'eps' must be in (0, 0.5), got 0.5"),
         ("bce", {"label_smoothing": 1.5}, "bce: parameter 'label_smoothing' must be in [0, 1], got 1.5"),
-        ("bce_logits", {"label_smoothing": -0.1}, "bce_logits: parameter 'label_smoothing' must be in [0, 1], got -0.1"),
+        (
+            "bce_logits",
+            {"label_smoothing": -0.1},
+            "bce_logits: parameter 'label_smoothing' must be in [0, 1], got -0.1",
+        ),
         ("bce_logits", {"pos_weight": -1.0}, "bce_logits: parameter 'pos_weight' must be >= 0, got -1"),
         ("focal", {"gamma": -0.5}, "focal: parameter 'gamma' must be >= 0, got -0.5"),
         ("focal", {"alpha": 1.5}, "focal: parameter 'alpha' must be <= 1, got 1.5"),

@@ -497,26 +497,27 @@ USAGE = [
     (
         "cross_entropy",
         {"class_weight": "inverse"},
-        "cross_entropy: parameter \'class_weight' must be a comma-separated list of numbers >= 0 or 'balanced', got 'inverse'",
+        "cross_entropy: parameter 'class_weight' must be a comma-separated list of numbers >= 0 or 'balanced', "
+        "got 'inverse'",
     ),
     (
         "cross_entropy",
         {"class_weight": (1.0, -2.0)},
-        "cross_entropy: parameter \'class_weight' must be a comma-separated list of numbers >= 0 or 'balanced', got -2",
+        "cross_entropy: parameter 'class_weight' must be a comma-separated list of numbers >= 0 or 'balanced', got -2",
     ),
     ("cross_entropy", {"ignore_index": 1.5}, "cross_entropy: parameter 'ignore_index' must be an integer, got 1.5"),
     ("multi_margin", {"p": 3}, "multi_margin: parameter 'p' must be in [1, 2], got 3"),
     (
         "multi_margin",
         {"class_weight": "balanced"},
-        "multi_margin: parameter \'class_weight' must be a comma-separated list of numbers >= 0, got 'balanced'",
+        "multi_margin: parameter 'class_weight' must be a comma-separated list of numbers >= 0, got 'balanced'",
     ),
     ("focal_multiclass", {"gamma": -1.0}, "focal_multiclass: parameter 'gamma' must be >= 0, got -1"),
     ("class_balanced", {"beta": 1.0}, "class_balanced: parameter 'beta' must be in [0, 1), got 1"),
     (
         "class_balanced",
         {"base": "mse"},
-        "class_balanced: parameter \'base' must be one of cross_entropy, focal_multiclass, bce_logits, got 'mse'",
+        "class_balanced: parameter 'base' must be one of cross_entropy, focal_multiclass, bce_logits, got 'mse'",
     ),
     ("class_balanced", {"counts": (0.0, 0.0)}, "class_balanced: parameter 'counts' needs at least one count > 0"),
     ("distillation", {"temperature": 0.0}, "distillation: parameter 'temperature' must be > 0, got 0"),
