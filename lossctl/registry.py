@@ -37,6 +37,7 @@ TASKS = (
 )
 CONVENTIONS = ("lossctl", "torch", "keras", "sklearn")
 
+
 class BadValue(UsageError):
     """A parameter value outside its type or domain; :meth:`LossSpec.naming_errors` adds the loss's name."""
 
