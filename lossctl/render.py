@@ -292,7 +292,7 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
     table.add_column("loss", no_wrap=True)
     table.add_column("roles", no_wrap=True)
     table.add_column("params", no_wrap=True)
-    table.add_column("summary", ratio=1, min_width=24)
+    table.add_column("summary", ratio=1, overflow="fold")  # whatever width is left, wrapped: never cropped
     task = None
     for spec in specs:
         if spec.task != task:
@@ -302,10 +302,19 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
             table.add_row(f"[bold magenta]{task}[/]", "", "", "")
         name = f"[cyan]{spec.name}[/]" + "".join(f"\n  [dim]= {alias}[/]" for alias in spec.aliases)
         roles = "\n".join(role.name + ("[dim]*[/]" if role.shape == "vector" else "") for role in spec.roles)
-        params = "\n".join(f"{p.name}={format_value(p.default)}" for p in spec.params)  # never cut mid-name
+        params = "\n".join(f"{p.name}={_short(format_value(p.default))}" for p in spec.params)  # never cut
         table.add_row(name, roles, params, spec.summary)
     console.print(table)
     console.print("[dim]roles marked * take several values per row (K columns, a list column)[/]", highlight=False)
+
+
+def _short(value: str) -> str:
+    """A long float default in the list (``eps=2.220446049250313e-16``) as 4 significant digits (``2.22e-16``),
+    so the summaries keep their width at 80 columns; ``describe`` shows the exact value."""
+    try:
+        return f"{float(value):.4g}" if len(value) > 10 else value
+    except ValueError:
+        return value
 
 
 def render_advice(advice: Advice, console: Console) -> None:
