@@ -232,6 +232,8 @@ def _convert(
         if scalar and columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
             array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
             mask = np.isnan(array) if np.isnan(array).any() else None
+            if columns[0] == plan.weight:
+                _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)
         elif scalar:
             array, mask = to_float64(batch.column(columns[0]), columns[0], row_offset=offset)
         else:
@@ -240,6 +242,19 @@ def _convert(
         if mask is not None:
             missing[columns] = mask
     return values, missing
+
+
+def _check_weight_is_not_recoded(column: pa.Array, name: str, labels: np.ndarray, offset: int) -> None:
+    """A column that is both labels and the sample weight (one converted array serves both) weighs rows by its
+    own numbers: text is not numeric, and numbers that ``--positive`` or ``--classes`` recode are refused."""
+    from lossctl.io.convert import to_float64
+
+    numbers, _ = to_float64(column, name, row_offset=offset)
+    if not np.array_equal(numbers, labels, equal_nan=True):
+        raise InputError(
+            f"column '{name}' is both the labels (recoded by --positive or --classes) and the sample weight; "
+            "give the weights in a column of their own"
+        )
 
 
 @dataclass
@@ -698,6 +713,9 @@ def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[
 
 
 def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
+    """Sample weights are one number >= 0 per row."""
+    if weight.ndim != 1:
+        raise InputError(f"column '{column}' holds several values per row; a sample weight is one number per row")
     negative = weight < 0
     if negative.any():
         first = int(np.argmax(negative))

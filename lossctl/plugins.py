@@ -167,10 +167,15 @@ def _returned(value: object) -> str:
     """What a plugin returned, in a message: its type and shape."""
     shape = getattr(value, "shape", None)
     if shape is not None:
-        return f"an array of shape {tuple(shape)}"
+        kind = getattr(getattr(value, "dtype", None), "kind", "f")
+        of = "" if kind in "biuf" else f" of {value.dtype} values, not numbers"  # type: ignore[attr-defined]
+        return f"an array of shape {tuple(shape)}{of}"
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of {len(value)} values"
     return repr(value) if value is None or isinstance(value, int | float | str) else f"a {type(value).__name__}"
+
+
+_ONE_COLUMN = ("mean", "mean_over_rows", "root_mean")  # the aggregates of one statistic per row
 
 
 def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.ndarray], params: dict[str, Any]) -> Any:
@@ -199,6 +204,15 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         array = np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
         array = None
-    if array is None or array.ndim not in (1, 2) or len(array) != rows:
+    if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
     return array
+
+
+def _one_per_row(spec: LossSpec, array: np.ndarray, inputs: list[np.ndarray]) -> bool:
+    """A mean of per-row losses reads one value per row: extra columns would be averaged in unseen. A regression
+    loss on K outputs returns one per output (rows x K), and a loss with an aggregate of its own (a loss and its
+    weight per row, say) the columns that aggregate reads."""
+    if array.ndim == 1 or spec.aggregate.name not in _ONE_COLUMN:
+        return True
+    return spec.task == "regression" and array.shape[1] in {a.shape[1] for a in inputs if a.ndim == 2}

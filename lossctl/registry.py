@@ -559,7 +559,8 @@ def add(spec: LossSpec) -> None:
     for key in (spec.name, *spec.aliases):
         taken = key.lower() in _LOSSES or key.lower() in _ALIASES
         if taken:
-            raise UsageError(f"loss name '{key}' is already registered")
+            origin = f" ({spec.origin})" if spec.origin else ""
+            raise UsageError(f"loss name '{key}'{origin} is already registered")
     _LOSSES[spec.name.lower()] = spec
     for alias in spec.aliases:
         _ALIASES[alias.lower()] = spec.name.lower()

@@ -714,6 +714,8 @@ PLUGIN_CASES = {
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
     "returns n+1 values": ("", "return np.append(pred, 1.0)", 3, "returned an array of shape (11,) for 10 rows"),
     "returns text": ("", "return 'small'", 3, "returned 'small' for 10 rows"),
+    "returns text per row": ("", "return np.full(len(pred), 'x')", 3, "returned an array of shape (10,) of <U1 values, not"),
+    "returns two columns": ("", "return np.stack([pred, pred], 1)", 3, "returned an array of shape (10, 2) for 10 rows"),
     "returns NaN": (
         "",
         "out = np.abs(pred - target); out[3] = np.nan; return out",
@@ -737,6 +739,14 @@ def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
     fails(run, code, text.format(plugin=plugin))
     assert len(run.stderr.splitlines()) == 1, run.stderr  # no NumPy warning besides the error
     assert run.stdout == b"" and leftovers(tmp_path) == [] and not (tmp_path / "ps.csv").exists()
+
+
+def test_a_plugin_taking_a_builtin_name_is_named(tmp_path: Path) -> None:
+    plugin = tmp_path / "dup.py"
+    plugin.write_text(PLUGIN.replace('"misbehaving"', '"mse"').format(at_import="", body="return pred"))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n")
+    fails(lossctl("eval", data, "-l", "mse", "--plugin", plugin), 2, f"loss name 'mse' (plugin '{plugin}') is already")
 
 
 def test_nothing_a_plugin_prints_reaches_stdout(tmp_path: Path) -> None:

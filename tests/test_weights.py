@@ -100,3 +100,28 @@ def test_cli_torch_weight_convention_reports_0(cli, write) -> None:
     run = cli("eval", path, "-l", "bce,bce_logits", "--weight", "w", "--convention", "torch", "-f", "json", "-q")
     assert run.code == 0, run.err
     assert all(r["value"] == 0.0 for r in json.loads(run.out)["results"])
+
+
+def test_a_weight_column_is_one_number_per_row(cli, write, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "lists.parquet"
+    pq.write_table(pa.table({"logits": [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], "label": [0, 1]}), path)
+    run = cli("eval", path, "--pred", "logits", "--target", "label", "--weight", "logits", "-l", "ce")
+    assert (run.code, run.err.strip()) == (
+        3,
+        "error: column 'logits' holds several values per row; a sample weight is one number per row",
+    )
+
+
+def test_a_label_column_weighs_rows_by_its_numbers_never_by_its_recoded_labels(cli, write) -> None:
+    text = write("text.csv", "p,churned\n0.9,yes\n0.2,no\n0.4,no\n")
+    run = cli("eval", text, "--pred", "p", "--target", "churned", "--positive", "yes", "--weight", "churned", "-l", "bce")
+    assert (run.code, run.err.strip()) == (3, "error: column 'churned' is not numeric: 'yes' at row 0")
+    recoded = write("recoded.csv", "p,c\n0.9,2\n0.2,1\n0.4,1\n")
+    run = cli("eval", recoded, "--pred", "p", "--target", "c", "--positive", "2", "--weight", "c", "-l", "bce")
+    assert run.code == 3 and "is both the labels (recoded by --positive or --classes) and the sample weight" in run.err
+    same = write("same.csv", "p,c\n0.9,1\n0.2,0\n0.4,0\n")  # 0/1 labels that are their own weights: rows 2, 3 weigh 0
+    run = cli("eval", same, "--pred", "p", "--target", "c", "--weight", "c", "-l", "bce", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["results"][0]["value"] == pytest.approx(-np.log(0.9))
