@@ -714,8 +714,18 @@ PLUGIN_CASES = {
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
     "returns n+1 values": ("", "return np.append(pred, 1.0)", 3, "returned an array of shape (11,) for 10 rows"),
     "returns text": ("", "return 'small'", 3, "returned 'small' for 10 rows"),
-    "returns text per row": ("", "return np.full(len(pred), 'x')", 3, "returned an array of shape (10,) of <U1 values, not"),
-    "returns two columns": ("", "return np.stack([pred, pred], 1)", 3, "returned an array of shape (10, 2) for 10 rows"),
+    "returns text per row": (
+        "",
+        "return np.full(len(pred), 'x')",
+        3,
+        "returned an array of shape (10,) of <U1 values, not",
+    ),
+    "returns two columns": (
+        "",
+        "return np.stack([pred, pred], 1)",
+        3,
+        "returned an array of shape (10, 2) for 10 rows",
+    ),
     "returns NaN": (
         "",
         "out = np.abs(pred - target); out[3] = np.nan; return out",

@@ -117,7 +117,9 @@ def test_a_weight_column_is_one_number_per_row(cli, write, tmp_path: Path) -> No
 
 def test_a_label_column_weighs_rows_by_its_numbers_never_by_its_recoded_labels(cli, write) -> None:
     text = write("text.csv", "p,churned\n0.9,yes\n0.2,no\n0.4,no\n")
-    run = cli("eval", text, "--pred", "p", "--target", "churned", "--positive", "yes", "--weight", "churned", "-l", "bce")
+    run = cli(
+        "eval", text, "--pred", "p", "--target", "churned", "--positive", "yes", "--weight", "churned", "-l", "bce"
+    )
     assert (run.code, run.err.strip()) == (3, "error: column 'churned' is not numeric: 'yes' at row 0")
     recoded = write("recoded.csv", "p,c\n0.9,2\n0.2,1\n0.4,1\n")
     run = cli("eval", recoded, "--pred", "p", "--target", "c", "--positive", "2", "--weight", "c", "-l", "bce")
