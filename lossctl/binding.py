@@ -8,7 +8,7 @@ a usage error. Pure Python: binding happens before any data is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,11 +111,18 @@ def bind_roles(
     return bound
 
 
-def bind_models(options: Options, available: Sequence[str], source_name: str) -> dict[str, list[str]]:
-    """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column."""
+def bind_models(
+    options: Options, available: Sequence[str], source_name: str, taken: Collection[str] = ()
+) -> dict[str, list[str]]:
+    """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column, except
+    the ``taken`` ones (bound to another role: ``--model 'y_*'`` beside ``--target y_true`` is not a model)."""
     models: dict[str, list[str]] = {}
     for name, colspec in options.model_specs:
         columns = resolve_colspec(colspec, available, source_name)
+        if name is None:
+            columns = [column for column in columns if column not in taken]
+            if not columns:
+                raise UsageError(f"--model '{colspec}' matches only columns bound to other roles")
         named = [(name, columns)] if name is not None else [(column, [column]) for column in columns]
         for model, model_columns in named:
             if model in models:
@@ -128,14 +135,13 @@ def bind(
     options: Options, roles: Sequence[str], available: Sequence[str], source_name: str, notices: list[str]
 ) -> Binding:
     """The :class:`Binding` of ``options`` over the ``available`` columns."""
-    models = bind_models(options, available, source_name)
-    shared = [role for role in roles if not (models and role == "pred")]
-    return Binding(
-        bind_roles(shared, options.role_columns(), available, source_name, notices),
-        single_column(options.weight, available, source_name),
-        [column for column in (single_column(c, available, source_name) for c in options.by) if column],
-        {name: {"pred": columns} for name, columns in models.items()},
-    )
+    shared = [role for role in roles if not (options.model_specs and role == "pred")]
+    bound = bind_roles(shared, options.role_columns(), available, source_name, notices)
+    weight = single_column(options.weight, available, source_name)
+    by = [column for column in (single_column(c, available, source_name) for c in options.by) if column]
+    taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
+    models = bind_models(options, available, source_name, taken)
+    return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 
 
 def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossRequest | Composite]:

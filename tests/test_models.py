@@ -46,6 +46,14 @@ def test_model_glob_gives_one_result_per_model_equal_to_separate_runs(cli) -> No
         assert record["value"] == alone["results"][0]["value"]
 
 
+def test_a_model_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None:
+    path = write("m.csv", "y_true,y_pred,y_alt,w\n1,2,1,1\n2,2,3,2\n")
+    doc = _json(cli("eval", path, "--model", "y_*", "--target", "y_true", "--weight", "w", "-l", "mse", "-f", "json"))
+    assert [r["model"] for r in doc["results"]] == ["y_alt", "y_pred"]  # not y_true scored against itself
+    run = cli("eval", path, "--model", "w", "--target", "y_true", "--weight", "w", "-l", "mse")
+    assert (run.code, run.err.strip()) == (2, "error: --model 'w' matches only columns bound to other roles")
+
+
 def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
     run = cli("eval", MODELS, "--model", "a=model_a", "--model", "b=model_b", "--target", "y_true", "-l", "mae",
               "-f", "csv")  # fmt: skip
