@@ -76,8 +76,8 @@ def _same_label(value: Any, label: str) -> bool:
     """A cell equals a label typed on the command line: as text, or as the number the text spells."""
     if isinstance(value, str):
         return value == label
-    if isinstance(value, bool):
-        return str(value).lower() == label.strip().lower()
+    if isinstance(value, bool):  # true/false, or 1/0 as boolean columns read
+        return label.strip().lower() in (("true", "1") if value else ("false", "0"))
     if isinstance(value, int | float):
         try:
             return bool(value == float(label))
@@ -91,6 +91,11 @@ class ClassIndex:
     names end with the labels (text labels without ``--classes``)."""
 
     def __init__(self, classes: Sequence[str] | None, pred_columns: Sequence[str], loss: str) -> None:
+        if classes and len(pred_columns) > 1 and len(classes) != len(pred_columns):  # (a list column: unknown K)
+            raise UsageError(
+                f"--classes names {len(classes)} classes but 'pred' has {len(pred_columns)} columns "
+                f"({', '.join(pred_columns)}): give one class per prediction column, in their order"
+            )
         self.classes = list(classes) if classes else None
         self.pred_columns = list(pred_columns)
         self.loss = loss
@@ -137,6 +142,7 @@ class PositiveLabel:
         self.positive = positive
         self.loss = loss
         self._negative: Any = None
+        self._positive_seen = False
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
         if self.positive is None:
@@ -153,13 +159,18 @@ class PositiveLabel:
 
         def value_of(label: Any, row: int) -> float:
             if _same_label(label, positive):
+                self._positive_seen = True
                 return 1.0
             if self._negative is None:
                 self._negative = label
             elif label != self._negative:
+                where = f"{label!r} at row {row + row_offset}"
+                if self._positive_seen:
+                    held = f"more than two labels ({positive!r}, {self._negative!r}, {where})"
+                else:  # two labels so far, neither the positive one: most likely a typo in --positive
+                    held = f"the labels {self._negative!r} and {where}, and neither is --positive {positive!r}"
                 raise InputError(
-                    f"column '{show_name(column)}' holds more than two labels ({positive!r}, {self._negative!r}, "
-                    f"{label!r} at row {row + row_offset}); a binary loss takes the --positive label and one other"
+                    f"column '{show_name(column)}' holds {held}; a binary loss takes the --positive label and one other"
                 )
             return 0.0
 

@@ -38,9 +38,11 @@ def test_classes_give_the_order(cli, write) -> None:
     value = _value(cli("eval", write("a.csv", reordered), *args, "--classes", "cat,dog,eel"))
     indices = "label,p_0,p_1,p_2\n0,0.7,0.2,0.1\n2,0.1,0.1,0.8\n1,0.3,0.6,0.1\n0,0.5,0.25,0.25\n"
     assert value == _value(cli("eval", write("i.csv", indices), *args))
-    run = cli("eval", write("b.csv", reordered), *args, "--classes", "cat,dog")
+    run = cli("eval", write("b.csv", reordered), *args, "--classes", "cat,dog,fox")
     assert run.code == 3
-    assert run.err == "error: column 'label' holds the label 'eel' at row 1, which is not in --classes (cat, dog)\n"
+    assert (
+        run.err == "error: column 'label' holds the label 'eel' at row 1, which is not in --classes (cat, dog, fox)\n"
+    )
 
 
 def test_text_labels_that_match_no_column_name_classes(cli, write) -> None:
@@ -71,6 +73,40 @@ def test_positive_names_the_positive_class(cli, write) -> None:
     assert run.err == (
         "error: column 'y' holds more than two labels ('yes', 'no', 'maybe' at row 2); a binary loss takes the "
         "--positive label and one other\n"
+    )
+    run = cli("eval", text, *args, "--positive", "Yes")  # a typo: two labels, neither of them the positive one
+    assert run.code == 3
+    assert run.err == (
+        "error: column 'y' holds the labels 'yes' and 'no' at row 1, and neither is --positive 'Yes'; a binary loss "
+        "takes the --positive label and one other\n"
+    )
+
+
+def test_positive_on_a_boolean_column_takes_true_false_or_1_0(cli, write, tmp_path: Path) -> None:
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"y": [True, False, True], "p": [0.9, 0.2, 0.6]}), path)
+    args = ["--target", "y", "--pred", "p", "-l", "bce", "-f", "json"]
+    plain = _value(cli("eval", path, *args))
+    assert (
+        _value(cli("eval", path, *args, "--positive", "1"))
+        == plain
+        == _value(cli("eval", path, *args, "--positive", "true"))
+    )
+    assert _value(cli("eval", path, *args, "--positive", "0")) == _value(
+        cli("eval", path, *args, "--positive", "False")
+    )
+    assert _value(cli("eval", path, *args, "--positive", "0")) != plain
+
+
+def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
+    path = write("an.csv", "animal,prob_cat,prob_dog\ncat,0.8,0.2\ndog,0.3,0.7\n")
+    run = cli(
+        "eval", path, "--pred", "prob_*", "--target", "animal", "-l", "categorical_ce", "--classes", "cat,dog,bird"
+    )
+    assert (run.code, run.err) == (
+        2,
+        "error: --classes names 3 classes but 'pred' has 2 columns (prob_cat, prob_dog): give one class per "
+        "prediction column, in their order\n",
     )
 
 
