@@ -96,20 +96,30 @@ def build_requests(
             if all(s.name != spec.name for s, _ in selected):
                 raise UsageError(f"--param {option}: loss '{spec.name}' is not selected (add it with -l {spec.name})")
             spec.param(param)
+            if param in scoped.get(spec.name, {}):
+                raise UsageError(f"--param {option}: {spec.name}.{param} is given twice")
             scoped.setdefault(spec.name, {})[param] = value
         else:
             if not any(param in {p.name for p in s.params} for s, _ in selected):
                 raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
+            if param in broad:
+                raise UsageError(f"--param {option}: '{param}' is given twice")
             broad[param] = value
     requests: list[LossRequest] = []
+    used: set[str] = set()  # the --param keys ("delta", "huber.delta") some loss takes
     for spec, inline in selected:
         names = {p.name for p in spec.params}
         texts = {k: v for k, v in broad.items() if k in names} | scoped.get(spec.name, {})
+        used |= {f"{spec.name}.{k}" if k in scoped.get(spec.name, {}) else k for k in texts if k not in inline}
         with spec.naming_errors():
             given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
         request = LossRequest(spec, spec.resolve_params(given, convention), given)
         if not any(same_request(request, other) for other in requests):  # -l mse -l mse is one result
             requests.append(request)
+    unused = [f"{name}.{k}" for name, params in scoped.items() for k in params] + list(broad)
+    for key in unused:
+        if key not in used:  # every loss it names sets it inline, which wins: it would be ignored unseen
+            raise UsageError(f"--param {key}=...: every selected loss with '{key.rpartition('.')[2]}' sets it inline")
     return requests
 
 

@@ -597,6 +597,8 @@ def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
         key, sep, value = assignment.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise UsageError(f"expected KEY=VALUE in '-l {text}', got '{assignment}'")
+        if key.strip() in given:
+            raise UsageError(f"'-l {text}' gives '{key.strip()}' twice")
         with spec.naming_errors():
             given[key.strip()] = spec.param(key.strip()).parse(value.strip())
     return spec, given

@@ -33,6 +33,26 @@ def test_scoped_param_needs_the_loss_selected() -> None:
         build_requests(["mse"], ["huber.delta=2"])
 
 
+def test_precedence_and_parameters_that_would_be_ignored() -> None:
+    # Inline wins over --param LOSS.KEY, which wins over --param KEY ...
+    low, plain = build_requests(["quantile:q=0.1", "quantile"], ["quantile.q=0.5"])
+    assert (low.params["q"], plain.params["q"]) == (0.1, 0.5)
+    huber, smooth = build_requests(["huber", "smooth_l1"], ["smooth_l1.beta=3", "delta=4"])
+    assert (huber.params["delta"], smooth.params["beta"]) == (4.0, 3.0)
+    # ... but a --param that no loss takes (each sets it inline) or a key given twice is refused, never ignored.
+    cases = {
+        "--param quantile.q=...: every selected loss with 'q' sets it inline": (["quantile:q=0.1"], ["quantile.q=0.5"]),
+        "--param delta=...: every selected loss with 'delta' sets it inline": (["huber:delta=2"], ["delta=3"]),
+        "--param delta=2: 'delta' is given twice": (["huber"], ["delta=1", "delta=2"]),
+        "--param huber.delta=2: huber.delta is given twice": (["huber"], ["huber.delta=1", "huber.delta=2"]),
+        "'-l huber:delta=1:delta=2' gives 'delta' twice": (["huber:delta=1:delta=2"], []),
+    }
+    for message, (losses, params) in cases.items():
+        with pytest.raises(UsageError) as error:
+            build_requests(losses, params)
+        assert str(error.value) == message
+
+
 def test_convention_defaults_apply_unless_given() -> None:
     (torch,) = build_requests(["poisson_nll"], convention="torch")
     assert torch.params["log_input"] is True
