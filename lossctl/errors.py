@@ -42,7 +42,8 @@ class InputError(LossctlError):
 
 
 class ZeroWeightSum(InputError):
-    """The sample weights sum to zero where their sum is the denominator of a weighted mean."""
+    """The weights sum to zero where their sum is the denominator of a weighted mean (sample weights, class
+    weights, rows all ignored by ``ignore_index``): named with the loss and the group where it happens."""
 
 
 class DomainError(InputError):

@@ -1154,7 +1154,7 @@ def test_vector_bound_to_a_scalar_role(cli, write, name: str, text: str, pred: s
     assert run.code == 3, f"exit {run.code}: {run.out[:300]}"
     assert run.err == (
         "error: 'target' has one value per row but 'pred' has 2 values: multi-label losses take one 0/1 target "
-        "column per prediction column\n"
+        "column per prediction column; to score each prediction column as a model, use --model NAME=COLUMN\n"
     )
 
 

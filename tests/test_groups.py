@@ -82,3 +82,13 @@ def test_more_groups_than_memory_holds_stop_early_with_an_input_error(
     assert run.stderr.startswith("error: --by k: more than ") and run.stderr.count("\n") == 1, run.stderr
     assert fix in run.stderr and "GB of memory available" in run.stderr
     assert not out.exists()
+
+
+def test_a_group_whose_rows_are_all_ignored_is_named_with_its_loss(cli, write) -> None:
+    path = write("mc.csv", "l0,l1,l2,label\n1,2,0.5,0\n0.1,0.2,3,2\n2,1,0,-100\n0,0,0,1\n")
+    run = cli("eval", path, "--pred", "l0,l1,l2", "--target", "label", "-l", "ce:ignore_index=-100", "--by", "label")
+    assert (run.code, run.err) == (
+        3,
+        "error: cross_entropy:ignore_index=-100 in group label=-100: nothing to average: every row is ignored "
+        "(ignore_index) or has a class weight or sample weight of 0\n",
+    )

@@ -48,9 +48,10 @@ def _same_shape(target: np.ndarray, pred: np.ndarray) -> None:
     """Multi-label inputs pair K prediction columns with K target columns."""
     if target.shape[1:] != pred.shape[1:]:
         shown = ["one value" if a.ndim == 1 else f"{a.shape[1]} values" for a in (target, pred)]
+        models = "; to score each prediction column as a model, use --model NAME=COLUMN" if target.ndim == 1 else ""
         raise InputError(
             f"'target' has {shown[0]} per row but 'pred' has {shown[1]}: multi-label losses take one 0/1 target "
-            "column per prediction column"
+            f"column per prediction column{models}"
         )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.aggregates import MEAN, Aggregate, Stats, counted_rows, weighted_mean
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, ZeroWeightSum
 from lossctl.losses._checks import (
     at_most,
     binary_labels,
@@ -242,7 +242,7 @@ def _class_weighted_finalize(
     if reduction == "sum":
         return numerator
     if denominator <= 0:
-        raise InputError(
+        raise ZeroWeightSum(
             "nothing to average: every row is ignored (ignore_index) or has a class weight or sample weight of 0"
         )
     return numerator / denominator
