@@ -6,6 +6,8 @@
 - Several prediction columns bound to a regression loss against one target column: they are evaluated as one
   multi-output prediction (each column against the target, pooled), which is rarely what a user comparing columns
   meant; the notice names ``--model``.
+- Options that do nothing in this run: ``--seed`` without ``--bootstrap``, and ``--per-sample`` for a loss that is
+  an aggregate of the whole input (``rmse``: no per-row values), left out of the file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 if TYPE_CHECKING:
     from lossctl.binding import Binding
     from lossctl.engine import Job
+    from lossctl.options import Options
     from lossctl.params import LossRequest
 
 # Row sums within this of 1 count as probability rows (probabilities written with 6 decimals pass).
@@ -78,8 +81,24 @@ def multi_output_notices(requests: Sequence[LossRequest], binding: Binding) -> l
         pred, target = roles.get("pred", []), roles.get("target", [])
         if labels and len(pred) > 1 and len(target) == 1:
             where = f" of model '{model}'" if model is not None else ""
+            fix = "give each column its own --model NAME=COLUMN" if model is not None else "use --model"
             found.append(
                 f"the {len(pred)} columns {', '.join(pred)}{where} are evaluated as one multi-output prediction, "
-                f"each against '{target[0]}' ({', '.join(labels)}); to compare them as models, use --model"
+                f"each against '{target[0]}' ({', '.join(labels)}); to compare them as models, {fix}"
             )
+    return found
+
+
+def option_notices(options: Options, requests: Sequence[LossRequest]) -> list[str]:
+    """A notice per option given that has no effect on this run's results."""
+    found = []
+    if options.seed and not options.bootstrap:
+        found.append("--seed has no effect without --bootstrap (it seeds the resampling)")
+    aggregates = list(dict.fromkeys(r.label for r in requests if not r.spec.per_row))
+    if options.per_sample and aggregates and len(aggregates) < len(requests):  # none per-row: a usage error
+        verb = "is an aggregate" if len(aggregates) == 1 else "are aggregates"
+        found.append(
+            f"--per-sample: {', '.join(aggregates)} {verb} of the whole input, with no per-row values; "
+            f"left out of {options.per_sample}"
+        )
     return found

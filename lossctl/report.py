@@ -323,8 +323,16 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
 
     header, rows = table_rows(report)
     columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-    table = pa.table({name: pa.array(list(values)) for name, values in zip(header, columns, strict=True)})
+    # The numeric columns keep their type when every value is null (no interval, no relative delta): the schema
+    # of a results file does not change from run to run.
+    types = {name: pa.float64() for name in _FLOAT_COLUMNS} | {"n": pa.int64()}
+    table = pa.table(
+        {name: pa.array(list(values), type=types.get(name)) for name, values in zip(header, columns, strict=True)}
+    )
     pq.write_table(table, path)
+
+
+_FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "baseline", "candidate", "delta", "relative_delta")
 
 
 _TEXT_WRITERS: dict[str, Callable[[AnyReport], str]] = {

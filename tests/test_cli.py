@@ -150,7 +150,9 @@ def test_output_file_follows_its_extension(cli, regression_csv: Path, tmp_path: 
     if suffix == ".json":
         assert json.loads(out.read_text())["results"][0]["value"] == pytest.approx(expected)
     elif suffix == ".parquet":
-        assert pq.read_table(out).column("value").to_pylist() == [pytest.approx(expected)]
+        table = pq.read_table(out)
+        assert table.column("value").to_pylist() == [pytest.approx(expected)]
+        assert str(table.schema.field("ci_low").type) == "double"  # typed even when every interval is null
     else:
         assert repr(float(expected)) in out.read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -252,3 +254,15 @@ def test_completion_installs_for_the_shell_named_and_completes_loss_names(tmp_pa
 def test_the_written_notice_counts_results_in_words(cli, tmp_path: Path, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "-o", tmp_path / "r.json")
     assert run.code == 0 and f"notice: wrote 1 result to {tmp_path / 'r.json'}\n" in run.err
+
+
+def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    run = cli("eval", regression_csv, "-l", "mse,rmse", "--per-sample", out, "--seed", "3", "-f", "json")
+    assert run.code == 0
+    assert "notice: --seed has no effect without --bootstrap (it seeds the resampling)" in run.err.splitlines()
+    assert (
+        f"notice: --per-sample: rmse is an aggregate of the whole input, with no per-row values; left out of {out}"
+        in run.err.splitlines()
+    )
+    assert out.read_text().splitlines()[0] == '"row","mse"'
