@@ -25,7 +25,7 @@ from lossctl.aggregates import Aggregate, Stats
 from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
-from lossctl.normal import NoInterval, gradients
+from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
 from lossctl.report import Result
 
@@ -277,11 +277,14 @@ def _build_results(
     keys = [plain(key) for key in outcome.groups]  # shared by every loss's results (1M groups: 1.9 s each)
 
     def interval_of(
-        value: float, replicates: Any, gradient: Any, label: str, group: int | None
+        value: float, n: int, replicates: Any, gradient: Any, label: str, group: int | None
     ) -> dict[str, float] | None:
-        if not plan.moments:
-            return None if replicates is None else interval(replicates, ci)
         where = None if group is None else keys[group]
+        if not plan.moments:
+            if replicates is not None and n < 2:  # one row resampled is always that row: a zero-width interval
+                no_interval.skip(label, where, FEW_ROWS)
+                return None
+            return None if replicates is None else interval(replicates, ci)
         return no_interval.check(label, where, value, gradient, outcome.covariance(group), ci)
 
     for owner, model, sig, numbers, job_index in entries:
@@ -291,7 +294,8 @@ def _build_results(
         sample = outcome.samples[job_index] if job_index is not None else None
         overall = Result(
             name, owner_label, params, reduction, numbers.overall, numbers.n, sig, None,
-            interval_of(numbers.overall, numbers.replicates, numbers.gradient, label, None), model, request=owner,
+            interval_of(numbers.overall, numbers.n, numbers.replicates, numbers.gradient, label, None), model,
+            request=owner,
             distribution=sample.summary() if sample else None,
         )  # fmt: skip
         results.append(overall)
@@ -307,7 +311,7 @@ def _build_results(
             group_values.append((value, group))
             results.append(
                 Result(name, owner_label, params, reduction, value, n, sig, group,
-                       interval_of(value, replicates, gradient, label, code), model, request=owner)
+                       interval_of(value, n, replicates, gradient, label, code), model, request=owner)
             )  # fmt: skip
         if group_values:
             gaps.append(gap(name, params, group_values, model))

@@ -177,6 +177,9 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
     return {"low": value - half, "high": value + half, "level": level}
 
 
+FEW_ROWS = "fewer than 2 rows"
+
+
 class NoInterval:
     """Records whose normal-approximation interval cannot be computed, and the notices that say why."""
 
@@ -196,13 +199,17 @@ class NoInterval:
         found = interval(value, grad, cov, level)
         if found is None:
             if cov is None:
-                reason = "fewer than 2 rows"
+                reason = FEW_ROWS
             elif grad is None or not np.isfinite(grad).all():
                 reason = "the value has no finite derivative in its statistics"
             else:
                 reason = "the variance of the losses overflows float64 (rescale the inputs, or use --bootstrap)"
-            self._missing.setdefault((label, reason), []).append(group)
+            self.skip(label, group, reason)
         return found
+
+    def skip(self, label: str, group: dict[str, Any] | None, reason: str) -> None:
+        """Remember a record without an interval, and why."""
+        self._missing.setdefault((label, reason), []).append(group)
 
     def notices(self) -> list[str]:
         messages = []

@@ -171,3 +171,13 @@ def test_ci_defaults_to_no_interval_without_bootstrap(tmp_path: Path) -> None:
     assert lossctl.evaluate(str(path), losses=["mse"]).results[0].ci is None
     with_bootstrap = lossctl.evaluate(str(path), losses=["mse"], bootstrap=20)
     assert with_bootstrap.results[0].ci["level"] == 0.95
+
+
+def test_a_bootstrap_of_one_row_has_no_interval(cli: Any, write: Any) -> None:
+    path = write("p.csv", "y_true,y_pred,g\n1,2,a\n2,2.5,a\n3,5,b\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "--bootstrap", "200", "-f", "json")
+    assert run.code == 0, run.err
+    records = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert records['{"g": "b"}'] is None  # resampling one row always gives that row: not an interval
+    assert records['{"g": "a"}']["low"] < records['{"g": "a"}']["high"]
+    assert "notice: mse: no --ci interval for 1 group (first: g=b): fewer than 2 rows" in run.err.splitlines()
