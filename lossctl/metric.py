@@ -137,6 +137,8 @@ class Metric:
 
     def merge(self, other: Metric) -> None:
         """Add the rows ``other`` has seen (another batch stream of the same loss, e.g. on another worker)."""
+        if not isinstance(other, Metric):
+            raise UsageError(f"a Metric merges another Metric, not {type(other).__name__}")
         same = (other.name, other.params, other.convention, other.reduction)
         if same != (self.name, self.params, self.convention, self.reduction):
             raise UsageError(f"cannot merge a Metric of {other.name} into one of {self.name}: they differ")

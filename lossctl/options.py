@@ -41,6 +41,8 @@ def as_strings(value: Strings | None) -> tuple[str, ...]:
         return ()
     if isinstance(value, str | os.PathLike):
         return (os.fspath(value),)
+    if not isinstance(value, Iterable):
+        raise UsageError(f"expected a string or a list of strings, got {type(value).__name__} {value!r}")
     items = tuple(value)
     for item in items:
         if not isinstance(item, str | os.PathLike):

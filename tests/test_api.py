@@ -116,6 +116,8 @@ def test_two_dimensional_arrays_are_vector_roles() -> None:
         (lambda: lossctl.evaluate(SAMPLE, losses="mse", pred="nope"), lossctl.InputError, "column 'nope' not found"),
         (lambda: lossctl.evaluate(SAMPLE, losses="msee"), lossctl.UsageError, "did you mean mse"),
         (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
+        (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
+        (lambda: lossctl.Metric("mse").merge(3), lossctl.UsageError, "a Metric merges another Metric, not int"),
     ],
 )
 def test_errors_are_value_errors_with_the_clis_messages(call, error, message: str) -> None:
