@@ -43,3 +43,9 @@ def install() -> None:
     for number in _NAMES:
         if signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, _end)
+
+
+def installed() -> bool:
+    """Whether the command line's handler owns SIGINT: then a ``KeyboardInterrupt`` was raised by code, not by a
+    signal (the handler never raises)."""
+    return signal.getsignal(signal.SIGINT) is _end

@@ -197,6 +197,12 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         raise
     except SystemExit as stop:
         raise InputError(f"{where} {_exit_status(stop)}") from None
+    except KeyboardInterrupt:
+        from lossctl import interrupts
+
+        if not interrupts.installed():  # the library: a user's Ctrl-C in a notebook, to pass on
+            raise
+        raise InputError(f"{where} raised KeyboardInterrupt") from None
     except Exception as exc:
         raise InputError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
     rows = len(inputs[0])

@@ -711,6 +711,7 @@ PLUGIN_CASES = {
     "raises at import": ("raise ImportError('no GPU')", "return pred", 2, "failed to load: ImportError: no GPU"),
     "raises": ("", "raise ValueError('bad shapes')", 3, IN_PLUGIN + " failed: ValueError: bad shapes"),
     "exits": ("", "sys.exit(3)", 3, IN_PLUGIN + " called sys.exit(3)"),
+    "raises KeyboardInterrupt": ("", "raise KeyboardInterrupt", 3, IN_PLUGIN + " raised KeyboardInterrupt"),
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
     "returns n+1 values": ("", "return np.append(pred, 1.0)", 3, "returned an array of shape (11,) for 10 rows"),
     "returns text": ("", "return 'small'", 3, "returned 'small' for 10 rows"),
