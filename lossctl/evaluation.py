@@ -217,8 +217,9 @@ def gate_checks(
     checks = []
     for gate, owner in zip(gates, owners, strict=True):
         if gate.model is not None and gate.model not in models:
-            known = ", ".join(m for m in models if m is not None) or "none: the run has no --model"
-            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; the models are: {known}")
+            known = ", ".join(m for m in models if m is not None)
+            listed = f"the models are: {known}" if known else "the run has no models (name them with --model)"
+            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; {listed}")
         for model in [gate.model] if gate.model is not None else models:
             record = next(r for r in results if r.group is None and r.request is owner and r.model == model)
             value = record.candidate if isinstance(record, Comparison) else record.value

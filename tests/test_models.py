@@ -82,6 +82,11 @@ def test_checks_per_model_or_for_all(cli) -> None:
         run.err
         == "error: --fail-if 'mse@model_z>1' names the model 'model_z'; the models are: model_a, model_b, model_c\n"
     )
+    run = cli("eval", MODELS, "--pred", "model_a", "--target", "y_true", "-l", "mse", "--fail-if", "mse@a>1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --fail-if 'mse@a>1' names the model 'a'; the run has no models (name them with --model)\n",
+    )
     run = cli("eval", MODELS, "--model", "model_a", "--pred", "model_b", "-l", "mse")
     assert run.code == 2 and run.err.startswith("error: --model and --pred exclude each other")
 
