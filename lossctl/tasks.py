@@ -41,6 +41,8 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     """
     if batch is None or batch.num_rows == 0:
         return "regression"
+    if len(roles["target"]) == 1 and _is_labels(batch.column(roles["target"][0]).type):
+        return _labelled_task(_matrix(batch, roles["pred"]))
     target, pred = _matrix(batch, roles["target"]), _matrix(batch, roles["pred"])
     rows = np.isfinite(target).all(axis=1) & np.isfinite(pred).all(axis=1)
     target, pred = target[rows], pred[rows]
@@ -62,3 +64,22 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     if -1.0 in labels:
         return "binary (scores, -1/1 labels)"
     return f"binary ({kind})"
+
+
+def _is_labels(kind: pa.DataType) -> bool:
+    """Text or boolean targets are class labels (``--positive``, ``--classes`` or the columns' suffixes map them)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind))
+
+
+def _labelled_task(pred: np.ndarray) -> str:
+    """The task of class labels against ``pred``: multi-class with K prediction values per row, else binary."""
+    pred = pred[np.isfinite(pred).all(axis=1)]
+    probabilities = bool(len(pred)) and bool(pred.min() >= 0 and pred.max() <= 1)
+    if pred.shape[1] > 1:
+        sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= _ROW_SUM_TOLERANCE))
+        return f"multiclass ({'probabilities' if probabilities and sums_to_one else 'logits'})"
+    return f"binary ({'probabilities' if probabilities else 'logits'})"

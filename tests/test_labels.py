@@ -160,3 +160,16 @@ def test_label_options_without_a_loss_that_reads_them(cli, write) -> None:
     run = cli("eval", path, "--target", "y", "--pred", "p", "-l", "mse", "--classes", "a,b")
     assert run.code == 2
     assert run.err == "error: --classes gives the order of class labels: no selected multi-class loss reads them\n"
+
+
+def test_default_losses_for_text_labels(cli, write) -> None:
+    binary = write("churn.csv", "p,churned\n0.9,yes\n0.2,no\n0.4,no\n")
+    run = cli("eval", binary, "--pred", "p", "--target", "churned", "--positive", "yes", "-f", "json")
+    assert run.code == 0, run.err
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["bce", "brier"]
+    assert _value(run) == pytest.approx(-(np.log(0.9) + np.log(0.8) + np.log(0.6)) / 3)
+    classes = write("an.csv", "animal,prob_cat,prob_dog\ncat,0.8,0.2\ndog,0.3,0.7\n")
+    run = cli("eval", classes, "--pred", "prob_*", "--target", "animal", "-f", "json")
+    assert run.code == 0, run.err
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["categorical_ce", "brier_multiclass", "zero_one"]
+    assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.7)) / 2)
