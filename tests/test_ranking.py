@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -363,3 +365,17 @@ def test_a_large_query_is_announced_before_its_chunk() -> None:
     for chunk in query_chunks(batches, "qid", 20, lambda q, n: events.append((q, n)), threshold=1000):
         events.append(chunk.column("qid").to_pylist())
     assert events == [["a"] * 3, ("big", 50), ["big"] * 50, ["c"] * 4]  # 1225 pairs: announced, then computed
+
+
+def test_queries_apart_on_standard_input_are_held_not_read_twice(tmp_path: Path) -> None:
+    text = "q,score,rel\nA,1,2\nB,0.1,1\nA,0.5,1\nB,0.3,0\nA,2,0\n"
+    path = tmp_path / "rk.csv"
+    path.write_text(text)
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=q", "-l", "listnet,ranknet", "-f", "json"]
+    command = [sys.executable, "-m", "lossctl", "eval"]
+    piped = subprocess.run([*command, "-", *args], input=text.encode(), capture_output=True, check=False)
+    from_file = subprocess.run([*command, str(path), *args], capture_output=True, check=False)
+    assert piped.returncode == 0, piped.stderr
+    values = [r["value"] for r in json.loads(piped.stdout)["results"]]
+    assert values == [r["value"] for r in json.loads(from_file.stdout)["results"]]
+    assert b"listnet, ranknet: standard input is read once, so the whole input is held in memory" in piped.stderr

@@ -159,11 +159,17 @@ class Source(ABC):
     format: str
     columns: list[str]
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
+    once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
 
     @property
     def num_rows(self) -> int | None:
         """The row count when the file's metadata gives it, else ``None``."""
         return None
+
+    @property
+    def name(self) -> str:
+        """The input as messages name it: its path, or standard input."""
+        return _where(self.path)
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table."""
@@ -324,6 +330,8 @@ class _ArrowStreamSource(Source):
     cannot skip bytes it has to read anyway) and the asked ones kept.
     """
 
+    once = True
+
     def __init__(self, path: str, stream: BinaryIO, file_format: bool) -> None:
         self.path = path
         self.format = "arrow"
@@ -467,7 +475,7 @@ class _TextSource(Source):
         self.format = fmt
         self._compression = compression
         self._once = once
-        self._one_shot = once is not None
+        self._one_shot = self.once = once is not None
         self._head = b""  # of a one-shot stream: the bytes already read from it
         self._lines_at: dict[int, int] = {0: 1}  # of a one-shot stream: byte offset of a block -> its first line
         self._delimiter = delimiter
