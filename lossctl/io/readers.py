@@ -161,6 +161,11 @@ class Source(ABC):
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
 
     @property
+    def name(self) -> str:
+        """How messages name the input: its path, or ``standard input``."""
+        return _where(self.path)
+
+    @property
     def num_rows(self) -> int | None:
         """The row count when the file's metadata gives it, else ``None``."""
         return None
