@@ -3,7 +3,9 @@
 ``evaluate``, ``compare`` and ``suggest`` all bind through :func:`bind`: explicit specs (``--pred``,
 ``--target``, ``--col ROLE=...``) are resolved against the input's columns, the roles without one take the
 default column names of docs/cli.md (each guess reported as a notice), and a role no selected loss reads is
-a usage error. Pure Python: binding happens before any data is read.
+a usage error. With ``--targets``, the target role is bound in the targets file only (a ``target`` column
+the predictions file also holds is not a fallback: that would evaluate the wrong targets without a word);
+the other roles may name a column of either file. Pure Python: binding happens before any data is read.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossctl.errors import UsageError
-from lossctl.io.columns import DEFAULT_NAMES, format_columns, guess_column, resolve_colspec
+from lossctl.errors import InputError, UsageError
+from lossctl.io.columns import DEFAULT_NAMES, SideBySide, format_columns, guess_column, resolve_colspec
 from lossctl.options import Options
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
 from lossctl.text import count
@@ -75,7 +77,7 @@ def roles_needed(
     return roles
 
 
-def single_column(spec: str | None, available: Sequence[str], source_name: str) -> str | None:
+def single_column(spec: str | None, available: Sequence[str], source_name: str | SideBySide) -> str | None:
     """The one column a spec names (``--weight``, ``--by``); several columns are a usage error."""
     if spec is None:
         return None
@@ -86,12 +88,22 @@ def single_column(spec: str | None, available: Sequence[str], source_name: str) 
 
 
 def bind_roles(
-    roles: Sequence[str], explicit: dict[str, str], available: Sequence[str], source_name: str, notices: list[str]
+    roles: Sequence[str],
+    explicit: dict[str, str],
+    available: Sequence[str],
+    source_name: str | SideBySide,
+    notices: list[str],
+    targets: tuple[str, Sequence[str]] | None = None,
 ) -> dict[str, list[str]]:
-    """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices)."""
+    """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
+
+    ``targets`` (the ``--targets`` file's name and columns) is where the target role is bound, alone.
+    """
     bound: dict[str, list[str]] = {}
     for role in roles:
-        if role in explicit:
+        if role == "target" and targets is not None:
+            bound[role] = _target_columns(explicit.get(role), targets, notices)
+        elif role in explicit:
             bound[role] = resolve_colspec(explicit[role], available, source_name)
         elif role in DEFAULT_NAMES:
             guess = guess_column(role, available)
@@ -111,8 +123,24 @@ def bind_roles(
     return bound
 
 
+def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notices: list[str]) -> list[str]:
+    """The target role's columns in the ``--targets`` file: a missing one is an input error naming that file."""
+    name, available = targets
+    if spec is not None:
+        return resolve_colspec(spec, available, name)
+    guess = guess_column("target", available)
+    if guess is None:
+        raise InputError(
+            f"no column for role 'target' in {name}: none of its columns ({format_columns(available)}) is named "
+            f"{', '.join(DEFAULT_NAMES['target'])}; choose one with --target COLUMN (with --targets, the target is "
+            f"read from {name} only)"
+        )
+    notices.append(f"using column '{guess}' of {name} as target (guessed from its name; set it with --target)")
+    return [guess]
+
+
 def bind_models(
-    options: Options, available: Sequence[str], source_name: str, taken: Collection[str] = ()
+    options: Options, available: Sequence[str], source_name: str | SideBySide, taken: Collection[str] = ()
 ) -> dict[str, list[str]]:
     """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column, except
     the ``taken`` ones (bound to another role: ``--model 'y_*'`` beside ``--target y_true`` is not a model)."""
@@ -132,15 +160,25 @@ def bind_models(
 
 
 def bind(
-    options: Options, roles: Sequence[str], available: Sequence[str], source_name: str, notices: list[str]
+    options: Options,
+    roles: Sequence[str],
+    available: Sequence[str],
+    source_name: str,
+    notices: list[str],
+    targets: tuple[str, Sequence[str]] | None = None,
 ) -> Binding:
-    """The :class:`Binding` of ``options`` over the ``available`` columns."""
+    """The :class:`Binding` of ``options`` over the ``available`` columns of ``source_name`` and, with
+    ``targets`` (the ``--targets`` file's name and columns), those of both files."""
+    source: str | SideBySide = source_name
+    if targets is not None:
+        source = SideBySide(((source_name, available), targets))
+        available = list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
-    bound = bind_roles(shared, options.role_columns(), available, source_name, notices)
-    weight = single_column(options.weight, available, source_name)
-    by = [column for column in (single_column(c, available, source_name) for c in options.by) if column]
+    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets)
+    weight = single_column(options.weight, available, source)
+    by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
-    models = bind_models(options, available, source_name, taken)
+    models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 
 

@@ -168,13 +168,13 @@ def _aligned(
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
         drop = options.missing == "drop"
-        joined, more = attach_targets(table, other, key, opened.source.path, candidate.path, drop=drop)
-        notices += [m.replace("have no prediction", "are not in the baseline") for m in more]
-        _check_same_targets(joined, checked, 0, opened.source.path, candidate.path)
+        joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop)
+        notices += more
+        _check_same_targets(joined, checked, 0, opened.source.name, candidate.name)
         return iter(joined.drop_columns([CANDIDATE + c for c in checked]).to_batches(max_chunksize=chunk_rows))
     other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows)
     unread = [c for c in shared if c not in base_columns]
-    return _lockstep(base_batches, other_batches, checked, shared, unread, opened.source.path, candidate.path)
+    return _lockstep(base_batches, other_batches, checked, shared, unread, opened.source.name, candidate.name)
 
 
 def _renamed(binding: Binding) -> list[str]:

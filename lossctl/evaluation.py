@@ -67,7 +67,8 @@ def open_sources(
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
-    binding = bind(options, roles, available_columns(source, targets), source.path, notices)
+    files = (targets.name, targets.columns) if targets is not None else None
+    binding = bind(options, roles, source.columns, source.name, notices, files)
     return Opened(source, targets, binding)
 
 

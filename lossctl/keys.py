@@ -337,18 +337,22 @@ class RowIndex:
             slots = self._table.slots
             for start, part in reversed(list(zip(starts, parts, strict=True))):
                 slots[self._table.home(part)[::-1]] = np.arange(start, start + len(part))[::-1]
-            self._repeated = np.zeros(0, dtype=np.int64)
+            self._repeated = self._holders = np.zeros(0, dtype=np.int64)
             if np.count_nonzero(slots != EMPTY) < n:
-                self._repeated = np.concatenate(
-                    [start + np.flatnonzero(slots[self._table.home(part)] != np.arange(start, start + len(part)))
-                     for start, part in zip(starts, parts, strict=True)]
-                )  # fmt: skip
+                repeated, holders = [], []
+                for start, part in zip(starts, parts, strict=True):
+                    held = slots[self._table.home(part)]
+                    at = np.flatnonzero(held != np.arange(start, start + len(part)))
+                    repeated.append(start + at)
+                    holders.append(held[at].astype(np.int64))
+                self._repeated, self._holders = np.concatenate(repeated), np.concatenate(holders)
             return
         fps = self._fps = np.concatenate(parts) if len(parts) != 1 else parts[0]
         self.owner = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
         for start in range(0, n, _BUILD_BLOCK):
             self._insert(fps, np.arange(start, min(n, start + _BUILD_BLOCK)), verify)
         self._repeated = np.flatnonzero(self.owner != np.arange(n))
+        self._holders = self.owner[self._repeated].astype(np.int64)
 
     def _insert(self, fps: np.ndarray, rows: np.ndarray, verify: Verify | None) -> None:
         table = self._table
@@ -377,6 +381,10 @@ class RowIndex:
     def repeated(self) -> np.ndarray:
         """The rows whose key an earlier row holds, in order."""
         return self._repeated
+
+    def duplicated(self) -> np.ndarray:
+        """Every row whose key another row holds too (the first holder included), in order."""
+        return np.union1d(self._repeated, self._holders)
 
     def find(self, fps: np.ndarray, verify: Verify | None = None) -> np.ndarray:
         """The first row holding each fingerprint's key, or -1."""
@@ -426,8 +434,10 @@ class RowIndex:
             rows[block] = np.maximum(held, EMPTY)
         return rows, repeats
 
-    def unclaimed(self) -> int:
-        """How many rows no key was claimed for."""
+    def unclaimed(self) -> np.ndarray:
+        """The rows no key was claimed for, in order (the first row of each key: a repeated row is never handed out)."""
         if self._table.dense_minimum is None:
-            return self._rows if self._claimant is None else int((self._claimant == EMPTY).sum())
-        return int((self._table.slots >= 0).sum())
+            first = self.owner == np.arange(self._rows)
+            return np.flatnonzero(first if self._claimant is None else first & (self._claimant == EMPTY))
+        slots = self._table.slots
+        return np.sort(slots[slots >= 0]).astype(np.int64)

@@ -199,7 +199,36 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n2,2\n3,3\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "p.csv: 1 row has a key 'id' that is not in t.csv (first: 3)",
+        "p.csv: 1 row has a key 'id' that is not in t.csv (first: 3); to leave such rows out, use --missing drop",
+    ),
+    (
+        "target rows without a prediction",
+        {"p.csv": "id,pred\n1,1\n2,2\n", "t.csv": "id,target\n1,1\n2,2\n4,9\n"},
+        ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
+        3,
+        "t.csv: 1 row has a key 'id' that is not in p.csv (first: row 2); to leave such rows out, use --missing drop",
+    ),
+    (
+        "--targets file without a target column",
+        {"p.csv": "id,pred,target\n1,1,100\n", "t.csv": "id,foo\n1,1\n"},
+        ["eval", "p.csv", "--targets", "t.csv", "-l", "mse"],
+        3,
+        "no column for role 'target' in t.csv: none of its columns (id, foo) is named target, y_true, label, y, "
+        "actual, truth; choose one with --target COLUMN (with --targets, the target is read from t.csv only)",
+    ),
+    (
+        "--target not in the --targets file",
+        {"p.csv": "id,pred,lbl\n1,1,1\n", "t.csv": "id,foo\n1,1\n"},
+        ["eval", "p.csv", "--targets", "t.csv", "--target", "lbl", "-l", "mse"],
+        3,
+        "column 'lbl' not found in t.csv; columns are: id, foo",
+    ),
+    (
+        "column in neither file",
+        {"p.csv": "id,pred\n1,1\n", "t.csv": "id,target\n1,1\n"},
+        ["eval", "p.csv", "--targets", "t.csv", "--weight", "w", "-l", "mse"],
+        3,
+        "column 'w' not found in p.csv (columns: id, pred) or t.csv (columns: id, target)",
     ),
     (
         "join key not in file",
@@ -466,10 +495,11 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ),
     (
         "join keys of different types",
-        {"p.csv": "id,pred\na,1\n", "t.csv": "id,target\n1,1\n"},
+        {"p.csv": "id,pred\n2024-01-02,1\n", "t.csv": "id,target\n1.5,1\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' is string in p.csv but int64 in t.csv; the keys cannot be matched",
+        "key column 'id' is date32[day] in p.csv but double in t.csv; the keys cannot be matched: write them with "
+        "one type in both files (integers or text)",
     ),
     # --- columns and roles -----------------------------------------------------------------------------
     (

@@ -795,21 +795,28 @@ def test_row_counts_must_match_without_a_key() -> None:
     )
 
 
-def test_join_on_a_key_keeps_the_predictions_order_and_reports_unused_targets() -> None:
+def test_join_on_a_key_keeps_the_predictions_order_and_drops_unused_targets() -> None:
     preds = pa.table({"id": ["c", "a", "b"], "pred": [3.0, 1.0, 2.0]})
     targets = pa.table({"id": ["a", "x", "b", "c", "y", "z"], "target": [10, 0, 20, 30, 0, 0]})
-    joined, notices = attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
+    joined, notices = attach_targets(preds, targets, "id", "preds.csv", "targets.csv", drop=True)
     assert joined.column_names == ["id", "pred", "target"]
     assert joined.column("id").to_pylist() == ["c", "a", "b"]
     assert joined.column("target").to_pylist() == [30, 10, 20]
-    assert notices == ["targets.csv: 3 rows have no prediction and were not used"]
+    assert notices == [
+        "targets.csv: 3 rows have a key 'id' that is not in preds.csv (first: row 1): dropped (--missing drop)"
+    ]
 
 
-def test_one_unused_target_row_notice_is_singular() -> None:
+def test_unused_target_rows_are_an_error_without_missing_drop() -> None:
     preds = pa.table({"id": [1], "pred": [0.5]})
     targets = pa.table({"id": [1, 2], "target": [1, 0]})
-    _, notices = attach_targets(preds, targets, "id", "p.csv", "t.csv")
-    assert notices == ["t.csv: 1 row has no prediction and was not used"]
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, targets, "id", "p.csv", "t.csv")
+    assert message(error) == (
+        "t.csv: 1 row has a key 'id' that is not in p.csv (first: row 1); to leave such rows out, use --missing drop"
+    )
+    _, notices = attach_targets(preds, targets, "id", "p.csv", "t.csv", drop=True)
+    assert notices == ["t.csv: 1 row has a key 'id' that is not in p.csv (first: row 1): dropped (--missing drop)"]
 
 
 def test_integer_and_float_keys_match() -> None:
@@ -819,12 +826,29 @@ def test_integer_and_float_keys_match() -> None:
     assert joined.column("target").to_pylist() == [2, 1]
 
 
-def test_number_and_text_keys_do_not_match() -> None:
-    preds = pa.table({"id": [1], "pred": [0.5]})
-    targets = pa.table({"id": ["1"], "target": [1]})
+def test_integer_and_text_keys_match_by_their_text_form() -> None:
+    """JSON Lines often writes ids as text: ``1`` matches ``"1"``, but ``"01"`` is another id."""
+    preds = pa.table({"id": [2, 1, 10], "pred": [0.5, 0.1, 0.7]})
+    targets = pa.table({"id": ["1", "10", "2"], "target": [1, 10, 2]})
+    joined, _ = attach_targets(preds, targets, "id", "p.csv", "t.jsonl")
+    assert joined.column("target").to_pylist() == [2, 1, 10]
+    leading_zero = pa.table({"id": ["01", "10", "2"], "target": [1, 10, 2]})
+    with pytest.raises(InputError) as error:
+        attach_targets(preds, leading_zero, "id", "p.csv", "t.jsonl")
+    assert message(error) == (
+        "p.csv: 1 row has a key 'id' that is not in t.jsonl (first: 1); to leave such rows out, use --missing drop"
+    )
+
+
+def test_number_and_other_keys_do_not_match_and_the_error_says_what_to_do() -> None:
+    preds = pa.table({"id": [1.5], "pred": [0.5]})
+    targets = pa.table({"id": ["1.5"], "target": [1]})
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "p.csv", "t.jsonl")
-    assert message(error) == "key column 'id' is int64 in p.csv but string in t.jsonl; the keys cannot be matched"
+    assert message(error) == (
+        "key column 'id' is double in p.csv but string in t.jsonl; the keys cannot be matched: write them with one "
+        "type in both files (integers or text)"
+    )
 
 
 def test_key_missing_from_a_table() -> None:
@@ -853,7 +877,10 @@ def test_predictions_without_target() -> None:
     targets = pa.table({"id": ["a", "b"], "target": [1, 0]})
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
-    assert message(error) == "preds.csv: 2 rows have a key 'id' that is not in targets.csv (first: 'q')"
+    assert message(error) == (
+        "preds.csv: 2 rows have a key 'id' that is not in targets.csv (first: 'q'); to leave such rows out, use "
+        "--missing drop"
+    )
 
 
 def test_null_keys() -> None:

@@ -44,24 +44,27 @@ def test_the_streamed_join_equals_an_in_memory_join(tmp_path: Path, kind: str, c
     per_row = tmp_path / "rows.parquet"
     report = lossctl.evaluate(
         str(preds), targets=str(targets), on="id", losses=["mse", "mae"], chunk_rows=chunk_rows,
-        per_sample=str(per_row),
+        per_sample=str(per_row), missing="drop",
     )  # fmt: skip
     r = np.array(list(residuals.values()))
     assert [res.value for res in report.results] == pytest.approx([np.mean(r**2), np.mean(np.abs(r))], rel=1e-13)
     rows = pq.read_table(per_row).to_pydict()
     assert rows["id"] == keys.tolist()  # the predictions' order
     assert rows["mae"] == pytest.approx(np.abs(r).tolist(), rel=1e-15)
-    assert f"{targets}: 37 rows have no prediction and were not used" in report.notices
+    unused = f"{targets}: 37 rows have a key 'id' that is not in {preds} (first: row "
+    assert any(n.startswith(unused) and n.endswith("): dropped (--missing drop)") for n in report.notices)
+    assert report.input["rows_dropped"] == 0  # rows of the predictions file only
 
 
 DISTINCT = "; each row needs a distinct key"
+DROP = "; to leave such rows out, use --missing drop"
 
 
 @pytest.mark.parametrize(
     ("pred_ids", "target_ids", "message"),
     [
         ([1, 2, 3, 2, 9, 3], [1, 2, 3], "key column 'id' has 2 duplicate values in {p} (first: 2)" + DISTINCT),
-        ([1, 5, 2, 6], [1, 2, 3], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5)"),
+        ([1, 5, 2, 6], [1, 2], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5)" + DROP),
         ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2)" + DISTINCT),
         (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a')" + DISTINCT),
         ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)"),
@@ -168,7 +171,10 @@ def test_rows_past_the_other_files_end_are_dropped_and_counted_with_missing_drop
     fewer = cli("eval", targets, "--pred", "target", "--targets", preds, "--target", "pred", "-l", "mse",
                 "--missing", "drop", "-f", "json")  # fmt: skip
     assert json.loads(fewer.out)["results"][0]["value"] == pytest.approx(2.5)
-    assert f"notice: {preds}: 1 row has no prediction and was not used\n" in fewer.err
+    assert (
+        f"notice: {preds}: 1 row past the 2 rows of {targets} has no prediction: dropped (--missing drop)\n"
+        in fewer.err
+    )
 
 
 def test_on_left_equals_right_joins_differently_named_keys(cli: Any, tmp_path: Path) -> None:
@@ -176,10 +182,10 @@ def test_on_left_equals_right_joins_differently_named_keys(cli: Any, tmp_path: P
     targets = _csv(tmp_path / "t.csv", "SampleID,target\n1,2\n2,4\n3,4\n9,0\n")
     per_row = tmp_path / "rows.csv"
     run = cli("eval", preds, "--targets", targets, "--on", "sample=SampleID", "-l", "mae", "--per-sample", per_row,
-              "-f", "json")  # fmt: skip
+              "-f", "json", "--missing", "drop")  # fmt: skip
     assert json.loads(run.out)["results"][0]["value"] == pytest.approx((3 + 0 + 1) / 3)
     assert per_row.read_text().splitlines() == ['"sample","mae"', "3,3", "1,0", "2,1"]
-    assert f"notice: {targets}: 1 row has no prediction and was not used\n" in run.err
+    assert f"notice: {targets}: 1 row has a key 'SampleID' that is not in {preds} (first: row 3): dropped " in run.err
     wrong = cli("eval", preds, "--targets", targets, "--on", "sample=Sample", "-l", "mae")
     assert wrong.code == 3 and wrong.err.startswith(f"error: column 'Sample' not found in {targets}")
 
@@ -208,13 +214,16 @@ def test_a_composite_key_equals_pandas_merge(
     preds, targets = regions
     per_row = tmp_path / "rows.parquet"
     report = lossctl.evaluate(preds, targets=targets, on=["region", "id"], losses="mse", per_sample=per_row,
-                              chunk_rows=chunk_rows)  # fmt: skip
+                              chunk_rows=chunk_rows, missing="drop")  # fmt: skip
     merged = pd.read_parquet(preds).merge(pd.read_parquet(targets), on=["region", "id"], how="left")
     assert report.value("mse") == pytest.approx(float(np.mean((merged["pred"] - merged["target"]) ** 2)), rel=1e-15)
     rows = pq.read_table(per_row).to_pydict()
     assert rows["region"] == ["eu", "us", "eu", "us", "eu"] and rows["id"] == [1, 1, 2, 7, 3]
     assert rows["mse"] == pytest.approx(((merged["pred"] - merged["target"]) ** 2).tolist())
-    assert f"{targets}: 1 row has no prediction and was not used" in report.notices
+    assert (
+        f"{targets}: 1 row has a key (region, id) that is not in {preds} (first: row 5): dropped (--missing drop)"
+        in (report.notices)
+    )
 
 
 def test_composite_key_errors_name_every_column_and_the_first_value(cli: Any, tmp_path: Path) -> None:
@@ -222,7 +231,9 @@ def test_composite_key_errors_name_every_column_and_the_first_value(cli: Any, tm
     targets = _csv(tmp_path / "t.csv", "region,id,target\neu,1,1\nus,1,2\nus,2,3\n")
     on = ("--on", "region", "--on", "id")
     run = cli("eval", preds, "--targets", targets, *on, "-l", "mse")
-    assert run.err == f"error: {preds}: 1 row has a key (region, id) that is not in {targets} (first: ('eu', 5))\n"
+    assert (
+        run.err == f"error: {preds}: 1 row has a key (region, id) that is not in {targets} (first: ('eu', 5)){DROP}\n"
+    )
     repeated = _csv(tmp_path / "r.csv", "region,id,target\neu,1,1\nus,1,2\neu,1,3\n")
     run = cli("eval", preds, "--targets", repeated, *on, "-l", "mse")
     assert run.err == (
@@ -295,7 +306,7 @@ def test_composite_keys_of_every_type_match_pandas_merge(tmp_path: Path, second:
     pq.write_table(targets, tmp_path / "t.parquet")
     pq.write_table(preds, tmp_path / "p.parquet")
     report = lossctl.evaluate(tmp_path / "p.parquet", targets=tmp_path / "t.parquet", on=["a", "b"], losses="mae",
-                              chunk_rows=40)  # fmt: skip
+                              chunk_rows=40, missing="drop")  # fmt: skip
     merged = preds.to_pandas().merge(targets.to_pandas(), on=["a", "b"], how="left")
     assert merged["target"].notna().all()
     assert report.value("mae") == pytest.approx(float(np.mean(np.abs(merged["pred"] - merged["target"]))), rel=1e-14)
@@ -303,3 +314,138 @@ def test_composite_keys_of_every_type_match_pandas_merge(tmp_path: Path, second:
     pq.write_table(outside, tmp_path / "o.parquet")
     with pytest.raises(lossctl.InputError, match="1 row has a key \\(a, b\\) that is not in"):
         lossctl.evaluate(tmp_path / "o.parquet", targets=tmp_path / "t.parquet", on=["a", "b"], losses="mae")
+
+
+# Regressions of the alignment audit (branch audit-align).
+
+
+@pytest.fixture
+def preds_csv(tmp_path: Path) -> Path:
+    return _csv(tmp_path / "P.csv", "id,pred\n1,1.0\n2,2.0\n3,3.5\n")
+
+
+def test_an_integer_id_and_a_text_id_are_compared_by_their_text_form(cli: Any, tmp_path: Path, preds_csv: Path) -> None:
+    """JSON Lines writes ids as text: the order check was skipped for 1 against "3" (a wrong number, exit 0)."""
+    shuffled = _csv(tmp_path / "T.jsonl", '{"id":"3","target":3.0}\n{"id":"1","target":1.5}\n{"id":"2","target":2.0}\n')
+    run = cli("eval", preds_csv, "--targets", shuffled, "-l", "mse", "-f", "csv", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'id' is 1 in {preds_csv} but '3' in {shuffled} at row 0: rows are aligned by order and these "
+        "are not the same rows; align them by key with --on id\n"
+    )
+    keyed = cli("eval", preds_csv, "--targets", shuffled, "--on", "id", "-l", "mse", "-f", "json", "-q")
+    assert keyed.code == 0, keyed.err
+    assert json.loads(keyed.out)["results"][0]["value"] == pytest.approx(0.5 / 3)
+    same = _csv(tmp_path / "S.jsonl", '{"id":"1","target":1.5}\n{"id":"2","target":2.0}\n{"id":"3","target":3.0}\n')
+    ordered = cli("eval", preds_csv, "--targets", same, "-l", "mse", "-f", "json", "-q")
+    assert ordered.code == 0, ordered.err
+    assert json.loads(ordered.out)["results"][0]["value"] == pytest.approx(0.5 / 3)
+
+
+def test_dictionary_encoded_keys_join_and_are_checked_by_their_values(cli: Any, tmp_path: Path) -> None:
+    """A pandas Categorical key (a Parquet dictionary column) is compared by its values, with --on and without."""
+    ids = pa.array(["a", "b", "c"]).dictionary_encode()
+    pq.write_table(pa.table({"id": ids, "pred": [1.0, 2.0, 3.5]}), tmp_path / "p.parquet")
+    targets = _csv(tmp_path / "t.csv", "id,target\nc,3\na,1.5\nb,2\n")
+    run = cli("eval", tmp_path / "p.parquet", "--targets", targets, "--on", "id", "-l", "mse", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx((0.25 + 0 + 0.25) / 3)
+    pq.write_table(pa.table({"id": pa.array(["c", "a", "b"]).dictionary_encode(), "target": [3.0, 1.5, 2.0]}),
+                   tmp_path / "t.parquet")  # fmt: skip
+    unkeyed = cli("eval", tmp_path / "p.parquet", "--targets", tmp_path / "t.parquet", "-l", "mse")
+    assert unkeyed.code == 3 and unkeyed.err.startswith(
+        f"error: column 'id' is 'a' in {tmp_path / 'p.parquet'} but 'c'"
+    )
+
+
+def test_with_targets_the_target_comes_from_the_targets_file_only(cli: Any, tmp_path: Path) -> None:
+    """The predictions' own target column was used when the targets file had none (a wrong number, exit 0)."""
+    preds = _csv(tmp_path / "P.csv", "id,pred,target\n1,1.0,100\n2,2.0,100\n3,3.5,100\n")
+    no_target = _csv(tmp_path / "T.csv", "id,foo\n1,1\n2,2\n3,3\n")
+    run = cli("eval", preds, "--targets", no_target, "-l", "mse", "-f", "csv")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith(
+        f"error: no column for role 'target' in {no_target}: none of its columns (id, foo) is named target, y_true, "
+        f"label, y, actual, truth; choose one with --target COLUMN (with --targets, the target is read from "
+        f"{no_target} only)\n"
+    )
+    named = cli("eval", preds, "--targets", no_target, "--target", "target", "-l", "mse")
+    assert (named.code, named.err) == (3, f"error: column 'target' not found in {no_target}; columns are: id, foo\n")
+    both = _csv(tmp_path / "B.csv", "id,target\n1,1.5\n2,2\n3,3\n")
+    taken = cli("eval", preds, "--targets", both, "-l", "mse", "-f", "json")
+    assert json.loads(taken.out)["results"][0]["value"] == pytest.approx(0.5 / 3)
+    assert f"notice: using column 'target' of {both} as target (guessed from its name; set it with --target)\n" in (
+        taken.err
+    )
+    other = cli("eval", preds, "--targets", both, "--pred", "lbl", "-l", "mse")
+    assert other.err == (
+        f"error: column 'lbl' not found in {preds} (columns: id, pred, target) or {both} (columns: id, target)\n"
+    )
+
+
+def test_target_rows_without_a_prediction_are_an_error_unless_missing_drop(
+    cli: Any, tmp_path: Path, preds_csv: Path
+) -> None:
+    extra = _csv(tmp_path / "Tx.csv", "id,target\n1,1.5\n2,2\n3,3\n4,9\n")
+    run = cli("eval", preds_csv, "--targets", extra, "--on", "id", "-l", "mse", "-f", "json", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: {extra}: 1 row has a key 'id' that is not in {preds_csv} (first: row 3); to leave such rows out, "
+        "use --missing drop\n"
+    )
+    dropped = cli("eval", preds_csv, "--targets", extra, "--on", "id", "-l", "mse", "-f", "json", "--missing", "drop")
+    doc = json.loads(dropped.out)
+    assert doc["results"][0]["value"] == pytest.approx(0.5 / 3)
+    assert doc["input"]["rows_dropped"] == 0  # rows of the predictions file; the notice counts the targets'
+    assert f"notice: {extra}: 1 row has a key 'id' that is not in {preds_csv} (first: row 3): dropped " in dropped.err
+
+
+def test_missing_drop_drops_target_rows_without_a_key_and_their_predictions(
+    cli: Any, tmp_path: Path, preds_csv: Path
+) -> None:
+    no_key = _csv(tmp_path / "Tnk.csv", "id,target\n1,1.5\n,2\n3,3\n")
+    run = cli("eval", preds_csv, "--targets", no_key, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["results"][0]["value"] == pytest.approx((0.25 + 0.25) / 2)
+    assert (doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (2, 1)
+    assert f"notice: {no_key}: 1 row has no key (first: row 1): dropped (--missing drop)\n" in run.err
+    assert f"notice: {preds_csv}: 1 row has a key 'id' that is not in {no_key} (first: 2): dropped" in run.err
+    strict = cli("eval", preds_csv, "--targets", no_key, "--on", "id", "-l", "mse")
+    assert strict.err == f"error: key column 'id' has 1 missing values in {no_key} (first: row 1)\n"
+
+
+@pytest.mark.parametrize("ids", [[1, 1, 3, 7], ["a", "a", "c", "g"], [10**12, 10**12, 3, 7]],
+                         ids=["dense", "text", "hashed"])  # fmt: skip
+def test_missing_drop_uses_no_row_of_a_key_the_targets_repeat(cli: Any, tmp_path: Path, ids: list[Any]) -> None:
+    pq.write_table(pa.table({"id": [ids[0], ids[2], ids[3]], "pred": [1.0, 3.5, 7.0]}), tmp_path / "p.parquet")
+    pq.write_table(pa.table({"id": ids, "target": [1.5, 0.0, 3.0, 7.0]}), tmp_path / "t.parquet")
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["results"][0]["value"] == pytest.approx(0.25 / 2)
+    assert (doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (2, 1)
+    assert (
+        f"notice: {targets}: 2 rows have a key 'id' that another row has too (first: {ids[0]!r}): dropped, every row "
+        "of such a key (--missing drop)\n"
+    ) in run.err
+    assert f"notice: {preds}: 1 row has a key 'id' that {targets} repeats (first: {ids[0]!r}): dropped" in run.err
+    strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
+    assert strict.err == (f"error: key column 'id' has 1 duplicate value in {targets} (first: {ids[0]!r}){DISTINCT}\n")
+
+
+def test_standard_input_is_named_so_in_the_order_check(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    targets = _csv(tmp_path / "t.csv", "id,target\n3,1.5\n2,2\n1,3\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "lossctl", "eval", "-", "--targets", str(targets), "-l", "mse"],
+        input=b"id,pred\n1,1.0\n2,2.0\n3,3.5\n", capture_output=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 3
+    assert run.stderr.decode() == (
+        f"error: column 'id' is 1 in standard input but 3 in {targets} at row 0: rows are aligned by order and these "
+        "are not the same rows; align them by key with --on id\n"
+    )

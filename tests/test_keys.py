@@ -60,7 +60,7 @@ def test_row_index_claims_each_key_once(scale: int) -> None:
     assert rows.tolist() == [2, -1, -1, 3] and repeats.tolist() == [False, False, True, False]
     rows, repeats = index.claim((np.array([10, 14], dtype=np.int64) * scale).view(np.uint64), np.arange(4, 6))
     assert rows.tolist() == [-1, 0] and repeats.tolist() == [True, False]
-    assert index.unclaimed() == 2
+    assert index.unclaimed().tolist() == [1, 4]
 
 
 @pytest.mark.parametrize(

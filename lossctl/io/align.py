@@ -7,11 +7,13 @@ each predictions batch's targets as it passes, so memory holds the targets file,
 
 Problems found on the way (missing keys, repeated keys, keys without a target) are counted over the
 whole predictions stream and reported at its end, as one error naming the count and the first value;
-no more batches are passed on after the first one. With ``--missing drop``, prediction rows without a
-partner get missing targets instead (the engine drops and counts them) and a notice says why.
+no more batches are passed on after the first one. Target rows no prediction claimed are an error at the
+end too. With ``--missing drop``, prediction rows without a partner get missing targets instead (the engine
+drops and counts them), target rows without one are left out, and notices count both.
 
 Without a key, rows are aligned by order, which goes silently wrong when the files are sorted differently:
-so a column both files hold with integer or text values (a likely key, ``id``) must then be equal row by row.
+so a column both files hold with integer or text values (a likely key, ``id``; ``1`` equals ``"1"``) must
+then be equal row by row.
 """
 
 from __future__ import annotations
@@ -37,20 +39,37 @@ def _rows(count: int) -> str:
     return "1 row" if count == 1 else f"{count} rows"
 
 
-def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.DataType:
-    """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text.
+def _text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
-    Numbers never match text: ``007`` and ``7`` are different ids, and guessing otherwise would join
-    rows silently and wrongly.
+
+def _decoded(kind: pa.DataType) -> pa.DataType:
+    """The type of a key's values: a dictionary-encoded column (a pandas Categorical) compares by its values."""
+    return kind.value_type if pa.types.is_dictionary(kind) else kind
+
+
+def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.DataType:
+    """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text, and
+    integers match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids).
+
+    Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
+    silently and wrongly.
     """
+    left, right = _decoded(left), _decoded(right)
     if left == right:
         return left
+    integer_or_text = all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right))
+    if integer_or_text and (_text(left) or _text(right)):
+        return pa.large_string()
     try:
         unified = pa.unify_schemas([pa.schema([("k", left)]), pa.schema([("k", right)])], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         unified = None
     if unified is None:
-        raise InputError(f"{what} is {left} in {preds_name} but {right} in {targets_name}; the keys cannot be matched")
+        raise InputError(
+            f"{what} is {left} in {preds_name} but {right} in {targets_name}; the keys cannot be matched: "
+            "write them with one type in both files (integers or text)"
+        )
     return unified.field("k").type
 
 
@@ -181,7 +200,8 @@ class _Composite:
 
 class _Problems:
     """Missing, repeated and unmatched keys of the predictions, counted over the whole stream (a key is
-    repeated when an earlier row has it and it is in the targets)."""
+    repeated when an earlier row has it and it is in the targets); with ``--missing drop``, also the rows whose
+    key the targets file repeats (ambiguous: no target row of such a key is used)."""
 
     def __init__(self) -> None:
         self.nulls = 0
@@ -190,9 +210,11 @@ class _Problems:
         self.first_repeat: tuple[int, object] | None = None
         self.unmatched = 0
         self.first_unmatched: tuple[int, object] | None = None
+        self.ambiguous = 0
+        self.first_ambiguous: tuple[int, object] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.nulls or self.repeats or self.unmatched)
+        return bool(self.nulls or self.repeats or self.unmatched or self.ambiguous)
 
     def missing(self, positions: np.ndarray, rows: np.ndarray) -> None:
         if len(positions):
@@ -212,12 +234,17 @@ class _Problems:
             if self.first_unmatched is None:
                 self.first_unmatched = (int(rows[positions[0]]), shown(int(positions[0])))
 
+    def repeated_target(self, shown: Callable[[int], object], positions: np.ndarray, rows: np.ndarray) -> None:
+        if len(positions):
+            self.ambiguous += len(positions)
+            if self.first_ambiguous is None:
+                self.first_ambiguous = (int(rows[positions[0]]), shown(int(positions[0])))
+
     def unmatched_text(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
         assert self.first_unmatched is not None
         verb = "has" if self.unmatched == 1 else "have"
-        what = f"'{key.preds[0]}'" if len(key.preds) == 1 else f"({', '.join(key.preds)})"
         return (
-            f"{preds_name}: {_rows(self.unmatched)} {verb} a key {what} that is not in {targets_name} "
+            f"{preds_name}: {_rows(self.unmatched)} {verb} a key {_named(key.preds)} that is not in {targets_name} "
             f"(first: {self.first_unmatched[1]!r})"
         )
 
@@ -227,15 +254,31 @@ class _Problems:
         if self.repeats:
             assert self.first_repeat is not None
             return _duplicate_error(_what(key.preds), preds_name, self.repeats, self.first_repeat[1])
-        return InputError(self.unmatched_text(key, preds_name, targets_name))
+        return InputError(f"{self.unmatched_text(key, preds_name, targets_name)}; {_DROP_THEM}")
 
     def dropped(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
         """The notice of ``--missing drop``: the rows without a partner, dropped and counted with the missing."""
         parts = [self.unmatched_text(key, preds_name, targets_name)] if self.unmatched else []
+        if self.ambiguous:
+            assert self.first_ambiguous is not None
+            verb = "has" if self.ambiguous == 1 else "have"
+            parts.append(
+                f"{preds_name}: {_rows(self.ambiguous)} {verb} a key {_named(key.preds)} that {targets_name} repeats "
+                f"(first: {self.first_ambiguous[1]!r})"
+            )
         if self.nulls:
             verb = "has" if self.nulls == 1 else "have"
             parts.append(f"{preds_name}: {_rows(self.nulls)} {verb} no key (first: row {self.first_null})")
         return "; ".join(parts) + ": dropped (--missing drop)"
+
+
+# The fix named by the errors of rows without a partner.
+_DROP_THEM = "to leave such rows out, use --missing drop"
+
+
+def _named(names: Sequence[str]) -> str:
+    """A key in a sentence: ``'id'``, or ``(region, id)`` for a composite one."""
+    return f"'{names[0]}'" if len(names) == 1 else f"({', '.join(names)})"
 
 
 def _what(names: Sequence[str]) -> str:
@@ -244,13 +287,12 @@ def _what(names: Sequence[str]) -> str:
 
 
 def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
-    """The type two same-named columns are compared in by the order check: integers, or text; else ``None``."""
-    if pa.types.is_dictionary(left) or pa.types.is_dictionary(right):
-        return _comparable(getattr(left, "value_type", left), getattr(right, "value_type", right))
+    """The type two same-named columns are compared in by the order check: integers, or else text (an integer
+    column matches a text one by its text form, ``1`` == ``"1"``); ``None`` for any other column."""
+    left, right = _decoded(left), _decoded(right)
     if pa.types.is_integer(left) and pa.types.is_integer(right):
         return pa.int64() if not (pa.types.is_uint64(left) or pa.types.is_uint64(right)) else pa.float64()
-    text = (pa.types.is_string, pa.types.is_large_string)
-    if any(t(left) for t in text) and any(t(right) for t in text):
+    if all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right)):
         return pa.large_string()
     return None
 
@@ -261,7 +303,7 @@ def first_difference(left: pa.Array, right: pa.Array) -> int | None:
     kind = _comparable(left.type, right.type)
     if kind is None:
         return None
-    if left.type != right.type:
+    if left.type != right.type or pa.types.is_dictionary(left.type):
         left, right = left.cast(kind), right.cast(kind)
     if left.equals(right):
         return None
@@ -284,12 +326,15 @@ class Join:
     """The targets of ``--targets`` held for a stream of predictions batches (module docstring).
 
     With ``key``, each prediction takes the target row with the same key: keys must be present and distinct
-    in both files, and every prediction's key must be in the targets (with ``drop``, a prediction without one
-    gets missing targets instead); target rows without a prediction are left out and reported in a notice (a
-    targets file often covers more than one model's rows). Without ``key``, rows are aligned by position:
-    both files must have the same row count (with ``drop``, predictions past the targets' end get missing
-    targets), and the ``checked`` columns, held by both files, must be equal row by row where they hold
-    integers or text.
+    in both files, every prediction's key must be in the targets and every target's key in the predictions.
+    With ``drop``, the rows that break this are left out, counted and reported in a notice: a prediction
+    without a target, or whose key is missing or repeated in the targets, gets missing targets (the engine
+    drops and counts it); target rows without a key or without a prediction are left out, and so is every row
+    of a key the targets repeat (which of them would be meant is unknown). A key the predictions repeat stays
+    an error: the stream has passed the key's first row on before the repeat is read. Without ``key``, rows
+    are aligned by position: both files must have the same row count (with ``drop``, rows past the other
+    file's end are left out), and the ``checked`` columns, held by both files, must be equal row by row where
+    they hold integers or text (an integer ``1`` equals the text ``"1"``).
 
     Pass the targets table with only the columns read from it (the key and the ``checked`` columns too). A
     column name read from both files is a :class:`UsageError`, not a silent choice or a renamed ``*_target``
@@ -321,9 +366,23 @@ class Join:
         for name in key_columns:
             if name not in targets.column_names:
                 raise column_not_found(name, targets.column_names, targets_name)
+        self._rows_kept: np.ndarray | None = None  # the targets' row numbers once rows without a key are dropped
+        null = np.zeros(targets.num_rows, dtype=bool)
+        for name in key_columns:
             if targets.column(name).null_count:
-                nulls = np.flatnonzero(booleans(_flat(targets.column(name)).is_null()))
-                raise _null_error(_what([name]), targets_name, len(nulls), int(nulls[0]))
+                nulls = booleans(_flat(targets.column(name)).is_null())
+                if not drop:
+                    where = np.flatnonzero(nulls)
+                    raise _null_error(_what([name]), targets_name, len(where), int(where[0]))
+                null |= nulls
+        if null.any():
+            where = np.flatnonzero(null)
+            verb = "has" if len(where) == 1 else "have"
+            notices.append(
+                f"{targets_name}: {_rows(len(where))} {verb} no key (first: row {where[0]}): dropped (--missing drop)"
+            )
+            self._rows_kept = np.flatnonzero(~null)
+            targets = targets.filter(pa.array(~null))
         self.key = key
         self.preds_name = preds_name
         self.targets_name = targets_name
@@ -336,6 +395,7 @@ class Join:
         self._key: pa.Array | None = None  # the target keys, kept for hashed (text) keys only
         self._columns: dict[str, pa.Array] = {}
         self._index: RowIndex | None = None
+        self._ambiguous: np.ndarray | None = None  # with drop: the target rows of keys the targets repeat
         if key is None:
             self._hold_columns()
 
@@ -368,12 +428,24 @@ class Join:
             raise problems.error(self.key, self.preds_name, self.targets_name)
         if problems:
             self.notices.append(problems.dropped(self.key, self.preds_name, self.targets_name))
-        self._unused(self._index.unclaimed() if self._index is not None else self._count)
+        self._unused(self._index.unclaimed() if self._index is not None else np.arange(self._count))
 
-    def _unused(self, count: int) -> None:
-        verbs = "has no prediction and was" if count == 1 else "have no prediction and were"
-        if count:
-            self.notices.append(f"{self.targets_name}: {_rows(count)} {verbs} not used")
+    def _unused(self, rows: np.ndarray) -> None:
+        """Target rows (their numbers among the rows held) that no prediction claimed: an error, or dropped."""
+        assert self.key is not None
+        if self._ambiguous is not None:
+            rows = rows[~self._ambiguous[rows]]  # reported already, with the other rows of their keys
+        if not len(rows):
+            return
+        first = int(rows[0] if self._rows_kept is None else self._rows_kept[rows[0]])
+        verb = "has" if len(rows) == 1 else "have"
+        text = (
+            f"{self.targets_name}: {_rows(len(rows))} {verb} a key {_named(self.key.targets)} that is not in "
+            f"{self.preds_name} (first: row {first})"
+        )
+        if not self.drop:
+            raise InputError(f"{text}; {_DROP_THEM}")
+        self.notices.append(f"{text}: dropped (--missing drop)")
 
     def _by_position(self, preds: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         offset = 0
@@ -395,7 +467,11 @@ class Join:
                 f"{'has' if beyond == 1 else 'have'} no target: dropped (--missing drop)"
             )
         elif offset < self._count and self.drop:
-            self._unused(self._count - offset)
+            beyond = self._count - offset
+            self.notices.append(
+                f"{self.targets_name}: {_rows(beyond)} past the {_rows(offset)} of {self.preds_name} "
+                f"{'has' if beyond == 1 else 'have'} no prediction: dropped (--missing drop)"
+            )
         elif offset != self._count:
             shared = [name for name in self._checked if _comparable(self._checked[name].type, self._checked[name].type)]
             fix = f"--on {shared[0]}" if shared else "--on KEY"
@@ -446,7 +522,16 @@ class Join:
             first = int(repeated[0])
             exact = self._composite is None and self._key is None
             value = value_of(np.concatenate(parts)[first], key.type) if exact else _values_at(columns, first)
-            raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value)
+            if not self.drop:
+                raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value)
+            duplicated = index.duplicated()
+            self._ambiguous = np.zeros(self._count, dtype=bool)
+            self._ambiguous[duplicated] = True
+            self.notices.append(
+                f"{self.targets_name}: {_rows(len(duplicated))} {'has' if len(duplicated) == 1 else 'have'} a key "
+                f"{_named(self.key.targets)} that another row has too (first: {value!r}): dropped, every row of "
+                "such a key (--missing drop)"
+            )
         del columns
         self._index = index
         self._hold_columns()
@@ -458,6 +543,7 @@ class Join:
         assert self.key is not None
         if self._index is None:
             self._build([column.type for column in columns])
+        given = columns  # as the file holds them, for messages
         columns = [
             _cast(column, kind, _what([name]), self.preds_name, self.targets_name)
             for column, kind, name in zip(columns, self._types, self.key.preds, strict=True)
@@ -481,13 +567,19 @@ class Join:
         target[keyed], repeats[keyed] = self._index.claim(fps, rows[keyed], verify)
 
         def shown(position: int) -> object:
-            return _values_at(columns, position)
+            return _values_at(given, position)
 
-        unmatched = (target == EMPTY) & ~repeats & ~null
-        if repeats.any() or unmatched.any():
+        ambiguous = np.zeros(len(rows), dtype=bool)
+        if self._ambiguous is not None:
+            found = np.flatnonzero(target != EMPTY)
+            ambiguous[found] = self._ambiguous[target[found]]
+            target[ambiguous] = EMPTY
+        unmatched = (target == EMPTY) & ~repeats & ~null & ~ambiguous
+        if repeats.any() or unmatched.any() or ambiguous.any():
             problems.repeated(shown, np.flatnonzero(repeats), rows)
             problems.missing_target(shown, np.flatnonzero(unmatched), rows)
-        if self.drop and (null.any() or unmatched.any()):
+            problems.repeated_target(shown, np.flatnonzero(ambiguous), rows)
+        if self.drop and (null.any() or unmatched.any() or ambiguous.any()):
             return pa.array(np.maximum(target, 0), mask=target == EMPTY)
         return to_arrow(np.maximum(target, 0))
 
@@ -553,8 +645,8 @@ def joined_batches(
         target_source.read(list(dict.fromkeys(key_targets + from_targets + checked))),
         from_preds,
         key,
-        source.path,
-        target_source.path,
+        source.name,
+        target_source.name,
         notices,
         drop=drop,
         checked=checked,

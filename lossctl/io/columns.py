@@ -10,6 +10,7 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from lossctl.errors import InputError, UsageError
 
@@ -65,9 +66,25 @@ def format_columns(available: Sequence[str]) -> str:
     return f"{shown}, ... ({len(available)} columns)"
 
 
-def column_not_found(name: str, available: Sequence[str], source: str) -> InputError:
+@dataclass(frozen=True)
+class SideBySide:
+    """Inputs whose columns are looked up together (the predictions and the ``--targets`` file), each ``(name,
+    columns)``: a column found in none is reported with each input's own columns, not one list of them all."""
+
+    inputs: tuple[tuple[str, Sequence[str]], ...]
+
+    def __str__(self) -> str:
+        return " or ".join(f"{name} (columns: {format_columns(columns)})" for name, columns in self.inputs)
+
+
+def _in(source: str | SideBySide, available: Sequence[str]) -> str:
+    """``preds.csv; columns are: id, pred``, or each input with its columns when they are looked up together."""
+    return str(source) if isinstance(source, SideBySide) else f"{source}; columns are: {format_columns(available)}"
+
+
+def column_not_found(name: str, available: Sequence[str], source: str | SideBySide) -> InputError:
     """The one error for a missing column, shared by every module that looks columns up."""
-    message = f"column '{show_name(name)}' not found in {source}; columns are: {format_columns(available)}"
+    message = f"column '{show_name(name)}' not found in {_in(source, available)}"
     by_case = [column for column in available if column.lower() == name.lower()]
     close = by_case or difflib.get_close_matches(name, list(available), n=1)
     if close:
@@ -75,7 +92,7 @@ def column_not_found(name: str, available: Sequence[str], source: str) -> InputE
     return InputError(message)
 
 
-def resolve_colspec(spec: str, available: Sequence[str], source: str) -> list[str]:
+def resolve_colspec(spec: str, available: Sequence[str], source: str | SideBySide) -> list[str]:
     """Expand a COLSPEC into column names, in the order the user means.
 
     A COLSPEC is a name, a comma-separated list of names, or globs (``logit_*``, ``?``, ``[...]``),
@@ -97,9 +114,7 @@ def resolve_colspec(spec: str, available: Sequence[str], source: str) -> list[st
         elif _GLOB_CHARS.search(part):
             matches = [column for column in available if fnmatch.fnmatchcase(column, part)]
             if not matches:
-                raise InputError(
-                    f"no column matches '{show_name(part)}' in {source}; columns are: {format_columns(available)}"
-                )
+                raise InputError(f"no column matches '{show_name(part)}' in {_in(source, available)}")
             names.extend(sorted(matches, key=natural_key))
         else:
             raise column_not_found(part, available, source)

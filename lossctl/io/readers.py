@@ -162,14 +162,14 @@ class Source(ABC):
     once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
 
     @property
+    def name(self) -> str:
+        """How messages name the input: its path, or ``standard input``."""
+        return _where(self.path)
+
+    @property
     def num_rows(self) -> int | None:
         """The row count when the file's metadata gives it, else ``None``."""
         return None
-
-    @property
-    def name(self) -> str:
-        """The input as messages name it: its path, or standard input."""
-        return _where(self.path)
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table."""
