@@ -171,10 +171,14 @@ def _aligned(
         joined, more = attach_targets(table, other, key, opened.source.path, candidate.path, drop=drop)
         notices += [m.replace("have no prediction", "are not in the baseline") for m in more]
         _check_same_targets(joined, checked, 0, opened.source.path, candidate.path)
-        return iter(joined.drop_columns([CANDIDATE + c for c in checked]).to_batches(max_chunksize=chunk_rows))
+        # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
+        only_checked = [c for c in checked if c not in model_columns]
+        return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
     other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows)
     unread = [c for c in shared if c not in base_columns]
-    return _lockstep(base_batches, other_batches, checked, shared, unread, opened.source.path, candidate.path)
+    return _lockstep(
+        base_batches, other_batches, checked, shared, unread, model_columns, opened.source.path, candidate.path
+    )
 
 
 def _renamed(binding: Binding) -> list[str]:
@@ -194,12 +198,15 @@ def _lockstep(
     checked: list[str],
     shared: list[str],
     unread: list[str],
+    model_columns: list[str],
     base_path: str,
     other_path: str,
 ) -> Iterator[pa.RecordBatch]:
     """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
     checked target columns and the ``shared`` likely keys must agree (``unread``, read only for that, are then
-    left out). Memory holds one batch of each side."""
+    left out, and so are the checked targets unless a model reads them too). Memory holds one batch of each
+    side."""
+    only_checked = [c for c in checked if c not in model_columns]
     pending: list[pa.RecordBatch] = []
     held = 0
     offset = 0
@@ -218,7 +225,7 @@ def _lockstep(
         pending, held = rest.to_batches(), rest.num_rows
         _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else
         _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path)
-        yield _beside(batch.drop_columns(unread), rows.drop_columns(checked + shared))
+        yield _beside(batch.drop_columns(unread), rows.drop_columns(only_checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))
     if held or extra:
