@@ -383,16 +383,26 @@ def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: li
 def worse_check(comparison: Comparison, percent: float, significant: bool) -> Check:
     """Fails when the candidate is worse by more than ``percent`` (and, if asked, significantly).
 
-    The record holds the relative delta as a fraction, as the results do, with the threshold as a fraction.
+    The record holds the relative delta as a fraction, as the results do (``delta / |baseline|``, which is
+    ``relative_delta`` for the usual positive baseline), with the threshold as a fraction. A negligible delta
+    (the ``1e-12`` rule of :func:`verdict`) never fails. Over a baseline of 0 the relative delta is undefined:
+    a worse candidate is worse by an unbounded percent, so it fails with a null value and a note saying why.
     """
     threshold = percent / 100
+    negligible = verdict(comparison.baseline, comparison.delta, None) == "same"
+    value: float | None
+    note = None
     if comparison.relative_delta is None:
-        worse_by = math.inf if comparison.delta > 0 else 0.0
+        value, worse = None, comparison.delta > 0 and not negligible
+        change = "negligible" if negligible else "worse by an unbounded percent" if worse else "better"
+        note = f"the baseline is 0: {change}"
     else:
-        worse_by = comparison.delta / abs(comparison.baseline)
-    failed = worse_by > threshold and comparison.delta > 0
+        value = comparison.delta / abs(comparison.baseline)
+        worse = value > threshold and not negligible
+    failed = worse and comparison.delta > 0
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {percent:g}%" + (" (significant)" if significant else "")
-    value = worse_by if math.isfinite(worse_by) else comparison.delta
-    return Check(expr, comparison.loss, value, passed=not failed, threshold=threshold, model=comparison.model)
+    return Check(
+        expr, comparison.loss, value, passed=not failed, threshold=threshold, model=comparison.model, note=note
+    )

@@ -103,23 +103,32 @@ class Check:
     """One gate: ``passed`` is false when the condition holds (the gate fails).
 
     ``--fail-if`` checks hold the loss's value; compare's ``--fail-if-worse`` checks hold the relative delta
-    as a fraction, with the ``threshold`` it was held against (also a fraction).
+    as a fraction, with the ``threshold`` it was held against (also a fraction); that value is ``None`` over a
+    baseline of 0, and ``note`` says why.
     """
 
     expr: str
     loss: str
-    value: float
+    value: float | None
     passed: bool
     threshold: float | None = None
     model: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The record of ``checks``; ``model`` and ``threshold`` appear only where the run has them."""
+        """The record of ``checks``; ``model``, ``threshold`` and ``note`` appear only where the run has them."""
         record: dict[str, Any] = {"expr": self.expr, "loss": self.loss}
         if self.model is not None:
             record["model"] = self.model
         record |= {"value": self.value, "passed": self.passed}
-        return record | ({"threshold": self.threshold} if self.threshold is not None else {})
+        record |= {"threshold": self.threshold} if self.threshold is not None else {}
+        return record | ({"note": self.note} if self.note is not None else {})
+
+    def shown_value(self) -> str:
+        """The value in a check line: a relative check's as a percent with its sign (``+166.67%``)."""
+        if self.value is None:
+            return f"null ({self.note})" if self.note else "null"
+        return f"{self.value:+.2%}" if self.threshold is not None else repr(self.value)
 
 
 Record = TypeVar("Record", Result, Comparison)
@@ -313,7 +322,7 @@ def to_markdown(report: AnyReport) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
-        lines.append(f"\n- check `{show_name(check.expr)}`: {check.loss} = {check.value!r} ({verdict})")
+        lines.append(f"\n- check `{show_name(check.expr)}`: {check.loss} = {check.shown_value()} ({verdict})")
     return "\n".join(lines) + "\n"
 
 

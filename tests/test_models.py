@@ -242,3 +242,36 @@ def test_compare_evaluates_the_target_column_bound_as_the_prediction(cli, tmp_pa
     assert (result["baseline"], result["candidate"], result["verdict"]) == (0.0, 0.0, "same")
     report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true")
     assert report.results[0].delta == 0.0
+
+
+def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fails(cli, tmp_path: Path) -> None:
+    exact, tiny, worse = (tmp_path / n for n in ("exact.csv", "tiny.csv", "worse.csv"))
+    exact.write_text("y_true,y_pred\n1,1\n2,2\n")
+    tiny.write_text("y_true,y_pred\n1,1.000001\n2,2\n")
+    worse.write_text("y_true,y_pred\n1,1\n2,2.5\n")
+    # A delta of 5e-13 over a baseline of 0 is `same`: it passes (it failed, with the absolute delta as "value").
+    run = cli("compare", exact, tiny, "-l", "mse", "--fail-if-worse", "1", "-f", "json", "-q")
+    doc = _json(run)
+    assert run.code == 0 and doc["results"][0]["verdict"] == "same"
+    assert doc["checks"] == [{"expr": "mse worse by > 1%", "loss": "mse", "value": None, "passed": True,
+                              "threshold": 0.01, "note": "the baseline is 0: negligible"}]  # fmt: skip
+    # Worse than a baseline of 0 is worse by an unbounded percent: it fails, with no number to show.
+    run = cli("compare", exact, worse, "-l", "mse", "--fail-if-worse", "1", "-f", "json", "-q")
+    assert run.code == 1
+    unbounded = "the baseline is 0: worse by an unbounded percent"
+    assert _json(run)["checks"] == [{"expr": "mse worse by > 1%", "loss": "mse", "value": None, "passed": False,
+                                     "threshold": 0.01, "note": unbounded}]  # fmt: skip
+    run = cli("compare", exact, worse, "-l", "mse", "--fail-if-worse", "1", "-f", "markdown", "-q")
+    assert "- check `mse worse by > 1%`: mse = null (the baseline is 0: worse by an unbounded percent) (FAILED)\n" in (
+        run.out
+    )
+
+
+def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", "5", "-f",
+              "markdown", "-q")  # fmt: skip
+    assert run.code == 1
+    assert run.out.endswith("\n- check `mse worse by > 5%`: mse = +166.67% (FAILED)\n")
+    assert "1.6666666666666667 (FAILED)" not in run.out
