@@ -170,15 +170,15 @@ def _aligned(
         drop = options.missing == "drop"
         joined, more = attach_targets(table, other, key, opened.source.path, candidate.path, drop=drop)
         notices += [m.replace("have no prediction", "are not in the baseline") for m in more]
-        _check_same_targets(joined, checked, 0, opened.source.path, candidate.path)
+        _check_same_targets(joined, checked, 0, opened.source.path, candidate.path, missing_ok=drop)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [c for c in checked if c not in model_columns]
         return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
     other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows)
     unread = [c for c in shared if c not in base_columns]
-    return _lockstep(
-        base_batches, other_batches, checked, shared, unread, model_columns, opened.source.path, candidate.path
-    )
+    paths = opened.source.path, candidate.path
+    drop = options.missing == "drop"
+    return _lockstep(base_batches, other_batches, checked, shared, unread, model_columns, *paths, missing_ok=drop)
 
 
 def _renamed(binding: Binding) -> list[str]:
@@ -201,6 +201,7 @@ def _lockstep(
     model_columns: list[str],
     base_path: str,
     other_path: str,
+    missing_ok: bool = False,
 ) -> Iterator[pa.RecordBatch]:
     """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
     checked target columns and the ``shared`` likely keys must agree (``unread``, read only for that, are then
@@ -224,7 +225,7 @@ def _lockstep(
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
         _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else
-        _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path)
+        _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path, missing_ok)
         yield _beside(batch.drop_columns(unread), rows.drop_columns(only_checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))
@@ -263,14 +264,21 @@ def _check_same_rows(
             raise misaligned(name, offset + differing, *values, base_path, other_path)
 
 
-def _check_same_targets(table: Any, checked: list[str], offset: int, base_path: str, other_path: str) -> None:
-    """Both models must be scored on the same truth: a target column the candidate also holds must be equal."""
+def _check_same_targets(
+    table: Any, checked: list[str], offset: int, base_path: str, other_path: str, missing_ok: bool = False
+) -> None:
+    """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
+
+    With ``missing_ok`` (``--missing drop``) a row whose candidate target is missing is not compared: it is a row
+    without a partner in the candidate (its predictions are missing too, and the row is dropped and counted), or
+    a missing value that contradicts nothing, the baseline's target being the one scored."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
         if ours.type == theirs.type and ours.equals(theirs):
             continue
         left, right = ours.to_pylist(), theirs.to_pylist()
-        differing = next((i for i, (a, b) in enumerate(zip(left, right, strict=True)) if not _same(a, b)), None)
+        pairs = enumerate(zip(left, right, strict=True))
+        differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
         if differing is None:
             continue
         raise InputError(

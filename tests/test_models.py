@@ -275,3 +275,27 @@ def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path)
     assert run.code == 1
     assert run.out.endswith("\n- check `mse worse by > 5%`: mse = +166.67% (FAILED)\n")
     assert "1.6666666666666667 (FAILED)" not in run.out
+
+
+def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_targets(cli, tmp_path: Path) -> None:
+    base, sub, null, other = (tmp_path / n for n in ("a.csv", "sub.csv", "null.csv", "other.csv"))
+    base.write_text("id,y_true,y_pred\n0,1,1.5\n1,2,2\n2,3,2\n3,4,4.5\n")
+    sub.write_text("id,y_true,y_pred\n0,1,1.25\n1,2,2\n3,4,4.5\n")
+    null.write_text("id,y_true,y_pred\n0,1,1.25\n1,,2\n2,3,2.5\n3,4,4.5\n")
+    other.write_text("id,y_true,y_pred\n0,1,1.25\n1,2,2\n3,5,4.5\n")
+    # Row 2 (id 2) has no partner: dropped and counted, not "the targets differ: ... None" (exit 3).
+    run = cli("compare", base, sub, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
+    doc = _json(run)
+    assert run.code == 0 and doc["input"]["baseline"]["rows_dropped"] == 1
+    assert (
+        f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2): dropped (--missing drop)\n" in run.err
+    )
+    [result] = doc["results"]
+    assert result["n"] == 3 and result["candidate"] == pytest.approx((0.25**2 + 0.5**2) / 3)
+    # A missing candidate target contradicts nothing under --missing drop (the baseline's target is scored).
+    for extra in ([], ["--on", "id"]):
+        run = cli("compare", base, null, "--missing", "drop", "-l", "mse", "-f", "json", *extra)
+        assert run.code == 0, run.err
+    # Targets that truly differ are still an input error.
+    run = cli("compare", base, other, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
+    assert run.code == 3 and f"error: the targets differ: column 'y_true' is 4 in {base} but 5 in {other}" in run.err
