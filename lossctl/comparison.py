@@ -38,6 +38,7 @@ from lossctl.finalize import Values, combine, composite_signature, finalize_job,
 from lossctl.io.readers import Source
 from lossctl.io.sources import open_data
 from lossctl.labels import encoders as label_encoders
+from lossctl.normal import NoInterval
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
 from lossctl.report import Check, CompareReport, Comparison
@@ -93,7 +94,10 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
     keys = key_columns(options)
-    plan = Plan(jobs, binding.weight, binding.by, keys, options.bootstrap, options.seed, encoders=encoders)
+    plan = Plan(
+        jobs, binding.weight, binding.by, keys, options.bootstrap, options.seed,
+        moments=options.normal_ci, encoders=encoders,
+    )  # fmt: skip
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
     split = Split(
         (baseline, candidate, options.targets),
@@ -103,7 +107,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
         notices += dropped_notice(outcome)
         notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-        comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
+        comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -295,13 +299,30 @@ def _same(a: object, b: object) -> bool:
 
 
 def _comparisons(
-    plan: Plan, outcome: Outcome, requests: Sequence[LossRequest], options: Options, names: list[str]
+    plan: Plan,
+    outcome: Outcome,
+    requests: Sequence[LossRequest],
+    options: Options,
+    names: list[str],
+    notices: list[str],
 ) -> tuple[list[Comparison], list[dict[str, Any]]]:
     """Per loss (and composite) and candidate model, the comparison overall and per group, and the gaps of the
-    per-group deltas."""
+    per-group deltas; ``notices`` gets why a ``--ci`` interval could not be computed."""
     values = [
-        finalize_job(job.request, outcome, j, options.reduction, options.convention) for j, job in enumerate(plan.jobs)
+        finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
+        for j, job in enumerate(plan.jobs)
     ]
+    no_interval = NoInterval()
+
+    def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
+               group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
+        """The paired interval of ``f(S_cand) - f(S_base)``: both gradients live in the stacked statistics of
+        the one pass, so ``g = grad_cand - grad_base`` meets the joint covariance of both models' rows."""
+        if not plan.moments:
+            return None
+        gradient = None if base is None or cand is None else cand - base
+        return no_interval.check(label, group, value, gradient, outcome.covariance(code), options.level)
+
     owners: list[tuple[LossRequest | Composite, str]] = [
         (r, signature(r, options.reduction, options.convention, plan.weight)) for r in requests
     ]
@@ -321,20 +342,24 @@ def _comparisons(
         for name in names[1:]:
             cand = numbers(owner, name)
             model = name if name != CANDIDATE_MODEL else None
+            label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
+            ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
-                                           cand.replicates, outcome.rows_used, None, model, options))  # fmt: skip
+                                           cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
             deltas = []
             for code, key in enumerate(outcome.groups):
                 group = plain(key)
                 if code in base.groups and code in cand.groups:
-                    (b, n, b_reps, _), (c, _, c_reps, _) = base.groups[code], cand.groups[code]
-                    record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options)
+                    (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base.groups[code], cand.groups[code]
+                    ci = normal(c - b, b_grad, c_grad, label, code, group)
+                    record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                     comparisons.append(record)
                     deltas.append((record.delta, group))
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name if isinstance(owner, Composite) else owner.spec.name
                 gaps.append(gap(loss, params, deltas, model))
+    notices.extend(no_interval.notices())
     return comparisons, gaps
 
 
@@ -349,7 +374,10 @@ def _comparison(
     group: dict[str, Any] | None,
     model: str | None,
     options: Options,
+    normal_ci: dict[str, float] | None = None,
 ) -> Comparison:
+    """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
+    leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
@@ -363,7 +391,7 @@ def _comparison(
         candidate=cand,
         delta=delta,
         relative_delta=delta / base if base != 0 else None,
-        ci=ci,
+        ci=ci if ci is not None else normal_ci,
         verdict=verdict(base, delta, ci),
         n=n,
         signature=sig,

@@ -866,11 +866,12 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "compare needs the losses to compare: name them with --loss",
     ),
     (
-        "compare --significant without --bootstrap",
+        "compare --significant without --bootstrap or --ci",
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "5", "--significant"],
         2,
-        "--significant needs --bootstrap N: significance comes from the paired bootstrap interval",
+        "--significant needs an interval of the deltas: add --bootstrap N (the paired bootstrap) or --ci LEVEL (the "
+        "normal approximation)",
     ),
     (
         "compare --fail-if-worse negative",
