@@ -146,7 +146,7 @@ def compare(
     baseline: Any,
     candidate: Any = None,
     *,
-    losses: Strings,
+    losses: Strings | None = None,
     params: Strings = (),
     pred: str | None = None,
     target: str | None = None,
@@ -176,7 +176,8 @@ def compare(
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> CompareReport:
-    """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them.
+    """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them (without
+    ``losses``, the default losses of the task the data looks like, as :func:`evaluate` does).
 
     ``baseline`` and ``candidate`` are anything :func:`evaluate` takes as ``data`` (paths, DataFrames, Arrow
     tables...) with the same prediction columns; the targets come from the baseline or ``targets``, rows aligned

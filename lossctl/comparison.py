@@ -32,6 +32,7 @@ from lossctl.evaluation import (
     jobs_for,
     key_columns,
     open_sources,
+    with_defaults,
 )
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
@@ -66,8 +67,6 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     candidate is worse by more than that on any loss, with ``options.significant`` only where the paired
     bootstrap interval of the delta excludes 0; ``options.fail_if`` gates the candidates' values.
     """
-    if not options.requests:
-        raise UsageError("compare needs the losses to compare: name them with --loss")
     if options.per_sample:
         check_per_sample_path(options.per_sample)
     notices: list[str] = []
@@ -89,7 +88,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         binding = _two_models(opened.binding, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches = _aligned(opened, candidate_source, binding, options, notices)
-    requests = list(options.requests)
+    requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)

@@ -111,7 +111,7 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
     ]
 
 
-def _with_defaults(
+def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
 ) -> tuple[list[LossRequest], Iterator[pa.RecordBatch]]:
     """The requests to run: the selected ones, or the defaults of the task the first batch looks like."""
@@ -150,7 +150,7 @@ def run_evaluation(
     binding = opened.binding
     columns = binding.columns(*key_columns(options))
     batches = input_batches(opened, columns, options, notices)
-    requests, batches = _with_defaults(batches, binding, options, notices)
+    requests, batches = with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)

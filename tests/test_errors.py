@@ -859,13 +859,6 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' not found in c.csv; columns are: yhat2, target",
     ),
     (
-        "compare without --loss",
-        {"b.csv": GOOD, "c.csv": GOOD},
-        ["compare", "b.csv", "c.csv"],
-        2,
-        "compare needs the losses to compare: name them with --loss",
-    ),
-    (
         "compare --significant without --bootstrap or --ci",
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "5", "--significant"],

@@ -299,3 +299,16 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
     # Targets that truly differ are still an input error.
     run = cli("compare", base, other, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
     assert run.code == 3 and f"error: the targets differ: column 'y_true' is 4 in {base} but 5 in {other}" in run.err
+
+
+def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-f", "csv")
+    assert run.code == 0, run.err
+    assert "notice: no --loss given: the data looks like regression; evaluating mse, rmse, mae, huber\n" in run.err
+    assert [row["loss"] for row in csv.DictReader(io.StringIO(run.out))] == ["mse", "rmse", "mae", "huber"]
+    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv")
+    assert [r.loss for r in report.results] == ["mse", "rmse", "mae", "huber"]
+    assert "no --loss given: the data looks like regression; evaluating mse, rmse, mae, huber" in report.notices
+    assert report["mse"].delta == pytest.approx(0.140625 - 0.375)
