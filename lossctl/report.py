@@ -349,10 +349,15 @@ def format_of(path: str) -> str:
     return {".json": "json", ".csv": "csv", ".md": "markdown", ".parquet": "parquet"}[Path(path).suffix.lower()]
 
 
+def has_output_extension(path: str) -> bool:
+    return Path(path).suffix.lower() in OUTPUT_EXTENSIONS
+
+
 def check_output_extension(path: str) -> None:
-    if Path(path).suffix.lower() not in OUTPUT_EXTENSIONS:
+    if not has_output_extension(path):
         raise UsageError(
-            f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}"
+            f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}, "
+            "or give --format json, csv or markdown"
         )
 
 
@@ -395,9 +400,11 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_report(report: AnyReport, path: str) -> None:
-    """Write ``report`` to ``path`` in the format its extension names, atomically."""
-    suffix = Path(path).suffix.lower()
+def write_report(report: AnyReport, path: str, output_format: str | None = None) -> None:
+    """Write ``report`` to ``path`` in the format its extension names, else in ``output_format`` (``json``,
+    ``csv``, ``markdown``, ``parquet``), atomically."""
+    extensions = {"json": ".json", "csv": ".csv", "markdown": ".md", "parquet": ".parquet"}
+    suffix = Path(path).suffix.lower() if has_output_extension(path) else extensions[output_format or ""]
     with collector_paused():  # the rows of a million groups' records
         if suffix == ".parquet":
             write_atomic(path, lambda tmp: _write_parquet(report, tmp))

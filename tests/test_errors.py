@@ -298,7 +298,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "-o", "r.xml"],
         2,
-        "cannot tell the format of 'r.xml' from its extension; use one of .json, .csv, .md, .parquet",
+        "cannot tell the format of 'r.xml' from its extension; use one of .json, .csv, .md, .parquet, or give "
+        "--format json, csv or markdown",
     ),
     (
         "plugin raising on import",

@@ -312,3 +312,30 @@ def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: 
     assert [r.loss for r in report.results] == ["mse", "rmse", "mae", "huber"]
     assert "no --loss given: the data looks like regression; evaluating mse, rmse, mae, huber" in report.notices
     assert report["mse"].delta == pytest.approx(0.140625 - 0.375)
+
+
+@pytest.mark.parametrize(("given", "starts"), [("json", "{\n"), ("csv", "loss,params"), ("markdown", "| loss |")])
+def test_an_output_without_a_known_extension_is_written_in_an_explicit_format(
+    cli, tmp_path: Path, given: str, starts: str
+) -> None:
+    out = tmp_path / "out_noext"
+    run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-f", given, "-q", "-o", out)
+    assert run.code == 0, run.err
+    assert out.read_text().startswith(starts) and run.out == ""
+    compared = tmp_path / "compared.v2"
+    run = cli("compare", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse", "-f", given, "-q",
+              "-o", compared)  # fmt: skip
+    assert run.code == 0 and compared.read_text().startswith(starts)
+
+
+@pytest.mark.parametrize("given", [[], ["-f", "table"]])
+def test_an_output_without_a_known_extension_nor_a_file_format_is_a_usage_error(
+    cli, tmp_path: Path, given: list[str]
+) -> None:
+    out = tmp_path / "out_noext"
+    run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-o", out, *given)
+    assert run.code == 2 and not out.exists()
+    assert run.err == (
+        f"error: cannot tell the format of '{out}' from its extension; use one of .json, .csv, .md, .parquet, or "
+        "give --format json, csv or markdown\n"
+    )
