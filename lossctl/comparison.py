@@ -439,5 +439,5 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {percent:g}%" + (" (significant)" if significant else "")
     return Check(
-        expr, comparison.loss, value, passed=not failed, threshold=threshold, model=comparison.model, note=note
+        expr, comparison.loss, value, not failed, threshold, comparison.model, note, comparison.params, comparison.label
     )

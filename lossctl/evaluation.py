@@ -223,5 +223,7 @@ def gate_checks(
             record = next(r for r in results if r.group is None and r.request is owner and r.model == model)
             value = record.candidate if isinstance(record, Comparison) else record.value
             name = owner.name if isinstance(owner, Composite) else owner.spec.name
-            checks.append(Check(gate.expr, name, value, passed=not gate.holds(value), model=model))
+            params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
+            passed = not gate.holds(value)
+            checks.append(Check(gate.expr, name, value, passed, model=model, params=params, label=owner.label))
     return checks

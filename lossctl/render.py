@@ -106,7 +106,7 @@ def _print_checks(report: AnyReport, console: Console) -> None:
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
         value = _number(check.value) if check.threshold is None and check.value is not None else check.shown_value()
-        loss = _text(check.loss + (f"@{check.model}" if check.model is not None else ""))
+        loss = _text(check.named())
         console.print(f"check {_text(check.expr)}: {loss} = {value} {mark}", highlight=False)
 
 

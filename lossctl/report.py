@@ -114,15 +114,21 @@ class Check:
     threshold: float | None = None
     model: str | None = None
     note: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the full label, with the parameters the run set (``huber:delta=2``); the name when empty
 
     def to_dict(self) -> dict[str, Any]:
         """The record of ``checks``; ``model``, ``threshold`` and ``note`` appear only where the run has them."""
-        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss}
+        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss, "params": self.params}
         if self.model is not None:
             record["model"] = self.model
         record |= {"value": self.value, "passed": self.passed}
         record |= {"threshold": self.threshold} if self.threshold is not None else {}
         return record | ({"note": self.note} if self.note is not None else {})
+
+    def named(self) -> str:
+        """The loss as check lines name it: its full label, and ``@MODEL`` where the run has models."""
+        return (self.label or self.loss) + (f"@{self.model}" if self.model is not None else "")
 
     def shown_value(self) -> str:
         """The value in a check line: a relative check's as a percent with its sign (``+166.67%``)."""
@@ -322,7 +328,9 @@ def to_markdown(report: AnyReport) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
-        lines.append(f"\n- check `{show_name(check.expr)}`: {check.loss} = {check.shown_value()} ({verdict})")
+        lines.append(
+            f"\n- check `{show_name(check.expr)}`: {show_name(check.named())} = {check.shown_value()} ({verdict})"
+        )
     return "\n".join(lines) + "\n"
 
 

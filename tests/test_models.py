@@ -253,14 +253,13 @@ def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fai
     run = cli("compare", exact, tiny, "-l", "mse", "--fail-if-worse", "1", "-f", "json", "-q")
     doc = _json(run)
     assert run.code == 0 and doc["results"][0]["verdict"] == "same"
-    assert doc["checks"] == [{"expr": "mse worse by > 1%", "loss": "mse", "value": None, "passed": True,
-                              "threshold": 0.01, "note": "the baseline is 0: negligible"}]  # fmt: skip
+    head = {"expr": "mse worse by > 1%", "loss": "mse", "params": {"multioutput": None}, "value": None}
+    assert doc["checks"] == [head | {"passed": True, "threshold": 0.01, "note": "the baseline is 0: negligible"}]
     # Worse than a baseline of 0 is worse by an unbounded percent: it fails, with no number to show.
     run = cli("compare", exact, worse, "-l", "mse", "--fail-if-worse", "1", "-f", "json", "-q")
     assert run.code == 1
     unbounded = "the baseline is 0: worse by an unbounded percent"
-    assert _json(run)["checks"] == [{"expr": "mse worse by > 1%", "loss": "mse", "value": None, "passed": False,
-                                     "threshold": 0.01, "note": unbounded}]  # fmt: skip
+    assert _json(run)["checks"] == [head | {"passed": False, "threshold": 0.01, "note": unbounded}]
     run = cli("compare", exact, worse, "-l", "mse", "--fail-if-worse", "1", "-f", "markdown", "-q")
     assert "- check `mse worse by > 1%`: mse = null (the baseline is 0: worse by an unbounded percent) (FAILED)\n" in (
         run.out
