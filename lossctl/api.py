@@ -146,7 +146,7 @@ def compare(
     baseline: Any,
     candidate: Any = None,
     *,
-    losses: Strings,
+    losses: Strings | None = None,
     params: Strings = (),
     pred: str | None = None,
     target: str | None = None,
@@ -176,15 +176,16 @@ def compare(
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> CompareReport:
-    """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them.
+    """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them (without
+    ``losses``, the default losses of the task the data looks like, as :func:`evaluate` does).
 
     ``baseline`` and ``candidate`` are anything :func:`evaluate` takes as ``data`` (paths, DataFrames, Arrow
     tables...) with the same prediction columns; the targets come from the baseline or ``targets``, rows aligned
     by ``on`` or by order. Without ``candidate``, ``models`` (two or more, held in ``baseline``) are compared,
     each later model against the first. ``by`` adds the deltas per group, ``fail_if`` gates the candidates'
     values, ``per_sample`` writes each row's losses and deltas. Each result holds both values, the delta
-    ``candidate - baseline``, the relative delta, the paired bootstrap interval of the delta (with ``bootstrap``)
-    and a verdict (lower is better).
+    ``candidate - baseline``, the relative delta, the paired interval of the delta (the bootstrap's with
+    ``bootstrap``, else with ``ci`` the normal approximation) and a verdict (lower is better).
     ``fail_if_worse`` (percent) fails ``report.passed`` when the candidate is worse by more than that on any loss;
     with ``significant``, only where the interval excludes 0. ``engine``, ``scheduler`` and ``workers`` are
     :func:`evaluate`'s.

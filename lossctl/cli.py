@@ -394,7 +394,7 @@ def _check_outputs(
     output: str | None, output_format: Enum | None, plot: str | None, per_sample: str | None, inputs: list[str]
 ) -> None:
     """Refuse, before any work, output paths that cannot or must not be written, or a format contradicting one."""
-    from lossctl.report import check_output_extension, check_output_path, format_of
+    from lossctl.report import check_output_extension, check_output_path, format_of, has_output_extension
 
     _check_named(output=output, plot=plot)
     if plot:
@@ -402,13 +402,16 @@ def _check_outputs(
 
         check_plot_path(plot)
     if output:
-        check_output_extension(output)
-        implied = format_of(output)
-        if output_format is not None and output_format.value != implied:
-            raise UsageError(
-                f"--format {output_format.value} contradicts --output '{output}', which writes {implied} "
-                "(the extension chooses the format)"
-            )
+        if has_output_extension(output):
+            implied = format_of(output)
+            if output_format is not None and output_format.value != implied:
+                raise UsageError(
+                    f"--format {output_format.value} contradicts --output '{output}', which writes {implied} "
+                    "(the extension chooses the format)"
+                )
+        elif output_format is None or output_format.value == "table":
+            # A name without a known extension is written in an explicit --format, the table being no file's.
+            check_output_extension(output)
     for destination in (output, per_sample):
         if destination:
             check_output_path(destination, inputs)
@@ -444,7 +447,7 @@ def _finish(report: AnyReport, output_format: str, output: str | None, quiet: bo
         plot_report(report, plot)
         _notice(f"drew {plot}", quiet)
     if output:
-        write_report(report, output)
+        write_report(report, output, output_format)
         _notice(f"wrote {count(len(report.results), 'result')} to {output}", quiet)
     else:
         _print_report(report, output_format)

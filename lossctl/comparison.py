@@ -32,12 +32,14 @@ from lossctl.evaluation import (
     jobs_for,
     key_columns,
     open_sources,
+    with_defaults,
 )
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
 from lossctl.io.readers import Source
 from lossctl.io.sources import open_data
 from lossctl.labels import encoders as label_encoders
+from lossctl.normal import NoInterval
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
 from lossctl.report import Check, CompareReport, Comparison
@@ -65,8 +67,6 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     candidate is worse by more than that on any loss, with ``options.significant`` only where the paired
     bootstrap interval of the delta excludes 0; ``options.fail_if`` gates the candidates' values.
     """
-    if not options.requests:
-        raise UsageError("compare needs the losses to compare: name them with --loss")
     if options.per_sample:
         check_per_sample_path(options.per_sample)
     notices: list[str] = []
@@ -88,12 +88,15 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         binding = _two_models(opened.binding, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches = _aligned(opened, candidate_source, binding, options, notices)
-    requests = list(options.requests)
+    requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
     keys = key_columns(options)
-    plan = Plan(jobs, binding.weight, binding.by, keys, options.bootstrap, options.seed, encoders=encoders)
+    plan = Plan(
+        jobs, binding.weight, binding.by, keys, options.bootstrap, options.seed,
+        moments=options.normal_ci, encoders=encoders,
+    )  # fmt: skip
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
     split = Split(
         (baseline, candidate, options.targets),
@@ -103,7 +106,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
         notices += dropped_notice(outcome)
         notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-        comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
+        comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -170,11 +173,15 @@ def _aligned(
         drop = options.missing == "drop"
         joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop)
         notices += more
-        _check_same_targets(joined, checked, 0, opened.source.name, candidate.name)
-        return iter(joined.drop_columns([CANDIDATE + c for c in checked]).to_batches(max_chunksize=chunk_rows))
+        _check_same_targets(joined, checked, 0, opened.source.name, candidate.name, missing_ok=drop)
+        # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
+        only_checked = [c for c in checked if c not in model_columns]
+        return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
     other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows)
     unread = [c for c in shared if c not in base_columns]
-    return _lockstep(base_batches, other_batches, checked, shared, unread, opened.source.name, candidate.name)
+    names = opened.source.name, candidate.name
+    drop = options.missing == "drop"
+    return _lockstep(base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop)
 
 
 def _renamed(binding: Binding) -> list[str]:
@@ -194,12 +201,16 @@ def _lockstep(
     checked: list[str],
     shared: list[str],
     unread: list[str],
+    model_columns: list[str],
     base_path: str,
     other_path: str,
+    missing_ok: bool = False,
 ) -> Iterator[pa.RecordBatch]:
     """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
     checked target columns and the ``shared`` likely keys must agree (``unread``, read only for that, are then
-    left out). Memory holds one batch of each side."""
+    left out, and so are the checked targets unless a model reads them too). Memory holds one batch of each
+    side."""
+    only_checked = [c for c in checked if c not in model_columns]
     pending: list[pa.RecordBatch] = []
     held = 0
     offset = 0
@@ -217,8 +228,8 @@ def _lockstep(
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
         _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else
-        _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path)
-        yield _beside(batch.drop_columns(unread), rows.drop_columns(checked + shared))
+        _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path, missing_ok)
+        yield _beside(batch.drop_columns(unread), rows.drop_columns(only_checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))
     if held or extra:
@@ -256,14 +267,21 @@ def _check_same_rows(
             raise misaligned(name, offset + differing, *values, base_path, other_path)
 
 
-def _check_same_targets(table: Any, checked: list[str], offset: int, base_path: str, other_path: str) -> None:
-    """Both models must be scored on the same truth: a target column the candidate also holds must be equal."""
+def _check_same_targets(
+    table: Any, checked: list[str], offset: int, base_path: str, other_path: str, missing_ok: bool = False
+) -> None:
+    """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
+
+    With ``missing_ok`` (``--missing drop``) a row whose candidate target is missing is not compared: it is a row
+    without a partner in the candidate (its predictions are missing too, and the row is dropped and counted), or
+    a missing value that contradicts nothing, the baseline's target being the one scored."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
         if ours.type == theirs.type and ours.equals(theirs):
             continue
         left, right = ours.to_pylist(), theirs.to_pylist()
-        differing = next((i for i, (a, b) in enumerate(zip(left, right, strict=True)) if not _same(a, b)), None)
+        pairs = enumerate(zip(left, right, strict=True))
+        differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
         if differing is None:
             continue
         raise InputError(
@@ -280,13 +298,30 @@ def _same(a: object, b: object) -> bool:
 
 
 def _comparisons(
-    plan: Plan, outcome: Outcome, requests: Sequence[LossRequest], options: Options, names: list[str]
+    plan: Plan,
+    outcome: Outcome,
+    requests: Sequence[LossRequest],
+    options: Options,
+    names: list[str],
+    notices: list[str],
 ) -> tuple[list[Comparison], list[dict[str, Any]]]:
     """Per loss (and composite) and candidate model, the comparison overall and per group, and the gaps of the
-    per-group deltas."""
+    per-group deltas; ``notices`` gets why a ``--ci`` interval could not be computed."""
     values = [
-        finalize_job(job.request, outcome, j, options.reduction, options.convention) for j, job in enumerate(plan.jobs)
+        finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
+        for j, job in enumerate(plan.jobs)
     ]
+    no_interval = NoInterval()
+
+    def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
+               group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
+        """The paired interval of ``f(S_cand) - f(S_base)``: both gradients live in the stacked statistics of
+        the one pass, so ``g = grad_cand - grad_base`` meets the joint covariance of both models' rows."""
+        if not plan.moments:
+            return None
+        gradient = None if base is None or cand is None else cand - base
+        return no_interval.check(label, group, value, gradient, outcome.covariance(code), options.level)
+
     owners: list[tuple[LossRequest | Composite, str]] = [
         (r, signature(r, options.reduction, options.convention, plan.weight)) for r in requests
     ]
@@ -306,20 +341,24 @@ def _comparisons(
         for name in names[1:]:
             cand = numbers(owner, name)
             model = name if name != CANDIDATE_MODEL else None
+            label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
+            ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
-                                           cand.replicates, outcome.rows_used, None, model, options))  # fmt: skip
+                                           cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
             deltas = []
             for code, key in enumerate(outcome.groups):
                 group = plain(key)
                 if code in base.groups and code in cand.groups:
-                    (b, n, b_reps, _), (c, _, c_reps, _) = base.groups[code], cand.groups[code]
-                    record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options)
+                    (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base.groups[code], cand.groups[code]
+                    ci = normal(c - b, b_grad, c_grad, label, code, group)
+                    record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                     comparisons.append(record)
                     deltas.append((record.delta, group))
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name if isinstance(owner, Composite) else owner.spec.name
                 gaps.append(gap(loss, params, deltas, model))
+    notices.extend(no_interval.notices())
     return comparisons, gaps
 
 
@@ -334,7 +373,10 @@ def _comparison(
     group: dict[str, Any] | None,
     model: str | None,
     options: Options,
+    normal_ci: dict[str, float] | None = None,
 ) -> Comparison:
+    """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
+    leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
@@ -348,7 +390,7 @@ def _comparison(
         candidate=cand,
         delta=delta,
         relative_delta=delta / base if base != 0 else None,
-        ci=ci,
+        ci=ci if ci is not None else normal_ci,
         verdict=verdict(base, delta, ci),
         n=n,
         signature=sig,
@@ -376,16 +418,26 @@ def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: li
 def worse_check(comparison: Comparison, percent: float, significant: bool) -> Check:
     """Fails when the candidate is worse by more than ``percent`` (and, if asked, significantly).
 
-    The record holds the relative delta as a fraction, as the results do, with the threshold as a fraction.
+    The record holds the relative delta as a fraction, as the results do (``delta / |baseline|``, which is
+    ``relative_delta`` for the usual positive baseline), with the threshold as a fraction. A negligible delta
+    (the ``1e-12`` rule of :func:`verdict`) never fails. Over a baseline of 0 the relative delta is undefined:
+    a worse candidate is worse by an unbounded percent, so it fails with a null value and a note saying why.
     """
     threshold = percent / 100
+    negligible = verdict(comparison.baseline, comparison.delta, None) == "same"
+    value: float | None
+    note = None
     if comparison.relative_delta is None:
-        worse_by = math.inf if comparison.delta > 0 else 0.0
+        value, worse = None, comparison.delta > 0 and not negligible
+        change = "negligible" if negligible else "worse by an unbounded percent" if worse else "better"
+        note = f"the baseline is 0: {change}"
     else:
-        worse_by = comparison.delta / abs(comparison.baseline)
-    failed = worse_by > threshold and comparison.delta > 0
+        value = comparison.delta / abs(comparison.baseline)
+        worse = value > threshold and not negligible
+    failed = worse and comparison.delta > 0
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {percent:g}%" + (" (significant)" if significant else "")
-    value = worse_by if math.isfinite(worse_by) else comparison.delta
-    return Check(expr, comparison.loss, value, passed=not failed, threshold=threshold, model=comparison.model)
+    return Check(
+        expr, comparison.loss, value, not failed, threshold, comparison.model, note, comparison.params, comparison.label
+    )

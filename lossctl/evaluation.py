@@ -112,7 +112,7 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
     ]
 
 
-def _with_defaults(
+def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
 ) -> tuple[list[LossRequest], Iterator[pa.RecordBatch]]:
     """The requests to run: the selected ones, or the defaults of the task the first batch looks like."""
@@ -151,7 +151,7 @@ def run_evaluation(
     binding = opened.binding
     columns = binding.columns(*key_columns(options))
     batches = input_batches(opened, columns, options, notices)
-    requests, batches = _with_defaults(batches, binding, options, notices)
+    requests, batches = with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
@@ -229,5 +229,7 @@ def gate_checks(
             record = next(r for r in results if r.group is None and r.request is owner and r.model == model)
             value = record.candidate if isinstance(record, Comparison) else record.value
             name = owner.name if isinstance(owner, Composite) else owner.spec.name
-            checks.append(Check(gate.expr, name, value, passed=not gate.holds(value), model=model))
+            params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
+            passed = not gate.holds(value)
+            checks.append(Check(gate.expr, name, value, passed, model=model, params=params, label=owner.label))
     return checks

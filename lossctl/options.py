@@ -182,8 +182,11 @@ class Options:
             raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
-        if self.significant and not self.bootstrap:
-            raise UsageError("--significant needs --bootstrap N: significance comes from the paired bootstrap interval")
+        if self.significant and not self.bootstrap and self.ci is None:
+            raise UsageError(
+                "--significant needs an interval of the deltas: add --bootstrap N (the paired bootstrap) or --ci LEVEL "
+                "(the normal approximation)"
+            )
 
     def _check_engine(self) -> None:
         check_choice("--engine", self.engine, ENGINES)

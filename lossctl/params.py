@@ -229,6 +229,7 @@ class FailIf:
 def parse_fail_if(expr: str) -> FailIf:
     match = _FAIL_IF.match(expr)
     loss, at, model = match["loss"].partition("@") if match else ("", "", "")
+    loss = loss.rstrip()  # spaces around '@' are accepted, as around the operator: 'mse @ B > 0.1'
     if not match or not _LOSS_TOKEN.match(loss) or (at and not model.strip()):
         raise UsageError(
             f"cannot parse --fail-if '{expr}'; expected LOSS[@MODEL] OP NUMBER with OP one of > >= < <=, "

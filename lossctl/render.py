@@ -105,8 +105,8 @@ def _print_checks(report: AnyReport, console: Console) -> None:
     """One line per gate; compare's relative checks (a fraction with its threshold) as percents."""
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
-        value = f"{check.value:+.2%}" if check.threshold is not None else _number(check.value)
-        loss = _text(check.loss + (f"@{check.model}" if check.model is not None else ""))
+        value = _number(check.value) if check.threshold is None and check.value is not None else check.shown_value()
+        loss = _text(check.named())
         console.print(f"check {_text(check.expr)}: {loss} = {value} {mark}", highlight=False)
 
 

@@ -103,23 +103,38 @@ class Check:
     """One gate: ``passed`` is false when the condition holds (the gate fails).
 
     ``--fail-if`` checks hold the loss's value; compare's ``--fail-if-worse`` checks hold the relative delta
-    as a fraction, with the ``threshold`` it was held against (also a fraction).
+    as a fraction, with the ``threshold`` it was held against (also a fraction); that value is ``None`` over a
+    baseline of 0, and ``note`` says why.
     """
 
     expr: str
     loss: str
-    value: float
+    value: float | None
     passed: bool
     threshold: float | None = None
     model: str | None = None
+    note: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the full label, with the parameters the run set (``huber:delta=2``); the name when empty
 
     def to_dict(self) -> dict[str, Any]:
-        """The record of ``checks``; ``model`` and ``threshold`` appear only where the run has them."""
-        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss}
+        """The record of ``checks``; ``model``, ``threshold`` and ``note`` appear only where the run has them."""
+        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss, "params": self.params}
         if self.model is not None:
             record["model"] = self.model
         record |= {"value": self.value, "passed": self.passed}
-        return record | ({"threshold": self.threshold} if self.threshold is not None else {})
+        record |= {"threshold": self.threshold} if self.threshold is not None else {}
+        return record | ({"note": self.note} if self.note is not None else {})
+
+    def named(self) -> str:
+        """The loss as check lines name it: its full label, and ``@MODEL`` where the run has models."""
+        return (self.label or self.loss) + (f"@{self.model}" if self.model is not None else "")
+
+    def shown_value(self) -> str:
+        """The value in a check line: a relative check's as a percent with its sign (``+166.67%``)."""
+        if self.value is None:
+            return f"null ({self.note})" if self.note else "null"
+        return f"{self.value:+.2%}" if self.threshold is not None else repr(self.value)
 
 
 Record = TypeVar("Record", Result, Comparison)
@@ -313,7 +328,9 @@ def to_markdown(report: AnyReport) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
-        lines.append(f"\n- check `{show_name(check.expr)}`: {check.loss} = {check.value!r} ({verdict})")
+        lines.append(
+            f"\n- check `{show_name(check.expr)}`: {show_name(check.named())} = {check.shown_value()} ({verdict})"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -348,10 +365,15 @@ def format_of(path: str) -> str:
     return {".json": "json", ".csv": "csv", ".md": "markdown", ".parquet": "parquet"}[Path(path).suffix.lower()]
 
 
+def has_output_extension(path: str) -> bool:
+    return Path(path).suffix.lower() in OUTPUT_EXTENSIONS
+
+
 def check_output_extension(path: str) -> None:
-    if Path(path).suffix.lower() not in OUTPUT_EXTENSIONS:
+    if not has_output_extension(path):
         raise UsageError(
-            f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}"
+            f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}, "
+            "or give --format json, csv or markdown"
         )
 
 
@@ -394,9 +416,11 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_report(report: AnyReport, path: str) -> None:
-    """Write ``report`` to ``path`` in the format its extension names, atomically."""
-    suffix = Path(path).suffix.lower()
+def write_report(report: AnyReport, path: str, output_format: str | None = None) -> None:
+    """Write ``report`` to ``path`` in the format its extension names, else in ``output_format`` (``json``,
+    ``csv``, ``markdown``, ``parquet``), atomically."""
+    extensions = {"json": ".json", "csv": ".csv", "markdown": ".md", "parquet": ".parquet"}
+    suffix = Path(path).suffix.lower() if has_output_extension(path) else extensions[output_format or ""]
     with collector_paused():  # the rows of a million groups' records
         if suffix == ".parquet":
             write_atomic(path, lambda tmp: _write_parquet(report, tmp))

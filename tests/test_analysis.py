@@ -160,9 +160,9 @@ def test_compare_aligns_by_key(tmp_path: Path, write) -> None:
     assert (result.baseline, result.candidate, result.delta) == (2.0, pytest.approx(1 / 3), pytest.approx(-5 / 3))
 
 
-def test_significant_needs_bootstrap(cli, regression_csv: Path) -> None:
+def test_significant_needs_an_interval(cli, regression_csv: Path) -> None:
     run = cli("compare", regression_csv, regression_csv, "-l", "mse", "--significant")
-    assert run.code == 2 and "--significant needs --bootstrap" in run.err
+    assert run.code == 2 and "--significant needs an interval of the deltas: add --bootstrap N" in run.err
 
 
 def test_verdict_rules() -> None:

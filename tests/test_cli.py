@@ -111,8 +111,8 @@ def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
     doc = json.loads(run.out)
     value = doc["results"][0]["value"]
     assert doc["checks"] == [
-        {"expr": "mse>0.5", "loss": "mse", "value": value, "passed": False},
-        {"expr": "mse<0.1", "loss": "mse", "value": value, "passed": True},
+        {"expr": "mse>0.5", "loss": "mse", "params": {"multioutput": None}, "value": value, "passed": False},
+        {"expr": "mse<0.1", "loss": "mse", "params": {"multioutput": None}, "value": value, "passed": True},
     ]
     assert cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse > 100").code == 0
 
@@ -125,6 +125,23 @@ def test_fail_if_on_a_loss_with_parameters_and_one_not_selected(cli, regression_
     assert [c["passed"] for c in doc["checks"]] == [False, True]
     assert doc["checks"][0]["value"] == doc["results"][1]["value"]
     assert doc["results"][-1]["loss"] == "mae"
+
+
+def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) -> None:
+    # Two huber checks were "huber = ..." lines and {"loss": "huber"} records: they could not be told apart.
+    args = ["eval", regression_csv, "-l", "huber:delta=2", "-l", "huber:delta=3", "--fail-if", "huber:delta=2>1",
+            "--fail-if", "huber:delta=3 > 0", "-q"]  # fmt: skip
+    run = cli(*args)
+    assert run.code == 1
+    two, three = (lossctl.evaluate(regression_csv, losses=[f"huber:delta={d}"])["huber"] for d in (2, 3))
+    assert run.out.endswith(
+        f"check huber:delta=2>1: huber:delta=2 = {two:.6g} passed\n"
+        f"check huber:delta=3 > 0: huber:delta=3 = {three:.6g} FAILED\n"
+    )
+    doc = json.loads(cli(*args, "-f", "json").out)
+    assert [(c["loss"], c["params"]) for c in doc["checks"]] == [("huber", {"delta": 2.0}), ("huber", {"delta": 3.0})]
+    markdown = cli(*args, "-f", "markdown").out
+    assert f"- check `huber:delta=3 > 0`: huber:delta=3 = {three!r} (FAILED)\n" in markdown
 
 
 def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:

@@ -327,7 +327,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "-o", "r.xml"],
         2,
-        "cannot tell the format of 'r.xml' from its extension; use one of .json, .csv, .md, .parquet",
+        "cannot tell the format of 'r.xml' from its extension; use one of .json, .csv, .md, .parquet, or give "
+        "--format json, csv or markdown",
     ),
     (
         "plugin raising on import",
@@ -889,18 +890,12 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' not found in c.csv; columns are: yhat2, target",
     ),
     (
-        "compare without --loss",
-        {"b.csv": GOOD, "c.csv": GOOD},
-        ["compare", "b.csv", "c.csv"],
-        2,
-        "compare needs the losses to compare: name them with --loss",
-    ),
-    (
-        "compare --significant without --bootstrap",
+        "compare --significant without --bootstrap or --ci",
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "5", "--significant"],
         2,
-        "--significant needs --bootstrap N: significance comes from the paired bootstrap interval",
+        "--significant needs an interval of the deltas: add --bootstrap N (the paired bootstrap) or --ci LEVEL (the "
+        "normal approximation)",
     ),
     (
         "compare --fail-if-worse negative",

@@ -181,3 +181,56 @@ def test_a_bootstrap_of_one_row_has_no_interval(cli: Any, write: Any) -> None:
     assert records['{"g": "b"}'] is None  # resampling one row always gives that row: not an interval
     assert records['{"g": "a"}']["low"] < records['{"g": "a"}']["high"]
     assert "notice: mse: no --ci interval for 1 group (first: g=b): fewer than 2 rows" in run.err.splitlines()
+
+
+def _two_models(tmp_path: Path, n: int = 300) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=n)
+    base, cand = y + rng.normal(size=n), y + 0.8 * rng.normal(size=n)
+    g = rng.choice(np.array(["a", "b"]), n)
+    pq.write_table(pa.table({"target": y, "pred": base, "g": g}), tmp_path / "base.parquet")
+    pq.write_table(pa.table({"target": y, "pred": cand, "g": g}), tmp_path / "cand.parquet")
+    return tmp_path / "base.parquet", tmp_path / "cand.parquet", {"y": y, "base": base, "cand": cand, "g": g}
+
+
+def _mean_interval(values: np.ndarray, level: float) -> list[float]:
+    """The mean of ``values`` -+ z times its standard error."""
+    return _normal(values.mean(), values.std(ddof=1) / np.sqrt(len(values)), level)
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 7])
+def test_compare_ci_without_bootstrap_is_the_paired_normal_interval(tmp_path: Path, chunk_rows: int | None) -> None:
+    base, cand, d = _two_models(tmp_path)
+    report = lossctl.compare(base, cand, losses="mse,mae,rmse", by="g", ci=0.9, chunk_rows=chunk_rows)
+    e_base, e_cand = d["base"] - d["y"], d["cand"] - d["y"]
+    for result in report.results:
+        rows = np.ones(len(d["y"]), bool) if result.group is None else d["g"] == result.group["g"]
+        b, c = e_base[rows], e_cand[rows]
+        if result.loss == "mse":  # the standard error of the mean of the per-row differences
+            expected = _mean_interval(c**2 - b**2, 0.9)
+        elif result.loss == "mae":
+            expected = _mean_interval(np.abs(c) - np.abs(b), 0.9)
+        else:  # the delta method: sqrt(mean) linearised, d sqrt(m) = dm / (2 sqrt(m)), per model
+            rmse_b, rmse_c = np.sqrt(np.mean(b**2)), np.sqrt(np.mean(c**2))
+            linear = _mean_interval(c**2 / (2 * rmse_c) - b**2 / (2 * rmse_b), 0.9)
+            centre = (linear[0] + linear[1]) / 2
+            expected = [bound - centre + (rmse_c - rmse_b) for bound in linear]
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(expected, rel=1e-6), result.label
+        assert result.ci["level"] == 0.9
+        assert result.verdict == "better"  # by the 1e-12 rule: only the bootstrap's interval sets the verdict
+
+
+def test_compare_ci_without_bootstrap_in_csv_and_significant(cli, tmp_path: Path) -> None:
+    base, cand, _ = _two_models(tmp_path)
+    run = cli("compare", base, cand, "-l", "mse", "--ci", "0.9", "-f", "csv")
+    assert run.code == 0 and run.out.splitlines()[1].split(",")[7:9] != ["", ""]
+    # The normal interval is a paired interval too: --significant takes it.
+    worse = cli("compare", cand, base, "-l", "mse", "--ci", "0.95", "--fail-if-worse", "0", "--significant",
+                "-f", "json")  # fmt: skip
+    doc = json.loads(worse.out)
+    assert worse.code == 1 and doc["results"][0]["ci"]["low"] > 0 and doc["checks"][0]["passed"] is False
+    # Below 2 rows there is no interval, and a notice says why.
+    (tmp_path / "one.csv").write_text("target,pred\n1,2\n")
+    run = cli("compare", tmp_path / "one.csv", tmp_path / "one.csv", "-l", "mse", "--ci", "0.9", "-f", "json")
+    assert json.loads(run.out)["results"][0]["ci"] is None
+    assert "notice: mse delta: no --ci interval for the overall value: fewer than 2 rows\n" in run.err

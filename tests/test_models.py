@@ -240,3 +240,114 @@ def test_whole_input_class_weights_hold_in_every_group(loss: str, tmp_path: Path
         denominators = {g: weights[label[group == g]].sum() for g in values}
         recombined = sum(values[g] * denominators[g] for g in values) / sum(denominators.values())
     assert report[name] == pytest.approx(recombined, rel=1e-12)
+
+
+@pytest.mark.parametrize("extra", [[], ["--on", "id"], ["--chunk-rows", "1"]])
+def test_compare_evaluates_the_target_column_bound_as_the_prediction(cli, tmp_path: Path, extra: list[str]) -> None:
+    # The candidate's y_true is both its prediction and the target checked against the baseline's: it was a
+    # KeyError (exit 4) once dropped after the check.
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("id,y_true,y_pred\n0,1,1.5\n1,2,2\n2,3,2.5\n")
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "--pred", "y_true", "-q", "-f", "json",
+              *extra)  # fmt: skip
+    assert run.code == 0, run.err
+    [result] = _json(run)["results"]
+    assert (result["baseline"], result["candidate"], result["verdict"]) == (0.0, 0.0, "same")
+    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true")
+    assert report.results[0].delta == 0.0
+
+
+def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fails(cli, tmp_path: Path) -> None:
+    exact, tiny, worse = (tmp_path / n for n in ("exact.csv", "tiny.csv", "worse.csv"))
+    exact.write_text("y_true,y_pred\n1,1\n2,2\n")
+    tiny.write_text("y_true,y_pred\n1,1.000001\n2,2\n")
+    worse.write_text("y_true,y_pred\n1,1\n2,2.5\n")
+    # A delta of 5e-13 over a baseline of 0 is `same`: it passes (it failed, with the absolute delta as "value").
+    run = cli("compare", exact, tiny, "-l", "mse", "--fail-if-worse", "1", "-f", "json", "-q")
+    doc = _json(run)
+    assert run.code == 0 and doc["results"][0]["verdict"] == "same"
+    head = {"expr": "mse worse by > 1%", "loss": "mse", "params": {"multioutput": None}, "value": None}
+    assert doc["checks"] == [head | {"passed": True, "threshold": 0.01, "note": "the baseline is 0: negligible"}]
+    # Worse than a baseline of 0 is worse by an unbounded percent: it fails, with no number to show.
+    run = cli("compare", exact, worse, "-l", "mse", "--fail-if-worse", "1", "-f", "json", "-q")
+    assert run.code == 1
+    unbounded = "the baseline is 0: worse by an unbounded percent"
+    assert _json(run)["checks"] == [head | {"passed": False, "threshold": 0.01, "note": unbounded}]
+    run = cli("compare", exact, worse, "-l", "mse", "--fail-if-worse", "1", "-f", "markdown", "-q")
+    assert "- check `mse worse by > 1%`: mse = null (the baseline is 0: worse by an unbounded percent) (FAILED)\n" in (
+        run.out
+    )
+
+
+def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", "5", "-f",
+              "markdown", "-q")  # fmt: skip
+    assert run.code == 1
+    assert run.out.endswith("\n- check `mse worse by > 5%`: mse = +166.67% (FAILED)\n")
+    assert "1.6666666666666667 (FAILED)" not in run.out
+
+
+def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_targets(cli, tmp_path: Path) -> None:
+    base, sub, null, other = (tmp_path / n for n in ("a.csv", "sub.csv", "null.csv", "other.csv"))
+    base.write_text("id,y_true,y_pred\n0,1,1.5\n1,2,2\n2,3,2\n3,4,4.5\n")
+    sub.write_text("id,y_true,y_pred\n0,1,1.25\n1,2,2\n3,4,4.5\n")
+    null.write_text("id,y_true,y_pred\n0,1,1.25\n1,,2\n2,3,2.5\n3,4,4.5\n")
+    other.write_text("id,y_true,y_pred\n0,1,1.25\n1,2,2\n3,5,4.5\n")
+    # Row 2 (id 2) has no partner: dropped and counted, not "the targets differ: ... None" (exit 3).
+    run = cli("compare", base, sub, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
+    doc = _json(run)
+    assert run.code == 0 and doc["input"]["baseline"]["rows_dropped"] == 1
+    assert (
+        f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2): dropped (--missing drop)\n" in run.err
+    )
+    [result] = doc["results"]
+    assert result["n"] == 3 and result["candidate"] == pytest.approx((0.25**2 + 0.5**2) / 3)
+    # A missing candidate target contradicts nothing under --missing drop (the baseline's target is scored).
+    for extra in ([], ["--on", "id"]):
+        run = cli("compare", base, null, "--missing", "drop", "-l", "mse", "-f", "json", *extra)
+        assert run.code == 0, run.err
+    # Targets that truly differ are still an input error.
+    run = cli("compare", base, other, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
+    assert run.code == 3 and f"error: the targets differ: column 'y_true' is 4 in {base} but 5 in {other}" in run.err
+
+
+def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-f", "csv")
+    assert run.code == 0, run.err
+    assert "notice: no --loss given: the data looks like regression; evaluating mse, rmse, mae, huber\n" in run.err
+    assert [row["loss"] for row in csv.DictReader(io.StringIO(run.out))] == ["mse", "rmse", "mae", "huber"]
+    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv")
+    assert [r.loss for r in report.results] == ["mse", "rmse", "mae", "huber"]
+    assert "no --loss given: the data looks like regression; evaluating mse, rmse, mae, huber" in report.notices
+    assert report["mse"].delta == pytest.approx(0.140625 - 0.375)
+
+
+@pytest.mark.parametrize(("given", "starts"), [("json", "{\n"), ("csv", "loss,params"), ("markdown", "| loss |")])
+def test_an_output_without_a_known_extension_is_written_in_an_explicit_format(
+    cli, tmp_path: Path, given: str, starts: str
+) -> None:
+    out = tmp_path / "out_noext"
+    run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-f", given, "-q", "-o", out)
+    assert run.code == 0, run.err
+    assert out.read_text().startswith(starts) and run.out == ""
+    compared = tmp_path / "compared.v2"
+    run = cli("compare", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse", "-f", given, "-q",
+              "-o", compared)  # fmt: skip
+    assert run.code == 0 and compared.read_text().startswith(starts)
+
+
+@pytest.mark.parametrize("given", [[], ["-f", "table"]])
+def test_an_output_without_a_known_extension_nor_a_file_format_is_a_usage_error(
+    cli, tmp_path: Path, given: list[str]
+) -> None:
+    out = tmp_path / "out_noext"
+    run = cli("eval", MODELS, "--pred", "model_a", "-l", "mse", "-o", out, *given)
+    assert run.code == 2 and not out.exists()
+    assert run.err == (
+        f"error: cannot tell the format of '{out}' from its extension; use one of .json, .csv, .md, .parquet, or "
+        "give --format json, csv or markdown\n"
+    )

@@ -73,6 +73,18 @@ def test_fail_if_grammar(expr: str, loss: str, op: str, threshold: float) -> Non
     assert (gate.loss, gate.op, gate.threshold) == (loss, op, threshold)
 
 
+@pytest.mark.parametrize("expr", ["mse@B>0.1", "mse @ B > 0.1", "mse @B>0.1", " mse@ B >0.1"])
+def test_fail_if_accepts_spaces_around_the_model(expr: str) -> None:
+    gate = parse_fail_if(expr)
+    assert (gate.loss, gate.model, gate.op, gate.threshold) == ("mse", "B", ">", 0.1)
+
+
+@pytest.mark.parametrize("expr", ["mse @ > 0.1", "@ B > 0.1"])
+def test_fail_if_rejects_an_empty_loss_or_model_around_the_at(expr: str) -> None:
+    with pytest.raises(UsageError):
+        parse_fail_if(expr)
+
+
 def test_fail_if_semantics() -> None:
     gate = parse_fail_if("mse>=0.5")
     assert gate.holds(0.5) and not gate.holds(0.49)
