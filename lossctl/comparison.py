@@ -35,6 +35,7 @@ from lossctl.evaluation import (
 )
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
+from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import open_data
 from lossctl.labels import encoders as label_encoders
@@ -185,7 +186,7 @@ def _table(batches: Iterator[pa.RecordBatch], columns: list[str]) -> pa.Table:
     collected = list(batches)
     if not collected:
         return pa.table({name: pa.array([], pa.float64()) for name in columns})
-    return pa.Table.from_batches(collected)
+    return batches_table(collected)
 
 
 def _lockstep(
@@ -213,7 +214,7 @@ def _lockstep(
         if held < batch.num_rows:
             base_rows = offset + batch.num_rows + sum(rest.num_rows for rest in base)
             raise _row_counts(base_path, base_rows, other_path, offset + held)
-        table = pa.Table.from_batches(pending)
+        table = batches_table(pending)
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
         _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else

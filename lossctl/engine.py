@@ -198,8 +198,11 @@ def chunk_size(requests: list[LossRequest], chunk_rows: int) -> int | None:
 
 
 def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.RecordBatch]:
-    """Re-cut ``batches`` into chunks of exactly ``rows`` rows (the last may be shorter); ``None``: one chunk."""
-    import pyarrow as pa
+    """Re-cut ``batches`` into chunks of exactly ``rows`` rows (the last may be shorter); ``None``: one chunk.
+
+    Batches are joined by :func:`~lossctl.io.parts.batches_table`: a column's type may change between them.
+    """
+    from lossctl.io.parts import batches_table
 
     pending: list[pa.RecordBatch] = []
     held = 0
@@ -210,12 +213,12 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
         pending.append(batch)
         held += batch.num_rows
         while rows is not None and held >= rows:
-            table = pa.Table.from_batches(pending)
+            table = batches_table(pending)
             yield table.slice(0, rows).combine_chunks().to_batches()[0]
             rest = table.slice(rows)
             pending, held = rest.combine_chunks().to_batches(), rest.num_rows
     if held:
-        table = pa.Table.from_batches(pending).combine_chunks()
+        table = batches_table(pending).combine_chunks()
         yield from table.to_batches(max_chunksize=held)
 
 

@@ -269,6 +269,45 @@ def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
     assert message(error) == "column 'v' is not numeric: 'x' at row 21"
 
 
+def _blocks_of_integers_then(last: str, name: str) -> bytes:
+    """30 rows of integers then ``last``, as CSV or JSON Lines, gzipped for a ``.gz`` name."""
+    pred, target = last.split(",")
+    if name.endswith(".jsonl"):
+        rows = [f'{{"pred": {i % 7}, "target": {i % 5}}}' for i in range(30)]
+        text = "\n".join([*rows, f'{{"pred": {pred}, "target": {target}}}']) + "\n"
+    else:
+        text = "pred,target\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(30)) + f"{last}\n"
+    return gzip.compress(text.encode()) if name.endswith(".gz") else text.encode()
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.csv.gz", "p.jsonl", "-"])
+def test_a_column_turning_decimal_in_a_later_block_is_evaluated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)  # integers in the first blocks, a decimal in the last
+    data = _blocks_of_integers_then("0.5,1.5", name)
+    source: object = io.BytesIO(data) if name == "-" else write(tmp_path / name, data)
+    report = lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    errors = [(i % 7 - i % 5) ** 2 for i in range(30)] + [1.0]
+    assert report.results[0].value == pytest.approx(sum(errors) / 31)
+
+
+@pytest.mark.parametrize("name", ["p.csv", "-"])
+def test_a_word_in_a_later_block_is_named_with_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
+    data = _blocks_of_integers_then("oops,1", name)
+    source: object = io.BytesIO(data) if name == "-" else write(tmp_path / name, data)
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error) == "column 'pred' is not numeric: 'oops' at row 30"
+
+
 # --- readers: errors --------------------------------------------------------------------------------
 
 

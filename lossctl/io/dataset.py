@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
-from lossctl.io.readers import Source, concat_parts, open_bytes
+from lossctl.io.parts import check_same_kind, concat_parts
+from lossctl.io.readers import Source, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors
 
 if TYPE_CHECKING:
@@ -163,10 +164,14 @@ class ParquetDataset(Source):
         self._groups: list[list[int]] | None = None  # rows per row group, per file (from the footers)
         self._handles: dict[int, pq.ParquetFile] = {}
         schema = self._open(0).schema_arrow
+        self._schema = schema  # the first file's, which the others must agree with
         self._file_columns = list(schema.names)
         keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
         self.partition_keys = keys
         self.columns = self._file_columns + keys
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._schema.field(name).type if name in self._file_columns else None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_handles": {}}  # open files stay where they were opened
@@ -241,10 +246,14 @@ class ParquetDataset(Source):
         return names
 
     def _check(self, index: int, columns: list[str]) -> None:
-        names = self._open(index).schema_arrow.names
+        """The file has the columns, each numeric as in the first file or text as there (:func:`check_same_kind`)."""
+        schema = self._open(index).schema_arrow
+        first = self._schema
         for name in columns:
-            if name not in names:
-                raise column_not_found(name, names, self.listing.names[index])
+            if name not in schema.names:
+                raise column_not_found(name, schema.names, self.listing.names[index])
+            kind, first_kind = schema.field(name).type, first.field(name).type
+            check_same_kind(name, kind, self.listing.names[index], first_kind, self.listing.names[0])
 
     def _file_batches(
         self, index: int, columns: list[str], chunk_rows: int, groups: list[int] | None, skip: int, take: int | None
@@ -298,7 +307,7 @@ class ParquetDataset(Source):
 
     def _read(self, columns: list[str]) -> pa.Table:
         batches = list(self._batches(columns, 1 << 20, []))
-        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, self.path)
+        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{self.path}'")
 
 
 def _constant(value: Any, rows: int) -> pa.Array:

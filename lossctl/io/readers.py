@@ -34,6 +34,7 @@ from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
 from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
+from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 
 if TYPE_CHECKING:
@@ -109,44 +110,6 @@ def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, chunk_rows)
 
 
-def concat_parts(tables: list[pa.Table], columns: list[str], path: str) -> pa.Table:
-    """Concatenate the parts of one input (files of a dataset, blocks of a text file).
-
-    Parts may disagree on a column's type: integers in one block and decimals in the next, or numbers
-    in one and text in another. Numeric types are widened; a column that is text somewhere is made
-    text everywhere, so that :func:`~lossctl.io.convert.to_float64` reports the offending value with
-    its row instead of this function failing with a type error.
-    """
-    if not tables:
-        return pa.table({name: pa.nulls(0) for name in columns})
-    if len(tables) == 1:
-        return tables[0]
-    try:
-        return pa.concat_tables(tables, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    as_text: list[str] = []
-    for name in columns:
-        schemas = [pa.schema([table.schema.field(name)]) for table in tables]
-        try:
-            pa.unify_schemas(schemas, promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            as_text.append(name)
-    recast = []
-    for table in tables:
-        for name in as_text:
-            index = table.schema.get_field_index(name)
-            try:
-                table = table.set_column(index, name, table.column(index).cast(pa.string()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-                types = sorted({str(part.schema.field(name).type) for part in tables})
-                raise InputError(
-                    f"column '{name}' has different types in different parts of {_label(path)}: {', '.join(types)}"
-                ) from error
-        recast.append(table)
-    return pa.concat_tables(recast, promote_options="permissive")
-
-
 class Source(ABC):
     """One opened input: its column names now, its data on request.
 
@@ -163,6 +126,11 @@ class Source(ABC):
     @property
     def num_rows(self) -> int | None:
         """The row count when the file's metadata gives it, else ``None``."""
+        return None
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        """The type of column ``name`` when the format declares it before any data is read (Parquet), else
+        ``None``: a text format's types are inferred block by block."""
         return None
 
     def read(self, columns: Sequence[str]) -> pa.Table:
@@ -230,6 +198,9 @@ class _ParquetSource(Source):
             handle = self._handle if self._handle is not None else file
             return pq.ParquetFile(handle, pre_buffer=False, read_dictionary=dictionary or None)
 
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._first.schema_arrow.field(name).type
+
     @property
     def num_rows(self) -> int | None:
         """Summed from the files' footers, which are tiny: no data is read (opened once, on first use)."""
@@ -240,13 +211,16 @@ class _ParquetSource(Source):
         return self._num_rows
 
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
-        """Each file with the needed columns checked, so a later file missing one is named in the error."""
+        """Each file with the needed columns checked, so that a later file missing one, or holding text where
+        the first holds numbers, is named in the error."""
+        first = self._first.schema_arrow
         for index, file in enumerate(self._files):
             parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
-            names = parquet.schema_arrow.names
+            schema = parquet.schema_arrow
             for name in columns:
-                if name not in names:
-                    raise column_not_found(name, names, _where(file))
+                if name not in schema.names:
+                    raise column_not_found(name, schema.names, _where(file))
+                check_same_kind(name, schema.field(name).type, file, first.field(name).type, self._files[0])
             yield file, parquet
 
     def _read(self, columns: list[str]) -> pa.Table:
@@ -254,7 +228,7 @@ class _ParquetSource(Source):
         for file, parquet in self._parts(columns):
             with _reading(file, "parquet"):
                 tables.append(parquet.read(columns=columns).select(columns))
-        return concat_parts(tables, columns, self.path)
+        return concat_parts(tables, columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         text = [c for c in dictionary if _is_text_type(self._first.schema_arrow.field(c).type)]
@@ -577,7 +551,7 @@ class _TextSource(Source):
                 yield self._parse(block, offset, columns)
 
     def _read(self, columns: list[str]) -> pa.Table:
-        return concat_parts(list(self._tables(columns)), columns, self.path)
+        return concat_parts(list(self._tables(columns)), columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         for table in self._tables(columns):
