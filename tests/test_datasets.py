@@ -123,8 +123,27 @@ def test_the_local_engine_without_extras_is_unchanged(hive: Path, tmp_path: Path
 
 def test_an_empty_partitioned_directory_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "empty" / "region=eu").mkdir(parents=True)
-    with pytest.raises(InputError, match=r"^no Parquet files \(\*\.parquet, \*\.pq\) under '.*empty'$"):
+    with pytest.raises(InputError, match=r"^directory '.*empty' has no Parquet files \(\*\.parquet, \*\.pq\)$"):
         lossctl.evaluate(tmp_path / "empty", losses="mae")
+
+
+@pytest.mark.parametrize("pattern", ["region=*/", "region=*", "region=*/year=*/", "*/*/*.parquet"])
+def test_a_glob_of_partition_folders_or_files_exposes_the_keys(hive: Path, pattern: str) -> None:
+    report = lossctl.evaluate(f"{hive}/{pattern}", losses="mae", by=["region", "year"])
+    assert [(r.group, r.n) for r in report.results] == [
+        (None, 300),
+        ({"region": "eu", "year": 2023}, 100),
+        ({"region": "eu", "year": 2024}, 100),
+        ({"region": "us", "year": 2023}, 100),
+    ]
+
+
+def test_a_plain_directory_is_read_at_any_depth_in_sorted_order(tmp_path: Path) -> None:
+    for name, value in (("b/x.parquet", 2.0), ("a/deeper/y.parquet", 1.0), ("c.parquet", 3.0), ("_tmp/z.parquet", 9.0)):
+        (tmp_path / "nest" / name).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"pred": [value], "target": [0.0]}), tmp_path / "nest" / name)
+    source = lossctl.io.sources.open_data(tmp_path / "nest")
+    assert source.read(["pred"]).column("pred").to_pylist() == [1.0, 2.0, 3.0]
 
 
 def test_a_missing_store_package_is_named(tmp_path: Path) -> None:

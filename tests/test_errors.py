@@ -1091,6 +1091,17 @@ def test_output_into_a_dataset_input_is_refused(cli, tmp_path, monkeypatch, sour
     assert run.code == 2 and "refusing to overwrite the input file" in run.err
 
 
+def test_output_inside_a_folder_an_input_glob_matches_is_refused(cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _dataset(tmp_path)
+    run = cli("eval", "d*/", "-l", "mse", "--per-sample", "d/rows.parquet")
+    check_failure(run, tmp_path, [], {}, 2, "")
+    assert (
+        "output 'd/rows.parquet' matches the input pattern 'd*/'" in run.err
+        and not (tmp_path / "d/rows.parquet").exists()
+    )
+
+
 def test_output_and_per_sample_on_one_path_are_refused(cli, tmp_path: Path, regression_csv: Path) -> None:
     path = tmp_path / "r.csv"
     run = cli("eval", regression_csv, "-l", "mse", "-o", path, "--per-sample", path)

@@ -755,26 +755,40 @@ def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None
     return fmt, compression
 
 
-def _dataset_files(path: str, input_format: str | None) -> list[str]:
-    """The Parquet files of a directory (top level, sorted) or of a glob pattern (sorted).
+def _parquet_below(directory: str) -> list[str]:
+    """The Parquet files below ``directory``, at any depth; names starting with ``_`` or ``.`` (``_SUCCESS``,
+    ``.crc``, ``_temporary/``) are skipped, files and folders alike, as pyarrow.dataset skips them."""
+    found = []
+    for root, folders, names in os.walk(directory):
+        folders[:] = [name for name in folders if not name.startswith(("_", "."))]
+        found += [
+            os.path.join(root, name)
+            for name in names
+            if name.lower().endswith(_PARQUET_EXTENSIONS) and not name.startswith(("_", "."))
+        ]
+    return found
 
-    Sorting is plain string order, as ``ls``, pyarrow.dataset and DuckDB do, so rows come in the order
-    other tools would produce them. In a directory, names starting with ``_`` or ``.`` (``_SUCCESS``,
-    ``.crc``) are skipped as pyarrow.dataset does.
+
+def dataset_files(path: str, input_format: str | None) -> list[str]:
+    """The Parquet files of a local directory (at any depth) or of a glob pattern, sorted.
+
+    A directory a glob matches (``preds/date=2026-12-*/``) gives the Parquet files below it. Sorting is plain
+    string order of the paths, as ``ls``, pyarrow.dataset and DuckDB do, so rows come in the order other tools
+    would produce them.
     """
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a directory or glob is read as Parquet")
     if os.path.isdir(path):
-        names = sorted(
-            name
-            for name in os.listdir(path)
-            if name.lower().endswith(_PARQUET_EXTENSIONS) and not name.startswith(("_", "."))
-        )
-        files = [os.path.join(path, name) for name in names if os.path.isfile(os.path.join(path, name))]
+        files = sorted(_parquet_below(path))
         if not files:
             raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     else:
-        files = sorted(file for file in glob.glob(path, recursive=True) if os.path.isfile(file))
+        matches = glob.glob(path, recursive=True)
+        files = sorted(
+            file
+            for match in matches
+            for file in ([match] if os.path.isfile(match) else _parquet_below(match) if os.path.isdir(match) else [])
+        )
         if not files:
             raise InputError(f"no files match '{path}'")
     if input_format is None:
@@ -881,7 +895,8 @@ def open_input(
 
     ``path`` is a file (format from its extension, case-insensitively, unless ``input_format`` is
     given; from its first bytes when the extension is not a known one), a directory or glob of
-    Parquet files (one dataset, files in sorted order), or ``-`` for ``stdin`` (default
+    Parquet files (one dataset, files in sorted order, a directory's at any depth; in Hive layout, ``KEY=VALUE``
+    folders, a :class:`~lossctl.io.dataset.ParquetDataset` whose keys are columns), or ``-`` for ``stdin`` (default
     ``sys.stdin.buffer``). Standard input, a named pipe or a process substitution is read once, as
     a stream (its source can read its data only once); its format, unless named, is recognised
     from its first bytes. ``delimiter`` (one character or ``tab``) and ``decimal`` (``.`` or ``,``)
@@ -895,10 +910,10 @@ def open_input(
     if path == "-":
         stdin = stdin if stdin is not None else sys.stdin.buffer
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
-    from lossctl.io.dataset import is_hive_directory, open_dataset
+    from lossctl.io.dataset import is_partitioned, open_dataset
     from lossctl.io.remote import is_remote
 
-    if is_remote(path) or is_hive_directory(path):  # object stores and Hive partitions (docs/cli.md, "Input")
+    if is_remote(path):  # object stores (docs/cli.md, "Input")
         return open_dataset(path, input_format)
     try:
         mode: int | None = os.stat(path).st_mode
@@ -910,9 +925,12 @@ def open_input(
         raise _os_error(path, error) from None
     if mode is None or stat.S_ISDIR(mode):
         try:
-            return _ParquetSource(path, files=_dataset_files(path, input_format))
+            files = dataset_files(path, input_format)
         except OSError as error:
             raise _os_error(path, error) from None
+        if is_partitioned(path, files):  # Hive layout: its keys become columns
+            return open_dataset(path, input_format)
+        return _ParquetSource(path, files=files)
     fmt, compression = _detect(path, input_format)
     try:
         file = open(path, "rb", buffering=0)  # noqa: SIM115 (a stream below keeps it open)
