@@ -308,6 +308,26 @@ def test_a_word_in_a_later_block_is_named_with_its_row(
     assert message(error) == "column 'pred' is not numeric: 'oops' at row 30"
 
 
+@pytest.mark.parametrize("name", ["p", "-"])
+def test_compressed_inside_compressed_is_decompressed_again(tmp_path: Path, name: str) -> None:
+    data = bz2.compress(gzip.compress(SIMPLE_CSV))
+    source = open_input(name, stdin=io.BytesIO(data)) if name == "-" else open_input(write(tmp_path / name, data))
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
+
+
+def test_binary_standard_input_is_not_parsed_as_text() -> None:
+    with pytest.raises(InputError) as error:
+        open_input("-", stdin=io.BytesIO(bytes(range(256)) * 8))
+    assert (
+        message(error) == "cannot read standard input: it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)"
+    )
+
+
+def test_latin1_and_control_free_text_is_still_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "ville,pred,target\nMontréal,1,2\n".encode("latin-1"))
+    assert open_input(path).columns == ["ville", "pred", "target"]
+
+
 # --- readers: errors --------------------------------------------------------------------------------
 
 

@@ -447,10 +447,22 @@ class _TextSource(Source):
         self._delimiter = delimiter
         self._decimal = decimal
         with _reading(path, fmt):
+            streams.check_text(self._start(), _label(path), _TITLES[fmt])
             self.columns = _unique(self._read_columns(), path)
 
     @abstractmethod
     def _read_columns(self) -> list[str]: ...
+
+    def _start(self) -> bytes:
+        """The first (decompressed) bytes, up to :data:`~lossctl.io.streams.TEXT_HEAD_BYTES`, without consuming
+        them: a file is opened again later, and a one-shot stream keeps them in ``_head``."""
+        size = streams.TEXT_HEAD_BYTES
+        if self._one_shot:
+            if len(self._head) < size and self._once is not None:
+                self._head += streams.read_head(self._once, size - len(self._head))
+            return self._head[:size]
+        with self._stream() as stream:
+            return streams.read_head(stream, size)
 
     @abstractmethod
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table: ...
@@ -845,12 +857,18 @@ def _open_stream(
             raise InputError(f"{label} is empty")
         compression = compression or streams.compression_of(head)
         stream: BinaryIO = streams.Replay(head, raw, owned=path != "-")  # type: ignore[assignment]
-        if compression is not None:
+        layers = 0
+        while compression is not None:  # the decompressed bytes are recognised the same way (docs/cli.md)
+            if layers == streams.MAX_LAYERS:
+                raise InputError(
+                    f"cannot read {label}: it is compressed more than {layers} times over; decompress it first"
+                )
             stream = streams.decompressed(stream, compression)
             head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
             if not head:
                 raise InputError(f"{label} is empty")
             stream = streams.Replay(head, stream)  # type: ignore[assignment]
+            compression, layers = streams.compression_of(head), layers + 1
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read {label}: {_first_line(error)}") from error
     fmt = fmt or streams.sniff(head, label)
@@ -862,8 +880,9 @@ def _open_stream(
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
 
 
-def _recognise(path: str, head: bytes) -> tuple[str, str | None]:
-    """``(format, compression)`` of a file whose name does not say, from its first (decompressed) bytes."""
+def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
+    """``(format, compression)`` of a file whose name does not say, from its first (decompressed) bytes; the
+    format is ``None`` when the decompressed bytes are compressed again (then read as a stream, layer by layer)."""
     compression = streams.compression_of(head)
     if compression is not None:
         try:
@@ -871,6 +890,8 @@ def _recognise(path: str, head: bytes) -> tuple[str, str | None]:
                 head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
         except (pa.ArrowException, OSError) as error:
             raise InputError(f"cannot read '{path}': {_first_line(error)}") from error
+        if streams.compression_of(head) is not None:
+            return None, compression
     return streams.sniff(head, f"'{path}'"), compression
 
 
@@ -947,7 +968,7 @@ def open_input(
         raise InputError(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
-        if compression is not None and fmt in ("parquet", "arrow"):
+        if compression is not None and fmt in (None, "parquet", "arrow"):
             return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
