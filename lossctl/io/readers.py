@@ -968,7 +968,7 @@ def open_input(
         raise InputError(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
-        if compression is not None and fmt in (None, "parquet", "arrow"):
+        if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
             return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
