@@ -37,7 +37,7 @@ from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
-from lossctl.io.sources import open_data
+from lossctl.io.sources import check_stdin_once, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
@@ -70,6 +70,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         raise UsageError("compare needs the losses to compare: name them with --loss")
     if options.per_sample:
         check_per_sample_path(options.per_sample)
+    check_stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": options.targets})
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
     opened = open_sources(baseline, options, roles, notices, stdin)

@@ -24,7 +24,7 @@ from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices
 from lossctl.io.readers import Source, open_input
-from lossctl.io.sources import open_data
+from lossctl.io.sources import check_stdin_once, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.outputs import split_outputs
@@ -63,6 +63,7 @@ def open_sources(
     data: Any, options: Options, roles: list[str], notices: list[str], stdin: BinaryIO | None = None
 ) -> Opened:
     """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns."""
+    check_stdin_once({"the predictions": data, "--targets": options.targets})
     delimiter, decimal = options.delimiter, options.decimal
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None

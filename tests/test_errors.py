@@ -33,6 +33,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ),
     ("empty file", {"p.csv": ""}, ["eval", "p.csv", "-l", "mse"], 3, "'p.csv' is empty"),
     (
+        "standard input as the predictions and --targets",
+        {},
+        ["eval", "-", "--targets", "-", "--on", "id", "-l", "mse"],
+        2,
+        "standard input (-) is given as the predictions and as --targets; it can be read only once",
+    ),
+    (
+        "standard input as the baseline and the candidate",
+        {},
+        ["compare", "-", "-", "-l", "mse"],
+        2,
+        "standard input (-) is given as the baseline and as the candidate; it can be read only once",
+    ),
+    (
         "binary data",
         {"g": bytes(range(256)) * 8},
         ["eval", "g", "-l", "mse"],

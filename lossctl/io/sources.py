@@ -178,6 +178,20 @@ def _is_paths(data: object) -> bool:
     return isinstance(data, list | tuple) and bool(data) and all(isinstance(item, str | os.PathLike) for item in data)
 
 
+def _names_stdin(data: Any) -> bool:
+    if isinstance(data, str | os.PathLike):
+        return os.fspath(data) == "-"
+    return _is_paths(data) and "-" in [os.fspath(item) for item in data]
+
+
+def check_stdin_once(inputs: Mapping[str, Any]) -> None:
+    """Standard input can be read once: ``-`` may stand for one of a run's ``inputs`` (keyed by what each is, as
+    messages say it: ``the predictions``, ``--targets``), not two, or the second would find it empty."""
+    given = [role for role, data in inputs.items() if _names_stdin(data)]
+    if len(given) > 1:
+        raise UsageError(f"standard input (-) is given as {' and as '.join(given)}; it can be read only once")
+
+
 def open_data(
     data: Any,
     input_format: str | None = None,
