@@ -22,7 +22,7 @@ from lossctl import __version__
 from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Outcome, Plan
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
     dropped_notice,
@@ -102,10 +102,13 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         partial(part_aligned, opened.binding, binding, options),
         "--targets --on joins the whole files" if options.join_key is not None else None,
     )
-    with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
-        notices += dropped_notice(outcome)
-        notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-        comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
+    try:
+        with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
+            notices += dropped_notice(outcome)
+            notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
+            comparisons, gaps = _comparisons(plan, outcome, requests, options, names)
+    except NoRows:
+        raise NoRows.naming(opened.source.path) from None
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]

@@ -19,7 +19,7 @@ from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, held_notice
-from lossctl.errors import UsageError
+from lossctl.errors import NoRows, UsageError
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices
@@ -181,6 +181,8 @@ def run_evaluation(
 
     try:
         outcome, results, gaps = finished(plan, batches)
+    except NoRows:
+        raise NoRows.naming(opened.source.path) from None
     except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
         notices.append(held_notice(plan, apart))
         outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))

@@ -33,6 +33,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ),
     ("empty file", {"p.csv": ""}, ["eval", "p.csv", "-l", "mse"], 3, "'p.csv' is empty"),
     (
+        "a JSON array named .jsonl",
+        {"p.jsonl": '[{"pred": 1, "target": 2}]\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl': JSON Lines needs one object per line; line 1 (row 0; 0-based) holds an array",
+    ),
+    (
+        "a bare number in JSON Lines",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n5\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl': JSON Lines needs one object per line; line 2 (row 1; 0-based) holds a number",
+    ),
+    (
         "standard input as the predictions and --targets",
         {},
         ["eval", "-", "--targets", "-", "--on", "id", "-l", "mse"],
@@ -95,7 +109,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         3,
         "cannot read 'p': it is compressed more than 3 times over; decompress it first",
     ),
-    ("header only", {"p.csv": "pred,target\n"}, ["eval", "p.csv", "-l", "mse"], 3, "the input has no rows"),
+    ("header only", {"p.csv": "pred,target\n"}, ["eval", "p.csv", "-l", "mse"], 3, "'p.csv' has no rows"),
+    (
+        "header only, compared",
+        {"p.csv": "pred,target\n"},
+        ["compare", "p.csv", "p.csv", "-l", "mse"],
+        3,
+        "'p.csv' has no rows",
+    ),
     (
         "missing column",
         {"p.csv": GOOD},
@@ -150,14 +171,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1,\n2,3\n,4\n5,\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'target' has 2 missing values (rows 0, 3; 0-based); column 'pred' has 1 missing value (rows 2; 0-based); use --missing drop to drop those rows",
+        "column 'target' has 2 missing values (rows 0, 3; 0-based); column 'pred' has 1 missing value (row 2; 0-based); use --missing drop to drop those rows",
     ),
     (
         "NaN cells",
         {"p.csv": "pred,target\nNaN,1\n2,3\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'pred' has 1 missing value (rows 0; 0-based); use --missing drop to drop those rows",
+        "column 'pred' has 1 missing value (row 0; 0-based); use --missing drop to drop those rows",
     ),
     (
         "all rows dropped",
@@ -171,7 +192,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\ninf,1\n2,3\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'pred' has 1 infinite value (rows 0; 0-based)",
+        "column 'pred' has 1 infinite value (row 0; 0-based)",
     ),
     (
         "non-numeric text",
@@ -326,7 +347,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,1,-2\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
         3,
-        "column 'w' has 1 negative weights (first: -2 at row 1); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (first: -2 at row 1); sample weights must be >= 0",
     ),
     (
         "all-zero weights",
@@ -426,7 +447,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1,2\n3,4,5\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "cannot read 'p.csv' as CSV: line 3: Expected 2 columns, got 3: 3,4,5",
+        "cannot read 'p.csv' as CSV: line 3 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5",
     ),
     (
         "decimal comma with a comma delimiter",
@@ -461,7 +482,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.jsonl": '{"pred": 1, "target": 2}\n{"pred": 1, "target":\n'},
         ["eval", "p.jsonl", "-l", "mse"],
         3,
-        "cannot read 'p.jsonl' as JSON Lines: line 2: Invalid value.",
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): Invalid value.",
     ),
     (
         "Parquet file that is CSV",
@@ -525,7 +546,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n,2\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' has 1 missing values in p.csv (first: row 1)",
+        "key column 'id' has 1 missing value in p.csv (first: row 1)",
     ),
     (
         "join keys of different types",
@@ -561,7 +582,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,2,1\n1,2,1\n1,1,-0.5\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w", "--chunk-rows", "2"],
         3,
-        "column 'w' has 1 negative weights (first: -0.5 at row 3); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (first: -0.5 at row 3); sample weights must be >= 0",
     ),
     (
         "glob matching no column",

@@ -487,7 +487,7 @@ def test_csv_row_with_wrong_field_count_names_the_line(tmp_path: Path) -> None:
     source = open_input(path)
     with pytest.raises(InputError) as error:
         source.read(["a"])
-    assert message(error) == f"cannot read '{path}' as CSV: line 4: Expected 2 columns, got 3: 3,4,5"
+    assert message(error) == f"cannot read '{path}' as CSV: line 4 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5"
 
 
 @pytest.mark.parametrize("name", ["x.csv", "x.csv.gz"])
@@ -498,7 +498,7 @@ def test_csv_error_line_counts_earlier_blocks(tmp_path: Path, monkeypatch: pytes
     path = write(tmp_path / name, gzip.compress(data) if name.endswith(".gz") else data)
     with pytest.raises(InputError) as error:
         list(open_input(path).batches(["a"], 100))
-    assert message(error) == f"cannot read '{path}' as CSV: line 33: Expected 2 columns, got 3: 7,8,9"
+    assert message(error) == f"cannot read '{path}' as CSV: line 33 (row 30; 0-based): Expected 2 columns, got 3: 7,8,9"
 
 
 @pytest.mark.parametrize("name", ["x.csv", "x.csv.gz", "-"])
@@ -530,7 +530,7 @@ def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
         open_input(path)
     assert message(error) == (
-        f"cannot read '{path}' as JSON Lines: line 3: Missing a comma or '}}' after an object member."
+        f"cannot read '{path}' as JSON Lines: line 3 (row 1; 0-based): Missing a comma or '}}' after an object member."
     )
 
 

@@ -244,7 +244,7 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
         "(first: row 1): dropped (--missing drop)\n"
     ) in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
-    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing values in {preds} (first: row 1)\n"
+    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1)\n"
 
 
 @pytest.mark.parametrize(

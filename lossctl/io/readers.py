@@ -443,6 +443,7 @@ class _TextSource(Source):
         self._once = once
         self._one_shot = once is not None
         self._head = b""  # of a one-shot stream: the bytes already read from it
+        self._rows_before = 0  # data rows in the blocks before the one being parsed
         self._lines_at: dict[int, int] = {0: 1}  # of a one-shot stream: byte offset of a block -> its first line
         self._delimiter = delimiter
         self._decimal = decimal
@@ -558,9 +559,18 @@ class _TextSource(Source):
         return newlines + 1
 
     def _tables(self, columns: list[str]) -> Iterator[pa.Table]:
+        self._rows_before = 0
         with _reading(self.path, self.format):
             for offset, block in self._blocks(BLOCK_BYTES):
-                yield self._parse(block, offset, columns)
+                table = self._parse(block, offset, columns)
+                self._rows_before += table.num_rows
+                yield table
+
+    def _where_in_block(self, block: pa.Buffer, offset: int, row: int) -> str:
+        """``line L (row R; 0-based)`` for the ``row``-th (0-based) row of the block at ``offset``: the file line,
+        which an editor shows, and the data row, as every other message counts rows (docs/cli.md)."""
+        line = _physical_line(block, self._line_number(offset), row)
+        return f"line {line} (row {self._rows_before + row}; 0-based)"
 
     def _read(self, columns: list[str]) -> pa.Table:
         return concat_parts(list(self._tables(columns)), columns, _label(self.path))
@@ -662,8 +672,7 @@ class _CsvSource(_TextSource):
             message = _first_line(again)
         found = re.match(r"CSV parse error: Row #(\d+): (.*)", message)
         if found:
-            line = _physical_line(block, self._line_number(offset), int(found.group(1)) - 1)
-            message = f"line {line}: {found.group(2)}"
+            message = f"{self._where_in_block(block, offset, int(found.group(1)) - 1)}: {found.group(2)}"
         return InputError(f"cannot read {_label(self.path)} as {_TITLES[self.format]}: {message}")
 
 
@@ -742,8 +751,14 @@ class _JsonLinesSource(_TextSource):
             message = _first_line(again)
         found = re.match(r"JSON parse error: (.*) in row (\d+)$", message)
         if found:
-            line = _physical_line(block, self._line_number(offset), int(found.group(2)))
-            message = f"line {line}: {found.group(1)}"
+            where = self._where_in_block(block, offset, int(found.group(2)))
+            not_object = re.fullmatch(r"Column\(\) changed from object to (\w+)", found.group(1))
+            if not_object:  # a JSON array file, or a line holding a bare value
+                return InputError(
+                    f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds "
+                    f"{'an' if not_object.group(1)[0] in 'aeiou' else 'a'} {not_object.group(1)}"
+                )
+            message = f"{where}: {found.group(1)}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
 
 
