@@ -22,7 +22,7 @@ from lossctl import __version__
 from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Outcome, Plan
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
     dropped_notice,
@@ -36,8 +36,10 @@ from lossctl.evaluation import (
 )
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
+from lossctl.hints import option_notices
+from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
-from lossctl.io.sources import open_data
+from lossctl.io.sources import check_stdin_once, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import NoInterval
 from lossctl.options import Options
@@ -69,6 +71,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     """
     if options.per_sample:
         check_per_sample_path(options.per_sample)
+    check_stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": options.targets})
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
     opened = open_sources(baseline, options, roles, notices, stdin)
@@ -89,6 +92,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches = _aligned(opened, candidate_source, binding, options, notices)
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
+    notices += option_notices(options, requests)
     owners = gate_owners(options, requests)
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
@@ -103,10 +107,13 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         partial(part_aligned, opened.binding, binding, options),
         "--targets --on joins the whole files" if options.join_key is not None else None,
     )
-    with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
-        notices += dropped_notice(outcome)
-        notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-        comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
+    try:
+        with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
+            notices += dropped_notice(outcome)
+            notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
+            comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
+    except NoRows:
+        raise NoRows.naming(opened.source.path) from None
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -192,7 +199,7 @@ def _table(batches: Iterator[pa.RecordBatch], columns: list[str]) -> pa.Table:
     collected = list(batches)
     if not collected:
         return pa.table({name: pa.array([], pa.float64()) for name in columns})
-    return pa.Table.from_batches(collected)
+    return batches_table(collected)
 
 
 def _lockstep(
@@ -224,7 +231,7 @@ def _lockstep(
         if held < batch.num_rows:
             base_rows = offset + batch.num_rows + sum(rest.num_rows for rest in base)
             raise _row_counts(base_path, base_rows, other_path, offset + held)
-        table = pa.Table.from_batches(pending)
+        table = batches_table(pending)
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
         _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else

@@ -94,7 +94,8 @@ def _inside_directory(path: str, directory: str) -> bool:
 
 
 def _matches_glob(path: str, pattern: str) -> bool:
-    """Whether ``glob.glob(pattern)`` would list ``path`` once it exists (both absolute, normalised).
+    """Whether reading the glob ``pattern`` would read ``path`` once it exists (both absolute, normalised):
+    ``path`` matches it, or lies below a directory that matches it (a matched directory is read whole).
 
     Matched part by part, since ``*`` does not cross a ``/`` in a glob; a ``**`` pattern may match any
     depth, so it is matched whole, where ``*`` crosses ``/``.
@@ -102,8 +103,8 @@ def _matches_glob(path: str, pattern: str) -> bool:
     if "**" in pattern:
         return fnmatch.fnmatchcase(path, pattern)
     parts, pattern_parts = path.split(os.sep), pattern.split(os.sep)
-    return len(parts) == len(pattern_parts) and all(
-        fnmatch.fnmatchcase(part, wanted) for part, wanted in zip(parts, pattern_parts, strict=True)
+    return len(parts) >= len(pattern_parts) and all(
+        fnmatch.fnmatchcase(part, wanted) for part, wanted in zip(parts, pattern_parts, strict=False)
     )
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
-from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.errors import DomainError, InputError, NoRows, UsageError
 from lossctl.groups import GroupCoder
 from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
@@ -118,8 +118,8 @@ class _BadValues:
 
     def describe(self, column: str, what: str) -> str:
         shown = ", ".join(map(str, self.rows)) + (", ..." if self.count > len(self.rows) else "")
-        values = "value" if self.count == 1 else "values"
-        return f"column '{column}' has {self.count} {what} {values} (rows {shown}; 0-based)"
+        rows = "row" if self.count == 1 else "rows"
+        return f"column '{column}' has {count(self.count, what + ' value')} ({rows} {shown}; 0-based)"
 
 
 @dataclass(frozen=True)
@@ -198,8 +198,11 @@ def chunk_size(requests: list[LossRequest], chunk_rows: int) -> int | None:
 
 
 def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.RecordBatch]:
-    """Re-cut ``batches`` into chunks of exactly ``rows`` rows (the last may be shorter); ``None``: one chunk."""
-    import pyarrow as pa
+    """Re-cut ``batches`` into chunks of exactly ``rows`` rows (the last may be shorter); ``None``: one chunk.
+
+    Batches are joined by :func:`~lossctl.io.parts.batches_table`: a column's type may change between them.
+    """
+    from lossctl.io.parts import batches_table
 
     pending: list[pa.RecordBatch] = []
     held = 0
@@ -210,12 +213,12 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
         pending.append(batch)
         held += batch.num_rows
         while rows is not None and held >= rows:
-            table = pa.Table.from_batches(pending)
+            table = batches_table(pending)
             yield table.slice(0, rows).combine_chunks().to_batches()[0]
             rest = table.slice(rows)
             pending, held = rest.combine_chunks().to_batches(), rest.num_rows
     if held:
-        table = pa.Table.from_batches(pending).combine_chunks()
+        table = batches_table(pending).combine_chunks()
         yield from table.to_batches(max_chunksize=held)
 
 
@@ -437,7 +440,7 @@ def check_rows(rows: int, rows_used: int) -> None:
     """An input without rows to evaluate is an input error, never a NaN (docs/cli.md)."""
     if rows_used == 0:
         if rows == 0:
-            raise InputError("the input has no rows")
+            raise NoRows()
         raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
 
 
@@ -720,7 +723,7 @@ def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> No
     if negative.any():
         first = int(np.argmax(negative))
         raise InputError(
-            f"column '{column}' has {int(negative.sum())} negative weights (first: {weight[first]:g} "
+            f"column '{column}' has {count(int(negative.sum()), 'negative weight')} (first: {weight[first]:g} "
             f"at row {row_index[first]}); sample weights must be >= 0"
         )
 

@@ -41,6 +41,18 @@ class InputError(LossctlError):
     exit_code = ExitCode.INPUT
 
 
+class NoRows(InputError):
+    """The input has no rows to evaluate. The engine does not know the input's name: :meth:`naming` adds it."""
+
+    def __init__(self) -> None:
+        super().__init__("the input has no rows")
+
+    @staticmethod
+    def naming(path: str) -> InputError:
+        """The same error naming ``path`` (``-``: standard input), e.g. a CSV file with a header line only."""
+        return InputError("standard input has no rows" if path == "-" else f"'{path}' has no rows")
+
+
 class ZeroWeightSum(InputError):
     """The weights sum to zero where their sum is the denominator of a weighted mean (sample weights, class
     weights, rows all ignored by ``ignore_index``): named with the loss and the group where it happens."""

@@ -19,12 +19,12 @@ from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, held_notice, query_column
-from lossctl.errors import UsageError
+from lossctl.errors import NoRows, UsageError
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices, option_notices
 from lossctl.io.readers import Source, open_input
-from lossctl.io.sources import open_data
+from lossctl.io.sources import check_stdin_once, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.outputs import split_outputs
@@ -63,6 +63,7 @@ def open_sources(
     data: Any, options: Options, roles: list[str], notices: list[str], stdin: BinaryIO | None = None
 ) -> Opened:
     """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns."""
+    check_stdin_once({"the predictions": data, "--targets": options.targets})
     delimiter, decimal = options.delimiter, options.decimal
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
@@ -185,6 +186,8 @@ def run_evaluation(
         notices.append(f"{labels}: {opened.source.name} is read once, so the whole input is held in memory")
     try:
         outcome, results, gaps = finished(plan, batches)
+    except NoRows:
+        raise NoRows.naming(opened.source.path) from None
     except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
         notices.append(held_notice(plan, apart))
         outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.groups import GroupCoder
+from lossctl.io.parts import batches_table
 
 # Document pairs in one query above which the query is announced before its work starts (pairwise losses).
 LARGE_QUERY_PAIRS = 10**8
@@ -67,13 +68,13 @@ def query_chunks(
             others = np.flatnonzero(all_codes != last)
             open_query = int(others[-1]) + 1 if others.size else 0  # where the last, maybe unfinished, query starts
             if open_query:
-                table = pa.Table.from_batches(pending)
+                table = batches_table(pending)
                 yield _announced(table.slice(0, open_query), all_codes[:open_query], coder, large, threshold)
                 rest = table.slice(open_query).combine_chunks()
                 pending, pending_codes = rest.to_batches(), [all_codes[open_query:]]
                 count = rest.num_rows
     if count:
-        yield _announced(pa.Table.from_batches(pending), np.concatenate(pending_codes), coder, large, threshold)
+        yield _announced(batches_table(pending), np.concatenate(pending_codes), coder, large, threshold)
 
 
 def _announced(

@@ -123,8 +123,27 @@ def test_the_local_engine_without_extras_is_unchanged(hive: Path, tmp_path: Path
 
 def test_an_empty_partitioned_directory_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "empty" / "region=eu").mkdir(parents=True)
-    with pytest.raises(InputError, match=r"^no Parquet files \(\*\.parquet, \*\.pq\) under '.*empty'$"):
+    with pytest.raises(InputError, match=r"^directory '.*empty' has no Parquet files \(\*\.parquet, \*\.pq\)$"):
         lossctl.evaluate(tmp_path / "empty", losses="mae")
+
+
+@pytest.mark.parametrize("pattern", ["region=*/", "region=*", "region=*/year=*/", "*/*/*.parquet"])
+def test_a_glob_of_partition_folders_or_files_exposes_the_keys(hive: Path, pattern: str) -> None:
+    report = lossctl.evaluate(f"{hive}/{pattern}", losses="mae", by=["region", "year"])
+    assert [(r.group, r.n) for r in report.results] == [
+        (None, 300),
+        ({"region": "eu", "year": 2023}, 100),
+        ({"region": "eu", "year": 2024}, 100),
+        ({"region": "us", "year": 2023}, 100),
+    ]
+
+
+def test_a_plain_directory_is_read_at_any_depth_in_sorted_order(tmp_path: Path) -> None:
+    for name, value in (("b/x.parquet", 2.0), ("a/deeper/y.parquet", 1.0), ("c.parquet", 3.0), ("_tmp/z.parquet", 9.0)):
+        (tmp_path / "nest" / name).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"pred": [value], "target": [0.0]}), tmp_path / "nest" / name)
+    source = lossctl.io.sources.open_data(tmp_path / "nest")
+    assert source.read(["pred"]).column("pred").to_pylist() == [1.0, 2.0, 3.0]
 
 
 def test_a_missing_store_package_is_named(tmp_path: Path) -> None:
@@ -182,3 +201,33 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
         assert ours is not None and theirs is not None
         assert ours.summary()["p50"] == theirs.summary()["p50"] and ours.summary()["rows"] == 300_000
         assert sorted(ours.summary()["values"]) == sorted(theirs.summary()["values"])
+
+
+def _two_files(root: Path, second: pa.Array) -> list[Path]:
+    """``a.parquet`` with float64 predictions and ``b.parquet`` with ``second``: one dataset in two schemas."""
+    root.mkdir()
+    pq.write_table(pa.table({"pred": [1.5, 2.5], "target": [0.5, 1.0]}), root / "a.parquet")
+    pq.write_table(pa.table({"pred": second, "target": [0.0, 1.0]}), root / "b.parquet")
+    return [root / "a.parquet", root / "b.parquet"]
+
+
+@pytest.mark.parametrize("second", [pa.array([1, 2], pa.int64()), pa.array([1, 2], pa.float32())])
+@pytest.mark.parametrize("how", ["paths", "directory", "glob"])
+def test_files_of_one_dataset_with_different_numeric_types(tmp_path: Path, second: pa.Array, how: str) -> None:
+    files = _two_files(tmp_path / "d", second)
+    ways: dict[str, object] = {"paths": [str(f) for f in files], "directory": tmp_path / "d"}
+    data = ways.get(how, str(tmp_path / "d" / "*.parquet"))
+    report = lossctl.evaluate(data, losses="mse", pred="pred", target="target")
+    assert report.results[0].value == pytest.approx((1 + 2.25 + 1 + 1) / 4)
+
+
+@pytest.mark.parametrize("how", ["paths", "directory"])
+def test_a_file_of_a_dataset_with_text_predictions_is_named(tmp_path: Path, how: str) -> None:
+    files = _two_files(tmp_path / "d", pa.array(["x", "2.5"]))
+    data: object = [str(f) for f in files] if how == "paths" else str(tmp_path / "d")
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(data, losses="mse", pred="pred", target="target")
+    assert str(error.value) == (
+        f"column 'pred' is not numeric in '{files[1]}': it has type string there but double in '{files[0]}'; "
+        "the files of a dataset must agree"
+    )

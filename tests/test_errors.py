@@ -32,7 +32,91 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.txt': it is a ZIP archive (an .xlsx workbook?); export it as CSV or Parquet",
     ),
     ("empty file", {"p.csv": ""}, ["eval", "p.csv", "-l", "mse"], 3, "'p.csv' is empty"),
-    ("header only", {"p.csv": "pred,target\n"}, ["eval", "p.csv", "-l", "mse"], 3, "the input has no rows"),
+    (
+        "a JSON array named .jsonl",
+        {"p.jsonl": '[{"pred": 1, "target": 2}]\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl': JSON Lines needs one object per line; line 1 (row 0; 0-based) holds an array",
+    ),
+    (
+        "a bare number in JSON Lines",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n5\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl': JSON Lines needs one object per line; line 2 (row 1; 0-based) holds a number",
+    ),
+    (
+        "standard input as the predictions and --targets",
+        {},
+        ["eval", "-", "--targets", "-", "--on", "id", "-l", "mse"],
+        2,
+        "standard input (-) is given as the predictions and as --targets; it can be read only once",
+    ),
+    (
+        "standard input as the baseline and the candidate",
+        {},
+        ["compare", "-", "-", "-l", "mse"],
+        2,
+        "standard input (-) is given as the baseline and as the candidate; it can be read only once",
+    ),
+    (
+        "binary data",
+        {"g": bytes(range(256)) * 8},
+        ["eval", "g", "-l", "mse"],
+        3,
+        "cannot read 'g': it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)",
+    ),
+    (
+        "binary data without a NUL, gzipped, named .csv.gz",
+        {"g.csv.gz": gzip.compress(bytes(range(1, 256)) * 8)},
+        ["eval", "g.csv.gz", "-l", "mse"],
+        3,
+        "cannot read 'g.csv.gz': it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)",
+    ),
+    (
+        "UTF-16 CSV",
+        {"p.csv": "pred,target\n1,2\n".encode("utf-16")},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv': it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it as 'CSV UTF-8')",
+    ),
+    (
+        "UTF-16 CSV without a byte order mark",
+        {"p.csv": "pred,target\n1,2\n".encode("utf-16-le")},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv': it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it as 'CSV UTF-8')",
+    ),
+    (
+        "Parquet named .csv",
+        {"p.csv": b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00PAR1"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv' as CSV: it is a Parquet file; give --input-format parquet or name it .parquet",
+    ),
+    (
+        "Arrow named .jsonl",
+        {"p.jsonl": b"ARROW1\x00\x00\xff\xff\xff\xff"},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: it is an Arrow IPC file; give --input-format arrow or name it .arrow",
+    ),
+    (
+        "compressed four times over",
+        {"p": gzip.compress(gzip.compress(gzip.compress(gzip.compress(b"pred,target\n1,2\n"))))},
+        ["eval", "p", "-l", "mse"],
+        3,
+        "cannot read 'p': it is compressed more than 3 times over; decompress it first",
+    ),
+    ("header only", {"p.csv": "pred,target\n"}, ["eval", "p.csv", "-l", "mse"], 3, "'p.csv' has no rows"),
+    (
+        "header only, compared",
+        {"p.csv": "pred,target\n"},
+        ["compare", "p.csv", "p.csv", "-l", "mse"],
+        3,
+        "'p.csv' has no rows",
+    ),
     (
         "missing column",
         {"p.csv": GOOD},
@@ -87,14 +171,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1,\n2,3\n,4\n5,\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'target' has 2 missing values (rows 0, 3; 0-based); column 'pred' has 1 missing value (rows 2; 0-based); use --missing drop to drop those rows",
+        "column 'target' has 2 missing values (rows 0, 3; 0-based); column 'pred' has 1 missing value (row 2; 0-based); use --missing drop to drop those rows",
     ),
     (
         "NaN cells",
         {"p.csv": "pred,target\nNaN,1\n2,3\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'pred' has 1 missing value (rows 0; 0-based); use --missing drop to drop those rows",
+        "column 'pred' has 1 missing value (row 0; 0-based); use --missing drop to drop those rows",
     ),
     (
         "all rows dropped",
@@ -108,7 +192,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\ninf,1\n2,3\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "column 'pred' has 1 infinite value (rows 0; 0-based)",
+        "column 'pred' has 1 infinite value (row 0; 0-based)",
     ),
     (
         "non-numeric text",
@@ -292,7 +376,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,1,-2\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
         3,
-        "column 'w' has 1 negative weights (first: -2 at row 1); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (first: -2 at row 1); sample weights must be >= 0",
     ),
     (
         "all-zero weights",
@@ -393,7 +477,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1,2\n3,4,5\n"},
         ["eval", "p.csv", "-l", "mse"],
         3,
-        "cannot read 'p.csv' as CSV: line 3: Expected 2 columns, got 3: 3,4,5",
+        "cannot read 'p.csv' as CSV: line 3 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5",
     ),
     (
         "decimal comma with a comma delimiter",
@@ -428,7 +512,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.jsonl": '{"pred": 1, "target": 2}\n{"pred": 1, "target":\n'},
         ["eval", "p.jsonl", "-l", "mse"],
         3,
-        "cannot read 'p.jsonl' as JSON Lines: line 2: Invalid value.",
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): Invalid value.",
     ),
     (
         "Parquet file that is CSV",
@@ -492,7 +576,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n,2\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' has 1 missing values in p.csv (first: row 1)",
+        "key column 'id' has 1 missing value in p.csv (first: row 1)",
     ),
     (
         "join keys of different types",
@@ -529,7 +613,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,2,1\n1,2,1\n1,1,-0.5\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w", "--chunk-rows", "2"],
         3,
-        "column 'w' has 1 negative weights (first: -0.5 at row 3); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (first: -0.5 at row 3); sample weights must be >= 0",
     ),
     (
         "glob matching no column",
@@ -1114,6 +1198,17 @@ def test_output_into_a_dataset_input_is_refused(cli, tmp_path, monkeypatch, sour
     run = cli("eval", source, "-l", "mse", option, destination)
     assert [part.read_bytes() for part in parts] == before, "an input file was overwritten"
     assert run.code == 2 and "refusing to overwrite the input file" in run.err
+
+
+def test_output_inside_a_folder_an_input_glob_matches_is_refused(cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _dataset(tmp_path)
+    run = cli("eval", "d*/", "-l", "mse", "--per-sample", "d/rows.parquet")
+    check_failure(run, tmp_path, [], {}, 2, "")
+    assert (
+        "output 'd/rows.parquet' matches the input pattern 'd*/'" in run.err
+        and not (tmp_path / "d/rows.parquet").exists()
+    )
 
 
 def test_output_and_per_sample_on_one_path_are_refused(cli, tmp_path: Path, regression_csv: Path) -> None:

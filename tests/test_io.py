@@ -269,6 +269,65 @@ def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
     assert message(error) == "column 'v' is not numeric: 'x' at row 21"
 
 
+def _blocks_of_integers_then(last: str, name: str) -> bytes:
+    """30 rows of integers then ``last``, as CSV or JSON Lines, gzipped for a ``.gz`` name."""
+    pred, target = last.split(",")
+    if name.endswith(".jsonl"):
+        rows = [f'{{"pred": {i % 7}, "target": {i % 5}}}' for i in range(30)]
+        text = "\n".join([*rows, f'{{"pred": {pred}, "target": {target}}}']) + "\n"
+    else:
+        text = "pred,target\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(30)) + f"{last}\n"
+    return gzip.compress(text.encode()) if name.endswith(".gz") else text.encode()
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.csv.gz", "p.jsonl", "-"])
+def test_a_column_turning_decimal_in_a_later_block_is_evaluated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)  # integers in the first blocks, a decimal in the last
+    data = _blocks_of_integers_then("0.5,1.5", name)
+    source: object = io.BytesIO(data) if name == "-" else write(tmp_path / name, data)
+    report = lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    errors = [(i % 7 - i % 5) ** 2 for i in range(30)] + [1.0]
+    assert report.results[0].value == pytest.approx(sum(errors) / 31)
+
+
+@pytest.mark.parametrize("name", ["p.csv", "-"])
+def test_a_word_in_a_later_block_is_named_with_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
+    data = _blocks_of_integers_then("oops,1", name)
+    source: object = io.BytesIO(data) if name == "-" else write(tmp_path / name, data)
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error) == "column 'pred' is not numeric: 'oops' at row 30"
+
+
+@pytest.mark.parametrize("name", ["p", "-"])
+def test_compressed_inside_compressed_is_decompressed_again(tmp_path: Path, name: str) -> None:
+    data = bz2.compress(gzip.compress(SIMPLE_CSV))
+    source = open_input(name, stdin=io.BytesIO(data)) if name == "-" else open_input(write(tmp_path / name, data))
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
+
+
+def test_binary_standard_input_is_not_parsed_as_text() -> None:
+    with pytest.raises(InputError) as error:
+        open_input("-", stdin=io.BytesIO(bytes(range(256)) * 8))
+    assert (
+        message(error) == "cannot read standard input: it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)"
+    )
+
+
+def test_latin1_and_control_free_text_is_still_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "ville,pred,target\nMontréal,1,2\n".encode("latin-1"))
+    assert open_input(path).columns == ["ville", "pred", "target"]
+
+
 # --- readers: errors --------------------------------------------------------------------------------
 
 
@@ -428,7 +487,7 @@ def test_csv_row_with_wrong_field_count_names_the_line(tmp_path: Path) -> None:
     source = open_input(path)
     with pytest.raises(InputError) as error:
         source.read(["a"])
-    assert message(error) == f"cannot read '{path}' as CSV: line 4: Expected 2 columns, got 3: 3,4,5"
+    assert message(error) == f"cannot read '{path}' as CSV: line 4 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5"
 
 
 @pytest.mark.parametrize("name", ["x.csv", "x.csv.gz"])
@@ -439,7 +498,7 @@ def test_csv_error_line_counts_earlier_blocks(tmp_path: Path, monkeypatch: pytes
     path = write(tmp_path / name, gzip.compress(data) if name.endswith(".gz") else data)
     with pytest.raises(InputError) as error:
         list(open_input(path).batches(["a"], 100))
-    assert message(error) == f"cannot read '{path}' as CSV: line 33: Expected 2 columns, got 3: 7,8,9"
+    assert message(error) == f"cannot read '{path}' as CSV: line 33 (row 30; 0-based): Expected 2 columns, got 3: 7,8,9"
 
 
 @pytest.mark.parametrize("name", ["x.csv", "x.csv.gz", "-"])
@@ -471,7 +530,7 @@ def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
         open_input(path)
     assert message(error) == (
-        f"cannot read '{path}' as JSON Lines: line 3: Missing a comma or '}}' after an object member."
+        f"cannot read '{path}' as JSON Lines: line 3 (row 1; 0-based): Missing a comma or '}}' after an object member."
     )
 
 

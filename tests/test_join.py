@@ -255,7 +255,7 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
         "(first: row 1): dropped (--missing drop)\n"
     ) in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
-    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing values in {preds} (first: row 1)\n"
+    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1)\n"
 
 
 @pytest.mark.parametrize(
@@ -412,7 +412,7 @@ def test_missing_drop_drops_target_rows_without_a_key_and_their_predictions(
     assert f"notice: {no_key}: 1 row has no key (first: row 1): dropped (--missing drop)\n" in run.err
     assert f"notice: {preds_csv}: 1 row has a key 'id' that is not in {no_key} (first: 2): dropped" in run.err
     strict = cli("eval", preds_csv, "--targets", no_key, "--on", "id", "-l", "mse")
-    assert strict.err == f"error: key column 'id' has 1 missing values in {no_key} (first: row 1)\n"
+    assert strict.err == f"error: key column 'id' has 1 missing value in {no_key} (first: row 1)\n"
 
 
 @pytest.mark.parametrize("ids", [[1, 1, 3, 7], ["a", "a", "c", "g"], [10**12, 10**12, 3, 7]],

@@ -30,6 +30,7 @@ from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
 from lossctl.prefetch import prefetch
+from lossctl.text import count
 
 if TYPE_CHECKING:
     from lossctl.io.readers import Source
@@ -84,8 +85,8 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
         raise InputError(f"{what} in {preds_name}: {error}") from error
 
 
-def _null_error(what: str, name: str, count: int, first: int) -> InputError:
-    return InputError(f"{what} has {count} missing values in {name} (first: row {first})")
+def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
+    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first})")
 
 
 def _duplicate_error(what: str, name: str, count: int, first: object) -> InputError:

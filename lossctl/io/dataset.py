@@ -13,14 +13,12 @@ counts come from the files' footers, so a part knows its first row's number in t
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -28,7 +26,8 @@ import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
-from lossctl.io.readers import Source, concat_parts, open_bytes
+from lossctl.io.parts import check_same_kind, concat_parts
+from lossctl.io.readers import Source, dataset_files, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors
 
 if TYPE_CHECKING:
@@ -48,15 +47,16 @@ def _is_parquet(name: str) -> bool:
     return name.lower().endswith(PARQUET_EXTENSIONS)
 
 
-def is_hive_directory(path: str) -> bool:
-    """A local directory holding ``KEY=VALUE`` subdirectories: read as a partitioned dataset."""
-    if not os.path.isdir(path):
-        return False
-    try:
-        with os.scandir(path) as entries:
-            return any("=" in entry.name and not _skipped(entry.name) and entry.is_dir() for entry in entries)
-    except OSError:
-        return False
+def is_partitioned(path: str, files: Sequence[str]) -> bool:
+    """Whether the local ``files`` that the directory or glob ``path`` names sit in ``KEY=VALUE`` folders below it
+    (Hive layout): their keys are then columns."""
+    base = path.rstrip("/") if os.path.isdir(path) else _base(path)
+    return any(_partition(_relative_dirs(file, base)) for file in files)
+
+
+def _relative_dirs(file: str, base: str) -> list[str]:
+    """The folders between ``base`` and ``file``, where partition keys are read."""
+    return file[len(base) :].strip("/").split("/")[:-1] if file.startswith(base) else []
 
 
 def _partition(relative_dirs: Sequence[str]) -> dict[str, str | None]:
@@ -107,9 +107,9 @@ def _base(pattern: str) -> str:
 def list_dataset(path: str, input_format: str | None = None) -> Listing:
     """The Parquet files a path names: a file, a directory or a glob, sorted as ``ls`` sorts.
 
-    A local directory gives its own files, as :func:`lossctl.io.readers.open_input` reads it, or every file below
-    it when it is in Hive layout; a directory in an object store, a prefix, gives every object below it (as Spark
-    and pyarrow.dataset read them).
+    A directory gives every file below it, at any depth, and so does a directory a glob matches (``date=2026-12-*/``):
+    locally as :func:`lossctl.io.readers.dataset_files` lists them, in an object store every object below the prefix
+    (as Spark and pyarrow.dataset read them).
     """
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a dataset is read as Parquet")
@@ -117,7 +117,14 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         fs, inner = filesystem(path)
         with remote_errors(path):
             if _GLOB_CHARS.search(inner):
-                found, base = sorted(fs.glob(inner)), _base(inner)
+                # A folder the glob matches (date=2026-12-*/) gives every object below it.
+                matches = fs.glob(inner.rstrip("/"), detail=True)
+                found = sorted(
+                    file
+                    for name, info in matches.items()
+                    for file in (fs.find(name) if info.get("type") == "directory" else [name])
+                )
+                base = _base(inner)
             elif fs.isdir(inner):
                 found, base = sorted(fs.find(inner)), inner.rstrip("/")
             else:
@@ -125,17 +132,12 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     else:
         fs = None
         if _GLOB_CHARS.search(path) and not os.path.exists(path):
-            found, base = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f)), _base(path)
+            found, base = dataset_files(path, input_format), _base(path)
         elif os.path.isdir(path):
-            # Recursively in Hive layout only: a plain directory is read at its top level, as the local reader does.
-            if is_hive_directory(path):
-                found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
-            else:
-                found = sorted(str(entry) for entry in Path(path).iterdir() if entry.is_file())
-            base = path.rstrip("/")
+            found, base = dataset_files(path, input_format), path.rstrip("/")
         else:
             found, base = [path], os.path.dirname(path)
-    relative = [f[len(base) :].strip("/").split("/")[:-1] if base and f.startswith(base) else [] for f in found]
+    relative = [_relative_dirs(f, base) for f in found]
     kept = [
         (file, dirs)
         for file, dirs in zip(found, relative, strict=True)
@@ -163,10 +165,14 @@ class ParquetDataset(Source):
         self._groups: list[list[int]] | None = None  # rows per row group, per file (from the footers)
         self._handles: dict[int, pq.ParquetFile] = {}
         schema = self._open(0).schema_arrow
+        self._schema = schema  # the first file's, which the others must agree with
         self._file_columns = list(schema.names)
         keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
         self.partition_keys = keys
         self.columns = self._file_columns + keys
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._schema.field(name).type if name in self._file_columns else None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_handles": {}}  # open files stay where they were opened
@@ -241,10 +247,14 @@ class ParquetDataset(Source):
         return names
 
     def _check(self, index: int, columns: list[str]) -> None:
-        names = self._open(index).schema_arrow.names
+        """The file has the columns, each numeric as in the first file or text as there (:func:`check_same_kind`)."""
+        schema = self._open(index).schema_arrow
+        first = self._schema
         for name in columns:
-            if name not in names:
-                raise column_not_found(name, names, self.listing.names[index])
+            if name not in schema.names:
+                raise column_not_found(name, schema.names, self.listing.names[index])
+            kind, first_kind = schema.field(name).type, first.field(name).type
+            check_same_kind(name, kind, self.listing.names[index], first_kind, self.listing.names[0])
 
     def _file_batches(
         self, index: int, columns: list[str], chunk_rows: int, groups: list[int] | None, skip: int, take: int | None
@@ -298,7 +308,7 @@ class ParquetDataset(Source):
 
     def _read(self, columns: list[str]) -> pa.Table:
         batches = list(self._batches(columns, 1 << 20, []))
-        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, self.path)
+        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{self.path}'")
 
 
 def _constant(value: Any, rows: int) -> pa.Array:

@@ -34,6 +34,7 @@ from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
 from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
+from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 
 if TYPE_CHECKING:
@@ -109,44 +110,6 @@ def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, chunk_rows)
 
 
-def concat_parts(tables: list[pa.Table], columns: list[str], path: str) -> pa.Table:
-    """Concatenate the parts of one input (files of a dataset, blocks of a text file).
-
-    Parts may disagree on a column's type: integers in one block and decimals in the next, or numbers
-    in one and text in another. Numeric types are widened; a column that is text somewhere is made
-    text everywhere, so that :func:`~lossctl.io.convert.to_float64` reports the offending value with
-    its row instead of this function failing with a type error.
-    """
-    if not tables:
-        return pa.table({name: pa.nulls(0) for name in columns})
-    if len(tables) == 1:
-        return tables[0]
-    try:
-        return pa.concat_tables(tables, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    as_text: list[str] = []
-    for name in columns:
-        schemas = [pa.schema([table.schema.field(name)]) for table in tables]
-        try:
-            pa.unify_schemas(schemas, promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            as_text.append(name)
-    recast = []
-    for table in tables:
-        for name in as_text:
-            index = table.schema.get_field_index(name)
-            try:
-                table = table.set_column(index, name, table.column(index).cast(pa.string()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-                types = sorted({str(part.schema.field(name).type) for part in tables})
-                raise InputError(
-                    f"column '{name}' has different types in different parts of {_label(path)}: {', '.join(types)}"
-                ) from error
-        recast.append(table)
-    return pa.concat_tables(recast, promote_options="permissive")
-
-
 class Source(ABC):
     """One opened input: its column names now, its data on request.
 
@@ -169,6 +132,11 @@ class Source(ABC):
     @property
     def num_rows(self) -> int | None:
         """The row count when the file's metadata gives it, else ``None``."""
+        return None
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        """The type of column ``name`` when the format declares it before any data is read (Parquet), else
+        ``None``: a text format's types are inferred block by block."""
         return None
 
     def read(self, columns: Sequence[str]) -> pa.Table:
@@ -236,6 +204,9 @@ class _ParquetSource(Source):
             handle = self._handle if self._handle is not None else file
             return pq.ParquetFile(handle, pre_buffer=False, read_dictionary=dictionary or None)
 
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._first.schema_arrow.field(name).type
+
     @property
     def num_rows(self) -> int | None:
         """Summed from the files' footers, which are tiny: no data is read (opened once, on first use)."""
@@ -246,13 +217,16 @@ class _ParquetSource(Source):
         return self._num_rows
 
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
-        """Each file with the needed columns checked, so a later file missing one is named in the error."""
+        """Each file with the needed columns checked, so that a later file missing one, or holding text where
+        the first holds numbers, is named in the error."""
+        first = self._first.schema_arrow
         for index, file in enumerate(self._files):
             parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
-            names = parquet.schema_arrow.names
+            schema = parquet.schema_arrow
             for name in columns:
-                if name not in names:
-                    raise column_not_found(name, names, _where(file))
+                if name not in schema.names:
+                    raise column_not_found(name, schema.names, _where(file))
+                check_same_kind(name, schema.field(name).type, file, first.field(name).type, self._files[0])
             yield file, parquet
 
     def _read(self, columns: list[str]) -> pa.Table:
@@ -260,7 +234,7 @@ class _ParquetSource(Source):
         for file, parquet in self._parts(columns):
             with _reading(file, "parquet"):
                 tables.append(parquet.read(columns=columns).select(columns))
-        return concat_parts(tables, columns, self.path)
+        return concat_parts(tables, columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         text = [c for c in dictionary if _is_text_type(self._first.schema_arrow.field(c).type)]
@@ -477,14 +451,27 @@ class _TextSource(Source):
         self._once = once
         self._one_shot = self.once = once is not None
         self._head = b""  # of a one-shot stream: the bytes already read from it
+        self._rows_before = 0  # data rows in the blocks before the one being parsed
         self._lines_at: dict[int, int] = {0: 1}  # of a one-shot stream: byte offset of a block -> its first line
         self._delimiter = delimiter
         self._decimal = decimal
         with _reading(path, fmt):
+            streams.check_text(self._start(), _label(path), _TITLES[fmt])
             self.columns = _unique(self._read_columns(), path)
 
     @abstractmethod
     def _read_columns(self) -> list[str]: ...
+
+    def _start(self) -> bytes:
+        """The first (decompressed) bytes, up to :data:`~lossctl.io.streams.TEXT_HEAD_BYTES`, without consuming
+        them: a file is opened again later, and a one-shot stream keeps them in ``_head``."""
+        size = streams.TEXT_HEAD_BYTES
+        if self._one_shot:
+            if len(self._head) < size and self._once is not None:
+                self._head += streams.read_head(self._once, size - len(self._head))
+            return self._head[:size]
+        with self._stream() as stream:
+            return streams.read_head(stream, size)
 
     @abstractmethod
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table: ...
@@ -580,12 +567,21 @@ class _TextSource(Source):
         return newlines + 1
 
     def _tables(self, columns: list[str]) -> Iterator[pa.Table]:
+        self._rows_before = 0
         with _reading(self.path, self.format):
             for offset, block in self._blocks(BLOCK_BYTES):
-                yield self._parse(block, offset, columns)
+                table = self._parse(block, offset, columns)
+                self._rows_before += table.num_rows
+                yield table
+
+    def _where_in_block(self, block: pa.Buffer, offset: int, row: int) -> str:
+        """``line L (row R; 0-based)`` for the ``row``-th (0-based) row of the block at ``offset``: the file line,
+        which an editor shows, and the data row, as every other message counts rows (docs/cli.md)."""
+        line = _physical_line(block, self._line_number(offset), row)
+        return f"line {line} (row {self._rows_before + row}; 0-based)"
 
     def _read(self, columns: list[str]) -> pa.Table:
-        return concat_parts(list(self._tables(columns)), columns, self.path)
+        return concat_parts(list(self._tables(columns)), columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         for table in self._tables(columns):
@@ -684,8 +680,7 @@ class _CsvSource(_TextSource):
             message = _first_line(again)
         found = re.match(r"CSV parse error: Row #(\d+): (.*)", message)
         if found:
-            line = _physical_line(block, self._line_number(offset), int(found.group(1)) - 1)
-            message = f"line {line}: {found.group(2)}"
+            message = f"{self._where_in_block(block, offset, int(found.group(1)) - 1)}: {found.group(2)}"
         return InputError(f"cannot read {_label(self.path)} as {_TITLES[self.format]}: {message}")
 
 
@@ -764,8 +759,14 @@ class _JsonLinesSource(_TextSource):
             message = _first_line(again)
         found = re.match(r"JSON parse error: (.*) in row (\d+)$", message)
         if found:
-            line = _physical_line(block, self._line_number(offset), int(found.group(2)))
-            message = f"line {line}: {found.group(1)}"
+            where = self._where_in_block(block, offset, int(found.group(2)))
+            not_object = re.fullmatch(r"Column\(\) changed from object to (\w+)", found.group(1))
+            if not_object:  # a JSON array file, or a line holding a bare value
+                return InputError(
+                    f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds "
+                    f"{'an' if not_object.group(1)[0] in 'aeiou' else 'a'} {not_object.group(1)}"
+                )
+            message = f"{where}: {found.group(1)}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
 
 
@@ -789,26 +790,40 @@ def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None
     return fmt, compression
 
 
-def _dataset_files(path: str, input_format: str | None) -> list[str]:
-    """The Parquet files of a directory (top level, sorted) or of a glob pattern (sorted).
+def _parquet_below(directory: str) -> list[str]:
+    """The Parquet files below ``directory``, at any depth; names starting with ``_`` or ``.`` (``_SUCCESS``,
+    ``.crc``, ``_temporary/``) are skipped, files and folders alike, as pyarrow.dataset skips them."""
+    found = []
+    for root, folders, names in os.walk(directory):
+        folders[:] = [name for name in folders if not name.startswith(("_", "."))]
+        found += [
+            os.path.join(root, name)
+            for name in names
+            if name.lower().endswith(_PARQUET_EXTENSIONS) and not name.startswith(("_", "."))
+        ]
+    return found
 
-    Sorting is plain string order, as ``ls``, pyarrow.dataset and DuckDB do, so rows come in the order
-    other tools would produce them. In a directory, names starting with ``_`` or ``.`` (``_SUCCESS``,
-    ``.crc``) are skipped as pyarrow.dataset does.
+
+def dataset_files(path: str, input_format: str | None) -> list[str]:
+    """The Parquet files of a local directory (at any depth) or of a glob pattern, sorted.
+
+    A directory a glob matches (``preds/date=2026-12-*/``) gives the Parquet files below it. Sorting is plain
+    string order of the paths, as ``ls``, pyarrow.dataset and DuckDB do, so rows come in the order other tools
+    would produce them.
     """
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a directory or glob is read as Parquet")
     if os.path.isdir(path):
-        names = sorted(
-            name
-            for name in os.listdir(path)
-            if name.lower().endswith(_PARQUET_EXTENSIONS) and not name.startswith(("_", "."))
-        )
-        files = [os.path.join(path, name) for name in names if os.path.isfile(os.path.join(path, name))]
+        files = sorted(_parquet_below(path))
         if not files:
             raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     else:
-        files = sorted(file for file in glob.glob(path, recursive=True) if os.path.isfile(file))
+        matches = glob.glob(path, recursive=True)
+        files = sorted(
+            file
+            for match in matches
+            for file in ([match] if os.path.isfile(match) else _parquet_below(match) if os.path.isdir(match) else [])
+        )
         if not files:
             raise InputError(f"no files match '{path}'")
     if input_format is None:
@@ -865,12 +880,18 @@ def _open_stream(
             raise InputError(f"{label} is empty")
         compression = compression or streams.compression_of(head)
         stream: BinaryIO = streams.Replay(head, raw, owned=path != "-")  # type: ignore[assignment]
-        if compression is not None:
+        layers = 0
+        while compression is not None:  # the decompressed bytes are recognised the same way (docs/cli.md)
+            if layers == streams.MAX_LAYERS:
+                raise InputError(
+                    f"cannot read {label}: it is compressed more than {layers} times over; decompress it first"
+                )
             stream = streams.decompressed(stream, compression)
             head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
             if not head:
                 raise InputError(f"{label} is empty")
             stream = streams.Replay(head, stream)  # type: ignore[assignment]
+            compression, layers = streams.compression_of(head), layers + 1
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read {label}: {_first_line(error)}") from error
     fmt = fmt or streams.sniff(head, label)
@@ -882,8 +903,9 @@ def _open_stream(
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
 
 
-def _recognise(path: str, head: bytes) -> tuple[str, str | None]:
-    """``(format, compression)`` of a file whose name does not say, from its first (decompressed) bytes."""
+def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
+    """``(format, compression)`` of a file whose name does not say, from its first (decompressed) bytes; the
+    format is ``None`` when the decompressed bytes are compressed again (then read as a stream, layer by layer)."""
     compression = streams.compression_of(head)
     if compression is not None:
         try:
@@ -891,6 +913,8 @@ def _recognise(path: str, head: bytes) -> tuple[str, str | None]:
                 head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
         except (pa.ArrowException, OSError) as error:
             raise InputError(f"cannot read '{path}': {_first_line(error)}") from error
+        if streams.compression_of(head) is not None:
+            return None, compression
     return streams.sniff(head, f"'{path}'"), compression
 
 
@@ -915,7 +939,8 @@ def open_input(
 
     ``path`` is a file (format from its extension, case-insensitively, unless ``input_format`` is
     given; from its first bytes when the extension is not a known one), a directory or glob of
-    Parquet files (one dataset, files in sorted order), or ``-`` for ``stdin`` (default
+    Parquet files (one dataset, files in sorted order, a directory's at any depth; in Hive layout, ``KEY=VALUE``
+    folders, a :class:`~lossctl.io.dataset.ParquetDataset` whose keys are columns), or ``-`` for ``stdin`` (default
     ``sys.stdin.buffer``). Standard input, a named pipe or a process substitution is read once, as
     a stream (its source can read its data only once); its format, unless named, is recognised
     from its first bytes. ``delimiter`` (one character or ``tab``) and ``decimal`` (``.`` or ``,``)
@@ -929,10 +954,10 @@ def open_input(
     if path == "-":
         stdin = stdin if stdin is not None else sys.stdin.buffer
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
-    from lossctl.io.dataset import is_hive_directory, open_dataset
+    from lossctl.io.dataset import is_partitioned, open_dataset
     from lossctl.io.remote import is_remote
 
-    if is_remote(path) or is_hive_directory(path):  # object stores and Hive partitions (docs/cli.md, "Input")
+    if is_remote(path):  # object stores (docs/cli.md, "Input")
         return open_dataset(path, input_format)
     try:
         mode: int | None = os.stat(path).st_mode
@@ -944,9 +969,12 @@ def open_input(
         raise _os_error(path, error) from None
     if mode is None or stat.S_ISDIR(mode):
         try:
-            return _ParquetSource(path, files=_dataset_files(path, input_format))
+            files = dataset_files(path, input_format)
         except OSError as error:
             raise _os_error(path, error) from None
+        if is_partitioned(path, files):  # Hive layout: its keys become columns
+            return open_dataset(path, input_format)
+        return _ParquetSource(path, files=files)
     fmt, compression = _detect(path, input_format)
     try:
         file = open(path, "rb", buffering=0)  # noqa: SIM115 (a stream below keeps it open)
@@ -963,7 +991,7 @@ def open_input(
         raise InputError(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
-        if compression is not None and fmt in ("parquet", "arrow"):
+        if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
             return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)

@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
-from lossctl.io.readers import Source, concat_parts, open_input
+from lossctl.io.parts import check_same_kind, concat_parts
+from lossctl.io.readers import Source, open_input
 
 
 def _module(value: object) -> str:
@@ -111,10 +112,21 @@ class ConcatSource(Source):
         counts = [source.num_rows for source in self._sources]
         return None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
 
+    def _check_types(self, columns: list[str]) -> None:
+        """Where the formats declare their types (Parquet), a column numeric in one input is numeric in all."""
+        first = self._sources[0]
+        for source in self._sources[1:]:
+            for name in columns:
+                kind, first_kind = source.column_type(name), first.column_type(name)
+                if kind is not None and first_kind is not None:
+                    check_same_kind(name, kind, source.path, first_kind, first.path)
+
     def _read(self, columns: list[str]) -> pa.Table:
-        return concat_parts([source.read(columns) for source in self._sources], columns, self.path)
+        self._check_types(columns)
+        return concat_parts([source.read(columns) for source in self._sources], columns, f"'{self.path}'")
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
+        self._check_types(columns)
         for source in self._sources:
             yield from source.batches(columns, chunk_rows, dictionary)
 
@@ -164,6 +176,20 @@ def table_of_arrays(columns: Mapping[str, Any]) -> pa.Table:
 
 def _is_paths(data: object) -> bool:
     return isinstance(data, list | tuple) and bool(data) and all(isinstance(item, str | os.PathLike) for item in data)
+
+
+def _names_stdin(data: Any) -> bool:
+    if isinstance(data, str | os.PathLike):
+        return os.fspath(data) == "-"
+    return _is_paths(data) and "-" in [os.fspath(item) for item in data]
+
+
+def check_stdin_once(inputs: Mapping[str, Any]) -> None:
+    """Standard input can be read once: ``-`` may stand for one of a run's ``inputs`` (keyed by what each is, as
+    messages say it: ``the predictions``, ``--targets``), not two, or the second would find it empty."""
+    given = [role for role, data in inputs.items() if _names_stdin(data)]
+    if len(given) > 1:
+        raise UsageError(f"standard input (-) is given as {' and as '.join(given)}; it can be read only once")
 
 
 def open_data(

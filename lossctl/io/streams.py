@@ -30,6 +30,9 @@ _FOREIGN_MAGIC = (
     (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?); export it as CSV or Parquet"),
     (b"FEA1", "Feather version 1, which is not supported; convert it to Feather version 2"),
 )
+# Compressed inside compressed (a .gz of a .gz) is decompressed again, up to this many layers in all.
+MAX_LAYERS = 3
+_KINDS = {"parquet": ("a Parquet file", ".parquet"), "arrow": ("an Arrow IPC file", ".arrow")}
 MAGIC_BYTES = 8
 # Enough text to see the first non-blank character (a JSON Lines record starts with "{").
 TEXT_HEAD_BYTES = 4096
@@ -54,16 +57,60 @@ def compression_of(head: bytes) -> str | None:
     return next((name for magic, name in _COMPRESSION_MAGIC if head.startswith(magic)), None)
 
 
-def sniff(head: bytes, label: str) -> str:
-    """The format of (decompressed) bytes starting with ``head``: ``parquet``, ``arrow``, ``jsonl`` or
-    ``csv`` (any delimited text); a format lossctl does not read is an :class:`InputError`."""
-    for magic, name in _FORMAT_MAGIC:
-        if head.startswith(magic):
-            return name
+def _binary_format(head: bytes) -> str | None:
+    """``parquet`` or ``arrow`` when ``head`` starts with their magic number, else ``None``."""
+    return next((name for magic, name in _FORMAT_MAGIC if head.startswith(magic)), None)
+
+
+def _check_foreign(head: bytes, label: str) -> None:
     for magic, what in _FOREIGN_MAGIC:
         if head.startswith(magic):
             raise InputError(f"cannot read {label}: it is {what}")
+
+
+def sniff(head: bytes, label: str) -> str:
+    """The format of (decompressed) bytes starting with ``head``: ``parquet``, ``arrow``, ``jsonl`` or
+    ``csv`` (any delimited text); a format lossctl does not read is an :class:`InputError`."""
+    found = _binary_format(head)
+    if found is not None:
+        return found
+    _check_foreign(head, label)
     return "jsonl" if head.removeprefix(_BOM).lstrip().startswith(b"{") else "csv"
+
+
+def _is_utf16(head: bytes) -> bool:
+    """A UTF-16 byte order mark, or ASCII text in UTF-16 without one (every other byte NUL)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    halves = (head[0::2], head[1::2])
+    return len(head) >= 4 and any(half.count(0) * 10 >= len(half) * 9 for half in halves)
+
+
+def _is_binary(head: bytes) -> bool:
+    """Bytes that no text file holds: a NUL, or control characters (not tab, LF, FF, CR, ESC) in more than
+    one byte in twenty. Text in any 8-bit encoding (Latin-1, UTF-8) has neither."""
+    controls = sum(head.count(code) for code in (*range(0, 9), 11, *range(14, 27), *range(28, 32), 127))
+    return b"\x00" in head or controls * 20 > len(head)
+
+
+def check_text(head: bytes, label: str, title: str) -> None:
+    """Refuse to parse as text (``title``: CSV, TSV, JSON Lines) an input whose first (decompressed) bytes
+    ``head`` are not text, with a message that says what it is: Parquet or Arrow under a text name, an
+    archive, UTF-16 text, or binary data. Nothing binary is quoted: the message stays one printable line."""
+    found = _binary_format(head)
+    if found is not None:
+        what, extension = _KINDS[found]
+        raise InputError(
+            f"cannot read {label} as {title}: it is {what}; give --input-format {found} or name it {extension}"
+        )
+    _check_foreign(head, label)
+    if _is_utf16(head):
+        raise InputError(
+            f"cannot read {label}: it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it "
+            "as 'CSV UTF-8')"
+        )
+    if _is_binary(head):
+        raise InputError(f"cannot read {label}: it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)")
 
 
 class Replay(io.RawIOBase):

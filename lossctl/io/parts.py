@@ -1,0 +1,87 @@
+"""Joining the parts of one input whose column types may differ (docs/cli.md, "Input").
+
+Each block of a text file has its types inferred on its own, and each file of a dataset has its own schema:
+a column of integers can turn decimal in a later block (``1``, ``2`` ... ``0.5``), or hold a word there
+(``oops``). Numeric types are widened when parts are joined; a column that is text somewhere is made text
+everywhere, so that :func:`~lossctl.io.convert.to_float64` reports the offending cell with its row rather
+than the join failing on a type error. Parts whose types agree, the common case, are joined as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from lossctl.errors import InputError
+from lossctl.io.columns import show_name
+
+
+def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.Table:
+    """Concatenate the parts of one input (files of a dataset, blocks of a text file), named ``label`` in
+    messages (``'preds.csv'``, ``the input``); the types are unified as the module docstring says."""
+    if not tables:
+        return pa.table({name: pa.nulls(0) for name in columns})
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    as_text: list[str] = []
+    for name in columns:
+        schemas = [pa.schema([table.schema.field(name)]) for table in tables]
+        try:
+            pa.unify_schemas(schemas, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            as_text.append(name)
+    recast = []
+    for table in tables:
+        for name in as_text:
+            index = table.schema.get_field_index(name)
+            try:
+                table = table.set_column(index, name, table.column(index).cast(pa.string()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+                types = sorted({str(part.schema.field(name).type) for part in tables})
+                raise InputError(
+                    f"column '{show_name(name)}' has different types in different parts of {label}: {', '.join(types)}"
+                ) from error
+        recast.append(table)
+    return pa.concat_tables(recast, promote_options="permissive")
+
+
+def batches_table(batches: Sequence[pa.RecordBatch]) -> pa.Table:
+    """Consecutive record batches of one input as one table (at least one batch, with the same column names).
+
+    Batches of one schema are joined without a copy; otherwise as :func:`concat_parts` joins parts, which
+    only happens where a block or a file of the input changes a column's type.
+    """
+    schema = batches[0].schema
+    if all(batch.schema.equals(schema) for batch in batches):
+        return pa.Table.from_batches(batches, schema=schema)
+    tables = [pa.Table.from_batches([batch]) for batch in batches]
+    return concat_parts(tables, schema.names, "the input")
+
+
+def is_numeric_type(kind: pa.DataType) -> bool:
+    """Types every converter reads as numbers: integers, floats, decimals, booleans and all-null columns."""
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_null(kind)
+    )
+
+
+def check_same_kind(name: str, kind: pa.DataType, file: str, first_kind: pa.DataType, first_file: str) -> None:
+    """A column of a Parquet dataset must be numeric in every file or in none: Parquet declares its types, so
+    a file whose numbers are text (or the other way round) is named rather than read as text."""
+    if is_numeric_type(kind) == is_numeric_type(first_kind):
+        return
+    text, number = (file, first_file) if is_numeric_type(first_kind) else (first_file, file)
+    text_kind, number_kind = (kind, first_kind) if is_numeric_type(first_kind) else (first_kind, kind)
+    raise InputError(
+        f"column '{show_name(name)}' is not numeric in '{text}': it has type {text_kind} there but {number_kind} "
+        f"in '{number}'; the files of a dataset must agree"
+    )
