@@ -66,7 +66,6 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     table.add_column("verdict", no_wrap=True)
     colours = {"better": "green", "worse": "bold red", "same": "dim"}
     previous = None
-    rows = []
     has_models = bool(report.models)  # a pass over the results: once, not per row
     for c in report.results:
         if report.by and previous is not None and (c.request, c.model) != previous:
@@ -80,9 +79,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
             cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
         table.add_row(*cells)
-        rows.append(cells)
-    headers = [str(column.header) for column in table.columns]
-    _print_whole(console, table, _table_width(list(zip(headers, *rows, strict=True))))
+    _print_whole(console, table)
     labels = {(c.loss, repr(c.params)): c.label for c in report.results}
     for gap in (report.groups or {}).get("gaps", []):
         worst = ", ".join(f"{_text(k)}={_text(v)}" for k, v in gap["worst_group"].items())
@@ -91,9 +88,13 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     _print_checks(report, console)
 
 
-def _print_whole(console: Console, table: Table, needed: int) -> None:
-    """Print ``table`` without cutting a cell: wider than the console when it must be (rich would cut)."""
+def _print_whole(console: Console, table: Table) -> None:
+    """Print ``table`` without cutting a cell: wider than the console when it must be (rich would cut), as wide as
+    rich measures its cells and its columns' minimum widths."""
+    from rich.measure import Measurement
+
     width = console.width
+    needed = Measurement.get(console, console.options.update_width(1 << 16), table).maximum
     console.width = max(width, needed)
     try:
         console.print(table)
@@ -229,6 +230,8 @@ def _render_values(report: Report, console: Console) -> None:
         rows.append((result, cells))
     headers = [str(column.header) for column in table.columns]
     columns = list(zip(headers, *(cells for _, cells in rows), strict=True))
+    value = headers.index("value")
+    columns[value] = (*columns[value], "x" * _NUMBER_WIDTH)  # the column's minimum width
     params = ["params", *(_shown_params(result) for result in report.results)]
     with_params = _table_width([*columns, params]) <= console.width
     if with_params:
@@ -239,7 +242,7 @@ def _render_values(report: Report, console: Console) -> None:
             table.add_section()
         previous = result.request
         table.add_row(*cells, *([_shown_params(result)] if with_params else []))
-    _print_whole(console, table, _table_width(columns))
+    _print_whole(console, table)
 
 
 def _render_models(report: Report, console: Console) -> None:

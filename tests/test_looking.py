@@ -89,3 +89,23 @@ def test_narrow_terminals_never_cut_the_values(cli, data, monkeypatch) -> None:
     run = cli("eval", data[0], "-l", "mse,huber:delta=0.5,quantile:q=0.9", "-q")
     (result,) = lossctl.evaluate(data[0], losses=["mse"]).results
     assert f"{result.value:.6g}" in run.out and "…" not in run.out and "p99" not in run.out
+
+
+@pytest.mark.parametrize("columns", ["60", "30"])
+def test_narrow_terminals_never_cut_groups_counts_or_intervals(cli, monkeypatch, columns: str) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    args = [
+        str(Path(__file__).parent.parent / "sample_data" / "regression.csv"),
+        "-l",
+        "mse,huber:delta=5",
+        "--by",
+        "segment",
+        "--ci",
+        "0.95",
+        "-q",
+    ]
+    run = cli("eval", *args)
+    report = lossctl.evaluate(args[0], losses=["mse", "huber:delta=5"], by="segment", ci=0.95)
+    assert run.code == 0 and "…" not in run.out
+    for result in report.results:
+        assert f"{result.ci['high']:.6g}" in run.out and f" {result.n} " in run.out
