@@ -408,3 +408,20 @@ def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:
     run = cli("eval", path, "-l", "bce", "-f", "json")
     assert run.code == 0 and "bce: 3 rows had a probability within eps = 2.22045e-16 of 0 or 1" in run.err
     assert "clipped" not in cli("eval", path, "-l", "bce", "--convention", "torch", "-f", "json").err
+
+
+@pytest.mark.parametrize(
+    ("convention", "notice"),
+    [
+        (
+            "lossctl",
+            "notice: bce: 2 rows had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as scikit-learn)",
+        ),
+        ("keras", "notice: bce: 2 rows had a probability within eps = 1e-07 of 0 or 1, clipped (as Keras)"),
+        ("torch", "notice: bce: 2 rows had a probability so near 0 or 1 that torch caps its log at -100"),
+    ],
+)
+def test_clipped_probabilities_are_counted_under_every_convention(cli, write, convention: str, notice: str) -> None:
+    path = write("p.csv", "label,prob\n1,0\n0,0.5\n1,1\n")
+    run = cli("eval", path, "--pred", "prob", "--target", "label", "-l", "bce", "--convention", convention)
+    assert run.code == 0 and notice in run.err.splitlines()

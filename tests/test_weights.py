@@ -35,7 +35,7 @@ ROW_COUNT_CONVENTIONS = [
     (spec.name, convention)
     for spec in SPECS
     for convention, variant in spec.conventions.items()
-    if variant.aggregate is MEAN_OVER_ROWS
+    if variant.aggregate is not None and variant.aggregate.name == MEAN_OVER_ROWS.name
 ]
 
 

@@ -12,7 +12,8 @@ the mean over all N K elements, as torch's element-wise losses (and Keras', whic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -114,28 +115,46 @@ def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
     probabilities(pred, logits_loss="bce_logits")
     y = _smooth(target, label_smoothing)
     with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(pred), _TORCH_LOG_FLOOR)
-        log_q = np.maximum(np.log1p(-pred), _TORCH_LOG_FLOOR)
-    return _row_mean((y - 1.0) * log_q - y * log_p)
+        log_p, log_q = np.log(pred), np.log1p(-pred)
+    capped = (log_p < _TORCH_LOG_FLOOR) | (log_q < _TORCH_LOG_FLOOR)
+    log_p, log_q = np.maximum(log_p, _TORCH_LOG_FLOOR), np.maximum(log_q, _TORCH_LOG_FLOOR)
+    return np.column_stack([_row_mean((y - 1.0) * log_q - y * log_p), _any_per_row(capped)])
 
 
 def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     _same_shape(target, pred)
     soft_labels(target)
     probabilities(pred, logits_loss="bce_logits")
-    return _row_mean(_keras_log_loss(_smooth(target, label_smoothing), pred, eps))
+    losses = _row_mean(_keras_log_loss(_smooth(target, label_smoothing), pred, eps))
+    return np.column_stack([losses, _any_per_row((pred < eps) | (pred > 1.0 - eps))])
 
 
-def _clipped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
-    """The notice of rows whose probability was clipped (docs/cli.md: "Clipped probabilities ... are counted")."""
-    amount = counted_rows(stats)  # the torch convention's rows carry no clipping column
-    if amount is None:
-        return []
-    return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as scikit-learn)"]
+def _any_per_row(flags: np.ndarray) -> np.ndarray:
+    """A 0/1 flag per row: any of its elements (multi-label: its K labels) flagged."""
+    return flags if flags.ndim == 1 else np.asarray(flags.any(axis=1))
+
+
+def _clipped_rows(library: str) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
+    """The notice of rows whose probability was clipped to ``[eps, 1 - eps]`` as ``library`` clips it (docs/cli.md:
+    "Clipped probabilities ... are counted and reported as notices"), from the second contribution column."""
+
+    def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+        amount = counted_rows(stats)
+        if amount is None:
+            return []
+        return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as {library})"]
+
+    return notices
+
+
+def _capped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+    """torch does not clip: the notice of rows whose log torch caps at -100 (p within about 4e-44 of 0 or 1)."""
+    amount = counted_rows(stats)
+    return [] if amount is None else [f"{amount} had a probability so near 0 or 1 that torch caps its log at -100"]
 
 
 CLIPPING_MEAN = Aggregate(
-    "mean", weighted_mean, notices=_clipped_rows, doc=MEAN.doc, many=MEAN.many, slopes=MEAN.slopes
+    "mean", weighted_mean, notices=_clipped_rows("scikit-learn"), doc=MEAN.doc, many=MEAN.many, slopes=MEAN.slopes
 )
 
 
@@ -178,13 +197,14 @@ CLIPPING_MEAN = Aggregate(
             "eps does not apply (setting it is an error). Its weighted mean (BCELoss(weight=w)) divides sum(w*l) "
             "by the row count.",
             func=_torch_bce,
-            aggregate=MEAN_OVER_ROWS,
+            aggregate=replace(MEAN_OVER_ROWS, notices=_capped_rows),
         ),
         "keras": keras(
             "Keras BinaryCrossentropy clips p to [1e-7, 1 - 1e-7] (eps = keras.backend.epsilon()) and takes "
             "log(1 - clipped p).",
             func=_keras_bce,
             defaults={"eps": _KERAS_EPSILON},
+            aggregate=replace(MEAN_OVER_ROWS, notices=_clipped_rows("Keras")),
         ),
     },
 )
@@ -199,9 +219,7 @@ def bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: fl
     _same_shape(target, pred)
     probabilities(pred, logits_loss="bce_logits")
     losses = _row_mean(bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing))
-    clipped = (pred < eps) | (pred > 1.0 - eps)
-    clipped_rows = clipped if clipped.ndim == 1 else clipped.any(axis=1)
-    return np.column_stack([losses, clipped_rows])  # the second column counts clipped rows
+    return np.column_stack([losses, _any_per_row((pred < eps) | (pred > 1.0 - eps))])  # 2nd: counts clipped rows
 
 
 def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
