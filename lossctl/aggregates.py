@@ -56,15 +56,15 @@ class Aggregate:
         return self.finalize_part(part, whole, reduction, params)
 
 
-def counted_rows(stats: Stats) -> str | None:
-    """The rows counted in a loss's second contribution column (a 0/1 flag per row), in words for a notice:
-    ``"3 rows"``, or the weight they carry when there are sample weights; ``None`` when there is no such
-    column (e.g. a convention's function without it) or nothing was counted."""
-    if len(stats) < 4 or stats[1] == 0:
+def counted_rows(stats: Stats, column: int = 1) -> str | None:
+    """The rows counted in a loss's contribution ``column`` (a 0/1 flag per row; the second by default), in words
+    for a notice: ``"3 rows"``, or the weight they carry when there are sample weights; ``None`` when there is no
+    such column (e.g. a convention's function without it) or nothing was counted."""
+    if len(stats) < column + 3 or stats[column] == 0:
         return None
     if stats[-2] != stats[-1]:
-        return f"rows carrying {stats[1]:g} of the weight"
-    count = int(stats[1])
+        return f"rows carrying {stats[column]:g} of the weight"
+    count = int(stats[column])
     return f"{count} row{'s' if count != 1 else ''}"
 
 

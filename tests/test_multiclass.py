@@ -108,7 +108,7 @@ def test_registry_entries() -> None:
         assert spec.summary and spec.formula and spec.follows and spec.when, spec.name
         assert "Example" in spec.doc, spec.name
         if "keras" in spec.conventions:
-            assert spec.conventions["keras"].aggregate is MEAN_OVER_ROWS
+            assert spec.conventions["keras"].aggregate.name == MEAN_OVER_ROWS.name
     assert lossctl.get("distillation").role_names == ("teacher", "pred")
     assert lossctl.get("elbo").role_names == ("target", "pred", "mu", "logvar")
     assert not lossctl.get("class_balanced").per_row
@@ -714,3 +714,13 @@ def test_integer_weights_repeat_rows(rows: list[tuple[int, int]], case: tuple[st
     repeated = np.repeat(np.arange(len(rows)), w.astype(int))
     spec = lossctl.get(loss)
     assert_close(spec(y, x, sample_weight=w, **params), spec(y[repeated], x[repeated], **params), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("convention", "eps", "library"), [("lossctl", "2.22045e-16", "scikit-learn"), ("keras", "1e-07", "Keras")]
+)
+def test_clipped_probability_rows_are_counted(cli, write, convention: str, eps: str, library: str) -> None:
+    path = write("p.csv", "y,p0,p1\n0,1,0\n1,0.5,0.5\n1,0.3,0.7\n")
+    run = cli("eval", path, "--pred", "p0,p1", "--target", "y", "-l", "categorical_ce", "--convention", convention)
+    notice = f"notice: categorical_ce: 1 row had a probability within eps = {eps} of 0 or 1, clipped (as {library})"
+    assert run.code == 0 and notice in run.err.splitlines()

@@ -20,12 +20,13 @@ weighted column sums):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, Aggregate, Stats, counted_rows, weighted_mean
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError, ZeroWeightSum
 from lossctl.losses._checks import (
     at_most,
@@ -412,14 +413,14 @@ def _probability_rows_of(pred: np.ndarray) -> np.ndarray:
 
 
 def _rows_off(stats: Stats, params: Mapping[str, Any]) -> list[str]:
-    """The notice of probability rows used as given though they sum to 1 only within 1e-4."""
-    amount = counted_rows(stats)  # conventions that renormalise carry no such column
-    if amount is None:
-        return []
-    return [
+    """The notice of probability rows used as given though they sum to 1 only within 1e-4, and of the rows
+    whose probabilities were clipped."""
+    amount = counted_rows(stats)
+    off = [
         f"{amount} of pred: probabilities summing to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than "
         f"{_ROW_SUM_NOTICE:g}), used as given, not renormalised"
     ]
+    return (off if amount is not None else []) + _clipped_rows("scikit-learn", 2)(stats, params)
 
 
 ROW_SUM_MEAN = Aggregate("mean", weighted_mean, notices=_rows_off, doc=MEAN.doc)
@@ -458,8 +459,26 @@ def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, l
     probabilities(pred, "pred")
     sums = pred.sum(axis=1)
     reject("pred", "rows with a positive sum (Keras divides by it)", sums, sums <= 0)
-    log_p = np.log(np.clip(pred / sums[:, None], eps, 1.0 - eps))
-    return _probability_rows(target, log_p, label_smoothing)
+    shares = pred / sums[:, None]
+    log_p = np.log(np.clip(shares, eps, 1.0 - eps))
+    return np.column_stack([_probability_rows(target, log_p, label_smoothing), _clipped(shares, eps)])
+
+
+def _clipped(pred: np.ndarray, eps: float) -> np.ndarray:
+    """1 for each row with a probability clipped to ``[eps, 1 - eps]``, else 0 (counted in a notice)."""
+    return np.asarray(((pred < eps) | (pred > 1.0 - eps)).any(axis=1), dtype=np.float64)
+
+
+def _clipped_rows(library: str, column: int) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
+    """The notice of the rows counted in contribution ``column`` as clipped the way ``library`` clips."""
+
+    def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+        amount = counted_rows(stats, column)
+        if amount is None:
+            return []
+        return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as {library})"]
+
+    return notices
 
 
 _KERAS_LABEL_SMOOTHING = Param(
@@ -514,6 +533,7 @@ _KERAS_LABEL_SMOOTHING = Param(
             "keras.backend.epsilon()); label_smoothing as lossctl (Keras' sparse form has none).",
             func=_keras_categorical_ce,
             defaults={"eps": _KERAS_EPSILON},
+            aggregate=replace(MEAN_OVER_ROWS, notices=_clipped_rows("Keras", 1)),
         ),
     },
 )
@@ -529,7 +549,8 @@ def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_sm
     pred = _columns(pred)
     _n_classes(pred)
     off = _probability_rows_of(pred)
-    return np.column_stack([_probability_rows(target, np.log(np.clip(pred, eps, 1.0 - eps)), label_smoothing), off])
+    losses = _probability_rows(target, np.log(np.clip(pred, eps, 1.0 - eps)), label_smoothing)
+    return np.column_stack([losses, off, _clipped(pred, eps)])
 
 
 # --- margins ------------------------------------------------------------------------------------------------------
