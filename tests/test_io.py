@@ -958,3 +958,21 @@ def test_a_column_read_from_both_files_is_a_usage_error() -> None:
     assert message(error) == (
         "column 'value' is read from both preds.csv and targets.csv, so it is ambiguous; rename it in one of the files"
     )
+
+
+def test_a_pipe_read_as_input_gets_a_wider_buffer() -> None:
+    import fcntl
+
+    from lossctl.io import streams
+
+    limit = Path("/proc/sys/fs/pipe-max-size")
+    if not limit.exists() or int(limit.read_text()) < 1 << 20:
+        pytest.skip("this system does not let a process widen a pipe to 1 MiB")
+    read_end, write_end = os.pipe()
+    try:
+        with os.fdopen(read_end, "rb", buffering=0) as stream:
+            before = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)
+            streams.widen_pipe(stream)
+            assert (before, fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)) == (1 << 16, 1 << 20)
+    finally:
+        os.close(write_end)

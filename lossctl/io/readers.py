@@ -874,6 +874,7 @@ def _open_stream(
     """Open an input that can be read only once, recognising its compression and format from its first
     bytes where its name does not give them (docs/cli.md, "Input"). Nothing is read twice."""
     label = _label(path)
+    streams.widen_pipe(raw)
     try:
         head = streams.read_head(raw, streams.TEXT_HEAD_BYTES)
         if not head:
