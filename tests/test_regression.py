@@ -452,3 +452,19 @@ def test_integer_weights_repeat_rows(rows: list[tuple[float, float, int]], loss:
     repeated = np.repeat(np.arange(len(y)), w.astype(int))
     spec = lossctl.get(loss)
     assert_close(spec(y, p, sample_weight=w), spec(y[repeated], p[repeated]))
+
+
+@pytest.mark.parametrize(
+    ("target", "pred", "beta", "expected"),
+    [
+        # torch.nn.functional.smooth_l1_loss (2.13, float64) on each case; every one is in the linear branch,
+        # |r| - beta/2, where the product of |r| and beta overflowed or lost digits to underflow.
+        ([1e307], [0.0], 100.0, 1e307),
+        ([1e200], [0.0], 1e150, 1e200),
+        ([1e-150], [0.0], 1e-200, 1e-150),
+        ([1e-300, 0.0, -1e-300], [0.0, 1e-300, 2e-300], 1e-300, 1.1666666666666668e-300),
+        ([1e-160], [0.0], 5e-161, 7.5e-161),
+    ],
+)
+def test_smooth_l1_at_the_ends_of_float64(target: list[float], pred: list[float], beta: float, expected: float) -> None:
+    assert lossctl.get("smooth_l1")(target, pred, beta=beta) == pytest.approx(expected, rel=1e-15)

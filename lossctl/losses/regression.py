@@ -185,13 +185,14 @@ def smooth_l1(target: np.ndarray, pred: np.ndarray, *, beta: float) -> np.ndarra
     size = abs_residual(target, pred)
     if beta == 0.0:
         return size
-    # huber's m (|r| - m/2), m = min(|r|, beta), divided by beta: both branches in a few in-place passes
-    # (the linear one within an ulp of |r| - beta/2).
-    out = np.minimum(size, beta)
-    half = out * 0.5
-    np.subtract(size, half, out=half)
+    # (m / beta) (|r| - m/2) with m = min(|r|, beta): both branches in five passes. Outside, m / beta is exactly
+    # 1, so the linear branch is |r| - beta/2 itself; inside, m / beta <= 1 (no product of |r| and beta that
+    # could overflow or underflow where the value does not: |r| = 1e307 with beta = 100, or 1e-160 with 5e-161).
+    half = np.minimum(size, beta)
+    out = half / beta
+    half *= -0.5
+    half += size
     out *= half
-    out /= beta
     return out
 
 
