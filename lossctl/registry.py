@@ -424,15 +424,28 @@ class LossSpec:
 
             from lossctl.aggregates import split_stats
 
-            return np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
-        return aggregate.finalize(stats, reduction, params)
+            values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
+            return _finite(self.name, values)
+        return float(_finite(self.name, aggregate.finalize(stats, reduction, params)))
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
         if not self.per_row:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
-        return per_row_losses(self.contributions(bound, params, convention))
+        return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
+
+
+def _finite(name: str, values: Any) -> Any:
+    """``values`` when every one is finite; a result that overflows float64 is an input error (docs/losses.md),
+    never a silent ``inf`` or ``nan`` (the command line checks the same, naming the row)."""
+    import numpy as np
+
+    bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+    if bad.any():
+        where = f" at row {int(np.argmax(bad))}" if np.ndim(values) else ""
+        raise InputError(f"{name}: the result is not a finite number{where} (a float64 overflow); rescale the inputs")
+    return values
 
 
 def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) -> list[np.ndarray]:
