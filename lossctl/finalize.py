@@ -192,13 +192,10 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
         )
         for code in parts[0].groups
     }
-    return Values(
-        total([p.overall for p in parts]),
-        parts[0].n,
-        total([p.replicates for p in parts]),
-        groups,
-        total([p.gradient for p in parts]),
-    )
+    overall = total([p.overall for p in parts])
+    if any(v is not None and not math.isfinite(v) for v in [overall, *(value for value, *_ in groups.values())]):
+        raise InputError(f"{composite.name}: the weighted sum overflows float64; use smaller weights or rescale")
+    return Values(overall, parts[0].n, total([p.replicates for p in parts]), groups, total([p.gradient for p in parts]))
 
 
 def plain(group: dict[str, Any]) -> dict[str, Any]:

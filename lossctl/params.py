@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,41 +86,62 @@ def build_requests(
 ) -> list[LossRequest]:
     """The losses to evaluate: inline parameters win over ``--param LOSS.KEY``, which wins over ``--param KEY``."""
     selected = [parse_inline(token) for token in split_loss_tokens(loss_options)]
-    scoped: dict[str, dict[str, str]] = {}
-    broad: dict[str, str] = {}
-    for option in param_options:
-        key, value = _key_value(option, "--param")
-        loss_name, dot, param = key.rpartition(".")
-        if dot:
-            spec = get(loss_name)
-            if all(s.name != spec.name for s, _ in selected):
-                raise UsageError(f"--param {option}: loss '{spec.name}' is not selected (add it with -l {spec.name})")
-            spec.param(param)
-            if param in scoped.get(spec.name, {}):
-                raise UsageError(f"--param {option}: {spec.name}.{param} is given twice")
-            scoped.setdefault(spec.name, {})[param] = value
-        else:
-            if not any(param in {p.name for p in s.params} for s, _ in selected):
-                raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
-            if param in broad:
-                raise UsageError(f"--param {option}: '{param}' is given twice")
-            broad[param] = value
+    params = _Params(param_options, [spec for spec, _ in selected])
     requests: list[LossRequest] = []
-    used: set[str] = set()  # the --param keys ("delta", "huber.delta") some loss takes
     for spec, inline in selected:
-        names = {p.name for p in spec.params}
-        texts = {k: v for k, v in broad.items() if k in names} | scoped.get(spec.name, {})
-        used |= {f"{spec.name}.{k}" if k in scoped.get(spec.name, {}) else k for k in texts if k not in inline}
-        with spec.naming_errors():
-            given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
-        request = LossRequest(spec, spec.resolve_params(given, convention), given)
+        request = params.request(spec, inline, convention)
         if not any(same_request(request, other) for other in requests):  # -l mse -l mse is one result
             requests.append(request)
-    unused = [f"{name}.{k}" for name, params in scoped.items() for k in params] + list(broad)
-    for key in unused:
-        if key not in used:  # every loss it names sets it inline, which wins: it would be ignored unseen
-            raise UsageError(f"--param {key}=...: every selected loss with '{key.rpartition('.')[2]}' sets it inline")
+    params.check_used()
     return requests
+
+
+class _Params:
+    """The ``--param`` options over the selected losses (``specs``): ``LOSS.KEY`` ones and plain ``KEY`` ones,
+    each given once, each naming a selected loss or a parameter one has; :meth:`check_used` then refuses one that
+    every loss it reaches overrides inline (it would be ignored unseen)."""
+
+    def __init__(self, param_options: Iterable[str], specs: Sequence[LossSpec]) -> None:
+        self.scoped: dict[str, dict[str, str]] = {}
+        self.broad: dict[str, str] = {}
+        self.used: set[str] = set()  # the keys ("delta", "huber.delta") some loss takes
+        for option in param_options:
+            key, value = _key_value(option, "--param")
+            loss_name, dot, param = key.rpartition(".")
+            if dot:
+                spec = get(loss_name)
+                if all(s.name != spec.name for s in specs):
+                    raise UsageError(
+                        f"--param {option}: loss '{spec.name}' is not selected (add it with -l {spec.name})"
+                    )
+                spec.param(param)
+                if param in self.scoped.get(spec.name, {}):
+                    raise UsageError(f"--param {option}: {spec.name}.{param} is given twice")
+                self.scoped.setdefault(spec.name, {})[param] = value
+            else:
+                if not any(param in {p.name for p in s.params} for s in specs):
+                    raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
+                if param in self.broad:
+                    raise UsageError(f"--param {option}: '{param}' is given twice")
+                self.broad[param] = value
+
+    def request(self, spec: LossSpec, inline: dict[str, Any], convention: str) -> LossRequest:
+        """``spec`` with its inline parameters over the ``--param`` ones that reach it."""
+        names = {p.name for p in spec.params}
+        scoped = self.scoped.get(spec.name, {})
+        texts = {k: v for k, v in self.broad.items() if k in names} | scoped
+        self.used |= {f"{spec.name}.{k}" if k in scoped else k for k in texts if k not in inline}
+        with spec.naming_errors():
+            given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
+        return LossRequest(spec, spec.resolve_params(given, convention), given)
+
+    def check_used(self) -> None:
+        keys = [f"{name}.{k}" for name, params in self.scoped.items() for k in params] + list(self.broad)
+        for key in keys:
+            if key not in self.used:
+                raise UsageError(
+                    f"--param {key}=...: every selected loss with '{key.rpartition('.')[2]}' sets it inline"
+                )
 
 
 _COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*)$")
@@ -190,15 +211,20 @@ def select_losses(
     the same parameters is also asked for on its own) and listed before the composite.
     """
     tokens = split_loss_tokens(loss_options)
-    plain = [t for t in tokens if not is_composite(t)]
-    requests = build_requests(plain, param_options, convention) if plain else []
+    plain = [parse_inline(t) for t in tokens if not is_composite(t)]
+    parsed = [parse_composite(t, convention) for t in tokens if is_composite(t)]
+    parts = [part for composite in parsed for _, part in composite.terms]
+    params = _Params(param_options, [spec for spec, _ in plain] + [part.spec for part in parts])
+    requests: list[LossRequest] = []
+    for spec, inline in plain:
+        request = params.request(spec, inline, convention)
+        if not any(same_request(request, other) for other in requests):  # -l mse -l mse is one result
+            requests.append(request)
     composites: list[Composite] = []
-    for token in tokens:
-        if not is_composite(token):
-            continue
-        composite = parse_composite(token, convention)
+    for composite in parsed:
         shared = []
-        for weight, part in composite.terms:
+        for weight, part in composite.terms:  # a part takes the --param options as a loss of its own does
+            part = params.request(part.spec, part.given, convention)
             existing = next((r for r in requests if same_request(r, part)), None)
             if existing is None:
                 requests.append(part)
@@ -206,6 +232,7 @@ def select_losses(
         if any(c.name == composite.name for c in composites):
             raise UsageError(f"two composite losses are named '{composite.name}'")
         composites.append(Composite(composite.name, composite.formula, tuple(shared)))
+    params.check_used()
     return requests, composites
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lossctl.errors import UsageError
-from lossctl.params import build_requests, parse_fail_if, split_loss_tokens
+from lossctl.params import build_requests, parse_fail_if, select_losses, split_loss_tokens
 
 
 def test_split_keeps_list_values_together() -> None:
@@ -132,3 +132,24 @@ def test_composite_parts_share_selected_results() -> None:
     requests, (composite,) = select_losses(["mse", "total=0.5*mse+0.5*mae"])
     assert [r.spec.name for r in requests] == ["mse", "mae"]
     assert composite.terms[0][1] is requests[0]
+
+
+def test_param_options_reach_the_parts_of_a_composite() -> None:
+    requests, (total,) = select_losses(["total=0.5*huber+0.5*mae"], ["huber.delta=2"])
+    assert [(r.name, r.params.get("delta")) for r in requests] == [("huber", 2.0), ("mae", None)]
+    assert total.terms[0][1].params["delta"] == 2.0
+    _, (composite,) = select_losses(["mse", "t=0.5*quantile+0.5*mae"], ["q=0.9"])
+    assert composite.terms[0][1].params["q"] == 0.9
+    with pytest.raises(UsageError, match="every selected loss with 'delta' sets it inline"):
+        select_losses(["t=0.5*huber:delta=3+0.5*mae"], ["delta=2"])
+
+
+def test_a_composite_that_overflows_is_an_input_error(cli) -> None:
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    for output in ("json", "csv"):
+        run = cli("eval", data, "-l", "t=1e308*mse", "-f", output)
+        assert (run.code, run.out) == (3, "")
+        last = run.err.splitlines()[-1]
+        assert last == "error: t: the weighted sum overflows float64; use smaller weights or rescale"
