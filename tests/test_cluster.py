@@ -420,6 +420,19 @@ def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, s
     )
 
 
+def test_an_azure_path_without_an_account_is_one_line() -> None:
+    """adlfs refuses to make its file system without an account: an input error, read or written, not a bug."""
+    pytest.importorskip("adlfs")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    for args, verb in ((["az://c/x.parquet"], "read"), ([sample, "-o", "az://c/out.json"], "write")):
+        command = [sys.executable, "-m", "lossctl", "eval", *args, "-l", "mse", "-q"]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 3, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(f"error: cannot {verb} 'az://c/")
+
+
 def test_targets_aligned_by_order_are_split_too(data: dict[str, str], scheduler: str) -> None:
     """--targets aligned by row order: each task reads the same rows of both datasets."""
     options: dict[str, Any] = dict(losses="mse,mae", target="y_true", bootstrap=10, pred="y_pred")

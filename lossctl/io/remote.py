@@ -12,6 +12,7 @@ This module imports nothing heavy: :func:`is_remote` is a string test, and fsspe
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -53,14 +54,30 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
-def filesystem(url: str) -> tuple[Any, str]:
+# The cloud SDKs log their retries and failures (gcsfs: a traceback per retry). With no handler configured,
+# Python prints those records on stderr; a NullHandler on each, as libraries are advised to add, keeps them
+# for a user who configures logging and off the command line's one-line errors.
+_SDK_LOGGERS = ("gcsfs", "adlfs", "s3fs", "fsspec", "aiobotocore", "botocore", "google", "azure", "aiohttp")
+
+
+@functools.cache
+def _quiet_sdk_loggers() -> None:
+    import logging
+
+    for name in _SDK_LOGGERS:
+        logging.getLogger(name).addHandler(logging.NullHandler())
+
+
+def filesystem(url: str, verb: str = "read") -> tuple[Any, str]:
     """The fsspec file system of ``url`` and the path within it; a missing package is a usage error naming it."""
+    _quiet_sdk_loggers()
     scheme = scheme_of(url) or ""
     package = SCHEMES[scheme][0] if scheme else "fsspec"
     try:
         from fsspec.core import url_to_fs
 
-        return url_to_fs(url)
+        with remote_errors(url, verb):  # some stores connect when the file system is made (adlfs, no account)
+            return url_to_fs(url)
     except ImportError as error:
         missing = package if getattr(error, "name", None) != "fsspec" and "fsspec" not in str(error) else "fsspec"
         raise UsageError(
@@ -115,12 +132,12 @@ def read_bytes(url: str) -> bytes:
 
 def check_output(url: str) -> None:
     """Before any work: the package of ``url``'s store is installed (nothing is sent yet)."""
-    filesystem(url)
+    filesystem(url, "write")
 
 
 def upload(local: Path, url: str) -> None:
     """Copy the finished local file ``local`` to ``url``; the object appears only once the upload completes."""
-    fs, path = filesystem(url)
+    fs, path = filesystem(url, "write")
     with remote_errors(url, "write"):
         fs.put_file(str(local), path)
 
