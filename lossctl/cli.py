@@ -621,6 +621,16 @@ def suggest_command(
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
+    if output_format.value == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["task", "loss", "spec", "reason"])
+        writer.writerows([advice.task, s.loss, s.spec, s.reason] for s in advice.suggestions)
+        sys.stdout.write(buffer.getvalue())
+        return
     from rich.console import Console
 
     from lossctl.render import render_advice

@@ -28,10 +28,10 @@ class Suggestion:
 
     @property
     def spec(self) -> str:
-        """The ``-l`` form: ``huber:delta=2.5``."""
-        return self.loss + "".join(
-            f":{k}={v:.4g}" if isinstance(v, float) else f":{k}={v}" for k, v in self.params.items()
-        )
+        """The ``-l`` form of exactly these parameters: ``huber:delta=2.5``, ``focal:from_logits=true``."""
+        from lossctl.report import format_value
+
+        return self.loss + "".join(f":{k}={format_value(v)}" for k, v in self.params.items())
 
     def to_dict(self) -> dict[str, Any]:
         return {"loss": self.loss, "params": self.params, "spec": self.spec, "reason": self.reason}
@@ -44,7 +44,10 @@ class Advice:
     suggestions: list[Suggestion] = field(default_factory=list)
 
     def add(self, loss: str, reason: str, **params: Any) -> None:
-        self.suggestions.append(Suggestion(loss, params, reason))
+        """Suggest ``loss``; a parameter fitted to the data is kept to 4 significant digits (``delta=16.73``),
+        which is what a person types, so the ``-l`` form and the parameters agree."""
+        rounded = {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in params.items()}
+        self.suggestions.append(Suggestion(loss, rounded, reason))
 
 
 def advise(target: np.ndarray, pred: np.ndarray) -> Advice:

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import lossctl
 from lossctl.suggest import advise
 
 rng = np.random.default_rng(0)
@@ -25,7 +26,7 @@ def test_rare_positives_get_focal_and_pos_weight() -> None:
     assert advice.task == "binary" and abs(advice.facts["positive_rate"] - 0.03) < 0.01
     assert losses(advice)[0] == "bce_logits" and "focal" in losses(advice)
     weighted = next(s for s in advice.suggestions if s.params.get("pos_weight"))
-    assert weighted.params["pos_weight"] == round((1 - y.mean()) / y.mean(), 4)
+    assert weighted.params["pos_weight"] == float(f"{(1 - y.mean()) / y.mean():.4g}")  # 4 significant digits
     assert "3.0% of rows are positive" in weighted.reason or "% of rows are positive" in weighted.reason
 
 
@@ -42,7 +43,7 @@ def test_heavy_tails_get_huber_with_a_robust_delta() -> None:
     huber = advice.suggestions[0]
     assert huber.loss == "huber" and advice.facts["outlier_share"] > 0.01
     mad = np.median(np.abs(residual - np.median(residual)))
-    assert abs(huber.params["delta"] - 1.345 * 1.4826 * mad) < 1e-5
+    assert huber.params["delta"] == float(f"{1.345 * 1.4826 * mad:.4g}")
 
 
 def test_light_tails_get_mse() -> None:
@@ -96,3 +97,17 @@ def test_multilabel_probabilities_get_bce_and_hamming(cli, tmp_path: Path) -> No
     assert (
         run.code == 0 and doc["task"] == "multilabel" and [s["loss"] for s in doc["suggestions"]] == ["bce", "hamming"]
     )
+
+
+def test_suggest_writes_csv_and_specs_that_reproduce_the_params(cli) -> None:
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    rows = list(csv.DictReader(io.StringIO(cli("suggest", data, "-f", "csv", "-q").out)))
+    assert rows and {row["task"] for row in rows} == {"regression"} and rows[0]["spec"].startswith("huber:delta=")
+    for suggestion in json.loads(cli("suggest", data, "-f", "json", "-q").out)["suggestions"]:
+        spec = lossctl.get(suggestion["spec"])  # the -l form gives exactly the suggested parameters
+        assert {k: spec.preset[k] for k in suggestion["params"]} == suggestion["params"]
