@@ -44,6 +44,7 @@ from lossctl.labels import encoders as label_encoders
 from lossctl.normal import NoInterval
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
+from lossctl.prefetch import prefetch
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
 
@@ -184,7 +185,7 @@ def _aligned(
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [c for c in checked if c not in model_columns]
         return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
-    other_batches = candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows)
+    other_batches = prefetch(candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows))
     unread = [c for c in shared if c not in base_columns]
     names = opened.source.name, candidate.name
     drop = options.missing == "drop"
