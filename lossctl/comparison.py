@@ -185,7 +185,11 @@ def _aligned(
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [c for c in checked if c not in model_columns]
         return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
-    other_batches = prefetch(candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows))
+    # The candidate is decoded on a thread of its own, one batch ahead, while the reader thread decodes the
+    # baseline: 20M-row compare 1.23 s -> 1.05 s; a second batch ahead gained nothing and held 30 MB more.
+    other_batches = prefetch(
+        candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows), depth=1
+    )
     unread = [c for c in shared if c not in base_columns]
     names = opened.source.name, candidate.name
     drop = options.missing == "drop"
