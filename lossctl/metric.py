@@ -110,7 +110,10 @@ class Metric:
             self._queries |= queries
 
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
-        """Add one batch of rows."""
+        """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
+        given = [v for v in (y_true, y_pred, *roles.values()) if v is not None]
+        if given and all(np.size(np.asarray(v)) == 0 for v in given):
+            return
         arrays = self._arrays(y_true, y_pred, roles)
         weight = None
         if sample_weight is not None:

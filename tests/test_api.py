@@ -232,6 +232,8 @@ def test_metric_per_sample_state_and_rules() -> None:
     assert metric.state is None and metric.rows == 0
     with pytest.raises(lossctl.InputError, match="no rows"):
         metric.compute()
+    metric.update([], [])  # an empty partition adds nothing
+    assert metric.state is None and metric.rows == 0
     metric.update([0.0, 1.0], [1.0, 3.0])
     np.testing.assert_array_equal(metric.state, [3.0, 2.0, 2.0])  # [sum(w*l), sum(w), n]
     with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of mse into one of mae"):
