@@ -243,7 +243,10 @@ FailIfOpt = Annotated[
 ]
 ByOpt = Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one result per group; repeatable.")]
 PerSampleOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")]
-EngineOpt = Annotated[EngineName, typer.Option(help="Run here, or as tasks on a Dask cluster (lossctl[dask]).")]
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(case_sensitive=False, help="Run here, or as tasks on a Dask cluster (lossctl[dask])."),
+]
 SchedulerOpt = Annotated[
     str | None,
     typer.Option(metavar="ADDRESS", help="Dask scheduler to join (default: $DASK_SCHEDULER_ADDRESS)."),

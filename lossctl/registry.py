@@ -629,8 +629,9 @@ def get(name: str) -> LossSpec:
 
 
 def list_losses(task: str | None = None) -> list[LossSpec]:
-    """Every registered loss, in registration order, optionally of one task."""
+    """Every registered loss, in registration order, optionally of one task (case-insensitive, as every choice)."""
     ensure_loaded()
+    task = task.lower() if task is not None else None
     if task is not None and task not in TASKS:
         raise UsageError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
     specs = [spec for spec in _LOSSES.values() if task is None or spec.task == task]

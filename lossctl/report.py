@@ -195,6 +195,10 @@ class _Report(Generic[Record]):
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
         """The result record of ``loss`` (a name, an alias, ``huber:delta=2`` or a composite's name) for ``model``
         and ``group`` (``None``: the overall result); an ambiguous or unknown name is a usage error."""
+        if group is not None and not isinstance(group, Mapping):
+            raise UsageError(
+                f"group= takes the --by columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
+            )
         wanted = None if group is None else dict(group)
         found = [r for r in self.results if r.model == model and r.group == wanted and _names(loss, r.label, r.request)]
         if len(found) == 1:
@@ -206,6 +210,10 @@ class _Report(Generic[Record]):
         if model is None and self.models:
             where += f" (this report has models: {', '.join(self.models)}; pass model=...)"
         labels = ", ".join(dict.fromkeys(r.label for r in self.results))
+        if wanted and not any(r.group == wanted for r in self.results):
+            groups = list({repr(r.group): r.group for r in self.results if r.group is not None}.values())
+            shown = ", ".join(str(g) for g in groups[:5]) + (", ..." if len(groups) > 5 else "")
+            raise UsageError(f"no group {wanted} in this report; its groups are: {shown}")
         raise UsageError(f"no result for '{loss}'{where}; the results are: {labels}")
 
 

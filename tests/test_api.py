@@ -160,6 +160,11 @@ def test_report_lookups(frame) -> None:
         report["mae"]
     assert report["mean_squared_error"] == report["mse"]  # an alias names the loss too
     assert report.passed and report.checks[0].value == report["mse"]
+    grouped = lossctl.evaluate(frame, losses="mse", by="segment")
+    with pytest.raises(lossctl.UsageError, match=r"group= takes the --by columns and their values"):
+        grouped.value("mse", group="west")
+    with pytest.raises(lossctl.UsageError, match=r"no group \{'segment': 'nowhere'\} in this report; its groups are: "):
+        grouped.value("mse", group={"segment": "nowhere"})
     failing = lossctl.evaluate(frame, losses="mse", fail_if="mse>1")
     assert not failing.passed
 
