@@ -134,12 +134,12 @@ def _any_per_row(flags: np.ndarray) -> np.ndarray:
     return flags if flags.ndim == 1 else np.asarray(flags.any(axis=1))
 
 
-def _clipped_rows(library: str) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
+def clipped_rows(library: str, column: int = 1) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
     """The notice of rows whose probability was clipped to ``[eps, 1 - eps]`` as ``library`` clips it (docs/cli.md:
-    "Clipped probabilities ... are counted and reported as notices"), from the second contribution column."""
+    "Clipped probabilities ... are counted and reported as notices"), from contribution ``column``."""
 
     def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
-        amount = counted_rows(stats)
+        amount = counted_rows(stats, column)
         if amount is None:
             return []
         return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as {library})"]
@@ -154,7 +154,7 @@ def _capped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
 
 
 CLIPPING_MEAN = Aggregate(
-    "mean", weighted_mean, notices=_clipped_rows("scikit-learn"), doc=MEAN.doc, many=MEAN.many, slopes=MEAN.slopes
+    "mean", weighted_mean, notices=clipped_rows("scikit-learn"), doc=MEAN.doc, many=MEAN.many, slopes=MEAN.slopes
 )
 
 
@@ -204,7 +204,7 @@ CLIPPING_MEAN = Aggregate(
             "log(1 - clipped p).",
             func=_keras_bce,
             defaults={"eps": _KERAS_EPSILON},
-            aggregate=replace(MEAN_OVER_ROWS, notices=_clipped_rows("Keras")),
+            aggregate=replace(MEAN_OVER_ROWS, notices=clipped_rows("Keras")),
         ),
     },
 )

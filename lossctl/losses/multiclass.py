@@ -20,7 +20,7 @@ weighted column sums):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +36,7 @@ from lossctl.losses._checks import (
     probabilities,
     reject,
 )
-from lossctl.losses.binary import bce_elementwise, bce_logits
+from lossctl.losses.binary import bce_elementwise, bce_logits, clipped_rows
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps (sklearn/metrics/_classification.py, _log_loss, 1.9.1).
@@ -420,7 +420,7 @@ def _rows_off(stats: Stats, params: Mapping[str, Any]) -> list[str]:
         f"{amount} of pred: probabilities summing to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than "
         f"{_ROW_SUM_NOTICE:g}), used as given, not renormalised"
     ]
-    return (off if amount is not None else []) + _clipped_rows("scikit-learn", 2)(stats, params)
+    return (off if amount is not None else []) + clipped_rows("scikit-learn", 2)(stats, params)
 
 
 ROW_SUM_MEAN = Aggregate("mean", weighted_mean, notices=_rows_off, doc=MEAN.doc)
@@ -467,18 +467,6 @@ def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, l
 def _clipped(pred: np.ndarray, eps: float) -> np.ndarray:
     """1 for each row with a probability clipped to ``[eps, 1 - eps]``, else 0 (counted in a notice)."""
     return np.asarray(((pred < eps) | (pred > 1.0 - eps)).any(axis=1), dtype=np.float64)
-
-
-def _clipped_rows(library: str, column: int) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
-    """The notice of the rows counted in contribution ``column`` as clipped the way ``library`` clips."""
-
-    def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
-        amount = counted_rows(stats, column)
-        if amount is None:
-            return []
-        return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as {library})"]
-
-    return notices
 
 
 _KERAS_LABEL_SMOOTHING = Param(
@@ -533,7 +521,7 @@ _KERAS_LABEL_SMOOTHING = Param(
             "keras.backend.epsilon()); label_smoothing as lossctl (Keras' sparse form has none).",
             func=_keras_categorical_ce,
             defaults={"eps": _KERAS_EPSILON},
-            aggregate=replace(MEAN_OVER_ROWS, notices=_clipped_rows("Keras", 1)),
+            aggregate=replace(MEAN_OVER_ROWS, notices=clipped_rows("Keras")),
         ),
     },
 )
