@@ -59,7 +59,8 @@ def _mapped(array: ArrowColumn, value_of: Any) -> np.ndarray:
     return table[indices]  # index -1 takes the trailing NaN
 
 
-def _is_text(kind: pa.DataType) -> bool:
+def is_text_labels(kind: pa.DataType) -> bool:
+    """Columns of this type hold class labels as text (a dictionary column too), not numbers."""
     return (
         pa.types.is_string(kind)
         or pa.types.is_large_string(kind)
@@ -122,7 +123,7 @@ class ClassIndex:
         return matches[0]
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
-        if self.classes is None and not _is_text(array.type):
+        if self.classes is None and not is_text_labels(array.type):
             from lossctl.io.convert import to_float64
 
             return to_float64(array, column, row_offset)[0]
@@ -146,7 +147,7 @@ class PositiveLabel:
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
         if self.positive is None:
-            if not _is_text(array.type):
+            if not is_text_labels(array.type):
                 from lossctl.io.convert import to_float64
 
                 return to_float64(array, column, row_offset)[0]

@@ -39,9 +39,11 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     logits). K 0/1 target columns against K predictions: multi-label. One 0/1 (or -1/1) target against one
     prediction: binary, probabilities or logits by the prediction's range. Anything else is regression.
     """
+    from lossctl.labels import is_text_labels
+
     if batch is None or batch.num_rows == 0:
         return "regression"
-    if len(roles["target"]) == 1 and _is_labels(batch.column(roles["target"][0]).type):
+    if len(roles["target"]) == 1 and is_text_labels(batch.column(roles["target"][0]).type):
         return _labelled_task(_matrix(batch, roles["pred"]))
     target, pred = _matrix(batch, roles["target"]), _matrix(batch, roles["pred"])
     rows = np.isfinite(target).all(axis=1) & np.isfinite(pred).all(axis=1)
@@ -64,15 +66,6 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     if -1.0 in labels:
         return "binary (scores, -1/1 labels)"
     return f"binary ({kind})"
-
-
-def _is_labels(kind: pa.DataType) -> bool:
-    """Text or boolean targets are class labels (``--positive``, ``--classes`` or the columns' suffixes map them)."""
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind))
 
 
 def _labelled_task(pred: np.ndarray) -> str:
