@@ -9,6 +9,9 @@ and follow the order in which keys first appear in the file, whatever the chunki
 A column whose values cannot be fingerprinted (decimals, lists...), or whose type changes from one
 chunk to the next in a way a safe cast cannot reconcile (integers in one block of a CSV file, text in
 the next), is numbered by a Python dict of its values instead, compared as ``==`` compares them.
+
+An integer column whose values span a small range also keeps a lookup table from value to number: once
+a chunk's values are all numbered, its rows take their numbers by one gather, without hashing a row.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ if TYPE_CHECKING:
 
 # The fingerprint of a missing value; a value with the same fingerprint is told apart by verification.
 _NULL_FINGERPRINT = np.uint64(0x6E756C6C6B657921)
+# An integer column's value-to-number table spans at most this many values (4 MB of int32)...
+_LOOKUP_SPAN = 1 << 20
+# ...and serves up to this many groups: past it, each chunk's own distinct values keep its sums small.
+_LOOKUP_GROUPS = 1 << 16
 
 
 class _ColumnCoder:
@@ -39,6 +46,9 @@ class _ColumnCoder:
         self._null = np.zeros(0, dtype=bool)  # whether each number is the missing value
         self._stored: pa.Array | None = None  # each number's value as Arrow, to compare hashed keys
         self._python: dict[Any, int] | None = None
+        self._lookup: np.ndarray | None = None  # number of value base + i, or -1 (integer columns)
+        self._base = 0
+        self._lookup_open = True
 
     def numbers(self, dictionary: pa.Array) -> np.ndarray:
         """The number of each value of ``dictionary`` (distinct values, in order of first appearance)."""
@@ -68,7 +78,45 @@ class _ColumnCoder:
             self._null = np.concatenate([self._null, nulls[new]])
             if not exact_type(values.type):
                 self._stored = values if self._stored is None else pa.concat_arrays([self._stored, values])
+        self._remember(dictionary, nulls, numbers)
         return numbers
+
+    def looked_up(self, array: pa.Array) -> np.ndarray | None:
+        """The number of each row of an integer ``array`` by its lookup table, when every value has one."""
+        if self._lookup is None or array.type != self._type or array.null_count or not len(array):
+            return None
+        # Values and base lie within +-2**62 (_remember), so a value below the base wraps past the table.
+        offsets = (array.to_numpy().astype(np.int64, copy=False) - self._base).view(np.uint64)
+        if offsets.max() >= len(self._lookup):
+            return None
+        numbers = np.take(self._lookup, offsets)
+        return None if numbers.min() < 0 else numbers
+
+    def _remember(self, dictionary: pa.Array, nulls: np.ndarray, numbers: np.ndarray) -> None:
+        """Enter an integer dictionary's values in the lookup table while their span and the groups stay
+        small; past either, the table is dropped for good."""
+        import pyarrow as pa
+
+        if not self._lookup_open or not pa.types.is_integer(dictionary.type) or not len(numbers) or nulls.any():
+            return  # a chunk with missing keys is looked up the slow way; its values can enter later
+        values = dictionary.to_numpy(zero_copy_only=False).astype(np.int64)  # uint64 past 2**62 closes it below
+        low, high = int(values.min()), int(values.max())
+        if self._lookup is not None:
+            low, high = min(low, self._base), max(high, self._base + len(self._lookup) - 1)
+        if (
+            self._python is not None
+            or len(self.values) > _LOOKUP_GROUPS
+            or high - low >= _LOOKUP_SPAN
+            or not -(1 << 62) < low <= high < 1 << 62
+            or (pa.types.is_unsigned_integer(dictionary.type) and dictionary.type.bit_width == 64 and values.min() < 0)
+        ):
+            self._lookup, self._lookup_open = None, False
+            return
+        lookup = np.full(high - low + 1, -1, dtype=np.int32)
+        if self._lookup is not None:
+            lookup[self._base - low : self._base - low + len(self._lookup)] = self._lookup
+        lookup[values - low] = numbers
+        self._lookup, self._base = lookup, low
 
     def known(self, dictionary: pa.Array) -> np.ndarray | None:
         """The numbers of ``dictionary``'s values when every one is numbered already (then their order does
@@ -138,11 +186,16 @@ class GroupCoder:
         """The groups of ``batch``'s rows as ``(local, codes)``: each row's index into ``codes``, the global
         codes of the batch's distinct keys (``codes[local]`` is each row's code; ``local`` spans a small range
         when there are few groups, which makes it cheap to sort)."""
+        import pyarrow as pa
+
         if len(self.by) == 1:
             column = batch.column(self.by[0])
             known = self._known(column)
             if known is not None:
                 return known
+            numbers = None if isinstance(column, pa.ChunkedArray) else self._columns[0].looked_up(column)
+            if numbers is not None:
+                return numbers, np.arange(len(self.keys))
             local, dictionary = _dictionary(column)
             codes = self._columns[0].numbers(dictionary)
             self.keys.extend((value,) for value in self._columns[0].values[len(self.keys) :])

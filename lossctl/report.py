@@ -310,7 +310,20 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
 
 
 def to_json(report: AnyReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
+    """The JSON document: one top-level field per line and one record per line, as in docs/cli.md.
+
+    Each line is encoded by ``json``'s C encoder (``indent=2`` takes its pure-Python one: a third of the
+    run for 30,000 group records), and the document parses to the same object either way.
+    """
+    encode = json.JSONEncoder(allow_nan=False).encode
+    fields = []
+    for key, value in report.to_dict().items():
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {encode(item)}" for item in value)
+            fields.append(f"  {encode(key)}: [\n{items}\n  ]")
+        else:
+            fields.append(f"  {encode(key)}: {encode(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
 def to_csv(report: AnyReport) -> str:

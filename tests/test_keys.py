@@ -125,3 +125,36 @@ def test_a_column_whose_type_changes_between_chunks_is_numbered_by_value() -> No
     second = coder.codes(pa.record_batch({"g": pa.array(["x", "2"])}))
     assert [n[loc].tolist() for loc, n in (first, second)] == [[0, 1, 0], [2, 3]]
     assert coder.keys == [(1,), (2,), ("x",), ("2",)]
+
+
+@pytest.mark.parametrize(
+    "batches",
+    [
+        # values below and above the table's range arrive late; a chunk with a missing key in between
+        [[5, 7, 5], [7, 6, 5], [2, 5], [-3, 5, 9], [1, None, 1], [1, -3, 9, 6]],
+        # the range grows past the table's span (2**20): numbered the hashed way from then on
+        [[0, 1, 0], [1, 0], [1 << 21, 0], [0, 1, 1 << 21]],
+        # the ends of int64: a value below the base must not wrap into the table
+        [[(1 << 62) - 5, (1 << 62) - 2], [(1 << 62) - 6], [-(1 << 63), (1 << 62) - 5], [(1 << 63) - 1, -(1 << 63)]],
+        [[3, 4], [(1 << 62) - 1, 3], [-(1 << 63), 4, 3]],
+    ],
+)
+@pytest.mark.parametrize("kind", [pa.int64(), pa.int32(), pa.uint64()])
+def test_integer_keys_looked_up_by_value_keep_their_first_appearance_numbers(
+    batches: list[list[int | None]], kind: pa.DataType
+) -> None:
+    """The lookup table of an integer column (a gather once every value is numbered) gives the numbers the
+    hashed path gives, whatever the values' order, range and type."""
+    try:
+        arrays = [pa.array(values, pa.int64()).cast(kind) for values in batches]
+    except (pa.ArrowInvalid, OverflowError):
+        pytest.skip(f"the values do not fit {kind}")
+    coder = GroupCoder(["g"])
+    codes = []
+    for _ in range(2):  # the second pass finds every value in the table
+        for array in arrays:
+            local, numbers = coder.codes(pa.record_batch({"g": array}))
+            codes.append(numbers[local])
+    rows = [(v,) for array in arrays for v in array.to_pylist()] * 2
+    assert np.concatenate(codes).tolist() == _first_numbers(rows)
+    assert coder.keys == list(dict.fromkeys(rows))
