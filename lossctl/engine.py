@@ -478,14 +478,20 @@ class _Worker:
         weight = values[(plan.weight,)] if plan.weight else None
         if weight is not None:
             _check_weights(weight, plan.weight or "", row_index)
-        with chunk_scope():  # the jobs of a chunk share its intermediates (losses/_shared.py)
-            contributions = [_contributions(job, self.options.convention, values, row_index) for job in plan.jobs]
+        contributions, stats = [], []
+        # The jobs of a chunk share its intermediates (losses/_shared.py). A sum that overflows is reported
+        # once, as an input error, when the result is finalized: NumPy's RuntimeWarnings ("overflow
+        # encountered in reduce") would reach stderr as extra lines.
+        with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
+            for job in plan.jobs:
+                job_contributions = _contributions(job, self.options.convention, values, row_index)
+                sums = weighted_sums(job_contributions, weight)
+                if not np.isfinite(sums).all():  # a non-finite row makes its column's sum non-finite
+                    _check_finite(job, job_contributions, row_index)
+                contributions.append(job_contributions)
+                stats.append(sums)
         columns = [c.reshape(len(c), -1) for c in contributions]
-        partial = _Partial(len(row_index), [], tuple(c.shape[1] for c in columns), row_index, chunk.keys)
-        # A sum that overflows is reported once, as an input error, when the result is finalized: NumPy's
-        # RuntimeWarnings ("overflow encountered in reduce") would reach stderr as extra lines.
-        with np.errstate(over="ignore", invalid="ignore"):
-            partial.stats = [weighted_sums(c, weight) for c in contributions]
+        partial = _Partial(len(row_index), stats, tuple(c.shape[1] for c in columns), row_index, chunk.keys)
         sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
         for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
             sample = None
@@ -758,6 +764,13 @@ def _contributions(
         raise error.locate(
             spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
         ) from None
+    return contributions
+
+
+def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) -> None:
+    """An input error naming the first row whose contribution is not finite, if there is one (the chunk's sums
+    tell whether to look: their overflow alone is reported when the result is finalized)."""
+    spec = job.request.spec
     finite = np.isfinite(contributions)
     if not finite.all():
         position = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
@@ -775,7 +788,6 @@ def _contributions(
             f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
             "rescale the inputs"
         )
-    return contributions
 
 
 def _raise_bad_values(missing_rows: dict[str, _BadValues], infinite_rows: dict[str, _BadValues]) -> None:
