@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -532,6 +533,7 @@ class _Worker:
         the losses; sums over the sorted runs stay pairwise, so a group's sum is as accurate as ``np.sum``.
         """
         groups_count = len(numbers)
+        local = local.astype(np.intp, copy=False)  # bincount's index type: cast once, not once per column
         sums = np.zeros((groups_count, len(columns) + 2))
         varying = len(columns) + (weight is not None)
         moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
@@ -547,7 +549,7 @@ class _Worker:
                 cells = local[block]
                 per_group = 1 if counts.max() <= _SHORT_RUNS else -(-len(cells) // _SHORT_RUNS)
                 if per_group > 1:
-                    cells = cells + groups_count * (np.arange(len(cells)) // _SHORT_RUNS)
+                    cells = cells + _cell_offsets(len(cells), groups_count)
                 values = [column[block] if w is None else column[block] * w for column in columns]
                 for k, column in enumerate([*values, w] if w is not None else values):
                     table = np.bincount(cells, column, groups_count * per_group).reshape(per_group, groups_count)
@@ -574,6 +576,15 @@ class _Worker:
         if moments is None:
             return groups, None
         return groups, (numbers[present], moments.n[present], moments.mean[present], moments.m2[present])
+
+
+@lru_cache(maxsize=4)
+def _cell_offsets(rows: int, groups: int) -> np.ndarray:
+    """``groups * (i // _SHORT_RUNS)`` for each row ``i`` of a block: added to a row's group, its cell (the same for
+    every chunk of a run, so computed once)."""
+    offsets = groups * (np.arange(rows) // _SHORT_RUNS)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def _stacked(columns: list[np.ndarray], weight: np.ndarray | None) -> np.ndarray:
