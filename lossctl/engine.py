@@ -54,6 +54,9 @@ MAX_ROWS_SHOWN = 5
 # A group's rows of a block of the chunk are added in row order at most this many at a time (NumPy's
 # pairwise sum itself adds up to 128 values in a row before pairing).
 _SHORT_RUNS = 128
+# From this many loss evaluations per chunk (ten losses; five models of two losses), chunks are computed on
+# two threads side by side.
+_PARALLEL_JOBS = 8
 # Up to this many groups in a chunk, a block's rows are summed in cells of _SHORT_RUNS rows per group.
 _FEW_GROUPS = 64
 
@@ -415,10 +418,12 @@ def run(
     state = _State(plan, first_row)
     chunks = prefetch(reader.chunks(batches, rows_per_chunk, first_row))
     # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
-    # work is long and spent in NumPy and BLAS (the bootstrap: 200 replicates on 10M rows, 5.3 s on one
-    # thread, 3.3 s on two); the losses and group sums of a chunk hold the GIL too often to share it.
+    # work is long and spent in NumPy and BLAS: the bootstrap (200 replicates on 10M rows, 5.3 s on one
+    # thread, 3.3 s on two), or many losses (ten regression losses: the math 0.40 s on one, 0.33 s on two);
+    # with a few losses the reader thread keeps the second core busy already.
+    parallel = workers() > 1 and (plan.bootstrap > 0 or len(plan.jobs) >= _PARALLEL_JOBS)
     with blas_single_threaded():
-        if not plan.bootstrap or workers() == 1:
+        if not parallel:
             for chunk in chunks:
                 if state.admit(chunk, progress):
                     state.merge(worker.work(chunk, state.thresholds()), per_sample)
