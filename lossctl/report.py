@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     """One record of ``results``: a loss with one parameter set, overall (``group=None``) or for a group."""
 
@@ -60,7 +60,7 @@ class Result:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Comparison:
     """One record of ``compare``'s ``results``: a loss on both models, the delta and the verdict."""
 
@@ -262,7 +262,7 @@ class CompareReport(_Report[Comparison]):
 AnyReport = Report | CompareReport
 
 
-def format_params(params: dict[str, Any]) -> str:
+def compact_params(params: dict[str, Any]) -> str:
     """The compact ``key=value;key=value`` form of the CSV ``params`` column."""
     return ";".join(f"{key}={format_value(value)}" for key, value in params.items())
 
@@ -282,6 +282,13 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     columns, then ``model`` when the run has models, then one column per ``--by`` key."""
     has_models, by = bool(report.models), report.by  # each a pass over the results: once, not per row
     tail = (["model"] if has_models else []) + by
+    formatted: dict[int, str] = {}  # a loss's groups share its params dict: formatted once (1M groups: 3M rows)
+
+    def format_params(params: dict[str, Any]) -> str:
+        text = formatted.get(id(params))
+        if text is None:
+            text = formatted[id(params)] = compact_params(params)
+        return text
 
     def rest(record: Result | Comparison) -> list[Any]:
         model = [record.model] if has_models else []
@@ -327,12 +334,18 @@ def to_json(report: AnyReport) -> str:
 
 
 def to_csv(report: AnyReport) -> str:
+    """The CSV text. ``csv`` writes ``None`` as an empty cell, floats by ``repr`` and the rest by ``str``, as
+    :func:`format_value` does, except booleans and lists: only the group columns can hold those."""
     header, rows = table_rows(report)
+    first_group = len(header) - len(report.by)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if cell is None else format_value(cell) for cell in row])
+        for index in range(first_group, len(row)):
+            if isinstance(row[index], bool | list | tuple):
+                row[index] = format_value(row[index])
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
