@@ -45,6 +45,19 @@ def test_json_follows_the_schema_field_by_field(cli, regression_csv: Path) -> No
     assert mse["params"] == {"multioutput": None}
 
 
+def test_json_puts_one_field_and_one_record_per_line(cli, regression_csv: Path) -> None:
+    """The layout of cli.md's example (written by the C encoder, line by line): each top-level field on a line of
+    its own, each result record on one line, and the document parses to the report's object."""
+    run = cli("eval", regression_csv, "-l", "huber,mse", "--by", "target", "--fail-if", "mse>100", "-f", "json")
+    doc = json.loads(run.out)
+    lines = run.out.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and run.out.endswith("}\n")
+    records = [json.loads(line.strip().rstrip(",")) for line in lines if line.startswith("    {")]
+    assert records == doc["results"] + doc["checks"] and len(doc["results"]) == 2 + 2 * 4
+    fields = [line for line in lines if line.startswith('  "')]
+    assert [line.split('"')[1] for line in fields] == list(doc) and fields[0] == '  "schema": 1,'
+
+
 def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mae")
     assert "using column 'pred' as pred" in run.err and "using column 'target' as target" in run.err
