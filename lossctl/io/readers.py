@@ -25,7 +25,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 import pyarrow as pa
 
@@ -110,6 +110,16 @@ def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, chunk_rows)
 
 
+class StoredChunk(NamedTuple):
+    """A stored unit of one column: ``size`` bytes at ``offset`` of ``file``, decoded as ``layout`` says (rows,
+    types, codec, encodings). Two chunks of equal layout and equal bytes decode to equal values."""
+
+    file: str
+    offset: int
+    size: int
+    layout: tuple[object, ...]
+
+
 class Source(ABC):
     """One opened input: its column names now, its data on request.
 
@@ -137,6 +147,11 @@ class Source(ABC):
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet), else
         ``None``: a text format's types are inferred block by block."""
+        return None
+
+    def column_chunks(self, name: str) -> list[StoredChunk] | None:
+        """Where the stored bytes of column ``name`` lie, unit by unit (Parquet row groups of local files),
+        when the format and the place allow reading them as they are; else ``None``."""
         return None
 
     def read(self, columns: Sequence[str]) -> pa.Table:
@@ -206,6 +221,37 @@ class _ParquetSource(Source):
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._first.schema_arrow.field(name).type
+
+    def column_chunks(self, name: str) -> list[StoredChunk] | None:
+        """Each row group's chunk of column ``name`` (a top-level, not nested, column of local files): its byte
+        range as Arrow's reader computes it, and the layout that with those bytes fixes the decoded values."""
+        if self._handle is not None or not all(os.path.isfile(file) for file in self._files):
+            return None
+        chunks = []
+        for index, file in enumerate(self._files):
+            parquet = self._first if index == 0 else self._open(index)
+            arrow_type = parquet.schema_arrow.field(name).type
+            leaves = [j for j in range(parquet.metadata.num_columns) if parquet.schema.column(j).path == name]
+            if pa.types.is_nested(arrow_type) or len(leaves) != 1:
+                return None
+            for group in range(parquet.metadata.num_row_groups):
+                row_group = parquet.metadata.row_group(group)
+                column = row_group.column(leaves[0])
+                start = column.data_page_offset
+                if column.has_dictionary_page and 0 < column.dictionary_page_offset < start:
+                    start = column.dictionary_page_offset
+                if column.file_path:  # stored in another file
+                    return None
+                layout = (
+                    row_group.num_rows,
+                    column.num_values,
+                    column.physical_type,
+                    column.compression,
+                    column.encodings,
+                    str(arrow_type),
+                )
+                chunks.append(StoredChunk(file, start, column.total_compressed_size, layout))
+        return chunks
 
     @property
     def num_rows(self) -> int | None:
