@@ -99,3 +99,14 @@ def test_misaligned_ids_are_still_an_error(tmp_path: Path) -> None:
     b = _write(candidate.set_column(0, "id", pa.array(ids)), tmp_path / "b.parquet")
     with pytest.raises(InputError, match=r"'id'.* row 10"):
         lossctl.compare(a, b, losses="mse")
+
+
+def test_a_later_file_without_the_column_is_named_by_the_reader(tmp_path: Path) -> None:
+    baseline, candidate = _tables()
+    for name, table in (("a", baseline), ("b", candidate)):
+        (tmp_path / name).mkdir()
+        _write(table.slice(0, 1000), tmp_path / name / "part-0.parquet")
+        _write(table.slice(1000).drop_columns(["id"]), tmp_path / name / "part-1.parquet")
+    assert same_stored_columns(open_input(str(tmp_path / "a")), open_input(str(tmp_path / "b")), ["id"]) == []
+    with pytest.raises(InputError, match=r"column 'id' not found in .*part-1\.parquet"):
+        lossctl.compare(tmp_path / "a", tmp_path / "b", losses="mse")

@@ -230,6 +230,8 @@ class _ParquetSource(Source):
         chunks = []
         for index, file in enumerate(self._files):
             parquet = self._first if index == 0 else self._open(index)
+            if name not in parquet.schema_arrow.names:  # reading it says which file lacks it
+                return None
             arrow_type = parquet.schema_arrow.field(name).type
             leaves = [j for j in range(parquet.metadata.num_columns) if parquet.schema.column(j).path == name]
             if pa.types.is_nested(arrow_type) or len(leaves) != 1:
