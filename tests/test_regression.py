@@ -501,3 +501,27 @@ def test_ten_losses_computed_on_two_threads_equal_each_loss_alone(tmp_path: Path
         assert together[loss] == alone[loss]
         if per_row:
             assert rows.column(loss).equals(pacsv.read_csv(tmp_path / f"{loss}.csv").column(loss))
+
+
+@pytest.mark.parametrize(
+    ("check", "values", "bad"),
+    [
+        ("greater_than", [np.nan, 0.5, -2.0, -1.0], (-2.0, 2, 2)),
+        ("at_least", [0.5, np.nan, -0.5], (-0.5, 1, 2)),
+        ("at_most", [np.nan, 1.5, 0.5], (1.5, 1, 1)),
+        ("probabilities", [0.5, np.nan, 1.2, -0.1], (1.2, 2, 2)),
+        ("soft_labels", [np.nan, -0.1], (-0.1, 1, 1)),
+    ],
+)
+def test_domain_checks_find_bad_values_beside_a_nan(check: str, values: list[float], bad: tuple) -> None:
+    """The checks first look at the extremes only (one pass, no mask); a NaN makes an extreme NaN, and the
+    row-by-row mask then finds the bad values as before (bad value, count, first row)."""
+    from lossctl.losses import _checks
+
+    function = getattr(_checks, check)
+    args = {"greater_than": (-1.0, "pred"), "at_least": (0.0, "pred"), "at_most": (1.0, "pred")}.get(check, ())
+    with pytest.raises(DomainError) as raised:
+        function(np.array(values), *args)
+    assert (raised.value.bad_value, raised.value.count, raised.value.first_row) == bad
+    function(np.array([0.5, 0.75]), *args)  # within: no error
+    function(np.array([np.nan, 0.5]), *args)  # a NaN alone is not a domain error (missing values are found before)

@@ -21,18 +21,37 @@ def reject(role: str, expected: str, values: np.ndarray, bad: np.ndarray) -> Non
         raise DomainError(role, expected, float(first_value), int(rows.sum()), first)
 
 
+def _all_within(
+    values: np.ndarray, low: float | None = None, high: float | None = None, open_low: bool = False
+) -> bool:
+    """Whether every value lies within the bounds, from the extremes alone: one reduction pass each and no mask
+    (the checks run on every chunk of every loss). ``False`` also for a NaN, whose extreme is NaN: the masked check
+    then decides, as it always did."""
+    if values.size == 0:
+        return True
+    if low is not None:
+        smallest = values.min()
+        if not (smallest > low if open_low else smallest >= low):
+            return False
+    return high is None or bool(values.max() <= high)
+
+
 def probabilities(values: np.ndarray, role: str = "pred", logits_loss: str | None = None) -> None:
     """Values in [0, 1]; ``logits_loss`` names the loss to use when the values are logits (said in the error)."""
+    if _all_within(values, 0.0, 1.0):
+        return
     expected = "probabilities in [0, 1]" + (f" (for logits, use {logits_loss})" if logits_loss else "")
     reject(role, expected, values, (values < 0) | (values > 1))
 
 
 def greater_than(values: np.ndarray, bound: float, role: str) -> None:
-    reject(role, f"values > {bound:g}", values, values <= bound)
+    if not _all_within(values, bound, open_low=True):
+        reject(role, f"values > {bound:g}", values, values <= bound)
 
 
 def at_least(values: np.ndarray, bound: float, role: str) -> None:
-    reject(role, f"values >= {bound:g}", values, values < bound)
+    if not _all_within(values, bound):
+        reject(role, f"values >= {bound:g}", values, values < bound)
 
 
 def binary_labels(values: np.ndarray, role: str = "target") -> None:
@@ -40,12 +59,14 @@ def binary_labels(values: np.ndarray, role: str = "target") -> None:
 
 
 def at_most(values: np.ndarray, bound: float, role: str, expected: str | None = None) -> None:
-    reject(role, expected or f"values <= {bound:g}", values, values > bound)
+    if not _all_within(values, high=bound):
+        reject(role, expected or f"values <= {bound:g}", values, values > bound)
 
 
 def soft_labels(values: np.ndarray, role: str = "target") -> None:
     """Hard or soft binary targets: any value in [0, 1]."""
-    reject(role, "labels in [0, 1]", values, (values < 0) | (values > 1))
+    if not _all_within(values, 0.0, 1.0):
+        reject(role, "labels in [0, 1]", values, (values < 0) | (values > 1))
 
 
 def sign_labels(values: np.ndarray, role: str = "target") -> None:

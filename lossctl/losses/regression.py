@@ -326,7 +326,9 @@ def mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
     ``mean_absolute_percentage_error``. Example: y = [2, -4], p = [1, -5] gives rows [0.5, 0.25]
     and a mean of 0.375.
     """
-    return abs_residual(target, pred) / np.maximum(np.abs(target), eps)
+    scale = np.abs(target)  # written over in place: one fresh array instead of three
+    np.maximum(scale, eps, out=scale)
+    return np.divide(abs_residual(target, pred), scale, out=scale)
 
 
 @register_loss(
@@ -350,12 +352,12 @@ def smape(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
     Example: y = [1, 0, 0], p = [3, 2, 0] gives rows [1, 2, 0] and a mean of 1.
     """
+    out = np.abs(pred)
     scale = np.abs(target)
-    scale += np.abs(pred)
-    out = abs_residual(target, pred) * 2.0
-    both_zero = scale == 0.0
-    if both_zero.any():
-        scale[both_zero] = 1.0  # and out is 0 there: 0 / 1
+    scale += out
+    np.multiply(abs_residual(target, pred), 2.0, out=out)
+    if scale.size and scale.min() == 0.0:  # the scale is never negative: a zero is its minimum
+        scale[scale == 0.0] = 1.0  # and out is 0 there: 0 / 1
     out /= scale
     return out
 
@@ -402,8 +404,10 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """
     greater_than(target, -1.0, "target")
     greater_than(pred, -1.0, "pred")
-    diff = np.log1p(pred) - np.log1p(target)
-    return diff * diff
+    diff = np.log1p(pred)
+    diff -= np.log1p(target)
+    diff *= diff
+    return diff
 
 
 @register_loss(
