@@ -81,23 +81,24 @@ def test_compare_gives_the_same_numbers_with_and_without_the_shortcut(tmp_path: 
         assert record.ci == pytest.approx(expected.ci, rel=1e-12)
 
 
-def test_a_target_that_differs_in_one_row_is_still_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("column", "rows", "message"),
+    [
+        ("y_true", [2_345], r"the targets differ: column 'y_true' .* at row 2345"),  # one target moved by 1
+        ("id", [10, 11], r"'id'.* row 10"),  # two ids swapped: the rows are not aligned
+    ],
+)
+def test_a_column_that_differs_in_a_row_is_still_an_error(
+    tmp_path: Path, column: str, rows: list[int], message: str
+) -> None:
     baseline, candidate = _tables()
-    y = candidate["y_true"].to_numpy().copy()
-    y[2_345] += 1.0
+    values = candidate[column].to_numpy().copy()
+    values[rows] = values[rows[::-1]] + (1 if len(rows) == 1 else 0)
     a = _write(baseline, tmp_path / "a.parquet")
-    b = _write(candidate.set_column(1, "y_true", pa.array(y)), tmp_path / "b.parquet")
-    with pytest.raises(InputError, match=r"the targets differ: column 'y_true' .* at row 2345"):
-        lossctl.compare(a, b, losses="mse")
-
-
-def test_misaligned_ids_are_still_an_error(tmp_path: Path) -> None:
-    baseline, candidate = _tables()
-    ids = candidate["id"].to_numpy().copy()
-    ids[[10, 11]] = ids[[11, 10]]
-    a = _write(baseline, tmp_path / "a.parquet")
-    b = _write(candidate.set_column(0, "id", pa.array(ids)), tmp_path / "b.parquet")
-    with pytest.raises(InputError, match=r"'id'.* row 10"):
+    b = _write(
+        candidate.set_column(candidate.schema.get_field_index(column), column, pa.array(values)), tmp_path / "b.parquet"
+    )
+    with pytest.raises(InputError, match=message):
         lossctl.compare(a, b, losses="mse")
 
 
