@@ -525,3 +525,25 @@ def test_domain_checks_find_bad_values_beside_a_nan(check: str, values: list[flo
     assert (raised.value.bad_value, raised.value.count, raised.value.first_row) == bad
     function(np.array([0.5, 0.75]), *args)  # within: no error
     function(np.array([np.nan, 0.5]), *args)  # a NaN alone is not a domain error (missing values are found before)
+
+
+_ELEMENTWISE = [
+    *sorted(
+        spec.name
+        for spec in lossctl.list_losses("regression")
+        if spec.role_names == ("target", "pred") and spec.origin is None and spec.per_row
+    ),
+    *("tweedie_deviance:power=1", "tweedie_deviance:power=1.5", "tweedie_deviance:power=2", "quantile:q=0.9"),
+]
+
+
+@pytest.mark.parametrize("loss", _ELEMENTWISE)
+def test_a_column_against_a_vector_is_compared_with_each_element_of_its_row(loss: str) -> None:
+    """A one-value-per-row target (or prediction) against K values per row is each row's value repeated K times
+    (registry._row_aligned), whichever side holds the vectors; every elementwise loss, in-place code included."""
+    rng = np.random.default_rng(6)
+    column, vectors = rng.uniform(0.5, 3.0, 50), rng.uniform(0.5, 3.0, (50, 3))
+    repeated = np.repeat(column[:, None], 3, axis=1)
+    spec = lossctl.get(loss)
+    assert spec(column, vectors) == pytest.approx(spec(repeated, vectors), rel=1e-15)
+    assert spec(vectors, column) == pytest.approx(spec(vectors, repeated), rel=1e-15)

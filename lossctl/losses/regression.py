@@ -326,9 +326,9 @@ def mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
     ``mean_absolute_percentage_error``. Example: y = [2, -4], p = [1, -5] gives rows [0.5, 0.25]
     and a mean of 0.375.
     """
-    scale = np.abs(target)  # written over in place: one fresh array instead of three
+    scale = np.abs(target)  # floored in place; the quotient takes the shape both inputs broadcast to
     np.maximum(scale, eps, out=scale)
-    return np.divide(abs_residual(target, pred), scale, out=scale)
+    return np.divide(abs_residual(target, pred), scale)
 
 
 @register_loss(
@@ -352,10 +352,8 @@ def smape(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
     Example: y = [1, 0, 0], p = [3, 2, 0] gives rows [1, 2, 0] and a mean of 1.
     """
-    out = np.abs(pred)
-    scale = np.abs(target)
-    scale += out
-    np.multiply(abs_residual(target, pred), 2.0, out=out)
+    scale = np.abs(target) + np.abs(pred)  # a target column against a vector of predictions: both broadcast
+    out = abs_residual(target, pred) * 2.0
     if scale.size and scale.min() == 0.0:  # the scale is never negative: a zero is its minimum
         scale[scale == 0.0] = 1.0  # and out is 0 there: 0 / 1
     out /= scale
@@ -404,8 +402,7 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """
     greater_than(target, -1.0, "target")
     greater_than(pred, -1.0, "pred")
-    diff = np.log1p(pred)
-    diff -= np.log1p(target)
+    diff = np.subtract(np.log1p(pred), np.log1p(target))
     diff *= diff
     return diff
 
@@ -514,7 +511,8 @@ def poisson_nll(target: np.ndarray, pred: np.ndarray, *, log_input: bool, full: 
 
 def _y_log_ratio(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``y log(y / mu)`` with ``0 log 0 = 0`` (scipy's ``xlogy``), for ``y >= 0`` and ``mu > 0``."""
-    out = np.zeros_like(target)
+    target, pred = np.broadcast_arrays(target, pred)  # a column against a vector per row (registry._row_aligned)
+    out = np.zeros(target.shape)
     positive = target > 0
     y, mu = target[positive], pred[positive]
     with np.errstate(over="ignore", under="ignore"):
