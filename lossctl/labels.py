@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
+from lossctl.io.convert import is_text_type
 
 if TYPE_CHECKING:
     from lossctl.engine import Job
@@ -61,12 +62,7 @@ def _mapped(array: ArrowColumn, value_of: Any) -> np.ndarray:
 
 def is_text_labels(kind: pa.DataType) -> bool:
     """Columns of this type hold class labels as text (a dictionary column too), not numbers."""
-    return (
-        pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_string_view(kind)
-        or pa.types.is_dictionary(kind)
-    )
+    return is_text_type(kind) or pa.types.is_dictionary(kind)
 
 
 def _shown(values: Sequence[Any]) -> str:

@@ -41,7 +41,8 @@ def _chunks(array: ArrowColumn) -> list[pa.Array]:
     return list(array.chunks) if isinstance(array, pa.ChunkedArray) else [array]
 
 
-def _is_text(kind: pa.DataType) -> bool:
+def is_text_type(kind: pa.DataType) -> bool:
+    """UTF-8 text of any Arrow layout: ``string``, ``large_string`` or ``string_view``."""
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
@@ -107,7 +108,7 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int) -> np.ndarr
     if pa.types.is_dictionary(kind):
         chunk = chunk.dictionary_decode()
         kind = chunk.type
-    if _is_text(kind):
+    if is_text_type(kind):
         chunk = _parse_text(chunk, column, row_offset)
     elif _is_list(kind):
         raise InputError(f"column '{column}' is a list column; it can only be bound to a role that takes vectors")
@@ -300,7 +301,7 @@ def is_vector_column(array: ArrowColumn) -> bool:
     A caller converting one bound column chooses :func:`to_float64_matrix` for such a column and
     :func:`to_float64` otherwise; the dtype alone cannot tell, since CSV vectors arrive as text.
     """
-    return _is_list(array.type) or (_is_text(array.type) and _looks_like_json_arrays(array))
+    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array))
 
 
 def to_float64_matrix(
@@ -328,7 +329,7 @@ def to_float64_matrix(
         array, column = arrays[0], columns[0]
         if _is_list(array.type):
             return _list_matrix(array, column, row_offset)
-        if _is_text(array.type) and _looks_like_json_arrays(array):
+        if is_text_type(array.type) and _looks_like_json_arrays(array):
             return _json_matrix(array, column, row_offset)
         values, missing = to_float64(array, column, row_offset)
         return values.reshape(-1, 1), missing
