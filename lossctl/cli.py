@@ -481,9 +481,11 @@ def _print_report(report: AnyReport, output_format: str) -> None:
 
         render_report(report, Console())
         return
-    writer = {"json": formats.to_json, "csv": formats.to_csv, "markdown": formats.to_markdown}[output_format]
     with collector_paused():  # the rows of a million groups' records
-        sys.stdout.write(writer(report))
+        if output_format == "markdown":
+            sys.stdout.write(formats.to_markdown(report))
+        else:  # made and written record by record
+            (formats.write_json if output_format == "json" else formats.write_csv)(report, sys.stdout)
 
 
 @app.command(

@@ -35,7 +35,16 @@ from lossctl.evaluation import (
     with_defaults,
 )
 from lossctl.execution import Split, engine_pass
-from lossctl.finalize import Values, combine, composite_signature, finalize_job, gap, interval, plain, signature
+from lossctl.finalize import (
+    Values,
+    combine,
+    composite_signature,
+    finalize_job,
+    gap,
+    interval,
+    plain_keys,
+    signature,
+)
 from lossctl.hints import option_notices
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
@@ -354,6 +363,7 @@ def _comparisons(
 
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []
+    keys = plain_keys(outcome.groups)
     for owner, sig in owners:
         base = numbers(owner, names[0])
         for name in names[1:]:
@@ -363,19 +373,19 @@ def _comparisons(
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
-            deltas = []
-            for code, key in enumerate(outcome.groups):
-                group = plain(key)
+            deltas, groups = [], []
+            for code, group in enumerate(keys):
                 if code in base.groups and code in cand.groups:
                     (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base.groups[code], cand.groups[code]
                     ci = normal(c - b, b_grad, c_grad, label, code, group)
                     record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                     comparisons.append(record)
-                    deltas.append((record.delta, group))
+                    deltas.append(record.delta)
+                    groups.append(group)
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name if isinstance(owner, Composite) else owner.spec.name
-                gaps.append(gap(loss, params, deltas, model))
+                gaps.append(gap(loss, params, deltas, groups, model))
     notices.extend(no_interval.notices())
     return comparisons, gaps
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import itertools
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
 from lossctl.destinations import check_name, check_not_inside_inputs
 from lossctl.errors import InputError, UsageError
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SCHEMA_VERSION = 1
+# Records encoded per write to the output (:func:`write_json`, :func:`write_csv`).
+_WRITE_BATCH = 8192
 
 
 @dataclass(slots=True)
@@ -171,12 +174,16 @@ class _Report(Generic[Record]):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``--format json`` (docs/cli.md, "Output")."""
+        return self._document([r.to_dict() for r in self.results])
+
+    def _document(self, results: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        """The document with ``results`` (a list, or records made as :func:`write_json` writes them)."""
         return {
             "schema": SCHEMA_VERSION,
             "lossctl": self.version,
             "input": self.input,
             "columns": self.columns,
-            "results": [r.to_dict() for r in self.results],
+            "results": results,
             "groups": self.groups,
             "checks": [c.to_dict() for c in self.checks],
         }
@@ -280,73 +287,112 @@ def format_value(value: Any) -> str:
 def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     """The flat table of the CSV, Markdown, Parquet and DataFrame forms (docs/cli.md, "Output"): the contract's
     columns, then ``model`` when the run has models, then one column per ``--by`` key."""
+    header, rows = _table(report)
+    return header, list(rows)
+
+
+def _table(report: AnyReport, group_cell: Callable[[Any], Any] | None = None) -> tuple[list[str], Iterator[list[Any]]]:
+    """The table's header and its rows, made one by one as they are read; ``group_cell`` rewrites the group
+    columns' values (CSV: booleans and lists)."""
     has_models, by = bool(report.models), report.by  # each a pass over the results: once, not per row
     tail = (["model"] if has_models else []) + by
-    formatted: dict[int, str] = {}  # a loss's groups share its params dict: formatted once (1M groups: 3M rows)
-
-    def format_params(params: dict[str, Any]) -> str:
-        text = formatted.get(id(params))
-        if text is None:
-            text = formatted[id(params)] = compact_params(params)
-        return text
-
-    def rest(record: Result | Comparison) -> list[Any]:
-        model = [record.model] if has_models else []
-        return model + [(record.group or {}).get(column) for column in by]
-
     if isinstance(report, CompareReport):
         header = ["loss", "params", "reduction", "baseline", "candidate", "delta", "relative_delta"]
         header += ["ci_low", "ci_high", "verdict", "n", *tail]
-        rows = [
-            [
-                *(c.loss, format_params(c.params), c.reduction, c.baseline, c.candidate, c.delta, c.relative_delta),
-                *((c.ci or {}).get("low"), (c.ci or {}).get("high"), c.verdict, c.n, *rest(c)),
-            ]
-            for c in report.results
-        ]
-        return header, rows
-    header = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *tail]
-    rows = [
-        [
-            *(r.loss, format_params(r.params), r.reduction, r.value, r.n),
-            *((r.ci or {}).get("low"), (r.ci or {}).get("high"), *rest(r)),
-        ]
-        for r in report.results
-    ]
-    return header, rows
+    else:
+        header = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *tail]
+    return header, _rows(report, has_models, by, group_cell)
+
+
+def _rows(
+    report: AnyReport, has_models: bool, by: list[str], group_cell: Callable[[Any], Any] | None
+) -> Iterator[list[Any]]:
+    """The rows of :func:`_table` (a million groups are three million rows: one loop, no helper call per row)."""
+    formatted: dict[int, str] = {}  # a loss's groups share its params dict: formatted once
+    no_group = [None] * len(by)
+    for record in report.results:
+        params = formatted.get(id(record.params))
+        if params is None:
+            params = formatted[id(record.params)] = compact_params(record.params)
+        ci = record.ci
+        low, high = (None, None) if ci is None else (ci.get("low"), ci.get("high"))
+        if isinstance(record, Comparison):
+            row = [record.loss, params, record.reduction, record.baseline, record.candidate, record.delta]
+            row += [record.relative_delta, low, high, record.verdict, record.n]
+        else:
+            row = [record.loss, params, record.reduction, record.value, record.n, low, high]
+        if has_models:
+            row.append(record.model)
+        group = record.group
+        if group is None:
+            row += no_group
+        elif group_cell is None:
+            row += [group.get(column) for column in by]
+        else:
+            row += [group_cell(group.get(column)) for column in by]
+        yield row
 
 
 def to_json(report: AnyReport) -> str:
-    """The JSON document: one top-level field per line and one record per line, as in docs/cli.md.
+    """The JSON document (:func:`write_json`) as text."""
+    buffer = io.StringIO()
+    write_json(report, buffer)
+    return buffer.getvalue()
+
+
+def write_json(report: AnyReport, out: TextIO) -> None:
+    """Write the JSON document: one top-level field per line and one record per line, as in docs/cli.md.
 
     Each line is encoded by ``json``'s C encoder (``indent=2`` takes its pure-Python one: a third of the
-    run for 30,000 group records), and the document parses to the same object either way.
+    run for 30,000 group records), and the document parses to the same object either way. Records are made
+    and written one at a time: a million groups' records never exist all at once as dicts or text.
     """
     encode = json.JSONEncoder(allow_nan=False).encode
-    fields = []
-    for key, value in report.to_dict().items():
-        if isinstance(value, list) and value:
-            items = ",\n".join(f"    {encode(item)}" for item in value)
-            fields.append(f"  {encode(key)}: [\n{items}\n  ]")
-        else:
-            fields.append(f"  {encode(key)}: {encode(value)}")
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+    document = report._document(record.to_dict() for record in report.results)
+    for index, (key, value) in enumerate(document.items()):
+        out.write(f"{'{' if index == 0 else ','}\n  {encode(key)}: ")
+        items = iter(value) if isinstance(value, list | Iterator) else None
+        first = next(items, None) if items is not None else None
+        if items is None or first is None:
+            out.write(encode([] if items is not None else value))
+            continue
+        out.write(f"[\n    {encode(first)}")
+        for batch in _batches(items):
+            out.write("".join([f",\n    {encode(item)}" for item in batch]))
+        out.write("\n  ]")
+    out.write("\n}\n")
 
 
 def to_csv(report: AnyReport) -> str:
-    """The CSV text. ``csv`` writes ``None`` as an empty cell, floats by ``repr`` and the rest by ``str``, as
-    :func:`format_value` does, except booleans and lists: only the group columns can hold those."""
-    header, rows = table_rows(report)
-    first_group = len(header) - len(report.by)
+    """The CSV text (:func:`write_csv`)."""
+    buffer = io.StringIO()
+    write_csv(report, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(report: AnyReport, out: TextIO) -> None:
+    """Write the CSV table, row by row. ``csv`` writes ``None`` as an empty cell, floats by ``repr`` and the rest
+    by ``str``, as :func:`format_value` does, except booleans and lists: only the group columns can hold those."""
+    header, rows = _table(report, _csv_group_cell)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        for index in range(first_group, len(row)):
-            if isinstance(row[index], bool | list | tuple):
-                row[index] = format_value(row[index])
-    writer.writerows(rows)
-    return buffer.getvalue()
+    for batch in _batches(rows):
+        writer.writerows(batch)
+        out.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+    out.write(buffer.getvalue())  # the header of a table without rows
+
+
+def _batches(items: Iterator[Any]) -> Iterator[list[Any]]:
+    """``items`` in lists of :data:`_WRITE_BATCH`: a few calls on the output stream, little text held at once."""
+    while batch := list(itertools.islice(items, _WRITE_BATCH)):
+        yield batch
+
+
+def _csv_group_cell(value: Any) -> Any:
+    return format_value(value) if isinstance(value, bool | list | tuple) else value
 
 
 def _markdown_cell(text: str) -> str:

@@ -58,6 +58,30 @@ def test_json_puts_one_field_and_one_record_per_line(cli, regression_csv: Path) 
     assert [line.split('"')[1] for line in fields] == list(doc) and fields[0] == '  "schema": 1,'
 
 
+def test_more_records_than_one_write_batch_make_one_document(cli, tmp_path: Path) -> None:
+    """Standard output is written a batch of records at a time (report._WRITE_BATCH): with more records than a
+    batch, the JSON is still the report's document record for record, and the CSV has each record's row once,
+    in order, with the values written exactly."""
+    import pyarrow as pa
+
+    from lossctl.report import _WRITE_BATCH
+
+    groups = _WRITE_BATCH // 2 + 7  # two losses: one batch and a part, besides the overall results
+    rng = np.random.default_rng(3)
+    g = np.arange(3 * groups) % groups
+    path = tmp_path / "many.parquet"
+    pq.write_table(pa.table({"y": rng.normal(size=len(g)), "p": rng.normal(size=len(g)), "g": g}), path)
+    args = (path, "--target", "y", "--pred", "p", "-l", "mse,mae", "--by", "g")
+    report = lossctl.evaluate(str(path), losses=["mse", "mae"], target="y", pred="p", by=["g"])
+    assert len(report.results) == 2 * (groups + 1) > _WRITE_BATCH
+    assert json.loads(cli("eval", *args, "-f", "json").out) == report.to_dict()
+    rows = list(csv.reader(io.StringIO(cli("eval", *args, "-f", "csv").out)))
+    assert rows[0] == ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", "g"]
+    expected = [[r.loss, str(r.n), str(None if r.group is None else r.group["g"])] for r in report.results]
+    assert [[row[0], row[4], row[7] or "None"] for row in rows[1:]] == expected
+    assert [float(row[3]) for row in rows[1:]] == [r.value for r in report.results]
+
+
 def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mae")
     assert "using column 'pred' as pred" in run.err and "using column 'target' as target" in run.err
