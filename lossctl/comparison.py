@@ -375,13 +375,15 @@ def _comparisons(
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
             deltas, groups = [], []
             for code, group in enumerate(keys):
-                if code in base.groups and code in cand.groups:
-                    (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base.groups[code], cand.groups[code]
-                    ci = normal(c - b, b_grad, c_grad, label, code, group)
-                    record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
-                    comparisons.append(record)
-                    deltas.append(record.delta)
-                    groups.append(group)
+                base_numbers, cand_numbers = base.groups.get(code), cand.groups.get(code)
+                if base_numbers is None or cand_numbers is None:
+                    continue
+                (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
+                ci = normal(c - b, b_grad, c_grad, label, code, group)
+                record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
+                comparisons.append(record)
+                deltas.append(record.delta)
+                groups.append(group)
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name if isinstance(owner, Composite) else owner.spec.name

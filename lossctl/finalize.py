@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import functools
 import math
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -94,14 +95,51 @@ def gradients_of(aggregate: Aggregate, stats: np.ndarray, reduction: str, params
 
 
 @dataclass
+class GroupValues:
+    """Each present group's finalized numbers, column by column (a million groups are a few lists and arrays,
+    not a million tuples): codes ascending, values, row counts, replicate values and gradients (by row)."""
+
+    codes: list[int]
+    values: list[float]
+    n: list[int]
+    replicates: np.ndarray | None = None
+    gradients: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def rows(self) -> Iterator[tuple[int, float, int, np.ndarray | None, np.ndarray | None]]:
+        """``(code, value, n, replicates, gradient)`` of each group, in code order."""
+        none = [None] * len(self.codes)
+        replicates = none if self.replicates is None else self.replicates
+        gradients = none if self.gradients is None else self.gradients
+        return zip(self.codes, self.values, self.n, replicates, gradients, strict=True)
+
+    def get(self, code: int) -> tuple[float, int, np.ndarray | None, np.ndarray | None] | None:
+        """Group ``code``'s ``(value, n, replicates, gradient)``, or ``None`` when it has no rows."""
+        i = self._index.get(code)
+        if i is None:
+            return None
+        replicates = None if self.replicates is None else self.replicates[i]
+        return self.values[i], self.n[i], replicates, None if self.gradients is None else self.gradients[i]
+
+    @functools.cached_property
+    def _index(self) -> dict[int, int]:
+        return {code: i for i, code in enumerate(self.codes)}
+
+
+NO_GROUPS = GroupValues([], [], [])
+
+
+@dataclass
 class Values:
-    """One job's (or composite's) finalized numbers: overall and per group code, with replicate values and, for
+    """One job's (or composite's) finalized numbers: overall and per group, with replicate values and, for
     ``--ci`` without ``--bootstrap``, the gradient of the value in the stacked statistics (the delta method)."""
 
     overall: float
     n: int
     replicates: np.ndarray | None
-    groups: dict[int, tuple[float, int, np.ndarray | None, np.ndarray | None]]
+    groups: GroupValues
     gradient: np.ndarray | None = None
 
 
@@ -143,7 +181,7 @@ def finalize_job(
     )
     replicates = finalize_many(aggregate, outcome.replicates[j], reduction, params) if outcome.replicates else None
     gradient = embedded(overall[None, :])
-    per_group: dict[int, tuple[float, int, np.ndarray | None, np.ndarray | None]] = {}
+    per_group = NO_GROUPS
     if outcome.groups:
         stats = outcome.group_stats[j]
         present = np.flatnonzero(stats[:, -1] > 0)
@@ -169,15 +207,13 @@ def finalize_job(
         group_gradients = embedded(stats[present])
         # Whole columns to Python at once: a million groups are a million of each (indexing NumPy per group
         # cost a second per loss).
-        codes = present.tolist()
-        none = [None] * len(codes)
-        columns = (
+        per_group = GroupValues(
+            present.tolist(),
             group_values.tolist(),
             stats[present, -1].astype(np.int64).tolist(),
-            group_replicates if group_replicates is not None else none,
-            group_gradients if group_gradients is not None else none,
+            group_replicates,
+            group_gradients,
         )
-        per_group = dict(zip(codes, zip(*columns, strict=True), strict=True))
     return Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
 
 
@@ -188,17 +224,19 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
     def total(values: list[Any]) -> Any:
         return None if any(v is None for v in values) else sum(w * v for w, v in zip(weights, values, strict=True))
 
-    groups = {
-        code: (
-            total([p.groups[code][0] for p in parts]),
-            parts[0].groups[code][1],
-            total([p.groups[code][2] for p in parts]),
-            total([p.groups[code][3] for p in parts]),
-        )
-        for code in parts[0].groups
-    }
+    first = parts[0].groups
+    if any(part.groups.codes != first.codes for part in parts):  # the terms share the model's rows
+        raise AssertionError("a composite's terms have different groups")
+    values = np.asarray(total([np.asarray(part.groups.values, dtype=np.float64) for part in parts]))
+    groups = GroupValues(
+        first.codes,
+        values.tolist(),
+        first.n,
+        total([part.groups.replicates for part in parts]),
+        total([part.groups.gradients for part in parts]),
+    )
     overall = total([p.overall for p in parts])
-    if any(v is not None and not math.isfinite(v) for v in [overall, *(value for value, *_ in groups.values())]):
+    if not math.isfinite(overall) or not np.isfinite(values).all():
         raise InputError(f"{composite.name}: the weighted sum overflows float64; use smaller weights or rescale")
     return Values(overall, parts[0].n, total([p.replicates for p in parts]), groups, total([p.gradient for p in parts]))
 
@@ -317,7 +355,7 @@ def _build_results(
                 f"{label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
             )
         group_values, groups = [], []
-        for code, (value, n, replicates, gradient) in numbers.groups.items():  # in code order
+        for code, value, n, replicates, gradient in numbers.groups.rows():
             group = keys[code]
             group_values.append(value)
             groups.append(group)
