@@ -82,6 +82,62 @@ def test_more_records_than_one_write_batch_make_one_document(cli, tmp_path: Path
     assert [float(row[3]) for row in rows[1:]] == [r.value for r in report.results]
 
 
+def _awkward_groups(tmp_path: Path) -> Path:
+    """Rows with keys JSON and CSV must write with care: quotes, commas, a line break, an empty text, dates,
+    booleans, missing values; two prediction columns for models."""
+    import datetime
+
+    import pyarrow as pa
+
+    rng = np.random.default_rng(11)
+    texts = ["", "a,b", '"q"', "line\nbreak", " padded ", None, "plain"]
+    rows = 70
+    table = pa.table(
+        {
+            "y": rng.normal(size=rows),
+            "p1": rng.normal(size=rows),
+            "p2": rng.normal(size=rows),
+            "text": pa.array([texts[i % len(texts)] for i in range(rows)]),
+            "day": pa.array([datetime.date(2026, 1, 1 + i % 3) for i in range(rows)]),
+            "flag": pa.array([i % 2 == 0 for i in range(rows)]),
+        }
+    )
+    pq.write_table(table, tmp_path / "awkward.parquet")
+    return tmp_path / "awkward.parquet"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"by": ["text"], "losses": ["mse", "huber:delta=0.5", "total=0.5*mse+mae"]},
+        {"by": ["day", "flag"], "losses": ["mse", "mae"], "ci": 0.9},
+        {"by": ["text"], "losses": ["mse"], "bootstrap": 20, "models": {"a,b": "p1", "c": "p2"}},
+        {"by": [], "losses": ["mse", "mae"], "models": {"m1": "p1", "m2": "p2"}, "ci": 0.8},
+    ],
+)
+def test_records_are_written_as_the_encoders_write_them(tmp_path: Path, options: dict) -> None:
+    """JSON and CSV put each record together from text made once per loss and per group (report._record_lines,
+    report._result_csv_lines): every line equals what ``json`` makes of the record's dict, and the CSV equals
+    what ``csv`` makes of the table's rows (booleans and lists in group columns as format_value writes them)."""
+    from lossctl.report import format_value, table_rows, to_csv, to_json
+
+    kwargs = {"pred": "p1"} if "models" not in options else {}
+    report = lossctl.evaluate(str(_awkward_groups(tmp_path)), target="y", **kwargs, **options)
+    encode = json.JSONEncoder(allow_nan=False).encode
+    lines = to_json(report).splitlines()
+    records = [line.strip().removesuffix(",") for line in lines if line.startswith("    {")]
+    assert records == [encode(r.to_dict()) for r in report.results] + [encode(c.to_dict()) for c in report.checks]
+    assert json.loads(to_json(report)) == report.to_dict()
+    header, rows = table_rows(report)
+    first_group = len(header) - len(report.by)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([format_value(v) if i >= first_group and isinstance(v, bool) else v for i, v in enumerate(row)])
+    assert to_csv(report) == expected.getvalue()
+
+
 def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mae")
     assert "using column 'pred' as pred" in run.err and "using column 'target' as target" in run.err
