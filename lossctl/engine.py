@@ -542,12 +542,25 @@ class _Worker:
         sums = np.zeros((groups_count, len(columns) + 2))
         varying = len(columns) + (weight is not None)
         moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
-        few = moments is None and groups_count <= _FEW_GROUPS  # then the cells of the whole chunk form one table
-        for start in range(0, len(local), len(local) if few else self.group_block):
-            block = slice(start, len(local) if few else start + self.group_block)
-            counts = np.bincount(local[block], minlength=groups_count)
+        # The whole chunk is one block when its cells form one table: few groups (cells of _SHORT_RUNS rows), or
+        # no group with more than _SHORT_RUNS rows in the chunk (10,000 groups: one bincount per statistic per
+        # chunk instead of one per block). With fewer groups than rows / _SHORT_RUNS, some group has more.
+        chunk_counts = None
+        if moments is None and groups_count > _FEW_GROUPS and groups_count * _SHORT_RUNS >= len(local):
+            chunk_counts = np.bincount(local, minlength=groups_count)
+        whole = moments is None and (
+            groups_count <= _FEW_GROUPS or (chunk_counts is not None and chunk_counts.max() <= _SHORT_RUNS)
+        )
+        step = len(local) if whole else self.group_block
+        for start in range(0, len(local), step):
+            block = slice(start, start + step)
+            counts = (
+                chunk_counts
+                if whole and chunk_counts is not None
+                else np.bincount(local[block], minlength=groups_count)
+            )
             w = weight[block] if weight is not None else None
-            if few or (moments is None and counts.max() <= _SHORT_RUNS):
+            if whole or (moments is None and counts.max() <= _SHORT_RUNS):
                 # Each group's rows of the block in cells of at most _SHORT_RUNS consecutive rows, added in row
                 # order by bincount (no sort); the cells of a group then summed pairwise. Many small groups
                 # need one cell per group; a few large ones, one per group and 128 rows.

@@ -50,6 +50,30 @@ def test_group_values_equal_evaluating_each_group_alone(tmp_path: Path, kind: st
         assert result.value == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("groups", "rows"),
+    [(100, 40_000), (5_000, 20_000)],
+    ids=["long runs: rows sorted by group in blocks", "short runs: one table per chunk"],
+)
+@pytest.mark.parametrize("chunk_rows", [4096, None])
+def test_many_groups_equal_a_groupby(tmp_path: Path, groups: int, rows: int, chunk_rows: int | None) -> None:
+    """Past the few-groups table, each chunk's group sums take one of two paths (engine._Worker._by_group): rows
+    sorted by group within blocks when some group has more than a short run of rows, one table of all the chunk's
+    rows when none has. Both give pandas' weighted group means to 1e-12."""
+    import pandas as pd
+
+    keys = pa.array(np.random.default_rng(5).integers(0, groups, rows))
+    path, y, p, w = _file(tmp_path, keys)
+    report = lossctl.evaluate(str(path), losses=["mse", "mae"], weight="w", by=["k"], chunk_rows=chunk_rows)
+    frame = pd.DataFrame({"k": keys.to_numpy(), "se": w * (p - y) ** 2, "ae": w * np.abs(p - y), "w": w})
+    sums = frame.groupby("k").sum()
+    expected = {"mse": sums["se"] / sums["w"], "mae": sums["ae"] / sums["w"]}
+    results = [r for r in report.results if r.group is not None]
+    assert len(results) == 2 * frame["k"].nunique()
+    for result in results:
+        assert result.value == pytest.approx(expected[result.loss][result.group["k"]], rel=1e-12)
+
+
 def test_groups_recombine_into_the_overall_value(tmp_path: Path) -> None:
     path, *_ = _file(tmp_path, _keys("int", np.random.default_rng(4), 5000))
     report = lossctl.evaluate(str(path), losses=["mae"], by=["k"], chunk_rows=333)
