@@ -81,8 +81,11 @@ def key_columns(options: Options) -> tuple[str, ...]:
 def input_batches(opened: Opened, columns: list[str], options: Options, notices: list[str]) -> Iterator[pa.RecordBatch]:
     """The record batches of ``columns``, with the targets file's columns joined in when there is one (streamed:
     :class:`~lossctl.io.align.Join`). The ``--by`` columns come as dictionaries where the file stores them so."""
-    chunk_rows = options.chunk_rows or default_chunk_rows(len(columns))
     by = list(opened.binding.by)
+    # Batches of the engine's chunk size (engine.run: by the columns the losses read, not the --by and --on
+    # columns), so that each batch is a chunk as it comes: batches of another size are copied into chunks.
+    grouping = {*by, *key_columns(options)}
+    chunk_rows = options.chunk_rows or default_chunk_rows(len([c for c in columns if c not in grouping]))
     if opened.targets is None:
         return iter(opened.source.batches(columns, chunk_rows, dictionary=by))
     from lossctl.io.align import joined_batches

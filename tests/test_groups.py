@@ -74,6 +74,31 @@ def test_many_groups_equal_a_groupby(tmp_path: Path, groups: int, rows: int, chu
         assert result.value == pytest.approx(expected[result.loss][result.group["k"]], rel=1e-12)
 
 
+def test_a_by_column_does_not_change_the_batches_the_engine_reads(tmp_path: Path, monkeypatch) -> None:
+    """The reader's batches are sized as the engine's chunks, by the columns the losses read: a ``--by`` column
+    read beside them must not make the batches smaller, or every chunk is copied together from pieces."""
+    import lossctl.defaults
+    import lossctl.engine as engine
+
+    monkeypatch.setattr(lossctl.defaults, "DEFAULT_CHUNK_VALUES", 1 << 14)  # 8,192 rows of two columns
+    arrived: list[tuple[int, int | None]] = []
+    original = engine.rechunk
+
+    def recording(batches, rows):
+        def tap():
+            for batch in batches:
+                arrived.append((batch.num_rows, rows))
+                yield batch
+
+        return original(tap(), rows)
+
+    monkeypatch.setattr(engine, "rechunk", recording)
+    path, *_ = _file(tmp_path, _keys("text", np.random.default_rng(6), 30_000))
+    report = lossctl.evaluate(str(path), losses=["mse", "mae"], by=["k"])
+    assert report.results[0].n == 30_000 and len(arrived) == 4
+    assert all(size == rows == 8192 for size, rows in arrived[:-1])
+
+
 def test_groups_recombine_into_the_overall_value(tmp_path: Path) -> None:
     path, *_ = _file(tmp_path, _keys("int", np.random.default_rng(4), 5000))
     report = lossctl.evaluate(str(path), losses=["mae"], by=["k"], chunk_rows=333)
