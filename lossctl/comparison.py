@@ -20,11 +20,11 @@ import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.binding import Binding, gate_owners, roles_needed
-from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
+    batch_rows,
     dropped_notice,
     gate_checks,
     input_batches,
@@ -185,8 +185,8 @@ def _aligned(
         same = same_stored_columns(opened.source, candidate, [c for c in checked + shared if c not in model_columns])
         checked = [c for c in checked if c not in same]
         shared = [c for c in shared if c not in same]
-    base_batches = input_batches(opened, list(dict.fromkeys(base_columns + shared)), options, notices)
-    chunk_rows = options.chunk_rows or default_chunk_rows(len(base_columns) + len(model_columns))
+    chunk_rows = batch_rows(options, binding, base_columns + model_columns)  # both files' columns in a chunk
+    base_batches = input_batches(opened, list(dict.fromkeys(base_columns + shared)), options, notices, chunk_rows)
     if key is not None:
         from lossctl.io import attach_targets
 

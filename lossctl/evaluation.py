@@ -78,14 +78,22 @@ def key_columns(options: Options) -> tuple[str, ...]:
     return options.join_key.preds if options.join_key is not None else ()
 
 
-def input_batches(opened: Opened, columns: list[str], options: Options, notices: list[str]) -> Iterator[pa.RecordBatch]:
-    """The record batches of ``columns``, with the targets file's columns joined in when there is one (streamed:
-    :class:`~lossctl.io.align.Join`). The ``--by`` columns come as dictionaries where the file stores them so."""
+def batch_rows(options: Options, binding: Binding, columns: Sequence[str]) -> int:
+    """Rows per batch for reading ``columns``: the engine's chunk size (:func:`lossctl.engine.run` sizes chunks by
+    the columns the losses read, not the ``--by`` and ``--on`` ones), so that each batch is a chunk as it comes;
+    batches of another size are copied into chunks."""
+    grouping = {*binding.by, *key_columns(options)}
+    return options.chunk_rows or default_chunk_rows(len([c for c in columns if c not in grouping]))
+
+
+def input_batches(
+    opened: Opened, columns: list[str], options: Options, notices: list[str], rows: int | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The record batches of ``columns`` (``rows`` each, by default :func:`batch_rows`), with the targets file's
+    columns joined in when there is one (streamed: :class:`~lossctl.io.align.Join`). The ``--by`` columns come as
+    dictionaries where the file stores them so."""
     by = list(opened.binding.by)
-    # Batches of the engine's chunk size (engine.run: by the columns the losses read, not the --by and --on
-    # columns), so that each batch is a chunk as it comes: batches of another size are copied into chunks.
-    grouping = {*by, *key_columns(options)}
-    chunk_rows = options.chunk_rows or default_chunk_rows(len([c for c in columns if c not in grouping]))
+    chunk_rows = rows or batch_rows(options, opened.binding, columns)
     if opened.targets is None:
         return iter(opened.source.batches(columns, chunk_rows, dictionary=by))
     from lossctl.io.align import joined_batches

@@ -74,9 +74,11 @@ def test_many_groups_equal_a_groupby(tmp_path: Path, groups: int, rows: int, chu
         assert result.value == pytest.approx(expected[result.loss][result.group["k"]], rel=1e-12)
 
 
-def test_a_by_column_does_not_change_the_batches_the_engine_reads(tmp_path: Path, monkeypatch) -> None:
-    """The reader's batches are sized as the engine's chunks, by the columns the losses read: a ``--by`` column
-    read beside them must not make the batches smaller, or every chunk is copied together from pieces."""
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_a_by_column_does_not_change_the_batches_the_engine_reads(tmp_path: Path, monkeypatch, command: str) -> None:
+    """The reader's batches are sized as the engine's chunks, by the columns the losses read (``compare``: both
+    files' columns): a ``--by`` column read beside them must not change their size, or every chunk is copied
+    together from pieces."""
     import lossctl.defaults
     import lossctl.engine as engine
 
@@ -94,9 +96,16 @@ def test_a_by_column_does_not_change_the_batches_the_engine_reads(tmp_path: Path
 
     monkeypatch.setattr(engine, "rechunk", recording)
     path, *_ = _file(tmp_path, _keys("text", np.random.default_rng(6), 30_000))
-    report = lossctl.evaluate(str(path), losses=["mse", "mae"], by=["k"])
-    assert report.results[0].n == 30_000 and len(arrived) == 4
-    assert all(size == rows == 8192 for size, rows in arrived[:-1])
+    if command == "evaluate":
+        report = lossctl.evaluate(str(path), losses=["mse", "mae"], by=["k"])
+        rows = 8192
+    else:  # the candidate: the same file with other predictions
+        table = pq.read_table(path)
+        pq.write_table(table.set_column(2, "pred", pa.array(np.zeros(table.num_rows))), tmp_path / "c.parquet")
+        report = lossctl.compare(str(path), str(tmp_path / "c.parquet"), losses=["mse"], by=["k"])
+        rows = (1 << 14) // 3  # target, and both files' predictions
+    assert report.results[0].n == 30_000 and len(arrived) == -(-30_000 // rows)
+    assert all(size == chunk == rows for size, chunk in arrived[:-1])
 
 
 def test_groups_recombine_into_the_overall_value(tmp_path: Path) -> None:
