@@ -105,9 +105,6 @@ class GroupValues:
     replicates: np.ndarray | None = None
     gradients: np.ndarray | None = None
 
-    def __len__(self) -> int:
-        return len(self.codes)
-
     def rows(self) -> Iterator[tuple[int, float, int, np.ndarray | None, np.ndarray | None]]:
         """``(code, value, n, replicates, gradient)`` of each group, in code order."""
         none = [None] * len(self.codes)

@@ -414,7 +414,8 @@ def write_csv(report: AnyReport, out: TextIO) -> None:
     writer.writerow(header)
     out.write(buffer.getvalue())
     if isinstance(report, Report):
-        for lines in _batches(_result_csv_lines(report, has_models=len(header) > 7 + len(report.by))):
+        has_models = "model" in header[7 : len(header) - len(report.by)]  # between the fixed and the group columns
+        for lines in _batches(_result_csv_lines(report, has_models)):
             out.write("".join(lines))
         return
     for batch in _batches(rows):
