@@ -976,3 +976,14 @@ def test_a_pipe_read_as_input_gets_a_wider_buffer() -> None:
             assert (before, fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)) == (1 << 16, 1 << 20)
     finally:
         os.close(write_end)
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 18) - 1, 1 << 18, (1 << 18) + 1, 3 * (1 << 18) + 5])
+def test_line_count_of_a_block_equals_counting_newlines(size: int) -> None:
+    """count_lines compares a block in pieces: every piece boundary, a last short piece and an empty block."""
+    from lossctl.io.guards import count_lines
+
+    rng = np.random.default_rng(size)
+    block = rng.choice(np.frombuffer(b"0123456789,.\n", dtype=np.uint8), size).tobytes()
+    assert count_lines(block) == block.count(b"\n")
+    assert count_lines(pa.py_buffer(block)) == block.count(b"\n")
