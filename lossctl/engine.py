@@ -414,7 +414,7 @@ def run(
     coder = _coder(plan) if plan.by else None
     told: list[str] = []
     reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe)
-    worker = _Worker(plan, options)
+    worker = _Worker(plan, options, per_sample is not None)
     state = _State(plan, first_row)
     chunks = prefetch(reader.chunks(batches, rows_per_chunk, first_row))
     # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
@@ -473,9 +473,13 @@ def _coder(plan: Plan) -> GroupCoder:
 class _Worker:
     """A chunk's statistics (:class:`_Partial`), on any worker thread: it reads only its chunk."""
 
-    def __init__(self, plan: Plan, options: Options) -> None:
+    def __init__(self, plan: Plan, options: Options, per_sample: bool = False) -> None:
         self.plan = plan
         self.options = options
+        # The per-row losses travel with a chunk's statistics only to be written (--per-sample): kept otherwise,
+        # every loss's rows of the chunks waiting to be merged stayed in memory (ten losses on 10M rows: peak RSS
+        # about 263 MB -> 246 MB, CPU 0.85 s -> 0.78 s, five runs each).
+        self.per_sample = per_sample
         self.group_block = block_rows(sum(len(columns) for columns in plan.value_columns))
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
@@ -501,9 +505,10 @@ class _Worker:
         sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
         for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
             sample = None
-            if job.request.spec.per_row:
+            if job.request.spec.per_row and (self.per_sample or sampled is not None):
                 losses = per_row_losses(c)
-                partial.per_row[j] = losses
+                if self.per_sample:
+                    partial.per_row[j] = losses
                 if sampled is not None:
                     positions, sample_keys = sampled
                     sample = (losses[positions], sample_keys, len(losses), float(losses.max()))
