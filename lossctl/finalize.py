@@ -125,7 +125,7 @@ class GroupValues:
         return {code: i for i, code in enumerate(self.codes)}
 
 
-NO_GROUPS = GroupValues([], [], [])
+_NO_GROUPS = GroupValues([], [], [])
 
 
 @dataclass
@@ -178,7 +178,7 @@ def finalize_job(
     )
     replicates = finalize_many(aggregate, outcome.replicates[j], reduction, params) if outcome.replicates else None
     gradient = embedded(overall[None, :])
-    per_group = NO_GROUPS
+    per_group = _NO_GROUPS
     if outcome.groups:
         stats = outcome.group_stats[j]
         present = np.flatnonzero(stats[:, -1] > 0)
@@ -241,17 +241,17 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
 _NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
 
 
-def plain(group: dict[str, Any]) -> dict[str, Any]:
+def _plain(group: dict[str, Any]) -> dict[str, Any]:
     """A group's key as JSON has it: dates and times in ISO 8601, decimals as floats, bytes as text."""
     return {column: _plain_value(value) for column, value in group.items()}
 
 
 def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every group's key as :func:`plain` has it; ``groups`` themselves where no value needs changing (a million
+    """Every group's key as :func:`_plain` has it; ``groups`` themselves where no value needs changing (a million
     integer or text keys: the types of each column are looked at, no key is copied)."""
     columns = groups[0].keys() if groups else ()
     kinds = {kind for column in columns for kind in set(map(type, map(operator.itemgetter(column), groups)))}
-    return [plain(key) for key in groups] if any(issubclass(kind, _NOT_PLAIN) for kind in kinds) else groups
+    return [_plain(key) for key in groups] if any(issubclass(kind, _NOT_PLAIN) for kind in kinds) else groups
 
 
 def _plain_value(value: Any) -> Any:

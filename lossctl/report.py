@@ -288,27 +288,24 @@ def format_value(value: Any) -> str:
 def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     """The flat table of the CSV, Markdown, Parquet and DataFrame forms (docs/cli.md, "Output"): the contract's
     columns, then ``model`` when the run has models, then one column per ``--by`` key."""
-    header, rows = _table(report)
-    return header, list(rows)
-
-
-def _table(report: AnyReport, group_cell: Callable[[Any], Any] | None = None) -> tuple[list[str], Iterator[list[Any]]]:
-    """The table's header and its rows, made one by one as they are read; ``group_cell`` rewrites the group
-    columns' values (CSV: booleans and lists)."""
     has_models, by = bool(report.models), report.by  # each a pass over the results: once, not per row
+    return _header(report, has_models, by), list(_rows(report, has_models, by, None))
+
+
+def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:
     tail = (["model"] if has_models else []) + by
     if isinstance(report, CompareReport):
-        header = ["loss", "params", "reduction", "baseline", "candidate", "delta", "relative_delta"]
-        header += ["ci_low", "ci_high", "verdict", "n", *tail]
-    else:
-        header = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *tail]
-    return header, _rows(report, has_models, by, group_cell)
+        deltas = ["baseline", "candidate", "delta", "relative_delta", "ci_low", "ci_high", "verdict", "n"]
+        return ["loss", "params", "reduction", *deltas, *tail]
+    return ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *tail]
 
 
 def _rows(
     report: AnyReport, has_models: bool, by: list[str], group_cell: Callable[[Any], Any] | None
 ) -> Iterator[list[Any]]:
-    """The rows of :func:`_table` (a million groups are three million rows: one loop, no helper call per row)."""
+    """The table's rows (:func:`table_rows`), made one by one as they are read; ``group_cell`` rewrites the group
+    columns' values (CSV: booleans and lists). A million groups are three million rows: one loop, no helper call
+    per row."""
     formatted: dict[int, str] = {}  # a loss's groups share its params dict: formatted once
     no_group = [None] * len(by)
     for record in report.results:
@@ -408,17 +405,16 @@ def write_csv(report: AnyReport, out: TextIO) -> None:
     and the rest by ``str``, as :func:`format_value` does, except booleans and lists: only the group columns can
     hold those. A :class:`Report`'s rows are put together from text made once per loss and once per group
     (:func:`_result_csv_lines`)."""
-    header, rows = _table(report, _csv_group_cell)
+    has_models, by = bool(report.models), report.by
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow(_header(report, has_models, by))
     out.write(buffer.getvalue())
     if isinstance(report, Report):
-        has_models = "model" in header[7 : len(header) - len(report.by)]  # between the fixed and the group columns
         for lines in _batches(_result_csv_lines(report, has_models)):
             out.write("".join(lines))
         return
-    for batch in _batches(rows):
+    for batch in _batches(_rows(report, has_models, by, _csv_group_cell)):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(batch)
@@ -426,7 +422,7 @@ def write_csv(report: AnyReport, out: TextIO) -> None:
 
 
 def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
-    """The CSV rows of a :class:`Report`'s records, as ``csv`` writes :func:`_table`'s rows: the cells one loss's
+    """The CSV rows of a :class:`Report`'s records, as ``csv`` writes :func:`table_rows`' rows: the cells one loss's
     records share (loss, params, reduction, model) and each group's cells are quoted once by ``csv``, and each
     record's numbers written as ``csv`` writes them (:func:`_csv_number`). Cells are quoted after a placeholder
     cell: ``csv`` quotes a lone empty cell (``""``), and not one among others."""
