@@ -24,6 +24,19 @@ def to_arrow(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(_TYPES[values.dtype], len(values), [None, pa.py_buffer(values)])
 
 
+def fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:
+    """The values buffer of a fixed-width array as NumPy ``dtype`` (zero-copy), whatever its nulls hold."""
+    dtype = np.dtype(dtype)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
+
+
+def integers(array: pa.Array) -> np.ndarray:
+    """An integer or temporal Arrow array's values as NumPy integers of the same width and sign (zero-copy),
+    whatever its nulls hold."""
+    signed = not pa.types.is_unsigned_integer(array.type)
+    return fixed_width(array, np.dtype(f"<{'i' if signed else 'u'}{array.type.bit_width // 8}"))
+
+
 def booleans(array: pa.Array) -> np.ndarray:
     """A boolean Arrow array as a NumPy bool array (nulls as False), from its bit-packed buffers."""
     window = slice(array.offset, array.offset + len(array))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.arrow import booleans, equal_values, to_arrow
+from lossctl.arrow import booleans, equal_values, integers, to_arrow
 from lossctl.errors import InputError
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 
@@ -86,7 +86,7 @@ class _ColumnCoder:
         if self._lookup is None or array.type != self._type or array.null_count or not len(array):
             return None
         # Values and base lie within +-2**62 (_remember), so a value below the base wraps past the table.
-        offsets = (array.to_numpy().astype(np.int64, copy=False) - self._base).view(np.uint64)
+        offsets = (integers(array).astype(np.int64, copy=False) - self._base).view(np.uint64)
         if offsets.max() >= len(self._lookup):
             return None
         numbers = np.take(self._lookup, offsets)
@@ -99,7 +99,7 @@ class _ColumnCoder:
 
         if not self._lookup_open or not pa.types.is_integer(dictionary.type) or not len(numbers) or nulls.any():
             return  # a chunk with missing keys is looked up the slow way; its values can enter later
-        values = dictionary.to_numpy(zero_copy_only=False).astype(np.int64)  # uint64 past 2**62 closes it below
+        values = integers(dictionary).astype(np.int64)  # uint64 past 2**62 closes it below
         low, high = int(values.min()), int(values.max())
         if self._lookup is not None:
             low, high = min(low, self._base), max(high, self._base + len(self._lookup) - 1)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from lossctl.arrow import booleans
+from lossctl.arrow import booleans, fixed_width, integers
 
 EMPTY = -1
 # Keys per slot above which the table doubles: linear probing stays at about 1.5 probes per lookup.
@@ -79,14 +79,12 @@ def fingerprints(array: pa.Array) -> np.ndarray:
     if pa.types.is_boolean(kind):
         return booleans(array).astype(np.uint64)
     if pa.types.is_floating(kind):
-        values = _fixed_width(array.cast(pa.float64()) if not pa.types.is_float64(kind) else array, np.float64)
+        values = fixed_width(array.cast(pa.float64()) if not pa.types.is_float64(kind) else array, np.float64)
         values = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN; -0.0 + 0.0 is 0.0
         return values.view(np.uint64)
     if pa.types.is_temporal(kind) or pa.types.is_integer(kind):
-        width = kind.bit_width // 8
         signed = not pa.types.is_unsigned_integer(kind)
-        values = _fixed_width(array, np.dtype(f"{'i' if signed else 'u'}{width}"))
-        return values.astype(np.int64 if signed else np.uint64, copy=False).view(np.uint64)
+        return integers(array).astype(np.int64 if signed else np.uint64, copy=False).view(np.uint64)
     raise TypeError(f"no fingerprint for Arrow type {kind}")
 
 
@@ -112,13 +110,6 @@ def combined_fingerprints(parts: Sequence[np.ndarray]) -> np.ndarray:
         for part in parts:
             combined = _mix(combined * np.uint64(0x100000001B3) + part)
     return combined
-
-
-def _fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:
-    """The values buffer of a fixed-width array as NumPy (zero-copy), whatever its nulls hold."""
-    dtype = np.dtype(dtype)
-    data = array.buffers()[1]
-    return np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
 
 
 def _fixed_width_offsets(array: pa.Array, dtype: type) -> np.ndarray:

@@ -295,6 +295,18 @@ def test_light_commands_do_not_import_pandas_or_pyarrow(args: list[str]) -> None
     assert run.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="OpenBLAS starts one thread per core at most")
+@pytest.mark.parametrize(("setting", "threads"), [(None, 1), ("2", 2)])
+def test_the_command_keeps_blas_to_one_thread_unless_told(setting: str | None, threads: int) -> None:
+    """OpenBLAS's idle threads spin at start-up and take a core from the reader (lossctl/__main__.py)."""
+    code = "import lossctl.__main__, lossctl.threads as t; print(t._openblas()[1]())"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if setting is not None:
+        env["OPENBLAS_NUM_THREADS"] = setting
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert int(run.stdout) == threads
+
+
 def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
     report = lossctl.evaluate(str(regression_csv), losses=["mse", "huber:delta=2"], pred="pred", target="target")
     assert [r.loss for r in report.results] == ["mse", "huber"]
