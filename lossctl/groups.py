@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.arrow import booleans, equal_values, integers, to_arrow
+from lossctl.arrow import equal_values, integers, missing, take
 from lossctl.errors import InputError
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 
@@ -65,7 +65,7 @@ class _ColumnCoder:
                 self._python = {value: number for number, value in enumerate(self.values)}
         if self._python is not None:
             return self._python_numbers(dictionary.to_pylist())
-        nulls = booleans(dictionary.is_null())
+        nulls = missing(dictionary)
         fps = fingerprints(dictionary)
         if nulls.any():
             fps = fps.copy()  # it may be a view of the Arrow buffer
@@ -73,7 +73,7 @@ class _ColumnCoder:
         numbers = self._table.add(fps, self._verify(dictionary, nulls))
         new = np.flatnonzero(numbers >= len(self.values))  # numbered in order of position
         if len(new):
-            values = dictionary.take(to_arrow(new))
+            values = take(dictionary, new)
             self.values.extend(values.to_pylist())
             self._null = np.concatenate([self._null, nulls[new]])
             if not exact_type(values.type):
@@ -154,12 +154,12 @@ class _ColumnCoder:
             both = np.flatnonzero(~left_null & ~right_null)
             if hashed and len(both):
                 stored, fresh = both[committed[both]], both[~committed[both]]
-                right = [batch.take(to_arrow(others[fresh]))]
+                right = [take(batch, others[fresh])]
                 if len(stored):
                     assert self._stored is not None
-                    right.insert(0, self._stored.take(to_arrow(others[stored])))
+                    right.insert(0, take(self._stored, others[stored]))
                 order = np.concatenate([stored, fresh])
-                equal[order] = equal_values(batch.take(to_arrow(queries[order])), pa.concat_arrays(right))
+                equal[order] = equal_values(take(batch, queries[order]), pa.concat_arrays(right))
             return equal
 
         return verify
@@ -272,7 +272,7 @@ def _dictionary(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Arra
     order = used[np.argsort(first[used], kind="stable")]
     renumber = np.empty(len(column.dictionary), dtype=np.int32)
     renumber[order] = np.arange(len(order), dtype=np.int32)
-    return renumber[indices], column.dictionary.take(to_arrow(order))
+    return renumber[indices], take(column.dictionary, order)
 
 
 def _indices(indices: pa.Array) -> np.ndarray:

@@ -73,8 +73,6 @@ def fingerprints(array: pa.Array) -> np.ndarray:
     """
     kind = array.type
     if _is_hashed(kind):
-        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            array = array.cast(pa.large_binary() if pa.types.is_large_string(kind) else pa.binary())
         return _hash_bytes(array)
     if pa.types.is_boolean(kind):
         return booleans(array).astype(np.uint64)
@@ -132,7 +130,8 @@ def _hash_bytes(array: pa.Array) -> np.ndarray:
     Equal hashes are not proof of equal strings (callers verify), so the hash only needs to spread keys.
     """
     n = len(array)
-    offsets = _fixed_width_offsets(array, np.int64 if pa.types.is_large_binary(array.type) else np.int32)
+    wide = pa.types.is_large_binary(array.type) or pa.types.is_large_string(array.type)
+    offsets = _fixed_width_offsets(array, np.int64 if wide else np.int32)
     data_buffer = array.buffers()[2]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)

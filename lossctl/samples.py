@@ -55,8 +55,11 @@ class PerSampleWriter:
     def write(self, ids: Sequence[np.ndarray | pa.Array], losses: list[np.ndarray]) -> None:
         import pyarrow as pa
 
-        columns = dict(zip(self.id_columns, ids, strict=True)) | dict(zip(self.labels, losses, strict=True))
-        table = pa.table(columns)
+        from lossctl.arrow import to_arrow
+
+        # NumPy columns (row numbers, losses) go over by their buffers: pa.table would import pandas for them
+        arrays = [to_arrow(v) if isinstance(v, np.ndarray) else v for v in [*ids, *losses]]
+        table = pa.table(dict(zip([*self.id_columns, *self.labels], arrays, strict=True)))
         try:
             self._write(table)
         except OSError as error:

@@ -263,11 +263,23 @@ def test_metric_per_sample_state_and_rules() -> None:
     assert metric.rows == 0 and metric.state is None
 
 
-@pytest.mark.parametrize("args", [["eval", "sample_data/regression.csv", "-l", "mse", "-f", "json"],
-                                  ["eval", "sample_data/regression.csv", "-l", "mse", "-f", "json", "--by", "id"],
-                                  ["eval", "sample_data/binary.parquet", "-f", "csv", "--by", "plan"]])  # fmt: skip
-def test_eval_does_not_import_pandas(args: list[str]) -> None:
+_REGRESSION = ["eval", "sample_data/regression.csv", "-l", "mse", "-f", "json"]
+_BINARY = ["eval", "sample_data/binary.parquet", "-q"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        _REGRESSION,
+        [*_REGRESSION, "--by", "id"],
+        [*_REGRESSION, "--by", "segment"],
+        [*_BINARY, "-f", "csv", "--by", "plan"],
+        [*_BINARY, "--per-sample", "rows.parquet"],
+    ],
+)
+def test_eval_does_not_import_pandas(args: list[str], tmp_path: Path) -> None:
     """pandas costs 0.2 s to import; Arrow's ``to_numpy`` and ``pa.array`` of NumPy import it (lossctl.arrow)."""
+    args = [str(ROOT / a) if a.startswith("sample_data/") else a for a in args]
     code = f"import sys; from lossctl.cli import main; main({args!r}); print('pandas' in sys.modules)"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert run.stdout.strip().splitlines()[-1] == "False", run.stderr

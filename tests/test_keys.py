@@ -85,6 +85,8 @@ def test_text_fingerprints_depend_on_every_byte_and_the_length() -> None:
     assert len(set(fingerprints(pa.array(texts)).tolist())) == len(texts)
     sliced = pa.array(["x", *texts])[1:]  # an offset into the buffers
     assert fingerprints(sliced).tolist() == fingerprints(pa.array(texts)).tolist()
+    for kind in (pa.large_string(), pa.binary(), pa.large_binary()):  # the same bytes, the same fingerprints
+        assert fingerprints(pa.array(texts, kind)).tolist() == fingerprints(pa.array(texts)).tolist()
 
 
 def _columns() -> list[pa.Array]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 import pyarrow as pa
 
+from lossctl.arrow import blanks_to_nulls
 from lossctl.errors import InputError, UsageError
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
@@ -738,20 +739,10 @@ def _blank_strings_to_null(table: pa.Table) -> pa.Table:
     Setting pyarrow's ``strings_can_be_null`` would do it but would also turn ``NA`` (a country, a
     group name) into a null; only the empty cell is missing for sure.
     """
-    text = [
-        i
-        for i, field in enumerate(table.schema)
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-    ]
-    if not text:
-        return table  # numeric columns only, the common case: no need to import pyarrow.compute (30 ms)
-    import pyarrow.compute as pc
-
     for index, field in enumerate(table.schema):
-        if index in text:
-            column = table.column(index)
-            blank_to_null = pc.if_else(pc.equal(column, ""), pa.scalar(None, field.type), column)
-            table = table.set_column(index, field, blank_to_null)
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            chunks = [blanks_to_nulls(chunk) for chunk in table.column(index).chunks]
+            table = table.set_column(index, field, pa.chunked_array(chunks, field.type))
     return table
 
 
