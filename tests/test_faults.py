@@ -623,6 +623,14 @@ def test_pipes_are_read_once(tmp_path: Path, kind: str, how: str) -> None:
     assert value(run) == pytest.approx(MSE)
 
 
+def test_a_parquet_file_redirected_to_standard_input_gives_the_files_results(tmp_path: Path) -> None:
+    source = tmp_path / "preds.parquet"
+    source.write_bytes(STREAMS["parquet"])
+    with source.open("rb") as stdin:
+        run = subprocess.run([*LOSSCTL, "eval", "-", "-l", "mse", "-f", "json", "-q"], stdin=stdin, capture_output=True)
+    assert value(run) == pytest.approx(MSE) and json.loads(run.stdout)["input"]["path"] == "-"
+
+
 def test_empty_standard_input(tmp_path: Path) -> None:
     fails(lossctl("eval", "-", "-l", "mse", input=b""), 3, "error: standard input is empty")
     fails(lossctl("eval", "-", "-l", "mse", input=gzip.compress(b"")), 3, "error: standard input is empty")

@@ -25,6 +25,7 @@ from lossctl.io import (
     open_input,
     readers,
     resolve_colspec,
+    streams,
     to_float64,
     to_float64_matrix,
 )
@@ -242,6 +243,23 @@ def test_stdin_with_input_format_parquet(tmp_path: Path) -> None:
     source = open_input("-", input_format="parquet", stdin=io.BytesIO(sink.getvalue()))
     assert (source.format, source.num_rows) == ("parquet", 3)
     assert source.read(["id"]).column("id").to_pylist() == [1, 2, 3]
+
+
+def test_a_parquet_file_redirected_to_stdin_is_read_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``lossctl eval - < preds.parquet``: the file is read where it is, not copied first (as a pipe must be)."""
+    path = tmp_path / "preds.parquet"
+    pq.write_table(pa.table(SIMPLE), path)
+
+    def no_copy(stream: object, label: str) -> None:
+        raise AssertionError("copied")
+
+    monkeypatch.setattr(streams, "spill", no_copy)
+    with path.open("rb") as stdin:
+        source = open_input("-", stdin=stdin)
+        assert (source.path, source.format, source.num_rows) == ("-", "parquet", 3)
+        assert source.read(["pred", "id"]).to_pydict() == {"pred": SIMPLE["pred"], "id": SIMPLE["id"]}
+    with pytest.raises(AssertionError, match="copied"):  # a stream without a file behind it is copied
+        open_input("-", stdin=io.BytesIO(path.read_bytes()))
 
 
 def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
@@ -962,8 +980,6 @@ def test_a_column_read_from_both_files_is_a_usage_error() -> None:
 
 def test_a_pipe_read_as_input_gets_a_wider_buffer() -> None:
     import fcntl
-
-    from lossctl.io import streams
 
     limit = Path("/proc/sys/fs/pipe-max-size")
     if not limit.exists() or int(limit.read_text()) < 1 << 20:

@@ -993,6 +993,9 @@ def open_input(
     delimiter = _delimiter(delimiter)
     if path == "-":
         stdin = stdin if stdin is not None else sys.stdin.buffer
+        in_place = streams.parquet_in_place(stdin) if input_format in (None, "parquet") else None
+        if in_place is not None:
+            return _ParquetSource(path, handle=in_place)
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
     from lossctl.io.dataset import is_partitioned, open_dataset
     from lossctl.io.remote import is_remote

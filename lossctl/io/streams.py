@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -51,7 +52,6 @@ def widen_pipe(stream: BinaryIO) -> None:
     (a file redirected to standard input, another system) is left as it is.
     """
     import fcntl
-    import stat
 
     setting = getattr(fcntl, "F_SETPIPE_SZ", None)
     try:
@@ -170,6 +170,23 @@ def decompressed(stream: BinaryIO, compression: str) -> BinaryIO:
     import pyarrow as pa
 
     return pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), compression)
+
+
+def parquet_in_place(stream: BinaryIO) -> pa.NativeFile | None:
+    """A Parquet file redirected to standard input (``lossctl eval - < preds.parquet``) opened again by its
+    descriptor, to be read in place like the file it is; ``None`` for a pipe, a file read past its start, or
+    anything that is not Parquet (those go through :func:`spill` or are streamed)."""
+    import pyarrow as pa
+
+    try:
+        descriptor = stream.fileno()
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode) or os.lseek(descriptor, 0, os.SEEK_CUR) != 0:
+            return None
+        if os.pread(descriptor, 4, 0) != b"PAR1":
+            return None
+        return pa.OSFile(f"/dev/fd/{descriptor}")
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation, pa.ArrowException):
+        return None
 
 
 def spill(stream: BinaryIO, label: str) -> pa.NativeFile:
