@@ -5,15 +5,23 @@ are installed before the command line's imports (typer, click, the command modul
 of a 60 ms ``lossctl --help``); a Ctrl-C or a SIGTERM during start-up then ends like one at any
 other moment (docs/cli.md, "Faults").
 
-It also keeps NumPy's BLAS to one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise: OpenBLAS starts a
-thread per core when NumPy is imported, and each spins for about 0.1 s of CPU waiting for work that a
-streaming evaluation never gives it (its matrix products are small and already run on the engine's
-threads), taking a core from the reader (on two cores: 0.43 s of CPU for a 10M-row eval instead of 0.35 s).
+Two settings are made here, before NumPy is imported, unless the environment already makes them:
+
+- ``OPENBLAS_NUM_THREADS=1``: OpenBLAS starts a thread per core when NumPy is imported, and each spins for
+  about 0.1 s of CPU waiting for work that a streaming evaluation never gives it (its matrix products are
+  small and already run on the engine's threads), taking a core from the reader (on two cores: 0.43 s of CPU
+  for a 10M-row eval instead of 0.35 s).
+- ``NUMPY_MADVISE_HUGEPAGE=0``: NumPy asks the kernel for transparent huge pages for every large array, and
+  where the kernel then compacts memory to find them (``defrag`` set to ``madvise``, as on the machines we
+  measure on) each fresh array stalls: a 20M-row ``--targets --on`` join spent 3.2 s in the kernel
+  instead of 0.5 s (5.3 s against 2.7 s in all), a million groups 3.1 s instead of 0.6 s. Chunks of
+  streamed rows reuse their memory and do not notice.
 """
 
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 from lossctl.interrupts import install
 

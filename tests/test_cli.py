@@ -296,15 +296,19 @@ def test_light_commands_do_not_import_pandas_or_pyarrow(args: list[str]) -> None
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="OpenBLAS starts one thread per core at most")
-@pytest.mark.parametrize(("setting", "threads"), [(None, 1), ("2", 2)])
-def test_the_command_keeps_blas_to_one_thread_unless_told(setting: str | None, threads: int) -> None:
-    """OpenBLAS's idle threads spin at start-up and take a core from the reader (lossctl/__main__.py)."""
-    code = "import lossctl.__main__, lossctl.threads as t; print(t._openblas()[1]())"
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    if setting is not None:
-        env["OPENBLAS_NUM_THREADS"] = setting
+@pytest.mark.parametrize(("environment", "expected"), [({}, "1 False"), ({"OPENBLAS_NUM_THREADS": "2"}, "2 False"),
+                                                       ({"NUMPY_MADVISE_HUGEPAGE": "1"}, "1 True")])  # fmt: skip
+def test_the_command_sets_blas_threads_and_huge_pages_unless_told(environment: dict[str, str], expected: str) -> None:
+    """OpenBLAS's idle threads spin at start-up, and NumPy's huge pages stall on compaction (lossctl/__main__.py).
+    NumPy's private setter returns the setting it replaces: the one made at import."""
+    code = (
+        "import lossctl.__main__, lossctl.threads, numpy; "
+        "print(lossctl.threads._openblas()[1](), numpy._core.multiarray._set_madvise_hugepage(True))"
+    )
+    names = ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")
+    env = {k: v for k, v in os.environ.items() if k not in names} | environment
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert int(run.stdout) == threads
+    assert run.stdout.strip() == expected
 
 
 def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
