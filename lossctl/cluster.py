@@ -1,7 +1,8 @@
 """``--engine dask``: the one pass as tasks on a Dask cluster, each reading its part of the input where it runs.
 
-The input's Parquet files and row groups become tasks (:meth:`~lossctl.io.dataset.ParquetDataset.splits`: row
-ranges at row-group boundaries, about :data:`ROWS_PER_TASK` rows each). A task opens its rows itself, from a local
+The input's Parquet files and row groups become parts (:meth:`~lossctl.io.dataset.ParquetDataset.splits`: row
+ranges at row-group boundaries within a file, about :data:`ROWS_PER_PART` rows each), and consecutive parts become
+tasks, :data:`TASKS_PER_THREAD` for each worker thread of the cluster. A task opens its rows itself, from a local
 disk the workers share or from an object store, and runs the same engine as a local run
 (:func:`lossctl.engine.run`) with its first row's number in the whole input, so bootstrap counts and sampled rows
 are those of one pass. It sends back statistics, not rows: the outcome vectors overall, per group (keyed by the
@@ -12,8 +13,9 @@ intervals equal the local engine's to float64 rounding.
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
 ``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost
 mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
-change. A task that finds bad data returns the error instead of raising it, and the client reports the error of
-the first failing part in input order, naming its file: the same message whichever worker finished first.
+change. A task that finds bad data returns the error instead of raising it (a task of several parts finds the first
+failing part by running them one by one), and the client reports the error of the first failing part in input
+order, naming its file: the same message whichever worker finished first and however parts make tasks.
 
 What cannot be split runs in this process, as one part, with a notice saying why: inputs that are not Parquet
 (CSV, standard input, DataFrames), a ``--targets --on`` join, losses that need every row together (ranking).
@@ -49,9 +51,12 @@ if TYPE_CHECKING:
     from lossctl.execution import Split
     from lossctl.io.readers import Source
 
-# Rows per task: large enough that a task's fixed costs (scheduling, opening a file, a footer) are small against
-# its work, small enough that two workers share a few million rows evenly (benchmarks/RESULTS.md).
-ROWS_PER_TASK = 1 << 21
+# Rows per part: the unit tasks are made of, and the unit a failing task's error is looked for in.
+ROWS_PER_PART = 1 << 21
+# Tasks per worker thread: a task's fixed costs (scheduling, its arguments, a reader thread filled and drained)
+# were 5-10 ms each, so 50 tasks of 2M rows on one worker took 2.4-2.7 s where 4 tasks took 1.9-2.2 s; a few
+# tasks per thread still let Dask even out the threads' work and rerun a lost worker's share.
+TASKS_PER_THREAD = 4
 # A part keeps, of its sampled per-row losses, the rows whose keys would be among this many smallest keys over the
 # whole input on average: the merged sample (SAMPLE_SIZE rows) is then complete unless most rows were dropped,
 # and the client receives a few MB whatever the number of tasks.
@@ -78,8 +83,7 @@ def _naming(message: str, files: Sequence[str]) -> str:
 
 
 def run_part(
-    start: int,
-    stop: int,
+    parts: Sequence[tuple[int, int]],
     inputs: Sequence[ParquetDataset | None],
     batches_of: Callable[[Sequence[Source | None]], Iterator[pa.RecordBatch]],
     plan: Plan,
@@ -88,19 +92,26 @@ def run_part(
     pairs: Sequence[tuple[int, int]],
     sample_below: int | None,
 ) -> Outcome | Failure:
-    """One task: rows ``[start, stop)`` of the ``inputs`` read where the task runs, through the engine.
+    """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
+    engine in one pass.
 
-    ``per_sample`` is this part's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
-    input); ``sample_below`` trims the sampled per-row losses to the keys below it.
+    ``per_sample`` is this task's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
+    input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one the first
+    failing part gives alone, naming that part's files (as when every part was a task of its own).
     """
     reuse_freed_memory()  # a worker process is lossctl's as the command line's is
-    parts = [source.window(start, stop) if source is not None else None for source in inputs]
-    files = parts[0].files_in_window() if parts[0] is not None else []
+    start, stop = parts[0][0], parts[-1][1]
+    windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:
         with per_sample_sink(plan, per_sample, pairs) as sink:
-            outcome = run(batches_of(parts), plan, options, per_sample=sink, first_row=start, part=True)
+            outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except LossctlError as error:
-        return Failure(isinstance(error, UsageError), _naming(str(error), files))
+        failure = Failure(isinstance(error, UsageError), _naming(str(error), _files(windows)))
+        for part in parts if len(parts) > 1 else ():
+            alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below)
+            if isinstance(alone, Failure):
+                return alone
+        return failure
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -109,6 +120,23 @@ def run_part(
                 kept = sample.keys < np.uint64(sample_below)
                 sample.keys, sample.values = sample.keys[kept], sample.values[kept]
     return outcome
+
+
+def _files(windows: Sequence[ParquetDataset | None]) -> list[str]:
+    """The files of the predictions' window (for messages)."""
+    return windows[0].files_in_window() if windows[0] is not None else []
+
+
+def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
+    """The consecutive row ranges ``parts`` in at most ``count`` tasks of about equal rows, in order."""
+    total = parts[-1][1] - parts[0][0] if parts else 0
+    tasks: list[list[tuple[int, int]]] = []
+    for part in parts:
+        # A task ends where the rows before it reach its share of the total (len(tasks) + 1 shares).
+        if not tasks or (part[0] - parts[0][0]) * count >= len(tasks) * total:
+            tasks.append([])
+        tasks[-1].append(part)
+    return tasks
 
 
 def _remove(path: str) -> None:
@@ -340,17 +368,19 @@ def _distributed(
     first = inputs[0]
     assert first is not None  # the first input is the predictions, always given
     total = first.num_rows or 0
-    ranges = first.splits(ROWS_PER_TASK, _batch_multiple(plan))
     sample_below = sample_threshold(total) if plan.distributions else None
     with _connect(options) as client:
         from distributed import as_completed
 
+        workers = client.scheduler_info().get("workers", {})
+        threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values()) or 1
+        tasks = tasks_of(first.splits(ROWS_PER_PART, _batch_multiple(plan)), threads * TASKS_PER_THREAD)
+        ranges = [(task[0][0], task[-1][1]) for task in tasks]
         run_id = uuid.uuid4().hex[:12]
         futures = [
             client.submit(
                 run_part,
-                start,
-                stop,
+                task,
                 inputs,
                 split.batches,
                 plan,
@@ -361,9 +391,8 @@ def _distributed(
                 key=f"lossctl-part-{run_id}-{index}",
                 pure=False,
             )
-            for index, (start, stop) in enumerate(ranges)
+            for index, task in enumerate(tasks)
         ]
-        workers = len(client.scheduler_info().get("workers", {}))
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: dict[int, Outcome] = {}
         failed: tuple[int, Failure] | None = None
@@ -385,5 +414,5 @@ def _distributed(
                 progress(done_rows)
     if failed is not None:
         raise failed[1].error()
-    notices.append(f"--engine dask: {len(ranges)} tasks on {workers} workers")
+    notices.append(f"--engine dask: {len(ranges)} tasks on {len(workers)} workers")
     return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))

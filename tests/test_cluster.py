@@ -355,9 +355,9 @@ def _rerun_parts(dask_scheduler: Any) -> int:
     )
 
 
-def test_bad_data_in_one_file_is_the_local_error_naming_the_file(
-    data: dict[str, str], scheduler: str, tmp_path: Path
-) -> None:
+def _bad_copy(data: dict[str, str], tmp_path: Path) -> tuple[Path, str, str]:
+    """The baseline with two missing predictions in region=us/part-1.parquet, the dataset's last file: on the local
+    disk, in the bucket, and the local engine's error."""
     import s3fs
 
     table = pq.read_table(Path(data["baseline"]) / "region=us" / "part-1.parquet")
@@ -371,18 +371,42 @@ def test_bad_data_in_one_file_is_the_local_error_naming_the_file(
             (bad / directory / source.name).write_bytes(source.read_bytes())
     pq.write_table(table.set_column(table.column_names.index("y_pred"), "y_pred", pa.array(values)),
                    bad / "region=us" / "part-1.parquet", row_group_size=15_000)  # fmt: skip
-    s3fs.S3FileSystem(skip_instance_cache=True).put(str(bad), f"{BUCKET}/bad", recursive=True)
-    local = _cli("eval", str(bad), "-l", "mse", "-q")
-    remote = _cli("eval", f"s3://{BUCKET}/bad", "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
+    key = f"{BUCKET}/{tmp_path.name}"  # each test its own: a second put into the same key would nest the folder
+    s3fs.S3FileSystem(skip_instance_cache=True).put(str(bad), key, recursive=True)
     first = 4 * ROWS // 5  # the file's first row in the dataset
     message = (
-        f"error: column 'y_pred' has 2 missing values (rows {first + 5}, {first + 9}; 0-based); "
+        f"column 'y_pred' has 2 missing values (rows {first + 5}, {first + 9}; 0-based); "
         "use --missing drop to drop those rows"
     )
-    assert (local.returncode, local.stderr) == (3, message + "\n")
+    return bad, f"s3://{key}", message
+
+
+def test_bad_data_in_one_file_is_the_local_error_naming_the_file(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    bad, url, message = _bad_copy(data, tmp_path)
+    local = _cli("eval", str(bad), "-l", "mse", "-q")
+    remote = _cli("eval", url, "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
+    assert (local.returncode, local.stderr) == (3, f"error: {message}\n")
     assert remote.returncode == 3
-    assert remote.stderr == f"{message} (in s3://{BUCKET}/bad/region=us/part-1.parquet)\n"
+    assert remote.stderr == f"error: {message} (in {url}/region=us/part-1.parquet)\n"
     assert remote.stdout == ""
+
+
+def test_a_task_of_several_files_names_the_failing_one(
+    data: dict[str, str], scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one task per worker thread, the last task holds region=us/part-0 and part-1; its error is the one
+    part-1 gives alone, as when every file is a task."""
+    from lossctl import cluster
+
+    monkeypatch.setattr(cluster, "TASKS_PER_THREAD", 1)
+    _, url, message = _bad_copy(data, tmp_path)
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.evaluate(url, losses="mse", engine="dask", scheduler=scheduler)
+    assert str(error.value) == f"{message} (in {url}/region=us/part-1.parquet)"
+    report = lossctl.evaluate(data["s3_baseline"], losses="mse", engine="dask", scheduler=scheduler)
+    assert "--engine dask: 2 tasks on 2 workers" in report.notices
 
 
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:

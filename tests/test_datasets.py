@@ -161,7 +161,7 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
     statistics to 1e-12 and the same sampled rows, so the same quantiles."""
     from functools import partial
 
-    from lossctl.cluster import run_part, sample_threshold
+    from lossctl.cluster import run_part, sample_threshold, tasks_of
     from lossctl.engine import Plan, run
     from lossctl.evaluation import jobs_for, open_sources, part_batches
     from lossctl.io.dataset import dataset_of
@@ -186,10 +186,9 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
     below = sample_threshold(300_000)
     assert below is not None
     batches_of = partial(part_batches, binding, binding.columns(), options)
-    parts = [
-        run_part(start, stop, [dataset, None], batches_of, plan, options, None, (), below)
-        for start, stop in dataset.splits(30_000)
-    ]
+    tasks = tasks_of(dataset.splits(30_000), 5)  # 12 parts in 5 tasks, some across two files
+    assert [len(task) for task in tasks] == [2, 3, 2, 3, 2]
+    parts = [run_part(task, [dataset, None], batches_of, plan, options, None, (), below) for task in tasks]
     merged = merge_outcomes(parts, len(plan.jobs))
     assert merged.groups == whole.groups
     for j in range(len(plan.jobs)):
