@@ -328,9 +328,8 @@ class _Reader:
             self.observe(values)
         infinite = {}
         for columns, array in values.items():
-            mask = np.isinf(array).reshape(len(array), -1).any(axis=1)
-            if mask.any():
-                infinite[columns] = mask
+            if np.isinf(array).any():  # rare: only then which rows (a row-wise any() is 3x the cost of the test)
+                infinite[columns] = np.isinf(array).reshape(len(array), -1).any(axis=1)
         drop = self.options.missing == "drop"
         chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite)
         # After a missing (not dropped) or infinite value the run ends in an error: only count the others.
