@@ -23,7 +23,7 @@ from lossctl import __version__, tempfiles
 from lossctl.destinations import guarded_stdout
 from lossctl.errors import ExitCode, LossctlError, UsageError
 from lossctl.io.columns import show_name
-from lossctl.memory import reuse_freed_memory
+from lossctl.memory import tune_allocators
 from lossctl.options import (
     CONVENTIONS,
     ENGINES,
@@ -310,7 +310,7 @@ def eval_command(
     from lossctl.evaluation import run_evaluation
 
     bar = _progress_bar(quiet)
-    reuse_freed_memory()
+    tune_allocators()
     _load_plugins(plugin or [])
     shared = _shared(
         loss,
@@ -543,7 +543,7 @@ def compare_command(
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
     from lossctl.comparison import run_comparison
 
-    reuse_freed_memory()
+    tune_allocators()
     _load_plugins(plugin or [])
     shared = _shared(
         loss,

@@ -40,7 +40,7 @@ from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import filesystem, is_remote, remote_errors
-from lossctl.memory import reuse_freed_memory
+from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.samples import per_sample_sink
@@ -99,7 +99,7 @@ def run_part(
     input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one the first
     failing part gives alone, naming that part's files (as when every part was a task of its own).
     """
-    reuse_freed_memory()  # a worker process is lossctl's as the command line's is
+    tune_allocators()  # a worker process is lossctl's as the command line's is
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:

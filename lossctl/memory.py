@@ -1,6 +1,6 @@
 """Memory: how much this process may still use, for work whose memory grows with the data (docs/cli.md,
 "Faults": a key with millions of groups stops with an input error saying what to change, never a MemoryError),
-the allocator setting of lossctl's own processes (:func:`reuse_freed_memory`), and the garbage collector paused
+the allocator settings of lossctl's own processes (:func:`tune_allocators`), and the garbage collector paused
 while millions of result records are made (:func:`collector_paused`).
 
 The smallest of: the machine's available memory (``MemAvailable``), the cgroup's limit less its usage
@@ -67,20 +67,27 @@ def group_limit(bytes_per_group: int, results: int) -> tuple[int | None, float]:
 
 
 @functools.cache
-def reuse_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
+def tune_allocators() -> None:
+    """The allocator settings of lossctl's own processes (the command line, and the Dask engine's tasks in their
+    workers: :mod:`lossctl.cluster`), never of the library inside a user's program. Made once per process.
 
-    Every chunk allocates and frees the same few megabytes of NumPy temporaries. By default glibc
-    serves blocks that large with fresh ``mmap`` pages and unmaps them on free, so each chunk pays
-    the page faults again: measured on ten regression losses over 10M rows, 1.1 s of loss math
-    against 0.29 s with the pages kept (docs/performance.md: "touching a fresh GiB costs 0.2-2.8 s").
-    Memory stays bounded by the largest chunk's working set. A process-wide setting, so lossctl's own processes
-    make it (the command line, and the Dask engine's tasks in their workers: :mod:`lossctl.cluster`), not the
-    library inside a user's program; elsewhere than glibc it does nothing. Made once per process.
+    - glibc keeps freed memory for reuse instead of returning it to the system. Every chunk allocates and frees
+      the same few megabytes of NumPy temporaries; by default glibc serves blocks that large with fresh ``mmap``
+      pages and unmaps them on free, so each chunk pays the page faults again: measured on ten regression losses
+      over 10M rows, 1.1 s of loss math against 0.29 s with the pages kept (docs/performance.md: "touching a
+      fresh GiB costs 0.2-2.8 s"). Memory stays bounded by the largest chunk's working set.
+    - Arrow allocates from its jemalloc pool where pyarrow has one, not mimalloc: on these machines mimalloc's
+      fresh pages cost up to 10x as much kernel time each (a 20M-row join: 129k page faults in 2.9-4.8 s of
+      kernel time, against 291k in 0.6 s), and every large read or join touches hundreds of MB of them; the
+      streamed paths measured the same (docs/performance.md, third round).
     """
     import ctypes
     import ctypes.util
 
+    import pyarrow as pa
+
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default pool
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
     name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
     try:
         libc = ctypes.CDLL(name or "libc.so.6")

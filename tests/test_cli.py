@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -309,6 +310,24 @@ def test_the_command_sets_blas_threads_and_huge_pages_unless_told(environment: d
     env = {k: v for k, v in os.environ.items() if k not in names} | environment
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert run.stdout.strip() == expected
+
+
+def test_the_command_reads_into_arrows_jemalloc_pool_and_the_library_leaves_the_pool_alone(
+    regression_csv: Path,
+) -> None:
+    """mimalloc's fresh pages cost up to 10x the kernel time of jemalloc's here (lossctl/memory.py)."""
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow has no jemalloc pool")
+    code = (
+        "import sys, lossctl, pyarrow as pa; from lossctl.cli import main; "
+        f"lossctl.evaluate({str(regression_csv)!r}, losses='mse', pred='pred', target='target'); "
+        "print(pa.default_memory_pool().backend_name); "
+        f"main(['eval', {str(regression_csv)!r}, '-l', 'mse', '-q']); print(pa.default_memory_pool().backend_name)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split()[0] == "mimalloc" and run.stdout.split()[-1] == "jemalloc"
 
 
 def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
