@@ -12,8 +12,9 @@ of rows can be computed on its own (a distributed engine's task). Rows are taken
 ``BLOCK_ROWS``: block ``r // BLOCK_ROWS`` draws from the counter-based stream
 ``SFC64(SeedSequence(seed, spawn_key=(block,)))``, row ``r`` reading the ``W = ceil(B / 4)`` 64-bit words
 at ``(r mod BLOCK_ROWS) * W``, seen as ``4W`` 16-bit numbers ``u``, of which the first ``B`` give its
-counts ``POISSON[u]``. ``POISSON`` is the Poisson(1) quantile function at ``(u + 0.5) / 65536``: every
-probability ``e^-1 / k!`` to within 1/65536, counts up to 7 (a count of 8 has probability 1e-5).
+counts ``POISSON[u]``. ``POISSON`` (:func:`poisson_table`) is the Poisson(1) quantile function at
+``(u + 0.5) / 65536``: every probability ``e^-1 / k!`` to within 1/65536, counts up to 7 (a count of 8 has
+probability 1e-5).
 
 Cost (measured on this project's 2-core machines): about 0.5 ns per count to draw, 0.7 to look up the
 table (Arrow's ``take`` with 16-bit indices; NumPy's fancy indexing converts the indices first and took
@@ -23,11 +24,16 @@ Every step releases the GIL, so the engine's workers compute chunks on all cores
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lossctl.arrow import to_arrow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 BLOCK_ROWS = 4096
 # Rows of one block whose counts are looked up and multiplied at once: keeps the float64 counts
@@ -37,13 +43,20 @@ _COUNTS_PER_STEP = 1 << 18
 _GROUPS_PER_PRODUCT = 32
 
 
-def _poisson_table() -> np.ndarray:
-    """``POISSON[u]`` for every 16-bit ``u``: the smallest k with P(K <= k) > (u + 0.5) / 65536, K ~ Poisson(1)."""
+@functools.cache
+def poisson_table() -> np.ndarray:
+    """``POISSON[u]`` for every 16-bit ``u``: the smallest k with P(K <= k) > (u + 0.5) / 65536, K ~ Poisson(1).
+    Made on first use (2 ms, which a run without ``--bootstrap`` does not pay)."""
     cdf = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(20)])
-    return np.searchsorted(cdf, (np.arange(1 << 16) + 0.5) / (1 << 16), side="right").astype(np.float64)
+    table = np.searchsorted(cdf, (np.arange(1 << 16) + 0.5) / (1 << 16), side="right").astype(np.float64)
+    table.flags.writeable = False  # shared by every call
+    return table
 
 
-POISSON = _poisson_table()
+@functools.cache
+def _arrow_table() -> pa.Array:
+    """:func:`poisson_table` as an Arrow array, for ``take``."""
+    return to_arrow(poisson_table())
 
 
 def poisson_counts(rows: np.ndarray, replicates: int, seed: int) -> np.ndarray:
@@ -52,7 +65,7 @@ def poisson_counts(rows: np.ndarray, replicates: int, seed: int) -> np.ndarray:
     for block in np.unique(rows // BLOCK_ROWS):
         inside = np.flatnonzero(rows // BLOCK_ROWS == block)
         draws = _draws(int(block), int(rows[inside].max() % BLOCK_ROWS) + 1, replicates, seed)
-        out[inside] = POISSON[draws[rows[inside] % BLOCK_ROWS]]
+        out[inside] = poisson_table()[draws[rows[inside] % BLOCK_ROWS]]
     return out
 
 
@@ -66,11 +79,8 @@ def _draws(block: int, rows: int, replicates: int, seed: int) -> np.ndarray:
 def _lookup(draws: np.ndarray) -> np.ndarray:
     """``POISSON[draws]`` as float64, through Arrow's ``take`` (16-bit indices used as they are)."""
     flat = np.ascontiguousarray(draws).reshape(-1)
-    taken = _TABLE.take(to_arrow(flat))
+    taken = _arrow_table().take(to_arrow(flat))
     return np.frombuffer(taken.buffers()[1], dtype=np.float64, count=len(flat)).reshape(draws.shape)
-
-
-_TABLE = to_arrow(POISSON)
 
 
 def replicate_sums(
