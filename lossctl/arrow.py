@@ -38,6 +38,13 @@ def integers(array: pa.Array) -> np.ndarray:
     return fixed_width(array, np.dtype(f"<{'i' if signed else 'u'}{array.type.bit_width // 8}"))
 
 
+def value_offsets(array: pa.Array) -> np.ndarray:
+    """The ``len + 1`` offsets of a string or binary array (large ones: int64) into its bytes, zero-copy."""
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    dtype = np.dtype(np.int64 if wide else np.int32)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array) + 1, offset=array.offset * dtype.itemsize)
+
+
 def booleans(array: pa.Array) -> np.ndarray:
     """A boolean Arrow array as a NumPy bool array (nulls as False), from its bit-packed buffers."""
     window = slice(array.offset, array.offset + len(array))
@@ -67,14 +74,11 @@ def missing(array: pa.Array) -> np.ndarray:
 def blanks_to_nulls(array: pa.Array) -> pa.Array:
     """A string or large-string array with its empty strings made missing: a new validity bitmap over the same
     offsets and bytes (``pc.if_else`` with a scalar would import pyarrow.compute, and ``pa.scalar`` pandas)."""
-    offsets = np.frombuffer(
-        array.buffers()[1],
-        dtype=np.int64 if pa.types.is_large_string(array.type) else np.int32,
-        count=len(array) + 1,
-        offset=array.offset * (8 if pa.types.is_large_string(array.type) else 4),
-    )
+    if not len(array):
+        return array
+    offsets = value_offsets(array)
     keep = (offsets[1:] != offsets[:-1]) & ~missing(array)
-    if keep.all() or not len(array):
+    if keep.all():
         return array
     valid = np.zeros(array.offset + len(array), dtype=bool)
     valid[array.offset :] = keep

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from lossctl.arrow import booleans, fixed_width, integers
+from lossctl.arrow import booleans, fixed_width, integers, value_offsets
 
 EMPTY = -1
 # Keys per slot above which the table doubles: linear probing stays at about 1.5 probes per lookup.
@@ -110,11 +110,6 @@ def combined_fingerprints(parts: Sequence[np.ndarray]) -> np.ndarray:
     return combined
 
 
-def _fixed_width_offsets(array: pa.Array, dtype: type) -> np.ndarray:
-    itemsize = np.dtype(dtype).itemsize
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array) + 1, offset=array.offset * itemsize)
-
-
 def _mix(values: np.ndarray) -> np.ndarray:
     """The splitmix64 finalizer (Steele, Lea & Flood 2014): every input bit moves every output bit."""
     with np.errstate(over="ignore"):
@@ -130,8 +125,7 @@ def _hash_bytes(array: pa.Array) -> np.ndarray:
     Equal hashes are not proof of equal strings (callers verify), so the hash only needs to spread keys.
     """
     n = len(array)
-    wide = pa.types.is_large_binary(array.type) or pa.types.is_large_string(array.type)
-    offsets = _fixed_width_offsets(array, np.int64 if wide else np.int32)
+    offsets = value_offsets(array)
     data_buffer = array.buffers()[2]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
