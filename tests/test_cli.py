@@ -297,16 +297,18 @@ def test_light_commands_do_not_import_pandas_or_pyarrow(args: list[str]) -> None
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="OpenBLAS starts one thread per core at most")
-@pytest.mark.parametrize(("environment", "expected"), [({}, "1 False"), ({"OPENBLAS_NUM_THREADS": "2"}, "2 False"),
-                                                       ({"NUMPY_MADVISE_HUGEPAGE": "1"}, "1 True")])  # fmt: skip
+@pytest.mark.parametrize(("environment", "expected"), [({}, "1 False 0"), ({"OPENBLAS_NUM_THREADS": "2"}, "2 False 0"),
+                                                       ({"NUMPY_MADVISE_HUGEPAGE": "1"}, "1 True 0"),
+                                                       ({"MIMALLOC_ALLOW_THP": "1"}, "1 False 1")])  # fmt: skip
 def test_the_command_sets_blas_threads_and_huge_pages_unless_told(environment: dict[str, str], expected: str) -> None:
-    """OpenBLAS's idle threads spin at start-up, and NumPy's huge pages stall on compaction (lossctl/__main__.py).
+    """OpenBLAS's idle threads spin at start-up, and NumPy's and mimalloc's huge pages stall (lossctl/__main__.py).
     NumPy's private setter returns the setting it replaces: the one made at import."""
     code = (
-        "import lossctl.__main__, lossctl.threads, numpy; "
-        "print(lossctl.threads._openblas()[1](), numpy._core.multiarray._set_madvise_hugepage(True))"
+        "import os, lossctl.__main__, lossctl.threads, numpy; "
+        "print(lossctl.threads._openblas()[1](), numpy._core.multiarray._set_madvise_hugepage(True), "
+        "os.environ['MIMALLOC_ALLOW_THP'])"
     )
-    names = ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")
+    names = ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE", "MIMALLOC_ALLOW_THP")
     env = {k: v for k, v in os.environ.items() if k not in names} | environment
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert run.stdout.strip() == expected
