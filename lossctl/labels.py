@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
 from lossctl.io.convert import is_text_type
@@ -45,7 +46,8 @@ def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     encoded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
-    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    indices = integers(encoded.indices).astype(np.int64)
+    indices[missing(encoded.indices)] = -1
     return indices, encoded.dictionary.to_pylist()
 
 

@@ -275,6 +275,8 @@ _BINARY = ["eval", "sample_data/binary.parquet", "-q"]
         [*_REGRESSION, "--by", "segment"],
         [*_BINARY, "-f", "csv", "--by", "plan"],
         [*_BINARY, "--per-sample", "rows.parquet"],
+        ["eval", "sample_data/segmentation.parquet", "-l", "dice", "--target", "mask", "--pred", "prob", "-q"],
+        [*_BINARY, "-l", "bce", "--target", "plan", "--positive", "pro", "--pred", "prob"],
     ],
 )
 def test_eval_does_not_import_pandas(args: list[str], tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from lossctl.arrow import booleans, equal_values, to_arrow
+from lossctl.arrow import booleans, equal_values, missing, to_arrow
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
@@ -310,7 +310,7 @@ def first_difference(left: pa.Array, right: pa.Array) -> int | None:
         return None
     import pyarrow.compute as pc
 
-    same = booleans(pc.equal(left, right)) | (booleans(left.is_null()) & booleans(right.is_null()))
+    same = booleans(pc.equal(left, right)) | (missing(left) & missing(right))
     differing = np.flatnonzero(~same)
     return int(differing[0]) if len(differing) else None
 
@@ -371,7 +371,7 @@ class Join:
         null = np.zeros(targets.num_rows, dtype=bool)
         for name in key_columns:
             if targets.column(name).null_count:
-                nulls = booleans(_flat(targets.column(name)).is_null())
+                nulls = missing(_flat(targets.column(name)))
                 if not drop:
                     where = np.flatnonzero(nulls)
                     raise _null_error(_what([name]), targets_name, len(where), int(where[0]))
@@ -552,7 +552,7 @@ class Join:
         null = np.zeros(len(rows), dtype=bool)
         for column in columns:
             if column.null_count:
-                null |= booleans(column.is_null())
+                null |= missing(column)
         problems.missing(np.flatnonzero(null), rows)
         target = np.full(len(rows), EMPTY, dtype=np.int64)
         repeats = np.zeros(len(rows), dtype=bool)

@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pyarrow as pa
 
+from lossctl import arrow
 from lossctl.errors import InputError
 from lossctl.limits import MAX_JSON_DEPTH
 
@@ -190,9 +191,10 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     if pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind):
         chunks = [chunk.cast(pa.large_list(kind.value_type)) for chunk in chunks]
     fixed = pa.types.is_fixed_size_list(kind)
-    validity = [chunk.is_valid().to_numpy(zero_copy_only=False) for chunk in chunks]
+    validity = [~arrow.missing(chunk) for chunk in chunks]
+    # A null row's length is whatever its slot holds: only valid rows' lengths are read.
     lengths: list[np.ndarray | None] = [
-        None if fixed else pc.list_value_length(chunk).to_numpy(zero_copy_only=False) for chunk in chunks
+        None if fixed else arrow.integers(pc.list_value_length(chunk)) for chunk in chunks
     ]
     width, first_row = (kind.list_size, 0) if fixed else (0, 0)
     if not fixed:
