@@ -49,6 +49,9 @@ class _ColumnCoder:
         self._lookup: np.ndarray | None = None  # number of value base + i, or -1 (integer columns)
         self._base = 0
         self._lookup_open = True
+        # The last dictionary :meth:`known` numbered, and its numbers: a Parquet file's batches repeat their row
+        # group's dictionary, and comparing it costs a few microseconds where hashing it again cost 0.5 ms.
+        self._last_known: tuple[pa.Array, np.ndarray] | None = None
 
     def numbers(self, dictionary: pa.Array) -> np.ndarray:
         """The number of each value of ``dictionary`` (distinct values, in order of first appearance)."""
@@ -123,9 +126,15 @@ class _ColumnCoder:
         not matter), else ``None``."""
         if self._python is not None or dictionary.type != self._type or dictionary.null_count:
             return None
+        if self._last_known is not None and self._last_known[0].equals(dictionary):
+            return self._last_known[1]
         fps = fingerprints(dictionary)
         numbers = self._table.find(fps, self._verify(dictionary, np.zeros(len(dictionary), dtype=bool)))
-        return None if (numbers < 0).any() else numbers
+        if (numbers < 0).any():
+            return None
+        numbers.flags.writeable = False
+        self._last_known = (dictionary, numbers)
+        return numbers
 
     def _python_numbers(self, values: list[Any]) -> np.ndarray:
         assert self._python is not None

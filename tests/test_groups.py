@@ -150,3 +150,20 @@ def test_a_group_whose_rows_are_all_ignored_is_named_with_its_loss(cli, write) -
         "error: cross_entropy:ignore_index=-100 in group label=-100: nothing to average: every row is ignored "
         "(ignore_index) or has a class weight or sample weight of 0\n",
     )
+
+
+def test_row_groups_with_different_dictionaries(tmp_path: Path) -> None:
+    """Text keys read as dictionaries: each Parquet row group has its own, in its own order, and a batch's codes
+    come from its own dictionary (the coder reuses the last dictionary's numbers only when it is the same)."""
+    rng = np.random.default_rng(8)
+    keys = np.concatenate([rng.choice(values, 1000) for values in (["a", "b"], ["c", "b", "a"], ["b", "d"])])
+    path, y, p, w = _file(tmp_path, pa.array(keys))
+    pq.write_table(pq.read_table(path), path, row_group_size=1000)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    report = lossctl.evaluate(str(path), losses=["mae"], weight="w", by=["k"], chunk_rows=250)
+    grouped = {r.group["k"]: r for r in report.results if r.group is not None}
+    assert sorted(grouped) == ["a", "b", "c", "d"]
+    for key, result in grouped.items():
+        rows = keys == key
+        assert result.n == rows.sum()
+        assert result.value == pytest.approx(np.average(np.abs(p - y)[rows], weights=w[rows]), rel=1e-12)

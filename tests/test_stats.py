@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, ROOT_MEAN
-from lossctl.stats import Accumulator, GroupAccumulator, segment_sums, weighted_sums
+from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
 
 
 def test_weighted_sums_layout() -> None:
@@ -75,3 +75,20 @@ def test_large_and_small_terms_cancel_exactly() -> None:
     for term in (1e16, 1.0, -1e16, 1.0):
         accumulator.add(np.array([term]))
     assert accumulator.value[0] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("values", "finite"),
+    [
+        ([1.0, -2.5, 0.0], True),
+        ([], True),
+        ([1.0, float("nan")], False),
+        ([float("inf"), 1.0], False),
+        ([-float("inf")], False),
+        ([1e200, -1e300], True),  # the sum of squares overflows: the values are then tested one by one
+        ([1e200, float("inf")], False),
+        ([[1.0, 2.0], [3.0, float("nan")]], False),
+    ],
+)
+def test_all_finite(values: list[float], finite: bool) -> None:
+    assert all_finite(np.array(values, dtype=np.float64)) is finite

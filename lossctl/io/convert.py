@@ -22,6 +22,7 @@ import pyarrow as pa
 from lossctl import arrow
 from lossctl.errors import InputError
 from lossctl.limits import MAX_JSON_DEPTH
+from lossctl.stats import all_finite
 
 ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
 
@@ -68,6 +69,8 @@ def _is_number(kind: pa.DataType) -> bool:
 
 
 def _with_mask(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    if all_finite(values):
+        return values, None
     missing = np.isnan(values)
     return values, (missing if missing.any() else None)
 
