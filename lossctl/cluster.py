@@ -5,7 +5,8 @@ ranges at row-group boundaries within a file, about :data:`ROWS_PER_PART` rows e
 tasks, :data:`TASKS_PER_THREAD` for each worker thread of the cluster. A task opens its rows itself, from a local
 disk the workers share or from an object store, and runs the same engine as a local run
 (:func:`lossctl.engine.run`) with its first row's number in the whole input, so bootstrap counts and sampled rows
-are those of one pass. It sends back statistics, not rows: the outcome vectors overall, per group (keyed by the
+are those of one pass; in the worker it sets lossctl's allocators and Arrow's thread pool as the command line has
+them (:func:`~lossctl.threads.arrow_uses_every_core`). It sends back statistics, not rows: the outcome vectors overall, per group (keyed by the
 group's values), per bootstrap replicate, and the few per-row losses the table's quantiles need. The client merges
 them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them as a local run does, so values and
 intervals equal the local engine's to float64 rounding.
@@ -44,6 +45,7 @@ from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.samples import per_sample_sink
+from lossctl.threads import arrow_uses_every_core
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -100,6 +102,7 @@ def run_part(
     failing part gives alone, naming that part's files (as when every part was a task of its own).
     """
     tune_allocators()  # a worker process is lossctl's as the command line's is
+    arrow_uses_every_core()
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:

@@ -258,6 +258,27 @@ def test_bootstrap_groups_and_gates_equal_the_local_engine(data: dict[str, str],
             ]
 
 
+def _arrow_threads() -> tuple[int, int, str | None]:
+    import pyarrow as pa
+
+    return pa.cpu_count(), len(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_tasks_decode_with_arrows_own_thread_pool(data: dict[str, str], scheduler: str) -> None:
+    """Dask starts its workers with OMP_NUM_THREADS=1, which Arrow reads as its pool's size; a lossctl task sets the
+    pool back to the worker's cores, as Arrow would size it anywhere else."""
+    import distributed
+
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        with distributed.get_task_stream(client=client) as stream:
+            lossctl.evaluate(data["baseline"], losses="mse", engine="dask", scheduler=scheduler)
+        ran = sorted({task["worker"] for task in stream.data if str(task["key"]).startswith("lossctl-part-")})
+        assert ran
+        for pool, cores, omp in client.run(_arrow_threads, workers=ran).values():
+            assert omp == "1"  # what makes the test meaningful: Dask's setting
+            assert pool == cores
+
+
 def test_compare_equals_the_local_engine(data: dict[str, str], scheduler: str) -> None:
     options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=30, seed=1, fail_if_worse=1.0)
     local = lossctl.compare(data["baseline"], data["candidate"], **options)
