@@ -6,8 +6,9 @@ tasks, :data:`TASKS_PER_THREAD` for each worker thread of the cluster. A task op
 disk the workers share or from an object store, and runs the same engine as a local run
 (:func:`lossctl.engine.run`) with its first row's number in the whole input, so bootstrap counts and sampled rows
 are those of one pass; in the worker it sets lossctl's allocators and Arrow's thread pool as the command line has
-them (:func:`~lossctl.threads.arrow_uses_every_core`). It sends back statistics, not rows: the outcome vectors overall, per group (keyed by the
-group's values), per bootstrap replicate, and the few per-row losses the table's quantiles need. The client merges
+them (:func:`~lossctl.threads.arrow_uses_every_core`). It sends back statistics, not rows: the outcome vectors
+overall, per group (keyed by the group's values), per bootstrap replicate, and the few per-row losses the table's
+quantiles need. The client merges
 them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them as a local run does, so values and
 intervals equal the local engine's to float64 rounding.
 
