@@ -11,6 +11,13 @@ def default_chunk_rows(columns: int) -> int:
     return max(4096, DEFAULT_CHUNK_VALUES // max(columns, 1))
 
 
+# Bytes Arrow reads at a time from each column of a local Parquet file. Unbuffered, it reads a row group's whole
+# column chunk into fresh memory first (8 MB per column and million rows); in 256 KiB pieces the buffers are
+# reused. Measured on 10M-row files: mse+mae+huber 0.34 -> 0.32 s and peak RSS 168 -> 129 MB; five models
+# 0.80 -> 0.74 s, 258 -> 186 MB; 10-class cross-entropy 0.35 -> 0.31 s, 224 -> 152 MB. Remote files keep whole
+# column chunks: one request each.
+PARQUET_BUFFER_BYTES = 1 << 18
+
 # Values per block within a chunk when its rows are summed by group: a block's rows, sorted or binned by group,
 # stay in the core's cache (10 groups on 10M rows: 3.2 ms per 262,144-row chunk in blocks of 32,768 rows,
 # 4.3 ms at once).

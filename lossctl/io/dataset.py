@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 import pyarrow as pa
 
+from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
@@ -186,7 +187,8 @@ class ParquetDataset(Source):
             fs = self.listing.fs
             with remote_errors(name), _parquet_errors(name):
                 source = fs.open(self.listing.paths[index], "rb") if fs is not None else self.listing.paths[index]
-                handle = pq.ParquetFile(source, pre_buffer=False)
+                buffer = PARQUET_BUFFER_BYTES if fs is None else 0  # remote: a column chunk in one request
+                handle = pq.ParquetFile(source, pre_buffer=False, buffer_size=buffer)
             self._handles[index] = handle
         return handle
 
