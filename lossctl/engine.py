@@ -54,8 +54,8 @@ MAX_ROWS_SHOWN = 5
 # A group's rows of a block of the chunk are added in row order at most this many at a time (NumPy's
 # pairwise sum itself adds up to 128 values in a row before pairing).
 _SHORT_RUNS = 128
-# From this many loss evaluations per chunk (ten losses; five models of two losses), chunks are computed on
-# two threads side by side.
+# From this many loss evaluations per whole chunk (ten losses; five models of two losses), chunks are computed
+# on two threads side by side.
 _PARALLEL_JOBS = 8
 # Up to this many groups in a chunk, a block's rows are summed in cells of _SHORT_RUNS rows per group.
 _FEW_GROUPS = 64
@@ -228,27 +228,35 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
 
 def _convert(
     batch: pa.RecordBatch, plan: Plan, offset: int
-) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
-    """float64 arrays per bound column set (vector roles as rows x K matrices) and their missing masks."""
-    from lossctl.io.convert import is_vector_column, to_float64, to_float64_matrix
+) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
+    """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
+    and of their rows with an infinite value. One pass over a column tells that it has neither
+    (:func:`~lossctl.stats.all_finite`); only a column that has one is looked at again."""
+    from lossctl.io.convert import float64_values, is_vector_column, nan_mask, to_float64_matrix
 
     values: dict[tuple[str, ...], np.ndarray] = {}
     missing: dict[tuple[str, ...], np.ndarray] = {}
+    infinite: dict[tuple[str, ...], np.ndarray] = {}
     for columns in plan.value_columns:
-        scalar = len(columns) == 1 and not is_vector_column(batch.column(columns[0]))
-        if scalar and columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
-            array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
-            mask = np.isnan(array) if np.isnan(array).any() else None
-            if columns[0] == plan.weight:
-                _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)
-        elif scalar:
-            array, mask = to_float64(batch.column(columns[0]), columns[0], row_offset=offset)
+        mask = None
+        if len(columns) == 1 and not is_vector_column(batch.column(columns[0])):
+            if columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
+                array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
+                if columns[0] == plan.weight:
+                    _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)
+            else:
+                array = float64_values(batch.column(columns[0]), columns[0], row_offset=offset)
+            finite = all_finite(array)
+            mask = None if finite else nan_mask(array)
         else:
             array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
+            finite = all_finite(array)
         values[columns] = array
         if mask is not None:
             missing[columns] = mask
-    return values, missing
+        if not finite and np.isinf(array).any():  # rare: only then which rows (a row-wise any() costs 3x)
+            infinite[columns] = np.isinf(array).reshape(len(array), -1).any(axis=1)
+    return values, missing, infinite
 
 
 def _check_weight_is_not_recoded(column: pa.Array, name: str, labels: np.ndarray, offset: int) -> None:
@@ -323,14 +331,9 @@ class _Reader:
             )
 
     def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:
-        values, missing = _convert(batch, self.plan, offset)
+        values, missing, infinite = _convert(batch, self.plan, offset)
         if self.observe is not None:
             self.observe(values)
-        infinite = {}
-        for columns, array in values.items():
-            # Rare: only then which rows (a row-wise any() is 3x the cost of the test).
-            if not all_finite(array) and np.isinf(array).any():
-                infinite[columns] = np.isinf(array).reshape(len(array), -1).any(axis=1)
         drop = self.options.missing == "drop"
         chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite)
         # After a missing (not dropped) or infinite value the run ends in an error: only count the others.
@@ -419,9 +422,13 @@ def run(
     chunks = prefetch(reader.chunks(batches, rows_per_chunk, first_row))
     # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
     # work is long and spent in NumPy and BLAS: the bootstrap (200 replicates on 10M rows, 5.3 s on one
-    # thread, 3.3 s on two), or many losses (ten regression losses: the math 0.40 s on one, 0.33 s on two);
-    # with a few losses the reader thread keeps the second core busy already.
-    parallel = workers() > 1 and (plan.bootstrap > 0 or len(plan.jobs) >= _PARALLEL_JOBS)
+    # thread, 3.3 s on two), or many losses on whole chunks (ten regression losses by 10 groups: 0.74 s on one,
+    # 0.68 s on two); with a few losses the reader thread keeps the second core busy already. Losses summed in
+    # blocks make calls short enough for two threads to contend for the GIL: ten losses 0.52 s on two, 0.49 s
+    # on one; five models of three losses 0.75 s on two, 0.67 s on one.
+    parallel = workers() > 1 and (
+        plan.bootstrap > 0 or (len(plan.jobs) >= _PARALLEL_JOBS and worker.loss_block is None)
+    )
     with blas_single_threaded():
         if not parallel:
             for chunk in chunks:

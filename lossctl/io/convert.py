@@ -68,11 +68,10 @@ def _is_number(kind: pa.DataType) -> bool:
     )
 
 
-def _with_mask(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    if all_finite(values):
-        return values, None
+def nan_mask(values: np.ndarray) -> np.ndarray | None:
+    """Where ``values`` are NaN (a null converted, or a NaN stored), or ``None`` where none is."""
     missing = np.isnan(values)
-    return values, (missing if missing.any() else None)
+    return missing if missing.any() else None
 
 
 def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
@@ -148,22 +147,29 @@ def _float64_values(chunk: pa.Array) -> np.ndarray:
 
 
 def to_float64(array: ArrowColumn, column: str, row_offset: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return ``(values, missing)`` for one column: float64 values and the mask of nulls and NaNs, or ``None``.
+    """Return ``(values, missing)`` for one column: :func:`float64_values` and the mask of nulls and NaNs, or
+    ``None``."""
+    values = float64_values(array, column, row_offset)
+    return values, (None if all_finite(values) else nan_mask(values))
+
+
+def float64_values(array: ArrowColumn, column: str, row_offset: int = 0) -> np.ndarray:
+    """One column's values as float64, NaN for nulls.
 
     Integers and booleans (as 0/1) are accepted, and so is text whose every non-blank value is a
     number. A float64 column without nulls comes back as a read-only zero-copy view of the Arrow
-    buffer; anything else is converted once. Nulls are NaN in ``values``, never leftover bytes.
-    Infinite values are returned as they are: rejecting them is the engine's rule, not this layer's.
+    buffer; anything else is converted once. Nulls are NaN, never leftover bytes. Infinite values are
+    returned as they are: rejecting them is the engine's rule, not this layer's.
     """
     chunks = _chunks(array)
     if len(chunks) == 1:
-        return _with_mask(_chunk_to_float64(chunks[0], column, row_offset))
+        return _chunk_to_float64(chunks[0], column, row_offset)
     values = np.empty(len(array), dtype=np.float64)
     start = 0
     for chunk in chunks:
         values[start : start + len(chunk)] = _chunk_to_float64(chunk, column, row_offset + start)
         start += len(chunk)
-    return _with_mask(values)
+    return values
 
 
 def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
