@@ -38,6 +38,7 @@ from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
 from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
+from lossctl.prefetch import prefetch
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -621,7 +622,9 @@ class _TextSource(Source):
     def _tables(self, columns: list[str]) -> Iterator[pa.Table]:
         self._rows_before = 0
         with _reading(self.path, self.format):
-            for offset, block in self._blocks(BLOCK_BYTES):
+            # The next block is read while this one is parsed on Arrow's threads (a 257 MB CSV: 0.78 -> 0.75 s;
+            # through a pipe 0.87 -> 0.83 s).
+            for offset, block in prefetch(self._blocks(BLOCK_BYTES), depth=1):
                 table = self._parse(block, offset, columns)
                 self._rows_before += table.num_rows
                 yield table
