@@ -262,6 +262,58 @@ def test_a_parquet_file_redirected_to_stdin_is_read_in_place(tmp_path: Path, mon
         open_input("-", stdin=io.BytesIO(path.read_bytes()))
 
 
+def _numbered_parquet(rows: int) -> bytes:
+    sink = io.BytesIO()
+    values = np.arange(rows, dtype=np.float64)
+    pq.write_table(pa.table({"target": values, "pred": values * 2}), sink, row_group_size=max(rows // 3, 1))
+    return sink.getvalue()
+
+
+def _spill_counting_files(monkeypatch: pytest.MonkeyPatch, share: float, data: bytes) -> tuple[bytes, list[Path]]:
+    """What :func:`streams.spill` gives back for a stream of ``data``, and the temporary files it made."""
+    from lossctl import tempfiles
+
+    made: list[Path] = []
+    create = tempfiles.create
+
+    def counting(target: str | Path) -> Path:
+        made.append(create(target))
+        return made[-1]
+
+    monkeypatch.setattr(tempfiles, "create", counting)
+    monkeypatch.setattr(streams, "MEMORY_SHARE", share)
+    copy = streams.spill(io.BytesIO(data), "standard input")
+    return copy.read(), made
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="memory files are Linux's memfd_create")
+def test_a_parquet_stream_is_copied_to_memory_without_a_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _numbered_parquet(30_000)
+    copied, made = _spill_counting_files(monkeypatch, 0.25, data)
+    assert copied == data and made == []
+
+
+def test_a_parquet_stream_beyond_the_memory_share_moves_on_to_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its share of memory the copy continues in $TMPDIR, what is in memory first: the bytes are the stream's,
+    the file is unlinked once open, and a folder that cannot take it is the input error saying what to do."""
+    import tempfile
+
+    data = _numbered_parquet(300_000)  # a few MB: more than one piece of the copy
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    copied, made = _spill_counting_files(monkeypatch, 1e-12, data)
+    assert copied == data and len(made) == 1 and made[0].parent == tmp_path
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with pytest.raises(InputError) as error:
+        streams.spill(io.BytesIO(data), "standard input")
+    assert message(error).startswith(
+        f"cannot read standard input: Parquet needs random access, so it is copied to {tmp_path / 'missing'} first"
+    )
+    assert message(error).endswith("save it to a file, or set TMPDIR to a folder with room")
+
+
 def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
     source = open_input(write(tmp_path / "preds.txt", b"a;b\n"), input_format="tsv")
     assert (source.format, source.columns) == ("tsv", ["a;b"])
