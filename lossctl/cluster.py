@@ -8,9 +8,8 @@ disk the workers share or from an object store, and runs the same engine as a lo
 are those of one pass; in the worker it sets lossctl's allocators and Arrow's thread pool as the command line has
 them (:func:`~lossctl.threads.arrow_uses_every_core`). It sends back statistics, not rows: the outcome vectors
 overall, per group (keyed by the group's values), per bootstrap replicate, and the few per-row losses the table's
-quantiles need. The client merges
-them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them as a local run does, so values and
-intervals equal the local engine's to float64 rounding.
+quantiles need. The client merges them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them
+as a local run does, so values and intervals equal the local engine's to float64 rounding.
 
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
 ``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost

@@ -510,7 +510,7 @@ class _Worker:
             try:
                 return self._sums_in_blocks(chunk, weight, self.loss_block)
             except InputError:
-                pass  # a value out of a loss's domain: the whole chunk below says so, counting the chunk's rows
+                pass  # the whole chunk below raises the error again, counting the chunk's rows, not the block's
         contributions, stats = [], []
         # The jobs of a chunk share its intermediates (losses/_shared.py). A sum that overflows is reported
         # once, as an input error, when the result is finalized: NumPy's RuntimeWarnings ("overflow
