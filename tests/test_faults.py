@@ -165,6 +165,44 @@ def test_a_signal_mid_run_leaves_nothing(tmp_path: Path, signum: int, code: int,
     assert sorted(path.name for path in tmp_path.iterdir()) == ["rows.csv"], "an output or temporary file was left"
 
 
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="the in-memory copy is Linux's memfd_create")
+@pytest.mark.parametrize(("signum", "code"), SIGNALS, ids=SIGNAL_IDS)
+def test_a_signal_while_a_parquet_stream_is_copied(tmp_path: Path, signum: int, code: int) -> None:
+    """Half a Parquet stream arrives on standard input and the pipe stays open: lossctl is copying it (its in-memory
+    file, or a file in $TMPDIR, is open) when the signal comes. One line, the signal's code, nothing in $TMPDIR."""
+    data = parquet_bytes(pa.table({"pred": np.arange(200_000.0), "target": np.arange(200_000.0)}))
+    fifo, folder = tmp_path / "stream", tmp_path / "tmp"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    done = threading.Event()
+    writer = _feed(fifo, data[: len(data) // 2], done)
+    with open(fifo, "rb") as stdin:
+        process = subprocess.Popen(
+            [*LOSSCTL, "eval", "-", "-l", "mse"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": str(folder)},
+        )
+
+    def copying() -> bool:
+        with contextlib.suppress(OSError):
+            links = [os.readlink(fd) for fd in Path(f"/proc/{process.pid}/fd").iterdir()]
+            return any("lossctl-input" in link for link in links)
+        return False
+
+    try:
+        _wait_for(copying, process)
+        process.send_signal(signum)
+        err = process.communicate(timeout=TIMEOUT)[1]
+    finally:
+        done.set()
+        writer.join(TIMEOUT)
+    assert process.returncode == code, err
+    assert errors((code, err)) == [f"error: interrupted by {signal.Signals(signum).name}"]
+    assert list(folder.iterdir()) == []
+
+
 SIGNAL_PLUGIN = """
 import os, signal
 import numpy as np
