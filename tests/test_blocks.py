@@ -19,14 +19,10 @@ ROWS = default_chunk_rows(2) + 40_000
 TEN = ["mse", "rmse", "mae", "huber", "smooth_l1", "log_cosh", "quantile", "mape", "smape", "msle"]
 
 
-def _columns(rows: int = ROWS) -> dict[str, np.ndarray]:
+def _columns() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(11)
-    y = rng.uniform(0.1, 3.0, rows)
-    return {
-        "target": y,
-        "pred": np.abs(y + rng.normal(0.0, 0.7, rows)),
-        "w": rng.uniform(0.1, 2.0, rows),
-    }
+    y = rng.uniform(0.1, 3.0, ROWS)
+    return {"target": y, "pred": np.abs(y + rng.normal(0.0, 0.7, ROWS)), "w": rng.uniform(0.1, 2.0, ROWS)}
 
 
 @pytest.fixture(scope="module")
