@@ -882,9 +882,8 @@ def _contributions(
 ) -> np.ndarray:
     spec = job.request.spec
     arrays = {role: _shaped(job, role, values[tuple(job.roles[role])]) for role in spec.role_names}
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            contributions = spec.contributions(arrays, job.request.params, convention)
+    try:  # in the caller's np.errstate: an overflow is reported as an input error, not a RuntimeWarning
+        contributions = spec.contributions(arrays, job.request.params, convention)
     except DomainError as error:
         raise error.locate(
             spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row

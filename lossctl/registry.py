@@ -16,6 +16,7 @@ import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
@@ -272,9 +273,13 @@ class LossSpec:
     def doc(self) -> str:
         return inspect.cleandoc(self.func.__doc__ or "")
 
-    @property
+    @cached_property
     def role_names(self) -> tuple[str, ...]:
         return tuple(role.name for role in self.roles)
+
+    @cached_property
+    def _roles_by_name(self) -> dict[str, Role]:
+        return {role.name: role for role in self.roles}
 
     @property
     def per_row(self) -> bool:
@@ -395,7 +400,7 @@ class LossSpec:
         return arrays, self.resolve_params(kwargs, convention)
 
     def role(self, name: str) -> Role:
-        return next(r for r in self.roles if r.name == name)
+        return self._roles_by_name[name]
 
     def __call__(
         self,
@@ -411,6 +416,8 @@ class LossSpec:
         aggregate = self.aggregate_for(convention)
         if reduction not in aggregate.reductions:
             raise UsageError(f"loss '{self.name}' supports only reduction {', '.join(aggregate.reductions)}")
+        import numpy as np
+
         from lossctl.stats import weighted_sums
 
         weight = None
@@ -418,10 +425,9 @@ class LossSpec:
             weight = as_float_array(sample_weight, "sample_weight", (1,))
             if len(weight) != len(next(iter(bound.values()))):
                 raise InputError("sample_weight must have one value per row")
-        stats = weighted_sums(self.contributions(bound, params, convention), weight)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
+            stats = weighted_sums(self.contributions(bound, params, convention), weight)
         if params.get("multioutput") == "raw":
-            import numpy as np
-
             from lossctl.aggregates import split_stats
 
             values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
@@ -432,8 +438,11 @@ class LossSpec:
         """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
         if not self.per_row:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
+        import numpy as np
+
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
-        return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
+            return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
 
 
 def _finite(name: str, values: Any) -> Any:

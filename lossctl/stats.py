@@ -35,8 +35,10 @@ def weighted_sums(contributions: np.ndarray, weight: np.ndarray | None) -> np.nd
     ``(rows x m)`` array would be added row after row. ``weight @ columns`` is avoided for the same reason:
     BLAS accumulates a dot product sequentially (2e-13 relative on a million rows of 0.1).
     """
+    n = float(len(contributions))
+    if weight is None and contributions.ndim == 1:  # the common case, without the calls that shape columns
+        return np.array([contributions.sum(), n, n])
     columns = np.asfortranarray(contributions.reshape(len(contributions), -1))
-    n = float(len(columns))
     if weight is None:
         return np.concatenate([columns.sum(axis=0), [n, n]])
     return np.concatenate([(weight[:, None] * columns).sum(axis=0), [weight.sum(), n]])
