@@ -87,6 +87,20 @@ def blanks_to_nulls(array: pa.Array) -> pa.Array:
     return pa.Array.from_buffers(array.type, len(array), [validity, buffers[1], buffers[2]], offset=array.offset)
 
 
+def nans_to_nulls(array: pa.Array) -> pa.Array:
+    """A float32 or float64 array with its NaNs made missing: a new validity bitmap over the same values."""
+    if not len(array):
+        return array
+    values = fixed_width(array, np.float32 if pa.types.is_float32(array.type) else np.float64)
+    keep = ~np.isnan(values) & ~missing(array)
+    if keep.all():
+        return array
+    valid = np.zeros(array.offset + len(array), dtype=bool)
+    valid[array.offset :] = keep
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(array.type, len(array), [validity, array.buffers()[1]], offset=array.offset)
+
+
 def take(array: pa.Array, positions: np.ndarray) -> pa.Array:
     """``array[positions]`` as Arrow (``positions``: a 1-D NumPy integer array)."""
     if len(positions) > _TAKEN_BY_SLICES:

@@ -177,6 +177,9 @@ def bind(
     bound = bind_roles(shared, options.role_columns(), available, source, notices, targets)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
+    repeated = next((column for i, column in enumerate(by) if column in by[:i]), None)
+    if repeated is not None:  # its groups would be named by two equal columns (CSV: a header 'k,k')
+        raise UsageError(f"--by names the column '{repeated}' twice; give each --by column once")
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})

@@ -312,10 +312,16 @@ def _check_same_targets(
         if differing is None:
             continue
         raise InputError(
-            f"the targets differ: column '{name}' is {left[differing]!r} in {base_path} but {right[differing]!r} in "
+            f"the targets differ: column '{name}' is {_shown(left[differing])} in {base_path} but "
+            f"{_shown(right[differing])} in "
             f"{other_path} at row {offset + differing}; both models must be scored on the same truth "
             "(give --targets FILE to take the targets from one file)"
         )
+
+
+def _shown(value: object) -> str:
+    """A target value in a message: ``missing`` for a missing one (a null, not Python's ``None``)."""
+    return "missing" if value is None else repr(value)
 
 
 def _same(a: object, b: object) -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.arrow import equal_values, integers, missing, take
+from lossctl.arrow import equal_values, fixed_width, integers, missing, nans_to_nulls, take
 from lossctl.errors import InputError
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 
@@ -198,7 +198,7 @@ class GroupCoder:
         import pyarrow as pa
 
         if len(self.by) == 1:
-            column = batch.column(self.by[0])
+            column = _float_keys(self.by[0], batch.column(self.by[0]))
             known = self._known(column)
             if known is not None:
                 return known
@@ -211,7 +211,7 @@ class GroupCoder:
         else:
             per_column = []
             for name, coder in zip(self.by, self._columns, strict=True):
-                indices, dictionary = _dictionary(batch.column(name))
+                indices, dictionary = _dictionary(_float_keys(name, batch.column(name)))
                 per_column.append(coder.numbers(dictionary)[indices])
             codes = self._tuple_codes(np.column_stack(per_column))
             local = codes
@@ -255,6 +255,25 @@ class GroupCoder:
 
     def label(self, code: int) -> dict[str, Any]:
         return dict(zip(self.by, self.keys[code], strict=True))
+
+
+def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
+    key's group (JSON has no NaN to name a group of its own by). An infinite key is an input error, as an infinite
+    value is in any column."""
+    import pyarrow as pa
+
+    if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
+        return column
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    values = fixed_width(column, np.float32 if pa.types.is_float32(column.type) else np.float64)
+    infinite = np.isinf(values) & ~missing(column)
+    if infinite.any():
+        raise InputError(
+            f"column '{name}' (--by) holds the key {values[infinite][0]:g}; infinite values are always an error"
+        )
+    return nans_to_nulls(column)
 
 
 def _dictionary(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:

@@ -20,7 +20,7 @@ import numpy as np
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
 from lossctl.params import LossRequest, build_requests, is_composite
-from lossctl.registry import as_float_array, per_row_losses
+from lossctl.registry import as_sample_weight, per_row_losses
 from lossctl.stats import Accumulator, weighted_sums
 
 
@@ -115,13 +115,7 @@ class Metric:
         if given and all(np.size(np.asarray(v)) == 0 for v in given):
             return
         arrays = self._arrays(y_true, y_pred, roles)
-        weight = None
-        if sample_weight is not None:
-            weight = as_float_array(sample_weight, "sample_weight", (1,))
-            if len(weight) != len(next(iter(arrays.values()))):
-                raise InputError("sample_weight must have one value per row")
-            if (weight < 0).any():
-                raise InputError("sample_weight must be >= 0")
+        weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(arrays.values()))))
         self._check_rows(arrays)
         contributions = self._contributions(arrays)
         stats = weighted_sums(contributions, weight)

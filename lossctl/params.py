@@ -105,6 +105,7 @@ class _Params:
         self.scoped: dict[str, dict[str, str]] = {}
         self.broad: dict[str, str] = {}
         self.used: set[str] = set()  # the keys ("delta", "huber.delta") some loss takes
+        self.scoped_over: set[str] = set()  # the plain keys a loss takes from its own --param LOSS.KEY instead
         for option in param_options:
             key, value = _key_value(option, "--param")
             loss_name, dot, param = key.rpartition(".")
@@ -131,6 +132,7 @@ class _Params:
         scoped = self.scoped.get(spec.name, {})
         texts = {k: v for k, v in self.broad.items() if k in names} | scoped
         self.used |= {f"{spec.name}.{k}" if k in scoped else k for k in texts if k not in inline}
+        self.scoped_over |= {k for k in self.broad if k in scoped and k not in inline}
         with spec.naming_errors():
             given = {k: spec.param(k).parse(v) for k, v in texts.items() if k not in inline} | inline
         return LossRequest(spec, spec.resolve_params(given, convention), given)
@@ -139,8 +141,9 @@ class _Params:
         keys = [f"{name}.{k}" for name, params in self.scoped.items() for k in params] + list(self.broad)
         for key in keys:
             if key not in self.used:
+                how = f"inline or with --param LOSS.{key}" if key in self.scoped_over else "inline"
                 raise UsageError(
-                    f"--param {key}=...: every selected loss with '{key.rpartition('.')[2]}' sets it inline"
+                    f"--param {key}=...: every selected loss with '{key.rpartition('.')[2]}' sets it {how}"
                 )
 
 

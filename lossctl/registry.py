@@ -420,11 +420,7 @@ class LossSpec:
 
         from lossctl.stats import weighted_sums
 
-        weight = None
-        if sample_weight is not None:
-            weight = as_float_array(sample_weight, "sample_weight", (1,))
-            if len(weight) != len(next(iter(bound.values()))):
-                raise InputError("sample_weight must have one value per row")
+        weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(bound.values()))))
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             stats = weighted_sums(self.contributions(bound, params, convention), weight)
         if params.get("multioutput") == "raw":
@@ -491,6 +487,16 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
         kind = "missing (NaN)" if np.isnan(array).any() else "infinite"
         raise InputError(f"'{name}' has {kind} values in {count(len(rows), 'row')} (first: row {rows[0]})")
     return array
+
+
+def as_sample_weight(values: Any, rows: int) -> np.ndarray:
+    """``sample_weight`` as float64, one finite value >= 0 per row (the API's boundary check, as the CLI's)."""
+    weight = as_float_array(values, "sample_weight", (1,))
+    if len(weight) != rows:
+        raise InputError("sample_weight must have one value per row")
+    if (weight < 0).any():
+        raise InputError("sample_weight must be >= 0")
+    return weight
 
 
 # Set by lossctl.plugins while a plugin imports, so that its losses carry its name (LossSpec.origin).

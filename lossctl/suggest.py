@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NoRows
 
 SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
@@ -246,7 +246,7 @@ def suggest(
             notices.append(f"advice based on the first {rows} rows")
             break
     if rows == 0:
-        raise InputError("the input has no rows")
+        raise NoRows.naming(opened.source.path)
     target_values, pred_values = (np.concatenate(parts[role]) for role in ("target", "pred"))
     usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(
         axis=1

@@ -595,6 +595,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'segment' not found in p.csv; columns are: id, pred, target",
     ),
     (
+        "--by column given twice",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--by", "id", "--by", "i*"],
+        2,
+        "--by names the column 'id' twice; give each --by column once",
+    ),
+    (
         "--weight column missing",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],

@@ -113,6 +113,9 @@ def test_compare_refuses_two_files_scored_on_different_targets(cli, tmp_path: Pa
         "at row 1; both models must be scored on the same truth (give --targets FILE to take the targets from one "
         "file)\n"
     )
+    (tmp_path / "c.csv").write_text("y_true,y_pred\n1,1.2\n,2.4\n3,3.5\n")  # a missing target, not Python's None
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "c.csv", "-l", "mse")
+    assert run.code == 3 and f"is 2 in {tmp_path / 'a.csv'} but missing in {tmp_path / 'c.csv'} at row 1;" in run.err
 
 
 def test_compare_models_of_one_file(cli, tmp_path: Path) -> None:

@@ -43,6 +43,10 @@ def test_precedence_and_parameters_that_would_be_ignored() -> None:
     cases = {
         "--param quantile.q=...: every selected loss with 'q' sets it inline": (["quantile:q=0.1"], ["quantile.q=0.5"]),
         "--param delta=...: every selected loss with 'delta' sets it inline": (["huber:delta=2"], ["delta=3"]),
+        "--param delta=...: every selected loss with 'delta' sets it inline or with --param LOSS.delta": (
+            ["huber"],
+            ["huber.delta=2", "delta=3"],
+        ),
         "--param delta=2: 'delta' is given twice": (["huber"], ["delta=1", "delta=2"]),
         "--param huber.delta=2: huber.delta is given twice": (["huber"], ["huber.delta=1", "huber.delta=2"]),
         "'-l huber:delta=1:delta=2' gives 'delta' twice": (["huber:delta=1:delta=2"], []),

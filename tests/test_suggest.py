@@ -111,3 +111,9 @@ def test_suggest_writes_csv_and_specs_that_reproduce_the_params(cli) -> None:
     for suggestion in json.loads(cli("suggest", data, "-f", "json", "-q").out)["suggestions"]:
         spec = lossctl.get(suggestion["spec"])  # the -l form gives exactly the suggested parameters
         assert {k: spec.preset[k] for k in suggestion["params"]} == suggestion["params"]
+
+
+def test_a_file_without_rows_is_named(cli, tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("y_true,y_pred\n")
+    run = cli("suggest", tmp_path / "h.csv")
+    assert (run.code, run.out, run.err) == (3, "", f"error: '{tmp_path / 'h.csv'}' has no rows\n")

@@ -127,3 +127,16 @@ def test_a_label_column_weighs_rows_by_its_numbers_never_by_its_recoded_labels(c
     same = write("same.csv", "p,c\n0.9,1\n0.2,0\n0.4,0\n")  # 0/1 labels that are their own weights: rows 2, 3 weigh 0
     run = cli("eval", same, "--pred", "p", "--target", "c", "--weight", "c", "-l", "bce", "-f", "json")
     assert run.code == 0 and json.loads(run.out)["results"][0]["value"] == pytest.approx(-np.log(0.9))
+
+
+@pytest.mark.parametrize("call", ["loss", "metric", "evaluate"])
+def test_negative_sample_weights_are_an_input_error_in_every_api(call: str) -> None:
+    # As the CLI's --weight: a negative weight makes the weighted mean meaningless (mse of -0.5 here).
+    y, p, w = [1.0, 2.0], [2.0, 2.0], [-1.0, 3.0]
+    with pytest.raises(lossctl.InputError, match=r"sample.weight"):
+        if call == "loss":
+            lossctl.get("mse")(y, p, sample_weight=w)
+        elif call == "metric":
+            lossctl.Metric("mse").update(y, p, sample_weight=w)
+        else:
+            lossctl.evaluate(y_true=y, y_pred=p, sample_weight=w, losses="mse")
