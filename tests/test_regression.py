@@ -119,6 +119,8 @@ HAND = [
     ("tweedie_deviance", ([1.0], [2.0]), {"power": 3.0}, 0.25),
     # gamma 2 (log(p / y) + y / p - 1) = 2 (1 + 1/e - 1)
     ("tweedie_deviance", ([1.0], [E]), {"power": 2.0}, 2.0 / E),
+    # p / y = 1e600 overflows, its log does not: 2 (600 log 10 + 1e-600 - 1)
+    ("tweedie_deviance", ([1e-300], [1e300]), {"power": 2.0}, 2.0 * (600.0 * math.log(10.0) - 1.0)),
     # power 1.5, y = 0: 2 p^0.5 / 0.5 = 4 sqrt(4)
     ("tweedie_deviance", ([0.0], [4.0]), {"power": 1.5}, 8.0),
     # power -1, y = -1 < 0 counts as 0 in the first term: 2 (0 + 1 * 1 / 2 + 1 / 3) = 5 / 3
@@ -320,6 +322,7 @@ EXTREME = [
     ("poisson_nll", ([0.0, 1.0, 1e300], [1.0, 1.0, 1.0]), {"full": True}),
     ("poisson_deviance", ([0.0, 1e300, 1e-300], [1e-300, 1e-300, 1e300]), {}),
     ("tweedie_deviance", ([0.0, 5.0], [1e-300, 1e-3]), {"power": 1.5}),
+    ("tweedie_deviance", ([1e-300, 2.0], [1e300, 1.0]), {"power": 2.0}),
     ("gaussian_nll", ([0.0, 0.0], [0.0, 1.0], [0.0, 1e300]), {"full": True}),
 ]
 

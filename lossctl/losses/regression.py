@@ -536,6 +536,17 @@ def _y_log_ratio(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return out
 
 
+def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(a / b)`` for ``a, b > 0``: the accurate quotient form (sklearn's), and ``log a - log b`` only where the
+    quotient over- or underflows (a = 1e300, b = 1e-300 gives 1381.55, not log(inf))."""
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = a / b
+    representable = np.isfinite(ratio) & (ratio >= np.finfo(np.float64).tiny)
+    if representable.all():
+        return np.log(ratio)
+    return np.where(representable, np.log(np.where(representable, ratio, 1.0)), np.log(a) - np.log(b))
+
+
 def _poisson_unit_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return 2.0 * (_y_log_ratio(target, pred) - target + pred)
 
@@ -629,7 +640,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
     if power == 1.0:
         return _poisson_unit_deviance(target, pred)
     if power == 2.0:
-        return 2.0 * (np.log(pred / target) + target / pred - 1.0)
+        return 2.0 * (_log_ratio(pred, target) + target / pred - 1.0)
     one, two = 1.0 - power, 2.0 - power
     observed = np.maximum(target, 0.0) if power < 0.0 else target
     return 2.0 * (observed**two / (one * two) - target * pred**one / one + pred**two / two)
