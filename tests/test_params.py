@@ -28,6 +28,15 @@ def test_inline_parameters_are_typed_and_validated() -> None:
         build_requests(["huber:delta=inf"])
 
 
+def test_a_list_parameter_is_labelled_as_it_is_written() -> None:
+    # The label names results, gaps and checks: it must read back as a spec, not as a tuple "(1.0, 2.5)".
+    (request,) = build_requests(["cross_entropy:class_weight=1,2.5"])
+    assert request.params["class_weight"] == (1.0, 2.5)
+    assert request.label == "cross_entropy:class_weight=1,2.5"
+    (again,) = build_requests([request.label])
+    assert again.params == request.params
+
+
 def test_scoped_param_needs_the_loss_selected() -> None:
     with pytest.raises(UsageError, match="loss 'huber' is not selected"):
         build_requests(["mse"], ["huber.delta=2"])

@@ -101,6 +101,8 @@ HAND = [
     ("mape", ([0.0], [1.0]), {}, 2.0**52),
     # 2 * 2 / (1 + 3) = 1; 2 * 2 / (0 + 2) = 2; both 0 gives 0; mean 1
     ("smape", ([1.0, 0.0, 0.0], [3.0, 2.0, 0.0]), {}, 1.0),
+    # near the float64 maximum 2 |p - y| and |y| + |p| overflow, the ratio does not: rows 2, 2 and 0
+    ("smape", ([1e308, 1e308, 1.5e308], [-1e308, 0.0, 1.5e308]), {}, 4.0 / 3.0),
     # (log e - log 1)^2 = 1 and 0; mean 0.5
     ("msle", ([0.0, E - 1.0], [E - 1.0, E - 1.0]), {}, 0.5),
     # rows 1 and 9: sqrt((1 + 9) / 2)
@@ -117,6 +119,8 @@ HAND = [
     ("tweedie_deviance", ([1.0], [2.0]), {"power": 3.0}, 0.25),
     # gamma 2 (log(p / y) + y / p - 1) = 2 (1 + 1/e - 1)
     ("tweedie_deviance", ([1.0], [E]), {"power": 2.0}, 2.0 / E),
+    # p / y = 1e600 overflows, its log does not: 2 (600 log 10 + 1e-600 - 1)
+    ("tweedie_deviance", ([1e-300], [1e300]), {"power": 2.0}, 2.0 * (600.0 * math.log(10.0) - 1.0)),
     # power 1.5, y = 0: 2 p^0.5 / 0.5 = 4 sqrt(4)
     ("tweedie_deviance", ([0.0], [4.0]), {"power": 1.5}, 8.0),
     # power -1, y = -1 < 0 counts as 0 in the first term: 2 (0 + 1 * 1 / 2 + 1 / 3) = 5 / 3
@@ -311,12 +315,14 @@ EXTREME = [
     ("smooth_l1", ([0.0, 0.0], [1e6, -1e300]), {"beta": 0.0}),
     ("mape", ([0.0, 1e-300], [1.0, 0.0]), {}),
     ("smape", ([0.0, 0.0, -1e300], [0.0, 1e-320, 1e300]), {}),
+    ("smape", ([1.7e308, -1.7e308, 1e308], [1.6e308, 1.7e308, 0.0]), {}),
     ("msle", ([0.0, -0.999999], [0.0, 1e300]), {}),
     ("poisson_nll", ([0.0, 3.0], [0.0, 0.0]), {}),
     ("poisson_nll", ([0.0, 3.0], [-745.0, 709.0]), {"log_input": True}),
     ("poisson_nll", ([0.0, 1.0, 1e300], [1.0, 1.0, 1.0]), {"full": True}),
     ("poisson_deviance", ([0.0, 1e300, 1e-300], [1e-300, 1e-300, 1e300]), {}),
     ("tweedie_deviance", ([0.0, 5.0], [1e-300, 1e-3]), {"power": 1.5}),
+    ("tweedie_deviance", ([1e-300, 2.0], [1e300, 1.0]), {"power": 2.0}),
     ("gaussian_nll", ([0.0, 0.0], [0.0, 1.0], [0.0, 1e300]), {"full": True}),
 ]
 

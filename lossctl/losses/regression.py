@@ -331,6 +331,9 @@ def mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
     return np.divide(abs_residual(target, pred), scale)
 
 
+_HALF_MAX = float(np.finfo(np.float64).max) / 2.0  # smape: beyond it, 2 |p - y| and |y| + |p| may overflow
+
+
 @register_loss(
     "smape",
     task="regression",
@@ -348,12 +351,22 @@ def mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarray:
     "0, and any row with y = 0 != p costs the maximum 2.",
 )
 def smape(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """``2 |p - y| / (|y| + |p|)`` per row, 0 where both are 0; any real inputs.
+    """``2 |p - y| / (|y| + |p|)`` per row, 0 where both are 0; any real inputs, up to the float64 maximum.
 
-    Example: y = [1, 0, 0], p = [3, 2, 0] gives rows [1, 2, 0] and a mean of 1.
+    Where ``|y| + |p|`` exceeds half the float64 maximum, ``2 |p - y|`` (or ``|p - y|``, or the sum itself)
+    would overflow: those rows are the same ratio of the halved values, ``2 |p/2 - y/2| / (|y|/2 + |p|/2)``
+    (halving is exact there), so y = 1e308, p = -1e308 gives 2, not an overflow. Example: y = [1, 0, 0],
+    p = [3, 2, 0] gives rows [1, 2, 0] and a mean of 1.
     """
-    scale = np.abs(target) + np.abs(pred)  # a target column against a vector of predictions: both broadcast
-    out = abs_residual(target, pred) * 2.0
+    with np.errstate(over="ignore"):  # the rows that overflow here are recomputed below
+        scale = np.abs(target) + np.abs(pred)  # a target column against a vector of predictions: both broadcast
+        out = abs_residual(target, pred) * 2.0
+    if scale.size and scale.max() > _HALF_MAX:
+        y, p = np.broadcast_arrays(target, pred)
+        big = scale > _HALF_MAX
+        half_y, half_p = y[big] * 0.5, p[big] * 0.5
+        out[big] = 2.0 * (np.abs(half_p - half_y) / (np.abs(half_y) + np.abs(half_p)))
+        scale[big] = 1.0
     if scale.size and scale.min() == 0.0:  # the scale is never negative: a zero is its minimum
         scale[scale == 0.0] = 1.0  # and out is 0 there: 0 / 1
     out /= scale
@@ -523,6 +536,17 @@ def _y_log_ratio(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return out
 
 
+def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(a / b)`` for ``a, b > 0``: the accurate quotient form (sklearn's), and ``log a - log b`` only where the
+    quotient over- or underflows (a = 1e300, b = 1e-300 gives 1381.55, not log(inf))."""
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = a / b
+    representable = np.isfinite(ratio) & (ratio >= np.finfo(np.float64).tiny)
+    if representable.all():
+        return np.log(ratio)
+    return np.where(representable, np.log(np.where(representable, ratio, 1.0)), np.log(a) - np.log(b))
+
+
 def _poisson_unit_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return 2.0 * (_y_log_ratio(target, pred) - target + pred)
 
@@ -616,7 +640,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
     if power == 1.0:
         return _poisson_unit_deviance(target, pred)
     if power == 2.0:
-        return 2.0 * (np.log(pred / target) + target / pred - 1.0)
+        return 2.0 * (_log_ratio(pred, target) + target / pred - 1.0)
     one, two = 1.0 - power, 2.0 - power
     observed = np.maximum(target, 0.0) if power < 0.0 else target
     return 2.0 * (observed**two / (one * two) - target * pred**one / one + pred**two / two)
