@@ -60,7 +60,6 @@ COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated class); Typer sees the real ones
     CompletionShell: TypeAlias = Enum
     OutputFormat: TypeAlias = Enum
-    ListFormat: TypeAlias = Enum
     InputFormat: TypeAlias = Enum
     Missing: TypeAlias = Enum
     Reduction: TypeAlias = Enum
@@ -69,7 +68,6 @@ if TYPE_CHECKING:  # to mypy each is a plain Enum (it cannot follow a generated 
 else:
     CompletionShell = _choices("CompletionShell", COMPLETION_SHELLS)
     OutputFormat = _choices("OutputFormat", OUTPUT_FORMATS)
-    ListFormat = _choices("ListFormat", ("table", "json", "csv"))
     InputFormat = _choices("InputFormat", INPUT_FORMATS)
     Missing = _choices("Missing", MISSING_POLICIES)
     Reduction = _choices("Reduction", REDUCTIONS)
@@ -82,7 +80,6 @@ REDUCTION_DEFAULT = Reduction(Options.reduction)
 CONVENTION_DEFAULT = ConventionName(Options.convention)
 ENGINE_DEFAULT = EngineName(Options.engine)
 TABLE = OutputFormat("table")
-LIST_TABLE = ListFormat("table")
 
 
 def _version(value: bool) -> None:
@@ -595,8 +592,8 @@ def suggest_command(
     target: TargetOpt = None,
     input_format: InputFormatOpt = None,
     output_format: Annotated[
-        ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
-    ] = LIST_TABLE,
+        OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+    ] = TABLE,
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = ".",
     quiet: QuietOpt = False,
@@ -626,15 +623,12 @@ def suggest_command(
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
-    if output_format.value == "csv":
-        import csv
-        import io
+    if output_format.value in ("csv", "markdown"):
+        from lossctl.report import csv_text, markdown_text
 
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["task", "loss", "spec", "reason"])
-        writer.writerows([advice.task, s.loss, s.spec, s.reason] for s in advice.suggestions)
-        sys.stdout.write(buffer.getvalue())
+        rows = [[advice.task, s.loss, s.spec, s.reason] for s in advice.suggestions]
+        write = csv_text if output_format.value == "csv" else markdown_text
+        sys.stdout.write(write(["task", "loss", "spec", "reason"], rows))
         return
     from rich.console import Console
 
@@ -643,12 +637,12 @@ def suggest_command(
     render_advice(advice, Console())
 
 
-@app.command("list", epilog=_examples("lossctl list", "lossctl list --task multiclass", "lossctl list -f csv"))
+@app.command("list", epilog=_examples("lossctl list", "lossctl list --task multiclass", "lossctl list -f markdown"))
 def list_command(
     task: Annotated[str | None, typer.Option(metavar="TASK", help="Only losses of this task.")] = None,
     output_format: Annotated[
-        ListFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
-    ] = LIST_TABLE,
+        OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
+    ] = TABLE,
     plugin: PluginOpt = None,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
@@ -656,10 +650,16 @@ def list_command(
 
     _load_plugins(plugin or [])
     specs = list_losses(task)
-    if output_format.value in ("json", "csv"):
-        from lossctl.describe import losses_csv, losses_json
+    if output_format.value == "json":
+        from lossctl.describe import losses_json
 
-        sys.stdout.write(losses_json(specs) if output_format.value == "json" else losses_csv(specs))
+        sys.stdout.write(losses_json(specs))
+        return
+    if output_format.value in ("csv", "markdown"):
+        from lossctl.describe import loss_rows
+        from lossctl.report import csv_text, markdown_text
+
+        sys.stdout.write((csv_text if output_format.value == "csv" else markdown_text)(*loss_rows(specs)))
         return
     from rich.console import Console
 

@@ -3,8 +3,6 @@ or CSV, all built from the registry entries."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 import textwrap
@@ -89,26 +87,24 @@ def losses_json(specs: list[LossSpec]) -> str:
     return json.dumps([loss_record(spec) for spec in specs], indent=2) + "\n"
 
 
-def losses_csv(specs: list[LossSpec]) -> str:
-    """``lossctl list -f csv``: one row per loss; lists joined with ``;``, parameters as the command line writes
-    them (``delta=1.0``, ``alpha=none``)."""
+def loss_rows(specs: list[LossSpec]) -> tuple[list[str], list[list[str]]]:
+    """``lossctl list -f csv|markdown``: a header and one row per loss; lists joined with ``;``, parameters as the
+    command line writes them (``delta=1.0``, ``alpha=none``)."""
     from lossctl.report import format_value
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["name", "aliases", "task", "roles", "params", "reductions", "per_sample", "follows", "summary"])
-    for spec in specs:
-        writer.writerow(
-            [
-                spec.name,
-                ";".join(spec.aliases),
-                spec.task,
-                ";".join(f"{r.name}:{r.shape}" for r in spec.roles),
-                ";".join(f"{p.name}={format_value(p.default)}" for p in spec.params),
-                ";".join(spec.aggregate.reductions),
-                "true" if spec.per_row else "false",
-                spec.follows,
-                spec.summary,
-            ]
-        )
-    return buffer.getvalue()
+    header = ["name", "aliases", "task", "roles", "params", "reductions", "per_sample", "follows", "summary"]
+    rows = [
+        [
+            spec.name,
+            ";".join(spec.aliases),
+            spec.task,
+            ";".join(f"{r.name}:{r.shape}" for r in spec.roles),
+            ";".join(f"{p.name}={format_value(p.default)}" for p in spec.params),
+            ";".join(spec.aggregate.reductions),
+            "true" if spec.per_row else "false",
+            spec.follows,
+            spec.summary,
+        ]
+        for spec in specs
+    ]
+    return header, rows

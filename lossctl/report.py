@@ -487,12 +487,31 @@ def _markdown_cell(text: str) -> str:
     return show_name(text).replace("|", "\\|")
 
 
-def to_markdown(report: AnyReport) -> str:
-    header, rows = table_rows(report)
+def markdown_table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
+    """The lines of a Markdown table; an empty cell for ``None``, other values as :func:`format_value` writes them."""
     lines = ["| " + " | ".join(map(_markdown_cell, header)) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = ["" if cell is None else _markdown_cell(format_value(cell)) for cell in row]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+    """A header and rows as CSV text (``lossctl list`` and ``suggest``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+    """A header and rows as a Markdown table (``lossctl list`` and ``suggest``)."""
+    return "\n".join(markdown_table(header, rows)) + "\n"
+
+
+def to_markdown(report: AnyReport) -> str:
+    lines = markdown_table(*table_rows(report))
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
         lines.append(

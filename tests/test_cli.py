@@ -377,6 +377,15 @@ def test_choices_are_case_insensitive_and_list_writes_csv(cli) -> None:
     assert "class_weight=none" in cross_entropy["params"]
 
 
+def test_list_writes_markdown_with_the_csv_rows(cli) -> None:
+    """``--format markdown`` works for every command that writes a table (docs/cli.md, "Output")."""
+    rows = list(csv.reader(io.StringIO(cli("list", "-f", "csv").out)))
+    lines = cli("list", "--format", "markdown").out.splitlines()
+    assert lines[1] == "|" + "---|" * len(rows[0])
+    cells = [[cell.strip() for cell in line.strip("| ").split(" | ")] for line in [lines[0], *lines[2:]]]
+    assert cells == [[cell.replace("|", "\\|") for cell in row] for row in rows]
+
+
 def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
 

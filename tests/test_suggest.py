@@ -108,6 +108,9 @@ def test_suggest_writes_csv_and_specs_that_reproduce_the_params(cli) -> None:
     data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
     rows = list(csv.DictReader(io.StringIO(cli("suggest", data, "-f", "csv", "-q").out)))
     assert rows and {row["task"] for row in rows} == {"regression"} and rows[0]["spec"].startswith("huber:delta=")
+    markdown = cli("suggest", data, "-f", "markdown", "-q").out.splitlines()
+    assert markdown[:2] == ["| task | loss | spec | reason |", "|---|---|---|---|"]
+    assert [line.strip("| ").split(" | ") for line in markdown[2:]] == [list(row.values()) for row in rows]
     for suggestion in json.loads(cli("suggest", data, "-f", "json", "-q").out)["suggestions"]:
         spec = lossctl.get(suggestion["spec"])  # the -l form gives exactly the suggested parameters
         assert {k: spec.preset[k] for k in suggestion["params"]} == suggestion["params"]
