@@ -40,8 +40,10 @@ def describe(name: str) -> str:
     lines += [f"  follows:   {spec.follows}", "", "parameters:"]
     if not spec.params:
         lines.append("  (none)")
-    for p in spec.params:
-        lines.append(f"  {p.name} ({p.kind}, default {p.default}, {p.domain})")
+    from lossctl.report import format_value
+
+    for p in spec.params:  # a default as the command line writes it: true, none
+        lines.append(f"  {p.name} ({p.kind}, default {format_value(p.default)}, {p.domain})")
         lines.append(_wrap(p.doc, "      "))
     lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
     for convention, variant in spec.conventions.items():

@@ -279,6 +279,9 @@ def test_list_and_describe(cli) -> None:
     assert {e["task"] for e in regression} == {"binary"}
     page = cli("describe", "Huber").out
     assert "delta" in page and "HuberLoss" in page and "when to use it" in page
+    page = cli("describe", "focal").out  # defaults as the command line writes them, not Python's True and None
+    assert "from_logits (bool, default true," in page
+    assert "class_weight (floats, default none," in cli("describe", "cross_entropy").out
 
 
 def test_version_and_python_m() -> None:
