@@ -68,13 +68,14 @@ def counted_rows(stats: Stats, column: int = 1) -> str | None:
     return f"{count} row{'s' if count != 1 else ''}"
 
 
-def weight_sum(stats: Stats) -> float:
+def weight_sum(stats: Stats, summable: bool = True) -> float:
     """``sum(w)`` where it is a denominator: weights that sum to zero leave the weighted mean undefined
-    (an input error), while a sum or a mean over the row count is 0 (docs/losses.md, "Weights that sum to zero")."""
+    (an input error), while a sum or a mean over the row count is 0 (docs/losses.md, "Weights that sum to zero").
+    ``summable``: the loss has ``--reduction sum``, which the message offers."""
     if stats[-2] <= 0:
         raise ZeroWeightSum(
-            "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined "
-            "(--reduction sum gives 0)"
+            "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined"
+            + (" (--reduction sum gives 0)" if summable else "")
         )
     return float(stats[-2])
 
@@ -105,7 +106,7 @@ def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> 
 
 
 def _root_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    return math.sqrt(stats[0] / weight_sum(stats))
+    return math.sqrt(stats[0] / weight_sum(stats, summable=False))
 
 
 def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:

@@ -386,6 +386,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "mse: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined (--reduction sum gives 0)",
     ),
     (
+        "all-zero weights, a loss without a sum",
+        {"p.csv": "pred,target,w\n1,2,0\n1,1,0\n"},
+        ["eval", "p.csv", "-l", "rmse", "--weight", "w"],
+        3,
+        "rmse: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined",
+    ),
+    (
         "overflow",
         {"p.csv": "pred,target\n1e308,-1e308\n1,1\n"},
         ["eval", "p.csv", "-l", "mse"],
