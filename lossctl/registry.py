@@ -639,6 +639,8 @@ def get(name: str) -> LossSpec:
     >>> get("huber:delta=2")([0.0], [3.0])
     4.0
     """
+    if not isinstance(name, str):
+        raise UsageError(f"a loss is named by a string (such as 'huber:delta=2'), not a {type(name).__name__}")
     spec, given = parse_spec(name)
     return replace(spec, preset=given) if given else spec
 

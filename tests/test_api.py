@@ -119,6 +119,7 @@ def test_two_dimensional_arrays_are_vector_roles() -> None:
         (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
         (lambda: lossctl.Metric("mse").merge(3), lossctl.UsageError, "a Metric merges another Metric, not int"),
+        (lambda: lossctl.get(3), lossctl.UsageError, "a loss is named by a string .* not a int"),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],
