@@ -53,8 +53,10 @@ class Binding:
         return list(dict.fromkeys(names))
 
     def report_columns(self) -> dict[str, Any]:
-        """The ``columns`` object of the report: roles, ``models`` (name -> columns) and ``weight`` when bound."""
-        columns: dict[str, Any] = dict(self.roles)
+        """The ``columns`` object of the report: roles (``pred`` and ``target`` first, as in docs/cli.md's example),
+        ``models`` (name -> columns) and ``weight`` when bound."""
+        columns: dict[str, Any] = {role: self.roles[role] for role in ("pred", "target") if role in self.roles}
+        columns |= self.roles
         if self.models:
             columns["models"] = {name: roles.get("pred", []) for name, roles in self.models.items()}
         return columns | ({"weight": [self.weight]} if self.weight else {})

@@ -33,7 +33,7 @@ def test_json_follows_the_schema_field_by_field(cli, regression_csv: Path) -> No
     assert list(doc) == ["schema", "lossctl", "input", "columns", "results", "groups", "checks"]
     assert doc["schema"] == 1 and doc["lossctl"] == lossctl.__version__
     assert doc["input"] == {"path": str(regression_csv), "rows": 4, "rows_used": 4, "rows_dropped": 0}
-    assert doc["columns"] == {"target": ["target"], "pred": ["pred"]}
+    assert list(doc["columns"].items()) == [("pred", ["pred"]), ("target", ["target"])]  # as docs/cli.md's example
     assert doc["groups"] is None and doc["checks"] == []
     huber, mse = doc["results"]
     assert list(huber) == ["loss", "params", "reduction", "value", "n", "model", "group", "ci", "signature"]
