@@ -34,6 +34,16 @@ def _text(value: object) -> str:
     return escape(show_name(str(value)))
 
 
+def _key(value: object) -> str:
+    """A group's key as table text: a missing key as ``(missing)`` (JSON's null), a boolean as the command line
+    writes it (``true``), not as Python's ``None`` and ``True``."""
+    if value is None:
+        return "(missing)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _text(value)
+
+
 def _number(value: float) -> str:
     return f"{value:.6g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.4e}"
 
@@ -73,7 +83,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         previous = (c.request, c.model)
         relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
         cells = [_text(c.label), *([_text(c.model or "")] if has_models else [])]
-        cells += [_text(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
+        cells += [_key(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
         cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
         if with_ci:
             cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
@@ -82,7 +92,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     _print_whole(console, table)
     labels = {(c.loss, repr(c.params)): c.label for c in report.results}
     for gap in (report.groups or {}).get("gaps", []):
-        worst = ", ".join(f"{_text(k)}={_text(v)}" for k, v in gap["worst_group"].items())
+        worst = ", ".join(f"{_text(k)}={_key(v)}" for k, v in gap["worst_group"].items())
         label = _text(labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""))
         console.print(f"gap of the deltas {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
@@ -179,7 +189,7 @@ def render_evaluation(report: Report, console: Console) -> None:
         _render_values(report, console)
     labels = {(r.loss, repr(r.params)): r.label for r in report.results}
     for gap in (report.groups or {}).get("gaps", []):
-        worst = ", ".join(f"{_text(k)}={_text(v)}" for k, v in gap["worst_group"].items())
+        worst = ", ".join(f"{_text(k)}={_key(v)}" for k, v in gap["worst_group"].items())
         label = _text(labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""))
         console.print(f"gap {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
     _print_checks(report, console)
@@ -190,7 +200,7 @@ def _start_table(report: Report) -> Table:
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True, min_width=max(len(_text(r.label)) for r in report.results))
     for column in report.by:
-        shown = [len(_text(r.group[column])) if r.group else 3 for r in report.results]
+        shown = [len(_key(r.group[column])) if r.group else 3 for r in report.results]
         table.add_column(_text(column), no_wrap=True, min_width=max(len(_text(column)), *shown))
     if report.by:
         table.add_column("n", justify="right", no_wrap=True)
@@ -198,7 +208,7 @@ def _start_table(report: Report) -> Table:
 
 
 def _group_cells(report: Report, result: Result) -> list[str]:
-    cells = [_text(result.group[c]) if result.group else "[dim]all[/]" for c in report.by]
+    cells = [_key(result.group[c]) if result.group else "[dim]all[/]" for c in report.by]
     return cells + ([str(result.n)] if report.by else [])
 
 
@@ -251,7 +261,7 @@ def _render_models(report: Report, console: Console) -> None:
     with_ci = any(result.ci for result in report.results)
     columns = [["loss", *(_text(r.label) for r in report.results)]]
     columns += [
-        [_text(column), *(_text(r.group[column]) if r.group else "all" for r in report.results)] for column in report.by
+        [_text(column), *(_key(r.group[column]) if r.group else "all" for r in report.results)] for column in report.by
     ]
     columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
     for model in report.models:

@@ -182,6 +182,18 @@ def test_a_nan_key_is_a_missing_key_and_json_can_name_its_group(cli, tmp_path: P
     assert groups == [(None, 5, 6.0), ({"g": None}, 3, (1 + 4 + 9) / 3), ({"g": 0.5}, 2, 8.0)]
 
 
+def test_the_table_names_missing_and_boolean_keys_as_the_command_line_does(cli, write) -> None:
+    run = cli("eval", write("g.csv", "pred,target,g\n2,1,true\n1,1,\n3,1,false\n"), "-l", "mse", "--by", "g", "-q")
+    rows = [line.split("│")[1:4] for line in run.out.splitlines() if line.startswith("│")]
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["mse", "all", "3"],
+        ["mse", "true", "1"],
+        ["mse", "(missing)", "1"],
+        ["mse", "false", "1"],
+    ]
+    assert "(worst group: g=false)" in run.out
+
+
 def test_an_infinite_key_is_an_input_error(cli, write) -> None:
     run = cli("eval", write("g.csv", "pred,target,g\n2,1,0.5\n1,1,inf\n"), "-l", "mse", "--by", "g", "-f", "json")
     assert (run.code, run.out, run.err.strip()) == (
