@@ -287,41 +287,6 @@ class _Chunk:
     keys: list[pa.Array] | None = None
     local: np.ndarray | None = None
     numbers: np.ndarray | None = None
-    cells: _Cells | None = None
-
-
-@dataclass(frozen=True)
-class _Cells:
-    """A chunk's rows as cells of at most ``_SHORT_RUNS`` rows of one group, when one table of cells holds the
-    whole chunk: row ``i`` of group ``g`` is in cell ``index[i]``, ``g + groups * (i // _SHORT_RUNS)`` when
-    ``per_group > 1`` (few groups), ``g`` when no group has more than ``_SHORT_RUNS`` rows (``per_group == 1``).
-    ``counts`` holds each group's rows in the chunk."""
-
-    index: np.ndarray
-    per_group: int
-    counts: np.ndarray
-
-
-def _cells(local: np.ndarray, groups: int) -> _Cells | None:
-    """The cells of rows whose groups ``local`` (in ``0..groups-1``) form one table: few groups, or no group
-    with more than ``_SHORT_RUNS`` rows (10,000 groups: one ``bincount`` per statistic per chunk instead of one per
-    block); ``None`` otherwise (then the rows are sorted by group). With fewer groups than ``rows / _SHORT_RUNS``,
-    some group has more.
-
-    The reader thread computes a chunk's (:meth:`_Reader.prepare`): in a run by groups it waits on the main thread,
-    whose work per 262,144-row chunk with 10 groups and three losses this takes 0.65 ms off (of 4.1 ms, thread CPU
-    time, the two measured alternately in one process).
-    """
-    local = local.astype(np.intp, copy=False)  # bincount's index type: cast once, not once per column
-    if groups > _FEW_GROUPS and groups * _SHORT_RUNS < len(local):
-        return None
-    counts = np.bincount(local, minlength=groups)
-    if counts.max(initial=0) <= _SHORT_RUNS:
-        return _Cells(local, 1, counts)
-    if groups > _FEW_GROUPS:
-        return None
-    per_group = -(-len(local) // _SHORT_RUNS)
-    return _Cells(local + _cell_offsets(len(local), groups), per_group, counts)
 
 
 class _Reader:
@@ -385,8 +350,6 @@ class _Reader:
             chunk.row_index = chunk.row_index[keep]
             chunk.local = chunk.local[keep] if chunk.local is not None else None
             chunk.keys = [key.filter(keep) for key in chunk.keys] if chunk.keys is not None else None
-        if chunk.local is not None and chunk.numbers is not None and not self.plan.moments:
-            chunk.cells = _cells(chunk.local, len(chunk.numbers))
         chunk.values = values
         return chunk
 
@@ -573,9 +536,7 @@ class _Worker:
         with np.errstate(over="ignore", invalid="ignore"):
             if chunk.local is not None and chunk.numbers is not None:
                 flat = [np.ascontiguousarray(c[:, k]) for c in columns for k in range(c.shape[1])]
-                partial.groups, partial.group_moments = self._by_group(
-                    flat, weight, chunk.local, chunk.numbers, chunk.cells
-                )
+                partial.groups, partial.group_moments = self._by_group(flat, weight, chunk.local, chunk.numbers)
             if plan.bootstrap:
                 codes = chunk.numbers[chunk.local] if chunk.local is not None and chunk.numbers is not None else None
                 partial.replicates, partial.group_replicates = replicate_sums(
@@ -618,38 +579,57 @@ class _Worker:
         return _Partial(len(row_index), stats, widths, row_index, chunk.keys, samples=[None] * len(jobs))
 
     def _by_group(
-        self,
-        columns: list[np.ndarray],
-        weight: np.ndarray | None,
-        local: np.ndarray,
-        numbers: np.ndarray,
-        cells: _Cells | None,
+        self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
         """Each group's stacked statistics over the chunk (with ``--ci`` also its moments): the rows of each
         block of the chunk sorted by group (a radix sort of the chunk-local group numbers), each group's run
         summed pairwise (:func:`~lossctl.stats.segment_sums`), the blocks' sums added per group. With few groups,
         or when no group has more than ``_SHORT_RUNS`` rows in a block, the rows are added in row order instead,
-        in cells of at most ``_SHORT_RUNS`` rows (:func:`_add_cell_sums`), the whole chunk at once when its
-        ``cells`` form one table.
+        in cells of at most ``_SHORT_RUNS`` rows (``bincount``: no sort, and a sequence that short is as accurate
+        as a pairwise sum's base case), and the cells of a group summed pairwise.
 
         Blocks keep the sort and its gathers in the core's cache: on 10M rows and 10 groups, sorting whole
         262,144-row chunks cost three times the losses themselves, blocks of 32,768 rows about as much as
         the losses; sums over the sorted runs stay pairwise, so a group's sum is as accurate as ``np.sum``.
         """
         groups_count = len(numbers)
-        sums = np.zeros((groups_count, len(columns) + 2))
-        if cells is not None:
-            _add_cell_sums(sums, cells, columns, weight)
-            return _present(numbers, sums), None
         local = local.astype(np.intp, copy=False)  # bincount's index type: cast once, not once per column
+        sums = np.zeros((groups_count, len(columns) + 2))
         varying = len(columns) + (weight is not None)
         moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
-        for start in range(0, len(local), self.group_block):
-            block = slice(start, start + self.group_block)
+        # The whole chunk is one block when its cells form one table: few groups (cells of _SHORT_RUNS rows), or
+        # no group with more than _SHORT_RUNS rows in the chunk (10,000 groups: one bincount per statistic per
+        # chunk instead of one per block). With fewer groups than rows / _SHORT_RUNS, some group has more.
+        chunk_counts = None
+        if moments is None and groups_count > _FEW_GROUPS and groups_count * _SHORT_RUNS >= len(local):
+            chunk_counts = np.bincount(local, minlength=groups_count)
+        whole = moments is None and (
+            groups_count <= _FEW_GROUPS or (chunk_counts is not None and chunk_counts.max() <= _SHORT_RUNS)
+        )
+        step = len(local) if whole else self.group_block
+        for start in range(0, len(local), step):
+            block = slice(start, start + step)
+            counts = (
+                chunk_counts
+                if whole and chunk_counts is not None
+                else np.bincount(local[block], minlength=groups_count)
+            )
             w = weight[block] if weight is not None else None
-            block_cells = _cells(local[block], groups_count) if moments is None else None
-            if block_cells is not None:
-                _add_cell_sums(sums, block_cells, [column[block] for column in columns], w)
+            if whole or (moments is None and counts.max() <= _SHORT_RUNS):
+                # Each group's rows of the block in cells of at most _SHORT_RUNS consecutive rows, added in row
+                # order by bincount (no sort); the cells of a group then summed pairwise. Many small groups
+                # need one cell per group; a few large ones, one per group and 128 rows.
+                cells = local[block]
+                per_group = 1 if counts.max() <= _SHORT_RUNS else -(-len(cells) // _SHORT_RUNS)
+                if per_group > 1:
+                    cells = cells + _cell_offsets(len(cells), groups_count)
+                values = [column[block] if w is None else column[block] * w for column in columns]
+                for k, column in enumerate([*values, w] if w is not None else values):
+                    table = np.bincount(cells, column, groups_count * per_group).reshape(per_group, groups_count)
+                    sums[:, k] += np.ascontiguousarray(table.T).sum(axis=1) if per_group > 1 else table[0]
+                if w is None:
+                    sums[:, -2] += counts
+                sums[:, -1] += counts
                 continue
             order = _group_order(local[block], len(numbers))
             in_groups = local[block][order]
@@ -664,32 +644,11 @@ class _Worker:
             sums[runs] += np.column_stack([run_sums, counts] if w is not None else [run_sums, counts, counts])
             if moments is not None:
                 moments.merge(*run_moments(np.column_stack(rows), starts, runs))
-        groups = _present(numbers, sums)
+        present = np.flatnonzero(sums[:, -1] > 0)
+        groups = (numbers[present], sums[present])
         if moments is None:
             return groups, None
-        present = np.flatnonzero(sums[:, -1] > 0)
         return groups, (numbers[present], moments.n[present], moments.mean[present], moments.m2[present])
-
-
-def _present(numbers: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The group numbers and statistics of the groups with rows (a count, the last statistic, above 0)."""
-    present = np.flatnonzero(sums[:, -1] > 0)
-    return numbers[present], sums[present]
-
-
-def _add_cell_sums(sums: np.ndarray, cells: _Cells, columns: list[np.ndarray], weight: np.ndarray | None) -> None:
-    """Add to ``sums`` (a row per group: the sums of each of ``columns`` times ``weight``, of the weights, and the
-    count) the rows of ``cells``: each cell's rows added in row order by ``bincount`` (no sort; a sequence of at
-    most ``_SHORT_RUNS`` values is as accurate as a pairwise sum's base case), then the cells of a group summed
-    pairwise."""
-    groups, per_group = len(sums), cells.per_group
-    values = [column if weight is None else column * weight for column in columns]
-    for k, column in enumerate([*values, weight] if weight is not None else values):
-        table = np.bincount(cells.index, column, groups * per_group).reshape(per_group, groups)
-        sums[:, k] += np.ascontiguousarray(table.T).sum(axis=1) if per_group > 1 else table[0]
-    if weight is None:
-        sums[:, -2] += cells.counts
-    sums[:, -1] += cells.counts
 
 
 @lru_cache(maxsize=4)
