@@ -25,6 +25,7 @@ from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
 from lossctl.io.convert import is_text_type
+from lossctl.text import count
 
 if TYPE_CHECKING:
     from lossctl.engine import Job
@@ -92,7 +93,7 @@ class ClassIndex:
     def __init__(self, classes: Sequence[str] | None, pred_columns: Sequence[str], loss: str) -> None:
         if classes and len(pred_columns) > 1 and len(classes) != len(pred_columns):  # (a list column: unknown K)
             raise UsageError(
-                f"--classes names {len(classes)} classes but 'pred' has {len(pred_columns)} columns "
+                f"--classes names {count(len(classes), 'class', 'classes')} but 'pred' has {len(pred_columns)} columns "
                 f"({', '.join(pred_columns)}): give one class per prediction column, in their order"
             )
         self.classes = list(classes) if classes else None

@@ -108,6 +108,8 @@ def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
         "error: --classes names 3 classes but 'pred' has 2 columns (prob_cat, prob_dog): give one class per "
         "prediction column, in their order\n",
     )
+    one = cli("eval", path, "--pred", "prob_*", "--target", "animal", "-l", "categorical_ce", "--classes", "cat")
+    assert one.code == 2 and one.err.startswith("error: --classes names 1 class but 'pred' has 2 columns")
 
 
 def test_boolean_labels_are_one_and_zero(tmp_path: Path) -> None:
