@@ -680,9 +680,15 @@ def describe_command(
     sys.stdout.write(describe(name))
 
 
-def _usage_hint(error: TyperException) -> str:
+def _usage_hint(error: TyperException, args: list[str]) -> str:
+    """Where to look: the failing command's help. Click's parser names no command for an option missing its
+    value (``eval f.csv -l``): then the first argument, when it is a command."""
     context = getattr(error, "ctx", None)
-    return f"try '{context.command_path if context else 'lossctl'} --help' for help"
+    if context is not None:
+        return f"try '{context.command_path} --help' for help"
+    commands = {command.name for command in app.registered_commands}
+    named = f"lossctl {args[0]}" if args and args[0] in commands else "lossctl"
+    return f"try '{named} --help' for help"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -704,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         except typer.Exit as done:
             code = done.exit_code
         except TyperException as error:  # Typer's own usage errors: unknown option, bad choice...
-            sys.stderr.write(f"error: {show_name(error.format_message())}\n{_usage_hint(error)}\n")
+            sys.stderr.write(f"error: {show_name(error.format_message())}\n{_usage_hint(error, args)}\n")
             code = ExitCode.USAGE
         except typer.Abort:
             sys.stderr.write("error: interrupted\n")

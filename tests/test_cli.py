@@ -428,3 +428,16 @@ def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path
         in run.err.splitlines()
     )
     assert out.read_text().splitlines()[0] == '"row","mse"'
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["eval", "x.csv", "-l"], "try 'lossctl eval --help' for help"),  # Click names no command for this one
+        (["compare", "a.csv", "b.csv", "--bogus"], "try 'lossctl compare --help' for help"),
+        (["evaluate"], "try 'lossctl --help' for help"),
+    ],
+)
+def test_a_usage_error_points_to_the_commands_help(cli, args: list[str], hint: str) -> None:
+    run = cli(*args)
+    assert run.code == 2 and run.err.splitlines()[-1] == hint
