@@ -10,6 +10,7 @@ constants below are the single source of the CLI's choices. Pure Python: importi
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -96,6 +97,19 @@ class JoinKey:
         return ",".join(p if p == t else f"{p}={t}" for p, t in zip(self.preds, self.targets, strict=True))
 
 
+# The numeric options and their type: the command line's parser checks it; from Python, a '10' would otherwise
+# fail later, in a comparison, as a TypeError.
+_WHOLE, _REAL = (numbers.Integral, "an integer"), (numbers.Real, "a number")
+_NUMBERS = {
+    "bootstrap": _WHOLE,
+    "seed": _WHOLE,
+    "chunk_rows": _WHOLE,
+    "workers": _WHOLE,
+    "ci": _REAL,
+    "fail_if_worse": _REAL,
+}
+
+
 @dataclass(frozen=True)
 class Options:
     """Every option of a run (the keywords of :func:`lossctl.evaluate` and :func:`lossctl.compare`), validated.
@@ -177,8 +191,14 @@ class Options:
         put("gates", gates)
 
     def _check_numbers(self) -> None:
+        for name, (kind, noun) in _NUMBERS.items():
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+                raise UsageError(f"{name} takes {noun}, got {value!r} ({type(value).__name__})")
+            if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it
+                object.__setattr__(self, name, int(value) if kind is numbers.Integral else float(value))
         check_options(self.chunk_rows, self.bootstrap, self.seed)
-        if self.ci is not None and not (isinstance(self.ci, int | float) and 0 < self.ci < 1):
+        if self.ci is not None and not 0 < self.ci < 1:
             raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")

@@ -120,6 +120,9 @@ def test_two_dimensional_arrays_are_vector_roles() -> None:
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
         (lambda: lossctl.Metric("mse").merge(3), lossctl.UsageError, "a Metric merges another Metric, not int"),
         (lambda: lossctl.get(3), lossctl.UsageError, "a loss is named by a string .* not a int"),
+        (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
+        (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
+        (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],
@@ -288,3 +291,11 @@ def test_eval_does_not_import_pandas(args: list[str], tmp_path: Path) -> None:
     code = f"import sys; from lossctl.cli import main; main({args!r}); print('pandas' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert run.stdout.strip().splitlines()[-1] == "False", run.stderr
+
+
+def test_numeric_options_take_numpy_scalars() -> None:
+    """A NumPy integer or float is a number (numbers.Integral, numbers.Real), as the values a script computes."""
+    plain = lossctl.evaluate(SAMPLE, losses="mse", bootstrap=20, ci=0.9, chunk_rows=7)
+    scalars = lossctl.evaluate(SAMPLE, losses="mse", bootstrap=np.int64(20), ci=np.float32(0.9), chunk_rows=np.int32(7))
+    assert scalars.results[0].ci is not None and scalars.results[0].value == plain.results[0].value
+    assert json.loads(json.dumps(scalars.to_dict()))["results"][0]["ci"]["level"] == pytest.approx(0.9, rel=1e-7)
