@@ -196,7 +196,7 @@ class Options:
             if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
                 raise UsageError(f"{name} takes {noun}, got {value!r} ({type(value).__name__})")
             if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it
-                object.__setattr__(self, name, int(value) if kind is numbers.Integral else float(value))
+                object.__setattr__(self, name, int(value) if isinstance(value, numbers.Integral) else float(value))
         check_options(self.chunk_rows, self.bootstrap, self.seed)
         if self.ci is not None and not 0 < self.ci < 1:
             raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
