@@ -28,6 +28,8 @@ def _streaming(spec: LossSpec) -> str:
 
 
 def describe(name: str) -> str:
+    from lossctl.report import format_value
+
     spec = get(name)
     lines = [f"{spec.name}: {spec.summary}", ""]
     lines.append(f"  task:      {spec.task}")
@@ -40,8 +42,6 @@ def describe(name: str) -> str:
     lines += [f"  follows:   {spec.follows}", "", "parameters:"]
     if not spec.params:
         lines.append("  (none)")
-    from lossctl.report import format_value
-
     for p in spec.params:  # a default as the command line writes it: true, none
         lines.append(f"  {p.name} ({p.kind}, default {format_value(p.default)}, {p.domain})")
         lines.append(_wrap(p.doc, "      "))
