@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lossctl
-from lossctl.bootstrap import BLOCK_ROWS, poisson_counts
+from lossctl.bootstrap import BLOCK_ROWS, poisson_counts, replicate_sums
 from lossctl.engine import Job, Options, Plan, run
 from lossctl.params import build_requests
 
@@ -56,6 +56,29 @@ def test_bootstrap_counts_are_poisson_and_keyed_by_row() -> None:
     picked = np.array([5, BLOCK_ROWS - 1, BLOCK_ROWS, 2 * BLOCK_ROWS + 3])
     np.testing.assert_array_equal(poisson_counts(picked, 40, seed=1), counts[picked])
     assert not np.array_equal(poisson_counts(picked, 40, seed=2), counts[picked])
+
+
+@pytest.mark.parametrize("groups", [None, 3, 100])
+def test_replicate_sums_are_the_counts_times_the_rows(groups: int | None) -> None:
+    """K^T V, and per group, equal the product of the counts drawn row by row: rows over three blocks with gaps (as
+    after --missing drop), 300 replicates so that a block takes several steps (with 100 groups, more of them)."""
+    rng = np.random.default_rng(3)
+    rows = np.sort(rng.choice(3 * BLOCK_ROWS, size=2 * BLOCK_ROWS, replace=False)) + 5 * BLOCK_ROWS
+    values = np.asfortranarray(rng.normal(size=(len(rows), 4)))
+    codes = rng.integers(0, groups, len(rows)) if groups else None
+    total, grouped = replicate_sums(values, rows, codes, 300, seed=4)
+    counts = poisson_counts(rows, 300, seed=4)
+    scale = 1e-13 * (counts.T @ np.abs(values)).max()  # sums of signed terms: to the size of the terms, not of the sum
+    np.testing.assert_allclose(total, counts.T @ values, rtol=1e-12, atol=scale)
+    if codes is None:
+        assert grouped is None
+        return
+    assert grouped is not None
+    present, sums = grouped
+    assert present.tolist() == sorted(set(codes.tolist()))
+    for code, group_sums in zip(present.tolist(), sums, strict=True):
+        expected = counts[codes == code].T @ values[codes == code]
+        np.testing.assert_allclose(group_sums, expected, rtol=1e-12, atol=scale)
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 999, BLOCK_ROWS - 1, BLOCK_ROWS + 5])
