@@ -579,6 +579,8 @@ def check_output_path(path: str, inputs: list[str]) -> None:
 
     if is_remote(path):  # an object store: only its package can be checked before the upload
         return check_output(path)
+    if path.endswith(("/", os.sep)):  # Path() would drop the slash and write a file of that name
+        raise UsageError(f"output path '{path}' ends with '/', so it names a directory; give a file name")
     check_name(path)
     target = Path(path)
     if target.is_file():

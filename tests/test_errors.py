@@ -358,6 +358,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ),
     ("unknown command", {}, ["evaluate"], 2, "No such command 'evaluate'. Did you mean 'eval'?"),
     (
+        "output path ending in a slash",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "-o", "r.json/"],
+        2,
+        "output path 'r.json/' ends with '/', so it names a directory; give a file name",
+    ),
+    (
         "aggregate with sum",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "rmse", "--reduction", "sum"],
