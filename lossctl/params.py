@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossctl.errors import UsageError
-from lossctl.registry import LossSpec, get, parse_spec
+from lossctl.registry import LossSpec, get, parse_spec, written_number
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
 _LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")
@@ -270,7 +270,7 @@ def parse_fail_if(expr: str) -> FailIf:
             "e.g. 'mse>0.25'"
         )
     try:
-        threshold = float(match["number"])
+        threshold = written_number(match["number"])
     except ValueError:
         raise UsageError(f"--fail-if '{expr}': '{match['number']}' is not a number") from None
     if not math.isfinite(threshold):

@@ -108,7 +108,7 @@ class Param:
             return self.validate(raw.lower())
         pieces = raw.split(",") if self.kind == "floats" else [raw]
         try:
-            numbers_given = [int(p) if self.kind == "int" else float(p) for p in pieces]
+            numbers_given = [written_number(p, self.kind == "int") for p in pieces]
         except ValueError:
             raise BadValue(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
         return self.validate(tuple(numbers_given) if self.kind == "floats" else numbers_given[0])
@@ -439,6 +439,14 @@ class LossSpec:
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
+
+
+def written_number(text: str, integer: bool = False) -> float:
+    """A number as a command line writes it: Python's ``float`` and ``int`` also read the digit separator ``_``
+    (``1_0`` as 10), which no one means in a threshold or a parameter; it is a ``ValueError`` here."""
+    if "_" in text:
+        raise ValueError(f"not a number: {text!r}")
+    return int(text) if integer else float(text)
 
 
 def _finite(name: str, values: Any) -> Any:

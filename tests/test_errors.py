@@ -343,6 +343,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--fail-if 'mse>x': 'x' is not a number",
     ),
     (
+        "--fail-if threshold with a digit separator",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "mse>1_0"],
+        2,
+        "--fail-if 'mse>1_0': '1_0' is not a number",
+    ),
+    (
+        "parameter with a digit separator",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber:delta=1_0"],
+        2,
+        "huber: parameter 'delta' must be a number (> 0), got '1_0'",
+    ),
+    (
         "unknown option",
         {"p.csv": GOOD},
         ["eval", "p.csv", "--bogus"],
