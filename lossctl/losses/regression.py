@@ -522,20 +522,6 @@ def poisson_nll(target: np.ndarray, pred: np.ndarray, *, log_input: bool, full: 
     return loss + _stirling(target) if full else loss
 
 
-def _y_log_ratio(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """``y log(y / mu)`` with ``0 log 0 = 0`` (scipy's ``xlogy``), for ``y >= 0`` and ``mu > 0``."""
-    target, pred = np.broadcast_arrays(target, pred)  # a column against a vector per row (registry._row_aligned)
-    out = np.zeros(target.shape)
-    positive = target > 0
-    y, mu = target[positive], pred[positive]
-    with np.errstate(over="ignore", under="ignore"):
-        ratio = y / mu
-    # log(y / mu) is the accurate form (sklearn's); log y - log mu only where the ratio over/underflows.
-    representable = np.isfinite(ratio) & (ratio >= np.finfo(np.float64).tiny)
-    out[positive] = y * np.where(representable, np.log(np.where(representable, ratio, 1.0)), np.log(y) - np.log(mu))
-    return out
-
-
 def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``log(a / b)`` for ``a, b > 0``: the accurate quotient form (sklearn's), and ``log a - log b`` only where the
     quotient over- or underflows (a = 1e300, b = 1e-300 gives 1381.55, not log(inf))."""
@@ -545,6 +531,15 @@ def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if representable.all():
         return np.log(ratio)
     return np.where(representable, np.log(np.where(representable, ratio, 1.0)), np.log(a) - np.log(b))
+
+
+def _y_log_ratio(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``y log(y / mu)`` with ``0 log 0 = 0`` (scipy's ``xlogy``), for ``y >= 0`` and ``mu > 0``."""
+    target, pred = np.broadcast_arrays(target, pred)  # a column against a vector per row (registry._row_aligned)
+    out = np.zeros(target.shape)
+    positive = target > 0
+    out[positive] = target[positive] * _log_ratio(target[positive], pred[positive])
+    return out
 
 
 def _poisson_unit_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
