@@ -41,11 +41,13 @@ BLOCK_ROWS = 4096
 # --bootstrap 200 4.25 -> 3.47 s, --bootstrap 1000 17.9 -> 15.0 s, compare of 20M rows --bootstrap 200 9.06 ->
 # 7.22 s, --by with 10 groups 8.7 -> 6.2 s (4 MB was between; 16 MB slower again).
 _COUNTS_PER_STEP = 1 << 20
-# With many groups the counts are also gathered in group order (_add_groups), faster in steps of 2 MB: with 10,000
-# groups 120 s at 2 MB, 134 s at 8 MB.
+# With many groups the counts are also gathered by group (_GroupSums), faster in steps of 2 MB: with 10,000 groups
+# 120 s at 2 MB, 134 s at 8 MB (at 10M rows and the code of 962fa33).
 _COUNTS_PER_GROUPED_STEP = 1 << 18
-# Above this many groups among a step's rows, group sums go by sorted runs rather than one product per group.
+# Up to this many groups in a chunk, each group's sums are one product of its rows' counts and values.
 _GROUPS_PER_PRODUCT = 32
+# Above it, a step's rows are summed by sorted runs where a group has this many of them on average, else row by row.
+_ROWS_PER_RUN = 4
 
 
 @functools.cache
@@ -97,12 +99,11 @@ def replicate_sums(
     ``values`` is ``V`` (rows x M) and ``rows`` the rows' numbers in the file, increasing.
     """
     total = np.zeros((replicates, values.shape[1]))
-    grouped: dict[int, np.ndarray] = {}
+    groups = _GroupSums(codes, replicates, values.shape[1]) if codes is not None else None
+    many = groups is not None and len(groups.present) > _GROUPS_PER_PRODUCT
+    step = max(1, (_COUNTS_PER_GROUPED_STEP if many else _COUNTS_PER_STEP) // replicates)
     blocks = rows // BLOCK_ROWS
     cuts = np.concatenate([[0], np.flatnonzero(np.diff(blocks)) + 1, [len(rows)]])
-    # Group numbers within _GROUPS_PER_PRODUCT of each other: few groups, one product each (a cheap sufficient test).
-    many_groups = codes is not None and len(codes) > 0 and int(codes.max() - codes.min()) >= _GROUPS_PER_PRODUCT
-    step = max(1, (_COUNTS_PER_GROUPED_STEP if many_groups else _COUNTS_PER_STEP) // replicates)
     for start, stop in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
         block = int(blocks[start])
         within = rows[start:stop] - block * BLOCK_ROWS
@@ -111,31 +112,49 @@ def replicate_sums(
             last = min(stop, first + step)
             counts = _lookup(draws[within[first - start : last - start]])
             total += counts.T @ values[first:last]
-            if codes is not None:
-                _add_groups(grouped, counts, values[first:last], codes[first:last])
-    if codes is None:
-        return total, None
-    present = np.array(sorted(grouped), dtype=np.int64)
-    return total, (present, np.stack([grouped[code] for code in present.tolist()]))
+            if groups is not None:
+                groups.add(counts, values[first:last], slice(first, last))
+    return total, (groups.present, groups.sums) if groups is not None else None
 
 
-def _add_groups(groups: dict[int, np.ndarray], counts: np.ndarray, values: np.ndarray, codes: np.ndarray) -> None:
-    """Add each group's ``K^T V`` over these rows: one product per group when few, else by sorted runs."""
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.concatenate([[True], sorted_codes[1:] != sorted_codes[:-1]]))
-    present = sorted_codes[starts]
-    ends = np.append(starts[1:], len(order))
-    if len(present) <= _GROUPS_PER_PRODUCT:
-        sums = np.stack([counts[order[a:b]].T @ values[order[a:b]] for a, b in zip(starts, ends, strict=True)])
-    else:
-        counts, values = counts[order], values[order]
-        sums = np.stack([np.add.reduceat(counts * values[:, [m]], starts, axis=0) for m in range(values.shape[1])], 2)
-    for code, group_sums in zip(present.tolist(), sums, strict=True):
-        if code in groups:
-            groups[code] += group_sums
+class _GroupSums:
+    """Each group's replicate sums over a chunk, ``sums[slot]`` for the group ``present[slot]``."""
+
+    def __init__(self, codes: np.ndarray, replicates: int, width: int) -> None:
+        self.present, self.slots = np.unique(codes, return_inverse=True)
+        self.sums = np.zeros((len(self.present), replicates, width))
+        self.last = np.empty(len(self.present), dtype=np.intp)  # scratch for _add_by_rows
+
+    def add(self, counts: np.ndarray, values: np.ndarray, rows: slice) -> None:
+        """Add ``outer(counts[i], values[i])`` to the sums of row ``i``'s group, for the chunk's ``rows``."""
+        slots = self.slots[rows]
+        if len(self.present) <= _GROUPS_PER_PRODUCT:
+            for slot in np.unique(slots).tolist():
+                mine = np.flatnonzero(slots == slot)
+                self.sums[slot] += counts[mine].T @ values[mine]
+            return
+        order = np.argsort(slots, kind="stable")
+        in_order = slots[order]
+        starts = np.flatnonzero(np.concatenate([[True], in_order[1:] != in_order[:-1]]))
+        if len(starts) * _ROWS_PER_RUN <= len(slots):
+            counts, values = counts[order], values[order]
+            runs = np.empty((len(starts), counts.shape[1], values.shape[1]))
+            for m in range(values.shape[1]):
+                np.add.reduceat(counts * values[:, m : m + 1], starts, axis=0, out=runs[:, :, m])
+            self.sums[in_order[starts]] += runs
         else:
-            groups[code] = group_sums
+            self._add_by_rows(counts[:, :, None] * values[:, None, :], slots)
+
+    def _add_by_rows(self, contributions: np.ndarray, slots: np.ndarray) -> None:
+        """``sums[slots[i]] += contributions[i]`` in rounds: each adds, for every slot still pending, its last pending
+        row (``last[slot]``, written in row order, holds it), so that no slot is indexed twice in one addition."""
+        pending = np.arange(len(slots))
+        while len(pending):
+            targets = slots[pending]
+            self.last[targets] = pending
+            chosen = self.last[targets] == pending
+            self.sums[targets[chosen]] += contributions[pending[chosen]]
+            pending = pending[~chosen]
 
 
 def percentile_interval(values: np.ndarray, level: float) -> dict[str, float] | None:
