@@ -157,9 +157,10 @@ def finalize_job(
                     aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
             except ZeroWeightSum as error:
                 raise ZeroWeightSum(f"{request.label}{place}: {error}") from None
+            if not np.isfinite(stats[bad[0]]).all():
+                raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; rescale the inputs")
             raise InputError(
-                f"{request.label}{place}: the result is not a finite number (no rows with weight, "
-                f"or a float64 overflow); check the weights or rescale the inputs"
+                f"{request.label}{place}: the result is not a finite number (a float64 overflow); rescale the inputs"
             )
         return values
 
