@@ -499,6 +499,7 @@ class _Worker:
             and all(not job.request.spec.rows_interact and job.request.spec.origin is None for job in plan.jobs)
             else None
         )
+        self.evaluators = [job.request.spec.evaluator(job.request.params, options.convention) for job in plan.jobs]
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -508,9 +509,11 @@ class _Worker:
             _check_weights(weight, plan.weight or "", row_index)
         if self.loss_block is not None:
             try:
-                return self._sums_in_blocks(chunk, weight, self.loss_block)
+                summed = self._sums_in_blocks(chunk, weight, self.loss_block)
             except InputError:
-                pass  # the whole chunk below raises the error again, counting the chunk's rows, not the block's
+                summed = None  # the whole chunk below raises it again, counting the chunk's rows, not the block's
+            if summed is not None:
+                return summed
         contributions, stats = [], []
         # The jobs of a chunk share its intermediates (losses/_shared.py). A sum that overflows is reported
         # once, as an input error, when the result is finalized: NumPy's RuntimeWarnings ("overflow
@@ -558,25 +561,33 @@ class _Worker:
             _check_finite(job, contributions, row_index)
         return contributions, sums
 
-    def _sums_in_blocks(self, chunk: _Chunk, weight: np.ndarray | None, block: int) -> _Partial:
+    def _sums_in_blocks(self, chunk: _Chunk, weight: np.ndarray | None, block: int) -> _Partial | None:
         """The chunk's statistics, ``block`` rows at a time: each block's losses are computed and summed while its
-        rows are in the core's cache, the blocks' sums added."""
-        jobs, row_index = self.plan.jobs, chunk.row_index
-        stats: list[np.ndarray] = []
-        widths: tuple[int, ...] = ()
+        rows are in the core's cache, the blocks' sums added. ``None`` when a sum is not finite: the whole chunk then
+        finds the row, or reports the overflow, as without blocks.
+
+        The inputs are shaped once per chunk; a block takes a slice of each distinct input array once, so the jobs
+        of a block share its intermediates (:mod:`lossctl.losses._shared` knows arrays by identity).
+        """
+        jobs, rows = self.plan.jobs, len(chunk.row_index)
+        inputs = [job.request.spec.inputs(_job_arrays(job, chunk.values)) for job in jobs]
+        distinct = {id(array): array for job_inputs in inputs for array in job_inputs}
+        totals: list[np.ndarray] = []
         with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, max(len(row_index), 1), block):
+            for start in range(0, max(rows, 1), block):
                 part = slice(start, start + block)
-                values = {columns: array[part] for columns, array in chunk.values.items()}
+                sliced = {key: array[part] for key, array in distinct.items()}
                 part_weight = weight[part] if weight is not None else None
                 with chunk_scope():
-                    computed = [self._job_sums(job, values, part_weight, row_index[part]) for job in jobs]
-                if start == 0:
-                    stats = [sums for _, sums in computed]
-                    widths = tuple(c.reshape(len(c), -1).shape[1] for c, _ in computed)
-                else:
-                    stats = [total + sums for total, (_, sums) in zip(stats, computed, strict=True)]
-        return _Partial(len(row_index), stats, widths, row_index, chunk.keys, samples=[None] * len(jobs))
+                    sums = [
+                        weighted_sums(evaluate([sliced[id(array)] for array in job_inputs]), part_weight)
+                        for evaluate, job_inputs in zip(self.evaluators, inputs, strict=True)
+                    ]
+                totals = sums if start == 0 else [total + s for total, s in zip(totals, sums, strict=True)]
+        if not all(np.isfinite(total).all() for total in totals):
+            return None
+        widths = tuple((len(total) - 2) for total in totals)
+        return _Partial(rows, totals, widths, chunk.row_index, chunk.keys, samples=[None] * len(jobs))
 
     def _by_group(
         self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
@@ -836,11 +847,16 @@ def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
     )
 
 
+def _job_arrays(job: Job, values: dict[tuple[str, ...], np.ndarray]) -> dict[str, np.ndarray]:
+    """The job's arrays by role, each as its role takes it (:func:`_shaped`)."""
+    return {role: _shaped(job, role, values[tuple(job.roles[role])]) for role in job.request.spec.role_names}
+
+
 def _contributions(
     job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
 ) -> np.ndarray:
     spec = job.request.spec
-    arrays = {role: _shaped(job, role, values[tuple(job.roles[role])]) for role in spec.role_names}
+    arrays = _job_arrays(job, values)
     try:  # in the caller's np.errstate: an overflow is reported as an input error, not a RuntimeWarning
         contributions = spec.contributions(arrays, job.request.params, convention)
     except DomainError as error:

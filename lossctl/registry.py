@@ -356,24 +356,39 @@ class LossSpec:
         and a scalar column is compared with each element of its row. With ``multioutput`` set, the
         elements' losses follow the row mean as one column per output (:mod:`lossctl.outputs`).
         """
+        return self.evaluator(params, convention)(self.inputs(arrays))
+
+    def inputs(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """The arrays in role order, as :meth:`evaluator`'s function takes them: a regression loss's 1-D arrays
+        become columns beside a vector role's (they depend on the arrays' shapes, not on their rows)."""
         inputs = [arrays[role] for role in self.role_names]
-        if self.task == "regression":
-            inputs = _row_aligned(self.name, self.role_names, inputs)
+        return _row_aligned(self.name, self.role_names, inputs) if self.task == "regression" else inputs
+
+    def evaluator(
+        self, params: Mapping[str, Any], convention: str = "lossctl"
+    ) -> Callable[[list[np.ndarray]], np.ndarray]:
+        """The contributions of :meth:`inputs` for these parameters: made once, called for every block of rows."""
         own = {k: v for k, v in params.items() if k != "multioutput"}  # the reduction's, not the formula's
         function = self.function(convention)
-        if self.origin is None:
-            contributions = function(*inputs, **own)
-        else:
-            from lossctl.plugins import call_plugin
+        per_output = params.get("multioutput") is not None
+        row_mean = self.task == "regression"
 
-            contributions = call_plugin(self, function, inputs, own)
-        if params.get("multioutput") is not None:
-            from lossctl.outputs import with_outputs
+        def evaluate(inputs: list[np.ndarray]) -> np.ndarray:
+            if self.origin is None:
+                contributions = function(*inputs, **own)
+            else:
+                from lossctl.plugins import call_plugin
 
-            return with_outputs(contributions)
-        if self.task == "regression" and contributions.ndim == 2:
-            return contributions.mean(axis=1)
-        return contributions
+                contributions = call_plugin(self, function, inputs, own)
+            if per_output:
+                from lossctl.outputs import with_outputs
+
+                return with_outputs(contributions)
+            if row_mean and contributions.ndim == 2:
+                return contributions.mean(axis=1)
+            return contributions
+
+        return evaluate
 
     def bind_arrays(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str = "lossctl"

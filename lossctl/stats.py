@@ -37,7 +37,7 @@ def weighted_sums(contributions: np.ndarray, weight: np.ndarray | None) -> np.nd
     """
     n = float(len(contributions))
     if weight is None and contributions.ndim == 1:  # the common case, without the calls that shape columns
-        return np.array([contributions.sum(), n, n])
+        return np.array([np.add.reduce(contributions), n, n])  # what .sum() calls, without its Python wrapper
     columns = np.asfortranarray(contributions.reshape(len(contributions), -1))
     if weight is None:
         return np.concatenate([columns.sum(axis=0), [n, n]])

@@ -34,12 +34,13 @@ def shared(name: str, compute: Callable[..., np.ndarray], *arrays: np.ndarray) -
     cache = _cache.get()
     if cache is None:
         return compute(*arrays)
-    key = (name, *(id(a) for a in arrays))
-    if key not in cache:
+    key = (name, *map(id, arrays))
+    entry = cache.get(key)
+    if entry is None:
         result = compute(*arrays)
         result.flags.writeable = False
-        cache[key] = (arrays, result)
-    return cache[key][1]
+        entry = cache[key] = (arrays, result)
+    return entry[1]
 
 
 def residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
