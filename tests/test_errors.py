@@ -589,7 +589,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.parquet.gz": b"\x1f\x8b"},
         ["eval", "p.parquet.gz", "-l", "mse"],
         3,
-        "cannot read 'p.parquet.gz': compressed Parquet files are not supported; decompress it first",
+        "cannot read 'p.parquet.gz': Truncated compressed stream",
     ),
     (
         "gzip CSV that is not gzip",

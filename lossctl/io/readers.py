@@ -825,14 +825,13 @@ def _by_extension(path: str) -> tuple[str | None, str | None]:
 
 
 def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None]:
-    """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content."""
+    """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content.
+
+    A compressed Parquet or Arrow file (``preds.parquet.gz``) is read as its stream would be (``zcat ... |``):
+    decompressed once, Parquet copied where it can be read with random access (:func:`streams.spill`).
+    """
     fmt, compression = _by_extension(path)
-    fmt = input_format or fmt
-    if compression is not None and fmt in ("parquet", "arrow"):
-        raise InputError(
-            f"cannot read '{path}': compressed {_TITLES[fmt]} files are not supported; decompress it first"
-        )
-    return fmt, compression
+    return input_format or fmt, compression
 
 
 def _parquet_below(directory: str) -> list[str]:
@@ -1040,8 +1039,8 @@ def open_input(
         raise InputError(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
-        if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
-            return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
+    if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
+        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
     if fmt == "arrow":
