@@ -519,7 +519,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "--delimiter", ";;", "-l", "mse"],
         2,
-        "--delimiter takes one character (or 'tab'), got ';;'",
+        "--delimiter takes one ASCII character (or 'tab'), got ';;'",
+    ),
+    (
+        "delimiter outside ASCII",
+        {"p.csv": "pred\u00e9target\n1\u00e92\n"},
+        ["eval", "p.csv", "--delimiter", "\u00e9", "-l", "mse"],
+        2,
+        "--delimiter takes one ASCII character (or 'tab'), got '\u00e9'",
+    ),
+    (
+        "delimiter that is the quote",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--delimiter", '"', "-l", "mse"],
+        2,
+        "--delimiter cannot be a quote or a line end, got '\"'",
     ),
     (
         "decimal comma unset",

@@ -907,8 +907,10 @@ def _delimiter(option: str | None) -> str | None:
     if option is None:
         return None
     value = {"tab": "\t", "\\t": "\t"}.get(option.lower(), option)
-    if len(value) != 1 or value in '"\r\n':
-        raise UsageError(f"--delimiter takes one character (or 'tab'), got '{show_name(option)}'")
+    if len(value) != 1 or not value.isascii():  # Arrow's CSV parser splits on one byte
+        raise UsageError(f"--delimiter takes one ASCII character (or 'tab'), got '{show_name(option)}'")
+    if value in '"\r\n':
+        raise UsageError(f"--delimiter cannot be a quote or a line end, got '{show_name(option)}'")
     return value
 
 
