@@ -429,6 +429,37 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     assert run.returncode == 0 and json.loads((tmp_path / "o.json").read_text())["results"]
 
 
+@pytest.mark.parametrize("option", ["-o", "--per-sample"])
+def test_an_output_on_a_device_is_written_to_it_not_replaced(tmp_path: Path, data: Path, option: str) -> None:
+    """``-o /dev/full`` fails as a full disk does; a file renamed over the device would replace it (as root), or
+    fail to be created beside it. Reached here through a link, so that a regression replaces only the link."""
+    full = tmp_path / ("full.json" if option == "-o" else "full.csv")
+    full.symlink_to("/dev/full")
+    fails(lossctl("eval", data, "-l", "mse", "-q", option, full), 3, f"error: cannot write '{full}': No space left")
+    assert full.is_symlink() and leftovers(tmp_path) == []
+
+
+def test_an_output_on_standard_output_or_a_named_pipe_is_written_to_it(tmp_path: Path, data: Path) -> None:
+    stdout = tmp_path / "stdout.json"
+    stdout.symlink_to("/proc/self/fd/1")  # as /dev/stdout is
+    run = lossctl("eval", data, "-l", "mse", "-q", "-o", stdout, "--fail-if", "mse>0")
+    assert run.returncode == 1 and json.loads(run.stdout)["results"][0]["value"] == pytest.approx(MSE)
+    closed = subprocess.run(f"{shlex.join([*LOSSCTL, 'eval', str(data), '-l', 'mse', '-q', '-o', str(stdout)])} >&-",
+                            shell=True, capture_output=True, timeout=TIMEOUT)  # fmt: skip
+    fails(closed, 3, f"error: cannot write '{stdout}': No such file or directory")
+    assert stdout.is_symlink()
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    run = lossctl("eval", data, "-l", "mse", "-q", "--per-sample", pipe)
+    reader.join(TIMEOUT)
+    assert run.returncode == 0, run.stderr
+    assert received[0].startswith(b'"row","mse"\n0,') and received[0].count(b"\n") == ROWS + 1
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
