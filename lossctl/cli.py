@@ -20,7 +20,7 @@ import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__, tempfiles
-from lossctl.destinations import guarded_stdout
+from lossctl.destinations import guarded_stderr, guarded_stdout
 from lossctl.errors import ExitCode, LossctlError, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import tune_allocators
@@ -699,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         from typer.completion import completion_init
 
         completion_init()
-    with warnings.catch_warnings(record=True) as caught:
+    with guarded_stderr(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # As Python does by default: "unclosed file" comes from the garbage collector's timing, not from the run.
         warnings.simplefilter("ignore", ResourceWarning)
@@ -730,8 +730,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
-    for warning in caught:
-        sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
+        for warning in caught:
+            sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
     return int(code)
 
 

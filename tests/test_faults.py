@@ -429,6 +429,23 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     assert run.returncode == 0 and json.loads((tmp_path / "o.json").read_text())["results"]
 
 
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["-f", "csv"], 0), (["-f", "csv", "--fail-if", "mse>0"], 1), (["-f", "csv", "--bogus"], 2), (["-l", "nope"], 2)],
+    ids=["results", "a failed check", "an unknown option", "an unknown loss"],
+)
+def test_standard_error_closed(data: Path, args: list[str], code: int) -> None:
+    """``2>&-``: the notices and the error have nowhere to go; the results and the status are as they would be."""
+    command = shlex.join([*LOSSCTL, "eval", str(data), "-l", "mse", *args])
+    run = subprocess.run(command + " 2>&-", shell=True, capture_output=True, timeout=TIMEOUT)
+    assert (run.returncode, run.stderr) == (code, b"")
+    assert run.stdout.startswith(b"loss,params,") if code < 2 else run.stdout == b""
+    missing = subprocess.run(
+        shlex.join([*LOSSCTL, "eval", str(data) + ".gone"]) + " 2>&-", shell=True, capture_output=True, timeout=TIMEOUT
+    )
+    assert missing.returncode == 3
+
+
 @pytest.mark.parametrize("option", ["-o", "--per-sample"])
 def test_an_output_on_a_device_is_written_to_it_not_replaced(tmp_path: Path, data: Path, option: str) -> None:
     """``-o /dev/full`` fails as a full disk does; a file renamed over the device would replace it (as root), or
