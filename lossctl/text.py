@@ -1,5 +1,5 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
-the data as the file spells it."""
+the data as the file spells it; and numbers read as people write them."""
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
@@ -26,3 +26,12 @@ def shown_value(data: object) -> str:
     if isinstance(data, str | int | float):
         return repr(data)
     return str(data)  # dates, times, decimals: their ISO or decimal text
+
+
+def written_number(text: str, integer: bool = False) -> float:
+    """A number as a command line or a data file writes it. Python's ``float`` and ``int`` also read the digit
+    separator ``_`` (``1_0`` as 10) and the digits of other scripts (Arabic-Indic, full-width), which no one means
+    in a threshold, a parameter or a cell, and Arrow's parser does not read; they are a ``ValueError`` here."""
+    if "_" in text or not text.isascii():
+        raise ValueError(f"not a number: {text!r}")
+    return int(text) if integer else float(text)

@@ -23,6 +23,7 @@ from lossctl import arrow
 from lossctl.errors import InputError
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
+from lossctl.text import written_number
 
 ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
 
@@ -114,12 +115,10 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
 
 
 def _spells_number(text: str) -> bool:
-    """A number as Arrow's parser spells it: Python's ``float`` also takes ``_`` separators (``1_0``) and digits of
-    other scripts (Arabic-Indic, full-width), which no CSV writer produces as numbers; those are text."""
-    if "_" in text or not text.isascii():
-        return False
+    """A number as Arrow's parser spells it (:func:`~lossctl.text.written_number`): not ``1_0``, nor digits of
+    other scripts, which Python's ``float`` reads."""
     try:
-        float(text)
+        written_number(text)
     except ValueError:
         return False
     return True
