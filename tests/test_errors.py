@@ -54,6 +54,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "standard input (-) is given as the predictions and as --targets; it can be read only once",
     ),
     (
+        "standard input as the predictions and as /dev/stdin for --targets",
+        {},
+        ["eval", "-", "--targets", "/dev/stdin", "--on", "id", "-l", "mse"],
+        2,
+        "standard input (-) is given as the predictions and as --targets; it can be read only once",
+    ),
+    (
         "standard input as the baseline and the candidate",
         {},
         ["compare", "-", "-", "-l", "mse"],
