@@ -61,6 +61,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "standard input (-) is given as the predictions and as --targets; it can be read only once",
     ),
     (
+        "Latin-1 text in a CSV group column",
+        {"p.csv": b"pred,target,city\n1,2,Malm\xf6\n1,1,M\xe1laga\n"},
+        ["eval", "p.csv", "-l", "mse", "--by", "city"],
+        3,
+        "cannot read 'p.csv' as CSV: line 2 (row 0; 0-based): column 'city' is not UTF-8 text; convert the file to "
+        "UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)",
+    ),
+    (
+        "Latin-1 text in JSON Lines",
+        {"p.jsonl": b'{"pred": 1, "target": 2, "city": "Oslo"}\n{"pred": 1, "target": 1, "city": "Malm\xf6"}\n'},
+        ["eval", "p.jsonl", "-l", "mse", "--by", "city"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): column 'city' is not UTF-8 text; convert the "
+        "file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)",
+    ),
+    (
         "standard input as the baseline and the candidate",
         {},
         ["compare", "-", "-", "-l", "mse"],
