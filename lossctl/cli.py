@@ -20,7 +20,7 @@ import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__, tempfiles
-from lossctl.destinations import guarded_stdout
+from lossctl.destinations import guarded_stderr, guarded_stdout
 from lossctl.errors import ExitCode, LossctlError, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import tune_allocators
@@ -33,7 +33,7 @@ from lossctl.options import (
     REDUCTIONS,
     Options,
 )
-from lossctl.text import count
+from lossctl.text import count, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -207,18 +207,41 @@ DecimalOpt = Annotated[str, typer.Option(metavar="CHAR", help="Decimal point of 
 OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
 ]
-BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")]
+
+
+def _integer(text: object) -> int:
+    """An integer option as a command line writes it (:func:`~lossctl.text.written_number`): ``--chunk-rows 1_000``
+    or digits of another script are refused, as in a loss parameter or a threshold."""
+    try:
+        return int(written_number(str(text), integer=True))
+    except ValueError:
+        raise typer.BadParameter(f"{str(text)!r} is not a valid int.") from None
+
+
+def _number(text: object) -> float:
+    """A number option as a command line writes it (:func:`_integer`)."""
+    try:
+        return written_number(str(text))
+    except ValueError:
+        raise typer.BadParameter(f"{str(text)!r} is not a valid float.") from None
+
+
+BootstrapOpt = Annotated[
+    int, typer.Option(metavar="N", parser=_integer, help="Bootstrap replicates for intervals (0: none).")
+]
 CiOpt = Annotated[
     float | None,
     typer.Option(
         metavar="LEVEL",
+        parser=_number,
         help="Confidence level of the intervals (0.95 with --bootstrap; without it, normal-approximation intervals).",
     ),
 ]
-SeedOpt = Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")]
+SeedOpt = Annotated[int, typer.Option(metavar="S", parser=_integer, help="Seed of the bootstrap.")]
 PlotOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Draw the results (.png .svg; needs lossctl[plot]).")]
 ChunkRowsOpt = Annotated[
-    int | None, typer.Option(metavar="N", help="Rows per chunk when streaming (default: about 512k values).")
+    int | None,
+    typer.Option(metavar="N", parser=_integer, help="Rows per chunk when streaming (default: about 512k values)."),
 ]
 PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
@@ -249,7 +272,10 @@ SchedulerOpt = Annotated[
     typer.Option(metavar="ADDRESS", help="Dask scheduler to join (default: $DASK_SCHEDULER_ADDRESS)."),
 ]
 WorkersOpt = Annotated[
-    int | None, typer.Option(metavar="N", help="Start a local Dask cluster of N processes (default: one per core).")
+    int | None,
+    typer.Option(
+        metavar="N", parser=_integer, help="Start a local Dask cluster of N processes (default: one per core)."
+    ),
 ]
 
 
@@ -523,7 +549,8 @@ def compare_command(
     fail_if: FailIfOpt = None,
     per_sample: PerSampleOpt = None,
     fail_if_worse: Annotated[
-        float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")
+        float | None,
+        typer.Option(metavar="PCT", parser=_number, help="Exit 1 if the candidate is worse by more than PCT percent."),
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
     plot: PlotOpt = None,
@@ -699,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         from typer.completion import completion_init
 
         completion_init()
-    with warnings.catch_warnings(record=True) as caught:
+    with guarded_stderr(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # As Python does by default: "unclosed file" comes from the garbage collector's timing, not from the run.
         warnings.simplefilter("ignore", ResourceWarning)
@@ -730,8 +757,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
-    for warning in caught:
-        sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
+        for warning in caught:
+            sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
     return int(code)
 
 

@@ -56,6 +56,7 @@ from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
+from lossctl.text import shown_value
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -312,16 +313,11 @@ def _check_same_targets(
         if differing is None:
             continue
         raise InputError(
-            f"the targets differ: column '{name}' is {_shown(left[differing])} in {base_path} but "
-            f"{_shown(right[differing])} in "
+            f"the targets differ: column '{name}' is {shown_value(left[differing])} in {base_path} but "
+            f"{shown_value(right[differing])} in "
             f"{other_path} at row {offset + differing}; both models must be scored on the same truth "
             "(give --targets FILE to take the targets from one file)"
         )
-
-
-def _shown(value: object) -> str:
-    """A target value in a message: ``missing`` for a missing one (a null, not Python's ``None``)."""
-    return "missing" if value is None else repr(value)
 
 
 def _same(a: object, b: object) -> bool:

@@ -5,6 +5,9 @@ not an error, the run ends quietly with the status it would have had; any other 
 full disk, ``> /dev/full``) is an input error, ``cannot write to standard output: ...``, never a
 traceback or an internal error.
 
+Standard error: a notice or an error that cannot be written there (``2>&-``) is dropped, and the run ends with
+the status it would have had.
+
 Output files: ``-o`` or ``--per-sample`` inside an input directory, or matching an input glob, is a
 usage error: the next run over that input would read the result as data.
 """
@@ -78,6 +81,42 @@ def guarded_stdout() -> Iterator[None]:
         guarded.flush()
     finally:
         sys.stdout = original
+
+
+class _QuietStderr:
+    """``sys.stderr`` whose failed writes are dropped: a notice or an error that cannot be shown (stderr closed,
+    or its reader gone in ``2>&1 | head``) must not turn the run into another failure; the status still says it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def guarded_stderr() -> Iterator[None]:
+    """Route ``sys.stderr`` through :class:`_QuietStderr` for the block. Started with stderr closed (``2>&-``),
+    Python makes it ``None``: it becomes /dev/null (which also takes descriptor 2, so no file lossctl opens does
+    and receives what a library writes there)."""
+    original = sys.stderr
+    stream = original if original is not None else open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stderr = _QuietStderr(stream)
+    try:
+        yield
+    finally:
+        sys.stderr = original
+        if original is None:
+            stream.close()
 
 
 def check_name(path: str) -> None:

@@ -42,7 +42,7 @@ from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
 from lossctl.registry import per_row_losses
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
-from lossctl.text import count
+from lossctl.text import count, shown_value
 from lossctl.threads import blas_single_threaded, workers
 
 if TYPE_CHECKING:
@@ -186,8 +186,9 @@ def held_notice(plan: Plan, apart: QueriesNotContiguous) -> str:
     """Why the whole input is held: a query whose rows are apart (``apart``), and how to stream instead."""
     labels = ", ".join(job.request.label for job in plan.jobs if job.request.spec.whole_input)
     return (
-        f"{labels}: the rows of query {apart.qid!r} are not contiguous (it appears again at row {apart.row}), so "
-        f"the whole input is held in memory; sort the file by '{query_column(plan)}' to stream it query by query"
+        f"{labels}: the rows of query {shown_value(apart.qid)} are not contiguous (it appears again at row "
+        f"{apart.row}), so the whole input is held in memory; sort the file by '{query_column(plan)}' to stream it "
+        "query by query"
     )
 
 
@@ -327,7 +328,8 @@ class _Reader:
         if labels:
             pairs = documents * (documents - 1) // 2
             self.notify(
-                f"{labels}: query {qid!r} has {documents:,} documents, {pairs:,} pairs to compare: this takes a while"
+                f"{labels}: query {shown_value(qid)} has {documents:,} documents, {pairs:,} pairs to compare: "
+                "this takes a while"
             )
 
     def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:

@@ -25,7 +25,7 @@ from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import show_name
 from lossctl.io.convert import is_text_type
-from lossctl.text import count
+from lossctl.text import count, shown_value
 
 if TYPE_CHECKING:
     from lossctl.engine import Job
@@ -69,7 +69,7 @@ def is_text_labels(kind: pa.DataType) -> bool:
 
 
 def _shown(values: Sequence[Any]) -> str:
-    return ", ".join(repr(v) for v in values)
+    return ", ".join(map(shown_value, values))
 
 
 def _same_label(value: Any, label: str) -> bool:
@@ -107,14 +107,14 @@ class ClassIndex:
                 if _same_label(label, name):
                     return index
             raise InputError(
-                f"column '{show_name(column)}' holds the label {label!r} at row {row}, which is not in --classes "
-                f"({', '.join(self.classes)})"
+                f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
+                f"--classes ({', '.join(self.classes)})"
             )
         matches = [k for k, name in enumerate(self.pred_columns) if str(label) and name.endswith(str(label))]
         if len(matches) != 1:
             found = "no prediction column" if not matches else f"{len(matches)} prediction columns"
             raise InputError(
-                f"column '{show_name(column)}' holds the text label {label!r} at row {row}, and {found} "
+                f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found} "
                 f"({', '.join(self.pred_columns)}) ends with it; give the class order with --classes A,B,C "
                 "(class A is index 0, the first prediction column)"
             )
@@ -164,11 +164,13 @@ class PositiveLabel:
             if self._negative is None:
                 self._negative = label
             elif label != self._negative:
-                where = f"{label!r} at row {row + row_offset}"
+                where = f"{shown_value(label)} at row {row + row_offset}"
                 if self._positive_seen:
-                    held = f"more than two labels ({positive!r}, {self._negative!r}, {where})"
+                    held = f"more than two labels ({positive!r}, {shown_value(self._negative)}, {where})"
                 else:  # two labels so far, neither the positive one: most likely a typo in --positive
-                    held = f"the labels {self._negative!r} and {where}, and neither is --positive {positive!r}"
+                    held = (
+                        f"the labels {shown_value(self._negative)} and {where}, and neither is --positive {positive!r}"
+                    )
                 raise InputError(
                     f"column '{show_name(column)}' holds {held}; a binary loss takes the --positive label and one other"
                 )

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossctl.errors import UsageError
-from lossctl.registry import LossSpec, get, parse_spec, written_number
+from lossctl.registry import LossSpec, get, parse_spec
+from lossctl.text import written_number
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
 _LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from lossctl.groups import GroupCoder
 from lossctl.io.parts import batches_table
+from lossctl.text import shown_value
 
 # Document pairs in one query above which the query is announced before its work starts (pairwise losses).
 LARGE_QUERY_PAIRS = 10**8
@@ -26,7 +27,7 @@ class QueriesNotContiguous(Exception):
     """The rows of query ``qid`` are not contiguous: it appears again at file row ``row``."""
 
     def __init__(self, qid: object, row: int) -> None:
-        super().__init__(f"query {qid!r} appears again at row {row}")
+        super().__init__(f"query {shown_value(qid)} appears again at row {row}")
         self.qid = qid
         self.row = row
 

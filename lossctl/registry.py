@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import InputError, UsageError
-from lossctl.text import count
+from lossctl.text import count, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -454,14 +454,6 @@ class LossSpec:
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
-
-
-def written_number(text: str, integer: bool = False) -> float:
-    """A number as a command line writes it: Python's ``float`` and ``int`` also read the digit separator ``_``
-    (``1_0`` as 10), which no one means in a threshold or a parameter; it is a ``ValueError`` here."""
-    if "_" in text:
-        raise ValueError(f"not a number: {text!r}")
-    return int(text) if integer else float(text)
 
 
 def _finite(name: str, values: Any) -> Any:

@@ -14,6 +14,10 @@ termination signals blocked, so a signal sees either no output or every output.
 An object store's target (``s3://...``, :mod:`lossctl.io.remote`) gets its temporary file in the system's
 temporary folder; publishing it uploads it, and the object appears only once the upload completes.
 
+A target that exists and is neither a regular file nor a folder (``-o /dev/stdout``, ``/dev/full``, a named pipe)
+is written in place: a file renamed over it would replace the device, or the pipe its reader waits on, instead
+of writing to it. Such a target is never removed, and a reader that closes its pipe early is no error.
+
 Only the standard library is imported: the signal handler is installed before anything heavy loads.
 """
 
@@ -40,6 +44,8 @@ _RANDOM = 8  # the random characters mkstemp adds
 # transaction ends (None: outside one).
 _live: dict[Path, Path | str] = {}
 _pending: list[Path] | None = None
+# Targets written in place (a device, a named pipe): "created", "published" and "discarded" without a file of ours.
+_in_place: set[Path] = set()
 
 
 @contextlib.contextmanager
@@ -82,6 +88,9 @@ def create(target: str | Path) -> Path:
     import tempfile  # 10 ms of imports (random, shutil) that lossctl --help does not need
 
     final: Path | str = target if is_url(target) else Path(target)
+    if isinstance(final, Path) and _is_special(final):
+        _in_place.add(final)
+        return final
     if isinstance(final, str):
         folder, name = None, final.rstrip("/").rsplit("/", 1)[-1]
     else:
@@ -97,8 +106,36 @@ def create(target: str | Path) -> Path:
     return tmp
 
 
+def _is_special(target: Path) -> bool:
+    """Whether ``target`` exists and is neither a regular file nor a folder (a device, a named pipe), or is an open
+    descriptor (``/dev/stdout``, ``/dev/fd/3``: a rename would replace the link, and lose what a shell's ``>>``
+    appends to)."""
+    if _is_descriptor(target):  # even a closed one (>&-): opening it fails, as it should
+        return True
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _is_descriptor(target: Path) -> bool:
+    """Whether ``target`` is, or links to, a process's open descriptor (``/dev/stdout`` -> ``/proc/self/fd/1``)."""
+    path = os.path.abspath(target)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if path.startswith(("/proc/", "/dev/fd/")):
+            return True
+        if not os.path.islink(path):
+            return False
+        path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return False
+
+
 def discard(tmp: Path) -> None:
-    """Remove a temporary file (written or not) and forget it."""
+    """Remove a temporary file (written or not) and forget it; a target written in place is only forgotten."""
+    if tmp in _in_place:
+        _in_place.discard(tmp)
+        return
     with _signals_blocked():
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -133,6 +170,9 @@ def _rename(tmp: Path, target: Path | str) -> None:
 
 def publish(tmp: Path) -> None:
     """Put a finished temporary file in place of its target: now, or when the transaction commits."""
+    if tmp in _in_place:  # written already
+        _in_place.discard(tmp)
+        return
     target = _live[tmp]
     if _pending is not None:
         _pending.append(tmp)
@@ -156,10 +196,13 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     ``cannot write 'path': ...``; nothing is left behind whatever it raises.
     """
     tmp = create(path)
+    in_place = tmp in _in_place
     try:
         write(tmp)
     except OSError as error:
         discard(tmp)
+        if in_place and isinstance(error, BrokenPipeError):  # the reader left early (-o /dev/stdout | head)
+            return
         raise cannot_write(path, error) from error
     except BaseException:
         discard(tmp)

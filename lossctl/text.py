@@ -1,6 +1,37 @@
-"""Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``)."""
+"""Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
+the data as the file spells it; and numbers read as people write them."""
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """``count(1, "row")`` is ``1 row``; ``count(2, "row")`` is ``2 rows``; ``plural`` where ``s`` is not it."""
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
+
+
+def shown_value(data: object) -> str:
+    """A value from the data (a key, a label, a query id) in a message, spelled as a file holds it rather than as
+    Python does: ``missing`` for a null (not ``None``), ``true``/``false``, a date as ``2024-01-31`` (not
+    ``datetime.date(2024, 1, 31)``), a composite key as ``(3, 'eu')``; text quoted, its control characters
+    escaped (``'a\\nb'``), so that the message stays one printable line."""
+    item = getattr(data, "item", None)
+    if callable(item) and not isinstance(data, str | bytes):  # a NumPy scalar: np.float64(2.5) is 2.5
+        data = item()
+    if data is None:
+        return "missing"
+    if isinstance(data, bool):
+        return "true" if data else "false"
+    if isinstance(data, tuple):
+        return f"({', '.join(map(shown_value, data))})"
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    if isinstance(data, str | int | float):
+        return repr(data)
+    return str(data)  # dates, times, decimals: their ISO or decimal text
+
+
+def written_number(text: str, integer: bool = False) -> float:
+    """A number as a command line or a data file writes it. Python's ``float`` and ``int`` also read the digit
+    separator ``_`` (``1_0`` as 10) and the digits of other scripts (Arabic-Indic, full-width), which no one means
+    in a threshold, a parameter or a cell, and Arrow's parser does not read; they are a ``ValueError`` here."""
+    if "_" in text or not text.isascii():
+        raise ValueError(f"not a number: {text!r}")
+    return int(text) if integer else float(text)

@@ -431,6 +431,54 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "code"),
+    [(["-f", "csv"], 0), (["-f", "csv", "--fail-if", "mse>0"], 1), (["-f", "csv", "--bogus"], 2), (["-l", "nope"], 2)],
+    ids=["results", "a failed check", "an unknown option", "an unknown loss"],
+)
+def test_standard_error_closed(data: Path, args: list[str], code: int) -> None:
+    """``2>&-``: the notices and the error have nowhere to go; the results and the status are as they would be."""
+    command = shlex.join([*LOSSCTL, "eval", str(data), "-l", "mse", *args])
+    run = subprocess.run(command + " 2>&-", shell=True, capture_output=True, timeout=TIMEOUT)
+    assert (run.returncode, run.stderr) == (code, b"")
+    assert run.stdout.startswith(b"loss,params,") if code < 2 else run.stdout == b""
+    missing = subprocess.run(
+        shlex.join([*LOSSCTL, "eval", str(data) + ".gone"]) + " 2>&-", shell=True, capture_output=True, timeout=TIMEOUT
+    )
+    assert missing.returncode == 3
+
+
+@pytest.mark.parametrize("option", ["-o", "--per-sample"])
+def test_an_output_on_a_device_is_written_to_it_not_replaced(tmp_path: Path, data: Path, option: str) -> None:
+    """``-o /dev/full`` fails as a full disk does; a file renamed over the device would replace it (as root), or
+    fail to be created beside it. Reached here through a link, so that a regression replaces only the link."""
+    full = tmp_path / ("full.json" if option == "-o" else "full.csv")
+    full.symlink_to("/dev/full")
+    fails(lossctl("eval", data, "-l", "mse", "-q", option, full), 3, f"error: cannot write '{full}': No space left")
+    assert full.is_symlink() and leftovers(tmp_path) == []
+
+
+def test_an_output_on_standard_output_or_a_named_pipe_is_written_to_it(tmp_path: Path, data: Path) -> None:
+    stdout = tmp_path / "stdout.json"
+    stdout.symlink_to("/proc/self/fd/1")  # as /dev/stdout is
+    run = lossctl("eval", data, "-l", "mse", "-q", "-o", stdout, "--fail-if", "mse>0")
+    assert run.returncode == 1 and json.loads(run.stdout)["results"][0]["value"] == pytest.approx(MSE)
+    closed = subprocess.run(f"{shlex.join([*LOSSCTL, 'eval', str(data), '-l', 'mse', '-q', '-o', str(stdout)])} >&-",
+                            shell=True, capture_output=True, timeout=TIMEOUT)  # fmt: skip
+    fails(closed, 3, f"error: cannot write '{stdout}': No such file or directory")
+    assert stdout.is_symlink()
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    run = lossctl("eval", data, "-l", "mse", "-q", "--per-sample", pipe)
+    reader.join(TIMEOUT)
+    assert run.returncode == 0, run.stderr
+    assert received[0].startswith(b'"row","mse"\n0,') and received[0].count(b"\n") == ROWS + 1
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
     [
         (["eval", "{data}", "-l", "mse", "--by", "id", "-f", "json"], 0),
         (["eval", "{data}", "-l", "mse", "--by", "id", "-f", "csv", "--fail-if", "mse>0.01"], 1),

@@ -93,11 +93,25 @@ def test_compressed_csv(tmp_path: Path, name: str, compress: Callable[[bytes], b
     assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
 
 
-def test_compressed_parquet_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path / "preds.parquet.gz", gzip.compress(b"PAR1"))
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [("preds.parquet.gz", gzip.compress), ("preds.arrow.bz2", bz2.compress), ("preds.feather.zst", zstd_compress)],
+)
+def test_compressed_parquet_and_arrow_files_are_read_as_their_streams(
+    tmp_path: Path, name: str, compress: Callable[[bytes], bytes]
+) -> None:
+    """As ``zcat preds.parquet.gz | lossctl eval -`` reads them: the name gives the format and the compression."""
+    raw = tmp_path / "raw"
+    if ".parquet" in name:
+        write_parquet(raw, SIMPLE)
+    else:
+        feather.write_feather(pa.table(SIMPLE), raw)
+    source = open_input(write(tmp_path / name, compress(raw.read_bytes())))
+    assert source.columns == ["id", "pred", "target"]
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
     with pytest.raises(InputError) as error:
-        open_input(path)
-    assert message(error) == (f"cannot read '{path}': compressed Parquet files are not supported; decompress it first")
+        open_input(write(tmp_path / "text.parquet.gz", gzip.compress(SIMPLE_CSV))).read(["pred"])
+    assert message(error).startswith(f"cannot read '{tmp_path / 'text.parquet.gz'}' as Parquet: ")
 
 
 def test_extension_is_case_insensitive(tmp_path: Path) -> None:

@@ -449,3 +449,27 @@ def test_standard_input_is_named_so_in_the_order_check(tmp_path: Path) -> None:
         f"error: column 'id' is 1 in standard input but 3 in {targets} at row 0: rows are aligned by order and these "
         "are not the same rows; align them by key with --on id\n"
     )
+
+
+def test_key_values_in_messages_are_spelled_as_the_file_holds_them(cli: Any, tmp_path: Path) -> None:
+    """Dates, times and booleans as the file writes them, a missing key as ``missing``: not Python's spelling
+    (``datetime.date(2024, 1, 3)``, ``True``, ``None``)."""
+    preds = _csv(tmp_path / "p.csv", "day,pred\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    targets = _csv(tmp_path / "t.csv", "day,target\n2024-01-01,1\n2024-01-02,2\n2024-01-04,3\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "day", "-l", "mse")
+    assert run.code == 3
+    assert run.err == f"error: {preds}: 1 row has a key 'day' that is not in {targets} (first: 2024-01-03){DROP}\n"
+    at = _csv(tmp_path / "a.csv", "at,pred\n2024-01-01 10:00:00,1\n2024-01-02 10:00:00,2\n")
+    stamps = _csv(tmp_path / "s.csv", "at,target\n2024-01-01 10:00:00,1\n2024-01-01 10:00:00,2\n")
+    run = cli("eval", at, "--targets", stamps, "--on", "at", "-l", "mse")
+    assert (
+        run.err == f"error: key column 'at' has 1 duplicate value in {stamps} (first: 2024-01-01 10:00:00){DISTINCT}\n"
+    )
+    flags = _csv(tmp_path / "f.csv", "flag,pred\ntrue,1\nfalse,2\n")
+    flagged = _csv(tmp_path / "ft.csv", "flag,target\ntrue,1\ntrue,2\n")
+    run = cli("eval", flags, "--targets", flagged, "--on", "flag", "-l", "mse")
+    assert run.err == f"error: key column 'flag' has 1 duplicate value in {flagged} (first: true){DISTINCT}\n"
+    ids = _csv(tmp_path / "i.csv", "id,pred\n1,1\n2,2\n")
+    no_id = _csv(tmp_path / "n.csv", "id,target\n1,1\n,2\n")
+    run = cli("eval", ids, "--targets", no_id, "-l", "mse")
+    assert run.err.startswith(f"error: column 'id' is 2 in {ids} but missing in {no_id} at row 1: ")

@@ -30,7 +30,7 @@ from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
 from lossctl.prefetch import prefetch
-from lossctl.text import count
+from lossctl.text import count, shown_value
 
 if TYPE_CHECKING:
     from lossctl.io.readers import Source
@@ -91,7 +91,7 @@ def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
 
 def _duplicate_error(what: str, name: str, count: int, first: object) -> InputError:
     return InputError(
-        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {first!r}); "
+        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)}); "
         "each row needs a distinct key"
     )
 
@@ -246,7 +246,7 @@ class _Problems:
         verb = "has" if self.unmatched == 1 else "have"
         return (
             f"{preds_name}: {_rows(self.unmatched)} {verb} a key {_named(key.preds)} that is not in {targets_name} "
-            f"(first: {self.first_unmatched[1]!r})"
+            f"(first: {shown_value(self.first_unmatched[1])})"
         )
 
     def error(self, key: JoinKey, preds_name: str, targets_name: str) -> InputError:
@@ -265,7 +265,7 @@ class _Problems:
             verb = "has" if self.ambiguous == 1 else "have"
             parts.append(
                 f"{preds_name}: {_rows(self.ambiguous)} {verb} a key {_named(key.preds)} that {targets_name} repeats "
-                f"(first: {self.first_ambiguous[1]!r})"
+                f"(first: {shown_value(self.first_ambiguous[1])})"
             )
         if self.nulls:
             verb = "has" if self.nulls == 1 else "have"
@@ -318,8 +318,8 @@ def first_difference(left: pa.Array, right: pa.Array) -> int | None:
 def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
     """Rows aligned by order whose likely key column differs: the files are sorted differently."""
     return InputError(
-        f"column '{name}' is {ours!r} in {path} but {theirs!r} in {other_path} at row {row}: rows are aligned by "
-        f"order and these are not the same rows; align them by key with --on {name}"
+        f"column '{name}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row {row}: "
+        f"rows are aligned by order and these are not the same rows; align them by key with --on {name}"
     )
 
 
@@ -530,8 +530,8 @@ class Join:
             self._ambiguous[duplicated] = True
             self.notices.append(
                 f"{self.targets_name}: {_rows(len(duplicated))} {'has' if len(duplicated) == 1 else 'have'} a key "
-                f"{_named(self.key.targets)} that another row has too (first: {value!r}): dropped, every row of "
-                "such a key (--missing drop)"
+                f"{_named(self.key.targets)} that another row has too (first: {shown_value(value)}): dropped, every "
+                "row of such a key (--missing drop)"
             )
         del columns
         self._index = index

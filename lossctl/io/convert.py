@@ -23,6 +23,7 @@ from lossctl import arrow
 from lossctl.errors import InputError
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
+from lossctl.text import written_number
 
 ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
 
@@ -77,8 +78,10 @@ def nan_mask(values: np.ndarray) -> np.ndarray | None:
 def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
     """Numbers stored as text (a CSV column with one odd cell, JSON strings): parse them, or name the bad cell.
 
-    Blank cells are missing values. Arrow's parser accepts what Python's ``float`` accepts except
-    ``_`` separators and padding, so the slow search for the offending cell only runs on failure.
+    Blank cells are missing values. Arrow's parser does the work; only on failure are the cells searched, for the
+    first that is no number at all (named whatever ``--decimal`` is, since the text does not say whether it was
+    given: with ``--decimal ,`` the reader has already parsed every cell written with a decimal comma), else for
+    the decimal commas, alone (``--decimal ,`` reads them) or beside decimal points (one of the two is wrong).
     """
     import pyarrow.compute as pc  # only for text columns: its import costs 30 ms of every run
 
@@ -90,19 +93,35 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
         return cleaned.cast(pa.float64())
     except pa.ArrowInvalid:
         pass
-    for row, text in enumerate(cleaned.to_pylist()):
-        if text is None:
-            continue
-        try:
-            if "_" in text:
-                raise ValueError(text)
-            float(text)
-        except ValueError:
-            hint = "; if ',' is its decimal point, give --decimal ," if _DECIMAL_COMMA.fullmatch(text) else ""
+    texts = cleaned.to_pylist()
+    commas = [row for row, text in enumerate(texts) if text is not None and _DECIMAL_COMMA.fullmatch(text)]
+    for row, text in enumerate(texts):
+        if text is not None and not _DECIMAL_COMMA.fullmatch(text) and not _spells_number(text):
+            raise InputError(f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}")
+    if commas:  # the rest are numbers: the decimal commas are wrong here, whether --decimal , was given or not
+        first = commas[0]
+        points = [row for row, text in enumerate(texts) if text is not None and "." in text]
+        if points:  # --decimal , reads the commas and refuses the points: both ways, one kind is wrong
+            one, other = sorted((first, points[0]))
             raise InputError(
-                f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}{hint}"
-            ) from None
-    return pa.array([None if text is None else float(text) for text in cleaned.to_pylist()], pa.float64())
+                f"column '{column}' mixes decimal points: {_shown(texts[one])} at row {one + row_offset} and "
+                f"{_shown(texts[other])} at row {other + row_offset}; write every number with the same one"
+            )
+        raise InputError(
+            f"column '{column}' is not numeric: {_shown(texts[first])} at row {first + row_offset}; if ',' is its "
+            "decimal point, give --decimal ,"
+        )
+    return pa.array([None if text is None else float(text) for text in texts], pa.float64())
+
+
+def _spells_number(text: str) -> bool:
+    """A number as Arrow's parser spells it (:func:`~lossctl.text.written_number`): not ``1_0``, nor digits of
+    other scripts, which Python's ``float`` reads."""
+    try:
+        written_number(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int) -> np.ndarray:

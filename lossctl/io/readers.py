@@ -635,6 +635,24 @@ class _TextSource(Source):
         line = _physical_line(block, self._line_number(offset), row)
         return f"line {line} (row {self._rows_before + row}; 0-based)"
 
+    def _check_utf8(self, table: pa.Table, block: pa.Buffer, offset: int) -> None:
+        """Refuse text that is not UTF-8 (a Latin-1 export, ``caf\xe9``), naming its line: pyarrow's CSV reader
+        makes such a column binary and its JSON reader keeps the bytes as they are, so two values would reach
+        the output as one ``caf\ufffd``, or fail deep in the engine."""
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            kind = column.type
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                if _valid(column):
+                    continue
+            elif not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+                continue
+            row = next(row for row, value in enumerate(column.cast(pa.binary()).to_pylist()) if _not_utf8(value))
+            where = self._where_in_block(block, offset, row)
+            raise InputError(
+                f"cannot read {_label(self.path)} as {_TITLES[self.format]}: {where}: column '{show_name(name)}' is "
+                "not UTF-8 text; convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
+            )
+
     def _read(self, columns: list[str]) -> pa.Table:
         return concat_parts(list(self._tables(columns)), columns, _label(self.path))
 
@@ -644,6 +662,25 @@ class _TextSource(Source):
 
     def _empty(self) -> InputError:
         return InputError(f"{_label(self.path)} is empty")
+
+
+def _valid(column: pa.ChunkedArray) -> bool:
+    """Whether a text column holds valid UTF-8 (Arrow's full validation, which checks it)."""
+    try:
+        column.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _not_utf8(value: bytes | None) -> bool:
+    if value is None:
+        return False
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _straddles(error: pa.ArrowInvalid) -> bool:
@@ -710,6 +747,7 @@ class _CsvSource(_TextSource):
                 table = self._read_csv(block, columns, use_threads=False, whole=True)
             except pa.ArrowInvalid as again:
                 raise self._parse_error(block, offset, columns, again) from again
+        self._check_utf8(table, block, offset)
         return _blank_strings_to_null(table)
 
     def _read_csv(self, block: pa.Buffer, columns: list[str], use_threads: bool, whole: bool = False) -> pa.Table:
@@ -787,9 +825,11 @@ class _JsonLinesSource(_TextSource):
         if columns is None:
             return table
         # A key absent from every line of this block is a column of nulls here, not an error.
-        return pa.table(
+        table = pa.table(
             {name: table.column(name) if name in table.column_names else pa.nulls(table.num_rows) for name in columns}
         )
+        self._check_utf8(table, block, offset)
+        return table
 
     def _parse_error(self, block: pa.Buffer, offset: int, error: pa.ArrowInvalid) -> InputError:
         """Say which line is wrong: pyarrow counts rows from its internal block, so parse again in one block."""
@@ -825,14 +865,13 @@ def _by_extension(path: str) -> tuple[str | None, str | None]:
 
 
 def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None]:
-    """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content."""
+    """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content.
+
+    A compressed Parquet or Arrow file (``preds.parquet.gz``) is read as its stream would be (``zcat ... |``):
+    decompressed once, Parquet copied where it can be read with random access (:func:`streams.spill`).
+    """
     fmt, compression = _by_extension(path)
-    fmt = input_format or fmt
-    if compression is not None and fmt in ("parquet", "arrow"):
-        raise InputError(
-            f"cannot read '{path}': compressed {_TITLES[fmt]} files are not supported; decompress it first"
-        )
-    return fmt, compression
+    return input_format or fmt, compression
 
 
 def _parquet_below(directory: str) -> list[str]:
@@ -908,8 +947,10 @@ def _delimiter(option: str | None) -> str | None:
     if option is None:
         return None
     value = {"tab": "\t", "\\t": "\t"}.get(option.lower(), option)
-    if len(value) != 1 or value in '"\r\n':
-        raise UsageError(f"--delimiter takes one character (or 'tab'), got '{show_name(option)}'")
+    if len(value) != 1 or not value.isascii():  # Arrow's CSV parser splits on one byte
+        raise UsageError(f"--delimiter takes one ASCII character (or 'tab'), got '{show_name(option)}'")
+    if value in '"\r\n':
+        raise UsageError(f"--delimiter cannot be a quote or a line end, got '{show_name(option)}'")
     return value
 
 
@@ -1040,8 +1081,8 @@ def open_input(
         raise InputError(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
-        if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
-            return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
+    if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
+        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
     if fmt == "arrow":

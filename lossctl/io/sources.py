@@ -178,10 +178,14 @@ def _is_paths(data: object) -> bool:
     return isinstance(data, list | tuple) and bool(data) and all(isinstance(item, str | os.PathLike) for item in data)
 
 
+# Names of standard input: ``-``, and the files that are its descriptor (``cat x | lossctl eval /dev/stdin``).
+_STDIN = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+
+
 def _names_stdin(data: Any) -> bool:
     if isinstance(data, str | os.PathLike):
-        return os.fspath(data) == "-"
-    return _is_paths(data) and "-" in [os.fspath(item) for item in data]
+        return os.fspath(data) in _STDIN
+    return _is_paths(data) and any(os.fspath(item) in _STDIN for item in data)
 
 
 def check_stdin_once(inputs: Mapping[str, Any]) -> None:
