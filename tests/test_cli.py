@@ -199,6 +199,26 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_default_losses_leave_out_those_the_options_rule_out(cli, regression_csv: Path, write) -> None:
+    # The user named no loss: rmse under --reduction sum, or huber under --convention sklearn, was a usage error.
+    run = cli("eval", regression_csv, "--reduction", "sum", "-f", "json")
+    assert run.code == 0
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["mse", "mae", "huber"]
+    assert "evaluating mse, mae, huber (left out rmse: only the mean reduction)\n" in run.err
+    run = cli("compare", regression_csv, regression_csv, "--convention", "sklearn", "-f", "json")
+    assert run.code == 0
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["mse", "rmse", "mae"]
+    assert "evaluating mse, rmse, mae (left out huber: no sklearn convention)\n" in run.err
+    scores = write("s.csv", "pred,target\n0.5,-1\n-2,1\n1,1\n")
+    run = cli("eval", scores, "--convention", "torch", "-o", scores.parent / "out.json")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith(
+        "error: no --loss given, and the options leave none of the default losses of binary (scores, -1/1 labels) "
+        "(hinge: no torch convention; squared_hinge: no torch convention); name the losses with --loss\n"
+    )
+    assert not (scores.parent / "out.json").exists()
+
+
 def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse>0.5", "--fail-if", "mse<0.1", "-f", "json")
     assert run.code == 1
