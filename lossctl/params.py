@@ -46,12 +46,13 @@ class LossRequest:
 
 def _show(value: Any) -> str:
     """A parameter value as it is written in a loss spec: ``2``, ``true``, and a per-class list as ``1,2,0.5``
-    (not its tuple form), so a label can be pasted back into ``-l`` or ``--fail-if``."""
+    (not its tuple form), so a label can be pasted back into ``-l`` or ``--fail-if``. A float is written in full
+    (``repr``, without a trailing ``.0``): rounded, ``q=0.1`` and ``q=0.1000001`` would share one label."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
         return ",".join(_show(item) for item in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return repr(value).removesuffix(".0") if isinstance(value, float) else str(value)
 
 
 def split_loss_tokens(options: Iterable[str]) -> list[str]:

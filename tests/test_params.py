@@ -37,6 +37,19 @@ def test_a_list_parameter_is_labelled_as_it_is_written() -> None:
     assert again.params == request.params
 
 
+@pytest.mark.parametrize(
+    ("spec", "label"),
+    [("quantile:q=0.1000001", "quantile:q=0.1000001"), ("huber:delta=1234567.5", "huber:delta=1234567.5"),
+     ("huber:delta=2.0", "huber:delta=2"), ("huber:delta=1e20", "huber:delta=1e+20")],
+)  # fmt: skip
+def test_a_number_is_labelled_in_full(spec: str, label: str) -> None:
+    # Rounded to 6 digits, quantile:q=0.1 and q=0.1000001 had one label, and huber:delta=1.23457e+06 read back wrong.
+    requests = build_requests(["quantile:q=0.1", spec])
+    assert requests[-1].label == label != requests[0].label
+    (again,) = build_requests([label])
+    assert again.params == requests[-1].params
+
+
 def test_scoped_param_needs_the_loss_selected() -> None:
     with pytest.raises(UsageError, match="loss 'huber' is not selected"):
         build_requests(["mse"], ["huber.delta=2"])
