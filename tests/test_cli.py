@@ -272,6 +272,16 @@ def test_table_is_the_default_format(cli, regression_csv: Path) -> None:
     assert "mse" in run.out and f"{np.mean((P - Y) ** 2):.6g}" in run.out
 
 
+def test_the_tables_params_are_written_as_the_command_line_writes_them(cli, write, monkeypatch) -> None:
+    # The params column printed Python's spelling: from_logits=False, class_weight=(1.0, 2.0, 0.5).
+    monkeypatch.setenv("COLUMNS", "250")
+    binary = write("b.csv", "pred,target\n0.2,0\n0.7,1\n0.9,1\n")
+    assert "alpha=0.25 gamma=2 from_logits=false │" in cli("eval", binary, "-l", "focal:from_logits=false", "-q").out
+    classes = write("c.csv", "a,b,c,target\n1,2,3,0\n0.5,0.1,2,2\n3,1,0,1\n")
+    run = cli("eval", classes, "--pred", "a,b,c", "-l", "ce:class_weight=1,2,0.5", "--by", "target", "-q")
+    assert run.out.count("label_smoothing=0 class_weight=1,2,0.5 │") == 4
+
+
 @pytest.mark.parametrize("suffix", [".json", ".csv", ".md", ".parquet"])
 def test_output_file_follows_its_extension(cli, regression_csv: Path, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"results{suffix}"
