@@ -13,6 +13,7 @@ from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.registry import LossSpec, get, parse_spec, written_number
+from lossctl.text import written
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
 _LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")
@@ -46,13 +47,13 @@ class LossRequest:
 
 def _show(value: Any) -> str:
     """A parameter value as it is written in a loss spec: ``2``, ``true``, and a per-class list as ``1,2,0.5``
-    (not its tuple form), so a label can be pasted back into ``-l`` or ``--fail-if``. A float is written in full
-    (``repr``, without a trailing ``.0``): rounded, ``q=0.1`` and ``q=0.1000001`` would share one label."""
+    (not its tuple form), so a label can be pasted back into ``-l`` or ``--fail-if``. A float is written in full:
+    rounded, ``q=0.1`` and ``q=0.1000001`` would share one label."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
         return ",".join(_show(item) for item in value)
-    return repr(value).removesuffix(".0") if isinstance(value, float) else str(value)
+    return written(value) if isinstance(value, float) else str(value)
 
 
 def split_loss_tokens(options: Iterable[str]) -> list[str]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import InputError, UsageError
-from lossctl.text import count
+from lossctl.text import count, written
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -149,10 +149,10 @@ class Param:
         below = self.minimum is not None and (value < self.minimum or (self.min_exclusive and value == self.minimum))
         above = self.maximum is not None and (value > self.maximum or (self.max_exclusive and value == self.maximum))
         if below or above:
-            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {value:g}")
+            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {written(value)}")
         problem = self.check(value) if self.check else None
         if problem:
-            raise BadValue(f"parameter '{self.name}' {problem}, got {value:g}")
+            raise BadValue(f"parameter '{self.name}' {problem}, got {written(value)}")
         return value
 
 

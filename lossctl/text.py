@@ -1,6 +1,13 @@
-"""Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``)."""
+"""Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a number in
+full as the command line writes it (``2``, ``0.1000001``)."""
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """``count(1, "row")`` is ``1 row``; ``count(2, "row")`` is ``2 rows``; ``plural`` where ``s`` is not it."""
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
+
+
+def written(value: float) -> str:
+    """``value`` in full, as it would be typed: ``repr`` without a trailing ``.0`` (``2``, ``0.1000001``, ``1e+20``).
+    Rounded (``:g``), 1.0000001 reads as 1 and two parameter values as one."""
+    return repr(value).removesuffix(".0")

@@ -50,6 +50,19 @@ def test_a_number_is_labelled_in_full(spec: str, label: str) -> None:
     assert again.params == requests[-1].params
 
 
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("quantile:q=1.0000001", "quantile: parameter 'q' must be in (0, 1), got 1.0000001"),
+     ("tweedie_deviance:power=0.9999999",
+      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1 (as scikit-learn), got 0.9999999")],
+)  # fmt: skip
+def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None:
+    # Rounded, the message read "must be in (0, 1), got 1": a value that looks valid.
+    with pytest.raises(UsageError) as error:
+        build_requests([spec])
+    assert str(error.value) == message
+
+
 def test_scoped_param_needs_the_loss_selected() -> None:
     with pytest.raises(UsageError, match="loss 'huber' is not selected"):
         build_requests(["mse"], ["huber.delta=2"])
