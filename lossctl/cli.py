@@ -205,7 +205,10 @@ DelimiterOpt = Annotated[
 ]
 DecimalOpt = Annotated[str, typer.Option(metavar="CHAR", help="Decimal point of CSV input: '.' or ','.")]
 OutputOpt = Annotated[
-    str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
+    str | None,
+    typer.Option(
+        "--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet; - is stdout)."
+    ),
 ]
 BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")]
 CiOpt = Annotated[
@@ -342,6 +345,7 @@ def eval_command(
         workers=workers,
     )
     per_sample_file = options.per_sample if options.engine == "local" else None  # a dataset: lossctl.cluster checks it
+    output = _destination(output)
     _check_outputs(output, output_format, plot, per_sample_file, [*paths, *([targets] if targets else [])])
     report = run_evaluation(
         paths,
@@ -388,6 +392,12 @@ def _shared(
         "reduction": reduction.value,
         "convention": convention.value,
     }
+
+
+def _destination(output: str | None) -> str | None:
+    """``-o -`` is standard output, as ``-`` is standard input for ``PATH``: the results printed, not a file named
+    ``-`` in the working directory."""
+    return None if output == "-" else output
 
 
 def _check_outputs(
@@ -577,6 +587,7 @@ def compare_command(
         workers=workers,
     )
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
+    output = _destination(output)
     _check_outputs(output, output_format, plot, options.per_sample, inputs)
     report = run_comparison(baseline, candidate, options)
     _finish(report, (output_format or TABLE).value, output, quiet, plot)

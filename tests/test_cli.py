@@ -282,6 +282,17 @@ def test_the_tables_params_are_written_as_the_command_line_writes_them(cli, writ
     assert run.out.count("label_smoothing=0 class_weight=1,2,0.5 │") == 4
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_output_dash_is_standard_output(cli, regression_csv: Path, tmp_path: Path, monkeypatch, command: str) -> None:
+    # -o - wrote a file named '-' in the working directory; '-' is standard input for PATH, and stdout here.
+    monkeypatch.chdir(tmp_path)
+    inputs = [regression_csv] * (2 if command == "compare" else 1)
+    run = cli(command, *inputs, "-l", "mse", "-o", "-", "-f", "csv", "-q")
+    assert run.code == 0 and run.out == cli(command, *inputs, "-l", "mse", "-f", "csv", "-q").out
+    assert run.out.startswith("loss,params,reduction,") and run.err == ""
+    assert not (tmp_path / "-").exists()
+
+
 @pytest.mark.parametrize("suffix", [".json", ".csv", ".md", ".parquet"])
 def test_output_file_follows_its_extension(cli, regression_csv: Path, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"results{suffix}"
