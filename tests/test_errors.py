@@ -139,6 +139,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "loss 'huber' has no parameter 'alpha'; its parameters: delta",
     ),
     (
+        "an integer parameter beyond float64",  # an internal error (OverflowError) before
+        {"p.csv": "a,b,target\n1,2,0\n"},
+        ["eval", "p.csv", "--pred", "a,b", "-l", "ce:ignore_index=1" + "0" * 400],
+        2,
+        "cross_entropy: parameter 'ignore_index' must be an integer within ±2^53, got a number of 401 digits",
+    ),
+    (
+        "an integer parameter that is not whole",  # 'must be a number (in [1, 2]), got '1.5'' before
+        {"p.csv": "a,b,target\n1,2,0\n"},
+        ["eval", "p.csv", "--pred", "a,b", "-l", "multi_margin:p=1.5"],
+        2,
+        "multi_margin: parameter 'p' must be an integer, got 1.5",
+    ),
+    (
         "invalid parameter value",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=0"],

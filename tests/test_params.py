@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import re
+
+import numpy as np
 import pytest
 
+import lossctl
 from lossctl.errors import UsageError
 from lossctl.params import build_requests, parse_fail_if, select_losses, split_loss_tokens
 
@@ -61,6 +66,20 @@ def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None
     with pytest.raises(UsageError) as error:
         build_requests([spec])
     assert str(error.value) == message
+
+
+def test_an_integer_parameter_may_be_written_as_a_whole_float() -> None:
+    # The command line refused multi_margin:p=2.0 and info_nce:batch_size=1e3 ("must be a number"), which the
+    # Python API takes; from Python, p=float('inf') raised a bare OverflowError and nan a bare ValueError.
+    assert build_requests(["multi_margin:p=2.0"])[0].params["p"] == 2
+    assert build_requests(["info_nce:batch_size=1e3"])[0].params["batch_size"] == 1000
+    with pytest.raises(UsageError, match=r"^info_nce: parameter 'batch_size' must be an integer \(>= 1\), got 'x'$"):
+        build_requests(["info_nce:batch_size=x"])
+    p = lossctl.get("multi_margin").param("p")
+    for value, message in [(math.inf, "must be finite, got inf"), (math.nan, "must be finite, got nan"),
+                           (np.float64(1.5), "must be an integer, got 1.5"), (10**400, "within ±2^53")]:  # fmt: skip
+        with pytest.raises(UsageError, match=re.escape(message)):
+            p.validate(value)
 
 
 def test_scoped_param_needs_the_loss_selected() -> None:
