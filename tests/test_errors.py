@@ -799,7 +799,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--ci", "0"],
         2,
-        "--ci must be in (0, 1), e.g. 0.95, got 0.0",
+        "--ci must be in (0, 1), e.g. 0.95, got 0",  # as typed, not Python's 0.0
     ),
     (
         "--ci not a number",
@@ -1035,7 +1035,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "-1"],
         2,
-        "--fail-if-worse takes a percentage >= 0, got -1.0",
+        "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
     ),
     (
         "compare output is the candidate",
