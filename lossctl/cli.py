@@ -33,7 +33,7 @@ from lossctl.options import (
     REDUCTIONS,
     Options,
 )
-from lossctl.text import count
+from lossctl.text import count, python_spelling
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -210,18 +210,47 @@ OutputOpt = Annotated[
         "--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet; - is stdout)."
     ),
 ]
-BootstrapOpt = Annotated[int, typer.Option(metavar="N", help="Bootstrap replicates for intervals (0: none).")]
+
+
+def _integer(text: Any) -> Any:
+    """An integer option as the command line writes it: ``--bootstrap 1_000`` or non-ASCII digits are refused, as in
+    a parameter or a threshold (:func:`~lossctl.text.python_spelling`), not read by Python's ``int``."""
+    return _written(text, int, "int")
+
+
+def _number(text: Any) -> Any:
+    """A float option as the command line writes it: ``--fail-if-worse 1_0`` is refused, not read as 10."""
+    return _written(text, float, "float")
+
+
+def _written(text: Any, kind: type, noun: str) -> Any:
+    """``text`` read by ``kind``, refused with Click's own message when it is not a ``noun`` or only Python's."""
+    if not isinstance(text, str):  # a default
+        return text
+    try:
+        if python_spelling(text):
+            raise ValueError(text)
+        return kind(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a valid {noun}.") from None
+
+
+BootstrapOpt = Annotated[
+    int, typer.Option(parser=_integer, metavar="N", help="Bootstrap replicates for intervals (0: none).")
+]
 CiOpt = Annotated[
     float | None,
     typer.Option(
+        parser=_number,
         metavar="LEVEL",
         help="Confidence level of the intervals (0.95 with --bootstrap; without it, normal-approximation intervals).",
     ),
 ]
-SeedOpt = Annotated[int, typer.Option(metavar="S", help="Seed of the bootstrap.")]
+SeedOpt = Annotated[int, typer.Option(parser=_integer, metavar="S", help="Seed of the bootstrap.")]
 PlotOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Draw the results (.png .svg; needs lossctl[plot]).")]
 ChunkRowsOpt = Annotated[
-    int | None, typer.Option(metavar="N", help="Rows per chunk when streaming (default: about 512k values).")
+    int | None,
+    typer.Option(parser=_integer, metavar="N", help="Rows per chunk when streaming (default: about 512k values)."),
 ]
 PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", help="Load losses from a plugin.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
@@ -252,7 +281,10 @@ SchedulerOpt = Annotated[
     typer.Option(metavar="ADDRESS", help="Dask scheduler to join (default: $DASK_SCHEDULER_ADDRESS)."),
 ]
 WorkersOpt = Annotated[
-    int | None, typer.Option(metavar="N", help="Start a local Dask cluster of N processes (default: one per core).")
+    int | None,
+    typer.Option(
+        parser=_integer, metavar="N", help="Start a local Dask cluster of N processes (default: one per core)."
+    ),
 ]
 
 
@@ -533,7 +565,8 @@ def compare_command(
     fail_if: FailIfOpt = None,
     per_sample: PerSampleOpt = None,
     fail_if_worse: Annotated[
-        float | None, typer.Option(metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent.")
+        float | None,
+        typer.Option(parser=_number, metavar="PCT", help="Exit 1 if the candidate is worse by more than PCT percent."),
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
     plot: PlotOpt = None,

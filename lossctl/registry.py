@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import InputError, UsageError
-from lossctl.text import count, written
+from lossctl.text import count, python_spelling, written
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -459,10 +459,11 @@ class LossSpec:
 
 def written_number(text: str, integer: bool = False) -> float:
     """A number as a command line writes it: Python's ``float`` and ``int`` also read the digit separator ``_``
-    (``1_0`` as 10), which no one means in a threshold or a parameter; it is a ``ValueError`` here. An ``integer``
-    written as a float (``2.0``, ``1e3``) is read as one, as Python callers may pass it: :meth:`Param.validate`
-    then refuses it unless it is whole."""
-    if "_" in text:
+    (``1_0`` as 10) and non-ASCII digits, which no one means in a threshold or a parameter; they are a
+    ``ValueError`` here (:func:`~lossctl.text.python_spelling`). An ``integer`` written as a float (``2.0``,
+    ``1e3``) is read as one, as Python callers may pass it: :meth:`Param.validate` then refuses it unless it is
+    whole."""
+    if python_spelling(text):
         raise ValueError(f"not a number: {text!r}")
     if integer and text.strip().lstrip("+-").isdigit():
         return int(text)

@@ -11,3 +11,10 @@ def written(value: float) -> str:
     """``value`` in full, as it would be typed: ``repr`` without a trailing ``.0`` (``2``, ``0.1000001``, ``1e+20``).
     Rounded (``:g``), 1.0000001 reads as 1 and two parameter values as one."""
     return repr(value).removesuffix(".0")
+
+
+def python_spelling(number: str) -> bool:
+    """Whether ``number`` is written as only Python reads numbers: with the digit separator ``_`` (``1_0`` is 10 to
+    ``float``) or non-ASCII digits (Arabic-Indic or full-width ones are digits to ``float``). No one means these on
+    a command line; they are refused."""
+    return "_" in number or not number.isascii()

@@ -371,6 +371,27 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "huber: parameter 'delta' must be a number (> 0), got '1_0'",
     ),
     (
+        "parameter in full-width digits",  # read as 2 by Python's float before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber:delta=\uff12"],
+        2,
+        "huber: parameter 'delta' must be a number (> 0), got '\uff12'",
+    ),
+    (
+        "--fail-if-worse with a digit separator",  # read as 10 before, as --fail-if's threshold no longer was
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1_0"],
+        2,
+        "Invalid value for '--fail-if-worse': '1_0' is not a valid float.",
+    ),
+    (
+        "--bootstrap in Arabic-Indic digits",  # read as 10 before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--bootstrap", "\u0661\u0660"],
+        2,
+        "Invalid value for '--bootstrap': '\u0661\u0660' is not a valid int.",
+    ),
+    (
         "unknown option",
         {"p.csv": GOOD},
         ["eval", "p.csv", "--bogus"],
