@@ -114,7 +114,9 @@ class _Params:
         self.scoped_over: set[str] = set()  # the plain keys a loss takes from its own --param LOSS.KEY instead
         for option in param_options:
             key, value = _key_value(option, "--param")
-            loss_name, dot, param = key.rpartition(".")
+            loss_name, dot, param = (part.strip() for part in key.rpartition("."))
+            if dot and not (loss_name and param):  # '.delta=2' and 'huber.=2' name no loss or no key
+                raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
             if dot:
                 spec = get(loss_name)
                 if all(s.name != spec.name for s in specs):

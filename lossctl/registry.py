@@ -648,6 +648,8 @@ def _lookup(name: str) -> LossSpec:
 def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
     """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``): the ``-l`` form, parameters after ``:``."""
     name, *assignments = text.split(":")
+    if not name.strip():  # not "unknown loss ''"
+        raise UsageError(f"no loss name in '{text}'; expected NAME[:KEY=VALUE...], e.g. huber:delta=2")
     spec = _lookup(name)
     given: dict[str, Any] = {}
     for assignment in assignments:

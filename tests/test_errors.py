@@ -371,6 +371,27 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "huber: parameter 'delta' must be a number (> 0), got '1_0'",
     ),
     (
+        "a parameter with no loss name",  # "unknown loss ''" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", ":delta=2"],
+        2,
+        "no loss name in ':delta=2'; expected NAME[:KEY=VALUE...], e.g. huber:delta=2",
+    ),
+    (
+        "--param LOSS.KEY with no loss",  # "unknown loss ''" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", ".delta=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got '.delta=2'",
+    ),
+    (
+        "--param LOSS.KEY with no key",  # "loss 'huber' has no parameter ''" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", "huber.=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got 'huber.=2'",
+    ),
+    (
         "parameter in full-width digits",  # read as 2 by Python's float before
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=\uff12"],

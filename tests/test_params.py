@@ -82,6 +82,11 @@ def test_an_integer_parameter_may_be_written_as_a_whole_float() -> None:
             p.validate(value)
 
 
+def test_spaces_around_the_dot_of_a_scoped_param_are_dropped() -> None:
+    # "--param 'huber. delta=2'" said "loss 'huber' has no parameter ' delta'".
+    assert [r.params for r in build_requests(["huber"], ["huber. delta=2"])] == [{"delta": 2.0}]
+
+
 def test_scoped_param_needs_the_loss_selected() -> None:
     with pytest.raises(UsageError, match="loss 'huber' is not selected"):
         build_requests(["mse"], ["huber.delta=2"])
