@@ -267,6 +267,27 @@ def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
     assert md.splitlines()[0] == "| loss | params | reduction | value | n | ci_low | ci_high |"
 
 
+def test_a_by_column_named_as_a_result_column_is_written_as_its_group_field(cli, write, tmp_path: Path) -> None:
+    # --by model with --model wrote two 'model' columns to CSV; Parquet kept one of them (the groups were lost) and
+    # refused --by value (a text column typed float64); to_pandas() raised a bare ValueError.
+    path = write("p.csv", "a,b,target,model,value\n1,2,1,x,p\n2,2,2,y,q\n3,1,1,x,p\n")
+    args = ["eval", path, "-l", "mse", "--model", "A=a", "--model", "B=b", "--by", "model", "--by", "value", "-q"]
+    header = "loss,params,reduction,value,n,ci_low,ci_high,model,group.model,group.value"
+    run = cli(*args, "-f", "csv")
+    lines = run.out.splitlines()
+    assert (lines[0], lines[2], lines[3]) == (
+        header,
+        "mse,multioutput=none,mean,2.0,2,,,A,x,p",
+        "mse,multioutput=none,mean,0.0,1,,,A,y,q",
+    )
+    assert cli(*args, "-o", tmp_path / "r.parquet").code == 0
+    assert pq.read_table(tmp_path / "r.parquet").column("group.value").to_pylist()[:3] == [None, "p", "q"]
+    report = lossctl.evaluate(path, losses="mse", models=["A=a", "B=b"], by=["model", "value"])
+    assert list(report.to_pandas().columns) == header.split(",")
+    compared = cli("compare", path, "-l", "mse", "--model", "A=a", "--model", "B=b", "--by", "model", "-f", "csv")
+    assert compared.out.splitlines()[0].endswith(",verdict,n,model,group.model")
+
+
 def test_table_is_the_default_format(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse")
     assert "mse" in run.out and f"{np.mean((P - Y) ** 2):.6g}" in run.out
