@@ -16,7 +16,8 @@ from lossctl.registry import LossSpec, get, parse_spec, written_number
 from lossctl.text import written
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
-_LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")
+# A loss in a --fail-if, spaced as -l takes it ('quantile: q = 0.9'); its values hold no operator or space.
+_LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?:\s*:\s*\w+\s*=\s*[^:<>=\s]+)*$")
 OPERATORS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -142,6 +143,15 @@ def test_fail_if_accepts_spaces_around_the_model(expr: str) -> None:
     assert (gate.loss, gate.model, gate.op, gate.threshold) == ("mse", "B", ">", 0.1)
 
 
+def test_fail_if_takes_a_loss_spaced_as_l_takes_it(cli, regression_csv) -> None:
+    # -l 'quantile: q = 0.9' was taken, and --fail-if 'quantile: q = 0.9 > 1' was "cannot parse".
+    gate = parse_fail_if("quantile : q = 0.9 >= 3")
+    assert (gate.loss, gate.op, gate.threshold) == ("quantile : q = 0.9", ">=", 3.0)
+    run = cli("eval", regression_csv, "-l", "quantile: q = 0.9", "--fail-if", "quantile: q = 0.9 > 0", "-f", "json")
+    assert run.code == 1
+    assert [(c["loss"], c["params"]["q"]) for c in json.loads(run.out)["checks"]] == [("quantile", 0.9)]
+
+
 @pytest.mark.parametrize("expr", ["mse @ > 0.1", "@ B > 0.1"])
 def test_fail_if_rejects_an_empty_loss_or_model_around_the_at(expr: str) -> None:
     with pytest.raises(UsageError):
@@ -153,7 +163,9 @@ def test_fail_if_semantics() -> None:
     assert gate.holds(0.5) and not gate.holds(0.49)
 
 
-@pytest.mark.parametrize("expr", ["mse", "mse>", ">1", "mse==1", "mse>1e999", "__import__('os')>1"])
+@pytest.mark.parametrize(
+    "expr", ["mse", "mse>", ">1", "mse==1", "mse>1e999", "__import__('os')>1", "mse :> 1", "quantile:q=0 .9>1"]
+)
 def test_fail_if_rejects(expr: str) -> None:
     with pytest.raises(UsageError):
         parse_fail_if(expr)
