@@ -61,19 +61,25 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
     """``["mse,mae", "huber:delta=2"]`` -> ``["mse", "mae", "huber:delta=2"]``.
 
     A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues
-    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split.
+    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
+    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses.
     """
     tokens: list[str] = []
     for option in options:
         for piece in option.split(","):
             piece = piece.strip()
-            if tokens and piece and not (piece[0].isalpha() or piece[0] == "_"):
+            if tokens and piece and (not (piece[0].isalpha() or piece[0] == "_") or _number_word(piece, tokens[-1])):
                 tokens[-1] += "," + piece
             elif piece:
                 tokens.append(piece)
             else:
                 raise UsageError(f"empty loss name in '{option}'")
     return tokens
+
+
+def _number_word(piece: str, before: str) -> bool:
+    """``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``): a list item, not a loss name."""
+    return "=" in before and piece.lower() in ("nan", "inf", "infinity")
 
 
 def _key_value(text: str, where: str) -> tuple[str, str]:

@@ -21,6 +21,16 @@ def test_split_keeps_list_values_together() -> None:
         split_loss_tokens(["mse,,mae"])
 
 
+@pytest.mark.parametrize("item", ["nan", "Inf", "infinity"])
+def test_a_list_item_that_is_not_finite_is_refused_by_its_parameter(item: str) -> None:
+    # ce:class_weight=1,nan,2 said "unknown loss 'nan,2'": the comma split took the word for a loss name.
+    spec = f"ce:class_weight=1,{item},2"
+    assert split_loss_tokens([spec, "mse,inf"]) == [spec, "mse", "inf"]
+    message = f"^cross_entropy: parameter 'class_weight' must be finite, got {item.lower()[:3]}$"
+    with pytest.raises(UsageError, match=message):
+        build_requests([spec])
+
+
 def test_inline_parameters_are_typed_and_validated() -> None:
     (request,) = build_requests(["quantile:q=0.9"])
     assert request.params == {"q": 0.9, "multioutput": None} and request.label == "quantile:q=0.9"
