@@ -135,8 +135,10 @@ class _Params:
                     raise UsageError(f"--param {option}: {spec.name}.{param} is given twice")
                 self.scoped.setdefault(spec.name, {})[param] = value
             else:
-                if not any(param in {p.name for p in s.params} for s in specs):
-                    raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
+                known = list(dict.fromkeys(p.name for s in specs for p in s.params))
+                if param not in known:
+                    theirs = f"; their parameters: {', '.join(known)}" if known else "; they have no parameters"
+                    raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'{theirs}")
                 if param in self.broad:
                     raise UsageError(f"--param {option}: '{param}' is given twice")
                 self.broad[param] = value

@@ -174,11 +174,18 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "quantile: parameter 'q' must be in (0, 1), got 1",
     ),
     (
+        "--param for losses without parameters",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "smape,log_cosh", "--param", "delta=2"],
+        2,
+        "--param delta=2: no selected loss has a parameter 'delta'; they have no parameters",
+    ),
+    (
         "--param for no selected loss",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--param", "delta=2"],
         2,
-        "--param delta=2: no selected loss has a parameter 'delta'",
+        "--param delta=2: no selected loss has a parameter 'delta'; their parameters: multioutput",
     ),
     (
         "empty cells",
