@@ -205,7 +205,10 @@ DelimiterOpt = Annotated[
 ]
 DecimalOpt = Annotated[str, typer.Option(metavar="CHAR", help="Decimal point of CSV input: '.' or ','.")]
 OutputOpt = Annotated[
-    str | None, typer.Option("--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet).")
+    str | None,
+    typer.Option(
+        "--output", "-o", metavar="PATH", help="Write results to PATH (.json .csv .md .parquet; - is stdout)."
+    ),
 ]
 
 
@@ -213,9 +216,12 @@ def _integer(text: object) -> int:
     """An integer option as a command line writes it (:func:`~lossctl.text.written_number`): ``--chunk-rows 1_000``
     or digits of another script are refused, as in a loss parameter or a threshold."""
     try:
-        return int(written_number(str(text), integer=True))
+        number = written_number(str(text), integer=True)
     except ValueError:
-        raise typer.BadParameter(f"{str(text)!r} is not a valid int.") from None
+        number = None
+    if not isinstance(number, int):  # 2.0 or 1e3 is a parameter's integer, not an option's
+        raise typer.BadParameter(f"{str(text)!r} is not a valid int.")
+    return number
 
 
 def _number(text: object) -> float:
@@ -368,6 +374,7 @@ def eval_command(
         workers=workers,
     )
     per_sample_file = options.per_sample if options.engine == "local" else None  # a dataset: lossctl.cluster checks it
+    output = _destination(output)
     _check_outputs(output, output_format, plot, per_sample_file, [*paths, *([targets] if targets else [])])
     report = run_evaluation(
         paths,
@@ -414,6 +421,12 @@ def _shared(
         "reduction": reduction.value,
         "convention": convention.value,
     }
+
+
+def _destination(output: str | None) -> str | None:
+    """``-o -`` is standard output, as ``-`` is standard input for ``PATH``: the results printed, not a file named
+    ``-`` in the working directory."""
+    return None if output == "-" else output
 
 
 def _check_outputs(
@@ -604,6 +617,7 @@ def compare_command(
         workers=workers,
     )
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
+    output = _destination(output)
     _check_outputs(output, output_format, plot, options.per_sample, inputs)
     report = run_comparison(baseline, candidate, options)
     _finish(report, (output_format or TABLE).value, output, quiet, plot)

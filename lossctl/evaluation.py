@@ -30,6 +30,7 @@ from lossctl.options import Options
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.queries import QueriesNotContiguous
+from lossctl.registry import get
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
@@ -132,9 +133,33 @@ def with_defaults(
         return list(options.requests), batches
     first = next(batches, None)
     task = infer_task(first, binding.role_sets()[0][1])
-    notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
+    names, left_out = default_losses(task, options)
+    aside = f" (left out {'; '.join(left_out)})" if left_out else ""
+    notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(names)}{aside}")
     rest = itertools.chain([first] if first is not None else [], batches)
-    return build_requests(DEFAULT_LOSSES[task], (), options.convention), rest
+    return build_requests(names, (), options.convention), rest
+
+
+def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
+    """The default losses of ``task`` that the run's ``--convention`` and ``--reduction`` allow, and why each other
+    one is left out: the user did not ask for them, so one that cannot follow the options is not an error (``eval
+    --reduction sum`` on regression leaves out ``rmse``); with none left it is a usage error saying to name losses."""
+    names: list[str] = []
+    left_out: list[str] = []
+    for name in DEFAULT_LOSSES[task]:
+        spec = get(name)
+        if options.convention != "lossctl" and options.convention not in spec.conventions:
+            left_out.append(f"{name}: no {options.convention} convention")
+        elif options.reduction not in spec.aggregate_for(options.convention).reductions:
+            left_out.append(f"{name}: only the mean reduction")
+        else:
+            names.append(name)
+    if not names:
+        raise UsageError(
+            f"no --loss given, and the options leave none of the default losses of {task} ({'; '.join(left_out)}); "
+            "name the losses with --loss"
+        )
+    return names, left_out
 
 
 def run_evaluation(

@@ -136,9 +136,14 @@ class Metric:
         """Add the rows ``other`` has seen (another batch stream of the same loss, e.g. on another worker)."""
         if not isinstance(other, Metric):
             raise UsageError(f"a Metric merges another Metric, not {type(other).__name__}")
-        same = (other.name, other.params, other.convention, other.reduction)
-        if same != (self.name, self.params, self.convention, self.reduction):
+        if (other.name, other.params) != (self.name, self.params):
             raise UsageError(f"cannot merge a Metric of {other.name} into one of {self.name}: they differ")
+        for setting in ("convention", "reduction"):  # the same loss under other settings: say which differs
+            if getattr(other, setting) != getattr(self, setting):
+                raise UsageError(
+                    f"cannot merge a Metric of {other.name} with {setting}={getattr(other, setting)} into one with "
+                    f"{setting}={getattr(self, setting)}"
+                )
         if other._sums is None:
             return
         if self._sums is None:

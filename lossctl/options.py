@@ -21,6 +21,7 @@ from lossctl.io.formats import FORMATS
 from lossctl.limits import check_options
 from lossctl.params import Composite, FailIf, LossRequest, parse_fail_if, parse_inline, select_losses
 from lossctl.registry import CONVENTIONS
+from lossctl.text import written
 
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
@@ -199,9 +200,9 @@ class Options:
                 object.__setattr__(self, name, int(value) if isinstance(value, numbers.Integral) else float(value))
         check_options(self.chunk_rows, self.bootstrap, self.seed)
         if self.ci is not None and not 0 < self.ci < 1:
-            raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {self.ci}")
+            raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {written(self.ci)}")
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
-            raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {self.fail_if_worse}")
+            raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {written(self.fail_if_worse)}")
         if self.significant and not self.bootstrap and self.ci is None:
             raise UsageError(
                 "--significant needs an interval of the deltas: add --bootstrap N (the paired bootstrap) or --ci LEVEL "

@@ -13,10 +13,11 @@ from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.registry import LossSpec, get, parse_spec
-from lossctl.text import written_number
+from lossctl.text import written, written_number
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
-_LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?::\w+=[^:<>=\s]+)*$")
+# A loss in a --fail-if, spaced as -l takes it ('quantile: q = 0.9'); its values hold no operator or space.
+_LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?:\s*:\s*\w+\s*=\s*[^:<>=\s]+)*$")
 OPERATORS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
 
 
@@ -47,31 +48,38 @@ class LossRequest:
 
 def _show(value: Any) -> str:
     """A parameter value as it is written in a loss spec: ``2``, ``true``, and a per-class list as ``1,2,0.5``
-    (not its tuple form), so a label can be pasted back into ``-l`` or ``--fail-if``."""
+    (not its tuple form), so a label can be pasted back into ``-l`` or ``--fail-if``. A float is written in full:
+    rounded, ``q=0.1`` and ``q=0.1000001`` would share one label."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
         return ",".join(_show(item) for item in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return written(value) if isinstance(value, float) else str(value)
 
 
 def split_loss_tokens(options: Iterable[str]) -> list[str]:
     """``["mse,mae", "huber:delta=2"]`` -> ``["mse", "mae", "huber:delta=2"]``.
 
     A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues
-    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split.
+    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
+    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses.
     """
     tokens: list[str] = []
     for option in options:
         for piece in option.split(","):
             piece = piece.strip()
-            if tokens and piece and not (piece[0].isalpha() or piece[0] == "_"):
+            if tokens and piece and (not (piece[0].isalpha() or piece[0] == "_") or _number_word(piece, tokens[-1])):
                 tokens[-1] += "," + piece
             elif piece:
                 tokens.append(piece)
             else:
                 raise UsageError(f"empty loss name in '{option}'")
     return tokens
+
+
+def _number_word(piece: str, before: str) -> bool:
+    """``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``): a list item, not a loss name."""
+    return "=" in before and piece.lower() in ("nan", "inf", "infinity")
 
 
 def _key_value(text: str, where: str) -> tuple[str, str]:
@@ -113,7 +121,9 @@ class _Params:
         self.scoped_over: set[str] = set()  # the plain keys a loss takes from its own --param LOSS.KEY instead
         for option in param_options:
             key, value = _key_value(option, "--param")
-            loss_name, dot, param = key.rpartition(".")
+            loss_name, dot, param = (part.strip() for part in key.rpartition("."))
+            if dot and not (loss_name and param):  # '.delta=2' and 'huber.=2' name no loss or no key
+                raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
             if dot:
                 spec = get(loss_name)
                 if all(s.name != spec.name for s in specs):
@@ -125,8 +135,10 @@ class _Params:
                     raise UsageError(f"--param {option}: {spec.name}.{param} is given twice")
                 self.scoped.setdefault(spec.name, {})[param] = value
             else:
-                if not any(param in {p.name for p in s.params} for s in specs):
-                    raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'")
+                known = list(dict.fromkeys(p.name for s in specs for p in s.params))
+                if param not in known:
+                    theirs = f"; their parameters: {', '.join(known)}" if known else "; they have no parameters"
+                    raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'{theirs}")
                 if param in self.broad:
                     raise UsageError(f"--param {option}: '{param}' is given twice")
                 self.broad[param] = value

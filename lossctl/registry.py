@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import InputError, UsageError
-from lossctl.text import count, written_number
+from lossctl.text import count, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -45,6 +45,8 @@ class BadValue(UsageError):
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+# The integers float64 holds exactly: an integer parameter beyond them (ignore_index=1e300) is refused.
+_EXACT_INTEGERS = 2**53
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Param:
             bounds = f"{'>' if self.min_exclusive else '>='} {low:g}"
         elif high is not None:
             bounds = f"{'<' if self.max_exclusive else '<='} {high:g}"
+        elif self.kind == "int":
+            bounds = "any integer within ±2^53"
         else:
             bounds = f"any finite {'number' if self.kind == 'floats' else self.kind}"
         if self.kind == "floats":
@@ -115,7 +119,11 @@ class Param:
 
     @property
     def _expected(self) -> str:
-        return self.domain if self.kind == "floats" else f"a number ({self.domain})"
+        if self.kind == "floats":
+            return self.domain
+        if self.kind == "int":
+            return "an integer" if self.minimum is None and self.maximum is None else f"an integer ({self.domain})"
+        return f"a number ({self.domain})"
 
     def validate(self, value: Any) -> Any:
         """Check a Python value against the parameter's type and domain; return it normalised."""
@@ -138,21 +146,29 @@ class Param:
     def _number(self, value: Any) -> float | int:
         if type(value).__name__ in ("bool", "bool_") or not isinstance(value, numbers.Real):
             raise BadValue(f"parameter '{self.name}' must be {self._expected}, got {value!r}")
-        if self.kind == "int":
-            if float(value) != math.floor(value):
-                raise BadValue(f"parameter '{self.name}' must be an integer, got {value!r}")
-            value = math.floor(value)
-        else:
-            value = float(value)
-        if not math.isfinite(value):
-            raise BadValue(f"parameter '{self.name}' must be finite, got {value}")
+        if self.kind == "int" and isinstance(value, numbers.Integral):
+            value = int(value)
+        else:  # checked finite before it is rounded: math.floor of inf or nan raises a bare OverflowError/ValueError
+            try:
+                number = float(value)
+            except OverflowError:  # a Python int beyond float64
+                number = math.inf
+            if not math.isfinite(number):
+                raise BadValue(f"parameter '{self.name}' must be finite, got {value}")
+            if self.kind == "int" and number != math.floor(number):
+                raise BadValue(f"parameter '{self.name}' must be an integer, got {written(number)}")
+            value = int(number) if self.kind == "int" else number
+        if self.kind == "int" and abs(value) > _EXACT_INTEGERS:  # compared with float64 data, it is not itself
+            digits = str(value)
+            shown = digits if len(digits) <= 24 else f"a number of {len(digits.lstrip('-'))} digits"
+            raise BadValue(f"parameter '{self.name}' must be an integer within ±2^53, got {shown}")
         below = self.minimum is not None and (value < self.minimum or (self.min_exclusive and value == self.minimum))
         above = self.maximum is not None and (value > self.maximum or (self.max_exclusive and value == self.maximum))
         if below or above:
-            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {value:g}")
+            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {written(value)}")
         problem = self.check(value) if self.check else None
         if problem:
-            raise BadValue(f"parameter '{self.name}' {problem}, got {value:g}")
+            raise BadValue(f"parameter '{self.name}' {problem}, got {written(value)}")
         return value
 
 
@@ -634,6 +650,8 @@ def _lookup(name: str) -> LossSpec:
 def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
     """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``): the ``-l`` form, parameters after ``:``."""
     name, *assignments = text.split(":")
+    if not name.strip():  # not "unknown loss ''"
+        raise UsageError(f"no loss name in '{text}'; expected NAME[:KEY=VALUE...], e.g. huber:delta=2")
     spec = _lookup(name)
     given: dict[str, Any] = {}
     for assignment in assignments:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from lossctl.distribution import sparkline
 from lossctl.io.columns import show_name
-from lossctl.report import AnyReport, CompareReport, Report, Result
+from lossctl.report import AnyReport, CompareReport, Report, Result, format_value
 from lossctl.text import count
 
 if TYPE_CHECKING:
@@ -49,7 +49,15 @@ def _number(value: float) -> str:
 
 
 def _params(params: dict[str, object]) -> str:
-    return " ".join(f"{k}={_number(v) if isinstance(v, float) else v}" for k, v in params.items())
+    """Parameters as the command line writes them (``from_logits=false``, ``class_weight=1,2,0.5``), not as Python
+    does (``False``, ``(1.0, 2.0, 0.5)``); a float as the table's numbers are."""
+    return " ".join(f"{k}={_param(v)}" for k, v in params.items())
+
+
+def _param(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(_param(item) for item in value)
+    return _number(value) if isinstance(value, float) else format_value(value)
 
 
 def render_comparison(report: CompareReport, console: Console) -> None:
@@ -299,8 +307,6 @@ def _render_models(report: Report, console: Console) -> None:
 def render_losses(specs: list[LossSpec], console: Console) -> None:
     """The registry by task: each loss with its aliases under its name, its roles, its parameters one per line as
     the command line writes them (``alpha=none``)."""
-    from lossctl.report import format_value
-
     table = Table(header_style="bold")
     table.add_column("loss", no_wrap=True)
     table.add_column("roles", no_wrap=True)

@@ -293,11 +293,15 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
 
 
 def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:
-    tail = (["model"] if has_models else []) + by
+    """The table's columns. A ``--by`` column named as one of the table's own (``model``, ``value``, ``loss``...) is
+    ``group.NAME``, its place in the JSON record: a header naming two columns alike is read back as one."""
     if isinstance(report, CompareReport):
         deltas = ["baseline", "candidate", "delta", "relative_delta", "ci_low", "ci_high", "verdict", "n"]
-        return ["loss", "params", "reduction", *deltas, *tail]
-    return ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high", *tail]
+        own = ["loss", "params", "reduction", *deltas]
+    else:
+        own = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high"]
+    own += ["model"] if has_models else []
+    return own + [f"group.{column}" if column in own else column for column in by]
 
 
 def _rows(

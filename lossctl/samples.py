@@ -132,7 +132,10 @@ def per_sample_sink(
     # (name, job, baseline job of a delta or None)
     columns: list[tuple[str, int, int | None]] = [(label(j), j, None) for j in per_row_jobs]
     columns += [(label(c, ":delta"), c, b) for b, c in pairs if plan.jobs[b].request.spec.per_row]
-    writer = PerSampleWriter(path, list(plan.keys) or ["row"], unique_labels([name for name, _, _ in columns]))
+    ids = list(plan.keys) or ["row"]
+    # A loss named as a key column (--on mse, -l mse) is mse#2: the table kept one of two 'mse' columns, not the key.
+    loss_columns = unique_labels([*ids, *(name for name, _, _ in columns)])[len(ids) :]
+    writer = PerSampleWriter(path, ids, loss_columns)
 
     def sink(rows: np.ndarray, keys: list[pa.Array] | None, losses: dict[int, np.ndarray]) -> None:
         values = [losses[j] if b is None else losses[j] - losses[b] for _, j, b in columns]

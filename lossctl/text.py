@@ -1,5 +1,6 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
-the data as the file spells it; and numbers read as people write them."""
+the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
+read as people write them."""
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
@@ -31,7 +32,17 @@ def shown_value(data: object) -> str:
 def written_number(text: str, integer: bool = False) -> float:
     """A number as a command line or a data file writes it. Python's ``float`` and ``int`` also read the digit
     separator ``_`` (``1_0`` as 10) and the digits of other scripts (Arabic-Indic, full-width), which no one means
-    in a threshold, a parameter or a cell, and Arrow's parser does not read; they are a ``ValueError`` here."""
+    in a threshold, a parameter or a cell, and Arrow's parser does not read; they are a ``ValueError`` here.
+    With ``integer``, digits alone are read as an ``int`` (exactly, however many), anything else as a ``float``
+    (``2.0``, ``1e3``): the caller decides whether a float is whole enough."""
     if "_" in text or not text.isascii():
         raise ValueError(f"not a number: {text!r}")
-    return int(text) if integer else float(text)
+    if integer and text.strip().lstrip("+-").isdigit():
+        return int(text)
+    return float(text)
+
+
+def written(value: float) -> str:
+    """``value`` in full, as it would be typed: ``repr`` without a trailing ``.0`` (``2``, ``0.1000001``, ``1e+20``).
+    Rounded (``:g``), 1.0000001 reads as 1 and two parameter values as one."""
+    return repr(value).removesuffix(".0")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -92,6 +93,16 @@ def test_per_sample_uses_the_join_key_and_skips_dropped_rows(cli, write, tmp_pat
     run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--missing", "drop", "--per-sample", out)
     assert run.code == 0, run.err
     assert out.read_text().replace('"', "").splitlines() == ["id,mae", "7,1", "5,2"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_key_named_as_a_loss_keeps_its_column(cli, write, tmp_path: Path, suffix: str) -> None:
+    # --on mse with -l mse wrote one 'mse' column: the key's values were lost under the losses'.
+    preds, targets = write("p.csv", "mse,pred\n7,1\n5,4\n"), write("t.csv", "mse,target\n5,2\n7,0\n")
+    out = tmp_path / f"rows{suffix}"
+    assert cli("eval", preds, "--targets", targets, "--on", "mse", "-l", "mse", "--per-sample", out).code == 0
+    table = pq.read_table(out) if suffix == ".parquet" else pacsv.read_csv(out)
+    assert table.to_pydict() == {"mse": [7, 5], "mse#2": [1.0, 4.0]}
 
 
 def test_failed_run_leaves_no_per_sample_file(cli, write, tmp_path: Path) -> None:

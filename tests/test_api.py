@@ -249,6 +249,13 @@ def test_metric_per_sample_state_and_rules() -> None:
     np.testing.assert_array_equal(metric.state, [3.0, 2.0, 2.0])  # [sum(w*l), sum(w), n]
     with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of mse into one of mae"):
         metric.merge(lossctl.Metric("mse"))
+    # The same loss under another convention or reduction said "a Metric of mae into one of mae: they differ".
+    with pytest.raises(lossctl.UsageError) as error:
+        metric.merge(lossctl.Metric("mae", convention="keras"))
+    assert str(error.value) == "cannot merge a Metric of mae with convention=keras into one with convention=lossctl"
+    with pytest.raises(lossctl.UsageError) as error:
+        metric.merge(lossctl.Metric("mae", reduction="sum"))
+    assert str(error.value) == "cannot merge a Metric of mae with reduction=sum into one with reduction=mean"
     with pytest.raises(
         lossctl.InputError,
         match=r"probabilities in \[0, 1\] \(for logits, use bce_logits\), got 1.5 in 1 row \(first: row 3\)",

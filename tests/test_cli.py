@@ -199,6 +199,26 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_default_losses_leave_out_those_the_options_rule_out(cli, regression_csv: Path, write) -> None:
+    # The user named no loss: rmse under --reduction sum, or huber under --convention sklearn, was a usage error.
+    run = cli("eval", regression_csv, "--reduction", "sum", "-f", "json")
+    assert run.code == 0
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["mse", "mae", "huber"]
+    assert "evaluating mse, mae, huber (left out rmse: only the mean reduction)\n" in run.err
+    run = cli("compare", regression_csv, regression_csv, "--convention", "sklearn", "-f", "json")
+    assert run.code == 0
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["mse", "rmse", "mae"]
+    assert "evaluating mse, rmse, mae (left out huber: no sklearn convention)\n" in run.err
+    scores = write("s.csv", "pred,target\n0.5,-1\n-2,1\n1,1\n")
+    run = cli("eval", scores, "--convention", "torch", "-o", scores.parent / "out.json")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith(
+        "error: no --loss given, and the options leave none of the default losses of binary (scores, -1/1 labels) "
+        "(hinge: no torch convention; squared_hinge: no torch convention); name the losses with --loss\n"
+    )
+    assert not (scores.parent / "out.json").exists()
+
+
 def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse>0.5", "--fail-if", "mse<0.1", "-f", "json")
     assert run.code == 1
@@ -247,9 +267,51 @@ def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
     assert md.splitlines()[0] == "| loss | params | reduction | value | n | ci_low | ci_high |"
 
 
+def test_a_by_column_named_as_a_result_column_is_written_as_its_group_field(cli, write, tmp_path: Path) -> None:
+    # --by model with --model wrote two 'model' columns to CSV; Parquet kept one of them (the groups were lost) and
+    # refused --by value (a text column typed float64); to_pandas() raised a bare ValueError.
+    path = write("p.csv", "a,b,target,model,value\n1,2,1,x,p\n2,2,2,y,q\n3,1,1,x,p\n")
+    args = ["eval", path, "-l", "mse", "--model", "A=a", "--model", "B=b", "--by", "model", "--by", "value", "-q"]
+    header = "loss,params,reduction,value,n,ci_low,ci_high,model,group.model,group.value"
+    run = cli(*args, "-f", "csv")
+    lines = run.out.splitlines()
+    assert (lines[0], lines[2], lines[3]) == (
+        header,
+        "mse,multioutput=none,mean,2.0,2,,,A,x,p",
+        "mse,multioutput=none,mean,0.0,1,,,A,y,q",
+    )
+    assert cli(*args, "-o", tmp_path / "r.parquet").code == 0
+    assert pq.read_table(tmp_path / "r.parquet").column("group.value").to_pylist()[:3] == [None, "p", "q"]
+    report = lossctl.evaluate(path, losses="mse", models=["A=a", "B=b"], by=["model", "value"])
+    assert list(report.to_pandas().columns) == header.split(",")
+    compared = cli("compare", path, "-l", "mse", "--model", "A=a", "--model", "B=b", "--by", "model", "-f", "csv")
+    assert compared.out.splitlines()[0].endswith(",verdict,n,model,group.model")
+
+
 def test_table_is_the_default_format(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse")
     assert "mse" in run.out and f"{np.mean((P - Y) ** 2):.6g}" in run.out
+
+
+def test_the_tables_params_are_written_as_the_command_line_writes_them(cli, write, monkeypatch) -> None:
+    # The params column printed Python's spelling: from_logits=False, class_weight=(1.0, 2.0, 0.5).
+    monkeypatch.setenv("COLUMNS", "250")
+    binary = write("b.csv", "pred,target\n0.2,0\n0.7,1\n0.9,1\n")
+    assert "alpha=0.25 gamma=2 from_logits=false │" in cli("eval", binary, "-l", "focal:from_logits=false", "-q").out
+    classes = write("c.csv", "a,b,c,target\n1,2,3,0\n0.5,0.1,2,2\n3,1,0,1\n")
+    run = cli("eval", classes, "--pred", "a,b,c", "-l", "ce:class_weight=1,2,0.5", "--by", "target", "-q")
+    assert run.out.count("label_smoothing=0 class_weight=1,2,0.5 │") == 4
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_output_dash_is_standard_output(cli, regression_csv: Path, tmp_path: Path, monkeypatch, command: str) -> None:
+    # -o - wrote a file named '-' in the working directory; '-' is standard input for PATH, and stdout here.
+    monkeypatch.chdir(tmp_path)
+    inputs = [regression_csv] * (2 if command == "compare" else 1)
+    run = cli(command, *inputs, "-l", "mse", "-o", "-", "-f", "csv", "-q")
+    assert run.code == 0 and run.out == cli(command, *inputs, "-l", "mse", "-f", "csv", "-q").out
+    assert run.out.startswith("loss,params,reduction,") and run.err == ""
+    assert not (tmp_path / "-").exists()
 
 
 @pytest.mark.parametrize("suffix", [".json", ".csv", ".md", ".parquet"])

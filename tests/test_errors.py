@@ -162,6 +162,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "loss 'huber' has no parameter 'alpha'; its parameters: delta",
     ),
     (
+        "an integer parameter beyond float64",  # an internal error (OverflowError) before
+        {"p.csv": "a,b,target\n1,2,0\n"},
+        ["eval", "p.csv", "--pred", "a,b", "-l", "ce:ignore_index=1" + "0" * 400],
+        2,
+        "cross_entropy: parameter 'ignore_index' must be an integer within ±2^53, got a number of 401 digits",
+    ),
+    (
+        "an integer parameter that is not whole",  # 'must be a number (in [1, 2]), got '1.5'' before
+        {"p.csv": "a,b,target\n1,2,0\n"},
+        ["eval", "p.csv", "--pred", "a,b", "-l", "multi_margin:p=1.5"],
+        2,
+        "multi_margin: parameter 'p' must be an integer, got 1.5",
+    ),
+    (
         "invalid parameter value",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=0"],
@@ -183,11 +197,18 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "quantile: parameter 'q' must be in (0, 1), got 1",
     ),
     (
+        "--param for losses without parameters",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "smape,log_cosh", "--param", "delta=2"],
+        2,
+        "--param delta=2: no selected loss has a parameter 'delta'; they have no parameters",
+    ),
+    (
         "--param for no selected loss",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--param", "delta=2"],
         2,
-        "--param delta=2: no selected loss has a parameter 'delta'",
+        "--param delta=2: no selected loss has a parameter 'delta'; their parameters: multioutput",
     ),
     (
         "empty cells",
@@ -406,6 +427,48 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.csv", "-l", "mse", "--ci", "0.9_5"],
         2,
         "Invalid value for '--ci': '0.9_5' is not a valid float.",
+    ),
+    (
+        "a parameter with no loss name",  # "unknown loss ''" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", ":delta=2"],
+        2,
+        "no loss name in ':delta=2'; expected NAME[:KEY=VALUE...], e.g. huber:delta=2",
+    ),
+    (
+        "--param LOSS.KEY with no loss",  # "unknown loss ''" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", ".delta=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got '.delta=2'",
+    ),
+    (
+        "--param LOSS.KEY with no key",  # "loss 'huber' has no parameter ''" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", "huber.=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got 'huber.=2'",
+    ),
+    (
+        "parameter in full-width digits",  # read as 2 by Python's float before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber:delta=\uff12"],
+        2,
+        "huber: parameter 'delta' must be a number (> 0), got '\uff12'",
+    ),
+    (
+        "--fail-if-worse with a digit separator",  # read as 10 before, as --fail-if's threshold no longer was
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1_0"],
+        2,
+        "Invalid value for '--fail-if-worse': '1_0' is not a valid float.",
+    ),
+    (
+        "--bootstrap in Arabic-Indic digits",  # read as 10 before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--bootstrap", "\u0661\u0660"],
+        2,
+        "Invalid value for '--bootstrap': '\u0661\u0660' is not a valid int.",
     ),
     (
         "unknown option",
@@ -878,7 +941,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--ci", "0"],
         2,
-        "--ci must be in (0, 1), e.g. 0.95, got 0.0",
+        "--ci must be in (0, 1), e.g. 0.95, got 0",  # as typed, not Python's 0.0
     ),
     (
         "--ci not a number",
@@ -1114,7 +1177,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "-1"],
         2,
-        "--fail-if-worse takes a percentage >= 0, got -1.0",
+        "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
     ),
     (
         "compare output is the candidate",

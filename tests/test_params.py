@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
+
+import numpy as np
 import pytest
 
+import lossctl
 from lossctl.errors import UsageError
 from lossctl.params import build_requests, parse_fail_if, select_losses, split_loss_tokens
 
@@ -13,6 +19,16 @@ def test_split_keeps_list_values_together() -> None:
     assert split_loss_tokens(["ce:class_weight=1,2,0.5,mse"]) == ["ce:class_weight=1,2,0.5", "mse"]
     with pytest.raises(UsageError, match="empty loss name"):
         split_loss_tokens(["mse,,mae"])
+
+
+@pytest.mark.parametrize("item", ["nan", "Inf", "infinity"])
+def test_a_list_item_that_is_not_finite_is_refused_by_its_parameter(item: str) -> None:
+    # ce:class_weight=1,nan,2 said "unknown loss 'nan,2'": the comma split took the word for a loss name.
+    spec = f"ce:class_weight=1,{item},2"
+    assert split_loss_tokens([spec, "mse,inf"]) == [spec, "mse", "inf"]
+    message = f"^cross_entropy: parameter 'class_weight' must be finite, got {item.lower()[:3]}$"
+    with pytest.raises(UsageError, match=message):
+        build_requests([spec])
 
 
 def test_inline_parameters_are_typed_and_validated() -> None:
@@ -35,6 +51,51 @@ def test_a_list_parameter_is_labelled_as_it_is_written() -> None:
     assert request.label == "cross_entropy:class_weight=1,2.5"
     (again,) = build_requests([request.label])
     assert again.params == request.params
+
+
+@pytest.mark.parametrize(
+    ("spec", "label"),
+    [("quantile:q=0.1000001", "quantile:q=0.1000001"), ("huber:delta=1234567.5", "huber:delta=1234567.5"),
+     ("huber:delta=2.0", "huber:delta=2"), ("huber:delta=1e20", "huber:delta=1e+20")],
+)  # fmt: skip
+def test_a_number_is_labelled_in_full(spec: str, label: str) -> None:
+    # Rounded to 6 digits, quantile:q=0.1 and q=0.1000001 had one label, and huber:delta=1.23457e+06 read back wrong.
+    requests = build_requests(["quantile:q=0.1", spec])
+    assert requests[-1].label == label != requests[0].label
+    (again,) = build_requests([label])
+    assert again.params == requests[-1].params
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("quantile:q=1.0000001", "quantile: parameter 'q' must be in (0, 1), got 1.0000001"),
+     ("tweedie_deviance:power=0.9999999",
+      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1 (as scikit-learn), got 0.9999999")],
+)  # fmt: skip
+def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None:
+    # Rounded, the message read "must be in (0, 1), got 1": a value that looks valid.
+    with pytest.raises(UsageError) as error:
+        build_requests([spec])
+    assert str(error.value) == message
+
+
+def test_an_integer_parameter_may_be_written_as_a_whole_float() -> None:
+    # The command line refused multi_margin:p=2.0 and info_nce:batch_size=1e3 ("must be a number"), which the
+    # Python API takes; from Python, p=float('inf') raised a bare OverflowError and nan a bare ValueError.
+    assert build_requests(["multi_margin:p=2.0"])[0].params["p"] == 2
+    assert build_requests(["info_nce:batch_size=1e3"])[0].params["batch_size"] == 1000
+    with pytest.raises(UsageError, match=r"^info_nce: parameter 'batch_size' must be an integer \(>= 1\), got 'x'$"):
+        build_requests(["info_nce:batch_size=x"])
+    p = lossctl.get("multi_margin").param("p")
+    for value, message in [(math.inf, "must be finite, got inf"), (math.nan, "must be finite, got nan"),
+                           (np.float64(1.5), "must be an integer, got 1.5"), (10**400, "within ±2^53")]:  # fmt: skip
+        with pytest.raises(UsageError, match=re.escape(message)):
+            p.validate(value)
+
+
+def test_spaces_around_the_dot_of_a_scoped_param_are_dropped() -> None:
+    # "--param 'huber. delta=2'" said "loss 'huber' has no parameter ' delta'".
+    assert [r.params for r in build_requests(["huber"], ["huber. delta=2"])] == [{"delta": 2.0}]
 
 
 def test_scoped_param_needs_the_loss_selected() -> None:
@@ -92,6 +153,15 @@ def test_fail_if_accepts_spaces_around_the_model(expr: str) -> None:
     assert (gate.loss, gate.model, gate.op, gate.threshold) == ("mse", "B", ">", 0.1)
 
 
+def test_fail_if_takes_a_loss_spaced_as_l_takes_it(cli, regression_csv) -> None:
+    # -l 'quantile: q = 0.9' was taken, and --fail-if 'quantile: q = 0.9 > 1' was "cannot parse".
+    gate = parse_fail_if("quantile : q = 0.9 >= 3")
+    assert (gate.loss, gate.op, gate.threshold) == ("quantile : q = 0.9", ">=", 3.0)
+    run = cli("eval", regression_csv, "-l", "quantile: q = 0.9", "--fail-if", "quantile: q = 0.9 > 0", "-f", "json")
+    assert run.code == 1
+    assert [(c["loss"], c["params"]["q"]) for c in json.loads(run.out)["checks"]] == [("quantile", 0.9)]
+
+
 @pytest.mark.parametrize("expr", ["mse @ > 0.1", "@ B > 0.1"])
 def test_fail_if_rejects_an_empty_loss_or_model_around_the_at(expr: str) -> None:
     with pytest.raises(UsageError):
@@ -103,7 +173,9 @@ def test_fail_if_semantics() -> None:
     assert gate.holds(0.5) and not gate.holds(0.49)
 
 
-@pytest.mark.parametrize("expr", ["mse", "mse>", ">1", "mse==1", "mse>1e999", "__import__('os')>1"])
+@pytest.mark.parametrize(
+    "expr", ["mse", "mse>", ">1", "mse==1", "mse>1e999", "__import__('os')>1", "mse :> 1", "quantile:q=0 .9>1"]
+)
 def test_fail_if_rejects(expr: str) -> None:
     with pytest.raises(UsageError):
         parse_fail_if(expr)
