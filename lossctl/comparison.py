@@ -120,7 +120,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     )
     try:
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
-            notices += dropped_notice(outcome)
+            notices += dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
             notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
             comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
     except NoRows:
@@ -195,7 +195,7 @@ def _aligned(
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
         drop = options.missing == "drop"
-        joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop)
+        joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop, marked=True)
         notices += more
         _check_same_targets(joined, checked, 0, opened.source.name, candidate.name, missing_ok=drop)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.

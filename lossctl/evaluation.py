@@ -109,10 +109,22 @@ def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
     return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
 
 
-def dropped_notice(outcome: Outcome) -> list[str]:
+def dropped_notice(outcome: Outcome, others: Sequence[str] = ()) -> list[str]:
+    """The notice of ``--missing drop``: how many rows were dropped, and why: no partner in ``others`` (the files
+    joined to the input), or a missing value, with the count of rows per column."""
     if not outcome.rows_dropped:
         return []
-    return [f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')} with missing values (--missing drop)"]
+    dropped = f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')}"
+    partnerless = f"without a partner in {' or '.join(others)}"
+    missing = outcome.rows_dropped - outcome.partnerless
+    columns = ", ".join(f"{n} in column '{label}'" for label, n in outcome.dropped_missing.items())
+    if not outcome.partnerless:
+        return [f"{dropped} with missing values (--missing drop): {columns}"]
+    if not missing:
+        return [f"{dropped} {partnerless} (--missing drop)"]
+    return [
+        f"{dropped} (--missing drop): {outcome.partnerless} {partnerless}, {missing} with missing values ({columns})"
+    ]
 
 
 def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
@@ -183,7 +195,11 @@ def run_evaluation(
             batches, plan, options, notices, split=split, progress=report_progress, notify=notify, observe=observe
         )
         with passing as outcome:  # --per-sample is published only if the results are too
-            notices.extend(outcome.notices + dropped_notice(outcome) + look.notices())
+            notices.extend(
+                outcome.notices
+                + dropped_notice(outcome, [opened.targets.name] if opened.targets else [])
+                + look.notices()
+            )
             notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())
             plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
             results, gaps = build_results(

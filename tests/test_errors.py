@@ -1222,7 +1222,10 @@ def test_missing_drop_reports_the_dropped_rows(cli, write) -> None:
     assert doc["input"] == {"path": str(path), "rows": 4, "rows_used": 2, "rows_dropped": 2}
     assert doc["results"][0]["value"] == pytest.approx(((2 - 3) ** 2 + (5 - 6) ** 2) / 2)
     assert doc["results"][0]["n"] == 2
-    assert "dropped 2 of 4 rows" in run.err
+    assert (
+        "notice: dropped 2 of 4 rows with missing values (--missing drop): 1 in column 'target', 1 in column 'pred'\n"
+        in run.err
+    )
 
 
 def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:
