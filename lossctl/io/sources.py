@@ -90,16 +90,19 @@ class ReaderSource(Source):
 
 
 class ConcatSource(Source):
-    """Several inputs read one after another as one dataset; they must have the same columns (docs/cli.md, "Input")."""
+    """Several inputs read one after another as one dataset; they must have the same columns (docs/cli.md,
+    "Input"), in any order: each input's columns are read by name, in the first input's order."""
 
     def __init__(self, sources: Sequence[Source]) -> None:
         first = sources[0]
         for other in sources[1:]:
-            if other.columns != first.columns:
+            extra = [name for name in other.columns if name not in first.columns]
+            lacking = [name for name in first.columns if name not in other.columns]
+            if extra or lacking:
+                differences = [f"{other.path} has {_named(extra)} that {first.path} has not"] if extra else []
+                differences += [f"{other.path} lacks {_named(lacking)} that {first.path} has"] if lacking else []
                 raise InputError(
-                    f"{other.path} has the columns {', '.join(map(show_name, other.columns))} but {first.path} has "
-                    f"{', '.join(map(show_name, first.columns))}; several inputs are read as one dataset and must "
-                    "have the same columns"
+                    f"{'; '.join(differences)}: several inputs are read as one dataset and must have the same columns"
                 )
         self.path = ", ".join(source.path for source in sources)
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
@@ -129,6 +132,12 @@ class ConcatSource(Source):
         self._check_types(columns)
         for source in self._sources:
             yield from source.batches(columns, chunk_rows, dictionary)
+
+
+def _named(names: list[str]) -> str:
+    """Columns in a sentence: ``the column 'x'``, ``the columns 'x', 'y'``."""
+    listed = ", ".join(f"'{show_name(name)}'" for name in names)
+    return f"the column {listed}" if len(names) == 1 else f"the columns {listed}"
 
 
 def _string_names(names: list[Any], source: str) -> list[str]:
