@@ -1005,13 +1005,16 @@ def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
     return streams.sniff(head, f"'{path}'"), compression
 
 
-def open_bytes(path: str, data: bytes, input_format: str | None = None) -> Source:
+def open_bytes(
+    path: str, data: bytes, input_format: str | None = None, *, delimiter: str | None = None, decimal: str = "."
+) -> Source:
     """A file whose whole content is already in memory (a remote file, :mod:`lossctl.io.dataset`), named
-    ``path`` in messages; its format and compression come from ``path``'s extension, as for a local file."""
+    ``path`` in messages; its format and compression come from ``path``'s extension, as for a local file, and
+    delimited text is read with ``delimiter`` and ``decimal`` (checked by :func:`open_input`)."""
     fmt, compression = _detect(path, input_format)
     if compression is None and fmt == "parquet":
         return _ParquetSource(path, handle=pa.BufferReader(data))
-    return _open_stream(path, io.BytesIO(data), fmt, compression, None, ".")
+    return _open_stream(path, io.BytesIO(data), fmt, compression, delimiter, decimal)
 
 
 def open_input(
@@ -1048,7 +1051,7 @@ def open_input(
     from lossctl.io.remote import is_remote
 
     if is_remote(path):  # object stores (docs/cli.md, "Input")
-        return open_dataset(path, input_format)
+        return open_dataset(path, input_format, delimiter=delimiter, decimal=decimal)
     try:
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
