@@ -339,7 +339,10 @@ class _Reader:
             )
 
     def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:
-        values, missing, infinite = _convert(batch, self.plan, offset)
+        from lossctl.io.convert import decimal_option
+
+        with decimal_option(self.options.decimal):
+            values, missing, infinite = _convert(batch, self.plan, offset)
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"

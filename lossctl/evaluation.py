@@ -23,8 +23,9 @@ from lossctl.errors import NoRows, UsageError
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices, option_notices
+from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, open_input
-from lossctl.io.sources import check_stdin_once, open_data
+from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.outputs import split_outputs
@@ -60,13 +61,23 @@ def available_columns(source: Source, targets: Source | None) -> list[str]:
 
 
 def open_sources(
-    data: Any, options: Options, roles: list[str], notices: list[str], stdin: BinaryIO | None = None
+    data: Any,
+    options: Options,
+    roles: list[str],
+    notices: list[str],
+    stdin: BinaryIO | None = None,
+    *,
+    text_checked: bool = True,
 ) -> Opened:
-    """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns."""
+    """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns. ``--delimiter`` and
+    ``--decimal ,`` must apply to one of these inputs, unless not ``text_checked``: then the caller checks them
+    with its other inputs (:func:`~lossctl.io.sources.check_text_options`)."""
     check_stdin_once({"the predictions": data, "--targets": options.targets})
     delimiter, decimal = options.delimiter, options.decimal
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
+    if text_checked:
+        check_text_options([source, targets], delimiter, decimal)
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     files = (targets.name, targets.columns) if targets is not None else None
     binding = bind(options, roles, source.columns, source.name, notices, files)
@@ -143,7 +154,8 @@ def with_defaults(
     if options.requests:
         return list(options.requests), batches
     first = next(batches, None)
-    task = infer_task(first, binding.role_sets()[0][1])
+    with decimal_option(options.decimal):
+        task = infer_task(first, binding.role_sets()[0][1])
     notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(DEFAULT_LOSSES[task])}")
     rest = itertools.chain([first] if first is not None else [], batches)
     return build_requests(DEFAULT_LOSSES[task], (), options.convention), rest

@@ -608,6 +608,28 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' mixes decimal points: '1,5' at row 0 and '2.5' at row 1; write every number with the same one",
     ),
     (
+        "delimiter given for JSON Lines",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n'},
+        ["eval", "p.jsonl", "--delimiter", ";", "-l", "mse"],
+        2,
+        "--delimiter applies to CSV and TSV input only, and p.jsonl is JSON Lines",
+    ),
+    (
+        "decimal comma given for JSON Lines",
+        {"p.jsonl": '{"pred": "1,5", "target": 2}\n', "t.jsonl": '{"target": 2}\n'},
+        ["eval", "p.jsonl", "--targets", "t.jsonl", "--target", "target", "--decimal", ",", "-l", "mse"],
+        2,
+        "--decimal , applies to CSV and TSV input only, and p.jsonl is JSON Lines, t.jsonl is JSON Lines",
+    ),
+    (
+        "decimal comma given, JSON Lines text with one",
+        {"p.csv": "id;pred\n1;1,5\n", "t.jsonl": '{"id": 1, "target": "2,5"}\n'},
+        ["eval", "p.csv", "--targets", "t.jsonl", "--on", "id", "--decimal", ",", "-l", "mse"],
+        3,
+        "column 'target' is not numeric: '2,5' at row 0; --decimal , reads decimal commas in CSV and TSV cells only: "
+        "write these numbers with a decimal point",
+    ),
+    (
         "decimal point, a decimal comma further on",
         {"p.csv": "pred\ttarget\n1.5\t2\n2,5\t3\n"},
         ["eval", "p.csv", "-l", "mse"],

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 
 from lossctl import arrow
-from lossctl.errors import InputError
+from lossctl.errors import DecimalCommas, InputError
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
 from lossctl.text import written_number
@@ -107,11 +108,20 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
                 f"column '{column}' mixes decimal points: {_shown(texts[one])} at row {one + row_offset} and "
                 f"{_shown(texts[other])} at row {other + row_offset}; write every number with the same one"
             )
-        raise InputError(
-            f"column '{column}' is not numeric: {_shown(texts[first])} at row {first + row_offset}; if ',' is its "
-            "decimal point, give --decimal ,"
-        )
+        raise DecimalCommas(column, _shown(texts[first]), first + row_offset)
     return pa.array([None if text is None else float(text) for text in texts], pa.float64())
+
+
+@contextmanager
+def decimal_option(decimal: str) -> Iterator[None]:
+    """Conversions of a run given ``--decimal decimal``: with ``,``, the hint of a decimal comma no reader parsed
+    (:class:`~lossctl.errors.DecimalCommas`) is not to give it."""
+    try:
+        yield
+    except DecimalCommas as error:
+        if decimal != ",":
+            raise
+        raise error.given() from None
 
 
 def _spells_number(text: str) -> bool:

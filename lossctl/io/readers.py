@@ -63,6 +63,11 @@ BLOCK_BYTES = 16 * 1024 * 1024
 _JSON_HEAD_BYTES = 1024 * 1024
 
 
+def format_title(fmt: str) -> str:
+    """A format as messages name it: ``Parquet``, ``JSON Lines``."""
+    return _TITLES[fmt]
+
+
 def _label(path: str) -> str:
     """How messages name an input: quoted path, or standard input."""
     return "standard input" if path == "-" else f"'{path}'"
