@@ -77,6 +77,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)",
     ),
     (
+        "Latin-1 text in a CSV header line",
+        {"p.csv": b"pred,target,caf\xe9\n1,2,3\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv' as CSV: line 1 (the header line) is not UTF-8 text; convert the file to UTF-8 (e.g. "
+        "iconv -f LATIN1 -t UTF-8)",
+    ),
+    (
+        "Latin-1 text in a JSON Lines key",
+        {"p.jsonl": b'{"pred": 1, "target": 2}\n{"pred": 1, "target": 1, "caf\xe9": 3}\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 is not UTF-8 text; convert the file to UTF-8 (e.g. iconv -f "
+        "LATIN1 -t UTF-8)",
+    ),
+    (
         "standard input as the baseline and the candidate",
         {},
         ["compare", "-", "-", "-l", "mse"],
