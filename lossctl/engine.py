@@ -48,6 +48,7 @@ from lossctl.threads import blas_single_threaded, workers
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lossctl.io.convert import DecimalMarks
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
@@ -232,7 +233,7 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
 
 
 def _convert(
-    batch: pa.RecordBatch, plan: Plan, offset: int
+    batch: pa.RecordBatch, plan: Plan, offset: int, marks: DecimalMarks | None = None
 ) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
@@ -250,7 +251,7 @@ def _convert(
                 if columns[0] == plan.weight:
                     _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)
             else:
-                array = float64_values(batch.column(columns[0]), columns[0], row_offset=offset)
+                array = float64_values(batch.column(columns[0]), columns[0], row_offset=offset, marks=marks)
             finite = all_finite(array)
             mask = None if finite else nan_mask(array)
         else:
@@ -315,6 +316,9 @@ class _Reader:
         self.notify = notify
         self.observe = observe
         self.failed = False
+        from lossctl.io.convert import DecimalMarks
+
+        self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
@@ -342,7 +346,7 @@ class _Reader:
         from lossctl.io.convert import decimal_option
 
         with decimal_option(self.options.decimal):
-            values, missing, infinite = _convert(batch, self.plan, offset)
+            values, missing, infinite = _convert(batch, self.plan, offset, self.marks)
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"

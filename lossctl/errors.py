@@ -68,10 +68,11 @@ class DecimalCommas(InputError):
         return f"column '{self.column}' is not numeric: {self.shown} at row {self.row}"
 
     def given(self) -> InputError:
-        """The error when ``--decimal ,`` was given: it reads the cells of CSV and TSV files only."""
+        """The error when ``--decimal ,`` was given: the text is not CSV's, or the CSV column has other cells
+        than decimal-comma numbers (decimal points, maybe in a later chunk, or words), so the reader left it text."""
         return InputError(
-            f"{self._start()}; --decimal , reads decimal commas in CSV and TSV cells only: write these numbers "
-            "with a decimal point"
+            f"{self._start()}; --decimal , reads a decimal comma only in a CSV or TSV column whose other cells are "
+            "numbers written the same way (never in JSON Lines text)"
         )
 
 

@@ -642,8 +642,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id;pred\n1;1,5\n", "t.jsonl": '{"id": 1, "target": "2,5"}\n'},
         ["eval", "p.csv", "--targets", "t.jsonl", "--on", "id", "--decimal", ",", "-l", "mse"],
         3,
-        "column 'target' is not numeric: '2,5' at row 0; --decimal , reads decimal commas in CSV and TSV cells only: "
-        "write these numbers with a decimal point",
+        "column 'target' is not numeric: '2,5' at row 0; --decimal , reads a decimal comma only in a CSV or TSV "
+        "column whose other cells are numbers written the same way (never in JSON Lines text)",
+    ),
+    (
+        "decimal point, a decimal comma in a later chunk",
+        {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
+        ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2"],
+        3,
+        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
+    ),
+    (
+        "decimal comma given, a decimal comma in a later chunk",
+        {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
+        ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2", "--decimal", ","],
+        3,
+        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
     ),
     (
         "decimal point, a decimal comma further on",
