@@ -48,7 +48,7 @@ from lossctl.finalize import (
 from lossctl.hints import option_notices
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
-from lossctl.io.sources import check_stdin_once, open_data
+from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import NoInterval
 from lossctl.options import Options
@@ -85,7 +85,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     check_stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": options.targets})
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
-    opened = open_sources(baseline, options, roles, notices, stdin)
+    opened = open_sources(baseline, options, roles, notices, stdin, text_checked=candidate is None)
     if candidate is None:
         if len(opened.binding.models) < 2:
             raise UsageError("compare needs a CANDIDATE file, or two or more --model columns of one file to compare")
@@ -99,6 +99,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal
         )
         notices += candidate_source.notices
+        check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
         binding = _two_models(opened.binding, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches = _aligned(opened, candidate_source, binding, options, notices)
@@ -120,7 +121,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     )
     try:
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
-            notices += dropped_notice(outcome)
+            notices += dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
             notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
             comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
     except NoRows:
@@ -195,7 +196,7 @@ def _aligned(
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
         drop = options.missing == "drop"
-        joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop)
+        joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop, marked=True)
         notices += more
         _check_same_targets(joined, checked, 0, opened.source.name, candidate.name, missing_ok=drop)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.

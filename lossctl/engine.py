@@ -48,6 +48,7 @@ from lossctl.threads import blas_single_threaded, workers
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lossctl.io.convert import DecimalMarks
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
@@ -159,9 +160,13 @@ class Outcome:
     moments: Moments | None = None
     group_moments: GroupMoments | None = None
     notices: list[str] = field(default_factory=list)
+    partnerless: int = 0
+    dropped_missing: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_dropped(self) -> int:
+        """The rows ``--missing drop`` left out: the :attr:`partnerless` ones, and the others with a missing value,
+        counted per column in :attr:`dropped_missing` (a row missing in two columns counts in both)."""
         return self.rows - self.rows_used
 
     def covariance(self, group: int | None = None) -> np.ndarray | None:
@@ -228,7 +233,7 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
 
 
 def _convert(
-    batch: pa.RecordBatch, plan: Plan, offset: int
+    batch: pa.RecordBatch, plan: Plan, offset: int, marks: DecimalMarks | None = None
 ) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
@@ -246,7 +251,7 @@ def _convert(
                 if columns[0] == plan.weight:
                     _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)
             else:
-                array = float64_values(batch.column(columns[0]), columns[0], row_offset=offset)
+                array = float64_values(batch.column(columns[0]), columns[0], row_offset=offset, marks=marks)
             finite = all_finite(array)
             mask = None if finite else nan_mask(array)
         else:
@@ -283,6 +288,8 @@ class _Chunk:
     rows: int
     missing: dict[tuple[str, ...], np.ndarray]
     infinite: dict[tuple[str, ...], np.ndarray]
+    partnerless: int = 0
+    dropped_missing: dict[tuple[str, ...], int] = field(default_factory=dict)
     values: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
     row_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     keys: list[pa.Array] | None = None
@@ -309,6 +316,9 @@ class _Reader:
         self.notify = notify
         self.observe = observe
         self.failed = False
+        from lossctl.io.convert import DecimalMarks
+
+        self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
@@ -333,7 +343,10 @@ class _Reader:
             )
 
     def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:
-        values, missing, infinite = _convert(batch, self.plan, offset)
+        from lossctl.io.convert import decimal_option
+
+        with decimal_option(self.options.decimal):
+            values, missing, infinite = _convert(batch, self.plan, offset, self.marks)
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"
@@ -346,14 +359,32 @@ class _Reader:
         if self.coder is not None:
             chunk.local, chunk.numbers = self.coder.codes(batch)
         chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
-        if missing and drop:
-            keep = ~np.logical_or.reduce(list(missing.values()))
+        partnerless = _partnerless(batch) if drop else None
+        chunk.partnerless = int(partnerless.sum()) if partnerless is not None else 0
+        if drop and (missing or chunk.partnerless):
+            dropped = list(missing.values())
+            if partnerless is not None and chunk.partnerless:  # a row without a partner counts as that alone
+                dropped.append(partnerless)
+                chunk.dropped_missing = {columns: int((mask & ~partnerless).sum()) for columns, mask in missing.items()}
+            else:
+                chunk.dropped_missing = {columns: int(mask.sum()) for columns, mask in missing.items()}
+            keep = ~np.logical_or.reduce(dropped)
             values = {columns: array[keep] for columns, array in values.items()}
             chunk.row_index = chunk.row_index[keep]
             chunk.local = chunk.local[keep] if chunk.local is not None else None
             chunk.keys = [key.filter(keep) for key in chunk.keys] if chunk.keys is not None else None
         chunk.values = values
         return chunk
+
+
+def _partnerless(batch: pa.RecordBatch) -> np.ndarray | None:
+    """The rows of a joined batch without a partner in the other file (:data:`~lossctl.io.align.NO_PARTNER`)."""
+    from lossctl.arrow import booleans
+    from lossctl.io.align import NO_PARTNER
+
+    if NO_PARTNER not in batch.schema.names:
+        return None
+    return booleans(batch.column(NO_PARTNER))
 
 
 def _group_order(local: np.ndarray, distinct: int) -> np.ndarray:
@@ -451,12 +482,19 @@ def run(
     return outcome
 
 
-def check_rows(rows: int, rows_used: int) -> None:
+def check_rows(rows: int, rows_used: int, partnerless: int = 0) -> None:
     """An input without rows to evaluate is an input error, never a NaN (docs/cli.md)."""
     if rows_used == 0:
         if rows == 0:
             raise NoRows()
-        raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
+        if not partnerless:
+            raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
+        if partnerless == rows:
+            raise InputError(f"all {rows} rows were dropped for having no partner: nothing left to evaluate")
+        raise InputError(
+            f"all {rows} rows were dropped, {partnerless} for having no partner and {rows - partnerless} for missing "
+            "values: nothing left to evaluate"
+        )
 
 
 def _coder(plan: Plan) -> GroupCoder:
@@ -706,6 +744,8 @@ class _State:
         self.first_row = first_row
         self.rows = 0
         self.rows_used = 0
+        self.partnerless = 0
+        self.dropped_missing: dict[str, int] = {}
         self.missing: dict[str, _BadValues] = {}
         self.infinite: dict[str, _BadValues] = {}
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
@@ -730,6 +770,11 @@ class _State:
 
     def bad_values(self, chunk: _Chunk) -> None:
         self.rows = chunk.offset + chunk.rows - self.first_row
+        self.partnerless += chunk.partnerless
+        for columns, dropped in chunk.dropped_missing.items():
+            if dropped:
+                label = ",".join(columns)
+                self.dropped_missing[label] = self.dropped_missing.get(label, 0) + dropped
         for bad, found in ((self.missing, chunk.missing), (self.infinite, chunk.infinite)):
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
@@ -777,7 +822,7 @@ class _State:
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
         _raise_bad_values(self.missing, self.infinite)
         if not part:
-            check_rows(self.rows, self.rows_used)
+            check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
         layout = self.layout
         groups_total = len(coder.keys) if coder is not None else 0
@@ -805,6 +850,8 @@ class _State:
             layout=layout,
             moments=self.moments,
             group_moments=self.group_moments,
+            partnerless=self.partnerless,
+            dropped_missing=self.dropped_missing,
         )
 
 

@@ -53,6 +53,29 @@ class NoRows(InputError):
         return InputError("standard input has no rows" if path == "-" else f"'{path}' has no rows")
 
 
+class DecimalCommas(InputError):
+    """Text numbers written with a decimal comma that no reader parsed (a CSV read without ``--decimal ,``, or
+    strings of JSON Lines or Parquet). The converter does not know whether ``--decimal ,`` was given: with it,
+    :meth:`given` is the error, whose fix is not to give it again."""
+
+    def __init__(self, column: str, shown: str, row: int) -> None:
+        self.column = column
+        self.shown = shown
+        self.row = row
+        super().__init__(f"{self._start()}; if ',' is its decimal point, give --decimal ,")
+
+    def _start(self) -> str:
+        return f"column '{self.column}' is not numeric: {self.shown} at row {self.row}"
+
+    def given(self) -> InputError:
+        """The error when ``--decimal ,`` was given: the text is not CSV's, or the CSV column has other cells
+        than decimal-comma numbers (decimal points, maybe in a later chunk, or words), so the reader left it text."""
+        return InputError(
+            f"{self._start()}; --decimal , reads a decimal comma only in a CSV or TSV column whose other cells are "
+            "numbers written the same way (never in JSON Lines text)"
+        )
+
+
 class ZeroWeightSum(InputError):
     """The weights sum to zero where their sum is the denominator of a weighted mean (sample weights, class
     weights, rows all ignored by ``ignore_index``): named with the loss and the group where it happens."""

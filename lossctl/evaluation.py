@@ -23,8 +23,9 @@ from lossctl.errors import NoRows, UsageError
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices, option_notices
+from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, open_input
-from lossctl.io.sources import check_stdin_once, open_data
+from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options
 from lossctl.outputs import split_outputs
@@ -61,13 +62,23 @@ def available_columns(source: Source, targets: Source | None) -> list[str]:
 
 
 def open_sources(
-    data: Any, options: Options, roles: list[str], notices: list[str], stdin: BinaryIO | None = None
+    data: Any,
+    options: Options,
+    roles: list[str],
+    notices: list[str],
+    stdin: BinaryIO | None = None,
+    *,
+    text_checked: bool = True,
 ) -> Opened:
-    """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns."""
+    """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns. ``--delimiter`` and
+    ``--decimal ,`` must apply to one of these inputs, unless not ``text_checked``: then the caller checks them
+    with its other inputs (:func:`~lossctl.io.sources.check_text_options`)."""
     check_stdin_once({"the predictions": data, "--targets": options.targets})
     delimiter, decimal = options.delimiter, options.decimal
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
+    if text_checked:
+        check_text_options([source, targets], delimiter, decimal)
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     files = (targets.name, targets.columns) if targets is not None else None
     binding = bind(options, roles, source.columns, source.name, notices, files)
@@ -110,10 +121,22 @@ def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
     return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
 
 
-def dropped_notice(outcome: Outcome) -> list[str]:
+def dropped_notice(outcome: Outcome, others: Sequence[str] = ()) -> list[str]:
+    """The notice of ``--missing drop``: how many rows were dropped, and why: no partner in ``others`` (the files
+    joined to the input), or a missing value, with the count of rows per column."""
     if not outcome.rows_dropped:
         return []
-    return [f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')} with missing values (--missing drop)"]
+    dropped = f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')}"
+    partnerless = f"without a partner in {' or '.join(others)}"
+    missing = outcome.rows_dropped - outcome.partnerless
+    columns = ", ".join(f"{n} in column '{label}'" for label, n in outcome.dropped_missing.items())
+    if not outcome.partnerless:
+        return [f"{dropped} with missing values (--missing drop): {columns}"]
+    if not missing:
+        return [f"{dropped} {partnerless} (--missing drop)"]
+    return [
+        f"{dropped} (--missing drop): {outcome.partnerless} {partnerless}, {missing} with missing values ({columns})"
+    ]
 
 
 def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
@@ -132,7 +155,8 @@ def with_defaults(
     if options.requests:
         return list(options.requests), batches
     first = next(batches, None)
-    task = infer_task(first, binding.role_sets()[0][1])
+    with decimal_option(options.decimal):
+        task = infer_task(first, binding.role_sets()[0][1])
     names, left_out = default_losses(task, options)
     aside = f" (left out {'; '.join(left_out)})" if left_out else ""
     notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(names)}{aside}")
@@ -208,7 +232,11 @@ def run_evaluation(
             batches, plan, options, notices, split=split, progress=report_progress, notify=notify, observe=observe
         )
         with passing as outcome:  # --per-sample is published only if the results are too
-            notices.extend(outcome.notices + dropped_notice(outcome) + look.notices())
+            notices.extend(
+                outcome.notices
+                + dropped_notice(outcome, [opened.targets.name] if opened.targets else [])
+                + look.notices()
+            )
             notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())
             plan, outcome = split_outputs(plan, outcome)  # multioutput=raw: one result per output
             results, gaps = build_results(

@@ -55,7 +55,12 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
     """
     rows = sum(part.rows for part in parts)
     rows_used = sum(part.rows_used for part in parts)
-    check_rows(rows, rows_used)
+    partnerless = sum(part.partnerless for part in parts)
+    check_rows(rows, rows_used, partnerless)
+    dropped_missing: dict[str, int] = {}
+    for part in parts:
+        for columns, dropped in part.dropped_missing.items():
+            dropped_missing[columns] = dropped_missing.get(columns, 0) + dropped
     used = [part for part in parts if part.rows_used]
     first = used[0]
     overall: list[Accumulator | None] = [None] * jobs
@@ -121,4 +126,6 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
         moments=moments,
         group_moments=group_moments,
         notices=list(dict.fromkeys(notice for part in parts for notice in part.notices)),
+        partnerless=partnerless,
+        dropped_missing=dropped_missing,
     )

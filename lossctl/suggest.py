@@ -225,7 +225,7 @@ def suggest(
     ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...).
     """
     from lossctl.evaluation import open_sources
-    from lossctl.io.convert import to_float64, to_float64_matrix
+    from lossctl.io.convert import decimal_option, to_float64, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
@@ -236,10 +236,11 @@ def suggest(
     rows = 0
     for batch in opened.source.batches(opened.binding.value_columns, 65536):
         for role, columns in roles.items():
-            if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
-                values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
-            else:
-                values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
+            with decimal_option(decimal):
+                if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
+                    values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
+                else:
+                    values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
             parts[role].append(values)
         rows += batch.num_rows
         if rows >= sample_rows:

@@ -529,3 +529,24 @@ def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_http_csv_is_read_with_the_delimited_text_options(tmp_path: Path) -> None:
+    """--delimiter and --decimal reached local files only: a remote CSV was read with a sniffed delimiter and
+    decimal points, so '1,5' was 'not numeric' although --decimal , was given."""
+    (tmp_path / "p.csv").write_text("pred:target\n1,5:2\n")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        url = f"http://127.0.0.1:{port}/p.csv"
+        run = _cli("eval", url, "--delimiter", ":", "--decimal", ",", "-l", "mse", "-f", "json", "-q")
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["results"][0]["value"] == 0.25
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

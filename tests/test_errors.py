@@ -77,6 +77,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)",
     ),
     (
+        "Latin-1 text in a CSV header line",
+        {"p.csv": b"pred,target,caf\xe9\n1,2,3\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv' as CSV: line 1 (the header line) is not UTF-8 text; convert the file to UTF-8 (e.g. "
+        "iconv -f LATIN1 -t UTF-8)",
+    ),
+    (
+        "Latin-1 text in a JSON Lines key",
+        {"p.jsonl": b'{"pred": 1, "target": 2}\n{"pred": 1, "target": 1, "caf\xe9": 3}\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 is not UTF-8 text; convert the file to UTF-8 (e.g. iconv -f "
+        "LATIN1 -t UTF-8)",
+    ),
+    (
         "standard input as the baseline and the candidate",
         {},
         ["compare", "-", "-", "-l", "mse"],
@@ -669,6 +685,42 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
         3,
         "column 'pred' mixes decimal points: '1,5' at row 0 and '2.5' at row 1; write every number with the same one",
+    ),
+    (
+        "delimiter given for JSON Lines",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n'},
+        ["eval", "p.jsonl", "--delimiter", ";", "-l", "mse"],
+        2,
+        "--delimiter applies to CSV and TSV input only, and p.jsonl is JSON Lines",
+    ),
+    (
+        "decimal comma given for JSON Lines",
+        {"p.jsonl": '{"pred": "1,5", "target": 2}\n', "t.jsonl": '{"target": 2}\n'},
+        ["eval", "p.jsonl", "--targets", "t.jsonl", "--target", "target", "--decimal", ",", "-l", "mse"],
+        2,
+        "--decimal , applies to CSV and TSV input only, and p.jsonl is JSON Lines, t.jsonl is JSON Lines",
+    ),
+    (
+        "decimal comma given, JSON Lines text with one",
+        {"p.csv": "id;pred\n1;1,5\n", "t.jsonl": '{"id": 1, "target": "2,5"}\n'},
+        ["eval", "p.csv", "--targets", "t.jsonl", "--on", "id", "--decimal", ",", "-l", "mse"],
+        3,
+        "column 'target' is not numeric: '2,5' at row 0; --decimal , reads a decimal comma only in a CSV or TSV "
+        "column whose other cells are numbers written the same way (never in JSON Lines text)",
+    ),
+    (
+        "decimal point, a decimal comma in a later chunk",
+        {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
+        ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2"],
+        3,
+        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
+    ),
+    (
+        "decimal comma given, a decimal comma in a later chunk",
+        {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
+        ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2", "--decimal", ","],
+        3,
+        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
     ),
     (
         "decimal point, a decimal comma further on",
@@ -1285,7 +1337,10 @@ def test_missing_drop_reports_the_dropped_rows(cli, write) -> None:
     assert doc["input"] == {"path": str(path), "rows": 4, "rows_used": 2, "rows_dropped": 2}
     assert doc["results"][0]["value"] == pytest.approx(((2 - 3) ** 2 + (5 - 6) ** 2) / 2)
     assert doc["results"][0]["n"] == 2
-    assert "dropped 2 of 4 rows" in run.err
+    assert (
+        "notice: dropped 2 of 4 rows with missing values (--missing drop): 1 in column 'target', 1 in column 'pred'\n"
+        in run.err
+    )
 
 
 def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:

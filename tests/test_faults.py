@@ -742,6 +742,20 @@ def test_delimiters_are_sniffed_from_the_header(tmp_path: Path, text: str, optio
     assert (notice in run.stderr.decode()) if notice else "delimiter" not in run.stderr.decode()
 
 
+def test_delimited_text_options_need_an_input_that_is_delimited_text(tmp_path: Path) -> None:
+    """--delimiter and --decimal , were ignored when no input was CSV or TSV; standard input is recognised first."""
+    parquet = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"pred": [1.5], "target": [2.0]}), parquet)
+    for options, named in ((["--delimiter", ";"], "--delimiter"), (["--decimal", ","], "--decimal ,")):
+        run = lossctl("eval", "-", "-l", "mse", *options, input=parquet.read_bytes())
+        fails(run, 2, f"error: {named} applies to CSV and TSV input only, and standard input is Parquet")
+    compared = tmp_path / "c.csv"
+    compared.write_text("pred;target\n1,5;2\n")
+    run = lossctl("compare", parquet, compared, "--decimal", ",", "-l", "mse", "-f", "json")  # one input is CSV
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["delta"] == 0
+
+
 # --- what reaches the terminal ----------------------------------------------------------------------
 
 CONTROL = ["\x1b[2J", "\x1b]0;owned\x07", "\x9b31m", "a\nb", "[bold red]markup[/]"]

@@ -618,6 +618,23 @@ def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
     )
 
 
+def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cli, tmp_path: Path) -> None:
+    """They were refused ('... has the columns target, pred but ... has pred, target'): columns are read by name."""
+    first = write(tmp_path / "a.csv", b"pred,target\n1,2\n3,4\n")
+    second = write(tmp_path / "b.jsonl", b'{"target": 2, "pred": 5}\n')
+    pq.write_table(pa.table({"target": [4.0], "pred": [1.0]}), tmp_path / "c.parquet")
+    run = cli("eval", first, second, tmp_path / "c.parquet", "-l", "mse", "-f", "csv", "-q")
+    assert (run.code, run.err) == (0, "")
+    assert run.out.splitlines()[1] == "mse,multioutput=none,mean,5.0,4,,"  # (1 + 1 + 9 + 9) / 4
+    other = write(tmp_path / "d.csv", b"target,x\n1,2\n")
+    run = cli("eval", first, other, "-l", "mse")
+    assert (run.code, run.err) == (
+        3,
+        f"error: {other} has the column 'x' that {first} has not; {other} lacks the column 'pred' that {first} has: "
+        "several inputs are read as one dataset and must have the same columns\n",
+    )
+
+
 def test_duplicate_column_names(tmp_path: Path) -> None:
     path = write(tmp_path / "x.csv", b"pred,target,pred\n1,2,3\n")
     with pytest.raises(InputError) as error:

@@ -473,3 +473,44 @@ def test_key_values_in_messages_are_spelled_as_the_file_holds_them(cli: Any, tmp
     no_id = _csv(tmp_path / "n.csv", "id,target\n1,1\n,2\n")
     run = cli("eval", ids, "--targets", no_id, "-l", "mse")
     assert run.err.startswith(f"error: column 'id' is 2 in {ids} but missing in {no_id} at row 1: ")
+
+
+def test_missing_drop_tells_rows_without_a_partner_from_rows_with_missing_values(cli: Any, tmp_path: Path) -> None:
+    """Row 1 (id 2) has no target row and a missing prediction: it counts once, as without a partner. The notice
+    said 'dropped 2 of 5 rows with missing values' although only one row had a missing value."""
+    preds = _csv(tmp_path / "p.csv", "id,pred\n1,1\n2,\n3,3\n4,4\n5,5\n")
+    targets = _csv(tmp_path / "t.csv", "id,target\n1,1.5\n3,2.5\n4,\n5,5.5\n6,1\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert run.code == 0
+    doc = json.loads(run.out)
+    assert (doc["input"]["rows"], doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (5, 3, 2)
+    assert (
+        f"notice: dropped 2 of 5 rows (--missing drop): 1 without a partner in {targets}, 1 with missing values "
+        "(1 in column 'target')\n"
+    ) in run.err
+    by_order = cli("eval", preds, "--targets", _csv(tmp_path / "t3.csv", "target\n1\n2\n3\n"), "-l", "mse",
+                   "--pred", "pred", "--missing", "drop", "-f", "json")  # fmt: skip
+    assert by_order.code == 0 and json.loads(by_order.out)["input"]["rows_dropped"] == 3
+    assert (
+        f"notice: dropped 3 of 5 rows (--missing drop): 2 without a partner in {tmp_path / 't3.csv'}, 1 with missing "
+        "values (1 in column 'pred')\n"
+    ) in by_order.err
+    past_end = cli("eval", _csv(tmp_path / "p4.csv", "pred\n1\n2\n3\n4\n"), "--targets", tmp_path / "t3.csv",
+                   "-l", "mse", "--missing", "drop", "-f", "json")  # fmt: skip
+    assert f"notice: dropped 1 of 4 rows without a partner in {tmp_path / 't3.csv'} (--missing drop)\n" in past_end.err
+
+
+def test_rows_all_dropped_say_why(cli: Any, tmp_path: Path) -> None:
+    preds = _csv(tmp_path / "p.csv", "id,pred\n1,1\n2,\n3,3\n")
+    nobody = _csv(tmp_path / "t.csv", "id,target\n7,1\n")
+    run = cli("eval", preds, "--targets", nobody, "--on", "id", "-l", "mse", "--missing", "drop", "-q")
+    assert (run.code, run.err) == (
+        3,
+        "error: all 3 rows were dropped for having no partner: nothing left to evaluate\n",
+    )
+    some = _csv(tmp_path / "t2.csv", "id,target\n2,1\n")
+    run = cli("eval", preds, "--targets", some, "--on", "id", "-l", "mse", "--missing", "drop", "-q")
+    assert (run.code, run.err) == (
+        3,
+        "error: all 3 rows were dropped, 2 for having no partner and 1 for missing values: nothing left to evaluate\n",
+    )

@@ -305,6 +305,7 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
     assert (
         f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2): dropped (--missing drop)\n" in run.err
     )
+    assert f"notice: dropped 1 of 4 rows without a partner in {sub} (--missing drop)\n" in run.err
     [result] = doc["results"]
     assert result["n"] == 3 and result["candidate"] == pytest.approx((0.25**2 + 0.5**2) / 3)
     # A missing candidate target contradicts nothing under --missing drop (the baseline's target is scored).

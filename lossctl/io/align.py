@@ -8,8 +8,9 @@ each predictions batch's targets as it passes, so memory holds the targets file,
 Problems found on the way (missing keys, repeated keys, keys without a target) are counted over the
 whole predictions stream and reported at its end, as one error naming the count and the first value;
 no more batches are passed on after the first one. Target rows no prediction claimed are an error at the
-end too. With ``--missing drop``, prediction rows without a partner get missing targets instead (the engine
-drops and counts them), target rows without one are left out, and notices count both.
+end too. With ``--missing drop``, prediction rows without a partner get missing targets instead and are marked
+in the column :data:`NO_PARTNER` (the engine drops them and counts them apart from rows with missing values),
+target rows without one are left out, and notices count both.
 
 Without a key, rows are aligned by order, which goes silently wrong when the files are sorted differently:
 so a column both files hold with integer or text values (a likely key, ``id``; ``1`` equals ``"1"``) must
@@ -34,6 +35,11 @@ from lossctl.text import count, shown_value
 
 if TYPE_CHECKING:
     from lossctl.io.readers import Source
+
+
+# The column, added to each joined batch with ``--missing drop``, that is true in the rows without a partner in
+# the other file (their columns from it are missing). No file's column can have this name: it holds a NUL.
+NO_PARTNER = "\0no partner"
 
 
 def _rows(count: int) -> str:
@@ -585,8 +591,18 @@ class Join:
         return to_arrow(np.maximum(target, 0))
 
     def _attach(self, batch: pa.RecordBatch, taken: pa.Array) -> pa.RecordBatch:
-        columns = list(batch.columns) + [column.take(taken) for column in self._columns.values()]
-        return pa.RecordBatch.from_arrays(columns, names=[*batch.schema.names, *self._columns])
+        """``batch`` with the target rows ``taken`` beside it; with drop, its :data:`NO_PARTNER` column marks the
+        rows that took none (and those an earlier join marked: compare joins the baseline twice)."""
+        names = [name for name in batch.schema.names if name != NO_PARTNER]
+        columns = [batch.column(name) for name in names] + [column.take(taken) for column in self._columns.values()]
+        names += list(self._columns)
+        if self.drop:
+            partnerless = missing(taken)
+            if NO_PARTNER in batch.schema.names:
+                partnerless |= booleans(batch.column(NO_PARTNER))
+            columns.append(pa.array(partnerless))
+            names.append(NO_PARTNER)
+        return pa.RecordBatch.from_arrays(columns, names=names)
 
 
 def _key_of(on: JoinKey | str | None) -> JoinKey | None:
@@ -601,10 +617,12 @@ def attach_targets(
     targets_name: str,
     *,
     drop: bool = False,
+    marked: bool = False,
 ) -> tuple[pa.Table, list[str]]:
     """Return the predictions table with the targets table's columns added, and notices for the user.
 
-    :class:`Join` over a whole table (its rules); the key columns appear once, from the predictions.
+    :class:`Join` over a whole table (its rules); the key columns appear once, from the predictions. With
+    ``drop`` and ``marked``, the :data:`NO_PARTNER` column marks the rows without a partner for the engine.
     """
     key = _key_of(on)
     for name in key.preds if key is not None else ():
@@ -613,9 +631,13 @@ def attach_targets(
     notices: list[str] = []
     join = Join(targets, preds.column_names, key, preds_name, targets_name, notices, drop=drop)
     batches = list(join.batches(preds.to_batches()))
-    dropped = set(key.targets) if key is not None else set()
-    schema = pa.schema([*preds.schema, *(field for field in targets.schema if field.name not in dropped)])
-    return pa.Table.from_batches(batches, schema=schema), notices
+    dropped = {*key.targets, NO_PARTNER} if key is not None else {NO_PARTNER}
+    fields = [field for field in preds.schema if field.name != NO_PARTNER]
+    fields += [field for field in targets.schema if field.name not in dropped]
+    joined = pa.Table.from_batches(
+        batches, schema=pa.schema(fields + ([pa.field(NO_PARTNER, pa.bool_())] if drop else []))
+    )
+    return (joined if marked or not drop else joined.drop_columns([NO_PARTNER])), notices
 
 
 def joined_batches(
@@ -654,4 +676,5 @@ def joined_batches(
     )
     # The predictions are read on a thread of their own, ahead of the join (which runs on the engine's reader
     # thread): reading and matching keys take about as long as each other on 20M rows.
-    return (batch.select(columns) for batch in join.batches(prefetch(preds)))
+    selected = [*columns, NO_PARTNER] if drop else columns
+    return (batch.select(selected) for batch in join.batches(prefetch(preds)))

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 
 from lossctl import arrow
-from lossctl.errors import InputError
+from lossctl.errors import DecimalCommas, InputError
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
 from lossctl.text import written_number
@@ -75,13 +76,41 @@ def nan_mask(values: np.ndarray) -> np.ndarray | None:
     return missing if missing.any() else None
 
 
-def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
+class DecimalMarks:
+    """The first number written with a decimal point in each text column, over the chunks of a run: a decimal
+    comma in a later chunk then mixes the two, as one beside it in the same chunk does (:func:`_parse_text`).
+    Only text columns are looked at, so numeric columns cost nothing."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, tuple[int, str]] = {}
+
+    def saw(self, column: str, cleaned: pa.Array, row_offset: int) -> None:
+        """Keep the first of the (trimmed, parsed) ``cleaned`` cells written with a decimal point."""
+        import pyarrow.compute as pc
+
+        if column in self.points:
+            return
+        dotted = pc.index(pc.match_substring(cleaned, "."), True).as_py()
+        if dotted >= 0:
+            self.points[column] = (dotted + row_offset, cleaned[dotted].as_py())
+
+
+def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> InputError:
+    (one, one_text), (two, two_text) = sorted((first, other))
+    return InputError(
+        f"column '{column}' mixes decimal points: {_shown(one_text)} at row {one} and {_shown(two_text)} at row "
+        f"{two}; write every number with the same one"
+    )
+
+
+def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMarks | None = None) -> pa.Array:
     """Numbers stored as text (a CSV column with one odd cell, JSON strings): parse them, or name the bad cell.
 
     Blank cells are missing values. Arrow's parser does the work; only on failure are the cells searched, for the
     first that is no number at all (named whatever ``--decimal`` is, since the text does not say whether it was
     given: with ``--decimal ,`` the reader has already parsed every cell written with a decimal comma), else for
-    the decimal commas, alone (``--decimal ,`` reads them) or beside decimal points (one of the two is wrong).
+    the decimal commas, alone (``--decimal ,`` reads them) or beside decimal points (one of the two is wrong),
+    in this chunk or, with ``marks``, in an earlier one.
     """
     import pyarrow.compute as pc  # only for text columns: its import costs 30 ms of every run
 
@@ -90,28 +119,41 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int) -> pa.Array:
     trimmed = pc.utf8_trim_whitespace(chunk)
     cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
     try:
-        return cleaned.cast(pa.float64())
+        values = cleaned.cast(pa.float64())
     except pa.ArrowInvalid:
         pass
+    else:
+        if marks is not None:
+            marks.saw(column, cleaned, row_offset)
+        return values
     texts = cleaned.to_pylist()
     commas = [row for row, text in enumerate(texts) if text is not None and _DECIMAL_COMMA.fullmatch(text)]
     for row, text in enumerate(texts):
         if text is not None and not _DECIMAL_COMMA.fullmatch(text) and not _spells_number(text):
             raise InputError(f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}")
     if commas:  # the rest are numbers: the decimal commas are wrong here, whether --decimal , was given or not
-        first = commas[0]
+        comma = (commas[0] + row_offset, texts[commas[0]])
         points = [row for row, text in enumerate(texts) if text is not None and "." in text]
         if points:  # --decimal , reads the commas and refuses the points: both ways, one kind is wrong
-            one, other = sorted((first, points[0]))
-            raise InputError(
-                f"column '{column}' mixes decimal points: {_shown(texts[one])} at row {one + row_offset} and "
-                f"{_shown(texts[other])} at row {other + row_offset}; write every number with the same one"
-            )
-        raise InputError(
-            f"column '{column}' is not numeric: {_shown(texts[first])} at row {first + row_offset}; if ',' is its "
-            "decimal point, give --decimal ,"
-        )
+            raise _mixed(column, comma, (points[0] + row_offset, texts[points[0]]))
+        if marks is not None and column in marks.points:
+            raise _mixed(column, marks.points[column], comma)
+        raise DecimalCommas(column, _shown(comma[1]), comma[0])
+    if marks is not None:
+        marks.saw(column, cleaned, row_offset)
     return pa.array([None if text is None else float(text) for text in texts], pa.float64())
+
+
+@contextmanager
+def decimal_option(decimal: str) -> Iterator[None]:
+    """Conversions of a run given ``--decimal decimal``: with ``,``, the hint of a decimal comma no reader parsed
+    (:class:`~lossctl.errors.DecimalCommas`) is not to give it."""
+    try:
+        yield
+    except DecimalCommas as error:
+        if decimal != ",":
+            raise
+        raise error.given() from None
 
 
 def _spells_number(text: str) -> bool:
@@ -124,14 +166,14 @@ def _spells_number(text: str) -> bool:
     return True
 
 
-def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int) -> np.ndarray:
+def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMarks | None = None) -> np.ndarray:
     """One Arrow chunk as float64 with NaN for nulls; zero-copy (read-only) for float64 without nulls."""
     kind = chunk.type
     if pa.types.is_dictionary(kind):
         chunk = chunk.dictionary_decode()
         kind = chunk.type
     if is_text_type(kind):
-        chunk = _parse_text(chunk, column, row_offset)
+        chunk = _parse_text(chunk, column, row_offset, marks)
     elif _is_list(kind):
         raise InputError(f"column '{column}' is a list column; it can only be bound to a role that takes vectors")
     elif not _is_number(kind):
@@ -172,7 +214,9 @@ def to_float64(array: ArrowColumn, column: str, row_offset: int = 0) -> tuple[np
     return values, (None if all_finite(values) else nan_mask(values))
 
 
-def float64_values(array: ArrowColumn, column: str, row_offset: int = 0) -> np.ndarray:
+def float64_values(
+    array: ArrowColumn, column: str, row_offset: int = 0, marks: DecimalMarks | None = None
+) -> np.ndarray:
     """One column's values as float64, NaN for nulls.
 
     Integers and booleans (as 0/1) are accepted, and so is text whose every non-blank value is a
@@ -182,11 +226,11 @@ def float64_values(array: ArrowColumn, column: str, row_offset: int = 0) -> np.n
     """
     chunks = _chunks(array)
     if len(chunks) == 1:
-        return _chunk_to_float64(chunks[0], column, row_offset)
+        return _chunk_to_float64(chunks[0], column, row_offset, marks)
     values = np.empty(len(array), dtype=np.float64)
     start = 0
     for chunk in chunks:
-        values[start : start + len(chunk)] = _chunk_to_float64(chunk, column, row_offset + start)
+        values[start : start + len(chunk)] = _chunk_to_float64(chunk, column, row_offset + start, marks)
         start += len(chunk)
     return values
 

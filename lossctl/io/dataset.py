@@ -331,11 +331,14 @@ def _parquet_errors(name: str) -> Iterator[None]:
         raise InputError(f"cannot read '{name}' as Parquet: {lines[0] if lines else type(error).__name__}") from None
 
 
-def open_dataset(path: str, input_format: str | None = None) -> Source:
+def open_dataset(
+    path: str, input_format: str | None = None, *, delimiter: str | None = None, decimal: str = "."
+) -> Source:
     """Open a remote path or a local Hive directory (the hook of :func:`lossctl.io.readers.open_input`).
 
     A remote file that is not Parquet (CSV, JSON Lines, Arrow, compressed or not) is read whole into memory and
-    parsed as a local file would be; Parquet files, directories and globs are read part by part.
+    parsed as a local file would be (CSV with ``delimiter`` and ``decimal``); Parquet files, directories and globs
+    are read part by part.
     """
     if path == "-":
         raise UsageError("standard input is not a dataset")
@@ -348,7 +351,7 @@ def open_dataset(path: str, input_format: str | None = None) -> Source:
             data = read_bytes(path)
             if not data:
                 raise InputError(f"'{path}' is empty")
-            return open_bytes(path, data, input_format)
+            return open_bytes(path, data, input_format, delimiter=delimiter, decimal=decimal)
     return ParquetDataset(path, list_dataset(path, input_format))
 
 

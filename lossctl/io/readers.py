@@ -51,6 +51,8 @@ DECIMAL_POINTS = (".", ",")
 _PARQUET_EXTENSIONS = (".parquet", ".pq")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BOM = b"\xef\xbb\xbf"
+# The fix named by the errors of text that is not UTF-8.
+_TO_UTF8 = "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
 
 # Text formats are parsed in blocks of whole lines of this size: a file up to this size is one
 # `read_csv` call (pyarrow's fastest path, cf. docs/performance.md), a larger one is streamed in bounded
@@ -61,6 +63,11 @@ _BOM = b"\xef\xbb\xbf"
 BLOCK_BYTES = 16 * 1024 * 1024
 # How much of a JSON Lines file is parsed to list its keys: keys that first appear later are missed.
 _JSON_HEAD_BYTES = 1024 * 1024
+
+
+def format_title(fmt: str) -> str:
+    """A format as messages name it: ``Parquet``, ``JSON Lines``."""
+    return _TITLES[fmt]
 
 
 def _label(path: str) -> str:
@@ -650,7 +657,7 @@ class _TextSource(Source):
             where = self._where_in_block(block, offset, row)
             raise InputError(
                 f"cannot read {_label(self.path)} as {_TITLES[self.format]}: {where}: column '{show_name(name)}' is "
-                "not UTF-8 text; convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
+                f"not UTF-8 text; {_TO_UTF8}"
             )
 
     def _read(self, columns: list[str]) -> pa.Table:
@@ -706,14 +713,18 @@ class _CsvSource(_TextSource):
     _has_header = True
 
     def _read_columns(self) -> list[str]:
-        """Parse only the header line, with the standard library: a UTF-8 BOM and CRLF are dropped."""
+        """Parse only the header line, with the standard library: a UTF-8 BOM and CRLF are dropped. Names that
+        are not UTF-8 are refused as data cells are (:meth:`_check_utf8`), not shown with U+FFFD in them."""
         head = self._peek(1)
         if not head.strip() and not self._peek(streams.TEXT_HEAD_BYTES).strip():
             raise self._empty()
-        line = head.split(b"\n", 1)[0].removeprefix(_BOM).rstrip(b"\r").decode("utf-8", errors="replace")
+        where = f"cannot read {_label(self.path)} as {_TITLES[self.format]}: line 1"
+        try:
+            line = head.split(b"\n", 1)[0].removeprefix(_BOM).rstrip(b"\r").decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{where} (the header line) is not UTF-8 text; {_TO_UTF8}") from None
         if not line.strip():
             raise InputError(f"the first line of {_label(self.path)} is empty; expected a header line of column names")
-        where = f"cannot read {_label(self.path)} as {_TITLES[self.format]}: line 1"
         if "\r" in line:
             # pyarrow would end the header there (a lone CR is a line end to it) but the rows are cut at LF.
             raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
@@ -797,10 +808,24 @@ class _JsonLinesSource(_TextSource):
         """The keys seen in the first MiB of lines, so that a key missing from the first record still counts."""
         head = self._peek(_JSON_HEAD_BYTES)
         if head.strip():
-            table = self._parse(pa.py_buffer(head), 0, None)
+            block = pa.py_buffer(head)
+            table = self._parse(block, 0, None)
             if table.num_rows:
-                return table.column_names
+                return self._names(table, block, 0)
         raise self._empty()
+
+    def _names(self, table: pa.Table, block: pa.Buffer, offset: int) -> list[str]:
+        """The keys of a parsed block, refused as its values are when they are not UTF-8 (pyarrow keeps a key's
+        bytes as they are, which Python cannot then decode), naming the first line that is not UTF-8."""
+        try:
+            return table.column_names
+        except UnicodeDecodeError:
+            lines = bytes(block).split(b"\n")
+            line = next(number for number, text in enumerate(lines) if _not_utf8(text))
+            raise InputError(
+                f"cannot read {_label(self.path)} as JSON Lines: line {self._line_number(offset) + line} is not UTF-8 "
+                f"text; {_TO_UTF8}"
+            ) from None
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str] | None) -> pa.Table:
         """Parse a block of lines, after checking that none nests too deeply for pyarrow's reader."""
@@ -825,9 +850,8 @@ class _JsonLinesSource(_TextSource):
         if columns is None:
             return table
         # A key absent from every line of this block is a column of nulls here, not an error.
-        table = pa.table(
-            {name: table.column(name) if name in table.column_names else pa.nulls(table.num_rows) for name in columns}
-        )
+        names = self._names(table, block, offset)
+        table = pa.table({name: table.column(name) if name in names else pa.nulls(table.num_rows) for name in columns})
         self._check_utf8(table, block, offset)
         return table
 
@@ -1005,13 +1029,16 @@ def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
     return streams.sniff(head, f"'{path}'"), compression
 
 
-def open_bytes(path: str, data: bytes, input_format: str | None = None) -> Source:
+def open_bytes(
+    path: str, data: bytes, input_format: str | None = None, *, delimiter: str | None = None, decimal: str = "."
+) -> Source:
     """A file whose whole content is already in memory (a remote file, :mod:`lossctl.io.dataset`), named
-    ``path`` in messages; its format and compression come from ``path``'s extension, as for a local file."""
+    ``path`` in messages; its format and compression come from ``path``'s extension, as for a local file, and
+    delimited text is read with ``delimiter`` and ``decimal`` (checked by :func:`open_input`)."""
     fmt, compression = _detect(path, input_format)
     if compression is None and fmt == "parquet":
         return _ParquetSource(path, handle=pa.BufferReader(data))
-    return _open_stream(path, io.BytesIO(data), fmt, compression, None, ".")
+    return _open_stream(path, io.BytesIO(data), fmt, compression, delimiter, decimal)
 
 
 def open_input(
@@ -1048,7 +1075,7 @@ def open_input(
     from lossctl.io.remote import is_remote
 
     if is_remote(path):  # object stores (docs/cli.md, "Input")
-        return open_dataset(path, input_format)
+        return open_dataset(path, input_format, delimiter=delimiter, decimal=decimal)
     try:
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:

@@ -90,32 +90,35 @@ class ReaderSource(Source):
 
 
 class ConcatSource(Source):
-    """Several inputs read one after another as one dataset; they must have the same columns (docs/cli.md, "Input")."""
+    """Several inputs read one after another as one dataset; they must have the same columns (docs/cli.md,
+    "Input"), in any order: each input's columns are read by name, in the first input's order."""
 
     def __init__(self, sources: Sequence[Source]) -> None:
         first = sources[0]
         for other in sources[1:]:
-            if other.columns != first.columns:
+            extra = [name for name in other.columns if name not in first.columns]
+            lacking = [name for name in first.columns if name not in other.columns]
+            if extra or lacking:
+                differences = [f"{other.path} has {_named(extra)} that {first.path} has not"] if extra else []
+                differences += [f"{other.path} lacks {_named(lacking)} that {first.path} has"] if lacking else []
                 raise InputError(
-                    f"{other.path} has the columns {', '.join(map(show_name, other.columns))} but {first.path} has "
-                    f"{', '.join(map(show_name, first.columns))}; several inputs are read as one dataset and must "
-                    "have the same columns"
+                    f"{'; '.join(differences)}: several inputs are read as one dataset and must have the same columns"
                 )
         self.path = ", ".join(source.path for source in sources)
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
         self.notices = tuple(notice for source in sources for notice in source.notices)
-        self._sources = list(sources)
+        self.sources = list(sources)
 
     @property
     def num_rows(self) -> int | None:
-        counts = [source.num_rows for source in self._sources]
+        counts = [source.num_rows for source in self.sources]
         return None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
 
     def _check_types(self, columns: list[str]) -> None:
         """Where the formats declare their types (Parquet), a column numeric in one input is numeric in all."""
-        first = self._sources[0]
-        for source in self._sources[1:]:
+        first = self.sources[0]
+        for source in self.sources[1:]:
             for name in columns:
                 kind, first_kind = source.column_type(name), first.column_type(name)
                 if kind is not None and first_kind is not None:
@@ -123,12 +126,40 @@ class ConcatSource(Source):
 
     def _read(self, columns: list[str]) -> pa.Table:
         self._check_types(columns)
-        return concat_parts([source.read(columns) for source in self._sources], columns, f"'{self.path}'")
+        return concat_parts([source.read(columns) for source in self.sources], columns, f"'{self.path}'")
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         self._check_types(columns)
-        for source in self._sources:
+        for source in self.sources:
             yield from source.batches(columns, chunk_rows, dictionary)
+
+
+def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str) -> None:
+    """``--delimiter`` and ``--decimal ,`` read delimited text: given when no input is CSV or TSV (known once
+    streams are recognised from their first bytes), they would do nothing, which is a usage error."""
+    given = [name for name, on in (("--delimiter", delimiter is not None), ("--decimal ,", decimal == ",")) if on]
+    inputs = [part for source in sources if source is not None for part in _parts(source)]
+    if not given or any(part.format in ("csv", "tsv") for part in inputs):
+        return
+    from lossctl.io.readers import format_title
+
+    described = [
+        f"the input is in memory ({part.path})" if isinstance(part, TableSource | ReaderSource)
+        else f"{part.name} is {format_title(part.format)}"
+        for part in inputs
+    ]  # fmt: skip
+    verb = "applies" if len(given) == 1 else "apply"
+    raise UsageError(f"{' and '.join(given)} {verb} to CSV and TSV input only, and {', '.join(described)}")
+
+
+def _parts(source: Source) -> list[Source]:
+    return list(source.sources) if isinstance(source, ConcatSource) else [source]
+
+
+def _named(names: list[str]) -> str:
+    """Columns in a sentence: ``the column 'x'``, ``the columns 'x', 'y'``."""
+    listed = ", ".join(f"'{show_name(name)}'" for name in names)
+    return f"the column {listed}" if len(names) == 1 else f"the columns {listed}"
 
 
 def _string_names(names: list[Any], source: str) -> list[str]:
