@@ -21,6 +21,36 @@ def test_split_keeps_list_values_together() -> None:
         split_loss_tokens(["mse,,mae"])
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "ce:class_weight=1,,2",
+            "the class_weight list in 'ce:class_weight=1,,2' has an empty value (two commas in a row)",
+        ),
+        (
+            "ce:class_weight=1, ,nan",
+            "the class_weight list in 'ce:class_weight=1, ,nan' has an empty value (two commas ",
+        ),
+        (
+            "ce:class_weight=1,2,",
+            "the class_weight list in 'ce:class_weight=1,2,' has an empty value (a comma at its end)",
+        ),
+        (
+            "ce:class_weight=1,2,,mse",
+            "the class_weight list in 'ce:class_weight=1,2,,mse' has an empty value (a comma at ",
+        ),
+        ("huber:delta=2,,mse", "empty loss name in 'huber:delta=2,,mse'"),
+        (",mse", "empty loss name in ',mse'"),
+    ],
+)
+def test_an_empty_value_in_a_list_parameter_is_named_as_one(option: str, message: str) -> None:
+    # -l 'ce:class_weight=1,,2' said "empty loss name": the comma split took the gap for a missing loss.
+    with pytest.raises(UsageError) as raised:
+        build_requests([option])
+    assert str(raised.value).startswith(message)
+
+
 @pytest.mark.parametrize("item", ["nan", "Inf", "infinity"])
 def test_a_list_item_that_is_not_finite_is_refused_by_its_parameter(item: str) -> None:
     # ce:class_weight=1,nan,2 said "unknown loss 'nan,2'": the comma split took the word for a loss name.
