@@ -179,7 +179,8 @@ class _Params:
                 )
 
 
-_COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*)$")
+# NAME=FORMULA: weighted terms (0.7*mse+0.3*mae), or terms whose weights are left out (mse+mae, one term: mse).
+_COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*|\s*(?:[A-Za-z_+].*)?)$")
 _TERM = re.compile(r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_].*?)\s*$")
 
 
@@ -201,7 +202,8 @@ def is_composite(token: str) -> bool:
 
 
 def parse_composite(token: str, convention: str = "lossctl") -> Composite:
-    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign)."""
+    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign; one term
+    is a composite too: ``total=mse``)."""
     match = _COMPOSITE.match(token)
     if not match:
         raise UsageError(
@@ -212,6 +214,11 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
         raise UsageError(f"composite name '{name}' is already a loss name; choose another, e.g. total_{name}")
     terms = []
     for text in formula.split("+"):
+        if not text.strip():
+            raise UsageError(
+                f"the composite '{token}' has an empty part; expected NAME=W*LOSS+W*LOSS (weights optional), "
+                "e.g. total=0.7*mse+0.3*mae"
+            )
         term = _TERM.match(text)
         if not term:
             raise UsageError(

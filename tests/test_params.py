@@ -232,6 +232,9 @@ def test_composite_grammar() -> None:
         ("mse=0.5*mae+mse", "already a loss name"),
         ("total=0.5*huber:alpha=1+mse", "has no parameter 'alpha'"),
         ("total=__import__('os')*mse+mae", "unknown loss"),
+        ("total=mse+", r"^the composite 'total=mse\+' has an empty part; expected NAME=W\*LOSS\+W\*LOSS \(weights opt"),
+        ("total=", r"^the composite 'total=' has an empty part; expected NAME=W\*LOSS"),
+        ("total=msee", r"^unknown loss 'msee'; did you mean mse"),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
@@ -257,6 +260,19 @@ def test_param_options_reach_the_parts_of_a_composite() -> None:
     assert composite.terms[0][1].params["q"] == 0.9
     with pytest.raises(UsageError, match="every selected loss with 'delta' sets it inline"):
         select_losses(["t=0.5*huber:delta=3+0.5*mae"], ["delta=2"])
+
+
+def test_a_composite_of_one_term_is_a_composite(cli) -> None:
+    # -l total=mse said "unknown loss 'total=mse'" while total=1*mse and total=mse+mae were taken: weights are
+    # optional, and a weighted sum of one loss is a composite like any other (gated, reported beside its part).
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    run = cli("eval", data, "-l", "total=huber:delta=2", "-f", "csv", "--fail-if", "total>1e9", "-q")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [["huber", "delta=2.0"], ["total", "formula=huber:delta=2"]]
+    assert lines[1].split(",")[3] == lines[2].split(",")[3]
 
 
 def test_a_composite_that_overflows_is_an_input_error(cli) -> None:
