@@ -71,11 +71,10 @@ def counted_rows(stats: Stats, column: int = 1) -> str | None:
 def weight_sum(stats: Stats, summable: bool = True) -> float:
     """``sum(w)`` where it is a denominator: weights that sum to zero leave the weighted mean undefined
     (an input error), while a sum or a mean over the row count is 0 (docs/losses.md, "Weights that sum to zero").
-    ``summable``: the loss has ``--reduction sum``, which the message offers."""
+    ``summable``: the loss has a sum reduction, which the message offers."""
     if stats[-2] <= 0:
         raise ZeroWeightSum(
-            "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined"
-            + (" (--reduction sum gives 0)" if summable else "")
+            "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined", summable
         )
     return float(stats[-2])
 

@@ -759,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"error: {show_name(str(error))}\n")
+            sys.stderr.write(f"error: {show_name(error.command_line())}\n")
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK

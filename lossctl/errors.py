@@ -28,6 +28,11 @@ class LossctlError(ValueError):
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
+    def command_line(self) -> str:
+        """The message as the command line words it (``--reduction sum``); ``str(error)`` words it for Python
+        (``reduction="sum"``). The same text for most errors."""
+        return str(self)
+
 
 class UsageError(LossctlError):
     """The command line or API call is wrong: unknown loss, parameter, option value or expression."""
@@ -78,7 +83,23 @@ class DecimalCommas(InputError):
 
 class ZeroWeightSum(InputError):
     """The weights sum to zero where their sum is the denominator of a weighted mean (sample weights, class
-    weights, rows all ignored by ``ignore_index``): named with the loss and the group where it happens."""
+    weights, rows all ignored by ``ignore_index``): named with the loss and the group where it happens
+    (:meth:`naming`). ``summable``: the loss has a sum reduction, which the message offers in the caller's
+    spelling (``reduction="sum"`` from Python, ``--reduction sum`` from :meth:`command_line`)."""
+
+    def __init__(self, reason: str, summable: bool = False, where: str = "") -> None:
+        self.reason, self.summable, self.where = reason, summable, where
+        super().__init__(self._message('reduction="sum"'))
+
+    def _message(self, sum_reduction: str) -> str:
+        return self.where + self.reason + (f" ({sum_reduction} gives 0)" if self.summable else "")
+
+    def naming(self, where: str) -> ZeroWeightSum:
+        """The same error after ``where`` (``mse in group g=a``)."""
+        return ZeroWeightSum(self.reason, self.summable, f"{where}: {self.where}")
+
+    def command_line(self) -> str:
+        return self._message("--reduction sum")
 
 
 class DomainError(InputError):

@@ -156,7 +156,7 @@ def finalize_job(
                 with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                     aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
             except ZeroWeightSum as error:
-                raise ZeroWeightSum(f"{request.label}{place}: {error}") from None
+                raise error.naming(f"{request.label}{place}") from None
             if not np.isfinite(stats[bad[0]]).all():
                 raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; rescale the inputs")
             raise InputError(

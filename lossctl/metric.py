@@ -20,7 +20,7 @@ import numpy as np
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
 from lossctl.params import LossRequest, build_requests, is_composite
-from lossctl.registry import as_sample_weight, per_row_losses
+from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses
 from lossctl.stats import Accumulator, weighted_sums
 
 
@@ -42,7 +42,7 @@ class Metric:
     """
 
     def __init__(self, spec: str, *, convention: str = "lossctl", reduction: str = "mean") -> None:
-        if is_composite(spec):
+        if is_composite(loss_spec_text(spec)):
             raise UsageError(f"Metric takes one loss, not the composite '{spec}': use one Metric per part")
         self.spec = spec
         self.convention = check_choice("convention", convention, CONVENTIONS)
@@ -136,6 +136,8 @@ class Metric:
         """Add the rows ``other`` has seen (another batch stream of the same loss, e.g. on another worker)."""
         if not isinstance(other, Metric):
             raise UsageError(f"a Metric merges another Metric, not {type(other).__name__}")
+        if other is self:
+            raise UsageError(f"a Metric cannot be merged into itself ({self.name}): its rows would count twice")
         if (other.name, other.params) != (self.name, self.params):
             raise UsageError(f"cannot merge a Metric of {other.name} into one of {self.name}: they differ")
         for setting in ("convention", "reduction"):  # the same loss under other settings: say which differs

@@ -66,20 +66,35 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
     """
     tokens: list[str] = []
     for option in options:
-        for piece in option.split(","):
-            piece = piece.strip()
-            if tokens and piece and (not (piece[0].isalpha() or piece[0] == "_") or _number_word(piece, tokens[-1])):
+        pieces = [piece.strip() for piece in option.split(",")]
+        for i, piece in enumerate(pieces):
+            if tokens and piece and _continues(piece, tokens[-1]):
                 tokens[-1] += "," + piece
             elif piece:
                 tokens.append(piece)
             else:
-                raise UsageError(f"empty loss name in '{option}'")
+                _refuse_empty(option, tokens[-1] if tokens and i else "", pieces[i + 1 :])
     return tokens
 
 
-def _number_word(piece: str, before: str) -> bool:
-    """``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``): a list item, not a loss name."""
-    return "=" in before and piece.lower() in ("nan", "inf", "infinity")
+def _continues(piece: str, before: str) -> bool:
+    """Whether ``piece`` is the next item of the list value ``before`` ends with: it cannot start a loss name
+    (a digit, a sign, a dot), or it is ``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``)."""
+    return not (piece[0].isalpha() or piece[0] == "_") or (
+        "=" in before and piece.lower() in ("nan", "inf", "infinity")
+    )
+
+
+def _refuse_empty(option: str, before: str, after: list[str]) -> None:
+    """An empty piece between commas: an empty value of the list parameter ``before`` ends with
+    (``ce:class_weight=1,,2``, ``ce:class_weight=1,2,``), else an empty loss name (``mse,,mae``)."""
+    key, equals, value = before.rpartition(":")[2].partition("=")
+    following = next((piece for piece in after if piece), None)
+    inside = following is not None and _continues(following, before)
+    if equals and ("," in value or inside):
+        where = "two commas in a row" if inside else "a comma at its end"
+        raise UsageError(f"the {key.strip()} list in '{option}' has an empty value ({where})")
+    raise UsageError(f"empty loss name in '{option}'")
 
 
 def _key_value(text: str, where: str) -> tuple[str, str]:
@@ -164,7 +179,8 @@ class _Params:
                 )
 
 
-_COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*)$")
+# NAME=FORMULA: weighted terms (0.7*mse+0.3*mae), or terms whose weights are left out (mse+mae, one term: mse).
+_COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*|\s*(?:[A-Za-z_+].*)?)$")
 _TERM = re.compile(r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_].*?)\s*$")
 
 
@@ -186,7 +202,8 @@ def is_composite(token: str) -> bool:
 
 
 def parse_composite(token: str, convention: str = "lossctl") -> Composite:
-    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign)."""
+    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign; one term
+    is a composite too: ``total=mse``)."""
     match = _COMPOSITE.match(token)
     if not match:
         raise UsageError(
@@ -197,6 +214,11 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
         raise UsageError(f"composite name '{name}' is already a loss name; choose another, e.g. total_{name}")
     terms = []
     for text in formula.split("+"):
+        if not text.strip():
+            raise UsageError(
+                f"the composite '{token}' has an empty part; expected NAME=W*LOSS+W*LOSS (weights optional), "
+                "e.g. total=0.7*mse+0.3*mae"
+            )
         term = _TERM.match(text)
         if not term:
             raise UsageError(

@@ -13,6 +13,7 @@ import difflib
 import inspect
 import math
 import numbers
+import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -665,6 +666,14 @@ def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
     return spec, given
 
 
+def loss_spec_text(name: object) -> str:
+    """``name`` when it is a string (a ``-l`` spec); from Python anything else is a usage error quoting it."""
+    if not isinstance(name, str):
+        shown = reprlib.repr(name)
+        raise UsageError(f"a loss is named by a string (such as 'huber:delta=2'), got {shown} ({type(name).__name__})")
+    return name
+
+
 def get(name: str) -> LossSpec:
     """The loss called ``name`` or one of its aliases, case-insensitively; ``"huber:delta=2"`` (the ``-l`` form)
     gives the entry with those parameters as its defaults.
@@ -672,9 +681,7 @@ def get(name: str) -> LossSpec:
     >>> get("huber:delta=2")([0.0], [3.0])
     4.0
     """
-    if not isinstance(name, str):
-        raise UsageError(f"a loss is named by a string (such as 'huber:delta=2'), not a {type(name).__name__}")
-    spec, given = parse_spec(name)
+    spec, given = parse_spec(loss_spec_text(name))
     return replace(spec, preset=given) if given else spec
 
 

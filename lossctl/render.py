@@ -16,7 +16,7 @@ from rich.table import Table
 
 from lossctl.distribution import sparkline
 from lossctl.io.columns import show_name
-from lossctl.report import AnyReport, CompareReport, Report, Result, format_value
+from lossctl.report import AnyReport, CompareReport, Report, Result, format_value, key_text
 from lossctl.text import count
 
 if TYPE_CHECKING:
@@ -35,13 +35,8 @@ def _text(value: object) -> str:
 
 
 def _key(value: object) -> str:
-    """A group's key as table text: a missing key as ``(missing)`` (JSON's null), a boolean as the command line
-    writes it (``true``), not as Python's ``None`` and ``True``."""
-    if value is None:
-        return "(missing)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return _text(value)
+    """A group's key as table text (:func:`key_text`: ``(missing)``, ``true``)."""
+    return _text(key_text(value))
 
 
 def _number(value: float) -> str:
@@ -98,11 +93,10 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
         table.add_row(*cells)
     _print_whole(console, table)
-    labels = {(c.loss, repr(c.params)): c.label for c in report.results}
-    for gap in (report.groups or {}).get("gaps", []):
-        worst = ", ".join(f"{_text(k)}={_key(v)}" for k, v in gap["worst_group"].items())
-        label = _text(labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""))
-        console.print(f"gap of the deltas {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
+    for label, gap, worst in report.gaps():
+        console.print(
+            f"gap of the deltas {_text(label)}: {_number(gap)} (worst group: {_text(worst)})", highlight=False
+        )
     _print_checks(report, console)
 
 
@@ -195,11 +189,8 @@ def render_evaluation(report: Report, console: Console) -> None:
         _render_models(report, console)
     else:
         _render_values(report, console)
-    labels = {(r.loss, repr(r.params)): r.label for r in report.results}
-    for gap in (report.groups or {}).get("gaps", []):
-        worst = ", ".join(f"{_text(k)}={_key(v)}" for k, v in gap["worst_group"].items())
-        label = _text(labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""))
-        console.print(f"gap {label}: {_number(gap['gap'])} (worst group: {worst})", highlight=False)
+    for label, gap, worst in report.gaps():
+        console.print(f"gap {_text(label)}: {_number(gap)} (worst group: {_text(worst)})", highlight=False)
     _print_checks(report, console)
 
 

@@ -177,6 +177,19 @@ class _Report(Generic[Record]):
         """The JSON document of ``--format json`` (docs/cli.md, "Output")."""
         return self._document([r.to_dict() for r in self.results])
 
+    def gaps(self) -> list[tuple[str, float, str]]:
+        """Each ``--by`` gap as the table and Markdown show it: the loss's full label (``huber:delta=5``, and
+        ``@MODEL`` where the run has models), the gap, and the worst group as ``COL=VALUE, ...`` (:func:`key_text`)."""
+        labels = {(r.loss, repr(r.params)): r.label for r in self.results}
+        return [
+            (
+                labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""),
+                gap["gap"],
+                ", ".join(f"{column}={key_text(value)}" for column, value in gap["worst_group"].items()),
+            )
+            for gap in (self.groups or {}).get("gaps", [])
+        ]
+
     def _document(self, results: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """The document with ``results`` (a list, or records made as :func:`write_json` writes them)."""
         return {
@@ -283,6 +296,16 @@ def format_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ",".join(format_value(v) for v in value)
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def key_text(value: Any) -> str:
+    """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), a boolean as the command
+    line writes it (``true``), not as Python's ``None`` and ``True``."""
+    if value is None:
+        return "(missing)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
@@ -515,7 +538,13 @@ def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 
 def to_markdown(report: AnyReport) -> str:
+    """The results table, then with ``--by`` a table of each loss's gap and worst group (as the rich table prints
+    them), then the checks."""
     lines = markdown_table(*table_rows(report))
+    gaps = report.gaps()
+    if gaps:
+        gap = "gap of the deltas" if isinstance(report, CompareReport) else "gap"
+        lines += ["", *markdown_table(["loss", gap, "worst group"], [list(row) for row in gaps])]
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
         lines.append(

@@ -102,6 +102,13 @@ def test_two_dimensional_arrays_are_vector_roles() -> None:
     assert report["cross_entropy"] == pytest.approx(lossctl.get("ce")(labels, logits), rel=1e-14)
 
 
+def _merged_into_itself() -> None:
+    # metric.merge(metric) doubled its rows (and its value under reduction="sum") without a word.
+    metric = lossctl.Metric("mae")
+    metric.update([0.0, 1.0], [1.0, 1.0])
+    metric.merge(metric)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
@@ -119,7 +126,9 @@ def test_two_dimensional_arrays_are_vector_roles() -> None:
         (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
         (lambda: lossctl.Metric("mse").merge(3), lossctl.UsageError, "a Metric merges another Metric, not int"),
-        (lambda: lossctl.get(3), lossctl.UsageError, "a loss is named by a string .* not a int"),
+        (lambda: lossctl.get(3), lossctl.UsageError, r"a loss is named by a string .*, got 3 \(int\)$"),
+        (lambda: lossctl.Metric(None), lossctl.UsageError, r"a loss is named by a string .*, got None \(NoneType\)$"),
+        (_merged_into_itself, lossctl.UsageError, r"^a Metric cannot be merged into itself \(mae\): its rows"),
         (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
         (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
         (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),

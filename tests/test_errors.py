@@ -1018,6 +1018,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     ),
     ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in 'mse,'"),
     (
+        "empty value in a list parameter",  # it said "empty loss name"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "ce:class_weight=1,,2"],
+        2,
+        "the class_weight list in 'ce:class_weight=1,,2' has an empty value (two commas in a row)",
+    ),
+    (
         "--param without =",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber", "--param", "delta"],

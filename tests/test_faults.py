@@ -793,10 +793,12 @@ def test_markdown_cells_stay_cells(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
     run = lossctl("eval", path, "-l", "mse", "--by", "by|col\nx", "-f", "markdown", "-q")
     assert run.returncode == 0, run.stderr
-    lines = run.stdout.decode().splitlines()
-    assert len(lines) == 2 + 4 and all(line.startswith("|") and line.endswith("|") for line in lines)
-    assert all(line.replace("\\|", "").count("|") == lines[0].replace("\\|", "").count("|") for line in lines)
-    assert "by\\|col\\nx" in lines[0] and "\x1b" not in run.stdout.decode()
+    results, gaps = (table.splitlines() for table in run.stdout.decode().split("\n\n"))
+    assert (len(results), len(gaps)) == (2 + 4, 2 + 1)  # the results, then the gap and worst group (a key's name)
+    for lines in (results, gaps):
+        assert all(line.startswith("|") and line.endswith("|") for line in lines)
+        assert all(line.replace("\\|", "").count("|") == lines[0].replace("\\|", "").count("|") for line in lines)
+    assert "by\\|col\\nx" in results[0] and "by\\|col\\nx=" in gaps[2] and "\x1b" not in run.stdout.decode()
 
 
 # --- plugins ----------------------------------------------------------------------------------------

@@ -194,6 +194,29 @@ def test_the_table_names_missing_and_boolean_keys_as_the_command_line_does(cli, 
     assert "(worst group: g=false)" in run.out
 
 
+def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
+    # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
+    # JSON were missing. They are a second table, each loss named by its full label (and model).
+    path = write("g.csv", "a,b,target,g\n2,1,1,true\n1,3,1,\n3,1,1,false\n")
+    shown = {None: "(missing)", False: "false", True: "true"}
+    args = ["eval", path, "-l", "mse,huber:delta=5", "--model", "A=a", "--model", "B=b", "--by", "g", "-q"]
+    lines = cli(*args, "-f", "markdown").out.split("\n\n")[1].splitlines()
+    gaps = json.loads(cli(*args, "-f", "json").out)["groups"]["gaps"]
+    labels = ["mse@A", "mse@B", "huber:delta=5@A", "huber:delta=5@B"]
+    assert [gap["worst_group"]["g"] for gap in gaps] == [False, None, False, None]
+    assert lines == ["| loss | gap | worst group |", "|---|---|---|"] + [
+        f"| {label} | {gap['gap']!r} | g={shown[gap['worst_group']['g']]} |"
+        for label, gap in zip(labels, gaps, strict=True)
+    ]
+    args = ["compare", path, "--model", "A=a", "--model", "B=b", "-l", "mse", "--by", "g", "-q"]
+    (gap,) = json.loads(cli(*args, "-f", "json").out)["groups"]["gaps"]
+    assert cli(*args, "-f", "markdown").out.split("\n\n")[1].splitlines() == [
+        "| loss | gap of the deltas | worst group |",
+        "|---|---|---|",
+        f"| mse@B | {gap['gap']!r} | g={shown[gap['worst_group']['g']]} |",
+    ]
+
+
 def test_an_infinite_key_is_an_input_error(cli, write) -> None:
     run = cli("eval", write("g.csv", "pred,target,g\n2,1,0.5\n1,1,inf\n"), "-l", "mse", "--by", "g", "-f", "json")
     assert (run.code, run.out, run.err.strip()) == (

@@ -21,6 +21,36 @@ def test_split_keeps_list_values_together() -> None:
         split_loss_tokens(["mse,,mae"])
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "ce:class_weight=1,,2",
+            "the class_weight list in 'ce:class_weight=1,,2' has an empty value (two commas in a row)",
+        ),
+        (
+            "ce:class_weight=1, ,nan",
+            "the class_weight list in 'ce:class_weight=1, ,nan' has an empty value (two commas ",
+        ),
+        (
+            "ce:class_weight=1,2,",
+            "the class_weight list in 'ce:class_weight=1,2,' has an empty value (a comma at its end)",
+        ),
+        (
+            "ce:class_weight=1,2,,mse",
+            "the class_weight list in 'ce:class_weight=1,2,,mse' has an empty value (a comma at ",
+        ),
+        ("huber:delta=2,,mse", "empty loss name in 'huber:delta=2,,mse'"),
+        (",mse", "empty loss name in ',mse'"),
+    ],
+)
+def test_an_empty_value_in_a_list_parameter_is_named_as_one(option: str, message: str) -> None:
+    # -l 'ce:class_weight=1,,2' said "empty loss name": the comma split took the gap for a missing loss.
+    with pytest.raises(UsageError) as raised:
+        build_requests([option])
+    assert str(raised.value).startswith(message)
+
+
 @pytest.mark.parametrize("item", ["nan", "Inf", "infinity"])
 def test_a_list_item_that_is_not_finite_is_refused_by_its_parameter(item: str) -> None:
     # ce:class_weight=1,nan,2 said "unknown loss 'nan,2'": the comma split took the word for a loss name.
@@ -202,6 +232,9 @@ def test_composite_grammar() -> None:
         ("mse=0.5*mae+mse", "already a loss name"),
         ("total=0.5*huber:alpha=1+mse", "has no parameter 'alpha'"),
         ("total=__import__('os')*mse+mae", "unknown loss"),
+        ("total=mse+", r"^the composite 'total=mse\+' has an empty part; expected NAME=W\*LOSS\+W\*LOSS \(weights opt"),
+        ("total=", r"^the composite 'total=' has an empty part; expected NAME=W\*LOSS"),
+        ("total=msee", r"^unknown loss 'msee'; did you mean mse"),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
@@ -227,6 +260,19 @@ def test_param_options_reach_the_parts_of_a_composite() -> None:
     assert composite.terms[0][1].params["q"] == 0.9
     with pytest.raises(UsageError, match="every selected loss with 'delta' sets it inline"):
         select_losses(["t=0.5*huber:delta=3+0.5*mae"], ["delta=2"])
+
+
+def test_a_composite_of_one_term_is_a_composite(cli) -> None:
+    # -l total=mse said "unknown loss 'total=mse'" while total=1*mse and total=mse+mae were taken: weights are
+    # optional, and a weighted sum of one loss is a composite like any other (gated, reported beside its part).
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    run = cli("eval", data, "-l", "total=huber:delta=2", "-f", "csv", "--fail-if", "total>1e9", "-q")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [["huber", "delta=2.0"], ["total", "formula=huber:delta=2"]]
+    assert lines[1].split(",")[3] == lines[2].split(",")[3]
 
 
 def test_a_composite_that_overflows_is_an_input_error(cli) -> None:

@@ -65,6 +65,24 @@ def test_the_weighted_mean_is_an_input_error_and_the_sum_is_0(name: str) -> None
     assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
 
 
+def test_from_python_the_message_offers_the_sum_reduction_as_python_writes_it(zero_weights: Path) -> None:
+    # From the Python API the message said "(--reduction sum gives 0)", the command line's spelling.
+    metric = lossctl.Metric("mse")
+    metric.update([1.0, 2.0], [1.0, 3.0], sample_weight=[0.0, 0.0])
+    calls = [
+        lambda: lossctl.get("mse")([1.0, 2.0], [1.0, 3.0], sample_weight=[0.0, 0.0]),
+        metric.compute,
+        lambda: lossctl.evaluate(zero_weights, losses="mse", weight="w", by="g"),
+        lambda: lossctl.compare(zero_weights, zero_weights, losses="mse", weight="w", by="g"),
+    ]
+    for call in calls:
+        with pytest.raises(ZeroWeightSum) as raised:
+            call()
+        assert str(raised.value).endswith('is undefined (reduction="sum" gives 0)'), str(raised.value)
+        assert "--reduction" not in str(raised.value)
+    assert str(raised.value).startswith("mse in group g=a: the sample weights sum to zero")
+
+
 @pytest.fixture
 def zero_weights(write) -> Path:
     return write("w.csv", "pred,target,w,g\n1,2,0,a\n1,1,0,a\n3,1,1,b\n")
