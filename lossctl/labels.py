@@ -79,6 +79,10 @@ def _same_label(value: Any, label: str) -> bool:
     if isinstance(value, bool):  # true/false, or 1/0 as boolean columns read
         return label.strip().lower() in (("true", "1") if value else ("false", "0"))
     if isinstance(value, int | float):
+        try:  # an integer label as an int: beyond 2**53 its float would equal its neighbours
+            return bool(value == int(label.strip()))
+        except ValueError:
+            pass
         try:
             return bool(value == float(label))
         except ValueError:

@@ -98,6 +98,36 @@ def test_positive_on_a_boolean_column_takes_true_false_or_1_0(cli, write, tmp_pa
     assert _value(cli("eval", path, *args, "--positive", "0")) != plain
 
 
+def test_integer_labels_beyond_2_53_are_told_apart(cli, write) -> None:
+    # 2**53 + 1 equals 2**53 as a float: --positive 9007199254740993 made the 2**53 rows positive and its own negative.
+    big = 2**53
+    args = ["-l", "bce", "--target", "y", "--pred", "p", "-f", "json"]
+    labels = write("big.csv", f"y,p\n{big},0.1\n{big + 1},0.5\n{big},0.2\n")
+    small = write("small.csv", "y,p\n0,0.1\n1,0.5\n0,0.2\n")
+    expected = _value(cli("eval", small, *args))
+    assert _value(cli("eval", labels, *args, "--positive", str(big + 1))) == expected
+    assert _value(cli("eval", labels, *args, "--positive", str(big))) == _value(
+        cli("eval", small, *args, "--positive", "0")
+    )
+    arrays = lossctl.evaluate(
+        y_true=np.array([big, big + 1, big], dtype=np.int64),
+        y_pred=[0.1, 0.5, 0.2],
+        losses="bce",
+        positive=str(big + 1),
+    )
+    assert arrays["bce"] == expected
+    classes = lossctl.evaluate(
+        y_true=np.array([big + 1, big], dtype=np.int64),
+        y_pred=[[0.9, 0.1], [0.2, 0.8]],
+        losses="ce",
+        classes=[str(big), str(big + 1)],
+    )
+    assert (
+        classes["cross_entropy"]
+        == lossctl.evaluate(y_true=[1, 0], y_pred=[[0.9, 0.1], [0.2, 0.8]], losses="ce")["cross_entropy"]
+    )
+
+
 def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
     path = write("an.csv", "animal,prob_cat,prob_dog\ncat,0.8,0.2\ndog,0.3,0.7\n")
     run = cli(
