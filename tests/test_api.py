@@ -315,3 +315,37 @@ def test_numeric_options_take_numpy_scalars() -> None:
     scalars = lossctl.evaluate(SAMPLE, losses="mse", bootstrap=np.int64(20), ci=np.float32(0.9), chunk_rows=np.int32(7))
     assert scalars.results[0].ci is not None and scalars.results[0].value == plain.results[0].value
     assert json.loads(json.dumps(scalars.to_dict()))["results"][0]["ci"]["level"] == pytest.approx(0.9, rel=1e-7)
+
+
+def test_pandas_object_columns_of_mixed_types_read_as_their_text(tmp_path: Path) -> None:
+    # Arrow refused them: a bare pyarrow ArrowTypeError ("Expected bytes, got a 'int' object").
+    frame = pd.DataFrame({"target": ["1", 2, 3.5], "pred": [1.0, 2.5, 3.0], "g": ["a", 1, None]})
+    report = lossctl.evaluate(frame, losses="mae", by="g")
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    assert (
+        report.to_dict()["results"]
+        == lossctl.evaluate(tmp_path / "mixed.csv", losses="mae", by="g").to_dict()["results"]
+    )
+    assert report.value("mae", group={"g": "1"}) == 0.5 and report.value("mae", group={"g": None}) == 0.5
+    arrays = lossctl.evaluate(y_true=pd.Series(["1", 2, 3.5]), y_pred=[1.0, 2.5, 3.0], losses="mae")
+    assert arrays["mae"] == report["mae"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (
+            ["target", "pred", "pred"],
+            r"^column 'pred' appears more than once in pandas DataFrame; names must be unique$",
+        ),
+        (
+            pd.MultiIndex.from_tuples([("a", "target"), ("a", "pred"), ("b", "pred")]),
+            r"^the pandas DataFrame has MultiIndex columns; give it one level of string names \(e\.g\. df\.columns = ",
+        ),
+    ],
+)
+def test_pandas_column_names_must_each_name_one_column(columns, message: str) -> None:
+    # Duplicates were pandas' bare ValueError; MultiIndex columns were named by their tuples' Python spelling.
+    frame = pd.DataFrame([[0.0, 0.5, 1.0], [1.0, 1.0, 2.0]], columns=columns)
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.evaluate(frame, losses="mse")

@@ -180,7 +180,7 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     if module == "polars":
         return values.to_arrow()
     if module == "pandas":
-        return pa.Array.from_pandas(values)
+        return _pandas_array(values)
     if module in ("torch", "tensorflow", "jax", "jaxlib"):
         values = values.numpy() if hasattr(values, "numpy") else np.asarray(values)
     array = np.asarray(values)
@@ -192,6 +192,39 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     if array.ndim != 1:
         raise InputError(f"'{name}' must be a 1-D array or a 2-D array (rows x values), got shape {array.shape}")
     return pa.array(array)
+
+
+def _pandas_array(series: Any) -> pa.Array:
+    """A pandas Series as Arrow. An object column of mixed types (``'1'``, ``2``, ``3.0``), which Arrow refuses,
+    is read as its text, as the CSV that ``DataFrame.to_csv`` writes would be: numbers still parse, and a
+    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``."""
+    try:
+        return pa.Array.from_pandas(series)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        missing = series.isna().tolist()
+        return pa.array([None if gap else str(value) for value, gap in zip(series.tolist(), missing, strict=True)])
+
+
+def _pandas_table(frame: Any) -> pa.Table:
+    """A pandas DataFrame as Arrow (a named or non-default index is a column too, as ``Table.from_pandas``
+    keeps it), its column names strings that each select one column."""
+    if getattr(frame.columns, "nlevels", 1) > 1:
+        raise InputError(
+            "the pandas DataFrame has MultiIndex columns; give it one level of string names "
+            "(e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns])"
+        )
+    _string_names(list(frame.columns), "pandas DataFrame")
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=None)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        text = frame.copy(deep=False)
+        for position, name in enumerate(frame.columns):
+            if frame.dtypes.iloc[position].kind == "O":
+                text[name] = _pandas_array(frame.iloc[:, position]).to_pylist()
+        if frame.index.dtype.kind == "O":
+            text.index = _pandas_array(frame.index.to_series()).to_pylist()
+            text.index.name = frame.index.name
+        return pa.Table.from_pandas(text, preserve_index=None)
 
 
 def table_of_arrays(columns: Mapping[str, Any]) -> pa.Table:
@@ -260,7 +293,7 @@ def open_data(
         )
     module = _module(data)
     if module == "pandas" and hasattr(data, "columns"):
-        return TableSource("pandas DataFrame", pa.Table.from_pandas(data, preserve_index=None))
+        return TableSource("pandas DataFrame", _pandas_table(data))
     if module == "polars" and hasattr(data, "to_arrow"):
         return TableSource("polars DataFrame", data.to_arrow())
     if module == "polars" and hasattr(data, "collect"):
