@@ -122,6 +122,29 @@ def _merged_into_itself() -> None:
             r"inconsistent numbers of samples: \[2, 1\]",
         ),
         (lambda: lossctl.evaluate(SAMPLE, losses="mse", pred="nope"), lossctl.InputError, "column 'nope' not found"),
+        (  # a ragged list of lists was NumPy's bare ValueError ("inhomogeneous shape")
+            lambda: lossctl.evaluate(
+                {"y": [0, 1], "logits": [[1.0, 2.0], [3.0]]}, losses="ce", target="y", pred="logits"
+            ),
+            lossctl.InputError,
+            r"^column 'logits' holds vectors of different lengths: row 0 has 2 values but row 1 has 1$",
+        ),
+        (
+            lambda: lossctl.evaluate({"y": [0, 1], "logits": [1.0, [3.0]]}, losses="ce", target="y", pred="logits"),
+            lossctl.InputError,
+            r"^'logits' mixes values of different kinds \(numbers, lists, text\)$",
+        ),
+        (  # was pyarrow's ArrowNotImplementedError "Unsupported numpy type 15"
+            lambda: lossctl.evaluate(y_true=np.array([1 + 1j, 2]), y_pred=[1.0, 2.0], losses="mse"),
+            lossctl.InputError,
+            r"^'y_true' must be a 1-D array or a 2-D array \(rows x values\) of numbers or labels, got values of type "
+            "complex128$",
+        ),
+        (
+            lambda: lossctl.evaluate(y_true=np.float64(1.0), y_pred=np.float64(2.0), losses="mse"),
+            lossctl.InputError,
+            r"^'y_true' must be a 1-D array .*, got shape \(\)$",
+        ),
         (lambda: lossctl.evaluate(SAMPLE, losses="msee"), lossctl.UsageError, "did you mean mse"),
         (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),

@@ -183,14 +183,23 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         return _pandas_array(values)
     if module in ("torch", "tensorflow", "jax", "jaxlib"):
         values = values.numpy() if hasattr(values, "numpy") else np.asarray(values)
-    array = np.asarray(values)
-    if array.dtype == object:
-        return pa.array(list(values))
+    try:
+        array = np.asarray(values)
+    except ValueError:  # rows of different lengths: a list column, whose reader names the odd row
+        array = np.asarray(values, dtype=object)
+    if array.ndim in (1, 2) and array.dtype == object:
+        try:
+            return pa.array(list(values))
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            raise InputError(f"'{name}' mixes values of different kinds (numbers, lists, text)") from None
+    if array.dtype.kind not in "biufUSM" or array.ndim not in (1, 2):
+        shape = f"shape {array.shape}" if array.ndim not in (1, 2) else f"values of type {array.dtype}"
+        raise InputError(
+            f"'{name}' must be a 1-D array or a 2-D array (rows x values) of numbers or labels, got {shape}"
+        )
     if array.ndim == 2:
         flat = np.ascontiguousarray(array).reshape(-1)
         return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
-    if array.ndim != 1:
-        raise InputError(f"'{name}' must be a 1-D array or a 2-D array (rows x values), got shape {array.shape}")
     return pa.array(array)
 
 
