@@ -216,11 +216,21 @@ class _Report(Generic[Record]):
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
         """The result record of ``loss`` (a name, an alias, ``huber:delta=2`` or a composite's name) for ``model``
         and ``group`` (``None``: the overall result); an ambiguous or unknown name is a usage error."""
+        if not isinstance(loss, str):
+            raise UsageError(
+                f"a result is named by its loss, a string such as 'mse' or 'huber:delta=2'; got {loss!r} "
+                f"({type(loss).__name__})"
+            )
         if group is not None and not isinstance(group, Mapping):
             raise UsageError(
                 f"group= takes the --by columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
             )
         wanted = None if group is None else dict(group)
+        by = list((self.groups or {}).get("by", []))
+        if wanted is not None and sorted(map(str, wanted)) != sorted(by):
+            if not by:
+                raise UsageError(f"this report has no groups (evaluated without by=); got group={wanted}")
+            raise UsageError(f"group= takes the --by columns ({', '.join(by)}) and their values; got {wanted}")
         found = [r for r in self.results if r.model == model and r.group == wanted and _names(loss, r.label, r.request)]
         if len(found) == 1:
             return found[0]

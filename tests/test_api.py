@@ -203,6 +203,20 @@ def test_report_lookups(frame) -> None:
         grouped.value("mse", group="west")
     with pytest.raises(lossctl.UsageError, match=r"no group \{'segment': 'nowhere'\} in this report; its groups are: "):
         grouped.value("mse", group={"segment": "nowhere"})
+    # A group of other columns listed the groups as if its values were wrong; a non-string name was an AttributeError.
+    with pytest.raises(
+        lossctl.UsageError, match=r"^group= takes the --by columns \(segment\) and their values; got \{'seg"
+    ):
+        grouped.value("mse", group={"seg": "west"})
+    with pytest.raises(
+        lossctl.UsageError, match=r"^group= takes the --by columns \(segment\) and their values; got \{\}$"
+    ):
+        grouped.value("mse", group={})
+    with pytest.raises(lossctl.UsageError, match=r"^this report has no groups \(evaluated without by=\); got group="):
+        report.value("mse", group={"segment": "west"})
+    for key in (0, None, ("mse", "west")):
+        with pytest.raises(lossctl.UsageError, match=r"^a result is named by its loss, a string such as 'mse' or 'hub"):
+            grouped[key]  # type: ignore[index]
     failing = lossctl.evaluate(frame, losses="mse", fail_if="mse>1")
     assert not failing.passed
 
