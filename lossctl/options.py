@@ -110,6 +110,20 @@ _NUMBERS = {
     "fail_if_worse": _REAL,
 }
 
+# Options that take one string (a column, an address, a character), checked before anything splits them.
+_TEXTS = ("pred", "target", "weight", "scheduler", "delimiter", "input_format")
+
+
+def _label(value: Any) -> Any:
+    """``positive`` as the text a command line gives: a number or a boolean as it is written (``1``, ``true``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return written(float(value))
+    return value
+
 
 @dataclass(frozen=True)
 class Options:
@@ -168,7 +182,19 @@ class Options:
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file
                 raise UsageError(f"--{name.replace('_', '-')} needs a file name, got an empty one")
             put(name, path)
+        put("positive", _label(self.positive))
+        for name in (*_TEXTS, "positive"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise UsageError(f"{name} takes a string, got {value!r} ({type(value).__name__})")
+        if not isinstance(self.cols or {}, Mapping):
+            raise UsageError(f"cols takes a mapping of roles to columns, e.g. {{'var': 'sigma2'}}; got {self.cols!r}")
         put("cols", dict(self.cols or {}))
+        for role, colspec in self.cols.items():
+            if not isinstance(role, str) or not isinstance(colspec, str):
+                raise UsageError(
+                    f"cols takes roles and columns as strings, e.g. {{'var': 'sigma2'}}; got {self.cols!r}"
+                )
         check_choice("--reduction", self.reduction, REDUCTIONS)
         check_choice("--missing", self.missing, MISSING_POLICIES)
         check_choice("--convention", self.convention, CONVENTIONS)

@@ -155,6 +155,15 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
         (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
         (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),
+        # These were AttributeErrors ('int' object has no attribute 'split') and a bare ValueError.
+        (lambda: lossctl.evaluate(SAMPLE, pred=1), lossctl.UsageError, r"^pred takes a string, got 1 \(int\)$"),
+        (lambda: lossctl.compare(SAMPLE, SAMPLE, target=["y"]), lossctl.UsageError, r"^target takes a string, got \["),
+        (lambda: lossctl.evaluate(SAMPLE, cols=["var"]), lossctl.UsageError, r"^cols takes a mapping of roles to col"),
+        (
+            lambda: lossctl.evaluate(SAMPLE, cols={"var": 2}),
+            lossctl.UsageError,
+            r"^cols takes roles and columns as str",
+        ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],
@@ -176,6 +185,17 @@ def test_the_signatures_list_every_option_with_the_options_defaults() -> None:
         for name, parameter in parameters.items():
             if name in defaults and parameter.default is not inspect.Parameter.empty:
                 assert parameter.default == defaults[name] or (parameter.default in ((), None)), name
+
+
+def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() -> None:
+    # positive=1 was an AttributeError ('int' object has no attribute 'strip').
+    y, p = [0, 1, 1], [0.2, 0.6, 0.9]
+    expected = lossctl.evaluate(y_true=y, y_pred=p, losses="bce", positive="1")["bce"]
+    assert lossctl.evaluate(y_true=y, y_pred=p, losses="bce", positive=1)["bce"] == expected
+    assert lossctl.evaluate(y_true=y, y_pred=p, losses="bce", positive=np.int64(1))["bce"] == expected
+    flags = [False, True, True]
+    assert lossctl.evaluate(y_true=flags, y_pred=p, losses="bce", positive=True)["bce"] == expected
+    assert lossctl.evaluate(y_true=y, y_pred=p, losses="bce", positive=0)["bce"] != expected
 
 
 def test_get_takes_the_spec_strings_of_dash_l() -> None:
