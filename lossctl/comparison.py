@@ -95,6 +95,11 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     else:
         if options.models:
             raise UsageError("--model compares models held in one file: give one PATH, or two files without --model")
+        if candidate is baseline and type(candidate).__name__ == "RecordBatchReader":
+            raise UsageError(
+                "the baseline and the candidate are the same RecordBatchReader, which can be read only once; "
+                "give two readers, or a Table"
+            )
         candidate_source = open_data(
             candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal
         )

@@ -268,6 +268,14 @@ def test_compare_returns_a_compare_report(frame) -> None:
     assert not worse.passed and worse.checks[0].value == pytest.approx(1.0)  # +100%, as a fraction
 
 
+def test_compare_refuses_one_reader_as_both_inputs() -> None:
+    # The candidate found the reader consumed: 'Arrow record batch reader has 4 rows but ... has 0'.
+    table = pa.table({"target": [0.0, 1.0], "pred": [0.5, 1.0]})
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    with pytest.raises(lossctl.UsageError, match=r"^the baseline and the candidate are the same RecordBatchReader, wh"):
+        lossctl.compare(reader, reader, losses="mse")
+
+
 def test_a_metric_over_four_pieces_equals_one_pass(frame) -> None:
     y, p = frame["y_true"].to_numpy(), frame["y_pred"].to_numpy()
     w = np.linspace(0.1, 2.0, len(y))
