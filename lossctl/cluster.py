@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError
@@ -168,6 +169,7 @@ class PerSampleDataset:
         self.remote = is_remote(path)
         parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
         self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+        check_not_inside_inputs(self.path, list(inputs))
         if self.remote:
             self._fs, _ = filesystem(self.path)
         else:
@@ -326,6 +328,12 @@ def _datasets(split: Split, options: Options) -> list[ParquetDataset | None] | N
     return datasets
 
 
+def _paths(data: Any) -> list[Any]:
+    """The paths an input argument names: one path, or each of a list of paths (several PATHs)."""
+    items = data if isinstance(data, list | tuple) else [data]
+    return [item for item in items if isinstance(item, str | os.PathLike)]
+
+
 @contextmanager
 def run_on_cluster(
     batches: Iterator[pa.RecordBatch],
@@ -340,7 +348,7 @@ def run_on_cluster(
     ``--per-sample`` dataset when the block succeeds."""
     inputs = _datasets(split, options) if split is not None else None
     reason = _unsplittable(plan, split, inputs)
-    given = [str(x) for x in (split.inputs if split else ()) if isinstance(x, str | os.PathLike)]
+    given = [str(path) for data in (split.inputs if split else ()) for path in _paths(data)]
     dataset = PerSampleDataset(options.per_sample, given) if options.per_sample else None
     try:
         if reason is not None or inputs is None or split is None:

@@ -529,3 +529,37 @@ def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """The Dask engine's --per-sample dataset inside the input directory, and an S3 output inside an S3 input (a
+    prefix, a glob, the input itself), are refused before any work, as a local output inside a local input is."""
+    import s3fs
+
+    local, remote = data["baseline"], data["s3_baseline"]
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    cases = [
+        ([local, "--per-sample", f"{local}/rows.parquet", *dask], f"output '{local}/rows.parquet' is inside the "
+         f"input directory '{local}'"),
+        ([remote, "--per-sample", f"{remote}/rows.parquet", *dask], f"output '{remote}/rows.parquet' is inside "
+         f"the input directory '{remote}'"),
+        ([f"{remote}/", "-o", f"{remote}/region=eu/report.json"], f"output '{remote}/region=eu/report.json' is "
+         f"inside the input directory '{remote}/'"),
+        ([f"{remote}/*/*.parquet", "--per-sample", f"{remote}/region=us/rows.parquet"], f"output "
+         f"'{remote}/region=us/rows.parquet' matches the input pattern '{remote}/*/*.parquet'"),
+    ]  # fmt: skip
+    for args, message in cases:
+        run = _cli("eval", *args, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout) == (2, ""), run.stderr
+        assert run.stderr == (
+            f"error: {message}: the next run over it would read the output as data; write it elsewhere\n"
+        )
+    csv = f"s3://{BUCKET}/own.csv"
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.put(str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv"), csv)
+    run = _cli("eval", csv, "-l", "mse", "-q", "-o", csv)
+    assert (run.returncode, run.stderr) == (2, f"error: refusing to overwrite the input '{csv}' with the output\n")
+    assert sorted(p.name for p in Path(local).iterdir()) == ["region=eu", "region=us"]  # nothing written
+    assert len(fs.find(remote)) == sum(FILES.values())
