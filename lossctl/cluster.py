@@ -227,6 +227,23 @@ class PerSampleDataset:
             shutil.rmtree(self.staging, ignore_errors=True)
 
 
+def _check_address(address: str) -> None:
+    """Raise ``ValueError`` when ``address`` cannot name a scheduler: Dask would wait its whole connect timeout
+    for a port outside 1-65535, and says ``invalid literal for int()`` for a port that is not a number."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(address, strict=False)
+    if scheme not in backends:
+        raise ValueError(f"unknown scheme '{scheme}://'; Dask's are {', '.join(f'{b}://' for b in sorted(backends))}")
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        port = location.rpartition(":")[2] if ":" in location and not location.endswith("]") else ""
+        if not port:
+            raise ValueError(f"missing port number in '{address}', e.g. tcp://10.0.0.5:8786")
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"the port must be a number in [1, 65535], got '{port}'")
+
+
 @contextmanager
 def _connect(options: Options) -> Iterator[Any]:
     """A Dask client: to ``--scheduler`` / ``DASK_SCHEDULER_ADDRESS``, or to a local cluster of ``--workers``
@@ -237,10 +254,12 @@ def _connect(options: Options) -> Iterator[Any]:
         raise UsageError(f"--engine dask needs the packages dask and distributed: pip install '{EXTRA}'") from None
     address = options.scheduler or (None if options.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
     if address:
+        named = "--scheduler" if options.scheduler else "DASK_SCHEDULER_ADDRESS"
         try:
+            _check_address(address)
             client = distributed.Client(address, set_as_default=False)
         except ValueError as error:
-            raise UsageError(f"--scheduler '{address}' is not a Dask scheduler address: {error}") from None
+            raise UsageError(f"{named} '{address}' is not a Dask scheduler address: {error}") from None
         except (OSError, TimeoutError) as error:
             raise InputError(
                 f"cannot reach the Dask scheduler at {address} ({_first_line(error)}); "

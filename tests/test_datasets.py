@@ -89,6 +89,37 @@ def test_engine_options_are_checked_before_any_reading(hive: Path) -> None:
     assert (run.returncode, run.stderr) == (2, "error: --scheduler applies to the Dask engine: add --engine dask\n")
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("tcp://127.0.0.1:99999", "the port must be a number in [1, 65535], got '99999'"),
+        ("tcp://127.0.0.1:abc", "the port must be a number in [1, 65535], got 'abc'"),
+        ("tcp://10.0.0.5", "missing port number in 'tcp://10.0.0.5', e.g. tcp://10.0.0.5:8786"),
+        (
+            "http://10.0.0.5:8786",
+            "unknown scheme 'http://'; Dask's are inproc://, tcp://, tls://, ucx://, ws://, wss://",
+        ),
+    ],
+)
+def test_a_malformed_scheduler_address_is_a_usage_error_at_once(hive: Path, address: str, reason: str) -> None:
+    """Said before connecting (a port out of range made Dask wait its 30 s connect timeout, then exit 3), in the
+    command line's words, naming where the address came from."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    import os
+
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", "--scheduler", address)
+    assert (run.returncode, run.stderr) == (
+        2,
+        f"error: --scheduler '{address}' is not a Dask scheduler address: {reason}\n",
+    )
+    env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", env=env)
+    assert (run.returncode, run.stderr) == (
+        2,
+        f"error: DASK_SCHEDULER_ADDRESS '{address}' is not a Dask scheduler address: {reason}\n",
+    )
+
+
 def _without(tmp_path: Path, *modules: str) -> dict[str, str]:
     """An environment where importing ``modules`` fails as it does when they are not installed."""
     import os
