@@ -24,6 +24,7 @@ What cannot be split runs in this process, as one part, with a notice saying why
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -41,7 +42,7 @@ from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.io.dataset import ParquetDataset, dataset_of
-from lossctl.io.remote import filesystem, is_remote, remote_errors
+from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
@@ -171,6 +172,7 @@ class PerSampleDataset:
         self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         check_not_inside_inputs(self.path, list(inputs))
         if self.remote:
+            check_output(self.path)
             self._fs, _ = filesystem(self.path)
         else:
             self._check_local(parent, inputs)
@@ -219,10 +221,13 @@ class PerSampleDataset:
 
     def abort(self) -> None:
         if self.remote:
-            self._fs.invalidate_cache()
-            parts = self._fs.find(self._fs._strip_protocol(self.staging))
-            if parts:
-                self._fs.rm(parts)
+            # The run's own error is the one to report: a store that also fails to list or remove the staged
+            # parts (gone, or never there) must not replace it.
+            with contextlib.suppress(Exception):
+                self._fs.invalidate_cache()
+                parts = self._fs.find(self._fs._strip_protocol(self.staging))
+                if parts:
+                    self._fs.rm(parts)
         else:
             shutil.rmtree(self.staging, ignore_errors=True)
 

@@ -563,3 +563,22 @@ def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
     assert (run.returncode, run.stderr) == (2, f"error: refusing to overwrite the input '{csv}' with the output\n")
     assert sorted(p.name for p in Path(local).iterdir()) == ["region=eu", "region=us"]  # nothing written
     assert len(fs.find(remote)) == sum(FILES.values())
+
+
+def test_an_output_to_a_missing_bucket_fails_before_any_work(data: dict[str, str], scheduler: str) -> None:
+    """Checked before the run: the local engine printed its table and then failed at the upload ('file ... not
+    found'), and the Dask engine's --per-sample reported an internal error."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    for args in (
+        [sample, "-o", "s3://no-such-bucket/report.json"],
+        [sample, "--per-sample", "s3://no-such-bucket/rows.parquet"],
+        [data["s3_baseline"], "--per-sample", "s3://no-such-bucket/rows.parquet", *dask],
+    ):
+        run = _cli("eval", *args, "-l", "mse", "-q")
+        url = args[2]
+        assert (run.returncode, run.stdout, run.stderr) == (
+            3,
+            "",
+            f"error: cannot write '{url}': bucket 'no-such-bucket' does not exist\n",
+        )

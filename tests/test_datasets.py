@@ -177,6 +177,18 @@ def test_a_plain_directory_is_read_at_any_depth_in_sorted_order(tmp_path: Path) 
     assert source.read(["pred"]).column("pred").to_pylist() == [1.0, 2.0, 3.0]
 
 
+def test_a_web_server_is_no_output(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("pred,target\n1,2\n")
+    for option in ("-o", "--per-sample"):
+        run = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", option, "https://example.com/out.csv")
+        assert (run.returncode, run.stdout, run.stderr) == (
+            2,
+            "",
+            "error: cannot write 'https://example.com/out.csv': lossctl writes to local paths and object stores "
+            "(s3://, gs://, az://), not to web servers\n",
+        )
+
+
 def test_a_missing_store_package_is_named(tmp_path: Path) -> None:
     pytest.importorskip("fsspec", reason="needs fsspec (lossctl[cloud]) to find s3fs missing")
     run = _cli("eval", "s3://bucket/preds/", "-l", "mae", env=_without(tmp_path, "s3fs"))

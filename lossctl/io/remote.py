@@ -109,7 +109,9 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
         yield
     except (InputError, UsageError):
         raise
-    except FileNotFoundError:
+    except FileNotFoundError as error:
+        if verb == "write":  # the object is being made: what is missing is its bucket
+            raise InputError(f"cannot write '{url}': {_first_line(error)}") from None
         raise InputError(f"file '{url}' not found") from None
     except PermissionError as error:
         raise InputError(f"cannot {verb} '{url}': permission denied ({_first_line(error)})") from None
@@ -131,8 +133,20 @@ def read_bytes(url: str) -> bytes:
 
 
 def check_output(url: str) -> None:
-    """Before any work: the package of ``url``'s store is installed (nothing is sent yet)."""
-    filesystem(url, "write")
+    """Before any work: ``url`` is in a store lossctl writes to, its package is installed and its bucket (or
+    container) exists, so that a run does not fail at the upload after printing its results."""
+    scheme = scheme_of(url) or ""
+    if SCHEMES.get(scheme, ("",))[0] == "aiohttp":
+        raise UsageError(
+            f"cannot write '{url}': lossctl writes to local paths and object stores (s3://, gs://, az://), "
+            "not to web servers"
+        )
+    fs, path = filesystem(url, "write")
+    bucket = path.strip("/").split("/", 1)[0]
+    kind = "container" if SCHEMES[scheme][0] == "adlfs" else "bucket"
+    with remote_errors(url, "write"):
+        if not fs.exists(bucket):
+            raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
 
 
 def upload(local: Path, url: str) -> None:
