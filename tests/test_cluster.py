@@ -565,6 +565,13 @@ def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
     assert len(fs.find(remote)) == sum(FILES.values())
 
 
+def test_a_url_scheme_in_capitals_is_the_same_store(data: dict[str, str]) -> None:
+    """A URL's scheme is case-insensitive (RFC 3986): S3:// was 'Protocol not known: S3'."""
+    local = lossctl.evaluate(data["baseline"], losses="mae", by="region")
+    remote = lossctl.evaluate(data["s3_baseline"].replace("s3://", "S3://"), losses="mae", by="region")
+    assert_same(local.to_dict(), remote.to_dict())
+
+
 def test_an_output_to_a_missing_bucket_fails_before_any_work(data: dict[str, str], scheduler: str) -> None:
     """Checked before the run: the local engine printed its table and then failed at the upload ('file ... not
     found'), and the Dask engine's --per-sample reported an internal error."""

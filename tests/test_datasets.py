@@ -177,6 +177,22 @@ def test_a_plain_directory_is_read_at_any_depth_in_sorted_order(tmp_path: Path) 
     assert source.read(["pred"]).column("pred").to_pylist() == [1.0, 2.0, 3.0]
 
 
+def test_a_url_lossctl_does_not_read_is_a_usage_error(tmp_path: Path) -> None:
+    """Not 'file not found', as if the URL were a local name."""
+    (tmp_path / "p.csv").write_text("id,pred\n1,2\n")
+    for args in (
+        ["hdfs://cluster/preds.parquet"],
+        [str(tmp_path / "p.csv"), "--targets", "FTP://host/t.csv", "--on", "id"],
+    ):
+        url = args[0] if len(args) == 1 else args[2]
+        run = _cli("eval", *args, "-l", "mse")
+        assert (run.returncode, run.stderr) == (
+            2,
+            f"error: cannot read '{url}': lossctl reads local paths and s3://, gs://, az://, abfs:// and https:// "
+            f"URLs, not {url.split('://')[0]}://\n",
+        )
+
+
 def test_a_web_server_is_no_output(tmp_path: Path) -> None:
     (tmp_path / "p.csv").write_text("pred,target\n1,2\n")
     for option in ("-o", "--per-sample"):

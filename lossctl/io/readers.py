@@ -1004,13 +1004,14 @@ def open_input(
             return _ParquetSource(path, handle=in_place)
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
     from lossctl.io.dataset import is_partitioned, open_dataset
-    from lossctl.io.remote import is_remote
+    from lossctl.io.remote import check_scheme, is_remote
 
     if is_remote(path):  # object stores (docs/cli.md, "Input")
         return open_dataset(path, input_format)
     try:
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
+        check_scheme(path)
         if not _GLOB_CHARS.search(path):
             raise InputError(f"file '{path}' not found") from None
         mode = None

@@ -54,6 +54,17 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
+def check_scheme(path: str) -> None:
+    """A URL whose scheme lossctl does not read (``hdfs://``, ``ftp://``, ``file://``) is a usage error saying
+    which it reads, rather than a local file ``not found``; call it once ``path`` is known not to be a local file."""
+    found = _URL.match(path)
+    if found and not is_remote(path):
+        raise UsageError(
+            f"cannot read '{path}': lossctl reads local paths and s3://, gs://, az://, abfs:// and https:// URLs, "
+            f"not {found.group(1)}://"
+        )
+
+
 # The cloud SDKs log their retries and failures (gcsfs: a traceback per retry). With no handler configured,
 # Python prints those records on stderr; a NullHandler on each, as libraries are advised to add, keeps them
 # for a user who configures logging and off the command line's one-line errors.
@@ -77,7 +88,7 @@ def filesystem(url: str, verb: str = "read") -> tuple[Any, str]:
         from fsspec.core import url_to_fs
 
         with remote_errors(url, verb):  # some stores connect when the file system is made (adlfs, no account)
-            return url_to_fs(url)
+            return url_to_fs(scheme + url[len(scheme) :])  # a scheme is case-insensitive (RFC 3986), fsspec's not
     except ImportError as error:
         missing = package if getattr(error, "name", None) != "fsspec" and "fsspec" not in str(error) else "fsspec"
         raise UsageError(
