@@ -466,7 +466,8 @@ def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, s
 
 
 def test_an_azure_path_without_an_account_is_one_line() -> None:
-    """adlfs refuses to make its file system without an account: an input error, read or written, not a bug."""
+    """adlfs refuses to make its file system without an account: an input error naming the variables to set,
+    read or written, not a bug."""
     pytest.importorskip("adlfs")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
     sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
@@ -476,6 +477,9 @@ def test_an_azure_path_without_an_account_is_one_line() -> None:
         assert result.returncode == 3, result.stderr
         assert len(result.stderr.splitlines()) == 1
         assert result.stderr.startswith(f"error: cannot {verb} 'az://c/")
+        assert result.stderr.endswith(  # the credential to set, as for S3 and GCS
+            "; set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY, or AZURE_STORAGE_CONNECTION_STRING\n"
+        )
 
 
 def test_targets_aligned_by_order_are_split_too(data: dict[str, str], scheduler: str) -> None:

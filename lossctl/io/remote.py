@@ -113,8 +113,8 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
     """Turn the exceptions of fsspec and the cloud SDKs into one-line input errors naming ``url``.
 
     The SDKs' credential errors are recognised by their class names (``NoCredentialsError`` of botocore,
-    ``DefaultCredentialsError`` of google-auth, ``ClientAuthenticationError`` of azure-core), so that none of
-    those packages is imported here.
+    ``DefaultCredentialsError`` of google-auth, ``ClientAuthenticationError`` of azure-core), or by a
+    ``ValueError`` that says credentials are missing (adlfs's), so that none of those packages is imported here.
     """
     try:
         yield
@@ -128,7 +128,10 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
         raise InputError(f"cannot {verb} '{url}': permission denied ({_first_line(error)})") from None
     except Exception as error:
         names = {cls.__name__ for cls in type(error).__mro__}
-        if any("Credential" in name or "Authentication" in name for name in names):
+        # adlfs without an account raises a plain ValueError ("... account_name with credentials!!")
+        if any("Credential" in name or "Authentication" in name for name in names) or (
+            isinstance(error, ValueError) and "credentials" in str(error)
+        ):
             hint = SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
             raise InputError(f"cannot {verb} '{url}': no credentials ({_first_line(error)}); {hint}") from None
         if isinstance(error, OSError | ValueError | TimeoutError) or "botocore" in type(error).__module__:
