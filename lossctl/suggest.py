@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import InputError, NoRows
+from lossctl.text import count
 
 SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
@@ -251,6 +252,13 @@ def suggest(
     usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(
         axis=1
     )
+    if not usable.any():
+        where = "standard input" if opened.source.path == "-" else f"'{opened.source.path}'"
+        names = ", ".join(f"'{c}'" for role in ("target", "pred") for c in roles[role])
+        raise InputError(
+            f"{where} has no row without missing or infinite values in {names} ({count(rows, 'row')} read); "
+            "nothing to base advice on"
+        )
     if not usable.all():
-        notices.append(f"left out {int((~usable).sum())} rows with missing or infinite values")
+        notices.append(f"left out {count(int((~usable).sum()), 'row')} with missing or infinite values")
     return advise(target_values[usable], pred_values[usable]), notices

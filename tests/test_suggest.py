@@ -120,3 +120,19 @@ def test_a_file_without_rows_is_named(cli, tmp_path: Path) -> None:
     (tmp_path / "h.csv").write_text("y_true,y_pred\n")
     run = cli("suggest", tmp_path / "h.csv")
     assert (run.code, run.out, run.err) == (3, "", f"error: '{tmp_path / 'h.csv'}' has no rows\n")
+
+
+def test_a_file_without_a_usable_row_is_named(cli, tmp_path: Path) -> None:
+    """Every row missing a value: the file and the columns are named (it was 'the input has no rows'); one row
+    left out is '1 row', not '1 rows'."""
+    (tmp_path / "m.csv").write_text("pred,target\n,\n0.5,\n")
+    run = cli("suggest", tmp_path / "m.csv", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: '{tmp_path / 'm.csv'}' has no row without missing or infinite values in 'target', 'pred' "
+        "(2 rows read); nothing to base advice on\n"
+    )
+    (tmp_path / "one.csv").write_text("pred,target\n0.2,1\n0.9,0\n0.4,\n")
+    run = cli("suggest", tmp_path / "one.csv", "-f", "json")
+    assert run.code == 0
+    assert "notice: left out 1 row with missing or infinite values\n" in run.err
