@@ -104,6 +104,20 @@ def _registering(origin: str) -> Iterator[None]:
         registry.registering_from = outer
 
 
+def _failure(exc: BaseException) -> str:
+    """An exception of plugin code, for a message: ``ValueError: bad shapes``, or its type alone."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _pass_on_ctrl_c() -> None:
+    """Re-raise the ``KeyboardInterrupt`` being handled when it is a user's Ctrl-C in the library (a notebook);
+    under the command line's handler, which never raises, plugin code raised it."""
+    from lossctl import interrupts
+
+    if not interrupts.installed():
+        raise
+
+
 def _exit_status(stop: SystemExit) -> str:
     return f"called sys.exit({stop.code!r})" if stop.code is not None else "called sys.exit()"
 
@@ -119,7 +133,10 @@ def load_entry_points() -> None:
                 entry.load()
         except SystemExit as stop:  # not a reason to end lossctl: skipped like any broken plugin
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) {_exit_status(stop)} while loading", stacklevel=2)
-        except Exception as exc:  # a third-party module can raise anything on import
+        except KeyboardInterrupt:
+            _pass_on_ctrl_c()
+            warnings.warn(f"plugin '{entry.name}' ({entry.value}) raised KeyboardInterrupt while loading", stacklevel=2)
+        except BaseException as exc:  # a third-party module can raise anything on import
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
 
 
@@ -135,8 +152,11 @@ def load_plugin(target: str) -> None:
         raise
     except SystemExit as stop:
         raise UsageError(f"plugin '{target}' {_exit_status(stop)} while loading") from None
-    except Exception as exc:  # the plugin's own code failed: report it, never a traceback
-        raise UsageError(f"plugin '{target}' failed to load: {type(exc).__name__}: {exc}") from exc
+    except KeyboardInterrupt:
+        _pass_on_ctrl_c()
+        raise UsageError(f"plugin '{target}' raised KeyboardInterrupt while loading") from None
+    except BaseException as exc:  # the plugin's own code failed (even with a BaseException): never a traceback
+        raise UsageError(f"plugin '{target}' failed to load: {_failure(exc)}") from exc
 
 
 def _import(target: str) -> None:
@@ -198,13 +218,10 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     except SystemExit as stop:
         raise InputError(f"{where} {_exit_status(stop)}") from None
     except KeyboardInterrupt:
-        from lossctl import interrupts
-
-        if not interrupts.installed():  # the library: a user's Ctrl-C in a notebook, to pass on
-            raise
+        _pass_on_ctrl_c()
         raise InputError(f"{where} raised KeyboardInterrupt") from None
-    except Exception as exc:
-        raise InputError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:  # GeneratorExit or a plugin's own BaseException too: never a traceback
+        raise InputError(f"{where} failed: {_failure(exc)}") from exc
     rows = len(inputs[0])
     try:
         array = np.asarray(result, dtype=np.float64)

@@ -755,7 +755,20 @@ PLUGIN_CASES = {
     # id: (code at import, function body, exit status, text of the error)
     "exit at import": ("sys.exit(0)", "return pred", 2, "plugin '{plugin}' called sys.exit(0) while loading"),
     "raises at import": ("raise ImportError('no GPU')", "return pred", 2, "failed to load: ImportError: no GPU"),
+    "raises a BaseException at import": (
+        "class Boom(BaseException): pass\nraise Boom('x')",
+        "return pred",
+        2,
+        "plugin '{plugin}' failed to load: Boom: x",
+    ),
+    "raises KeyboardInterrupt at import": (
+        "raise KeyboardInterrupt",
+        "return pred",
+        2,
+        "plugin '{plugin}' raised KeyboardInterrupt while loading",
+    ),
     "raises": ("", "raise ValueError('bad shapes')", 3, IN_PLUGIN + " failed: ValueError: bad shapes"),
+    "raises GeneratorExit": ("", "raise GeneratorExit", 3, IN_PLUGIN + " failed: GeneratorExit"),
     "exits": ("", "sys.exit(3)", 3, IN_PLUGIN + " called sys.exit(3)"),
     "raises KeyboardInterrupt": ("", "raise KeyboardInterrupt", 3, IN_PLUGIN + " raised KeyboardInterrupt"),
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
