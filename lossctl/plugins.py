@@ -187,15 +187,15 @@ def _returned(value: object) -> str:
     """What a plugin returned, in a message: its type and shape."""
     shape = getattr(value, "shape", None)
     if shape is not None:
-        kind = getattr(getattr(value, "dtype", None), "kind", "f")
-        of = "" if kind in "biuf" else f" of {value.dtype} values, not numbers"  # type: ignore[attr-defined]
-        return f"an array of shape {tuple(shape)}{of}"
+        return f"an array of shape {tuple(shape)}"
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of {len(value)} values"
     return repr(value) if value is None or isinstance(value, int | float | str) else f"a {type(value).__name__}"
 
 
 _ONE_COLUMN = ("mean", "mean_over_rows", "root_mean")  # the aggregates of one statistic per row
+# NumPy's kinds of arrays that hold no real numbers, as a message names them ("b", "i", "u", "f" do; "O" may)
+_NOT_REAL = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates", "m": "durations", "V": "records"}
 
 
 def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.ndarray], params: dict[str, Any]) -> Any:
@@ -224,12 +224,19 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         raise InputError(f"{where} failed: {_failure(exc)}") from exc
     rows = len(inputs[0])
     try:
-        array = np.asarray(result, dtype=np.float64)
+        array = np.asarray(result)
     except (TypeError, ValueError):
         array = None
     if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
-    return array
+    if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
+        raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
+    try:
+        return array.astype(np.float64, copy=False)  # None in an object array is NaN: the engine names it
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where} returned values that are not numbers; a loss returns one real number per row"
+        ) from None
 
 
 def _one_per_row(spec: LossSpec, array: np.ndarray, inputs: list[np.ndarray]) -> bool:

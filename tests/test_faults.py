@@ -774,12 +774,14 @@ PLUGIN_CASES = {
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
     "returns n+1 values": ("", "return np.append(pred, 1.0)", 3, "returned an array of shape (11,) for 10 rows"),
     "returns text": ("", "return 'small'", 3, "returned 'small' for 10 rows"),
-    "returns text per row": (
+    "returns text per row": ("", "return np.full(len(pred), '1.5')", 3, IN_PLUGIN + " returned text; a loss returns"),
+    "returns complex numbers": (
         "",
-        "return np.full(len(pred), 'x')",
+        "return pred - target + 1j",
         3,
-        "returned an array of shape (10,) of <U1 values, not",
+        IN_PLUGIN + " returned complex numbers; a loss returns one real number per row",
     ),
+    "returns objects": ("", "return [object()] * len(pred)", 3, IN_PLUGIN + " returned values that are not numbers"),
     "returns two columns": (
         "",
         "return np.stack([pred, pred], 1)",
