@@ -46,6 +46,7 @@ from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
+from lossctl.plugins import ship_file_plugins_by_value
 from lossctl.samples import per_sample_sink
 from lossctl.threads import arrow_uses_every_core
 
@@ -295,10 +296,24 @@ def sample_threshold(total_rows: int) -> int | None:
     return min(2**64 - 1, math.ceil(_SAMPLE_MARGIN * SAMPLE_SIZE / total_rows * 2**64))
 
 
+class ByValue:
+    """A task argument pickled by cloudpickle, which pickles registered modules' functions by value
+    (:func:`~lossctl.plugins.ship_file_plugins_by_value`). Dask pickles an argument with plain pickle first, which
+    names a function's module for the worker to import; the argument arrives as the value itself."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        import cloudpickle
+
+        return cloudpickle.loads, (cloudpickle.dumps(self.value),)
+
+
 def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
     """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
-    in a library) or the scheduler going away are input errors naming the part; anything else raised in a task is
-    a bug in lossctl, reported as such by the command line."""
+    in a library), the scheduler going away, or a cluster without a package the tasks need are input errors;
+    anything else raised in a task is a bug in lossctl, reported as such by the command line."""
     try:
         return future.result()
     except Exception as error:
@@ -311,6 +326,13 @@ def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outc
             )
         if isinstance(error, OSError | TimeoutError):
             return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})")
+        if isinstance(error, RuntimeError) and "deserialization of the task graph" in str(error):
+            cause = f" ({_first_line(error.__cause__)})" if error.__cause__ is not None else ""
+            return Failure(
+                False,
+                f"the Dask cluster cannot load lossctl's tasks{cause}; its scheduler and workers need the packages "
+                "this process uses (lossctl, its extras, and the packages of installed plugins)",
+            )
         raise
 
 
@@ -404,6 +426,7 @@ def _distributed(
     assert first is not None  # the first input is the predictions, always given
     total = first.num_rows or 0
     sample_below = sample_threshold(total) if plan.distributions else None
+    shipped: Plan | ByValue = ByValue(plan) if ship_file_plugins_by_value() else plan
     with _connect(options) as client:
         from distributed import as_completed
 
@@ -418,7 +441,7 @@ def _distributed(
                 task,
                 inputs,
                 split.batches,
-                plan,
+                shipped,
                 options,
                 dataset.part(index) if dataset else None,
                 pairs,

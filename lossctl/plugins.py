@@ -32,6 +32,19 @@ if TYPE_CHECKING:
     from lossctl.registry import LossSpec
 
 ENTRY_POINT_GROUP = "lossctl.losses"
+_FILE_MODULE_PREFIX = "lossctl_plugin_"  # the modules made from --plugin FILE.py
+
+
+def ship_file_plugins_by_value() -> bool:
+    """Have cloudpickle pickle the code of ``--plugin FILE.py`` modules by value, and say whether there are any:
+    a Dask worker cannot import a module that lossctl made from a file path, so their losses travel in the tasks."""
+    modules = [module for name, module in list(sys.modules.items()) if name.startswith(_FILE_MODULE_PREFIX)]
+    if modules:
+        import cloudpickle
+
+        for module in modules:
+            cloudpickle.register_pickle_by_value(module)
+    return bool(modules)
 
 
 def _declared() -> bool:
@@ -168,7 +181,7 @@ def _import(target: str) -> None:
         raise UsageError(f"plugin file '{target}' not found")
     # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-    name = f"lossctl_plugin_{path.stem}_{digest}"
+    name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
     if name in sys.modules:  # loaded already in this process (the Python API, or tests)
         return
     spec = importlib.util.spec_from_file_location(name, path)

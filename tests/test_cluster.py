@@ -593,3 +593,51 @@ def test_an_output_to_a_missing_bucket_fails_before_any_work(data: dict[str, str
             "",
             f"error: cannot write '{url}': bucket 'no-such-bucket' does not exist\n",
         )
+
+
+PLUGIN = """
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("{name}", task="regression", summary="Absolute error (a test plugin).", formula="l = |p - y|")
+def absolute(target, pred):
+    return np.abs(pred - target)
+"""
+
+
+def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler: str, tmp_path: Path) -> None:
+    """The Dask scheduler and workers cannot import the module lossctl makes from --plugin FILE.py: its loss
+    travels inside the tasks (it was an internal error, 'Error during deserialization of the task graph')."""
+    plugin = tmp_path / "my_losses.py"
+    plugin.write_text(PLUGIN.format(name="plugin_abs"))
+    args = ["eval", data["baseline"], "-l", "plugin_abs,mae", "--plugin", str(plugin), "-f", "json", "-q"]
+    local = _cli(*args)
+    remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert (local.returncode, remote.returncode) == (0, 0), remote.stderr
+    values = [r["value"] for r in json.loads(remote.stdout)["results"]]
+    assert values[0] == pytest.approx(values[1], rel=1e-12)
+    assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+
+
+def test_a_cluster_without_an_installed_plugin_is_one_line(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """An entry-point plugin installed here but not on the cluster: an input error saying what the cluster
+    needs, not an internal error."""
+    site = tmp_path / "site"
+    (site / "lossctl_cluster_plugin").mkdir(parents=True)
+    (site / "lossctl_cluster_plugin" / "__init__.py").write_text(PLUGIN.format(name="installed_abs"))
+    info = site / "lossctl_cluster_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lossctl_cluster_plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lossctl.losses]\ncluster_plugin = lossctl_cluster_plugin\n")
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    run = _cli("eval", data["baseline"], "-l", "installed_abs", "-q", "--engine", "dask", "--scheduler", scheduler,
+               env={"PYTHONPATH": path})  # fmt: skip
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        "error: the Dask cluster cannot load lossctl's tasks (No module named 'lossctl_cluster_plugin'); its "
+        "scheduler and workers need the packages this process uses (lossctl, its extras, and the packages of "
+        "installed plugins)\n"
+    )
