@@ -174,6 +174,11 @@ def load_plugin(target: str) -> None:
 
 def _import(target: str) -> None:
     if not target.endswith(".py"):
+        if not target.strip() or os.sep in target or os.path.isfile(target):  # a path, but not to a .py file
+            raise UsageError(
+                f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
+                "importable module (package.module)"
+            )
         importlib.import_module(target)
         return
     path = Path(target)

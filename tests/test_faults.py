@@ -798,6 +798,16 @@ PLUGIN_CASES = {
 }
 
 
+@pytest.mark.parametrize("target", ["", "p.csv", "{tmp}"])
+def test_a_plugin_that_is_neither_a_file_nor_a_module_is_named(tmp_path: Path, target: str) -> None:
+    """A data file or a folder given to --plugin: not 'No module named 'p'' or 'Empty module name'."""
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,2\n")
+    target = target.format(tmp=tmp_path)
+    run = lossctl("eval", "p.csv", "-l", "mse", "--plugin", target, cwd=tmp_path)
+    fails(run, 2, f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an importable")
+
+
 @pytest.mark.parametrize("case", PLUGIN_CASES)
 def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
     at_import, body, code, text = PLUGIN_CASES[case]
