@@ -250,19 +250,43 @@ def _check_address(address: str) -> None:
             raise ValueError(f"the port must be a number in [1, 65535], got '{port}'")
 
 
-@contextmanager
-def _connect(options: Options) -> Iterator[Any]:
-    """A Dask client: to ``--scheduler`` / ``DASK_SCHEDULER_ADDRESS``, or to a local cluster of ``--workers``
-    processes started now and closed when the block ends."""
+def _distributed_package() -> Any:
     try:
         import distributed
     except ImportError:
         raise UsageError(f"--engine dask needs the packages dask and distributed: pip install '{EXTRA}'") from None
+    return distributed
+
+
+def _scheduler_address(options: Options) -> tuple[str, str] | None:
+    """The scheduler to join and where its address came from: ``--scheduler``, else ``DASK_SCHEDULER_ADDRESS``
+    unless ``--workers`` is given; ``None`` to start a local cluster. A malformed address is a usage error."""
     address = options.scheduler or (None if options.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
-    if address:
-        named = "--scheduler" if options.scheduler else "DASK_SCHEDULER_ADDRESS"
+    if not address:
+        return None
+    named = "--scheduler" if options.scheduler else "DASK_SCHEDULER_ADDRESS"
+    try:
+        _check_address(address)
+    except ValueError as error:
+        raise UsageError(f"{named} '{address}' is not a Dask scheduler address: {error}") from None
+    return address, named
+
+
+def _check_engine(options: Options) -> None:
+    """Before the pass, whether it is split or not: the Dask packages are installed and the address is well formed."""
+    _distributed_package()
+    _scheduler_address(options)
+
+
+@contextmanager
+def _connect(options: Options) -> Iterator[Any]:
+    """A Dask client: to ``--scheduler`` / ``DASK_SCHEDULER_ADDRESS``, or to a local cluster of ``--workers``
+    processes started now and closed when the block ends."""
+    distributed = _distributed_package()
+    scheduler = _scheduler_address(options)
+    if scheduler:
+        address, named = scheduler
         try:
-            _check_address(address)
             client = distributed.Client(address, set_as_default=False)
         except ValueError as error:
             raise UsageError(f"{named} '{address}' is not a Dask scheduler address: {error}") from None
@@ -392,6 +416,7 @@ def run_on_cluster(
 ) -> Iterator[Outcome]:
     """The pass on a Dask cluster (see the module docstring); yields the merged outcome, and publishes the
     ``--per-sample`` dataset when the block succeeds."""
+    _check_engine(options)
     inputs = _datasets(split, options) if split is not None else None
     reason = _unsplittable(plan, split, inputs)
     given = [str(path) for data in (split.inputs if split else ()) for path in _paths(data)]

@@ -145,6 +145,27 @@ def test_a_missing_extra_is_a_usage_error_naming_it(hive: Path, tmp_path: Path) 
     )
 
 
+def test_the_dask_engine_is_checked_for_an_input_read_in_this_process(tmp_path: Path) -> None:
+    """A CSV input is evaluated in this process, as one part: --engine dask without its packages, or with a
+    malformed address, was still accepted (exit 0)."""
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,2\n")
+    run = _cli("eval", str(data), "-l", "mae", "--engine", "dask", env=_without(tmp_path, "distributed"))
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2,
+        "",
+        "error: --engine dask needs the packages dask and distributed: pip install 'lossctl[dask]'\n",
+    )
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    run = _cli("eval", str(data), "-l", "mae", "--engine", "dask", "--scheduler", "10.0.0.5")
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2,
+        "",
+        "error: --scheduler '10.0.0.5' is not a Dask scheduler address: missing port number in '10.0.0.5', "
+        "e.g. tcp://10.0.0.5:8786\n",
+    )
+
+
 def test_the_local_engine_without_extras_is_unchanged(hive: Path, tmp_path: Path) -> None:
     env = _without(tmp_path, "distributed", "dask", "s3fs", "fsspec")
     run = _cli("eval", str(hive), "-l", "mae", "--by", "region", "-f", "json", "-q", env=env)
