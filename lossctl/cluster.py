@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
@@ -158,7 +158,9 @@ class PerSampleDataset:
 
     Tasks write their files into a hidden directory beside ``PATH`` (on the same disk or bucket), and the
     directory becomes ``PATH`` only when the whole run succeeds (:meth:`publish`), replacing a previous one; a
-    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file.
+    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file. On a local disk the
+    directory is one of the run's temporary outputs (:mod:`lossctl.tempfiles`): published together with ``-o``,
+    and removed by a terminating signal.
     """
 
     def __init__(self, path: str, inputs: Sequence[str]) -> None:
@@ -170,14 +172,16 @@ class PerSampleDataset:
         self.path = path.rstrip("/")
         self.remote = is_remote(path)
         parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
-        self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         check_not_inside_inputs(self.path, list(inputs))
         if self.remote:
             check_output(self.path)
             self._fs, _ = filesystem(self.path)
+            self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         else:
             self._check_local(parent, inputs)
-            os.mkdir(self.staging)
+            # registered like the run's other outputs: published with them, removed on an error or a signal
+            self._local = tempfiles.create_directory(self.path)
+            self.staging = str(self._local)
 
     def _check_local(self, parent: str, inputs: Sequence[str]) -> None:
         if not os.path.isdir(parent):
@@ -207,18 +211,7 @@ class PerSampleDataset:
                     fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
                 fs.rm(parts)
             return
-        try:
-            if os.path.isdir(self.path) and not os.path.islink(self.path):
-                old = f"{self.staging}.old"
-                os.rename(self.path, old)
-                os.rename(self.staging, self.path)
-                shutil.rmtree(old)
-            else:
-                if os.path.lexists(self.path):
-                    os.unlink(self.path)
-                os.rename(self.staging, self.path)
-        except OSError as error:
-            raise InputError(f"cannot write '{self.path}': {error.strerror or error}") from error
+        tempfiles.publish(self._local)
 
     def abort(self) -> None:
         if self.remote:
@@ -230,7 +223,7 @@ class PerSampleDataset:
                 if parts:
                     self._fs.rm(parts)
         else:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            tempfiles.discard(self._local)
 
 
 def _check_address(address: str) -> None:

@@ -641,3 +641,37 @@ def test_a_cluster_without_an_installed_plugin_is_one_line(
         "scheduler and workers need the packages this process uses (lossctl, its extras, and the packages of "
         "installed plugins)\n"
     )
+
+
+def test_a_signal_leaves_no_per_sample_staging_directory(tmp_path: Path) -> None:
+    """SIGTERM while the Dask engine's --per-sample dataset is being written: its hidden staging directory was
+    left behind. The loss waits for a file that never comes, so the signal arrives mid-run (a CSV input is
+    evaluated in this process: no cluster is needed)."""
+    plugin = tmp_path / "waiting.py"
+    plugin.write_text(
+        "import os, time\nimport numpy as np\nfrom lossctl import register_loss\n\n\n"
+        '@register_loss("waiting", task="regression", summary="s", formula="f")\n'
+        "def waiting(target, pred):\n"
+        f"    while not os.path.exists({str(tmp_path / 'never')!r}):\n"
+        "        time.sleep(0.02)\n"
+        "    return np.abs(pred - target)\n"
+    )
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,2\n3,5\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "lossctl", "eval", str(data), "-l", "waiting", "--plugin", str(plugin),
+               "--engine", "dask", "--per-sample", str(out / "rows.parquet"), "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [p.name.startswith(".rows.parquet.") for p in out.iterdir()] == [True], process.poll()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    assert list(out.iterdir()) == []
