@@ -389,6 +389,14 @@ def test_list_writes_markdown_with_the_csv_rows(cli) -> None:
     assert cells == [[cell.replace("|", "\\|") for cell in row] for row in rows]
 
 
+def test_describe_shows_the_parameters_of_a_spec_string(cli) -> None:
+    """'huber:delta=2' was accepted and the page said nothing of delta=2."""
+    page = cli("describe", "huber:delta=2").out
+    assert "  delta = 2.0 (float, default 1.0, > 0)\n" in page
+    assert "  alpha = 0.5 (float, default 0.25, <= 1)\n" in cli("describe", "focal:alpha=0.5").out
+    assert "  delta (float, default 1.0, > 0)\n" in cli("describe", "huber").out
+
+
 def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
 
