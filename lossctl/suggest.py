@@ -57,8 +57,21 @@ def advise(target: np.ndarray, pred: np.ndarray) -> Advice:
         raise InputError("the input has no rows")
     if target.ndim == 2 and target.shape == pred.shape and np.isin(target, (0.0, 1.0)).all():
         return _multilabel(target, pred)
+    if target.ndim == 2 and target.shape == pred.shape:
+        if target.shape[1] == 4 and _boxes(target) and _boxes(pred):
+            return _detection(target, pred)
+        return _multi_output(target, pred)
     if pred.ndim == 2 and pred.shape[1] > 1:
-        return _multiclass(target, pred)
+        classes = pred.shape[1]
+        if target.ndim == 1 and np.all((target >= 0) & (target < classes) & (target == np.round(target))):
+            return _multiclass(target, pred)
+        raise InputError(
+            f"cannot tell the task from {classes} prediction columns and "
+            + (f"{target.shape[1]} target columns" if target.ndim == 2 else "one target column")
+            + f": multi-class needs one target column of class indices 0 to {classes - 1}, multi-label or "
+            "multi-output as many target columns as prediction columns; for several models' columns, give "
+            "one at a time with --pred"
+        )
     labels = np.unique(target)
     if set(labels.tolist()) <= {0.0, 1.0} or set(labels.tolist()) <= {-1.0, 1.0}:
         return _binary(target, pred, labels)
@@ -98,8 +111,7 @@ def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
     classes = pred.shape[1]
     sums = pred.sum(axis=1)
     probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.allclose(sums, 1.0, atol=1e-6))
-    index = target.ndim == 1
-    counts = np.bincount(target.astype(np.int64), minlength=classes) if index else target.sum(axis=0)
+    counts = np.bincount(target.astype(np.int64), minlength=classes)
     shares = counts / counts.sum()
     facts = {
         "rows": len(target),
@@ -150,6 +162,30 @@ def _multilabel(target: np.ndarray, pred: np.ndarray) -> Advice:
         if not probabilities:
             advice.add("asymmetric", f"{share}: ASL focuses and clips the many easy negatives")
         advice.add("focal", f"{share}: focal loss down-weights the easy cells", from_logits=not probabilities)
+    return advice
+
+
+def _boxes(values: np.ndarray) -> bool:
+    """Whether 4 columns read as boxes ``x1, y1, x2, y2``: every row's second corner at or beyond its first."""
+    return bool(np.all(values[:, 2] >= values[:, 0]) and np.all(values[:, 3] >= values[:, 1]))
+
+
+def _detection(target: np.ndarray, pred: np.ndarray) -> Advice:
+    """4 columns on each side that read as boxes ``x1, y1, x2, y2``."""
+    facts = {"rows": len(target), "columns": 4, "boxes": "x1, y1, x2, y2"}
+    advice = Advice("detection", facts)
+    advice.add("giou", "4 columns on each side read as boxes (x1, y1, x2, y2): the IoU loss, with a gradient "
+               "for boxes that do not overlap")  # fmt: skip
+    advice.add("box_iou", "the plain IoU loss, for reporting: 1 - intersection over union")
+    advice.add("ciou", "adds the centre distance and the aspect ratio, as YOLO-style detectors train")
+    return advice
+
+
+def _multi_output(target: np.ndarray, pred: np.ndarray) -> Advice:
+    """K target columns against K prediction columns, not labels: regression on each output."""
+    advice = _regression(target.ravel(), pred.ravel())
+    advice.task = f"multi-output {advice.task}"
+    advice.facts = {"outputs": target.shape[1], **advice.facts}
     return advice
 
 
