@@ -165,3 +165,10 @@ def test_a_target_that_is_not_class_indices_for_several_columns_is_an_input_erro
         "column of class indices 0 to 2, multi-label or multi-output as many target columns as prediction columns; "
         "for several models' columns, give one at a time with --pred\n"
     )
+
+
+def test_the_table_writes_facts_as_the_command_line_does(cli, tmp_path: Path) -> None:
+    """'counts=False' was Python's spelling."""
+    (tmp_path / "p.csv").write_text("pred,target\n1.5,2.25\n2.5,2.0\n0.5,1.0\n")
+    run = cli("suggest", tmp_path / "p.csv", "-q")
+    assert run.code == 0 and "counts=false" in run.out and "False" not in run.out
