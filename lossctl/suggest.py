@@ -7,6 +7,7 @@ tails (robust z-scores), the target's skew, zeros and sign.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +53,18 @@ class Advice:
 
 
 def advise(target: np.ndarray, pred: np.ndarray) -> Advice:
-    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``."""
+    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``.
+
+    A fact that cannot be computed in float64 (a residual of two values near the largest float) is ``None``:
+    the JSON output holds numbers or null, never ``NaN``, and NumPy's overflow warnings stay off stderr.
+    """
+    with np.errstate(all="ignore"):
+        advice = _advise(target, pred)
+    advice.facts = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in advice.facts.items()}
+    return advice
+
+
+def _advise(target: np.ndarray, pred: np.ndarray) -> Advice:
     if len(target) == 0:
         raise InputError("the input has no rows")
     if target.ndim == 2 and target.shape == pred.shape and np.isin(target, (0.0, 1.0)).all():
@@ -196,8 +208,10 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     robust_scale = 1.4826 * mad
     z = 0.6745 * np.abs(residual - median) / mad if mad > 0 else np.zeros_like(residual)
     outliers = float(np.mean(z > OUTLIER_Z))
-    centred = target - target.mean()
-    std = float(target.std())
+    # skew is scale-free: computed on the target over its largest magnitude, so that cubes of 1e103 do not overflow
+    scaled = target / max(float(np.max(np.abs(target))), np.finfo(np.float64).tiny)
+    centred = scaled - scaled.mean()
+    std = float(scaled.std())
     skew = float(np.mean(centred**3) / std**3) if std > 0 else 0.0
     counts = bool(np.all(target >= 0) and np.all(target == np.round(target)))
     zeros = float(np.mean(target == 0))
@@ -214,7 +228,7 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     task = "regression (counts)" if counts and target.max() > 1 else "regression"
     advice = Advice(task, facts)
     if outliers > HEAVY_TAILS:
-        delta = round(1.345 * robust_scale, 6) if robust_scale > 0 else 1.0
+        delta = round(1.345 * robust_scale, 6) if 0 < 1.345 * robust_scale < math.inf else 1.0
         advice.add(
             "huber",
             f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "

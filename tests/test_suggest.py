@@ -172,3 +172,13 @@ def test_the_table_writes_facts_as_the_command_line_does(cli, tmp_path: Path) ->
     (tmp_path / "p.csv").write_text("pred,target\n1.5,2.25\n2.5,2.0\n0.5,1.0\n")
     run = cli("suggest", tmp_path / "p.csv", "-q")
     assert run.code == 0 and "counts=false" in run.out and "False" not in run.out
+
+
+def test_values_near_the_largest_float_give_numbers_or_null(cli, tmp_path: Path) -> None:
+    """The skew's cubes overflowed: four NumPy warnings on stderr and 'NaN' in the JSON, which is not JSON."""
+    (tmp_path / "p.csv").write_text("pred,target\n1e308,-1e308\n-1e308,1e308\n5,1e-300\n7,3\n")
+    run = cli("suggest", tmp_path / "p.csv", "-q", "-f", "json")
+    assert (run.code, run.err) == (0, "")
+    facts = json.loads(run.out, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))["facts"]
+    assert facts["target_skew"] == pytest.approx(0.0, abs=1e-12)
+    assert facts["residual_scale_mad"] is None  # residuals of 2e308 are beyond float64
