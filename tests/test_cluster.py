@@ -675,3 +675,17 @@ def test_a_signal_leaves_no_per_sample_staging_directory(tmp_path: Path) -> None
         process.wait()
     assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
     assert list(out.iterdir()) == []
+
+
+def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:
+    """As for a local path: 's3://b/dir/' was written as the object 's3://b/dir', and 's3://b' failed at the upload,
+    after the run, with botocore's 'Parameter validation failed:'."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    for url, message in (
+        (f"s3://{BUCKET}/reports/", f"output path 's3://{BUCKET}/reports/' ends with '/', so it names a directory; "
+         "give a file name"),
+        (f"s3://{BUCKET}", f"output 's3://{BUCKET}' names a bucket, not a file in it; give a name: "
+         f"s3://{BUCKET}/NAME"),
+    ):  # fmt: skip
+        run = _cli("eval", sample, "-l", "mse", "-q", "-f", "json", "-o", url)
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: {message}\n")

@@ -156,8 +156,10 @@ def check_output(url: str) -> None:
             "not to web servers"
         )
     fs, path = filesystem(url, "write")
-    bucket = path.strip("/").split("/", 1)[0]
+    bucket, _, key = path.strip("/").partition("/")
     kind = "container" if SCHEMES[scheme][0] == "adlfs" else "bucket"
+    if not key:
+        raise UsageError(f"output '{url}' names a {kind}, not a file in it; give a name: {url.rstrip('/')}/NAME")
     with remote_errors(url, "write"):
         if not fs.exists(bucket):
             raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
