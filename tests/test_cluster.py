@@ -689,3 +689,24 @@ def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict
     ):  # fmt: skip
         run = _cli("eval", sample, "-l", "mse", "-q", "-f", "json", "-o", url)
         assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: {message}\n")
+
+
+def test_a_remote_folder_or_glob_of_csv_files_is_refused_as_a_local_one_is(data: dict[str, str]) -> None:
+    """A folder of one CSV object was read as Parquet ('Parquet magic bytes not found'), of several 'no Parquet
+    files under', and a glob matching CSV objects said 'no files match': now the local engine's messages."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.pipe(f"{BUCKET}/csv-one/a.csv", b"pred,target\n1,2\n")
+    fs.pipe(f"{BUCKET}/csv-two/a.csv", b"pred,target\n1,2\n")
+    fs.pipe(f"{BUCKET}/csv-two/b.csv", b"pred,target\n3,2\n")
+    base = f"s3://{BUCKET}"
+    for path, message in (
+        (f"{base}/csv-one", f"directory '{base}/csv-one' has no Parquet files (*.parquet, *.pq)"),
+        (f"{base}/csv-two/", f"directory '{base}/csv-two/' has no Parquet files (*.parquet, *.pq)"),
+        (f"{base}/csv-two/*.csv", f"'{base}/csv-two/*.csv' matches '{base}/csv-two/a.csv', which is not a Parquet "
+         "file; a glob is read as one Parquet dataset"),
+    ):  # fmt: skip
+        with pytest.raises(lossctl.InputError) as error:
+            lossctl.evaluate(path, losses="mse")
+        assert str(error.value) == message
