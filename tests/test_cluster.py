@@ -710,3 +710,33 @@ def test_a_remote_folder_or_glob_of_csv_files_is_refused_as_a_local_one_is(data:
         with pytest.raises(lossctl.InputError) as error:
             lossctl.evaluate(path, losses="mse")
         assert str(error.value) == message
+
+
+def test_misaligned_rows_in_a_later_part_are_numbered_as_in_the_whole_input(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """Files aligned by order whose likely key differs in the last file: the Dask engine named the row within its
+    part (row 7), not in the input (row 160,007) as the local engine does."""
+    copy = tmp_path / "copy"
+    for directory, count in FILES.items():
+        (copy / directory).mkdir(parents=True)
+        for k in range(count):
+            name = f"{directory}/part-{k}.parquet"
+            (copy / name).write_bytes((Path(data["baseline"]) / name).read_bytes())
+    last = copy / "region=us" / "part-1.parquet"
+    table = pq.read_table(last)
+    qid = table.column("qid").to_numpy().copy()
+    qid[7] += 1
+    pq.write_table(table.set_column(table.column_names.index("qid"), "qid", pa.array(qid)), last, row_group_size=15_000)
+    row = 4 * ROWS // 5 + 7
+    message = (
+        f"column 'qid' is {qid[7] - 1} in {data['baseline']} but {qid[7]} in {copy} at row {row}: rows are aligned "
+        "by order and these are not the same rows; align them by key with --on qid"
+    )
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    for command in (["eval", data["baseline"], "--targets", str(copy)], ["compare", data["baseline"], str(copy)]):
+        local = _cli(*command, "-l", "mse", "-q")
+        remote = _cli(*command, "-l", "mse", "-q", *dask)
+        assert (local.returncode, local.stderr) == (3, f"error: {message}\n")
+        in_file = f"(in {data['baseline']}/region=us/part-1.parquet)"  # the part's file, as for bad data in it
+        assert (remote.returncode, remote.stderr) == (3, f"error: {message} {in_file}\n")

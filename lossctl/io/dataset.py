@@ -223,6 +223,10 @@ class ParquetDataset(Source):
             return self._window[1] - self._window[0]
         return sum(sum(groups) for groups in self.row_groups)
 
+    @property
+    def first_row(self) -> int:
+        return self._window[0] if self._window is not None else 0
+
     def splits(self, rows_per_part: int, multiple: int = 1) -> list[tuple[int, int]]:
         """Row ranges ``[start, stop)`` covering the input: consecutive row groups of one file, about
         ``rows_per_part`` rows each (never less than a row group), every boundary a multiple of ``multiple``

@@ -147,6 +147,12 @@ class Source(ABC):
         """The row count when the file's metadata gives it, else ``None``."""
         return None
 
+    @property
+    def first_row(self) -> int:
+        """The input's row number of this source's first row: 0, but for a part of a dataset (a Dask task's), so
+        that messages name rows as a whole run does."""
+        return 0
+
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet), else
         ``None``: a text format's types are inferred block by block."""
