@@ -233,8 +233,11 @@ def _check_address(address: str) -> None:
     from distributed.comm.registry import backends
 
     scheme, location = parse_address(address, strict=False)
-    if scheme not in backends:
-        raise ValueError(f"unknown scheme '{scheme}://'; Dask's are {', '.join(f'{b}://' for b in sorted(backends))}")
+    remote = sorted(b for b in backends if b != "inproc")  # inproc:// names a scheduler in the same process
+    if scheme not in remote:
+        raise ValueError(
+            f"unknown scheme '{scheme}://'; a scheduler is joined over {', '.join(f'{b}://' for b in remote)}"
+        )
     if scheme in ("tcp", "tls", "ws", "wss"):
         port = location.rpartition(":")[2] if ":" in location and not location.endswith("]") else ""
         if not port:
@@ -287,6 +290,11 @@ def _connect(options: Options) -> Iterator[Any]:
             raise InputError(
                 f"cannot reach the Dask scheduler at {address} ({_first_line(error)}); "
                 "check --scheduler or DASK_SCHEDULER_ADDRESS"
+            ) from None
+        except Exception as error:  # Dask's own set-up of the connection: TLS without a context, ucx:// without UCX
+            raise InputError(
+                f"cannot connect to the Dask scheduler at {address} ({type(error).__name__}: {_first_line(error)}); "
+                "check --scheduler or DASK_SCHEDULER_ADDRESS and Dask's configuration"
             ) from None
         with client:
             yield client

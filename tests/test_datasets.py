@@ -97,8 +97,9 @@ def test_engine_options_are_checked_before_any_reading(hive: Path) -> None:
         ("tcp://10.0.0.5", "missing port number in 'tcp://10.0.0.5', e.g. tcp://10.0.0.5:8786"),
         (
             "http://10.0.0.5:8786",
-            "unknown scheme 'http://'; Dask's are inproc://, tcp://, tls://, ucx://, ws://, wss://",
+            "unknown scheme 'http://'; a scheduler is joined over tcp://, tls://, ucx://, ws://, wss://",
         ),
+        ("inproc://x", "unknown scheme 'inproc://'; a scheduler is joined over tcp://, tls://, ucx://, ws://, wss://"),
     ],
 )
 def test_a_malformed_scheduler_address_is_a_usage_error_at_once(hive: Path, address: str, reason: str) -> None:
@@ -118,6 +119,15 @@ def test_a_malformed_scheduler_address_is_a_usage_error_at_once(hive: Path, addr
         2,
         f"error: DASK_SCHEDULER_ADDRESS '{address}' is not a Dask scheduler address: {reason}\n",
     )
+
+
+def test_a_scheduler_dask_cannot_connect_to_as_configured_is_one_line(hive: Path) -> None:
+    """tls:// without Dask's TLS settings was an internal error (a TypeError inside distributed)."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", "--scheduler", "tls://127.0.0.1:8786")
+    assert run.returncode == 3 and len(run.stderr.splitlines()) == 1, run.stderr
+    assert run.stderr.startswith("error: cannot connect to the Dask scheduler at tls://127.0.0.1:8786 (TypeError: TLS")
+    assert run.stderr.endswith("; check --scheduler or DASK_SCHEDULER_ADDRESS and Dask's configuration\n")
 
 
 def _without(tmp_path: Path, *modules: str) -> dict[str, str]:
