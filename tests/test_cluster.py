@@ -740,3 +740,25 @@ def test_misaligned_rows_in_a_later_part_are_numbered_as_in_the_whole_input(
         assert (local.returncode, local.stderr) == (3, f"error: {message}\n")
         in_file = f"(in {data['baseline']}/region=us/part-1.parquet)"  # the part's file, as for bad data in it
         assert (remote.returncode, remote.stderr) == (3, f"error: {message} {in_file}\n")
+
+
+def test_a_web_url_with_a_query_string_is_one_file() -> None:
+    """A pre-signed URL (https://.../p.parquet?X-Amz-Signature=...): its '?' starts the query, not a glob, and the
+    extension is read before it. A CSV was read as Parquet ('magic bytes not found')."""
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        for name, losses in (("regression.csv", "mse"), ("binary.parquet", "brier")):
+            local = lossctl.evaluate(root / name, losses=losses, pred="prob" if losses == "brier" else None)
+            url = f"http://127.0.0.1:{port}/{name}?X-Amz-Signature=abc&X-Amz-Expires=60"
+            remote = lossctl.evaluate(url, losses=losses, pred="prob" if losses == "brier" else None)
+            assert_same(local.to_dict(), remote.to_dict())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -29,7 +29,7 @@ from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, dataset_files, open_bytes
-from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors
+from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, web_path
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -45,7 +45,12 @@ def _skipped(name: str) -> bool:
 
 
 def _is_parquet(name: str) -> bool:
-    return name.lower().endswith(PARQUET_EXTENSIONS)
+    return web_path(name).lower().endswith(PARQUET_EXTENSIONS)
+
+
+def _is_glob(path: str) -> bool:
+    """Whether ``path`` is a pattern (a web URL's query, ``?sig=...``, is not one)."""
+    return bool(_GLOB_CHARS.search(web_path(path)))
 
 
 def is_partitioned(path: str, files: Sequence[str]) -> bool:
@@ -118,7 +123,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     if is_remote(path):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            if _GLOB_CHARS.search(inner):
+            if _is_glob(inner):
                 # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
                 found = sorted(
@@ -147,7 +152,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         for file, dirs in zip(found, relative, strict=True)
         if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
-    glob = bool(_GLOB_CHARS.search(path))
+    glob = _is_glob(path)
     if input_format is None and glob:  # as dataset_files says it of a local glob
         other = next((file for file, _ in kept if not _is_parquet(file)), None)
         if other is not None:
@@ -355,7 +360,7 @@ def open_dataset(path: str, input_format: str | None = None) -> Source:
     """
     if path == "-":
         raise UsageError("standard input is not a dataset")
-    single = not _GLOB_CHARS.search(path) and not path.endswith("/")
+    single = not _is_glob(path) and not path.endswith("/")
     if single and is_remote(path) and not _is_parquet(path) and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
         fs, inner = filesystem(path)
         with remote_errors(path):
@@ -381,7 +386,7 @@ def dataset_of(data: Any, input_format: str | None = None) -> ParquetDataset | N
         return None
     listings = []
     for path in paths:
-        single = not _GLOB_CHARS.search(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
+        single = not _is_glob(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
         if single and not _is_parquet(path) and not is_remote(path):
             return None
         listing = list_dataset(path, input_format)

@@ -832,7 +832,9 @@ def _by_extension(path: str) -> tuple[str | None, str | None]:
 
 def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None]:
     """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content."""
-    fmt, compression = _by_extension(path)
+    from lossctl.io.remote import web_path
+
+    fmt, compression = _by_extension(web_path(path))
     fmt = input_format or fmt
     if compression is not None and fmt in ("parquet", "arrow"):
         raise InputError(

@@ -54,6 +54,15 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
+def web_path(path: str) -> str:
+    """A web URL without its query and fragment (``https://h/p.parquet?X-Amz-Signature=...`` ->
+    ``https://h/p.parquet``): what its name and extension are read from, a ``?`` there starting the query, not a
+    glob. Any other path unchanged."""
+    if scheme_of(path) in ("http", "https"):
+        return path.split("#", 1)[0].split("?", 1)[0]
+    return path
+
+
 def check_scheme(path: str) -> None:
     """A URL whose scheme lossctl does not read (``hdfs://``, ``ftp://``, ``file://``) is a usage error saying
     which it reads, rather than a local file ``not found``; call it once ``path`` is known not to be a local file."""
