@@ -762,3 +762,18 @@ def test_a_web_url_with_a_query_string_is_one_file() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_an_output_without_credentials_names_them_not_a_missing_bucket(data: dict[str, str]) -> None:
+    """fsspec's exists() says False for any failed probe: a bucket that exists was reported missing."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    env = {**os.environ, "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}
+    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    url = f"s3://{BUCKET}/report.json"
+    command = [sys.executable, "-m", "lossctl", "eval", sample, "-l", "mse", "-q", "-o", url]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: cannot write '{url}': no credentials (Unable to locate credentials); set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command\n"
+    )

@@ -156,8 +156,9 @@ def read_bytes(url: str) -> bytes:
 
 
 def check_output(url: str) -> None:
-    """Before any work: ``url`` is in a store lossctl writes to, its package is installed and its bucket (or
-    container) exists, so that a run does not fail at the upload after printing its results."""
+    """Before any work: ``url`` is in a store lossctl writes to, names an object, its package is installed and,
+    where the store can say so, its bucket exists, so that a run does not fail at the upload after printing its
+    results."""
     scheme = scheme_of(url) or ""
     if SCHEMES.get(scheme, ("",))[0] == "aiohttp":
         raise UsageError(
@@ -170,8 +171,23 @@ def check_output(url: str) -> None:
     if not key:
         raise UsageError(f"output '{url}' names a {kind}, not a file in it; give a name: {url.rstrip('/')}/NAME")
     with remote_errors(url, "write"):
-        if not fs.exists(bucket):
+        if _bucket_missing(fs, bucket):
             raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
+
+
+def _bucket_missing(fs: Any, bucket: str) -> bool:
+    """Whether the store answers that ``bucket`` does not exist. Asked of S3 only, whose HeadBucket says so (404)
+    without listing anything; a refusal (403: a user who may put objects but not read the bucket) is no answer,
+    and the upload will tell. fsspec's ``exists`` cannot be used: any failed probe makes it say ``False``."""
+    if not hasattr(fs, "call_s3"):
+        return False
+    try:
+        fs.call_s3("head_bucket", Bucket=bucket)
+    except FileNotFoundError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def upload(local: Path, url: str) -> None:
