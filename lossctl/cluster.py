@@ -24,9 +24,9 @@ What cannot be split runs in this process, as one part, with a notice saying why
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,14 +36,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lossctl import tempfiles
+from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError
 from lossctl.io.dataset import ParquetDataset, dataset_of
-from lossctl.io.remote import filesystem, is_remote, remote_errors
+from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
+from lossctl.plugins import ship_file_plugins_by_value
 from lossctl.samples import per_sample_sink
 from lossctl.threads import arrow_uses_every_core
 
@@ -155,7 +158,9 @@ class PerSampleDataset:
 
     Tasks write their files into a hidden directory beside ``PATH`` (on the same disk or bucket), and the
     directory becomes ``PATH`` only when the whole run succeeds (:meth:`publish`), replacing a previous one; a
-    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file.
+    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file. On a local disk the
+    directory is one of the run's temporary outputs (:mod:`lossctl.tempfiles`): published together with ``-o``,
+    and removed by a terminating signal.
     """
 
     def __init__(self, path: str, inputs: Sequence[str]) -> None:
@@ -167,12 +172,16 @@ class PerSampleDataset:
         self.path = path.rstrip("/")
         self.remote = is_remote(path)
         parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
-        self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+        check_not_inside_inputs(self.path, list(inputs))
         if self.remote:
+            check_output(self.path)
             self._fs, _ = filesystem(self.path)
+            self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         else:
             self._check_local(parent, inputs)
-            os.mkdir(self.staging)
+            # registered like the run's other outputs: published with them, removed on an error or a signal
+            self._local = tempfiles.create_directory(self.path)
+            self.staging = str(self._local)
 
     def _check_local(self, parent: str, inputs: Sequence[str]) -> None:
         if not os.path.isdir(parent):
@@ -202,47 +211,90 @@ class PerSampleDataset:
                     fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
                 fs.rm(parts)
             return
-        try:
-            if os.path.isdir(self.path) and not os.path.islink(self.path):
-                old = f"{self.staging}.old"
-                os.rename(self.path, old)
-                os.rename(self.staging, self.path)
-                shutil.rmtree(old)
-            else:
-                if os.path.lexists(self.path):
-                    os.unlink(self.path)
-                os.rename(self.staging, self.path)
-        except OSError as error:
-            raise InputError(f"cannot write '{self.path}': {error.strerror or error}") from error
+        tempfiles.publish(self._local)
 
     def abort(self) -> None:
         if self.remote:
-            self._fs.invalidate_cache()
-            parts = self._fs.find(self._fs._strip_protocol(self.staging))
-            if parts:
-                self._fs.rm(parts)
+            # The run's own error is the one to report: a store that also fails to list or remove the staged
+            # parts (gone, or never there) must not replace it.
+            with contextlib.suppress(Exception):
+                self._fs.invalidate_cache()
+                parts = self._fs.find(self._fs._strip_protocol(self.staging))
+                if parts:
+                    self._fs.rm(parts)
         else:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            tempfiles.discard(self._local)
+
+
+def _check_address(address: str) -> None:
+    """Raise ``ValueError`` when ``address`` cannot name a scheduler: Dask would wait its whole connect timeout
+    for a port outside 1-65535, and says ``invalid literal for int()`` for a port that is not a number."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(address, strict=False)
+    remote = sorted(b for b in backends if b != "inproc")  # inproc:// names a scheduler in the same process
+    if scheme not in remote:
+        raise ValueError(
+            f"unknown scheme '{scheme}://'; a scheduler is joined over {', '.join(f'{b}://' for b in remote)}"
+        )
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        port = location.rpartition(":")[2] if ":" in location and not location.endswith("]") else ""
+        if not port:
+            raise ValueError(f"missing port number in '{address}', e.g. tcp://10.0.0.5:8786")
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"the port must be a number in [1, 65535], got '{port}'")
+
+
+def _distributed_package() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(f"--engine dask needs the packages dask and distributed: pip install '{EXTRA}'") from None
+    return distributed
+
+
+def _scheduler_address(options: Options) -> tuple[str, str] | None:
+    """The scheduler to join and where its address came from: ``--scheduler``, else ``DASK_SCHEDULER_ADDRESS``
+    unless ``--workers`` is given; ``None`` to start a local cluster. A malformed address is a usage error."""
+    address = options.scheduler or (None if options.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    if not address:
+        return None
+    named = "--scheduler" if options.scheduler else "DASK_SCHEDULER_ADDRESS"
+    try:
+        _check_address(address)
+    except ValueError as error:
+        raise UsageError(f"{named} '{address}' is not a Dask scheduler address: {error}") from None
+    return address, named
+
+
+def _check_engine(options: Options) -> None:
+    """Before the pass, whether it is split or not: the Dask packages are installed and the address is well formed."""
+    _distributed_package()
+    _scheduler_address(options)
 
 
 @contextmanager
 def _connect(options: Options) -> Iterator[Any]:
     """A Dask client: to ``--scheduler`` / ``DASK_SCHEDULER_ADDRESS``, or to a local cluster of ``--workers``
     processes started now and closed when the block ends."""
-    try:
-        import distributed
-    except ImportError:
-        raise UsageError(f"--engine dask needs the packages dask and distributed: pip install '{EXTRA}'") from None
-    address = options.scheduler or (None if options.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
-    if address:
+    distributed = _distributed_package()
+    scheduler = _scheduler_address(options)
+    if scheduler:
+        address, named = scheduler
         try:
             client = distributed.Client(address, set_as_default=False)
         except ValueError as error:
-            raise UsageError(f"--scheduler '{address}' is not a Dask scheduler address: {error}") from None
+            raise UsageError(f"{named} '{address}' is not a Dask scheduler address: {error}") from None
         except (OSError, TimeoutError) as error:
             raise InputError(
                 f"cannot reach the Dask scheduler at {address} ({_first_line(error)}); "
                 "check --scheduler or DASK_SCHEDULER_ADDRESS"
+            ) from None
+        except Exception as error:  # Dask's own set-up of the connection: TLS without a context, ucx:// without UCX
+            raise InputError(
+                f"cannot connect to the Dask scheduler at {address} ({type(error).__name__}: {_first_line(error)}); "
+                "check --scheduler or DASK_SCHEDULER_ADDRESS and Dask's configuration"
             ) from None
         with client:
             yield client
@@ -269,10 +321,24 @@ def sample_threshold(total_rows: int) -> int | None:
     return min(2**64 - 1, math.ceil(_SAMPLE_MARGIN * SAMPLE_SIZE / total_rows * 2**64))
 
 
+class ByValue:
+    """A task argument pickled by cloudpickle, which pickles registered modules' functions by value
+    (:func:`~lossctl.plugins.ship_file_plugins_by_value`). Dask pickles an argument with plain pickle first, which
+    names a function's module for the worker to import; the argument arrives as the value itself."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        import cloudpickle
+
+        return cloudpickle.loads, (cloudpickle.dumps(self.value),)
+
+
 def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
     """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
-    in a library) or the scheduler going away are input errors naming the part; anything else raised in a task is
-    a bug in lossctl, reported as such by the command line."""
+    in a library), the scheduler going away, or a cluster without a package the tasks need are input errors;
+    anything else raised in a task is a bug in lossctl, reported as such by the command line."""
     try:
         return future.result()
     except Exception as error:
@@ -285,6 +351,13 @@ def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outc
             )
         if isinstance(error, OSError | TimeoutError):
             return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})")
+        if isinstance(error, RuntimeError) and "deserialization of the task graph" in str(error):
+            cause = f" ({_first_line(error.__cause__)})" if error.__cause__ is not None else ""
+            return Failure(
+                False,
+                f"the Dask cluster cannot load lossctl's tasks{cause}; its scheduler and workers need the packages "
+                "this process uses (lossctl, its extras, and the packages of installed plugins)",
+            )
         raise
 
 
@@ -326,6 +399,12 @@ def _datasets(split: Split, options: Options) -> list[ParquetDataset | None] | N
     return datasets
 
 
+def _paths(data: Any) -> list[Any]:
+    """The paths an input argument names: one path, or each of a list of paths (several PATHs)."""
+    items = data if isinstance(data, list | tuple) else [data]
+    return [item for item in items if isinstance(item, str | os.PathLike)]
+
+
 @contextmanager
 def run_on_cluster(
     batches: Iterator[pa.RecordBatch],
@@ -338,9 +417,10 @@ def run_on_cluster(
 ) -> Iterator[Outcome]:
     """The pass on a Dask cluster (see the module docstring); yields the merged outcome, and publishes the
     ``--per-sample`` dataset when the block succeeds."""
+    _check_engine(options)
     inputs = _datasets(split, options) if split is not None else None
     reason = _unsplittable(plan, split, inputs)
-    given = [str(x) for x in (split.inputs if split else ()) if isinstance(x, str | os.PathLike)]
+    given = [str(path) for data in (split.inputs if split else ()) for path in _paths(data)]
     dataset = PerSampleDataset(options.per_sample, given) if options.per_sample else None
     try:
         if reason is not None or inputs is None or split is None:
@@ -372,6 +452,7 @@ def _distributed(
     assert first is not None  # the first input is the predictions, always given
     total = first.num_rows or 0
     sample_below = sample_threshold(total) if plan.distributions else None
+    shipped: Plan | ByValue = ByValue(plan) if ship_file_plugins_by_value() else plan
     with _connect(options) as client:
         from distributed import as_completed
 
@@ -386,7 +467,7 @@ def _distributed(
                 task,
                 inputs,
                 split.batches,
-                plan,
+                shipped,
                 options,
                 dataset.part(index) if dataset else None,
                 pairs,

@@ -215,7 +215,10 @@ def _aligned(
     unread = [c for c in shared if c not in base_columns]
     names = opened.source.name, candidate.name
     drop = options.missing == "drop"
-    return _lockstep(base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop)
+    return _lockstep(
+        base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop,
+        first_row=opened.source.first_row,
+    )  # fmt: skip
 
 
 def _renamed(binding: Binding) -> list[str]:
@@ -239,11 +242,12 @@ def _lockstep(
     base_path: str,
     other_path: str,
     missing_ok: bool = False,
+    first_row: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
     checked target columns and the ``shared`` likely keys must agree (``unread``, read only for that, are then
     left out, and so are the checked targets unless a model reads them too). Memory holds one batch of each
-    side."""
+    side. Messages number rows from ``first_row``, the input's row number of the first (a Dask task's part)."""
     only_checked = [c for c in checked if c not in model_columns]
     pending: list[pa.RecordBatch] = []
     held = 0
@@ -261,8 +265,9 @@ def _lockstep(
         table = batches_table(pending)
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
-        _check_same_rows(batch, rows, shared, offset, base_path, other_path)  # misaligned rows explain all else
-        _check_same_targets(_beside(batch, rows), checked, offset, base_path, other_path, missing_ok)
+        row = first_row + offset
+        _check_same_rows(batch, rows, shared, row, base_path, other_path)  # misaligned rows explain all else
+        _check_same_targets(_beside(batch, rows), checked, row, base_path, other_path, missing_ok)
         yield _beside(batch.drop_columns(unread), rows.drop_columns(only_checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))

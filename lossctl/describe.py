@@ -42,8 +42,9 @@ def describe(name: str) -> str:
     lines += [f"  follows:   {spec.follows}", "", "parameters:"]
     if not spec.params:
         lines.append("  (none)")
-    for p in spec.params:  # a default as the command line writes it: true, none
-        lines.append(f"  {p.name} ({p.kind}, default {format_value(p.default)}, {p.domain})")
+    for p in spec.params:  # a value as the command line writes it: true, none
+        given = f" = {format_value(spec.preset[p.name])}" if p.name in spec.preset else ""  # describe 'huber:delta=2'
+        lines.append(f"  {p.name}{given} ({p.kind}, default {format_value(p.default)}, {p.domain})")
         lines.append(_wrap(p.doc, "      "))
     lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
     for convention, variant in spec.conventions.items():

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from lossctl.errors import InputError, UsageError
+from lossctl.io.remote import is_remote
 from lossctl.tempfiles import cannot_write
 
 _GLOB_CHARS = ("*", "?", "[")
@@ -150,6 +151,8 @@ def _matches_glob(path: str, pattern: str) -> bool:
 def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
     """Refuse an output that a later read of an input would pick up: inside an input directory, or
     matching an input glob."""
+    if is_remote(path):
+        return _check_not_inside_remote_inputs(path, inputs)
     output = os.path.realpath(path)
     for given in inputs:
         if given == "-":
@@ -167,3 +170,26 @@ def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
                     f"output '{path}' matches the input pattern '{given}': the next run over it would "
                     "read the output as data; write it elsewhere"
                 )
+
+
+def _check_not_inside_remote_inputs(url: str, inputs: list[str]) -> None:
+    """:func:`check_not_inside_inputs` for an object-store URL, by the names alone (nothing is sent): an input
+    URL that is not a glob may be a prefix holding objects below it, as a directory does."""
+    output = url.rstrip("/")
+    for given in inputs:
+        prefix = given.rstrip("/")
+        if not is_remote(given):
+            continue
+        if output == prefix:
+            raise UsageError(f"refusing to overwrite the input '{given}' with the output")
+        if any(char in prefix for char in _GLOB_CHARS):
+            if _matches_glob(output, prefix):
+                raise UsageError(
+                    f"output '{url}' matches the input pattern '{given}': the next run over it would "
+                    "read the output as data; write it elsewhere"
+                )
+        elif output.startswith(prefix + "/"):
+            raise UsageError(
+                f"output '{url}' is inside the input directory '{given}': the next run over it would "
+                "read the output as data; write it elsewhere"
+            )

@@ -32,6 +32,19 @@ if TYPE_CHECKING:
     from lossctl.registry import LossSpec
 
 ENTRY_POINT_GROUP = "lossctl.losses"
+_FILE_MODULE_PREFIX = "lossctl_plugin_"  # the modules made from --plugin FILE.py
+
+
+def ship_file_plugins_by_value() -> bool:
+    """Have cloudpickle pickle the code of ``--plugin FILE.py`` modules by value, and say whether there are any:
+    a Dask worker cannot import a module that lossctl made from a file path, so their losses travel in the tasks."""
+    modules = [module for name, module in list(sys.modules.items()) if name.startswith(_FILE_MODULE_PREFIX)]
+    if modules:
+        import cloudpickle
+
+        for module in modules:
+            cloudpickle.register_pickle_by_value(module)
+    return bool(modules)
 
 
 def _declared() -> bool:
@@ -104,6 +117,20 @@ def _registering(origin: str) -> Iterator[None]:
         registry.registering_from = outer
 
 
+def _failure(exc: BaseException) -> str:
+    """An exception of plugin code, for a message: ``ValueError: bad shapes``, or its type alone."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _pass_on_ctrl_c() -> None:
+    """Re-raise the ``KeyboardInterrupt`` being handled when it is a user's Ctrl-C in the library (a notebook);
+    under the command line's handler, which never raises, plugin code raised it."""
+    from lossctl import interrupts
+
+    if not interrupts.installed():
+        raise
+
+
 def _exit_status(stop: SystemExit) -> str:
     return f"called sys.exit({stop.code!r})" if stop.code is not None else "called sys.exit()"
 
@@ -119,7 +146,10 @@ def load_entry_points() -> None:
                 entry.load()
         except SystemExit as stop:  # not a reason to end lossctl: skipped like any broken plugin
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) {_exit_status(stop)} while loading", stacklevel=2)
-        except Exception as exc:  # a third-party module can raise anything on import
+        except KeyboardInterrupt:
+            _pass_on_ctrl_c()
+            warnings.warn(f"plugin '{entry.name}' ({entry.value}) raised KeyboardInterrupt while loading", stacklevel=2)
+        except BaseException as exc:  # a third-party module can raise anything on import
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
 
 
@@ -135,12 +165,20 @@ def load_plugin(target: str) -> None:
         raise
     except SystemExit as stop:
         raise UsageError(f"plugin '{target}' {_exit_status(stop)} while loading") from None
-    except Exception as exc:  # the plugin's own code failed: report it, never a traceback
-        raise UsageError(f"plugin '{target}' failed to load: {type(exc).__name__}: {exc}") from exc
+    except KeyboardInterrupt:
+        _pass_on_ctrl_c()
+        raise UsageError(f"plugin '{target}' raised KeyboardInterrupt while loading") from None
+    except BaseException as exc:  # the plugin's own code failed (even with a BaseException): never a traceback
+        raise UsageError(f"plugin '{target}' failed to load: {_failure(exc)}") from exc
 
 
 def _import(target: str) -> None:
     if not target.endswith(".py"):
+        if not target.strip() or os.sep in target or os.path.isfile(target):  # a path, but not to a .py file
+            raise UsageError(
+                f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
+                "importable module (package.module)"
+            )
         importlib.import_module(target)
         return
     path = Path(target)
@@ -148,7 +186,7 @@ def _import(target: str) -> None:
         raise UsageError(f"plugin file '{target}' not found")
     # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-    name = f"lossctl_plugin_{path.stem}_{digest}"
+    name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
     if name in sys.modules:  # loaded already in this process (the Python API, or tests)
         return
     spec = importlib.util.spec_from_file_location(name, path)
@@ -167,15 +205,15 @@ def _returned(value: object) -> str:
     """What a plugin returned, in a message: its type and shape."""
     shape = getattr(value, "shape", None)
     if shape is not None:
-        kind = getattr(getattr(value, "dtype", None), "kind", "f")
-        of = "" if kind in "biuf" else f" of {value.dtype} values, not numbers"  # type: ignore[attr-defined]
-        return f"an array of shape {tuple(shape)}{of}"
+        return f"an array of shape {tuple(shape)}"
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of {len(value)} values"
     return repr(value) if value is None or isinstance(value, int | float | str) else f"a {type(value).__name__}"
 
 
 _ONE_COLUMN = ("mean", "mean_over_rows", "root_mean")  # the aggregates of one statistic per row
+# NumPy's kinds of arrays that hold no real numbers, as a message names them ("b", "i", "u", "f" do; "O" may)
+_NOT_REAL = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates", "m": "durations", "V": "records"}
 
 
 def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.ndarray], params: dict[str, Any]) -> Any:
@@ -198,21 +236,25 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     except SystemExit as stop:
         raise InputError(f"{where} {_exit_status(stop)}") from None
     except KeyboardInterrupt:
-        from lossctl import interrupts
-
-        if not interrupts.installed():  # the library: a user's Ctrl-C in a notebook, to pass on
-            raise
+        _pass_on_ctrl_c()
         raise InputError(f"{where} raised KeyboardInterrupt") from None
-    except Exception as exc:
-        raise InputError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:  # GeneratorExit or a plugin's own BaseException too: never a traceback
+        raise InputError(f"{where} failed: {_failure(exc)}") from exc
     rows = len(inputs[0])
     try:
-        array = np.asarray(result, dtype=np.float64)
+        array = np.asarray(result)
     except (TypeError, ValueError):
         array = None
     if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
-    return array
+    if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
+        raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
+    try:
+        return array.astype(np.float64, copy=False)  # None in an object array is NaN: the engine names it
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{where} returned values that are not numbers; a loss returns one real number per row"
+        ) from None
 
 
 def _one_per_row(spec: LossSpec, array: np.ndarray, inputs: list[np.ndarray]) -> bool:

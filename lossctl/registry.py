@@ -13,6 +13,7 @@ import difflib
 import inspect
 import math
 import numbers
+import re
 import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -538,6 +539,9 @@ _ALIASES: dict[str, str] = {}
 _loaded = False
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def register_loss(
     name: str,
     *,
@@ -575,7 +579,10 @@ def register_loss(
     """
     plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; tasks: {TASKS}")
+        raise ValueError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
+    for key in (name, *aliases):  # a name -l, --param LOSS.KEY and --fail-if can spell
+        if not isinstance(key, str) or not _NAME.fullmatch(key):
+            raise ValueError(f"loss name {key!r} is not a name: letters, digits and '_', not starting with a digit")
 
     def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         spec = LossSpec(

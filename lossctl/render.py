@@ -328,7 +328,10 @@ def _short(value: str) -> str:
 
 
 def render_advice(advice: Advice, console: Console) -> None:
-    facts = "  ".join(f"{k}={_number(v) if isinstance(v, float) else v}" for k, v in advice.facts.items())
+    from lossctl.report import format_value
+
+    # as the command line writes values (counts=true), numbers to the table's precision
+    facts = "  ".join(f"{k}={_number(v) if isinstance(v, float) else format_value(v)}" for k, v in advice.facts.items())
     console.print(f"[bold]task:[/] {advice.task}  [dim]{facts}[/]", highlight=False)
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)

@@ -620,10 +620,11 @@ def check_output_path(path: str, inputs: list[str]) -> None:
     """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
     from lossctl.io.remote import check_output, is_remote
 
-    if is_remote(path):  # an object store: only its package can be checked before the upload
-        return check_output(path)
-    if path.endswith(("/", os.sep)):  # Path() would drop the slash and write a file of that name
+    if path.endswith(("/", os.sep)):  # Path() (and an object store) would drop the slash and write a file of that name
         raise UsageError(f"output path '{path}' ends with '/', so it names a directory; give a file name")
+    if is_remote(path):  # an object store: its package, and the names, can be checked before the upload
+        check_output(path)
+        return check_not_inside_inputs(path, inputs)
     check_name(path)
     target = Path(path)
     if target.is_file():

@@ -7,12 +7,14 @@ tails (robust z-scores), the target's skew, zeros and sign.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from lossctl.errors import InputError, NoRows
+from lossctl.text import count
 
 SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
@@ -51,13 +53,37 @@ class Advice:
 
 
 def advise(target: np.ndarray, pred: np.ndarray) -> Advice:
-    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``."""
+    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``.
+
+    A fact that cannot be computed in float64 (a residual of two values near the largest float) is ``None``:
+    the JSON output holds numbers or null, never ``NaN``, and NumPy's overflow warnings stay off stderr.
+    """
+    with np.errstate(all="ignore"):
+        advice = _advise(target, pred)
+    advice.facts = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in advice.facts.items()}
+    return advice
+
+
+def _advise(target: np.ndarray, pred: np.ndarray) -> Advice:
     if len(target) == 0:
         raise InputError("the input has no rows")
     if target.ndim == 2 and target.shape == pred.shape and np.isin(target, (0.0, 1.0)).all():
         return _multilabel(target, pred)
+    if target.ndim == 2 and target.shape == pred.shape:
+        if target.shape[1] == 4 and _boxes(target) and _boxes(pred):
+            return _detection(target, pred)
+        return _multi_output(target, pred)
     if pred.ndim == 2 and pred.shape[1] > 1:
-        return _multiclass(target, pred)
+        classes = pred.shape[1]
+        if target.ndim == 1 and np.all((target >= 0) & (target < classes) & (target == np.round(target))):
+            return _multiclass(target, pred)
+        raise InputError(
+            f"cannot tell the task from {classes} prediction columns and "
+            + (f"{target.shape[1]} target columns" if target.ndim == 2 else "one target column")
+            + f": multi-class needs one target column of class indices 0 to {classes - 1}, multi-label or "
+            "multi-output as many target columns as prediction columns; for several models' columns, give "
+            "one at a time with --pred"
+        )
     labels = np.unique(target)
     if set(labels.tolist()) <= {0.0, 1.0} or set(labels.tolist()) <= {-1.0, 1.0}:
         return _binary(target, pred, labels)
@@ -97,8 +123,7 @@ def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
     classes = pred.shape[1]
     sums = pred.sum(axis=1)
     probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.allclose(sums, 1.0, atol=1e-6))
-    index = target.ndim == 1
-    counts = np.bincount(target.astype(np.int64), minlength=classes) if index else target.sum(axis=0)
+    counts = np.bincount(target.astype(np.int64), minlength=classes)
     shares = counts / counts.sum()
     facts = {
         "rows": len(target),
@@ -152,6 +177,30 @@ def _multilabel(target: np.ndarray, pred: np.ndarray) -> Advice:
     return advice
 
 
+def _boxes(values: np.ndarray) -> bool:
+    """Whether 4 columns read as boxes ``x1, y1, x2, y2``: every row's second corner at or beyond its first."""
+    return bool(np.all(values[:, 2] >= values[:, 0]) and np.all(values[:, 3] >= values[:, 1]))
+
+
+def _detection(target: np.ndarray, pred: np.ndarray) -> Advice:
+    """4 columns on each side that read as boxes ``x1, y1, x2, y2``."""
+    facts = {"rows": len(target), "columns": 4, "boxes": "x1, y1, x2, y2"}
+    advice = Advice("detection", facts)
+    advice.add("giou", "4 columns on each side read as boxes (x1, y1, x2, y2): the IoU loss, with a gradient "
+               "for boxes that do not overlap")  # fmt: skip
+    advice.add("box_iou", "the plain IoU loss, for reporting: 1 - intersection over union")
+    advice.add("ciou", "adds the centre distance and the aspect ratio, as YOLO-style detectors train")
+    return advice
+
+
+def _multi_output(target: np.ndarray, pred: np.ndarray) -> Advice:
+    """K target columns against K prediction columns, not labels: regression on each output."""
+    advice = _regression(target.ravel(), pred.ravel())
+    advice.task = f"multi-output {advice.task}"
+    advice.facts = {"outputs": target.shape[1], **advice.facts}
+    return advice
+
+
 def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     residual = pred - target
     median = float(np.median(residual))
@@ -159,8 +208,10 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     robust_scale = 1.4826 * mad
     z = 0.6745 * np.abs(residual - median) / mad if mad > 0 else np.zeros_like(residual)
     outliers = float(np.mean(z > OUTLIER_Z))
-    centred = target - target.mean()
-    std = float(target.std())
+    # skew is scale-free: computed on the target over its largest magnitude, so that cubes of 1e103 do not overflow
+    scaled = target / max(float(np.max(np.abs(target))), np.finfo(np.float64).tiny)
+    centred = scaled - scaled.mean()
+    std = float(scaled.std())
     skew = float(np.mean(centred**3) / std**3) if std > 0 else 0.0
     counts = bool(np.all(target >= 0) and np.all(target == np.round(target)))
     zeros = float(np.mean(target == 0))
@@ -177,7 +228,7 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     task = "regression (counts)" if counts and target.max() > 1 else "regression"
     advice = Advice(task, facts)
     if outliers > HEAVY_TAILS:
-        delta = round(1.345 * robust_scale, 6) if robust_scale > 0 else 1.0
+        delta = round(1.345 * robust_scale, 6) if 0 < 1.345 * robust_scale < math.inf else 1.0
         advice.add(
             "huber",
             f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "
@@ -252,6 +303,13 @@ def suggest(
     usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(
         axis=1
     )
+    if not usable.any():
+        where = "standard input" if opened.source.path == "-" else f"'{opened.source.path}'"
+        names = ", ".join(f"'{c}'" for role in ("target", "pred") for c in roles[role])
+        raise InputError(
+            f"{where} has no row without missing or infinite values in {names} ({count(rows, 'row')} read); "
+            "nothing to base advice on"
+        )
     if not usable.all():
-        notices.append(f"left out {int((~usable).sum())} rows with missing or infinite values")
+        notices.append(f"left out {count(int((~usable).sum()), 'row')} with missing or infinite values")
     return advise(target_values[usable], pred_values[usable]), notices

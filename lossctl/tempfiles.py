@@ -131,14 +131,40 @@ def _is_descriptor(target: Path) -> bool:
     return False
 
 
+def create_directory(target: str) -> Path:
+    """Create an empty temporary directory beside the local ``target`` and register it, for an output made of
+    several files (the Dask engine's ``--per-sample`` dataset): published and removed as a file is."""
+    import tempfile
+
+    final = Path(target)
+    try:
+        with _signals_blocked():
+            tmp = Path(tempfile.mkdtemp(prefix=_prefix(final.name), suffix=_SUFFIX, dir=final.parent))
+            _live[tmp] = final
+    except OSError as error:
+        raise cannot_write(target, error) from error
+    return tmp
+
+
+def _remove(path: Path) -> None:
+    """Unlink a file, or remove a directory with its contents; raises ``OSError`` for a file that cannot go."""
+    if path.is_dir() and not path.is_symlink():
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink()
+
+
 def discard(tmp: Path) -> None:
-    """Remove a temporary file (written or not) and forget it; a target written in place is only forgotten."""
+    """Remove a temporary file or directory (written or not) and forget it; a target written in place is only
+    forgotten."""
     if tmp in _in_place:
         _in_place.discard(tmp)
         return
     with _signals_blocked():
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            _remove(tmp)
         _live.pop(tmp, None)
         if _pending is not None and tmp in _pending:
             _pending.remove(tmp)
@@ -150,9 +176,14 @@ def _mode(target: Path | str) -> int:
     try:
         return stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return _new_mode()
+
+
+def _new_mode(directory: bool = False) -> int:
+    """What ``open`` (``mkdir`` for a directory) gives a new file: 0666 (0777) less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
 
 
 def _rename(tmp: Path, target: Path | str) -> None:
@@ -164,8 +195,25 @@ def _rename(tmp: Path, target: Path | str) -> None:
         upload(tmp, target)
         os.unlink(tmp)
         return
+    if tmp.is_dir():
+        return _rename_directory(tmp, target)
     os.chmod(tmp, _mode(target))
     os.replace(tmp, target)
+
+
+def _rename_directory(tmp: Path, target: Path) -> None:
+    """Put the directory ``tmp`` in place of ``target``: a previous directory of that name (an older dataset) is
+    moved aside, then removed; a file of that name is replaced."""
+    os.chmod(tmp, _mode(target) if target.is_dir() else _new_mode(directory=True))  # mkdtemp made it 0700
+    if target.is_dir() and not target.is_symlink():
+        aside = tmp.with_name(tmp.name + ".old")
+        os.rename(target, aside)
+        os.rename(tmp, target)
+        _remove(aside)
+    else:
+        if os.path.lexists(target):
+            os.unlink(target)
+        os.rename(tmp, target)
 
 
 def publish(tmp: Path) -> None:
@@ -239,7 +287,7 @@ def transaction() -> Iterator[None]:
             except (OSError, InputError) as error:
                 for path in done:
                     with contextlib.suppress(OSError):
-                        path.unlink()
+                        _remove(path)
                 for rest in finished[position:]:
                     discard(rest)
                 if isinstance(error, InputError):
@@ -251,8 +299,8 @@ def transaction() -> Iterator[None]:
 
 
 def remove_all() -> None:
-    """Unlink every registered temporary file; for the signal handler, which exits right after."""
+    """Remove every registered temporary file and directory; for the signal handler, which exits right after."""
     for tmp in list(_live):
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            _remove(tmp)
     _live.clear()

@@ -451,6 +451,24 @@ def test_list_writes_markdown_with_the_csv_rows(cli) -> None:
     assert cells == [[cell.replace("|", "\\|") for cell in row] for row in rows]
 
 
+def test_describe_shows_the_parameters_of_a_spec_string(cli) -> None:
+    """'huber:delta=2' was accepted and the page said nothing of delta=2."""
+    page = cli("describe", "huber:delta=2").out
+    assert "  delta = 2.0 (float, default 1.0, > 0)\n" in page
+    assert "  alpha = 0.5 (float, default 0.25, <= 1)\n" in cli("describe", "focal:alpha=0.5").out
+    assert "  delta (float, default 1.0, > 0)\n" in cli("describe", "huber").out
+
+
+def test_describe_takes_one_loss(cli) -> None:
+    """A list as -l takes it was 'unknown loss 'mse,mae'; did you mean smape, mse, mae?'."""
+    run = cli("describe", "mse,huber:delta=2")
+    assert (run.code, run.out) == (2, "")
+    assert (
+        run.err == "error: describe takes one loss, got the list 'mse,huber:delta=2'; describe each loss on its own\n"
+    )
+    assert "  class_weight = 1.0,2.0,0.5 (floats" in cli("describe", "cross_entropy:class_weight=1,2,0.5").out
+
+
 def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "60")
 

@@ -466,7 +466,8 @@ def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, s
 
 
 def test_an_azure_path_without_an_account_is_one_line() -> None:
-    """adlfs refuses to make its file system without an account: an input error, read or written, not a bug."""
+    """adlfs refuses to make its file system without an account: an input error naming the variables to set,
+    read or written, not a bug."""
     pytest.importorskip("adlfs")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
     sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
@@ -476,6 +477,9 @@ def test_an_azure_path_without_an_account_is_one_line() -> None:
         assert result.returncode == 3, result.stderr
         assert len(result.stderr.splitlines()) == 1
         assert result.stderr.startswith(f"error: cannot {verb} 'az://c/")
+        assert result.stderr.endswith(  # the credential to set, as for S3 and GCS
+            "; set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY, or AZURE_STORAGE_CONNECTION_STRING\n"
+        )
 
 
 def test_targets_aligned_by_order_are_split_too(data: dict[str, str], scheduler: str) -> None:
@@ -550,3 +554,247 @@ def test_http_csv_is_read_with_the_delimited_text_options(tmp_path: Path) -> Non
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """The Dask engine's --per-sample dataset inside the input directory, and an S3 output inside an S3 input (a
+    prefix, a glob, the input itself), are refused before any work, as a local output inside a local input is."""
+    import s3fs
+
+    local, remote = data["baseline"], data["s3_baseline"]
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    cases = [
+        ([local, "--per-sample", f"{local}/rows.parquet", *dask], f"output '{local}/rows.parquet' is inside the "
+         f"input directory '{local}'"),
+        ([remote, "--per-sample", f"{remote}/rows.parquet", *dask], f"output '{remote}/rows.parquet' is inside "
+         f"the input directory '{remote}'"),
+        ([f"{remote}/", "-o", f"{remote}/region=eu/report.json"], f"output '{remote}/region=eu/report.json' is "
+         f"inside the input directory '{remote}/'"),
+        ([f"{remote}/*/*.parquet", "--per-sample", f"{remote}/region=us/rows.parquet"], f"output "
+         f"'{remote}/region=us/rows.parquet' matches the input pattern '{remote}/*/*.parquet'"),
+    ]  # fmt: skip
+    for args, message in cases:
+        run = _cli("eval", *args, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout) == (2, ""), run.stderr
+        assert run.stderr == (
+            f"error: {message}: the next run over it would read the output as data; write it elsewhere\n"
+        )
+    csv = f"s3://{BUCKET}/own.csv"
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.put(str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv"), csv)
+    run = _cli("eval", csv, "-l", "mse", "-q", "-o", csv)
+    assert (run.returncode, run.stderr) == (2, f"error: refusing to overwrite the input '{csv}' with the output\n")
+    assert sorted(p.name for p in Path(local).iterdir()) == ["region=eu", "region=us"]  # nothing written
+    assert len(fs.find(remote)) == sum(FILES.values())
+
+
+def test_a_url_scheme_in_capitals_is_the_same_store(data: dict[str, str]) -> None:
+    """A URL's scheme is case-insensitive (RFC 3986): S3:// was 'Protocol not known: S3'."""
+    local = lossctl.evaluate(data["baseline"], losses="mae", by="region")
+    remote = lossctl.evaluate(data["s3_baseline"].replace("s3://", "S3://"), losses="mae", by="region")
+    assert_same(local.to_dict(), remote.to_dict())
+
+
+def test_an_output_to_a_missing_bucket_fails_before_any_work(data: dict[str, str], scheduler: str) -> None:
+    """Checked before the run: the local engine printed its table and then failed at the upload ('file ... not
+    found'), and the Dask engine's --per-sample reported an internal error."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    for args in (
+        [sample, "-o", "s3://no-such-bucket/report.json"],
+        [sample, "--per-sample", "s3://no-such-bucket/rows.parquet"],
+        [data["s3_baseline"], "--per-sample", "s3://no-such-bucket/rows.parquet", *dask],
+    ):
+        run = _cli("eval", *args, "-l", "mse", "-q")
+        url = args[2]
+        assert (run.returncode, run.stdout, run.stderr) == (
+            3,
+            "",
+            f"error: cannot write '{url}': bucket 'no-such-bucket' does not exist\n",
+        )
+
+
+PLUGIN = """
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("{name}", task="regression", summary="Absolute error (a test plugin).", formula="l = |p - y|")
+def absolute(target, pred):
+    return np.abs(pred - target)
+"""
+
+
+def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler: str, tmp_path: Path) -> None:
+    """The Dask scheduler and workers cannot import the module lossctl makes from --plugin FILE.py: its loss
+    travels inside the tasks (it was an internal error, 'Error during deserialization of the task graph')."""
+    plugin = tmp_path / "my_losses.py"
+    plugin.write_text(PLUGIN.format(name="plugin_abs"))
+    args = ["eval", data["baseline"], "-l", "plugin_abs,mae", "--plugin", str(plugin), "-f", "json", "-q"]
+    local = _cli(*args)
+    remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert (local.returncode, remote.returncode) == (0, 0), remote.stderr
+    values = [r["value"] for r in json.loads(remote.stdout)["results"]]
+    assert values[0] == pytest.approx(values[1], rel=1e-12)
+    assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+
+
+def test_a_cluster_without_an_installed_plugin_is_one_line(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """An entry-point plugin installed here but not on the cluster: an input error saying what the cluster
+    needs, not an internal error."""
+    site = tmp_path / "site"
+    (site / "lossctl_cluster_plugin").mkdir(parents=True)
+    (site / "lossctl_cluster_plugin" / "__init__.py").write_text(PLUGIN.format(name="installed_abs"))
+    info = site / "lossctl_cluster_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lossctl_cluster_plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lossctl.losses]\ncluster_plugin = lossctl_cluster_plugin\n")
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    run = _cli("eval", data["baseline"], "-l", "installed_abs", "-q", "--engine", "dask", "--scheduler", scheduler,
+               env={"PYTHONPATH": path})  # fmt: skip
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        "error: the Dask cluster cannot load lossctl's tasks (No module named 'lossctl_cluster_plugin'); its "
+        "scheduler and workers need the packages this process uses (lossctl, its extras, and the packages of "
+        "installed plugins)\n"
+    )
+
+
+def test_a_signal_leaves_no_per_sample_staging_directory(tmp_path: Path) -> None:
+    """SIGTERM while the Dask engine's --per-sample dataset is being written: its hidden staging directory was
+    left behind. The loss waits for a file that never comes, so the signal arrives mid-run (a CSV input is
+    evaluated in this process: no cluster is needed)."""
+    plugin = tmp_path / "waiting.py"
+    plugin.write_text(
+        "import os, time\nimport numpy as np\nfrom lossctl import register_loss\n\n\n"
+        '@register_loss("waiting", task="regression", summary="s", formula="f")\n'
+        "def waiting(target, pred):\n"
+        f"    while not os.path.exists({str(tmp_path / 'never')!r}):\n"
+        "        time.sleep(0.02)\n"
+        "    return np.abs(pred - target)\n"
+    )
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,2\n3,5\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "lossctl", "eval", str(data), "-l", "waiting", "--plugin", str(plugin),
+               "--engine", "dask", "--per-sample", str(out / "rows.parquet"), "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [p.name.startswith(".rows.parquet.") for p in out.iterdir()] == [True], process.poll()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    assert list(out.iterdir()) == []
+
+
+def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:
+    """As for a local path: 's3://b/dir/' was written as the object 's3://b/dir', and 's3://b' failed at the upload,
+    after the run, with botocore's 'Parameter validation failed:'."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    for url, message in (
+        (f"s3://{BUCKET}/reports/", f"output path 's3://{BUCKET}/reports/' ends with '/', so it names a directory; "
+         "give a file name"),
+        (f"s3://{BUCKET}", f"output 's3://{BUCKET}' names a bucket, not a file in it; give a name: "
+         f"s3://{BUCKET}/NAME"),
+    ):  # fmt: skip
+        run = _cli("eval", sample, "-l", "mse", "-q", "-f", "json", "-o", url)
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: {message}\n")
+
+
+def test_a_remote_folder_or_glob_of_csv_files_is_refused_as_a_local_one_is(data: dict[str, str]) -> None:
+    """A folder of one CSV object was read as Parquet ('Parquet magic bytes not found'), of several 'no Parquet
+    files under', and a glob matching CSV objects said 'no files match': now the local engine's messages."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.pipe(f"{BUCKET}/csv-one/a.csv", b"pred,target\n1,2\n")
+    fs.pipe(f"{BUCKET}/csv-two/a.csv", b"pred,target\n1,2\n")
+    fs.pipe(f"{BUCKET}/csv-two/b.csv", b"pred,target\n3,2\n")
+    base = f"s3://{BUCKET}"
+    for path, message in (
+        (f"{base}/csv-one", f"directory '{base}/csv-one' has no Parquet files (*.parquet, *.pq)"),
+        (f"{base}/csv-two/", f"directory '{base}/csv-two/' has no Parquet files (*.parquet, *.pq)"),
+        (f"{base}/csv-two/*.csv", f"'{base}/csv-two/*.csv' matches '{base}/csv-two/a.csv', which is not a Parquet "
+         "file; a glob is read as one Parquet dataset"),
+    ):  # fmt: skip
+        with pytest.raises(lossctl.InputError) as error:
+            lossctl.evaluate(path, losses="mse")
+        assert str(error.value) == message
+
+
+def test_misaligned_rows_in_a_later_part_are_numbered_as_in_the_whole_input(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """Files aligned by order whose likely key differs in the last file: the Dask engine named the row within its
+    part (row 7), not in the input (row 160,007) as the local engine does."""
+    copy = tmp_path / "copy"
+    for directory, count in FILES.items():
+        (copy / directory).mkdir(parents=True)
+        for k in range(count):
+            name = f"{directory}/part-{k}.parquet"
+            (copy / name).write_bytes((Path(data["baseline"]) / name).read_bytes())
+    last = copy / "region=us" / "part-1.parquet"
+    table = pq.read_table(last)
+    qid = table.column("qid").to_numpy().copy()
+    qid[7] += 1
+    pq.write_table(table.set_column(table.column_names.index("qid"), "qid", pa.array(qid)), last, row_group_size=15_000)
+    row = 4 * ROWS // 5 + 7
+    message = (
+        f"column 'qid' is {qid[7] - 1} in {data['baseline']} but {qid[7]} in {copy} at row {row}: rows are aligned "
+        "by order and these are not the same rows; align them by key with --on qid"
+    )
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    for command in (["eval", data["baseline"], "--targets", str(copy)], ["compare", data["baseline"], str(copy)]):
+        local = _cli(*command, "-l", "mse", "-q")
+        remote = _cli(*command, "-l", "mse", "-q", *dask)
+        assert (local.returncode, local.stderr) == (3, f"error: {message}\n")
+        in_file = f"(in {data['baseline']}/region=us/part-1.parquet)"  # the part's file, as for bad data in it
+        assert (remote.returncode, remote.stderr) == (3, f"error: {message} {in_file}\n")
+
+
+def test_a_web_url_with_a_query_string_is_one_file() -> None:
+    """A pre-signed URL (https://.../p.parquet?X-Amz-Signature=...): its '?' starts the query, not a glob, and the
+    extension is read before it. A CSV was read as Parquet ('magic bytes not found')."""
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        for name, losses in (("regression.csv", "mse"), ("binary.parquet", "brier")):
+            local = lossctl.evaluate(root / name, losses=losses, pred="prob" if losses == "brier" else None)
+            url = f"http://127.0.0.1:{port}/{name}?X-Amz-Signature=abc&X-Amz-Expires=60"
+            remote = lossctl.evaluate(url, losses=losses, pred="prob" if losses == "brier" else None)
+            assert_same(local.to_dict(), remote.to_dict())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_an_output_without_credentials_names_them_not_a_missing_bucket(data: dict[str, str]) -> None:
+    """fsspec's exists() says False for any failed probe: a bucket that exists was reported missing."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    env = {**os.environ, "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}
+    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    url = f"s3://{BUCKET}/report.json"
+    command = [sys.executable, "-m", "lossctl", "eval", sample, "-l", "mse", "-q", "-o", url]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: cannot write '{url}': no credentials (Unable to locate credentials); set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command\n"
+    )

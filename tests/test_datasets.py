@@ -89,6 +89,47 @@ def test_engine_options_are_checked_before_any_reading(hive: Path) -> None:
     assert (run.returncode, run.stderr) == (2, "error: --scheduler applies to the Dask engine: add --engine dask\n")
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("tcp://127.0.0.1:99999", "the port must be a number in [1, 65535], got '99999'"),
+        ("tcp://127.0.0.1:abc", "the port must be a number in [1, 65535], got 'abc'"),
+        ("tcp://10.0.0.5", "missing port number in 'tcp://10.0.0.5', e.g. tcp://10.0.0.5:8786"),
+        (
+            "http://10.0.0.5:8786",
+            "unknown scheme 'http://'; a scheduler is joined over tcp://, tls://, ucx://, ws://, wss://",
+        ),
+        ("inproc://x", "unknown scheme 'inproc://'; a scheduler is joined over tcp://, tls://, ucx://, ws://, wss://"),
+    ],
+)
+def test_a_malformed_scheduler_address_is_a_usage_error_at_once(hive: Path, address: str, reason: str) -> None:
+    """Said before connecting (a port out of range made Dask wait its 30 s connect timeout, then exit 3), in the
+    command line's words, naming where the address came from."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    import os
+
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", "--scheduler", address)
+    assert (run.returncode, run.stderr) == (
+        2,
+        f"error: --scheduler '{address}' is not a Dask scheduler address: {reason}\n",
+    )
+    env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", env=env)
+    assert (run.returncode, run.stderr) == (
+        2,
+        f"error: DASK_SCHEDULER_ADDRESS '{address}' is not a Dask scheduler address: {reason}\n",
+    )
+
+
+def test_a_scheduler_dask_cannot_connect_to_as_configured_is_one_line(hive: Path) -> None:
+    """tls:// without Dask's TLS settings was an internal error (a TypeError inside distributed)."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    run = _cli("eval", str(hive), "-l", "mae", "--engine", "dask", "--scheduler", "tls://127.0.0.1:8786")
+    assert run.returncode == 3 and len(run.stderr.splitlines()) == 1, run.stderr
+    assert run.stderr.startswith("error: cannot connect to the Dask scheduler at tls://127.0.0.1:8786 (TypeError: TLS")
+    assert run.stderr.endswith("; check --scheduler or DASK_SCHEDULER_ADDRESS and Dask's configuration\n")
+
+
 def _without(tmp_path: Path, *modules: str) -> dict[str, str]:
     """An environment where importing ``modules`` fails as it does when they are not installed."""
     import os
@@ -111,6 +152,27 @@ def test_a_missing_extra_is_a_usage_error_naming_it(hive: Path, tmp_path: Path) 
     assert (run.returncode, run.stderr) == (
         2,
         "error: reading or writing s3:// paths needs the package 'fsspec': pip install 'lossctl[cloud]'\n",
+    )
+
+
+def test_the_dask_engine_is_checked_for_an_input_read_in_this_process(tmp_path: Path) -> None:
+    """A CSV input is evaluated in this process, as one part: --engine dask without its packages, or with a
+    malformed address, was still accepted (exit 0)."""
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,2\n")
+    run = _cli("eval", str(data), "-l", "mae", "--engine", "dask", env=_without(tmp_path, "distributed"))
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2,
+        "",
+        "error: --engine dask needs the packages dask and distributed: pip install 'lossctl[dask]'\n",
+    )
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    run = _cli("eval", str(data), "-l", "mae", "--engine", "dask", "--scheduler", "10.0.0.5")
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2,
+        "",
+        "error: --scheduler '10.0.0.5' is not a Dask scheduler address: missing port number in '10.0.0.5', "
+        "e.g. tcp://10.0.0.5:8786\n",
     )
 
 
@@ -144,6 +206,34 @@ def test_a_plain_directory_is_read_at_any_depth_in_sorted_order(tmp_path: Path) 
         pq.write_table(pa.table({"pred": [value], "target": [0.0]}), tmp_path / "nest" / name)
     source = lossctl.io.sources.open_data(tmp_path / "nest")
     assert source.read(["pred"]).column("pred").to_pylist() == [1.0, 2.0, 3.0]
+
+
+def test_a_url_lossctl_does_not_read_is_a_usage_error(tmp_path: Path) -> None:
+    """Not 'file not found', as if the URL were a local name."""
+    (tmp_path / "p.csv").write_text("id,pred\n1,2\n")
+    for args in (
+        ["hdfs://cluster/preds.parquet"],
+        [str(tmp_path / "p.csv"), "--targets", "FTP://host/t.csv", "--on", "id"],
+    ):
+        url = args[0] if len(args) == 1 else args[2]
+        run = _cli("eval", *args, "-l", "mse")
+        assert (run.returncode, run.stderr) == (
+            2,
+            f"error: cannot read '{url}': lossctl reads local paths and s3://, gs://, az://, abfs:// and https:// "
+            f"URLs, not {url.split('://')[0]}://\n",
+        )
+
+
+def test_a_web_server_is_no_output(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("pred,target\n1,2\n")
+    for option in ("-o", "--per-sample"):
+        run = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", option, "https://example.com/out.csv")
+        assert (run.returncode, run.stdout, run.stderr) == (
+            2,
+            "",
+            "error: cannot write 'https://example.com/out.csv': lossctl writes to local paths and object stores "
+            "(s3://, gs://, az://), not to web servers\n",
+        )
 
 
 def test_a_missing_store_package_is_named(tmp_path: Path) -> None:

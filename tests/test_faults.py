@@ -819,18 +819,33 @@ PLUGIN_CASES = {
     # id: (code at import, function body, exit status, text of the error)
     "exit at import": ("sys.exit(0)", "return pred", 2, "plugin '{plugin}' called sys.exit(0) while loading"),
     "raises at import": ("raise ImportError('no GPU')", "return pred", 2, "failed to load: ImportError: no GPU"),
+    "raises a BaseException at import": (
+        "class Boom(BaseException): pass\nraise Boom('x')",
+        "return pred",
+        2,
+        "plugin '{plugin}' failed to load: Boom: x",
+    ),
+    "raises KeyboardInterrupt at import": (
+        "raise KeyboardInterrupt",
+        "return pred",
+        2,
+        "plugin '{plugin}' raised KeyboardInterrupt while loading",
+    ),
     "raises": ("", "raise ValueError('bad shapes')", 3, IN_PLUGIN + " failed: ValueError: bad shapes"),
+    "raises GeneratorExit": ("", "raise GeneratorExit", 3, IN_PLUGIN + " failed: GeneratorExit"),
     "exits": ("", "sys.exit(3)", 3, IN_PLUGIN + " called sys.exit(3)"),
     "raises KeyboardInterrupt": ("", "raise KeyboardInterrupt", 3, IN_PLUGIN + " raised KeyboardInterrupt"),
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
     "returns n+1 values": ("", "return np.append(pred, 1.0)", 3, "returned an array of shape (11,) for 10 rows"),
     "returns text": ("", "return 'small'", 3, "returned 'small' for 10 rows"),
-    "returns text per row": (
+    "returns text per row": ("", "return np.full(len(pred), '1.5')", 3, IN_PLUGIN + " returned text; a loss returns"),
+    "returns complex numbers": (
         "",
-        "return np.full(len(pred), 'x')",
+        "return pred - target + 1j",
         3,
-        "returned an array of shape (10,) of <U1 values, not",
+        IN_PLUGIN + " returned complex numbers; a loss returns one real number per row",
     ),
+    "returns objects": ("", "return [object()] * len(pred)", 3, IN_PLUGIN + " returned values that are not numbers"),
     "returns two columns": (
         "",
         "return np.stack([pred, pred], 1)",
@@ -845,6 +860,16 @@ PLUGIN_CASES = {
     ),
     "divides by zero": ("", "return pred / 0", 3, "returned nan at row 0 (10 non-finite values)"),
 }
+
+
+@pytest.mark.parametrize("target", ["", "p.csv", "{tmp}"])
+def test_a_plugin_that_is_neither_a_file_nor_a_module_is_named(tmp_path: Path, target: str) -> None:
+    """A data file or a folder given to --plugin: not 'No module named 'p'' or 'Empty module name'."""
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,2\n")
+    target = target.format(tmp=tmp_path)
+    run = lossctl("eval", "p.csv", "-l", "mse", "--plugin", target, cwd=tmp_path)
+    fails(run, 2, f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an importable")
 
 
 @pytest.mark.parametrize("case", PLUGIN_CASES)

@@ -80,3 +80,34 @@ def test_a_broken_entry_point_warns_and_the_tool_still_works(tmp_path: Path) -> 
     run = _lossctl(site, "eval", str(data), "-l", "mae", "-f", "json")
     assert run.returncode == 0 and json.loads(run.stdout)["results"][0]["value"] == 1.0
     assert "warning: plugin 'lossctl_broken_plugin'" in run.stderr and "boom" in run.stderr
+
+
+def test_an_entry_point_raising_a_base_exception_warns_too(tmp_path: Path) -> None:
+    """Not only Exception: a plugin's own BaseException subclass at import was a traceback and exit 1."""
+    site = tmp_path / "site"
+    _install(site, "lossctl_base_plugin", "class Boom(BaseException):\n    pass\n\n\nraise Boom('no GPU')\n")
+    data = tmp_path / "p.csv"
+    data.write_text(DATA)
+    run = _lossctl(site, "eval", str(data), "-l", "mae", "-f", "json")
+    assert run.returncode == 0 and json.loads(run.stdout)["results"][0]["value"] == 1.0, run.stderr
+    assert "warning: plugin 'lossctl_base_plugin' (lossctl_base_plugin) failed to load: no GPU" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "task", "message"),
+    [
+        ("my-loss", "regression", "loss name 'my-loss' is not a name: letters, digits and '_', not starting with "
+         "a digit"),
+        ("cubed", "weird", "unknown task 'weird'; tasks: regression, binary, multiclass, multilabel, segmentation, "
+         "detection, representation, ranking"),
+    ],
+)  # fmt: skip
+def test_a_plugin_loss_lossctl_could_not_name_fails_to_load(write, name: str, task: str, message: str) -> None:
+    """'my-loss' registered, but '--fail-if my-loss>1' could not be parsed; an unknown task was listed as a Python
+    tuple ('tasks: ('regression', ...)')."""
+    plugin = write("bad_name.py", PLUGIN.format(name=name).replace('task="regression"', f'task="{task}"'))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "mse", "--plugin", str(plugin))
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"error: plugin '{plugin}' failed to load: ValueError: {message}\n"

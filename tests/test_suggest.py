@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 import lossctl
 from lossctl.suggest import advise
@@ -120,3 +121,64 @@ def test_a_file_without_rows_is_named(cli, tmp_path: Path) -> None:
     (tmp_path / "h.csv").write_text("y_true,y_pred\n")
     run = cli("suggest", tmp_path / "h.csv")
     assert (run.code, run.out, run.err) == (3, "", f"error: '{tmp_path / 'h.csv'}' has no rows\n")
+
+
+def test_a_file_without_a_usable_row_is_named(cli, tmp_path: Path) -> None:
+    """Every row missing a value: the file and the columns are named (it was 'the input has no rows'); one row
+    left out is '1 row', not '1 rows'."""
+    (tmp_path / "m.csv").write_text("pred,target\n,\n0.5,\n")
+    run = cli("suggest", tmp_path / "m.csv", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: '{tmp_path / 'm.csv'}' has no row without missing or infinite values in 'target', 'pred' "
+        "(2 rows read); nothing to base advice on\n"
+    )
+    (tmp_path / "one.csv").write_text("pred,target\n0.2,1\n0.9,0\n0.4,\n")
+    run = cli("suggest", tmp_path / "one.csv", "-f", "json")
+    assert run.code == 0
+    assert "notice: left out 1 row with missing or infinite values\n" in run.err
+
+
+def test_same_shaped_real_columns_are_multi_output_regression_or_boxes() -> None:
+    """They were taken for multi-class, with class shares read from the target's column sums ('smallest -18.5%')."""
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(200, 3))
+    advice = advise(target, target + rng.normal(0, 0.1, (200, 3)))
+    assert advice.task == "multi-output regression" and advice.facts["outputs"] == 3
+    assert [s.loss for s in advice.suggestions][:3] == ["mse", "rmse", "mae"]
+    corner = rng.uniform(0, 50, (200, 2))
+    boxes = np.hstack([corner, corner + rng.uniform(5, 20, (200, 2))])
+    advice = advise(boxes, boxes + rng.normal(0, 0.5, (200, 4)) * [1, 1, 0, 0])
+    assert advice.task == "detection" and [s.loss for s in advice.suggestions] == ["giou", "box_iou", "ciou"]
+
+
+@pytest.mark.parametrize("target", [[0.0, 1.0, -1.0], [0.0, 1.0, 3.0], [0.5, 1.0, 2.0]])
+def test_a_target_that_is_not_class_indices_for_several_columns_is_an_input_error(cli, tmp_path: Path, target) -> None:
+    """A negative label was an internal error (np.bincount), a label beyond the columns or a float (several
+    models' columns against one real target) was advised as multi-class."""
+    rows = "".join(f"{i},{i + 1},{i + 2},{t}\n" for i, t in enumerate(target))
+    (tmp_path / "p.csv").write_text("a,b,c,target\n" + rows)
+    run = cli("suggest", tmp_path / "p.csv", "--pred", "a,b,c", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: cannot tell the task from 3 prediction columns and one target column: multi-class needs one target "
+        "column of class indices 0 to 2, multi-label or multi-output as many target columns as prediction columns; "
+        "for several models' columns, give one at a time with --pred\n"
+    )
+
+
+def test_the_table_writes_facts_as_the_command_line_does(cli, tmp_path: Path) -> None:
+    """'counts=False' was Python's spelling."""
+    (tmp_path / "p.csv").write_text("pred,target\n1.5,2.25\n2.5,2.0\n0.5,1.0\n")
+    run = cli("suggest", tmp_path / "p.csv", "-q")
+    assert run.code == 0 and "counts=false" in run.out and "False" not in run.out
+
+
+def test_values_near_the_largest_float_give_numbers_or_null(cli, tmp_path: Path) -> None:
+    """The skew's cubes overflowed: four NumPy warnings on stderr and 'NaN' in the JSON, which is not JSON."""
+    (tmp_path / "p.csv").write_text("pred,target\n1e308,-1e308\n-1e308,1e308\n5,1e-300\n7,3\n")
+    run = cli("suggest", tmp_path / "p.csv", "-q", "-f", "json")
+    assert (run.code, run.err) == (0, "")
+    facts = json.loads(run.out, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))["facts"]
+    assert facts["target_skew"] == pytest.approx(0.0, abs=1e-12)
+    assert facts["residual_scale_mad"] is None  # residuals of 2e308 are beyond float64

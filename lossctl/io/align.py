@@ -360,7 +360,9 @@ class Join:
         *,
         drop: bool = False,
         checked: Sequence[str] = (),
+        first_row: int = 0,
     ) -> None:
+        self._first_row = first_row  # the input's row number of the first prediction row (a Dask task's part)
         self._checked = {name: _flat(targets.column(name)) for name in checked}
         targets = targets.drop_columns([name for name in checked if key is None or name not in key.targets])
         key_columns = key.targets if key is not None else ()
@@ -494,8 +496,8 @@ class Join:
             differing = first_difference(ours, theirs.slice(offset, within))
             if differing is not None:
                 raise misaligned(
-                    name, offset + differing, ours[differing].as_py(), theirs[offset + differing].as_py(),
-                    self.preds_name, self.targets_name,
+                    name, self._first_row + offset + differing, ours[differing].as_py(),
+                    theirs[offset + differing].as_py(), self.preds_name, self.targets_name,
                 )  # fmt: skip
 
     def _build(self, preds_types: list[pa.DataType]) -> None:
@@ -673,6 +675,7 @@ def joined_batches(
         notices,
         drop=drop,
         checked=checked,
+        first_row=source.first_row,
     )
     # The predictions are read on a thread of their own, ahead of the join (which runs on the engine's reader
     # thread): reading and matching keys take about as long as each other on 20M rows.

@@ -29,7 +29,7 @@ from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, dataset_files, open_bytes
-from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors
+from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, web_path
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -45,7 +45,12 @@ def _skipped(name: str) -> bool:
 
 
 def _is_parquet(name: str) -> bool:
-    return name.lower().endswith(PARQUET_EXTENSIONS)
+    return web_path(name).lower().endswith(PARQUET_EXTENSIONS)
+
+
+def _is_glob(path: str) -> bool:
+    """Whether ``path`` is a pattern (a web URL's query, ``?sig=...``, is not one)."""
+    return bool(_GLOB_CHARS.search(web_path(path)))
 
 
 def is_partitioned(path: str, files: Sequence[str]) -> bool:
@@ -108,28 +113,31 @@ def _base(pattern: str) -> str:
 def list_dataset(path: str, input_format: str | None = None) -> Listing:
     """The Parquet files a path names: a file, a directory or a glob, sorted as ``ls`` sorts.
 
-    A directory gives every file below it, at any depth, and so does a directory a glob matches (``date=2026-12-*/``):
-    locally as :func:`lossctl.io.readers.dataset_files` lists them, in an object store every object below the prefix
-    (as Spark and pyarrow.dataset read them).
+    A directory gives every Parquet file below it, at any depth, and so does a directory a glob matches
+    (``date=2026-12-*/``): locally as :func:`lossctl.io.readers.dataset_files` lists them, in an object store the
+    objects below the prefix (as Spark and pyarrow.dataset read them). A file a glob matches must be Parquet.
     """
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a dataset is read as Parquet")
+    single = False  # one file named: read whatever its extension
     if is_remote(path):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            if _GLOB_CHARS.search(inner):
-                # A folder the glob matches (date=2026-12-*/) gives every object below it.
+            if _is_glob(inner):
+                # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
                 found = sorted(
                     file
                     for name, info in matches.items()
-                    for file in (fs.find(name) if info.get("type") == "directory" else [name])
+                    for file in (
+                        [f for f in fs.find(name) if _is_parquet(f)] if info.get("type") == "directory" else [name]
+                    )
                 )
                 base = _base(inner)
             elif fs.isdir(inner):
                 found, base = sorted(fs.find(inner)), inner.rstrip("/")
             else:
-                found, base = [inner], inner.rsplit("/", 1)[0]
+                found, base, single = [inner], inner.rsplit("/", 1)[0], True
     else:
         fs = None
         if _GLOB_CHARS.search(path) and not os.path.exists(path):
@@ -137,18 +145,27 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         elif os.path.isdir(path):
             found, base = dataset_files(path, input_format), path.rstrip("/")
         else:
-            found, base = [path], os.path.dirname(path)
+            found, base, single = [path], os.path.dirname(path), True
     relative = [_relative_dirs(f, base) for f in found]
     kept = [
         (file, dirs)
         for file, dirs in zip(found, relative, strict=True)
         if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
-    if input_format is None:
-        kept = [(file, dirs) for file, dirs in kept if _is_parquet(file) or len(found) == 1]
+    glob = _is_glob(path)
+    if input_format is None and glob:  # as dataset_files says it of a local glob
+        other = next((file for file, _ in kept if not _is_parquet(file)), None)
+        if other is not None:
+            name = full_url(path, fs, other) if fs is not None else other
+            raise InputError(
+                f"'{path}' matches '{name}', which is not a Parquet file; a glob is read as one Parquet dataset"
+            )
+    if input_format is None and not single:  # a directory: its Parquet files
+        kept = [(file, dirs) for file, dirs in kept if _is_parquet(file)]
     if not kept:
-        what = "no files match" if _GLOB_CHARS.search(path) else "no Parquet files (*.parquet, *.pq) under"
-        raise InputError(f"{what} '{path}'")
+        raise InputError(
+            f"no files match '{path}'" if glob else f"directory '{path}' has no Parquet files (*.parquet, *.pq)"
+        )
     paths = [file for file, _ in kept]
     names = [full_url(path, fs, file) if fs is not None else file for file in paths]
     return Listing(fs, paths, names, _typed([_partition(dirs) for _, dirs in kept]))
@@ -210,6 +227,10 @@ class ParquetDataset(Source):
         if self._window is not None:
             return self._window[1] - self._window[0]
         return sum(sum(groups) for groups in self.row_groups)
+
+    @property
+    def first_row(self) -> int:
+        return self._window[0] if self._window is not None else 0
 
     def splits(self, rows_per_part: int, multiple: int = 1) -> list[tuple[int, int]]:
         """Row ranges ``[start, stop)`` covering the input: consecutive row groups of one file, about
@@ -342,7 +363,7 @@ def open_dataset(
     """
     if path == "-":
         raise UsageError("standard input is not a dataset")
-    single = not _GLOB_CHARS.search(path) and not path.endswith("/")
+    single = not _is_glob(path) and not path.endswith("/")
     if single and is_remote(path) and not _is_parquet(path) and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
         fs, inner = filesystem(path)
         with remote_errors(path):
@@ -368,7 +389,7 @@ def dataset_of(data: Any, input_format: str | None = None) -> ParquetDataset | N
         return None
     listings = []
     for path in paths:
-        single = not _GLOB_CHARS.search(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
+        single = not _is_glob(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
         if single and not _is_parquet(path) and not is_remote(path):
             return None
         listing = list_dataset(path, input_format)

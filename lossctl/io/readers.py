@@ -154,6 +154,12 @@ class Source(ABC):
         """The row count when the file's metadata gives it, else ``None``."""
         return None
 
+    @property
+    def first_row(self) -> int:
+        """The input's row number of this source's first row: 0, but for a part of a dataset (a Dask task's), so
+        that messages name rows as a whole run does."""
+        return 0
+
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet), else
         ``None``: a text format's types are inferred block by block."""
@@ -889,12 +895,15 @@ def _by_extension(path: str) -> tuple[str | None, str | None]:
 
 
 def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None]:
-    """``(format, compression)`` of a file from its name; ``input_format`` wins; ``None``: recognise it by content.
+    """``(format, compression)`` of a file from its name (a URL's without its query string); ``input_format`` wins;
+    ``None``: recognise it by content.
 
     A compressed Parquet or Arrow file (``preds.parquet.gz``) is read as its stream would be (``zcat ... |``):
     decompressed once, Parquet copied where it can be read with random access (:func:`streams.spill`).
     """
-    fmt, compression = _by_extension(path)
+    from lossctl.io.remote import web_path
+
+    fmt, compression = _by_extension(web_path(path))
     return input_format or fmt, compression
 
 
@@ -1072,13 +1081,14 @@ def open_input(
             return _ParquetSource(path, handle=in_place)
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
     from lossctl.io.dataset import is_partitioned, open_dataset
-    from lossctl.io.remote import is_remote
+    from lossctl.io.remote import check_scheme, is_remote
 
     if is_remote(path):  # object stores (docs/cli.md, "Input")
         return open_dataset(path, input_format, delimiter=delimiter, decimal=decimal)
     try:
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
+        check_scheme(path)
         if not _GLOB_CHARS.search(path):
             raise InputError(f"file '{path}' not found") from None
         mode = None

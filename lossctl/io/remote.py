@@ -54,6 +54,26 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
+def web_path(path: str) -> str:
+    """A web URL without its query and fragment (``https://h/p.parquet?X-Amz-Signature=...`` ->
+    ``https://h/p.parquet``): what its name and extension are read from, a ``?`` there starting the query, not a
+    glob. Any other path unchanged."""
+    if scheme_of(path) in ("http", "https"):
+        return path.split("#", 1)[0].split("?", 1)[0]
+    return path
+
+
+def check_scheme(path: str) -> None:
+    """A URL whose scheme lossctl does not read (``hdfs://``, ``ftp://``, ``file://``) is a usage error saying
+    which it reads, rather than a local file ``not found``; call it once ``path`` is known not to be a local file."""
+    found = _URL.match(path)
+    if found and not is_remote(path):
+        raise UsageError(
+            f"cannot read '{path}': lossctl reads local paths and s3://, gs://, az://, abfs:// and https:// URLs, "
+            f"not {found.group(1)}://"
+        )
+
+
 # The cloud SDKs log their retries and failures (gcsfs: a traceback per retry). With no handler configured,
 # Python prints those records on stderr; a NullHandler on each, as libraries are advised to add, keeps them
 # for a user who configures logging and off the command line's one-line errors.
@@ -77,7 +97,7 @@ def filesystem(url: str, verb: str = "read") -> tuple[Any, str]:
         from fsspec.core import url_to_fs
 
         with remote_errors(url, verb):  # some stores connect when the file system is made (adlfs, no account)
-            return url_to_fs(url)
+            return url_to_fs(scheme + url[len(scheme) :])  # a scheme is case-insensitive (RFC 3986), fsspec's not
     except ImportError as error:
         missing = package if getattr(error, "name", None) != "fsspec" and "fsspec" not in str(error) else "fsspec"
         raise UsageError(
@@ -102,20 +122,25 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
     """Turn the exceptions of fsspec and the cloud SDKs into one-line input errors naming ``url``.
 
     The SDKs' credential errors are recognised by their class names (``NoCredentialsError`` of botocore,
-    ``DefaultCredentialsError`` of google-auth, ``ClientAuthenticationError`` of azure-core), so that none of
-    those packages is imported here.
+    ``DefaultCredentialsError`` of google-auth, ``ClientAuthenticationError`` of azure-core), or by a
+    ``ValueError`` that says credentials are missing (adlfs's), so that none of those packages is imported here.
     """
     try:
         yield
     except (InputError, UsageError):
         raise
-    except FileNotFoundError:
+    except FileNotFoundError as error:
+        if verb == "write":  # the object is being made: what is missing is its bucket
+            raise InputError(f"cannot write '{url}': {_first_line(error)}") from None
         raise InputError(f"file '{url}' not found") from None
     except PermissionError as error:
         raise InputError(f"cannot {verb} '{url}': permission denied ({_first_line(error)})") from None
     except Exception as error:
         names = {cls.__name__ for cls in type(error).__mro__}
-        if any("Credential" in name or "Authentication" in name for name in names):
+        # adlfs without an account raises a plain ValueError ("... account_name with credentials!!")
+        if any("Credential" in name or "Authentication" in name for name in names) or (
+            isinstance(error, ValueError) and "credentials" in str(error)
+        ):
             hint = SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
             raise InputError(f"cannot {verb} '{url}': no credentials ({_first_line(error)}); {hint}") from None
         if isinstance(error, OSError | ValueError | TimeoutError) or "botocore" in type(error).__module__:
@@ -131,8 +156,38 @@ def read_bytes(url: str) -> bytes:
 
 
 def check_output(url: str) -> None:
-    """Before any work: the package of ``url``'s store is installed (nothing is sent yet)."""
-    filesystem(url, "write")
+    """Before any work: ``url`` is in a store lossctl writes to, names an object, its package is installed and,
+    where the store can say so, its bucket exists, so that a run does not fail at the upload after printing its
+    results."""
+    scheme = scheme_of(url) or ""
+    if SCHEMES.get(scheme, ("",))[0] == "aiohttp":
+        raise UsageError(
+            f"cannot write '{url}': lossctl writes to local paths and object stores (s3://, gs://, az://), "
+            "not to web servers"
+        )
+    fs, path = filesystem(url, "write")
+    bucket, _, key = path.strip("/").partition("/")
+    kind = "container" if SCHEMES[scheme][0] == "adlfs" else "bucket"
+    if not key:
+        raise UsageError(f"output '{url}' names a {kind}, not a file in it; give a name: {url.rstrip('/')}/NAME")
+    with remote_errors(url, "write"):
+        if _bucket_missing(fs, bucket):
+            raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
+
+
+def _bucket_missing(fs: Any, bucket: str) -> bool:
+    """Whether the store answers that ``bucket`` does not exist. Asked of S3 only, whose HeadBucket says so (404)
+    without listing anything; a refusal (403: a user who may put objects but not read the bucket) is no answer,
+    and the upload will tell. fsspec's ``exists`` cannot be used: any failed probe makes it say ``False``."""
+    if not hasattr(fs, "call_s3"):
+        return False
+    try:
+        fs.call_s3("head_bucket", Bucket=bucket)
+    except FileNotFoundError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def upload(local: Path, url: str) -> None:
