@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,11 @@ from lossctl.cli import main
 # Property tests are reproducible in CI: a fixed example sequence, no wall-clock deadline on a shared machine.
 settings.register_profile("lossctl", derandomize=True, deadline=None, max_examples=100)
 settings.load_profile("lossctl")
+
+# The processes the tests start take the default hang-up disposition, however the suite itself was started: under
+# `nohup` SIGHUP is ignored and children inherit that, and lossctl rightly keeps a hang-up it was told to ignore
+# (lossctl.interrupts), so the tests of what SIGHUP does would see it do nothing.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @dataclass
