@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,30 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 30.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the S3 server exited at start-up")
+            raise RuntimeError(f"the server for port {port} exited at start-up")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("the S3 server did not start")
+    raise RuntimeError(f"no server answered on port {port}")
+
+
+@contextmanager
+def _web_server(directory: Path) -> Iterator[int]:
+    """A web server on 127.0.0.1 (Python's http.server) serving ``directory``, for https:// inputs; yields its port."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -512,14 +530,7 @@ def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(
 def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
     root = Path(__file__).resolve().parent.parent / "sample_data"
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, server)
+    with _web_server(root) as port:
         for name, args in (("regression.csv", ["-l", "mse,mae"]), ("binary.parquet", ["-l", "bce", "--pred", "prob"])):
             local = _cli("eval", str(root / name), *args, "-f", "json", "-q")
             remote = _cli("eval", f"http://127.0.0.1:{port}/{name}", *args, "-f", "json", "-q")
@@ -530,30 +541,17 @@ def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
             3,
             f"error: file 'http://127.0.0.1:{port}/nothing.csv' not found\n",
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_http_csv_is_read_with_the_delimited_text_options(tmp_path: Path) -> None:
     """--delimiter and --decimal reached local files only: a remote CSV was read with a sniffed delimiter and
     decimal points, so '1,5' was 'not numeric' although --decimal , was given."""
     (tmp_path / "p.csv").write_text("pred:target\n1,5:2\n")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, server)
+    with _web_server(tmp_path) as port:
         url = f"http://127.0.0.1:{port}/p.csv"
         run = _cli("eval", url, "--delimiter", ":", "--decimal", ",", "-l", "mse", "-f", "json", "-q")
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["results"][0]["value"] == 0.25
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
@@ -767,22 +765,12 @@ def test_a_web_url_with_a_query_string_is_one_file() -> None:
     """A pre-signed URL (https://.../p.parquet?X-Amz-Signature=...): its '?' starts the query, not a glob, and the
     extension is read before it. A CSV was read as Parquet ('magic bytes not found')."""
     root = Path(__file__).resolve().parent.parent / "sample_data"
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, server)
+    with _web_server(root) as port:
         for name, losses in (("regression.csv", "mse"), ("binary.parquet", "brier")):
             local = lossctl.evaluate(root / name, losses=losses, pred="prob" if losses == "brier" else None)
             url = f"http://127.0.0.1:{port}/{name}?X-Amz-Signature=abc&X-Amz-Expires=60"
             remote = lossctl.evaluate(url, losses=losses, pred="prob" if losses == "brier" else None)
             assert_same(local.to_dict(), remote.to_dict())
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_an_output_without_credentials_names_them_not_a_missing_bucket(data: dict[str, str]) -> None:
