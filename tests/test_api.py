@@ -268,6 +268,30 @@ def test_compare_returns_a_compare_report(frame) -> None:
     assert not worse.passed and worse.checks[0].value == pytest.approx(1.0)  # +100%, as a fraction
 
 
+def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
+    # Two DataFrames are both 'pandas DataFrame': messages said "... is 0.0 in pandas DataFrame but 1.0 in pandas
+    # DataFrame"; they name the baseline and the candidate, and input.path keeps the plain name.
+    base = pd.DataFrame({"target": [0.0, 1.0, 2.0, 3.0], "pred": [0.0, 1.0, 2.0, 4.0]})
+    cases = [
+        (base.assign(target=[1.0, 1.0, 2.0, 3.0]), r"^the targets differ: column 'target' is 0\.0 in the baseline \("
+         r"pandas DataFrame\) but 1\.0 in the candidate \(pandas DataFrame\) at row 0; "),
+        (base.head(3), r"^the baseline \(pandas DataFrame\) has 4 rows but the candidate \(pandas DataFrame\) has 3; "),
+        (base.rename(columns={"pred": "p"}), r"^column 'pred' not found in the candidate \(pandas DataFrame\); "),
+    ]  # fmt: skip
+    for candidate, message in cases:
+        with pytest.raises(lossctl.InputError, match=message):
+            lossctl.compare(base, candidate, losses="mse")
+    keyed = base.assign(id=[1, 2, 3, 4])
+    with pytest.raises(lossctl.InputError, match=r"^the targets differ: column 'target' is 0\.0 in the baseline \(pan"):
+        lossctl.compare(keyed, keyed.assign(target=[1.0, 1, 2, 3]), losses="mse", on="id")  # joined by key
+    with pytest.raises(lossctl.InputError, match=r"^column 'id' is 1 in the baseline \(pandas DataFrame\) but 2 in th"):
+        lossctl.compare(keyed, keyed.assign(id=[2, 1, 3, 4]), losses="mse")  # a likely key, rows in another order
+    info = lossctl.compare(base, base, losses="mse").to_dict()["input"]
+    assert info["baseline"]["path"] == info["candidate"]["path"] == "pandas DataFrame"
+    with pytest.raises(lossctl.InputError, match=r"^Arrow table has 4 rows but pandas DataFrame has 3; "):
+        lossctl.compare(pa.Table.from_pandas(base), base.head(3), losses="mse")
+
+
 def test_compare_refuses_one_reader_as_both_inputs() -> None:
     # The candidate found the reader consumed: 'Arrow record batch reader has 4 rows but ... has 0'.
     table = pa.table({"target": [0.0, 1.0], "pred": [0.5, 1.0]})
