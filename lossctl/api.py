@@ -45,6 +45,13 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
     return given, implied
 
 
+def _callback(name: str, value: Any) -> None:
+    """``progress`` and ``notify`` are functions (or ``None``): anything else is a usage error now, not a
+    ``TypeError`` once the first chunk is read."""
+    if value is not None and not callable(value):
+        raise UsageError(f"{name} takes a function or None, got {value!r} ({type(value).__name__})")
+
+
 def evaluate(
     data: Any = None,
     *,
@@ -107,6 +114,8 @@ def evaluate(
     >>> report["mse"], report["mae"]
     (0.4166666666666667, 0.5)
     """
+    _callback("progress", progress)
+    _callback("notify", notify)
     data, implied = _data(data, y_true, y_pred, sample_weight)
     options = Options(
         losses=as_strings(losses),

@@ -164,6 +164,17 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^cols takes roles and columns as str",
         ),
+        # A bare TypeError ('int' object is not callable) once the first chunk was read.
+        (
+            lambda: lossctl.evaluate(SAMPLE, progress=3),
+            lossctl.UsageError,
+            r"^progress takes a function or None, got 3 ",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, notify="x"),
+            lossctl.UsageError,
+            r"^notify takes a function or None, got 'x' ",
+        ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],
