@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lossctl.errors import UsageError
-from lossctl.options import Options, PathLike, Strings, as_strings, optional_path
+from lossctl.options import Labels, Options, PathLike, Strings, as_labels, as_strings, optional_path
 
 if TYPE_CHECKING:
     from lossctl.report import CompareReport, Report
@@ -65,7 +65,7 @@ def evaluate(
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
     models: Models | None = None,
-    classes: Strings = (),
+    classes: Labels = (),
     positive: str | None = None,
     targets: PathLike | None = None,
     on: Strings | None = None,
@@ -125,7 +125,7 @@ def evaluate(
         weight=weight if weight is not None else implied.get("weight"),
         cols=cols or {},
         models=model_specs(models),
-        classes=as_strings(classes),
+        classes=as_labels(classes),
         positive=positive,
         targets=optional_path(targets),
         on=as_strings(on),
@@ -162,7 +162,7 @@ def compare(
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
     models: Models | None = None,
-    classes: Strings = (),
+    classes: Labels = (),
     positive: str | None = None,
     targets: PathLike | None = None,
     on: Strings | None = None,
@@ -213,7 +213,7 @@ def compare(
         weight=weight,
         cols=cols or {},
         models=model_specs(models),
-        classes=as_strings(classes),
+        classes=as_labels(classes),
         positive=positive,
         targets=optional_path(targets),
         on=as_strings(on),

@@ -209,6 +209,22 @@ def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() ->
     assert lossctl.evaluate(y_true=y, y_pred=p, losses="bce", positive=0)["bce"] != expected
 
 
+def test_classes_take_numbers_and_booleans_as_the_command_line_writes_them() -> None:
+    # classes=[1, 0] was refused: "expected strings, got int 1".
+    data = {"y": [0, 1, 1, 0], "p1": [0.2, 0.7, 0.6, 0.1], "p0": [0.8, 0.3, 0.4, 0.9]}
+    run = {"losses": "ce", "target": "y", "cols": {"pred": "p1,p0"}}
+    expected = lossctl.evaluate(data, classes="1,0", **run)["ce"]
+    assert expected != lossctl.evaluate(data, **run)["ce"]  # without classes, p1 is class 0
+    for classes in ([1, 0], np.array([1, 0]), (np.int64(1), np.uint8(0)), ["1", 0]):
+        assert lossctl.evaluate(data, classes=classes, **run)["ce"] == expected
+    flags = data | {"y": [False, True, True, False]}
+    assert lossctl.evaluate(flags, classes=[True, False], **run)["ce"] == expected
+    report = lossctl.compare(data, data, classes=[1, 0], **run)
+    assert report["ce"].baseline == expected
+    with pytest.raises(lossctl.UsageError, match=r"^--classes takes distinct class labels A,B,C, got '1,1'$"):
+        lossctl.evaluate(data, classes=[1, np.int64(1)], **run)
+
+
 def test_get_takes_the_spec_strings_of_dash_l() -> None:
     y, p = np.array([0.0, 0.0]), np.array([0.5, 4.0])
     huber2 = lossctl.get("huber:delta=2")
