@@ -164,6 +164,22 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^cols takes roles and columns as str",
         ),
+        # A set was read as one object: "'y_true' must be a 1-D array or ..., got shape ()".
+        (
+            lambda: lossctl.evaluate(y_true={0.0, 1.0}, y_pred=[0.0, 1.0]),
+            lossctl.InputError,
+            r"^'y_true' is a set, which has no order, so its values cannot be paired with rows; give a list or an arr",
+        ),
+        (
+            lambda: lossctl.get("mse")([0.0, 1.0], frozenset([0.0, 1.0])),
+            lossctl.InputError,
+            r"^'pred' is a frozenset, ",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update([0.0], [1.0], sample_weight={1.0}),
+            lossctl.InputError,
+            "'sample_weight' is",
+        ),
         # A bare TypeError ('int' object is not callable) once the first chunk was read.
         (
             lambda: lossctl.evaluate(SAMPLE, progress=3),
