@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lossctl.errors import UsageError
-from lossctl.options import Options, PathLike, Strings, as_strings, optional_path
+from lossctl.options import Labels, Options, PathLike, Strings, as_labels, as_strings, optional_path
 
 if TYPE_CHECKING:
     from lossctl.report import CompareReport, Report
@@ -45,6 +45,13 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
     return given, implied
 
 
+def _callback(name: str, value: Any) -> None:
+    """``progress`` and ``notify`` are functions (or ``None``): anything else is a usage error now, not a
+    ``TypeError`` once the first chunk is read."""
+    if value is not None and not callable(value):
+        raise UsageError(f"{name} takes a function or None, got {value!r} ({type(value).__name__})")
+
+
 def evaluate(
     data: Any = None,
     *,
@@ -58,7 +65,7 @@ def evaluate(
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
     models: Models | None = None,
-    classes: Strings = (),
+    classes: Labels = (),
     positive: str | None = None,
     targets: PathLike | None = None,
     on: Strings | None = None,
@@ -107,6 +114,8 @@ def evaluate(
     >>> report["mse"], report["mae"]
     (0.4166666666666667, 0.5)
     """
+    _callback("progress", progress)
+    _callback("notify", notify)
     data, implied = _data(data, y_true, y_pred, sample_weight)
     options = Options(
         losses=as_strings(losses),
@@ -116,7 +125,7 @@ def evaluate(
         weight=weight if weight is not None else implied.get("weight"),
         cols=cols or {},
         models=model_specs(models),
-        classes=as_strings(classes),
+        classes=as_labels(classes),
         positive=positive,
         targets=optional_path(targets),
         on=as_strings(on),
@@ -153,7 +162,7 @@ def compare(
     weight: str | None = None,
     cols: Mapping[str, str] | None = None,
     models: Models | None = None,
-    classes: Strings = (),
+    classes: Labels = (),
     positive: str | None = None,
     targets: PathLike | None = None,
     on: Strings | None = None,
@@ -204,7 +213,7 @@ def compare(
         weight=weight,
         cols=cols or {},
         models=model_specs(models),
-        classes=as_strings(classes),
+        classes=as_labels(classes),
         positive=positive,
         targets=optional_path(targets),
         on=as_strings(on),

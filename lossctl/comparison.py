@@ -105,7 +105,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         )
         notices += candidate_source.notices
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
-        binding = _two_models(opened.binding, candidate_source)
+        binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches = _aligned(opened, candidate_source, binding, options, notices)
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
@@ -154,7 +154,7 @@ def part_aligned(
     return _aligned(opened, candidate, binding, options, [])
 
 
-def _two_models(binding: Binding, candidate: Source) -> Binding:
+def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Binding:
     """The baseline's binding with two models: the baseline's own columns and the candidate's, renamed."""
     model_roles = {role: cs for role, cs in binding.roles.items() if role not in DATA_ROLES}
     columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
@@ -162,7 +162,7 @@ def _two_models(binding: Binding, candidate: Source) -> Binding:
     if missing:
         from lossctl.io.columns import column_not_found
 
-        raise column_not_found(missing[0], candidate.columns, candidate.path)
+        raise column_not_found(missing[0], candidate.columns, _names(baseline, candidate)[1])
     data_roles = {role: cs for role, cs in binding.roles.items() if role in DATA_ROLES}
     models = {
         BASELINE_MODEL: model_roles,
@@ -184,6 +184,7 @@ def _aligned(
     checked = [] if options.targets else [c for c in binding.roles.get("target", []) if c in candidate.columns]
     base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
     key = options.join_key
+    names = _names(opened.source, candidate)
     shared = [] if key else [c for c in opened.source.columns if c in candidate.columns]
     shared = [c for c in shared if c not in model_columns and c not in checked]
     if key is None:  # in lockstep, a column both files store in the same bytes is equal without a check
@@ -201,9 +202,9 @@ def _aligned(
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
         drop = options.missing == "drop"
-        joined, more = attach_targets(table, other, key, opened.source.name, candidate.name, drop=drop, marked=True)
+        joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
         notices += more
-        _check_same_targets(joined, checked, 0, opened.source.name, candidate.name, missing_ok=drop)
+        _check_same_targets(joined, checked, 0, *names, missing_ok=drop)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [c for c in checked if c not in model_columns]
         return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
@@ -213,12 +214,20 @@ def _aligned(
         candidate.batches(list(dict.fromkeys(model_columns + checked + shared)), chunk_rows), depth=1
     )
     unread = [c for c in shared if c not in base_columns]
-    names = opened.source.name, candidate.name
     drop = options.missing == "drop"
     return _lockstep(
         base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop,
         first_row=opened.source.first_row,
     )  # fmt: skip
+
+
+def _names(baseline: Source, candidate: Source) -> tuple[str, str]:
+    """How messages name the two inputs: by their own names (``a.csv``, ``b.csv``), or, when these are the same
+    (two pandas DataFrames), as ``the baseline (pandas DataFrame)`` and ``the candidate (pandas DataFrame)``.
+    The report's ``input.path`` keeps the plain names."""
+    if baseline.name != candidate.name:
+        return baseline.name, candidate.name
+    return f"the baseline ({baseline.name})", f"the candidate ({candidate.name})"
 
 
 def _renamed(binding: Binding) -> list[str]:

@@ -8,6 +8,7 @@ import shutil
 import textwrap
 from typing import Any
 
+from lossctl.io.columns import show_name
 from lossctl.registry import LossSpec, get
 
 
@@ -64,7 +65,9 @@ def describe(name: str) -> str:
     ]
     if spec.doc:
         lines += ["", "details:", textwrap.indent(textwrap.dedent(spec.doc), "  ")]
-    return "\n".join(lines) + "\n"
+    # A plugin's summary, formula or docs may hold control characters: shown escaped, line by line, so the page
+    # keeps its lines but no escape sequence reaches the terminal.
+    return "\n".join(show_name(line) for line in "\n".join(lines).split("\n")) + "\n"
 
 
 def loss_record(spec: LossSpec) -> dict[str, Any]:

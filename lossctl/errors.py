@@ -58,6 +58,23 @@ class NoRows(InputError):
         return InputError("standard input has no rows" if path == "-" else f"'{path}' has no rows")
 
 
+class Unordered(InputError):
+    """A set given as an array (``y_true={0.5, 1.0}``): it has no order, so its values cannot be paired with
+    the rows of the other arrays. NumPy reads it as one object (shape ``()``), which said nothing useful."""
+
+    def __init__(self, name: str, kind: str) -> None:
+        super().__init__(
+            f"'{name}' is a {kind}, which has no order, so its values cannot be paired with rows; "
+            "give a list or an array"
+        )
+
+    @staticmethod
+    def check(values: object, name: str) -> None:
+        """Raise for a ``set`` or ``frozenset`` given as the values of ``name``."""
+        if isinstance(values, set | frozenset):
+            raise Unordered(name, type(values).__name__)
+
+
 class DecimalCommas(InputError):
     """Text numbers written with a decimal comma that no reader parsed (a CSV read without ``--decimal ,``, or
     strings of JSON Lines or Parquet). The converter does not know whether ``--decimal ,`` was given: with it,

@@ -35,6 +35,7 @@ ENGINES = ("local", "dask")
 
 PathLike = str | os.PathLike[str]
 Strings = str | Iterable[str]
+Labels = str | Iterable[str | int | float]
 
 
 def as_strings(value: Strings | None) -> tuple[str, ...]:
@@ -50,6 +51,14 @@ def as_strings(value: Strings | None) -> tuple[str, ...]:
         if not isinstance(item, str | os.PathLike):
             raise UsageError(f"expected strings, got {type(item).__name__} {item!r}")
     return tuple(os.fspath(item) for item in items)
+
+
+def as_labels(value: Labels | None) -> tuple[str, ...]:
+    """Class labels (``classes=``) as :func:`as_strings` takes them, a number or a boolean among them written as
+    the command line writes it (``[1, 0]`` is ``("1", "0")``, as ``--classes 1,0``)."""
+    if isinstance(value, Iterable) and not isinstance(value, str | os.PathLike):
+        return as_strings([_label(item) for item in value])
+    return as_strings(value)
 
 
 def optional_path(value: PathLike | None) -> str | None:
@@ -174,7 +183,7 @@ class Options:
 
         for name in ("losses", "params", "fail_if", "by", "models", "on"):
             put(name, as_strings(getattr(self, name)))
-        put("classes", tuple(c.strip() for text in as_strings(self.classes) for c in text.split(",")))
+        put("classes", tuple(c.strip() for text in as_labels(self.classes) for c in text.split(",")))
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
             raise UsageError(f"--classes takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):

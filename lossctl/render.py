@@ -310,10 +310,11 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
                 table.add_section()
             task = spec.task
             table.add_row(f"[bold magenta]{task}[/]", "", "", "")
-        name = f"[cyan]{spec.name}[/]" + "".join(f"\n  [dim]= {alias}[/]" for alias in spec.aliases)
-        roles = "\n".join(role.name + ("[dim]*[/]" if role.shape == "vector" else "") for role in spec.roles)
-        params = "\n".join(f"{p.name}={_short(format_value(p.default))}" for p in spec.params)  # never cut
-        table.add_row(name, roles, params, spec.summary)
+        # a plugin's words are data: shown through _text like the rest (no escape sequence reaches the terminal)
+        name = f"[cyan]{_text(spec.name)}[/]" + "".join(f"\n  [dim]= {_text(alias)}[/]" for alias in spec.aliases)
+        roles = "\n".join(_text(role.name) + ("[dim]*[/]" if role.shape == "vector" else "") for role in spec.roles)
+        params = "\n".join(_text(f"{p.name}={_short(format_value(p.default))}") for p in spec.params)  # never cut
+        table.add_row(name, roles, params, _text(spec.summary))
     console.print(table)
     console.print("[dim]roles marked * take several values per row (K columns, a list column)[/]", highlight=False)
 

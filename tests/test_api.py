@@ -164,6 +164,33 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^cols takes roles and columns as str",
         ),
+        # A set was read as one object: "'y_true' must be a 1-D array or ..., got shape ()".
+        (
+            lambda: lossctl.evaluate(y_true={0.0, 1.0}, y_pred=[0.0, 1.0]),
+            lossctl.InputError,
+            r"^'y_true' is a set, which has no order, so its values cannot be paired with rows; give a list or an arr",
+        ),
+        (
+            lambda: lossctl.get("mse")([0.0, 1.0], frozenset([0.0, 1.0])),
+            lossctl.InputError,
+            r"^'pred' is a frozenset, ",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update([0.0], [1.0], sample_weight={1.0}),
+            lossctl.InputError,
+            "'sample_weight' is",
+        ),
+        # A bare TypeError ('int' object is not callable) once the first chunk was read.
+        (
+            lambda: lossctl.evaluate(SAMPLE, progress=3),
+            lossctl.UsageError,
+            r"^progress takes a function or None, got 3 ",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, notify="x"),
+            lossctl.UsageError,
+            r"^notify takes a function or None, got 'x' ",
+        ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],
@@ -196,6 +223,22 @@ def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() ->
     flags = [False, True, True]
     assert lossctl.evaluate(y_true=flags, y_pred=p, losses="bce", positive=True)["bce"] == expected
     assert lossctl.evaluate(y_true=y, y_pred=p, losses="bce", positive=0)["bce"] != expected
+
+
+def test_classes_take_numbers_and_booleans_as_the_command_line_writes_them() -> None:
+    # classes=[1, 0] was refused: "expected strings, got int 1".
+    data = {"y": [0, 1, 1, 0], "p1": [0.2, 0.7, 0.6, 0.1], "p0": [0.8, 0.3, 0.4, 0.9]}
+    run = {"losses": "ce", "target": "y", "cols": {"pred": "p1,p0"}}
+    expected = lossctl.evaluate(data, classes="1,0", **run)["ce"]
+    assert expected != lossctl.evaluate(data, **run)["ce"]  # without classes, p1 is class 0
+    for classes in ([1, 0], np.array([1, 0]), (np.int64(1), np.uint8(0)), ["1", 0]):
+        assert lossctl.evaluate(data, classes=classes, **run)["ce"] == expected
+    flags = data | {"y": [False, True, True, False]}
+    assert lossctl.evaluate(flags, classes=[True, False], **run)["ce"] == expected
+    report = lossctl.compare(data, data, classes=[1, 0], **run)
+    assert report["ce"].baseline == expected
+    with pytest.raises(lossctl.UsageError, match=r"^--classes takes distinct class labels A,B,C, got '1,1'$"):
+        lossctl.evaluate(data, classes=[1, np.int64(1)], **run)
 
 
 def test_get_takes_the_spec_strings_of_dash_l() -> None:
@@ -266,6 +309,30 @@ def test_compare_returns_a_compare_report(frame) -> None:
     assert list(report.to_pandas().columns[:5]) == ["loss", "params", "reduction", "baseline", "candidate"]
     worse = lossctl.compare(better, frame, losses="mae", fail_if_worse=1)
     assert not worse.passed and worse.checks[0].value == pytest.approx(1.0)  # +100%, as a fraction
+
+
+def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
+    # Two DataFrames are both 'pandas DataFrame': messages said "... is 0.0 in pandas DataFrame but 1.0 in pandas
+    # DataFrame"; they name the baseline and the candidate, and input.path keeps the plain name.
+    base = pd.DataFrame({"target": [0.0, 1.0, 2.0, 3.0], "pred": [0.0, 1.0, 2.0, 4.0]})
+    cases = [
+        (base.assign(target=[1.0, 1.0, 2.0, 3.0]), r"^the targets differ: column 'target' is 0\.0 in the baseline \("
+         r"pandas DataFrame\) but 1\.0 in the candidate \(pandas DataFrame\) at row 0; "),
+        (base.head(3), r"^the baseline \(pandas DataFrame\) has 4 rows but the candidate \(pandas DataFrame\) has 3; "),
+        (base.rename(columns={"pred": "p"}), r"^column 'pred' not found in the candidate \(pandas DataFrame\); "),
+    ]  # fmt: skip
+    for candidate, message in cases:
+        with pytest.raises(lossctl.InputError, match=message):
+            lossctl.compare(base, candidate, losses="mse")
+    keyed = base.assign(id=[1, 2, 3, 4])
+    with pytest.raises(lossctl.InputError, match=r"^the targets differ: column 'target' is 0\.0 in the baseline \(pan"):
+        lossctl.compare(keyed, keyed.assign(target=[1.0, 1, 2, 3]), losses="mse", on="id")  # joined by key
+    with pytest.raises(lossctl.InputError, match=r"^column 'id' is 1 in the baseline \(pandas DataFrame\) but 2 in th"):
+        lossctl.compare(keyed, keyed.assign(id=[2, 1, 3, 4]), losses="mse")  # a likely key, rows in another order
+    info = lossctl.compare(base, base, losses="mse").to_dict()["input"]
+    assert info["baseline"]["path"] == info["candidate"]["path"] == "pandas DataFrame"
+    with pytest.raises(lossctl.InputError, match=r"^Arrow table has 4 rows but pandas DataFrame has 3; "):
+        lossctl.compare(pa.Table.from_pandas(base), base.head(3), losses="mse")
 
 
 def test_compare_refuses_one_reader_as_both_inputs() -> None:

@@ -111,3 +111,24 @@ def test_a_plugin_loss_lossctl_could_not_name_fails_to_load(write, name: str, ta
     run = _lossctl(None, "eval", str(data), "-l", "mse", "--plugin", str(plugin))
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == f"error: plugin '{plugin}' failed to load: ValueError: {message}\n"
+
+
+def test_a_plugins_words_reach_the_terminal_escaped(write) -> None:
+    # cli.md: what the table shows never sends control characters to the terminal; a plugin's summary, formula and
+    # docs are shown escaped by list and describe alike, and rich markup in them is shown as written.
+    body = PLUGIN.format(name="odd_cubed").replace(
+        '"Cubed absolute error (a test plugin)."', '"Cubed \\x1b[31mred\\x1b[0m [bold]error[/bold]."'
+    )
+    body = body.replace('"l = |p - y|^power"', '"l = |p - y|\\x07^power"').replace(
+        '"the exponent"', '"the \\x1b[2Jexponent"'
+    )
+    plugin = write("odd_losses.py", body.replace('"""``|p - y|^power`` per row."""', '"""Per row.\\x1b]0;x\\x07"""'))
+    listed = _lossctl(None, "list", "--plugin", str(plugin), "--task", "regression")
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout and "\\x1b[31mred\\x1b[0m" in listed.stdout  # the summary folds at 80
+    assert "[bold]error[/bold]." in listed.stdout
+    described = _lossctl(None, "describe", "odd_cubed", "--plugin", str(plugin))
+    assert described.returncode == 0, described.stderr
+    assert not any(c in described.stdout for c in "\x1b\x07\r")
+    assert "odd_cubed: Cubed \\x1b[31mred\\x1b[0m [bold]error[/bold]." in described.stdout
+    assert "formula:   l = |p - y|\\x07^power" in described.stdout and "the \\x1b[2Jexponent" in described.stdout
