@@ -21,14 +21,21 @@ _KEY = 0x5A3D1E
 def row_keys(rows: np.ndarray) -> np.ndarray:
     """One uniform 64-bit integer per 0-based file row, a function of the row number only (word ``row``
     of a fixed Philox stream, so any chunking of the file gives every row the same key). Kept as
-    integers: converting to floats would triple the cost, and only their order matters."""
+    integers: converting to floats would triple the cost, and only their order matters.
+
+    ``rows`` is increasing (a chunk's rows, some perhaps dropped). Rows without gaps take the stream's
+    words as they come: picking them by index cost more than drawing them (2.5 ms per 262,144 rows).
+    """
     if len(rows) == 0:
         return np.zeros(0, dtype=np.uint64)
     first, last = int(rows[0]), int(rows[-1])
     base = first - first % 4  # Philox yields 4 words per counter step
     generator = np.random.Philox(key=_KEY)
     generator.advance(base // 4)
-    return generator.random_raw(last - base + 1)[rows - base]
+    words = generator.random_raw(last - base + 1)
+    if last - first + 1 == len(rows):  # increasing and as many as the span: every row of it
+        return words[first - base :]
+    return words[rows - base]
 
 
 class Sample:
