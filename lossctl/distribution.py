@@ -8,6 +8,7 @@ and merging two samples is keeping the smallest keys of both. The maximum is exa
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,7 @@ class Sample:
         sampled ``values`` themselves (for plots)."""
         if len(self.keys) > SAMPLE_SIZE:
             self._cut()
-        p50, p90, p99 = (float(q) for q in np.quantile(self.values, QUANTILES))
+        p50, p90, p99 = quantiles(self.values, QUANTILES)
         low = float(self.values.min())
         counts = _histogram(np.minimum(self.values, p99), low, p99)
         return {
@@ -101,6 +102,22 @@ class Sample:
             "rows": self.count,
             "values": self.values,
         }
+
+
+def quantiles(values: np.ndarray, levels: tuple[float, ...]) -> list[float]:
+    """``np.quantile(values, levels)`` (its default, linear interpolation between the order statistics around
+    ``(n - 1) q``), bit for bit, from one ``np.partition``: np.quantile's ``np.unique`` of the positions imports
+    ``numpy.ma`` (10 ms, a tenth of a run that prints a table)."""
+    last = len(values) - 1
+    positions = [last * q for q in levels]
+    lows = [min(max(math.floor(position), 0), last) for position in positions]
+    ordered = np.partition(values, sorted({*lows, *(min(low + 1, last) for low in lows)}))
+    results = []
+    for position, low in zip(positions, lows, strict=True):
+        below, above, t = float(ordered[low]), float(ordered[min(low + 1, last)]), position - low
+        step = above - below  # np.lerp: from the nearer end, so that t = 1 gives the upper value exactly
+        results.append(above - step * (1.0 - t) if t >= 0.5 else below + step * t)
+    return results
 
 
 def _histogram(values: np.ndarray, low: float, high: float) -> list[int]:

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lossctl
-from lossctl.distribution import SAMPLE_SIZE, Sample, row_keys, sparkline
+from lossctl.distribution import QUANTILES, SAMPLE_SIZE, Sample, quantiles, row_keys, sparkline
 
 
 @pytest.fixture
@@ -54,6 +54,17 @@ def test_row_keys_of_rows_with_gaps_are_those_of_the_same_rows_without() -> None
     assert np.array_equal(row_keys(some), every[some - 9])
     assert np.array_equal(row_keys(np.arange(13, 16)), every[4:7])  # a run starting inside a Philox step
     assert len(np.unique(every)) == len(every)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 100, 101, SAMPLE_SIZE])
+def test_quantiles_are_numpys_bit_for_bit(size: int) -> None:
+    rng = np.random.default_rng(size)
+    for scale in (1e-300, 1.0, 1e300):
+        values = rng.standard_t(2, size=size) * scale
+        for levels in (QUANTILES, (0.0, 1.0, float(rng.random()), 0.25)):
+            assert quantiles(values, levels) == np.quantile(values, levels).tolist()
+    ties = np.round(rng.normal(size=size))
+    assert quantiles(ties, QUANTILES) == np.quantile(ties, QUANTILES).tolist()
 
 
 def test_sparkline_shows_every_nonempty_bin() -> None:
