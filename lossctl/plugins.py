@@ -13,7 +13,6 @@ or non-finite values, is reported as that plugin's error, and what a plugin prin
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import importlib.util
 import os
@@ -184,6 +183,8 @@ def _import(target: str) -> None:
     path = Path(target)
     if not path.is_file():
         raise UsageError(f"plugin file '{target}' not found")
+    import hashlib  # here, not at the top: OpenSSL's 3 ms on every run, for a plugin file's name
+
     # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
     name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
