@@ -529,13 +529,14 @@ class _Worker:
         self.per_sample = per_sample
         width = sum(len(columns) for columns in plan.value_columns)
         self.group_block = block_rows(width)
-        # Sums alone are computed block by block, so that the losses' temporaries stay in the core's cache (on 10M
-        # rows: bce 0.40 -> 0.37 s; ten regression losses, CPU 0.82 -> 0.78 s and peak RSS 236 -> 210 MB).
-        # Per-row output, samples, replicates, moments and groups read whole chunks (groups in blocks measured
-        # no faster); so do losses that score rows together, and plugins, whose messages count a chunk's rows.
+        # Sums (and the table's samples) are computed block by block, so that the losses' temporaries stay in the
+        # core's cache (on 10M rows: bce 0.40 -> 0.37 s; ten regression losses, CPU 0.82 -> 0.78 s and peak RSS
+        # 236 -> 210 MB). Per-row output, replicates, moments and groups read whole chunks (groups in blocks
+        # measured no faster); so do losses that score rows together, and plugins, whose messages count a chunk's
+        # rows.
         self.loss_block = (
             LOSS_BLOCK_ROWS
-            if not (per_sample or plan.distributions or plan.bootstrap or plan.moments or plan.by)
+            if not (per_sample or plan.bootstrap or plan.moments or plan.by)
             and all(not job.request.spec.rows_interact and job.request.spec.origin is None for job in plan.jobs)
             else None
         )
@@ -549,7 +550,7 @@ class _Worker:
             _check_weights(weight, plan.weight or "", row_index)
         if self.loss_block is not None:
             try:
-                summed = self._sums_in_blocks(chunk, weight, self.loss_block)
+                summed = self._sums_in_blocks(chunk, weight, self.loss_block, thresholds)
             except InputError:
                 summed = None  # the whole chunk below raises it again, counting the chunk's rows, not the block's
             if summed is not None:
@@ -601,10 +602,13 @@ class _Worker:
             _check_finite(job, contributions, row_index)
         return contributions, sums
 
-    def _sums_in_blocks(self, chunk: _Chunk, weight: np.ndarray | None, block: int) -> _Partial | None:
-        """The chunk's statistics, ``block`` rows at a time: each block's losses are computed and summed while its
-        rows are in the core's cache, the blocks' sums added. ``None`` when a sum is not finite: the whole chunk then
-        finds the row, or reports the overflow, as without blocks.
+    def _sums_in_blocks(
+        self, chunk: _Chunk, weight: np.ndarray | None, block: int, thresholds: list[int | None]
+    ) -> _Partial | None:
+        """The chunk's statistics (and the samples of its per-row losses), ``block`` rows at a time: each block's
+        losses are computed, summed and sampled while its rows are in the core's cache, the blocks' sums added.
+        ``None`` when a sum is not finite: the whole chunk then finds the row, or reports the overflow, as without
+        blocks.
 
         The inputs are shaped once per chunk; a block takes a slice of each distinct input array once, so the jobs
         of a block share its intermediates (:mod:`lossctl.losses._shared` knows arrays by identity).
@@ -612,22 +616,33 @@ class _Worker:
         jobs, rows = self.plan.jobs, len(chunk.row_index)
         inputs = [job.request.spec.inputs(_job_arrays(job, chunk.values)) for job in jobs]
         distinct = {id(array): array for job_inputs in inputs for array in job_inputs}
+        sampled = _sampled_rows(chunk.row_index, thresholds) if self.plan.distributions else None
+        samplers = [_BlockSample() if sampled is not None and job.request.spec.per_row else None for job in jobs]
         totals: list[np.ndarray] = []
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, max(rows, 1), block):
                 part = slice(start, start + block)
                 sliced = {key: array[part] for key, array in distinct.items()}
                 part_weight = weight[part] if weight is not None else None
+                if sampled is not None:
+                    first, end = np.searchsorted(sampled[0], (start, start + block))
+                    in_block = sampled[0][first:end] - start
+                sums = []
                 with chunk_scope():
-                    sums = [
-                        weighted_sums(evaluate([sliced[id(array)] for array in job_inputs]), part_weight)
-                        for evaluate, job_inputs in zip(self.evaluators, inputs, strict=True)
-                    ]
+                    for evaluate, job_inputs, sampler in zip(self.evaluators, inputs, samplers, strict=True):
+                        contributions = evaluate([sliced[id(array)] for array in job_inputs])
+                        sums.append(weighted_sums(contributions, part_weight))
+                        if sampler is not None:
+                            sampler.add(per_row_losses(contributions), in_block)
                 totals = sums if start == 0 else [total + s for total, s in zip(totals, sums, strict=True)]
         if not all(np.isfinite(total).all() for total in totals):
             return None
         widths = tuple((len(total) - 2) for total in totals)
-        return _Partial(rows, totals, widths, chunk.row_index, chunk.keys, samples=[None] * len(jobs))
+        samples = [
+            sampler.sample(sampled[1], rows) if sampler is not None and sampled is not None else None
+            for sampler in samplers
+        ]
+        return _Partial(rows, totals, widths, chunk.row_index, chunk.keys, samples=samples)
 
     def _by_group(
         self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
@@ -853,6 +868,23 @@ class _State:
             partnerless=self.partnerless,
             dropped_missing=self.dropped_missing,
         )
+
+
+class _BlockSample:
+    """One job's sampled per-row losses and their maximum, gathered block by block (the tuple
+    :meth:`_Worker.work` makes of a whole chunk's losses)."""
+
+    def __init__(self) -> None:
+        self.values: list[np.ndarray] = []
+        self.maximum = -np.inf
+
+    def add(self, losses: np.ndarray, positions: np.ndarray) -> None:
+        self.values.append(losses[positions])
+        if len(losses):
+            self.maximum = max(self.maximum, float(losses.max()))
+
+    def sample(self, keys: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+        return np.concatenate(self.values), keys, rows, self.maximum
 
 
 def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,24 @@ def test_table_quantiles_are_exact_below_the_sample_size(data) -> None:
     assert sum(summary["histogram"]) == 2000
 
 
+@pytest.mark.parametrize("chunk_rows", [7_001, None])  # None: chunks of several 65,536-row blocks
+def test_table_quantiles_come_from_the_rows_with_the_smallest_keys(tmp_path: Path, chunk_rows: int | None) -> None:
+    rows = 200_000
+    rng = np.random.default_rng(8)
+    y, p = rng.normal(size=rows), rng.normal(size=rows) * 3
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"target": y, "pred": p}), path)
+    report = lossctl.evaluate(str(path), losses=["mae", "huber", "rmse"], distributions=True, chunk_rows=chunk_rows)
+    chosen = np.argsort(row_keys(np.arange(rows)))[:SAMPLE_SIZE]
+    r = np.abs(p - y)
+    for result, losses in zip(report.results[:2], (r, np.where(r <= 1, 0.5 * r * r, r - 0.5)), strict=True):
+        summary = result.distribution
+        expected = np.quantile(losses[chosen], QUANTILES)
+        assert [summary["p50"], summary["p90"], summary["p99"]] == pytest.approx(expected, rel=1e-15)
+        assert summary["max"] == losses.max() and summary["rows"] == rows and summary["sampled"] == SAMPLE_SIZE
+    assert report.results[2].distribution is None  # rmse has no per-row losses
+
+
 def test_the_sample_does_not_depend_on_chunking() -> None:
     rows = np.arange(3 * SAMPLE_SIZE)
     values = np.sin(rows.astype(float))
