@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
 from collections.abc import Callable
+
+# glibc gives each thread that allocates its own arena, 64 MB of address space reserved: which threads get one
+# depends on timing, so one command's peak moved by 60 MB from run to run on a loaded machine (1,723-1,781 MB),
+# half the room a limit leaves. One arena, in the baseline and the limited run alike, makes both repeatable.
+_ONE_ARENA = {**os.environ, "MALLOC_ARENA_MAX": "1"}
 
 
 def address_space(arguments: list[str]) -> int:
@@ -15,7 +21,9 @@ def address_space(arguments: list[str]) -> int:
         "import sys; from lossctl.cli import main; main(sys.argv[1:]); "
         "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])"
     )
-    out = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True, env=_ONE_ARENA
+    ).stdout
     return int(out.split()[-1]) * 1024
 
 
@@ -31,4 +39,6 @@ def limited(limit: int) -> Callable[[], None]:
 def run_limited(arguments: list[str], limit: int) -> subprocess.CompletedProcess[str]:
     """``python -m lossctl ARGUMENTS`` under the limit."""
     command = [sys.executable, "-m", "lossctl", *arguments]
-    return subprocess.run(command, capture_output=True, text=True, preexec_fn=limited(limit), timeout=300)
+    return subprocess.run(
+        command, capture_output=True, text=True, preexec_fn=limited(limit), timeout=300, env=_ONE_ARENA
+    )
