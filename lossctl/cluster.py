@@ -109,7 +109,7 @@ def run_part(
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:
-        with per_sample_sink(plan, per_sample, pairs) as sink:
+        with per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except LossctlError as error:
         failure = Failure(isinstance(error, UsageError), _naming(str(error), _files(windows)))
@@ -425,7 +425,7 @@ def run_on_cluster(
     try:
         if reason is not None or inputs is None or split is None:
             notices.append(f"--engine dask: evaluated in this process, as one part ({reason})")
-            with per_sample_sink(plan, dataset.part(0) if dataset else None, pairs) as sink:
+            with per_sample_sink(plan, dataset.part(0) if dataset else None, pairs, options.composites) as sink:
                 outcome = run(batches, plan, options, per_sample=sink, progress=progress)
         else:
             outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)

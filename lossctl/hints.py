@@ -7,7 +7,8 @@
   multi-output prediction (each column against the target, pooled), which is rarely what a user comparing columns
   meant; the notice names ``--model``.
 - Options that do nothing in this run: ``--seed`` without ``--bootstrap``, and ``--per-sample`` for a loss that is
-  an aggregate of the whole input (``rmse``: no per-row values), left out of the file.
+  an aggregate of the whole input (``rmse``: no per-row values), or a composite with such a part, left out of the
+  file.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def option_notices(options: Options, requests: Sequence[LossRequest]) -> list[st
     if options.seed and not options.bootstrap:
         found.append("--seed has no effect without --bootstrap (it seeds the resampling)")
     aggregates = list(dict.fromkeys(r.label for r in requests if not r.spec.per_row))
-    if options.per_sample and aggregates and len(aggregates) < len(requests):  # none per-row: a usage error
+    aggregates += [c.name for c in options.composites if not all(r.spec.per_row for _, r in c.terms)]
+    if options.per_sample and aggregates and any(r.spec.per_row for r in requests):  # none: a usage error
         verb = "is an aggregate" if len(aggregates) == 1 else "are aggregates"
         found.append(
             f"--per-sample: {', '.join(aggregates)} {verb} of the whole input, with no per-row values; "

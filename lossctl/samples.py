@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lossctl.engine import PerSampleSink, Plan
+    from lossctl.params import Composite
+
+# The (weight, job index) terms whose per-row losses add up to one column of the file.
+Terms = list[tuple[float, int]]
 
 PER_SAMPLE_EXTENSIONS = (".parquet", ".csv", ".jsonl")
 
@@ -108,14 +112,16 @@ class PerSampleWriter:
 
 @contextmanager
 def per_sample_sink(
-    plan: Plan, path: str | None, pairs: Sequence[tuple[int, int]] = ()
+    plan: Plan, path: str | None, pairs: Sequence[tuple[int, int]] = (), composites: Sequence[Composite] = ()
 ) -> Iterator[PerSampleSink | None]:
     """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, beside the values
     of the plan's ``--on`` key columns or the 0-based row numbers; the file is published only if the block
     succeeds.
 
     A column is named by the loss's label, with ``@MODEL`` when the run has models; each ``(baseline, candidate)``
-    pair of job indices adds the per-row delta ``LABEL:delta@CANDIDATE`` (``compare``).
+    pair of job indices adds the per-row delta ``LABEL:delta@CANDIDATE`` (``compare``). A composite whose parts
+    are all per-row losses is per-row too: its column, after the losses', holds the weighted sum of its parts'
+    per-row losses (with a delta column per pair of models under ``compare``).
     """
     if not path:
         yield None
@@ -129,16 +135,31 @@ def per_sample_sink(
         job = plan.jobs[j]
         return job.request.label + prefix + (f"@{job.model}" if job.model is not None else "")
 
-    # (name, job, baseline job of a delta or None)
-    columns: list[tuple[str, int, int | None]] = [(label(j), j, None) for j in per_row_jobs]
-    columns += [(label(c, ":delta"), c, b) for b, c in pairs if plan.jobs[b].request.spec.per_row]
+    # (name, [(weight, job)...] adding up to the column, baseline's terms of a delta or None)
+    columns: list[tuple[str, Terms, Terms | None]] = [(label(j), [(1.0, j)], None) for j in per_row_jobs]
+    columns += [(label(c, ":delta"), [(1.0, c)], [(1.0, b)]) for b, c in pairs if plan.jobs[b].request.spec.per_row]
+    models = list(dict.fromkeys(job.model for job in plan.jobs))
+    model_pairs = list(dict.fromkeys((plan.jobs[b].model, plan.jobs[c].model) for b, c in pairs))
+    for composite in (c for c in composites if all(r.spec.per_row for _, r in c.terms)):
+
+        def terms(model: str | None, composite: Composite = composite) -> Terms:
+            return [(weight, plan.job_index(request, model)) for weight, request in composite.terms]
+
+        def named(model: str | None, suffix: str = "", composite: Composite = composite) -> str:
+            return composite.label + suffix + (f"@{model}" if model is not None else "")
+
+        columns += [(named(model), terms(model), None) for model in models]
+        columns += [(named(c, ":delta"), terms(c), terms(b)) for b, c in model_pairs]
     ids = list(plan.keys) or ["row"]
     # A loss named as a key column (--on mse, -l mse) is mse#2: the table kept one of two 'mse' columns, not the key.
     loss_columns = unique_labels([*ids, *(name for name, _, _ in columns)])[len(ids) :]
     writer = PerSampleWriter(path, ids, loss_columns)
 
     def sink(rows: np.ndarray, keys: list[pa.Array] | None, losses: dict[int, np.ndarray]) -> None:
-        values = [losses[j] if b is None else losses[j] - losses[b] for _, j, b in columns]
+        def total(terms: Terms) -> np.ndarray:
+            return np.sum([weight * losses[j] for weight, j in terms], axis=0)
+
+        values = [total(t) if b is None else total(t) - total(b) for _, t, b in columns]
         writer.write(keys if keys is not None else [rows], values)
 
     try:

@@ -71,6 +71,18 @@ def test_names_and_aliases_resolve_to_their_loss(name: str) -> None:
         assert lossctl.get(alias) is spec
 
 
+@pytest.mark.parametrize("name", [spec.name for spec in SPECS if {"target", "pred"} <= set(spec.role_names)])
+def test_arrays_given_positionally_are_the_target_then_the_prediction(name: str) -> None:
+    # lossctl.get(NAME)(y_true, y_pred, ...), as scikit-learn: a loss taking the scores first (ranknet, listnet did)
+    # silently computes another number from the same call. margin_ranking keeps torch's (x1, x2, y): its target
+    # comes last, after both scores.
+    roles = lossctl.get(name).role_names
+    if name == "margin_ranking":
+        assert roles == ("pred", "other", "target")
+    else:
+        assert roles.index("target") < roles.index("pred"), roles
+
+
 def test_every_loss_has_golden_cases() -> None:
     covered = {case["loss"] for case in CASES}
     assert set(NAMES) <= covered, sorted(set(NAMES) - covered)

@@ -82,7 +82,7 @@ def test_the_ranking_losses_are_registered() -> None:
     assert margin_ranking.per_row and not margin_ranking.whole_input
     for name in ("ranknet", "listnet"):
         spec = lossctl.get(name)
-        assert spec.role_names == ("pred", "target", "qid"), name
+        assert spec.role_names == ("target", "pred", "qid"), name
         assert all(role.shape == "scalar" for role in spec.roles), name
         assert spec.whole_input and not spec.per_row, name
         assert spec.aggregate is (PAIRS_RATIO if name == "ranknet" else RATIO), name
@@ -111,7 +111,7 @@ def test_ranknet_by_hand() -> None:
     # One query, y = (2, 1, 1): pairs (0, 1) and (0, 2) (the tie 1 = 1 makes none), costing log(1 + e^-(2 - 1)) and
     # log(1 + e^-(2 - 0)); their mean is 0.220095.
     expected = (math.log1p(math.exp(-1.0)) + math.log1p(math.exp(-2.0))) / 2
-    assert lossctl.get("ranknet")([2, 1, 0], [2, 1, 1], [7, 7, 7]) == pytest.approx(expected, rel=1e-15)
+    assert lossctl.get("ranknet")([2, 1, 1], [2, 1, 0], [7, 7, 7]) == pytest.approx(expected, rel=1e-15)
 
 
 def test_ranknet_pools_pairs_across_queries() -> None:
@@ -119,13 +119,13 @@ def test_ranknet_pools_pairs_across_queries() -> None:
     # over the 4 pooled pairs, not the mean of the two query means.
     x, y, qid = [0, 0, 0, 5, 3], [3, 2, 1, 1, 0], [1, 1, 1, 2, 2]
     expected = (3 * math.log(2.0) + math.log1p(math.exp(-2.0))) / 4
-    assert lossctl.get("ranknet")(x, y, qid) == pytest.approx(expected, rel=1e-15)
+    assert lossctl.get("ranknet")(y, x, qid) == pytest.approx(expected, rel=1e-15)
 
 
 def test_ranknet_scores_of_1e4_are_exact() -> None:
     # The worse document scored 2e4 above the better one costs 2e4 + log1p(e^-2e4) = 2e4; the reverse e^-2e4 = 0.
-    assert lossctl.get("ranknet")([-1e4, 1e4], [1, 0], [0, 0]) == 2e4
-    assert lossctl.get("ranknet")([1e4, -1e4], [1, 0], [0, 0]) == 0.0
+    assert lossctl.get("ranknet")([1, 0], [-1e4, 1e4], [0, 0]) == 2e4
+    assert lossctl.get("ranknet")([1, 0], [1e4, -1e4], [0, 0]) == 0.0
 
 
 def test_listnet_by_hand() -> None:
@@ -136,9 +136,9 @@ def test_listnet_by_hand() -> None:
     s = 1 / (1 + math.exp(-1.0))
     assert listnet([1, 0], [1, 0], [1, 1]) == pytest.approx(-(s * math.log(s) + (1 - s) * math.log(1 - s)))
     # Two queries, the first costing log 2 and the second (one document) 0: the mean over queries is log 2 / 2.
-    assert listnet([0, 0, 4], [0, 0, 1], [1, 1, 2]) == pytest.approx(math.log(2.0) / 2, rel=1e-15)
+    assert listnet([0, 0, 1], [0, 0, 4], [1, 1, 2]) == pytest.approx(math.log(2.0) / 2, rel=1e-15)
     # Scores (1e4, -1e4) with equal relevances: 0.5 (0 + log1p(e^-2e4)) + 0.5 (2e4 + ...) = 1e4 exactly.
-    assert listnet([1e4, -1e4], [0, 0], [3, 3]) == 1e4
+    assert listnet([0, 0], [1e4, -1e4], [3, 3]) == 1e4
 
 
 def test_queries_need_not_be_contiguous() -> None:
@@ -146,7 +146,7 @@ def test_queries_need_not_be_contiguous() -> None:
     order = np.argsort(qid, kind="stable")
     for loss in ("ranknet", "listnet"):
         spec = lossctl.get(loss)
-        assert spec(x, y, qid) == pytest.approx(spec(x[order], y[order], qid[order]), rel=1e-15), loss
+        assert spec(y, x, qid) == pytest.approx(spec(y[order], x[order], qid[order]), rel=1e-15), loss
 
 
 def test_query_ids_are_compared_by_exact_value() -> None:
@@ -159,7 +159,7 @@ def test_query_ids_are_compared_by_exact_value() -> None:
 def test_weights_of_pairs_and_queries() -> None:
     # ranknet: pair (0, 1) weighs (1 + 3) / 2 = 2 and costs log 2; pair (2, 3) weighs 1 and costs log(1 + e^-1).
     expected = (2 * math.log(2.0) + math.log1p(math.exp(-1.0))) / 3
-    value = lossctl.get("ranknet")([0, 0, 1, 0], [1, 0, 1, 0], [1, 1, 2, 2], sample_weight=[1, 3, 1, 1])
+    value = lossctl.get("ranknet")([1, 0, 1, 0], [0, 0, 1, 0], [1, 1, 2, 2], sample_weight=[1, 3, 1, 1])
     assert value == pytest.approx(expected, rel=1e-15)
     # listnet: query 1 (log 2) weighs (1 + 3) / 2 = 2, query 2 (one document, 0) weighs 5.
     value = lossctl.get("listnet")([0, 0, 1], [0, 0, 1], [1, 1, 2], sample_weight=[1, 3, 5])
@@ -171,9 +171,9 @@ def test_ranknet_spreads_pairs_over_blocks(monkeypatch: pytest.MonkeyPatch) -> N
 
     rng = np.random.default_rng(3)
     x, y, qid = rng.normal(size=60), rng.integers(0, 4, 60).astype(float), rng.integers(0, 5, 60).astype(float)
-    expected = lossctl.get("ranknet")(x, y, qid)
+    expected = lossctl.get("ranknet")(y, x, qid)
     monkeypatch.setattr(ranking, "_PAIR_BLOCK", 7)
-    assert lossctl.get("ranknet")(x, y, qid) == pytest.approx(expected, rel=1e-13)
+    assert lossctl.get("ranknet")(y, x, qid) == pytest.approx(expected, rel=1e-13)
 
 
 # --- chunks of whole queries -------------------------------------------------------------------------------------
@@ -187,8 +187,8 @@ def test_chunks_of_whole_queries_add_up_to_the_whole(loss: str) -> None:
     x, y, w = rng.normal(size=16), rng.integers(0, 3, 16).astype(float), rng.uniform(0.5, 2.0, 16)
     spec = lossctl.get(loss)
     parts = [slice(0, 10), slice(10, 16)]
-    stats = sum(weighted_sums(spec.func(x[p], y[p], qid[p]), w[p]) for p in parts)
-    assert RATIO.finalize(stats, "mean", {}) == pytest.approx(spec(x, y, qid, sample_weight=w), rel=1e-14)
+    stats = sum(weighted_sums(spec.func(y[p], x[p], qid[p]), w[p]) for p in parts)
+    assert RATIO.finalize(stats, "mean", {}) == pytest.approx(spec(y, x, qid, sample_weight=w), rel=1e-14)
 
 
 def test_ranking_losses_from_the_command_line(cli: Callable[..., Any], write: Callable[[str, str], Path]) -> None:
@@ -213,8 +213,8 @@ def test_ranking_losses_from_the_command_line(cli: Callable[..., Any], write: Ca
     assert run.code == 0, run.err
     values = {result["loss"]: result["value"] for result in json.loads(run.out)["results"]}
     x, y, qid = [2, 0.5, 1, 0, 0], [2, 1, 1, 0, 1], [7, 8, 7, 8, 7]
-    assert values["ranknet"] == pytest.approx(lossctl.get("ranknet")(x, y, qid), rel=1e-15)
-    assert values["listnet"] == pytest.approx(lossctl.get("listnet")(x, y, qid), rel=1e-15)
+    assert values["ranknet"] == pytest.approx(lossctl.get("ranknet")(y, x, qid), rel=1e-15)
+    assert values["listnet"] == pytest.approx(lossctl.get("listnet")(y, x, qid), rel=1e-15)
 
 
 # --- domain, input and parameter errors --------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_margin_ranking_labels(target: list[float], bad: float, count: int, firs
 def test_ranknet_without_any_pair_is_an_input_error(y: list[float], qid: list[float]) -> None:
     message = "ranknet: no pair of documents with different relevance in any query"
     with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
-        lossctl.get("ranknet")([0.0] * len(y), y, qid)
+        lossctl.get("ranknet")(y, [0.0] * len(y), qid)
 
 
 @pytest.mark.parametrize("loss", ["ranknet", "listnet"])
@@ -281,7 +281,7 @@ def test_row_order_does_not_matter(data: tuple, random: Any) -> None:
     order = np.array(random.sample(range(len(x)), len(x)))
     for loss in ("ranknet", "listnet"):
         spec = lossctl.get(loss)
-        assert spec(x[order], y[order], qid[order]) == pytest.approx(spec(x, y, qid), rel=1e-12), loss
+        assert spec(y[order], x[order], qid[order]) == pytest.approx(spec(y, x, qid), rel=1e-12), loss
 
 
 @given(ranked(), st.lists(st.floats(-100, 100), min_size=4, max_size=4))
@@ -292,7 +292,7 @@ def test_only_score_differences_within_a_query_count(data: tuple, shifts: list[f
     shifted = x + np.array(shifts)[qid.astype(int)]
     for loss in ("ranknet", "listnet"):
         spec = lossctl.get(loss)
-        assert spec(shifted, y, qid) == pytest.approx(spec(x, y, qid), rel=1e-9, abs=1e-9), loss
+        assert spec(y, shifted, qid) == pytest.approx(spec(y, x, qid), rel=1e-9, abs=1e-9), loss
 
 
 @given(ranked(), st.integers(0, 3), st.integers(2, 4))
@@ -307,8 +307,8 @@ def test_a_query_weight_counts_like_copies_of_the_query(data: tuple, query: int,
     qid_copies = np.concatenate([qid, *[np.full(rows.sum(), 100.0 + k) for k in range(copies - 1)]])
     for loss in ("ranknet", "listnet"):
         spec = lossctl.get(loss)
-        weighted = spec(x, y, qid, sample_weight=weight)
-        assert weighted == pytest.approx(spec(x_copies, y_copies, qid_copies), rel=1e-12), loss
+        weighted = spec(y, x, qid, sample_weight=weight)
+        assert weighted == pytest.approx(spec(y_copies, x_copies, qid_copies), rel=1e-12), loss
 
 
 @given(ranked())
@@ -317,8 +317,8 @@ def test_listnet_is_at_least_the_relevance_entropy(data: tuple) -> None:
     # Per query, the cross-entropy H(softmax(y), softmax(x)) >= H(softmax(y)), with equality at x = y.
     x, y, qid = data
     listnet = lossctl.get("listnet")
-    assert listnet(x, y, qid) >= listnet(y, y, qid) - 1e-12
-    assert math.isfinite(lossctl.get("ranknet")(x, y, qid))
+    assert listnet(y, x, qid) >= listnet(y, y, qid) - 1e-12
+    assert math.isfinite(lossctl.get("ranknet")(y, x, qid))
 
 
 # --- streaming query by query ------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def test_ranking_streamed_equals_the_whole_input(tmp_path: Path, chunk_rows: int
     report = lossctl.evaluate(str(path), losses=["ranknet", "listnet"], pred="score", target="rel",
                               cols={"qid": "qid"}, chunk_rows=chunk_rows)  # fmt: skip
     for result in report.results:
-        whole = lossctl.get(result.loss)(data["score"], data["rel"], data["qid"].astype(float))
+        whole = lossctl.get(result.loss)(data["rel"], data["score"], data["qid"].astype(float))
         assert result.value == pytest.approx(whole, rel=1e-12), result.loss
     held = [notice for notice in report.notices if "not contiguous" in notice]
     assert bool(held) == (not contiguous)

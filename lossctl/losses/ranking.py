@@ -120,8 +120,8 @@ def _same_query_pairs(starts: np.ndarray, sizes: np.ndarray) -> Iterator[tuple[n
     formula="mean over all pairs (i, j) with qid_i = qid_j and y_i > y_j of log(1 + exp(-(x_i - x_j)))",
     follows="Burges et al. 2005",
     roles=(
-        Role("pred", "the document's score"),
         Role("target", "the document's relevance (any real; only the order within a query counts)"),
+        Role("pred", "the document's score"),
         _QID,
     ),
     aggregate=PAIRS_RATIO,
@@ -137,7 +137,7 @@ def _same_query_pairs(starts: np.ndarray, sizes: np.ndarray) -> Iterator[tuple[n
     "(XGBoost rank:pairwise): every pair of documents of a query with different relevance counts once, so "
     "queries with many documents weigh more. Use listnet to weigh queries equally.",
 )
-def ranknet(pred: np.ndarray, target: np.ndarray, qid: np.ndarray) -> np.ndarray:
+def ranknet(target: np.ndarray, pred: np.ndarray, qid: np.ndarray) -> np.ndarray:
     """Two columns per row: half the losses and half the count of the pairs the row is in; the value is their ratio.
 
     The pairs are every ``(i, j)`` of the same query with ``y_i > y_j`` (ties in relevance make no
@@ -171,8 +171,8 @@ def ranknet(pred: np.ndarray, target: np.ndarray, qid: np.ndarray) -> np.ndarray
     formula="per query: -sum_i softmax(y)_i log softmax(x)_i over its documents; mean over queries",
     follows="Cao et al. 2007",
     roles=(
-        Role("pred", "the document's score"),
         Role("target", "the document's relevance (any real; softmax(y) is the target distribution)"),
+        Role("pred", "the document's score"),
         _QID,
     ),
     aggregate=RATIO,
@@ -187,7 +187,7 @@ def ranknet(pred: np.ndarray, target: np.ndarray, qid: np.ndarray) -> np.ndarray
     "once, whatever its number of documents (unlike ranknet), and the whole list's score distribution is compared "
     "with the relevances'. Only score differences within a query matter.",
 )
-def listnet(pred: np.ndarray, target: np.ndarray, qid: np.ndarray) -> np.ndarray:
+def listnet(target: np.ndarray, pred: np.ndarray, qid: np.ndarray) -> np.ndarray:
     """Two columns per row: its query's loss and 1, each divided by the query's size; the value is their ratio.
 
     A query's loss is ``-sum_i softmax(y)_i log softmax(x)_i`` over its documents, computed as
