@@ -157,6 +157,8 @@ def per_sample_sink(
 
     def sink(rows: np.ndarray, keys: list[pa.Array] | None, losses: dict[int, np.ndarray]) -> None:
         def total(terms: Terms) -> np.ndarray:
+            if len(terms) == 1 and terms[0][0] == 1.0:  # a loss's own column: no copy
+                return losses[terms[0][1]]
             return np.sum([weight * losses[j] for weight, j in terms], axis=0)
 
         values = [total(t) if b is None else total(t) - total(b) for _, t, b in columns]
