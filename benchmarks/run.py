@@ -220,7 +220,12 @@ def scenarios(data: Path, args: argparse.Namespace) -> list[Scenario]:
 
     return [
         Scenario("1", "10M-row Parquet: mse, mae, huber", [parquet],
-                 [lossctl(parquet, *three), *peers("regression", parquet)], args.runs),
+                 [lossctl(parquet, *three), *peers("regression", parquet),
+                  Tool("lossctl, default table", [LOSSCTL, "eval", str(parquet), *three, "-q"], check=False)],
+                 args.runs,
+                 note="The peers' rows are against lossctl's JSON output. `lossctl, default table` is what a "
+                 "terminal shows without `--format`: the table adds the quantiles, maximum and histogram of each "
+                 "loss's per-row values (a sample of 32,768 rows) and imports rich to draw it."),
         Scenario("2", "10M-row CSV: mse, mae, huber", [csv],
                  [lossctl(csv, *three), *peers("regression", csv)], args.runs),
         Scenario("3", "10M-row binary Parquet: bce (log loss)", [binary],
