@@ -343,6 +343,18 @@ def test_compare_refuses_one_reader_as_both_inputs() -> None:
         lossctl.compare(reader, reader, losses="mse")
 
 
+def test_a_reader_evaluated_twice_says_it_was_read() -> None:
+    # The second call found the reader exhausted and said "'Arrow record batch reader' has no rows".
+    table = pa.table({"target": [0.0, 1.0], "pred": [0.5, 1.0]})
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    assert lossctl.evaluate(reader, losses="mse")["mse"] == 0.125
+    message = r"^Arrow record batch reader was already read: a RecordBatchReader can be read only once; give a new"
+    with pytest.raises(lossctl.UsageError, match=message):
+        lossctl.evaluate(reader, losses="mse")
+    with pytest.raises(lossctl.UsageError, match=message):
+        lossctl.compare(table, reader, losses="mse")
+
+
 def test_a_metric_over_four_pieces_equals_one_pass(frame) -> None:
     y, p = frame["y_true"].to_numpy(), frame["y_pred"].to_numpy()
     w = np.linspace(0.1, 2.0, len(y))

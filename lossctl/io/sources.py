@@ -9,6 +9,7 @@ their objects are recognised by their type's module and converted through their 
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
@@ -51,18 +52,21 @@ class TableSource(Source):
             yield from _slices(batch, chunk_rows)
 
 
+# The readers lossctl has started reading, in this process: an exhausted reader looks like an empty one.
+_READ_READERS: weakref.WeakSet[pa.RecordBatchReader] = weakref.WeakSet()
+
+
 class ReaderSource(Source):
     """A pyarrow ``RecordBatchReader`` or ``Dataset``: streamed, never held whole.
 
-    A reader can be consumed once only, like standard input; a second pass is a usage error rather than
-    silently no rows.
+    A reader can be consumed once only, like standard input; a second pass, in the same run or a later call
+    (``evaluate(reader)`` twice), is a usage error rather than silently no rows.
     """
 
     def __init__(self, name: str, data: Any) -> None:
         self.path = name
         self.format = "arrow"
         self._data = data
-        self._consumed = False
         self.columns = _string_names(list(data.schema.names), name)
 
     @property
@@ -73,9 +77,12 @@ class ReaderSource(Source):
         if hasattr(self._data, "to_batches"):  # a pyarrow.dataset.Dataset: scanned again on every pass
             yield from self._data.to_batches(columns=columns)
             return
-        if self._consumed:
-            raise UsageError(f"{self.path} was already read: a RecordBatchReader can be read only once")
-        self._consumed = True
+        if self._data in _READ_READERS:
+            raise UsageError(
+                f"{self.path} was already read: a RecordBatchReader can be read only once; "
+                "give a new reader, or a Table"
+            )
+        _READ_READERS.add(self._data)
         for batch in self._data:
             yield batch.select(columns)
 
