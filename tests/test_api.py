@@ -329,6 +329,10 @@ def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
         lossctl.compare(keyed, keyed.assign(target=[1.0, 1, 2, 3]), losses="mse", on="id")  # joined by key
     with pytest.raises(lossctl.InputError, match=r"^column 'id' is 1 in the baseline \(pandas DataFrame\) but 2 in th"):
         lossctl.compare(keyed, keyed.assign(id=[2, 1, 3, 4]), losses="mse")  # a likely key, rows in another order
+    # The --on key missing on one side: "column 'id' not found in pandas DataFrame" did not say which.
+    for baseline, candidate, side in [(keyed, base, "candidate"), (base, keyed, "baseline")]:
+        with pytest.raises(lossctl.InputError, match=rf"^column 'id' not found in the {side} \(pandas DataFrame\); "):
+            lossctl.compare(baseline, candidate, losses="mse", on="id")
     info = lossctl.compare(base, base, losses="mse").to_dict()["input"]
     assert info["baseline"]["path"] == info["candidate"]["path"] == "pandas DataFrame"
     with pytest.raises(lossctl.InputError, match=r"^Arrow table has 4 rows but pandas DataFrame has 3; "):
