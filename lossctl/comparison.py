@@ -101,7 +101,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
                 "give two readers, or a Table"
             )
         candidate_source = open_data(
-            candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal
+            candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal_point
         )
         notices += candidate_source.notices
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)

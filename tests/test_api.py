@@ -191,6 +191,12 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^notify takes a function or None, got 'x' ",
         ),
+        # decimal="." (the default's value) was accepted for data in memory, while decimal="," was refused.
+        (
+            lambda: lossctl.evaluate({"pred": [1.0], "target": [0.5]}, losses="mse", decimal="."),
+            lossctl.UsageError,
+            r"^--decimal \. applies to CSV and TSV input only, and the input is in memory \(",
+        ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],

@@ -141,10 +141,12 @@ class ConcatSource(Source):
             yield from source.batches(columns, chunk_rows, dictionary)
 
 
-def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str) -> None:
-    """``--delimiter`` and ``--decimal ,`` read delimited text: given when no input is CSV or TSV (known once
-    streams are recognised from their first bytes), they would do nothing, which is a usage error."""
-    given = [name for name, on in (("--delimiter", delimiter is not None), ("--decimal ,", decimal == ",")) if on]
+def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str | None) -> None:
+    """``--delimiter`` and ``--decimal`` read delimited text: given (``None``: not given) when no input is CSV or TSV
+    (known once streams are recognised from their first bytes), they would do nothing, which is a usage error,
+    whatever their value (``--decimal .`` as ``--decimal ,``)."""
+    options = (("--delimiter", delimiter is not None), (f"--decimal {decimal}", decimal is not None))
+    given = [name for name, on in options if on]
     inputs = [part for source in sources if source is not None for part in _parts(source)]
     if not given or any(part.format in ("csv", "tsv") for part in inputs):
         return
