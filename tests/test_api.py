@@ -180,6 +180,14 @@ def _merged_into_itself() -> None:
             lossctl.InputError,
             "'sample_weight' is",
         ),
+        # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
+        (
+            lambda: lossctl.evaluate(y_true=[0, 1], y_pred={"a": 1}),
+            lossctl.InputError,
+            r"^'y_pred' is a dict, not an array of values; give a list or an array \(a dict of named columns is data: "
+            r"evaluate\(data, pred=COLUMN, target=COLUMN\)\)$",
+        ),
+        (lambda: lossctl.get("mse")([0.0, 1.0], {"a": 1}), lossctl.InputError, r"^'pred' is a dict, not an array"),
         # A bare TypeError ('int' object is not callable) once the first chunk was read.
         (
             lambda: lossctl.evaluate(SAMPLE, progress=3),

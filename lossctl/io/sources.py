@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from lossctl.errors import InputError, Unordered, UsageError
+from lossctl.errors import InputError, NotAnArray, UsageError
 from lossctl.io.columns import show_name
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, open_input
@@ -185,7 +185,7 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values
-    Unordered.check(values, name)
+    NotAnArray.check(values, name)
     module = _module(values)
     if module == "polars":
         return values.to_arrow()
