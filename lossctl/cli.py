@@ -203,7 +203,9 @@ FormatOpt = Annotated[
 DelimiterOpt = Annotated[
     str | None, typer.Option(metavar="CHAR", help="Delimiter of CSV input (or 'tab'; default: sniffed).")
 ]
-DecimalOpt = Annotated[str, typer.Option(metavar="CHAR", help="Decimal point of CSV input: '.' or ','.")]
+DecimalOpt = Annotated[
+    str | None, typer.Option(metavar="CHAR", help="Decimal point of CSV input: '.' (default) or ','.")
+]
 OutputOpt = Annotated[
     str | None,
     typer.Option(
@@ -315,7 +317,7 @@ def eval_command(
     convention: ConventionOpt = CONVENTION_DEFAULT,
     output_format: FormatOpt = None,
     delimiter: DelimiterOpt = None,
-    decimal: DecimalOpt = ".",
+    decimal: DecimalOpt = None,
     output: OutputOpt = None,
     model: ModelOpt = None,
     classes: ClassesOpt = None,
@@ -399,7 +401,7 @@ def _shared(
     on: list[str] | None,
     input_format: Enum | None,
     delimiter: str | None,
-    decimal: str,
+    decimal: str | None,
     missing: Enum,
     reduction: Enum,
     convention: Enum,
@@ -551,7 +553,7 @@ def compare_command(
     reduction: ReductionOpt = REDUCTION_DEFAULT,
     convention: ConventionOpt = CONVENTION_DEFAULT,
     delimiter: DelimiterOpt = None,
-    decimal: DecimalOpt = ".",
+    decimal: DecimalOpt = None,
     bootstrap: BootstrapOpt = 0,
     ci: CiOpt = None,
     seed: SeedOpt = 0,
@@ -636,7 +638,7 @@ def suggest_command(
         OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = TABLE,
     delimiter: DelimiterOpt = None,
-    decimal: DecimalOpt = ".",
+    decimal: DecimalOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:

@@ -158,9 +158,9 @@ class PerSampleDataset:
 
     Tasks write their files into a hidden directory beside ``PATH`` (on the same disk or bucket), and the
     directory becomes ``PATH`` only when the whole run succeeds (:meth:`publish`), replacing a previous one; a
-    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file. On a local disk the
-    directory is one of the run's temporary outputs (:mod:`lossctl.tempfiles`): published together with ``-o``,
-    and removed by a terminating signal.
+    failed run removes it (:meth:`abort`). A task that Dask reruns rewrites the same file. Either way the dataset
+    is one of the run's outputs (:mod:`lossctl.tempfiles`), published together with ``-o`` once every output is
+    written, or not at all. On a local disk it is a temporary directory, also removed by a terminating signal.
     """
 
     def __init__(self, path: str, inputs: Sequence[str]) -> None:
@@ -198,20 +198,25 @@ class PerSampleDataset:
         return f"{self.staging}/part-{index:05d}.parquet"
 
     def publish(self) -> None:
-        if self.remote:  # an object store has no directories to rename: the objects are copied, then removed
-            fs = self._fs
-            with remote_errors(self.path, "write"):
-                fs.invalidate_cache()  # the tasks wrote from other processes
-                target, staging = fs._strip_protocol(self.path), fs._strip_protocol(self.staging)
-                old = fs.find(target)
-                if old:
-                    fs.rm(old)
-                parts = fs.find(staging)
-                for part in parts:
-                    fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
-                fs.rm(parts)
-            return
-        tempfiles.publish(self._local)
+        """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""
+        if self.remote:
+            tempfiles.publish_staged(self._publish_remote, self.abort)
+        else:
+            tempfiles.publish(self._local)
+
+    def _publish_remote(self) -> None:
+        """An object store has no directories to rename: the objects are copied, then removed."""
+        fs = self._fs
+        with remote_errors(self.path, "write"):
+            fs.invalidate_cache()  # the tasks wrote from other processes
+            target, staging = fs._strip_protocol(self.path), fs._strip_protocol(self.staging)
+            old = fs.find(target)
+            if old:
+                fs.rm(old)
+            parts = fs.find(staging)
+            for part in parts:
+                fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
+            fs.rm(parts)
 
     def abort(self) -> None:
         if self.remote:

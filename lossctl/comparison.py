@@ -101,7 +101,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
                 "give two readers, or a Table"
             )
         candidate_source = open_data(
-            candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal
+            candidate, options.input_format, delimiter=options.delimiter, decimal=options.decimal_point
         )
         notices += candidate_source.notices
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
@@ -185,6 +185,13 @@ def _aligned(
     base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
     key = options.join_key
     names = _names(opened.source, candidate)
+    if key is not None:  # named by side before reading: two DataFrames were both 'pandas DataFrame'
+        from lossctl.io.columns import column_not_found
+
+        for source, columns, name in ((opened.source, key.preds, names[0]), (candidate, key.targets, names[1])):
+            missing = [c for c in columns if c not in source.columns]
+            if missing:
+                raise column_not_found(missing[0], source.columns, name)
     shared = [] if key else [c for c in opened.source.columns if c in candidate.columns]
     shared = [c for c in shared if c not in model_columns and c not in checked]
     if key is None:  # in lockstep, a column both files store in the same bytes is equal without a check

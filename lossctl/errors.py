@@ -6,6 +6,7 @@ and an exit status. Nothing below the CLI calls ``sys.exit``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 
 
@@ -58,21 +59,25 @@ class NoRows(InputError):
         return InputError("standard input has no rows" if path == "-" else f"'{path}' has no rows")
 
 
-class Unordered(InputError):
-    """A set given as an array (``y_true={0.5, 1.0}``): it has no order, so its values cannot be paired with
-    the rows of the other arrays. NumPy reads it as one object (shape ``()``), which said nothing useful."""
-
-    def __init__(self, name: str, kind: str) -> None:
-        super().__init__(
-            f"'{name}' is a {kind}, which has no order, so its values cannot be paired with rows; "
-            "give a list or an array"
-        )
+class NotAnArray(InputError):
+    """A collection given as an array that is not one: a set (``y_true={0.5, 1.0}``) has no order, so its values
+    cannot be paired with the rows of the other arrays; a dict (``y_pred={"a": 1}``) holds named columns, which
+    are data, not one role's values. NumPy reads either as one object (shape ``()``), which said nothing useful."""
 
     @staticmethod
     def check(values: object, name: str) -> None:
-        """Raise for a ``set`` or ``frozenset`` given as the values of ``name``."""
+        """Raise for a ``set``, ``frozenset`` or mapping (a ``dict``) given as the values of ``name``."""
+        kind = type(values).__name__
         if isinstance(values, set | frozenset):
-            raise Unordered(name, type(values).__name__)
+            raise NotAnArray(
+                f"'{name}' is a {kind}, which has no order, so its values cannot be paired with rows; "
+                "give a list or an array"
+            )
+        if isinstance(values, Mapping):
+            raise NotAnArray(
+                f"'{name}' is a {kind}, not an array of values; give a list or an array (a {kind} of named columns "
+                "is data: evaluate(data, pred=COLUMN, target=COLUMN))"
+            )
 
 
 class DecimalCommas(InputError):

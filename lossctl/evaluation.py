@@ -71,14 +71,14 @@ def open_sources(
     text_checked: bool = True,
 ) -> Opened:
     """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns. ``--delimiter`` and
-    ``--decimal ,`` must apply to one of these inputs, unless not ``text_checked``: then the caller checks them
-    with its other inputs (:func:`~lossctl.io.sources.check_text_options`)."""
+    ``--decimal``, when given, must apply to one of these inputs, unless not ``text_checked``: then the caller checks
+    them with its other inputs (:func:`~lossctl.io.sources.check_text_options`)."""
     check_stdin_once({"the predictions": data, "--targets": options.targets})
-    delimiter, decimal = options.delimiter, options.decimal
+    delimiter, decimal = options.delimiter, options.decimal_point
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
     if text_checked:
-        check_text_options([source, targets], delimiter, decimal)
+        check_text_options([source, targets], delimiter, options.decimal)
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     files = (targets.name, targets.columns) if targets is not None else None
     binding = bind(options, roles, source.columns, source.name, notices, files)

@@ -22,6 +22,9 @@ from types import FrameType
 
 from lossctl import tempfiles
 
+# Bound now: while plugin code runs, os._exit raises instead of exiting (lossctl.plugins), and a signal that comes
+# then must still end the process.
+_exit = os._exit
 _NAMES = {getattr(signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
 
 
@@ -31,7 +34,7 @@ def _end(signum: int, frame: FrameType | None) -> None:
     tempfiles.remove_all()
     with contextlib.suppress(OSError):  # stderr is gone too (a closed terminal after SIGHUP): the status says it
         os.write(2, f"error: interrupted by {_NAMES[signum]}\n".encode())
-    os._exit(128 + signum)
+    _exit(128 + signum)
 
 
 def install() -> None:

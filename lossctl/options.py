@@ -156,7 +156,7 @@ class Options:
     on: tuple[str, ...] = ()
     input_format: str | None = None
     delimiter: str | None = None
-    decimal: str = "."
+    decimal: str | None = None  # None: not given (a decimal point), told from an explicit "."
     missing: str = "error"
     reduction: str = "mean"
     convention: str = "lossctl"
@@ -277,6 +277,11 @@ class Options:
                 raise UsageError(f"--model expects NAME=COLSPEC or a glob of columns, got '{text}'")
             specs.append((name.strip(), colspec.strip()))
         return specs
+
+    @property
+    def decimal_point(self) -> str:
+        """The decimal point the readers take: ``decimal``, or ``.`` when it was not given."""
+        return "." if self.decimal is None else self.decimal
 
     @property
     def level(self) -> float:

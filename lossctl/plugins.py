@@ -3,7 +3,7 @@
 A plugin is a module that calls :func:`lossctl.register_loss` on import, exactly as the built-in
 family modules do. Entry points load with the registry; a broken one is reported as a warning and
 skipped (as httpie does), so one bad package cannot break the tool. A plugin asked for by name with
-``--plugin`` is an error when it fails, or calls ``sys.exit``, while loading.
+``--plugin`` is an error when it fails, or calls ``sys.exit`` or ``os._exit``, while loading.
 
 Plugin code runs with the user's rights, like any Python it imports (README, "Security model"). Its
 losses are marked with their origin, so that a plugin loss that raises, or returns the wrong shape
@@ -21,7 +21,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from lossctl.errors import InputError, LossctlError, UsageError
 
@@ -68,18 +68,30 @@ def _declared() -> bool:
     return False
 
 
-# The redirection is process-wide (descriptor 1 and sys.stdout), and the engine may call plugin losses on two
-# threads at once: the first thread in redirects, the last one out restores.
+class _Exited(SystemExit):
+    """Plugin code called ``os._exit(code)``, which ends the process at once, skipping every handler: the run would
+    end with that status and no result nor error (``os._exit(0)``: a success that computed nothing). While plugin
+    code runs, ``os._exit`` raises this instead, and it is reported as ``sys.exit`` is."""
+
+
+def _exit_instead(status: int) -> NoReturn:
+    raise _Exited(status)
+
+
+# The redirection and the replaced os._exit are process-wide (descriptor 1, sys.stdout, the os module), and the
+# engine may call plugin losses on two threads at once: the first thread in sets them, the last one out restores.
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
-_saved: tuple[int | None, TextIO] | None = None  # descriptor 1's copy, sys.stdout
+_saved: tuple[int | None, TextIO, Callable[..., NoReturn]] | None = None  # descriptor 1's copy, stdout, os._exit
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send what plugin code prints to stderr: stdout carries lossctl's results (``-f json | jq``).
+def _running_plugin_code() -> Iterator[None]:
+    """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
+    an ``os._exit`` it calls raises :class:`_Exited`.
 
-    Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected.
+    Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
+    ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
     global _redirect_depth, _saved
     with _redirect_lock:
@@ -89,7 +101,7 @@ def _stdout_to_stderr() -> Iterator[None]:
             with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
                 descriptor = os.dup(1)
                 os.dup2(2, 1)
-            _saved, sys.stdout = (descriptor, sys.stdout), sys.stderr
+            _saved, sys.stdout, os._exit = (descriptor, sys.stdout, os._exit), sys.stderr, _exit_instead
         _redirect_depth += 1
     try:
         yield
@@ -97,7 +109,7 @@ def _stdout_to_stderr() -> Iterator[None]:
         with _redirect_lock:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
-                (descriptor, sys.stdout), _saved = _saved, None
+                (descriptor, sys.stdout, os._exit), _saved = _saved, None
                 if descriptor is not None:
                     os.dup2(descriptor, 1)
                     os.close(descriptor)
@@ -110,7 +122,7 @@ def _registering(origin: str) -> Iterator[None]:
 
     outer, registry.registering_from = registry.registering_from, origin
     try:
-        with _stdout_to_stderr():
+        with _running_plugin_code():
             yield
     finally:
         registry.registering_from = outer
@@ -131,7 +143,8 @@ def _pass_on_ctrl_c() -> None:
 
 
 def _exit_status(stop: SystemExit) -> str:
-    return f"called sys.exit({stop.code!r})" if stop.code is not None else "called sys.exit()"
+    function = "os._exit" if isinstance(stop, _Exited) else "sys.exit"
+    return f"called {function}({stop.code!r})" if stop.code is not None else f"called {function}()"
 
 
 def load_entry_points() -> None:
@@ -230,7 +243,7 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     where = f"loss '{spec.name}' ({spec.origin})"
     try:
         # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
-        with _stdout_to_stderr(), np.errstate(all="ignore"):
+        with _running_plugin_code(), np.errstate(all="ignore"):
             result = function(*inputs, **params)
     except LossctlError:
         raise

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
-from lossctl.errors import InputError, Unordered, UsageError
+from lossctl.errors import InputError, NotAnArray, UsageError
 from lossctl.text import count, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
@@ -507,7 +507,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
     """``values`` as float64, rejecting missing or infinite values (the API's boundary check)."""
     import numpy as np
 
-    Unordered.check(values, name)
+    NotAnArray.check(values, name)
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):

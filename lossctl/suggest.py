@@ -269,7 +269,7 @@ def suggest(
     input_format: str | None = None,
     sample_rows: int = SAMPLE_ROWS,
     delimiter: str | None = None,
-    decimal: str = ".",
+    decimal: str | None = None,
 ) -> tuple[Advice, list[str]]:
     """Read the ``pred``/``target`` columns of ``data`` (up to ``sample_rows`` rows) and advise; returns notices too.
 

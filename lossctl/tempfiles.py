@@ -12,7 +12,10 @@ file, say while writing ``-o`` to a full disk, publishes neither. The renames ha
 termination signals blocked, so a signal sees either no output or every output.
 
 An object store's target (``s3://...``, :mod:`lossctl.io.remote`) gets its temporary file in the system's
-temporary folder; publishing it uploads it, and the object appears only once the upload completes.
+temporary folder; publishing it uploads it, and the object appears only once the upload completes. An output
+staged by its own code (the Dask engine's ``--per-sample`` dataset in a bucket, whose parts the workers write)
+joins the transaction with :func:`publish_staged`: it is published after the files, or aborted with them; a
+signal does not reach it (its clean-up is network calls, which a signal's handler must not wait for).
 
 A target that exists and is neither a regular file nor a folder (``-o /dev/stdout``, ``/dev/full``, a named pipe)
 is written in place: a file renamed over it would replace the device, or the pipe its reader waits on, instead
@@ -28,6 +31,7 @@ import os
 import signal
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from lossctl.errors import InputError
@@ -40,10 +44,19 @@ NAME_MAX = 255
 _SUFFIX = ".tmp"
 _RANDOM = 8  # the random characters mkstemp adds
 
-# temporary file -> target (a local path, or an object store's URL); the files to rename when the
+
+@dataclass(frozen=True)
+class _Staged:
+    """An output that its own code stages and publishes (:func:`publish_staged`)."""
+
+    publish: Callable[[], None]
+    abort: Callable[[], None]
+
+
+# temporary file -> target (a local path, or an object store's URL); the outputs to publish when the
 # transaction ends (None: outside one).
 _live: dict[Path, Path | str] = {}
-_pending: list[Path] | None = None
+_pending: list[Path | _Staged] | None = None
 # Targets written in place (a device, a named pipe): "created", "published" and "discarded" without a file of ours.
 _in_place: set[Path] = set()
 
@@ -237,6 +250,23 @@ def publish(tmp: Path) -> None:
         raise
 
 
+def publish_staged(publish: Callable[[], None], abort: Callable[[], None]) -> None:
+    """Publish an output staged by its own code: now, or when the transaction commits, after its files (if one of
+    them fails, or the run does, ``abort`` is called instead). ``publish`` raises :class:`InputError`."""
+    if _pending is None:
+        publish()
+    else:
+        _pending.append(_Staged(publish, abort))
+
+
+def _drop(output: Path | _Staged) -> None:
+    """Give up an output that will not be published."""
+    if isinstance(output, _Staged):
+        output.abort()
+    else:
+        discard(output)
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp)`` on a temporary file beside ``path``, then publish it as ``path``.
 
@@ -260,7 +290,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
 
 @contextlib.contextmanager
 def transaction() -> Iterator[None]:
-    """Publish the files finished inside the block together when it ends normally; else remove them.
+    """Publish the outputs finished inside the block together when it ends normally; else remove them.
 
     If one rename fails (the target's folder was removed, say), the files already renamed by this
     commit are removed too, so a failed run leaves no output (an older file of that name is lost).
@@ -271,31 +301,43 @@ def transaction() -> Iterator[None]:
         yield
     except BaseException:
         finished, _pending = _pending, outer
-        for tmp in finished:
-            discard(tmp)
+        for output in finished:
+            _drop(output)
         raise
     finished, _pending = _pending, outer
     if outer is not None:  # nested: the outer transaction publishes
         outer.extend(finished)
         return
+    # The staged outputs last: what they publish cannot be taken back, while the files renamed before can.
+    finished.sort(key=lambda output: isinstance(output, _Staged))
     done: list[Path] = []
     with _signals_blocked():
-        for position, tmp in enumerate(finished):
-            target = _live[tmp]
+        for position, output in enumerate(finished):
             try:
-                _rename(tmp, target)
-            except (OSError, InputError) as error:
+                made = _commit(output)
+            except InputError:
                 for path in done:
                     with contextlib.suppress(OSError):
                         _remove(path)
                 for rest in finished[position:]:
-                    discard(rest)
-                if isinstance(error, InputError):
-                    raise
-                raise cannot_write(target, error) from error
-            del _live[tmp]
-            if isinstance(target, Path):  # an uploaded object cannot be taken back
-                done.append(target)
+                    _drop(rest)
+                raise
+            if made is not None:
+                done.append(made)
+
+
+def _commit(output: Path | _Staged) -> Path | None:
+    """Publish one output of a transaction; returns the local file it made, which a later failure removes."""
+    if isinstance(output, _Staged):
+        output.publish()
+        return None
+    target = _live[output]
+    try:
+        _rename(output, target)
+    except OSError as error:
+        raise cannot_write(target, error) from error
+    del _live[output]
+    return target if isinstance(target, Path) else None  # an uploaded object cannot be taken back
 
 
 def remove_all() -> None:

@@ -180,6 +180,14 @@ def _merged_into_itself() -> None:
             lossctl.InputError,
             "'sample_weight' is",
         ),
+        # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
+        (
+            lambda: lossctl.evaluate(y_true=[0, 1], y_pred={"a": 1}),
+            lossctl.InputError,
+            r"^'y_pred' is a dict, not an array of values; give a list or an array \(a dict of named columns is data: "
+            r"evaluate\(data, pred=COLUMN, target=COLUMN\)\)$",
+        ),
+        (lambda: lossctl.get("mse")([0.0, 1.0], {"a": 1}), lossctl.InputError, r"^'pred' is a dict, not an array"),
         # A bare TypeError ('int' object is not callable) once the first chunk was read.
         (
             lambda: lossctl.evaluate(SAMPLE, progress=3),
@@ -190,6 +198,12 @@ def _merged_into_itself() -> None:
             lambda: lossctl.evaluate(SAMPLE, notify="x"),
             lossctl.UsageError,
             r"^notify takes a function or None, got 'x' ",
+        ),
+        # decimal="." (the default's value) was accepted for data in memory, while decimal="," was refused.
+        (
+            lambda: lossctl.evaluate({"pred": [1.0], "target": [0.5]}, losses="mse", decimal="."),
+            lossctl.UsageError,
+            r"^--decimal \. applies to CSV and TSV input only, and the input is in memory \(",
         ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
@@ -329,6 +343,10 @@ def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
         lossctl.compare(keyed, keyed.assign(target=[1.0, 1, 2, 3]), losses="mse", on="id")  # joined by key
     with pytest.raises(lossctl.InputError, match=r"^column 'id' is 1 in the baseline \(pandas DataFrame\) but 2 in th"):
         lossctl.compare(keyed, keyed.assign(id=[2, 1, 3, 4]), losses="mse")  # a likely key, rows in another order
+    # The --on key missing on one side: "column 'id' not found in pandas DataFrame" did not say which.
+    for baseline, candidate, side in [(keyed, base, "candidate"), (base, keyed, "baseline")]:
+        with pytest.raises(lossctl.InputError, match=rf"^column 'id' not found in the {side} \(pandas DataFrame\); "):
+            lossctl.compare(baseline, candidate, losses="mse", on="id")
     info = lossctl.compare(base, base, losses="mse").to_dict()["input"]
     assert info["baseline"]["path"] == info["candidate"]["path"] == "pandas DataFrame"
     with pytest.raises(lossctl.InputError, match=r"^Arrow table has 4 rows but pandas DataFrame has 3; "):
@@ -341,6 +359,18 @@ def test_compare_refuses_one_reader_as_both_inputs() -> None:
     reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
     with pytest.raises(lossctl.UsageError, match=r"^the baseline and the candidate are the same RecordBatchReader, wh"):
         lossctl.compare(reader, reader, losses="mse")
+
+
+def test_a_reader_evaluated_twice_says_it_was_read() -> None:
+    # The second call found the reader exhausted and said "'Arrow record batch reader' has no rows".
+    table = pa.table({"target": [0.0, 1.0], "pred": [0.5, 1.0]})
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    assert lossctl.evaluate(reader, losses="mse")["mse"] == 0.125
+    message = r"^Arrow record batch reader was already read: a RecordBatchReader can be read only once; give a new"
+    with pytest.raises(lossctl.UsageError, match=message):
+        lossctl.evaluate(reader, losses="mse")
+    with pytest.raises(lossctl.UsageError, match=message):
+        lossctl.compare(table, reader, losses="mse")
 
 
 def test_a_metric_over_four_pieces_equals_one_pass(frame) -> None:

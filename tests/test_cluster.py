@@ -527,6 +527,24 @@ def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(
     assert pq.read_table(rows).column_names == ["row", "mse"]  # the second run's
 
 
+def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str], scheduler: str) -> None:
+    """The dataset in a bucket was published when the pass ended, before -o was written: a failed -o left it."""
+    import s3fs
+
+    out = f"s3://{BUCKET}/unpublished"
+    run = _cli(
+        "eval", data["s3_baseline"], "-l", "mae", "-q", "--engine", "dask", "--scheduler", scheduler,
+        "--per-sample", f"{out}/rows.parquet", "-f", "json", "-o", "/dev/full",
+    )  # fmt: skip
+    assert (run.returncode, run.stdout, run.stderr) == (
+        3,
+        "",
+        "error: cannot write '/dev/full': No space left on device\n",
+    )
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    assert fs.find(out) == []  # neither the dataset nor its staged parts
+
+
 def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
     root = Path(__file__).resolve().parent.parent / "sample_data"

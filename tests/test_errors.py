@@ -701,6 +701,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--decimal , applies to CSV and TSV input only, and p.jsonl is JSON Lines, t.jsonl is JSON Lines",
     ),
     (
+        # An explicit '.' was accepted (the default's value), while ',' was refused: any --decimal given is.
+        "decimal point given for JSON Lines",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n'},
+        ["eval", "p.jsonl", "--decimal", ".", "-l", "mse"],
+        2,
+        "--decimal . applies to CSV and TSV input only, and p.jsonl is JSON Lines",
+    ),
+    (
         "decimal comma given, JSON Lines text with one",
         {"p.csv": "id;pred\n1;1,5\n", "t.jsonl": '{"id": 1, "target": "2,5"}\n'},
         ["eval", "p.csv", "--targets", "t.jsonl", "--on", "id", "--decimal", ",", "-l", "mse"],

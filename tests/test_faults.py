@@ -818,6 +818,10 @@ IN_PLUGIN = "loss 'misbehaving' (plugin '{plugin}')"
 PLUGIN_CASES = {
     # id: (code at import, function body, exit status, text of the error)
     "exit at import": ("sys.exit(0)", "return pred", 2, "plugin '{plugin}' called sys.exit(0) while loading"),
+    # os._exit skips every handler: the run ended with status 0 and no result nor error.
+    "os._exit at import": ("os._exit(0)", "return pred", 2, "plugin '{plugin}' called os._exit(0) while loading"),
+    # ... while a signal's handler, which ends the process with os._exit, still does so.
+    "SIGTERM at import": ("import signal; os.kill(os.getpid(), signal.SIGTERM)", "return pred", 143, "by SIGTERM"),
     "raises at import": ("raise ImportError('no GPU')", "return pred", 2, "failed to load: ImportError: no GPU"),
     "raises a BaseException at import": (
         "class Boom(BaseException): pass\nraise Boom('x')",
@@ -834,6 +838,7 @@ PLUGIN_CASES = {
     "raises": ("", "raise ValueError('bad shapes')", 3, IN_PLUGIN + " failed: ValueError: bad shapes"),
     "raises GeneratorExit": ("", "raise GeneratorExit", 3, IN_PLUGIN + " failed: GeneratorExit"),
     "exits": ("", "sys.exit(3)", 3, IN_PLUGIN + " called sys.exit(3)"),
+    "calls os._exit": ("", "os._exit(0)", 3, IN_PLUGIN + " called os._exit(0)"),
     "raises KeyboardInterrupt": ("", "raise KeyboardInterrupt", 3, IN_PLUGIN + " raised KeyboardInterrupt"),
     "returns None": ("", "return None", 3, "returned None for 10 rows; a loss returns one value per row"),
     "returns n+1 values": ("", "return np.append(pred, 1.0)", 3, "returned an array of shape (11,) for 10 rows"),
@@ -912,14 +917,16 @@ def test_nothing_a_plugin_prints_reaches_stdout(tmp_path: Path) -> None:
     assert b"raw bytes" in run.stderr and b"raw import bytes" in run.stderr
 
 
-def test_an_entry_point_plugin_that_exits_is_skipped_with_a_warning(tmp_path: Path, data: Path) -> None:
+@pytest.mark.parametrize("call", ["sys.exit(5)", "os._exit(5)"])
+def test_an_entry_point_plugin_that_exits_is_skipped_with_a_warning(tmp_path: Path, data: Path, call: str) -> None:
     site = tmp_path / "site"
     (site / "exiting_plugin").mkdir(parents=True)
-    (site / "exiting_plugin" / "__init__.py").write_text("import sys\nsys.exit(5)\n")
+    (site / "exiting_plugin" / "__init__.py").write_text(f"import os, sys\n{call}\n")
     info = site / "exiting_plugin-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: exiting_plugin\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[lossctl.losses]\nexiting = exiting_plugin\n")
-    run = lossctl("eval", data, "-l", "mse", "-f", "json", env=dict(os.environ, PYTHONPATH=str(site)))
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])  # the lossctl under test, and the plugin
+    run = lossctl("eval", data, "-l", "mse", "-f", "json", env=dict(os.environ, PYTHONPATH=path))
     assert value(run) == pytest.approx(MSE)
-    assert "warning: plugin 'exiting' (exiting_plugin) called sys.exit(5) while loading" in run.stderr.decode()
+    assert f"warning: plugin 'exiting' (exiting_plugin) called {call} while loading" in run.stderr.decode()

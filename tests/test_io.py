@@ -1086,3 +1086,27 @@ def test_line_count_of_a_block_equals_counting_newlines(size: int) -> None:
     block = rng.choice(np.frombuffer(b"0123456789,.\n", dtype=np.uint8), size).tobytes()
     assert count_lines(block) == block.count(b"\n")
     assert count_lines(pa.py_buffer(block)) == block.count(b"\n")
+
+
+def test_a_staged_output_is_published_after_the_files_or_dropped_with_them(tmp_path: Path) -> None:
+    """An output published by its own code (the Dask engine's --per-sample dataset in a bucket) joins the run's
+    transaction: published after the files once every output is written, else aborted."""
+    from lossctl import tempfiles
+
+    calls: list[object] = []
+
+    def staged() -> None:
+        tempfiles.publish_staged(
+            lambda: calls.append(("published", (tmp_path / "a.txt").exists())), lambda: calls.append("aborted")
+        )
+
+    with tempfiles.transaction():
+        staged()
+        assert calls == []
+        tempfiles.write_atomic(tmp_path / "a.txt", lambda path: path.write_text("x"))
+    assert calls == [("published", True)]
+    calls.clear()
+    with pytest.raises(InputError, match=r"^cannot write "), tempfiles.transaction():
+        staged()
+        tempfiles.write_atomic(tmp_path / "gone" / "b.txt", lambda path: path.write_text("x"))
+    assert calls == ["aborted"]

@@ -284,6 +284,9 @@ def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, 
     renamed = _csv(tmp_path / "c.csv", "key,pred,target\n3,3.5,4\n1,1,1\n2,2,2\n")
     doc = json.loads(cli("compare", base, renamed, "--on", "id=key", "-l", "mae", "-f", "json").out)
     assert (doc["results"][0]["baseline"], doc["results"][0]["candidate"]) == pytest.approx((1 / 3, 0.5 / 3))
+    for args, named in [((base, renamed), renamed), ((renamed, base), renamed)]:  # the file that lacks the key
+        run = cli("compare", *args, "--on", "id", "-l", "mae")
+        assert (run.code, run.err) == (3, f"error: column 'id' not found in {named}; columns are: key, pred, target\n")
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
 
 
 @contextmanager
-def decimal_option(decimal: str) -> Iterator[None]:
+def decimal_option(decimal: str | None) -> Iterator[None]:
     """Conversions of a run given ``--decimal decimal``: with ``,``, the hint of a decimal comma no reader parsed
     (:class:`~lossctl.errors.DecimalCommas`) is not to give it."""
     try:

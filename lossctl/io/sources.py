@@ -9,13 +9,14 @@ their objects are recognised by their type's module and converted through their 
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 
-from lossctl.errors import InputError, Unordered, UsageError
+from lossctl.errors import InputError, NotAnArray, UsageError
 from lossctl.io.columns import show_name
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, open_input
@@ -51,18 +52,21 @@ class TableSource(Source):
             yield from _slices(batch, chunk_rows)
 
 
+# The readers lossctl has started reading, in this process: an exhausted reader looks like an empty one.
+_READ_READERS: weakref.WeakSet[pa.RecordBatchReader] = weakref.WeakSet()
+
+
 class ReaderSource(Source):
     """A pyarrow ``RecordBatchReader`` or ``Dataset``: streamed, never held whole.
 
-    A reader can be consumed once only, like standard input; a second pass is a usage error rather than
-    silently no rows.
+    A reader can be consumed once only, like standard input; a second pass, in the same run or a later call
+    (``evaluate(reader)`` twice), is a usage error rather than silently no rows.
     """
 
     def __init__(self, name: str, data: Any) -> None:
         self.path = name
         self.format = "arrow"
         self._data = data
-        self._consumed = False
         self.columns = _string_names(list(data.schema.names), name)
 
     @property
@@ -73,9 +77,12 @@ class ReaderSource(Source):
         if hasattr(self._data, "to_batches"):  # a pyarrow.dataset.Dataset: scanned again on every pass
             yield from self._data.to_batches(columns=columns)
             return
-        if self._consumed:
-            raise UsageError(f"{self.path} was already read: a RecordBatchReader can be read only once")
-        self._consumed = True
+        if self._data in _READ_READERS:
+            raise UsageError(
+                f"{self.path} was already read: a RecordBatchReader can be read only once; "
+                "give a new reader, or a Table"
+            )
+        _READ_READERS.add(self._data)
         for batch in self._data:
             yield batch.select(columns)
 
@@ -134,10 +141,12 @@ class ConcatSource(Source):
             yield from source.batches(columns, chunk_rows, dictionary)
 
 
-def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str) -> None:
-    """``--delimiter`` and ``--decimal ,`` read delimited text: given when no input is CSV or TSV (known once
-    streams are recognised from their first bytes), they would do nothing, which is a usage error."""
-    given = [name for name, on in (("--delimiter", delimiter is not None), ("--decimal ,", decimal == ",")) if on]
+def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str | None) -> None:
+    """``--delimiter`` and ``--decimal`` read delimited text: given (``None``: not given) when no input is CSV or TSV
+    (known once streams are recognised from their first bytes), they would do nothing, which is a usage error,
+    whatever their value (``--decimal .`` as ``--decimal ,``)."""
+    options = (("--delimiter", delimiter is not None), (f"--decimal {decimal}", decimal is not None))
+    given = [name for name, on in options if on]
     inputs = [part for source in sources if source is not None for part in _parts(source)]
     if not given or any(part.format in ("csv", "tsv") for part in inputs):
         return
@@ -176,7 +185,7 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values
-    Unordered.check(values, name)
+    NotAnArray.check(values, name)
     module = _module(values)
     if module == "polars":
         return values.to_arrow()
