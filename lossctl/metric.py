@@ -19,7 +19,7 @@ import numpy as np
 
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
-from lossctl.params import LossRequest, build_requests, is_composite
+from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
 from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses
 from lossctl.stats import Accumulator, weighted_sums
 
@@ -44,6 +44,8 @@ class Metric:
     def __init__(self, spec: str, *, convention: str = "lossctl", reduction: str = "mean") -> None:
         if is_composite(loss_spec_text(spec)):
             raise UsageError(f"Metric takes one loss, not the composite '{spec}': use one Metric per part")
+        if len(split_loss_tokens([spec])) > 1:
+            raise UsageError(f"Metric takes one loss, not the list '{spec}': use one Metric per loss")
         self.spec = spec
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)

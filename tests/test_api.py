@@ -152,6 +152,12 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.get(3), lossctl.UsageError, r"a loss is named by a string .*, got 3 \(int\)$"),
         (lambda: lossctl.Metric(None), lossctl.UsageError, r"a loss is named by a string .*, got None \(NoneType\)$"),
         (_merged_into_itself, lossctl.UsageError, r"^a Metric cannot be merged into itself \(mae\): its rows"),
+        # Two losses were a bare ValueError ("too many values to unpack (expected 1)").
+        (
+            lambda: lossctl.Metric("mse,mae"),
+            lossctl.UsageError,
+            r"^Metric takes one loss, not the list 'mse,mae': use one Metric per loss$",
+        ),
         (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
         (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
         (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),
