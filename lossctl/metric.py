@@ -77,17 +77,27 @@ class Metric:
         """The merged statistics vector ``[sum(w*c)..., sum(w), n]``, or ``None`` before the first update."""
         return None if self._sums is None else self._sums.value
 
-    def _arrays(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, np.ndarray]:
+    def _given(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, Any]:
+        """The arrays of one call by role, every role of the loss given and nothing else. A keyword that names
+        a parameter is refused: the parameters are the Metric's, fixed when it is made."""
         spec = self._request.spec
-        given = dict(roles)
-        for role, values in (("target", y_true), ("pred", y_pred)):
-            if values is not None:
-                if role not in spec.role_names:
-                    raise UsageError(
-                        f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}"
-                    )
-                given[role] = values
-        arrays, _ = spec.bind_arrays((), given, self.convention)
+        given = {role: values for role, values in (("target", y_true), ("pred", y_pred)) if values is not None}
+        given.update(roles)
+        for role in given:
+            if role in spec.role_names:
+                continue
+            if any(param.name == role for param in spec.params):
+                raise UsageError(
+                    f"'{role}' is a parameter of {spec.name}, fixed when the Metric is made "
+                    f"(Metric('{spec.name}:{role}=...')); update() and per_sample() take its arrays: "
+                    f"{', '.join(spec.role_names)}"
+                )
+            raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}")
+        spec.require_roles(given)
+        return given
+
+    def _arrays(self, given: dict[str, Any]) -> dict[str, np.ndarray]:
+        arrays, _ = self._request.spec.bind_arrays((), dict(given), self.convention)
         return arrays
 
     def _check_rows(self, arrays: dict[str, np.ndarray]) -> None:
@@ -113,10 +123,12 @@ class Metric:
 
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
-        given = [v for v in (y_true, y_pred, *roles.values()) if v is not None]
-        if given and all(np.size(np.asarray(v)) == 0 for v in given):
+        given = self._given(y_true, y_pred, roles)
+        if all(np.size(np.asarray(v)) == 0 for v in given.values()):
+            if sample_weight is not None:
+                as_sample_weight(sample_weight, 0)
             return
-        arrays = self._arrays(y_true, y_pred, roles)
+        arrays = self._arrays(given)
         weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(arrays.values()))))
         self._check_rows(arrays)
         contributions = self._contributions(arrays)
@@ -171,7 +183,7 @@ class Metric:
         """The loss of each row of one batch (reduction ``none``); the state is not changed."""
         if not self._request.spec.per_row:
             raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has no per-row values")
-        return per_row_losses(self._contributions(self._arrays(y_true, y_pred, roles)))
+        return per_row_losses(self._contributions(self._arrays(self._given(y_true, y_pred, roles))))
 
     def reset(self) -> None:
         """Forget every row (the next epoch)."""

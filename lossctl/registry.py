@@ -419,11 +419,7 @@ class LossSpec:
             )
         raw = dict(zip(self.role_names, args, strict=False))
         raw.update({k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names})
-        missing = [r for r in self.role_names if r not in raw]
-        if missing:
-            raise UsageError(
-                f"loss '{self.name}' needs the arrays {', '.join(self.role_names)}; missing: {', '.join(missing)}"
-            )
+        self.require_roles(raw)
         arrays = {role: as_float_array(value, role, self.role(role).ndims) for role, value in raw.items()}
         lengths = [len(a) for a in arrays.values()]
         if len(set(lengths)) > 1:
@@ -431,6 +427,14 @@ class LossSpec:
         if lengths[0] == 0:
             raise InputError(f"loss '{self.name}': the input has no rows")
         return arrays, self.resolve_params(kwargs, convention)
+
+    def require_roles(self, given: Iterable[str]) -> None:
+        """Refuse arrays that leave a role of this loss without values."""
+        missing = [r for r in self.role_names if r not in set(given)]
+        if missing:
+            raise UsageError(
+                f"loss '{self.name}' needs the arrays {', '.join(self.role_names)}; missing: {', '.join(missing)}"
+            )
 
     def role(self, name: str) -> Role:
         return self._roles_by_name[name]

@@ -423,6 +423,41 @@ def test_metric_per_sample_state_and_rules() -> None:
     assert metric.rows == 0 and metric.state is None
 
 
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # A parameter given to update() was ignored without a word (huber with delta=1, not 3: 1.25, not 2.25).
+        (
+            lambda metric: metric.update([1.0, 2.0], [1.0, 5.0], delta=3.0),
+            lossctl.UsageError,
+            r"^'delta' is a parameter of huber, fixed when the Metric is made \(Metric\('huber:delta=...'\)\); "
+            r"update\(\) and per_sample\(\) take its arrays: target, pred$",
+        ),
+        # A role the loss lacks was called a parameter ("loss 'huber' has no parameter 'qid'; its parameters: delta").
+        (
+            lambda metric: metric.update([1.0], [1.0], qid=[1]),
+            lossctl.UsageError,
+            r"^loss 'huber' has no role 'qid'; its roles: target, pred$",
+        ),
+        # An empty batch skipped every check: a wrong role, a missing one, weights for rows it does not have.
+        (lambda metric: metric.update([], [], qid=[]), lossctl.UsageError, r"^loss 'huber' has no role 'qid'"),
+        (lambda metric: metric.update([]), lossctl.UsageError, r"^loss 'huber' needs the arrays target, pred; missing"),
+        (
+            lambda metric: metric.update([], [], sample_weight=[1.0]),
+            lossctl.InputError,
+            r"^sample_weight must have one value per row",
+        ),
+    ],
+)
+def test_metric_update_takes_the_losss_arrays_and_nothing_else(call, error, message: str) -> None:
+    metric = lossctl.Metric("huber")
+    with pytest.raises(error, match=message):
+        call(metric)
+    assert metric.rows == 0 and metric.state is None
+    metric.update([], [], sample_weight=[])  # an empty partition still adds nothing
+    assert metric.rows == 0
+
+
 _REGRESSION = ["eval", "sample_data/regression.csv", "-l", "mse", "-f", "json"]
 _BINARY = ["eval", "sample_data/binary.parquet", "-q"]
 
