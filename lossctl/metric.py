@@ -152,7 +152,8 @@ class Metric:
             raise UsageError(f"a Metric merges another Metric, not {type(other).__name__}")
         if other is self:
             raise UsageError(f"a Metric cannot be merged into itself ({self.name}): its rows would count twice")
-        if (other.name, other.params) != (self.name, self.params):
+        # The loss and its parameters, not their spelling: huber and huber:delta=1 are one loss.
+        if (other._request.spec.name, other.params) != (self._request.spec.name, self.params):
             raise UsageError(f"cannot merge a Metric of {other.name} into one of {self.name}: they differ")
         for setting in ("convention", "reduction"):  # the same loss under other settings: say which differs
             if getattr(other, setting) != getattr(self, setting):

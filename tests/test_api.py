@@ -396,6 +396,14 @@ def test_metric_per_sample_state_and_rules() -> None:
     np.testing.assert_array_equal(metric.state, [3.0, 2.0, 2.0])  # [sum(w*l), sum(w), n]
     with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of mse into one of mae"):
         metric.merge(lossctl.Metric("mse"))
+    with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of huber:delta=2 into one of huber: they"):
+        lossctl.Metric("huber").merge(lossctl.Metric("huber:delta=2"))
+    # The same loss spelled with its default was "cannot merge a Metric of huber:delta=1 into one of huber".
+    spelled = lossctl.Metric("huber:delta=1")
+    spelled.update([0.0, 1.0], [1.0, 3.0])
+    plain = lossctl.Metric("Huber")
+    plain.merge(spelled)
+    assert plain.compute() == lossctl.get("huber")([0.0, 1.0], [1.0, 3.0]) and plain.rows == 2
     # The same loss under another convention or reduction said "a Metric of mae into one of mae: they differ".
     with pytest.raises(lossctl.UsageError) as error:
         metric.merge(lossctl.Metric("mae", convention="keras"))
