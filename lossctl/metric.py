@@ -161,6 +161,12 @@ class Metric:
                     f"cannot merge a Metric of {other.name} with {setting}={getattr(other, setting)} into one with "
                     f"{setting}={getattr(self, setting)}"
                 )
+        repeated = self._queries & other._queries
+        if repeated:
+            raise UsageError(
+                f"{self.name}: query {min(repeated):g} has rows in both Metrics merged; "
+                "each query's rows must come in one update"
+            )
         if other._sums is None:
             return
         if self._sums is None:

@@ -427,6 +427,12 @@ def test_metric_per_sample_state_and_rules() -> None:
     ranking.update([1.0, 0.0], [0.3, 0.1], qid=[7, 7])
     with pytest.raises(lossctl.UsageError, match="query 7 appeared in an earlier update"):
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=[7, 8])
+    # A query split between two workers was merged without a word, and its pairs across the split were lost.
+    other = lossctl.Metric("ranknet")
+    other.update([0.0, 1.0], [0.3, 0.1], qid=[8, 7])
+    with pytest.raises(lossctl.UsageError, match=r"^ranknet: query 7 has rows in both Metrics merged; each query"):
+        ranking.merge(other)
+    assert ranking.rows == 2
     metric.reset()
     assert metric.rows == 0 and metric.state is None
 
