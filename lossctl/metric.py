@@ -22,6 +22,7 @@ from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
 from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
 from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses
 from lossctl.stats import Accumulator, weighted_sums
+from lossctl.text import count
 
 
 class Metric:
@@ -56,7 +57,8 @@ class Metric:
         self._sums: Accumulator | None = None
         self.rows = 0
         self._partial_batch = False
-        self._queries: set[float] = set()
+        self._queries: set[Any] = set()
+        self._shapes: dict[str, tuple[int, ...]] | None = None  # each role's shape of one row, once rows are seen
 
     def _resolve(self) -> LossRequest:
         (request,) = build_requests([self.spec], (), self.convention)
@@ -100,9 +102,13 @@ class Metric:
         arrays, _ = self._request.spec.bind_arrays((), dict(given), self.convention)
         return arrays
 
-    def _check_rows(self, arrays: dict[str, np.ndarray]) -> None:
+    def _check_rows(self, arrays: dict[str, np.ndarray]) -> tuple[bool, set[Any]]:
+        """Check one batch against the rows seen, and return what the Metric knows once the batch is added (whether
+        it ends on a partial batch, the queries seen); nothing changes until the batch is added."""
         spec = self._request.spec
         rows = len(next(iter(arrays.values())))
+        self._check_shapes(_shapes(arrays), "here", "in earlier updates")
+        partial = self._partial_batch
         if spec.batch_param:
             batch = int(self._request.params[spec.batch_param])
             if self._partial_batch:
@@ -110,16 +116,29 @@ class Metric:
                     f"{self.name}: an update of {rows} rows after one whose size was not a multiple of "
                     f"{spec.batch_param}={batch}; only the last update may hold a partial batch"
                 )
-            self._partial_batch = rows % batch != 0
+            partial = rows % batch != 0
+        queries = self._queries
         if spec.whole_input and "qid" in arrays:
-            queries = set(np.unique(arrays["qid"]).tolist())
-            repeated = queries & self._queries
+            batch_queries = set(np.unique(arrays["qid"]).tolist())
+            repeated = batch_queries & self._queries
             if repeated:
                 raise UsageError(
                     f"{self.name}: query {min(repeated):g} appeared in an earlier update; "
                     "each query's rows must come in one update"
                 )
-            self._queries |= queries
+            queries = self._queries | batch_queries
+        return partial, queries
+
+    def _check_shapes(self, shapes: dict[str, tuple[int, ...]] | None, these: str, those: str) -> None:
+        """Rows of one shape in every update: a vector role's values per row (K classes, outputs) cannot change,
+        as they cannot within one file."""
+        if shapes is None or self._shapes is None:
+            return
+        for role, shape in shapes.items():
+            if shape != self._shapes[role]:
+                raise InputError(
+                    f"{self.name}: '{role}' {_per_row(shape)} {these} but {_per_row(self._shapes[role])} {those}"
+                )
 
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
@@ -130,13 +149,14 @@ class Metric:
             return
         arrays = self._arrays(given)
         weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(arrays.values()))))
-        self._check_rows(arrays)
+        partial, queries = self._check_rows(arrays)
         contributions = self._contributions(arrays)
         stats = weighted_sums(contributions, weight)
         if self._sums is None:
             self._sums = Accumulator(stats.shape)
         self._sums.add(stats)
         self.rows += len(contributions)
+        self._partial_batch, self._queries, self._shapes = partial, queries, _shapes(arrays)
 
     def _contributions(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         spec = self._request.spec
@@ -161,6 +181,7 @@ class Metric:
                     f"cannot merge a Metric of {other.name} with {setting}={getattr(other, setting)} into one with "
                     f"{setting}={getattr(self, setting)}"
                 )
+        self._check_shapes(other._shapes, "in the Metric merged", "in this one")
         repeated = self._queries & other._queries
         if repeated:
             raise UsageError(
@@ -174,6 +195,7 @@ class Metric:
         self._sums.merge(other._sums)
         self.rows += other.rows
         self._queries |= other._queries
+        self._shapes = self._shapes or other._shapes
 
     def compute(self) -> float:
         """The loss over every row seen, as ``lossctl eval`` reports it."""
@@ -198,6 +220,7 @@ class Metric:
         self.rows = 0
         self._partial_batch = False
         self._queries = set()
+        self._shapes = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -210,3 +233,11 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"
+
+
+def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    return {role: array.shape[1:] for role, array in arrays.items()}
+
+
+def _per_row(shape: tuple[int, ...]) -> str:
+    return "is a 1-D array" if not shape else f"holds {count(shape[0], 'value')} per row"

@@ -437,6 +437,34 @@ def test_metric_per_sample_state_and_rules() -> None:
     assert metric.rows == 0 and metric.state is None
 
 
+def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
+    # 3 classes then 4 were averaged together without a word; with multioutput=uniform a bare NumPy ValueError
+    # ("operands could not be broadcast together with shapes (5,) (6,)"), in update() and in merge().
+    classes = lossctl.Metric("cross_entropy")
+    classes.update([0, 1], np.eye(3)[:2])
+    with pytest.raises(
+        lossctl.InputError,
+        match=r"^cross_entropy: 'pred' holds 4 values per row here but holds 3 values per row in earlier updates$",
+    ):
+        classes.update([0, 1], np.eye(4)[:2])
+    assert classes.rows == 2
+    outputs = [lossctl.Metric("mse:multioutput=uniform") for _ in range(2)]
+    outputs[0].update(np.ones((2, 2)), np.zeros((2, 2)))
+    outputs[1].update(np.ones((2, 3)), np.zeros((2, 3)))
+    with pytest.raises(lossctl.InputError, match=r"'target' holds 3 values per row in the Metric merged but holds 2 "):
+        outputs[0].merge(outputs[1])
+    scalar = lossctl.Metric("mse")
+    scalar.update([1.0], [2.0])
+    with pytest.raises(lossctl.InputError, match=r"^mse: 'target' holds 2 values per row here but is a 1-D array in"):
+        scalar.update(np.ones((1, 2)), np.ones((1, 2)))
+    fresh = lossctl.Metric("mse:multioutput=uniform")
+    fresh.merge(outputs[1])
+    fresh.update(np.ones((1, 3)), np.ones((1, 3)))
+    assert fresh.rows == 3
+    fresh.reset()
+    fresh.update(np.ones((1, 2)), np.ones((1, 2)))  # a new epoch may have other outputs
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
