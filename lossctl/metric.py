@@ -13,6 +13,7 @@ few floats and pickles small, so a Metric can live in a training loop, a Dask or
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -221,6 +222,11 @@ class Metric:
         self._partial_batch = False
         self._queries = set()
         self._shapes = None
+
+    def __copy__(self) -> Metric:
+        """An independent copy, as :func:`copy.deepcopy` makes: a shallow one would share the running sums, so that
+        updating the copy changed the original's value but not its ``rows``. The state is a few floats."""
+        return copy.deepcopy(self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import json
@@ -382,6 +383,22 @@ def test_a_pickled_metric_merged_in_another_process_gives_the_clis_number(cli, f
     )
     expected = json.loads(cli("eval", SAMPLE, "-l", "huber:delta=2", "-f", "json", "-q").out)["results"][0]["value"]
     assert float(run.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_metric_survives_pickle_cloudpickle_and_deepcopy_before_and_after_updates() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle")
+    for dumps, loads in [(pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)]:
+        fresh = loads(dumps(lossctl.Metric("huber:delta=2", reduction="sum")))
+        assert (fresh.name, fresh.reduction, fresh.rows, fresh.state) == ("huber:delta=2", "sum", 0, None)
+        fresh.update([0.0, 1.0], [3.0, 1.0])
+        shipped = loads(dumps(fresh))
+        shipped.update([2.0], [2.5])
+        assert (fresh.compute(), shipped.compute(), shipped.rows) == (4.0, 4.125, 3)
+    original = lossctl.Metric("mse")
+    original.update([1.0, 2.0], [1.0, 3.0])
+    for duplicate in (copy.deepcopy(original), copy.copy(original)):
+        duplicate.update([0.0], [5.0])
+        assert (original.compute(), original.rows, duplicate.compute(), duplicate.rows) == (0.5, 2, 26 / 3, 3)
 
 
 def test_metric_per_sample_state_and_rules() -> None:
