@@ -385,6 +385,52 @@ def test_a_pickled_metric_merged_in_another_process_gives_the_clis_number(cli, f
     assert float(run.stdout) == pytest.approx(expected, rel=1e-12)
 
 
+def _partial_states(spec: str, batches: list[pa.RecordBatch], roles: dict[str, str]) -> list[bytes]:
+    """README "Beyond one machine": what ``df.mapInArrow`` (or a Ray task) runs on one partition, in a fresh
+    interpreter: a Metric per partition, updated per Arrow batch, pickled back to the driver."""
+    metric = lossctl.Metric(spec)
+    for batch in batches:
+        metric.update(**{role: batch.column(column) for role, column in roles.items()})
+    return [pickle.dumps(metric)]
+
+
+_STREAMED = {  # spec -> the roles update() takes, from the columns of one Arrow batch
+    "huber:delta=2": {"y_true": "y", "y_pred": "p", "sample_weight": "w"},
+    "rmse": {"y_true": "y", "y_pred": "p", "sample_weight": "w"},
+    "mae": {"y_true": "y", "y_pred": "p"},
+}
+
+
+def test_metrics_of_partitions_in_other_processes_merge_to_the_whole_inputs_value() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    rng = np.random.default_rng(0)
+    rows = 2_000
+    table = pa.table({"y": rng.normal(size=rows), "p": rng.normal(size=rows) * 3, "w": rng.random(rows)})
+    partitions = [table.slice(start, 250).to_batches(max_chunksize=100) for start in range(0, rows, 250)]
+    partitions.append(table.slice(0, 0).to_batches())  # an empty partition
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        for spec, roles in _STREAMED.items():
+            states = [
+                state
+                for states in pool.map(_partial_states, [spec] * len(partitions), partitions, [roles] * len(partitions))
+                for state in states
+            ]
+            parts = [pickle.loads(state) for state in states]
+            total = lossctl.Metric(spec)
+            for part in parts:
+                total.merge(part)
+            backwards = lossctl.Metric(spec)
+            for part in reversed([pickle.loads(state) for state in states]):
+                backwards.merge(part)
+            weight = "w" if "sample_weight" in roles else None
+            expected = lossctl.evaluate(table, losses=spec, target="y", pred="p", weight=weight).results[0].value
+            assert total.rows == backwards.rows == rows
+            assert total.compute() == pytest.approx(expected, rel=1e-12, abs=0)
+            assert backwards.compute() == pytest.approx(total.compute(), rel=1e-12, abs=0)
+
+
 def test_a_metric_survives_pickle_cloudpickle_and_deepcopy_before_and_after_updates() -> None:
     cloudpickle = pytest.importorskip("cloudpickle")
     for dumps, loads in [(pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)]:
