@@ -512,10 +512,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
     import numpy as np
 
     Unordered.check(values, name)
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"'{name}' must be numeric") from None
+    array = _float64(values, name)
     if array.ndim not in ndims:
         shapes = " or ".join({1: "a 1-D array", 2: "a 2-D array (rows x values)"}[n] for n in ndims)
         raise InputError(f"'{name}' must be {shapes}, got shape {array.shape}")
@@ -525,6 +522,32 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
         kind = "missing (NaN)" if np.isnan(array).any() else "infinite"
         raise InputError(f"'{name}' has {kind} values in {count(len(rows), 'row')} (first: row {rows[0]})")
     return array
+
+
+def _float64(values: Any, name: str) -> np.ndarray:
+    """``values`` as float64, NaN where missing: through NumPy when it holds numbers, else read as
+    :func:`lossctl.evaluate` reads a column, through Arrow: a pyarrow array (whose timestamps NumPy would turn
+    into numbers), vectors held one per row (a list or fixed-size-list array, a polars list Series, a pandas
+    Series of lists) as a (rows x K) matrix, and text numbers. Dates, durations and complex numbers are refused,
+    not read as their ticks or real parts."""
+    import numpy as np
+
+    if not type(values).__module__.startswith("pyarrow"):
+        try:
+            array = np.asarray(values)
+        except ValueError:  # rows of different lengths: Arrow names the odd row
+            array = np.asarray(values, dtype=object)
+        if array.dtype.kind in "biuf":
+            return array.astype(np.float64, copy=False)
+        if array.dtype.kind in "mMcV":
+            raise InputError(f"'{name}' must be numeric, got values of type {array.dtype}")
+        try:
+            return np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+    from lossctl.io.sources import array_values
+
+    return array_values(values, name)
 
 
 def as_sample_weight(values: Any, rows: int) -> np.ndarray:

@@ -153,6 +153,27 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.get(3), lossctl.UsageError, r"a loss is named by a string .*, got 3 \(int\)$"),
         (lambda: lossctl.Metric(None), lossctl.UsageError, r"a loss is named by a string .*, got None \(NoneType\)$"),
         (_merged_into_itself, lossctl.UsageError, r"^a Metric cannot be merged into itself \(mae\): its rows"),
+        # Dates, durations and complex numbers were read as their ticks or real parts (mse 2.5e30, a ComplexWarning).
+        (
+            lambda: lossctl.Metric("mse").update(pd.to_datetime(pd.Series(["2020-01-01", "2020-01-02"])), [1.0, 3.0]),
+            lossctl.InputError,
+            r"^'target' must be numeric, got values of type datetime64\[",
+        ),
+        (
+            lambda: lossctl.get("mse")([1.0, 2.0], pa.array([1, 2], type=pa.timestamp("s"))),
+            lossctl.InputError,
+            r"^column 'pred' is not numeric: it has type timestamp\[s\]$",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update(np.array([1 + 1j, 2]), [1.0, 2.0]),
+            lossctl.InputError,
+            r"^'target' must be numeric, got values of type complex128$",
+        ),
+        (
+            lambda: lossctl.Metric("ce").update([0, 1], pa.array([[2.0, 0.0, 0.0], [0.0, 2.0]])),
+            lossctl.InputError,
+            r"^column 'pred' holds vectors of different lengths: row 0 has 3 values but row 1 has 2$",
+        ),
         # Two losses were a bare ValueError ("too many values to unpack (expected 1)").
         (
             lambda: lossctl.Metric("mse,mae"),
@@ -498,6 +519,23 @@ def test_metric_per_sample_state_and_rules() -> None:
     assert ranking.rows == 2
     metric.reset()
     assert metric.rows == 0 and metric.state is None
+
+
+def test_a_metric_takes_vectors_as_arrow_polars_and_pandas_hold_them() -> None:
+    # "'pred' must be numeric": a Spark array<double> column reaches mapInArrow as an Arrow list array.
+    labels, logits = [0, 2, 1], [[2.0, 0.0, 0.0], [0.0, 1.0, 3.0], [0.5, 0.5, 0.0]]
+    expected = lossctl.get("cross_entropy")(labels, np.array(logits))
+    for vectors in [
+        pa.array(logits),
+        pa.array(logits, type=pa.list_(pa.float32(), 3)),
+        pa.chunked_array([logits[:1], logits[1:]]),
+        pl.Series(logits),
+        pd.Series([np.array(row) for row in logits]),
+    ]:
+        metric = lossctl.Metric("cross_entropy")
+        metric.update(pa.array(labels), vectors)
+        assert metric.compute() == pytest.approx(expected, rel=1e-15)
+        assert lossctl.get("cross_entropy")(labels, vectors) == pytest.approx(expected, rel=1e-15)
 
 
 def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
