@@ -419,6 +419,7 @@ _STREAMED = {  # spec -> the roles update() takes, from the columns of one Arrow
     "huber:delta=2": {"y_true": "y", "y_pred": "p", "sample_weight": "w"},
     "rmse": {"y_true": "y", "y_pred": "p", "sample_weight": "w"},
     "mae": {"y_true": "y", "y_pred": "p"},
+    "cross_entropy": {"y_true": "label", "y_pred": "logits", "sample_weight": "w"},  # a Spark array<double> column
 }
 
 
@@ -428,7 +429,16 @@ def test_metrics_of_partitions_in_other_processes_merge_to_the_whole_inputs_valu
 
     rng = np.random.default_rng(0)
     rows = 2_000
-    table = pa.table({"y": rng.normal(size=rows), "p": rng.normal(size=rows) * 3, "w": rng.random(rows)})
+    logits = pa.array(list(rng.normal(size=(rows, 3))), type=pa.list_(pa.float64()))
+    table = pa.table(
+        {
+            "y": rng.normal(size=rows),
+            "p": rng.normal(size=rows) * 3,
+            "w": rng.random(rows),
+            "label": rng.integers(0, 3, rows),
+            "logits": logits,
+        }
+    )
     partitions = [table.slice(start, 250).to_batches(max_chunksize=100) for start in range(0, rows, 250)]
     partitions.append(table.slice(0, 0).to_batches())  # an empty partition
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
@@ -445,8 +455,9 @@ def test_metrics_of_partitions_in_other_processes_merge_to_the_whole_inputs_valu
             backwards = lossctl.Metric(spec)
             for part in reversed([pickle.loads(state) for state in states]):
                 backwards.merge(part)
-            weight = "w" if "sample_weight" in roles else None
-            expected = lossctl.evaluate(table, losses=spec, target="y", pred="p", weight=weight).results[0].value
+            weight = roles.get("sample_weight")
+            report = lossctl.evaluate(table, losses=spec, target=roles["y_true"], pred=roles["y_pred"], weight=weight)
+            expected = report.results[0].value
             assert total.rows == backwards.rows == rows
             assert total.compute() == pytest.approx(expected, rel=1e-12, abs=0)
             assert backwards.compute() == pytest.approx(total.compute(), rel=1e-12, abs=0)
