@@ -21,9 +21,9 @@ import numpy as np
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
 from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
-from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses
+from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses, query_ids
 from lossctl.stats import Accumulator, weighted_sums
-from lossctl.text import count
+from lossctl.text import count, shown_value
 
 
 class Metric:
@@ -103,7 +103,7 @@ class Metric:
         arrays, _ = self._request.spec.bind_arrays((), dict(given), self.convention)
         return arrays
 
-    def _check_rows(self, arrays: dict[str, np.ndarray]) -> tuple[bool, set[Any]]:
+    def _check_rows(self, arrays: dict[str, np.ndarray], given: dict[str, Any]) -> tuple[bool, set[Any]]:
         """Check one batch against the rows seen, and return what the Metric knows once the batch is added (whether
         it ends on a partial batch, the queries seen); nothing changes until the batch is added."""
         spec = self._request.spec
@@ -120,11 +120,11 @@ class Metric:
             partial = rows % batch != 0
         queries = self._queries
         if spec.whole_input and "qid" in arrays:
-            batch_queries = set(np.unique(arrays["qid"]).tolist())
+            batch_queries = set(query_ids(given["qid"])[1])  # the ids as given: the arrays hold this batch's codes
             repeated = batch_queries & self._queries
             if repeated:
                 raise UsageError(
-                    f"{self.name}: query {min(repeated):g} appeared in an earlier update; "
+                    f"{self.name}: query {_first(repeated)} appeared in an earlier update; "
                     "each query's rows must come in one update"
                 )
             queries = self._queries | batch_queries
@@ -150,7 +150,7 @@ class Metric:
             return
         arrays = self._arrays(given)
         weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(arrays.values()))))
-        partial, queries = self._check_rows(arrays)
+        partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
         stats = weighted_sums(contributions, weight)
         if self._sums is None:
@@ -186,7 +186,7 @@ class Metric:
         repeated = self._queries & other._queries
         if repeated:
             raise UsageError(
-                f"{self.name}: query {min(repeated):g} has rows in both Metrics merged; "
+                f"{self.name}: query {_first(repeated)} has rows in both Metrics merged; "
                 "each query's rows must come in one update"
             )
         if other._sums is None:
@@ -247,3 +247,8 @@ def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
 
 def _per_row(shape: tuple[int, ...]) -> str:
     return "is a 1-D array" if not shape else f"holds {count(shape[0], 'value')} per row"
+
+
+def _first(queries: set[Any]) -> str:
+    """One of ``queries`` for a message, the same one every time."""
+    return shown_value(min(queries, key=lambda query: (type(query).__name__, query)))

@@ -420,7 +420,10 @@ class LossSpec:
         raw = dict(zip(self.role_names, args, strict=False))
         raw.update({k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names})
         self.require_roles(raw)
-        arrays = {role: as_float_array(value, role, self.role(role).ndims) for role, value in raw.items()}
+        arrays = {
+            role: query_ids(value, role)[0] if role == "qid" else as_float_array(value, role, self.role(role).ndims)
+            for role, value in raw.items()
+        }
         lengths = [len(a) for a in arrays.values()]
         if len(set(lengths)) > 1:
             raise InputError(f"found input variables with inconsistent numbers of samples: {lengths}")
@@ -548,6 +551,53 @@ def _float64(values: Any, name: str) -> np.ndarray:
     from lossctl.io.sources import array_values
 
     return array_values(values, name)
+
+
+def query_ids(values: Any, name: str = "qid") -> tuple[np.ndarray, list[Any]]:
+    """Query ids of any type (integers, text, dates; docs/cli.md, "Labels") as float64 codes, equal where the ids
+    are equal, and the distinct ids. Integers are compared exactly (as floats, ids above 2**53 would merge)."""
+    import numpy as np
+
+    Unordered.check(values, name)
+    if not type(values).__module__.startswith("pyarrow"):
+        try:
+            array = np.asarray(values)
+        except ValueError:
+            raise InputError(f"'{name}' must be a 1-D array, got rows of different lengths") from None
+        if array.dtype.kind not in "biu":
+            array = _query_array(values, name)
+    else:
+        array = _query_array(values, name)
+    if array.ndim != 1:
+        raise InputError(f"'{name}' must be a 1-D array, got shape {array.shape}")
+    if array.dtype.kind == "f":
+        as_float_array(array, name, (1,))  # missing or infinite ids: the message the other roles give
+    distinct, codes = np.unique(array, return_inverse=True)
+    return codes.reshape(-1).astype(np.float64), distinct.tolist()
+
+
+def _query_array(values: Any, name: str) -> np.ndarray:
+    """Query ids that are not NumPy integers, read as :func:`lossctl.evaluate` reads a column: integers exactly,
+    other numbers as float64, any other type (text, dates) as its Python values; a missing id is an error."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lossctl import arrow
+    from lossctl.io.sources import array_column
+
+    column = array_column(values, name)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if column.null_count:
+        rows = np.flatnonzero(arrow.missing(column))
+        raise InputError(f"'{name}' has missing values in {count(len(rows), 'row')} (first: row {rows[0]})")
+    if pa.types.is_integer(column.type):
+        return arrow.integers(column)
+    if pa.types.is_floating(column.type) or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type):
+        return _float64(column, name)
+    return np.array(column.to_pylist(), dtype=object)
 
 
 def as_sample_weight(values: Any, rows: int) -> np.ndarray:

@@ -549,6 +549,28 @@ def test_a_metric_takes_vectors_as_arrow_polars_and_pandas_hold_them() -> None:
         assert lossctl.get("cross_entropy")(labels, vectors) == pytest.approx(expected, rel=1e-15)
 
 
+def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
+    # Text ids were "'qid' must be numeric" (docs/cli.md: query ids may be any type), and integer ids above 2**53
+    # were read as floats, so that queries 2**53 and 2**53 + 1 were one.
+    y, p = [1.0, 0.0, 1.0, 0.0], [0.3, 0.1, 0.1, 0.3]
+    expected = lossctl.get("ranknet")(y, p, qid=[1, 1, 2, 2])
+    for ids in (
+        ["a", "a", "b", "b"],
+        pa.array(["a", "a", "b", "b"]),
+        pl.Series(["a", "a", "b", "b"]),
+        [2**53] * 2 + [2**53 + 1] * 2,
+    ):
+        assert lossctl.get("ranknet")(y, p, qid=ids) == expected
+    metric = lossctl.Metric("ranknet")
+    metric.update(y[:2], p[:2], qid=pa.array(["a", "a"]))
+    with pytest.raises(lossctl.UsageError, match=r"^ranknet: query 'a' appeared in an earlier update; "):
+        metric.update(y[2:], p[2:], qid=["b", "a"])
+    metric.update(y[2:], p[2:], qid=["b", "b"])  # codes restart in each update: 'b' is not 'a'
+    assert metric.compute() == expected
+    with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 1\)$"):
+        lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
+
+
 def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
     # 3 classes then 4 were averaged together without a word; with multioutput=uniform a bare NumPy ValueError
     # ("operands could not be broadcast together with shapes (5,) (6,)"), in update() and in merge().
