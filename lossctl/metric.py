@@ -100,7 +100,7 @@ class Metric:
         return given
 
     def _arrays(self, given: dict[str, Any]) -> dict[str, np.ndarray]:
-        arrays, _ = self._request.spec.bind_arrays((), dict(given), self.convention)
+        arrays, _ = self._request.spec.bind_arrays((), dict(given), self.convention, self.rows)
         return arrays
 
     def _check_rows(self, arrays: dict[str, np.ndarray], given: dict[str, Any]) -> tuple[bool, set[Any]]:
@@ -149,7 +149,8 @@ class Metric:
                 as_sample_weight(sample_weight, 0)
             return
         arrays = self._arrays(given)
-        weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(arrays.values()))))
+        rows = len(next(iter(arrays.values())))
+        weight = None if sample_weight is None else as_sample_weight(sample_weight, rows, self.rows)
         partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
         stats = weighted_sums(contributions, weight)

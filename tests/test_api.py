@@ -571,6 +571,24 @@ def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
         lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
 
 
+def test_a_metric_numbers_rows_from_its_first_update() -> None:
+    # A domain error said row 3 (the stream's row) but a missing value in the same row said row 0 (the batch's).
+    metric = lossctl.Metric("bce")
+    metric.update([0.0, 1.0, 1.0], [0.5, 0.5, 0.5])
+    with pytest.raises(lossctl.InputError, match=r"^'pred' has missing \(NaN\) values in 1 row \(first: row 4\)$"):
+        metric.update([1.0, 0.0], [0.5, np.nan])
+    with pytest.raises(lossctl.InputError, match=r"^'sample_weight' has infinite values in 1 row \(first: row 3\)$"):
+        metric.update([1.0], [0.5], sample_weight=[np.inf])
+    with pytest.raises(
+        lossctl.InputError, match=r"^bce: column 'pred' \(pred\): expected probabilities .* \(first: row 3\)$"
+    ):
+        metric.update([1.0], [1.5])
+    ranking = lossctl.Metric("ranknet")
+    ranking.update([1.0, 0.0], [0.3, 0.1], qid=["a", "a"])
+    with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 3\)$"):
+        ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
+
+
 def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
     # 3 classes then 4 were averaged together without a word; with multioutput=uniform a bare NumPy ValueError
     # ("operands could not be broadcast together with shapes (5,) (6,)"), in update() and in merge().
