@@ -13,15 +13,17 @@ few floats and pickles small, so a Metric can live in a training loop, a Dask or
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
-from lossctl.params import LossRequest, build_requests, is_composite
-from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses
+from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
+from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses, query_ids
 from lossctl.stats import Accumulator, weighted_sums
+from lossctl.text import count, shown_value
 
 
 class Metric:
@@ -44,6 +46,8 @@ class Metric:
     def __init__(self, spec: str, *, convention: str = "lossctl", reduction: str = "mean") -> None:
         if is_composite(loss_spec_text(spec)):
             raise UsageError(f"Metric takes one loss, not the composite '{spec}': use one Metric per part")
+        if len(split_loss_tokens([spec])) > 1:
+            raise UsageError(f"Metric takes one loss, not the list '{spec}': use one Metric per loss")
         self.spec = spec
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
@@ -54,7 +58,8 @@ class Metric:
         self._sums: Accumulator | None = None
         self.rows = 0
         self._partial_batch = False
-        self._queries: set[float] = set()
+        self._queries: set[Any] = set()
+        self._shapes: dict[str, tuple[int, ...]] | None = None  # each role's shape of one row, once rows are seen
 
     def _resolve(self) -> LossRequest:
         (request,) = build_requests([self.spec], (), self.convention)
@@ -75,22 +80,36 @@ class Metric:
         """The merged statistics vector ``[sum(w*c)..., sum(w), n]``, or ``None`` before the first update."""
         return None if self._sums is None else self._sums.value
 
-    def _arrays(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, np.ndarray]:
+    def _given(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, Any]:
+        """The arrays of one call by role, every role of the loss given and nothing else. A keyword that names
+        a parameter is refused: the parameters are the Metric's, fixed when it is made."""
         spec = self._request.spec
-        given = dict(roles)
-        for role, values in (("target", y_true), ("pred", y_pred)):
-            if values is not None:
-                if role not in spec.role_names:
-                    raise UsageError(
-                        f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}"
-                    )
-                given[role] = values
-        arrays, _ = spec.bind_arrays((), given, self.convention)
+        given = {role: values for role, values in (("target", y_true), ("pred", y_pred)) if values is not None}
+        given.update(roles)
+        for role in given:
+            if role in spec.role_names:
+                continue
+            if any(param.name == role for param in spec.params):
+                raise UsageError(
+                    f"'{role}' is a parameter of {spec.name}, fixed when the Metric is made "
+                    f"(Metric('{spec.name}:{role}=...')); update() and per_sample() take its arrays: "
+                    f"{', '.join(spec.role_names)}"
+                )
+            raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}")
+        spec.require_roles(given)
+        return given
+
+    def _arrays(self, given: dict[str, Any]) -> dict[str, np.ndarray]:
+        arrays, _ = self._request.spec.bind_arrays((), dict(given), self.convention, self.rows)
         return arrays
 
-    def _check_rows(self, arrays: dict[str, np.ndarray]) -> None:
+    def _check_rows(self, arrays: dict[str, np.ndarray], given: dict[str, Any]) -> tuple[bool, set[Any]]:
+        """Check one batch against the rows seen, and return what the Metric knows once the batch is added (whether
+        it ends on a partial batch, the queries seen); nothing changes until the batch is added."""
         spec = self._request.spec
         rows = len(next(iter(arrays.values())))
+        self._check_shapes(_shapes(arrays), "here", "in earlier updates")
+        partial = self._partial_batch
         if spec.batch_param:
             batch = int(self._request.params[spec.batch_param])
             if self._partial_batch:
@@ -98,31 +117,48 @@ class Metric:
                     f"{self.name}: an update of {rows} rows after one whose size was not a multiple of "
                     f"{spec.batch_param}={batch}; only the last update may hold a partial batch"
                 )
-            self._partial_batch = rows % batch != 0
+            partial = rows % batch != 0
+        queries = self._queries
         if spec.whole_input and "qid" in arrays:
-            queries = set(np.unique(arrays["qid"]).tolist())
-            repeated = queries & self._queries
+            batch_queries = set(query_ids(given["qid"])[1])  # the ids as given: the arrays hold this batch's codes
+            repeated = batch_queries & self._queries
             if repeated:
                 raise UsageError(
-                    f"{self.name}: query {min(repeated):g} appeared in an earlier update; "
+                    f"{self.name}: query {_first(repeated)} appeared in an earlier update; "
                     "each query's rows must come in one update"
                 )
-            self._queries |= queries
+            queries = self._queries | batch_queries
+        return partial, queries
+
+    def _check_shapes(self, shapes: dict[str, tuple[int, ...]] | None, these: str, those: str) -> None:
+        """Rows of one shape in every update: a vector role's values per row (K classes, outputs) cannot change,
+        as they cannot within one file."""
+        if shapes is None or self._shapes is None:
+            return
+        for role, shape in shapes.items():
+            if shape != self._shapes[role]:
+                raise InputError(
+                    f"{self.name}: '{role}' {_per_row(shape)} {these} but {_per_row(self._shapes[role])} {those}"
+                )
 
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
-        given = [v for v in (y_true, y_pred, *roles.values()) if v is not None]
-        if given and all(np.size(np.asarray(v)) == 0 for v in given):
+        given = self._given(y_true, y_pred, roles)
+        if all(np.size(np.asarray(v)) == 0 for v in given.values()):
+            if sample_weight is not None:
+                as_sample_weight(sample_weight, 0)
             return
-        arrays = self._arrays(y_true, y_pred, roles)
-        weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(arrays.values()))))
-        self._check_rows(arrays)
+        arrays = self._arrays(given)
+        rows = len(next(iter(arrays.values())))
+        weight = None if sample_weight is None else as_sample_weight(sample_weight, rows, self.rows)
+        partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
         stats = weighted_sums(contributions, weight)
         if self._sums is None:
             self._sums = Accumulator(stats.shape)
         self._sums.add(stats)
         self.rows += len(contributions)
+        self._partial_batch, self._queries, self._shapes = partial, queries, _shapes(arrays)
 
     def _contributions(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         spec = self._request.spec
@@ -138,7 +174,8 @@ class Metric:
             raise UsageError(f"a Metric merges another Metric, not {type(other).__name__}")
         if other is self:
             raise UsageError(f"a Metric cannot be merged into itself ({self.name}): its rows would count twice")
-        if (other.name, other.params) != (self.name, self.params):
+        # The loss and its parameters, not their spelling: huber and huber:delta=1 are one loss.
+        if (other._request.spec.name, other.params) != (self._request.spec.name, self.params):
             raise UsageError(f"cannot merge a Metric of {other.name} into one of {self.name}: they differ")
         for setting in ("convention", "reduction"):  # the same loss under other settings: say which differs
             if getattr(other, setting) != getattr(self, setting):
@@ -146,6 +183,13 @@ class Metric:
                     f"cannot merge a Metric of {other.name} with {setting}={getattr(other, setting)} into one with "
                     f"{setting}={getattr(self, setting)}"
                 )
+        self._check_shapes(other._shapes, "in the Metric merged", "in this one")
+        repeated = self._queries & other._queries
+        if repeated:
+            raise UsageError(
+                f"{self.name}: query {_first(repeated)} has rows in both Metrics merged; "
+                "each query's rows must come in one update"
+            )
         if other._sums is None:
             return
         if self._sums is None:
@@ -153,6 +197,7 @@ class Metric:
         self._sums.merge(other._sums)
         self.rows += other.rows
         self._queries |= other._queries
+        self._shapes = self._shapes or other._shapes
 
     def compute(self) -> float:
         """The loss over every row seen, as ``lossctl eval`` reports it."""
@@ -169,7 +214,7 @@ class Metric:
         """The loss of each row of one batch (reduction ``none``); the state is not changed."""
         if not self._request.spec.per_row:
             raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has no per-row values")
-        return per_row_losses(self._contributions(self._arrays(y_true, y_pred, roles)))
+        return per_row_losses(self._contributions(self._arrays(self._given(y_true, y_pred, roles))))
 
     def reset(self) -> None:
         """Forget every row (the next epoch)."""
@@ -177,6 +222,12 @@ class Metric:
         self.rows = 0
         self._partial_batch = False
         self._queries = set()
+        self._shapes = None
+
+    def __copy__(self) -> Metric:
+        """An independent copy, as :func:`copy.deepcopy` makes: a shallow one would share the running sums, so that
+        updating the copy changed the original's value but not its ``rows``. The state is a few floats."""
+        return copy.deepcopy(self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -189,3 +240,16 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"
+
+
+def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    return {role: array.shape[1:] for role, array in arrays.items()}
+
+
+def _per_row(shape: tuple[int, ...]) -> str:
+    return "is a 1-D array" if not shape else f"holds {count(shape[0], 'value')} per row"
+
+
+def _first(queries: set[Any]) -> str:
+    """One of ``queries`` for a message, the same one every time."""
+    return shown_value(min(queries, key=lambda query: (type(query).__name__, query)))

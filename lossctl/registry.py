@@ -409,28 +409,38 @@ class LossSpec:
         return evaluate
 
     def bind_arrays(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str = "lossctl"
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str = "lossctl", row_offset: int = 0
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Array-likes given positionally (in role order) or by role name as validated float64 arrays, and the
-        remaining keywords as resolved parameters; the checks of the Python API's boundary."""
+        remaining keywords as resolved parameters; the checks of the Python API's boundary. Rows in messages
+        are counted from ``row_offset`` (a batch's first row in a stream)."""
         if len(args) > len(self.roles):
             raise UsageError(
                 f"loss '{self.name}' takes {len(self.roles)} arrays ({', '.join(self.role_names)}), got {len(args)}"
             )
         raw = dict(zip(self.role_names, args, strict=False))
         raw.update({k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names})
-        missing = [r for r in self.role_names if r not in raw]
-        if missing:
-            raise UsageError(
-                f"loss '{self.name}' needs the arrays {', '.join(self.role_names)}; missing: {', '.join(missing)}"
-            )
-        arrays = {role: as_float_array(value, role, self.role(role).ndims) for role, value in raw.items()}
+        self.require_roles(raw)
+        arrays = {
+            role: query_ids(value, role, row_offset)[0]
+            if role == "qid"
+            else as_float_array(value, role, self.role(role).ndims, row_offset)
+            for role, value in raw.items()
+        }
         lengths = [len(a) for a in arrays.values()]
         if len(set(lengths)) > 1:
             raise InputError(f"found input variables with inconsistent numbers of samples: {lengths}")
         if lengths[0] == 0:
             raise InputError(f"loss '{self.name}': the input has no rows")
         return arrays, self.resolve_params(kwargs, convention)
+
+    def require_roles(self, given: Iterable[str]) -> None:
+        """Refuse arrays that leave a role of this loss without values."""
+        missing = [r for r in self.role_names if r not in set(given)]
+        if missing:
+            raise UsageError(
+                f"loss '{self.name}' needs the arrays {', '.join(self.role_names)}; missing: {', '.join(missing)}"
+            )
 
     def role(self, name: str) -> Role:
         return self._roles_by_name[name]
@@ -503,15 +513,12 @@ def per_row_losses(contributions: np.ndarray) -> np.ndarray:
     return contributions if contributions.ndim == 1 else contributions[:, 0]
 
 
-def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray:
+def as_float_array(values: Any, name: str, ndims: tuple[int, ...], row_offset: int = 0) -> np.ndarray:
     """``values`` as float64, rejecting missing or infinite values (the API's boundary check)."""
     import numpy as np
 
     NotAnArray.check(values, name)
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"'{name}' must be numeric") from None
+    array = _float64(values, name)
     if array.ndim not in ndims:
         shapes = " or ".join({1: "a 1-D array", 2: "a 2-D array (rows x values)"}[n] for n in ndims)
         raise InputError(f"'{name}' must be {shapes}, got shape {array.shape}")
@@ -519,13 +526,88 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...]) -> np.ndarray
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(array), -1).any(axis=1))
         kind = "missing (NaN)" if np.isnan(array).any() else "infinite"
-        raise InputError(f"'{name}' has {kind} values in {count(len(rows), 'row')} (first: row {rows[0]})")
+        raise InputError(f"'{name}' has {kind} values in {count(len(rows), 'row')} (first: row {rows[0] + row_offset})")
     return array
 
 
-def as_sample_weight(values: Any, rows: int) -> np.ndarray:
+def _float64(values: Any, name: str) -> np.ndarray:
+    """``values`` as float64, NaN where missing: through NumPy when it holds numbers, else read as
+    :func:`lossctl.evaluate` reads a column, through Arrow: a pyarrow array (whose timestamps NumPy would turn
+    into numbers), vectors held one per row (a list or fixed-size-list array, a polars list Series, a pandas
+    Series of lists) as a (rows x K) matrix, and text numbers. Dates, durations and complex numbers are refused,
+    not read as their ticks or real parts."""
+    import numpy as np
+
+    if not type(values).__module__.startswith("pyarrow"):
+        try:
+            array = np.asarray(values)
+        except ValueError:  # rows of different lengths: Arrow names the odd row
+            array = np.asarray(values, dtype=object)
+        if array.dtype.kind in "biuf":
+            return array.astype(np.float64, copy=False)
+        if array.dtype.kind in "mMcV":
+            raise InputError(f"'{name}' must be numeric, got values of type {array.dtype}")
+        try:
+            return np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+    from lossctl.io.sources import array_values
+
+    return array_values(values, name)
+
+
+def query_ids(values: Any, name: str = "qid", row_offset: int = 0) -> tuple[np.ndarray, list[Any]]:
+    """Query ids of any type (integers, text, dates; docs/cli.md, "Labels") as float64 codes, equal where the ids
+    are equal, and the distinct ids. Integers are compared exactly (as floats, ids above 2**53 would merge)."""
+    import numpy as np
+
+    NotAnArray.check(values, name)
+    if not type(values).__module__.startswith("pyarrow"):
+        try:
+            array = np.asarray(values)
+        except ValueError:
+            raise InputError(f"'{name}' must be a 1-D array, got rows of different lengths") from None
+        if array.dtype.kind not in "biu":
+            array = _query_array(values, name, row_offset)
+    else:
+        array = _query_array(values, name, row_offset)
+    if array.ndim != 1:
+        raise InputError(f"'{name}' must be a 1-D array, got shape {array.shape}")
+    if array.dtype.kind == "f":
+        as_float_array(array, name, (1,), row_offset)  # missing or infinite ids: the message the other roles give
+    distinct, codes = np.unique(array, return_inverse=True)
+    return codes.reshape(-1).astype(np.float64), distinct.tolist()
+
+
+def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
+    """Query ids that are not NumPy integers, read as :func:`lossctl.evaluate` reads a column: integers exactly,
+    other numbers as float64, any other type (text, dates) as its Python values; a missing id is an error."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lossctl import arrow
+    from lossctl.io.sources import array_column
+
+    column = array_column(values, name)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if column.null_count:
+        rows = np.flatnonzero(arrow.missing(column))
+        raise InputError(
+            f"'{name}' has missing values in {count(len(rows), 'row')} (first: row {rows[0] + row_offset})"
+        )
+    if pa.types.is_integer(column.type):
+        return arrow.integers(column)
+    if pa.types.is_floating(column.type) or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type):
+        return _float64(column, name)
+    return np.array(column.to_pylist(), dtype=object)
+
+
+def as_sample_weight(values: Any, rows: int, row_offset: int = 0) -> np.ndarray:
     """``sample_weight`` as float64, one finite value >= 0 per row (the API's boundary check, as the CLI's)."""
-    weight = as_float_array(values, "sample_weight", (1,))
+    weight = as_float_array(values, "sample_weight", (1,), row_offset)
     if len(weight) != rows:
         raise InputError("sample_weight must have one value per row")
     if (weight < 0).any():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import json
@@ -152,6 +153,33 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.get(3), lossctl.UsageError, r"a loss is named by a string .*, got 3 \(int\)$"),
         (lambda: lossctl.Metric(None), lossctl.UsageError, r"a loss is named by a string .*, got None \(NoneType\)$"),
         (_merged_into_itself, lossctl.UsageError, r"^a Metric cannot be merged into itself \(mae\): its rows"),
+        # Dates, durations and complex numbers were read as their ticks or real parts (mse 2.5e30, a ComplexWarning).
+        (
+            lambda: lossctl.Metric("mse").update(pd.to_datetime(pd.Series(["2020-01-01", "2020-01-02"])), [1.0, 3.0]),
+            lossctl.InputError,
+            r"^'target' must be numeric, got values of type datetime64\[",
+        ),
+        (
+            lambda: lossctl.get("mse")([1.0, 2.0], pa.array([1, 2], type=pa.timestamp("s"))),
+            lossctl.InputError,
+            r"^column 'pred' is not numeric: it has type timestamp\[s\]$",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update(np.array([1 + 1j, 2]), [1.0, 2.0]),
+            lossctl.InputError,
+            r"^'target' must be numeric, got values of type complex128$",
+        ),
+        (
+            lambda: lossctl.Metric("ce").update([0, 1], pa.array([[2.0, 0.0, 0.0], [0.0, 2.0]])),
+            lossctl.InputError,
+            r"^column 'pred' holds vectors of different lengths: row 0 has 3 values but row 1 has 2$",
+        ),
+        # Two losses were a bare ValueError ("too many values to unpack (expected 1)").
+        (
+            lambda: lossctl.Metric("mse,mae"),
+            lossctl.UsageError,
+            r"^Metric takes one loss, not the list 'mse,mae': use one Metric per loss$",
+        ),
         (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
         (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
         (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),
@@ -408,6 +436,79 @@ def test_a_pickled_metric_merged_in_another_process_gives_the_clis_number(cli, f
     assert float(run.stdout) == pytest.approx(expected, rel=1e-12)
 
 
+def _partial_states(spec: str, batches: list[pa.RecordBatch], roles: dict[str, str]) -> list[bytes]:
+    """README "Beyond one machine": what ``df.mapInArrow`` (or a Ray task) runs on one partition, in a fresh
+    interpreter: a Metric per partition, updated per Arrow batch, pickled back to the driver."""
+    metric = lossctl.Metric(spec)
+    for batch in batches:
+        metric.update(**{role: batch.column(column) for role, column in roles.items()})
+    return [pickle.dumps(metric)]
+
+
+_STREAMED = {  # spec -> the roles update() takes, from the columns of one Arrow batch
+    "huber:delta=2": {"y_true": "y", "y_pred": "p", "sample_weight": "w"},
+    "rmse": {"y_true": "y", "y_pred": "p", "sample_weight": "w"},
+    "mae": {"y_true": "y", "y_pred": "p"},
+    "cross_entropy": {"y_true": "label", "y_pred": "logits", "sample_weight": "w"},  # a Spark array<double> column
+}
+
+
+def test_metrics_of_partitions_in_other_processes_merge_to_the_whole_inputs_value() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    rng = np.random.default_rng(0)
+    rows = 2_000
+    logits = pa.array(list(rng.normal(size=(rows, 3))), type=pa.list_(pa.float64()))
+    table = pa.table(
+        {
+            "y": rng.normal(size=rows),
+            "p": rng.normal(size=rows) * 3,
+            "w": rng.random(rows),
+            "label": rng.integers(0, 3, rows),
+            "logits": logits,
+        }
+    )
+    partitions = [table.slice(start, 250).to_batches(max_chunksize=100) for start in range(0, rows, 250)]
+    partitions.append(table.slice(0, 0).to_batches())  # an empty partition
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        for spec, roles in _STREAMED.items():
+            states = [
+                state
+                for states in pool.map(_partial_states, [spec] * len(partitions), partitions, [roles] * len(partitions))
+                for state in states
+            ]
+            parts = [pickle.loads(state) for state in states]
+            total = lossctl.Metric(spec)
+            for part in parts:
+                total.merge(part)
+            backwards = lossctl.Metric(spec)
+            for part in reversed([pickle.loads(state) for state in states]):
+                backwards.merge(part)
+            weight = roles.get("sample_weight")
+            report = lossctl.evaluate(table, losses=spec, target=roles["y_true"], pred=roles["y_pred"], weight=weight)
+            expected = report.results[0].value
+            assert total.rows == backwards.rows == rows
+            assert total.compute() == pytest.approx(expected, rel=1e-12, abs=0)
+            assert backwards.compute() == pytest.approx(total.compute(), rel=1e-12, abs=0)
+
+
+def test_a_metric_survives_pickle_cloudpickle_and_deepcopy_before_and_after_updates() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle")
+    for dumps, loads in [(pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)]:
+        fresh = loads(dumps(lossctl.Metric("huber:delta=2", reduction="sum")))
+        assert (fresh.name, fresh.reduction, fresh.rows, fresh.state) == ("huber:delta=2", "sum", 0, None)
+        fresh.update([0.0, 1.0], [3.0, 1.0])
+        shipped = loads(dumps(fresh))
+        shipped.update([2.0], [2.5])
+        assert (fresh.compute(), shipped.compute(), shipped.rows) == (4.0, 4.125, 3)
+    original = lossctl.Metric("mse")
+    original.update([1.0, 2.0], [1.0, 3.0])
+    for duplicate in (copy.deepcopy(original), copy.copy(original)):
+        duplicate.update([0.0], [5.0])
+        assert (original.compute(), original.rows, duplicate.compute(), duplicate.rows) == (0.5, 2, 26 / 3, 3)
+
+
 def test_metric_per_sample_state_and_rules() -> None:
     metric = lossctl.Metric("mae")
     np.testing.assert_array_equal(metric.per_sample([0.0, 1.0], [1.0, 3.0]), [1.0, 2.0])
@@ -420,6 +521,14 @@ def test_metric_per_sample_state_and_rules() -> None:
     np.testing.assert_array_equal(metric.state, [3.0, 2.0, 2.0])  # [sum(w*l), sum(w), n]
     with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of mse into one of mae"):
         metric.merge(lossctl.Metric("mse"))
+    with pytest.raises(lossctl.UsageError, match="cannot merge a Metric of huber:delta=2 into one of huber: they"):
+        lossctl.Metric("huber").merge(lossctl.Metric("huber:delta=2"))
+    # The same loss spelled with its default was "cannot merge a Metric of huber:delta=1 into one of huber".
+    spelled = lossctl.Metric("huber:delta=1")
+    spelled.update([0.0, 1.0], [1.0, 3.0])
+    plain = lossctl.Metric("Huber")
+    plain.merge(spelled)
+    assert plain.compute() == lossctl.get("huber")([0.0, 1.0], [1.0, 3.0]) and plain.rows == 2
     # The same loss under another convention or reduction said "a Metric of mae into one of mae: they differ".
     with pytest.raises(lossctl.UsageError) as error:
         metric.merge(lossctl.Metric("mae", convention="keras"))
@@ -443,8 +552,134 @@ def test_metric_per_sample_state_and_rules() -> None:
     ranking.update([1.0, 0.0], [0.3, 0.1], qid=[7, 7])
     with pytest.raises(lossctl.UsageError, match="query 7 appeared in an earlier update"):
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=[7, 8])
+    # A query split between two workers was merged without a word, and its pairs across the split were lost.
+    other = lossctl.Metric("ranknet")
+    other.update([0.0, 1.0], [0.3, 0.1], qid=[8, 7])
+    with pytest.raises(lossctl.UsageError, match=r"^ranknet: query 7 has rows in both Metrics merged; each query"):
+        ranking.merge(other)
+    assert ranking.rows == 2
     metric.reset()
     assert metric.rows == 0 and metric.state is None
+
+
+def test_a_metric_takes_vectors_as_arrow_polars_and_pandas_hold_them() -> None:
+    # "'pred' must be numeric": a Spark array<double> column reaches mapInArrow as an Arrow list array.
+    labels, logits = [0, 2, 1], [[2.0, 0.0, 0.0], [0.0, 1.0, 3.0], [0.5, 0.5, 0.0]]
+    expected = lossctl.get("cross_entropy")(labels, np.array(logits))
+    for vectors in [
+        pa.array(logits),
+        pa.array(logits, type=pa.list_(pa.float32(), 3)),
+        pa.chunked_array([logits[:1], logits[1:]]),
+        pl.Series(logits),
+        pd.Series([np.array(row) for row in logits]),
+    ]:
+        metric = lossctl.Metric("cross_entropy")
+        metric.update(pa.array(labels), vectors)
+        assert metric.compute() == pytest.approx(expected, rel=1e-15)
+        assert lossctl.get("cross_entropy")(labels, vectors) == pytest.approx(expected, rel=1e-15)
+
+
+def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
+    # Text ids were "'qid' must be numeric" (docs/cli.md: query ids may be any type), and integer ids above 2**53
+    # were read as floats, so that queries 2**53 and 2**53 + 1 were one.
+    y, p = [1.0, 0.0, 1.0, 0.0], [0.3, 0.1, 0.1, 0.3]
+    expected = lossctl.get("ranknet")(y, p, qid=[1, 1, 2, 2])
+    for ids in (
+        ["a", "a", "b", "b"],
+        pa.array(["a", "a", "b", "b"]),
+        pl.Series(["a", "a", "b", "b"]),
+        [2**53] * 2 + [2**53 + 1] * 2,
+    ):
+        assert lossctl.get("ranknet")(y, p, qid=ids) == expected
+    metric = lossctl.Metric("ranknet")
+    metric.update(y[:2], p[:2], qid=pa.array(["a", "a"]))
+    with pytest.raises(lossctl.UsageError, match=r"^ranknet: query 'a' appeared in an earlier update; "):
+        metric.update(y[2:], p[2:], qid=["b", "a"])
+    metric.update(y[2:], p[2:], qid=["b", "b"])  # codes restart in each update: 'b' is not 'a'
+    assert metric.compute() == expected
+    with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 1\)$"):
+        lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
+
+
+def test_a_metric_numbers_rows_from_its_first_update() -> None:
+    # A domain error said row 3 (the stream's row) but a missing value in the same row said row 0 (the batch's).
+    metric = lossctl.Metric("bce")
+    metric.update([0.0, 1.0, 1.0], [0.5, 0.5, 0.5])
+    with pytest.raises(lossctl.InputError, match=r"^'pred' has missing \(NaN\) values in 1 row \(first: row 4\)$"):
+        metric.update([1.0, 0.0], [0.5, np.nan])
+    with pytest.raises(lossctl.InputError, match=r"^'sample_weight' has infinite values in 1 row \(first: row 3\)$"):
+        metric.update([1.0], [0.5], sample_weight=[np.inf])
+    with pytest.raises(
+        lossctl.InputError, match=r"^bce: column 'pred' \(pred\): expected probabilities .* \(first: row 3\)$"
+    ):
+        metric.update([1.0], [1.5])
+    ranking = lossctl.Metric("ranknet")
+    ranking.update([1.0, 0.0], [0.3, 0.1], qid=["a", "a"])
+    with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 3\)$"):
+        ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
+
+
+def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
+    # 3 classes then 4 were averaged together without a word; with multioutput=uniform a bare NumPy ValueError
+    # ("operands could not be broadcast together with shapes (5,) (6,)"), in update() and in merge().
+    classes = lossctl.Metric("cross_entropy")
+    classes.update([0, 1], np.eye(3)[:2])
+    with pytest.raises(
+        lossctl.InputError,
+        match=r"^cross_entropy: 'pred' holds 4 values per row here but holds 3 values per row in earlier updates$",
+    ):
+        classes.update([0, 1], np.eye(4)[:2])
+    assert classes.rows == 2
+    outputs = [lossctl.Metric("mse:multioutput=uniform") for _ in range(2)]
+    outputs[0].update(np.ones((2, 2)), np.zeros((2, 2)))
+    outputs[1].update(np.ones((2, 3)), np.zeros((2, 3)))
+    with pytest.raises(lossctl.InputError, match=r"'target' holds 3 values per row in the Metric merged but holds 2 "):
+        outputs[0].merge(outputs[1])
+    scalar = lossctl.Metric("mse")
+    scalar.update([1.0], [2.0])
+    with pytest.raises(lossctl.InputError, match=r"^mse: 'target' holds 2 values per row here but is a 1-D array in"):
+        scalar.update(np.ones((1, 2)), np.ones((1, 2)))
+    fresh = lossctl.Metric("mse:multioutput=uniform")
+    fresh.merge(outputs[1])
+    fresh.update(np.ones((1, 3)), np.ones((1, 3)))
+    assert fresh.rows == 3
+    fresh.reset()
+    fresh.update(np.ones((1, 2)), np.ones((1, 2)))  # a new epoch may have other outputs
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        # A parameter given to update() was ignored without a word (huber with delta=1, not 3: 1.25, not 2.25).
+        (
+            lambda metric: metric.update([1.0, 2.0], [1.0, 5.0], delta=3.0),
+            lossctl.UsageError,
+            r"^'delta' is a parameter of huber, fixed when the Metric is made \(Metric\('huber:delta=...'\)\); "
+            r"update\(\) and per_sample\(\) take its arrays: target, pred$",
+        ),
+        # A role the loss lacks was called a parameter ("loss 'huber' has no parameter 'qid'; its parameters: delta").
+        (
+            lambda metric: metric.update([1.0], [1.0], qid=[1]),
+            lossctl.UsageError,
+            r"^loss 'huber' has no role 'qid'; its roles: target, pred$",
+        ),
+        # An empty batch skipped every check: a wrong role, a missing one, weights for rows it does not have.
+        (lambda metric: metric.update([], [], qid=[]), lossctl.UsageError, r"^loss 'huber' has no role 'qid'"),
+        (lambda metric: metric.update([]), lossctl.UsageError, r"^loss 'huber' needs the arrays target, pred; missing"),
+        (
+            lambda metric: metric.update([], [], sample_weight=[1.0]),
+            lossctl.InputError,
+            r"^sample_weight must have one value per row",
+        ),
+    ],
+)
+def test_metric_update_takes_the_losss_arrays_and_nothing_else(call, error, message: str) -> None:
+    metric = lossctl.Metric("huber")
+    with pytest.raises(error, match=message):
+        call(metric)
+    assert metric.rows == 0 and metric.state is None
+    metric.update([], [], sample_weight=[])  # an empty partition still adds nothing
+    assert metric.rows == 0
 
 
 _REGRESSION = ["eval", "sample_data/regression.csv", "-l", "mse", "-f", "json"]

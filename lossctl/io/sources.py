@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from lossctl.errors import InputError, NotAnArray, UsageError
 from lossctl.io.columns import show_name
+from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, open_input
 
@@ -211,6 +212,15 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         flat = np.ascontiguousarray(array).reshape(-1)
         return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
     return pa.array(array)
+
+
+def array_values(values: Any, name: str) -> np.ndarray:
+    """An array-like's values as float64, NaN where missing, read as a column of a table: a vector column (a
+    list column, or text of JSON arrays) as a (rows x K) matrix, numbers and text numbers as one value per row."""
+    column = array_column(values, name)
+    if is_vector_column(column):
+        return to_float64_matrix(column, [name])[0]
+    return float64_values(column, name)
 
 
 def _pandas_array(series: Any) -> pa.Array:
