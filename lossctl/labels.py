@@ -186,9 +186,14 @@ class PositiveLabel:
         return []
 
 
+# From it on, integers are not all floats: 2**53 + 1 would be read as 2**53, and two queries as one.
+_EXACT_FLOATS = 2.0**53
+
+
 class KeyCodes:
-    """Values of any type (text, integers, dates) to integer codes, the same in every chunk: query ids only need
-    to be equal within a query."""
+    """Values of any type (text, integers, dates) to float codes, the same in every chunk: query ids only need
+    to be equal within a query. Numbers are their own codes, except in a chunk of integers of which one reaches
+    2**53: there the ``k``-th distinct integer seen is ``-k - 0.5``, which no integer read as a float equals."""
 
     def __init__(self) -> None:
         self._codes: dict[Any, int] = {}
@@ -198,7 +203,10 @@ class KeyCodes:
         if pa.types.is_integer(kind) or pa.types.is_floating(kind):
             from lossctl.io.convert import to_float64
 
-            return to_float64(array, column, row_offset)[0]
+            values = to_float64(array, column, row_offset)[0]
+            if pa.types.is_integer(kind) and (np.abs(values) >= _EXACT_FLOATS).any():
+                return _mapped(array, lambda value, row: -0.5 - self._codes.setdefault(value, len(self._codes)))
+            return values
         return _mapped(array, lambda value, row: float(self._codes.setdefault(value, len(self._codes))))
 
     def notices(self) -> list[str]:

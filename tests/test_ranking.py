@@ -217,6 +217,29 @@ def test_ranking_losses_from_the_command_line(cli: Callable[..., Any], write: Ca
     assert values["listnet"] == pytest.approx(lossctl.get("listnet")(y, x, qid), rel=1e-15)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_integer_query_ids_beyond_2_53_are_told_apart_in_files(
+    cli: Callable[..., Any], tmp_path: Path, suffix: str
+) -> None:
+    # 2^53 and 2^53 + 1 are one float: read as floats, the two queries were one. Small ids in a later chunk
+    # (--chunk-rows 2) must not meet the codes the large ones get either.
+    big = 2**53
+    qid = [big, big + 1, big, big + 1, 3, 3, 4, 4]
+    x, y = [2.0, 0.5, 1.0, 0.0, 0.3, 0.1, 0.2, 0.9], [2, 1, 1, 0, 1, 0, 0, 1]
+    path = tmp_path / f"rank{suffix}"
+    table = pa.table({"score": x, "rel": y, "qid": pa.array(qid, pa.int64())})
+    pq.write_table(table, path) if suffix == ".parquet" else path.write_text(
+        "score,rel,qid\n" + "".join(f"{a},{b},{c}\n" for a, b, c in zip(x, y, qid, strict=True))
+    )
+    run = cli("eval", path, "-l", "ranknet,listnet", "--pred", "score", "--target", "rel", "--col", "qid=qid",
+              "--chunk-rows", "2", "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    values = {result["loss"]: result["value"] for result in json.loads(run.out)["results"]}
+    apart = [1, 2, 1, 2, 3, 3, 4, 4]
+    assert values["ranknet"] == pytest.approx(lossctl.get("ranknet")(y, x, apart), rel=1e-15)
+    assert values["listnet"] == pytest.approx(lossctl.get("listnet")(y, x, apart), rel=1e-15)
+
+
 # --- domain, input and parameter errors --------------------------------------------------------------------------
 
 
