@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import os
 import subprocess
 import sys
@@ -720,6 +721,34 @@ def test_glob_is_expanded_in_natural_order() -> None:
 
 def test_a_name_with_glob_characters_is_taken_literally_when_it_exists() -> None:
     assert resolve_colspec("p[0]", ["p[0]", "p0"], "p.csv") == ["p[0]"]
+
+
+def test_a_name_with_a_comma_or_spaces_is_taken_literally_when_it_exists() -> None:
+    """A quoted CSV header (``"t, arget"``) or one written ``pred, target``: the name the error suggests is one the
+    COLSPEC accepts."""
+    assert resolve_colspec("t, arget", ["my pred", "t, arget"], "p.csv") == ["t, arget"]
+    assert resolve_colspec(" target", ["pred", " target"], "p.csv") == [" target"]
+    assert resolve_colspec("pred, target", ["pred", " target"], "p.csv") == ["pred", " target"]
+    assert resolve_colspec(" pred ,target ", ["pred", "target"], "p.csv") == ["pred", "target"]
+    assert resolve_colspec("a,", ["a,", "b"], "p.csv") == ["a,"]
+    for spec in ("", " "):  # a pandas index's empty name is no name to give
+        with pytest.raises(UsageError):
+            resolve_colspec(spec, ["", " ", "pred"], "p.csv")
+
+
+def test_a_header_with_spaces_after_its_commas_names_its_columns_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", b'pred, target, w,"a, b"\n1, 2,1,x\n3, 5,1,x\n')
+    args = ["--pred", "pred", "--target", " target", "--weight", " w", "--by", "a, b", "-l", "mse", "--format", "json"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", "eval", str(path), *args], capture_output=True, text=True)
+    assert (run.returncode, run.stderr) == (0, "")
+    results = json.loads(run.stdout)["results"]
+    assert [(r["group"], r["value"]) for r in results] == [(None, 2.5), ({"a, b": "x"}, 2.5)]
+    run = subprocess.run(
+        [sys.executable, "-m", "lossctl", "eval", str(path), "-l", "mse", "--col", "target= target", "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
 
 
 def test_missing_column_message_with_suggestion() -> None:
