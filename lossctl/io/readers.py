@@ -287,7 +287,10 @@ class _ParquetSource(Source):
         the first holds numbers, is named in the error."""
         first = self._first.schema_arrow
         for index, file in enumerate(self._files):
-            parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
+            try:
+                parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
+            except KeyError:  # pyarrow's answer to a dictionary column the file lacks: the check below names it
+                parquet = self._open(index)
             schema = parquet.schema_arrow
             for name in columns:
                 if name not in schema.names:
