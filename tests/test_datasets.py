@@ -300,9 +300,12 @@ def _two_files(root: Path, second: pa.Array) -> list[Path]:
     return [root / "a.parquet", root / "b.parquet"]
 
 
-@pytest.mark.parametrize("second", [pa.array([1, 2], pa.int64()), pa.array([1, 2], pa.float32())])
+@pytest.mark.parametrize(
+    "second", [pa.array([1, 2], pa.int64()), pa.array([1, 2], pa.float32()), pa.array([True, False])]
+)
 @pytest.mark.parametrize("how", ["paths", "directory", "glob"])
 def test_files_of_one_dataset_with_different_numeric_types(tmp_path: Path, second: pa.Array, how: str) -> None:
+    """Booleans are 1/0 (docs/cli.md) beside another file's floats too, not the text 'true' (exit 3)."""
     files = _two_files(tmp_path / "d", second)
     ways: dict[str, object] = {"paths": [str(f) for f in files], "directory": tmp_path / "d"}
     data = ways.get(how, str(tmp_path / "d" / "*.parquet"))
