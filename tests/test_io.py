@@ -609,6 +609,16 @@ def test_csv_row_with_wrong_field_count_names_the_line(tmp_path: Path) -> None:
     assert message(error) == f"cannot read '{path}' as CSV: line 4 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5"
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_csv_error_line_counts_the_lines_of_quoted_values(tmp_path: Path, newline: str) -> None:
+    """A record whose quoted value holds a newline spans two lines: the error names the line an editor shows."""
+    text = newline.join(["a,b,note", '1,2,"two', 'lines"', "", "3,4,x", "5,6", ""])
+    path = write(tmp_path / "x.csv", text.encode())
+    with pytest.raises(InputError) as error:
+        open_input(path).read(["a"])
+    assert message(error) == f"cannot read '{path}' as CSV: line 6 (row 2; 0-based): Expected 3 columns, got 2: 5,6"
+
+
 @pytest.mark.parametrize("name", ["x.csv", "x.csv.gz"])
 def test_csv_error_line_counts_earlier_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setattr(readers, "BLOCK_BYTES", 10)

@@ -667,8 +667,12 @@ class _TextSource(Source):
     def _where_in_block(self, block: pa.Buffer, offset: int, row: int) -> str:
         """``line L (row R; 0-based)`` for the ``row``-th (0-based) row of the block at ``offset``: the file line,
         which an editor shows, and the data row, as every other message counts rows (docs/cli.md)."""
-        line = _physical_line(block, self._line_number(offset), row)
+        line = self._physical_line(block, self._line_number(offset), row)
         return f"line {line} (row {self._rows_before + row}; 0-based)"
+
+    def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
+        """The file line where the ``row``-th (0-based) record of a block starts."""
+        return _physical_line(block, first_line, row)
 
     def _check_utf8(self, table: pa.Table, block: pa.Buffer, offset: int) -> None:
         """Refuse text that is not UTF-8 (a Latin-1 export, ``caf\xe9``), naming its line: pyarrow's CSV reader
@@ -765,6 +769,25 @@ class _CsvSource(_TextSource):
             return next(csv.reader([line], delimiter=self._delimiter or ","))
         except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
             raise InputError(f"{where}: {error}") from error
+
+    def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
+        """As for any text, but a quoted value may hold newlines, so a record may span several lines."""
+        data = block.to_pybytes()
+        if b'"' not in data:
+            return _physical_line(block, first_line, row)
+        text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+        reader = csv.reader(text, delimiter=self._delimiter or ",")
+        start, seen = 1, 0
+        try:
+            for record in reader:
+                if record:  # pyarrow skips blank lines
+                    if seen == row:
+                        return first_line + start - 1
+                    seen += 1
+                start = reader.line_num + 1
+        except csv.Error:  # a value longer than the csv module's limit: count lines as rows
+            pass
+        return _physical_line(block, first_line, row)
 
     def _choose_delimiter(self, header: str) -> None:
         if self._delimiter is None:
