@@ -302,7 +302,7 @@ def _is_text(kind: pa.DataType) -> bool:
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
     key's group (JSON has no NaN to name a group of its own by). An infinite key is an input error, as an infinite
-    value is in any column."""
+    value is in any column. ``-0`` is the key ``0.0``: a group of its own, it lost its rows to the group of 0."""
     import pyarrow as pa
 
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
@@ -315,6 +315,9 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
         raise InputError(
             f"column '{name}' (--by) holds the key {values[infinite][0]:g}; infinite values are always an error"
         )
+    negative_zeros = (values == 0) & np.signbit(values)
+    if negative_zeros.any():  # one key with 0.0, as the key table has it; Arrow's dictionary tells them apart
+        column = pa.array(np.where(negative_zeros, 0, values).astype(values.dtype), mask=missing(column))
     return nans_to_nulls(column)
 
 
