@@ -447,6 +447,8 @@ def _outside_quotes(buffer: bytearray, start: int, cut: int) -> int:
     A line of ``buffer[start:cut]`` ends outside a quoted value when the quotes before it are even in number
     (a doubled ``""`` counts two); an odd count means the last quote opened a value that a newline continues.
     """
+    if buffer.find(b'"', start, cut) < 0:  # no quote at all (most numeric files): memchr, not a count
+        return cut
     while cut > start and buffer.count(b'"', start, cut) % 2:
         cut = buffer.rfind(b"\n", start, buffer.rfind(b'"', start, cut)) + 1
     return cut if cut > start else 0
