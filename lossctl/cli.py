@@ -504,7 +504,7 @@ def _parse_cols(options: list[str]) -> dict[str, str]:
             raise UsageError(f"--col expects ROLE=COLSPEC, got '{option}'")
         if role.strip() in cols:
             raise UsageError(f"role '{role.strip()}' is bound twice with --col")
-        cols[role.strip()] = spec.strip()
+        cols[role.strip()] = spec  # resolve_colspec strips it, unless a column's name has its spaces
     return cols
 
 

@@ -7,8 +7,11 @@ that numbers them across chunks, and the rows take their value's number by one g
 and follow the order in which keys first appear in the file, whatever the chunking.
 
 A column whose values cannot be fingerprinted (decimals, lists...), or whose type changes from one
-chunk to the next in a way a safe cast cannot reconcile (integers in one block of a CSV file, text in
-the next), is numbered by a Python dict of its values instead, compared as ``==`` compares them.
+chunk to the next in a way a safe cast cannot reconcile (integers in one block of a file, floats in the
+next), is numbered by a Python dict of its values instead, compared as ``==`` compares them. Where the later
+chunk is text (integers in one block of a CSV file, ``x`` in the next), the values are numbered as text,
+the earlier ones included: ``1`` and ``"1"`` are the same cell of the file, and one group, as when the
+whole file is read at once (:func:`~lossctl.io.parts.concat_parts`).
 
 An integer column whose values span a small range also keeps a lookup table from value to number: once
 a chunk's values are all numbered, its rows take their numbers by one gather, without hashing a row.
@@ -46,6 +49,8 @@ class _ColumnCoder:
         self._null = np.zeros(0, dtype=bool)  # whether each number is the missing value
         self._stored: pa.Array | None = None  # each number's value as Arrow, to compare hashed keys
         self._python: dict[Any, int] | None = None
+        self._text = False  # numbered by the values' text (a column that turned to text in a later chunk)
+        self.relabelled = False  # set when the earlier values were relabelled as text; the caller clears it
         self._lookup: np.ndarray | None = None  # number of value base + i, or -1 (integer columns)
         self._base = 0
         self._lookup_open = True
@@ -65,8 +70,12 @@ class _ColumnCoder:
             try:
                 dictionary = dictionary.cast(self._type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                if _is_text(dictionary.type):
+                    self._as_text()
                 self._python = {value: number for number, value in enumerate(self.values)}
         if self._python is not None:
+            if self._text:
+                dictionary = dictionary.cast(pa.string())
             return self._python_numbers(dictionary.to_pylist())
         nulls = missing(dictionary)
         fps = fingerprints(dictionary)
@@ -83,6 +92,17 @@ class _ColumnCoder:
                 self._stored = values if self._stored is None else pa.concat_arrays([self._stored, values])
         self._remember(dictionary, nulls, numbers)
         return numbers
+
+    def _as_text(self) -> None:
+        """Relabel the values numbered so far by their text (``1`` as ``"1"``), keeping their numbers."""
+        import pyarrow as pa
+
+        assert self._type is not None
+        try:
+            texts = pa.array(self.values, self._type).cast(pa.string()).to_pylist()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return  # no text form (lists, structs): compared as values
+        self.values, self._text, self.relabelled = texts, True, True
 
     def looked_up(self, array: pa.Array) -> np.ndarray | None:
         """The number of each row of an integer ``array`` by its lookup table, when every value has one."""
@@ -207,18 +227,34 @@ class GroupCoder:
                 return numbers, np.arange(len(self.keys))
             local, dictionary = _dictionary(column)
             codes = self._columns[0].numbers(dictionary)
+            self._relabel()
             self.keys.extend((value,) for value in self._columns[0].values[len(self.keys) :])
         else:
             per_column = []
             for name, coder in zip(self.by, self._columns, strict=True):
                 indices, dictionary = _dictionary(_float_keys(name, batch.column(name)))
                 per_column.append(coder.numbers(dictionary)[indices])
+            self._relabel()
             codes = self._tuple_codes(np.column_stack(per_column))
             local = codes
             codes = np.arange(len(self.keys))
         if self._limit is not None and len(self.keys) > self._limit:
             raise InputError(self._too_many(len(self.keys)) if self._too_many else f"too many groups: {len(self.keys)}")
         return local, codes
+
+    def _relabel(self) -> None:
+        """The keys seen so far again, from their columns' values, when a column relabelled its values as text."""
+        if not any(coder.relabelled for coder in self._columns):
+            return
+        for coder in self._columns:
+            coder.relabelled = False
+        if len(self.by) == 1:  # one column: its values' numbers are the codes
+            self.keys = [(value,) for value in self._columns[0].values[: len(self.keys)]]
+            return
+        self.keys = [
+            tuple(coder.values[n] for coder, n in zip(self._columns, row, strict=True))
+            for row in self._tuple_numbers.tolist()
+        ]
 
     def _known(self, column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
         """A dictionary column whose values all have codes: its own indices and their codes, as they are."""
@@ -257,10 +293,16 @@ class GroupCoder:
         return dict(zip(self.by, self.keys[code], strict=True))
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+
+
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
     key's group (JSON has no NaN to name a group of its own by). An infinite key is an input error, as an infinite
-    value is in any column."""
+    value is in any column. ``-0`` is the key ``0.0``: a group of its own, it lost its rows to the group of 0."""
     import pyarrow as pa
 
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
@@ -273,6 +315,9 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
         raise InputError(
             f"column '{name}' (--by) holds the key {values[infinite][0]:g}; infinite values are always an error"
         )
+    negative_zeros = (values == 0) & np.signbit(values)
+    if negative_zeros.any():  # one key with 0.0, as the key table has it; Arrow's dictionary tells them apart
+        column = pa.array(np.where(negative_zeros, 0, values).astype(values.dtype), mask=missing(column))
     return nans_to_nulls(column)
 
 

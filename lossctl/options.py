@@ -275,7 +275,7 @@ class Options:
                 continue
             if not name.strip() or not colspec.strip():
                 raise UsageError(f"--model expects NAME=COLSPEC or a glob of columns, got '{text}'")
-            specs.append((name.strip(), colspec.strip()))
+            specs.append((name.strip(), colspec))  # resolve_colspec strips it (names with spaces kept)
         return specs
 
     @property

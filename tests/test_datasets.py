@@ -300,9 +300,12 @@ def _two_files(root: Path, second: pa.Array) -> list[Path]:
     return [root / "a.parquet", root / "b.parquet"]
 
 
-@pytest.mark.parametrize("second", [pa.array([1, 2], pa.int64()), pa.array([1, 2], pa.float32())])
+@pytest.mark.parametrize(
+    "second", [pa.array([1, 2], pa.int64()), pa.array([1, 2], pa.float32()), pa.array([True, False])]
+)
 @pytest.mark.parametrize("how", ["paths", "directory", "glob"])
 def test_files_of_one_dataset_with_different_numeric_types(tmp_path: Path, second: pa.Array, how: str) -> None:
+    """Booleans are 1/0 (docs/cli.md) beside another file's floats too, not the text 'true' (exit 3)."""
     files = _two_files(tmp_path / "d", second)
     ways: dict[str, object] = {"paths": [str(f) for f in files], "directory": tmp_path / "d"}
     data = ways.get(how, str(tmp_path / "d" / "*.parquet"))
@@ -320,3 +323,17 @@ def test_a_file_of_a_dataset_with_text_predictions_is_named(tmp_path: Path, how:
         f"column 'pred' is not numeric in '{files[1]}': it has type string there but double in '{files[0]}'; "
         "the files of a dataset must agree"
     )
+
+
+@pytest.mark.parametrize("layout", ["plain", "hive"])
+def test_a_text_by_column_missing_from_a_later_file_is_named(tmp_path: Path, layout: str) -> None:
+    """``--by`` reads a text column as a dictionary, which pyarrow's reader answered with a KeyError (exit 4)
+    for a file without it."""
+    root = tmp_path / "d"
+    first, second = (root / "r=1", root / "r=2") if layout == "hive" else (root, root)
+    first.mkdir(parents=True), second.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [1.0, 2.0], "extra": ["a", "b"]}), first / "a.parquet")
+    pq.write_table(pa.table({"pred": [3.0], "target": [3.0]}), second / "b.parquet")
+    run = _cli("eval", str(root), "-l", "mse", "--by", "extra")
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == f"error: column 'extra' not found in {second / 'b.parquet'}; columns are: pred, target\n"

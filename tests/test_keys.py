@@ -120,13 +120,25 @@ def test_group_codes_are_global_and_follow_first_appearance(kinds: list[int], ch
     assert coder.keys == list(dict.fromkeys(rows))
 
 
-def test_a_column_whose_type_changes_between_chunks_is_numbered_by_value() -> None:
-    """A CSV block of integers, then one of text: the numbering goes on as Python compares values."""
+def test_a_column_turning_to_text_between_chunks_is_numbered_by_its_text() -> None:
+    """A CSV block of integers, then one of text: ``2`` and ``"2"`` are the same cell text, one group, and the
+    earlier keys are relabelled as text, as when the whole file is read at once."""
     coder = GroupCoder(["g"])
     first = coder.codes(pa.record_batch({"g": pa.array([1, 2, 1])}))
     second = coder.codes(pa.record_batch({"g": pa.array(["x", "2"])}))
-    assert [n[loc].tolist() for loc, n in (first, second)] == [[0, 1, 0], [2, 3]]
-    assert coder.keys == [(1,), (2,), ("x",), ("2",)]
+    third = coder.codes(pa.record_batch({"g": pa.array([3, 1])}))
+    assert [n[loc].tolist() for loc, n in (first, second, third)] == [[0, 1, 0], [2, 1], [3, 0]]
+    assert coder.keys == [("1",), ("2",), ("x",), ("3",)]
+
+
+def test_a_column_whose_type_changes_between_chunks_is_numbered_by_value() -> None:
+    """Integers, then floats no safe cast makes integers: the numbering goes on as Python compares values
+    (text that casts to the first type, ``"7"``, is read as that type)."""
+    coder = GroupCoder(["g", "h"])
+    first = coder.codes(pa.record_batch({"g": pa.array([1, 2, 1]), "h": pa.array([7, 7, 7])}))
+    second = coder.codes(pa.record_batch({"g": pa.array([2.5, 2.0]), "h": pa.array(["7", "7"])}))
+    assert [n[loc].tolist() for loc, n in (first, second)] == [[0, 1, 0], [2, 1]]
+    assert coder.keys == [(1, 7), (2, 7), (2.5, 7)]
 
 
 _LATE = [[5, 7, 5], [7, 6, 5], [2, 5], [-3, 5, 9], [1, None, 1], [1, -3, 9, 6]]

@@ -97,16 +97,19 @@ def resolve_colspec(spec: str, available: Sequence[str], source: str | SideBySid
 
     A COLSPEC is a name, a comma-separated list of names, or globs (``logit_*``, ``?``, ``[...]``),
     which may be mixed (``id,logit_*``). A part naming an existing column is taken literally even if it
-    contains glob characters. Glob matches come in natural order (``logit_2`` before ``logit_10``),
-    not file order, because class or coordinate order is what a vector role needs. Matching is
-    case-sensitive, like column lookup. Naming a column twice is a usage error: it would silently
-    count one vector component twice.
+    contains glob characters, and so is the whole spec, or a part, naming a column as it is written, with
+    its commas or spaces (a CSV header ``"a, b"`` or ``pred, target``); other parts lose their spaces. Glob
+    matches come in natural order (``logit_2`` before ``logit_10``), not file order, because class or
+    coordinate order is what a vector role needs. Matching is case-sensitive, like column lookup. Naming a
+    column twice is a usage error: it would silently count one vector component twice.
     """
-    parts = [part.strip() for part in spec.split(",")]
-    if not spec.strip() or not all(parts):
+    parts = [part if part in available else part.strip() for part in spec.split(",")]
+    if not spec.strip() or (spec not in available and not all(part.strip() for part in parts)):
         raise UsageError(
             f"empty column name in '{show_name(spec)}'; give a name, a comma-separated list of names or a glob"
         )
+    if spec in available:
+        return [spec]
     names: list[str] = []
     for part in parts:
         if part in available:

@@ -28,6 +28,7 @@ def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.T
         return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
+    tables = _booleans_as_integers(tables, columns)
     as_text: list[str] = []
     for name in columns:
         schemas = [pa.schema([table.schema.field(name)]) for table in tables]
@@ -48,6 +49,22 @@ def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.T
                 ) from error
         recast.append(table)
     return pa.concat_tables(recast, promote_options="permissive")
+
+
+def _booleans_as_integers(tables: list[pa.Table], columns: list[str]) -> list[pa.Table]:
+    """Booleans as 1/0 integers where the column is another numeric type in other parts (a file of ``true``/``false``
+    targets beside one of 0/1): Arrow widens no type to hold both, and as text ``true`` would be no number."""
+    for name in columns:
+        kinds = [table.schema.field(name).type for table in tables]
+        if all(map(pa.types.is_boolean, kinds)) or not all(map(is_numeric_type, kinds)):
+            continue
+        tables = [
+            table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(pa.int8()))
+            if pa.types.is_boolean(kind)
+            else table
+            for table, kind in zip(tables, kinds, strict=True)
+        ]
+    return tables
 
 
 def batches_table(batches: Sequence[pa.RecordBatch]) -> pa.Table:

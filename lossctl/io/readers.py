@@ -287,7 +287,10 @@ class _ParquetSource(Source):
         the first holds numbers, is named in the error."""
         first = self._first.schema_arrow
         for index, file in enumerate(self._files):
-            parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
+            try:
+                parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
+            except KeyError:  # pyarrow's answer to a dictionary column the file lacks: the check below names it
+                parquet = self._open(index)
             schema = parquet.schema_arrow
             for name in columns:
                 if name not in schema.names:
@@ -437,14 +440,30 @@ def _buffer_blocks(data: pa.Buffer, block_bytes: int, skip_first_line: bool) -> 
         start = cut
 
 
+def _outside_quotes(buffer: bytearray, start: int, cut: int) -> int:
+    """``cut`` (the start of a line) moved back to the start of a line outside CSV quotes, or 0 if there is none
+    after ``start``.
+
+    A line of ``buffer[start:cut]`` ends outside a quoted value when the quotes before it are even in number
+    (a doubled ``""`` counts two); an odd count means the last quote opened a value that a newline continues.
+    """
+    if buffer.find(b'"', start, cut) < 0:  # no quote at all (most numeric files): memchr, not a count
+        return cut
+    while cut > start and buffer.count(b'"', start, cut) % 2:
+        cut = buffer.rfind(b"\n", start, buffer.rfind(b'"', start, cut)) + 1
+    return cut if cut > start else 0
+
+
 def _stream_blocks(
-    stream: BinaryIO, block_bytes: int, skip_first_line: bool, max_line: int
+    stream: BinaryIO, block_bytes: int, skip_first_line: bool, max_line: int, quoted: bool = False
 ) -> Iterator[tuple[int, pa.Buffer]]:
     """Cut a stream (a large or decompressing file, a pipe) into blocks of whole lines, each in a fresh buffer.
 
     A fresh buffer per block, rather than one reused, because a parsed table may keep pointing into it.
     A line is carried whole into the next buffer; one longer than ``max_line`` bytes raises
     :class:`~lossctl.io.guards.LineTooLong` rather than growing the buffer until memory runs out.
+    ``quoted`` (CSV): a block is not cut inside a quoted value that holds a newline, which would end its
+    record there and start the next block in the middle of it.
     """
     carry = b""
     position = 0  # the stream offset of buffer[0], always the start of a line
@@ -466,6 +485,9 @@ def _stream_blocks(
                 continue
             start, skipping = newline + 1, False
         cut = end if at_eof else buffer.rfind(b"\n", start, end) + 1
+        if quoted and not at_eof:
+            # No such line (a stray quote, 5" screen, which pyarrow reads as text): cut at the last newline.
+            cut = _outside_quotes(buffer, start, cut) or cut
         if cut > start:
             yield position + start, pa.py_buffer(memoryview(buffer)[start:cut])
         if at_eof:
@@ -492,15 +514,16 @@ def _physical_line(block: pa.Buffer, first_line: int, nonempty_index: int) -> in
 class _TextSource(Source):
     """A line-oriented text input (CSV, TSV, JSON Lines), possibly compressed, parsed in blocks of lines.
 
-    Blocks are cut at line ends, which is safe because pyarrow's CSV reader does not allow newlines
-    inside quoted values by default (``newlines_in_values=False``) and JSON Lines has one record per
-    line. An uncompressed file is memory-mapped and cut into zero-copy slices; a compressed one is
-    decompressed block by block. A one-shot stream (``once``: standard input, a pipe) is read once:
-    the bytes read to find the columns are kept and given again before the rest, and the line number
-    of each block is counted as it goes by, since an error message cannot read the input again.
+    Blocks are cut at line ends: JSON Lines has one record per line, and a CSV block is not cut inside a
+    quoted value (:func:`_outside_quotes`), which may hold a newline. A file of one block is memory-mapped;
+    a larger or compressed one is read (decompressed) block by block. A one-shot stream (``once``: standard
+    input, a pipe) is read once: the bytes read to find the columns are kept and given again before the rest,
+    and the line number of each block is counted as it goes by, since an error message cannot read the input
+    again.
     """
 
     _has_header = False
+    _quoted = False  # whether a quoted value may hold a newline (CSV)
 
     def __init__(
         self,
@@ -606,7 +629,8 @@ class _TextSource(Source):
         stream = self._stream()
         line = 2 if self._has_header else 1
         try:
-            for offset, block in _stream_blocks(stream, block_bytes, self._has_header, max_line_bytes()):
+            blocks = _stream_blocks(stream, block_bytes, self._has_header, max_line_bytes(), self._quoted)
+            for offset, block in blocks:
                 if once:
                     self._lines_at[offset] = line
                     line += count_lines(block)
@@ -645,8 +669,12 @@ class _TextSource(Source):
     def _where_in_block(self, block: pa.Buffer, offset: int, row: int) -> str:
         """``line L (row R; 0-based)`` for the ``row``-th (0-based) row of the block at ``offset``: the file line,
         which an editor shows, and the data row, as every other message counts rows (docs/cli.md)."""
-        line = _physical_line(block, self._line_number(offset), row)
+        line = self._physical_line(block, self._line_number(offset), row)
         return f"line {line} (row {self._rows_before + row}; 0-based)"
+
+    def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
+        """The file line where the ``row``-th (0-based) record of a block starts."""
+        return _physical_line(block, first_line, row)
 
     def _check_utf8(self, table: pa.Table, block: pa.Buffer, offset: int) -> None:
         """Refuse text that is not UTF-8 (a Latin-1 export, ``caf\xe9``), naming its line: pyarrow's CSV reader
@@ -717,6 +745,10 @@ class _CsvSource(_TextSource):
     """
 
     _has_header = True
+    _quoted = True
+    # Set after a block failed to parse, which may be a quoted value holding a newline: parsed again with it,
+    # pyarrow's threads do not cut their chunks inside quoted values.
+    _newlines_in_values = False
 
     def _read_columns(self) -> list[str]:
         """Parse only the header line, with the standard library: a UTF-8 BOM and CRLF are dropped. Names that
@@ -740,6 +772,25 @@ class _CsvSource(_TextSource):
         except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
             raise InputError(f"{where}: {error}") from error
 
+    def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
+        """As for any text, but a quoted value may hold newlines, so a record may span several lines."""
+        data = block.to_pybytes()
+        if b'"' not in data:
+            return _physical_line(block, first_line, row)
+        text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+        reader = csv.reader(text, delimiter=self._delimiter or ",")
+        start, seen = 1, 0
+        try:
+            for record in reader:
+                if record:  # pyarrow skips blank lines
+                    if seen == row:
+                        return first_line + start - 1
+                    seen += 1
+                start = reader.line_num + 1
+        except csv.Error:  # a value longer than the csv module's limit: count lines as rows
+            pass
+        return _physical_line(block, first_line, row)
+
     def _choose_delimiter(self, header: str) -> None:
         if self._delimiter is None:
             self._delimiter = "\t" if self.format == "tsv" else sniff_delimiter(header)
@@ -758,6 +809,11 @@ class _CsvSource(_TextSource):
         try:
             table = self._read_csv(block, columns, use_threads=True)
         except pa.ArrowInvalid as error:
+            if not self._newlines_in_values:
+                # pyarrow cuts a block at newlines for its threads: a quoted value holding one fails either as
+                # "CSV parser got out of sync with chunker" or as a short row where the cut fell.
+                self._newlines_in_values = True
+                return self._parse(block, offset, columns)
             if not _straddles(error):
                 raise self._parse_error(block, offset, columns, error) from error
             try:
@@ -777,7 +833,9 @@ class _CsvSource(_TextSource):
         return pcsv.read_csv(
             pa.BufferReader(block),
             read_options=read_options,
-            parse_options=pcsv.ParseOptions(delimiter=self._delimiter or ","),
+            parse_options=pcsv.ParseOptions(
+                delimiter=self._delimiter or ",", newlines_in_values=self._newlines_in_values
+            ),
             convert_options=pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal),
         )
 
