@@ -208,6 +208,26 @@ def test_a_plain_directory_is_read_at_any_depth_in_sorted_order(tmp_path: Path) 
     assert source.read(["pred"]).column("pred").to_pylist() == [1.0, 2.0, 3.0]
 
 
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_files_of_a_directory_that_are_not_parquet_are_named_as_left_out(
+    hive: Path, tmp_path: Path, partitioned: bool
+) -> None:
+    directory = hive if partitioned else tmp_path / "plain"
+    if not partitioned:
+        directory.mkdir()
+        pq.write_table(pa.table({"y_true": [1.0, 2.0], "y_pred": [1.5, 2.0]}), directory / "part-0.parquet")
+    (directory / "notes.csv").write_text("y_true,y_pred\n1,100\n")  # not read: a directory is its Parquet files
+    (directory / ".hidden.csv").write_text("")  # hidden and bookkeeping names are not data, and not named
+    run = _cli("eval", str(directory), "-l", "mae", "--target", "y_true", "--pred", "y_pred", "-f", "json")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == (
+        f"notice: '{directory}': 1 file that is not Parquet was left out ({directory / 'notes.csv'}); a directory "
+        "is read as its Parquet files\n"
+    )
+    expected = lossctl.evaluate(directory, losses="mae", target="y_true", pred="y_pred")["mae"]
+    assert json.loads(run.stdout)["results"][0]["value"] == expected
+
+
 def test_a_url_lossctl_does_not_read_is_a_usage_error(tmp_path: Path) -> None:
     """Not 'file not found', as if the URL were a local name."""
     (tmp_path / "p.csv").write_text("id,pred\n1,2\n")

@@ -28,7 +28,7 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
-from lossctl.io.readers import Source, dataset_files, open_bytes
+from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, web_path
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ class Listing:
     paths: list[str]
     names: list[str]
     partitions: list[dict[str, Any]]
+    others: tuple[str, ...] = ()  # a directory's files that are not Parquet, not read
 
 
 def _base(pattern: str) -> str:
@@ -120,6 +121,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a dataset is read as Parquet")
     single = False  # one file named: read whatever its extension
+    others: list[str] = []  # a local directory's files that are not Parquet (dataset_files adds them)
     if is_remote(path):
         fs, inner = filesystem(path)
         with remote_errors(path):
@@ -141,9 +143,9 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     else:
         fs = None
         if _GLOB_CHARS.search(path) and not os.path.exists(path):
-            found, base = dataset_files(path, input_format), _base(path)
+            found, base = dataset_files(path, input_format, others), _base(path)
         elif os.path.isdir(path):
-            found, base = dataset_files(path, input_format), path.rstrip("/")
+            found, base = dataset_files(path, input_format, others), path.rstrip("/")
         else:
             found, base, single = [path], os.path.dirname(path), True
     relative = [_relative_dirs(f, base) for f in found]
@@ -161,6 +163,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
                 f"'{path}' matches '{name}', which is not a Parquet file; a glob is read as one Parquet dataset"
             )
     if input_format is None and not single:  # a directory: its Parquet files
+        others += [file for file, _ in kept if not _is_parquet(file)]
         kept = [(file, dirs) for file, dirs in kept if _is_parquet(file)]
     if not kept:
         raise InputError(
@@ -168,7 +171,8 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         )
     paths = [file for file, _ in kept]
     names = [full_url(path, fs, file) if fs is not None else file for file in paths]
-    return Listing(fs, paths, names, _typed([_partition(dirs) for _, dirs in kept]))
+    shown_others = tuple(full_url(path, fs, file) if fs is not None else file for file in others)
+    return Listing(fs, paths, names, _typed([_partition(dirs) for _, dirs in kept]), shown_others)
 
 
 class ParquetDataset(Source):
@@ -188,6 +192,7 @@ class ParquetDataset(Source):
         keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
         self.partition_keys = keys
         self.columns = self._file_columns + keys
+        self.notices = left_out(path, listing.others)
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._schema.field(name).type if name in self._file_columns else None

@@ -39,6 +39,7 @@ from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
+from lossctl.text import count
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -965,22 +966,35 @@ def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None
     return input_format or fmt, compression
 
 
-def _parquet_below(directory: str) -> list[str]:
+def _parquet_below(directory: str, others: list[str] | None = None) -> list[str]:
     """The Parquet files below ``directory``, at any depth; names starting with ``_`` or ``.`` (``_SUCCESS``,
-    ``.crc``, ``_temporary/``) are skipped, files and folders alike, as pyarrow.dataset skips them."""
-    found = []
+    ``.crc``, ``_temporary/``) are skipped, files and folders alike, as pyarrow.dataset skips them. The other
+    files found (``notes.csv``) are added to ``others``."""
+    found: list[str] = []
     for root, folders, names in os.walk(directory):
         folders[:] = [name for name in folders if not name.startswith(("_", "."))]
-        found += [
-            os.path.join(root, name)
-            for name in names
-            if name.lower().endswith(_PARQUET_EXTENSIONS) and not name.startswith(("_", "."))
-        ]
+        for name in names:
+            if not name.startswith(("_", ".")):
+                kept = name.lower().endswith(_PARQUET_EXTENSIONS)
+                (found if kept else others if others is not None else []).append(os.path.join(root, name))
     return found
 
 
-def dataset_files(path: str, input_format: str | None) -> list[str]:
-    """The Parquet files of a local directory (at any depth) or of a glob pattern, sorted.
+def left_out(path: str, others: Sequence[str]) -> tuple[str, ...]:
+    """The notice that a directory's files other than Parquet were not read (a directory is its Parquet files)."""
+    if not others:
+        return ()
+    shown = ", ".join(show_name(name) for name in sorted(others)[:3]) + (", ..." if len(others) > 3 else "")
+    verbs = ("is", "was") if len(others) == 1 else ("are", "were")
+    return (
+        f"'{show_name(path)}': {count(len(others), 'file')} that {verbs[0]} not Parquet {verbs[1]} left out "
+        f"({shown}); a directory is read as its Parquet files",
+    )
+
+
+def dataset_files(path: str, input_format: str | None, others: list[str] | None = None) -> list[str]:
+    """The Parquet files of a local directory (at any depth) or of a glob pattern, sorted; a directory's other
+    files are added to ``others``.
 
     A directory a glob matches (``preds/date=2026-12-*/``) gives the Parquet files below it. Sorting is plain
     string order of the paths, as ``ls``, pyarrow.dataset and DuckDB do, so rows come in the order other tools
@@ -989,7 +1003,7 @@ def dataset_files(path: str, input_format: str | None) -> list[str]:
     if input_format not in (None, "parquet"):
         raise UsageError(f"--input-format {input_format} cannot read '{path}': a directory or glob is read as Parquet")
     if os.path.isdir(path):
-        files = sorted(_parquet_below(path))
+        files = sorted(_parquet_below(path, others))
         if not files:
             raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     else:
@@ -997,7 +1011,9 @@ def dataset_files(path: str, input_format: str | None) -> list[str]:
         files = sorted(
             file
             for match in matches
-            for file in ([match] if os.path.isfile(match) else _parquet_below(match) if os.path.isdir(match) else [])
+            for file in (
+                [match] if os.path.isfile(match) else _parquet_below(match, others) if os.path.isdir(match) else []
+            )
         )
         if not files:
             raise InputError(f"no files match '{path}'")
@@ -1153,13 +1169,16 @@ def open_input(
     except OSError as error:
         raise _os_error(path, error) from None
     if mode is None or stat.S_ISDIR(mode):
+        others: list[str] = []
         try:
-            files = dataset_files(path, input_format)
+            files = dataset_files(path, input_format, others)
         except OSError as error:
             raise _os_error(path, error) from None
         if is_partitioned(path, files):  # Hive layout: its keys become columns
             return open_dataset(path, input_format)
-        return _ParquetSource(path, files=files)
+        source = _ParquetSource(path, files=files)
+        source.notices = left_out(path, others)
+        return source
     fmt, compression = _detect(path, input_format)
     try:
         file = open(path, "rb", buffering=0)  # noqa: SIM115 (a stream below keeps it open)
