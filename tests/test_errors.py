@@ -737,6 +737,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' is not numeric: '\u0661\u0662' at row 1",
     ),
     (
+        # pyarrow reads hexadecimal in a column of integers: 0x10 was 16, 0xFFFFFFFFFFFFFFFF was -1.
+        "hexadecimal integer",
+        {"p.csv": "pred,target\n1,2\n0x10,3\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "column 'pred' is not numeric: '0x10' at row 1",
+    ),
+    (
+        "hexadecimal integer that wraps around",
+        {"p.csv": "pred,target\n1,2\n2, 0XFFFFFFFFFFFFFFFF\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "column 'target' is not numeric: '0XFFFFFFFFFFFFFFFF' at row 1",
+    ),
+    (
         "unknown --input-format",
         {"p.csv": GOOD},
         ["eval", "p.csv", "--input-format", "xlsx", "-l", "mse"],

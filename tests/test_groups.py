@@ -182,6 +182,16 @@ def test_a_nan_key_is_a_missing_key_and_json_can_name_its_group(cli, tmp_path: P
     assert groups == [(None, 5, 6.0), ({"g": None}, 3, (1 + 4 + 9) / 3), ({"g": 0.5}, 2, 8.0)]
 
 
+def test_a_hexadecimal_key_keeps_its_spelling(cli, write) -> None:
+    # pyarrow reads 0x10 in a CSV column of integers as 16: the group 0x10 was reported as 16, one group with the key
+    # 16 written in decimal, and 0xFFFFFFFFFFFFFFFF was the group -1.
+    path = write("g.csv", "pred,target,g\n2,1,0x10\n1,1,16\n3,1,0xFFFFFFFFFFFFFFFF\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"], r["n"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 3), ({"g": "0x10"}, 1), ({"g": "16"}, 1), ({"g": "0xFFFFFFFFFFFFFFFF"}, 1)]
+
+
 def test_the_table_names_missing_and_boolean_keys_as_the_command_line_does(cli, write) -> None:
     run = cli("eval", write("g.csv", "pred,target,g\n2,1,true\n1,1,\n3,1,false\n"), "-l", "mse", "--by", "g", "-q")
     rows = [line.split("│")[1:4] for line in run.out.splitlines() if line.startswith("│")]
