@@ -258,6 +258,22 @@ def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) 
     assert f"- check `huber:delta=3 > 0`: huber:delta=3 = {three!r} (FAILED)\n" in markdown
 
 
+def test_lines_of_the_table_output_are_never_broken(regression_csv: Path, tmp_path: Path) -> None:
+    # Piped, rich broke every line at 80 columns: a long check became "check huber:... = " and, on the next line,
+    # "0.6875 FAILED", so `| grep FAILED` lost the check's name; a long file name broke the title line.
+    path = tmp_path / f"{'predictions_' * 8}.csv"
+    path.write_text(regression_csv.read_text())
+    check = "huber:delta=2.123456789 >= 0.00000000000000001"
+    command = [sys.executable, "-m", "lossctl", "eval", str(path), "-l", "huber:delta=2.123456789", "--by", "segment"]
+    run = subprocess.run([*command, "--fail-if", check, "-q"], capture_output=True, text=True,
+                         env=dict(os.environ, COLUMNS="80"))  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"{path}  4 rows  pred=pred  target=target")
+    assert [line for line in lines if "FAILED" in line] == [f"check {check}: huber:delta=2.123456789 = 0.6875 FAILED"]
+    assert lines[-2] == "gap huber:delta=2.123456789: 0.75 (worst group: segment=b)"
+
+
 def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "huber:delta=2,mse", "-f", "csv")
     lines = run.out.splitlines()
