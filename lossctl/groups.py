@@ -259,8 +259,8 @@ class GroupCoder:
 
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
-    key's group (JSON has no NaN to name a group of its own by). An infinite key is an input error, as an infinite
-    value is in any column."""
+    key's group (JSON has no NaN to name a group of its own by). -0.0 is made 0.0: one key. An infinite key is an
+    input error, as an infinite value is in any column."""
     import pyarrow as pa
 
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
@@ -273,6 +273,10 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
         raise InputError(
             f"column '{name}' (--by) holds the key {values[infinite][0]:g}; infinite values are always an error"
         )
+    if np.signbit(values[values == 0]).any():
+        # -0.0 is the key 0.0 (== and the fingerprints say so), but Arrow's dictionary of the column would hold both:
+        # two entries with one group number, whose rows were then summed into the group only once.
+        column = pa.array(values + 0.0, mask=missing(column))
     return nans_to_nulls(column)
 
 

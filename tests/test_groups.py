@@ -182,6 +182,18 @@ def test_a_nan_key_is_a_missing_key_and_json_can_name_its_group(cli, tmp_path: P
     assert groups == [(None, 5, 6.0), ({"g": None}, 3, (1 + 4 + 9) / 3), ({"g": 0.5}, 2, 8.0)]
 
 
+@pytest.mark.parametrize("chunk_rows", ["1", "100"])
+def test_minus_zero_is_the_key_zero(cli, tmp_path: Path, chunk_rows: str) -> None:
+    # Arrow's dictionary of [0.0, -0.0, 0.0] held both zeros, which got one group number: the group was summed once,
+    # from one of the two entries' rows, so '0.0' had n=1 and the groups no longer recombined into the overall value.
+    table = pa.table({"pred": [2.0, 1, 3, 4], "target": [1.0] * 4, "g": [0.0, -0.0, 0.0, 1.0]})
+    pq.write_table(table, tmp_path / "g.pq")
+    run = cli("eval", tmp_path / "g.pq", "-l", "mse", "--by", "g", "--chunk-rows", chunk_rows, "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"], r["n"], r["value"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 4, 14 / 4), ({"g": 0.0}, 3, 5 / 3), ({"g": 1.0}, 1, 9.0)]
+
+
 def test_a_hexadecimal_key_keeps_its_spelling(cli, write) -> None:
     # pyarrow reads 0x10 in a CSV column of integers as 16: the group 0x10 was reported as 16, one group with the key
     # 16 written in decimal, and 0xFFFFFFFFFFFFFFFF was the group -1.
