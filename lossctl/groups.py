@@ -75,6 +75,9 @@ class _ColumnCoder:
             fps[nulls] = _NULL_FINGERPRINT
         numbers = self._table.add(fps, self._verify(dictionary, nulls))
         new = np.flatnonzero(numbers >= len(self.values))  # numbered in order of position
+        if len(new) and len(new) != int(numbers.max()) + 1 - len(self.values):
+            # A dictionary read from a file may hold one value twice: each new value once, at its first position.
+            new = new[np.unique(numbers[new], return_index=True)[1]]
         if len(new):
             values = take(dictionary, new)
             self.values.extend(values.to_pylist())
@@ -201,13 +204,15 @@ class GroupCoder:
             column = _float_keys(self.by[0], batch.column(self.by[0]))
             known = self._known(column)
             if known is not None:
-                return known
+                return _distinct(*known)
             numbers = None if isinstance(column, pa.ChunkedArray) else self._columns[0].looked_up(column)
             if numbers is not None:
                 return numbers, np.arange(len(self.keys))
             local, dictionary = _dictionary(column)
             codes = self._columns[0].numbers(dictionary)
             self.keys.extend((value,) for value in self._columns[0].values[len(self.keys) :])
+            if pa.types.is_dictionary(column.type):
+                local, codes = _distinct(local, codes)
         else:
             per_column = []
             for name, coder in zip(self.by, self._columns, strict=True):
@@ -255,6 +260,24 @@ class GroupCoder:
 
     def label(self, code: int) -> dict[str, Any]:
         return dict(zip(self.by, self.keys[code], strict=True))
+
+
+def _distinct(local: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(local, codes)`` with each code once. A dictionary column read from a file (Arrow IPC, Parquet) may hold one
+    value twice: its two entries have one code, and the engine, which sums each entry's rows and stores the sums
+    under its code, kept only one entry's. The rows of both entries are given one local number instead."""
+    if len(codes) < 2:
+        return local, codes
+    positions = np.arange(len(codes))
+    owner = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    owner[codes] = positions  # the last entry of each code
+    kept = owner[codes]
+    if (kept == positions).all():
+        return local, codes
+    distinct = np.flatnonzero(kept == positions)
+    renumber = np.zeros(len(codes), dtype=np.int32)
+    renumber[distinct] = np.arange(len(distinct), dtype=np.int32)
+    return renumber[kept][local], codes[distinct]
 
 
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

@@ -194,6 +194,21 @@ def test_minus_zero_is_the_key_zero(cli, tmp_path: Path, chunk_rows: str) -> Non
     assert groups == [(None, 4, 14 / 4), ({"g": 0.0}, 3, 5 / 3), ({"g": 1.0}, 1, 9.0)]
 
 
+@pytest.mark.parametrize("by", [["g"], ["g", "target"]])
+def test_a_dictionary_that_holds_a_value_twice(cli, tmp_path: Path, by: list[str]) -> None:
+    # An Arrow file's dictionary ['a', 'a', 'b'] (legal; a writer may emit one): the rows of the second 'a' entry
+    # overwrote those of the first, and the group 'b' was labelled 'a'.
+    keys = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 2], pa.int32()), pa.array(["a", "a", "b"]))
+    table = pa.table({"pred": [2.0, 1, 3, 4], "target": [1.0] * 4, "g": keys})
+    with pa.ipc.new_file(tmp_path / "g.arrow", table.schema) as writer:
+        writer.write_table(table)
+    args = [arg for column in by for arg in ("--by", column)]
+    run = cli("eval", tmp_path / "g.arrow", "-l", "mse", *args, "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"] and r["group"]["g"], r["n"], r["value"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 4, 14 / 4), ("a", 3, 5 / 3), ("b", 1, 9.0)]
+
+
 def test_a_hexadecimal_key_keeps_its_spelling(cli, write) -> None:
     # pyarrow reads 0x10 in a CSV column of integers as 16: the group 0x10 was reported as 16, one group with the key
     # 16 written in decimal, and 0xFFFFFFFFFFFFFFFF was the group -1.
