@@ -304,6 +304,23 @@ def test_a_by_column_named_as_a_result_column_is_written_as_its_group_field(cli,
     assert compared.out.splitlines()[0].endswith(",verdict,n,model,group.model")
 
 
+def test_a_by_column_named_as_another_ones_group_field_is_not_a_second_column_of_that_name(
+    cli, write, tmp_path
+) -> None:
+    # --by loss --by group.loss wrote two 'group.loss' columns: Parquet kept one, and the groups of 'loss' were lost.
+    path = write("p.csv", "pred,target,loss,group.loss\n1,2,a,q\n2,2,b,r\n")
+    args = ["eval", path, "-l", "mse", "--by", "loss", "--by", "group.loss", "-q"]
+    lines = cli(*args, "-f", "csv").out.splitlines()
+    assert lines[0] == "loss,params,reduction,value,n,ci_low,ci_high,group.group.loss,group.loss"
+    assert lines[2] == "mse,multioutput=none,mean,1.0,1,,,a,q"
+    assert cli(*args, "-o", tmp_path / "r.parquet").code == 0
+    table = pq.read_table(tmp_path / "r.parquet")
+    assert (table.column("group.group.loss").to_pylist(), table.column("group.loss").to_pylist()) == (
+        [None, "a", "b"],
+        [None, "q", "r"],
+    )
+
+
 def test_table_is_the_default_format(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse")
     assert "mse" in run.out and f"{np.mean((P - Y) ** 2):.6g}" in run.out
