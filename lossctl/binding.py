@@ -16,7 +16,7 @@ from typing import Any
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import DEFAULT_NAMES, SideBySide, format_columns, guess_column, resolve_colspec
-from lossctl.options import Options
+from lossctl.options import Options, check_by_once
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
 from lossctl.text import count
 
@@ -179,9 +179,7 @@ def bind(
     bound = bind_roles(shared, options.role_columns(), available, source, notices, targets)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
-    repeated = next((column for i, column in enumerate(by) if column in by[:i]), None)
-    if repeated is not None:  # its groups would be named by two equal columns (CSV: a header 'k,k')
-        raise UsageError(f"--by names the column '{repeated}' twice; give each --by column once")
+    check_by_once(by)
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})

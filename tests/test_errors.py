@@ -853,6 +853,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--by names the column 'id' twice; give each --by column once",
     ),
     (
+        # A usage error, found before any reading: the missing file was reported instead (exit 3).
+        "--by column given twice, the file missing",
+        {},
+        ["eval", "gone.csv", "-l", "mse", "--by", "id", "--by", "id"],
+        2,
+        "--by names the column 'id' twice; give each --by column once",
+    ),
+    (
         "--weight column missing",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
