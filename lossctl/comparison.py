@@ -25,6 +25,7 @@ from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
     batch_rows,
+    check_gate_models,
     dropped_notice,
     gate_checks,
     input_batches,
@@ -111,6 +112,10 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     notices += option_notices(options, requests)
     owners = gate_owners(options, requests)
+    if candidate is None:
+        check_gate_models(options.gates, names[1:], baseline=names[0])
+    else:
+        check_gate_models(options.gates, [])
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
     keys = key_columns(options)
