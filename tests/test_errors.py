@@ -861,6 +861,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--by names the column 'id' twice; give each --by column once",
     ),
     (
+        # As the --by case above: the missing file was reported (exit 3), not the command line.
+        "compare without a candidate, the file missing",
+        {},
+        ["compare", "gone.csv", "-l", "mse"],
+        2,
+        "compare needs a CANDIDATE file, or two or more --model columns of one file to compare",
+    ),
+    (
+        "compare of two files with --model, the files missing",
+        {},
+        ["compare", "gone.csv", "gone2.csv", "--model", "A=a", "-l", "mse"],
+        2,
+        "--model compares models held in one file: give one PATH, or two files without --model",
+    ),
+    (
         "--weight column missing",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
