@@ -171,6 +171,9 @@ def bind(
 ) -> Binding:
     """The :class:`Binding` of ``options`` over the ``available`` columns of ``source_name`` and, with
     ``targets`` (the ``--targets`` file's name and columns), those of both files."""
+    for name, columns in [(source_name, available), *([targets] if targets is not None else [])]:
+        if not columns:  # else a role is 'not found' among the columns '' (a usage error, exit 2)
+            raise InputError(f"{name} has no columns: nothing to evaluate")
     source: str | SideBySide = source_name
     if targets is not None:
         source = SideBySide(((source_name, available), targets))

@@ -876,6 +876,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--model compares models held in one file: give one PATH, or two files without --model",
     ),
     (
+        # An input without columns: a role was 'not found among the columns ()', a usage error (exit 2).
+        "an input without columns",
+        {"p.jsonl": "{}\n{}\n"},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "p.jsonl has no columns: nothing to evaluate",
+    ),
+    (
+        "a candidate without columns",
+        {"p.csv": GOOD, "c.jsonl": "{}\n{}\n"},
+        ["compare", "p.csv", "c.jsonl", "-l", "mse"],
+        3,
+        "column 'pred' not found in c.jsonl, which has no columns",
+    ),
+    (
         "--weight column missing",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
