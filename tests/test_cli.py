@@ -531,6 +531,15 @@ def test_the_written_notice_counts_results_in_words(cli, tmp_path: Path, regress
     assert run.code == 0 and f"notice: wrote 1 result to {tmp_path / 'r.json'}\n" in run.err
 
 
+def test_per_sample_takes_every_extension_that_names_its_formats_as_an_input(cli, regression_csv, tmp_path) -> None:
+    # rows.pq and rows.ndjson were refused ('cannot tell the format'), though lossctl reads both by those names.
+    for name in ("rows.pq", "rows.ndjson"):
+        run = cli("eval", regression_csv, "-l", "mse", "--per-sample", tmp_path / name, "-f", "csv", "-q")
+        assert run.code == 0, run.err
+        again = cli("eval", tmp_path / name, "--pred", "mse", "--target", "mse", "-l", "mse", "-f", "csv", "-q")
+        assert again.code == 0 and again.out.splitlines()[1] == "mse,multioutput=none,mean,0.0,4,,", again.err
+
+
 def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "rows.csv"
     run = cli("eval", regression_csv, "-l", "mse,rmse", "--per-sample", out, "--seed", "3", "-f", "json")

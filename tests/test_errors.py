@@ -1202,7 +1202,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--per-sample", "rows.txt"],
         2,
-        "cannot tell the format of 'rows.txt' from its extension; --per-sample writes .parquet, .csv, .jsonl",
+        "cannot tell the format of 'rows.txt' from its extension; --per-sample writes .parquet, .pq, .csv, .jsonl, .ndjson",
     ),
     (
         "--per-sample into a missing directory",
