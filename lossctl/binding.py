@@ -16,7 +16,7 @@ from typing import Any
 
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import DEFAULT_NAMES, SideBySide, format_columns, guess_column, resolve_colspec
-from lossctl.options import Options
+from lossctl.options import Options, check_by_once
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
 from lossctl.text import count
 
@@ -171,6 +171,9 @@ def bind(
 ) -> Binding:
     """The :class:`Binding` of ``options`` over the ``available`` columns of ``source_name`` and, with
     ``targets`` (the ``--targets`` file's name and columns), those of both files."""
+    for name, columns in [(source_name, available), *([targets] if targets is not None else [])]:
+        if not columns:  # else a role is 'not found' among the columns '' (a usage error, exit 2)
+            raise InputError(f"{name} has no columns: nothing to evaluate")
     source: str | SideBySide = source_name
     if targets is not None:
         source = SideBySide(((source_name, available), targets))
@@ -179,9 +182,7 @@ def bind(
     bound = bind_roles(shared, options.role_columns(), available, source, notices, targets)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
-    repeated = next((column for i, column in enumerate(by) if column in by[:i]), None)
-    if repeated is not None:  # its groups would be named by two equal columns (CSV: a header 'k,k')
-        raise UsageError(f"--by names the column '{repeated}' twice; give each --by column once")
+    check_by_once(by)
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})

@@ -47,7 +47,7 @@ from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.plugins import ship_file_plugins_by_value
-from lossctl.samples import per_sample_sink
+from lossctl.samples import PER_SAMPLE_EXTENSIONS, per_sample_sink
 from lossctl.threads import arrow_uses_every_core
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ class PerSampleDataset:
     """
 
     def __init__(self, path: str, inputs: Sequence[str]) -> None:
-        if Path(path).suffix.lower() != ".parquet":
+        if PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower()) != "parquet":
             raise UsageError(
                 f"--engine dask writes --per-sample as a Parquet dataset, one file per task: name the directory "
                 f"with .parquet, not '{path}'"

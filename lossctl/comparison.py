@@ -25,6 +25,7 @@ from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
     batch_rows,
+    check_gate_models,
     dropped_notice,
     gate_checks,
     input_batches,
@@ -62,6 +63,7 @@ from lossctl.text import shown_value
 DATA_ROLES = ("target", "qid", "teacher")
 CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
+_NO_CANDIDATE = "compare needs a CANDIDATE file, or two or more --model columns of one file to compare"
 
 
 def verdict(baseline: float, delta: float, ci: dict[str, float] | None) -> str:
@@ -83,18 +85,21 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     if options.per_sample:
         check_per_sample_path(options.per_sample)
     check_stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": options.targets})
+    # Before any reading, as every usage error: a missing BASELINE file was reported instead (exit 3).
+    if candidate is None and not options.models:
+        raise UsageError(_NO_CANDIDATE)
+    if candidate is not None and options.models:
+        raise UsageError("--model compares models held in one file: give one PATH, or two files without --model")
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
     opened = open_sources(baseline, options, roles, notices, stdin, text_checked=candidate is None)
     if candidate is None:
         if len(opened.binding.models) < 2:
-            raise UsageError("compare needs a CANDIDATE file, or two or more --model columns of one file to compare")
+            raise UsageError(_NO_CANDIDATE)
         binding, names = opened.binding, list(opened.binding.models)
         batches = input_batches(opened, binding.columns(*key_columns(options)), options, notices)
         candidate_source = None
     else:
-        if options.models:
-            raise UsageError("--model compares models held in one file: give one PATH, or two files without --model")
         if candidate is baseline and type(candidate).__name__ == "RecordBatchReader":
             raise UsageError(
                 "the baseline and the candidate are the same RecordBatchReader, which can be read only once; "
@@ -111,6 +116,10 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     notices += option_notices(options, requests)
     owners = gate_owners(options, requests)
+    if candidate is None:
+        check_gate_models(options.gates, names[1:], baseline=names[0])
+    else:
+        check_gate_models(options.gates, [])
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
     keys = key_columns(options)

@@ -214,6 +214,7 @@ def run_evaluation(
     batches = input_batches(opened, columns, options, notices)
     requests, batches = with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
+    check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
     plan = Plan(
@@ -280,18 +281,31 @@ def _join_reason(options: Options) -> str | None:
     return "--targets --on joins the whole files" if options.join_key is not None else None
 
 
+def check_gate_models(gates: Sequence[FailIf], models: Sequence[str], baseline: str | None = None) -> None:
+    """Every ``LOSS@MODEL`` gate names one of the run's (candidate) ``models``: a usage error before the pass, not
+    once the whole input has been read. ``compare`` gates its candidates, not its ``baseline`` model."""
+    for gate in gates:
+        if gate.model is not None and gate.model == baseline:
+            raise UsageError(
+                f"--fail-if '{gate.expr}' names the baseline model '{baseline}'; --fail-if gates the candidates: "
+                f"{', '.join(models)}"
+            )
+        if gate.model is not None and gate.model not in models:
+            listed = (
+                f"the models are: {', '.join(models)}" if models else "the run has no models (name them with --model)"
+            )
+            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; {listed}")
+
+
 def gate_checks(
     gates: Sequence[FailIf], owners: list[LossRequest | Composite], results: Sequence[Result | Comparison]
 ) -> list[Check]:
     """One check per ``--fail-if`` and model, on the overall value of the loss it names (for a comparison, the
-    candidate's value). ``LOSS@MODEL`` gates one model; without ``@`` the gate holds for every model."""
+    candidate's value). ``LOSS@MODEL`` gates one model (:func:`check_gate_models`); without ``@`` the gate holds for
+    every model."""
     models = list(dict.fromkeys(r.model for r in results))
     checks = []
     for gate, owner in zip(gates, owners, strict=True):
-        if gate.model is not None and gate.model not in models:
-            known = ", ".join(m for m in models if m is not None)
-            listed = f"the models are: {known}" if known else "the run has no models (name them with --model)"
-            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; {listed}")
         for model in [gate.model] if gate.model is not None else models:
             record = next(r for r in results if r.group is None and r.request is owner and r.model == model)
             value = record.candidate if isinstance(record, Comparison) else record.value

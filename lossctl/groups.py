@@ -84,6 +84,9 @@ class _ColumnCoder:
             fps[nulls] = _NULL_FINGERPRINT
         numbers = self._table.add(fps, self._verify(dictionary, nulls))
         new = np.flatnonzero(numbers >= len(self.values))  # numbered in order of position
+        if len(new) and len(new) != int(numbers.max()) + 1 - len(self.values):
+            # A dictionary read from a file may hold one value twice: each new value once, at its first position.
+            new = new[np.unique(numbers[new], return_index=True)[1]]
         if len(new):
             values = take(dictionary, new)
             self.values.extend(values.to_pylist())
@@ -221,7 +224,7 @@ class GroupCoder:
             column = _float_keys(self.by[0], batch.column(self.by[0]))
             known = self._known(column)
             if known is not None:
-                return known
+                return _distinct(*known)
             numbers = None if isinstance(column, pa.ChunkedArray) else self._columns[0].looked_up(column)
             if numbers is not None:
                 return numbers, np.arange(len(self.keys))
@@ -229,6 +232,8 @@ class GroupCoder:
             codes = self._columns[0].numbers(dictionary)
             self._relabel()
             self.keys.extend((value,) for value in self._columns[0].values[len(self.keys) :])
+            if pa.types.is_dictionary(column.type):
+                local, codes = _distinct(local, codes)
         else:
             per_column = []
             for name, coder in zip(self.by, self._columns, strict=True):
@@ -299,10 +304,28 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
+def _distinct(local: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(local, codes)`` with each code once. A dictionary column read from a file (Arrow IPC, Parquet) may hold one
+    value twice: its two entries have one code, and the engine, which sums each entry's rows and stores the sums
+    under its code, kept only one entry's. The rows of both entries are given one local number instead."""
+    if len(codes) < 2:
+        return local, codes
+    positions = np.arange(len(codes))
+    owner = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    owner[codes] = positions  # the last entry of each code
+    kept = owner[codes]
+    if (kept == positions).all():
+        return local, codes
+    distinct = np.flatnonzero(kept == positions)
+    renumber = np.zeros(len(codes), dtype=np.int32)
+    renumber[distinct] = np.arange(len(distinct), dtype=np.int32)
+    return renumber[kept][local], codes[distinct]
+
+
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
-    key's group (JSON has no NaN to name a group of its own by). An infinite key is an input error, as an infinite
-    value is in any column. ``-0`` is the key ``0.0``: a group of its own, it lost its rows to the group of 0."""
+    key's group (JSON has no NaN to name a group of its own by). -0.0 is made 0.0: one key. An infinite key is an
+    input error, as an infinite value is in any column."""
     import pyarrow as pa
 
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
@@ -315,9 +338,10 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
         raise InputError(
             f"column '{name}' (--by) holds the key {values[infinite][0]:g}; infinite values are always an error"
         )
-    negative_zeros = (values == 0) & np.signbit(values)
-    if negative_zeros.any():  # one key with 0.0, as the key table has it; Arrow's dictionary tells them apart
-        column = pa.array(np.where(negative_zeros, 0, values).astype(values.dtype), mask=missing(column))
+    if np.signbit(values[values == 0]).any():
+        # -0.0 is the key 0.0 (== and the fingerprints say so), but Arrow's dictionary of the column would hold both:
+        # two entries with one group number, whose rows were then summed into the group only once.
+        column = pa.array(values + 0.0, mask=missing(column))
     return nans_to_nulls(column)
 
 

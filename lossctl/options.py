@@ -66,6 +66,15 @@ def optional_path(value: PathLike | None) -> str | None:
     return None if value is None else os.fspath(value)
 
 
+def check_by_once(columns: Iterable[str]) -> None:
+    """Each ``--by`` column once: its groups would be named by two equal columns (CSV: a header ``k,k``)."""
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise UsageError(f"--by names the column '{column}' twice; give each --by column once")
+        seen.add(column)
+
+
 def check_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise UsageError(f"{option} must be one of {', '.join(choices)}, got '{value}'")
@@ -212,6 +221,7 @@ class Options:
         self._check_numbers()
         self._check_engine()
         self._check_models()
+        check_by_once(self.by)  # before any reading, as every other usage error; again once globs are resolved
         put("join_key", JoinKey.parse(self.on))
         if not self.losses and self.params:
             raise UsageError("--param needs losses to apply to: name them with --loss")

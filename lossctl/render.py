@@ -64,7 +64,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         title = f"[bold]{_text(base['path'])}[/]: {models} vs {_text(base['model'])} (baseline)"
     else:
         title = f"[bold]{_text(base['path'])}[/] (baseline) vs [bold]{_text(cand['path'])}[/] (candidate)"
-    console.print(f"{title}  {count(base['rows_used'], 'row')}", highlight=False)
+    _line(console, f"{title}  {count(base['rows_used'], 'row')}")
     with_ci = any(c.ci for c in report.results)
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
@@ -94,10 +94,15 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         table.add_row(*cells)
     _print_whole(console, table)
     for label, gap, worst in report.gaps():
-        console.print(
-            f"gap of the deltas {_text(label)}: {_number(gap)} (worst group: {_text(worst)})", highlight=False
-        )
+        _line(console, f"gap of the deltas {_text(label)}: {_number(gap)} (worst group: {_text(worst)})")
     _print_checks(report, console)
+
+
+def _line(console: Console, markup: str) -> None:
+    """Print one line of text (a title, a gap, a check) as one line, however long: rich would break it at the
+    console's width, 80 columns when stdout is not a terminal, so ``| grep FAILED`` found the end of a check without
+    its name. A terminal folds it for the eye instead."""
+    console.print(markup, highlight=False, soft_wrap=True)
 
 
 def _print_whole(console: Console, table: Table) -> None:
@@ -120,7 +125,7 @@ def _print_checks(report: AnyReport, console: Console) -> None:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
         value = _number(check.value) if check.threshold is None and check.value is not None else check.shown_value()
         loss = _text(check.named())
-        console.print(f"check {_text(check.expr)}: {loss} = {value} {mark}", highlight=False)
+        _line(console, f"check {_text(check.expr)}: {loss} = {value} {mark}")
 
 
 def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:
@@ -184,13 +189,13 @@ def _distribution_columns(report: Report, console: Console) -> tuple[bool, bool]
 
 def render_evaluation(report: Report, console: Console) -> None:
     """One row per loss (and group), one value column per model, with intervals and per-row quantiles that fit."""
-    console.print(_header(report), highlight=False)
+    _line(console, _header(report))
     if report.models:
         _render_models(report, console)
     else:
         _render_values(report, console)
     for label, gap, worst in report.gaps():
-        console.print(f"gap {_text(label)}: {_number(gap)} (worst group: {_text(worst)})", highlight=False)
+        _line(console, f"gap {_text(label)}: {_number(gap)} (worst group: {_text(worst)})")
     _print_checks(report, console)
 
 
@@ -316,7 +321,7 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
         params = "\n".join(_text(f"{p.name}={_short(format_value(p.default))}") for p in spec.params)  # never cut
         table.add_row(name, roles, params, _text(spec.summary))
     console.print(table)
-    console.print("[dim]roles marked * take several values per row (K columns, a list column)[/]", highlight=False)
+    _line(console, "[dim]roles marked * take several values per row (K columns, a list column)[/]")
 
 
 def _short(value: str) -> str:
@@ -333,7 +338,7 @@ def render_advice(advice: Advice, console: Console) -> None:
 
     # as the command line writes values (counts=true), numbers to the table's precision
     facts = "  ".join(f"{k}={_number(v) if isinstance(v, float) else format_value(v)}" for k, v in advice.facts.items())
-    console.print(f"[bold]task:[/] {advice.task}  [dim]{facts}[/]", highlight=False)
+    _line(console, f"[bold]task:[/] {advice.task}  [dim]{facts}[/]")
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
     table.add_column("why", overflow="fold")

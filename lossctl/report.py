@@ -327,14 +327,21 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
 
 def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:
     """The table's columns. A ``--by`` column named as one of the table's own (``model``, ``value``, ``loss``...) is
-    ``group.NAME``, its place in the JSON record: a header naming two columns alike is read back as one."""
+    ``group.NAME``, its place in the JSON record (``group.group.NAME`` when another ``--by`` column is named
+    ``group.NAME``): a header naming two columns alike is read back as one."""
     if isinstance(report, CompareReport):
         deltas = ["baseline", "candidate", "delta", "relative_delta", "ci_low", "ci_high", "verdict", "n"]
         own = ["loss", "params", "reduction", *deltas]
     else:
         own = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high"]
     own += ["model"] if has_models else []
-    return own + [f"group.{column}" if column in own else column for column in by]
+    names = list(own)
+    for column in by:
+        name = column
+        while name in names or (name != column and name in by):  # --by loss --by group.loss: group.group.loss
+            name = f"group.{name}"
+        names.append(name)
+    return names
 
 
 def _rows(

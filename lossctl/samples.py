@@ -17,6 +17,7 @@ import numpy as np
 
 from lossctl import tempfiles
 from lossctl.errors import UsageError
+from lossctl.io.formats import EXTENSIONS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,15 +28,21 @@ if TYPE_CHECKING:
 # The (weight, job index) terms whose per-row losses add up to one column of the file.
 Terms = list[tuple[float, int]]
 
-PER_SAMPLE_EXTENSIONS = (".parquet", ".csv", ".jsonl")
+# The formats --per-sample writes, named by the extensions that name them as inputs (docs/cli.md, "Input"), so
+# rows.pq and rows.ndjson are written as lossctl reads them.
+PER_SAMPLE_FORMATS = ("parquet", "csv", "jsonl")
+PER_SAMPLE_EXTENSIONS = {
+    suffix: kind for kind in PER_SAMPLE_FORMATS for suffix, named in EXTENSIONS.items() if named == kind
+}
 
 
 def check_per_sample_path(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix not in PER_SAMPLE_EXTENSIONS:
+    """The format (``parquet``, ``csv``, ``jsonl``) that ``path``'s extension names; a usage error for another."""
+    kind = PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower())
+    if kind is None:
         writes = ", ".join(PER_SAMPLE_EXTENSIONS)
         raise UsageError(f"cannot tell the format of '{path}' from its extension; --per-sample writes {writes}")
-    return suffix
+    return kind
 
 
 class PerSampleWriter:
@@ -49,7 +56,7 @@ class PerSampleWriter:
     def __init__(self, path: str, id_columns: list[str], labels: list[str]) -> None:
         self.path = Path(path)
         self.target = path  # as given: an object store's URL is not a local path
-        self.suffix = check_per_sample_path(path)
+        self.format = check_per_sample_path(path)
         self.id_columns = id_columns
         self.labels = labels
         self._tmp = tempfiles.create(path)  # an object store's path is uploaded when published
@@ -70,12 +77,12 @@ class PerSampleWriter:
             raise tempfiles.cannot_write(self.target, error) from error
 
     def _write(self, table: pa.Table) -> None:
-        if self.suffix == ".parquet":
+        if self.format == "parquet":
             import pyarrow.parquet as pq
 
             self._writer = self._writer or pq.ParquetWriter(self._tmp, table.schema)
             self._writer.write_table(table)
-        elif self.suffix == ".csv":
+        elif self.format == "csv":
             import pyarrow.csv as pacsv
 
             self._writer = self._writer or pacsv.CSVWriter(self._tmp, table.schema)

@@ -95,8 +95,8 @@ def is_url(target: str | Path) -> bool:
 def create(target: str | Path) -> Path:
     """Create an empty temporary file for ``target`` and register it; raises :class:`InputError`.
 
-    Beside a local target (so the rename stays on one file system); in the system's temporary folder for an
-    object store's URL.
+    Beside a local target (so the rename stays on one file system), or beside the file a symbolic link names; in
+    the system's temporary folder for an object store's URL.
     """
     import tempfile  # 10 ms of imports (random, shutil) that lossctl --help does not need
 
@@ -104,6 +104,10 @@ def create(target: str | Path) -> Path:
     if isinstance(final, Path) and _is_special(final):
         _in_place.add(final)
         return final
+    if isinstance(final, Path) and final.is_symlink():
+        # Through the link, as a shell's > writes: renamed over the link, the file would replace the link, and the
+        # file it names would keep the old results.
+        final = Path(os.path.realpath(final))
     if isinstance(final, str):
         folder, name = None, final.rstrip("/").rsplit("/", 1)[-1]
     else:

@@ -258,6 +258,22 @@ def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) 
     assert f"- check `huber:delta=3 > 0`: huber:delta=3 = {three!r} (FAILED)\n" in markdown
 
 
+def test_lines_of_the_table_output_are_never_broken(regression_csv: Path, tmp_path: Path) -> None:
+    # Piped, rich broke every line at 80 columns: a long check became "check huber:... = " and, on the next line,
+    # "0.6875 FAILED", so `| grep FAILED` lost the check's name; a long file name broke the title line.
+    path = tmp_path / f"{'predictions_' * 8}.csv"
+    path.write_text(regression_csv.read_text())
+    check = "huber:delta=2.123456789 >= 0.00000000000000001"
+    command = [sys.executable, "-m", "lossctl", "eval", str(path), "-l", "huber:delta=2.123456789", "--by", "segment"]
+    run = subprocess.run([*command, "--fail-if", check, "-q"], capture_output=True, text=True,
+                         env=dict(os.environ, COLUMNS="80"))  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"{path}  4 rows  pred=pred  target=target")
+    assert [line for line in lines if "FAILED" in line] == [f"check {check}: huber:delta=2.123456789 = 0.6875 FAILED"]
+    assert lines[-2] == "gap huber:delta=2.123456789: 0.75 (worst group: segment=b)"
+
+
 def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "huber:delta=2,mse", "-f", "csv")
     lines = run.out.splitlines()
@@ -286,6 +302,23 @@ def test_a_by_column_named_as_a_result_column_is_written_as_its_group_field(cli,
     assert list(report.to_pandas().columns) == header.split(",")
     compared = cli("compare", path, "-l", "mse", "--model", "A=a", "--model", "B=b", "--by", "model", "-f", "csv")
     assert compared.out.splitlines()[0].endswith(",verdict,n,model,group.model")
+
+
+def test_a_by_column_named_as_another_ones_group_field_is_not_a_second_column_of_that_name(
+    cli, write, tmp_path
+) -> None:
+    # --by loss --by group.loss wrote two 'group.loss' columns: Parquet kept one, and the groups of 'loss' were lost.
+    path = write("p.csv", "pred,target,loss,group.loss\n1,2,a,q\n2,2,b,r\n")
+    args = ["eval", path, "-l", "mse", "--by", "loss", "--by", "group.loss", "-q"]
+    lines = cli(*args, "-f", "csv").out.splitlines()
+    assert lines[0] == "loss,params,reduction,value,n,ci_low,ci_high,group.group.loss,group.loss"
+    assert lines[2] == "mse,multioutput=none,mean,1.0,1,,,a,q"
+    assert cli(*args, "-o", tmp_path / "r.parquet").code == 0
+    table = pq.read_table(tmp_path / "r.parquet")
+    assert (table.column("group.group.loss").to_pylist(), table.column("group.loss").to_pylist()) == (
+        [None, "a", "b"],
+        [None, "q", "r"],
+    )
 
 
 def test_table_is_the_default_format(cli, regression_csv: Path) -> None:
@@ -496,6 +529,15 @@ def test_completion_installs_for_the_shell_named_and_completes_loss_names(tmp_pa
 def test_the_written_notice_counts_results_in_words(cli, tmp_path: Path, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "-o", tmp_path / "r.json")
     assert run.code == 0 and f"notice: wrote 1 result to {tmp_path / 'r.json'}\n" in run.err
+
+
+def test_per_sample_takes_every_extension_that_names_its_formats_as_an_input(cli, regression_csv, tmp_path) -> None:
+    # rows.pq and rows.ndjson were refused ('cannot tell the format'), though lossctl reads both by those names.
+    for name in ("rows.pq", "rows.ndjson"):
+        run = cli("eval", regression_csv, "-l", "mse", "--per-sample", tmp_path / name, "-f", "csv", "-q")
+        assert run.code == 0, run.err
+        again = cli("eval", tmp_path / name, "--pred", "mse", "--target", "mse", "-l", "mse", "-f", "csv", "-q")
+        assert again.code == 0 and again.out.splitlines()[1] == "mse,multioutput=none,mean,0.0,4,,", again.err
 
 
 def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path: Path) -> None:

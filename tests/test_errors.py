@@ -745,6 +745,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' is not numeric: '\u0661\u0662' at row 1",
     ),
     (
+        # pyarrow reads hexadecimal in a column of integers: 0x10 was 16, 0xFFFFFFFFFFFFFFFF was -1.
+        "hexadecimal integer",
+        {"p.csv": "pred,target\n1,2\n0x10,3\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "column 'pred' is not numeric: '0x10' at row 1",
+    ),
+    (
+        "hexadecimal integer that wraps around",
+        {"p.csv": "pred,target\n1,2\n2, 0XFFFFFFFFFFFFFFFF\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "column 'target' is not numeric: '0XFFFFFFFFFFFFFFFF' at row 1",
+    ),
+    (
         "unknown --input-format",
         {"p.csv": GOOD},
         ["eval", "p.csv", "--input-format", "xlsx", "-l", "mse"],
@@ -844,6 +859,44 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.csv", "-l", "mse", "--by", "id", "--by", "i*"],
         2,
         "--by names the column 'id' twice; give each --by column once",
+    ),
+    (
+        # A usage error, found before any reading: the missing file was reported instead (exit 3).
+        "--by column given twice, the file missing",
+        {},
+        ["eval", "gone.csv", "-l", "mse", "--by", "id", "--by", "id"],
+        2,
+        "--by names the column 'id' twice; give each --by column once",
+    ),
+    (
+        # As the --by case above: the missing file was reported (exit 3), not the command line.
+        "compare without a candidate, the file missing",
+        {},
+        ["compare", "gone.csv", "-l", "mse"],
+        2,
+        "compare needs a CANDIDATE file, or two or more --model columns of one file to compare",
+    ),
+    (
+        "compare of two files with --model, the files missing",
+        {},
+        ["compare", "gone.csv", "gone2.csv", "--model", "A=a", "-l", "mse"],
+        2,
+        "--model compares models held in one file: give one PATH, or two files without --model",
+    ),
+    (
+        # An input without columns: a role was 'not found among the columns ()', a usage error (exit 2).
+        "an input without columns",
+        {"p.jsonl": "{}\n{}\n"},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "p.jsonl has no columns: nothing to evaluate",
+    ),
+    (
+        "a candidate without columns",
+        {"p.csv": GOOD, "c.jsonl": "{}\n{}\n"},
+        ["compare", "p.csv", "c.jsonl", "-l", "mse"],
+        3,
+        "column 'pred' not found in c.jsonl, which has no columns",
     ),
     (
         "--weight column missing",
@@ -1157,7 +1210,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--per-sample", "rows.txt"],
         2,
-        "cannot tell the format of 'rows.txt' from its extension; --per-sample writes .parquet, .csv, .jsonl",
+        "cannot tell the format of 'rows.txt' from its extension; --per-sample writes .parquet, .pq, .csv, .jsonl, .ndjson",
     ),
     (
         "--per-sample into a missing directory",

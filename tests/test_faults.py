@@ -551,6 +551,23 @@ def test_rewriting_an_output_keeps_its_permissions(tmp_path: Path, data: Path, o
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~_umask()
 
 
+@pytest.mark.parametrize("option", ["-o", "--per-sample"])
+def test_an_output_through_a_link_rewrites_the_file_it_names(tmp_path: Path, data: Path, option: str) -> None:
+    # The temporary file was renamed over the link: the link became a file of its own, and the file it named, where
+    # the results are kept, still held the old ones.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    target = kept / ("o.json" if option == "-o" else "ps.csv")
+    target.write_text("old")
+    target.chmod(0o600)
+    link = tmp_path / target.name
+    link.symlink_to(target)
+    assert lossctl("eval", data, "-l", "mse", "-q", option, link).returncode == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() != "old" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert leftovers(tmp_path) == []
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

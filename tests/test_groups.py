@@ -182,6 +182,43 @@ def test_a_nan_key_is_a_missing_key_and_json_can_name_its_group(cli, tmp_path: P
     assert groups == [(None, 5, 6.0), ({"g": None}, 3, (1 + 4 + 9) / 3), ({"g": 0.5}, 2, 8.0)]
 
 
+@pytest.mark.parametrize("chunk_rows", ["1", "100"])
+def test_minus_zero_is_the_key_zero(cli, tmp_path: Path, chunk_rows: str) -> None:
+    # Arrow's dictionary of [0.0, -0.0, 0.0] held both zeros, which got one group number: the group was summed once,
+    # from one of the two entries' rows, so '0.0' had n=1 and the groups no longer recombined into the overall value.
+    table = pa.table({"pred": [2.0, 1, 3, 4], "target": [1.0] * 4, "g": [0.0, -0.0, 0.0, 1.0]})
+    pq.write_table(table, tmp_path / "g.pq")
+    run = cli("eval", tmp_path / "g.pq", "-l", "mse", "--by", "g", "--chunk-rows", chunk_rows, "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"], r["n"], r["value"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 4, 14 / 4), ({"g": 0.0}, 3, 5 / 3), ({"g": 1.0}, 1, 9.0)]
+
+
+@pytest.mark.parametrize("by", [["g"], ["g", "target"]])
+def test_a_dictionary_that_holds_a_value_twice(cli, tmp_path: Path, by: list[str]) -> None:
+    # An Arrow file's dictionary ['a', 'a', 'b'] (legal; a writer may emit one): the rows of the second 'a' entry
+    # overwrote those of the first, and the group 'b' was labelled 'a'.
+    keys = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 2], pa.int32()), pa.array(["a", "a", "b"]))
+    table = pa.table({"pred": [2.0, 1, 3, 4], "target": [1.0] * 4, "g": keys})
+    with pa.ipc.new_file(tmp_path / "g.arrow", table.schema) as writer:
+        writer.write_table(table)
+    args = [arg for column in by for arg in ("--by", column)]
+    run = cli("eval", tmp_path / "g.arrow", "-l", "mse", *args, "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"] and r["group"]["g"], r["n"], r["value"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 4, 14 / 4), ("a", 3, 5 / 3), ("b", 1, 9.0)]
+
+
+def test_a_hexadecimal_key_keeps_its_spelling(cli, write) -> None:
+    # pyarrow reads 0x10 in a CSV column of integers as 16: the group 0x10 was reported as 16, one group with the key
+    # 16 written in decimal, and 0xFFFFFFFFFFFFFFFF was the group -1.
+    path = write("g.csv", "pred,target,g\n2,1,0x10\n1,1,16\n3,1,0xFFFFFFFFFFFFFFFF\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"], r["n"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 3), ({"g": "0x10"}, 1), ({"g": "16"}, 1), ({"g": "0xFFFFFFFFFFFFFFFF"}, 1)]
+
+
 def test_the_table_names_missing_and_boolean_keys_as_the_command_line_does(cli, write) -> None:
     run = cli("eval", write("g.csv", "pred,target,g\n2,1,true\n1,1,\n3,1,false\n"), "-l", "mse", "--by", "g", "-q")
     rows = [line.split("│")[1:4] for line in run.out.splitlines() if line.startswith("│")]

@@ -91,6 +91,29 @@ def test_checks_per_model_or_for_all(cli) -> None:
     assert run.code == 2 and run.err.startswith("error: --model and --pred exclude each other")
 
 
+def test_a_gate_naming_an_unknown_model_is_refused_before_the_input_is_read(cli, write) -> None:
+    # The model was looked up once the whole input had been evaluated: a typo cost a full pass over the file, and a
+    # bad cell in it was reported instead of the usage error. compare named the baseline as if it were unknown.
+    path = write("m.csv", "a,b,target\n1,2,1\n2,2,2\nx,2,3\n")
+    run = cli("eval", path, "--model", "A=a", "--model", "B=b", "-l", "mse", "--fail-if", "mse@C>1")
+    assert (run.code, run.err) == (2, "error: --fail-if 'mse@C>1' names the model 'C'; the models are: A, B\n")
+    run = cli("eval", path, "--pred", "a", "-l", "mse", "--fail-if", "mse@A>1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --fail-if 'mse@A>1' names the model 'A'; the run has no models (name them with --model)\n",
+    )
+    run = cli("compare", path, "--model", "A=a", "--model", "B=b", "-l", "mse", "--fail-if", "mse@A>1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --fail-if 'mse@A>1' names the baseline model 'A'; --fail-if gates the candidates: B\n",
+    )
+    run = cli("compare", path, path, "--pred", "a", "-l", "mse", "--fail-if", "mse@B>1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --fail-if 'mse@B>1' names the model 'B'; the run has no models (name them with --model)\n",
+    )
+
+
 def test_five_models_equal_five_separate_runs(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     y = rng.normal(size=2000)

@@ -79,7 +79,9 @@ class SideBySide:
 
 def _in(source: str | SideBySide, available: Sequence[str]) -> str:
     """``preds.csv; columns are: id, pred``, or each input with its columns when they are looked up together."""
-    return str(source) if isinstance(source, SideBySide) else f"{source}; columns are: {format_columns(available)}"
+    if isinstance(source, SideBySide):
+        return str(source)
+    return f"{source}; columns are: {format_columns(available)}" if available else f"{source}, which has no columns"
 
 
 def column_not_found(name: str, available: Sequence[str], source: str | SideBySide) -> InputError:

@@ -821,23 +821,53 @@ class _CsvSource(_TextSource):
                 table = self._read_csv(block, columns, use_threads=False, whole=True)
             except pa.ArrowInvalid as again:
                 raise self._parse_error(block, offset, columns, again) from again
+        table = self._hexadecimal_as_text(table, block)
         self._check_utf8(table, block, offset)
         return _blank_strings_to_null(table)
 
-    def _read_csv(self, block: pa.Buffer, columns: list[str], use_threads: bool, whole: bool = False) -> pa.Table:
-        """Parse a block; ``whole``: as one pyarrow block, for rows longer than pyarrow's 1 MiB default."""
+    def _hexadecimal_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
+        """Keep as text a column that pyarrow read as integers from hexadecimal cells.
+
+        pyarrow reads ``0x10`` in a column of integers as 16, and ``0xFFFFFFFFFFFFFFFF`` as -1, whereas it refuses
+        ``0x1p3`` among decimals and lossctl refuses hexadecimal in every other number (thresholds, parameters, JSON
+        cells). As text, such a column bound to a role is not numeric and its error names the cell; as a key it keeps
+        its spelling (``0x10`` is not the key ``16``). Only a block whose bytes hold ``0x`` is parsed again.
+        """
+        integers = [field.name for field in table.schema if pa.types.is_integer(field.type)]
+        if not integers:
+            return table
+        data = block.to_pybytes()
+        if not (b"x" in data or b"X" in data) or not (b"0x" in data or b"0X" in data):  # 'x' alone is found faster
+            return table
+        import pyarrow.compute as pc
+
+        texts = self._read_csv(block, integers, use_threads=False, whole=True, text=True)
+        for column in integers:
+            cells = pc.utf8_ltrim_whitespace(texts.column(column))
+            if pc.any(pc.starts_with(cells, "0x", ignore_case=True)).as_py():
+                table = table.set_column(table.column_names.index(column), column, texts.column(column))
+        return table
+
+    def _read_csv(
+        self, block: pa.Buffer, columns: list[str], use_threads: bool, whole: bool = False, text: bool = False
+    ) -> pa.Table:
+        """Parse a block; ``whole``: as one pyarrow block, for rows longer than pyarrow's 1 MiB default; ``text``:
+        every column as strings."""
         import pyarrow.csv as pcsv
 
         read_options = pcsv.ReadOptions(column_names=self.columns, use_threads=use_threads)
         if whole:
             read_options.block_size = block.size + 1
+        convert_options = pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal)
+        if text:
+            convert_options.column_types = {column: pa.string() for column in columns}
         return pcsv.read_csv(
             pa.BufferReader(block),
             read_options=read_options,
             parse_options=pcsv.ParseOptions(
                 delimiter=self._delimiter or ",", newlines_in_values=self._newlines_in_values
             ),
-            convert_options=pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal),
+            convert_options=convert_options,
         )
 
     def _parse_error(self, block: pa.Buffer, offset: int, columns: list[str], error: pa.ArrowInvalid) -> InputError:
