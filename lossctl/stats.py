@@ -105,9 +105,12 @@ class Accumulator:
         self._compensation = np.zeros(shape)
 
     def add(self, stats: np.ndarray) -> None:
-        total = self._sum + stats
-        big = np.abs(self._sum) >= np.abs(stats)
-        self._compensation += np.where(big, (self._sum - total) + stats, (stats - total) + self._sum)
+        # A sum that overflows becomes inf and its compensation nan: the total is then not finite, which the caller
+        # reports as an input error; NumPy's RuntimeWarnings would be extra lines before it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = self._sum + stats
+            big = np.abs(self._sum) >= np.abs(stats)
+            self._compensation += np.where(big, (self._sum - total) + stats, (stats - total) + self._sum)
         self._sum = total
 
     def merge(self, other: Accumulator) -> None:

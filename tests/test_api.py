@@ -619,6 +619,24 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
 
 
+def test_a_metric_that_overflows_says_so_without_numpy_warnings() -> None:
+    metric = lossctl.Metric("mse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from the running sums fails the test
+        metric.update([1e200], [-1e200])
+        with pytest.raises(lossctl.InputError, match=r"^mse: the result is not a finite number"):
+            metric.compute()
+
+
+def test_a_metric_of_one_value_per_output_is_refused_when_made() -> None:
+    # It was accepted, and compute() then spoke of compare, composites and checks.
+    with pytest.raises(lossctl.UsageError, match=r"^Metric\('mse:multioutput=raw'\) computes one value, and "):
+        lossctl.Metric("mse:multioutput=raw")
+    metric = lossctl.Metric("mse:multioutput=uniform")
+    metric.update(np.ones((3, 2)), np.zeros((3, 2)))
+    assert metric.compute() == 1.0
+
+
 def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
     # 3 classes then 4 were averaged together without a word; with multioutput=uniform a bare NumPy ValueError
     # ("operands could not be broadcast together with shapes (5,) (6,)"), in update() and in merge().
