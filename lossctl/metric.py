@@ -52,6 +52,11 @@ class Metric:
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
         self._request = self._resolve()
+        if self._request.params.get("multioutput") == "raw":
+            raise UsageError(
+                f"Metric('{spec}') computes one value, and multioutput=raw gives one per output: use "
+                f"multioutput=uniform (their mean), or lossctl.get('{spec}') for one batch's values per output"
+            )
         aggregate = self._request.spec.aggregate_for(convention)
         if reduction not in aggregate.reductions:
             raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has only the mean reduction")
