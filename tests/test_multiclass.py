@@ -666,7 +666,24 @@ def test_js_is_symmetric_and_bounded(data: tuple[np.ndarray, np.ndarray]) -> Non
     js = lossctl.get("js_div")
     rows = js.per_sample(y, p)
     np.testing.assert_allclose(rows, js.per_sample(p, y), rtol=1e-12, atol=1e-15)
-    assert np.all(rows >= -1e-15) and np.all(rows <= LN2 * (1 + 1e-15))
+    assert np.all(rows >= 0.0) and np.all(rows <= LN2 * (1 + 1e-15))
+
+
+@pytest.mark.parametrize(
+    ("y", "p", "expected"),
+    [
+        # d = 2^-53: JS = d ln 2 / 2 + d^2 / 8 + O(d^3); the two logs of class 0 cancel to first order
+        ([[1.0, 0.0]], [[1.0 - 2.0**-53, 2.0**-53]], 2.0**-54 * LN2),
+        # the same d = 2^-52 spread over two empty classes: each adds (d / 2) ln 2 / 2
+        ([[1.0, 0.0, 0.0]], [[1.0 - 2.0**-52, 2.0**-53, 2.0**-53]], 2.0**-53 * LN2),
+    ],
+)
+def test_js_of_nearly_equal_distributions_is_accurate_and_not_negative(
+    y: list[list[float]], p: list[list[float]], expected: float
+) -> None:
+    js = lossctl.get("js_div")
+    for a, b in ((y, p), (p, y)):
+        assert_close(js(a, b), expected, rtol=1e-12)
 
 
 @given(distributions(), st.floats(0.5, 5.0))
