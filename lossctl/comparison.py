@@ -68,9 +68,14 @@ _NO_CANDIDATE = "compare needs a CANDIDATE file, or two or more --model columns 
 
 def verdict(baseline: float, delta: float, ci: dict[str, float] | None) -> str:
     """``same`` when the delta is negligible or, with a bootstrap, when its interval contains 0; lower is better."""
-    if abs(delta) <= 1e-12 * max(abs(baseline), 1.0) or (ci is not None and ci["low"] <= 0 <= ci["high"]):
+    if negligible(baseline, delta) or (ci is not None and ci["low"] <= 0 <= ci["high"]):
         return "same"
     return "better" if delta < 0 else "worse"
+
+
+def negligible(baseline: float, difference: float) -> bool:
+    """Whether ``difference`` (between two values near ``baseline``) is rounding: ``<= 1e-12 · max(|baseline|, 1)``."""
+    return abs(difference) <= 1e-12 * max(abs(baseline), 1.0)
 
 
 def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: BinaryIO | None = None) -> CompareReport:
@@ -488,20 +493,23 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
 
     The record holds the relative delta as a fraction, as the results do (``delta / |baseline|``, which is
     ``relative_delta`` for the usual positive baseline), with the threshold as a fraction. A negligible delta
-    (the ``1e-12`` rule of :func:`verdict`) never fails. Over a baseline of 0 the relative delta is undefined:
+    (the ``1e-12`` rule of :func:`verdict`) never fails, and a delta that exceeds the threshold's by a negligible
+    amount is at the threshold: 1.01 over 1.0 is worse by exactly 1% (not the 1.0000000000000009% its floats
+    give), which does not fail ``--fail-if-worse 1``. Over a baseline of 0 the relative delta is undefined:
     a worse candidate is worse by an unbounded percent, so it fails with a null value and a note saying why.
     """
     threshold = percent / 100
-    negligible = verdict(comparison.baseline, comparison.delta, None) == "same"
+    baseline, delta = comparison.baseline, comparison.delta
     value: float | None
     note = None
     if comparison.relative_delta is None:
-        value, worse = None, comparison.delta > 0 and not negligible
-        change = "negligible" if negligible else "worse by an unbounded percent" if worse else "better"
+        value, worse = None, delta > 0 and not negligible(baseline, delta)
+        change = "negligible" if negligible(baseline, delta) else "worse by an unbounded percent" if worse else "better"
         note = f"the baseline is 0: {change}"
     else:
-        value = comparison.delta / abs(comparison.baseline)
-        worse = value > threshold and not negligible
+        value = delta / abs(baseline)
+        excess = delta - threshold * abs(baseline)
+        worse = excess > 0 and not negligible(baseline, excess)
     failed = worse and comparison.delta > 0
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0

@@ -378,3 +378,17 @@ def test_an_output_without_a_known_extension_nor_a_file_format_is_a_usage_error(
         f"error: cannot tell the format of '{out}' from its extension; use one of .json, .csv, .md, .parquet, or "
         "give --format json, csv or markdown\n"
     )
+
+
+def test_fail_if_worse_at_exactly_the_threshold_passes(cli, tmp_path: Path) -> None:
+    # 1.01 over 1.0 is worse by exactly 1%, but its floats give 0.010000000000000009 > 0.01: the gate failed.
+    path = tmp_path / "m.csv"
+    path.write_text("y,a,b,c\n0,1.0,1.01,1.0101\n0,1.0,1.01,1.0101\n")
+    args = ["compare", path, "--model", "A=a", "--target", "y", "-l", "mae", "-f", "json", "-q"]
+    run = cli(*args, "--model", "B=b", "--fail-if-worse", "1")
+    [check] = _json(run)["checks"]
+    assert (run.code, check["passed"], check["value"]) == (0, True, pytest.approx(0.01, rel=1e-12))
+    run = cli(*args, "--model", "C=c", "--fail-if-worse", "1")  # 1.01% is more than 1%: it fails
+    assert (run.code, _json(run)["checks"][0]["passed"]) == (1, False)
+    report = lossctl.compare(path, models={"A": "a", "B": "b"}, target="y", losses="mae", fail_if_worse=1)
+    assert report.passed
