@@ -57,7 +57,7 @@ from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import shown_value
+from lossctl.text import shown_value, written
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -416,6 +416,7 @@ def _comparisons(
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
+            undefined = comparisons[-1].relative_delta is None and base.overall != 0
             deltas, groups = [], []
             for code, group in enumerate(keys):
                 base_numbers, cand_numbers = base.groups.get(code), cand.groups.get(code)
@@ -427,6 +428,12 @@ def _comparisons(
                 comparisons.append(record)
                 deltas.append(record.delta)
                 groups.append(group)
+                undefined = undefined or (record.relative_delta is None and b != 0)
+            if undefined:
+                notices.append(
+                    f"{owner.label}{'' if model is None else '@' + model}: relative_delta is null where the baseline "
+                    "is so close to 0 that delta / baseline is beyond float64"
+                )
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name if isinstance(owner, Composite) else owner.spec.name
@@ -451,6 +458,12 @@ def _comparison(
     """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
     leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
+    if not math.isfinite(delta):
+        where = "" if group is None else " in group " + ", ".join(f"{k}={shown_value(v)}" for k, v in group.items())
+        named = owner.label + ("" if model is None else f"@{model}")
+        raise InputError(f"{named}{where}: the delta of the candidate's value overflows float64; rescale the inputs")
+    # Over a baseline so close to 0 that it is subnormal (5e-324), delta / baseline is beyond float64: undefined too.
+    relative = delta / base if base != 0 and math.isfinite(delta / base) else None
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
     ci = interval(paired, options.level)
@@ -462,7 +475,7 @@ def _comparison(
         baseline=base,
         candidate=cand,
         delta=delta,
-        relative_delta=delta / base if base != 0 else None,
+        relative_delta=relative,
         ci=ci if ci is not None else normal_ci,
         verdict=verdict(base, delta, ci),
         n=n,
@@ -495,8 +508,9 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     ``relative_delta`` for the usual positive baseline), with the threshold as a fraction. A negligible delta
     (the ``1e-12`` rule of :func:`verdict`) never fails, and a delta that exceeds the threshold's by a negligible
     amount is at the threshold: 1.01 over 1.0 is worse by exactly 1% (not the 1.0000000000000009% its floats
-    give), which does not fail ``--fail-if-worse 1``. Over a baseline of 0 the relative delta is undefined:
-    a worse candidate is worse by an unbounded percent, so it fails with a null value and a note saying why.
+    give), which does not fail ``--fail-if-worse 1``. Over a baseline of 0 (or one so close to 0 that the
+    relative delta is beyond float64) the relative delta is undefined: a worse candidate is worse by an unbounded
+    percent, so it fails with a null value and a note saying why.
     """
     threshold = percent / 100
     baseline, delta = comparison.baseline, comparison.delta
@@ -505,7 +519,7 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     if comparison.relative_delta is None:
         value, worse = None, delta > 0 and not negligible(baseline, delta)
         change = "negligible" if negligible(baseline, delta) else "worse by an unbounded percent" if worse else "better"
-        note = f"the baseline is 0: {change}"
+        note = f"the baseline is {'0' if baseline == 0 else f'{written(baseline)}, too close to 0'}: {change}"
     else:
         value = delta / abs(baseline)
         excess = delta - threshold * abs(baseline)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -392,3 +394,35 @@ def test_fail_if_worse_at_exactly_the_threshold_passes(cli, tmp_path: Path) -> N
     assert (run.code, _json(run)["checks"][0]["passed"]) == (1, False)
     report = lossctl.compare(path, models={"A": "a", "B": "b"}, target="y", losses="mae", fail_if_worse=1)
     assert report.passed
+
+
+def test_a_relative_delta_beyond_float64_is_null_and_a_delta_beyond_it_an_input_error(cli, tmp_path: Path) -> None:
+    # 1 over a subnormal baseline (5e-324) is inf: JSON refused it, half a document was on stdout, exit 4.
+    path = tmp_path / "m.csv"
+    path.write_text("y,a,b\n0,5e-324,1\n")
+    run = cli("compare", path, "--model", "A=a", "--model", "B=b", "--target", "y", "-l", "mae", "--fail-if-worse",
+              "5", "-f", "json")  # fmt: skip
+    doc = _json(run)
+    assert run.code == 1
+    assert (doc["results"][0]["relative_delta"], doc["results"][0]["verdict"]) == (None, "worse")
+    assert doc["checks"][0]["value"] is None and doc["checks"][0]["passed"] is False
+    assert doc["checks"][0]["note"] == "the baseline is 5e-324, too close to 0: worse by an unbounded percent"
+    assert (
+        "notice: mae@B: relative_delta is null where the baseline is so close to 0 that delta / baseline is beyond "
+        "float64\n" in run.err
+    )
+    plugin = tmp_path / "signed.py"
+    plugin.write_text(
+        "import numpy as np\nfrom lossctl import register_loss\n\n\n"
+        '@register_loss("signed", task="regression", summary="p - y (a test plugin).", formula="l = p - y")\n'
+        "def signed(target: np.ndarray, pred: np.ndarray) -> np.ndarray:\n    return pred - target\n"
+    )
+    path.write_text("y,a,b\n0,-1e308,1e308\n")
+    # In a subprocess: a plugin registers into the process's registry, which other tests must not see.
+    done = subprocess.run(
+        [sys.executable, "-m", "lossctl", "compare", str(path), "--model", "A=a", "--model", "B=b", "--target", "y",
+         "-l", "signed", "--plugin", str(plugin), "-f", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr == "error: signed@B: the delta of the candidate's value overflows float64; rescale the inputs\n"
