@@ -51,7 +51,7 @@ from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
-from lossctl.normal import NoInterval
+from lossctl.normal import FEW_ROWS, NoInterval
 from lossctl.options import Options
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
@@ -404,6 +404,14 @@ def _comparisons(
             return combine(owner, [values[plan.job_index(r, model)] for _, r in owner.terms])
         return values[plan.job_index(owner, model)]
 
+    def resampled(replicates: np.ndarray | None, n: int, label: str, group: dict[str, Any] | None) -> Any:
+        """The baseline's replicates, or ``None`` (no interval) for fewer than 2 rows, as ``eval``: one row resampled
+        is always that row, whose zero-width interval would call any delta significant."""
+        if replicates is not None and n < 2:
+            no_interval.skip(label, group, FEW_ROWS)
+            return None
+        return replicates
+
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []
     keys = plain_keys(outcome.groups)
@@ -414,7 +422,8 @@ def _comparisons(
             model = name if name != CANDIDATE_MODEL else None
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
-            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
+            base_replicates = resampled(base.replicates, outcome.rows_used, label, None)
+            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base_replicates,
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
             undefined = comparisons[-1].relative_delta is None and base.overall != 0
             deltas, groups = [], []
@@ -424,6 +433,7 @@ def _comparisons(
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
                 ci = normal(c - b, b_grad, c_grad, label, code, group)
+                b_reps = resampled(b_reps, n, label, group)
                 record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)

@@ -426,3 +426,20 @@ def test_a_relative_delta_beyond_float64_is_null_and_a_delta_beyond_it_an_input_
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (3, "")
     assert done.stderr == "error: signed@B: the delta of the candidate's value overflows float64; rescale the inputs\n"
+
+
+def test_compare_gives_no_bootstrap_interval_over_one_row(cli, tmp_path: Path) -> None:
+    # One row resampled is always that row: its zero-width interval made every delta significant (exit 1 below).
+    path = tmp_path / "m.csv"
+    path.write_text("y,a,b,g\n0,1,2,a\n0,1,2.5,b\n0,2,1,b\n")
+    args = ["compare", path, "--model", "A=a", "--model", "B=b", "--target", "y", "-l", "mae", "--bootstrap", "100"]
+    run = cli(*args, "--by", "g", "-f", "json")
+    by_group = {(r["group"] or {}).get("g"): r for r in _json(run)["results"]}
+    assert (by_group["a"]["ci"], by_group["a"]["verdict"]) == (None, "worse")
+    assert by_group["b"]["ci"] is not None
+    assert "notice: mae delta@B: no --ci interval for 1 group (first: g=a): fewer than 2 rows\n" in run.err
+    path.write_text("y,a,b\n0,1,2\n")
+    run = cli(*args, "--fail-if-worse", "0", "--significant", "-f", "json")
+    doc = _json(run)
+    assert (run.code, doc["results"][0]["ci"], doc["checks"][0]["passed"]) == (0, None, True)
+    assert "notice: mae delta@B: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
