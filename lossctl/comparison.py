@@ -53,6 +53,7 @@ from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import FEW_ROWS, NoInterval
 from lossctl.options import Options
+from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.report import Check, CompareReport, Comparison
@@ -142,7 +143,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
             notices += dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
             notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-            comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
+            comparisons, gaps = _comparisons(*split_outputs(plan, outcome), options, names, notices)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     checks = gate_checks(options.gates, owners, comparisons)
@@ -368,15 +369,13 @@ def _same(a: object, b: object) -> bool:
 
 
 def _comparisons(
-    plan: Plan,
-    outcome: Outcome,
-    requests: Sequence[LossRequest],
-    options: Options,
-    names: list[str],
-    notices: list[str],
+    plan: Plan, outcome: Outcome, options: Options, names: list[str], notices: list[str]
 ) -> tuple[list[Comparison], list[dict[str, Any]]]:
     """Per loss (and composite) and candidate model, the comparison overall and per group, and the gaps of the
-    per-group deltas; ``notices`` gets why a ``--ci`` interval could not be computed."""
+    per-group deltas; ``notices`` gets why a ``--ci`` interval could not be computed. ``plan`` and ``outcome``
+    have one job per output of a ``multioutput=raw`` loss (:func:`~lossctl.outputs.split_outputs`), each model's
+    with a request of its own: a candidate's job is found by the request's value."""
+    requests = [job.request for job in plan.jobs if job.model == names[0]]
     values = [
         finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
         for j, job in enumerate(plan.jobs)
@@ -402,7 +401,7 @@ def _comparisons(
     def numbers(owner: LossRequest | Composite, model: str) -> Values:
         if isinstance(owner, Composite):
             return combine(owner, [values[plan.job_index(r, model)] for _, r in owner.terms])
-        return values[plan.job_index(owner, model)]
+        return values[next(j for j, job in enumerate(plan.jobs) if job.request == owner and job.model == model)]
 
     def resampled(replicates: np.ndarray | None, n: int, label: str, group: dict[str, Any] | None) -> Any:
         """The baseline's replicates, or ``None`` (no interval) for fewer than 2 rows, as ``eval``: one row resampled
@@ -446,7 +445,7 @@ def _comparisons(
                 )
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
-                loss = owner.name if isinstance(owner, Composite) else owner.spec.name
+                loss = owner.name
                 gaps.append(gap(loss, params, deltas, groups, model))
     notices.extend(no_interval.notices())
     return comparisons, gaps
@@ -478,7 +477,7 @@ def _comparison(
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
     ci = interval(paired, options.level)
     return Comparison(
-        loss=owner.name if isinstance(owner, Composite) else owner.spec.name,
+        loss=owner.name,
         label=owner.label,
         params={"formula": owner.formula} if isinstance(owner, Composite) else owner.params,
         reduction=options.reduction,

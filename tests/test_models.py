@@ -443,3 +443,12 @@ def test_compare_gives_no_bootstrap_interval_over_one_row(cli, tmp_path: Path) -
     doc = _json(run)
     assert (run.code, doc["results"][0]["ci"], doc["checks"][0]["passed"]) == (0, None, True)
     assert "notice: mae delta@B: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
+
+
+def test_compare_reports_each_output_of_multioutput_raw(cli) -> None:
+    # compare reported the pooled value of every output, labelled multioutput=raw, where eval reports mse[0], mse[1].
+    args = ["--target", "y_true", "-l", "mse:multioutput=raw", "-f", "json", "-q"]
+    doc = _json(cli("compare", MODELS, "--model", "P=model_a,model_b", "--model", "Q=model_b,model_c", *args))
+    records = [(r["loss"], r["baseline"], r["candidate"]) for r in doc["results"]]
+    alone = {m: lossctl.evaluate(MODELS, pred=f"model_{m}", target="y_true", losses="mse")["mse"] for m in "abc"}
+    assert records == [("mse[0]", alone["a"], alone["b"]), ("mse[1]", alone["b"], alone["c"])]
