@@ -47,6 +47,7 @@ from lossctl.finalize import (
     signature,
 )
 from lossctl.hints import option_notices
+from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
@@ -146,6 +147,14 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             comparisons, gaps = _comparisons(*split_outputs(plan, outcome), options, names, notices)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
+    except InputError as error:  # a missing, infinite or out-of-domain value in a column of the candidate
+        if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
+            raise
+        base_name, candidate_name = _names(opened.source, candidate_source)
+        joined = f" (rows are numbered as in {base_name}, to which --on joins them)" if options.join_key else ""
+        raise InputError(_shown(str(error), binding, candidate_name) + joined) from None
+    if candidate_source is not None:
+        notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -175,8 +184,6 @@ def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Bindin
     columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
     missing = [c for c in columns if c not in candidate.columns]
     if missing:
-        from lossctl.io.columns import column_not_found
-
         raise column_not_found(missing[0], candidate.columns, _names(baseline, candidate)[1])
     data_roles = {role: cs for role, cs in binding.roles.items() if role in DATA_ROLES}
     models = {
@@ -201,8 +208,6 @@ def _aligned(
     key = options.join_key
     names = _names(opened.source, candidate)
     if key is not None:  # named by side before reading: two DataFrames were both 'pandas DataFrame'
-        from lossctl.io.columns import column_not_found
-
         for source, columns, name in ((opened.source, key.preds, names[0]), (candidate, key.targets, names[1])):
             missing = [c for c in columns if c not in source.columns]
             if missing:
@@ -250,6 +255,16 @@ def _names(baseline: Source, candidate: Source) -> tuple[str, str]:
     if baseline.name != candidate.name:
         return baseline.name, candidate.name
     return f"the baseline ({baseline.name})", f"the candidate ({candidate.name})"
+
+
+def _shown(message: str, binding: Binding, candidate: str) -> str:
+    """``message`` with the candidate's columns, renamed ``candidate:pred`` beside the baseline's, named as the
+    user knows them: ``'pred' in b.csv``."""
+    for column in _renamed(binding):
+        message = message.replace(
+            f"'{show_name(column)}'", f"'{show_name(column.removeprefix(CANDIDATE))}' in {candidate}"
+        )
+    return message
 
 
 def _renamed(binding: Binding) -> list[str]:

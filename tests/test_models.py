@@ -452,3 +452,32 @@ def test_compare_reports_each_output_of_multioutput_raw(cli) -> None:
     records = [(r["loss"], r["baseline"], r["candidate"]) for r in doc["results"]]
     alone = {m: lossctl.evaluate(MODELS, pred=f"model_{m}", target="y_true", losses="mse")["mse"] for m in "abc"}
     assert records == [("mse[0]", alone["a"], alone["b"]), ("mse[1]", alone["b"], alone["c"])]
+
+
+def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Path) -> None:
+    # Messages named the internal 'candidate:pred', a column no file has.
+    base, bad = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,0.2\n2,1,0.9\n")
+    bad.write_text("id,target,pred\n0,1,0.5\n1,0,1.2\n2,1,0.9\n")
+    run = cli("compare", base, bad, "-l", "bce", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: bce: column 'pred' in {bad} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
+        "got 1.2 in 1 row (first: row 1)\n"
+    )
+    bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,inf\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "-q")
+    assert run.err == (
+        f"error: column 'pred' in {bad} has 1 missing value (row 1; 0-based); use --missing drop to drop those rows "
+        f"(rows are numbered as in {base}, to which --on joins them)\n"
+    )
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
+    assert run.code == 3 and run.err.endswith(
+        f"error: column 'pred' in {bad} has 1 infinite value (row 0; 0-based) (rows are numbered as in {base}, to "
+        "which --on joins them)\n"
+    )
+    bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,0.5\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
+    assert run.code == 0
+    assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}\n" in run.err
+    assert "candidate:" not in run.err
