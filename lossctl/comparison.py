@@ -43,6 +43,7 @@ from lossctl.finalize import (
     finalize_job,
     gap,
     interval,
+    loss_notices,
     plain_keys,
     signature,
 )
@@ -144,7 +145,10 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
             notices += dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
             notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-            comparisons, gaps = _comparisons(*split_outputs(plan, outcome), options, names, notices)
+            outputs = split_outputs(plan, outcome)
+            sides = dict(zip(names, _names(opened.source, candidate_source), strict=True)) if candidate_source else None
+            notices += loss_notices(*outputs, options.convention, sides)
+            comparisons, gaps = _comparisons(*outputs, options, names, notices)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing, infinite or out-of-domain value in a column of the candidate

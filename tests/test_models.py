@@ -481,3 +481,17 @@ def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Pa
     assert run.code == 0
     assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}\n" in run.err
     assert "candidate:" not in run.err
+
+
+def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> None:
+    # eval's notices of clipped probabilities (ignored rows, degenerate samples) were left out of compare's.
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("target,pred,other\n1,1,0.5\n0,0.2,0\n1,0,0.5\n")
+    b.write_text("target,pred\n1,0.9\n0,0.2\n1,0.5\n")
+    clipped = "within eps = 2.22045e-16 of 0 or 1, clipped (as scikit-learn)\n"
+    run = cli("compare", a, b, "-l", "bce", "-f", "json")
+    assert run.code == 0
+    assert f"notice: bce in {a}: 2 rows had a probability {clipped}" in run.err and f"bce in {b}:" not in run.err
+    run = cli("compare", a, "--model", "A=pred", "--model", "B=other", "-l", "bce", "-f", "json")
+    assert f"notice: bce@A: 2 rows had a probability {clipped}" in run.err
+    assert f"notice: bce@B: 1 row had a probability {clipped}" in run.err
