@@ -43,21 +43,24 @@ from lossctl.finalize import (
     finalize_job,
     gap,
     interval,
+    loss_notices,
     plain_keys,
     signature,
 )
 from lossctl.hints import option_notices
+from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
-from lossctl.normal import NoInterval
+from lossctl.normal import FEW_ROWS, NoInterval
 from lossctl.options import Options
+from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import shown_value
+from lossctl.text import shown_value, written
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -68,9 +71,14 @@ _NO_CANDIDATE = "compare needs a CANDIDATE file, or two or more --model columns 
 
 def verdict(baseline: float, delta: float, ci: dict[str, float] | None) -> str:
     """``same`` when the delta is negligible or, with a bootstrap, when its interval contains 0; lower is better."""
-    if abs(delta) <= 1e-12 * max(abs(baseline), 1.0) or (ci is not None and ci["low"] <= 0 <= ci["high"]):
+    if negligible(baseline, delta) or (ci is not None and ci["low"] <= 0 <= ci["high"]):
         return "same"
     return "better" if delta < 0 else "worse"
+
+
+def negligible(baseline: float, difference: float) -> bool:
+    """Whether ``difference`` (between two values near ``baseline``) is rounding: ``<= 1e-12 · max(|baseline|, 1)``."""
+    return abs(difference) <= 1e-12 * max(abs(baseline), 1.0)
 
 
 def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: BinaryIO | None = None) -> CompareReport:
@@ -137,9 +145,20 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
             notices += dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
             notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
-            comparisons, gaps = _comparisons(plan, outcome, requests, options, names, notices)
+            outputs = split_outputs(plan, outcome)
+            sides = dict(zip(names, _names(opened.source, candidate_source), strict=True)) if candidate_source else None
+            notices += loss_notices(*outputs, options.convention, sides)
+            comparisons, gaps = _comparisons(*outputs, options, names, notices)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
+    except InputError as error:  # a missing, infinite or out-of-domain value in a column of the candidate
+        if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
+            raise
+        base_name, candidate_name = _names(opened.source, candidate_source)
+        joined = f" (rows are numbered as in {base_name}, to which --on joins them)" if options.join_key else ""
+        raise InputError(_shown(str(error), binding, candidate_name) + joined) from None
+    if candidate_source is not None:
+        notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -169,8 +188,6 @@ def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Bindin
     columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
     missing = [c for c in columns if c not in candidate.columns]
     if missing:
-        from lossctl.io.columns import column_not_found
-
         raise column_not_found(missing[0], candidate.columns, _names(baseline, candidate)[1])
     data_roles = {role: cs for role, cs in binding.roles.items() if role in DATA_ROLES}
     models = {
@@ -195,8 +212,6 @@ def _aligned(
     key = options.join_key
     names = _names(opened.source, candidate)
     if key is not None:  # named by side before reading: two DataFrames were both 'pandas DataFrame'
-        from lossctl.io.columns import column_not_found
-
         for source, columns, name in ((opened.source, key.preds, names[0]), (candidate, key.targets, names[1])):
             missing = [c for c in columns if c not in source.columns]
             if missing:
@@ -244,6 +259,16 @@ def _names(baseline: Source, candidate: Source) -> tuple[str, str]:
     if baseline.name != candidate.name:
         return baseline.name, candidate.name
     return f"the baseline ({baseline.name})", f"the candidate ({candidate.name})"
+
+
+def _shown(message: str, binding: Binding, candidate: str) -> str:
+    """``message`` with the candidate's columns, renamed ``candidate:pred`` beside the baseline's, named as the
+    user knows them: ``'pred' in b.csv``."""
+    for column in _renamed(binding):
+        message = message.replace(
+            f"'{show_name(column)}'", f"'{show_name(column.removeprefix(CANDIDATE))}' in {candidate}"
+        )
+    return message
 
 
 def _renamed(binding: Binding) -> list[str]:
@@ -363,15 +388,13 @@ def _same(a: object, b: object) -> bool:
 
 
 def _comparisons(
-    plan: Plan,
-    outcome: Outcome,
-    requests: Sequence[LossRequest],
-    options: Options,
-    names: list[str],
-    notices: list[str],
+    plan: Plan, outcome: Outcome, options: Options, names: list[str], notices: list[str]
 ) -> tuple[list[Comparison], list[dict[str, Any]]]:
     """Per loss (and composite) and candidate model, the comparison overall and per group, and the gaps of the
-    per-group deltas; ``notices`` gets why a ``--ci`` interval could not be computed."""
+    per-group deltas; ``notices`` gets why a ``--ci`` interval could not be computed. ``plan`` and ``outcome``
+    have one job per output of a ``multioutput=raw`` loss (:func:`~lossctl.outputs.split_outputs`), each model's
+    with a request of its own: a candidate's job is found by the request's value."""
+    requests = [job.request for job in plan.jobs if job.model == names[0]]
     values = [
         finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
         for j, job in enumerate(plan.jobs)
@@ -397,7 +420,15 @@ def _comparisons(
     def numbers(owner: LossRequest | Composite, model: str) -> Values:
         if isinstance(owner, Composite):
             return combine(owner, [values[plan.job_index(r, model)] for _, r in owner.terms])
-        return values[plan.job_index(owner, model)]
+        return values[next(j for j, job in enumerate(plan.jobs) if job.request == owner and job.model == model)]
+
+    def resampled(replicates: np.ndarray | None, n: int, label: str, group: dict[str, Any] | None) -> Any:
+        """The baseline's replicates, or ``None`` (no interval) for fewer than 2 rows, as ``eval``: one row resampled
+        is always that row, whose zero-width interval would call any delta significant."""
+        if replicates is not None and n < 2:
+            no_interval.skip(label, group, FEW_ROWS)
+            return None
+        return replicates
 
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []
@@ -409,8 +440,10 @@ def _comparisons(
             model = name if name != CANDIDATE_MODEL else None
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
-            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base.replicates,
+            base_replicates = resampled(base.replicates, outcome.rows_used, label, None)
+            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base_replicates,
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
+            undefined = comparisons[-1].relative_delta is None and base.overall != 0
             deltas, groups = [], []
             for code, group in enumerate(keys):
                 base_numbers, cand_numbers = base.groups.get(code), cand.groups.get(code)
@@ -418,13 +451,20 @@ def _comparisons(
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
                 ci = normal(c - b, b_grad, c_grad, label, code, group)
+                b_reps = resampled(b_reps, n, label, group)
                 record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)
                 groups.append(group)
+                undefined = undefined or (record.relative_delta is None and b != 0)
+            if undefined:
+                notices.append(
+                    f"{owner.label}{'' if model is None else '@' + model}: relative_delta is null where the baseline "
+                    "is so close to 0 that delta / baseline is beyond float64"
+                )
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
-                loss = owner.name if isinstance(owner, Composite) else owner.spec.name
+                loss = owner.name
                 gaps.append(gap(loss, params, deltas, groups, model))
     notices.extend(no_interval.notices())
     return comparisons, gaps
@@ -446,18 +486,24 @@ def _comparison(
     """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
     leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
+    if not math.isfinite(delta):
+        where = "" if group is None else " in group " + ", ".join(f"{k}={shown_value(v)}" for k, v in group.items())
+        named = owner.label + ("" if model is None else f"@{model}")
+        raise InputError(f"{named}{where}: the delta of the candidate's value overflows float64; rescale the inputs")
+    # Over a baseline so close to 0 that it is subnormal (5e-324), delta / baseline is beyond float64: undefined too.
+    relative = delta / base if base != 0 and math.isfinite(delta / base) else None
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
     ci = interval(paired, options.level)
     return Comparison(
-        loss=owner.name if isinstance(owner, Composite) else owner.spec.name,
+        loss=owner.name,
         label=owner.label,
         params={"formula": owner.formula} if isinstance(owner, Composite) else owner.params,
         reduction=options.reduction,
         baseline=base,
         candidate=cand,
         delta=delta,
-        relative_delta=delta / base if base != 0 else None,
+        relative_delta=relative,
         ci=ci if ci is not None else normal_ci,
         verdict=verdict(base, delta, ci),
         n=n,
@@ -488,20 +534,24 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
 
     The record holds the relative delta as a fraction, as the results do (``delta / |baseline|``, which is
     ``relative_delta`` for the usual positive baseline), with the threshold as a fraction. A negligible delta
-    (the ``1e-12`` rule of :func:`verdict`) never fails. Over a baseline of 0 the relative delta is undefined:
-    a worse candidate is worse by an unbounded percent, so it fails with a null value and a note saying why.
+    (the ``1e-12`` rule of :func:`verdict`) never fails, and a delta that exceeds the threshold's by a negligible
+    amount is at the threshold: 1.01 over 1.0 is worse by exactly 1% (not the 1.0000000000000009% its floats
+    give), which does not fail ``--fail-if-worse 1``. Over a baseline of 0 (or one so close to 0 that the
+    relative delta is beyond float64) the relative delta is undefined: a worse candidate is worse by an unbounded
+    percent, so it fails with a null value and a note saying why.
     """
     threshold = percent / 100
-    negligible = verdict(comparison.baseline, comparison.delta, None) == "same"
+    baseline, delta = comparison.baseline, comparison.delta
     value: float | None
     note = None
     if comparison.relative_delta is None:
-        value, worse = None, comparison.delta > 0 and not negligible
-        change = "negligible" if negligible else "worse by an unbounded percent" if worse else "better"
-        note = f"the baseline is 0: {change}"
+        value, worse = None, delta > 0 and not negligible(baseline, delta)
+        change = "negligible" if negligible(baseline, delta) else "worse by an unbounded percent" if worse else "better"
+        note = f"the baseline is {'0' if baseline == 0 else f'{written(baseline)}, too close to 0'}: {change}"
     else:
-        value = comparison.delta / abs(comparison.baseline)
-        worse = value > threshold and not negligible
+        value = delta / abs(baseline)
+        excess = delta - threshold * abs(baseline)
+        worse = excess > 0 and not negligible(baseline, excess)
     failed = worse and comparison.delta > 0
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0

@@ -307,11 +307,7 @@ def _build_results(
     for j, job in enumerate(plan.jobs):
         request = job.request
         entries.append((request, job.model, signature(request, reduction, convention, plan.weight), values[j], j))
-        aggregate = request.spec.aggregate_for(convention)
-        if aggregate.notices:
-            messages = aggregate.notices(outcome.stats[j], request.params)
-            where = f"{request.label}" + (f"@{job.model}" if job.model is not None else "")
-            notices.extend(f"{where}: {message}" for message in messages)
+    notices.extend(loss_notices(plan, outcome, convention))
     models = list(dict.fromkeys(job.model for job in plan.jobs))
     for composite in composites:
         sig = composite_signature(composite, reduction, convention, plan.weight)
@@ -366,6 +362,21 @@ def _build_results(
             gaps.append(gap(name, params, group_values, groups, model))
     notices.extend(no_interval.notices())
     return results, gaps
+
+
+def loss_notices(plan: Plan, outcome: Outcome, convention: str, names: Mapping[str, str] | None = None) -> list[str]:
+    """What each job's loss counted (clipped probabilities, ignored rows, degenerate samples), named
+    ``LABEL@MODEL``, or ``LABEL in NAME`` for a model ``names`` maps to an input's name (``compare``'s two files)."""
+    found: list[str] = []
+    for j, job in enumerate(plan.jobs):
+        aggregate = job.request.spec.aggregate_for(convention)
+        if aggregate.notices:
+            model = job.model
+            where = job.request.label
+            if model is not None:
+                where += f" in {names[model]}" if names and model in names else f"@{model}"
+            found.extend(f"{where}: {message}" for message in aggregate.notices(outcome.stats[j], job.request.params))
+    return found
 
 
 def gap(

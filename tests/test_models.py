@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -378,3 +380,118 @@ def test_an_output_without_a_known_extension_nor_a_file_format_is_a_usage_error(
         f"error: cannot tell the format of '{out}' from its extension; use one of .json, .csv, .md, .parquet, or "
         "give --format json, csv or markdown\n"
     )
+
+
+def test_fail_if_worse_at_exactly_the_threshold_passes(cli, tmp_path: Path) -> None:
+    # 1.01 over 1.0 is worse by exactly 1%, but its floats give 0.010000000000000009 > 0.01: the gate failed.
+    path = tmp_path / "m.csv"
+    path.write_text("y,a,b,c\n0,1.0,1.01,1.0101\n0,1.0,1.01,1.0101\n")
+    args = ["compare", path, "--model", "A=a", "--target", "y", "-l", "mae", "-f", "json", "-q"]
+    run = cli(*args, "--model", "B=b", "--fail-if-worse", "1")
+    [check] = _json(run)["checks"]
+    assert (run.code, check["passed"], check["value"]) == (0, True, pytest.approx(0.01, rel=1e-12))
+    run = cli(*args, "--model", "C=c", "--fail-if-worse", "1")  # 1.01% is more than 1%: it fails
+    assert (run.code, _json(run)["checks"][0]["passed"]) == (1, False)
+    report = lossctl.compare(path, models={"A": "a", "B": "b"}, target="y", losses="mae", fail_if_worse=1)
+    assert report.passed
+
+
+def test_a_relative_delta_beyond_float64_is_null_and_a_delta_beyond_it_an_input_error(cli, tmp_path: Path) -> None:
+    # 1 over a subnormal baseline (5e-324) is inf: JSON refused it, half a document was on stdout, exit 4.
+    path = tmp_path / "m.csv"
+    path.write_text("y,a,b\n0,5e-324,1\n")
+    run = cli("compare", path, "--model", "A=a", "--model", "B=b", "--target", "y", "-l", "mae", "--fail-if-worse",
+              "5", "-f", "json")  # fmt: skip
+    doc = _json(run)
+    assert run.code == 1
+    assert (doc["results"][0]["relative_delta"], doc["results"][0]["verdict"]) == (None, "worse")
+    assert doc["checks"][0]["value"] is None and doc["checks"][0]["passed"] is False
+    assert doc["checks"][0]["note"] == "the baseline is 5e-324, too close to 0: worse by an unbounded percent"
+    assert (
+        "notice: mae@B: relative_delta is null where the baseline is so close to 0 that delta / baseline is beyond "
+        "float64\n" in run.err
+    )
+    plugin = tmp_path / "signed.py"
+    plugin.write_text(
+        "import numpy as np\nfrom lossctl import register_loss\n\n\n"
+        '@register_loss("signed", task="regression", summary="p - y (a test plugin).", formula="l = p - y")\n'
+        "def signed(target: np.ndarray, pred: np.ndarray) -> np.ndarray:\n    return pred - target\n"
+    )
+    path.write_text("y,a,b\n0,-1e308,1e308\n")
+    # In a subprocess: a plugin registers into the process's registry, which other tests must not see.
+    done = subprocess.run(
+        [sys.executable, "-m", "lossctl", "compare", str(path), "--model", "A=a", "--model", "B=b", "--target", "y",
+         "-l", "signed", "--plugin", str(plugin), "-f", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr == "error: signed@B: the delta of the candidate's value overflows float64; rescale the inputs\n"
+
+
+def test_compare_gives_no_bootstrap_interval_over_one_row(cli, tmp_path: Path) -> None:
+    # One row resampled is always that row: its zero-width interval made every delta significant (exit 1 below).
+    path = tmp_path / "m.csv"
+    path.write_text("y,a,b,g\n0,1,2,a\n0,1,2.5,b\n0,2,1,b\n")
+    args = ["compare", path, "--model", "A=a", "--model", "B=b", "--target", "y", "-l", "mae", "--bootstrap", "100"]
+    run = cli(*args, "--by", "g", "-f", "json")
+    by_group = {(r["group"] or {}).get("g"): r for r in _json(run)["results"]}
+    assert (by_group["a"]["ci"], by_group["a"]["verdict"]) == (None, "worse")
+    assert by_group["b"]["ci"] is not None
+    assert "notice: mae delta@B: no --ci interval for 1 group (first: g=a): fewer than 2 rows\n" in run.err
+    path.write_text("y,a,b\n0,1,2\n")
+    run = cli(*args, "--fail-if-worse", "0", "--significant", "-f", "json")
+    doc = _json(run)
+    assert (run.code, doc["results"][0]["ci"], doc["checks"][0]["passed"]) == (0, None, True)
+    assert "notice: mae delta@B: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
+
+
+def test_compare_reports_each_output_of_multioutput_raw(cli) -> None:
+    # compare reported the pooled value of every output, labelled multioutput=raw, where eval reports mse[0], mse[1].
+    args = ["--target", "y_true", "-l", "mse:multioutput=raw", "-f", "json", "-q"]
+    doc = _json(cli("compare", MODELS, "--model", "P=model_a,model_b", "--model", "Q=model_b,model_c", *args))
+    records = [(r["loss"], r["baseline"], r["candidate"]) for r in doc["results"]]
+    alone = {m: lossctl.evaluate(MODELS, pred=f"model_{m}", target="y_true", losses="mse")["mse"] for m in "abc"}
+    assert records == [("mse[0]", alone["a"], alone["b"]), ("mse[1]", alone["b"], alone["c"])]
+
+
+def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Path) -> None:
+    # Messages named the internal 'candidate:pred', a column no file has.
+    base, bad = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,0.2\n2,1,0.9\n")
+    bad.write_text("id,target,pred\n0,1,0.5\n1,0,1.2\n2,1,0.9\n")
+    run = cli("compare", base, bad, "-l", "bce", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: bce: column 'pred' in {bad} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
+        "got 1.2 in 1 row (first: row 1)\n"
+    )
+    bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,inf\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "-q")
+    assert run.err == (
+        f"error: column 'pred' in {bad} has 1 missing value (row 1; 0-based); use --missing drop to drop those rows "
+        f"(rows are numbered as in {base}, to which --on joins them)\n"
+    )
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
+    assert run.code == 3 and run.err.endswith(
+        f"error: column 'pred' in {bad} has 1 infinite value (row 0; 0-based) (rows are numbered as in {base}, to "
+        "which --on joins them)\n"
+    )
+    bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,0.5\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
+    assert run.code == 0
+    assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}\n" in run.err
+    assert "candidate:" not in run.err
+
+
+def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> None:
+    # eval's notices of clipped probabilities (ignored rows, degenerate samples) were left out of compare's.
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("target,pred,other\n1,1,0.5\n0,0.2,0\n1,0,0.5\n")
+    b.write_text("target,pred\n1,0.9\n0,0.2\n1,0.5\n")
+    clipped = "within eps = 2.22045e-16 of 0 or 1, clipped (as scikit-learn)\n"
+    run = cli("compare", a, b, "-l", "bce", "-f", "json")
+    assert run.code == 0
+    assert f"notice: bce in {a}: 2 rows had a probability {clipped}" in run.err and f"bce in {b}:" not in run.err
+    run = cli("compare", a, "--model", "A=pred", "--model", "B=other", "-l", "bce", "-f", "json")
+    assert f"notice: bce@A: 2 rows had a probability {clipped}" in run.err
+    assert f"notice: bce@B: 1 row had a probability {clipped}" in run.err
