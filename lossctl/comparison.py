@@ -457,7 +457,7 @@ def _comparison(
         baseline=base,
         candidate=cand,
         delta=delta,
-        relative_delta=delta / base if base != 0 else None,
+        relative_delta=relative_delta(delta, base),
         ci=ci if ci is not None else normal_ci,
         verdict=verdict(base, delta, ci),
         n=n,
@@ -466,6 +466,16 @@ def _comparison(
         model=model,
         request=owner,
     )
+
+
+def relative_delta(delta: float, base: float) -> float | None:
+    """``delta / base``; ``None`` over a baseline of 0, and where the quotient overflows float64 (a delta of 1e150
+    over a baseline of 1e-300): JSON has no number for it, and no percent of it means anything."""
+    if base == 0:
+        return None
+    with np.errstate(over="ignore"):
+        relative = delta / base
+    return relative if math.isfinite(relative) else None
 
 
 def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: list[str]) -> dict[str, Any]:
@@ -488,8 +498,9 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
 
     The record holds the relative delta as a fraction, as the results do (``delta / |baseline|``, which is
     ``relative_delta`` for the usual positive baseline), with the threshold as a fraction. A negligible delta
-    (the ``1e-12`` rule of :func:`verdict`) never fails. Over a baseline of 0 the relative delta is undefined:
-    a worse candidate is worse by an unbounded percent, so it fails with a null value and a note saying why.
+    (the ``1e-12`` rule of :func:`verdict`) never fails. Over a baseline of 0 the relative delta is undefined (and
+    over one so near 0 that it overflows, :func:`relative_delta`): a worse candidate is worse by an unbounded
+    percent, so it fails with a null value and a note saying why.
     """
     threshold = percent / 100
     negligible = verdict(comparison.baseline, comparison.delta, None) == "same"
@@ -498,7 +509,9 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     if comparison.relative_delta is None:
         value, worse = None, comparison.delta > 0 and not negligible
         change = "negligible" if negligible else "worse by an unbounded percent" if worse else "better"
-        note = f"the baseline is 0: {change}"
+        base = float(comparison.baseline)
+        place = "is 0" if base == 0 else f"is {base!r}, too near 0 for a relative delta"
+        note = f"the baseline {place}: {change}"
     else:
         value = comparison.delta / abs(comparison.baseline)
         worse = value > threshold and not negligible

@@ -305,6 +305,21 @@ def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fai
     )
 
 
+def test_a_relative_delta_that_overflows_is_null_in_every_format(cli, tmp_path: Path) -> None:
+    # 1e150 over a baseline of 1e-300 is inf: JSON failed as an internal error (exit 4), CSV wrote `inf`.
+    base, cand = tmp_path / "base.csv", tmp_path / "cand.csv"
+    base.write_text("y_true,y_pred\n0,1e-300\n")
+    cand.write_text("y_true,y_pred\n0,1e150\n")
+    run = cli("compare", base, cand, "-l", "mae", "--fail-if-worse", "1", "-f", "json", "-q")
+    assert run.code == 1, run.err
+    doc = json.loads(run.out, parse_constant=lambda name: pytest.fail(f"JSON holds {name}"))
+    assert [r["relative_delta"] for r in doc["results"]] == [None]
+    note = "the baseline is 1e-300, too near 0 for a relative delta: worse by an unbounded percent"
+    assert [(c["value"], c["passed"], c["note"]) for c in doc["checks"]] == [(None, False, note)]
+    run = cli("compare", base, cand, "-l", "mae", "-f", "csv", "-q")
+    assert run.code == 0 and run.out.splitlines()[1].split(",")[6] == "", run.out
+
+
 def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
