@@ -29,7 +29,7 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
 from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
-from lossctl.report import Result
+from lossctl.report import Result, key_text
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -192,7 +192,7 @@ def finalize_job(
         group_values = checked(
             values,
             stats[present],
-            lambda i: " in group " + ", ".join(f"{k}={v}" for k, v in outcome.groups[present[i]].items()),
+            lambda i: in_group(outcome.groups[present[i]]),
         )
         group_replicates = None
         if outcome.group_replicates and outcome.replicates:
@@ -213,6 +213,12 @@ def finalize_job(
             group_gradients,
         )
     return Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
+
+
+def in_group(group: Mapping[str, Any]) -> str:
+    """Where in a message: `` in group g=a, h=(missing)``, each key as the tables write it (:func:`key_text`: a
+    missing key and a boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
+    return " in group " + ", ".join(f"{column}={key_text(value)}" for column, value in group.items())
 
 
 def combine(composite: Composite, parts: Sequence[Values]) -> Values:
