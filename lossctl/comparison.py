@@ -42,6 +42,7 @@ from lossctl.finalize import (
     composite_signature,
     finalize_job,
     gap,
+    in_group,
     interval,
     plain_keys,
     signature,
@@ -425,7 +426,7 @@ def _comparisons(
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name if isinstance(owner, Composite) else owner.spec.name
-                gaps.append(gap(loss, params, deltas, groups, model))
+                gaps.append(gap(loss, params, deltas, groups, model, label))
     notices.extend(no_interval.notices())
     return comparisons, gaps
 
@@ -446,6 +447,9 @@ def _comparison(
     """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
     leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
+    if not math.isfinite(delta):  # a loss that takes signs (a plugin's): -1e308 and 1e308
+        where = (f"@{model}" if model is not None else "") + ("" if group is None else in_group(group))
+        raise InputError(f"{owner.label}{where}: the delta candidate - baseline overflows float64; rescale the inputs")
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
     ci = interval(paired, options.level)

@@ -369,19 +369,28 @@ def _build_results(
                 Result(name, owner_label, params, reduction, value, n, sig, group, bounds, model, request=owner)
             )
         if group_values:
-            gaps.append(gap(name, params, group_values, groups, model))
+            gaps.append(gap(name, params, group_values, groups, model, label))
     notices.extend(no_interval.notices())
     return results, gaps
 
 
 def gap(
-    name: str, params: dict[str, Any], values: Sequence[float], groups: Sequence[dict[str, Any]], model: str | None
+    name: str,
+    params: dict[str, Any],
+    values: Sequence[float],
+    groups: Sequence[dict[str, Any]],
+    model: str | None,
+    label: str,
 ) -> dict[str, Any]:
     """The ``gaps`` record of one loss (and model) from its groups' ``values``: the largest minus the smallest,
-    and the group with the largest value (for a loss, the worst served; the first such group on a tie)."""
+    and the group with the largest value (for a loss, the worst served; the first such group on a tie). A gap
+    that overflows float64 (groups at -1e308 and 1e308) is an input error naming ``label``, as a value is."""
     array = np.asarray(values, dtype=np.float64)
     worst, best = int(np.argmax(array)), int(np.argmin(array))
-    record = {"loss": name, "params": params, "gap": values[worst] - values[best], "worst_group": groups[worst]}
+    difference = values[worst] - values[best]
+    if not math.isfinite(difference):
+        raise InputError(f"{label}: the gap between its groups overflows float64; rescale the inputs")
+    record = {"loss": name, "params": params, "gap": difference, "worst_group": groups[worst]}
     return record | ({"model": model} if model is not None else {})
 
 
