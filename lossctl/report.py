@@ -641,6 +641,8 @@ def check_output_path(path: str, inputs: list[str]) -> None:
                     raise UsageError(f"refusing to overwrite the input file '{name}' with the output")
     if target.is_dir():
         raise UsageError(f"output path '{path}' is a directory")
+    if target.is_file() and not os.access(target, os.W_OK):  # as a shell's > refuses it; the rename would not
+        raise InputError(f"cannot write '{path}': the file is read-only")
     parent = target.parent if str(target.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
         raise InputError(f"cannot write '{path}': '{parent}' is not a directory")
