@@ -162,6 +162,19 @@ def test_a_group_in_a_message_is_spelled_as_the_command_line_writes_it(cli, writ
     assert run.err.startswith(f"error: cross_entropy:ignore_index=-100 in group ignored={shown}: nothing to average")
 
 
+@pytest.mark.parametrize("by", [["tags"], ["g", "tags"]])
+def test_a_by_column_of_lists_is_an_input_error(cli, tmp_path: Path, by: list[str]) -> None:
+    # Arrow cannot dictionary-encode lists: an internal error (exit 4) with Arrow's words.
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [1.0, 3.0], "g": ["a", "b"], "tags": [[1, 2], [1]]}), path)
+    run = cli("eval", path, "-l", "mse", *[arg for column in by for arg in ("--by", column)], "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'tags' (--by) holds nested values (list<element: int64>), not one key per row; group by a "
+        "column of text, numbers, booleans or dates\n"
+    )
+
+
 def test_row_groups_with_different_dictionaries(tmp_path: Path) -> None:
     """Text keys read as dictionaries: each Parquet row group has its own, in its own order, and a batch's codes
     come from its own dictionary (the coder reuses the last dictionary's numbers only when it is the same)."""
