@@ -580,9 +580,22 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
     # of a results file does not change from run to run.
     types = {name: pa.float64() for name in _FLOAT_COLUMNS} | {"n": pa.int64()}
     table = pa.table(
-        {name: pa.array(list(values), type=types.get(name)) for name, values in zip(header, columns, strict=True)}
+        {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
     pq.write_table(table, path)
+
+
+def _column(values: list[Any], kind: Any) -> Any:
+    """One Parquet column: of ``kind``, else of the type Arrow infers from the values, or ``uint64`` for a key of
+    unsigned integers past ``int64``'s range (2^63 and above), which Arrow infers as ``int64`` and fails on."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=kind)
+    except (OverflowError, pa.ArrowInvalid):
+        if kind is None and all(value is None or (type(value) is int and value >= 0) for value in values):
+            return pa.array(values, type=pa.uint64())
+        raise
 
 
 _FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "baseline", "candidate", "delta", "relative_delta")
