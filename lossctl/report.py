@@ -211,6 +211,15 @@ class _Report(Generic[Record]):
         for column in ("ci_low", "ci_high", "relative_delta"):  # numbers that may be absent: NaN, not None
             if column in frame:
                 frame[column] = frame[column].astype(float)
+        # An integer key column holds None on the overall row, which pandas makes a float64 column of: 2^53 + 1 read
+        # as 2^53. Nullable integers keep every key exact, as the Parquet output does.
+        for position in range(len(header) - len(self.by), len(header)):
+            values = [row[position] for row in rows]
+            if any(type(value) is int for value in values) and all(
+                value is None or type(value) is int for value in values
+            ):
+                unsigned = any(value is not None and value >= 2**63 for value in values)
+                frame[header[position]] = pd.array(values, dtype="UInt64" if unsigned else "Int64")
         return frame
 
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
