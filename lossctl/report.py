@@ -536,8 +536,9 @@ def _csv_group_cell(value: Any) -> Any:
 
 
 def _markdown_cell(text: str) -> str:
-    """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too."""
-    return show_name(text).replace("|", "\\|")
+    """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too, and the
+    text's own backslashes (``a\\|b`` would show as ``a|b``: the backslash taken as escaping the pipe's escape)."""
+    return show_name(text.replace("\\", "\\\\")).replace("|", "\\|")
 
 
 def markdown_table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:

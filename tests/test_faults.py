@@ -817,6 +817,20 @@ def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
     assert "p\\x1b[2J.jsonl" in out
 
 
+def test_markdown_cells_show_the_keys_backslashes(cli, tmp_path: Path) -> None:
+    # The key a\|b was written a\\|b: a Markdown renderer took its backslash as escaping the pipe's escape, and
+    # showed a|b.
+    from markdown_it import MarkdownIt
+
+    path = tmp_path / "p.csv"
+    path.write_text("pred,target,g\n1,2,a\\|b\n2,2,\\\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "-f", "markdown", "-q")
+    assert run.code == 0, run.err
+    html = MarkdownIt("commonmark").enable("table").render(run.out)
+    cells = [cell.split("</td>")[0] for cell in html.split("<td>")[1:]]
+    assert [cell for cell in cells if cell.startswith(("a", "\\"))] == ["a\\|b", "\\"]
+
+
 def test_markdown_cells_stay_cells(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     records = [
