@@ -42,6 +42,7 @@ from lossctl.finalize import (
     composite_signature,
     finalize_job,
     gap,
+    in_group,
     interval,
     loss_notices,
     plain_keys,
@@ -465,7 +466,7 @@ def _comparisons(
             if deltas:
                 params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
                 loss = owner.name
-                gaps.append(gap(loss, params, deltas, groups, model))
+                gaps.append(gap(loss, params, deltas, groups, model, label))
     notices.extend(no_interval.notices())
     return comparisons, gaps
 
@@ -486,12 +487,9 @@ def _comparison(
     """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
     leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
-    if not math.isfinite(delta):
-        where = "" if group is None else " in group " + ", ".join(f"{k}={shown_value(v)}" for k, v in group.items())
-        named = owner.label + ("" if model is None else f"@{model}")
-        raise InputError(f"{named}{where}: the delta of the candidate's value overflows float64; rescale the inputs")
-    # Over a baseline so close to 0 that it is subnormal (5e-324), delta / baseline is beyond float64: undefined too.
-    relative = delta / base if base != 0 and math.isfinite(delta / base) else None
+    if not math.isfinite(delta):  # a loss that takes signs (a plugin's): -1e308 and 1e308
+        where = (f"@{model}" if model is not None else "") + ("" if group is None else in_group(group))
+        raise InputError(f"{owner.label}{where}: the delta candidate - baseline overflows float64; rescale the inputs")
     # The replicates share their Poisson counts row for row, so their differences are the paired interval.
     paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
     ci = interval(paired, options.level)
@@ -503,7 +501,7 @@ def _comparison(
         baseline=base,
         candidate=cand,
         delta=delta,
-        relative_delta=relative,
+        relative_delta=relative_delta(delta, base),
         ci=ci if ci is not None else normal_ci,
         verdict=verdict(base, delta, ci),
         n=n,
@@ -512,6 +510,16 @@ def _comparison(
         model=model,
         request=owner,
     )
+
+
+def relative_delta(delta: float, base: float) -> float | None:
+    """``delta / base``; ``None`` over a baseline of 0, and where the quotient overflows float64 (a delta of 1e150
+    over a baseline of 1e-300): JSON has no number for it, and no percent of it means anything."""
+    if base == 0:
+        return None
+    with np.errstate(over="ignore"):
+        relative = delta / base
+    return relative if math.isfinite(relative) else None
 
 
 def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: list[str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
 from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
-from lossctl.report import Result
+from lossctl.report import Result, key_text
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -192,7 +192,7 @@ def finalize_job(
         group_values = checked(
             values,
             stats[present],
-            lambda i: " in group " + ", ".join(f"{k}={v}" for k, v in outcome.groups[present[i]].items()),
+            lambda i: in_group(outcome.groups[present[i]]),
         )
         group_replicates = None
         if outcome.group_replicates and outcome.replicates:
@@ -213,6 +213,12 @@ def finalize_job(
             group_gradients,
         )
     return Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
+
+
+def in_group(group: Mapping[str, Any]) -> str:
+    """Where in a message: `` in group g=a, h=(missing)``, each key as the tables write it (:func:`key_text`: a
+    missing key and a boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
+    return " in group " + ", ".join(f"{column}={key_text(value)}" for column, value in group.items())
 
 
 def combine(composite: Composite, parts: Sequence[Values]) -> Values:
@@ -359,7 +365,7 @@ def _build_results(
                 Result(name, owner_label, params, reduction, value, n, sig, group, bounds, model, request=owner)
             )
         if group_values:
-            gaps.append(gap(name, params, group_values, groups, model))
+            gaps.append(gap(name, params, group_values, groups, model, label))
     notices.extend(no_interval.notices())
     return results, gaps
 
@@ -380,13 +386,22 @@ def loss_notices(plan: Plan, outcome: Outcome, convention: str, names: Mapping[s
 
 
 def gap(
-    name: str, params: dict[str, Any], values: Sequence[float], groups: Sequence[dict[str, Any]], model: str | None
+    name: str,
+    params: dict[str, Any],
+    values: Sequence[float],
+    groups: Sequence[dict[str, Any]],
+    model: str | None,
+    label: str,
 ) -> dict[str, Any]:
     """The ``gaps`` record of one loss (and model) from its groups' ``values``: the largest minus the smallest,
-    and the group with the largest value (for a loss, the worst served; the first such group on a tie)."""
+    and the group with the largest value (for a loss, the worst served; the first such group on a tie). A gap
+    that overflows float64 (groups at -1e308 and 1e308) is an input error naming ``label``, as a value is."""
     array = np.asarray(values, dtype=np.float64)
     worst, best = int(np.argmax(array)), int(np.argmin(array))
-    record = {"loss": name, "params": params, "gap": values[worst] - values[best], "worst_group": groups[worst]}
+    difference = values[worst] - values[best]
+    if not math.isfinite(difference):
+        raise InputError(f"{label}: the gap between its groups overflows float64; rescale the inputs")
+    record = {"loss": name, "params": params, "gap": difference, "worst_group": groups[worst]}
     return record | ({"model": model} if model is not None else {})
 
 

@@ -325,9 +325,15 @@ def _distinct(local: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
     key's group (JSON has no NaN to name a group of its own by). -0.0 is made 0.0: one key. An infinite key is an
-    input error, as an infinite value is in any column."""
+    input error, as an infinite value is in any column. A column of lists (or structs, maps) has no keys to group
+    by: an input error too."""
     import pyarrow as pa
 
+    if pa.types.is_nested(column.type):
+        raise InputError(
+            f"column '{name}' (--by) holds nested values ({column.type}), not one key per row; group by a column "
+            "of text, numbers, booleans or dates"
+        )
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
         return column
     if isinstance(column, pa.ChunkedArray):

@@ -211,6 +211,15 @@ class _Report(Generic[Record]):
         for column in ("ci_low", "ci_high", "relative_delta"):  # numbers that may be absent: NaN, not None
             if column in frame:
                 frame[column] = frame[column].astype(float)
+        # An integer key column holds None on the overall row, which pandas makes a float64 column of: 2^53 + 1 read
+        # as 2^53. Nullable integers keep every key exact, as the Parquet output does.
+        for position in range(len(header) - len(self.by), len(header)):
+            values = [row[position] for row in rows]
+            if any(type(value) is int for value in values) and all(
+                value is None or type(value) is int for value in values
+            ):
+                unsigned = any(value is not None and value >= 2**63 for value in values)
+                frame[header[position]] = pd.array(values, dtype="UInt64" if unsigned else "Int64")
         return frame
 
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
@@ -527,8 +536,9 @@ def _csv_group_cell(value: Any) -> Any:
 
 
 def _markdown_cell(text: str) -> str:
-    """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too."""
-    return show_name(text).replace("|", "\\|")
+    """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too, and the
+    text's own backslashes (``a\\|b`` would show as ``a|b``: the backslash taken as escaping the pipe's escape)."""
+    return show_name(text.replace("\\", "\\\\")).replace("|", "\\|")
 
 
 def markdown_table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
@@ -580,9 +590,22 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
     # of a results file does not change from run to run.
     types = {name: pa.float64() for name in _FLOAT_COLUMNS} | {"n": pa.int64()}
     table = pa.table(
-        {name: pa.array(list(values), type=types.get(name)) for name, values in zip(header, columns, strict=True)}
+        {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
     pq.write_table(table, path)
+
+
+def _column(values: list[Any], kind: Any) -> Any:
+    """One Parquet column: of ``kind``, else of the type Arrow infers from the values, or ``uint64`` for a key of
+    unsigned integers past ``int64``'s range (2^63 and above), which Arrow infers as ``int64`` and fails on."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=kind)
+    except (OverflowError, pa.ArrowInvalid):
+        if kind is None and all(value is None or (type(value) is int and value >= 0) for value in values):
+            return pa.array(values, type=pa.uint64())
+        raise
 
 
 _FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "baseline", "candidate", "delta", "relative_delta")
@@ -641,6 +664,8 @@ def check_output_path(path: str, inputs: list[str]) -> None:
                     raise UsageError(f"refusing to overwrite the input file '{name}' with the output")
     if target.is_dir():
         raise UsageError(f"output path '{path}' is a directory")
+    if target.is_file() and not os.access(target, os.W_OK):  # as a shell's > refuses it; the rename would not
+        raise InputError(f"cannot write '{path}': the file is read-only")
     parent = target.parent if str(target.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
         raise InputError(f"cannot write '{path}': '{parent}' is not a directory")

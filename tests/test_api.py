@@ -342,6 +342,16 @@ def test_to_dict_is_the_clis_json_and_to_pandas_its_csv(cli, frame) -> None:
     assert table["ci_low"].dtype == float and table["n"].tolist() == csv["n"].tolist()
 
 
+def test_to_pandas_keeps_integer_keys_past_2_to_the_53_exact() -> None:
+    # The overall row's missing key made the column float64: the key 2^53 + 1 came back as 2^53.
+    data = {"y_true": [1.0, 3.0, 2.0], "y_pred": [1.0, 2.0, 4.0], "k": [2**53 + 1, -(2**63), 2**53 + 1]}
+    table = lossctl.evaluate(data, losses="mse", by="k").to_pandas()
+    assert str(table["k"].dtype) == "Int64" and table["k"].tolist() == [pd.NA, 2**53 + 1, -(2**63)]
+    unsigned = pa.table({"y_true": [1.0, 3.0], "y_pred": [1.0, 2.0], "k": pa.array([2**64 - 1, 0], pa.uint64())})
+    table = lossctl.evaluate(unsigned, losses="mse", by="k").to_pandas()
+    assert str(table["k"].dtype) == "UInt64" and table["k"].tolist() == [pd.NA, 2**64 - 1, 0]
+
+
 def test_compare_returns_a_compare_report(frame) -> None:
     better = frame.assign(y_pred=frame["y_true"] + (frame["y_pred"] - frame["y_true"]) / 2)
     report = lossctl.compare(frame, better, losses=["mse", "mae"], bootstrap=50, fail_if_worse=1)

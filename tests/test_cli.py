@@ -364,6 +364,17 @@ def test_output_file_follows_its_extension(cli, regression_csv: Path, tmp_path: 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_integer_keys_past_int64_and_2_to_the_53_keep_their_type_and_value_in_parquet(cli, tmp_path: Path) -> None:
+    # A uint64 key of 2^63 or more was an internal error (exit 4): Arrow inferred int64 from the Python ints.
+    path, out = tmp_path / "k.parquet", tmp_path / "r.parquet"
+    big, unsigned = [2**53 + 1, -(2**63), 2**53 + 1], pa.array([2**64 - 1, 2**63, 0], type=pa.uint64())
+    pq.write_table(pa.table({"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 2.0], "big": big, "u": unsigned}), path)
+    for key, kind, values in [("u", "uint64", [None, 2**64 - 1, 2**63, 0]), ("big", "int64", [None, *big[:2]])]:
+        assert cli("eval", path, "-l", "mse", "--by", key, "-o", out, "-q").code == 0
+        table = pq.read_table(out)
+        assert (str(table.schema.field(key).type), table.column(key).to_pylist()) == (kind, values)
+
+
 def test_list_and_describe(cli) -> None:
     doc = json.loads(cli("list", "--format", "json").out)
     names = {entry["name"] for entry in doc}

@@ -552,6 +552,22 @@ def test_rewriting_an_output_keeps_its_permissions(tmp_path: Path, data: Path, o
 
 
 @pytest.mark.parametrize("option", ["-o", "--per-sample"])
+def test_a_read_only_output_is_refused_before_any_work(
+    cli, tmp_path: Path, data: Path, option: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The temporary file was renamed over it (the folder is writable): the read-only file was replaced, as a
+    # shell's > would refuse to. The tests may run as root, who may write anything: the check itself is refused.
+    target = tmp_path / ("o.json" if option == "-o" else "ps.csv")
+    target.write_text("old")
+    target.chmod(0o444)
+    writable = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: writable(path, mode) and Path(path) != target)
+    run = cli("eval", data, "-l", "mse", "-q", option, target)
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot write '{target}': the file is read-only\n")
+    assert target.read_text() == "old" and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("option", ["-o", "--per-sample"])
 def test_an_output_through_a_link_rewrites_the_file_it_names(tmp_path: Path, data: Path, option: str) -> None:
     # The temporary file was renamed over the link: the link became a file of its own, and the file it named, where
     # the results are kept, still held the old ones.
@@ -799,6 +815,20 @@ def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
     ):
         assert shown in out
     assert "p\\x1b[2J.jsonl" in out
+
+
+def test_markdown_cells_show_the_keys_backslashes(cli, tmp_path: Path) -> None:
+    # The key a\|b was written a\\|b: a Markdown renderer took its backslash as escaping the pipe's escape, and
+    # showed a|b.
+    from markdown_it import MarkdownIt
+
+    path = tmp_path / "p.csv"
+    path.write_text("pred,target,g\n1,2,a\\|b\n2,2,\\\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "-f", "markdown", "-q")
+    assert run.code == 0, run.err
+    html = MarkdownIt("commonmark").enable("table").render(run.out)
+    cells = [cell.split("</td>")[0] for cell in html.split("<td>")[1:]]
+    assert [cell for cell in cells if cell.startswith(("a", "\\"))] == ["a\\|b", "\\"]
 
 
 def test_markdown_cells_stay_cells(tmp_path: Path) -> None:

@@ -153,6 +153,28 @@ def test_a_group_whose_rows_are_all_ignored_is_named_with_its_loss(cli, write) -
     )
 
 
+@pytest.mark.parametrize(("flag", "shown"), [("true", "true"), ("", "(missing)")])
+def test_a_group_in_a_message_is_spelled_as_the_command_line_writes_it(cli, write, flag: str, shown: str) -> None:
+    # The message printed Python's spelling of the key: 'in group ignored=True', 'in group ignored=None'.
+    path = write("mc.csv", f"l0,l1,label,ignored\n1,2,0,false\n2,1,-100,{flag}\n0,1,1,false\n")
+    run = cli("eval", path, "--pred", "l0,l1", "--target", "label", "-l", "ce:ignore_index=-100", "--by", "ignored")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.startswith(f"error: cross_entropy:ignore_index=-100 in group ignored={shown}: nothing to average")
+
+
+@pytest.mark.parametrize("by", [["tags"], ["g", "tags"]])
+def test_a_by_column_of_lists_is_an_input_error(cli, tmp_path: Path, by: list[str]) -> None:
+    # Arrow cannot dictionary-encode lists: an internal error (exit 4) with Arrow's words.
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [1.0, 3.0], "g": ["a", "b"], "tags": [[1, 2], [1]]}), path)
+    run = cli("eval", path, "-l", "mse", *[arg for column in by for arg in ("--by", column)], "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'tags' (--by) holds nested values (list<element: int64>), not one key per row; group by a "
+        "column of text, numbers, booleans or dates\n"
+    )
+
+
 def test_row_groups_with_different_dictionaries(tmp_path: Path) -> None:
     """Text keys read as dictionaries: each Parquet row group has its own, in its own order, and a batch's codes
     come from its own dictionary (the coder reuses the last dictionary's numbers only when it is the same)."""

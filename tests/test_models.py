@@ -307,6 +307,21 @@ def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fai
     )
 
 
+def test_a_relative_delta_that_overflows_is_null_in_every_format(cli, tmp_path: Path) -> None:
+    # 1e150 over a baseline of 1e-300 is inf: JSON failed as an internal error (exit 4), CSV wrote `inf`.
+    base, cand = tmp_path / "base.csv", tmp_path / "cand.csv"
+    base.write_text("y_true,y_pred\n0,1e-300\n")
+    cand.write_text("y_true,y_pred\n0,1e150\n")
+    run = cli("compare", base, cand, "-l", "mae", "--fail-if-worse", "1", "-f", "json", "-q")
+    assert run.code == 1, run.err
+    doc = json.loads(run.out, parse_constant=lambda name: pytest.fail(f"JSON holds {name}"))
+    assert [r["relative_delta"] for r in doc["results"]] == [None]
+    note = "the baseline is 1e-300, too close to 0: worse by an unbounded percent"
+    assert [(c["value"], c["passed"], c["note"]) for c in doc["checks"]] == [(None, False, note)]
+    run = cli("compare", base, cand, "-l", "mae", "-f", "csv", "-q")
+    assert run.code == 0 and run.out.splitlines()[1].split(",")[6] == "", run.out
+
+
 def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
@@ -425,7 +440,7 @@ def test_a_relative_delta_beyond_float64_is_null_and_a_delta_beyond_it_an_input_
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (3, "")
-    assert done.stderr == "error: signed@B: the delta of the candidate's value overflows float64; rescale the inputs\n"
+    assert done.stderr == "error: signed@B: the delta candidate - baseline overflows float64; rescale the inputs\n"
 
 
 def test_compare_gives_no_bootstrap_interval_over_one_row(cli, tmp_path: Path) -> None:

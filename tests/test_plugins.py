@@ -140,3 +140,37 @@ def test_a_plugins_words_reach_the_terminal_escaped(write) -> None:
     assert not any(c in described.stdout for c in "\x1b\x07\r")
     assert "odd_cubed: Cubed \\x1b[31mred\\x1b[0m [bold]error[/bold]." in described.stdout
     assert "formula:   l = |p - y|\\x07^power" in described.stdout and "the \\x1b[2Jexponent" in described.stdout
+
+
+SIGNED = '''
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("signed", task="regression", summary="The prediction itself (a test plugin).", formula="l = p")
+def signed(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``p`` per row: a loss that takes both signs."""
+    return pred + 0 * target
+'''
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["eval", "--pred", "a"], "signed: the gap between its groups overflows float64; rescale the inputs"),
+        (
+            ["compare", "--model", "a=a", "--model", "b=b"],
+            "signed@b in group g=x: the delta candidate - baseline overflows float64; rescale the inputs",
+        ),
+    ],
+    ids=["gap", "delta"],
+)
+def test_a_gap_or_a_delta_that_overflows_is_an_input_error(write, command: list[str], message: str) -> None:
+    # Groups at -1e308 and 1e308: the gap, and compare's delta, were inf, which the JSON output failed on as an
+    # internal error (exit 4) after half the document was on stdout, and the CSV output wrote as 'inf'.
+    plugin = write("signed.py", SIGNED)
+    data = write("p.csv", "y,a,b,g\n0,-1e308,1e308,x\n0,1e308,-1e308,z\n")
+    for output in ("json", "csv"):
+        run = _lossctl(None, command[0], str(data), *command[1:], "--target", "y", "-l", "signed", "--by", "g",
+                       "--plugin", str(plugin), "-f", output, "-q")  # fmt: skip
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: {message}\n")
