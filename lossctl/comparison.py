@@ -107,7 +107,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             raise UsageError(_NO_CANDIDATE)
         binding, names = opened.binding, list(opened.binding.models)
         batches = input_batches(opened, binding.columns(*key_columns(options)), options, notices)
-        candidate_source = None
+        candidate_source, candidate_rows = None, None
     else:
         if candidate is baseline and type(candidate).__name__ == "RecordBatchReader":
             raise UsageError(
@@ -121,7 +121,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
-        batches = _aligned(opened, candidate_source, binding, options, notices)
+        batches, candidate_rows = _aligned(opened, candidate_source, binding, options, notices)
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     notices += option_notices(options, requests)
     owners = gate_owners(options, requests)
@@ -163,7 +163,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
-    info = _input(opened, candidate_source, outcome, names)
+    info = _input(opened, candidate_source, candidate_rows, outcome, names)
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     columns = opened.binding.report_columns()
     return CompareReport(__version__, info, columns, comparisons, groups, checks, notices)
@@ -180,7 +180,7 @@ def part_aligned(
     opened = Opened(baseline, targets, base_binding)
     if candidate is None:
         return input_batches(opened, binding.columns(*key_columns(options)), options, [])
-    return _aligned(opened, candidate, binding, options, [])
+    return _aligned(opened, candidate, binding, options, [])[0]
 
 
 def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Binding:
@@ -200,8 +200,9 @@ def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Bindin
 
 def _aligned(
     opened: Opened, candidate: Source, binding: Binding, options: Options, notices: list[str]
-) -> Iterator[pa.RecordBatch]:
-    """The baseline's batches with the candidate's model columns (renamed ``candidate:...``) beside them.
+) -> tuple[Iterator[pa.RecordBatch], int | None]:
+    """The baseline's batches with the candidate's model columns (renamed ``candidate:...``) beside them, and the
+    candidate's own row count where it may differ from the baseline's (a join, ``None`` in lockstep).
 
     Aligned by ``--on`` through a join, else read in lockstep, chunk by chunk. Where the candidate file holds
     the target columns too, they must equal the baseline's row by row (unless ``--targets`` gives them); in
@@ -239,7 +240,8 @@ def _aligned(
         _check_same_targets(joined, checked, 0, *names, missing_ok=drop)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [c for c in checked if c not in model_columns]
-        return iter(joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows))
+        batches = joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows)
+        return iter(batches), other.num_rows
     # The candidate is decoded on a thread of its own, one batch ahead, while the reader thread decodes the
     # baseline: 20M-row compare 1.23 s -> 1.05 s; a second batch ahead gained nothing and held 30 MB more.
     other_batches = prefetch(
@@ -250,7 +252,7 @@ def _aligned(
     return _lockstep(
         base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop,
         first_row=opened.source.first_row,
-    )  # fmt: skip
+    ), None  # fmt: skip
 
 
 def _names(baseline: Source, candidate: Source) -> tuple[str, str]:
@@ -522,7 +524,11 @@ def relative_delta(delta: float, base: float) -> float | None:
     return relative if math.isfinite(relative) else None
 
 
-def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: list[str]) -> dict[str, Any]:
+def _input(
+    opened: Opened, candidate: Source | None, candidate_rows: int | None, outcome: Outcome, names: list[str]
+) -> dict[str, Any]:
+    """The report's ``input``. Both files' rows used are the pairs evaluated; joined by ``--on``, the candidate's
+    rows are its own (a row without a partner, left out by ``--missing drop``, counts among its dropped rows)."""
     info: dict[str, Any]
     if candidate is None:
         path = opened.source.path
@@ -531,7 +537,10 @@ def _input(opened: Opened, candidate: Source | None, outcome: Outcome, names: li
             "candidate": input_info(path, outcome) | {"models": names[1:]},
         }
     else:
-        info = {"baseline": input_info(opened.source.path, outcome), "candidate": input_info(candidate.path, outcome)}
+        own = input_info(candidate.path, outcome)
+        if candidate_rows is not None:
+            own |= {"rows": candidate_rows, "rows_dropped": candidate_rows - outcome.rows_used}
+        info = {"baseline": input_info(opened.source.path, outcome), "candidate": own}
     if opened.targets is not None:
         info["targets"] = opened.targets.path
     return info

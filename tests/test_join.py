@@ -289,6 +289,18 @@ def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, 
         assert (run.code, run.err) == (3, f"error: column 'id' not found in {named}; columns are: key, pred, target\n")
 
 
+def test_compare_on_a_key_counts_each_files_own_rows(cli: Any, tmp_path: Path) -> None:
+    # The candidate's input record repeated the baseline's counts: 6 rows read as 5, its unmatched row not dropped.
+    base = _csv(tmp_path / "a.csv", "id,pred,target\n1,1,1\n2,2,2\n3,3,4\n4,4,4\n5,5,5\n7,0,3\n")
+    cand = _csv(tmp_path / "b.csv", "id,pred,target\n5,5,5\n4,4.5,4\n3,3,4\n2,2,2\n1,1,1\n9,9,9\n8,1,1\n")
+    run = cli("compare", base, cand, "--on", "id", "-l", "mae", "--missing", "drop", "-f", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["input"]["baseline"] | {"path": None} == {"path": None, "rows": 6, "rows_used": 5, "rows_dropped": 1}
+    assert doc["input"]["candidate"] | {"path": None} == {"path": None, "rows": 7, "rows_used": 5, "rows_dropped": 2}
+    assert (doc["results"][0]["baseline"], doc["results"][0]["candidate"]) == pytest.approx((0.2, 0.3))
+
+
 @pytest.mark.parametrize(
     "second",
     [
