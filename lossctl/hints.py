@@ -6,7 +6,8 @@
 - Several prediction columns bound to a regression loss against one target column: they are evaluated as one
   multi-output prediction (each column against the target, pooled), which is rarely what a user comparing columns
   meant; the notice names ``--model``.
-- Options that do nothing in this run: ``--seed`` without ``--bootstrap``, and ``--per-sample`` for a loss that is
+- Options that do nothing in this run: ``--seed`` without ``--bootstrap``, ``--significant`` without
+  ``--fail-if-worse``, and ``--per-sample`` for a loss that is
   an aggregate of the whole input (``rmse``: no per-row values), or a composite with such a part, left out of the
   file.
 """
@@ -95,6 +96,10 @@ def option_notices(options: Options, requests: Sequence[LossRequest]) -> list[st
     found = []
     if options.seed and not options.bootstrap:
         found.append("--seed has no effect without --bootstrap (it seeds the resampling)")
+    if options.significant and options.fail_if_worse is None:
+        found.append(
+            "--significant has no effect without --fail-if-worse (it fails that gate only where it is significant)"
+        )
     aggregates = list(dict.fromkeys(r.label for r in requests if not r.spec.per_row))
     aggregates += [c.name for c in options.composites if not all(r.spec.per_row for _, r in c.terms)]
     if options.per_sample and aggregates and any(r.spec.per_row for r in requests):  # none: a usage error

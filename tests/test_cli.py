@@ -560,6 +560,13 @@ def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path
         f"notice: --per-sample: rmse is an aggregate of the whole input, with no per-row values; left out of {out}"
         in run.err.splitlines()
     )
+    # --significant qualifies --fail-if-worse: alone it gated nothing, without a word.
+    run = cli("compare", regression_csv, regression_csv, "-l", "mse", "--bootstrap", "20", "--significant", "-f", "csv")
+    assert run.code == 0, run.err
+    assert (
+        "notice: --significant has no effect without --fail-if-worse (it fails that gate only where it is significant)"
+        in run.err.splitlines()
+    )
     assert out.read_text().splitlines()[0] == '"row","mse"'
 
 
