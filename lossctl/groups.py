@@ -26,6 +26,7 @@ import numpy as np
 
 from lossctl.arrow import equal_values, fixed_width, integers, missing, nans_to_nulls, take
 from lossctl.errors import InputError
+from lossctl.io.convert import is_text_type
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class _ColumnCoder:
             try:
                 dictionary = dictionary.cast(self._type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                if _is_text(dictionary.type):
+                if is_text_type(dictionary.type):
                     self._as_text()
                 self._python = {value: number for number, value in enumerate(self.values)}
         if self._python is not None:
@@ -296,12 +297,6 @@ class GroupCoder:
 
     def label(self, code: int) -> dict[str, Any]:
         return dict(zip(self.by, self.keys[code], strict=True))
-
-
-def _is_text(kind: pa.DataType) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
 def _distinct(local: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
