@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lossctl.errors import UsageError
-from lossctl.options import Labels, Options, PathLike, Strings, as_labels, as_strings, optional_path
+from lossctl.options import Labels, Options, PathLike, Strings, as_flag, as_labels, as_strings, optional_path
 
 if TYPE_CHECKING:
     from lossctl.report import CompareReport, Report
@@ -116,6 +116,7 @@ def evaluate(
     """
     _callback("progress", progress)
     _callback("notify", notify)
+    distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
     options = Options(
         losses=as_strings(losses),
@@ -127,7 +128,7 @@ def evaluate(
         models=model_specs(models),
         classes=as_labels(classes),
         positive=positive,
-        targets=optional_path(targets),
+        targets=optional_path(targets, "targets"),
         on=as_strings(on),
         input_format=input_format,
         delimiter=delimiter,
@@ -137,7 +138,7 @@ def evaluate(
         convention=convention,
         fail_if=as_strings(fail_if),
         by=as_strings(by),
-        per_sample=optional_path(per_sample),
+        per_sample=optional_path(per_sample, "per_sample"),
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,
@@ -215,7 +216,7 @@ def compare(
         models=model_specs(models),
         classes=as_labels(classes),
         positive=positive,
-        targets=optional_path(targets),
+        targets=optional_path(targets, "targets"),
         on=as_strings(on),
         input_format=input_format,
         delimiter=delimiter,
@@ -225,7 +226,7 @@ def compare(
         convention=convention,
         by=as_strings(by),
         fail_if=as_strings(fail_if),
-        per_sample=optional_path(per_sample),
+        per_sample=optional_path(per_sample, "per_sample"),
         bootstrap=bootstrap,
         ci=ci,
         seed=seed,

@@ -61,9 +61,23 @@ def as_labels(value: Labels | None) -> tuple[str, ...]:
     return as_strings(value)
 
 
-def optional_path(value: PathLike | None) -> str | None:
-    """A path given as ``str`` or ``os.PathLike`` as ``str``; ``None`` stays ``None``."""
-    return None if value is None else os.fspath(value)
+def optional_path(value: PathLike | None, name: str) -> str | None:
+    """A path given as ``str`` or ``os.PathLike`` as ``str``; ``None`` stays ``None``; anything else is a usage
+    error naming the keyword ``name`` (not ``os.fspath``'s TypeError)."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike):
+        raise UsageError(f"{name} takes a path (str or os.PathLike), got {value!r} ({type(value).__name__})")
+    return os.fspath(value)
+
+
+def as_flag(value: Any, name: str) -> bool:
+    """A yes/no keyword as ``bool``: ``True``/``False`` or a NumPy boolean; anything else (``"no"``, which is
+    truthy) is a usage error."""
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, bool) or (getattr(dtype, "kind", None) == "b" and getattr(value, "shape", None) == ()):
+        return bool(value)
+    raise UsageError(f"{name} takes True or False, got {value!r} ({type(value).__name__})")
 
 
 def check_by_once(columns: Iterable[str]) -> None:
@@ -196,11 +210,12 @@ class Options:
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
             raise UsageError(f"--classes takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):
-            path = optional_path(getattr(self, name))
+            path = optional_path(getattr(self, name), name)
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file
                 raise UsageError(f"--{name.replace('_', '-')} needs a file name, got an empty one")
             put(name, path)
         put("positive", _label(self.positive))
+        put("significant", as_flag(self.significant, "significant"))
         for name in (*_TEXTS, "positive"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):

@@ -216,6 +216,20 @@ def _merged_into_itself() -> None:
             r"evaluate\(data, pred=COLUMN, target=COLUMN\)\)$",
         ),
         (lambda: lossctl.get("mse")([0.0, 1.0], {"a": 1}), lossctl.InputError, r"^'pred' is a dict, not an array"),
+        # A path keyword given a number was os.fspath's bare TypeError; a yes/no keyword given "no" was taken as
+        # True (truthy), so significant="no" gated on the intervals and distributions="no" computed them.
+        (
+            lambda: lossctl.evaluate(SAMPLE, per_sample=3),
+            lossctl.UsageError,
+            r"^per_sample takes a path \(str or os.PathLike\), got 3 \(int\)$",
+        ),
+        (lambda: lossctl.compare(SAMPLE, SAMPLE, targets=[1]), lossctl.UsageError, r"^targets takes a path \(str "),
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, bootstrap=10, significant="no"),
+            lossctl.UsageError,
+            r"^significant takes True or False, got 'no' \(str\)$",
+        ),
+        (lambda: lossctl.evaluate(SAMPLE, distributions="no"), lossctl.UsageError, r"^distributions takes True or F"),
         # A bare TypeError ('int' object is not callable) once the first chunk was read.
         (
             lambda: lossctl.evaluate(SAMPLE, progress=3),
@@ -774,3 +788,12 @@ def test_pandas_column_names_must_each_name_one_column(columns, message: str) ->
     frame = pd.DataFrame([[0.0, 0.5, 1.0], [1.0, 1.0, 2.0]], columns=columns)
     with pytest.raises(lossctl.InputError, match=message):
         lossctl.evaluate(frame, losses="mse")
+
+
+def test_yes_no_keywords_take_numpy_booleans() -> None:
+    """A NumPy boolean (``np.bool_``, e.g. from a config array) is a yes/no keyword like Python's."""
+    report = lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 3.0], losses="mse", distributions=np.True_)
+    assert report["mse"] == 2.0
+    baseline, candidate = {"y": [0.0, 1.0], "pred": [0.0, 3.0]}, {"y": [0.0, 1.0], "pred": [0.0, 1.0]}
+    comparison = lossctl.compare(baseline, candidate, losses="mse", significant=np.False_)
+    assert comparison["mse"].verdict == "better"
