@@ -256,7 +256,9 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
             f"the target is right-skewed (skew {skew:.2f}): errors on the log scale weigh small and "
             "large targets alike",
         )
-    if np.all(np.abs(target) > 0) and target.min() * target.max() > 0 and target.max() / target.min() > 10:
+    magnitude = np.abs(target)  # of one sign (negative amounts too) and spanning more than a factor 10
+    one_sign = magnitude.min() > 0 and np.sign(target.min()) == np.sign(target.max())
+    if one_sign and magnitude.max() / magnitude.min() > 10:
         advice.add("mape", "targets span more than an order of magnitude and never reach 0: relative error")
     return advice
 

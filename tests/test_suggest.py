@@ -182,3 +182,13 @@ def test_values_near_the_largest_float_give_numbers_or_null(cli, tmp_path: Path)
     facts = json.loads(run.out, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))["facts"]
     assert facts["target_skew"] == pytest.approx(0.0, abs=1e-12)
     assert facts["residual_scale_mad"] is None  # residuals of 2e308 are beyond float64
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_targets_of_one_sign_over_orders_of_magnitude_get_mape_whatever_the_sign(sign: float) -> None:
+    """Negative targets from -1 to -1000 (costs, losses booked as negative amounts) were not offered mape: the
+    span was read as max / min = -1 / -1000, under 10."""
+    target = sign * np.geomspace(1.0, 1000.0, 200)
+    advice = advise(target, target * rng.uniform(0.9, 1.1, 200))
+    assert "mape" in losses(advice)
+    assert "mape" not in losses(advise(np.linspace(-5.0, 5.0, 200), np.linspace(-5.0, 5.0, 200) + 0.1))
