@@ -337,13 +337,16 @@ def render_advice(advice: Advice, console: Console) -> None:
     from lossctl.report import format_value
 
     # as the command line writes values (counts=true), numbers to the table's precision
-    facts = "  ".join(f"{k}={_number(v) if isinstance(v, float) else format_value(v)}" for k, v in advice.facts.items())
+    # label values are data: through _text, as every value from the file
+    facts = "  ".join(
+        f"{k}={_number(v) if isinstance(v, float) else _text(format_value(v))}" for k, v in advice.facts.items()
+    )
     _line(console, f"[bold]task:[/] {advice.task}  [dim]{facts}[/]")
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True)
     table.add_column("why", overflow="fold")
     for suggestion in advice.suggestions:
-        table.add_row(suggestion.spec, suggestion.reason)
+        table.add_row(suggestion.spec, _text(suggestion.reason))  # a reason may name a column
     console.print(table)
 
 

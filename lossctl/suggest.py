@@ -2,7 +2,10 @@
 
 The rules are small and explicit (below), each tied to a fact measured on the data: the label set
 and its balance, whether predictions are probabilities or scores, and for regression the residuals'
-tails (robust z-scores), the target's skew, zeros and sign.
+tails (robust z-scores), the target's skew, zeros and sign. Text labels are read as eval reads them (two labels
+for one prediction column, the last in sorted order taken as positive; labels matched to the prediction columns'
+name suffixes for several), and a column named as the ranking losses' query id role (``qid``, ``query_id``) makes
+the file a ranking one.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import InputError, NoRows
+from lossctl.labels import KeyCodes, is_text_labels
 from lossctl.text import count
 
 SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
 OUTLIER_Z = 3.5  # robust z-score (Iglewicz & Hoaglin) above which a residual is an outlier
 HEAVY_TAILS = 0.01  # more outliers than this share means heavy tails
+# Column names (case-insensitive) read as the query ids of a ranking file: the ranking losses' role, and its long form.
+QUERY_COLUMNS = ("qid", "query_id")
 
 
 @dataclass
@@ -52,14 +58,16 @@ class Advice:
         self.suggestions.append(Suggestion(loss, rounded, reason))
 
 
-def advise(target: np.ndarray, pred: np.ndarray) -> Advice:
-    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``.
+def advise(target: np.ndarray, pred: np.ndarray, qid: np.ndarray | None = None, qid_column: str = "qid") -> Advice:
+    """Recommendations for ``pred`` (1-D, or rows x K for multi-class) against ``target``; with ``qid`` (the codes
+    of column ``qid_column``), for ranking the documents of each query.
 
     A fact that cannot be computed in float64 (a residual of two values near the largest float) is ``None``:
     the JSON output holds numbers or null, never ``NaN``, and NumPy's overflow warnings stay off stderr.
     """
     with np.errstate(all="ignore"):
-        advice = _advise(target, pred)
+        ranking = qid is not None and target.ndim == 1 and pred.ndim == 1 and len(target) > 0
+        advice = _ranking(target, pred, qid, qid_column) if ranking else _advise(target, pred)  # type: ignore[arg-type]
     advice.facts = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in advice.facts.items()}
     return advice
 
@@ -116,6 +124,45 @@ def _binary(target: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Advice:
                 f"{share}: weight positives by the negative/positive ratio",
                 pos_weight=round((1 - positive) / positive, 4) if positive else 1.0,
             )
+    return advice
+
+
+def _ranking(target: np.ndarray, pred: np.ndarray, qid: np.ndarray, column: str) -> Advice:
+    """Documents (rows) of queries (``qid``) scored by ``pred`` against their relevance ``target``."""
+    order = np.lexsort((target, qid))
+    queries, relevance = qid[order], target[order]
+    new_query = np.concatenate([[True], queries[1:] != queries[:-1]])
+    starts = np.flatnonzero(new_query)
+    sizes = np.diff(np.append(starts, len(queries)))
+    new_level = new_query | np.concatenate([[True], relevance[1:] != relevance[:-1]])
+    tied = np.diff(np.append(np.flatnonzero(new_level), len(relevance)))
+    pairs = int((sizes * (sizes - 1) // 2).sum() - (tied * (tied - 1) // 2).sum())
+    without_pairs = int((np.add.reduceat(new_level.astype(np.int64), starts) < 2).sum())
+    facts = {
+        "rows": len(target),
+        "queries": len(starts),
+        "documents_per_query_min": int(sizes.min()),
+        "documents_per_query_median": float(np.median(sizes)),
+        "documents_per_query_max": int(sizes.max()),
+        "relevance_levels": int(np.unique(target).size),
+        "pairs": pairs,
+        "queries_without_pairs": without_pairs,
+    }
+    advice = Advice("ranking", facts)
+    bind = f"query ids in '{column}' (eval: --col qid={column})"
+    if pairs:
+        skipped = (
+            f"; {count(without_pairs, 'query', 'queries')} with one document or tied relevances "
+            f"add{'s' if without_pairs == 1 else ''} no pair"
+            if without_pairs
+            else ""
+        )
+        advice.add("ranknet", f"{bind}: the pairwise logistic loss over the {count(pairs, 'document pair')} of "
+                   f"different relevance{skipped}")  # fmt: skip
+    else:
+        bind += ": no query has two different relevances, so there is no pair for ranknet"
+    advice.add("listnet", f"{bind}: each of the {count(len(starts), 'query', 'queries')} counts once, whatever its "
+               f"number of documents ({int(sizes.min())} to {int(sizes.max())})")  # fmt: skip
     return advice
 
 
@@ -285,10 +332,21 @@ def suggest(
     options = Options(pred=pred, target=target, input_format=input_format, delimiter=delimiter, decimal=decimal)
     opened = open_sources(data, options, ["target", "pred"], notices)
     roles = opened.binding.roles
+    bound = opened.binding.value_columns
+    qid = next((c for c in opened.source.columns if c.lower() in QUERY_COLUMNS and c not in bound), None)
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
+    labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
+    text = False
     rows = 0
-    for batch in opened.source.batches(opened.binding.value_columns, 65536):
+    for batch in opened.source.batches([*bound, *([qid] if qid else [])], 65536):
+        if qid:
+            labels["qid"].append(batch.column(qid))
         for role, columns in roles.items():
+            if role == "target" and len(columns) == 1:
+                labels["target"].append(batch.column(columns[0]))
+                text = text or is_text_labels(batch.schema.field(columns[0]).type)
+                if text:
+                    continue
             with decimal_option(decimal):
                 if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
                     values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
@@ -301,17 +359,73 @@ def suggest(
             break
     if rows == 0:
         raise NoRows.naming(opened.source.path)
-    target_values, pred_values = (np.concatenate(parts[role]) for role in ("target", "pred"))
-    usable = np.isfinite(target_values.reshape(rows, -1)).all(axis=1) & np.isfinite(pred_values.reshape(rows, -1)).all(
-        axis=1
+    pred_values = np.concatenate(parts["pred"])
+    facts: dict[str, Any] = {}
+    if text:
+        target_values, facts = _text_labels(_joined(labels["target"]), roles["target"][0], roles["pred"], notices)
+    else:
+        target_values = np.concatenate(parts["target"])
+    query_codes = KeyCodes().encode(_joined(labels["qid"]), qid, 0) if qid else np.zeros(rows)
+    usable = (
+        np.isfinite(target_values.reshape(rows, -1)).all(axis=1)
+        & np.isfinite(pred_values.reshape(rows, -1)).all(axis=1)
+        & ~np.isnan(query_codes)
     )
     if not usable.any():
         where = "standard input" if opened.source.path == "-" else f"'{opened.source.path}'"
-        names = ", ".join(f"'{c}'" for role in ("target", "pred") for c in roles[role])
+        used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
+        names = ", ".join(f"'{c}'" for c in used)
         raise InputError(
             f"{where} has no row without missing or infinite values in {names} ({count(rows, 'row')} read); "
             "nothing to base advice on"
         )
     if not usable.all():
         notices.append(f"left out {count(int((~usable).sum()), 'row')} with missing or infinite values")
-    return advise(target_values[usable], pred_values[usable]), notices
+    qids = query_codes[usable] if qid else None
+    advice = advise(target_values[usable], pred_values[usable], qids, qid or "qid")
+    advice.facts |= facts
+    return advice, notices
+
+
+def _joined(columns: list[Any]) -> Any:
+    """The batches' pieces of one column as one Arrow array; pieces whose types differ (a text block after
+    numbers) as text."""
+    import pyarrow as pa
+
+    if len({column.type for column in columns}) > 1:
+        columns = [column.cast(pa.string()) for column in columns]
+    return pa.chunked_array(columns).combine_chunks()
+
+
+def _text_labels(labels: Any, column: str, pred_columns: list[str], notices: list[str]) -> tuple[np.ndarray, dict]:
+    """Text class labels as eval reads them (lossctl.labels): for several prediction columns the index of the
+    column whose name ends with the label; for one, 1 for the positive label, the last of the two in sorted order
+    (as scikit-learn's ``pos_label``), and 0 for the other. Returns the numbers and the facts to report."""
+    import pyarrow as pa
+
+    from lossctl.io.columns import show_name
+    from lossctl.labels import ClassIndex, PositiveLabel
+
+    labels = labels.cast(pa.string())
+    if len(pred_columns) > 1:
+        encoder = ClassIndex(None, pred_columns, "suggest")
+        values = encoder.encode(labels, column, 0)
+        notices += encoder.notices()
+        return values, {}
+    distinct = sorted(label for label in labels.unique().to_pylist() if label is not None)
+    if len(distinct) > 2:
+        shown = ", ".join(repr(label) for label in distinct[:3])
+        raise InputError(
+            f"column '{show_name(column)}' holds {len(distinct)} text labels ({shown}, ...) and there is one "
+            "prediction column: a binary file has two labels; a multi-class one a prediction column per class "
+            "(--pred 'prob_*')"
+        )
+    if not distinct:
+        return np.full(len(labels), np.nan), {}
+    positive = distinct[-1]
+    notices.append(
+        f"text labels in '{show_name(column)}': {positive!r} taken as the positive class; eval needs --positive "
+        f"{positive}" + (f" (or --positive {distinct[0]} to turn it round)" if len(distinct) == 2 else "")
+    )
+    facts = {"labels": distinct, "positive_label": positive}
+    return PositiveLabel(positive, "suggest").encode(labels, column, 0), facts

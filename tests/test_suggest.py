@@ -192,3 +192,80 @@ def test_targets_of_one_sign_over_orders_of_magnitude_get_mape_whatever_the_sign
     advice = advise(target, target * rng.uniform(0.9, 1.1, 200))
     assert "mape" in losses(advice)
     assert "mape" not in losses(advise(np.linspace(-5.0, 5.0, 200), np.linspace(-5.0, 5.0, 200) + 0.1))
+
+
+def _brute_force_pairs(qid: list[str], relevance: list[int]) -> int:
+    return sum(qid[i] == qid[j] and relevance[i] > relevance[j] for i in range(len(qid)) for j in range(len(qid)))
+
+
+def test_a_file_with_query_ids_is_advised_as_ranking(cli, tmp_path: Path) -> None:
+    """A ranking file (qid, relevance, score) was advised as 'regression (counts)' with mse, rmse, mae, poisson:
+    the query ids were not looked at. Now the task is ranking, with the queries, pairs and the queries that add
+    no pair counted, and the advice names the option that binds the ids; eval takes the suggested losses."""
+    local = np.random.default_rng(5)
+    qid = [f"q{v}" for v in np.sort(local.integers(0, 12, 80))] + ["lone", "tied", "tied"]
+    relevance = [int(v) for v in local.integers(0, 4, 80)] + [2, 1, 1]
+    score = local.normal(size=len(qid)).round(4)
+    rows = "".join(f"{q},{r},{s}\n" for q, r, s in zip(qid, relevance, score, strict=True))
+    (tmp_path / "rank.csv").write_text("QID,target,pred\n" + rows)
+    run = cli("suggest", tmp_path / "rank.csv", "-q", "-f", "json")
+    assert run.code == 0, run.err
+    document = json.loads(run.out)
+    queries = len(set(qid))
+    assert document["task"] == "ranking"
+    facts = document["facts"]
+    assert facts["queries"] == queries and facts["rows"] == len(qid)
+    assert facts["pairs"] == _brute_force_pairs(qid, relevance)
+    expected_without = sum(len({r for q2, r in zip(qid, relevance, strict=True) if q2 == q}) < 2 for q in set(qid))
+    assert facts["queries_without_pairs"] == expected_without >= 2
+    assert [s["loss"] for s in document["suggestions"]] == ["ranknet", "listnet"]
+    assert "eval: --col qid=QID" in document["suggestions"][0]["reason"]
+    assert f"over the {facts['pairs']} document pairs" in document["suggestions"][0]["reason"]
+    run = cli("eval", tmp_path / "rank.csv", "-l", "ranknet,listnet", "--col", "qid=QID", "-q", "-f", "csv")
+    assert run.code == 0, run.err
+
+
+def test_queries_without_any_pair_get_listnet_only(cli, tmp_path: Path) -> None:
+    """ranknet on a file without a pair is an input error, so it is not advised; listnet counts every query."""
+    (tmp_path / "rank.csv").write_text("qid,target,pred\na,1,0.1\na,1,0.2\nb,2,0.3\n")
+    run = cli("suggest", tmp_path / "rank.csv", "-q", "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["pairs"]) == (0, "ranking", 0)
+    assert [s["loss"] for s in document["suggestions"]] == ["listnet"]
+    assert "no query has two different relevances" in document["suggestions"][0]["reason"]
+
+
+def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
+    """Text labels were 'error: column 'target' is not numeric'. Two labels with one prediction column are binary,
+    the last in sorted order positive (as scikit-learn), said in a notice that gives eval's --positive; labels that
+    end the prediction columns' names are classes; three labels with one column are an input error."""
+    (tmp_path / "bin.csv").write_text("target,pred\ncat,0.1\ndog,0.8\ndog,0.7\ncat,0.3\ndog,0.9\n,0.5\n")
+    run = cli("suggest", tmp_path / "bin.csv", "-f", "json")
+    assert run.code == 0
+    facts = json.loads(run.out)["facts"]
+    assert (facts["labels"], facts["positive_label"], facts["positive_rate"]) == (["cat", "dog"], "dog", 0.6)
+    assert (
+        "notice: text labels in 'target': 'dog' taken as the positive class; eval needs --positive dog "
+        "(or --positive cat to turn it round)\n" in run.err
+    )
+    assert cli("eval", tmp_path / "bin.csv", "-l", "bce", "--positive", "dog", "--missing", "drop", "-q").code == 0
+    (tmp_path / "mc.csv").write_text("target,prob_cat,prob_dog,prob_emu\nemu,1,2,3\ncat,3,1,0\ndog,0,4,1\nemu,0,0,1\n")
+    run = cli("suggest", tmp_path / "mc.csv", "--pred", "prob_*", "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["classes"]) == (0, "multiclass", 3)
+    assert document["facts"]["smallest_class_share"] == 0.25 and document["facts"]["largest_class_share"] == 0.5
+    assert "text labels matched to prediction columns by suffix" in run.err
+    (tmp_path / "three.csv").write_text("target,pred\na,0.1\nb,0.8\nc,0.7\n")
+    run = cli("suggest", tmp_path / "three.csv", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'target' holds 3 text labels ('a', 'b', 'c', ...) and there is one prediction column: a "
+        "binary file has two labels; a multi-class one a prediction column per class (--pred 'prob_*')\n"
+    )
+
+
+def test_text_labels_in_the_table_are_text_not_markup(cli, tmp_path: Path) -> None:
+    """A label is data: '[bold]yes' is shown as written, never read as rich markup."""
+    (tmp_path / "bin.csv").write_text("target,pred\n[bold]yes,0.1\nno,0.8\n")
+    run = cli("suggest", tmp_path / "bin.csv", "-q")
+    assert run.code == 0 and "labels=[bold]yes,no" in run.out
