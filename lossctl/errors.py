@@ -41,6 +41,15 @@ class UsageError(LossctlError):
     exit_code = ExitCode.USAGE
 
 
+class NoResult(UsageError, KeyError):
+    """A report has no result of that name (in that group, for that model): ``report["mae"]`` is a lookup, so the
+    error is also the ``KeyError`` a mapping raises (as NumPy's ``AxisError`` is a ``ValueError`` and an
+    ``IndexError``), with the message as written, not quoted as ``KeyError`` quotes its key."""
+
+    def __str__(self) -> str:
+        return ValueError.__str__(self)
+
+
 class InputError(LossctlError):
     """The data is wrong: unreadable file, missing column, missing or infinite values, mismatched rows."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
 from lossctl.destinations import check_name, check_not_inside_inputs
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, NoResult, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import collector_paused
 from lossctl.params import Composite, LossRequest
@@ -253,8 +253,13 @@ class _Report(Generic[Record]):
         if wanted and not any(r.group == wanted for r in self.results):
             groups = list({repr(r.group): r.group for r in self.results if r.group is not None}.values())
             shown = ", ".join(str(g) for g in groups[:5]) + (", ..." if len(groups) > 5 else "")
-            raise UsageError(f"no group {wanted} in this report; its groups are: {shown}")
-        raise UsageError(f"no result for '{loss}'{where}; the results are: {labels}")
+            raise NoResult(f"no group {wanted} in this report; its groups are: {shown}")
+        raise NoResult(f"no result for '{loss}'{where}; the results are: {labels}")
+
+    def __contains__(self, loss: object) -> bool:
+        """``"mse" in report``: whether ``loss`` names a result (of any model or group); without it Python tried
+        ``report[0]``, a usage error."""
+        return isinstance(loss, str) and any(_names(loss, r.label, r.request) for r in self.results)
 
 
 def _names(query: str, label: str, request: LossRequest | Composite | None) -> bool:

@@ -797,3 +797,27 @@ def test_yes_no_keywords_take_numpy_booleans() -> None:
     baseline, candidate = {"y": [0.0, 1.0], "pred": [0.0, 3.0]}, {"y": [0.0, 1.0], "pred": [0.0, 1.0]}
     comparison = lossctl.compare(baseline, candidate, losses="mse", significant=np.False_)
     assert comparison["mse"].verdict == "better"
+
+
+def test_a_missing_result_is_a_key_error_and_in_asks_whether_a_result_exists() -> None:
+    """``report["mae"]`` for a loss not evaluated raised a UsageError that ``except KeyError`` (the mapping
+    idiom) missed, and ``"mse" in report`` tried ``report[0]``: 'a result is named by its loss ... got 0 (int)'."""
+    report = lossctl.evaluate(y_true=[0.0, 1.0, 2.0], y_pred=[0.5, 1.0, 3.0], losses="mse,huber:delta=2")
+    with pytest.raises(KeyError) as caught:
+        report["mae"]
+    assert isinstance(caught.value, lossctl.UsageError) and isinstance(caught.value, ValueError)
+    assert str(caught.value) == "no result for 'mae'; the results are: mse, huber:delta=2"  # not quoted as a key
+    assert ("mse" in report, "l2" in report, "huber" in report, "mae" in report, 3 in report) == (
+        True,
+        True,
+        True,
+        False,
+        False,
+    )
+    grouped = lossctl.evaluate({"y": [0.0, 1.0], "pred": [1.0, 1.0], "g": ["a", "b"]}, losses="mae", by="g")
+    with pytest.raises(KeyError, match="no group"):
+        grouped.value("mae", group={"g": "c"})
+    comparison = lossctl.compare({"y": [0.0, 2.5], "pred": [1.0, 1.0]}, {"y": [0.0, 2.5], "pred": [0.0, 1.0]})
+    assert "mse" in comparison and "mape" not in comparison
+    with pytest.raises(KeyError, match="no result for 'mape'"):
+        comparison["mape"]
