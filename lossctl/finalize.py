@@ -248,17 +248,18 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
 _NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
 
 
-def _plain(group: dict[str, Any]) -> dict[str, Any]:
-    """A group's key as JSON has it: dates and times in ISO 8601, decimals as floats, bytes as text."""
+def plain_key(group: dict[str, Any]) -> dict[str, Any]:
+    """A group's key as JSON has it: dates and times in ISO 8601, decimals as floats, bytes as text (the form of
+    every report's ``group``, so a lookup by ``group={"day": date(2024, 1, 31)}`` is turned into it too)."""
     return {column: _plain_value(value) for column, value in group.items()}
 
 
 def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every group's key as :func:`_plain` has it; ``groups`` themselves where no value needs changing (a million
+    """Every group's key as :func:`plain_key` has it; ``groups`` themselves where no value needs changing (a million
     integer or text keys: the types of each column are looked at, no key is copied)."""
     columns = groups[0].keys() if groups else ()
     kinds = {kind for column in columns for kind in set(map(type, map(operator.itemgetter(column), groups)))}
-    return [_plain(key) for key in groups] if any(issubclass(kind, _NOT_PLAIN) for kind in kinds) else groups
+    return [plain_key(key) for key in groups] if any(issubclass(kind, _NOT_PLAIN) for kind in kinds) else groups
 
 
 def _plain_value(value: Any) -> Any:

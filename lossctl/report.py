@@ -234,7 +234,9 @@ class _Report(Generic[Record]):
             raise UsageError(
                 f"group= takes the --by columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
             )
-        wanted = None if group is None else dict(group)
+        from lossctl.finalize import plain_key
+
+        wanted = None if group is None else plain_key(dict(group))  # a date as the report holds it, in ISO 8601
         by = list((self.groups or {}).get("by", []))
         if wanted is not None and sorted(map(str, wanted)) != sorted(by):
             if not by:

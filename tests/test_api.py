@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import inspect
 import json
 import pickle
@@ -821,3 +822,16 @@ def test_a_missing_result_is_a_key_error_and_in_asks_whether_a_result_exists() -
     assert "mse" in comparison and "mape" not in comparison
     with pytest.raises(KeyError, match="no result for 'mape'"):
         comparison["mape"]
+
+
+def test_a_group_of_dates_is_looked_up_by_the_date() -> None:
+    """A report holds a date key in ISO 8601 (as its JSON does), and group={"day": date(...)} or a pandas
+    Timestamp found no group: 'no group {'day': datetime.date(2024, 1, 31)} in this report'."""
+    days = [datetime.date(2024, 1, 31), datetime.date(2024, 2, 1), datetime.date(2024, 1, 31)]
+    data = {"y_true": [1.0, 2.0, 3.0], "y_pred": [1.0, 1.0, 1.0], "day": days}
+    report = lossctl.evaluate(data, losses="mae", by="day")
+    assert report.value("mae", group={"day": datetime.date(2024, 1, 31)}) == 1.0
+    assert report.value("mae", group={"day": "2024-01-31"}) == 1.0  # as the JSON writes it
+    stamps = {**data, "day": pd.to_datetime(["2024-01-31", "2024-02-01", "2024-01-31"])}
+    report = lossctl.evaluate(stamps, losses="mae", by="day")
+    assert report.value("mae", group={"day": pd.Timestamp("2024-02-01")}) == 1.0
