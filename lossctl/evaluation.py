@@ -207,6 +207,7 @@ def run_evaluation(
     if options.per_sample:
         check_per_sample_path(options.per_sample)
     notices: list[str] = []
+    notify = _once(notify) if notify is not None else None  # a pass run again (queries held) tells it again
     roles = roles_needed(options.requests, options.gates, options.composites)
     opened = open_sources(data, options, roles, notices, stdin)
     binding = opened.binding
@@ -263,6 +264,19 @@ def run_evaluation(
     checks = gate_checks(options.gates, owners, results)
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
     return Report(__version__, info, binding.report_columns(), results, groups, checks, unique)
+
+
+def _once(notify: Callable[[str], None]) -> Callable[[str], None]:
+    """``notify`` passing each message once: when a query's rows turn out apart, the pass runs again over the
+    held input and announces the large queries it had announced already."""
+    told: set[str] = set()
+
+    def tell(message: str) -> None:
+        if message not in told:
+            told.add(message)
+            notify(message)
+
+    return tell
 
 
 def part_batches(

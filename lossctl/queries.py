@@ -37,11 +37,12 @@ def query_chunks(
     column: str,
     rows: int | None,
     large: Callable[[object, int], None],
-    threshold: int = LARGE_QUERY_PAIRS,
+    threshold: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """``batches`` re-cut into chunks of whole queries of about ``rows`` rows (``None``: one chunk of every
     row, the queries in any order). ``large(qid, documents)`` is called for each query with more than
-    ``threshold`` pairs of documents, before its chunk is passed on."""
+    ``threshold`` (default :data:`LARGE_QUERY_PAIRS`) pairs of documents, before its chunk is passed on."""
+    threshold = LARGE_QUERY_PAIRS if threshold is None else threshold
     coder = GroupCoder([column])
     pending: list[pa.RecordBatch] = []
     pending_codes: list[np.ndarray] = []

@@ -390,6 +390,29 @@ def test_a_large_query_is_announced_before_its_chunk() -> None:
     assert events == [["a"] * 3, ("big", 50), ["big"] * 50, ["c"] * 4]  # 1225 pairs: announced, then computed
 
 
+def test_a_large_query_is_announced_once_when_the_input_is_read_again(
+    monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Queries streamed (and announced) before one turns out apart are read again, held: each large query was
+    announced twice on stderr ('query 'big' has 6 documents, 15 pairs ...' two times)."""
+    import lossctl.queries
+
+    monkeypatch.setattr(lossctl.queries, "LARGE_QUERY_PAIRS", 10)
+    big = [("big", i % 3, i / 10) for i in range(6)]
+    after = [("c", 1, 0.2), ("c", 0, 0.3), ("d", 1, 0.1), ("d", 0, 0.4), ("a", 2, 0.9)]  # 'a' again at row 12
+    rows = [("a", 1, 0.5), ("a", 0, 0.1), *big, *after]
+    (tmp_path / "rk.csv").write_text("qid,rel,score\n" + "".join(f"{q},{r},{s}\n" for q, r, s in rows))
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "ranknet", "--chunk-rows", "2"]
+    run = cli("eval", tmp_path / "rk.csv", *args, "-f", "csv")
+    announced = "notice: ranknet: query 'big' has 6 documents, 15 pairs to compare: this takes a while\n"
+    assert run.code == 0 and run.err.count(announced) == 1, run.err
+    assert "the rows of query 'a' are not contiguous (it appears again at row 12)" in run.err
+    told: list[str] = []
+    lossctl.evaluate(tmp_path / "rk.csv", pred="score", target="rel", cols={"qid": "qid"}, losses="ranknet",
+                     chunk_rows=2, notify=told.append)  # fmt: skip
+    assert told == [announced[len("notice: ") : -1]]
+
+
 def test_queries_apart_on_standard_input_are_held_not_read_twice(tmp_path: Path) -> None:
     text = "q,score,rel\nA,1,2\nB,0.1,1\nA,0.5,1\nB,0.3,0\nA,2,0\n"
     path = tmp_path / "rk.csv"
