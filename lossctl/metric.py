@@ -90,6 +90,8 @@ class Metric:
         a parameter is refused: the parameters are the Metric's, fixed when it is made."""
         spec = self._request.spec
         given = {role: values for role, values in (("target", y_true), ("pred", y_pred)) if values is not None}
+        for role in given.keys() & roles.keys():  # not one of them silently
+            raise UsageError(f"the array '{role}' is given twice, as {_POSITIONAL[role]} and as {role}=")
         given.update(roles)
         for role in given:
             if role in spec.role_names:
@@ -245,6 +247,10 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"
+
+
+# update()'s and per_sample()'s first two arrays, by role.
+_POSITIONAL = {"target": "y_true", "pred": "y_pred"}
 
 
 def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:

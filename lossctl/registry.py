@@ -419,7 +419,13 @@ class LossSpec:
                 f"loss '{self.name}' takes {len(self.roles)} arrays ({', '.join(self.role_names)}), got {len(args)}"
             )
         raw = dict(zip(self.role_names, args, strict=False))
-        raw.update({k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names})
+        named = {k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names}
+        for role in named.keys() & raw.keys():  # as Python's "got multiple values for argument", not one silently
+            raise UsageError(
+                f"loss '{self.name}': the array '{role}' is given twice, as positional array "
+                f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {role}="
+            )
+        raw.update(named)
         self.require_roles(raw)
         arrays = {
             role: query_ids(value, role, row_offset)[0]

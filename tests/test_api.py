@@ -835,3 +835,18 @@ def test_a_group_of_dates_is_looked_up_by_the_date() -> None:
     stamps = {**data, "day": pd.to_datetime(["2024-01-31", "2024-02-01", "2024-01-31"])}
     report = lossctl.evaluate(stamps, losses="mae", by="day")
     assert report.value("mae", group={"day": pd.Timestamp("2024-02-01")}) == 1.0
+
+
+def test_an_array_given_twice_is_a_usage_error() -> None:
+    """``loss(y, p, pred=q)`` and ``metric.update(y, p, target=t)`` silently took the keyword's array and dropped
+    the positional one (Python itself says 'got multiple values for argument')."""
+    with pytest.raises(lossctl.UsageError, match=r"^the array 'target' is given twice, as y_true and as target=$"):
+        lossctl.Metric("mse").update([1.0], [2.0], target=[5.0])
+    with pytest.raises(
+        lossctl.UsageError,
+        match=r"^loss 'mse': the array 'pred' is given twice, as positional array 2 \(target, pred\) and as pred=$",
+    ):
+        lossctl.get("mse")([1.0], [2.0], pred=[3.0])
+    with pytest.raises(lossctl.UsageError, match=r"^loss 'margin_ranking': the array 'target' is given twice, as "):
+        lossctl.get("margin_ranking").per_sample([1.0], [2.0], [1.0], target=[-1.0])
+    assert lossctl.get("mse")([1.0], pred=[3.0]) == 4.0  # each array once, by position or by name
