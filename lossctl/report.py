@@ -224,7 +224,8 @@ class _Report(Generic[Record]):
 
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:
         """The result record of ``loss`` (a name, an alias, ``huber:delta=2`` or a composite's name) for ``model``
-        and ``group`` (``None``: the overall result); an ambiguous or unknown name is a usage error."""
+        (``None``: the run's only model, if it has one) and ``group`` (``None``: the overall result); an ambiguous
+        or unknown name is a usage error."""
         if not isinstance(loss, str):
             raise UsageError(
                 f"a result is named by its loss, a string such as 'mse' or 'huber:delta=2'; got {loss!r} "
@@ -242,6 +243,9 @@ class _Report(Generic[Record]):
             if not by:
                 raise UsageError(f"this report has no groups (evaluated without by=); got group={wanted}")
             raise UsageError(f"group= takes the --by columns ({', '.join(by)}) and their values; got {wanted}")
+        models = self.models
+        if model is None and len(models) == 1 and all(r.model is not None for r in self.results):
+            model = models[0]  # one model (compare's one candidate): nothing to choose between
         found = [r for r in self.results if r.model == model and r.group == wanted and _names(loss, r.label, r.request)]
         if len(found) == 1:
             return found[0]
@@ -249,8 +253,8 @@ class _Report(Generic[Record]):
             labels = ", ".join(r.label for r in found)
             raise UsageError(f"'{loss}' names several results ({labels}); give its parameters, e.g. '{found[0].label}'")
         where = (f" for model '{model}'" if model is not None else "") + (f" in group {wanted}" if wanted else "")
-        if model is None and self.models:
-            where += f" (this report has models: {', '.join(self.models)}; pass model=...)"
+        if model is None and models:
+            where += f" (this report has models: {', '.join(models)}; pass model=...)"
         labels = ", ".join(dict.fromkeys(r.label for r in self.results))
         if wanted and not any(r.group == wanted for r in self.results):
             groups = list({repr(r.group): r.group for r in self.results if r.group is not None}.values())

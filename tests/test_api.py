@@ -850,3 +850,17 @@ def test_an_array_given_twice_is_a_usage_error() -> None:
     with pytest.raises(lossctl.UsageError, match=r"^loss 'margin_ranking': the array 'target' is given twice, as "):
         lossctl.get("margin_ranking").per_sample([1.0], [2.0], [1.0], target=[-1.0])
     assert lossctl.get("mse")([1.0], pred=[3.0]) == 4.0  # each array once, by position or by name
+
+
+def test_the_only_model_of_a_report_needs_no_model_argument() -> None:
+    """compare(models={"A": ..., "B": ...}) has one candidate, yet report["mse"] was 'no result for 'mse' (this
+    report has models: B; pass model=...)'; with several candidates the model must still be named."""
+    data = {"y": [1.0, 2.5], "a": [1.0, 2.0], "b": [1.0, 3.0], "c": [0.0, 1.0]}
+    pair = lossctl.compare(data, models={"A": "a", "B": "b"}, losses="mse", target="y")
+    assert pair["mse"] is pair.record("mse", model="B") and pair.value("mse") == 0.0
+    single = lossctl.evaluate(data, models={"A": "a"}, losses="mae", target="y")
+    assert single["mae"] == 0.25
+    three = lossctl.compare(data, models={"A": "a", "B": "b", "C": "c"}, losses="mse", target="y")
+    with pytest.raises(KeyError, match=r"this report has models: B, C; pass model=\.\.\."):
+        three["mse"]
+    assert three.value("mse", model="C") == pytest.approx(1.5)
