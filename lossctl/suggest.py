@@ -161,8 +161,9 @@ def _ranking(target: np.ndarray, pred: np.ndarray, qid: np.ndarray, column: str)
                    f"different relevance{skipped}")  # fmt: skip
     else:
         bind += ": no query has two different relevances, so there is no pair for ranknet"
-    advice.add("listnet", f"{bind}: each of the {count(len(starts), 'query', 'queries')} counts once, whatever its "
-               f"number of documents ({int(sizes.min())} to {int(sizes.max())})")  # fmt: skip
+    counted = "the 1 query counts" if len(starts) == 1 else f"each of the {len(starts)} queries counts"
+    advice.add("listnet", f"{bind}: {counted} once, whatever its number of documents ({int(sizes.min())} to "
+               f"{int(sizes.max())})")  # fmt: skip
     return advice
 
 

@@ -232,6 +232,10 @@ def test_queries_without_any_pair_get_listnet_only(cli, tmp_path: Path) -> None:
     document = json.loads(run.out)
     assert (run.code, document["task"], document["facts"]["pairs"]) == (0, "ranking", 0)
     assert [s["loss"] for s in document["suggestions"]] == ["listnet"]
+    assert "each of the 2 queries counts once" in document["suggestions"][0]["reason"]
+    (tmp_path / "one.csv").write_text("qid,target,pred\na,1,0.1\na,0,0.2\n")
+    run = cli("suggest", tmp_path / "one.csv", "-q", "-f", "csv")
+    assert run.code == 0 and "the 1 query counts once" in run.out and "each of the 1 query" not in run.out
     assert "no query has two different relevances" in document["suggestions"][0]["reason"]
 
 
