@@ -639,6 +639,8 @@ def suggest_command(
     ] = TABLE,
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = None,
+    classes: ClassesOpt = None,
+    positive: PositiveOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -652,6 +654,8 @@ def suggest_command(
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         decimal=decimal,
+        classes=(classes,) if classes else (),
+        positive=positive,
     )
     for message in notices:
         _notice(message, quiet)

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossctl.errors import InputError, NoRows
 from lossctl.labels import KeyCodes, is_text_labels
 from lossctl.text import count
+
+if TYPE_CHECKING:
+    from lossctl.options import Options
 
 SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
@@ -320,24 +323,30 @@ def suggest(
     sample_rows: int = SAMPLE_ROWS,
     delimiter: str | None = None,
     decimal: str | None = None,
+    classes: tuple[str, ...] = (),
+    positive: str | None = None,
 ) -> tuple[Advice, list[str]]:
     """Read the ``pred``/``target`` columns of ``data`` (up to ``sample_rows`` rows) and advise; returns notices too.
 
-    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...).
+    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...). ``classes`` and
+    ``positive`` read the target's labels as eval's ``--classes`` and ``--positive`` do.
     """
     from lossctl.evaluation import open_sources
     from lossctl.io.convert import decimal_option, to_float64, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
-    options = Options(pred=pred, target=target, input_format=input_format, delimiter=delimiter, decimal=decimal)
+    options = Options(
+        pred=pred, target=target, input_format=input_format, delimiter=delimiter, decimal=decimal, classes=classes,
+        positive=positive,
+    )  # fmt: skip
     opened = open_sources(data, options, ["target", "pred"], notices)
     roles = opened.binding.roles
     bound = opened.binding.value_columns
     qid = next((c for c in opened.source.columns if c.lower() in QUERY_COLUMNS and c not in bound), None)
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
-    text = False
+    text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
     rows = 0
     for batch in opened.source.batches([*bound, *([qid] if qid else [])], 65536):
         if qid:
@@ -363,7 +372,8 @@ def suggest(
     pred_values = np.concatenate(parts["pred"])
     facts: dict[str, Any] = {}
     if text:
-        target_values, facts = _text_labels(_joined(labels["target"]), roles["target"][0], roles["pred"], notices)
+        column = roles["target"][0]
+        target_values, facts = _labels(_joined(labels["target"]), column, roles["pred"], options, notices)
     else:
         target_values = np.concatenate(parts["target"])
     query_codes = KeyCodes().encode(_joined(labels["qid"]), qid, 0) if qid else np.zeros(rows)
@@ -398,18 +408,18 @@ def _joined(columns: list[Any]) -> Any:
     return pa.chunked_array(columns).combine_chunks()
 
 
-def _text_labels(labels: Any, column: str, pred_columns: list[str], notices: list[str]) -> tuple[np.ndarray, dict]:
-    """Text class labels as eval reads them (lossctl.labels): for several prediction columns the index of the
-    column whose name ends with the label; for one, 1 for the positive label, the last of the two in sorted order
-    (as scikit-learn's ``pos_label``), and 0 for the other. Returns the numbers and the facts to report."""
-    import pyarrow as pa
-
+def _labels(
+    labels: Any, column: str, pred_columns: list[str], options: Options, notices: list[str]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Class labels as eval reads them (lossctl.labels): with ``--classes`` or several prediction columns, class
+    indices (by ``--classes``, else by the prediction column whose name ends with the label); otherwise 1 for
+    ``--positive`` (without it, the last of the two labels in sorted order, as scikit-learn's ``pos_label``) and 0
+    for the other. Returns the numbers and the facts to report."""
     from lossctl.io.columns import show_name
     from lossctl.labels import ClassIndex, PositiveLabel
 
-    labels = labels.cast(pa.string())
-    if len(pred_columns) > 1:
-        encoder = ClassIndex(None, pred_columns, "suggest")
+    if options.classes or len(pred_columns) > 1:
+        encoder = ClassIndex(options.classes or None, pred_columns, "suggest")
         values = encoder.encode(labels, column, 0)
         notices += encoder.notices()
         return values, {}
@@ -417,13 +427,16 @@ def _text_labels(labels: Any, column: str, pred_columns: list[str], notices: lis
     if len(distinct) > 2:
         shown = ", ".join(repr(label) for label in distinct[:3])
         raise InputError(
-            f"column '{show_name(column)}' holds {len(distinct)} text labels ({shown}, ...) and there is one "
+            f"column '{show_name(column)}' holds {len(distinct)} labels ({shown}, ...) and there is one "
             "prediction column: a binary file has two labels; a multi-class one a prediction column per class "
             "(--pred 'prob_*')"
         )
+    if options.positive is not None:
+        values = PositiveLabel(options.positive, "suggest").encode(labels, column, 0)
+        return values, {"labels": distinct, "positive_label": options.positive}
     if not distinct:
         return np.full(len(labels), np.nan), {}
-    positive = distinct[-1]
+    positive = str(distinct[-1])
     notices.append(
         f"text labels in '{show_name(column)}': {positive!r} taken as the positive class; eval needs --positive "
         f"{positive}" + (f" (or --positive {distinct[0]} to turn it round)" if len(distinct) == 2 else "")

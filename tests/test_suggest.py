@@ -263,7 +263,7 @@ def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
     run = cli("suggest", tmp_path / "three.csv", "-q")
     assert (run.code, run.out) == (3, "")
     assert run.err == (
-        "error: column 'target' holds 3 text labels ('a', 'b', 'c', ...) and there is one prediction column: a "
+        "error: column 'target' holds 3 labels ('a', 'b', 'c', ...) and there is one prediction column: a "
         "binary file has two labels; a multi-class one a prediction column per class (--pred 'prob_*')\n"
     )
 
@@ -273,3 +273,22 @@ def test_text_labels_in_the_table_are_text_not_markup(cli, tmp_path: Path) -> No
     (tmp_path / "bin.csv").write_text("target,pred\n[bold]yes,0.1\nno,0.8\n")
     run = cli("suggest", tmp_path / "bin.csv", "-q")
     assert run.code == 0 and "labels=[bold]yes,no" in run.out
+
+
+def test_suggest_takes_evals_classes_and_positive(cli, tmp_path: Path) -> None:
+    """Labels that match no prediction column's suffix were an error telling to 'give the class order with
+    --classes', which suggest did not take ('No such option: --classes'); --positive chooses the positive class."""
+    (tmp_path / "mc.csv").write_text("target,p_0,p_1\ncat,0.1,0.9\ndog,0.8,0.2\ndog,0.3,0.7\n")
+    run = cli("suggest", tmp_path / "mc.csv", "--pred", "p_*", "-q")
+    assert run.code == 3 and "give the class order with --classes A,B,C" in run.err
+    run = cli("suggest", tmp_path / "mc.csv", "--pred", "p_*", "--classes", "cat,dog", "-q", "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["smallest_class_share"]) == (0, "multiclass", 1 / 3)
+    run = cli("suggest", tmp_path / "mc.csv", "--pred", "p_0", "--positive", "cat", "-f", "json")
+    facts = json.loads(run.out)["facts"]
+    assert (run.code, facts["positive_rate"], facts["positive_label"]) == (0, 1 / 3, "cat")
+    assert "taken as the positive class" not in run.err  # the user chose it
+    (tmp_path / "n.csv").write_text("target,pred\n1,0.2\n2,0.9\n2,0.8\n")
+    run = cli("suggest", tmp_path / "n.csv", "--positive", "2", "-q", "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 2 / 3)
