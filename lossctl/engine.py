@@ -319,6 +319,7 @@ class _Reader:
         from lossctl.io.convert import DecimalMarks
 
         self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
+        self.query_column = query_column(plan) if coder is not None else None  # ranking under --by
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
@@ -374,7 +375,30 @@ class _Reader:
             chunk.local = chunk.local[keep] if chunk.local is not None else None
             chunk.keys = [key.filter(keep) for key in chunk.keys] if chunk.keys is not None else None
         chunk.values = values
+        if self.query_column is not None:
+            self._queries_across_groups(chunk)
         return chunk
+
+    def _queries_across_groups(self, chunk: _Chunk) -> None:
+        """Tell (once) that a query's documents fall in several ``--by`` groups: a ranking loss shares each query's
+        loss (ranknet: each pair's) among its documents, so such a group's value is its documents' share, not the
+        loss of the group's rows alone. A chunk holds whole queries (streamed or held), so each is seen whole; the
+        sort costs only runs with --by and a ranking loss."""
+        column, groups = self.query_column, chunk.local
+        if column is None or groups is None or chunk.rows < 2:
+            return
+        qid = chunk.values[(column,)]
+        order = np.lexsort((groups, qid))
+        apart = np.flatnonzero((qid[order][1:] == qid[order][:-1]) & (groups[order][1:] != groups[order][:-1]))
+        if apart.size:
+            self.query_column = None
+            row = int(chunk.row_index[order[apart[0] + 1]])
+            labels = ", ".join(job.request.label for job in self.plan.jobs if job.request.spec.whole_input)
+            self.notify(
+                f"{labels}: the documents of a query fall in several --by groups (row {row} and another row of "
+                "its query), so a group's value is its documents' share of their queries' losses, not the loss of "
+                "the group's rows alone; group by a column that is constant within each query"
+            )
 
 
 def _partnerless(batch: pa.RecordBatch) -> np.ndarray | None:

@@ -425,3 +425,25 @@ def test_queries_apart_on_standard_input_are_held_not_read_twice(tmp_path: Path)
     values = [r["value"] for r in json.loads(piped.stdout)["results"]]
     assert values == [r["value"] for r in json.loads(from_file.stdout)["results"]]
     assert b"listnet, ranknet: standard input is read once, so the whole input is held in memory" in piped.stderr
+
+
+def test_a_by_group_splitting_queries_is_told(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """--by a column that varies within a query (a document's type) gave each group its documents' share of their
+    queries' losses without a word: the group 'rel=0' got a ranknet value though it holds no pair. Now a notice
+    says what such a group's value is; groups that hold whole queries say nothing."""
+    rows = "".join(f"{q},{r},{s},{g}\n" for q, r, s, g in [
+        ("a", 2, 0.5, "x"), ("a", 0, 0.1, "y"), ("b", 1, 0.3, "x"), ("b", 0, 0.9, "x"), ("c", 1, 0.2, "y")
+    ])  # fmt: skip
+    (tmp_path / "rk.csv").write_text("qid,rel,score,kind\n" + rows)
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "ranknet,listnet", "-f", "csv"]
+    run = cli("eval", tmp_path / "rk.csv", *args, "--by", "kind")
+    assert run.code == 0
+    assert run.err.count("several --by groups") == 1
+    assert (
+        "notice: ranknet, listnet: the documents of a query fall in several --by groups (row 1 and another row of its "
+        "query), so a group's value is its documents' share of their queries' losses, not the loss of the group's "
+        "rows alone; group by a column that is constant within each query\n" in run.err
+    )
+    (tmp_path / "whole.csv").write_text("qid,rel,score,kind\na,2,0.5,x\na,0,0.1,x\nb,1,0.3,y\nb,0,0.9,y\n")
+    run = cli("eval", tmp_path / "whole.csv", *args, "--by", "kind", "--chunk-rows", "1")
+    assert run.code == 0 and "several --by groups" not in run.err
