@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, BinaryIO
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.binding import Binding, gate_owners, roles_needed
-from lossctl.engine import Outcome, Plan
+from lossctl.engine import Outcome, Plan, held_notice, query_column, query_labels
 from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
@@ -59,6 +60,7 @@ from lossctl.options import Options
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
+from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
 from lossctl.text import shown_value, written
@@ -142,14 +144,33 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         partial(part_aligned, opened.binding, binding, options),
         "--targets --on joins the whole files" if options.join_key is not None else None,
     )
-    try:
+
+    def finished(
+        plan: Plan, batches: Iterator[pa.RecordBatch]
+    ) -> tuple[Outcome, list[Comparison], list[dict[str, Any]]]:
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
-            notices += dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
-            notices += [notice for encoder in encoders.values() for notice in encoder.notices()]
+            notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
+            notices.extend(
+                dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
+            )
+            notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())
             outputs = split_outputs(plan, outcome)
             sides = dict(zip(names, _names(opened.source, candidate_source), strict=True)) if candidate_source else None
-            notices += loss_notices(*outputs, options.convention, sides)
-            comparisons, gaps = _comparisons(*outputs, options, names, notices)
+            notices.extend(loss_notices(*outputs, options.convention, sides))
+            return outcome, *_comparisons(*outputs, options, names, notices)
+
+    once = [s.name for s in (opened.source, candidate_source) if s is not None and s.once]
+    if once and query_column(plan) is not None:  # no second read if a query's rows are apart
+        plan = replace(plan, hold=True)
+        labels = query_labels(plan)
+        notices.append(f"{labels}: {once[0]} is read once, so the whole input is held in memory")
+    try:
+        try:
+            outcome, comparisons, gaps = finished(plan, batches)
+        except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
+            notices.append(held_notice(plan, apart))
+            again = part_aligned(opened.binding, binding, options, (opened.source, candidate_source, opened.targets))
+            outcome, comparisons, gaps = finished(replace(plan, hold=True), again)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing, infinite or out-of-domain value in a column of the candidate
@@ -166,7 +187,8 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     info = _input(opened, candidate_source, candidate_rows, outcome, names)
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     columns = opened.binding.report_columns()
-    return CompareReport(__version__, info, columns, comparisons, groups, checks, notices)
+    unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
+    return CompareReport(__version__, info, columns, comparisons, groups, checks, unique)
 
 
 def part_aligned(

@@ -187,9 +187,18 @@ def query_column(plan: Plan) -> str | None:
     return column[0] if len(column) == 1 else None
 
 
+def query_labels(plan: Plan, pairwise: bool = False) -> str:
+    """The labels of the losses that read whole queries (``pairwise``: that compare their documents in pairs), each
+    once, however many models each is evaluated for."""
+    requests = [
+        job.request for job in plan.jobs if job.request.spec.whole_input and (job.request.spec.pairwise or not pairwise)
+    ]
+    return ", ".join(dict.fromkeys(request.label for request in requests))
+
+
 def held_notice(plan: Plan, apart: QueriesNotContiguous) -> str:
     """Why the whole input is held: a query whose rows are apart (``apart``), and how to stream instead."""
-    labels = ", ".join(job.request.label for job in plan.jobs if job.request.spec.whole_input)
+    labels = query_labels(plan)
     return (
         f"{labels}: the rows of query {shown_value(apart.qid)} are not contiguous (it appears again at row "
         f"{apart.row}), so the whole input is held in memory; sort the file by '{query_column(plan)}' to stream it "
@@ -335,7 +344,7 @@ class _Reader:
             offset += batch.num_rows
 
     def _large_query(self, qid: object, documents: int) -> None:
-        labels = ", ".join(job.request.label for job in self.plan.jobs if job.request.spec.pairwise)
+        labels = query_labels(self.plan, pairwise=True)
         if labels:
             pairs = documents * (documents - 1) // 2
             self.notify(
@@ -393,7 +402,7 @@ class _Reader:
         if apart.size:
             self.query_column = None
             row = int(chunk.row_index[order[apart[0] + 1]])
-            labels = ", ".join(job.request.label for job in self.plan.jobs if job.request.spec.whole_input)
+            labels = query_labels(self.plan)
             self.notify(
                 f"{labels}: the documents of a query fall in several --by groups (row {row} and another row of "
                 "its query), so a group's value is its documents' share of their queries' losses, not the loss of "

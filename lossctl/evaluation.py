@@ -18,7 +18,7 @@ import pyarrow as pa
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
-from lossctl.engine import Job, Outcome, Plan, held_notice, query_column
+from lossctl.engine import Job, Outcome, Plan, held_notice, query_column, query_labels
 from lossctl.errors import NoRows, UsageError
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
@@ -248,7 +248,7 @@ def run_evaluation(
 
     if opened.source.once and query_column(plan) is not None:  # no second read if a query's rows are apart
         plan = replace(plan, hold=True)
-        labels = ", ".join(job.request.label for job in plan.jobs if job.request.spec.whole_input)
+        labels = query_labels(plan)
         notices.append(f"{labels}: {opened.source.name} is read once, so the whole input is held in memory")
     try:
         outcome, results, gaps = finished(plan, batches)

@@ -447,3 +447,27 @@ def test_a_by_group_splitting_queries_is_told(cli: Callable[..., Any], tmp_path:
     (tmp_path / "whole.csv").write_text("qid,rel,score,kind\na,2,0.5,x\na,0,0.1,x\nb,1,0.3,y\nb,0,0.9,y\n")
     run = cli("eval", tmp_path / "whole.csv", *args, "--by", "kind", "--chunk-rows", "1")
     assert run.code == 0 and "several --by groups" not in run.err
+
+
+def test_compare_holds_queries_whose_rows_are_apart(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """compare on a ranking file whose queries are not contiguous was 'error: internal error
+    (QueriesNotContiguous: query 'q1' appears again at row 3)', exit 4: only eval read the input again, held.
+    Now compare does too, with eval's values and one notice naming each loss once (it read 'ranknet, ranknet,
+    listnet, listnet' with two models)."""
+    rows = [("q0", 2, 0.5, 0.1), ("q1", 1, 0.1, 0.4), ("q0", 0, 0.3, 0.2), ("q1", 0, 0.9, 0.3), ("q0", 1, 0.2, 0.9)]
+    (tmp_path / "rk.csv").write_text("qid,rel,a,b\n" + "".join(f"{q},{r},{a},{b}\n" for q, r, a, b in rows))
+    common = ["--target", "rel", "--col", "qid=qid", "-l", "ranknet,listnet", "--chunk-rows", "2"]
+    run = cli("compare", tmp_path / "rk.csv", "--model", "A=a", "--model", "B=b", *common, "-f", "json")
+    assert run.code == 0, run.err
+    assert (
+        "notice: ranknet, listnet: the rows of query 'q0' are not contiguous (it appears again at row 2), so the "
+        "whole input is held in memory; sort the file by 'qid' to stream it query by query\n" in run.err
+    )
+    for record in json.loads(run.out)["results"]:
+        for model, side in (("a", "baseline"), ("b", "candidate")):
+            value = cli("eval", tmp_path / "rk.csv", "--pred", model, *common, "-q", "-f", "json").out
+            expected = {r["loss"]: r["value"] for r in json.loads(value)["results"]}
+            assert record[side] == pytest.approx(expected[record["loss"]], rel=1e-12)
+    (tmp_path / "cand.csv").write_text((tmp_path / "rk.csv").read_text())
+    run = cli("compare", tmp_path / "rk.csv", tmp_path / "cand.csv", "--pred", "a", *common, "-f", "csv")
+    assert run.code == 0 and ",same," in run.out
