@@ -21,7 +21,7 @@ import numpy as np
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
 from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
-from lossctl.registry import as_sample_weight, loss_spec_text, per_row_losses, query_ids
+from lossctl.registry import as_sample_weight, check_per_sample_keywords, loss_spec_text, per_row_losses, query_ids
 from lossctl.stats import Accumulator, weighted_sums
 from lossctl.text import count, shown_value
 
@@ -221,6 +221,7 @@ class Metric:
         """The loss of each row of one batch (reduction ``none``); the state is not changed."""
         if not self._request.spec.per_row:
             raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has no per-row values")
+        check_per_sample_keywords(roles)
         return per_row_losses(self._contributions(self._arrays(self._given(y_true, y_pred, roles))))
 
     def reset(self) -> None:

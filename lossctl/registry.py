@@ -483,11 +483,23 @@ class LossSpec:
         """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
         if not self.per_row:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
+        check_per_sample_keywords(kwargs)
         import numpy as np
 
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
+
+
+def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:
+    """``per_sample`` returns each row's loss, unweighted and unreduced: ``sample_weight=`` and ``reduction=`` (which
+    only the reduced value takes) are refused as such, not as 'no parameter' of the loss."""
+    for name in ("sample_weight", "reduction"):
+        if name in keywords:
+            raise UsageError(
+                f"per_sample() takes no {name}=: it returns each row's loss, unweighted and unreduced ({name}= is "
+                "for the reduced value)"
+            )
 
 
 def _finite(name: str, values: Any) -> Any:

@@ -864,3 +864,15 @@ def test_the_only_model_of_a_report_needs_no_model_argument() -> None:
     with pytest.raises(KeyError, match=r"this report has models: B, C; pass model=\.\.\."):
         three["mse"]
     assert three.value("mse", model="C") == pytest.approx(1.5)
+
+
+def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
+    """per_sample(..., sample_weight=w) was "loss 'huber' has no parameter 'sample_weight'" (the Metric's: "no role
+    'sample_weight'"), as if the loss lacked a parameter."""
+    message = r"^per_sample\(\) takes no sample_weight=: it returns each row's loss, unweighted and unreduced "
+    with pytest.raises(lossctl.UsageError, match=message):
+        lossctl.get("huber").per_sample([1.0], [2.0], sample_weight=[1.0])
+    with pytest.raises(lossctl.UsageError, match=message):
+        lossctl.Metric("huber").per_sample([1.0], [2.0], sample_weight=[1.0])
+    with pytest.raises(lossctl.UsageError, match=r"^per_sample\(\) takes no reduction=: "):
+        lossctl.get("mse").per_sample([1.0], [2.0], reduction="sum")
