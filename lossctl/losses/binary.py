@@ -21,7 +21,7 @@ import numpy as np
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import binary_labels, plus_minus_labels, probabilities, sign_labels, soft_labels
-from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -192,7 +192,7 @@ CLIPPING_MEAN = Aggregate(
     "exact where probabilities round to 0 or 1.",
     conventions={
         "sklearn": Convention("Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps)."),
-        "torch": Convention(
+        "torch": torch_elementwise(
             "torch BCELoss does not clip: it caps each log at -100 (a p of exactly 0 or 1 costs 100, not 36.04); "
             "eps does not apply (setting it is an error). Its weighted mean (BCELoss(weight=w)) divides sum(w*l) "
             "by the row count.",
@@ -258,7 +258,7 @@ def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_s
     "BinaryCrossentropy(from_logits=True) train on): no clipping, exact and finite for any logit. Set "
     "pos_weight to n_negative / n_positive to weigh a rare positive class up.",
     conventions={
-        "torch": Convention(
+        "torch": torch_elementwise(
             "Same formula as lossctl. Its weighted mean (BCEWithLogitsLoss(weight=w)) divides sum(w*l) by the "
             "row count.",
             aggregate=MEAN_OVER_ROWS,
@@ -465,7 +465,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     "bce: (1 - p_t)^gamma lets the hard rows count. Report it as a training loss; for gamma > 0 it is not a "
     "proper scoring rule, so judge calibration with bce or brier.",
     conventions={
-        "torch": Convention(
+        "torch": torch_elementwise(
             "Same formula as lossctl (torchvision.ops.sigmoid_focal_loss, which takes logits only; lossctl "
             "computes 1 - p_t without cancellation, so tiny losses of very confident rows keep their digits)."
         ),

@@ -10,7 +10,7 @@ from lossctl.aggregates import MEAN, ROOT_MEAN, multioutput
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
-from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 _MULTIOUTPUT = Param(
     "multioutput",
@@ -39,7 +39,7 @@ _ROOT_MEAN_PER_OUTPUT = multioutput(ROOT_MEAN)
     when="The default for regression when errors are roughly Gaussian: it targets the conditional mean "
     "and punishes large errors most. Prefer huber or mae when outliers dominate.",
     conventions={
-        "torch": Convention("Same formula as lossctl."),
+        "torch": torch_elementwise("Same formula as lossctl."),
         "sklearn": Convention("Same formula as lossctl."),
         "keras": keras("Same formula as lossctl."),
     },
@@ -97,7 +97,7 @@ def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     # Checked against torch L1Loss, sklearn/metrics/_regression.py mean_absolute_error (1.9.1) and
     # keras/src/losses/losses.py mean_absolute_error (keras-team/keras@702a7197).
     conventions={
-        "torch": Convention("Same formula as lossctl."),
+        "torch": torch_elementwise("Same formula as lossctl."),
         "sklearn": Convention("Same formula as lossctl."),
         "keras": keras("Same formula as lossctl."),
     },
@@ -134,7 +134,7 @@ def mae(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     # torch huber_loss (ATen; `|r| < delta` there, equal at the boundary) and Keras huber
     # (keras/src/losses/losses.py @702a7197: where(|e| <= delta, 0.5 e^2, delta |e| - 0.5 delta^2)).
     conventions={
-        "torch": Convention("Same formula as lossctl."),
+        "torch": torch_elementwise("Same formula as lossctl."),
         "keras": keras("Same formula as lossctl."),
     },
 )
@@ -173,7 +173,7 @@ def huber(target: np.ndarray, pred: np.ndarray, *, delta: float) -> np.ndarray:
     "part has slope 1 whatever beta, so shrinking beta moves it towards mae without rescaling the loss. "
     "Choose it to reproduce torch SmoothL1Loss numbers.",
     # aten/src/ATen/native/Loss.cpp (pytorch/pytorch@008af87c): beta < 0 is rejected, beta == 0 calls l1_loss.
-    conventions={"torch": Convention("Same formula as lossctl.")},
+    conventions={"torch": torch_elementwise("Same formula as lossctl.")},
 )
 def smooth_l1(target: np.ndarray, pred: np.ndarray, *, beta: float) -> np.ndarray:
     """``0.5 r^2 / beta`` where ``|r| < beta``, else ``|r| - 0.5 beta``; ``beta >= 0``, any real inputs.
@@ -496,7 +496,9 @@ def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, ful
     # aten/src/ATen/native/Loss.cpp poisson_nll_loss (pytorch/pytorch@008af87c) is this formula, Stirling term
     # masked to y > 1; only the default differs (torch.nn.functional.poisson_nll_loss: log_input=True).
     conventions={
-        "torch": Convention("torch's default is log_input=True: pred holds log-rates.", defaults={"log_input": True}),
+        "torch": torch_elementwise(
+            "torch's default is log_input=True: pred holds log-rates.", defaults={"log_input": True}
+        ),
         "keras": keras(
             "Keras' Poisson is p - y log(p + 1e-7): rates only, eps = 1e-7 (keras.backend.epsilon()).",
             func=_keras_poisson,
@@ -664,7 +666,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
     "the constant 0.5 log(2 pi) is left out, as torch.",
     # torch/nn/functional.py gaussian_nll_loss (torch 2.13): ValueError for var < 0, var.clamp_(min=eps),
     # 0.5 (log var + r^2 / var), + 0.5 log(2 pi) if full.
-    conventions={"torch": Convention("Same formula as lossctl.")},
+    conventions={"torch": torch_elementwise("Same formula as lossctl.")},
 )
 def gaussian_nll(target: np.ndarray, pred: np.ndarray, var: np.ndarray, *, eps: float, full: bool) -> np.ndarray:
     """``0.5 (log v + r^2 / v)`` with ``v = max(var, eps)``, plus ``0.5 log(2 pi)`` if ``full``.
