@@ -210,6 +210,13 @@ def test_keras_tversky_names_the_release_it_reproduces(cli, write) -> None:
     assert "|convention=keras<=3.15.1|" in signature
     run = cli("eval", path, "-l", "dice", "--convention", "keras", "-f", "json", "-q")
     assert "|convention=keras|" in json.loads(run.out)["results"][0]["signature"]
+    # A composite's number depends on the releases its parts reproduce too.
+    run = cli("eval", path, "-l", "t=0.5*dice+0.5*tversky:alpha=0.3:beta=0.7", "--convention", "keras", "-f", "json")
+    assert run.code == 0, run.err
+    composite = json.loads(run.out)["results"][-1]
+    assert composite["loss"] == "t" and "|convention=keras<=3.15.1|" in composite["signature"]
+    run = cli("eval", path, "-l", "t=0.5*dice+0.5*mse", "--convention", "keras", "-f", "json")
+    assert "|convention=keras|" in json.loads(run.out)["results"][-1]["signature"]
     page = cli("describe", "tversky").out
     assert "  keras (matches keras <=3.15.1): Keras Tversky as released up to Keras 3.15.1" in page
     assert "#23333, commit fa9afd5a" in page.replace("\n  ", " ")
