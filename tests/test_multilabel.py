@@ -184,6 +184,34 @@ def test_cli_torch_sum_adds_every_label_and_output(cli, tmp_path: Path) -> None:
     assert metric.compute() == 14.0
 
 
+@pytest.mark.parametrize(
+    ("loss", "reads"),
+    [
+        ("bce", "log_loss reads K 0/1 columns as the one-hot classes of one label, categorical_ce's number"),
+        (
+            "brier",
+            "brier_score_loss reads K 0/1 columns as the one-hot classes of one label, brier_multiclass's number",
+        ),
+        ("hinge", "hinge_loss refuses K columns"),
+    ],
+)
+def test_sklearn_has_no_multilabel_form(cli, write, loss: str, reads: str) -> None:
+    # sklearn's log_loss of these 2 label columns is 0.59 (rows renormalised as classes), not the labels' mean 0.39.
+    path = write("m.csv", "y0,y1,p0,p1\n1,0,0.8,0.3\n0,1,0.2,0.7\n1,1,0.6,0.5\n")
+    out = path.parent / "out.csv"
+    run = cli("eval", path, "--target", "y0,y1", "--pred", "p0,p1", "-l", loss, "--convention", "sklearn", "-o", out)
+    assert run.code == 2 and run.out == "" and not out.exists()
+    assert run.err == (
+        f"error: loss '{loss}' with convention sklearn takes one label column: sklearn's {reads}; without "
+        "--convention sklearn the value is the mean over the N K labels\n"
+    )
+    run = cli("eval", path, "--target", "y0", "--pred", "p0", "-l", loss, "--convention", "sklearn", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(
+        {"bce": -(math.log(0.8) + math.log(0.8) + math.log(0.6)) / 3, "brier": 0.08, "hinge": 0.6}[loss], rel=1e-15
+    )
+
+
 def test_cli_categorical_ce_six_decimals_and_beyond(cli, write) -> None:
     path = write("c.csv", "p0,p1,p2,y\n0.333333,0.333333,0.333333,0\n0.5,0.25,0.25,1\n0.2,0.2,0.6,2\n")
     run = cli("eval", path, "--pred", "p*", "--target", "y", "-l", "categorical_ce,brier_multiclass", "-f", "csv")
