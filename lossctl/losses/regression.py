@@ -22,6 +22,14 @@ _MULTIOUTPUT = Param(
 )
 _MEAN_PER_OUTPUT = multioutput(MEAN)
 _ROOT_MEAN_PER_OUTPUT = multioutput(ROOT_MEAN)
+# scikit-learn's root_mean_squared[_log]_error default to multioutput='uniform_average': with K outputs, the mean of
+# the per-output roots, not the root of the pooled mean (lossctl's default). The means of the other losses are
+# linear, so their pooled value is sklearn's uniform average already.
+_SKLEARN_ROOT = Convention(
+    "Same formula as lossctl, with scikit-learn's default multioutput=uniform (uniform_average): with K output "
+    "columns the mean of the K per-output roots, where lossctl's default is the root of the pooled mean.",
+    defaults={"multioutput": "uniform"},
+)
 
 
 @register_loss(
@@ -66,7 +74,7 @@ def mse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     ),
     when="The MSE on the target's own scale, to report; it ranks models as mse does. It has only the "
     "mean reduction and no per-row values.",
-    conventions={"sklearn": Convention("Same formula as lossctl.")},
+    conventions={"sklearn": _SKLEARN_ROOT},
 )
 def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Contributes ``r^2`` per row; the value is ``sqrt(sum(w r^2) / sum(w))`` (not a mean of roots).
@@ -438,7 +446,7 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     when="msle in log1p units, to report (Kaggle's RMSLE); it ranks models as msle does. It has only the mean "
     "reduction and no per-row values.",
     # sklearn/metrics/_regression.py (1.9.1): root_mean_squared_error of the log1p values.
-    conventions={"sklearn": Convention("Same formula as lossctl.")},
+    conventions={"sklearn": _SKLEARN_ROOT},
 )
 def rmsle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Contributes the msle row ``(log1p(p) - log1p(y))^2``; the value is the root of their weighted mean.

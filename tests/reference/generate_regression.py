@@ -750,6 +750,14 @@ def multioutput_cases() -> None:
         pooled = metric(target.ravel(), pred.ravel(), **sk_kwargs)
         add(loss, f"{loss}-multioutput-pooled", inputs, pooled, None, f"{ref} on the raveled N x K elements",
             params=params)  # fmt: skip
+    # scikit-learn's roots default to multioutput='uniform_average' (the --convention sklearn default).
+    for loss, metric, target, pred in (
+        ("rmse", metrics.root_mean_squared_error, y, p),
+        ("rmsle", metrics.root_mean_squared_log_error, y_pos, p_pos),
+    ):
+        add(loss, f"{loss}-multioutput-sklearn-default", {"target": target, "pred": pred},
+            metric(target, pred, sample_weight=w), None, f"sklearn.metrics.{metric.__name__} (default multioutput)",
+            convention="sklearn", sample_weight=w)  # fmt: skip
     # torch's reduction='sum' adds all N K element losses (lossctl and Keras add each row's mean over its outputs).
     torch_sums: list[tuple[str, Callable[..., torch.Tensor], dict[str, Any], np.ndarray, np.ndarray]] = [
         ("mse", F.mse_loss, {}, y, p),
