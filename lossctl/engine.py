@@ -573,7 +573,9 @@ class _Worker:
             and all(not job.request.spec.rows_interact and job.request.spec.origin is None for job in plan.jobs)
             else None
         )
-        self.evaluators = [job.request.spec.evaluator(job.request.params, options.convention) for job in plan.jobs]
+        self.evaluators = [
+            job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
+        ]
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -629,7 +631,7 @@ class _Worker:
         self, job: Job, values: dict[tuple[str, ...], np.ndarray], weight: np.ndarray | None, row_index: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """One job's contributions for these rows and their statistics vector (:func:`~lossctl.stats.weighted_sums`)."""
-        contributions = _contributions(job, self.options.convention, values, row_index)
+        contributions = _contributions(job, self.options, values, row_index)
         sums = weighted_sums(contributions, weight)
         if not np.isfinite(sums).all():  # a non-finite row makes its column's sum non-finite
             _check_finite(job, contributions, row_index)
@@ -967,12 +969,12 @@ def _job_arrays(job: Job, values: dict[tuple[str, ...], np.ndarray]) -> dict[str
 
 
 def _contributions(
-    job: Job, convention: str, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
+    job: Job, options: Options, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
 ) -> np.ndarray:
     spec = job.request.spec
     arrays = _job_arrays(job, values)
     try:  # in the caller's np.errstate: an overflow is reported as an input error, not a RuntimeWarning
-        contributions = spec.contributions(arrays, job.request.params, convention)
+        contributions = spec.contributions(arrays, job.request.params, options.convention, options.reduction)
     except DomainError as error:
         raise error.locate(
             spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row

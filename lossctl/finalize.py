@@ -413,11 +413,14 @@ def signature(request: LossRequest, reduction: str, convention: str, weight: str
 
 
 def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
-    """A composite's signature: its name and every part with all of its parameters."""
+    """A composite's signature: its name, every part with all of its parameters, and the convention with the
+    library releases its parts reproduce (``keras<=3.15.1`` when a part's own signature says so)."""
     parts = "+".join(
         f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())]) for w, r in composite.terms
     )
-    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention, weight)])
+    tags = sorted({r.spec.convention_tag(convention) for _, r in composite.terms} - {convention})
+    tag = ",".join(tags) if tags else convention
+    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, tag, weight)])
 
 
 def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:

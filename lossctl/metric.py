@@ -171,7 +171,7 @@ class Metric:
         spec = self._request.spec
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                return spec.contributions(arrays, self._request.params, self.convention)
+                return spec.contributions(arrays, self._request.params, self.convention, self.reduction)
         except DomainError as error:
             raise error.locate(spec.name, [error.role], self.rows) from None
 

@@ -221,6 +221,8 @@ class Convention:
     library's parameter defaults (torch's ``PoissonNLLLoss`` has ``log_input=True``). ``versions``
     names the releases reproduced when the library changed the definition (``<=3.15.1``): it is
     shown by ``describe`` and written into the result's signature (``convention=keras<=3.15.1``).
+    ``sums_elements``: the library's ``reduction='sum'`` adds every element of a row holding several (K labels
+    or outputs), where a row's loss is the mean of its elements (see :func:`torch_elementwise`).
     """
 
     note: str
@@ -228,6 +230,7 @@ class Convention:
     aggregate: Aggregate | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     versions: str | None = None
+    sums_elements: bool = False
 
 
 def keras(
@@ -240,6 +243,22 @@ def keras(
     weights that sum to zero give 0 (docs/losses.md, "Weights that sum to zero")."""
     note += " Weighted mean: sum(w*l) / n (Keras 'sum_over_batch_size'); all-zero weights give 0."
     return Convention(note, func, aggregate, dict(defaults or {}))
+
+
+def torch_elementwise(
+    note: str,
+    func: Callable[..., np.ndarray] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    aggregate: Aggregate | None = None,
+) -> Convention:
+    """The torch convention of an element-wise loss (``MSELoss``, ``BCELoss``...): a row of K elements (multi-label,
+    multi-output) has the mean of its K losses, as lossctl's, so the mean over rows is torch's mean over all N K
+    elements; but torch's ``reduction='sum'`` adds all N K element losses, K times the sum of the row means."""
+    note += (
+        " With --reduction sum, a row of K elements (multi-label, multi-output) adds its K losses, as torch's "
+        "reduction='sum' (lossctl and Keras add each row's mean); its per-row value is then that sum."
+    )
+    return Convention(note, func, aggregate, dict(defaults or {}), sums_elements=True)
 
 
 @dataclass(frozen=True)
@@ -366,7 +385,11 @@ class LossSpec:
         return variant.aggregate if variant and variant.aggregate else self.aggregate
 
     def contributions(
-        self, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], convention: str = "lossctl"
+        self,
+        arrays: Mapping[str, np.ndarray],
+        params: Mapping[str, Any],
+        convention: str = "lossctl",
+        reduction: str = "mean",
     ) -> np.ndarray:
         """Per-row contributions for validated float64 ``arrays`` (role -> array) and resolved ``params``.
 
@@ -374,7 +397,7 @@ class LossSpec:
         and a scalar column is compared with each element of its row. With ``multioutput`` set, the
         elements' losses follow the row mean as one column per output (:mod:`lossctl.outputs`).
         """
-        return self.evaluator(params, convention)(self.inputs(arrays))
+        return self.evaluator(params, convention, reduction)(self.inputs(arrays))
 
     def inputs(self, arrays: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         """The arrays in role order, as :meth:`evaluator`'s function takes them: a regression loss's 1-D arrays
@@ -383,13 +406,29 @@ class LossSpec:
         return _row_aligned(self.name, self.role_names, inputs) if self.task == "regression" else inputs
 
     def evaluator(
-        self, params: Mapping[str, Any], convention: str = "lossctl"
+        self, params: Mapping[str, Any], convention: str = "lossctl", reduction: str = "mean"
     ) -> Callable[[list[np.ndarray]], np.ndarray]:
-        """The contributions of :meth:`inputs` for these parameters: made once, called for every block of rows."""
+        """The contributions of :meth:`inputs` for these parameters: made once, called for every block of rows.
+
+        Under a convention that sums elements (:func:`torch_elementwise`), ``reduction="sum"`` scales each row's
+        loss (the first contribution) by its number of elements, so the sum is the library's sum over elements.
+        """
         own = {k: v for k, v in params.items() if k != "multioutput"}  # the reduction's, not the formula's
         function = self.function(convention)
         per_output = params.get("multioutput") is not None
         row_mean = self.task == "regression"
+        variant = self.convention(convention)
+        sums_elements = reduction == "sum" and variant is not None and variant.sums_elements
+
+        def scaled(inputs: list[np.ndarray], contributions: np.ndarray) -> np.ndarray:
+            elements = max(array.shape[1] if array.ndim == 2 else 1 for array in inputs)
+            if elements == 1:
+                return contributions
+            if contributions.ndim == 1:
+                return contributions * elements
+            contributions = contributions.copy()
+            contributions[:, 0] *= elements
+            return contributions
 
         def evaluate(inputs: list[np.ndarray]) -> np.ndarray:
             if self.origin is None:
@@ -401,10 +440,10 @@ class LossSpec:
             if per_output:
                 from lossctl.outputs import with_outputs
 
-                return with_outputs(contributions)
-            if row_mean and contributions.ndim == 2:
-                return contributions.mean(axis=1)
-            return contributions
+                contributions = with_outputs(contributions)
+            elif row_mean and contributions.ndim == 2:
+                contributions = contributions.mean(axis=1)
+            return scaled(inputs, contributions) if sums_elements else contributions
 
         return evaluate
 
@@ -471,7 +510,7 @@ class LossSpec:
 
         weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(bound.values()))))
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
-            stats = weighted_sums(self.contributions(bound, params, convention), weight)
+            stats = weighted_sums(self.contributions(bound, params, convention, reduction), weight)
         if params.get("multioutput") == "raw":
             from lossctl.aggregates import split_stats
 

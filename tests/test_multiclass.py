@@ -8,6 +8,7 @@ relative (1e-12 absolute where the reference is 0).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -93,7 +94,7 @@ def test_registry_entries() -> None:
     ):
         assert lossctl.get(alias) is lossctl.get(name)
     expected = {
-        "cross_entropy": {"torch"},
+        "cross_entropy": {"torch", "keras"},
         "nll": {"torch"},
         "categorical_ce": {"sklearn", "keras"},
         "multiclass_hinge": {"sklearn"},
@@ -560,7 +561,7 @@ def test_usage_errors_of_combinations() -> None:
 @pytest.mark.parametrize(
     ("loss", "convention", "has"),
     [
-        ("cross_entropy", "keras", "lossctl, torch"),
+        ("nll", "keras", "lossctl, torch"),
         ("categorical_ce", "torch", "lossctl, sklearn, keras"),
         ("js_div", "sklearn", "lossctl"),
         ("focal_multiclass", "torch", "lossctl"),
@@ -572,6 +573,28 @@ def test_a_library_without_the_loss_has_no_convention(loss: str, convention: str
     message = f"loss '{loss}' has no '{convention}' convention; it has: {has}"
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get(loss).aggregate_for(convention)
+
+
+def test_cross_entropy_keras_divides_by_the_row_count(cli, write) -> None:
+    # Keras CategoricalCrossentropy(from_logits=True): rows [log 2, 2e4]; weights [1, 3] give (log 2 + 6e4) / 2
+    # (sum_over_batch_size), where lossctl's weighted mean divides by 4.
+    path = write("k.csv", "x0,x1,y,w\n0,0,0,1\n1e4,-1e4,1,3\n")
+    values = {}
+    for convention in ("keras", "lossctl"):
+        run = cli("eval", path, "--pred", "x*", "--target", "y", "--weight", "w", "-l", "ce", "--convention",
+                  convention, "-f", "json", "-q")  # fmt: skip
+        assert run.code == 0, run.err
+        result = json.loads(run.out)["results"][0]
+        values[convention] = result["value"]
+        assert f"|convention={convention}|" in result["signature"]
+    assert values == {"keras": pytest.approx((LN2 + 6e4) / 2, rel=1e-15), "lossctl": pytest.approx((LN2 + 6e4) / 4)}
+    run = cli("eval", path, "--pred", "x*", "--target", "y", "-l", "ce:class_weight=1,2", "--convention", "keras")
+    assert run.code == 2 and run.out == ""
+    assert run.err == (
+        "error: loss 'cross_entropy' with convention keras takes no class_weight or ignore_index (Keras' "
+        "CategoricalCrossentropy has no class weights; its sparse form's ignore_class is not imitated); use "
+        "--convention torch for those\n"
+    )
 
 
 def test_keras_convention_defaults() -> None:

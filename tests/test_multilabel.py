@@ -152,6 +152,66 @@ def test_cli_multilabel_columns(cli, tmp_path: Path) -> None:
     assert values["asymmetric"] == pytest.approx(lossctl.get("asl")(y, x), rel=1e-15)
 
 
+def test_cli_torch_sum_adds_every_label_and_output(cli, tmp_path: Path) -> None:
+    # torch's reduction='sum' adds the N K element losses, K times the sum of the row means that lossctl and Keras
+    # add: bce_logits of x = 0 is log 2 per element, so 2 rows of 3 labels give 6 log 2 (weights 1 and 3: 12 log 2).
+    path = tmp_path / "k.csv"
+    path.write_text("y0,y1,y2,x0,x1,x2,t0,t1,w\n1,0,1,0,0,0,1,3,1\n0,0,1,0,0,0,2,0,3\n")
+    sums = {}
+    for convention in ("torch", "keras", "lossctl"):
+        run = cli("eval", path, "--target", "y*", "--pred", "x*", "-l", "bce_logits", "--reduction", "sum",
+                  "--convention", convention, "-f", "json", "-q")  # fmt: skip
+        assert run.code == 0, run.err
+        sums[convention] = json.loads(run.out)["results"][0]["value"]
+    assert sums["torch"] == pytest.approx(6 * LN2, rel=1e-15)
+    assert sums["keras"] == sums["lossctl"] == pytest.approx(2 * LN2, rel=1e-15)
+    per_sample = tmp_path / "rows.csv"
+    run = cli("eval", path, "--target", "y*", "--pred", "x*", "--weight", "w", "-l", "bce_logits", "--reduction",
+              "sum", "--convention", "torch", "--per-sample", per_sample, "-f", "json", "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(12 * LN2, rel=1e-15)
+    rows = [line.split(",") for line in per_sample.read_text().splitlines()[1:]]
+    assert [float(row[-1]) for row in rows] == pytest.approx([3 * LN2, 3 * LN2], rel=1e-15)
+    # mse of the outputs (t0, t1) against (x0, x1) = (0, 0): elements 1, 9 and 4, 0; torch's sum is 14.
+    run = cli("eval", path, "--target", "t0,t1", "--pred", "x0,x1", "-l", "mse", "--reduction", "sum",
+              "--convention", "torch", "-f", "json", "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == 14.0
+    assert lossctl.get("mse")([[1, 3], [2, 0]], [[0, 0], [0, 0]], reduction="sum", convention="torch") == 14.0
+    assert lossctl.get("mse")([[1, 3], [2, 0]], [[0, 0], [0, 0]], reduction="sum", convention="keras") == 7.0
+    metric = lossctl.Metric("mse", convention="torch", reduction="sum")
+    metric.update([[1, 3], [2, 0]], [[0, 0], [0, 0]])
+    assert metric.compute() == 14.0
+
+
+@pytest.mark.parametrize(
+    ("loss", "reads"),
+    [
+        ("bce", "log_loss reads K 0/1 columns as the one-hot classes of one label, categorical_ce's number"),
+        (
+            "brier",
+            "brier_score_loss reads K 0/1 columns as the one-hot classes of one label, brier_multiclass's number",
+        ),
+        ("hinge", "hinge_loss refuses K columns"),
+    ],
+)
+def test_sklearn_has_no_multilabel_form(cli, write, loss: str, reads: str) -> None:
+    # sklearn's log_loss of these 2 label columns is 0.59 (rows renormalised as classes), not the labels' mean 0.39.
+    path = write("m.csv", "y0,y1,p0,p1\n1,0,0.8,0.3\n0,1,0.2,0.7\n1,1,0.6,0.5\n")
+    out = path.parent / "out.csv"
+    run = cli("eval", path, "--target", "y0,y1", "--pred", "p0,p1", "-l", loss, "--convention", "sklearn", "-o", out)
+    assert run.code == 2 and run.out == "" and not out.exists()
+    assert run.err == (
+        f"error: loss '{loss}' with convention sklearn takes one label column: sklearn's {reads}; without "
+        "--convention sklearn the value is the mean over the N K labels\n"
+    )
+    run = cli("eval", path, "--target", "y0", "--pred", "p0", "-l", loss, "--convention", "sklearn", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(
+        {"bce": -(math.log(0.8) + math.log(0.8) + math.log(0.6)) / 3, "brier": 0.08, "hinge": 0.6}[loss], rel=1e-15
+    )
+
+
 def test_cli_categorical_ce_six_decimals_and_beyond(cli, write) -> None:
     path = write("c.csv", "p0,p1,p2,y\n0.333333,0.333333,0.333333,0\n0.5,0.25,0.25,1\n0.2,0.2,0.6,2\n")
     run = cli("eval", path, "--pred", "p*", "--target", "y", "-l", "categorical_ce,brier_multiclass", "-f", "csv")
@@ -178,6 +238,13 @@ def test_keras_tversky_names_the_release_it_reproduces(cli, write) -> None:
     assert "|convention=keras<=3.15.1|" in signature
     run = cli("eval", path, "-l", "dice", "--convention", "keras", "-f", "json", "-q")
     assert "|convention=keras|" in json.loads(run.out)["results"][0]["signature"]
+    # A composite's number depends on the releases its parts reproduce too.
+    run = cli("eval", path, "-l", "t=0.5*dice+0.5*tversky:alpha=0.3:beta=0.7", "--convention", "keras", "-f", "json")
+    assert run.code == 0, run.err
+    composite = json.loads(run.out)["results"][-1]
+    assert composite["loss"] == "t" and "|convention=keras<=3.15.1|" in composite["signature"]
+    run = cli("eval", path, "-l", "t=0.5*dice+0.5*mse", "--convention", "keras", "-f", "json")
+    assert "|convention=keras|" in json.loads(run.out)["results"][-1]["signature"]
     page = cli("describe", "tversky").out
     assert "  keras (matches keras <=3.15.1): Keras Tversky as released up to Keras 3.15.1" in page
     assert "#23333, commit fa9afd5a" in page.replace("\n  ", " ")

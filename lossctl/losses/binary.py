@@ -21,7 +21,7 @@ import numpy as np
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import binary_labels, plus_minus_labels, probabilities, sign_labels, soft_labels
-from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -129,6 +129,26 @@ def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
     return np.column_stack([losses, _any_per_row((pred < eps) | (pred > 1.0 - eps))])
 
 
+def _sklearn_one_label(
+    function: Callable[..., np.ndarray], loss: str, metric: str, instead: str | None
+) -> Callable[..., np.ndarray]:
+    """``function`` (lossctl's, which is sklearn's on one label column) for the sklearn convention, which has no
+    multi-label form: sklearn's ``log_loss`` and ``brier_score_loss`` read K 0/1 target columns as the one-hot
+    classes of one label (another number than the mean over the N K labels), ``hinge_loss`` refuses them."""
+
+    def one_label(target: np.ndarray, pred: np.ndarray, **params: Any) -> np.ndarray:
+        if max(target.shape[1:] + pred.shape[1:], default=1) > 1:
+            reads = f"reads K 0/1 columns as the one-hot classes of one label, {instead}'s number" if instead else ""
+            raise UsageError(
+                f"loss '{loss}' with convention sklearn takes one label column: sklearn's {metric} "
+                f"{reads or 'refuses K columns'}; without --convention sklearn the value is the mean over the N K "
+                "labels"
+            )
+        return function(target, pred, **params)
+
+    return one_label
+
+
 def _any_per_row(flags: np.ndarray) -> np.ndarray:
     """A 0/1 flag per row: any of its elements (multi-label: its K labels) flagged."""
     return flags if flags.ndim == 1 else np.asarray(flags.any(axis=1))
@@ -191,8 +211,12 @@ CLIPPING_MEAN = Aggregate(
     "mistakes; compare with brier when that matters. When the model outputs logits use bce_logits, which is "
     "exact where probabilities round to 0 or 1.",
     conventions={
-        "sklearn": Convention("Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps)."),
-        "torch": Convention(
+        "sklearn": Convention(
+            "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one label column only (log_loss "
+            "reads K 0/1 columns as one-hot classes: categorical_ce).",
+            func=_sklearn_one_label(lambda *a, **k: bce(*a, **k), "bce", "log_loss", "categorical_ce"),
+        ),
+        "torch": torch_elementwise(
             "torch BCELoss does not clip: it caps each log at -100 (a p of exactly 0 or 1 costs 100, not 36.04); "
             "eps does not apply (setting it is an error). Its weighted mean (BCELoss(weight=w)) divides sum(w*l) "
             "by the row count.",
@@ -258,7 +282,7 @@ def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_s
     "BinaryCrossentropy(from_logits=True) train on): no clipping, exact and finite for any logit. Set "
     "pos_weight to n_negative / n_positive to weigh a rare positive class up.",
     conventions={
-        "torch": Convention(
+        "torch": torch_elementwise(
             "Same formula as lossctl. Its weighted mean (BCEWithLogitsLoss(weight=w)) divides sum(w*l) by the "
             "row count.",
             aggregate=MEAN_OVER_ROWS,
@@ -299,7 +323,13 @@ def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label
     when="Judging calibrated probabilities with a bounded score that a few confident mistakes cannot dominate "
     "(unlike bce). It is a proper scoring rule but insensitive to the difference between p = 0.001 and "
     "p = 0.01, so prefer bce for rare events.",
-    conventions={"sklearn": Convention("Same formula as lossctl (brier_score_loss, binary case).")},
+    conventions={
+        "sklearn": Convention(
+            "Same formula as lossctl (brier_score_loss, binary case); one label column only (brier_score_loss reads "
+            "K 0/1 columns as one-hot classes: brier_multiclass).",
+            func=_sklearn_one_label(lambda *a, **k: brier(*a, **k), "brier", "brier_score_loss", "brier_multiclass"),
+        )
+    },
 )
 def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``(p - y)^2`` per row.
@@ -371,7 +401,9 @@ def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
         "sklearn": Convention(
             "Same formula as lossctl (hinge_loss maps the smaller of two labels to -1; its margin is fixed at 1). "
             "Not imitated: given a target holding a single class, hinge_loss reads every row as the negative "
-            "class (LabelBinarizer), so all 1 gives max(0, 1 + x); lossctl keeps t = +1."
+            "class (LabelBinarizer), so all 1 gives max(0, 1 + x); lossctl keeps t = +1. One label column only "
+            "(hinge_loss refuses K columns).",
+            func=_sklearn_one_label(lambda *a, **k: hinge(*a, **k), "hinge", "hinge_loss", None),
         ),
         "keras": keras(
             "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1)."
@@ -465,7 +497,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     "bce: (1 - p_t)^gamma lets the hard rows count. Report it as a training loss; for gamma > 0 it is not a "
     "proper scoring rule, so judge calibration with bce or brier.",
     conventions={
-        "torch": Convention(
+        "torch": torch_elementwise(
             "Same formula as lossctl (torchvision.ops.sigmoid_focal_loss, which takes logits only; lossctl "
             "computes 1 - p_t without cancellation, so tiny losses of very confident rows keep their digits)."
         ),

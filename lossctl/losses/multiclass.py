@@ -299,6 +299,27 @@ CLASS_WEIGHTED_MEAN = Aggregate(
 )
 
 
+def _keras_cross_entropy(
+    target: np.ndarray,
+    pred: np.ndarray,
+    *,
+    label_smoothing: float,
+    class_weight: tuple[float, ...] | str | None,
+    ignore_index: int | None,
+) -> np.ndarray:
+    # keras/src/losses/losses.py categorical_crossentropy(from_logits=True) smooths y_true * (1 - e) + e / K, then
+    # the backend takes -sum(target * log_softmax(output)): no clipping from logits.
+    if class_weight is not None or ignore_index is not None:
+        raise UsageError(
+            "loss 'cross_entropy' with convention keras takes no class_weight or ignore_index (Keras' "
+            "CategoricalCrossentropy has no class weights; its sparse form's ignore_class is not imitated); use "
+            "--convention torch for those"
+        )
+    pred = _columns(pred)
+    _n_classes(pred)
+    return _probability_rows(target, _log_softmax(pred), label_smoothing)
+
+
 @register_loss(
     "cross_entropy",
     on_probabilities="categorical_ce",
@@ -340,6 +361,13 @@ CLASS_WEIGHTED_MEAN = Aggregate(
             "Same formula as lossctl (CrossEntropyLoss(weight=class_weight, ignore_index, label_smoothing); torch's "
             "own ignore_index default is -100, lossctl's none). torch has no sample weights: with them lossctl "
             "weighs both sums of the class-weighted mean."
+        ),
+        "keras": keras(
+            "Same formula as lossctl (CategoricalCrossentropy(from_logits=True), and SparseCategoricalCrossentropy"
+            "(from_logits=True) for class indices: log-softmax, no clipping); label_smoothing as lossctl (Keras' "
+            "sparse form has none); class_weight and ignore_index are refused (Keras has no class weights; "
+            "SparseCategoricalCrossentropy's ignore_class is not imitated).",
+            func=_keras_cross_entropy,
         ),
     },
 )

@@ -10,7 +10,7 @@ from lossctl.aggregates import MEAN, ROOT_MEAN, multioutput
 from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
-from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 _MULTIOUTPUT = Param(
     "multioutput",
@@ -22,6 +22,14 @@ _MULTIOUTPUT = Param(
 )
 _MEAN_PER_OUTPUT = multioutput(MEAN)
 _ROOT_MEAN_PER_OUTPUT = multioutput(ROOT_MEAN)
+# scikit-learn's root_mean_squared[_log]_error default to multioutput='uniform_average': with K outputs, the mean of
+# the per-output roots, not the root of the pooled mean (lossctl's default). The means of the other losses are
+# linear, so their pooled value is sklearn's uniform average already.
+_SKLEARN_ROOT = Convention(
+    "Same formula as lossctl, with scikit-learn's default multioutput=uniform (uniform_average): with K output "
+    "columns the mean of the K per-output roots, where lossctl's default is the root of the pooled mean.",
+    defaults={"multioutput": "uniform"},
+)
 
 
 @register_loss(
@@ -39,7 +47,7 @@ _ROOT_MEAN_PER_OUTPUT = multioutput(ROOT_MEAN)
     when="The default for regression when errors are roughly Gaussian: it targets the conditional mean "
     "and punishes large errors most. Prefer huber or mae when outliers dominate.",
     conventions={
-        "torch": Convention("Same formula as lossctl."),
+        "torch": torch_elementwise("Same formula as lossctl."),
         "sklearn": Convention("Same formula as lossctl."),
         "keras": keras("Same formula as lossctl."),
     },
@@ -66,7 +74,7 @@ def mse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     ),
     when="The MSE on the target's own scale, to report; it ranks models as mse does. It has only the "
     "mean reduction and no per-row values.",
-    conventions={"sklearn": Convention("Same formula as lossctl.")},
+    conventions={"sklearn": _SKLEARN_ROOT},
 )
 def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Contributes ``r^2`` per row; the value is ``sqrt(sum(w r^2) / sum(w))`` (not a mean of roots).
@@ -97,7 +105,7 @@ def rmse(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     # Checked against torch L1Loss, sklearn/metrics/_regression.py mean_absolute_error (1.9.1) and
     # keras/src/losses/losses.py mean_absolute_error (keras-team/keras@702a7197).
     conventions={
-        "torch": Convention("Same formula as lossctl."),
+        "torch": torch_elementwise("Same formula as lossctl."),
         "sklearn": Convention("Same formula as lossctl."),
         "keras": keras("Same formula as lossctl."),
     },
@@ -134,7 +142,7 @@ def mae(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     # torch huber_loss (ATen; `|r| < delta` there, equal at the boundary) and Keras huber
     # (keras/src/losses/losses.py @702a7197: where(|e| <= delta, 0.5 e^2, delta |e| - 0.5 delta^2)).
     conventions={
-        "torch": Convention("Same formula as lossctl."),
+        "torch": torch_elementwise("Same formula as lossctl."),
         "keras": keras("Same formula as lossctl."),
     },
 )
@@ -173,7 +181,7 @@ def huber(target: np.ndarray, pred: np.ndarray, *, delta: float) -> np.ndarray:
     "part has slope 1 whatever beta, so shrinking beta moves it towards mae without rescaling the loss. "
     "Choose it to reproduce torch SmoothL1Loss numbers.",
     # aten/src/ATen/native/Loss.cpp (pytorch/pytorch@008af87c): beta < 0 is rejected, beta == 0 calls l1_loss.
-    conventions={"torch": Convention("Same formula as lossctl.")},
+    conventions={"torch": torch_elementwise("Same formula as lossctl.")},
 )
 def smooth_l1(target: np.ndarray, pred: np.ndarray, *, beta: float) -> np.ndarray:
     """``0.5 r^2 / beta`` where ``|r| < beta``, else ``|r| - 0.5 beta``; ``beta >= 0``, any real inputs.
@@ -438,7 +446,7 @@ def msle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     when="msle in log1p units, to report (Kaggle's RMSLE); it ranks models as msle does. It has only the mean "
     "reduction and no per-row values.",
     # sklearn/metrics/_regression.py (1.9.1): root_mean_squared_error of the log1p values.
-    conventions={"sklearn": Convention("Same formula as lossctl.")},
+    conventions={"sklearn": _SKLEARN_ROOT},
 )
 def rmsle(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Contributes the msle row ``(log1p(p) - log1p(y))^2``; the value is the root of their weighted mean.
@@ -496,7 +504,9 @@ def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, ful
     # aten/src/ATen/native/Loss.cpp poisson_nll_loss (pytorch/pytorch@008af87c) is this formula, Stirling term
     # masked to y > 1; only the default differs (torch.nn.functional.poisson_nll_loss: log_input=True).
     conventions={
-        "torch": Convention("torch's default is log_input=True: pred holds log-rates.", defaults={"log_input": True}),
+        "torch": torch_elementwise(
+            "torch's default is log_input=True: pred holds log-rates.", defaults={"log_input": True}
+        ),
         "keras": keras(
             "Keras' Poisson is p - y log(p + 1e-7): rates only, eps = 1e-7 (keras.backend.epsilon()).",
             func=_keras_poisson,
@@ -664,7 +674,7 @@ def tweedie_deviance(target: np.ndarray, pred: np.ndarray, *, power: float) -> n
     "the constant 0.5 log(2 pi) is left out, as torch.",
     # torch/nn/functional.py gaussian_nll_loss (torch 2.13): ValueError for var < 0, var.clamp_(min=eps),
     # 0.5 (log var + r^2 / var), + 0.5 log(2 pi) if full.
-    conventions={"torch": Convention("Same formula as lossctl.")},
+    conventions={"torch": torch_elementwise("Same formula as lossctl.")},
 )
 def gaussian_nll(target: np.ndarray, pred: np.ndarray, var: np.ndarray, *, eps: float, full: bool) -> np.ndarray:
     """``0.5 (log v + r^2 / v)`` with ``v = max(var, eps)``, plus ``0.5 log(2 pi)`` if ``full``.

@@ -505,6 +505,18 @@ def multilabel_cases(rng: np.random.Generator) -> None:
     add("focal", "focal-multilabel-keras", inputs_p, keras_mean(keras_rows.mean(axis=1), None),
         keras_rows.mean(axis=1), "Keras BinaryFocalCrossentropy formula (mean over the last axis)",
         convention="keras")  # fmt: skip
+    # torch's reduction='sum' adds all N K element losses (lossctl and Keras add each row's mean over its labels).
+    modules = (("bce", torch.nn.BCELoss, inputs_p), ("bce_logits", torch.nn.BCEWithLogitsLoss, inputs_x))
+    for loss, module, inputs in modules:
+        pred = t(inputs["pred"])
+        total = float(module(weight=t(w[:, None]), reduction="sum")(pred, t(y)))
+        rows = module(reduction="none")(pred, t(y)).numpy().mean(axis=1)
+        ref = f"torch.nn.{module.__name__}(weight=w[:, None], reduction='sum'): the sum over N x K"
+        add(loss, f"{loss}-multilabel-torch-sum", inputs, total, rows, ref, convention="torch", sample_weight=w,
+            reduction="sum")  # fmt: skip
+    add("focal", "focal-multilabel-torch-sum", inputs_x, float(focal_rows.sum()), focal_rows.mean(axis=1),
+        "torchvision sigmoid_focal_loss formula, reduction='sum' over N x K", convention="torch",
+        reduction="sum")  # fmt: skip
     for loss, squared in (("hinge", False), ("squared_hinge", True)):
         rows = keras_hinge_rows(y, x, squared=squared).mean(axis=1)
         ref = f"Keras {'SquaredHinge' if squared else 'Hinge'} formula: mean over the last axis of the label columns"

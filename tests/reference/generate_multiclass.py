@@ -227,6 +227,28 @@ def ce_case(
     )
 
 
+def keras_cross_entropy_cases(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
+    """Keras CategoricalCrossentropy(from_logits=True) (SparseCategoricalCrossentropy for class indices):
+    keras/src/losses/losses.py smooths y * (1 - e) + e / K, then -sum(y * log_softmax(x)), and the weighted mean
+    divides by the row count (sum_over_batch_size). Its own data stream, so the other cases keep theirs."""
+    k = x.shape[1]
+    soft = dirichlet(np.random.default_rng(1611), len(y), k)
+    ref = "Keras CategoricalCrossentropy(from_logits=True) formula, torch log_softmax, sum_over_batch_size"
+    cases = (
+        ("ce-keras-weighted", x, y, 0.0, w, "mean"),
+        ("ce-keras-label-smoothing-sum", x, y, 0.1, w, "sum"),
+        ("ce-keras-soft-label-smoothing", x, soft, 0.2, w, "mean"),
+        ("ce-keras-logits-1e4", EXTREME_LOGITS, EXTREME_TARGETS, 0.0, None, "mean"),
+    )
+    for case_id, logits_, target, e, weight, reduction in cases:
+        one_hot = np.eye(logits_.shape[1])[target.astype(int)] if target.ndim == 1 else target
+        smoothed = one_hot * (1.0 - e) + e / logits_.shape[1]
+        rows = -(t(smoothed) * torch.log_softmax(t(logits_), dim=1)).sum(dim=1).numpy()
+        value = keras_mean(rows, weight, reduction)
+        add("cross_entropy", case_id, {"target": target, "pred": logits_}, value, rows, ref,
+            params={"label_smoothing": e}, convention="keras", sample_weight=weight, reduction=reduction)  # fmt: skip
+
+
 def balanced_weights(y: np.ndarray, k: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
     """scikit-learn's compute_class_weight('balanced') over the classes present; absent classes get 0."""
     present = np.unique(y)
@@ -247,6 +269,7 @@ def cross_entropy_cases(rng: np.random.Generator) -> None:
     ce_case("ce-weighted", x5, y5, sample_weight=w)
     ce_case("ce-sum", x5, y5, sample_weight=w, reduction="sum")
     ce_case("ce-torch", x5, y5, convention="torch")
+    keras_cross_entropy_cases(x5, y5, w)
     ce_case("ce-class-weight", x5, y5, class_weight=cw5)
     ce_case("ce-class-weight-weighted", x5, y5, class_weight=cw5, sample_weight=w)
     ce_case("ce-class-weight-sum", x5, y5, class_weight=cw5, sample_weight=w, reduction="sum")

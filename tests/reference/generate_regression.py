@@ -750,6 +750,33 @@ def multioutput_cases() -> None:
         pooled = metric(target.ravel(), pred.ravel(), **sk_kwargs)
         add(loss, f"{loss}-multioutput-pooled", inputs, pooled, None, f"{ref} on the raveled N x K elements",
             params=params)  # fmt: skip
+    # scikit-learn's roots default to multioutput='uniform_average' (the --convention sklearn default).
+    for loss, metric, target, pred in (
+        ("rmse", metrics.root_mean_squared_error, y, p),
+        ("rmsle", metrics.root_mean_squared_log_error, y_pos, p_pos),
+    ):
+        add(loss, f"{loss}-multioutput-sklearn-default", {"target": target, "pred": pred},
+            metric(target, pred, sample_weight=w), None, f"sklearn.metrics.{metric.__name__} (default multioutput)",
+            convention="sklearn", sample_weight=w)  # fmt: skip
+    # torch's reduction='sum' adds all N K element losses (lossctl and Keras add each row's mean over its outputs).
+    torch_sums: list[tuple[str, Callable[..., torch.Tensor], dict[str, Any], np.ndarray, np.ndarray]] = [
+        ("mse", F.mse_loss, {}, y, p),
+        ("mae", F.l1_loss, {}, y, p),
+        ("huber", F.huber_loss, {"delta": 5.0}, y, p),
+        ("smooth_l1", F.smooth_l1_loss, {"beta": 5.0}, y, p),
+        ("poisson_nll", F.poisson_nll_loss, {}, y_pos, np.log(p_pos)),
+    ]
+    for loss, function, params, target, pred in torch_sums:
+        elements = function(tensor(pred), tensor(target), reduction="none", **params).numpy()
+        add(loss, f"{loss}-multioutput-torch-sum", {"target": target, "pred": pred}, float(elements.sum()),
+            elements.mean(axis=1), f"torch.nn.functional.{function.__name__}(reduction='sum'): the sum over N x K",
+            params=params, convention="torch", reduction="sum")  # fmt: skip
+    var = np.abs(rng.normal(size=(n, 1))) + 0.1
+    elements = F.gaussian_nll_loss(tensor(p), tensor(y), tensor(var), reduction="none").numpy()
+    total = float(F.gaussian_nll_loss(tensor(p), tensor(y), tensor(var), reduction="sum"))
+    add("gaussian_nll", "gaussian_nll-multioutput-torch-sum", {"target": y, "pred": p, "var": var[:, 0]}, total,
+        elements.mean(axis=1), "torch.nn.functional.gaussian_nll_loss(reduction='sum'), one variance per row",
+        convention="torch", reduction="sum")  # fmt: skip
 
 
 def main() -> None:
