@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl import __version__
+from lossctl.arrow import to_arrow
 from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, NoRows, UsageError
@@ -67,6 +68,8 @@ from lossctl.text import shown_value, written
 DATA_ROLES = ("target", "qid", "teacher")
 CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
+# The candidate's row numbers, beside its columns when --on joins it to the baseline (a NUL: no file's column).
+_CANDIDATE_ROW = "\0candidate row"
 _NO_CANDIDATE = "compare needs a CANDIDATE file, or two or more --model columns of one file to compare"
 
 
@@ -234,13 +237,17 @@ def _aligned(
         table = _table(base_batches, base_columns)
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
+        if checked:  # the candidate's own row numbers, for the message of a differing target
+            other = other.append_column(_CANDIDATE_ROW, to_arrow(np.arange(other.num_rows, dtype=np.int64)))
         drop = options.missing == "drop"
         joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
         notices += more
-        _check_same_targets(joined, checked, 0, *names, missing_ok=drop)
+        their_rows = joined.column(_CANDIDATE_ROW) if checked else None
+        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
-        only_checked = [c for c in checked if c not in model_columns]
-        batches = joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows)
+        only_checked = [CANDIDATE + c for c in checked if c not in model_columns]
+        unused = only_checked + ([_CANDIDATE_ROW] if checked else [])
+        batches = joined.drop_columns(unused).to_batches(max_chunksize=chunk_rows)
         return iter(batches), other.num_rows
     # The candidate is decoded on a thread of its own, one batch ahead, while the reader thread decodes the
     # baseline: 20M-row compare 1.23 s -> 1.05 s; a second batch ahead gained nothing and held 30 MB more.
@@ -360,26 +367,40 @@ def _check_same_rows(
 
 
 def _check_same_targets(
-    table: Any, checked: list[str], offset: int, base_path: str, other_path: str, missing_ok: bool = False
+    table: Any,
+    checked: list[str],
+    offset: int,
+    base_path: str,
+    other_path: str,
+    missing_ok: bool = False,
+    their_rows: pa.ChunkedArray | None = None,
 ) -> None:
     """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
 
     With ``missing_ok`` (``--missing drop``) a row whose candidate target is missing is not compared: it is a row
     without a partner in the candidate (its predictions are missing too, and the row is dropped and counted), or
-    a missing value that contradicts nothing, the baseline's target being the one scored."""
+    a missing value that contradicts nothing, the baseline's target being the one scored. ``their_rows`` (joined
+    by ``--on``) are the candidate's own row numbers, which the message names beside the baseline's; else both
+    files' row is ``offset`` + the position."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
         if ours.type == theirs.type and ours.equals(theirs):
             continue
-        left, right = ours.to_pylist(), theirs.to_pylist()
-        pairs = enumerate(zip(left, right, strict=True))
+        pairs = enumerate(zip(ours.to_pylist(), theirs.to_pylist(), strict=True))
         differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
         if differing is None:
             continue
+        ours_shown, theirs_shown = shown_value(ours[differing].as_py()), shown_value(theirs[differing].as_py())
+        row = offset + differing
+        if their_rows is None:
+            where = f"{ours_shown} in {base_path} but {theirs_shown} in {other_path} at row {row}"
+        else:
+            where = (
+                f"{ours_shown} in {base_path} at row {row} but {theirs_shown} in {other_path} at row "
+                f"{their_rows[differing].as_py()}"
+            )
         raise InputError(
-            f"the targets differ: column '{name}' is {shown_value(left[differing])} in {base_path} but "
-            f"{shown_value(right[differing])} in "
-            f"{other_path} at row {offset + differing}; both models must be scored on the same truth "
+            f"the targets differ: column '{name}' is {where}; both models must be scored on the same truth "
             "(give --targets FILE to take the targets from one file)"
         )
 

@@ -143,6 +143,21 @@ def test_compare_refuses_two_files_scored_on_different_targets(cli, tmp_path: Pa
     assert run.code == 3 and f"is 2 in {tmp_path / 'a.csv'} but missing in {tmp_path / 'c.csv'} at row 1;" in run.err
 
 
+def test_compare_on_a_key_names_each_file_s_own_row_of_a_differing_target(cli, tmp_path: Path) -> None:
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,y_true,y_pred\n1,1,1.5\n2,2,2.5\n3,3,2.0\n4,4,4.5\n")
+    cand.write_text("id,y_true,y_pred\n4,4,4.2\n3,3,2.2\n2,2,2.4\n1,5,1.2\n")  # id 1: row 0 of a, row 3 of b
+    for extra in ([], ["--missing", "drop"]):
+        run = cli("compare", base, cand, "--on", "id", "-l", "mse", *extra)
+        assert run.code == 3 and run.out == ""
+        assert run.err == (
+            f"error: the targets differ: column 'y_true' is 1 in {base} at row 0 but 5 in {cand} at row 3; both models "
+            "must be scored on the same truth (give --targets FILE to take the targets from one file)\n"
+        )
+    with pytest.raises(lossctl.InputError, match=rf"is 1 in {base} at row 0 but 5 in {cand} at row 3;"):
+        lossctl.compare(base, cand, on="id", losses="mse")
+
+
 def test_compare_models_of_one_file(cli, tmp_path: Path) -> None:
     per_sample = tmp_path / "rows.csv"
     run = cli("compare", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mae", "--by", "segment",
@@ -354,7 +369,10 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
         assert run.code == 0, run.err
     # Targets that truly differ are still an input error.
     run = cli("compare", base, other, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
-    assert run.code == 3 and f"error: the targets differ: column 'y_true' is 4 in {base} but 5 in {other}" in run.err
+    assert (
+        run.code == 3
+        and f"error: the targets differ: column 'y_true' is 4 in {base} at row 3 but 5 in {other}" in run.err
+    )
 
 
 def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:
