@@ -51,6 +51,7 @@ from lossctl.finalize import (
 )
 from lossctl.hints import option_notices
 from lossctl.io.columns import column_not_found, show_name
+from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
@@ -62,7 +63,7 @@ from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import shown_value, written
+from lossctl.text import shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -377,16 +378,20 @@ def _check_same_targets(
 ) -> None:
     """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
 
-    With ``missing_ok`` (``--missing drop``) a row whose candidate target is missing is not compared: it is a row
-    without a partner in the candidate (its predictions are missing too, and the row is dropped and counted), or
-    a missing value that contradicts nothing, the baseline's target being the one scored. ``their_rows`` (joined
-    by ``--on``) are the candidate's own row numbers, which the message names beside the baseline's; else both
-    files' row is ``offset`` + the position."""
+    The columns are compared in one type (:func:`_one_type`), so that the same truth written by two formats is
+    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. With ``missing_ok`` (``--missing drop``) a row whose
+    candidate target is missing is not compared: it is a row without a partner in the candidate (its predictions
+    are missing too, and the row is dropped and counted), or a missing value that contradicts nothing, the
+    baseline's target being the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
+    numbers, which the message names beside the baseline's; else both files' row is ``offset`` + the position."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
         if ours.type == theirs.type and ours.equals(theirs):
             continue
-        pairs = enumerate(zip(ours.to_pylist(), theirs.to_pylist(), strict=True))
+        left, right = _one_type(ours, theirs)
+        if left.type == right.type and left.equals(right):
+            continue
+        pairs = enumerate(zip(left.to_pylist(), right.to_pylist(), strict=True))
         differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
         if differing is None:
             continue
@@ -405,10 +410,47 @@ def _check_same_targets(
         )
 
 
+def _one_type(left: Any, right: Any) -> tuple[Any, Any]:
+    """Two target columns of different types in one type, in which they are compared: numbers by value in the
+    narrower float type if either is a float (a float32 ``0.1`` from Parquet equals ``0.1`` from CSV; int ``1``
+    equals ``1.0``), and text that reads as numbers as those numbers (JSON Lines' ``"2"`` equals CSV's ``2``, as
+    a loss reads both). Any other pair as it is, for :func:`_same` to compare value by value."""
+    left, right = (_decoded(column) for column in (left, right))
+    number = [_numeric(column.type) for column in (left, right)]
+    text = [is_text_type(column.type) for column in (left, right)]
+    try:
+        if all(number):
+            floats = [column.type for column in (left, right) if pa.types.is_floating(column.type)]
+            kind = min(floats, key=lambda kind: kind.bit_width) if floats else pa.int64()
+            return left.cast(kind), right.cast(kind)
+        if any(number) and any(text):
+            numbers, texts = (left, right) if number[0] else (right, left)
+            as_numbers = texts.cast(pa.float64()).cast(numbers.type)  # safe: "2.5" is not the integer 2
+            return (numbers, as_numbers) if number[0] else (as_numbers, numbers)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # text that is not all numbers, or 2.5 and "2"
+        pass
+    return left, right
+
+
 def _same(a: object, b: object) -> bool:
+    """Whether two target values are the same truth: NaN is NaN, and a text that reads as a number is it."""
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
+    if isinstance(a, str) != isinstance(b, str) and isinstance(b if isinstance(a, str) else a, int | float):
+        text, number = (a, b) if isinstance(a, str) else (b, a)
+        try:
+            return written_number(str(text).strip()) == number
+        except ValueError:
+            return False
     return a == b
+
+
+def _decoded(column: Any) -> Any:
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
 
 
 def _comparisons(

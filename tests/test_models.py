@@ -158,6 +158,29 @@ def test_compare_on_a_key_names_each_file_s_own_row_of_a_differing_target(cli, t
         lossctl.compare(base, cand, on="id", losses="mse")
 
 
+@pytest.mark.parametrize("on", [[], ["--on", "id"]])
+def test_compare_targets_written_by_two_formats_are_the_same_truth(cli, tmp_path: Path, on: list[str]) -> None:
+    base, cand, floats = tmp_path / "a.csv", tmp_path / "b.jsonl", tmp_path / "c.parquet"
+    base.write_text("id,y_true,y_pred\n1,1,1.5\n2,2,2.5\n3,0.1,2.0\n")
+    rows = [(1, "1", 1.2), (2, "2.0", 2.4), (3, "0.1", 2.1)]
+    cand.write_text("".join(json.dumps({"id": i, "y_true": t, "y_pred": p}) + "\n" for i, t, p in rows))
+    narrow = pa.array([1, 2, 0.1], pa.float32())  # Parquet's float32 0.1 is CSV's 0.1
+    pq.write_table(pa.table({"id": [1, 2, 3], "y_true": narrow, "y_pred": [1.2, 2.4, 2.1]}), floats)
+    for other in (cand, floats):
+        run = cli("compare", base, other, "-l", "mse", "-f", "json", *on)
+        assert run.code == 0, run.err
+        assert _json(run)["results"][0]["candidate"] == pytest.approx((0.2**2 + 0.4**2 + 2.0**2) / 3)
+        assert lossctl.compare(base, other, losses="mse", on=on[1:] or None)["mse"].candidate == pytest.approx(
+            (0.2**2 + 0.4**2 + 2.0**2) / 3
+        )
+    cand.write_text(
+        "".join(json.dumps({"id": i, "y_true": t, "y_pred": p}) + "\n" for i, t, p in [*rows[:2], (3, "x", 2)])
+    )
+    run = cli("compare", base, cand, "-l", "mse", *on)
+    assert run.code == 3 and f"error: the targets differ: column 'y_true' is 0.1 in {base}" in run.err
+    assert f"but 'x' in {cand} at row 2;" in run.err
+
+
 def test_compare_models_of_one_file(cli, tmp_path: Path) -> None:
     per_sample = tmp_path / "rows.csv"
     run = cli("compare", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mae", "--by", "segment",
