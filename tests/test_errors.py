@@ -477,7 +477,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1_0"],
         2,
-        "Invalid value for '--fail-if-worse': '1_0' is not a valid float.",
+        "Invalid value for '--fail-if-worse': '1_0' is not a percentage (e.g. 1 or 1%).",
     ),
     (
         "--bootstrap in Arabic-Indic digits",  # read as 10 before
@@ -1298,6 +1298,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "-1"],
         2,
         "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
+    ),
+    (
+        "compare --fail-if-worse beyond float64",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1e400"],
+        2,
+        "Invalid value for '--fail-if-worse': '1e400' is not a finite percentage (e.g. 1 or 1%).",  # "got inf" before
+    ),
+    (
+        "compare --fail-if-worse inf",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "inf%"],
+        2,
+        "Invalid value for '--fail-if-worse': 'inf%' is not a finite percentage (e.g. 1 or 1%).",
     ),
     (
         "compare output is the candidate",

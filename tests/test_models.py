@@ -360,6 +360,18 @@ def test_a_relative_delta_that_overflows_is_null_in_every_format(cli, tmp_path: 
     assert run.code == 0 and run.out.splitlines()[1].split(",")[6] == "", run.out
 
 
+@pytest.mark.parametrize("given", ["5%", "5", " 5 %"])
+def test_fail_if_worse_takes_a_percent_sign(cli, tmp_path: Path, given: str) -> None:
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", given, "-f", "json")
+    [check] = _json(run)["checks"]
+    assert run.code == 1 and check["expr"] == "mse worse by > 5%" and check["threshold"] == 0.05
+    assert check["value"] == pytest.approx(5 / 3) and not check["passed"]
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", "-0", "-f", "json")
+    assert run.code == 1 and _json(run)["checks"][0]["expr"] == "mse worse by > 0%"  # not "-0%"
+
+
 def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
