@@ -635,7 +635,7 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     failed = worse and comparison.delta > 0
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
-    expr = f"{comparison.label} worse by > {percent:g}%" + (" (significant)" if significant else "")
+    expr = f"{comparison.label} worse by > {written(percent)}%" + (" (significant)" if significant else "")
     return Check(
         expr, comparison.loss, value, not failed, threshold, comparison.model, note, comparison.params, comparison.label
     )

@@ -372,6 +372,14 @@ def test_fail_if_worse_takes_a_percent_sign(cli, tmp_path: Path, given: str) -> 
     assert run.code == 1 and _json(run)["checks"][0]["expr"] == "mse worse by > 0%"  # not "-0%"
 
 
+@pytest.mark.parametrize(("given", "shown"), [("1.0000001", "1.0000001"), ("1234567", "1234567"), ("0.5", "0.5")])
+def test_a_fail_if_worse_check_names_the_threshold_as_given(cli, tmp_path: Path, given: str, shown: str) -> None:
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n")
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n")
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", given, "-f", "json")
+    assert _json(run)["checks"][0]["expr"] == f"mse worse by > {shown}%"  # 1% and 1.23457e+06% before
+
+
 def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
