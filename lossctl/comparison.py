@@ -26,7 +26,6 @@ from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
     batch_rows,
-    check_gate_models,
     dropped_notice,
     gate_checks,
     input_batches,
@@ -57,7 +56,7 @@ from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import FEW_ROWS, NoInterval
-from lossctl.options import Options
+from lossctl.options import Options, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch

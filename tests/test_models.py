@@ -116,6 +116,21 @@ def test_a_gate_naming_an_unknown_model_is_refused_before_the_input_is_read(cli,
     )
 
 
+def test_a_gate_naming_an_unknown_model_is_a_usage_error_before_the_file_is_opened(cli, tmp_path: Path) -> None:
+    missing = tmp_path / "absent.csv"  # was "error: file ... not found" (exit 3): usage errors come first
+    run = cli("eval", missing, "--model", "A=a", "-l", "mse", "--fail-if", "mse@B>1")
+    assert (run.code, run.err) == (2, "error: --fail-if 'mse@B>1' names the model 'B'; the models are: A\n")
+    run = cli("compare", missing, missing, "-l", "mse", "--fail-if", "mse@B>1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --fail-if 'mse@B>1' names the model 'B'; the run has no models (name them with --model)\n",
+    )
+    with pytest.raises(lossctl.UsageError, match=r"names the model 'B'; the models are: A$"):
+        lossctl.evaluate(missing, models=["A=a"], losses="mse", fail_if="mse@B>1")
+    run = cli("eval", missing, "--model", "a*", "-l", "mse", "--fail-if", "mse@B>1")  # a glob: known once read
+    assert run.code == 3 and "not found" in run.err
+
+
 def test_five_models_equal_five_separate_runs(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     y = rng.normal(size=2000)
