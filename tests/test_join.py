@@ -258,6 +258,17 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
     assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1)\n"
 
 
+def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
+    """--missing drop drops rows without a key; the repeat it cannot drop was reported as 'has 1 missing value'."""
+    preds = _csv(tmp_path / "p.csv", "id,pred\n1,0.5\n,1.5\n3,2\n3,2\n")
+    targets = _csv(tmp_path / "t.csv", "id,target\n1,1\n2,1\n3,3\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop")
+    assert run.code == 3 and run.out == ""
+    assert run.err == (
+        f"error: key column 'id' has 1 duplicate value in {preds} (first: 3); each row needs a distinct key\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("on", "message"),
     [

@@ -255,8 +255,10 @@ class _Problems:
             f"(first: {shown_value(self.first_unmatched[1])})"
         )
 
-    def error(self, key: JoinKey, preds_name: str, targets_name: str) -> InputError:
-        if self.nulls:
+    def error(self, key: JoinKey, preds_name: str, targets_name: str, drop: bool) -> InputError:
+        """The first problem that stops the run: with ``drop``, only a repeated key (rows without a key or a
+        partner are dropped then, not errors)."""
+        if self.nulls and not drop:
             return _null_error(_what(key.preds), preds_name, self.nulls, self.first_null)
         if self.repeats:
             assert self.first_repeat is not None
@@ -434,7 +436,7 @@ class Join:
             if self.drop or not problems:
                 yield self._attach(batch, taken)
         if problems and (problems.repeats or not self.drop):
-            raise problems.error(self.key, self.preds_name, self.targets_name)
+            raise problems.error(self.key, self.preds_name, self.targets_name, self.drop)
         if problems:
             self.notices.append(problems.dropped(self.key, self.preds_name, self.targets_name))
         self._unused(self._index.unclaimed() if self._index is not None else np.arange(self._count))
