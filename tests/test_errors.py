@@ -835,7 +835,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n,2\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' has 1 missing value in p.csv (first: row 1)",
+        "key column 'id' has 1 missing value in p.csv (first: row 1); to leave such rows out, use --missing drop",
     ),
     (
         "join keys of different types",

@@ -67,7 +67,7 @@ DROP = "; to leave such rows out, use --missing drop"
         ([1, 5, 2, 6], [1, 2], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5)" + DROP),
         ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2)" + DISTINCT),
         (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a')" + DISTINCT),
-        ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)"),
+        ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)" + DROP),
     ],
     ids=["repeated", "unmatched", "repeated targets", "repeated text", "missing"],
 )
@@ -255,7 +255,8 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
         "(first: row 1): dropped (--missing drop)\n"
     ) in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
-    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1)\n"
+    assert strict.code == 3
+    assert strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1){DROP}\n"
 
 
 def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
@@ -438,7 +439,7 @@ def test_missing_drop_drops_target_rows_without_a_key_and_their_predictions(
     assert f"notice: {no_key}: 1 row has no key (first: row 1): dropped (--missing drop)\n" in run.err
     assert f"notice: {preds_csv}: 1 row has a key 'id' that is not in {no_key} (first: 2): dropped" in run.err
     strict = cli("eval", preds_csv, "--targets", no_key, "--on", "id", "-l", "mse")
-    assert strict.err == f"error: key column 'id' has 1 missing value in {no_key} (first: row 1)\n"
+    assert strict.err == f"error: key column 'id' has 1 missing value in {no_key} (first: row 1){DROP}\n"
 
 
 @pytest.mark.parametrize("ids", [[1, 1, 3, 7], ["a", "a", "c", "g"], [10**12, 10**12, 3, 7]],

@@ -92,7 +92,7 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
 
 
 def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
-    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first})")
+    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_DROP_THEM}")
 
 
 def _duplicate_error(what: str, name: str, count: int, first: object) -> InputError:
