@@ -312,7 +312,9 @@ def _lockstep(
     pending: list[pa.RecordBatch] = []
     held = 0
     offset = 0
+    kinds: dict[str, pa.DataType] = {}  # the shared columns' types, for the fix of a row count that differs
     for batch in base:
+        kinds = {name: batch.schema.field(name).type for name in shared}
         while held < batch.num_rows:
             more = next(other, None)
             if more is None:
@@ -321,7 +323,7 @@ def _lockstep(
             held += more.num_rows
         if held < batch.num_rows:
             base_rows = offset + batch.num_rows + sum(rest.num_rows for rest in base)
-            raise _row_counts(base_path, base_rows, other_path, offset + held)
+            raise _row_counts(base_path, base_rows, other_path, offset + held, kinds)
         table = batches_table(pending)
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
@@ -333,7 +335,7 @@ def _lockstep(
     extra = list(itertools.islice(other, 1))
     if held or extra:
         other_rows = offset + held + sum(rest.num_rows for rest in itertools.chain(extra, other))
-        raise _row_counts(base_path, offset, other_path, other_rows)
+        raise _row_counts(base_path, offset, other_path, other_rows, kinds)
 
 
 def _beside(batch: pa.RecordBatch, rows: pa.Table) -> pa.RecordBatch:
@@ -343,12 +345,17 @@ def _beside(batch: pa.RecordBatch, rows: pa.Table) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
-def _row_counts(base_path: str, base_rows: int, other_path: str, other_rows: int) -> InputError:
-    """Found when one stream ends first; the rest of the other was counted for the message."""
+def _row_counts(
+    base_path: str, base_rows: int, other_path: str, other_rows: int, shared: dict[str, pa.DataType]
+) -> InputError:
+    """Found when one stream ends first; the rest of the other was counted for the message, whose fix names the
+    first likely key both files hold (``shared``: name and type)."""
+    from lossctl.io.align import order_fix
+
     rows = "1 row" if base_rows == 1 else f"{base_rows} rows"
     return InputError(
         f"{base_path} has {rows} but {other_path} has {other_rows}; rows are aligned by order, so the counts must "
-        "match (or use --on KEY)"
+        f"match (or use {order_fix(shared)})"
     )
 
 

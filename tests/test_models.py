@@ -255,6 +255,20 @@ def test_compare_row_counts_must_match(cli, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("chunk_rows", ["1", "100"])
+def test_compare_row_counts_name_the_likely_key_both_files_hold(cli, tmp_path: Path, chunk_rows: str) -> None:
+    (tmp_path / "a.csv").write_text("id,w,y_true,y_pred\n1,0.5,1,1.5\n2,0.5,2,2.5\n3,0.5,3,2.0\n")
+    (tmp_path / "b.csv").write_text("id,w,y_true,y_pred\n1,0.5,1,1.2\n2,0.5,2,2.4\n")  # w: floats, not a key
+    for first, second, counts in (("a.csv", "b.csv", "3 rows but {} has 2"), ("b.csv", "a.csv", "2 rows but {} has 3")):
+        run = cli("compare", tmp_path / first, tmp_path / second, "-l", "mse", "--target", "y_true",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert run.code == 3, run.err
+        assert run.err == (
+            f"error: {tmp_path / first} has {counts.format(tmp_path / second)}; rows are aligned by order, so the "
+            "counts must match (or use --on id)\n"  # was --on KEY, where eval --targets said --on id
+        )
+
+
 def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text('{"label": 0, "p": [0.7, 0.2, 0.1]}\n{"label": 2, "p": [0.1, 0.1, 0.8]}\n')

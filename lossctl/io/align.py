@@ -19,7 +19,7 @@ then be equal row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -323,6 +323,13 @@ def first_difference(left: pa.Array, right: pa.Array) -> int | None:
     return int(differing[0]) if len(differing) else None
 
 
+def order_fix(shared: Mapping[str, pa.DataType]) -> str:
+    """The fix named when files aligned by order do not match: ``--on id`` for the first likely key of the
+    ``shared`` columns (name: type), else ``--on KEY``."""
+    keys = [name for name, kind in shared.items() if _comparable(kind, kind) is not None]
+    return f"--on {keys[0]}" if keys else "--on KEY"
+
+
 def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
     """Rows aligned by order whose likely key column differs: the files are sorted differently."""
     return InputError(
@@ -484,8 +491,7 @@ class Join:
                 f"{'has' if beyond == 1 else 'have'} no prediction: dropped (--missing drop)"
             )
         elif offset != self._count:
-            shared = [name for name in self._checked if _comparable(self._checked[name].type, self._checked[name].type)]
-            fix = f"--on {shared[0]}" if shared else "--on KEY"
+            fix = order_fix({name: column.type for name, column in self._checked.items()})
             raise InputError(
                 f"{self.preds_name} has {_rows(offset)} but {self.targets_name} has {self._count}; rows are "
                 f"aligned by order, so the counts must match (or use {fix})"
