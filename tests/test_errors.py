@@ -336,7 +336,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n2,2\n", "t.csv": "id,target\n1,1\n1,2\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' has 1 duplicate value in t.csv (first: 1); each row needs a distinct key",
+        "key column 'id' has 1 duplicate value in t.csv (first: 1 at row 1); each row needs a distinct key",
     ),
     (
         "missing join keys",

@@ -63,10 +63,10 @@ DROP = "; to leave such rows out, use --missing drop"
 @pytest.mark.parametrize(
     ("pred_ids", "target_ids", "message"),
     [
-        ([1, 2, 3, 2, 9, 3], [1, 2, 3], "key column 'id' has 2 duplicate values in {p} (first: 2)" + DISTINCT),
+        ([1, 2, 3, 2, 9, 3], [1, 2, 3], "key column 'id' has 2 duplicate values in {p} (first: 2 at row 3)" + DISTINCT),
         ([1, 5, 2, 6], [1, 2], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5)" + DROP),
-        ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2)" + DISTINCT),
-        (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a')" + DISTINCT),
+        ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2 at row 2)" + DISTINCT),
+        (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a' at row 2)" + DISTINCT),
         ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)" + DROP),
     ],
     ids=["repeated", "unmatched", "repeated targets", "repeated text", "missing"],
@@ -237,7 +237,7 @@ def test_composite_key_errors_name_every_column_and_the_first_value(cli: Any, tm
     repeated = _csv(tmp_path / "r.csv", "region,id,target\neu,1,1\nus,1,2\neu,1,3\n")
     run = cli("eval", preds, "--targets", repeated, *on, "-l", "mse")
     assert run.err == (
-        f"error: key (region, id) has 1 duplicate value in {repeated} (first: ('eu', 1)); "
+        f"error: key (region, id) has 1 duplicate value in {repeated} (first: ('eu', 1) at row 2); "
         "each row needs a distinct key\n"
     )
 
@@ -266,7 +266,7 @@ def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, t
     run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop")
     assert run.code == 3 and run.out == ""
     assert run.err == (
-        f"error: key column 'id' has 1 duplicate value in {preds} (first: 3); each row needs a distinct key\n"
+        f"error: key column 'id' has 1 duplicate value in {preds} (first: 3 at row 3); each row needs a distinct key\n"
     )
 
 
@@ -459,7 +459,9 @@ def test_missing_drop_uses_no_row_of_a_key_the_targets_repeat(cli: Any, tmp_path
     ) in run.err
     assert f"notice: {preds}: 1 row has a key 'id' that {targets} repeats (first: {ids[0]!r}): dropped" in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
-    assert strict.err == (f"error: key column 'id' has 1 duplicate value in {targets} (first: {ids[0]!r}){DISTINCT}\n")
+    assert strict.err == (
+        f"error: key column 'id' has 1 duplicate value in {targets} (first: {ids[0]!r} at row 1){DISTINCT}\n"
+    )
 
 
 def test_standard_input_is_named_so_in_the_order_check(tmp_path: Path) -> None:
@@ -489,13 +491,13 @@ def test_key_values_in_messages_are_spelled_as_the_file_holds_them(cli: Any, tmp
     at = _csv(tmp_path / "a.csv", "at,pred\n2024-01-01 10:00:00,1\n2024-01-02 10:00:00,2\n")
     stamps = _csv(tmp_path / "s.csv", "at,target\n2024-01-01 10:00:00,1\n2024-01-01 10:00:00,2\n")
     run = cli("eval", at, "--targets", stamps, "--on", "at", "-l", "mse")
-    assert (
-        run.err == f"error: key column 'at' has 1 duplicate value in {stamps} (first: 2024-01-01 10:00:00){DISTINCT}\n"
+    assert run.err == (
+        f"error: key column 'at' has 1 duplicate value in {stamps} (first: 2024-01-01 10:00:00 at row 1){DISTINCT}\n"
     )
     flags = _csv(tmp_path / "f.csv", "flag,pred\ntrue,1\nfalse,2\n")
     flagged = _csv(tmp_path / "ft.csv", "flag,target\ntrue,1\ntrue,2\n")
     run = cli("eval", flags, "--targets", flagged, "--on", "flag", "-l", "mse")
-    assert run.err == f"error: key column 'flag' has 1 duplicate value in {flagged} (first: true){DISTINCT}\n"
+    assert run.err == f"error: key column 'flag' has 1 duplicate value in {flagged} (first: true at row 1){DISTINCT}\n"
     ids = _csv(tmp_path / "i.csv", "id,pred\n1,1\n2,2\n")
     no_id = _csv(tmp_path / "n.csv", "id,target\n1,1\n,2\n")
     run = cli("eval", ids, "--targets", no_id, "-l", "mse")

@@ -95,10 +95,11 @@ def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
     return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_DROP_THEM}")
 
 
-def _duplicate_error(what: str, name: str, count: int, first: object) -> InputError:
+def _duplicate_error(what: str, name: str, count: int, first: object, row: int) -> InputError:
+    """``count`` rows repeat a key of an earlier row; ``row`` is the first of them, which holds ``first``."""
     return InputError(
-        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)}); "
-        "each row needs a distinct key"
+        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)} "
+        f"at row {row}); each row needs a distinct key"
     )
 
 
@@ -262,7 +263,9 @@ class _Problems:
             return _null_error(_what(key.preds), preds_name, self.nulls, self.first_null)
         if self.repeats:
             assert self.first_repeat is not None
-            return _duplicate_error(_what(key.preds), preds_name, self.repeats, self.first_repeat[1])
+            return _duplicate_error(
+                _what(key.preds), preds_name, self.repeats, self.first_repeat[1], self.first_repeat[0]
+            )
         return InputError(f"{self.unmatched_text(key, preds_name, targets_name)}; {_DROP_THEM}")
 
     def dropped(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
@@ -540,7 +543,7 @@ class Join:
             exact = self._composite is None and self._key is None
             value = value_of(np.concatenate(parts)[first], key.type) if exact else _values_at(columns, first)
             if not self.drop:
-                raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value)
+                raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value, first)
             duplicated = index.duplicated()
             self._ambiguous = np.zeros(self._count, dtype=bool)
             self._ambiguous[duplicated] = True
