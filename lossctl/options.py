@@ -283,7 +283,7 @@ class Options:
         specs: list[tuple[str | None, str]] = []
         for text in self.models:
             name, sep, colspec = text.partition("=")
-            if not sep:
+            if not sep and text.strip():
                 specs.append((None, text.strip()))
                 continue
             if not name.strip() or not colspec.strip():

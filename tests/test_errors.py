@@ -1300,6 +1300,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
     ),
     (
+        "empty --model",  # was "empty column name in ''", which named no option
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--model", "", "-l", "mse"],
+        2,
+        "--model expects NAME=COLSPEC or a glob of columns, got ''",
+    ),
+    (
         "compare --fail-if-worse beyond float64",
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1e400"],
