@@ -259,6 +259,22 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
     assert strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1){DROP}\n"
 
 
+def test_the_prediction_is_guessed_in_the_predictions_file_before_the_targets_file(cli: Any, tmp_path: Path) -> None:
+    """A ``pred`` column of the targets file beat the predictions' ``yhat`` (earlier among the default names): the
+    wrong model was scored, 3.67 for 0.5, and the notice did not say from which file."""
+    preds = _csv(tmp_path / "p.csv", "id,yhat\n1,0.5\n2,1.5\n3,2\n")
+    targets = _csv(tmp_path / "t.csv", "id,target,pred\n3,3,0\n1,1,0\n2,1,0\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.5)
+    assert "notice: using column 'yhat' as pred (guessed from its name; set it with --pred)\n" in run.err
+    assert lossctl.evaluate(preds, targets=targets, on="id", losses="mse")["mse"] == pytest.approx(0.5)
+    no_pred = _csv(tmp_path / "n.csv", "id,other\n1,0.5\n2,1.5\n3,2\n")  # then the targets file's, named so
+    run = cli("eval", no_pred, "--targets", targets, "--on", "id", "-l", "mse", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["results"][0]["value"] == pytest.approx(11 / 3)
+    assert f"notice: using column 'pred' of {targets} as pred (guessed from its name; set it with --pred)\n" in run.err
+
+
 def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
     """--missing drop drops rows without a key; the repeat it cannot drop was reported as 'has 1 missing value'."""
     preds = _csv(tmp_path / "p.csv", "id,pred\n1,0.5\n,1.5\n3,2\n3,2\n")
