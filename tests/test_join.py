@@ -275,6 +275,25 @@ def test_the_prediction_is_guessed_in_the_predictions_file_before_the_targets_fi
     assert f"notice: using column 'pred' of {targets} as pred (guessed from its name; set it with --pred)\n" in run.err
 
 
+def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tmp_path: Path) -> None:
+    """CSV reads 2024-01-03 as a date, JSON Lines as a timestamp, Parquet may hold the text: 'key column 'day' is
+    date32[day] in p.csv but timestamp[s] in t.jsonl; the keys cannot be matched' before."""
+    preds = _csv(tmp_path / "p.csv", "day,pred\n2024-01-01,0.5\n2024-01-02,1.5\n2024-01-03,2\n")
+    rows = [("2024-01-03", 3), ("2024-01-01", 1), ("2024-01-02", 1)]
+    stamps = _csv(tmp_path / "t.jsonl", "".join(json.dumps({"day": d, "target": t}) + "\n" for d, t in rows))
+    texts = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"day": [d for d, _ in rows], "target": [float(t) for _, t in rows]}), texts)
+    for targets in (stamps, texts):
+        run = cli("eval", preds, "--targets", targets, "--on", "day", "-l", "mse", "-f", "json")
+        assert run.code == 0, run.err
+        assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.5)
+    run = cli("eval", stamps, "--targets", preds, "--on", "day", "-l", "mse", "--pred", "target", "--target", "pred")
+    assert run.code == 0, run.err
+    late = _csv(tmp_path / "late.jsonl", json.dumps({"day": "2024-01-03T10:00:00", "target": 3}) + "\n")
+    run = cli("eval", preds, "--targets", late, "--on", "day", "-l", "mse", "--missing", "drop")
+    assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
+
+
 def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
     """--missing drop drops rows without a key; the repeat it cannot drop was reported as 'has 1 missing value'."""
     preds = _csv(tmp_path / "p.csv", "id,pred\n1,0.5\n,1.5\n3,2\n3,2\n")

@@ -57,7 +57,9 @@ def _decoded(kind: pa.DataType) -> pa.DataType:
 
 def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.DataType:
     """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text, and
-    integers match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids).
+    integers and dates match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids;
+    the date ``2024-01-31`` of a CSV file matches a Parquet file's text ``"2024-01-31"``), and a date matches
+    the timestamp of its midnight.
 
     Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
     silently and wrongly.
@@ -65,9 +67,13 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     left, right = _decoded(left), _decoded(right)
     if left == right:
         return left
-    integer_or_text = all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right))
-    if integer_or_text and (_text(left) or _text(right)):
-        return pa.large_string()
+    if _text(left) or _text(right):
+        for written_as_text in (pa.types.is_integer, pa.types.is_date):
+            if all(_text(kind) or written_as_text(kind) for kind in (left, right)):
+                return pa.large_string()
+    stamps = [kind for kind in (left, right) if pa.types.is_timestamp(kind) and kind.tz is None]
+    if len(stamps) == 1 and any(pa.types.is_date(kind) for kind in (left, right)):
+        return stamps[0]  # JSON Lines reads "2024-01-31" as a timestamp, CSV as a date: its midnight
     try:
         unified = pa.unify_schemas([pa.schema([("k", left)]), pa.schema([("k", right)])], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
