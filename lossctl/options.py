@@ -61,9 +61,15 @@ def as_labels(value: Labels | None) -> tuple[str, ...]:
     return as_strings(value)
 
 
-def optional_path(value: PathLike | None) -> str | None:
-    """A path given as ``str`` or ``os.PathLike`` as ``str``; ``None`` stays ``None``."""
-    return None if value is None else os.fspath(value)
+def optional_path(value: PathLike | None, name: str) -> str | None:
+    """A path given as ``str`` or ``os.PathLike`` as ``str``; ``None`` stays ``None``; anything else (a DataFrame)
+    is a usage error naming the keyword ``name``."""
+    if value is None:
+        return None
+    try:
+        return os.fspath(value)
+    except TypeError:
+        raise UsageError(f"{name} takes a file path (str or os.PathLike), got {type(value).__name__}") from None
 
 
 def check_by_once(columns: Iterable[str]) -> None:
@@ -196,7 +202,7 @@ class Options:
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
             raise UsageError(f"--classes takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):
-            path = optional_path(getattr(self, name))
+            path = optional_path(getattr(self, name), name)
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file
                 raise UsageError(f"--{name.replace('_', '-')} needs a file name, got an empty one")
             put(name, path)

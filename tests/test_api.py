@@ -774,3 +774,16 @@ def test_pandas_column_names_must_each_name_one_column(columns, message: str) ->
     frame = pd.DataFrame([[0.0, 0.5, 1.0], [1.0, 1.0, 2.0]], columns=columns)
     with pytest.raises(lossctl.InputError, match=message):
         lossctl.evaluate(frame, losses="mse")
+
+
+def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: Path) -> None:
+    """``targets=`` and ``per_sample=`` take paths: a DataFrame raised TypeError from os.fspath, not a LossctlError."""
+    frame = pd.DataFrame({"id": [1, 2], "pred": [0.5, 1.5], "target": [1.0, 1.0]})
+    calls = [
+        (lambda: lossctl.evaluate(frame, targets=frame, on="id", losses="mse"), "targets", "DataFrame"),
+        (lambda: lossctl.compare(frame, frame, targets=frame, losses="mse"), "targets", "DataFrame"),
+        (lambda: lossctl.evaluate(frame, per_sample=pa.table(frame), losses="mse"), "per_sample", "Table"),
+    ]
+    for call, name, kind in calls:
+        with pytest.raises(lossctl.UsageError, match=rf"^{name} takes a file path \(str or os.PathLike\), got {kind}$"):
+            call()
