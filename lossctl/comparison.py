@@ -509,7 +509,7 @@ def _comparisons(
         base = numbers(owner, names[0])
         for name in names[1:]:
             cand = numbers(owner, name)
-            model = name if name != CANDIDATE_MODEL else None
+            model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
             base_replicates = resampled(base.replicates, outcome.rows_used, label, None)

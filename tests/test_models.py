@@ -196,6 +196,21 @@ def test_compare_targets_written_by_two_formats_are_the_same_truth(cli, tmp_path
     assert f"but 'x' in {cand} at row 2;" in run.err
 
 
+def test_compare_models_named_baseline_and_candidate_keep_their_names(cli, tmp_path: Path) -> None:
+    """A model named 'candidate' lost its name (\"model\": null, the two-file compare's) and a gate naming it was an
+    internal error (StopIteration, exit 4)."""
+    path = tmp_path / "m.csv"
+    path.write_text("y,m1,m2\n1,0.5,1\n1,1.5,1\n3,2,3.5\n")
+    run = cli("compare", path, "--model", "baseline=m1", "--model", "candidate=m2", "--target", "y", "-l", "mse",
+              "--fail-if", "mse@candidate>0.01", "-f", "json")  # fmt: skip
+    doc = _json(run)
+    assert run.code == 1, run.err
+    assert [r["model"] for r in doc["results"]] == ["candidate"]
+    assert [(c["model"], c["passed"]) for c in doc["checks"]] == [("candidate", False)]
+    report = lossctl.compare(path, models=["baseline=m1", "candidate=m2"], target="y", losses="mse")
+    assert report.record("mse", model="candidate").candidate == pytest.approx(0.25 / 3)
+
+
 def test_compare_models_of_one_file(cli, tmp_path: Path) -> None:
     per_sample = tmp_path / "rows.csv"
     run = cli("compare", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mae", "--by", "segment",
