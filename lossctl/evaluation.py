@@ -110,10 +110,14 @@ def input_batches(
         return iter(opened.source.batches(columns, chunk_rows, dictionary=by))
     from lossctl.io.align import joined_batches
 
-    target_columns = opened.binding.roles.get("target", [])
+    binding = opened.binding
+    target_columns = binding.roles.get("target", [])
+    data = [*binding.value_columns, *([binding.weight] if binding.weight else [])]  # values, never a likely key
     drop = options.missing == "drop"
     key = options.join_key
-    return joined_batches(opened.source, opened.targets, columns, target_columns, key, chunk_rows, by, notices, drop)
+    return joined_batches(
+        opened.source, opened.targets, columns, target_columns, key, chunk_rows, by, notices, drop, data
+    )
 
 
 def input_info(path: str, outcome: Outcome) -> dict[str, Any]:

@@ -294,6 +294,19 @@ def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tm
     assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
 
 
+def test_a_prediction_column_both_files_hold_is_not_taken_for_a_key(cli: Any, tmp_path: Path) -> None:
+    """Integer predictions in both files (the targets file's from another model) are values, not a likely key:
+    'column 'pred' is 0 in p.csv but 1 in t.csv at row 0 ... align them by key with --on pred' before."""
+    preds = _csv(tmp_path / "p.csv", "id,pred,w\n1,0,1\n2,1,2\n3,2,1\n")
+    targets = _csv(tmp_path / "t.csv", "id,target,pred,w\n1,0,1,5\n2,1,1,5\n3,2,2,5\n")
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "--pred", "pred", "--weight", "w", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == 0.0
+    shuffled = _csv(tmp_path / "s.csv", "id,target,pred\n2,1,1\n1,0,1\n3,2,2\n")  # the id still checked
+    run = cli("eval", preds, "--targets", shuffled, "-l", "mse", "--pred", "pred")
+    assert run.code == 3 and f"column 'id' is 1 in {preds} but 2 in {shuffled} at row 0" in run.err
+
+
 def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
     """--missing drop drops rows without a key; the repeat it cannot drop was reported as 'has 1 missing value'."""
     preds = _csv(tmp_path / "p.csv", "id,pred\n1,0.5\n,1.5\n3,2\n3,2\n")

@@ -669,18 +669,21 @@ def joined_batches(
     dictionary: list[str],
     notices: list[str],
     drop: bool = False,
+    data: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """``columns`` of every row of ``source`` with the targets from ``target_source`` (streamed: :class:`Join`).
 
     Columns come from the targets file when only it has them, and ``target_columns`` (the target role) from it
     whenever it has them; the join's notices are added to ``notices`` once the last batch has passed. Without
-    ``key``, every other column both files hold is read from both for the order check.
+    ``key``, every other column both files hold is read from both for the order check, except the ``data``
+    columns (predictions, weights: values a loss reads, which two files may hold differently, never a key).
     """
     key_preds, key_targets = (list(key.preds), list(key.targets)) if key is not None else ([], [])
     from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
     from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
     from_preds = [c for c in columns if c not in from_targets and c not in key_preds]
-    checked = [] if key else [c for c in source.columns if c in target_source.columns and c not in from_targets]
+    shared = [c for c in source.columns if c in target_source.columns and c not in from_targets and c not in data]
+    checked = [] if key else shared
     preds = source.batches(list(dict.fromkeys(key_preds + from_preds + checked)), chunk_rows, dictionary=dictionary)
     # The table is passed on, not kept: the join releases each column's chunks as it holds the column.
     join = Join(
