@@ -307,6 +307,22 @@ def test_a_prediction_column_both_files_hold_is_not_taken_for_a_key(cli: Any, tm
     assert run.code == 3 and f"column 'id' is 1 in {preds} but 2 in {shuffled} at row 0" in run.err
 
 
+@pytest.mark.parametrize("on", [["--on", "id"], ["--on", "id", "--on", "g"]], ids=["key", "composite"])
+def test_a_targets_file_of_no_rows_leaves_every_prediction_without_a_partner(
+    cli: Any, tmp_path: Path, on: list[str]
+) -> None:
+    """A header without rows was an internal error (ValueError: need at least one array to concatenate, exit 4)."""
+    preds = _csv(tmp_path / "p.csv", "id,g,target,pred\n1,a,1,0.5\n2,a,1,1.5\n3,b,3,2\n")
+    empty = _csv(tmp_path / "t.csv", "id,g,target,pred\n")
+    for command in (["eval", preds, "--targets", empty], ["compare", preds, empty]):
+        run = cli(*command, *on, "-l", "mse", "--pred", "pred")
+        assert run.code == 3 and run.err.startswith(f"error: {preds}: 3 rows have a key "), run.err
+        assert run.err.endswith(DROP[2:] + "\n")
+        run = cli(*command, *on, "-l", "mse", "--pred", "pred", "--missing", "drop")
+        assert run.code == 3
+        assert run.err == "error: all 3 rows were dropped for having no partner: nothing left to evaluate\n"
+
+
 def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
     """--missing drop drops rows without a key; the repeat it cannot drop was reported as 'has 1 missing value'."""
     preds = _csv(tmp_path / "p.csv", "id,pred\n1,0.5\n,1.5\n3,2\n3,2\n")

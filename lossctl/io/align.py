@@ -540,7 +540,7 @@ class Join:
             key = columns[0]
             if not exact_type(key.type):
                 self._key = _flat(key)
-            parts = [fingerprints(chunk) for chunk in key.chunks]
+            parts = [fingerprints(chunk) for chunk in key.chunks or [pa.array([], key.type)]]  # a file of no rows
             verify = _verify(self._key, self._key) if self._key is not None else None
             index = RowIndex(parts, verify, integers=pa.types.is_integer(key.type))
         repeated = index.repeated()
