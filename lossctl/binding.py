@@ -152,7 +152,8 @@ def bind_models(
     options: Options, available: Sequence[str], source_name: str | SideBySide, taken: Collection[str] = ()
 ) -> dict[str, list[str]]:
     """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column, except
-    the ``taken`` ones (bound to another role: ``--model 'y_*'`` beside ``--target y_true`` is not a model)."""
+    the ``taken`` ones (bound to another role, or the ``--on`` key: ``--model 'y_*'`` beside ``--target y_true``
+    is not a model)."""
     models: dict[str, list[str]] = {}
     for name, colspec in options.model_specs:
         columns = resolve_colspec(colspec, available, source_name)
@@ -192,6 +193,8 @@ def bind(
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
+    if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
+        taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 

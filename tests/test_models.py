@@ -56,6 +56,18 @@ def test_a_model_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None
     assert (run.code, run.err.strip()) == (2, "error: --model 'w' matches only columns bound to other roles")
 
 
+def test_a_model_glob_skips_the_on_key(cli, write) -> None:
+    """``--model '*'`` with ``--on id`` made the key a model ("model": "id", its ids scored as predictions)."""
+    preds = write("p.csv", "id,m1,m2\n3,2,2\n1,0.5,1\n2,1.5,1\n")
+    by_id = write("t.csv", "id,target\n1,1\n2,1\n3,3\n")
+    by_key = write("k.csv", "key,target\n1,1\n2,1\n3,3\n")
+    for targets, on in ((by_id, "id"), (by_key, "id=key")):
+        run = cli("eval", preds, "--model", "*", "--targets", targets, "--on", on, "-l", "mse", "-f", "json")
+        assert [r["model"] for r in _json(run)["results"]] == ["m1", "m2"]
+    report = lossctl.evaluate(preds, models="*", targets=by_id, on="id", losses="mse")
+    assert report.models == ["m1", "m2"]
+
+
 def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
     run = cli("eval", MODELS, "--model", "a=model_a", "--model", "b=model_b", "--target", "y_true", "-l", "mae",
               "-f", "csv")  # fmt: skip
