@@ -96,10 +96,13 @@ def bind_roles(
     source_name: str | SideBySide,
     notices: list[str],
     targets: tuple[str, Sequence[str]] | None = None,
+    own: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
-    ``targets`` (the ``--targets`` file's name and columns) is where the target role is bound, alone.
+    ``targets`` (the ``--targets`` file's name and columns) is where the target role is bound, alone. Its other
+    roles are guessed among ``own``, the predictions file's columns, first: a ``pred`` column the targets file
+    also holds does not win over the predictions' ``yhat`` for coming earlier among the default names.
     """
     bound: dict[str, list[str]] = {}
     for role in roles:
@@ -108,14 +111,18 @@ def bind_roles(
         elif role in explicit:
             bound[role] = resolve_colspec(explicit[role], available, source_name)
         elif role in DEFAULT_NAMES:
-            guess = guess_column(role, available)
+            guess = guess_column(role, own) if own is not None else None
+            where = ""
+            if guess is None:
+                guess = guess_column(role, available)
+                where = f" of {targets[0]}" if targets is not None else ""
             if guess is None:
                 names = ", ".join(DEFAULT_NAMES[role])
                 raise UsageError(
                     f"no column for role '{role}': none of the columns ({format_columns(available)}) "
                     f"is named {names}; choose one with --{role} COLUMN"
                 )
-            notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
+            notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
             bound[role] = [guess]
         else:
             raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
@@ -145,7 +152,8 @@ def bind_models(
     options: Options, available: Sequence[str], source_name: str | SideBySide, taken: Collection[str] = ()
 ) -> dict[str, list[str]]:
     """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column, except
-    the ``taken`` ones (bound to another role: ``--model 'y_*'`` beside ``--target y_true`` is not a model)."""
+    the ``taken`` ones (bound to another role, or the ``--on`` key: ``--model 'y_*'`` beside ``--target y_true``
+    is not a model)."""
     models: dict[str, list[str]] = {}
     for name, colspec in options.model_specs:
         columns = resolve_colspec(colspec, available, source_name)
@@ -175,15 +183,18 @@ def bind(
         if not columns:  # else a role is 'not found' among the columns '' (a usage error, exit 2)
             raise InputError(f"{name} has no columns: nothing to evaluate")
     source: str | SideBySide = source_name
+    own = None
     if targets is not None:
         source = SideBySide(((source_name, available), targets))
-        available = list(dict.fromkeys([*available, *targets[1]]))
+        own, available = available, list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
-    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets)
+    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets, own)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
+    if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
+        taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 

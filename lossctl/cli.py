@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 import traceback
@@ -232,6 +233,19 @@ def _number(text: object) -> float:
         return written_number(str(text))
     except ValueError:
         raise typer.BadParameter(f"{str(text)!r} is not a valid float.") from None
+
+
+def _percent(text: object) -> float:
+    """``--fail-if-worse``'s PCT as a command line writes it: ``5`` or ``5%`` (:func:`_number`). A number that
+    is not finite is refused as written (``1e400``), not as the ``inf`` it reads as."""
+    written_text = str(text).strip()
+    try:
+        percent = written_number(written_text.removesuffix("%"))
+    except ValueError:
+        raise typer.BadParameter(f"{str(text)!r} is not a percentage (e.g. 1 or 1%).") from None
+    if not math.isfinite(percent):
+        raise typer.BadParameter(f"{str(text)!r} is not a finite percentage (e.g. 1 or 1%).")
+    return percent + 0.0  # -0 is 0
 
 
 BootstrapOpt = Annotated[
@@ -565,7 +579,9 @@ def compare_command(
     per_sample: PerSampleOpt = None,
     fail_if_worse: Annotated[
         float | None,
-        typer.Option(metavar="PCT", parser=_number, help="Exit 1 if the candidate is worse by more than PCT percent."),
+        typer.Option(
+            metavar="PCT", parser=_percent, help="Exit 1 if the candidate is worse by more than PCT percent (1 or 1%)."
+        ),
     ] = None,
     significant: Annotated[bool, typer.Option(help="Count a worse loss only when its interval excludes 0.")] = False,
     plot: PlotOpt = None,

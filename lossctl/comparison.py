@@ -20,13 +20,13 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl import __version__
+from lossctl.arrow import to_arrow
 from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.engine import Outcome, Plan, held_notice, query_column, query_labels
 from lossctl.errors import InputError, NoRows, UsageError
 from lossctl.evaluation import (
     Opened,
     batch_rows,
-    check_gate_models,
     dropped_notice,
     gate_checks,
     input_batches,
@@ -51,24 +51,27 @@ from lossctl.finalize import (
 )
 from lossctl.hints import option_notices
 from lossctl.io.columns import column_not_found, show_name
+from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import FEW_ROWS, NoInterval
-from lossctl.options import Options
+from lossctl.options import Options, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import shown_value, written
+from lossctl.text import shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
 CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
+# The candidate's row numbers, beside its columns when --on joins it to the baseline (a NUL: no file's column).
+_CANDIDATE_ROW = "\0candidate row"
 _NO_CANDIDATE = "compare needs a CANDIDATE file, or two or more --model columns of one file to compare"
 
 
@@ -256,13 +259,17 @@ def _aligned(
         table = _table(base_batches, base_columns)
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
+        if checked:  # the candidate's own row numbers, for the message of a differing target
+            other = other.append_column(_CANDIDATE_ROW, to_arrow(np.arange(other.num_rows, dtype=np.int64)))
         drop = options.missing == "drop"
         joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
         notices += more
-        _check_same_targets(joined, checked, 0, *names, missing_ok=drop)
+        their_rows = joined.column(_CANDIDATE_ROW) if checked else None
+        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
-        only_checked = [c for c in checked if c not in model_columns]
-        batches = joined.drop_columns([CANDIDATE + c for c in only_checked]).to_batches(max_chunksize=chunk_rows)
+        only_checked = [CANDIDATE + c for c in checked if c not in model_columns]
+        unused = only_checked + ([_CANDIDATE_ROW] if checked else [])
+        batches = joined.drop_columns(unused).to_batches(max_chunksize=chunk_rows)
         return iter(batches), other.num_rows
     # The candidate is decoded on a thread of its own, one batch ahead, while the reader thread decodes the
     # baseline: 20M-row compare 1.23 s -> 1.05 s; a second batch ahead gained nothing and held 30 MB more.
@@ -327,7 +334,9 @@ def _lockstep(
     pending: list[pa.RecordBatch] = []
     held = 0
     offset = 0
+    kinds: dict[str, pa.DataType] = {}  # the shared columns' types, for the fix of a row count that differs
     for batch in base:
+        kinds = {name: batch.schema.field(name).type for name in shared}
         while held < batch.num_rows:
             more = next(other, None)
             if more is None:
@@ -336,7 +345,7 @@ def _lockstep(
             held += more.num_rows
         if held < batch.num_rows:
             base_rows = offset + batch.num_rows + sum(rest.num_rows for rest in base)
-            raise _row_counts(base_path, base_rows, other_path, offset + held)
+            raise _row_counts(base_path, base_rows, other_path, offset + held, kinds)
         table = batches_table(pending)
         rows, rest = table.slice(0, batch.num_rows), table.slice(batch.num_rows)
         pending, held = rest.to_batches(), rest.num_rows
@@ -348,7 +357,7 @@ def _lockstep(
     extra = list(itertools.islice(other, 1))
     if held or extra:
         other_rows = offset + held + sum(rest.num_rows for rest in itertools.chain(extra, other))
-        raise _row_counts(base_path, offset, other_path, other_rows)
+        raise _row_counts(base_path, offset, other_path, other_rows, kinds)
 
 
 def _beside(batch: pa.RecordBatch, rows: pa.Table) -> pa.RecordBatch:
@@ -358,12 +367,17 @@ def _beside(batch: pa.RecordBatch, rows: pa.Table) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
-def _row_counts(base_path: str, base_rows: int, other_path: str, other_rows: int) -> InputError:
-    """Found when one stream ends first; the rest of the other was counted for the message."""
+def _row_counts(
+    base_path: str, base_rows: int, other_path: str, other_rows: int, shared: dict[str, pa.DataType]
+) -> InputError:
+    """Found when one stream ends first; the rest of the other was counted for the message, whose fix names the
+    first likely key both files hold (``shared``: name and type)."""
+    from lossctl.io.align import order_fix
+
     rows = "1 row" if base_rows == 1 else f"{base_rows} rows"
     return InputError(
         f"{base_path} has {rows} but {other_path} has {other_rows}; rows are aligned by order, so the counts must "
-        "match (or use --on KEY)"
+        f"match (or use {order_fix(shared)})"
     )
 
 
@@ -382,34 +396,89 @@ def _check_same_rows(
 
 
 def _check_same_targets(
-    table: Any, checked: list[str], offset: int, base_path: str, other_path: str, missing_ok: bool = False
+    table: Any,
+    checked: list[str],
+    offset: int,
+    base_path: str,
+    other_path: str,
+    missing_ok: bool = False,
+    their_rows: pa.ChunkedArray | None = None,
 ) -> None:
     """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
 
-    With ``missing_ok`` (``--missing drop``) a row whose candidate target is missing is not compared: it is a row
-    without a partner in the candidate (its predictions are missing too, and the row is dropped and counted), or
-    a missing value that contradicts nothing, the baseline's target being the one scored."""
+    The columns are compared in one type (:func:`_one_type`), so that the same truth written by two formats is
+    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. With ``missing_ok`` (``--missing drop``) a row whose
+    candidate target is missing is not compared: it is a row without a partner in the candidate (its predictions
+    are missing too, and the row is dropped and counted), or a missing value that contradicts nothing, the
+    baseline's target being the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
+    numbers, which the message names beside the baseline's; else both files' row is ``offset`` + the position."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
         if ours.type == theirs.type and ours.equals(theirs):
             continue
-        left, right = ours.to_pylist(), theirs.to_pylist()
-        pairs = enumerate(zip(left, right, strict=True))
+        left, right = _one_type(ours, theirs)
+        if left.type == right.type and left.equals(right):
+            continue
+        pairs = enumerate(zip(left.to_pylist(), right.to_pylist(), strict=True))
         differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
         if differing is None:
             continue
+        ours_shown, theirs_shown = shown_value(ours[differing].as_py()), shown_value(theirs[differing].as_py())
+        row = offset + differing
+        if their_rows is None:
+            where = f"{ours_shown} in {base_path} but {theirs_shown} in {other_path} at row {row}"
+        else:
+            where = (
+                f"{ours_shown} in {base_path} at row {row} but {theirs_shown} in {other_path} at row "
+                f"{their_rows[differing].as_py()}"
+            )
         raise InputError(
-            f"the targets differ: column '{name}' is {shown_value(left[differing])} in {base_path} but "
-            f"{shown_value(right[differing])} in "
-            f"{other_path} at row {offset + differing}; both models must be scored on the same truth "
+            f"the targets differ: column '{name}' is {where}; both models must be scored on the same truth "
             "(give --targets FILE to take the targets from one file)"
         )
 
 
+def _one_type(left: Any, right: Any) -> tuple[Any, Any]:
+    """Two target columns of different types in one type, in which they are compared: numbers by value in the
+    narrower float type if either is a float (a float32 ``0.1`` from Parquet equals ``0.1`` from CSV; int ``1``
+    equals ``1.0``), and text that reads as numbers as those numbers (JSON Lines' ``"2"`` equals CSV's ``2``, as
+    a loss reads both). Any other pair as it is, for :func:`_same` to compare value by value."""
+    left, right = (_decoded(column) for column in (left, right))
+    number = [_numeric(column.type) for column in (left, right)]
+    text = [is_text_type(column.type) for column in (left, right)]
+    try:
+        if all(number):
+            floats = [column.type for column in (left, right) if pa.types.is_floating(column.type)]
+            kind = min(floats, key=lambda kind: kind.bit_width) if floats else pa.int64()
+            return left.cast(kind), right.cast(kind)
+        if any(number) and any(text):
+            numbers, texts = (left, right) if number[0] else (right, left)
+            as_numbers = texts.cast(pa.float64()).cast(numbers.type)  # safe: "2.5" is not the integer 2
+            return (numbers, as_numbers) if number[0] else (as_numbers, numbers)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # text that is not all numbers, or 2.5 and "2"
+        pass
+    return left, right
+
+
 def _same(a: object, b: object) -> bool:
+    """Whether two target values are the same truth: NaN is NaN, and a text that reads as a number is it."""
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
+    if isinstance(a, str) != isinstance(b, str) and isinstance(b if isinstance(a, str) else a, int | float):
+        text, number = (a, b) if isinstance(a, str) else (b, a)
+        try:
+            return written_number(str(text).strip()) == number
+        except ValueError:
+            return False
     return a == b
+
+
+def _decoded(column: Any) -> Any:
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
 
 
 def _comparisons(
@@ -462,7 +531,7 @@ def _comparisons(
         base = numbers(owner, names[0])
         for name in names[1:]:
             cand = numbers(owner, name)
-            model = name if name != CANDIDATE_MODEL else None
+            model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
             base_replicates = resampled(base.replicates, outcome.rows_used, label, None)
@@ -594,7 +663,7 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     failed = worse and comparison.delta > 0
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
-    expr = f"{comparison.label} worse by > {percent:g}%" + (" (significant)" if significant else "")
+    expr = f"{comparison.label} worse by > {written(percent)}%" + (" (significant)" if significant else "")
     return Check(
         expr, comparison.loss, value, not failed, threshold, comparison.model, note, comparison.params, comparison.label
     )

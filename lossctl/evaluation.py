@@ -27,7 +27,7 @@ from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
-from lossctl.options import Options
+from lossctl.options import Options, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.queries import QueriesNotContiguous
@@ -110,10 +110,14 @@ def input_batches(
         return iter(opened.source.batches(columns, chunk_rows, dictionary=by))
     from lossctl.io.align import joined_batches
 
-    target_columns = opened.binding.roles.get("target", [])
+    binding = opened.binding
+    target_columns = binding.roles.get("target", [])
+    data = [*binding.value_columns, *([binding.weight] if binding.weight else [])]  # values, never a likely key
     drop = options.missing == "drop"
     key = options.join_key
-    return joined_batches(opened.source, opened.targets, columns, target_columns, key, chunk_rows, by, notices, drop)
+    return joined_batches(
+        opened.source, opened.targets, columns, target_columns, key, chunk_rows, by, notices, drop, data
+    )
 
 
 def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
@@ -295,28 +299,12 @@ def _join_reason(options: Options) -> str | None:
     return "--targets --on joins the whole files" if options.join_key is not None else None
 
 
-def check_gate_models(gates: Sequence[FailIf], models: Sequence[str], baseline: str | None = None) -> None:
-    """Every ``LOSS@MODEL`` gate names one of the run's (candidate) ``models``: a usage error before the pass, not
-    once the whole input has been read. ``compare`` gates its candidates, not its ``baseline`` model."""
-    for gate in gates:
-        if gate.model is not None and gate.model == baseline:
-            raise UsageError(
-                f"--fail-if '{gate.expr}' names the baseline model '{baseline}'; --fail-if gates the candidates: "
-                f"{', '.join(models)}"
-            )
-        if gate.model is not None and gate.model not in models:
-            listed = (
-                f"the models are: {', '.join(models)}" if models else "the run has no models (name them with --model)"
-            )
-            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; {listed}")
-
-
 def gate_checks(
     gates: Sequence[FailIf], owners: list[LossRequest | Composite], results: Sequence[Result | Comparison]
 ) -> list[Check]:
     """One check per ``--fail-if`` and model, on the overall value of the loss it names (for a comparison, the
-    candidate's value). ``LOSS@MODEL`` gates one model (:func:`check_gate_models`); without ``@`` the gate holds for
-    every model."""
+    candidate's value). ``LOSS@MODEL`` gates one model (:func:`~lossctl.options.check_gate_models`); without ``@``
+    the gate holds for every model."""
     models = list(dict.fromkeys(r.model for r in results))
     checks = []
     for gate, owner in zip(gates, owners, strict=True):

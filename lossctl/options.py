@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -63,11 +63,11 @@ def as_labels(value: Labels | None) -> tuple[str, ...]:
 
 def optional_path(value: PathLike | None, name: str) -> str | None:
     """A path given as ``str`` or ``os.PathLike`` as ``str``; ``None`` stays ``None``; anything else is a usage
-    error naming the keyword ``name`` (not ``os.fspath``'s TypeError)."""
+    error naming the keyword ``name`` (a DataFrame; not ``os.fspath``'s TypeError)."""
     if value is None:
         return None
     if not isinstance(value, str | os.PathLike):
-        raise UsageError(f"{name} takes a path (str or os.PathLike), got {value!r} ({type(value).__name__})")
+        raise UsageError(f"{name} takes a file path (str or os.PathLike), got {type(value).__name__}")
     return os.fspath(value)
 
 
@@ -250,6 +250,9 @@ class Options:
         put("requests", tuple(requests))
         put("composites", tuple(composites))
         put("gates", gates)
+        named = [name for name, _ in self.model_specs]
+        if None not in named:  # a glob's models are known once the columns are: checked then
+            check_gate_models(gates, [name for name in named if name is not None])
 
     def _check_numbers(self) -> None:
         for name, (kind, noun) in _NUMBERS.items():
@@ -295,7 +298,7 @@ class Options:
         specs: list[tuple[str | None, str]] = []
         for text in self.models:
             name, sep, colspec = text.partition("=")
-            if not sep:
+            if not sep and text.strip():
                 specs.append((None, text.strip()))
                 continue
             if not name.strip() or not colspec.strip():
@@ -327,6 +330,22 @@ class Options:
                     raise UsageError(f"role '{role}' is bound twice: by --{role} and by --col {role}=...")
                 explicit[role] = value
         return explicit
+
+
+def check_gate_models(gates: Sequence[FailIf], models: Sequence[str], baseline: str | None = None) -> None:
+    """Every ``LOSS@MODEL`` gate names one of the run's (candidate) ``models``: a usage error before the pass, not
+    once the whole input has been read. ``compare`` gates its candidates, not its ``baseline`` model."""
+    for gate in gates:
+        if gate.model is not None and gate.model == baseline:
+            raise UsageError(
+                f"--fail-if '{gate.expr}' names the baseline model '{baseline}'; --fail-if gates the candidates: "
+                f"{', '.join(models)}"
+            )
+        if gate.model is not None and gate.model not in models:
+            listed = (
+                f"the models are: {', '.join(models)}" if models else "the run has no models (name them with --model)"
+            )
+            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; {listed}")
 
 
 OPTION_NAMES = tuple(f.name for f in fields(Options) if f.init)

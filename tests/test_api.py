@@ -222,9 +222,13 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.evaluate(SAMPLE, per_sample=3),
             lossctl.UsageError,
-            r"^per_sample takes a path \(str or os.PathLike\), got 3 \(int\)$",
+            r"^per_sample takes a file path \(str or os.PathLike\), got int$",
         ),
-        (lambda: lossctl.compare(SAMPLE, SAMPLE, targets=[1]), lossctl.UsageError, r"^targets takes a path \(str "),
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, targets=[1]),
+            lossctl.UsageError,
+            r"^targets takes a file path \(str ",
+        ),
         (
             lambda: lossctl.compare(SAMPLE, SAMPLE, bootstrap=10, significant="no"),
             lossctl.UsageError,
@@ -876,3 +880,16 @@ def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
         lossctl.Metric("huber").per_sample([1.0], [2.0], sample_weight=[1.0])
     with pytest.raises(lossctl.UsageError, match=r"^per_sample\(\) takes no reduction=: "):
         lossctl.get("mse").per_sample([1.0], [2.0], reduction="sum")
+
+
+def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: Path) -> None:
+    """``targets=`` and ``per_sample=`` take paths: a DataFrame raised TypeError from os.fspath, not a LossctlError."""
+    frame = pd.DataFrame({"id": [1, 2], "pred": [0.5, 1.5], "target": [1.0, 1.0]})
+    calls = [
+        (lambda: lossctl.evaluate(frame, targets=frame, on="id", losses="mse"), "targets", "DataFrame"),
+        (lambda: lossctl.compare(frame, frame, targets=frame, losses="mse"), "targets", "DataFrame"),
+        (lambda: lossctl.evaluate(frame, per_sample=pa.table(frame), losses="mse"), "per_sample", "Table"),
+    ]
+    for call, name, kind in calls:
+        with pytest.raises(lossctl.UsageError, match=rf"^{name} takes a file path \(str or os.PathLike\), got {kind}$"):
+            call()

@@ -336,7 +336,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n2,2\n", "t.csv": "id,target\n1,1\n1,2\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' has 1 duplicate value in t.csv (first: 1); each row needs a distinct key",
+        "key column 'id' has 1 duplicate value in t.csv (first: 1 at row 1); each row needs a distinct key",
     ),
     (
         "missing join keys",
@@ -477,7 +477,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1_0"],
         2,
-        "Invalid value for '--fail-if-worse': '1_0' is not a valid float.",
+        "Invalid value for '--fail-if-worse': '1_0' is not a percentage (e.g. 1 or 1%).",
     ),
     (
         "--bootstrap in Arabic-Indic digits",  # read as 10 before
@@ -835,7 +835,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n,2\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "key column 'id' has 1 missing value in p.csv (first: row 1)",
+        "key column 'id' has 1 missing value in p.csv (first: row 1); to leave such rows out, use --missing drop",
     ),
     (
         "join keys of different types",
@@ -1298,6 +1298,27 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "-1"],
         2,
         "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
+    ),
+    (
+        "empty --model",  # was "empty column name in ''", which named no option
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--model", "", "-l", "mse"],
+        2,
+        "--model expects NAME=COLSPEC or a glob of columns, got ''",
+    ),
+    (
+        "compare --fail-if-worse beyond float64",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1e400"],
+        2,
+        "Invalid value for '--fail-if-worse': '1e400' is not a finite percentage (e.g. 1 or 1%).",  # "got inf" before
+    ),
+    (
+        "compare --fail-if-worse inf",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "inf%"],
+        2,
+        "Invalid value for '--fail-if-worse': 'inf%' is not a finite percentage (e.g. 1 or 1%).",
     ),
     (
         "compare output is the candidate",

@@ -1098,11 +1098,11 @@ def test_duplicate_keys() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
     assert message(error) == (
-        "key column 'id' has 3 duplicate values in targets.csv (first: 1); each row needs a distinct key"
+        "key column 'id' has 3 duplicate values in targets.csv (first: 1 at row 3); each row needs a distinct key"
     )
     with pytest.raises(InputError) as error:
         attach_targets(targets.rename_columns(["id", "pred"]), preds.select(["id"]), "id", "p.csv", "t.csv")
-    assert message(error).startswith("key column 'id' has 3 duplicate values in p.csv (first: 1)")
+    assert message(error).startswith("key column 'id' has 3 duplicate values in p.csv (first: 1 at row 3)")
 
 
 def test_predictions_without_target() -> None:
@@ -1121,7 +1121,9 @@ def test_null_keys() -> None:
     targets = pa.table({"id": [1, 2, 3], "target": [1, 0, 1]})
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
-    assert message(error) == "key column 'id' has 2 missing values in preds.csv (first: row 1)"
+    assert message(error) == (
+        "key column 'id' has 2 missing values in preds.csv (first: row 1); to leave such rows out, use --missing drop"
+    )
 
 
 def test_a_column_read_from_both_files_is_a_usage_error() -> None:

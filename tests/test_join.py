@@ -63,11 +63,11 @@ DROP = "; to leave such rows out, use --missing drop"
 @pytest.mark.parametrize(
     ("pred_ids", "target_ids", "message"),
     [
-        ([1, 2, 3, 2, 9, 3], [1, 2, 3], "key column 'id' has 2 duplicate values in {p} (first: 2)" + DISTINCT),
+        ([1, 2, 3, 2, 9, 3], [1, 2, 3], "key column 'id' has 2 duplicate values in {p} (first: 2 at row 3)" + DISTINCT),
         ([1, 5, 2, 6], [1, 2], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5)" + DROP),
-        ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2)" + DISTINCT),
-        (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a')" + DISTINCT),
-        ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)"),
+        ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2 at row 2)" + DISTINCT),
+        (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a' at row 2)" + DISTINCT),
+        ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)" + DROP),
     ],
     ids=["repeated", "unmatched", "repeated targets", "repeated text", "missing"],
 )
@@ -237,7 +237,7 @@ def test_composite_key_errors_name_every_column_and_the_first_value(cli: Any, tm
     repeated = _csv(tmp_path / "r.csv", "region,id,target\neu,1,1\nus,1,2\neu,1,3\n")
     run = cli("eval", preds, "--targets", repeated, *on, "-l", "mse")
     assert run.err == (
-        f"error: key (region, id) has 1 duplicate value in {repeated} (first: ('eu', 1)); "
+        f"error: key (region, id) has 1 duplicate value in {repeated} (first: ('eu', 1) at row 2); "
         "each row needs a distinct key\n"
     )
 
@@ -255,7 +255,83 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
         "(first: row 1): dropped (--missing drop)\n"
     ) in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
-    assert strict.code == 3 and strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1)\n"
+    assert strict.code == 3
+    assert strict.err == f"error: key column 'id' has 1 missing value in {preds} (first: row 1){DROP}\n"
+
+
+def test_the_prediction_is_guessed_in_the_predictions_file_before_the_targets_file(cli: Any, tmp_path: Path) -> None:
+    """A ``pred`` column of the targets file beat the predictions' ``yhat`` (earlier among the default names): the
+    wrong model was scored, 3.67 for 0.5, and the notice did not say from which file."""
+    preds = _csv(tmp_path / "p.csv", "id,yhat\n1,0.5\n2,1.5\n3,2\n")
+    targets = _csv(tmp_path / "t.csv", "id,target,pred\n3,3,0\n1,1,0\n2,1,0\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.5)
+    assert "notice: using column 'yhat' as pred (guessed from its name; set it with --pred)\n" in run.err
+    assert lossctl.evaluate(preds, targets=targets, on="id", losses="mse")["mse"] == pytest.approx(0.5)
+    no_pred = _csv(tmp_path / "n.csv", "id,other\n1,0.5\n2,1.5\n3,2\n")  # then the targets file's, named so
+    run = cli("eval", no_pred, "--targets", targets, "--on", "id", "-l", "mse", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["results"][0]["value"] == pytest.approx(11 / 3)
+    assert f"notice: using column 'pred' of {targets} as pred (guessed from its name; set it with --pred)\n" in run.err
+
+
+def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tmp_path: Path) -> None:
+    """CSV reads 2024-01-03 as a date, JSON Lines as a timestamp, Parquet may hold the text: 'key column 'day' is
+    date32[day] in p.csv but timestamp[s] in t.jsonl; the keys cannot be matched' before."""
+    preds = _csv(tmp_path / "p.csv", "day,pred\n2024-01-01,0.5\n2024-01-02,1.5\n2024-01-03,2\n")
+    rows = [("2024-01-03", 3), ("2024-01-01", 1), ("2024-01-02", 1)]
+    stamps = _csv(tmp_path / "t.jsonl", "".join(json.dumps({"day": d, "target": t}) + "\n" for d, t in rows))
+    texts = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"day": [d for d, _ in rows], "target": [float(t) for _, t in rows]}), texts)
+    for targets in (stamps, texts):
+        run = cli("eval", preds, "--targets", targets, "--on", "day", "-l", "mse", "-f", "json")
+        assert run.code == 0, run.err
+        assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.5)
+    run = cli("eval", stamps, "--targets", preds, "--on", "day", "-l", "mse", "--pred", "target", "--target", "pred")
+    assert run.code == 0, run.err
+    late = _csv(tmp_path / "late.jsonl", json.dumps({"day": "2024-01-03T10:00:00", "target": 3}) + "\n")
+    run = cli("eval", preds, "--targets", late, "--on", "day", "-l", "mse", "--missing", "drop")
+    assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
+
+
+def test_a_prediction_column_both_files_hold_is_not_taken_for_a_key(cli: Any, tmp_path: Path) -> None:
+    """Integer predictions in both files (the targets file's from another model) are values, not a likely key:
+    'column 'pred' is 0 in p.csv but 1 in t.csv at row 0 ... align them by key with --on pred' before."""
+    preds = _csv(tmp_path / "p.csv", "id,pred,w\n1,0,1\n2,1,2\n3,2,1\n")
+    targets = _csv(tmp_path / "t.csv", "id,target,pred,w\n1,0,1,5\n2,1,1,5\n3,2,2,5\n")
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "--pred", "pred", "--weight", "w", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == 0.0
+    shuffled = _csv(tmp_path / "s.csv", "id,target,pred\n2,1,1\n1,0,1\n3,2,2\n")  # the id still checked
+    run = cli("eval", preds, "--targets", shuffled, "-l", "mse", "--pred", "pred")
+    assert run.code == 3 and f"column 'id' is 1 in {preds} but 2 in {shuffled} at row 0" in run.err
+
+
+@pytest.mark.parametrize("on", [["--on", "id"], ["--on", "id", "--on", "g"]], ids=["key", "composite"])
+def test_a_targets_file_of_no_rows_leaves_every_prediction_without_a_partner(
+    cli: Any, tmp_path: Path, on: list[str]
+) -> None:
+    """A header without rows was an internal error (ValueError: need at least one array to concatenate, exit 4)."""
+    preds = _csv(tmp_path / "p.csv", "id,g,target,pred\n1,a,1,0.5\n2,a,1,1.5\n3,b,3,2\n")
+    empty = _csv(tmp_path / "t.csv", "id,g,target,pred\n")
+    for command in (["eval", preds, "--targets", empty], ["compare", preds, empty]):
+        run = cli(*command, *on, "-l", "mse", "--pred", "pred")
+        assert run.code == 3 and run.err.startswith(f"error: {preds}: 3 rows have a key "), run.err
+        assert run.err.endswith(DROP[2:] + "\n")
+        run = cli(*command, *on, "-l", "mse", "--pred", "pred", "--missing", "drop")
+        assert run.code == 3
+        assert run.err == "error: all 3 rows were dropped for having no partner: nothing left to evaluate\n"
+
+
+def test_with_missing_drop_a_repeated_key_is_named_not_a_missing_one(cli: Any, tmp_path: Path) -> None:
+    """--missing drop drops rows without a key; the repeat it cannot drop was reported as 'has 1 missing value'."""
+    preds = _csv(tmp_path / "p.csv", "id,pred\n1,0.5\n,1.5\n3,2\n3,2\n")
+    targets = _csv(tmp_path / "t.csv", "id,target\n1,1\n2,1\n3,3\n")
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop")
+    assert run.code == 3 and run.out == ""
+    assert run.err == (
+        f"error: key column 'id' has 1 duplicate value in {preds} (first: 3 at row 3); each row needs a distinct key\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -427,7 +503,7 @@ def test_missing_drop_drops_target_rows_without_a_key_and_their_predictions(
     assert f"notice: {no_key}: 1 row has no key (first: row 1): dropped (--missing drop)\n" in run.err
     assert f"notice: {preds_csv}: 1 row has a key 'id' that is not in {no_key} (first: 2): dropped" in run.err
     strict = cli("eval", preds_csv, "--targets", no_key, "--on", "id", "-l", "mse")
-    assert strict.err == f"error: key column 'id' has 1 missing value in {no_key} (first: row 1)\n"
+    assert strict.err == f"error: key column 'id' has 1 missing value in {no_key} (first: row 1){DROP}\n"
 
 
 @pytest.mark.parametrize("ids", [[1, 1, 3, 7], ["a", "a", "c", "g"], [10**12, 10**12, 3, 7]],
@@ -447,7 +523,9 @@ def test_missing_drop_uses_no_row_of_a_key_the_targets_repeat(cli: Any, tmp_path
     ) in run.err
     assert f"notice: {preds}: 1 row has a key 'id' that {targets} repeats (first: {ids[0]!r}): dropped" in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
-    assert strict.err == (f"error: key column 'id' has 1 duplicate value in {targets} (first: {ids[0]!r}){DISTINCT}\n")
+    assert strict.err == (
+        f"error: key column 'id' has 1 duplicate value in {targets} (first: {ids[0]!r} at row 1){DISTINCT}\n"
+    )
 
 
 def test_standard_input_is_named_so_in_the_order_check(tmp_path: Path) -> None:
@@ -477,13 +555,13 @@ def test_key_values_in_messages_are_spelled_as_the_file_holds_them(cli: Any, tmp
     at = _csv(tmp_path / "a.csv", "at,pred\n2024-01-01 10:00:00,1\n2024-01-02 10:00:00,2\n")
     stamps = _csv(tmp_path / "s.csv", "at,target\n2024-01-01 10:00:00,1\n2024-01-01 10:00:00,2\n")
     run = cli("eval", at, "--targets", stamps, "--on", "at", "-l", "mse")
-    assert (
-        run.err == f"error: key column 'at' has 1 duplicate value in {stamps} (first: 2024-01-01 10:00:00){DISTINCT}\n"
+    assert run.err == (
+        f"error: key column 'at' has 1 duplicate value in {stamps} (first: 2024-01-01 10:00:00 at row 1){DISTINCT}\n"
     )
     flags = _csv(tmp_path / "f.csv", "flag,pred\ntrue,1\nfalse,2\n")
     flagged = _csv(tmp_path / "ft.csv", "flag,target\ntrue,1\ntrue,2\n")
     run = cli("eval", flags, "--targets", flagged, "--on", "flag", "-l", "mse")
-    assert run.err == f"error: key column 'flag' has 1 duplicate value in {flagged} (first: true){DISTINCT}\n"
+    assert run.err == f"error: key column 'flag' has 1 duplicate value in {flagged} (first: true at row 1){DISTINCT}\n"
     ids = _csv(tmp_path / "i.csv", "id,pred\n1,1\n2,2\n")
     no_id = _csv(tmp_path / "n.csv", "id,target\n1,1\n,2\n")
     run = cli("eval", ids, "--targets", no_id, "-l", "mse")

@@ -56,6 +56,18 @@ def test_a_model_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None
     assert (run.code, run.err.strip()) == (2, "error: --model 'w' matches only columns bound to other roles")
 
 
+def test_a_model_glob_skips_the_on_key(cli, write) -> None:
+    """``--model '*'`` with ``--on id`` made the key a model ("model": "id", its ids scored as predictions)."""
+    preds = write("p.csv", "id,m1,m2\n3,2,2\n1,0.5,1\n2,1.5,1\n")
+    by_id = write("t.csv", "id,target\n1,1\n2,1\n3,3\n")
+    by_key = write("k.csv", "key,target\n1,1\n2,1\n3,3\n")
+    for targets, on in ((by_id, "id"), (by_key, "id=key")):
+        run = cli("eval", preds, "--model", "*", "--targets", targets, "--on", on, "-l", "mse", "-f", "json")
+        assert [r["model"] for r in _json(run)["results"]] == ["m1", "m2"]
+    report = lossctl.evaluate(preds, models="*", targets=by_id, on="id", losses="mse")
+    assert report.models == ["m1", "m2"]
+
+
 def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
     run = cli("eval", MODELS, "--model", "a=model_a", "--model", "b=model_b", "--target", "y_true", "-l", "mae",
               "-f", "csv")  # fmt: skip
@@ -116,6 +128,21 @@ def test_a_gate_naming_an_unknown_model_is_refused_before_the_input_is_read(cli,
     )
 
 
+def test_a_gate_naming_an_unknown_model_is_a_usage_error_before_the_file_is_opened(cli, tmp_path: Path) -> None:
+    missing = tmp_path / "absent.csv"  # was "error: file ... not found" (exit 3): usage errors come first
+    run = cli("eval", missing, "--model", "A=a", "-l", "mse", "--fail-if", "mse@B>1")
+    assert (run.code, run.err) == (2, "error: --fail-if 'mse@B>1' names the model 'B'; the models are: A\n")
+    run = cli("compare", missing, missing, "-l", "mse", "--fail-if", "mse@B>1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --fail-if 'mse@B>1' names the model 'B'; the run has no models (name them with --model)\n",
+    )
+    with pytest.raises(lossctl.UsageError, match=r"names the model 'B'; the models are: A$"):
+        lossctl.evaluate(missing, models=["A=a"], losses="mse", fail_if="mse@B>1")
+    run = cli("eval", missing, "--model", "a*", "-l", "mse", "--fail-if", "mse@B>1")  # a glob: known once read
+    assert run.code == 3 and "not found" in run.err
+
+
 def test_five_models_equal_five_separate_runs(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     y = rng.normal(size=2000)
@@ -141,6 +168,59 @@ def test_compare_refuses_two_files_scored_on_different_targets(cli, tmp_path: Pa
     (tmp_path / "c.csv").write_text("y_true,y_pred\n1,1.2\n,2.4\n3,3.5\n")  # a missing target, not Python's None
     run = cli("compare", tmp_path / "a.csv", tmp_path / "c.csv", "-l", "mse")
     assert run.code == 3 and f"is 2 in {tmp_path / 'a.csv'} but missing in {tmp_path / 'c.csv'} at row 1;" in run.err
+
+
+def test_compare_on_a_key_names_each_file_s_own_row_of_a_differing_target(cli, tmp_path: Path) -> None:
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,y_true,y_pred\n1,1,1.5\n2,2,2.5\n3,3,2.0\n4,4,4.5\n")
+    cand.write_text("id,y_true,y_pred\n4,4,4.2\n3,3,2.2\n2,2,2.4\n1,5,1.2\n")  # id 1: row 0 of a, row 3 of b
+    for extra in ([], ["--missing", "drop"]):
+        run = cli("compare", base, cand, "--on", "id", "-l", "mse", *extra)
+        assert run.code == 3 and run.out == ""
+        assert run.err == (
+            f"error: the targets differ: column 'y_true' is 1 in {base} at row 0 but 5 in {cand} at row 3; both models "
+            "must be scored on the same truth (give --targets FILE to take the targets from one file)\n"
+        )
+    with pytest.raises(lossctl.InputError, match=rf"is 1 in {base} at row 0 but 5 in {cand} at row 3;"):
+        lossctl.compare(base, cand, on="id", losses="mse")
+
+
+@pytest.mark.parametrize("on", [[], ["--on", "id"]])
+def test_compare_targets_written_by_two_formats_are_the_same_truth(cli, tmp_path: Path, on: list[str]) -> None:
+    base, cand, floats = tmp_path / "a.csv", tmp_path / "b.jsonl", tmp_path / "c.parquet"
+    base.write_text("id,y_true,y_pred\n1,1,1.5\n2,2,2.5\n3,0.1,2.0\n")
+    rows = [(1, "1", 1.2), (2, "2.0", 2.4), (3, "0.1", 2.1)]
+    cand.write_text("".join(json.dumps({"id": i, "y_true": t, "y_pred": p}) + "\n" for i, t, p in rows))
+    narrow = pa.array([1, 2, 0.1], pa.float32())  # Parquet's float32 0.1 is CSV's 0.1
+    pq.write_table(pa.table({"id": [1, 2, 3], "y_true": narrow, "y_pred": [1.2, 2.4, 2.1]}), floats)
+    for other in (cand, floats):
+        run = cli("compare", base, other, "-l", "mse", "-f", "json", *on)
+        assert run.code == 0, run.err
+        assert _json(run)["results"][0]["candidate"] == pytest.approx((0.2**2 + 0.4**2 + 2.0**2) / 3)
+        assert lossctl.compare(base, other, losses="mse", on=on[1:] or None)["mse"].candidate == pytest.approx(
+            (0.2**2 + 0.4**2 + 2.0**2) / 3
+        )
+    cand.write_text(
+        "".join(json.dumps({"id": i, "y_true": t, "y_pred": p}) + "\n" for i, t, p in [*rows[:2], (3, "x", 2)])
+    )
+    run = cli("compare", base, cand, "-l", "mse", *on)
+    assert run.code == 3 and f"error: the targets differ: column 'y_true' is 0.1 in {base}" in run.err
+    assert f"but 'x' in {cand} at row 2;" in run.err
+
+
+def test_compare_models_named_baseline_and_candidate_keep_their_names(cli, tmp_path: Path) -> None:
+    """A model named 'candidate' lost its name (\"model\": null, the two-file compare's) and a gate naming it was an
+    internal error (StopIteration, exit 4)."""
+    path = tmp_path / "m.csv"
+    path.write_text("y,m1,m2\n1,0.5,1\n1,1.5,1\n3,2,3.5\n")
+    run = cli("compare", path, "--model", "baseline=m1", "--model", "candidate=m2", "--target", "y", "-l", "mse",
+              "--fail-if", "mse@candidate>0.01", "-f", "json")  # fmt: skip
+    doc = _json(run)
+    assert run.code == 1, run.err
+    assert [r["model"] for r in doc["results"]] == ["candidate"]
+    assert [(c["model"], c["passed"]) for c in doc["checks"]] == [("candidate", False)]
+    report = lossctl.compare(path, models=["baseline=m1", "candidate=m2"], target="y", losses="mse")
+    assert report.record("mse", model="candidate").candidate == pytest.approx(0.25 / 3)
 
 
 def test_compare_models_of_one_file(cli, tmp_path: Path) -> None:
@@ -200,6 +280,20 @@ def test_compare_row_counts_must_match(cli, tmp_path: Path) -> None:
         f"error: {tmp_path / 'a.csv'} has 3 rows but {tmp_path / 'b.csv'} has 2; rows are aligned by order, so the "
         "counts must match (or use --on KEY)\n"
     )
+
+
+@pytest.mark.parametrize("chunk_rows", ["1", "100"])
+def test_compare_row_counts_name_the_likely_key_both_files_hold(cli, tmp_path: Path, chunk_rows: str) -> None:
+    (tmp_path / "a.csv").write_text("id,w,y_true,y_pred\n1,0.5,1,1.5\n2,0.5,2,2.5\n3,0.5,3,2.0\n")
+    (tmp_path / "b.csv").write_text("id,w,y_true,y_pred\n1,0.5,1,1.2\n2,0.5,2,2.4\n")  # w: floats, not a key
+    for first, second, counts in (("a.csv", "b.csv", "3 rows but {} has 2"), ("b.csv", "a.csv", "2 rows but {} has 3")):
+        run = cli("compare", tmp_path / first, tmp_path / second, "-l", "mse", "--target", "y_true",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert run.code == 3, run.err
+        assert run.err == (
+            f"error: {tmp_path / first} has {counts.format(tmp_path / second)}; rows are aligned by order, so the "
+            "counts must match (or use --on id)\n"  # was --on KEY, where eval --targets said --on id
+        )
 
 
 def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Path) -> None:
@@ -322,6 +416,26 @@ def test_a_relative_delta_that_overflows_is_null_in_every_format(cli, tmp_path: 
     assert run.code == 0 and run.out.splitlines()[1].split(",")[6] == "", run.out
 
 
+@pytest.mark.parametrize("given", ["5%", "5", " 5 %"])
+def test_fail_if_worse_takes_a_percent_sign(cli, tmp_path: Path, given: str) -> None:
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", given, "-f", "json")
+    [check] = _json(run)["checks"]
+    assert run.code == 1 and check["expr"] == "mse worse by > 5%" and check["threshold"] == 0.05
+    assert check["value"] == pytest.approx(5 / 3) and not check["passed"]
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", "-0", "-f", "json")
+    assert run.code == 1 and _json(run)["checks"][0]["expr"] == "mse worse by > 0%"  # not "-0%"
+
+
+@pytest.mark.parametrize(("given", "shown"), [("1.0000001", "1.0000001"), ("1234567", "1234567"), ("0.5", "0.5")])
+def test_a_fail_if_worse_check_names_the_threshold_as_given(cli, tmp_path: Path, given: str, shown: str) -> None:
+    (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n")
+    (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n")
+    run = cli("compare", tmp_path / "b.csv", tmp_path / "a.csv", "-l", "mse", "--fail-if-worse", given, "-f", "json")
+    assert _json(run)["checks"][0]["expr"] == f"mse worse by > {shown}%"  # 1% and 1.23457e+06% before
+
+
 def test_fail_if_worse_check_lines_in_markdown_are_percents(cli, tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
@@ -354,7 +468,10 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
         assert run.code == 0, run.err
     # Targets that truly differ are still an input error.
     run = cli("compare", base, other, "--on", "id", "--missing", "drop", "-l", "mse", "-f", "json")
-    assert run.code == 3 and f"error: the targets differ: column 'y_true' is 4 in {base} but 5 in {other}" in run.err
+    assert (
+        run.code == 3
+        and f"error: the targets differ: column 'y_true' is 4 in {base} at row 3 but 5 in {other}" in run.err
+    )
 
 
 def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:

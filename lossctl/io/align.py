@@ -19,7 +19,7 @@ then be equal row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,7 +57,9 @@ def _decoded(kind: pa.DataType) -> pa.DataType:
 
 def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.DataType:
     """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text, and
-    integers match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids).
+    integers and dates match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids;
+    the date ``2024-01-31`` of a CSV file matches a Parquet file's text ``"2024-01-31"``), and a date matches
+    the timestamp of its midnight.
 
     Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
     silently and wrongly.
@@ -65,9 +67,13 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     left, right = _decoded(left), _decoded(right)
     if left == right:
         return left
-    integer_or_text = all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right))
-    if integer_or_text and (_text(left) or _text(right)):
-        return pa.large_string()
+    if _text(left) or _text(right):
+        for written_as_text in (pa.types.is_integer, pa.types.is_date):
+            if all(_text(kind) or written_as_text(kind) for kind in (left, right)):
+                return pa.large_string()
+    stamps = [kind for kind in (left, right) if pa.types.is_timestamp(kind) and kind.tz is None]
+    if len(stamps) == 1 and any(pa.types.is_date(kind) for kind in (left, right)):
+        return stamps[0]  # JSON Lines reads "2024-01-31" as a timestamp, CSV as a date: its midnight
     try:
         unified = pa.unify_schemas([pa.schema([("k", left)]), pa.schema([("k", right)])], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -92,13 +98,14 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
 
 
 def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
-    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first})")
+    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_DROP_THEM}")
 
 
-def _duplicate_error(what: str, name: str, count: int, first: object) -> InputError:
+def _duplicate_error(what: str, name: str, count: int, first: object, row: int) -> InputError:
+    """``count`` rows repeat a key of an earlier row; ``row`` is the first of them, which holds ``first``."""
     return InputError(
-        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)}); "
-        "each row needs a distinct key"
+        f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)} "
+        f"at row {row}); each row needs a distinct key"
     )
 
 
@@ -255,12 +262,16 @@ class _Problems:
             f"(first: {shown_value(self.first_unmatched[1])})"
         )
 
-    def error(self, key: JoinKey, preds_name: str, targets_name: str) -> InputError:
-        if self.nulls:
+    def error(self, key: JoinKey, preds_name: str, targets_name: str, drop: bool) -> InputError:
+        """The first problem that stops the run: with ``drop``, only a repeated key (rows without a key or a
+        partner are dropped then, not errors)."""
+        if self.nulls and not drop:
             return _null_error(_what(key.preds), preds_name, self.nulls, self.first_null)
         if self.repeats:
             assert self.first_repeat is not None
-            return _duplicate_error(_what(key.preds), preds_name, self.repeats, self.first_repeat[1])
+            return _duplicate_error(
+                _what(key.preds), preds_name, self.repeats, self.first_repeat[1], self.first_repeat[0]
+            )
         return InputError(f"{self.unmatched_text(key, preds_name, targets_name)}; {_DROP_THEM}")
 
     def dropped(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
@@ -319,6 +330,13 @@ def first_difference(left: pa.Array, right: pa.Array) -> int | None:
     same = booleans(pc.equal(left, right)) | (missing(left) & missing(right))
     differing = np.flatnonzero(~same)
     return int(differing[0]) if len(differing) else None
+
+
+def order_fix(shared: Mapping[str, pa.DataType]) -> str:
+    """The fix named when files aligned by order do not match: ``--on id`` for the first likely key of the
+    ``shared`` columns (name: type), else ``--on KEY``."""
+    keys = [name for name, kind in shared.items() if _comparable(kind, kind) is not None]
+    return f"--on {keys[0]}" if keys else "--on KEY"
 
 
 def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
@@ -434,7 +452,7 @@ class Join:
             if self.drop or not problems:
                 yield self._attach(batch, taken)
         if problems and (problems.repeats or not self.drop):
-            raise problems.error(self.key, self.preds_name, self.targets_name)
+            raise problems.error(self.key, self.preds_name, self.targets_name, self.drop)
         if problems:
             self.notices.append(problems.dropped(self.key, self.preds_name, self.targets_name))
         self._unused(self._index.unclaimed() if self._index is not None else np.arange(self._count))
@@ -482,8 +500,7 @@ class Join:
                 f"{'has' if beyond == 1 else 'have'} no prediction: dropped (--missing drop)"
             )
         elif offset != self._count:
-            shared = [name for name in self._checked if _comparable(self._checked[name].type, self._checked[name].type)]
-            fix = f"--on {shared[0]}" if shared else "--on KEY"
+            fix = order_fix({name: column.type for name, column in self._checked.items()})
             raise InputError(
                 f"{self.preds_name} has {_rows(offset)} but {self.targets_name} has {self._count}; rows are "
                 f"aligned by order, so the counts must match (or use {fix})"
@@ -523,7 +540,7 @@ class Join:
             key = columns[0]
             if not exact_type(key.type):
                 self._key = _flat(key)
-            parts = [fingerprints(chunk) for chunk in key.chunks]
+            parts = [fingerprints(chunk) for chunk in key.chunks or [pa.array([], key.type)]]  # a file of no rows
             verify = _verify(self._key, self._key) if self._key is not None else None
             index = RowIndex(parts, verify, integers=pa.types.is_integer(key.type))
         repeated = index.repeated()
@@ -532,7 +549,7 @@ class Join:
             exact = self._composite is None and self._key is None
             value = value_of(np.concatenate(parts)[first], key.type) if exact else _values_at(columns, first)
             if not self.drop:
-                raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value)
+                raise _duplicate_error(_what(self.key.targets), self.targets_name, repeated.size, value, first)
             duplicated = index.duplicated()
             self._ambiguous = np.zeros(self._count, dtype=bool)
             self._ambiguous[duplicated] = True
@@ -652,18 +669,21 @@ def joined_batches(
     dictionary: list[str],
     notices: list[str],
     drop: bool = False,
+    data: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """``columns`` of every row of ``source`` with the targets from ``target_source`` (streamed: :class:`Join`).
 
     Columns come from the targets file when only it has them, and ``target_columns`` (the target role) from it
     whenever it has them; the join's notices are added to ``notices`` once the last batch has passed. Without
-    ``key``, every other column both files hold is read from both for the order check.
+    ``key``, every other column both files hold is read from both for the order check, except the ``data``
+    columns (predictions, weights: values a loss reads, which two files may hold differently, never a key).
     """
     key_preds, key_targets = (list(key.preds), list(key.targets)) if key is not None else ([], [])
     from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
     from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
     from_preds = [c for c in columns if c not in from_targets and c not in key_preds]
-    checked = [] if key else [c for c in source.columns if c in target_source.columns and c not in from_targets]
+    shared = [c for c in source.columns if c in target_source.columns and c not in from_targets and c not in data]
+    checked = [] if key else shared
     preds = source.batches(list(dict.fromkeys(key_preds + from_preds + checked)), chunk_rows, dictionary=dictionary)
     # The table is passed on, not kept: the join releases each column's chunks as it holds the column.
     join = Join(
