@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossctl.errors import InputError, UsageError
-from lossctl.io.columns import DEFAULT_NAMES, SideBySide, format_columns, guess_column, resolve_colspec
+from lossctl.io.columns import (
+    DEFAULT_NAMES,
+    SideBySide,
+    format_columns,
+    guess_column,
+    resolve_colspec,
+    show_name,
+)
 from lossctl.options import Options, check_by_once
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
 from lossctl.text import count
@@ -99,7 +106,9 @@ def bind_roles(
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
-    ``targets`` (the ``--targets`` file's name and columns) is where the target role is bound, alone.
+    A guess never takes a column bound explicitly to another role (``--pred label`` beside a guessed target
+    ``label`` would evaluate the column against itself). ``targets`` (the ``--targets`` file's name and
+    columns) is where the target role is bound, alone.
     """
     bound: dict[str, list[str]] = {}
     for role in roles:
@@ -107,22 +116,28 @@ def bind_roles(
             bound[role] = _target_columns(explicit.get(role), targets, notices)
         elif role in explicit:
             bound[role] = resolve_colspec(explicit[role], available, source_name)
-        elif role in DEFAULT_NAMES:
-            guess = guess_column(role, available)
-            if guess is None:
-                names = ", ".join(DEFAULT_NAMES[role])
-                raise UsageError(
-                    f"no column for role '{role}': none of the columns ({format_columns(available)}) "
-                    f"is named {names}; choose one with --{role} COLUMN"
-                )
-            notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
-            bound[role] = [guess]
-        else:
+    taken = {column: role for role, columns in bound.items() for column in columns}
+    for role in roles:
+        if role in bound:
+            continue
+        if role not in DEFAULT_NAMES:
             raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
+        guess = guess_column(role, [column for column in available if column not in taken])
+        if guess is None:
+            names = ", ".join(DEFAULT_NAMES[role])
+            held = guess_column(role, available)
+            why = (
+                f"its default column '{show_name(held)}' is bound to {taken[held]}"
+                if held is not None
+                else f"none of the columns ({format_columns(available)}) is named {names}"
+            )
+            raise UsageError(f"no column for role '{role}': {why}; choose one with --{role} COLUMN")
+        notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
+        bound[role] = [guess]
     unused = sorted(set(explicit) - set(roles))
     if unused:
         raise UsageError(f"--col {unused[0]}=...: no selected loss reads the role '{unused[0]}'")
-    return bound
+    return {role: bound[role] for role in roles}
 
 
 def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notices: list[str]) -> list[str]:
