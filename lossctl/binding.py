@@ -10,7 +10,7 @@ the other roles may name a column of either file. Pure Python: binding happens b
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from lossctl.io.columns import (
 )
 from lossctl.options import Options, check_by_once
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
+from lossctl.registry import LossSpec
 from lossctl.text import count
 
 
@@ -69,6 +70,15 @@ class Binding:
         return columns | ({"weight": [self.weight]} if self.weight else {})
 
 
+def _selected_specs(
+    requests: Sequence[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
+) -> list[LossSpec]:
+    """The specs of the selected losses, then of the losses only a ``--fail-if`` names."""
+    composite_names = {c.name for c in composites}
+    gated = [parse_inline(gate.loss)[0] for gate in gates if gate.loss not in composite_names]
+    return [request.spec for request in requests] + gated
+
+
 def roles_needed(
     requests: Iterable[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
 ) -> list[str]:
@@ -76,14 +86,22 @@ def roles_needed(
     inferred from the data."""
     selected = list(requests)
     roles: list[str] = [] if selected else ["target", "pred"]
-    for request in selected:
-        roles += [r for r in request.spec.role_names if r not in roles]
-    composite_names = {c.name for c in composites}
-    for gate in gates:
-        if gate.loss not in composite_names:
-            spec, _ = parse_inline(gate.loss)
-            roles += [r for r in spec.role_names if r not in roles]
+    for spec in _selected_specs(selected, gates, composites):
+        roles += [r for r in spec.role_names if r not in roles]
     return roles
+
+
+def multi_column_roles(
+    requests: Iterable[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
+) -> dict[str, str]:
+    """The roles that a selected or gated loss reads as several columns (K logits, a box), each with the first
+    such loss: docs/cli.md gives them no default column."""
+    several: dict[str, str] = {}
+    for spec in _selected_specs(list(requests), gates, composites):
+        for role in spec.roles:
+            if role.shape == "vector":
+                several.setdefault(role.name, spec.name)
+    return several
 
 
 def single_column(spec: str | None, available: Sequence[str], source_name: str | SideBySide) -> str | None:
@@ -103,22 +121,33 @@ def bind_roles(
     source_name: str | SideBySide,
     notices: list[str],
     targets: tuple[str, Sequence[str]] | None = None,
+    several: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
     A guess never takes a column bound explicitly to another role (``--pred label`` beside a guessed target
     ``label`` would evaluate the column against itself). ``targets`` (the ``--targets`` file's name and
-    columns) is where the target role is bound, alone.
+    columns) is where the target role is bound, alone. ``several`` maps the roles a loss reads as several columns
+    to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
     """
+    several = several or {}
     bound: dict[str, list[str]] = {}
     for role in roles:
-        if role == "target" and targets is not None:
-            bound[role] = _target_columns(explicit.get(role), targets, notices)
+        if role == "target" and targets is not None and role in explicit:
+            bound[role] = _target_columns(explicit[role], targets, notices)
         elif role in explicit:
             bound[role] = resolve_colspec(explicit[role], available, source_name)
     taken = {column: role for role, columns in bound.items() for column in columns}
     for role in roles:
         if role in bound:
+            continue
+        if role in several and role in DEFAULT_NAMES:
+            raise UsageError(
+                f"role '{role}' of {several[role]} takes several columns and has no default; name them with "
+                f"--{role} COLSPEC (a list a,b,c, a glob such as '{role}_*', or one list column)"
+            )
+        if role == "target" and targets is not None:
+            bound[role] = _target_columns(None, targets, notices)
             continue
         if role not in DEFAULT_NAMES:
             raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
@@ -194,7 +223,8 @@ def bind(
         source = SideBySide(((source_name, available), targets))
         available = list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
-    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets)
+    several = multi_column_roles(options.requests, options.gates, options.composites)
+    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets, several)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)

@@ -948,6 +948,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--col var=...: no selected loss reads the role 'var'",
     ),
     (
+        "multi-column role left to a guess",  # the scalar 'pred' was taken for K logits (exit 3 on its shape)
+        {"p.csv": "pred,target,logit_0,logit_1\n0.5,1,2,1\n"},
+        ["eval", "p.csv", "-l", "cross_entropy"],
+        2,
+        "role 'pred' of cross_entropy takes several columns and has no default; name them with --pred COLSPEC "
+        "(a list a,b,c, a glob such as 'pred_*', or one list column)",
+    ),
+    (
+        "multi-column target of a gated loss left to a guess",
+        {"p.csv": "pred,target\n0.5,1\n"},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "giou>1"],
+        2,
+        "role 'target' of giou takes several columns and has no default; name them with --target COLSPEC "
+        "(a list a,b,c, a glob such as 'target_*', or one list column)",
+    ),
+    (
         "list column of text",
         {"p.jsonl": '{"pred": ["a", "b"], "target": [0, 1]}\n'},
         ["eval", "p.jsonl", "-l", "dice"],
