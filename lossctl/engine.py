@@ -111,7 +111,7 @@ PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndar
 
 @dataclass
 class _BadValues:
-    """Rows of one column holding missing or infinite values, counted over the whole input."""
+    """Rows of one column holding missing or infinite values (or negative weights), counted over the whole input."""
 
     count: int = 0
     rows: list[int] = field(default_factory=list)
@@ -122,9 +122,10 @@ class _BadValues:
             self.rows.extend(int(r) for r in row_index[mask][: MAX_ROWS_SHOWN - len(self.rows)])
 
     def describe(self, column: str, what: str) -> str:
+        """``column 'w' has 2 {what}s (rows 3, 7; 0-based)``."""
         shown = ", ".join(map(str, self.rows)) + (", ..." if self.count > len(self.rows) else "")
         rows = "row" if self.count == 1 else "rows"
-        return f"column '{column}' has {count(self.count, what + ' value')} ({rows} {shown}; 0-based)"
+        return f"column '{column}' has {count(self.count, what)} ({rows} {shown}; 0-based)"
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,7 @@ class _Chunk:
     rows: int
     missing: dict[tuple[str, ...], np.ndarray]
     infinite: dict[tuple[str, ...], np.ndarray]
+    negative: dict[tuple[str, ...], np.ndarray]
     partnerless: int = 0
     dropped_missing: dict[tuple[str, ...], int] = field(default_factory=dict)
     values: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
@@ -350,9 +352,11 @@ class _Reader:
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"
-        chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite)
-        # After a missing (not dropped) or infinite value the run ends in an error: only count the others.
-        self.failed = self.failed or bool(infinite) or bool(missing and not drop)
+        negative = _negative_weights(values, self.plan.weight)
+        chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite, negative)
+        # After a missing (not dropped) or infinite value, or a negative weight, the run ends in an error: only
+        # count the others.
+        self.failed = self.failed or bool(infinite) or bool(missing and not drop) or bool(negative)
         if self.failed:
             return chunk
         chunk.row_index = np.arange(offset, offset + batch.num_rows)
@@ -546,8 +550,6 @@ class _Worker:
         plan = self.plan
         values, row_index = chunk.values, chunk.row_index
         weight = values[(plan.weight,)] if plan.weight else None
-        if weight is not None:
-            _check_weights(weight, plan.weight or "", row_index)
         if self.loss_block is not None:
             try:
                 summed = self._sums_in_blocks(chunk, weight, self.loss_block, thresholds)
@@ -763,6 +765,7 @@ class _State:
         self.dropped_missing: dict[str, int] = {}
         self.missing: dict[str, _BadValues] = {}
         self.infinite: dict[str, _BadValues] = {}
+        self.negative: dict[str, _BadValues] = {}
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
@@ -774,7 +777,7 @@ class _State:
 
     @property
     def failed(self) -> bool:
-        return bool(self.missing or self.infinite)
+        return bool(self.missing or self.infinite or self.negative)
 
     def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
         """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
@@ -790,7 +793,11 @@ class _State:
             if dropped:
                 label = ",".join(columns)
                 self.dropped_missing[label] = self.dropped_missing.get(label, 0) + dropped
-        for bad, found in ((self.missing, chunk.missing), (self.infinite, chunk.infinite)):
+        for bad, found in (
+            (self.missing, chunk.missing),
+            (self.infinite, chunk.infinite),
+            (self.negative, chunk.negative),
+        ):
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
                 bad.setdefault(",".join(columns), _BadValues()).add(mask, rows)
@@ -835,7 +842,7 @@ class _State:
             per_sample(partial.row_index, partial.keys, partial.per_row)
 
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
-        _raise_bad_values(self.missing, self.infinite)
+        _raise_bad_values(self.missing, self.infinite, self.negative)
         if not part:
             check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
@@ -897,17 +904,18 @@ def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[
     return positions, keys[positions]
 
 
-def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
-    """Sample weights are one number >= 0 per row."""
+def _negative_weights(
+    values: dict[tuple[str, ...], np.ndarray], column: str | None
+) -> dict[tuple[str, ...], np.ndarray]:
+    """The rows of the chunk with a negative sample weight (``{}`` when none is), after checking that the weights
+    are one number per row; counted over the whole input as missing values are."""
+    if column is None:
+        return {}
+    weight = values[(column,)]
     if weight.ndim != 1:
         raise InputError(f"column '{column}' holds several values per row; a sample weight is one number per row")
     negative = weight < 0
-    if negative.any():
-        first = int(np.argmax(negative))
-        raise InputError(
-            f"column '{column}' has {count(int(negative.sum()), 'negative weight')} (first: {weight[first]:g} "
-            f"at row {row_index[first]}); sample weights must be >= 0"
-        )
+    return {(column,): negative} if negative.any() else {}
 
 
 def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
@@ -970,9 +978,14 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
         )
 
 
-def _raise_bad_values(missing_rows: dict[str, _BadValues], infinite_rows: dict[str, _BadValues]) -> None:
+def _raise_bad_values(
+    missing_rows: dict[str, _BadValues], infinite_rows: dict[str, _BadValues], negative_rows: dict[str, _BadValues]
+) -> None:
     if missing_rows:
-        problems = "; ".join(bad.describe(column, "missing") for column, bad in missing_rows.items())
+        problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing_rows.items())
         raise InputError(f"{problems}; use --missing drop to drop those rows")
     if infinite_rows:
-        raise InputError("; ".join(bad.describe(column, "infinite") for column, bad in infinite_rows.items()))
+        raise InputError("; ".join(bad.describe(column, "infinite value") for column, bad in infinite_rows.items()))
+    if negative_rows:
+        problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative_rows.items())
+        raise InputError(f"{problems}; sample weights must be >= 0")

@@ -527,7 +527,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,1,-2\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
         3,
-        "column 'w' has 1 negative weight (first: -2 at row 1); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (row 1; 0-based); sample weights must be >= 0",
     ),
     (
         "all-zero weights",
@@ -917,7 +917,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,2,1\n1,2,1\n1,1,-0.5\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w", "--chunk-rows", "2"],
         3,
-        "column 'w' has 1 negative weight (first: -0.5 at row 3); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (row 3; 0-based); sample weights must be >= 0",
+    ),
+    (
+        "negative weights in several chunks",  # counted in the first chunk holding one only: '1 negative weight'
+        {"p.csv": "pred,target,w\n1,2,1\n1,2,-1\n1,2,1\n1,1,-0.5\n1,1,-2\n"},
+        ["eval", "p.csv", "-l", "mse", "--weight", "w", "--chunk-rows", "2"],
+        3,
+        "column 'w' has 3 negative weights (rows 1, 3, 4; 0-based); sample weights must be >= 0",
     ),
     (
         "glob matching no column",
