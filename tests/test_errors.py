@@ -241,6 +241,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' has 1 missing value (row 0; 0-based); use --missing drop to drop those rows",
     ),
     (
+        "missing spellings in a column read as text",  # 'None' made the column text: 'NA' was 'not numeric'
+        {"p.csv": "pred,target\n0.5,1\nNA,1\nnull,0\nNone,1\n<NA>,0\n0.25,1\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "column 'pred' has 4 missing values (rows 1, 2, 3, 4; 0-based); use --missing drop to drop those rows",
+    ),
+    (
         "all rows dropped",
         {"p.csv": "pred,target\n1,\n,3\n"},
         ["eval", "p.csv", "-l", "mse", "--missing", "drop"],
@@ -1432,6 +1439,16 @@ def test_missing_drop_reports_the_dropped_rows(cli, write) -> None:
         "notice: dropped 2 of 4 rows with missing values (--missing drop): 1 in column 'target', 1 in column 'pred'\n"
         in run.err
     )
+
+
+def test_missing_drop_drops_every_spelling_of_a_missing_value(cli, write) -> None:
+    # Each column holds a text cell (None, n/a) that pyarrow does not read as null, so it is read as text.
+    path = write("p.csv", "pred,target\n1,\nNone,3\nNA,4\n5,6\nnan,1\n2,n/a\n3,null\n7,8\n")
+    run = cli("eval", path, "-l", "mse", "--missing", "drop", "-f", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["input"] == {"path": str(path), "rows": 8, "rows_used": 2, "rows_dropped": 6}
+    assert doc["results"][0]["value"] == pytest.approx(1.0)
 
 
 def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:

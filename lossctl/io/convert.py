@@ -32,6 +32,14 @@ ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships n
 _MAX_SHOWN = 40
 
 
+# How a missing number is spelled in text: pandas' default ``na_values``, that is pyarrow's CSV null values (which a
+# column read as numbers already treats as missing: ``NA``, ``null``, ``NaN``...) with ``<NA>`` and Python's ``None``.
+# A column of numbers with one of the others (``None``) is read as text, where the same cells must stay missing.
+MISSING_TEXTS = (
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A"),
+    *("NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+)
+
 # A number written with a decimal comma (1,5 or -0,25), as European spreadsheets export it.
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
@@ -106,18 +114,19 @@ def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> Input
 def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMarks | None = None) -> pa.Array:
     """Numbers stored as text (a CSV column with one odd cell, JSON strings): parse them, or name the bad cell.
 
-    Blank cells are missing values. Arrow's parser does the work; only on failure are the cells searched, for the
-    first that is no number at all (named whatever ``--decimal`` is, since the text does not say whether it was
-    given: with ``--decimal ,`` the reader has already parsed every cell written with a decimal comma), else for
-    the decimal commas, alone (``--decimal ,`` reads them) or beside decimal points (one of the two is wrong),
-    in this chunk or, with ``marks``, in an earlier one.
+    Blank cells and the spellings of :data:`MISSING_TEXTS` are missing values. Arrow's parser does the work; only
+    on failure are the cells searched, for the first that is no number at all (named whatever ``--decimal`` is,
+    since the text does not say whether it was given: with ``--decimal ,`` the reader has already parsed every
+    cell written with a decimal comma), else for the decimal commas, alone (``--decimal ,`` reads them) or beside
+    decimal points (one of the two is wrong), in this chunk or, with ``marks``, in an earlier one.
     """
     import pyarrow.compute as pc  # only for text columns: its import costs 30 ms of every run
 
     if pa.types.is_string_view(chunk.type):
         chunk = chunk.cast(pa.string())
     trimmed = pc.utf8_trim_whitespace(chunk)
-    cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    missing_texts = pa.array(MISSING_TEXTS, trimmed.type)
+    cleaned = pc.if_else(pc.is_in(trimmed, value_set=missing_texts), pa.scalar(None, trimmed.type), trimmed)
     try:
         values = cleaned.cast(pa.float64())
     except pa.ArrowInvalid:
