@@ -90,6 +90,15 @@ def _same_label(value: Any, label: str) -> bool:
     return str(value) == label
 
 
+def _named_by(column: str, label: str) -> bool:
+    """Whether a prediction column's name ends with the label after a separator (``prob_cat`` for ``cat``), or is
+    the label: ``prob_cat`` is not named by ``at``, nor ``prob_aa`` by ``a``."""
+    if not label or not column.endswith(label):
+        return False
+    before = column[: len(column) - len(label)]
+    return not before or not before[-1].isalnum()
+
+
 class ClassIndex:
     """Class labels to their index in ``classes`` (``--classes``), or in the order of the prediction columns whose
     names end with the labels (text labels without ``--classes``)."""
@@ -114,13 +123,18 @@ class ClassIndex:
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
                 f"--classes ({', '.join(self.classes)})"
             )
-        matches = [k for k, name in enumerate(self.pred_columns) if str(label) and name.endswith(str(label))]
+        matches = [k for k, name in enumerate(self.pred_columns) if _named_by(name, str(label))]
         if len(matches) != 1:
-            found = "no prediction column" if not matches else f"{len(matches)} prediction columns"
+            columns = ", ".join(self.pred_columns)
+            found = (
+                f"no prediction column ({columns}) is named for it (as prob_cat is for cat)"
+                if not matches
+                else f"{len(matches)} prediction columns ({', '.join(self.pred_columns[k] for k in matches)}) are "
+                "named for it"
+            )
             raise InputError(
-                f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found} "
-                f"({', '.join(self.pred_columns)}) ends with it; give the class order with --classes A,B,C "
-                "(class A is index 0, the first prediction column)"
+                f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found}; "
+                "give the class order with --classes A,B,C (class A is index 0, the first prediction column)"
             )
         self._suffix_used.setdefault(str(label), self.pred_columns[matches[0]])
         return matches[0]

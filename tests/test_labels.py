@@ -50,9 +50,25 @@ def test_text_labels_that_match_no_column_name_classes(cli, write) -> None:
     run = cli("eval", write("a.csv", text), "--pred", "p_*", "--target", "label", "-l", "categorical_ce")
     assert run.code == 3
     assert run.err == (
-        "error: column 'label' holds the text label 'cat' at row 0, and no prediction column (p_0, p_1) ends with "
-        "it; give the class order with --classes A,B,C (class A is index 0, the first prediction column)\n"
+        "error: column 'label' holds the text label 'cat' at row 0, and no prediction column (p_0, p_1) is named for "
+        "it (as prob_cat is for cat); give the class order with --classes A,B,C (class A is index 0, the first "
+        "prediction column)\n"
     )
+
+
+def test_a_label_names_a_column_after_a_separator(cli, write) -> None:
+    # 'at' was matched to prob_cat (it ends with 'at'); 'a' beside prob_a and prob_aa matched both (an error).
+    args = ["--pred", "prob_*", "--target", "label", "-l", "categorical_ce", "-f", "json"]
+    run = cli("eval", write("at.csv", "label,prob_cat,prob_dog\ncat,0.7,0.3\nat,0.4,0.6\n"), *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'label' holds the text label 'at' at row 1, and no prediction column (prob_cat, prob_dog) is "
+        "named for it (as prob_cat is for cat); give the class order with --classes A,B,C (class A is index 0, the "
+        "first prediction column)\n"
+    )
+    run = cli("eval", write("a.csv", "label,prob_a,prob_aa\na,0.8,0.2\naa,0.4,0.6\n"), *args)
+    assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-12)
+    assert "(a -> prob_a, aa -> prob_aa)" in run.err
 
 
 def test_positive_names_the_positive_class(cli, write) -> None:
