@@ -213,6 +213,11 @@ class Options:
                 raise UsageError(
                     f"cols takes roles and columns as strings, e.g. {{'var': 'sigma2'}}; got {self.cols!r}"
                 )
+        if "weight" in self.cols:  # --col weight=COL is --weight COL (docs/cli.md: --weight is a shortcut)
+            if self.weight is not None:
+                raise UsageError("the sample weight is bound twice: by --weight and by --col weight=...")
+            put("weight", self.cols["weight"])
+            put("cols", {role: colspec for role, colspec in self.cols.items() if role != "weight"})
         check_choice("--reduction", self.reduction, REDUCTIONS)
         check_choice("--missing", self.missing, MISSING_POLICIES)
         check_choice("--convention", self.convention, CONVENTIONS)
