@@ -163,9 +163,6 @@ def bind_roles(
             raise UsageError(f"no column for role '{role}': {why}; choose one with --{role} COLUMN")
         notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
         bound[role] = [guess]
-    unused = sorted(set(explicit) - set(roles))
-    if unused:
-        raise UsageError(f"--col {unused[0]}=...: no selected loss reads the role '{unused[0]}'")
     return {role: bound[role] for role in roles}
 
 
@@ -223,8 +220,15 @@ def bind(
         source = SideBySide(((source_name, available), targets))
         available = list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
+    explicit = options.role_columns()
+    unused = sorted(set(explicit) - set(shared))
+    if unused:
+        role = unused[0]
+        given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
+        read = f"they read {', '.join(shared)}" if shared else "they read no other role"
+        raise UsageError(f"{given}: no selected loss reads the role '{role}' ({read})")
     several = multi_column_roles(options.requests, options.gates, options.composites)
-    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets, several)
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)

@@ -272,8 +272,9 @@ class Options:
             raise UsageError(f"--workers must be in [1, 1024], got {self.workers}")
 
     def _check_models(self) -> None:
-        if self.models and self.pred is not None:
-            raise UsageError("--model and --pred exclude each other: --model binds each model's predictions")
+        if self.models and (self.pred is not None or "pred" in self.cols):
+            given = "--pred" if self.pred is not None else "--col pred=..."
+            raise UsageError(f"--model and {given} exclude each other: --model binds each model's predictions")
         names = [name for name, _ in self.model_specs]
         repeated = sorted({name for name in names if name is not None and names.count(name) > 1})
         if repeated:

@@ -959,7 +959,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--col", "var=id"],
         2,
-        "--col var=...: no selected loss reads the role 'var'",
+        "--col var=id: no selected loss reads the role 'var' (they read target, pred)",
     ),
     (
         "multi-column role left to a guess",  # the scalar 'pred' was taken for K logits (exit 3 on its shape)
@@ -976,6 +976,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "role 'target' of giou takes several columns and has no default; name them with --target COLSPEC "
         "(a list a,b,c, a glob such as 'target_*', or one list column)",
+    ),
+    (
+        "--target for a loss without a target",  # was '--col target=...: ...', an option the user did not give
+        {"p.jsonl": '{"a": [1, 2], "b": [1, 3], "c": [2, 2], "y": 1}\n'},
+        ["eval", "p.jsonl", "-l", "triplet", "--target", "y"],
+        2,
+        "--target y: no selected loss reads the role 'target' (they read anchor, positive, negative)",
+    ),
+    (
+        "--col pred= beside --model",  # was '--col pred=...: no selected loss reads the role 'pred''
+        {"p.csv": "a,p,target\n1,2,3\n"},
+        ["eval", "p.csv", "-l", "mse", "--model", "m=a", "--col", "pred=p"],
+        2,
+        "--model and --col pred=... exclude each other: --model binds each model's predictions",
     ),
     (
         "list column of text",
