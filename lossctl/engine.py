@@ -48,7 +48,7 @@ from lossctl.threads import blas_single_threaded, workers
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from lossctl.io.convert import DecimalMarks
+    from lossctl.io.convert import DecimalMarks, VectorWidths
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
@@ -234,7 +234,11 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
 
 
 def _convert(
-    batch: pa.RecordBatch, plan: Plan, offset: int, marks: DecimalMarks | None = None
+    batch: pa.RecordBatch,
+    plan: Plan,
+    offset: int,
+    marks: DecimalMarks | None = None,
+    widths: VectorWidths | None = None,
 ) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
@@ -257,6 +261,8 @@ def _convert(
             mask = None if finite else nan_mask(array)
         else:
             array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
+            if widths is not None:
+                widths.saw(columns, array, mask, offset)
             finite = all_finite(array)
         values[columns] = array
         if mask is not None:
@@ -318,9 +324,10 @@ class _Reader:
         self.notify = notify
         self.observe = observe
         self.failed = False
-        from lossctl.io.convert import DecimalMarks
+        from lossctl.io.convert import DecimalMarks, VectorWidths
 
         self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
+        self.widths = VectorWidths()  # nor list columns' widths
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
@@ -348,7 +355,7 @@ class _Reader:
         from lossctl.io.convert import decimal_option
 
         with decimal_option(self.options.decimal):
-            values, missing, infinite = _convert(batch, self.plan, offset, self.marks)
+            values, missing, infinite = _convert(batch, self.plan, offset, self.marks, self.widths)
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"

@@ -1005,6 +1005,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         3,
         "column 'pred' holds vectors of different lengths: row 0 has 2 values but row 1 has 1",
     ),
+    (
+        "ragged list column across chunks",  # each chunk was scored with its own K: exit 0 and a mixed value
+        {"p.csv": 'pred,target\n"[0.1,0.9]",1\n,0\n"[0.2,0.3,0.5]",0\n'},
+        ["eval", "p.csv", "-l", "categorical_ce", "--pred", "pred", "--chunk-rows", "1", "--missing", "drop"],
+        3,
+        "column 'pred' holds vectors of different lengths: row 0 has 2 values but row 2 has 3",
+    ),
     # The CSV form of a vector: exit 3 naming the column today; the precise messages wait for the engine to
     # parse JSON-array cells of a one-column binding (test_json_array_cells_* below, BUG).
     (

@@ -103,6 +103,25 @@ class DecimalMarks:
             self.points[column] = (dotted + row_offset, cleaned[dotted].as_py())
 
 
+class VectorWidths:
+    """The width of each vector binding (a list column's K) where it first holds a value, over the chunks of a run:
+    a later chunk of another width is as ragged as two widths in one chunk (:func:`to_float64_matrix`), which the
+    losses would otherwise score with a K of their own."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, ...], tuple[int, int]] = {}
+
+    def saw(self, columns: tuple[str, ...], matrix: np.ndarray, missing: np.ndarray | None, row_offset: int) -> None:
+        """Check a chunk's (rows x K) ``matrix`` against the first width seen; rows all missing tell no width."""
+        valid = np.flatnonzero(~missing) if missing is not None else np.arange(min(len(matrix), 1))
+        if not valid.size:
+            return
+        row = int(valid[0]) + row_offset
+        width, first_row = self.first.setdefault(columns, (matrix.shape[1], row))
+        if matrix.shape[1] != width:
+            raise width_error(", ".join(columns), first_row, width, row, matrix.shape[1])
+
+
 def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> InputError:
     (one, one_text), (two, two_text) = sorted((first, other))
     return InputError(
@@ -254,7 +273,7 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
     return starts
 
 
-def _width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
+def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
     return InputError(
         f"column '{column}' holds vectors of different lengths: row {first_row} has {width} values "
         f"but row {row} has {length}"
@@ -290,7 +309,7 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
             other = np.flatnonzero(valid & (length != width))
             if other.size:
                 row = int(other[0])
-                raise _width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
+                raise width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
         # flatten() skips null rows, so the values fill exactly the valid rows.
         values = to_float64(chunk.flatten(), column)[0].reshape(int(valid.sum()), width)
         if chunk.null_count:
@@ -358,7 +377,7 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
         strict = [_json_row(text, column, row + row_offset) for row, text in zip(rows, texts, strict=True)]
         for row, vector in zip(rows, strict, strict=True):
             if len(vector) != len(strict[0]):
-                raise _width_error(column, rows[0] + row_offset, len(strict[0]), row + row_offset, len(vector))
+                raise width_error(column, rows[0] + row_offset, len(strict[0]), row + row_offset, len(vector))
         values = np.array(strict, dtype=np.float64).reshape(len(strict), len(strict[0]) if strict else 0)
     matrix = np.full((len(cells), values.shape[1]), np.nan)
     matrix[rows] = values
