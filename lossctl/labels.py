@@ -91,12 +91,15 @@ def _same_label(value: Any, label: str) -> bool:
 
 
 def _named_by(column: str, label: str) -> bool:
-    """Whether a prediction column's name ends with the label after a separator (``prob_cat`` for ``cat``), or is
-    the label: ``prob_cat`` is not named by ``at``, nor ``prob_aa`` by ``a``."""
+    """Whether a prediction column's name ends with the whole label: after a separator (``prob_cat`` for ``cat``),
+    a number after a letter too (``logit0`` for ``0``), or the label alone. ``prob_cat`` is not named by ``at``,
+    nor ``prob_aa`` by ``a``, nor ``p_10`` by ``0``."""
     if not label or not column.endswith(label):
         return False
     before = column[: len(column) - len(label)]
-    return not before or not before[-1].isalnum()
+    if not before:
+        return True
+    return not (before[-1].isdigit() if label[0].isdigit() else before[-1].isalnum())
 
 
 class ClassIndex:

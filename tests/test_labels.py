@@ -69,6 +69,11 @@ def test_a_label_names_a_column_after_a_separator(cli, write) -> None:
     run = cli("eval", write("a.csv", "label,prob_a,prob_aa\na,0.8,0.2\naa,0.4,0.6\n"), *args)
     assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-12)
     assert "(a -> prob_a, aa -> prob_aa)" in run.err
+    # Numbers as text name the column they end after a letter; '0' is not the end of logit10.
+    lines = '{"label": "10", "logit0": 0.2, "logit10": 0.8}\n{"label": "0", "logit0": 0.6, "logit10": 0.4}\n'
+    run = cli("eval", write("n.jsonl", lines), "--pred", "logit*", *args[2:])
+    assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-12)
+    assert "(0 -> logit0, 10 -> logit10)" in run.err
 
 
 def test_positive_names_the_positive_class(cli, write) -> None:
