@@ -15,7 +15,7 @@ names the option to give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -39,6 +39,10 @@ class Encoder(Protocol):
         ...
 
     def notices(self) -> list[str]: ...
+
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """Check the encoding against a chunk's converted columns, whose widths are known only then."""
+        ...
 
 
 def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
@@ -155,6 +159,16 @@ class ClassIndex:
         shown = ", ".join(f"{label} -> {column}" for label, column in sorted(self._suffix_used.items()))
         return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); set --classes to choose"]
 
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once)."""
+        pred = values.get(tuple(self.pred_columns))
+        if self.classes and pred is not None and pred.ndim == 2 and pred.shape[1] != len(self.classes):
+            raise UsageError(
+                f"--classes names {count(len(self.classes), 'class', 'classes')} but 'pred' "
+                f"({show_name(self.pred_columns[0])}) holds {pred.shape[1]} values per row: give one class per "
+                "prediction value, in their order"
+            )
+
 
 class PositiveLabel:
     """``--positive LABEL`` to 1, the one other label to 0; a third label is an input error."""
@@ -202,6 +216,9 @@ class PositiveLabel:
     def notices(self) -> list[str]:
         return []
 
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        pass
+
 
 # From it on, integers are not all floats: 2**53 + 1 would be read as 2**53, and two queries as one.
 _EXACT_FLOATS = 2.0**53
@@ -228,6 +245,9 @@ class KeyCodes:
 
     def notices(self) -> list[str]:
         return []
+
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        pass
 
 
 def encoders(

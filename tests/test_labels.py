@@ -149,7 +149,7 @@ def test_integer_labels_beyond_2_53_are_told_apart(cli, write) -> None:
     )
 
 
-def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
+def test_classes_must_name_one_class_per_prediction_column(cli, write, tmp_path: Path) -> None:
     path = write("an.csv", "animal,prob_cat,prob_dog\ncat,0.8,0.2\ndog,0.3,0.7\n")
     run = cli(
         "eval", path, "--pred", "prob_*", "--target", "animal", "-l", "categorical_ce", "--classes", "cat,dog,bird"
@@ -161,6 +161,18 @@ def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
     )
     one = cli("eval", path, "--pred", "prob_*", "--target", "animal", "-l", "categorical_ce", "--classes", "cat")
     assert one.code == 2 and one.err.startswith("error: --classes names 1 class but 'pred' has 2 columns")
+    # A list column's K is known once read: a third class without a column was accepted (exit 0, as K = 2).
+    table = pa.table({"probs": pa.array([[0.8, 0.2], [0.3, 0.7]], pa.list_(pa.float64(), 2)), "animal": ["cat", "dog"]})
+    listed = tmp_path / "l.parquet"
+    pq.write_table(table, listed)
+    args = ["--pred", "probs", "--target", "animal", "-l", "categorical_ce", "--classes", "cat,dog,bird"]
+    run = cli("eval", listed, *args)
+    assert (run.code, run.out, run.err) == (
+        2,
+        "",
+        "error: --classes names 3 classes but 'pred' (probs) holds 2 values per row: give one class per prediction "
+        "value, in their order\n",
+    )
 
 
 def test_boolean_labels_are_one_and_zero(tmp_path: Path) -> None:
