@@ -32,10 +32,11 @@ def guess_column(role: str, available: Sequence[str]) -> str | None:
 
     The order of :data:`DEFAULT_NAMES` is a precedence: a column named ``prediction`` beats one named
     ``score`` wherever they stand in the file; between columns matching the same name (``Pred`` and
-    ``pred``), the earlier column wins. Roles without defaults (``weight``, multi-column roles) return
-    ``None``: the caller reports them as unbound rather than silently picking a column.
+    ``pred``), the earlier column wins. Spaces around a name do not count (a CSV header written
+    ``pred, target``). Roles without defaults (``weight``, multi-column roles) return ``None``: the caller
+    reports them as unbound rather than silently picking a column.
     """
-    lowered = [name.lower() for name in available]
+    lowered = [name.strip().lower() for name in available]
     for candidate in DEFAULT_NAMES.get(role, ()):
         for index, name in enumerate(lowered):
             if name == candidate:
