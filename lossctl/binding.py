@@ -122,6 +122,7 @@ def bind_roles(
     notices: list[str],
     targets: tuple[str, Sequence[str]] | None = None,
     several: Mapping[str, str] | None = None,
+    reserved: Collection[str] = (),
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
@@ -129,14 +130,17 @@ def bind_roles(
     ``label`` would evaluate the column against itself). ``targets`` (the ``--targets`` file's name and
     columns) is where the target role is bound, alone. ``several`` maps the roles a loss reads as several columns
     to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
+    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups).
     """
     several = several or {}
+    named = {role: _named(spec, available) for role, spec in explicit.items()}
     bound: dict[str, list[str]] = {}
     for role in roles:
         if role == "target" and targets is not None and role in explicit:
             bound[role] = _target_columns(explicit[role], targets, notices)
         elif role in explicit:
-            bound[role] = resolve_colspec(explicit[role], available, source_name)
+            elsewhere = {c for other, columns in named.items() if other != role for c in columns} | set(reserved)
+            bound[role] = resolve_colspec(explicit[role], available, source_name, elsewhere)
     taken = {column: role for role, columns in bound.items() for column in columns}
     for role in roles:
         if role in bound:
@@ -164,6 +168,13 @@ def bind_roles(
         notices.append(f"using column '{guess}' as {role} (guessed from its name; set it with --{role})")
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
+
+
+def _named(spec: str, available: Sequence[str]) -> set[str]:
+    """The columns a COLSPEC names as they are written, not through a glob."""
+    if spec in available:
+        return {spec}
+    return {name for part in spec.split(",") for name in (part, part.strip()) if name in available}
 
 
 def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notices: list[str]) -> list[str]:
@@ -227,11 +238,12 @@ def bind(
         given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
         read = f"they read {', '.join(shared)}" if shared else "they read no other role"
         raise UsageError(f"{given}: no selected loss reads the role '{role}' ({read})")
-    several = multi_column_roles(options.requests, options.gates, options.composites)
-    bound = bind_roles(shared, explicit, available, source, notices, targets, several)
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
+    several = multi_column_roles(options.requests, options.gates, options.composites)
+    reserved = [c for c in (weight, *by) if c]
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved)
     taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
