@@ -163,6 +163,8 @@ class Outcome:
     notices: list[str] = field(default_factory=list)
     partnerless: int = 0
     dropped_missing: dict[str, int] = field(default_factory=dict)
+    # Each vector binding's width and the row it was first seen at (VectorWidths), checked across parts too.
+    widths: dict[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def rows_dropped(self) -> int:
@@ -492,6 +494,7 @@ def run(
                     state.merge(pending.popleft().result(), per_sample)
     outcome = state.outcome(coder, part)
     outcome.notices = told
+    outcome.widths = reader.widths.first
     return outcome
 
 

@@ -116,10 +116,14 @@ class VectorWidths:
         valid = np.flatnonzero(~missing) if missing is not None else np.arange(min(len(matrix), 1))
         if not valid.size:
             return
-        row = int(valid[0]) + row_offset
-        width, first_row = self.first.setdefault(columns, (matrix.shape[1], row))
-        if matrix.shape[1] != width:
-            raise width_error(", ".join(columns), first_row, width, row, matrix.shape[1])
+        self.merge({columns: (matrix.shape[1], int(valid[0]) + row_offset)})
+
+    def merge(self, first: dict[tuple[str, ...], tuple[int, int]]) -> None:
+        """Check the widths a later part of the input saw first (``(width, row)`` per binding) against these."""
+        for columns, (width, row) in first.items():
+            known, known_row = self.first.setdefault(columns, (width, row))
+            if width != known:
+                raise width_error(", ".join(columns), known_row, known, row, width)
 
 
 def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> InputError:
