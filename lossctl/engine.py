@@ -363,7 +363,9 @@ class _Reader:
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"
-        negative = _negative_weights(values, self.plan.weight)
+        partnerless = _partnerless(batch) if drop else None
+        dropped = [*missing.values(), *([partnerless] if partnerless is not None else [])] if drop else []
+        negative = _negative_weights(values, self.plan.weight, dropped)
         chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite, negative)
         # After a missing (not dropped) or infinite value, or a negative weight, the run ends in an error: only
         # count the others.
@@ -374,7 +376,6 @@ class _Reader:
         if self.coder is not None:
             chunk.local, chunk.numbers = self.coder.codes(batch)
         chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
-        partnerless = _partnerless(batch) if drop else None
         chunk.partnerless = int(partnerless.sum()) if partnerless is not None else 0
         if drop and (missing or chunk.partnerless):
             dropped = list(missing.values())
@@ -917,16 +918,21 @@ def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[
 
 
 def _negative_weights(
-    values: dict[tuple[str, ...], np.ndarray], column: str | None
+    values: dict[tuple[str, ...], np.ndarray], column: str | None, dropped: list[np.ndarray]
 ) -> dict[tuple[str, ...], np.ndarray]:
     """The rows of the chunk with a negative sample weight (``{}`` when none is), after checking that the weights
-    are one number per row; counted over the whole input as missing values are."""
+    are one number per row; counted over the whole input as missing values are. Rows ``--missing drop`` leaves
+    out (the ``dropped`` masks) are not evaluated: their weights do not count."""
     if column is None:
         return {}
     weight = values[(column,)]
     if weight.ndim != 1:
         raise InputError(f"column '{column}' holds several values per row; a sample weight is one number per row")
     negative = weight < 0
+    if not negative.any():
+        return {}
+    for mask in dropped:
+        negative &= ~mask
     return {(column,): negative} if negative.any() else {}
 
 

@@ -1472,6 +1472,15 @@ def test_missing_drop_drops_every_spelling_of_a_missing_value(cli, write) -> Non
     assert doc["results"][0]["value"] == pytest.approx(1.0)
 
 
+def test_missing_drop_leaves_out_the_weights_of_the_rows_it_drops(cli, write) -> None:
+    # A negative weight counts only in a row that is evaluated, in every chunk.
+    path = write("p.csv", "pred,target,w\n0.1,0,1\n,1,-1\n0.3,0,1\n0.5,1,-2\n0.5,,-3\n")
+    for chunk_rows in ("1", "100"):
+        run = cli("eval", path, "-l", "mse", "--weight", "w", "--missing", "drop", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == "error: column 'w' has 1 negative weight (row 3; 0-based); sample weights must be >= 0\n"
+
+
 def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:
     rows = "".join(f"0.5,{i % 2}\n" for i in range(10)) + "1.5,1\n"
     path = write("p.csv", "prob,label\n" + rows)
