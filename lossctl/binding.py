@@ -236,15 +236,14 @@ def bind(
     if unused:
         role = unused[0]
         given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
-        read = f"they read {', '.join(shared)}" if shared else "they read no other role"
-        raise UsageError(f"{given}: no selected loss reads the role '{role}' ({read})")
+        raise UsageError(f"{given}: no selected loss reads the role '{role}' (they read {', '.join(shared)})")
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
     several = multi_column_roles(options.requests, options.gates, options.composites)
     reserved = [c for c in (weight, *by) if c]
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved)
-    taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
+    taken = {column for columns in bound.values() for column in columns} | set(reserved)
     models = bind_models(options, available, source, taken)
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 
