@@ -10,14 +10,22 @@ the other roles may name a column of either file. Pure Python: binding happens b
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lossctl.errors import InputError, UsageError
-from lossctl.io.columns import DEFAULT_NAMES, SideBySide, format_columns, guess_column, resolve_colspec
+from lossctl.io.columns import (
+    DEFAULT_NAMES,
+    SideBySide,
+    format_columns,
+    guess_column,
+    resolve_colspec,
+    show_name,
+)
 from lossctl.options import Options, check_by_once
 from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
+from lossctl.registry import LossSpec
 from lossctl.text import count
 
 
@@ -62,6 +70,15 @@ class Binding:
         return columns | ({"weight": [self.weight]} if self.weight else {})
 
 
+def _selected_specs(
+    requests: Sequence[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
+) -> list[LossSpec]:
+    """The specs of the selected losses, then of the losses only a ``--fail-if`` names."""
+    composite_names = {c.name for c in composites}
+    gated = [parse_inline(gate.loss)[0] for gate in gates if gate.loss not in composite_names]
+    return [request.spec for request in requests] + gated
+
+
 def roles_needed(
     requests: Iterable[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
 ) -> list[str]:
@@ -69,14 +86,22 @@ def roles_needed(
     inferred from the data."""
     selected = list(requests)
     roles: list[str] = [] if selected else ["target", "pred"]
-    for request in selected:
-        roles += [r for r in request.spec.role_names if r not in roles]
-    composite_names = {c.name for c in composites}
-    for gate in gates:
-        if gate.loss not in composite_names:
-            spec, _ = parse_inline(gate.loss)
-            roles += [r for r in spec.role_names if r not in roles]
+    for spec in _selected_specs(selected, gates, composites):
+        roles += [r for r in spec.role_names if r not in roles]
     return roles
+
+
+def multi_column_roles(
+    requests: Iterable[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
+) -> dict[str, str]:
+    """The roles that a selected or gated loss reads as several columns (K logits, a box), each with the first
+    such loss: docs/cli.md gives them no default column."""
+    several: dict[str, str] = {}
+    for spec in _selected_specs(list(requests), gates, composites):
+        for role in spec.roles:
+            if role.shape == "vector":
+                several.setdefault(role.name, spec.name)
+    return several
 
 
 def single_column(spec: str | None, available: Sequence[str], source_name: str | SideBySide) -> str | None:
@@ -96,40 +121,68 @@ def bind_roles(
     source_name: str | SideBySide,
     notices: list[str],
     targets: tuple[str, Sequence[str]] | None = None,
+    several: Mapping[str, str] | None = None,
+    reserved: Collection[str] = (),
     own: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
-    ``targets`` (the ``--targets`` file's name and columns) is where the target role is bound, alone. Its other
-    roles are guessed among ``own``, the predictions file's columns, first: a ``pred`` column the targets file
-    also holds does not win over the predictions' ``yhat`` for coming earlier among the default names.
+    A guess never takes a column bound explicitly to another role (``--pred label`` beside a guessed target
+    ``label`` would evaluate the column against itself). ``targets`` (the ``--targets`` file's name and
+    columns) is where the target role is bound, alone. Its other roles are guessed among ``own``, the predictions
+    file's columns, first: a ``pred`` column the targets file also holds does not win over the predictions'
+    ``yhat`` for coming earlier among the default names. ``several`` maps the roles a loss reads as several columns
+    to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
+    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups).
     """
+    several = several or {}
+    named = {role: _named(spec, available) for role, spec in explicit.items()}
     bound: dict[str, list[str]] = {}
     for role in roles:
-        if role == "target" and targets is not None:
-            bound[role] = _target_columns(explicit.get(role), targets, notices)
+        if role == "target" and targets is not None and role in explicit:
+            bound[role] = _target_columns(explicit[role], targets, notices)
         elif role in explicit:
-            bound[role] = resolve_colspec(explicit[role], available, source_name)
-        elif role in DEFAULT_NAMES:
-            guess = guess_column(role, own) if own is not None else None
-            where = ""
-            if guess is None:
-                guess = guess_column(role, available)
-                where = f" of {targets[0]}" if targets is not None else ""
-            if guess is None:
-                names = ", ".join(DEFAULT_NAMES[role])
-                raise UsageError(
-                    f"no column for role '{role}': none of the columns ({format_columns(available)}) "
-                    f"is named {names}; choose one with --{role} COLUMN"
-                )
-            notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
-            bound[role] = [guess]
-        else:
+            elsewhere = {c for other, columns in named.items() if other != role for c in columns} | set(reserved)
+            bound[role] = resolve_colspec(explicit[role], available, source_name, elsewhere)
+    taken = {column: role for role, columns in bound.items() for column in columns}
+    for role in roles:
+        if role in bound:
+            continue
+        if role in several and role in DEFAULT_NAMES:
+            raise UsageError(
+                f"role '{role}' of {several[role]} takes several columns and has no default; name them with "
+                f"--{role} COLSPEC (a list a,b,c, a glob such as '{role}_*', or one list column)"
+            )
+        if role == "target" and targets is not None:
+            bound[role] = _target_columns(None, targets, notices)
+            continue
+        if role not in DEFAULT_NAMES:
             raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
-    unused = sorted(set(explicit) - set(roles))
-    if unused:
-        raise UsageError(f"--col {unused[0]}=...: no selected loss reads the role '{unused[0]}'")
-    return bound
+        free = [column for column in available if column not in taken]
+        guess = guess_column(role, [column for column in own if column not in taken]) if own is not None else None
+        where = ""
+        if guess is None:
+            guess = guess_column(role, free)
+            where = f" of {targets[0]}" if targets is not None else ""
+        if guess is None:
+            names = ", ".join(DEFAULT_NAMES[role])
+            held = guess_column(role, available)
+            why = (
+                f"its default column '{show_name(held)}' is bound to {taken[held]}"
+                if held is not None
+                else f"none of the columns ({format_columns(available)}) is named {names}"
+            )
+            raise UsageError(f"no column for role '{role}': {why}; choose one with --{role} COLUMN")
+        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
+        bound[role] = [guess]
+    return {role: bound[role] for role in roles}
+
+
+def _named(spec: str, available: Sequence[str]) -> set[str]:
+    """The columns a COLSPEC names as they are written, not through a glob."""
+    if spec in available:
+        return {spec}
+    return {name for part in spec.split(",") for name in (part, part.strip()) if name in available}
 
 
 def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notices: list[str]) -> list[str]:
@@ -188,11 +241,19 @@ def bind(
         source = SideBySide(((source_name, available), targets))
         own, available = available, list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
-    bound = bind_roles(shared, options.role_columns(), available, source, notices, targets, own)
+    explicit = options.role_columns()
+    unused = sorted(set(explicit) - set(shared))
+    if unused:
+        role = unused[0]
+        given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
+        raise UsageError(f"{given}: no selected loss reads the role '{role}' (they read {', '.join(shared)})")
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
-    taken = {column for columns in bound.values() for column in columns} | {c for c in (weight, *by) if c}
+    several = multi_column_roles(options.requests, options.gates, options.composites)
+    reserved = [c for c in (weight, *by) if c]
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own)
+    taken = {column for columns in bound.values() for column in columns} | set(reserved)
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)

@@ -48,7 +48,7 @@ from lossctl.threads import blas_single_threaded, workers
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from lossctl.io.convert import DecimalMarks
+    from lossctl.io.convert import DecimalMarks, VectorWidths
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
@@ -111,7 +111,7 @@ PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndar
 
 @dataclass
 class _BadValues:
-    """Rows of one column holding missing or infinite values, counted over the whole input."""
+    """Rows of one column holding missing or infinite values (or negative weights), counted over the whole input."""
 
     count: int = 0
     rows: list[int] = field(default_factory=list)
@@ -122,9 +122,10 @@ class _BadValues:
             self.rows.extend(int(r) for r in row_index[mask][: MAX_ROWS_SHOWN - len(self.rows)])
 
     def describe(self, column: str, what: str) -> str:
+        """``column 'w' has 2 {what}s (rows 3, 7; 0-based)``."""
         shown = ", ".join(map(str, self.rows)) + (", ..." if self.count > len(self.rows) else "")
         rows = "row" if self.count == 1 else "rows"
-        return f"column '{column}' has {count(self.count, what + ' value')} ({rows} {shown}; 0-based)"
+        return f"column '{column}' has {count(self.count, what)} ({rows} {shown}; 0-based)"
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ class Outcome:
     notices: list[str] = field(default_factory=list)
     partnerless: int = 0
     dropped_missing: dict[str, int] = field(default_factory=dict)
+    # Each vector binding's width and the row it was first seen at (VectorWidths), checked across parts too.
+    widths: dict[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def rows_dropped(self) -> int:
@@ -242,7 +245,11 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
 
 
 def _convert(
-    batch: pa.RecordBatch, plan: Plan, offset: int, marks: DecimalMarks | None = None
+    batch: pa.RecordBatch,
+    plan: Plan,
+    offset: int,
+    marks: DecimalMarks | None = None,
+    widths: VectorWidths | None = None,
 ) -> tuple[dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray], dict[tuple[str, ...], np.ndarray]]:
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
@@ -265,12 +272,16 @@ def _convert(
             mask = None if finite else nan_mask(array)
         else:
             array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
+            if widths is not None:
+                widths.saw(columns, array, mask, offset)
             finite = all_finite(array)
         values[columns] = array
         if mask is not None:
             missing[columns] = mask
         if not finite and np.isinf(array).any():  # rare: only then which rows (a row-wise any() costs 3x)
             infinite[columns] = np.isinf(array).reshape(len(array), -1).any(axis=1)
+    for encoder in plan.encoders.values():
+        encoder.check_widths(values)
     return values, missing, infinite
 
 
@@ -297,6 +308,7 @@ class _Chunk:
     rows: int
     missing: dict[tuple[str, ...], np.ndarray]
     infinite: dict[tuple[str, ...], np.ndarray]
+    negative: dict[tuple[str, ...], np.ndarray]
     partnerless: int = 0
     dropped_missing: dict[tuple[str, ...], int] = field(default_factory=dict)
     values: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
@@ -325,10 +337,11 @@ class _Reader:
         self.notify = notify
         self.observe = observe
         self.failed = False
-        from lossctl.io.convert import DecimalMarks
+        from lossctl.io.convert import DecimalMarks, VectorWidths
 
         self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
         self.query_column = query_column(plan) if coder is not None else None  # ranking under --by
+        self.widths = VectorWidths()  # nor list columns' widths
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
@@ -356,20 +369,23 @@ class _Reader:
         from lossctl.io.convert import decimal_option
 
         with decimal_option(self.options.decimal):
-            values, missing, infinite = _convert(batch, self.plan, offset, self.marks)
+            values, missing, infinite = _convert(batch, self.plan, offset, self.marks, self.widths)
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"
-        chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite)
-        # After a missing (not dropped) or infinite value the run ends in an error: only count the others.
-        self.failed = self.failed or bool(infinite) or bool(missing and not drop)
+        partnerless = _partnerless(batch) if drop else None
+        dropped = [*missing.values(), *([partnerless] if partnerless is not None else [])] if drop else []
+        negative = _negative_weights(values, self.plan.weight, dropped)
+        chunk = _Chunk(offset, batch.num_rows, {} if drop else missing, infinite, negative)
+        # After a missing (not dropped) or infinite value, or a negative weight, the run ends in an error: only
+        # count the others.
+        self.failed = self.failed or bool(infinite) or bool(missing and not drop) or bool(negative)
         if self.failed:
             return chunk
         chunk.row_index = np.arange(offset, offset + batch.num_rows)
         if self.coder is not None:
             chunk.local, chunk.numbers = self.coder.codes(batch)
         chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
-        partnerless = _partnerless(batch) if drop else None
         chunk.partnerless = int(partnerless.sum()) if partnerless is not None else 0
         if drop and (missing or chunk.partnerless):
             dropped = list(missing.values())
@@ -512,6 +528,7 @@ def run(
                     state.merge(pending.popleft().result(), per_sample)
     outcome = state.outcome(coder, part)
     outcome.notices = told
+    outcome.widths = reader.widths.first
     return outcome
 
 
@@ -581,8 +598,6 @@ class _Worker:
         plan = self.plan
         values, row_index = chunk.values, chunk.row_index
         weight = values[(plan.weight,)] if plan.weight else None
-        if weight is not None:
-            _check_weights(weight, plan.weight or "", row_index)
         if self.loss_block is not None:
             try:
                 summed = self._sums_in_blocks(chunk, weight, self.loss_block, thresholds)
@@ -798,6 +813,7 @@ class _State:
         self.dropped_missing: dict[str, int] = {}
         self.missing: dict[str, _BadValues] = {}
         self.infinite: dict[str, _BadValues] = {}
+        self.negative: dict[str, _BadValues] = {}
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
@@ -809,7 +825,7 @@ class _State:
 
     @property
     def failed(self) -> bool:
-        return bool(self.missing or self.infinite)
+        return bool(self.missing or self.infinite or self.negative)
 
     def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
         """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
@@ -825,7 +841,11 @@ class _State:
             if dropped:
                 label = ",".join(columns)
                 self.dropped_missing[label] = self.dropped_missing.get(label, 0) + dropped
-        for bad, found in ((self.missing, chunk.missing), (self.infinite, chunk.infinite)):
+        for bad, found in (
+            (self.missing, chunk.missing),
+            (self.infinite, chunk.infinite),
+            (self.negative, chunk.negative),
+        ):
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
                 bad.setdefault(",".join(columns), _BadValues()).add(mask, rows)
@@ -870,7 +890,7 @@ class _State:
             per_sample(partial.row_index, partial.keys, partial.per_row)
 
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
-        _raise_bad_values(self.missing, self.infinite)
+        _raise_bad_values(self.missing, self.infinite, self.negative)
         if not part:
             check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
@@ -932,17 +952,23 @@ def _sampled_rows(row_index: np.ndarray, thresholds: list[int | None]) -> tuple[
     return positions, keys[positions]
 
 
-def _check_weights(weight: np.ndarray, column: str, row_index: np.ndarray) -> None:
-    """Sample weights are one number >= 0 per row."""
+def _negative_weights(
+    values: dict[tuple[str, ...], np.ndarray], column: str | None, dropped: list[np.ndarray]
+) -> dict[tuple[str, ...], np.ndarray]:
+    """The rows of the chunk with a negative sample weight (``{}`` when none is), after checking that the weights
+    are one number per row; counted over the whole input as missing values are. Rows ``--missing drop`` leaves
+    out (the ``dropped`` masks) are not evaluated: their weights do not count."""
+    if column is None:
+        return {}
+    weight = values[(column,)]
     if weight.ndim != 1:
         raise InputError(f"column '{column}' holds several values per row; a sample weight is one number per row")
     negative = weight < 0
-    if negative.any():
-        first = int(np.argmax(negative))
-        raise InputError(
-            f"column '{column}' has {count(int(negative.sum()), 'negative weight')} (first: {weight[first]:g} "
-            f"at row {row_index[first]}); sample weights must be >= 0"
-        )
+    if not negative.any():
+        return {}
+    for mask in dropped:
+        negative &= ~mask
+    return {(column,): negative} if negative.any() else {}
 
 
 def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
@@ -1005,9 +1031,14 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
         )
 
 
-def _raise_bad_values(missing_rows: dict[str, _BadValues], infinite_rows: dict[str, _BadValues]) -> None:
+def _raise_bad_values(
+    missing_rows: dict[str, _BadValues], infinite_rows: dict[str, _BadValues], negative_rows: dict[str, _BadValues]
+) -> None:
     if missing_rows:
-        problems = "; ".join(bad.describe(column, "missing") for column, bad in missing_rows.items())
+        problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing_rows.items())
         raise InputError(f"{problems}; use --missing drop to drop those rows")
     if infinite_rows:
-        raise InputError("; ".join(bad.describe(column, "infinite") for column, bad in infinite_rows.items()))
+        raise InputError("; ".join(bad.describe(column, "infinite value") for column, bad in infinite_rows.items()))
+    if negative_rows:
+        problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative_rows.items())
+        raise InputError(f"{problems}; sample weights must be >= 0")

@@ -15,7 +15,7 @@ names the option to give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -39,6 +39,10 @@ class Encoder(Protocol):
         ...
 
     def notices(self) -> list[str]: ...
+
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """Check the encoding against a chunk's converted columns, whose widths are known only then."""
+        ...
 
 
 def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
@@ -90,6 +94,18 @@ def _same_label(value: Any, label: str) -> bool:
     return str(value) == label
 
 
+def _named_by(column: str, label: str) -> bool:
+    """Whether a prediction column's name ends with the whole label: after a separator (``prob_cat`` for ``cat``),
+    a number after a letter too (``logit0`` for ``0``), or the label alone. ``prob_cat`` is not named by ``at``,
+    nor ``prob_aa`` by ``a``, nor ``p_10`` by ``0``."""
+    if not label or not column.endswith(label):
+        return False
+    before = column[: len(column) - len(label)]
+    if not before:
+        return True
+    return not (before[-1].isdigit() if label[0].isdigit() else before[-1].isalnum())
+
+
 class ClassIndex:
     """Class labels to their index in ``classes`` (``--classes``), or in the order of the prediction columns whose
     names end with the labels (text labels without ``--classes``)."""
@@ -114,13 +130,18 @@ class ClassIndex:
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
                 f"--classes ({', '.join(self.classes)})"
             )
-        matches = [k for k, name in enumerate(self.pred_columns) if str(label) and name.endswith(str(label))]
+        matches = [k for k, name in enumerate(self.pred_columns) if _named_by(name, str(label))]
         if len(matches) != 1:
-            found = "no prediction column" if not matches else f"{len(matches)} prediction columns"
+            columns = ", ".join(self.pred_columns)
+            found = (
+                f"no prediction column ({columns}) is named for it (as prob_cat is for cat)"
+                if not matches
+                else f"{len(matches)} prediction columns ({', '.join(self.pred_columns[k] for k in matches)}) are "
+                "named for it"
+            )
             raise InputError(
-                f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found} "
-                f"({', '.join(self.pred_columns)}) ends with it; give the class order with --classes A,B,C "
-                "(class A is index 0, the first prediction column)"
+                f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found}; "
+                "give the class order with --classes A,B,C (class A is index 0, the first prediction column)"
             )
         self._suffix_used.setdefault(str(label), self.pred_columns[matches[0]])
         return matches[0]
@@ -137,6 +158,16 @@ class ClassIndex:
             return []
         shown = ", ".join(f"{label} -> {column}" for label, column in sorted(self._suffix_used.items()))
         return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); set --classes to choose"]
+
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once)."""
+        pred = values.get(tuple(self.pred_columns))
+        if self.classes and pred is not None and pred.ndim == 2 and pred.shape[1] != len(self.classes):
+            raise UsageError(
+                f"--classes names {count(len(self.classes), 'class', 'classes')} but 'pred' "
+                f"({show_name(self.pred_columns[0])}) holds {pred.shape[1]} values per row: give one class per "
+                "prediction value, in their order"
+            )
 
 
 class PositiveLabel:
@@ -185,6 +216,9 @@ class PositiveLabel:
     def notices(self) -> list[str]:
         return []
 
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        pass
+
 
 # From it on, integers are not all floats: 2**53 + 1 would be read as 2**53, and two queries as one.
 _EXACT_FLOATS = 2.0**53
@@ -211,6 +245,9 @@ class KeyCodes:
 
     def notices(self) -> list[str]:
         return []
+
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        pass
 
 
 def encoders(

@@ -228,6 +228,11 @@ class Options:
                 raise UsageError(
                     f"cols takes roles and columns as strings, e.g. {{'var': 'sigma2'}}; got {self.cols!r}"
                 )
+        if "weight" in self.cols:  # --col weight=COL is --weight COL (docs/cli.md: --weight is a shortcut)
+            if self.weight is not None:
+                raise UsageError("the sample weight is bound twice: by --weight and by --col weight=...")
+            put("weight", self.cols["weight"])
+            put("cols", {role: colspec for role, colspec in self.cols.items() if role != "weight"})
         check_choice("--reduction", self.reduction, REDUCTIONS)
         check_choice("--missing", self.missing, MISSING_POLICIES)
         check_choice("--convention", self.convention, CONVENTIONS)
@@ -285,8 +290,9 @@ class Options:
             raise UsageError(f"--workers must be in [1, 1024], got {self.workers}")
 
     def _check_models(self) -> None:
-        if self.models and self.pred is not None:
-            raise UsageError("--model and --pred exclude each other: --model binds each model's predictions")
+        if self.models and (self.pred is not None or "pred" in self.cols):
+            given = "--pred" if self.pred is not None else "--col pred=..."
+            raise UsageError(f"--model and {given} exclude each other: --model binds each model's predictions")
         names = [name for name, _ in self.model_specs]
         repeated = sorted({name for name in names if name is not None and names.count(name) > 1})
         if repeated:

@@ -17,6 +17,7 @@ import numpy as np
 
 from lossctl.distribution import Sample
 from lossctl.engine import Outcome, check_rows
+from lossctl.io.convert import VectorWidths
 from lossctl.normal import GroupMoments, Moments
 from lossctl.stats import Accumulator
 
@@ -58,7 +59,9 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
     partnerless = sum(part.partnerless for part in parts)
     check_rows(rows, rows_used, partnerless)
     dropped_missing: dict[str, int] = {}
+    widths = VectorWidths()  # a list column's K, the same in every part as in every chunk
     for part in parts:
+        widths.merge(part.widths)
         for columns, dropped in part.dropped_missing.items():
             dropped_missing[columns] = dropped_missing.get(columns, 0) + dropped
     used = [part for part in parts if part.rows_used]
@@ -128,4 +131,5 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
         notices=list(dict.fromkeys(notice for part in parts for notice in part.notices)),
         partnerless=partnerless,
         dropped_missing=dropped_missing,
+        widths=widths.first,
     )

@@ -664,11 +664,20 @@ def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
 
 def as_sample_weight(values: Any, rows: int, row_offset: int = 0) -> np.ndarray:
     """``sample_weight`` as float64, one finite value >= 0 per row (the API's boundary check, as the CLI's)."""
+    import numpy as np
+
     weight = as_float_array(values, "sample_weight", (1,), row_offset)
     if len(weight) != rows:
-        raise InputError("sample_weight must have one value per row")
-    if (weight < 0).any():
-        raise InputError("sample_weight must be >= 0")
+        raise InputError(
+            f"sample_weight must have one value per row: it has {count(len(weight), 'value')} for {count(rows, 'row')}"
+        )
+    negative = weight < 0
+    if negative.any():
+        bad = np.flatnonzero(negative)
+        raise InputError(
+            f"sample_weight must be >= 0: it has negative values in {count(len(bad), 'row')} (first: "
+            f"{weight[bad[0]]:g} at row {bad[0] + row_offset})"
+        )
     return weight
 
 

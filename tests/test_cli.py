@@ -145,6 +145,39 @@ def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> No
     assert cli("eval", regression_csv, "-l", "mae", "--quiet").err == ""
 
 
+def test_a_guess_never_takes_a_column_bound_to_another_role(cli, write) -> None:
+    # --pred label beside the target guess 'label' evaluated the column against itself: mse 0, exit 0.
+    path = write("p.csv", "label,x,truth\n0.1,0,1\n0.9,1,0\n")
+    run = cli("eval", path, "-l", "mse", "--pred", "label", "-f", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["columns"] == {"pred": ["label"], "target": ["truth"]}
+    assert doc["results"][0]["value"] == pytest.approx((0.9**2 + 0.9**2) / 2)
+    assert "notice: using column 'truth' as target (guessed from its name; set it with --target)\n" in run.err
+    run = cli("eval", write("q.csv", "label,x\n0.1,0\n0.9,1\n"), "-l", "mse", "--pred", "label")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: no column for role 'target': its default column 'label' is bound to pred; "
+        "choose one with --target COLUMN\n"
+    )
+
+
+def test_a_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None:
+    # --pred 'y*' took y_true too (3 outputs, one the target itself); 'p_*' took the weight p_w as a class.
+    run = cli("eval", write("y.csv", "y_pred_a,y_pred_b,y_true\n0.1,0.2,0\n0.5,0.4,1\n"), "-l", "mse",
+              "--pred", "y*", "--target", "y_true", "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["columns"] == {"pred": ["y_pred_a", "y_pred_b"], "target": ["y_true"]}
+    assert doc["results"][0]["value"] == pytest.approx((0.01 + 0.04 + 0.25 + 0.36) / 4)
+    path = write("w.csv", "p_a,p_b,p_w,y\n0.2,0.8,1,1\n0.6,0.4,2,0\n")
+    run = cli("eval", path, "-l", "categorical_ce", "--pred", "p_*", "--target", "y", "--weight", "p_w", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(-(np.log(0.8) + 2 * np.log(0.6)) / 3)
+    run = cli("eval", path, "-l", "mse", "--pred", "p_w*", "--target", "y", "--weight", "p_w")
+    assert (run.code, run.err) == (2, "error: 'p_w*' matches only columns bound to other roles\n")
+
+
 def test_weights_give_a_weighted_mean_and_enter_the_signature(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "--weight", "w", "-f", "json")
     doc = json.loads(run.out)

@@ -357,3 +357,26 @@ def test_a_text_by_column_missing_from_a_later_file_is_named(tmp_path: Path, lay
     run = _cli("eval", str(root), "-l", "mse", "--by", "extra")
     assert (run.returncode, run.stdout) == (3, "")
     assert run.stderr == f"error: column 'extra' not found in {second / 'b.parquet'}; columns are: pred, target\n"
+
+
+def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -> None:
+    """Each Dask task checks its own part's widths: a list column of K = 2 in one file and 3 in the next was
+    merged into one value (exit 0); the merge checks them as the local engine checks its chunks."""
+    from lossctl.engine import Plan, run
+    from lossctl.evaluation import jobs_for, open_sources
+    from lossctl.options import Options
+    from lossctl.partials import merge_outcomes
+
+    pq.write_table(pa.table({"p": [[0.2, 0.8], [0.6, 0.4]], "y": [1, 0]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"p": [[0.2, 0.7, 0.1]], "y": [1]}), tmp_path / "b.parquet")
+    options = Options(losses=("categorical_ce",), pred="p", target="y")
+    parts, first = [], 0
+    for name in ("a.parquet", "b.parquet"):
+        opened = open_sources(str(tmp_path / name), options, ["target", "pred"], [])
+        plan = Plan(jobs_for(list(options.requests), opened.binding), None, [], (), 0, 0)
+        batches = opened.source.batches(opened.binding.columns(), 65_536)
+        parts.append(run(batches, plan, options, first_row=first, part=True))
+        first += 2
+    with pytest.raises(lossctl.InputError) as error:
+        merge_outcomes(parts, len(plan.jobs))
+    assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"

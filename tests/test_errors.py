@@ -241,6 +241,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' has 1 missing value (row 0; 0-based); use --missing drop to drop those rows",
     ),
     (
+        "missing spellings in a column read as text",  # 'None' made the column text: 'NA' was 'not numeric'
+        {"p.csv": "pred,target\n0.5,1\nNA,1\nnull,0\nNone,1\n<NA>,0\n0.25,1\n"},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "column 'pred' has 4 missing values (rows 1, 2, 3, 4; 0-based); use --missing drop to drop those rows",
+    ),
+    (
         "all rows dropped",
         {"p.csv": "pred,target\n1,\n,3\n"},
         ["eval", "p.csv", "-l", "mse", "--missing", "drop"],
@@ -527,7 +534,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,1,-2\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w"],
         3,
-        "column 'w' has 1 negative weight (first: -2 at row 1); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (row 1; 0-based); sample weights must be >= 0",
     ),
     (
         "all-zero weights",
@@ -917,7 +924,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target,w\n1,2,1\n1,2,1\n1,2,1\n1,1,-0.5\n"},
         ["eval", "p.csv", "-l", "mse", "--weight", "w", "--chunk-rows", "2"],
         3,
-        "column 'w' has 1 negative weight (first: -0.5 at row 3); sample weights must be >= 0",
+        "column 'w' has 1 negative weight (row 3; 0-based); sample weights must be >= 0",
+    ),
+    (
+        "negative weights in several chunks",  # counted in the first chunk holding one only: '1 negative weight'
+        {"p.csv": "pred,target,w\n1,2,1\n1,2,-1\n1,2,1\n1,1,-0.5\n1,1,-2\n"},
+        ["eval", "p.csv", "-l", "mse", "--weight", "w", "--chunk-rows", "2"],
+        3,
+        "column 'w' has 3 negative weights (rows 1, 3, 4; 0-based); sample weights must be >= 0",
     ),
     (
         "glob matching no column",
@@ -945,7 +959,37 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--col", "var=id"],
         2,
-        "--col var=...: no selected loss reads the role 'var'",
+        "--col var=id: no selected loss reads the role 'var' (they read target, pred)",
+    ),
+    (
+        "multi-column role left to a guess",  # the scalar 'pred' was taken for K logits (exit 3 on its shape)
+        {"p.csv": "pred,target,logit_0,logit_1\n0.5,1,2,1\n"},
+        ["eval", "p.csv", "-l", "cross_entropy"],
+        2,
+        "role 'pred' of cross_entropy takes several columns and has no default; name them with --pred COLSPEC "
+        "(a list a,b,c, a glob such as 'pred_*', or one list column)",
+    ),
+    (
+        "multi-column target of a gated loss left to a guess",
+        {"p.csv": "pred,target\n0.5,1\n"},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "giou>1"],
+        2,
+        "role 'target' of giou takes several columns and has no default; name them with --target COLSPEC "
+        "(a list a,b,c, a glob such as 'target_*', or one list column)",
+    ),
+    (
+        "--target for a loss without a target",  # was '--col target=...: ...', an option the user did not give
+        {"p.jsonl": '{"a": [1, 2], "b": [1, 3], "c": [2, 2], "y": 1}\n'},
+        ["eval", "p.jsonl", "-l", "triplet", "--target", "y"],
+        2,
+        "--target y: no selected loss reads the role 'target' (they read anchor, positive, negative)",
+    ),
+    (
+        "--col pred= beside --model",  # was '--col pred=...: no selected loss reads the role 'pred''
+        {"p.csv": "a,p,target\n1,2,3\n"},
+        ["eval", "p.csv", "-l", "mse", "--model", "m=a", "--col", "pred=p"],
+        2,
+        "--model and --col pred=... exclude each other: --model binds each model's predictions",
     ),
     (
         "list column of text",
@@ -960,6 +1004,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.jsonl", "-l", "dice"],
         3,
         "column 'pred' holds vectors of different lengths: row 0 has 2 values but row 1 has 1",
+    ),
+    (
+        "ragged list column across chunks",  # each chunk was scored with its own K: exit 0 and a mixed value
+        {"p.csv": 'pred,target\n"[0.1,0.9]",1\n,0\n"[0.2,0.3,0.5]",0\n'},
+        ["eval", "p.csv", "-l", "categorical_ce", "--pred", "pred", "--chunk-rows", "1", "--missing", "drop"],
+        3,
+        "column 'pred' holds vectors of different lengths: row 0 has 2 values but row 2 has 3",
     ),
     # The CSV form of a vector: exit 3 naming the column today; the precise messages wait for the engine to
     # parse JSON-array cells of a one-column binding (test_json_array_cells_* below, BUG).
@@ -1430,6 +1481,25 @@ def test_missing_drop_reports_the_dropped_rows(cli, write) -> None:
         "notice: dropped 2 of 4 rows with missing values (--missing drop): 1 in column 'target', 1 in column 'pred'\n"
         in run.err
     )
+
+
+def test_missing_drop_drops_every_spelling_of_a_missing_value(cli, write) -> None:
+    # Each column holds a text cell (None, n/a) that pyarrow does not read as null, so it is read as text.
+    path = write("p.csv", "pred,target\n1,\nNone,3\nNA,4\n5,6\nnan,1\n2,n/a\n3,null\n7,8\n")
+    run = cli("eval", path, "-l", "mse", "--missing", "drop", "-f", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["input"] == {"path": str(path), "rows": 8, "rows_used": 2, "rows_dropped": 6}
+    assert doc["results"][0]["value"] == pytest.approx(1.0)
+
+
+def test_missing_drop_leaves_out_the_weights_of_the_rows_it_drops(cli, write) -> None:
+    # A negative weight counts only in a row that is evaluated, in every chunk.
+    path = write("p.csv", "pred,target,w\n0.1,0,1\n,1,-1\n0.3,0,1\n0.5,1,-2\n0.5,,-3\n")
+    for chunk_rows in ("1", "100"):
+        run = cli("eval", path, "-l", "mse", "--weight", "w", "--missing", "drop", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == "error: column 'w' has 1 negative weight (row 3; 0-based); sample weights must be >= 0\n"
 
 
 def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:

@@ -743,6 +743,7 @@ def test_default_names_are_the_documented_ones() -> None:
         ("pred", ["PRED", "pred"], "PRED"),  # same name twice: the earlier column
         ("target", ["y", "label", "truth"], "label"),
         ("target", ["id", "value"], None),
+        ("target", ["pred", " target"], " target"),  # a header written 'pred, target': no guess before
         ("weight", ["weight"], None),  # no default for other roles
     ],
 )

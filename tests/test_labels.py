@@ -50,9 +50,30 @@ def test_text_labels_that_match_no_column_name_classes(cli, write) -> None:
     run = cli("eval", write("a.csv", text), "--pred", "p_*", "--target", "label", "-l", "categorical_ce")
     assert run.code == 3
     assert run.err == (
-        "error: column 'label' holds the text label 'cat' at row 0, and no prediction column (p_0, p_1) ends with "
-        "it; give the class order with --classes A,B,C (class A is index 0, the first prediction column)\n"
+        "error: column 'label' holds the text label 'cat' at row 0, and no prediction column (p_0, p_1) is named for "
+        "it (as prob_cat is for cat); give the class order with --classes A,B,C (class A is index 0, the first "
+        "prediction column)\n"
     )
+
+
+def test_a_label_names_a_column_after_a_separator(cli, write) -> None:
+    # 'at' was matched to prob_cat (it ends with 'at'); 'a' beside prob_a and prob_aa matched both (an error).
+    args = ["--pred", "prob_*", "--target", "label", "-l", "categorical_ce", "-f", "json"]
+    run = cli("eval", write("at.csv", "label,prob_cat,prob_dog\ncat,0.7,0.3\nat,0.4,0.6\n"), *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'label' holds the text label 'at' at row 1, and no prediction column (prob_cat, prob_dog) is "
+        "named for it (as prob_cat is for cat); give the class order with --classes A,B,C (class A is index 0, the "
+        "first prediction column)\n"
+    )
+    run = cli("eval", write("a.csv", "label,prob_a,prob_aa\na,0.8,0.2\naa,0.4,0.6\n"), *args)
+    assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-12)
+    assert "(a -> prob_a, aa -> prob_aa)" in run.err
+    # Numbers as text name the column they end after a letter; '0' is not the end of logit10.
+    lines = '{"label": "10", "logit0": 0.2, "logit10": 0.8}\n{"label": "0", "logit0": 0.6, "logit10": 0.4}\n'
+    run = cli("eval", write("n.jsonl", lines), "--pred", "logit*", *args[2:])
+    assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2, rel=1e-12)
+    assert "(0 -> logit0, 10 -> logit10)" in run.err
 
 
 def test_positive_names_the_positive_class(cli, write) -> None:
@@ -128,7 +149,7 @@ def test_integer_labels_beyond_2_53_are_told_apart(cli, write) -> None:
     )
 
 
-def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
+def test_classes_must_name_one_class_per_prediction_column(cli, write, tmp_path: Path) -> None:
     path = write("an.csv", "animal,prob_cat,prob_dog\ncat,0.8,0.2\ndog,0.3,0.7\n")
     run = cli(
         "eval", path, "--pred", "prob_*", "--target", "animal", "-l", "categorical_ce", "--classes", "cat,dog,bird"
@@ -140,6 +161,18 @@ def test_classes_must_name_one_class_per_prediction_column(cli, write) -> None:
     )
     one = cli("eval", path, "--pred", "prob_*", "--target", "animal", "-l", "categorical_ce", "--classes", "cat")
     assert one.code == 2 and one.err.startswith("error: --classes names 1 class but 'pred' has 2 columns")
+    # A list column's K is known once read: a third class without a column was accepted (exit 0, as K = 2).
+    table = pa.table({"probs": pa.array([[0.8, 0.2], [0.3, 0.7]], pa.list_(pa.float64(), 2)), "animal": ["cat", "dog"]})
+    listed = tmp_path / "l.parquet"
+    pq.write_table(table, listed)
+    args = ["--pred", "probs", "--target", "animal", "-l", "categorical_ce", "--classes", "cat,dog,bird"]
+    run = cli("eval", listed, *args)
+    assert (run.code, run.out, run.err) == (
+        2,
+        "",
+        "error: --classes names 3 classes but 'pred' (probs) holds 2 values per row: give one class per prediction "
+        "value, in their order\n",
+    )
 
 
 def test_boolean_labels_are_one_and_zero(tmp_path: Path) -> None:

@@ -367,15 +367,16 @@ def test_whole_input_class_weights_hold_in_every_group(loss: str, tmp_path: Path
 @pytest.mark.parametrize("extra", [[], ["--on", "id"], ["--chunk-rows", "1"]])
 def test_compare_evaluates_the_target_column_bound_as_the_prediction(cli, tmp_path: Path, extra: list[str]) -> None:
     # The candidate's y_true is both its prediction and the target checked against the baseline's: it was a
-    # KeyError (exit 4) once dropped after the check.
+    # KeyError (exit 4) once dropped after the check. (Both bound explicitly: a guess never takes a column bound
+    # to another role.)
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_text("id,y_true,y_pred\n0,1,1.5\n1,2,2\n2,3,2.5\n")
-    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "--pred", "y_true", "-q", "-f", "json",
-              *extra)  # fmt: skip
+    run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "--pred", "y_true", "--target", "y_true",
+              "-q", "-f", "json", *extra)  # fmt: skip
     assert run.code == 0, run.err
     [result] = _json(run)["results"]
     assert (result["baseline"], result["candidate"], result["verdict"]) == (0.0, 0.0, "same")
-    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true")
+    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true", target="y_true")
     assert report.results[0].delta == 0.0
 
 

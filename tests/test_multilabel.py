@@ -80,6 +80,10 @@ def test_peer_losses_by_hand() -> None:
         lossctl.get("hinge_embedding")([1, 0], [0.3, 0.4])
     with pytest.raises(DomainError, match=r"expected probabilities in \[0, 1\] or integer labels, got 2.5"):
         lossctl.get("zero_one")([0, 2], [0.3, 2.5])
+    # With K score columns the target is a class index in 0..K-1: 2 or -1 against 2 columns was counted 'wrong'.
+    for label in (2, -1):
+        with pytest.raises(DomainError, match=rf"integers in 0..1 \(K = 2 classes\), got {label} in 1 row"):
+            lossctl.get("zero_one")([0, label], [[2, 1], [0.2, 0.7]])
 
 
 def test_peer_parameters_by_hand() -> None:

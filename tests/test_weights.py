@@ -158,3 +158,31 @@ def test_negative_sample_weights_are_an_input_error_in_every_api(call: str) -> N
             lossctl.Metric("mse").update(y, p, sample_weight=w)
         else:
             lossctl.evaluate(y_true=y, y_pred=p, sample_weight=w, losses="mse")
+
+
+def test_col_weight_binds_the_sample_weight_as_weight_does(cli, regression_csv: Path) -> None:
+    # --weight is a shortcut for the weight role: --col weight=w was 'no selected loss reads the role' (exit 2).
+    args = ["eval", regression_csv, "-l", "mse", "-f", "json", "-q"]
+    by_col, by_option = cli(*args, "--col", "weight=w"), cli(*args, "--weight", "w")
+    assert by_col.code == 0, by_col.err
+    assert json.loads(by_col.out) == json.loads(by_option.out)
+    assert json.loads(by_col.out)["columns"]["weight"] == ["w"]
+    run = cli(*args, "--col", "weight=w", "--weight", "w")
+    assert (run.code, run.err) == (2, "error: the sample weight is bound twice: by --weight and by --col weight=...\n")
+    report = lossctl.evaluate(regression_csv, losses="mse", cols={"weight": "w"})
+    assert report["mse"] == json.loads(by_option.out)["results"][0]["value"]
+
+
+def test_python_weight_errors_give_the_counts_and_the_first_row() -> None:
+    # They said only 'sample_weight must be >= 0' and 'sample_weight must have one value per row'.
+    y, p = [1.0, 2.0, 3.0], [2.0, 2.0, 2.0]
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.get("mse")(y, p, sample_weight=[1.0, -3.0, -2.0])
+    assert str(error.value) == "sample_weight must be >= 0: it has negative values in 2 rows (first: -3 at row 1)"
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.get("mse")(y, p, sample_weight=[1.0, 1.0])
+    assert str(error.value) == "sample_weight must have one value per row: it has 2 values for 3 rows"
+    metric = lossctl.Metric("mse")
+    metric.update(y, p)
+    with pytest.raises(lossctl.InputError, match=r"in 1 row \(first: -1 at row 5\)$"):  # rows count across updates
+        metric.update(y, p, sample_weight=[1.0, 1.0, -1.0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lossctl.errors import InputError, UsageError
@@ -32,10 +32,11 @@ def guess_column(role: str, available: Sequence[str]) -> str | None:
 
     The order of :data:`DEFAULT_NAMES` is a precedence: a column named ``prediction`` beats one named
     ``score`` wherever they stand in the file; between columns matching the same name (``Pred`` and
-    ``pred``), the earlier column wins. Roles without defaults (``weight``, multi-column roles) return
-    ``None``: the caller reports them as unbound rather than silently picking a column.
+    ``pred``), the earlier column wins. Spaces around a name do not count (a CSV header written
+    ``pred, target``). Roles without defaults (``weight``, multi-column roles) return ``None``: the caller
+    reports them as unbound rather than silently picking a column.
     """
-    lowered = [name.lower() for name in available]
+    lowered = [name.strip().lower() for name in available]
     for candidate in DEFAULT_NAMES.get(role, ()):
         for index, name in enumerate(lowered):
             if name == candidate:
@@ -94,7 +95,9 @@ def column_not_found(name: str, available: Sequence[str], source: str | SideBySi
     return InputError(message)
 
 
-def resolve_colspec(spec: str, available: Sequence[str], source: str | SideBySide) -> list[str]:
+def resolve_colspec(
+    spec: str, available: Sequence[str], source: str | SideBySide, bound_elsewhere: Collection[str] = ()
+) -> list[str]:
     """Expand a COLSPEC into column names, in the order the user means.
 
     A COLSPEC is a name, a comma-separated list of names, or globs (``logit_*``, ``?``, ``[...]``),
@@ -103,7 +106,9 @@ def resolve_colspec(spec: str, available: Sequence[str], source: str | SideBySid
     its commas or spaces (a CSV header ``"a, b"`` or ``pred, target``); other parts lose their spaces. Glob
     matches come in natural order (``logit_2`` before ``logit_10``), not file order, because class or
     coordinate order is what a vector role needs. Matching is case-sensitive, like column lookup. Naming a
-    column twice is a usage error: it would silently count one vector component twice.
+    column twice is a usage error: it would silently count one vector component twice. A glob skips the
+    ``bound_elsewhere`` columns (named for another role, the weight or a group), as ``--model GLOB`` does:
+    ``--pred '*' --target y`` means every other column.
     """
     parts = [part if part in available else part.strip() for part in spec.split(",")]
     if not spec.strip() or (spec not in available and not all(part.strip() for part in parts)):
@@ -120,6 +125,9 @@ def resolve_colspec(spec: str, available: Sequence[str], source: str | SideBySid
             matches = [column for column in available if fnmatch.fnmatchcase(column, part)]
             if not matches:
                 raise InputError(f"no column matches '{show_name(part)}' in {_in(source, available)}")
+            matches = [column for column in matches if column not in bound_elsewhere]
+            if not matches:
+                raise UsageError(f"'{show_name(part)}' matches only columns bound to other roles")
             names.extend(sorted(matches, key=natural_key))
         else:
             raise column_not_found(part, available, source)

@@ -32,6 +32,14 @@ ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships n
 _MAX_SHOWN = 40
 
 
+# How a missing number is spelled in text: pandas' default ``na_values``, that is pyarrow's CSV null values (which a
+# column read as numbers already treats as missing: ``NA``, ``null``, ``NaN``...) with ``<NA>`` and Python's ``None``.
+# A column of numbers with one of the others (``None``) is read as text, where the same cells must stay missing.
+MISSING_TEXTS = (
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A"),
+    *("NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+)
+
 # A number written with a decimal comma (1,5 or -0,25), as European spreadsheets export it.
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
@@ -95,6 +103,29 @@ class DecimalMarks:
             self.points[column] = (dotted + row_offset, cleaned[dotted].as_py())
 
 
+class VectorWidths:
+    """The width of each vector binding (a list column's K) where it first holds a value, over the chunks of a run:
+    a later chunk of another width is as ragged as two widths in one chunk (:func:`to_float64_matrix`), which the
+    losses would otherwise score with a K of their own."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, ...], tuple[int, int]] = {}
+
+    def saw(self, columns: tuple[str, ...], matrix: np.ndarray, missing: np.ndarray | None, row_offset: int) -> None:
+        """Check a chunk's (rows x K) ``matrix`` against the first width seen; rows all missing tell no width."""
+        valid = np.flatnonzero(~missing) if missing is not None else np.arange(min(len(matrix), 1))
+        if not valid.size:
+            return
+        self.merge({columns: (matrix.shape[1], int(valid[0]) + row_offset)})
+
+    def merge(self, first: dict[tuple[str, ...], tuple[int, int]]) -> None:
+        """Check the widths a later part of the input saw first (``(width, row)`` per binding) against these."""
+        for columns, (width, row) in first.items():
+            known, known_row = self.first.setdefault(columns, (width, row))
+            if width != known:
+                raise width_error(", ".join(columns), known_row, known, row, width)
+
+
 def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> InputError:
     (one, one_text), (two, two_text) = sorted((first, other))
     return InputError(
@@ -106,18 +137,19 @@ def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> Input
 def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMarks | None = None) -> pa.Array:
     """Numbers stored as text (a CSV column with one odd cell, JSON strings): parse them, or name the bad cell.
 
-    Blank cells are missing values. Arrow's parser does the work; only on failure are the cells searched, for the
-    first that is no number at all (named whatever ``--decimal`` is, since the text does not say whether it was
-    given: with ``--decimal ,`` the reader has already parsed every cell written with a decimal comma), else for
-    the decimal commas, alone (``--decimal ,`` reads them) or beside decimal points (one of the two is wrong),
-    in this chunk or, with ``marks``, in an earlier one.
+    Blank cells and the spellings of :data:`MISSING_TEXTS` are missing values. Arrow's parser does the work; only
+    on failure are the cells searched, for the first that is no number at all (named whatever ``--decimal`` is,
+    since the text does not say whether it was given: with ``--decimal ,`` the reader has already parsed every
+    cell written with a decimal comma), else for the decimal commas, alone (``--decimal ,`` reads them) or beside
+    decimal points (one of the two is wrong), in this chunk or, with ``marks``, in an earlier one.
     """
     import pyarrow.compute as pc  # only for text columns: its import costs 30 ms of every run
 
     if pa.types.is_string_view(chunk.type):
         chunk = chunk.cast(pa.string())
     trimmed = pc.utf8_trim_whitespace(chunk)
-    cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    missing_texts = pa.array(MISSING_TEXTS, trimmed.type)
+    cleaned = pc.if_else(pc.is_in(trimmed, value_set=missing_texts), pa.scalar(None, trimmed.type), trimmed)
     try:
         values = cleaned.cast(pa.float64())
     except pa.ArrowInvalid:
@@ -245,7 +277,7 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
     return starts
 
 
-def _width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
+def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
     return InputError(
         f"column '{column}' holds vectors of different lengths: row {first_row} has {width} values "
         f"but row {row} has {length}"
@@ -281,7 +313,7 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
             other = np.flatnonzero(valid & (length != width))
             if other.size:
                 row = int(other[0])
-                raise _width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
+                raise width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
         # flatten() skips null rows, so the values fill exactly the valid rows.
         values = to_float64(chunk.flatten(), column)[0].reshape(int(valid.sum()), width)
         if chunk.null_count:
@@ -349,7 +381,7 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
         strict = [_json_row(text, column, row + row_offset) for row, text in zip(rows, texts, strict=True)]
         for row, vector in zip(rows, strict, strict=True):
             if len(vector) != len(strict[0]):
-                raise _width_error(column, rows[0] + row_offset, len(strict[0]), row + row_offset, len(vector))
+                raise width_error(column, rows[0] + row_offset, len(strict[0]), row + row_offset, len(vector))
         values = np.array(strict, dtype=np.float64).reshape(len(strict), len(strict[0]) if strict else 0)
     matrix = np.full((len(cells), values.shape[1]), np.nan)
     matrix[rows] = values

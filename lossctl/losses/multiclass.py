@@ -1274,14 +1274,16 @@ def zero_one(target: np.ndarray, pred: np.ndarray, *, threshold: float) -> np.nd
 
     ``yhat`` is the first ``argmax`` of K >= 2 score columns (as NumPy); with one column, a probability in
     [0, 1] is decided by ``p >= threshold`` (class 1 or 0) and any other value is read as a label. Domain:
-    integer labels as target; with one column, values in [0, 1] or integers (a value such as 2.5 is neither).
+    integer labels as target, class indices in 0..K-1 with K columns; with one column, values in [0, 1] or
+    integers (a value such as 2.5 is neither).
     Follows sklearn ``zero_one_loss``. Example: y = [0, 1, 1], x = [[2, 1], [0.2, 0.7], [3, -1]] gives rows
     [0, 0, 1] and a mean of 1/3; one column p = [0.3, 0.5, 2] against y = [0, 1, 2] gives 0.
     """
-    reject("target", "class labels (integers)", target, target != np.floor(target))
     if pred.ndim == 2 and pred.shape[1] > 1:
+        class_indices(target, pred.shape[1])  # a label outside 0..K-1 is no class: never an argmax, always 'wrong'
         decided = pred.argmax(axis=1).astype(np.float64)
     else:
+        reject("target", "class labels (integers)", target, target != np.floor(target))
         values = pred.reshape(len(pred))
         probability = (values >= 0.0) & (values <= 1.0)
         reject("pred", "probabilities in [0, 1] or integer labels", values, ~probability & (values != np.floor(values)))
