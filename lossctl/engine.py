@@ -318,7 +318,8 @@ class _Reader:
         self.failed = False
         from lossctl.io.convert import DecimalMarks
 
-        self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
+        # Decimal points and commas are not mixed across chunks either; with --decimal , points are refused.
+        self.marks = DecimalMarks(options.decimal)
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""

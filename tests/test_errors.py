@@ -724,11 +724,30 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
     ),
     (
-        "decimal comma given, a decimal comma in a later chunk",
+        "decimal comma given, a decimal point in an earlier chunk",
         {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
         ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2", "--decimal", ","],
         3,
-        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
+        "column 'pred' is not numeric with --decimal ,: '1.5' at row 0 holds a '.'; thousands separators are not "
+        "read (remove them), and every number must use the decimal comma",
+    ),
+    (
+        # With --decimal , a column of numbers all written with a '.' was read with '.' as the decimal point:
+        # '1.500' (a thousand and five hundred to whoever wrote it so) was 1.5, and mse 2.125 instead of an error.
+        "decimal comma given, a thousands separator",
+        {"p.csv": "pred;target\n1.500;2\n3;5\n"},
+        ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
+        3,
+        "column 'pred' is not numeric with --decimal ,: '1.500' at row 0 holds a '.'; thousands separators are not "
+        "read (remove them), and every number must use the decimal comma",
+    ),
+    (
+        "decimal comma given, a thousands separator and a decimal comma",
+        {"p.csv": "pred;target\n2;2\n1.000,5;5\n"},
+        ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
+        3,
+        "column 'pred' is not numeric with --decimal ,: '1.000,5' at row 1 holds a '.'; thousands separators are not "
+        "read (remove them), and every number must use the decimal comma",
     ),
     (
         "decimal point, a decimal comma further on",
