@@ -336,6 +336,20 @@ def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
     assert source.columns == ["id", "pred", "target"]
 
 
+@pytest.mark.parametrize("name", ["-", "preds.csv.gz"])
+@pytest.mark.parametrize("data", [SIMPLE_CSV, b"PAR1" + bytes(64)], ids=["csv", "parquet"])
+def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, data: bytes) -> None:
+    """A stream read as Arrow IPC that is no Arrow stream was refused with pyarrow's reading of its first bytes as
+    a length: 'Expected to read 1952413986 metadata bytes, but only read 1151'."""
+    label = "standard input" if name == "-" else f"'{tmp_path / name}'"
+    with pytest.raises(InputError) as error:
+        if name == "-":
+            open_input("-", input_format="arrow", stdin=io.BytesIO(data))
+        else:
+            open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
+    assert message(error) == f"cannot read {label} as Arrow IPC: not an Arrow IPC file or stream"
+
+
 def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -314,6 +314,19 @@ class _ParquetSource(Source):
                     yield batch.select(columns)
 
 
+_ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message starts with this continuation marker
+
+
+def _not_arrow(path: str, head: bytes) -> InputError:
+    """The error of bytes read as Arrow IPC (``--input-format arrow``) that start as no Arrow file or stream does."""
+    reason = (
+        "Feather version 1 is not supported; convert the file to Feather version 2"
+        if head.startswith(b"FEA1")
+        else "not an Arrow IPC file or stream"
+    )
+    return InputError(f"cannot read {_label(path)} as Arrow IPC: {reason}")
+
+
 class _ArrowSource(Source):
     """An Arrow IPC file (Feather v2) or stream, memory-mapped so that reading is mostly zero-copy."""
 
@@ -338,14 +351,9 @@ class _ArrowSource(Source):
             options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
             if magic == b"ARROW1":
                 return pa.ipc.open_file(source, options=options)
-            if magic.startswith(b"\xff\xff\xff\xff"):
+            if magic.startswith(_ARROW_STREAM):
                 return pa.ipc.open_stream(source, options=options)
-        reason = (
-            "Feather version 1 is not supported; convert the file to Feather version 2"
-            if magic.startswith(b"FEA1")
-            else "not an Arrow IPC file or stream"
-        )
-        raise InputError(f"cannot read {_label(self.path)} as Arrow IPC: {reason}")
+        raise _not_arrow(self.path, magic)
 
     def _reader(self, columns: list[str]) -> pa.ipc.RecordBatchFileReader | pa.ipc.RecordBatchStreamReader:
         return self._open(sorted(self.columns.index(name) for name in columns))
@@ -1122,6 +1130,8 @@ def _open_stream(
     if fmt == "parquet":
         return _ParquetSource(path, handle=streams.spill(stream, label))
     if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
+        if not head.startswith((b"ARROW1", _ARROW_STREAM)):  # else pyarrow reads a length from text and says that
+            raise _not_arrow(path, head)
         buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
         return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
