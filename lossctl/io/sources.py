@@ -116,6 +116,7 @@ class ConcatSource(Source):
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
         self.notices = tuple(notice for source in sources for notice in source.notices)
+        self.once = any(source.once for source in sources)  # one stream among them makes the dataset one
         self.sources = list(sources)
 
     @property
