@@ -93,6 +93,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "LATIN1 -t UTF-8)",
     ),
     (
+        "standard input twice among several inputs",
+        {"p.csv": GOOD},
+        ["eval", "-", "p.csv", "/dev/stdin", "-l", "mse"],
+        2,
+        "standard input (-) is given more than once among the inputs; it can be read only once",
+    ),
+    (
         "standard input as the baseline and the candidate",
         {},
         ["compare", "-", "-", "-l", "mse"],

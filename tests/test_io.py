@@ -1197,3 +1197,18 @@ def test_a_staged_output_is_published_after_the_files_or_dropped_with_them(tmp_p
         staged()
         tempfiles.write_atomic(tmp_path / "gone" / "b.txt", lambda path: path.write_text("x"))
     assert calls == ["aborted"]
+
+
+def test_standard_input_among_several_paths_is_one_of_the_dataset_parts(tmp_path: Path) -> None:
+    """``lossctl eval a.csv -`` was a usage error ('cannot be read together with other inputs') although
+    ``/dev/stdin`` in its place was read; ``-`` is now a part like any other, given once."""
+    from lossctl.io.sources import open_data
+
+    path = write(tmp_path / "first.csv", SIMPLE_CSV)
+    piped = pa.BufferOutputStream()
+    pq.write_table(pa.table({"id": [4], "pred": [3.5], "target": [4.0]}), piped)
+    source = open_data([path, "-"], stdin=io.BytesIO(piped.getvalue().to_pybytes()))
+    assert source.read(["id", "pred"]).to_pydict() == {"id": [1, 2, 3, 4], "pred": [0.5, 1.5, 2.5, 3.5]}
+    with pytest.raises(UsageError) as error:
+        open_data(["-", path, "/dev/stdin"], stdin=io.BytesIO(SIMPLE_CSV))
+    assert message(error) == "standard input (-) is given more than once among the inputs; it can be read only once"

@@ -308,9 +308,13 @@ def open_data(
         paths = [os.fspath(item) for item in data]
         if len(paths) == 1:
             return open_input(paths[0], input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
-        if "-" in paths:
-            raise UsageError("standard input (-) cannot be read together with other inputs")
-        return ConcatSource([open_input(path, input_format, delimiter=delimiter, decimal=decimal) for path in paths])
+        if sum(path in _STDIN for path in paths) > 1:
+            raise UsageError("standard input (-) is given more than once among the inputs; it can be read only once")
+        parts = [
+            open_input(path, input_format, stdin if path == "-" else None, delimiter=delimiter, decimal=decimal)
+            for path in paths
+        ]
+        return ConcatSource(parts)
     if input_format is not None:
         raise UsageError("--input-format applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):
