@@ -1189,6 +1189,8 @@ def open_input(
         raise UsageError(f"--decimal must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
     if path == "-":
+        if stdin is None and sys.stdin is None:  # Python's standard input when descriptor 0 is closed (<&-)
+            raise InputError("cannot read standard input: it is closed")
         stdin = stdin if stdin is not None else sys.stdin.buffer
         in_place = streams.parquet_in_place(stdin) if input_format in (None, "parquet") else None
         if in_place is not None:
