@@ -135,6 +135,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv': it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it as 'CSV UTF-8')",
     ),
     (
+        # Every other byte a NUL is how UTF-16 looks, and NULs alone (a file of zeros, /dev/zero) were called UTF-16.
+        "a file of NUL bytes",
+        {"p.csv": bytes(100)},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv': it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)",
+    ),
+    (
         "Parquet named .csv",
         {"p.csv": b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00PAR1"},
         ["eval", "p.csv", "-l", "mse"],

@@ -109,7 +109,9 @@ def _is_utf16(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True
     halves = (head[0::2], head[1::2])
-    return len(head) >= 4 and any(half.count(0) * 10 >= len(half) * 9 for half in halves)
+    if len(head) < 4 or not head.strip(b"\x00"):  # NULs only (/dev/zero, a zeroed file) are no text at all
+        return False
+    return any(half.count(0) * 10 >= len(half) * 9 for half in halves)
 
 
 def _is_binary(head: bytes) -> bool:
