@@ -276,7 +276,7 @@ def suggest(
     ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...).
     """
     from lossctl.evaluation import open_sources
-    from lossctl.io.convert import decimal_option, to_float64, to_float64_matrix
+    from lossctl.io.convert import DecimalMarks, decimal_option, float64_values, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
@@ -285,11 +285,12 @@ def suggest(
     roles = opened.binding.roles
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     rows = 0
+    marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     for batch in opened.source.batches(opened.binding.value_columns, 65536):
         for role, columns in roles.items():
             with decimal_option(decimal):
                 if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
-                    values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
+                    values = float64_values(batch.column(columns[0]), columns[0], row_offset=rows, marks=marks)
                 else:
                     values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
             parts[role].append(values)
