@@ -162,8 +162,8 @@ class Source(ABC):
         return 0
 
     def column_type(self, name: str) -> pa.DataType | None:
-        """The type of column ``name`` when the format declares it before any data is read (Parquet), else
-        ``None``: a text format's types are inferred block by block."""
+        """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
+        else ``None``: a text format's types are inferred block by block."""
         return None
 
     def column_chunks(self, name: str) -> list[StoredChunk] | None:
@@ -334,8 +334,12 @@ class _ArrowSource(Source):
         self.path = path
         self.format = "arrow"
         reader = self._open(None)
+        self._schema = reader.schema
         self.columns = _unique(reader.schema.names, path)
         self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._schema.field(name).type
 
     @property
     def num_rows(self) -> int | None:
@@ -393,6 +397,9 @@ class _ArrowStreamSource(Source):
             self._reader = pa.ipc.open_stream(stream)
         self.columns = _unique(self._reader.schema.names, path)
         self._consumed = False
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._reader.schema.field(name).type
 
     def _all(self) -> Iterator[pa.RecordBatch]:
         if self._consumed:

@@ -125,7 +125,8 @@ class ConcatSource(Source):
         return None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
 
     def _check_types(self, columns: list[str]) -> None:
-        """Where the formats declare their types (Parquet), a column numeric in one input is numeric in all."""
+        """Where the formats declare their types (Parquet, Arrow IPC), a column numeric in one input is numeric in
+        all."""
         first = self.sources[0]
         for source in self.sources[1:]:
             for name in columns:
