@@ -1212,3 +1212,6 @@ def test_standard_input_among_several_paths_is_one_of_the_dataset_parts(tmp_path
     with pytest.raises(UsageError) as error:
         open_data(["-", path, "/dev/stdin"], stdin=io.BytesIO(SIMPLE_CSV))
     assert message(error) == "standard input (-) is given more than once among the inputs; it can be read only once"
+    with pytest.raises(InputError) as error:  # named as every message names it, not '-'
+        open_data([path, "-"], stdin=io.BytesIO(b"id,pred\n1,2\n"))
+    assert message(error).startswith(f"standard input lacks the column 'target' that {path} has: ")

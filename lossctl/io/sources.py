@@ -107,8 +107,8 @@ class ConcatSource(Source):
             extra = [name for name in other.columns if name not in first.columns]
             lacking = [name for name in first.columns if name not in other.columns]
             if extra or lacking:
-                differences = [f"{other.path} has {_named(extra)} that {first.path} has not"] if extra else []
-                differences += [f"{other.path} lacks {_named(lacking)} that {first.path} has"] if lacking else []
+                differences = [f"{other.name} has {_named(extra)} that {first.name} has not"] if extra else []
+                differences += [f"{other.name} lacks {_named(lacking)} that {first.name} has"] if lacking else []
                 raise InputError(
                     f"{'; '.join(differences)}: several inputs are read as one dataset and must have the same columns"
                 )
@@ -132,7 +132,7 @@ class ConcatSource(Source):
             for name in columns:
                 kind, first_kind = source.column_type(name), first.column_type(name)
                 if kind is not None and first_kind is not None:
-                    check_same_kind(name, kind, source.path, first_kind, first.path)
+                    check_same_kind(name, kind, source.name, first_kind, first.name)
 
     def _read(self, columns: list[str]) -> pa.Table:
         self._check_types(columns)
