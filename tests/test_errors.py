@@ -639,6 +639,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "the first line of 'p.csv' is empty; expected a header line of column names",
     ),
     (
+        # The header was its first line only: column 'y' (the quote dropped), then 'true",pred' read as a data row.
+        "a quoted newline inside the header",
+        {"p.csv": '"y\ntrue",pred\n1,2\n'},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv' as CSV: line 1 (the header line) has a quoted column name that goes on over the next "
+        "line; write every column name on the header line",
+    ),
+    (
         "carriage return inside the header",
         {"p.csv": b"pred,target\rx\n1,2\n"},
         ["eval", "p.csv", "-l", "mse"],

@@ -753,6 +753,20 @@ def sniff_delimiter(header: str) -> str:
     return SNIFFED_DELIMITERS[counts.index(max(counts))]
 
 
+def _strict_header(line: str, delimiter: str, where: str) -> None:
+    """Refuse a header line whose last quoted name is not closed on it: the name holds a line break, so the
+    header goes on over the next lines, whereas data is read from the second line (a name ``"y`` would be
+    read, and the rest of the header as a data row)."""
+    try:
+        next(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        if str(error) == "unexpected end of data":
+            raise InputError(
+                f"{where} (the header line) has a quoted column name that goes on over the next line; "
+                "write every column name on the header line"
+            ) from None
+
+
 class _CsvSource(_TextSource):
     """CSV or TSV with a header line. Types are inferred by pyarrow; :mod:`lossctl.io.convert` does the rest.
 
@@ -784,7 +798,10 @@ class _CsvSource(_TextSource):
             raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
         try:
             self._choose_delimiter(line)
-            return next(csv.reader([line], delimiter=self._delimiter or ","))
+            delimiter = self._delimiter or ","
+            names = next(csv.reader([line], delimiter=delimiter))
+            _strict_header(line, delimiter, where)
+            return names
         except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
             raise InputError(f"{where}: {error}") from error
 
