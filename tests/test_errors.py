@@ -135,6 +135,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv': it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it as 'CSV UTF-8')",
     ),
     (
+        # Recognised as delimited text: a usage error naming a column '[{"pred": 1' (exit 2).
+        "a JSON array file",
+        {"p.json": '[\n  {"pred": 1, "target": 2},\n  {"pred": 2, "target": 2}\n]\n'},
+        ["eval", "p.json", "-l", "mse"],
+        3,
+        "cannot read 'p.json': it is a JSON array; lossctl reads JSON Lines, one object per line (convert it with "
+        "jq -c '.[]')",
+    ),
+    (
         # Every other byte a NUL is how UTF-16 looks, and NULs alone (a file of zeros, /dev/zero) were called UTF-16.
         "a file of NUL bytes",
         {"p.csv": bytes(100)},

@@ -101,7 +101,13 @@ def sniff(head: bytes, label: str) -> str:
     if found is not None:
         return found
     _check_foreign(head, label)
-    return "jsonl" if head.removeprefix(_BOM).lstrip().startswith(b"{") else "csv"
+    text = head.removeprefix(_BOM).lstrip()
+    if text.startswith(b"[") and text[1:].lstrip().startswith(b"{"):  # read as CSV, its header would be '[{"a": 1'
+        raise InputError(
+            f"cannot read {label}: it is a JSON array; lossctl reads JSON Lines, one object per line "
+            "(convert it with jq -c '.[]')"
+        )
+    return "jsonl" if text.startswith(b"{") else "csv"
 
 
 def _is_utf16(head: bytes) -> bool:
