@@ -671,11 +671,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv' as CSV: line 3 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5",
     ),
     (
-        "decimal comma with a comma delimiter",
-        {"p.csv": GOOD},
+        # In a comma-separated file decimal commas are quoted ("1,5"), which was refused with --decimal , (exit 2):
+        # the error without it advised --decimal , and the one with it --delimiter, a dead end. An unquoted one
+        # splits its row.
+        "decimal comma with a comma delimiter, unquoted",
+        {"p.csv": "pred,target\n1,5,2\n"},
         ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
-        2,
-        "--decimal , needs another delimiter than ',', and 'p.csv' is comma-separated; give --delimiter",
+        3,
+        "cannot read 'p.csv' as CSV: line 2 (row 0; 0-based): Expected 2 columns, got 3: 1,5,2",
     ),
     (
         "delimiter of two characters",

@@ -1215,3 +1215,15 @@ def test_standard_input_among_several_paths_is_one_of_the_dataset_parts(tmp_path
     with pytest.raises(InputError) as error:  # named as every message names it, not '-'
         open_data([path, "-"], stdin=io.BytesIO(b"id,pred\n1,2\n"))
     assert message(error).startswith(f"standard input lacks the column 'target' that {path} has: ")
+
+
+def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None:
+    """``"1,5"`` in a comma-separated file: without --decimal , the error advises it, and with it the values are
+    read (it was a usage error, '--decimal , needs another delimiter than ','; give --delimiter')."""
+    import lossctl
+
+    path = write(tmp_path / "p.csv", b'pred,target\n"1,5",2\n"3","4,25"\n')
+    with pytest.raises(InputError, match=r"if ',' is its decimal point, give --decimal ,$"):
+        lossctl.evaluate(path, losses="mse", pred="pred", target="target")
+    report = lossctl.evaluate(path, losses="mse", pred="pred", target="target", decimal=",")
+    assert report["mse"] == ((1.5 - 2) ** 2 + (3 - 4.25) ** 2) / 2

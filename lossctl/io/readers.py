@@ -771,7 +771,8 @@ class _CsvSource(_TextSource):
     """CSV or TSV with a header line. Types are inferred by pyarrow; :mod:`lossctl.io.convert` does the rest.
 
     A CSV's delimiter is sniffed from its header line unless given (a TSV's is a tab), and
-    ``decimal=","`` reads decimal commas (``1,5``), as European spreadsheets write them.
+    ``decimal=","`` reads decimal commas (``1,5``), as European spreadsheets write them: in a comma-separated
+    file those are quoted (``"1,5"``), as pyarrow and pandas read them.
     """
 
     _has_header = True
@@ -832,11 +833,6 @@ class _CsvSource(_TextSource):
                     f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
                     "(found in its header line; set it with --delimiter)",
                 )
-        if self._decimal == "," and self._delimiter == ",":
-            raise UsageError(
-                f"--decimal , needs another delimiter than ',', and {_label(self.path)} is comma-separated; "
-                "give --delimiter"
-            )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
         try:
