@@ -211,6 +211,37 @@ def test_arrow_ipc_stream(tmp_path: Path) -> None:
     assert [b.num_rows for b in source.batches(["id"], 2)] == [2, 1]
 
 
+@pytest.mark.parametrize("file_format", [False, True], ids=["stream", "file"])
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str, file_format: bool) -> None:
+    """pyarrow ends an IPC stream at the end of its bytes as at its end-of-stream marker: a stream cut short between
+    two record batches (its writer failed) read as the rows before the cut, with no word (exit 0)."""
+    import lossctl
+
+    table = pa.table(SIMPLE)
+    sink = pa.BufferOutputStream()
+    writer = (pa.ipc.new_file if file_format else pa.ipc.new_stream)(sink, table.schema)
+    writer.write_table(table.slice(0, 2))
+    cut = sink.tell()
+    writer.write_table(table.slice(2))
+    writer.close()
+    data = sink.getvalue().to_pybytes()[:cut]
+    if name == "-":
+        source: object = io.BytesIO(data)
+        expected = "cannot read standard input as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
+    elif file_format:
+        pytest.skip("a file is read by its footer, which pyarrow checks ('Not an Arrow file')")
+    else:
+        source = write(tmp_path / name, data)
+        expected = f"cannot read '{source}' as Arrow IPC: it ends without the end-of-stream marker"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
+    whole = sink.getvalue().to_pybytes()  # the whole stream, marker and all, is read
+    source = io.BytesIO(whole) if name == "-" else write(tmp_path / name, whole)
+    assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].n == 3
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

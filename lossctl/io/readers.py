@@ -315,6 +315,41 @@ class _ParquetSource(Source):
 
 
 _ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message starts with this continuation marker
+# The end-of-stream marker, which every writer puts after the last record batch on closing (the IPC format's spec):
+# pyarrow takes the end of the bytes for the end of the stream too, so a stream cut between two batches would
+# otherwise read as a shorter one.
+_ARROW_END = _ARROW_STREAM + bytes(4)
+
+
+def _cut_short(path: str, rows: int | None = None) -> InputError:
+    read = f" after {count(rows, 'row')}" if rows is not None else ""
+    return InputError(
+        f"cannot read {_label(path)} as Arrow IPC: it ends{read} without the end-of-stream marker, so it was cut "
+        "short (did the program writing it fail?)"
+    )
+
+
+class _Tail(io.RawIOBase):
+    """A stream read through, remembering the last bytes read (to find an Arrow IPC stream's end marker)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            self.tail = (self.tail + data[-len(_ARROW_END) :])[-len(_ARROW_END) :]
+        return data
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _not_arrow(path: str, head: bytes) -> InputError:
@@ -334,6 +369,11 @@ class _ArrowSource(Source):
         self.path = path
         self.format = "arrow"
         reader = self._open(None)
+        if isinstance(reader, pa.ipc.RecordBatchStreamReader):  # a file holds its footer, checked by pyarrow
+            with open(path, "rb") as file:
+                end = max(os.fstat(file.fileno()).st_size - len(_ARROW_END), 0)
+                if os.pread(file.fileno(), len(_ARROW_END), end) != _ARROW_END:
+                    raise _cut_short(path)
         self._schema = reader.schema
         self.columns = _unique(reader.schema.names, path)
         self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
@@ -391,10 +431,11 @@ class _ArrowStreamSource(Source):
     def __init__(self, path: str, stream: BinaryIO, file_format: bool) -> None:
         self.path = path
         self.format = "arrow"
+        self._stream = _Tail(stream)
         with _reading(path, "arrow"):
             if file_format:
                 streams.read_head(stream, 8)
-            self._reader = pa.ipc.open_stream(stream)
+            self._reader = pa.ipc.open_stream(self._stream)
         self.columns = _unique(self._reader.schema.names, path)
         self._consumed = False
 
@@ -405,8 +446,13 @@ class _ArrowStreamSource(Source):
         if self._consumed:
             raise InputError(f"{_label(self.path)} can be read only once")
         self._consumed = True
+        rows = 0
         with _reading(self.path, "arrow"):
-            yield from self._reader
+            for batch in self._reader:
+                rows += batch.num_rows
+                yield batch
+        if self._stream.tail != _ARROW_END:
+            raise _cut_short(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
         schema = pa.schema([self._reader.schema.field(name) for name in columns])
