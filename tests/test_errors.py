@@ -40,6 +40,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.jsonl': JSON Lines needs one object per line; line 1 (row 0; 0-based) holds an array",
     ),
     (
+        # pyarrow's words were passed on: 'Column(/pred) changed from number to string'.
+        "a JSON Lines key whose value changes kind",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n{"pred": "2.5", "target": 2}\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): 'pred' holds a string where an earlier line "
+        "holds a number; write its values the same way on every line",
+    ),
+    (
+        "a JSON Lines key given twice in a line",
+        {"p.jsonl": '{"pred": 1, "target": 2, "pred": 3}\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 1 (row 0; 0-based): the key 'pred' appears twice in the line",
+    ),
+    (
         "a bare number in JSON Lines",
         {"p.jsonl": '{"pred": 1, "target": 2}\n5\n'},
         ["eval", "p.jsonl", "-l", "mse"],

@@ -1042,10 +1042,27 @@ class _JsonLinesSource(_TextSource):
             if not_object:  # a JSON array file, or a line holding a bare value
                 return InputError(
                     f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds "
-                    f"{'an' if not_object.group(1)[0] in 'aeiou' else 'a'} {not_object.group(1)}"
+                    f"{_a(not_object.group(1))}"
                 )
-            message = f"{where}: {found.group(1)}"
+            # pyarrow names a key as 'Column(/pred)' ('Column(/m/a)' nested): said in the words of other messages.
+            changed = re.fullmatch(r"Column\(/(.+)\) changed from (\w+) to (\w+)", found.group(1))
+            twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", found.group(1))
+            if changed:
+                key, before, after = changed.groups()
+                message = (
+                    f"{where}: '{show_name(key)}' holds {_a(after)} where an earlier line holds {_a(before)}; "
+                    "write its values the same way on every line"
+                )
+            elif twice:
+                message = f"{where}: the key '{show_name(twice.group(1))}' appears twice in the line"
+            else:
+                message = f"{where}: {found.group(1)}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
+
+
+def _a(noun: str) -> str:
+    """``a number``, ``an array``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _by_extension(path: str) -> tuple[str | None, str | None]:
