@@ -725,11 +725,24 @@ def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cl
     )
 
 
-def test_duplicate_column_names(tmp_path: Path) -> None:
-    path = write(tmp_path / "x.csv", b"pred,target,pred\n1,2,3\n")
-    with pytest.raises(InputError) as error:
-        open_input(path)
-    assert message(error) == f"column 'pred' appears more than once in '{path}'; column names must be unique"
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
+def test_duplicate_column_names(tmp_path: Path, fmt: str) -> None:
+    """A repeated name is refused when it is read; the input's other columns are read (a CSV that pandas wrote with
+    an unnamed two-level index, ',,pred,target', was refused as a whole: "column '' appears more than once")."""
+    names, values = ["", "", "pred", "target", "pred"], [["a"], ["b"], [1.0], [2.0], [3.0]]
+    table = pa.Table.from_arrays([pa.array(column) for column in values], names=names)
+    path = str(tmp_path / f"x.{fmt}")
+    if fmt == "csv":
+        write(tmp_path / "x.csv", b",,pred,target,pred\na,b,1,2,3\n")
+    else:
+        (pq.write_table if fmt == "parquet" else feather.write_feather)(table, path)
+    source = open_input(path)
+    assert source.columns == names
+    assert source.read(["target"]).column("target").to_pylist() == [2]
+    for column in ("pred", ""):
+        with pytest.raises(InputError) as error:
+            source.read([column, "target"])
+        assert message(error) == f"column '{column}' appears more than once in '{path}'; column names must be unique"
 
 
 def test_read_of_an_unknown_column(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import re
 import stat
 import sys
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
@@ -99,16 +100,11 @@ def _reading(path: str, fmt: str) -> Iterator[None]:
         raise InputError(f"cannot read {_label(path)} as {_TITLES[fmt]}: {_first_line(error)}") from error
 
 
-def _unique(names: list[str], path: str) -> list[str]:
-    """Reject duplicate column names: a name must select one column, or role binding is ambiguous."""
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InputError(
-                f"column '{show_name(name)}' appears more than once in {_label(path)}; column names must be unique"
-            )
-        seen.add(name)
-    return names
+def repeated_names(names: Sequence[str]) -> set[str]:
+    """The names that more than one column has."""
+    if len(set(names)) == len(names):
+        return set()
+    return {name for name, times in Counter(names).items() if times > 1}
 
 
 def _is_text_type(kind: pa.DataType) -> bool:
@@ -193,10 +189,19 @@ class Source(ABC):
         return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
+        """``columns`` once each, every one a column of the input that no other column shares its name with (it
+        would select two). Names that repeat are refused only when read: a CSV that pandas wrote with an unnamed
+        two-level index (``,,pred,target``) is read for its other columns."""
         wanted = list(dict.fromkeys(columns))
+        repeated = repeated_names(self.columns)
         for name in wanted:
             if name not in self.columns:
                 raise column_not_found(name, self.columns, _where(self.path))
+            if name in repeated:
+                raise InputError(
+                    f"column '{show_name(name)}' appears more than once in {_label(self.path)}; column names must "
+                    "be unique"
+                )
         return wanted
 
     @abstractmethod
@@ -224,7 +229,7 @@ class _ParquetSource(Source):
         self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
         self._num_rows: int | None = None
         self._first = self._open(0)
-        self.columns = _unique(self._first.schema_arrow.names, self._files[0])
+        self.columns = self._first.schema_arrow.names
 
     def _open(self, index: int, dictionary: list[str] | None = None) -> pq.ParquetFile:
         import pyarrow.parquet as pq
@@ -375,7 +380,7 @@ class _ArrowSource(Source):
                 if os.pread(file.fileno(), len(_ARROW_END), end) != _ARROW_END:
                     raise _cut_short(path)
         self._schema = reader.schema
-        self.columns = _unique(reader.schema.names, path)
+        self.columns = reader.schema.names
         self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
 
     def column_type(self, name: str) -> pa.DataType | None:
@@ -436,7 +441,7 @@ class _ArrowStreamSource(Source):
             if file_format:
                 streams.read_head(stream, 8)
             self._reader = pa.ipc.open_stream(self._stream)
-        self.columns = _unique(self._reader.schema.names, path)
+        self.columns = self._reader.schema.names
         self._consumed = False
 
     def column_type(self, name: str) -> pa.DataType | None:
@@ -608,7 +613,7 @@ class _TextSource(Source):
         self._decimal = decimal
         with _reading(path, fmt):
             streams.check_text(self._start(), _label(path), _TITLES[fmt])
-            self.columns = _unique(self._read_columns(), path)
+            self.columns = self._read_columns()
 
     @abstractmethod
     def _read_columns(self) -> list[str]: ...

@@ -119,6 +119,12 @@ class ConcatSource(Source):
         self.once = any(source.once for source in sources)  # one stream among them makes the dataset one
         self.sources = list(sources)
 
+    def _wanted(self, columns: Sequence[str]) -> list[str]:
+        """As each input's own (a name that repeats in any of them is refused), before any is read."""
+        for source in self.sources:
+            source._wanted(columns)
+        return super()._wanted(columns)
+
     @property
     def num_rows(self) -> int | None:
         counts = [source.num_rows for source in self.sources]
