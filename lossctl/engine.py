@@ -339,7 +339,8 @@ class _Reader:
         self.failed = False
         from lossctl.io.convert import DecimalMarks, VectorWidths
 
-        self.marks = DecimalMarks()  # decimal points and commas are not mixed across chunks either
+        # Decimal points and commas are not mixed across chunks either; with --decimal , points are refused.
+        self.marks = DecimalMarks(options.decimal)
         self.query_column = query_column(plan) if coder is not None else None  # ranking under --by
         self.widths = VectorWidths()  # nor list columns' widths
 

@@ -332,7 +332,7 @@ def suggest(
     ``positive`` read the target's labels as eval's ``--classes`` and ``--positive`` do.
     """
     from lossctl.evaluation import open_sources
-    from lossctl.io.convert import decimal_option, to_float64, to_float64_matrix
+    from lossctl.io.convert import DecimalMarks, decimal_option, float64_values, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
@@ -348,6 +348,7 @@ def suggest(
     labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
     text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
     rows = 0
+    marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     for batch in opened.source.batches([*bound, *([qid] if qid else [])], 65536):
         if qid:
             labels["qid"].append(batch.column(qid))
@@ -359,7 +360,7 @@ def suggest(
                     continue
             with decimal_option(decimal):
                 if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
-                    values, _ = to_float64(batch.column(columns[0]), columns[0], row_offset=rows)
+                    values = float64_values(batch.column(columns[0]), columns[0], row_offset=rows, marks=marks)
                 else:
                     values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
             parts[role].append(values)

@@ -345,6 +345,24 @@ def test_a_file_of_a_dataset_with_text_predictions_is_named(tmp_path: Path, how:
     )
 
 
+@pytest.mark.parametrize("formats", [("arrow", "arrow"), ("parquet", "arrow"), ("arrow", "parquet")])
+def test_an_arrow_file_of_a_dataset_with_text_predictions_is_named(tmp_path: Path, formats: tuple[str, str]) -> None:
+    """Arrow IPC declares its types as Parquet does, but only Parquet's were compared: an Arrow file of text numbers
+    beside one of doubles was read as text, its numbers parsed (exit 0), where two Parquet files are an error."""
+    import pyarrow.feather as feather
+
+    tables = [pa.table({"pred": [1.0, 2.0], "target": [0.0, 1.0]}), pa.table({"pred": ["1", "2.5"], "target": [1, 2]})]
+    files = [tmp_path / f"{name}.{fmt}" for name, fmt in zip("ab", formats, strict=True)]
+    for table, file in zip(tables, files, strict=True):
+        (pq.write_table if file.suffix == ".parquet" else feather.write_feather)(table, file)
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate([str(f) for f in files], losses="mse", pred="pred", target="target")
+    assert str(error.value) == (
+        f"column 'pred' is not numeric in '{files[1]}': it has type string there but double in '{files[0]}'; "
+        "the files of a dataset must agree"
+    )
+
+
 @pytest.mark.parametrize("layout", ["plain", "hive"])
 def test_a_text_by_column_missing_from_a_later_file_is_named(tmp_path: Path, layout: str) -> None:
     """``--by`` reads a text column as a dictionary, which pyarrow's reader answered with a KeyError (exit 4)

@@ -40,6 +40,22 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.jsonl': JSON Lines needs one object per line; line 1 (row 0; 0-based) holds an array",
     ),
     (
+        # pyarrow's words were passed on: 'Column(/pred) changed from number to string'.
+        "a JSON Lines key whose value changes kind",
+        {"p.jsonl": '{"pred": 1, "target": 2}\n{"pred": "2.5", "target": 2}\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): 'pred' holds a string where an earlier line "
+        "holds a number; write its values the same way on every line",
+    ),
+    (
+        "a JSON Lines key given twice in a line",
+        {"p.jsonl": '{"pred": 1, "target": 2, "pred": 3}\n'},
+        ["eval", "p.jsonl", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 1 (row 0; 0-based): the key 'pred' appears twice in the line",
+    ),
+    (
         "a bare number in JSON Lines",
         {"p.jsonl": '{"pred": 1, "target": 2}\n5\n'},
         ["eval", "p.jsonl", "-l", "mse"],
@@ -93,6 +109,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "LATIN1 -t UTF-8)",
     ),
     (
+        "standard input twice among several inputs",
+        {"p.csv": GOOD},
+        ["eval", "-", "p.csv", "/dev/stdin", "-l", "mse"],
+        2,
+        "standard input (-) is given more than once among the inputs; it can be read only once",
+    ),
+    (
         "standard input as the baseline and the candidate",
         {},
         ["compare", "-", "-", "-l", "mse"],
@@ -126,6 +149,23 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.csv", "-l", "mse"],
         3,
         "cannot read 'p.csv': it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it as 'CSV UTF-8')",
+    ),
+    (
+        # Recognised as delimited text: a usage error naming a column '[{"pred": 1' (exit 2).
+        "a JSON array file",
+        {"p.json": '[\n  {"pred": 1, "target": 2},\n  {"pred": 2, "target": 2}\n]\n'},
+        ["eval", "p.json", "-l", "mse"],
+        3,
+        "cannot read 'p.json': it is a JSON array; lossctl reads JSON Lines, one object per line (convert it with "
+        "jq -c '.[]')",
+    ),
+    (
+        # Every other byte a NUL is how UTF-16 looks, and NULs alone (a file of zeros, /dev/zero) were called UTF-16.
+        "a file of NUL bytes",
+        {"p.csv": bytes(100)},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv': it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)",
     ),
     (
         "Parquet named .csv",
@@ -631,6 +671,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "the first line of 'p.csv' is empty; expected a header line of column names",
     ),
     (
+        # The header was its first line only: column 'y' (the quote dropped), then 'true",pred' read as a data row.
+        "a quoted newline inside the header",
+        {"p.csv": '"y\ntrue",pred\n1,2\n'},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv' as CSV: line 1 (the header line) has a quoted column name that goes on over the next "
+        "line; write every column name on the header line",
+    ),
+    (
         "carriage return inside the header",
         {"p.csv": b"pred,target\rx\n1,2\n"},
         ["eval", "p.csv", "-l", "mse"],
@@ -645,11 +694,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv' as CSV: line 3 (row 1; 0-based): Expected 2 columns, got 3: 3,4,5",
     ),
     (
-        "decimal comma with a comma delimiter",
-        {"p.csv": GOOD},
+        # In a comma-separated file decimal commas are quoted ("1,5"), which was refused with --decimal , (exit 2):
+        # the error without it advised --decimal , and the one with it --delimiter, a dead end. An unquoted one
+        # splits its row.
+        "decimal comma with a comma delimiter, unquoted",
+        {"p.csv": "pred,target\n1,5,2\n"},
         ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
-        2,
-        "--decimal , needs another delimiter than ',', and 'p.csv' is comma-separated; give --delimiter",
+        3,
+        "cannot read 'p.csv' as CSV: line 2 (row 0; 0-based): Expected 2 columns, got 3: 1,5,2",
     ),
     (
         "delimiter of two characters",
@@ -731,11 +783,30 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
     ),
     (
-        "decimal comma given, a decimal comma in a later chunk",
+        "decimal comma given, a decimal point in an earlier chunk",
         {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
         ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2", "--decimal", ","],
         3,
-        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
+        "column 'pred' is not numeric with --decimal ,: '1.5' at row 0 holds a '.'; thousands separators are not "
+        "read (remove them), and every number must use the decimal comma",
+    ),
+    (
+        # With --decimal , a column of numbers all written with a '.' was read with '.' as the decimal point:
+        # '1.500' (a thousand and five hundred to whoever wrote it so) was 1.5, and mse 2.125 instead of an error.
+        "decimal comma given, a thousands separator",
+        {"p.csv": "pred;target\n1.500;2\n3;5\n"},
+        ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
+        3,
+        "column 'pred' is not numeric with --decimal ,: '1.500' at row 0 holds a '.'; thousands separators are not "
+        "read (remove them), and every number must use the decimal comma",
+    ),
+    (
+        "decimal comma given, a thousands separator and a decimal comma",
+        {"p.csv": "pred;target\n2;2\n1.000,5;5\n"},
+        ["eval", "p.csv", "--decimal", ",", "-l", "mse"],
+        3,
+        "column 'pred' is not numeric with --decimal ,: '1.000,5' at row 1 holds a '.'; thousands separators are not "
+        "read (remove them), and every number must use the decimal comma",
     ),
     (
         "decimal point, a decimal comma further on",

@@ -418,6 +418,12 @@ def test_standard_output_full(data: Path, output_format: str) -> None:
     fails(run, 3, "error: cannot write to standard output: No space left on device")
 
 
+def test_standard_input_closed() -> None:
+    """``lossctl eval - <&-``: Python's ``sys.stdin`` is then None, which was an internal error (exit 4)."""
+    run = subprocess.run(f"{shlex.join(LOSSCTL)} eval - -l mse <&-", shell=True, capture_output=True, timeout=TIMEOUT)
+    fails(run, 3, "error: cannot read standard input: it is closed")
+
+
 def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     run = subprocess.run(
         f"{' '.join(LOSSCTL)} eval {data} -l mse -f json -q >&-", shell=True, capture_output=True, timeout=TIMEOUT

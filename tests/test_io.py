@@ -211,6 +211,37 @@ def test_arrow_ipc_stream(tmp_path: Path) -> None:
     assert [b.num_rows for b in source.batches(["id"], 2)] == [2, 1]
 
 
+@pytest.mark.parametrize("file_format", [False, True], ids=["stream", "file"])
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str, file_format: bool) -> None:
+    """pyarrow ends an IPC stream at the end of its bytes as at its end-of-stream marker: a stream cut short between
+    two record batches (its writer failed) read as the rows before the cut, with no word (exit 0)."""
+    import lossctl
+
+    table = pa.table(SIMPLE)
+    sink = pa.BufferOutputStream()
+    writer = (pa.ipc.new_file if file_format else pa.ipc.new_stream)(sink, table.schema)
+    writer.write_table(table.slice(0, 2))
+    cut = sink.tell()
+    writer.write_table(table.slice(2))
+    writer.close()
+    data = sink.getvalue().to_pybytes()[:cut]
+    if name == "-":
+        source: object = io.BytesIO(data)
+        expected = "cannot read standard input as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
+    elif file_format:
+        pytest.skip("a file is read by its footer, which pyarrow checks ('Not an Arrow file')")
+    else:
+        source = write(tmp_path / name, data)
+        expected = f"cannot read '{source}' as Arrow IPC: it ends without the end-of-stream marker"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
+    whole = sink.getvalue().to_pybytes()  # the whole stream, marker and all, is read
+    source = io.BytesIO(whole) if name == "-" else write(tmp_path / name, whole)
+    assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].n == 3
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
@@ -334,6 +365,20 @@ def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
     assert (source.format, source.columns) == ("tsv", ["a;b"])
     source = open_input(write(tmp_path / "preds.dat", SIMPLE_CSV), input_format="csv")
     assert source.columns == ["id", "pred", "target"]
+
+
+@pytest.mark.parametrize("name", ["-", "preds.csv.gz"])
+@pytest.mark.parametrize("data", [SIMPLE_CSV, b"PAR1" + bytes(64)], ids=["csv", "parquet"])
+def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, data: bytes) -> None:
+    """A stream read as Arrow IPC that is no Arrow stream was refused with pyarrow's reading of its first bytes as
+    a length: 'Expected to read 1952413986 metadata bytes, but only read 1151'."""
+    label = "standard input" if name == "-" else f"'{tmp_path / name}'"
+    with pytest.raises(InputError) as error:
+        if name == "-":
+            open_input("-", input_format="arrow", stdin=io.BytesIO(data))
+        else:
+            open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
+    assert message(error) == f"cannot read {label} as Arrow IPC: not an Arrow IPC file or stream"
 
 
 def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
@@ -680,11 +725,24 @@ def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cl
     )
 
 
-def test_duplicate_column_names(tmp_path: Path) -> None:
-    path = write(tmp_path / "x.csv", b"pred,target,pred\n1,2,3\n")
-    with pytest.raises(InputError) as error:
-        open_input(path)
-    assert message(error) == f"column 'pred' appears more than once in '{path}'; column names must be unique"
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
+def test_duplicate_column_names(tmp_path: Path, fmt: str) -> None:
+    """A repeated name is refused when it is read; the input's other columns are read (a CSV that pandas wrote with
+    an unnamed two-level index, ',,pred,target', was refused as a whole: "column '' appears more than once")."""
+    names, values = ["", "", "pred", "target", "pred"], [["a"], ["b"], [1.0], [2.0], [3.0]]
+    table = pa.Table.from_arrays([pa.array(column) for column in values], names=names)
+    path = str(tmp_path / f"x.{fmt}")
+    if fmt == "csv":
+        write(tmp_path / "x.csv", b",,pred,target,pred\na,b,1,2,3\n")
+    else:
+        (pq.write_table if fmt == "parquet" else feather.write_feather)(table, path)
+    source = open_input(path)
+    assert source.columns == names
+    assert source.read(["target"]).column("target").to_pylist() == [2]
+    for column in ("pred", ""):
+        with pytest.raises(InputError) as error:
+            source.read([column, "target"])
+        assert message(error) == f"column '{column}' appears more than once in '{path}'; column names must be unique"
 
 
 def test_read_of_an_unknown_column(tmp_path: Path) -> None:
@@ -1186,3 +1244,33 @@ def test_a_staged_output_is_published_after_the_files_or_dropped_with_them(tmp_p
         staged()
         tempfiles.write_atomic(tmp_path / "gone" / "b.txt", lambda path: path.write_text("x"))
     assert calls == ["aborted"]
+
+
+def test_standard_input_among_several_paths_is_one_of_the_dataset_parts(tmp_path: Path) -> None:
+    """``lossctl eval a.csv -`` was a usage error ('cannot be read together with other inputs') although
+    ``/dev/stdin`` in its place was read; ``-`` is now a part like any other, given once."""
+    from lossctl.io.sources import open_data
+
+    path = write(tmp_path / "first.csv", SIMPLE_CSV)
+    piped = pa.BufferOutputStream()
+    pq.write_table(pa.table({"id": [4], "pred": [3.5], "target": [4.0]}), piped)
+    source = open_data([path, "-"], stdin=io.BytesIO(piped.getvalue().to_pybytes()))
+    assert source.read(["id", "pred"]).to_pydict() == {"id": [1, 2, 3, 4], "pred": [0.5, 1.5, 2.5, 3.5]}
+    with pytest.raises(UsageError) as error:
+        open_data(["-", path, "/dev/stdin"], stdin=io.BytesIO(SIMPLE_CSV))
+    assert message(error) == "standard input (-) is given more than once among the inputs; it can be read only once"
+    with pytest.raises(InputError) as error:  # named as every message names it, not '-'
+        open_data([path, "-"], stdin=io.BytesIO(b"id,pred\n1,2\n"))
+    assert message(error).startswith(f"standard input lacks the column 'target' that {path} has: ")
+
+
+def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None:
+    """``"1,5"`` in a comma-separated file: without --decimal , the error advises it, and with it the values are
+    read (it was a usage error, '--decimal , needs another delimiter than ','; give --delimiter')."""
+    import lossctl
+
+    path = write(tmp_path / "p.csv", b'pred,target\n"1,5",2\n"3","4,25"\n')
+    with pytest.raises(InputError, match=r"if ',' is its decimal point, give --decimal ,$"):
+        lossctl.evaluate(path, losses="mse", pred="pred", target="target")
+    report = lossctl.evaluate(path, losses="mse", pred="pred", target="target", decimal=",")
+    assert report["mse"] == ((1.5 - 2) ** 2 + (3 - 4.25) ** 2) / 2

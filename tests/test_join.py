@@ -131,6 +131,15 @@ def test_a_shared_id_in_another_order_without_on_is_an_error_naming_the_fix(
     assert json.loads(keyed.out)["results"][0]["value"] == pytest.approx(np.mean([2.0**2, 2.0**2, 2.0**2, 4.0**2]))
 
 
+def test_columns_of_a_repeated_name_are_left_out_of_the_order_check(cli: Any, tmp_path: Path) -> None:
+    """Both files as pandas writes a two-level unnamed index (',,id,...'): the two '' columns are no key to check."""
+    (tmp_path / "p.csv").write_text(",,id,pred\na,x,1,2\nb,y,2,3\n")
+    (tmp_path / "t.csv").write_text(",,id,target\nc,z,1,1\nd,w,2,2\n")
+    run = cli("eval", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "-l", "mse", "-f", "json", "-q")
+    assert (run.code, run.err) == (0, "")
+    assert json.loads(run.out)["results"][0]["value"] == 1.0
+
+
 def test_the_order_check_names_the_first_differing_row_of_any_chunk(cli: Any, tmp_path: Path) -> None:
     ids = [f"u{i}" for i in range(10)]
     preds = _csv(tmp_path / "p.csv", "user,pred\n" + "".join(f"{u},0.5\n" for u in ids))

@@ -471,3 +471,21 @@ def test_compare_holds_queries_whose_rows_are_apart(cli: Callable[..., Any], tmp
     (tmp_path / "cand.csv").write_text((tmp_path / "rk.csv").read_text())
     run = cli("compare", tmp_path / "rk.csv", tmp_path / "cand.csv", "--pred", "a", *common, "-f", "csv")
     assert run.code == 0 and ",same," in run.out
+
+
+def test_queries_apart_in_a_stream_among_several_inputs_are_held_not_read_twice(tmp_path: Path) -> None:
+    """A stream given with other paths (``/dev/stdin``, ``<(...)``, a named pipe) left the dataset not marked as
+    read once: rows of a query apart started a second pass, which ended in "'/dev/stdin' can be read only once"."""
+    first, second = "q,score,rel\nA,1,2\nB,0.1,1\nA,0.5,1\n", "q,score,rel\nB,0.3,0\nC,2,0\nC,1,1\n"
+    (tmp_path / "first.csv").write_text(first)
+    (tmp_path / "second.csv").write_text(second)
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=q", "-l", "ranknet", "-f", "json"]
+    command = [sys.executable, "-m", "lossctl", "eval"]
+    piped = subprocess.run(
+        [*command, "/dev/stdin", str(tmp_path / "second.csv"), *args], input=first.encode(), capture_output=True
+    )
+    files = subprocess.run([*command, str(tmp_path / "first.csv"), str(tmp_path / "second.csv"), *args],
+                           capture_output=True)  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["results"][0]["value"] == json.loads(files.stdout)["results"][0]["value"]
+    assert b"is read once, so the whole input is held in memory" in piped.stderr

@@ -123,6 +123,18 @@ def test_a_file_without_rows_is_named(cli, tmp_path: Path) -> None:
     assert (run.code, run.out, run.err) == (3, "", f"error: '{tmp_path / 'h.csv'}' has no rows\n")
 
 
+def test_decimal_comma_refuses_a_thousands_separator_as_eval_does(cli, tmp_path: Path) -> None:
+    """With --decimal , suggest read '1.500' as 1.5 (its advice based on it) where eval refuses it."""
+    (tmp_path / "p.csv").write_text("pred;target\n1,5;2\n2;1.500\n")
+    for command in (["suggest"], ["eval", "-l", "mse"]):
+        run = cli(*command, tmp_path / "p.csv", "--decimal", ",", "-q")
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: column 'target' is not numeric with --decimal ,: '1.500' at row 1 holds a '.'; thousands "
+            "separators are not read (remove them), and every number must use the decimal comma\n"
+        )
+
+
 def test_a_file_without_a_usable_row_is_named(cli, tmp_path: Path) -> None:
     """Every row missing a value: the file and the columns are named (it was 'the input has no rows'); one row
     left out is '1 row', not '1 rows'."""

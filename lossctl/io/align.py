@@ -628,6 +628,14 @@ def _key_of(on: JoinKey | str | None) -> JoinKey | None:
     return JoinKey.parse((on,)) if isinstance(on, str) else on
 
 
+def _named_once(source: Source) -> list[str]:
+    """The columns of ``source`` whose name no other column shares (a repeated name selects no one column)."""
+    from lossctl.io.readers import repeated_names
+
+    repeated = repeated_names(source.columns)
+    return [name for name in source.columns if name not in repeated]
+
+
 def attach_targets(
     preds: pa.Table,
     targets: pa.Table,
@@ -682,8 +690,8 @@ def joined_batches(
     from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
     from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
     from_preds = [c for c in columns if c not in from_targets and c not in key_preds]
-    shared = [c for c in source.columns if c in target_source.columns and c not in from_targets and c not in data]
-    checked = [] if key else shared
+    theirs = _named_once(target_source)
+    checked = [] if key else [c for c in _named_once(source) if c in theirs and c not in from_targets and c not in data]
     preds = source.batches(list(dict.fromkeys(key_preds + from_preds + checked)), chunk_rows, dictionary=dictionary)
     # The table is passed on, not kept: the join releases each column's chunks as it holds the column.
     join = Join(

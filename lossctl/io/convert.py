@@ -87,10 +87,15 @@ def nan_mask(values: np.ndarray) -> np.ndarray | None:
 class DecimalMarks:
     """The first number written with a decimal point in each text column, over the chunks of a run: a decimal
     comma in a later chunk then mixes the two, as one beside it in the same chunk does (:func:`_parse_text`).
-    Only text columns are looked at, so numeric columns cost nothing."""
+    Only text columns are looked at, so numeric columns cost nothing.
 
-    def __init__(self) -> None:
+    With ``decimal=","`` (``--decimal ,``) a number written with a ``.`` is an error at once: ``1.500`` is a
+    thousand and five hundred to whoever wrote it so, and would otherwise be read as 1.5.
+    """
+
+    def __init__(self, decimal: str | None = None) -> None:
         self.points: dict[str, tuple[int, str]] = {}
+        self.decimal = decimal
 
     def saw(self, column: str, cleaned: pa.Array, row_offset: int) -> None:
         """Keep the first of the (trimmed, parsed) ``cleaned`` cells written with a decimal point."""
@@ -99,8 +104,20 @@ class DecimalMarks:
         if column in self.points:
             return
         dotted = pc.index(pc.match_substring(cleaned, "."), True).as_py()
-        if dotted >= 0:
-            self.points[column] = (dotted + row_offset, cleaned[dotted].as_py())
+        if dotted < 0:
+            return
+        row, text = dotted + row_offset, cleaned[dotted].as_py()
+        if self.decimal == ",":
+            raise self.point_refused(column, text, row)
+        self.points[column] = (row, text)
+
+    @staticmethod
+    def point_refused(column: str, text: str, row: int) -> InputError:
+        """The error of a number written with a ``.`` (``1.500``, ``1.000,5``) read with ``--decimal ,``."""
+        return InputError(
+            f"column '{column}' is not numeric with --decimal ,: {_shown(text)} at row {row} holds a '.'; "
+            "thousands separators are not read (remove them), and every number must use the decimal comma"
+        )
 
 
 class VectorWidths:
@@ -162,6 +179,8 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
     commas = [row for row, text in enumerate(texts) if text is not None and _DECIMAL_COMMA.fullmatch(text)]
     for row, text in enumerate(texts):
         if text is not None and not _DECIMAL_COMMA.fullmatch(text) and not _spells_number(text):
+            if marks is not None and marks.decimal == "," and _DECIMAL_COMMA.fullmatch(text.replace(".", "")):
+                raise marks.point_refused(column, text, row + row_offset)  # 1.000,5: a thousands separator
             raise InputError(f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}")
     if commas:  # the rest are numbers: the decimal commas are wrong here, whether --decimal , was given or not
         comma = (commas[0] + row_offset, texts[commas[0]])

@@ -92,8 +92,8 @@ def is_numeric_type(kind: pa.DataType) -> bool:
 
 
 def check_same_kind(name: str, kind: pa.DataType, file: str, first_kind: pa.DataType, first_file: str) -> None:
-    """A column of a Parquet dataset must be numeric in every file or in none: Parquet declares its types, so
-    a file whose numbers are text (or the other way round) is named rather than read as text."""
+    """A column of a Parquet or Arrow dataset must be numeric in every file or in none: these formats declare their
+    types, so a file whose numbers are text (or the other way round) is named rather than read as text."""
     if is_numeric_type(kind) == is_numeric_type(first_kind):
         return
     text, number = (file, first_file) if is_numeric_type(first_kind) else (first_file, file)

@@ -23,6 +23,7 @@ import re
 import stat
 import sys
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
@@ -99,16 +100,11 @@ def _reading(path: str, fmt: str) -> Iterator[None]:
         raise InputError(f"cannot read {_label(path)} as {_TITLES[fmt]}: {_first_line(error)}") from error
 
 
-def _unique(names: list[str], path: str) -> list[str]:
-    """Reject duplicate column names: a name must select one column, or role binding is ambiguous."""
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InputError(
-                f"column '{show_name(name)}' appears more than once in {_label(path)}; column names must be unique"
-            )
-        seen.add(name)
-    return names
+def repeated_names(names: Sequence[str]) -> set[str]:
+    """The names that more than one column has."""
+    if len(set(names)) == len(names):
+        return set()
+    return {name for name, times in Counter(names).items() if times > 1}
 
 
 def _is_text_type(kind: pa.DataType) -> bool:
@@ -162,8 +158,8 @@ class Source(ABC):
         return 0
 
     def column_type(self, name: str) -> pa.DataType | None:
-        """The type of column ``name`` when the format declares it before any data is read (Parquet), else
-        ``None``: a text format's types are inferred block by block."""
+        """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
+        else ``None``: a text format's types are inferred block by block."""
         return None
 
     def column_chunks(self, name: str) -> list[StoredChunk] | None:
@@ -193,10 +189,19 @@ class Source(ABC):
         return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
+        """``columns`` once each, every one a column of the input that no other column shares its name with (it
+        would select two). Names that repeat are refused only when read: a CSV that pandas wrote with an unnamed
+        two-level index (``,,pred,target``) is read for its other columns."""
         wanted = list(dict.fromkeys(columns))
+        repeated = repeated_names(self.columns)
         for name in wanted:
             if name not in self.columns:
                 raise column_not_found(name, self.columns, _where(self.path))
+            if name in repeated:
+                raise InputError(
+                    f"column '{show_name(name)}' appears more than once in {_label(self.path)}; column names must "
+                    "be unique"
+                )
         return wanted
 
     @abstractmethod
@@ -224,7 +229,7 @@ class _ParquetSource(Source):
         self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
         self._num_rows: int | None = None
         self._first = self._open(0)
-        self.columns = _unique(self._first.schema_arrow.names, self._files[0])
+        self.columns = self._first.schema_arrow.names
 
     def _open(self, index: int, dictionary: list[str] | None = None) -> pq.ParquetFile:
         import pyarrow.parquet as pq
@@ -314,6 +319,54 @@ class _ParquetSource(Source):
                     yield batch.select(columns)
 
 
+_ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message starts with this continuation marker
+# The end-of-stream marker, which every writer puts after the last record batch on closing (the IPC format's spec):
+# pyarrow takes the end of the bytes for the end of the stream too, so a stream cut between two batches would
+# otherwise read as a shorter one.
+_ARROW_END = _ARROW_STREAM + bytes(4)
+
+
+def _cut_short(path: str, rows: int | None = None) -> InputError:
+    read = f" after {count(rows, 'row')}" if rows is not None else ""
+    return InputError(
+        f"cannot read {_label(path)} as Arrow IPC: it ends{read} without the end-of-stream marker, so it was cut "
+        "short (did the program writing it fail?)"
+    )
+
+
+class _Tail(io.RawIOBase):
+    """A stream read through, remembering the last bytes read (to find an Arrow IPC stream's end marker)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            self.tail = (self.tail + data[-len(_ARROW_END) :])[-len(_ARROW_END) :]
+        return data
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _not_arrow(path: str, head: bytes) -> InputError:
+    """The error of bytes read as Arrow IPC (``--input-format arrow``) that start as no Arrow file or stream does."""
+    reason = (
+        "Feather version 1 is not supported; convert the file to Feather version 2"
+        if head.startswith(b"FEA1")
+        else "not an Arrow IPC file or stream"
+    )
+    return InputError(f"cannot read {_label(path)} as Arrow IPC: {reason}")
+
+
 class _ArrowSource(Source):
     """An Arrow IPC file (Feather v2) or stream, memory-mapped so that reading is mostly zero-copy."""
 
@@ -321,8 +374,17 @@ class _ArrowSource(Source):
         self.path = path
         self.format = "arrow"
         reader = self._open(None)
-        self.columns = _unique(reader.schema.names, path)
+        if isinstance(reader, pa.ipc.RecordBatchStreamReader):  # a file holds its footer, checked by pyarrow
+            with open(path, "rb") as file:
+                end = max(os.fstat(file.fileno()).st_size - len(_ARROW_END), 0)
+                if os.pread(file.fileno(), len(_ARROW_END), end) != _ARROW_END:
+                    raise _cut_short(path)
+        self._schema = reader.schema
+        self.columns = reader.schema.names
         self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._schema.field(name).type
 
     @property
     def num_rows(self) -> int | None:
@@ -338,14 +400,9 @@ class _ArrowSource(Source):
             options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
             if magic == b"ARROW1":
                 return pa.ipc.open_file(source, options=options)
-            if magic.startswith(b"\xff\xff\xff\xff"):
+            if magic.startswith(_ARROW_STREAM):
                 return pa.ipc.open_stream(source, options=options)
-        reason = (
-            "Feather version 1 is not supported; convert the file to Feather version 2"
-            if magic.startswith(b"FEA1")
-            else "not an Arrow IPC file or stream"
-        )
-        raise InputError(f"cannot read {_label(self.path)} as Arrow IPC: {reason}")
+        raise _not_arrow(self.path, magic)
 
     def _reader(self, columns: list[str]) -> pa.ipc.RecordBatchFileReader | pa.ipc.RecordBatchStreamReader:
         return self._open(sorted(self.columns.index(name) for name in columns))
@@ -379,19 +436,28 @@ class _ArrowStreamSource(Source):
     def __init__(self, path: str, stream: BinaryIO, file_format: bool) -> None:
         self.path = path
         self.format = "arrow"
+        self._stream = _Tail(stream)
         with _reading(path, "arrow"):
             if file_format:
                 streams.read_head(stream, 8)
-            self._reader = pa.ipc.open_stream(stream)
-        self.columns = _unique(self._reader.schema.names, path)
+            self._reader = pa.ipc.open_stream(self._stream)
+        self.columns = self._reader.schema.names
         self._consumed = False
+
+    def column_type(self, name: str) -> pa.DataType | None:
+        return self._reader.schema.field(name).type
 
     def _all(self) -> Iterator[pa.RecordBatch]:
         if self._consumed:
             raise InputError(f"{_label(self.path)} can be read only once")
         self._consumed = True
+        rows = 0
         with _reading(self.path, "arrow"):
-            yield from self._reader
+            for batch in self._reader:
+                rows += batch.num_rows
+                yield batch
+        if self._stream.tail != _ARROW_END:
+            raise _cut_short(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
         schema = pa.schema([self._reader.schema.field(name) for name in columns])
@@ -547,7 +613,7 @@ class _TextSource(Source):
         self._decimal = decimal
         with _reading(path, fmt):
             streams.check_text(self._start(), _label(path), _TITLES[fmt])
-            self.columns = _unique(self._read_columns(), path)
+            self.columns = self._read_columns()
 
     @abstractmethod
     def _read_columns(self) -> list[str]: ...
@@ -738,11 +804,26 @@ def sniff_delimiter(header: str) -> str:
     return SNIFFED_DELIMITERS[counts.index(max(counts))]
 
 
+def _strict_header(line: str, delimiter: str, where: str) -> None:
+    """Refuse a header line whose last quoted name is not closed on it: the name holds a line break, so the
+    header goes on over the next lines, whereas data is read from the second line (a name ``"y`` would be
+    read, and the rest of the header as a data row)."""
+    try:
+        next(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        if str(error) == "unexpected end of data":
+            raise InputError(
+                f"{where} (the header line) has a quoted column name that goes on over the next line; "
+                "write every column name on the header line"
+            ) from None
+
+
 class _CsvSource(_TextSource):
     """CSV or TSV with a header line. Types are inferred by pyarrow; :mod:`lossctl.io.convert` does the rest.
 
     A CSV's delimiter is sniffed from its header line unless given (a TSV's is a tab), and
-    ``decimal=","`` reads decimal commas (``1,5``), as European spreadsheets write them.
+    ``decimal=","`` reads decimal commas (``1,5``), as European spreadsheets write them: in a comma-separated
+    file those are quoted (``"1,5"``), as pyarrow and pandas read them.
     """
 
     _has_header = True
@@ -769,7 +850,10 @@ class _CsvSource(_TextSource):
             raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
         try:
             self._choose_delimiter(line)
-            return next(csv.reader([line], delimiter=self._delimiter or ","))
+            delimiter = self._delimiter or ","
+            names = next(csv.reader([line], delimiter=delimiter))
+            _strict_header(line, delimiter, where)
+            return names
         except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
             raise InputError(f"{where}: {error}") from error
 
@@ -800,11 +884,6 @@ class _CsvSource(_TextSource):
                     f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
                     "(found in its header line; set it with --delimiter)",
                 )
-        if self._decimal == "," and self._delimiter == ",":
-            raise UsageError(
-                f"--decimal , needs another delimiter than ',', and {_label(self.path)} is comma-separated; "
-                "give --delimiter"
-            )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
         try:
@@ -968,10 +1047,27 @@ class _JsonLinesSource(_TextSource):
             if not_object:  # a JSON array file, or a line holding a bare value
                 return InputError(
                     f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds "
-                    f"{'an' if not_object.group(1)[0] in 'aeiou' else 'a'} {not_object.group(1)}"
+                    f"{_a(not_object.group(1))}"
                 )
-            message = f"{where}: {found.group(1)}"
+            # pyarrow names a key as 'Column(/pred)' ('Column(/m/a)' nested): said in the words of other messages.
+            changed = re.fullmatch(r"Column\(/(.+)\) changed from (\w+) to (\w+)", found.group(1))
+            twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", found.group(1))
+            if changed:
+                key, before, after = changed.groups()
+                message = (
+                    f"{where}: '{show_name(key)}' holds {_a(after)} where an earlier line holds {_a(before)}; "
+                    "write its values the same way on every line"
+                )
+            elif twice:
+                message = f"{where}: the key '{show_name(twice.group(1))}' appears twice in the line"
+            else:
+                message = f"{where}: {found.group(1)}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
+
+
+def _a(noun: str) -> str:
+    """``a number``, ``an array``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _by_extension(path: str) -> tuple[str | None, str | None]:
@@ -1122,6 +1218,8 @@ def _open_stream(
     if fmt == "parquet":
         return _ParquetSource(path, handle=streams.spill(stream, label))
     if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
+        if not head.startswith((b"ARROW1", _ARROW_STREAM)):  # else pyarrow reads a length from text and says that
+            raise _not_arrow(path, head)
         buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
         return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
@@ -1179,6 +1277,8 @@ def open_input(
         raise UsageError(f"--decimal must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
     if path == "-":
+        if stdin is None and sys.stdin is None:  # Python's standard input when descriptor 0 is closed (<&-)
+            raise InputError("cannot read standard input: it is closed")
         stdin = stdin if stdin is not None else sys.stdin.buffer
         in_place = streams.parquet_in_place(stdin) if input_format in (None, "parquet") else None
         if in_place is not None:

@@ -107,8 +107,8 @@ class ConcatSource(Source):
             extra = [name for name in other.columns if name not in first.columns]
             lacking = [name for name in first.columns if name not in other.columns]
             if extra or lacking:
-                differences = [f"{other.path} has {_named(extra)} that {first.path} has not"] if extra else []
-                differences += [f"{other.path} lacks {_named(lacking)} that {first.path} has"] if lacking else []
+                differences = [f"{other.name} has {_named(extra)} that {first.name} has not"] if extra else []
+                differences += [f"{other.name} lacks {_named(lacking)} that {first.name} has"] if lacking else []
                 raise InputError(
                     f"{'; '.join(differences)}: several inputs are read as one dataset and must have the same columns"
                 )
@@ -116,7 +116,14 @@ class ConcatSource(Source):
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
         self.notices = tuple(notice for source in sources for notice in source.notices)
+        self.once = any(source.once for source in sources)  # one stream among them makes the dataset one
         self.sources = list(sources)
+
+    def _wanted(self, columns: Sequence[str]) -> list[str]:
+        """As each input's own (a name that repeats in any of them is refused), before any is read."""
+        for source in self.sources:
+            source._wanted(columns)
+        return super()._wanted(columns)
 
     @property
     def num_rows(self) -> int | None:
@@ -124,13 +131,14 @@ class ConcatSource(Source):
         return None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
 
     def _check_types(self, columns: list[str]) -> None:
-        """Where the formats declare their types (Parquet), a column numeric in one input is numeric in all."""
+        """Where the formats declare their types (Parquet, Arrow IPC), a column numeric in one input is numeric in
+        all."""
         first = self.sources[0]
         for source in self.sources[1:]:
             for name in columns:
                 kind, first_kind = source.column_type(name), first.column_type(name)
                 if kind is not None and first_kind is not None:
-                    check_same_kind(name, kind, source.path, first_kind, first.path)
+                    check_same_kind(name, kind, source.name, first_kind, first.name)
 
     def _read(self, columns: list[str]) -> pa.Table:
         self._check_types(columns)
@@ -307,9 +315,13 @@ def open_data(
         paths = [os.fspath(item) for item in data]
         if len(paths) == 1:
             return open_input(paths[0], input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
-        if "-" in paths:
-            raise UsageError("standard input (-) cannot be read together with other inputs")
-        return ConcatSource([open_input(path, input_format, delimiter=delimiter, decimal=decimal) for path in paths])
+        if sum(path in _STDIN for path in paths) > 1:
+            raise UsageError("standard input (-) is given more than once among the inputs; it can be read only once")
+        parts = [
+            open_input(path, input_format, stdin if path == "-" else None, delimiter=delimiter, decimal=decimal)
+            for path in paths
+        ]
+        return ConcatSource(parts)
     if input_format is not None:
         raise UsageError("--input-format applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):

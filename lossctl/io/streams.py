@@ -101,7 +101,13 @@ def sniff(head: bytes, label: str) -> str:
     if found is not None:
         return found
     _check_foreign(head, label)
-    return "jsonl" if head.removeprefix(_BOM).lstrip().startswith(b"{") else "csv"
+    text = head.removeprefix(_BOM).lstrip()
+    if text.startswith(b"[") and text[1:].lstrip().startswith(b"{"):  # read as CSV, its header would be '[{"a": 1'
+        raise InputError(
+            f"cannot read {label}: it is a JSON array; lossctl reads JSON Lines, one object per line "
+            "(convert it with jq -c '.[]')"
+        )
+    return "jsonl" if text.startswith(b"{") else "csv"
 
 
 def _is_utf16(head: bytes) -> bool:
@@ -109,7 +115,9 @@ def _is_utf16(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True
     halves = (head[0::2], head[1::2])
-    return len(head) >= 4 and any(half.count(0) * 10 >= len(half) * 9 for half in halves)
+    if len(head) < 4 or not head.strip(b"\x00"):  # NULs only (/dev/zero, a zeroed file) are no text at all
+        return False
+    return any(half.count(0) * 10 >= len(half) * 9 for half in halves)
 
 
 def _is_binary(head: bytes) -> bool:
