@@ -130,6 +130,21 @@ def _binary(target: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Advice:
     return advice
 
 
+# A cell that spells a number, with a decimal point or comma (which the reader then checks against --decimal).
+_NUMBER = r"^\s*[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?\s*$"
+
+
+def _spells_numbers(batch: Any, column: str) -> bool:
+    """Whether every cell of a text ``column`` spells a number: numbers the CSV reader kept as text (``1.500``
+    beside ``1,5`` under ``--decimal ,``) are numbers to check as eval checks them, not class labels."""
+    import pyarrow.compute as pc
+
+    cells = batch.column(column)
+    if hasattr(cells.type, "value_type"):  # a dictionary column
+        cells = cells.cast(cells.type.value_type)
+    return bool(pc.all(pc.match_substring_regex(cells, _NUMBER)).as_py() is not False)
+
+
 def _ranking(target: np.ndarray, pred: np.ndarray, qid: np.ndarray, column: str) -> Advice:
     """Documents (rows) of queries (``qid``) scored by ``pred`` against their relevance ``target``."""
     order = np.lexsort((target, qid))
@@ -355,7 +370,9 @@ def suggest(
         for role, columns in roles.items():
             if role == "target" and len(columns) == 1:
                 labels["target"].append(batch.column(columns[0]))
-                text = text or is_text_labels(batch.schema.field(columns[0]).type)
+                text = text or (
+                    is_text_labels(batch.schema.field(columns[0]).type) and not _spells_numbers(batch, columns[0])
+                )
                 if text:
                     continue
             with decimal_option(decimal):
