@@ -458,6 +458,31 @@ def test_quoted_newlines_in_a_csv_larger_than_pyarrows_chunks_are_read(tmp_path:
     assert (result["n"], result["value"]) == (40_000, pytest.approx(expected, rel=1e-12))
 
 
+@pytest.mark.parametrize("name", ["p.csv", "p.csv.gz", "-"])
+def test_a_quoted_value_never_closed_is_an_error_not_rows_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """pyarrow reads a missing closing quote as a value running to the end of the input: the rows after it were
+    read into one cell and gone without a word ("rows": 1 of 22). A quote inside an unquoted value opens nothing."""
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)  # the quote opens in a later block
+    data, _ = _notes_with_newlines(20)
+    unclosed = data + b'0.1,0,"a\n0.5,1,b\n'
+    for body in (unclosed, unclosed.removesuffix(b"\n")):
+        given = gzip.compress(body) if name.endswith(".gz") else body
+        source: object = io.BytesIO(given) if name == "-" else write(tmp_path / name, given)
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+        assert str(error.value).endswith(
+            "line 42 (row 20; 0-based) opens a quoted value that is never closed, so every later line would be read "
+            'into it; close it with a " (a quote inside a quoted value is written "")'
+        )
+    stray = write(tmp_path / "stray.csv", data + b'0.1,0,5" screen\n0.5,1,b\n')
+    report = lossctl.evaluate(stray, losses="mse", pred="pred", target="target")
+    assert report.results[0].n == 22
+
+
 @pytest.mark.parametrize("name", ["p.csv", "-"])
 def test_a_word_in_a_later_block_is_named_with_its_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
