@@ -227,11 +227,6 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
         spec, given = parse_inline(term["loss"])
-        if given.get("multioutput") == "raw":
-            raise UsageError(
-                f"'{term['loss']}' in the composite '{token}' has one value per output (multioutput=raw); "
-                "use multioutput=uniform or leave it unset"
-            )
         terms.append((weight, LossRequest(spec, spec.resolve_params(given, convention), given)))
     return Composite(name, formula, tuple(terms))
 
@@ -267,6 +262,11 @@ def select_losses(
         shared = []
         for weight, part in composite.terms:  # a part takes the --param options as a loss of its own does
             part = params.request(part.spec, part.given, convention)
+            if part.params.get("multioutput") == "raw":  # set inline or by --param [LOSS.]multioutput=raw
+                raise UsageError(
+                    f"'{part.label}' in the composite '{composite.name}' has one value per output "
+                    "(multioutput=raw); use multioutput=uniform or leave it unset"
+                )
             existing = next((r for r in requests if same_request(r, part)), None)
             if existing is None:
                 requests.append(part)

@@ -284,3 +284,27 @@ def test_a_composite_that_overflows_is_an_input_error(cli) -> None:
         assert (run.code, run.out) == (3, "")
         last = run.err.splitlines()[-1]
         assert last == "error: t: the weighted sum overflows float64; use smaller weights or rescale"
+
+
+@pytest.mark.parametrize(
+    ("losses", "params"),
+    [
+        (["total=mse+mae"], ["multioutput=raw"]),
+        (["total=mse+mae"], ["mse.multioutput=raw"]),
+        (["mse", "total=mse+mae"], ["multioutput=raw"]),
+        (["total=mse:multioutput=raw+mae"], []),
+    ],
+)
+def test_a_composite_part_with_one_value_per_output_is_a_usage_error(cli, losses, params) -> None:
+    # --param multioutput=raw reached a composite's part unchecked (only inline raw was refused): the composite
+    # then found no single value to add up, an internal error (StopIteration); now exit 2 naming the part.
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    options = [arg for loss in losses for arg in ("-l", loss)] + [arg for p in params for arg in ("--param", p)]
+    run = cli("eval", data, *options)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: 'mse:multioutput=raw' in the composite 'total' has one value per output (multioutput=raw); "
+        "use multioutput=uniform or leave it unset\n"
+    )
