@@ -38,6 +38,7 @@ from lossctl.losses._checks import (
 )
 from lossctl.losses.binary import bce_elementwise, bce_logits, clipped_rows
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+from lossctl.text import count
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps (sklearn/metrics/_classification.py, _log_loss, 1.9.1).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -90,7 +91,7 @@ def _n_classes(pred: np.ndarray, role: str = "pred") -> int:
 def _same_width(values: np.ndarray, role: str, other: np.ndarray, other_role: str) -> None:
     if values.shape[1] != other.shape[1]:
         raise InputError(
-            f"'{role}' has {values.shape[1]} columns but '{other_role}' has {other.shape[1]}: "
+            f"'{role}' has {count(values.shape[1], 'column')} but '{other_role}' has {other.shape[1]}: "
             "both need one column per class (or per component), in the same order"
         )
 
@@ -100,7 +101,8 @@ def _per_class(values: tuple[float, ...] | None, name: str, n_classes: int) -> n
         return None
     if len(values) != n_classes:
         raise InputError(
-            f"parameter '{name}' has {len(values)} values but 'pred' has {n_classes} columns: give one per class"
+            f"parameter '{name}' has {count(len(values), 'value')} but 'pred' has {n_classes} columns: "
+            "give one per class"
         )
     return np.asarray(values, dtype=np.float64)
 
@@ -1001,7 +1003,8 @@ def class_balanced(
     if counts is not None:
         if len(counts) != n_classes:
             raise InputError(
-                f"parameter 'counts' has {len(counts)} values but there are {n_classes} classes: give one per class"
+                f"parameter 'counts' has {count(len(counts), 'value')} but there are {n_classes} classes: "
+                "give one per class"
             )
         if not any(count > 0 for count in counts):
             raise UsageError("class_balanced: parameter 'counts' needs at least one count > 0")
