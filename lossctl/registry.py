@@ -57,8 +57,9 @@ class Param:
 
     ``floats`` is a per-class list (``1,2,0.5`` on the command line, a tuple in Python), or one of
     the words in ``choices`` (``balanced``). Numeric bounds are ``minimum``/``maximum`` (inclusive
-    unless ``*_exclusive``) and apply to every number; ``check`` is an extra rule returning an error
-    text or ``None``. A parameter whose default is ``None`` may be left unset (``none``).
+    unless ``*_exclusive``) and apply to every number; ``excluded`` is an open interval of refused values
+    (tweedie's ``power`` in (0, 1)), for a parameter without bounds. A parameter whose default is ``None`` may be
+    left unset (``none``). :attr:`domain` words every rule, so ``list``, ``describe`` and the errors agree.
     """
 
     name: str
@@ -70,7 +71,7 @@ class Param:
     min_exclusive: bool = False
     max_exclusive: bool = False
     choices: tuple[str, ...] = ()
-    check: Callable[[Any], str | None] | None = None
+    excluded: tuple[float, float] | None = None
 
     @property
     def domain(self) -> str:
@@ -80,7 +81,9 @@ class Param:
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         low, high = self.minimum, self.maximum
-        if low is not None and high is not None:
+        if self.excluded is not None:
+            bounds = f"<= {self.excluded[0]:g} or >= {self.excluded[1]:g}"
+        elif low is not None and high is not None:
             left = "(" if self.min_exclusive else "["
             right = ")" if self.max_exclusive else "]"
             bounds = f"in {left}{low:g}, {high:g}{right}"
@@ -166,11 +169,9 @@ class Param:
             raise BadValue(f"parameter '{self.name}' must be an integer within ±2^53, got {shown}")
         below = self.minimum is not None and (value < self.minimum or (self.min_exclusive and value == self.minimum))
         above = self.maximum is not None and (value > self.maximum or (self.max_exclusive and value == self.maximum))
-        if below or above:
+        inside = self.excluded is not None and self.excluded[0] < value < self.excluded[1]
+        if below or above or inside:
             raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {written(value)}")
-        problem = self.check(value) if self.check else None
-        if problem:
-            raise BadValue(f"parameter '{self.name}' {problem}, got {written(value)}")
         return value
 
 

@@ -100,7 +100,7 @@ def test_a_number_is_labelled_in_full(spec: str, label: str) -> None:
     ("spec", "message"),
     [("quantile:q=1.0000001", "quantile: parameter 'q' must be in (0, 1), got 1.0000001"),
      ("tweedie_deviance:power=0.9999999",
-      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1 (as scikit-learn), got 0.9999999")],
+      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got 0.9999999")],
 )  # fmt: skip
 def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None:
     # Rounded, the message read "must be in (0, 1), got 1": a value that looks valid.
@@ -308,3 +308,18 @@ def test_a_composite_part_with_one_value_per_output_is_a_usage_error(cli, losses
         "error: 'mse:multioutput=raw' in the composite 'total' has one value per output (multioutput=raw); "
         "use multioutput=uniform or leave it unset\n"
     )
+
+
+def test_list_and_describe_word_the_tweedie_powers_that_are_refused(cli) -> None:
+    # 'lossctl list' and 'describe' showed power's domain as "any finite float", while 0 < power < 1 was refused.
+    run = cli("list", "--task", "regression", "--format", "json")
+    (power,) = [p for e in json.loads(run.out) if e["name"] == "tweedie_deviance" for p in e["params"]]
+    assert power["domain"] == "<= 0 or >= 1"
+    run = cli("describe", "tweedie_deviance")
+    assert "  power (float, default 1.5, <= 0 or >= 1)\n" in run.out
+    for power_value in ("0.5", "1e-300"):
+        run = cli("eval", "-", "-l", f"tweedie_deviance:power={power_value}")
+        assert (run.code, run.err) == (
+            2,
+            f"error: tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got {power_value}\n",
+        )
