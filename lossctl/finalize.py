@@ -412,11 +412,14 @@ def signature(request: LossRequest, reduction: str, convention: str, weight: str
 
 
 def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
-    """A composite's signature: its name and every part with all of its parameters."""
+    """A composite's signature: its name and every part with all of its parameters; the convention carries the
+    library versions any part reproduces (``keras<=3.15.1``: a part's versions bound the whole sum's)."""
     parts = "+".join(
         f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())]) for w, r in composite.terms
     )
-    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention, weight)])
+    tags = [r.spec.convention_tag(convention) for _, r in composite.terms]
+    versions = ",".join(dict.fromkeys(tag.removeprefix(convention) for tag in tags if tag != convention))
+    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, convention + versions, weight)])
 
 
 def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:
