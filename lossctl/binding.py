@@ -17,7 +17,15 @@ from typing import Any
 from lossctl.errors import InputError, UsageError
 from lossctl.io.columns import DEFAULT_NAMES, SideBySide, format_columns, guess_column, resolve_colspec
 from lossctl.options import Options, check_by_once
-from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
+from lossctl.params import (
+    Composite,
+    FailIf,
+    LossRequest,
+    build_requests,
+    find_requests,
+    gate_composite,
+    parse_inline,
+)
 from lossctl.text import count
 
 
@@ -71,9 +79,9 @@ def roles_needed(
     roles: list[str] = [] if selected else ["target", "pred"]
     for request in selected:
         roles += [r for r in request.spec.role_names if r not in roles]
-    composite_names = {c.name for c in composites}
+    composites = list(composites)
     for gate in gates:
-        if gate.loss not in composite_names:
+        if gate_composite(gate, composites) is None:
             spec, _ = parse_inline(gate.loss)
             roles += [r for r in spec.role_names if r not in roles]
     return roles
@@ -192,7 +200,7 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
     """The request or composite each ``--fail-if`` names; a gated loss not selected is appended to ``requests``."""
     owners: list[LossRequest | Composite] = []
     for gate in options.gates:
-        composite = next((c for c in options.composites if c.name == gate.loss), None)
+        composite = gate_composite(gate, options.composites)
         if composite is not None:
             owners.append(composite)
             continue

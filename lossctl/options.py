@@ -19,7 +19,15 @@ from typing import Any
 from lossctl.errors import UsageError
 from lossctl.io.formats import FORMATS
 from lossctl.limits import check_options
-from lossctl.params import Composite, FailIf, LossRequest, parse_fail_if, parse_inline, select_losses
+from lossctl.params import (
+    Composite,
+    FailIf,
+    LossRequest,
+    gate_composite,
+    parse_fail_if,
+    parse_inline,
+    select_losses,
+)
 from lossctl.registry import CONVENTIONS
 from lossctl.text import written
 
@@ -228,7 +236,7 @@ class Options:
         requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])
         gates = tuple(parse_fail_if(expr) for expr in self.fail_if)
         for gate in gates:
-            if not any(c.name == gate.loss for c in composites):
+            if gate_composite(gate, composites) is None:
                 parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
         if self.normal_ci and any(r.params.get("multioutput") == "raw" for r in requests):
             raise UsageError("--ci without --bootstrap has no interval per output (multioutput=raw); add --bootstrap N")

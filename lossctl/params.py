@@ -5,6 +5,7 @@ Everything goes through these small parsers; nothing the user types is ever pass
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -271,7 +272,7 @@ def select_losses(
             if existing is None:
                 requests.append(part)
             shared.append((weight, existing or part))
-        if any(c.name == composite.name for c in composites):
+        if any(c.name.lower() == composite.name.lower() for c in composites):  # names, as loss names, ignore case
             raise UsageError(f"two composite losses are named '{composite.name}'")
         composites.append(Composite(composite.name, composite.formula, tuple(shared)))
     params.check_used()
@@ -311,6 +312,25 @@ def parse_fail_if(expr: str) -> FailIf:
     if not math.isfinite(threshold):
         raise UsageError(f"--fail-if '{expr}': the threshold must be finite")
     return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
+
+
+def gate_composite(gate: FailIf, composites: Iterable[Composite]) -> Composite | None:
+    """The composite a ``--fail-if`` names (case-insensitively, as a loss is named), or ``None`` when it names a
+    loss. A composite has no parameters of its own (``total:q=1``), and a name that is no loss but close to a
+    composite's is suggested as one."""
+    name = gate.loss.partition(":")[0].strip()
+    names = {c.name.lower(): c for c in composites}
+    found = names.get(name.lower())
+    if found is not None and ":" in gate.loss:
+        raise UsageError(
+            f"--fail-if '{gate.expr}': '{found.name}' is a composite loss, with no parameters of its own; "
+            f"gate it as {found.name} OP NUMBER"
+        )
+    close = difflib.get_close_matches(name.lower(), names, n=3) if found is None and names else []
+    if close and not _is_loss_name(name):
+        shown = ", ".join(names[c].name for c in close)
+        raise UsageError(f"--fail-if '{gate.expr}': unknown loss '{name}'; did you mean the composite {shown}?")
+    return found
 
 
 def same_request(a: LossRequest, b: LossRequest) -> bool:

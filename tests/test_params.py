@@ -323,3 +323,27 @@ def test_list_and_describe_word_the_tweedie_powers_that_are_refused(cli) -> None
             2,
             f"error: tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got {power_value}\n",
         )
+
+
+def test_composite_names_in_fail_if_are_matched_as_loss_names(cli) -> None:
+    # Loss names ignore case, composite names did not: --fail-if 'TOTAL>1' said "unknown loss 'TOTAL'; did you
+    # mean focal?", 'total:q=1>1' "unknown loss 'total'", and -l Total=mse,total=mae made two composites that a
+    # gate could not tell apart.
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    run = cli("eval", data, "-l", "total=mse+mae", "--fail-if", "TOTAL>1", "-f", "json", "-q")
+    assert run.code == 1
+    assert [(c["loss"], c["passed"]) for c in json.loads(run.out)["checks"]] == [("total", False)]
+    for gate, message in [
+        ("totl>1", "--fail-if 'totl>1': unknown loss 'totl'; did you mean the composite total?"),
+        (
+            "total:q=1>1",
+            "--fail-if 'total:q=1>1': 'total' is a composite loss, with no parameters of its own; "
+            "gate it as total OP NUMBER",
+        ),
+    ]:
+        run = cli("eval", data, "-l", "total=mse+mae", "--fail-if", gate)
+        assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+    run = cli("eval", data, "-l", "Total=mse,total=mae")
+    assert (run.code, run.err) == (2, "error: two composite losses are named 'total'\n")
