@@ -182,7 +182,11 @@ class _Params:
 
 # NAME=FORMULA: weighted terms (0.7*mse+0.3*mae), or terms whose weights are left out (mse+mae, one term: mse).
 _COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*|\s*(?:[A-Za-z_+].*)?)$")
-_TERM = re.compile(r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_].*?)\s*$")
+# W*LOSS[:KEY=VALUE...]: the weight a number >= 0 (no sign, no exponent sign), the loss a name, so that a '-' or
+# '*' outside a parameter value is refused here, not taken for part of an unknown loss name ('mse-0.5*mae').
+_TERM = re.compile(
+    r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_]\w*(?:\s*:.*?)?)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,7 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
         if not term:
             raise UsageError(
                 f"cannot parse '{text.strip()}' in the composite '{token}'; each part is W*LOSS with W a number "
-                "written without an exponent sign (1e3, not 1e+3)"
+                ">= 0 written without an exponent sign (1e3, not 1e+3), and the parts are added with '+'"
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
         spec, given = parse_inline(term["loss"])

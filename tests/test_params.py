@@ -231,10 +231,17 @@ def test_composite_grammar() -> None:
         ("total=0.5*nope+mse", "unknown loss 'nope'"),
         ("mse=0.5*mae+mse", "already a loss name"),
         ("total=0.5*huber:alpha=1+mse", "has no parameter 'alpha'"),
-        ("total=__import__('os')*mse+mae", "unknown loss"),
+        ("total=__import__('os')*mse+mae", "cannot parse"),
         ("total=mse+", r"^the composite 'total=mse\+' has an empty part; expected NAME=W\*LOSS\+W\*LOSS \(weights opt"),
         ("total=", r"^the composite 'total=' has an empty part; expected NAME=W\*LOSS"),
         ("total=msee", r"^unknown loss 'msee'; did you mean mse"),
+        # a negative weight said "without an exponent sign", a subtraction "unknown loss 'mse-0.5\*mae'"
+        (
+            "total=-0.5*mse",
+            r"^cannot parse '-0.5\*mse' in the composite 'total=-0.5\*mse'; each part is W\*LOSS with W a number >= 0 ",
+        ),
+        ("total=0.5*mse-0.5*mae", r"^cannot parse '0.5\*mse-0.5\*mae' .* added with '\+'$"),
+        ("total=mse*2", r"^cannot parse 'mse\*2' in the composite"),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
