@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -52,8 +53,8 @@ def as_strings(value: Strings | None) -> tuple[str, ...]:
         return ()
     if isinstance(value, str | os.PathLike):
         return (os.fspath(value),)
-    if not isinstance(value, Iterable):
-        raise UsageError(f"expected a string or a list of strings, got {type(value).__name__} {value!r}")
+    if not isinstance(value, Iterable) or isinstance(value, Mapping):  # a dict would give its keys alone
+        raise UsageError(f"expected a string or a list of strings, got {type(value).__name__} {reprlib.repr(value)}")
     items = tuple(value)
     for item in items:
         if not isinstance(item, str | os.PathLike):
