@@ -130,7 +130,9 @@ class _Params:
     each given once, each naming a selected loss or a parameter one has; :meth:`check_used` then refuses one that
     every loss it reaches overrides inline (it would be ignored unseen)."""
 
-    def __init__(self, param_options: Iterable[str], specs: Sequence[LossSpec]) -> None:
+    def __init__(
+        self, param_options: Iterable[str], specs: Sequence[LossSpec], composites: Sequence[Composite] = ()
+    ) -> None:
         self.scoped: dict[str, dict[str, str]] = {}
         self.broad: dict[str, str] = {}
         self.used: set[str] = set()  # the keys ("delta", "huber.delta") some loss takes
@@ -140,6 +142,13 @@ class _Params:
             loss_name, dot, param = (part.strip() for part in key.rpartition("."))
             if dot and not (loss_name and param):  # '.delta=2' and 'huber.=2' name no loss or no key
                 raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
+            composite = next((c for c in composites if dot and c.name.lower() == loss_name.lower()), None)
+            if composite is not None:
+                parts = [r.spec.name for _, r in composite.terms if any(p.name == param for p in r.spec.params)]
+                raise UsageError(
+                    f"--param {option}: '{composite.name}' is a composite loss, with no parameters of its own; "
+                    f"set its part's with --param {parts[0] if parts else 'LOSS'}.{param}=..."
+                )
             if dot:
                 spec = get(loss_name)
                 if all(s.name != spec.name for s in specs):
@@ -256,7 +265,8 @@ def select_losses(
     plain = [parse_inline(t) for t in tokens if not is_composite(t)]
     parsed = [parse_composite(t, convention) for t in tokens if is_composite(t)]
     parts = [part for composite in parsed for _, part in composite.terms]
-    params = _Params(param_options, [spec for spec, _ in plain] + [part.spec for part in parts])
+    specs = [spec for spec, _ in plain] + [part.spec for part in parts]
+    params = _Params(param_options, specs, parsed)
     requests: list[LossRequest] = []
     for spec, inline in plain:
         request = params.request(spec, inline, convention)

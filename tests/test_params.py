@@ -354,3 +354,13 @@ def test_composite_names_in_fail_if_are_matched_as_loss_names(cli) -> None:
         assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
     run = cli("eval", data, "-l", "Total=mse,total=mae")
     assert (run.code, run.err) == (2, "error: two composite losses are named 'total'\n")
+
+
+def test_param_naming_a_composite_says_it_has_no_parameters() -> None:
+    # --param total.delta=2 said "unknown loss 'total'; did you mean focal?" though total was the composite asked.
+    message = (
+        "--param TOTAL.delta=2: 'total' is a composite loss, with no parameters of its own; set its part's with "
+        "--param huber.delta=..."
+    )
+    with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
+        select_losses(["total=0.5*huber+0.5*mae"], ["TOTAL.delta=2"])
