@@ -200,7 +200,8 @@ _TERM = re.compile(
 
 @dataclass(frozen=True)
 class Composite:
-    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (docs/losses.md)."""
+    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (docs/losses.md). Once
+    selected, ``formula`` writes the parts as they are used (:func:`_term`), so it can be given back to ``-l``."""
 
     name: str
     formula: str
@@ -274,7 +275,7 @@ def select_losses(
             requests.append(request)
     composites: list[Composite] = []
     for composite in parsed:
-        shared = []
+        shared, written_parts = [], []
         for weight, part in composite.terms:  # a part takes the --param options as a loss of its own does
             part = params.request(part.spec, part.given, convention)
             if part.params.get("multioutput") == "raw":  # set inline or by --param [LOSS.]multioutput=raw
@@ -286,11 +287,19 @@ def select_losses(
             if existing is None:
                 requests.append(part)
             shared.append((weight, existing or part))
+            written_parts.append((weight, part))
         if any(c.name.lower() == composite.name.lower() for c in composites):  # names, as loss names, ignore case
             raise UsageError(f"two composite losses are named '{composite.name}'")
-        composites.append(Composite(composite.name, composite.formula, tuple(shared)))
+        formula = "+".join(_term(weight, part) for weight, part in written_parts)
+        composites.append(Composite(composite.name, formula, tuple(shared)))
     params.check_used()
     return requests, composites
+
+
+def _term(weight: float, part: LossRequest) -> str:
+    """A part of a composite's formula as the parts are used: ``0.5*huber:delta=3`` (with the parameters that
+    ``--param`` set, as the part's own label), the weight left out where it is 1 and without an exponent sign."""
+    return part.label if weight == 1 else f"{written(weight).replace('e+', 'e')}*{part.label}"
 
 
 @dataclass(frozen=True)

@@ -364,3 +364,19 @@ def test_param_naming_a_composite_says_it_has_no_parameters() -> None:
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         select_losses(["total=0.5*huber+0.5*mae"], ["TOTAL.delta=2"])
+
+
+def test_a_composites_formula_records_its_parts_as_used(cli) -> None:
+    # The formula was the text as typed: with --param delta=3 it read '0.5*huber+quantile' though huber used
+    # delta 3 and quantile q 0.9, and spacing or '1e3' were copied as typed; now the parts as used, re-usable in -l.
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    params = ("--param", "delta=3", "--param", "q=0.9")
+    run = cli("eval", data, "-l", "total = 0.5 * huber + 1e3*quantile", *params, "-f", "json")
+    assert run.code == 0, run.err
+    (total,) = [r for r in json.loads(run.out)["results"] if r["loss"] == "total"]
+    assert total["params"] == {"formula": "0.5*huber:delta=3+1000*quantile:q=0.9"}
+    again = cli("eval", data, "-l", "total=" + total["params"]["formula"], "-f", "json")
+    values = [r["value"] for r in json.loads(run.out)["results"]]
+    assert [r["value"] for r in json.loads(again.out)["results"]] == values
