@@ -380,3 +380,5 @@ def test_a_composites_formula_records_its_parts_as_used(cli) -> None:
     again = cli("eval", data, "-l", "total=" + total["params"]["formula"], "-f", "json")
     values = [r["value"] for r in json.loads(run.out)["results"]]
     assert [r["value"] for r in json.loads(again.out)["results"]] == values
+    run = cli("eval", data, "-l", "total=1e20*huber:delta=1e20", "-f", "json")
+    assert json.loads(run.out)["results"][-1]["params"] == {"formula": "1e20*huber:delta=1e20"}
