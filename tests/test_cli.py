@@ -511,6 +511,12 @@ def test_describe_takes_one_loss(cli) -> None:
         run.err == "error: describe takes one loss, got the list 'mse,huber:delta=2'; describe each loss on its own\n"
     )
     assert "  class_weight = 1.0,2.0,0.5 (floats" in cli("describe", "cross_entropy:class_weight=1,2,0.5").out
+    # a composite was "unknown loss 'total=0.5*mse+mae' (run 'lossctl list' to see every loss)"
+    run = cli("describe", "total=0.5*mse+mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: describe takes one loss, got the composite 'total=0.5*mse+mae'; describe each of its parts\n"
+    )
 
 
 def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:
