@@ -734,9 +734,21 @@ def _lookup(name: str) -> LossSpec:
     key = _ALIASES.get(key, key)
     if key in _LOSSES:
         return _LOSSES[key]
-    close = difflib.get_close_matches(key, [*_LOSSES, *_ALIASES], n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UsageError(f"unknown loss '{name}'{hint} (run 'lossctl list' to see every loss)")
+    raise UsageError(f"unknown loss '{name}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)")
+
+
+def _spelling_hint(text: str) -> str:
+    """What an unknown loss name was likely meant as: losses separated by spaces (``mse mae``), parameters after
+    another separator than ``:`` (``huber delta=2``, ``huber(delta=2)``), else the closest names."""
+    words = re.split(r"[\s;]+", text)
+    if len(words) > 1 and all(word.lower() in _LOSSES or word.lower() in _ALIASES for word in words):
+        return f"; separate losses with a comma: -l {','.join(words)}"
+    head = _NAME.match(text)
+    if head and head[0].lower() in (*_LOSSES, *_ALIASES) and "=" in text:
+        assignments = re.findall(r"\w+\s*=\s*[^\s;,()]+", text[head.end() :])
+        return f"; parameters follow the name after ':', e.g. {head[0]}:{':'.join(assignments)}" if assignments else ""
+    close = difflib.get_close_matches(text.lower(), [*_LOSSES, *_ALIASES], n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:

@@ -382,3 +382,19 @@ def test_a_composites_formula_records_its_parts_as_used(cli) -> None:
     assert [r["value"] for r in json.loads(again.out)["results"]] == values
     run = cli("eval", data, "-l", "total=1e20*huber:delta=1e20", "-f", "json")
     assert json.loads(run.out)["results"][-1]["params"] == {"formula": "1e20*huber:delta=1e20"}
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"),
+    [
+        ("mse mae", "; separate losses with a comma: -l mse,mae"),
+        ("huber delta=2", "; parameters follow the name after ':', e.g. huber:delta=2"),
+        ("quantile(q=0.9)", "; parameters follow the name after ':', e.g. quantile:q=0.9"),
+        ("msee", "; did you mean mse, rmse, msle?"),
+    ],
+)
+def test_an_unknown_loss_says_how_it_was_likely_meant(option: str, hint: str) -> None:
+    # -l 'mse mae' and -l 'huber delta=2' said "unknown loss 'mse mae'" with no hint of the list or parameter syntax.
+    with pytest.raises(UsageError) as raised:
+        build_requests([option])
+    assert str(raised.value) == f"unknown loss '{option}'{hint} (run 'lossctl list' to see every loss)"
