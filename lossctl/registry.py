@@ -120,6 +120,9 @@ class Param:
             numbers_given = [written_number(p, self.kind == "int") for p in pieces]
         except ValueError:
             raise BadValue(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
+        for piece, number in zip(pieces, numbers_given, strict=True):  # 1e400: not "got inf", which was not typed
+            if isinstance(number, float) and math.isinf(number) and "inf" not in piece.lower():
+                raise BadValue(f"parameter '{self.name}' must be finite, got {piece.strip()} (beyond float64)")
         return self.validate(tuple(numbers_given) if self.kind == "floats" else numbers_given[0])
 
     @property

@@ -1107,6 +1107,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "huber: parameter 'delta' must be finite, got inf",
     ),
     (
+        "parameter beyond float64",  # said "got inf", which was not typed
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber:delta=1e400"],
+        2,
+        "huber: parameter 'delta' must be finite, got 1e400 (beyond float64)",
+    ),
+    (
+        "list parameter beyond float64",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "ce:class_weight=1,-1e999"],
+        2,
+        "cross_entropy: parameter 'class_weight' must be finite, got -1e999 (beyond float64)",
+    ),
+    (
         "--fail-if without operator",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--fail-if", "mse"],
