@@ -775,3 +775,14 @@ def test_a_loss_refusing_its_inputs_is_named_among_several(cli, write, losses: s
     run = cli("eval", data, "--pred", "x0,x1,x2", "--target", target, "-l", losses)
     assert (run.code, run.out) == (ExitCode.USAGE if "ignore_index" in losses else ExitCode.INPUT, "")
     assert run.err == f"error: {message}\n"
+
+
+def test_elbo_counts_the_probabilities_its_bce_clips(cli, write) -> None:
+    # elbo's bce reconstruction clipped p = 0 or 1 to the float64 eps without a word, while bce counted such rows.
+    path = write("v.csv", "p0,p1,t0,t1,mu,lv\n0,1,1,1,0.1,-0.2\n0.6,0.4,1,0,-0.3,0.1\n")
+    roles = ("--col", "pred=p0,p1", "--col", "target=t0,t1", "--col", "mu=mu", "--col", "logvar=lv")
+    run = cli("eval", path, *roles, "-l", "elbo", "-f", "csv")
+    assert run.code == 0
+    assert run.err == "notice: elbo: 1 row had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as bce)\n"
+    run = cli("eval", path, *roles, "-l", "elbo:recon=mse", "-f", "csv")
+    assert (run.code, run.err) == (0, "")

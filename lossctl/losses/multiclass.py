@@ -1066,6 +1066,7 @@ def distillation(teacher: np.ndarray, pred: np.ndarray, *, temperature: float) -
     "elbo",
     aliases=("vae",),
     task="multiclass",
+    aggregate=replace(MEAN, notices=clipped_rows("bce", eps=_MACHINE_EPS)),
     violation=Violation("pred", 1.5),
     summary="Negative ELBO of a Gaussian-latent VAE: reconstruction loss plus beta times the KL to N(0, I).",
     formula="l = recon(y, p) summed over D + beta (-0.5 sum_z (1 + logvar - mu^2 - exp(logvar)))",
@@ -1112,10 +1113,12 @@ def elbo(
     at_most(logvar, _MAX_LOG_VARIANCE, "logvar", f"log-variances <= {_MAX_LOG_VARIANCE:.6g} (exp overflows float64)")
     if recon == "bce":
         reconstruction = bce_elementwise(target, pred, eps=_MACHINE_EPS, label_smoothing=0.0).sum(axis=1)
+        clipped = np.asarray(((pred < _MACHINE_EPS) | (pred > 1.0 - _MACHINE_EPS)).any(axis=1), dtype=np.float64)
     else:
         reconstruction = ((pred - target) ** 2).sum(axis=1)
+        clipped = np.zeros(len(pred))
     kl = 0.5 * (mu * mu + (np.expm1(logvar) - logvar)).sum(axis=1)
-    return reconstruction + beta * kl
+    return np.column_stack([reconstruction + beta * kl, clipped])  # 2nd: the rows bce clipped, for the notice
 
 
 # --- decisions and scores of peers: categorical_hinge (Keras), brier_multiclass and zero_one (scikit-learn) -------
