@@ -288,9 +288,12 @@ def select_losses(
                 requests.append(part)
             shared.append((weight, existing or part))
             written_parts.append((weight, part))
-        if any(c.name.lower() == composite.name.lower() for c in composites):  # names, as loss names, ignore case
-            raise UsageError(f"two composite losses are named '{composite.name}'")
         formula = "+".join(_term(weight, part) for weight, part in written_parts)
+        twin = next((c for c in composites if c.name.lower() == composite.name.lower()), None)  # names ignore case
+        if twin is not None and twin.terms == tuple(shared):  # the same sum asked twice is one result, as -l mse -l mse
+            continue
+        if twin is not None:
+            raise UsageError(f"two composite losses are named '{composite.name}'")
         composites.append(Composite(composite.name, formula, tuple(shared)))
     params.check_used()
     return requests, composites

@@ -398,3 +398,12 @@ def test_an_unknown_loss_says_how_it_was_likely_meant(option: str, hint: str) ->
     with pytest.raises(UsageError) as raised:
         build_requests([option])
     assert str(raised.value) == f"unknown loss '{option}'{hint} (run 'lossctl list' to see every loss)"
+
+
+def test_the_same_composite_twice_is_one_result() -> None:
+    # -l total=mse+mae -l total=1*mse+mae said "two composite losses are named 'total'", while -l mse -l mse is one
+    # result; a different sum under the same name is still refused.
+    requests, composites = select_losses(["total=mse+mae", "TOTAL=1*mse+mae"])
+    assert [r.name for r in requests] == ["mse", "mae"] and [c.formula for c in composites] == ["mse+mae"]
+    with pytest.raises(UsageError, match=r"^two composite losses are named 'TOTAL'$"):
+        select_losses(["total=mse+mae", "TOTAL=mae+2*mse"])
