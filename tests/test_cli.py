@@ -492,7 +492,17 @@ def test_list_writes_markdown_with_the_csv_rows(cli) -> None:
     lines = cli("list", "--format", "markdown").out.splitlines()
     assert lines[1] == "|" + "---|" * len(rows[0])
     cells = [[cell.strip() for cell in line.strip("| ").split(" | ")] for line in [lines[0], *lines[2:]]]
-    assert cells == [[cell.replace("|", "\\|") for cell in row] for row in rows]
+    escaped = {"|": "\\|", "*": "\\*", "`": "\\`"}  # '** 2' in js_div's reference would show as bold
+    assert cells == [["".join(escaped.get(c, c) for c in cell) for cell in row] for row in rows]
+
+
+def test_markdown_cells_show_a_composites_formula_as_written(cli, regression_csv: Path) -> None:
+    # 'formula=0.7*mse+0.3*mae' rendered as formula=0.7<em>mse+0.3</em>mae: '*' emphasises inside words.
+    md = cli("eval", regression_csv, "-l", "total=0.7*mse+0.3*mae", "-f", "markdown").out
+    assert "| total | formula=0.7\\*mse+0.3\\*mae | mean |" in md
+    markdown_it = pytest.importorskip("markdown_it")
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "<td>formula=0.7*mse+0.3*mae</td>" in html
 
 
 def test_describe_shows_the_parameters_of_a_spec_string(cli) -> None:
