@@ -24,7 +24,15 @@ from lossctl.io.columns import (
     show_name,
 )
 from lossctl.options import Options, check_by_once
-from lossctl.params import Composite, FailIf, LossRequest, build_requests, find_requests, parse_inline
+from lossctl.params import (
+    Composite,
+    FailIf,
+    LossRequest,
+    build_requests,
+    find_requests,
+    gate_composite,
+    parse_inline,
+)
 from lossctl.registry import LossSpec
 from lossctl.text import count
 
@@ -74,8 +82,8 @@ def _selected_specs(
     requests: Sequence[LossRequest], gates: Iterable[FailIf], composites: Iterable[Composite]
 ) -> list[LossSpec]:
     """The specs of the selected losses, then of the losses only a ``--fail-if`` names."""
-    composite_names = {c.name for c in composites}
-    gated = [parse_inline(gate.loss)[0] for gate in gates if gate.loss not in composite_names]
+    composites = list(composites)
+    gated = [parse_inline(gate.loss)[0] for gate in gates if gate_composite(gate, composites) is None]
     return [request.spec for request in requests] + gated
 
 
@@ -264,7 +272,7 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
     """The request or composite each ``--fail-if`` names; a gated loss not selected is appended to ``requests``."""
     owners: list[LossRequest | Composite] = []
     for gate in options.gates:
-        composite = next((c for c in options.composites if c.name == gate.loss), None)
+        composite = gate_composite(gate, options.composites)
         if composite is not None:
             owners.append(composite)
             continue

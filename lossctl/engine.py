@@ -602,7 +602,7 @@ class _Worker:
         if self.loss_block is not None:
             try:
                 summed = self._sums_in_blocks(chunk, weight, self.loss_block, thresholds)
-            except InputError:
+            except (InputError, UsageError):
                 summed = None  # the whole chunk below raises it again, counting the chunk's rows, not the block's
             if summed is not None:
                 return summed
@@ -1006,7 +1006,19 @@ def _contributions(
         raise error.locate(
             spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
         ) from None
+    except (InputError, UsageError) as error:
+        raise _naming_loss(error, job.request) from None
     return contributions
+
+
+def _naming_loss(error: InputError | UsageError, request: LossRequest) -> InputError | UsageError:
+    """A loss's own refusal of its inputs or parameters ("'target' has 1 columns but 'pred' has 3") after the
+    loss's label, so that a run of several losses says which one refused. An error that names the loss already,
+    or that carries more than its text (a subclass), is returned as it is."""
+    text, name = str(error), request.spec.name
+    if type(error) not in (InputError, UsageError) or text.startswith((f"{name}:", f"loss '{name}'")):
+        return error
+    return type(error)(f"{request.label}: {text}")
 
 
 def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) -> None:

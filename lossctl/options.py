@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -19,7 +20,15 @@ from typing import Any
 from lossctl.errors import UsageError
 from lossctl.io.formats import FORMATS
 from lossctl.limits import check_options
-from lossctl.params import Composite, FailIf, LossRequest, parse_fail_if, parse_inline, select_losses
+from lossctl.params import (
+    Composite,
+    FailIf,
+    LossRequest,
+    gate_composite,
+    parse_fail_if,
+    parse_inline,
+    select_losses,
+)
 from lossctl.registry import CONVENTIONS
 from lossctl.text import written
 
@@ -44,8 +53,8 @@ def as_strings(value: Strings | None) -> tuple[str, ...]:
         return ()
     if isinstance(value, str | os.PathLike):
         return (os.fspath(value),)
-    if not isinstance(value, Iterable):
-        raise UsageError(f"expected a string or a list of strings, got {type(value).__name__} {value!r}")
+    if not isinstance(value, Iterable) or isinstance(value, Mapping):  # a dict would give its keys alone
+        raise UsageError(f"expected a string or a list of strings, got {type(value).__name__} {reprlib.repr(value)}")
     items = tuple(value)
     for item in items:
         if not isinstance(item, str | os.PathLike):
@@ -248,7 +257,7 @@ class Options:
         requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])
         gates = tuple(parse_fail_if(expr) for expr in self.fail_if)
         for gate in gates:
-            if not any(c.name == gate.loss for c in composites):
+            if gate_composite(gate, composites) is None:
                 parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
         if self.normal_ci and any(r.params.get("multioutput") == "raw" for r in requests):
             raise UsageError("--ci without --bootstrap has no interval per output (multioutput=raw); add --bootstrap N")

@@ -5,6 +5,7 @@ Everything goes through these small parsers; nothing the user types is ever pass
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -129,7 +130,9 @@ class _Params:
     each given once, each naming a selected loss or a parameter one has; :meth:`check_used` then refuses one that
     every loss it reaches overrides inline (it would be ignored unseen)."""
 
-    def __init__(self, param_options: Iterable[str], specs: Sequence[LossSpec]) -> None:
+    def __init__(
+        self, param_options: Iterable[str], specs: Sequence[LossSpec], composites: Sequence[Composite] = ()
+    ) -> None:
         self.scoped: dict[str, dict[str, str]] = {}
         self.broad: dict[str, str] = {}
         self.used: set[str] = set()  # the keys ("delta", "huber.delta") some loss takes
@@ -139,6 +142,13 @@ class _Params:
             loss_name, dot, param = (part.strip() for part in key.rpartition("."))
             if dot and not (loss_name and param):  # '.delta=2' and 'huber.=2' name no loss or no key
                 raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
+            composite = next((c for c in composites if dot and c.name.lower() == loss_name.lower()), None)
+            if composite is not None:
+                parts = [r.spec.name for _, r in composite.terms if any(p.name == param for p in r.spec.params)]
+                raise UsageError(
+                    f"--param {option}: '{composite.name}' is a composite loss, with no parameters of its own; "
+                    f"set its part's with --param {parts[0] if parts else 'LOSS'}.{param}=..."
+                )
             if dot:
                 spec = get(loss_name)
                 if all(s.name != spec.name for s in specs):
@@ -181,12 +191,17 @@ class _Params:
 
 # NAME=FORMULA: weighted terms (0.7*mse+0.3*mae), or terms whose weights are left out (mse+mae, one term: mse).
 _COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*|\s*(?:[A-Za-z_+].*)?)$")
-_TERM = re.compile(r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_].*?)\s*$")
+# W*LOSS[:KEY=VALUE...]: the weight a number >= 0 (no sign, no exponent sign), the loss a name, so that a '-' or
+# '*' outside a parameter value is refused here, not taken for part of an unknown loss name ('mse-0.5*mae').
+_TERM = re.compile(
+    r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_]\w*(?:\s*:.*?)?)\s*$"
+)
 
 
 @dataclass(frozen=True)
 class Composite:
-    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (docs/losses.md)."""
+    """A weighted sum of losses, ``total=0.7*mse+0.3*mae``: reported beside its parts (docs/losses.md). Once
+    selected, ``formula`` writes the parts as they are used (:func:`_term`), so it can be given back to ``-l``."""
 
     name: str
     formula: str
@@ -223,15 +238,10 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
         if not term:
             raise UsageError(
                 f"cannot parse '{text.strip()}' in the composite '{token}'; each part is W*LOSS with W a number "
-                "written without an exponent sign (1e3, not 1e+3)"
+                ">= 0 written without an exponent sign (1e3, not 1e+3), and the parts are added with '+'"
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
         spec, given = parse_inline(term["loss"])
-        if given.get("multioutput") == "raw":
-            raise UsageError(
-                f"'{term['loss']}' in the composite '{token}' has one value per output (multioutput=raw); "
-                "use multioutput=uniform or leave it unset"
-            )
         terms.append((weight, LossRequest(spec, spec.resolve_params(given, convention), given)))
     return Composite(name, formula, tuple(terms))
 
@@ -256,7 +266,8 @@ def select_losses(
     plain = [parse_inline(t) for t in tokens if not is_composite(t)]
     parsed = [parse_composite(t, convention) for t in tokens if is_composite(t)]
     parts = [part for composite in parsed for _, part in composite.terms]
-    params = _Params(param_options, [spec for spec, _ in plain] + [part.spec for part in parts])
+    specs = [spec for spec, _ in plain] + [part.spec for part in parts]
+    params = _Params(param_options, specs, parsed)
     requests: list[LossRequest] = []
     for spec, inline in plain:
         request = params.request(spec, inline, convention)
@@ -264,18 +275,36 @@ def select_losses(
             requests.append(request)
     composites: list[Composite] = []
     for composite in parsed:
-        shared = []
+        shared, written_parts = [], []
         for weight, part in composite.terms:  # a part takes the --param options as a loss of its own does
             part = params.request(part.spec, part.given, convention)
+            if part.params.get("multioutput") == "raw":  # set inline or by --param [LOSS.]multioutput=raw
+                raise UsageError(
+                    f"'{part.label}' in the composite '{composite.name}' has one value per output "
+                    "(multioutput=raw); use multioutput=uniform or leave it unset"
+                )
             existing = next((r for r in requests if same_request(r, part)), None)
             if existing is None:
                 requests.append(part)
             shared.append((weight, existing or part))
-        if any(c.name == composite.name for c in composites):
+            written_parts.append((weight, part))
+        formula = "+".join(_term(weight, part) for weight, part in written_parts)
+        twin = next((c for c in composites if c.name.lower() == composite.name.lower()), None)  # names ignore case
+        if twin is not None and twin.terms == tuple(shared):  # the same sum asked twice is one result, as -l mse -l mse
+            continue
+        if twin is not None:
             raise UsageError(f"two composite losses are named '{composite.name}'")
-        composites.append(Composite(composite.name, composite.formula, tuple(shared)))
+        composites.append(Composite(composite.name, formula, tuple(shared)))
     params.check_used()
     return requests, composites
+
+
+def _term(weight: float, part: LossRequest) -> str:
+    """A part of a composite's formula as the parts are used: ``0.5*huber:delta=3`` (with the parameters that
+    ``--param`` set, as the part's own label), the weight left out where it is 1; numbers without an exponent
+    sign, which would read as the next part (``delta=1e20``, not ``1e+20``)."""
+    term = part.label if weight == 1 else f"{written(weight)}*{part.label}"
+    return term.replace("e+", "e")  # no name or word value holds a '+'; numbers write 1e+20
 
 
 @dataclass(frozen=True)
@@ -311,6 +340,25 @@ def parse_fail_if(expr: str) -> FailIf:
     if not math.isfinite(threshold):
         raise UsageError(f"--fail-if '{expr}': the threshold must be finite")
     return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
+
+
+def gate_composite(gate: FailIf, composites: Iterable[Composite]) -> Composite | None:
+    """The composite a ``--fail-if`` names (case-insensitively, as a loss is named), or ``None`` when it names a
+    loss. A composite has no parameters of its own (``total:q=1``), and a name that is no loss but close to a
+    composite's is suggested as one."""
+    name = gate.loss.partition(":")[0].strip()
+    names = {c.name.lower(): c for c in composites}
+    found = names.get(name.lower())
+    if found is not None and ":" in gate.loss:
+        raise UsageError(
+            f"--fail-if '{gate.expr}': '{found.name}' is a composite loss, with no parameters of its own; "
+            f"gate it as {found.name} OP NUMBER"
+        )
+    close = difflib.get_close_matches(name.lower(), names, n=3) if found is None and names else []
+    if close and not _is_loss_name(name):
+        shown = ", ".join(names[c].name for c in close)
+        raise UsageError(f"--fail-if '{gate.expr}': unknown loss '{name}'; did you mean the composite {shown}?")
+    return found
 
 
 def same_request(a: LossRequest, b: LossRequest) -> bool:

@@ -57,8 +57,9 @@ class Param:
 
     ``floats`` is a per-class list (``1,2,0.5`` on the command line, a tuple in Python), or one of
     the words in ``choices`` (``balanced``). Numeric bounds are ``minimum``/``maximum`` (inclusive
-    unless ``*_exclusive``) and apply to every number; ``check`` is an extra rule returning an error
-    text or ``None``. A parameter whose default is ``None`` may be left unset (``none``).
+    unless ``*_exclusive``) and apply to every number; ``excluded`` is an open interval of refused values
+    (tweedie's ``power`` in (0, 1)), for a parameter without bounds. A parameter whose default is ``None`` may be
+    left unset (``none``). :attr:`domain` words every rule, so ``list``, ``describe`` and the errors agree.
     """
 
     name: str
@@ -70,7 +71,7 @@ class Param:
     min_exclusive: bool = False
     max_exclusive: bool = False
     choices: tuple[str, ...] = ()
-    check: Callable[[Any], str | None] | None = None
+    excluded: tuple[float, float] | None = None
 
     @property
     def domain(self) -> str:
@@ -80,7 +81,9 @@ class Param:
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         low, high = self.minimum, self.maximum
-        if low is not None and high is not None:
+        if self.excluded is not None:
+            bounds = f"<= {self.excluded[0]:g} or >= {self.excluded[1]:g}"
+        elif low is not None and high is not None:
             left = "(" if self.min_exclusive else "["
             right = ")" if self.max_exclusive else "]"
             bounds = f"in {left}{low:g}, {high:g}{right}"
@@ -117,6 +120,9 @@ class Param:
             numbers_given = [written_number(p, self.kind == "int") for p in pieces]
         except ValueError:
             raise BadValue(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
+        for piece, number in zip(pieces, numbers_given, strict=True):  # 1e400: not "got inf", which was not typed
+            if isinstance(number, float) and math.isinf(number) and "inf" not in piece.lower():
+                raise BadValue(f"parameter '{self.name}' must be finite, got {piece.strip()} (beyond float64)")
         return self.validate(tuple(numbers_given) if self.kind == "floats" else numbers_given[0])
 
     @property
@@ -166,11 +172,9 @@ class Param:
             raise BadValue(f"parameter '{self.name}' must be an integer within ±2^53, got {shown}")
         below = self.minimum is not None and (value < self.minimum or (self.min_exclusive and value == self.minimum))
         above = self.maximum is not None and (value > self.maximum or (self.max_exclusive and value == self.maximum))
-        if below or above:
+        inside = self.excluded is not None and self.excluded[0] < value < self.excluded[1]
+        if below or above or inside:
             raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {written(value)}")
-        problem = self.check(value) if self.check else None
-        if problem:
-            raise BadValue(f"parameter '{self.name}' {problem}, got {written(value)}")
         return value
 
 
@@ -799,9 +803,21 @@ def _lookup(name: str) -> LossSpec:
     key = _ALIASES.get(key, key)
     if key in _LOSSES:
         return _LOSSES[key]
-    close = difflib.get_close_matches(key, [*_LOSSES, *_ALIASES], n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UsageError(f"unknown loss '{name}'{hint} (run 'lossctl list' to see every loss)")
+    raise UsageError(f"unknown loss '{name}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)")
+
+
+def _spelling_hint(text: str) -> str:
+    """What an unknown loss name was likely meant as: losses separated by spaces (``mse mae``), parameters after
+    another separator than ``:`` (``huber delta=2``, ``huber(delta=2)``), else the closest names."""
+    words = re.split(r"[\s;]+", text)
+    if len(words) > 1 and all(word.lower() in _LOSSES or word.lower() in _ALIASES for word in words):
+        return f"; separate losses with a comma: -l {','.join(words)}"
+    head = _NAME.match(text)
+    if head and head[0].lower() in (*_LOSSES, *_ALIASES) and "=" in text:
+        assignments = re.findall(r"\w+\s*=\s*[^\s;,()]+", text[head.end() :])
+        return f"; parameters follow the name after ':', e.g. {head[0]}:{':'.join(assignments)}" if assignments else ""
+    close = difflib.get_close_matches(text.lower(), [*_LOSSES, *_ALIASES], n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:

@@ -150,6 +150,12 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.evaluate(SAMPLE, losses="msee"), lossctl.UsageError, "did you mean mse"),
         (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
+        # a dict gave its keys alone: params={"delta": 2} said "expected KEY=VALUE in --param, got 'delta'"
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="huber", params={"delta": 2}),
+            lossctl.UsageError,
+            r"^expected a string or a list of strings, got dict \{'delta': 2\}$",
+        ),
         (lambda: lossctl.Metric("mse").merge(3), lossctl.UsageError, "a Metric merges another Metric, not int"),
         (lambda: lossctl.get(3), lossctl.UsageError, r"a loss is named by a string .*, got 3 \(int\)$"),
         (lambda: lossctl.Metric(None), lossctl.UsageError, r"a loss is named by a string .*, got None \(NoneType\)$"),

@@ -425,3 +425,37 @@ def test_clipped_probabilities_are_counted_under_every_convention(cli, write, co
     path = write("p.csv", "label,prob\n1,0\n0,0.5\n1,1\n")
     run = cli("eval", path, "--pred", "prob", "--target", "label", "-l", "bce", "--convention", convention)
     assert run.code == 0 and notice in run.err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("loss", "convention", "notice"),
+    [
+        (
+            "focal:from_logits=false",
+            "lossctl",
+            "notice: focal:from_logits=false: 2 rows had a probability within eps = 2.22045e-16 of 0 or 1, clipped "
+            "(as bce)",
+        ),
+        (
+            "focal:from_logits=false",
+            "keras",
+            "notice: focal:from_logits=false: 2 rows had a probability within eps = 1e-07 of 0 or 1, clipped "
+            "(as Keras)",
+        ),
+        # Keras clips sigmoid(x) too: a logit of 40 has p = 1 - 4e-18
+        (
+            "focal:from_logits=true",
+            "keras",
+            "notice: focal:from_logits=true: 1 row had a probability within eps = 1e-07 of 0 or 1, clipped (as Keras)",
+        ),
+    ],
+)
+def test_focal_counts_its_clipped_probabilities(cli, write, loss: str, convention: str, notice: str) -> None:
+    # focal clipped p = 0 or 1 (or Keras' sigmoid of a large logit) for its log without a word, while bce counted
+    # the same rows in a notice (docs/cli.md: clipped probabilities are counted and reported as notices).
+    column = "prob" if "false" in loss else "logit"
+    path = write("p.csv", "label,prob,logit\n1,0,40\n0,0.5,-3\n1,1,0.5\n")
+    run = cli("eval", path, "--pred", column, "--target", "label", "-l", loss, "--convention", convention, "-f", "csv")
+    assert run.code == 0 and run.err.splitlines() == [notice]
+    run = cli("eval", path, "--pred", "logit", "--target", "label", "-l", "focal", "-f", "csv")
+    assert (run.code, run.err) == (0, "")  # from logits lossctl clips nothing

@@ -525,7 +525,17 @@ def test_list_writes_markdown_with_the_csv_rows(cli) -> None:
     lines = cli("list", "--format", "markdown").out.splitlines()
     assert lines[1] == "|" + "---|" * len(rows[0])
     cells = [[cell.strip() for cell in line.strip("| ").split(" | ")] for line in [lines[0], *lines[2:]]]
-    assert cells == [[cell.replace("|", "\\|") for cell in row] for row in rows]
+    escaped = {"|": "\\|", "*": "\\*", "`": "\\`"}  # '** 2' in js_div's reference would show as bold
+    assert cells == [["".join(escaped.get(c, c) for c in cell) for cell in row] for row in rows]
+
+
+def test_markdown_cells_show_a_composites_formula_as_written(cli, regression_csv: Path) -> None:
+    # 'formula=0.7*mse+0.3*mae' rendered as formula=0.7<em>mse+0.3</em>mae: '*' emphasises inside words.
+    md = cli("eval", regression_csv, "-l", "total=0.7*mse+0.3*mae", "-f", "markdown").out
+    assert "| total | formula=0.7\\*mse+0.3\\*mae | mean |" in md
+    markdown_it = pytest.importorskip("markdown_it")
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "<td>formula=0.7*mse+0.3*mae</td>" in html
 
 
 def test_describe_shows_the_parameters_of_a_spec_string(cli) -> None:
@@ -544,6 +554,12 @@ def test_describe_takes_one_loss(cli) -> None:
         run.err == "error: describe takes one loss, got the list 'mse,huber:delta=2'; describe each loss on its own\n"
     )
     assert "  class_weight = 1.0,2.0,0.5 (floats" in cli("describe", "cross_entropy:class_weight=1,2,0.5").out
+    # a composite was "unknown loss 'total=0.5*mse+mae' (run 'lossctl list' to see every loss)"
+    run = cli("describe", "total=0.5*mse+mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: describe takes one loss, got the composite 'total=0.5*mse+mae'; describe each of its parts\n"
+    )
 
 
 def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:

@@ -1133,7 +1133,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "p_1,p_2,p_3,t_1,t_2,t_3\n0,0,1,0,0,1\n"},
         ["eval", "p.csv", "-l", "giou", "--pred", "p_*", "--target", "t_*"],
         3,
-        "'pred' must hold 4 values per row (x1, y1, x2, y2), got 3",
+        "giou: 'pred' must hold 4 values per row (x1, y1, x2, y2), got 3",
     ),
     (
         "probabilities not summing to 1",
@@ -1227,6 +1227,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.csv", "-l", "huber:delta=inf"],
         2,
         "huber: parameter 'delta' must be finite, got inf",
+    ),
+    (
+        "parameter beyond float64",  # said "got inf", which was not typed
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber:delta=1e400"],
+        2,
+        "huber: parameter 'delta' must be finite, got 1e400 (beyond float64)",
+    ),
+    (
+        "list parameter beyond float64",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "ce:class_weight=1,-1e999"],
+        2,
+        "cross_entropy: parameter 'class_weight' must be finite, got -1e999 (beyond float64)",
     ),
     (
         "--fail-if without operator",
@@ -1753,7 +1767,7 @@ def test_vector_bound_to_a_scalar_role(cli, write, name: str, text: str, pred: s
     run = cli("eval", write(name, text), "-l", "bce", "--pred", pred, "--target", "label", "-f", "json")
     assert run.code == 3, f"exit {run.code}: {run.out[:300]}"
     assert run.err == (
-        "error: 'target' has one value per row but 'pred' has 2 values: multi-label losses take one 0/1 target "
+        "error: bce: 'target' has one value per row but 'pred' has 2 values: multi-label losses take one 0/1 target "
         "column per prediction column; to score each prediction column as a model, use --model NAME=COLUMN\n"
     )
 

@@ -764,3 +764,48 @@ def test_clipped_probability_rows_are_counted(cli, write, convention: str, eps: 
     run = cli("eval", path, "--pred", "p0,p1", "--target", "y", "-l", "categorical_ce", "--convention", convention)
     notice = f"notice: categorical_ce: 1 row had a probability within eps = {eps} of 0 or 1, clipped (as {library})"
     assert run.code == 0 and notice in run.err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("losses", "message"),
+    [
+        (
+            "ce,kl_div",
+            "kl_div: 'target' has 1 column but 'pred' has 3: both need one column per class (or per component), "
+            "in the same order",
+        ),
+        (
+            "ce:class_weight=1,2,nll:class_weight=1,2,3",
+            "cross_entropy:class_weight=1,2: parameter 'class_weight' has 2 values but 'pred' has 3 columns: "
+            "give one per class",
+        ),
+        (
+            "ce,focal_multiclass:alpha=1",
+            "focal_multiclass:alpha=1: parameter 'alpha' has 1 value but 'pred' has 3 columns: give one per class",
+        ),
+        (
+            "ce:label_smoothing=0.1,ce:ignore_index=1",
+            "cross_entropy:ignore_index=1: parameter 'ignore_index' applies to class-index targets only; 'target' "
+            "has 3 columns (a distribution per row): drop ignore_index",
+        ),
+    ],
+)
+def test_a_loss_refusing_its_inputs_is_named_among_several(cli, write, losses: str, message: str) -> None:
+    # With several losses selected, "error: 'target' has 1 columns but 'pred' has 3" did not say which loss
+    # refused the input (kl_div, not cross_entropy): a loss's own input and parameter errors now start with its label.
+    data = write("m.csv", "x0,x1,x2,y,d0,d1,d2\n-2,0.5,1,0,0.2,0.3,0.5\n0.1,-1.5,-0.3,1,1,0,0\n")
+    target = "d0,d1,d2" if "ignore_index" in losses else "y"
+    run = cli("eval", data, "--pred", "x0,x1,x2", "--target", target, "-l", losses)
+    assert (run.code, run.out) == (ExitCode.USAGE if "ignore_index" in losses else ExitCode.INPUT, "")
+    assert run.err == f"error: {message}\n"
+
+
+def test_elbo_counts_the_probabilities_its_bce_clips(cli, write) -> None:
+    # elbo's bce reconstruction clipped p = 0 or 1 to the float64 eps without a word, while bce counted such rows.
+    path = write("v.csv", "p0,p1,t0,t1,mu,lv\n0,1,1,1,0.1,-0.2\n0.6,0.4,1,0,-0.3,0.1\n")
+    roles = ("--col", "pred=p0,p1", "--col", "target=t0,t1", "--col", "mu=mu", "--col", "logvar=lv")
+    run = cli("eval", path, *roles, "-l", "elbo", "-f", "csv")
+    assert run.code == 0
+    assert run.err == "notice: elbo: 1 row had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as bce)\n"
+    run = cli("eval", path, *roles, "-l", "elbo:recon=mse", "-f", "csv")
+    assert (run.code, run.err) == (0, "")

@@ -254,6 +254,17 @@ def test_keras_tversky_names_the_release_it_reproduces(cli, write) -> None:
     assert "#23333, commit fa9afd5a" in page.replace("\n  ", " ")
 
 
+def test_a_composite_signature_names_the_release_its_parts_reproduce(cli, write) -> None:
+    # A composite with a keras tversky part was signed 'convention=keras' while its tversky part (and so the sum)
+    # was 'keras<=3.15.1': two runs under different Keras releases would have shared a signature.
+    path = write("t.csv", "pred,target\n0.9,1\n0.2,0\n0.6,1\n")
+    run = cli("eval", path, "-l", "total=0.5*dice+0.5*tversky", "--convention", "keras", "-f", "json", "-q")
+    (total,) = [r for r in json.loads(run.out)["results"] if r["loss"] == "total"]
+    assert total["signature"].endswith("|reduction=mean|convention=keras<=3.15.1|lossctl=" + lossctl.__version__)
+    run = cli("eval", path, "-l", "total=0.5*dice+0.5*mse", "--convention", "keras", "-f", "json", "-q")
+    assert "|convention=keras|" in json.loads(run.out)["results"][-1]["signature"]
+
+
 def test_list_shows_58_losses(cli) -> None:
     run = cli("list", "--format", "json")
     assert run.code == 0 and len(json.loads(run.out)) == 58

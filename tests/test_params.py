@@ -100,7 +100,7 @@ def test_a_number_is_labelled_in_full(spec: str, label: str) -> None:
     ("spec", "message"),
     [("quantile:q=1.0000001", "quantile: parameter 'q' must be in (0, 1), got 1.0000001"),
      ("tweedie_deviance:power=0.9999999",
-      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1 (as scikit-learn), got 0.9999999")],
+      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got 0.9999999")],
 )  # fmt: skip
 def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None:
     # Rounded, the message read "must be in (0, 1), got 1": a value that looks valid.
@@ -231,10 +231,17 @@ def test_composite_grammar() -> None:
         ("total=0.5*nope+mse", "unknown loss 'nope'"),
         ("mse=0.5*mae+mse", "already a loss name"),
         ("total=0.5*huber:alpha=1+mse", "has no parameter 'alpha'"),
-        ("total=__import__('os')*mse+mae", "unknown loss"),
+        ("total=__import__('os')*mse+mae", "cannot parse"),
         ("total=mse+", r"^the composite 'total=mse\+' has an empty part; expected NAME=W\*LOSS\+W\*LOSS \(weights opt"),
         ("total=", r"^the composite 'total=' has an empty part; expected NAME=W\*LOSS"),
         ("total=msee", r"^unknown loss 'msee'; did you mean mse"),
+        # a negative weight said "without an exponent sign", a subtraction "unknown loss 'mse-0.5\*mae'"
+        (
+            "total=-0.5*mse",
+            r"^cannot parse '-0.5\*mse' in the composite 'total=-0.5\*mse'; each part is W\*LOSS with W a number >= 0 ",
+        ),
+        ("total=0.5*mse-0.5*mae", r"^cannot parse '0.5\*mse-0.5\*mae' .* added with '\+'$"),
+        ("total=mse*2", r"^cannot parse 'mse\*2' in the composite"),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
@@ -284,3 +291,119 @@ def test_a_composite_that_overflows_is_an_input_error(cli) -> None:
         assert (run.code, run.out) == (3, "")
         last = run.err.splitlines()[-1]
         assert last == "error: t: the weighted sum overflows float64; use smaller weights or rescale"
+
+
+@pytest.mark.parametrize(
+    ("losses", "params"),
+    [
+        (["total=mse+mae"], ["multioutput=raw"]),
+        (["total=mse+mae"], ["mse.multioutput=raw"]),
+        (["mse", "total=mse+mae"], ["multioutput=raw"]),
+        (["total=mse:multioutput=raw+mae"], []),
+    ],
+)
+def test_a_composite_part_with_one_value_per_output_is_a_usage_error(cli, losses, params) -> None:
+    # --param multioutput=raw reached a composite's part unchecked (only inline raw was refused): the composite
+    # then found no single value to add up, an internal error (StopIteration); now exit 2 naming the part.
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    options = [arg for loss in losses for arg in ("-l", loss)] + [arg for p in params for arg in ("--param", p)]
+    run = cli("eval", data, *options)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: 'mse:multioutput=raw' in the composite 'total' has one value per output (multioutput=raw); "
+        "use multioutput=uniform or leave it unset\n"
+    )
+
+
+def test_list_and_describe_word_the_tweedie_powers_that_are_refused(cli) -> None:
+    # 'lossctl list' and 'describe' showed power's domain as "any finite float", while 0 < power < 1 was refused.
+    run = cli("list", "--task", "regression", "--format", "json")
+    (power,) = [p for e in json.loads(run.out) if e["name"] == "tweedie_deviance" for p in e["params"]]
+    assert power["domain"] == "<= 0 or >= 1"
+    run = cli("describe", "tweedie_deviance")
+    assert "  power (float, default 1.5, <= 0 or >= 1)\n" in run.out
+    for power_value in ("0.5", "1e-300"):
+        run = cli("eval", "-", "-l", f"tweedie_deviance:power={power_value}")
+        assert (run.code, run.err) == (
+            2,
+            f"error: tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got {power_value}\n",
+        )
+
+
+def test_composite_names_in_fail_if_are_matched_as_loss_names(cli) -> None:
+    # Loss names ignore case, composite names did not: --fail-if 'TOTAL>1' said "unknown loss 'TOTAL'; did you
+    # mean focal?", 'total:q=1>1' "unknown loss 'total'", and -l Total=mse,total=mae made two composites that a
+    # gate could not tell apart.
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    run = cli("eval", data, "-l", "total=mse+mae", "--fail-if", "TOTAL>1", "-f", "json", "-q")
+    assert run.code == 1
+    assert [(c["loss"], c["passed"]) for c in json.loads(run.out)["checks"]] == [("total", False)]
+    for gate, message in [
+        ("totl>1", "--fail-if 'totl>1': unknown loss 'totl'; did you mean the composite total?"),
+        (
+            "total:q=1>1",
+            "--fail-if 'total:q=1>1': 'total' is a composite loss, with no parameters of its own; "
+            "gate it as total OP NUMBER",
+        ),
+    ]:
+        run = cli("eval", data, "-l", "total=mse+mae", "--fail-if", gate)
+        assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+    run = cli("eval", data, "-l", "Total=mse,total=mae")
+    assert (run.code, run.err) == (2, "error: two composite losses are named 'total'\n")
+
+
+def test_param_naming_a_composite_says_it_has_no_parameters() -> None:
+    # --param total.delta=2 said "unknown loss 'total'; did you mean focal?" though total was the composite asked.
+    message = (
+        "--param TOTAL.delta=2: 'total' is a composite loss, with no parameters of its own; set its part's with "
+        "--param huber.delta=..."
+    )
+    with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
+        select_losses(["total=0.5*huber+0.5*mae"], ["TOTAL.delta=2"])
+
+
+def test_a_composites_formula_records_its_parts_as_used(cli) -> None:
+    # The formula was the text as typed: with --param delta=3 it read '0.5*huber+quantile' though huber used
+    # delta 3 and quantile q 0.9, and spacing or '1e3' were copied as typed; now the parts as used, re-usable in -l.
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    params = ("--param", "delta=3", "--param", "q=0.9")
+    run = cli("eval", data, "-l", "total = 0.5 * huber + 1e3*quantile", *params, "-f", "json")
+    assert run.code == 0, run.err
+    (total,) = [r for r in json.loads(run.out)["results"] if r["loss"] == "total"]
+    assert total["params"] == {"formula": "0.5*huber:delta=3+1000*quantile:q=0.9"}
+    again = cli("eval", data, "-l", "total=" + total["params"]["formula"], "-f", "json")
+    values = [r["value"] for r in json.loads(run.out)["results"]]
+    assert [r["value"] for r in json.loads(again.out)["results"]] == values
+    run = cli("eval", data, "-l", "total=1e20*huber:delta=1e20", "-f", "json")
+    assert json.loads(run.out)["results"][-1]["params"] == {"formula": "1e20*huber:delta=1e20"}
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"),
+    [
+        ("mse mae", "; separate losses with a comma: -l mse,mae"),
+        ("huber delta=2", "; parameters follow the name after ':', e.g. huber:delta=2"),
+        ("quantile(q=0.9)", "; parameters follow the name after ':', e.g. quantile:q=0.9"),
+        ("msee", "; did you mean mse, rmse, msle?"),
+    ],
+)
+def test_an_unknown_loss_says_how_it_was_likely_meant(option: str, hint: str) -> None:
+    # -l 'mse mae' and -l 'huber delta=2' said "unknown loss 'mse mae'" with no hint of the list or parameter syntax.
+    with pytest.raises(UsageError) as raised:
+        build_requests([option])
+    assert str(raised.value) == f"unknown loss '{option}'{hint} (run 'lossctl list' to see every loss)"
+
+
+def test_the_same_composite_twice_is_one_result() -> None:
+    # -l total=mse+mae -l total=1*mse+mae said "two composite losses are named 'total'", while -l mse -l mse is one
+    # result; a different sum under the same name is still refused.
+    requests, composites = select_losses(["total=mse+mae", "TOTAL=1*mse+mae"])
+    assert [r.name for r in requests] == ["mse", "mae"] and [c.formula for c in composites] == ["mse+mae"]
+    with pytest.raises(UsageError, match=r"^two composite losses are named 'TOTAL'$"):
+        select_losses(["total=mse+mae", "TOTAL=mae+2*mse"])

@@ -255,7 +255,7 @@ USAGE = [
         "tweedie_deviance",
         {"power": 0.5},
         {},
-        "tweedie_deviance: parameter 'power' must be <= 0 or >= 1 (as scikit-learn), got 0.5",
+        "tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got 0.5",
     ),
     ("poisson_nll", {"log_input": "yes"}, {}, "poisson_nll: parameter 'log_input' must be true or false, got 'yes'"),
     ("poisson_nll", {"eps": 0.0}, {}, "poisson_nll: parameter 'eps' must be > 0, got 0"),

@@ -231,10 +231,14 @@ def test_notice_for_an_empty_whole_input() -> None:
 
 def test_tversky_notice_names_what_is_empty() -> None:
     stats = stats_of("tversky", [[0.0]], [[0.0]], smooth=0.0)
-    assert notices("tversky", stats, smooth=0.0) == [
-        "1 sample with nothing to score (TP + alpha FP + beta FN = 0: empty prediction and target) counted as "
+    message = (
+        "1 sample with nothing to score (TP + alpha FP + beta FN = 0, e.g. empty prediction and target) counted as "
         "perfect (loss 0; smooth=0)"
-    ]
+    )
+    assert notices("tversky", stats, smooth=0.0) == [message]
+    # With alpha = 0 a prediction on an empty target scores nothing too: the notice said the prediction was empty.
+    stats = stats_of("tversky", [[0.0, 0.0]], [[0.9, 0.2]], smooth=0.0, alpha=0.0)
+    assert notices("tversky", stats, smooth=0.0, alpha=0.0) == [message]
 
 
 # --- the two layouts through the statistics vector -----------------------------------------------------------------

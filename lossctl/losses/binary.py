@@ -154,15 +154,19 @@ def _any_per_row(flags: np.ndarray) -> np.ndarray:
     return flags if flags.ndim == 1 else np.asarray(flags.any(axis=1))
 
 
-def clipped_rows(library: str, column: int = 1) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
+def clipped_rows(
+    library: str, column: int = 1, eps: float | None = None
+) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
     """The notice of rows whose probability was clipped to ``[eps, 1 - eps]`` as ``library`` clips it (docs/cli.md:
-    "Clipped probabilities ... are counted and reported as notices"), from contribution ``column``."""
+    "Clipped probabilities ... are counted and reported as notices"), from contribution ``column``; ``eps`` is the
+    loss's parameter, or the constant given here for a loss without one (``focal``)."""
 
     def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
         amount = counted_rows(stats, column)
         if amount is None:
             return []
-        return [f"{amount} had a probability within eps = {params['eps']:g} of 0 or 1, clipped (as {library})"]
+        bound = params["eps"] if eps is None else eps
+        return [f"{amount} had a probability within eps = {bound:g} of 0 or 1, clipped (as {library})"]
 
     return notices
 
@@ -469,7 +473,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     loss = (1.0 - p_t) ** gamma * _keras_log_loss(target, p, _KERAS_EPSILON)
     if alpha >= 0:
         loss = (target * alpha + (1.0 - target) * (1.0 - alpha)) * loss
-    return _row_mean(loss)
+    return np.column_stack([_row_mean(loss), _any_per_row((p < _KERAS_EPSILON) | (p > 1.0 - _KERAS_EPSILON))])
 
 
 @register_loss(
@@ -477,6 +481,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     on_probabilities="focal:from_logits=false",
     task="binary",
     roles=_LABELS,
+    aggregate=replace(MEAN, notices=clipped_rows("bce", eps=_MACHINE_EPS)),
     violation=Violation("target", 1.5),
     summary="Sigmoid focal loss: bce down-weighted on well-classified rows by (1 - p_t)^gamma.",
     formula="l = alpha_t (1 - p_t)^gamma bce, p = sigmoid(x), p_t = p y + (1 - p)(1 - y), "
@@ -507,6 +512,7 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
             "[1e-7, 1 - 1e-7] for the log.",
             func=_keras_focal,
             defaults={"alpha": -1.0, "from_logits": False},
+            aggregate=replace(MEAN_OVER_ROWS, notices=clipped_rows("Keras", eps=_KERAS_EPSILON)),
         ),
     },
 )
@@ -532,7 +538,9 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     loss = one_minus_p_t**gamma * cross_entropy
     if alpha >= 0:
         loss = (alpha * target + (1.0 - alpha) * (1.0 - target)) * loss
-    return _row_mean(loss)
+    # 2nd column: the rows whose probability the bce term clipped (none from logits), for the notice
+    clipped = np.zeros(len(loss)) if from_logits else _any_per_row((pred < _MACHINE_EPS) | (pred > 1.0 - _MACHINE_EPS))
+    return np.column_stack([_row_mean(loss), clipped])
 
 
 @register_loss(

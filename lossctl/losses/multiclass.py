@@ -38,6 +38,7 @@ from lossctl.losses._checks import (
 )
 from lossctl.losses.binary import bce_elementwise, bce_logits, clipped_rows
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
+from lossctl.text import count
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps (sklearn/metrics/_classification.py, _log_loss, 1.9.1).
 _MACHINE_EPS = float(np.finfo(np.float64).eps)
@@ -90,7 +91,7 @@ def _n_classes(pred: np.ndarray, role: str = "pred") -> int:
 def _same_width(values: np.ndarray, role: str, other: np.ndarray, other_role: str) -> None:
     if values.shape[1] != other.shape[1]:
         raise InputError(
-            f"'{role}' has {values.shape[1]} columns but '{other_role}' has {other.shape[1]}: "
+            f"'{role}' has {count(values.shape[1], 'column')} but '{other_role}' has {other.shape[1]}: "
             "both need one column per class (or per component), in the same order"
         )
 
@@ -100,7 +101,8 @@ def _per_class(values: tuple[float, ...] | None, name: str, n_classes: int) -> n
         return None
     if len(values) != n_classes:
         raise InputError(
-            f"parameter '{name}' has {len(values)} values but 'pred' has {n_classes} columns: give one per class"
+            f"parameter '{name}' has {count(len(values), 'value')} but 'pred' has {n_classes} columns: "
+            "give one per class"
         )
     return np.asarray(values, dtype=np.float64)
 
@@ -1029,7 +1031,8 @@ def class_balanced(
     if counts is not None:
         if len(counts) != n_classes:
             raise InputError(
-                f"parameter 'counts' has {len(counts)} values but there are {n_classes} classes: give one per class"
+                f"parameter 'counts' has {count(len(counts), 'value')} but there are {n_classes} classes: "
+                "give one per class"
             )
         if not any(count > 0 for count in counts):
             raise UsageError("class_balanced: parameter 'counts' needs at least one count > 0")
@@ -1091,6 +1094,7 @@ def distillation(teacher: np.ndarray, pred: np.ndarray, *, temperature: float) -
     "elbo",
     aliases=("vae",),
     task="multiclass",
+    aggregate=replace(MEAN, notices=clipped_rows("bce", eps=_MACHINE_EPS)),
     violation=Violation("pred", 1.5),
     summary="Negative ELBO of a Gaussian-latent VAE: reconstruction loss plus beta times the KL to N(0, I).",
     formula="l = recon(y, p) summed over D + beta (-0.5 sum_z (1 + logvar - mu^2 - exp(logvar)))",
@@ -1137,10 +1141,12 @@ def elbo(
     at_most(logvar, _MAX_LOG_VARIANCE, "logvar", f"log-variances <= {_MAX_LOG_VARIANCE:.6g} (exp overflows float64)")
     if recon == "bce":
         reconstruction = bce_elementwise(target, pred, eps=_MACHINE_EPS, label_smoothing=0.0).sum(axis=1)
+        clipped = np.asarray(((pred < _MACHINE_EPS) | (pred > 1.0 - _MACHINE_EPS)).any(axis=1), dtype=np.float64)
     else:
         reconstruction = ((pred - target) ** 2).sum(axis=1)
+        clipped = np.zeros(len(pred))
     kl = 0.5 * (mu * mu + (np.expm1(logvar) - logvar)).sum(axis=1)
-    return reconstruction + beta * kl
+    return np.column_stack([reconstruction + beta * kl, clipped])  # 2nd: the rows bce clipped, for the notice
 
 
 # --- decisions and scores of peers: categorical_hinge (Keras), brier_multiclass and zero_one (scikit-learn) -------

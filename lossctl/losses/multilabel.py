@@ -13,6 +13,7 @@ from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels
 from lossctl.losses.binary import logit_loss, sigmoid
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
+from lossctl.text import count
 
 _TARGET = Role("target", "K columns of 0/1 labels, one per label", shape="vector")
 _VIOLATION = Violation("target", 0.5)
@@ -75,8 +76,8 @@ def multilabel_soft_margin(
     if class_weight is not None:
         if len(class_weight) != pred.shape[1]:
             raise InputError(
-                f"parameter 'class_weight' has {len(class_weight)} values but 'pred' has {pred.shape[1]} columns: "
-                "give one per label"
+                f"parameter 'class_weight' has {count(len(class_weight), 'value')} but 'pred' has {pred.shape[1]} "
+                "columns: give one per label"
             )
         terms = terms * np.asarray(class_weight, dtype=np.float64)
     return terms.mean(axis=1)

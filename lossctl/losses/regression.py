@@ -586,10 +586,6 @@ def poisson_deviance(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return _poisson_unit_deviance(target, pred)
 
 
-def _tweedie_power(value: float) -> str | None:
-    return "must be <= 0 or >= 1 (as scikit-learn)" if 0.0 < value < 1.0 else None
-
-
 @register_loss(
     "tweedie_deviance",
     task="regression",
@@ -603,7 +599,7 @@ def _tweedie_power(value: float) -> str | None:
             "power",
             1.5,
             "Tweedie power k: 0 normal, 1 Poisson, (1, 2) compound Poisson-gamma, 2 gamma, 3 inverse Gaussian",
-            check=_tweedie_power,
+            excluded=(0.0, 1.0),  # as scikit-learn
         ),
     ),
     properties=Properties(

@@ -225,7 +225,8 @@ _KERAS_WEIGHTS = (
 
 _DICE_AGGREGATE = _aggregate("dice", _dice_of, "empty prediction and target")
 _JACCARD_AGGREGATE = _aggregate("jaccard", _jaccard_of, "empty prediction and target")
-_TVERSKY_WORDS = "nothing to score (TP + alpha FP + beta FN = 0: empty prediction and target)"
+# With alpha or beta 0 a sample scores nothing without being empty (alpha = 0: predictions on an empty target).
+_TVERSKY_WORDS = "nothing to score (TP + alpha FP + beta FN = 0, e.g. empty prediction and target)"
 _TVERSKY_AGGREGATE = _aggregate("tversky", _tversky_of, _TVERSKY_WORDS)
 _FOCAL_TVERSKY_AGGREGATE = _aggregate("focal_tversky", _focal_tversky_of, _TVERSKY_WORDS)
 
