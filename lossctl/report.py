@@ -459,19 +459,31 @@ def write_csv(report: AnyReport, out: TextIO) -> None:
     hold those. A :class:`Report`'s rows are put together from text made once per loss and once per group
     (:func:`_result_csv_lines`)."""
     has_models, by = bool(report.models), report.by
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_header(report, has_models, by))
-    out.write(buffer.getvalue())
+    line = _csv_line_writer()
+    out.write(line(_header(report, has_models, by)))
     if isinstance(report, Report):
         for lines in _batches(_result_csv_lines(report, has_models)):
             out.write("".join(lines))
         return
     for batch in _batches(_rows(report, has_models, by, _csv_group_cell)):
+        out.write("".join(map(line, batch)))
+
+
+def _csv_line_writer() -> Callable[[Iterable[Any]], str]:
+    """A function making one CSV row's text, ending in ``\\n``, quoted as ``csv`` quotes it and a carriage return
+    too. Before Python 3.13 ``csv`` quotes only the cells that hold the delimiter, the quote or a character of its
+    line terminator, and a reader ends the row at an unquoted ``\\r`` (a key ``a\\rb`` made two broken rows):
+    the writer ends rows in ``\\r\\n``, so that both are quoted, and each row's ending is written ``\\n``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: Iterable[Any]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(batch)
-        out.write(buffer.getvalue())
+        writer.writerow(cells)
+        return buffer.getvalue()[:-2] + "\n"
+
+    return line
 
 
 def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
@@ -479,14 +491,10 @@ def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
     records share (loss, params, reduction, model) and each group's cells are quoted once by ``csv``, and each
     record's numbers written as ``csv`` writes them (:func:`_csv_number`). Cells are quoted after a placeholder
     cell: ``csv`` quotes a lone empty cell (``""``), and not one among others."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    line = _csv_line_writer()
 
     def cells(values: list[Any]) -> str:  # ",a,b" for [a, b], quoted as inside a row
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(["", *values])
-        return buffer.getvalue()[:-1]
+        return line(["", *values])[:-1]
 
     by = report.by
     shared: dict[tuple[int, str, str, str | None], tuple[str, str]] = {}
@@ -552,11 +560,8 @@ def markdown_table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
 
 def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
     """A header and rows as CSV text (``lossctl list`` and ``suggest``)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    line = _csv_line_writer()
+    return "".join(map(line, [header, *rows]))
 
 
 def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:

@@ -283,6 +283,25 @@ def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
     assert md.splitlines()[0] == "| loss | params | reduction | value | n | ci_low | ci_high |"
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_carriage_return_in_a_key_or_a_column_name_is_quoted_in_csv(cli, tmp_path: Path, command: str) -> None:
+    # Python's csv (before 3.13) quoted a cell holding '\n' but not one holding '\r': the key 'a\rb' and a --by
+    # column 'g\rh' were written bare, and a CSV reader split their rows ("new-line character seen in unquoted field").
+    import pyarrow as pa
+
+    path = tmp_path / "cr.parquet"
+    table = pa.table({"target": [1.0, 2.0, 3.0], "pred": [1.5, 2.0, 4.0], "g\rh": ["a\rb", "c\r\nd", "a\rb"]})
+    pq.write_table(table, path)
+    args = [path, path] if command == "compare" else [path]
+    run = cli(command, *args, "-l", "mse", "--by", "g\rh", "-f", "csv", "-q")
+    assert run.code == 0, run.err
+    rows = list(csv.reader(io.StringIO(run.out, newline="")))
+    assert rows[0][-1] == "g\rh"
+    assert [row[-1] for row in rows[1:]] == ["", "a\rb", "c\r\nd"]
+    assert run.out.count("\n") == len(rows) + 1  # each row ends in '\n'; the one in 'c\r\nd' is quoted
+    assert "\r\n" not in run.out.replace("c\r\nd", "")
+
+
 def test_a_by_column_named_as_a_result_column_is_written_as_its_group_field(cli, write, tmp_path: Path) -> None:
     # --by model with --model wrote two 'model' columns to CSV; Parquet kept one of them (the groups were lost) and
     # refused --by value (a text column typed float64); to_pandas() raised a bare ValueError.
