@@ -543,6 +543,10 @@ def _csv_group_cell(value: Any) -> Any:
     return format_value(value) if isinstance(value, bool | list | tuple) else value
 
 
+def _missing_shown(value: Any) -> Any:
+    return "(missing)" if value is None else value
+
+
 def _markdown_cell(text: str) -> str:
     """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too, and the
     text's own backslashes (``a\\|b`` would show as ``a|b``: the backslash taken as escaping the pipe's escape)."""
@@ -571,8 +575,10 @@ def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 def to_markdown(report: AnyReport) -> str:
     """The results table, then with ``--by`` a table of each loss's gap and worst group (as the rich table prints
-    them), then the checks."""
-    lines = markdown_table(*table_rows(report))
+    them), then the checks. A group's missing key is ``(missing)``, as the gaps and the rich table write it: an
+    empty cell is the overall result's."""
+    has_models, by = bool(report.models), report.by
+    lines = markdown_table(_header(report, has_models, by), _rows(report, has_models, by, _missing_shown))
     gaps = report.gaps()
     if gaps:
         gap = "gap of the deltas" if isinstance(report, CompareReport) else "gap"

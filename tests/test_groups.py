@@ -276,6 +276,19 @@ def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli,
     ]
 
 
+def test_markdown_tells_a_missing_key_from_the_overall_result(cli, write) -> None:
+    # A group whose key is missing had empty key cells, as the overall result's row has: two rows read 'all', while
+    # the gap table below named that group 'g=(missing)'. Its cells say (missing), as the rich table's do.
+    path = write("g.csv", "pred,target,g,h\n2,1,a,1\n1,3,,2\n3,1,a,\n")
+    lines = cli("eval", path, "-l", "mse", "--by", "g", "--by", "h", "-f", "markdown", "-q").out.splitlines()
+    assert [line.split(" | ")[-2:] for line in lines[2:6]] == [
+        ["", " |"],
+        ["a", "1 |"],
+        ["(missing)", "2 |"],
+        ["a", "(missing) |"],
+    ]
+
+
 def test_an_infinite_key_is_an_input_error(cli, write) -> None:
     run = cli("eval", write("g.csv", "pred,target,g\n2,1,0.5\n1,1,inf\n"), "-l", "mse", "--by", "g", "-f", "json")
     assert (run.code, run.out, run.err.strip()) == (
