@@ -230,8 +230,6 @@ class Options:
         for gate in gates:
             if not any(c.name == gate.loss for c in composites):
                 parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
-        if self.normal_ci and any(r.params.get("multioutput") == "raw" for r in requests):
-            raise UsageError("--ci without --bootstrap has no interval per output (multioutput=raw); add --bootstrap N")
         put("requests", tuple(requests))
         put("composites", tuple(composites))
         put("gates", gates)

@@ -161,6 +161,32 @@ def test_group_intervals_are_each_groups_own(tmp_path: Path) -> None:
         assert [result.ci["low"], result.ci["high"]] == pytest.approx(expected, rel=1e-9)
 
 
+def test_each_output_of_multioutput_raw_has_its_own_normal_interval(cli: Any, tmp_path: Path) -> None:
+    # --ci without --bootstrap on a multioutput=raw loss was a usage error ("no interval per output"), while
+    # docs/cli.md gives --ci to every value. Output k's interval is that of its column evaluated alone.
+    path, _ = _data(tmp_path)
+    pq.write_table(pq.read_table(path).append_column("pred2", pa.array(np.linspace(-1, 1, 400))), path)
+    common = [path, "--target", "target", "--by", "g", "--ci", "0.9", "-f", "json", "-q"]
+    run = cli("eval", *common, "--pred", "pred,pred2", "-l", "mse:multioutput=raw,rmse:multioutput=raw")
+    assert run.code == 0, run.err
+    outputs = [(r["loss"], r["group"], r["ci"]) for r in json.loads(run.out)["results"]]
+    alone = []
+    for k, column in enumerate(["pred", "pred2"]):
+        for r in json.loads(cli("eval", *common, "--pred", column, "-l", "mse,rmse").out)["results"]:
+            alone.append((f"{r['loss']}[{k}]", r["group"], r["ci"]))
+    order = {name: i for i, name in enumerate(["mse[0]", "mse[1]", "rmse[0]", "rmse[1]"])}
+    alone.sort(key=lambda record: order[record[0]])  # stable: each loss's groups keep their order
+    assert [(name, group) for name, group, _ in outputs] == [(name, group) for name, group, _ in alone]
+    for (_, _, ci), (_, _, expected) in zip(outputs, alone, strict=True):
+        assert [ci["low"], ci["high"], ci["level"]] == pytest.approx([expected["low"], expected["high"], 0.9], rel=1e-9)
+    args = ["compare", path, "--model", "a=pred,pred2", "--model", "b=pred2,pred", *common[1:], "-l"]
+    paired = json.loads(cli(*args, "mse:multioutput=raw").out)["results"]
+    swapped = json.loads(cli("compare", path, "--model", "a=pred", "--model", "b=pred2", *common[1:], "-l", "mse").out)
+    assert [r["ci"]["low"] for r in paired if r["loss"] == "mse[0]"] == pytest.approx(
+        [r["ci"]["low"] for r in swapped["results"]], rel=1e-9
+    )
+
+
 def test_no_interval_is_null_and_a_notice_says_why(cli: Any, write: Any) -> None:
     path = write("p.csv", "pred,target,g\n1,1,a\n2,2,a\n5,3,b\n")
     run = cli("eval", path, "-l", "rmse,mae", "--by", "g", "--ci", "0.9", "-f", "json")
