@@ -148,15 +148,25 @@ def finalize_job(
     aggregate = request.spec.aggregate_for(convention)
     params = request.params
 
-    def checked(values: np.ndarray, stats: np.ndarray, where: Any) -> np.ndarray:
+    def checked(values: np.ndarray, stats: np.ndarray, where: Any, whole: np.ndarray | None = None) -> np.ndarray:
+        """``values``, or the input error of the first that is not finite, said of its place (``where``): the
+        finalizer's own (of a part of ``whole`` when given, as the value was made) or an overflow's."""
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             place = where(int(bad[0]))
             try:  # the finalizer's own message where it has one (weights that sum to zero)
                 with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
+                    if whole is not None:
+                        aggregate.value_of_part(cast(Stats, stats[bad[0]]), cast(Stats, whole), reduction, params)
+                    else:
+                        aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
             except ZeroWeightSum as error:
                 raise error.naming(f"{request.label}{place}") from None
+            except InputError as error:  # the finalizer's own reason ('ranknet: no pair...'), said of the group
+                if not place:
+                    raise
+                reason = str(error).removeprefix(f"{request.spec.name}: ")
+                raise InputError(f"{request.label}{place}: {reason}") from None
             if not np.isfinite(stats[bad[0]]).all():
                 raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; rescale the inputs")
             raise InputError(
@@ -193,6 +203,7 @@ def finalize_job(
             values,
             stats[present],
             lambda i: in_group(outcome.groups[present[i]]),
+            overall if part else None,
         )
         group_replicates = None
         if outcome.group_replicates and outcome.replicates:
