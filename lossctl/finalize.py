@@ -11,8 +11,6 @@ operations (:func:`finalize_many`); the others are finalized one vector at a tim
 from __future__ import annotations
 
 import contextlib
-import datetime
-import decimal
 import functools
 import math
 import operator
@@ -29,7 +27,7 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
 from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
-from lossctl.report import Result, key_text
+from lossctl.report import NOT_PLAIN, Result, key_text, plain_value
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -256,12 +254,9 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
     return Values(overall, parts[0].n, total([p.replicates for p in parts]), groups, total([p.gradient for p in parts]))
 
 
-_NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
-
-
 def _plain(group: dict[str, Any]) -> dict[str, Any]:
-    """A group's key as JSON has it: dates and times in ISO 8601, decimals as floats, bytes as text."""
-    return {column: _plain_value(value) for column, value in group.items()}
+    """A group's key as JSON has it (:func:`~lossctl.report.plain_value`)."""
+    return {column: plain_value(value) for column, value in group.items()}
 
 
 def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -269,19 +264,7 @@ def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     integer or text keys: the types of each column are looked at, no key is copied)."""
     columns = groups[0].keys() if groups else ()
     kinds = {kind for column in columns for kind in set(map(type, map(operator.itemgetter(column), groups)))}
-    return [_plain(key) for key in groups] if any(issubclass(kind, _NOT_PLAIN) for kind in kinds) else groups
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value
+    return [_plain(key) for key in groups] if any(issubclass(kind, NOT_PLAIN) for kind in kinds) else groups
 
 
 def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:

@@ -7,6 +7,8 @@ failed run never leaves a partial file behind.
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import glob
 import io
 import itertools
@@ -300,6 +302,24 @@ class CompareReport(_Report[Comparison]):
 
 
 AnyReport = Report | CompareReport
+
+
+# The key values JSON has no type for: written as :func:`plain_value` makes them.
+NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
+
+
+def plain_value(value: Any) -> Any:
+    """A key's value as JSON writes it (the ``group`` of a record, a key of ``--per-sample`` JSON Lines): dates and
+    times in ISO 8601, durations in seconds, decimals as floats, bytes as text; other values as they are."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
 
 
 def compact_params(params: dict[str, Any]) -> str:
