@@ -27,7 +27,7 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
 from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
-from lossctl.report import NOT_PLAIN, Result, key_text, plain_value
+from lossctl.report import NOT_PLAIN, PlainKey, Result, key_text
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -254,17 +254,12 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
     return Values(overall, parts[0].n, total([p.replicates for p in parts]), groups, total([p.gradient for p in parts]))
 
 
-def _plain(group: dict[str, Any]) -> dict[str, Any]:
-    """A group's key as JSON has it (:func:`~lossctl.report.plain_value`)."""
-    return {column: plain_value(value) for column, value in group.items()}
-
-
 def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every group's key as :func:`_plain` has it; ``groups`` themselves where no value needs changing (a million
-    integer or text keys: the types of each column are looked at, no key is copied)."""
+    """Every group's key as JSON has it (:class:`~lossctl.report.PlainKey`); ``groups`` themselves where no value
+    needs changing (a million integer or text keys: the types of each column are looked at, no key is copied)."""
     columns = groups[0].keys() if groups else ()
     kinds = {kind for column in columns for kind in set(map(type, map(operator.itemgetter(column), groups)))}
-    return [_plain(key) for key in groups] if any(issubclass(kind, NOT_PLAIN) for kind in kinds) else groups
+    return [PlainKey(key) for key in groups] if any(issubclass(kind, NOT_PLAIN) for kind in kinds) else groups
 
 
 def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:

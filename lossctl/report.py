@@ -308,6 +308,17 @@ AnyReport = Report | CompareReport
 NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
 
 
+class PlainKey(dict[str, Any]):
+    """A group's key as JSON writes it (:func:`plain_value`), holding the key as it was read (``raw``): the Parquet
+    output keeps its types (a date a date, a decimal a decimal), which JSON has no words for."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__((column, plain_value(value)) for column, value in raw.items())
+        self.raw = raw
+
+
 def plain_value(value: Any) -> Any:
     """A key's value as JSON writes it (the ``group`` of a record, a key of ``--per-sample`` JSON Lines): dates and
     times in ISO 8601, durations in seconds, decimals as floats, bytes as text; other values as they are."""
@@ -617,6 +628,10 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
 
     header, rows = table_rows(report)
     columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    if isinstance(next((record.group for record in report.results if record.group is not None), None), PlainKey):
+        first = len(header) - len(report.by)
+        for position, column in enumerate(report.by, start=first):  # the keys as read, not as JSON writes them
+            columns[position] = tuple(_key_as_read(record.group, column) for record in report.results)
     # The numeric columns keep their type when every value is null (no interval, no relative delta): the schema
     # of a results file does not change from run to run.
     types = {name: pa.float64() for name in _FLOAT_COLUMNS} | {"n": pa.int64()}
@@ -624,6 +639,10 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
         {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
     pq.write_table(table, path)
+
+
+def _key_as_read(group: dict[str, Any] | None, column: str) -> Any:
+    return None if group is None else (group.raw if isinstance(group, PlainKey) else group)[column]
 
 
 def _column(values: list[Any], kind: Any) -> Any:

@@ -394,6 +394,33 @@ def test_integer_keys_past_int64_and_2_to_the_53_keep_their_type_and_value_in_pa
         assert (str(table.schema.field(key).type), table.column(key).to_pylist()) == (kind, values)
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_date_timestamp_and_decimal_keys_keep_their_type_in_parquet(cli, tmp_path: Path, command: str) -> None:
+    # The Parquet output wrote keys as JSON does: a date key became text '2026-01-02', a decimal one a float.
+    import datetime
+    import decimal
+
+    path, out = tmp_path / "k.parquet", tmp_path / "r.parquet"
+    days = [datetime.date(2026, 1, 2), datetime.date(2026, 1, 1), datetime.date(2026, 1, 2)]
+    times = [datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.timezone.utc)] * 3
+    prices = pa.array([decimal.Decimal("1.10"), decimal.Decimal("2.25"), decimal.Decimal("1.10")], pa.decimal128(5, 2))
+    data = {"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 2.0], "day": days, "at": times, "price": prices}
+    pq.write_table(pa.table(data), path)
+    args = [path, path] if command == "compare" else [path]
+    keys = ["--by", "day", "--by", "at", "--by", "price"]
+    assert cli(command, *args, "-l", "mse", *keys, "-o", out, "-q").code == 0
+    table = pq.read_table(out)
+    assert [str(table.schema.field(name).type) for name in ("day", "at", "price")] == [
+        "date32[day]",
+        "timestamp[us, tz=UTC]",
+        "decimal128(3, 2)",
+    ]
+    assert table.column("day").to_pylist() == [None, days[0], days[1]]
+    assert table.column("price").to_pylist() == [None, decimal.Decimal("1.10"), decimal.Decimal("2.25")]
+    groups = [r["group"] for r in json.loads(cli(command, *args, "-l", "mse", *keys, "-f", "json").out)["results"]]
+    assert groups[1] == {"day": "2026-01-02", "at": "2026-01-01T12:00:00+00:00", "price": 1.1}  # JSON as before
+
+
 def test_list_and_describe(cli) -> None:
     doc = json.loads(cli("list", "--format", "json").out)
     names = {entry["name"] for entry in doc}
