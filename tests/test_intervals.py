@@ -285,3 +285,21 @@ def test_compare_ci_without_bootstrap_in_csv_and_significant(cli, tmp_path: Path
     run = cli("compare", tmp_path / "one.csv", tmp_path / "one.csv", "-l", "mse", "--ci", "0.9", "-f", "json")
     assert json.loads(run.out)["results"][0]["ci"] is None
     assert "notice: mse delta: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
+
+
+@pytest.mark.parametrize(
+    ("level", "header"), [("0.999", "99.9% interval"), ("0.975", "97.5% interval"), ("0.9", "90% interval")]
+)
+def test_the_tables_interval_header_gives_the_level_in_full(
+    cli: Any, tmp_path: Path, monkeypatch: Any, level: str, header: str
+) -> None:
+    # The header rounded the level to a percent: --ci 0.999 read '100% interval', 0.975 '98% interval'; with models
+    # side by side it said 'interval' without a level.
+    monkeypatch.setenv("COLUMNS", "200")  # room for the models side by side
+    path, _ = _data(tmp_path, n=20)
+    run = cli("eval", path, "--target", "target", "--pred", "pred", "-l", "mse", "--ci", level, "-q")
+    assert run.code == 0 and header in run.out.splitlines()[2], run.out
+    run = cli(
+        "eval", path, "--target", "target", "--model", "a=pred", "--model", "b=w", "-l", "mse", "--ci", level, "-q"
+    )
+    assert run.code == 0 and run.out.splitlines()[2].count(header) == 2, run.out
