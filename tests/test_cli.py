@@ -231,6 +231,23 @@ def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
     assert cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse > 100").code == 0
 
 
+@pytest.mark.parametrize("where", [["-f", "json"], ["-f", "csv"], ["-o", "r.json"], ["-o", "r.md"]])
+def test_a_failed_check_is_named_on_stderr_when_stdout_has_no_check_line(
+    cli, regression_csv: Path, tmp_path: Path, monkeypatch, where: list[str]
+) -> None:
+    # With -o or a machine format the run exited 1 without a word on which gate failed (CI logs showed only the
+    # status); the table and Markdown on stdout have their check lines.
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", regression_csv, "-l", "mse,mae", "--fail-if", "mse>0.5", "--fail-if", "mae>100", *where]
+    run = cli(*args)
+    value = lossctl.evaluate(str(regression_csv), losses="mse")["mse"]
+    assert run.code == 1
+    assert run.err.splitlines()[-1] == f"notice: check mse>0.5 FAILED: mse = {value!r}"
+    assert "mae>100" not in run.err  # it passed
+    assert cli(*args, "-q").err == ""  # --quiet: the exit status alone
+    assert "FAILED" not in cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse>0.5", "-f", "markdown").err
+
+
 def test_fail_if_on_a_loss_with_parameters_and_one_not_selected(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "quantile:q=0.1,quantile:q=0.9", "--fail-if", "quantile:q=0.9>=0.0",
               "--fail-if", "mae>100", "-f", "json")  # fmt: skip
