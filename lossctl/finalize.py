@@ -27,7 +27,7 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
 from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
-from lossctl.report import NOT_PLAIN, PlainKey, Result, key_text
+from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -225,9 +225,9 @@ def finalize_job(
 
 
 def in_group(group: Mapping[str, Any]) -> str:
-    """Where in a message: `` in group g=a, h=(missing)``, each key as the tables write it (:func:`key_text`: a
-    missing key and a boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
-    return " in group " + ", ".join(f"{column}={key_text(value)}" for column, value in group.items())
+    """Where in a message: `` in group g=a, h=(missing)`` (:func:`~lossctl.report.group_text`: a missing key and a
+    boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
+    return " in group " + group_text(group)
 
 
 def combine(composite: Composite, parts: Sequence[Values]) -> Values:

@@ -187,7 +187,7 @@ class _Report(Generic[Record]):
             (
                 labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""),
                 gap["gap"],
-                ", ".join(f"{column}={key_text(value)}" for column, value in gap["worst_group"].items()),
+                group_text(gap["worst_group"]),
             )
             for gap in (self.groups or {}).get("gaps", [])
         ]
@@ -356,6 +356,11 @@ def key_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def group_text(group: Mapping[str, Any]) -> str:
+    """A group as messages, gap lines and plots name it: ``g=a, h=(missing)``, each key as :func:`key_text` has it."""
+    return ", ".join(f"{column}={key_text(value)}" for column, value in group.items())
 
 
 def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:

@@ -303,3 +303,14 @@ def test_the_tables_interval_header_gives_the_level_in_full(
         "eval", path, "--target", "target", "--model", "a=pred", "--model", "b=w", "-l", "mse", "--ci", level, "-q"
     )
     assert run.code == 0 and run.out.splitlines()[2].count(header) == 2, run.out
+
+
+def test_a_notice_of_no_interval_spells_the_key_as_the_command_line_does(cli: Any, write: Any) -> None:
+    # It printed Python's spelling: '(first: g=None, b=True)', where the tables and errors say g=(missing), b=true.
+    path = write("p.csv", "pred,target,g,b\n1,2,,true\n2,2,a,false\n3,1,a,false\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "--by", "b", "--ci", "0.9", "-f", "csv")
+    assert run.code == 0, run.err
+    assert (
+        run.err.splitlines()[-1]
+        == "notice: mse: no --ci interval for 1 group (first: g=(missing), b=true): fewer than 2 rows"
+    )
