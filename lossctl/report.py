@@ -217,8 +217,8 @@ class _Report(Generic[Record]):
         # as 2^53. Nullable integers keep every key exact, as the Parquet output does.
         for position in range(len(header) - len(self.by), len(header)):
             values = [row[position] for row in rows]
-            if any(type(value) is int for value in values) and all(
-                value is None or type(value) is int for value in values
+            if any(type(value) is int for value in values) and all(  # beyond 64 bits (a decimal id): objects
+                value is None or (type(value) is int and -(2**63) <= value < 2**64) for value in values
             ):
                 unsigned = any(value is not None and value >= 2**63 for value in values)
                 frame[header[position]] = pd.array(values, dtype="UInt64" if unsigned else "Int64")
@@ -321,13 +321,16 @@ class PlainKey(dict[str, Any]):
 
 def plain_value(value: Any) -> Any:
     """A key's value as JSON writes it (the ``group`` of a record, a key of ``--per-sample`` JSON Lines): dates and
-    times in ISO 8601, durations in seconds, decimals as floats, bytes as text; other values as they are."""
+    times in ISO 8601, durations in seconds, decimals as numbers (those of a scale of 0, ids such as ``decimal(38,
+    0)``, as exact integers: as floats, 12345678901234567890123 and ...124 were one key), bytes as text; other values
+    as they are."""
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return value

@@ -438,6 +438,23 @@ def test_date_timestamp_and_decimal_keys_keep_their_type_in_parquet(cli, tmp_pat
     assert groups[1] == {"day": "2026-01-02", "at": "2026-01-01T12:00:00+00:00", "price": 1.1}  # JSON as before
 
 
+def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -> None:
+    # Decimal keys were written as floats: the ids 12345678901234567890123 and ...124 (decimal(38, 0)) were two
+    # groups that JSON, CSV and the table all showed as 1.2345678901234568e+22; a scale of 0 is now an integer.
+    import decimal
+
+    path = tmp_path / "d.parquet"
+    ids = [decimal.Decimal("12345678901234567890123"), decimal.Decimal("12345678901234567890124")]
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [1.0, 1.0], "d": pa.array(ids, pa.decimal128(38, 0))}), path)
+    args = ["eval", path, "-l", "mse", "--by", "d", "-q"]
+    expected = [None, *map(int, ids)]
+    assert [r["group"] and r["group"]["d"] for r in json.loads(cli(*args, "-f", "json").out)["results"]] == expected
+    assert [line.split(",")[-1] for line in cli(*args, "-f", "csv").out.splitlines()[1:]] == ["", *map(str, ids)]
+    assert all(str(i) in cli(*args).out for i in ids)
+    frame = lossctl.evaluate(str(path), losses="mse", by=["d"]).to_pandas()  # past 64 bits: Python ints
+    assert frame["d"].tolist() == expected
+
+
 def test_list_and_describe(cli) -> None:
     doc = json.loads(cli("list", "--format", "json").out)
     names = {entry["name"] for entry in doc}
