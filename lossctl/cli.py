@@ -506,6 +506,10 @@ def _finish(report: AnyReport, output_format: str, output: str | None, quiet: bo
         _notice(f"wrote {count(len(report.results), 'result')} to {output}", quiet)
     else:
         _print_report(report, output_format)
+    if output or output_format in ("json", "csv"):  # no check line on stdout says which gate set the exit status
+        for check in report.checks:
+            if not check.passed:
+                _notice(f"check {check.expr} FAILED: {check.named()} = {check.shown_value()}", quiet)
     if not report.passed:
         raise typer.Exit(ExitCode.CHECK_FAILED)
 

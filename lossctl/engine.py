@@ -133,6 +133,9 @@ class Layout:
     """Where each job's statistics sit in the stacked vector ``[job 0's columns, job 1's..., w, 1]``."""
 
     widths: tuple[int, ...]
+    # Jobs taken out of others' (:func:`lossctl.outputs.split_outputs`: one job per output of multioutput=raw): job
+    # ``i``'s vector is job ``picks[i][0]``'s at positions ``picks[i][1]`` (all of it when ``None``).
+    picks: tuple[tuple[int, tuple[int, ...] | None], ...] = ()
 
     @property
     def width(self) -> int:
@@ -140,6 +143,10 @@ class Layout:
 
     def columns(self, job: int) -> np.ndarray:
         """The stacked positions of job ``job``'s vector ``[its columns..., w, n]``."""
+        if self.picks:
+            source, positions = self.picks[job]
+            columns = Layout(self.widths).columns(source)
+            return columns if positions is None else columns[list(positions)]
         start = sum(self.widths[:job])
         return np.concatenate([np.arange(start, start + self.widths[job]), [self.width - 2, self.width - 1]])
 

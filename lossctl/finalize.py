@@ -11,8 +11,6 @@ operations (:func:`finalize_many`); the others are finalized one vector at a tim
 from __future__ import annotations
 
 import contextlib
-import datetime
-import decimal
 import functools
 import math
 import operator
@@ -29,7 +27,7 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
 from lossctl.normal import FEW_ROWS, NoInterval, gradients
 from lossctl.params import Composite, LossRequest
-from lossctl.report import Result, key_text
+from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -148,15 +146,25 @@ def finalize_job(
     aggregate = request.spec.aggregate_for(convention)
     params = request.params
 
-    def checked(values: np.ndarray, stats: np.ndarray, where: Any) -> np.ndarray:
+    def checked(values: np.ndarray, stats: np.ndarray, where: Any, whole: np.ndarray | None = None) -> np.ndarray:
+        """``values``, or the input error of the first that is not finite, said of its place (``where``): the
+        finalizer's own (of a part of ``whole`` when given, as the value was made) or an overflow's."""
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             place = where(int(bad[0]))
             try:  # the finalizer's own message where it has one (weights that sum to zero)
                 with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
+                    if whole is not None:
+                        aggregate.value_of_part(cast(Stats, stats[bad[0]]), cast(Stats, whole), reduction, params)
+                    else:
+                        aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
             except ZeroWeightSum as error:
                 raise error.naming(f"{request.label}{place}") from None
+            except InputError as error:  # the finalizer's own reason ('ranknet: no pair...'), said of the group
+                if not place:
+                    raise
+                reason = str(error).removeprefix(f"{request.spec.name}: ")
+                raise InputError(f"{request.label}{place}: {reason}") from None
             if not np.isfinite(stats[bad[0]]).all():
                 raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; rescale the inputs")
             raise InputError(
@@ -193,6 +201,7 @@ def finalize_job(
             values,
             stats[present],
             lambda i: in_group(outcome.groups[present[i]]),
+            overall if part else None,
         )
         group_replicates = None
         if outcome.group_replicates and outcome.replicates:
@@ -216,9 +225,9 @@ def finalize_job(
 
 
 def in_group(group: Mapping[str, Any]) -> str:
-    """Where in a message: `` in group g=a, h=(missing)``, each key as the tables write it (:func:`key_text`: a
-    missing key and a boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
-    return " in group " + ", ".join(f"{column}={key_text(value)}" for column, value in group.items())
+    """Where in a message: `` in group g=a, h=(missing)`` (:func:`~lossctl.report.group_text`: a missing key and a
+    boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
+    return " in group " + group_text(group)
 
 
 def combine(composite: Composite, parts: Sequence[Values]) -> Values:
@@ -245,33 +254,12 @@ def combine(composite: Composite, parts: Sequence[Values]) -> Values:
     return Values(overall, parts[0].n, total([p.replicates for p in parts]), groups, total([p.gradient for p in parts]))
 
 
-_NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
-
-
-def plain_key(group: dict[str, Any]) -> dict[str, Any]:
-    """A group's key as JSON has it: dates and times in ISO 8601, decimals as floats, bytes as text (the form of
-    every report's ``group``, so a lookup by ``group={"day": date(2024, 1, 31)}`` is turned into it too)."""
-    return {column: _plain_value(value) for column, value in group.items()}
-
-
 def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every group's key as :func:`plain_key` has it; ``groups`` themselves where no value needs changing (a million
-    integer or text keys: the types of each column are looked at, no key is copied)."""
+    """Every group's key as JSON has it (:class:`~lossctl.report.PlainKey`); ``groups`` themselves where no value
+    needs changing (a million integer or text keys: the types of each column are looked at, no key is copied)."""
     columns = groups[0].keys() if groups else ()
     kinds = {kind for column in columns for kind in set(map(type, map(operator.itemgetter(column), groups)))}
-    return [plain_key(key) for key in groups] if any(issubclass(kind, _NOT_PLAIN) for kind in kinds) else groups
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value
+    return [PlainKey(key) for key in groups] if any(issubclass(kind, NOT_PLAIN) for kind in kinds) else groups
 
 
 def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:

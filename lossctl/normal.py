@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from lossctl.report import group_text
+
 # Relative step of the central differences that give the finalizer's gradient.
 _STEP = 1e-6
 
@@ -217,7 +219,6 @@ class NoInterval:
             named = [g for g in groups if g is not None]
             where = ["the overall value"] if None in groups else []
             if named:
-                first = ", ".join(f"{k}={v}" for k, v in named[0].items())
-                where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {first})")
+                where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {group_text(named[0])})")
             messages.append(f"{label}: no --ci interval for {' and '.join(where)}: {reason}")
         return messages

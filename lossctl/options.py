@@ -259,8 +259,6 @@ class Options:
         for gate in gates:
             if gate_composite(gate, composites) is None:
                 parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
-        if self.normal_ci and any(r.params.get("multioutput") == "raw" for r in requests):
-            raise UsageError("--ci without --bootstrap has no interval per output (multioutput=raw); add --bootstrap N")
         put("requests", tuple(requests))
         put("composites", tuple(composites))
         put("gates", gates)

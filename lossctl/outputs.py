@@ -27,17 +27,22 @@ def with_outputs(contributions: np.ndarray) -> np.ndarray:
     return np.column_stack([columns.mean(axis=1), columns])
 
 
+def _positions(width: int, k: int) -> tuple[int, ...]:
+    """Where output ``k``'s single-output statistics sit in a multi-output vector of ``width``."""
+    return (1 + k, width - 2, width - 1)
+
+
 def _output(values: np.ndarray, k: int) -> np.ndarray:
     """Output ``k``'s single-output statistics from the last axis of ``values`` (one vector or a stack)."""
-    width = values.shape[-1]
-    return values[..., [1 + k, width - 2, width - 1]]
+    return values[..., list(_positions(values.shape[-1], k))]
 
 
 def split_outputs(plan: Plan, outcome: Outcome) -> tuple[Plan, Outcome]:
     """``plan`` and ``outcome`` with every ``multioutput=raw`` job replaced by one job per output.
 
     The new jobs carry the request with its ``output`` index (named ``mse[k]``) and the sliced statistics
-    overall, per group and per replicate; per-row samples describe the pooled rows, so outputs have none.
+    overall, per group and per replicate, and their place in the stacked statistics of ``--ci`` (the layout's
+    picks); per-row samples describe the pooled rows, so outputs have none.
     """
     from lossctl.engine import Job
 
@@ -45,6 +50,7 @@ def split_outputs(plan: Plan, outcome: Outcome) -> tuple[Plan, Outcome]:
     stats: list[np.ndarray] = []
     group_stats: list[np.ndarray] = []
     samples: list[Sample | None] = []
+    picks: list[tuple[int, tuple[int, ...] | None]] = []
     replicates: list[np.ndarray] | None = [] if outcome.replicates is not None else None
     group_replicates: list[np.ndarray] | None = [] if outcome.group_replicates is not None else None
     for j, job in enumerate(plan.jobs):
@@ -56,6 +62,7 @@ def split_outputs(plan: Plan, outcome: Outcome) -> tuple[Plan, Outcome]:
             if outcome.groups:
                 group_stats.append(outcome.group_stats[j] if k is None else _output(outcome.group_stats[j], k))
             samples.append(outcome.samples[j] if k is None else None)
+            picks.append((j, None if k is None else _positions(len(outcome.stats[j]), k)))
             if replicates is not None and outcome.replicates is not None:
                 replicates.append(outcome.replicates[j] if k is None else _output(outcome.replicates[j], k))
             if group_replicates is not None and outcome.group_replicates is not None:
@@ -68,5 +75,6 @@ def split_outputs(plan: Plan, outcome: Outcome) -> tuple[Plan, Outcome]:
         replicates=replicates,
         group_replicates=group_replicates,
         samples=samples,
+        layout=None if outcome.layout is None else replace(outcome.layout, picks=tuple(picks)),
     )
     return replace(plan, jobs=jobs), split

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import UsageError
-from lossctl.report import AnyReport, CompareReport, Comparison, Result
+from lossctl.report import AnyReport, CompareReport, Comparison, Result, group_text
 from lossctl.tempfiles import write_atomic
 from lossctl.text import count
 
@@ -90,7 +90,7 @@ def _draw_groups(axis: Any, results: list[Result]) -> None:
     """Each loss's group values relative to its overall value, with bootstrap intervals when present."""
     losses = list(dict.fromkeys(r.label for r in results))
     offsets = np.linspace(-0.3, 0.3, len(losses)) if len(losses) > 1 else [0.0]
-    groups = list(dict.fromkeys(", ".join(f"{k}={v}" for k, v in r.group.items()) for r in results if r.group))
+    groups = list(dict.fromkeys(group_text(r.group) for r in results if r.group))
     for label, offset in zip(losses, offsets, strict=True):
         rows = [r for r in results if r.label == label]
         overall = next(r for r in rows if r.group is None).value
@@ -99,7 +99,7 @@ def _draw_groups(axis: Any, results: list[Result]) -> None:
         for r in rows:
             if r.group is None:
                 continue
-            xs.append(groups.index(", ".join(f"{k}={v}" for k, v in r.group.items())) + offset)
+            xs.append(groups.index(group_text(r.group)) + offset)
             ys.append(r.value / scale)
             errors.append([(r.value - r.ci["low"]) / scale, (r.ci["high"] - r.value) / scale] if r.ci else [0, 0])
         axis.errorbar(xs, ys, yerr=np.array(errors).T, fmt="o", capsize=3, label=label)

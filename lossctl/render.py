@@ -152,6 +152,12 @@ def _header(report: Report) -> str:
     return f"[bold]{_text(info['path'])}[/]  {rows}  [dim]{'  '.join(bound)}[/]"
 
 
+def _interval_header(report: Report) -> str:
+    """``95% interval``, the level in full (``97.5%``, ``99.9%``): rounded to a percent, 0.999 read ``100%``."""
+    level = next(r.ci["level"] for r in report.results if r.ci)
+    return f"{level * 100:g}% interval"
+
+
 def _interval(ci: dict[str, float] | None) -> str:
     return f"{_number(ci['low'])} – {_number(ci['high'])}" if ci else ""
 
@@ -226,8 +232,7 @@ def _render_values(report: Report, console: Console) -> None:
         table.add_column("model", no_wrap=True, min_width=max(len(model) for model in report.models))
     table.add_column("value", justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
     if with_ci:
-        level = next(r.ci["level"] for r in report.results if r.ci)
-        table.add_column(f"{level:.0%} interval", justify="right", no_wrap=True)
+        table.add_column(_interval_header(report), justify="right", no_wrap=True)
     if quantiles:
         for name in ("p50", "p90", "p99", "max"):
             table.add_column(name, justify="right", no_wrap=True)
@@ -271,7 +276,7 @@ def _render_models(report: Report, console: Console) -> None:
     for model in report.models:
         columns.append([_text(model), "x" * _NUMBER_WIDTH])
         if with_ci:
-            columns.append(["interval", *(_interval(r.ci) for r in report.results if r.model == model)])
+            columns.append([_interval_header(report), *(_interval(r.ci) for r in report.results if r.model == model)])
     if _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width:
         _render_values(report, console)
         return
@@ -279,7 +284,7 @@ def _render_models(report: Report, console: Console) -> None:
     for model in report.models:
         table.add_column(_text(model), justify="right", style="bold", no_wrap=True, min_width=_NUMBER_WIDTH)
         if with_ci:
-            table.add_column("interval", justify="right", no_wrap=True)
+            table.add_column(_interval_header(report), justify="right", no_wrap=True)
     table.add_column("params", style="dim", overflow="fold")
     rows: dict[tuple[str, str], dict[str | None, Result]] = {}
     for result in report.results:

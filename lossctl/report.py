@@ -7,6 +7,8 @@ failed run never leaves a partial file behind.
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import glob
 import io
 import itertools
@@ -185,7 +187,7 @@ class _Report(Generic[Record]):
             (
                 labels[(gap["loss"], repr(gap["params"]))] + (f"@{gap['model']}" if "model" in gap else ""),
                 gap["gap"],
-                ", ".join(f"{column}={key_text(value)}" for column, value in gap["worst_group"].items()),
+                group_text(gap["worst_group"]),
             )
             for gap in (self.groups or {}).get("gaps", [])
         ]
@@ -215,8 +217,8 @@ class _Report(Generic[Record]):
         # as 2^53. Nullable integers keep every key exact, as the Parquet output does.
         for position in range(len(header) - len(self.by), len(header)):
             values = [row[position] for row in rows]
-            if any(type(value) is int for value in values) and all(
-                value is None or type(value) is int for value in values
+            if any(type(value) is int for value in values) and all(  # beyond 64 bits (a decimal id): objects
+                value is None or (type(value) is int and -(2**63) <= value < 2**64) for value in values
             ):
                 unsigned = any(value is not None and value >= 2**63 for value in values)
                 frame[header[position]] = pd.array(values, dtype="UInt64" if unsigned else "Int64")
@@ -235,9 +237,7 @@ class _Report(Generic[Record]):
             raise UsageError(
                 f"group= takes the --by columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
             )
-        from lossctl.finalize import plain_key
-
-        wanted = None if group is None else plain_key(dict(group))  # a date as the report holds it, in ISO 8601
+        wanted = None if group is None else dict(PlainKey(dict(group)))  # a date as the report holds it, ISO 8601
         by = list((self.groups or {}).get("by", []))
         if wanted is not None and sorted(map(str, wanted)) != sorted(by):
             if not by:
@@ -313,6 +313,38 @@ class CompareReport(_Report[Comparison]):
 AnyReport = Report | CompareReport
 
 
+# The key values JSON has no type for: written as :func:`plain_value` makes them.
+NOT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, bytes)
+
+
+class PlainKey(dict[str, Any]):
+    """A group's key as JSON writes it (:func:`plain_value`), holding the key as it was read (``raw``): the Parquet
+    output keeps its types (a date a date, a decimal a decimal), which JSON has no words for."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__((column, plain_value(value)) for column, value in raw.items())
+        self.raw = raw
+
+
+def plain_value(value: Any) -> Any:
+    """A key's value as JSON writes it (the ``group`` of a record, a key of ``--per-sample`` JSON Lines): dates and
+    times in ISO 8601, durations in seconds, decimals as numbers (those of a scale of 0, ids such as ``decimal(38,
+    0)``, as exact integers: as floats, 12345678901234567890123 and ...124 were one key), bytes as text; other values
+    as they are."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
 def compact_params(params: dict[str, Any]) -> str:
     """The compact ``key=value;key=value`` form of the CSV ``params`` column."""
     return ";".join(f"{key}={format_value(value)}" for key, value in params.items())
@@ -336,6 +368,11 @@ def key_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def group_text(group: Mapping[str, Any]) -> str:
+    """A group as messages, gap lines and plots name it: ``g=a, h=(missing)``, each key as :func:`key_text` has it."""
+    return ", ".join(f"{column}={key_text(value)}" for column, value in group.items())
 
 
 def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
@@ -470,19 +507,31 @@ def write_csv(report: AnyReport, out: TextIO) -> None:
     hold those. A :class:`Report`'s rows are put together from text made once per loss and once per group
     (:func:`_result_csv_lines`)."""
     has_models, by = bool(report.models), report.by
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_header(report, has_models, by))
-    out.write(buffer.getvalue())
+    line = _csv_line_writer()
+    out.write(line(_header(report, has_models, by)))
     if isinstance(report, Report):
         for lines in _batches(_result_csv_lines(report, has_models)):
             out.write("".join(lines))
         return
     for batch in _batches(_rows(report, has_models, by, _csv_group_cell)):
+        out.write("".join(map(line, batch)))
+
+
+def _csv_line_writer() -> Callable[[Iterable[Any]], str]:
+    """A function making one CSV row's text, ending in ``\\n``, quoted as ``csv`` quotes it and a carriage return
+    too. Before Python 3.13 ``csv`` quotes only the cells that hold the delimiter, the quote or a character of its
+    line terminator, and a reader ends the row at an unquoted ``\\r`` (a key ``a\\rb`` made two broken rows):
+    the writer ends rows in ``\\r\\n``, so that both are quoted, and each row's ending is written ``\\n``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: Iterable[Any]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(batch)
-        out.write(buffer.getvalue())
+        writer.writerow(cells)
+        return buffer.getvalue()[:-2] + "\n"
+
+    return line
 
 
 def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
@@ -490,14 +539,10 @@ def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
     records share (loss, params, reduction, model) and each group's cells are quoted once by ``csv``, and each
     record's numbers written as ``csv`` writes them (:func:`_csv_number`). Cells are quoted after a placeholder
     cell: ``csv`` quotes a lone empty cell (``""``), and not one among others."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    line = _csv_line_writer()
 
     def cells(values: list[Any]) -> str:  # ",a,b" for [a, b], quoted as inside a row
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(["", *values])
-        return buffer.getvalue()[:-1]
+        return line(["", *values])[:-1]
 
     by = report.by
     shared: dict[tuple[int, str, str, str | None], tuple[str, str]] = {}
@@ -546,6 +591,10 @@ def _csv_group_cell(value: Any) -> Any:
     return format_value(value) if isinstance(value, bool | list | tuple) else value
 
 
+def _missing_shown(value: Any) -> Any:
+    return "(missing)" if value is None else value
+
+
 def _markdown_cell(text: str) -> str:
     """One table cell: control characters escaped as in messages (a newline would end the row), ``|`` too, and the
     text's own backslashes (``a\\|b`` would show as ``a|b``: the backslash taken as escaping the pipe's escape).
@@ -566,11 +615,8 @@ def markdown_table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
 
 def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
     """A header and rows as CSV text (``lossctl list`` and ``suggest``)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    line = _csv_line_writer()
+    return "".join(map(line, [header, *rows]))
 
 
 def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
@@ -580,8 +626,10 @@ def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 def to_markdown(report: AnyReport) -> str:
     """The results table, then with ``--by`` a table of each loss's gap and worst group (as the rich table prints
-    them), then the checks."""
-    lines = markdown_table(*table_rows(report))
+    them), then the checks. A group's missing key is ``(missing)``, as the gaps and the rich table write it: an
+    empty cell is the overall result's."""
+    has_models, by = bool(report.models), report.by
+    lines = markdown_table(_header(report, has_models, by), _rows(report, has_models, by, _missing_shown))
     gaps = report.gaps()
     if gaps:
         gap = "gap of the deltas" if isinstance(report, CompareReport) else "gap"
@@ -600,6 +648,10 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
 
     header, rows = table_rows(report)
     columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    if isinstance(next((record.group for record in report.results if record.group is not None), None), PlainKey):
+        first = len(header) - len(report.by)
+        for position, column in enumerate(report.by, start=first):  # the keys as read, not as JSON writes them
+            columns[position] = tuple(_key_as_read(record.group, column) for record in report.results)
     # The numeric columns keep their type when every value is null (no interval, no relative delta): the schema
     # of a results file does not change from run to run.
     types = {name: pa.float64() for name in _FLOAT_COLUMNS} | {"n": pa.int64()}
@@ -607,6 +659,10 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
         {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
     pq.write_table(table, path)
+
+
+def _key_as_read(group: dict[str, Any] | None, column: str) -> Any:
+    return None if group is None else (group.raw if isinstance(group, PlainKey) else group)[column]
 
 
 def _column(values: list[Any], kind: Any) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 from lossctl import tempfiles
 from lossctl.errors import UsageError
 from lossctl.io.formats import EXTENSIONS
+from lossctl.report import plain_value
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -90,7 +91,7 @@ class PerSampleWriter:
         else:
             self._text = self._text or open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed in _close)
             for record in table.to_pylist():
-                self._text.write(json.dumps(record) + "\n")
+                self._text.write(json.dumps(record, default=plain_value) + "\n")
 
     def _close(self) -> None:
         handles, self._writer, self._text = (self._writer, self._text), None, None

@@ -105,6 +105,27 @@ def test_a_key_named_as_a_loss_keeps_its_column(cli, write, tmp_path: Path, suff
     assert table.to_pydict() == {"mse": [7, 5], "mse#2": [1.0, 4.0]}
 
 
+def test_per_sample_json_lines_write_date_and_timestamp_keys_as_iso_text(cli, tmp_path: Path) -> None:
+    # A date or timestamp --on key made --per-sample rows.jsonl an internal error ('Object of type date is not
+    # JSON serializable'); the keys are written as the JSON report writes group keys.
+    import datetime
+
+    import pyarrow as pa
+
+    day = [datetime.date(2026, 1, 2), datetime.date(2026, 1, 1)]
+    at = [datetime.datetime(2026, 1, 1, 12, 30), datetime.datetime(2026, 1, 1, 0, 0, 5)]
+    pq.write_table(pa.table({"day": day, "at": at, "pred": [1.0, 4.0]}), tmp_path / "p.parquet")
+    pq.write_table(pa.table({"day": day[::-1], "at": at[::-1], "target": [2.0, 2.0]}), tmp_path / "t.parquet")
+    out = tmp_path / "rows.jsonl"
+    run = cli("eval", tmp_path / "p.parquet", "--targets", tmp_path / "t.parquet", "--on", "day", "--on", "at",
+              "-l", "mae", "--per-sample", out, "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"day": "2026-01-02", "at": "2026-01-01T12:30:00", "mae": 1.0},
+        {"day": "2026-01-01", "at": "2026-01-01T00:00:05", "mae": 2.0},
+    ]
+
+
 def test_failed_run_leaves_no_per_sample_file(cli, write, tmp_path: Path) -> None:
     path = write("p.csv", "prob,label\n0.5,1\n1.5,0\n")
     out = tmp_path / "rows.parquet"

@@ -264,6 +264,23 @@ def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
     assert cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse > 100").code == 0
 
 
+@pytest.mark.parametrize("where", [["-f", "json"], ["-f", "csv"], ["-o", "r.json"], ["-o", "r.md"]])
+def test_a_failed_check_is_named_on_stderr_when_stdout_has_no_check_line(
+    cli, regression_csv: Path, tmp_path: Path, monkeypatch, where: list[str]
+) -> None:
+    # With -o or a machine format the run exited 1 without a word on which gate failed (CI logs showed only the
+    # status); the table and Markdown on stdout have their check lines.
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", regression_csv, "-l", "mse,mae", "--fail-if", "mse>0.5", "--fail-if", "mae>100", *where]
+    run = cli(*args)
+    value = lossctl.evaluate(str(regression_csv), losses="mse")["mse"]
+    assert run.code == 1
+    assert run.err.splitlines()[-1] == f"notice: check mse>0.5 FAILED: mse = {value!r}"
+    assert "mae>100" not in run.err  # it passed
+    assert cli(*args, "-q").err == ""  # --quiet: the exit status alone
+    assert "FAILED" not in cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse>0.5", "-f", "markdown").err
+
+
 def test_fail_if_on_a_loss_with_parameters_and_one_not_selected(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "quantile:q=0.1,quantile:q=0.9", "--fail-if", "quantile:q=0.9>=0.0",
               "--fail-if", "mae>100", "-f", "json")  # fmt: skip
@@ -314,6 +331,25 @@ def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:
     assert lines[1].startswith("huber,delta=2.0,mean,") and lines[1].endswith(",4,,")
     md = cli("eval", regression_csv, "-l", "mse", "-f", "markdown").out
     assert md.splitlines()[0] == "| loss | params | reduction | value | n | ci_low | ci_high |"
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_carriage_return_in_a_key_or_a_column_name_is_quoted_in_csv(cli, tmp_path: Path, command: str) -> None:
+    # Python's csv (before 3.13) quoted a cell holding '\n' but not one holding '\r': the key 'a\rb' and a --by
+    # column 'g\rh' were written bare, and a CSV reader split their rows ("new-line character seen in unquoted field").
+    import pyarrow as pa
+
+    path = tmp_path / "cr.parquet"
+    table = pa.table({"target": [1.0, 2.0, 3.0], "pred": [1.5, 2.0, 4.0], "g\rh": ["a\rb", "c\r\nd", "a\rb"]})
+    pq.write_table(table, path)
+    args = [path, path] if command == "compare" else [path]
+    run = cli(command, *args, "-l", "mse", "--by", "g\rh", "-f", "csv", "-q")
+    assert run.code == 0, run.err
+    rows = list(csv.reader(io.StringIO(run.out, newline="")))
+    assert rows[0][-1] == "g\rh"
+    assert [row[-1] for row in rows[1:]] == ["", "a\rb", "c\r\nd"]
+    assert run.out.count("\n") == len(rows) + 1  # each row ends in '\n'; the one in 'c\r\nd' is quoted
+    assert "\r\n" not in run.out.replace("c\r\nd", "")
 
 
 def test_a_by_column_named_as_a_result_column_is_written_as_its_group_field(cli, write, tmp_path: Path) -> None:
@@ -406,6 +442,50 @@ def test_integer_keys_past_int64_and_2_to_the_53_keep_their_type_and_value_in_pa
         assert cli("eval", path, "-l", "mse", "--by", key, "-o", out, "-q").code == 0
         table = pq.read_table(out)
         assert (str(table.schema.field(key).type), table.column(key).to_pylist()) == (kind, values)
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_date_timestamp_and_decimal_keys_keep_their_type_in_parquet(cli, tmp_path: Path, command: str) -> None:
+    # The Parquet output wrote keys as JSON does: a date key became text '2026-01-02', a decimal one a float.
+    import datetime
+    import decimal
+
+    path, out = tmp_path / "k.parquet", tmp_path / "r.parquet"
+    days = [datetime.date(2026, 1, 2), datetime.date(2026, 1, 1), datetime.date(2026, 1, 2)]
+    times = [datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.timezone.utc)] * 3
+    prices = pa.array([decimal.Decimal("1.10"), decimal.Decimal("2.25"), decimal.Decimal("1.10")], pa.decimal128(5, 2))
+    data = {"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 2.0], "day": days, "at": times, "price": prices}
+    pq.write_table(pa.table(data), path)
+    args = [path, path] if command == "compare" else [path]
+    keys = ["--by", "day", "--by", "at", "--by", "price"]
+    assert cli(command, *args, "-l", "mse", *keys, "-o", out, "-q").code == 0
+    table = pq.read_table(out)
+    assert [str(table.schema.field(name).type) for name in ("day", "at", "price")] == [
+        "date32[day]",
+        "timestamp[us, tz=UTC]",
+        "decimal128(3, 2)",
+    ]
+    assert table.column("day").to_pylist() == [None, days[0], days[1]]
+    assert table.column("price").to_pylist() == [None, decimal.Decimal("1.10"), decimal.Decimal("2.25")]
+    groups = [r["group"] for r in json.loads(cli(command, *args, "-l", "mse", *keys, "-f", "json").out)["results"]]
+    assert groups[1] == {"day": "2026-01-02", "at": "2026-01-01T12:00:00+00:00", "price": 1.1}  # JSON as before
+
+
+def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -> None:
+    # Decimal keys were written as floats: the ids 12345678901234567890123 and ...124 (decimal(38, 0)) were two
+    # groups that JSON, CSV and the table all showed as 1.2345678901234568e+22; a scale of 0 is now an integer.
+    import decimal
+
+    path = tmp_path / "d.parquet"
+    ids = [decimal.Decimal("12345678901234567890123"), decimal.Decimal("12345678901234567890124")]
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [1.0, 1.0], "d": pa.array(ids, pa.decimal128(38, 0))}), path)
+    args = ["eval", path, "-l", "mse", "--by", "d", "-q"]
+    expected = [None, *map(int, ids)]
+    assert [r["group"] and r["group"]["d"] for r in json.loads(cli(*args, "-f", "json").out)["results"]] == expected
+    assert [line.split(",")[-1] for line in cli(*args, "-f", "csv").out.splitlines()[1:]] == ["", *map(str, ids)]
+    assert all(str(i) in cli(*args).out for i in ids)
+    frame = lossctl.evaluate(str(path), losses="mse", by=["d"]).to_pandas()  # past 64 bits: Python ints
+    assert frame["d"].tolist() == expected
 
 
 def test_list_and_describe(cli) -> None:

@@ -797,7 +797,7 @@ def test_delimited_text_options_need_an_input_that_is_delimited_text(tmp_path: P
 
 # --- what reaches the terminal ----------------------------------------------------------------------
 
-CONTROL = ["\x1b[2J", "\x1b]0;owned\x07", "\x9b31m", "a\nb", "[bold red]markup[/]"]
+CONTROL = ["\x1b[2J", "\x1b]0;owned\x07", "\x9b31m", "a\nb", "[bold red]markup[/]", "\u202eevil", "\u2067x\u2069"]
 
 
 def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
@@ -810,8 +810,10 @@ def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
     run = lossctl("eval", path, "-l", "mse", "--by", "seg\x1b]0;title\x07", env=dict(os.environ, COLUMNS="200"))
     assert run.returncode == 0, run.stderr
     out = run.stdout.decode()
-    assert not any(char in out for char in "\x1b\x07\x9b"), "a control character reached the terminal"
+    assert not any(char in out for char in "\x1b\x07\x9b\u202e\u2067\u2069"), "a control character reached the terminal"
     for shown in (
+        "\\u202eevil",  # a bidirectional override reversed the rest of the line
+        "\\u2067x\\u2069",
         "\\x1b[2J",
         "\\x1b]0;owned\\x07",
         "\\x9b31m",

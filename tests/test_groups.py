@@ -153,6 +153,30 @@ def test_a_group_whose_rows_are_all_ignored_is_named_with_its_loss(cli, write) -
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        (
+            "qid,relevance,score,g\n1,0,0.5,a\n1,1,0.2,a\n2,1,0.3,b\n2,1,0.1,b\n",
+            ["--pred", "score", "--target", "relevance", "--col", "qid=qid", "-l", "ranknet"],
+            "ranknet in group g=b: no pair of documents with different relevance in any query",
+        ),
+        (
+            "label,p0,p1,w,g\n0,0.2,0.8,1,a\n1,0.3,0.7,1,a\n1,0.5,0.5,0,b\n",
+            ["--pred", "p0,p1", "--target", "label", "--weight", "w", "-l", "class_balanced"],
+            "class_balanced in group g=b: the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is "
+            "undefined (--reduction sum gives 0)",
+        ),
+    ],
+    ids=["ranknet", "class_balanced"],
+)
+def test_a_group_without_a_value_is_named_whatever_the_loss(cli, write, text: str, args: list, message: str) -> None:
+    # Only the losses raising ZeroWeightSum had their group named: ranknet said 'no pair ... in any query' of a run
+    # whose overall value had pairs, class_balanced 'the sample weights sum to 0', neither naming the group.
+    run = cli("eval", write("p.csv", text), *args, "--by", "g")
+    assert (run.code, run.out, run.err) == (3, "", f"error: {message}\n")
+
+
 @pytest.mark.parametrize(("flag", "shown"), [("true", "true"), ("", "(missing)")])
 def test_a_group_in_a_message_is_spelled_as_the_command_line_writes_it(cli, write, flag: str, shown: str) -> None:
     # The message printed Python's spelling of the key: 'in group ignored=True', 'in group ignored=None'.
@@ -273,6 +297,19 @@ def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli,
         "| loss | gap of the deltas | worst group |",
         "|---|---|---|",
         f"| mse@B | {gap['gap']!r} | g={shown[gap['worst_group']['g']]} |",
+    ]
+
+
+def test_markdown_tells_a_missing_key_from_the_overall_result(cli, write) -> None:
+    # A group whose key is missing had empty key cells, as the overall result's row has: two rows read 'all', while
+    # the gap table below named that group 'g=(missing)'. Its cells say (missing), as the rich table's do.
+    path = write("g.csv", "pred,target,g,h\n2,1,a,1\n1,3,,2\n3,1,a,\n")
+    lines = cli("eval", path, "-l", "mse", "--by", "g", "--by", "h", "-f", "markdown", "-q").out.splitlines()
+    assert [line.split(" | ")[-2:] for line in lines[2:6]] == [
+        ["", " |"],
+        ["a", "1 |"],
+        ["(missing)", "2 |"],
+        ["a", "(missing) |"],
     ]
 
 

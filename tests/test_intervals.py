@@ -161,6 +161,32 @@ def test_group_intervals_are_each_groups_own(tmp_path: Path) -> None:
         assert [result.ci["low"], result.ci["high"]] == pytest.approx(expected, rel=1e-9)
 
 
+def test_each_output_of_multioutput_raw_has_its_own_normal_interval(cli: Any, tmp_path: Path) -> None:
+    # --ci without --bootstrap on a multioutput=raw loss was a usage error ("no interval per output"), while
+    # docs/cli.md gives --ci to every value. Output k's interval is that of its column evaluated alone.
+    path, _ = _data(tmp_path)
+    pq.write_table(pq.read_table(path).append_column("pred2", pa.array(np.linspace(-1, 1, 400))), path)
+    common = [path, "--target", "target", "--by", "g", "--ci", "0.9", "-f", "json", "-q"]
+    run = cli("eval", *common, "--pred", "pred,pred2", "-l", "mse:multioutput=raw,rmse:multioutput=raw")
+    assert run.code == 0, run.err
+    outputs = [(r["loss"], r["group"], r["ci"]) for r in json.loads(run.out)["results"]]
+    alone = []
+    for k, column in enumerate(["pred", "pred2"]):
+        for r in json.loads(cli("eval", *common, "--pred", column, "-l", "mse,rmse").out)["results"]:
+            alone.append((f"{r['loss']}[{k}]", r["group"], r["ci"]))
+    order = {name: i for i, name in enumerate(["mse[0]", "mse[1]", "rmse[0]", "rmse[1]"])}
+    alone.sort(key=lambda record: order[record[0]])  # stable: each loss's groups keep their order
+    assert [(name, group) for name, group, _ in outputs] == [(name, group) for name, group, _ in alone]
+    for (_, _, ci), (_, _, expected) in zip(outputs, alone, strict=True):
+        assert [ci["low"], ci["high"], ci["level"]] == pytest.approx([expected["low"], expected["high"], 0.9], rel=1e-9)
+    args = ["compare", path, "--model", "a=pred,pred2", "--model", "b=pred2,pred", *common[1:], "-l"]
+    paired = json.loads(cli(*args, "mse:multioutput=raw").out)["results"]
+    swapped = json.loads(cli("compare", path, "--model", "a=pred", "--model", "b=pred2", *common[1:], "-l", "mse").out)
+    assert [r["ci"]["low"] for r in paired if r["loss"] == "mse[0]"] == pytest.approx(
+        [r["ci"]["low"] for r in swapped["results"]], rel=1e-9
+    )
+
+
 def test_no_interval_is_null_and_a_notice_says_why(cli: Any, write: Any) -> None:
     path = write("p.csv", "pred,target,g\n1,1,a\n2,2,a\n5,3,b\n")
     run = cli("eval", path, "-l", "rmse,mae", "--by", "g", "--ci", "0.9", "-f", "json")
@@ -259,3 +285,32 @@ def test_compare_ci_without_bootstrap_in_csv_and_significant(cli, tmp_path: Path
     run = cli("compare", tmp_path / "one.csv", tmp_path / "one.csv", "-l", "mse", "--ci", "0.9", "-f", "json")
     assert json.loads(run.out)["results"][0]["ci"] is None
     assert "notice: mse delta: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
+
+
+@pytest.mark.parametrize(
+    ("level", "header"), [("0.999", "99.9% interval"), ("0.975", "97.5% interval"), ("0.9", "90% interval")]
+)
+def test_the_tables_interval_header_gives_the_level_in_full(
+    cli: Any, tmp_path: Path, monkeypatch: Any, level: str, header: str
+) -> None:
+    # The header rounded the level to a percent: --ci 0.999 read '100% interval', 0.975 '98% interval'; with models
+    # side by side it said 'interval' without a level.
+    monkeypatch.setenv("COLUMNS", "200")  # room for the models side by side
+    path, _ = _data(tmp_path, n=20)
+    run = cli("eval", path, "--target", "target", "--pred", "pred", "-l", "mse", "--ci", level, "-q")
+    assert run.code == 0 and header in run.out.splitlines()[2], run.out
+    run = cli(
+        "eval", path, "--target", "target", "--model", "a=pred", "--model", "b=w", "-l", "mse", "--ci", level, "-q"
+    )
+    assert run.code == 0 and run.out.splitlines()[2].count(header) == 2, run.out
+
+
+def test_a_notice_of_no_interval_spells_the_key_as_the_command_line_does(cli: Any, write: Any) -> None:
+    # It printed Python's spelling: '(first: g=None, b=True)', where the tables and errors say g=(missing), b=true.
+    path = write("p.csv", "pred,target,g,b\n1,2,,true\n2,2,a,false\n3,1,a,false\n")
+    run = cli("eval", path, "-l", "mse", "--by", "g", "--by", "b", "--ci", "0.9", "-f", "csv")
+    assert run.code == 0, run.err
+    assert (
+        run.err.splitlines()[-1]
+        == "notice: mse: no --ci interval for 1 group (first: g=(missing), b=true): fewer than 2 rows"
+    )

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weight_sum, weighted_mean
 from lossctl.errors import InputError, UsageError, ZeroWeightSum
 from lossctl.losses._checks import (
     at_most,
@@ -930,9 +930,7 @@ def _class_balanced_finalize(
     total = float(values[:c] @ _effective_number_weights(counts, params["beta"]))
     if reduction == "sum":
         return total
-    if values[-2] <= 0:
-        raise InputError("class_balanced: the sample weights sum to 0; the mean is undefined")
-    return total / float(values[-2])
+    return total / weight_sum(values)
 
 
 CLASS_BALANCED_MEAN = Aggregate(
