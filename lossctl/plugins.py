@@ -237,6 +237,10 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl"; lossctl's own
     errors raised by the plugin (a :class:`~lossctl.errors.DomainError`) pass through. Non-finite values
     are found by the engine, which knows the rows (:func:`lossctl.engine.run`).
+
+    The function gets copies of the arrays: the engine hands the same arrays to every loss (and the library
+    the caller's own), so a plugin computing in place (``pred -= target``) would change the other losses'
+    values. Read-only views would cost nothing, but fail such a plugin and make ``torch.from_numpy`` warn.
     """
     import numpy as np
 
@@ -244,7 +248,7 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     try:
         # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
         with _running_plugin_code(), np.errstate(all="ignore"):
-            result = function(*inputs, **params)
+            result = function(*(array.copy() for array in inputs), **params)
     except LossctlError:
         raise
     except SystemExit as stop:
