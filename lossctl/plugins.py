@@ -74,8 +74,22 @@ class _Exited(SystemExit):
     code runs, ``os._exit`` raises this instead, and it is reported as ``sys.exit`` is."""
 
 
+# Bound now, as lossctl.interrupts binds it: what os._exit is while no plugin code runs.
+_os_exit = os._exit
+# How deeply the current thread is inside plugin code (:func:`_running_plugin_code`).
+_inside = threading.local()
+
+
 def _exit_instead(status: int) -> NoReturn:
-    raise _Exited(status)
+    """``os._exit`` while plugin code runs: raises in the threads running it, and exits as ever in the others.
+
+    The replacement is process-wide, and other code keeps running beside the plugin: in a Dask worker, the thread
+    that ends the worker when lossctl's process is gone (``os._exit(-1)``) met the exception instead, so a signal
+    left the worker running a plugin loss for 30 s, printing tracebacks on the terminal.
+    """
+    if getattr(_inside, "depth", 0):
+        raise _Exited(status)
+    _os_exit(status)
 
 
 # The redirection and the replaced os._exit are process-wide (descriptor 1, sys.stdout, the os module), and the
@@ -88,7 +102,7 @@ _saved: tuple[int | None, TextIO, Callable[..., NoReturn]] | None = None  # desc
 @contextlib.contextmanager
 def _running_plugin_code() -> Iterator[None]:
     """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
-    an ``os._exit`` it calls raises :class:`_Exited`.
+    an ``os._exit`` it calls (in this thread) raises :class:`_Exited`.
 
     Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
     ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
@@ -103,9 +117,11 @@ def _running_plugin_code() -> Iterator[None]:
                 os.dup2(2, 1)
             _saved, sys.stdout, os._exit = (descriptor, sys.stdout, os._exit), sys.stderr, _exit_instead
         _redirect_depth += 1
+    _inside.depth = getattr(_inside, "depth", 0) + 1
     try:
         yield
     finally:
+        _inside.depth -= 1
         with _redirect_lock:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
