@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -306,6 +307,7 @@ def _connect(options: Options) -> Iterator[Any]:
         return
     import logging
 
+    _quiet_resource_tracker()
     cluster = distributed.LocalCluster(
         n_workers=options.workers or os.cpu_count() or 1,
         threads_per_worker=1,
@@ -317,6 +319,22 @@ def _connect(options: Options) -> Iterator[Any]:
     )
     with cluster, distributed.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+# The local cluster's processes share semaphores, which multiprocessing's resource tracker (a process of its own)
+# frees when lossctl's process ends without freeing them: when a signal's handler ends it at once. The tracker then
+# warned about "leaked semaphore objects", two lines on stderr after the run's one error line.
+_TRACKER_WARNING = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def _quiet_resource_tracker() -> None:
+    """Under the command line's signal handlers, have the resource tracker free the semaphores without a word: it
+    takes its warning filters from ``sys.warnoptions`` when it starts (with the first semaphore). The library
+    leaves a user's process as it is."""
+    from lossctl import interrupts
+
+    if interrupts.installed() and _TRACKER_WARNING not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_WARNING)
 
 
 def sample_threshold(total_rows: int) -> int | None:
