@@ -307,18 +307,38 @@ def _connect(options: Options) -> Iterator[Any]:
         return
     import logging
 
+    import dask
+
     _quiet_resource_tracker()
-    cluster = distributed.LocalCluster(
-        n_workers=options.workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: the default 8787 may be taken
-        # Dask logs what lossctl reports itself (a failed task is a one-line error): at ERROR, a worker whose heartbeat
-        # met the scheduler closing printed a traceback into a successful run on a loaded machine.
-        silence_logs=logging.CRITICAL,
-    )
-    with cluster, distributed.Client(cluster, set_as_default=False) as client:
-        yield client
+    with _scratch_space() as scratch, dask.config.set({"temporary-directory": str(scratch)}):
+        cluster = distributed.LocalCluster(
+            n_workers=options.workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: the default 8787 may be taken
+            # Dask logs what lossctl reports itself (a failed task is a one-line error): at ERROR, a worker whose
+            # heartbeat met the scheduler closing printed a traceback into a successful run on a loaded machine.
+            silence_logs=logging.CRITICAL,
+        )
+        with cluster, distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+
+
+@contextmanager
+def _scratch_space() -> Iterator[Path]:
+    """A temporary folder of the run for the local cluster's scratch space (the scheduler's and workers' folders,
+    Dask's lock files), removed after the cluster, or by a signal's handler (:func:`lossctl.tempfiles.remove_all`).
+
+    Dask's default, ``dask-scratch-space/`` in the system's temporary folder, kept its lock files after every run,
+    and a signal left the scheduler's and the workers' folders there too.
+    """
+    import tempfile
+
+    scratch = tempfiles.create_directory(str(Path(tempfile.gettempdir()) / "lossctl-dask"))
+    try:
+        yield scratch
+    finally:
+        tempfiles.discard(scratch)
 
 
 # The local cluster's processes share semaphores, which multiprocessing's resource tracker (a process of its own)

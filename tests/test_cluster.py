@@ -720,7 +720,7 @@ def test_a_signal_while_a_worker_runs_a_plugin_loss_ends_the_worker(tmp_path: Pa
     While plugin code ran, os._exit raised instead of exiting in every thread of the worker, Dask's too: the thread
     that ends a worker whose parent is gone met the exception, so the worker ran on for 30 s, holding the run's
     stdout and stderr open and printing tracebacks. Then multiprocessing's resource tracker warned about "leaked
-    semaphore objects" (two more lines).
+    semaphore objects" (two more lines), and Dask's scratch space stayed in $TMPDIR (its lock files after any run).
     """
     started, scratch = tmp_path / "started", tmp_path / "tmp"
     scratch.mkdir()
@@ -741,7 +741,7 @@ def test_a_signal_while_a_worker_runs_a_plugin_loss_ends_the_worker(tmp_path: Pa
                "--engine", "dask", "--workers", "1", "-q", "-f", "csv"]  # fmt: skip
     env = {**os.environ, "TMPDIR": str(scratch)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-    assert (done.returncode, done.stderr) == (0, "")
+    assert (done.returncode, done.stderr, list(scratch.iterdir())) == (0, "", [])
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**env, "WAIT": "1"}
     )
@@ -756,6 +756,7 @@ def test_a_signal_while_a_worker_runs_a_plugin_loss_ends_the_worker(tmp_path: Pa
         process.kill()
         process.wait()
     assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:
