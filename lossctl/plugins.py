@@ -252,7 +252,7 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     The function's own failures (an exception, ``sys.exit``) and a result of the wrong type or length
     are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl"; lossctl's own
     errors raised by the plugin (a :class:`~lossctl.errors.DomainError`) pass through. Non-finite values
-    are found by the engine, which knows the rows (:func:`lossctl.engine.run`).
+    are looked for by the callers, which know the rows, when a sum says there are some (:func:`check_finite`).
 
     The function gets copies of the arrays: the engine hands the same arrays to every loss (and the library
     the caller's own), so a plugin computing in place (``pred -= target``) would change the other losses'
@@ -289,6 +289,26 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         raise InputError(
             f"{where} returned values that are not numbers; a loss returns one real number per row"
         ) from None
+
+
+def check_finite(spec: LossSpec, label: str, contributions: np.ndarray, rows: np.ndarray | int) -> None:
+    """An input error naming the plugin and the first row where its loss returned NaN or an infinity, if it did:
+    not "a float64 overflow" as a built-in loss's non-finite result is. ``rows`` maps positions in
+    ``contributions`` to rows of the input (the engine's row index), or is the row of the first position."""
+    import numpy as np
+
+    from lossctl.text import count
+
+    bad = ~np.isfinite(contributions).reshape(len(contributions), -1)
+    if not bad.any():
+        return
+    position = int(np.argmax(bad.any(axis=1)))
+    first = int(rows[position]) if isinstance(rows, np.ndarray) else rows + position
+    value = contributions.reshape(len(contributions), -1)[position][bad[position]][0]
+    raise InputError(
+        f"loss '{label}' ({spec.origin}) returned {value} at row {first} "
+        f"({count(int(bad.sum()), 'non-finite value')}); a loss must return finite numbers"
+    )
 
 
 def _one_per_row(spec: LossSpec, array: np.ndarray, inputs: list[np.ndarray]) -> bool:

@@ -203,3 +203,41 @@ def test_a_plugin_computing_in_place_changes_no_other_value(write) -> None:
     script += "y = np.array([0.0, 2.0, 5.0]); print(lossctl.get('in_place')(y, p), p.tolist(), y.tolist())"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out == "1.6666666666666667 [1.0, 0.0, 3.0] [0.0, 2.0, 5.0]\n"
+
+
+NOT_FINITE = """
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("holed", task="regression", summary="Absolute error, NaN at rows 2 and 4.", formula="l = |p - y|")
+def holed(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    out = np.abs(pred - target)
+    out[2::2] = np.nan
+    return out
+"""
+
+
+def test_a_plugin_returning_nan_is_named_from_python_too(write) -> None:
+    # The command line named the plugin and the row; the library said "holed: the result is not a finite number (a
+    # float64 overflow); rescale the inputs", and Metric.per_sample returned the NaN.
+    plugin = write("holed.py", NOT_FINITE)
+    script = f"""
+import runpy, numpy as np, lossctl
+runpy.run_path({str(plugin)!r})
+loss, metric = lossctl.get("holed"), lossctl.Metric("holed")
+metric.update(np.zeros(2), np.ones(2))
+for call in (lambda: loss(np.zeros(5), np.ones(5)), lambda: loss.per_sample(np.zeros(5), np.ones(5)),
+             lambda: metric.update(np.zeros(5), np.ones(5)), lambda: metric.per_sample(np.zeros(5), np.ones(5))):
+    try:
+        call()
+    except lossctl.InputError as error:
+        print(error)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    origin = "module '<run_path>'"
+    assert run.stdout.splitlines() == [
+        f"loss 'holed' ({origin}) returned nan at row {row} (2 non-finite values); a loss must return finite numbers"
+        for row in (2, 2, 4, 4)  # the metric's second batch starts at row 2
+    ]
