@@ -429,6 +429,15 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     assert run.returncode == 0 and json.loads((tmp_path / "o.json").read_text())["results"]
 
 
+@pytest.mark.parametrize("command", ["eval -", "compare - {data}", "eval {data} --targets -"])
+def test_standard_input_closed(data: Path, command: str) -> None:
+    """``<&-`` with ``-`` to read: an internal error ('NoneType' object has no attribute 'buffer'), exit 4."""
+    line = f"{shlex.join(LOSSCTL)} {command.format(data=shlex.quote(str(data)))} -l mse -q <&-"
+    run = subprocess.run(line, shell=True, capture_output=True, timeout=TIMEOUT)
+    fails(run, 3, "error: cannot read standard input: it is closed")
+    assert run.stdout == b""
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [(["-f", "csv"], 0), (["-f", "csv", "--fail-if", "mse>0"], 1), (["-f", "csv", "--bogus"], 2), (["-l", "nope"], 2)],

@@ -1179,7 +1179,10 @@ def open_input(
         raise UsageError(f"--decimal must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
     if path == "-":
-        stdin = stdin if stdin is not None else sys.stdin.buffer
+        if stdin is None:
+            if sys.stdin is None:  # started with standard input closed (<&-): Python made it None
+                raise InputError("cannot read standard input: it is closed")
+            stdin = sys.stdin.buffer
         in_place = streams.parquet_in_place(stdin) if input_format in (None, "parquet") else None
         if in_place is not None:
             return _ParquetSource(path, handle=in_place)
