@@ -973,6 +973,22 @@ def test_nothing_a_plugin_prints_reaches_stdout(tmp_path: Path) -> None:
     assert b"raw bytes" in run.stderr and b"raw import bytes" in run.stderr
 
 
+def test_a_plugin_writing_to_a_closed_stdout(tmp_path: Path) -> None:
+    """``-o FILE >&-``: stdout is not needed, yet a plugin writing to descriptor 1 (as a C library's printf does)
+    failed the run ('failed: OSError: [Errno 9] Bad file descriptor'); and the next file lossctl opened took
+    descriptor 1, which is sent to stderr while plugin code runs. Descriptor 1 is /dev/null for the run now."""
+    plugin = tmp_path / "raw.py"
+    plugin.write_text(PLUGIN.format(at_import="", body="os.write(1, b'raw bytes\\n'); return np.abs(pred - target)"))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n")
+    line = shlex.join([*LOSSCTL, "eval", str(data), "-l", "misbehaving", "--plugin", str(plugin), "-q",
+                       "-o", str(tmp_path / "o.json"), "--per-sample", str(tmp_path / "ps.csv")])  # fmt: skip
+    run = subprocess.run(line + " >&-", shell=True, capture_output=True, timeout=TIMEOUT)
+    assert (run.returncode, run.stderr) == (0, b"raw bytes\n"), run.stderr
+    assert json.loads((tmp_path / "o.json").read_text())["results"][0]["value"] == 1.5
+    assert (tmp_path / "ps.csv").read_text() == '"row","misbehaving"\n0,1\n1,2\n'
+
+
 @pytest.mark.parametrize("call", ["sys.exit(5)", "os._exit(5)"])
 def test_an_entry_point_plugin_that_exits_is_skipped_with_a_warning(tmp_path: Path, data: Path, call: str) -> None:
     site = tmp_path / "site"
