@@ -207,7 +207,18 @@ def _import(target: str) -> None:
                 f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
                 "importable module (package.module)"
             )
-        importlib.import_module(target)
+        try:
+            importlib.import_module(target)
+        except ModuleNotFoundError as missing:
+            # The lossctl command does not import from the working directory (README, "Security model"): a file
+            # there is named as a file.
+            nearby = Path(*target.split(".")).with_suffix(".py")
+            if f"{target}.".startswith(f"{missing.name}.") and nearby.is_file():  # the module, or its package
+                raise UsageError(
+                    f"plugin '{target}' failed to load: {_failure(missing)}; to load the file {nearby}, give "
+                    f"--plugin {nearby}"
+                ) from None
+            raise
         return
     path = Path(target)
     if not path.is_file():

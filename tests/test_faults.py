@@ -933,6 +933,23 @@ def test_a_plugin_that_is_neither_a_file_nor_a_module_is_named(tmp_path: Path, t
     fails(run, 2, f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an importable")
 
 
+@pytest.mark.skipif(LOSSCTL[0] == sys.executable, reason="python -m imports from the working directory")
+def test_a_plugin_module_in_the_working_directory_is_named_as_a_file(tmp_path: Path) -> None:
+    """The lossctl command does not import from the working directory (README, "Security model"), so --plugin NAME
+    for ./NAME.py said only "No module named 'NAME'", which python -m lossctl (whose path starts there) loaded."""
+    (tmp_path / "p.csv").write_text("pred,target\n1,0\n0,2\n")
+    (tmp_path / "my_losses.py").write_text(PLUGIN.format(at_import="", body="return np.abs(pred - target)"))
+    run = lossctl("eval", "p.csv", "-l", "misbehaving", "--plugin", "my_losses", cwd=tmp_path)
+    fails(
+        run,
+        2,
+        "error: plugin 'my_losses' failed to load: ModuleNotFoundError: No module named 'my_losses'; to load the file "
+        "my_losses.py, give --plugin my_losses.py",
+    )
+    run = lossctl("eval", "p.csv", "-l", "misbehaving", "--plugin", "my_losses.py", "-f", "json", cwd=tmp_path)
+    assert value(run) == 1.5
+
+
 @pytest.mark.parametrize("case", PLUGIN_CASES)
 def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
     at_import, body, code, text = PLUGIN_CASES[case]
