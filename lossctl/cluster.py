@@ -321,7 +321,26 @@ def _connect(options: Options) -> Iterator[Any]:
             silence_logs=logging.CRITICAL,
         )
         with cluster, distributed.Client(cluster, set_as_default=False) as client:
+            client.register_plugin(_stdout_to_stderr(distributed))
             yield client
+
+
+def _stdout_to_stderr(distributed: Any) -> Any:
+    """A worker plugin sending what the local cluster's workers print to stderr, as lossctl's process does with what
+    plugin code prints (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a
+    ``--plugin MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs
+    there, and a print at its import went into the JSON. Registered with the cluster, it also sets up the workers
+    that replace lost ones."""
+
+    class StdoutToStderr(distributed.WorkerPlugin):
+        name = "lossctl-stdout-to-stderr"
+
+        def setup(self, worker: Any) -> None:
+            sys.stdout.flush()
+            os.dup2(2, 1)
+            sys.stdout = sys.stderr
+
+    return StdoutToStderr()
 
 
 @contextmanager

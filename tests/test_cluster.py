@@ -657,6 +657,23 @@ def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler:
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
 
 
+def test_what_a_plugin_module_prints_on_a_worker_reaches_stderr(tmp_path: Path) -> None:
+    """A worker imports a --plugin MODULE again when it reads its first task, before lossctl's code runs there:
+    the module's print at import went to the worker's stdout, lossctl's, ahead of the JSON document."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "chatty_losses.py").write_text("print('loading chatty_losses')\n" + PLUGIN.format(name="chatty_abs"))
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 4.0]}), tmp_path / "ds" / f"{part}.parquet")
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    run = _cli("eval", str(tmp_path / "ds"), "-l", "chatty_abs", "--plugin", "chatty_losses", "-f", "json", "-q",
+               "--engine", "dask", "--workers", "1", env={"PYTHONPATH": path})  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["value"] == 1.5
+    assert run.stderr.count("loading chatty_losses") == 2  # lossctl's process, and the worker's
+
+
 def test_a_cluster_without_an_installed_plugin_is_one_line(
     data: dict[str, str], scheduler: str, tmp_path: Path
 ) -> None:
