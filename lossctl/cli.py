@@ -777,8 +777,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
-        for warning in caught:
-            sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
+        # Each once, as Python shows a warning once per place by default: a plugin loss warning on every chunk of a
+        # large input wrote the same line hundreds of times (caught "always", so a second run in one process sees it).
+        for message in dict.fromkeys(show_name(str(warning.message)) for warning in caught):
+            sys.stderr.write(f"warning: {message}\n")
     return int(code)
 
 

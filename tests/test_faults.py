@@ -1006,6 +1006,17 @@ def test_a_plugin_writing_to_a_closed_stdout(tmp_path: Path) -> None:
     assert (tmp_path / "ps.csv").read_text() == '"row","misbehaving"\n0,1\n1,2\n'
 
 
+def test_a_plugin_warning_on_every_chunk_is_shown_once(tmp_path: Path) -> None:
+    plugin = tmp_path / "warning.py"
+    body = "import warnings; warnings.warn('inputs look scaled'); return np.abs(pred - target)"
+    plugin.write_text(PLUGIN.format(at_import="", body=body))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n3,3\n")
+    run = lossctl("eval", data, "-l", "misbehaving", "--plugin", plugin, "-f", "json", "-q", "--chunk-rows", 1)
+    assert value(run) == 1.0
+    assert run.stderr.decode() == "warning: inputs look scaled\n"  # was once per chunk: three times
+
+
 @pytest.mark.parametrize("call", ["sys.exit(5)", "os._exit(5)"])
 def test_an_entry_point_plugin_that_exits_is_skipped_with_a_warning(tmp_path: Path, data: Path, call: str) -> None:
     site = tmp_path / "site"
