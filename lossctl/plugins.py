@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import threading
@@ -291,6 +292,8 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     except (TypeError, ValueError):
         array = None
     if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
+        if inspect.iscoroutine(result):  # an async def loss: closed, else Python warns it was never awaited
+            result.close()
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
     if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
         raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")

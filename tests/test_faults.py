@@ -965,6 +965,17 @@ def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
     assert run.stdout == b"" and leftovers(tmp_path) == [] and not (tmp_path / "ps.csv").exists()
 
 
+def test_an_async_plugin_loss_is_one_line(tmp_path: Path) -> None:
+    """An ``async def`` loss returns a coroutine: besides the error, Python warned it was never awaited."""
+    plugin = tmp_path / "waiting.py"
+    plugin.write_text(PLUGIN.replace("def misbehaving", "async def misbehaving").format(at_import="", body="return 1"))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n")
+    run = lossctl("eval", data, "-l", "misbehaving", "--plugin", plugin, "-q")
+    fails(run, 3, f"loss 'misbehaving' (plugin '{plugin}') returned a coroutine for 2 rows; a loss returns one value")
+    assert len(run.stderr.splitlines()) == 1, run.stderr
+
+
 def test_a_plugin_taking_a_builtin_name_is_named(tmp_path: Path) -> None:
     plugin = tmp_path / "dup.py"
     plugin.write_text(PLUGIN.replace('"misbehaving"', '"mse"').format(at_import="", body="return pred"))
