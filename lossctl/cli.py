@@ -769,6 +769,15 @@ def main(argv: list[str] | None = None) -> int:
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK
+        except MemoryError as error:  # NumPy's, or pyarrow's ArrowMemoryError: the machine's limit, not a bug
+            if debug:
+                traceback.print_exc()
+            detail = f" ({show_name(str(error).strip().splitlines()[0])})" if str(error).strip() else ""
+            sys.stderr.write(
+                f"error: out of memory{detail}; lower --chunk-rows or --bootstrap, group by fewer values, or run where "
+                "more memory is available\n"
+            )
+            code = ExitCode.INPUT
         except Exception as error:  # the boundary: anything else is a bug in lossctl
             if debug:
                 traceback.print_exc()
