@@ -613,7 +613,7 @@ def test_a_usage_error_points_to_the_commands_help(cli, args: list[str], hint: s
     assert run.code == 2 and run.err.splitlines()[-1] == hint
 
 
-@pytest.mark.parametrize("where", ["lossctl.engine.run", "pyarrow.parquet.ParquetFile.iter_batches"])
+@pytest.mark.parametrize("where", ["lossctl.execution.run", "pyarrow.parquet.ParquetFile.iter_batches"])
 def test_running_out_of_memory_is_an_input_error_saying_what_to_change(
     cli, tmp_path: Path, monkeypatch, where: str
 ) -> None:
