@@ -336,9 +336,11 @@ def _stdout_to_stderr(distributed: Any) -> Any:
         name = "lossctl-stdout-to-stderr"
 
         def setup(self, worker: Any) -> None:
-            sys.stdout.flush()
-            os.dup2(2, 1)
-            sys.stdout = sys.stderr
+            if sys.stdout is not None:
+                sys.stdout.flush()
+            with contextlib.suppress(OSError):  # no descriptor 2: descriptor 1 stays as it is
+                os.dup2(2, 1)
+            sys.stdout = sys.stderr  # None (no stderr when the worker started): prints go nowhere, as there
 
     return StdoutToStderr()
 

@@ -89,6 +89,9 @@ def _held(descriptor: int) -> Iterator[None]:
     if devnull != descriptor:
         os.dup2(devnull, descriptor)
         os.close(devnull)
+    # Inherited, as a standard descriptor is (os.open's are not): a Dask worker started without it, and the next
+    # pipe it opened took its number; its stdout then went into that pipe (lossctl.cluster).
+    os.set_inheritable(descriptor, True)
     try:
         yield
     finally:

@@ -111,7 +111,8 @@ def _running_plugin_code() -> Iterator[None]:
     global _redirect_depth, _saved
     with _redirect_lock:
         if _redirect_depth == 0:
-            sys.stdout.flush()
+            if sys.stdout is not None:  # None: started without stdout (a Dask worker of a run with stderr closed)
+                sys.stdout.flush()
             descriptor = None
             with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
                 descriptor = os.dup(1)

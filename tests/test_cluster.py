@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -672,6 +673,23 @@ def test_what_a_plugin_module_prints_on_a_worker_reaches_stderr(tmp_path: Path) 
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["results"][0]["value"] == 1.5
     assert run.stderr.count("loading chatty_losses") == 2  # lossctl's process, and the worker's
+
+
+def test_a_plugin_loss_on_workers_of_a_run_with_stderr_closed(tmp_path: Path) -> None:
+    """``2>&-``: lossctl held descriptor 2 with /dev/null, not inheritable, so the local cluster's workers started
+    without one and the next pipe a worker opened took its number; a plugin loss writing to stdout there (which
+    goes to stderr) failed the run: exit 3, 'failed: OSError: [Errno 9] Bad file descriptor'."""
+    plugin = tmp_path / "chatty.py"
+    chatty = "    import os\n    os.write(1, b'chatty\\n')\n    return"
+    plugin.write_text(PLUGIN.format(name="chatty_abs").replace("    return", chatty))
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 4.0]}), tmp_path / "ds" / f"{part}.parquet")
+    command = shlex.join([sys.executable, "-m", "lossctl", "eval", str(tmp_path / "ds"), "-l", "chatty_abs",
+                          "--plugin", str(plugin), "-f", "json", "--engine", "dask", "--workers", "1"])  # fmt: skip
+    run = subprocess.run(command + " 2>&-", shell=True, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0
+    assert json.loads(run.stdout)["results"][0]["value"] == 1.5
 
 
 def test_a_cluster_without_an_installed_plugin_is_one_line(
