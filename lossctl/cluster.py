@@ -338,8 +338,9 @@ def _stdout_to_stderr(distributed: Any) -> Any:
         def setup(self, worker: Any) -> None:
             if sys.stdout is not None:
                 sys.stdout.flush()
-            with contextlib.suppress(OSError):  # no descriptor 2: descriptor 1 stays as it is
-                os.dup2(2, 1)
+            if sys.__stdout__ is not None:  # else the worker started without one: descriptor 1 is a file of its own
+                with contextlib.suppress(OSError):  # no descriptor 2: descriptor 1 stays as it is
+                    os.dup2(2, 1)
             sys.stdout = sys.stderr  # None (no stderr when the worker started): prints go nowhere, as there
 
     return StdoutToStderr()

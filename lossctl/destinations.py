@@ -72,11 +72,9 @@ class _GuardedStdout:
 
 @contextlib.contextmanager
 def _held(descriptor: int) -> Iterator[None]:
-    """Hold a standard ``descriptor`` that the process started without (``>&-``) with /dev/null for the block.
+    """Hold a standard ``descriptor`` that the process started without (``2>&-``) with /dev/null for the block.
 
-    Else the next file lossctl opens takes that number: with stdout closed, a ``--per-sample`` file was
-    descriptor 1, which a plugin's output is sent away from while its code runs (:mod:`lossctl.plugins`), and
-    into which a library's ``printf`` would write.
+    Else the next file lossctl opens takes that number, and receives what a library writes there.
     """
     try:
         os.fstat(descriptor)
@@ -106,9 +104,8 @@ def guarded_stdout() -> Iterator[None]:
     guarded = _GuardedStdout(original)
     sys.stdout = guarded
     try:
-        with _held(1):
-            yield
-            guarded.flush()
+        yield
+        guarded.flush()
     finally:
         sys.stdout = original
 

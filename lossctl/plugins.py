@@ -98,6 +98,7 @@ def _exit_instead(status: int) -> NoReturn:
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn]] | None = None  # descriptor 1's copy, stdout, os._exit
+_CLOSED = -1  # descriptor 1's "copy" when there was no descriptor 1
 
 
 @contextlib.contextmanager
@@ -113,10 +114,18 @@ def _running_plugin_code() -> Iterator[None]:
         if _redirect_depth == 0:
             if sys.stdout is not None:  # None: started without stdout (a Dask worker of a run with stderr closed)
                 sys.stdout.flush()
-            descriptor = None
-            with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
-                descriptor = os.dup(1)
+            descriptor: int | None = None
+            try:
+                copy: int | None = os.dup(1)
+            except OSError:  # stdout closed (-o FILE >&-): descriptor 1 is stderr for the plugin, then closed again
+                copy = None
+            try:
                 os.dup2(2, 1)
+            except OSError:  # no descriptor 2 (closed by the caller): Python level only
+                if copy is not None:
+                    os.close(copy)
+            else:
+                descriptor = _CLOSED if copy is None else copy
             _saved, sys.stdout, os._exit = (descriptor, sys.stdout, os._exit), sys.stderr, _exit_instead
         _redirect_depth += 1
     _inside.depth = getattr(_inside, "depth", 0) + 1
@@ -128,7 +137,10 @@ def _running_plugin_code() -> Iterator[None]:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
                 (descriptor, sys.stdout, os._exit), _saved = _saved, None
-                if descriptor is not None:
+                if descriptor == _CLOSED:
+                    with contextlib.suppress(OSError):
+                        os.close(1)
+                elif descriptor is not None:
                     os.dup2(descriptor, 1)
                     os.close(descriptor)
 
