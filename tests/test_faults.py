@@ -1003,8 +1003,8 @@ def test_nothing_a_plugin_prints_reaches_stdout(tmp_path: Path) -> None:
 
 def test_a_plugin_writing_to_a_closed_stdout(tmp_path: Path) -> None:
     """``-o FILE >&-``: stdout is not needed, yet a plugin writing to descriptor 1 (as a C library's printf does)
-    failed the run ('failed: OSError: [Errno 9] Bad file descriptor'); and the next file lossctl opened took
-    descriptor 1, which is sent to stderr while plugin code runs. Descriptor 1 is /dev/null for the run now."""
+    failed the run ('failed: OSError: [Errno 9] Bad file descriptor'). While plugin code runs, descriptor 1 is
+    stderr, whether there was one or not."""
     plugin = tmp_path / "raw.py"
     plugin.write_text(PLUGIN.format(at_import="", body="os.write(1, b'raw bytes\\n'); return np.abs(pred - target)"))
     data = tmp_path / "p.csv"
