@@ -795,6 +795,15 @@ def main(argv: list[str] | None = None) -> int:
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK
+        except MemoryError as error:  # NumPy's, or pyarrow's ArrowMemoryError: the machine's limit, not a bug
+            if debug:
+                traceback.print_exc()
+            detail = f" ({show_name(str(error).strip().splitlines()[0])})" if str(error).strip() else ""
+            sys.stderr.write(
+                f"error: out of memory{detail}; lower --chunk-rows or --bootstrap, group by fewer values, or run where "
+                "more memory is available\n"
+            )
+            code = ExitCode.INPUT
         except Exception as error:  # the boundary: anything else is a bug in lossctl
             if debug:
                 traceback.print_exc()
@@ -803,8 +812,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
-        for warning in caught:
-            sys.stderr.write(f"warning: {show_name(str(warning.message))}\n")
+        # Each once, as Python shows a warning once per place by default: a plugin loss warning on every chunk of a
+        # large input wrote the same line hundreds of times (caught "always", so a second run in one process sees it).
+        for message in dict.fromkeys(show_name(str(warning.message)) for warning in caught):
+            sys.stderr.write(f"warning: {message}\n")
     return int(code)
 
 

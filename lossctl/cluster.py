@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -306,17 +307,76 @@ def _connect(options: Options) -> Iterator[Any]:
         return
     import logging
 
-    cluster = distributed.LocalCluster(
-        n_workers=options.workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: the default 8787 may be taken
-        # Dask logs what lossctl reports itself (a failed task is a one-line error): at ERROR, a worker whose heartbeat
-        # met the scheduler closing printed a traceback into a successful run on a loaded machine.
-        silence_logs=logging.CRITICAL,
-    )
-    with cluster, distributed.Client(cluster, set_as_default=False) as client:
-        yield client
+    import dask
+
+    _quiet_resource_tracker()
+    with _scratch_space() as scratch, dask.config.set({"temporary-directory": str(scratch)}):
+        cluster = distributed.LocalCluster(
+            n_workers=options.workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: the default 8787 may be taken
+            # Dask logs what lossctl reports itself (a failed task is a one-line error): at ERROR, a worker whose
+            # heartbeat met the scheduler closing printed a traceback into a successful run on a loaded machine.
+            silence_logs=logging.CRITICAL,
+        )
+        with cluster, distributed.Client(cluster, set_as_default=False) as client:
+            client.register_plugin(_stdout_to_stderr(distributed))
+            yield client
+
+
+def _stdout_to_stderr(distributed: Any) -> Any:
+    """A worker plugin sending what the local cluster's workers print to stderr, as lossctl's process does with what
+    plugin code prints (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a
+    ``--plugin MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs
+    there, and a print at its import went into the JSON. Registered with the cluster, it also sets up the workers
+    that replace lost ones."""
+
+    class StdoutToStderr(distributed.WorkerPlugin):
+        name = "lossctl-stdout-to-stderr"
+
+        def setup(self, worker: Any) -> None:
+            if sys.stdout is not None:
+                sys.stdout.flush()
+            if sys.__stdout__ is not None:  # else the worker started without one: descriptor 1 is a file of its own
+                with contextlib.suppress(OSError):  # no descriptor 2: descriptor 1 stays as it is
+                    os.dup2(2, 1)
+            sys.stdout = sys.stderr  # None (no stderr when the worker started): prints go nowhere, as there
+
+    return StdoutToStderr()
+
+
+@contextmanager
+def _scratch_space() -> Iterator[Path]:
+    """A temporary folder of the run for the local cluster's scratch space (the scheduler's and workers' folders,
+    Dask's lock files), removed after the cluster, or by a signal's handler (:func:`lossctl.tempfiles.remove_all`).
+
+    Dask's default, ``dask-scratch-space/`` in the system's temporary folder, kept its lock files after every run,
+    and a signal left the scheduler's and the workers' folders there too.
+    """
+    import tempfile
+
+    scratch = tempfiles.create_directory(str(Path(tempfile.gettempdir()) / "lossctl-dask"))
+    try:
+        yield scratch
+    finally:
+        tempfiles.discard(scratch)
+
+
+# The local cluster's processes share semaphores, which multiprocessing's resource tracker (a process of its own)
+# frees when lossctl's process ends without freeing them: when a signal's handler ends it at once. The tracker then
+# warned about "leaked semaphore objects", two lines on stderr after the run's one error line.
+_TRACKER_WARNING = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def _quiet_resource_tracker() -> None:
+    """Under the command line's signal handlers, have the resource tracker free the semaphores without a word: it
+    takes its warning filters from ``sys.warnoptions`` when it starts (with the first semaphore). The library
+    leaves a user's process as it is."""
+    from lossctl import interrupts
+
+    if interrupts.installed() and _TRACKER_WARNING not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_WARNING)
 
 
 def sample_threshold(total_rows: int) -> int | None:

@@ -71,6 +71,32 @@ class _GuardedStdout:
 
 
 @contextlib.contextmanager
+def _held(descriptor: int) -> Iterator[None]:
+    """Hold a standard ``descriptor`` that the process started without (``2>&-``) with /dev/null for the block.
+
+    Else the next file lossctl opens takes that number, and receives what a library writes there.
+    """
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        pass
+    else:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    if devnull != descriptor:
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
+    # Inherited, as a standard descriptor is (os.open's are not): a Dask worker started without it, and the next
+    # pipe it opened took its number; its stdout then went into that pipe (lossctl.cluster).
+    os.set_inheritable(descriptor, True)
+    try:
+        yield
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
 def guarded_stdout() -> Iterator[None]:
     """Route ``sys.stdout`` through the guard for the block, and flush it at the end, inside the guard:
     a write that fails only when the buffer is flushed (``> /dev/full``) is reported like any other."""
@@ -107,17 +133,16 @@ class _QuietStderr:
 @contextlib.contextmanager
 def guarded_stderr() -> Iterator[None]:
     """Route ``sys.stderr`` through :class:`_QuietStderr` for the block. Started with stderr closed (``2>&-``),
-    Python makes it ``None``: it becomes /dev/null (which also takes descriptor 2, so no file lossctl opens does
-    and receives what a library writes there)."""
+    Python makes it ``None``: it becomes /dev/null, on descriptor 2 (so no file lossctl opens takes it and
+    receives what a library writes there)."""
     original = sys.stderr
-    stream = original if original is not None else open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
-    sys.stderr = _QuietStderr(stream)
-    try:
-        yield
-    finally:
-        sys.stderr = original
-        if original is None:
-            stream.close()
+    with _held(2):
+        stream = original if original is not None else open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        sys.stderr = _QuietStderr(stream)
+        try:
+            yield
+        finally:
+            sys.stderr = original
 
 
 def check_name(path: str) -> None:

@@ -1032,19 +1032,15 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
     """An input error naming the first row whose contribution is not finite, if there is one (the chunk's sums
     tell whether to look: their overflow alone is reported when the result is finalized)."""
     spec = job.request.spec
+    if spec.origin is not None:  # a built-in loss of finite inputs is finite unless it overflows; a plugin's may not be
+        from lossctl.plugins import check_finite
+
+        check_finite(spec, job.request.label, contributions, row_index)
+        return
     finite = np.isfinite(contributions)
     if not finite.all():
         position = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
         first, bad = int(row_index[position]), int((~finite).sum())
-        # A built-in loss of finite inputs is finite unless it overflows; a plugin's may not be.
-        if spec.origin is not None:
-            value = contributions.reshape(len(contributions), -1)[position][~finite.reshape(len(finite), -1)[position]][
-                0
-            ]
-            raise InputError(
-                f"loss '{job.request.label}' ({spec.origin}) returned {value} at row {first} "
-                f"({count(bad, 'non-finite value')}); a loss must return finite numbers"
-            )
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
             "rescale the inputs"

@@ -161,6 +161,7 @@ class Metric:
         partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
         stats = weighted_sums(contributions, weight)
+        self._request.spec.check_plugin_result(contributions, stats, self.rows)
         if self._sums is None:
             self._sums = Accumulator(stats.shape)
         self._sums.add(stats)
@@ -222,7 +223,10 @@ class Metric:
         if not self._request.spec.per_row:
             raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has no per-row values")
         check_per_sample_keywords(roles)
-        return per_row_losses(self._contributions(self._arrays(self._given(y_true, y_pred, roles))))
+        contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles)))
+        losses = per_row_losses(contributions)
+        self._request.spec.check_plugin_result(contributions, losses, self.rows)
+        return losses
 
     def reset(self) -> None:
         """Forget every row (the next epoch)."""

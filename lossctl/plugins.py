@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import threading
@@ -74,8 +75,22 @@ class _Exited(SystemExit):
     code runs, ``os._exit`` raises this instead, and it is reported as ``sys.exit`` is."""
 
 
+# Bound now, as lossctl.interrupts binds it: what os._exit is while no plugin code runs.
+_os_exit = os._exit
+# How deeply the current thread is inside plugin code (:func:`_running_plugin_code`).
+_inside = threading.local()
+
+
 def _exit_instead(status: int) -> NoReturn:
-    raise _Exited(status)
+    """``os._exit`` while plugin code runs: raises in the threads running it, and exits as ever in the others.
+
+    The replacement is process-wide, and other code keeps running beside the plugin: in a Dask worker, the thread
+    that ends the worker when lossctl's process is gone (``os._exit(-1)``) met the exception instead, so a signal
+    left the worker running a plugin loss for 30 s, printing tracebacks on the terminal.
+    """
+    if getattr(_inside, "depth", 0):
+        raise _Exited(status)
+    _os_exit(status)
 
 
 # The redirection and the replaced os._exit are process-wide (descriptor 1, sys.stdout, the os module), and the
@@ -83,12 +98,13 @@ def _exit_instead(status: int) -> NoReturn:
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn]] | None = None  # descriptor 1's copy, stdout, os._exit
+_CLOSED = -1  # descriptor 1's "copy" when there was no descriptor 1
 
 
 @contextlib.contextmanager
 def _running_plugin_code() -> Iterator[None]:
     """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
-    an ``os._exit`` it calls raises :class:`_Exited`.
+    an ``os._exit`` it calls (in this thread) raises :class:`_Exited`.
 
     Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
     ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
@@ -96,21 +112,35 @@ def _running_plugin_code() -> Iterator[None]:
     global _redirect_depth, _saved
     with _redirect_lock:
         if _redirect_depth == 0:
-            sys.stdout.flush()
-            descriptor = None
-            with contextlib.suppress(OSError):  # no descriptor 1 or 2 (closed by the caller): Python level only
-                descriptor = os.dup(1)
+            if sys.stdout is not None:  # None: started without stdout (a Dask worker of a run with stderr closed)
+                sys.stdout.flush()
+            descriptor: int | None = None
+            try:
+                copy: int | None = os.dup(1)
+            except OSError:  # stdout closed (-o FILE >&-): descriptor 1 is stderr for the plugin, then closed again
+                copy = None
+            try:
                 os.dup2(2, 1)
+            except OSError:  # no descriptor 2 (closed by the caller): Python level only
+                if copy is not None:
+                    os.close(copy)
+            else:
+                descriptor = _CLOSED if copy is None else copy
             _saved, sys.stdout, os._exit = (descriptor, sys.stdout, os._exit), sys.stderr, _exit_instead
         _redirect_depth += 1
+    _inside.depth = getattr(_inside, "depth", 0) + 1
     try:
         yield
     finally:
+        _inside.depth -= 1
         with _redirect_lock:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
                 (descriptor, sys.stdout, os._exit), _saved = _saved, None
-                if descriptor is not None:
+                if descriptor == _CLOSED:
+                    with contextlib.suppress(OSError):
+                        os.close(1)
+                elif descriptor is not None:
                     os.dup2(descriptor, 1)
                     os.close(descriptor)
 
@@ -191,7 +221,18 @@ def _import(target: str) -> None:
                 f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
                 "importable module (package.module)"
             )
-        importlib.import_module(target)
+        try:
+            importlib.import_module(target)
+        except ModuleNotFoundError as missing:
+            # The lossctl command does not import from the working directory (README, "Security model"): a file
+            # there is named as a file.
+            nearby = Path(*target.split(".")).with_suffix(".py")
+            if f"{target}.".startswith(f"{missing.name}.") and nearby.is_file():  # the module, or its package
+                raise UsageError(
+                    f"plugin '{target}' failed to load: {_failure(missing)}; to load the file {nearby}, give "
+                    f"--plugin {nearby}"
+                ) from None
+            raise
         return
     path = Path(target)
     if not path.is_file():
@@ -236,7 +277,11 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     The function's own failures (an exception, ``sys.exit``) and a result of the wrong type or length
     are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl"; lossctl's own
     errors raised by the plugin (a :class:`~lossctl.errors.DomainError`) pass through. Non-finite values
-    are found by the engine, which knows the rows (:func:`lossctl.engine.run`).
+    are looked for by the callers, which know the rows, when a sum says there are some (:func:`check_finite`).
+
+    The function gets copies of the arrays: the engine hands the same arrays to every loss (and the library
+    the caller's own), so a plugin computing in place (``pred -= target``) would change the other losses'
+    values. Read-only views would cost nothing, but fail such a plugin and make ``torch.from_numpy`` warn.
     """
     import numpy as np
 
@@ -244,7 +289,7 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     try:
         # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
         with _running_plugin_code(), np.errstate(all="ignore"):
-            result = function(*inputs, **params)
+            result = function(*(array.copy() for array in inputs), **params)
     except LossctlError:
         raise
     except SystemExit as stop:
@@ -260,6 +305,8 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     except (TypeError, ValueError):
         array = None
     if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
+        if inspect.iscoroutine(result):  # an async def loss: closed, else Python warns it was never awaited
+            result.close()
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
     if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
         raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
@@ -269,6 +316,26 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         raise InputError(
             f"{where} returned values that are not numbers; a loss returns one real number per row"
         ) from None
+
+
+def check_finite(spec: LossSpec, label: str, contributions: np.ndarray, rows: np.ndarray | int) -> None:
+    """An input error naming the plugin and the first row where its loss returned NaN or an infinity, if it did:
+    not "a float64 overflow" as a built-in loss's non-finite result is. ``rows`` maps positions in
+    ``contributions`` to rows of the input (the engine's row index), or is the row of the first position."""
+    import numpy as np
+
+    from lossctl.text import count
+
+    bad = ~np.isfinite(contributions).reshape(len(contributions), -1)
+    if not bad.any():
+        return
+    position = int(np.argmax(bad.any(axis=1)))
+    first = int(rows[position]) if isinstance(rows, np.ndarray) else rows + position
+    value = contributions.reshape(len(contributions), -1)[position][bad[position]][0]
+    raise InputError(
+        f"loss '{label}' ({spec.origin}) returned {value} at row {first} "
+        f"({count(int(bad.sum()), 'non-finite value')}); a loss must return finite numbers"
+    )
 
 
 def _one_per_row(spec: LossSpec, array: np.ndarray, inputs: list[np.ndarray]) -> bool:

@@ -514,7 +514,9 @@ class LossSpec:
 
         weight = None if sample_weight is None else as_sample_weight(sample_weight, len(next(iter(bound.values()))))
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
-            stats = weighted_sums(self.contributions(bound, params, convention, reduction), weight)
+            contributions = self.contributions(bound, params, convention, reduction)
+            stats = weighted_sums(contributions, weight)
+        self.check_plugin_result(contributions, stats)
         if params.get("multioutput") == "raw":
             from lossctl.aggregates import split_stats
 
@@ -531,7 +533,21 @@ class LossSpec:
 
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
-            return _finite(self.name, per_row_losses(self.contributions(bound, params, convention)))
+            contributions = self.contributions(bound, params, convention)
+            losses = per_row_losses(contributions)
+        self.check_plugin_result(contributions, losses)
+        return _finite(self.name, losses)
+
+    def check_plugin_result(self, contributions: np.ndarray, made: np.ndarray, first_row: int = 0) -> None:
+        """For a third-party loss, an error naming it and the first row where it returned NaN or an infinity (not
+        "a float64 overflow"), looked for only when what was ``made`` of the ``contributions`` (their sums, the
+        per-row losses) is not finite. Rows are counted from ``first_row``."""
+        import numpy as np
+
+        if self.origin is not None and not np.isfinite(made).all():
+            from lossctl.plugins import check_finite
+
+            check_finite(self, self.name, contributions, first_row)
 
 
 def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:

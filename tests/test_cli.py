@@ -740,3 +740,27 @@ def test_per_sample_writes_a_composite_of_per_row_losses(cli, write, tmp_path: P
 def test_a_usage_error_points_to_the_commands_help(cli, args: list[str], hint: str) -> None:
     run = cli(*args)
     assert run.code == 2 and run.err.splitlines()[-1] == hint
+
+
+@pytest.mark.parametrize("where", ["lossctl.execution.run", "pyarrow.parquet.ParquetFile.iter_batches"])
+def test_running_out_of_memory_is_an_input_error_saying_what_to_change(
+    cli, tmp_path: Path, monkeypatch, where: str
+) -> None:
+    """A MemoryError (NumPy's, or pyarrow's ArrowMemoryError while reading) was "internal error ... this is a bug in
+    lossctl", or "cannot read 'p.parquet' as Parquet: malloc of size 33554432 failed", blaming the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 2.0]}), path)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise pa.ArrowMemoryError("malloc of size 33554432 failed")
+
+    monkeypatch.setattr(where, fail)
+    run = cli("eval", path, "-l", "mse", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: out of memory (malloc of size 33554432 failed); lower --chunk-rows or --bootstrap, group by fewer "
+        "values, or run where more memory is available\n"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -657,6 +658,40 @@ def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler:
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
 
 
+def test_what_a_plugin_module_prints_on_a_worker_reaches_stderr(tmp_path: Path) -> None:
+    """A worker imports a --plugin MODULE again when it reads its first task, before lossctl's code runs there:
+    the module's print at import went to the worker's stdout, lossctl's, ahead of the JSON document."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "chatty_losses.py").write_text("print('loading chatty_losses')\n" + PLUGIN.format(name="chatty_abs"))
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 4.0]}), tmp_path / "ds" / f"{part}.parquet")
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    run = _cli("eval", str(tmp_path / "ds"), "-l", "chatty_abs", "--plugin", "chatty_losses", "-f", "json", "-q",
+               "--engine", "dask", "--workers", "1", env={"PYTHONPATH": path})  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["value"] == 1.5
+    assert run.stderr.count("loading chatty_losses") == 2  # lossctl's process, and the worker's
+
+
+def test_a_plugin_loss_on_workers_of_a_run_with_stderr_closed(tmp_path: Path) -> None:
+    """``2>&-``: lossctl held descriptor 2 with /dev/null, not inheritable, so the local cluster's workers started
+    without one and the next pipe a worker opened took its number; a plugin loss writing to stdout there (which
+    goes to stderr) failed the run: exit 3, 'failed: OSError: [Errno 9] Bad file descriptor'."""
+    plugin = tmp_path / "chatty.py"
+    chatty = "    import os\n    os.write(1, b'chatty\\n')\n    return"
+    plugin.write_text(PLUGIN.format(name="chatty_abs").replace("    return", chatty))
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 4.0]}), tmp_path / "ds" / f"{part}.parquet")
+    command = shlex.join([sys.executable, "-m", "lossctl", "eval", str(tmp_path / "ds"), "-l", "chatty_abs",
+                          "--plugin", str(plugin), "-f", "json", "--engine", "dask", "--workers", "1"])  # fmt: skip
+    run = subprocess.run(command + " 2>&-", shell=True, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0
+    assert json.loads(run.stdout)["results"][0]["value"] == 1.5
+
+
 def test_a_cluster_without_an_installed_plugin_is_one_line(
     data: dict[str, str], scheduler: str, tmp_path: Path
 ) -> None:
@@ -712,6 +747,51 @@ def test_a_signal_leaves_no_per_sample_staging_directory(tmp_path: Path) -> None
         process.wait()
     assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
     assert list(out.iterdir()) == []
+
+
+def test_a_signal_while_a_worker_runs_a_plugin_loss_ends_the_worker(tmp_path: Path) -> None:
+    """SIGTERM while a local cluster's worker runs a plugin loss: one line, and nothing left behind.
+
+    While plugin code ran, os._exit raised instead of exiting in every thread of the worker, Dask's too: the thread
+    that ends a worker whose parent is gone met the exception, so the worker ran on for 30 s, holding the run's
+    stdout and stderr open and printing tracebacks. Then multiprocessing's resource tracker warned about "leaked
+    semaphore objects" (two more lines), and Dask's scratch space stayed in $TMPDIR (its lock files after any run).
+    """
+    started, scratch = tmp_path / "started", tmp_path / "tmp"
+    scratch.mkdir()
+    plugin = tmp_path / "waiting.py"
+    plugin.write_text(
+        "import os, time\nimport numpy as np\nfrom lossctl import register_loss\n\n\n"
+        '@register_loss("waiting", task="regression", summary="s", formula="f")\n'
+        "def waiting(target, pred):\n"
+        f"    if os.environ.get('WAIT'):\n        open({str(started)!r}, 'w').close()\n"
+        "    while os.environ.get('WAIT'):\n"
+        "        time.sleep(0.02)\n"
+        "    return np.abs(pred - target)\n"
+    )
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 1.0]}), tmp_path / "ds" / f"{part}.parquet")
+    command = [sys.executable, "-m", "lossctl", "eval", str(tmp_path / "ds"), "-l", "waiting", "--plugin", str(plugin),
+               "--engine", "dask", "--workers", "1", "-q", "-f", "csv"]  # fmt: skip
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stderr, list(scratch.iterdir())) == (0, "", [])
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**env, "WAIT": "1"}
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert started.exists(), process.poll()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=10)  # until the worker and the resource tracker close stderr
+    finally:
+        process.kill()
+        process.wait()
+    assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:

@@ -418,12 +418,6 @@ def test_standard_output_full(data: Path, output_format: str) -> None:
     fails(run, 3, "error: cannot write to standard output: No space left on device")
 
 
-def test_standard_input_closed() -> None:
-    """``lossctl eval - <&-``: Python's ``sys.stdin`` is then None, which was an internal error (exit 4)."""
-    run = subprocess.run(f"{shlex.join(LOSSCTL)} eval - -l mse <&-", shell=True, capture_output=True, timeout=TIMEOUT)
-    fails(run, 3, "error: cannot read standard input: it is closed")
-
-
 def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     run = subprocess.run(
         f"{' '.join(LOSSCTL)} eval {data} -l mse -f json -q >&-", shell=True, capture_output=True, timeout=TIMEOUT
@@ -433,6 +427,15 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
         f"{' '.join(LOSSCTL)} eval {data} -l mse -q -o {tmp_path / 'o.json'} >&-", shell=True, capture_output=True
     )
     assert run.returncode == 0 and json.loads((tmp_path / "o.json").read_text())["results"]
+
+
+@pytest.mark.parametrize("command", ["eval -", "compare - {data}", "eval {data} --targets -"])
+def test_standard_input_closed(data: Path, command: str) -> None:
+    """``<&-`` with ``-`` to read: an internal error ('NoneType' object has no attribute 'buffer'), exit 4."""
+    line = f"{shlex.join(LOSSCTL)} {command.format(data=shlex.quote(str(data)))} -l mse -q <&-"
+    run = subprocess.run(line, shell=True, capture_output=True, timeout=TIMEOUT)
+    fails(run, 3, "error: cannot read standard input: it is closed")
+    assert run.stdout == b""
 
 
 @pytest.mark.parametrize(
@@ -932,6 +935,23 @@ def test_a_plugin_that_is_neither_a_file_nor_a_module_is_named(tmp_path: Path, t
     fails(run, 2, f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an importable")
 
 
+@pytest.mark.skipif(LOSSCTL[0] == sys.executable, reason="python -m imports from the working directory")
+def test_a_plugin_module_in_the_working_directory_is_named_as_a_file(tmp_path: Path) -> None:
+    """The lossctl command does not import from the working directory (README, "Security model"), so --plugin NAME
+    for ./NAME.py said only "No module named 'NAME'", which python -m lossctl (whose path starts there) loaded."""
+    (tmp_path / "p.csv").write_text("pred,target\n1,0\n0,2\n")
+    (tmp_path / "my_losses.py").write_text(PLUGIN.format(at_import="", body="return np.abs(pred - target)"))
+    run = lossctl("eval", "p.csv", "-l", "misbehaving", "--plugin", "my_losses", cwd=tmp_path)
+    fails(
+        run,
+        2,
+        "error: plugin 'my_losses' failed to load: ModuleNotFoundError: No module named 'my_losses'; to load the file "
+        "my_losses.py, give --plugin my_losses.py",
+    )
+    run = lossctl("eval", "p.csv", "-l", "misbehaving", "--plugin", "my_losses.py", "-f", "json", cwd=tmp_path)
+    assert value(run) == 1.5
+
+
 @pytest.mark.parametrize("case", PLUGIN_CASES)
 def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
     at_import, body, code, text = PLUGIN_CASES[case]
@@ -945,6 +965,17 @@ def test_a_misbehaving_plugin_is_named(tmp_path: Path, case: str) -> None:
     fails(run, code, text.format(plugin=plugin))
     assert len(run.stderr.splitlines()) == 1, run.stderr  # no NumPy warning besides the error
     assert run.stdout == b"" and leftovers(tmp_path) == [] and not (tmp_path / "ps.csv").exists()
+
+
+def test_an_async_plugin_loss_is_one_line(tmp_path: Path) -> None:
+    """An ``async def`` loss returns a coroutine: besides the error, Python warned it was never awaited."""
+    plugin = tmp_path / "waiting.py"
+    plugin.write_text(PLUGIN.replace("def misbehaving", "async def misbehaving").format(at_import="", body="return 1"))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n")
+    run = lossctl("eval", data, "-l", "misbehaving", "--plugin", plugin, "-q")
+    fails(run, 3, f"loss 'misbehaving' (plugin '{plugin}') returned a coroutine for 2 rows; a loss returns one value")
+    assert len(run.stderr.splitlines()) == 1, run.stderr
 
 
 def test_a_plugin_taking_a_builtin_name_is_named(tmp_path: Path) -> None:
@@ -970,6 +1001,33 @@ def test_nothing_a_plugin_prints_reaches_stdout(tmp_path: Path) -> None:
     assert json.loads(run.stdout)["results"][0]["value"] == 1.5
     assert run.stderr.decode().count("computing") == 2 and "loading chatty" in run.stderr.decode()
     assert b"raw bytes" in run.stderr and b"raw import bytes" in run.stderr
+
+
+def test_a_plugin_writing_to_a_closed_stdout(tmp_path: Path) -> None:
+    """``-o FILE >&-``: stdout is not needed, yet a plugin writing to descriptor 1 (as a C library's printf does)
+    failed the run ('failed: OSError: [Errno 9] Bad file descriptor'). While plugin code runs, descriptor 1 is
+    stderr, whether there was one or not."""
+    plugin = tmp_path / "raw.py"
+    plugin.write_text(PLUGIN.format(at_import="", body="os.write(1, b'raw bytes\\n'); return np.abs(pred - target)"))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n")
+    line = shlex.join([*LOSSCTL, "eval", str(data), "-l", "misbehaving", "--plugin", str(plugin), "-q",
+                       "-o", str(tmp_path / "o.json"), "--per-sample", str(tmp_path / "ps.csv")])  # fmt: skip
+    run = subprocess.run(line + " >&-", shell=True, capture_output=True, timeout=TIMEOUT)
+    assert (run.returncode, run.stderr) == (0, b"raw bytes\n"), run.stderr
+    assert json.loads((tmp_path / "o.json").read_text())["results"][0]["value"] == 1.5
+    assert (tmp_path / "ps.csv").read_text() == '"row","misbehaving"\n0,1\n1,2\n'
+
+
+def test_a_plugin_warning_on_every_chunk_is_shown_once(tmp_path: Path) -> None:
+    plugin = tmp_path / "warning.py"
+    body = "import warnings; warnings.warn('inputs look scaled'); return np.abs(pred - target)"
+    plugin.write_text(PLUGIN.format(at_import="", body=body))
+    data = tmp_path / "p.csv"
+    data.write_text("pred,target\n1,0\n0,2\n3,3\n")
+    run = lossctl("eval", data, "-l", "misbehaving", "--plugin", plugin, "-f", "json", "-q", "--chunk-rows", 1)
+    assert value(run) == 1.0
+    assert run.stderr.decode() == "warning: inputs look scaled\n"  # was once per chunk: three times
 
 
 @pytest.mark.parametrize("call", ["sys.exit(5)", "os._exit(5)"])

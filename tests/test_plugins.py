@@ -174,3 +174,70 @@ def test_a_gap_or_a_delta_that_overflows_is_an_input_error(write, command: list[
         run = _lossctl(None, command[0], str(data), *command[1:], "--target", "y", "-l", "signed", "--by", "g",
                        "--plugin", str(plugin), "-f", output, "-q")  # fmt: skip
         assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: {message}\n")
+
+
+IN_PLACE = """
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("in_place", task="regression", summary="Absolute error, computed in place.", formula="l = |p - y|")
+def in_place(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    pred -= target
+    return np.abs(pred)
+"""
+
+
+def test_a_plugin_computing_in_place_changes_no_other_value(write) -> None:
+    # The plugin got the arrays every loss reads: the losses after it read p - y as the prediction (mae 5/3 -> 25/6),
+    # and from Python it overwrote the caller's array.
+    plugin = write("in_place.py", IN_PLACE)
+    data = write("p.csv", "pred,target,g\n1.5,0.5,a\n0.5,2.5,a\n3.5,5.5,b\n")  # r = 1, -2, -2 (floats: no copy)
+    for by in ([], ["--by", "g"]):
+        run = _lossctl(None, "eval", str(data), "-l", "in_place,mae,mse", *by, "--plugin", str(plugin), "-f", "json")
+        assert run.returncode == 0, run.stderr
+        values = {r["loss"]: r["value"] for r in json.loads(run.stdout)["results"] if r["group"] is None}
+        assert values == {"in_place": pytest.approx(5 / 3), "mae": pytest.approx(5 / 3), "mse": 3.0}
+    # From Python, the caller's own arrays are left as they were.
+    script = f"import runpy, numpy as np, lossctl; runpy.run_path({str(plugin)!r}); p = np.array([1.0, 0.0, 3.0]); "
+    script += "y = np.array([0.0, 2.0, 5.0]); print(lossctl.get('in_place')(y, p), p.tolist(), y.tolist())"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out == "1.6666666666666667 [1.0, 0.0, 3.0] [0.0, 2.0, 5.0]\n"
+
+
+NOT_FINITE = """
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("holed", task="regression", summary="Absolute error, NaN at rows 2 and 4.", formula="l = |p - y|")
+def holed(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    out = np.abs(pred - target)
+    out[2::2] = np.nan
+    return out
+"""
+
+
+def test_a_plugin_returning_nan_is_named_from_python_too(write) -> None:
+    # The command line named the plugin and the row; the library said "holed: the result is not a finite number (a
+    # float64 overflow); rescale the inputs", and Metric.per_sample returned the NaN.
+    plugin = write("holed.py", NOT_FINITE)
+    script = f"""
+import runpy, numpy as np, lossctl
+runpy.run_path({str(plugin)!r})
+loss, metric = lossctl.get("holed"), lossctl.Metric("holed")
+metric.update(np.zeros(2), np.ones(2))
+for call in (lambda: loss(np.zeros(5), np.ones(5)), lambda: loss.per_sample(np.zeros(5), np.ones(5)),
+             lambda: metric.update(np.zeros(5), np.ones(5)), lambda: metric.per_sample(np.zeros(5), np.ones(5))):
+    try:
+        call()
+    except lossctl.InputError as error:
+        print(error)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    origin = "module '<run_path>'"
+    assert run.stdout.splitlines() == [
+        f"loss 'holed' ({origin}) returned nan at row {row} (2 non-finite values); a loss must return finite numbers"
+        for row in (2, 2, 4, 4)  # the metric's second batch starts at row 2
+    ]

@@ -351,7 +351,7 @@ def _parquet_errors(name: str) -> Iterator[None]:
     try:
         yield
     except pa.ArrowException as error:
-        if isinstance(error, FileNotFoundError | PermissionError):
+        if isinstance(error, FileNotFoundError | PermissionError | MemoryError):  # not the file's fault
             raise
         lines = str(error).strip().splitlines()
         raise InputError(f"cannot read '{name}' as Parquet: {lines[0] if lines else type(error).__name__}") from None

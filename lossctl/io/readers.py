@@ -96,6 +96,8 @@ def _reading(path: str, fmt: str) -> Iterator[None]:
         raise InputError(f"cannot read {_label(path)}: permission denied") from error
     except FileNotFoundError as error:
         raise InputError(f"file '{path}' not found") from error
+    except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too, but the file is not at fault
+        raise
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read {_label(path)} as {_TITLES[fmt]}: {_first_line(error)}") from error
 
