@@ -303,6 +303,30 @@ def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tm
     assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
 
 
+def test_decimal_keys_match_by_value_across_scales(cli: Any, tmp_path: Path) -> None:
+    """A decimal --on key (decimal(38, 0) ids, prices) was exit 4: 'internal error (TypeError: no fingerprint for
+    Arrow type decimal128(5, 2))'. Keys compare in their common decimal type (1.10 matches 1.100); a decimal
+    against an integer key has no exact common type and is refused as other mismatched types are."""
+    from decimal import Decimal
+
+    def decimals(texts: list[str], scale: int) -> pa.Array:
+        return pa.array([Decimal(t) for t in texts], pa.decimal128(scale + 3, scale))
+
+    preds, targets, ints = tmp_path / "p.parquet", tmp_path / "t.parquet", tmp_path / "i.parquet"
+    pq.write_table(pa.table({"d": decimals(["1.10", "2.20", "3.30"], 2), "pred": [1.0, 2.0, 3.0]}), preds)
+    pq.write_table(pa.table({"d": decimals(["3.300", "1.100", "2.200"], 3), "target": [1.5, 2.0, 2.0]}), targets)
+    pq.write_table(pa.table({"d": [3, 1, 2], "target": [1.5, 2.0, 2.0]}), ints)
+    run = cli("eval", preds, "--targets", targets, "--on", "d", "-l", "mse", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx((1.0 + 0.0 + 2.25) / 3, rel=1e-15)
+    run = cli("eval", preds, "--targets", ints, "--on", "d", "-l", "mse", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: key column 'd' is decimal128(5, 2) in {preds} but int64 in {ints}; the keys cannot be matched: "
+        "write them with one type in both files (integers or text)\n"
+    )
+
+
 def test_a_prediction_column_both_files_hold_is_not_taken_for_a_key(cli: Any, tmp_path: Path) -> None:
     """Integer predictions in both files (the targets file's from another model) are values, not a likely key:
     'column 'pred' is 0 in p.csv but 1 in t.csv at row 0 ... align them by key with --on pred' before."""

@@ -74,10 +74,13 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     stamps = [kind for kind in (left, right) if pa.types.is_timestamp(kind) and kind.tz is None]
     if len(stamps) == 1 and any(pa.types.is_date(kind) for kind in (left, right)):
         return stamps[0]  # JSON Lines reads "2024-01-31" as a timestamp, CSV as a date: its midnight
-    try:
-        unified = pa.unify_schemas([pa.schema([("k", left)]), pa.schema([("k", right)])], promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        unified = None
+    unified = None
+    if pa.types.is_decimal(left) == pa.types.is_decimal(right):  # a decimal and a number: no exact common type
+        try:
+            schemas = [pa.schema([("k", left)]), pa.schema([("k", right)])]
+            unified = pa.unify_schemas(schemas, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
     if unified is None:
         raise InputError(
             f"{what} is {left} in {preds_name} but {right} in {targets_name}; the keys cannot be matched: "
@@ -86,12 +89,18 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     return unified.field("k").type
 
 
+def _as_key(column: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """A key column in the type keys compare in; decimals (``decimal(38, 0)`` ids) as the text of that one decimal
+    type, which is exact and which the key index hashes (``1.10`` of ``decimal(5, 2)`` matches ``1.100`` of
+    ``decimal(6, 3)``: both are ``1.100`` in the common type)."""
+    column = column if column.type == kind else column.cast(kind)
+    return column.cast(pa.large_string()) if pa.types.is_decimal(kind) else column
+
+
 def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.Array:
-    """A predictions key column in the type the targets' keys are compared in."""
-    if column.type == kind:
-        return column
+    """A predictions key column in the type the targets' keys are compared in (:func:`_as_key`)."""
     try:
-        return column.cast(kind)
+        return _as_key(column, kind)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         _common_type(column.type, kind, what, preds_name, targets_name)
         raise InputError(f"{what} in {preds_name}: {error}") from error
@@ -530,7 +539,7 @@ class Join:
             _common_type(ours, theirs.type, _what([name]), self.preds_name, self.targets_name)
             for ours, theirs, name in zip(preds_types, columns, self.key.preds, strict=True)
         ]
-        columns = [column.cast(kind) for column, kind in zip(columns, self._types, strict=True)]
+        columns = [_as_key(column, kind) for column, kind in zip(columns, self._types, strict=True)]
         self._targets = self._targets.drop_columns(list(self.key.targets))
         if len(columns) > 1:
             self._composite = _Composite(columns)
