@@ -157,6 +157,11 @@ def finalize_job(
                     aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
             except ZeroWeightSum as error:
                 raise error.naming(f"{request.label}{place}") from None
+            except InputError as error:  # the finalizer's refusal ("no pair ..."), in a group named with the group
+                if not place or type(error) is not InputError:
+                    raise
+                reason = str(error).removeprefix(f"{request.spec.name}: ")
+                raise InputError(f"{request.label}{place}: {reason}") from None
             if not np.isfinite(stats[bad[0]]).all():
                 raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; rescale the inputs")
             raise InputError(
