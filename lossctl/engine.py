@@ -197,6 +197,11 @@ def query_column(plan: Plan) -> str | None:
     return column[0] if len(column) == 1 else None
 
 
+def _reads_queries(job: Job) -> bool:
+    """Whether the job's loss compares the documents of each query (a ranking loss reading a ``qid``)."""
+    return job.request.spec.whole_input and "qid" in job.roles
+
+
 def query_labels(plan: Plan, pairwise: bool = False) -> str:
     """The labels of the losses that read whole queries (``pairwise``: that compare their documents in pairs), each
     once, however many models each is evaluated for."""
@@ -309,7 +314,8 @@ def _check_weight_is_not_recoded(column: pa.Array, name: str, labels: np.ndarray
 class _Chunk:
     """One chunk as the reader thread prepared it: converted columns of the rows kept (``row_index``: their
     file rows), the missing and infinite values found, and with ``--by`` each row's group as ``numbers[local]``
-    (:meth:`~lossctl.groups.GroupCoder.codes`)."""
+    (:meth:`~lossctl.groups.GroupCoder.codes`); ``group_queries``: by query id columns that the groups split, each
+    row's query within its group (:func:`_group_queries`)."""
 
     offset: int
     rows: int
@@ -323,6 +329,7 @@ class _Chunk:
     keys: list[pa.Array] | None = None
     local: np.ndarray | None = None
     numbers: np.ndarray | None = None
+    group_queries: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
 
 
 class _Reader:
@@ -348,7 +355,13 @@ class _Reader:
 
         # Decimal points and commas are not mixed across chunks either; with --decimal , points are refused.
         self.marks = DecimalMarks(options.decimal)
-        self.query_column = query_column(plan) if coder is not None else None  # ranking under --by
+        # Under --by, the query id columns of the ranking losses (their groups' values read queries cut by group).
+        self.query_columns = (
+            list(dict.fromkeys(tuple(job.roles["qid"]) for job in plan.jobs if _reads_queries(job)))
+            if coder is not None
+            else []
+        )
+        self.told_split = False
         self.widths = VectorWidths()  # nor list columns' widths
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
@@ -408,30 +421,47 @@ class _Reader:
             chunk.local = chunk.local[keep] if chunk.local is not None else None
             chunk.keys = [key.filter(keep) for key in chunk.keys] if chunk.keys is not None else None
         chunk.values = values
-        if self.query_column is not None:
-            self._queries_across_groups(chunk)
+        if self.query_columns:
+            self._queries_in_groups(chunk)
         return chunk
 
-    def _queries_across_groups(self, chunk: _Chunk) -> None:
-        """Tell (once) that a query's documents fall in several ``--by`` groups: a ranking loss shares each query's
-        loss (ranknet: each pair's) among its documents, so such a group's value is its documents' share, not the
-        loss of the group's rows alone. A chunk holds whole queries (streamed or held), so each is seen whole; the
-        sort costs only runs with --by and a ranking loss."""
-        column, groups = self.query_column, chunk.local
-        if column is None or groups is None or chunk.rows < 2:
+    def _queries_in_groups(self, chunk: _Chunk) -> None:
+        """Each query id column whose queries the ``--by`` groups split in this chunk, with each row's query within
+        its group (:func:`_group_queries`): a group's ranking value is the loss of its rows alone (docs/cli.md). A
+        chunk holds whole queries (streamed or held), so each is seen whole. Told once, when first found."""
+        if chunk.local is None or chunk.rows < 2:
             return
-        qid = chunk.values[(column,)]
-        order = np.lexsort((groups, qid))
-        apart = np.flatnonzero((qid[order][1:] == qid[order][:-1]) & (groups[order][1:] != groups[order][:-1]))
-        if apart.size:
-            self.query_column = None
-            row = int(chunk.row_index[order[apart[0] + 1]])
-            labels = query_labels(self.plan)
-            self.notify(
-                f"{labels}: the documents of a query fall in several --by groups (row {row} and another row of "
-                "its query), so a group's value is its documents' share of their queries' losses, not the loss of "
-                "the group's rows alone; group by a column that is constant within each query"
-            )
+        for columns in self.query_columns:
+            qid = chunk.values[columns]
+            if qid.ndim != 1:
+                continue  # a query id is one value per row: the loss refuses it
+            split = _group_queries(qid, chunk.local)
+            if split is None:
+                continue
+            chunk.group_queries[columns], position = split
+            if not self.told_split:
+                self.told_split = True
+                self.notify(
+                    f"{query_labels(self.plan)}: the documents of a query fall in several --by groups (row "
+                    f"{int(chunk.row_index[position])} and another row of its query), so a group's value is the loss "
+                    "of the group's rows alone, each query cut to its documents in the group, and the groups do not "
+                    "recombine into the overall value"
+                )
+
+
+def _group_queries(qid: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``None`` when each query's rows are all in one group; else each row's query within its group (a code for
+    each distinct ``(qid, group)``) and the position of a row whose query has rows in another group too."""
+    order = np.lexsort((local, qid))
+    ids, groups = qid[order], local[order]
+    same_query = ids[1:] == ids[:-1]
+    other_group = groups[1:] != groups[:-1]
+    split = np.flatnonzero(same_query & other_group)
+    if not split.size:
+        return None
+    codes = np.empty(len(qid))
+    codes[order] = np.concatenate([[0], np.cumsum(~same_query | other_group)])
+    return codes, int(order[split[0] + 1])
 
 
 def _partnerless(batch: pa.RecordBatch) -> np.ndarray | None:
@@ -636,19 +666,40 @@ class _Worker:
                     sample = (losses[positions], sample_keys, len(losses), float(losses.max()))
             partial.samples.append(sample)
         with np.errstate(over="ignore", invalid="ignore"):
+            in_groups = self._group_columns(chunk, columns) if chunk.group_queries else columns
             if chunk.local is not None and chunk.numbers is not None:
-                flat = [np.ascontiguousarray(c[:, k]) for c in columns for k in range(c.shape[1])]
+                flat = [np.ascontiguousarray(c[:, k]) for c in in_groups for k in range(c.shape[1])]
                 partial.groups, partial.group_moments = self._by_group(flat, weight, chunk.local, chunk.numbers)
             if plan.bootstrap:
                 codes = chunk.numbers[chunk.local] if chunk.local is not None and chunk.numbers is not None else None
-                partial.replicates, partial.group_replicates = replicate_sums(
-                    _stacked(columns, weight), row_index, codes, plan.bootstrap, plan.seed
-                )
+                stacked = _stacked(columns, weight)
+                if in_groups is columns:
+                    partial.replicates, partial.group_replicates = replicate_sums(
+                        stacked, row_index, codes, plan.bootstrap, plan.seed
+                    )
+                else:  # the same draws of the rows, summing what each group's value reads
+                    partial.replicates, _ = replicate_sums(stacked, row_index, None, plan.bootstrap, plan.seed)
+                    _, partial.group_replicates = replicate_sums(
+                        _stacked(in_groups, weight), row_index, codes, plan.bootstrap, plan.seed
+                    )
             if plan.moments:
                 sums = np.concatenate([stats[:-2] for stats in partial.stats] + [partial.stats[0][-2:-1]])
                 flat = [c[:, k] for c in columns for k in range(c.shape[1])]
                 partial.moments = chunk_moments(flat, weight, sums if weight is not None else sums[:-1])
         return partial
+
+    def _group_columns(self, chunk: _Chunk, columns: list[np.ndarray]) -> list[np.ndarray]:
+        """``columns`` (each job's contributions, rows x width) with the groups' own in place of a ranking job's
+        whose queries the groups split: its contributions with each query cut to its rows in each group, so a group's
+        statistics are those of its rows alone (ranknet: the pairs of two of its documents)."""
+        in_groups = list(columns)
+        with chunk_scope():
+            for j, job in enumerate(self.plan.jobs):
+                qid = chunk.group_queries.get(tuple(job.roles["qid"])) if _reads_queries(job) else None
+                if qid is not None:
+                    contributions = _contributions(job, self.options, chunk.values, chunk.row_index, {"qid": qid})
+                    in_groups[j] = contributions.reshape(len(contributions), -1)
+        return in_groups
 
     def _job_sums(
         self, job: Job, values: dict[tuple[str, ...], np.ndarray], weight: np.ndarray | None, row_index: np.ndarray
@@ -1003,10 +1054,15 @@ def _job_arrays(job: Job, values: dict[tuple[str, ...], np.ndarray]) -> dict[str
 
 
 def _contributions(
-    job: Job, options: Options, values: dict[tuple[str, ...], np.ndarray], row_index: np.ndarray
+    job: Job,
+    options: Options,
+    values: dict[tuple[str, ...], np.ndarray],
+    row_index: np.ndarray,
+    replaced: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
+    """The job's contributions for these rows, with the ``replaced`` roles' arrays in place of their columns'."""
     spec = job.request.spec
-    arrays = _job_arrays(job, values)
+    arrays = _job_arrays(job, values) | dict(replaced or {})
     try:  # in the caller's np.errstate: an overflow is reported as an input error, not a RuntimeWarning
         contributions = spec.contributions(arrays, job.request.params, options.convention, options.reduction)
     except DomainError as error:

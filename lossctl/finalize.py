@@ -160,8 +160,8 @@ def finalize_job(
                         aggregate.finalize(cast(Stats, stats[bad[0]]), reduction, params)
             except ZeroWeightSum as error:
                 raise error.naming(f"{request.label}{place}") from None
-            except InputError as error:  # the finalizer's own reason ('ranknet: no pair...'), said of the group
-                if not place:
+            except InputError as error:  # the finalizer's refusal ("no pair ..."), in a group named with the group
+                if not place or type(error) is not InputError:
                     raise
                 reason = str(error).removeprefix(f"{request.spec.name}: ")
                 raise InputError(f"{request.label}{place}: {reason}") from None

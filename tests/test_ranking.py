@@ -427,25 +427,130 @@ def test_queries_apart_on_standard_input_are_held_not_read_twice(tmp_path: Path)
     assert b"listnet, ranknet: standard input is read once, so the whole input is held in memory" in piped.stderr
 
 
-def test_a_by_group_splitting_queries_is_told(cli: Callable[..., Any], tmp_path: Path) -> None:
-    """--by a column that varies within a query (a document's type) gave each group its documents' share of their
-    queries' losses without a word: the group 'rel=0' got a ranknet value though it holds no pair. Now a notice
-    says what such a group's value is; groups that hold whole queries say nothing."""
+def _reference_ranknet(y: np.ndarray, x: np.ndarray, qid: np.ndarray, w: np.ndarray) -> float:
+    """Brute force: every pair (i, j) of a query with y_i > y_j, weighted by the mean of their weights."""
+    total = count = 0.0
+    for i in range(len(y)):
+        for j in range(len(y)):
+            if qid[i] == qid[j] and y[i] > y[j]:
+                pair = (w[i] + w[j]) / 2
+                total += pair * math.log1p(math.exp(-(x[i] - x[j])))
+                count += pair
+    return total / count
+
+
+def _reference_listnet(y: np.ndarray, x: np.ndarray, qid: np.ndarray, w: np.ndarray) -> float:
+    """Brute force: each query's cross-entropy of softmax(y) and softmax(x), weighted by its mean weight."""
+    total = count = 0.0
+    for query in np.unique(qid):
+        rows = qid == query
+        target = np.exp(y[rows]) / np.exp(y[rows]).sum()
+        total += w[rows].mean() * -(target * np.log(np.exp(x[rows]) / np.exp(x[rows]).sum())).sum()
+        count += w[rows].mean()
+    return total / count
+
+
+def _split_queries_file(tmp_path: Path, contiguous: bool) -> tuple[Path, dict[str, np.ndarray]]:
+    """Queries of 2 to 7 documents whose 'kind' varies within the query, relevance ties and integer weights."""
+    rng = np.random.default_rng(3)
+    sizes = rng.integers(2, 8, 12)
+    qid = np.repeat(np.arange(12) * 7 + 1, sizes)
+    kind = rng.choice(np.array(["x", "y", "z"]), len(qid))
+    kind[:6] = ["x", "x", "y", "y", "z", "z"]  # every kind has a pair in the first queries
+    qid[:6] = [0, 0, 0, 0, 0, 0]
+    order = np.arange(len(qid)) if contiguous else rng.permutation(len(qid))
+    data = {
+        "qid": qid[order],
+        "kind": kind[order],
+        "score": rng.normal(size=len(qid))[order],
+        "rel": np.concatenate([[1, 0, 2, 0, 1, 0], rng.integers(0, 3, len(qid) - 6)]).astype(float)[order],
+        "w": rng.integers(1, 4, len(qid)).astype(float)[order],
+    }
+    lines = [f"{q},{k},{float(s)!r},{r},{w}\n" for q, k, s, r, w in zip(*data.values(), strict=True)]
+    (tmp_path / "split.csv").write_text("qid,kind,score,rel,w\n" + "".join(lines))
+    return tmp_path / "split.csv", data
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 7, None])
+@pytest.mark.parametrize("contiguous", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_by_group_splitting_queries_is_the_loss_of_its_rows_alone(
+    tmp_path: Path, chunk_rows: int | None, contiguous: bool, weighted: bool
+) -> None:
+    """--by a column that varies within a query gave each group its documents' share of their queries' losses
+    (ranknet: half of each pair with one document in the group), not the loss of the group's rows alone that
+    docs/cli.md defines. Now a group's ranknet pairs two of its documents of one query, its listnet cuts each
+    query to its documents in the group; the overall values are unchanged, and gap and worst group follow."""
+    path, data = _split_queries_file(tmp_path, contiguous)
+    told: list[str] = []
+    report = lossctl.evaluate(str(path), losses=["ranknet", "listnet"], pred="score", target="rel",
+                              weight="w" if weighted else None, cols={"qid": "qid"}, by=["kind"],
+                              chunk_rows=chunk_rows, notify=told.append)  # fmt: skip
+    y, x, qid, kind = data["rel"], data["score"], data["qid"].astype(float), data["kind"]
+    w = data["w"] if weighted else np.ones(len(y))
+    reference = {"ranknet": _reference_ranknet, "listnet": _reference_listnet}
+    for result in report.results:
+        rows = np.ones(len(y), bool) if result.group is None else kind == result.group["kind"]
+        expected = reference[result.loss](y[rows], x[rows], qid[rows], w[rows])
+        assert result.value == pytest.approx(expected, rel=1e-12), (result.loss, result.group)
+        assert result.n == rows.sum()
+    assert len(report.results) == 2 * 4
+    for gap in report.groups["gaps"]:
+        values = {r.group["kind"]: r.value for r in report.results if r.loss == gap["loss"] and r.group}
+        worst = max(values, key=values.__getitem__)
+        assert gap["worst_group"] == {"kind": worst}
+        assert gap["gap"] == pytest.approx(values[worst] - min(values.values()), rel=1e-12)
+    (notice,) = told
+    found = re.fullmatch(
+        r"ranknet, listnet: the documents of a query fall in several --by groups \(row (\d+) and another row of "
+        r"its query\), so a group's value is the loss of the group's rows alone, each query cut to its documents in "
+        r"the group, and the groups do not recombine into the overall value",
+        notice,
+    )
+    assert found is not None, notice
+    row = int(found[1])
+    assert ((qid == qid[row]) & (kind != kind[row])).any()
+
+
+def test_split_groups_have_the_intervals_of_their_queries_cut(tmp_path: Path) -> None:
+    """A group's bootstrap and normal intervals are those of the same rows with each query cut by group: the
+    input whose query ids are (query, kind) draws the same rows, and its groups split no query."""
+    path, _ = _split_queries_file(tmp_path, contiguous=True)
+    cut = tmp_path / "cut.csv"
+    lines = path.read_text().splitlines()
+    cut.write_text("\n".join([lines[0], *(f"{q}-{k},{k},{rest}" for q, k, rest in
+                                          (line.split(",", 2) for line in lines[1:]))]) + "\n")  # fmt: skip
+    common = {"losses": ["ranknet", "listnet"], "pred": "score", "target": "rel", "weight": "w",
+              "cols": {"qid": "qid"}, "by": ["kind"], "chunk_rows": 7}  # fmt: skip
+    for extra in ({"bootstrap": 50, "seed": 4}, {"ci": 0.9}):
+        split, whole = (lossctl.evaluate(str(p), **common, **extra).results for p in (path, cut))
+        assert [r.group for r in split] == [r.group for r in whole]
+        for a, b in zip(split, whole, strict=True):
+            if a.group is None:
+                assert a.value != pytest.approx(b.value)  # overall: the split file's queries are whole
+                continue
+            assert a.value == pytest.approx(b.value, rel=1e-12)
+            assert a.ci is not None and b.ci is not None
+            assert a.ci == pytest.approx(b.ci, rel=1e-9), (a.loss, a.group, extra)  # chunks cut elsewhere
+
+
+def test_a_split_group_without_a_pair_is_named(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """A group whose rows hold no pair of one query (here each kind's documents are one per query) has no ranknet
+    value: an input error naming the group (it was 'ranknet: no pair ... in any query' where the input has
+    pairs); groups that hold whole queries say nothing of splits."""
     rows = "".join(f"{q},{r},{s},{g}\n" for q, r, s, g in [
         ("a", 2, 0.5, "x"), ("a", 0, 0.1, "y"), ("b", 1, 0.3, "x"), ("b", 0, 0.9, "x"), ("c", 1, 0.2, "y")
     ])  # fmt: skip
     (tmp_path / "rk.csv").write_text("qid,rel,score,kind\n" + rows)
-    args = ["--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "ranknet,listnet", "-f", "csv"]
-    run = cli("eval", tmp_path / "rk.csv", *args, "--by", "kind")
-    assert run.code == 0
-    assert run.err.count("several --by groups") == 1
-    assert (
-        "notice: ranknet, listnet: the documents of a query fall in several --by groups (row 1 and another row of its "
-        "query), so a group's value is its documents' share of their queries' losses, not the loss of the group's "
-        "rows alone; group by a column that is constant within each query\n" in run.err
-    )
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=qid", "-f", "csv"]
+    run = cli("eval", tmp_path / "rk.csv", *args, "-l", "ranknet", "--by", "kind")
+    assert run.code == 3
+    message = "ranknet in group kind=y: no pair of documents with different relevance in any query"
+    assert run.err.endswith(f"error: {message}\n")
+    run = cli("eval", tmp_path / "rk.csv", *args, "-l", "listnet", "--by", "kind")
+    assert run.code == 0 and run.err.count("several --by groups") == 1
     (tmp_path / "whole.csv").write_text("qid,rel,score,kind\na,2,0.5,x\na,0,0.1,x\nb,1,0.3,y\nb,0,0.9,y\n")
-    run = cli("eval", tmp_path / "whole.csv", *args, "--by", "kind", "--chunk-rows", "1")
+    run = cli("eval", tmp_path / "whole.csv", *args, "-l", "ranknet,listnet", "--by", "kind", "--chunk-rows", "1")
     assert run.code == 0 and "several --by groups" not in run.err
 
 

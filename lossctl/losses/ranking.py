@@ -7,7 +7,9 @@ query when each query's rows are contiguous, and holds it whole otherwise. They 
 a loss total and the count it is averaged over (pairs, queries), split over the rows involved, and
 report their ratio. A sample weight therefore weights a pair by the mean of its two documents' weights and
 a query by the mean of its documents' weights: with one weight per query (constant over its rows, as
-XGBoost's and LightGBM's group weights) that is the query's weight.
+XGBoost's and LightGBM's group weights) that is the query's weight. Under ``--by``, a group's statistics are
+the loss of its rows alone: when the groups split a query, the engine evaluates it again with each
+``(query, group)`` as a query of its own.
 """
 
 from __future__ import annotations
