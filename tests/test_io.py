@@ -483,6 +483,24 @@ def test_a_quoted_value_never_closed_is_an_error_not_rows_lost(
     assert report.results[0].n == 22
 
 
+def test_by_ids_beyond_int64_in_a_csv_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A uint64 id beyond int64 (18446744073709551615) makes pyarrow read the column as floats, where ids from 2^53
+    on round: 9007199254740993 and 9007199254740992 were one group of 2 rows without a word. The column is kept
+    as text then, its earlier blocks of integers too (one group per id, whatever the blocks)."""
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)  # the first blocks hold int64 ids only
+    ids = [1, 2, 3, 4, 5, 6, 2**53 + 1, 2**53, 2**64 - 1, 2]
+    text = "pred,target,g\n" + "".join(f"{i},0,{g}\n" for i, g in enumerate(ids))
+    report = lossctl.evaluate(write(tmp_path / "p.csv", text.encode()), losses="mse", by="g")
+    groups = {str(record.group["g"]): record.n for record in report.results if record.group is not None}
+    assert groups == {str(g): 2 if g == 2 else 1 for g in ids}
+    assert report.value("mse", group={"g": str(2**53 + 1)}) == 36.0
+    floats = "pred,target,g\n0,0,1.5\n1,0,9007199254740993.0\n"  # written as floats: read as floats
+    report = lossctl.evaluate(write(tmp_path / "f.csv", floats.encode()), losses="mse", by="g")
+    assert [record.group for record in report.results[1:]] == [{"g": 1.5}, {"g": float(2**53)}]
+
+
 @pytest.mark.parametrize("name", ["p.csv", "-"])
 def test_a_word_in_a_later_block_is_named_with_its_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str

@@ -53,6 +53,7 @@ DECIMAL_POINTS = (".", ",")
 _PARQUET_EXTENSIONS = (".parquet", ".pq")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BOM = b"\xef\xbb\xbf"
+_EXACT_FLOAT_INTEGERS = 2.0**53  # from here on, float64 holds only some integers
 # The fix named by the errors of text that is not UTF-8.
 _TO_UTF8 = "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
 
@@ -593,6 +594,7 @@ class _TextSource(Source):
 
     _has_header = False
     _quoted = False  # whether a quoted value may hold a newline (CSV)
+    _keys: frozenset[str] = frozenset()  # the --by columns being read (Source.batches's dictionary)
 
     def __init__(
         self,
@@ -774,6 +776,7 @@ class _TextSource(Source):
         return concat_parts(list(self._tables(columns)), columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
+        self._keys = frozenset(dictionary)
         for table in self._tables(columns):
             yield from table.to_batches(max_chunksize=chunk_rows)
 
@@ -949,6 +952,7 @@ class _CsvSource(_TextSource):
             except pa.ArrowInvalid as again:
                 raise self._parse_error(block, offset, columns, again) from again
         table = self._hexadecimal_as_text(table, block)
+        table = self._long_integers_as_text(table, block)
         self._check_utf8(table, block, offset)
         return _blank_strings_to_null(table)
 
@@ -973,6 +977,25 @@ class _CsvSource(_TextSource):
             cells = pc.utf8_ltrim_whitespace(texts.column(column))
             if pc.any(pc.starts_with(cells, "0x", ignore_case=True)).as_py():
                 table = table.set_column(table.column_names.index(column), column, texts.column(column))
+        return table
+
+    def _long_integers_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
+        """Keep as text a ``--by`` key column that pyarrow read as floats while a cell is an integer of 16 digits or
+        more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids from 2^53 on
+        round, so ``9007199254740993`` and ``9007199254740992`` were one group without a word. As text each id is
+        its own group. Only key columns are looked at, and parsed again only when a value reaches 2^53."""
+        floats = [c for c in self._keys if c in table.column_names and pa.types.is_floating(table.schema.field(c).type)]
+        if not floats:
+            return table
+        import pyarrow.compute as pc
+
+        for column in floats:
+            extent = pc.max(pc.abs(table.column(column))).as_py()
+            if extent is None or not extent >= _EXACT_FLOAT_INTEGERS:
+                continue
+            texts = self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
+            if pc.any(pc.match_substring_regex(texts, r"^\s*[-+]?[0-9]{16,}\s*$")).as_py():
+                table = table.set_column(table.column_names.index(column), column, texts)
         return table
 
     def _read_csv(
