@@ -243,8 +243,9 @@ def _aligned(
             missing = [c for c in columns if c not in source.columns]
             if missing:
                 raise column_not_found(missing[0], source.columns, name)
-    shared = [] if key else [c for c in opened.source.columns if c in candidate.columns]
-    shared = [c for c in shared if c not in model_columns and c not in checked]
+    # Values a loss reads (the baseline's targets and weights, each model's predictions) are never a likely key.
+    values = {*model_columns, *checked, *binding.value_columns, *([binding.weight] if binding.weight else [])}
+    shared = [] if key else [c for c in opened.source.columns if c in candidate.columns and c not in values]
     if key is None:  # in lockstep, a column both files store in the same bytes is equal without a check
         from lossctl.io.stored import same_stored_columns
 

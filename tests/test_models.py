@@ -296,6 +296,23 @@ def test_compare_row_counts_name_the_likely_key_both_files_hold(cli, tmp_path: P
         )
 
 
+def test_compare_by_order_weighs_rows_by_the_baseline_s_weights_never_taken_for_a_key(cli, tmp_path: Path) -> None:
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("w,y_true,y_pred\n1,1,2\n3,2,2\n")
+    cand.write_text("w,y_true,y_pred\n3,1,1\n1,2,4\n")  # integer weights that differ: not a likely key
+    run = cli("compare", base, cand, "-l", "mse", "--weight", "w", "-f", "json")
+    assert run.code == 0, run.err  # was: "align them by key with --on w" (exit 3)
+    (record,) = _json(run)["results"]
+    assert (record["baseline"], record["candidate"]) == (pytest.approx(1 / 4), pytest.approx(4 * 3 / 4))
+    short = tmp_path / "c.csv"
+    short.write_text("w,y_true,y_pred\n3,1,1\n")
+    run = cli("compare", base, short, "-l", "mse", "--weight", "w")
+    assert run.code == 3 and run.err == (
+        f"error: {base} has 2 rows but {short} has 1; rows are aligned by order, so the counts must match "
+        "(or use --on KEY)\n"
+    )
+
+
 def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text('{"label": 0, "p": [0.7, 0.2, 0.1]}\n{"label": 2, "p": [0.1, 0.1, 0.8]}\n')
