@@ -154,7 +154,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
-                dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
+                dropped_notice(outcome, binding, [s.name for s in (candidate_source, opened.targets) if s is not None])
             )
             notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())
             outputs = split_outputs(plan, outcome)

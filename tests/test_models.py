@@ -629,8 +629,31 @@ def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Pa
     bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,0.5\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
     assert run.code == 0
-    assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}\n" in run.err
+    assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}; a row with a missing" in run.err
     assert "candidate:" not in run.err
+
+
+def test_missing_drop_says_a_row_missing_in_one_model_is_dropped_for_every_model(cli, tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("target,m1,m2\n1,2,\n2,2,2\n3,3,4\n")
+    every = (
+        "; a row with a missing value in any model's column is dropped for every model, so the models are compared "
+        "on the same rows\n"
+    )
+    run = cli("eval", path, "--model", "m*", "--target", "target", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert [(r["model"], r["value"], r["n"]) for r in _json(run)["results"]] == [("m1", 0.0, 2), ("m2", 0.5, 2)]
+    assert f"notice: dropped 1 of 3 rows with missing values (--missing drop): 1 in column 'm2'{every}" in run.err
+    run = cli("compare", path, "--model", "m*", "--target", "target", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert _json(run)["results"][0]["n"] == 2 and every in run.err
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("target,pred\n1,2\n2,2\n3,3\n")
+    cand.write_text("target,pred\n1,\n2,2\n3,4\n")
+    run = cli("compare", base, cand, "-l", "mse", "--missing", "drop", "-f", "json")
+    assert _json(run)["results"][0]["n"] == 2
+    assert f"1 in column 'pred' in {cand}{every}" in run.err
+    # A missing target drops the row for every model without needing a word.
+    run = cli("eval", path, "--model", "m1", "--target", "m2", "-l", "mse", "--missing", "drop")
+    assert run.code == 0 and "1 in column 'm2'\n" in run.err
 
 
 def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> None:
