@@ -475,7 +475,8 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
     doc = _json(run)
     assert run.code == 0 and doc["input"]["baseline"]["rows_dropped"] == 1
     assert (
-        f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2): dropped (--missing drop)\n" in run.err
+        f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2 at row 2): dropped (--missing drop)\n"
+        in run.err
     )
     assert f"notice: dropped 1 of 4 rows without a partner in {sub} (--missing drop)\n" in run.err
     [result] = doc["results"]
