@@ -616,17 +616,36 @@ def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Pa
         f"error: bce: column 'pred' in {bad} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
         "got 1.2 in 1 row (first: row 1)\n"
     )
-    bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,inf\n")
+    # Joined by --on, the candidate's rows are named as its file numbers them: id 0 is row 0 of a.csv, row 2 of b.csv.
+    bad.write_text("id,target,pred\n1,0,\n2,1,0.9\n0,1,inf\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "-q")
     assert run.err == (
-        f"error: column 'pred' in {bad} has 1 missing value (row 1; 0-based); use --missing drop to drop those rows "
-        f"(rows are numbered as in {base}, to which --on joins them)\n"
-    )
+        f"error: column 'pred' in {bad} has 1 missing value (row 0; 0-based); use --missing drop to drop those rows\n"
+    )  # was row 1 (a.csv's), '(rows are numbered as in a.csv, to which --on joins them)'
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
+    assert run.code == 3 and run.err.endswith(f"error: column 'pred' in {bad} has 1 infinite value (row 2; 0-based)\n")
+    # Candidate rows the join leaves out (no partner, no key) keep the others' numbers.
+    bad.write_text("id,target,pred\n7,1,0.5\n,1,0.5\n2,1,0.9\n0,1,1.5\n1,0,0.2\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
     assert run.code == 3 and run.err.endswith(
-        f"error: column 'pred' in {bad} has 1 infinite value (row 0; 0-based) (rows are numbered as in {base}, to "
-        "which --on joins them)\n"
+        f"error: bce: column 'pred' in {bad} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
+        "got 1.5 in 1 row (first: row 3)\n"
     )
+    bad.write_text("id,target,pred\n2,1,0.9\n1,0,0.2\n0,1,x\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce")
+    assert run.err == f"error: column 'pred' in {bad} is not numeric: 'x' at row 2\n"
+    with pytest.raises(lossctl.InputError, match=r"is not numeric: 'x' at row 2$"):
+        lossctl.compare(base, bad, on="id", losses="bce")
+    # A missing value in the baseline too: one message, in the baseline's rows, which says so.
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,\n2,1,0.9\n")
+    bad.write_text("id,target,pred\n2,1,\n1,0,0.2\n0,1,0.5\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce")
+    assert run.err == (
+        f"error: column 'pred' has 1 missing value (row 1; 0-based); column 'pred' in {bad} has 1 missing value "
+        f"(row 2; 0-based); use --missing drop to drop those rows (rows are numbered as in {base}, to which --on "
+        "joins them)\n"
+    )
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,0.2\n2,1,0.9\n")
     bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,0.5\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
     assert run.code == 0
