@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, BinaryIO
@@ -112,7 +112,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             raise UsageError(_NO_CANDIDATE)
         binding, names = opened.binding, list(opened.binding.models)
         batches = input_batches(opened, binding.columns(*key_columns(options)), options, notices)
-        candidate_source, candidate_rows = None, None
+        candidate_source, candidate_rows, in_candidate_order = None, None, None
     else:
         if candidate is baseline and type(candidate).__name__ == "RecordBatchReader":
             raise UsageError(
@@ -126,7 +126,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
-        batches, candidate_rows = _aligned(opened, candidate_source, binding, options, notices)
+        batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     notices += option_notices(options, requests)
     owners = gate_owners(options, requests)
@@ -154,7 +154,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
-                dropped_notice(outcome, [s.name for s in (candidate_source, opened.targets) if s is not None])
+                dropped_notice(outcome, binding, [s.name for s in (candidate_source, opened.targets) if s is not None])
             )
             notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())
             outputs = split_outputs(plan, outcome)
@@ -180,6 +180,9 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
             raise
         base_name, candidate_name = _names(opened.source, candidate_source)
+        own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
+        if own is not None:  # numbered as the candidate file numbers its rows
+            raise InputError(_shown(own, binding, candidate_name)) from None
         joined = f" (rows are numbered as in {base_name}, to which --on joins them)" if options.join_key else ""
         raise InputError(_shown(str(error), binding, candidate_name) + joined) from None
     if candidate_source is not None:
@@ -225,9 +228,10 @@ def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Bindin
 
 def _aligned(
     opened: Opened, candidate: Source, binding: Binding, options: Options, notices: list[str]
-) -> tuple[Iterator[pa.RecordBatch], int | None]:
-    """The baseline's batches with the candidate's model columns (renamed ``candidate:...``) beside them, and the
-    candidate's own row count where it may differ from the baseline's (a join, ``None`` in lockstep).
+) -> tuple[Iterator[pa.RecordBatch], int | None, Callable[[], Iterator[pa.RecordBatch] | None] | None]:
+    """The baseline's batches with the candidate's model columns (renamed ``candidate:...``) beside them, the
+    candidate's own row count where it may differ from the baseline's (a join, ``None`` in lockstep), and for a
+    join the same rows in the candidate's order, for messages (:func:`_candidate_order`; ``None`` in lockstep).
 
     Aligned by ``--on`` through a join, else read in lockstep, chunk by chunk. Where the candidate file holds
     the target columns too, they must equal the baseline's row by row (unless ``--targets`` gives them); in
@@ -243,8 +247,9 @@ def _aligned(
             missing = [c for c in columns if c not in source.columns]
             if missing:
                 raise column_not_found(missing[0], source.columns, name)
-    shared = [] if key else [c for c in opened.source.columns if c in candidate.columns]
-    shared = [c for c in shared if c not in model_columns and c not in checked]
+    # Values a loss reads (the baseline's targets and weights, each model's predictions) are never a likely key.
+    values = {*model_columns, *checked, *binding.value_columns, *([binding.weight] if binding.weight else [])}
+    shared = [] if key else [c for c in opened.source.columns if c in candidate.columns and c not in values]
     if key is None:  # in lockstep, a column both files store in the same bytes is equal without a check
         from lossctl.io.stored import same_stored_columns
 
@@ -259,18 +264,18 @@ def _aligned(
         table = _table(base_batches, base_columns)
         other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
-        if checked:  # the candidate's own row numbers, for the message of a differing target
-            other = other.append_column(_CANDIDATE_ROW, to_arrow(np.arange(other.num_rows, dtype=np.int64)))
+        # The candidate's own row numbers, for messages about its values (one int32 per joined row, 80 MB on
+        # 20M rows; the batches the engine reads leave it out).
+        width = np.int32 if other.num_rows < 2**31 else np.int64
+        other = other.append_column(_CANDIDATE_ROW, to_arrow(np.arange(other.num_rows, dtype=width)))
         drop = options.missing == "drop"
         joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
         notices += more
-        their_rows = joined.column(_CANDIDATE_ROW) if checked else None
-        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows)
+        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=joined.column(_CANDIDATE_ROW))
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [CANDIDATE + c for c in checked if c not in model_columns]
-        unused = only_checked + ([_CANDIDATE_ROW] if checked else [])
-        batches = joined.drop_columns(unused).to_batches(max_chunksize=chunk_rows)
-        return iter(batches), other.num_rows
+        batches = joined.drop_columns([*only_checked, _CANDIDATE_ROW]).to_batches(max_chunksize=chunk_rows)
+        return iter(batches), other.num_rows, partial(_candidate_order, joined, other.num_rows, chunk_rows)
     # The candidate is decoded on a thread of its own, one batch ahead, while the reader thread decodes the
     # baseline: 20M-row compare 1.23 s -> 1.05 s; a second batch ahead gained nothing and held 30 MB more.
     other_batches = prefetch(
@@ -281,7 +286,59 @@ def _aligned(
     return _lockstep(
         base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop,
         first_row=opened.source.first_row,
-    ), None  # fmt: skip
+    ), None, None  # fmt: skip
+
+
+def _candidate_order(joined: pa.Table, rows: int, chunk_rows: int) -> Iterator[pa.RecordBatch] | None:
+    """The rows joined by ``--on`` again, one per candidate row in the candidate's order, so that a pass over them
+    numbers rows as the candidate file does (:func:`_candidate_error`). A candidate row the join left out (with
+    ``--missing drop``: no key, or no partner in the baseline) is a row without a partner, which the engine
+    drops; ``None`` where there is one without ``--missing drop`` (the join refuses such a row first)."""
+    from lossctl.io.align import NO_PARTNER
+
+    theirs = joined.column(_CANDIDATE_ROW).fill_null(-1).to_numpy()
+    positions = np.full(rows, -1, dtype=np.int64)
+    positions[theirs[theirs >= 0]] = np.flatnonzero(theirs >= 0)
+    left_out = positions < 0
+    drop = NO_PARTNER in joined.column_names
+    if left_out.any() and not drop:
+        return None
+    table = joined.drop_columns([_CANDIDATE_ROW]).take(pa.array(positions, mask=left_out))
+    if drop:
+        partnerless = table.column(NO_PARTNER).fill_null(True)
+        table = table.set_column(table.column_names.index(NO_PARTNER), NO_PARTNER, partnerless)
+    return iter(table.to_batches(max_chunksize=chunk_rows))
+
+
+def _candidate_error(
+    again: Callable[[], Iterator[pa.RecordBatch] | None], plan: Plan, options: Options, binding: Binding, first: str
+) -> str | None:
+    """The message of the input error ``first`` (in the baseline's row numbers) about the candidate's values, found
+    again by a pass over the candidate's losses alone, its rows in the candidate's order (``again``), so that the
+    rows named are the candidate file's. ``None`` when ``first`` or the message found names another column too (a
+    missing baseline prediction or target: the rows of ``first`` are right for it), or when none is found."""
+    from lossctl.engine import run
+
+    batches = again() if _candidate_only(first, binding) else None
+    if batches is None:
+        return None
+    jobs = [job for job in plan.jobs if job.model == CANDIDATE_MODEL]
+    alone = replace(plan, jobs=jobs, by=[], keys=(), bootstrap=0, distributions=False, moments=False, hold=True)
+    try:
+        run(batches, alone, replace(options, per_sample=None))
+    except InputError as error:
+        message = str(error)
+        return message if _candidate_only(message, binding) else None
+    return None
+
+
+def _candidate_only(message: str, binding: Binding) -> bool:
+    """Whether ``message`` names a column of the candidate's and no other column."""
+    renamed = _renamed(binding)
+    others = [c for c in binding.columns() if c not in renamed]
+    return any(f"'{show_name(c)}'" in message for c in renamed) and not any(
+        f"'{show_name(c)}'" in message for c in others
+    )
 
 
 def _names(baseline: Source, candidate: Source) -> tuple[str, str]:

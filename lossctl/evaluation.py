@@ -125,21 +125,31 @@ def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
     return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
 
 
-def dropped_notice(outcome: Outcome, others: Sequence[str] = ()) -> list[str]:
+def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = ()) -> list[str]:
     """The notice of ``--missing drop``: how many rows were dropped, and why: no partner in ``others`` (the files
-    joined to the input), or a missing value, with the count of rows per column."""
+    joined to the input), or a missing value, with the count of rows per column. A row missing in one model's
+    column is dropped for every model of ``binding``, so that the models are compared on the same rows: the
+    notice says so."""
     if not outcome.rows_dropped:
         return []
     dropped = f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')}"
     partnerless = f"without a partner in {' or '.join(others)}"
     missing = outcome.rows_dropped - outcome.partnerless
     columns = ", ".join(f"{n} in column '{label}'" for label, n in outcome.dropped_missing.items())
+    own = {",".join(cs) for roles in binding.models.values() for cs in roles.values()}
+    every = (
+        "; a row with a missing value in any model's column is dropped for every model, so the models are compared "
+        "on the same rows"
+        if len(binding.models) > 1 and own.intersection(outcome.dropped_missing)
+        else ""
+    )
     if not outcome.partnerless:
-        return [f"{dropped} with missing values (--missing drop): {columns}"]
+        return [f"{dropped} with missing values (--missing drop): {columns}{every}"]
     if not missing:
         return [f"{dropped} {partnerless} (--missing drop)"]
     return [
-        f"{dropped} (--missing drop): {outcome.partnerless} {partnerless}, {missing} with missing values ({columns})"
+        f"{dropped} (--missing drop): {outcome.partnerless} {partnerless}, {missing} with missing values "
+        f"({columns}){every}"
     ]
 
 
@@ -240,7 +250,7 @@ def run_evaluation(
         with passing as outcome:  # --per-sample is published only if the results are too
             notices.extend(
                 outcome.notices
-                + dropped_notice(outcome, [opened.targets.name] if opened.targets else [])
+                + dropped_notice(outcome, binding, [opened.targets.name] if opened.targets else [])
                 + look.notices()
             )
             notices.extend(notice for encoder in encoders.values() for notice in encoder.notices())

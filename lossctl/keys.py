@@ -418,6 +418,14 @@ class RowIndex:
             rows[block] = np.maximum(held, EMPTY)
         return rows, repeats
 
+    def fingerprint(self, row: int) -> np.uint64:
+        """The fingerprint of row ``row``'s key, for a message (dense integers keep none: their slots are searched)."""
+        if self._fps is not None:
+            return np.uint64(self._fps[row])
+        assert self._table.dense_minimum is not None
+        slot = int(np.flatnonzero(self._table.slots == row)[0])
+        return np.array([slot + self._table.dense_minimum], dtype=np.int64).view(np.uint64)[0]
+
     def unclaimed(self) -> np.ndarray:
         """The rows no key was claimed for, in order (the first row of each key: a repeated row is never handed out)."""
         if self._table.dense_minimum is None:

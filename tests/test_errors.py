@@ -390,14 +390,16 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id,pred\n1,1\n2,2\n3,3\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "p.csv: 1 row has a key 'id' that is not in t.csv (first: 3); to leave such rows out, use --missing drop",
+        "p.csv: 1 row has a key 'id' that is not in t.csv (first: 3 at row 2); to leave such rows out, use --missing "
+        "drop",
     ),
     (
         "target rows without a prediction",
         {"p.csv": "id,pred\n1,1\n2,2\n", "t.csv": "id,target\n1,1\n2,2\n4,9\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],
         3,
-        "t.csv: 1 row has a key 'id' that is not in p.csv (first: row 2); to leave such rows out, use --missing drop",
+        "t.csv: 1 row has a key 'id' that is not in p.csv (first: 4 at row 2); to leave such rows out, use --missing "
+        "drop",
     ),
     (
         "--targets file without a target column",

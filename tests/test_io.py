@@ -1138,7 +1138,7 @@ def test_join_on_a_key_keeps_the_predictions_order_and_drops_unused_targets() ->
     assert joined.column("id").to_pylist() == ["c", "a", "b"]
     assert joined.column("target").to_pylist() == [30, 10, 20]
     assert notices == [
-        "targets.csv: 3 rows have a key 'id' that is not in preds.csv (first: row 1): dropped (--missing drop)"
+        "targets.csv: 3 rows have a key 'id' that is not in preds.csv (first: 'x' at row 1): dropped (--missing drop)"
     ]
 
 
@@ -1148,10 +1148,11 @@ def test_unused_target_rows_are_an_error_without_missing_drop() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "p.csv", "t.csv")
     assert message(error) == (
-        "t.csv: 1 row has a key 'id' that is not in p.csv (first: row 1); to leave such rows out, use --missing drop"
+        "t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1); to leave such rows out, use --missing "
+        "drop"
     )
     _, notices = attach_targets(preds, targets, "id", "p.csv", "t.csv", drop=True)
-    assert notices == ["t.csv: 1 row has a key 'id' that is not in p.csv (first: row 1): dropped (--missing drop)"]
+    assert notices == ["t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1): dropped (--missing drop)"]
 
 
 def test_integer_and_float_keys_match() -> None:
@@ -1171,7 +1172,8 @@ def test_integer_and_text_keys_match_by_their_text_form() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, leading_zero, "id", "p.csv", "t.jsonl")
     assert message(error) == (
-        "p.csv: 1 row has a key 'id' that is not in t.jsonl (first: 1); to leave such rows out, use --missing drop"
+        "p.csv: 1 row has a key 'id' that is not in t.jsonl (first: 1 at row 1); to leave such rows out, use --missing "
+        "drop"
     )
 
 
@@ -1213,8 +1215,8 @@ def test_predictions_without_target() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
     assert message(error) == (
-        "preds.csv: 2 rows have a key 'id' that is not in targets.csv (first: 'q'); to leave such rows out, use "
-        "--missing drop"
+        "preds.csv: 2 rows have a key 'id' that is not in targets.csv (first: 'q' at row 1); to leave such rows out, "
+        "use --missing drop"
     )
 
 

@@ -51,8 +51,10 @@ def test_the_streamed_join_equals_an_in_memory_join(tmp_path: Path, kind: str, c
     rows = pq.read_table(per_row).to_pydict()
     assert rows["id"] == keys.tolist()  # the predictions' order
     assert rows["mae"] == pytest.approx(np.abs(r).tolist(), rel=1e-15)
-    unused = f"{targets}: 37 rows have a key 'id' that is not in {preds} (first: row "
-    assert any(n.startswith(unused) and n.endswith("): dropped (--missing drop)") for n in report.notices)
+    held = pq.read_table(targets).column("id").to_pylist()
+    first = next(row for row, key in enumerate(held) if key not in residuals)  # named by its key and its row
+    unused = f"{targets}: 37 rows have a key 'id' that is not in {preds} (first: {held[first]!r} at row {first})"
+    assert f"{unused}: dropped (--missing drop)" in report.notices
     assert report.input["rows_dropped"] == 0  # rows of the predictions file only
 
 
@@ -64,7 +66,7 @@ DROP = "; to leave such rows out, use --missing drop"
     ("pred_ids", "target_ids", "message"),
     [
         ([1, 2, 3, 2, 9, 3], [1, 2, 3], "key column 'id' has 2 duplicate values in {p} (first: 2 at row 3)" + DISTINCT),
-        ([1, 5, 2, 6], [1, 2], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5)" + DROP),
+        ([1, 5, 2, 6], [1, 2], "{p}: 2 rows have a key 'id' that is not in {t} (first: 5 at row 1)" + DROP),
         ([1, 2], [1, 2, 2, 1], "key column 'id' has 2 duplicate values in {t} (first: 2 at row 2)" + DISTINCT),
         (["a", "b", "a"], ["a", "b"], "key column 'id' has 1 duplicate value in {p} (first: 'a' at row 2)" + DISTINCT),
         ([1, None, 2, None], [1, 2], "key column 'id' has 2 missing values in {p} (first: row 1)" + DROP),
@@ -194,7 +196,9 @@ def test_on_left_equals_right_joins_differently_named_keys(cli: Any, tmp_path: P
               "-f", "json", "--missing", "drop")  # fmt: skip
     assert json.loads(run.out)["results"][0]["value"] == pytest.approx((3 + 0 + 1) / 3)
     assert per_row.read_text().splitlines() == ['"sample","mae"', "3,3", "1,0", "2,1"]
-    assert f"notice: {targets}: 1 row has a key 'SampleID' that is not in {preds} (first: row 3): dropped " in run.err
+    assert (
+        f"notice: {targets}: 1 row has a key 'SampleID' that is not in {preds} (first: 9 at row 3): dropped " in run.err
+    )
     wrong = cli("eval", preds, "--targets", targets, "--on", "sample=Sample", "-l", "mae")
     assert wrong.code == 3 and wrong.err.startswith(f"error: column 'Sample' not found in {targets}")
 
@@ -230,8 +234,8 @@ def test_a_composite_key_equals_pandas_merge(
     assert rows["region"] == ["eu", "us", "eu", "us", "eu"] and rows["id"] == [1, 1, 2, 7, 3]
     assert rows["mse"] == pytest.approx(((merged["pred"] - merged["target"]) ** 2).tolist())
     assert (
-        f"{targets}: 1 row has a key (region, id) that is not in {preds} (first: row 5): dropped (--missing drop)"
-        in (report.notices)
+        f"{targets}: 1 row has a key (region, id) that is not in {preds} (first: ('us', 2.0) at row 5): dropped "
+        "(--missing drop)" in (report.notices)
     )
 
 
@@ -241,7 +245,8 @@ def test_composite_key_errors_name_every_column_and_the_first_value(cli: Any, tm
     on = ("--on", "region", "--on", "id")
     run = cli("eval", preds, "--targets", targets, *on, "-l", "mse")
     assert (
-        run.err == f"error: {preds}: 1 row has a key (region, id) that is not in {targets} (first: ('eu', 5)){DROP}\n"
+        run.err
+        == f"error: {preds}: 1 row has a key (region, id) that is not in {targets} (first: ('eu', 5) at row 3){DROP}\n"
     )
     repeated = _csv(tmp_path / "r.csv", "region,id,target\neu,1,1\nus,1,2\neu,1,3\n")
     run = cli("eval", preds, "--targets", repeated, *on, "-l", "mse")
@@ -260,8 +265,8 @@ def test_unmatched_rows_are_dropped_counted_and_reported_with_missing_drop(cli: 
     assert doc["results"][0]["value"] == pytest.approx(0.5)
     assert (doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (2, 2)
     assert (
-        f"notice: {preds}: 1 row has a key 'id' that is not in {targets} (first: 9); {preds}: 1 row has no key "
-        "(first: row 1): dropped (--missing drop)\n"
+        f"notice: {preds}: 1 row has a key 'id' that is not in {targets} (first: 9 at row 2); {preds}: 1 row has no "
+        "key (first: row 1): dropped (--missing drop)\n"
     ) in run.err
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
     assert strict.code == 3
@@ -514,14 +519,16 @@ def test_target_rows_without_a_prediction_are_an_error_unless_missing_drop(
     run = cli("eval", preds_csv, "--targets", extra, "--on", "id", "-l", "mse", "-f", "json", "-q")
     assert (run.code, run.out) == (3, "")
     assert run.err == (
-        f"error: {extra}: 1 row has a key 'id' that is not in {preds_csv} (first: row 3); to leave such rows out, "
-        "use --missing drop\n"
+        f"error: {extra}: 1 row has a key 'id' that is not in {preds_csv} (first: 4 at row 3); to leave such rows "
+        "out, use --missing drop\n"
     )
     dropped = cli("eval", preds_csv, "--targets", extra, "--on", "id", "-l", "mse", "-f", "json", "--missing", "drop")
     doc = json.loads(dropped.out)
     assert doc["results"][0]["value"] == pytest.approx(0.5 / 3)
     assert doc["input"]["rows_dropped"] == 0  # rows of the predictions file; the notice counts the targets'
-    assert f"notice: {extra}: 1 row has a key 'id' that is not in {preds_csv} (first: row 3): dropped " in dropped.err
+    assert (
+        f"notice: {extra}: 1 row has a key 'id' that is not in {preds_csv} (first: 4 at row 3): dropped " in dropped.err
+    )
 
 
 def test_missing_drop_drops_target_rows_without_a_key_and_their_predictions(
@@ -534,7 +541,7 @@ def test_missing_drop_drops_target_rows_without_a_key_and_their_predictions(
     assert doc["results"][0]["value"] == pytest.approx((0.25 + 0.25) / 2)
     assert (doc["input"]["rows_used"], doc["input"]["rows_dropped"]) == (2, 1)
     assert f"notice: {no_key}: 1 row has no key (first: row 1): dropped (--missing drop)\n" in run.err
-    assert f"notice: {preds_csv}: 1 row has a key 'id' that is not in {no_key} (first: 2): dropped" in run.err
+    assert f"notice: {preds_csv}: 1 row has a key 'id' that is not in {no_key} (first: 2 at row 1): dropped" in run.err
     strict = cli("eval", preds_csv, "--targets", no_key, "--on", "id", "-l", "mse")
     assert strict.err == f"error: key column 'id' has 1 missing value in {no_key} (first: row 1){DROP}\n"
 
@@ -554,7 +561,9 @@ def test_missing_drop_uses_no_row_of_a_key_the_targets_repeat(cli: Any, tmp_path
         f"notice: {targets}: 2 rows have a key 'id' that another row has too (first: {ids[0]!r}): dropped, every row "
         "of such a key (--missing drop)\n"
     ) in run.err
-    assert f"notice: {preds}: 1 row has a key 'id' that {targets} repeats (first: {ids[0]!r}): dropped" in run.err
+    assert (
+        f"notice: {preds}: 1 row has a key 'id' that {targets} repeats (first: {ids[0]!r} at row 0): dropped" in run.err
+    )
     strict = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
     assert strict.err == (
         f"error: key column 'id' has 1 duplicate value in {targets} (first: {ids[0]!r} at row 1){DISTINCT}\n"
@@ -584,7 +593,17 @@ def test_key_values_in_messages_are_spelled_as_the_file_holds_them(cli: Any, tmp
     targets = _csv(tmp_path / "t.csv", "day,target\n2024-01-01,1\n2024-01-02,2\n2024-01-04,3\n")
     run = cli("eval", preds, "--targets", targets, "--on", "day", "-l", "mse")
     assert run.code == 3
-    assert run.err == f"error: {preds}: 1 row has a key 'day' that is not in {targets} (first: 2024-01-03){DROP}\n"
+    assert (
+        run.err
+        == f"error: {preds}: 1 row has a key 'day' that is not in {targets} (first: 2024-01-03 at row 2){DROP}\n"
+    )
+    run = cli("eval", targets, "--pred", "target", "--targets", preds, "--target", "pred", "--on", "day", "-l", "mse")
+    assert (
+        run.err
+        == f"error: {targets}: 1 row has a key 'day' that is not in {preds} (first: 2024-01-04 at row 2){DROP}\n"
+    )
+    run = cli("eval", preds, "--targets", targets, "--on", "day", "-l", "mse", "--missing", "drop")
+    assert f"notice: {targets}: 1 row has a key 'day' that is not in {preds} (first: 2024-01-04 at row 2)" in run.err
     at = _csv(tmp_path / "a.csv", "at,pred\n2024-01-01 10:00:00,1\n2024-01-02 10:00:00,2\n")
     stamps = _csv(tmp_path / "s.csv", "at,target\n2024-01-01 10:00:00,1\n2024-01-01 10:00:00,2\n")
     run = cli("eval", at, "--targets", stamps, "--on", "at", "-l", "mse")

@@ -296,6 +296,23 @@ def test_compare_row_counts_name_the_likely_key_both_files_hold(cli, tmp_path: P
         )
 
 
+def test_compare_by_order_weighs_rows_by_the_baseline_s_weights_never_taken_for_a_key(cli, tmp_path: Path) -> None:
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("w,y_true,y_pred\n1,1,2\n3,2,2\n")
+    cand.write_text("w,y_true,y_pred\n3,1,1\n1,2,4\n")  # integer weights that differ: not a likely key
+    run = cli("compare", base, cand, "-l", "mse", "--weight", "w", "-f", "json")
+    assert run.code == 0, run.err  # was: "align them by key with --on w" (exit 3)
+    (record,) = _json(run)["results"]
+    assert (record["baseline"], record["candidate"]) == (pytest.approx(1 / 4), pytest.approx(4 * 3 / 4))
+    short = tmp_path / "c.csv"
+    short.write_text("w,y_true,y_pred\n3,1,1\n")
+    run = cli("compare", base, short, "-l", "mse", "--weight", "w")
+    assert run.code == 3 and run.err == (
+        f"error: {base} has 2 rows but {short} has 1; rows are aligned by order, so the counts must match "
+        "(or use --on KEY)\n"
+    )
+
+
 def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text('{"label": 0, "p": [0.7, 0.2, 0.1]}\n{"label": 2, "p": [0.1, 0.1, 0.8]}\n')
@@ -458,7 +475,8 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
     doc = _json(run)
     assert run.code == 0 and doc["input"]["baseline"]["rows_dropped"] == 1
     assert (
-        f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2): dropped (--missing drop)\n" in run.err
+        f"notice: {base}: 1 row has a key 'id' that is not in {sub} (first: 2 at row 2): dropped (--missing drop)\n"
+        in run.err
     )
     assert f"notice: dropped 1 of 4 rows without a partner in {sub} (--missing drop)\n" in run.err
     [result] = doc["results"]
@@ -598,22 +616,64 @@ def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Pa
         f"error: bce: column 'pred' in {bad} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
         "got 1.2 in 1 row (first: row 1)\n"
     )
-    bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,inf\n")
+    # Joined by --on, the candidate's rows are named as its file numbers them: id 0 is row 0 of a.csv, row 2 of b.csv.
+    bad.write_text("id,target,pred\n1,0,\n2,1,0.9\n0,1,inf\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "-q")
     assert run.err == (
-        f"error: column 'pred' in {bad} has 1 missing value (row 1; 0-based); use --missing drop to drop those rows "
-        f"(rows are numbered as in {base}, to which --on joins them)\n"
-    )
+        f"error: column 'pred' in {bad} has 1 missing value (row 0; 0-based); use --missing drop to drop those rows\n"
+    )  # was row 1 (a.csv's), '(rows are numbered as in a.csv, to which --on joins them)'
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
+    assert run.code == 3 and run.err.endswith(f"error: column 'pred' in {bad} has 1 infinite value (row 2; 0-based)\n")
+    # Candidate rows the join leaves out (no partner, no key) keep the others' numbers.
+    bad.write_text("id,target,pred\n7,1,0.5\n,1,0.5\n2,1,0.9\n0,1,1.5\n1,0,0.2\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
     assert run.code == 3 and run.err.endswith(
-        f"error: column 'pred' in {bad} has 1 infinite value (row 0; 0-based) (rows are numbered as in {base}, to "
-        "which --on joins them)\n"
+        f"error: bce: column 'pred' in {bad} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
+        "got 1.5 in 1 row (first: row 3)\n"
     )
+    bad.write_text("id,target,pred\n2,1,0.9\n1,0,0.2\n0,1,x\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce")
+    assert run.err == f"error: column 'pred' in {bad} is not numeric: 'x' at row 2\n"
+    with pytest.raises(lossctl.InputError, match=r"is not numeric: 'x' at row 2$"):
+        lossctl.compare(base, bad, on="id", losses="bce")
+    # A missing value in the baseline too: one message, in the baseline's rows, which says so.
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,\n2,1,0.9\n")
+    bad.write_text("id,target,pred\n2,1,\n1,0,0.2\n0,1,0.5\n")
+    run = cli("compare", base, bad, "--on", "id", "-l", "bce")
+    assert run.err == (
+        f"error: column 'pred' has 1 missing value (row 1; 0-based); column 'pred' in {bad} has 1 missing value "
+        f"(row 2; 0-based); use --missing drop to drop those rows (rows are numbered as in {base}, to which --on "
+        "joins them)\n"
+    )
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,0.2\n2,1,0.9\n")
     bad.write_text("id,target,pred\n2,1,0.9\n1,0,\n0,1,0.5\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce", "--missing", "drop")
     assert run.code == 0
-    assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}\n" in run.err
+    assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}; a row with a missing" in run.err
     assert "candidate:" not in run.err
+
+
+def test_missing_drop_says_a_row_missing_in_one_model_is_dropped_for_every_model(cli, tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("target,m1,m2\n1,2,\n2,2,2\n3,3,4\n")
+    every = (
+        "; a row with a missing value in any model's column is dropped for every model, so the models are compared "
+        "on the same rows\n"
+    )
+    run = cli("eval", path, "--model", "m*", "--target", "target", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert [(r["model"], r["value"], r["n"]) for r in _json(run)["results"]] == [("m1", 0.0, 2), ("m2", 0.5, 2)]
+    assert f"notice: dropped 1 of 3 rows with missing values (--missing drop): 1 in column 'm2'{every}" in run.err
+    run = cli("compare", path, "--model", "m*", "--target", "target", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert _json(run)["results"][0]["n"] == 2 and every in run.err
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("target,pred\n1,2\n2,2\n3,3\n")
+    cand.write_text("target,pred\n1,\n2,2\n3,4\n")
+    run = cli("compare", base, cand, "-l", "mse", "--missing", "drop", "-f", "json")
+    assert _json(run)["results"][0]["n"] == 2
+    assert f"1 in column 'pred' in {cand}{every}" in run.err
+    # A missing target drops the row for every model without needing a word.
+    run = cli("eval", path, "--model", "m1", "--target", "m2", "-l", "mse", "--missing", "drop")
+    assert run.code == 0 and "1 in column 'm2'\n" in run.err
 
 
 def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> None:

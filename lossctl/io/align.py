@@ -153,6 +153,7 @@ class _Composite:
     def __init__(self, columns: list[pa.ChunkedArray]) -> None:
         self._text: dict[int, tuple[pa.Array, RowIndex]] = {}  # column -> the targets' distinct values, indexed
         self._held: list[np.ndarray] = []
+        self._kinds = [chunked.type for chunked in columns]
         for i, chunked in enumerate(columns):
             column = _flat(chunked)
             if exact_type(column.type):
@@ -165,6 +166,13 @@ class _Composite:
         self._radix = self._mixed_radix(self._held)
         self.exact = self._radix is not None
         self.target_fps = self._combined(self._held)
+
+    def values_at(self, row: int) -> tuple[object, ...]:
+        """The key of target row ``row`` for a message, from the integers held (the key columns are released)."""
+        return tuple(
+            self._text[i][0][int(held[row])].as_py() if i in self._text else value_of(held[row], kind)
+            for i, (held, kind) in enumerate(zip(self._held, self._kinds, strict=True))
+        )
 
     @staticmethod
     def _mixed_radix(held: list[np.ndarray]) -> list[tuple[int, int, int]] | None:
@@ -268,7 +276,7 @@ class _Problems:
         verb = "has" if self.unmatched == 1 else "have"
         return (
             f"{preds_name}: {_rows(self.unmatched)} {verb} a key {_named(key.preds)} that is not in {targets_name} "
-            f"(first: {shown_value(self.first_unmatched[1])})"
+            f"(first: {shown_value(self.first_unmatched[1])} at row {self.first_unmatched[0]})"
         )
 
     def error(self, key: JoinKey, preds_name: str, targets_name: str, drop: bool) -> InputError:
@@ -291,7 +299,7 @@ class _Problems:
             verb = "has" if self.ambiguous == 1 else "have"
             parts.append(
                 f"{preds_name}: {_rows(self.ambiguous)} {verb} a key {_named(key.preds)} that {targets_name} repeats "
-                f"(first: {shown_value(self.first_ambiguous[1])})"
+                f"(first: {shown_value(self.first_ambiguous[1])} at row {self.first_ambiguous[0]})"
             )
         if self.nulls:
             verb = "has" if self.nulls == 1 else "have"
@@ -477,11 +485,24 @@ class Join:
         verb = "has" if len(rows) == 1 else "have"
         text = (
             f"{self.targets_name}: {_rows(len(rows))} {verb} a key {_named(self.key.targets)} that is not in "
-            f"{self.preds_name} (first: row {first})"
+            f"{self.preds_name} (first: {shown_value(self._target_key(int(rows[0])))} at row {first})"
         )
         if not self.drop:
             raise InputError(f"{text}; {_DROP_THEM}")
         self.notices.append(f"{text}: dropped (--missing drop)")
+
+    def _target_key(self, held: int) -> object:
+        """The key of the ``held``-th target row, for a message: the key columns are released once indexed
+        (:meth:`_build`), so it is recovered from what the index keeps."""
+        assert self.key is not None
+        if self._targets is not None:  # not indexed: no predictions were read
+            return _values_at([self._targets.column(name) for name in self.key.targets], held)
+        if self._composite is not None:
+            return self._composite.values_at(held)
+        if self._key is not None:
+            return self._key[held].as_py()
+        assert self._index is not None
+        return value_of(self._index.fingerprint(held), self._types[0])
 
     def _by_position(self, preds: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         offset = 0
