@@ -140,7 +140,7 @@ class _Params:
         for option in param_options:
             key, value = _key_value(option, "--param")
             loss_name, dot, param = (part.strip() for part in key.rpartition("."))
-            if dot and not (loss_name and param):  # '.delta=2' and 'huber.=2' name no loss or no key
+            if (dot and not (loss_name and param)) or "." in loss_name:  # '.delta=2', 'huber.=2', 'huber.delta.x=2'
                 raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
             composite = next((c for c in composites if dot and c.name.lower() == loss_name.lower()), None)
             if composite is not None:

@@ -513,6 +513,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "expected [LOSS.]KEY=VALUE in --param, got 'huber.=2'",
     ),
     (
+        "--param LOSS.KEY with two dots",  # "unknown loss 'huber.delta'; did you mean huber?" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", "huber.delta.x=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got 'huber.delta.x=2'",
+    ),
+    (
+        "--param LOSS.KEY with a doubled dot",  # "unknown loss 'huber.'; did you mean huber?" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", "huber..delta=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got 'huber..delta=2'",
+    ),
+    (
         "parameter in full-width digits",  # read as 2 by Python's float before
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=\uff12"],
