@@ -378,7 +378,10 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
             open_input("-", input_format="arrow", stdin=io.BytesIO(data))
         else:
             open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
-    assert message(error) == f"cannot read {label} as Arrow IPC: not an Arrow IPC file or stream"
+    what = "delimited text; give --input-format csv or name it .csv" if data == SIMPLE_CSV else "a Parquet file"
+    assert message(error) == f"cannot read {label} as Arrow IPC: it is not an Arrow IPC file or stream but " + what + (
+        "; give --input-format parquet or name it .parquet" if data != SIMPLE_CSV else ""
+    )
 
 
 def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
@@ -659,7 +662,10 @@ def test_not_an_arrow_file(tmp_path: Path) -> None:
     path = write(tmp_path / "x.feather", b"hello, world")
     with pytest.raises(InputError) as error:
         open_input(path)
-    assert message(error) == f"cannot read '{path}' as Arrow IPC: not an Arrow IPC file or stream"
+    assert message(error) == (
+        f"cannot read '{path}' as Arrow IPC: it is not an Arrow IPC file or stream but delimited text; give "
+        "--input-format csv or name it .csv"
+    )
 
 
 def test_feather_v1_is_named(tmp_path: Path) -> None:
