@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from lossctl.arrow import blanks_to_nulls
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
@@ -1312,7 +1312,7 @@ def open_input(
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format '{input_format}'; expected one of: {', '.join(FORMATS)}")
     if decimal not in DECIMAL_POINTS:
-        raise UsageError(f"--decimal must be '.' or ',', got '{show_name(decimal)}'")
+        raise UsageError(f"{option('decimal')} must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
     if path == "-":
         if stdin is None and sys.stdin is None:  # Python's standard input when descriptor 0 is closed (<&-)

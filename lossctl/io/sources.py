@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from lossctl.errors import InputError, NotAnArray, UsageError
+from lossctl.errors import InputError, NotAnArray, UsageError, option
 from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_kind, concat_parts
@@ -154,7 +154,7 @@ def check_text_options(sources: Sequence[Source | None], delimiter: str | None, 
     """``--delimiter`` and ``--decimal`` read delimited text: given (``None``: not given) when no input is CSV or TSV
     (known once streams are recognised from their first bytes), they would do nothing, which is a usage error,
     whatever their value (``--decimal .`` as ``--decimal ,``)."""
-    options = (("--delimiter", delimiter is not None), (f"--decimal {decimal}", decimal is not None))
+    options = ((option("delimiter"), delimiter is not None), (option("decimal", decimal), decimal is not None))
     given = [name for name, on in options if on]
     inputs = [part for source in sources if source is not None for part in _parts(source)]
     if not given or any(part.format in ("csv", "tsv") for part in inputs):
