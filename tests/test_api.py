@@ -115,7 +115,17 @@ def _merged_into_itself() -> None:
     ("call", "error", "message"),
     [
         (lambda: lossctl.evaluate(), lossctl.UsageError, "no data"),
-        (lambda: lossctl.evaluate(42, losses="mse"), lossctl.UsageError, "cannot evaluate a int"),
+        # "cannot evaluate a int": the value, then its type, as for lossctl.get(3)
+        (
+            lambda: lossctl.evaluate(42, losses="mse"),
+            lossctl.UsageError,
+            r"^cannot evaluate 42 \(int\): give a path, several paths, a pandas or polars DataFrame, a pyarrow Table",
+        ),
+        (
+            lambda: lossctl.evaluate(object(), losses="mse"),
+            lossctl.UsageError,
+            r"^cannot evaluate <object .* \(object\): ",
+        ),
         (lambda: lossctl.evaluate(y_true=[1.0]), lossctl.UsageError, "arrays need both y_true= and y_pred="),
         (lambda: lossctl.evaluate(SAMPLE, y_true=[1.0], y_pred=[1.0]), lossctl.UsageError, "not both"),
         (

@@ -9,6 +9,7 @@ their objects are recognised by their type's module and converted through their 
 from __future__ import annotations
 
 import os
+import reprlib
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
@@ -344,6 +345,7 @@ def open_data(
     if hasattr(data, "read") and hasattr(data, "readable"):
         return open_input("-", input_format, stdin=data, delimiter=delimiter, decimal=decimal)
     raise UsageError(
-        f"cannot evaluate a {type(data).__name__}: give a path, several paths, a pandas or polars DataFrame, "
-        "a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or y_true=/y_pred= arrays"
+        f"cannot evaluate {show_name(reprlib.repr(data))} ({type(data).__name__}): give a path, several paths, a "
+        "pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or "
+        "y_true=/y_pred= arrays"
     )
