@@ -22,7 +22,7 @@ from typer.exceptions import TyperException
 
 from lossctl import __version__, tempfiles
 from lossctl.destinations import guarded_stderr, guarded_stdout
-from lossctl.errors import ExitCode, LossctlError, UsageError
+from lossctl.errors import ExitCode, LossctlError, UsageError, spelled_as_flags
 from lossctl.io.columns import show_name
 from lossctl.memory import tune_allocators
 from lossctl.options import (
@@ -777,7 +777,8 @@ def main(argv: list[str] | None = None) -> int:
         # As Python does by default: "unclosed file" comes from the garbage collector's timing, not from the run.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            with tempfiles.transaction(), guarded_stdout():  # outputs published together, if the run ends well
+            # outputs published together, if the run ends well
+            with tempfiles.transaction(), guarded_stdout(), spelled_as_flags():
                 status = app(args=args, prog_name="lossctl", standalone_mode=False)
             code = int(status) if isinstance(status, int) else ExitCode.OK
         except typer.Exit as done:
@@ -791,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"error: {show_name(error.command_line())}\n")
+            sys.stderr.write(f"error: {show_name(str(error))}\n")
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK

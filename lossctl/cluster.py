@@ -41,7 +41,7 @@ from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
-from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
@@ -97,25 +97,27 @@ def run_part(
     per_sample: str | None,
     pairs: Sequence[tuple[int, int]],
     sample_below: int | None,
+    flags: bool = False,
 ) -> Outcome | Failure:
     """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
     engine in one pass.
 
     ``per_sample`` is this task's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
     input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one the first
-    failing part gives alone, naming that part's files (as when every part was a task of its own).
+    failing part gives alone, naming that part's files (as when every part was a task of its own), with options
+    spelled as command-line ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
     """
     tune_allocators()  # a worker process is lossctl's as the command line's is
     arrow_uses_every_core()
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:
-        with per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
+        with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except LossctlError as error:
         failure = Failure(isinstance(error, UsageError), _naming(str(error), _files(windows)))
         for part in parts if len(parts) > 1 else ():
-            alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below)
+            alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below, flags)
             if isinstance(alone, Failure):
                 return alone
         return failure
@@ -539,6 +541,7 @@ def _distributed(
                 dataset.part(index) if dataset else None,
                 pairs,
                 sample_below,
+                flags_spelled(),
                 key=f"lossctl-part-{run_id}-{index}",
                 pure=False,
             )

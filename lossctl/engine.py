@@ -31,7 +31,7 @@ import numpy as np
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
-from lossctl.errors import DomainError, InputError, NoRows, UsageError
+from lossctl.errors import DomainError, InputError, NoRows, UsageError, option
 from lossctl.groups import GroupCoder
 from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
@@ -1108,7 +1108,7 @@ def _raise_bad_values(
 ) -> None:
     if missing_rows:
         problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing_rows.items())
-        raise InputError(f"{problems}; use --missing drop to drop those rows")
+        raise InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows")
     if infinite_rows:
         raise InputError("; ".join(bad.describe(column, "infinite value") for column, bad in infinite_rows.items()))
     if negative_rows:

@@ -6,8 +6,39 @@ and an exit status. Nothing below the CLI calls ``sys.exit``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from enum import IntEnum
+
+# Whether messages name options as the command line spells them (set by the CLI for its run, :func:`spelled_as_flags`).
+# Process-wide, not a context variable: the engine's worker threads and the reader thread raise errors too.
+_flags = False
+
+
+def option(name: str, value: str | None = None) -> str:
+    """Option ``name`` (a keyword of :func:`lossctl.evaluate`), with ``value``, as the caller spells it:
+    ``missing="drop"`` from Python, ``--missing drop`` from the command line."""
+    if _flags:
+        flag = "--" + name.replace("_", "-")
+        return flag if value is None else f"{flag} {value}"
+    return name if value is None else f'{name}="{value}"'
+
+
+def flags_spelled() -> bool:
+    """Whether :func:`option` spells options as command-line flags here (for a task run in another process)."""
+    return _flags
+
+
+@contextmanager
+def spelled_as_flags(flags: bool = True) -> Iterator[None]:
+    """Within it, :func:`option` spells options as command-line flags (the CLI runs its command in it), or
+    keywords with ``flags=False``."""
+    global _flags
+    before, _flags = _flags, flags
+    try:
+        yield
+    finally:
+        _flags = before
 
 
 class ExitCode(IntEnum):
@@ -28,11 +59,6 @@ class LossctlError(ValueError):
     """
 
     exit_code: ExitCode = ExitCode.INTERNAL
-
-    def command_line(self) -> str:
-        """The message as the command line words it (``--reduction sum``); ``str(error)`` words it for Python
-        (``reduction="sum"``). The same text for most errors."""
-        return str(self)
 
 
 class UsageError(LossctlError):
@@ -98,7 +124,7 @@ class DecimalCommas(InputError):
         self.column = column
         self.shown = shown
         self.row = row
-        super().__init__(f"{self._start()}; if ',' is its decimal point, give --decimal ,")
+        super().__init__(f"{self._start()}; if ',' is its decimal point, give {option('decimal', ',')}")
 
     def _start(self) -> str:
         return f"column '{self.column}' is not numeric: {self.shown} at row {self.row}"
@@ -107,30 +133,23 @@ class DecimalCommas(InputError):
         """The error when ``--decimal ,`` was given: the text is not CSV's, or the CSV column has other cells
         than decimal-comma numbers (decimal points, maybe in a later chunk, or words), so the reader left it text."""
         return InputError(
-            f"{self._start()}; --decimal , reads a decimal comma only in a CSV or TSV column whose other cells are "
-            "numbers written the same way (never in JSON Lines text)"
+            f"{self._start()}; {option('decimal', ',')} reads a decimal comma only in a CSV or TSV column whose other "
+            "cells are numbers written the same way (never in JSON Lines text)"
         )
 
 
 class ZeroWeightSum(InputError):
     """The weights sum to zero where their sum is the denominator of a weighted mean (sample weights, class
     weights, rows all ignored by ``ignore_index``): named with the loss and the group where it happens
-    (:meth:`naming`). ``summable``: the loss has a sum reduction, which the message offers in the caller's
-    spelling (``reduction="sum"`` from Python, ``--reduction sum`` from :meth:`command_line`)."""
+    (:meth:`naming`). ``summable``: the loss has a sum reduction, which the message offers."""
 
     def __init__(self, reason: str, summable: bool = False, where: str = "") -> None:
         self.reason, self.summable, self.where = reason, summable, where
-        super().__init__(self._message('reduction="sum"'))
-
-    def _message(self, sum_reduction: str) -> str:
-        return self.where + self.reason + (f" ({sum_reduction} gives 0)" if self.summable else "")
+        super().__init__(where + reason + (f" ({option('reduction', 'sum')} gives 0)" if summable else ""))
 
     def naming(self, where: str) -> ZeroWeightSum:
         """The same error after ``where`` (``mse in group g=a``)."""
         return ZeroWeightSum(self.reason, self.summable, f"{where}: {self.where}")
-
-    def command_line(self) -> str:
-        return self._message("--reduction sum")
 
 
 class DomainError(InputError):

@@ -19,7 +19,7 @@ from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, held_notice, query_column, query_labels
-from lossctl.errors import NoRows, UsageError
+from lossctl.errors import NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import ProbabilityLook, multi_output_notices, option_notices
@@ -217,7 +217,7 @@ def run_evaluation(
     otherwise join the report's.
     """
     if options.join_key is not None and options.targets is None:
-        raise UsageError("--on needs --targets: it names the key column shared by both files")
+        raise UsageError(f"{option('on')} needs {option('targets')}: it names the key column shared by both files")
     if options.per_sample:
         check_per_sample_path(options.per_sample)
     notices: list[str] = []

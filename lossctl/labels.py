@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.arrow import integers, missing
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import show_name
 from lossctl.io.convert import is_text_type
 from lossctl.text import count, shown_value
@@ -113,8 +113,9 @@ class ClassIndex:
     def __init__(self, classes: Sequence[str] | None, pred_columns: Sequence[str], loss: str) -> None:
         if classes and len(pred_columns) > 1 and len(classes) != len(pred_columns):  # (a list column: unknown K)
             raise UsageError(
-                f"--classes names {count(len(classes), 'class', 'classes')} but 'pred' has {len(pred_columns)} columns "
-                f"({', '.join(pred_columns)}): give one class per prediction column, in their order"
+                f"{option('classes')} names {count(len(classes), 'class', 'classes')} but 'pred' has "
+                f"{len(pred_columns)} columns ({', '.join(pred_columns)}): give one class per prediction column, in "
+                "their order"
             )
         self.classes = list(classes) if classes else None
         self.pred_columns = list(pred_columns)
@@ -128,7 +129,7 @@ class ClassIndex:
                     return index
             raise InputError(
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
-                f"--classes ({', '.join(self.classes)})"
+                f"{option('classes')} ({', '.join(self.classes)})"
             )
         matches = [k for k, name in enumerate(self.pred_columns) if _named_by(name, str(label))]
         if len(matches) != 1:
@@ -141,7 +142,8 @@ class ClassIndex:
             )
             raise InputError(
                 f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found}; "
-                "give the class order with --classes A,B,C (class A is index 0, the first prediction column)"
+                f"give the class order with {option('classes', 'A,B,C')} (class A is index 0, the first prediction "
+                "column)"
             )
         self._suffix_used.setdefault(str(label), self.pred_columns[matches[0]])
         return matches[0]
@@ -157,14 +159,15 @@ class ClassIndex:
         if not self._suffix_used:
             return []
         shown = ", ".join(f"{label} -> {column}" for label, column in sorted(self._suffix_used.items()))
-        return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); set --classes to choose"]
+        chosen = f"set {option('classes')} to choose"
+        return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); {chosen}"]
 
     def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
         """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once)."""
         pred = values.get(tuple(self.pred_columns))
         if self.classes and pred is not None and pred.ndim == 2 and pred.shape[1] != len(self.classes):
             raise UsageError(
-                f"--classes names {count(len(self.classes), 'class', 'classes')} but 'pred' "
+                f"{option('classes')} names {count(len(self.classes), 'class', 'classes')} but 'pred' "
                 f"({show_name(self.pred_columns[0])}) holds {pred.shape[1]} values per row: give one class per "
                 "prediction value, in their order"
             )
@@ -188,7 +191,7 @@ class PositiveLabel:
             seen = sorted(str(v) for v in _dictionary(array)[1] if v is not None)[:3]
             raise InputError(
                 f"column '{show_name(column)}' holds text labels ({_shown(seen)}); name the positive class with "
-                f"--positive LABEL"
+                f"{option('positive', 'LABEL')}"
             )
         positive = self.positive
 
@@ -203,11 +206,11 @@ class PositiveLabel:
                 if self._positive_seen:
                     held = f"more than two labels ({positive!r}, {shown_value(self._negative)}, {where})"
                 else:  # two labels so far, neither the positive one: most likely a typo in --positive
-                    held = (
-                        f"the labels {shown_value(self._negative)} and {where}, and neither is --positive {positive!r}"
-                    )
+                    neither = f"neither is {option('positive')} {positive!r}"
+                    held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
                 raise InputError(
-                    f"column '{show_name(column)}' holds {held}; a binary loss takes the --positive label and one other"
+                    f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
+                    "and one other"
                 )
             return 0.0
 
@@ -276,7 +279,11 @@ def encoders(
         elif spec.task == "binary":
             put(target[0], PositiveLabel(positive, spec.name))
     if classes and not any(isinstance(e, ClassIndex) for e in found.values()):
-        raise UsageError("--classes gives the order of class labels: no selected multi-class loss reads them")
+        raise UsageError(
+            f"{option('classes')} gives the order of class labels: no selected multi-class loss reads them"
+        )
     if positive is not None and not any(isinstance(e, PositiveLabel) for e in found.values()):
-        raise UsageError("--positive names the positive class of a binary loss: no selected binary loss reads labels")
+        raise UsageError(
+            f"{option('positive')} names the positive class of a binary loss: no selected binary loss reads labels"
+        )
     return found

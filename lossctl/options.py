@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, option
 from lossctl.io.formats import FORMATS
 from lossctl.limits import check_options
 from lossctl.params import (
@@ -98,9 +98,10 @@ def check_by_once(columns: Iterable[str]) -> None:
         seen.add(column)
 
 
-def check_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``choices``, else a usage error naming option ``name`` as the caller spells it."""
     if value not in choices:
-        raise UsageError(f"{option} must be one of {', '.join(choices)}, got '{value}'")
+        raise UsageError(f"{option(name)} must be one of {', '.join(choices)}, got '{value}'")
     return value
 
 
@@ -125,12 +126,12 @@ class JoinKey:
             left, sep, right = spec.partition("=")
             left, right = left.strip(), right.strip() if sep else left.strip()
             if not left or not right:
-                raise UsageError(f"--on expects a key column KEY or LEFT=RIGHT, got '{spec}'")
+                raise UsageError(f"{option('on')} expects a key column KEY or LEFT=RIGHT, got '{spec}'")
             pairs.append((left, right))
         for side, names in (("predictions", [p for p, _ in pairs]), ("targets", [t for _, t in pairs])):
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
-                raise UsageError(f"--on names the {side} column '{repeated[0]}' twice")
+                raise UsageError(f"{option('on')} names the {side} column '{repeated[0]}' twice")
         return cls(tuple(p for p, _ in pairs), tuple(t for _, t in pairs))
 
     @property
@@ -217,11 +218,11 @@ class Options:
             put(name, as_strings(getattr(self, name)))
         put("classes", tuple(c.strip() for text in as_labels(self.classes) for c in text.split(",")))
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
-            raise UsageError(f"--classes takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
+            raise UsageError(f"{option('classes')} takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):
             path = optional_path(getattr(self, name), name)
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file
-                raise UsageError(f"--{name.replace('_', '-')} needs a file name, got an empty one")
+                raise UsageError(f"{option(name)} needs a file name, got an empty one")
             put(name, path)
         put("positive", _label(self.positive))
         put("significant", as_flag(self.significant, "significant"))
@@ -242,11 +243,11 @@ class Options:
                 raise UsageError("the sample weight is bound twice: by --weight and by --col weight=...")
             put("weight", self.cols["weight"])
             put("cols", {role: colspec for role, colspec in self.cols.items() if role != "weight"})
-        check_choice("--reduction", self.reduction, REDUCTIONS)
-        check_choice("--missing", self.missing, MISSING_POLICIES)
-        check_choice("--convention", self.convention, CONVENTIONS)
+        check_choice("reduction", self.reduction, REDUCTIONS)
+        check_choice("missing", self.missing, MISSING_POLICIES)
+        check_choice("convention", self.convention, CONVENTIONS)
         if self.input_format is not None:
-            check_choice("--input-format", self.input_format, INPUT_FORMATS)
+            check_choice("input_format", self.input_format, INPUT_FORMATS)
         self._check_numbers()
         self._check_engine()
         self._check_models()
@@ -285,7 +286,7 @@ class Options:
             )
 
     def _check_engine(self) -> None:
-        check_choice("--engine", self.engine, ENGINES)
+        check_choice("engine", self.engine, ENGINES)
         if self.engine != "dask" and (self.scheduler is not None or self.workers is not None):
             option = "--scheduler" if self.scheduler is not None else "--workers"
             raise UsageError(f"{option} applies to the Dask engine: add --engine dask")

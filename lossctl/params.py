@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ class _Params:
         for option in param_options:
             key, value = _key_value(option, "--param")
             loss_name, dot, param = (part.strip() for part in key.rpartition("."))
-            if dot and not (loss_name and param):  # '.delta=2' and 'huber.=2' name no loss or no key
+            if (dot and not (loss_name and param)) or "." in loss_name:  # '.delta=2', 'huber.=2', 'huber.delta.x=2'
                 raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
             composite = next((c for c in composites if dot and c.name.lower() == loss_name.lower()), None)
             if composite is not None:
@@ -216,9 +216,13 @@ def is_composite(token: str) -> bool:
     return _COMPOSITE.match(token) is not None
 
 
-def parse_composite(token: str, convention: str = "lossctl") -> Composite:
+def parse_composite(
+    token: str, convention: str = "lossctl", inner: Callable[[str], Composite | None] = lambda name: None
+) -> Composite:
     """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign; one term
-    is a composite too: ``total=mse``)."""
+    is a composite too: ``total=mse``). A part that ``inner`` finds to be another composite stands for that
+    composite's parts, each weight multiplied by the part's: with ``total=mse+mae``, ``t2=0.5*total+mse`` is
+    ``0.5*mse+0.5*mae+mse``."""
     match = _COMPOSITE.match(token)
     if not match:
         raise UsageError(
@@ -227,7 +231,7 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
     name, formula = match["name"], match["formula"].strip()
     if _is_loss_name(name):
         raise UsageError(f"composite name '{name}' is already a loss name; choose another, e.g. total_{name}")
-    terms = []
+    terms: list[tuple[float, LossRequest]] = []
     for text in formula.split("+"):
         if not text.strip():
             raise UsageError(
@@ -241,9 +245,48 @@ def parse_composite(token: str, convention: str = "lossctl") -> Composite:
                 ">= 0 written without an exponent sign (1e3, not 1e+3), and the parts are added with '+'"
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
+        loss, colon, _ = term["loss"].partition(":")
+        composite = inner(loss.strip())
+        if composite is not None and colon:
+            raise UsageError(
+                f"'{term['loss'].strip()}' in the composite '{token}': '{composite.name}' is a composite loss, "
+                "with no parameters of its own; set its parts' parameters where it is defined"
+            )
+        if composite is not None:
+            terms.extend((weight * w, part) for w, part in composite.terms)
+            continue
         spec, given = parse_inline(term["loss"])
         terms.append((weight, LossRequest(spec, spec.resolve_params(given, convention), given)))
     return Composite(name, formula, tuple(terms))
+
+
+def _parse_composites(tokens: Sequence[str], convention: str) -> list[Composite]:
+    """The composites ``tokens`` (each one ``NAME=FORMULA``) define, in order. A part may name another of them,
+    defined before or after it (its first definition: two different ones are refused by :func:`select_losses`),
+    but not itself, directly or through others."""
+    defined: dict[str, str] = {}
+    for token in tokens:
+        defined.setdefault(_name(token), token)
+    parsed: dict[str, Composite] = {}
+
+    def parse(token: str, within: tuple[str, ...]) -> Composite:
+        def inner(name: str) -> Composite | None:
+            key = name.lower()
+            if key in within:
+                cycle = " -> ".join([*within[within.index(key) :], key])
+                raise UsageError(f"the composites refer to each other in a cycle ({cycle}); a part must be a loss")
+            if key in defined and key not in parsed:
+                parsed[key] = parse(defined[key], (*within, key))
+            return parsed.get(key)
+
+        return parse_composite(token, convention, inner)
+
+    return [parse(token, (_name(token),)) for token in tokens]
+
+
+def _name(token: str) -> str:
+    """The name a composite token defines, in lower case (composite names ignore case)."""
+    return token.partition("=")[0].strip().lower()
 
 
 def _is_loss_name(name: str) -> bool:
@@ -264,7 +307,7 @@ def select_losses(
     """
     tokens = split_loss_tokens(loss_options)
     plain = [parse_inline(t) for t in tokens if not is_composite(t)]
-    parsed = [parse_composite(t, convention) for t in tokens if is_composite(t)]
+    parsed = _parse_composites([t for t in tokens if is_composite(t)], convention)
     parts = [part for composite in parsed for _, part in composite.terms]
     specs = [spec for spec, _ in plain] + [part.spec for part in parts]
     params = _Params(param_options, specs, parsed)

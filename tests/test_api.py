@@ -115,7 +115,17 @@ def _merged_into_itself() -> None:
     ("call", "error", "message"),
     [
         (lambda: lossctl.evaluate(), lossctl.UsageError, "no data"),
-        (lambda: lossctl.evaluate(42, losses="mse"), lossctl.UsageError, "cannot evaluate a int"),
+        # "cannot evaluate a int": the value, then its type, as for lossctl.get(3)
+        (
+            lambda: lossctl.evaluate(42, losses="mse"),
+            lossctl.UsageError,
+            r"^cannot evaluate 42 \(int\): give a path, several paths, a pandas or polars DataFrame, a pyarrow Table",
+        ),
+        (
+            lambda: lossctl.evaluate(object(), losses="mse"),
+            lossctl.UsageError,
+            r"^cannot evaluate <object .* \(object\): ",
+        ),
         (lambda: lossctl.evaluate(y_true=[1.0]), lossctl.UsageError, "arrays need both y_true= and y_pred="),
         (lambda: lossctl.evaluate(SAMPLE, y_true=[1.0], y_pred=[1.0]), lossctl.UsageError, "not both"),
         (
@@ -148,7 +158,33 @@ def _merged_into_itself() -> None:
             r"^'y_true' must be a 1-D array .*, got shape \(\)$",
         ),
         (lambda: lossctl.evaluate(SAMPLE, losses="msee"), lossctl.UsageError, "did you mean mse"),
-        (lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"), lossctl.UsageError, "--reduction"),
+        # Options were named as command-line flags ("--reduction must be", "use --missing drop"): from Python they are
+        # the keywords, as written in the call.
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses=["mse"], reduction="median"),
+            lossctl.UsageError,
+            r"^reduction must be one of mean, sum, got 'median'$",
+        ),
+        (
+            lambda: lossctl.evaluate(y_true=[1, float("nan")], y_pred=[1, 2], losses="mse"),
+            lossctl.InputError,
+            r"^column 'y_true' has 1 missing value \(row 1; 0-based\); use missing=\"drop\" to drop those rows$",
+        ),
+        (
+            lambda: lossctl.evaluate(y_true=["a", "b"], y_pred=[0.1, 0.2], losses="bce"),
+            lossctl.InputError,
+            r"^column 'y_true' holds text labels \('a', 'b'\); name the positive class with positive=\"LABEL\"$",
+        ),
+        (
+            lambda: lossctl.evaluate(y_true=["a", "b"], y_pred=[[0.1, 0.9], [0.2, 0.8]], losses="ce"),
+            lossctl.InputError,
+            r"; give the class order with classes=\"A,B,C\" \(class A is index 0, the first prediction column\)$",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", on="id"),
+            lossctl.UsageError,
+            r"^on needs targets: it names the key column shared by both files$",
+        ),
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
         # a dict gave its keys alone: params={"delta": 2} said "expected KEY=VALUE in --param, got 'delta'"
         (
@@ -256,13 +292,13 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.evaluate({"pred": [1.0], "target": [0.5]}, losses="mse", decimal="."),
             lossctl.UsageError,
-            r"^--decimal \. applies to CSV and TSV input only, and the input is in memory \(",
+            r"^decimal=\"\.\" applies to CSV and TSV input only, and the input is in memory \(",
         ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
     ],
 )
-def test_errors_are_value_errors_with_the_clis_messages(call, error, message: str) -> None:
+def test_errors_are_value_errors_with_the_clis_messages_in_pythons_words(call, error, message: str) -> None:
     with warnings.catch_warnings(), pytest.raises(error, match=message) as raised:
         warnings.simplefilter("error")  # the error alone: no NumPy RuntimeWarning ("overflow encountered") first
         call()
@@ -304,7 +340,7 @@ def test_classes_take_numbers_and_booleans_as_the_command_line_writes_them() -> 
     assert lossctl.evaluate(flags, classes=[True, False], **run)["ce"] == expected
     report = lossctl.compare(data, data, classes=[1, 0], **run)
     assert report["ce"].baseline == expected
-    with pytest.raises(lossctl.UsageError, match=r"^--classes takes distinct class labels A,B,C, got '1,1'$"):
+    with pytest.raises(lossctl.UsageError, match=r"^classes takes distinct class labels A,B,C, got '1,1'$"):
         lossctl.evaluate(data, classes=[1, np.int64(1)], **run)
 
 

@@ -83,7 +83,7 @@ def test_engine_options_are_checked_before_any_reading(hive: Path) -> None:
         lossctl.evaluate(hive, losses="mae", engine="dask", workers=0)
     with pytest.raises(UsageError, match=r"^--scheduler and --workers exclude each other"):
         lossctl.evaluate(hive, losses="mae", engine="dask", workers=2, scheduler="tcp://127.0.0.1:8786")
-    with pytest.raises(UsageError, match=r"^--engine must be one of local, dask, got 'spark'$"):
+    with pytest.raises(UsageError, match=r"^engine must be one of local, dask, got 'spark'$"):
         lossctl.evaluate(hive, losses="mae", engine="spark")
     run = _cli("eval", str(hive), "-l", "mae", "--scheduler", "tcp://127.0.0.1:8786")
     assert (run.returncode, run.stderr) == (2, "error: --scheduler applies to the Dask engine: add --engine dask\n")

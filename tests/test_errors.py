@@ -515,6 +515,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "expected [LOSS.]KEY=VALUE in --param, got 'huber.=2'",
     ),
     (
+        "--param LOSS.KEY with two dots",  # "unknown loss 'huber.delta'; did you mean huber?" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", "huber.delta.x=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got 'huber.delta.x=2'",
+    ),
+    (
+        "--param LOSS.KEY with a doubled dot",  # "unknown loss 'huber.'; did you mean huber?" before
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "huber", "--param", "huber..delta=2"],
+        2,
+        "expected [LOSS.]KEY=VALUE in --param, got 'huber..delta=2'",
+    ),
+    (
         "parameter in full-width digits",  # read as 2 by Python's float before
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber:delta=\uff12"],
@@ -858,14 +872,17 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.parquet": GOOD},
         ["eval", "p.parquet", "-l", "mse"],
         3,
-        "cannot read 'p.parquet' as Parquet: Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.",
+        # "Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file." before
+        "cannot read 'p.parquet' as Parquet: it is not a Parquet file but delimited text; give --input-format csv or "
+        "name it .csv",
     ),
     (
         "Arrow file that is CSV",
         {"p.arrow": GOOD},
         ["eval", "p.arrow", "-l", "mse"],
         3,
-        "cannot read 'p.arrow' as Arrow IPC: not an Arrow IPC file or stream",
+        "cannot read 'p.arrow' as Arrow IPC: it is not an Arrow IPC file or stream but delimited text; give "
+        "--input-format csv or name it .csv",
     ),
     (
         "compressed Parquet",
@@ -879,7 +896,47 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv.gz": GOOD},
         ["eval", "p.csv.gz", "-l", "mse"],
         3,
-        "cannot read 'p.csv.gz' as CSV: zlib inflate failed: incorrect header check",
+        # "cannot read 'p.csv.gz' as CSV: zlib inflate failed: incorrect header check" before
+        "cannot read 'p.csv.gz': its .gz extension says gzip-compressed, but it is delimited text; remove .gz from its "
+        "name",
+    ),
+    (
+        "bzip2 CSV that is zstd",  # "bz2 decompress failed: data is not bz2-compressed (no magic header)" before
+        {"p.csv.bz2": b"\x28\xb5\x2f\xfd" + bytes(8)},
+        ["eval", "p.csv.bz2", "-l", "mse"],
+        3,
+        "cannot read 'p.csv.bz2': its .bz2 extension says bz2-compressed, but it is zstd-compressed data; name it .zst "
+        "instead of .bz2",
+    ),
+    (
+        "zstd JSON Lines that is a Parquet file",  # "ZSTD decompress failed: Unknown frame descriptor" before
+        {"p.jsonl.zst": b"PAR1" + bytes(8)},
+        ["eval", "p.jsonl.zst", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl.zst': its .zst extension says zstd-compressed, but it is a Parquet file; remove .zst "
+        "from its name",
+    ),
+    (
+        "Parquet file that is gzip-compressed",  # Parquet's "magic bytes not found in footer" before
+        {"p.parquet": b"\x1f\x8b" + bytes(8)},
+        ["eval", "p.parquet", "-l", "mse"],
+        3,
+        "cannot read 'p.parquet' as Parquet: it is not a Parquet file but gzip-compressed data; end its name with .gz",
+    ),
+    (
+        "CSV file that is gzip-compressed",  # "it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)" before
+        {"p.csv": b"\x1f\x8b" + bytes(8)},
+        ["eval", "p.csv", "-l", "mse"],
+        3,
+        "cannot read 'p.csv' as CSV: it is gzip-compressed; end its name with .gz",
+    ),
+    (
+        "JSON Lines read as Parquet",  # "magic bytes not found in footer" before
+        {"p.jsonl": '{"pred": 1, "target": 2}\n'},
+        ["eval", "p.jsonl", "--input-format", "parquet", "-l", "mse"],
+        3,
+        "cannot read 'p.jsonl' as Parquet: it is not a Parquet file but JSON Lines text; give --input-format jsonl "
+        "or name it .jsonl",
     ),
     (
         "directory without Parquet files",

@@ -378,7 +378,10 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
             open_input("-", input_format="arrow", stdin=io.BytesIO(data))
         else:
             open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
-    assert message(error) == f"cannot read {label} as Arrow IPC: not an Arrow IPC file or stream"
+    what = "delimited text; give --input-format csv or name it .csv" if data == SIMPLE_CSV else "a Parquet file"
+    assert message(error) == f"cannot read {label} as Arrow IPC: it is not an Arrow IPC file or stream but " + what + (
+        "; give --input-format parquet or name it .parquet" if data != SIMPLE_CSV else ""
+    )
 
 
 def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
@@ -677,7 +680,10 @@ def test_not_an_arrow_file(tmp_path: Path) -> None:
     path = write(tmp_path / "x.feather", b"hello, world")
     with pytest.raises(InputError) as error:
         open_input(path)
-    assert message(error) == f"cannot read '{path}' as Arrow IPC: not an Arrow IPC file or stream"
+    assert message(error) == (
+        f"cannot read '{path}' as Arrow IPC: it is not an Arrow IPC file or stream but delimited text; give "
+        "--input-format csv or name it .csv"
+    )
 
 
 def test_feather_v1_is_named(tmp_path: Path) -> None:
@@ -1126,7 +1132,7 @@ def test_row_counts_must_match_without_a_key() -> None:
         attach_targets(preds, targets, None, "preds.csv", "targets.csv")
     assert message(error) == (
         "preds.csv has 1000 rows but targets.csv has 999; rows are aligned by order, so the counts must match "
-        "(or use --on KEY)"
+        '(or use on="KEY")'  # the caller's spelling: --on KEY from the command line
     )
 
 
@@ -1148,8 +1154,8 @@ def test_unused_target_rows_are_an_error_without_missing_drop() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "p.csv", "t.csv")
     assert message(error) == (
-        "t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1); to leave such rows out, use --missing "
-        "drop"
+        "t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1); to leave such rows out, use "
+        'missing="drop"'
     )
     _, notices = attach_targets(preds, targets, "id", "p.csv", "t.csv", drop=True)
     assert notices == ["t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1): dropped (--missing drop)"]
@@ -1172,8 +1178,8 @@ def test_integer_and_text_keys_match_by_their_text_form() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, leading_zero, "id", "p.csv", "t.jsonl")
     assert message(error) == (
-        "p.csv: 1 row has a key 'id' that is not in t.jsonl (first: 1 at row 1); to leave such rows out, use --missing "
-        "drop"
+        "p.csv: 1 row has a key 'id' that is not in t.jsonl (first: 1 at row 1); to leave such rows out, use "
+        'missing="drop"'
     )
 
 
@@ -1216,7 +1222,7 @@ def test_predictions_without_target() -> None:
         attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
     assert message(error) == (
         "preds.csv: 2 rows have a key 'id' that is not in targets.csv (first: 'q' at row 1); to leave such rows out, "
-        "use --missing drop"
+        'use missing="drop"'
     )
 
 
@@ -1226,7 +1232,7 @@ def test_null_keys() -> None:
     with pytest.raises(InputError) as error:
         attach_targets(preds, targets, "id", "preds.csv", "targets.csv")
     assert message(error) == (
-        "key column 'id' has 2 missing values in preds.csv (first: row 1); to leave such rows out, use --missing drop"
+        "key column 'id' has 2 missing values in preds.csv (first: row 1); to leave such rows out, use missing=\"drop\""
     )
 
 
@@ -1315,7 +1321,7 @@ def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None
     import lossctl
 
     path = write(tmp_path / "p.csv", b'pred,target\n"1,5",2\n"3","4,25"\n')
-    with pytest.raises(InputError, match=r"if ',' is its decimal point, give --decimal ,$"):
+    with pytest.raises(InputError, match=r"if ',' is its decimal point, give decimal=\",\"$"):
         lossctl.evaluate(path, losses="mse", pred="pred", target="target")
     report = lossctl.evaluate(path, losses="mse", pred="pred", target="target", decimal=",")
     assert report["mse"] == ((1.5 - 2) ** 2 + (3 - 4.25) ** 2) / 2

@@ -282,6 +282,35 @@ def test_a_composite_of_one_term_is_a_composite(cli) -> None:
     assert lines[1].split(",")[3] == lines[2].split(",")[3]
 
 
+def test_a_composite_may_name_another_composite(cli, write) -> None:
+    # A part naming a composite said "unknown loss 'total'; did you mean focal?": it stands for that composite's
+    # parts, weights multiplied, defined before or after it; the formula and signature write the parts out.
+    data = write("m.csv", "pred,target\n1,2\n2,2.5\n3,1\n")
+    for losses in (["-l", "total=mse+mae", "-l", "t2=0.5*total+mse"], ["-l", "t2=0.5*TOTAL+mse,total=mse+mae"]):
+        run = cli("eval", data, *losses, "-f", "json", "-q")
+        assert run.code == 0, run.err
+        records = {r["loss"]: r for r in json.loads(run.out)["results"]}
+        assert records["t2"]["params"] == {"formula": "0.5*mse+0.5*mae+mse"}
+        assert records["t2"]["value"] == pytest.approx(0.5 * (1.75 + 7 / 6) + 1.75, rel=1e-12)
+        assert records["t2"]["signature"].startswith(
+            "t2=0.5*mse:multioutput=None+0.5*mae:multioutput=None+1.0*mse:multioutput=None|"
+        )
+    for losses, message in [
+        (
+            ["a=b+mse", "b=a+mae"],
+            "error: the composites refer to each other in a cycle (a -> b -> a); a part must be a loss",
+        ),
+        (["a=mse+a"], "error: the composites refer to each other in a cycle (a -> a); a part must be a loss"),
+        (
+            ["t=mse+mae", "t2=t:delta=2"],
+            "error: 't:delta=2' in the composite 't2=t:delta=2': 't' is a composite loss, with no parameters of its "
+            "own; set its parts' parameters where it is defined",
+        ),
+    ]:
+        run = cli("eval", data, "-l", ",".join(losses))
+        assert (run.code, run.out, run.err) == (2, "", message + "\n")
+
+
 def test_a_composite_that_overflows_is_an_input_error(cli) -> None:
     from pathlib import Path
 

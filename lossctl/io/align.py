@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.arrow import booleans, equal_values, missing, to_arrow
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
@@ -107,7 +107,7 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
 
 
 def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
-    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_DROP_THEM}")
+    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_drop_them()}")
 
 
 def _duplicate_error(what: str, name: str, count: int, first: object, row: int) -> InputError:
@@ -289,7 +289,7 @@ class _Problems:
             return _duplicate_error(
                 _what(key.preds), preds_name, self.repeats, self.first_repeat[1], self.first_repeat[0]
             )
-        return InputError(f"{self.unmatched_text(key, preds_name, targets_name)}; {_DROP_THEM}")
+        return InputError(f"{self.unmatched_text(key, preds_name, targets_name)}; {_drop_them()}")
 
     def dropped(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
         """The notice of ``--missing drop``: the rows without a partner, dropped and counted with the missing."""
@@ -307,8 +307,9 @@ class _Problems:
         return "; ".join(parts) + ": dropped (--missing drop)"
 
 
-# The fix named by the errors of rows without a partner.
-_DROP_THEM = "to leave such rows out, use --missing drop"
+def _drop_them() -> str:
+    """The fix named by the errors of rows without a partner."""
+    return f"to leave such rows out, use {option('missing', 'drop')}"
 
 
 def _named(names: Sequence[str]) -> str:
@@ -353,14 +354,14 @@ def order_fix(shared: Mapping[str, pa.DataType]) -> str:
     """The fix named when files aligned by order do not match: ``--on id`` for the first likely key of the
     ``shared`` columns (name: type), else ``--on KEY``."""
     keys = [name for name, kind in shared.items() if _comparable(kind, kind) is not None]
-    return f"--on {keys[0]}" if keys else "--on KEY"
+    return option("on", keys[0] if keys else "KEY")
 
 
 def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
     """Rows aligned by order whose likely key column differs: the files are sorted differently."""
     return InputError(
         f"column '{name}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row {row}: "
-        f"rows are aligned by order and these are not the same rows; align them by key with --on {name}"
+        f"rows are aligned by order and these are not the same rows; align them by key with {option('on', name)}"
     )
 
 
@@ -488,7 +489,7 @@ class Join:
             f"{self.preds_name} (first: {shown_value(self._target_key(int(rows[0])))} at row {first})"
         )
         if not self.drop:
-            raise InputError(f"{text}; {_DROP_THEM}")
+            raise InputError(f"{text}; {_drop_them()}")
         self.notices.append(f"{text}: dropped (--missing drop)")
 
     def _target_key(self, held: int) -> object:

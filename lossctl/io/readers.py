@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from lossctl.arrow import blanks_to_nulls
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
@@ -360,16 +360,6 @@ class _Tail(io.RawIOBase):
         return len(data)
 
 
-def _not_arrow(path: str, head: bytes) -> InputError:
-    """The error of bytes read as Arrow IPC (``--input-format arrow``) that start as no Arrow file or stream does."""
-    reason = (
-        "Feather version 1 is not supported; convert the file to Feather version 2"
-        if head.startswith(b"FEA1")
-        else "not an Arrow IPC file or stream"
-    )
-    return InputError(f"cannot read {_label(path)} as Arrow IPC: {reason}")
-
-
 class _ArrowSource(Source):
     """An Arrow IPC file (Feather v2) or stream, memory-mapped so that reading is mostly zero-copy."""
 
@@ -405,7 +395,7 @@ class _ArrowSource(Source):
                 return pa.ipc.open_file(source, options=options)
             if magic.startswith(_ARROW_STREAM):
                 return pa.ipc.open_stream(source, options=options)
-        raise _not_arrow(self.path, magic)
+        raise streams.not_format(magic, "arrow", _label(self.path), _TITLES["arrow"])
 
     def _reader(self, columns: list[str]) -> pa.ipc.RecordBatchFileReader | pa.ipc.RecordBatchStreamReader:
         return self._open(sorted(self.columns.index(name) for name in columns))
@@ -1269,6 +1259,8 @@ def _open_stream(
         head = streams.read_head(raw, streams.TEXT_HEAD_BYTES)
         if not head:
             raise InputError(f"{label} is empty")
+        if compression is not None:  # named by the input's extension
+            streams.check_compression(head, compression, label)
         compression = compression or streams.compression_of(head)
         stream: BinaryIO = streams.Replay(head, raw, owned=path != "-")  # type: ignore[assignment]
         layers = 0
@@ -1286,11 +1278,11 @@ def _open_stream(
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read {label}: {_first_line(error)}") from error
     fmt = fmt or streams.sniff(head, label)
+    if fmt in ("parquet", "arrow"):  # else pyarrow reads a length from text and says that
+        streams.check_format(head, fmt, label, _TITLES[fmt])
     if fmt == "parquet":
         return _ParquetSource(path, handle=streams.spill(stream, label))
     if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
-        if not head.startswith((b"ARROW1", _ARROW_STREAM)):  # else pyarrow reads a length from text and says that
-            raise _not_arrow(path, head)
         buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
         return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
@@ -1345,7 +1337,7 @@ def open_input(
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format '{input_format}'; expected one of: {', '.join(FORMATS)}")
     if decimal not in DECIMAL_POINTS:
-        raise UsageError(f"--decimal must be '.' or ',', got '{show_name(decimal)}'")
+        raise UsageError(f"{option('decimal')} must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
     if path == "-":
         if stdin is None and sys.stdin is None:  # Python's standard input when descriptor 0 is closed (<&-)
@@ -1396,6 +1388,10 @@ def open_input(
         raise InputError(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
+    elif compression is not None:
+        streams.check_compression(head, compression, _label(path))
+    elif fmt in ("parquet", "arrow"):
+        streams.check_format(head, fmt, _label(path), _TITLES[fmt])
     if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":

@@ -9,6 +9,7 @@ their objects are recognised by their type's module and converted through their 
 from __future__ import annotations
 
 import os
+import reprlib
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
@@ -16,7 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from lossctl.errors import InputError, NotAnArray, UsageError
+from lossctl.errors import InputError, NotAnArray, UsageError, option
 from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_kind, concat_parts
@@ -154,7 +155,7 @@ def check_text_options(sources: Sequence[Source | None], delimiter: str | None, 
     """``--delimiter`` and ``--decimal`` read delimited text: given (``None``: not given) when no input is CSV or TSV
     (known once streams are recognised from their first bytes), they would do nothing, which is a usage error,
     whatever their value (``--decimal .`` as ``--decimal ,``)."""
-    options = (("--delimiter", delimiter is not None), (f"--decimal {decimal}", decimal is not None))
+    options = ((option("delimiter"), delimiter is not None), (option("decimal", decimal), decimal is not None))
     given = [name for name, on in options if on]
     inputs = [part for source in sources if source is not None for part in _parts(source)]
     if not given or any(part.format in ("csv", "tsv") for part in inputs):
@@ -344,6 +345,7 @@ def open_data(
     if hasattr(data, "read") and hasattr(data, "readable"):
         return open_input("-", input_format, stdin=data, delimiter=delimiter, decimal=decimal)
     raise UsageError(
-        f"cannot evaluate a {type(data).__name__}: give a path, several paths, a pandas or polars DataFrame, "
-        "a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or y_true=/y_pred= arrays"
+        f"cannot evaluate {show_name(reprlib.repr(data))} ({type(data).__name__}): give a path, several paths, a "
+        "pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or "
+        "y_true=/y_pred= arrays"
     )

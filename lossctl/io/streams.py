@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from lossctl import tempfiles
 from lossctl.errors import InputError
+from lossctl.io.formats import COMPRESSIONS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # First bytes of each format (docs/cli.md, "Input"); an Arrow IPC *stream* starts with a continuation marker.
 _FORMAT_MAGIC = ((b"PAR1", "parquet"), (b"ARROW1", "arrow"), (b"\xff\xff\xff\xff", "arrow"))
 _COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"))
+_COMPRESSION_EXTENSIONS = {name: extension for extension, name in COMPRESSIONS.items()}
 # Formats lossctl does not read, recognised to say so rather than parse them as text.
 _FOREIGN_MAGIC = (
     (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?); export it as CSV or Parquet"),
@@ -110,6 +112,67 @@ def sniff(head: bytes, label: str) -> str:
     return "jsonl" if text.startswith(b"{") else "csv"
 
 
+def looks_like(head: bytes) -> tuple[str, str | None]:
+    """What bytes starting with ``head`` are, for a message (``delimited text``, ``gzip-compressed data``, ``a
+    Parquet file``...), and the compression or format lossctl reads them as (``None``: none it reads)."""
+    compression = compression_of(head)
+    if compression is not None:
+        return f"{compression}-compressed data", compression
+    found = _binary_format(head)
+    if found is not None:
+        return _KINDS[found][0], found
+    foreign = next((what for magic, what in _FOREIGN_MAGIC if head.startswith(magic)), None)
+    if foreign is not None:
+        return foreign.partition(";")[0].removesuffix(", which is not supported"), None
+    if _is_utf16(head) or _is_binary(head):
+        return ("UTF-16 text" if _is_utf16(head) else "binary data"), None
+    if head.removeprefix(_BOM).lstrip().startswith(b"{"):
+        return "JSON Lines text", "jsonl"
+    return "delimited text", "csv"
+
+
+def check_compression(head: bytes, compression: str, label: str) -> None:
+    """Refuse an input named as compressed with ``compression`` (``data.csv.gz``) whose first bytes ``head`` are
+    not, saying what they are: the decompressor's own words were "zlib inflate failed: incorrect header check"."""
+    if compression_of(head) == compression:
+        return
+    what, actual = looks_like(head)
+    named = _COMPRESSION_EXTENSIONS[compression]
+    fix = (
+        f"name it {_COMPRESSION_EXTENSIONS[actual]} instead of {named}"
+        if actual in _COMPRESSION_EXTENSIONS
+        else (f"remove {named} from its name")
+    )
+    raise InputError(
+        f"cannot read {label}: its {named} extension says {compression}-compressed, but it is {what}; {fix}"
+    )
+
+
+def check_format(head: bytes, fmt: str, label: str, title: str) -> None:
+    """Refuse to read as ``fmt`` (``parquet`` or ``arrow``, ``title`` in messages) an input whose first
+    (decompressed) bytes ``head`` do not start as that format does (:func:`not_format`)."""
+    if _binary_format(head) != fmt:
+        raise not_format(head, fmt, label, title)
+
+
+def not_format(head: bytes, fmt: str, label: str, title: str) -> InputError:
+    """The error of bytes starting with ``head`` read as ``fmt`` that are not: it says what they are instead
+    (pyarrow's words were "Parquet magic bytes not found in footer" for a CSV named ``.parquet``)."""
+    if fmt == "arrow" and head.startswith(b"FEA1"):
+        return InputError(
+            f"cannot read {label} as {title}: Feather version 1 is not supported; convert the file to Feather version 2"
+        )
+    what, actual = looks_like(head)
+    if actual in _COMPRESSION_EXTENSIONS:
+        fix = f"; end its name with {_COMPRESSION_EXTENSIONS[actual]}"
+    elif actual is not None:
+        fix = f"; give --input-format {actual} or name it .{actual}"
+    else:
+        fix = ""
+    kind = "a Parquet file" if fmt == "parquet" else "an Arrow IPC file or stream"
+    return InputError(f"cannot read {label} as {title}: it is not {kind} but {what}{fix}")
+
+
 def _is_utf16(head: bytes) -> bool:
     """A UTF-16 byte order mark, or ASCII text in UTF-16 without one (every other byte NUL)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -138,6 +201,12 @@ def check_text(head: bytes, label: str, title: str) -> None:
             f"cannot read {label} as {title}: it is {what}; give --input-format {found} or name it {extension}"
         )
     _check_foreign(head, label)
+    compression = compression_of(head)
+    if compression is not None:  # not "binary data"
+        raise InputError(
+            f"cannot read {label} as {title}: it is {compression}-compressed; end its name with "
+            f"{_COMPRESSION_EXTENSIONS[compression]}"
+        )
     if _is_utf16(head):
         raise InputError(
             f"cannot read {label}: it is UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8, or save it "
