@@ -63,6 +63,20 @@ def test_partition_keys_bind_roles_and_typed_as_integers(hive: Path) -> None:
     assert lossctl.evaluate(hive, losses="mae", pred="year", target="year")["mae"] == 0.0
 
 
+def test_a_partition_value_with_a_leading_zero_stays_text(tmp_path: Path) -> None:
+    """zip=01234 and zip=1234 were both read as the integer 1234: two partitions merged into one group, and the
+    group named by a value no folder has."""
+    for folder, error in (("zip=01234", 1.0), ("zip=1234", 2.0), ("zip=0", 3.0)):
+        (tmp_path / folder).mkdir()
+        pq.write_table(pa.table({"y_true": [0.0, 0.0], "y_pred": [error, error]}), tmp_path / folder / "p.parquet")
+    report = lossctl.evaluate(tmp_path, losses="mae", by="zip")
+    assert [(r.group, r.value) for r in report.results[1:]] == [
+        ({"zip": "0"}, 3.0),
+        ({"zip": "01234"}, 1.0),
+        ({"zip": "1234"}, 2.0),
+    ]
+
+
 def test_windows_read_exactly_their_rows(hive: Path) -> None:
     from lossctl.io.dataset import dataset_of
 

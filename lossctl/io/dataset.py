@@ -3,8 +3,9 @@
 A :class:`ParquetDataset` is a list of Parquet files, local or remote (:mod:`lossctl.io.remote`), read one after
 another in sorted order as one input (docs/cli.md, "Input"). In Hive layout (``preds/region=eu/part-0.parquet``)
 each ``KEY=VALUE`` directory above a file becomes a column holding that value on every row of the file, usable in
-``--by``, ``--pred`` and every binding; its type is int64 when every value of the key is an integer, else string
-(``__HIVE_DEFAULT_PARTITION__`` is null), as Spark and pyarrow infer them.
+``--by``, ``--pred`` and every binding; its type is int64 when every value of the key is an integer written as
+Python writes it (``7``, ``-3``), else string (``__HIVE_DEFAULT_PARTITION__`` is null): ``zip=01234`` stays
+``'01234'``, and ``zip=01234`` and ``zip=1234`` stay two groups.
 
 A dataset can be cut into row ranges (:meth:`ParquetDataset.splits`) at row-group boundaries, and restricted to one
 (:meth:`ParquetDataset.window`): a picklable description of a part that a Dask worker reads where it runs. Row
@@ -76,7 +77,8 @@ def _partition(relative_dirs: Sequence[str]) -> dict[str, str | None]:
 
 
 def _typed(partitions: list[dict[str, str | None]]) -> list[dict[str, Any]]:
-    """Partition values as int when every value of the key is an integer, else as strings."""
+    """Partition values as int when every value of the key is an integer in its canonical form, else as strings
+    (a leading zero, ``01234``, is text: read as an int it would lose its zero and merge with ``1234``)."""
     keys = list(dict.fromkeys(key for values in partitions for key in values))
     integer = {key: all(_is_integer(p.get(key)) for p in partitions) for key in keys}
     typed: list[dict[str, Any]] = []
@@ -90,7 +92,7 @@ def _typed(partitions: list[dict[str, str | None]]) -> list[dict[str, Any]]:
 
 
 def _is_integer(value: str | None) -> bool:
-    return value is None or re.fullmatch(r"-?\d{1,18}", value) is not None
+    return value is None or re.fullmatch(r"0|-?[1-9]\d{0,17}", value) is not None
 
 
 @dataclass(frozen=True)
