@@ -885,3 +885,18 @@ def test_an_output_without_credentials_names_them_not_a_missing_bucket(data: dic
         f"error: cannot write '{url}': no credentials (Unable to locate credentials); set AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command\n"
     )
+
+
+def test_an_s3_endpoint_that_never_answers_fails_in_about_a_minute(s3: dict[str, str]) -> None:
+    """A server that accepts connections and never answers (a dead proxy): s3fs's 5 retries of botocore's 5
+    attempts of a 15 s read held the run for 7 minutes before its one-line error."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)  # the kernel completes the connections; nothing ever reads them
+        endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+        start = time.monotonic()
+        run = _cli("eval", f"s3://{BUCKET}/p.parquet", "-l", "mse", "-q", env={"AWS_ENDPOINT_URL": endpoint})
+        elapsed = time.monotonic() - start
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr.startswith(f"error: cannot read 's3://{BUCKET}/p.parquet': Read timeout on endpoint URL: ")
+    assert elapsed < 90, elapsed

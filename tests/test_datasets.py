@@ -63,6 +63,40 @@ def test_partition_keys_bind_roles_and_typed_as_integers(hive: Path) -> None:
     assert lossctl.evaluate(hive, losses="mae", pred="year", target="year")["mae"] == 0.0
 
 
+def test_a_partition_value_with_a_leading_zero_stays_text(tmp_path: Path) -> None:
+    """zip=01234 and zip=1234 were both read as the integer 1234: two partitions merged into one group, and the
+    group named by a value no folder has."""
+    for folder, error in (("zip=01234", 1.0), ("zip=1234", 2.0), ("zip=0", 3.0)):
+        (tmp_path / folder).mkdir()
+        pq.write_table(pa.table({"y_true": [0.0, 0.0], "y_pred": [error, error]}), tmp_path / folder / "p.parquet")
+    report = lossctl.evaluate(tmp_path, losses="mae", by="zip")
+    assert [(r.group, r.value) for r in report.results[1:]] == [
+        ({"zip": "0"}, 3.0),
+        ({"zip": "01234"}, 1.0),
+        ({"zip": "1234"}, 2.0),
+    ]
+
+
+def test_a_column_named_like_a_partition_key_must_hold_the_folders_value(tmp_path: Path) -> None:
+    """A file's own 'region' column won over its folder region=eu without a word: rows in region=eu/ were grouped
+    as 'us'. Agreeing values are read as before; a disagreement is an input error naming the file and the row."""
+    for folder, values in (("region=eu", ["eu"] * 4), ("region=us", ["us", "us", "us", "eu", "us"])):
+        (tmp_path / folder).mkdir()
+        table = pa.table({"y_true": [0.0] * len(values), "y_pred": [1.0] * len(values), "region": values})
+        pq.write_table(table, tmp_path / folder / "p.parquet", row_group_size=2)
+    name = tmp_path / "region=us" / "p.parquet"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(tmp_path, losses="mae", by="region")
+    assert str(error.value) == (
+        f"column 'region' of '{name}' differs from its folder region=us in 1 row (first: row 7, 'eu'); a column "
+        "named like a partition key must hold the folder's value: rename the column or move the file"
+    )
+    assert lossctl.evaluate(tmp_path, losses="mae")["mae"] == 1.0  # the column unused: nothing to compare
+    pq.write_table(pa.table({"y_true": [0.0], "y_pred": [1.0], "region": ["us"]}), name)
+    report = lossctl.evaluate(tmp_path, losses="mae", by="region")
+    assert [(r.group, r.n) for r in report.results[1:]] == [({"region": "eu"}, 4), ({"region": "us"}, 1)]
+
+
 def test_windows_read_exactly_their_rows(hive: Path) -> None:
     from lossctl.io.dataset import dataset_of
 

@@ -3,8 +3,9 @@
 A :class:`ParquetDataset` is a list of Parquet files, local or remote (:mod:`lossctl.io.remote`), read one after
 another in sorted order as one input (docs/cli.md, "Input"). In Hive layout (``preds/region=eu/part-0.parquet``)
 each ``KEY=VALUE`` directory above a file becomes a column holding that value on every row of the file, usable in
-``--by``, ``--pred`` and every binding; its type is int64 when every value of the key is an integer, else string
-(``__HIVE_DEFAULT_PARTITION__`` is null), as Spark and pyarrow infer them.
+``--by``, ``--pred`` and every binding; its type is int64 when every value of the key is an integer written as
+Python writes it (``7``, ``-3``), else string (``__HIVE_DEFAULT_PARTITION__`` is null): ``zip=01234`` stays
+``'01234'``, and ``zip=01234`` and ``zip=1234`` stay two groups.
 
 A dataset can be cut into row ranges (:meth:`ParquetDataset.splits`) at row-group boundaries, and restricted to one
 (:meth:`ParquetDataset.window`): a picklable description of a part that a Dask worker reads where it runs. Row
@@ -30,6 +31,7 @@ from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, web_path
+from lossctl.text import count as plural
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -76,7 +78,8 @@ def _partition(relative_dirs: Sequence[str]) -> dict[str, str | None]:
 
 
 def _typed(partitions: list[dict[str, str | None]]) -> list[dict[str, Any]]:
-    """Partition values as int when every value of the key is an integer, else as strings."""
+    """Partition values as int when every value of the key is an integer in its canonical form, else as strings
+    (a leading zero, ``01234``, is text: read as an int it would lose its zero and merge with ``1234``)."""
     keys = list(dict.fromkeys(key for values in partitions for key in values))
     integer = {key: all(_is_integer(p.get(key)) for p in partitions) for key in keys}
     typed: list[dict[str, Any]] = []
@@ -90,7 +93,7 @@ def _typed(partitions: list[dict[str, str | None]]) -> list[dict[str, Any]]:
 
 
 def _is_integer(value: str | None) -> bool:
-    return value is None or re.fullmatch(r"-?\d{1,18}", value) is not None
+    return value is None or re.fullmatch(r"0|-?[1-9]\d{0,17}", value) is not None
 
 
 @dataclass(frozen=True)
@@ -293,24 +296,57 @@ class ParquetDataset(Source):
         parquet = self._open(index)
         name = self.listing.names[index]
         partition = self.listing.partitions[index]
+        clashing = [c for c in file_columns if c in partition]  # a key that is also a column of the file
+        position = sum(self.row_groups[index][: groups[0]]) if clashing and groups else 0  # the batch's first row
         with remote_errors(name), _parquet_errors(name):
             for batch in parquet.iter_batches(batch_size=chunk_rows, columns=file_columns, row_groups=groups):
                 if skip >= batch.num_rows:
                     skip -= batch.num_rows
+                    position += batch.num_rows
                     continue
                 batch = batch.slice(skip)
+                position += skip
                 skip = 0
                 if take is not None:
                     if take <= 0:
                         return
                     batch = batch.slice(0, take)
                     take -= batch.num_rows
+                for column in clashing:
+                    self._check_partition_column(index, column, batch.column(column), position)
+                position += batch.num_rows
                 arrays = [
                     batch.column(c) if c in file_columns else _constant(partition.get(c), batch.num_rows)
                     for c in columns
                 ]
                 yield pa.RecordBatch.from_arrays(arrays, names=columns)
         self._handles.pop(index, None)
+
+    def _check_partition_column(self, index: int, column: str, values: pa.Array, position: int) -> None:
+        """A file's column named like a partition key of its folder holds the folder's value on every row: the
+        file's values are the ones read, so rows that say otherwise are an input error naming the first one
+        (numbered in the whole input), not a silent choice between the two."""
+        import pyarrow.compute as pc
+
+        value = self.listing.partitions[index][column]
+        if value is None:
+            differs = pc.is_valid(values)
+        else:
+            numeric = pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
+            text = not (numeric and isinstance(value, int))
+            compared = pc.cast(values, pa.string()) if text else values
+            differs = pc.fill_null(pc.not_equal(compared, pa.scalar(str(value) if text else value)), True)
+        rows = pc.sum(pc.cast(differs, pa.int64())).as_py() or 0
+        if not rows:
+            return
+        at = int(pc.index(differs, True).as_py())
+        row = sum(sum(groups) for groups in self.row_groups[:index]) + position + at
+        folder = f"{column}={_NULL_PARTITION if value is None else value}"
+        raise InputError(
+            f"column '{column}' of '{self.listing.names[index]}' differs from its folder {folder} in "
+            f"{plural(rows, 'row')} (first: row {row}, {values[at].as_py()!r}); a column named like a partition key "
+            "must hold the folder's value: rename the column or move the file"
+        )
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         if self._window is None:

@@ -97,12 +97,26 @@ def filesystem(url: str, verb: str = "read") -> tuple[Any, str]:
         from fsspec.core import url_to_fs
 
         with remote_errors(url, verb):  # some stores connect when the file system is made (adlfs, no account)
-            return url_to_fs(scheme + url[len(scheme) :])  # a scheme is case-insensitive (RFC 3986), fsspec's not
+            # a scheme is case-insensitive (RFC 3986), fsspec's not
+            fs, path = url_to_fs(scheme + url[len(scheme) :], **_store_options(scheme))
+            if package == "s3fs":
+                fs.retries = 2  # see _store_options; s3fs takes it as an attribute, not an argument
+            return fs, path
     except ImportError as error:
         missing = package if getattr(error, "name", None) != "fsspec" and "fsspec" not in str(error) else "fsspec"
         raise UsageError(
             f"reading or writing {scheme}:// paths needs the package '{missing}': pip install '{EXTRA}'"
         ) from None
+
+
+def _store_options(scheme: str) -> dict[str, Any]:
+    """Bounded retries for S3. s3fs retries a failed request 5 times, each a botocore call that tries 5 times with
+    a 15 s read timeout: an endpoint that accepts connections and never answers held a run for 7 minutes before its
+    one-line error. Two of each (a transient failure is still retried, at both levels) bound it to about a minute;
+    a user's own botocore retry settings (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``) are left to botocore."""
+    if SCHEMES.get(scheme, ("",))[0] != "s3fs" or any(n in os.environ for n in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE")):
+        return {}
+    return {"config_kwargs": {"retries": {"mode": "standard", "total_max_attempts": 2}}}
 
 
 def full_url(url: str, fs: Any, path: str) -> str:
