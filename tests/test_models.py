@@ -36,6 +36,23 @@ def test_several_pred_columns_are_one_multi_output_prediction_and_the_notice_nam
     )
 
 
+def test_a_list_pred_column_against_one_target_is_a_multi_output_prediction_with_a_notice(cli, write) -> None:
+    # Before, the list was broadcast against the target without a word (several named columns had the notice).
+    data = write("l.jsonl", '{"p":[0.1,0.2],"q":[1.0,2.0],"t":1}\n{"p":[0.5,1.0],"q":[1.0,1.0],"t":0}\n')
+    run = cli("eval", data, "-l", "mse,mae", "--pred", "p", "--target", "t", "-f", "json")
+    assert _json(run)["results"][0]["value"] == pytest.approx((0.81 + 0.64 + 0.25 + 1.0) / 4, rel=1e-12)
+    assert run.err == (
+        "notice: the list column 'p' holds 2 values per row, evaluated as one multi-output prediction, each against "
+        "'t' (mse, mae)\n"
+    )
+    run = cli("eval", data, "-l", "mse", "--model", "a=p", "--model", "b=t", "--target", "t", "-f", "json")
+    assert run.err == (
+        "notice: the list column 'p' of model 'a' holds 2 values per row, evaluated as one multi-output prediction, "
+        "each against 't' (mse)\n"
+    )
+    assert cli("eval", data, "-l", "mse", "--pred", "p", "--target", "q", "-f", "json").err == ""  # K against K
+
+
 def test_model_glob_gives_one_result_per_model_equal_to_separate_runs(cli) -> None:
     doc = _json(cli("eval", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse,mae", "-f", "json"))
     assert [(r["loss"], r["model"]) for r in doc["results"]] == [
