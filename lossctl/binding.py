@@ -141,7 +141,8 @@ def bind_roles(
     file's columns, first: a ``pred`` column the targets file also holds does not win over the predictions'
     ``yhat`` for coming earlier among the default names. ``several`` maps the roles a loss reads as several columns
     to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
-    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups).
+    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups); a column
+    that two roles' specs still both take (two globs that overlap, ``--pred a --target a``) is a usage error.
     """
     several = several or {}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
@@ -152,7 +153,16 @@ def bind_roles(
         elif role in explicit:
             elsewhere = {c for other, columns in named.items() if other != role for c in columns} | set(reserved)
             bound[role] = resolve_colspec(explicit[role], available, source_name, elsewhere)
-    taken = {column: role for role, columns in bound.items() for column in columns}
+    taken: dict[str, str] = {}
+    for role, columns in bound.items():
+        for column in columns:
+            other = taken.setdefault(column, role)
+            if other != role and not (targets is not None and "target" in (role, other)):  # two files' columns
+                raise UsageError(
+                    f"column '{show_name(column)}' is bound to two roles, {other} and {role} "
+                    f"({role_option(other, explicit[other])}, {role_option(role, explicit[role])}); bind each "
+                    "column to one role"
+                )
     for role in roles:
         if role in bound:
             continue
@@ -184,6 +194,11 @@ def bind_roles(
         notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
+
+
+def role_option(role: str, spec: str) -> str:
+    """The option that binds ``spec`` to ``role``, as the user wrote it: ``--pred SPEC`` or ``--col ROLE=SPEC``."""
+    return f"--{role} {spec}" if role in ("pred", "target") else f"--col {role}={spec}"
 
 
 def _named(spec: str, available: Sequence[str]) -> set[str]:
@@ -253,8 +268,10 @@ def bind(
     unused = sorted(set(explicit) - set(shared))
     if unused:
         role = unused[0]
-        given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
-        raise UsageError(f"{given}: no selected loss reads the role '{role}' (they read {', '.join(shared)})")
+        reads = ", ".join(shared)
+        raise UsageError(
+            f"{role_option(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
+        )
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
@@ -265,6 +282,16 @@ def bind(
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
+    role_of = {column: role for role, columns in bound.items() for column in columns}
+    for model, colspec in options.model_specs:
+        held = [column for column in models.get(model or "", []) if column in role_of]
+        if held and not (targets is not None and role_of[held[0]] == "target"):
+            role = role_of[held[0]]
+            given = role_option(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
+            raise UsageError(
+                f"column '{show_name(held[0])}' is bound to two roles, {role} and the pred of model '{model}' "
+                f"({given}, --model {model}={colspec}); bind each column to one role"
+            )
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lossctl
+from lossctl.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "sample_data" / "models.csv"
@@ -45,7 +47,7 @@ def test_a_list_pred_column_against_one_target_is_a_multi_output_prediction_with
         "notice: the list column 'p' holds 2 values per row, evaluated as one multi-output prediction, each against "
         "'t' (mse, mae)\n"
     )
-    run = cli("eval", data, "-l", "mse", "--model", "a=p", "--model", "b=t", "--target", "t", "-f", "json")
+    run = cli("eval", data, "-l", "mse", "--model", "a=p", "--target", "t", "-f", "json")
     assert run.err == (
         "notice: the list column 'p' of model 'a' holds 2 values per row, evaluated as one multi-output prediction, "
         "each against 't' (mse)\n"
@@ -382,19 +384,20 @@ def test_whole_input_class_weights_hold_in_every_group(loss: str, tmp_path: Path
 
 
 @pytest.mark.parametrize("extra", [[], ["--on", "id"], ["--chunk-rows", "1"]])
-def test_compare_evaluates_the_target_column_bound_as_the_prediction(cli, tmp_path: Path, extra: list[str]) -> None:
-    # The candidate's y_true is both its prediction and the target checked against the baseline's: it was a
-    # KeyError (exit 4) once dropped after the check. (Both bound explicitly: a guess never takes a column bound
-    # to another role.)
+def test_compare_refuses_the_target_column_bound_as_the_prediction(cli, tmp_path: Path, extra: list[str]) -> None:
+    # The candidate's y_true as both its prediction and the target was a KeyError (exit 4) once, then scored the
+    # column against itself (0, exit 0): a column explicitly bound to two roles is a usage error.
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_text("id,y_true,y_pred\n0,1,1.5\n1,2,2\n2,3,2.5\n")
     run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "--pred", "y_true", "--target", "y_true",
               "-q", "-f", "json", *extra)  # fmt: skip
-    assert run.code == 0, run.err
-    [result] = _json(run)["results"]
-    assert (result["baseline"], result["candidate"], result["verdict"]) == (0.0, 0.0, "same")
-    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true", target="y_true")
-    assert report.results[0].delta == 0.0
+    message = (
+        "column 'y_true' is bound to two roles, target and pred (--target y_true, --pred y_true); bind each column to "
+        "one role"
+    )
+    assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+    with pytest.raises(UsageError, match=re.escape(message)):
+        lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true", target="y_true")
 
 
 def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fails(cli, tmp_path: Path) -> None:
