@@ -196,6 +196,19 @@ def bind_roles(
     return {role: bound[role] for role in roles}
 
 
+def _one_value_roles(specs: Sequence[LossSpec], bound: Mapping[str, list[str]], given: Mapping[str, str]) -> None:
+    """Several columns for a role that a selected loss reads as one value per row (``qid``, ranknet's ``pred``) are
+    a usage error naming the option (``given``, per role); one list column holding several values is the data's,
+    an input error once read."""
+    for role, columns in bound.items():
+        scalar = [spec.name for spec in specs if role in spec.role_names and spec.role(role).shape == "scalar"]
+        if len(columns) > 1 and scalar:
+            raise UsageError(
+                f"{given[role]} names {count(len(columns), 'column')} ({', '.join(map(show_name, columns))}), but "
+                f"the role '{role}' of {scalar[0]} takes one value per row; name one column"
+            )
+
+
 def role_option(role: str, spec: str) -> str:
     """The option that binds ``spec`` to ``role``, as the user wrote it: ``--pred SPEC`` or ``--col ROLE=SPEC``."""
     return f"--{role} {spec}" if role in ("pred", "target") else f"--col {role}={spec}"
@@ -277,11 +290,16 @@ def bind(
     check_by_once(by)
     several = multi_column_roles(options.requests, options.gates, options.composites)
     reserved = [c for c in (weight, *by) if c]
+    specs = _selected_specs(options.requests, options.gates, options.composites)
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
+    _one_value_roles(specs, bound, {role: role_option(role, spec) for role, spec in explicit.items()})
+    for model, colspec in options.model_specs:
+        if model is not None:
+            _one_value_roles(specs, {"pred": models[model]}, {"pred": f"--model {model}={colspec}"})
     role_of = {column: role for role, columns in bound.items() for column in columns}
     for model, colspec in options.model_specs:
         held = [column for column in models.get(model or "", []) if column in role_of]
