@@ -132,6 +132,7 @@ def bind_roles(
     several: Mapping[str, str] | None = None,
     reserved: Collection[str] = (),
     own: Sequence[str] | None = None,
+    readers: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
@@ -143,8 +144,9 @@ def bind_roles(
     to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
     A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups); a column
     that two roles' specs still both take (two globs that overlap, ``--pred a --target a``) is a usage error.
+    ``readers`` maps a role to the losses that read it, named when it is left unbound.
     """
-    several = several or {}
+    several, readers = several or {}, readers or {}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
     bound: dict[str, list[str]] = {}
     for role in roles:
@@ -175,7 +177,8 @@ def bind_roles(
             bound[role] = _target_columns(None, targets, notices)
             continue
         if role not in DEFAULT_NAMES:
-            raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
+            of = f" of {', '.join(readers[role])}" if readers.get(role) else ""
+            raise UsageError(f"role '{role}'{of} is not bound; bind it with --col {role}=COLUMN")
         free = [column for column in available if column not in taken]
         guess = guess_column(role, [column for column in own if column not in taken]) if own is not None else None
         where = ""
@@ -291,7 +294,8 @@ def bind(
     several = multi_column_roles(options.requests, options.gates, options.composites)
     reserved = [c for c in (weight, *by) if c]
     specs = _selected_specs(options.requests, options.gates, options.composites)
-    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own)
+    readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}

@@ -362,7 +362,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "gaussian_nll"],
         2,
-        "role 'var' is not bound; bind it with --col var=COLUMN",
+        "role 'var' of gaussian_nll is not bound; bind it with --col var=COLUMN",
+    ),
+    (
+        "role of two losses not bound",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "ranknet,listnet"],
+        2,
+        "role 'qid' of ranknet, listnet is not bound; bind it with --col qid=COLUMN",
     ),
     (
         "several columns for a one-value role",  # was exit 3 once read, though the options alone say it
