@@ -38,6 +38,23 @@ def test_several_pred_columns_are_one_multi_output_prediction_and_the_notice_nam
     )
 
 
+def test_compare_tells_that_several_pred_columns_are_one_multi_output_prediction(cli, write) -> None:
+    # eval said so, compare did not (two files or --model alike).
+    data = write("m.csv", "a,b,c,t\n0.1,0.2,0.3,1\n0.3,0.1,0.2,0\n")
+    run = cli("compare", data, data, "-l", "mse", "--pred", "a,b", "--target", "t", "-f", "csv")
+    assert run.code == 0
+    assert run.err == (
+        "notice: the 2 columns a, b are evaluated as one multi-output prediction, each against 't' (mse); to compare "
+        "them as models, use --model\n"
+    )
+    run = cli("compare", data, "-l", "mse", "--model", "A=a,b", "--model", "B=c", "--target", "t", "-f", "csv")
+    assert run.code == 0
+    assert run.err == (
+        "notice: the 2 columns a, b of model 'A' are evaluated as one multi-output prediction, each against 't' "
+        "(mse); to compare them as models, give each column its own --model NAME=COLUMN\n"
+    )
+
+
 def test_a_list_pred_column_against_one_target_is_a_multi_output_prediction_with_a_notice(cli, write) -> None:
     # Before, the list was broadcast against the target without a word (several named columns had the notice).
     data = write("l.jsonl", '{"p":[0.1,0.2],"q":[1.0,2.0],"t":1}\n{"p":[0.5,1.0],"q":[1.0,1.0],"t":0}\n')
