@@ -229,7 +229,7 @@ def run_evaluation(
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
     notices += multi_output_notices(requests, binding) + option_notices(options, requests)
-    look = Looks(plan.jobs)
+    look = Looks(plan.jobs, options.convention)
     split = Split((data, options.targets), partial(part_batches, binding, columns, options), _join_reason(options))
     observe = look.observe if look else None
 

@@ -2,7 +2,8 @@
 
 - Predictions given to a loss that takes logits (``cross_entropy``, ``bce_logits``, ``focal``...) that all look
   like probabilities (every value in [0, 1] and, for K columns, every row summing to 1): the notice names the
-  loss for probabilities (the registry's ``on_probabilities``).
+  loss for probabilities (the registry's ``on_probabilities``), and ``--convention lossctl`` when the run's
+  convention refuses that loss.
 - Several prediction columns bound to a regression loss against one target column: they are evaluated as one
   multi-output prediction (each column against the target, pooled), which is rarely what a user comparing columns
   meant; the notice names ``--model``. A list column holding several values per row against a one-value target is
@@ -20,6 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossctl.errors import UsageError
+from lossctl.params import build_requests
+
 if TYPE_CHECKING:
     from lossctl.binding import Binding
     from lossctl.engine import Job
@@ -32,9 +36,11 @@ _ROW_SUM_TOLERANCE = 1e-4
 
 class ProbabilityLook:
     """Watches the predictions of logit losses chunk by chunk; ``notices()`` names those that all looked like
-    probabilities. The check is a minimum, a maximum and (for K columns) row sums per chunk."""
+    probabilities. The check is a minimum, a maximum and (for K columns) row sums per chunk. The loss advised for
+    probabilities is one the ``convention`` has, or the advice says to leave the convention."""
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
+    def __init__(self, jobs: Sequence[Job], convention: str = "lossctl") -> None:
+        self._convention = convention
         self._watched: dict[tuple[str, ...], list[Job]] = {}
         for job in jobs:
             spec = job.request.spec
@@ -71,9 +77,17 @@ class ProbabilityLook:
             for name, twin in twins.items():
                 found.append(
                     f"{name}: the predictions in {names} look like probabilities ({shape}), but {name} "
-                    f"takes logits; for probabilities use {twin}"
+                    f"takes logits; for probabilities use {twin}{self._leaving(twin)}"
                 )
         return found
+
+    def _leaving(self, twin: str | None) -> str:
+        """`` with --convention lossctl`` when the loss advised is refused under this run's convention."""
+        try:
+            build_requests([twin or ""], (), self._convention)
+        except UsageError:
+            return " with --convention lossctl"
+        return ""
 
 
 class ListOutputLook:
@@ -114,8 +128,8 @@ class ListOutputLook:
 class Looks:
     """The watchers of the converted chunks (:class:`ProbabilityLook`, :class:`ListOutputLook`) as one."""
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
-        self._looks = [look for look in (ProbabilityLook(jobs), ListOutputLook(jobs)) if look]
+    def __init__(self, jobs: Sequence[Job], convention: str = "lossctl") -> None:
+        self._looks = [look for look in (ProbabilityLook(jobs, convention), ListOutputLook(jobs)) if look]
 
     def __bool__(self) -> bool:
         return bool(self._looks)

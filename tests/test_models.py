@@ -345,6 +345,23 @@ def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Pat
     assert "look like probabilities" not in logits.err
 
 
+@pytest.mark.parametrize(
+    ("loss", "name", "data", "twin"),
+    [
+        ("ce", "p.jsonl", '{"label": 0, "p": [0.7, 0.3]}\n{"label": 1, "p": [0.1, 0.9]}\n', "categorical_ce"),
+        ("focal", "b.csv", "p,label\n0.9,1\n0.2,0\n", "focal:from_logits=false"),
+    ],
+)
+def test_the_loss_advised_for_probabilities_is_one_the_convention_has(cli, write, loss, name, data, twin) -> None:
+    # Under torch the notice advised categorical_ce (no torch convention) and focal:from_logits=false (torchvision
+    # takes logits only): both usage errors when followed.
+    path = write(name, data)
+    run = cli("eval", path, "-l", loss, "--pred", "p", "--target", "label", "-f", "json", "--convention", "torch")
+    assert run.code == 0
+    twin += " with --convention lossctl"
+    assert f"takes logits; for probabilities use {twin}\n" in run.err
+
+
 def test_multi_class_data_gets_default_losses(cli) -> None:
     run = cli("eval", ROOT / "sample_data/multiclass.parquet", "--pred", "logit_*", "--target", "label", "-f", "csv")
     assert run.code == 0
