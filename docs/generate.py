@@ -81,7 +81,7 @@ def _loss_section(spec: LossSpec) -> list[str]:
             lines.append(f"| `{p.name}` | {p.kind} | `{default}` | {_cell(p.domain)} | {_cell(p.doc)} |")
         lines.append("")
     lines += ["| convention | how it differs |", "|---|---|", "| lossctl | the definition above |"]
-    lines += [f"| {name} | {_cell(variant.note)} |" for name, variant in spec.conventions.items()]
+    lines += [f"| {name} | {_cell(variant.description)} |" for name, variant in spec.conventions.items()]
     props = spec.properties
     lines += [
         "",

@@ -132,6 +132,7 @@ def bind_roles(
     several: Mapping[str, str] | None = None,
     reserved: Collection[str] = (),
     own: Sequence[str] | None = None,
+    readers: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
@@ -141,9 +142,11 @@ def bind_roles(
     file's columns, first: a ``pred`` column the targets file also holds does not win over the predictions'
     ``yhat`` for coming earlier among the default names. ``several`` maps the roles a loss reads as several columns
     to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
-    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups).
+    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups); a column
+    that two roles' specs still both take (two globs that overlap, ``--pred a --target a``) is a usage error.
+    ``readers`` maps a role to the losses that read it, named when it is left unbound.
     """
-    several = several or {}
+    several, readers = several or {}, readers or {}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
     bound: dict[str, list[str]] = {}
     for role in roles:
@@ -152,7 +155,16 @@ def bind_roles(
         elif role in explicit:
             elsewhere = {c for other, columns in named.items() if other != role for c in columns} | set(reserved)
             bound[role] = resolve_colspec(explicit[role], available, source_name, elsewhere)
-    taken = {column: role for role, columns in bound.items() for column in columns}
+    taken: dict[str, str] = {}
+    for role, columns in bound.items():
+        for column in columns:
+            other = taken.setdefault(column, role)
+            if other != role and not (targets is not None and "target" in (role, other)):  # two files' columns
+                raise UsageError(
+                    f"column '{show_name(column)}' is bound to two roles, {other} and {role} "
+                    f"({role_option(other, explicit[other])}, {role_option(role, explicit[role])}); bind each "
+                    "column to one role"
+                )
     for role in roles:
         if role in bound:
             continue
@@ -165,7 +177,8 @@ def bind_roles(
             bound[role] = _target_columns(None, targets, notices)
             continue
         if role not in DEFAULT_NAMES:
-            raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
+            of = f" of {', '.join(readers[role])}" if readers.get(role) else ""
+            raise UsageError(f"role '{role}'{of} is not bound; bind it with --col {role}=COLUMN")
         free = [column for column in available if column not in taken]
         guess = guess_column(role, [column for column in own if column not in taken]) if own is not None else None
         where = ""
@@ -184,6 +197,24 @@ def bind_roles(
         notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
+
+
+def _one_value_roles(specs: Sequence[LossSpec], bound: Mapping[str, list[str]], given: Mapping[str, str]) -> None:
+    """Several columns for a role that a selected loss reads as one value per row (``qid``, ranknet's ``pred``) are
+    a usage error naming the option (``given``, per role); one list column holding several values is the data's,
+    an input error once read."""
+    for role, columns in bound.items():
+        scalar = [spec.name for spec in specs if role in spec.role_names and spec.role(role).shape == "scalar"]
+        if len(columns) > 1 and scalar:
+            raise UsageError(
+                f"{given[role]} names {count(len(columns), 'column')} ({', '.join(map(show_name, columns))}), but "
+                f"the role '{role}' of {scalar[0]} takes one value per row; name one column"
+            )
+
+
+def role_option(role: str, spec: str) -> str:
+    """The option that binds ``spec`` to ``role``, as the user wrote it: ``--pred SPEC`` or ``--col ROLE=SPEC``."""
+    return f"--{role} {spec}" if role in ("pred", "target") else f"--col {role}={spec}"
 
 
 def _named(spec: str, available: Sequence[str]) -> set[str]:
@@ -253,18 +284,36 @@ def bind(
     unused = sorted(set(explicit) - set(shared))
     if unused:
         role = unused[0]
-        given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
-        raise UsageError(f"{given}: no selected loss reads the role '{role}' (they read {', '.join(shared)})")
+        reads = ", ".join(shared)
+        raise UsageError(
+            f"{role_option(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
+        )
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
     check_by_once(by)
     several = multi_column_roles(options.requests, options.gates, options.composites)
     reserved = [c for c in (weight, *by) if c]
-    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own)
+    specs = _selected_specs(options.requests, options.gates, options.composites)
+    readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
+    _one_value_roles(specs, bound, {role: role_option(role, spec) for role, spec in explicit.items()})
+    for model, colspec in options.model_specs:
+        if model is not None:
+            _one_value_roles(specs, {"pred": models[model]}, {"pred": f"--model {model}={colspec}"})
+    role_of = {column: role for role, columns in bound.items() for column in columns}
+    for model, colspec in options.model_specs:
+        held = [column for column in models.get(model or "", []) if column in role_of]
+        if held and not (targets is not None and role_of[held[0]] == "target"):
+            role = role_of[held[0]]
+            given = role_option(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
+            raise UsageError(
+                f"column '{show_name(held[0])}' is bound to two roles, {role} and the pred of model '{model}' "
+                f"({given}, --model {model}={colspec}); bind each column to one role"
+            )
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 
 

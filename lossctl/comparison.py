@@ -49,7 +49,7 @@ from lossctl.finalize import (
     plain_keys,
     signature,
 )
-from lossctl.hints import option_notices
+from lossctl.hints import multi_output_notices, option_notices
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
@@ -128,7 +128,8 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
     requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
-    notices += option_notices(options, requests)
+    # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
+    notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
     owners = gate_owners(options, requests)
     if candidate is None:
         check_gate_models(options.gates, names[1:], baseline=names[0])

@@ -50,7 +50,7 @@ def describe(name: str) -> str:
     lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
     for convention, variant in spec.conventions.items():
         matches = f" (matches {convention} {variant.versions})" if variant.versions else ""
-        lines.append(_wrap(f"{convention}{matches}: {variant.note}"))
+        lines.append(_wrap(f"{convention}{matches}: {variant.description}"))
     props = spec.properties
     lines += [
         "",

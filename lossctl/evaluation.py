@@ -22,7 +22,7 @@ from lossctl.engine import Job, Outcome, Plan, held_notice, query_column, query_
 from lossctl.errors import NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
-from lossctl.hints import ProbabilityLook, multi_output_notices, option_notices
+from lossctl.hints import Looks, multi_output_notices, option_notices
 from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
@@ -239,7 +239,7 @@ def run_evaluation(
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
     notices += multi_output_notices(requests, binding) + option_notices(options, requests)
-    look = ProbabilityLook(plan.jobs)
+    look = Looks(plan.jobs, options.convention)
     split = Split((data, options.targets), partial(part_batches, binding, columns, options), _join_reason(options))
     observe = look.observe if look else None
 

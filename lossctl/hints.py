@@ -2,10 +2,12 @@
 
 - Predictions given to a loss that takes logits (``cross_entropy``, ``bce_logits``, ``focal``...) that all look
   like probabilities (every value in [0, 1] and, for K columns, every row summing to 1): the notice names the
-  loss for probabilities (the registry's ``on_probabilities``).
+  loss for probabilities (the registry's ``on_probabilities``), and ``--convention lossctl`` when the run's
+  convention refuses that loss.
 - Several prediction columns bound to a regression loss against one target column: they are evaluated as one
   multi-output prediction (each column against the target, pooled), which is rarely what a user comparing columns
-  meant; the notice names ``--model``.
+  meant; the notice names ``--model``. A list column holding several values per row against a one-value target is
+  the same multi-output prediction, seen only once the values are read (:class:`ListOutputLook`).
 - Options that do nothing in this run: ``--seed`` without ``--bootstrap``, ``--significant`` without
   ``--fail-if-worse``, and ``--per-sample`` for a loss that is
   an aggregate of the whole input (``rmse``: no per-row values), or a composite with such a part, left out of the
@@ -19,6 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossctl.errors import UsageError
+from lossctl.params import build_requests
+
 if TYPE_CHECKING:
     from lossctl.binding import Binding
     from lossctl.engine import Job
@@ -31,9 +36,11 @@ _ROW_SUM_TOLERANCE = 1e-4
 
 class ProbabilityLook:
     """Watches the predictions of logit losses chunk by chunk; ``notices()`` names those that all looked like
-    probabilities. The check is a minimum, a maximum and (for K columns) row sums per chunk."""
+    probabilities. The check is a minimum, a maximum and (for K columns) row sums per chunk. The loss advised for
+    probabilities is one the ``convention`` has, or the advice says to leave the convention."""
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
+    def __init__(self, jobs: Sequence[Job], convention: str = "lossctl") -> None:
+        self._convention = convention
         self._watched: dict[tuple[str, ...], list[Job]] = {}
         for job in jobs:
             spec = job.request.spec
@@ -70,9 +77,69 @@ class ProbabilityLook:
             for name, twin in twins.items():
                 found.append(
                     f"{name}: the predictions in {names} look like probabilities ({shape}), but {name} "
-                    f"takes logits; for probabilities use {twin}"
+                    f"takes logits; for probabilities use {twin}{self._leaving(twin)}"
                 )
         return found
+
+    def _leaving(self, twin: str | None) -> str:
+        """`` with --convention lossctl`` when the loss advised is refused under this run's convention."""
+        try:
+            build_requests([twin or ""], (), self._convention)
+        except UsageError:
+            return " with --convention lossctl"
+        return ""
+
+
+class ListOutputLook:
+    """Watches the regression losses whose ``pred`` is one column against one target column: a list column that holds
+    K > 1 values per row is evaluated as one multi-output prediction, as K columns are (:func:`multi_output_notices`),
+    but its width is known only once a chunk is converted."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self._watched: dict[tuple[tuple[str, ...], tuple[str, ...], str | None], list[str]] = {}
+        for job in jobs:
+            pred, target = job.roles.get("pred", []), job.roles.get("target", [])
+            if job.request.spec.task == "regression" and len(pred) == 1 and len(target) == 1:
+                labels = self._watched.setdefault((tuple(pred), tuple(target), job.model), [])
+                labels += [job.request.label] if job.request.label not in labels else []
+        self._width = dict.fromkeys(self._watched, 0)  # values per row of a list column; 0 until one is seen
+
+    def __bool__(self) -> bool:
+        return bool(self._watched)
+
+    def observe(self, values: dict[tuple[str, ...], np.ndarray]) -> None:
+        for key in self._watched:
+            pred, target = values[key[0]], values[key[1]]
+            if not self._width[key] and pred.ndim == 2 and pred.shape[1] > 1 and target.ndim == 1:
+                self._width[key] = pred.shape[1]
+
+    def notices(self) -> list[str]:
+        found = []
+        for (pred, target, model), labels in self._watched.items():
+            if self._width[(pred, target, model)]:
+                where = f" of model '{model}'" if model is not None else ""
+                found.append(
+                    f"the list column '{pred[0]}'{where} holds {self._width[(pred, target, model)]} values per row, "
+                    f"evaluated as one multi-output prediction, each against '{target[0]}' ({', '.join(labels)})"
+                )
+        return found
+
+
+class Looks:
+    """The watchers of the converted chunks (:class:`ProbabilityLook`, :class:`ListOutputLook`) as one."""
+
+    def __init__(self, jobs: Sequence[Job], convention: str = "lossctl") -> None:
+        self._looks = [look for look in (ProbabilityLook(jobs, convention), ListOutputLook(jobs)) if look]
+
+    def __bool__(self) -> bool:
+        return bool(self._looks)
+
+    def observe(self, values: dict[tuple[str, ...], np.ndarray]) -> None:
+        for look in self._looks:
+            look.observe(values)
+
+    def notices(self) -> list[str]:
+        return [notice for look in self._looks for notice in look.notices()]
 
 
 def multi_output_notices(requests: Sequence[LossRequest], binding: Binding) -> list[str]:

@@ -174,13 +174,15 @@ class ClassIndex:
 
 
 class PositiveLabel:
-    """``--positive LABEL`` to 1, the one other label to 0; a third label is an input error."""
+    """``--positive LABEL`` to 1, the one other label to 0; a third label is an input error, and a positive label
+    that never appears (every row negative, most likely a typo) is a notice."""
 
     def __init__(self, positive: str | None, loss: str) -> None:
         self.positive = positive
         self.loss = loss
         self._negative: Any = None
         self._positive_seen = False
+        self._column = ""
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
         if self.positive is None:
@@ -194,6 +196,7 @@ class PositiveLabel:
                 f"{option('positive', 'LABEL')}"
             )
         positive = self.positive
+        self._column = column
 
         def value_of(label: Any, row: int) -> float:
             if _same_label(label, positive):
@@ -217,7 +220,12 @@ class PositiveLabel:
         return _mapped(array, value_of)
 
     def notices(self) -> list[str]:
-        return []
+        if self.positive is None or self._positive_seen or self._negative is None:
+            return []
+        return [
+            f"{self.loss}: --positive {self.positive!r} never appears in column '{show_name(self._column)}': its one "
+            f"label {shown_value(self._negative)} is the negative class, so every row is 0"
+        ]
 
     def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
         pass

@@ -227,6 +227,9 @@ class Convention:
     shown by ``describe`` and written into the result's signature (``convention=keras<=3.15.1``).
     ``sums_elements``: the library's ``reduction='sum'`` adds every element of a row holding several (K labels
     or outputs), where a row's loss is the mean of its elements (see :func:`torch_elementwise`).
+    ``lacks``: the parameters the library does not have or fixes (name -> why, e.g. "Keras fixes it at 1e-7"):
+    they keep the value of ``defaults`` (or lossctl's default; ``None`` where it has no effect), and setting one
+    to another value is a usage error (see :meth:`LossSpec.refuse_lacking`), as no library reports that number.
     """
 
     note: str
@@ -235,6 +238,15 @@ class Convention:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     versions: str | None = None
     sums_elements: bool = False
+    lacks: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        """The note, then the parameters this convention refuses (``describe`` and docs/losses.md show it)."""
+        if not self.lacks:
+            return self.note
+        refused = "; ".join(f"{name}: {why}" for name, why in self.lacks.items())
+        return f"{self.note} Refused when set to another value ({refused})."
 
 
 def keras(
@@ -242,11 +254,12 @@ def keras(
     func: Callable[..., np.ndarray] | None = None,
     defaults: Mapping[str, Any] | None = None,
     aggregate: Aggregate = MEAN_OVER_ROWS,
+    lacks: Mapping[str, str] | None = None,
 ) -> Convention:
     """A Keras convention: Keras' weighted mean divides by the number of rows, not the weight sum, so
     weights that sum to zero give 0 (docs/losses.md, "Weights that sum to zero")."""
     note += " Weighted mean: sum(w*l) / n (Keras 'sum_over_batch_size'); all-zero weights give 0."
-    return Convention(note, func, aggregate, dict(defaults or {}))
+    return Convention(note, func, aggregate, dict(defaults or {}), lacks=dict(lacks or {}))
 
 
 def torch_elementwise(
@@ -254,6 +267,7 @@ def torch_elementwise(
     func: Callable[..., np.ndarray] | None = None,
     defaults: Mapping[str, Any] | None = None,
     aggregate: Aggregate | None = None,
+    lacks: Mapping[str, str] | None = None,
 ) -> Convention:
     """The torch convention of an element-wise loss (``MSELoss``, ``BCELoss``...): a row of K elements (multi-label,
     multi-output) has the mean of its K losses, as lossctl's, so the mean over rows is torch's mean over all N K
@@ -262,7 +276,7 @@ def torch_elementwise(
         " With --reduction sum, a row of K elements (multi-label, multi-output) adds its K losses, as torch's "
         "reduction='sum' (lossctl and Keras add each row's mean); its per-row value is then that sum."
     )
-    return Convention(note, func, aggregate, dict(defaults or {}), sums_elements=True)
+    return Convention(note, func, aggregate, dict(defaults or {}), sums_elements=True, lacks=dict(lacks or {}))
 
 
 @dataclass(frozen=True)
@@ -356,10 +370,26 @@ class LossSpec:
         for name in given:
             self.param(name)
         variant = self.convention(convention)
-        defaults = {p.name: p.default for p in self.params} | dict(variant.defaults if variant else {})
-        defaults |= self.preset
+        library = {p.name: p.default for p in self.params} | dict(variant.defaults if variant else {})
+        defaults = library | dict(self.preset)
         with self.naming_errors():
-            return {p.name: p.validate(given[p.name]) if p.name in given else defaults[p.name] for p in self.params}
+            resolved = {p.name: p.validate(given[p.name]) if p.name in given else defaults[p.name] for p in self.params}
+        if variant:
+            self.refuse_lacking(convention, variant, resolved, library)
+        return resolved
+
+    def refuse_lacking(
+        self, convention: str, variant: Convention, resolved: Mapping[str, Any], library: Mapping[str, Any]
+    ) -> None:
+        """A parameter the convention's library lacks or fixes, set to another value than the one it uses, is a
+        usage error: no library reports that number (``hinge:margin=2`` under sklearn, whose margin is 1)."""
+        for name, why in variant.lacks.items():
+            if resolved[name] != library[name]:
+                others = [c for c, v in self.conventions.items() if c != convention and name not in v.lacks]
+                raise UsageError(
+                    f"loss '{self.name}' with convention {convention} takes no parameter '{name}' ({why}); drop "
+                    f"{name} or use --convention {' or '.join(['lossctl', *others])}"
+                )
 
     @contextmanager
     def naming_errors(self) -> Iterator[None]:

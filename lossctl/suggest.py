@@ -450,7 +450,9 @@ def _labels(
             "(--pred 'prob_*')"
         )
     if options.positive is not None:
-        values = PositiveLabel(options.positive, "suggest").encode(labels, column, 0)
+        positive_label = PositiveLabel(options.positive, "suggest")
+        values = positive_label.encode(labels, column, 0)
+        notices += positive_label.notices()
         return values, {"labels": distinct, "positive_label": options.positive}
     if not distinct:
         return np.full(len(labels), np.nan), {}

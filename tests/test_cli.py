@@ -178,6 +178,29 @@ def test_a_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None:
     assert (run.code, run.err) == (2, "error: 'p_w*' matches only columns bound to other roles\n")
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pred", "p*", "--target", "p*"], "column 'pa' is bound to two roles, target and pred (--target p*, "
+         "--pred p*)"),
+        (["--pred", "pa", "--target", "pa"], "column 'pa' is bound to two roles, target and pred (--target pa, "
+         "--pred pa)"),
+        (["--pred", "pb", "--col", "target=pa,pb"],
+         "column 'pb' is bound to two roles, target and pred (--target pa,pb, --pred pb)"),
+        (["--model", "a=pa", "--target", "pa"],
+         "column 'pa' is bound to two roles, target and the pred of model 'a' (--target pa, --model a=pa)"),
+        (["--model", "a=y"],
+         "column 'y' is bound to two roles, target and the pred of model 'a' (target guessed from its name, "
+         "--model a=y)"),
+    ],
+)  # fmt: skip
+def test_a_column_bound_to_two_roles_is_a_usage_error(cli, write, args, message) -> None:
+    # Before, overlapping globs (or one name twice) scored a column against itself without a word (mse 0, exit 0).
+    run = cli("eval", write("g.csv", "pa,pb,y\n0.1,0.2,1\n"), "-l", "mse", *args)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"error: {message}; bind each column to one role\n"
+
+
 def test_weights_give_a_weighted_mean_and_enter_the_signature(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "--weight", "w", "-f", "json")
     doc = json.loads(run.out)
@@ -676,8 +699,8 @@ def test_per_sample_takes_every_extension_that_names_its_formats_as_an_input(cli
     for name in ("rows.pq", "rows.ndjson"):
         run = cli("eval", regression_csv, "-l", "mse", "--per-sample", tmp_path / name, "-f", "csv", "-q")
         assert run.code == 0, run.err
-        again = cli("eval", tmp_path / name, "--pred", "mse", "--target", "mse", "-l", "mse", "-f", "csv", "-q")
-        assert again.code == 0 and again.out.splitlines()[1] == "mse,multioutput=none,mean,0.0,4,,", again.err
+        again = cli("eval", tmp_path / name, "--pred", "mse", "--target", "row", "-l", "mae", "-f", "csv", "-q")
+        assert again.code == 0 and again.out.splitlines()[1] == "mae,multioutput=none,mean,0.75,4,,", again.err
 
 
 def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path: Path) -> None:

@@ -362,7 +362,29 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "gaussian_nll"],
         2,
-        "role 'var' is not bound; bind it with --col var=COLUMN",
+        "role 'var' of gaussian_nll is not bound; bind it with --col var=COLUMN",
+    ),
+    (
+        "role of two losses not bound",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "ranknet,listnet"],
+        2,
+        "role 'qid' of ranknet, listnet is not bound; bind it with --col qid=COLUMN",
+    ),
+    (
+        "several columns for a one-value role",  # was exit 3 once read, though the options alone say it
+        {"p.csv": "pred,target,q1,q2\n1,2,1,1\n"},
+        ["eval", "p.csv", "-l", "ranknet", "--col", "qid=q1,q2"],
+        2,
+        "--col qid=q1,q2 names 2 columns (q1, q2), but the role 'qid' of ranknet takes one value per row; name one "
+        "column",
+    ),
+    (
+        "several columns for a model's one-value pred",
+        {"p.csv": "a,b,target,q\n1,2,1,1\n"},
+        ["eval", "p.csv", "-l", "ranknet", "--model", "m=a,b", "--col", "qid=q"],
+        2,
+        "--model m=a,b names 2 columns (a, b), but the role 'pred' of ranknet takes one value per row; name one column",
     ),
     (
         "no default column",

@@ -103,6 +103,23 @@ def test_positive_names_the_positive_class(cli, write) -> None:
     )
 
 
+def test_a_positive_label_that_never_appears_is_a_notice(cli, write) -> None:
+    # Before, every row became negative without a word.
+    data = write("o.csv", "p,y\n0.9,yes\n0.2,yes\n")
+    args = ["--pred", "p", "--target", "y", "--positive", "no"]
+    run = cli("eval", data, *args, "-l", "bce", "-f", "json")
+    assert run.code == 0
+    assert _value(run) == pytest.approx(-(np.log(0.1) + np.log(0.8)) / 2, rel=1e-12)
+    notice = (
+        "notice: bce: --positive 'no' never appears in column 'y': its one label 'yes' is the negative class, so "
+        "every row is 0\n"
+    )
+    assert run.err == notice
+    assert cli("eval", data, *args, "-l", "bce", "-q").err == ""
+    run = cli("suggest", data, *args)
+    assert run.code == 0 and notice.replace("bce:", "suggest:") in run.err
+
+
 def test_positive_on_a_boolean_column_takes_true_false_or_1_0(cli, write, tmp_path: Path) -> None:
     path = tmp_path / "b.parquet"
     pq.write_table(pa.table({"y": [True, False, True], "p": [0.9, 0.2, 0.6]}), path)

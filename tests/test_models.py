@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lossctl
+from lossctl.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "sample_data" / "models.csv"
@@ -34,6 +36,40 @@ def test_several_pred_columns_are_one_multi_output_prediction_and_the_notice_nam
         "notice: the 2 columns model_a, model_b are evaluated as one multi-output prediction, each against "
         "'y_true' (mse); to compare them as models, use --model\n" in run.err
     )
+
+
+def test_compare_tells_that_several_pred_columns_are_one_multi_output_prediction(cli, write) -> None:
+    # eval said so, compare did not (two files or --model alike).
+    data = write("m.csv", "a,b,c,t\n0.1,0.2,0.3,1\n0.3,0.1,0.2,0\n")
+    run = cli("compare", data, data, "-l", "mse", "--pred", "a,b", "--target", "t", "-f", "csv")
+    assert run.code == 0
+    assert run.err == (
+        "notice: the 2 columns a, b are evaluated as one multi-output prediction, each against 't' (mse); to compare "
+        "them as models, use --model\n"
+    )
+    run = cli("compare", data, "-l", "mse", "--model", "A=a,b", "--model", "B=c", "--target", "t", "-f", "csv")
+    assert run.code == 0
+    assert run.err == (
+        "notice: the 2 columns a, b of model 'A' are evaluated as one multi-output prediction, each against 't' "
+        "(mse); to compare them as models, give each column its own --model NAME=COLUMN\n"
+    )
+
+
+def test_a_list_pred_column_against_one_target_is_a_multi_output_prediction_with_a_notice(cli, write) -> None:
+    # Before, the list was broadcast against the target without a word (several named columns had the notice).
+    data = write("l.jsonl", '{"p":[0.1,0.2],"q":[1.0,2.0],"t":1}\n{"p":[0.5,1.0],"q":[1.0,1.0],"t":0}\n')
+    run = cli("eval", data, "-l", "mse,mae", "--pred", "p", "--target", "t", "-f", "json")
+    assert _json(run)["results"][0]["value"] == pytest.approx((0.81 + 0.64 + 0.25 + 1.0) / 4, rel=1e-12)
+    assert run.err == (
+        "notice: the list column 'p' holds 2 values per row, evaluated as one multi-output prediction, each against "
+        "'t' (mse, mae)\n"
+    )
+    run = cli("eval", data, "-l", "mse", "--model", "a=p", "--target", "t", "-f", "json")
+    assert run.err == (
+        "notice: the list column 'p' of model 'a' holds 2 values per row, evaluated as one multi-output prediction, "
+        "each against 't' (mse)\n"
+    )
+    assert cli("eval", data, "-l", "mse", "--pred", "p", "--target", "q", "-f", "json").err == ""  # K against K
 
 
 def test_model_glob_gives_one_result_per_model_equal_to_separate_runs(cli) -> None:
@@ -326,6 +362,23 @@ def test_probability_rows_given_to_cross_entropy_get_a_notice(cli, tmp_path: Pat
     assert "look like probabilities" not in logits.err
 
 
+@pytest.mark.parametrize(
+    ("loss", "name", "data", "twin"),
+    [
+        ("ce", "p.jsonl", '{"label": 0, "p": [0.7, 0.3]}\n{"label": 1, "p": [0.1, 0.9]}\n', "categorical_ce"),
+        ("focal", "b.csv", "p,label\n0.9,1\n0.2,0\n", "focal:from_logits=false"),
+    ],
+)
+def test_the_loss_advised_for_probabilities_is_one_the_convention_has(cli, write, loss, name, data, twin) -> None:
+    # Under torch the notice advised categorical_ce (no torch convention) and focal:from_logits=false (torchvision
+    # takes logits only): both usage errors when followed.
+    path = write(name, data)
+    run = cli("eval", path, "-l", loss, "--pred", "p", "--target", "label", "-f", "json", "--convention", "torch")
+    assert run.code == 0
+    twin += " with --convention lossctl"
+    assert f"takes logits; for probabilities use {twin}\n" in run.err
+
+
 def test_multi_class_data_gets_default_losses(cli) -> None:
     run = cli("eval", ROOT / "sample_data/multiclass.parquet", "--pred", "logit_*", "--target", "label", "-f", "csv")
     assert run.code == 0
@@ -382,19 +435,20 @@ def test_whole_input_class_weights_hold_in_every_group(loss: str, tmp_path: Path
 
 
 @pytest.mark.parametrize("extra", [[], ["--on", "id"], ["--chunk-rows", "1"]])
-def test_compare_evaluates_the_target_column_bound_as_the_prediction(cli, tmp_path: Path, extra: list[str]) -> None:
-    # The candidate's y_true is both its prediction and the target checked against the baseline's: it was a
-    # KeyError (exit 4) once dropped after the check. (Both bound explicitly: a guess never takes a column bound
-    # to another role.)
+def test_compare_refuses_the_target_column_bound_as_the_prediction(cli, tmp_path: Path, extra: list[str]) -> None:
+    # The candidate's y_true as both its prediction and the target was a KeyError (exit 4) once, then scored the
+    # column against itself (0, exit 0): a column explicitly bound to two roles is a usage error.
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_text("id,y_true,y_pred\n0,1,1.5\n1,2,2\n2,3,2.5\n")
     run = cli("compare", tmp_path / "a.csv", tmp_path / "b.csv", "-l", "mse", "--pred", "y_true", "--target", "y_true",
               "-q", "-f", "json", *extra)  # fmt: skip
-    assert run.code == 0, run.err
-    [result] = _json(run)["results"]
-    assert (result["baseline"], result["candidate"], result["verdict"]) == (0.0, 0.0, "same")
-    report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true", target="y_true")
-    assert report.results[0].delta == 0.0
+    message = (
+        "column 'y_true' is bound to two roles, target and pred (--target y_true, --pred y_true); bind each column to "
+        "one role"
+    )
+    assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+    with pytest.raises(UsageError, match=re.escape(message)):
+        lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv", losses="mse", pred="y_true", target="y_true")
 
 
 def test_fail_if_worse_holds_the_relative_delta_and_a_negligible_delta_never_fails(cli, tmp_path: Path) -> None:

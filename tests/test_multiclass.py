@@ -549,8 +549,8 @@ def test_usage_errors_of_combinations() -> None:
     with pytest.raises(UsageError, match=re.escape("parameter 'ignore_index' applies to class-index targets only")):
         lossctl.get("cross_entropy")([[0.5, 0.5]], [[0, 0]], ignore_index=-100)
     message = (
-        "loss 'kl_div' with convention keras takes probabilities only (Keras' KLDivergence has no from_logits); "
-        "use --convention torch for logits"
+        "loss 'kl_div' with convention keras takes no parameter 'from_logits' (Keras' KLDivergence takes "
+        "probabilities only); drop from_logits or use --convention lossctl or torch"
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get("kl_div")([[0.5, 0.5]], [[0, 0]], from_logits=True, convention="keras")
@@ -591,9 +591,8 @@ def test_cross_entropy_keras_divides_by_the_row_count(cli, write) -> None:
     run = cli("eval", path, "--pred", "x*", "--target", "y", "-l", "ce:class_weight=1,2", "--convention", "keras")
     assert run.code == 2 and run.out == ""
     assert run.err == (
-        "error: loss 'cross_entropy' with convention keras takes no class_weight or ignore_index (Keras' "
-        "CategoricalCrossentropy has no class weights; its sparse form's ignore_class is not imitated); use "
-        "--convention torch for those\n"
+        "error: loss 'cross_entropy' with convention keras takes no parameter 'class_weight' "
+        "(CategoricalCrossentropy has no class weights); drop class_weight or use --convention lossctl or torch\n"
     )
 
 

@@ -436,3 +436,54 @@ def test_the_same_composite_twice_is_one_result() -> None:
     assert [r.name for r in requests] == ["mse", "mae"] and [c.formula for c in composites] == ["mse+mae"]
     with pytest.raises(UsageError, match=r"^two composite losses are named 'TOTAL'$"):
         select_losses(["total=mse+mae", "TOTAL=mae+2*mse"])
+
+
+@pytest.mark.parametrize(
+    ("loss", "convention", "message"),
+    [
+        ("hinge:margin=2", "sklearn", "loss 'hinge' with convention sklearn takes no parameter 'margin' "
+         "(hinge_loss fixes the margin at 1); drop margin or use --convention lossctl"),
+        ("hinge:margin=2", "keras", "loss 'hinge' with convention keras takes no parameter 'margin' "
+         "(Keras' Hinge fixes the margin at 1); drop margin or use --convention lossctl"),
+        ("squared_hinge:margin=0.5", "keras", "loss 'squared_hinge' with convention keras takes no parameter "
+         "'margin' (Keras' SquaredHinge fixes the margin at 1); drop margin or use --convention lossctl"),
+        ("bce_logits:pos_weight=2", "keras", "loss 'bce_logits' with convention keras takes no parameter "
+         "'pos_weight' (BinaryCrossentropy has no pos_weight); drop pos_weight or use --convention lossctl or torch"),
+        ("bce_logits:label_smoothing=0.1", "torch", "loss 'bce_logits' with convention torch takes no parameter "
+         "'label_smoothing' (BCEWithLogitsLoss has no label smoothing); drop label_smoothing or use --convention "
+         "lossctl or keras"),
+        ("mape:eps=0.5", "keras", "loss 'mape' with convention keras takes no parameter 'eps' (Keras fixes it at "
+         "1e-7, keras.backend.epsilon()); drop eps or use --convention lossctl"),
+        ("mape:eps=0.5", "sklearn", "loss 'mape' with convention sklearn takes no parameter 'eps' "
+         "(mean_absolute_percentage_error fixes it at the float64 machine epsilon); drop eps or use --convention "
+         "lossctl"),
+        ("bce:label_smoothing=0.1", "torch", "loss 'bce' with convention torch takes no parameter 'label_smoothing' "
+         "(BCELoss has no label smoothing); drop label_smoothing or use --convention lossctl or keras"),
+        ("bce:eps=1e-3", "keras", "loss 'bce' with convention keras takes no parameter 'eps' (Keras clips at 1e-7, "
+         "keras.backend.epsilon()); drop eps or use --convention lossctl"),
+        ("bce:label_smoothing=0.1", "sklearn", "loss 'bce' with convention sklearn takes no parameter "
+         "'label_smoothing' (log_loss has no label smoothing); drop label_smoothing or use --convention lossctl or "
+         "keras"),
+        ("focal:from_logits=false", "torch", "loss 'focal' with convention torch takes no parameter 'from_logits' "
+         "(sigmoid_focal_loss takes logits only); drop from_logits or use --convention lossctl or keras"),
+        ("poisson_nll:eps=0.1", "keras", "loss 'poisson_nll' with convention keras takes no parameter 'eps' "
+         "(Keras fixes it at 1e-7, keras.backend.epsilon()); drop eps or use --convention lossctl or torch"),
+    ],
+)  # fmt: skip
+def test_a_parameter_the_conventions_library_lacks_is_a_usage_error(cli, write, loss, convention, message) -> None:
+    # Before, hinge:margin=2 under sklearn, mape:eps=0.5 under keras... gave numbers no library reports (exit 0).
+    data = write("d.csv", "p,y\n0.9,1\n0.2,0\n")
+    run = cli("eval", data, "--pred", "p", "--target", "y", "-l", loss, "--convention", convention)
+    assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+
+
+def test_a_lacking_parameter_at_the_librarys_value_is_accepted_and_reported(cli, write) -> None:
+    data = write("d.csv", "p,y\n0.9,1\n0.2,0\n")
+    run = cli("eval", data, "--pred", "p", "--target", "y", "-l", "hinge:margin=1", "--convention", "keras", "-f",
+              "json")  # fmt: skip
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["params"] == {"margin": 1.0}
+    # torch's BCELoss does not clip: eps has no effect there, and the record says so with null (was 2.2e-16).
+    run = cli("eval", data, "--pred", "p", "--target", "y", "-l", "bce", "--convention", "torch", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["params"] == {"eps": None, "label_smoothing": 0.0}

@@ -273,8 +273,8 @@ USAGE = [
         "poisson_nll",
         {"log_input": True},
         {"convention": "keras"},
-        "loss 'poisson_nll' with convention keras takes rates only (Keras' Poisson has no log_input or full); "
-        "use --convention torch for those",
+        "loss 'poisson_nll' with convention keras takes no parameter 'log_input' (Keras' Poisson takes rates only); "
+        "drop log_input or use --convention lossctl or torch",
     ),
 ]
 

@@ -102,18 +102,14 @@ def logit_loss(y: np.ndarray, x: np.ndarray, pos_weight: float = 1.0) -> np.ndar
     return linear + (1.0 + (pos_weight - 1.0) * y) * _log1p_exp_neg_abs(x)
 
 
-def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
+def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: None, label_smoothing: float) -> np.ndarray:
     # pytorch aten/src/ATen/native/Loss.cpp binary_cross_entropy_out_cpu:
-    # (y - 1) * max(log1p(-p), -100) - y * max(log(p), -100); p is not clipped.
-    if eps != _MACHINE_EPS:
-        raise UsageError(
-            "parameter 'eps' of loss 'bce' has no effect with convention torch: torch's BCELoss does not clip p, "
-            "it caps each log at -100; drop eps or use --convention lossctl"
-        )
+    # (y - 1) * max(log1p(-p), -100) - y * max(log(p), -100); p is not clipped and y is not smoothed
+    # (the convention refuses both parameters: eps is None, label_smoothing 0).
     _same_shape(target, pred)
     soft_labels(target)
     probabilities(pred, logits_loss="bce_logits")
-    y = _smooth(target, label_smoothing)
+    y = target
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(pred), np.log1p(-pred)
     capped = (log_p < _TORCH_LOG_FLOOR) | (log_q < _TORCH_LOG_FLOOR)
@@ -219,13 +215,22 @@ CLIPPING_MEAN = Aggregate(
             "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one label column only (log_loss "
             "reads K 0/1 columns as one-hot classes: categorical_ce).",
             func=_sklearn_one_label(lambda *a, **k: bce(*a, **k), "bce", "log_loss", "categorical_ce"),
+            lacks={
+                "eps": "log_loss clips to the float64 machine epsilon; its eps parameter was removed in 1.5",
+                "label_smoothing": "log_loss has no label smoothing",
+            },
         ),
         "torch": torch_elementwise(
             "torch BCELoss does not clip: it caps each log at -100 (a p of exactly 0 or 1 costs 100, not 36.04); "
-            "eps does not apply (setting it is an error). Its weighted mean (BCELoss(weight=w)) divides sum(w*l) "
+            "eps does not apply (its value is null). Its weighted mean (BCELoss(weight=w)) divides sum(w*l) "
             "by the row count.",
             func=_torch_bce,
+            defaults={"eps": None},
             aggregate=replace(MEAN_OVER_ROWS, notices=_capped_rows),
+            lacks={
+                "eps": "BCELoss does not clip p, it caps each log at -100",
+                "label_smoothing": "BCELoss has no label smoothing",
+            },
         ),
         "keras": keras(
             "Keras BinaryCrossentropy clips p to [1e-7, 1 - 1e-7] (eps = keras.backend.epsilon()) and takes "
@@ -233,6 +238,7 @@ CLIPPING_MEAN = Aggregate(
             func=_keras_bce,
             defaults={"eps": _KERAS_EPSILON},
             aggregate=replace(MEAN_OVER_ROWS, notices=clipped_rows("Keras")),
+            lacks={"eps": "Keras clips at 1e-7, keras.backend.epsilon()"},
         ),
     },
 )
@@ -290,10 +296,12 @@ def bce_elementwise(target: np.ndarray, pred: np.ndarray, *, eps: float, label_s
             "Same formula as lossctl. Its weighted mean (BCEWithLogitsLoss(weight=w)) divides sum(w*l) by the "
             "row count.",
             aggregate=MEAN_OVER_ROWS,
+            lacks={"label_smoothing": "BCEWithLogitsLoss has no label smoothing"},
         ),
         "keras": keras(
             "Same formula as lossctl (BinaryCrossentropy(from_logits=True) uses "
-            "tf.nn.sigmoid_cross_entropy_with_logits; Keras has no pos_weight)."
+            "tf.nn.sigmoid_cross_entropy_with_logits; Keras has no pos_weight).",
+            lacks={"pos_weight": "BinaryCrossentropy has no pos_weight"},
         ),
     },
 )
@@ -408,9 +416,11 @@ def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
             "class (LabelBinarizer), so all 1 gives max(0, 1 + x); lossctl keeps t = +1. One label column only "
             "(hinge_loss refuses K columns).",
             func=_sklearn_one_label(lambda *a, **k: hinge(*a, **k), "hinge", "hinge_loss", None),
+            lacks={"margin": "hinge_loss fixes the margin at 1"},
         ),
         "keras": keras(
-            "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1)."
+            "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1).",
+            lacks={"margin": "Keras' Hinge fixes the margin at 1"},
         ),
     },
 )
@@ -444,7 +454,8 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
     "smooth, unlike hinge, and harder on large margin violations.",
     conventions={
         "keras": keras(
-            "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1)."
+            "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1).",
+            lacks={"margin": "Keras' SquaredHinge fixes the margin at 1"},
         ),
     },
 )
@@ -504,7 +515,8 @@ def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: f
     conventions={
         "torch": torch_elementwise(
             "Same formula as lossctl (torchvision.ops.sigmoid_focal_loss, which takes logits only; lossctl "
-            "computes 1 - p_t without cancellation, so tiny losses of very confident rows keep their digits)."
+            "computes 1 - p_t without cancellation, so tiny losses of very confident rows keep their digits).",
+            lacks={"from_logits": "sigmoid_focal_loss takes logits only"},
         ),
         "keras": keras(
             "Keras BinaryFocalCrossentropy: no alpha by default (apply_class_balancing=False; an explicit alpha "

@@ -310,13 +310,8 @@ def _keras_cross_entropy(
     ignore_index: int | None,
 ) -> np.ndarray:
     # keras/src/losses/losses.py categorical_crossentropy(from_logits=True) smooths y_true * (1 - e) + e / K, then
-    # the backend takes -sum(target * log_softmax(output)): no clipping from logits.
-    if class_weight is not None or ignore_index is not None:
-        raise UsageError(
-            "loss 'cross_entropy' with convention keras takes no class_weight or ignore_index (Keras' "
-            "CategoricalCrossentropy has no class weights; its sparse form's ignore_class is not imitated); use "
-            "--convention torch for those"
-        )
+    # the backend takes -sum(target * log_softmax(output)): no clipping from logits. class_weight and
+    # ignore_index are None (the convention refuses them).
     pred = _columns(pred)
     _n_classes(pred)
     return _probability_rows(target, _log_softmax(pred), label_smoothing)
@@ -367,9 +362,12 @@ def _keras_cross_entropy(
         "keras": keras(
             "Same formula as lossctl (CategoricalCrossentropy(from_logits=True), and SparseCategoricalCrossentropy"
             "(from_logits=True) for class indices: log-softmax, no clipping); label_smoothing as lossctl (Keras' "
-            "sparse form has none); class_weight and ignore_index are refused (Keras has no class weights; "
-            "SparseCategoricalCrossentropy's ignore_class is not imitated).",
+            "sparse form has none).",
             func=_keras_cross_entropy,
+            lacks={
+                "class_weight": "CategoricalCrossentropy has no class weights",
+                "ignore_index": "SparseCategoricalCrossentropy's ignore_class is not imitated",
+            },
         ),
     },
 )
@@ -573,7 +571,11 @@ _KERAS_LABEL_SMOOTHING = Param(
     conventions={
         "sklearn": Convention(
             "Same formula as lossctl (log_loss clips p to the float64 eps; it only warns on rows that do not sum "
-            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing."
+            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing.",
+            lacks={
+                "eps": "log_loss clips to the float64 machine epsilon; its eps parameter was removed in 1.5",
+                "label_smoothing": "log_loss has no label smoothing",
+            },
         ),
         "keras": keras(
             "Keras CategoricalCrossentropy (and SparseCategoricalCrossentropy for class indices) divides each row "
@@ -582,6 +584,7 @@ _KERAS_LABEL_SMOOTHING = Param(
             func=_keras_categorical_ce,
             defaults={"eps": _KERAS_EPSILON},
             aggregate=replace(MEAN_OVER_ROWS, notices=clipped_rows("Keras")),
+            lacks={"eps": "Keras clips at 1e-7, keras.backend.epsilon()"},
         ),
     },
 )
@@ -705,17 +708,8 @@ def multi_margin(
 
 def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool, log_target: bool) -> np.ndarray:
     # keras/src/losses/losses.py kl_divergence (Keras 3): y_true = clip(y_true, epsilon, 1), y_pred = clip(y_pred,
-    # epsilon, 1), sum(y_true * log(y_true / y_pred), axis=-1).
-    if log_target:
-        raise UsageError(
-            "loss 'kl_div' with convention keras takes target probabilities only (Keras' KLDivergence has no "
-            "log_target); use --convention torch for log-probability targets"
-        )
-    if from_logits:
-        raise UsageError(
-            "loss 'kl_div' with convention keras takes probabilities only (Keras' KLDivergence has no from_logits); "
-            "use --convention torch for logits"
-        )
+    # epsilon, 1), sum(y_true * log(y_true / y_pred), axis=-1). from_logits and log_target are false (the
+    # convention refuses them).
     pred = _columns(pred)
     _n_classes(pred)
     _same_width(target, "target", pred, "pred")
@@ -761,6 +755,10 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool, lo
             "Keras KLDivergence clips y and p to [1e-7, 1] before sum y log(y / p): zeros in y add "
             "1e-7 log(1e-7 / p), p = 0 is allowed and rows need not sum to 1; it has no from_logits.",
             func=_keras_kl_div,
+            lacks={
+                "from_logits": "Keras' KLDivergence takes probabilities only",
+                "log_target": "Keras' KLDivergence takes target probabilities only",
+            },
         ),
     },
 )

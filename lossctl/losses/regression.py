@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from lossctl.aggregates import MEAN, ROOT_MEAN, multioutput
-from lossctl.errors import UsageError
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
@@ -319,11 +318,15 @@ def _keras_mape(target: np.ndarray, pred: np.ndarray, *, eps: float) -> np.ndarr
     "bound) and a target of 0 divides by eps: use smape or mae when targets reach 0.",
     conventions={
         # sklearn/metrics/_regression.py (1.9.1): epsilon = xp.finfo(xp.float64).eps, as lossctl's default.
-        "sklearn": Convention("Same formula as lossctl."),
+        "sklearn": Convention(
+            "Same formula as lossctl.",
+            lacks={"eps": "mean_absolute_percentage_error fixes it at the float64 machine epsilon"},
+        ),
         "keras": keras(
             "Keras reports a percentage: 100 |y - p| / max(|y|, eps), with eps = 1e-7 (keras.backend.epsilon()).",
             func=_keras_mape,
             defaults={"eps": _KERAS_EPSILON},
+            lacks={"eps": "Keras fixes it at 1e-7, keras.backend.epsilon()"},
         ),
     },
 )
@@ -469,17 +472,6 @@ def _stirling(target: np.ndarray) -> np.ndarray:
     return out
 
 
-def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, full: bool, eps: float) -> np.ndarray:
-    # keras/src/losses/losses.py poisson: y_pred - y_true * log(y_pred + epsilon), epsilon = 1e-7,
-    # on rates only and without a Stirling term.
-    if log_input or full:
-        raise UsageError(
-            "loss 'poisson_nll' with convention keras takes rates only (Keras' Poisson has no log_input or "
-            "full); use --convention torch for those"
-        )
-    return poisson_nll(target, pred, log_input=False, full=False, eps=eps)
-
-
 @register_loss(
     "poisson_nll",
     task="regression",
@@ -507,10 +499,16 @@ def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, ful
         "torch": torch_elementwise(
             "torch's default is log_input=True: pred holds log-rates.", defaults={"log_input": True}
         ),
+        # keras/src/losses/losses.py poisson: y_pred - y_true * log(y_pred + epsilon), epsilon = 1e-7,
+        # on rates only and without a Stirling term.
         "keras": keras(
             "Keras' Poisson is p - y log(p + 1e-7): rates only, eps = 1e-7 (keras.backend.epsilon()).",
-            func=_keras_poisson,
             defaults={"eps": _KERAS_EPSILON},
+            lacks={
+                "log_input": "Keras' Poisson takes rates only",
+                "full": "Keras' Poisson has no Stirling term",
+                "eps": "Keras fixes it at 1e-7, keras.backend.epsilon()",
+            },
         ),
     },
 )

@@ -165,13 +165,8 @@ def _keras_aggregate(loss_of: LossOfSums) -> Aggregate:
     return Aggregate("one score over all pixels (Keras: axis=None)", finalize, reductions=("mean",), per_row=False)
 
 
-def _keras_pooled(name: str, target: np.ndarray, pred: np.ndarray, smooth: float) -> np.ndarray:
+def _keras_pooled(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``[TP, FP, FN]`` per row (a sample's sums for vector columns): Keras scores the whole batch at once."""
-    if smooth != 0.0:
-        raise UsageError(
-            f"loss '{name}' with convention keras has no smooth: Keras adds 1e-7 (keras.backend.epsilon()) to the "
-            "denominator instead; drop smooth or use --convention lossctl"
-        )
     tp, fp, fn = _confusion(target, pred)
     if target.ndim == 2:
         tp, fp, fn = tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1)
@@ -197,11 +192,11 @@ def _keras_tversky_of(
 
 
 def _keras_dice(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarray:
-    return _keras_pooled("dice", target, pred, smooth)
+    return _keras_pooled(target, pred)  # smooth is 0: the convention refuses it
 
 
 def _keras_tversky(target: np.ndarray, pred: np.ndarray, *, alpha: float, beta: float, smooth: float) -> np.ndarray:
-    return _keras_pooled("tversky", target, pred, smooth)
+    return _keras_pooled(target, pred)  # alpha and beta enter at the aggregate, smooth is 0
 
 
 _SMOOTH = Param(
@@ -262,6 +257,7 @@ _FOCAL_TVERSKY_AGGREGATE = _aggregate("focal_tversky", _focal_tversky_of, _TVERS
             func=_keras_dice,
             aggregate=_keras_aggregate(_keras_dice_of),
             defaults={"smooth": 0.0},
+            lacks={"smooth": "Keras adds 1e-7, keras.backend.epsilon(), to the denominator instead"},
         ),
     },
 )
@@ -351,6 +347,7 @@ def jaccard(target: np.ndarray, pred: np.ndarray, *, smooth: float) -> np.ndarra
             func=_keras_tversky,
             aggregate=_keras_aggregate(_keras_tversky_of),
             defaults={"smooth": 0.0},
+            lacks={"smooth": "Keras adds 1e-7, keras.backend.epsilon(), to the denominator instead"},
             versions="<=3.15.1",
         ),
     },
