@@ -37,6 +37,7 @@ from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
 from lossctl.normal import GroupMoments, Moments, chunk_moments, run_moments
 from lossctl.options import Options
+from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
@@ -105,7 +106,7 @@ class Plan:
 
 
 # Receives, per chunk: the 0-based file rows kept, the --on key columns' values (or None) and each
-# per-row job's per-row losses (job index -> array).
+# per-row job's per-row losses (job index -> array; rows x outputs for multioutput=raw).
 PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndarray]], None]
 
 
@@ -660,7 +661,7 @@ class _Worker:
             if job.request.spec.per_row and (self.per_sample or sampled is not None):
                 losses = per_row_losses(c)
                 if self.per_sample:
-                    partial.per_row[j] = losses
+                    partial.per_row[j] = per_output_losses(c) if raw_outputs(job.request) else losses
                 if sampled is not None:
                     positions, sample_keys = sampled
                     sample = (losses[positions], sample_keys, len(losses), float(losses.max()))
