@@ -690,11 +690,21 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
 
 
-def test_a_metric_that_overflows_says_so_without_numpy_warnings() -> None:
+@pytest.mark.parametrize(
+    ("y_pred", "sample_weight"),
+    [
+        ([1e200], None),  # the loss of a row overflows
+        ([1e154] * 3, None),  # each row's is finite, their sum overflows ("overflow encountered in reduce")
+        ([1e154] * 3, [1.0, 1.0, 1.0]),  # the weighted sum overflows
+    ],
+)
+def test_a_metric_that_overflows_says_so_without_numpy_warnings(
+    y_pred: list[float], sample_weight: list[float] | None
+) -> None:
     metric = lossctl.Metric("mse")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from the running sums fails the test
-        metric.update([1e200], [-1e200])
+        metric.update([0.0] * len(y_pred), y_pred, sample_weight=sample_weight)
         with pytest.raises(lossctl.InputError, match=r"^mse: the result is not a finite number"):
             metric.compute()
 
