@@ -33,6 +33,7 @@ from lossctl.options import (
     OUTPUT_FORMATS,
     REDUCTIONS,
     Options,
+    check_level,
 )
 from lossctl.text import count, written_number
 
@@ -251,11 +252,28 @@ def _percent(text: object) -> float:
 BootstrapOpt = Annotated[
     int, typer.Option(metavar="N", parser=_integer, help="Bootstrap replicates for intervals (0: none).")
 ]
+
+
+def _level_text(text: object) -> str:
+    """``--ci``'s LEVEL as typed, once it reads as a number: :func:`_level` quotes it when it is out of range."""
+    _number(text)
+    return str(text).strip()
+
+
+def _level(text: str | None) -> float | None:
+    """``--ci``'s LEVEL, refused as typed when out of (0, 1): 0.9999999999999999999 reads as 1, 1e-400 as 0."""
+    if text is None:
+        return None
+    level = written_number(text)
+    check_level(level, text)
+    return level
+
+
 CiOpt = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         metavar="LEVEL",
-        parser=_number,
+        parser=_level_text,
         help="Confidence level of the intervals (0.95 with --bootstrap; without it, normal-approximation intervals).",
     ),
 ]
@@ -382,7 +400,7 @@ def eval_command(
         by=tuple(by or ()),
         per_sample=per_sample,
         bootstrap=bootstrap,
-        ci=ci,
+        ci=_level(ci),
         seed=seed,
         chunk_rows=chunk_rows,
         engine=engine.value,
@@ -629,7 +647,7 @@ def compare_command(
         fail_if=tuple(fail_if or ()),
         per_sample=per_sample,
         bootstrap=bootstrap,
-        ci=ci,
+        ci=_level(ci),
         seed=seed,
         fail_if_worse=fail_if_worse,
         significant=significant,

@@ -166,6 +166,11 @@ def _merged_into_itself() -> None:
             r"^reduction must be one of mean, sum, got 'median'$",
         ),
         (
+            lambda: lossctl.evaluate(SAMPLE, losses=["mse"], ci=1.0),
+            lossctl.UsageError,
+            r"^ci must be in \(0, 1\), e\.g\. 0\.95, got 1$",
+        ),
+        (
             lambda: lossctl.evaluate(y_true=[1, float("nan")], y_pred=[1, 2], losses="mse"),
             lossctl.InputError,
             r"^column 'y_true' has 1 missing value \(row 1; 0-based\); use missing=\"drop\" to drop those rows$",

@@ -1238,6 +1238,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--ci must be in (0, 1), e.g. 0.95, got 0",  # as typed, not Python's 0.0
     ),
     (
+        "--ci that rounds to 1",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--ci", "0.9999999999999999999"],
+        2,
+        "--ci must be in (0, 1), e.g. 0.95, got 0.9999999999999999999",  # as typed: it said 'got 1'
+    ),
+    (
+        "--ci that rounds to 0",
+        {"p.csv": GOOD},
+        ["compare", "p.csv", "p.csv", "-l", "mse", "--ci", " 1e-400"],
+        2,
+        "--ci must be in (0, 1), e.g. 0.95, got 1e-400",  # it said 'got 0'
+    ),
+    (
         "--ci not a number",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--ci", "high"],
