@@ -235,6 +235,10 @@ def _import(target: str) -> None:
             raise
         return
     path = Path(target)
+    if path.is_dir():
+        raise UsageError(
+            f"plugin file '{target}' is a directory; --plugin takes FILE.py or an importable module (package.module)"
+        )
     if not path.is_file():
         raise UsageError(f"plugin file '{target}' not found")
     import hashlib  # here, not at the top: OpenSSL's 3 ms on every run, for a plugin file's name
