@@ -147,11 +147,12 @@ def _notice(message: str, quiet: bool) -> None:
         sys.stderr.write(f"notice: {show_name(message)}\n")
 
 
-def _load_plugins(plugins: list[str]) -> None:
+def _load_plugins(plugins: list[str], quiet: bool = False) -> None:
     from lossctl.plugins import load_plugin
 
     for plugin in plugins:
-        load_plugin(plugin)
+        if load_plugin(plugin) == 0:  # not an error (it loaded), but its losses will be "unknown"
+            _notice(f"plugin '{plugin}' registered no loss (a plugin calls lossctl.register_loss when imported)", quiet)
 
 
 def _complete_losses(incomplete: str) -> list[str]:
@@ -374,7 +375,7 @@ def eval_command(
 
     bar = _progress_bar(quiet)
     tune_allocators()
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     shared = _shared(
         loss,
         param,
@@ -621,7 +622,7 @@ def compare_command(
     from lossctl.comparison import run_comparison
 
     tune_allocators()
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     shared = _shared(
         loss,
         param,
