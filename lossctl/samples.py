@@ -47,7 +47,15 @@ def check_per_sample_path(path: str) -> str:
     kind = PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower())
     if kind is None:
         writes = ", ".join(PER_SAMPLE_EXTENSIONS)
-        raise UsageError(f"cannot tell the format of '{path}' from its extension; --per-sample writes {writes}")
+        # /dev/null, /dev/stdout, >(cmd): the format is the name's, for a device or a pipe too (no --format here)
+        special = (
+            " (of a device or pipe too): leave out --per-sample to write no per-row losses, or write to a named "
+            "pipe with an extension (mkfifo rows.csv)"
+            if tempfiles.is_special(Path(path))
+            else ""
+        )
+        unknown = f"cannot tell the format of '{path}' from its extension"
+        raise UsageError(f"{unknown}; --per-sample writes {writes}{special}")
     return kind
 
 

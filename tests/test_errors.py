@@ -1422,6 +1422,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot tell the format of 'rows.txt' from its extension; --per-sample writes .parquet, .pq, .csv, .jsonl, .ndjson",
     ),
     (
+        "--per-sample to a device",  # it said what rows.txt does, though a device has no other name to give
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--per-sample", "/dev/null"],
+        2,
+        "cannot tell the format of '/dev/null' from its extension; --per-sample writes .parquet, .pq, .csv, .jsonl, "
+        ".ndjson (of a device or pipe too): leave out --per-sample to write no per-row losses, or write to a named "
+        "pipe with an extension (mkfifo rows.csv)",
+    ),
+    (
         "--per-sample into a missing directory",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--per-sample", "no/such/dir/rows.csv"],
