@@ -56,7 +56,7 @@ from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
-from lossctl.normal import FEW_ROWS, NoInterval
+from lossctl.normal import NoInterval
 from lossctl.options import Options, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
@@ -550,7 +550,7 @@ def _comparisons(
         finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
         for j, job in enumerate(plan.jobs)
     ]
-    no_interval = NoInterval()
+    no_interval = NoInterval(plan.weight is not None)
 
     def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
                group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
@@ -577,7 +577,7 @@ def _comparisons(
         """The baseline's replicates, or ``None`` (no interval) for fewer than 2 rows, as ``eval``: one row resampled
         is always that row, whose zero-width interval would call any delta significant."""
         if replicates is not None and n < 2:
-            no_interval.skip(label, group, FEW_ROWS)
+            no_interval.skip(label, group, no_interval.few_rows)
             return None
         return replicates
 

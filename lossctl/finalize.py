@@ -25,7 +25,7 @@ from lossctl.aggregates import Aggregate, Stats
 from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.memory import collector_paused
-from lossctl.normal import FEW_ROWS, NoInterval, gradients
+from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest
 from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
 
@@ -312,7 +312,7 @@ def _build_results(
 
     results: list[Result] = []
     gaps: list[dict[str, Any]] = []
-    no_interval = NoInterval()
+    no_interval = NoInterval(plan.weight is not None)
 
     keys = plain_keys(outcome.groups)  # shared by every loss's results
 
@@ -322,7 +322,7 @@ def _build_results(
         where = None if group is None else keys[group]
         if not plan.moments:
             if replicates is not None and n < 2:  # one row resampled is always that row: a zero-width interval
-                no_interval.skip(label, where, FEW_ROWS)
+                no_interval.skip(label, where, no_interval.few_rows)
                 return None
             return None if replicates is None else interval(replicates, ci)
         return no_interval.check(label, where, value, gradient, outcome.covariance(group), ci)

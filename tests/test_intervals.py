@@ -217,6 +217,27 @@ def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: An
     ]
 
 
+def test_a_normal_interval_of_one_row_with_weight_is_null(cli: Any, write: Any) -> None:
+    # Rows of weight 0 add nothing: with one weighted row the value is that row's loss, and the interval came out
+    # [value, value] (its variance computed as 0), as if one observation had no uncertainty.
+    path = write("p.csv", "y,pred,w,g\n1,1.5,1,a\n2,2,0,a\n3,2,2,b\n4,6,1,b\n5,5,1,b\n")
+    run = cli("eval", path, "--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse,rmse", "--by", "g",
+              "--ci", "0.9", "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    records = {(r["loss"], json.dumps(r["group"])): r["ci"] for r in json.loads(run.out)["results"]}
+    assert records[("mse", '{"g": "a"}')] is None and records[("rmse", '{"g": "a"}')] is None
+    assert records[("mse", '{"g": "b"}')]["low"] < records[("mse", '{"g": "b"}')]["high"]
+    assert records[("mse", "null")]["low"] < records[("mse", "null")]["high"]
+    assert run.err.splitlines() == [
+        "notice: mse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+        "notice: rmse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+    ]
+    run = cli("compare", path, path, "--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g",
+              "--ci", "0.9", "-q", "-f", "json")  # fmt: skip
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert cis['{"g": "a"}'] is None and cis["null"] is not None
+
+
 def test_ci_defaults_to_no_interval_without_bootstrap(tmp_path: Path) -> None:
     path, _ = _data(tmp_path)
     assert lossctl.evaluate(str(path), losses=["mse"]).results[0].ci is None
