@@ -49,6 +49,31 @@ def test_bootstrap_equals_a_direct_resampling_with_the_same_counts(tmp_path: Pat
         assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(np.array(direct)), rel=1e-12)
 
 
+def test_intervals_of_a_sum_hold_the_row_count_fixed(write: Any, tmp_path: Path) -> None:
+    # The bootstrap's replicates of a sum had sum(k) ~ Poisson(n) rows: losses 1, 2, 3, 4, 6 (sum 16) gave the 90%
+    # interval [4, 31], twice as wide as the normal approximation's and a resampling of 5 rows' [10, 23].
+    path = write("p.csv", "target,pred\n0,1\n0,2\n0,3\n0,4\n0,6\n")
+    normal = lossctl.evaluate(str(path), losses=["mae"], reduction="sum", ci=0.9).results[0]
+    half = NormalDist().inv_cdf(0.95) * np.sqrt(5 * 14.8 / 4)  # n Var(l): 5 rows, sum of squared deviations 14.8
+    assert [normal.ci["low"], normal.ci["high"]] == pytest.approx([16 - half, 16 + half], rel=1e-12)
+    summed = lossctl.evaluate(str(path), losses=["mae"], reduction="sum", bootstrap=2000, ci=0.9, seed=1).results[0]
+    mean = lossctl.evaluate(str(path), losses=["mae"], bootstrap=2000, ci=0.9, seed=1).results[0]
+    assert [summed.ci["low"], summed.ci["high"]] == pytest.approx([5 * mean.ci["low"], 5 * mean.ci["high"]], rel=1e-12)
+    # On 400 weighted rows in 3 groups: each replicate is n times its mean (a resampling of n rows, weights and
+    # all), and the bootstrap's interval is about as wide as the normal approximation's.
+    path, data = _data(tmp_path)
+    y, p, w, g = data["target"], data["pred"], data["w"], data["g"]
+    report = lossctl.evaluate(str(path), losses=["mse"], weight="w", by=["g"], reduction="sum", bootstrap=300, seed=9)
+    counts = poisson_counts(np.arange(len(y)), 300, seed=9)
+    for result in report.results:
+        rows = np.ones(len(y), bool) if result.group is None else g == result.group["g"]
+        terms, k = w[rows] * (p[rows] - y[rows]) ** 2, counts[rows]
+        direct = rows.sum() * (k.T @ terms) / k.sum(axis=0)
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(direct), rel=1e-12)
+        normal_width = 2 * NormalDist().inv_cdf(0.975) * np.sqrt(rows.sum()) * terms.std(ddof=1)
+        assert result.ci["high"] - result.ci["low"] == pytest.approx(normal_width, rel=0.2)
+
+
 def test_bootstrap_counts_are_poisson_and_keyed_by_row() -> None:
     rows = np.arange(3 * BLOCK_ROWS + 17)
     counts = poisson_counts(rows, 40, seed=1)
