@@ -591,7 +591,7 @@ def _comparisons(
             model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
-            base_replicates = resampled(base.replicates, outcome.rows_used, label, None)
+            base_replicates = resampled(base.replicates, outcome.resampled_rows(outcome.rows_used), label, None)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base_replicates,
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
             undefined = comparisons[-1].relative_delta is None and base.overall != 0
@@ -602,7 +602,7 @@ def _comparisons(
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
                 ci = normal(c - b, b_grad, c_grad, label, code, group)
-                b_reps = resampled(b_reps, n, label, group)
+                b_reps = resampled(b_reps, outcome.resampled_rows(n, code), label, group)
                 record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)

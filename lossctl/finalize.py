@@ -337,7 +337,8 @@ def _build_results(
     ) -> dict[str, float] | None:
         where = None if group is None else keys[group]
         if not plan.moments:
-            if replicates is not None and n < 2:  # one row resampled is always that row: a zero-width interval
+            # One row resampled (with weights, one of nonzero weight) is always that row: a zero-width interval
+            if replicates is not None and outcome.resampled_rows(n, group) < 2:
                 no_interval.skip(label, where, no_interval.few_rows)
                 return None
             return None if replicates is None else interval(replicates, ci)

@@ -280,6 +280,32 @@ def test_a_bootstrap_of_one_row_has_no_interval(cli: Any, write: Any) -> None:
     assert "notice: mse: no --ci interval for 1 group (first: g=b): fewer than 2 rows" in run.err.splitlines()
 
 
+@pytest.mark.parametrize("chunk_rows", ["1", "1000"])
+def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any, chunk_rows: str) -> None:
+    # Rows of weight 0 add nothing to a replicate: the others resampled, every replicate held the one weighted
+    # row's loss, and the interval was [value, value].
+    path = write("p.csv", "y,pred,w,g\n1,1.5,1,a\n2,2,0,a\n3,2,2,b\n4,6,1,b\n5,5,0,b\n")
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g", "--bootstrap", "200"]
+    run = cli("eval", path, *args, "--chunk-rows", chunk_rows, "-f", "json")
+    assert run.code == 0, run.err
+    records = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert records['{"g": "a"}'] is None
+    assert records['{"g": "b"}']["low"] < records['{"g": "b"}']["high"]
+    assert records["null"]["low"] < records["null"]["high"]
+    assert run.err.splitlines() == [
+        "notice: mse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight"
+    ]
+    compared = cli("compare", path, path, *args, "--chunk-rows", chunk_rows, "-q", "-f", "json")
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(compared.out)["results"]}
+    assert cis['{"g": "a"}'] is None and cis["null"] is not None
+    alone = write("one.csv", "y,pred,w\n1,1.5,0\n2,2,3\n3,2,0\n")
+    run = cli("eval", alone, *args[:-4], "--bootstrap", "200", "-f", "json")
+    assert json.loads(run.out)["results"][0]["ci"] is None
+    assert run.err.splitlines() == [
+        "notice: mse: no --ci interval for the overall value: fewer than 2 rows with a nonzero weight"
+    ]
+
+
 def _two_models(tmp_path: Path, n: int = 300) -> tuple[Path, Path, dict[str, np.ndarray]]:
     rng = np.random.default_rng(5)
     y = rng.normal(size=n)
