@@ -33,6 +33,7 @@ from lossctl.options import (
     OUTPUT_FORMATS,
     REDUCTIONS,
     Options,
+    check_level,
 )
 from lossctl.text import count, written_number
 
@@ -146,11 +147,12 @@ def _notice(message: str, quiet: bool) -> None:
         sys.stderr.write(f"notice: {show_name(message)}\n")
 
 
-def _load_plugins(plugins: list[str]) -> None:
+def _load_plugins(plugins: list[str], quiet: bool = False) -> None:
     from lossctl.plugins import load_plugin
 
     for plugin in plugins:
-        load_plugin(plugin)
+        if load_plugin(plugin) == 0:  # not an error (it loaded), but its losses will be "unknown"
+            _notice(f"plugin '{plugin}' registered no loss (a plugin calls lossctl.register_loss when imported)", quiet)
 
 
 def _complete_losses(incomplete: str) -> list[str]:
@@ -251,11 +253,28 @@ def _percent(text: object) -> float:
 BootstrapOpt = Annotated[
     int, typer.Option(metavar="N", parser=_integer, help="Bootstrap replicates for intervals (0: none).")
 ]
+
+
+def _level_text(text: object) -> str:
+    """``--ci``'s LEVEL as typed, once it reads as a number: :func:`_level` quotes it when it is out of range."""
+    _number(text)
+    return str(text).strip()
+
+
+def _level(text: str | None) -> float | None:
+    """``--ci``'s LEVEL, refused as typed when out of (0, 1): 0.9999999999999999999 reads as 1, 1e-400 as 0."""
+    if text is None:
+        return None
+    level = written_number(text)
+    check_level(level, text)
+    return level
+
+
 CiOpt = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         metavar="LEVEL",
-        parser=_number,
+        parser=_level_text,
         help="Confidence level of the intervals (0.95 with --bootstrap; without it, normal-approximation intervals).",
     ),
 ]
@@ -356,7 +375,7 @@ def eval_command(
 
     bar = _progress_bar(quiet)
     tune_allocators()
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     shared = _shared(
         loss,
         param,
@@ -382,7 +401,7 @@ def eval_command(
         by=tuple(by or ()),
         per_sample=per_sample,
         bootstrap=bootstrap,
-        ci=ci,
+        ci=_level(ci),
         seed=seed,
         chunk_rows=chunk_rows,
         engine=engine.value,
@@ -603,7 +622,7 @@ def compare_command(
     from lossctl.comparison import run_comparison
 
     tune_allocators()
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     shared = _shared(
         loss,
         param,
@@ -629,7 +648,7 @@ def compare_command(
         fail_if=tuple(fail_if or ()),
         per_sample=per_sample,
         bootstrap=bootstrap,
-        ci=ci,
+        ci=_level(ci),
         seed=seed,
         fail_if_worse=fail_if_worse,
         significant=significant,

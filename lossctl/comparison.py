@@ -56,7 +56,7 @@ from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
-from lossctl.normal import FEW_ROWS, NoInterval
+from lossctl.normal import NoInterval
 from lossctl.options import Options, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
@@ -551,7 +551,7 @@ def _comparisons(
         finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
         for j, job in enumerate(plan.jobs)
     ]
-    no_interval = NoInterval()
+    no_interval = NoInterval(plan.weight is not None)
 
     def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
                group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
@@ -578,7 +578,7 @@ def _comparisons(
         """The baseline's replicates, or ``None`` (no interval) for fewer than 2 rows, as ``eval``: one row resampled
         is always that row, whose zero-width interval would call any delta significant."""
         if replicates is not None and n < 2:
-            no_interval.skip(label, group, FEW_ROWS)
+            no_interval.skip(label, group, no_interval.few_rows)
             return None
         return replicates
 
@@ -592,7 +592,7 @@ def _comparisons(
             model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
-            base_replicates = resampled(base.replicates, outcome.rows_used, label, None)
+            base_replicates = resampled(base.replicates, outcome.resampled_rows(outcome.rows_used), label, None)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base_replicates,
                                            cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
             undefined = comparisons[-1].relative_delta is None and base.overall != 0
@@ -603,7 +603,7 @@ def _comparisons(
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
                 ci = normal(c - b, b_grad, c_grad, label, code, group)
-                b_reps = resampled(b_reps, n, label, group)
+                b_reps = resampled(b_reps, outcome.resampled_rows(n, code), label, group)
                 record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)

@@ -37,6 +37,7 @@ from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
 from lossctl.normal import GroupMoments, Moments, chunk_moments, run_moments
 from lossctl.options import Options
+from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
@@ -105,7 +106,7 @@ class Plan:
 
 
 # Receives, per chunk: the 0-based file rows kept, the --on key columns' values (or None) and each
-# per-row job's per-row losses (job index -> array).
+# per-row job's per-row losses (job index -> array; rows x outputs for multioutput=raw).
 PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndarray]], None]
 
 
@@ -172,6 +173,17 @@ class Outcome:
     dropped_missing: dict[str, int] = field(default_factory=dict)
     # Each vector binding's width and the row it was first seen at (VectorWidths), checked across parts too.
     widths: dict[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
+    # With --weight and --bootstrap, the rows of nonzero weight, overall and per group code: the bootstrap's
+    # observations (a row of weight 0 resampled adds nothing to any replicate).
+    weighted_rows: int | None = None
+    group_weighted_rows: np.ndarray | None = None
+
+    def resampled_rows(self, rows: int, group: int | None = None) -> int:
+        """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero
+        weight when weighted. One alone gives replicates that all hold it, a zero-width interval."""
+        if group is None:
+            return rows if self.weighted_rows is None else self.weighted_rows
+        return rows if self.group_weighted_rows is None else int(self.group_weighted_rows[group])
 
     @property
     def rows_dropped(self) -> int:
@@ -502,6 +514,8 @@ class _Partial:
     group_replicates: tuple[np.ndarray, np.ndarray] | None = None
     moments: tuple[int, np.ndarray, np.ndarray] | None = None
     group_moments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    weighted_rows: int = 0
+    group_weighted_rows: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def run(
@@ -660,7 +674,7 @@ class _Worker:
             if job.request.spec.per_row and (self.per_sample or sampled is not None):
                 losses = per_row_losses(c)
                 if self.per_sample:
-                    partial.per_row[j] = losses
+                    partial.per_row[j] = per_output_losses(c) if raw_outputs(job.request) else losses
                 if sampled is not None:
                     positions, sample_keys = sampled
                     sample = (losses[positions], sample_keys, len(losses), float(losses.max()))
@@ -682,6 +696,12 @@ class _Worker:
                     _, partial.group_replicates = replicate_sums(
                         _stacked(in_groups, weight), row_index, codes, plan.bootstrap, plan.seed
                     )
+            if plan.bootstrap and weight is not None:
+                positive = weight != 0
+                partial.weighted_rows = int(np.count_nonzero(positive))
+                if chunk.local is not None and chunk.numbers is not None:
+                    counts = np.bincount(chunk.local[positive], minlength=len(chunk.numbers))
+                    partial.group_weighted_rows = (chunk.numbers, counts[:, None].astype(np.float64))
             if plan.moments:
                 sums = np.concatenate([stats[:-2] for stats in partial.stats] + [partial.stats[0][-2:-1]])
                 flat = [c[:, k] for c in columns for k in range(c.shape[1])]
@@ -881,6 +901,8 @@ class _State:
         self.group_replicates: GroupAccumulator | None = None
         self.moments: Moments | None = None
         self.group_moments: GroupMoments | None = None
+        self.weighted_rows = 0
+        self.group_weighted_rows: GroupAccumulator | None = None
 
     @property
     def failed(self) -> bool:
@@ -939,6 +961,10 @@ class _State:
         if partial.group_moments is not None:
             self.group_moments = self.group_moments or GroupMoments(width, varying)
             self.group_moments.merge(*partial.group_moments)
+        self.weighted_rows += partial.weighted_rows
+        if partial.group_weighted_rows is not None:
+            self.group_weighted_rows = self.group_weighted_rows or GroupAccumulator(1)
+            self.group_weighted_rows.add(*partial.group_weighted_rows)
         for j, sample in enumerate(partial.samples):
             if sample is not None:
                 values, keys, rows, maximum = sample
@@ -981,7 +1007,15 @@ class _State:
             group_moments=self.group_moments,
             partnerless=self.partnerless,
             dropped_missing=self.dropped_missing,
+            **self._weighted_rows(groups_total),
         )
+
+    def _weighted_rows(self, groups: int) -> dict[str, Any]:
+        """:class:`Outcome`'s counts of rows of nonzero weight, with --weight and --bootstrap."""
+        if not (self.plan.weight and self.plan.bootstrap):
+            return {}
+        by_group = self.group_weighted_rows.value(groups)[:, 0] if self.group_weighted_rows is not None else None
+        return {"weighted_rows": self.weighted_rows, "group_weighted_rows": by_group}
 
 
 class _BlockSample:

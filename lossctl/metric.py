@@ -160,7 +160,8 @@ class Metric:
         weight = None if sample_weight is None else as_sample_weight(sample_weight, rows, self.rows)
         partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
-        stats = weighted_sums(contributions, weight)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is compute()'s InputError, not a warning
+            stats = weighted_sums(contributions, weight)
         self._request.spec.check_plugin_result(contributions, stats, self.rows)
         if self._sums is None:
             self._sums = Accumulator(stats.shape)

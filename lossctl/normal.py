@@ -92,18 +92,33 @@ class Moments:
         self.n = total
 
     def covariance(self) -> np.ndarray | None:
-        """``Cov(S)`` over the full stacked width, or ``None`` below 2 rows."""
-        return covariance(self.n, self.m2, self.width, self.columns)
+        """``Cov(S)`` over the full stacked width, or ``None`` below 2 rows (with a nonzero weight)."""
+        return covariance(self.n, self.mean, self.m2, self.width, self.columns)
 
 
-def covariance(n: int, m2: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray | None:
-    """``n/(n-1) * m2`` placed at ``columns`` of a ``width x width`` matrix (zeros elsewhere)."""
-    if n < 2:
+def covariance(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray | None:
+    """``n/(n-1) * m2`` placed at ``columns`` of a ``width x width`` matrix (zeros elsewhere); ``None`` below 2 rows,
+    or when one row alone has a nonzero weight: the others add nothing to any value, and the one row's loss is
+    the value, whose variance then came out 0 (a zero-width interval of one observation)."""
+    if n < 2 or _one_weighted_row(n, mean, m2, width, columns):
         return None
     full = np.zeros((width, width))
     with np.errstate(over="ignore", invalid="ignore"):
         full[np.ix_(columns, columns)] = m2 * (n / (n - 1))
     return full
+
+
+def _one_weighted_row(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> bool:
+    """Whether a weighted run's weights have one nonzero value: then ``(sum w)^2 = sum w^2`` (Kish's effective
+    sample size is 1), with two or more it is larger. ``w`` is the stacked column before the row count, and
+    varies only when weighted."""
+    at = np.flatnonzero(columns == width - 2)
+    if not at.size:
+        return False
+    k = int(at[0])
+    total = n * float(mean[k])
+    squares = float(m2[k, k]) + n * float(mean[k]) ** 2
+    return bool(squares > 0 and total * total <= squares * (1 + 1e-12))
 
 
 class GroupMoments:
@@ -141,7 +156,7 @@ class GroupMoments:
     def covariance(self, group: int) -> np.ndarray | None:
         if group >= len(self.n):
             return None
-        return covariance(int(self.n[group]), self.m2[group], self.width, self.columns)
+        return covariance(int(self.n[group]), self.mean[group], self.m2[group], self.width, self.columns)
 
 
 def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -> np.ndarray:
@@ -179,14 +194,13 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
     return {"low": value - half, "high": value + half, "level": level}
 
 
-FEW_ROWS = "fewer than 2 rows"
-
-
 class NoInterval:
     """Records whose normal-approximation interval cannot be computed, and the notices that say why."""
 
-    def __init__(self) -> None:
+    def __init__(self, weighted: bool = False) -> None:
         self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
+        # Why a record has too few rows: with weights, rows of weight 0 do not count
+        self.few_rows = "fewer than 2 rows with a nonzero weight" if weighted else "fewer than 2 rows"
 
     def check(
         self,
@@ -201,7 +215,7 @@ class NoInterval:
         found = interval(value, grad, cov, level)
         if found is None:
             if cov is None:
-                reason = FEW_ROWS
+                reason = self.few_rows
             elif grad is None or not np.isfinite(grad).all():
                 reason = "the value has no finite derivative in its statistics"
             else:

@@ -167,6 +167,13 @@ def _label(value: Any) -> Any:
     return value
 
 
+def check_level(level: float, typed: str | None = None) -> None:
+    """A confidence level is in (0, 1). ``typed`` is the level as the command line wrote it, which the message
+    quotes: 0.9999999999999999999 reads as the float 1, which the user did not type."""
+    if not 0 < level < 1:
+        raise UsageError(f"{option('ci')} must be in (0, 1), e.g. 0.95, got {typed or written(level)}")
+
+
 @dataclass(frozen=True)
 class Options:
     """Every option of a run (the keywords of :func:`lossctl.evaluate` and :func:`lossctl.compare`), validated.
@@ -275,8 +282,8 @@ class Options:
             if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it
                 object.__setattr__(self, name, int(value) if isinstance(value, numbers.Integral) else float(value))
         check_options(self.chunk_rows, self.bootstrap, self.seed)
-        if self.ci is not None and not 0 < self.ci < 1:
-            raise UsageError(f"--ci must be in (0, 1), e.g. 0.95, got {written(self.ci)}")
+        if self.ci is not None:
+            check_level(self.ci)
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
             raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {written(self.fail_if_worse)}")
         if self.significant and not self.bootstrap and self.ci is None:

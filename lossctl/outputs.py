@@ -19,12 +19,23 @@ import numpy as np
 if TYPE_CHECKING:
     from lossctl.distribution import Sample
     from lossctl.engine import Outcome, Plan
+    from lossctl.params import LossRequest
 
 
 def with_outputs(contributions: np.ndarray) -> np.ndarray:
     """``[row mean, per-output losses...]`` of elementwise losses (rows, or rows x K)."""
     columns = contributions.reshape(len(contributions), -1)
     return np.column_stack([columns.mean(axis=1), columns])
+
+
+def raw_outputs(request: LossRequest) -> bool:
+    """True for a loss that reports one result per output (``multioutput=raw``)."""
+    return request.params.get("multioutput") == "raw"
+
+
+def per_output_losses(contributions: np.ndarray) -> np.ndarray:
+    """Each output's per-row losses (rows x K) from the contributions of :func:`with_outputs`."""
+    return contributions[:, 1:]
 
 
 def _positions(width: int, k: int) -> tuple[int, ...]:
@@ -54,7 +65,7 @@ def split_outputs(plan: Plan, outcome: Outcome) -> tuple[Plan, Outcome]:
     replicates: list[np.ndarray] | None = [] if outcome.replicates is not None else None
     group_replicates: list[np.ndarray] | None = [] if outcome.group_replicates is not None else None
     for j, job in enumerate(plan.jobs):
-        raw = job.request.params.get("multioutput") == "raw"
+        raw = raw_outputs(job.request)
         outputs = range(len(outcome.stats[j]) - 3) if raw else [None]
         for k in outputs:
             jobs.append(job if k is None else Job(replace(job.request, output=k), job.roles, job.model))

@@ -107,6 +107,14 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
                 part.group_moments.m2[present],
             )
     groups = len(labels)
+    weighted_rows = group_weighted_rows = None
+    if first.weighted_rows is not None:
+        weighted_rows = sum(part.weighted_rows or 0 for part in used)
+        if groups:
+            group_weighted_rows = np.zeros(groups)
+            for part, to_global in zip(used, global_codes, strict=True):
+                if part.group_weighted_rows is not None:
+                    group_weighted_rows[to_global] += part.group_weighted_rows[: len(to_global)]
     group_stats = [
         _by_code([part.group_stats[j] for part in used], global_codes, groups) for j in range(jobs)
     ] if groups else []  # fmt: skip
@@ -132,4 +140,6 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
         partnerless=partnerless,
         dropped_missing=dropped_missing,
         widths=widths.first,
+        weighted_rows=weighted_rows,
+        group_weighted_rows=group_weighted_rows,
     )

@@ -195,14 +195,17 @@ def load_entry_points() -> None:
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
 
 
-def load_plugin(target: str) -> None:
-    """Import ``target``, a ``.py`` file or an importable module name, so its losses register."""
-    from lossctl.registry import ensure_loaded
+def load_plugin(target: str) -> int | None:
+    """Import ``target``, a ``.py`` file or an importable module name, so its losses register; return how many it
+    registered (0: a plugin without a register_loss call, which the command line notes), or None when this process
+    had imported it already."""
+    from lossctl.registry import ensure_loaded, list_losses
 
     ensure_loaded()
+    before = len(list_losses())
     try:
         with _registering(f"plugin '{target}'"):
-            _import(target)
+            imported = _import(target)
     except UsageError:
         raise
     except SystemExit as stop:
@@ -212,15 +215,18 @@ def load_plugin(target: str) -> None:
         raise UsageError(f"plugin '{target}' raised KeyboardInterrupt while loading") from None
     except BaseException as exc:  # the plugin's own code failed (even with a BaseException): never a traceback
         raise UsageError(f"plugin '{target}' failed to load: {_failure(exc)}") from exc
+    return len(list_losses()) - before if imported else None
 
 
-def _import(target: str) -> None:
+def _import(target: str) -> bool:
+    """Run ``target``'s code; False when it was imported already (its losses are registered)."""
     if not target.endswith(".py"):
         if not target.strip() or os.sep in target or os.path.isfile(target):  # a path, but not to a .py file
             raise UsageError(
                 f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
                 "importable module (package.module)"
             )
+        imported = target not in sys.modules
         try:
             importlib.import_module(target)
         except ModuleNotFoundError as missing:
@@ -233,8 +239,12 @@ def _import(target: str) -> None:
                     f"--plugin {nearby}"
                 ) from None
             raise
-        return
+        return imported
     path = Path(target)
+    if path.is_dir():
+        raise UsageError(
+            f"plugin file '{target}' is a directory; --plugin takes FILE.py or an importable module (package.module)"
+        )
     if not path.is_file():
         raise UsageError(f"plugin file '{target}' not found")
     import hashlib  # here, not at the top: OpenSSL's 3 ms on every run, for a plugin file's name
@@ -243,7 +253,7 @@ def _import(target: str) -> None:
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
     name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
     if name in sys.modules:  # loaded already in this process (the Python API, or tests)
-        return
+        return False
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"plugin file '{target}' cannot be imported")
@@ -254,6 +264,7 @@ def _import(target: str) -> None:
     except BaseException:
         del sys.modules[spec.name]  # a half-run module is not a loaded plugin: the next load must fail too
         raise
+    return True
 
 
 def _returned(value: object) -> str:

@@ -555,16 +555,20 @@ class LossSpec:
         return float(_finite(self.name, aggregate.finalize(stats, reduction, params)))
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
-        """The loss of each row (reduction ``none``); aggregate losses such as ``rmse`` have none."""
+        """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
+        as the call gives K values); aggregate losses such as ``rmse`` have none."""
         if not self.per_row:
             raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
         check_per_sample_keywords(kwargs)
         import numpy as np
 
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
+        raw = params.get("multioutput") == "raw"
+        if raw:
+            from lossctl.outputs import per_output_losses
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             contributions = self.contributions(bound, params, convention)
-            losses = per_row_losses(contributions)
+            losses = per_output_losses(contributions) if raw else per_row_losses(contributions)
         self.check_plugin_result(contributions, losses)
         return _finite(self.name, losses)
 

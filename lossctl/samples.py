@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from lossctl import tempfiles
 from lossctl.errors import UsageError
 from lossctl.io.formats import EXTENSIONS
+from lossctl.outputs import raw_outputs
 from lossctl.report import plain_value
 
 if TYPE_CHECKING:
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 
 # The (weight, job index) terms whose per-row losses add up to one column of the file.
 Terms = list[tuple[float, int]]
+# A column of the file: its name, its terms, the baseline's terms of a delta (else None) and the output it holds
+# of a multioutput=raw loss (else None).
+Column = tuple[str, Terms, Terms | None, int | None]
 
 # The formats --per-sample writes, named by the extensions that name them as inputs (docs/cli.md, "Input"), so
 # rows.pq and rows.ndjson are written as lossctl reads them.
@@ -42,7 +47,15 @@ def check_per_sample_path(path: str) -> str:
     kind = PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower())
     if kind is None:
         writes = ", ".join(PER_SAMPLE_EXTENSIONS)
-        raise UsageError(f"cannot tell the format of '{path}' from its extension; --per-sample writes {writes}")
+        # /dev/null, /dev/stdout, >(cmd): the format is the name's, for a device or a pipe too (no --format here)
+        special = (
+            " (of a device or pipe too): leave out --per-sample to write no per-row losses, or write to a named "
+            "pipe with an extension (mkfifo rows.csv)"
+            if tempfiles.is_special(Path(path))
+            else ""
+        )
+        unknown = f"cannot tell the format of '{path}' from its extension"
+        raise UsageError(f"{unknown}; --per-sample writes {writes}{special}")
     return kind
 
 
@@ -139,37 +152,56 @@ def per_sample_sink(
         names = ", ".join(dict.fromkeys(job.request.spec.name for job in plan.jobs))
         raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
 
-    def label(j: int, prefix: str = "") -> str:
+    def label(j: int, prefix: str = "", output: int | None = None) -> str:
         job = plan.jobs[j]
-        return job.request.label + prefix + (f"@{job.model}" if job.model is not None else "")
+        request = job.request if output is None else replace(job.request, output=output)
+        return request.label + prefix + (f"@{job.model}" if job.model is not None else "")
 
-    # (name, [(weight, job)...] adding up to the column, baseline's terms of a delta or None)
-    columns: list[tuple[str, Terms, Terms | None]] = [(label(j), [(1.0, j)], None) for j in per_row_jobs]
-    columns += [(label(c, ":delta"), [(1.0, c)], [(1.0, b)]) for b, c in pairs if plan.jobs[b].request.spec.per_row]
-    models = list(dict.fromkeys(job.model for job in plan.jobs))
-    model_pairs = list(dict.fromkeys((plan.jobs[b].model, plan.jobs[c].model) for b, c in pairs))
-    for composite in (c for c in composites if all(r.spec.per_row for _, r in c.terms)):
+    def layout(losses: dict[int, np.ndarray]) -> list[Column]:
+        """The file's loss columns: a multioutput=raw loss has one per output (``mse[0]``, ``mse[1]``), as its
+        results do; their number is known from the first chunk's losses."""
 
-        def terms(model: str | None, composite: Composite = composite) -> Terms:
-            return [(weight, plan.job_index(request, model)) for weight, request in composite.terms]
+        def split(j: int, terms: Terms, baseline: Terms | None, prefix: str = "") -> list[Column]:
+            if not raw_outputs(plan.jobs[j].request):
+                return [(label(j, prefix), terms, baseline, None)]
+            return [(label(j, prefix, k), terms, baseline, k) for k in range(losses[j].shape[1])]
 
-        def named(model: str | None, suffix: str = "", composite: Composite = composite) -> str:
-            return composite.label + suffix + (f"@{model}" if model is not None else "")
+        columns = [column for j in per_row_jobs for column in split(j, [(1.0, j)], None)]
+        for b, c in pairs:
+            if plan.jobs[b].request.spec.per_row:
+                columns += split(c, [(1.0, c)], [(1.0, b)], ":delta")
+        models = list(dict.fromkeys(job.model for job in plan.jobs))
+        model_pairs = list(dict.fromkeys((plan.jobs[b].model, plan.jobs[c].model) for b, c in pairs))
+        for composite in (c for c in composites if all(r.spec.per_row for _, r in c.terms)):
 
-        columns += [(named(model), terms(model), None) for model in models]
-        columns += [(named(c, ":delta"), terms(c), terms(b)) for b, c in model_pairs]
+            def terms(model: str | None, composite: Composite = composite) -> Terms:
+                return [(weight, plan.job_index(request, model)) for weight, request in composite.terms]
+
+            def named(model: str | None, suffix: str = "", composite: Composite = composite) -> str:
+                return composite.label + suffix + (f"@{model}" if model is not None else "")
+
+            columns += [(named(model), terms(model), None, None) for model in models]
+            columns += [(named(c, ":delta"), terms(c), terms(b), None) for b, c in model_pairs]
+        # A loss named as a key column (--on mse, -l mse) is mse#2: the table kept one of two 'mse' columns, not
+        # the key.
+        writer.labels = unique_labels([*ids, *(name for name, _, _, _ in columns)])[len(ids) :]
+        return columns
+
     ids = list(plan.keys) or ["row"]
-    # A loss named as a key column (--on mse, -l mse) is mse#2: the table kept one of two 'mse' columns, not the key.
-    loss_columns = unique_labels([*ids, *(name for name, _, _ in columns)])[len(ids) :]
-    writer = PerSampleWriter(path, ids, loss_columns)
+    writer = PerSampleWriter(path, ids, [])
+    columns: list[Column] = []
 
     def sink(rows: np.ndarray, keys: list[pa.Array] | None, losses: dict[int, np.ndarray]) -> None:
-        def total(terms: Terms) -> np.ndarray:
+        nonlocal columns
+        columns = columns or layout(losses)
+
+        def total(terms: Terms, output: int | None) -> np.ndarray:
             if len(terms) == 1 and terms[0][0] == 1.0:  # a loss's own column: no copy
-                return losses[terms[0][1]]
+                own = losses[terms[0][1]]
+                return own if output is None else own[:, output]
             return np.sum([weight * losses[j] for weight, j in terms], axis=0)
 
-        values = [total(t) if b is None else total(t) - total(b) for _, t, b in columns]
+        values = [total(t, k) if b is None else total(t, k) - total(b, k) for _, t, b, k in columns]
         writer.write(keys if keys is not None else [rows], values)
 
     try:

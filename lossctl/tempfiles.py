@@ -101,7 +101,7 @@ def create(target: str | Path) -> Path:
     import tempfile  # 10 ms of imports (random, shutil) that lossctl --help does not need
 
     final: Path | str = target if is_url(target) else Path(target)
-    if isinstance(final, Path) and _is_special(final):
+    if isinstance(final, Path) and is_special(final):
         _in_place.add(final)
         return final
     if isinstance(final, Path) and final.is_symlink():
@@ -123,7 +123,7 @@ def create(target: str | Path) -> Path:
     return tmp
 
 
-def _is_special(target: Path) -> bool:
+def is_special(target: Path) -> bool:
     """Whether ``target`` exists and is neither a regular file nor a folder (a device, a named pipe), or is an open
     descriptor (``/dev/stdout``, ``/dev/fd/3``: a rename would replace the link, and lose what a shell's ``>>``
     appends to)."""

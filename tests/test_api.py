@@ -166,6 +166,11 @@ def _merged_into_itself() -> None:
             r"^reduction must be one of mean, sum, got 'median'$",
         ),
         (
+            lambda: lossctl.evaluate(SAMPLE, losses=["mse"], ci=1.0),
+            lossctl.UsageError,
+            r"^ci must be in \(0, 1\), e\.g\. 0\.95, got 1$",
+        ),
+        (
             lambda: lossctl.evaluate(y_true=[1, float("nan")], y_pred=[1, 2], losses="mse"),
             lossctl.InputError,
             r"^column 'y_true' has 1 missing value \(row 1; 0-based\); use missing=\"drop\" to drop those rows$",
@@ -690,11 +695,21 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
 
 
-def test_a_metric_that_overflows_says_so_without_numpy_warnings() -> None:
+@pytest.mark.parametrize(
+    ("y_pred", "sample_weight"),
+    [
+        ([1e200], None),  # the loss of a row overflows
+        ([1e154] * 3, None),  # each row's is finite, their sum overflows ("overflow encountered in reduce")
+        ([1e154] * 3, [1.0, 1.0, 1.0]),  # the weighted sum overflows
+    ],
+)
+def test_a_metric_that_overflows_says_so_without_numpy_warnings(
+    y_pred: list[float], sample_weight: list[float] | None
+) -> None:
     metric = lossctl.Metric("mse")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from the running sums fails the test
-        metric.update([1e200], [-1e200])
+        metric.update([0.0] * len(y_pred), y_pred, sample_weight=sample_weight)
         with pytest.raises(lossctl.InputError, match=r"^mse: the result is not a finite number"):
             metric.compute()
 

@@ -752,6 +752,29 @@ def test_per_sample_writes_a_composite_of_per_row_losses(cli, write, tmp_path: P
     assert [row["t:delta@b"] for row in rows] == [row["t@b"] - row["t@a"] for row in rows]
 
 
+def test_per_sample_writes_one_column_per_output_of_multioutput_raw(cli, write, tmp_path: Path) -> None:
+    # A multioutput=raw loss reports mse[0], mse[1]; its per-sample file held one pooled column
+    # 'mse:multioutput=raw' (the rows' mean over the outputs), named like no result. Each output's column now
+    # averages to its result, with the deltas of compare split the same way.
+    path = write("p.csv", "y1,y2,p1,p2\n1,2,1.5,2.5\n2,3,2,4\n3,1,2,2\n")
+    out = tmp_path / "rows.parquet"
+    run = cli("eval", path, "--pred", "p1,p2", "--target", "y1,y2", "-l", "mse:multioutput=raw,mae",
+              "--per-sample", out, "-f", "json", "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    table = pq.read_table(out).to_pydict()
+    assert table == {"row": [0, 1, 2], "mse[0]": [0.25, 0.0, 1.0], "mse[1]": [0.25, 1.0, 1.0], "mae": [0.5, 0.5, 1.0]}
+    values = {r["loss"]: r["value"] for r in json.loads(run.out)["results"]}
+    assert values["mse[0]"] == pytest.approx(np.mean(table["mse[0]"]), rel=1e-15)
+    assert values["mse[1]"] == pytest.approx(np.mean(table["mse[1]"]), rel=1e-15)
+    compared = cli("compare", path, path, "--pred", "p1,p2", "--target", "y1,y2", "-l", "mse:multioutput=raw",
+                   "--per-sample", tmp_path / "c.csv", "-q")  # fmt: skip
+    assert compared.code == 0, compared.err
+    assert (tmp_path / "c.csv").read_text().splitlines()[0] == (
+        '"row","mse[0]@baseline","mse[1]@baseline","mse[0]@candidate","mse[1]@candidate",'
+        '"mse[0]:delta@candidate","mse[1]:delta@candidate"'
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "hint"),
     [

@@ -1260,6 +1260,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--ci must be in (0, 1), e.g. 0.95, got 0",  # as typed, not Python's 0.0
     ),
     (
+        "--ci that rounds to 1",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--ci", "0.9999999999999999999"],
+        2,
+        "--ci must be in (0, 1), e.g. 0.95, got 0.9999999999999999999",  # as typed: it said 'got 1'
+    ),
+    (
+        "--ci that rounds to 0",
+        {"p.csv": GOOD},
+        ["compare", "p.csv", "p.csv", "-l", "mse", "--ci", " 1e-400"],
+        2,
+        "--ci must be in (0, 1), e.g. 0.95, got 1e-400",  # it said 'got 0'
+    ),
+    (
         "--ci not a number",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--ci", "high"],
@@ -1428,6 +1442,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.csv", "-l", "mse", "--per-sample", "rows.txt"],
         2,
         "cannot tell the format of 'rows.txt' from its extension; --per-sample writes .parquet, .pq, .csv, .jsonl, .ndjson",
+    ),
+    (
+        "--per-sample to a device",  # it said what rows.txt does, though a device has no other name to give
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--per-sample", "/dev/null"],
+        2,
+        "cannot tell the format of '/dev/null' from its extension; --per-sample writes .parquet, .pq, .csv, .jsonl, "
+        ".ndjson (of a device or pipe too): leave out --per-sample to write no per-row losses, or write to a named "
+        "pipe with an extension (mkfifo rows.csv)",
     ),
     (
         "--per-sample into a missing directory",

@@ -49,6 +49,31 @@ def test_bootstrap_equals_a_direct_resampling_with_the_same_counts(tmp_path: Pat
         assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(np.array(direct)), rel=1e-12)
 
 
+def test_intervals_of_a_sum_hold_the_row_count_fixed(write: Any, tmp_path: Path) -> None:
+    # The bootstrap's replicates of a sum had sum(k) ~ Poisson(n) rows: losses 1, 2, 3, 4, 6 (sum 16) gave the 90%
+    # interval [4, 31], twice as wide as the normal approximation's and a resampling of 5 rows' [10, 23].
+    path = write("p.csv", "target,pred\n0,1\n0,2\n0,3\n0,4\n0,6\n")
+    normal = lossctl.evaluate(str(path), losses=["mae"], reduction="sum", ci=0.9).results[0]
+    half = NormalDist().inv_cdf(0.95) * np.sqrt(5 * 14.8 / 4)  # n Var(l): 5 rows, sum of squared deviations 14.8
+    assert [normal.ci["low"], normal.ci["high"]] == pytest.approx([16 - half, 16 + half], rel=1e-12)
+    summed = lossctl.evaluate(str(path), losses=["mae"], reduction="sum", bootstrap=2000, ci=0.9, seed=1).results[0]
+    mean = lossctl.evaluate(str(path), losses=["mae"], bootstrap=2000, ci=0.9, seed=1).results[0]
+    assert [summed.ci["low"], summed.ci["high"]] == pytest.approx([5 * mean.ci["low"], 5 * mean.ci["high"]], rel=1e-12)
+    # On 400 weighted rows in 3 groups: each replicate is n times its mean (a resampling of n rows, weights and
+    # all), and the bootstrap's interval is about as wide as the normal approximation's.
+    path, data = _data(tmp_path)
+    y, p, w, g = data["target"], data["pred"], data["w"], data["g"]
+    report = lossctl.evaluate(str(path), losses=["mse"], weight="w", by=["g"], reduction="sum", bootstrap=300, seed=9)
+    counts = poisson_counts(np.arange(len(y)), 300, seed=9)
+    for result in report.results:
+        rows = np.ones(len(y), bool) if result.group is None else g == result.group["g"]
+        terms, k = w[rows] * (p[rows] - y[rows]) ** 2, counts[rows]
+        direct = rows.sum() * (k.T @ terms) / k.sum(axis=0)
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(direct), rel=1e-12)
+        normal_width = 2 * NormalDist().inv_cdf(0.975) * np.sqrt(rows.sum()) * terms.std(ddof=1)
+        assert result.ci["high"] - result.ci["low"] == pytest.approx(normal_width, rel=0.2)
+
+
 def test_bootstrap_counts_are_poisson_and_keyed_by_row() -> None:
     rows = np.arange(3 * BLOCK_ROWS + 17)
     counts = poisson_counts(rows, 40, seed=1)
@@ -217,6 +242,27 @@ def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: An
     ]
 
 
+def test_a_normal_interval_of_one_row_with_weight_is_null(cli: Any, write: Any) -> None:
+    # Rows of weight 0 add nothing: with one weighted row the value is that row's loss, and the interval came out
+    # [value, value] (its variance computed as 0), as if one observation had no uncertainty.
+    path = write("p.csv", "y,pred,w,g\n1,1.5,1,a\n2,2,0,a\n3,2,2,b\n4,6,1,b\n5,5,1,b\n")
+    run = cli("eval", path, "--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse,rmse", "--by", "g",
+              "--ci", "0.9", "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    records = {(r["loss"], json.dumps(r["group"])): r["ci"] for r in json.loads(run.out)["results"]}
+    assert records[("mse", '{"g": "a"}')] is None and records[("rmse", '{"g": "a"}')] is None
+    assert records[("mse", '{"g": "b"}')]["low"] < records[("mse", '{"g": "b"}')]["high"]
+    assert records[("mse", "null")]["low"] < records[("mse", "null")]["high"]
+    assert run.err.splitlines() == [
+        "notice: mse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+        "notice: rmse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+    ]
+    run = cli("compare", path, path, "--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g",
+              "--ci", "0.9", "-q", "-f", "json")  # fmt: skip
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert cis['{"g": "a"}'] is None and cis["null"] is not None
+
+
 def test_ci_defaults_to_no_interval_without_bootstrap(tmp_path: Path) -> None:
     path, _ = _data(tmp_path)
     assert lossctl.evaluate(str(path), losses=["mse"]).results[0].ci is None
@@ -232,6 +278,32 @@ def test_a_bootstrap_of_one_row_has_no_interval(cli: Any, write: Any) -> None:
     assert records['{"g": "b"}'] is None  # resampling one row always gives that row: not an interval
     assert records['{"g": "a"}']["low"] < records['{"g": "a"}']["high"]
     assert "notice: mse: no --ci interval for 1 group (first: g=b): fewer than 2 rows" in run.err.splitlines()
+
+
+@pytest.mark.parametrize("chunk_rows", ["1", "1000"])
+def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any, chunk_rows: str) -> None:
+    # Rows of weight 0 add nothing to a replicate: the others resampled, every replicate held the one weighted
+    # row's loss, and the interval was [value, value].
+    path = write("p.csv", "y,pred,w,g\n1,1.5,1,a\n2,2,0,a\n3,2,2,b\n4,6,1,b\n5,5,0,b\n")
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g", "--bootstrap", "200"]
+    run = cli("eval", path, *args, "--chunk-rows", chunk_rows, "-f", "json")
+    assert run.code == 0, run.err
+    records = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert records['{"g": "a"}'] is None
+    assert records['{"g": "b"}']["low"] < records['{"g": "b"}']["high"]
+    assert records["null"]["low"] < records["null"]["high"]
+    assert run.err.splitlines() == [
+        "notice: mse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight"
+    ]
+    compared = cli("compare", path, path, *args, "--chunk-rows", chunk_rows, "-q", "-f", "json")
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(compared.out)["results"]}
+    assert cis['{"g": "a"}'] is None and cis["null"] is not None
+    alone = write("one.csv", "y,pred,w\n1,1.5,0\n2,2,3\n3,2,0\n")
+    run = cli("eval", alone, *args[:-4], "--bootstrap", "200", "-f", "json")
+    assert json.loads(run.out)["results"][0]["ci"] is None
+    assert run.err.splitlines() == [
+        "notice: mse: no --ci interval for the overall value: fewer than 2 rows with a nonzero weight"
+    ]
 
 
 def _two_models(tmp_path: Path, n: int = 300) -> tuple[Path, Path, dict[str, np.ndarray]]:

@@ -241,3 +241,25 @@ for call in (lambda: loss(np.zeros(5), np.ones(5)), lambda: loss.per_sample(np.z
         f"loss 'holed' ({origin}) returned nan at row {row} (2 non-finite values); a loss must return finite numbers"
         for row in (2, 2, 4, 4)  # the metric's second batch starts at row 2
     ]
+
+
+def test_a_plugin_path_that_is_a_directory_says_so(cli, write, tmp_path: Path) -> None:
+    # It said "plugin file 'losses.py' not found", of a folder that is there.
+    (tmp_path / "losses.py").mkdir()
+    data = write("p.csv", DATA)
+    run = cli("eval", data, "-l", "mse", "--plugin", tmp_path / "losses.py")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"error: plugin file '{tmp_path / 'losses.py'}' is a directory; --plugin takes FILE.py or an importable "
+        "module (package.module)\n"
+    )
+
+
+def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
+    # It loaded without a word, and the loss the user meant to add was then an "unknown loss" with no hint why.
+    plugin = write("no_losses.py", "def cubed(target, pred):\n    return (pred - target) ** 3\n")
+    data = write("p.csv", DATA)
+    run = cli("eval", data, "-l", "mse", "--plugin", plugin, "-f", "csv")
+    assert run.code == 0, run.err
+    notice = f"notice: plugin '{plugin}' registered no loss (a plugin calls lossctl.register_loss when imported)"
+    assert run.err.splitlines()[0] == notice

@@ -295,6 +295,16 @@ def test_aggregate_has_no_per_sample() -> None:
     assert str(error.value) == "loss 'rmsle' is an aggregate: it has no per-row values"
 
 
+def test_per_sample_of_multioutput_raw_has_a_column_per_output() -> None:
+    # The call gave one value per output and per_sample each row's mean over the outputs, whose mean is neither.
+    y_true, y_pred = [[1.0, 2.0], [2.0, 3.0], [3.0, 1.0]], [[1.5, 2.5], [2.0, 4.0], [2.0, 2.0]]
+    mse = lossctl.get("mse")
+    losses = mse.per_sample(y_true, y_pred, multioutput="raw")
+    np.testing.assert_array_equal(losses, [[0.25, 0.25], [0.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_allclose(losses.mean(axis=0), mse(y_true, y_pred, multioutput="raw"), rtol=1e-15)
+    np.testing.assert_array_equal(mse.per_sample(y_true, y_pred), [0.25, 0.5, 1.0])  # pooled, as before
+
+
 # --- metadata ----------------------------------------------------------------------------------
 
 
