@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option, role_option
 from lossctl.io.columns import (
     DEFAULT_NAMES,
     SideBySide,
@@ -159,13 +159,13 @@ def bind_roles(
         if role in several and role in DEFAULT_NAMES:
             raise UsageError(
                 f"role '{role}' of {several[role]} takes several columns and has no default; name them with "
-                f"--{role} COLSPEC (a list a,b,c, a glob such as '{role}_*', or one list column)"
+                f"{option(role, 'COLSPEC')} (a list a,b,c, a glob such as '{role}_*', or one list column)"
             )
         if role == "target" and targets is not None:
             bound[role] = _target_columns(None, targets, notices)
             continue
         if role not in DEFAULT_NAMES:
-            raise UsageError(f"role '{role}' is not bound; bind it with --col {role}=COLUMN")
+            raise UsageError(f"role '{role}' is not bound; bind it with {role_option(role, 'COLUMN')}")
         free = [column for column in available if column not in taken]
         guess = guess_column(role, [column for column in own if column not in taken]) if own is not None else None
         where = ""
@@ -180,8 +180,8 @@ def bind_roles(
                 if held is not None
                 else f"none of the columns ({format_columns(available)}) is named {names}"
             )
-            raise UsageError(f"no column for role '{role}': {why}; choose one with --{role} COLUMN")
-        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
+            raise UsageError(f"no column for role '{role}': {why}; choose one with {option(role, 'COLUMN')}")
+        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with {option(role)})")
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
 
@@ -202,10 +202,12 @@ def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notice
     if guess is None:
         raise InputError(
             f"no column for role 'target' in {name}: none of its columns ({format_columns(available)}) is named "
-            f"{', '.join(DEFAULT_NAMES['target'])}; choose one with --target COLUMN (with --targets, the target is "
-            f"read from {name} only)"
+            f"{', '.join(DEFAULT_NAMES['target'])}; choose one with {option('target', 'COLUMN')} (with "
+            f"{option('targets')}, the target is read from {name} only)"
         )
-    notices.append(f"using column '{guess}' of {name} as target (guessed from its name; set it with --target)")
+    notices.append(
+        f"using column '{guess}' of {name} as target (guessed from its name; set it with {option('target')})"
+    )
     return [guess]
 
 
@@ -221,7 +223,9 @@ def bind_models(
         if name is None:
             columns = [column for column in columns if column not in taken]
             if not columns:
-                raise UsageError(f"--model '{colspec}' matches only columns bound to other roles")
+                raise UsageError(
+                    f"{option('model', keyword='models')} '{colspec}' matches only columns bound to other roles"
+                )
         named = [(name, columns)] if name is not None else [(column, [column]) for column in columns]
         for model, model_columns in named:
             if model in models:
@@ -253,7 +257,7 @@ def bind(
     unused = sorted(set(explicit) - set(shared))
     if unused:
         role = unused[0]
-        given = f"--{role} {explicit[role]}" if role in ("pred", "target") else f"--col {role}={explicit[role]}"
+        given = option(role, explicit[role]) if role in ("pred", "target") else role_option(role, explicit[role])
         raise UsageError(f"{given}: no selected loss reads the role '{role}' (they read {', '.join(shared)})")
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
@@ -279,9 +283,9 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
         candidates = find_requests(gate.loss, requests)
         if len(candidates) > 1:
             labels = ", ".join(r.label for r in candidates)
-            raise UsageError(f"--fail-if '{gate.expr}' is ambiguous between {labels}; name its parameters")
+            raise UsageError(f"{option('fail_if')} '{gate.expr}' is ambiguous between {labels}; name its parameters")
         if any(r.params.get("multioutput") == "raw" for r in candidates) or "multioutput=raw" in gate.loss:
-            raise UsageError(f"--fail-if '{gate.expr}': the loss has one value per output (multioutput=raw)")
+            raise UsageError(f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw)")
         if not candidates:
             candidates = build_requests([gate.loss], (), options.convention)
             requests.extend(candidates)

@@ -502,7 +502,7 @@ def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: 
     assert [row["loss"] for row in csv.DictReader(io.StringIO(run.out))] == ["mse", "rmse", "mae", "huber"]
     report = lossctl.compare(tmp_path / "a.csv", tmp_path / "b.csv")
     assert [r.loss for r in report.results] == ["mse", "rmse", "mae", "huber"]
-    assert "no --loss given: the data looks like regression; evaluating mse, rmse, mae, huber" in report.notices
+    assert "no losses given: the data looks like regression; evaluating mse, rmse, mae, huber" in report.notices
     assert report["mse"].delta == pytest.approx(0.140625 - 0.375)
 
 

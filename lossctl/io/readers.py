@@ -188,7 +188,7 @@ class Source(ABC):
         columns): grouping by them then needs no hashing of the strings (``--by``).
         """
         if chunk_rows < 1:
-            raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+            raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
         return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
@@ -923,7 +923,7 @@ class _CsvSource(_TextSource):
             if self._delimiter != "," and self.format == "csv":
                 self.notices = (
                     f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
-                    "(found in its header line; set it with --delimiter)",
+                    f"(found in its header line; set it with {option('delimiter')})",
                 )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
