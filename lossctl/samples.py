@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import tempfiles
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, option
 from lossctl.io.formats import EXTENSIONS
 from lossctl.report import plain_value
 
@@ -42,7 +42,9 @@ def check_per_sample_path(path: str) -> str:
     kind = PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower())
     if kind is None:
         writes = ", ".join(PER_SAMPLE_EXTENSIONS)
-        raise UsageError(f"cannot tell the format of '{path}' from its extension; --per-sample writes {writes}")
+        raise UsageError(
+            f"cannot tell the format of '{path}' from its extension; {option('per_sample')} writes {writes}"
+        )
     return kind
 
 
@@ -137,7 +139,7 @@ def per_sample_sink(
     per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
     if not per_row_jobs:
         names = ", ".join(dict.fromkeys(job.request.spec.name for job in plan.jobs))
-        raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
+        raise UsageError(f"{option('per_sample')}: none of the selected losses ({names}) has per-row values")
 
     def label(j: int, prefix: str = "") -> str:
         job = plan.jobs[j]

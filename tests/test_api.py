@@ -441,17 +441,17 @@ def test_report_lookups(frame) -> None:
     assert report["mean_squared_error"] == report["mse"]  # an alias names the loss too
     assert report.passed and report.checks[0].value == report["mse"]
     grouped = lossctl.evaluate(frame, losses="mse", by="segment")
-    with pytest.raises(lossctl.UsageError, match=r"group= takes the --by columns and their values"):
+    with pytest.raises(lossctl.UsageError, match=r"group= takes the by= columns and their values"):
         grouped.value("mse", group="west")
     with pytest.raises(lossctl.UsageError, match=r"no group \{'segment': 'nowhere'\} in this report; its groups are: "):
         grouped.value("mse", group={"segment": "nowhere"})
     # A group of other columns listed the groups as if its values were wrong; a non-string name was an AttributeError.
     with pytest.raises(
-        lossctl.UsageError, match=r"^group= takes the --by columns \(segment\) and their values; got \{'seg"
+        lossctl.UsageError, match=r"^group= takes the by= columns \(segment\) and their values; got \{'seg"
     ):
         grouped.value("mse", group={"seg": "west"})
     with pytest.raises(
-        lossctl.UsageError, match=r"^group= takes the --by columns \(segment\) and their values; got \{\}$"
+        lossctl.UsageError, match=r"^group= takes the by= columns \(segment\) and their values; got \{\}$"
     ):
         grouped.value("mse", group={})
     with pytest.raises(lossctl.UsageError, match=r"^this report has no groups \(evaluated without by=\); got group="):

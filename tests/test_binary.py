@@ -299,7 +299,7 @@ def test_parameter_errors(loss: str, params: dict[str, Any], message: str) -> No
 def test_eps_with_the_torch_convention_is_a_usage_error() -> None:
     message = (
         "parameter 'eps' of loss 'bce' has no effect with convention torch: torch's BCELoss does not clip p, "
-        "it caps each log at -100; drop eps or use --convention lossctl"
+        'it caps each log at -100; drop eps or use convention="lossctl"'
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get("bce")([0, 1], [0.5, 0.5], convention="torch", eps=1e-7)

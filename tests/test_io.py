@@ -378,9 +378,9 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
             open_input("-", input_format="arrow", stdin=io.BytesIO(data))
         else:
             open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
-    what = "delimited text; give --input-format csv or name it .csv" if data == SIMPLE_CSV else "a Parquet file"
+    what = 'delimited text; give input_format="csv" or name it .csv' if data == SIMPLE_CSV else "a Parquet file"
     assert message(error) == f"cannot read {label} as Arrow IPC: it is not an Arrow IPC file or stream but " + what + (
-        "; give --input-format parquet or name it .parquet" if data != SIMPLE_CSV else ""
+        '; give input_format="parquet" or name it .parquet' if data != SIMPLE_CSV else ""
     )
 
 
@@ -682,7 +682,7 @@ def test_not_an_arrow_file(tmp_path: Path) -> None:
         open_input(path)
     assert message(error) == (
         f"cannot read '{path}' as Arrow IPC: it is not an Arrow IPC file or stream but delimited text; give "
-        "--input-format csv or name it .csv"
+        'input_format="csv" or name it .csv'
     )
 
 

@@ -274,7 +274,7 @@ USAGE = [
         {"log_input": True},
         {"convention": "keras"},
         "loss 'poisson_nll' with convention keras takes rates only (Keras' Poisson has no log_input or full); "
-        "use --convention torch for those",
+        'use convention="torch" for those',
     ),
 ]
 

@@ -1188,7 +1188,9 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
     would produce them.
     """
     if input_format not in (None, "parquet"):
-        raise UsageError(f"--input-format {input_format} cannot read '{path}': a directory or glob is read as Parquet")
+        raise UsageError(
+            f"{option('input_format', input_format)} cannot read '{path}': a directory or glob is read as Parquet"
+        )
     if os.path.isdir(path):
         files = sorted(_parquet_below(path, others))
         if not files:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weight_sum, weighted_mean
-from lossctl.errors import InputError, UsageError, ZeroWeightSum
+from lossctl.errors import InputError, UsageError, ZeroWeightSum, option
 from lossctl.losses._checks import (
     at_most,
     binary_labels,
@@ -315,7 +315,7 @@ def _keras_cross_entropy(
         raise UsageError(
             "loss 'cross_entropy' with convention keras takes no class_weight or ignore_index (Keras' "
             "CategoricalCrossentropy has no class weights; its sparse form's ignore_class is not imitated); use "
-            "--convention torch for those"
+            f"{option('convention', 'torch')} for those"
         )
     pred = _columns(pred)
     _n_classes(pred)
@@ -464,8 +464,8 @@ def _probability_rows_of(pred: np.ndarray) -> np.ndarray:
     sums = pred.sum(axis=1)
     reject(
         "pred",
-        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} (--convention keras divides each row by "
-        "its sum)",
+        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} ({option('convention', 'keras')} divides "
+        "each row by its sum)",
         sums,
         np.abs(sums - 1.0) > _ROW_SUM_TOLERANCE,
     )
@@ -709,12 +709,12 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool, lo
     if log_target:
         raise UsageError(
             "loss 'kl_div' with convention keras takes target probabilities only (Keras' KLDivergence has no "
-            "log_target); use --convention torch for log-probability targets"
+            f"log_target); use {option('convention', 'torch')} for log-probability targets"
         )
     if from_logits:
         raise UsageError(
             "loss 'kl_div' with convention keras takes probabilities only (Keras' KLDivergence has no from_logits); "
-            "use --convention torch for logits"
+            f"use {option('convention', 'torch')} for logits"
         )
     pred = _columns(pred)
     _n_classes(pred)

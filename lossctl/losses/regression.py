@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from lossctl.aggregates import MEAN, ROOT_MEAN, multioutput
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, option
 from lossctl.losses._checks import at_least, at_most, greater_than
 from lossctl.losses._shared import abs_residual, residual, squared_residual
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
@@ -475,7 +475,7 @@ def _keras_poisson(target: np.ndarray, pred: np.ndarray, *, log_input: bool, ful
     if log_input or full:
         raise UsageError(
             "loss 'poisson_nll' with convention keras takes rates only (Keras' Poisson has no log_input or "
-            "full); use --convention torch for those"
+            f"full); use {option('convention', 'torch')} for those"
         )
     return poisson_nll(target, pred, log_input=False, full=False, eps=eps)
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.aggregates import Aggregate, Stats, weighted_mean
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.losses._checks import probabilities, soft_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 
@@ -170,7 +170,7 @@ def _keras_pooled(name: str, target: np.ndarray, pred: np.ndarray, smooth: float
     if smooth != 0.0:
         raise UsageError(
             f"loss '{name}' with convention keras has no smooth: Keras adds 1e-7 (keras.backend.epsilon()) to the "
-            "denominator instead; drop smooth or use --convention lossctl"
+            f"denominator instead; drop smooth or use {option('convention', 'lossctl')}"
         )
     tp, fp, fn = _confusion(target, pred)
     if target.ndim == 2:
