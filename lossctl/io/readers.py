@@ -1238,15 +1238,15 @@ def _text_source(
     return _CsvSource(path, fmt, compression, once, delimiter, decimal)
 
 
-def _delimiter(option: str | None) -> str | None:
+def _delimiter(given: str | None) -> str | None:
     """``--delimiter``: one character; ``tab`` or ``\\t`` for a tab, which is awkward to type in a shell."""
-    if option is None:
+    if given is None:
         return None
-    value = {"tab": "\t", "\\t": "\t"}.get(option.lower(), option)
+    value = {"tab": "\t", "\\t": "\t"}.get(given.lower(), given)
     if len(value) != 1 or not value.isascii():  # Arrow's CSV parser splits on one byte
-        raise UsageError(f"--delimiter takes one ASCII character (or 'tab'), got '{show_name(option)}'")
+        raise UsageError(f"{option('delimiter')} takes one ASCII character (or 'tab'), got '{show_name(given)}'")
     if value in '"\r\n':
-        raise UsageError(f"--delimiter cannot be a quote or a line end, got '{show_name(option)}'")
+        raise UsageError(f"{option('delimiter')} cannot be a quote or a line end, got '{show_name(given)}'")
     return value
 
 
