@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option, role_option
 from lossctl.io.columns import (
     DEFAULT_NAMES,
     SideBySide,
@@ -162,7 +162,7 @@ def bind_roles(
             if other != role and not (targets is not None and "target" in (role, other)):  # two files' columns
                 raise UsageError(
                     f"column '{show_name(column)}' is bound to two roles, {other} and {role} "
-                    f"({role_option(other, explicit[other])}, {role_option(role, explicit[role])}); bind each "
+                    f"({_bound_as(other, explicit[other])}, {_bound_as(role, explicit[role])}); bind each "
                     "column to one role"
                 )
     for role in roles:
@@ -171,14 +171,14 @@ def bind_roles(
         if role in several and role in DEFAULT_NAMES:
             raise UsageError(
                 f"role '{role}' of {several[role]} takes several columns and has no default; name them with "
-                f"--{role} COLSPEC (a list a,b,c, a glob such as '{role}_*', or one list column)"
+                f"{option(role, 'COLSPEC')} (a list a,b,c, a glob such as '{role}_*', or one list column)"
             )
         if role == "target" and targets is not None:
             bound[role] = _target_columns(None, targets, notices)
             continue
         if role not in DEFAULT_NAMES:
             of = f" of {', '.join(readers[role])}" if readers.get(role) else ""
-            raise UsageError(f"role '{role}'{of} is not bound; bind it with --col {role}=COLUMN")
+            raise UsageError(f"role '{role}'{of} is not bound; bind it with {_bound_as(role, 'COLUMN')}")
         free = [column for column in available if column not in taken]
         guess = guess_column(role, [column for column in own if column not in taken]) if own is not None else None
         where = ""
@@ -193,8 +193,8 @@ def bind_roles(
                 if held is not None
                 else f"none of the columns ({format_columns(available)}) is named {names}"
             )
-            raise UsageError(f"no column for role '{role}': {why}; choose one with --{role} COLUMN")
-        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with --{role})")
+            raise UsageError(f"no column for role '{role}': {why}; choose one with {option(role, 'COLUMN')}")
+        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with {option(role)})")
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
 
@@ -212,9 +212,10 @@ def _one_value_roles(specs: Sequence[LossSpec], bound: Mapping[str, list[str]], 
             )
 
 
-def role_option(role: str, spec: str) -> str:
-    """The option that binds ``spec`` to ``role``, as the user wrote it: ``--pred SPEC`` or ``--col ROLE=SPEC``."""
-    return f"--{role} {spec}" if role in ("pred", "target") else f"--col {role}={spec}"
+def _bound_as(role: str, spec: str) -> str:
+    """The option that binds ``spec`` to ``role``, as the caller wrote it: ``--pred SPEC`` (``pred="SPEC"``) for the
+    two roles with options of their own, else ``--col ROLE=SPEC`` (``cols={"ROLE": "SPEC"}``)."""
+    return option(role, spec) if role in ("pred", "target") else role_option(role, spec)
 
 
 def _named(spec: str, available: Sequence[str]) -> set[str]:
@@ -233,10 +234,12 @@ def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notice
     if guess is None:
         raise InputError(
             f"no column for role 'target' in {name}: none of its columns ({format_columns(available)}) is named "
-            f"{', '.join(DEFAULT_NAMES['target'])}; choose one with --target COLUMN (with --targets, the target is "
-            f"read from {name} only)"
+            f"{', '.join(DEFAULT_NAMES['target'])}; choose one with {option('target', 'COLUMN')} (with "
+            f"{option('targets')}, the target is read from {name} only)"
         )
-    notices.append(f"using column '{guess}' of {name} as target (guessed from its name; set it with --target)")
+    notices.append(
+        f"using column '{guess}' of {name} as target (guessed from its name; set it with {option('target')})"
+    )
     return [guess]
 
 
@@ -252,7 +255,9 @@ def bind_models(
         if name is None:
             columns = [column for column in columns if column not in taken]
             if not columns:
-                raise UsageError(f"--model '{colspec}' matches only columns bound to other roles")
+                raise UsageError(
+                    f"{option('model', keyword='models')} '{colspec}' matches only columns bound to other roles"
+                )
         named = [(name, columns)] if name is not None else [(column, [column]) for column in columns]
         for model, model_columns in named:
             if model in models:
@@ -286,7 +291,7 @@ def bind(
         role = unused[0]
         reads = ", ".join(shared)
         raise UsageError(
-            f"{role_option(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
+            f"{_bound_as(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
         )
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
@@ -300,19 +305,19 @@ def bind(
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
-    _one_value_roles(specs, bound, {role: role_option(role, spec) for role, spec in explicit.items()})
+    _one_value_roles(specs, bound, {role: _bound_as(role, spec) for role, spec in explicit.items()})
     for model, colspec in options.model_specs:
         if model is not None:
-            _one_value_roles(specs, {"pred": models[model]}, {"pred": f"--model {model}={colspec}"})
+            _one_value_roles(specs, {"pred": models[model]}, {"pred": option("model", f"{model}={colspec}")})
     role_of = {column: role for role, columns in bound.items() for column in columns}
     for model, colspec in options.model_specs:
         held = [column for column in models.get(model or "", []) if column in role_of]
         if held and not (targets is not None and role_of[held[0]] == "target"):
             role = role_of[held[0]]
-            given = role_option(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
+            given = _bound_as(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
             raise UsageError(
                 f"column '{show_name(held[0])}' is bound to two roles, {role} and the pred of model '{model}' "
-                f"({given}, --model {model}={colspec}); bind each column to one role"
+                f"({given}, {option('model', f'{model}={colspec}')}); bind each column to one role"
             )
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 
@@ -328,9 +333,9 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
         candidates = find_requests(gate.loss, requests)
         if len(candidates) > 1:
             labels = ", ".join(r.label for r in candidates)
-            raise UsageError(f"--fail-if '{gate.expr}' is ambiguous between {labels}; name its parameters")
+            raise UsageError(f"{option('fail_if')} '{gate.expr}' is ambiguous between {labels}; name its parameters")
         if any(r.params.get("multioutput") == "raw" for r in candidates) or "multioutput=raw" in gate.loss:
-            raise UsageError(f"--fail-if '{gate.expr}': the loss has one value per output (multioutput=raw)")
+            raise UsageError(f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw)")
         if not candidates:
             candidates = build_requests([gate.loss], (), options.convention)
             requests.extend(candidates)

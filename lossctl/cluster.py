@@ -41,7 +41,7 @@ from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
-from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, spelled_as_flags
+from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
@@ -169,8 +169,8 @@ class PerSampleDataset:
     def __init__(self, path: str, inputs: Sequence[str]) -> None:
         if PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower()) != "parquet":
             raise UsageError(
-                f"--engine dask writes --per-sample as a Parquet dataset, one file per task: name the directory "
-                f"with .parquet, not '{path}'"
+                f"{option('engine', 'dask')} writes {option('per_sample')} as a Parquet dataset, one file per task: "
+                f"name the directory with .parquet, not '{path}'"
             )
         self.path = path.rstrip("/")
         self.remote = is_remote(path)
@@ -195,7 +195,7 @@ class PerSampleDataset:
         for given in inputs:
             real = os.path.realpath(given)
             if not is_remote(given) and (real == target or real.startswith(target + os.sep)):
-                raise UsageError(f"refusing to overwrite the input '{given}' with --per-sample")
+                raise UsageError(f"refusing to overwrite the input '{given}' with {option('per_sample')}")
 
     def part(self, index: int) -> str:
         return f"{self.staging}/part-{index:05d}.parquet"
@@ -258,7 +258,9 @@ def _distributed_package() -> Any:
     try:
         import distributed
     except ImportError:
-        raise UsageError(f"--engine dask needs the packages dask and distributed: pip install '{EXTRA}'") from None
+        raise UsageError(
+            f"{option('engine', 'dask')} needs the packages dask and distributed: pip install '{EXTRA}'"
+        ) from None
     return distributed
 
 
@@ -268,7 +270,7 @@ def _scheduler_address(options: Options) -> tuple[str, str] | None:
     address = options.scheduler or (None if options.workers else os.environ.get("DASK_SCHEDULER_ADDRESS"))
     if not address:
         return None
-    named = "--scheduler" if options.scheduler else "DASK_SCHEDULER_ADDRESS"
+    named = option("scheduler") if options.scheduler else "DASK_SCHEDULER_ADDRESS"
     try:
         _check_address(address)
     except ValueError as error:
@@ -297,12 +299,12 @@ def _connect(options: Options) -> Iterator[Any]:
         except (OSError, TimeoutError) as error:
             raise InputError(
                 f"cannot reach the Dask scheduler at {address} ({_first_line(error)}); "
-                "check --scheduler or DASK_SCHEDULER_ADDRESS"
+                f"check {option('scheduler')} or DASK_SCHEDULER_ADDRESS"
             ) from None
         except Exception as error:  # Dask's own set-up of the connection: TLS without a context, ucx:// without UCX
             raise InputError(
                 f"cannot connect to the Dask scheduler at {address} ({type(error).__name__}: {_first_line(error)}); "
-                "check --scheduler or DASK_SCHEDULER_ADDRESS and Dask's configuration"
+                f"check {option('scheduler')} or DASK_SCHEDULER_ADDRESS and Dask's configuration"
             ) from None
         with client:
             yield client
@@ -493,7 +495,7 @@ def run_on_cluster(
     dataset = PerSampleDataset(options.per_sample, given) if options.per_sample else None
     try:
         if reason is not None or inputs is None or split is None:
-            notices.append(f"--engine dask: evaluated in this process, as one part ({reason})")
+            notices.append(f"{option('engine', 'dask')}: evaluated in this process, as one part ({reason})")
             with per_sample_sink(plan, dataset.part(0) if dataset else None, pairs, options.composites) as sink:
                 outcome = run(batches, plan, options, per_sample=sink, progress=progress)
         else:
@@ -568,5 +570,5 @@ def _distributed(
                 progress(done_rows)
     if failed is not None:
         raise failed[1].error()
-    notices.append(f"--engine dask: {len(ranges)} tasks on {len(workers)} workers")
+    notices.append(f"{option('engine', 'dask')}: {len(ranges)} tasks on {len(workers)} workers")
     return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))

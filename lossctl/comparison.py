@@ -23,7 +23,7 @@ from lossctl import __version__
 from lossctl.arrow import to_arrow
 from lossctl.binding import Binding, gate_owners, roles_needed
 from lossctl.engine import Outcome, Plan, held_notice, query_column, query_labels
-from lossctl.errors import InputError, NoRows, UsageError
+from lossctl.errors import InputError, NoRows, UsageError, flags_spelled, option
 from lossctl.evaluation import (
     Opened,
     batch_rows,
@@ -72,7 +72,13 @@ CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
 # The candidate's row numbers, beside its columns when --on joins it to the baseline (a NUL: no file's column).
 _CANDIDATE_ROW = "\0candidate row"
-_NO_CANDIDATE = "compare needs a CANDIDATE file, or two or more --model columns of one file to compare"
+
+
+def _no_candidate() -> str:
+    """The error of a comparison with one input and no models, as the caller spells the call."""
+    if flags_spelled():
+        return "compare needs a CANDIDATE file, or two or more --model columns of one file to compare"
+    return "compare needs a candidate, or two or more models (columns of the baseline) to compare"
 
 
 def verdict(baseline: float, delta: float, ci: dict[str, float] | None) -> str:
@@ -98,18 +104,22 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     """
     if options.per_sample:
         check_per_sample_path(options.per_sample)
-    check_stdin_once({"the baseline": baseline, "the candidate": candidate, "--targets": options.targets})
+    check_stdin_once({"the baseline": baseline, "the candidate": candidate, option("targets"): options.targets})
     # Before any reading, as every usage error: a missing BASELINE file was reported instead (exit 3).
     if candidate is None and not options.models:
-        raise UsageError(_NO_CANDIDATE)
+        raise UsageError(_no_candidate())
     if candidate is not None and options.models:
-        raise UsageError("--model compares models held in one file: give one PATH, or two files without --model")
+        raise UsageError(
+            "--model compares models held in one file: give one PATH, or two files without --model"
+            if flags_spelled()
+            else "models compares models held in one input: give no candidate, or two inputs without models"
+        )
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
     opened = open_sources(baseline, options, roles, notices, stdin, text_checked=candidate is None)
     if candidate is None:
         if len(opened.binding.models) < 2:
-            raise UsageError(_NO_CANDIDATE)
+            raise UsageError(_no_candidate())
         binding, names = opened.binding, list(opened.binding.models)
         batches = input_batches(opened, binding.columns(*key_columns(options)), options, notices)
         candidate_source, candidate_rows, in_candidate_order = None, None, None
@@ -146,7 +156,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     split = Split(
         (baseline, candidate, options.targets),
         partial(part_aligned, opened.binding, binding, options),
-        "--targets --on joins the whole files" if options.join_key is not None else None,
+        f"{option('targets')} {option('on')} joins the whole files" if options.join_key is not None else None,
     )
 
     def finished(
@@ -184,7 +194,9 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
         if own is not None:  # numbered as the candidate file numbers its rows
             raise InputError(_shown(own, binding, candidate_name)) from None
-        joined = f" (rows are numbered as in {base_name}, to which --on joins them)" if options.join_key else ""
+        joined = (
+            f" (rows are numbered as in {base_name}, to which {option('on')} joins them)" if options.join_key else ""
+        )
         raise InputError(_shown(str(error), binding, candidate_name) + joined) from None
     if candidate_source is not None:
         notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
@@ -492,7 +504,7 @@ def _check_same_targets(
             )
         raise InputError(
             f"the targets differ: column '{name}' is {where}; both models must be scored on the same truth "
-            "(give --targets FILE to take the targets from one file)"
+            f"(give {option('targets', 'FILE')} to take the targets from one file)"
         )
 
 

@@ -317,8 +317,8 @@ def _check_weight_is_not_recoded(column: pa.Array, name: str, labels: np.ndarray
     numbers, _ = to_float64(column, name, row_offset=offset)
     if not np.array_equal(numbers, labels, equal_nan=True):
         raise InputError(
-            f"column '{name}' is both the labels (recoded by --positive or --classes) and the sample weight; "
-            "give the weights in a column of their own"
+            f"column '{name}' is both the labels (recoded by {option('positive')} or {option('classes')}) and the "
+            "sample weight; give the weights in a column of their own"
         )
 
 
@@ -454,7 +454,7 @@ class _Reader:
             if not self.told_split:
                 self.told_split = True
                 self.notify(
-                    f"{query_labels(self.plan)}: the documents of a query fall in several --by groups (row "
+                    f"{query_labels(self.plan)}: the documents of a query fall in several {option('by')} groups (row "
                     f"{int(chunk.row_index[position])} and another row of its query), so a group's value is the loss "
                     "of the group's rows alone, each query cut to its documents in the group, and the groups do not "
                     "recombine into the overall value"
@@ -609,10 +609,12 @@ def _coder(plan: Plan) -> GroupCoder:
     def too_many(groups: int) -> str:
         kept = f" x {plan.bootstrap} replicates" if plan.bootstrap else ""
         fix = (
-            "; drop --bootstrap or group by fewer values" if plan.bootstrap else "; group by a column with fewer values"
+            f"; drop {option('bootstrap')} or group by fewer values"
+            if plan.bootstrap
+            else "; group by a column with fewer values"
         )
         return (
-            f"--by {by}: more than {limit:,} groups so far; their statistics{kept} would not fit in the "
+            f"{option('by')} {by}: more than {limit:,} groups so far; their statistics{kept} would not fit in the "
             f"{available / 1e9:.1f} GB of memory available{fix}"
         )
 

@@ -15,13 +15,27 @@ from enum import IntEnum
 _flags = False
 
 
-def option(name: str, value: str | None = None) -> str:
+def option(name: str, value: str | None = None, *, keyword: str | None = None) -> str:
     """Option ``name`` (a keyword of :func:`lossctl.evaluate`), with ``value``, as the caller spells it:
-    ``missing="drop"`` from Python, ``--missing drop`` from the command line."""
+    ``missing="drop"`` from Python, ``--missing drop`` from the command line.
+
+    ``keyword`` is the Python spelling where it is not ``name="value"``: another keyword (``losses`` for
+    ``option("loss")``), a value that is not a string (``bootstrap=N``) or one that is part of a mapping
+    (``cols={"pred": ...}`` for ``option("col", "pred=...")``)."""
     if _flags:
         flag = "--" + name.replace("_", "-")
         return flag if value is None else f"{flag} {value}"
+    if keyword is not None:
+        return keyword
     return name if value is None else f'{name}="{value}"'
+
+
+def role_option(role: str, column: str | None = None) -> str:
+    """The binding of ``role`` to ``column`` as the caller spells it: ``--col ROLE=COLUMN`` from the command line,
+    ``cols={"ROLE": "COLUMN"}`` from Python; ``...`` for a column left unsaid."""
+    if column is None:
+        return option("col", f"{role}=...", keyword=f'cols={{"{role}": ...}}')
+    return option("col", f"{role}={column}", keyword=f'cols={{"{role}": "{column}"}}')
 
 
 def flags_spelled() -> bool:

@@ -73,7 +73,7 @@ def open_sources(
     """Open ``data`` (and ``--targets``) and bind ``roles`` and the weight and group columns. ``--delimiter`` and
     ``--decimal``, when given, must apply to one of these inputs, unless not ``text_checked``: then the caller checks
     them with its other inputs (:func:`~lossctl.io.sources.check_text_options`)."""
-    check_stdin_once({"the predictions": data, "--targets": options.targets})
+    check_stdin_once({"the predictions": data, option("targets"): options.targets})
     delimiter, decimal = options.delimiter, options.decimal_point
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
     targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
@@ -143,13 +143,13 @@ def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = (
         if len(binding.models) > 1 and own.intersection(outcome.dropped_missing)
         else ""
     )
+    drop = option("missing", "drop")
     if not outcome.partnerless:
-        return [f"{dropped} with missing values (--missing drop): {columns}{every}"]
+        return [f"{dropped} with missing values ({drop}): {columns}{every}"]
     if not missing:
-        return [f"{dropped} {partnerless} (--missing drop)"]
+        return [f"{dropped} {partnerless} ({drop})"]
     return [
-        f"{dropped} (--missing drop): {outcome.partnerless} {partnerless}, {missing} with missing values "
-        f"({columns}){every}"
+        f"{dropped} ({drop}): {outcome.partnerless} {partnerless}, {missing} with missing values ({columns}){every}"
     ]
 
 
@@ -173,7 +173,9 @@ def with_defaults(
         task = infer_task(first, binding.role_sets()[0][1])
     names, left_out = default_losses(task, options)
     aside = f" (left out {'; '.join(left_out)})" if left_out else ""
-    notices.append(f"no --loss given: the data looks like {task}; evaluating {', '.join(names)}{aside}")
+    notices.append(
+        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}{aside}"
+    )
     rest = itertools.chain([first] if first is not None else [], batches)
     return build_requests(names, (), options.convention), rest
 
@@ -193,9 +195,10 @@ def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
         else:
             names.append(name)
     if not names:
+        losses = option("loss", keyword="losses")
         raise UsageError(
-            f"no --loss given, and the options leave none of the default losses of {task} ({'; '.join(left_out)}); "
-            "name the losses with --loss"
+            f"no {losses} given, and the options leave none of the default losses of {task} ({'; '.join(left_out)}); "
+            f"name the losses with {losses}"
         )
     return names, left_out
 
@@ -306,7 +309,7 @@ def part_batches(
 
 def _join_reason(options: Options) -> str | None:
     """Why the input cannot be read in parts: a ``--on`` join needs every target row at hand."""
-    return "--targets --on joins the whole files" if options.join_key is not None else None
+    return f"{option('targets')} {option('on')} joins the whole files" if options.join_key is not None else None
 
 
 def gate_checks(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.arrow import equal_values, fixed_width, integers, missing, nans_to_nulls, take
-from lossctl.errors import InputError
+from lossctl.errors import InputError, option
 from lossctl.io.convert import is_text_type
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 
@@ -326,8 +326,8 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
 
     if pa.types.is_nested(column.type):
         raise InputError(
-            f"column '{name}' (--by) holds nested values ({column.type}), not one key per row; group by a column "
-            "of text, numbers, booleans or dates"
+            f"column '{name}' ({option('by')}) holds nested values ({column.type}), not one key per row; group by "
+            "a column of text, numbers, booleans or dates"
         )
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
         return column
@@ -337,7 +337,8 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
     infinite = np.isinf(values) & ~missing(column)
     if infinite.any():
         raise InputError(
-            f"column '{name}' (--by) holds the key {values[infinite][0]:g}; infinite values are always an error"
+            f"column '{name}' ({option('by')}) holds the key {values[infinite][0]:g}; infinite values are always an "
+            "error"
         )
     if np.signbit(values[values == 0]).any():
         # -0.0 is the key 0.0 (== and the fingerprints say so), but Arrow's dictionary of the column would hold both:

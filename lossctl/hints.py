@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, option
 from lossctl.params import build_requests
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class ProbabilityLook:
         try:
             build_requests([twin or ""], (), self._convention)
         except UsageError:
-            return " with --convention lossctl"
+            return f" with {option('convention', 'lossctl')}"
         return ""
 
 
@@ -150,7 +150,10 @@ def multi_output_notices(requests: Sequence[LossRequest], binding: Binding) -> l
         pred, target = roles.get("pred", []), roles.get("target", [])
         if labels and len(pred) > 1 and len(target) == 1:
             where = f" of model '{model}'" if model is not None else ""
-            fix = "give each column its own --model NAME=COLUMN" if model is not None else "use --model"
+            named = option("model", "NAME=COLUMN", keyword='models={"NAME": "COLUMN"}')
+            fix = (
+                f"give each column its own {named}" if model is not None else f"use {option('model', keyword='models')}"
+            )
             found.append(
                 f"the {len(pred)} columns {', '.join(pred)}{where} are evaluated as one multi-output prediction, "
                 f"each against '{target[0]}' ({', '.join(labels)}); to compare them as models, {fix}"
@@ -162,17 +165,18 @@ def option_notices(options: Options, requests: Sequence[LossRequest]) -> list[st
     """A notice per option given that has no effect on this run's results."""
     found = []
     if options.seed and not options.bootstrap:
-        found.append("--seed has no effect without --bootstrap (it seeds the resampling)")
+        found.append(f"{option('seed')} has no effect without {option('bootstrap')} (it seeds the resampling)")
     if options.significant and options.fail_if_worse is None:
         found.append(
-            "--significant has no effect without --fail-if-worse (it fails that gate only where it is significant)"
+            f"{option('significant')} has no effect without {option('fail_if_worse')} (it fails that gate only "
+            "where it is significant)"
         )
     aggregates = list(dict.fromkeys(r.label for r in requests if not r.spec.per_row))
     aggregates += [c.name for c in options.composites if not all(r.spec.per_row for _, r in c.terms)]
     if options.per_sample and aggregates and any(r.spec.per_row for r in requests):  # none: a usage error
         verb = "is an aggregate" if len(aggregates) == 1 else "are aggregates"
         found.append(
-            f"--per-sample: {', '.join(aggregates)} {verb} of the whole input, with no per-row values; "
+            f"{option('per_sample')}: {', '.join(aggregates)} {verb} of the whole input, with no per-row values; "
             f"left out of {options.per_sample}"
         )
     return found

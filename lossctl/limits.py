@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, option
 
 
 def _from_environment(name: str, default: int) -> int:
@@ -56,15 +56,16 @@ SEED_LIMIT = 2**64
 def check_options(chunk_rows: int | None, bootstrap: int, seed: int) -> None:
     """Usage errors for ``--chunk-rows``, ``--bootstrap`` and ``--seed`` out of range, before any work."""
     if chunk_rows is not None and chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+        raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
     if chunk_rows is not None and chunk_rows > MAX_CHUNK_ROWS:
-        raise UsageError(f"--chunk-rows must be at most {MAX_CHUNK_ROWS:,}, got {chunk_rows}")
+        raise UsageError(f"{option('chunk_rows')} must be at most {MAX_CHUNK_ROWS:,}, got {chunk_rows}")
     if bootstrap < 0 or bootstrap == 1:
-        raise UsageError(f"--bootstrap needs at least 2 replicates, got {bootstrap}")
+        raise UsageError(f"{option('bootstrap')} needs at least 2 replicates, got {bootstrap}")
     if bootstrap > MAX_REPLICATES:
+        given = option("bootstrap", str(bootstrap), keyword=f"bootstrap={bootstrap}")
         raise UsageError(
-            f"--bootstrap {bootstrap} is more than the {MAX_REPLICATES:,} replicates lossctl keeps in memory; "
+            f"{given} is more than the {MAX_REPLICATES:,} replicates lossctl keeps in memory; "
             "1,000 to 10,000 give stable intervals"
         )
     if not 0 <= seed < SEED_LIMIT:
-        raise UsageError(f"--seed must be between 0 and 2^64 - 1, got {seed}")
+        raise UsageError(f"{option('seed')} must be between 0 and 2^64 - 1, got {seed}")

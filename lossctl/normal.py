@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from lossctl.errors import option
 from lossctl.report import group_text
 
 # Relative step of the central differences that give the finalizer's gradient.
@@ -219,7 +220,9 @@ class NoInterval:
             elif grad is None or not np.isfinite(grad).all():
                 reason = "the value has no finite derivative in its statistics"
             else:
-                reason = "the variance of the losses overflows float64 (rescale the inputs, or use --bootstrap)"
+                reason = (
+                    f"the variance of the losses overflows float64 (rescale the inputs, or use {option('bootstrap')})"
+                )
             self.skip(label, group, reason)
         return found
 
@@ -234,5 +237,5 @@ class NoInterval:
             where = ["the overall value"] if None in groups else []
             if named:
                 where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {group_text(named[0])})")
-            messages.append(f"{label}: no --ci interval for {' and '.join(where)}: {reason}")
+            messages.append(f"{label}: no {option('ci')} interval for {' and '.join(where)}: {reason}")
         return messages

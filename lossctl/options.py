@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lossctl.errors import UsageError, option
+from lossctl.errors import UsageError, option, role_option
 from lossctl.io.formats import FORMATS
 from lossctl.limits import check_options
 from lossctl.params import (
@@ -94,7 +94,7 @@ def check_by_once(columns: Iterable[str]) -> None:
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            raise UsageError(f"--by names the column '{column}' twice; give each --by column once")
+            raise UsageError(f"{option('by')} names the column '{column}' twice; give each {option('by')} column once")
         seen.add(column)
 
 
@@ -247,7 +247,9 @@ class Options:
                 )
         if "weight" in self.cols:  # --col weight=COL is --weight COL (docs/cli.md: --weight is a shortcut)
             if self.weight is not None:
-                raise UsageError("the sample weight is bound twice: by --weight and by --col weight=...")
+                raise UsageError(
+                    f"the sample weight is bound twice: by {option('weight')} and by {role_option('weight')}"
+                )
             put("weight", self.cols["weight"])
             put("cols", {role: colspec for role, colspec in self.cols.items() if role != "weight"})
         check_choice("reduction", self.reduction, REDUCTIONS)
@@ -261,7 +263,8 @@ class Options:
         check_by_once(self.by)  # before any reading, as every other usage error; again once globs are resolved
         put("join_key", JoinKey.parse(self.on))
         if not self.losses and self.params:
-            raise UsageError("--param needs losses to apply to: name them with --loss")
+            params, losses = option("param", keyword="params"), option("loss", keyword="losses")
+            raise UsageError(f"{params} needs losses to apply to: name them with {losses}")
         requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])
         gates = tuple(parse_fail_if(expr) for expr in self.fail_if)
         for gate in gates:
@@ -285,29 +288,34 @@ class Options:
         if self.ci is not None:
             check_level(self.ci)
         if self.fail_if_worse is not None and (not math.isfinite(self.fail_if_worse) or self.fail_if_worse < 0):
-            raise UsageError(f"--fail-if-worse takes a percentage >= 0, got {written(self.fail_if_worse)}")
+            raise UsageError(f"{option('fail_if_worse')} takes a percentage >= 0, got {written(self.fail_if_worse)}")
         if self.significant and not self.bootstrap and self.ci is None:
             raise UsageError(
-                "--significant needs an interval of the deltas: add --bootstrap N (the paired bootstrap) or --ci LEVEL "
-                "(the normal approximation)"
+                f"{option('significant')} needs an interval of the deltas: add "
+                f"{option('bootstrap', 'N', keyword='bootstrap=N')} (the paired bootstrap) or "
+                f"{option('ci', 'LEVEL', keyword='ci=LEVEL')} (the normal approximation)"
             )
 
     def _check_engine(self) -> None:
         check_choice("engine", self.engine, ENGINES)
         if self.engine != "dask" and (self.scheduler is not None or self.workers is not None):
-            option = "--scheduler" if self.scheduler is not None else "--workers"
-            raise UsageError(f"{option} applies to the Dask engine: add --engine dask")
+            given = option("scheduler" if self.scheduler is not None else "workers")
+            raise UsageError(f"{given} applies to the Dask engine: add {option('engine', 'dask')}")
         if self.scheduler is not None and not self.scheduler.strip():
-            raise UsageError("--scheduler needs an address, e.g. tcp://10.0.0.5:8786, got an empty one")
+            raise UsageError(f"{option('scheduler')} needs an address, e.g. tcp://10.0.0.5:8786, got an empty one")
         if self.scheduler is not None and self.workers is not None:
-            raise UsageError("--scheduler and --workers exclude each other: --workers starts a local cluster")
+            raise UsageError(
+                f"{option('scheduler')} and {option('workers')} exclude each other: {option('workers')} starts a local "
+                "cluster"
+            )
         if self.workers is not None and not 1 <= self.workers <= 1024:
-            raise UsageError(f"--workers must be in [1, 1024], got {self.workers}")
+            raise UsageError(f"{option('workers')} must be in [1, 1024], got {self.workers}")
 
     def _check_models(self) -> None:
         if self.models and (self.pred is not None or "pred" in self.cols):
-            given = "--pred" if self.pred is not None else "--col pred=..."
-            raise UsageError(f"--model and {given} exclude each other: --model binds each model's predictions")
+            given = option("pred") if self.pred is not None else role_option("pred")
+            models = option("model", keyword="models")
+            raise UsageError(f"{models} and {given} exclude each other: {models} binds each model's predictions")
         names = [name for name, _ in self.model_specs]
         repeated = sorted({name for name in names if name is not None and names.count(name) > 1})
         if repeated:
@@ -323,7 +331,9 @@ class Options:
                 specs.append((None, text.strip()))
                 continue
             if not name.strip() or not colspec.strip():
-                raise UsageError(f"--model expects NAME=COLSPEC or a glob of columns, got '{text}'")
+                raise UsageError(
+                    f"{option('model', keyword='models')} expects NAME=COLSPEC or a glob of columns, got '{text}'"
+                )
             specs.append((name.strip(), colspec))  # resolve_colspec strips it (names with spaces kept)
         return specs
 
@@ -348,7 +358,7 @@ class Options:
         for role, value in (("pred", self.pred), ("target", self.target)):
             if value is not None:
                 if role in explicit:
-                    raise UsageError(f"role '{role}' is bound twice: by --{role} and by --col {role}=...")
+                    raise UsageError(f"role '{role}' is bound twice: by {option(role)} and by {role_option(role)}")
                 explicit[role] = value
         return explicit
 
@@ -359,14 +369,17 @@ def check_gate_models(gates: Sequence[FailIf], models: Sequence[str], baseline: 
     for gate in gates:
         if gate.model is not None and gate.model == baseline:
             raise UsageError(
-                f"--fail-if '{gate.expr}' names the baseline model '{baseline}'; --fail-if gates the candidates: "
+                f"{option('fail_if')} '{gate.expr}' names the baseline model '{baseline}'; {option('fail_if')} gates "
+                "the candidates: "
                 f"{', '.join(models)}"
             )
         if gate.model is not None and gate.model not in models:
             listed = (
-                f"the models are: {', '.join(models)}" if models else "the run has no models (name them with --model)"
+                f"the models are: {', '.join(models)}"
+                if models
+                else f"the run has no models (name them with {option('model', keyword='models')})"
             )
-            raise UsageError(f"--fail-if '{gate.expr}' names the model '{gate.model}'; {listed}")
+            raise UsageError(f"{option('fail_if')} '{gate.expr}' names the model '{gate.model}'; {listed}")
 
 
 OPTION_NAMES = tuple(f.name for f in fields(Options) if f.init)

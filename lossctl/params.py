@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, flags_spelled, option
 from lossctl.registry import LossSpec, get, parse_spec
 from lossctl.text import written, written_number
 
@@ -66,15 +66,15 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
     that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses.
     """
     tokens: list[str] = []
-    for option in options:
-        pieces = [piece.strip() for piece in option.split(",")]
+    for text in options:
+        pieces = [piece.strip() for piece in text.split(",")]
         for i, piece in enumerate(pieces):
             if tokens and piece and _continues(piece, tokens[-1]):
                 tokens[-1] += "," + piece
             elif piece:
                 tokens.append(piece)
             else:
-                _refuse_empty(option, tokens[-1] if tokens and i else "", pieces[i + 1 :])
+                _refuse_empty(text, tokens[-1] if tokens and i else "", pieces[i + 1 :])
     return tokens
 
 
@@ -96,6 +96,17 @@ def _refuse_empty(option: str, before: str, after: list[str]) -> None:
         where = "two commas in a row" if inside else "a comma at its end"
         raise UsageError(f"the {key.strip()} list in '{option}' has an empty value ({where})")
     raise UsageError(f"empty loss name in '{option}'")
+
+
+def _param(text: str) -> str:
+    """A ``--param`` option, ``text`` its value, as the caller spells it: ``--param huber.delta=2`` from the command
+    line, ``params="huber.delta=2"`` from Python."""
+    return option("param", text, keyword=f'params="{text}"')
+
+
+def _add_loss(name: str) -> str:
+    """How to select loss ``name``: ``add it with -l NAME`` on the command line, ``add 'NAME' to losses`` in Python."""
+    return f"add it with -l {name}" if flags_spelled() else f"add '{name}' to losses"
 
 
 def _key_value(text: str, where: str) -> tuple[str, str]:
@@ -137,35 +148,34 @@ class _Params:
         self.broad: dict[str, str] = {}
         self.used: set[str] = set()  # the keys ("delta", "huber.delta") some loss takes
         self.scoped_over: set[str] = set()  # the plain keys a loss takes from its own --param LOSS.KEY instead
-        for option in param_options:
-            key, value = _key_value(option, "--param")
+        for text in param_options:
+            key, value = _key_value(text, option("param", keyword="params"))
             loss_name, dot, param = (part.strip() for part in key.rpartition("."))
             if (dot and not (loss_name and param)) or "." in loss_name:  # '.delta=2', 'huber.=2', 'huber.delta.x=2'
-                raise UsageError(f"expected [LOSS.]KEY=VALUE in --param, got '{option}'")
+                raise UsageError(f"expected [LOSS.]KEY=VALUE in {option('param', keyword='params')}, got '{text}'")
             composite = next((c for c in composites if dot and c.name.lower() == loss_name.lower()), None)
             if composite is not None:
                 parts = [r.spec.name for _, r in composite.terms if any(p.name == param for p in r.spec.params)]
+                part = parts[0] if parts else "LOSS"
                 raise UsageError(
-                    f"--param {option}: '{composite.name}' is a composite loss, with no parameters of its own; "
-                    f"set its part's with --param {parts[0] if parts else 'LOSS'}.{param}=..."
+                    f"{_param(text)}: '{composite.name}' is a composite loss, with no parameters of its own; "
+                    f"set its part's with {_param(f'{part}.{param}=...')}"
                 )
             if dot:
                 spec = get(loss_name)
                 if all(s.name != spec.name for s in specs):
-                    raise UsageError(
-                        f"--param {option}: loss '{spec.name}' is not selected (add it with -l {spec.name})"
-                    )
+                    raise UsageError(f"{_param(text)}: loss '{spec.name}' is not selected ({_add_loss(spec.name)})")
                 spec.param(param)
                 if param in self.scoped.get(spec.name, {}):
-                    raise UsageError(f"--param {option}: {spec.name}.{param} is given twice")
+                    raise UsageError(f"{_param(text)}: {spec.name}.{param} is given twice")
                 self.scoped.setdefault(spec.name, {})[param] = value
             else:
                 known = list(dict.fromkeys(p.name for s in specs for p in s.params))
                 if param not in known:
                     theirs = f"; their parameters: {', '.join(known)}" if known else "; they have no parameters"
-                    raise UsageError(f"--param {option}: no selected loss has a parameter '{param}'{theirs}")
+                    raise UsageError(f"{_param(text)}: no selected loss has a parameter '{param}'{theirs}")
                 if param in self.broad:
-                    raise UsageError(f"--param {option}: '{param}' is given twice")
+                    raise UsageError(f"{_param(text)}: '{param}' is given twice")
                 self.broad[param] = value
 
     def request(self, spec: LossSpec, inline: dict[str, Any], convention: str) -> LossRequest:
@@ -183,9 +193,9 @@ class _Params:
         keys = [f"{name}.{k}" for name, params in self.scoped.items() for k in params] + list(self.broad)
         for key in keys:
             if key not in self.used:
-                how = f"inline or with --param LOSS.{key}" if key in self.scoped_over else "inline"
+                how = f"inline or with {_param(f'LOSS.{key}')}" if key in self.scoped_over else "inline"
                 raise UsageError(
-                    f"--param {key}=...: every selected loss with '{key.rpartition('.')[2]}' sets it {how}"
+                    f"{_param(f'{key}=...')}: every selected loss with '{key.rpartition('.')[2]}' sets it {how}"
                 )
 
 
@@ -373,15 +383,15 @@ def parse_fail_if(expr: str) -> FailIf:
     loss = loss.rstrip()  # spaces around '@' are accepted, as around the operator: 'mse @ B > 0.1'
     if not match or not _LOSS_TOKEN.match(loss) or (at and not model.strip()):
         raise UsageError(
-            f"cannot parse --fail-if '{expr}'; expected LOSS[@MODEL] OP NUMBER with OP one of > >= < <=, "
+            f"cannot parse {option('fail_if')} '{expr}'; expected LOSS[@MODEL] OP NUMBER with OP one of > >= < <=, "
             "e.g. 'mse>0.25'"
         )
     try:
         threshold = written_number(match["number"])
     except ValueError:
-        raise UsageError(f"--fail-if '{expr}': '{match['number']}' is not a number") from None
+        raise UsageError(f"{option('fail_if')} '{expr}': '{match['number']}' is not a number") from None
     if not math.isfinite(threshold):
-        raise UsageError(f"--fail-if '{expr}': the threshold must be finite")
+        raise UsageError(f"{option('fail_if')} '{expr}': the threshold must be finite")
     return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
 
 
@@ -394,13 +404,15 @@ def gate_composite(gate: FailIf, composites: Iterable[Composite]) -> Composite |
     found = names.get(name.lower())
     if found is not None and ":" in gate.loss:
         raise UsageError(
-            f"--fail-if '{gate.expr}': '{found.name}' is a composite loss, with no parameters of its own; "
+            f"{option('fail_if')} '{gate.expr}': '{found.name}' is a composite loss, with no parameters of its own; "
             f"gate it as {found.name} OP NUMBER"
         )
     close = difflib.get_close_matches(name.lower(), names, n=3) if found is None and names else []
     if close and not _is_loss_name(name):
         shown = ", ".join(names[c].name for c in close)
-        raise UsageError(f"--fail-if '{gate.expr}': unknown loss '{name}'; did you mean the composite {shown}?")
+        raise UsageError(
+            f"{option('fail_if')} '{gate.expr}': unknown loss '{name}'; did you mean the composite {shown}?"
+        )
     return found
 
 

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
-from lossctl.errors import InputError, NotAnArray, UsageError
+from lossctl.errors import InputError, NotAnArray, UsageError, option
 from lossctl.text import count, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
@@ -386,9 +386,11 @@ class LossSpec:
         for name, why in variant.lacks.items():
             if resolved[name] != library[name]:
                 others = [c for c, v in self.conventions.items() if c != convention and name not in v.lacks]
+                usable = ["lossctl", *others]
+                keywords = " or ".join(f'convention="{c}"' for c in usable)
                 raise UsageError(
                     f"loss '{self.name}' with convention {convention} takes no parameter '{name}' ({why}); drop "
-                    f"{name} or use --convention {' or '.join(['lossctl', *others])}"
+                    f"{name} or use {option('convention', ' or '.join(usable), keyword=keywords)}"
                 )
 
     @contextmanager

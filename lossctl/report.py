@@ -235,14 +235,14 @@ class _Report(Generic[Record]):
             )
         if group is not None and not isinstance(group, Mapping):
             raise UsageError(
-                f"group= takes the --by columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
+                f"group= takes the by= columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
             )
         wanted = None if group is None else dict(PlainKey(dict(group)))  # a date as the report holds it, ISO 8601
         by = list((self.groups or {}).get("by", []))
         if wanted is not None and sorted(map(str, wanted)) != sorted(by):
             if not by:
                 raise UsageError(f"this report has no groups (evaluated without by=); got group={wanted}")
-            raise UsageError(f"group= takes the --by columns ({', '.join(by)}) and their values; got {wanted}")
+            raise UsageError(f"group= takes the by= columns ({', '.join(by)}) and their values; got {wanted}")
         models = self.models
         if model is None and len(models) == 1 and all(r.model is not None for r in self.results):
             model = models[0]  # one model (compare's one candidate): nothing to choose between

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import tempfiles
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, option
 from lossctl.io.formats import EXTENSIONS
 from lossctl.outputs import raw_outputs
 from lossctl.report import plain_value
@@ -49,13 +49,13 @@ def check_per_sample_path(path: str) -> str:
         writes = ", ".join(PER_SAMPLE_EXTENSIONS)
         # /dev/null, /dev/stdout, >(cmd): the format is the name's, for a device or a pipe too (no --format here)
         special = (
-            " (of a device or pipe too): leave out --per-sample to write no per-row losses, or write to a named "
-            "pipe with an extension (mkfifo rows.csv)"
+            f" (of a device or pipe too): leave out {option('per_sample')} to write no per-row losses, or write to a "
+            "named pipe with an extension (mkfifo rows.csv)"
             if tempfiles.is_special(Path(path))
             else ""
         )
         unknown = f"cannot tell the format of '{path}' from its extension"
-        raise UsageError(f"{unknown}; --per-sample writes {writes}{special}")
+        raise UsageError(f"{unknown}; {option('per_sample')} writes {writes}{special}")
     return kind
 
 
@@ -150,7 +150,7 @@ def per_sample_sink(
     per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
     if not per_row_jobs:
         names = ", ".join(dict.fromkeys(job.request.spec.name for job in plan.jobs))
-        raise UsageError(f"--per-sample: none of the selected losses ({names}) has per-row values")
+        raise UsageError(f"{option('per_sample')}: none of the selected losses ({names}) has per-row values")
 
     def label(j: int, prefix: str = "", output: int | None = None) -> str:
         job = plan.jobs[j]

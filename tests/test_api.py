@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lossctl
+from lossctl.errors import spelled_as_flags
 from lossctl.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -310,6 +311,81 @@ def test_errors_are_value_errors_with_the_clis_messages_in_pythons_words(call, e
     assert isinstance(raised.value, ValueError) and isinstance(raised.value, lossctl.LossctlError)
 
 
+_SCORES = {"pred": [0.5, -2.0, 1.0], "target": [-1, 1, 1]}  # binary scores: no default loss has a torch convention
+
+
+@pytest.mark.parametrize(
+    ("call", "python", "command_line"),
+    [
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", chunk_rows=0),
+            "chunk_rows must be at least 1, got 0",
+            "--chunk-rows must be at least 1, got 0",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", bootstrap=-1),
+            "bootstrap needs at least 2 replicates, got -1",
+            "--bootstrap needs at least 2 replicates, got -1",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", seed=-1),
+            "seed must be between 0 and 2^64 - 1, got -1",
+            "--seed must be between 0 and 2^64 - 1, got -1",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", by=["a", "a"]),
+            "by names the column 'a' twice; give each by column once",
+            "--by names the column 'a' twice; give each --by column once",
+        ),
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse", ci=1.5),
+            "ci must be in (0, 1), e.g. 0.95, got 1.5",
+            "--ci must be in (0, 1), e.g. 0.95, got 1.5",
+        ),
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse", significant=True),
+            "significant needs an interval of the deltas: add bootstrap=N (the paired bootstrap) or ci=LEVEL (the "
+            "normal approximation)",
+            "--significant needs an interval of the deltas: add --bootstrap N (the paired bootstrap) or --ci LEVEL "
+            "(the normal approximation)",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", weight="w", cols={"weight": "w"}),
+            'the sample weight is bound twice: by weight and by cols={"weight": ...}',
+            "the sample weight is bound twice: by --weight and by --col weight=...",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="huber", params=["huber.delta=1", "huber.delta=2"]),
+            'params="huber.delta=2": huber.delta is given twice',
+            "--param huber.delta=2: huber.delta is given twice",
+        ),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", params="huber.delta=2"),
+            "params=\"huber.delta=2\": loss 'huber' is not selected (add 'huber' to losses)",
+            "--param huber.delta=2: loss 'huber' is not selected (add it with -l huber)",
+        ),
+        (
+            lambda: lossctl.evaluate(_SCORES, convention="torch"),
+            "no losses given, and the options leave none of the default losses of binary (scores, -1/1 labels) "
+            "(hinge: no torch convention; squared_hinge: no torch convention); name the losses with losses",
+            "no --loss given, and the options leave none of the default losses of binary (scores, -1/1 labels) "
+            "(hinge: no torch convention; squared_hinge: no torch convention); name the losses with --loss",
+        ),
+    ],
+)
+def test_messages_name_options_as_python_keywords_and_as_flags_on_the_command_line(
+    call, python: str, command_line: str
+) -> None:
+    """Messages name options as the caller spells them: ``chunk_rows`` in a Python call, ``--chunk-rows`` in the
+    command the CLI runs (under :func:`lossctl.errors.spelled_as_flags`)."""
+    with pytest.raises(lossctl.UsageError) as raised:
+        call()
+    assert str(raised.value) == python
+    with spelled_as_flags(), pytest.raises(lossctl.UsageError) as raised:
+        call()
+    assert str(raised.value) == command_line
+
+
 def test_the_signatures_list_every_option_with_the_options_defaults() -> None:
     defaults = {
         f.name: f.default for f in dataclasses.fields(Options) if f.init and f.default is not dataclasses.MISSING
@@ -370,17 +446,17 @@ def test_report_lookups(frame) -> None:
     assert report["mean_squared_error"] == report["mse"]  # an alias names the loss too
     assert report.passed and report.checks[0].value == report["mse"]
     grouped = lossctl.evaluate(frame, losses="mse", by="segment")
-    with pytest.raises(lossctl.UsageError, match=r"group= takes the --by columns and their values"):
+    with pytest.raises(lossctl.UsageError, match=r"group= takes the by= columns and their values"):
         grouped.value("mse", group="west")
     with pytest.raises(lossctl.UsageError, match=r"no group \{'segment': 'nowhere'\} in this report; its groups are: "):
         grouped.value("mse", group={"segment": "nowhere"})
     # A group of other columns listed the groups as if its values were wrong; a non-string name was an AttributeError.
     with pytest.raises(
-        lossctl.UsageError, match=r"^group= takes the --by columns \(segment\) and their values; got \{'seg"
+        lossctl.UsageError, match=r"^group= takes the by= columns \(segment\) and their values; got \{'seg"
     ):
         grouped.value("mse", group={"seg": "west"})
     with pytest.raises(
-        lossctl.UsageError, match=r"^group= takes the --by columns \(segment\) and their values; got \{\}$"
+        lossctl.UsageError, match=r"^group= takes the by= columns \(segment\) and their values; got \{\}$"
     ):
         grouped.value("mse", group={})
     with pytest.raises(lossctl.UsageError, match=r"^this report has no groups \(evaluated without by=\); got group="):

@@ -301,7 +301,7 @@ def test_parameter_errors(loss: str, params: dict[str, Any], message: str) -> No
 def test_eps_with_the_torch_convention_is_a_usage_error() -> None:
     message = (
         "loss 'bce' with convention torch takes no parameter 'eps' (BCELoss does not clip p, it caps each log at "
-        "-100); drop eps or use --convention lossctl"
+        '-100); drop eps or use convention="lossctl"'
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get("bce")([0, 1], [0.5, 0.5], convention="torch", eps=1e-7)

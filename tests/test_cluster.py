@@ -234,11 +234,11 @@ def test_every_family_equals_the_local_engine(family: str, data: dict[str, str],
     local = lossctl.evaluate(data["baseline"], **options)
     remote = lossctl.evaluate(data["s3_baseline"], engine="dask", scheduler=scheduler, **options)
     assert_same(local.to_dict(), remote.to_dict())
-    split = [notice for notice in remote.notices if notice.startswith("--engine dask")]
+    split = [notice for notice in remote.notices if notice.startswith('engine="dask"')]
     if family == "ranking":  # a query's rows must be scored together: evaluated as one part, and said so
-        assert split == ["--engine dask: evaluated in this process, as one part (ranknet needs every row in one part)"]
+        assert split == ['engine="dask": evaluated in this process, as one part (ranknet needs every row in one part)']
     else:
-        assert split == [f"--engine dask: {len(_splits(data))} tasks on 2 workers"]
+        assert split == [f'engine="dask": {len(_splits(data))} tasks on 2 workers']
 
 
 def _splits(data: dict[str, str]) -> list[tuple[int, int]]:
@@ -447,7 +447,7 @@ def test_a_task_of_several_files_names_the_failing_one(
     python = message.replace("--missing drop", 'missing="drop"')  # a task spells options as its caller does
     assert str(error.value) == f"{python} (in {url}/region=us/part-1.parquet)"
     report = lossctl.evaluate(data["s3_baseline"], losses="mse", engine="dask", scheduler=scheduler)
-    assert "--engine dask: 2 tasks on 2 workers" in report.notices
+    assert 'engine="dask": 2 tasks on 2 workers' in report.notices
 
 
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:
@@ -510,7 +510,7 @@ def test_targets_aligned_by_order_are_split_too(data: dict[str, str], scheduler:
         data["s3_baseline"], targets=data["s3_candidate"], engine="dask", scheduler=scheduler, **options
     )
     assert_same(local.to_dict(), remote.to_dict())
-    assert "--engine dask: 5 tasks on 2 workers" in remote.notices
+    assert 'engine="dask": 5 tasks on 2 workers' in remote.notices
 
 
 def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(

@@ -111,11 +111,11 @@ def test_windows_read_exactly_their_rows(hive: Path) -> None:
 
 
 def test_engine_options_are_checked_before_any_reading(hive: Path) -> None:
-    with pytest.raises(UsageError, match=r"^--workers applies to the Dask engine: add --engine dask$"):
+    with pytest.raises(UsageError, match=r'^workers applies to the Dask engine: add engine="dask"$'):
         lossctl.evaluate(hive, losses="mae", workers=2)
-    with pytest.raises(UsageError, match=r"^--workers must be in \[1, 1024\], got 0$"):
+    with pytest.raises(UsageError, match=r"^workers must be in \[1, 1024\], got 0$"):
         lossctl.evaluate(hive, losses="mae", engine="dask", workers=0)
-    with pytest.raises(UsageError, match=r"^--scheduler and --workers exclude each other"):
+    with pytest.raises(UsageError, match=r"^scheduler and workers exclude each other"):
         lossctl.evaluate(hive, losses="mae", engine="dask", workers=2, scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(UsageError, match=r"^engine must be one of local, dask, got 'spark'$"):
         lossctl.evaluate(hive, losses="mae", engine="spark")

@@ -182,7 +182,7 @@ def test_batches_check_chunk_rows_and_columns_before_iterating(tmp_path: Path) -
     source = open_input(write_parquet(tmp_path / "p.parquet", SIMPLE))
     with pytest.raises(UsageError) as error:
         source.batches(["pred"], 0)
-    assert message(error) == "--chunk-rows must be at least 1, got 0"
+    assert message(error) == "chunk_rows must be at least 1, got 0"
     with pytest.raises(InputError) as error:
         source.batches(["y_pred"], 10)
     assert message(error).startswith("column 'y_pred' not found in")
@@ -378,9 +378,9 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
             open_input("-", input_format="arrow", stdin=io.BytesIO(data))
         else:
             open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
-    what = "delimited text; give --input-format csv or name it .csv" if data == SIMPLE_CSV else "a Parquet file"
+    what = 'delimited text; give input_format="csv" or name it .csv' if data == SIMPLE_CSV else "a Parquet file"
     assert message(error) == f"cannot read {label} as Arrow IPC: it is not an Arrow IPC file or stream but " + what + (
-        "; give --input-format parquet or name it .parquet" if data != SIMPLE_CSV else ""
+        '; give input_format="parquet" or name it .parquet' if data != SIMPLE_CSV else ""
     )
 
 
@@ -682,7 +682,7 @@ def test_not_an_arrow_file(tmp_path: Path) -> None:
         open_input(path)
     assert message(error) == (
         f"cannot read '{path}' as Arrow IPC: it is not an Arrow IPC file or stream but delimited text; give "
-        "--input-format csv or name it .csv"
+        'input_format="csv" or name it .csv'
     )
 
 
@@ -1144,7 +1144,7 @@ def test_join_on_a_key_keeps_the_predictions_order_and_drops_unused_targets() ->
     assert joined.column("id").to_pylist() == ["c", "a", "b"]
     assert joined.column("target").to_pylist() == [30, 10, 20]
     assert notices == [
-        "targets.csv: 3 rows have a key 'id' that is not in preds.csv (first: 'x' at row 1): dropped (--missing drop)"
+        "targets.csv: 3 rows have a key 'id' that is not in preds.csv (first: 'x' at row 1): dropped (missing=\"drop\")"
     ]
 
 
@@ -1158,7 +1158,9 @@ def test_unused_target_rows_are_an_error_without_missing_drop() -> None:
         'missing="drop"'
     )
     _, notices = attach_targets(preds, targets, "id", "p.csv", "t.csv", drop=True)
-    assert notices == ["t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1): dropped (--missing drop)"]
+    assert notices == [
+        "t.csv: 1 row has a key 'id' that is not in p.csv (first: 2 at row 1): dropped (missing=\"drop\")"
+    ]
 
 
 def test_integer_and_float_keys_match() -> None:

@@ -54,7 +54,7 @@ def test_the_streamed_join_equals_an_in_memory_join(tmp_path: Path, kind: str, c
     held = pq.read_table(targets).column("id").to_pylist()
     first = next(row for row, key in enumerate(held) if key not in residuals)  # named by its key and its row
     unused = f"{targets}: 37 rows have a key 'id' that is not in {preds} (first: {held[first]!r} at row {first})"
-    assert f"{unused}: dropped (--missing drop)" in report.notices
+    assert f'{unused}: dropped (missing="drop")' in report.notices
     assert report.input["rows_dropped"] == 0  # rows of the predictions file only
 
 
@@ -235,7 +235,7 @@ def test_a_composite_key_equals_pandas_merge(
     assert rows["mse"] == pytest.approx(((merged["pred"] - merged["target"]) ** 2).tolist())
     assert (
         f"{targets}: 1 row has a key (region, id) that is not in {preds} (first: ('us', 2.0) at row 5): dropped "
-        "(--missing drop)" in (report.notices)
+        '(missing="drop")' in (report.notices)
     )
 
 

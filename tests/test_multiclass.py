@@ -330,7 +330,7 @@ def domain_message(role: str, expected: str, bad: float, count: int, first: int)
 
 INDICES_K3 = "class indices, integers in 0..2 (K = 3 classes)"
 ROW_SUMS = "row sums of 1 (within 1e-06)"
-PROBABILITY_ROWS = "rows of probabilities summing to 1 within 0.0001 (--convention keras divides each row by its sum)"
+PROBABILITY_ROWS = 'rows of probabilities summing to 1 within 0.0001 (convention="keras" divides each row by its sum)'
 PROBABILITIES = "probabilities in [0, 1]"
 X3 = [[0.0, 1.0, 2.0]] * 3
 
@@ -550,7 +550,7 @@ def test_usage_errors_of_combinations() -> None:
         lossctl.get("cross_entropy")([[0.5, 0.5]], [[0, 0]], ignore_index=-100)
     message = (
         "loss 'kl_div' with convention keras takes no parameter 'from_logits' (Keras' KLDivergence takes "
-        "probabilities only); drop from_logits or use --convention lossctl or torch"
+        'probabilities only); drop from_logits or use convention="lossctl" or convention="torch"'
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get("kl_div")([[0.5, 0.5]], [[0, 0]], from_logits=True, convention="keras")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import lossctl
-from lossctl.errors import UsageError
+from lossctl.errors import UsageError, spelled_as_flags
 from lossctl.params import build_requests, parse_fail_if, select_losses, split_loss_tokens
 
 
@@ -139,7 +139,8 @@ def test_precedence_and_parameters_that_would_be_ignored() -> None:
     assert (low.params["q"], plain.params["q"]) == (0.1, 0.5)
     huber, smooth = build_requests(["huber", "smooth_l1"], ["smooth_l1.beta=3", "delta=4"])
     assert (huber.params["delta"], smooth.params["beta"]) == (4.0, 3.0)
-    # ... but a --param that no loss takes (each sets it inline) or a key given twice is refused, never ignored.
+    # ... but a --param that no loss takes (each sets it inline) or a key given twice is refused, never ignored
+    # (worded here as the command line words it; test_api checks the Python spelling, params="...").
     cases = {
         "--param quantile.q=...: every selected loss with 'q' sets it inline": (["quantile:q=0.1"], ["quantile.q=0.5"]),
         "--param delta=...: every selected loss with 'delta' sets it inline": (["huber:delta=2"], ["delta=3"]),
@@ -152,7 +153,7 @@ def test_precedence_and_parameters_that_would_be_ignored() -> None:
         "'-l huber:delta=1:delta=2' gives 'delta' twice": (["huber:delta=1:delta=2"], []),
     }
     for message, (losses, params) in cases.items():
-        with pytest.raises(UsageError) as error:
+        with spelled_as_flags(), pytest.raises(UsageError) as error:
             build_requests(losses, params)
         assert str(error.value) == message
 
@@ -388,8 +389,8 @@ def test_composite_names_in_fail_if_are_matched_as_loss_names(cli) -> None:
 def test_param_naming_a_composite_says_it_has_no_parameters() -> None:
     # --param total.delta=2 said "unknown loss 'total'; did you mean focal?" though total was the composite asked.
     message = (
-        "--param TOTAL.delta=2: 'total' is a composite loss, with no parameters of its own; set its part's with "
-        "--param huber.delta=..."
+        "params=\"TOTAL.delta=2\": 'total' is a composite loss, with no parameters of its own; set its part's with "
+        'params="huber.delta=..."'
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         select_losses(["total=0.5*huber+0.5*mae"], ["TOTAL.delta=2"])

@@ -502,7 +502,7 @@ def test_a_by_group_splitting_queries_is_the_loss_of_its_rows_alone(
         assert gap["gap"] == pytest.approx(values[worst] - min(values.values()), rel=1e-12)
     (notice,) = told
     found = re.fullmatch(
-        r"ranknet, listnet: the documents of a query fall in several --by groups \(row (\d+) and another row of "
+        r"ranknet, listnet: the documents of a query fall in several by groups \(row (\d+) and another row of "
         r"its query\), so a group's value is the loss of the group's rows alone, each query cut to its documents in "
         r"the group, and the groups do not recombine into the overall value",
         notice,

@@ -274,7 +274,7 @@ USAGE = [
         {"log_input": True},
         {"convention": "keras"},
         "loss 'poisson_nll' with convention keras takes no parameter 'log_input' (Keras' Poisson takes rates only); "
-        "drop log_input or use --convention lossctl or torch",
+        'drop log_input or use convention="lossctl" or convention="torch"',
     ),
 ]
 

@@ -343,7 +343,7 @@ def test_keras_rejects_smooth(loss: str) -> None:
         lossctl.get(loss)(Y, P, convention="keras", smooth=1.0)
     assert str(error.value) == (
         f"loss '{loss}' with convention keras takes no parameter 'smooth' (Keras adds 1e-7, keras.backend.epsilon(), "
-        "to the denominator instead); drop smooth or use --convention lossctl"
+        'to the denominator instead); drop smooth or use convention="lossctl"'
     )
 
 

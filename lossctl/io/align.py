@@ -304,7 +304,12 @@ class _Problems:
         if self.nulls:
             verb = "has" if self.nulls == 1 else "have"
             parts.append(f"{preds_name}: {_rows(self.nulls)} {verb} no key (first: row {self.first_null})")
-        return "; ".join(parts) + ": dropped (--missing drop)"
+        return "; ".join(parts) + f": {_dropped()}"
+
+
+def _dropped() -> str:
+    """How the notices of rows left out by ``--missing drop`` end."""
+    return f"dropped ({option('missing', 'drop')})"
 
 
 def _drop_them() -> str:
@@ -423,9 +428,7 @@ class Join:
         if null.any():
             where = np.flatnonzero(null)
             verb = "has" if len(where) == 1 else "have"
-            notices.append(
-                f"{targets_name}: {_rows(len(where))} {verb} no key (first: row {where[0]}): dropped (--missing drop)"
-            )
+            notices.append(f"{targets_name}: {_rows(len(where))} {verb} no key (first: row {where[0]}): {_dropped()}")
             self._rows_kept = np.flatnonzero(~null)
             targets = targets.filter(pa.array(~null))
         self.key = key
@@ -490,7 +493,7 @@ class Join:
         )
         if not self.drop:
             raise InputError(f"{text}; {_drop_them()}")
-        self.notices.append(f"{text}: dropped (--missing drop)")
+        self.notices.append(f"{text}: {_dropped()}")
 
     def _target_key(self, held: int) -> object:
         """The key of the ``held``-th target row, for a message: the key columns are released once indexed
@@ -522,13 +525,13 @@ class Join:
             beyond = offset - self._count
             self.notices.append(
                 f"{self.preds_name}: {_rows(beyond)} past the {_rows(self._count)} of {self.targets_name} "
-                f"{'has' if beyond == 1 else 'have'} no target: dropped (--missing drop)"
+                f"{'has' if beyond == 1 else 'have'} no target: {_dropped()}"
             )
         elif offset < self._count and self.drop:
             beyond = self._count - offset
             self.notices.append(
                 f"{self.targets_name}: {_rows(beyond)} past the {_rows(offset)} of {self.preds_name} "
-                f"{'has' if beyond == 1 else 'have'} no prediction: dropped (--missing drop)"
+                f"{'has' if beyond == 1 else 'have'} no prediction: {_dropped()}"
             )
         elif offset != self._count:
             fix = order_fix({name: column.type for name, column in self._checked.items()})
@@ -587,7 +590,7 @@ class Join:
             self.notices.append(
                 f"{self.targets_name}: {_rows(len(duplicated))} {'has' if len(duplicated) == 1 else 'have'} a key "
                 f"{_named(self.key.targets)} that another row has too (first: {shown_value(value)}): dropped, every "
-                "row of such a key (--missing drop)"
+                f"row of such a key ({option('missing', 'drop')})"
             )
         del columns
         self._index = index

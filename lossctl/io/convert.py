@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl import arrow
-from lossctl.errors import DecimalCommas, InputError
+from lossctl.errors import DecimalCommas, InputError, option
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
 from lossctl.text import written_number
@@ -115,7 +115,7 @@ class DecimalMarks:
     def point_refused(column: str, text: str, row: int) -> InputError:
         """The error of a number written with a ``.`` (``1.500``, ``1.000,5``) read with ``--decimal ,``."""
         return InputError(
-            f"column '{column}' is not numeric with --decimal ,: {_shown(text)} at row {row} holds a '.'; "
+            f"column '{column}' is not numeric with {option('decimal', ',')}: {_shown(text)} at row {row} holds a '.'; "
             "thousands separators are not read (remove them), and every number must use the decimal comma"
         )
 

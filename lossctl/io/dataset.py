@@ -26,7 +26,7 @@ from urllib.parse import unquote
 import pyarrow as pa
 
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
@@ -122,7 +122,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     objects below the prefix (as Spark and pyarrow.dataset read them). A file a glob matches must be Parquet.
     """
     if input_format not in (None, "parquet"):
-        raise UsageError(f"--input-format {input_format} cannot read '{path}': a dataset is read as Parquet")
+        raise UsageError(f"{option('input_format', input_format)} cannot read '{path}': a dataset is read as Parquet")
     single = False  # one file named: read whatever its extension
     others: list[str] = []  # a local directory's files that are not Parquet (dataset_files adds them)
     if is_remote(path):

@@ -188,7 +188,7 @@ class Source(ABC):
         columns): grouping by them then needs no hashing of the strings (``--by``).
         """
         if chunk_rows < 1:
-            raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+            raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
         return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
@@ -923,7 +923,7 @@ class _CsvSource(_TextSource):
             if self._delimiter != "," and self.format == "csv":
                 self.notices = (
                     f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
-                    "(found in its header line; set it with --delimiter)",
+                    f"(found in its header line; set it with {option('delimiter')})",
                 )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
@@ -1188,7 +1188,9 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
     would produce them.
     """
     if input_format not in (None, "parquet"):
-        raise UsageError(f"--input-format {input_format} cannot read '{path}': a directory or glob is read as Parquet")
+        raise UsageError(
+            f"{option('input_format', input_format)} cannot read '{path}': a directory or glob is read as Parquet"
+        )
     if os.path.isdir(path):
         files = sorted(_parquet_below(path, others))
         if not files:
@@ -1236,15 +1238,15 @@ def _text_source(
     return _CsvSource(path, fmt, compression, once, delimiter, decimal)
 
 
-def _delimiter(option: str | None) -> str | None:
+def _delimiter(given: str | None) -> str | None:
     """``--delimiter``: one character; ``tab`` or ``\\t`` for a tab, which is awkward to type in a shell."""
-    if option is None:
+    if given is None:
         return None
-    value = {"tab": "\t", "\\t": "\t"}.get(option.lower(), option)
+    value = {"tab": "\t", "\\t": "\t"}.get(given.lower(), given)
     if len(value) != 1 or not value.isascii():  # Arrow's CSV parser splits on one byte
-        raise UsageError(f"--delimiter takes one ASCII character (or 'tab'), got '{show_name(option)}'")
+        raise UsageError(f"{option('delimiter')} takes one ASCII character (or 'tab'), got '{show_name(given)}'")
     if value in '"\r\n':
-        raise UsageError(f"--delimiter cannot be a quote or a line end, got '{show_name(option)}'")
+        raise UsageError(f"{option('delimiter')} cannot be a quote or a line end, got '{show_name(given)}'")
     return value
 
 

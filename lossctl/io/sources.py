@@ -324,7 +324,7 @@ def open_data(
         ]
         return ConcatSource(parts)
     if input_format is not None:
-        raise UsageError("--input-format applies to files and streams, not to in-memory data")
+        raise UsageError(f"{option('input_format')} applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):
         return TableSource("Arrow table", data)
     if isinstance(data, pa.RecordBatch):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from lossctl import tempfiles
-from lossctl.errors import InputError
+from lossctl.errors import InputError, option
 from lossctl.io.formats import COMPRESSIONS
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def not_format(head: bytes, fmt: str, label: str, title: str) -> InputError:
     if actual in _COMPRESSION_EXTENSIONS:
         fix = f"; end its name with {_COMPRESSION_EXTENSIONS[actual]}"
     elif actual is not None:
-        fix = f"; give --input-format {actual} or name it .{actual}"
+        fix = f"; give {option('input_format', actual)} or name it .{actual}"
     else:
         fix = ""
     kind = "a Parquet file" if fmt == "parquet" else "an Arrow IPC file or stream"
@@ -198,7 +198,7 @@ def check_text(head: bytes, label: str, title: str) -> None:
     if found is not None:
         what, extension = _KINDS[found]
         raise InputError(
-            f"cannot read {label} as {title}: it is {what}; give --input-format {found} or name it {extension}"
+            f"cannot read {label} as {title}: it is {what}; give {option('input_format', found)} or name it {extension}"
         )
     _check_foreign(head, label)
     compression = compression_of(head)

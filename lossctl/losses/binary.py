@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
-from lossctl.errors import InputError, UsageError
+from lossctl.errors import InputError, UsageError, option
 from lossctl.losses._checks import binary_labels, plus_minus_labels, probabilities, sign_labels, soft_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
@@ -49,7 +49,8 @@ def _same_shape(target: np.ndarray, pred: np.ndarray) -> None:
     """Multi-label inputs pair K prediction columns with K target columns."""
     if target.shape[1:] != pred.shape[1:]:
         shown = ["one value" if a.ndim == 1 else f"{a.shape[1]} values" for a in (target, pred)]
-        models = "; to score each prediction column as a model, use --model NAME=COLUMN" if target.ndim == 1 else ""
+        named = option("model", "NAME=COLUMN", keyword='models={"NAME": "COLUMN"}')
+        models = f"; to score each prediction column as a model, use {named}" if target.ndim == 1 else ""
         raise InputError(
             f"'target' has {shown[0]} per row but 'pred' has {shown[1]}: multi-label losses take one 0/1 target "
             f"column per prediction column{models}"
@@ -137,8 +138,8 @@ def _sklearn_one_label(
             reads = f"reads K 0/1 columns as the one-hot classes of one label, {instead}'s number" if instead else ""
             raise UsageError(
                 f"loss '{loss}' with convention sklearn takes one label column: sklearn's {metric} "
-                f"{reads or 'refuses K columns'}; without --convention sklearn the value is the mean over the N K "
-                "labels"
+                f"{reads or 'refuses K columns'}; without {option('convention', 'sklearn')} the value is the mean over "
+                "the N K labels"
             )
         return function(target, pred, **params)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weight_sum, weighted_mean
-from lossctl.errors import InputError, UsageError, ZeroWeightSum
+from lossctl.errors import InputError, UsageError, ZeroWeightSum, option
 from lossctl.losses._checks import (
     at_most,
     binary_labels,
@@ -462,8 +462,8 @@ def _probability_rows_of(pred: np.ndarray) -> np.ndarray:
     sums = pred.sum(axis=1)
     reject(
         "pred",
-        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} (--convention keras divides each row by "
-        "its sum)",
+        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} ({option('convention', 'keras')} divides "
+        "each row by its sum)",
         sums,
         np.abs(sums - 1.0) > _ROW_SUM_TOLERANCE,
     )
