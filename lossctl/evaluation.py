@@ -19,10 +19,11 @@ from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, held_notice, query_column, query_labels
-from lossctl.errors import NoRows, UsageError, option
+from lossctl.errors import InputError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import Looks, multi_output_notices, option_notices
+from lossctl.io.columns import show_name
 from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, open_input
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
@@ -203,6 +204,24 @@ def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
     return names, left_out
 
 
+def _in_targets(error: InputError, opened: Opened, columns: Sequence[str], options: Options) -> InputError:
+    """``error`` naming a column the ``--targets`` file gives (``'target'``) as that file's, with how its rows are
+    numbered under ``--on``: as the predictions file's rows they are joined to (the engine sees the joined rows),
+    not the targets file's own."""
+    targets = opened.targets
+    if targets is None or options.join_key is None:
+        return error
+    own = opened.binding.roles.get("target", [])
+    given = [c for c in columns if c in targets.columns and (c not in opened.source.columns or c in own)]
+    message = str(error)
+    named = [c for c in given if f"column '{show_name(c)}'" in message]
+    if not named or "row" not in message:
+        return error
+    for column in named:
+        message = message.replace(f"column '{show_name(column)}'", f"column '{show_name(column)}' of {targets.name}")
+    return InputError(f"{message} (rows are numbered as in {opened.source.name}, to which {option('on')} joins them)")
+
+
 def run_evaluation(
     data: Any,
     options: Options,
@@ -271,6 +290,8 @@ def run_evaluation(
         outcome, results, gaps = finished(plan, batches)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
+    except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
+        raise _in_targets(error, opened, columns, options) from None
     except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
         notices.append(held_notice(plan, apart))
         outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))

@@ -810,8 +810,9 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "id;pred\n1;1,5\n", "t.jsonl": '{"id": 1, "target": "2,5"}\n'},
         ["eval", "p.csv", "--targets", "t.jsonl", "--on", "id", "--decimal", ",", "-l", "mse"],
         3,
-        "column 'target' is not numeric: '2,5' at row 0; --decimal , reads a decimal comma only in a CSV or TSV "
-        "column whose other cells are numbers written the same way (never in JSON Lines text)",
+        "column 'target' of t.jsonl is not numeric: '2,5' at row 0; --decimal , reads a decimal comma only in a CSV "
+        "or TSV column whose other cells are numbers written the same way (never in JSON Lines text) (rows are "
+        "numbered as in p.csv, to which --on joins them)",
     ),
     (
         "decimal point, a decimal comma in a later chunk",

@@ -308,6 +308,26 @@ def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tm
     assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
 
 
+def test_a_bad_target_under_on_names_the_targets_file_and_how_rows_are_numbered(cli: Any, tmp_path: Path) -> None:
+    """A missing or out-of-domain value in the targets file was 'column 'target' has 1 missing value (row 1;
+    0-based)': row 1 of the predictions it joins to, while the bad cell is row 0 of t.csv, which was not named."""
+    preds = _csv(tmp_path / "p.csv", "id,pred\n1,1\n2,2\n")
+    missing = _csv(tmp_path / "t.csv", "id,target\n2,\n1,1\n")
+    run = cli("eval", preds, "--targets", missing, "--on", "id", "-l", "mse", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'target' of {missing} has 1 missing value (row 1; 0-based); use --missing drop to drop those "
+        f"rows (rows are numbered as in {preds}, to which --on joins them)\n"
+    )
+    negative = _csv(tmp_path / "n.csv", "id,target\n2,-5\n1,1\n")
+    run = cli("eval", preds, "--targets", negative, "--on", "id", "-l", "msle", "-q")
+    assert run.code == 3 and run.err.startswith(f"error: msle: column 'target' of {negative} (target): expected")
+    assert run.err.endswith(f"(rows are numbered as in {preds}, to which --on joins them)\n")
+    bad_pred = _csv(tmp_path / "q.csv", "id,pred\n1,\n2,2\n")  # the predictions' own rows: as they were
+    run = cli("eval", bad_pred, "--targets", _csv(tmp_path / "u.csv", "id,target\n2,1\n1,1\n"), "--on", "id", "-q")
+    assert run.err.startswith("error: column 'pred' has 1 missing value (row 0; 0-based)") and "numbered" not in run.err
+
+
 def test_decimal_keys_match_by_value_across_scales(cli: Any, tmp_path: Path) -> None:
     """A decimal --on key (decimal(38, 0) ids, prices) was exit 4: 'internal error (TypeError: no fingerprint for
     Arrow type decimal128(5, 2))'. Keys compare in their common decimal type (1.10 matches 1.100); a decimal
