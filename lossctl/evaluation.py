@@ -211,8 +211,9 @@ def _in_targets(error: InputError, opened: Opened, columns: Sequence[str], optio
     targets = opened.targets
     if targets is None or options.join_key is None:
         return error
-    own = opened.binding.roles.get("target", [])
-    given = [c for c in columns if c in targets.columns and (c not in opened.source.columns or c in own)]
+    from lossctl.io.align import taken_from_targets
+
+    given = taken_from_targets(columns, opened.binding.roles.get("target", []), opened.source, targets)
     message = str(error)
     named = [c for c in given if f"column '{show_name(c)}'" in message]
     if not named or "row" not in message:

@@ -142,7 +142,7 @@ def _spells_numbers(batch: Any, column: str) -> bool:
     cells = batch.column(column)
     if hasattr(cells.type, "value_type"):  # a dictionary column
         cells = cells.cast(cells.type.value_type)
-    return bool(pc.all(pc.match_substring_regex(cells, _NUMBER)).as_py() is not False)
+    return pc.all(pc.match_substring_regex(cells, _NUMBER)).as_py() is not False  # all missing: numbers, missing
 
 
 def _ranking(target: np.ndarray, pred: np.ndarray, qid: np.ndarray, column: str) -> Advice:

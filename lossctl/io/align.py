@@ -701,6 +701,15 @@ def attach_targets(
     return (joined if marked or not drop else joined.drop_columns([NO_PARTNER])), notices
 
 
+def taken_from_targets(
+    columns: Sequence[str], target_columns: Sequence[str], source: Source, target_source: Source
+) -> list[str]:
+    """The ``columns`` read from the targets file: those only it holds, and the target role's (``target_columns``)
+    wherever it holds them."""
+    taken = [c for c in columns if c in target_source.columns and c not in source.columns]
+    return taken + [c for c in target_columns if c in target_source.columns and c not in taken]
+
+
 def joined_batches(
     source: Source,
     target_source: Source,
@@ -721,8 +730,7 @@ def joined_batches(
     columns (predictions, weights: values a loss reads, which two files may hold differently, never a key).
     """
     key_preds, key_targets = (list(key.preds), list(key.targets)) if key is not None else ([], [])
-    from_targets = [c for c in columns if c in target_source.columns and c not in source.columns]
-    from_targets += [c for c in target_columns if c in target_source.columns and c not in from_targets]
+    from_targets = taken_from_targets(columns, target_columns, source, target_source)
     from_preds = [c for c in columns if c not in from_targets and c not in key_preds]
     theirs = _named_once(target_source)
     checked = [] if key else [c for c in _named_once(source) if c in theirs and c not in from_targets and c not in data]
