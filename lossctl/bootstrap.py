@@ -18,7 +18,7 @@ probability 1e-5).
 
 Cost (measured on this project's 2-core machines): about 0.5 ns per count to draw, 0.7 to look up the
 table (Arrow's ``take`` with 16-bit indices; NumPy's fancy indexing converts the indices first and took
-7 ns) and 0.5 for ``K^T V`` (BLAS) per row and replicate, so 200 replicates of 10M rows are 2*10^9 counts.
+7 ns) and 0.6 for ``K^T V`` (BLAS) per row and replicate, so 200 replicates of 10M rows are 2*10^9 counts.
 Every step releases the GIL, so the engine's workers compute chunks on all cores.
 """
 
@@ -108,10 +108,16 @@ def replicate_sums(
         block = int(blocks[start])
         within = rows[start:stop] - block * BLOCK_ROWS
         draws = _draws(block, int(within[-1]) + 1, replicates, seed)
+        # Rows increase, so a range whose ends are as far apart as its length holds every row between them: a slice
+        # of the draws instead of a copy (8% of a --bootstrap run's work).
+        draws = draws[int(within[0]) :] if within[-1] - within[0] == stop - start - 1 else draws[within]
         for first in range(start, stop, step):
             last = min(stop, first + step)
-            counts = _lookup(draws[within[first - start : last - start]])
-            total += counts.T @ values[first:last]
+            counts = _lookup(draws[first - start : last - start])
+            # K^T V as (V^T K)^T: OpenBLAS takes the counts as they lie in memory, about three times faster than
+            # the same product with K^T (1.9 -> 0.6 ns per count for five columns; --bootstrap 200 on 10M rows
+            # 4.8 -> 4.0 s, both steps together compare of 20M rows 9.8 -> 6.4 s).
+            total += (values[first:last].T @ counts).T
             if groups is not None:
                 groups.add(counts, values[first:last], slice(first, last))
     return total, (groups.present, groups.sums) if groups is not None else None
@@ -131,7 +137,7 @@ class _GroupSums:
         if len(self.present) <= _GROUPS_PER_PRODUCT:
             for slot in np.unique(slots).tolist():
                 mine = np.flatnonzero(slots == slot)
-                self.sums[slot] += counts[mine].T @ values[mine]
+                self.sums[slot] += (values[mine].T @ counts[mine]).T
             return
         order = np.argsort(slots, kind="stable")
         in_order = slots[order]

@@ -83,14 +83,19 @@ def test_bootstrap_counts_are_poisson_and_keyed_by_row() -> None:
     assert not np.array_equal(poisson_counts(picked, 40, seed=2), counts[picked])
 
 
+@pytest.mark.parametrize("gaps", [True, False])
 @pytest.mark.parametrize("groups", [None, 3, 100, 5000])
-def test_replicate_sums_are_the_counts_times_the_rows(groups: int | None) -> None:
+def test_replicate_sums_are_the_counts_times_the_rows(groups: int | None, gaps: bool) -> None:
     """K^T V, and per group, equal the product of the counts drawn row by row: rows over three blocks with gaps (as
-    after --missing drop), 300 replicates so that a block takes several steps. The groups take each way of adding:
-    a product per group (3), sorted runs (100: about 9 rows per group in a step), row by row (5000: most groups
-    have at most one row in a step, some have two or three)."""
+    after --missing drop) or every row from the middle of a block on (the draws sliced, not copied), 300 replicates
+    so that a block takes several steps. The groups take each way of adding: a product per group (3), sorted runs
+    (100: about 9 rows per group in a step), row by row (5000: most groups have at most one row in a step, some have
+    two or three)."""
     rng = np.random.default_rng(3)
-    rows = np.sort(rng.choice(3 * BLOCK_ROWS, size=2 * BLOCK_ROWS, replace=False)) + 5 * BLOCK_ROWS
+    if gaps:
+        rows = np.sort(rng.choice(3 * BLOCK_ROWS, size=2 * BLOCK_ROWS, replace=False)) + 5 * BLOCK_ROWS
+    else:
+        rows = np.arange(2 * BLOCK_ROWS) + 5 * BLOCK_ROWS + 17
     values = np.asfortranarray(rng.normal(size=(len(rows), 4)))
     codes = rng.integers(0, groups, len(rows)) if groups else None
     total, grouped = replicate_sums(values, rows, codes, 300, seed=4)
