@@ -36,11 +36,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 BLOCK_ROWS = 4096
-# Rows of one block whose counts are looked up and multiplied at once: float64 counts (rows x replicates) of 8 MB,
-# whatever the number of replicates. Fewer, longer products than at 2 MB, measured on 10M rows with two workers:
-# --bootstrap 200 4.25 -> 3.47 s, --bootstrap 1000 17.9 -> 15.0 s, compare of 20M rows --bootstrap 200 9.06 ->
-# 7.22 s, --by with 10 groups 8.7 -> 6.2 s (4 MB was between; 16 MB slower again).
-_COUNTS_PER_STEP = 1 << 20
+# Rows of one block whose counts are looked up and multiplied at once: float64 counts (rows x replicates) of 2 MB,
+# whatever the number of replicates, which the product then reads from the core's cache. With the product as
+# (V^T K)^T, measured side by side with two workers (medians of five): compare of 20M rows --bootstrap 200 7.9 s at
+# 8 MB, 6.1 s at 2 MB, 7.0 s at 1 MB; --bootstrap 1000 on 10M rows 16.1 s at 8 MB, 14.2 s at 2 MB and at 1 MB.
+# (With K^T V, 8 MB had been the fastest.)
+_COUNTS_PER_STEP = 1 << 18
 # With many groups the counts are also gathered by group (_GroupSums), faster in steps of 2 MB: with 10,000 groups
 # 120 s at 2 MB, 134 s at 8 MB (at 10M rows and the code of 962fa33).
 _COUNTS_PER_GROUPED_STEP = 1 << 18
