@@ -50,7 +50,7 @@ def _is_parquet(name: str) -> bool:
     return web_path(name).lower().endswith(PARQUET_EXTENSIONS)
 
 
-def _is_glob(path: str) -> bool:
+def is_glob(path: str) -> bool:
     """Whether ``path`` is a pattern (a web URL's query, ``?sig=...``, is not one)."""
     return bool(_GLOB_CHARS.search(web_path(path)))
 
@@ -128,7 +128,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     if is_remote(path):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            if _is_glob(inner):
+            if is_glob(inner):
                 # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
                 found = sorted(
@@ -157,7 +157,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         for file, dirs in zip(found, relative, strict=True)
         if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
-    glob = _is_glob(path)
+    glob = is_glob(path)
     if input_format is None and glob:  # as dataset_files says it of a local glob
         other = next((file for file, _ in kept if not _is_parquet(file)), None)
         if other is not None:
@@ -404,7 +404,7 @@ def open_dataset(
     """
     if path == "-":
         raise UsageError("standard input is not a dataset")
-    single = not _is_glob(path) and not path.endswith("/")
+    single = not is_glob(path) and not path.endswith("/")
     if single and is_remote(path) and not _is_parquet(path) and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
         fs, inner = filesystem(path)
         with remote_errors(path):
@@ -430,7 +430,7 @@ def dataset_of(data: Any, input_format: str | None = None) -> ParquetDataset | N
         return None
     listings = []
     for path in paths:
-        single = not _is_glob(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
+        single = not is_glob(path) and not (os.path.isdir(path) or (is_remote(path) and path.endswith("/")))
         if single and not _is_parquet(path) and not is_remote(path):
             return None
         listing = list_dataset(path, input_format)

@@ -51,7 +51,6 @@ SNIFFED_DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 DECIMAL_POINTS = (".", ",")
 _PARQUET_EXTENSIONS = (".parquet", ".pq")
-_GLOB_CHARS = re.compile(r"[*?\[]")
 _BOM = b"\xef\xbb\xbf"
 _EXACT_FLOAT_INTEGERS = 2.0**53  # from here on, float64 holds only some integers
 # The fix named by the errors of text that is not UTF-8.
@@ -1349,7 +1348,7 @@ def open_input(
         if in_place is not None:
             return _ParquetSource(path, handle=in_place)
         return _open_stream(path, stdin, input_format, None, delimiter, decimal)
-    from lossctl.io.dataset import is_partitioned, open_dataset
+    from lossctl.io.dataset import is_glob, is_partitioned, open_dataset
     from lossctl.io.remote import check_scheme, is_remote
 
     if is_remote(path):  # object stores (docs/cli.md, "Input")
@@ -1358,7 +1357,7 @@ def open_input(
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
         check_scheme(path)
-        if not _GLOB_CHARS.search(path):
+        if not is_glob(path):
             raise InputError(f"file '{path}' not found") from None
         mode = None
     except OSError as error:
