@@ -550,11 +550,9 @@ def _print_report(report: AnyReport, output_format: str) -> None:
     from lossctl.memory import collector_paused
 
     if output_format == "table":
-        from rich.console import Console
+        from lossctl.render import render_report, terminal
 
-        from lossctl.render import render_report
-
-        render_report(report, Console())
+        render_report(report, terminal())
         return
     with collector_paused():  # the rows of a million groups' records
         if output_format == "markdown":
@@ -716,11 +714,9 @@ def suggest_command(
         write = csv_text if output_format.value == "csv" else markdown_text
         sys.stdout.write(write(["task", "loss", "spec", "reason"], rows))
         return
-    from rich.console import Console
+    from lossctl.render import render_advice, terminal
 
-    from lossctl.render import render_advice
-
-    render_advice(advice, Console())
+    render_advice(advice, terminal())
 
 
 @app.command("list", epilog=_examples("lossctl list", "lossctl list --task multiclass", "lossctl list -f markdown"))
@@ -747,11 +743,9 @@ def list_command(
 
         sys.stdout.write((csv_text if output_format.value == "csv" else markdown_text)(*loss_rows(specs)))
         return
-    from rich.console import Console
+    from lossctl.render import render_losses, terminal
 
-    from lossctl.render import render_losses
-
-    render_losses(specs, Console())
+    render_losses(specs, terminal())
 
 
 @app.command("describe", epilog=_examples("lossctl describe huber", "lossctl describe ce"))

@@ -2,7 +2,8 @@
 
 Every piece of data shown (column names, group values, labels, model names, paths) goes through :func:`_text`: its
 control characters are shown escaped, as in error messages, so that a value holding an escape sequence cannot
-drive the terminal, and rich markup in it is shown literally.
+drive the terminal, and rich markup in it is shown literally; the consoles (:func:`terminal`) leave ``:name:``
+emoji codes as typed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from lossctl.text import count
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
     from lossctl.suggest import Advice
+
+
+def terminal(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr) that shows text as given: rich replaces ``:name:`` emoji codes by default,
+    which showed a group ``:smile:`` as a smiling face and ``:thumbs_up:`` as a thumb."""
+    return Console(stderr=stderr, emoji=False)
 
 
 # The widest number _number prints ("-7.1520e+04"), and the histogram's width (12 bins).
@@ -172,7 +179,7 @@ def _table_width(columns: Sequence[Sequence[str]]) -> int:
     plus rich's padding and borders."""
     from rich.text import Text
 
-    widths = [max(Text.from_markup(cell).cell_len for cell in column) for column in columns]
+    widths = [max(Text.from_markup(cell, emoji=False).cell_len for cell in column) for column in columns]
     return sum(widths) + 3 * len(widths) + 1
 
 
@@ -376,7 +383,7 @@ class ProgressBar:
             TextColumn("{task.completed:,.0f} rows"),
             TextColumn("{task.fields[rate]}"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=terminal(stderr=True),
             transient=True,
         )
         self._task: Any = None

@@ -800,7 +800,9 @@ def test_delimited_text_options_need_an_input_that_is_delimited_text(tmp_path: P
 
 # --- what reaches the terminal ----------------------------------------------------------------------
 
-CONTROL = ["\x1b[2J", "\x1b]0;owned\x07", "\x9b31m", "a\nb", "[bold red]markup[/]", "\u202eevil", "\u2067x\u2069"]
+CONTROL = [
+    "\x1b[2J", "\x1b]0;owned\x07", "\x9b31m", "a\nb", "[bold red]markup[/]", "\u202eevil", "\u2067x\u2069", ":smile:"
+]  # fmt: skip
 
 
 def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
@@ -822,6 +824,7 @@ def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
         "\\x9b31m",
         "a\\nb",
         "[bold red]markup[/]",
+        ":smile:",  # rich's emoji codes: shown as a smiling face
         "seg\\x1b]0;title\\x07",
     ):
         assert shown in out
