@@ -477,10 +477,12 @@ def _check_same_targets(
     """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
 
     The columns are compared in one type (:func:`_one_type`), so that the same truth written by two formats is
-    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. With ``missing_ok`` (``--missing drop``) a row whose
-    candidate target is missing is not compared: it is a row without a partner in the candidate (its predictions
-    are missing too, and the row is dropped and counted), or a missing value that contradicts nothing, the
-    baseline's target being the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
+    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. A row whose baseline target is missing is not
+    compared: it is the missing value of a used column, which the engine reports (naming ``--missing drop``) or
+    drops, so that neither model is scored on it. With ``missing_ok`` (``--missing drop``) nor is a row whose
+    candidate target is missing: it is a row without a partner in the candidate (its predictions are missing too,
+    and the row is dropped and counted), or a missing value that contradicts nothing, the baseline's target being
+    the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
     numbers, which the message names beside the baseline's; else both files' row is ``offset`` + the position."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
@@ -490,7 +492,8 @@ def _check_same_targets(
         if left.type == right.type and left.equals(right):
             continue
         pairs = enumerate(zip(left.to_pylist(), right.to_pylist(), strict=True))
-        differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
+        differs = (i for i, (a, b) in pairs if a is not None and not _same(a, b) and not (missing_ok and b is None))
+        differing = next(differs, None)
         if differing is None:
             continue
         ours_shown, theirs_shown = shown_value(ours[differing].as_py()), shown_value(theirs[differing].as_py())

@@ -548,6 +548,26 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
     )
 
 
+def test_compare_a_missing_baseline_target_is_a_missing_value_not_differing_targets(cli, tmp_path: Path) -> None:
+    """A missing baseline target beside the candidate's was "the targets differ" (exit 3) even under --missing drop,
+    which takes the same row the other way round (candidate target missing); without it the message hid the fix."""
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,y_true,y_pred\n0,1,1.5\n1,,2\n2,3,2\n")
+    cand.write_text("id,y_true,y_pred\n0,1,1.25\n1,2,2\n2,3,2.5\n")
+    for extra in ([], ["--on", "id"]):
+        run = cli("compare", base, cand, "--missing", "drop", "-l", "mse", "-f", "json", *extra)
+        assert run.code == 0, run.err
+        doc = _json(run)
+        assert doc["input"]["baseline"]["rows_dropped"] == 1 and doc["input"]["candidate"]["rows_dropped"] == 1
+        assert doc["results"][0]["baseline"] == pytest.approx((0.25 + 1) / 2)
+        assert doc["results"][0]["candidate"] == pytest.approx((0.0625 + 0.25) / 2)
+        run = cli("compare", base, cand, "-l", "mse", *extra)
+        assert run.code == 3 and run.out == ""
+        assert run.err.endswith(
+            "error: column 'y_true' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+        )
+
+
 def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")
