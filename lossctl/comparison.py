@@ -114,6 +114,11 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             if flags_spelled()
             else "models compares models held in one input: give no candidate, or two inputs without models"
         )
+    if candidate is None and options.join_key is not None and options.targets is None:  # else silently unused
+        raise UsageError(
+            f"{option('on')} needs {option('targets')} or a candidate file: it names the key column shared by two "
+            "files, and the models of one file are compared row by row"
+        )
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
     opened = open_sources(baseline, options, roles, notices, stdin, text_checked=candidate is None)
