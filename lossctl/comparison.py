@@ -490,12 +490,12 @@ def _check_same_targets(
     without it) that the candidate also holds must be equal, as the baseline's is the one read for both models.
 
     The columns are compared in one type (:func:`_one_type`), so that the same truth written by two formats is
-    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. A row whose baseline target is missing is not
-    compared: it is the missing value of a used column, which the engine reports (naming ``--missing drop``) or
-    drops, so that neither model is scored on it. With ``missing_ok`` (``--missing drop``) nor is a row whose
-    candidate target is missing: it is a row without a partner in the candidate (its predictions are missing too,
-    and the row is dropped and counted), or a missing value that contradicts nothing, the baseline's target being
-    the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
+    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. A row whose baseline target is missing (null or
+    NaN, :func:`_missing`) is not compared: it is the missing value of a used column, which the engine reports
+    (naming ``--missing drop``) or drops, so that neither model is scored on it. With ``missing_ok`` (``--missing
+    drop``) nor is a row whose candidate target is missing: it is a row without a partner in the candidate (its
+    predictions are missing too, and the row is dropped and counted), or a missing value that contradicts nothing,
+    the baseline's target being the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
     numbers, which the message names beside the baseline's; else both files' row is ``offset`` + the position."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
@@ -505,7 +505,7 @@ def _check_same_targets(
         if left.type == right.type and left.equals(right):
             continue
         pairs = enumerate(zip(left.to_pylist(), right.to_pylist(), strict=True))
-        differs = (i for i, (a, b) in pairs if a is not None and not _same(a, b) and not (missing_ok and b is None))
+        differs = (i for i, (a, b) in pairs if not _missing(a) and not _same(a, b) and not (missing_ok and _missing(b)))
         differing = next(differs, None)
         if differing is None:
             continue
@@ -545,6 +545,11 @@ def _one_type(left: Any, right: Any) -> tuple[Any, Any]:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # text that is not all numbers, or 2.5 and "2"
         pass
     return left, right
+
+
+def _missing(value: object) -> bool:
+    """Whether a value is missing as a loss reads it: null, or a float NaN (as Parquet and Arrow may store it)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _same(a: object, b: object) -> bool:
