@@ -7,6 +7,7 @@ pyarrow and NumPy load when data is opened.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,11 @@ Models = Mapping[str, str] | Strings
 def model_specs(models: Models | None) -> tuple[str, ...]:
     """``models`` as ``--model`` specs: a mapping ``{name: colspec}``, or ``NAME=COLSPEC`` strings and globs."""
     if isinstance(models, Mapping):
+        if not all(isinstance(name, str) and isinstance(colspec, str) for name, colspec in models.items()):
+            raise UsageError(
+                "models takes model names and columns as strings, e.g. {'old': 'pred_v1', 'new': 'p_*'} (several "
+                f"columns as 'a,b,c'); got {reprlib.repr(dict(models))}"
+            )
         return tuple(f"{name}={colspec}" for name, colspec in models.items())
     return as_strings(models)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, BinaryIO
@@ -68,6 +68,8 @@ from lossctl.text import shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
+# How a message names the values of a data role that differ between the files, and what the models share.
+_DIFFERING = {"target": ("targets", "truth"), "qid": ("query ids", "queries"), "teacher": ("teacher logits", "teacher")}
 CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
 # The candidate's row numbers, beside its columns when --on joins it to the baseline (a NUL: no file's column).
@@ -113,6 +115,11 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             "--model compares models held in one file: give one PATH, or two files without --model"
             if flags_spelled()
             else "models compares models held in one input: give no candidate, or two inputs without models"
+        )
+    if candidate is None and options.join_key is not None and options.targets is None:  # else silently unused
+        raise UsageError(
+            f"{option('on')} needs {option('targets')} or a candidate file: it names the key column shared by two "
+            "files, and the models of one file are compared row by row"
         )
     notices: list[str] = []
     roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
@@ -247,11 +254,13 @@ def _aligned(
     join the same rows in the candidate's order, for messages (:func:`_candidate_order`; ``None`` in lockstep).
 
     Aligned by ``--on`` through a join, else read in lockstep, chunk by chunk. Where the candidate file holds
-    the target columns too, they must equal the baseline's row by row (unless ``--targets`` gives them); in
-    lockstep, so must the other columns both files hold with integers or text (likely keys, ``id``).
+    the columns of the data roles too (targets, query ids, teacher logits: read from the baseline for both models),
+    they must equal the baseline's row by row (unless ``--targets`` gives them); in lockstep, so must the other
+    columns both files hold with integers or text (likely keys, ``id``).
     """
     model_columns = [c.removeprefix(CANDIDATE) for c in _renamed(binding)]
-    checked = [] if options.targets else [c for c in binding.roles.get("target", []) if c in candidate.columns]
+    data = {c: role for role in DATA_ROLES for c in binding.roles.get(role, [])}
+    checked = [] if options.targets else [c for c in data if c in candidate.columns]
     base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
     key = options.join_key
     names = _names(opened.source, candidate)
@@ -284,7 +293,8 @@ def _aligned(
         drop = options.missing == "drop"
         joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
         notices += more
-        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=joined.column(_CANDIDATE_ROW))
+        their_rows = joined.column(_CANDIDATE_ROW)
+        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows, roles=data)
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [CANDIDATE + c for c in checked if c not in model_columns]
         batches = joined.drop_columns([*only_checked, _CANDIDATE_ROW]).to_batches(max_chunksize=chunk_rows)
@@ -298,7 +308,7 @@ def _aligned(
     drop = options.missing == "drop"
     return _lockstep(
         base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop,
-        first_row=opened.source.first_row,
+        first_row=opened.source.first_row, roles=data,
     ), None, None  # fmt: skip
 
 
@@ -395,11 +405,12 @@ def _lockstep(
     other_path: str,
     missing_ok: bool = False,
     first_row: int = 0,
+    roles: Mapping[str, str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
-    checked target columns and the ``shared`` likely keys must agree (``unread``, read only for that, are then
-    left out, and so are the checked targets unless a model reads them too). Memory holds one batch of each
-    side. Messages number rows from ``first_row``, the input's row number of the first (a Dask task's part)."""
+    checked data columns (of ``roles``) and the ``shared`` likely keys must agree (``unread``, read only for that,
+    are then left out, and so are the checked columns unless a model reads them too). Memory holds one batch of
+    each side. Messages number rows from ``first_row``, the input's row number of the first (a Dask task's part)."""
     only_checked = [c for c in checked if c not in model_columns]
     pending: list[pa.RecordBatch] = []
     held = 0
@@ -421,7 +432,7 @@ def _lockstep(
         pending, held = rest.to_batches(), rest.num_rows
         row = first_row + offset
         _check_same_rows(batch, rows, shared, row, base_path, other_path)  # misaligned rows explain all else
-        _check_same_targets(_beside(batch, rows), checked, row, base_path, other_path, missing_ok)
+        _check_same_targets(_beside(batch, rows), checked, row, base_path, other_path, missing_ok, roles=roles)
         yield _beside(batch.drop_columns(unread), rows.drop_columns(only_checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))
@@ -473,14 +484,18 @@ def _check_same_targets(
     other_path: str,
     missing_ok: bool = False,
     their_rows: pa.ChunkedArray | None = None,
+    roles: Mapping[str, str] | None = None,
 ) -> None:
-    """Both models must be scored on the same truth: a target column the candidate also holds must be equal.
+    """Both models must be scored on the same truth: a column of a data role (``roles``: column -> role; a target
+    without it) that the candidate also holds must be equal, as the baseline's is the one read for both models.
 
     The columns are compared in one type (:func:`_one_type`), so that the same truth written by two formats is
-    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. With ``missing_ok`` (``--missing drop``) a row whose
-    candidate target is missing is not compared: it is a row without a partner in the candidate (its predictions
-    are missing too, and the row is dropped and counted), or a missing value that contradicts nothing, the
-    baseline's target being the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
+    equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. A row whose baseline target is missing (null or
+    NaN, :func:`_missing`) is not compared: it is the missing value of a used column, which the engine reports
+    (naming ``--missing drop``) or drops, so that neither model is scored on it. With ``missing_ok`` (``--missing
+    drop``) nor is a row whose candidate target is missing: it is a row without a partner in the candidate (its
+    predictions are missing too, and the row is dropped and counted), or a missing value that contradicts nothing,
+    the baseline's target being the one scored. ``their_rows`` (joined by ``--on``) are the candidate's own row
     numbers, which the message names beside the baseline's; else both files' row is ``offset`` + the position."""
     for name in checked:
         ours, theirs = table.column(name), table.column(CANDIDATE + name)
@@ -490,7 +505,8 @@ def _check_same_targets(
         if left.type == right.type and left.equals(right):
             continue
         pairs = enumerate(zip(left.to_pylist(), right.to_pylist(), strict=True))
-        differing = next((i for i, (a, b) in pairs if not _same(a, b) and not (missing_ok and b is None)), None)
+        differs = (i for i, (a, b) in pairs if not _missing(a) and not _same(a, b) and not (missing_ok and _missing(b)))
+        differing = next(differs, None)
         if differing is None:
             continue
         ours_shown, theirs_shown = shown_value(ours[differing].as_py()), shown_value(theirs[differing].as_py())
@@ -502,9 +518,10 @@ def _check_same_targets(
                 f"{ours_shown} in {base_path} at row {row} but {theirs_shown} in {other_path} at row "
                 f"{their_rows[differing].as_py()}"
             )
+        values, same = _DIFFERING[(roles or {}).get(name, "target")]
         raise InputError(
-            f"the targets differ: column '{name}' is {where}; both models must be scored on the same truth "
-            f"(give {option('targets', 'FILE')} to take the targets from one file)"
+            f"the {values} differ: column '{name}' is {where}; both models must be scored on the same {same} "
+            f"(give {option('targets', 'FILE')} to take the {values} from one file)"
         )
 
 
@@ -528,6 +545,11 @@ def _one_type(left: Any, right: Any) -> tuple[Any, Any]:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # text that is not all numbers, or 2.5 and "2"
         pass
     return left, right
+
+
+def _missing(value: object) -> bool:
+    """Whether a value is missing as a loss reads it: null, or a float NaN (as Parquet and Arrow may store it)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _same(a: object, b: object) -> bool:

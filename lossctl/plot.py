@@ -47,7 +47,10 @@ def plot_report(report: AnyReport, path: str) -> None:
 
 def _title(report: AnyReport) -> str:
     if isinstance(report, CompareReport):
-        return f"{report.input['candidate']['path']} vs {report.input['baseline']['path']}"
+        base, cand = report.input["baseline"], report.input["candidate"]
+        if "model" in base:  # models of one file: 'p.csv: B, C vs A', as the table's title
+            return f"{base['path']}: {', '.join(cand['models'])} vs {base['model']}"
+        return f"{cand['path']} vs {base['path']}"
     return f"{report.input['path']} ({count(report.input['rows_used'], 'row')})"
 
 
@@ -112,7 +115,7 @@ def _draw_groups(axis: Any, results: list[Result]) -> None:
 
 def _draw_deltas(axis: Any, comparisons: list[Comparison]) -> None:
     """Relative deltas (candidate - baseline) / |baseline| with their paired intervals; left of 0 is better."""
-    labels = [c.label for c in comparisons]
+    labels = [_delta_label(c) for c in comparisons]
     colours = {"better": "tab:green", "worse": "tab:red", "same": "tab:grey"}
     for i, c in enumerate(comparisons):
         scale = abs(c.baseline) or 1.0
@@ -127,5 +130,13 @@ def _draw_deltas(axis: Any, comparisons: list[Comparison]) -> None:
         )
     axis.axvline(0.0, color="grey", linewidth=0.8)
     axis.set_yticks(range(len(labels)), labels)
+    axis.invert_yaxis()  # the first result on top, as the table lists them
     axis.set_xlabel("candidate vs baseline, % of baseline (left is better)")
     axis.set_title("compare: deltas with paired intervals", fontsize=10)
+
+
+def _delta_label(comparison: Comparison) -> str:
+    """A delta's tick label: the loss, its candidate model and its group (``mse@B g=x``), so that the deltas of
+    several models and groups can be told apart."""
+    label = comparison.label if comparison.model is None else f"{comparison.label}@{comparison.model}"
+    return label if comparison.group is None else f"{label} {group_text(comparison.group)}"

@@ -241,6 +241,13 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^cols takes roles and columns as str",
         ),
+        # A list of columns was written into the spec ("A=['a', 'b']"): "no column matches '['a''" (InputError).
+        (
+            lambda: lossctl.compare({"y": [0.0], "a": [1.0], "b": [2.0]}, models={"A": ["a"], "B": "b"}, target="y"),
+            lossctl.UsageError,
+            r"^models takes model names and columns as strings, e.g. \{'old': 'pred_v1', 'new': 'p_\*'\} \(several "
+            r"columns as 'a,b,c'\); got \{'A': \['a'\], 'B': 'b'\}$",
+        ),
         # A set was read as one object: "'y_true' must be a 1-D array or ..., got shape ()".
         (
             lambda: lossctl.evaluate(y_true={0.0, 1.0}, y_pred=[0.0, 1.0]),

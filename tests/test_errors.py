@@ -991,6 +991,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--on needs --targets: it names the key column shared by both files",
     ),
     (
+        # It was ignored: the models of one file were compared row by row, the key unused and unchecked.
+        "compare of models with --on without --targets",
+        {"p.csv": "id,a,b,target\n1,1,2,1\n2,2,2,2\n"},
+        ["compare", "p.csv", "--model", "A=a", "--model", "B=b", "--on", "id", "-l", "mse"],
+        2,
+        "--on needs --targets or a candidate file: it names the key column shared by two files, and the models of "
+        "one file are compared row by row",
+    ),
+    (
         "join key with a missing value",
         {"p.csv": "id,pred\n1,1\n,2\n", "t.csv": "id,target\n1,1\n2,2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "--on", "id", "-l", "mse"],

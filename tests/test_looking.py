@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,18 @@ def test_narrow_terminals_never_cut_groups_counts_or_intervals(cli, monkeypatch,
     assert run.code == 0 and "…" not in run.out
     for result in report.results:
         assert f"{result.ci['high']:.6g}" in run.out and f" {result.n} " in run.out
+
+
+def test_compare_plot_names_each_delta_s_model_and_group(cli, tmp_path: Path) -> None:
+    """The deltas of several models and groups were all labelled with the loss alone ('mse' eight times), and the
+    title of models of one file was 'p.csv vs p.csv'. Matplotlib's SVG keeps each text as a comment."""
+    data = tmp_path / "p.csv"
+    data.write_text("y,a,b,c,g\n1,1.5,1,0,x\n2,2,2.5,1,y\n3,3.5,3,2,x\n4,4,4,5,y\n")
+    out = tmp_path / "f.svg"
+    args = ["--target", "y", "--model", "A=a", "--model", "B=b", "--model", "C=c", "--by", "g", "-l", "mse"]
+    run = cli("compare", data, *args, "--plot", out, "-q")
+    assert run.code == 0, run.err
+    texts = re.findall(r"<!-- (.*?) -->", out.read_text())
+    labels = ["mse@B", "mse@B g=x", "mse@B g=y", "mse@C", "mse@C g=x", "mse@C g=y"]
+    assert [t for t in texts if t.startswith("mse")] == labels
+    assert f"{data}: B, C vs A" in texts

@@ -548,6 +548,53 @@ def test_compare_missing_drop_drops_rows_without_a_partner_and_still_checks_the_
     )
 
 
+def test_compare_a_missing_baseline_target_is_a_missing_value_not_differing_targets(cli, tmp_path: Path) -> None:
+    """A missing baseline target beside the candidate's was "the targets differ" (exit 3) even under --missing drop,
+    which takes the same row the other way round (candidate target missing); without it the message hid the fix."""
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,y_true,y_pred\n0,1,1.5\n1,,2\n2,3,2\n")
+    cand.write_text("id,y_true,y_pred\n0,1,1.25\n1,2,2\n2,3,2.5\n")
+    for extra in ([], ["--on", "id"]):
+        run = cli("compare", base, cand, "--missing", "drop", "-l", "mse", "-f", "json", *extra)
+        assert run.code == 0, run.err
+        doc = _json(run)
+        assert doc["input"]["baseline"]["rows_dropped"] == 1 and doc["input"]["candidate"]["rows_dropped"] == 1
+        assert doc["results"][0]["baseline"] == pytest.approx((0.25 + 1) / 2)
+        assert doc["results"][0]["candidate"] == pytest.approx((0.0625 + 0.25) / 2)
+        run = cli("compare", base, cand, "-l", "mse", *extra)
+        assert run.code == 3 and run.out == ""
+        assert run.err.endswith(
+            "error: column 'y_true' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+        )
+
+
+@pytest.mark.parametrize("on", [[], ["--on", "id"]])
+def test_compare_a_nan_target_in_parquet_is_missing_not_a_differing_target(cli, tmp_path: Path, on: list[str]) -> None:
+    """A NaN target (Parquet and Arrow store one apart from null; a loss reads it as missing) beside the other
+    file's 2.0 was "the targets differ: ... is nan in a.parquet but 2.0 in b.parquet" (exit 3) even under
+    --missing drop, in either file; null was not."""
+    nan, full = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    pq.write_table(pa.table({"id": [0, 1, 2], "y": [1.0, float("nan"), 3.0], "p": [1.5, 2.0, 3.0]}), nan)
+    pq.write_table(pa.table({"id": [0, 1, 2], "y": [1.0, 2.0, 3.0], "p": [1.0, 2.5, 3.5]}), full)
+    args = ["--target", "y", "--pred", "p", "-l", "mse", "-f", "json", *on]
+    for base, cand in ((nan, full), (full, nan)):
+        run = cli("compare", base, cand, *args, "--missing", "drop")
+        assert run.code == 0, run.err
+        doc = _json(run)
+        assert doc["input"]["baseline"]["rows_used"] == (2 if base == nan else 3)
+        [result] = doc["results"]
+        rows = [0, 2] if base == nan else [0, 1, 2]
+        base_sq = {0: 0.25, 1: 0.0, 2: 0.0} if base == nan else {0: 0.0, 1: 0.25, 2: 0.25}
+        cand_sq = {0: 0.0, 1: 0.25, 2: 0.25} if base == nan else {0: 0.25, 1: 0.0, 2: 0.0}
+        assert result["baseline"] == pytest.approx(sum(base_sq[r] for r in rows) / len(rows))
+        assert result["candidate"] == pytest.approx(sum(cand_sq[r] for r in rows) / len(rows))
+    run = cli("compare", nan, full, *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith(
+        "error: column 'y' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+    )
+
+
 def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")

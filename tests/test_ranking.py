@@ -578,6 +578,27 @@ def test_compare_holds_queries_whose_rows_are_apart(cli: Callable[..., Any], tmp
     assert run.code == 0 and ",same," in run.out
 
 
+def test_compare_refuses_a_candidate_whose_query_ids_differ(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """The query ids are read from the baseline for both models, as the targets are; a candidate file whose own
+    'qid' column differed at every row (its rows in another order, queries renumbered) was compared silently
+    (exit 0), each candidate score put in the baseline's queries. Now an input error naming the first row, as for
+    targets, by order and by --on alike; equal query ids still compare."""
+    base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,qid,rel,score\n0,1,2,0.5\n1,1,0,0.1\n2,2,1,0.3\n3,2,0,0.9\n")
+    cand.write_text("id,qid,rel,score\n0,1,2,0.4\n1,1,0,0.2\n2,2,1,0.6\n3,2,0,0.1\n")
+    common = ["--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "ranknet,listnet", "-f", "csv"]
+    assert cli("compare", base, cand, *common).code == 0
+    cand.write_text("id,qid,rel,score\n0,1,2,0.4\n1,1,0,0.2\n2,3,1,0.6\n3,3,0,0.1\n")
+    for on in ([], ["--on", "id"]):
+        run = cli("compare", base, cand, *common, *on)
+        assert (run.code, run.out) == (3, "")
+        where = f"2 in {base} but 3 in {cand} at row 2" if not on else f"2 in {base} at row 2 but 3 in {cand} at row 2"
+        assert run.err == (
+            f"error: the query ids differ: column 'qid' is {where}; both models must be scored on the same queries "
+            "(give --targets FILE to take the query ids from one file)\n"
+        )
+
+
 def test_queries_apart_in_a_stream_among_several_inputs_are_held_not_read_twice(tmp_path: Path) -> None:
     """A stream given with other paths (``/dev/stdin``, ``<(...)``, a named pipe) left the dataset not marked as
     read once: rows of a query apart started a second pass, which ended in "'/dev/stdin' can be read only once"."""
