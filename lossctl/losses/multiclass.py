@@ -275,8 +275,10 @@ def _class_weighted_finalize(
     if reduction == "sum":
         return numerator
     if denominator <= 0:
+        weight_sum(values)  # sample weights that sum to zero: the message of every weighted mean
         raise ZeroWeightSum(
-            "nothing to average: every row is ignored (ignore_index) or has a class weight or sample weight of 0"
+            "nothing to average: every row is ignored (ignore_index) or has a class weight or sample weight of 0",
+            summable=True,
         )
     return numerator / denominator
 

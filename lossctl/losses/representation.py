@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, Aggregate, weighted_mean
+from lossctl.aggregates import MEAN, Aggregate, weighted_mean_only
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels, plus_minus_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
@@ -32,7 +32,7 @@ _BLOCK = 1 << 22
 
 BATCH_MEAN = Aggregate(
     "batch_mean",
-    weighted_mean,  # of the rows' shares: with unit weights, the batch losses weighted by their sizes
+    weighted_mean_only,  # of the rows' shares: with unit weights, the batch losses weighted by their sizes
     reductions=("mean",),
     doc="mean over rows of per-row losses computed within batches of batch_size rows in file order (mean only)",
     many=MEAN.many,
