@@ -115,7 +115,9 @@ def _root_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float
 
 
 def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    # Two contributions: a loss total and the count it is averaged over (pairs, queries).
+    # Two contributions: a loss total and the count it is averaged over (pairs, queries), both weighted: weights
+    # that sum to zero leave the count 0, an undefined mean (0/0 would read as an overflow).
+    weight_sum(stats, summable=False)
     return float(stats[0] / stats[1])
 
 
