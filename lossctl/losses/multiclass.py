@@ -925,12 +925,10 @@ def _class_balanced_finalize(
     c = (len(values) - 2) // 2
     counted = np.asarray(whole if whole is not None else stats, dtype=np.float64)[c : 2 * c]
     counts = counted if params["counts"] is None else np.asarray(params["counts"], dtype=np.float64)
-    if not (counts > 0).any():
-        raise InputError("class_balanced: no class has a positive count (every sample weight is 0)")
-    total = float(values[:c] @ _effective_number_weights(counts, params["beta"]))
-    if reduction == "sum":
-        return total
-    return total / weight_sum(values)
+    denominator = 1.0 if reduction == "sum" else weight_sum(values)  # raises for weights that sum to zero
+    if not (counts > 0).any():  # counted from sample weights that are all 0: the sum over rows is 0
+        return 0.0
+    return float(values[:c] @ _effective_number_weights(counts, params["beta"])) / denominator
 
 
 CLASS_BALANCED_MEAN = Aggregate(
