@@ -151,6 +151,16 @@ def test_cosine_embedding_adds_torch_float32_epsilon_to_the_squared_norms() -> N
     assert value == pytest.approx(1.0 - 5e-14 / (5e-14 + eps), rel=1e-12)
 
 
+def test_cosine_embedding_of_embeddings_whose_squared_norm_overflows() -> None:
+    # |a|^2 = 2e400 overflowed: cos = 1 / inf = 0 and the similar pair cost 1 (torch's number too), not 1 - 1/sqrt 2;
+    # with the dot product overflowing as well, inf / inf made the loss an 'overflow' error.
+    cosine = lossctl.get("cosine_embedding")
+    huge = [[1e200, 1e200], [1e200, 1e200], [1e200, 1e200], [1e308, -1e308]]
+    other = [[1.0, 0.0], [1e200, 0.0], [0.0, 0.0], [1e308, 1e308]]
+    rows = cosine.per_sample(huge, other, [1, 1, 1, -1], margin=-0.5)
+    np.testing.assert_allclose(rows, [1.0 - math.sqrt(0.5), 1.0 - math.sqrt(0.5), 1.0, 0.5], rtol=1e-15)
+
+
 def test_batch_losses_by_hand() -> None:
     # q = k = I, T = 1: each row has logits (1, 0), its own key first: -log(e / (e + 1)) = log(1 + e^-1).
     one_direction = math.log1p(math.exp(-1.0))

@@ -230,12 +230,29 @@ def cosine_embedding(anchor: np.ndarray, other: np.ndarray, target: np.ndarray, 
     plus_minus_labels(target)
     # torch's order of operations, sqrt(s1 s2), so that rows near cos = 1 (where 1 - cos cancels) round as in
     # torch; sqrt(s1) sqrt(s2) only where s1 s2 overflows.
-    squares = (_row_dot(anchor, anchor) + _COSINE_EPS, _row_dot(other, other) + _COSINE_EPS)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = (_row_dot(anchor, anchor) + _COSINE_EPS, _row_dot(other, other) + _COSINE_EPS)
         product = squares[0] * squares[1]
-    norms = np.where(np.isfinite(product), np.sqrt(product), np.sqrt(squares[0]) * np.sqrt(squares[1]))
-    cosine = _row_dot(anchor, other) / norms
+        norms = np.where(np.isfinite(product), np.sqrt(product), np.sqrt(squares[0]) * np.sqrt(squares[1]))
+        dot = _row_dot(anchor, other)
+        cosine = dot / norms
+    overflowed = ~(np.isfinite(squares[0]) & np.isfinite(squares[1]) & np.isfinite(dot))
+    if overflowed.any():
+        cosine[overflowed] = _scaled_cosine(anchor[overflowed], other[overflowed])
     return np.where(target == 1.0, 1.0 - cosine, np.maximum(cosine - margin, 0.0))
+
+
+def _scaled_cosine(anchor: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The cosine of rows whose squared norm or dot product overflows (an element beyond ~1e154), which gave
+    a / inf = 0 (a = [1e200, 1e200], b = [1, 0]: cos 0, not 0.7071): each row divided by its largest
+    magnitude first (the cosine does not change; ``e`` is far below the ulp of such a squared norm). A zero
+    row stays the zero vector, with cosine 0 as torch's ``e`` gives it."""
+    rows = []
+    for embeddings in (anchor, other):
+        scale = np.max(np.abs(embeddings), axis=1)
+        rows.append(embeddings / np.where(scale > 0.0, scale, 1.0)[:, None])
+    norms = np.sqrt(_row_dot(rows[0], rows[0])) * np.sqrt(_row_dot(rows[1], rows[1]))
+    return np.divide(_row_dot(rows[0], rows[1]), norms, out=np.zeros(len(norms)), where=norms > 0.0)
 
 
 # --- batch losses ------------------------------------------------------------------------------------------------
