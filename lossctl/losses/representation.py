@@ -54,10 +54,22 @@ def _same_width(loss: str, **embeddings: np.ndarray) -> None:
         raise InputError(f"{loss}: the embeddings have no columns")
 
 
+def _norms(rows: np.ndarray, p: float = 2.0) -> np.ndarray:
+    """The p-norm of each row. Where ``sum |x|^p`` overflows though the norm need not (an element beyond ~1e154 for
+    p = 2), which made the norm inf, it is the norm of the row divided by its largest magnitude, times that."""
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(rows, ord=p, axis=1)
+    overflowed = np.isinf(norms)
+    if overflowed.any():
+        scale = np.max(np.abs(rows[overflowed]), axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms[overflowed] = scale * np.linalg.norm(rows[overflowed] / scale[:, None], ord=p, axis=1)
+    return norms
+
+
 def _normalize(embeddings: np.ndarray) -> np.ndarray:
     """Rows divided by ``max(||v||_2, 1e-12)``, as torch ``F.normalize``."""
-    norms = np.linalg.norm(embeddings, axis=1)
-    return embeddings / np.maximum(norms, _NORMALIZE_EPS)[:, None]
+    return embeddings / np.maximum(_norms(embeddings), _NORMALIZE_EPS)[:, None]
 
 
 def _row_dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -111,7 +123,7 @@ def contrastive(anchor: np.ndarray, other: np.ndarray, target: np.ndarray, *, ma
 
 def _pairwise_distance(u: np.ndarray, v: np.ndarray, p: float, eps: float) -> np.ndarray:
     # torch pairwise_distance (aten/src/ATen/native/Distance.cpp): at::norm(x1 - x2 + eps, p) over the last axis.
-    return np.linalg.norm(u - v + eps, ord=p, axis=1)
+    return _norms(u - v + eps, p)
 
 
 @register_loss(
