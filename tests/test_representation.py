@@ -159,6 +159,8 @@ def test_cosine_embedding_of_embeddings_whose_squared_norm_overflows() -> None:
     other = [[1.0, 0.0], [1e200, 0.0], [0.0, 0.0], [1e308, 1e308]]
     rows = cosine.per_sample(huge, other, [1, 1, 1, -1], margin=-0.5)
     np.testing.assert_allclose(rows, [1.0 - math.sqrt(0.5), 1.0 - math.sqrt(0.5), 1.0, 0.5], rtol=1e-15)
+    same = [[1e155, 1e155, 1e155]]  # parallel: the normalised product rounds to 1 + 2^-52, yet the loss stays >= 0
+    assert cosine.per_sample(same, same, [1]).tolist() == [0.0]
 
 
 def test_norms_of_embeddings_whose_sum_of_squares_overflows() -> None:

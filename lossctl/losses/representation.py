@@ -250,21 +250,12 @@ def cosine_embedding(anchor: np.ndarray, other: np.ndarray, target: np.ndarray, 
         cosine = dot / norms
     overflowed = ~(np.isfinite(squares[0]) & np.isfinite(squares[1]) & np.isfinite(dot))
     if overflowed.any():
-        cosine[overflowed] = _scaled_cosine(anchor[overflowed], other[overflowed])
+        # a squared norm or the dot beyond float64 (an element beyond ~1e154) gave a / inf = 0 or inf / inf: the
+        # cosine of the normalised rows instead (e is far below the ulp of such a squared norm; a zero row stays
+        # the zero vector, with cosine 0 as e gives it), kept in [-1, 1], which its rounding can leave by an ulp
+        scaled = _row_dot(_normalize(anchor[overflowed]), _normalize(other[overflowed]))
+        cosine[overflowed] = np.clip(scaled, -1.0, 1.0)
     return np.where(target == 1.0, 1.0 - cosine, np.maximum(cosine - margin, 0.0))
-
-
-def _scaled_cosine(anchor: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """The cosine of rows whose squared norm or dot product overflows (an element beyond ~1e154), which gave
-    a / inf = 0 (a = [1e200, 1e200], b = [1, 0]: cos 0, not 0.7071): each row divided by its largest
-    magnitude first (the cosine does not change; ``e`` is far below the ulp of such a squared norm). A zero
-    row stays the zero vector, with cosine 0 as torch's ``e`` gives it."""
-    rows = []
-    for embeddings in (anchor, other):
-        scale = np.max(np.abs(embeddings), axis=1)
-        rows.append(embeddings / np.where(scale > 0.0, scale, 1.0)[:, None])
-    norms = np.sqrt(_row_dot(rows[0], rows[0])) * np.sqrt(_row_dot(rows[1], rows[1]))
-    return np.divide(_row_dot(rows[0], rows[1]), norms, out=np.zeros(len(norms)), where=norms > 0.0)
 
 
 # --- batch losses ------------------------------------------------------------------------------------------------
