@@ -159,8 +159,10 @@ def test_cosine_embedding_of_embeddings_whose_squared_norm_overflows() -> None:
     other = [[1.0, 0.0], [1e200, 0.0], [0.0, 0.0], [1e308, 1e308]]
     rows = cosine.per_sample(huge, other, [1, 1, 1, -1], margin=-0.5)
     np.testing.assert_allclose(rows, [1.0 - math.sqrt(0.5), 1.0 - math.sqrt(0.5), 1.0, 0.5], rtol=1e-15)
-    same = [[1e155, 1e155, 1e155]]  # parallel: the normalised product rounds to 1 + 2^-52, yet the loss stays >= 0
-    assert cosine.per_sample(same, same, [1]).tolist() == [0.0]
+    # parallel rows of 1e100 (s1 s2 overflows: sqrt(s1) sqrt(s2)) and 1e155 (normalised) round cos to 1 + 2^-52
+    same = [[1e100, 1e100, 1e100], [1e155, 1e155, 1e155]]
+    rows = cosine.per_sample(same, same, [1, 1])
+    assert (rows >= 0.0).all() and (rows <= 2.3e-16).all(), rows
 
 
 def test_norms_of_embeddings_whose_sum_of_squares_overflows() -> None:

@@ -252,9 +252,11 @@ def cosine_embedding(anchor: np.ndarray, other: np.ndarray, target: np.ndarray, 
     if overflowed.any():
         # a squared norm or the dot beyond float64 (an element beyond ~1e154) gave a / inf = 0 or inf / inf: the
         # cosine of the normalised rows instead (e is far below the ulp of such a squared norm; a zero row stays
-        # the zero vector, with cosine 0 as e gives it), kept in [-1, 1], which its rounding can leave by an ulp
-        scaled = _row_dot(_normalize(anchor[overflowed]), _normalize(other[overflowed]))
-        cosine[overflowed] = np.clip(scaled, -1.0, 1.0)
+        # the zero vector, with cosine 0 as e gives it)
+        cosine[overflowed] = _row_dot(_normalize(anchor[overflowed]), _normalize(other[overflowed]))
+    # sqrt(s1) sqrt(s2) (where s1 s2 overflows) and the normalised rows can round 1 up by an ulp: a similar pair of
+    # equal embeddings of 1e100 cost -2.2e-16
+    np.clip(cosine, -1.0, 1.0, out=cosine)
     return np.where(target == 1.0, 1.0 - cosine, np.maximum(cosine - margin, 0.0))
 
 
