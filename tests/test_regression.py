@@ -435,7 +435,7 @@ def test_tweedie_is_zero_at_a_perfect_prediction(targets: list[float], power: fl
     assert (per_row("tweedie_deviance", y, y, power=power) == 0.0).all()
 
 
-@pytest.mark.parametrize("power", [-1.0, 1.2, 1.5, 3.0, 10.0])
+@pytest.mark.parametrize("power", [-1.0, 1.0, 1.2, 1.5, 2.0, 3.0, 10.0])
 def test_tweedie_near_a_perfect_prediction_keeps_its_digits(power: float) -> None:
     # sklearn's three terms cancel to ~1e-16 of y^(2-k): at p = y (1 + 2^-20) that was 1e-4 relative, or negative.
     # The inverse Gaussian (k = 3) is (y - p)^2 / (y p^2); the others against the series of 2 y^(2-k) h(log(p/y)),
@@ -446,12 +446,17 @@ def test_tweedie_near_a_perfect_prediction_keeps_its_digits(power: float) -> Non
     expected = (y - p) ** 2 / (y * p * p) if power == 3.0 else 2.0 * y ** (2.0 - power) * h
     value = lossctl.get("tweedie_deviance")([y], [p], power=power)
     assert abs(value - expected) <= 1e-13 * expected, (value, expected)
+    if power == 1.0:  # Poisson: y log(y/p) - y + p cancelled as well
+        assert lossctl.get("poisson_deviance")([y], [p]) == value
 
 
 @given(st.lists(st.tuples(st.floats(0, 1e3), positive), min_size=1, max_size=20))
 def test_poisson_deviance_is_non_negative(rows: list[tuple[float, float]]) -> None:
     y, p = split(rows)
-    assert (per_row("poisson_deviance", y, p) >= -1e-12 * np.maximum(y, p)).all()
+    assert (per_row("poisson_deviance", y, p) >= 0.0).all()
+    # p = y (1 - 1e-12) gave -1.8e-12 at y = 1e4 (the terms cancel)
+    y = np.array([1e4, 7.0, 0.3])
+    assert (per_row("poisson_deviance", y, y * (1.0 - 1e-12)) >= 0.0).all()
 
 
 @given(pairs)
