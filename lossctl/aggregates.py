@@ -87,6 +87,12 @@ def weighted_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> fl
     return float(stats[0]) if reduction == "sum" else float(stats[0]) / weight_sum(stats)
 
 
+def weighted_mean_only(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
+    """:func:`weighted_mean` for a loss that has only the mean reduction (the batch losses): weights that sum to
+    zero are an input error whose message offers no sum reduction, which such a loss refuses."""
+    return float(stats[0]) / weight_sum(stats, summable=False)
+
+
 def weighted_mean_many(stats: Any, reduction: str, params: Mapping[str, Any]) -> Any:
     """:func:`weighted_mean` of many vectors (``stats[k]`` arrays)."""
     return stats[0] if reduction == "sum" else stats[0] / stats[-2]
@@ -109,7 +115,9 @@ def _root_mean(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float
 
 
 def _ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    # Two contributions: a loss total and the count it is averaged over (pairs, queries).
+    # Two contributions: a loss total and the count it is averaged over (pairs, queries), both weighted: weights
+    # that sum to zero leave the count 0, an undefined mean (0/0 would read as an overflow).
+    weight_sum(stats, summable=False)
     return float(stats[0] / stats[1])
 
 

@@ -149,7 +149,7 @@ def test_a_group_whose_rows_are_all_ignored_is_named_with_its_loss(cli, write) -
     assert (run.code, run.err) == (
         3,
         "error: cross_entropy:ignore_index=-100 in group label=-100: nothing to average: every row is ignored "
-        "(ignore_index) or has a class weight or sample weight of 0\n",
+        "(ignore_index) or has a class weight or sample weight of 0 (--reduction sum gives 0)\n",
     )
 
 

@@ -196,6 +196,10 @@ HAND = [
     ),
     # counts from the data, y = [0, 0, 1]: n = [2, 1], beta = 0.5: raw [2/3, 1] -> [4/5, 6/5]; rows ln 2
     ("class_balanced", ([0, 0, 1], [[0, 0]] * 3), {"beta": 0.5}, (0.8 + 0.8 + 1.2) * LN2 / 3),
+    # a subnormal count (or sample weight) makes 1 / (1 - beta^n) overflow, which read as 'the result is not a
+    # finite number': normalised, the weights are [2, 0 (a subnormal)], and the row of class 0 costs 2 ln 2
+    ("class_balanced", ([0, 1], [[0, 0], [0, LOG3]]), {"counts": (5e-324, 1.0)}, LN2),
+    ("class_balanced", ([0, 1], [[0, 0], [0, LOG3]]), {"counts": (1e-300, 1e-300)}, (LN2 + math.log(4 / 3)) / 2),
     # base bce_logits: x = 0 costs ln 2 for either class; beta = 0 weighs both classes 1
     ("class_balanced", ([0, 1], [0.0, 0.0]), {"beta": 0.0, "base": "bce_logits"}, LN2),
     # q = [1/4, 3/4], p = [1/2, 1/2]: 1/4 ln(1/2) + 3/4 ln(3/2) = 0.75 ln 3 - ln 2
@@ -207,6 +211,17 @@ HAND = [
     # mse recon 0.25 + 0.25; beta = 2 doubles the KL 0.5 mu^2 = 0.5
     ("elbo", ([[1, 0]], [[0.5, 0.5]], [[1.0]], [[0.0]]), {"recon": "mse", "beta": 2.0}, 0.5 + 1.0),
 ]
+
+
+def test_class_balanced_with_a_subnormal_sample_weight_is_finite() -> None:
+    # The class counts are sample-weighted: a weight of 1e-310 gave 1 / (1 - beta^n) = inf, and the error 'the
+    # result is not a finite number (a float64 overflow)'. n_0 = 1e-310, n_1 = 2: the weights are 2 / (1 + r) and
+    # 2 r / (1 + r), r = (1 - beta^n_0) / (1 - beta^2) with 1 - beta^n_0 = n_0 (-log beta).
+    beta = 0.9999
+    r = 1e-310 * -math.log(beta) / -math.expm1(2 * math.log(beta))
+    expected = (1e-310 * 2 / (1 + r) * LN2 + 2 * (2 * r / (1 + r)) * math.log(4 / 3)) / (2 + 1e-310)
+    value = lossctl.get("class_balanced")([0, 1, 1], [[0, 0], [0, LOG3], [0, LOG3]], sample_weight=[1e-310, 1, 1])
+    assert_close(value, expected, rtol=1e-9)
 
 
 @pytest.mark.parametrize(("loss", "inputs", "params", "expected"), HAND, ids=[h[0] for h in HAND])

@@ -265,6 +265,24 @@ def test_ranknet_without_any_pair_is_an_input_error(y: list[float], qid: list[fl
 
 
 @pytest.mark.parametrize("loss", ["ranknet", "listnet"])
+def test_ranking_with_zero_weights_says_so(cli, write, loss: str) -> None:
+    # listnet said "the result is not a finite number (a float64 overflow); rescale the inputs" (0/0) and ranknet
+    # "no pair of documents with different relevance in any query", though the query holds one.
+    path = write("z.csv", "qid,y,x,w\n1,0,0.5,0\n1,1,0.2,0\n")
+    run = cli("eval", path, "--col", "qid=qid", "--target", "y", "--pred", "x", "--weight", "w", "-l", loss)
+    assert (run.code, run.out) == (3, "")
+    undefined = "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined"
+    assert run.err == f"error: {loss}: {undefined}\n"
+    # a pair both of whose documents weigh 0 does not count; the other rows keep the weighted mean defined
+    y, x, qid = [0.0, 1.0, 1.0], [0.5, 0.2, 0.1], [1.0, 1.0, 2.0]
+    if loss == "ranknet":
+        with pytest.raises(InputError, match=r"^ranknet: no pair of documents with different relevance and a sample "):
+            lossctl.get(loss)(y, x, qid, sample_weight=[0.0, 0.0, 1.0])
+    else:
+        assert lossctl.get(loss)(y, x, qid, sample_weight=[0.0, 0.0, 1.0]) == 0.0
+
+
+@pytest.mark.parametrize("loss", ["ranknet", "listnet"])
 def test_ranking_aggregates_have_only_the_mean_and_no_rows(loss: str) -> None:
     spec = lossctl.get(loss)
     with pytest.raises(UsageError, match=f"^loss '{loss}' supports only reduction mean$"):

@@ -430,15 +430,33 @@ def test_tweedie_special_powers(rows: list[tuple[float, float]]) -> None:
 
 @given(st.lists(positive, min_size=1, max_size=20), st.sampled_from([-1.0, 0.0, 1.0, 1.5, 2.0, 3.0]))
 def test_tweedie_is_zero_at_a_perfect_prediction(targets: list[float], power: float) -> None:
+    # sklearn's form cancels there: y = p = 7 gave -1.8e-15 at power 1.2, a negative deviance.
     y = np.array(targets)
-    loss = per_row("tweedie_deviance", y, y, power=power)
-    np.testing.assert_allclose(loss, 0.0, atol=1e-12 * max(1.0, float(np.max(y)) ** max(2.0 - power, 0.0)))
+    assert (per_row("tweedie_deviance", y, y, power=power) == 0.0).all()
+
+
+@pytest.mark.parametrize("power", [-1.0, 1.0, 1.2, 1.5, 2.0, 3.0, 10.0])
+def test_tweedie_near_a_perfect_prediction_keeps_its_digits(power: float) -> None:
+    # sklearn's three terms cancel to ~1e-16 of y^(2-k): at p = y (1 + 2^-20) that was 1e-4 relative, or negative.
+    # The inverse Gaussian (k = 3) is (y - p)^2 / (y p^2); the others against the series of 2 y^(2-k) h(log(p/y)),
+    # h(L) = (e^(bL) - 1 - bL) / b - (e^(aL) - 1 - aL) / a, a = 1 - k, b = 2 - k, to its L^4 term (L^5 is 1e-32).
+    y, p = 7.0, 7.0 * (1.0 + 2.0**-20)
+    a, b, log_ratio = 1.0 - power, 2.0 - power, math.log1p(2.0**-20)
+    h = sum(log_ratio**n * (b ** (n - 1) - a ** (n - 1)) / math.factorial(n) for n in (2, 3, 4))
+    expected = (y - p) ** 2 / (y * p * p) if power == 3.0 else 2.0 * y ** (2.0 - power) * h
+    value = lossctl.get("tweedie_deviance")([y], [p], power=power)
+    assert abs(value - expected) <= 1e-13 * expected, (value, expected)
+    if power == 1.0:  # Poisson: y log(y/p) - y + p cancelled as well
+        assert lossctl.get("poisson_deviance")([y], [p]) == value
 
 
 @given(st.lists(st.tuples(st.floats(0, 1e3), positive), min_size=1, max_size=20))
 def test_poisson_deviance_is_non_negative(rows: list[tuple[float, float]]) -> None:
     y, p = split(rows)
-    assert (per_row("poisson_deviance", y, p) >= -1e-12 * np.maximum(y, p)).all()
+    assert (per_row("poisson_deviance", y, p) >= 0.0).all()
+    # p = y (1 - 1e-12) gave -1.8e-12 at y = 1e4 (the terms cancel)
+    y = np.array([1e4, 7.0, 0.3])
+    assert (per_row("poisson_deviance", y, y * (1.0 - 1e-12)) >= 0.0).all()
 
 
 @given(pairs)

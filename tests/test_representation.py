@@ -151,6 +151,34 @@ def test_cosine_embedding_adds_torch_float32_epsilon_to_the_squared_norms() -> N
     assert value == pytest.approx(1.0 - 5e-14 / (5e-14 + eps), rel=1e-12)
 
 
+def test_cosine_embedding_of_embeddings_whose_squared_norm_overflows() -> None:
+    # |a|^2 = 2e400 overflowed: cos = 1 / inf = 0 and the similar pair cost 1 (torch's number too), not 1 - 1/sqrt 2;
+    # with the dot product overflowing as well, inf / inf made the loss an 'overflow' error.
+    cosine = lossctl.get("cosine_embedding")
+    huge = [[1e200, 1e200], [1e200, 1e200], [1e200, 1e200], [1e308, -1e308]]
+    other = [[1.0, 0.0], [1e200, 0.0], [0.0, 0.0], [1e308, 1e308]]
+    rows = cosine.per_sample(huge, other, [1, 1, 1, -1], margin=-0.5)
+    np.testing.assert_allclose(rows, [1.0 - math.sqrt(0.5), 1.0 - math.sqrt(0.5), 1.0, 0.5], rtol=1e-15)
+    # parallel rows of 1e100 (s1 s2 overflows: sqrt(s1) sqrt(s2)) and 1e155 (normalised) round cos to 1 + 2^-52
+    same = [[1e100, 1e100, 1e100], [1e155, 1e155, 1e155]]
+    rows = cosine.per_sample(same, same, [1, 1])
+    assert (rows >= 0.0).all() and (rows <= 2.3e-16).all(), rows
+
+
+def test_norms_of_embeddings_whose_sum_of_squares_overflows() -> None:
+    # The L2 norm of [1e200, 1e200] is 1.4e200, but sqrt(sum of squares) overflowed: triplet failed with 'the loss
+    # overflows float64' (torch gives nan), and the batch losses normalised such a row to the zero vector (as torch
+    # F.normalize does), which changed every similarity it enters; normalising is scale-free.
+    a, p, n = [[1e200, 1e200]], [[1e200, -1e200]], [[0.0, 1e200]]
+    # d(a, p) = ||(1e-6, 2e200)|| = 2e200, d(a, n) = ||(1e200, 1e-6)|| = 1e200: 2e200 - 1e200 + 1
+    assert lossctl.get("triplet")(a, p, n) == pytest.approx(1e200, rel=1e-15)
+    assert lossctl.get("triplet")(a, p, n, p=3.0) == pytest.approx(1e200, rel=1e-15)
+    huge, plain, keys = [[1e200, 1e200], [1.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]], [[1.0, 1.0], [0.0, 1.0]]
+    for loss in ("info_nce", "nt_xent", "clip"):
+        spec = lossctl.get(loss)
+        np.testing.assert_allclose(spec.per_sample(huge, keys), spec.per_sample(plain, keys), rtol=1e-14)
+
+
 def test_batch_losses_by_hand() -> None:
     # q = k = I, T = 1: each row has logits (1, 0), its own key first: -log(e / (e + 1)) = log(1 + e^-1).
     one_direction = math.log1p(math.exp(-1.0))

@@ -186,3 +186,23 @@ def test_python_weight_errors_give_the_counts_and_the_first_row() -> None:
     metric.update(y, p)
     with pytest.raises(lossctl.InputError, match=r"in 1 row \(first: -1 at row 5\)$"):  # rows count across updates
         metric.update(y, p, sample_weight=[1.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize(
+    "name", [s.name for s in SPECS if s.aggregate.name in ("batch_mean", "class_weighted_mean", "class_balanced_mean")]
+)
+def test_zero_weights_offer_the_sum_reduction_only_to_a_loss_that_has_it(name: str) -> None:
+    # The batch losses (info_nce, nt_xent, clip) said "(reduction="sum" gives 0)", a reduction they refuse;
+    # cross_entropy and nll did not offer the sum they have, and without class weights or ignore_index blamed them;
+    # class_balanced said "no class has a positive count (every sample weight is 0)", its sum too, not 0.
+    spec = lossctl.get(name)
+    arrays = _arrays(_plain_case(name))
+    zeros = np.zeros(len(arrays[spec.role_names[0]]))
+    with pytest.raises(ZeroWeightSum) as raised:
+        spec(**arrays, sample_weight=zeros)
+    summable = "sum" in spec.aggregate.reductions
+    assert str(raised.value) == "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined" + (
+        ' (reduction="sum" gives 0)' if summable else ""
+    )
+    if summable:
+        assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0

@@ -275,8 +275,10 @@ def _class_weighted_finalize(
     if reduction == "sum":
         return numerator
     if denominator <= 0:
+        weight_sum(values)  # sample weights that sum to zero: the message of every weighted mean
         raise ZeroWeightSum(
-            "nothing to average: every row is ignored (ignore_index) or has a class weight or sample weight of 0"
+            "nothing to average: every row is ignored (ignore_index) or has a class weight or sample weight of 0",
+            summable=True,
         )
     return numerator / denominator
 
@@ -898,20 +900,38 @@ def focal_multiclass(
     return loss if weights is None else weights[index] * loss
 
 
+# 1 - beta^n below this (a tiny count) is formed as n (-log beta), whose relative error |n log beta| / 2 is then nil.
+_SMALLEST_SHARE = 1e-290
 # focal_multiclass's default, used by class_balanced's focal base (docs/losses.md gives class_balanced no gamma).
 _CLASS_BALANCED_GAMMA = 2.0
 
 
 def _effective_number_weights(counts: np.ndarray, beta: float) -> np.ndarray:
     """Cui et al. 2019: ``(1 - beta) / (1 - beta^n_c)``, normalised so that the classes present (n_c > 0) sum to
-    their number; absent classes get 0. ``1 - beta^n`` is ``-expm1(n log beta)``, exact for small n."""
+    their number; absent classes get 0. ``1 - beta^n`` is ``-expm1(n log beta)``, exact for small n.
+
+    The common factor ``1 - beta`` cancels in the normalisation, which works with ``(1 - beta^n_min) / (1 - beta^n_c)``
+    in (0, 1]: a tiny (sample-weighted) count makes ``1 / (1 - beta^n)`` overflow, where the normalised weights are
+    finite (about ``[K, 0]``). Where ``1 - beta^n`` underflows (below 1e-290) it is ``n (-log beta)``, to
+    ``|n log beta| / 2`` relative, and the ratios are taken from logarithms."""
     present = counts > 0
-    raw = np.zeros(len(counts))
+    weights = np.zeros(len(counts))
     if beta == 0.0:
-        raw[present] = 1.0
+        weights[present] = 1.0
+        return weights
+    n = counts[present]
+    log_beta = math.log(beta)
+    share = -np.expm1(n * log_beta)  # 1 - beta^n
+    if share.min() >= _SMALLEST_SHARE:
+        inverse = share.min() / share
     else:
-        raw[present] = (1.0 - beta) / -np.expm1(counts[present] * math.log(beta))
-    return raw * (present.sum() / raw.sum())
+        tiny = share < _SMALLEST_SHARE
+        log_share = np.empty_like(share)
+        log_share[tiny] = np.log(n[tiny]) + math.log(-log_beta)
+        log_share[~tiny] = np.log(share[~tiny])
+        inverse = np.exp(log_share.min() - log_share)
+    weights[present] = inverse * (present.sum() / inverse.sum())
+    return weights
 
 
 def _class_balanced_finalize(
@@ -923,12 +943,10 @@ def _class_balanced_finalize(
     c = (len(values) - 2) // 2
     counted = np.asarray(whole if whole is not None else stats, dtype=np.float64)[c : 2 * c]
     counts = counted if params["counts"] is None else np.asarray(params["counts"], dtype=np.float64)
-    if not (counts > 0).any():
-        raise InputError("class_balanced: no class has a positive count (every sample weight is 0)")
-    total = float(values[:c] @ _effective_number_weights(counts, params["beta"]))
-    if reduction == "sum":
-        return total
-    return total / weight_sum(values)
+    denominator = 1.0 if reduction == "sum" else weight_sum(values)  # raises for weights that sum to zero
+    if not (counts > 0).any():  # counted from sample weights that are all 0: the sum over rows is 0
+        return 0.0
+    return float(values[:c] @ _effective_number_weights(counts, params["beta"])) / denominator
 
 
 CLASS_BALANCED_MEAN = Aggregate(

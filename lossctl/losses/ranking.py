@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import RATIO, Aggregate, Stats
+from lossctl.aggregates import RATIO, Aggregate, Stats, weight_sum
 from lossctl.errors import InputError
 from lossctl.losses._checks import plus_minus_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
@@ -31,9 +31,12 @@ _QID = Role("qid", "query id: the rows with the same value are the documents of 
 
 
 def _pairs_ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    """RATIO, once the input is known to hold a pair: each chunk (a few queries) may hold none."""
+    """RATIO, once the input is known to hold a pair: each chunk (a few queries) may hold none. Sample weights
+    that sum to zero are said as such, and a pair whose two documents weigh 0 does not count."""
+    weight_sum(stats, summable=False)
     if stats[1] == 0:
-        raise InputError("ranknet: no pair of documents with different relevance in any query")
+        weighted = " and a sample weight > 0" if stats[-2] != stats[-1] else ""
+        raise InputError(f"ranknet: no pair of documents with different relevance{weighted} in any query")
     return RATIO.finalize(stats, reduction, params)
 
 

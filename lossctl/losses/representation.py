@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, Aggregate, weighted_mean
+from lossctl.aggregates import MEAN, Aggregate, weighted_mean_only
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels, plus_minus_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
@@ -32,7 +32,7 @@ _BLOCK = 1 << 22
 
 BATCH_MEAN = Aggregate(
     "batch_mean",
-    weighted_mean,  # of the rows' shares: with unit weights, the batch losses weighted by their sizes
+    weighted_mean_only,  # of the rows' shares: with unit weights, the batch losses weighted by their sizes
     reductions=("mean",),
     doc="mean over rows of per-row losses computed within batches of batch_size rows in file order (mean only)",
     many=MEAN.many,
@@ -54,10 +54,22 @@ def _same_width(loss: str, **embeddings: np.ndarray) -> None:
         raise InputError(f"{loss}: the embeddings have no columns")
 
 
+def _norms(rows: np.ndarray, p: float = 2.0) -> np.ndarray:
+    """The p-norm of each row. Where ``sum |x|^p`` overflows though the norm need not (an element beyond ~1e154 for
+    p = 2), which made the norm inf, it is the norm of the row divided by its largest magnitude, times that."""
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(rows, ord=p, axis=1)
+    overflowed = np.isinf(norms)
+    if overflowed.any():
+        scale = np.max(np.abs(rows[overflowed]), axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms[overflowed] = scale * np.linalg.norm(rows[overflowed] / scale[:, None], ord=p, axis=1)
+    return norms
+
+
 def _normalize(embeddings: np.ndarray) -> np.ndarray:
     """Rows divided by ``max(||v||_2, 1e-12)``, as torch ``F.normalize``."""
-    norms = np.linalg.norm(embeddings, axis=1)
-    return embeddings / np.maximum(norms, _NORMALIZE_EPS)[:, None]
+    return embeddings / np.maximum(_norms(embeddings), _NORMALIZE_EPS)[:, None]
 
 
 def _row_dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -111,7 +123,7 @@ def contrastive(anchor: np.ndarray, other: np.ndarray, target: np.ndarray, *, ma
 
 def _pairwise_distance(u: np.ndarray, v: np.ndarray, p: float, eps: float) -> np.ndarray:
     # torch pairwise_distance (aten/src/ATen/native/Distance.cpp): at::norm(x1 - x2 + eps, p) over the last axis.
-    return np.linalg.norm(u - v + eps, ord=p, axis=1)
+    return _norms(u - v + eps, p)
 
 
 @register_loss(
@@ -230,11 +242,21 @@ def cosine_embedding(anchor: np.ndarray, other: np.ndarray, target: np.ndarray, 
     plus_minus_labels(target)
     # torch's order of operations, sqrt(s1 s2), so that rows near cos = 1 (where 1 - cos cancels) round as in
     # torch; sqrt(s1) sqrt(s2) only where s1 s2 overflows.
-    squares = (_row_dot(anchor, anchor) + _COSINE_EPS, _row_dot(other, other) + _COSINE_EPS)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = (_row_dot(anchor, anchor) + _COSINE_EPS, _row_dot(other, other) + _COSINE_EPS)
         product = squares[0] * squares[1]
-    norms = np.where(np.isfinite(product), np.sqrt(product), np.sqrt(squares[0]) * np.sqrt(squares[1]))
-    cosine = _row_dot(anchor, other) / norms
+        norms = np.where(np.isfinite(product), np.sqrt(product), np.sqrt(squares[0]) * np.sqrt(squares[1]))
+        dot = _row_dot(anchor, other)
+        cosine = dot / norms
+    overflowed = ~(np.isfinite(squares[0]) & np.isfinite(squares[1]) & np.isfinite(dot))
+    if overflowed.any():
+        # a squared norm or the dot beyond float64 (an element beyond ~1e154) gave a / inf = 0 or inf / inf: the
+        # cosine of the normalised rows instead (e is far below the ulp of such a squared norm; a zero row stays
+        # the zero vector, with cosine 0 as e gives it)
+        cosine[overflowed] = _row_dot(_normalize(anchor[overflowed]), _normalize(other[overflowed]))
+    # sqrt(s1) sqrt(s2) (where s1 s2 overflows) and the normalised rows can round 1 up by an ulp: a similar pair of
+    # equal embeddings of 1e100 cost -2.2e-16
+    np.clip(cosine, -1.0, 1.0, out=cosine)
     return np.where(target == 1.0, 1.0 - cosine, np.maximum(cosine - margin, 0.0))
 
 
