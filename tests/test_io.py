@@ -1088,6 +1088,18 @@ def test_json_array_elements_are_read_like_scalar_columns() -> None:
     matrix, missing = to_float64_matrix(pa.array(['[true, "1.5"]', "[false, 2]"]), ["emb"])
     assert matrix.tolist() == [[1.0, 1.5], [0.0, 2.0]]
     assert missing is None
+    matrix, missing = to_float64_matrix(pa.array(['[" 1.5 ", 2]', '["NA", 2]']), ["emb"])
+    assert matrix[0].tolist() == [1.5, 2.0]
+    assert missing is not None and missing.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("element", ['"1_0"', '"\u0661"', '"\uff11"'])
+def test_json_array_text_elements_are_numbers_only_as_arrow_spells_them(element: str) -> None:
+    """Python's float reads 1_0 as 10 and Arabic-Indic or full-width digits as digits: NumPy read every cell of
+    a column this way when all of them parsed, so '["1_0", 0]' was 10 unless another cell was wrong."""
+    with pytest.raises(InputError) as error:
+        to_float64_matrix(pa.array([f"[{element}, 0]", "[1, 2]"]), ["emb"])
+    assert message(error).startswith("column 'emb' has a value that is not a number in the JSON array at row 0: ")
 
 
 @pytest.mark.parametrize(
