@@ -143,6 +143,7 @@ class Source(ABC):
     columns: list[str]
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
     once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
+    _checks_text = False  # whether the reader itself refuses text that is not UTF-8 (naming the line of a text file)
 
     @property
     def name(self) -> str:
@@ -172,7 +173,10 @@ class Source(ABC):
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table."""
-        return self._read(self._wanted(columns))
+        table = self._read(self._wanted(columns))
+        if not self._checks_text:
+            refuse_text_not_utf8(table, self.name, self.first_row)
+        return table
 
     def batches(
         self, columns: Sequence[str], chunk_rows: int, dictionary: Sequence[str] = ()
@@ -189,7 +193,15 @@ class Source(ABC):
         """
         if chunk_rows < 1:
             raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
-        return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
+        batches = self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
+        return batches if self._checks_text else self._text_checked(batches)
+
+    def _text_checked(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        row = self.first_row
+        for batch in batches:
+            refuse_text_not_utf8(batch, self.name, row)
+            row += batch.num_rows
+            yield batch
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
         """``columns`` once each, every one a column of the input that no other column shares its name with (it
@@ -582,6 +594,7 @@ class _TextSource(Source):
     again.
     """
 
+    _checks_text = True
     _has_header = False
     _quoted = False  # whether a quoted value may hold a newline (CSV)
     _keys: frozenset[str] = frozenset()  # the --by columns being read (Source.batches's dictionary)
@@ -774,13 +787,38 @@ class _TextSource(Source):
         return InputError(f"{_label(self.path)} is empty")
 
 
-def _valid(column: pa.ChunkedArray) -> bool:
+def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
     """Whether a text column holds valid UTF-8 (Arrow's full validation, which checks it)."""
     try:
         column.validate(full=True)
     except pa.ArrowInvalid:
         return False
     return True
+
+
+def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row: int) -> None:
+    """Refuse a text column (plain or dictionary-encoded) holding bytes that are not UTF-8, naming its first such
+    row (``first_row`` numbers the first row of ``data``). Parquet and Arrow declare their text UTF-8 but pyarrow's
+    readers do not check it, so such a value failed deep in the engine, as an internal error, where it was decoded
+    (a ``--by`` key, a label, a join key). Arrow's check is a vectorised pass over the text columns only."""
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+            continue
+        if _valid(column):
+            continue
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        values = [
+            value
+            for chunk in chunks
+            for value in (chunk.dictionary_decode() if kind != chunk.type else chunk).cast(pa.binary()).to_pylist()
+        ]
+        row = next((row for row, value in enumerate(values) if _not_utf8(value)), None)
+        at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
+        raise InputError(
+            f"column '{show_name(name)}' of {where} holds text that is not UTF-8{at}; write it as UTF-8 text, or as "
+            "binary"
+        )
 
 
 def _not_utf8(value: bytes | None) -> bool:
