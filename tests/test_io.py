@@ -757,6 +757,24 @@ def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "after"),
+    [
+        (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),
+        (b'{"a": 1},\n{"a": 2}\n', "line 1 (row 0; 0-based)", "',' at column 9"),
+        (b'{"a": 1}\n\n{"a": 2}}\n', "line 3 (row 1; 0-based)", "'}' at column 9"),
+    ],
+)
+def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: bytes, where: str, after: str) -> None:
+    """A trailing comma was 'JSON parse error: The document is empty.', pyarrow's words, naming no line."""
+    path = write(tmp_path / "x.jsonl", text)
+    with pytest.raises(InputError) as error:
+        open_input(path).read(["a"])
+    assert message(error) == (
+        f"cannot read '{path}' as JSON Lines: {where}: the line goes on after its JSON value ({after})"
+    )
+
+
 def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cli, tmp_path: Path) -> None:
     """They were refused ('... has the columns target, pred but ... has pred, target'): columns are read by name."""
     first = write(tmp_path / "a.csv", b"pred,target\n1,2\n3,4\n")

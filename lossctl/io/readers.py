@@ -1140,17 +1140,19 @@ class _JsonLinesSource(_TextSource):
         except pa.ArrowInvalid as again:
             message = _first_line(again)
         found = re.match(r"JSON parse error: (.*) in row (\d+)$", message)
-        if found:
-            where = self._where_in_block(block, offset, int(found.group(2)))
-            not_object = re.fullmatch(r"Column\(\) changed from object to (\w+)", found.group(1))
+        located = (found.group(1), int(found.group(2))) if found else _after_an_object(block)
+        if located:
+            problem, row = located
+            where = self._where_in_block(block, offset, row)
+            not_object = re.fullmatch(r"Column\(\) changed from object to (\w+)", problem)
             if not_object:  # a JSON array file, or a line holding a bare value
                 return InputError(
                     f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds "
                     f"{_a(not_object.group(1))}"
                 )
             # pyarrow names a key as 'Column(/pred)' ('Column(/m/a)' nested): said in the words of other messages.
-            changed = re.fullmatch(r"Column\(/(.+)\) changed from (\w+) to (\w+)", found.group(1))
-            twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", found.group(1))
+            changed = re.fullmatch(r"Column\(/(.+)\) changed from (\w+) to (\w+)", problem)
+            twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", problem)
             if changed:
                 key, before, after = changed.groups()
                 message = (
@@ -1160,8 +1162,29 @@ class _JsonLinesSource(_TextSource):
             elif twice:
                 message = f"{where}: the key '{show_name(twice.group(1))}' appears twice in the line"
             else:
-                message = f"{where}: {found.group(1)}"
+                message = f"{where}: {problem}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
+
+
+def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
+    """``(problem, row)`` when a line goes on after its object (``{"a": 1},``, a trailing comma), where pyarrow
+    names no row but says "The document is empty.": found with the standard library, the row being the line's
+    index among the non-blank lines, as pyarrow counts rows."""
+    import json
+
+    row = 0
+    for text in block.to_pybytes().split(b"\n"):
+        if not text.strip():
+            continue
+        try:
+            json.loads(text)
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError) and error.msg == "Extra data":
+                after = text[error.pos : error.pos + 10].decode("utf-8", errors="replace")
+                return f"the line goes on after its JSON value ('{show_name(after)}' at column {error.colno})", row
+            return None
+        row += 1
+    return None
 
 
 def _a(noun: str) -> str:
