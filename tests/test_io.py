@@ -1055,7 +1055,16 @@ def test_matrix_from_one_numeric_column_has_one_column() -> None:
     assert missing is None
 
 
-@pytest.mark.parametrize("kind", [pa.list_(pa.float64()), pa.list_(pa.int64(), 2), pa.large_list(pa.float32())])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pa.list_(pa.float64()),
+        pa.list_(pa.int64(), 2),
+        pa.large_list(pa.float32()),
+        pa.list_view(pa.float64()),
+        pa.large_list_view(pa.int64()),
+    ],
+)
 def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
     array = pa.array([[1, 2], None, [5, 6]], kind)
     matrix, missing = to_float64_matrix([array], ["emb"])
@@ -1063,6 +1072,19 @@ def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
     assert matrix[[0, 2]].tolist() == [[1.0, 2.0], [5.0, 6.0]]
     assert np.isnan(matrix[1]).all()
     assert missing is not None and missing.tolist() == [False, True, False]
+
+
+def test_list_view_is_read_by_its_offsets_and_sizes(tmp_path: Path) -> None:
+    """pyarrow's cast of a list view to a list makes up its offsets: a view's last row was read as empty, or with a
+    negative length (-6 values), so a Feather file of list views failed as ragged."""
+    views = pa.ListViewArray.from_arrays(
+        pa.array([4, 0, 2], pa.int32()), pa.array([2, 2, 2], pa.int32()), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    )
+    feather.write_feather(pa.table({"emb": views}), tmp_path / "v.feather")
+    column = open_input(str(tmp_path / "v.feather")).read(["emb"]).column("emb")
+    matrix, missing = to_float64_matrix(column, ["emb"])
+    assert matrix.tolist() == [[5.0, 6.0], [1.0, 2.0], [3.0, 4.0]]
+    assert missing is None
 
 
 def test_matrix_from_a_chunked_list_column_with_a_null_inside() -> None:

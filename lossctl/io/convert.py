@@ -304,15 +304,15 @@ def width_error(column: str, first_row: int, width: int, row: int, length: int) 
 
 
 def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """A list or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values."""
+    """A list, list-view or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values."""
     import pyarrow.compute as pc
 
     kind = array.type
     if not _is_number(kind.value_type):
         raise InputError(f"column '{column}' is a list of {kind.value_type}, expected lists of numbers")
+    # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
+    # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
     chunks = _chunks(array)
-    if pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind):
-        chunks = [chunk.cast(pa.large_list(kind.value_type)) for chunk in chunks]
     fixed = pa.types.is_fixed_size_list(kind)
     validity = [~arrow.missing(chunk) for chunk in chunks]
     # A null row's length is whatever its slot holds: only valid rows' lengths are read.
