@@ -758,6 +758,28 @@ def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (b'null\n{"pred": 1, "target": 2}\n', "line 1 (row 0; 0-based)"),
+        (b'null null\n{"pred": 1, "target": 2}\n', "line 1 (row 0; 0-based)"),
+        (b'nullx\n{"pred": 1, "target": 2}\n', "line 1 (row 0; 0-based)"),
+        (b'{"pred": 1, "target": 2}\n\r\n  null\r\n{"pred": 3, "target": 5}\n', "line 3 (row 1; 0-based)"),
+    ],
+)
+def test_jsonl_null_line_is_not_an_object(tmp_path: Path, text: bytes, where: str) -> None:
+    """A line 'null' first in a block killed the process (pyarrow's reader, SIGSEGV, nothing on stderr); later it
+    was read as a row of missing values, which --missing drop dropped without a word. Run in a subprocess, as the
+    crash would end the test session."""
+    path = write(tmp_path / "p.jsonl", text)
+    args = ["eval", path, "-l", "mse", "--missing", "drop"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *args], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr.splitlines()[-1] == (
+        f"error: cannot read '{path}': JSON Lines needs one object per line; {where} holds null"
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "where", "after"),
     [
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),

@@ -36,7 +36,7 @@ from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
-from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
+from lossctl.io.guards import Lines, LineTooLong, count_lines, first_null_line, first_too_deep_line
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
@@ -1101,14 +1101,22 @@ class _JsonLinesSource(_TextSource):
             ) from None
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str] | None) -> pa.Table:
-        """Parse a block of lines, after checking that none nests too deeply for pyarrow's reader."""
+        """Parse a block of lines, after checking that none nests too deeply for pyarrow's reader, nor is ``null``."""
         import pyarrow.json as pjson
 
-        deep = first_too_deep_line(block, MAX_JSON_DEPTH)
+        lines = Lines(block)
+        deep = first_too_deep_line(lines, MAX_JSON_DEPTH)
         if deep is not None:
             raise InputError(
                 f"cannot read {_label(self.path)} as JSON Lines: line {self._line_number(offset) + deep} nests "
                 f"deeper than {MAX_JSON_DEPTH} levels, the deepest lossctl reads"
+            )
+        null = first_null_line(lines)
+        if null is not None:
+            row = sum(1 for line in range(null) if lines.text(line).strip(b"\r"))  # as _physical_line counts
+            raise InputError(
+                f"cannot read {_label(self.path)}: JSON Lines needs one object per line; "
+                f"{self._where_in_block(block, offset, row)} holds null"
             )
         try:
             table = pjson.read_json(pa.BufferReader(block))
