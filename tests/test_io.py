@@ -504,6 +504,20 @@ def test_by_ids_beyond_int64_in_a_csv_stay_apart(tmp_path: Path, monkeypatch: py
     assert [record.group for record in report.results[1:]] == [{"g": 1.5}, {"g": float(2**53)}]
 
 
+def test_by_ids_beyond_int64_in_json_lines_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a CSV: pyarrow's JSON reader makes a column of integers beyond int64 float64, so the ids 2^64 - 1 and
+    2^64 - 2 were one group '1.8446744073709552e+19' of 2 rows, and the id 1 the group 1.0."""
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)  # the first blocks hold int64 ids only
+    ids = [1, 2, 3, 2**53 + 1, 2**53, 2**64 - 1, 2**64 - 2, 2]
+    text = "".join(f'{{"pred": {i}, "target": 0, "g": {g}}}\n' for i, g in enumerate(ids))
+    report = lossctl.evaluate(write(tmp_path / "p.jsonl", text.encode()), losses="mse", by="g")
+    groups = {str(record.group["g"]): record.n for record in report.results if record.group is not None}
+    assert groups == {str(g): 2 if g == 2 else 1 for g in ids}
+    assert report.value("mse", group={"g": str(2**64 - 2)}) == 36.0
+
+
 @pytest.mark.parametrize("name", ["p.csv", "-"])
 def test_a_word_in_a_later_block_is_named_with_its_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str

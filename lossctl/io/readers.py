@@ -54,6 +54,7 @@ _PARQUET_EXTENSIONS = (".parquet", ".pq")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BOM = b"\xef\xbb\xbf"
 _EXACT_FLOAT_INTEGERS = 2.0**53  # from here on, float64 holds only some integers
+_LONG_INTEGER = r"^\s*[-+]?[0-9]{16,}\s*$"  # an integer that may be beyond them
 # The fix named by the errors of text that is not UTF-8.
 _TO_UTF8 = "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
 
@@ -744,6 +745,30 @@ class _TextSource(Source):
             if last is not None:
                 self._check_end(*last)
 
+    def _long_integers_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
+        """Keep as text a ``--by`` key column that pyarrow read as floats while a value is an integer of 16 digits or
+        more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids from 2^53 on
+        round, so ``9007199254740993`` and ``9007199254740992`` were one group without a word. As text each id is
+        its own group. Only key columns are looked at, and parsed again (:meth:`_texts`) only when a value reaches
+        2^53."""
+        floats = [c for c in self._keys if c in table.column_names and pa.types.is_floating(table.schema.field(c).type)]
+        if not floats:
+            return table
+        import pyarrow.compute as pc
+
+        for column in floats:
+            extent = pc.max(pc.abs(table.column(column))).as_py()
+            if extent is None or not extent >= _EXACT_FLOAT_INTEGERS:
+                continue
+            texts = self._texts(block, column)
+            if len(texts) == table.num_rows and pc.any(pc.match_substring_regex(texts, _LONG_INTEGER)).as_py():
+                table = table.set_column(table.column_names.index(column), column, texts)
+        return table
+
+    @abstractmethod
+    def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
+        """One column of a block as the text of its values (numbers as written), null where missing."""
+
     def _check_end(self, block: pa.Buffer, offset: int) -> None:
         """Refuse what the last block reveals about the whole input (nothing, but for CSV)."""
 
@@ -1007,24 +1032,8 @@ class _CsvSource(_TextSource):
                 table = table.set_column(table.column_names.index(column), column, texts.column(column))
         return table
 
-    def _long_integers_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
-        """Keep as text a ``--by`` key column that pyarrow read as floats while a cell is an integer of 16 digits or
-        more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids from 2^53 on
-        round, so ``9007199254740993`` and ``9007199254740992`` were one group without a word. As text each id is
-        its own group. Only key columns are looked at, and parsed again only when a value reaches 2^53."""
-        floats = [c for c in self._keys if c in table.column_names and pa.types.is_floating(table.schema.field(c).type)]
-        if not floats:
-            return table
-        import pyarrow.compute as pc
-
-        for column in floats:
-            extent = pc.max(pc.abs(table.column(column))).as_py()
-            if extent is None or not extent >= _EXACT_FLOAT_INTEGERS:
-                continue
-            texts = self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
-            if pc.any(pc.match_substring_regex(texts, r"^\s*[-+]?[0-9]{16,}\s*$")).as_py():
-                table = table.set_column(table.column_names.index(column), column, texts)
-        return table
+    def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
+        return self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
 
     def _read_csv(
         self, block: pa.Buffer, columns: list[str], use_threads: bool, whole: bool = False, text: bool = False
@@ -1134,7 +1143,23 @@ class _JsonLinesSource(_TextSource):
         names = self._names(table, block, offset)
         table = pa.table({name: table.column(name) if name in names else pa.nulls(table.num_rows) for name in columns})
         self._check_utf8(table, block, offset)
-        return table
+        return self._long_integers_as_text(table, block)
+
+    def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
+        """Parsed again with the standard library, numbers kept as written; other values (none in a column pyarrow
+        read as numbers) and lines that are not one object give no text, nor does a blank line a row."""
+        import json
+
+        texts = []
+        for line in block.to_pybytes().split(b"\n"):
+            if line.strip():
+                try:
+                    record = json.loads(line, parse_int=str, parse_float=str, parse_constant=str)
+                except ValueError:  # pyarrow's reader is more lenient (two objects on a line): rows may not match
+                    record = None
+                value = record.get(column) if isinstance(record, dict) else None
+                texts.append(value if isinstance(value, str) else None)
+        return pa.array(texts, pa.string())
 
     def _parse_error(self, block: pa.Buffer, offset: int, error: pa.ArrowInvalid) -> InputError:
         """Say which line is wrong: pyarrow counts rows from its internal block, so parse again in one block."""
