@@ -598,7 +598,7 @@ class _TextSource(Source):
     _checks_text = True
     _has_header = False
     _quoted = False  # whether a quoted value may hold a newline (CSV)
-    _keys: frozenset[str] = frozenset()  # the --by columns being read (Source.batches's dictionary)
+    _keys: frozenset[str] = frozenset()  # the key columns being read (--by, qid: Source.batches's dictionary)
 
     def __init__(
         self,
@@ -746,11 +746,11 @@ class _TextSource(Source):
                 self._check_end(*last)
 
     def _long_integers_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
-        """Keep as text a ``--by`` key column that pyarrow read as floats while a value is an integer of 16 digits or
-        more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids from 2^53 on
-        round, so ``9007199254740993`` and ``9007199254740992`` were one group without a word. As text each id is
-        its own group. Only key columns are looked at, and parsed again (:meth:`_texts`) only when a value reaches
-        2^53."""
+        """Keep as text a key column (``--by``, a query id) that pyarrow read as floats while a value is an integer of
+        16 digits or more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids
+        from 2^53 on round, so ``9007199254740993`` and ``9007199254740992`` were one group (or one query) without a
+        word. As text each id is its own. Only key columns are looked at, and parsed again (:meth:`_texts`) only when
+        a value reaches 2^53."""
         floats = [c for c in self._keys if c in table.column_names and pa.types.is_floating(table.schema.field(c).type)]
         if not floats:
             return table
