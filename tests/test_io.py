@@ -799,6 +799,7 @@ def test_jsonl_null_line_is_not_an_object(tmp_path: Path, text: bytes, where: st
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),
         (b'{"a": 1},\n{"a": 2}\n', "line 1 (row 0; 0-based)", "',' at column 9"),
         (b'{"a": 1}\n\n{"a": 2}}\n', "line 3 (row 1; 0-based)", "'}' at column 9"),
+        (b'{"a": 1}\n   \n{"a": 2},\n', "line 3 (row 2; 0-based)", "',' at column 9"),
     ],
 )
 def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: bytes, where: str, after: str) -> None:

@@ -1207,7 +1207,10 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
 
     row = 0
     for text in block.to_pybytes().split(b"\n"):
+        if not text.strip(b"\r"):  # as _physical_line counts lines back from rows
+            continue
         if not text.strip():
+            row += 1
             continue
         try:
             json.loads(text)
