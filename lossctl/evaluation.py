@@ -103,12 +103,13 @@ def input_batches(
     opened: Opened, columns: list[str], options: Options, notices: list[str], rows: int | None = None
 ) -> Iterator[pa.RecordBatch]:
     """The record batches of ``columns`` (``rows`` each, by default :func:`batch_rows`), with the targets file's
-    columns joined in when there is one (streamed: :class:`~lossctl.io.align.Join`). The ``--by`` columns come as
-    dictionaries where the file stores them so."""
-    by = list(opened.binding.by)
+    columns joined in when there is one (streamed: :class:`~lossctl.io.align.Join`). The key columns, ``--by`` and
+    query ids, are the reader's ``dictionary``: they come as dictionaries where the file stores them so, and a text
+    reader keeps their integers beyond 2^53 exact (two ids are never one)."""
+    keys = list(dict.fromkeys([*opened.binding.by, *opened.binding.roles.get("qid", [])]))
     chunk_rows = rows or batch_rows(options, opened.binding, columns)
     if opened.targets is None:
-        return iter(opened.source.batches(columns, chunk_rows, dictionary=by))
+        return iter(opened.source.batches(columns, chunk_rows, dictionary=keys))
     from lossctl.io.align import joined_batches
 
     binding = opened.binding
@@ -117,7 +118,7 @@ def input_batches(
     drop = options.missing == "drop"
     key = options.join_key
     return joined_batches(
-        opened.source, opened.targets, columns, target_columns, key, chunk_rows, by, notices, drop, data
+        opened.source, opened.targets, columns, target_columns, key, chunk_rows, keys, notices, drop, data
     )
 
 

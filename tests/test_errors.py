@@ -1924,6 +1924,55 @@ def test_json_array_cells_in_csv_errors(cli, write, cell: str, message: str) -> 
     assert run.code == 3 and message in run.err, run.err
 
 
+def _text_not_utf8(values: list[bytes]) -> object:
+    """A pyarrow string array holding the bytes as they are (pyarrow builds one without checking them)."""
+    import pyarrow as pa
+
+    raw = pa.array(values, pa.binary())
+    return pa.Array.from_buffers(pa.string(), len(raw), raw.buffers())
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "column", "row"),
+    [
+        ("p.parquet", ["-l", "mae", "--by", "city"], "city", 3),
+        ("p.feather", ["-l", "mae", "--by", "city"], "city", 3),
+        ("p.parquet", ["-l", "bce", "--target", "label", "--positive", "yes"], "label", 2),
+    ],
+)
+def test_parquet_and_arrow_text_that_is_not_utf8(cli, tmp_path: Path, monkeypatch, name, args, column, row) -> None:
+    """Parquet and Arrow declare text UTF-8, unchecked by pyarrow: a Latin-1 'caf\xe9' in a --by key, a label or
+    a join key was an internal error (exit 4, UnicodeDecodeError) where the engine decoded it."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    monkeypatch.chdir(tmp_path)
+    batches = [
+        {"pred": [0.2, 0.7], "target": [0.0, 1.0], "city": _text_not_utf8([b"a", b"b"]), "label": ["no", "yes"]},
+        {
+            "pred": [0.4, 0.9],
+            "target": [1.0, 1.0],
+            "city": _text_not_utf8([b"a", b"caf\xe9"]),
+            "label": _text_not_utf8([b"caf\xe9", b"yes"]),
+        },
+    ]
+    tables = [pa.table(batch) for batch in batches]
+    if name.endswith(".parquet"):
+        with pq.ParquetWriter(name, tables[0].schema) as writer:  # two row groups: rows are counted across them
+            for table in tables:
+                writer.write_table(table)
+    else:
+        feather.write_feather(pa.concat_tables(tables), name)
+    inputs = {tmp_path / name: (tmp_path / name).read_bytes()}
+    full = ["eval", name, *args, "-o", "out.json"]
+    message = (
+        f"column '{column}' of {name} holds text that is not UTF-8 (row {row}; 0-based); write it as UTF-8 text, or "
+        "as binary"
+    )
+    check_failure(cli(*full), tmp_path, full, inputs, 3, message)
+
+
 PLUGIN = """
 import numpy as np
 from lossctl import register_loss

@@ -504,6 +504,20 @@ def test_by_ids_beyond_int64_in_a_csv_stay_apart(tmp_path: Path, monkeypatch: py
     assert [record.group for record in report.results[1:]] == [{"g": 1.5}, {"g": float(2**53)}]
 
 
+def test_by_ids_beyond_int64_in_json_lines_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a CSV: pyarrow's JSON reader makes a column of integers beyond int64 float64, so the ids 2^64 - 1 and
+    2^64 - 2 were one group '1.8446744073709552e+19' of 2 rows, and the id 1 the group 1.0."""
+    import lossctl
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)  # the first blocks hold int64 ids only
+    ids = [1, 2, 3, 2**53 + 1, 2**53, 2**64 - 1, 2**64 - 2, 2]
+    text = "".join(f'{{"pred": {i}, "target": 0, "g": {g}}}\n' for i, g in enumerate(ids))
+    report = lossctl.evaluate(write(tmp_path / "p.jsonl", text.encode()), losses="mse", by="g")
+    groups = {str(record.group["g"]): record.n for record in report.results if record.group is not None}
+    assert groups == {str(g): 2 if g == 2 else 1 for g in ids}
+    assert report.value("mse", group={"g": str(2**64 - 2)}) == 36.0
+
+
 @pytest.mark.parametrize("name", ["p.csv", "-"])
 def test_a_word_in_a_later_block_is_named_with_its_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
@@ -754,6 +768,47 @@ def test_jsonl_parse_error_names_the_line(tmp_path: Path) -> None:
         open_input(path)
     assert message(error) == (
         f"cannot read '{path}' as JSON Lines: line 3 (row 1; 0-based): Missing a comma or '}}' after an object member."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (b'null\n{"pred": 1, "target": 2}\n', "line 1 (row 0; 0-based)"),
+        (b'null null\n{"pred": 1, "target": 2}\n', "line 1 (row 0; 0-based)"),
+        (b'nullx\n{"pred": 1, "target": 2}\n', "line 1 (row 0; 0-based)"),
+        (b'{"pred": 1, "target": 2}\n\r\n  null\r\n{"pred": 3, "target": 5}\n', "line 3 (row 1; 0-based)"),
+    ],
+)
+def test_jsonl_null_line_is_not_an_object(tmp_path: Path, text: bytes, where: str) -> None:
+    """A line 'null' first in a block killed the process (pyarrow's reader, SIGSEGV, nothing on stderr); later it
+    was read as a row of missing values, which --missing drop dropped without a word. Run in a subprocess, as the
+    crash would end the test session."""
+    path = write(tmp_path / "p.jsonl", text)
+    args = ["eval", path, "-l", "mse", "--missing", "drop"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *args], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr.splitlines()[-1] == (
+        f"error: cannot read '{path}': JSON Lines needs one object per line; {where} holds null"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "after"),
+    [
+        (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),
+        (b'{"a": 1},\n{"a": 2}\n', "line 1 (row 0; 0-based)", "',' at column 9"),
+        (b'{"a": 1}\n\n{"a": 2}}\n', "line 3 (row 1; 0-based)", "'}' at column 9"),
+        (b'{"a": 1}\n   \n{"a": 2},\n', "line 3 (row 2; 0-based)", "',' at column 9"),
+    ],
+)
+def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: bytes, where: str, after: str) -> None:
+    """A trailing comma was 'JSON parse error: The document is empty.', pyarrow's words, naming no line."""
+    path = write(tmp_path / "x.jsonl", text)
+    with pytest.raises(InputError) as error:
+        open_input(path).read(["a"])
+    assert message(error) == (
+        f"cannot read '{path}' as JSON Lines: {where}: the line goes on after its JSON value ({after})"
     )
 
 
@@ -1037,7 +1092,16 @@ def test_matrix_from_one_numeric_column_has_one_column() -> None:
     assert missing is None
 
 
-@pytest.mark.parametrize("kind", [pa.list_(pa.float64()), pa.list_(pa.int64(), 2), pa.large_list(pa.float32())])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pa.list_(pa.float64()),
+        pa.list_(pa.int64(), 2),
+        pa.large_list(pa.float32()),
+        pa.list_view(pa.float64()),
+        pa.large_list_view(pa.int64()),
+    ],
+)
 def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
     array = pa.array([[1, 2], None, [5, 6]], kind)
     matrix, missing = to_float64_matrix([array], ["emb"])
@@ -1045,6 +1109,19 @@ def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
     assert matrix[[0, 2]].tolist() == [[1.0, 2.0], [5.0, 6.0]]
     assert np.isnan(matrix[1]).all()
     assert missing is not None and missing.tolist() == [False, True, False]
+
+
+def test_list_view_is_read_by_its_offsets_and_sizes(tmp_path: Path) -> None:
+    """pyarrow's cast of a list view to a list makes up its offsets: a view's last row was read as empty, or with a
+    negative length (-6 values), so a Feather file of list views failed as ragged."""
+    views = pa.ListViewArray.from_arrays(
+        pa.array([4, 0, 2], pa.int32()), pa.array([2, 2, 2], pa.int32()), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    )
+    feather.write_feather(pa.table({"emb": views}), tmp_path / "v.feather")
+    column = open_input(str(tmp_path / "v.feather")).read(["emb"]).column("emb")
+    matrix, missing = to_float64_matrix(column, ["emb"])
+    assert matrix.tolist() == [[5.0, 6.0], [1.0, 2.0], [3.0, 4.0]]
+    assert missing is None
 
 
 def test_matrix_from_a_chunked_list_column_with_a_null_inside() -> None:
@@ -1088,6 +1165,18 @@ def test_json_array_elements_are_read_like_scalar_columns() -> None:
     matrix, missing = to_float64_matrix(pa.array(['[true, "1.5"]', "[false, 2]"]), ["emb"])
     assert matrix.tolist() == [[1.0, 1.5], [0.0, 2.0]]
     assert missing is None
+    matrix, missing = to_float64_matrix(pa.array(['[" 1.5 ", 2]', '["NA", 2]']), ["emb"])
+    assert matrix[0].tolist() == [1.5, 2.0]
+    assert missing is not None and missing.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("element", ['"1_0"', '"\u0661"', '"\uff11"'])
+def test_json_array_text_elements_are_numbers_only_as_arrow_spells_them(element: str) -> None:
+    """Python's float reads 1_0 as 10 and Arabic-Indic or full-width digits as digits: NumPy read every cell of
+    a column this way when all of them parsed, so '["1_0", 0]' was 10 unless another cell was wrong."""
+    with pytest.raises(InputError) as error:
+        to_float64_matrix(pa.array([f"[{element}, 0]", "[1, 2]"]), ["emb"])
+    assert message(error).startswith("column 'emb' has a value that is not a number in the JSON array at row 0: ")
 
 
 @pytest.mark.parametrize(

@@ -304,15 +304,15 @@ def width_error(column: str, first_row: int, width: int, row: int, length: int) 
 
 
 def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """A list or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values."""
+    """A list, list-view or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values."""
     import pyarrow.compute as pc
 
     kind = array.type
     if not _is_number(kind.value_type):
         raise InputError(f"column '{column}' is a list of {kind.value_type}, expected lists of numbers")
+    # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
+    # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
     chunks = _chunks(array)
-    if pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind):
-        chunks = [chunk.cast(pa.large_list(kind.value_type)) for chunk in chunks]
     fixed = pa.types.is_fixed_size_list(kind)
     validity = [~arrow.missing(chunk) for chunk in chunks]
     # A null row's length is whatever its slot holds: only valid rows' lengths are read.
@@ -348,11 +348,13 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
 
 
 def _json_number(item: object) -> float:
-    """One element of a JSON array, read as leniently as a scalar column: booleans as 0/1, numeric text."""
+    """One element of a JSON array, read as a scalar column's cell is: booleans as 0/1, numeric text as Arrow's
+    parser spells it (:func:`_spells_number`), the :data:`MISSING_TEXTS` as missing."""
     if item is None:
         return math.nan
-    if isinstance(item, str) and "_" not in item:
-        return float(item)
+    if isinstance(item, str):
+        text = item.strip()
+        return math.nan if text in MISSING_TEXTS else written_number(text)
     if isinstance(item, (int, float)):
         return float(item)
     raise ValueError(item)
@@ -383,19 +385,23 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
 
     Cells are parsed with ``json.loads``, never ``eval``. All cells are first parsed in one call, as one
     JSON document, and converted by NumPy, which is fast; on any problem they are parsed again one by
-    one to name the row. Elements are read like scalar columns: ``true`` is 1, ``"1.5"`` is 1.5, and
-    ``null`` is missing. Blank and null cells are missing rows.
+    one to name the row, as are cells holding text elements. Elements are read like scalar columns: ``true`` is
+    1, ``"1.5"`` is 1.5 (``"1_0"`` is not a number), and ``null`` or ``"NA"`` is missing. Blank and null cells are
+    missing rows.
     """
     cells = [text for chunk in _chunks(array) for text in chunk.cast(pa.string()).to_pylist()]
     rows = [row for row, text in enumerate(cells) if text is not None and text.strip()]
     texts = [cells[row] for row in rows]
     values: np.ndarray | None = None
-    try:
-        parsed = json.loads("[" + ",".join(texts) + "]")
-        if len(parsed) == len(texts) and all(type(item) is list for item in parsed):
-            values = np.array(parsed, dtype=np.float64) if texts else np.empty((0, 0))
-    except (ValueError, TypeError, OverflowError, RecursionError):  # parsed again cell by cell, to name the row
-        values = None
+    joined = ",".join(texts)
+    # Text elements are left to the cell-by-cell path: NumPy would read them as Python's float does ("1_0" as 10).
+    if '"' not in joined:
+        try:
+            parsed = json.loads("[" + joined + "]")
+            if len(parsed) == len(texts) and all(type(item) is list for item in parsed):
+                values = np.array(parsed, dtype=np.float64) if texts else np.empty((0, 0))
+        except (ValueError, TypeError, OverflowError, RecursionError):  # parsed again cell by cell, to name the row
+            values = None
     if values is None or values.ndim != 2:
         strict = [_json_row(text, column, row + row_offset) for row, text in zip(rows, texts, strict=True)]
         for row, vector in zip(rows, strict, strict=True):

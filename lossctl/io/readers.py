@@ -36,7 +36,7 @@ from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
-from lossctl.io.guards import LineTooLong, count_lines, first_too_deep_line
+from lossctl.io.guards import Lines, LineTooLong, count_lines, first_null_line, first_too_deep_line
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
@@ -53,6 +53,7 @@ DECIMAL_POINTS = (".", ",")
 _PARQUET_EXTENSIONS = (".parquet", ".pq")
 _BOM = b"\xef\xbb\xbf"
 _EXACT_FLOAT_INTEGERS = 2.0**53  # from here on, float64 holds only some integers
+_LONG_INTEGER = r"^\s*[-+]?[0-9]{16,}\s*$"  # an integer that may be beyond them
 # The fix named by the errors of text that is not UTF-8.
 _TO_UTF8 = "convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"
 
@@ -142,6 +143,7 @@ class Source(ABC):
     columns: list[str]
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
     once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
+    _checks_text = False  # whether the reader itself refuses text that is not UTF-8 (naming the line of a text file)
 
     @property
     def name(self) -> str:
@@ -171,7 +173,10 @@ class Source(ABC):
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table."""
-        return self._read(self._wanted(columns))
+        table = self._read(self._wanted(columns))
+        if not self._checks_text:
+            refuse_text_not_utf8(table, self.name, self.first_row)
+        return table
 
     def batches(
         self, columns: Sequence[str], chunk_rows: int, dictionary: Sequence[str] = ()
@@ -188,7 +193,15 @@ class Source(ABC):
         """
         if chunk_rows < 1:
             raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
-        return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
+        batches = self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
+        return batches if self._checks_text else self._text_checked(batches)
+
+    def _text_checked(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        row = self.first_row
+        for batch in batches:
+            refuse_text_not_utf8(batch, self.name, row)
+            row += batch.num_rows
+            yield batch
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
         """``columns`` once each, every one a column of the input that no other column shares its name with (it
@@ -581,9 +594,10 @@ class _TextSource(Source):
     again.
     """
 
+    _checks_text = True
     _has_header = False
     _quoted = False  # whether a quoted value may hold a newline (CSV)
-    _keys: frozenset[str] = frozenset()  # the --by columns being read (Source.batches's dictionary)
+    _keys: frozenset[str] = frozenset()  # the key columns being read (--by, qid: Source.batches's dictionary)
 
     def __init__(
         self,
@@ -730,6 +744,30 @@ class _TextSource(Source):
             if last is not None:
                 self._check_end(*last)
 
+    def _long_integers_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
+        """Keep as text a key column (``--by``, a query id) that pyarrow read as floats while a value is an integer of
+        16 digits or more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids
+        from 2^53 on round, so ``9007199254740993`` and ``9007199254740992`` were one group (or one query) without a
+        word. As text each id is its own. Only key columns are looked at, and parsed again (:meth:`_texts`) only when
+        a value reaches 2^53."""
+        floats = [c for c in self._keys if c in table.column_names and pa.types.is_floating(table.schema.field(c).type)]
+        if not floats:
+            return table
+        import pyarrow.compute as pc
+
+        for column in floats:
+            extent = pc.max(pc.abs(table.column(column))).as_py()
+            if extent is None or not extent >= _EXACT_FLOAT_INTEGERS:
+                continue
+            texts = self._texts(block, column)
+            if len(texts) == table.num_rows and pc.any(pc.match_substring_regex(texts, _LONG_INTEGER)).as_py():
+                table = table.set_column(table.column_names.index(column), column, texts)
+        return table
+
+    @abstractmethod
+    def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
+        """One column of a block as the text of its values (numbers as written), null where missing."""
+
     def _check_end(self, block: pa.Buffer, offset: int) -> None:
         """Refuse what the last block reveals about the whole input (nothing, but for CSV)."""
 
@@ -773,13 +811,38 @@ class _TextSource(Source):
         return InputError(f"{_label(self.path)} is empty")
 
 
-def _valid(column: pa.ChunkedArray) -> bool:
+def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
     """Whether a text column holds valid UTF-8 (Arrow's full validation, which checks it)."""
     try:
         column.validate(full=True)
     except pa.ArrowInvalid:
         return False
     return True
+
+
+def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row: int) -> None:
+    """Refuse a text column (plain or dictionary-encoded) holding bytes that are not UTF-8, naming its first such
+    row (``first_row`` numbers the first row of ``data``). Parquet and Arrow declare their text UTF-8 but pyarrow's
+    readers do not check it, so such a value failed deep in the engine, as an internal error, where it was decoded
+    (a ``--by`` key, a label, a join key). Arrow's check is a vectorised pass over the text columns only."""
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+            continue
+        if _valid(column):
+            continue
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        values = [
+            value
+            for chunk in chunks
+            for value in (chunk.dictionary_decode() if kind != chunk.type else chunk).cast(pa.binary()).to_pylist()
+        ]
+        row = next((row for row, value in enumerate(values) if _not_utf8(value)), None)
+        at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
+        raise InputError(
+            f"column '{show_name(name)}' of {where} holds text that is not UTF-8{at}; write it as UTF-8 text, or as "
+            "binary"
+        )
 
 
 def _not_utf8(value: bytes | None) -> bool:
@@ -968,24 +1031,8 @@ class _CsvSource(_TextSource):
                 table = table.set_column(table.column_names.index(column), column, texts.column(column))
         return table
 
-    def _long_integers_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
-        """Keep as text a ``--by`` key column that pyarrow read as floats while a cell is an integer of 16 digits or
-        more: a uint64 id beyond int64 (``18446744073709551615``) makes the column float64, where ids from 2^53 on
-        round, so ``9007199254740993`` and ``9007199254740992`` were one group without a word. As text each id is
-        its own group. Only key columns are looked at, and parsed again only when a value reaches 2^53."""
-        floats = [c for c in self._keys if c in table.column_names and pa.types.is_floating(table.schema.field(c).type)]
-        if not floats:
-            return table
-        import pyarrow.compute as pc
-
-        for column in floats:
-            extent = pc.max(pc.abs(table.column(column))).as_py()
-            if extent is None or not extent >= _EXACT_FLOAT_INTEGERS:
-                continue
-            texts = self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
-            if pc.any(pc.match_substring_regex(texts, r"^\s*[-+]?[0-9]{16,}\s*$")).as_py():
-                table = table.set_column(table.column_names.index(column), column, texts)
-        return table
+    def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
+        return self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
 
     def _read_csv(
         self, block: pa.Buffer, columns: list[str], use_threads: bool, whole: bool = False, text: bool = False
@@ -1062,14 +1109,22 @@ class _JsonLinesSource(_TextSource):
             ) from None
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str] | None) -> pa.Table:
-        """Parse a block of lines, after checking that none nests too deeply for pyarrow's reader."""
+        """Parse a block of lines, after checking that none nests too deeply for pyarrow's reader, nor is ``null``."""
         import pyarrow.json as pjson
 
-        deep = first_too_deep_line(block, MAX_JSON_DEPTH)
+        lines = Lines(block)
+        deep = first_too_deep_line(lines, MAX_JSON_DEPTH)
         if deep is not None:
             raise InputError(
                 f"cannot read {_label(self.path)} as JSON Lines: line {self._line_number(offset) + deep} nests "
                 f"deeper than {MAX_JSON_DEPTH} levels, the deepest lossctl reads"
+            )
+        null = first_null_line(lines)
+        if null is not None:
+            row = sum(1 for line in range(null) if lines.text(line).strip(b"\r"))  # as _physical_line counts
+            raise InputError(
+                f"cannot read {_label(self.path)}: JSON Lines needs one object per line; "
+                f"{self._where_in_block(block, offset, row)} holds null"
             )
         try:
             table = pjson.read_json(pa.BufferReader(block))
@@ -1087,7 +1142,23 @@ class _JsonLinesSource(_TextSource):
         names = self._names(table, block, offset)
         table = pa.table({name: table.column(name) if name in names else pa.nulls(table.num_rows) for name in columns})
         self._check_utf8(table, block, offset)
-        return table
+        return self._long_integers_as_text(table, block)
+
+    def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
+        """Parsed again with the standard library, numbers kept as written; other values (none in a column pyarrow
+        read as numbers) and lines that are not one object give no text, nor does a blank line a row."""
+        import json
+
+        texts = []
+        for line in block.to_pybytes().split(b"\n"):
+            if line.strip():
+                try:
+                    record = json.loads(line, parse_int=str, parse_float=str, parse_constant=str)
+                except ValueError:  # pyarrow's reader is more lenient (two objects on a line): rows may not match
+                    record = None
+                value = record.get(column) if isinstance(record, dict) else None
+                texts.append(value if isinstance(value, str) else None)
+        return pa.array(texts, pa.string())
 
     def _parse_error(self, block: pa.Buffer, offset: int, error: pa.ArrowInvalid) -> InputError:
         """Say which line is wrong: pyarrow counts rows from its internal block, so parse again in one block."""
@@ -1101,17 +1172,19 @@ class _JsonLinesSource(_TextSource):
         except pa.ArrowInvalid as again:
             message = _first_line(again)
         found = re.match(r"JSON parse error: (.*) in row (\d+)$", message)
-        if found:
-            where = self._where_in_block(block, offset, int(found.group(2)))
-            not_object = re.fullmatch(r"Column\(\) changed from object to (\w+)", found.group(1))
+        located = (found.group(1), int(found.group(2))) if found else _after_an_object(block)
+        if located:
+            problem, row = located
+            where = self._where_in_block(block, offset, row)
+            not_object = re.fullmatch(r"Column\(\) changed from object to (\w+)", problem)
             if not_object:  # a JSON array file, or a line holding a bare value
                 return InputError(
                     f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds "
                     f"{_a(not_object.group(1))}"
                 )
             # pyarrow names a key as 'Column(/pred)' ('Column(/m/a)' nested): said in the words of other messages.
-            changed = re.fullmatch(r"Column\(/(.+)\) changed from (\w+) to (\w+)", found.group(1))
-            twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", found.group(1))
+            changed = re.fullmatch(r"Column\(/(.+)\) changed from (\w+) to (\w+)", problem)
+            twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", problem)
             if changed:
                 key, before, after = changed.groups()
                 message = (
@@ -1121,8 +1194,32 @@ class _JsonLinesSource(_TextSource):
             elif twice:
                 message = f"{where}: the key '{show_name(twice.group(1))}' appears twice in the line"
             else:
-                message = f"{where}: {found.group(1)}"
+                message = f"{where}: {problem}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
+
+
+def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
+    """``(problem, row)`` when a line goes on after its object (``{"a": 1},``, a trailing comma), where pyarrow
+    names no row but says "The document is empty.": found with the standard library, the row being the line's
+    index among the non-blank lines, as pyarrow counts rows."""
+    import json
+
+    row = 0
+    for text in block.to_pybytes().split(b"\n"):
+        if not text.strip(b"\r"):  # as _physical_line counts lines back from rows
+            continue
+        if not text.strip():
+            row += 1
+            continue
+        try:
+            json.loads(text)
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError) and error.msg == "Extra data":
+                after = text[error.pos : error.pos + 10].decode("utf-8", errors="replace")
+                return f"the line goes on after its JSON value ('{show_name(after)}' at column {error.colno})", row
+            return None
+        row += 1
+    return None
 
 
 def _a(noun: str) -> str:

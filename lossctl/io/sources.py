@@ -102,6 +102,8 @@ class ConcatSource(Source):
     """Several inputs read one after another as one dataset; they must have the same columns (docs/cli.md,
     "Input"), in any order: each input's columns are read by name, in the first input's order."""
 
+    _checks_text = True  # each input checks its own text, naming itself
+
     def __init__(self, sources: Sequence[Source]) -> None:
         first = sources[0]
         for other in sources[1:]:
