@@ -25,6 +25,32 @@ def to_arrow(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(_TYPES[values.dtype], len(values), [None, pa.py_buffer(values)])
 
 
+def plain(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """``data`` with each column of an extension type as its :func:`storage`; other data as it is (its schema is
+    looked at once per batch, no row is)."""
+    if not any(isinstance(kind, pa.BaseExtensionType) for kind in data.schema.types):
+        return data
+    columns = [storage(column) for column in data.columns]
+    fields = [field.with_type(column.type) for field, column in zip(data.schema, columns, strict=True)]
+    schema = pa.schema(fields, metadata=data.schema.metadata)
+    if isinstance(data, pa.Table):
+        return pa.Table.from_arrays(columns, schema=schema)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def storage(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column of an extension type (Arrow's ``uuid``, ``json``, ``bool8``, ``fixed_shape_tensor``; pandas'
+    ``period`` and ``interval``) as its storage (bytes, text, int8, a fixed-size list, ordinals, a struct),
+    zero-copy: the readers, keys and converters know the storage types, and a file read without the package that
+    registered the type (pandas) shows its storage too. Any other column as it is."""
+    kind = column.type
+    if not isinstance(kind, pa.BaseExtensionType):
+        return column
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([chunk.storage for chunk in column.chunks], kind.storage_type)
+    return column.storage
+
+
 def fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:
     """The values buffer of a fixed-width array as NumPy ``dtype`` (zero-copy), whatever its nulls hold."""
     dtype = np.dtype(dtype)

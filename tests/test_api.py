@@ -724,6 +724,10 @@ def test_a_metric_takes_vectors_as_arrow_polars_and_pandas_hold_them() -> None:
         pa.chunked_array([logits[:1], logits[1:]]),
         pl.Series(logits),
         pd.Series([np.array(row) for row in logits]),
+        # An Arrow extension array (a tensor column) was "'pred' is not numeric: it has type extension<...>".
+        pa.ExtensionArray.from_storage(
+            pa.fixed_shape_tensor(pa.float64(), [3]), pa.FixedSizeListArray.from_arrays(pa.array(np.ravel(logits)), 3)
+        ),
     ]:
         metric = lossctl.Metric("cross_entropy")
         metric.update(pa.array(labels), vectors)

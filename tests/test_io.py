@@ -1327,3 +1327,38 @@ def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None
         lossctl.evaluate(path, losses="mse", pred="pred", target="target")
     report = lossctl.evaluate(path, losses="mse", pred="pred", target="target", decimal=",")
     assert report["mse"] == ((1.5 - 2) ** 2 + (3 - 4.25) ** 2) / 2
+
+
+@pytest.mark.parametrize("suffix", [".arrow", ".parquet"])
+def test_columns_of_arrow_extension_types_are_read_as_their_storage(cli, tmp_path: Path, suffix: str) -> None:
+    """A uuid or JSON key, a bool8 target and a fixed_shape_tensor of probabilities are their bytes, text, 0/1
+    and vectors; a --by on the uuid was an internal error (exit 4: no dictionary_encode for the extension)."""
+    tensor = pa.fixed_shape_tensor(pa.float64(), [2])
+    table = pa.table(
+        {
+            "id": pa.array([b"a" * 16, b"b" * 16, b"a" * 16], pa.uuid()),
+            "tag": pa.array(['"x"', '"y"', '"y"'], pa.json_()),
+            "y": pa.ExtensionArray.from_storage(pa.bool8(), pa.array([1, 0, 1], pa.int8())),
+            "p": pa.array([0.8, 0.4, 0.5]),
+            "probs": pa.ExtensionArray.from_storage(
+                tensor, pa.FixedSizeListArray.from_arrays(pa.array([0.2, 0.8, 0.6, 0.4, 0.5, 0.5]), 2)
+            ),
+        }
+    )
+    path = tmp_path / f"ext{suffix}"
+    (feather.write_feather if suffix == ".arrow" else pq.write_table)(table, path)
+    bce = [-np.log(0.8), -np.log(0.6), -np.log(0.5)]
+    run = cli("eval", path, "-l", "bce", "--target", "y", "--pred", "p", "--by", "id", "--by", "tag", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["group"] for r in results[1:]] == [
+        {"id": "a" * 16, "tag": '"x"'},
+        {"id": "b" * 16, "tag": '"y"'},
+        {"id": "a" * 16, "tag": '"y"'},
+    ]
+    assert results[0]["value"] == pytest.approx(np.mean(bce), rel=1e-12)
+    run = cli("eval", path, "-l", "cross_entropy", "--target", "y", "--pred", "probs", "-f", "json")
+    assert run.code == 0, run.err
+    logits = np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2], [1, 0, 1]])
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)

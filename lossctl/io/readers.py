@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 import pyarrow as pa
 
-from lossctl.arrow import blanks_to_nulls
+from lossctl.arrow import blanks_to_nulls, plain
 from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
@@ -172,7 +172,7 @@ class Source(ABC):
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table."""
-        return self._read(self._wanted(columns))
+        return plain(self._read(self._wanted(columns)))
 
     def batches(
         self, columns: Sequence[str], chunk_rows: int, dictionary: Sequence[str] = ()
@@ -189,7 +189,8 @@ class Source(ABC):
         """
         if chunk_rows < 1:
             raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
-        return self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
+        batches = self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
+        return (plain(batch) for batch in batches)
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
         """``columns`` once each, every one a column of the input that no other column shares its name with (it
