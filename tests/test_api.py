@@ -912,6 +912,31 @@ def test_pandas_object_columns_of_mixed_types_read_as_their_text(tmp_path: Path)
     assert arrays["mae"] == report["mae"] == pytest.approx(1 / 3)
 
 
+def test_pandas_periods_and_intervals_are_keys_as_to_csv_writes_them(tmp_path: Path) -> None:
+    # A period key was a bare ArrowNotImplementedError (no dictionary_encode for pandas' extension type), then its
+    # ordinals (600 for 2020-01); an interval key was "holds nested values (struct<left, right>)".
+    frame = pd.DataFrame(
+        {
+            "target": [1.0, 2.0, 3.0, 4.0],
+            "pred": [1.5, 2.0, 3.0, 6.0],
+            "month": pd.PeriodIndex(["2020-01", None, "2020-01", "2020-03"], freq="M"),
+            "bin": pd.arrays.IntervalArray.from_breaks([0, 1, 2, 3, 4]),
+        }
+    )
+    kept = frame.copy()
+    report = lossctl.evaluate(frame, losses="mae", by=["month", "bin"])
+    pd.testing.assert_frame_equal(frame, kept)
+    frame.to_csv(tmp_path / "periods.csv", index=False)
+    on_file = lossctl.evaluate(tmp_path / "periods.csv", losses="mae", by=["month", "bin"])
+    assert report.to_dict()["results"] == on_file.to_dict()["results"]
+    assert report.value("mae", group={"month": "2020-03", "bin": "(3, 4]"}) == 2.0
+    assert report.value("mae", group={"month": None, "bin": "(1, 2]"}) == 0.0
+    indexed = lossctl.evaluate(frame.set_index("month"), losses="mae", by="month")
+    assert indexed.value("mae", group={"month": "2020-01"}) == 0.25
+    arrays = lossctl.evaluate({"target": frame.target, "pred": frame.pred, "m": frame.month}, losses="mae", by="m")
+    assert arrays.value("mae", group={"m": "2020-01"}) == 0.25
+
+
 @pytest.mark.parametrize(
     ("columns", "message"),
     [

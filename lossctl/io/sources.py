@@ -236,12 +236,24 @@ def array_values(values: Any, name: str) -> np.ndarray:
 def _pandas_array(series: Any) -> pa.Array:
     """A pandas Series as Arrow. An object column of mixed types (``'1'``, ``2``, ``3.0``), which Arrow refuses,
     is read as its text, as the CSV that ``DataFrame.to_csv`` writes would be: numbers still parse, and a
-    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``."""
+    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``. So are periods and intervals."""
+    if _read_as_text(series.dtype):
+        return pa.array(_text(series), pa.string())
     try:
         return pa.Array.from_pandas(series)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        missing = series.isna().tolist()
-        return pa.array([None if gap else str(value) for value, gap in zip(series.tolist(), missing, strict=True)])
+        return pa.array(_text(series), pa.string())
+
+
+def _read_as_text(dtype: Any) -> bool:
+    """pandas periods and intervals, which Arrow would hold as ordinals (``600`` for ``2020-01``) and structs, are
+    read as their text (``2020-01``, ``(0, 1]``), as ``to_csv`` writes them."""
+    return type(dtype).__name__ in ("PeriodDtype", "IntervalDtype")
+
+
+def _text(series: Any) -> list[str | None]:
+    missing = series.isna().tolist()
+    return [None if gap else str(value) for value, gap in zip(series.tolist(), missing, strict=True)]
 
 
 def _pandas_table(frame: Any) -> pa.Table:
@@ -253,6 +265,15 @@ def _pandas_table(frame: Any) -> pa.Table:
             "(e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns])"
         )
     _string_names(list(frame.columns), "pandas DataFrame")
+    textual = [position for position, dtype in enumerate(frame.dtypes) if _read_as_text(dtype)]
+    if textual or _read_as_text(frame.index.dtype):
+        frame = frame.copy(deep=False)  # the caller's frame is not changed
+        for position in textual:
+            frame.isetitem(position, _text(frame.iloc[:, position]))
+        if _read_as_text(frame.index.dtype):
+            name = frame.index.name
+            frame.index = _text(frame.index.to_series())
+            frame.index.name = name
     try:
         return pa.Table.from_pandas(frame, preserve_index=None)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
