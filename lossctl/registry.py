@@ -486,19 +486,27 @@ class LossSpec:
     def bind_arrays(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str = "lossctl", row_offset: int = 0
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Array-likes given positionally (in role order) or by role name as validated float64 arrays, and the
-        remaining keywords as resolved parameters; the checks of the Python API's boundary. Rows in messages
-        are counted from ``row_offset`` (a batch's first row in a stream)."""
+        """Array-likes given positionally (in role order) or by role name (or as :data:`ARRAY_KEYWORDS`) as validated
+        float64 arrays, and the remaining keywords as resolved parameters; the checks of the Python API's boundary.
+        Rows in messages are counted from ``row_offset`` (a batch's first row in a stream)."""
         if len(args) > len(self.roles):
             raise UsageError(
                 f"loss '{self.name}' takes {len(self.roles)} arrays ({', '.join(self.role_names)}), got {len(args)}"
             )
         raw = dict(zip(self.role_names, args, strict=False))
+        spelled = {role: role for role in self.role_names}
+        for keyword, role in ARRAY_KEYWORDS.items():
+            if keyword in kwargs and role in self.role_names:
+                if role in kwargs:
+                    raise UsageError(
+                        f"loss '{self.name}': the array '{role}' is given twice, as {keyword}= and as {role}="
+                    )
+                kwargs[role], spelled[role] = kwargs.pop(keyword), keyword
         named = {k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names}
         for role in named.keys() & raw.keys():  # as Python's "got multiple values for argument", not one silently
             raise UsageError(
                 f"loss '{self.name}': the array '{role}' is given twice, as positional array "
-                f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {role}="
+                f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {spelled[role]}="
             )
         raw.update(named)
         self.require_roles(raw)
@@ -584,6 +592,11 @@ class LossSpec:
             from lossctl.plugins import check_finite
 
             check_finite(self, self.name, contributions, first_row)
+
+
+# The keywords that name the target and pred arrays as scikit-learn's metrics do (and lossctl.evaluate, Metric.update),
+# besides the roles' own names: loss(y_true=y, y_pred=p) as loss(target=y, pred=p).
+ARRAY_KEYWORDS = {"y_true": "target", "y_pred": "pred"}
 
 
 def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:

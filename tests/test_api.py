@@ -1018,6 +1018,27 @@ def test_an_array_given_twice_is_a_usage_error() -> None:
     assert lossctl.get("mse")([1.0], pred=[3.0]) == 4.0  # each array once, by position or by name
 
 
+def test_a_loss_takes_scikit_learns_array_keywords() -> None:
+    """``loss(y_true=y, y_pred=p)``, as scikit-learn's metrics, ``evaluate`` and ``Metric.update`` take them, was
+    "loss 'huber' needs the arrays target, pred; missing: target, pred"."""
+    y, p, w = [0.0, 1.0, 2.0], [0.5, 1.0, 5.0], [1.0, 2.0, 1.0]
+    huber = lossctl.get("huber")
+    assert huber(y_true=y, y_pred=p, delta=2.0, sample_weight=w) == huber(y, p, delta=2.0, sample_weight=w) == 1.03125
+    assert huber.per_sample(y, y_pred=p, delta=2.0).tolist() == [0.125, 0.0, 4.0]
+    assert lossctl.get("gaussian_nll")(y_true=y, y_pred=p, var=[1.0, 1.0, 1.0]) == lossctl.get("gaussian_nll")(
+        y, p, [1.0, 1.0, 1.0]
+    )
+    with pytest.raises(
+        lossctl.UsageError,
+        match=r"^loss 'mse': the array 'target' is given twice, as positional array 1 \(target, pred\) and as y_true=$",
+    ):
+        lossctl.get("mse")([1.0], y_true=[2.0], y_pred=[1.0])
+    with pytest.raises(
+        lossctl.UsageError, match=r"^loss 'mse': the array 'pred' is given twice, as y_pred= and as pred=$"
+    ):
+        lossctl.get("mse")(y_true=[1.0], y_pred=[2.0], pred=[1.0])
+
+
 def test_the_only_model_of_a_report_needs_no_model_argument() -> None:
     """compare(models={"A": ..., "B": ...}) has one candidate, yet report["mse"] was 'no result for 'mse' (this
     report has models: B; pass model=...)'; with several candidates the model must still be named."""
