@@ -26,11 +26,11 @@ def to_arrow(values: np.ndarray) -> pa.Array:
 
 
 def plain(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
-    """``data`` with each column of an extension type as its :func:`storage`; other data as it is (its schema is
-    looked at once per batch, no row is)."""
-    if not any(isinstance(kind, pa.BaseExtensionType) for kind in data.schema.types):
+    """``data`` with each column as :func:`plain_column` makes it; data with no column to change as it is (its schema
+    is looked at once per batch, no row is)."""
+    if not any(_changed(kind) for kind in data.schema.types):
         return data
-    columns = [storage(column) for column in data.columns]
+    columns = [plain_column(column) for column in data.columns]
     fields = [field.with_type(column.type) for field, column in zip(data.schema, columns, strict=True)]
     schema = pa.schema(fields, metadata=data.schema.metadata)
     if isinstance(data, pa.Table):
@@ -38,17 +38,43 @@ def plain(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def storage(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """A column of an extension type (Arrow's ``uuid``, ``json``, ``bool8``, ``fixed_shape_tensor``; pandas'
-    ``period`` and ``interval``) as its storage (bytes, text, int8, a fixed-size list, ordinals, a struct),
-    zero-copy: the readers, keys and converters know the storage types, and a file read without the package that
-    registered the type (pandas) shows its storage too. Any other column as it is."""
+# Binary layouts and the text layouts with the same buffers: bytes that are valid UTF-8 are read as that text.
+_TEXT_OF_BYTES = {pa.binary(): pa.string(), pa.large_binary(): pa.large_string(), pa.binary_view(): pa.string_view()}
+
+
+def _changed(kind: pa.DataType) -> bool:
+    return isinstance(kind, pa.BaseExtensionType) or kind in _TEXT_OF_BYTES
+
+
+def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column in the types the readers, keys and converters know; any other column as it is.
+
+    - An extension type (Arrow's ``uuid``, ``json``, ``bool8``, ``fixed_shape_tensor``; pandas' ``period`` and
+      ``interval``) is its storage (bytes, text, int8, a fixed-size list, ordinals, a struct), zero-copy, as a file
+      read without the package that registered the type (pandas) shows it.
+    - Bytes (a Parquet ``BYTE_ARRAY`` column without its UTF-8 annotation, NumPy ``S`` arrays) that are valid UTF-8
+      are that text, zero-copy after one check of the bytes: as text they are class labels, a ``positive`` label
+      and numbers written as text, which as bytes matched no label typed as text."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     kind = column.type
-    if not isinstance(kind, pa.BaseExtensionType):
-        return column
-    if isinstance(column, pa.ChunkedArray):
-        return pa.chunked_array([chunk.storage for chunk in column.chunks], kind.storage_type)
-    return column.storage
+    if isinstance(kind, pa.BaseExtensionType):
+        chunks, kind = [chunk.storage for chunk in chunks], kind.storage_type
+    text = _TEXT_OF_BYTES.get(kind)
+    if text is not None:
+        decoded = [_decoded(chunk, text) for chunk in chunks]
+        if all(chunk is not None for chunk in decoded):
+            chunks, kind = decoded, text
+    return pa.chunked_array(chunks, kind) if isinstance(column, pa.ChunkedArray) else chunks[0]
+
+
+def _decoded(array: pa.Array, text: pa.DataType) -> pa.Array | None:
+    """``array``'s bytes as text of type ``text``, or ``None`` when they are not UTF-8."""
+    candidate = pa.Array.from_buffers(text, len(array), array.buffers(), array.null_count, array.offset)
+    try:
+        candidate.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    return candidate
 
 
 def fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:

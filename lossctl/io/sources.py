@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from lossctl.arrow import storage
+from lossctl.arrow import plain_column
 from lossctl.errors import InputError, NotAnArray, UsageError, option
 from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
@@ -195,7 +195,7 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     """One column from an array-like: a NumPy array (2-D: one vector per row), a pandas or polars Series, a
     pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
-        return storage(values)
+        return plain_column(values)
     NotAnArray.check(values, name)
     module = _module(values)
     if module == "polars":
