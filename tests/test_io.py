@@ -1362,3 +1362,22 @@ def test_columns_of_arrow_extension_types_are_read_as_their_storage(cli, tmp_pat
     logits = np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
     expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2], [1, 0, 1]])
     assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_list_views_and_run_end_encoded_columns_are_read_as_their_values(cli, tmp_path: Path) -> None:
+    """A list view column was 'holds vectors of different lengths: row 0 has 2 values but row 2 has -4' (its offsets
+    and sizes read as a list's offsets), a run-end encoded one 'is not numeric: it has type run_end_encoded<...>'."""
+    children = pa.array([0.5, 0.5, 9.0, 0.0, 1.0, 1.0, 0.0])  # rows out of order in the child array, one unused value
+    view = pa.ListViewArray.from_arrays(pa.array([3, 5, 0], pa.int32()), pa.array([2, 2, 2], pa.int32()), children)
+    table = pa.table({"y": [1, 0, 1], "logits": view, "p": pa.RunEndEncodedArray.from_arrays([2, 3], [0.5, 0.25])})
+    feather.write_feather(table, tmp_path / "views.arrow", compression="uncompressed")
+    logits = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2], [1, 0, 1]])
+    run = cli(
+        "eval", tmp_path / "views.arrow", "-l", "cross_entropy", "--target", "y", "--pred", "logits", "-f", "json"
+    )
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+    run = cli("eval", tmp_path / "views.arrow", "-l", "bce", "--target", "y", "--pred", "p", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(-np.mean(np.log([0.5, 0.5, 0.25])), rel=1e-12)
