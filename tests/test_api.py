@@ -937,6 +937,25 @@ def test_pandas_periods_and_intervals_are_keys_as_to_csv_writes_them(tmp_path: P
     assert arrays.value("mae", group={"m": "2020-01"}) == 0.25
 
 
+def test_polars_columns_arrow_has_no_type_for_are_read_as_their_text() -> None:
+    # An Int128 column, used or not, was a bare pyarrow ArrowInvalid ("Invalid or unsupported format string:
+    # '_pli128'"), and a LazyFrame whose query fails a bare polars InvalidOperationError.
+    frame = pl.DataFrame(
+        {
+            "target": [1.0, 2.0, 4.0],
+            "pred": pl.Series([1, 3, 4], dtype=pl.Int128),
+            "id": pl.Series([2**100, 2**100 + 1, 2**100], dtype=pl.Int128),
+        }
+    )
+    report = lossctl.evaluate(frame, losses="mae", by="id")
+    assert report["mae"] == pytest.approx(1 / 3)
+    assert report.value("mae", group={"id": str(2**100 + 1)}) == 1.0
+    assert lossctl.evaluate(frame.lazy(), losses="mae")["mae"] == report["mae"]
+    failing = frame.lazy().with_columns(pl.lit("x").cast(pl.Float64, strict=True).alias("target"))
+    with pytest.raises(lossctl.InputError, match=r"^the polars LazyFrame failed to collect: conversion from `str` "):
+        lossctl.evaluate(failing, losses="mae")
+
+
 @pytest.mark.parametrize(
     ("columns", "message"),
     [

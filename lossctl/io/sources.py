@@ -287,6 +287,37 @@ def _pandas_table(frame: Any) -> pa.Table:
         return pa.Table.from_pandas(text, preserve_index=None)
 
 
+def _polars_table(frame: Any) -> pa.Table:
+    """A polars DataFrame as Arrow. A column of a type Arrow lacks (``Int128``) is read as its text, as ``write_csv``
+    writes it: its numbers still parse, and as a key it keeps every digit."""
+    try:
+        return frame.to_arrow()
+    except pa.ArrowException:
+        import polars as pl  # loaded already: the frame is one of its objects
+
+        lacking = [name for name in frame.columns if not _converts(frame.select(name))]
+        return frame.with_columns(pl.col(name).cast(pl.String) for name in lacking).to_arrow()
+
+
+def _converts(frame: Any) -> bool:
+    try:
+        frame.to_arrow()
+    except pa.ArrowException:
+        return False
+    return True
+
+
+def _collected(lazy: Any) -> Any:
+    """A polars LazyFrame's result; its query failing is an input error quoting polars' first line."""
+    import polars as pl  # loaded already: the frame is one of its objects
+
+    try:
+        return lazy.collect()
+    except pl.exceptions.PolarsError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"the polars LazyFrame failed to collect: {first}") from error
+
+
 def table_of_arrays(columns: Mapping[str, Any]) -> pa.Table:
     """A dict of array-likes as one table; every column must have one value per row (as scikit-learn asks)."""
     if not columns:
@@ -359,9 +390,9 @@ def open_data(
     if module == "pandas" and hasattr(data, "columns"):
         return TableSource("pandas DataFrame", _pandas_table(data))
     if module == "polars" and hasattr(data, "to_arrow"):
-        return TableSource("polars DataFrame", data.to_arrow())
+        return TableSource("polars DataFrame", _polars_table(data))
     if module == "polars" and hasattr(data, "collect"):
-        return TableSource("polars LazyFrame", data.collect().to_arrow())
+        return TableSource("polars LazyFrame", _polars_table(_collected(data)))
     if isinstance(data, Mapping):
         return TableSource("arrays", table_of_arrays(data))
     if hasattr(data, "read") and hasattr(data, "readable"):
