@@ -275,3 +275,22 @@ def test_labels_stored_as_bytes_are_their_text(cli, tmp_path: Path, write) -> No
         y_true=np.array([b"cat", b"dog", b"cat"]), y_pred=[0.9, 0.2, 0.6], losses="bce", positive="cat"
     )
     assert bce["bce"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.6])), rel=1e-12)
+
+
+def test_a_dictionary_of_numbers_holds_numbers_not_text_labels(cli, tmp_path: Path) -> None:
+    """A pandas Categorical of 0/1 (an Arrow dictionary of integers) was "holds text labels ('0', '1'); name the
+    positive class with --positive LABEL" for a binary loss, from a DataFrame and from its Parquet file."""
+    indices = pa.array([1, 0, 1, 1], pa.int8())
+    labels = pa.DictionaryArray.from_arrays(indices, pa.array([0, 1]))
+    flags = pa.DictionaryArray.from_arrays(indices, pa.array([False, True]))
+    table = pa.table({"y": labels, "flag": flags, "p": [0.8, 0.1, 0.7, 0.6]})
+    pq.write_table(table, tmp_path / "cat.parquet")
+    expected = -np.mean(np.log([0.8, 0.9, 0.7, 0.6]))
+    for target in ("y", "flag"):
+        run = cli("eval", tmp_path / "cat.parquet", "--target", target, "--pred", "p", "-l", "bce", "-f", "json")
+        assert _value(run) == pytest.approx(expected, rel=1e-12)
+        assert lossctl.evaluate(table, target=target, pred="p", losses="bce")["bce"] == pytest.approx(
+            expected, rel=1e-12
+        )
+    report = lossctl.evaluate(table, target="y", pred="p")  # the task is inferred from the numbers: binary
+    assert [result.loss for result in report.results][:1] == ["bce"]
