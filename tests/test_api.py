@@ -912,6 +912,22 @@ def test_pandas_object_columns_of_mixed_types_read_as_their_text(tmp_path: Path)
     assert arrays["mae"] == report["mae"] == pytest.approx(1 / 3)
 
 
+def test_pandas_columns_arrow_cannot_hold_are_read_as_their_text() -> None:
+    # A complex column, used or not, was a bare pyarrow ArrowNotImplementedError ("Unsupported numpy type 15"), a
+    # sparse one a bare TypeError ("Sparse pandas data (column target) not supported").
+    frame = pd.DataFrame(
+        {"target": pd.arrays.SparseArray([1.0, 0.0, 0.0]), "pred": [1.0, 0.5, 0.0], "z": [1j, 2j, 3j]},
+        index=pd.Index([1j, 2j, 3j]),
+    )
+    kept = frame.copy()
+    assert lossctl.evaluate(frame, losses="mae")["mae"] == pytest.approx(0.5 / 3, rel=1e-15)
+    pd.testing.assert_frame_equal(frame, kept)
+    with pytest.raises(lossctl.InputError, match=r"^column 'z' is not numeric: '1j' at row 0$"):
+        lossctl.evaluate(frame, losses="mae", pred="z")
+    with pytest.raises(lossctl.InputError, match=r"^column 'y_true' is not numeric: '1j' at row 0$"):
+        lossctl.evaluate(y_true=pd.Series([1j, 2]), y_pred=[1.0, 2.0], losses="mae")
+
+
 def test_pandas_periods_and_intervals_are_keys_as_to_csv_writes_them(tmp_path: Path) -> None:
     # A period key was a bare ArrowNotImplementedError (no dictionary_encode for pandas' extension type), then its
     # ordinals (600 for 2020-01); an interval key was "holds nested values (struct<left, right>)".

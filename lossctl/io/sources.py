@@ -236,12 +236,13 @@ def array_values(values: Any, name: str) -> np.ndarray:
 def _pandas_array(series: Any) -> pa.Array:
     """A pandas Series as Arrow. An object column of mixed types (``'1'``, ``2``, ``3.0``), which Arrow refuses,
     is read as its text, as the CSV that ``DataFrame.to_csv`` writes would be: numbers still parse, and a
-    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``. So are periods and intervals."""
+    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``. So are periods and intervals, and any column
+    Arrow cannot hold (complex or sparse numbers)."""
     if _read_as_text(series.dtype):
         return pa.array(_text(series), pa.string())
     try:
         return pa.Array.from_pandas(series)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
+    except (pa.ArrowException, TypeError):
         return pa.array(_text(series), pa.string())
 
 
@@ -276,15 +277,23 @@ def _pandas_table(frame: Any) -> pa.Table:
             frame.index.name = name
     try:
         return pa.Table.from_pandas(frame, preserve_index=None)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
+    except (pa.ArrowException, TypeError):  # a column Arrow cannot hold: mixed objects, complex or sparse numbers
         text = frame.copy(deep=False)
-        for position, name in enumerate(frame.columns):
-            if frame.dtypes.iloc[position].kind == "O":
-                text[name] = _pandas_array(frame.iloc[:, position]).to_pylist()
-        if frame.index.dtype.kind == "O":
-            text.index = _pandas_array(frame.index.to_series()).to_pylist()
+        for position in range(frame.shape[1]):
+            if not _converts_from_pandas(frame.iloc[:, position]):
+                text.isetitem(position, _text(frame.iloc[:, position]))
+        if not _converts_from_pandas(frame.index.to_series()):
+            text.index = _text(frame.index.to_series())
             text.index.name = frame.index.name
         return pa.Table.from_pandas(text, preserve_index=None)
+
+
+def _converts_from_pandas(series: Any) -> bool:
+    try:
+        pa.Array.from_pandas(series)
+    except (pa.ArrowException, TypeError):
+        return False
+    return True
 
 
 def _polars_table(frame: Any) -> pa.Table:
