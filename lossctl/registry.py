@@ -664,6 +664,10 @@ def _float64(values: Any, name: str) -> np.ndarray:
     not read as their ticks or real parts."""
     import numpy as np
 
+    if isinstance(values, np.ma.MaskedArray):
+        from lossctl.io.sources import masked_as_missing
+
+        values = masked_as_missing(values)
     if not type(values).__module__.startswith("pyarrow"):
         try:
             array = np.asarray(values)
@@ -688,6 +692,10 @@ def query_ids(values: Any, name: str = "qid", row_offset: int = 0) -> tuple[np.n
     import numpy as np
 
     NotAnArray.check(values, name)
+    if isinstance(values, np.ma.MaskedArray):
+        from lossctl.io.sources import masked_as_missing
+
+        values = masked_as_missing(values)
     if not type(values).__module__.startswith("pyarrow"):
         try:
             array = np.asarray(values)

@@ -912,6 +912,31 @@ def test_pandas_object_columns_of_mixed_types_read_as_their_text(tmp_path: Path)
     assert arrays["mae"] == report["mae"] == pytest.approx(1 / 3)
 
 
+def test_masked_values_of_a_numpy_masked_array_are_missing() -> None:
+    # np.asarray drops the mask: the value under it was used as data, so mae([1, --, 3], [1, 3, 5]) was 1.0 where
+    # the masked row is missing (an error, or dropped with missing="drop").
+    y, p = np.ma.masked_array([1.0, 2.0, 3.0], [False, True, False]), [1.0, 3.0, 5.0]
+    message = r"^column 'y_true' has 1 missing value \(row 1; 0-based\); use missing=\"drop\" to drop those rows$"
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.evaluate(y_true=y, y_pred=p, losses="mae")
+    dropped = lossctl.evaluate(y_true=y, y_pred=p, losses="mae", missing="drop")
+    assert dropped["mae"] == 1.0 and dropped.input["rows_dropped"] == 1
+    assert lossctl.evaluate({"y": y, "pred": p}, losses="mae", missing="drop")["mae"] == 1.0
+    with pytest.raises(lossctl.InputError, match=r"^'target' has missing \(NaN\) values in 1 row \(first: row 1\)$"):
+        lossctl.get("mae")(y, p)
+    with pytest.raises(lossctl.InputError, match=r"^'target' has missing \(NaN\) values in 1 row \(first: row 1\)$"):
+        lossctl.Metric("mae").update(y, p)
+    labels = np.ma.masked_array(["a", "b", "a"], [False, True, False])
+    report = lossctl.evaluate(y_true=labels, y_pred=[0.9, 0.1, 0.8], losses="bce", positive="a", missing="drop")
+    assert report["bce"] == pytest.approx(-np.mean(np.log([0.9, 0.8])), rel=1e-12)
+    classes = np.ma.masked_array([0, 1, 2], [False, False, True])
+    report = lossctl.evaluate(y_true=classes, y_pred=np.eye(3), losses="cross_entropy", missing="drop")
+    assert report.input["rows_dropped"] == 1
+    with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 0\)$"):
+        lossctl.get("ranknet")([1.0, 0.0], [0.5, 0.2], qid=np.ma.masked_array([1, 1], [True, False]))
+    assert lossctl.get("mae")(np.ma.masked_array([1.0, 2.0]), [1.0, 3.0]) == 0.5  # nothing masked
+
+
 def test_pandas_columns_arrow_cannot_hold_are_read_as_their_text() -> None:
     # A complex column, used or not, was a bare pyarrow ArrowNotImplementedError ("Unsupported numpy type 15"), a
     # sparse one a bare TypeError ("Sparse pandas data (column target) not supported").

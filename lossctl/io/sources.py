@@ -204,6 +204,7 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         return _pandas_array(values)
     if module in ("torch", "tensorflow", "jax", "jaxlib"):
         values = values.numpy() if hasattr(values, "numpy") else np.asarray(values)
+    values = masked_as_missing(values)
     try:
         array = np.asarray(values)
     except ValueError:  # rows of different lengths: a list column, whose reader names the odd row
@@ -222,6 +223,20 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         flat = np.ascontiguousarray(array).reshape(-1)
         return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
     return pa.array(array)
+
+
+def masked_as_missing(values: Any) -> Any:
+    """A NumPy masked array with its masked values missing (NaN, or ``None`` beside labels and integers), where
+    ``np.asarray`` would read the values under the mask; anything else as it is."""
+    if not isinstance(values, np.ma.MaskedArray):
+        return values
+    mask = np.ma.getmaskarray(values)
+    if not mask.any():
+        return values.data
+    floats = values.dtype.kind == "f"
+    filled = values.data.astype(np.float64 if floats else object)
+    filled[mask] = np.nan if floats else None
+    return filled
 
 
 def array_values(values: Any, name: str) -> np.ndarray:
