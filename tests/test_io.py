@@ -1381,3 +1381,35 @@ def test_list_views_and_run_end_encoded_columns_are_read_as_their_values(cli, tm
     run = cli("eval", tmp_path / "views.arrow", "-l", "bce", "--target", "y", "--pred", "p", "-f", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["results"][0]["value"] == pytest.approx(-np.mean(np.log([0.5, 0.5, 0.25])), rel=1e-12)
+
+
+def test_streamed_blocks_are_in_memory_arrow_owns(tmp_path: Path) -> None:
+    """A block over the reader's Python bytearray (pa.py_buffer) is freed under the GIL, which a threaded read_csv
+    could do on one of Arrow's threads after it returned: a script whose last call read a CSV stream aborted at
+    exit ("terminate called without an active exception", exit 134) about one run in five."""
+    from lossctl.io.readers import _stream_blocks
+
+    views: list[np.ndarray] = []
+
+    class Recording(io.BytesIO):
+        def readinto(self, buffer):  # type: ignore[override]
+            views.append(np.frombuffer(buffer, dtype=np.uint8))
+            return super().readinto(buffer)
+
+    blocks = list(_stream_blocks(Recording(b"y,pred\n1,2\n3,4\n"), 1024, True, 1 << 20))
+    assert [bytes(block) for _, block in blocks] == [b"1,2\n3,4\n"]
+    for _, block in blocks:
+        for view in views:
+            assert not view.ctypes.data <= block.address < view.ctypes.data + max(len(view), 1)
+    script = (
+        "import io, lossctl\n"
+        "lossctl.evaluate({'y': [1.0], 'pred': [2.0]}, losses='mse')\n"
+        "print(lossctl.evaluate(io.BytesIO(b'y,pred\\n1,2\\n'), losses='mse')['mse'])\n"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+        for _ in range(6)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert (run.returncode, out, err) == (0, b"1.0\n", b"")
