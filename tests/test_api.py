@@ -912,6 +912,22 @@ def test_pandas_object_columns_of_mixed_types_read_as_their_text(tmp_path: Path)
     assert arrays["mae"] == report["mae"] == pytest.approx(1 / 3)
 
 
+def test_notices_name_the_keyword_that_sets_a_guess(tmp_path: Path) -> None:
+    # From Python they said "set it with pred" and "set it with delimiter", naming no keyword to pass.
+    (tmp_path / "semi.csv").write_text("truth;pred\n1;2\n")
+    (tmp_path / "t.csv").write_text("target\n1\n")
+    report = lossctl.evaluate(tmp_path / "semi.csv", losses="mse")
+    assert report.notices == [
+        f"reading '{tmp_path / 'semi.csv'}' with the delimiter ';' (found in its header line; set it with delimiter=)",
+        "using column 'truth' as target (guessed from its name; set it with target=)",
+        "using column 'pred' as pred (guessed from its name; set it with pred=)",
+    ]
+    joined = lossctl.evaluate({"pred": [2.0]}, targets=tmp_path / "t.csv", losses="mse", pred="pred")
+    assert joined.notices[-1] == (
+        f"using column 'target' of {tmp_path / 't.csv'} as target (guessed from its name; set it with target=)"
+    )
+
+
 def test_masked_values_of_a_numpy_masked_array_are_missing() -> None:
     # np.asarray drops the mask: the value under it was used as data, so mae([1, --, 3], [1, 3, 5]) was 1.0 where
     # the masked row is missing (an error, or dropped with missing="drop").

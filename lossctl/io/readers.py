@@ -936,7 +936,7 @@ class _CsvSource(_TextSource):
             if self._delimiter != "," and self.format == "csv":
                 self.notices = (
                     f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
-                    f"(found in its header line; set it with {option('delimiter')})",
+                    f"(found in its header line; set it with {option('delimiter', keyword='delimiter=')})",
                 )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
