@@ -928,6 +928,27 @@ def test_notices_name_the_keyword_that_sets_a_guess(tmp_path: Path) -> None:
     )
 
 
+def test_dataframes_given_as_arrays_are_one_vector_per_row() -> None:
+    # evaluate(y_true=df[["a", "b"]], ...) was a bare AttributeError ("'DataFrame' object has no attribute 'dtype'"),
+    # a polars DataFrame a bare ArrowInvalid; get() and Metric took them.
+    y = pd.DataFrame({"a": [1.0, 3.0, 5.0], "b": [2.0, 4.0, 6.0]})
+    p = pd.DataFrame({"a": [1.5, 3.0, 5.0], "b": [2.0, 5.0, 6.0]})
+    expected = lossctl.get("mse")(y.to_numpy(), p.to_numpy())
+    assert expected == pytest.approx(np.mean((y.to_numpy() - p.to_numpy()) ** 2), rel=1e-15)
+    for true, pred in ((y, p), (pl.from_pandas(y), pl.from_pandas(p))):
+        assert lossctl.evaluate(y_true=true, y_pred=pred, losses="mse")["mse"] == expected
+        assert lossctl.evaluate({"y": true, "pred": pred}, losses="mse")["mse"] == expected
+    probs = pd.DataFrame({"p0": [0.9, 0.2], "p1": [0.1, 0.8]})
+    report = lossctl.evaluate(y_true=pd.Series([0, 1]), y_pred=probs, losses="cross_entropy")
+    assert report["cross_entropy"] == lossctl.get("cross_entropy")([0, 1], probs.to_numpy())
+    gaps = y.astype("Float64").where(y > 1)  # pd.NA in row 0
+    assert lossctl.evaluate(y_true=gaps, y_pred=p, losses="mse", missing="drop").input["rows_dropped"] == 1
+    with pytest.raises(lossctl.InputError, match=r"^column 'y_true' has 1 missing value \(row 0; 0-based\)"):
+        lossctl.evaluate(y_true=gaps, y_pred=p, losses="mse")
+    with pytest.raises(lossctl.InputError, match=r"^'y_true' is a DataFrame whose columns are not all numbers; "):
+        lossctl.evaluate(y_true=pd.DataFrame({"a": ["x", "y"]}), y_pred=[[1.0], [2.0]], losses="mse")
+
+
 def test_masked_values_of_a_numpy_masked_array_are_missing() -> None:
     # np.asarray drops the mask: the value under it was used as data, so mae([1, --, 3], [1, 3, 5]) was 1.0 where
     # the masked row is missing (an error, or dropped with missing="drop").

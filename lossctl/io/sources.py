@@ -192,15 +192,17 @@ def _string_names(names: list[Any], source: str) -> list[str]:
 
 
 def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
-    """One column from an array-like: a NumPy array (2-D: one vector per row), a pandas or polars Series, a
-    pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
+    """One column from an array-like: a NumPy array or a DataFrame (2-D: one vector per row), a pandas or polars
+    Series, a pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return plain_column(values)
     NotAnArray.check(values, name)
     module = _module(values)
-    if module == "polars":
+    if module in ("pandas", "polars") and hasattr(values, "columns"):
+        values = _frame_matrix(values, name)
+    elif module == "polars":
         return values.to_arrow()
-    if module == "pandas":
+    elif module == "pandas":
         return _pandas_array(values)
     if module in ("torch", "tensorflow", "jax", "jaxlib"):
         values = values.numpy() if hasattr(values, "numpy") else np.asarray(values)
@@ -223,6 +225,19 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         flat = np.ascontiguousarray(array).reshape(-1)
         return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
     return pa.array(array)
+
+
+def _frame_matrix(frame: Any, name: str) -> np.ndarray:
+    """A pandas or polars DataFrame given as one array (``y_pred=df[["a", "b"]]``) as the (rows x K) float64 matrix
+    of its values, NaN where missing: one vector per row, K outputs or classes."""
+    try:
+        if _module(frame) == "pandas":
+            return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(frame.to_numpy(), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"'{name}' is a DataFrame whose columns are not all numbers; give one numeric column per output or class"
+        ) from None
 
 
 def masked_as_missing(values: Any) -> Any:
