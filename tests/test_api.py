@@ -1100,6 +1100,27 @@ def test_a_group_of_dates_is_looked_up_by_the_date() -> None:
     assert report.value("mae", group={"day": pd.Timestamp("2024-02-01")}) == 1.0
 
 
+def test_a_group_is_looked_up_by_numpys_dates_and_durations() -> None:
+    # report.value(group={"day": df["day"].values[1]}) was "no group {'day': np.datetime64('2020-01-02T03:04:05...')}".
+    frame = pd.DataFrame(
+        {
+            "y": [1.0, 2.0, 3.0],
+            "pred": [1.0, 3.0, 3.0],
+            "day": pd.to_datetime(["2020-01-01 00:00:00", "2020-01-02 03:04:05", None]),
+            "date": [datetime.date(2020, 1, 1), datetime.date(2020, 1, 2), datetime.date(2020, 1, 2)],
+            "wait": pd.to_timedelta([1, 2, 3], unit="s"),
+        }
+    )
+    for by, value, expected in (
+        ("day", frame["day"].to_numpy()[1], 1.0),
+        ("date", np.datetime64("2020-01-02"), 0.5),
+        ("wait", frame["wait"].to_numpy()[1], 1.0),
+    ):
+        assert lossctl.evaluate(frame, losses="mse", by=by).value("mse", group={by: value}) == expected
+    missing = lossctl.evaluate(frame, losses="mse", by="day").value("mse", group={"day": frame["day"].to_numpy()[2]})
+    assert missing == 0.0  # NaT is the missing key
+
+
 def test_an_array_given_twice_is_a_usage_error() -> None:
     """``loss(y, p, pred=q)`` and ``metric.update(y, p, target=t)`` silently took the keyword's array and dropped
     the positional one (Python itself says 'got multiple values for argument')."""
