@@ -25,6 +25,87 @@ def to_arrow(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(_TYPES[values.dtype], len(values), [None, pa.py_buffer(values)])
 
 
+def plain(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """``data`` with each column as :func:`plain_column` makes it; data with no column to change as it is (its schema
+    is looked at once per batch, no row is)."""
+    if not any(_changed(kind) for kind in data.schema.types):
+        return data
+    columns = [plain_column(column) for column in data.columns]
+    fields = [field.with_type(column.type) for field, column in zip(data.schema, columns, strict=True)]
+    schema = pa.schema(fields, metadata=data.schema.metadata)
+    if isinstance(data, pa.Table):
+        return pa.Table.from_arrays(columns, schema=schema)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+# Binary layouts and the text layouts with the same buffers: bytes that are valid UTF-8 are read as that text.
+_TEXT_OF_BYTES = {pa.binary(): pa.string(), pa.large_binary(): pa.large_string(), pa.binary_view(): pa.string_view()}
+
+
+def _changed(kind: pa.DataType) -> bool:
+    return (
+        isinstance(kind, pa.BaseExtensionType)
+        or kind in _TEXT_OF_BYTES
+        or pa.types.is_list_view(kind)
+        or pa.types.is_large_list_view(kind)
+        or pa.types.is_run_end_encoded(kind)
+    )
+
+
+def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column in the types and layouts the readers, keys and converters know; any other column as it is.
+
+    - An extension type (Arrow's ``uuid``, ``json``, ``bool8``, ``fixed_shape_tensor``; pandas' ``period`` and
+      ``interval``) is its storage (bytes, text, int8, a fixed-size list, ordinals, a struct), zero-copy, as a file
+      read without the package that registered the type (pandas) shows it.
+    - A list view is the list of the same values, a run-end encoded column its decoded values (both copy).
+    - Bytes (a Parquet ``BYTE_ARRAY`` column without its UTF-8 annotation, NumPy ``S`` arrays) that are valid UTF-8
+      are that text, zero-copy after one check of the bytes: as text they are class labels, a ``positive`` label
+      and numbers written as text, which as bytes matched no label typed as text."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    kind = column.type
+    if isinstance(kind, pa.BaseExtensionType):
+        chunks, kind = [chunk.storage for chunk in chunks], kind.storage_type
+    if pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind):
+        kind = (pa.large_list if pa.types.is_large_list_view(kind) else pa.list_)(kind.value_field)
+        chunks = [_list_of_view(chunk, kind) for chunk in chunks]
+    if pa.types.is_run_end_encoded(kind):
+        import pyarrow.compute as pc
+
+        chunks, kind = [pc.run_end_decode(chunk) for chunk in chunks], kind.value_type
+    text = _TEXT_OF_BYTES.get(kind)
+    if text is not None:
+        decoded = [_decoded(chunk, text) for chunk in chunks]
+        if all(chunk is not None for chunk in decoded):
+            chunks, kind = decoded, text
+    return pa.chunked_array(chunks, kind) if isinstance(column, pa.ChunkedArray) else chunks[0]
+
+
+def _list_of_view(view: pa.Array, kind: pa.DataType) -> pa.Array:
+    """A list view (each row's values anywhere in the child array) as the list array of ``kind`` holding the same
+    rows, the child's values taken in row order: pyarrow's own cast (26.0) gives a list with invalid offsets."""
+    large = pa.types.is_large_list(kind)
+    dtype = np.int64 if large else np.int32
+    nulls = missing(view)
+    sizes = np.where(nulls, 0, integers(view.sizes)).astype(dtype)
+    bounds = np.zeros(len(view) + 1, dtype=dtype)
+    np.cumsum(sizes, out=bounds[1:])
+    positions = np.arange(bounds[-1], dtype=dtype) + np.repeat(integers(view.offsets) - bounds[:-1], sizes)
+    mask = pa.array(nulls) if nulls.any() else None
+    lists = pa.LargeListArray if large else pa.ListArray
+    return lists.from_arrays(to_arrow(bounds), take(view.values, positions), type=kind, mask=mask)
+
+
+def _decoded(array: pa.Array, text: pa.DataType) -> pa.Array | None:
+    """``array``'s bytes as text of type ``text``, or ``None`` when they are not UTF-8."""
+    candidate = pa.Array.from_buffers(text, len(array), array.buffers(), array.null_count, array.offset)
+    try:
+        candidate.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    return candidate
+
+
 def fixed_width(array: pa.Array, dtype: np.dtype | type) -> np.ndarray:
     """The values buffer of a fixed-width array as NumPy ``dtype`` (zero-copy), whatever its nulls hold."""
     dtype = np.dtype(dtype)

@@ -194,7 +194,8 @@ def bind_roles(
                 else f"none of the columns ({format_columns(available)}) is named {names}"
             )
             raise UsageError(f"no column for role '{role}': {why}; choose one with {option(role, 'COLUMN')}")
-        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with {option(role)})")
+        setting = option(role, keyword=f"{role}=")
+        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with {setting})")
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
 
@@ -237,9 +238,8 @@ def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notice
             f"{', '.join(DEFAULT_NAMES['target'])}; choose one with {option('target', 'COLUMN')} (with "
             f"{option('targets')}, the target is read from {name} only)"
         )
-    notices.append(
-        f"using column '{guess}' of {name} as target (guessed from its name; set it with {option('target')})"
-    )
+    setting = option("target", keyword="target=")
+    notices.append(f"using column '{guess}' of {name} as target (guessed from its name; set it with {setting})")
     return [guess]
 
 

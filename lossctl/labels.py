@@ -68,8 +68,9 @@ def _mapped(array: ArrowColumn, value_of: Any) -> np.ndarray:
 
 
 def is_text_labels(kind: pa.DataType) -> bool:
-    """Columns of this type hold class labels as text (a dictionary column too), not numbers."""
-    return is_text_type(kind) or pa.types.is_dictionary(kind)
+    """Columns of this type hold class labels as text (a dictionary of text too), not numbers: a dictionary of
+    numbers (a pandas Categorical of 0 and 1) holds numbers."""
+    return is_text_type(kind) or (pa.types.is_dictionary(kind) and is_text_type(kind.value_type))
 
 
 def _shown(values: Sequence[Any]) -> str:

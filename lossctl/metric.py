@@ -21,7 +21,14 @@ import numpy as np
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
 from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
-from lossctl.registry import as_sample_weight, check_per_sample_keywords, loss_spec_text, per_row_losses, query_ids
+from lossctl.registry import (
+    ARRAY_KEYWORDS,
+    as_sample_weight,
+    check_per_sample_keywords,
+    loss_spec_text,
+    per_row_losses,
+    query_ids,
+)
 from lossctl.stats import Accumulator, weighted_sums
 from lossctl.text import count, shown_value
 
@@ -256,7 +263,7 @@ class Metric:
 
 
 # update()'s and per_sample()'s first two arrays, by role.
-_POSITIONAL = {"target": "y_true", "pred": "y_pred"}
+_POSITIONAL = {role: keyword for keyword, role in ARRAY_KEYWORDS.items()}
 
 
 def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:

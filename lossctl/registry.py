@@ -486,19 +486,27 @@ class LossSpec:
     def bind_arrays(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], convention: str = "lossctl", row_offset: int = 0
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Array-likes given positionally (in role order) or by role name as validated float64 arrays, and the
-        remaining keywords as resolved parameters; the checks of the Python API's boundary. Rows in messages
-        are counted from ``row_offset`` (a batch's first row in a stream)."""
+        """Array-likes given positionally (in role order) or by role name (or as :data:`ARRAY_KEYWORDS`) as validated
+        float64 arrays, and the remaining keywords as resolved parameters; the checks of the Python API's boundary.
+        Rows in messages are counted from ``row_offset`` (a batch's first row in a stream)."""
         if len(args) > len(self.roles):
             raise UsageError(
                 f"loss '{self.name}' takes {len(self.roles)} arrays ({', '.join(self.role_names)}), got {len(args)}"
             )
         raw = dict(zip(self.role_names, args, strict=False))
+        spelled = {role: role for role in self.role_names}
+        for keyword, role in ARRAY_KEYWORDS.items():
+            if keyword in kwargs and role in self.role_names:
+                if role in kwargs:
+                    raise UsageError(
+                        f"loss '{self.name}': the array '{role}' is given twice, as {keyword}= and as {role}="
+                    )
+                kwargs[role], spelled[role] = kwargs.pop(keyword), keyword
         named = {k: kwargs.pop(k) for k in list(kwargs) if k in self.role_names}
         for role in named.keys() & raw.keys():  # as Python's "got multiple values for argument", not one silently
             raise UsageError(
                 f"loss '{self.name}': the array '{role}' is given twice, as positional array "
-                f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {role}="
+                f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {spelled[role]}="
             )
         raw.update(named)
         self.require_roles(raw)
@@ -586,6 +594,11 @@ class LossSpec:
             check_finite(self, self.name, contributions, first_row)
 
 
+# The keywords that name the target and pred arrays as scikit-learn's metrics do (and lossctl.evaluate, Metric.update),
+# besides the roles' own names: loss(y_true=y, y_pred=p) as loss(target=y, pred=p).
+ARRAY_KEYWORDS = {"y_true": "target", "y_pred": "pred"}
+
+
 def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:
     """``per_sample`` returns each row's loss, unweighted and unreduced: ``sample_weight=`` and ``reduction=`` (which
     only the reduced value takes) are refused as such, not as 'no parameter' of the loss."""
@@ -651,6 +664,10 @@ def _float64(values: Any, name: str) -> np.ndarray:
     not read as their ticks or real parts."""
     import numpy as np
 
+    if isinstance(values, np.ma.MaskedArray):
+        from lossctl.io.sources import masked_as_missing
+
+        values = masked_as_missing(values)
     if not type(values).__module__.startswith("pyarrow"):
         try:
             array = np.asarray(values)
@@ -675,6 +692,10 @@ def query_ids(values: Any, name: str = "qid", row_offset: int = 0) -> tuple[np.n
     import numpy as np
 
     NotAnArray.check(values, name)
+    if isinstance(values, np.ma.MaskedArray):
+        from lossctl.io.sources import masked_as_missing
+
+        values = masked_as_missing(values)
     if not type(values).__module__.startswith("pyarrow"):
         try:
             array = np.asarray(values)

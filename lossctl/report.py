@@ -237,7 +237,7 @@ class _Report(Generic[Record]):
             raise UsageError(
                 f"group= takes the by= columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
             )
-        wanted = None if group is None else dict(PlainKey(dict(group)))  # a date as the report holds it, ISO 8601
+        wanted = None if group is None else dict(PlainKey({k: _python_time(v) for k, v in group.items()}))
         by = list((self.groups or {}).get("by", []))
         if wanted is not None and sorted(map(str, wanted)) != sorted(by):
             if not by:
@@ -326,6 +326,23 @@ class PlainKey(dict[str, Any]):
     def __init__(self, raw: dict[str, Any]) -> None:
         super().__init__((column, plain_value(value)) for column, value in raw.items())
         self.raw = raw
+
+
+def _python_time(value: Any) -> Any:
+    """A NumPy ``datetime64`` or ``timedelta64`` key (``df["day"].values[0]``) as the ``datetime`` value a group's key
+    is compared as (in ISO 8601, :func:`plain_value`): a day or coarser as a date, finer as a date and time to the
+    microsecond. Any other value as it is."""
+    kind = type(value).__name__
+    if type(value).__module__ != "numpy" or kind not in ("datetime64", "timedelta64"):
+        return value
+    import numpy as np
+
+    if np.isnat(value):
+        return None
+    if kind == "timedelta64":
+        return value.astype("timedelta64[us]").item()
+    days = np.datetime_data(value.dtype)[0] in ("Y", "M", "W", "D")
+    return value.astype("datetime64[D]" if days else "datetime64[us]").item()
 
 
 def plain_value(value: Any) -> Any:

@@ -731,6 +731,10 @@ def test_a_metric_takes_vectors_as_arrow_polars_and_pandas_hold_them() -> None:
         pa.chunked_array([logits[:1], logits[1:]]),
         pl.Series(logits),
         pd.Series([np.array(row) for row in logits]),
+        # An Arrow extension array (a tensor column) was "'pred' is not numeric: it has type extension<...>".
+        pa.ExtensionArray.from_storage(
+            pa.fixed_shape_tensor(pa.float64(), [3]), pa.FixedSizeListArray.from_arrays(pa.array(np.ravel(logits)), 3)
+        ),
     ]:
         metric = lossctl.Metric("cross_entropy")
         metric.update(pa.array(labels), vectors)
@@ -915,6 +919,128 @@ def test_pandas_object_columns_of_mixed_types_read_as_their_text(tmp_path: Path)
     assert arrays["mae"] == report["mae"] == pytest.approx(1 / 3)
 
 
+def test_notices_name_the_keyword_that_sets_a_guess(tmp_path: Path) -> None:
+    # From Python they said "set it with pred" and "set it with delimiter", naming no keyword to pass.
+    (tmp_path / "semi.csv").write_text("truth;pred\n1;2\n")
+    (tmp_path / "t.csv").write_text("target\n1\n")
+    report = lossctl.evaluate(tmp_path / "semi.csv", losses="mse")
+    assert report.notices == [
+        f"reading '{tmp_path / 'semi.csv'}' with the delimiter ';' (found in its header line; set it with delimiter=)",
+        "using column 'truth' as target (guessed from its name; set it with target=)",
+        "using column 'pred' as pred (guessed from its name; set it with pred=)",
+    ]
+    joined = lossctl.evaluate({"pred": [2.0]}, targets=tmp_path / "t.csv", losses="mse", pred="pred")
+    assert joined.notices[-1] == (
+        f"using column 'target' of {tmp_path / 't.csv'} as target (guessed from its name; set it with target=)"
+    )
+
+
+def test_dataframes_given_as_arrays_are_one_vector_per_row() -> None:
+    # evaluate(y_true=df[["a", "b"]], ...) was a bare AttributeError ("'DataFrame' object has no attribute 'dtype'"),
+    # a polars DataFrame a bare ArrowInvalid; get() and Metric took them.
+    y = pd.DataFrame({"a": [1.0, 3.0, 5.0], "b": [2.0, 4.0, 6.0]})
+    p = pd.DataFrame({"a": [1.5, 3.0, 5.0], "b": [2.0, 5.0, 6.0]})
+    expected = lossctl.get("mse")(y.to_numpy(), p.to_numpy())
+    assert expected == pytest.approx(np.mean((y.to_numpy() - p.to_numpy()) ** 2), rel=1e-15)
+    for true, pred in ((y, p), (pl.from_pandas(y), pl.from_pandas(p))):
+        assert lossctl.evaluate(y_true=true, y_pred=pred, losses="mse")["mse"] == expected
+        assert lossctl.evaluate({"y": true, "pred": pred}, losses="mse")["mse"] == expected
+    probs = pd.DataFrame({"p0": [0.9, 0.2], "p1": [0.1, 0.8]})
+    report = lossctl.evaluate(y_true=pd.Series([0, 1]), y_pred=probs, losses="cross_entropy")
+    assert report["cross_entropy"] == lossctl.get("cross_entropy")([0, 1], probs.to_numpy())
+    gaps = y.astype("Float64").where(y > 1)  # pd.NA in row 0
+    assert lossctl.evaluate(y_true=gaps, y_pred=p, losses="mse", missing="drop").input["rows_dropped"] == 1
+    with pytest.raises(lossctl.InputError, match=r"^column 'y_true' has 1 missing value \(row 0; 0-based\)"):
+        lossctl.evaluate(y_true=gaps, y_pred=p, losses="mse")
+    with pytest.raises(lossctl.InputError, match=r"^'y_true' is a DataFrame whose columns are not all numbers; "):
+        lossctl.evaluate(y_true=pd.DataFrame({"a": ["x", "y"]}), y_pred=[[1.0], [2.0]], losses="mse")
+
+
+def test_masked_values_of_a_numpy_masked_array_are_missing() -> None:
+    # np.asarray drops the mask: the value under it was used as data, so mae([1, --, 3], [1, 3, 5]) was 1.0 where
+    # the masked row is missing (an error, or dropped with missing="drop").
+    y, p = np.ma.masked_array([1.0, 2.0, 3.0], [False, True, False]), [1.0, 3.0, 5.0]
+    message = r"^column 'y_true' has 1 missing value \(row 1; 0-based\); use missing=\"drop\" to drop those rows$"
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.evaluate(y_true=y, y_pred=p, losses="mae")
+    dropped = lossctl.evaluate(y_true=y, y_pred=p, losses="mae", missing="drop")
+    assert dropped["mae"] == 1.0 and dropped.input["rows_dropped"] == 1
+    assert lossctl.evaluate({"y": y, "pred": p}, losses="mae", missing="drop")["mae"] == 1.0
+    with pytest.raises(lossctl.InputError, match=r"^'target' has missing \(NaN\) values in 1 row \(first: row 1\)$"):
+        lossctl.get("mae")(y, p)
+    with pytest.raises(lossctl.InputError, match=r"^'target' has missing \(NaN\) values in 1 row \(first: row 1\)$"):
+        lossctl.Metric("mae").update(y, p)
+    labels = np.ma.masked_array(["a", "b", "a"], [False, True, False])
+    report = lossctl.evaluate(y_true=labels, y_pred=[0.9, 0.1, 0.8], losses="bce", positive="a", missing="drop")
+    assert report["bce"] == pytest.approx(-np.mean(np.log([0.9, 0.8])), rel=1e-12)
+    classes = np.ma.masked_array([0, 1, 2], [False, False, True])
+    report = lossctl.evaluate(y_true=classes, y_pred=np.eye(3), losses="cross_entropy", missing="drop")
+    assert report.input["rows_dropped"] == 1
+    with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 0\)$"):
+        lossctl.get("ranknet")([1.0, 0.0], [0.5, 0.2], qid=np.ma.masked_array([1, 1], [True, False]))
+    assert lossctl.get("mae")(np.ma.masked_array([1.0, 2.0]), [1.0, 3.0]) == 0.5  # nothing masked
+
+
+def test_pandas_columns_arrow_cannot_hold_are_read_as_their_text() -> None:
+    # A complex column, used or not, was a bare pyarrow ArrowNotImplementedError ("Unsupported numpy type 15"), a
+    # sparse one a bare TypeError ("Sparse pandas data (column target) not supported").
+    frame = pd.DataFrame(
+        {"target": pd.arrays.SparseArray([1.0, 0.0, 0.0]), "pred": [1.0, 0.5, 0.0], "z": [1j, 2j, 3j]},
+        index=pd.Index([1j, 2j, 3j]),
+    )
+    kept = frame.copy()
+    assert lossctl.evaluate(frame, losses="mae")["mae"] == pytest.approx(0.5 / 3, rel=1e-15)
+    pd.testing.assert_frame_equal(frame, kept)
+    with pytest.raises(lossctl.InputError, match=r"^column 'z' is not numeric: '1j' at row 0$"):
+        lossctl.evaluate(frame, losses="mae", pred="z")
+    with pytest.raises(lossctl.InputError, match=r"^column 'y_true' is not numeric: '1j' at row 0$"):
+        lossctl.evaluate(y_true=pd.Series([1j, 2]), y_pred=[1.0, 2.0], losses="mae")
+
+
+def test_pandas_periods_and_intervals_are_keys_as_to_csv_writes_them(tmp_path: Path) -> None:
+    # A period key was a bare ArrowNotImplementedError (no dictionary_encode for pandas' extension type), then its
+    # ordinals (600 for 2020-01); an interval key was "holds nested values (struct<left, right>)".
+    frame = pd.DataFrame(
+        {
+            "target": [1.0, 2.0, 3.0, 4.0],
+            "pred": [1.5, 2.0, 3.0, 6.0],
+            "month": pd.PeriodIndex(["2020-01", None, "2020-01", "2020-03"], freq="M"),
+            "bin": pd.arrays.IntervalArray.from_breaks([0, 1, 2, 3, 4]),
+        }
+    )
+    kept = frame.copy()
+    report = lossctl.evaluate(frame, losses="mae", by=["month", "bin"])
+    pd.testing.assert_frame_equal(frame, kept)
+    frame.to_csv(tmp_path / "periods.csv", index=False)
+    on_file = lossctl.evaluate(tmp_path / "periods.csv", losses="mae", by=["month", "bin"])
+    assert report.to_dict()["results"] == on_file.to_dict()["results"]
+    assert report.value("mae", group={"month": "2020-03", "bin": "(3, 4]"}) == 2.0
+    assert report.value("mae", group={"month": None, "bin": "(1, 2]"}) == 0.0
+    indexed = lossctl.evaluate(frame.set_index("month"), losses="mae", by="month")
+    assert indexed.value("mae", group={"month": "2020-01"}) == 0.25
+    arrays = lossctl.evaluate({"target": frame.target, "pred": frame.pred, "m": frame.month}, losses="mae", by="m")
+    assert arrays.value("mae", group={"m": "2020-01"}) == 0.25
+
+
+def test_polars_columns_arrow_has_no_type_for_are_read_as_their_text() -> None:
+    # An Int128 column, used or not, was a bare pyarrow ArrowInvalid ("Invalid or unsupported format string:
+    # '_pli128'"), and a LazyFrame whose query fails a bare polars InvalidOperationError.
+    frame = pl.DataFrame(
+        {
+            "target": [1.0, 2.0, 4.0],
+            "pred": pl.Series([1, 3, 4], dtype=pl.Int128),
+            "id": pl.Series([2**100, 2**100 + 1, 2**100], dtype=pl.Int128),
+        }
+    )
+    report = lossctl.evaluate(frame, losses="mae", by="id")
+    assert report["mae"] == pytest.approx(1 / 3)
+    assert report.value("mae", group={"id": str(2**100 + 1)}) == 1.0
+    assert lossctl.evaluate(frame.lazy(), losses="mae")["mae"] == report["mae"]
+    failing = frame.lazy().with_columns(pl.lit("x").cast(pl.Float64, strict=True).alias("target"))
+    with pytest.raises(lossctl.InputError, match=r"^the polars LazyFrame failed to collect: conversion from `str` "):
+        lossctl.evaluate(failing, losses="mae")
+
+
 @pytest.mark.parametrize(
     ("columns", "message"),
     [
@@ -981,6 +1107,27 @@ def test_a_group_of_dates_is_looked_up_by_the_date() -> None:
     assert report.value("mae", group={"day": pd.Timestamp("2024-02-01")}) == 1.0
 
 
+def test_a_group_is_looked_up_by_numpys_dates_and_durations() -> None:
+    # report.value(group={"day": df["day"].values[1]}) was "no group {'day': np.datetime64('2020-01-02T03:04:05...')}".
+    frame = pd.DataFrame(
+        {
+            "y": [1.0, 2.0, 3.0],
+            "pred": [1.0, 3.0, 3.0],
+            "day": pd.to_datetime(["2020-01-01 00:00:00", "2020-01-02 03:04:05", None]),
+            "date": [datetime.date(2020, 1, 1), datetime.date(2020, 1, 2), datetime.date(2020, 1, 2)],
+            "wait": pd.to_timedelta([1, 2, 3], unit="s"),
+        }
+    )
+    for by, value, expected in (
+        ("day", frame["day"].to_numpy()[1], 1.0),
+        ("date", np.datetime64("2020-01-02"), 0.5),
+        ("wait", frame["wait"].to_numpy()[1], 1.0),
+    ):
+        assert lossctl.evaluate(frame, losses="mse", by=by).value("mse", group={by: value}) == expected
+    missing = lossctl.evaluate(frame, losses="mse", by="day").value("mse", group={"day": frame["day"].to_numpy()[2]})
+    assert missing == 0.0  # NaT is the missing key
+
+
 def test_an_array_given_twice_is_a_usage_error() -> None:
     """``loss(y, p, pred=q)`` and ``metric.update(y, p, target=t)`` silently took the keyword's array and dropped
     the positional one (Python itself says 'got multiple values for argument')."""
@@ -994,6 +1141,27 @@ def test_an_array_given_twice_is_a_usage_error() -> None:
     with pytest.raises(lossctl.UsageError, match=r"^loss 'margin_ranking': the array 'target' is given twice, as "):
         lossctl.get("margin_ranking").per_sample([1.0], [2.0], [1.0], target=[-1.0])
     assert lossctl.get("mse")([1.0], pred=[3.0]) == 4.0  # each array once, by position or by name
+
+
+def test_a_loss_takes_scikit_learns_array_keywords() -> None:
+    """``loss(y_true=y, y_pred=p)``, as scikit-learn's metrics, ``evaluate`` and ``Metric.update`` take them, was
+    "loss 'huber' needs the arrays target, pred; missing: target, pred"."""
+    y, p, w = [0.0, 1.0, 2.0], [0.5, 1.0, 5.0], [1.0, 2.0, 1.0]
+    huber = lossctl.get("huber")
+    assert huber(y_true=y, y_pred=p, delta=2.0, sample_weight=w) == huber(y, p, delta=2.0, sample_weight=w) == 1.03125
+    assert huber.per_sample(y, y_pred=p, delta=2.0).tolist() == [0.125, 0.0, 4.0]
+    assert lossctl.get("gaussian_nll")(y_true=y, y_pred=p, var=[1.0, 1.0, 1.0]) == lossctl.get("gaussian_nll")(
+        y, p, [1.0, 1.0, 1.0]
+    )
+    with pytest.raises(
+        lossctl.UsageError,
+        match=r"^loss 'mse': the array 'target' is given twice, as positional array 1 \(target, pred\) and as y_true=$",
+    ):
+        lossctl.get("mse")([1.0], y_true=[2.0], y_pred=[1.0])
+    with pytest.raises(
+        lossctl.UsageError, match=r"^loss 'mse': the array 'pred' is given twice, as y_pred= and as pred=$"
+    ):
+        lossctl.get("mse")(y_true=[1.0], y_pred=[2.0], pred=[1.0])
 
 
 def test_the_only_model_of_a_report_needs_no_model_argument() -> None:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from lossctl.arrow import blanks_to_nulls, integers, missing, take
+from lossctl.arrow import blanks_to_nulls, integers, missing, plain_column, take
 
 _SELECTABLE = [
     pa.array([f"v{i}" if i % 5 else None for i in range(3000)]),
@@ -49,3 +49,15 @@ def test_integers_are_the_values_of_their_width_and_sign(kind: pa.DataType) -> N
     array = pa.Array.from_buffers(kind, len(values), stored.buffers()).slice(2)  # a date is its day number
     got = integers(array)
     assert got.dtype.itemsize * 8 == kind.bit_width and got.tolist() == values[2:]
+
+
+@pytest.mark.parametrize("kind", [pa.list_view(pa.float64()), pa.large_list_view(pa.float64())], ids=str)
+def test_list_views_become_lists_of_the_same_rows(kind: pa.DataType) -> None:
+    rows = [[0.0, 1.0], None, [], [0.5, 0.5, 3.0]] * 700  # past 1,024 values: taken by pyarrow, not by slices
+    views = pa.array(rows, kind)
+    for column in (views, views.slice(3), views.slice(5, 7), pa.chunked_array([views.slice(0, 2), views.slice(2)])):
+        lists = plain_column(column)
+        for chunk in lists.chunks if isinstance(lists, pa.ChunkedArray) else [lists]:
+            chunk.validate(full=True)
+            assert not pa.types.is_list_view(chunk.type) and not pa.types.is_large_list_view(chunk.type)
+        assert lists.to_pylist() == column.to_pylist()

@@ -1416,3 +1416,89 @@ def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None
         lossctl.evaluate(path, losses="mse", pred="pred", target="target")
     report = lossctl.evaluate(path, losses="mse", pred="pred", target="target", decimal=",")
     assert report["mse"] == ((1.5 - 2) ** 2 + (3 - 4.25) ** 2) / 2
+
+
+@pytest.mark.parametrize("suffix", [".arrow", ".parquet"])
+def test_columns_of_arrow_extension_types_are_read_as_their_storage(cli, tmp_path: Path, suffix: str) -> None:
+    """A uuid or JSON key, a bool8 target and a fixed_shape_tensor of probabilities are their bytes, text, 0/1
+    and vectors; a --by on the uuid was an internal error (exit 4: no dictionary_encode for the extension)."""
+    tensor = pa.fixed_shape_tensor(pa.float64(), [2])
+    table = pa.table(
+        {
+            "id": pa.array([b"a" * 16, b"b" * 16, b"a" * 16], pa.uuid()),
+            "tag": pa.array(['"x"', '"y"', '"y"'], pa.json_()),
+            "y": pa.ExtensionArray.from_storage(pa.bool8(), pa.array([1, 0, 1], pa.int8())),
+            "p": pa.array([0.8, 0.4, 0.5]),
+            "probs": pa.ExtensionArray.from_storage(
+                tensor, pa.FixedSizeListArray.from_arrays(pa.array([0.2, 0.8, 0.6, 0.4, 0.5, 0.5]), 2)
+            ),
+        }
+    )
+    path = tmp_path / f"ext{suffix}"
+    (feather.write_feather if suffix == ".arrow" else pq.write_table)(table, path)
+    bce = [-np.log(0.8), -np.log(0.6), -np.log(0.5)]
+    run = cli("eval", path, "-l", "bce", "--target", "y", "--pred", "p", "--by", "id", "--by", "tag", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["group"] for r in results[1:]] == [
+        {"id": "a" * 16, "tag": '"x"'},
+        {"id": "b" * 16, "tag": '"y"'},
+        {"id": "a" * 16, "tag": '"y"'},
+    ]
+    assert results[0]["value"] == pytest.approx(np.mean(bce), rel=1e-12)
+    run = cli("eval", path, "-l", "cross_entropy", "--target", "y", "--pred", "probs", "-f", "json")
+    assert run.code == 0, run.err
+    logits = np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2], [1, 0, 1]])
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_list_views_and_run_end_encoded_columns_are_read_as_their_values(cli, tmp_path: Path) -> None:
+    """A list view column was 'holds vectors of different lengths: row 0 has 2 values but row 2 has -4' (its offsets
+    and sizes read as a list's offsets), a run-end encoded one 'is not numeric: it has type run_end_encoded<...>'."""
+    children = pa.array([0.5, 0.5, 9.0, 0.0, 1.0, 1.0, 0.0])  # rows out of order in the child array, one unused value
+    view = pa.ListViewArray.from_arrays(pa.array([3, 5, 0], pa.int32()), pa.array([2, 2, 2], pa.int32()), children)
+    table = pa.table({"y": [1, 0, 1], "logits": view, "p": pa.RunEndEncodedArray.from_arrays([2, 3], [0.5, 0.25])})
+    feather.write_feather(table, tmp_path / "views.arrow", compression="uncompressed")
+    logits = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2], [1, 0, 1]])
+    run = cli(
+        "eval", tmp_path / "views.arrow", "-l", "cross_entropy", "--target", "y", "--pred", "logits", "-f", "json"
+    )
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+    run = cli("eval", tmp_path / "views.arrow", "-l", "bce", "--target", "y", "--pred", "p", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(-np.mean(np.log([0.5, 0.5, 0.25])), rel=1e-12)
+
+
+def test_streamed_blocks_are_in_memory_arrow_owns(tmp_path: Path) -> None:
+    """A block over the reader's Python bytearray (pa.py_buffer) is freed under the GIL, which a threaded read_csv
+    could do on one of Arrow's threads after it returned: a script whose last call read a CSV stream aborted at
+    exit ("terminate called without an active exception", exit 134) about one run in five."""
+    from lossctl.io.readers import _stream_blocks
+
+    views: list[np.ndarray] = []
+
+    class Recording(io.BytesIO):
+        def readinto(self, buffer):  # type: ignore[override]
+            views.append(np.frombuffer(buffer, dtype=np.uint8))
+            return super().readinto(buffer)
+
+    blocks = list(_stream_blocks(Recording(b"y,pred\n1,2\n3,4\n"), 1024, True, 1 << 20))
+    assert [bytes(block) for _, block in blocks] == [b"1,2\n3,4\n"]
+    for _, block in blocks:
+        for view in views:
+            assert not view.ctypes.data <= block.address < view.ctypes.data + max(len(view), 1)
+    script = (
+        "import io, lossctl\n"
+        "lossctl.evaluate({'y': [1.0], 'pred': [2.0]}, losses='mse')\n"
+        "print(lossctl.evaluate(io.BytesIO(b'y,pred\\n1,2\\n'), losses='mse')['mse'])\n"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+        for _ in range(6)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert (run.returncode, out, err) == (0, b"1.0\n", b"")

@@ -255,3 +255,42 @@ def test_default_losses_for_text_labels(cli, write) -> None:
     assert run.code == 0, run.err
     assert [r["loss"] for r in json.loads(run.out)["results"]] == ["categorical_ce", "brier_multiclass", "zero_one"]
     assert _value(run) == pytest.approx(-(np.log(0.8) + np.log(0.7)) / 2)
+
+
+def test_labels_stored_as_bytes_are_their_text(cli, tmp_path: Path, write) -> None:
+    """A Parquet BYTE_ARRAY column without its UTF-8 annotation (or NumPy ``S`` labels) was 'holds the label 'cat' at
+    row 0, which is not in --classes (cat, dog, eel)', a --positive label matched no row, and numbers written as
+    bytes were 'not numeric: it has type binary'."""
+    labels = pa.array([b"cat", b"eel", b"dog", b"cat"], pa.binary())
+    probs = {"prob_cat": [0.7, 0.1, 0.3, 0.5], "prob_dog": [0.2, 0.1, 0.6, 0.25], "prob_eel": [0.1, 0.8, 0.1, 0.25]}
+    written = pa.array([b"0.5", b"0.25", b"1", b"0"], pa.large_binary())
+    pq.write_table(pa.table({"label": labels, **probs, "p_text": written}), tmp_path / "bytes.parquet")
+    text = write("a.csv", ANIMALS)
+    for classes in ([], ["--classes", "cat,dog,eel"]):
+        args = ["--pred", "prob_*", "--target", "label", "-l", "categorical_ce", *classes, "-f", "json"]
+        assert _value(cli("eval", tmp_path / "bytes.parquet", *args)) == _value(cli("eval", text, *args))
+    run = cli("eval", tmp_path / "bytes.parquet", "--pred", "p_text", "--target", "prob_cat", "-l", "mae", "-f", "json")
+    assert _value(run) == pytest.approx(np.mean(np.abs(np.array([0.5, 0.25, 1, 0]) - probs["prob_cat"])), rel=1e-12)
+    bce = lossctl.evaluate(
+        y_true=np.array([b"cat", b"dog", b"cat"]), y_pred=[0.9, 0.2, 0.6], losses="bce", positive="cat"
+    )
+    assert bce["bce"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.6])), rel=1e-12)
+
+
+def test_a_dictionary_of_numbers_holds_numbers_not_text_labels(cli, tmp_path: Path) -> None:
+    """A pandas Categorical of 0/1 (an Arrow dictionary of integers) was "holds text labels ('0', '1'); name the
+    positive class with --positive LABEL" for a binary loss, from a DataFrame and from its Parquet file."""
+    indices = pa.array([1, 0, 1, 1], pa.int8())
+    labels = pa.DictionaryArray.from_arrays(indices, pa.array([0, 1]))
+    flags = pa.DictionaryArray.from_arrays(indices, pa.array([False, True]))
+    table = pa.table({"y": labels, "flag": flags, "p": [0.8, 0.1, 0.7, 0.6]})
+    pq.write_table(table, tmp_path / "cat.parquet")
+    expected = -np.mean(np.log([0.8, 0.9, 0.7, 0.6]))
+    for target in ("y", "flag"):
+        run = cli("eval", tmp_path / "cat.parquet", "--target", target, "--pred", "p", "-l", "bce", "-f", "json")
+        assert _value(run) == pytest.approx(expected, rel=1e-12)
+        assert lossctl.evaluate(table, target=target, pred="p", losses="bce")["bce"] == pytest.approx(
+            expected, rel=1e-12
+        )
+    report = lossctl.evaluate(table, target="y", pred="p")  # the task is inferred from the numbers: binary
+    assert [result.loss for result in report.results][:1] == ["bce"]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 import pyarrow as pa
 
-from lossctl.arrow import blanks_to_nulls
+from lossctl.arrow import blanks_to_nulls, plain
 from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
@@ -173,7 +173,7 @@ class Source(ABC):
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table."""
-        table = self._read(self._wanted(columns))
+        table = plain(self._read(self._wanted(columns)))
         if not self._checks_text:
             refuse_text_not_utf8(table, self.name, self.first_row)
         return table
@@ -194,7 +194,8 @@ class Source(ABC):
         if chunk_rows < 1:
             raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
         batches = self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
-        return batches if self._checks_text else self._text_checked(batches)
+        plain_batches = (plain(batch) for batch in batches)
+        return plain_batches if self._checks_text else self._text_checked(plain_batches)
 
     def _text_checked(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         row = self.first_row
@@ -512,6 +513,17 @@ def _buffer_blocks(data: pa.Buffer, block_bytes: int, skip_first_line: bool) -> 
         start = cut
 
 
+def _arrow_owned(view: memoryview) -> pa.Buffer:
+    """``view``'s bytes copied into a buffer Arrow allocated (a few ms per 16 MiB block). A buffer over Python memory
+    (``pa.py_buffer``) takes the GIL when freed, and a threaded ``read_csv`` or ``read_json`` may free its last
+    reference on one of Arrow's threads just after it returns: when the interpreter was exiting then (a script
+    whose last call read a stream), that thread was refused the GIL and ended inside C++, and the process aborted
+    ("terminate called without an active exception", exit 134)."""
+    buffer = pa.allocate_buffer(len(view))
+    memoryview(buffer).cast("B")[:] = view
+    return buffer
+
+
 def _outside_quotes(buffer: bytes | bytearray, start: int, cut: int) -> int:
     """``cut`` (the start of a line) moved back to the start of a line outside CSV quotes, or 0 if there is none
     after ``start``.
@@ -531,7 +543,8 @@ def _stream_blocks(
 ) -> Iterator[tuple[int, pa.Buffer]]:
     """Cut a stream (a large or decompressing file, a pipe) into blocks of whole lines, each in a fresh buffer.
 
-    A fresh buffer per block, rather than one reused, because a parsed table may keep pointing into it.
+    A fresh buffer per block, rather than one reused, because a parsed table may keep pointing into it; one Arrow
+    owns (:func:`_arrow_owned`).
     A line is carried whole into the next buffer; one longer than ``max_line`` bytes raises
     :class:`~lossctl.io.guards.LineTooLong` rather than growing the buffer until memory runs out.
     ``quoted`` (CSV): a block is not cut inside a quoted value that holds a newline, which would end its
@@ -561,7 +574,7 @@ def _stream_blocks(
             # No such line (a stray quote, 5" screen, which pyarrow reads as text): cut at the last newline.
             cut = _outside_quotes(buffer, start, cut) or cut
         if cut > start:
-            yield position + start, pa.py_buffer(memoryview(buffer)[start:cut])
+            yield position + start, _arrow_owned(memoryview(buffer)[start:cut])
         if at_eof:
             return
         keep = max(cut, start)
@@ -985,7 +998,7 @@ class _CsvSource(_TextSource):
             if self._delimiter != "," and self.format == "csv":
                 self.notices = (
                     f"reading {_label(self.path)} with the delimiter {_DELIMITER_NAMES[self._delimiter]} "
-                    f"(found in its header line; set it with {option('delimiter')})",
+                    f"(found in its header line; set it with {option('delimiter', keyword='delimiter=')})",
                 )
 
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table:
@@ -1089,7 +1102,7 @@ class _JsonLinesSource(_TextSource):
         """The keys seen in the first MiB of lines, so that a key missing from the first record still counts."""
         head = self._peek(_JSON_HEAD_BYTES)
         if head.strip():
-            block = pa.py_buffer(head)
+            block = _arrow_owned(memoryview(head))
             table = self._parse(block, 0, None)
             if table.num_rows:
                 return self._names(table, block, 0)

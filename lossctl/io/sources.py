@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
+from lossctl.arrow import plain_column
 from lossctl.errors import InputError, NotAnArray, UsageError, option
 from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
@@ -193,18 +194,21 @@ def _string_names(names: list[Any], source: str) -> list[str]:
 
 
 def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
-    """One column from an array-like: a NumPy array (2-D: one vector per row), a pandas or polars Series, a
-    pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
+    """One column from an array-like: a NumPy array or a DataFrame (2-D: one vector per row), a pandas or polars
+    Series, a pyarrow array or a list. Vectors become fixed-size list columns, the layout the vector roles read."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values
+        return plain_column(values)
     NotAnArray.check(values, name)
     module = _module(values)
-    if module == "polars":
+    if module in ("pandas", "polars") and hasattr(values, "columns"):
+        values = _frame_matrix(values, name)
+    elif module == "polars":
         return values.to_arrow()
-    if module == "pandas":
+    elif module == "pandas":
         return _pandas_array(values)
     if module in ("torch", "tensorflow", "jax", "jaxlib"):
         values = values.numpy() if hasattr(values, "numpy") else np.asarray(values)
+    values = masked_as_missing(values)
     try:
         array = np.asarray(values)
     except ValueError:  # rows of different lengths: a list column, whose reader names the odd row
@@ -225,6 +229,33 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     return pa.array(array)
 
 
+def _frame_matrix(frame: Any, name: str) -> np.ndarray:
+    """A pandas or polars DataFrame given as one array (``y_pred=df[["a", "b"]]``) as the (rows x K) float64 matrix
+    of its values, NaN where missing: one vector per row, K outputs or classes."""
+    try:
+        if _module(frame) == "pandas":
+            return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(frame.to_numpy(), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"'{name}' is a DataFrame whose columns are not all numbers; give one numeric column per output or class"
+        ) from None
+
+
+def masked_as_missing(values: Any) -> Any:
+    """A NumPy masked array with its masked values missing (NaN, or ``None`` beside labels and integers), where
+    ``np.asarray`` would read the values under the mask; anything else as it is."""
+    if not isinstance(values, np.ma.MaskedArray):
+        return values
+    mask = np.ma.getmaskarray(values)
+    if not mask.any():
+        return values.data
+    floats = values.dtype.kind == "f"
+    filled = values.data.astype(np.float64 if floats else object)
+    filled[mask] = np.nan if floats else None
+    return filled
+
+
 def array_values(values: Any, name: str) -> np.ndarray:
     """An array-like's values as float64, NaN where missing, read as a column of a table: a vector column (a
     list column, or text of JSON arrays) as a (rows x K) matrix, numbers and text numbers as one value per row."""
@@ -237,12 +268,25 @@ def array_values(values: Any, name: str) -> np.ndarray:
 def _pandas_array(series: Any) -> pa.Array:
     """A pandas Series as Arrow. An object column of mixed types (``'1'``, ``2``, ``3.0``), which Arrow refuses,
     is read as its text, as the CSV that ``DataFrame.to_csv`` writes would be: numbers still parse, and a
-    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``."""
+    ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``. So are periods and intervals, and any column
+    Arrow cannot hold (complex or sparse numbers)."""
+    if _read_as_text(series.dtype):
+        return pa.array(_text(series), pa.string())
     try:
         return pa.Array.from_pandas(series)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        missing = series.isna().tolist()
-        return pa.array([None if gap else str(value) for value, gap in zip(series.tolist(), missing, strict=True)])
+    except (pa.ArrowException, TypeError):
+        return pa.array(_text(series), pa.string())
+
+
+def _read_as_text(dtype: Any) -> bool:
+    """pandas periods and intervals, which Arrow would hold as ordinals (``600`` for ``2020-01``) and structs, are
+    read as their text (``2020-01``, ``(0, 1]``), as ``to_csv`` writes them."""
+    return type(dtype).__name__ in ("PeriodDtype", "IntervalDtype")
+
+
+def _text(series: Any) -> list[str | None]:
+    missing = series.isna().tolist()
+    return [None if gap else str(value) for value, gap in zip(series.tolist(), missing, strict=True)]
 
 
 def _pandas_table(frame: Any) -> pa.Table:
@@ -254,17 +298,65 @@ def _pandas_table(frame: Any) -> pa.Table:
             "(e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns])"
         )
     _string_names(list(frame.columns), "pandas DataFrame")
+    textual = [position for position, dtype in enumerate(frame.dtypes) if _read_as_text(dtype)]
+    if textual or _read_as_text(frame.index.dtype):
+        frame = frame.copy(deep=False)  # the caller's frame is not changed
+        for position in textual:
+            frame.isetitem(position, _text(frame.iloc[:, position]))
+        if _read_as_text(frame.index.dtype):
+            name = frame.index.name
+            frame.index = _text(frame.index.to_series())
+            frame.index.name = name
     try:
         return pa.Table.from_pandas(frame, preserve_index=None)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
+    except (pa.ArrowException, TypeError):  # a column Arrow cannot hold: mixed objects, complex or sparse numbers
         text = frame.copy(deep=False)
-        for position, name in enumerate(frame.columns):
-            if frame.dtypes.iloc[position].kind == "O":
-                text[name] = _pandas_array(frame.iloc[:, position]).to_pylist()
-        if frame.index.dtype.kind == "O":
-            text.index = _pandas_array(frame.index.to_series()).to_pylist()
+        for position in range(frame.shape[1]):
+            if not _converts_from_pandas(frame.iloc[:, position]):
+                text.isetitem(position, _text(frame.iloc[:, position]))
+        if not _converts_from_pandas(frame.index.to_series()):
+            text.index = _text(frame.index.to_series())
             text.index.name = frame.index.name
         return pa.Table.from_pandas(text, preserve_index=None)
+
+
+def _converts_from_pandas(series: Any) -> bool:
+    try:
+        pa.Array.from_pandas(series)
+    except (pa.ArrowException, TypeError):
+        return False
+    return True
+
+
+def _polars_table(frame: Any) -> pa.Table:
+    """A polars DataFrame as Arrow. A column of a type Arrow lacks (``Int128``) is read as its text, as ``write_csv``
+    writes it: its numbers still parse, and as a key it keeps every digit."""
+    try:
+        return frame.to_arrow()
+    except pa.ArrowException:
+        import polars as pl  # loaded already: the frame is one of its objects
+
+        lacking = [name for name in frame.columns if not _converts(frame.select(name))]
+        return frame.with_columns(pl.col(name).cast(pl.String) for name in lacking).to_arrow()
+
+
+def _converts(frame: Any) -> bool:
+    try:
+        frame.to_arrow()
+    except pa.ArrowException:
+        return False
+    return True
+
+
+def _collected(lazy: Any) -> Any:
+    """A polars LazyFrame's result; its query failing is an input error quoting polars' first line."""
+    import polars as pl  # loaded already: the frame is one of its objects
+
+    try:
+        return lazy.collect()
+    except pl.exceptions.PolarsError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"the polars LazyFrame failed to collect: {first}") from error
 
 
 def table_of_arrays(columns: Mapping[str, Any]) -> pa.Table:
@@ -339,9 +431,9 @@ def open_data(
     if module == "pandas" and hasattr(data, "columns"):
         return TableSource("pandas DataFrame", _pandas_table(data))
     if module == "polars" and hasattr(data, "to_arrow"):
-        return TableSource("polars DataFrame", data.to_arrow())
+        return TableSource("polars DataFrame", _polars_table(data))
     if module == "polars" and hasattr(data, "collect"):
-        return TableSource("polars LazyFrame", data.collect().to_arrow())
+        return TableSource("polars LazyFrame", _polars_table(_collected(data)))
     if isinstance(data, Mapping):
         return TableSource("arrays", table_of_arrays(data))
     if hasattr(data, "read") and hasattr(data, "readable"):
