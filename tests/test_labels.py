@@ -32,6 +32,27 @@ def test_text_class_labels_map_by_the_suffix_of_the_prediction_columns(cli, writ
     )
 
 
+def test_each_model_maps_text_labels_by_its_own_columns_or_the_run_stops(cli, write) -> None:
+    """One encoding of the label column serves every model: it took the first model's suffix order, so a second
+    model listing its columns in another order was scored against the wrong classes (1.304 instead of 0.436)."""
+    path = write("m.csv", "label,prob_cat,prob_dog,q_cat,q_dog\ncat,0.9,0.1,0.6,0.4\ndog,0.3,0.7,0.5,0.5\n")
+    args = ["--target", "label", "-l", "categorical_ce", "-f", "json"]
+    alone = {m: _value(cli("eval", path, "--pred", cols, *args)) for m, cols in (("p", "prob_*"), ("q", "q_*"))}
+    assert alone["q"] == pytest.approx(-(np.log(0.6) + np.log(0.5)) / 2, rel=1e-12)
+    run = cli("eval", path, "--model", "p=prob_*", "--model", "q=q_*", *args)
+    assert {r["model"]: r["value"] for r in json.loads(run.out)["results"]} == alone
+    crossed = cli("eval", path, "--model", "p=prob_cat,prob_dog", "--model", "q=q_dog,q_cat", *args)
+    assert (crossed.code, crossed.out) == (3, "")
+    assert crossed.err == (
+        "error: column 'label' holds the text label 'cat' at row 0, which names prediction column 1 of one model "
+        "(prob_cat) but column 2 of another (q_cat); the labels are read once for every model, so list each "
+        "model's columns in the same class order\n"
+    )
+    unnamed = cli("eval", write("u.csv", "label,prob_cat,prob_dog,x0,x1\ncat,0.9,0.1,0.6,0.4\n"), "--model",
+                  "p=prob_*", "--model", "x=x0,x1", *args)  # fmt: skip
+    assert unnamed.code == 3 and "no prediction column (x0, x1) is named for it" in unnamed.err
+
+
 def test_classes_give_the_order(cli, write) -> None:
     reordered = "label,p_0,p_1,p_2\ncat,0.7,0.2,0.1\neel,0.1,0.1,0.8\ndog,0.3,0.6,0.1\ncat,0.5,0.25,0.25\n"
     args = ["--pred", "p_*", "--target", "label", "-l", "categorical_ce", "-f", "json"]
