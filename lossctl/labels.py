@@ -283,12 +283,19 @@ class KeyCodes:
         pass
 
 
+def _one_target(job: Job) -> bool:
+    return len(job.roles.get("target", [])) == 1
+
+
 def encoders(
     jobs: Sequence[Job], classes: Sequence[str] | None, positive: str | None
 ) -> dict[str, ClassIndex | PositiveLabel | KeyCodes]:
     """The encoder of each label column the jobs read: class indices for a multi-class loss's one target column,
-    the positive class for a binary loss's, codes for query ids."""
+    the positive class for a binary loss's, codes for query ids. A multi-class loss given one prediction column
+    (``zero_one``'s ``p >= threshold``) decides between 0 and 1: without ``--classes`` it reads the labels as a
+    binary loss does when ``--positive`` is given or a binary loss reads them too (``-l bce,zero_one``)."""
     found: dict[str, ClassIndex | PositiveLabel | KeyCodes] = {}
+    binary = {job.roles["target"][0] for job in jobs if job.request.spec.task == "binary" and _one_target(job)}
 
     def put(column: str, encoder: ClassIndex | PositiveLabel | KeyCodes) -> ClassIndex | PositiveLabel | KeyCodes:
         previous = found.setdefault(column, encoder)
@@ -306,6 +313,9 @@ def encoders(
             continue
         pred = job.roles.get("pred", [])
         if spec.task == "multiclass" and spec.role("target").shape != "vector":
+            if len(pred) == 1 and not classes and (positive is not None or target[0] in binary):
+                put(target[0], PositiveLabel(positive, spec.name))
+                continue
             held = put(target[0], ClassIndex(classes, pred, spec.name))
             if isinstance(held, ClassIndex):  # several models: one encoding of the labels serves them all
                 held.also_for(pred)

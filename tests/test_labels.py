@@ -124,6 +124,25 @@ def test_positive_names_the_positive_class(cli, write) -> None:
     )
 
 
+def test_zero_one_on_one_column_reads_labels_as_the_binary_losses_beside_it(cli, write) -> None:
+    """-l bce,zero_one on 0/1 labels was 'error: column 'y' is read both as class labels and as binary labels'
+    (exit 2), and --positive with zero_one alone 'no selected binary loss reads labels' (exit 2)."""
+    numbers = write("n.csv", "y,p\n1,0.9\n0,0.2\n0,0.6\n1,0.4\n")
+    text = write("t.csv", "y,p\nyes,0.9\nno,0.2\nno,0.6\nyes,0.4\n")
+    args = ["--pred", "p", "--target", "y", "-f", "json"]
+    both = cli("eval", numbers, *args, "-l", "bce,zero_one")
+    assert both.code == 0, both.err
+    values = {r["loss"]: r["value"] for r in json.loads(both.out)["results"]}
+    assert values == {"bce": _value(cli("eval", numbers, *args, "-l", "bce")), "zero_one": 0.5}
+    assert _value(cli("eval", numbers, *args, "-l", "zero_one")) == 0.5
+    for losses in ("zero_one", "zero_one,bce"):
+        run = cli("eval", text, *args, "-l", losses, "--positive", "yes")
+        assert run.code == 0, run.err
+        assert {r["loss"]: r["value"] for r in json.loads(run.out)["results"]}["zero_one"] == 0.5
+    # --classes still orders a one-column zero_one's labels (the second class is 1, as p >= 0.5 decides).
+    assert _value(cli("eval", text, *args, "-l", "zero_one", "--classes", "no,yes")) == 0.5
+
+
 def test_a_positive_label_that_never_appears_is_a_notice(cli, write) -> None:
     # Before, every row became negative without a word.
     data = write("o.csv", "p,y\n0.9,yes\n0.2,yes\n")
