@@ -489,7 +489,7 @@ def _check_outputs(
     for destination in (output, per_sample):
         if destination:
             check_output_path(destination, inputs)
-    if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
+    if output and per_sample and os.path.realpath(output) == os.path.realpath(per_sample):  # a symlink too
         raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
 
 

@@ -172,7 +172,13 @@ def with_defaults(
         return list(options.requests), batches
     first = next(batches, None)
     with decimal_option(options.decimal):
-        task = infer_task(first, binding.role_sets()[0][1])
+        tasks = {model: infer_task(first, roles) for model, roles in binding.role_sets()}
+    if len(set(tasks.values())) > 1:  # one set of losses serves every model: none fits them all
+        losses = option("loss", keyword="losses")
+        seen = ", ".join(f"{model}: {task}" for model, task in tasks.items())
+        raise UsageError(f"no {losses} given, and the models' data look like different tasks ({seen}); name the losses "
+                         f"with {losses}")  # fmt: skip
+    task = next(iter(tasks.values()))
     names, left_out = default_losses(task, options)
     aside = f" (left out {'; '.join(left_out)})" if left_out else ""
     notices.append(

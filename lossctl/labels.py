@@ -122,6 +122,13 @@ class ClassIndex:
         self.pred_columns = list(pred_columns)
         self.loss = loss
         self._suffix_used: dict[str, str] = {}
+        self._other_models: list[list[str]] = []
+
+    def also_for(self, pred_columns: Sequence[str]) -> None:
+        """Another model's prediction columns for the same label column, whose one encoding serves every model:
+        without ``--classes``, each text label must name the column of the same index in every model."""
+        if list(pred_columns) != self.pred_columns and list(pred_columns) not in self._other_models:
+            self._other_models.append(list(pred_columns))
 
     def _index_of(self, label: Any, column: str, row: int) -> int:
         if self.classes is not None:
@@ -132,13 +139,29 @@ class ClassIndex:
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
                 f"{option('classes')} ({', '.join(self.classes)})"
             )
-        matches = [k for k, name in enumerate(self.pred_columns) if _named_by(name, str(label))]
+        index = self._named_column(label, self.pred_columns, column, row)
+        for others in self._other_models:
+            other = self._named_column(label, others, column, row)
+            if other != index:
+                raise InputError(
+                    f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, which "
+                    f"names prediction column {index + 1} of one model ({show_name(self.pred_columns[index])}) but "
+                    f"column {other + 1} of another ({show_name(others[other])}); the labels are read once for "
+                    "every model, so list each model's columns in the same class order"
+                )
+        self._suffix_used.setdefault(str(label), self.pred_columns[index])
+        return index
+
+    @staticmethod
+    def _named_column(label: Any, pred_columns: Sequence[str], column: str, row: int) -> int:
+        """The index of the one column of ``pred_columns`` named for ``label`` (an input error if not one)."""
+        matches = [k for k, name in enumerate(pred_columns) if _named_by(name, str(label))]
         if len(matches) != 1:
-            columns = ", ".join(self.pred_columns)
+            columns = ", ".join(pred_columns)
             found = (
                 f"no prediction column ({columns}) is named for it (as prob_cat is for cat)"
                 if not matches
-                else f"{len(matches)} prediction columns ({', '.join(self.pred_columns[k] for k in matches)}) are "
+                else f"{len(matches)} prediction columns ({', '.join(pred_columns[k] for k in matches)}) are "
                 "named for it"
             )
             raise InputError(
@@ -146,7 +169,6 @@ class ClassIndex:
                 f"give the class order with {option('classes', 'A,B,C')} (class A is index 0, the first prediction "
                 "column)"
             )
-        self._suffix_used.setdefault(str(label), self.pred_columns[matches[0]])
         return matches[0]
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
@@ -262,17 +284,25 @@ class KeyCodes:
         pass
 
 
+def _one_target(job: Job) -> bool:
+    return len(job.roles.get("target", [])) == 1
+
+
 def encoders(
     jobs: Sequence[Job], classes: Sequence[str] | None, positive: str | None
 ) -> dict[str, ClassIndex | PositiveLabel | KeyCodes]:
     """The encoder of each label column the jobs read: class indices for a multi-class loss's one target column,
-    the positive class for a binary loss's, codes for query ids."""
+    the positive class for a binary loss's, codes for query ids. A multi-class loss given one prediction column
+    (``zero_one``'s ``p >= threshold``) decides between 0 and 1: without ``--classes`` it reads the labels as a
+    binary loss does when ``--positive`` is given or a binary loss reads them too (``-l bce,zero_one``)."""
     found: dict[str, ClassIndex | PositiveLabel | KeyCodes] = {}
+    binary = {job.roles["target"][0] for job in jobs if job.request.spec.task == "binary" and _one_target(job)}
 
-    def put(column: str, encoder: ClassIndex | PositiveLabel | KeyCodes) -> None:
+    def put(column: str, encoder: ClassIndex | PositiveLabel | KeyCodes) -> ClassIndex | PositiveLabel | KeyCodes:
         previous = found.setdefault(column, encoder)
         if type(previous) is not type(encoder):
             raise UsageError(f"column '{show_name(column)}' is read both as class labels and as binary labels")
+        return previous
 
     for job in jobs:
         spec = job.request.spec
@@ -284,7 +314,12 @@ def encoders(
             continue
         pred = job.roles.get("pred", [])
         if spec.task == "multiclass" and spec.role("target").shape != "vector":
-            put(target[0], ClassIndex(classes, pred, spec.name))
+            if len(pred) == 1 and not classes and (positive is not None or target[0] in binary):
+                put(target[0], PositiveLabel(positive, spec.name))
+                continue
+            held = put(target[0], ClassIndex(classes, pred, spec.name))
+            if isinstance(held, ClassIndex):  # several models: one encoding of the labels serves them all
+                held.also_for(pred)
         elif spec.task == "binary":
             put(target[0], PositiveLabel(positive, spec.name))
     if classes and not any(isinstance(e, ClassIndex) for e in found.values()):

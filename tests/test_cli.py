@@ -722,6 +722,16 @@ def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path
     assert out.read_text().splitlines()[0] == '"row","mse"'
 
 
+def test_output_and_per_sample_naming_one_file_by_a_symlink_is_a_usage_error(cli, regression_csv, tmp_path) -> None:
+    """-o x.csv --per-sample link.csv (link.csv -> x.csv) wrote the per-row losses, then the results over them."""
+    (tmp_path / "link.csv").symlink_to(tmp_path / "x.csv")
+    args = [regression_csv, "-l", "mse", "-o", tmp_path / "x.csv", "--per-sample", tmp_path / "link.csv"]
+    run = cli("eval", *args)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"error: --output and --per-sample both name '{tmp_path / 'x.csv'}'; give each its own file\n"
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_per_sample_writes_a_composite_of_per_row_losses(cli, write, tmp_path: Path) -> None:
     # A composite of per-row losses has per-row values (its parts' weighted sum), averaged into its reported value;
     # it was left out of the file without a word. One with an aggregate part is left out with the notice.

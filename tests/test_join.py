@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -679,3 +680,22 @@ def test_rows_all_dropped_say_why(cli: Any, tmp_path: Path) -> None:
         3,
         "error: all 3 rows were dropped, 2 for having no partner and 1 for missing values: nothing left to evaluate\n",
     )
+
+
+def test_a_targets_key_named_unlike_the_predictions_key_can_be_read_as_data(cli: Any, tmp_path: Path) -> None:
+    """--on id=tid with --by tid / --weight tid: the targets' key column holds values like any other column
+    (it was released after indexing and the run ended in an internal KeyError)."""
+    preds = _csv(tmp_path / "p.csv", "id,pred\n3,1\n1,2\n2,5\n4,0\n")
+    targets = _csv(tmp_path / "t.csv", "tid,target\n1,2\n2,4\n3,4\n4,1\n")
+    frame = pd.merge(pd.read_csv(preds), pd.read_csv(targets), left_on="id", right_on="tid")
+    loss = (frame.pred - frame.target).abs()
+    for chunk in ("1", "100"):
+        run = cli("eval", preds, "--targets", targets, "--on", "id=tid", "-l", "mae", "--by", "tid", "--chunk-rows",
+                  chunk, "-f", "json")  # fmt: skip
+        assert run.code == 0, run.err
+        results = json.loads(run.out)["results"]
+        assert {r["group"]["tid"]: r["value"] for r in results[1:]} == dict(zip(frame.tid, loss, strict=True))
+        weighted = cli("eval", preds, "--targets", targets, "--on", "id=tid", "-l", "mae", "--weight", "tid",
+                       "--chunk-rows", chunk, "-f", "json")  # fmt: skip
+        value = json.loads(weighted.out)["results"][0]["value"]
+        assert value == pytest.approx((loss * frame.tid).sum() / frame.tid.sum(), rel=1e-12)

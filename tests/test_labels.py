@@ -32,6 +32,27 @@ def test_text_class_labels_map_by_the_suffix_of_the_prediction_columns(cli, writ
     )
 
 
+def test_each_model_maps_text_labels_by_its_own_columns_or_the_run_stops(cli, write) -> None:
+    """One encoding of the label column serves every model: it took the first model's suffix order, so a second
+    model listing its columns in another order was scored against the wrong classes (1.304 instead of 0.436)."""
+    path = write("m.csv", "label,prob_cat,prob_dog,q_cat,q_dog\ncat,0.9,0.1,0.6,0.4\ndog,0.3,0.7,0.5,0.5\n")
+    args = ["--target", "label", "-l", "categorical_ce", "-f", "json"]
+    alone = {m: _value(cli("eval", path, "--pred", cols, *args)) for m, cols in (("p", "prob_*"), ("q", "q_*"))}
+    assert alone["q"] == pytest.approx(-(np.log(0.6) + np.log(0.5)) / 2, rel=1e-12)
+    run = cli("eval", path, "--model", "p=prob_*", "--model", "q=q_*", *args)
+    assert {r["model"]: r["value"] for r in json.loads(run.out)["results"]} == alone
+    crossed = cli("eval", path, "--model", "p=prob_cat,prob_dog", "--model", "q=q_dog,q_cat", *args)
+    assert (crossed.code, crossed.out) == (3, "")
+    assert crossed.err == (
+        "error: column 'label' holds the text label 'cat' at row 0, which names prediction column 1 of one model "
+        "(prob_cat) but column 2 of another (q_cat); the labels are read once for every model, so list each "
+        "model's columns in the same class order\n"
+    )
+    unnamed = cli("eval", write("u.csv", "label,prob_cat,prob_dog,x0,x1\ncat,0.9,0.1,0.6,0.4\n"), "--model",
+                  "p=prob_*", "--model", "x=x0,x1", *args)  # fmt: skip
+    assert unnamed.code == 3 and "no prediction column (x0, x1) is named for it" in unnamed.err
+
+
 def test_classes_give_the_order(cli, write) -> None:
     reordered = "label,p_0,p_1,p_2\ncat,0.7,0.2,0.1\neel,0.1,0.1,0.8\ndog,0.3,0.6,0.1\ncat,0.5,0.25,0.25\n"
     args = ["--pred", "p_*", "--target", "label", "-l", "categorical_ce", "-f", "json"]
@@ -101,6 +122,25 @@ def test_positive_names_the_positive_class(cli, write) -> None:
         "error: column 'y' holds the labels 'yes' and 'no' at row 1, and neither is --positive 'Yes'; a binary loss "
         "takes the --positive label and one other\n"
     )
+
+
+def test_zero_one_on_one_column_reads_labels_as_the_binary_losses_beside_it(cli, write) -> None:
+    """-l bce,zero_one on 0/1 labels was 'error: column 'y' is read both as class labels and as binary labels'
+    (exit 2), and --positive with zero_one alone 'no selected binary loss reads labels' (exit 2)."""
+    numbers = write("n.csv", "y,p\n1,0.9\n0,0.2\n0,0.6\n1,0.4\n")
+    text = write("t.csv", "y,p\nyes,0.9\nno,0.2\nno,0.6\nyes,0.4\n")
+    args = ["--pred", "p", "--target", "y", "-f", "json"]
+    both = cli("eval", numbers, *args, "-l", "bce,zero_one")
+    assert both.code == 0, both.err
+    values = {r["loss"]: r["value"] for r in json.loads(both.out)["results"]}
+    assert values == {"bce": _value(cli("eval", numbers, *args, "-l", "bce")), "zero_one": 0.5}
+    assert _value(cli("eval", numbers, *args, "-l", "zero_one")) == 0.5
+    for losses in ("zero_one", "zero_one,bce"):
+        run = cli("eval", text, *args, "-l", losses, "--positive", "yes")
+        assert run.code == 0, run.err
+        assert {r["loss"]: r["value"] for r in json.loads(run.out)["results"]}["zero_one"] == 0.5
+    # --classes still orders a one-column zero_one's labels (the second class is 1, as p >= 0.5 decides).
+    assert _value(cli("eval", text, *args, "-l", "zero_one", "--classes", "no,yes")) == 0.5
 
 
 def test_a_positive_label_that_never_appears_is_a_notice(cli, write) -> None:

@@ -595,6 +595,22 @@ def test_compare_a_nan_target_in_parquet_is_missing_not_a_differing_target(cli, 
     )
 
 
+def test_without_loss_models_that_look_like_different_tasks_are_a_usage_error(cli, write) -> None:
+    """The defaults came from the first model alone: probabilities first gave bce and an input error on the
+    logits model, logits first ran bce_logits on the probabilities; the outcome hung on the order of --model."""
+    path = write("m.csv", "y,pa,pb\n0,0.2,-1.5\n1,0.7,2.0\n0,0.4,0.3\n1,0.9,-0.2\n")
+    for models in (["pa", "pb"], ["pb", "pa"]):
+        run = cli("eval", path, "--model", models[0], "--model", models[1], "--target", "y", "-f", "csv")
+        seen = {"pa": "pa: binary (probabilities)", "pb": "pb: binary (logits)"}
+        assert (run.code, run.out) == (2, "")
+        assert run.err == (
+            f"error: no --loss given, and the models' data look like different tasks ({seen[models[0]]}, "
+            f"{seen[models[1]]}); name the losses with --loss\n"
+        )
+    same = cli("eval", path, "--model", "a=pa", "--model", "b=pa", "--target", "y", "-f", "csv")
+    assert same.code == 0 and "the data looks like binary (probabilities); evaluating bce, brier\n" in same.err
+
+
 def test_compare_without_loss_uses_and_reports_the_task_defaults(cli, tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("y_true,y_pred\n1,1.5\n2,2\n3,2\n4,4.5\n")
     (tmp_path / "b.csv").write_text("y_true,y_pred\n1,1.25\n2,2\n3,2.5\n4,4.5\n")

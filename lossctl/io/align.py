@@ -384,7 +384,9 @@ class Join:
     file's end are left out), and the ``checked`` columns, held by both files, must be equal row by row where
     they hold integers or text (an integer ``1`` equals the text ``"1"``).
 
-    Pass the targets table with only the columns read from it (the key and the ``checked`` columns too). A
+    Pass the targets table with only the columns read from it (the key and the ``checked`` columns too). The
+    key columns are released once indexed, except those in ``kept``: a targets key named unlike the
+    predictions' (``--on id=tid``) and read as data too (``--by tid``) is attached with its own values. A
     column name read from both files is a :class:`UsageError`, not a silent choice or a renamed ``*_target``
     column: either file's column could be the one meant, and a renamed column could no longer be bound by
     the name the user knows.
@@ -401,8 +403,10 @@ class Join:
         *,
         drop: bool = False,
         checked: Sequence[str] = (),
+        kept: Sequence[str] = (),
         first_row: int = 0,
     ) -> None:
+        self._kept = [name for name in kept if key is not None and name in key.targets]
         self._first_row = first_row  # the input's row number of the first prediction row (a Dask task's part)
         self._checked = {name: _flat(targets.column(name)) for name in checked}
         targets = targets.drop_columns([name for name in checked if key is None or name not in key.targets])
@@ -565,7 +569,7 @@ class Join:
             for ours, theirs, name in zip(preds_types, columns, self.key.preds, strict=True)
         ]
         columns = [_as_key(column, kind) for column, kind in zip(columns, self._types, strict=True)]
-        self._targets = self._targets.drop_columns(list(self.key.targets))
+        self._targets = self._targets.drop_columns([name for name in self.key.targets if name not in self._kept])
         if len(columns) > 1:
             self._composite = _Composite(columns)
             composite = self._composite
@@ -745,6 +749,7 @@ def joined_batches(
         notices,
         drop=drop,
         checked=checked,
+        kept=from_targets,
         first_row=source.first_row,
     )
     # The predictions are read on a thread of their own, ahead of the join (which runs on the engine's reader
