@@ -237,5 +237,5 @@ class NoInterval:
             where = ["the overall value"] if None in groups else []
             if named:
                 where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {group_text(named[0])})")
-            messages.append(f"{label}: no {option('ci')} interval for {' and '.join(where)}: {reason}")
+            messages.append(f"{label}: no confidence interval for {' and '.join(where)}: {reason}")
         return messages

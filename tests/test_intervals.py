@@ -226,9 +226,10 @@ def test_no_interval_is_null_and_a_notice_says_why(cli: Any, write: Any) -> None
     assert records[("mae", '{"g": "b"}')] is None and records[("rmse", '{"g": "b"}')] is None  # one row
     assert records[("mae", "null")]["level"] == 0.9
     assert run.err.splitlines()[2:] == [
-        "notice: rmse: no --ci interval for 1 group (first: g=a): the value has no finite derivative in its statistics",
-        "notice: rmse: no --ci interval for 1 group (first: g=b): fewer than 2 rows",
-        "notice: mae: no --ci interval for 1 group (first: g=b): fewer than 2 rows",
+        "notice: rmse: no confidence interval for 1 group (first: g=a): the value has no finite derivative in its "
+        "statistics",
+        "notice: rmse: no confidence interval for 1 group (first: g=b): fewer than 2 rows",
+        "notice: mae: no confidence interval for 1 group (first: g=b): fewer than 2 rows",
     ]
 
 
@@ -242,8 +243,8 @@ def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: An
     assert records['{"g": "a"}']["ci"] is None
     assert records['{"g": "b"}']["ci"]["low"] < 0.5 < records['{"g": "b"}']["ci"]["high"]
     assert run.err.splitlines()[2:] == [
-        "notice: mae: no --ci interval for the overall value and 1 group (first: g=a): the variance of the losses "
-        "overflows float64 (rescale the inputs, or use --bootstrap)"
+        "notice: mae: no confidence interval for the overall value and 1 group (first: g=a): the variance of the "
+        "losses overflows float64 (rescale the inputs, or use --bootstrap)"
     ]
 
 
@@ -259,8 +260,8 @@ def test_a_normal_interval_of_one_row_with_weight_is_null(cli: Any, write: Any) 
     assert records[("mse", '{"g": "b"}')]["low"] < records[("mse", '{"g": "b"}')]["high"]
     assert records[("mse", "null")]["low"] < records[("mse", "null")]["high"]
     assert run.err.splitlines() == [
-        "notice: mse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
-        "notice: rmse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+        "notice: mse: no confidence interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+        "notice: rmse: no confidence interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
     ]
     run = cli("compare", path, path, "--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g",
               "--ci", "0.9", "-q", "-f", "json")  # fmt: skip
@@ -282,7 +283,7 @@ def test_a_bootstrap_of_one_row_has_no_interval(cli: Any, write: Any) -> None:
     records = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
     assert records['{"g": "b"}'] is None  # resampling one row always gives that row: not an interval
     assert records['{"g": "a"}']["low"] < records['{"g": "a"}']["high"]
-    assert "notice: mse: no --ci interval for 1 group (first: g=b): fewer than 2 rows" in run.err.splitlines()
+    assert "notice: mse: no confidence interval for 1 group (first: g=b): fewer than 2 rows" in run.err.splitlines()
 
 
 @pytest.mark.parametrize("chunk_rows", ["1", "1000"])
@@ -298,7 +299,7 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
     assert records['{"g": "b"}']["low"] < records['{"g": "b"}']["high"]
     assert records["null"]["low"] < records["null"]["high"]
     assert run.err.splitlines() == [
-        "notice: mse: no --ci interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight"
+        "notice: mse: no confidence interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight"
     ]
     compared = cli("compare", path, path, *args, "--chunk-rows", chunk_rows, "-q", "-f", "json")
     cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(compared.out)["results"]}
@@ -307,7 +308,7 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
     run = cli("eval", alone, *args[:-4], "--bootstrap", "200", "-f", "json")
     assert json.loads(run.out)["results"][0]["ci"] is None
     assert run.err.splitlines() == [
-        "notice: mse: no --ci interval for the overall value: fewer than 2 rows with a nonzero weight"
+        "notice: mse: no confidence interval for the overall value: fewer than 2 rows with a nonzero weight"
     ]
 
 
@@ -361,7 +362,7 @@ def test_compare_ci_without_bootstrap_in_csv_and_significant(cli, tmp_path: Path
     (tmp_path / "one.csv").write_text("target,pred\n1,2\n")
     run = cli("compare", tmp_path / "one.csv", tmp_path / "one.csv", "-l", "mse", "--ci", "0.9", "-f", "json")
     assert json.loads(run.out)["results"][0]["ci"] is None
-    assert "notice: mse delta: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
+    assert "notice: mse delta: no confidence interval for the overall value: fewer than 2 rows\n" in run.err
 
 
 @pytest.mark.parametrize(
@@ -389,5 +390,5 @@ def test_a_notice_of_no_interval_spells_the_key_as_the_command_line_does(cli: An
     assert run.code == 0, run.err
     assert (
         run.err.splitlines()[-1]
-        == "notice: mse: no --ci interval for 1 group (first: g=(missing), b=true): fewer than 2 rows"
+        == "notice: mse: no confidence interval for 1 group (first: g=(missing), b=true): fewer than 2 rows"
     )

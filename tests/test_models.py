@@ -706,12 +706,12 @@ def test_compare_gives_no_bootstrap_interval_over_one_row(cli, tmp_path: Path) -
     by_group = {(r["group"] or {}).get("g"): r for r in _json(run)["results"]}
     assert (by_group["a"]["ci"], by_group["a"]["verdict"]) == (None, "worse")
     assert by_group["b"]["ci"] is not None
-    assert "notice: mae delta@B: no --ci interval for 1 group (first: g=a): fewer than 2 rows\n" in run.err
+    assert "notice: mae delta@B: no confidence interval for 1 group (first: g=a): fewer than 2 rows\n" in run.err
     path.write_text("y,a,b\n0,1,2\n")
     run = cli(*args, "--fail-if-worse", "0", "--significant", "-f", "json")
     doc = _json(run)
     assert (run.code, doc["results"][0]["ci"], doc["checks"][0]["passed"]) == (0, None, True)
-    assert "notice: mae delta@B: no --ci interval for the overall value: fewer than 2 rows\n" in run.err
+    assert "notice: mae delta@B: no confidence interval for the overall value: fewer than 2 rows\n" in run.err
 
 
 def test_compare_reports_each_output_of_multioutput_raw(cli) -> None:
