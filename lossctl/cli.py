@@ -486,7 +486,7 @@ def _check_outputs(
         elif output_format is None or output_format.value == "table":
             # A name without a known extension is written in an explicit --format, the table being no file's.
             check_output_extension(output)
-    for destination in (output, per_sample):
+    for destination in (output, per_sample, plot):
         if destination:
             check_output_path(destination, inputs)
     if output and per_sample and os.path.abspath(output) == os.path.abspath(per_sample):
