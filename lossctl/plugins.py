@@ -159,8 +159,13 @@ def _registering(origin: str) -> Iterator[None]:
 
 
 def _failure(exc: BaseException) -> str:
-    """An exception of plugin code, for a message: ``ValueError: bad shapes``, or its type alone."""
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """An exception of plugin code, for a message: ``ValueError: bad shapes``, or its type alone (also when its
+    ``__str__``, plugin code too, fails)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _pass_on_ctrl_c() -> None:
@@ -192,7 +197,7 @@ def load_entry_points() -> None:
             _pass_on_ctrl_c()
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) raised KeyboardInterrupt while loading", stacklevel=2)
         except BaseException as exc:  # a third-party module can raise anything on import
-            warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
+            warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {_failure(exc)}", stacklevel=2)
 
 
 def load_plugin(target: str) -> int | None:

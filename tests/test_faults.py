@@ -873,6 +873,7 @@ def misbehaving(target, pred):
     {body}
 """
 IN_PLUGIN = "loss 'misbehaving' (plugin '{plugin}')"
+UNSHOWN = "class Unshown(Exception):\n    def __str__(self):\n        raise RuntimeError('no words')\n"
 PLUGIN_CASES = {
     # id: (code at import, function body, exit status, text of the error)
     "exit at import": ("sys.exit(0)", "return pred", 2, "plugin '{plugin}' called sys.exit(0) while loading"),
@@ -895,6 +896,14 @@ PLUGIN_CASES = {
     ),
     "raises": ("", "raise ValueError('bad shapes')", 3, IN_PLUGIN + " failed: ValueError: bad shapes"),
     "raises GeneratorExit": ("", "raise GeneratorExit", 3, IN_PLUGIN + " failed: GeneratorExit"),
+    # An exception whose __str__ raises was an internal error (exit 4), at import and in the loss.
+    "raises an exception that cannot be shown at import": (
+        UNSHOWN + "raise Unshown()",
+        "return pred",
+        2,
+        "plugin '{plugin}' failed to load: Unshown",
+    ),
+    "raises an exception that cannot be shown": (UNSHOWN, "raise Unshown()", 3, IN_PLUGIN + " failed: Unshown"),
     "exits": ("", "sys.exit(3)", 3, IN_PLUGIN + " called sys.exit(3)"),
     "calls os._exit": ("", "os._exit(0)", 3, IN_PLUGIN + " called os._exit(0)"),
     "raises KeyboardInterrupt": ("", "raise KeyboardInterrupt", 3, IN_PLUGIN + " raised KeyboardInterrupt"),
