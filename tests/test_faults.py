@@ -233,6 +233,45 @@ def test_a_signal_between_two_chunks(tmp_path: Path, data: Path, signum: int, co
     assert sorted(path.name for path in tmp_path.iterdir()) == ["preds.csv", "signalling.py"]
 
 
+TAKEOVER_PLUGIN = """
+import os, signal
+import numpy as np
+from lossctl import register_loss
+
+signal.signal(signal.{signal}, {handler})  # at import, as a library might
+calls = []
+
+@register_loss("takeover", task="regression", summary="s", formula="f")
+def takeover(target, pred):
+    calls.append(1)
+    if len(calls) == 3:
+        os.kill(os.getpid(), signal.{signal})
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "handler"),
+    [
+        (signal.SIGINT, 130, "signal.default_int_handler"),  # was exit 3: "takeover raised KeyboardInterrupt"
+        (signal.SIGTERM, 143, "signal.SIG_IGN"),  # was exit 0: the signal ignored, the outputs written
+        (signal.SIGHUP, 129, "signal.SIG_DFL"),  # was killed by the signal, leaving its temporary files
+    ],
+    ids=SIGNAL_IDS,
+)
+def test_a_plugin_does_not_take_over_the_signals(
+    tmp_path: Path, data: Path, signum: int, code: int, handler: str
+) -> None:
+    plugin = tmp_path / "takeover.py"
+    plugin.write_text(TAKEOVER_PLUGIN.format(signal=signal.Signals(signum).name, handler=handler))
+    run = lossctl(
+        "eval", data, "-l", "takeover", "--plugin", plugin, "--chunk-rows", 10,
+        "-o", tmp_path / "out.json", "--per-sample", tmp_path / "ps.parquet",
+    )  # fmt: skip
+    fails(run, code, f"error: interrupted by {signal.Signals(signum).name}")
+    assert run.stdout == b"" and sorted(path.name for path in tmp_path.iterdir()) == ["preds.csv", "takeover.py"]
+
+
 # Sends a signal to itself when the CLI starts importing typer (after lossctl's handlers are installed,
 # before any command runs): a signal during start-up, at a moment a timer could not hit reliably.
 DURING_IMPORTS = """
