@@ -395,7 +395,7 @@ def eval_command(
     options = Options(
         **shared,
         models=tuple(model or ()),
-        classes=(classes,) if classes else (),
+        classes=(classes,) if classes is not None else (),
         positive=positive,
         fail_if=tuple(fail_if or ()),
         by=tuple(by or ()),
@@ -642,7 +642,7 @@ def compare_command(
     options = Options(
         **shared,
         models=tuple(model or ()),
-        classes=(classes,) if classes else (),
+        classes=(classes,) if classes is not None else (),
         positive=positive,
         by=tuple(by or ()),
         fail_if=tuple(fail_if or ()),
@@ -693,7 +693,7 @@ def suggest_command(
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         decimal=decimal,
-        classes=(classes,) if classes else (),
+        classes=(classes,) if classes is not None else (),
         positive=positive,
     )
     for message in notices:

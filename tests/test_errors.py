@@ -1488,6 +1488,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "--plot writes .png or .svg files, got 'p.pdf'",
     ),
+    # An empty --classes (an unset shell variable) was taken as no --classes at all, by every command.
+    (
+        "--classes empty",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--classes", ""],
+        2,
+        "--classes takes distinct class labels A,B,C, got ''",
+    ),
+    (
+        "--classes empty, suggested",
+        {"p.csv": GOOD},
+        ["suggest", "p.csv", "--classes", ""],
+        2,
+        "--classes takes distinct class labels A,B,C, got ''",
+    ),
     # The plot's path was checked for its extension alone: it overwrote an input (exit 0), and a folder named like a
     # figure failed only when the outputs were published, after the results were printed.
     (
