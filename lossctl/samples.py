@@ -76,6 +76,7 @@ class PerSampleWriter:
         self._tmp = tempfiles.create(path)  # an object store's path is uploaded when published
         self._writer: Any = None
         self._text: Any = None
+        self._file: Any = None  # what Arrow's writer writes to, when the target is written in place
 
     def write(self, ids: Sequence[np.ndarray | pa.Array], losses: list[np.ndarray]) -> None:
         import pyarrow as pa
@@ -94,20 +95,24 @@ class PerSampleWriter:
         if self.format == "parquet":
             import pyarrow.parquet as pq
 
-            self._writer = self._writer or pq.ParquetWriter(self._tmp, table.schema)
+            self._writer = self._writer or pq.ParquetWriter(self._sink(), table.schema)
             self._writer.write_table(table)
         elif self.format == "csv":
             import pyarrow.csv as pacsv
 
-            self._writer = self._writer or pacsv.CSVWriter(self._tmp, table.schema)
+            self._writer = self._writer or pacsv.CSVWriter(self._sink(), table.schema)
             self._writer.write_table(table)
         else:
             self._text = self._text or open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed in _close)
             for record in table.to_pylist():
                 self._text.write(json.dumps(record, default=plain_value) + "\n")
 
+    def _sink(self) -> Any:
+        self._file = tempfiles.open_in_place(self._tmp)
+        return self._file or self._tmp
+
     def _close(self) -> None:
-        handles, self._writer, self._text = (self._writer, self._text), None, None
+        handles, self._writer, self._text, self._file = (self._writer, self._text, self._file), None, None, None
         for handle in handles:
             if handle is not None:
                 handle.close()

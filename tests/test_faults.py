@@ -347,6 +347,29 @@ def test_a_signal_while_waiting_for_a_pipe_writer(tmp_path: Path) -> None:
     assert (process.returncode, errors((0, err))) == (143, ["error: interrupted by SIGTERM"])
 
 
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="waits for the kernel to say where it sleeps")
+@pytest.mark.parametrize(
+    ("option", "name"), [("--per-sample", "ps.csv"), ("--per-sample", "ps.parquet"), ("-o", "o.parquet")]
+)
+def test_a_signal_while_waiting_for_a_pipe_reader(tmp_path: Path, data: Path, option: str, name: str) -> None:
+    """Writing to a named pipe waits for its reader: a signal still ends the wait. Arrow's writers opened the pipe
+    themselves and retried when the signal interrupted them, so its handler never ran: the run waited for good."""
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [*LOSSCTL, "eval", data, "-l", "mse", "-q", option, fifo], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    where = Path(f"/proc/{process.pid}/wchan")  # the main thread's: opening the pipe
+    try:
+        _wait_for(lambda: where.read_text() == "wait_for_partner", process)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (143, b"", b"error: interrupted by SIGTERM\n")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
+
+
 def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
     """``nohup lossctl ...`` ignores SIGHUP; lossctl must not install a handler over that choice."""
     fifo = tmp_path / "rows.csv"
