@@ -7,6 +7,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -77,6 +78,7 @@ class PerSampleWriter:
         self._writer: Any = None
         self._text: Any = None
         self._file: Any = None  # what Arrow's writer writes to, when the target is written in place
+        self._reader_left = False
 
     def write(self, ids: Sequence[np.ndarray | pa.Array], losses: list[np.ndarray]) -> None:
         import pyarrow as pa
@@ -86,10 +88,21 @@ class PerSampleWriter:
         # NumPy columns (row numbers, losses) go over by their buffers: pa.table would import pandas for them
         arrays = [to_arrow(v) if isinstance(v, np.ndarray) else v for v in [*ids, *losses]]
         table = pa.table(dict(zip([*self.id_columns, *self.labels], arrays, strict=True)))
+        if self._reader_left:
+            return
         try:
             self._write(table)
         except OSError as error:
+            self._raise_unless_reader_left(error)
+
+    def _raise_unless_reader_left(self, error: OSError) -> None:
+        """A named pipe's reader that left early (``--per-sample ps.csv`` read by ``head``) is no error, as for
+        ``-o``: the rows that follow are not written. Any other failure is ``cannot write``."""
+        if not (isinstance(error, BrokenPipeError) and tempfiles.in_place(self._tmp)):
             raise tempfiles.cannot_write(self.target, error) from error
+        self._reader_left = True
+        with contextlib.suppress(OSError):
+            self._close()
 
     def _write(self, table: pa.Table) -> None:
         if self.format == "parquet":
@@ -123,7 +136,8 @@ class PerSampleWriter:
             self._close()
         except OSError as error:
             self.abort()
-            raise tempfiles.cannot_write(self.target, error) from error
+            self._raise_unless_reader_left(error)
+            return
         tempfiles.publish(self._tmp)
 
     def abort(self) -> None:

@@ -124,6 +124,11 @@ def create(target: str | Path) -> Path:
     return tmp
 
 
+def in_place(tmp: Path) -> bool:
+    """Whether :func:`create` made ``tmp`` a target written in place (a named pipe, a device)."""
+    return tmp in _in_place
+
+
 def open_in_place(tmp: Path) -> BinaryIO | None:
     """A Python file open on ``tmp`` when :func:`create` made it a target written in place (a named pipe, a device),
     else None; the caller closes it. Arrow's writers are given it rather than the path: their own open and write

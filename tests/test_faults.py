@@ -575,6 +575,26 @@ def test_a_reader_that_goes_away_early(tmp_path: Path, args: list[str], code: in
     assert "error" not in (data.parent / "err.txt").read_text()
 
 
+@pytest.mark.parametrize("name", ["ps.csv", "ps.parquet", "ps.jsonl"])
+def test_a_per_sample_pipe_whose_reader_goes_away_early(tmp_path: Path, name: str) -> None:
+    """``--per-sample`` into a named pipe read by ``head -c1``: the run went on to exit 3 "cannot write 'ps.csv':
+    Broken pipe", where ``-o`` (and stdout) end quietly with the status the run would have had."""
+    data = tmp_path / "rows.csv"
+    data.write_text("pred,target\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(20000)))
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    line = shlex.join([*LOSSCTL, "eval", str(data), "-l", "mse", "-q", "--per-sample", name, "-o", "o.json"])
+    run = subprocess.run(
+        ["bash", "-c", f"head -c1 {name} >/dev/null & {line}; status=$?; wait; exit $status"],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=TIMEOUT,
+    )
+    assert (run.returncode, run.stdout, errors(run)) == (0, b"", [])
+    assert json.loads((tmp_path / "o.json").read_text())["results"][0]["n"] == 20000
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
+
+
 def test_long_output_names(tmp_path: Path, data: Path) -> None:
     longest = tmp_path / ("r" * 250 + ".json")  # 255 bytes: legal, its temporary name must be too
     run = lossctl("eval", data, "-l", "mse", "-q", "-o", longest)
