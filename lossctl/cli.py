@@ -395,7 +395,7 @@ def eval_command(
     options = Options(
         **shared,
         models=tuple(model or ()),
-        classes=(classes,) if classes else (),
+        classes=(classes,) if classes is not None else (),
         positive=positive,
         fail_if=tuple(fail_if or ()),
         by=tuple(by or ()),
@@ -486,7 +486,7 @@ def _check_outputs(
         elif output_format is None or output_format.value == "table":
             # A name without a known extension is written in an explicit --format, the table being no file's.
             check_output_extension(output)
-    for destination in (output, per_sample):
+    for destination in (output, per_sample, plot):
         if destination:
             check_output_path(destination, inputs)
     if output and per_sample and os.path.realpath(output) == os.path.realpath(per_sample):  # a symlink too
@@ -640,7 +640,7 @@ def compare_command(
     options = Options(
         **shared,
         models=tuple(model or ()),
-        classes=(classes,) if classes else (),
+        classes=(classes,) if classes is not None else (),
         positive=positive,
         by=tuple(by or ()),
         fail_if=tuple(fail_if or ()),
@@ -691,7 +691,7 @@ def suggest_command(
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         decimal=decimal,
-        classes=(classes,) if classes else (),
+        classes=(classes,) if classes is not None else (),
         positive=positive,
     )
     for message in notices:

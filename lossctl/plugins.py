@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import signal
 import sys
 import threading
 import warnings
@@ -99,17 +100,23 @@ _redirect_lock = threading.Lock()
 _redirect_depth = 0
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn]] | None = None  # descriptor 1's copy, stdout, os._exit
 _CLOSED = -1  # descriptor 1's "copy" when there was no descriptor 1
+# The signals whose handlers plugin code must not take over (lossctl.interrupts ends the run cleanly on them).
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def _running_plugin_code() -> Iterator[None]:
     """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
-    an ``os._exit`` it calls (in this thread) raises :class:`_Exited`.
+    an ``os._exit`` it calls (in this thread) raises :class:`_Exited`, and the handlers of SIGINT, SIGTERM and
+    SIGHUP it replaces are put back when it returns (a plugin ignoring SIGINT at import made Ctrl-C do nothing).
 
     Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
     ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
     global _redirect_depth, _saved
+    # Only the main thread can set a handler; the outermost call there keeps them.
+    keep = threading.current_thread() is threading.main_thread() and not getattr(_inside, "depth", 0)
+    handlers = [(number, signal.getsignal(number)) for number in _SIGNALS] if keep else []
     with _redirect_lock:
         if _redirect_depth == 0:
             if sys.stdout is not None:  # None: started without stdout (a Dask worker of a run with stderr closed)
@@ -132,6 +139,9 @@ def _running_plugin_code() -> Iterator[None]:
     try:
         yield
     finally:
+        for number, handler in handlers:
+            if handler is not None and signal.getsignal(number) is not handler:
+                signal.signal(number, handler)
         _inside.depth -= 1
         with _redirect_lock:
             _redirect_depth -= 1
@@ -159,8 +169,13 @@ def _registering(origin: str) -> Iterator[None]:
 
 
 def _failure(exc: BaseException) -> str:
-    """An exception of plugin code, for a message: ``ValueError: bad shapes``, or its type alone."""
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """An exception of plugin code, for a message: ``ValueError: bad shapes``, or its type alone (also when its
+    ``__str__``, plugin code too, fails)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _pass_on_ctrl_c() -> None:
@@ -192,7 +207,7 @@ def load_entry_points() -> None:
             _pass_on_ctrl_c()
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) raised KeyboardInterrupt while loading", stacklevel=2)
         except BaseException as exc:  # a third-party module can raise anything on import
-            warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {exc}", stacklevel=2)
+            warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {_failure(exc)}", stacklevel=2)
 
 
 def load_plugin(target: str) -> int | None:

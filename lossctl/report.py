@@ -25,7 +25,7 @@ from lossctl.errors import InputError, NoResult, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import collector_paused
 from lossctl.params import Composite, LossRequest
-from lossctl.tempfiles import write_atomic
+from lossctl.tempfiles import open_in_place, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -675,7 +675,12 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
     table = pa.table(
         {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
-    pq.write_table(table, path)
+    file = open_in_place(path)
+    try:
+        pq.write_table(table, file or path)
+    finally:
+        if file is not None:
+            file.close()
 
 
 def _key_as_read(group: dict[str, Any] | None, column: str) -> Any:

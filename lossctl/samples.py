@@ -7,6 +7,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -76,6 +77,8 @@ class PerSampleWriter:
         self._tmp = tempfiles.create(path)  # an object store's path is uploaded when published
         self._writer: Any = None
         self._text: Any = None
+        self._file: Any = None  # what Arrow's writer writes to, when the target is written in place
+        self._reader_left = False
 
     def write(self, ids: Sequence[np.ndarray | pa.Array], losses: list[np.ndarray]) -> None:
         import pyarrow as pa
@@ -85,29 +88,44 @@ class PerSampleWriter:
         # NumPy columns (row numbers, losses) go over by their buffers: pa.table would import pandas for them
         arrays = [to_arrow(v) if isinstance(v, np.ndarray) else v for v in [*ids, *losses]]
         table = pa.table(dict(zip([*self.id_columns, *self.labels], arrays, strict=True)))
+        if self._reader_left:
+            return
         try:
             self._write(table)
         except OSError as error:
+            self._raise_unless_reader_left(error)
+
+    def _raise_unless_reader_left(self, error: OSError) -> None:
+        """A named pipe's reader that left early (``--per-sample ps.csv`` read by ``head``) is no error, as for
+        ``-o``: the rows that follow are not written. Any other failure is ``cannot write``."""
+        if not (isinstance(error, BrokenPipeError) and tempfiles.in_place(self._tmp)):
             raise tempfiles.cannot_write(self.target, error) from error
+        self._reader_left = True
+        with contextlib.suppress(OSError):
+            self._close()
 
     def _write(self, table: pa.Table) -> None:
         if self.format == "parquet":
             import pyarrow.parquet as pq
 
-            self._writer = self._writer or pq.ParquetWriter(self._tmp, table.schema)
+            self._writer = self._writer or pq.ParquetWriter(self._sink(), table.schema)
             self._writer.write_table(table)
         elif self.format == "csv":
             import pyarrow.csv as pacsv
 
-            self._writer = self._writer or pacsv.CSVWriter(self._tmp, table.schema)
+            self._writer = self._writer or pacsv.CSVWriter(self._sink(), table.schema)
             self._writer.write_table(table)
         else:
             self._text = self._text or open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed in _close)
             for record in table.to_pylist():
                 self._text.write(json.dumps(record, default=plain_value) + "\n")
 
+    def _sink(self) -> Any:
+        self._file = tempfiles.open_in_place(self._tmp)
+        return self._file or self._tmp
+
     def _close(self) -> None:
-        handles, self._writer, self._text = (self._writer, self._text), None, None
+        handles, self._writer, self._text, self._file = (self._writer, self._text, self._file), None, None, None
         for handle in handles:
             if handle is not None:
                 handle.close()
@@ -118,7 +136,8 @@ class PerSampleWriter:
             self._close()
         except OSError as error:
             self.abort()
-            raise tempfiles.cannot_write(self.target, error) from error
+            self._raise_unless_reader_left(error)
+            return
         tempfiles.publish(self._tmp)
 
     def abort(self) -> None:

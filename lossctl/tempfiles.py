@@ -33,6 +33,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from lossctl.errors import InputError
 
@@ -121,6 +122,19 @@ def create(target: str | Path) -> Path:
     except OSError as error:
         raise cannot_write(target, error) from error
     return tmp
+
+
+def in_place(tmp: Path) -> bool:
+    """Whether :func:`create` made ``tmp`` a target written in place (a named pipe, a device)."""
+    return tmp in _in_place
+
+
+def open_in_place(tmp: Path) -> BinaryIO | None:
+    """A Python file open on ``tmp`` when :func:`create` made it a target written in place (a named pipe, a device),
+    else None; the caller closes it. Arrow's writers are given it rather than the path: their own open and write
+    retry when a signal interrupts them, so a named pipe that nobody reads held lossctl there for good, deaf to
+    SIGINT, SIGTERM and SIGHUP. Python's open and write run the signal's handler (:mod:`lossctl.interrupts`)."""
+    return open(tmp, "wb") if tmp in _in_place else None
 
 
 def is_special(target: Path) -> bool:

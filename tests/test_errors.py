@@ -1497,6 +1497,44 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "--plot writes .png or .svg files, got 'p.pdf'",
     ),
+    # An empty --classes (an unset shell variable) was taken as no --classes at all, by every command.
+    (
+        "--classes empty",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--classes", ""],
+        2,
+        "--classes takes distinct class labels A,B,C, got ''",
+    ),
+    (
+        "--classes empty, suggested",
+        {"p.csv": GOOD},
+        ["suggest", "p.csv", "--classes", ""],
+        2,
+        "--classes takes distinct class labels A,B,C, got ''",
+    ),
+    # The plot's path was checked for its extension alone: it overwrote an input (exit 0), and a folder named like a
+    # figure failed only when the outputs were published, after the results were printed.
+    (
+        "--plot is the input",
+        {"p.svg": GOOD},
+        ["eval", "p.svg", "--input-format", "csv", "-l", "mse", "--plot", "p.svg"],
+        2,
+        "refusing to overwrite the input file 'p.svg' with the output",
+    ),
+    (
+        "--plot is a directory",
+        {"p.csv": GOOD, "f.png/kept": ""},
+        ["eval", "p.csv", "-l", "mse", "--plot", "f.png"],
+        2,
+        "output path 'f.png' is a directory",
+    ),
+    (
+        "--plot into a missing folder",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--plot", "nowhere/f.png"],
+        3,
+        "cannot write 'nowhere/f.png': directory 'nowhere' does not exist",
+    ),
     # --- plugins ---------------------------------------------------------------------------------------
     (
         "plugin with a syntax error",
@@ -1600,8 +1638,8 @@ def _make_files(root: Path, files: dict[str, str | bytes]) -> dict[Path, bytes]:
 
 
 def _destinations(args: list[str]) -> list[str]:
-    """The paths a run may write: the values of -o/--output and --per-sample."""
-    return [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("-o", "--output", "--per-sample")]
+    """The paths a run may write: the values of -o/--output, --per-sample and --plot."""
+    return [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("-o", "--output", "--per-sample", "--plot")]
 
 
 def check_failure(run, root: Path, args: list[str], inputs: dict[Path, bytes], code: int, message: str) -> None:

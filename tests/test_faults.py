@@ -233,6 +233,45 @@ def test_a_signal_between_two_chunks(tmp_path: Path, data: Path, signum: int, co
     assert sorted(path.name for path in tmp_path.iterdir()) == ["preds.csv", "signalling.py"]
 
 
+TAKEOVER_PLUGIN = """
+import os, signal
+import numpy as np
+from lossctl import register_loss
+
+signal.signal(signal.{signal}, {handler})  # at import, as a library might
+calls = []
+
+@register_loss("takeover", task="regression", summary="s", formula="f")
+def takeover(target, pred):
+    calls.append(1)
+    if len(calls) == 3:
+        os.kill(os.getpid(), signal.{signal})
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "handler"),
+    [
+        (signal.SIGINT, 130, "signal.default_int_handler"),  # was exit 3: "takeover raised KeyboardInterrupt"
+        (signal.SIGTERM, 143, "signal.SIG_IGN"),  # was exit 0: the signal ignored, the outputs written
+        (signal.SIGHUP, 129, "signal.SIG_DFL"),  # was killed by the signal, leaving its temporary files
+    ],
+    ids=SIGNAL_IDS,
+)
+def test_a_plugin_does_not_take_over_the_signals(
+    tmp_path: Path, data: Path, signum: int, code: int, handler: str
+) -> None:
+    plugin = tmp_path / "takeover.py"
+    plugin.write_text(TAKEOVER_PLUGIN.format(signal=signal.Signals(signum).name, handler=handler))
+    run = lossctl(
+        "eval", data, "-l", "takeover", "--plugin", plugin, "--chunk-rows", 10,
+        "-o", tmp_path / "out.json", "--per-sample", tmp_path / "ps.parquet",
+    )  # fmt: skip
+    fails(run, code, f"error: interrupted by {signal.Signals(signum).name}")
+    assert run.stdout == b"" and sorted(path.name for path in tmp_path.iterdir()) == ["preds.csv", "takeover.py"]
+
+
 # Sends a signal to itself when the CLI starts importing typer (after lossctl's handlers are installed,
 # before any command runs): a signal during start-up, at a moment a timer could not hit reliably.
 DURING_IMPORTS = """
@@ -306,6 +345,29 @@ def test_a_signal_while_waiting_for_a_pipe_writer(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     err = process.communicate(timeout=TIMEOUT)[1]
     assert (process.returncode, errors((0, err))) == (143, ["error: interrupted by SIGTERM"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="waits for the kernel to say where it sleeps")
+@pytest.mark.parametrize(
+    ("option", "name"), [("--per-sample", "ps.csv"), ("--per-sample", "ps.parquet"), ("-o", "o.parquet")]
+)
+def test_a_signal_while_waiting_for_a_pipe_reader(tmp_path: Path, data: Path, option: str, name: str) -> None:
+    """Writing to a named pipe waits for its reader: a signal still ends the wait. Arrow's writers opened the pipe
+    themselves and retried when the signal interrupted them, so its handler never ran: the run waited for good."""
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [*LOSSCTL, "eval", data, "-l", "mse", "-q", option, fifo], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    where = Path(f"/proc/{process.pid}/wchan")  # the main thread's: opening the pipe
+    try:
+        _wait_for(lambda: where.read_text() == "wait_for_partner", process)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (143, b"", b"error: interrupted by SIGTERM\n")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
 
 
 def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
@@ -511,6 +573,26 @@ def test_a_reader_that_goes_away_early(tmp_path: Path, args: list[str], code: in
     )
     assert int(run.stdout) == code
     assert "error" not in (data.parent / "err.txt").read_text()
+
+
+@pytest.mark.parametrize("name", ["ps.csv", "ps.parquet", "ps.jsonl"])
+def test_a_per_sample_pipe_whose_reader_goes_away_early(tmp_path: Path, name: str) -> None:
+    """``--per-sample`` into a named pipe read by ``head -c1``: the run went on to exit 3 "cannot write 'ps.csv':
+    Broken pipe", where ``-o`` (and stdout) end quietly with the status the run would have had."""
+    data = tmp_path / "rows.csv"
+    data.write_text("pred,target\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(20000)))
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    line = shlex.join([*LOSSCTL, "eval", str(data), "-l", "mse", "-q", "--per-sample", name, "-o", "o.json"])
+    run = subprocess.run(
+        ["bash", "-c", f"head -c1 {name} >/dev/null & {line}; status=$?; wait; exit $status"],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=TIMEOUT,
+    )
+    assert (run.returncode, run.stdout, errors(run)) == (0, b"", [])
+    assert json.loads((tmp_path / "o.json").read_text())["results"][0]["n"] == 20000
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
 
 
 def test_long_output_names(tmp_path: Path, data: Path) -> None:
@@ -876,6 +958,7 @@ def misbehaving(target, pred):
     {body}
 """
 IN_PLUGIN = "loss 'misbehaving' (plugin '{plugin}')"
+UNSHOWN = "class Unshown(Exception):\n    def __str__(self):\n        raise RuntimeError('no words')\n"
 PLUGIN_CASES = {
     # id: (code at import, function body, exit status, text of the error)
     "exit at import": ("sys.exit(0)", "return pred", 2, "plugin '{plugin}' called sys.exit(0) while loading"),
@@ -898,6 +981,14 @@ PLUGIN_CASES = {
     ),
     "raises": ("", "raise ValueError('bad shapes')", 3, IN_PLUGIN + " failed: ValueError: bad shapes"),
     "raises GeneratorExit": ("", "raise GeneratorExit", 3, IN_PLUGIN + " failed: GeneratorExit"),
+    # An exception whose __str__ raises was an internal error (exit 4), at import and in the loss.
+    "raises an exception that cannot be shown at import": (
+        UNSHOWN + "raise Unshown()",
+        "return pred",
+        2,
+        "plugin '{plugin}' failed to load: Unshown",
+    ),
+    "raises an exception that cannot be shown": (UNSHOWN, "raise Unshown()", 3, IN_PLUGIN + " failed: Unshown"),
     "exits": ("", "sys.exit(3)", 3, IN_PLUGIN + " called sys.exit(3)"),
     "calls os._exit": ("", "os._exit(0)", 3, IN_PLUGIN + " called os._exit(0)"),
     "raises KeyboardInterrupt": ("", "raise KeyboardInterrupt", 3, IN_PLUGIN + " raised KeyboardInterrupt"),

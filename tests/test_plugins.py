@@ -78,16 +78,24 @@ def test_entry_point_plugin_is_a_first_class_loss(tmp_path: Path) -> None:
         (
             "lossctl_broken_plugin",
             "raise RuntimeError('boom')\n",
-            "warning: plugin 'lossctl_broken_plugin' (lossctl_broken_plugin) failed to load: boom",
+            "warning: plugin 'lossctl_broken_plugin' (lossctl_broken_plugin) failed to load: RuntimeError: boom",
         ),
         # Not only Exception: a plugin's own BaseException subclass at import was a traceback and exit 1.
         (
             "lossctl_base_plugin",
             "class Boom(BaseException):\n    pass\n\n\nraise Boom('no GPU')\n",
-            "warning: plugin 'lossctl_base_plugin' (lossctl_base_plugin) failed to load: no GPU",
+            "warning: plugin 'lossctl_base_plugin' (lossctl_base_plugin) failed to load: Boom: no GPU",
+        ),
+        # Its words were given alone ('failed to load: ' for a bare ImportError), and an exception whose __str__
+        # raised ended lossctl with an internal error (exit 4) instead of a warning.
+        (
+            "lossctl_unshown_plugin",
+            "class Unshown(Exception):\n    def __str__(self):\n        raise RuntimeError('no words')\n\n\n"
+            "raise Unshown()\n",
+            "warning: plugin 'lossctl_unshown_plugin' (lossctl_unshown_plugin) failed to load: Unshown",
         ),
     ],
-    ids=["exception", "base-exception"],
+    ids=["exception", "base-exception", "unshowable-exception"],
 )
 def test_a_broken_entry_point_warns_and_the_tool_still_works(
     tmp_path: Path, module: str, source: str, warning: str
