@@ -512,6 +512,18 @@ def test_compare_returns_a_compare_report(frame) -> None:
     assert not worse.passed and worse.checks[0].value == pytest.approx(1.0)  # +100%, as a fraction
 
 
+def test_an_unnamed_pandas_index_is_row_labels_and_a_named_one_a_column() -> None:
+    # Two filtered frames kept their labels as a column '__index_level_0__', which compare found differing: "rows are
+    # aligned by order and these are not the same rows; align them by key with on="__index_level_0__"".
+    data = pd.DataFrame({"target": [1.0, 2.0, 3.0, 4.0], "pred": [1.0, 2.5, 3.0, 5.0], "id": [7, 8, 9, 10]})
+    baseline, candidate = data.iloc[[1, 3]], data.assign(pred=data["target"]).iloc[[1, 3]].reset_index(drop=True)
+    report = lossctl.compare(baseline, candidate, losses="mse", pred="pred", target="target")
+    assert report["mse"].baseline == pytest.approx((0.25 + 1.0) / 2) and report["mse"].candidate == 0.0
+    assert lossctl.evaluate(baseline, losses="mse").to_dict()["columns"] == {"pred": ["pred"], "target": ["target"]}
+    named = lossctl.evaluate(data.set_index("id"), losses="mse", by="id")  # a named index is data
+    assert [r.group for r in named.results[1:]] == [{"id": 7}, {"id": 8}, {"id": 9}, {"id": 10}]
+
+
 def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
     # Two DataFrames are both 'pandas DataFrame': messages said "... is 0.0 in pandas DataFrame but 1.0 in pandas
     # DataFrame"; they name the baseline and the candidate, and input.path keeps the plain name.

@@ -290,34 +290,38 @@ def _text(series: Any) -> list[str | None]:
 
 
 def _pandas_table(frame: Any) -> pa.Table:
-    """A pandas DataFrame as Arrow (a named or non-default index is a column too, as ``Table.from_pandas``
-    keeps it), its column names strings that each select one column."""
+    """A pandas DataFrame as Arrow, its column names strings that each select one column. A named index is a column
+    too (``df.set_index("id")``: usable as ``by``, ``on``, ...); an unnamed one is row labels, not data, and is
+    dropped, as ``to_csv(index=False)`` drops it: kept, a filtered frame's labels became a column
+    ``__index_level_0__``, which ``compare`` then found differing from the other frame's labels ("rows are aligned
+    by order and these are not the same rows")."""
     if getattr(frame.columns, "nlevels", 1) > 1:
         raise InputError(
             "the pandas DataFrame has MultiIndex columns; give it one level of string names "
             "(e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns])"
         )
     _string_names(list(frame.columns), "pandas DataFrame")
+    keep_index = any(name is not None for name in frame.index.names)
     textual = [position for position, dtype in enumerate(frame.dtypes) if _read_as_text(dtype)]
-    if textual or _read_as_text(frame.index.dtype):
+    if textual or (keep_index and _read_as_text(frame.index.dtype)):
         frame = frame.copy(deep=False)  # the caller's frame is not changed
         for position in textual:
             frame.isetitem(position, _text(frame.iloc[:, position]))
-        if _read_as_text(frame.index.dtype):
+        if keep_index and _read_as_text(frame.index.dtype):
             name = frame.index.name
             frame.index = _text(frame.index.to_series())
             frame.index.name = name
     try:
-        return pa.Table.from_pandas(frame, preserve_index=None)
+        return pa.Table.from_pandas(frame, preserve_index=keep_index)
     except (pa.ArrowException, TypeError):  # a column Arrow cannot hold: mixed objects, complex or sparse numbers
         text = frame.copy(deep=False)
         for position in range(frame.shape[1]):
             if not _converts_from_pandas(frame.iloc[:, position]):
                 text.isetitem(position, _text(frame.iloc[:, position]))
-        if not _converts_from_pandas(frame.index.to_series()):
+        if keep_index and not _converts_from_pandas(frame.index.to_series()):
             text.index = _text(frame.index.to_series())
             text.index.name = frame.index.name
-        return pa.Table.from_pandas(text, preserve_index=None)
+        return pa.Table.from_pandas(text, preserve_index=keep_index)
 
 
 def _converts_from_pandas(series: Any) -> bool:
