@@ -262,6 +262,11 @@ class _Report(Generic[Record]):
             raise NoResult(f"no group {wanted} in this report; its groups are: {shown}")
         raise NoResult(f"no result for '{loss}'{where}; the results are: {labels}")
 
+    def __iter__(self) -> Iterator[Record]:
+        """``for record in report``: its records, as :attr:`results` lists them; without it Python tried
+        ``report[0]``, a usage error about loss names."""
+        return iter(self.results)
+
     def __contains__(self, loss: object) -> bool:
         """``"mse" in report``: whether ``loss`` names a result (of any model or group); without it Python tried
         ``report[0]``, a usage error."""

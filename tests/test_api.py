@@ -452,6 +452,8 @@ def test_report_lookups(frame) -> None:
         report["mae"]
     assert report["mean_squared_error"] == report["mse"]  # an alias names the loss too
     assert report.passed and report.checks[0].value == report["mse"]
+    # Iterating gives the records; it was "a result is named by its loss ...; got 0 (int)" (Python tried report[0]).
+    assert list(report) == report.results and [r.label for r in report] == ["huber:delta=1", "huber:delta=5", "mse"]
     grouped = lossctl.evaluate(frame, losses="mse", by="segment")
     with pytest.raises(lossctl.UsageError, match=r"group= takes the by= columns and their values"):
         grouped.value("mse", group="west")
