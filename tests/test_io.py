@@ -794,6 +794,28 @@ def test_jsonl_null_line_is_not_an_object(tmp_path: Path, text: bytes, where: st
 
 
 @pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (b'{"pred": 1, "target": 1} {"pred": 2, "target": 3}\n{"pred": 1, "target": 2}\n', 1),
+        (b'{"pred": 1, "target": 1}\n\n{"pred": 2, "target": 3} null\n \n', 3),  # blank lines beside it
+        (b'{"pred": 1, "target": 1}\r\n  \r\n{"pred": 2, "target": 3}{"pred": 0, "target": 0}\r\n', 3),
+    ],
+)
+def test_jsonl_two_values_on_one_line_are_refused(cli, tmp_path: Path, text: bytes, line: int) -> None:
+    """pyarrow's reader reads two values on one line as two rows: a 2-line file was "rows": 3 (a trailing null a
+    row of missing values, which --missing drop dropped without a word); JSON Lines is one object per line."""
+    path = write(tmp_path / "p.jsonl", text)
+    run = cli("eval", path, "-l", "mse", "--missing", "drop")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: cannot read '{path}': JSON Lines needs one object per line; line {line} holds more than one JSON "
+        "value\n"
+    )
+    indented = write(tmp_path / "q.jsonl", b'{"pred": 1, "target": 1}\r\n\r\n  {"pred": 2, "target": 4}\r\n \n')
+    assert json.loads(cli("eval", indented, "-l", "mse", "-f", "json").out)["input"]["rows"] == 2
+
+
+@pytest.mark.parametrize(
     ("text", "where", "after"),
     [
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),

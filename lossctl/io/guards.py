@@ -17,6 +17,7 @@ _OPEN = (ord("["), ord("{"))
 _CLOSE = (ord("]"), ord("}"))
 _NULL_STARTS = tuple(map(ord, "n \t\r"))
 _NULL = re.compile(rb"[ \t\r]*null")
+_BLANK = tuple(map(ord, " \t\r\n"))
 
 
 class LineTooLong(Exception):
@@ -64,6 +65,14 @@ class Lines:
     def text(self, line: int) -> bytes:
         return self.data[self.starts[line] : self.stops[line]].tobytes()
 
+    def with_content(self) -> int:
+        """How many lines hold something besides white space (a pass over the bytes)."""
+        content = np.flatnonzero(~np.isin(self.data, _BLANK))
+        if not len(content):
+            return 0
+        line_of = np.searchsorted(self.starts, content, side="right")
+        return int(np.count_nonzero(np.diff(line_of))) + 1
+
 
 def first_too_deep_line(lines: Lines, limit: int) -> int | None:
     """The 0-based index of the first line nested deeper than ``limit``, or ``None``.
@@ -88,4 +97,34 @@ def first_null_line(lines: Lines) -> int | None:
     for line in np.flatnonzero(np.isin(lines.data[starts], _NULL_STARTS)).tolist():
         if _NULL.match(lines.text(line)):
             return int(line)
+    return None
+
+
+def more_rows_than_lines(rows: int, lines: Lines) -> bool:
+    """Whether pyarrow's JSON reader gave more ``rows`` than the block has lines with content: it reads two values
+    on one line (``{"a": 1} {"a": 2}``, ``{...} null``) as two rows. From the line ends alone when every line with a
+    byte starts with one that is not white space (the usual block); else with a pass over the bytes."""
+    filled = lines.starts[lines.stops > lines.starts]
+    if rows > len(filled):
+        return True
+    if rows == len(filled) and not np.isin(lines.data[filled], _BLANK).any():
+        return False
+    return rows > lines.with_content()
+
+
+def first_line_of_several_values(lines: Lines) -> int | None:
+    """The 0-based index of the first line holding more than one JSON value (``{"a": 1} {"a": 2}``, ``{...} null``),
+    which pyarrow's reader reads as several rows, or ``None``. Line by line with the standard library: called only
+    when a block gave more rows than it has lines with content."""
+    import json
+
+    decoder = json.JSONDecoder()
+    for line in range(len(lines.starts)):
+        text = lines.text(line).decode("utf-8", "replace").strip()
+        try:
+            _, end = decoder.raw_decode(text)
+        except ValueError:
+            continue
+        if text[end:].strip():
+            return line
     return None

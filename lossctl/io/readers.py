@@ -36,7 +36,15 @@ from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
-from lossctl.io.guards import Lines, LineTooLong, count_lines, first_null_line, first_too_deep_line
+from lossctl.io.guards import (
+    Lines,
+    LineTooLong,
+    count_lines,
+    first_line_of_several_values,
+    first_null_line,
+    first_too_deep_line,
+    more_rows_than_lines,
+)
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
@@ -1149,6 +1157,13 @@ class _JsonLinesSource(_TextSource):
                 table = pjson.read_json(pa.BufferReader(block), read_options=whole)
             except pa.ArrowInvalid as again:
                 raise self._parse_error(block, offset, again) from again
+        if more_rows_than_lines(table.num_rows, lines):
+            several = first_line_of_several_values(lines)
+            where = f"line {self._line_number(offset) + several}" if several is not None else "a line"
+            raise InputError(
+                f"cannot read {_label(self.path)}: JSON Lines needs one object per line; {where} holds more than one "
+                "JSON value"
+            )
         if columns is None:
             return table
         # A key absent from every line of this block is a column of nulls here, not an error.
