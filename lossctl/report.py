@@ -363,7 +363,7 @@ def plain_value(value: Any) -> Any:
         exponent = value.as_tuple().exponent
         return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
     if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
+        return value.decode("utf-8", errors="backslashreplace")  # b"\xff" and b"\xfe" stay two keys
     return value
 
 

@@ -23,7 +23,7 @@ def shown_value(data: object) -> str:
     if isinstance(data, tuple):
         return f"({', '.join(map(shown_value, data))})"
     if isinstance(data, bytes):
-        data = data.decode("utf-8", errors="replace")
+        data = data.decode("utf-8", errors="backslashreplace")
     if isinstance(data, str | int | float):
         return repr(data)
     return str(data)  # dates, times, decimals: their ISO or decimal text

@@ -355,3 +355,22 @@ def test_negative_zero_is_the_key_zero(tmp_path: Path, kind: pa.DataType) -> Non
     groups = [(r.group["k"], r.n, r.value) for r in report.results if r.group]
     assert groups == [(0.0, 3, 2.0), (1.5, 1, 0.0), (None, 1, 0.0)]
     assert not np.signbit(groups[0][0])
+
+
+def test_binary_keys_that_are_not_utf8_stay_apart_in_every_output(cli, tmp_path: Path) -> None:
+    """Keys of bytes were written decoded with U+FFFD for what is not UTF-8: b'\\xff' and b'\\xfe' were two groups
+    shown alike ('\\ufffd') in JSON, CSV and the table; their bytes are now escaped, as Python writes them."""
+    path = tmp_path / "p.parquet"
+    keys = pa.array([b"\xff", b"\xfe", b"\xff", b"a"], pa.binary())
+    pq.write_table(pa.table({"pred": [1.0, 2.0, 3.0, 4.0], "target": [1.0] * 4, "k": keys}), path)
+    run = cli("eval", path, "-l", "mse", "--by", "k", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"], r["value"]) for r in json.loads(run.out)["results"][1:]]
+    assert groups == [({"k": "\\xff"}, 2.0), ({"k": "\\xfe"}, 1.0), ({"k": "a"}, 9.0)]
+    assert cli("eval", path, "-l", "mse", "--by", "k", "-f", "csv", "-q").out.splitlines()[2:] == [
+        "mse,multioutput=none,mean,2.0,2,,,\\xff",
+        "mse,multioutput=none,mean,1.0,1,,,\\xfe",
+        "mse,multioutput=none,mean,9.0,1,,,a",
+    ]
+    report = lossctl.evaluate(str(path), losses="mse", by="k")
+    assert (report.value("mse", group={"k": b"\xff"}), report.value("mse", group={"k": b"\xfe"})) == (2.0, 1.0)
