@@ -35,6 +35,7 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
+from lossctl.io.convert import is_text_type
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
 from lossctl.io.guards import (
     Lines,
@@ -813,7 +814,9 @@ class _TextSource(Source):
                     continue
             elif not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
                 continue
-            row = next(row for row, value in enumerate(column.cast(pa.binary()).to_pylist()) if _not_utf8(value))
+            row = _first_not_utf8(column)
+            if row is None:
+                continue
             where = self._where_in_block(block, offset, row)
             raise InputError(
                 f"cannot read {_label(self.path)} as {_TITLES[self.format]}: {where}: column '{show_name(name)}' is "
@@ -848,22 +851,28 @@ def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row:
     (a ``--by`` key, a label, a join key). Arrow's check is a vectorised pass over the text columns only."""
     for name, column in zip(data.column_names, data.columns, strict=True):
         kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+        if not is_text_type(kind) or _valid(column):
             continue
-        if _valid(column):
-            continue
-        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-        values = [
-            value
-            for chunk in chunks
-            for value in (chunk.dictionary_decode() if kind != chunk.type else chunk).cast(pa.binary()).to_pylist()
-        ]
-        row = next((row for row, value in enumerate(values) if _not_utf8(value)), None)
+        row = _first_not_utf8(column)
         at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
         raise InputError(
             f"column '{show_name(name)}' of {where} holds text that is not UTF-8{at}; write it as UTF-8 text, or as "
             "binary"
         )
+
+
+def _first_not_utf8(column: pa.ChunkedArray | pa.Array) -> int | None:
+    """The first row of a text or bytes column (dictionary-encoded or not) whose bytes are not UTF-8, or ``None``
+    (a bad value only in the dictionary): a Python pass, for the message of a column already found invalid."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    values = (
+        value
+        for chunk in chunks
+        for value in (chunk.dictionary_decode() if pa.types.is_dictionary(chunk.type) else chunk)
+        .cast(pa.binary())
+        .to_pylist()
+    )
+    return next((row for row, value in enumerate(values) if _not_utf8(value)), None)
 
 
 def _not_utf8(value: bytes | None) -> bool:
