@@ -58,6 +58,26 @@ def test_blocked_sums_equal_whole_chunks(data, tmp_path: Path, weighted: bool) -
         assert b.value == pytest.approx(w.value, rel=1e-14, abs=0.0), b.loss
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_normal_intervals_merged_over_blocks_equal_whole_chunks_and_the_direct_formula(
+    data, tmp_path: Path, weighted: bool
+) -> None:
+    """``--ci``'s moments are taken block by block and merged (Chan et al.); the intervals equal those of whole
+    chunks (``per_sample``) and, for mae, the standard error of the mean (ratio estimator when weighted)."""
+    path, c = data
+    options = {"losses": ["mae", "mse", "huber"], "weight": "w" if weighted else None, "ci": 0.95}
+    blocked = lossctl.evaluate(str(path), **options)
+    whole = lossctl.evaluate(str(path), per_sample=tmp_path / "rows.parquet", **options)
+    for b, w in zip(blocked.results, whole.results, strict=True):
+        assert [b.ci["low"], b.ci["high"]] == pytest.approx([w.ci["low"], w.ci["high"]], rel=1e-12), b.loss
+    losses, weight = np.abs(c["pred"] - c["target"]), c["w"] if weighted else np.ones(ROWS)
+    mean = np.sum(weight * losses) / np.sum(weight)
+    se = np.sqrt(ROWS / (ROWS - 1) * np.sum((weight * (losses - mean)) ** 2)) / np.sum(weight)
+    z = 1.959963984540054
+    mae = blocked.results[0]
+    assert [mae.ci["low"], mae.ci["high"]] == pytest.approx([mean - z * se, mean + z * se], rel=1e-12)
+
+
 def test_a_domain_error_counts_the_chunk_not_the_block(tmp_path: Path, cli) -> None:
     """Bad values in two blocks of one chunk are counted together, the first named by its file row."""
     columns = _columns()
