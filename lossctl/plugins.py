@@ -98,7 +98,10 @@ def _exit_instead(status: int) -> NoReturn:
 # engine may call plugin losses on two threads at once: the first thread in sets them, the last one out restores.
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
-_saved: tuple[int | None, TextIO, Callable[..., NoReturn]] | None = None  # descriptor 1's copy, stdout, os._exit
+# descriptor 1's copy, stdout, os._exit, threading.excepthook
+_saved: tuple[int | None, TextIO, Callable[..., NoReturn], Callable[[threading.ExceptHookArgs], Any]] | None = None
+# The exceptions of threads that ended by raising while plugin code ran (:func:`_record_thread_failure`).
+_thread_failures: list[BaseException] = []
 _CLOSED = -1  # descriptor 1's "copy" when there was no descriptor 1
 # The signals whose handlers plugin code must not take over (lossctl.interrupts ends the run cleanly on them).
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -109,6 +112,9 @@ def _running_plugin_code() -> Iterator[None]:
     """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
     an ``os._exit`` it calls (in this thread) raises :class:`_Exited`, and the handlers of SIGINT, SIGTERM and
     SIGHUP it replaces are put back when it returns (a plugin ignoring SIGINT at import made Ctrl-C do nothing).
+
+    A thread the plugin code started that ends by raising while it runs makes it raise that exception when it
+    returns (:func:`_record_thread_failure`).
 
     Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
     ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
@@ -133,7 +139,8 @@ def _running_plugin_code() -> Iterator[None]:
                     os.close(copy)
             else:
                 descriptor = _CLOSED if copy is None else copy
-            _saved, sys.stdout, os._exit = (descriptor, sys.stdout, os._exit), sys.stderr, _exit_instead
+            _saved = (descriptor, sys.stdout, os._exit, threading.excepthook)
+            sys.stdout, os._exit, threading.excepthook = sys.stderr, _exit_instead, _record_thread_failure
         _redirect_depth += 1
     _inside.depth = getattr(_inside, "depth", 0) + 1
     try:
@@ -146,13 +153,26 @@ def _running_plugin_code() -> Iterator[None]:
         with _redirect_lock:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
-                (descriptor, sys.stdout, os._exit), _saved = _saved, None
+                (descriptor, sys.stdout, os._exit, threading.excepthook), _saved = _saved, None
                 if descriptor == _CLOSED:
                     with contextlib.suppress(OSError):
                         os.close(1)
                 elif descriptor is not None:
                     os.dup2(descriptor, 1)
                     os.close(descriptor)
+    if _thread_failures:  # the plugin code returned, but a thread it started raised: its failure
+        failure = _thread_failures[0]
+        _thread_failures.clear()
+        raise failure
+
+
+def _record_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """``threading.excepthook`` while plugin code runs: a thread that ends by raising (one the plugin started) is
+    the plugin's failure, which the call that ran the plugin code raises (one line naming the plugin), instead of
+    Python's traceback on stderr beside a run that succeeds. ``SystemExit`` ends a thread quietly, as Python has it.
+    A thread that outlives the plugin's call and raises later meets Python's own hook again."""
+    if args.exc_type is not SystemExit and args.exc_value is not None:
+        _thread_failures.append(args.exc_value)
 
 
 @contextlib.contextmanager

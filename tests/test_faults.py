@@ -958,6 +958,10 @@ def misbehaving(target, pred):
     {body}
 """
 IN_PLUGIN = "loss 'misbehaving' (plugin '{plugin}')"
+THREAD_RAISING = (
+    "import threading\ndef fail():\n    raise {error}\nthread = threading.Thread(target=fail)\nthread.start()\n"
+    "thread.join()"
+)
 UNSHOWN = "class Unshown(Exception):\n    def __str__(self):\n        raise RuntimeError('no words')\n"
 PLUGIN_CASES = {
     # id: (code at import, function body, exit status, text of the error)
@@ -1016,6 +1020,19 @@ PLUGIN_CASES = {
         IN_PLUGIN + " returned nan at row 3 (1 non-finite value); a loss must return finite numbers",
     ),
     "divides by zero": ("", "return pred / 0", 3, "returned nan at row 0 (10 non-finite values)"),
+    # A thread the plugin started that raised printed Python's traceback, and the run went on to exit 0.
+    "a thread it starts raises at import": (
+        THREAD_RAISING.format(error="OSError('no device')"),
+        "return pred",
+        2,
+        "plugin '{plugin}' failed to load: OSError: no device",
+    ),
+    "a thread it starts raises": (
+        "",
+        THREAD_RAISING.format(error="ValueError('in a thread')").replace("\n", "\n    ") + "\n    return pred",
+        3,
+        IN_PLUGIN + " failed: ValueError: in a thread",
+    ),
 }
 
 
