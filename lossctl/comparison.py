@@ -284,7 +284,7 @@ def _aligned(
         from lossctl.io import attach_targets
 
         table = _table(base_batches, base_columns)
-        other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])))
+        other = candidate.read(list(dict.fromkeys([*key.targets, *model_columns, *checked])), keys=key.targets)
         other = other.rename_columns([c if c in key.targets else CANDIDATE + c for c in other.column_names])
         # The candidate's own row numbers, for messages about its values (one int32 per joined row, 80 MB on
         # 20M rows; the batches the engine reads leave it out).

@@ -104,12 +104,13 @@ def input_batches(
 ) -> Iterator[pa.RecordBatch]:
     """The record batches of ``columns`` (``rows`` each, by default :func:`batch_rows`), with the targets file's
     columns joined in when there is one (streamed: :class:`~lossctl.io.align.Join`). The key columns, ``--by`` and
-    query ids, are the reader's ``dictionary``: they come as dictionaries where the file stores them so, and a text
-    reader keeps their integers beyond 2^53 exact (two ids are never one)."""
+    query ids, are the reader's ``dictionary``: they come as dictionaries where the file stores them so; a text
+    reader keeps the integers beyond 2^53 of every key column (``--by``, query ids, ``--on``) exact (two ids are
+    never one)."""
     keys = list(dict.fromkeys([*opened.binding.by, *opened.binding.roles.get("qid", [])]))
     chunk_rows = rows or batch_rows(options, opened.binding, columns)
     if opened.targets is None:
-        return iter(opened.source.batches(columns, chunk_rows, dictionary=keys))
+        return iter(opened.source.batches(columns, chunk_rows, dictionary=keys, keys=key_columns(options)))
     from lossctl.io.align import joined_batches
 
     binding = opened.binding

@@ -699,3 +699,39 @@ def test_a_targets_key_named_unlike_the_predictions_key_can_be_read_as_data(cli:
                        "--chunk-rows", chunk, "-f", "json")  # fmt: skip
         value = json.loads(weighted.out)["results"][0]["value"]
         assert value == pytest.approx((loss * frame.tid).sum() / frame.tid.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_on_ids_beyond_int64_in_text_files_stay_exact(tmp_path: Path, suffix: str) -> None:
+    """pyarrow reads a column of integers beyond int64 as floats, where 2^64 - 1 and 2^64 - 2 are one value: two
+    target rows were "duplicate" keys, and a prediction joined the target of another id (mse 8.0, exit 0). Key
+    columns are kept as text then, on both sides, so each id is its own."""
+
+    def write(name: str, rows: list[dict[str, int]]) -> Path:
+        path = tmp_path / f"{name}.{suffix}"
+        if suffix == "csv":
+            path.write_text(",".join(rows[0]) + "\n" + "".join(",".join(map(str, r.values())) + "\n" for r in rows))
+        else:
+            path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return path
+
+    ids = [2**64 - 1, 2**64 - 2, 2**53 + 1, 1]
+    preds = write("p", [{"id": i, "y_pred": k} for k, i in enumerate(ids)])
+    targets = write("t", [{"id": i, "y_true": k + 10 * (i == 2**53 + 1)} for k, i in reversed(list(enumerate(ids)))])
+    report = lossctl.evaluate(str(preds), targets=str(targets), on="id", losses="mse")
+    assert report["mse"] == 100 / 4  # only the 2^53 + 1 row is 10 off
+    other = write("o", [{"id": 2**64 - 2, "y_true": 0}, {"id": 1, "y_true": 3}])
+    only_first = write("q", [{"id": 2**64 - 1, "y_pred": 0}, {"id": 1, "y_pred": 3}])
+    with pytest.raises(
+        lossctl.InputError, match=f"1 row has a key 'id' that is not in .*first: '{2**64 - 1}' at row 0"
+    ):
+        lossctl.evaluate(str(only_first), targets=str(other), on="id", losses="mse")
+
+
+def test_compare_on_ids_beyond_int64_matches_each_id(tmp_path: Path) -> None:
+    """As for --targets: the candidate's ids 2^64 - 1 and 2^64 - 2 were one float, a "duplicate" key (exit 3)."""
+    baseline, candidate = tmp_path / "b.csv", tmp_path / "c.csv"
+    baseline.write_text(f"id,y_true,y_pred\n{2**64 - 1},1,1\n{2**64 - 2},2,2\n")
+    candidate.write_text(f"id,y_true,y_pred\n{2**64 - 2},2,5\n{2**64 - 1},1,1\n")
+    report = lossctl.compare(str(baseline), str(candidate), on="id", losses="mse")
+    assert (report.results[0].baseline, report.results[0].candidate) == (0.0, 4.5)

@@ -738,10 +738,12 @@ def joined_batches(
     from_preds = [c for c in columns if c not in from_targets and c not in key_preds]
     theirs = _named_once(target_source)
     checked = [] if key else [c for c in _named_once(source) if c in theirs and c not in from_targets and c not in data]
-    preds = source.batches(list(dict.fromkeys(key_preds + from_preds + checked)), chunk_rows, dictionary=dictionary)
+    preds = source.batches(
+        list(dict.fromkeys(key_preds + from_preds + checked)), chunk_rows, dictionary=dictionary, keys=key_preds
+    )
     # The table is passed on, not kept: the join releases each column's chunks as it holds the column.
     join = Join(
-        target_source.read(list(dict.fromkeys(key_targets + from_targets + checked))),
+        target_source.read(list(dict.fromkeys(key_targets + from_targets + checked)), keys=key_targets),
         from_preds,
         key,
         source.name,

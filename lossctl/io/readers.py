@@ -24,7 +24,7 @@ import stat
 import sys
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
@@ -153,6 +153,9 @@ class Source(ABC):
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
     once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
     _checks_text = False  # whether the reader itself refuses text that is not UTF-8 (naming the line of a text file)
+    # The key columns being read (--by, query ids, --on): a text format keeps the integers of 16 digits or more in
+    # them as text (:meth:`_TextSource._long_integers_as_text`), so that two ids are never one float.
+    _keys: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -180,15 +183,17 @@ class Source(ABC):
         when the format and the place allow reading them as they are; else ``None``."""
         return None
 
-    def read(self, columns: Sequence[str]) -> pa.Table:
-        """Read only ``columns`` (in that order, each once) of every row into one table."""
+    def read(self, columns: Sequence[str], keys: Collection[str] = ()) -> pa.Table:
+        """Read only ``columns`` (in that order, each once) of every row into one table; ``keys`` are the key
+        columns among them (:attr:`_keys`)."""
+        self._keys = frozenset(c for c in keys if c in columns)
         table = plain(self._read(self._wanted(columns)))
         if not self._checks_text:
             refuse_text_not_utf8(table, self.name, self.first_row)
         return table
 
     def batches(
-        self, columns: Sequence[str], chunk_rows: int, dictionary: Sequence[str] = ()
+        self, columns: Sequence[str], chunk_rows: int, dictionary: Sequence[str] = (), keys: Collection[str] = ()
     ) -> Iterator[pa.RecordBatch]:
         """Yield ``columns`` of every row, in file order, in batches of at most ``chunk_rows`` rows.
 
@@ -198,10 +203,12 @@ class Source(ABC):
         column of integers that turns decimal later): the converters accept every numeric type. An
         input without rows yields no batch. Column names are checked now, not at the first batch.
         ``dictionary`` names columns wanted as dictionary arrays where the file stores them so (Parquet text
-        columns): grouping by them then needs no hashing of the strings (``--by``).
+        columns): grouping by them then needs no hashing of the strings (``--by``). The ``dictionary`` columns and
+        ``keys`` are the key columns read (:attr:`_keys`).
         """
         if chunk_rows < 1:
             raise UsageError(f"{option('chunk_rows')} must be at least 1, got {chunk_rows}")
+        self._keys = frozenset(c for c in [*dictionary, *keys] if c in columns)
         batches = self._batches(self._wanted(columns), chunk_rows, [c for c in dictionary if c in columns])
         plain_batches = (plain(batch) for batch in batches)
         return plain_batches if self._checks_text else self._text_checked(plain_batches)
@@ -619,7 +626,6 @@ class _TextSource(Source):
     _checks_text = True
     _has_header = False
     _quoted = False  # whether a quoted value may hold a newline (CSV)
-    _keys: frozenset[str] = frozenset()  # the key columns being read (--by, qid: Source.batches's dictionary)
 
     def __init__(
         self,
@@ -827,7 +833,6 @@ class _TextSource(Source):
         return concat_parts(list(self._tables(columns)), columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
-        self._keys = frozenset(dictionary)
         for table in self._tables(columns):
             yield from table.to_batches(max_chunksize=chunk_rows)
 

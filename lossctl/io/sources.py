@@ -146,12 +146,12 @@ class ConcatSource(Source):
 
     def _read(self, columns: list[str]) -> pa.Table:
         self._check_types(columns)
-        return concat_parts([source.read(columns) for source in self.sources], columns, f"'{self.path}'")
+        return concat_parts([source.read(columns, self._keys) for source in self.sources], columns, f"'{self.path}'")
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         self._check_types(columns)
         for source in self.sources:
-            yield from source.batches(columns, chunk_rows, dictionary)
+            yield from source.batches(columns, chunk_rows, dictionary, self._keys)
 
 
 def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str | None) -> None:
