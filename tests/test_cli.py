@@ -314,6 +314,18 @@ def test_fail_if_on_a_loss_with_parameters_and_one_not_selected(cli, regression_
     assert doc["results"][-1]["loss"] == "mae"
 
 
+@pytest.mark.parametrize("gate", ["mae:multioutput=raw>1", "mae : multioutput = raw > 1", "mae:multioutput=RAW>1"])
+def test_fail_if_on_a_raw_loss_not_selected_is_a_usage_error(cli, write, gate: str) -> None:
+    # A gated loss not selected with multioutput=raw spelled otherwise than 'multioutput=raw' (spaces, case) was
+    # added as one result per output, and the gate then found no overall value: internal error (StopIteration), 4.
+    data = write("two.csv", "p1,p2,y1,y2\n1,2,1,1\n3,4,2,5\n")
+    output = data.with_suffix(".json")
+    run = cli("eval", data, "--pred", "p1,p2", "--target", "y1,y2", "-l", "mse", "--fail-if", gate, "-o", output)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"error: --fail-if '{gate}': the loss has one value per output (multioutput=raw)\n"
+    assert not output.exists()
+
+
 def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) -> None:
     # Two huber checks were "huber = ..." lines and {"loss": "huber"} records: they could not be told apart.
     args = ["eval", regression_csv, "-l", "huber:delta=2", "-l", "huber:delta=3", "--fail-if", "huber:delta=2>1",
