@@ -283,7 +283,7 @@ class Options:
             if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
                 raise UsageError(f"{name} takes {noun}, got {value!r} ({type(value).__name__})")
             if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it
-                object.__setattr__(self, name, int(value) if isinstance(value, numbers.Integral) else float(value))
+                object.__setattr__(self, name, self._number(name, value, kind))
         check_options(self.chunk_rows, self.bootstrap, self.seed)
         if self.ci is not None:
             check_level(self.ci)
@@ -295,6 +295,18 @@ class Options:
                 f"{option('bootstrap', 'N', keyword='bootstrap=N')} (the paired bootstrap) or "
                 f"{option('ci', 'LEVEL', keyword='ci=LEVEL')} (the normal approximation)"
             )
+
+    @staticmethod
+    def _number(name: str, value: Any, kind: type) -> int | float:
+        """An integer option as an ``int``; a real one as a ``float`` (``fail_if_worse=1`` is ``1.0``, as the
+        command line reads it), where an integer too large for one (``10**400``) is a usage error, not Python's
+        ``OverflowError``."""
+        if kind is numbers.Integral:
+            return int(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise UsageError(f"{name} takes a finite number, got {reprlib.repr(value)}") from None
 
     def _check_engine(self) -> None:
         check_choice("engine", self.engine, ENGINES)

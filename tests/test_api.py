@@ -191,6 +191,12 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^on needs targets: it names the key column shared by both files$",
         ),
+        # An integer percent too large for a float escaped as Python's OverflowError (not a LossctlError)
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse", fail_if_worse=10**400),
+            lossctl.UsageError,
+            r"^fail_if_worse takes a finite number, got 1000.*000$",
+        ),
         (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
         # a dict gave its keys alone: params={"delta": 2} said "expected KEY=VALUE in --param, got 'delta'"
         (
