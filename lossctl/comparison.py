@@ -699,11 +699,12 @@ def _comparison(
 
 def relative_delta(delta: float, base: float) -> float | None:
     """``delta / base``; ``None`` over a baseline of 0, and where the quotient overflows float64 (a delta of 1e150
-    over a baseline of 1e-300): JSON has no number for it, and no percent of it means anything."""
+    over a baseline of 1e-300): JSON has no number for it, and no percent of it means anything. A delta of 0 over
+    a negative baseline is 0, not the -0.0 of its floats (which read "-0.00%" beside a delta of +0)."""
     if base == 0:
         return None
     with np.errstate(over="ignore"):
-        relative = delta / base
+        relative = delta / base + 0.0
     return relative if math.isfinite(relative) else None
 
 
