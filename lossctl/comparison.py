@@ -739,7 +739,8 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     amount is at the threshold: 1.01 over 1.0 is worse by exactly 1% (not the 1.0000000000000009% its floats
     give), which does not fail ``--fail-if-worse 1``. Over a baseline of 0 (or one so close to 0 that the
     relative delta is beyond float64) the relative delta is undefined: a worse candidate is worse by an unbounded
-    percent, so it fails with a null value and a note saying why.
+    percent, so it fails with a null value and a note saying why. With ``significant``, a worse delta without an
+    interval passes (nothing shows it significant), with a note saying so.
     """
     threshold = percent / 100
     baseline, delta = comparison.baseline, comparison.delta
@@ -754,6 +755,8 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
         excess = delta - threshold * abs(baseline)
         worse = excess > 0 and not negligible(baseline, excess)
     failed = worse and comparison.delta > 0
+    if significant and failed and comparison.ci is None:  # fewer than 2 rows, or no finite derivative (--ci)
+        note = "the delta has no interval: not counted as significant"
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {written(percent)}%" + (" (significant)" if significant else "")

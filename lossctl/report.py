@@ -142,7 +142,8 @@ class Check:
         if self.value is None:
             return f"null ({self.note})" if self.note else "null"
         value = self.value
-        return self.fitted(lambda digits: f"{value:+.{digits}%}", 2) if self.threshold is not None else repr(value)
+        shown = self.fitted(lambda digits: f"{value:+.{digits}%}", 2) if self.threshold is not None else repr(value)
+        return f"{shown} ({self.note})" if self.note else shown
 
     def fitted(self, form: Callable[[int], str], digits: int) -> str:
         """``form(digits)``, the value rounded, with as many more digits as it takes for the number shown not to
