@@ -756,7 +756,7 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
         worse = excess > 0 and not negligible(baseline, excess)
     failed = worse and comparison.delta > 0
     if significant and failed and comparison.ci is None:  # fewer than 2 rows, or no finite derivative (--ci)
-        note = "the delta has no interval: not counted as significant"
+        note = (f"{note}; " if note else "") + "the delta has no interval: not counted as significant"
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {written(percent)}%" + (" (significant)" if significant else "")

@@ -380,6 +380,12 @@ def test_a_significant_gate_without_an_interval_says_why_it_passed(cli, write, i
         "significant) passed\n"
     )
     assert "note" not in json.loads(cli(*args[:-2], "-q", "-f", "json").out)["checks"][0]  # not significant: no note
+    zero = write("z.csv", "target,pred\n0,0\n")  # over a baseline of 0 the note says both
+    (check,) = json.loads(cli("compare", zero, *args[2:], "-f", "json").out)["checks"]
+    assert (check["value"], check["passed"]) == (None, True)
+    assert check["note"] == (
+        "the baseline is 0: worse by an unbounded percent; the delta has no interval: not counted as significant"
+    )
 
 
 @pytest.mark.parametrize(
