@@ -30,7 +30,7 @@ def model_specs(models: Models | None) -> tuple[str, ...]:
                 f"columns as 'a,b,c'); got {reprlib.repr(dict(models))}"
             )
         return tuple(f"{name}={colspec}" for name, colspec in models.items())
-    return as_strings(models)
+    return as_strings(models, "models")
 
 
 def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, dict[str, str]]:
@@ -125,8 +125,8 @@ def evaluate(
     distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
     options = Options(
-        losses=as_strings(losses),
-        params=as_strings(params),
+        losses=as_strings(losses, "losses"),
+        params=as_strings(params, "params"),
         pred=pred if pred is not None else implied.get("pred"),
         target=target if target is not None else implied.get("target"),
         weight=weight if weight is not None else implied.get("weight"),
@@ -135,15 +135,15 @@ def evaluate(
         classes=as_labels(classes),
         positive=positive,
         targets=optional_path(targets, "targets"),
-        on=as_strings(on),
+        on=as_strings(on, "on"),
         input_format=input_format,
         delimiter=delimiter,
         decimal=decimal,
         missing=missing,
         reduction=reduction,
         convention=convention,
-        fail_if=as_strings(fail_if),
-        by=as_strings(by),
+        fail_if=as_strings(fail_if, "fail_if"),
+        by=as_strings(by, "by"),
         per_sample=optional_path(per_sample, "per_sample"),
         bootstrap=bootstrap,
         ci=ci,
@@ -213,8 +213,8 @@ def compare(
     'better'
     """
     options = Options(
-        losses=as_strings(losses),
-        params=as_strings(params),
+        losses=as_strings(losses, "losses"),
+        params=as_strings(params, "params"),
         pred=pred,
         target=target,
         weight=weight,
@@ -223,15 +223,15 @@ def compare(
         classes=as_labels(classes),
         positive=positive,
         targets=optional_path(targets, "targets"),
-        on=as_strings(on),
+        on=as_strings(on, "on"),
         input_format=input_format,
         delimiter=delimiter,
         decimal=decimal,
         missing=missing,
         reduction=reduction,
         convention=convention,
-        by=as_strings(by),
-        fail_if=as_strings(fail_if),
+        by=as_strings(by, "by"),
+        fail_if=as_strings(fail_if, "fail_if"),
         per_sample=optional_path(per_sample, "per_sample"),
         bootstrap=bootstrap,
         ci=ci,

@@ -334,10 +334,10 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
         if len(candidates) > 1:
             labels = ", ".join(r.label for r in candidates)
             raise UsageError(f"{option('fail_if')} '{gate.expr}' is ambiguous between {labels}; name its parameters")
-        if any(r.params.get("multioutput") == "raw" for r in candidates) or "multioutput=raw" in gate.loss:
-            raise UsageError(f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw)")
         if not candidates:
             candidates = build_requests([gate.loss], (), options.convention)
             requests.extend(candidates)
+        if any(r.params.get("multioutput") == "raw" for r in candidates):  # as parsed: 'multioutput = RAW' too
+            raise UsageError(f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw)")
         owners.append(candidates[0])
     return owners

@@ -699,11 +699,12 @@ def _comparison(
 
 def relative_delta(delta: float, base: float) -> float | None:
     """``delta / base``; ``None`` over a baseline of 0, and where the quotient overflows float64 (a delta of 1e150
-    over a baseline of 1e-300): JSON has no number for it, and no percent of it means anything."""
+    over a baseline of 1e-300): JSON has no number for it, and no percent of it means anything. A delta of 0 over
+    a negative baseline is 0, not the -0.0 of its floats (which read "-0.00%" beside a delta of +0)."""
     if base == 0:
         return None
     with np.errstate(over="ignore"):
-        relative = delta / base
+        relative = delta / base + 0.0
     return relative if math.isfinite(relative) else None
 
 
@@ -738,7 +739,8 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     amount is at the threshold: 1.01 over 1.0 is worse by exactly 1% (not the 1.0000000000000009% its floats
     give), which does not fail ``--fail-if-worse 1``. Over a baseline of 0 (or one so close to 0 that the
     relative delta is beyond float64) the relative delta is undefined: a worse candidate is worse by an unbounded
-    percent, so it fails with a null value and a note saying why.
+    percent, so it fails with a null value and a note saying why. With ``significant``, a worse delta without an
+    interval passes (nothing shows it significant), with a note saying so.
     """
     threshold = percent / 100
     baseline, delta = comparison.baseline, comparison.delta
@@ -753,6 +755,8 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
         excess = delta - threshold * abs(baseline)
         worse = excess > 0 and not negligible(baseline, excess)
     failed = worse and comparison.delta > 0
+    if significant and failed and comparison.ci is None:  # fewer than 2 rows, or no finite derivative (--ci)
+        note = (f"{note}; " if note else "") + "the delta has no interval: not counted as significant"
     if significant:
         failed = failed and comparison.ci is not None and comparison.ci["low"] > 0
     expr = f"{comparison.label} worse by > {written(percent)}%" + (" (significant)" if significant else "")

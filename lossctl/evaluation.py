@@ -357,5 +357,6 @@ def gate_checks(
             name = owner.name if isinstance(owner, Composite) else owner.spec.name
             params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
             passed = not gate.holds(value)
-            checks.append(Check(gate.expr, name, value, passed, model=model, params=params, label=owner.label))
+            check = Check(gate.expr, name, value, passed, model=model, params=params, label=owner.label, gate=gate)
+            checks.append(check)
     return checks

@@ -47,27 +47,30 @@ Strings = str | Iterable[str]
 Labels = str | Iterable[str | int | float]
 
 
-def as_strings(value: Strings | None) -> tuple[str, ...]:
-    """A string or an iterable of strings as a tuple; ``"mse,mae"`` stays one string (split by the parsers)."""
+def as_strings(value: object, name: str) -> tuple[str, ...]:
+    """Keyword ``name``'s string or iterable of strings as a tuple; ``"mse,mae"`` stays one string (split by the
+    parsers). A mapping would give its keys alone, and bytes their integers: both are refused whole."""
     if value is None:
         return ()
     if isinstance(value, str | os.PathLike):
         return (os.fspath(value),)
-    if not isinstance(value, Iterable) or isinstance(value, Mapping):  # a dict would give its keys alone
-        raise UsageError(f"expected a string or a list of strings, got {type(value).__name__} {reprlib.repr(value)}")
+    if not isinstance(value, Iterable) or isinstance(value, Mapping | bytes | bytearray):
+        raise UsageError(
+            f"{name} takes a string or a list of strings, got {type(value).__name__} {reprlib.repr(value)}"
+        )
     items = tuple(value)
     for item in items:
         if not isinstance(item, str | os.PathLike):
-            raise UsageError(f"expected strings, got {type(item).__name__} {item!r}")
+            raise UsageError(f"{name} takes strings, got {type(item).__name__} {item!r}")
     return tuple(os.fspath(item) for item in items)
 
 
 def as_labels(value: Labels | None) -> tuple[str, ...]:
     """Class labels (``classes=``) as :func:`as_strings` takes them, a number or a boolean among them written as
     the command line writes it (``[1, 0]`` is ``("1", "0")``, as ``--classes 1,0``)."""
-    if isinstance(value, Iterable) and not isinstance(value, str | os.PathLike):
-        return as_strings([_label(item) for item in value])
-    return as_strings(value)
+    if isinstance(value, Iterable) and not isinstance(value, str | os.PathLike | Mapping | bytes | bytearray):
+        return as_strings([_label(item) for item in value], "classes")
+    return as_strings(value, "classes")
 
 
 def optional_path(value: PathLike | None, name: str) -> str | None:
@@ -222,7 +225,7 @@ class Options:
             object.__setattr__(self, name, value)
 
         for name in ("losses", "params", "fail_if", "by", "models", "on"):
-            put(name, as_strings(getattr(self, name)))
+            put(name, as_strings(getattr(self, name), name))
         put("classes", tuple(c.strip() for text in as_labels(self.classes) for c in text.split(",")))
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
             raise UsageError(f"{option('classes')} takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
@@ -283,7 +286,7 @@ class Options:
             if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
                 raise UsageError(f"{name} takes {noun}, got {value!r} ({type(value).__name__})")
             if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it
-                object.__setattr__(self, name, int(value) if isinstance(value, numbers.Integral) else float(value))
+                object.__setattr__(self, name, self._number(name, value, kind))
         check_options(self.chunk_rows, self.bootstrap, self.seed)
         if self.ci is not None:
             check_level(self.ci)
@@ -295,6 +298,18 @@ class Options:
                 f"{option('bootstrap', 'N', keyword='bootstrap=N')} (the paired bootstrap) or "
                 f"{option('ci', 'LEVEL', keyword='ci=LEVEL')} (the normal approximation)"
             )
+
+    @staticmethod
+    def _number(name: str, value: Any, kind: type) -> int | float:
+        """An integer option as an ``int``; a real one as a ``float`` (``fail_if_worse=1`` is ``1.0``, as the
+        command line reads it), where an integer too large for one (``10**400``) is a usage error, not Python's
+        ``OverflowError``."""
+        if kind is numbers.Integral:
+            return int(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise UsageError(f"{name} takes a finite number, got {reprlib.repr(value)}") from None
 
     def _check_engine(self) -> None:
         check_choice("engine", self.engine, ENGINES)

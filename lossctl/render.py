@@ -17,7 +17,7 @@ from rich.table import Table
 
 from lossctl.distribution import sparkline
 from lossctl.io.columns import show_name
-from lossctl.report import AnyReport, CompareReport, Report, Result, format_value, key_text
+from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
 from lossctl.text import count
 
 if TYPE_CHECKING:
@@ -46,8 +46,9 @@ def _key(value: object) -> str:
     return _text(key_text(value))
 
 
-def _number(value: float) -> str:
-    return f"{value:.6g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.4e}"
+def _number(value: float, digits: int = 6) -> str:
+    """A value with ``digits`` significant digits, in exponent form beyond [1e-4, 1e6)."""
+    return f"{value:.{digits}g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.{digits - 2}e}"
 
 
 def _params(params: dict[str, object]) -> str:
@@ -130,9 +131,16 @@ def _print_checks(report: AnyReport, console: Console) -> None:
     """One line per gate; compare's relative checks (a fraction with its threshold) as percents."""
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
-        value = _number(check.value) if check.threshold is None and check.value is not None else check.shown_value()
         loss = _text(check.named())
-        _line(console, f"check {_text(check.expr)}: {loss} = {value} {mark}")
+        _line(console, f"check {_text(check.expr)}: {loss} = {_check_value(check)} {mark}")
+
+
+def _check_value(check: Check) -> str:
+    """A ``--fail-if`` check's value as the table's numbers are, with the digits its verdict needs."""
+    number = check.value
+    if check.threshold is not None or number is None:
+        return check.shown_value()
+    return check.fitted(lambda digits: _number(number, digits), 6)
 
 
 def _distribution_cells(summary: dict[str, Any] | None) -> list[str]:

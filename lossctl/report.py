@@ -24,7 +24,7 @@ from lossctl.destinations import check_name, check_not_inside_inputs
 from lossctl.errors import InputError, NoResult, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import collector_paused
-from lossctl.params import Composite, LossRequest
+from lossctl.params import Composite, FailIf, LossRequest
 from lossctl.tempfiles import open_in_place, write_atomic
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ class Check:
     note: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     label: str = ""  # the full label, with the parameters the run set (``huber:delta=2``); the name when empty
+    gate: FailIf | None = field(default=None, repr=False)  # the --fail-if a check of a loss's value holds
 
     def to_dict(self) -> dict[str, Any]:
         """The record of ``checks``; ``model``, ``threshold`` and ``note`` appear only where the run has them."""
@@ -137,10 +138,28 @@ class Check:
         return (self.label or self.loss) + (f"@{self.model}" if self.model is not None else "")
 
     def shown_value(self) -> str:
-        """The value in a check line: a relative check's as a percent with its sign (``+166.67%``)."""
+        """The value in a check line: a relative check's as a percent with its sign (``+166.67%``, :meth:`fitted`)."""
         if self.value is None:
             return f"null ({self.note})" if self.note else "null"
-        return f"{self.value:+.2%}" if self.threshold is not None else repr(self.value)
+        value = self.value
+        shown = self.fitted(lambda digits: f"{value:+.{digits}%}", 2) if self.threshold is not None else repr(value)
+        return f"{shown} ({self.note})" if self.note else shown
+
+    def fitted(self, form: Callable[[int], str], digits: int) -> str:
+        """``form(digits)``, the value rounded, with as many more digits as it takes for the number shown not to
+        read as the other verdict: 0.250000005 is not ``mse = 0.25 FAILED`` for ``mse>0.25``, nor a relative
+        delta of 1.004% ``+1.00% FAILED`` for ``worse by > 1%``. A relative check that passed stays rounded (it
+        may pass above its threshold: a negligible excess, or one not significant)."""
+        text = form(digits)
+        while digits < 17 and self._contradicts(text):
+            digits += 1
+            text = form(digits)
+        return text
+
+    def _contradicts(self, text: str) -> bool:
+        if self.threshold is not None:
+            return not self.passed and not float(text.removesuffix("%")) / 100 > self.threshold
+        return self.gate is not None and self.gate.holds(float(text)) == self.passed
 
 
 Record = TypeVar("Record", Result, Comparison)

@@ -185,6 +185,17 @@ def test_compare_identical_files_is_a_zero_delta(tmp_path: Path, cli) -> None:
         assert record["delta"] == 0 and record["verdict"] == "same" and record["ci"]["low"] == record["ci"]["high"] == 0
 
 
+def test_identical_values_of_a_negative_loss_are_a_relative_delta_of_plus_zero(cli, write) -> None:
+    # 0 / -3.11 is -0.0: the same file against itself read "+0" beside "-0.00%", and -0.0 in JSON and CSV.
+    data = write("nll.csv", "y,pred\n5,5\n6,6\n4,4\n")
+    args = ["compare", data, data, "--target", "y", "-l", "poisson_nll", "-q"]
+    (record,) = json.loads(cli(*args, "-f", "json").out)["results"]
+    assert record["baseline"] < 0 and (record["delta"], record["verdict"]) == (0, "same")
+    assert str(record["relative_delta"]) == "0.0"
+    assert cli(*args, "-f", "csv").out.splitlines()[1].endswith(",0.0,0.0,,,same,3")
+    assert "│    +0 │   +0.00% │ same" in cli(*args).out
+
+
 def test_compare_aligns_by_key(tmp_path: Path, write) -> None:
     base = write("b.csv", "id,pred,target\n1,1,0\n2,2,0\n3,3,0\n")
     cand = write("c.csv", "id,pred\n3,0\n1,0\n2,1\n")

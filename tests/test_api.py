@@ -191,12 +191,29 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^on needs targets: it names the key column shared by both files$",
         ),
-        (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "expected a string or a list of strings"),
+        # An integer percent too large for a float escaped as Python's OverflowError (not a LossctlError)
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse", fail_if_worse=10**400),
+            lossctl.UsageError,
+            r"^fail_if_worse takes a finite number, got 1000.*000$",
+        ),
+        (lambda: lossctl.evaluate(SAMPLE, losses=123), lossctl.UsageError, "^losses takes a string or a list of str"),
         # a dict gave its keys alone: params={"delta": 2} said "expected KEY=VALUE in --param, got 'delta'"
         (
             lambda: lossctl.evaluate(SAMPLE, losses="huber", params={"delta": 2}),
             lossctl.UsageError,
-            r"^expected a string or a list of strings, got dict \{'delta': 2\}$",
+            r"^params takes a string or a list of strings, got dict \{'delta': 2\}$",
+        ),
+        # bytes gave their integers, and no message named the keyword: "expected strings, got int 109"
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", fail_if=b"mse>1"),
+            lossctl.UsageError,
+            r"^fail_if takes a string or a list of strings, got bytes b'mse>1'$",
+        ),
+        (
+            lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse", fail_if=["mse>1", 2]),
+            lossctl.UsageError,
+            r"^fail_if takes strings, got int 2$",
         ),
         (lambda: lossctl.Metric("mse").merge(3), lossctl.UsageError, "a Metric merges another Metric, not int"),
         (lambda: lossctl.get(3), lossctl.UsageError, r"a loss is named by a string .*, got 3 \(int\)$"),

@@ -314,6 +314,18 @@ def test_fail_if_on_a_loss_with_parameters_and_one_not_selected(cli, regression_
     assert doc["results"][-1]["loss"] == "mae"
 
 
+@pytest.mark.parametrize("gate", ["mae:multioutput=raw>1", "mae : multioutput = raw > 1", "mae:multioutput=RAW>1"])
+def test_fail_if_on_a_raw_loss_not_selected_is_a_usage_error(cli, write, gate: str) -> None:
+    # A gated loss not selected with multioutput=raw spelled otherwise than 'multioutput=raw' (spaces, case) was
+    # added as one result per output, and the gate then found no overall value: internal error (StopIteration), 4.
+    data = write("two.csv", "p1,p2,y1,y2\n1,2,1,1\n3,4,2,5\n")
+    output = data.with_suffix(".json")
+    run = cli("eval", data, "--pred", "p1,p2", "--target", "y1,y2", "-l", "mse", "--fail-if", gate, "-o", output)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"error: --fail-if '{gate}': the loss has one value per output (multioutput=raw)\n"
+    assert not output.exists()
+
+
 def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) -> None:
     # Two huber checks were "huber = ..." lines and {"loss": "huber"} records: they could not be told apart.
     args = ["eval", regression_csv, "-l", "huber:delta=2", "-l", "huber:delta=3", "--fail-if", "huber:delta=2>1",
@@ -345,6 +357,34 @@ def test_lines_of_the_table_output_are_never_broken(regression_csv: Path, tmp_pa
     assert lines[0].startswith(f"{path}  4 rows  pred=pred  target=target")
     assert [line for line in lines if "FAILED" in line] == [f"check {check}: huber:delta=2.123456789 = 0.6875 FAILED"]
     assert lines[-2] == "gap huber:delta=2.123456789: 0.75 (worst group: segment=b)"
+
+
+@pytest.mark.parametrize(
+    ("check", "line"),
+    [
+        ("mse>0.25", "check mse>0.25: mse = 0.25000001 FAILED"),  # was "mse = 0.25 FAILED"
+        ("mse<=0.25", "check mse<=0.25: mse = 0.25000001 passed"),  # was "mse = 0.25 passed"
+        ("mse>=0.25", "check mse>=0.25: mse = 0.25 FAILED"),  # rounded where that reads as its verdict
+        ("mse>0.2500000050000001", "check mse>0.2500000050000001: mse = 0.25 passed"),  # the threshold itself
+    ],
+)
+def test_a_check_line_never_rounds_its_value_to_the_other_verdict(cli, write, check: str, line: str) -> None:
+    data = write("edge.csv", "y,pred\n0,0.5\n0,0.50000001\n")  # mse 0.2500000050000001
+    run = cli("eval", data, "--target", "y", "-l", "mse", "--fail-if", check, "-q")
+    assert (run.code, run.out.splitlines()[-1]) == (0 if "passed" in line else 1, line)
+
+
+def test_a_relative_check_line_never_rounds_a_failure_to_its_threshold(cli, write) -> None:
+    # A candidate worse by 1.004% failed 'worse by > 1%' and its line read "mae = +1.00% FAILED".
+    base, worse = write("b.csv", "y,pred\n0,1\n0,1\n"), write("c.csv", "y,pred\n0,1.01004\n0,1.01004\n")
+    args = ["compare", base, worse, "--target", "y", "-l", "mae", "--fail-if-worse", "1"]
+    assert cli(*args, "-q").out.endswith("\ncheck mae worse by > 1%: mae = +1.004% FAILED\n")
+    assert cli(*args, "-q", "-f", "markdown").out.endswith("\n- check `mae worse by > 1%`: mae = +1.004% (FAILED)\n")
+    run = cli(*args, "-f", "json")
+    assert (run.code, run.err.splitlines()[-1]) == (1, "notice: check mae worse by > 1% FAILED: mae = +1.004%")
+    # 1.01 over 1 is worse by exactly 1% (the 1e-12 rule), which passes: rounded, as the verdict reads
+    same = write("d.csv", "y,pred\n0,1.01\n0,1.01\n")
+    assert cli("compare", base, same, *args[3:], "-q").out.endswith("\ncheck mae worse by > 1%: mae = +1.00% passed\n")
 
 
 def test_csv_and_markdown_formats(cli, regression_csv: Path) -> None:

@@ -365,6 +365,29 @@ def test_compare_ci_without_bootstrap_in_csv_and_significant(cli, tmp_path: Path
     assert "notice: mse delta: no confidence interval for the overall value: fewer than 2 rows\n" in run.err
 
 
+@pytest.mark.parametrize("interval", [["--ci", "0.9"], ["--bootstrap", "50"]])
+def test_a_significant_gate_without_an_interval_says_why_it_passed(cli, write, interval: list[str]) -> None:
+    # One row has no interval of the delta: a candidate worse by 800% passed 'worse by > 1% (significant)', exit 0,
+    # with a record (and, under --quiet, a line) that gave no reason: {"value": 8.0, "threshold": 0.01, "passed": true}.
+    base, worse = write("b.csv", "target,pred\n0,1\n"), write("c.csv", "target,pred\n0,3\n")
+    args = ["compare", base, worse, "-l", "mse", *interval, "--fail-if-worse", "1", "--significant", "-q"]
+    run = cli(*args, "-f", "json")
+    (check,) = json.loads(run.out)["checks"]
+    assert run.code == 0 and (check["value"], check["passed"]) == (8.0, True)
+    assert check["note"] == "the delta has no interval: not counted as significant"
+    assert cli(*args).out.endswith(
+        "check mse worse by > 1% (significant): mse = +800.00% (the delta has no interval: not counted as "
+        "significant) passed\n"
+    )
+    assert "note" not in json.loads(cli(*args[:-2], "-q", "-f", "json").out)["checks"][0]  # not significant: no note
+    zero = write("z.csv", "target,pred\n0,0\n")  # over a baseline of 0 the note says both
+    (check,) = json.loads(cli("compare", zero, *args[2:], "-f", "json").out)["checks"]
+    assert (check["value"], check["passed"]) == (None, True)
+    assert check["note"] == (
+        "the baseline is 0: worse by an unbounded percent; the delta has no interval: not counted as significant"
+    )
+
+
 @pytest.mark.parametrize(
     ("level", "header"), [("0.999", "99.9% interval"), ("0.975", "97.5% interval"), ("0.9", "90% interval")]
 )
