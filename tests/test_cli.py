@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -322,13 +323,32 @@ def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) 
     assert run.code == 1
     two, three = (lossctl.evaluate(regression_csv, losses=[f"huber:delta={d}"])["huber"] for d in (2, 3))
     assert run.out.endswith(
-        f"check huber:delta=2>1: huber:delta=2 = {two:.6g} passed\n"
-        f"check huber:delta=3 > 0: huber:delta=3 = {three:.6g} FAILED\n"
+        f"check huber:delta=2>1: huber:delta=2 = {two!r} passed\n"
+        f"check huber:delta=3 > 0: huber:delta=3 = {three!r} FAILED\n"
     )
     doc = json.loads(cli(*args, "-f", "json").out)
     assert [(c["loss"], c["params"]) for c in doc["checks"]] == [("huber", {"delta": 2.0}), ("huber", {"delta": 3.0})]
     markdown = cli(*args, "-f", "markdown").out
     assert f"- check `huber:delta=3 > 0`: huber:delta=3 = {three!r} (FAILED)\n" in markdown
+
+
+def test_a_check_line_shows_the_value_on_the_side_of_the_threshold_its_verdict_says(
+    cli, write: Callable[[str, str], Path]
+) -> None:
+    # The table's check line rounded the value as its cells are (6 digits): 'mse>X' with X just below the value
+    # read 'mse = <a number below X> FAILED'. It now writes every digit, as Markdown and the stderr notice do.
+    regression_csv = write("p.csv", "pred,target\n0.1,0.4\n0.2,0.9\n1.3,0.0\n")
+    value = lossctl.evaluate(str(regression_csv), losses="mse")["mse"]
+    assert repr(value) == "0.7566666666666667"
+    just_below, just_above = value * (1 - 1e-9), value * (1 + 1e-9)
+    assert f"{just_below:.6g}" == f"{value:.6g}" == f"{just_above:.6g}"  # rounded, the three look alike
+    run = cli("eval", regression_csv, "-l", "mse", "--fail-if", f"mse>{just_below!r}",
+              "--fail-if", f"mse>={just_above!r}", "-q")  # fmt: skip
+    assert run.code == 1
+    assert run.out.splitlines()[-2:] == [
+        f"check mse>{just_below!r}: mse = {value!r} FAILED",
+        f"check mse>={just_above!r}: mse = {value!r} passed",
+    ]
 
 
 def test_lines_of_the_table_output_are_never_broken(regression_csv: Path, tmp_path: Path) -> None:
