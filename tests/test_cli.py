@@ -120,7 +120,8 @@ def _awkward_groups(tmp_path: Path) -> Path:
 def test_records_are_written_as_the_encoders_write_them(tmp_path: Path, options: dict) -> None:
     """JSON and CSV put each record together from text made once per loss and per group (report._record_lines,
     report._result_csv_lines): every line equals what ``json`` makes of the record's dict, and the CSV equals
-    what ``csv`` makes of the table's rows (booleans and lists in group columns as format_value writes them)."""
+    what ``csv`` makes of the table's rows (booleans and lists in group columns as format_value writes them, an
+    empty text key quoted, ``""``)."""
     from lossctl.report import format_value, table_rows, to_csv, to_json
 
     kwargs = {"pred": "p1"} if "models" not in options else {}
@@ -135,9 +136,11 @@ def test_records_are_written_as_the_encoders_write_them(tmp_path: Path, options:
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\n")
     writer.writerow(header)
+    empty = "<the empty text>"  # csv quotes no cell it need not
     for row in rows:
-        writer.writerow([format_value(v) if i >= first_group and isinstance(v, bool) else v for i, v in enumerate(row)])
-    assert to_csv(report) == expected.getvalue()
+        cells = [format_value(v) if i >= first_group and isinstance(v, bool) else v for i, v in enumerate(row)]
+        writer.writerow([empty if i >= first_group and v == "" else v for i, v in enumerate(cells)])
+    assert to_csv(report) == expected.getvalue().replace(empty, '""')
 
 
 def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
