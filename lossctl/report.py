@@ -383,10 +383,13 @@ def format_value(value: Any) -> str:
 
 
 def key_text(value: Any) -> str:
-    """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), a boolean as the command
-    line writes it (``true``), not as Python's ``None`` and ``True``."""
+    """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), an empty text as ``""``
+    (nothing at all, it read as the overall result's empty cell), a boolean as the command line writes it
+    (``true``), not as Python's ``None`` and ``True``."""
     if value is None:
         return "(missing)"
+    if value == "" and isinstance(value, str):
+        return '""'
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -628,7 +631,7 @@ def _csv_group_cells(by: list[str]) -> Callable[[dict[str, Any]], str]:
 
 
 def _missing_shown(value: Any) -> Any:
-    return "(missing)" if value is None else value
+    return key_text(value) if value is None or value == "" else value
 
 
 def _markdown_cell(text: str) -> str:
@@ -662,8 +665,8 @@ def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 def to_markdown(report: AnyReport) -> str:
     """The results table, then with ``--by`` a table of each loss's gap and worst group (as the rich table prints
-    them), then the checks. A group's missing key is ``(missing)``, as the gaps and the rich table write it: an
-    empty cell is the overall result's."""
+    them), then the checks. A group's missing key is ``(missing)`` and an empty text key ``""``, as the gaps and the
+    rich table write them: an empty cell is the overall result's."""
     has_models, by = bool(report.models), report.by
     lines = markdown_table(_header(report, has_models, by), _rows(report, has_models, by, _missing_shown))
     gaps = report.gaps()
