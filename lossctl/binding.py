@@ -335,7 +335,13 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
             labels = ", ".join(r.label for r in candidates)
             raise UsageError(f"{option('fail_if')} '{gate.expr}' is ambiguous between {labels}; name its parameters")
         if any(r.params.get("multioutput") == "raw" for r in candidates) or "multioutput=raw" in gate.loss:
-            raise UsageError(f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw)")
+            name = candidates[0].spec.name if candidates else gate.loss.split(":")[0]
+            model = f"@{gate.model}" if gate.model is not None else ""
+            raise UsageError(
+                f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw) and a check "
+                f"gates one value; gate the outputs' mean: -l {name}:multioutput=uniform --fail-if "
+                f"'{name}:multioutput=uniform{model}{gate.op}{gate.threshold!r}'"
+            )
         if not candidates:
             candidates = build_requests([gate.loss], (), options.convention)
             requests.extend(candidates)
