@@ -338,6 +338,12 @@ def gate_owners(options: Options, requests: list[LossRequest]) -> list[LossReque
             candidates = build_requests([gate.loss], (), options.convention)
             requests.extend(candidates)
         if any(r.params.get("multioutput") == "raw" for r in candidates):  # as parsed: 'multioutput = RAW' too
-            raise UsageError(f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw)")
+            name = candidates[0].spec.name
+            model = f"@{gate.model}" if gate.model is not None else ""
+            raise UsageError(
+                f"{option('fail_if')} '{gate.expr}': the loss has one value per output (multioutput=raw) and a check "
+                f"gates one value; gate the outputs' mean: -l {name}:multioutput=uniform --fail-if "
+                f"'{name}:multioutput=uniform{model}{gate.op}{gate.threshold!r}'"
+            )
         owners.append(candidates[0])
     return owners

@@ -597,11 +597,9 @@ def _comparisons(
         return no_interval.check(label, group, value, gradient, outcome.covariance(code), options.level)
 
     owners: list[tuple[LossRequest | Composite, str]] = [
-        (r, signature(r, options.reduction, options.convention, plan.weight)) for r in requests
+        (r, signature(r, options.reduction, options.convention, plan)) for r in requests
     ]
-    owners += [
-        (c, composite_signature(c, options.reduction, options.convention, plan.weight)) for c in options.composites
-    ]
+    owners += [(c, composite_signature(c, options.reduction, options.convention, plan)) for c in options.composites]
 
     def numbers(owner: LossRequest | Composite, model: str) -> Values:
         if isinstance(owner, Composite):

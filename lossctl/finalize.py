@@ -24,6 +24,7 @@ from lossctl import __version__
 from lossctl.aggregates import Aggregate, Stats
 from lossctl.engine import Outcome, Plan
 from lossctl.errors import InputError, ZeroWeightSum
+from lossctl.labels import ClassIndex, PositiveLabel
 from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest
@@ -317,11 +318,11 @@ def _build_results(
     entries: list[tuple[LossRequest | Composite, str | None, str, Values, int | None]] = []
     for j, job in enumerate(plan.jobs):
         request = job.request
-        entries.append((request, job.model, signature(request, reduction, convention, plan.weight), values[j], j))
+        entries.append((request, job.model, signature(request, reduction, convention, plan), values[j], j))
     notices.extend(loss_notices(plan, outcome, convention))
     models = list(dict.fromkeys(job.model for job in plan.jobs))
     for composite in composites:
-        sig = composite_signature(composite, reduction, convention, plan.weight)
+        sig = composite_signature(composite, reduction, convention, plan)
         for model in models:
             parts = [values[plan.job_index(r, model)] for _, r in composite.terms]
             entries.append((composite, model, sig, combine(composite, parts), None))
@@ -411,13 +412,14 @@ def gap(
     return record | ({"model": model} if model is not None else {})
 
 
-def signature(request: LossRequest, reduction: str, convention: str, weight: str | None) -> str:
-    """Everything that fixes a number: loss, every parameter, reduction, weighting, convention, version."""
+def signature(request: LossRequest, reduction: str, convention: str, plan: Plan) -> str:
+    """Everything that fixes a number: loss, every parameter, reduction, weighting, what the labels mean
+    (``--positive``, ``--classes``), convention, version."""
     head = [request.name, *(f"{k}={v!r}" for k, v in request.params.items())]
-    return "|".join(head + _signature_tail(reduction, request.spec.convention_tag(convention), weight))
+    return "|".join(head + _signature_tail(reduction, request.spec.convention_tag(convention), plan))
 
 
-def composite_signature(composite: Composite, reduction: str, convention: str, weight: str | None) -> str:
+def composite_signature(composite: Composite, reduction: str, convention: str, plan: Plan) -> str:
     """A composite's signature: its name, every part with all of its parameters, and the convention with the
     library releases its parts reproduce (``keras<=3.15.1`` when a part's own signature says so)."""
     parts = "+".join(
@@ -425,13 +427,20 @@ def composite_signature(composite: Composite, reduction: str, convention: str, w
     )
     tags = sorted({r.spec.convention_tag(convention) for _, r in composite.terms} - {convention})
     tag = ",".join(tags) if tags else convention
-    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, tag, weight)])
+    return "|".join([f"{composite.name}={parts}", *_signature_tail(reduction, tag, plan)])
 
 
-def _signature_tail(reduction: str, convention: str, weight: str | None) -> list[str]:
+def _signature_tail(reduction: str, convention: str, plan: Plan) -> list[str]:
+    """The run's settings in a signature. ``--positive`` and ``--classes`` decide which label is 1 and which class
+    is index 0: ``bce --positive cat`` and ``--positive dog`` give two numbers on one file."""
+    encoders = plan.encoders.values()
+    positive = next((e.positive for e in encoders if isinstance(e, PositiveLabel) and e.positive is not None), None)
+    classes = next((e.classes for e in encoders if isinstance(e, ClassIndex) and e.classes), None)
     return [
         f"reduction={reduction}",
-        *([f"weight={weight}"] if weight else []),
+        *([f"weight={plan.weight}"] if plan.weight else []),
+        *([f"positive={positive}"] if positive is not None else []),
+        *([f"classes={','.join(classes)}"] if classes else []),
         f"convention={convention}",
         f"lossctl={__version__}",
     ]

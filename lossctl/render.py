@@ -128,7 +128,9 @@ def _print_whole(console: Console, table: Table) -> None:
 
 
 def _print_checks(report: AnyReport, console: Console) -> None:
-    """One line per gate; compare's relative checks (a fraction with its threshold) as percents."""
+    """One line per gate, its value as Markdown and the stderr notice write it (:meth:`Check.shown_value`: every digit,
+    compare's relative checks as percents): rounded as the table's cells are, ``mse>704.8974`` read
+    ``mse = 704.897 FAILED``, a value on the other side of the threshold than the verdict."""
     for check in report.checks:
         mark = "[green]passed[/]" if check.passed else "[bold red]FAILED[/]"
         loss = _text(check.named())

@@ -402,10 +402,13 @@ def format_value(value: Any) -> str:
 
 
 def key_text(value: Any) -> str:
-    """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), a boolean as the command
-    line writes it (``true``), not as Python's ``None`` and ``True``."""
+    """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), an empty text as ``""``
+    (nothing at all, it read as the overall result's empty cell), a boolean as the command line writes it
+    (``true``), not as Python's ``None`` and ``True``."""
     if value is None:
         return "(missing)"
+    if value == "" and isinstance(value, str):
+        return '""'
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -544,8 +547,8 @@ def to_csv(report: AnyReport) -> str:
 
 def write_csv(report: AnyReport, out: TextIO) -> None:
     """Write the CSV table, a batch of rows at a time. ``csv`` writes ``None`` as an empty cell, floats by ``repr``
-    and the rest by ``str``, as :func:`format_value` does, except booleans and lists: only the group columns can
-    hold those. A :class:`Report`'s rows are put together from text made once per loss and once per group
+    and the rest by ``str``, as :func:`format_value` does; the group columns are written by :func:`_csv_group_cells`.
+    A :class:`Report`'s rows are put together from text made once per loss and once per group
     (:func:`_result_csv_lines`)."""
     has_models, by = bool(report.models), report.by
     line = _csv_line_writer()
@@ -554,8 +557,12 @@ def write_csv(report: AnyReport, out: TextIO) -> None:
         for lines in _batches(_result_csv_lines(report, has_models)):
             out.write("".join(lines))
         return
-    for batch in _batches(_rows(report, has_models, by, _csv_group_cell)):
-        out.write("".join(map(line, batch)))
+    cells, no_group = _csv_group_cells(by), "," * len(by)
+    rows = zip(report.results, _rows(report, has_models, [], None), strict=True)
+    for batch in _batches(
+        f"{line(row)[:-1]}{no_group if record.group is None else cells(record.group)}\n" for record, row in rows
+    ):
+        out.write("".join(batch))
 
 
 def _csv_line_writer() -> Callable[[Iterable[Any]], str]:
@@ -585,10 +592,10 @@ def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
     def cells(values: list[Any]) -> str:  # ",a,b" for [a, b], quoted as inside a row
         return line(["", *values])[:-1]
 
-    by = report.by
+    group_cells = _csv_group_cells(report.by)
     shared: dict[tuple[int, str, str, str | None], tuple[str, str]] = {}
     groups: dict[int, str] = {}  # a group's key dict is shared by its records (finalize.plain_keys)
-    no_group = "," * len(by)
+    no_group = "," * len(report.by)
     head = tail = ""
     last: tuple[int, str, str, str | None] | None = None
     for record in report.results:
@@ -605,7 +612,7 @@ def _result_csv_lines(report: Report, has_models: bool) -> Iterator[str]:
         else:
             group_text = groups.get(id(group), "")
             if not group_text:
-                group_text = groups[id(group)] = cells([_csv_group_cell(group.get(column)) for column in by])
+                group_text = groups[id(group)] = group_cells(group)
         value, ci = record.value, record.ci
         if ci is None and type(value) is float and type(record.n) is int:
             numbers = f"{value!r},{record.n},,"
@@ -628,12 +635,22 @@ def _batches(items: Iterator[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-def _csv_group_cell(value: Any) -> Any:
-    return format_value(value) if isinstance(value, bool | list | tuple) else value
+def _csv_group_cells(by: list[str]) -> Callable[[dict[str, Any]], str]:
+    """A function giving the text of a group's cells in a CSV row, ``,a,b``. A missing key is an empty cell and an
+    empty text key a quoted one, ``""``, as PostgreSQL, DuckDB and polars write and read them (both were empty
+    cells: two groups written alike). Booleans and lists are written as :func:`format_value` has them."""
+    line = _csv_line_writer()
+
+    def cell(value: Any) -> str:
+        if value == "" and isinstance(value, str):
+            return ',""'
+        return line(["", format_value(value) if isinstance(value, bool | list | tuple) else value])[:-1]
+
+    return lambda group: "".join([cell(group.get(column)) for column in by])
 
 
 def _missing_shown(value: Any) -> Any:
-    return "(missing)" if value is None else value
+    return key_text(value) if value is None or value == "" else value
 
 
 def _markdown_cell(text: str) -> str:
@@ -667,8 +684,8 @@ def markdown_text(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 def to_markdown(report: AnyReport) -> str:
     """The results table, then with ``--by`` a table of each loss's gap and worst group (as the rich table prints
-    them), then the checks. A group's missing key is ``(missing)``, as the gaps and the rich table write it: an
-    empty cell is the overall result's."""
+    them), then the checks. A group's missing key is ``(missing)`` and an empty text key ``""``, as the gaps and the
+    rich table write them: an empty cell is the overall result's."""
     has_models, by = bool(report.models), report.by
     lines = markdown_table(_header(report, has_models, by), _rows(report, has_models, by, _missing_shown))
     gaps = report.gaps()

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +120,8 @@ def _awkward_groups(tmp_path: Path) -> Path:
 def test_records_are_written_as_the_encoders_write_them(tmp_path: Path, options: dict) -> None:
     """JSON and CSV put each record together from text made once per loss and per group (report._record_lines,
     report._result_csv_lines): every line equals what ``json`` makes of the record's dict, and the CSV equals
-    what ``csv`` makes of the table's rows (booleans and lists in group columns as format_value writes them)."""
+    what ``csv`` makes of the table's rows (booleans and lists in group columns as format_value writes them, an
+    empty text key quoted, ``""``)."""
     from lossctl.report import format_value, table_rows, to_csv, to_json
 
     kwargs = {"pred": "p1"} if "models" not in options else {}
@@ -134,9 +136,11 @@ def test_records_are_written_as_the_encoders_write_them(tmp_path: Path, options:
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\n")
     writer.writerow(header)
+    empty = "<the empty text>"  # csv quotes no cell it need not
     for row in rows:
-        writer.writerow([format_value(v) if i >= first_group and isinstance(v, bool) else v for i, v in enumerate(row)])
-    assert to_csv(report) == expected.getvalue()
+        cells = [format_value(v) if i >= first_group and isinstance(v, bool) else v for i, v in enumerate(row)]
+        writer.writerow([empty if i >= first_group and v == "" else v for i, v in enumerate(cells)])
+    assert to_csv(report) == expected.getvalue().replace(empty, '""')
 
 
 def test_guessed_columns_are_reported_on_stderr(cli, regression_csv: Path) -> None:
@@ -322,7 +326,8 @@ def test_fail_if_on_a_raw_loss_not_selected_is_a_usage_error(cli, write, gate: s
     output = data.with_suffix(".json")
     run = cli("eval", data, "--pred", "p1,p2", "--target", "y1,y2", "-l", "mse", "--fail-if", gate, "-o", output)
     assert (run.code, run.out) == (2, "")
-    assert run.err == f"error: --fail-if '{gate}': the loss has one value per output (multioutput=raw)\n"
+    assert run.err.startswith(f"error: --fail-if '{gate}': the loss has one value per output (multioutput=raw) and a")
+    assert run.err.endswith(" -l mae:multioutput=uniform --fail-if 'mae:multioutput=uniform>1.0'\n")
     assert not output.exists()
 
 
@@ -334,13 +339,32 @@ def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) 
     assert run.code == 1
     two, three = (lossctl.evaluate(regression_csv, losses=[f"huber:delta={d}"])["huber"] for d in (2, 3))
     assert run.out.endswith(
-        f"check huber:delta=2>1: huber:delta=2 = {two:.6g} passed\n"
-        f"check huber:delta=3 > 0: huber:delta=3 = {three:.6g} FAILED\n"
+        f"check huber:delta=2>1: huber:delta=2 = {two!r} passed\n"
+        f"check huber:delta=3 > 0: huber:delta=3 = {three!r} FAILED\n"
     )
     doc = json.loads(cli(*args, "-f", "json").out)
     assert [(c["loss"], c["params"]) for c in doc["checks"]] == [("huber", {"delta": 2.0}), ("huber", {"delta": 3.0})]
     markdown = cli(*args, "-f", "markdown").out
     assert f"- check `huber:delta=3 > 0`: huber:delta=3 = {three!r} (FAILED)\n" in markdown
+
+
+def test_a_check_line_shows_the_value_on_the_side_of_the_threshold_its_verdict_says(
+    cli, write: Callable[[str, str], Path]
+) -> None:
+    # The table's check line rounded the value as its cells are (6 digits): 'mse>=X' with X just above the value
+    # read 'mse = <a number above X> passed'. It now writes the digits its verdict needs.
+    regression_csv = write("p.csv", "pred,target\n0.1,0.4\n0.2,0.9\n1.3,0.0\n")
+    value = lossctl.evaluate(str(regression_csv), losses="mse")["mse"]
+    assert repr(value) == "0.7566666666666667"
+    just_below, just_above = value * (1 - 1e-9), value * (1 + 1e-9)
+    assert f"{just_below:.6g}" == f"{value:.6g}" == f"{just_above:.6g}"  # rounded, the three look alike
+    run = cli("eval", regression_csv, "-l", "mse", "--fail-if", f"mse>{just_below!r}",
+              "--fail-if", f"mse>={just_above!r}", "-q")  # fmt: skip
+    assert run.code == 1
+    assert run.out.splitlines()[-2:] == [
+        f"check mse>{just_below!r}: mse = 0.756667 FAILED",  # above just_below at 6 digits already
+        f"check mse>={just_above!r}: mse = 0.756666667 passed",  # below just_above from 9 digits on
+    ]
 
 
 def test_lines_of_the_table_output_are_never_broken(regression_csv: Path, tmp_path: Path) -> None:

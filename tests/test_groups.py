@@ -313,6 +313,38 @@ def test_markdown_tells_a_missing_key_from_the_overall_result(cli, write) -> Non
     ]
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_csv_tells_an_empty_text_key_from_a_missing_one(cli, tmp_path: Path, command: str) -> None:
+    # The key '' and a missing key were both empty cells: two groups written alike. The empty text is quoted, as
+    # PostgreSQL, DuckDB and polars write it and read it back as '' (an empty cell: null).
+    path = tmp_path / "k.parquet"
+    columns = {"k": ["", None, "a,b", ""], "pred": [1.0, 2.0, 3.0, 5.0], "other": [0.0] * 4, "target": [0.0] * 4}
+    pq.write_table(pa.table(columns), path)
+    models = ["--model", "A=pred", "--model", "B=other", "--target", "target"] if command == "compare" else []
+    run = cli(command, path, *models, "-l", "mse", "--by", "k", "-f", "csv", "-q")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].endswith(",k")
+    # The overall result, the key '' (rows 0 and 3), the missing key (row 1), 'a,b' (row 2).
+    before = lines[0].count(",")  # the columns before k
+    assert [line.split(",", before)[before] for line in lines[1:]] == ["", '""', "", '"a,b"']
+    if command == "eval":
+        values = [["9.75", "4"], ["13.0", "2"], ["4.0", "1"], ["9.0", "1"]]
+        assert [line.split(",")[3:5] for line in lines[1:]] == values
+
+
+def test_markdown_and_the_table_show_an_empty_text_key(cli, tmp_path: Path) -> None:
+    # The key '' was an empty Markdown cell, as the overall result's row has, and 'worst group: k=' in gap lines.
+    path = tmp_path / "k.parquet"
+    pq.write_table(pa.table({"k": ["", None, "a", ""], "pred": [1.0, 2.0, 3.0, 5.0], "target": [0.0] * 4}), path)
+    markdown = cli("eval", path, "-l", "mse", "--by", "k", "-f", "markdown", "-q").out.splitlines()
+    assert [line.split(" | ")[-1] for line in markdown[2:6]] == [" |", '"" |', "(missing) |", "a |"]
+    assert markdown[-1] == '| mse | 9.0 | k="" |'
+    table = cli("eval", path, "-l", "mse", "--by", "k", "-q").out.splitlines()
+    assert [line.split()[3] for line in table[4:8]] == ["all", '""', "(missing)", "a"]
+    assert table[-1] == 'gap mse: 9 (worst group: k="")'
+
+
 def test_an_infinite_key_is_an_input_error(cli, write) -> None:
     run = cli("eval", write("g.csv", "pred,target,g\n2,1,0.5\n1,1,inf\n"), "-l", "mse", "--by", "g", "-f", "json")
     assert (run.code, run.out, run.err.strip()) == (

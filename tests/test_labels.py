@@ -124,6 +124,34 @@ def test_positive_names_the_positive_class(cli, write) -> None:
     )
 
 
+def test_positive_and_classes_enter_the_signature(cli, write) -> None:
+    # --positive and --classes decide which label is 1 and which class is index 0: two runs on one file gave two
+    # numbers under one signature, which is there to tell whether two numbers may be compared.
+    def records(path: Path, *args: str) -> list[tuple[float, str]]:
+        run = cli("eval", path, *args, "-f", "json")
+        assert run.code == 0, run.err
+        return [(r["value"], r["signature"]) for r in json.loads(run.out)["results"]]
+
+    binary = write("b.csv", "y,p\nyes,0.9\nno,0.2\nyes,0.6\n")
+    (yes, yes_signature), (no, no_signature) = (
+        records(binary, "--target", "y", "--pred", "p", "-l", "bce", "--positive", label)[0] for label in ("yes", "no")
+    )
+    assert yes != no
+    assert [yes_signature, no_signature] == [
+        f"bce|eps={float(np.finfo(float).eps)!r}|label_smoothing=0.0|reduction=mean|positive={label}|convention=lossctl|"
+        f"lossctl={lossctl.__version__}"
+        for label in ("yes", "no")
+    ]
+    multi = write("m.csv", "label,p_0,p_1,p_2\ncat,0.7,0.2,0.1\neel,0.1,0.1,0.8\ndog,0.3,0.6,0.1\n")
+    args = ["--pred", "p_*", "--target", "label", "-l", "categorical_ce,t=categorical_ce+brier_multiclass"]
+    forward, backward = (records(multi, *args, "--classes", order) for order in ("cat,dog,eel", "eel,dog,cat"))
+    assert [value for value, _ in forward] != [value for value, _ in backward]
+    for (_, one), (_, other) in zip(forward, backward, strict=True):  # the composite's too
+        assert "|classes=cat,dog,eel|convention=" in one and "|classes=eel,dog,cat|convention=" in other
+    numbers = write("n.csv", "y,p\n1,0.9\n0,0.2\n")
+    assert "positive" not in records(numbers, "--target", "y", "--pred", "p", "-l", "bce")[0][1]
+
+
 def test_zero_one_on_one_column_reads_labels_as_the_binary_losses_beside_it(cli, write) -> None:
     """-l bce,zero_one on 0/1 labels was 'error: column 'y' is read both as class labels and as binary labels'
     (exit 2), and --positive with zero_one alone 'no selected binary loss reads labels' (exit 2)."""

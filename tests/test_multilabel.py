@@ -136,7 +136,11 @@ def test_cli_raw_cannot_be_checked_or_summed(cli, outputs: Path) -> None:
     args = ("eval", outputs, "--target", "y1,y2", "--pred", "p1,p2")
     run = cli(*args, "-l", "mse:multioutput=raw", "--fail-if", "mse>1")
     assert run.code == 2
-    assert run.err.startswith("error: --fail-if 'mse>1': the loss has one value per output (multioutput=raw)")
+    assert run.err == (  # what to do instead, a command that works
+        "error: --fail-if 'mse>1': the loss has one value per output (multioutput=raw) and a check gates one value; "
+        "gate the outputs' mean: -l mse:multioutput=uniform --fail-if 'mse:multioutput=uniform>1.0'\n"
+    )
+    assert cli(*args, "-l", "mse:multioutput=uniform", "--fail-if", "mse:multioutput=uniform>1.0").code == 1
     run = cli(*args, "-l", "t=1*mse:multioutput=raw+1*mae")
     assert run.code == 2 and "has one value per output (multioutput=raw)" in run.err
 
