@@ -127,9 +127,14 @@ def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
 
 
 def _sklearn_one_label(
-    function: Callable[..., np.ndarray], loss: str, metric: str, instead: str | None
-) -> Callable[..., np.ndarray]:
-    """``function`` (lossctl's, which is sklearn's on one label column) for the sklearn convention, which has no
+    note: str,
+    function: Callable[..., np.ndarray],
+    loss: str,
+    metric: str,
+    instead: str | None,
+    lacks: Mapping[str, str] | None = None,
+) -> Convention:
+    """The sklearn convention of ``function`` (lossctl's, which is sklearn's on one label column), which has no
     multi-label form: sklearn's ``log_loss`` and ``brier_score_loss`` read K 0/1 target columns as the one-hot
     classes of one label (another number than the mean over the N K labels), ``hinge_loss`` refuses them."""
 
@@ -143,7 +148,7 @@ def _sklearn_one_label(
             )
         return function(target, pred, **params)
 
-    return one_label
+    return Convention(note, one_label, lacks=dict(lacks or {}), one_label=True)
 
 
 def _any_per_row(flags: np.ndarray) -> np.ndarray:
@@ -212,10 +217,13 @@ CLIPPING_MEAN = Aggregate(
     "mistakes; compare with brier when that matters. When the model outputs logits use bce_logits, which is "
     "exact where probabilities round to 0 or 1.",
     conventions={
-        "sklearn": Convention(
+        "sklearn": _sklearn_one_label(
             "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one label column only (log_loss "
             "reads K 0/1 columns as one-hot classes: categorical_ce).",
-            func=_sklearn_one_label(lambda *a, **k: bce(*a, **k), "bce", "log_loss", "categorical_ce"),
+            lambda *a, **k: bce(*a, **k),
+            "bce",
+            "log_loss",
+            "categorical_ce",
             lacks={
                 "eps": "log_loss clips to the float64 machine epsilon; its eps parameter was removed in 1.5",
                 "label_smoothing": "log_loss has no label smoothing",
@@ -337,10 +345,13 @@ def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label
     "(unlike bce). It is a proper scoring rule but insensitive to the difference between p = 0.001 and "
     "p = 0.01, so prefer bce for rare events.",
     conventions={
-        "sklearn": Convention(
+        "sklearn": _sklearn_one_label(
             "Same formula as lossctl (brier_score_loss, binary case); one label column only (brier_score_loss reads "
             "K 0/1 columns as one-hot classes: brier_multiclass).",
-            func=_sklearn_one_label(lambda *a, **k: brier(*a, **k), "brier", "brier_score_loss", "brier_multiclass"),
+            lambda *a, **k: brier(*a, **k),
+            "brier",
+            "brier_score_loss",
+            "brier_multiclass",
         )
     },
 )
@@ -411,12 +422,15 @@ def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "far rows are from the right side of the margin and ignores rows already beyond it. Use bce_logits when "
     "the scores are meant to be calibrated logits.",
     conventions={
-        "sklearn": Convention(
+        "sklearn": _sklearn_one_label(
             "Same formula as lossctl (hinge_loss maps the smaller of two labels to -1; its margin is fixed at 1). "
             "Not imitated: given a target holding a single class, hinge_loss reads every row as the negative "
             "class (LabelBinarizer), so all 1 gives max(0, 1 + x); lossctl keeps t = +1. One label column only "
             "(hinge_loss refuses K columns).",
-            func=_sklearn_one_label(lambda *a, **k: hinge(*a, **k), "hinge", "hinge_loss", None),
+            lambda *a, **k: hinge(*a, **k),
+            "hinge",
+            "hinge_loss",
+            None,
             lacks={"margin": "hinge_loss fixes the margin at 1"},
         ),
         "keras": keras(
