@@ -20,7 +20,14 @@ import numpy as np
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError, option
-from lossctl.losses._checks import binary_labels, plus_minus_labels, probabilities, sign_labels, soft_labels
+from lossctl.losses._checks import (
+    binary_labels,
+    plus_minus_labels,
+    probabilities,
+    reject,
+    sign_labels,
+    soft_labels,
+)
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
@@ -570,6 +577,20 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     return np.column_stack([_row_mean(loss), clipped])
 
 
+def _torch_soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    # aten/src/ATen/native/Loss.cpp soft_margin_loss takes the target as the sign itself: a 0 label costs
+    # log1p(exp(0)) = log 2 whatever the score, not lossctl's 0 -> -1. Only -1/1 labels give torch's number.
+    convention = option("convention", "lossctl")
+    reject(
+        "target",
+        f"labels 1 or -1 (torch's SoftMarginLoss costs a 0 label log 2 whatever the score; {convention} maps "
+        "0/1 labels to -1/1)",
+        target,
+        (target != 1.0) & (target != -1.0),
+    )
+    return soft_margin(target, pred)
+
+
 @register_loss(
     "soft_margin",
     task="binary",
@@ -587,7 +608,13 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     when="Reproducing torch's SoftMarginLoss, the logistic loss written for -1/1 labels; with 0/1 labels it equals "
     "bce_logits. It is the smooth version of hinge: every row counts, even beyond the margin.",
     # aten/src/ATen/native/Loss.cpp soft_margin_loss: log1p(exp(-input * target)), mean over elements.
-    conventions={"torch": Convention("Same formula as lossctl (SoftMarginLoss takes -1/1 labels only).")},
+    conventions={
+        "torch": Convention(
+            "Same formula as lossctl on -1/1 labels; SoftMarginLoss takes the label as the sign itself (a 0 "
+            "costs log 2 whatever the score), so 0/1 labels, which lossctl maps to -1/1, are an input error.",
+            func=_torch_soft_margin,
+        )
+    },
 )
 def soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``log(1 + exp(-t x))`` per row, ``t`` = ``y`` for labels in {-1, 1} and ``2y - 1`` for {0, 1}.
