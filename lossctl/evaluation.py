@@ -192,13 +192,17 @@ def with_defaults(
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
     """The default losses of ``task`` that the run's ``--convention`` and ``--reduction`` allow, and why each other
     one is left out: the user did not ask for them, so one that cannot follow the options is not an error (``eval
-    --reduction sum`` on regression leaves out ``rmse``); with none left it is a usage error saying to name losses."""
+    --reduction sum`` on regression leaves out ``rmse``, ``--convention sklearn`` on multi-label data ``bce``, which
+    log_loss takes on one label column only); with none left it is a usage error saying to name losses."""
     names: list[str] = []
     left_out: list[str] = []
     for name in DEFAULT_LOSSES[task]:
         spec = get(name)
-        if options.convention != "lossctl" and options.convention not in spec.conventions:
+        convention = spec.conventions.get(options.convention)
+        if options.convention != "lossctl" and convention is None:
             left_out.append(f"{name}: no {options.convention} convention")
+        elif task.startswith("multilabel") and convention is not None and convention.one_label:
+            left_out.append(f"{name}: one label column under the {options.convention} convention")
         elif options.reduction not in spec.aggregate_for(options.convention).reductions:
             left_out.append(f"{name}: only the mean reduction")
         else:

@@ -230,6 +230,8 @@ class Convention:
     ``lacks``: the parameters the library does not have or fixes (name -> why, e.g. "Keras fixes it at 1e-7"):
     they keep the value of ``defaults`` (or lossctl's default; ``None`` where it has no effect), and setting one
     to another value is a usage error (see :meth:`LossSpec.refuse_lacking`), as no library reports that number.
+    ``one_label``: the library takes one label column only (its ``func`` refuses K), so a multi-label task's
+    default losses leave the loss out under this convention instead of failing on it.
     """
 
     note: str
@@ -239,6 +241,7 @@ class Convention:
     versions: str | None = None
     sums_elements: bool = False
     lacks: Mapping[str, str] = field(default_factory=dict)
+    one_label: bool = False
 
     @property
     def description(self) -> str:

@@ -156,6 +156,25 @@ def test_hinge_single_class_column_is_the_positive_class() -> None:
     np.testing.assert_array_equal(lossctl.get("hinge").per_sample([1, 1], [0.5, -1.0]), [0.5, 2.0])
 
 
+def test_soft_margin_torch_takes_plus_minus_one_labels_only(cli, write) -> None:
+    # torch.nn.SoftMarginLoss()(x, y) reads y as the sign itself: with y = [0, 1], x = [2, 3] torch reports
+    # (log 2 + log1p(exp(-3))) / 2 = 0.37087, while --convention torch gave lossctl's 0 -> -1 number,
+    # (log1p(exp(2)) + log1p(exp(-3))) / 2 = 1.0877..., a value torch never prints. It is now an input error.
+    soft_margin = lossctl.get("soft_margin")
+    assert soft_margin([0, 1], [2.0, 3.0]) == pytest.approx((math.log1p(math.exp(2)) + math.log1p(math.exp(-3))) / 2)
+    # torch.nn.SoftMarginLoss()(torch.tensor([2., 3.]), torch.tensor([-1., 1.])) == 1.0877576813083574
+    assert soft_margin([-1, 1], [2.0, 3.0], convention="torch") == pytest.approx(1.0877576813083574, rel=1e-15)
+    with pytest.raises(DomainError, match=r"^'target': expected labels 1 or -1 \(torch's SoftMarginLoss"):
+        soft_margin([0, 1], [2.0, 3.0], convention="torch")
+    path = write("labels.csv", "y,x\n0,2\n1,3\n")
+    run = cli("eval", path, "-l", "soft_margin", "--pred", "x", "--target", "y", "--convention", "torch")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: soft_margin: column 'y' (target): expected labels 1 or -1 (torch's SoftMarginLoss costs a 0 label "
+        "log 2 whatever the score; --convention lossctl maps 0/1 labels to -1/1), got 0 in 1 row (first: row 0)\n"
+    )
+
+
 def test_focal_by_hand() -> None:
     # x = 0: p = 0.5 so p_t = 0.5, (1 - p_t)^2 = 0.25 and bce = ln 2; alpha_t = 0.25 for y = 1, 0.75 for y = 0.
     rows = lossctl.get("focal").per_sample([1, 0], [0.0, 0.0])

@@ -279,6 +279,22 @@ def test_default_losses_leave_out_those_the_options_rule_out(cli, regression_csv
     assert not (scores.parent / "out.json").exists()
 
 
+def test_default_multilabel_losses_leave_out_those_sklearn_takes_on_one_label(cli, write) -> None:
+    # bce's sklearn convention takes one label column (log_loss reads K columns as one-hot classes): on
+    # multi-label data with no --loss, eval and compare stopped at exit 2 on bce, a loss the user had not asked for.
+    data = write("ml.csv", "a,b,pa,pb\n0,1,0.5,0.2\n1,1,1,0.4\n")
+    for command in (("eval", data), ("compare", data, data)):
+        run = cli(*command, "--pred", "pa,pb", "--target", "a,b", "--convention", "sklearn", "-f", "json")
+        assert run.code == 0, run.err
+        # sklearn.metrics.hamming_loss([[0, 1], [1, 1]], [[1, 0], [1, 0]]) == 0.75
+        (result,) = json.loads(run.out)["results"]
+        assert (result["loss"], result.get("value", result.get("baseline"))) == ("hamming", 0.75)
+        assert "evaluating hamming (left out bce: one label column under the sklearn convention)\n" in run.err
+    run = cli("eval", data, "--pred", "pa,pb", "--target", "a,b", "--convention", "sklearn", "-l", "bce")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.startswith("error: loss 'bce' with convention sklearn takes one label column")
+
+
 def test_fail_if_exits_1_and_still_prints(cli, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "mse>0.5", "--fail-if", "mse<0.1", "-f", "json")
     assert run.code == 1

@@ -256,6 +256,32 @@ def test_conventions_by_hand() -> None:
     assert_close(value, 2 * LN2, 1e-15)
 
 
+def test_categorical_ce_keras_takes_rows_of_any_scale(cli, write) -> None:
+    # Keras divides each row by its sum before clipping, so [2, 3, 5] is [0.2, 0.3, 0.5]; the keras convention
+    # refused values above 1 ("expected probabilities in [0, 1], got 2", exit 3) where Keras reports a number.
+    # KERAS_BACKEND=torch, keras 3.15.1, float64:
+    # keras.losses.SparseCategoricalCrossentropy()([0, 1], [[2., 3, 5], [1, 1, 1]]) == (ln 5 + ln 3) / 2
+    expected = (math.log(5) + math.log(3)) / 2
+    loss = lossctl.get("categorical_ce")
+    assert_close(loss([0, 1], [[2.0, 3.0, 5.0], [1.0, 1.0, 1.0]], convention="keras"), expected, 1e-15)
+    # the proportions of values near float64's largest, whose sum overflows: -ln(1/3)
+    assert_close(loss([0], [[1e308, 1e308, 1e308]], convention="keras"), math.log(3), 1e-15)
+    path = write("scores.csv", "y,a,b,c\n0,2,3,5\n1,1,1,1\n")
+    run = cli("eval", path, "-l", "categorical_ce", "--pred", "a,b,c", "--target", "y", "-f", "json", "--convention",
+              "keras")  # fmt: skip
+    assert run.code == 0, run.err
+    assert_close(json.loads(run.out)["results"][0]["value"], expected, 1e-15)
+    # a negative value or a row summing to 0 is still an input error (Keras would give a NaN or a clipped guess)
+    path = write("bad.csv", "y,a,b\n0,-1,2\n")
+    run = cli("eval", path, "-l", "categorical_ce", "--pred", "a,b", "--target", "y", "--convention", "keras")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: categorical_ce: columns 'a', 'b' (pred): expected values >= 0, got -1 in 1 row (first: row 0)\n"
+    )
+    with pytest.raises(InputError, match="rows with a positive sum"):
+        loss([0], [[0.0, 0.0]], convention="keras")
+
+
 def _contributions(target: list[float], pred: list[list[float]], **params: Any) -> np.ndarray:
     spec = lossctl.get("cross_entropy")
     arrays = {"target": np.asarray(target, dtype=float), "pred": np.asarray(pred, dtype=float)}

@@ -20,7 +20,14 @@ import numpy as np
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError, option
-from lossctl.losses._checks import binary_labels, plus_minus_labels, probabilities, sign_labels, soft_labels
+from lossctl.losses._checks import (
+    binary_labels,
+    plus_minus_labels,
+    probabilities,
+    reject,
+    sign_labels,
+    soft_labels,
+)
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
@@ -127,9 +134,14 @@ def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
 
 
 def _sklearn_one_label(
-    function: Callable[..., np.ndarray], loss: str, metric: str, instead: str | None
-) -> Callable[..., np.ndarray]:
-    """``function`` (lossctl's, which is sklearn's on one label column) for the sklearn convention, which has no
+    note: str,
+    function: Callable[..., np.ndarray],
+    loss: str,
+    metric: str,
+    instead: str | None,
+    lacks: Mapping[str, str] | None = None,
+) -> Convention:
+    """The sklearn convention of ``function`` (lossctl's, which is sklearn's on one label column), which has no
     multi-label form: sklearn's ``log_loss`` and ``brier_score_loss`` read K 0/1 target columns as the one-hot
     classes of one label (another number than the mean over the N K labels), ``hinge_loss`` refuses them."""
 
@@ -143,7 +155,7 @@ def _sklearn_one_label(
             )
         return function(target, pred, **params)
 
-    return one_label
+    return Convention(note, one_label, lacks=dict(lacks or {}), one_label=True)
 
 
 def _any_per_row(flags: np.ndarray) -> np.ndarray:
@@ -212,10 +224,13 @@ CLIPPING_MEAN = Aggregate(
     "mistakes; compare with brier when that matters. When the model outputs logits use bce_logits, which is "
     "exact where probabilities round to 0 or 1.",
     conventions={
-        "sklearn": Convention(
+        "sklearn": _sklearn_one_label(
             "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one label column only (log_loss "
             "reads K 0/1 columns as one-hot classes: categorical_ce).",
-            func=_sklearn_one_label(lambda *a, **k: bce(*a, **k), "bce", "log_loss", "categorical_ce"),
+            lambda *a, **k: bce(*a, **k),
+            "bce",
+            "log_loss",
+            "categorical_ce",
             lacks={
                 "eps": "log_loss clips to the float64 machine epsilon; its eps parameter was removed in 1.5",
                 "label_smoothing": "log_loss has no label smoothing",
@@ -337,10 +352,13 @@ def bce_logits(target: np.ndarray, pred: np.ndarray, *, pos_weight: float, label
     "(unlike bce). It is a proper scoring rule but insensitive to the difference between p = 0.001 and "
     "p = 0.01, so prefer bce for rare events.",
     conventions={
-        "sklearn": Convention(
+        "sklearn": _sklearn_one_label(
             "Same formula as lossctl (brier_score_loss, binary case); one label column only (brier_score_loss reads "
             "K 0/1 columns as one-hot classes: brier_multiclass).",
-            func=_sklearn_one_label(lambda *a, **k: brier(*a, **k), "brier", "brier_score_loss", "brier_multiclass"),
+            lambda *a, **k: brier(*a, **k),
+            "brier",
+            "brier_score_loss",
+            "brier_multiclass",
         )
     },
 )
@@ -411,12 +429,15 @@ def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "far rows are from the right side of the margin and ignores rows already beyond it. Use bce_logits when "
     "the scores are meant to be calibrated logits.",
     conventions={
-        "sklearn": Convention(
+        "sklearn": _sklearn_one_label(
             "Same formula as lossctl (hinge_loss maps the smaller of two labels to -1; its margin is fixed at 1). "
             "Not imitated: given a target holding a single class, hinge_loss reads every row as the negative "
             "class (LabelBinarizer), so all 1 gives max(0, 1 + x); lossctl keeps t = +1. One label column only "
             "(hinge_loss refuses K columns).",
-            func=_sklearn_one_label(lambda *a, **k: hinge(*a, **k), "hinge", "hinge_loss", None),
+            lambda *a, **k: hinge(*a, **k),
+            "hinge",
+            "hinge_loss",
+            None,
             lacks={"margin": "hinge_loss fixes the margin at 1"},
         ),
         "keras": keras(
@@ -556,6 +577,20 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     return np.column_stack([_row_mean(loss), clipped])
 
 
+def _torch_soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    # aten/src/ATen/native/Loss.cpp soft_margin_loss takes the target as the sign itself: a 0 label costs
+    # log1p(exp(0)) = log 2 whatever the score, not lossctl's 0 -> -1. Only -1/1 labels give torch's number.
+    convention = option("convention", "lossctl")
+    reject(
+        "target",
+        f"labels 1 or -1 (torch's SoftMarginLoss costs a 0 label log 2 whatever the score; {convention} maps "
+        "0/1 labels to -1/1)",
+        target,
+        (target != 1.0) & (target != -1.0),
+    )
+    return soft_margin(target, pred)
+
+
 @register_loss(
     "soft_margin",
     task="binary",
@@ -573,7 +608,13 @@ def focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, f
     when="Reproducing torch's SoftMarginLoss, the logistic loss written for -1/1 labels; with 0/1 labels it equals "
     "bce_logits. It is the smooth version of hinge: every row counts, even beyond the margin.",
     # aten/src/ATen/native/Loss.cpp soft_margin_loss: log1p(exp(-input * target)), mean over elements.
-    conventions={"torch": Convention("Same formula as lossctl (SoftMarginLoss takes -1/1 labels only).")},
+    conventions={
+        "torch": Convention(
+            "Same formula as lossctl on -1/1 labels; SoftMarginLoss takes the label as the sign itself (a 0 "
+            "costs log 2 whatever the score), so 0/1 labels, which lossctl maps to -1/1, are an input error.",
+            func=_torch_soft_margin,
+        )
+    },
 )
 def soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``log(1 + exp(-t x))`` per row, ``t`` = ``y`` for labels in {-1, 1} and ``2y - 1`` for {0, 1}.

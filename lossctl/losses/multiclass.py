@@ -29,6 +29,7 @@ import numpy as np
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weight_sum, weighted_mean
 from lossctl.errors import InputError, UsageError, ZeroWeightSum, option
 from lossctl.losses._checks import (
+    at_least,
     at_most,
     binary_labels,
     class_indices,
@@ -513,11 +514,15 @@ def _probability_rows(target: np.ndarray, log_p: np.ndarray, label_smoothing: fl
 def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     # keras/src/backend/numpy/nn.py categorical_crossentropy (keras-team/keras@020b8b26; the TensorFlow backend
     # matches): output / sum(output), then clip to [epsilon, 1 - epsilon], then -sum(target * log(output));
-    # keras/src/losses/losses.py categorical_crossentropy smooths y_true * (1 - e) + e / K before.
+    # keras/src/losses/losses.py categorical_crossentropy smooths y_true * (1 - e) + e / K before. As Keras divides
+    # first, only the rows' proportions count: any values >= 0 ([2, 3, 5] is [0.2, 0.3, 0.5]) with a positive sum.
     pred = _columns(pred)
     _n_classes(pred)
-    probabilities(pred, "pred")
+    at_least(pred, 0.0, "pred")
     sums = pred.sum(axis=1)
+    if not np.isfinite(sums).all():  # values near float64's largest: their sum overflows, their proportions do not
+        pred = pred / np.maximum(pred.max(axis=1, keepdims=True), np.finfo(np.float64).tiny)
+        sums = pred.sum(axis=1)
     reject("pred", "rows with a positive sum (Keras divides by it)", sums, sums <= 0)
     shares = pred / sums[:, None]
     log_p = np.log(np.clip(shares, eps, 1.0 - eps))
@@ -581,7 +586,8 @@ _KERAS_LABEL_SMOOTHING = Param(
         ),
         "keras": keras(
             "Keras CategoricalCrossentropy (and SparseCategoricalCrossentropy for class indices) divides each row "
-            "by its sum, so rows need not sum to 1, then clips p to [1e-7, 1 - 1e-7] (eps = "
+            "by its sum, so rows need not sum to 1 (any values >= 0 with a positive sum: [2, 3, 5] is [0.2, 0.3, "
+            "0.5]), then clips p to [1e-7, 1 - 1e-7] (eps = "
             "keras.backend.epsilon()); label_smoothing as lossctl (Keras' sparse form has none).",
             func=_keras_categorical_ce,
             defaults={"eps": _KERAS_EPSILON},
