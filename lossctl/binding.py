@@ -133,6 +133,7 @@ def bind_roles(
     reserved: Collection[str] = (),
     own: Sequence[str] | None = None,
     readers: Mapping[str, Sequence[str]] | None = None,
+    holders: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
@@ -144,7 +145,9 @@ def bind_roles(
     to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
     A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups); a column
     that two roles' specs still both take (two globs that overlap, ``--pred a --target a``) is a usage error.
-    ``readers`` maps a role to the losses that read it, named when it is left unbound.
+    ``readers`` maps a role to the losses that read it, named when it is left unbound. ``holders`` maps the columns
+    that options other than the role specs bind (the weight, a ``--model NAME=COLUMN``) to what binds them: no
+    guess takes them either.
     """
     several, readers = several or {}, readers or {}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
@@ -165,6 +168,8 @@ def bind_roles(
                     f"({_bound_as(other, explicit[other])}, {_bound_as(role, explicit[role])}); bind each "
                     "column to one role"
                 )
+    for column, holder in (holders or {}).items():
+        taken.setdefault(column, holder)
     for role in roles:
         if role in bound:
             continue
@@ -300,7 +305,12 @@ def bind(
     reserved = [c for c in (weight, *by) if c]
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
-    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers)
+    holders = {weight: f"the weight ({option('weight', options.weight)})"} if weight else {}
+    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead
+        if model is not None:
+            given = option("model", f"{model}={colspec}")
+            holders |= {column: f"the pred of model '{model}' ({given})" for column in _named(colspec, available)}
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}
