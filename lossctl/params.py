@@ -255,6 +255,8 @@ def parse_composite(
                 ">= 0 written without an exponent sign (1e3, not 1e+3), and the parts are added with '+'"
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
+        if math.isinf(weight):  # 1e400: as a parameter's value, a usage error, not an overflowing result
+            raise UsageError(f"the weight {term['weight']} in the composite '{token}' is beyond float64")
         loss, colon, _ = term["loss"].partition(":")
         composite = inner(loss.strip())
         if composite is not None and colon:
@@ -263,6 +265,8 @@ def parse_composite(
                 "with no parameters of its own; set its parts' parameters where it is defined"
             )
         if composite is not None:
+            if any(math.isinf(weight * w) for w, _ in composite.terms):
+                raise UsageError(f"the weights of '{text.strip()}' in the composite '{token}' multiply beyond float64")
             terms.extend((weight * w, part) for w, part in composite.terms)
             continue
         spec, given = parse_inline(term["loss"])

@@ -243,6 +243,9 @@ def test_composite_grammar() -> None:
         ),
         ("total=0.5*mse-0.5*mae", r"^cannot parse '0.5\*mse-0.5\*mae' .* added with '\+'$"),
         ("total=mse*2", r"^cannot parse 'mse\*2' in the composite"),
+        # Before, a weight beyond float64 was taken as inf: an input error (exit 3) after the whole input was read,
+        # 'the weighted sum overflows float64', even where the part's value was 0 (inf * 0).
+        ("total=1e400*mse+mae", r"^the weight 1e400 in the composite 'total=1e400\*mse\+mae' is beyond float64$"),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
@@ -250,6 +253,17 @@ def test_composite_errors(token: str, message: str) -> None:
 
     with pytest.raises(UsageError, match=message):
         select_losses([token])
+
+
+def test_a_composite_weight_beyond_float64_is_a_usage_error(cli, write) -> None:
+    # Before: exit 3 'the weighted sum overflows float64' once the input was read, where mse is 0 too (inf * 0).
+    path = write("z.csv", "target,pred\n1,1\n2,2\n")
+    run = cli("eval", path, "-l", "t=1e400*mse+mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: the weight 1e400 in the composite 't=1e400*mse+mae' is beyond float64\n"
+    run = cli("eval", path, "-l", "t=1e200*mse", "-l", "t2=1e200*t+mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: the weights of '1e200*t' in the composite 't2=1e200*t+mae' multiply beyond float64\n"
 
 
 def test_composite_parts_share_selected_results() -> None:
