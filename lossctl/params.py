@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossctl.errors import UsageError, flags_spelled, option
-from lossctl.registry import LossSpec, get, parse_spec
+from lossctl.registry import LossSpec, closest, get, parse_spec
 from lossctl.text import written, written_number
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
@@ -173,7 +173,8 @@ class _Params:
                 known = list(dict.fromkeys(p.name for s in specs for p in s.params))
                 if param not in known:
                     theirs = f"; their parameters: {', '.join(known)}" if known else "; they have no parameters"
-                    raise UsageError(f"{_param(text)}: no selected loss has a parameter '{param}'{theirs}")
+                    hint = closest(param, known)
+                    raise UsageError(f"{_param(text)}: no selected loss has a parameter '{param}'{theirs}{hint}")
                 if param in self.broad:
                     raise UsageError(f"{_param(text)}: '{param}' is given twice")
                 self.broad[param] = value
