@@ -33,7 +33,7 @@ from lossctl.params import (
     gate_composite,
     parse_inline,
 )
-from lossctl.registry import LossSpec
+from lossctl.registry import LossSpec, closest
 from lossctl.text import count
 
 
@@ -297,6 +297,7 @@ def bind(
         reads = ", ".join(shared)
         raise UsageError(
             f"{_bound_as(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
+            f"{closest(role, shared)}"
         )
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
