@@ -290,6 +290,9 @@ def bind(
         source = SideBySide(((source_name, available), targets))
         own, available = available, list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
+    if options.model_specs and "pred" not in roles:  # else each model's result is the same number, its column unread
+        given = option("model", options.models[0], keyword="models")
+        raise UsageError(f"{given}: no selected loss reads the role 'pred' (they read {', '.join(roles)})")
     explicit = options.role_columns()
     unused = sorted(set(explicit) - set(shared))
     if unused:

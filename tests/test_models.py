@@ -830,3 +830,13 @@ def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> 
     run = cli("compare", a, "--model", "A=pred", "--model", "B=other", "-l", "bce", "-f", "json")
     assert f"notice: bce@A: 2 rows had a probability {clipped}" in run.err
     assert f"notice: bce@B: 1 row had a probability {clipped}" in run.err
+
+
+def test_model_for_losses_without_a_pred_role_is_a_usage_error(cli, write) -> None:
+    # Before, the model's column was never read and each model's result was the same number, labelled by the model
+    # (exit 0); --pred for such a loss was already this usage error.
+    rows = '{"a": [1, 0], "o": [1, 1], "target": 1, "x": 3}\n{"a": [0, 1], "o": [1, 0], "target": -1, "x": 1}\n'
+    data = write("e.jsonl", rows)
+    run = cli("eval", data, "-l", "cosine_embedding", "--col", "anchor=a", "--col", "other=o", "--model", "m=x")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: --model m=x: no selected loss reads the role 'pred' (they read anchor, other, target)\n"
