@@ -851,3 +851,19 @@ def test_running_out_of_memory_is_an_input_error_saying_what_to_change(
         "error: out of memory (malloc of size 33554432 failed); lower --chunk-rows or --bootstrap, group by fewer "
         "values, or run where more memory is available\n"
     )
+
+
+def test_an_error_of_a_default_loss_says_it_was_chosen_from_the_first_rows(cli, write) -> None:
+    # Without --loss, bce was chosen from the first chunk (probabilities); a later chunk's logits were an error about a
+    # loss the user never named, and the notice that it was chosen is not printed when the run fails.
+    rows = [f"{i % 2},0.{i}" for i in range(1, 5)] + [f"{i % 2},{i}.5" for i in range(4)]
+    path = write("late.csv", "target,pred\n" + "\n".join(rows) + "\n")
+    run = cli("eval", path, "--chunk-rows", "4", "-f", "csv")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 1.5 in "
+        "3 rows (first: row 5) (bce was chosen without --loss: the first rows read look like binary (probabilities); "
+        "name the losses with --loss)\n"
+    )
+    run = cli("eval", path, "--chunk-rows", "4", "-f", "csv", "-l", "bce")  # named: as before
+    assert run.err.endswith("got 1.5 in 3 rows (first: row 5)\n")
