@@ -309,7 +309,7 @@ def bind(
     reserved = [c for c in (weight, *by) if c]
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
-    holders = {weight: f"the weight ({option('weight', options.weight)})"} if weight else {}
+    holders = {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
     for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead
         if model is not None:
             given = option("model", f"{model}={colspec}")

@@ -220,7 +220,8 @@ def test_a_target_guess_skips_the_columns_a_model_or_the_weight_binds(cli, write
     ("args", "holder"),
     [
         (["--model", "a=y"], "the pred of model 'a' (--model a=y)"),
-        (["--pred", "pa", "--weight", "y"], "the weight (--weight y)"),
+        (["--pred", "pa", "--weight", "y"], "the sample weight"),
+        (["--pred", "pa", "--col", "weight=y"], "the sample weight"),
     ],
 )
 def test_a_guess_with_its_only_column_held_names_what_holds_it(cli, write, args, holder) -> None:
