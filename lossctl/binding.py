@@ -33,7 +33,7 @@ from lossctl.params import (
     gate_composite,
     parse_inline,
 )
-from lossctl.registry import LossSpec
+from lossctl.registry import LossSpec, closest
 from lossctl.text import count
 
 
@@ -133,6 +133,7 @@ def bind_roles(
     reserved: Collection[str] = (),
     own: Sequence[str] | None = None,
     readers: Mapping[str, Sequence[str]] | None = None,
+    holders: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Columns for each role: explicit specs, else the default names of docs/cli.md (reported as notices).
 
@@ -144,7 +145,9 @@ def bind_roles(
     to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
     A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups); a column
     that two roles' specs still both take (two globs that overlap, ``--pred a --target a``) is a usage error.
-    ``readers`` maps a role to the losses that read it, named when it is left unbound.
+    ``readers`` maps a role to the losses that read it, named when it is left unbound. ``holders`` maps the columns
+    that options other than the role specs bind (the weight, a ``--model NAME=COLUMN``) to what binds them: no
+    guess takes them either.
     """
     several, readers = several or {}, readers or {}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
@@ -165,6 +168,8 @@ def bind_roles(
                     f"({_bound_as(other, explicit[other])}, {_bound_as(role, explicit[role])}); bind each "
                     "column to one role"
                 )
+    for column, holder in (holders or {}).items():
+        taken.setdefault(column, holder)
     for role in roles:
         if role in bound:
             continue
@@ -285,6 +290,9 @@ def bind(
         source = SideBySide(((source_name, available), targets))
         own, available = available, list(dict.fromkeys([*available, *targets[1]]))
     shared = [role for role in roles if not (options.model_specs and role == "pred")]
+    if options.model_specs and "pred" not in roles:  # else each model's result is the same number, its column unread
+        given = option("model", options.models[0], keyword="models")
+        raise UsageError(f"{given}: no selected loss reads the role 'pred' (they read {', '.join(roles)})")
     explicit = options.role_columns()
     unused = sorted(set(explicit) - set(shared))
     if unused:
@@ -292,6 +300,7 @@ def bind(
         reads = ", ".join(shared)
         raise UsageError(
             f"{_bound_as(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
+            f"{closest(role, shared)}"
         )
     weight = single_column(options.weight, available, source)
     by = [column for column in (single_column(c, available, source) for c in options.by) if column]
@@ -300,7 +309,12 @@ def bind(
     reserved = [c for c in (weight, *by) if c]
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
-    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers)
+    holders = {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
+    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead
+        if model is not None:
+            given = option("model", f"{model}={colspec}")
+            holders |= {column: f"the pred of model '{model}' ({given})" for column in _named(colspec, available)}
+    bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
         taken |= {*options.join_key.preds, *options.join_key.targets}

@@ -144,7 +144,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
-    requests, batches = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
+    requests, batches, _ = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
     notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
     owners = gate_owners(options, requests)

@@ -167,10 +167,11 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
 
 def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
-) -> tuple[list[LossRequest], Iterator[pa.RecordBatch]]:
-    """The requests to run: the selected ones, or the defaults of the task the first batch looks like."""
+) -> tuple[list[LossRequest], Iterator[pa.RecordBatch], str | None]:
+    """The requests to run: the selected ones, or the defaults of the task the first batch looks like; and that task
+    (``None`` when the losses are selected)."""
     if options.requests:
-        return list(options.requests), batches
+        return list(options.requests), batches, None
     first = next(batches, None)
     with decimal_option(options.decimal):
         tasks = {model: infer_task(first, roles) for model, roles in binding.role_sets()}
@@ -186,7 +187,7 @@ def with_defaults(
         f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}{aside}"
     )
     rest = itertools.chain([first] if first is not None else [], batches)
-    return build_requests(names, (), options.convention), rest
+    return build_requests(names, (), options.convention), rest, task
 
 
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
@@ -214,6 +215,19 @@ def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
             f"name the losses with {losses}"
         )
     return names, left_out
+
+
+def _inferred(error: InputError, requests: Sequence[LossRequest], task: str | None) -> InputError:
+    """``error`` of a loss the user did not name (no ``--loss``: the defaults of the ``task`` the first chunk looks
+    like) with why that loss was chosen: the notice saying so is not printed when the run fails."""
+    label = next((r.label for r in requests if str(error).startswith(f"{r.label}:")), None)
+    if task is None or label is None:
+        return error
+    losses = option("loss", keyword="losses")
+    return InputError(
+        f"{error} ({label} was chosen without {losses}: the first rows read look like {task}; name the losses with "
+        f"{losses})"
+    )
 
 
 def _in_targets(error: InputError, opened: Opened, columns: Sequence[str], options: Options) -> InputError:
@@ -262,7 +276,7 @@ def run_evaluation(
     binding = opened.binding
     columns = binding.columns(*key_columns(options))
     batches = input_batches(opened, columns, options, notices)
-    requests, batches = with_defaults(batches, binding, options, notices)
+    requests, batches, task = with_defaults(batches, binding, options, notices)
     owners = gate_owners(options, requests)
     check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)
@@ -304,7 +318,7 @@ def run_evaluation(
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
-        raise _in_targets(error, opened, columns, options) from None
+        raise _inferred(_in_targets(error, opened, columns, options), requests, task) from None
     except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
         notices.append(held_notice(plan, apart))
         outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))

@@ -92,8 +92,9 @@ class ProbabilityLook:
 
 class ListOutputLook:
     """Watches the regression losses whose ``pred`` is one column against one target column: a list column that holds
-    K > 1 values per row is evaluated as one multi-output prediction, as K columns are (:func:`multi_output_notices`),
-    but its width is known only once a chunk is converted."""
+    K > 1 values per row is evaluated as one multi-output prediction (or, in the target, as one multi-output target
+    against the one prediction), as K columns are (:func:`multi_output_notices`), but its width is known only once a
+    chunk is converted."""
 
     def __init__(self, jobs: Sequence[Job]) -> None:
         self._watched: dict[tuple[tuple[str, ...], tuple[str, ...], str | None], list[str]] = {}
@@ -103,6 +104,7 @@ class ListOutputLook:
                 labels = self._watched.setdefault((tuple(pred), tuple(target), job.model), [])
                 labels += [job.request.label] if job.request.label not in labels else []
         self._width = dict.fromkeys(self._watched, 0)  # values per row of a list column; 0 until one is seen
+        self._target_width = dict.fromkeys(self._watched, 0)  # the same, of a list target against a scalar pred
 
     def __bool__(self) -> bool:
         return bool(self._watched)
@@ -112,6 +114,8 @@ class ListOutputLook:
             pred, target = values[key[0]], values[key[1]]
             if not self._width[key] and pred.ndim == 2 and pred.shape[1] > 1 and target.ndim == 1:
                 self._width[key] = pred.shape[1]
+            if not self._target_width[key] and target.ndim == 2 and target.shape[1] > 1 and pred.ndim == 1:
+                self._target_width[key] = target.shape[1]
 
     def notices(self) -> list[str]:
         found = []
@@ -121,6 +125,13 @@ class ListOutputLook:
                 found.append(
                     f"the list column '{pred[0]}'{where} holds {self._width[(pred, target, model)]} values per row, "
                     f"evaluated as one multi-output prediction, each against '{target[0]}' ({', '.join(labels)})"
+                )
+            if self._target_width[(pred, target, model)]:
+                where = f" of model '{model}'" if model is not None else ""
+                found.append(
+                    f"the list column '{target[0]}' holds {self._target_width[(pred, target, model)]} values per row, "
+                    f"evaluated as one multi-output target, each against the one prediction '{pred[0]}'{where} "
+                    f"({', '.join(labels)})"
                 )
         return found
 
@@ -143,11 +154,15 @@ class Looks:
 
 
 def multi_output_notices(requests: Sequence[LossRequest], binding: Binding) -> list[str]:
-    """A notice per model whose prediction spans several columns against one target column in regression losses."""
+    """A notice per model whose prediction spans several columns against one target column in regression losses,
+    and one for several target columns against one prediction column (each model's): each is scored against it."""
     labels = [r.label for r in requests if r.spec.task == "regression" and "pred" in r.spec.role_names]
     found = []
+    scalar_preds = []  # the one prediction column of each model, against several target columns
     for model, roles in binding.role_sets():
         pred, target = roles.get("pred", []), roles.get("target", [])
+        if labels and len(pred) == 1 and len(target) > 1:
+            scalar_preds.append(f"'{pred[0]}'" + (f" of model '{model}'" if model is not None else ""))
         if labels and len(pred) > 1 and len(target) == 1:
             where = f" of model '{model}'" if model is not None else ""
             named = option("model", "NAME=COLUMN", keyword='models={"NAME": "COLUMN"}')
@@ -158,6 +173,13 @@ def multi_output_notices(requests: Sequence[LossRequest], binding: Binding) -> l
                 f"the {len(pred)} columns {', '.join(pred)}{where} are evaluated as one multi-output prediction, "
                 f"each against '{target[0]}' ({', '.join(labels)}); to compare them as models, {fix}"
             )
+    if scalar_preds:
+        target = binding.roles["target"]
+        found.append(
+            f"the {len(target)} columns {', '.join(target)} are evaluated as one multi-output target, each against "
+            f"the one prediction {', '.join(scalar_preds)} ({', '.join(labels)}); to score one prediction column per "
+            "target column, give the prediction as many columns"
+        )
     return found
 
 

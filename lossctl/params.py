@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossctl.errors import UsageError, flags_spelled, option
-from lossctl.registry import LossSpec, get, parse_spec
+from lossctl.registry import LossSpec, closest, get, parse_spec
 from lossctl.text import written, written_number
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
@@ -173,7 +173,8 @@ class _Params:
                 known = list(dict.fromkeys(p.name for s in specs for p in s.params))
                 if param not in known:
                     theirs = f"; their parameters: {', '.join(known)}" if known else "; they have no parameters"
-                    raise UsageError(f"{_param(text)}: no selected loss has a parameter '{param}'{theirs}")
+                    hint = closest(param, known)
+                    raise UsageError(f"{_param(text)}: no selected loss has a parameter '{param}'{theirs}{hint}")
                 if param in self.broad:
                     raise UsageError(f"{_param(text)}: '{param}' is given twice")
                 self.broad[param] = value
@@ -255,6 +256,8 @@ def parse_composite(
                 ">= 0 written without an exponent sign (1e3, not 1e+3), and the parts are added with '+'"
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
+        if math.isinf(weight):  # 1e400: as a parameter's value, a usage error, not an overflowing result
+            raise UsageError(f"the weight {term['weight']} in the composite '{token}' is beyond float64")
         loss, colon, _ = term["loss"].partition(":")
         composite = inner(loss.strip())
         if composite is not None and colon:
@@ -263,6 +266,8 @@ def parse_composite(
                 "with no parameters of its own; set its parts' parameters where it is defined"
             )
         if composite is not None:
+            if any(math.isinf(weight * w) for w, _ in composite.terms):
+                raise UsageError(f"the weights of '{text.strip()}' in the composite '{token}' multiply beyond float64")
             terms.extend((weight * w, part) for w, part in composite.terms)
             continue
         spec, given = parse_inline(term["loss"])

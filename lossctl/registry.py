@@ -119,7 +119,8 @@ class Param:
         try:
             numbers_given = [written_number(p, self.kind == "int") for p in pieces]
         except ValueError:
-            raise BadValue(f"parameter '{self.name}' must be {self._expected}, got '{text}'") from None
+            hint = closest(raw.lower(), self.choices)  # 'balance' for class_weight=balanced
+            raise BadValue(f"parameter '{self.name}' must be {self._expected}, got '{text}'{hint}") from None
         for piece, number in zip(pieces, numbers_given, strict=True):  # 1e400: not "got inf", which was not typed
             if isinstance(number, float) and math.isinf(number) and "inf" not in piece.lower():
                 raise BadValue(f"parameter '{self.name}' must be finite, got {piece.strip()} (beyond float64)")
@@ -143,7 +144,8 @@ class Param:
             return bool(value)
         if self.kind == "choice" or (self.kind == "floats" and isinstance(value, str)):
             if value not in self.choices:
-                raise BadValue(f"parameter '{self.name}' must be {self.domain}, got '{value}'")
+                hint = closest(value, self.choices)
+                raise BadValue(f"parameter '{self.name}' must be {self.domain}, got '{value}'{hint}")
             return value
         if self.kind == "floats":
             if not isinstance(value, list | tuple) and type(value).__name__ != "ndarray":
@@ -365,7 +367,8 @@ class LossSpec:
             if param.name == name:
                 return param
         valid = ", ".join(p.name for p in self.params) or "none"
-        raise UsageError(f"loss '{self.name}' has no parameter '{name}'; its parameters: {valid}")
+        hint = closest(name, [p.name for p in self.params])
+        raise UsageError(f"loss '{self.name}' has no parameter '{name}'; its parameters: {valid}{hint}")
 
     def resolve_params(self, given: Mapping[str, Any], convention: str = "lossctl") -> dict[str, Any]:
         """Every parameter with the value to use: validated ``given`` values over the defaults
@@ -871,6 +874,14 @@ def ensure_loaded() -> None:
         from lossctl.plugins import load_entry_points
 
         load_entry_points()
+
+
+def closest(name: str, names: Iterable[str]) -> str:
+    """``; did you mean 'gamma'?`` for a misspelt parameter or value ``name``: the one of ``names`` that differs only
+    in case, else the closest; ``""`` when none is close."""
+    names = list(names)
+    close = [n for n in names if n.lower() == name.lower()] or difflib.get_close_matches(name, names, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _lookup(name: str) -> LossSpec:

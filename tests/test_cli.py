@@ -193,9 +193,6 @@ def test_a_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None:
          "column 'pb' is bound to two roles, target and pred (--target pa,pb, --pred pb)"),
         (["--model", "a=pa", "--target", "pa"],
          "column 'pa' is bound to two roles, target and the pred of model 'a' (--target pa, --model a=pa)"),
-        (["--model", "a=y"],
-         "column 'y' is bound to two roles, target and the pred of model 'a' (target guessed from its name, "
-         "--model a=y)"),
     ],
 )  # fmt: skip
 def test_a_column_bound_to_two_roles_is_a_usage_error(cli, write, args, message) -> None:
@@ -203,6 +200,41 @@ def test_a_column_bound_to_two_roles_is_a_usage_error(cli, write, args, message)
     run = cli("eval", write("g.csv", "pa,pb,y\n0.1,0.2,1\n"), "-l", "mse", *args)
     assert (run.code, run.out) == (2, "")
     assert run.err == f"error: {message}; bind each column to one role\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--model", "a=target"], {"a": 3.305}),
+        (["--model", "a=target", "--model", "b=pa"], {"a": 3.305, "b": 0.09}),
+        (["--pred", "pa", "--weight", "target"], {None: 0.09}),
+    ],
+)
+def test_a_target_guess_skips_the_columns_a_model_or_the_weight_binds(cli, write, args, expected) -> None:
+    # Before, the guess took 'target', bound by --model a=target: a usage error (exit 2), though 'y' was there to
+    # take; and beside --weight target it took the weight column as the target too.
+    run = cli("eval", write("g.csv", "pa,target,y\n0.1,1,0.4\n0.2,3,0.5\n"), "-l", "mse", "-f", "json", *args)
+    assert run.code == 0, run.err
+    assert "notice: using column 'y' as target (guessed from its name; set it with --target)" in run.err
+    values = {r["model"]: r["value"] for r in json.loads(run.out)["results"]}
+    assert values == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "holder"),
+    [
+        (["--model", "a=y"], "the pred of model 'a' (--model a=y)"),
+        (["--pred", "pa", "--weight", "y"], "the sample weight"),
+        (["--pred", "pa", "--col", "weight=y"], "the sample weight"),
+    ],
+)
+def test_a_guess_with_its_only_column_held_names_what_holds_it(cli, write, args, holder) -> None:
+    run = cli("eval", write("g.csv", "pa,pb,y\n0.1,0.2,1\n"), "-l", "mse", *args)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"error: no column for role 'target': its default column 'y' is bound to {holder}; "
+        "choose one with --target COLUMN\n"
+    )
 
 
 def test_weights_give_a_weighted_mean_and_enter_the_signature(cli, regression_csv: Path) -> None:
@@ -900,3 +932,19 @@ def test_running_out_of_memory_is_an_input_error_saying_what_to_change(
         "error: out of memory (malloc of size 33554432 failed); lower --chunk-rows or --bootstrap, group by fewer "
         "values, or run where more memory is available\n"
     )
+
+
+def test_an_error_of_a_default_loss_says_it_was_chosen_from_the_first_rows(cli, write) -> None:
+    # Without --loss, bce was chosen from the first chunk (probabilities); a later chunk's logits were an error about a
+    # loss the user never named, and the notice that it was chosen is not printed when the run fails.
+    rows = [f"{i % 2},0.{i}" for i in range(1, 5)] + [f"{i % 2},{i}.5" for i in range(4)]
+    path = write("late.csv", "target,pred\n" + "\n".join(rows) + "\n")
+    run = cli("eval", path, "--chunk-rows", "4", "-f", "csv")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 1.5 in "
+        "3 rows (first: row 5) (bce was chosen without --loss: the first rows read look like binary (probabilities); "
+        "name the losses with --loss)\n"
+    )
+    run = cli("eval", path, "--chunk-rows", "4", "-f", "csv", "-l", "bce")  # named: as before
+    assert run.err.endswith("got 1.5 in 3 rows (first: row 5)\n")

@@ -27,3 +27,13 @@ def test_the_code_cites_only_files_in_the_repository() -> None:
     for path in sorted((ROOT / "lossctl").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not outside.search(line), f"{path.relative_to(ROOT)}:{number} cites a file outside the repository"
+
+
+def test_the_readme_lists_the_default_losses_of_every_task() -> None:
+    # The README's table had the four regression and binary rows only: multi-class and multi-label were missing.
+    from lossctl.tasks import DEFAULT_LOSSES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("**Default losses**") :].split("\n\n")[1]
+    listed = sorted(row.rsplit("|", 2)[1].strip(" `") for row in table.splitlines()[2:])
+    assert listed == sorted(", ".join(losses) for losses in DEFAULT_LOSSES.values())

@@ -1124,6 +1124,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--col var=id: no selected loss reads the role 'var' (they read target, pred)",
     ),
     (
+        "--col for a misspelt role",  # had no 'did you mean', unlike a misspelt loss or column
+        {"p.jsonl": '{"a": [1, 2], "b": [1, 3], "c": [2, 2]}\n'},
+        ["eval", "p.jsonl", "-l", "triplet", "--col", "anchr=a", "--col", "positive=b", "--col", "negative=c"],
+        2,
+        "--col anchr=a: no selected loss reads the role 'anchr' (they read anchor, positive, negative); "
+        "did you mean 'anchor'?",
+    ),
+    (
         "multi-column role left to a guess",  # the scalar 'pred' was taken for K logits (exit 3 on its shape)
         {"p.csv": "pred,target,logit_0,logit_1\n0.5,1,2,1\n"},
         ["eval", "p.csv", "-l", "cross_entropy"],

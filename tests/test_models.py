@@ -72,6 +72,30 @@ def test_a_list_pred_column_against_one_target_is_a_multi_output_prediction_with
     assert cli("eval", data, "-l", "mse", "--pred", "p", "--target", "q", "-f", "json").err == ""  # K against K
 
 
+def test_several_target_columns_against_one_pred_column_get_the_multi_output_notice(cli, write) -> None:
+    # Before, one prediction was scored against each of several target columns (or a list target) without a word,
+    # though several prediction columns against one target had the notice (docs/cli.md: a multi-column COLSPEC bound
+    # to a role that takes one value per row).
+    data = write("t.csv", "y1,y2,p,q\n1,2,1.5,1\n0,1,0.5,0\n")
+    run = cli("eval", data, "-l", "mse,mae", "--target", "y1,y2", "--pred", "p", "-f", "json")
+    assert [r["value"] for r in _json(run)["results"]] == pytest.approx([0.25, 0.5], rel=1e-12)
+    assert run.err == (
+        "notice: the 2 columns y1, y2 are evaluated as one multi-output target, each against the one prediction 'p' "
+        "(mse, mae); to score one prediction column per target column, give the prediction as many columns\n"
+    )
+    run = cli("eval", data, "-l", "mse", "--target", "y1,y2", "--model", "a=p", "--model", "b=q", "-f", "json")
+    assert [r["value"] for r in _json(run)["results"]] == pytest.approx([0.25, 0.5], rel=1e-12)
+    assert "each against the one prediction 'p' of model 'a', 'q' of model 'b' (mse);" in run.err
+    assert cli("eval", data, "-l", "mse", "--target", "y1,y2", "--pred", "p,q").err == ""  # K against K
+    listed = write("t.jsonl", '{"t":[1,2],"p":1.5}\n{"t":[0,1],"p":0.5}\n')
+    run = cli("eval", listed, "-l", "mse", "--target", "t", "--pred", "p", "-f", "json")
+    assert _json(run)["results"][0]["value"] == pytest.approx(0.25, rel=1e-12)
+    assert run.err == (
+        "notice: the list column 't' holds 2 values per row, evaluated as one multi-output target, each against the "
+        "one prediction 'p' (mse)\n"
+    )
+
+
 def test_model_glob_gives_one_result_per_model_equal_to_separate_runs(cli) -> None:
     doc = _json(cli("eval", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse,mae", "-f", "json"))
     assert [(r["loss"], r["model"]) for r in doc["results"]] == [
@@ -806,3 +830,13 @@ def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> 
     run = cli("compare", a, "--model", "A=pred", "--model", "B=other", "-l", "bce", "-f", "json")
     assert f"notice: bce@A: 2 rows had a probability {clipped}" in run.err
     assert f"notice: bce@B: 1 row had a probability {clipped}" in run.err
+
+
+def test_model_for_losses_without_a_pred_role_is_a_usage_error(cli, write) -> None:
+    # Before, the model's column was never read and each model's result was the same number, labelled by the model
+    # (exit 0); --pred for such a loss was already this usage error.
+    rows = '{"a": [1, 0], "o": [1, 1], "target": 1, "x": 3}\n{"a": [0, 1], "o": [1, 0], "target": -1, "x": 1}\n'
+    data = write("e.jsonl", rows)
+    run = cli("eval", data, "-l", "cosine_embedding", "--col", "anchor=a", "--col", "other=o", "--model", "m=x")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: --model m=x: no selected loss reads the role 'pred' (they read anchor, other, target)\n"

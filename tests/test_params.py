@@ -243,6 +243,9 @@ def test_composite_grammar() -> None:
         ),
         ("total=0.5*mse-0.5*mae", r"^cannot parse '0.5\*mse-0.5\*mae' .* added with '\+'$"),
         ("total=mse*2", r"^cannot parse 'mse\*2' in the composite"),
+        # Before, a weight beyond float64 was taken as inf: an input error (exit 3) after the whole input was read,
+        # 'the weighted sum overflows float64', even where the part's value was 0 (inf * 0).
+        ("total=1e400*mse+mae", r"^the weight 1e400 in the composite 'total=1e400\*mse\+mae' is beyond float64$"),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
@@ -250,6 +253,17 @@ def test_composite_errors(token: str, message: str) -> None:
 
     with pytest.raises(UsageError, match=message):
         select_losses([token])
+
+
+def test_a_composite_weight_beyond_float64_is_a_usage_error(cli, write) -> None:
+    # Before: exit 3 'the weighted sum overflows float64' once the input was read, where mse is 0 too (inf * 0).
+    path = write("z.csv", "target,pred\n1,1\n2,2\n")
+    run = cli("eval", path, "-l", "t=1e400*mse+mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: the weight 1e400 in the composite 't=1e400*mse+mae' is beyond float64\n"
+    run = cli("eval", path, "-l", "t=1e200*mse", "-l", "t2=1e200*t+mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: the weights of '1e200*t' in the composite 't2=1e200*t+mae' multiply beyond float64\n"
 
 
 def test_composite_parts_share_selected_results() -> None:
@@ -488,3 +502,28 @@ def test_a_lacking_parameter_at_the_librarys_value_is_accepted_and_reported(cli,
     run = cli("eval", data, "--pred", "p", "--target", "y", "-l", "bce", "--convention", "torch", "-f", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["results"][0]["params"] == {"eps": None, "label_smoothing": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-l", "focal:gama=2"], "loss 'focal' has no parameter 'gama'; its parameters: alpha, gamma, from_logits; "
+         "did you mean 'gamma'?"),
+        (["-l", "focal:Gamma=2"], "loss 'focal' has no parameter 'Gamma'; its parameters: alpha, gamma, from_logits; "
+         "did you mean 'gamma'?"),
+        (["-l", "focal", "--param", "gama=2"], "--param gama=2: no selected loss has a parameter 'gama'; their "
+         "parameters: alpha, gamma, from_logits; did you mean 'gamma'?"),
+        (["-l", "focal:from_logits=true:alpha=0.3", "--param", "focal.alfa=2"], "loss 'focal' has no parameter "
+         "'alfa'; its parameters: alpha, gamma, from_logits; did you mean 'alpha'?"),
+        (["-l", "bce_logits:margin=1"], "loss 'bce_logits' has no parameter 'margin'; its parameters: pos_weight, "
+         "label_smoothing"),
+        (["-l", "mse:multioutput=unifrom"], "mse: parameter 'multioutput' must be one of uniform, raw, got "
+         "'unifrom'; did you mean 'uniform'?"),
+        (["-l", "cross_entropy:class_weight=balance"], "cross_entropy: parameter 'class_weight' must be a "
+         "comma-separated list of numbers >= 0 or 'balanced', got 'balance'; did you mean 'balanced'?"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_parameter_or_value_gets_a_did_you_mean(cli, write, args, message) -> None:
+    # Before, only the list of valid names: no 'did you mean', unlike a misspelt loss or column.
+    run = cli("eval", write("b.csv", "target,pred\n1,0.5\n0,-1\n"), *args)
+    assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")

@@ -245,7 +245,7 @@ def test_keras_msle_accepts_values_sklearn_rejects() -> None:
 USAGE = [
     ("huber", {"delta": 0.0}, {}, "huber: parameter 'delta' must be > 0, got 0"),
     ("huber", {"delta": -1.0}, {}, "huber: parameter 'delta' must be > 0, got -1"),
-    ("huber", {"beta": 1.0}, {}, "loss 'huber' has no parameter 'beta'; its parameters: delta"),
+    ("huber", {"beta": 1.0}, {}, "loss 'huber' has no parameter 'beta'; its parameters: delta; did you mean 'delta'?"),
     ("smooth_l1", {"beta": -0.5}, {}, "smooth_l1: parameter 'beta' must be >= 0, got -0.5"),
     ("quantile", {"q": 0.0}, {}, "quantile: parameter 'q' must be in (0, 1), got 0"),
     ("quantile", {"q": 1.0}, {}, "quantile: parameter 'q' must be in (0, 1), got 1"),
