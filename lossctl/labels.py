@@ -130,7 +130,8 @@ class ClassIndex:
         if list(pred_columns) != self.pred_columns and list(pred_columns) not in self._other_models:
             self._other_models.append(list(pred_columns))
 
-    def _index_of(self, label: Any, column: str, row: int) -> int:
+    def index_of(self, label: Any, column: str, row: int) -> int:
+        """The class index of ``label``, a cell of ``column`` at ``row`` (an input error naming them if none)."""
         if self.classes is not None:
             for index, name in enumerate(self.classes):
                 if _same_label(label, name):
@@ -176,7 +177,7 @@ class ClassIndex:
             from lossctl.io.convert import to_float64
 
             return to_float64(array, column, row_offset)[0]
-        return _mapped(array, lambda label, row: float(self._index_of(label, column, row + row_offset)))
+        return _mapped(array, lambda label, row: float(self.index_of(label, column, row + row_offset)))
 
     def notices(self) -> list[str]:
         if not self._suffix_used:
@@ -194,6 +195,32 @@ class ClassIndex:
                 f"({show_name(self.pred_columns[0])}) holds {pred.shape[1]} values per row: give one class per "
                 "prediction value, in their order"
             )
+
+
+class PredictedLabels:
+    """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) under ``--classes``: each label
+    to its index, as the target's (:class:`ClassIndex`), so that both name classes alike. A number that is no class
+    stays as it is (one probability column of two classes, decided by ``p >= threshold``); text that is none is an
+    input error naming it."""
+
+    def __init__(self, classes: ClassIndex) -> None:
+        self.classes = classes
+
+    def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        names = self.classes.classes or []
+
+        def value_of(label: Any, row: int) -> float:
+            if isinstance(label, int | float) and not any(_same_label(label, name) for name in names):
+                return float(label)
+            return float(self.classes.index_of(label, column, row + row_offset))
+
+        return _mapped(array, value_of)
+
+    def notices(self) -> list[str]:
+        return []
+
+    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        return None
 
 
 class PositiveLabel:
@@ -290,15 +317,17 @@ def _one_target(job: Job) -> bool:
 
 def encoders(
     jobs: Sequence[Job], classes: Sequence[str] | None, positive: str | None
-) -> dict[str, ClassIndex | PositiveLabel | KeyCodes]:
+) -> dict[str, ClassIndex | PredictedLabels | PositiveLabel | KeyCodes]:
     """The encoder of each label column the jobs read: class indices for a multi-class loss's one target column,
     the positive class for a binary loss's, codes for query ids. A multi-class loss given one prediction column
     (``zero_one``'s ``p >= threshold``) decides between 0 and 1: without ``--classes`` it reads the labels as a
     binary loss does when ``--positive`` is given or a binary loss reads them too (``-l bce,zero_one``)."""
-    found: dict[str, ClassIndex | PositiveLabel | KeyCodes] = {}
+    found: dict[str, ClassIndex | PredictedLabels | PositiveLabel | KeyCodes] = {}
     binary = {job.roles["target"][0] for job in jobs if job.request.spec.task == "binary" and _one_target(job)}
 
-    def put(column: str, encoder: ClassIndex | PositiveLabel | KeyCodes) -> ClassIndex | PositiveLabel | KeyCodes:
+    def put(
+        column: str, encoder: ClassIndex | PredictedLabels | PositiveLabel | KeyCodes
+    ) -> ClassIndex | PredictedLabels | PositiveLabel | KeyCodes:
         previous = found.setdefault(column, encoder)
         if type(previous) is not type(encoder):
             raise UsageError(f"column '{show_name(column)}' is read both as class labels and as binary labels")
@@ -320,6 +349,8 @@ def encoders(
             held = put(target[0], ClassIndex(classes, pred, spec.name))
             if isinstance(held, ClassIndex):  # several models: one encoding of the labels serves them all
                 held.also_for(pred)
+                if classes and len(pred) == 1 and spec.role("pred").labels:
+                    put(pred[0], PredictedLabels(held))
         elif spec.task == "binary":
             put(target[0], PositiveLabel(positive, spec.name))
     if classes and not any(isinstance(e, ClassIndex) for e in found.values()):

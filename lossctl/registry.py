@@ -188,12 +188,14 @@ class Role:
     """An input a loss reads: ``target``, ``pred``, ``var``...
 
     ``shape`` is ``scalar`` (one value per row), ``vector`` (several: K logits, 4 box corners, an
-    embedding) or ``any`` (either, e.g. a class index or a K-column distribution as ``target``).
+    embedding) or ``any`` (either, e.g. a class index or a K-column distribution as ``target``). ``labels``: one
+    column of this role may hold class labels, encoded as the target's are (``--classes``: :mod:`lossctl.labels`).
     """
 
     name: str
     doc: str = ""
     shape: str = "scalar"
+    labels: bool = False
 
     def __post_init__(self) -> None:
         if self.shape not in SHAPES:

@@ -171,6 +171,23 @@ def test_zero_one_on_one_column_reads_labels_as_the_binary_losses_beside_it(cli,
     assert _value(cli("eval", text, *args, "-l", "zero_one", "--classes", "no,yes")) == 0.5
 
 
+def test_zero_one_reads_a_label_prediction_column_through_the_classes_too(cli, write) -> None:
+    """--classes encoded the target's labels to indices but left a label prediction column as it was: y = 3, 1, 2, 1
+    against predicted labels 3, 3, 2, 1 gave 0.5 (indices 0, 1, 2, 1 against labels 3, 3, 2, 1) where scikit-learn's
+    zero_one_loss([3, 1, 2, 1], [3, 3, 2, 1]) is 0.25; text labels as predictions were 'not numeric' (exit 3)."""
+    args = ["--pred", "p", "--target", "y", "-l", "zero_one", "-f", "json"]
+    numbers = write("n.csv", "y,p\n3,3\n1,3\n2,2\n1,1\n")
+    assert _value(cli("eval", numbers, *args, "--classes", "3,1,2")) == 0.25
+    assert _value(cli("eval", numbers, *args)) == 0.25
+    text = write("t.csv", "y,p\ncat,cat\ndog,cat\nemu,emu\ndog,dog\n")
+    assert _value(cli("eval", text, *args, "--classes", "cat,dog,emu")) == 0.25
+    unknown = cli("eval", write("u.csv", "y,p\ncat,cat\ndog,cow\n"), *args, "--classes", "cat,dog,emu")
+    assert (unknown.code, unknown.err) == (
+        3,
+        "error: column 'p' holds the label 'cow' at row 1, which is not in --classes (cat, dog, emu)\n",
+    )
+
+
 def test_a_positive_label_that_never_appears_is_a_notice(cli, write) -> None:
     # Before, every row became negative without a word.
     data = write("o.csv", "p,y\n0.9,yes\n0.2,yes\n")

@@ -1271,7 +1271,12 @@ def brier_multiclass(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     follows="sklearn zero_one_loss",
     roles=(
         Role("target", "the class label of each row (an integer)"),
-        Role("pred", "K columns of scores (argmax), one probability column, or one label column", shape="any"),
+        Role(
+            "pred",
+            "K columns of scores (argmax), one probability column, or one label column",
+            shape="any",
+            labels=True,
+        ),
     ),
     params=(
         Param(
