@@ -680,6 +680,15 @@ def test_metrics_of_partitions_in_other_processes_merge_to_the_whole_inputs_valu
             assert backwards.compute() == pytest.approx(total.compute(), rel=1e-12, abs=0)
 
 
+def test_every_registry_entry_pickles_for_a_process_pool() -> None:
+    # pickle.dumps(lossctl.get("huber")) raised PicklingError ("Can't pickle <function <lambda>>", for 29 of the
+    # built-in losses), so a ProcessPoolExecutor or multiprocessing.Pool could not be handed a loss.
+    for spec in lossctl.list_losses():
+        assert pickle.loads(pickle.dumps(spec)) is spec
+    huber = pickle.loads(pickle.dumps(lossctl.get("huber:delta=2")))
+    assert (huber.preset, huber([0.0], [3.0])) == ({"delta": 2.0}, 4.0)
+
+
 def test_a_metric_survives_pickle_cloudpickle_and_deepcopy_before_and_after_updates() -> None:
     cloudpickle = pytest.importorskip("cloudpickle")
     for dumps, loads in [(pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)]:
