@@ -158,7 +158,7 @@ class Metric:
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
         given = self._given(y_true, y_pred, roles)
-        if all(np.size(np.asarray(v)) == 0 for v in given.values()):
+        if all(_no_rows(values) for values in given.values()):
             if sample_weight is not None:
                 as_sample_weight(sample_weight, 0)
             return
@@ -272,6 +272,15 @@ class Metric:
 
 # update()'s and per_sample()'s first two arrays, by role.
 _POSITIONAL = {role: keyword for keyword, role in ARRAY_KEYWORDS.items()}
+
+
+def _no_rows(values: Any) -> bool:
+    """Whether a batch's array-like holds no rows, told by its length: not through ``np.asarray``, which raises a
+    bare ValueError for rows of different lengths (binding names the odd row) and copies a list of every row."""
+    try:
+        return len(values) == 0
+    except TypeError:  # a scalar or an object without rows: binding refuses it, naming the role
+        return False
 
 
 def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:

@@ -223,6 +223,12 @@ def _merged_into_itself() -> None:
             lossctl.InputError,
             r"^column 'pred' holds vectors of different lengths: row 0 has 3 values but row 1 has 2$",
         ),
+        # The first array's rows of different lengths were NumPy's bare "setting an array element with a sequence".
+        (
+            lambda: lossctl.Metric("mse").update([[1.0], [1.0, 2.0]], [1.0, 2.0]),
+            lossctl.InputError,
+            r"^column 'target' holds vectors of different lengths: row 0 has 1 value",
+        ),
         # Two losses were a bare ValueError ("too many values to unpack (expected 1)").
         (
             lambda: lossctl.Metric("mse,mae"),
