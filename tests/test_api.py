@@ -229,6 +229,17 @@ def _merged_into_itself() -> None:
             lossctl.InputError,
             r"^column 'target' holds vectors of different lengths: row 0 has 1 value",
         ),
+        # A polars query was an AttributeError ("'LazyFrame' object has no attribute 'to_numpy'"), not a ValueError.
+        (
+            lambda: lossctl.evaluate(y_true=pl.LazyFrame({"y": [1.0]}), y_pred=[1.0], losses="mse"),
+            lossctl.InputError,
+            r"^'y_true' is a polars LazyFrame, which holds no values until it is computed; give its \.collect\(\) \(a ",
+        ),
+        (
+            lambda: lossctl.Metric("mse").update([1.0], pl.col("p")),
+            lossctl.InputError,
+            r"^'pred' is a polars Expr, which holds no values until it is computed; give the Series it selects$",
+        ),
         # Two losses were a bare ValueError ("too many values to unpack (expected 1)").
         (
             lambda: lossctl.Metric("mse,mae"),
