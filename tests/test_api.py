@@ -1200,6 +1200,26 @@ def test_a_group_is_looked_up_by_numpys_dates_and_durations() -> None:
     assert missing == 0.0  # NaT is the missing key
 
 
+def test_the_missing_group_is_looked_up_by_the_key_pandas_gives_it() -> None:
+    # df.groupby(col, dropna=False) names the missing group NaN (NaT for times), which equals nothing:
+    # report.value(group={"g": nan}) was "no group {'g': nan} in this report; its groups are: ..., {'g': None}".
+    frame = pd.DataFrame(
+        {
+            "y": [1.0, 2.0, 3.0, 4.0],
+            "pred": [1.0, 3.0, 3.0, 5.0],
+            "g": [1.0, np.nan, 2.0, np.nan],
+            "s": ["a", None, "b", "a"],
+            "day": pd.to_datetime(["2020-01-01", None, "2020-01-01", None]),
+        }
+    )
+    for by in ("g", "s", "day"):
+        report = lossctl.evaluate(frame, losses="mse", by=by)
+        for key, rows in frame.groupby(by, dropna=False):
+            assert report.value("mse", group={by: key}) == float(((rows["pred"] - rows["y"]) ** 2).mean())
+        for missing in (None, float("nan"), np.float64("nan"), pd.NA, pd.NaT):
+            assert report.value("mse", group={by: missing}) == 1.0
+
+
 def test_an_array_given_twice_is_a_usage_error() -> None:
     """``loss(y, p, pred=q)`` and ``metric.update(y, p, target=t)`` silently took the keyword's array and dropped
     the positional one (Python itself says 'got multiple values for argument')."""
