@@ -141,6 +141,8 @@ class Param:
             if type(value).__name__ not in ("bool", "bool_"):
                 raise BadValue(f"parameter '{self.name}' must be true or false, got {value!r}")
             return bool(value)
+        if self.kind == "floats" and isinstance(value, str) and value not in self.choices:
+            return self.parse(value)  # the comma-separated list its domain words, as -l and params= take it
         if self.kind == "choice" or (self.kind == "floats" and isinstance(value, str)):
             if value not in self.choices:
                 raise BadValue(f"parameter '{self.name}' must be {self.domain}, got '{value}'")
