@@ -557,6 +557,21 @@ def test_an_unnamed_pandas_index_is_row_labels_and_a_named_one_a_column() -> Non
     assert [r.group for r in named.results[1:]] == [{"id": 7}, {"id": 8}, {"id": 9}, {"id": 10}]
 
 
+def test_an_index_level_named_as_a_column_is_that_column_or_an_error() -> None:
+    # Both became Arrow columns named 'target' and the column won, silently: with the index holding other values,
+    # which one was meant is a guess (mse 0.5 here; 12.5 with the index), as pandas' own groupby says.
+    data = pd.DataFrame({"target": [1.0, 2.0], "pred": [1.0, 3.0], "g": ["a", "b"]})
+    with pytest.raises(
+        lossctl.InputError,
+        match=r"^'target' is both an index level and a column of the pandas DataFrame, holding different values; "
+        r"drop the index \(df\.reset_index\(drop=True\)\) or rename one$",
+    ):
+        lossctl.evaluate(data.set_axis(pd.Index([5.0, 6.0], name="target")), losses="mse")
+    copied = data.set_index(["g", "target"], drop=False)  # the same values: nothing to choose between
+    report = lossctl.evaluate(copied, losses="mse", by="g")
+    assert report["mse"] == 0.5 and [r.group for r in report.results[1:]] == [{"g": "a"}, {"g": "b"}]
+
+
 def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
     # Two DataFrames are both 'pandas DataFrame': messages said "... is 0.0 in pandas DataFrame but 1.0 in pandas
     # DataFrame"; they name the baseline and the candidate, and input.path keeps the plain name.
