@@ -572,6 +572,16 @@ def test_an_index_level_named_as_a_column_is_that_column_or_an_error() -> None:
     assert report["mse"] == 0.5 and [r.group for r in report.results[1:]] == [{"g": "a"}, {"g": "b"}]
 
 
+def test_an_index_named_by_a_number_is_a_column_without_a_warning() -> None:
+    # pyarrow printed "UserWarning: The DataFrame has non-str index name `[0]` which will be converted to string
+    # and not roundtrip correctly." on stderr; columns named by numbers were already read as their text.
+    data = pd.DataFrame({"target": [1.0, 2.0], "pred": [1.0, 3.0]}).set_axis(pd.Index([5, 6], name=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = lossctl.evaluate(data, losses="mse", by="0")
+    assert [r.group for r in report.results[1:]] == [{"0": 5}, {"0": 6}]
+
+
 def test_compare_names_two_inputs_of_one_kind_by_their_side() -> None:
     # Two DataFrames are both 'pandas DataFrame': messages said "... is 0.0 in pandas DataFrame but 1.0 in pandas
     # DataFrame"; they name the baseline and the candidate, and input.path keeps the plain name.

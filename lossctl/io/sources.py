@@ -302,6 +302,8 @@ def _pandas_table(frame: Any) -> pa.Table:
         )
     frame = _without_copied_levels(frame, _string_names(list(frame.columns), "pandas DataFrame"))
     keep_index = any(name is not None for name in frame.index.names)
+    if any(name is not None and not isinstance(name, str) for name in frame.index.names):  # as the columns' names
+        frame = frame.rename_axis([None if name is None else str(name) for name in frame.index.names])
     textual = [position for position, dtype in enumerate(frame.dtypes) if _read_as_text(dtype)]
     if textual or (keep_index and _read_as_text(frame.index.dtype)):
         frame = frame.copy(deep=False)  # the caller's frame is not changed
