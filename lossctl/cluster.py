@@ -523,7 +523,10 @@ def _distributed(
     assert first is not None  # the first input is the predictions, always given
     total = first.num_rows or 0
     sample_below = sample_threshold(total) if plan.distributions else None
-    shipped: Plan | ByValue = ByValue(plan) if ship_file_plugins_by_value() else plan
+    # Whatever holds the losses (the plan, the options' requests, the batches' column bindings) travels by value.
+    shipped: tuple[Any, ...] = (split.batches, plan, options)
+    if ship_file_plugins_by_value():
+        shipped = tuple(ByValue(value) for value in shipped)
     with _connect(options) as client:
         from distributed import as_completed
 
@@ -537,9 +540,7 @@ def _distributed(
                 run_part,
                 task,
                 inputs,
-                split.batches,
-                shipped,
-                options,
+                *shipped,
                 dataset.part(index) if dataset else None,
                 pairs,
                 sample_below,

@@ -115,7 +115,8 @@ class NotAnArray(InputError):
 
     @staticmethod
     def check(values: object, name: str) -> None:
-        """Raise for a ``set``, ``frozenset`` or mapping (a ``dict``) given as the values of ``name``."""
+        """Raise for a ``set``, ``frozenset``, mapping (a ``dict``) or polars query (a ``LazyFrame``, an ``Expr``,
+        which have no values yet) given as the values of ``name``."""
         kind = type(values).__name__
         if isinstance(values, set | frozenset):
             raise NotAnArray(
@@ -127,6 +128,9 @@ class NotAnArray(InputError):
                 f"'{name}' is a {kind}, not an array of values; give a list or an array (a {kind} of named columns "
                 "is data: evaluate(data, pred=COLUMN, target=COLUMN))"
             )
+        if type(values).__module__.startswith("polars") and kind in ("LazyFrame", "Expr"):
+            fix = "give its .collect() (a DataFrame)" if kind == "LazyFrame" else "give the Series it selects"
+            raise NotAnArray(f"'{name}' is a polars {kind}, which holds no values until it is computed; {fix}")
 
 
 class DecimalCommas(InputError):

@@ -40,8 +40,8 @@ class Metric:
     :func:`lossctl.evaluate`. Arrays are passed as ``update(y_true, y_pred, sample_weight=None)``, with the
     loss's other roles by name (``var=``, ``qid=``, ``anchor=``...).
 
-    Losses whose rows interact keep their rules: a batch loss (``info_nce``) needs every update but the last
-    to hold whole batches, and a ranking loss needs each query's rows in one update.
+    Losses whose rows interact keep their rules: a batch loss (``info_nce``) needs every update, and every
+    Metric merged, but the last to hold whole batches, and a ranking loss needs each query's rows in one update.
 
     >>> metric = Metric("mae")
     >>> metric.update([0.0, 1.0], [1.0, 1.0])
@@ -158,7 +158,7 @@ class Metric:
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
         given = self._given(y_true, y_pred, roles)
-        if all(np.size(np.asarray(v)) == 0 for v in given.values()):
+        if all(_no_rows(values) for values in given.values()):
             if sample_weight is not None:
                 as_sample_weight(sample_weight, 0)
             return
@@ -206,6 +206,13 @@ class Metric:
                 f"{self.name}: query {_first(repeated)} has rows in both Metrics merged; "
                 "each query's rows must come in one update"
             )
+        if self._partial_batch and other.rows:
+            param = self._request.spec.batch_param
+            raise UsageError(
+                f"{self.name}: cannot merge a Metric of {count(other.rows, 'row')} into one of {self.rows}, not a "
+                f"multiple of {param}={self._request.params.get(param or '')}; only the last Metric merged may hold a "
+                "partial batch"
+            )
         if other._sums is None:
             return
         if self._sums is None:
@@ -214,6 +221,7 @@ class Metric:
         self.rows += other.rows
         self._queries |= other._queries
         self._shapes = self._shapes or other._shapes
+        self._partial_batch = other._partial_batch  # other's rows come last
 
     def compute(self) -> float:
         """The loss over every row seen, as ``lossctl eval`` reports it."""
@@ -264,6 +272,15 @@ class Metric:
 
 # update()'s and per_sample()'s first two arrays, by role.
 _POSITIONAL = {role: keyword for keyword, role in ARRAY_KEYWORDS.items()}
+
+
+def _no_rows(values: Any) -> bool:
+    """Whether a batch's array-like holds no rows, told by its length: not through ``np.asarray``, which raises a
+    bare ValueError for rows of different lengths (binding names the odd row) and copies a list of every row."""
+    try:
+        return len(values) == 0
+    except TypeError:  # a scalar or an object without rows: binding refuses it, naming the role
+        return False
 
 
 def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:

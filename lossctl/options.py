@@ -54,6 +54,7 @@ def as_strings(value: object, name: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str | os.PathLike):
         return (os.fspath(value),)
+    _check_ordered(value, name)
     if not isinstance(value, Iterable) or isinstance(value, Mapping | bytes | bytearray):
         raise UsageError(
             f"{name} takes a string or a list of strings, got {type(value).__name__} {reprlib.repr(value)}"
@@ -69,8 +70,19 @@ def as_labels(value: Labels | None) -> tuple[str, ...]:
     """Class labels (``classes=``) as :func:`as_strings` takes them, a number or a boolean among them written as
     the command line writes it (``[1, 0]`` is ``("1", "0")``, as ``--classes 1,0``)."""
     if isinstance(value, Iterable) and not isinstance(value, str | os.PathLike | Mapping | bytes | bytearray):
+        _check_ordered(value, "classes")
         return as_strings([_label(item) for item in value], "classes")
     return as_strings(value, "classes")
+
+
+def _check_ordered(value: Any, name: str) -> None:
+    """A list keyword is kept in the order given (the classes' indices, the results', the key columns'): a set,
+    whose order changes from one Python process to the next, is a usage error, not a different number per run."""
+    if isinstance(value, set | frozenset):
+        raise UsageError(
+            f"{name} takes a string or a list of strings, got a {type(value).__name__} {reprlib.repr(value)}: a set "
+            "has no order, and the order given is the order used; give a list or a tuple"
+        )
 
 
 def optional_path(value: PathLike | None, name: str) -> str | None:

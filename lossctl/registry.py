@@ -142,6 +142,8 @@ class Param:
             if type(value).__name__ not in ("bool", "bool_"):
                 raise BadValue(f"parameter '{self.name}' must be true or false, got {value!r}")
             return bool(value)
+        if self.kind == "floats" and isinstance(value, str) and value not in self.choices:
+            return self.parse(value)  # the comma-separated list its domain words, as -l and params= take it
         if self.kind == "choice" or (self.kind == "floats" and isinstance(value, str)):
             if value not in self.choices:
                 hint = closest(value, self.choices)
@@ -363,6 +365,14 @@ class LossSpec:
         """The convention as the signature writes it: its name, with the library versions it reproduces."""
         variant = self.convention(convention)
         return convention + (variant.versions or "") if variant else convention
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A built-in loss pickles as its name and preset parameters: its aggregates hold closures that plain pickle
+        (``multiprocessing``, ``concurrent.futures``) cannot take, and every process with lossctl has the entry. A
+        third-party loss pickles field by field, as before: cloudpickle (Dask, Spark, Ray) ships its code by value."""
+        if self.origin is not None:
+            return super().__reduce_ex__(protocol)
+        return _registered, (self.name, dict(self.preset))
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -893,6 +903,12 @@ def _lookup(name: str) -> LossSpec:
     if key in _LOSSES:
         return _LOSSES[key]
     raise UsageError(f"unknown loss '{name}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)")
+
+
+def _registered(name: str, preset: dict[str, Any]) -> LossSpec:
+    """The registry's entry ``name`` with ``preset`` parameters (:meth:`LossSpec.__reduce_ex__`)."""
+    spec = _lookup(name)
+    return replace(spec, preset=preset) if preset else spec
 
 
 def _spelling_hint(text: str) -> str:

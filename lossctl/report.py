@@ -256,7 +256,7 @@ class _Report(Generic[Record]):
             raise UsageError(
                 f"group= takes the by= columns and their values, e.g. {{'segment': 'west'}}; got {group!r}"
             )
-        wanted = None if group is None else dict(PlainKey({k: _python_time(v) for k, v in group.items()}))
+        wanted = None if group is None else dict(PlainKey({k: _as_key(v) for k, v in group.items()}))
         by = list((self.groups or {}).get("by", []))
         if wanted is not None and sorted(map(str, wanted)) != sorted(by):
             if not by:
@@ -352,11 +352,15 @@ class PlainKey(dict[str, Any]):
         self.raw = raw
 
 
-def _python_time(value: Any) -> Any:
-    """A NumPy ``datetime64`` or ``timedelta64`` key (``df["day"].values[0]``) as the ``datetime`` value a group's key
-    is compared as (in ISO 8601, :func:`plain_value`): a day or coarser as a date, finer as a date and time to the
-    microsecond. Any other value as it is."""
+def _as_key(value: Any) -> Any:
+    """A key value as given to :meth:`_Report.record` as a group's key holds it: a missing value (NaN, ``pd.NA``,
+    ``pd.NaT``: the key of ``df.groupby(..., dropna=False)``'s missing group) as ``None``, the missing group's key,
+    where NaN would equal nothing; a NumPy ``datetime64`` or ``timedelta64`` (``df["day"].values[0]``) as the
+    ``datetime`` value a group's key is compared as (in ISO 8601, :func:`plain_value`): a day or coarser as a date,
+    finer as a date and time to the microsecond. Any other value as it is."""
     kind = type(value).__name__
+    if (isinstance(value, float) and math.isnan(value)) or kind in ("NAType", "NaTType"):
+        return None
     if type(value).__module__ != "numpy" or kind not in ("datetime64", "timedelta64"):
         return value
     import numpy as np

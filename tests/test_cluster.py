@@ -657,6 +657,13 @@ def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler:
     values = [r["value"] for r in json.loads(remote.stdout)["results"]]
     assert values[0] == pytest.approx(values[1], rel=1e-12)
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+    # The plugin's loss alone: the options' loss requests were pickled naming the plugin's module, which the
+    # scheduler cannot import ('Error during deserialization of the task graph'); with mae beside it they were
+    # shipped by value only because mae's aggregate did not pickle.
+    alone = _cli(*[arg if arg != "plugin_abs,mae" else "plugin_abs" for arg in args], "--engine", "dask",
+                 "--scheduler", scheduler)  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+    assert json.loads(alone.stdout)["results"][0]["value"] == pytest.approx(values[0], rel=1e-12)
 
 
 def test_what_a_plugin_module_prints_on_a_worker_reaches_stderr(tmp_path: Path) -> None:

@@ -1215,6 +1215,8 @@ def test_json_array_text_elements_are_numbers_only_as_arrow_spells_them(element:
             "column 'emb' has a value that is not a number in the JSON array at row 6: '[1, [2]]'",
         ),
         (["[1, 2]", "[3]"], "column 'emb' holds vectors of different lengths: row 5 has 2 values but row 6 has 1"),
+        # "row 5 has 1 values"
+        (["[3]", "[1, 2]"], "column 'emb' holds vectors of different lengths: row 5 has 1 value but row 6 has 2"),
         (["[1, 2]", "1], [2"], "column 'emb' has an invalid JSON array at row 6: '1], [2'"),
     ],
 )

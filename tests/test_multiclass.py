@@ -586,6 +586,18 @@ def test_parameter_errors(loss: str, params: dict[str, Any], message: str) -> No
     assert error.value.exit_code == ExitCode.USAGE
 
 
+def test_a_list_parameter_takes_the_comma_separated_text_its_message_asks_for() -> None:
+    # class_weight="1,2" was "parameter 'class_weight' must be a comma-separated list of numbers >= 0 or
+    # 'balanced', got '1,2'": the text the message asks for, which -l and params= take, refused from Python.
+    y, x = [0, 1, 1], [[0.2, 0.3], [1.0, 2.0], [0.5, -1.0]]
+    weighted = lossctl.get("cross_entropy")(y, x, class_weight=[1.0, 2.0])
+    assert lossctl.get("cross_entropy")(y, x, class_weight=" 1, 2") == weighted
+    assert lossctl.get("cross_entropy:class_weight=1,2")(y, x) == weighted
+    assert lossctl.get("cross_entropy")(y, x, class_weight="BALANCED") == lossctl.get("ce:class_weight=balanced")(y, x)
+    counts = lossctl.get("class_balanced")(y, x, counts=(3.0, 1.0))
+    assert lossctl.get("class_balanced")(y, x, counts="3,1") == counts
+
+
 def test_usage_errors_of_combinations() -> None:
     with pytest.raises(UsageError, match=re.escape("parameter 'ignore_index' applies to class-index targets only")):
         lossctl.get("cross_entropy")([[0.5, 0.5]], [[0, 0]], ignore_index=-100)

@@ -24,7 +24,7 @@ from lossctl import arrow
 from lossctl.errors import DecimalCommas, InputError, option
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
-from lossctl.text import written_number
+from lossctl.text import count, written_number
 
 ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
 
@@ -298,7 +298,7 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
 
 def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
     return InputError(
-        f"column '{column}' holds vectors of different lengths: row {first_row} has {width} values "
+        f"column '{column}' holds vectors of different lengths: row {first_row} has {count(width, 'value')} "
         f"but row {row} has {length}"
     )
 

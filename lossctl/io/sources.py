@@ -300,8 +300,10 @@ def _pandas_table(frame: Any) -> pa.Table:
             "the pandas DataFrame has MultiIndex columns; give it one level of string names "
             "(e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns])"
         )
-    _string_names(list(frame.columns), "pandas DataFrame")
+    frame = _without_copied_levels(frame, _string_names(list(frame.columns), "pandas DataFrame"))
     keep_index = any(name is not None for name in frame.index.names)
+    if any(name is not None and not isinstance(name, str) for name in frame.index.names):  # as the columns' names
+        frame = frame.rename_axis([None if name is None else str(name) for name in frame.index.names])
     textual = [position for position, dtype in enumerate(frame.dtypes) if _read_as_text(dtype)]
     if textual or (keep_index and _read_as_text(frame.index.dtype)):
         frame = frame.copy(deep=False)  # the caller's frame is not changed
@@ -322,6 +324,26 @@ def _pandas_table(frame: Any) -> pa.Table:
             text.index = _text(frame.index.to_series())
             text.index.name = frame.index.name
         return pa.Table.from_pandas(text, preserve_index=keep_index)
+
+
+def _without_copied_levels(frame: Any, columns: list[str]) -> Any:
+    """``frame`` without the index levels named as a column and holding its values (``set_index("id", drop=False)``);
+    a level named as a column but holding other values is an error, as pandas' own ``groupby`` says: which one the
+    name selects would be a guess (it was the column, silently)."""
+    import pandas as pd
+
+    for level, name in enumerate(frame.index.names):
+        if name is None or str(name) not in columns:
+            continue
+        column = frame.iloc[:, columns.index(str(name))]
+        if not frame.index.get_level_values(level).equals(pd.Index(column)):
+            raise InputError(
+                f"'{show_name(str(name))}' is both an index level and a column of the pandas DataFrame, holding "
+                "different values; drop the index (df.reset_index(drop=True)) or rename one"
+            )
+        dropped = frame.droplevel(level) if frame.index.nlevels > 1 else frame.reset_index(drop=True)
+        return _without_copied_levels(dropped, columns)
+    return frame
 
 
 def _converts_from_pandas(series: Any) -> bool:
