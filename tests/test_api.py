@@ -472,7 +472,9 @@ def test_a_set_where_an_order_matters_is_refused() -> None:
     data = {"y": ["cat", "dog", "cat"], "p_a": [0.8, 0.3, 0.6], "p_b": [0.2, 0.7, 0.4]}
     run = {"losses": "categorical_ce", "pred": "p_a,p_b", "target": "y"}
     assert lossctl.evaluate(data, classes=["cat", "dog"], **run)["categorical_ce"] == pytest.approx(0.3635480396729776)
-    message = r"^\w+ takes a string or a list of strings, got a (frozen)?set .*: a set has no order, and the order given"
+    message = (
+        r"^\w+ takes a string or a list of strings, got a (frozen)?set .*: a set has no order, and the order given"
+    )
     for given in ({"classes": {"cat", "dog"}}, {"classes": frozenset(["cat", "dog"])}, {"by": {"y"}}):
         with pytest.raises(lossctl.UsageError, match=message):
             lossctl.evaluate(data, **(run | given))
