@@ -43,7 +43,7 @@ from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
-from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
+from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
@@ -150,8 +150,7 @@ def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[in
 
 def _remove(path: str) -> None:
     if is_remote(path):
-        fs, inner = filesystem(path)
-        fs.rm(inner)
+        remove(path)
     else:
         Path(path).unlink(missing_ok=True)
 

@@ -547,6 +547,39 @@ def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str
     assert fs.find(out) == []  # neither the dataset nor its staged parts
 
 
+FOLDER_IN_THE_WAY = """
+import os
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("in_the_way", task="regression", summary="Squared error; a folder where -o goes.", formula="(p-y)^2")
+def in_the_way(target, pred):
+    os.makedirs(os.environ["IN_THE_WAY"], exist_ok=True)
+    return (pred - target) ** 2
+"""
+
+
+def test_a_failed_local_output_leaves_no_uploaded_per_sample_file(s3: dict[str, str], tmp_path: Path) -> None:
+    """The outputs are published together; the upload of --per-sample came before -o's rename, and a rename that
+    failed (a folder now where -o goes) left the uploaded object behind in a failed run. Local renames now come
+    first, and an upload done before a failure is deleted."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("take-back")
+    plugin = tmp_path / "in_the_way.py"
+    plugin.write_text(FOLDER_IN_THE_WAY)
+    report = tmp_path / "report.json"
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    run = _cli(
+        "eval", sample, "-l", "in_the_way", "--plugin", str(plugin), "-q", "-o", str(report),
+        "--per-sample", "s3://take-back/rows.parquet", env={"IN_THE_WAY": str(report / "inner")},
+    )  # fmt: skip
+    assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot write '{report}': Is a directory\n")
+    assert fs.find("take-back") == []
+
+
 def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
     root = Path(__file__).resolve().parent.parent / "sample_data"

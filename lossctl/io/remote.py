@@ -211,6 +211,13 @@ def upload(local: Path, url: str) -> None:
         fs.put_file(str(local), path)
 
 
+def remove(url: str) -> None:
+    """Delete the object ``url``; raises :class:`InputError`."""
+    fs, path = filesystem(url, "write")
+    with remote_errors(url, "write"):
+        fs.rm(path)
+
+
 def write_remote(url: str, write: Callable[[Path], None]) -> None:
     """Run ``write(local_path)`` on a local temporary file, then upload it to ``url`` in one piece.
 
