@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 
@@ -578,6 +579,27 @@ def test_a_failed_local_output_leaves_no_uploaded_per_sample_file(s3: dict[str, 
     )  # fmt: skip
     assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot write '{report}': Is a directory\n")
     assert fs.find("take-back") == []
+
+
+def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict[str, str]) -> None:
+    """A key may hold '[' as a local file name may: 's3://.../a[1].parquet' was taken as a glob matching 'a1.parquet'
+    and was 'no files match'; a local path with the same name is its file. A pattern naming no object is a glob."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("brackets")
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv"
+    table = pa.csv.read_csv(sample)
+    fs.pipe("brackets/a[1].csv", sample.read_bytes())
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    fs.pipe("brackets/b[1].parquet", buffer.getvalue().to_pybytes())
+    expected = _cli("eval", str(sample), "-l", "mse", "-f", "csv", "-q")
+    for url in ("s3://brackets/a[1].csv", "s3://brackets/b[1].parquet", "s3://brackets/b*"):
+        run = _cli("eval", url, "-l", "mse", "-f", "csv", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (0, expected.stdout, ""), url
+    run = _cli("eval", "s3://brackets/b[2].parquet", "-l", "mse", "-q")
+    assert (run.returncode, run.stderr) == (3, "error: no files match 's3://brackets/b[2].parquet'\n")
 
 
 def test_http_urls_are_read_like_files(tmp_path: Path) -> None:

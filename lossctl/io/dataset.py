@@ -55,6 +55,12 @@ def is_glob(path: str) -> bool:
     return bool(_GLOB_CHARS.search(web_path(path)))
 
 
+def _names_pattern(fs: Any, inner: str) -> bool:
+    """Whether the remote ``inner`` path is a glob: it has wildcards and names no object. A key may hold ``[``,
+    ``*`` or ``?`` as a local file name may, and names that object, as a local path with them names its file."""
+    return is_glob(inner) and not fs.exists(inner)
+
+
 def is_partitioned(path: str, files: Sequence[str]) -> bool:
     """Whether the local ``files`` that the directory or glob ``path`` names sit in ``KEY=VALUE`` folders below it
     (Hive layout): their keys are then columns."""
@@ -128,7 +134,8 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     if is_remote(path):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            if is_glob(inner):
+            glob = _names_pattern(fs, inner)
+            if glob:
                 # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
                 found = sorted(
@@ -145,7 +152,8 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
                 found, base, single = [inner], inner.rsplit("/", 1)[0], True
     else:
         fs = None
-        if _GLOB_CHARS.search(path) and not os.path.exists(path):
+        glob = bool(_GLOB_CHARS.search(path)) and not os.path.exists(path)
+        if glob:
             found, base = dataset_files(path, input_format, others), _base(path)
         elif os.path.isdir(path):
             found, base = dataset_files(path, input_format, others), path.rstrip("/")
@@ -157,7 +165,6 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         for file, dirs in zip(found, relative, strict=True)
         if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
-    glob = is_glob(path)
     if input_format is None and glob:  # as dataset_files says it of a local glob
         other = next((file for file, _ in kept if not _is_parquet(file)), None)
         if other is not None:
@@ -404,12 +411,12 @@ def open_dataset(
     """
     if path == "-":
         raise UsageError("standard input is not a dataset")
-    single = not is_glob(path) and not path.endswith("/")
-    if single and is_remote(path) and not _is_parquet(path) and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
+    named = is_remote(path) and not path.endswith("/") and not _is_parquet(path)
+    if named and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            directory = fs.isdir(inner)
-        if not directory:
+            file = not _names_pattern(fs, inner) and not fs.isdir(inner)
+        if file:
             data = read_bytes(path)
             if not data:
                 raise InputError(f"'{path}' is empty")
