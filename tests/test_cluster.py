@@ -663,6 +663,29 @@ def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
     assert len(fs.find(remote)) == sum(FILES.values())
 
 
+def test_an_output_inside_an_input_spelled_with_another_scheme_is_refused(s3: dict[str, str]) -> None:
+    """S3:// and s3a:// name the same store as s3://: an output inside an input spelled with the other scheme was
+    written into the input's prefix (exit 0); it is the usage error of any output inside an input."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("inside")
+    cases = [
+        ("S3://inside/data", "-o", "s3://inside/data/report.json", "is inside the input directory"),
+        ("s3a://inside/data/", "--per-sample", "s3://inside/data/rows.parquet", "is inside the input directory"),
+        ("s3://inside/data/*", "-o", "S3://inside/data/x/report.json", "matches the input pattern"),
+    ]
+    for given, flag, output, relation in cases:
+        run = _cli("eval", given, "-l", "mse", "-q", flag, output)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            2,
+            "",
+            f"error: output '{output}' {relation} '{given}': the next run over it would read the output as data; "
+            "write it elsewhere\n",
+        )
+    assert fs.find("inside") == []
+
+
 def test_a_url_scheme_in_capitals_is_the_same_store(data: dict[str, str]) -> None:
     """A URL's scheme is case-insensitive (RFC 3986): S3:// was 'Protocol not known: S3'."""
     local = lossctl.evaluate(data["baseline"], losses="mae", by="region")

@@ -54,6 +54,19 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
+# Schemes that name the same store as another: one spelling each, so two spellings of one object compare equal
+_ALIASES = {"s3a": "s3", "gcs": "gs", "az": "abfs", "abfss": "abfs"}
+
+
+def canonical_url(url: str) -> str:
+    """``url`` with its scheme in lower case and spelled one way for its store (``S3://``, ``s3a://`` as
+    ``s3://``; ``gcs://`` as ``gs://``; ``az://``, ``abfss://`` as ``abfs://``), for comparing URLs by name."""
+    scheme = scheme_of(url)
+    if scheme is None:
+        return url
+    return f"{_ALIASES.get(scheme, scheme)}{url[len(scheme) :]}"
+
+
 def web_path(path: str) -> str:
     """A web URL without its query and fragment (``https://h/p.parquet?X-Amz-Signature=...`` ->
     ``https://h/p.parquet``): what its name and extension are read from, a ``?`` there starting the query, not a
