@@ -522,7 +522,13 @@ def _distributed(
     assert first is not None  # the first input is the predictions, always given
     total = first.num_rows or 0
     sample_below = sample_threshold(total) if plan.distributions else None
-    shipped: Plan | ByValue = ByValue(plan) if ship_file_plugins_by_value() else plan
+    # Every argument that can reach a plugin's code (the plan's losses; the options' and the reader's own references
+    # to them): pickled by plain pickle, a --plugin FILE.py function is named by a module no other process has.
+    by_value = ship_file_plugins_by_value()
+
+    def shipped(value: Any) -> Any:
+        return ByValue(value) if by_value else value
+
     with _connect(options) as client:
         from distributed import as_completed
 
@@ -536,9 +542,9 @@ def _distributed(
                 run_part,
                 task,
                 inputs,
-                split.batches,
-                shipped,
-                options,
+                shipped(split.batches),
+                shipped(plan),
+                shipped(options),
                 dataset.part(index) if dataset else None,
                 pairs,
                 sample_below,

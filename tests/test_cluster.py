@@ -737,6 +737,35 @@ def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler:
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
 
 
+def test_a_plugin_file_loss_runs_on_a_cluster_in_another_process(tmp_path: Path) -> None:
+    """A scheduler of its own process (as on a real cluster) unpickles the tasks' arguments: the reader and the
+    options, pickled by plain pickle, named the --plugin FILE.py module, which only lossctl's process has ('the
+    Dask cluster cannot load lossctl's tasks (No module named 'lossctl_plugin_...')', exit 3). With a built-in loss
+    beside it (-l far_abs,mae) the run happened to pass."""
+    plugin = tmp_path / "far_losses.py"
+    plugin.write_text(PLUGIN.format(name="far_abs"))
+    address = tmp_path / "address"
+    cluster = subprocess.Popen(
+        [sys.executable, "-c", "import distributed, pathlib, sys, time\n"
+         "c = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=':0')\n"
+         "pathlib.Path(sys.argv[1]).write_text(c.scheduler_address)\ntime.sleep(600)", str(address)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not address.exists() or not address.read_text():
+            assert cluster.poll() is None and time.monotonic() < deadline, "the cluster did not start"
+            time.sleep(0.1)
+        partitioned = str(Path(__file__).resolve().parent.parent / "sample_data" / "partitioned")
+        args = ["eval", partitioned, "-l", "far_abs", "--plugin", str(plugin), "-f", "json", "-q"]  # no built-in
+        run = _cli(*args, "--engine", "dask", "--scheduler", address.read_text())
+    finally:
+        cluster.send_signal(signal.SIGINT)  # the cluster closes its workers
+        cluster.wait(timeout=30)
+    assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert_same(json.loads(_cli(*args).stdout), json.loads(run.stdout))
+
+
 def test_what_a_plugin_module_prints_on_a_worker_reaches_stderr(tmp_path: Path) -> None:
     """A worker imports a --plugin MODULE again when it reads its first task, before lossctl's code runs there:
     the module's print at import went to the worker's stdout, lossctl's, ahead of the JSON document."""
