@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -115,7 +116,10 @@ def run_part(
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except LossctlError as error:
-        failure = Failure(isinstance(error, UsageError), _naming(str(error), _files(windows)))
+        message = str(error)
+        if per_sample is not None and per_sample in message:  # this task's file of the output: not the input's fault
+            return Failure(isinstance(error, UsageError), message)
+        failure = Failure(isinstance(error, UsageError), _naming(message, _files(windows)))
         for part in parts if len(parts) > 1 else ():
             alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below, flags)
             if isinstance(alone, Failure):
@@ -198,6 +202,12 @@ class PerSampleDataset:
 
     def part(self, index: int) -> str:
         return f"{self.staging}/part-{index:05d}.parquet"
+
+    def named(self, failure: Failure) -> Failure:
+        """A task's failure with its staged part (a hidden name of the run's own) named as the dataset: a failed
+        write of a part is a failed write of ``--per-sample PATH``, as the local engine reports it."""
+        message = re.sub(re.escape(self.staging) + r"/part-\d+\.parquet", lambda _: self.path, failure.message)
+        return Failure(failure.usage, message)
 
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""
@@ -574,6 +584,6 @@ def _distributed(
             if progress is not None:
                 progress(done_rows)
     if failed is not None:
-        raise failed[1].error()
+        raise (dataset.named(failed[1]) if dataset else failed[1]).error()
     notices.append(f"{option('engine', 'dask')}: {len(ranges)} tasks on {len(workers)} workers")
     return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))

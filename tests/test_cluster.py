@@ -602,6 +602,37 @@ def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict
     assert (run.returncode, run.stderr) == (3, "error: no files match 's3://brackets/b[2].parquet'\n")
 
 
+STAGING_GONE = """
+import glob, shutil
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("staging_gone", task="regression", summary="Squared error; removes the staged parts.", formula="(p-y)^2")
+def staging_gone(target, pred):
+    for staged in glob.glob({pattern!r}):
+        shutil.rmtree(staged, ignore_errors=True)
+    return (pred - target) ** 2
+"""
+
+
+def test_a_task_that_cannot_write_its_part_names_the_per_sample_path(scheduler: str, tmp_path: Path) -> None:
+    """A task whose file of the --per-sample dataset could not be written reported the run's hidden staging name
+    and an input file that was not at fault ("cannot write '.../.rows.parquet.x1y2.tmp/part-00000.parquet': ...
+    (in .../part-0.parquet)"); it is now the local engine's message, naming the --per-sample path."""
+    plugin = tmp_path / "gone.py"
+    plugin.write_text(STAGING_GONE.format(pattern=str(tmp_path / ".rows.parquet.*")))
+    partitioned = str(Path(__file__).resolve().parent.parent / "sample_data" / "partitioned")
+    rows = tmp_path / "rows.parquet"
+    run = _cli(
+        "eval", partitioned, "-l", "staging_gone", "--plugin", str(plugin), "-q", "--per-sample", str(rows),
+        "--engine", "dask", "--scheduler", scheduler,
+    )  # fmt: skip
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == f"error: cannot write '{rows}': No such file or directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.py"]
+
+
 def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
     root = Path(__file__).resolve().parent.parent / "sample_data"
