@@ -530,6 +530,21 @@ def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(
     assert pq.read_table(rows).column_names == ["row", "mse"]  # the second run's
 
 
+def test_compare_reruns_replace_their_per_sample_dataset(scheduler: str, tmp_path: Path) -> None:
+    """compare, as eval, writes --per-sample as a dataset under the Dask engine, and a rerun replaces it: compare's
+    second run was 'error: output path '.../rows.parquet' is a directory' (exit 2), checked as one file."""
+    partitioned = str(Path(__file__).resolve().parent.parent / "sample_data" / "partitioned")
+    rows = tmp_path / "rows.parquet"
+    for losses in ("mae", "mse"):
+        run = _cli(
+            "compare", partitioned, partitioned, "-l", losses, "-q", "--per-sample", str(rows),
+            "--engine", "dask", "--scheduler", scheduler,
+        )  # fmt: skip
+        assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.parquet"]
+    assert "mse:delta@candidate" in pq.read_table(rows).column_names  # the second run's
+
+
 def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str], scheduler: str) -> None:
     """The dataset in a bucket was published when the pass ended, before -o was written: a failed -o left it."""
     import s3fs
