@@ -180,7 +180,7 @@ class PerSampleDataset:
         parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
         check_not_inside_inputs(self.path, list(inputs))
         if self.remote:
-            check_output(self.path)
+            check_output(self.path, dataset=True)
             self._fs, _ = filesystem(self.path)
             self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         else:

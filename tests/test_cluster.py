@@ -545,6 +545,22 @@ def test_compare_reruns_replace_their_per_sample_dataset(scheduler: str, tmp_pat
     assert "mse:delta@candidate" in pq.read_table(rows).column_names  # the second run's
 
 
+def test_a_remote_output_that_is_a_directory_is_refused_as_a_local_one_is(s3: dict[str, str]) -> None:
+    """An output URL with objects below it (the dataset a Dask run's --per-sample wrote) is a directory to every
+    reader: an object put beside them was hidden (the next read gave the old dataset), where a local output that is
+    a directory is a usage error."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("dirout")
+    fs.pipe({"dirout/rows.parquet/part-00000.parquet": b"old", "dirout/report.json/part-0": b"old"})
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    for flag, url in (("--per-sample", "s3://dirout/rows.parquet"), ("-o", "s3://dirout/report.json")):
+        run = _cli("eval", sample, "-l", "mse", "-q", flag, url)
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: output path '{url}' is a directory\n")
+    assert fs.find("dirout") == ["dirout/report.json/part-0", "dirout/rows.parquet/part-00000.parquet"]
+
+
 def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str], scheduler: str) -> None:
     """The dataset in a bucket was published when the pass ended, before -o was written: a failed -o left it."""
     import s3fs

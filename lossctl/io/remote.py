@@ -182,10 +182,11 @@ def read_bytes(url: str) -> bytes:
         return bytes(fs.cat_file(path))
 
 
-def check_output(url: str) -> None:
+def check_output(url: str, dataset: bool = False) -> None:
     """Before any work: ``url`` is in a store lossctl writes to, names an object, its package is installed and,
     where the store can say so, its bucket exists, so that a run does not fail at the upload after printing its
-    results."""
+    results. Unless it is to be a ``dataset`` (a prefix of objects), it must not hold objects below it: an object
+    put beside them is hidden from readers, who see the directory, as a local output path may not be a directory."""
     scheme = scheme_of(url) or ""
     if SCHEMES.get(scheme, ("",))[0] == "aiohttp":
         raise UsageError(
@@ -200,6 +201,17 @@ def check_output(url: str) -> None:
     with remote_errors(url, "write"):
         if _bucket_missing(fs, bucket):
             raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
+    if not dataset and _holds_objects(fs, path):
+        raise UsageError(f"output path '{url}' is a directory")
+
+
+def _holds_objects(fs: Any, path: str) -> bool:
+    """Whether objects lie below ``path/`` (the dataset of a Dask run's ``--per-sample``, say); a store that
+    refuses to list is no answer, and the upload will tell."""
+    try:
+        return bool(fs.isdir(path))
+    except Exception:
+        return False
 
 
 def _bucket_missing(fs: Any, bucket: str) -> bool:
