@@ -680,6 +680,20 @@ def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
         )
 
 
+def test_http_parquet_from_a_server_without_range_requests(tmp_path: Path) -> None:
+    """Python's http.server ignores Range headers, and fsspec refuses a partial read it answers whole: a Parquet
+    file larger than the first read was 'error: cannot read ...: The HTTP server doesn't appear to support range
+    requests...' (exit 3); it is now read whole, as a remote CSV is."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=5000)
+    pq.write_table(pa.table({"y_true": y, "y_pred": y + rng.normal(size=5000)}), tmp_path / "p.parquet")
+    local = _cli("eval", str(tmp_path / "p.parquet"), "-l", "mse,mae", "-f", "json", "-q")
+    with _web_server(tmp_path) as port:
+        remote = _cli("eval", f"http://127.0.0.1:{port}/p.parquet", "-l", "mse,mae", "-f", "json", "-q")
+    assert (remote.returncode, remote.stderr) == (0, "")
+    assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+
+
 def test_http_csv_is_read_with_the_delimited_text_options(tmp_path: Path) -> None:
     """--delimiter and --decimal reached local files only: a remote CSV was read with a sniffed delimiter and
     decimal points, so '1,5' was 'not numeric' although --decimal , was given."""

@@ -217,10 +217,12 @@ class ParquetDataset(Source):
         if handle is None:
             name = self.listing.names[index]
             fs = self.listing.fs
+            path = self.listing.paths[index]
             with remote_errors(name), _parquet_errors(name):
-                source = fs.open(self.listing.paths[index], "rb") if fs is not None else self.listing.paths[index]
-                buffer = PARQUET_BUFFER_BYTES if fs is None else 0  # remote: a column chunk in one request
-                handle = pq.ParquetFile(source, pre_buffer=False, buffer_size=buffer)
+                if fs is None:
+                    handle = pq.ParquetFile(path, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
+                else:
+                    handle = _open_remote(fs, path)
             self._handles[index] = handle
         return handle
 
@@ -380,6 +382,20 @@ class ParquetDataset(Source):
     def _read(self, columns: list[str]) -> pa.Table:
         batches = list(self._batches(columns, 1 << 20, []))
         return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{self.path}'")
+
+
+def _open_remote(fs: Any, path: str) -> pq.ParquetFile:
+    """A remote Parquet file, read a column chunk per request; from a web server that ignores ``Range`` headers
+    (``python -m http.server``), whose partial reads fsspec refuses ("doesn't appear to support range requests"),
+    it is read whole into memory, as a remote CSV is."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(fs.open(path, "rb"), pre_buffer=False, buffer_size=0)
+    except ValueError as error:
+        if "range requests" not in str(error):
+            raise
+    return pq.ParquetFile(pa.BufferReader(fs.cat_file(path)), pre_buffer=False)
 
 
 def _constant(value: Any, rows: int) -> pa.Array:
