@@ -694,6 +694,26 @@ def test_http_parquet_from_a_server_without_range_requests(tmp_path: Path) -> No
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
 
 
+def test_http_hive_partition_keys_are_columns(tmp_path: Path) -> None:
+    """A web server percent-encodes its links (python -m http.server lists region=eu/ as region%3Deu/): over
+    http:// a Hive directory lost its keys ('error: column 'region' not found', exit 3); a value's own encoding
+    (x%2Fy, a '/') is decoded as the local directory's is."""
+    for region, rows in (("eu", [1.0, 2.0]), ("x%2Fy", [3.0])):
+        (tmp_path / "ds" / f"region={region}").mkdir(parents=True)
+        table = pa.table({"y_true": [0.0] * len(rows), "y_pred": rows})
+        pq.write_table(table, tmp_path / "ds" / f"region={region}" / "part-0.parquet")
+    args = ["-l", "mae", "--by", "region", "-f", "csv", "-q"]
+    local = _cli("eval", str(tmp_path / "ds"), *args)
+    assert local.stdout.splitlines()[-2:] == [
+        "mae,multioutput=none,mean,1.5,2,,,eu",
+        "mae,multioutput=none,mean,3.0,1,,,x/y",
+    ]
+    with _web_server(tmp_path) as port:
+        for url in (f"http://127.0.0.1:{port}/ds/", f"http://127.0.0.1:{port}/ds/*/*.parquet"):
+            remote = _cli("eval", url, *args)
+            assert (remote.returncode, remote.stdout, remote.stderr) == (0, local.stdout, ""), url
+
+
 def test_http_csv_is_read_with_the_delimited_text_options(tmp_path: Path) -> None:
     """--delimiter and --decimal reached local files only: a remote CSV was read with a sniffed delimiter and
     decimal points, so '1,5' was 'not numeric' although --decimal , was given."""

@@ -30,7 +30,7 @@ from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
-from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, web_path
+from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 
 if TYPE_CHECKING:
@@ -159,7 +159,10 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
             found, base = dataset_files(path, input_format, others), path.rstrip("/")
         else:
             found, base, single = [path], os.path.dirname(path), True
-    relative = [_relative_dirs(f, base) for f in found]
+    # A web server's links are percent-encoded (python -m http.server lists region=eu/ as region%3Deu/): decoded once
+    # here, the partition values' own encoding (x%2Fy) stays for _partition.
+    web = scheme_of(path) in ("http", "https")
+    relative = [_relative_dirs(unquote(f) if web else f, unquote(base) if web else base) for f in found]
     kept = [
         (file, dirs)
         for file, dirs in zip(found, relative, strict=True)
