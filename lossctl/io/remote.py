@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -241,18 +240,3 @@ def remove(url: str) -> None:
     fs, path = filesystem(url, "write")
     with remote_errors(url, "write"):
         fs.rm(path)
-
-
-def write_remote(url: str, write: Callable[[Path], None]) -> None:
-    """Run ``write(local_path)`` on a local temporary file, then upload it to ``url`` in one piece.
-
-    An object store makes an object visible only once its upload completes, so a failed run leaves nothing
-    behind at ``url``, as the local atomic rename guarantees for local paths.
-    """
-    fd, name = tempfile.mkstemp(prefix=".lossctl-upload.", suffix=Path(url).suffix)
-    os.close(fd)
-    try:
-        write(Path(name))
-        upload(Path(name), url)
-    finally:
-        os.unlink(name)
