@@ -50,6 +50,7 @@ from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.plugins import ship_file_plugins_by_value
 from lossctl.samples import PER_SAMPLE_EXTENSIONS, per_sample_sink
+from lossctl.text import count
 from lossctl.threads import arrow_uses_every_core
 
 if TYPE_CHECKING:
@@ -585,5 +586,5 @@ def _distributed(
                 progress(done_rows)
     if failed is not None:
         raise (dataset.named(failed[1]) if dataset else failed[1]).error()
-    notices.append(f"{option('engine', 'dask')}: {len(ranges)} tasks on {len(workers)} workers")
+    notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))

@@ -299,6 +299,14 @@ def test_tasks_decode_with_arrows_own_thread_pool(data: dict[str, str], schedule
             assert pool == cores
 
 
+def test_the_tasks_notice_counts_in_words(scheduler: str, tmp_path: Path) -> None:
+    """One file is one task: the notice said '1 tasks on 2 workers'."""
+    pq.write_table(pa.table({"y_true": [1.0, 2.0], "y_pred": [1.5, 2.0]}), tmp_path / "one.parquet")
+    report = lossctl.evaluate(str(tmp_path / "one.parquet"), losses="mae", engine="dask", scheduler=scheduler)
+    assert report["mae"] == 0.25
+    assert 'engine="dask": 1 task on 2 workers' in report.notices
+
+
 def test_compare_equals_the_local_engine(data: dict[str, str], scheduler: str) -> None:
     options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=30, seed=1, fail_if_worse=1.0)
     local = lossctl.compare(data["baseline"], data["candidate"], **options)
