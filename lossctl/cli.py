@@ -408,9 +408,8 @@ def eval_command(
         scheduler=scheduler,
         workers=workers,
     )
-    per_sample_file = options.per_sample if options.engine == "local" else None  # a dataset: lossctl.cluster checks it
     output = _destination(output)
-    _check_outputs(output, output_format, plot, per_sample_file, [*paths, *([targets] if targets else [])])
+    _check_outputs(output, output_format, plot, _per_sample_file(options), [*paths, *([targets] if targets else [])])
     report = run_evaluation(
         paths,
         options,
@@ -462,6 +461,12 @@ def _destination(output: str | None) -> str | None:
     """``-o -`` is standard output, as ``-`` is standard input for ``PATH``: the results printed, not a file named
     ``-`` in the working directory."""
     return None if output == "-" else output
+
+
+def _per_sample_file(options: Options) -> str | None:
+    """``--per-sample`` when it is one file to check here; under the Dask engine it is a dataset (a directory that
+    a rerun replaces), which :mod:`lossctl.cluster` checks."""
+    return options.per_sample if options.engine == "local" else None
 
 
 def _check_outputs(
@@ -657,7 +662,7 @@ def compare_command(
     )
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     output = _destination(output)
-    _check_outputs(output, output_format, plot, options.per_sample, inputs)
+    _check_outputs(output, output_format, plot, _per_sample_file(options), inputs)
     report = run_comparison(baseline, candidate, options)
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 

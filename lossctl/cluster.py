@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -43,12 +44,13 @@ from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
-from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
+from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.plugins import ship_file_plugins_by_value
 from lossctl.samples import PER_SAMPLE_EXTENSIONS, per_sample_sink
+from lossctl.text import count
 from lossctl.threads import arrow_uses_every_core
 
 if TYPE_CHECKING:
@@ -115,7 +117,10 @@ def run_part(
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except LossctlError as error:
-        failure = Failure(isinstance(error, UsageError), _naming(str(error), _files(windows)))
+        message = str(error)
+        if per_sample is not None and per_sample in message:  # this task's file of the output: not the input's fault
+            return Failure(isinstance(error, UsageError), message)
+        failure = Failure(isinstance(error, UsageError), _naming(message, _files(windows)))
         for part in parts if len(parts) > 1 else ():
             alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below, flags)
             if isinstance(alone, Failure):
@@ -150,8 +155,7 @@ def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[in
 
 def _remove(path: str) -> None:
     if is_remote(path):
-        fs, inner = filesystem(path)
-        fs.rm(inner)
+        remove(path)
     else:
         Path(path).unlink(missing_ok=True)
 
@@ -177,7 +181,7 @@ class PerSampleDataset:
         parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
         check_not_inside_inputs(self.path, list(inputs))
         if self.remote:
-            check_output(self.path)
+            check_output(self.path, dataset=True)
             self._fs, _ = filesystem(self.path)
             self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         else:
@@ -199,6 +203,12 @@ class PerSampleDataset:
 
     def part(self, index: int) -> str:
         return f"{self.staging}/part-{index:05d}.parquet"
+
+    def named(self, failure: Failure) -> Failure:
+        """A task's failure with its staged part (a hidden name of the run's own) named as the dataset: a failed
+        write of a part is a failed write of ``--per-sample PATH``, as the local engine reports it."""
+        message = re.sub(re.escape(self.staging) + r"/part-\d+\.parquet", lambda _: self.path, failure.message)
+        return Failure(failure.usage, message)
 
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""
@@ -570,6 +580,6 @@ def _distributed(
             if progress is not None:
                 progress(done_rows)
     if failed is not None:
-        raise failed[1].error()
-    notices.append(f"{option('engine', 'dask')}: {len(ranges)} tasks on {len(workers)} workers")
+        raise (dataset.named(failed[1]) if dataset else failed[1]).error()
+    notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from lossctl.errors import InputError, UsageError
-from lossctl.io.remote import is_remote
+from lossctl.io.remote import canonical_url, is_remote
 from lossctl.tempfiles import cannot_write
 
 _GLOB_CHARS = ("*", "?", "[")
@@ -198,13 +198,14 @@ def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
 
 
 def _check_not_inside_remote_inputs(url: str, inputs: list[str]) -> None:
-    """:func:`check_not_inside_inputs` for an object-store URL, by the names alone (nothing is sent): an input
-    URL that is not a glob may be a prefix holding objects below it, as a directory does."""
-    output = url.rstrip("/")
+    """:func:`check_not_inside_inputs` for an object-store URL, by the names alone (nothing is sent; the schemes
+    as :func:`~lossctl.io.remote.canonical_url` spells them): an input URL that is not a glob may be a prefix
+    holding objects below it, as a directory does."""
+    output = canonical_url(url).rstrip("/")
     for given in inputs:
-        prefix = given.rstrip("/")
         if not is_remote(given):
             continue
+        prefix = canonical_url(given).rstrip("/")
         if output == prefix:
             raise UsageError(f"refusing to overwrite the input '{given}' with the output")
         if any(char in prefix for char in _GLOB_CHARS):

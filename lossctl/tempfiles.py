@@ -310,8 +310,8 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
 def transaction() -> Iterator[None]:
     """Publish the outputs finished inside the block together when it ends normally; else remove them.
 
-    If one rename fails (the target's folder was removed, say), the files already renamed by this
-    commit are removed too, so a failed run leaves no output (an older file of that name is lost).
+    If one rename or upload fails (the target's folder was removed, say), the files renamed and the objects
+    uploaded by this commit are removed too, so a failed run leaves no output (an older file of that name is lost).
     """
     global _pending
     outer, _pending = _pending, []
@@ -326,17 +326,15 @@ def transaction() -> Iterator[None]:
     if outer is not None:  # nested: the outer transaction publishes
         outer.extend(finished)
         return
-    # The staged outputs last: what they publish cannot be taken back, while the files renamed before can.
-    finished.sort(key=lambda output: isinstance(output, _Staged))
-    done: list[Path] = []
+    finished.sort(key=_commit_order)
+    done: list[Path | str] = []
     with _signals_blocked():
         for position, output in enumerate(finished):
             try:
                 made = _commit(output)
             except InputError:
                 for path in done:
-                    with contextlib.suppress(OSError):
-                        _remove(path)
+                    _take_back(path)
                 for rest in finished[position:]:
                     _drop(rest)
                 raise
@@ -344,8 +342,32 @@ def transaction() -> Iterator[None]:
                 done.append(made)
 
 
-def _commit(output: Path | _Staged) -> Path | None:
-    """Publish one output of a transaction; returns the local file it made, which a later failure removes."""
+def _commit_order(output: Path | _Staged) -> int:
+    """Local files first, then uploads, then the staged outputs: a failure removes what was published before it,
+    and a local rename is the likeliest to fail (a folder gone) and the cheapest to undo. An upload is undone by
+    deleting the object (any older object of that name is lost, as an older local file is); a staged output
+    cannot be undone, so nothing is published after it."""
+    if isinstance(output, _Staged):
+        return 2
+    return 1 if isinstance(_live[output], str) else 0
+
+
+def _take_back(made: Path | str) -> None:
+    """Remove an output that this commit published, the run having failed after all; a failure to do so is not
+    reported over the run's own error."""
+    if isinstance(made, str):
+        from lossctl.io.remote import remove
+
+        with contextlib.suppress(Exception):  # the store's own errors: whatever the network says
+            remove(made)
+        return
+    with contextlib.suppress(OSError):
+        _remove(made)
+
+
+def _commit(output: Path | _Staged) -> Path | str | None:
+    """Publish one output of a transaction; returns the local file or the object's URL it made, which a later
+    failure removes."""
     if isinstance(output, _Staged):
         output.publish()
         return None
@@ -355,7 +377,7 @@ def _commit(output: Path | _Staged) -> Path | None:
     except OSError as error:
         raise cannot_write(target, error) from error
     del _live[output]
-    return target if isinstance(target, Path) else None  # an uploaded object cannot be taken back
+    return target
 
 
 def remove_all() -> None:

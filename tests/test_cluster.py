@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 
@@ -298,6 +299,14 @@ def test_tasks_decode_with_arrows_own_thread_pool(data: dict[str, str], schedule
             assert pool == cores
 
 
+def test_the_tasks_notice_counts_in_words(scheduler: str, tmp_path: Path) -> None:
+    """One file is one task: the notice said '1 tasks on 2 workers'."""
+    pq.write_table(pa.table({"y_true": [1.0, 2.0], "y_pred": [1.5, 2.0]}), tmp_path / "one.parquet")
+    report = lossctl.evaluate(str(tmp_path / "one.parquet"), losses="mae", engine="dask", scheduler=scheduler)
+    assert report["mae"] == 0.25
+    assert 'engine="dask": 1 task on 2 workers' in report.notices
+
+
 def test_compare_equals_the_local_engine(data: dict[str, str], scheduler: str) -> None:
     options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=30, seed=1, fail_if_worse=1.0)
     local = lossctl.compare(data["baseline"], data["candidate"], **options)
@@ -529,6 +538,37 @@ def test_a_failed_run_leaves_no_per_sample_dataset_and_a_rerun_replaces_it(
     assert pq.read_table(rows).column_names == ["row", "mse"]  # the second run's
 
 
+def test_compare_reruns_replace_their_per_sample_dataset(scheduler: str, tmp_path: Path) -> None:
+    """compare, as eval, writes --per-sample as a dataset under the Dask engine, and a rerun replaces it: compare's
+    second run was 'error: output path '.../rows.parquet' is a directory' (exit 2), checked as one file."""
+    partitioned = str(Path(__file__).resolve().parent.parent / "sample_data" / "partitioned")
+    rows = tmp_path / "rows.parquet"
+    for losses in ("mae", "mse"):
+        run = _cli(
+            "compare", partitioned, partitioned, "-l", losses, "-q", "--per-sample", str(rows),
+            "--engine", "dask", "--scheduler", scheduler,
+        )  # fmt: skip
+        assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.parquet"]
+    assert "mse:delta@candidate" in pq.read_table(rows).column_names  # the second run's
+
+
+def test_a_remote_output_that_is_a_directory_is_refused_as_a_local_one_is(s3: dict[str, str]) -> None:
+    """An output URL with objects below it (the dataset a Dask run's --per-sample wrote) is a directory to every
+    reader: an object put beside them was hidden (the next read gave the old dataset), where a local output that is
+    a directory is a usage error."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("dirout")
+    fs.pipe({"dirout/rows.parquet/part-00000.parquet": b"old", "dirout/report.json/part-0": b"old"})
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    for flag, url in (("--per-sample", "s3://dirout/rows.parquet"), ("-o", "s3://dirout/report.json")):
+        run = _cli("eval", sample, "-l", "mse", "-q", flag, url)
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: output path '{url}' is a directory\n")
+    assert fs.find("dirout") == ["dirout/report.json/part-0", "dirout/rows.parquet/part-00000.parquet"]
+
+
 def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str], scheduler: str) -> None:
     """The dataset in a bucket was published when the pass ended, before -o was written: a failed -o left it."""
     import s3fs
@@ -547,6 +587,91 @@ def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str
     assert fs.find(out) == []  # neither the dataset nor its staged parts
 
 
+FOLDER_IN_THE_WAY = """
+import os
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("in_the_way", task="regression", summary="Squared error; a folder where -o goes.", formula="(p-y)^2")
+def in_the_way(target, pred):
+    os.makedirs(os.environ["IN_THE_WAY"], exist_ok=True)
+    return (pred - target) ** 2
+"""
+
+
+def test_a_failed_local_output_leaves_no_uploaded_per_sample_file(s3: dict[str, str], tmp_path: Path) -> None:
+    """The outputs are published together; the upload of --per-sample came before -o's rename, and a rename that
+    failed (a folder now where -o goes) left the uploaded object behind in a failed run. Local renames now come
+    first, and an upload done before a failure is deleted."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("take-back")
+    plugin = tmp_path / "in_the_way.py"
+    plugin.write_text(FOLDER_IN_THE_WAY)
+    report = tmp_path / "report.json"
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+    run = _cli(
+        "eval", sample, "-l", "in_the_way", "--plugin", str(plugin), "-q", "-o", str(report),
+        "--per-sample", "s3://take-back/rows.parquet", env={"IN_THE_WAY": str(report / "inner")},
+    )  # fmt: skip
+    assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot write '{report}': Is a directory\n")
+    assert fs.find("take-back") == []
+
+
+def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict[str, str]) -> None:
+    """A key may hold '[' as a local file name may: 's3://.../a[1].parquet' was taken as a glob matching 'a1.parquet'
+    and was 'no files match'; a local path with the same name is its file. A pattern naming no object is a glob."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("brackets")
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv"
+    table = pa.csv.read_csv(sample)
+    fs.pipe("brackets/a[1].csv", sample.read_bytes())
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    fs.pipe("brackets/b[1].parquet", buffer.getvalue().to_pybytes())
+    expected = _cli("eval", str(sample), "-l", "mse", "-f", "csv", "-q")
+    for url in ("s3://brackets/a[1].csv", "s3://brackets/b[1].parquet", "s3://brackets/b*"):
+        run = _cli("eval", url, "-l", "mse", "-f", "csv", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (0, expected.stdout, ""), url
+    run = _cli("eval", "s3://brackets/b[2].parquet", "-l", "mse", "-q")
+    assert (run.returncode, run.stderr) == (3, "error: no files match 's3://brackets/b[2].parquet'\n")
+
+
+STAGING_GONE = """
+import glob, shutil
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("staging_gone", task="regression", summary="Squared error; removes the staged parts.", formula="(p-y)^2")
+def staging_gone(target, pred):
+    for staged in glob.glob({pattern!r}):
+        shutil.rmtree(staged, ignore_errors=True)
+    return (pred - target) ** 2
+"""
+
+
+def test_a_task_that_cannot_write_its_part_names_the_per_sample_path(scheduler: str, tmp_path: Path) -> None:
+    """A task whose file of the --per-sample dataset could not be written reported the run's hidden staging name
+    and an input file that was not at fault ("cannot write '.../.rows.parquet.x1y2.tmp/part-00000.parquet': ...
+    (in .../part-0.parquet)"); it is now the local engine's message, naming the --per-sample path."""
+    plugin = tmp_path / "gone.py"
+    plugin.write_text(STAGING_GONE.format(pattern=str(tmp_path / ".rows.parquet.*")))
+    partitioned = str(Path(__file__).resolve().parent.parent / "sample_data" / "partitioned")
+    rows = tmp_path / "rows.parquet"
+    run = _cli(
+        "eval", partitioned, "-l", "staging_gone", "--plugin", str(plugin), "-q", "--per-sample", str(rows),
+        "--engine", "dask", "--scheduler", scheduler,
+    )  # fmt: skip
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == f"error: cannot write '{rows}': No such file or directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.py"]
+
+
 def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
     """An https:// (here http://, from a server on 127.0.0.1) CSV or Parquet file gives the local file's result."""
     root = Path(__file__).resolve().parent.parent / "sample_data"
@@ -561,6 +686,40 @@ def test_http_urls_are_read_like_files(tmp_path: Path) -> None:
             3,
             f"error: file 'http://127.0.0.1:{port}/nothing.csv' not found\n",
         )
+
+
+def test_http_parquet_from_a_server_without_range_requests(tmp_path: Path) -> None:
+    """Python's http.server ignores Range headers, and fsspec refuses a partial read it answers whole: a Parquet
+    file larger than the first read was 'error: cannot read ...: The HTTP server doesn't appear to support range
+    requests...' (exit 3); it is now read whole, as a remote CSV is."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=5000)
+    pq.write_table(pa.table({"y_true": y, "y_pred": y + rng.normal(size=5000)}), tmp_path / "p.parquet")
+    local = _cli("eval", str(tmp_path / "p.parquet"), "-l", "mse,mae", "-f", "json", "-q")
+    with _web_server(tmp_path) as port:
+        remote = _cli("eval", f"http://127.0.0.1:{port}/p.parquet", "-l", "mse,mae", "-f", "json", "-q")
+    assert (remote.returncode, remote.stderr) == (0, "")
+    assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+
+
+def test_http_hive_partition_keys_are_columns(tmp_path: Path) -> None:
+    """A web server percent-encodes its links (python -m http.server lists region=eu/ as region%3Deu/): over
+    http:// a Hive directory lost its keys ('error: column 'region' not found', exit 3); a value's own encoding
+    (x%2Fy, a '/') is decoded as the local directory's is."""
+    for region, rows in (("eu", [1.0, 2.0]), ("x%2Fy", [3.0])):
+        (tmp_path / "ds" / f"region={region}").mkdir(parents=True)
+        table = pa.table({"y_true": [0.0] * len(rows), "y_pred": rows})
+        pq.write_table(table, tmp_path / "ds" / f"region={region}" / "part-0.parquet")
+    args = ["-l", "mae", "--by", "region", "-f", "csv", "-q"]
+    local = _cli("eval", str(tmp_path / "ds"), *args)
+    assert local.stdout.splitlines()[-2:] == [
+        "mae,multioutput=none,mean,1.5,2,,,eu",
+        "mae,multioutput=none,mean,3.0,1,,,x/y",
+    ]
+    with _web_server(tmp_path) as port:
+        for url in (f"http://127.0.0.1:{port}/ds/", f"http://127.0.0.1:{port}/ds/*/*.parquet"):
+            remote = _cli("eval", url, *args)
+            assert (remote.returncode, remote.stdout, remote.stderr) == (0, local.stdout, ""), url
 
 
 def test_http_csv_is_read_with_the_delimited_text_options(tmp_path: Path) -> None:
@@ -606,6 +765,29 @@ def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
     assert (run.returncode, run.stderr) == (2, f"error: refusing to overwrite the input '{csv}' with the output\n")
     assert sorted(p.name for p in Path(local).iterdir()) == ["region=eu", "region=us"]  # nothing written
     assert len(fs.find(remote)) == sum(FILES.values())
+
+
+def test_an_output_inside_an_input_spelled_with_another_scheme_is_refused(s3: dict[str, str]) -> None:
+    """S3:// and s3a:// name the same store as s3://: an output inside an input spelled with the other scheme was
+    written into the input's prefix (exit 0); it is the usage error of any output inside an input."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("inside")
+    cases = [
+        ("S3://inside/data", "-o", "s3://inside/data/report.json", "is inside the input directory"),
+        ("s3a://inside/data/", "--per-sample", "s3://inside/data/rows.parquet", "is inside the input directory"),
+        ("s3://inside/data/*", "-o", "S3://inside/data/x/report.json", "matches the input pattern"),
+    ]
+    for given, flag, output, relation in cases:
+        run = _cli("eval", given, "-l", "mse", "-q", flag, output)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            2,
+            "",
+            f"error: output '{output}' {relation} '{given}': the next run over it would read the output as data; "
+            "write it elsewhere\n",
+        )
+    assert fs.find("inside") == []
 
 
 def test_a_url_scheme_in_capitals_is_the_same_store(data: dict[str, str]) -> None:
@@ -664,6 +846,35 @@ def test_a_plugin_file_loss_runs_on_the_cluster(data: dict[str, str], scheduler:
                  "--scheduler", scheduler)  # fmt: skip
     assert alone.returncode == 0, alone.stderr
     assert json.loads(alone.stdout)["results"][0]["value"] == pytest.approx(values[0], rel=1e-12)
+
+
+def test_a_plugin_file_loss_runs_on_a_cluster_in_another_process(tmp_path: Path) -> None:
+    """A scheduler of its own process (as on a real cluster) unpickles the tasks' arguments: the reader and the
+    options, pickled by plain pickle, named the --plugin FILE.py module, which only lossctl's process has ('the
+    Dask cluster cannot load lossctl's tasks (No module named 'lossctl_plugin_...')', exit 3). With a built-in loss
+    beside it (-l far_abs,mae) the run happened to pass."""
+    plugin = tmp_path / "far_losses.py"
+    plugin.write_text(PLUGIN.format(name="far_abs"))
+    address = tmp_path / "address"
+    cluster = subprocess.Popen(
+        [sys.executable, "-c", "import distributed, pathlib, sys, time\n"
+         "c = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=':0')\n"
+         "pathlib.Path(sys.argv[1]).write_text(c.scheduler_address)\ntime.sleep(600)", str(address)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not address.exists() or not address.read_text():
+            assert cluster.poll() is None and time.monotonic() < deadline, "the cluster did not start"
+            time.sleep(0.1)
+        partitioned = str(Path(__file__).resolve().parent.parent / "sample_data" / "partitioned")
+        args = ["eval", partitioned, "-l", "far_abs", "--plugin", str(plugin), "-f", "json", "-q"]  # no built-in
+        run = _cli(*args, "--engine", "dask", "--scheduler", address.read_text())
+    finally:
+        cluster.send_signal(signal.SIGINT)  # the cluster closes its workers
+        cluster.wait(timeout=30)
+    assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert_same(json.loads(_cli(*args).stdout), json.loads(run.stdout))
 
 
 def test_what_a_plugin_module_prints_on_a_worker_reaches_stderr(tmp_path: Path) -> None:

@@ -399,6 +399,25 @@ def test_an_arrow_file_of_a_dataset_with_text_predictions_is_named(tmp_path: Pat
     )
 
 
+@pytest.mark.parametrize("null_first", [True, False])
+def test_a_text_column_all_null_in_one_file_is_read_as_missing_values(tmp_path: Path, null_first: bool) -> None:
+    """A text column with no value in one file (Arrow's null type: pandas' all-None column, a day without notes)
+    was 'column 'g' is not numeric in ...: it has type string there but null' (exit 3) when used, e.g. in --by: an
+    all-null column is missing values of any type, as it is beside numbers and within one file."""
+    texts = pa.table({"pred": [1.0, 5.0], "target": [1.0, 2.0], "g": pa.array(["b", "c"])})
+    nulls = pa.table({"pred": [1.0, 3.0], "target": [1.0, 2.0], "g": pa.array([None, None], pa.null())})
+    tables = [nulls, texts] if null_first else [texts, nulls]
+    (tmp_path / "d").mkdir()
+    for name, table in zip("ab", tables, strict=True):
+        pq.write_table(table, tmp_path / "d" / f"{name}.parquet")
+    whole = pa.concat_tables([table.cast(texts.schema) for table in tables])
+    pq.write_table(whole, tmp_path / "whole.parquet")
+    report = lossctl.evaluate(str(tmp_path / "d"), losses="mse", by="g")
+    expected = lossctl.evaluate(str(tmp_path / "whole.parquet"), losses="mse", by="g")
+    assert [(r.group, r.value, r.n) for r in report.results] == [(r.group, r.value, r.n) for r in expected.results]
+    assert report.value("mse", group={"g": None}) == 0.5
+
+
 @pytest.mark.parametrize("layout", ["plain", "hive"])
 def test_a_text_by_column_missing_from_a_later_file_is_named(tmp_path: Path, layout: str) -> None:
     """``--by`` reads a text column as a dictionary, which pyarrow's reader answered with a KeyError (exit 4)

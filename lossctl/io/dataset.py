@@ -30,7 +30,7 @@ from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
-from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, web_path
+from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 
 if TYPE_CHECKING:
@@ -53,6 +53,12 @@ def _is_parquet(name: str) -> bool:
 def is_glob(path: str) -> bool:
     """Whether ``path`` is a pattern (a web URL's query, ``?sig=...``, is not one)."""
     return bool(_GLOB_CHARS.search(web_path(path)))
+
+
+def _names_pattern(fs: Any, inner: str) -> bool:
+    """Whether the remote ``inner`` path is a glob: it has wildcards and names no object. A key may hold ``[``,
+    ``*`` or ``?`` as a local file name may, and names that object, as a local path with them names its file."""
+    return is_glob(inner) and not fs.exists(inner)
 
 
 def is_partitioned(path: str, files: Sequence[str]) -> bool:
@@ -128,7 +134,8 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     if is_remote(path):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            if is_glob(inner):
+            glob = _names_pattern(fs, inner)
+            if glob:
                 # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
                 found = sorted(
@@ -145,19 +152,22 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
                 found, base, single = [inner], inner.rsplit("/", 1)[0], True
     else:
         fs = None
-        if _GLOB_CHARS.search(path) and not os.path.exists(path):
+        glob = bool(_GLOB_CHARS.search(path)) and not os.path.exists(path)
+        if glob:
             found, base = dataset_files(path, input_format, others), _base(path)
         elif os.path.isdir(path):
             found, base = dataset_files(path, input_format, others), path.rstrip("/")
         else:
             found, base, single = [path], os.path.dirname(path), True
-    relative = [_relative_dirs(f, base) for f in found]
+    # A web server's links are percent-encoded (python -m http.server lists region=eu/ as region%3Deu/): decoded once
+    # here, the partition values' own encoding (x%2Fy) stays for _partition.
+    web = scheme_of(path) in ("http", "https")
+    relative = [_relative_dirs(unquote(f) if web else f, unquote(base) if web else base) for f in found]
     kept = [
         (file, dirs)
         for file, dirs in zip(found, relative, strict=True)
         if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
-    glob = is_glob(path)
     if input_format is None and glob:  # as dataset_files says it of a local glob
         other = next((file for file, _ in kept if not _is_parquet(file)), None)
         if other is not None:
@@ -210,10 +220,12 @@ class ParquetDataset(Source):
         if handle is None:
             name = self.listing.names[index]
             fs = self.listing.fs
+            path = self.listing.paths[index]
             with remote_errors(name), _parquet_errors(name):
-                source = fs.open(self.listing.paths[index], "rb") if fs is not None else self.listing.paths[index]
-                buffer = PARQUET_BUFFER_BYTES if fs is None else 0  # remote: a column chunk in one request
-                handle = pq.ParquetFile(source, pre_buffer=False, buffer_size=buffer)
+                if fs is None:
+                    handle = pq.ParquetFile(path, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
+                else:
+                    handle = _open_remote(fs, path)
             self._handles[index] = handle
         return handle
 
@@ -375,6 +387,20 @@ class ParquetDataset(Source):
         return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{self.path}'")
 
 
+def _open_remote(fs: Any, path: str) -> pq.ParquetFile:
+    """A remote Parquet file, read a column chunk per request; from a web server that ignores ``Range`` headers
+    (``python -m http.server``), whose partial reads fsspec refuses ("doesn't appear to support range requests"),
+    it is read whole into memory, as a remote CSV is."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(fs.open(path, "rb"), pre_buffer=False, buffer_size=0)
+    except ValueError as error:
+        if "range requests" not in str(error):
+            raise
+    return pq.ParquetFile(pa.BufferReader(fs.cat_file(path)), pre_buffer=False)
+
+
 def _constant(value: Any, rows: int) -> pa.Array:
     if value is None:
         return pa.nulls(rows, pa.string())
@@ -404,12 +430,12 @@ def open_dataset(
     """
     if path == "-":
         raise UsageError("standard input is not a dataset")
-    single = not is_glob(path) and not path.endswith("/")
-    if single and is_remote(path) and not _is_parquet(path) and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
+    named = is_remote(path) and not path.endswith("/") and not _is_parquet(path)
+    if named and input_format in (None, "csv", "tsv", "jsonl", "arrow"):
         fs, inner = filesystem(path)
         with remote_errors(path):
-            directory = fs.isdir(inner)
-        if not directory:
+            file = not _names_pattern(fs, inner) and not fs.isdir(inner)
+        if file:
             data = read_bytes(path)
             if not data:
                 raise InputError(f"'{path}' is empty")

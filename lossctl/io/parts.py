@@ -93,8 +93,9 @@ def is_numeric_type(kind: pa.DataType) -> bool:
 
 def check_same_kind(name: str, kind: pa.DataType, file: str, first_kind: pa.DataType, first_file: str) -> None:
     """A column of a Parquet or Arrow dataset must be numeric in every file or in none: these formats declare their
-    types, so a file whose numbers are text (or the other way round) is named rather than read as text."""
-    if is_numeric_type(kind) == is_numeric_type(first_kind):
+    types, so a file whose numbers are text (or the other way round) is named rather than read as text. A column
+    of nulls only (Arrow's null type) is missing values of whatever type the other files give it."""
+    if pa.types.is_null(kind) or pa.types.is_null(first_kind) or is_numeric_type(kind) == is_numeric_type(first_kind):
         return
     text, number = (file, first_file) if is_numeric_type(first_kind) else (first_file, file)
     text_kind, number_kind = (kind, first_kind) if is_numeric_type(first_kind) else (first_kind, kind)

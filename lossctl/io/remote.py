@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,19 @@ def scheme_of(path: str) -> str | None:
 
 def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
+
+
+# Schemes that name the same store as another: one spelling each, so two spellings of one object compare equal
+_ALIASES = {"s3a": "s3", "gcs": "gs", "az": "abfs", "abfss": "abfs"}
+
+
+def canonical_url(url: str) -> str:
+    """``url`` with its scheme in lower case and spelled one way for its store (``S3://``, ``s3a://`` as
+    ``s3://``; ``gcs://`` as ``gs://``; ``az://``, ``abfss://`` as ``abfs://``), for comparing URLs by name."""
+    scheme = scheme_of(url)
+    if scheme is None:
+        return url
+    return f"{_ALIASES.get(scheme, scheme)}{url[len(scheme) :]}"
 
 
 def web_path(path: str) -> str:
@@ -169,10 +181,11 @@ def read_bytes(url: str) -> bytes:
         return bytes(fs.cat_file(path))
 
 
-def check_output(url: str) -> None:
+def check_output(url: str, dataset: bool = False) -> None:
     """Before any work: ``url`` is in a store lossctl writes to, names an object, its package is installed and,
     where the store can say so, its bucket exists, so that a run does not fail at the upload after printing its
-    results."""
+    results. Unless it is to be a ``dataset`` (a prefix of objects), it must not hold objects below it: an object
+    put beside them is hidden from readers, who see the directory, as a local output path may not be a directory."""
     scheme = scheme_of(url) or ""
     if SCHEMES.get(scheme, ("",))[0] == "aiohttp":
         raise UsageError(
@@ -187,6 +200,17 @@ def check_output(url: str) -> None:
     with remote_errors(url, "write"):
         if _bucket_missing(fs, bucket):
             raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
+    if not dataset and _holds_objects(fs, path):
+        raise UsageError(f"output path '{url}' is a directory")
+
+
+def _holds_objects(fs: Any, path: str) -> bool:
+    """Whether objects lie below ``path/`` (the dataset of a Dask run's ``--per-sample``, say); a store that
+    refuses to list is no answer, and the upload will tell."""
+    try:
+        return bool(fs.isdir(path))
+    except Exception:
+        return False
 
 
 def _bucket_missing(fs: Any, bucket: str) -> bool:
@@ -211,16 +235,8 @@ def upload(local: Path, url: str) -> None:
         fs.put_file(str(local), path)
 
 
-def write_remote(url: str, write: Callable[[Path], None]) -> None:
-    """Run ``write(local_path)`` on a local temporary file, then upload it to ``url`` in one piece.
-
-    An object store makes an object visible only once its upload completes, so a failed run leaves nothing
-    behind at ``url``, as the local atomic rename guarantees for local paths.
-    """
-    fd, name = tempfile.mkstemp(prefix=".lossctl-upload.", suffix=Path(url).suffix)
-    os.close(fd)
-    try:
-        write(Path(name))
-        upload(Path(name), url)
-    finally:
-        os.unlink(name)
+def remove(url: str) -> None:
+    """Delete the object ``url``; raises :class:`InputError`."""
+    fs, path = filesystem(url, "write")
+    with remote_errors(url, "write"):
+        fs.rm(path)
