@@ -29,6 +29,7 @@ from lossctl.evaluation import (
     batch_rows,
     dropped_notice,
     gate_checks,
+    inferred,
     input_batches,
     input_info,
     jobs_for,
@@ -144,7 +145,7 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
-    requests, batches, _ = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
+    requests, batches, task = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
     notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
     owners = gate_owners(options, requests)
@@ -194,17 +195,9 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
             outcome, comparisons, gaps = finished(replace(plan, hold=True), again)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
-    except InputError as error:  # a missing, infinite or out-of-domain value in a column of the candidate
-        if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
-            raise
-        base_name, candidate_name = _names(opened.source, candidate_source)
-        own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
-        if own is not None:  # numbered as the candidate file numbers its rows
-            raise InputError(_shown(own, binding, candidate_name)) from None
-        joined = (
-            f" (rows are numbered as in {base_name}, to which {option('on')} joins them)" if options.join_key else ""
-        )
-        raise InputError(_shown(str(error), binding, candidate_name) + joined) from None
+    except InputError as error:  # a missing, infinite or out-of-domain value, maybe in a column of the candidate
+        raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
+                       requests, task) from None  # fmt: skip
     if candidate_source is not None:
         notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)
@@ -215,6 +208,27 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     columns = opened.binding.report_columns()
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
     return CompareReport(__version__, info, columns, comparisons, groups, checks, unique)
+
+
+def _in_candidate(
+    error: InputError,
+    opened: Opened,
+    candidate_source: Source | None,
+    binding: Binding,
+    options: Options,
+    plan: Plan,
+    in_candidate_order: Callable[[], Iterator[pa.RecordBatch] | None] | None,
+) -> InputError:
+    """``error`` naming a column of the candidate file as that file's, its rows numbered as that file numbers them
+    (or, joined by ``--on``, saying that they are the baseline's rows)."""
+    if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
+        return error
+    base_name, candidate_name = _names(opened.source, candidate_source)
+    own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
+    if own is not None:  # numbered as the candidate file numbers its rows
+        return InputError(_shown(own, binding, candidate_name))
+    joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)" if options.join_key else ""
+    return InputError(_shown(str(error), binding, candidate_name) + joined)
 
 
 def part_aligned(

@@ -217,7 +217,7 @@ def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
     return names, left_out
 
 
-def _inferred(error: InputError, requests: Sequence[LossRequest], task: str | None) -> InputError:
+def inferred(error: InputError, requests: Sequence[LossRequest], task: str | None) -> InputError:
     """``error`` of a loss the user did not name (no ``--loss``: the defaults of the ``task`` the first chunk looks
     like) with why that loss was chosen: the notice saying so is not printed when the run fails."""
     label = next((r.label for r in requests if str(error).startswith(f"{r.label}:")), None)
@@ -318,7 +318,7 @@ def run_evaluation(
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
-        raise _inferred(_in_targets(error, opened, columns, options), requests, task) from None
+        raise inferred(_in_targets(error, opened, columns, options), requests, task) from None
     except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
         notices.append(held_notice(plan, apart))
         outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))

@@ -948,3 +948,10 @@ def test_an_error_of_a_default_loss_says_it_was_chosen_from_the_first_rows(cli, 
     )
     run = cli("eval", path, "--chunk-rows", "4", "-f", "csv", "-l", "bce")  # named: as before
     assert run.err.endswith("got 1.5 in 3 rows (first: row 5)\n")
+    # compare chooses its losses the same way, and says so the same way (it did not).
+    run = cli("compare", path, path, "--chunk-rows", "4", "-f", "csv")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith(
+        "(bce was chosen without --loss: the first rows read look like binary (probabilities); name the losses with "
+        "--loss)\n"
+    )
