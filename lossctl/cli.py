@@ -165,6 +165,13 @@ def _complete_losses(incomplete: str) -> list[str]:
 
 
 # The options shared by several commands, declared once (Typer's Annotated idiom).
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="PATH...",
+        help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -; several are one dataset.",
+    ),
+]
 LossOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -329,13 +336,7 @@ WorkersOpt = Annotated[
     ),
 )
 def eval_command(
-    paths: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="PATH...",
-            help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -; several are one dataset.",
-        ),
-    ],
+    paths: PathsArg,
     loss: LossOpt = None,
     param: ParamOpt = None,
     pred: PredOpt = None,
@@ -672,7 +673,7 @@ def compare_command(
     epilog=_examples("lossctl suggest preds.csv", "lossctl suggest preds.parquet --pred logit_* --target label"),
 )
 def suggest_command(
-    path: Annotated[str, typer.Argument(metavar="PATH", help="Predictions file.")],
+    paths: PathsArg,
     pred: PredOpt = None,
     target: TargetOpt = None,
     input_format: InputFormatOpt = None,
@@ -690,7 +691,7 @@ def suggest_command(
     from lossctl.suggest import suggest
 
     advice, notices = suggest(
-        path,
+        paths,
         pred=pred,
         target=target,
         input_format=input_format.value if input_format else None,
@@ -705,7 +706,7 @@ def suggest_command(
         document = {
             "schema": 1,
             "lossctl": __version__,
-            "input": {"path": path},
+            "input": {"path": ", ".join(paths)},  # as eval's input.path names several files
             "task": advice.task,
             "facts": advice.facts,
             "suggestions": [s.to_dict() for s in advice.suggestions],
