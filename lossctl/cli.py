@@ -785,7 +785,7 @@ def _usage_hint(error: TyperException, args: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
+    args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     if "_LOSSCTL_COMPLETE" in os.environ:  # the shell asks for completions (--install-completion's script)
         from typer.completion import completion_init

@@ -643,6 +643,15 @@ def test_version_and_python_m() -> None:
     assert run.returncode == 0 and run.stdout.strip() == f"lossctl {lossctl.__version__}"
 
 
+def test_no_command_is_a_usage_error() -> None:
+    """'lossctl' alone printed the --help text and exited 0, so that 'lossctl $COMMAND' with an unset variable
+    passed in a script; a missing command is a usage error (exit 2) as in Click, ruff or jq, in one 'error:' line
+    and the hint."""
+    run = subprocess.run([sys.executable, "-m", "lossctl"], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr.splitlines() == ["error: Missing command.", "try 'lossctl --help' for help"]
+
+
 @pytest.mark.parametrize("args", [["--help"], ["list"], ["eval", "--help"], ["describe", "mse"]])
 def test_light_commands_do_not_import_pandas_or_pyarrow(args: list[str]) -> None:
     code = (
