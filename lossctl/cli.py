@@ -625,6 +625,7 @@ def compare_command(
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
     from lossctl.comparison import run_comparison
 
+    bar = _progress_bar(quiet)
     tune_allocators()
     _load_plugins(plugin or [], quiet)
     shared = _shared(
@@ -664,7 +665,9 @@ def compare_command(
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     output = _destination(output)
     _check_outputs(output, output_format, plot, _per_sample_file(options), inputs)
-    report = run_comparison(baseline, candidate, options)
+    report = run_comparison(baseline, candidate, options, progress=bar)
+    if bar:
+        bar.close()
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 
