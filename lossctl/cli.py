@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
@@ -374,7 +375,6 @@ def eval_command(
     """Compute one or more losses on a predictions file and report them."""
     from lossctl.evaluation import run_evaluation
 
-    bar = _progress_bar(quiet)
     tune_allocators()
     _load_plugins(plugin or [], quiet)
     shared = _shared(
@@ -411,15 +411,14 @@ def eval_command(
     )
     output = _destination(output)
     _check_outputs(output, output_format, plot, _per_sample_file(options), [*paths, *([targets] if targets else [])])
-    report = run_evaluation(
-        paths,
-        options,
-        distributions=bool(plot) or (output_format in (None, TABLE) and not output),
-        progress=bar,
-        notify=lambda message: _notice(message, quiet),
-    )
-    if bar:
-        bar.close()
+    with _progress_bar(quiet) as bar:
+        report = run_evaluation(
+            paths,
+            options,
+            distributions=bool(plot) or (output_format in (None, TABLE) and not output),
+            progress=bar,
+            notify=lambda message: _notice(message, quiet),
+        )
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 
@@ -499,13 +498,21 @@ def _check_outputs(
         raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
 
 
-def _progress_bar(quiet: bool) -> ProgressBar | None:
-    """A progress bar on stderr when a person watches it: stderr is a terminal and --quiet is not given."""
+@contextlib.contextmanager
+def _progress_bar(quiet: bool) -> Iterator[ProgressBar | None]:
+    """A progress bar on stderr when a person watches it (stderr is a terminal and --quiet is not given), closed
+    however the run ends: an error left it on screen, redrawn below the error line, which its redirected stderr
+    wrapped at the terminal's width, and the terminal without a cursor."""
     if quiet or not sys.stderr.isatty():
-        return None
+        yield None
+        return
     from lossctl.render import ProgressBar
 
-    return ProgressBar()
+    bar = ProgressBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _check_named(**paths: str | None) -> None:
@@ -625,7 +632,6 @@ def compare_command(
     """The same losses on two prediction files over the same targets, with deltas and paired intervals."""
     from lossctl.comparison import run_comparison
 
-    bar = _progress_bar(quiet)
     tune_allocators()
     _load_plugins(plugin or [], quiet)
     shared = _shared(
@@ -665,9 +671,8 @@ def compare_command(
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     output = _destination(output)
     _check_outputs(output, output_format, plot, _per_sample_file(options), inputs)
-    report = run_comparison(baseline, candidate, options, progress=bar)
-    if bar:
-        bar.close()
+    with _progress_bar(quiet) as bar:
+        report = run_comparison(baseline, candidate, options, progress=bar)
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -658,7 +659,7 @@ def test_eval_and_compare_report_progress_to_the_bar(cli, tmp_path: Path, monkey
         def close(self) -> None:
             calls.append((-1, None))
 
-    monkeypatch.setattr(lossctl.cli, "_progress_bar", lambda quiet: Bar())
+    monkeypatch.setattr(lossctl.cli, "_progress_bar", lambda quiet: contextlib.closing(Bar()))
     run = cli(command, path, *([path] if command == "compare" else []), "-l", "mse", "--chunk-rows", "300", "-q")
     assert run.code == 0, run.err
     assert calls == [(300, None), (600, None), (900, None), (1000, None), (-1, None)]  # a CSV has no row count
