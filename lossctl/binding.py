@@ -112,13 +112,20 @@ def multi_column_roles(
     return several
 
 
-def single_column(spec: str | None, available: Sequence[str], source_name: str | SideBySide) -> str | None:
-    """The one column a spec names (``--weight``, ``--by``); several columns are a usage error."""
+def single_column(spec: str | None, available: Sequence[str], source_name: str | SideBySide, name: str) -> str | None:
+    """The one column a spec of option ``name`` names (``weight``, ``by``); several columns are a usage error
+    naming the option and the fix (``--by`` is repeated, one column each)."""
     if spec is None:
         return None
     columns = resolve_colspec(spec, available, source_name)
     if len(columns) != 1:
-        raise UsageError(f"'{spec}' names {count(len(columns), 'column')}; one column is expected here")
+        fix = (
+            f"give each column its own {option('by', keyword='item of by')}"
+            if name == "by"
+            else "the sample weight is one column"
+        )
+        named = f"{count(len(columns), 'column')} ({format_columns(columns)})"
+        raise UsageError(f"{option(name)} '{spec}' names {named}; {fix}")
     return columns[0]
 
 
@@ -302,8 +309,8 @@ def bind(
             f"{_bound_as(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
             f"{closest(role, shared)}"
         )
-    weight = single_column(options.weight, available, source)
-    by = [column for column in (single_column(c, available, source) for c in options.by) if column]
+    weight = single_column(options.weight, available, source, "weight")
+    by = [column for column in (single_column(c, available, source, "by") for c in options.by) if column]
     check_by_once(by)
     several = multi_column_roles(options.requests, options.gates, options.composites)
     reserved = [c for c in (weight, *by) if c]

@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
@@ -165,6 +166,13 @@ def _complete_losses(incomplete: str) -> list[str]:
 
 
 # The options shared by several commands, declared once (Typer's Annotated idiom).
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="PATH...",
+        help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -; several are one dataset.",
+    ),
+]
 LossOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -329,13 +337,7 @@ WorkersOpt = Annotated[
     ),
 )
 def eval_command(
-    paths: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="PATH...",
-            help="Predictions file (CSV, TSV, Parquet, Arrow, JSONL), directory, glob or -; several are one dataset.",
-        ),
-    ],
+    paths: PathsArg,
     loss: LossOpt = None,
     param: ParamOpt = None,
     pred: PredOpt = None,
@@ -373,7 +375,6 @@ def eval_command(
     """Compute one or more losses on a predictions file and report them."""
     from lossctl.evaluation import run_evaluation
 
-    bar = _progress_bar(quiet)
     tune_allocators()
     _load_plugins(plugin or [], quiet)
     shared = _shared(
@@ -410,15 +411,14 @@ def eval_command(
     )
     output = _destination(output)
     _check_outputs(output, output_format, plot, _per_sample_file(options), [*paths, *([targets] if targets else [])])
-    report = run_evaluation(
-        paths,
-        options,
-        distributions=bool(plot) or (output_format in (None, TABLE) and not output),
-        progress=bar,
-        notify=lambda message: _notice(message, quiet),
-    )
-    if bar:
-        bar.close()
+    with _progress_bar(quiet) as bar:
+        report = run_evaluation(
+            paths,
+            options,
+            distributions=bool(plot) or (output_format in (None, TABLE) and not output),
+            progress=bar,
+            notify=lambda message: _notice(message, quiet),
+        )
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 
@@ -498,13 +498,21 @@ def _check_outputs(
         raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
 
 
-def _progress_bar(quiet: bool) -> ProgressBar | None:
-    """A progress bar on stderr when a person watches it: stderr is a terminal and --quiet is not given."""
+@contextlib.contextmanager
+def _progress_bar(quiet: bool) -> Iterator[ProgressBar | None]:
+    """A progress bar on stderr when a person watches it (stderr is a terminal and --quiet is not given), closed
+    however the run ends: an error left it on screen, redrawn below the error line, which its redirected stderr
+    wrapped at the terminal's width, and the terminal without a cursor."""
     if quiet or not sys.stderr.isatty():
-        return None
+        yield None
+        return
     from lossctl.render import ProgressBar
 
-    return ProgressBar()
+    bar = ProgressBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _check_named(**paths: str | None) -> None:
@@ -663,7 +671,8 @@ def compare_command(
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     output = _destination(output)
     _check_outputs(output, output_format, plot, _per_sample_file(options), inputs)
-    report = run_comparison(baseline, candidate, options)
+    with _progress_bar(quiet) as bar:
+        report = run_comparison(baseline, candidate, options, progress=bar)
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 
@@ -672,7 +681,7 @@ def compare_command(
     epilog=_examples("lossctl suggest preds.csv", "lossctl suggest preds.parquet --pred logit_* --target label"),
 )
 def suggest_command(
-    path: Annotated[str, typer.Argument(metavar="PATH", help="Predictions file.")],
+    paths: PathsArg,
     pred: PredOpt = None,
     target: TargetOpt = None,
     input_format: InputFormatOpt = None,
@@ -690,7 +699,7 @@ def suggest_command(
     from lossctl.suggest import suggest
 
     advice, notices = suggest(
-        path,
+        paths,
         pred=pred,
         target=target,
         input_format=input_format.value if input_format else None,
@@ -705,7 +714,7 @@ def suggest_command(
         document = {
             "schema": 1,
             "lossctl": __version__,
-            "input": {"path": path},
+            "input": {"path": ", ".join(paths)},  # as eval's input.path names several files
             "task": advice.task,
             "facts": advice.facts,
             "suggestions": [s.to_dict() for s in advice.suggestions],
@@ -784,7 +793,7 @@ def _usage_hint(error: TyperException, args: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
+    args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     if "_LOSSCTL_COMPLETE" in os.environ:  # the shell asks for completions (--install-completion's script)
         from typer.completion import completion_init

@@ -26,6 +26,7 @@ from lossctl.engine import Outcome, Plan, held_notice, query_column, query_label
 from lossctl.errors import InputError, NoRows, UsageError, flags_spelled, option
 from lossctl.evaluation import (
     Opened,
+    Progress,
     batch_rows,
     dropped_notice,
     gate_checks,
@@ -96,10 +97,17 @@ def negligible(baseline: float, difference: float) -> bool:
     return abs(difference) <= 1e-12 * max(abs(baseline), 1.0)
 
 
-def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: BinaryIO | None = None) -> CompareReport:
+def run_comparison(
+    baseline: Any,
+    candidate: Any,
+    options: Options,
+    stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
+) -> CompareReport:
     """Compare ``options``' losses between ``baseline`` and ``candidate`` (two inputs with the same columns and
     targets) or, with ``candidate=None``, between the ``options.models`` of ``baseline`` (each later model against
-    the first).
+    the first). ``progress(rows_read, baseline_rows_or_None)`` is called as chunks are read, as in
+    :func:`~lossctl.evaluation.run_evaluation`.
 
     Rows are aligned by ``options.on`` or by order. ``options.fail_if_worse`` (percent) fails a check when a
     candidate is worse by more than that on any loss, with ``options.significant`` only where the paired
@@ -161,6 +169,8 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
         moments=options.normal_ci, encoders=encoders,
     )  # fmt: skip
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
+    total = opened.source.num_rows
+    report_progress = (lambda rows: progress(rows, total)) if progress else None
     split = Split(
         (baseline, candidate, options.targets),
         partial(part_aligned, opened.binding, binding, options),
@@ -170,7 +180,9 @@ def run_comparison(baseline: Any, candidate: Any, options: Options, stdin: Binar
     def finished(
         plan: Plan, batches: Iterator[pa.RecordBatch]
     ) -> tuple[Outcome, list[Comparison], list[dict[str, Any]]]:
-        with engine_pass(batches, plan, options, notices, split=split, pairs=pairs) as outcome:
+        with engine_pass(
+            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress
+        ) as outcome:
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
                 dropped_notice(outcome, binding, [s.name for s in (candidate_source, opened.targets) if s is not None])

@@ -26,6 +26,9 @@ from lossctl import tempfiles
 # then must still end the process.
 _exit = os._exit
 _NAMES = {getattr(signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+# Written to stderr before the error line while the progress bar is on screen (lossctl.render.ProgressBar sets it):
+# its line cleared and the cursor it hid shown again, else the terminal is left without a cursor.
+restore_terminal = b""
 
 
 def _end(signum: int, frame: FrameType | None) -> None:
@@ -33,7 +36,7 @@ def _end(signum: int, frame: FrameType | None) -> None:
         signal.signal(number, signal.SIG_IGN)
     tempfiles.remove_all()
     with contextlib.suppress(OSError):  # stderr is gone too (a closed terminal after SIGHUP): the status says it
-        os.write(2, f"error: interrupted by {_NAMES[signum]}\n".encode())
+        os.write(2, restore_terminal + f"error: interrupted by {_NAMES[signum]}\n".encode())
     _exit(128 + signum)
 
 

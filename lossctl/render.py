@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lossctl import interrupts
 from lossctl.distribution import sparkline
 from lossctl.io.columns import show_name
 from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
@@ -403,6 +404,7 @@ class ProgressBar:
         if self._task is None:
             if elapsed < self._delay:
                 return
+            interrupts.restore_terminal = b"\r\x1b[2K\x1b[?25h"
             self._progress.start()
             self._task = self._progress.add_task("rows", total=total, rate="")
         rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
@@ -411,3 +413,4 @@ class ProgressBar:
     def close(self) -> None:
         if self._task is not None:
             self._progress.stop()
+            interrupts.restore_terminal = b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -641,6 +642,36 @@ def test_list_and_describe(cli) -> None:
 def test_version_and_python_m() -> None:
     run = subprocess.run([sys.executable, "-m", "lossctl", "--version"], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == f"lossctl {lossctl.__version__}"
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_eval_and_compare_report_progress_to_the_bar(cli, tmp_path: Path, monkeypatch, command: str) -> None:
+    """cli.md: files are read in chunks 'with a progress bar on stderr when stderr is a terminal'. compare never
+    made one: a comparison of two large files was silent until it ended."""
+    path = tmp_path / "p.csv"
+    path.write_text("pred,target\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(1000)))
+    calls: list[tuple[int, int | None]] = []
+
+    class Bar:
+        def __call__(self, rows: int, total: int | None) -> None:
+            calls.append((rows, total))
+
+        def close(self) -> None:
+            calls.append((-1, None))
+
+    monkeypatch.setattr(lossctl.cli, "_progress_bar", lambda quiet: contextlib.closing(Bar()))
+    run = cli(command, path, *([path] if command == "compare" else []), "-l", "mse", "--chunk-rows", "300", "-q")
+    assert run.code == 0, run.err
+    assert calls == [(300, None), (600, None), (900, None), (1000, None), (-1, None)]  # a CSV has no row count
+
+
+def test_no_command_is_a_usage_error() -> None:
+    """'lossctl' alone printed the --help text and exited 0, so that 'lossctl $COMMAND' with an unset variable
+    passed in a script; a missing command is a usage error (exit 2) as in Click, ruff or jq, in one 'error:' line
+    and the hint."""
+    run = subprocess.run([sys.executable, "-m", "lossctl"], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr.splitlines() == ["error: Missing command.", "try 'lossctl --help' for help"]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["list"], ["eval", "--help"], ["describe", "mse"]])

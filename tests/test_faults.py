@@ -1154,3 +1154,67 @@ def test_an_entry_point_plugin_that_exits_is_skipped_with_a_warning(tmp_path: Pa
     run = lossctl("eval", data, "-l", "mse", "-f", "json", env=dict(os.environ, PYTHONPATH=path))
     assert value(run) == pytest.approx(MSE)
     assert f"warning: plugin 'exiting' (exiting_plugin) called {call} while loading" in run.stderr.decode()
+
+
+SLOW_PLUGIN = """
+import os, signal, time
+import numpy as np
+from lossctl import register_loss
+
+calls = []
+
+@register_loss("slow", task="regression", summary="s", formula="f")
+def slow(target, pred):
+    calls.append(1)
+    if len(calls) == 2:  # the next chunk's progress comes after the bar's 1 s delay: the bar appears
+        time.sleep(1.2)
+    if len(calls) == 3:
+        {ending}
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize(
+    ("ending", "code", "message"),
+    [
+        ("return np.full(len(pred), np.nan)", 3, "error: loss 'slow' (plugin "),
+        ("os.kill(os.getpid(), signal.SIGINT)", 130, "error: interrupted by SIGINT"),
+    ],
+    ids=["error", "SIGINT"],
+)
+def test_a_run_that_fails_under_the_progress_bar_leaves_the_terminal_as_it_was(
+    tmp_path: Path, data: Path, ending: str, code: int, message: str
+) -> None:
+    """An error or a signal once the progress bar was on screen (stderr a terminal, a run over 1 s) left the bar
+    there, redrawn below the error line, which the bar's redirected stderr had wrapped at the terminal's width, and
+    the terminal without a cursor (rich hides it while the bar is shown, and nothing showed it again)."""
+    import pty
+    import select
+
+    plugin = tmp_path / "slow.py"
+    plugin.write_text(SLOW_PLUGIN.format(ending=ending))
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [*LOSSCTL, *map(str, ("eval", data, "-l", "slow", "--plugin", plugin, "--chunk-rows", 50, "-f", "json"))],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+        )  # fmt: skip
+        os.close(slave)
+        out, _ = process.communicate(timeout=TIMEOUT)
+        shown = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the process is gone and the terminal closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert (process.returncode, out) == (code, b"")
+    assert b"evaluating" in shown and shown.count(b"\x1b[?25l") == 1  # the bar was on screen and hid the cursor
+    before, error = shown.rsplit(b"error:", 1)
+    assert b"\x1b[?25h" in before  # shown again before the error line, which ends the output on one line
+    assert b"evaluating" not in error and (b"error:" + error).decode().startswith(message)
+    assert error.endswith(b"\r\n") and error.count(b"\n") == 1

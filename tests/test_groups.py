@@ -406,3 +406,18 @@ def test_binary_keys_that_are_not_utf8_stay_apart_in_every_output(cli, tmp_path:
     ]
     report = lossctl.evaluate(str(path), losses="mse", by="k")
     assert (report.value("mse", group={"k": b"\xff"}), report.value("mse", group={"k": b"\xfe"})) == (2.0, 1.0)
+
+
+def test_a_by_or_weight_naming_several_columns_says_which_option_and_the_fix(cli, tmp_path: Path) -> None:
+    """'--by segment,id' failed "'segment,id' names 2 columns; one column is expected here", naming neither the
+    option nor the fix (--by is repeated, one column each)."""
+    path = tmp_path / "g.csv"
+    path.write_text("id,segment,y_true,y_pred,w_a,w_b\n1,a,1,2,1,1\n2,b,2,2,1,1\n")
+    run = cli("eval", path, "-l", "mse", "--by", "segment,id", "-q")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: --by 'segment,id' names 2 columns (segment, id); give each column its own --by\n"
+    run = cli("eval", path, "-l", "mse", "--weight", "w_*", "-q")
+    assert run.code == 2
+    assert run.err == "error: --weight 'w_*' names 2 columns (w_a, w_b); the sample weight is one column\n"
+    with pytest.raises(lossctl.UsageError, match=r"^by 'segment,id' names 2 columns .*its own item of by$"):
+        lossctl.evaluate(path, losses="mse", by=["segment,id"])

@@ -304,3 +304,22 @@ def test_suggest_takes_evals_classes_and_positive(cli, tmp_path: Path) -> None:
     run = cli("suggest", tmp_path / "n.csv", "--positive", "2", "-q", "-f", "json")
     document = json.loads(run.out)
     assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 2 / 3)
+
+
+def test_suggest_reads_several_paths_as_one_dataset(cli, tmp_path: Path) -> None:
+    """cli.md: several PATHs (a shell-expanded part-*.parquet) are read as one dataset. 'suggest part-*.csv' failed
+    'Got unexpected extra argument(s)' (exit 2); its advice is now that of the files together, as eval reads them."""
+    (tmp_path / "part-0.csv").write_text("target,pred\n1,0.2\n0,0.9\n")
+    (tmp_path / "part-1.csv").write_text("target,pred\n0,0.1\n0,0.3\n")
+    run = cli("suggest", tmp_path / "part-0.csv", tmp_path / "part-1.csv", "-q", "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["rows"], document["facts"]["positive_rate"]) == (
+        0,
+        "binary",
+        4,
+        0.25,
+    )
+    assert document["input"]["path"] == f"{tmp_path / 'part-0.csv'}, {tmp_path / 'part-1.csv'}"
+    (tmp_path / "other.csv").write_text("y,p\n1,0.2\n")
+    run = cli("suggest", tmp_path / "part-0.csv", tmp_path / "other.csv", "-q")
+    assert run.code == 3 and run.err.startswith("error:") and "must have the same columns" in run.err
