@@ -630,6 +630,40 @@ def test_the_output_folder_removed_mid_run(tmp_path: Path, data: Path, option: s
     assert not folder.exists()
 
 
+EMPTIER = """
+import os
+import numpy as np
+from lossctl import register_loss
+
+calls = []
+
+@register_loss("empty_an_input", task="regression", summary="s", formula="f")
+def empty(target, pred):
+    calls.append(1)
+    if len(calls) == 2:  # mid-run, as a program rewriting the file in place would
+        os.truncate({path!r}, 0)
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize("source", ["ds", "ds/*.parquet", "ds/a.parquet"])
+def test_an_input_emptied_mid_run(tmp_path: Path, source: str) -> None:
+    """A Parquet file emptied while it is read: the run went on with the rows read before (some 300 of 400), exit 0."""
+    (tmp_path / "ds").mkdir()
+    table = pa.table({"pred": PRED, "target": TARGET})
+    for name in ("a", "b"):
+        pq.write_table(table, tmp_path / "ds" / f"{name}.parquet", row_group_size=50)
+    plugin = tmp_path / "emptier.py"
+    plugin.write_text(EMPTIER.format(path=str(tmp_path / "ds" / "a.parquet")))
+    run = lossctl(
+        "eval", source, "-l", "empty_an_input", "--plugin", plugin, "--chunk-rows", 50, "-q", "-o", "out.json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    fails(run, 3, "error: 'ds/a.parquet' changed while it was read: it ended after ")
+    assert "rows of the 200 its footer lists" in errors(run)[0]  # 100 or 150: the reader reads ahead
+    assert not (tmp_path / "out.json").exists() and leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize("option", ["-o", "--per-sample"])
 def test_rewriting_an_output_keeps_its_permissions(tmp_path: Path, data: Path, option: str) -> None:
     target = tmp_path / ("o.json" if option == "-o" else "ps.csv")

@@ -46,7 +46,7 @@ from lossctl.io.guards import (
     first_too_deep_line,
     more_rows_than_lines,
 )
-from lossctl.io.parts import check_same_kind, concat_parts
+from lossctl.io.parts import changed_while_read, check_same_kind, concat_parts, every_row
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
 from lossctl.text import count
@@ -340,14 +340,18 @@ class _ParquetSource(Source):
         tables = []
         for file, parquet in self._parts(columns):
             with _reading(file, "parquet"):
-                tables.append(parquet.read(columns=columns).select(columns))
+                table = parquet.read(columns=columns).select(columns)
+            if table.num_rows != parquet.metadata.num_rows:
+                raise changed_while_read(_label(file), table.num_rows, parquet.metadata.num_rows)
+            tables.append(table)
         return concat_parts(tables, columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         text = [c for c in dictionary if _is_text_type(self._first.schema_arrow.field(c).type)]
         for file, parquet in self._parts(columns, text):
             with _reading(file, "parquet"):
-                for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+                batches = parquet.iter_batches(batch_size=chunk_rows, columns=columns)
+                for batch in every_row(batches, parquet.metadata.num_rows, _label(file)):
                     yield batch.select(columns)
 
 
