@@ -648,9 +648,9 @@ def empty(target, pred):
 
 @pytest.mark.parametrize("source", ["ds", "ds/*.parquet", "ds/a.parquet"])
 def test_an_input_emptied_mid_run(tmp_path: Path, source: str) -> None:
-    """A Parquet file emptied while it is read: the run went on with the rows read before (some 300 of 400), exit 0."""
+    """A Parquet file emptied while it is read: the run went on with the rows read before, exit 0."""
     (tmp_path / "ds").mkdir()
-    table = pa.table({"pred": PRED, "target": TARGET})
+    table = pa.table({"pred": np.tile(PRED, 10), "target": np.tile(TARGET, 10)})  # 40 row groups: more than read ahead
     for name in ("a", "b"):
         pq.write_table(table, tmp_path / "ds" / f"{name}.parquet", row_group_size=50)
     plugin = tmp_path / "emptier.py"
@@ -660,8 +660,35 @@ def test_an_input_emptied_mid_run(tmp_path: Path, source: str) -> None:
         cwd=tmp_path,
     )  # fmt: skip
     fails(run, 3, "error: 'ds/a.parquet' changed while it was read: it ended after ")
-    assert "rows of the 200 its footer lists" in errors(run)[0]  # 100 or 150: the reader reads ahead
+    assert "rows of the 2000 its footer lists" in errors(run)[0]  # 100 or more: the reader reads ahead
     assert not (tmp_path / "out.json").exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("file", "File too short: expected to be able to read"),
+        ("stream", "rows without the end-of-stream marker, so it was cut short"),
+    ],
+)
+def test_an_arrow_input_emptied_mid_run(tmp_path: Path, kind: str, text: str) -> None:
+    """The file was memory-mapped: the process was killed by SIGBUS (no message, its temporary per-sample file
+    left behind), and read through a stream it would have ended quietly at the rows read."""
+    path = tmp_path / "a.arrow"
+    table = pa.table({"pred": np.tile(PRED, 10), "target": np.tile(TARGET, 10)})  # 40 batches: more than read ahead
+    with pa.OSFile(str(path), "wb") as sink:
+        writer = (pa.ipc.new_file if kind == "file" else pa.ipc.new_stream)(sink, table.schema)
+        writer.write_table(table, max_chunksize=50)
+        writer.close()
+    plugin = tmp_path / "emptier.py"
+    plugin.write_text(EMPTIER.format(path=str(path)))
+    run = lossctl(
+        "eval", path, "-l", "empty_an_input", "--plugin", plugin, "--chunk-rows", 50, "-q",
+        "-o", tmp_path / "out.json", "--per-sample", tmp_path / "ps.parquet",
+    )  # fmt: skip
+    fails(run, 3, f"error: cannot read '{path}' as Arrow IPC: ")
+    assert text in errors(run)[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.arrow", "emptier.py"]
 
 
 @pytest.mark.parametrize("option", ["-o", "--per-sample"])
