@@ -664,6 +664,35 @@ def test_an_input_emptied_mid_run(tmp_path: Path, source: str) -> None:
     assert not (tmp_path / "out.json").exists() and leftovers(tmp_path) == []
 
 
+# lossctl with 4 KiB blocks of text (16 MiB by default): a file of a few thousand rows is read in several blocks.
+SMALL_BLOCKS = """
+import sys
+import lossctl.io.readers
+lossctl.io.readers.BLOCK_BYTES = 4096
+sys.argv = ["lossctl", *sys.argv[1:]]
+from lossctl.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("missing", ["error", "drop"])
+def test_a_text_input_emptied_mid_run(tmp_path: Path, missing: str) -> None:
+    """The file's reading ended at its new end: the rows read so far were the results (exit 0 with --missing drop,
+    the line cut in two dropped), or the half line read last was "column 'target' has 1 missing value"."""
+    path = tmp_path / "rows.csv"
+    path.write_text("pred,target\n" + "0.5,1.0\n" * 4000)  # 8 blocks
+    plugin = tmp_path / "emptier.py"
+    plugin.write_text(EMPTIER.format(path=str(path)))
+    run = subprocess.run(
+        [sys.executable, "-c", SMALL_BLOCKS, "eval", path, "-l", "empty_an_input", "--plugin", plugin,
+         "--chunk-rows", "50", "-q", "--missing", missing, "-o", tmp_path / "out.json"],
+        capture_output=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    fails(run, 3, f"error: '{path}' changed while it was read: it ended after ")
+    assert "of the 32012 bytes it had when opened" in errors(run)[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["emptier.py", "rows.csv"]
+
+
 @pytest.mark.parametrize(
     ("kind", "text"),
     [

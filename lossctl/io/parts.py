@@ -90,14 +90,13 @@ def every_row(batches: Iterable[pa.RecordBatch], rows: int, label: str) -> Itera
         read += batch.num_rows
         yield batch
     if read != rows:
-        raise changed_while_read(label, read, rows)
+        raise changed_while_read(label, f"it ended after {count(read, 'row')} of the {rows} its footer lists")
 
 
-def changed_while_read(label: str, read: int, rows: int) -> InputError:
-    """The error for a file that held fewer rows than its footer said, once read (:func:`every_row`)."""
+def changed_while_read(label: str, how: str) -> InputError:
+    """The error for a file found shorter once read than when it was opened; ``how`` says by what."""
     return InputError(
-        f"{label} changed while it was read: it ended after {count(read, 'row')} of the {rows} its footer lists "
-        "(was another program rewriting it?); run again once it is written"
+        f"{label} changed while it was read: {how} (was another program rewriting it?); run again once it is written"
     )
 
 

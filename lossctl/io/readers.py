@@ -342,7 +342,10 @@ class _ParquetSource(Source):
             with _reading(file, "parquet"):
                 table = parquet.read(columns=columns).select(columns)
             if table.num_rows != parquet.metadata.num_rows:
-                raise changed_while_read(_label(file), table.num_rows, parquet.metadata.num_rows)
+                rows = parquet.metadata.num_rows
+                raise changed_while_read(
+                    _label(file), f"it ended after {count(table.num_rows, 'row')} of the {rows} its footer lists"
+                )
             tables.append(table)
         return concat_parts(tables, columns, _label(self.path))
 
@@ -532,7 +535,7 @@ def _find_newline(view: memoryview, position: int) -> int:
 
 
 def _buffer_blocks(data: pa.Buffer, block_bytes: int, skip_first_line: bool) -> Iterator[tuple[int, pa.Buffer]]:
-    """Cut bytes already in memory (a memory-mapped file, standard input) into zero-copy blocks of whole lines."""
+    """Cut bytes already in memory (a small file read whole, standard input) into zero-copy blocks of whole lines."""
     view = memoryview(data)
     size = len(view)
     start = 0
@@ -635,7 +638,7 @@ class _TextSource(Source):
     """A line-oriented text input (CSV, TSV, JSON Lines), possibly compressed, parsed in blocks of lines.
 
     Blocks are cut at line ends: JSON Lines has one record per line, and a CSV block is not cut inside a
-    quoted value (:func:`_outside_quotes`), which may hold a newline. A file of one block is memory-mapped;
+    quoted value (:func:`_outside_quotes`), which may hold a newline. A file of one block is read whole;
     a larger or compressed one is read (decompressed) block by block. A one-shot stream (``once``: standard
     input, a pipe) is read once: the bytes read to find the columns are kept and given again before the rest,
     and the line number of each block is counted as it goes by, since an error message cannot read the input
@@ -739,28 +742,42 @@ class _TextSource(Source):
     def _blocks(self, block_bytes: int) -> Iterator[tuple[int, pa.Buffer]]:
         """``(byte offset, block)`` for blocks of whole lines of about ``block_bytes``, header skipped.
 
-        Files of up to one block are memory-mapped and sliced without copying. Larger files and
-        streams are read block by block: the pages of a mapping count in the process's resident
-        memory, so mapping a 1.3 GB CSV made its peak RSS 1.7 GB.
+        Files of up to one block are read whole and sliced without copying. Larger files and streams are read
+        block by block. A plain file is not memory-mapped: cut by another program while it is read, a mapping
+        kills the process with SIGBUS. It must give as many bytes as it had when opened: a file cut meanwhile (a
+        rewrite in place) would otherwise end early, its last rows silently left out.
         """
         once = self._one_shot
-        if not once and self._compression is None and os.path.getsize(self.path) <= block_bytes:
-            yield from _buffer_blocks(pa.memory_map(self.path).read_buffer(), block_bytes, self._has_header)
+        plain = not once and self._compression is None
+        if plain and os.path.getsize(self.path) <= block_bytes:
+            with pa.OSFile(self.path) as file:
+                size = file.size()
+                data = file.read_buffer()
+            self._check_size(data.size, size)
+            yield from _buffer_blocks(data, block_bytes, self._has_header)
             return
         stream = self._stream()
         line = 2 if self._has_header else 1
         try:
+            size = os.fstat(stream.fileno()).st_size if plain else 0
             blocks = _stream_blocks(stream, block_bytes, self._has_header, max_line_bytes(), self._quoted)
             for offset, block in blocks:
                 if once:
                     self._lines_at[offset] = line
                     line += count_lines(block)
                 yield offset, block
+            if plain:
+                self._check_size(stream.tell(), size)
         except LineTooLong as long:
             self._lines_at[long.offset] = line
             raise self._line_too_long(self._line_number(long.offset)) from None
         finally:
             stream.close()
+
+    def _check_size(self, read: int, size: int) -> None:
+        """A plain file gave ``read`` bytes of the ``size`` it had when opened: fewer is a file cut meanwhile."""
+        if read < size:
+            raise changed_while_read(_label(self.path), f"it ended after {read} of the {size} bytes it had when opened")
 
     def _line_number(self, offset: int) -> int:
         """The 1-based line number at byte ``offset`` (a block's start): counted only for an error message,
