@@ -923,6 +923,22 @@ def test_pipes_are_read_once(tmp_path: Path, kind: str, how: str) -> None:
     assert value(run) == pytest.approx(MSE)
 
 
+@pytest.mark.parametrize(
+    ("args", "given"),
+    [
+        (["compare", "rows.csv", "rows.csv"], "as the baseline and as the candidate"),
+        (["eval", "rows.csv", "rows.csv"], "twice as the predictions"),
+        (["eval", "rows.csv", "--targets", "rows.csv"], "as the predictions and as --targets"),
+    ],
+)
+def test_a_named_pipe_given_twice_is_refused(tmp_path: Path, args: list[str], given: str) -> None:
+    """As ``-`` twice is: the second read started where the first stopped, so 'compare ff ff' was "column 'pred'
+    not found in the candidate (ff); columns are: 0000000004" (exit 3), or waited for a writer that had left."""
+    os.mkfifo(tmp_path / "rows.csv")
+    run = lossctl(*args, "-l", "mse", cwd=tmp_path)  # refused before the pipe is opened: no writer is needed
+    fails(run, 2, f"error: the named pipe 'rows.csv' is given {given}; it can be read only once")
+
+
 def test_a_parquet_file_redirected_to_standard_input_gives_the_files_results(tmp_path: Path) -> None:
     source = tmp_path / "preds.parquet"
     source.write_bytes(STREAMS["parquet"])
