@@ -630,6 +630,96 @@ def test_the_output_folder_removed_mid_run(tmp_path: Path, data: Path, option: s
     assert not folder.exists()
 
 
+EMPTIER = """
+import os
+import numpy as np
+from lossctl import register_loss
+
+calls = []
+
+@register_loss("empty_an_input", task="regression", summary="s", formula="f")
+def empty(target, pred):
+    calls.append(1)
+    if len(calls) == 2:  # mid-run, as a program rewriting the file in place would
+        os.truncate({path!r}, 0)
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize("source", ["ds", "ds/*.parquet", "ds/a.parquet"])
+def test_an_input_emptied_mid_run(tmp_path: Path, source: str) -> None:
+    """A Parquet file emptied while it is read: the run went on with the rows read before, exit 0."""
+    (tmp_path / "ds").mkdir()
+    table = pa.table({"pred": np.tile(PRED, 10), "target": np.tile(TARGET, 10)})  # 40 row groups: more than read ahead
+    for name in ("a", "b"):
+        pq.write_table(table, tmp_path / "ds" / f"{name}.parquet", row_group_size=50)
+    plugin = tmp_path / "emptier.py"
+    plugin.write_text(EMPTIER.format(path=str(tmp_path / "ds" / "a.parquet")))
+    run = lossctl(
+        "eval", source, "-l", "empty_an_input", "--plugin", plugin, "--chunk-rows", 50, "-q", "-o", "out.json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    fails(run, 3, "error: 'ds/a.parquet' changed while it was read: it ended after ")
+    assert "rows of the 2000 its footer lists" in errors(run)[0]  # 100 or more: the reader reads ahead
+    assert not (tmp_path / "out.json").exists() and leftovers(tmp_path) == []
+
+
+# lossctl with 4 KiB blocks of text (16 MiB by default): a file of a few thousand rows is read in several blocks.
+SMALL_BLOCKS = """
+import sys
+import lossctl.io.readers
+lossctl.io.readers.BLOCK_BYTES = 4096
+sys.argv = ["lossctl", *sys.argv[1:]]
+from lossctl.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("missing", ["error", "drop"])
+def test_a_text_input_emptied_mid_run(tmp_path: Path, missing: str) -> None:
+    """The file's reading ended at its new end: the rows read so far were the results (exit 0 with --missing drop,
+    the line cut in two dropped), or the half line read last was "column 'target' has 1 missing value"."""
+    path = tmp_path / "rows.csv"
+    path.write_text("pred,target\n" + "0.5,1.0\n" * 4000)  # 8 blocks
+    plugin = tmp_path / "emptier.py"
+    plugin.write_text(EMPTIER.format(path=str(path)))
+    run = subprocess.run(
+        [sys.executable, "-c", SMALL_BLOCKS, "eval", path, "-l", "empty_an_input", "--plugin", plugin,
+         "--chunk-rows", "50", "-q", "--missing", missing, "-o", tmp_path / "out.json"],
+        capture_output=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    fails(run, 3, f"error: '{path}' changed while it was read: it ended after ")
+    assert "of the 32012 bytes it had when opened" in errors(run)[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["emptier.py", "rows.csv"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("file", "File too short: expected to be able to read"),
+        ("stream", "rows without the end-of-stream marker, so it was cut short"),
+    ],
+)
+def test_an_arrow_input_emptied_mid_run(tmp_path: Path, kind: str, text: str) -> None:
+    """The file was memory-mapped: the process was killed by SIGBUS (no message, its temporary per-sample file
+    left behind), and read through a stream it would have ended quietly at the rows read."""
+    path = tmp_path / "a.arrow"
+    table = pa.table({"pred": np.tile(PRED, 10), "target": np.tile(TARGET, 10)})  # 40 batches: more than read ahead
+    with pa.OSFile(str(path), "wb") as sink:
+        writer = (pa.ipc.new_file if kind == "file" else pa.ipc.new_stream)(sink, table.schema)
+        writer.write_table(table, max_chunksize=50)
+        writer.close()
+    plugin = tmp_path / "emptier.py"
+    plugin.write_text(EMPTIER.format(path=str(path)))
+    run = lossctl(
+        "eval", path, "-l", "empty_an_input", "--plugin", plugin, "--chunk-rows", 50, "-q",
+        "-o", tmp_path / "out.json", "--per-sample", tmp_path / "ps.parquet",
+    )  # fmt: skip
+    fails(run, 3, f"error: cannot read '{path}' as Arrow IPC: ")
+    assert text in errors(run)[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.arrow", "emptier.py"]
+
+
 @pytest.mark.parametrize("option", ["-o", "--per-sample"])
 def test_rewriting_an_output_keeps_its_permissions(tmp_path: Path, data: Path, option: str) -> None:
     target = tmp_path / ("o.json" if option == "-o" else "ps.csv")
@@ -831,6 +921,22 @@ def test_pipes_are_read_once(tmp_path: Path, kind: str, how: str) -> None:
         command = f"cat {source} | {' '.join(LOSSCTL)} eval {path} -l mse -f json -q"
         run = subprocess.run(["bash", "-c", command], capture_output=True, timeout=TIMEOUT)
     assert value(run) == pytest.approx(MSE)
+
+
+@pytest.mark.parametrize(
+    ("args", "given"),
+    [
+        (["compare", "rows.csv", "rows.csv"], "as the baseline and as the candidate"),
+        (["eval", "rows.csv", "rows.csv"], "twice as the predictions"),
+        (["eval", "rows.csv", "--targets", "rows.csv"], "as the predictions and as --targets"),
+    ],
+)
+def test_a_named_pipe_given_twice_is_refused(tmp_path: Path, args: list[str], given: str) -> None:
+    """As ``-`` twice is: the second read started where the first stopped, so 'compare ff ff' was "column 'pred'
+    not found in the candidate (ff); columns are: 0000000004" (exit 3), or waited for a writer that had left."""
+    os.mkfifo(tmp_path / "rows.csv")
+    run = lossctl(*args, "-l", "mse", cwd=tmp_path)  # refused before the pipe is opened: no writer is needed
+    fails(run, 2, f"error: the named pipe 'rows.csv' is given {given}; it can be read only once")
 
 
 def test_a_parquet_file_redirected_to_standard_input_gives_the_files_results(tmp_path: Path) -> None:

@@ -682,6 +682,26 @@ def test_truncated_parquet(tmp_path: Path) -> None:
     assert message(error).startswith(f"cannot read '{path}' as Parquet: ")
 
 
+@pytest.mark.parametrize("size", [0, 8000])
+@pytest.mark.parametrize("how", ["read", "batches"])
+def test_a_parquet_file_emptied_while_it_is_read(tmp_path: Path, size: int, how: str) -> None:
+    """Rewritten in place after it was opened (emptied, or cut in its data): pyarrow's reader returned 0 or 800
+    of the 1000 rows its footer lists, without an error, and the missing rows were silently left out."""
+    path = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"pred": np.arange(1000.0), "target": np.arange(1000.0)}), path, row_group_size=200)
+    source = open_input(str(path))
+    os.truncate(path, size)
+    with pytest.raises(InputError) as error:
+        if how == "read":
+            source.read(["pred"])
+        else:
+            list(source.batches(["pred"], 100))
+    assert message(error) == (
+        f"'{path}' changed while it was read: it ended after {800 if size else 0} rows of the 1000 its footer lists "
+        "(was another program rewriting it?); run again once it is written"
+    )
+
+
 def test_corrupt_gzip(tmp_path: Path) -> None:
     path = write(tmp_path / "x.csv.gz", b"\x1f\x8b but not really gzip")
     with pytest.raises(InputError) as error:

@@ -28,7 +28,7 @@ import pyarrow as pa
 from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
-from lossctl.io.parts import check_same_kind, concat_parts
+from lossctl.io.parts import check_same_kind, concat_parts, every_row
 from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
@@ -311,7 +311,9 @@ class ParquetDataset(Source):
         clashing = [c for c in file_columns if c in partition]  # a key that is also a column of the file
         position = sum(self.row_groups[index][: groups[0]]) if clashing and groups else 0  # the batch's first row
         with remote_errors(name), _parquet_errors(name):
-            for batch in parquet.iter_batches(batch_size=chunk_rows, columns=file_columns, row_groups=groups):
+            batches = parquet.iter_batches(batch_size=chunk_rows, columns=file_columns, row_groups=groups)
+            rows = sum(self.row_groups[index][g] for g in groups) if groups else parquet.metadata.num_rows
+            for batch in every_row(batches, rows, f"'{name}'"):
                 if skip >= batch.num_rows:
                     skip -= batch.num_rows
                     position += batch.num_rows

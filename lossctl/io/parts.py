@@ -9,12 +9,13 @@ than the join failing on a type error. Parts whose types agree, the common case,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
 from lossctl.errors import InputError
 from lossctl.io.columns import show_name
+from lossctl.text import count
 
 
 def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.Table:
@@ -78,6 +79,25 @@ def batches_table(batches: Sequence[pa.RecordBatch]) -> pa.Table:
         return pa.Table.from_batches(batches, schema=schema)
     tables = [pa.Table.from_batches([batch]) for batch in batches]
     return concat_parts(tables, schema.names, "the input")
+
+
+def every_row(batches: Iterable[pa.RecordBatch], rows: int, label: str) -> Iterator[pa.RecordBatch]:
+    """The ``batches`` of one Parquet file, checked to hold the ``rows`` its footer (read when it was opened)
+    promises. pyarrow's reader ends quietly, short, on a file cut while it is read (rewritten in place by another
+    program, which first empties it): the rows never read would be missing from the results without a word."""
+    read = 0
+    for batch in batches:
+        read += batch.num_rows
+        yield batch
+    if read != rows:
+        raise changed_while_read(label, f"it ended after {count(read, 'row')} of the {rows} its footer lists")
+
+
+def changed_while_read(label: str, how: str) -> InputError:
+    """The error for a file found shorter once read than when it was opened; ``how`` says by what."""
+    return InputError(
+        f"{label} changed while it was read: {how} (was another program rewriting it?); run again once it is written"
+    )
 
 
 def is_numeric_type(kind: pa.DataType) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import reprlib
+import stat
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
@@ -404,18 +405,39 @@ def _is_paths(data: object) -> bool:
 _STDIN = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 
-def _names_stdin(data: Any) -> bool:
+def _paths(data: Any) -> list[str]:
+    """The paths ``data`` names: one, several, or none (in-memory data)."""
     if isinstance(data, str | os.PathLike):
-        return os.fspath(data) in _STDIN
-    return _is_paths(data) and any(os.fspath(item) in _STDIN for item in data)
+        return [os.fspath(data)]
+    return [os.fspath(item) for item in data] if _is_paths(data) else []
+
+
+def _pipe(path: str) -> tuple[int, int] | None:
+    """The identity of a named pipe or socket at ``path`` (read once, as standard input is), else ``None``."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode) else None
 
 
 def check_stdin_once(inputs: Mapping[str, Any]) -> None:
     """Standard input can be read once: ``-`` may stand for one of a run's ``inputs`` (keyed by what each is, as
-    messages say it: ``the predictions``, ``--targets``), not two, or the second would find it empty."""
-    given = [role for role, data in inputs.items() if _names_stdin(data)]
+    messages say it: ``the predictions``, ``--targets``), not two, or the second would find it empty. So can a
+    named pipe: given twice (``compare ff ff``), the second read would start where the first stopped."""
+    given = [role for role, data in inputs.items() if any(path in _STDIN for path in _paths(data))]
     if len(given) > 1:
         raise UsageError(f"standard input (-) is given as {' and as '.join(given)}; it can be read only once")
+    pipes: dict[tuple[int, int], str] = {}
+    for role, data in inputs.items():
+        for path in _paths(data):
+            pipe = None if path in _STDIN else _pipe(path)
+            if pipe is None:
+                continue
+            if pipe in pipes:
+                given_as = f"twice as {role}" if pipes[pipe] == role else f"as {pipes[pipe]} and as {role}"
+                raise UsageError(f"the named pipe '{path}' is given {given_as}; it can be read only once")
+            pipes[pipe] = role
 
 
 def open_data(
