@@ -14,6 +14,9 @@ from lossctl.tempfiles import write_atomic
 from lossctl.text import count
 
 PLOT_EXTENSIONS = (".png", ".svg")
+# A panel draws at most this many groups (eval) or deltas (compare): the ones furthest from the overall value, or the
+# largest; 3,000 groups took matplotlib 17 s (eval) and 98 s (compare) to draw, as an unreadable row of labels.
+PLOTTED = 30
 
 
 def check_plot_path(path: str) -> None:
@@ -90,31 +93,53 @@ def _draw_distributions(axis: Any, results: list[Result]) -> None:
 
 
 def _draw_groups(axis: Any, results: list[Result]) -> None:
-    """Each loss's group values relative to its overall value, with bootstrap intervals when present."""
+    """Each loss's group values relative to its overall value, with bootstrap intervals when present; of many
+    groups, the :data:`PLOTTED` furthest from the overall value (:func:`furthest_groups`)."""
     losses = list(dict.fromkeys(r.label for r in results))
     offsets = np.linspace(-0.3, 0.3, len(losses)) if len(losses) > 1 else [0.0]
-    groups = list(dict.fromkeys(group_text(r.group) for r in results if r.group))
+    groups, total = furthest_groups(results, PLOTTED)
+    position = {group: x for x, group in enumerate(groups)}
     for label, offset in zip(losses, offsets, strict=True):
         rows = [r for r in results if r.label == label]
         overall = next(r for r in rows if r.group is None).value
         scale = abs(overall) or 1.0
         xs, ys, errors = [], [], []
         for r in rows:
-            if r.group is None:
+            x = position.get(group_text(r.group)) if r.group else None
+            if x is None:
                 continue
-            xs.append(groups.index(group_text(r.group)) + offset)
+            xs.append(x + offset)
             ys.append(r.value / scale)
             errors.append([(r.value - r.ci["low"]) / scale, (r.ci["high"] - r.value) / scale] if r.ci else [0, 0])
         axis.errorbar(xs, ys, yerr=np.array(errors).T, fmt="o", capsize=3, label=label)
     axis.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
     axis.set_xticks(range(len(groups)), groups, fontsize=8)
     axis.set_ylabel("group value / overall value")
-    axis.set_title("per-group values (with intervals when --bootstrap)", fontsize=10)
+    shown = f"the {len(groups)} of {total:,} groups furthest from the overall value" if len(groups) < total else ""
+    axis.set_title(f"per-group values (with intervals when --bootstrap){'; ' if shown else ''}{shown}", fontsize=10)
     axis.legend(fontsize=8)
 
 
+def furthest_groups(results: list[Result], limit: int) -> tuple[list[str], int]:
+    """The groups to draw, in the report's order, and how many there are: all of them up to ``limit``, else the
+    ``limit`` whose value (of any loss) is furthest from that loss's overall value, relative to it."""
+    overall = {r.label: abs(r.value) or 1.0 for r in results if r.group is None}
+    distance: dict[str, float] = {}
+    for r in results:
+        if r.group:
+            group = group_text(r.group)
+            distance[group] = max(distance.get(group, 0.0), abs(r.value / overall[r.label] - 1.0))
+    if len(distance) <= limit:
+        return list(distance), len(distance)
+    kept = set(sorted(distance, key=lambda group: -distance[group])[:limit])
+    return [group for group in distance if group in kept], len(distance)
+
+
 def _draw_deltas(axis: Any, comparisons: list[Comparison]) -> None:
-    """Relative deltas (candidate - baseline) / |baseline| with their paired intervals; left of 0 is better."""
+    """Relative deltas (candidate - baseline) / |baseline| with their paired intervals; left of 0 is better. Of
+    many, the overall deltas and the largest of the groups', :data:`PLOTTED` in all (:func:`largest_deltas`)."""
+    total = len(comparisons)
+    comparisons = largest_deltas(comparisons, PLOTTED)
     labels = [_delta_label(c) for c in comparisons]
     colours = {"better": "tab:green", "worse": "tab:red", "same": "tab:grey"}
     for i, c in enumerate(comparisons):
@@ -132,7 +157,21 @@ def _draw_deltas(axis: Any, comparisons: list[Comparison]) -> None:
     axis.set_yticks(range(len(labels)), labels)
     axis.invert_yaxis()  # the first result on top, as the table lists them
     axis.set_xlabel("candidate vs baseline, % of baseline (left is better)")
-    axis.set_title("compare: deltas with paired intervals", fontsize=10)
+    shown = f"; the {len(comparisons)} largest of {total:,}" if len(comparisons) < total else ""
+    axis.set_title(f"compare: deltas with paired intervals{shown}", fontsize=10)
+
+
+def largest_deltas(comparisons: list[Comparison], limit: int) -> list[Comparison]:
+    """The deltas to draw, in the report's order: all of them up to ``limit``, else every overall delta (a group of
+    ``None``) and, of the groups' deltas, the largest relative to their baseline, ``limit`` in all (at least the
+    overall ones)."""
+    if len(comparisons) <= limit:
+        return comparisons
+    overall = [c for c in comparisons if c.group is None]
+    grouped = [c for c in comparisons if c.group is not None]
+    room = max(limit - len(overall), 0)
+    kept = set(map(id, sorted(grouped, key=lambda c: -abs(c.delta / (abs(c.baseline) or 1.0)))[:room]))
+    return [c for c in comparisons if c.group is None or id(c) in kept]
 
 
 def _delta_label(comparison: Comparison) -> str:

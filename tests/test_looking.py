@@ -162,3 +162,35 @@ def test_compare_plot_names_each_delta_s_model_and_group(cli, tmp_path: Path) ->
     labels = ["mse@B", "mse@B g=x", "mse@B g=y", "mse@C", "mse@C g=x", "mse@C g=y"]
     assert [t for t in texts if t.startswith("mse")] == labels
     assert f"{data}: B, C vs A" in texts
+
+
+def test_a_plot_of_many_groups_draws_the_furthest_and_says_so(cli, tmp_path: Path) -> None:
+    """3,000 groups took matplotlib 17 s (eval) and 98 s (compare) to draw, as a row of unreadable labels; a panel
+    now draws plot.PLOTTED groups (the furthest from the overall value) or deltas (the overall ones, then the
+    largest), and its title says how many of how many."""
+    from lossctl.plot import PLOTTED, furthest_groups, largest_deltas
+    from lossctl.report import group_text
+
+    rows = 40 * PLOTTED
+    data = tmp_path / "g.csv"
+    data.write_text("g,pred,target\n" + "".join(f"{i},{(i % 7) / 10 + i / rows},0\n" for i in range(rows)))
+    report = lossctl.evaluate(str(data), losses="mse,mae", by="g")
+    groups, total = furthest_groups(report.results, PLOTTED)
+    assert total == rows and len(groups) == PLOTTED
+    overall = {r.label: r.value for r in report.results if r.group is None}
+    distance = {
+        group_text(r.group): abs(r.value / overall[r.label] - 1) for r in report.results if r.group and r.loss == "mse"
+    }
+    assert min(distance[g] for g in groups) >= sorted(distance.values())[-PLOTTED]  # mse's furthest are among them
+    assert groups == sorted(groups, key=lambda text: int(text.removeprefix("g=")))  # in the report's order
+    out = tmp_path / "f.svg"
+    run = cli("eval", data, "-l", "mse,mae", "--by", "g", "--plot", out, "-q", "-f", "json")
+    assert run.code == 0, run.err
+    assert f"the {PLOTTED} of {rows:,} groups furthest from the overall value" in out.read_text()
+    other = tmp_path / "h.csv"
+    other.write_text("g,pred,target\n" + "".join(f"{i},{(i % 7) / 10 + (i % 13) / rows},0\n" for i in range(rows)))
+    compared = lossctl.compare(str(data), str(other), losses="mse", by="g")
+    drawn = largest_deltas(compared.results, PLOTTED)
+    assert len(drawn) == PLOTTED and drawn[0].group is None
+    sizes = sorted(abs(c.delta / (abs(c.baseline) or 1)) for c in compared.results if c.group is not None)
+    assert min(abs(c.delta / (abs(c.baseline) or 1)) for c in drawn[1:]) >= sizes[-(PLOTTED - 1)]
