@@ -11,6 +11,7 @@ import numpy as np
 
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels
+from lossctl.losses._shared import negated
 from lossctl.losses.binary import logit_loss, sigmoid
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 from lossctl.text import count
@@ -182,7 +183,7 @@ def asymmetric(
     p_shifted = np.maximum(p - clip, 0.0) if clip > 0 else p
     positive = (q**gamma_pos) * np.log(np.maximum(p, eps))
     negative = (p_shifted**gamma_neg) * np.log(np.maximum(q_shifted, eps))
-    return -(target * positive + (1.0 - target) * negative).sum(axis=1)
+    return negated((target * positive + (1.0 - target) * negative).sum(axis=1))
 
 
 @register_loss(
