@@ -386,8 +386,8 @@ def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> f
     zeros, minus_ones = stats[1], stats[2]
     if zeros > 0 and minus_ones > 0:
         raise InputError(
-            "target: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 labels "
-            "(in different chunks); use one label set"
+            "the target column: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 "
+            "labels (in different chunks); use one label set"
         )
     return weighted_mean(stats, reduction, params)
 
