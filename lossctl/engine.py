@@ -1130,7 +1130,7 @@ def _contributions(
 
 
 def naming_loss(error: InputError | UsageError, request: LossRequest) -> InputError | UsageError:
-    """A loss's own refusal of its inputs or parameters ("'target' has 1 columns but 'pred' has 3"), or its
+    """A loss's own refusal of its inputs or parameters ("'target' has 2 columns but 'pred' has 3"), or its
     aggregate's refusal of the merged statistics, after the loss's label, so that a run of several losses says
     which one refused. An error that names the loss already, or that carries more than its text (a subclass), is
     returned as it is."""

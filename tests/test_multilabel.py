@@ -60,6 +60,9 @@ def test_multilabel_columns_must_pair_up() -> None:
     )
     with pytest.raises(InputError, match=r"^'target' has 3 columns but 'pred' has 2: a multi-label loss"):
         lossctl.get("hamming")([[1, 0, 1]], [[0.5, 0.5]])
+    # one column was "1 columns"
+    with pytest.raises(InputError, match=r"^'target' has 1 column but 'pred' has 2: a multi-label loss"):
+        lossctl.get("hamming")([[1]], [[0.5, 0.5]])
     with pytest.raises(DomainError) as domain:
         lossctl.get("multilabel_margin")([[1, 0.5]], [[0.5, 0.5]])
     assert str(domain.value) == "'target': expected labels 0 or 1, got 0.5 in 1 row (first: row 0)"

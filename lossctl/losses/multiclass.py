@@ -1178,7 +1178,7 @@ def _one_hot_rows(target: np.ndarray, k: int) -> np.ndarray:
     if target.ndim == 2:
         if target.shape[1] != k:
             raise InputError(
-                f"'target' has {target.shape[1]} columns but 'pred' has {k}: one-hot rows need one per class"
+                f"'target' has {count(target.shape[1], 'column')} but 'pred' has {k}: one-hot rows need one per class"
             )
         binary_labels(target, "target")
         ones = target.sum(axis=1)

@@ -25,8 +25,8 @@ def _labels(target: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     target, pred = target.reshape(len(target), -1), pred.reshape(len(pred), -1)
     if target.shape[1] != pred.shape[1]:
         raise InputError(
-            f"'target' has {target.shape[1]} columns but 'pred' has {pred.shape[1]}: a multi-label loss takes one "
-            "0/1 target column per prediction column, in the same order"
+            f"'target' has {count(target.shape[1], 'column')} but 'pred' has {pred.shape[1]}: a multi-label loss "
+            "takes one 0/1 target column per prediction column, in the same order"
         )
     binary_labels(target)
     return target, pred
