@@ -459,15 +459,16 @@ _ROW_SUM_TOLERANCE = 1e-4
 _ROW_SUM_NOTICE = 1e-6
 
 
-def _probability_rows_of(pred: np.ndarray) -> np.ndarray:
+def _probability_rows_of(pred: np.ndarray, *, keras_renormalises: bool = False) -> np.ndarray:
     """Check rows of K probabilities summing to 1 within 1e-4 and return, per row, whether it is off by more
-    than 1e-6 (the notice's count). Beyond the tolerance the error names Keras' renormalising convention."""
+    than 1e-6 (the notice's count). Beyond the tolerance the error names Keras' renormalising convention where
+    the loss has it (``keras_renormalises``)."""
     probabilities(pred, "pred")
     sums = pred.sum(axis=1)
+    hint = f" ({option('convention', 'keras')} divides each row by its sum)" if keras_renormalises else ""
     reject(
         "pred",
-        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} ({option('convention', 'keras')} divides "
-        "each row by its sum)",
+        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g}{hint}",
         sums,
         np.abs(sums - 1.0) > _ROW_SUM_TOLERANCE,
     )
@@ -608,7 +609,7 @@ def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_sm
     """
     pred = _columns(pred)
     _n_classes(pred)
-    off = _probability_rows_of(pred)
+    off = _probability_rows_of(pred, keras_renormalises=True)
     losses = _probability_rows(target, np.log(np.clip(pred, eps, 1.0 - eps)), label_smoothing)
     return np.column_stack([losses, off, _clipped(pred, eps)])
 
