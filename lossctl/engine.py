@@ -1125,14 +1125,15 @@ def _contributions(
             spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
         ) from None
     except (InputError, UsageError) as error:
-        raise _naming_loss(error, job.request) from None
+        raise naming_loss(error, job.request) from None
     return contributions
 
 
-def _naming_loss(error: InputError | UsageError, request: LossRequest) -> InputError | UsageError:
-    """A loss's own refusal of its inputs or parameters ("'target' has 1 columns but 'pred' has 3") after the
-    loss's label, so that a run of several losses says which one refused. An error that names the loss already,
-    or that carries more than its text (a subclass), is returned as it is."""
+def naming_loss(error: InputError | UsageError, request: LossRequest) -> InputError | UsageError:
+    """A loss's own refusal of its inputs or parameters ("'target' has 2 columns but 'pred' has 3"), or its
+    aggregate's refusal of the merged statistics, after the loss's label, so that a run of several losses says
+    which one refused. An error that names the loss already, or that carries more than its text (a subclass), is
+    returned as it is."""
     text, name = str(error), request.spec.name
     if type(error) not in (InputError, UsageError) or text.startswith((f"{name}:", f"loss '{name}'")):
         return error

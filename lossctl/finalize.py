@@ -22,7 +22,7 @@ import numpy as np
 
 from lossctl import __version__
 from lossctl.aggregates import Aggregate, Stats
-from lossctl.engine import Outcome, Plan
+from lossctl.engine import Outcome, Plan, naming_loss
 from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.labels import ClassIndex, PositiveLabel
 from lossctl.memory import collector_paused
@@ -183,9 +183,11 @@ def finalize_job(
         return full
 
     overall = outcome.stats[j]
-    value = float(
-        checked(finalize_many(aggregate, overall[None, :], reduction, params), overall[None, :], lambda i: "")[0]
-    )
+    try:  # a refusal of the whole input (labels 0 and -1 in different chunks) says which loss refused
+        overall_value = finalize_many(aggregate, overall[None, :], reduction, params)
+    except InputError as error:
+        raise naming_loss(error, request) from None
+    value = float(checked(overall_value, overall[None, :], lambda i: "")[0])
     whole_replicates = _fixed_size(outcome.replicates[j], overall[-1], reduction) if outcome.replicates else None
     replicates = finalize_many(aggregate, whole_replicates, reduction, params) if whole_replicates is not None else None
     gradient = embedded(overall[None, :])

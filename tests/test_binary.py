@@ -420,8 +420,15 @@ def test_hinge_reads_0_1_and_minus_1_1_labels_alike(data: tuple, margin: float) 
 
 def test_hinge_label_sets_mixed_across_chunks_are_an_input_error(cli, write) -> None:
     path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n")
-    run = cli("eval", path, "-l", "hinge,squared_hinge", "--chunk-rows", "2")
-    assert run.code == 3 and "both 0 and -1 labels" in run.err
+    run = cli("eval", path, "-l", "mse,hinge,squared_hinge", "--chunk-rows", "2", "-q")
+    # The error did not say which loss refused ("error: target: expected labels ..."); it now starts with the label.
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: hinge: the target column: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 "
+        "and -1 labels (in different chunks); use one label set\n"
+    )
+    run = cli("eval", path, "-l", "soft_margin", "--chunk-rows", "2", "-q")
+    assert run.code == 3 and run.err.startswith("error: soft_margin: the target column: expected labels all in")
 
 
 def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:

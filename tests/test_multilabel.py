@@ -60,6 +60,9 @@ def test_multilabel_columns_must_pair_up() -> None:
     )
     with pytest.raises(InputError, match=r"^'target' has 3 columns but 'pred' has 2: a multi-label loss"):
         lossctl.get("hamming")([[1, 0, 1]], [[0.5, 0.5]])
+    # one column was "1 columns"
+    with pytest.raises(InputError, match=r"^'target' has 1 column but 'pred' has 2: a multi-label loss"):
+        lossctl.get("hamming")([[1]], [[0.5, 0.5]])
     with pytest.raises(DomainError) as domain:
         lossctl.get("multilabel_margin")([[1, 0.5]], [[0.5, 0.5]])
     assert str(domain.value) == "'target': expected labels 0 or 1, got 0.5 in 1 row (first: row 0)"
@@ -237,6 +240,13 @@ def test_cli_categorical_ce_six_decimals_and_beyond(cli, write) -> None:
         "0.0001 (--convention keras divides each row by its sum), got 0.9998 in 1 row (first: row 1)\n"
     )
     assert cli("eval", bad, "--pred", "p*", "--target", "y", "-l", "categorical_ce", "--convention", "keras").code == 0
+    # brier_multiclass has no keras convention, so its message no longer sends the user to one (which was exit 2)
+    run = cli("eval", bad, "--pred", "p*", "--target", "y", "-l", "brier_multiclass")
+    assert (run.code, run.err) == (
+        3,
+        "error: brier_multiclass: columns 'p0', 'p1' (pred): expected rows of probabilities summing to 1 within "
+        "0.0001, got 0.9998 in 1 row (first: row 1)\n",
+    )
 
 
 def test_keras_tversky_names_the_release_it_reproduces(cli, write) -> None:

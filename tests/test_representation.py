@@ -315,6 +315,7 @@ def test_labels_outside_the_domain(
         ("info_nce", (4, 3), "info_nce: 'query' has 4 columns but 'positive' has 3"),
         ("nt_xent", (2, 3), "nt_xent: 'anchor' has 2 columns but 'positive' has 3"),
         ("clip", (8, 6), "clip: 'anchor' has 8 columns but 'positive' has 6"),
+        ("cosine_embedding", (1, 2), "cosine_embedding: 'anchor' has 1 column but 'other' has 2"),  # was "1 columns"
     ],
 )
 def test_embeddings_of_different_widths(loss: str, widths: tuple[int, ...], message: str) -> None:

@@ -1,4 +1,5 @@
-"""Intermediates shared by the losses of one chunk: the residual ``p - y`` is computed once, not once per loss.
+"""Intermediates shared by the losses of one chunk: the residual ``p - y`` is computed once, not once per loss;
+and :func:`negated`, the sign change of the log losses.
 
 The engine evaluates every selected loss on the same arrays of a chunk inside :func:`chunk_scope`;
 there :func:`shared` memoises an intermediate by the identity of its input arrays. The cache holds
@@ -56,3 +57,9 @@ def abs_residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 def squared_residual(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """``(p - y)^2``, shared within a chunk (mse and rmse have the same rows)."""
     return shared("squared_residual", lambda p, y: np.square(residual(y, p)), pred, target)
+
+
+def negated(values: np.ndarray) -> np.ndarray:
+    """``-values`` written ``0.0 - values``: at no extra cost, a zero (``-log p`` at ``p = 1``, a perfect row) is
+    +0.0 where ``-values`` gives -0.0, which --per-sample files and the table would show as ``-0``."""
+    return np.subtract(0.0, values)

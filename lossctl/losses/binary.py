@@ -28,6 +28,7 @@ from lossctl.losses._checks import (
     sign_labels,
     soft_labels,
 )
+from lossctl.losses._shared import negated
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss, torch_elementwise
 
 # sklearn log_loss clips to np.finfo(y_proba.dtype).eps since 1.5 (its eps=1e-15 parameter was removed).
@@ -122,7 +123,7 @@ def _torch_bce(target: np.ndarray, pred: np.ndarray, *, eps: None, label_smoothi
         log_p, log_q = np.log(pred), np.log1p(-pred)
     capped = (log_p < _TORCH_LOG_FLOOR) | (log_q < _TORCH_LOG_FLOOR)
     log_p, log_q = np.maximum(log_p, _TORCH_LOG_FLOOR), np.maximum(log_q, _TORCH_LOG_FLOOR)
-    return np.column_stack([_row_mean((y - 1.0) * log_q - y * log_p), _any_per_row(capped)])
+    return np.column_stack([_row_mean(negated(y * log_p + (1.0 - y) * log_q)), _any_per_row(capped)])
 
 
 def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
@@ -385,8 +386,8 @@ def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> f
     zeros, minus_ones = stats[1], stats[2]
     if zeros > 0 and minus_ones > 0:
         raise InputError(
-            "target: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 labels "
-            "(in different chunks); use one label set"
+            "the target column: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 "
+            "labels (in different chunks); use one label set"
         )
     return weighted_mean(stats, reduction, params)
 

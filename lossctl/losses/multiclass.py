@@ -37,6 +37,7 @@ from lossctl.losses._checks import (
     probabilities,
     reject,
 )
+from lossctl.losses._shared import negated
 from lossctl.losses.binary import bce_elementwise, bce_logits, clipped_rows
 from lossctl.registry import Convention, Param, Properties, Role, Violation, keras, register_loss
 from lossctl.text import count
@@ -200,7 +201,7 @@ def _weighted_nll(
     for the column layouts); aten/src/ATen/native/LossNLL.cpp (cross_entropy_loss_label_smoothing and
     cross_entropy_loss_prob_target) is the definition followed term by term."""
     n, k = log_p.shape
-    nll = -log_p
+    nll = negated(log_p)
     eps = label_smoothing
     if target.ndim == 2:
         _same_width(target, "target", log_p, "pred")
@@ -458,15 +459,16 @@ _ROW_SUM_TOLERANCE = 1e-4
 _ROW_SUM_NOTICE = 1e-6
 
 
-def _probability_rows_of(pred: np.ndarray) -> np.ndarray:
+def _probability_rows_of(pred: np.ndarray, *, keras_renormalises: bool = False) -> np.ndarray:
     """Check rows of K probabilities summing to 1 within 1e-4 and return, per row, whether it is off by more
-    than 1e-6 (the notice's count). Beyond the tolerance the error names Keras' renormalising convention."""
+    than 1e-6 (the notice's count). Beyond the tolerance the error names Keras' renormalising convention where
+    the loss has it (``keras_renormalises``)."""
     probabilities(pred, "pred")
     sums = pred.sum(axis=1)
+    hint = f" ({option('convention', 'keras')} divides each row by its sum)" if keras_renormalises else ""
     reject(
         "pred",
-        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g} ({option('convention', 'keras')} divides "
-        "each row by its sum)",
+        f"rows of probabilities summing to 1 within {_ROW_SUM_TOLERANCE:g}{hint}",
         sums,
         np.abs(sums - 1.0) > _ROW_SUM_TOLERANCE,
     )
@@ -504,11 +506,11 @@ def _probability_rows(target: np.ndarray, log_p: np.ndarray, label_smoothing: fl
         _same_width(target, "target", log_p, "pred")
         distributions(target, "target")
     if label_smoothing == 0.0 and target.ndim == 1:
-        return -log_p[np.arange(n), _indices(target, k)]
+        return negated(log_p[np.arange(n), _indices(target, k)])
     y = _one_hot(target, k)
     if label_smoothing > 0.0:
         y = y * (1.0 - label_smoothing) + label_smoothing / k
-    return -(y * log_p).sum(axis=1)
+    return negated((y * log_p).sum(axis=1))
 
 
 def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
@@ -607,7 +609,7 @@ def categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_sm
     """
     pred = _columns(pred)
     _n_classes(pred)
-    off = _probability_rows_of(pred)
+    off = _probability_rows_of(pred, keras_renormalises=True)
     losses = _probability_rows(target, np.log(np.clip(pred, eps, 1.0 - eps)), label_smoothing)
     return np.column_stack([losses, off, _clipped(pred, eps)])
 
@@ -849,7 +851,7 @@ def js_div(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 def _focal_rows(index: np.ndarray, pred: np.ndarray, gamma: float) -> np.ndarray:
     log_p = _log_softmax(pred)[np.arange(len(pred)), index]
     # 1 - p_y as -expm1(log p_y): exact for p_y close to 1, where 1 - exp(log p_y) would cancel.
-    return (-np.expm1(log_p)) ** gamma * -log_p
+    return negated(np.expm1(log_p)) ** gamma * negated(log_p)
 
 
 @register_loss(
@@ -900,7 +902,7 @@ def focal_multiclass(
     if label_smoothing > 0.0:
         log_p = _log_softmax(pred)
         smoothed = _one_hot(target, k) * (1.0 - label_smoothing) + label_smoothing / k
-        terms = smoothed * (-np.expm1(log_p)) ** gamma * -log_p
+        terms = smoothed * negated(np.expm1(log_p)) ** gamma * negated(log_p)
         return terms.sum(axis=1) if weights is None else terms @ weights
     loss = _focal_rows(index, pred, gamma)
     return loss if weights is None else weights[index] * loss
@@ -1045,7 +1047,7 @@ def class_balanced(
         n_classes = _n_classes(pred)
         index = _indices(target, n_classes)
         if base == "cross_entropy":
-            losses = -_log_softmax(pred)[np.arange(n), index]
+            losses = negated(_log_softmax(pred)[np.arange(n), index])
         else:
             losses = _focal_rows(index, pred, _CLASS_BALANCED_GAMMA)
     if counts is not None:
@@ -1177,7 +1179,7 @@ def _one_hot_rows(target: np.ndarray, k: int) -> np.ndarray:
     if target.ndim == 2:
         if target.shape[1] != k:
             raise InputError(
-                f"'target' has {target.shape[1]} columns but 'pred' has {k}: one-hot rows need one per class"
+                f"'target' has {count(target.shape[1], 'column')} but 'pred' has {k}: one-hot rows need one per class"
             )
         binary_labels(target, "target")
         ones = target.sum(axis=1)

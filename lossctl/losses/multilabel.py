@@ -11,6 +11,7 @@ import numpy as np
 
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels
+from lossctl.losses._shared import negated
 from lossctl.losses.binary import logit_loss, sigmoid
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
 from lossctl.text import count
@@ -24,8 +25,8 @@ def _labels(target: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     target, pred = target.reshape(len(target), -1), pred.reshape(len(pred), -1)
     if target.shape[1] != pred.shape[1]:
         raise InputError(
-            f"'target' has {target.shape[1]} columns but 'pred' has {pred.shape[1]}: a multi-label loss takes one "
-            "0/1 target column per prediction column, in the same order"
+            f"'target' has {count(target.shape[1], 'column')} but 'pred' has {pred.shape[1]}: a multi-label loss "
+            "takes one 0/1 target column per prediction column, in the same order"
         )
     binary_labels(target)
     return target, pred
@@ -182,7 +183,7 @@ def asymmetric(
     p_shifted = np.maximum(p - clip, 0.0) if clip > 0 else p
     positive = (q**gamma_pos) * np.log(np.maximum(p, eps))
     negative = (p_shifted**gamma_neg) * np.log(np.maximum(q_shifted, eps))
-    return -(target * positive + (1.0 - target) * negative).sum(axis=1)
+    return negated((target * positive + (1.0 - target) * negative).sum(axis=1))
 
 
 @register_loss(

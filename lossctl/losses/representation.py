@@ -20,6 +20,7 @@ from lossctl.aggregates import MEAN, Aggregate, weighted_mean_only
 from lossctl.errors import InputError
 from lossctl.losses._checks import binary_labels, plus_minus_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
+from lossctl.text import count
 
 # torch.nn.functional.normalize(eps=1e-12): v / max(||v||_2, eps).
 _NORMALIZE_EPS = 1e-12
@@ -47,7 +48,7 @@ def _same_width(loss: str, **embeddings: np.ndarray) -> None:
     for role, array in others:
         if array.shape[1] != width:
             raise InputError(
-                f"{loss}: '{first}' has {width} columns but '{role}' has {array.shape[1]}; "
+                f"{loss}: '{first}' has {count(width, 'column')} but '{role}' has {array.shape[1]}; "
                 "the embeddings must have the same width"
             )
     if width == 0:
