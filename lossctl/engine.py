@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
+
+_T = TypeVar("_T")
 # A group's rows of a block of the chunk are added in row order at most this many at a time (NumPy's
 # pairwise sum itself adds up to 128 values in a row before pairing).
 _SHORT_RUNS = 128
@@ -996,7 +998,7 @@ class _State:
             per_sample(partial.row_index, partial.keys, partial.per_row)
 
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
-        _raise_bad_values(self.missing, self.infinite, self.negative)
+        _raise_bad_values(*(in_plan_order(self.plan, bad) for bad in (self.missing, self.infinite, self.negative)))
         if not part:
             check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
@@ -1027,7 +1029,7 @@ class _State:
             moments=self.moments,
             group_moments=self.group_moments,
             partnerless=self.partnerless,
-            dropped_missing=self.dropped_missing,
+            dropped_missing=in_plan_order(self.plan, self.dropped_missing),
             **self._weighted_rows(groups_total),
         )
 
@@ -1156,6 +1158,13 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
             f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
             "rescale the inputs"
         )
+
+
+def in_plan_order(plan: Plan, by_column: Mapping[str, _T]) -> dict[str, _T]:
+    """``by_column`` (keyed by a column binding's label, ``a,b`` for several columns) in the order of the plan's
+    columns, not in the order the chunks first showed each: the messages do not depend on ``--chunk-rows``."""
+    order = {",".join(columns): index for index, columns in enumerate(plan.value_columns)}
+    return dict(sorted(by_column.items(), key=lambda item: order[item[0]]))
 
 
 def _raise_bad_values(

@@ -1728,6 +1728,25 @@ def test_missing_drop_reports_the_dropped_rows(cli, write) -> None:
     )
 
 
+def test_missing_values_are_told_in_column_order_whatever_the_chunks(cli, write) -> None:
+    # 'pred' is missing first (row 0), in the first chunk of one row: the columns are named in the binding's
+    # order (target, then pred) all the same, as with one chunk.
+    path = write("p.csv", "pred,target\n,1\n2,3\n3,\n5,6\n")
+    for chunk_rows in ("1", "2", "100"):
+        run = cli("eval", path, "-l", "mse", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: column 'target' has 1 missing value (row 2; 0-based); column 'pred' has 1 missing value (row 0; "
+            "0-based); use --missing drop to drop those rows\n"
+        )
+        run = cli("eval", path, "-l", "mse", "--missing", "drop", "--chunk-rows", chunk_rows, "-f", "json")
+        assert run.code == 0
+        assert (
+            "notice: dropped 2 of 4 rows with missing values (--missing drop): 1 in column 'target', 1 in column "
+            "'pred'\n" in run.err
+        )
+
+
 def test_missing_drop_drops_every_spelling_of_a_missing_value(cli, write) -> None:
     # Each column holds a text cell (None, n/a) that pyarrow does not read as null, so it is read as text.
     path = write("p.csv", "pred,target\n1,\nNone,3\nNA,4\n5,6\nnan,1\n2,n/a\n3,null\n7,8\n")
