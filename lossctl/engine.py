@@ -569,17 +569,19 @@ def run(
         if not parallel:
             for chunk in chunks:
                 if state.admit(chunk, progress):
-                    state.merge(worker.work(chunk, state.thresholds()), per_sample)
+                    state.take(chunk, worker, per_sample)
         else:
             with ThreadPoolExecutor(workers(), thread_name_prefix="lossctl-worker") as pool:
-                pending: deque[Future[_Partial]] = deque()
+                pending: deque[tuple[_Chunk, Future[_Partial]]] = deque()
                 for chunk in chunks:
                     if state.admit(chunk, progress):
-                        pending.append(pool.submit(worker.work, chunk, state.thresholds()))
-                    while len(pending) > workers() or (pending and pending[0].done()):
-                        state.merge(pending.popleft().result(), per_sample)
+                        pending.append((chunk, pool.submit(worker.work, chunk, state.thresholds())))
+                    while len(pending) > workers() or (pending and pending[0][1].done()):
+                        done, future = pending.popleft()
+                        state.take(done, worker, per_sample, future)
                 while pending:
-                    state.merge(pending.popleft().result(), per_sample)
+                    done, future = pending.popleft()
+                    state.take(done, worker, per_sample, future)
     outcome = state.outcome(coder, part)
     outcome.notices = told
     outcome.widths = reader.widths.first
@@ -649,6 +651,21 @@ class _Worker:
         self.evaluators = [
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
+
+    def refusal(self, chunk: _Chunk, error: DomainError) -> DomainError | None:
+        """The refusal of the chunk's rows by the loss that raised ``error`` on an earlier chunk, if any."""
+        for job in self.plan.jobs:
+            if not error.where.startswith(f"{job.request.spec.name}: "):
+                continue
+            try:
+                with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
+                    _contributions(job, self.options, chunk.values, chunk.row_index)
+            except DomainError as found:
+                if found.where == error.where:
+                    return found
+            except (InputError, UsageError):
+                pass
+        return None
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -916,6 +933,7 @@ class _State:
         self.missing: dict[str, _BadValues] = {}
         self.infinite: dict[str, _BadValues] = {}
         self.negative: dict[str, _BadValues] = {}
+        self.domain: DomainError | None = None
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
@@ -953,6 +971,25 @@ class _State:
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
                 bad.setdefault(",".join(columns), _BadValues()).add(mask, rows)
+
+    def take(
+        self, chunk: _Chunk, worker: _Worker, per_sample: PerSampleSink | None, future: Future[_Partial] | None = None
+    ) -> None:
+        """Merge the chunk's statistics, computed by ``worker`` (or by a thread, ``future``). A value outside a
+        loss's domain ends the run after the last chunk, not at once: its rows are counted in the later chunks too
+        (:meth:`_Worker.refusal`), and a missing or infinite value there is told first, as one chunk would (the
+        message does not depend on the chunking)."""
+        if self.domain is not None:
+            later = worker.refusal(chunk, self.domain)
+            if later is not None:
+                self.domain.add(later)
+            return
+        try:
+            partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
+        except DomainError as error:
+            self.domain = error
+            return
+        self.merge(partial, per_sample)
 
     def thresholds(self) -> list[int | None]:
         """The samples' current thresholds (rows with larger keys cannot enter them any more)."""
@@ -999,6 +1036,8 @@ class _State:
 
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
         _raise_bad_values(*(in_plan_order(self.plan, bad) for bad in (self.missing, self.infinite, self.negative)))
+        if self.domain is not None:
+            raise self.domain
         if not part:
             check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]

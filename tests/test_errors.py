@@ -1773,6 +1773,26 @@ def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:
     assert run.code == 3 and "(first: row 10)" in run.err
 
 
+@pytest.mark.parametrize("extra", [[], ["--by", "g", "--bootstrap", "5"], ["--per-sample", "ps.csv"]])
+def test_domain_errors_count_the_whole_input_whatever_the_chunks(cli, write, tmp_path, monkeypatch, extra) -> None:
+    # The count was the first failing chunk's ("in 1 row" with --chunk-rows 1), and a missing or infinite value
+    # in a later chunk was not told; both are now as with one chunk.
+    monkeypatch.chdir(tmp_path)
+    bad = write("p.csv", "p,y,g\n1.5,1,a\n0.5,0,b\n1.2,1,a\n0.3,1,b\n1.7,0,a\n")
+    missing = write("m.csv", "p,y,g\n1.5,1,a\n0.5,0,b\n0.2,1,a\n,1,b\n0.7,0,a\n")
+    for chunk_rows in ("1", "2", "100"):
+        run = cli("eval", bad, "-l", "mae,bce", "--pred", "p", "--target", "y", "--chunk-rows", chunk_rows, *extra)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: bce: column 'p' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 1.5 "
+            "in 3 rows (first: row 0)\n"
+        )
+        run = cli("eval", missing, "-l", "bce", "--pred", "p", "--target", "y", "--chunk-rows", chunk_rows, *extra)
+        assert (run.code, run.out) == (3, "")
+        assert run.err.startswith("error: column 'p' has 1 missing value (row 3; 0-based)")
+        assert not Path("ps.csv").exists()
+
+
 def test_gzip_csv_is_read(cli, tmp_path: Path) -> None:
     path = tmp_path / "p.csv.gz"
     path.write_bytes(gzip.compress(GOOD.encode()))
