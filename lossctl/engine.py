@@ -653,18 +653,19 @@ class _Worker:
         ]
 
     def refusal(self, chunk: _Chunk, error: DomainError) -> DomainError | None:
-        """The refusal of the chunk's rows by the loss that raised ``error`` on an earlier chunk, if any."""
+        """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
+        chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
+        instead; ``None`` if they all take the chunk."""
         for job in self.plan.jobs:
-            if not error.where.startswith(f"{job.request.spec.name}: "):
-                continue
             try:
                 with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
                     _contributions(job, self.options, chunk.values, chunk.row_index)
             except DomainError as found:
-                if found.where == error.where:
-                    return found
+                return found
             except (InputError, UsageError):
                 pass
+            if _raised_by(job, error):
+                break
         return None
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
@@ -977,12 +978,12 @@ class _State:
     ) -> None:
         """Merge the chunk's statistics, computed by ``worker`` (or by a thread, ``future``). A value outside a
         loss's domain ends the run after the last chunk, not at once: its rows are counted in the later chunks too
-        (:meth:`_Worker.refusal`), and a missing or infinite value there is told first, as one chunk would (the
-        message does not depend on the chunking)."""
+        (:meth:`_Worker.refusal`), and an earlier job's refusal or a missing or infinite value there is told
+        instead, as one chunk would (the message does not depend on the chunking)."""
         if self.domain is not None:
             later = worker.refusal(chunk, self.domain)
-            if later is not None:
-                self.domain.add(later)
+            if later is not None and not self.domain.add(later):
+                self.domain = later  # an earlier job's refusal, which one chunk would have told
             return
         try:
             partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
@@ -1124,6 +1125,15 @@ def _negative_weights(
     for mask in dropped:
         negative &= ~mask
     return {(column,): negative} if negative.any() else {}
+
+
+def _raised_by(job: Job, error: DomainError) -> bool:
+    """Whether ``error`` (located) names the job's loss and one of its roles' columns."""
+    name = job.request.spec.name
+    return any(
+        error.where == DomainError(role, error.expected, 0.0, 0, 0).locate(name, list(columns), 0).where
+        for role, columns in job.roles.items()
+    )
 
 
 def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:

@@ -202,9 +202,11 @@ class DomainError(InputError):
         where = f"{loss}: {column_word} {names} ({self.role})"
         return DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset, where)
 
-    def add(self, later: DomainError) -> None:
-        """Count the rows of ``later``, the same refusal (columns and check) found in a later chunk, among this
-        error's: the count is the whole input's, as in one chunk."""
-        if (later.where, later.expected) == (self.where, self.expected):
-            self.count += later.count
-            self.args = (self._message(self.where),)
+    def add(self, later: DomainError) -> bool:
+        """Count the rows of ``later`` among this error's if it is the same refusal (columns and check) found in a
+        later chunk, so that the count is the whole input's, as in one chunk; whether it was."""
+        if (later.where, later.expected) != (self.where, self.expected):
+            return False
+        self.count += later.count
+        self.args = (self._message(self.where),)
+        return True

@@ -1793,6 +1793,25 @@ def test_domain_errors_count_the_whole_input_whatever_the_chunks(cli, write, tmp
         assert not Path("ps.csv").exists()
 
 
+def test_a_domain_error_is_the_first_jobs_whatever_the_chunks(cli, write) -> None:
+    # Model B's column fails in the first chunk, A's in a later one: one chunk tells A's (the first job), counted
+    # over the whole input; with chunks of one row B's was told, and a later job's rows were not all counted.
+    first_a = write("a.csv", "a,b,y\n0.5,1.5,1\n0.5,0.5,0\n1.2,0.5,1\n0.3,1.1,1\n1.7,0.2,0\n")
+    only_b = write("b.csv", "a,b,y\n0.5,1.5,1\n0.5,0.5,0\n0.2,0.5,1\n0.3,1.1,1\n0.7,0.2,0\n")
+    for chunk_rows in ("1", "2", "100"):
+        args = ["--model", "A=a", "--model", "B=b", "--target", "y", "-l", "brier", "--chunk-rows", chunk_rows]
+        run = cli("eval", first_a, *args)
+        assert (run.code, run.err) == (
+            3,
+            "error: brier: column 'a' (pred): expected probabilities in [0, 1], got 1.2 in 2 rows (first: row 2)\n",
+        )
+        run = cli("eval", only_b, *args)
+        assert (run.code, run.err) == (
+            3,
+            "error: brier: column 'b' (pred): expected probabilities in [0, 1], got 1.5 in 2 rows (first: row 0)\n",
+        )
+
+
 def test_gzip_csv_is_read(cli, tmp_path: Path) -> None:
     path = tmp_path / "p.csv.gz"
     path.write_bytes(gzip.compress(GOOD.encode()))
