@@ -582,4 +582,4 @@ def _distributed(
     if failed is not None:
         raise (dataset.named(failed[1]) if dataset else failed[1]).error()
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
-    return merge_outcomes([results[index] for index in range(len(ranges))], len(plan.jobs))
+    return merge_outcomes([results[index] for index in range(len(ranges))], plan)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from lossctl.labels import Encoder
 
 MAX_ROWS_SHOWN = 5
+
+_T = TypeVar("_T")
 # A group's rows of a block of the chunk are added in row order at most this many at a time (NumPy's
 # pairwise sum itself adds up to 128 values in a row before pairing).
 _SHORT_RUNS = 128
@@ -567,17 +569,19 @@ def run(
         if not parallel:
             for chunk in chunks:
                 if state.admit(chunk, progress):
-                    state.merge(worker.work(chunk, state.thresholds()), per_sample)
+                    state.take(chunk, worker, per_sample)
         else:
             with ThreadPoolExecutor(workers(), thread_name_prefix="lossctl-worker") as pool:
-                pending: deque[Future[_Partial]] = deque()
+                pending: deque[tuple[_Chunk, Future[_Partial]]] = deque()
                 for chunk in chunks:
                     if state.admit(chunk, progress):
-                        pending.append(pool.submit(worker.work, chunk, state.thresholds()))
-                    while len(pending) > workers() or (pending and pending[0].done()):
-                        state.merge(pending.popleft().result(), per_sample)
+                        pending.append((chunk, pool.submit(worker.work, chunk, state.thresholds())))
+                    while len(pending) > workers() or (pending and pending[0][1].done()):
+                        done, future = pending.popleft()
+                        state.take(done, worker, per_sample, future)
                 while pending:
-                    state.merge(pending.popleft().result(), per_sample)
+                    done, future = pending.popleft()
+                    state.take(done, worker, per_sample, future)
     outcome = state.outcome(coder, part)
     outcome.notices = told
     outcome.widths = reader.widths.first
@@ -647,6 +651,22 @@ class _Worker:
         self.evaluators = [
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
+
+    def refusal(self, chunk: _Chunk, error: DomainError) -> DomainError | None:
+        """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
+        chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
+        instead; ``None`` if they all take the chunk."""
+        for job in self.plan.jobs:
+            try:
+                with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
+                    _contributions(job, self.options, chunk.values, chunk.row_index)
+            except DomainError as found:
+                return found
+            except (InputError, UsageError):
+                pass
+            if _raised_by(job, error):
+                break
+        return None
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -914,6 +934,7 @@ class _State:
         self.missing: dict[str, _BadValues] = {}
         self.infinite: dict[str, _BadValues] = {}
         self.negative: dict[str, _BadValues] = {}
+        self.domain: DomainError | None = None
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
@@ -951,6 +972,25 @@ class _State:
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
                 bad.setdefault(",".join(columns), _BadValues()).add(mask, rows)
+
+    def take(
+        self, chunk: _Chunk, worker: _Worker, per_sample: PerSampleSink | None, future: Future[_Partial] | None = None
+    ) -> None:
+        """Merge the chunk's statistics, computed by ``worker`` (or by a thread, ``future``). A value outside a
+        loss's domain ends the run after the last chunk, not at once: its rows are counted in the later chunks too
+        (:meth:`_Worker.refusal`), and an earlier job's refusal or a missing or infinite value there is told
+        instead, as one chunk would (the message does not depend on the chunking)."""
+        if self.domain is not None:
+            later = worker.refusal(chunk, self.domain)
+            if later is not None and not self.domain.add(later):
+                self.domain = later  # an earlier job's refusal, which one chunk would have told
+            return
+        try:
+            partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
+        except DomainError as error:
+            self.domain = error
+            return
+        self.merge(partial, per_sample)
 
     def thresholds(self) -> list[int | None]:
         """The samples' current thresholds (rows with larger keys cannot enter them any more)."""
@@ -996,7 +1036,9 @@ class _State:
             per_sample(partial.row_index, partial.keys, partial.per_row)
 
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
-        _raise_bad_values(self.missing, self.infinite, self.negative)
+        _raise_bad_values(*(in_plan_order(self.plan, bad) for bad in (self.missing, self.infinite, self.negative)))
+        if self.domain is not None:
+            raise self.domain
         if not part:
             check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
@@ -1027,7 +1069,7 @@ class _State:
             moments=self.moments,
             group_moments=self.group_moments,
             partnerless=self.partnerless,
-            dropped_missing=self.dropped_missing,
+            dropped_missing=in_plan_order(self.plan, self.dropped_missing),
             **self._weighted_rows(groups_total),
         )
 
@@ -1083,6 +1125,15 @@ def _negative_weights(
     for mask in dropped:
         negative &= ~mask
     return {(column,): negative} if negative.any() else {}
+
+
+def _raised_by(job: Job, error: DomainError) -> bool:
+    """Whether ``error`` (located) names the job's loss and one of its roles' columns."""
+    name = job.request.spec.name
+    return any(
+        error.where == DomainError(role, error.expected, 0.0, 0, 0).locate(name, list(columns), 0).where
+        for role, columns in job.roles.items()
+    )
 
 
 def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
@@ -1157,6 +1208,13 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
             f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
             "rescale the inputs"
         )
+
+
+def in_plan_order(plan: Plan, by_column: Mapping[str, _T]) -> dict[str, _T]:
+    """``by_column`` (keyed by a column binding's label, ``a,b`` for several columns) in the order of the plan's
+    columns, not in the order the chunks first showed each: the messages do not depend on ``--chunk-rows``."""
+    order = {",".join(columns): index for index, columns in enumerate(plan.value_columns)}
+    return dict(sorted(by_column.items(), key=lambda item: order[item[0]]))
 
 
 def _raise_bad_values(

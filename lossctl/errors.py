@@ -177,13 +177,16 @@ class DomainError(InputError):
     completes the message with :meth:`locate` before it reaches the user.
     """
 
-    def __init__(self, role: str, expected: str, bad_value: float, count: int, first_row: int) -> None:
+    def __init__(
+        self, role: str, expected: str, bad_value: float, count: int, first_row: int, where: str | None = None
+    ) -> None:
         self.role = role
         self.expected = expected
         self.bad_value = bad_value
         self.count = count
         self.first_row = first_row
-        super().__init__(self._message(f"'{role}'"))
+        self.where = where or f"'{role}'"
+        super().__init__(self._message(self.where))
 
     def _message(self, where: str) -> str:
         rows = "row" if self.count == 1 else "rows"
@@ -194,8 +197,16 @@ class DomainError(InputError):
 
     def locate(self, loss: str, columns: list[str], row_offset: int) -> DomainError:
         """Return this error with the loss, the column names and the file's row numbers."""
-        located = DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset)
         names = ", ".join(f"'{c}'" for c in columns)
         column_word = "column" if len(columns) == 1 else "columns"
-        located.args = (located._message(f"{loss}: {column_word} {names} ({self.role})"),)
-        return located
+        where = f"{loss}: {column_word} {names} ({self.role})"
+        return DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset, where)
+
+    def add(self, later: DomainError) -> bool:
+        """Count the rows of ``later`` among this error's if it is the same refusal (columns and check) found in a
+        later chunk, so that the count is the whole input's, as in one chunk; whether it was."""
+        if (later.where, later.expected) != (self.where, self.expected):
+            return False
+        self.count += later.count
+        self.args = (self._message(self.where),)
+        return True

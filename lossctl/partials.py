@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.distribution import Sample
-from lossctl.engine import Outcome, check_rows
+from lossctl.engine import Outcome, Plan, check_rows, in_plan_order
 from lossctl.io.convert import VectorWidths
 from lossctl.normal import GroupMoments, Moments
 from lossctl.stats import Accumulator
@@ -47,8 +47,8 @@ def _by_code(parts: Sequence[np.ndarray], codes: Sequence[np.ndarray], groups: i
     return total + compensation
 
 
-def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
-    """The outcome of the whole input from the outcomes of its ``parts``, given in input order, for ``jobs`` jobs.
+def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
+    """The outcome of the whole input from the outcomes of its ``parts``, given in input order, for ``plan``'s jobs.
 
     A part without rows to evaluate (all dropped, or none) adds its row count only; the merged outcome is
     checked as one pass's would be (:func:`~lossctl.engine.check_rows`). The ``--ci`` moments merge as the
@@ -58,6 +58,7 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
     rows_used = sum(part.rows_used for part in parts)
     partnerless = sum(part.partnerless for part in parts)
     check_rows(rows, rows_used, partnerless)
+    jobs = len(plan.jobs)
     dropped_missing: dict[str, int] = {}
     widths = VectorWidths()  # a list column's K, the same in every part as in every chunk
     for part in parts:
@@ -138,7 +139,7 @@ def merge_outcomes(parts: Sequence[Outcome], jobs: int) -> Outcome:
         group_moments=group_moments,
         notices=list(dict.fromkeys(notice for part in parts for notice in part.notices)),
         partnerless=partnerless,
-        dropped_missing=dropped_missing,
+        dropped_missing=in_plan_order(plan, dropped_missing),
         widths=widths.first,
         weighted_rows=weighted_rows,
         group_weighted_rows=group_weighted_rows,

@@ -335,7 +335,7 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
     tasks = tasks_of(dataset.splits(30_000), 5)  # 12 parts in 5 tasks, some across two files
     assert [len(task) for task in tasks] == [2, 3, 2, 3, 2]
     parts = [run_part(task, [dataset, None], batches_of, plan, options, None, (), below) for task in tasks]
-    merged = merge_outcomes(parts, len(plan.jobs))
+    merged = merge_outcomes(parts, plan)
     assert merged.groups == whole.groups
     for j in range(len(plan.jobs)):
         np.testing.assert_allclose(merged.stats[j], whole.stats[j], rtol=1e-12)
@@ -451,5 +451,5 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
         parts.append(run(batches, plan, options, first_row=first, part=True))
         first += 2
     with pytest.raises(lossctl.InputError) as error:
-        merge_outcomes(parts, len(plan.jobs))
+        merge_outcomes(parts, plan)
     assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"

@@ -1728,6 +1728,25 @@ def test_missing_drop_reports_the_dropped_rows(cli, write) -> None:
     )
 
 
+def test_missing_values_are_told_in_column_order_whatever_the_chunks(cli, write) -> None:
+    # 'pred' is missing first (row 0), in the first chunk of one row: the columns are named in the binding's
+    # order (target, then pred) all the same, as with one chunk.
+    path = write("p.csv", "pred,target\n,1\n2,3\n3,\n5,6\n")
+    for chunk_rows in ("1", "2", "100"):
+        run = cli("eval", path, "-l", "mse", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: column 'target' has 1 missing value (row 2; 0-based); column 'pred' has 1 missing value (row 0; "
+            "0-based); use --missing drop to drop those rows\n"
+        )
+        run = cli("eval", path, "-l", "mse", "--missing", "drop", "--chunk-rows", chunk_rows, "-f", "json")
+        assert run.code == 0
+        assert (
+            "notice: dropped 2 of 4 rows with missing values (--missing drop): 1 in column 'target', 1 in column "
+            "'pred'\n" in run.err
+        )
+
+
 def test_missing_drop_drops_every_spelling_of_a_missing_value(cli, write) -> None:
     # Each column holds a text cell (None, n/a) that pyarrow does not read as null, so it is read as text.
     path = write("p.csv", "pred,target\n1,\nNone,3\nNA,4\n5,6\nnan,1\n2,n/a\n3,null\n7,8\n")
@@ -1752,6 +1771,45 @@ def test_domain_error_rows_count_from_the_file_start(cli, write) -> None:
     path = write("p.csv", "prob,label\n" + rows)
     run = cli("eval", path, "-l", "bce", "--chunk-rows", "3")
     assert run.code == 3 and "(first: row 10)" in run.err
+
+
+@pytest.mark.parametrize("extra", [[], ["--by", "g", "--bootstrap", "5"], ["--per-sample", "ps.csv"]])
+def test_domain_errors_count_the_whole_input_whatever_the_chunks(cli, write, tmp_path, monkeypatch, extra) -> None:
+    # The count was the first failing chunk's ("in 1 row" with --chunk-rows 1), and a missing or infinite value
+    # in a later chunk was not told; both are now as with one chunk.
+    monkeypatch.chdir(tmp_path)
+    bad = write("p.csv", "p,y,g\n1.5,1,a\n0.5,0,b\n1.2,1,a\n0.3,1,b\n1.7,0,a\n")
+    missing = write("m.csv", "p,y,g\n1.5,1,a\n0.5,0,b\n0.2,1,a\n,1,b\n0.7,0,a\n")
+    for chunk_rows in ("1", "2", "100"):
+        run = cli("eval", bad, "-l", "mae,bce", "--pred", "p", "--target", "y", "--chunk-rows", chunk_rows, *extra)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: bce: column 'p' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 1.5 "
+            "in 3 rows (first: row 0)\n"
+        )
+        run = cli("eval", missing, "-l", "bce", "--pred", "p", "--target", "y", "--chunk-rows", chunk_rows, *extra)
+        assert (run.code, run.out) == (3, "")
+        assert run.err.startswith("error: column 'p' has 1 missing value (row 3; 0-based)")
+        assert not Path("ps.csv").exists()
+
+
+def test_a_domain_error_is_the_first_jobs_whatever_the_chunks(cli, write) -> None:
+    # Model B's column fails in the first chunk, A's in a later one: one chunk tells A's (the first job), counted
+    # over the whole input; with chunks of one row B's was told, and a later job's rows were not all counted.
+    first_a = write("a.csv", "a,b,y\n0.5,1.5,1\n0.5,0.5,0\n1.2,0.5,1\n0.3,1.1,1\n1.7,0.2,0\n")
+    only_b = write("b.csv", "a,b,y\n0.5,1.5,1\n0.5,0.5,0\n0.2,0.5,1\n0.3,1.1,1\n0.7,0.2,0\n")
+    for chunk_rows in ("1", "2", "100"):
+        args = ["--model", "A=a", "--model", "B=b", "--target", "y", "-l", "brier", "--chunk-rows", chunk_rows]
+        run = cli("eval", first_a, *args)
+        assert (run.code, run.err) == (
+            3,
+            "error: brier: column 'a' (pred): expected probabilities in [0, 1], got 1.2 in 2 rows (first: row 2)\n",
+        )
+        run = cli("eval", only_b, *args)
+        assert (run.code, run.err) == (
+            3,
+            "error: brier: column 'b' (pred): expected probabilities in [0, 1], got 1.5 in 2 rows (first: row 0)\n",
+        )
 
 
 def test_gzip_csv_is_read(cli, tmp_path: Path) -> None:
