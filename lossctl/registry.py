@@ -140,7 +140,7 @@ class Param:
             return None
         if self.kind == "bool":
             if type(value).__name__ not in ("bool", "bool_"):
-                raise BadValue(f"parameter '{self.name}' must be true or false, got {value!r}")
+                raise BadValue(f"parameter '{self.name}' must be true or false, got {_given(value)}")
             return bool(value)
         if self.kind == "floats" and isinstance(value, str) and value not in self.choices:
             return self.parse(value)  # the comma-separated list its domain words, as -l and params= take it
@@ -157,7 +157,7 @@ class Param:
 
     def _number(self, value: Any) -> float | int:
         if type(value).__name__ in ("bool", "bool_") or not isinstance(value, numbers.Real):
-            raise BadValue(f"parameter '{self.name}' must be {self._expected}, got {value!r}")
+            raise BadValue(f"parameter '{self.name}' must be {self._expected}, got {_given(value)}")
         if self.kind == "int" and isinstance(value, numbers.Integral):
             value = int(value)
         else:  # checked finite before it is rounded: math.floor of inf or nan raises a bare OverflowError/ValueError
@@ -180,6 +180,12 @@ class Param:
         if below or above or inside:
             raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {written(value)}")
         return value
+
+
+def _given(value: Any) -> str:
+    """A Python value a parameter refused, in its message: text is said to be text, since the command line's
+    spelling of the right value (``log_input=true``, ``delta=2``) reads as that value in a message."""
+    return f"the text {value!r}" if isinstance(value, str) else repr(value)
 
 
 SHAPES = ("scalar", "vector", "any")

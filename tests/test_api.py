@@ -1337,3 +1337,17 @@ def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: P
     for call, name, kind in calls:
         with pytest.raises(lossctl.UsageError, match=rf"^{name} takes a file path \(str or os.PathLike\), got {kind}$"):
             call()
+
+
+def test_a_parameter_given_as_text_from_python_is_said_to_be_text() -> None:
+    # get("poisson_nll")(..., log_input="true") said "must be true or false, got 'true'", which reads as its own
+    # answer; Python values are not parsed as the command line's text is, so the message says what was given.
+    with pytest.raises(
+        lossctl.UsageError, match=r"^poisson_nll: parameter 'log_input' must be true or false, got the text 'true'$"
+    ):
+        lossctl.get("poisson_nll")([1.0], [0.5], log_input="true")
+    with pytest.raises(
+        lossctl.UsageError, match=r"^huber: parameter 'delta' must be a number \(> 0\), got the text '2'$"
+    ):
+        lossctl.get("huber")([1.0], [0.5], delta="2")
+    assert lossctl.get("huber")([1.0], [0.5], delta=2) == 0.125

@@ -306,7 +306,7 @@ def test_hinge_accepts_a_single_label_set(target: list[float]) -> None:
         ("bce_logits", {"pos_weight": -1.0}, "bce_logits: parameter 'pos_weight' must be >= 0, got -1"),
         ("focal", {"gamma": -0.5}, "focal: parameter 'gamma' must be >= 0, got -0.5"),
         ("focal", {"alpha": 1.5}, "focal: parameter 'alpha' must be <= 1, got 1.5"),
-        ("focal", {"from_logits": "yes"}, "focal: parameter 'from_logits' must be true or false, got 'yes'"),
+        ("focal", {"from_logits": "yes"}, "focal: parameter 'from_logits' must be true or false, got the text 'yes'"),
         ("hinge", {"margin": float("inf")}, "hinge: parameter 'margin' must be finite, got inf"),
         ("bce", {"margin": 1.0}, "loss 'bce' has no parameter 'margin'; its parameters: eps, label_smoothing"),
         ("brier", {"eps": 1e-7}, "loss 'brier' has no parameter 'eps'; its parameters: none"),

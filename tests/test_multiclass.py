@@ -596,7 +596,7 @@ USAGE = [
     ("class_balanced", {"counts": (0.0, 0.0)}, "class_balanced: parameter 'counts' needs at least one count > 0"),
     ("distillation", {"temperature": 0.0}, "distillation: parameter 'temperature' must be > 0, got 0"),
     ("elbo", {"recon": "l1"}, "elbo: parameter 'recon' must be one of bce, mse, got 'l1'"),
-    ("kl_div", {"from_logits": "yes"}, "kl_div: parameter 'from_logits' must be true or false, got 'yes'"),
+    ("kl_div", {"from_logits": "yes"}, "kl_div: parameter 'from_logits' must be true or false, got the text 'yes'"),
 ]
 
 USAGE_INPUTS = {

@@ -257,7 +257,12 @@ USAGE = [
         {},
         "tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got 0.5",
     ),
-    ("poisson_nll", {"log_input": "yes"}, {}, "poisson_nll: parameter 'log_input' must be true or false, got 'yes'"),
+    (
+        "poisson_nll",
+        {"log_input": "yes"},
+        {},
+        "poisson_nll: parameter 'log_input' must be true or false, got the text 'yes'",
+    ),
     ("poisson_nll", {"eps": 0.0}, {}, "poisson_nll: parameter 'eps' must be > 0, got 0"),
     ("gaussian_nll", {"eps": -1.0}, {}, "gaussian_nll: parameter 'eps' must be > 0, got -1"),
     ("smape", {}, {"convention": "torch"}, "loss 'smape' has no 'torch' convention; it has: lossctl"),

@@ -348,7 +348,7 @@ def test_an_embedding_role_needs_a_matrix() -> None:
         ("triplet", {"margin": 0.0}, "triplet: parameter 'margin' must be > 0, got 0"),
         ("triplet", {"p": -1.0}, "triplet: parameter 'p' must be > 0, got -1"),
         ("triplet", {"eps": -1e-6}, "triplet: parameter 'eps' must be >= 0, got -1e-06"),
-        ("triplet", {"swap": "yes"}, "triplet: parameter 'swap' must be true or false, got 'yes'"),
+        ("triplet", {"swap": "yes"}, "triplet: parameter 'swap' must be true or false, got the text 'yes'"),
         ("cosine_embedding", {"margin": 1.5}, "cosine_embedding: parameter 'margin' must be in [-1, 1], got 1.5"),
         ("contrastive", {"margin": -1.0}, "contrastive: parameter 'margin' must be >= 0, got -1"),
         ("clip", {"margin": 1.0}, "loss 'clip' has no parameter 'margin'; its parameters: temperature, batch_size"),
