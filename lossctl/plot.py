@@ -122,13 +122,14 @@ def _draw_groups(axis: Any, results: list[Result]) -> None:
 
 def furthest_groups(results: list[Result], limit: int) -> tuple[list[str], int]:
     """The groups to draw, in the report's order, and how many there are: all of them up to ``limit``, else the
-    ``limit`` whose value (of any loss) is furthest from that loss's overall value, relative to it."""
-    overall = {r.label: abs(r.value) or 1.0 for r in results if r.group is None}
+    ``limit`` whose value (of any loss and model) is furthest from that loss's overall value, relative to it."""
+    overall = {(r.label, r.model): abs(r.value) or 1.0 for r in results if r.group is None}
     distance: dict[str, float] = {}
     for r in results:
         if r.group:
             group = group_text(r.group)
-            distance[group] = max(distance.get(group, 0.0), abs(r.value / overall[r.label] - 1.0))
+            relative = abs(r.value / overall[r.label, r.model] - 1.0)
+            distance[group] = max(distance.get(group, 0.0), relative)
     if len(distance) <= limit:
         return list(distance), len(distance)
     kept = set(sorted(distance, key=lambda group: -distance[group])[:limit])

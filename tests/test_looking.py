@@ -194,3 +194,21 @@ def test_a_plot_of_many_groups_draws_the_furthest_and_says_so(cli, tmp_path: Pat
     assert len(drawn) == PLOTTED and drawn[0].group is None
     sizes = sorted(abs(c.delta / (abs(c.baseline) or 1)) for c in compared.results if c.group is not None)
     assert min(abs(c.delta / (abs(c.baseline) or 1)) for c in drawn[1:]) >= sizes[-(PLOTTED - 1)]
+
+
+def test_the_furthest_groups_of_several_models_are_measured_from_each_model_s_overall_value(tmp_path: Path) -> None:
+    """Measured from one overall value per loss, model A's groups (values about 100 times smaller than B's) were all
+    'far' from B's overall value, and the groups drawn were chosen by that, not by how each model's groups differ."""
+    from lossctl.plot import furthest_groups
+    from lossctl.report import group_text
+
+    rng = np.random.default_rng(3)
+    rows, groups = 2000, 50
+    g = np.arange(rows) % groups
+    y = np.zeros(rows)
+    a = rng.normal(0.0, 0.1, rows) * (1 + (g == 7))  # group 7 is A's outlier
+    b = rng.normal(0.0, 1.0, rows) * (1 + (g == 11))  # group 11 is B's
+    report = lossctl.evaluate({"g": g, "y": y, "a": a, "b": b}, target="y", models=["A=a", "B=b"], by="g", losses="mse")
+    chosen, total = furthest_groups(report.results, 2)
+    assert total == groups
+    assert chosen == [group_text({"g": 7}), group_text({"g": 11})]
