@@ -15,6 +15,7 @@ import math
 import numbers
 import re
 import reprlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -786,7 +787,9 @@ def as_sample_weight(values: Any, rows: int, row_offset: int = 0) -> np.ndarray:
 registering_from: str | None = None
 _LOSSES: dict[str, LossSpec] = {}
 _ALIASES: dict[str, str] = {}
-_loaded = False
+_loaded = False  # the registry is complete (read without the lock once true)
+_loading = False  # a thread is filling it: the same thread may ask again (a plugin calling get() on import)
+_load_lock = threading.RLock()
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -884,14 +887,24 @@ def add(spec: LossSpec) -> None:
 
 
 def ensure_loaded() -> None:
-    """Register the built-in losses and the installed plugins' (entry points), once, on first use."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        import lossctl.losses  # noqa: F401  (the family modules register themselves on import)
-        from lossctl.plugins import load_entry_points
+    """Register the built-in losses and the installed plugins' (entry points), once, on first use.
 
-        load_entry_points()
+    Threads that ask while another fills the registry wait for it to finish: a program whose threads make their
+    first calls at once must not find half a registry (``unknown loss 'mse'``)."""
+    global _loaded, _loading
+    if _loaded:
+        return
+    with _load_lock:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            import lossctl.losses  # noqa: F401  (the family modules register themselves on import)
+            from lossctl.plugins import load_entry_points
+
+            load_entry_points()
+        finally:
+            _loaded = True
 
 
 def closest(name: str, names: Iterable[str]) -> str:

@@ -741,6 +741,24 @@ def test_metrics_of_partitions_in_other_processes_merge_to_the_whole_inputs_valu
             assert backwards.compute() == pytest.approx(total.compute(), rel=1e-12, abs=0)
 
 
+def test_threads_making_their_first_calls_at_once_all_find_the_registry() -> None:
+    # The registry was marked loaded before it was filled: of eight threads whose first call came at once, seven
+    # raised "unknown loss 'mse'" while the first was still importing the built-in losses.
+    code = (
+        "import threading, lossctl\n"
+        "barrier, values = threading.Barrier(8), []\n"
+        "def run():\n"
+        "    barrier.wait()\n"
+        "    values.append(lossctl.get('mse')([0.0, 1.0], [1.0, 3.0]))\n"
+        "threads = [threading.Thread(target=run) for _ in range(8)]\n"
+        "[thread.start() for thread in threads]\n"
+        "[thread.join() for thread in threads]\n"
+        "print(values)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (run.returncode, run.stderr, run.stdout) == (0, "", f"{[2.5] * 8}\n")
+
+
 def test_every_registry_entry_pickles_for_a_process_pool() -> None:
     # pickle.dumps(lossctl.get("huber")) raised PicklingError ("Can't pickle <function <lambda>>", for 29 of the
     # built-in losses), so a ProcessPoolExecutor or multiprocessing.Pool could not be handed a loss.
