@@ -19,6 +19,11 @@ from contextlib import contextmanager
 
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _lock = threading.Lock()
+# OpenBLAS's thread count is the process's: blocks running at once (lossctl called from several threads) share one
+# setting, made by the first to enter and restored by the last to leave. Each block restoring what it found
+# left the host program's OpenBLAS on one thread when two overlapped (the second found the first's 1).
+_inside = 0
+_before = 1
 
 
 @functools.cache
@@ -53,20 +58,26 @@ def workers() -> int:
 
 @contextmanager
 def blas_single_threaded() -> Iterator[None]:
-    """OpenBLAS on one thread inside the block (restored after); nothing where OpenBLAS is not found."""
+    """OpenBLAS on one thread inside the block (restored when the last block running at once ends); nothing where
+    OpenBLAS is not found."""
     functions = _openblas()
     if functions is None:
         yield
         return
     setter, getter = functions
+    global _inside, _before
     with _lock:
-        before = getter()
-        setter(1)
+        if not _inside:
+            _before = getter()
+            setter(1)
+        _inside += 1
     try:
         yield
     finally:
         with _lock:
-            setter(before)
+            _inside -= 1
+            if not _inside:
+                setter(_before)
 
 
 @functools.cache

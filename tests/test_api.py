@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import inspect
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -757,6 +758,36 @@ def test_threads_making_their_first_calls_at_once_all_find_the_registry() -> Non
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (run.returncode, run.stderr, run.stdout) == (0, "", f"{[2.5] * 8}\n")
+
+
+def test_threads_evaluating_at_once_get_one_threads_numbers_and_leave_blas_as_it_was() -> None:
+    # Each evaluation set OpenBLAS to one thread and restored what it found; two running at once, the second found
+    # the first's 1 and restored that, so the host program's matrix products stayed on one thread afterwards.
+    code = (
+        "import threading, numpy as np, lossctl\n"
+        "from lossctl.threads import _openblas\n"
+        "rng = np.random.default_rng(0)\n"
+        "inputs = [(rng.normal(size=500), rng.normal(size=500)) for _ in range(4)]\n"
+        "def one(i):\n"
+        "    y, p = inputs[i % 4]\n"
+        "    return lossctl.evaluate(y_true=y, y_pred=p, losses='mse,huber', bootstrap=20, seed=i % 4).to_dict()\n"
+        "alone = [one(i) for i in range(4)]\n"
+        "before = _openblas()[1]()\n"
+        "barrier, seen = threading.Barrier(4), {}\n"
+        "def run(k):\n"
+        "    barrier.wait()\n"
+        "    seen[k] = [one(i) == alone[i % 4] for i in range(k, k + 4)]\n"
+        "threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]\n"
+        "[thread.start() for thread in threads]\n"
+        "[thread.join() for thread in threads]\n"
+        "print(before > 1, _openblas()[1]() == before, all(all(v) for v in seen.values()), len(seen))\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment)
+    assert (run.returncode, run.stderr) == (0, "")
+    if run.stdout.startswith("False"):
+        pytest.skip("OpenBLAS runs one thread here (one core)")
+    assert run.stdout == "True True True 4\n"
 
 
 def test_every_registry_entry_pickles_for_a_process_pool() -> None:
