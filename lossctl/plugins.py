@@ -102,6 +102,8 @@ _redirect_depth = 0
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn], Callable[[threading.ExceptHookArgs], Any]] | None = None
 # The exceptions of threads that ended by raising while plugin code ran (:func:`_record_thread_failure`).
 _thread_failures: list[BaseException] = []
+# The threads alive when plugin code began to run: the host program's (lossctl as a library), not the plugin's.
+_threads_before: frozenset[threading.Thread] = frozenset()
 _CLOSED = -1  # descriptor 1's "copy" when there was no descriptor 1
 # The signals whose handlers plugin code must not take over (lossctl.interrupts ends the run cleanly on them).
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -119,7 +121,7 @@ def _running_plugin_code() -> Iterator[None]:
     Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
     ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
-    global _redirect_depth, _saved
+    global _redirect_depth, _saved, _threads_before
     # Only the main thread can set a handler; the outermost call there keeps them.
     keep = threading.current_thread() is threading.main_thread() and not getattr(_inside, "depth", 0)
     handlers = [(number, signal.getsignal(number)) for number in _SIGNALS] if keep else []
@@ -140,6 +142,7 @@ def _running_plugin_code() -> Iterator[None]:
             else:
                 descriptor = _CLOSED if copy is None else copy
             _saved = (descriptor, sys.stdout, os._exit, threading.excepthook)
+            _threads_before = frozenset(threading.enumerate())
             sys.stdout, os._exit, threading.excepthook = sys.stderr, _exit_instead, _record_thread_failure
         _redirect_depth += 1
     _inside.depth = getattr(_inside, "depth", 0) + 1
@@ -170,8 +173,13 @@ def _record_thread_failure(args: threading.ExceptHookArgs) -> None:
     """``threading.excepthook`` while plugin code runs: a thread that ends by raising (one the plugin started) is
     the plugin's failure, which the call that ran the plugin code raises (one line naming the plugin), instead of
     Python's traceback on stderr beside a run that succeeds. ``SystemExit`` ends a thread quietly, as Python has it.
-    A thread that outlives the plugin's call and raises later meets Python's own hook again."""
-    if args.exc_type is not SystemExit and args.exc_value is not None:
+    A thread that outlives the plugin's call and raises later meets Python's own hook again, and so does a thread
+    that was running before the plugin code began (the host program's own, beside lossctl as a library): its
+    failure is not the plugin's."""
+    if args.thread in _threads_before:
+        saved = _saved
+        (saved[3] if saved is not None else threading.__excepthook__)(args)
+    elif args.exc_type is not SystemExit and args.exc_value is not None:
         _thread_failures.append(args.exc_value)
 
 

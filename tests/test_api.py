@@ -790,6 +790,30 @@ def test_threads_evaluating_at_once_get_one_threads_numbers_and_leave_blas_as_it
     assert run.stdout == "True True True 4\n"
 
 
+def test_a_host_threads_failure_while_a_custom_loss_runs_is_the_hosts_not_the_losss() -> None:
+    # While a registered loss ran, a failure of any thread of the process was taken for the loss's: the program's
+    # own thread that raised meanwhile lost its traceback, and the loss's call raised "loss 'slow' (module
+    # '__main__') failed: RuntimeError: the host program fails" instead of returning its value.
+    code = (
+        "import threading, lossctl\n"
+        "started = threading.Event()\n"
+        "def host():\n"
+        "    started.wait(10)\n"
+        "    raise RuntimeError('the host program fails')\n"
+        "thread = threading.Thread(target=host)\n"
+        "thread.start()\n"
+        "@lossctl.register_loss('slow', task='regression', summary='Squared error.', formula='l = (p - y)^2')\n"
+        "def slow(target, pred):\n"
+        "    started.set()\n"
+        "    thread.join(10)\n"
+        "    return (pred - target) ** 2\n"
+        "print(lossctl.get('slow')([0.0, 1.0], [1.0, 1.0]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (0, "0.5\n"), run.stderr
+    assert "Traceback" in run.stderr and run.stderr.endswith("RuntimeError: the host program fails\n")
+
+
 def test_every_registry_entry_pickles_for_a_process_pool() -> None:
     # pickle.dumps(lossctl.get("huber")) raised PicklingError ("Can't pickle <function <lambda>>", for 29 of the
     # built-in losses), so a ProcessPoolExecutor or multiprocessing.Pool could not be handed a loss.
