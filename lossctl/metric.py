@@ -14,6 +14,8 @@ few floats and pickles small, so a Metric can live in a training loop, a Dask or
 from __future__ import annotations
 
 import copy
+import sys
+from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -258,13 +260,35 @@ class Metric:
         return copy.deepcopy(self)
 
     def __getstate__(self) -> dict[str, Any]:
+        """The state without the loss: it is resolved again from the spec text where it is unpickled, so a plugin's
+        function need not pickle. A loss registered by an importable module names it (``_module``), as pickle names
+        a function's module: a fresh process (a spawned pool's worker, a Spark or Ray task) imports it to find the
+        loss, where ``Metric('cubed')`` was "unknown loss 'cubed'" without it."""
         state = dict(self.__dict__)
-        del state["_request"]  # resolved again from the spec text: plugin functions need not pickle
+        del state["_request"]
+        spec = self._request.spec
+        module = getattr(spec.func, "__module__", None)
+        if spec.origin is not None and module not in (None, "__main__", "__mp_main__"):
+            state["_module"] = module
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        module = state.pop("_module", None)
         self.__dict__.update(state)
-        self._request = self._resolve()
+        try:
+            self._request = self._resolve()
+        except UsageError as unknown:
+            if module is None or module in sys.modules:
+                raise
+            try:
+                import_module(module)
+            except Exception as error:  # not installed here, or broken: say which module the loss needs
+                raise UsageError(
+                    f"{unknown}; the Metric was pickled where module '{module}' registered the loss, and it cannot "
+                    f"be imported here ({type(error).__name__}: {error})"
+                ) from None
+            self._request = self._resolve()
 
     def __repr__(self) -> str:
         return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"

@@ -814,6 +814,42 @@ def test_a_host_threads_failure_while_a_custom_loss_runs_is_the_hosts_not_the_lo
     assert "Traceback" in run.stderr and run.stderr.endswith("RuntimeError: the host program fails\n")
 
 
+def test_a_metric_of_a_loss_from_a_module_unpickles_in_a_fresh_process(tmp_path: Path) -> None:
+    # A Metric pickles its loss by name, and a fresh process (a spawned pool's worker, a Spark or Ray task) had never
+    # imported the module that registers it: "unknown loss 'cubic'", where the loss itself (lossctl.get) unpickled.
+    (tmp_path / "team_losses.py").write_text(
+        "import numpy as np\nfrom lossctl import register_loss\n"
+        "@register_loss('cubic', task='regression', summary='Cubed error.', formula='l = |p - y|^3')\n"
+        "def cubic(target, pred):\n    return np.abs(pred - target) ** 3\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    pickled = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pickle, sys, lossctl, team_losses\nm = lossctl.Metric('cubic')\n"
+            "m.update([0.0, 1.0], [2.0, 1.0])\nsys.stdout.buffer.write(pickle.dumps(m))",
+        ],
+        capture_output=True,
+        env=environment,
+        check=True,
+    ).stdout
+    unpickle = "import pickle, sys\nm = pickle.load(sys.stdin.buffer)\nm.update([0.0], [1.0])\nprint(m.compute())"
+    run = subprocess.run([sys.executable, "-c", unpickle], input=pickled, capture_output=True, env=environment)
+    assert (run.returncode, run.stdout, run.stderr) == (0, b"3.0\n", b"")
+    elsewhere = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # where the module is not installed
+    run = subprocess.run([sys.executable, "-c", unpickle], input=pickled, capture_output=True, env=elsewhere)
+    assert run.returncode == 1
+    assert (
+        run.stderr.decode()
+        .splitlines()[-1]
+        .endswith(
+            "the Metric was pickled where module 'team_losses' registered the loss, and it cannot be imported here "
+            "(ModuleNotFoundError: No module named 'team_losses')"
+        )
+    )
+
+
 def test_every_registry_entry_pickles_for_a_process_pool() -> None:
     # pickle.dumps(lossctl.get("huber")) raised PicklingError ("Can't pickle <function <lambda>>", for 29 of the
     # built-in losses), so a ProcessPoolExecutor or multiprocessing.Pool could not be handed a loss.
