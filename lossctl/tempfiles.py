@@ -212,9 +212,23 @@ def _mode(target: Path | str) -> int:
 
 def _new_mode(directory: bool = False) -> int:
     """What ``open`` (``mkdir`` for a directory) gives a new file: 0666 (0777) less the umask."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read where Linux shows it. Setting it to read it back (``os.umask``) opens a window in
+    which a file another thread of the program creates gets umask 0 (a world-writable file, beside lossctl used as
+    a library); that remains only where ``/proc`` does not show it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     umask = os.umask(0)
     os.umask(umask)
-    return (0o777 if directory else 0o666) & ~umask
+    return umask
 
 
 def _rename(tmp: Path, target: Path | str) -> None:

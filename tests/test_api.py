@@ -850,6 +850,20 @@ def test_a_metric_of_a_loss_from_a_module_unpickles_in_a_fresh_process(tmp_path:
     )
 
 
+def test_writing_an_output_leaves_the_programs_umask_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A new output's permissions were found by setting the umask to 0 and back (os.umask), so a file another thread
+    # of the program created meanwhile was world-writable. The umask is read from /proc instead.
+    umask = os.umask(0o022)
+    os.umask(umask)
+
+    def changed(mask: int) -> int:
+        raise AssertionError(f"os.umask({mask:o}) called")
+
+    monkeypatch.setattr(os, "umask", changed)
+    lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[1.0, 1.0], losses="mse", per_sample=tmp_path / "rows.csv")
+    assert (tmp_path / "rows.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_every_registry_entry_pickles_for_a_process_pool() -> None:
     # pickle.dumps(lossctl.get("huber")) raised PicklingError ("Can't pickle <function <lambda>>", for 29 of the
     # built-in losses), so a ProcessPoolExecutor or multiprocessing.Pool could not be handed a loss.
