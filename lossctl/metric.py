@@ -111,6 +111,11 @@ class Metric:
                     f"(Metric('{spec.name}:{role}=...')); update() and per_sample() take its arrays: "
                     f"{', '.join(spec.role_names)}"
                 )
+            if role not in roles:  # a positional array: y_true and y_pred are scikit-learn's, target and pred
+                raise UsageError(
+                    f"loss '{spec.name}' takes no {_POSITIONAL[role]} (it has no role '{role}'); "
+                    f"give its arrays by name: {', '.join(f'{name}=...' for name in spec.role_names)}"
+                )
             raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}")
         spec.require_roles(given)
         return given

@@ -864,6 +864,20 @@ def test_writing_an_output_leaves_the_programs_umask_alone(tmp_path: Path, monke
     assert (tmp_path / "rows.csv").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_a_metric_of_a_loss_without_targets_asks_for_its_arrays_by_name() -> None:
+    # update(a, b) binds scikit-learn's y_true and y_pred; for triplet or distillation it said only "loss 'triplet'
+    # has no role 'target'", about an array the caller never called a target.
+    with pytest.raises(lossctl.UsageError) as error:
+        lossctl.Metric("triplet").update(np.eye(3), np.eye(3))
+    assert str(error.value) == (
+        "loss 'triplet' takes no y_true (it has no role 'target'); give its arrays by name: anchor=..., positive=..., "
+        "negative=..."
+    )
+    metric = lossctl.Metric("distillation")
+    metric.update(teacher=np.eye(2), y_pred=np.eye(2))
+    assert metric.rows == 2
+
+
 def test_every_registry_entry_pickles_for_a_process_pool() -> None:
     # pickle.dumps(lossctl.get("huber")) raised PicklingError ("Can't pickle <function <lambda>>", for 29 of the
     # built-in losses), so a ProcessPoolExecutor or multiprocessing.Pool could not be handed a loss.
