@@ -7,6 +7,7 @@ Keras formulas written out from their sources); each must agree to 1e-9 relative
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -250,8 +251,27 @@ def test_values_outside_the_domain_are_input_errors(
     # A convention whose library lacks one of the parameters refuses it (a usage error) before reading the data.
     usable = [c for c, v in spec.conventions.items() if not set(params) & set(v.lacks)]
     for convention in ("lossctl", *usable):
-        with pytest.raises(DomainError, match=f"^{re.escape(message)}$"):
+        # bce_logits has no sklearn convention: bce's advice under it leaves the convention (test below).
+        advised = message.replace("bce_logits)", 'bce_logits with convention="lossctl")')
+        with pytest.raises(DomainError, match=f"^{re.escape(advised if convention == 'sklearn' else message)}$"):
             spec(target, pred, convention=convention, **params)
+
+
+def test_bce_under_sklearn_advises_a_logits_loss_that_takes_the_run(cli, write) -> None:
+    # bce --convention sklearn on logits said "for logits, use bce_logits", and following it was a second error:
+    # "loss 'bce_logits' has no 'sklearn' convention".
+    path = write("logits.csv", "pred,target\n-2,0\n0.5,1\n3,1\n-1,0\n")
+    run = cli("eval", path, "-l", "bce", "--convention", "sklearn", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits with "
+        "--convention lossctl), got -2 in 3 rows (first: row 0)\n"
+    )
+    followed = cli("eval", path, "-l", "bce_logits", "--convention", "lossctl", "-q", "-f", "json")
+    assert followed.code == 0, followed.err
+    x, y = np.array([-2.0, 0.5, 3.0, -1.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    expected = np.mean(np.logaddexp(0.0, x) - x * y)
+    assert json.loads(followed.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_bce_accepts_soft_targets_and_probabilities_of_exactly_0_and_1() -> None:
