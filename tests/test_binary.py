@@ -438,17 +438,26 @@ def test_hinge_reads_0_1_and_minus_1_1_labels_alike(data: tuple, margin: float) 
     np.testing.assert_allclose(lossctl.get("squared_hinge").per_sample(target, x, margin=margin), rows**2, rtol=1e-15)
 
 
-def test_hinge_label_sets_mixed_across_chunks_are_an_input_error(cli, write) -> None:
-    path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n")
-    run = cli("eval", path, "-l", "mse,hinge,squared_hinge", "--chunk-rows", "2", "-q")
-    # The error did not say which loss refused ("error: target: expected labels ..."); it now starts with the label.
-    assert (run.code, run.out) == (3, "")
-    assert run.err == (
-        "error: hinge: the target column: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 "
-        "and -1 labels (in different chunks); use one label set\n"
+def test_hinge_label_sets_mixed_across_chunks_name_the_column_and_rows(cli, write) -> None:
+    # 0/1 labels in one chunk and -1/1 in another said "hinge: the target column: ... but the input has both 0 and -1
+    # labels (in different chunks)", with no column or row; now the message one chunk gives, at any chunk size: the
+    # set of the first row holding 0 or -1 is intended, the rows of the other set are counted and the first named.
+    path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n0.4,-1\n0.6,0\n")
+    expected = (
+        "error: {loss}: column 'label' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 in 2 rows "
+        "(first: row 2)\n"
     )
-    run = cli("eval", path, "-l", "soft_margin", "--chunk-rows", "2", "-q")
-    assert run.code == 3 and run.err.startswith("error: soft_margin: the target column: expected labels all in")
+    for rows in ("1", "2", "3", "4", "6"):
+        run = cli("eval", path, "--pred", "score", "-l", "mse,hinge,squared_hinge", "--chunk-rows", rows, "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected.format(loss="hinge"))
+        run = cli("eval", path, "--pred", "score", "-l", "soft_margin", "--chunk-rows", rows, "-q")
+        assert (run.code, run.err) == (3, expected.format(loss="soft_margin"))
+    flipped = write("flip.csv", "score,label\n0.3,-1\n0.2,1\n0.5,0\n0.1,1\n")
+    run = cli("eval", flipped, "--pred", "score", "-l", "hinge", "--chunk-rows", "2", "-q")
+    assert run.err == (
+        "error: hinge: column 'label' (target): expected labels all in {0, 1} or all in {-1, 1}, got 0 in 1 row "
+        "(first: row 2)\n"
+    )
 
 
 def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError, option
 from lossctl.losses._checks import (
+    SIGN_LABELS,
     binary_labels,
     plus_minus_labels,
     probabilities,
@@ -398,7 +399,20 @@ def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> f
     return weighted_mean(stats, reduction, params)
 
 
-ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc)
+def _other_label_set(before: Stats, chunk: Stats, arrays: Mapping[str, np.ndarray]) -> None:
+    """Refuse the chunk's labels of the other set than the earlier chunks' (-1 after 0, or 0 after -1), as
+    ``sign_labels`` refuses them in one chunk: the set of the first row holding 0 or -1 is the one intended."""
+    if before[1] > 0 and chunk[2] > 0:
+        other = -1.0
+    elif before[2] > 0 and chunk[1] > 0:
+        other = 0.0
+    else:
+        return
+    target = arrays["target"]
+    reject("target", SIGN_LABELS, target, target == other)
+
+
+ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc, across=_other_label_set)
 
 
 def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:
