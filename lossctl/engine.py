@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -652,14 +652,17 @@ class _Worker:
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
 
-    def refusal(self, chunk: _Chunk, error: DomainError) -> DomainError | None:
+    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[np.ndarray | None]) -> DomainError | None:
         """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
         chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
-        instead; ``None`` if they all take the chunk."""
-        for job in self.plan.jobs:
+        instead; ``None`` if they all take the chunk. ``before``: each job's statistics merged before the chunk
+        that raised ``error``, for the refusals across chunks (:meth:`across`)."""
+        for job, merged in zip(self.plan.jobs, before, strict=True):
             try:
                 with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
-                    _contributions(job, self.options, chunk.values, chunk.row_index)
+                    contributions = _contributions(job, self.options, chunk.values, chunk.row_index)
+                    rows = contributions.reshape(len(contributions), -1)
+                    self.across(job, chunk, merged, np.concatenate([rows.sum(axis=0), [len(rows)] * 2]))
             except DomainError as found:
                 return found
             except (InputError, UsageError):
@@ -667,6 +670,17 @@ class _Worker:
             if _raised_by(job, error):
                 break
         return None
+
+    def across(self, job: Job, chunk: _Chunk, before: np.ndarray | None, stats: np.ndarray) -> None:
+        """Refuse the chunk's rows that the earlier chunks' statistics ``before`` rule out for the job's loss
+        (``Aggregate.across``), at their row numbers in the input."""
+        across = job.request.spec.aggregate_for(self.options.convention).across
+        if across is None or before is None:
+            return
+        try:
+            across(before, stats, _job_arrays(job, chunk.values))
+        except DomainError as error:
+            raise _located(job, error, chunk.row_index) from None
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -936,6 +950,8 @@ class _State:
         self.negative: dict[str, _BadValues] = {}
         self.domain: DomainError | None = None
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
+        # The statistics merged before the latest chunk: what a refusal across chunks checks the later ones against.
+        self.before: list[np.ndarray | None] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
         self.groups: GroupAccumulator | None = None
@@ -981,12 +997,15 @@ class _State:
         (:meth:`_Worker.refusal`), and an earlier job's refusal or a missing or infinite value there is told
         instead, as one chunk would (the message does not depend on the chunking)."""
         if self.domain is not None:
-            later = worker.refusal(chunk, self.domain)
+            later = worker.refusal(chunk, self.domain, self.before)
             if later is not None and not self.domain.add(later):
                 self.domain = later  # an earlier job's refusal, which one chunk would have told
             return
+        self.before = [overall.value if overall is not None else None for overall in self.overall]
         try:
             partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
+            for job, before, stats in zip(self.plan.jobs, self.before, partial.stats, strict=True):
+                worker.across(job, chunk, before, stats)
         except DomainError as error:
             self.domain = error
             return
@@ -1172,12 +1191,15 @@ def _contributions(
     try:  # in the caller's np.errstate: an overflow is reported as an input error, not a RuntimeWarning
         contributions = spec.contributions(arrays, job.request.params, options.convention, options.reduction)
     except DomainError as error:
-        raise error.locate(
-            spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row
-        ) from None
+        raise _located(job, error, row_index) from None
     except (InputError, UsageError) as error:
         raise naming_loss(error, job.request) from None
     return contributions
+
+
+def _located(job: Job, error: DomainError, row_index: np.ndarray) -> DomainError:
+    """A loss's refusal of rows of a chunk with the loss, its columns and the rows' numbers in the input."""
+    return error.locate(job.request.spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row)
 
 
 def naming_loss(error: InputError | UsageError, request: LossRequest) -> InputError | UsageError:

@@ -280,8 +280,10 @@ class Options:
         if not self.losses and self.params:
             params, losses = option("param", keyword="params"), option("loss", keyword="losses")
             raise UsageError(f"{params} needs losses to apply to: name them with {losses}")
-        requests, composites = select_losses(self.losses, self.params, self.convention) if self.losses else ([], [])
         gates = tuple(parse_fail_if(expr) for expr in self.fail_if)
+        requests, composites = (
+            select_losses(self.losses, self.params, self.convention, gates) if self.losses else ([], [])
+        )
         for gate in gates:
             if gate_composite(gate, composites) is None:
                 parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading

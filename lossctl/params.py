@@ -313,18 +313,24 @@ def _is_loss_name(name: str) -> bool:
 
 
 def select_losses(
-    loss_options: Iterable[str], param_options: Iterable[str] = (), convention: str = "lossctl"
+    loss_options: Iterable[str],
+    param_options: Iterable[str] = (),
+    convention: str = "lossctl",
+    gates: Sequence[FailIf] = (),
 ) -> tuple[list[LossRequest], list[Composite]]:
     """The requests to evaluate and the composites to add up from them.
 
     A composite's parts are evaluated as ordinary losses (sharing the result when the same loss with
-    the same parameters is also asked for on its own) and listed before the composite.
+    the same parameters is also asked for on its own) and listed before the composite. A loss that a
+    ``--fail-if`` of ``gates`` names and no request matches is evaluated and reported too, after them: it is
+    selected, so the ``--param`` options reach it as they reach a loss given with ``--loss``.
     """
     tokens = split_loss_tokens(loss_options)
     plain = [parse_inline(t) for t in tokens if not is_composite(t)]
     parsed = _parse_composites([t for t in tokens if is_composite(t)], convention)
     parts = [part for composite in parsed for _, part in composite.terms]
-    specs = [spec for spec, _ in plain] + [part.spec for part in parts]
+    gated = [(gate.loss, *parse_inline(gate.loss)) for gate in gates if gate_composite(gate, parsed) is None]
+    specs = [spec for spec, _ in plain] + [part.spec for part in parts] + [spec for _, spec, _ in gated]
     params = _Params(param_options, specs, parsed)
     requests: list[LossRequest] = []
     for spec, inline in plain:
@@ -353,6 +359,9 @@ def select_losses(
         if twin is not None:
             raise UsageError(f"two composite losses are named '{composite.name}'")
         composites.append(Composite(composite.name, formula, tuple(shared)))
+    for text, spec, inline in gated:
+        if not find_requests(text, requests):
+            requests.append(params.request(spec, inline, convention))
     params.check_used()
     return requests, composites
 

@@ -7,6 +7,7 @@ Keras formulas written out from their sources); each must agree to 1e-9 relative
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -250,8 +251,27 @@ def test_values_outside_the_domain_are_input_errors(
     # A convention whose library lacks one of the parameters refuses it (a usage error) before reading the data.
     usable = [c for c, v in spec.conventions.items() if not set(params) & set(v.lacks)]
     for convention in ("lossctl", *usable):
-        with pytest.raises(DomainError, match=f"^{re.escape(message)}$"):
+        # bce_logits has no sklearn convention: bce's advice under it leaves the convention (test below).
+        advised = message.replace("bce_logits)", 'bce_logits with convention="lossctl")')
+        with pytest.raises(DomainError, match=f"^{re.escape(advised if convention == 'sklearn' else message)}$"):
             spec(target, pred, convention=convention, **params)
+
+
+def test_bce_under_sklearn_advises_a_logits_loss_that_takes_the_run(cli, write) -> None:
+    # bce --convention sklearn on logits said "for logits, use bce_logits", and following it was a second error:
+    # "loss 'bce_logits' has no 'sklearn' convention".
+    path = write("logits.csv", "pred,target\n-2,0\n0.5,1\n3,1\n-1,0\n")
+    run = cli("eval", path, "-l", "bce", "--convention", "sklearn", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits with "
+        "--convention lossctl), got -2 in 3 rows (first: row 0)\n"
+    )
+    followed = cli("eval", path, "-l", "bce_logits", "--convention", "lossctl", "-q", "-f", "json")
+    assert followed.code == 0, followed.err
+    x, y = np.array([-2.0, 0.5, 3.0, -1.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    expected = np.mean(np.logaddexp(0.0, x) - x * y)
+    assert json.loads(followed.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_bce_accepts_soft_targets_and_probabilities_of_exactly_0_and_1() -> None:
@@ -418,17 +438,26 @@ def test_hinge_reads_0_1_and_minus_1_1_labels_alike(data: tuple, margin: float) 
     np.testing.assert_allclose(lossctl.get("squared_hinge").per_sample(target, x, margin=margin), rows**2, rtol=1e-15)
 
 
-def test_hinge_label_sets_mixed_across_chunks_are_an_input_error(cli, write) -> None:
-    path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n")
-    run = cli("eval", path, "-l", "mse,hinge,squared_hinge", "--chunk-rows", "2", "-q")
-    # The error did not say which loss refused ("error: target: expected labels ..."); it now starts with the label.
-    assert (run.code, run.out) == (3, "")
-    assert run.err == (
-        "error: hinge: the target column: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 "
-        "and -1 labels (in different chunks); use one label set\n"
+def test_hinge_label_sets_mixed_across_chunks_name_the_column_and_rows(cli, write) -> None:
+    # 0/1 labels in one chunk and -1/1 in another said "hinge: the target column: ... but the input has both 0 and -1
+    # labels (in different chunks)", with no column or row; now the message one chunk gives, at any chunk size: the
+    # set of the first row holding 0 or -1 is intended, the rows of the other set are counted and the first named.
+    path = write("mix.csv", "score,label\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n0.4,-1\n0.6,0\n")
+    expected = (
+        "error: {loss}: column 'label' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 in 2 rows "
+        "(first: row 2)\n"
     )
-    run = cli("eval", path, "-l", "soft_margin", "--chunk-rows", "2", "-q")
-    assert run.code == 3 and run.err.startswith("error: soft_margin: the target column: expected labels all in")
+    for rows in ("1", "2", "3", "4", "6"):
+        run = cli("eval", path, "--pred", "score", "-l", "mse,hinge,squared_hinge", "--chunk-rows", rows, "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected.format(loss="hinge"))
+        run = cli("eval", path, "--pred", "score", "-l", "soft_margin", "--chunk-rows", rows, "-q")
+        assert (run.code, run.err) == (3, expected.format(loss="soft_margin"))
+    flipped = write("flip.csv", "score,label\n0.3,-1\n0.2,1\n0.5,0\n0.1,1\n")
+    run = cli("eval", flipped, "--pred", "score", "-l", "hinge", "--chunk-rows", "2", "-q")
+    assert run.err == (
+        "error: hinge: column 'label' (target): expected labels all in {0, 1} or all in {-1, 1}, got 0 in 1 row "
+        "(first: row 2)\n"
+    )
 
 
 def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:

@@ -1546,3 +1546,24 @@ def test_streamed_blocks_are_in_memory_arrow_owns(tmp_path: Path) -> None:
     for run in runs:
         out, err = run.communicate(timeout=120)
         assert (run.returncode, out, err) == (0, b"1.0\n", b"")
+
+
+def test_a_json_lines_key_first_seen_after_the_first_mib_is_an_error_naming_it(cli, write, monkeypatch) -> None:
+    # The columns are the keys of the first MiB of lines: a later key was dropped unseen, so a model that
+    # '--model m_*' should have found was left out of the results (exit 0).
+    from lossctl.io import readers
+
+    monkeypatch.setattr(readers, "_JSON_HEAD_BYTES", 100)
+    lines = ['{"m_a": 0.1, "target": 0.3}'] * 20 + ['{"m_a": 0.1, "target": 0.3, "seg": null}']
+    lines += ['{"m_a": 0.1, "target": 0.3, "m_b": 5.0}', '{"m_a": 0.1, "target": 0.3, "m_b": 5.0, "seg": "b"}']
+    path = write("late.jsonl", "\n".join(lines) + "\n")
+    for option in (["--model", "m_*"], ["--pred", "m_a"]):
+        run = cli("eval", path, "-l", "mse", "-q", *option)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            f"error: cannot read '{path}' as JSON Lines: line 22 (row 21; 0-based) has the key 'm_b', which no line of "
+            "the first MiB has (the columns are the keys seen there); write it in an early line, even as null\n"
+        )
+    # A late key whose values are all null loses nothing: it is read as before.
+    path = write("null.jsonl", "\n".join(lines[:21]) + "\n")
+    assert cli("eval", path, "-l", "mse", "-q", "--pred", "m_a").code == 0

@@ -133,6 +133,25 @@ def test_scoped_param_needs_the_loss_selected() -> None:
         build_requests(["mse"], ["huber.delta=2"])
 
 
+def test_param_reaches_a_loss_only_a_fail_if_selects(cli, regression_csv) -> None:
+    # A loss named by --fail-if alone is evaluated and reported, yet '-l mse --fail-if huber>1 --param
+    # huber.delta=2' said "loss 'huber' is not selected", and --param delta=2 "no selected loss has a parameter".
+    for param in ("huber.delta=2", "delta=2"):
+        run = cli("eval", regression_csv, "-l", "mse", "--fail-if", "huber>0.5", "--param", param, "-f", "json", "-q")
+        assert (run.code, run.err) == (1, "")
+        document = json.loads(run.out)
+        assert [(r["loss"], r["params"].get("delta")) for r in document["results"]] == [("mse", None), ("huber", 2.0)]
+        assert document["results"][1]["value"] == pytest.approx(0.6875)  # residuals .5 .5 1 2: 0.5 r^2 within delta 2
+        assert [(c["loss"], c["params"]["delta"], c["passed"]) for c in document["checks"]] == [("huber", 2.0, False)]
+    run = cli("compare", regression_csv, regression_csv, "-l", "mse", "--fail-if", "huber>9", "--param", "delta=2")
+    assert run.code == 0, run.err
+    report = lossctl.evaluate(regression_csv, losses="mse", fail_if=["huber>0.5"], params=["huber.delta=2"])
+    assert report.value("huber:delta=2") == pytest.approx(0.6875)
+    inline = cli("eval", regression_csv, "-l", "mse", "--fail-if", "huber:delta=3>1", "--param", "huber.delta=2")
+    refused = "error: --param huber.delta=...: every selected loss with 'delta' sets it inline\n"
+    assert (inline.code, inline.err) == (2, refused)
+
+
 def test_precedence_and_parameters_that_would_be_ignored() -> None:
     # Inline wins over --param LOSS.KEY, which wins over --param KEY ...
     low, plain = build_requests(["quantile:q=0.1", "quantile"], ["quantile.q=0.5"])

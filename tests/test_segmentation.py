@@ -231,14 +231,26 @@ def test_notice_for_an_empty_whole_input() -> None:
 
 def test_tversky_notice_names_what_is_empty() -> None:
     stats = stats_of("tversky", [[0.0]], [[0.0]], smooth=0.0)
-    message = (
-        "1 sample with nothing to score (TP + alpha FP + beta FN = 0, e.g. empty prediction and target) counted as "
-        "perfect (loss 0; smooth=0)"
-    )
+    message = "1 sample with empty prediction and target counted as perfect (loss 0; smooth=0)"
     assert notices("tversky", stats, smooth=0.0) == [message]
-    # With alpha = 0 a prediction on an empty target scores nothing too: the notice said the prediction was empty.
-    stats = stats_of("tversky", [[0.0, 0.0]], [[0.9, 0.2]], smooth=0.0, alpha=0.0)
-    assert notices("tversky", stats, smooth=0.0, alpha=0.0) == [message]
+
+
+@pytest.mark.parametrize("loss", ["tversky", "focal_tversky"])
+def test_tversky_zero_over_zero_that_is_not_empty_is_a_miss(loss: str) -> None:
+    # With smooth = 0 and alpha = 0 a prediction on an empty mask is 0/0 (its false positives weigh 0): it was
+    # reported as a perfect score (loss 0, "nothing to score"); docs/losses.md makes only an empty prediction of
+    # an empty mask perfect, and smp's clamp_min(eps) of the denominator scores it 0 (loss 1). So with beta = 0
+    # for a mask predicted empty.
+    spec = lossctl.get(loss)
+    target, pred = [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]], [[0.9, 0.2], [0.0, 0.0], [1.0, 0.0]]
+    assert spec(target, pred, smooth=0.0, alpha=0.0) == pytest.approx(1 / 3, rel=1e-15)
+    assert notices(loss, stats_of(loss, target, pred, smooth=0.0, alpha=0.0), smooth=0.0, alpha=0.0) == [
+        "1 sample with empty prediction and target counted as perfect (loss 0; smooth=0)"
+    ]
+    assert spec([[1.0, 0.0]], [[0.0, 0.0]], smooth=0.0, beta=0.0) == 1.0
+    assert spec([1.0, 0.0], [0.0, 0.0], smooth=0.0, beta=0.0) == 1.0  # the whole input as one sample
+    assert spec([0.0, 0.0], [0.0, 0.0], smooth=0.0, beta=0.0) == 0.0
+    assert spec([[0.0, 0.0]], [[5e-324, 0.0]], smooth=0.0, alpha=0.0) == 1.0  # subnormal sums too
 
 
 # --- the two layouts through the statistics vector -----------------------------------------------------------------

@@ -69,6 +69,9 @@ def soft_labels(values: np.ndarray, role: str = "target") -> None:
         reject(role, "labels in [0, 1]", values, (values < 0) | (values > 1))
 
 
+SIGN_LABELS = "labels all in {0, 1} or all in {-1, 1}"
+
+
 def sign_labels(values: np.ndarray, role: str = "target") -> None:
     """Labels all in {0, 1} or all in {-1, 1} (a column of 1 alone is both).
 
@@ -80,7 +83,7 @@ def sign_labels(values: np.ndarray, role: str = "target") -> None:
     if decisive.size:
         other = -1.0 if values.reshape(-1)[decisive[0]] == 0 else 0.0
         bad |= values == other
-    reject(role, "labels all in {0, 1} or all in {-1, 1}", values, bad)
+    reject(role, SIGN_LABELS, values, bad)
 
 
 def plus_minus_labels(values: np.ndarray, role: str = "target") -> None:

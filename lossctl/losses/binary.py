@@ -21,6 +21,7 @@ import numpy as np
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
 from lossctl.errors import InputError, UsageError, option
 from lossctl.losses._checks import (
+    SIGN_LABELS,
     binary_labels,
     plus_minus_labels,
     probabilities,
@@ -228,7 +229,7 @@ CLIPPING_MEAN = Aggregate(
         "sklearn": _sklearn_one_label(
             "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one label column only (log_loss "
             "reads K 0/1 columns as one-hot classes: categorical_ce).",
-            lambda *a, **k: bce(*a, **k),
+            lambda *a, **k: _bce(*a, **k, logits_loss=f"bce_logits with {option('convention', 'lossctl')}"),
             "bce",
             "log_loss",
             "categorical_ce",
@@ -267,8 +268,14 @@ def bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: fl
     sklearn ``log_loss``, which clips the columns ``[1 - p, p]`` to the float64 eps. Example: y = [1, 0],
     p = [0.5, 0.2] gives rows [log 2, -log 0.8] = [0.693147, 0.223144] and a mean of 0.458145.
     """
+    return _bce(target, pred, eps=eps, label_smoothing=label_smoothing, logits_loss="bce_logits")
+
+
+def _bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float, logits_loss: str) -> np.ndarray:
+    """:func:`bce`, whose error for values outside [0, 1] advises ``logits_loss``: under ``--convention sklearn``,
+    which bce_logits lacks (scikit-learn has no log loss of logits), bce_logits with the convention left."""
     _same_shape(target, pred)
-    probabilities(pred, logits_loss="bce_logits")
+    probabilities(pred, logits_loss=logits_loss)
     losses = _row_mean(bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing))
     return np.column_stack([losses, _any_per_row((pred < eps) | (pred > 1.0 - eps))])  # 2nd: counts clipped rows
 
@@ -392,7 +399,20 @@ def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> f
     return weighted_mean(stats, reduction, params)
 
 
-ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc)
+def _other_label_set(before: Stats, chunk: Stats, arrays: Mapping[str, np.ndarray]) -> None:
+    """Refuse the chunk's labels of the other set than the earlier chunks' (-1 after 0, or 0 after -1), as
+    ``sign_labels`` refuses them in one chunk: the set of the first row holding 0 or -1 is the one intended."""
+    if before[1] > 0 and chunk[2] > 0:
+        other = -1.0
+    elif before[2] > 0 and chunk[1] > 0:
+        other = 0.0
+    else:
+        return
+    target = arrays["target"]
+    reject("target", SIGN_LABELS, target, target == other)
+
+
+ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc, across=_other_label_set)
 
 
 def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:

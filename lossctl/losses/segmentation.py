@@ -7,8 +7,9 @@ over the pixels of one sample, and the layout of the input says what a sample is
 * vector columns (a list column or several columns: ``rows x K`` arrays) hold one sample per row. The
   function returns two columns per row, ``[loss, nothing_to_score]``; the value is the weighted mean of
   the losses (``--reduction sum``: their weighted sum). ``nothing_to_score`` is 1 where the score is 0/0
-  (with ``smooth = 0``, a sample whose prediction and target are both empty): such a sample is a perfect
-  match, loss 0, and the aggregate's notice counts them.
+  because the prediction and the target are both empty (``smooth = 0``): such a sample is a perfect match,
+  loss 0, and the aggregate's notice counts them (tversky's other 0/0, of pixels its alpha or beta weighs 0,
+  is a miss).
 * scalar columns (1-D arrays, one pixel per row) make the whole input (or each ``--by`` group) one
   sample. The function returns three columns per pixel, ``[p y, p (1 - y), (1 - p) y]``; the engine adds
   their weighted sums chunk by chunk (so a sample weight weighs a pixel) and the aggregate computes the
@@ -91,14 +92,21 @@ def _jaccard_of(
 def _tversky_of(
     tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, params: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
-    if params["smooth"] == 0.0:
-        # Without smooth the score is scale-free: rescale so that alpha FP + beta FN of subnormal sums
-        # (e.g. FP = 5e-324) cannot underflow to 0 and turn a total miss into "nothing to score".
-        scale = np.maximum(np.maximum(tp, fp), fn)
-        scale = np.where(scale > 0.0, scale, 1.0)
-        tp, fp, fn = tp / scale, fp / scale, fn / scale
+    if params["smooth"] != 0.0:
+        error = params["alpha"] * fp + params["beta"] * fn
+        return _ratio(error, tp + error + params["smooth"])
+    # Without smooth the score is scale-free: rescale so that alpha FP + beta FN of subnormal sums
+    # (e.g. FP = 5e-324) cannot underflow to 0 and turn a total miss into an empty sample.
+    scale = np.maximum(np.maximum(tp, fp), fn)
+    empty = scale == 0.0
+    scale = np.where(empty, 1.0, scale)
+    tp, fp, fn = tp / scale, fp / scale, fn / scale
     error = params["alpha"] * fp + params["beta"] * fn
-    return _ratio(error, tp + error + params["smooth"])
+    loss, nothing = _ratio(error, tp + error)
+    # alpha = 0 (beta = 0) leaves the false positives (negatives) out of the score: a sample holding only those is
+    # 0/0 without being empty, and scores 0 (loss 1), as smp's clamp_min(eps) of the denominator makes it; only an
+    # empty prediction of an empty mask is a perfect match (docs/losses.md).
+    return np.where(nothing & ~empty, 1.0, loss), empty
 
 
 def _focal_tversky_of(
@@ -220,10 +228,8 @@ _KERAS_WEIGHTS = (
 
 _DICE_AGGREGATE = _aggregate("dice", _dice_of, "empty prediction and target")
 _JACCARD_AGGREGATE = _aggregate("jaccard", _jaccard_of, "empty prediction and target")
-# With alpha or beta 0 a sample scores nothing without being empty (alpha = 0: predictions on an empty target).
-_TVERSKY_WORDS = "nothing to score (TP + alpha FP + beta FN = 0, e.g. empty prediction and target)"
-_TVERSKY_AGGREGATE = _aggregate("tversky", _tversky_of, _TVERSKY_WORDS)
-_FOCAL_TVERSKY_AGGREGATE = _aggregate("focal_tversky", _focal_tversky_of, _TVERSKY_WORDS)
+_TVERSKY_AGGREGATE = _aggregate("tversky", _tversky_of, "empty prediction and target")
+_FOCAL_TVERSKY_AGGREGATE = _aggregate("focal_tversky", _focal_tversky_of, "empty prediction and target")
 
 
 @register_loss(
@@ -358,8 +364,9 @@ def tversky(target: np.ndarray, pred: np.ndarray, *, alpha: float, beta: float, 
     ``alpha`` weighs the false positives ``sum p (1 - y)`` and ``beta`` the false negatives
     ``sum (1 - p) y`` (Salehi et al. 2017, smp). Domain and samples as ``dice``; ``alpha, beta >= 0``.
     Follows smp ``TverskyLoss(mode="binary", from_logits=False, smooth=1)`` on one sample, without smp's
-    zeroing of samples whose target is empty. With ``s = 0`` a sample with nothing to score
-    (``TP + alpha FP + beta FN = 0``, e.g. empty prediction and target) has loss 0, reported in a notice.
+    zeroing of samples whose target is empty. With ``s = 0`` an empty prediction of an empty mask is a
+    perfect match (loss 0), reported in a notice; a sample whose only pixels weigh 0 (``alpha = 0``: a
+    prediction on an empty mask; ``beta = 0``: a mask predicted empty) is 0/0 too and scores 0, loss 1 (smp).
     Example: y = [1, 1, 0, 0], p = [1, 0.5, 0.5, 0], alpha = 0.3, beta = 0.7, s = 1: TP = 1.5, FP = 0.5,
     FN = 0.5, so 1 - 2.5 / 3 = 1/6 = 0.1666...
     """
