@@ -43,7 +43,7 @@ def query_chunks(
     row, the queries in any order). ``large(qid, documents)`` is called for each query with more than
     ``threshold`` (default :data:`LARGE_QUERY_PAIRS`) pairs of documents, before its chunk is passed on."""
     threshold = LARGE_QUERY_PAIRS if threshold is None else threshold
-    coder = GroupCoder([column])
+    coder = GroupCoder([column], queries=True)
     pending: list[pa.RecordBatch] = []
     pending_codes: list[np.ndarray] = []
     count = 0

@@ -824,3 +824,22 @@ def test_query_ids_beyond_int64_in_text_stay_apart(tmp_path: Path, name: str) ->
     report = lossctl.evaluate(str(path), losses=["listnet", "ranknet"], cols={"qid": "qid"})
     assert report["listnet"] == pytest.approx(apart["listnet"], rel=1e-12)
     assert report["ranknet"] == pytest.approx(apart["ranknet"], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("inf.csv", "q,s,y\ninf,1,1\ninf,0,0\n1,0.5,1\n",
+         "column 'q' (qid) holds the query id inf; infinite values are always an error"),
+        ("nested.jsonl", '{"q": [1, 2], "s": 1, "y": 1}\n{"q": [1, 2], "s": 0, "y": 0}\n',
+         "column 'q' (qid) holds nested values (list<item: int64>), not one query id per row; give query ids as text, "
+         "numbers, booleans or dates"),
+    ],
+)  # fmt: skip
+def test_a_query_id_that_is_no_key_is_named_as_a_query_id(
+    cli: Callable[..., Any], write: Callable[[str, str], Path], name: str, text: str, said: str
+) -> None:
+    """An infinite or nested query id was refused as a --by key the run had none of: "column 'q' (--by) holds the key
+    inf", "... not one key per row; group by a column of text, ...". Now named as the query id it is."""
+    run = cli("eval", write(name, text), "--pred", "s", "--target", "y", "--col", "qid=q", "-l", "ranknet,listnet")
+    assert (run.code, run.out, run.err) == (3, "", f"error: {said}\n")
