@@ -843,3 +843,24 @@ def test_a_query_id_that_is_no_key_is_named_as_a_query_id(
     inf", "... not one key per row; group by a column of text, ...". Now named as the query id it is."""
     run = cli("eval", write(name, text), "--pred", "s", "--target", "y", "--col", "qid=q", "-l", "ranknet,listnet")
     assert (run.code, run.out, run.err) == (3, "", f"error: {said}\n")
+
+
+@pytest.mark.parametrize("blank", ["", "NaN"])
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 100])
+def test_rows_without_a_query_id_dropped_leave_the_queries_contiguous(
+    cli: Callable[..., Any], write: Callable[[str, str], Path], blank: str, chunk_rows: int
+) -> None:
+    """Rows with a missing query id dropped by --missing drop, here and there in a file sorted by query, made their
+    'query missing' look apart: "the rows of query missing are not contiguous (it appears again at row 5), so the
+    whole input is held in memory". They join no query: the file streams, a missing id inside a query's rows
+    (7, -, 7) does not cut it in two, and the values are those of the rows kept."""
+    rows = [("7", 1, 1), (blank, 0.5, 1), ("7", 0, 0), ("7", 0.7, 2), ("3", 0.5, 1), (blank, 0.3, 0), ("3", 0.2, 0),
+            ("5", 1, 0), ("5", 2, 1), (blank, 0.1, 1)]  # fmt: skip
+    path = write("rk.csv", "q,s,y\n" + "".join(f"{q},{s},{y}\n" for q, s, y in rows))
+    args = ["--pred", "s", "--target", "y", "--col", "qid=q", "-l", "ranknet,listnet", "-f", "json"]
+    run = cli("eval", path, *args, "--missing", "drop", "--chunk-rows", chunk_rows)
+    assert run.code == 0 and "not contiguous" not in run.err, run.err
+    kept = [row for row in rows if row[0] != blank]
+    y, x, qid = (np.array([float(row[i]) for row in kept]) for i in (2, 1, 0))
+    for record in json.loads(run.out)["results"]:
+        assert record["value"] == pytest.approx(lossctl.get(record["loss"])(y, x, qid), rel=1e-12)
