@@ -22,7 +22,7 @@ import pyarrow as pa
 from lossctl import __version__
 from lossctl.arrow import to_arrow
 from lossctl.binding import Binding, gate_owners, roles_needed
-from lossctl.engine import Outcome, Plan, held_notice, query_column, query_labels
+from lossctl.engine import Outcome, Plan, held_notice, query_column
 from lossctl.errors import InputError, NoRows, UsageError, flags_spelled, option
 from lossctl.evaluation import (
     Opened,
@@ -36,6 +36,8 @@ from lossctl.evaluation import (
     jobs_for,
     key_columns,
     open_sources,
+    read_again,
+    read_once,
     with_defaults,
 )
 from lossctl.execution import Split, engine_pass
@@ -56,6 +58,7 @@ from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
+from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import NoInterval
@@ -193,18 +196,17 @@ def run_comparison(
             notices.extend(loss_notices(*outputs, options.convention, sides))
             return outcome, *_comparisons(*outputs, options, names, notices)
 
-    once = [s.name for s in (opened.source, candidate_source) if s is not None and s.once]
-    if once and query_column(plan) is not None:  # no second read if a query's rows are apart
-        plan = replace(plan, hold=True)
-        labels = query_labels(plan)
-        notices.append(f"{labels}: {once[0]} is read once, so the whole input is held in memory")
+    sources = (opened.source, candidate_source, opened.targets)
+    once = read_once(sources) if query_column(plan) is not None else None
+    recorded = batches = Recorded(batches) if once is not None else batches  # kept, should a query's rows be apart
     try:
         try:
             outcome, comparisons, gaps = finished(plan, batches)
         except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
             notices.append(held_notice(plan, apart))
-            again = part_aligned(opened.binding, binding, options, (opened.source, candidate_source, opened.targets))
-            outcome, comparisons, gaps = finished(replace(plan, hold=True), again)
+            again = partial(part_aligned, opened.binding, binding, options, sources)
+            held = read_again(recorded, once, plan, apart, again)
+            outcome, comparisons, gaps = finished(replace(plan, hold=True), held)
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing, infinite or out-of-domain value, maybe in a column of the candidate

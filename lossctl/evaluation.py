@@ -26,6 +26,7 @@ from lossctl.hints import Looks, multi_output_notices, option_notices
 from lossctl.io.columns import show_name
 from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, open_input
+from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options, check_gate_models
@@ -36,7 +37,7 @@ from lossctl.registry import get
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
-from lossctl.text import count
+from lossctl.text import count, shown_value
 
 Progress = Callable[[int, int | None], None]
 
@@ -309,10 +310,8 @@ def run_evaluation(
             )
         return outcome, results, gaps
 
-    if opened.source.once and query_column(plan) is not None:  # no second read if a query's rows are apart
-        plan = replace(plan, hold=True)
-        labels = query_labels(plan)
-        notices.append(f"{labels}: {opened.source.name} is read once, so the whole input is held in memory")
+    once = read_once([opened.source, opened.targets]) if query_column(plan) is not None else None
+    recorded = batches = Recorded(batches) if once is not None else batches  # kept, should a query's rows be apart
     try:
         outcome, results, gaps = finished(plan, batches)
     except NoRows:
@@ -321,7 +320,8 @@ def run_evaluation(
         raise inferred(_in_targets(error, opened, columns, options), requests, task) from None
     except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
         notices.append(held_notice(plan, apart))
-        outcome, results, gaps = finished(replace(plan, hold=True), input_batches(opened, columns, options, notices))
+        again = partial(input_batches, opened, columns, options, notices)
+        outcome, results, gaps = finished(replace(plan, hold=True), read_again(recorded, once, plan, apart, again))
     info = input_info(opened.source.path, outcome)
     if options.targets:
         info["targets"] = options.targets
@@ -329,6 +329,33 @@ def run_evaluation(
     checks = gate_checks(options.gates, owners, results)
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
     return Report(__version__, info, binding.report_columns(), results, groups, checks, unique)
+
+
+def read_once(sources: Sequence[Source | None]) -> Source | None:
+    """The first of ``sources`` that gives its rows only once (standard input, a pipe, a ``RecordBatchReader``)."""
+    return next((source for source in sources if source is not None and source.once), None)
+
+
+def read_again(
+    recorded: Iterator[pa.RecordBatch],
+    once: Source | None,
+    plan: Plan,
+    apart: QueriesNotContiguous,
+    again: Callable[[], Iterator[pa.RecordBatch]],
+) -> Iterator[pa.RecordBatch]:
+    """The batches of the pass run again, held, when the rows of query ``apart`` turn out apart: ``again()`` reads
+    the inputs again, unless one of them (``once``) is read once: then the batches ``recorded`` as they passed
+    (:class:`~lossctl.io.replay.Recorded`), and the rest. When they could not be kept, an input error says why."""
+    if once is None or not isinstance(recorded, Recorded):
+        return again()
+    if recorded.failed is not None:
+        raise InputError(
+            f"{query_labels(plan)}: the rows of query {shown_value(apart.qid)} are not contiguous (it appears again "
+            f"at row {apart.row}), and {once.name} is read once: its rows could not be kept in {recorded.folder} to "
+            f"be read again ({recorded.failed}); sort it by '{query_column(plan)}', or set TMPDIR to a writable "
+            "folder with room"
+        )
+    return recorded.again()
 
 
 def _once(notify: Callable[[str], None]) -> Callable[[str], None]:

@@ -204,10 +204,19 @@ class GroupCoder:
     Codes are global: the same key gets the same code in every chunk, so per-group statistics of
     different chunks can be merged. A missing value is a group of its own (``None``). Past ``limit``
     groups (what fits in memory), :meth:`codes` raises the :class:`InputError` ``too_many(groups)`` says.
+    ``queries``: the columns are query ids (a ranking loss's ``qid``), not ``--by`` keys, as messages say.
     """
 
-    def __init__(self, by: list[str], limit: int | None = None, too_many: Callable[[int], str] | None = None) -> None:
+    def __init__(
+        self,
+        by: list[str],
+        limit: int | None = None,
+        too_many: Callable[[int], str] | None = None,
+        *,
+        queries: bool = False,
+    ) -> None:
         self.by = by
+        self._queries = queries
         self.keys: list[tuple[Any, ...]] = []
         self._columns = [_ColumnCoder() for _ in by]
         self._tuples = KeyTable()
@@ -222,7 +231,7 @@ class GroupCoder:
         import pyarrow as pa
 
         if len(self.by) == 1:
-            column = _float_keys(self.by[0], batch.column(self.by[0]))
+            column = _float_keys(self.by[0], batch.column(self.by[0]), self._queries)
             known = self._known(column)
             if known is not None:
                 return _distinct(*known)
@@ -238,7 +247,7 @@ class GroupCoder:
         else:
             per_column = []
             for name, coder in zip(self.by, self._columns, strict=True):
-                indices, dictionary = _dictionary(_float_keys(name, batch.column(name)))
+                indices, dictionary = _dictionary(_float_keys(name, batch.column(name), self._queries))
                 per_column.append(coder.numbers(dictionary)[indices])
             self._relabel()
             codes = self._tuple_codes(np.column_stack(per_column))
@@ -317,17 +326,19 @@ def _distinct(local: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
     return renumber[kept][local], codes[distinct]
 
 
-def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def _float_keys(name: str, column: pa.Array | pa.ChunkedArray, queries: bool) -> pa.Array | pa.ChunkedArray:
     """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
     key's group (JSON has no NaN to name a group of its own by). -0.0 is made 0.0: one key. An infinite key is an
     input error, as an infinite value is in any column. A column of lists (or structs, maps) has no keys to group
-    by: an input error too."""
+    by: an input error too. Messages name the column's use: a ``--by`` key, or a query id (``queries``)."""
     import pyarrow as pa
 
+    use, key = ("qid", "query id") if queries else (option("by"), "key")
     if pa.types.is_nested(column.type):
+        fix = "give query ids as" if queries else "group by a column of"
         raise InputError(
-            f"column '{name}' ({option('by')}) holds nested values ({column.type}), not one key per row; group by "
-            "a column of text, numbers, booleans or dates"
+            f"column '{name}' ({use}) holds nested values ({column.type}), not one {key} per row; {fix} text, "
+            "numbers, booleans or dates"
         )
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
         return column
@@ -337,8 +348,7 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
     infinite = np.isinf(values) & ~missing(column)
     if infinite.any():
         raise InputError(
-            f"column '{name}' ({option('by')}) holds the key {values[infinite][0]:g}; infinite values are always an "
-            "error"
+            f"column '{name}' ({use}) holds the {key} {values[infinite][0]:g}; infinite values are always an error"
         )
     if np.signbit(values[values == 0]).any():
         # -0.0 is the key 0.0 (== and the fingerprints say so), but Arrow's dictionary of the column would hold both:

@@ -43,47 +43,71 @@ def query_chunks(
     row, the queries in any order). ``large(qid, documents)`` is called for each query with more than
     ``threshold`` (default :data:`LARGE_QUERY_PAIRS`) pairs of documents, before its chunk is passed on."""
     threshold = LARGE_QUERY_PAIRS if threshold is None else threshold
-    coder = GroupCoder([column])
+    coder = GroupCoder([column], queries=True)
     pending: list[pa.RecordBatch] = []
     pending_codes: list[np.ndarray] = []
     count = 0
     last = -1  # the number of the query the rows so far end with
+    absent = -1  # the number of the missing query id, once seen: its rows join no query (--missing drop drops them)
     offset = 0
     for batch in batches:
+        known = len(coder.keys)
         local, numbers = coder.codes(batch)
         codes = numbers[local]
+        if absent < 0 and len(coder.keys) > known:
+            absent = _missing_code(coder.keys, known)
         if rows is not None and len(codes):
-            starts = np.flatnonzero(np.concatenate([[codes[0] != last], codes[1:] != codes[:-1]]))
-            run_codes = codes[starts]
-            previous = np.concatenate([[last], run_codes[:-1]])
-            behind = np.flatnonzero(run_codes <= previous)
-            if behind.size:
-                code = int(run_codes[behind[0]])
-                raise QueriesNotContiguous(coder.keys[code][0], offset + int(starts[behind[0]]))
-            last = int(codes[-1])
+            rows_of = np.flatnonzero(codes != absent) if absent >= 0 else None  # the rows with a query id
+            present = codes if rows_of is None else codes[rows_of]
+            if len(present):
+                starts = np.flatnonzero(np.concatenate([[present[0] != last], present[1:] != present[:-1]]))
+                run_codes = present[starts]
+                previous = np.concatenate([[last], run_codes[:-1]])
+                behind = np.flatnonzero(run_codes <= previous)
+                if behind.size:
+                    code, start = int(run_codes[behind[0]]), int(starts[behind[0]])
+                    raise QueriesNotContiguous(
+                        coder.keys[code][0], offset + (start if rows_of is None else int(rows_of[start]))
+                    )
+                last = int(present[-1])
         pending.append(batch)
         pending_codes.append(codes)
         count += batch.num_rows
         offset += batch.num_rows
         if rows is not None and count >= rows:
             all_codes = np.concatenate(pending_codes)
-            others = np.flatnonzero(all_codes != last)
+            others = np.flatnonzero((all_codes != last) & (all_codes != absent) if absent >= 0 else all_codes != last)
             open_query = int(others[-1]) + 1 if others.size else 0  # where the last, maybe unfinished, query starts
             if open_query:
                 table = batches_table(pending)
-                yield _announced(table.slice(0, open_query), all_codes[:open_query], coder, large, threshold)
+                yield _announced(table.slice(0, open_query), all_codes[:open_query], coder, large, threshold, absent)
                 rest = table.slice(open_query).combine_chunks()
                 pending, pending_codes = rest.to_batches(), [all_codes[open_query:]]
                 count = rest.num_rows
     if count:
-        yield _announced(batches_table(pending), np.concatenate(pending_codes), coder, large, threshold)
+        yield _announced(batches_table(pending), np.concatenate(pending_codes), coder, large, threshold, absent)
+
+
+def _missing_code(keys: list[tuple[object, ...]], start: int) -> int:
+    """The number of the missing query id among ``keys[start:]``, or -1."""
+    try:
+        return keys.index((None,), start)
+    except ValueError:
+        return -1
 
 
 def _announced(
-    table: pa.Table, codes: np.ndarray, coder: GroupCoder, large: Callable[[object, int], None], threshold: int
+    table: pa.Table,
+    codes: np.ndarray,
+    coder: GroupCoder,
+    large: Callable[[object, int], None],
+    threshold: int,
+    absent: int,
 ) -> pa.RecordBatch:
-    """``table`` as one batch, after announcing its large queries."""
+    """``table`` as one batch, after announcing its large queries (not the rows without a query id, ``absent``)."""
     sizes = np.bincount(codes)
+    if absent >= 0 and absent < len(sizes):
+        sizes[absent] = 0
     for code in np.flatnonzero(sizes * (sizes - 1) // 2 > threshold).tolist():
         large(coder.keys[code][0], int(sizes[code]))
     return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], names=table.column_names)

@@ -431,6 +431,52 @@ def test_a_large_query_is_announced_once_when_the_input_is_read_again(
     assert told == [announced[len("notice: ") : -1]]
 
 
+def _ranking_text(contiguous: bool, fmt: str = "csv", queries: int = 40) -> bytes:
+    """A small ranking input (string query ids, ties in relevance, one-document queries) as CSV or JSON Lines."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 9, queries)
+    qid = np.repeat([f"q{i}" for i in range(queries)], sizes)
+    if not contiguous:
+        qid = rng.permutation(qid)
+    scores, relevances = rng.normal(size=len(qid)).round(4).tolist(), rng.integers(0, 3, len(qid)).tolist()
+    rows = zip(qid.tolist(), scores, relevances, strict=True)
+    if fmt == "jsonl":
+        return "".join(json.dumps({"q": q, "score": x, "rel": y}) + "\n" for q, x, y in rows).encode()
+    return ("q,score,rel\n" + "".join(f"{q},{x},{y}\n" for q, x, y in rows)).encode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "arrow"])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_standard_input_streams_queries_as_a_file_does(tmp_path: Path, fmt: str, contiguous: bool) -> None:
+    """Ranking losses over standard input held the whole input, whatever its layout ("standard input is read
+    once, so the whole input is held in memory"), while a file streamed one query at a time. Now standard input
+    streams too when each query's rows are contiguous, and otherwise holds the rows with the notice a file gets;
+    the values are the file's."""
+    text = _ranking_text(contiguous, "jsonl" if fmt == "jsonl" else "csv")
+    path = tmp_path / f"rk.{fmt}"
+    if fmt == "arrow":
+        from pyarrow import csv as pcsv
+        from pyarrow import feather
+
+        feather.write_feather(pcsv.read_csv(pa.py_buffer(text)), path)
+    else:
+        path.write_bytes(text)
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=q", "-l", "ranknet,listnet", "--chunk-rows", "7"]
+    piped = subprocess.run([sys.executable, "-m", "lossctl", "eval", "-", *args, "-f", "json"],
+                           input=path.read_bytes(), capture_output=True)  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    from_file = lossctl.evaluate(path, losses=["ranknet", "listnet"], pred="score", target="rel", cols={"qid": "q"},
+                                 chunk_rows=7)  # fmt: skip
+    values = {r["loss"]: r["value"] for r in json.loads(piped.stdout)["results"]}
+    assert len(values) == len(from_file.results) == 2
+    for result in from_file.results:
+        assert values[result.loss] == pytest.approx(result.value, rel=1e-12, abs=0)
+    notices = [line for line in piped.stderr.decode().splitlines() if "held in memory" in line]
+    assert notices == [f"notice: {notice}" for notice in from_file.notices if "held in memory" in notice]
+    assert bool(notices) == (not contiguous)
+    assert all("not contiguous" in line for line in notices)
+
+
 def test_queries_apart_on_standard_input_are_held_not_read_twice(tmp_path: Path) -> None:
     text = "q,score,rel\nA,1,2\nB,0.1,1\nA,0.5,1\nB,0.3,0\nA,2,0\n"
     path = tmp_path / "rk.csv"
@@ -442,7 +488,131 @@ def test_queries_apart_on_standard_input_are_held_not_read_twice(tmp_path: Path)
     assert piped.returncode == 0, piped.stderr
     values = [r["value"] for r in json.loads(piped.stdout)["results"]]
     assert values == [r["value"] for r in json.loads(from_file.stdout)["results"]]
-    assert b"listnet, ranknet: standard input is read once, so the whole input is held in memory" in piped.stderr
+    assert b"listnet, ranknet: the rows of query 'A' are not contiguous (it appears again at row 2)" in piped.stderr
+
+
+def _largest_chunk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows of each chunk the engine evaluates, as it cuts them (spied on)."""
+    import lossctl.engine
+
+    sizes: list[int] = []
+    cut = lossctl.engine.query_chunks
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        for chunk in cut(*args, **kwargs):
+            sizes.append(chunk.num_rows)
+            yield chunk
+
+    monkeypatch.setattr(lossctl.engine, "query_chunks", spied)
+    return sizes
+
+
+@pytest.mark.parametrize("kind", ["stream", "reader"])
+def test_a_stream_holds_one_chunk_of_queries_at_a_time(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """A stream (standard input, a RecordBatchReader) whose queries are contiguous is evaluated in chunks of whole
+    queries, never held whole; queries apart are held, and a reader read again was "already read" (a usage
+    error) rather than evaluated."""
+    import io
+
+    from pyarrow import csv as pcsv
+
+    for contiguous in (True, False):
+        text = _ranking_text(contiguous, queries=300)
+        data: Any = io.BytesIO(text)
+        if kind == "reader":
+            table = pcsv.read_csv(pa.py_buffer(text))
+            data = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=50))
+        sizes = _largest_chunk(monkeypatch)
+        report = lossctl.evaluate(data, losses=["ranknet", "listnet"], pred="score", target="rel",
+                                  cols={"qid": "q"}, chunk_rows=40)  # fmt: skip
+        whole = pcsv.read_csv(pa.py_buffer(text))
+        for result in report.results:
+            expected = lossctl.get(result.loss)(*(whole.column(c).to_numpy() for c in ("rel", "score", "q")))
+            assert result.value == pytest.approx(expected, rel=1e-12)
+        rows = whole.num_rows
+        if contiguous:
+            assert sum(sizes) == rows and max(sizes) < 100, sizes  # 40 rows or more: a batch, a query's end
+            assert not [n for n in report.notices if "held" in n]
+        else:
+            assert sizes[-1] == rows  # the pass run again holds every row
+            assert [n for n in report.notices if "not contiguous" in n]
+
+
+def test_rows_that_cannot_be_kept_are_an_input_error_only_when_queries_are_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Standard input's rows are kept in $TMPDIR as they pass, to be read again if a query's rows turn out apart;
+    a folder that cannot take them is an input error saying so only then."""
+    import io
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", "/nonexistent/lossctl")
+    common = {"losses": ["ranknet"], "pred": "score", "target": "rel", "cols": {"qid": "q"}, "chunk_rows": 10}
+    assert lossctl.evaluate(io.BytesIO(_ranking_text(True)), **common).results[0].value > 0
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(io.BytesIO(_ranking_text(False)), **common)
+    assert re.fullmatch(
+        r"ranknet: the rows of query 'q\d+' are not contiguous \(it appears again at row \d+\), and standard input "
+        r"is read once: its rows could not be kept in /nonexistent/lossctl to be read again \(No such file or "
+        r"directory\); sort it by 'q', or set TMPDIR to a writable folder with room",
+        str(error.value),
+    )
+
+
+def test_queries_apart_with_targets_on_standard_input_are_held(tmp_path: Path) -> None:
+    """The targets on standard input (--targets -) with query ids apart in the predictions file: the second pass
+    read the targets again and ended in 'error: standard input can be read only once' (exit 3)."""
+    rows = [("A", 1, 2), ("B", 0.1, 1), ("A", 0.5, 1), ("B", 0.3, 0), ("A", 2, 0)]
+    (tmp_path / "preds.csv").write_text("q,score\n" + "".join(f"{q},{x}\n" for q, x, _ in rows))
+    (tmp_path / "all.csv").write_text("q,score,rel\n" + "".join(f"{q},{x},{y}\n" for q, x, y in rows))
+    targets = ("rel\n" + "".join(f"{y}\n" for *_, y in rows)).encode()
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=q", "-l", "ranknet,listnet", "-f", "json"]
+    command = [sys.executable, "-m", "lossctl", "eval"]
+    piped = subprocess.run([*command, str(tmp_path / "preds.csv"), "--targets", "-", *args], input=targets,
+                           capture_output=True)  # fmt: skip
+    whole = subprocess.run([*command, str(tmp_path / "all.csv"), *args], capture_output=True)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["results"] == json.loads(whole.stdout)["results"]
+
+
+def test_a_large_query_on_standard_input_is_announced_before_its_work(tmp_path: Path) -> None:
+    """The 10^8-pair notice, from standard input streamed query by query: told once, before the query's chunk is
+    computed (the threshold lowered through the module, in a real process)."""
+    rows = [("a", 1, 0.5), ("a", 0, 0.1), *[("big", i % 3, i / 10) for i in range(6)], ("c", 1, 0.2), ("c", 0, 0.3)]
+    text = "qid,rel,score\n" + "".join(f"{q},{r},{s}\n" for q, r, s in rows)
+    code = (
+        "import sys, lossctl.queries, lossctl.cli; lossctl.queries.LARGE_QUERY_PAIRS = 10; "
+        "sys.exit(lossctl.cli.main(sys.argv[1:]))"
+    )
+    args = ["eval", "-", "--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "ranknet", "--chunk-rows", "2"]
+    run = subprocess.run([sys.executable, "-c", code, *args], input=text.encode(), capture_output=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.decode().splitlines() == [
+        "notice: ranknet: query 'big' has 6 documents, 15 pairs to compare: this takes a while"
+    ]
+
+
+def test_standard_input_sorted_by_query_stays_in_bounded_memory(tmp_path: Path) -> None:
+    """200,000 rows of 10-document queries through a pipe: sorted by query, the peak memory is that of a chunk;
+    shuffled, the rows are held (and ranknet pairs all of them at once), a peak over 100 MB higher here."""
+    rng = np.random.default_rng(1)
+    n = 200_000
+    qid = np.repeat(np.arange(n // 10), 10)
+    lines = np.char.add(np.char.add(qid.astype(str), ","), rng.integers(0, 3, n).astype(str))
+    lines = np.char.add(np.char.add(lines, ","), rng.integers(0, 9, n).astype(str))
+    order = {"sorted": np.arange(n), "shuffled": rng.permutation(n)}
+    measure = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdin=sys.stdin, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    args = ["-m", "lossctl", "eval", "-", "--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "ranknet"]
+    peaks = {}
+    for name, rows in order.items():
+        text = ("qid,rel,score\n" + "\n".join(lines[rows].tolist()) + "\n").encode()
+        run = subprocess.run([sys.executable, "-c", measure, sys.executable, *args, "--chunk-rows", "1000", "-q"],
+                             input=text, capture_output=True, check=True)  # fmt: skip
+        peaks[name] = int(run.stdout.decode().split()[-1])  # KiB
+    assert peaks["sorted"] < peaks["shuffled"] - 50_000, peaks
 
 
 def _reference_ranknet(y: np.ndarray, x: np.ndarray, qid: np.ndarray, w: np.ndarray) -> float:
@@ -632,7 +802,7 @@ def test_queries_apart_in_a_stream_among_several_inputs_are_held_not_read_twice(
                            capture_output=True)  # fmt: skip
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)["results"][0]["value"] == json.loads(files.stdout)["results"][0]["value"]
-    assert b"is read once, so the whole input is held in memory" in piped.stderr
+    assert b"ranknet: the rows of query 'A' are not contiguous (it appears again at row 2)" in piped.stderr
 
 
 @pytest.mark.parametrize("name", ["q.csv", "q.jsonl"])
@@ -654,3 +824,43 @@ def test_query_ids_beyond_int64_in_text_stay_apart(tmp_path: Path, name: str) ->
     report = lossctl.evaluate(str(path), losses=["listnet", "ranknet"], cols={"qid": "qid"})
     assert report["listnet"] == pytest.approx(apart["listnet"], rel=1e-12)
     assert report["ranknet"] == pytest.approx(apart["ranknet"], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("inf.csv", "q,s,y\ninf,1,1\ninf,0,0\n1,0.5,1\n",
+         "column 'q' (qid) holds the query id inf; infinite values are always an error"),
+        ("nested.jsonl", '{"q": [1, 2], "s": 1, "y": 1}\n{"q": [1, 2], "s": 0, "y": 0}\n',
+         "column 'q' (qid) holds nested values (list<item: int64>), not one query id per row; give query ids as text, "
+         "numbers, booleans or dates"),
+    ],
+)  # fmt: skip
+def test_a_query_id_that_is_no_key_is_named_as_a_query_id(
+    cli: Callable[..., Any], write: Callable[[str, str], Path], name: str, text: str, said: str
+) -> None:
+    """An infinite or nested query id was refused as a --by key the run had none of: "column 'q' (--by) holds the key
+    inf", "... not one key per row; group by a column of text, ...". Now named as the query id it is."""
+    run = cli("eval", write(name, text), "--pred", "s", "--target", "y", "--col", "qid=q", "-l", "ranknet,listnet")
+    assert (run.code, run.out, run.err) == (3, "", f"error: {said}\n")
+
+
+@pytest.mark.parametrize("blank", ["", "NaN"])
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 100])
+def test_rows_without_a_query_id_dropped_leave_the_queries_contiguous(
+    cli: Callable[..., Any], write: Callable[[str, str], Path], blank: str, chunk_rows: int
+) -> None:
+    """Rows with a missing query id dropped by --missing drop, here and there in a file sorted by query, made their
+    'query missing' look apart: "the rows of query missing are not contiguous (it appears again at row 5), so the
+    whole input is held in memory". They join no query: the file streams, a missing id inside a query's rows
+    (7, -, 7) does not cut it in two, and the values are those of the rows kept."""
+    rows = [("7", 1, 1), (blank, 0.5, 1), ("7", 0, 0), ("7", 0.7, 2), ("3", 0.5, 1), (blank, 0.3, 0), ("3", 0.2, 0),
+            ("5", 1, 0), ("5", 2, 1), (blank, 0.1, 1)]  # fmt: skip
+    path = write("rk.csv", "q,s,y\n" + "".join(f"{q},{s},{y}\n" for q, s, y in rows))
+    args = ["--pred", "s", "--target", "y", "--col", "qid=q", "-l", "ranknet,listnet", "-f", "json"]
+    run = cli("eval", path, *args, "--missing", "drop", "--chunk-rows", chunk_rows)
+    assert run.code == 0 and "not contiguous" not in run.err, run.err
+    kept = [row for row in rows if row[0] != blank]
+    y, x, qid = (np.array([float(row[i]) for row in kept]) for i in (2, 1, 0))
+    for record in json.loads(run.out)["results"]:
+        assert record["value"] == pytest.approx(lossctl.get(record["loss"])(y, x, qid), rel=1e-12)

@@ -72,6 +72,7 @@ class ReaderSource(Source):
         self.format = "arrow"
         self._data = data
         self.columns = _string_names(list(data.schema.names), name)
+        self.once = not hasattr(data, "to_batches")  # a reader, not a Dataset (scanned again on every pass)
 
     @property
     def num_rows(self) -> int | None:
