@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -230,3 +234,16 @@ def test_narrow_terminals_never_cut_list_or_suggest(cli, monkeypatch, columns: s
     assert "outliers" in advice.out and "task: regression" in advice.out
     run = cli("eval", data, "-l", "mse", "-q")
     assert run.code == 0 and run.out.startswith(f"{data}  500 rows")
+
+
+@pytest.mark.parametrize("backend", ["bogus", "TkAgg"])
+def test_plot_draws_whatever_backend_the_environment_names(tmp_path: Path, backend: str) -> None:
+    """MPLBACKEND=bogus (a typo, a name from another matplotlib) made matplotlib's import raise: 'internal error
+    (ValueError: Key backend: 'bogus' is not a valid value ...)', exit 4. A figure written to a file needs none."""
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    out = tmp_path / "f.svg"
+    args = ["eval", data, "-l", "mae", "--plot", out, "-f", "json", "-q"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *map(str, args)], capture_output=True, text=True,
+                         env=dict(os.environ, MPLBACKEND=backend), timeout=60)  # fmt: skip
+    assert (run.returncode, run.stderr) == (0, "")
+    assert json.loads(run.stdout)["results"][0]["loss"] == "mae" and out.read_text().startswith("<?xml")
