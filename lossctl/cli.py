@@ -500,10 +500,11 @@ def _check_outputs(
 
 @contextlib.contextmanager
 def _progress_bar(quiet: bool) -> Iterator[ProgressBar | None]:
-    """A progress bar on stderr when a person watches it (stderr is a terminal and --quiet is not given), closed
-    however the run ends: an error left it on screen, redrawn below the error line, which its redirected stderr
-    wrapped at the terminal's width, and the terminal without a cursor."""
-    if quiet or not sys.stderr.isatty():
+    """A progress bar on stderr when a person watches it (stderr is a terminal that can redraw a line, and --quiet
+    is not given), closed however the run ends: an error left it on screen, redrawn below the error line, which its
+    redirected stderr wrapped at the terminal's width, and the terminal without a cursor. A ``TERM=dumb`` terminal
+    (Emacs' shell, an editor's output pane) cannot redraw: rich drew nothing there but a stray blank line."""
+    if quiet or not sys.stderr.isatty() or os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
         yield None
         return
     from lossctl.render import ProgressBar

@@ -1370,3 +1370,38 @@ def test_a_run_that_fails_under_the_progress_bar_leaves_the_terminal_as_it_was(
     assert b"\x1b[?25h" in before  # shown again before the error line, which ends the output on one line
     assert b"evaluating" not in error and (b"error:" + error).decode().startswith(message)
     assert error.endswith(b"\r\n") and error.count(b"\n") == 1
+
+
+def test_no_progress_bar_on_a_terminal_that_cannot_redraw(tmp_path: Path, data: Path) -> None:
+    """TERM=dumb (Emacs' shell, an editor's output pane): rich cannot redraw a line there, so the bar drew nothing
+    but a stray blank line before the notices; a terminal that can redraw still shows it."""
+    import pty
+    import select
+
+    plugin = tmp_path / "slow.py"
+    plugin.write_text(SLOW_PLUGIN.format(ending="pass"))
+    shown = {}
+    args = ("eval", data, "-l", "slow", "--plugin", plugin, "--chunk-rows", 50, "-f", "csv", "--pred", "pred")
+    for term in ("dumb", "xterm"):
+        master, slave = pty.openpty()
+        try:
+            process = subprocess.Popen(
+                [*LOSSCTL, *map(str, args)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=dict(os.environ, TERM=term),
+            )  # fmt: skip
+            os.close(slave)
+            out, _ = process.communicate(timeout=TIMEOUT)
+            shown[term] = b""
+            while select.select([master], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the process is gone and the terminal closed
+                    break
+                if not chunk:
+                    break
+                shown[term] += chunk
+        finally:
+            os.close(master)
+        assert process.returncode == 0 and out.startswith(b"loss,params,")
+    assert b"evaluating" in shown["xterm"]
+    assert shown["dumb"] == b"notice: using column 'target' as target (guessed from its name; set it with --target)\r\n"
