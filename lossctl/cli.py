@@ -95,7 +95,10 @@ def _install_completion(shell: Enum | None) -> None:
     if shell:
         from typer.completion import install
 
-        installed, path = install(shell=shell.value, prog_name="lossctl", complete_var="_LOSSCTL_COMPLETE")
+        try:
+            installed, path = install(shell=shell.value, prog_name="lossctl", complete_var="_LOSSCTL_COMPLETE")
+        except OSError as error:  # HOME a file, unwritable or on a full disk: a failed write, not a bug
+            raise tempfiles.cannot_write(error.filename or "~", error) from None
         typer.echo(f"{installed} completion installed in {path}; it takes effect in a new shell")
         raise typer.Exit()
 
