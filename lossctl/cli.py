@@ -95,7 +95,10 @@ def _install_completion(shell: Enum | None) -> None:
     if shell:
         from typer.completion import install
 
-        installed, path = install(shell=shell.value, prog_name="lossctl", complete_var="_LOSSCTL_COMPLETE")
+        try:
+            installed, path = install(shell=shell.value, prog_name="lossctl", complete_var="_LOSSCTL_COMPLETE")
+        except OSError as error:  # HOME a file, unwritable or on a full disk: a failed write, not a bug
+            raise tempfiles.cannot_write(error.filename or "~", error) from None
         typer.echo(f"{installed} completion installed in {path}; it takes effect in a new shell")
         raise typer.Exit()
 
@@ -500,10 +503,11 @@ def _check_outputs(
 
 @contextlib.contextmanager
 def _progress_bar(quiet: bool) -> Iterator[ProgressBar | None]:
-    """A progress bar on stderr when a person watches it (stderr is a terminal and --quiet is not given), closed
-    however the run ends: an error left it on screen, redrawn below the error line, which its redirected stderr
-    wrapped at the terminal's width, and the terminal without a cursor."""
-    if quiet or not sys.stderr.isatty():
+    """A progress bar on stderr when a person watches it (stderr is a terminal that can redraw a line, and --quiet
+    is not given), closed however the run ends: an error left it on screen, redrawn below the error line, which its
+    redirected stderr wrapped at the terminal's width, and the terminal without a cursor. A ``TERM=dumb`` terminal
+    (Emacs' shell, an editor's output pane) cannot redraw: rich drew nothing there but a stray blank line."""
+    if quiet or not sys.stderr.isatty() or os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
         yield None
         return
     from lossctl.render import ProgressBar

@@ -3,7 +3,8 @@
 Standard output (docs/cli.md, "Faults end the same way"): a reader that goes away early (``| head``) is
 not an error, the run ends quietly with the status it would have had; any other failed write (a
 full disk, ``> /dev/full``) is an input error, ``cannot write to standard output: ...``, never a
-traceback or an internal error.
+traceback or an internal error. Its encoding (:func:`_encode_for_reader`): UTF-8 into a pipe or a file, as
+``-o`` writes; a terminal's own, with what it cannot show escaped.
 
 Standard error: a notice or an error that cannot be written there (``2>&-``) is dropped, and the run ends with
 the status it would have had.
@@ -14,6 +15,7 @@ usage error: the next run over that input would read the result as data.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import fnmatch
@@ -96,11 +98,30 @@ def _held(descriptor: int) -> Iterator[None]:
         os.close(descriptor)
 
 
+def _encode_for_reader(stream: TextIO | None) -> None:
+    """Standard output's encoding where Python's is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1 locale, the C
+    locale with ``PYTHONUTF8=0``): a character it could not encode (a group ``東京``, a column ``grüppe``, the
+    table's own en dash and bars) was an internal error, exit 4, after the table's first line.
+
+    Into a pipe or a file the results are data, so UTF-8, as ``-o`` writes them and as jq and ruff write whatever
+    the locale; a terminal keeps its encoding and shows what it cannot encode escaped (``\\u6771``), as stderr's
+    messages are."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    if codecs.lookup(encoding).name == "utf-8" or not hasattr(stream, "reconfigure"):
+        return
+    with contextlib.suppress(OSError, ValueError):
+        if stream.isatty():  # type: ignore[union-attr]
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        else:
+            stream.reconfigure(encoding="utf-8", errors="strict")  # type: ignore[union-attr]
+
+
 @contextlib.contextmanager
 def guarded_stdout() -> Iterator[None]:
     """Route ``sys.stdout`` through the guard for the block, and flush it at the end, inside the guard:
     a write that fails only when the buffer is flushed (``> /dev/full``) is reported like any other."""
     original = sys.stdout
+    _encode_for_reader(original)
     guarded = _GuardedStdout(original)
     sys.stdout = guarded
     try:

@@ -3,7 +3,9 @@ compare's deltas, drawn with matplotlib (the optional extra ``lossctl[plot]``, i
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -23,16 +25,28 @@ def check_plot_path(path: str) -> None:
     if Path(path).suffix.lower() not in PLOT_EXTENSIONS:
         raise UsageError(f"--plot writes {' or '.join(PLOT_EXTENSIONS)} files, got '{path}'")
     try:
-        import matplotlib  # noqa: F401
+        _matplotlib()
     except ImportError:
         raise UsageError("--plot needs matplotlib: install it with pip install 'lossctl[plot]'") from None
 
 
+def _matplotlib() -> ModuleType:
+    """matplotlib, drawing with Agg whatever the environment asks: ``MPLBACKEND`` chooses a backend for interactive
+    windows, which a figure written to a file never needs, and one that matplotlib does not know (a typo, a name
+    from another version) made its import raise, an internal error (exit 4) however valid the run."""
+    backend = os.environ.pop("MPLBACKEND", None)
+    try:
+        import matplotlib
+    finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
+    matplotlib.use("Agg")
+    return matplotlib
+
+
 def plot_report(report: AnyReport, path: str) -> None:
     """Draw the report's figure and write it to ``path`` atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _matplotlib()
     import matplotlib.pyplot as plt
 
     panels = _panels(report)

@@ -28,13 +28,23 @@ if TYPE_CHECKING:
 
 def terminal(stderr: bool = False) -> Console:
     """A console on stdout (or stderr) that shows text as given: rich replaces ``:name:`` emoji codes by default,
-    which showed a group ``:smile:`` as a smiling face and ``:thumbs_up:`` as a thumb."""
-    return Console(stderr=stderr, emoji=False)
+    which showed a group ``:smile:`` as a smiling face and ``:thumbs_up:`` as a thumb.
+
+    ``COLUMNS=0`` is no width, as for :func:`shutil.get_terminal_size`: rich took it as a width of 0 and printed
+    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``)."""
+    console = Console(stderr=stderr, emoji=False)
+    if console.width < 1:
+        import shutil
+
+        console.width = shutil.get_terminal_size().columns
+    return console
 
 
 # The widest number _number prints ("-7.1520e+04"), and the histogram's width (12 bins).
 _NUMBER_WIDTH = 11
 _HISTOGRAM_WIDTH = 20
+# The fewest cells a folding column (a summary, a reason) is given when the console is narrower.
+_FOLDED_WIDTH = 12
 
 
 def _text(value: object) -> str:
@@ -115,12 +125,26 @@ def _line(console: Console, markup: str) -> None:
 
 
 def _print_whole(console: Console, table: Table) -> None:
-    """Print ``table`` without cutting a cell: wider than the console when it must be (rich would cut), as wide as
-    rich measures its cells and its columns' minimum widths."""
+    """Print ``table`` without cutting a cell: wider than the console when it must be (rich would cut), each
+    ``no_wrap`` column as wide as its widest cell, a folding column (``list``'s summary, ``suggest``'s reason) at
+    least :data:`_FOLDED_WIDTH` wide. ``list`` and ``suggest`` cut the loss names, their parameters and their specs
+    to ``hub…`` in a narrow terminal, and left a reason column with no width at all."""
     from rich.measure import Measurement
 
+    wide = console.options.update_width(1 << 16)
+    folding = {id(column): (column.min_width, column.max_width) for column in table.columns if not column.no_wrap}
+    for column in table.columns:
+        if column.no_wrap:
+            cells = [column.header, *column.cells]
+            widest = max(Measurement.get(console, wide, cell).maximum for cell in cells)
+            column.min_width = max(column.min_width or 0, widest)
+        else:  # measured as that wide, then left to rich (it folds a longer word rather than widen the table)
+            column.min_width = column.max_width = _FOLDED_WIDTH
     width = console.width
-    needed = Measurement.get(console, console.options.update_width(1 << 16), table).maximum
+    needed = Measurement.get(console, wide, table).minimum
+    for column in table.columns:
+        if not column.no_wrap:
+            column.min_width, column.max_width = folding[id(column)]
     console.width = max(width, needed)
     try:
         console.print(table)
@@ -343,7 +367,7 @@ def render_losses(specs: list[LossSpec], console: Console) -> None:
         roles = "\n".join(_text(role.name) + ("[dim]*[/]" if role.shape == "vector" else "") for role in spec.roles)
         params = "\n".join(_text(f"{p.name}={_short(format_value(p.default))}") for p in spec.params)  # never cut
         table.add_row(name, roles, params, _text(spec.summary))
-    console.print(table)
+    _print_whole(console, table)
     _line(console, "[dim]roles marked * take several values per row (K columns, a list column)[/]")
 
 
@@ -370,7 +394,7 @@ def render_advice(advice: Advice, console: Console) -> None:
     table.add_column("why", overflow="fold")
     for suggestion in advice.suggestions:
         table.add_row(suggestion.spec, _text(suggestion.reason))  # a reason may name a column
-    console.print(table)
+    _print_whole(console, table)
 
 
 class ProgressBar:

@@ -832,6 +832,18 @@ def test_completion_installs_for_the_shell_named_and_completes_loss_names(tmp_pa
     assert done.stdout.split() == ["huber"]
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_that_cannot_be_written_is_a_failed_write(tmp_path: Path, shell: str) -> None:
+    """HOME a file (or unwritable, or on a full disk): 'error: internal error (FileExistsError ...)', exit 4."""
+    home = tmp_path / "home"
+    home.write_text("")
+    env = dict(os.environ, HOME=str(home), SHELL="/bin/bash")
+    run = subprocess.run([sys.executable, "-m", "lossctl", "--install-completion", shell], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr.startswith(f"error: cannot write '{home}") and run.stderr.count("\n") == 1, run.stderr
+
+
 def test_the_written_notice_counts_results_in_words(cli, tmp_path: Path, regression_csv: Path) -> None:
     run = cli("eval", regression_csv, "-l", "mse", "-o", tmp_path / "r.json")
     assert run.code == 0 and f"notice: wrote 1 result to {tmp_path / 'r.json'}\n" in run.err

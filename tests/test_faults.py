@@ -491,6 +491,52 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     assert run.returncode == 0 and json.loads((tmp_path / "o.json").read_text())["results"]
 
 
+def on_a_terminal(args: list[object], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run the command with its standard output on a pseudo-terminal (80 columns): its status and what it showed."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [*LOSSCTL, *map(str, args)], stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env
+        )
+        os.close(slave)
+        shown = b""
+        while select.select([master], [], [], TIMEOUT)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the process is gone and the terminal closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        os.close(master)
+    assert b"Traceback" not in err and b"error:" not in err, err
+    return process.returncode, shown
+
+
+@pytest.mark.parametrize("locale", [{"PYTHONIOENCODING": "ascii"}, {"PYTHONUTF8": "0", "LC_ALL": "C"}])
+def test_standard_output_that_python_does_not_encode_in_utf8(tmp_path: Path, locale: dict[str, str]) -> None:
+    """Where Python's standard output is not UTF-8 (an ASCII or Latin-1 locale), a group '東京' in the results, or
+    the table's own en dash of an interval, was an internal error (exit 4) after the table's first line. Into a pipe
+    the results are UTF-8, as -o writes them; a terminal shows what it cannot encode escaped."""
+    path = tmp_path / "p.csv"
+    path.write_text("site,pred,target\n東京,1,2\n東京,2,2.5\nab,3,3\nab,4,5\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")} | locale
+    args = ["eval", path, "-l", "mae", "--by", "site", "-q"]
+    run = lossctl(*args, "-f", "csv", env=env)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert run.stdout.decode("utf-8").splitlines()[2] == "mae,multioutput=none,mean,0.75,2,,,東京"
+    run = lossctl(*args, "--ci", "0.9", env=env)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert "│ mae  │ 東京 │ 2 │        0.75 │".encode() in run.stdout and "–".encode() in run.stdout
+    code, shown = on_a_terminal([*args, "--ci", "0.9"], env | {"TERM": "dumb"})  # no style codes
+    assert code == 0 and b"| \\u6771\\u4eac |" in shown and b"site=\\u6771\\u4eac)" in shown and b"\\u2013" in shown
+
+
 @pytest.mark.parametrize("command", ["eval -", "compare - {data}", "eval {data} --targets -"])
 def test_standard_input_closed(data: Path, command: str) -> None:
     """``<&-`` with ``-`` to read: an internal error ('NoneType' object has no attribute 'buffer'), exit 4."""
@@ -1324,3 +1370,38 @@ def test_a_run_that_fails_under_the_progress_bar_leaves_the_terminal_as_it_was(
     assert b"\x1b[?25h" in before  # shown again before the error line, which ends the output on one line
     assert b"evaluating" not in error and (b"error:" + error).decode().startswith(message)
     assert error.endswith(b"\r\n") and error.count(b"\n") == 1
+
+
+def test_no_progress_bar_on_a_terminal_that_cannot_redraw(tmp_path: Path, data: Path) -> None:
+    """TERM=dumb (Emacs' shell, an editor's output pane): rich cannot redraw a line there, so the bar drew nothing
+    but a stray blank line before the notices; a terminal that can redraw still shows it."""
+    import pty
+    import select
+
+    plugin = tmp_path / "slow.py"
+    plugin.write_text(SLOW_PLUGIN.format(ending="pass"))
+    shown = {}
+    args = ("eval", data, "-l", "slow", "--plugin", plugin, "--chunk-rows", 50, "-f", "csv", "--pred", "pred")
+    for term in ("dumb", "xterm"):
+        master, slave = pty.openpty()
+        try:
+            process = subprocess.Popen(
+                [*LOSSCTL, *map(str, args)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=dict(os.environ, TERM=term),
+            )  # fmt: skip
+            os.close(slave)
+            out, _ = process.communicate(timeout=TIMEOUT)
+            shown[term] = b""
+            while select.select([master], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the process is gone and the terminal closed
+                    break
+                if not chunk:
+                    break
+                shown[term] += chunk
+        finally:
+            os.close(master)
+        assert process.returncode == 0 and out.startswith(b"loss,params,")
+    assert b"evaluating" in shown["xterm"]
+    assert shown["dumb"] == b"notice: using column 'target' as target (guessed from its name; set it with --target)\r\n"

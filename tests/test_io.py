@@ -1567,3 +1567,30 @@ def test_a_json_lines_key_first_seen_after_the_first_mib_is_an_error_naming_it(c
     # A late key whose values are all null loses nothing: it is read as before.
     path = write("null.jsonl", "\n".join(lines[:21]) + "\n")
     assert cli("eval", path, "-l", "mse", "-q", "--pred", "m_a").code == 0
+
+
+@pytest.mark.parametrize("extension", [".csv", ".csv.gz", ".parquet", ".arrow", ".jsonl"])
+def test_a_file_whose_name_is_not_utf8(cli, tmp_path: Path, extension: str) -> None:
+    """A name made of other bytes (données.csv from a Latin-1 system, held by Python as surrogates) made pyarrow's
+    open raise UnicodeEncodeError, an internal error (exit 4); and the table's title wrote the surrogate to stdout
+    (exit 4 again). Now the file is read by its descriptor, and the name is shown escaped."""
+    table = pa.table({"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 1.0]})
+    path = os.path.join(tmp_path, os.fsdecode(b"donn\xe9es" + extension.encode()))
+    sink = io.BytesIO()
+    if extension == ".parquet":
+        pq.write_table(table, sink)
+    elif extension == ".arrow":
+        feather.write_feather(table, sink)
+    else:
+        text = (
+            "pred,target\n1,1\n2,3\n4,1\n"
+            if ".csv" in extension
+            else "".join(json.dumps(row) + "\n" for row in table.to_pylist())
+        )
+        sink.write(gzip.compress(text.encode()) if extension.endswith(".gz") else text.encode())
+    with open(path, "wb") as file:
+        file.write(sink.getvalue())
+    run = cli("eval", path, "-l", "mae", "-f", "csv")
+    assert (run.code, run.out.splitlines()[1]) == (0, "mae,multioutput=none,mean,1.3333333333333333,3,,"), run.err
+    shown = cli("eval", path, "-l", "mae")
+    assert shown.code == 0 and shown.out.startswith(f"{tmp_path}/donn\\udce9es{extension}  3 rows"), shown.err

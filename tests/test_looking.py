@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +216,34 @@ def test_the_furthest_groups_of_several_models_are_measured_from_each_model_s_ov
     chosen, total = furthest_groups(report.results, 2)
     assert total == groups
     assert chosen == [group_text({"g": 7}), group_text({"g": 11})]
+
+
+@pytest.mark.parametrize("columns", ["20", "40", "0"])
+def test_narrow_terminals_never_cut_list_or_suggest(cli, monkeypatch, columns: str) -> None:
+    """list and suggest cut loss names, aliases, parameters and suggested specs to 'hub…' in a narrow terminal
+    (suggest's reasons had no width left at all); COLUMNS=0 printed nothing at all, and no title line for eval."""
+    monkeypatch.setenv("COLUMNS", columns)
+    listed = cli("list")
+    assert listed.code == 0 and "…" not in listed.out
+    for spec in lossctl.list_losses():
+        assert f" {spec.name} " in listed.out and all(f"= {alias} " in listed.out for alias in spec.aliases)
+        assert all(f" {param.name}=" in listed.out for param in spec.params)
+    data = str(Path(__file__).parent.parent / "sample_data" / "regression.csv")
+    advice = cli("suggest", data, "-q")
+    assert advice.code == 0 and "…" not in advice.out and " huber:delta=16.73 " in advice.out
+    assert "outliers" in advice.out and "task: regression" in advice.out
+    run = cli("eval", data, "-l", "mse", "-q")
+    assert run.code == 0 and run.out.startswith(f"{data}  500 rows")
+
+
+@pytest.mark.parametrize("backend", ["bogus", "TkAgg"])
+def test_plot_draws_whatever_backend_the_environment_names(tmp_path: Path, backend: str) -> None:
+    """MPLBACKEND=bogus (a typo, a name from another matplotlib) made matplotlib's import raise: 'internal error
+    (ValueError: Key backend: 'bogus' is not a valid value ...)', exit 4. A figure written to a file needs none."""
+    data = Path(__file__).parent.parent / "sample_data" / "regression.csv"
+    out = tmp_path / "f.svg"
+    args = ["eval", data, "-l", "mae", "--plot", out, "-f", "json", "-q"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *map(str, args)], capture_output=True, text=True,
+                         env=dict(os.environ, MPLBACKEND=backend), timeout=60)  # fmt: skip
+    assert (run.returncode, run.stderr) == (0, "")
+    assert json.loads(run.stdout)["results"][0]["loss"] == "mae" and out.read_text().startswith("<?xml")

@@ -1470,6 +1470,16 @@ def _delimiter(given: str | None) -> str | None:
     return value
 
 
+def _utf8_name(path: str) -> bool:
+    """Whether ``path`` is a UTF-8 name: one made of other bytes (``données.csv`` from a Latin-1 system; Python holds
+    them as surrogates) made pyarrow's open raise UnicodeEncodeError, an internal error (exit 4)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _open_stream(
     path: str, raw: BinaryIO, fmt: str | None, compression: str | None, delimiter: str | None, decimal: str
 ) -> Source:
@@ -1614,6 +1624,11 @@ def open_input(
         streams.check_compression(head, compression, _label(path))
     elif fmt in ("parquet", "arrow"):
         streams.check_format(head, fmt, _label(path), _TITLES[fmt])
+    if not _utf8_name(path):  # pyarrow opens a file by a UTF-8 name only: this one by its descriptor
+        raw = open(path, "rb")  # noqa: SIM115 (the source keeps it open)
+        in_place = streams.parquet_in_place(raw) if fmt == "parquet" and compression is None else None
+        return _ParquetSource(path, handle=in_place) if in_place else _open_stream(path, raw, fmt, compression,
+                                                                                   delimiter, decimal)  # fmt: skip
     if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
