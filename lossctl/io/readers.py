@@ -829,21 +829,6 @@ class _TextSource(Source):
         return table
 
     @abstractmethod
-    def _check_no_late_key(self, table: pa.Table, names: list[str], block: pa.Buffer, offset: int) -> None:
-        """Refuse a key with a value that no line of the first MiB has: the columns are taken from there (the input
-        may be a stream, read once), so its values would be lost unseen, e.g. a model a ``--model`` glob names. One
-        check per block; the line is looked for only when there is one."""
-        late = [n for n in names if n not in self.columns and table.column(n).null_count < table.num_rows]
-        if late:
-            import pyarrow.compute as pc
-
-            row, name = min((int(pc.index(pc.is_valid(table.column(n)), True).as_py()), n) for n in late)
-            raise InputError(
-                f"cannot read {_label(self.path)} as JSON Lines: {self._where_in_block(block, offset, row)} has "
-                f"the key '{show_name(name)}', which no line of the first MiB has (the columns are the keys seen "
-                "there); write it in an early line, even as null"
-            )
-
     def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
         """One column of a block as the text of its values (numbers as written), null where missing."""
 
@@ -1116,21 +1101,6 @@ class _CsvSource(_TextSource):
             if pc.any(pc.starts_with(cells, "0x", ignore_case=True)).as_py():
                 table = table.set_column(table.column_names.index(column), column, texts.column(column))
         return table
-
-    def _check_no_late_key(self, table: pa.Table, names: list[str], block: pa.Buffer, offset: int) -> None:
-        """Refuse a key with a value that no line of the first MiB has: the columns are taken from there (the input
-        may be a stream, read once), so its values would be lost unseen, e.g. a model a ``--model`` glob names. One
-        check per block; the line is looked for only when there is one."""
-        late = [n for n in names if n not in self.columns and table.column(n).null_count < table.num_rows]
-        if late:
-            import pyarrow.compute as pc
-
-            row, name = min((int(pc.index(pc.is_valid(table.column(n)), True).as_py()), n) for n in late)
-            raise InputError(
-                f"cannot read {_label(self.path)} as JSON Lines: {self._where_in_block(block, offset, row)} has "
-                f"the key '{show_name(name)}', which no line of the first MiB has (the columns are the keys seen "
-                "there); write it in an early line, even as null"
-            )
 
     def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
         return self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
