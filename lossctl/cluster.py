@@ -14,9 +14,10 @@ as a local run does, so values and intervals equal the local engine's to float64
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
 ``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost
 mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
-change. A task that finds bad data returns the error instead of raising it (a task of several parts finds the first
-failing part by running them one by one), and the client reports the error of the first failing part in input
-order, naming its file: the same message whichever worker finished first and however parts make tasks.
+change. A task that finds bad data returns the error instead of raising it. Missing, infinite and out-of-domain
+values come back counted (:class:`~lossctl.engine.Refusals`) and the client merges every task's in input order, as
+a local pass merges its chunks'; any other error is told as the first failing task's in input order. Either way
+the message is the local engine's, whichever worker finished first and however parts make tasks.
 
 What cannot be split runs in this process, as one part, with a notice saying why: inputs that are not Parquet
 (CSV, standard input, DataFrames), a ``--targets --on`` join, losses that need every row together (ranking).
@@ -41,7 +42,7 @@ import numpy as np
 from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
-from lossctl.engine import Outcome, Plan, run
+from lossctl.engine import Outcome, Plan, Refusals, Refused, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
@@ -74,20 +75,16 @@ EXTRA = "lossctl[dask]"
 
 @dataclass(frozen=True)
 class Failure:
-    """A task's error, returned rather than raised: the client reports the first part's error in input order."""
+    """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
+    merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
+    reports the first in input order."""
 
     usage: bool
     message: str
+    refusals: Refusals | None = None
 
     def error(self) -> LossctlError:
         return UsageError(self.message) if self.usage else InputError(self.message)
-
-
-def _naming(message: str, files: Sequence[str]) -> str:
-    """The message, with the part's files named when it does not name one already."""
-    if not files or any(name in message for name in files):
-        return message
-    return f"{message} (in {', '.join(files)})"
 
 
 def run_part(
@@ -105,9 +102,9 @@ def run_part(
     engine in one pass.
 
     ``per_sample`` is this task's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
-    input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one the first
-    failing part gives alone, naming that part's files (as when every part was a task of its own), with options
-    spelled as command-line ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
+    input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one a local
+    pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
+    ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
     """
     tune_allocators()  # a worker process is lossctl's as the command line's is
     arrow_uses_every_core()
@@ -116,16 +113,10 @@ def run_part(
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
+    except Refused as refused:
+        return Failure(False, str(refused), refused.refusals)
     except LossctlError as error:
-        message = str(error)
-        if per_sample is not None and per_sample in message:  # this task's file of the output: not the input's fault
-            return Failure(isinstance(error, UsageError), message)
-        failure = Failure(isinstance(error, UsageError), _naming(message, _files(windows)))
-        for part in parts if len(parts) > 1 else ():
-            alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below, flags)
-            if isinstance(alone, Failure):
-                return alone
-        return failure
+        return Failure(isinstance(error, UsageError), str(error))
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -134,11 +125,6 @@ def run_part(
                 kept = sample.keys < np.uint64(sample_below)
                 sample.keys, sample.values = sample.keys[kept], sample.values[kept]
     return outcome
-
-
-def _files(windows: Sequence[ParquetDataset | None]) -> list[str]:
-    """The files of the predictions' window (for messages)."""
-    return windows[0].files_in_window() if windows[0] is not None else []
 
 
 def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
@@ -562,6 +548,7 @@ def _distributed(
         ]
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: dict[int, Outcome] = {}
+        refused: dict[int, Refusals] = {}
         failed: tuple[int, Failure] | None = None
         done_rows = 0
         for future in as_completed(futures, loop=client.loop):
@@ -570,6 +557,9 @@ def _distributed(
                 continue
             result = _result(future, first, ranges[index])
             if isinstance(result, Failure):
+                if result.refusals is not None:  # counted over the whole input, as a local pass counts them
+                    refused[index] = result.refusals
+                    continue
                 if failed is None or index < failed[0]:
                     failed = (index, result)
                     for later in futures[index + 1 :]:
@@ -581,5 +571,10 @@ def _distributed(
                 progress(done_rows)
     if failed is not None:
         raise (dataset.named(failed[1]) if dataset else failed[1]).error()
+    if refused:
+        merged = Refusals()
+        for index in sorted(refused):
+            merged.merge(refused[index], plan)
+        raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
