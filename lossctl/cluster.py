@@ -170,6 +170,7 @@ class PerSampleDataset:
             check_output(self.path, dataset=True)
             self._fs, _ = filesystem(self.path)
             self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+            self._forget = tempfiles.at_signal(self.abort)  # a signal removes the parts staged so far
         else:
             self._check_local(parent, inputs)
             # registered like the run's other outputs: published with them, removed on an error or a signal
@@ -205,6 +206,7 @@ class PerSampleDataset:
 
     def _publish_remote(self) -> None:
         """An object store has no directories to rename: the objects are copied, then removed."""
+        self._forget()
         fs = self._fs
         with remote_errors(self.path, "write"):
             fs.invalidate_cache()  # the tasks wrote from other processes
@@ -219,6 +221,7 @@ class PerSampleDataset:
 
     def abort(self) -> None:
         if self.remote:
+            self._forget()
             # The run's own error is the one to report: a store that also fails to list or remove the staged
             # parts (gone, or never there) must not replace it.
             with contextlib.suppress(Exception):
@@ -321,8 +324,26 @@ def _connect(options: Options) -> Iterator[Any]:
             silence_logs=logging.CRITICAL,
         )
         with cluster, distributed.Client(cluster, set_as_default=False) as client:
-            client.register_plugin(_stdout_to_stderr(distributed))
-            yield client
+            forget = tempfiles.at_signal(lambda: _end_workers(cluster), first=True)
+            try:
+                client.register_plugin(_stdout_to_stderr(distributed))
+                yield client
+            finally:
+                forget()
+
+
+def _end_workers(cluster: Any) -> None:
+    """End the local cluster's worker processes at once, their nannies told not to start new ones: for a signal's
+    handler, before it removes the ``--per-sample`` parts staged in a bucket, which a worker still running would
+    write after the removal (the workers end with lossctl's process anyway, but not at once)."""
+    import signal
+
+    for nanny in list(cluster.workers.values()):
+        nanny.close_gracefully(reason="lossctl-interrupted")
+        pid = nanny.pid
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _stdout_to_stderr(distributed: Any) -> Any:

@@ -14,8 +14,10 @@ termination signals blocked, so a signal sees either no output or every output.
 An object store's target (``s3://...``, :mod:`lossctl.io.remote`) gets its temporary file in the system's
 temporary folder; publishing it uploads it, and the object appears only once the upload completes. An output
 staged by its own code (the Dask engine's ``--per-sample`` dataset in a bucket, whose parts the workers write)
-joins the transaction with :func:`publish_staged`: it is published after the files, or aborted with them; a
-signal does not reach it (its clean-up is network calls, which a signal's handler must not wait for).
+joins the transaction with :func:`publish_staged`: it is published after the files, or aborted with them; its code
+registers with :func:`at_signal` what a signal's handler must do for it (end the processes writing it, remove its
+staged objects), which the handler does after removing the files, waiting at most :data:`SIGNAL_CLEANUP_SECONDS`
+for the network.
 
 A target that exists and is neither a regular file nor a folder (``-o /dev/stdout``, ``/dev/full``, a named pipe)
 is written in place: a file renamed over it would replace the device, or the pipe its reader waits on, instead
@@ -44,6 +46,9 @@ SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 NAME_MAX = 255
 _SUFFIX = ".tmp"
 _RANDOM = 8  # the random characters mkstemp adds
+# How long a signal's handler waits for the clean-ups registered with at_signal (network calls): a store that does
+# not answer must not keep an interrupted run alive.
+SIGNAL_CLEANUP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ _live: dict[Path, Path | str] = {}
 _pending: list[Path | _Staged] | None = None
 # Targets written in place (a device, a named pipe): "created", "published" and "discarded" without a file of ours.
 _in_place: set[Path] = set()
+# What a signal's handler calls besides removing the files (at_signal), each with whether it goes first.
+_at_signal: list[tuple[bool, Callable[[], None]]] = []
 
 
 @contextlib.contextmanager
@@ -380,9 +387,38 @@ def _commit(output: Path | _Staged) -> Path | str | None:
     return target
 
 
+def at_signal(clean: Callable[[], None], *, first: bool = False) -> Callable[[], None]:
+    """Have a signal's handler call ``clean`` after removing the files (``first``: before the clean-ups registered
+    without it), until the function returned is called. For an output staged outside this registry: the Dask
+    engine's ``--per-sample`` dataset in a bucket, and first the local cluster's workers that write it."""
+    entry = (first, clean)
+    _at_signal.append(entry)
+
+    def forget() -> None:
+        with contextlib.suppress(ValueError):
+            _at_signal.remove(entry)
+
+    return forget
+
+
+def _clean_up(cleanups: list[Callable[[], None]]) -> None:
+    for clean in cleanups:
+        with contextlib.suppress(Exception):  # whatever the network says: the run ends anyway
+            clean()
+
+
 def remove_all() -> None:
-    """Remove every registered temporary file and directory; for the signal handler, which exits right after."""
+    """Remove every registered temporary file and directory, then run the :func:`at_signal` clean-ups (on a thread,
+    for at most :data:`SIGNAL_CLEANUP_SECONDS`); for the signal handler, which exits right after."""
     for tmp in list(_live):
         with contextlib.suppress(OSError):
             _remove(tmp)
     _live.clear()
+    cleanups = [clean for first, clean in sorted(_at_signal, key=lambda entry: not entry[0])]
+    _at_signal.clear()
+    if cleanups:
+        import threading
+
+        thread = threading.Thread(target=_clean_up, args=(cleanups,), name="lossctl-signal-cleanup", daemon=True)
+        thread.start()
+        thread.join(SIGNAL_CLEANUP_SECONDS)

@@ -1053,6 +1053,58 @@ def test_a_signal_while_a_worker_runs_a_plugin_loss_ends_the_worker(tmp_path: Pa
     assert list(scratch.iterdir()) == []
 
 
+WAITING_ON_A_MARK = """
+import os, time
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("waiting_on_a_mark", task="regression", summary="s", formula="f")
+def waiting_on_a_mark(target, pred):
+    if (pred == 99).any():  # the marked file's task waits for good
+        open({started!r}, "w").close()
+        while True:
+            time.sleep(0.02)
+    return np.abs(pred - target)
+"""
+
+
+def test_a_signal_leaves_no_remote_per_sample_parts(s3: dict[str, str], tmp_path: Path) -> None:
+    """SIGTERM while a Dask run writes --per-sample into a bucket, after one task staged its part: the staged
+    parts (.rows.parquet.<uuid>.tmp/part-NNNNN.parquet) were left in the bucket. The local cluster's workers are
+    now ended and the staged parts removed before the process exits."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("signalled")
+    started = tmp_path / "started"
+    plugin = tmp_path / "waiting.py"
+    plugin.write_text(WAITING_ON_A_MARK.format(started=str(started)))
+    (tmp_path / "ds").mkdir()
+    for name, pred in (("a", [1.0, 2.0]), ("b", [99.0, 2.0])):
+        pq.write_table(pa.table({"pred": pred, "target": [0.0, 1.0]}), tmp_path / "ds" / f"{name}.parquet")
+    command = [sys.executable, "-m", "lossctl", "eval", str(tmp_path / "ds"), "-l", "waiting_on_a_mark",
+               "--plugin", str(plugin), "--engine", "dask", "--workers", "2", "-q",
+               "--per-sample", "s3://signalled/rows.parquet"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            fs.invalidate_cache()
+            if started.exists() and fs.find("signalled"):
+                break
+            time.sleep(0.1)
+        assert [p.rsplit("/", 1)[1] for p in fs.find("signalled")] == ["part-00000.parquet"], process.poll()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    fs.invalidate_cache()
+    assert fs.find("signalled") == []
+
+
 def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:
     """As for a local path: 's3://b/dir/' was written as the object 's3://b/dir', and 's3://b' failed at the upload,
     after the run, with botocore's 'Parameter validation failed:'."""
