@@ -200,7 +200,7 @@ class PerSampleDataset:
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""
         if self.remote:
-            tempfiles.publish_staged(self._publish_remote, self.abort)
+            tempfiles.publish_staged(self._publish_remote, self.abort, self._unpublish)
         else:
             tempfiles.publish(self._local)
 
@@ -218,6 +218,13 @@ class PerSampleDataset:
             for part in parts:
                 fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
             fs.rm(parts)
+
+    def _unpublish(self) -> None:
+        """Remove the published dataset: the run failed after it was published (standard output is full)."""
+        self._fs.invalidate_cache()
+        published = self._fs.find(self._fs._strip_protocol(self.path))
+        if published:
+            self._fs.rm(published)
 
     def abort(self) -> None:
         if self.remote:

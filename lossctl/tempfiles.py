@@ -53,10 +53,12 @@ SIGNAL_CLEANUP_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class _Staged:
-    """An output that its own code stages and publishes (:func:`publish_staged`)."""
+    """An output that its own code stages and publishes (:func:`publish_staged`), and removes once published
+    (``take_back``) when the run fails after all."""
 
     publish: Callable[[], None]
     abort: Callable[[], None]
+    take_back: Callable[[], None]
 
 
 # temporary file -> target (a local path, or an object store's URL); the outputs to publish when the
@@ -275,13 +277,19 @@ def publish(tmp: Path) -> None:
         raise
 
 
-def publish_staged(publish: Callable[[], None], abort: Callable[[], None]) -> None:
+def publish_staged(publish: Callable[[], None], abort: Callable[[], None], take_back: Callable[[], None]) -> None:
     """Publish an output staged by its own code: now, or when the transaction commits, after its files (if one of
-    them fails, or the run does, ``abort`` is called instead). ``publish`` raises :class:`InputError`."""
+    them fails, or the run does, ``abort`` is called instead; ``take_back`` when the run fails once it is
+    published). ``publish`` raises :class:`InputError`."""
     if _pending is None:
         publish()
     else:
-        _pending.append(_Staged(publish, abort))
+        _pending.append(_Staged(publish, abort, take_back))
+
+
+def pending() -> bool:
+    """Whether outputs wait for the transaction to publish them (the results printed meanwhile are held back)."""
+    return bool(_pending)
 
 
 def _drop(output: Path | _Staged) -> None:
@@ -314,11 +322,14 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
 
 
 @contextlib.contextmanager
-def transaction() -> Iterator[None]:
+def transaction(deliver: Callable[[], None] | None = None) -> Iterator[None]:
     """Publish the outputs finished inside the block together when it ends normally; else remove them.
 
     If one rename or upload fails (the target's folder was removed, say), the files renamed and the objects
     uploaded by this commit are removed too, so a failed run leaves no output (an older file of that name is lost).
+    ``deliver`` runs once they are published (the command line prints the results it held back for them): if it
+    raises :class:`InputError` (standard output is full), or a signal comes meanwhile, they are removed as well.
+    Nested in another transaction, the block's outputs are published by the outer one, and ``deliver`` is not run.
     """
     global _pending
     outer, _pending = _pending, []
@@ -334,34 +345,50 @@ def transaction() -> Iterator[None]:
         outer.extend(finished)
         return
     finished.sort(key=_commit_order)
-    done: list[Path | str] = []
+    done: list[Path | str | _Staged] = []
     with _signals_blocked():
         for position, output in enumerate(finished):
             try:
-                made = _commit(output)
+                done.append(_commit(output))
             except InputError:
-                for path in done:
-                    _take_back(path)
+                _take_back_all(done)
                 for rest in finished[position:]:
                     _drop(rest)
                 raise
-            if made is not None:
-                done.append(made)
+    if deliver is None:
+        return
+    forget = at_signal(lambda: _take_back_all(done))  # outside the block above: a signal must end a stalled write
+    try:
+        deliver()
+    except InputError:
+        _take_back_all(done)
+        raise
+    finally:
+        forget()
+
+
+def _take_back_all(done: list[Path | str | _Staged]) -> None:
+    for made in done:
+        _take_back(made)
 
 
 def _commit_order(output: Path | _Staged) -> int:
     """Local files first, then uploads, then the staged outputs: a failure removes what was published before it,
     and a local rename is the likeliest to fail (a folder gone) and the cheapest to undo. An upload is undone by
-    deleting the object (any older object of that name is lost, as an older local file is); a staged output
-    cannot be undone, so nothing is published after it."""
+    deleting the object, a staged output by deleting what it published (any older output of that name is lost, as
+    an older local file is)."""
     if isinstance(output, _Staged):
         return 2
     return 1 if isinstance(_live[output], str) else 0
 
 
-def _take_back(made: Path | str) -> None:
+def _take_back(made: Path | str | _Staged) -> None:
     """Remove an output that this commit published, the run having failed after all; a failure to do so is not
     reported over the run's own error."""
+    if isinstance(made, _Staged):
+        with contextlib.suppress(Exception):
+            made.take_back()
+        return
     if isinstance(made, str):
         from lossctl.io.remote import remove
 
@@ -372,12 +399,12 @@ def _take_back(made: Path | str) -> None:
         _remove(made)
 
 
-def _commit(output: Path | _Staged) -> Path | str | None:
-    """Publish one output of a transaction; returns the local file or the object's URL it made, which a later
-    failure removes."""
+def _commit(output: Path | _Staged) -> Path | str | _Staged:
+    """Publish one output of a transaction; returns the local file, the object's URL or the staged output it made,
+    which a later failure removes."""
     if isinstance(output, _Staged):
         output.publish()
-        return None
+        return output
     target = _live[output]
     try:
         _rename(output, target)

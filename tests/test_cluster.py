@@ -660,6 +660,42 @@ def test_a_failed_local_output_leaves_no_uploaded_per_sample_file(s3: dict[str, 
     assert fs.find("take-back") == []
 
 
+BUCKET_GONE = """
+import numpy as np
+import s3fs
+from lossctl import register_loss
+
+
+@register_loss("bucket_gone", task="regression", summary="Squared error; removes the bucket.", formula="(p-y)^2")
+def bucket_gone(target, pred):
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    if fs.exists({bucket!r}):
+        fs.rm({bucket!r}, recursive=True)
+    return (pred - target) ** 2
+"""
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_per_sample_upload_that_fails_prints_no_results(s3: dict[str, str], tmp_path: Path, engine: str) -> None:
+    """The bucket of --per-sample removed during the run, after the check that it exists: the results were printed
+    on stdout, then the upload failed (exit 3). A failed run now prints the error alone, and leaves no object."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    bucket = f"gone-{engine}"
+    fs.mkdir(bucket)
+    plugin = tmp_path / "gone.py"
+    plugin.write_text(BUCKET_GONE.format(bucket=bucket))
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 1.0]}), tmp_path / "p.parquet")
+    run = _cli(
+        "eval", str(tmp_path / "p.parquet"), "-l", "bucket_gone", "--plugin", str(plugin), "-q", "-f", "csv",
+        "--per-sample", f"s3://{bucket}/rows.parquet", "--engine", engine,
+    )  # fmt: skip
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr.startswith(f"error: cannot write 's3://{bucket}/rows.parquet': ") and run.stderr.count("\n") == 1
+    assert not fs.exists(bucket)
+
+
 def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict[str, str]) -> None:
     """A key may hold '[' as a local file name may: 's3://.../a[1].parquet' was taken as a glob matching 'a1.parquet'
     and was 'no files match'; a local path with the same name is its file. A pattern naming no object is a glob."""
