@@ -30,7 +30,9 @@ import math
 import os
 import re
 import sys
+import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,6 +89,41 @@ class Failure:
         return UsageError(self.message) if self.usage else InputError(self.message)
 
 
+# The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
+Warned = list[tuple[type[Warning], str]]
+_task = threading.local()  # .warned: the list of the task this thread runs (None between tasks)
+
+
+def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` for a worker process: a warning raised in a thread running a lossctl task is
+    recorded for that task (thread by thread, as ``warnings.catch_warnings`` cannot do), any other one shown as
+    ``shown`` would."""
+
+    def showwarning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        warned: Warned | None = getattr(_task, "warned", None)
+        if warned is None:
+            return shown(message, category, *args, **kwargs)
+        # A category of a plugin's own may not load in the client: its message is what is shown there.
+        warned.append((category if category.__module__ == "builtins" else UserWarning, str(message)))
+        return None
+
+    showwarning.lossctl = True  # type: ignore[attr-defined]
+    return showwarning
+
+
+@contextmanager
+def _warnings_recorded() -> Iterator[Warned]:
+    """The warnings raised in this thread during the block."""
+    if not getattr(warnings.showwarning, "lossctl", False):
+        warnings.showwarning = _route_warning(warnings.showwarning)
+    warned: Warned = []
+    _task.warned = warned
+    try:
+        yield warned
+    finally:
+        _task.warned = None
+
+
 def run_part(
     parts: Sequence[tuple[int, int]],
     inputs: Sequence[ParquetDataset | None],
@@ -97,9 +134,9 @@ def run_part(
     pairs: Sequence[tuple[int, int]],
     sample_below: int | None,
     flags: bool = False,
-) -> Outcome | Failure:
+) -> tuple[Outcome | Failure, Warned]:
     """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
-    engine in one pass.
+    engine in one pass; with the warnings raised meanwhile, which the client raises again.
 
     ``per_sample`` is this task's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
     input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one a local
@@ -108,6 +145,21 @@ def run_part(
     """
     tune_allocators()  # a worker process is lossctl's as the command line's is
     arrow_uses_every_core()
+    with _warnings_recorded() as warned:
+        return _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags), warned
+
+
+def _run_part(
+    parts: Sequence[tuple[int, int]],
+    inputs: Sequence[ParquetDataset | None],
+    batches_of: Callable[[Sequence[Source | None]], Iterator[pa.RecordBatch]],
+    plan: Plan,
+    options: Options,
+    per_sample: str | None,
+    pairs: Sequence[tuple[int, int]],
+    sample_below: int | None,
+    flags: bool,
+) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:
@@ -370,6 +422,8 @@ def _stdout_to_stderr(distributed: Any) -> Any:
                 with contextlib.suppress(OSError):  # no descriptor 2: descriptor 1 stays as it is
                     os.dup2(2, 1)
             sys.stdout = sys.stderr  # None (no stderr when the worker started): prints go nowhere, as there
+            # Every warning of a task reaches the client (which shows each message once), as in lossctl's process
+            warnings.simplefilter("always")
 
     return StdoutToStderr()
 
@@ -430,7 +484,7 @@ class ByValue:
         return cloudpickle.loads, (cloudpickle.dumps(self.value),)
 
 
-def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
+def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> tuple[Outcome | Failure, Warned]:
     """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
     in a library), the scheduler going away, or a cluster without a package the tasks need are input errors;
     anything else raised in a task is a bug in lossctl, reported as such by the command line."""
@@ -443,16 +497,16 @@ def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outc
                 False,
                 f"the Dask workers running rows {rows[0]} to {rows[1] - 1} (in {files}) died repeatedly; "
                 "check the workers' memory and logs",
-            )
+            ), []
         if isinstance(error, OSError | TimeoutError):
-            return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})")
+            return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})"), []
         if isinstance(error, RuntimeError) and "deserialization of the task graph" in str(error):
             cause = f" ({_first_line(error.__cause__)})" if error.__cause__ is not None else ""
             return Failure(
                 False,
                 f"the Dask cluster cannot load lossctl's tasks{cause}; its scheduler and workers need the packages "
                 "this process uses (lossctl, its extras, and the packages of installed plugins)",
-            )
+            ), []
         raise
 
 
@@ -576,6 +630,7 @@ def _distributed(
         ]
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: dict[int, Outcome] = {}
+        raised: dict[int, Warned] = {}
         refused: dict[int, Refusals] = {}
         failed: tuple[int, Failure] | None = None
         done_rows = 0
@@ -583,7 +638,7 @@ def _distributed(
             index = index_of[future.key]
             if future.cancelled():
                 continue
-            result = _result(future, first, ranges[index])
+            result, raised[index] = _result(future, first, ranges[index])
             if isinstance(result, Failure):
                 if result.refusals is not None:  # counted over the whole input, as a local pass counts them
                     refused[index] = result.refusals
@@ -597,6 +652,9 @@ def _distributed(
             done_rows += ranges[index][1] - ranges[index][0]
             if progress is not None:
                 progress(done_rows)
+    for index in sorted(raised):  # in input order, as one pass raises them
+        for category, message in raised[index]:
+            warnings.warn(message, category, stacklevel=2)
     if failed is not None:
         raise (dataset.named(failed[1]) if dataset else failed[1]).error()
     if refused:

@@ -484,6 +484,33 @@ def test_errors_over_several_tasks_are_the_local_engines(tmp_path: Path) -> None
     assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
 
 
+WARNING = """
+import warnings
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("warning", task="regression", summary="Absolute error; warns.", formula="|p-y|")
+def warning(target, pred):
+    warnings.warn(f"{len(pred) % 1} looks odd")
+    return np.abs(pred - target)
+"""
+
+
+def test_a_warning_raised_in_tasks_is_the_local_engines_one_line(tmp_path: Path) -> None:
+    """A plugin loss's warning: the local engine shows 'warning: 0 looks odd' once; a local cluster's workers
+    printed Python's own '<dynamic-code>:9: UserWarning: 0 looks odd' once per task (and a running cluster's kept
+    it in their logs). The tasks now send their warnings to the client, which shows them as the local engine does."""
+    plugin = tmp_path / "warning.py"
+    plugin.write_text(WARNING)
+    root = _bad_files(tmp_path / "ds")
+    args = ["eval", str(root), "-l", "warning", "--plugin", str(plugin), "--pred", "label", "--target", "w", "-q"]
+    local = _cli(*args, "-f", "csv")
+    remote = _cli(*args, "-f", "csv", "--engine", "dask", "--workers", "2")
+    assert (local.returncode, local.stderr) == (0, "warning: 0 looks odd\n")
+    assert (remote.returncode, remote.stdout, remote.stderr) == (0, local.stdout, local.stderr)
+
+
 def test_missing_values_and_negative_weights_over_several_tasks_are_counted_whole(
     scheduler: str, tmp_path: Path
 ) -> None:
