@@ -355,9 +355,10 @@ def transaction(deliver: Callable[[], None] | None = None) -> Iterator[None]:
                 for rest in finished[position:]:
                     _drop(rest)
                 raise
-    if deliver is None:
-        return
-    forget = at_signal(lambda: _take_back_all(done))  # outside the block above: a signal must end a stalled write
+        if deliver is None:
+            return
+        # before a signal held meanwhile is delivered; deliver runs unblocked, so a signal ends a stalled write
+        forget = at_signal(lambda: _take_back_all(done))
     try:
         deliver()
     except InputError:
