@@ -808,8 +808,8 @@ def main(argv: list[str] | None = None) -> int:
         # As Python does by default: "unclosed file" comes from the garbage collector's timing, not from the run.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            # outputs published together, if the run ends well
-            with tempfiles.transaction(), guarded_stdout(), spelled_as_flags():
+            # outputs published together if the run ends well, then the results held back for them printed
+            with guarded_stdout() as stdout, tempfiles.transaction(deliver=stdout.release), spelled_as_flags():
                 status = app(args=args, prog_name="lossctl", standalone_mode=False)
             code = int(status) if isinstance(status, int) else ExitCode.OK
         except typer.Exit as done:

@@ -14,9 +14,10 @@ as a local run does, so values and intervals equal the local engine's to float64
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
 ``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost
 mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
-change. A task that finds bad data returns the error instead of raising it (a task of several parts finds the first
-failing part by running them one by one), and the client reports the error of the first failing part in input
-order, naming its file: the same message whichever worker finished first and however parts make tasks.
+change. A task that finds bad data returns the error instead of raising it. Missing, infinite and out-of-domain
+values come back counted (:class:`~lossctl.engine.Refusals`) and the client merges every task's in input order, as
+a local pass merges its chunks'; any other error is told as the first failing task's in input order. Either way
+the message is the local engine's, whichever worker finished first and however parts make tasks.
 
 What cannot be split runs in this process, as one part, with a notice saying why: inputs that are not Parquet
 (CSV, standard input, DataFrames), a ``--targets --on`` join, losses that need every row together (ranking).
@@ -29,7 +30,9 @@ import math
 import os
 import re
 import sys
+import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +44,7 @@ import numpy as np
 from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
-from lossctl.engine import Outcome, Plan, run
+from lossctl.engine import Outcome, Plan, Refusals, Refused, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
@@ -74,20 +77,51 @@ EXTRA = "lossctl[dask]"
 
 @dataclass(frozen=True)
 class Failure:
-    """A task's error, returned rather than raised: the client reports the first part's error in input order."""
+    """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
+    merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
+    reports the first in input order."""
 
     usage: bool
     message: str
+    refusals: Refusals | None = None
 
     def error(self) -> LossctlError:
         return UsageError(self.message) if self.usage else InputError(self.message)
 
 
-def _naming(message: str, files: Sequence[str]) -> str:
-    """The message, with the part's files named when it does not name one already."""
-    if not files or any(name in message for name in files):
-        return message
-    return f"{message} (in {', '.join(files)})"
+# The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
+Warned = list[tuple[type[Warning], str]]
+_task = threading.local()  # .warned: the list of the task this thread runs (None between tasks)
+
+
+def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` for a worker process: a warning raised in a thread running a lossctl task is
+    recorded for that task (thread by thread, as ``warnings.catch_warnings`` cannot do), any other one shown as
+    ``shown`` would."""
+
+    def showwarning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        warned: Warned | None = getattr(_task, "warned", None)
+        if warned is None:
+            return shown(message, category, *args, **kwargs)
+        # A category of a plugin's own may not load in the client: its message is what is shown there.
+        warned.append((category if category.__module__ == "builtins" else UserWarning, str(message)))
+        return None
+
+    showwarning.lossctl = True  # type: ignore[attr-defined]
+    return showwarning
+
+
+@contextmanager
+def _warnings_recorded() -> Iterator[Warned]:
+    """The warnings raised in this thread during the block."""
+    if not getattr(warnings.showwarning, "lossctl", False):
+        warnings.showwarning = _route_warning(warnings.showwarning)
+    warned: Warned = []
+    _task.warned = warned
+    try:
+        yield warned
+    finally:
+        _task.warned = None
 
 
 def run_part(
@@ -100,32 +134,41 @@ def run_part(
     pairs: Sequence[tuple[int, int]],
     sample_below: int | None,
     flags: bool = False,
-) -> Outcome | Failure:
+) -> tuple[Outcome | Failure, Warned]:
     """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
-    engine in one pass.
+    engine in one pass; with the warnings raised meanwhile, which the client raises again.
 
     ``per_sample`` is this task's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
-    input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one the first
-    failing part gives alone, naming that part's files (as when every part was a task of its own), with options
-    spelled as command-line ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
+    input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one a local
+    pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
+    ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
     """
     tune_allocators()  # a worker process is lossctl's as the command line's is
     arrow_uses_every_core()
+    with _warnings_recorded() as warned:
+        return _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags), warned
+
+
+def _run_part(
+    parts: Sequence[tuple[int, int]],
+    inputs: Sequence[ParquetDataset | None],
+    batches_of: Callable[[Sequence[Source | None]], Iterator[pa.RecordBatch]],
+    plan: Plan,
+    options: Options,
+    per_sample: str | None,
+    pairs: Sequence[tuple[int, int]],
+    sample_below: int | None,
+    flags: bool,
+) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
+    except Refused as refused:
+        return Failure(False, str(refused), refused.refusals)
     except LossctlError as error:
-        message = str(error)
-        if per_sample is not None and per_sample in message:  # this task's file of the output: not the input's fault
-            return Failure(isinstance(error, UsageError), message)
-        failure = Failure(isinstance(error, UsageError), _naming(message, _files(windows)))
-        for part in parts if len(parts) > 1 else ():
-            alone = run_part([part], inputs, batches_of, plan, options, None, pairs, sample_below, flags)
-            if isinstance(alone, Failure):
-                return alone
-        return failure
+        return Failure(isinstance(error, UsageError), str(error))
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -134,11 +177,6 @@ def run_part(
                 kept = sample.keys < np.uint64(sample_below)
                 sample.keys, sample.values = sample.keys[kept], sample.values[kept]
     return outcome
-
-
-def _files(windows: Sequence[ParquetDataset | None]) -> list[str]:
-    """The files of the predictions' window (for messages)."""
-    return windows[0].files_in_window() if windows[0] is not None else []
 
 
 def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
@@ -184,6 +222,7 @@ class PerSampleDataset:
             check_output(self.path, dataset=True)
             self._fs, _ = filesystem(self.path)
             self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+            self._forget = tempfiles.at_signal(self.abort)  # a signal removes the parts staged so far
         else:
             self._check_local(parent, inputs)
             # registered like the run's other outputs: published with them, removed on an error or a signal
@@ -213,12 +252,13 @@ class PerSampleDataset:
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""
         if self.remote:
-            tempfiles.publish_staged(self._publish_remote, self.abort)
+            tempfiles.publish_staged(self._publish_remote, self.abort, self._unpublish)
         else:
             tempfiles.publish(self._local)
 
     def _publish_remote(self) -> None:
         """An object store has no directories to rename: the objects are copied, then removed."""
+        self._forget()
         fs = self._fs
         with remote_errors(self.path, "write"):
             fs.invalidate_cache()  # the tasks wrote from other processes
@@ -231,8 +271,16 @@ class PerSampleDataset:
                 fs.copy(part, f"{target}/{part.rsplit('/', 1)[1]}")
             fs.rm(parts)
 
+    def _unpublish(self) -> None:
+        """Remove the published dataset: the run failed after it was published (standard output is full)."""
+        self._fs.invalidate_cache()
+        published = self._fs.find(self._fs._strip_protocol(self.path))
+        if published:
+            self._fs.rm(published)
+
     def abort(self) -> None:
         if self.remote:
+            self._forget()
             # The run's own error is the one to report: a store that also fails to list or remove the staged
             # parts (gone, or never there) must not replace it.
             with contextlib.suppress(Exception):
@@ -335,8 +383,26 @@ def _connect(options: Options) -> Iterator[Any]:
             silence_logs=logging.CRITICAL,
         )
         with cluster, distributed.Client(cluster, set_as_default=False) as client:
-            client.register_plugin(_stdout_to_stderr(distributed))
-            yield client
+            forget = tempfiles.at_signal(lambda: _end_workers(cluster), first=True)
+            try:
+                client.register_plugin(_stdout_to_stderr(distributed))
+                yield client
+            finally:
+                forget()
+
+
+def _end_workers(cluster: Any) -> None:
+    """End the local cluster's worker processes at once, their nannies told not to start new ones: for a signal's
+    handler, before it removes the ``--per-sample`` parts staged in a bucket, which a worker still running would
+    write after the removal (the workers end with lossctl's process anyway, but not at once)."""
+    import signal
+
+    for nanny in list(cluster.workers.values()):
+        nanny.close_gracefully(reason="lossctl-interrupted")
+        pid = nanny.pid
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _stdout_to_stderr(distributed: Any) -> Any:
@@ -356,6 +422,8 @@ def _stdout_to_stderr(distributed: Any) -> Any:
                 with contextlib.suppress(OSError):  # no descriptor 2: descriptor 1 stays as it is
                     os.dup2(2, 1)
             sys.stdout = sys.stderr  # None (no stderr when the worker started): prints go nowhere, as there
+            # Every warning of a task reaches the client (which shows each message once), as in lossctl's process
+            warnings.simplefilter("always")
 
     return StdoutToStderr()
 
@@ -416,7 +484,7 @@ class ByValue:
         return cloudpickle.loads, (cloudpickle.dumps(self.value),)
 
 
-def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outcome | Failure:
+def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> tuple[Outcome | Failure, Warned]:
     """A finished task's outcome. Its worker dying again and again (Dask's ``KilledWorker``: out of memory, a crash
     in a library), the scheduler going away, or a cluster without a package the tasks need are input errors;
     anything else raised in a task is a bug in lossctl, reported as such by the command line."""
@@ -429,16 +497,16 @@ def _result(future: Any, dataset: ParquetDataset, rows: tuple[int, int]) -> Outc
                 False,
                 f"the Dask workers running rows {rows[0]} to {rows[1] - 1} (in {files}) died repeatedly; "
                 "check the workers' memory and logs",
-            )
+            ), []
         if isinstance(error, OSError | TimeoutError):
-            return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})")
+            return Failure(False, f"lost the Dask cluster during the run ({_first_line(error)})"), []
         if isinstance(error, RuntimeError) and "deserialization of the task graph" in str(error):
             cause = f" ({_first_line(error.__cause__)})" if error.__cause__ is not None else ""
             return Failure(
                 False,
                 f"the Dask cluster cannot load lossctl's tasks{cause}; its scheduler and workers need the packages "
                 "this process uses (lossctl, its extras, and the packages of installed plugins)",
-            )
+            ), []
         raise
 
 
@@ -562,14 +630,19 @@ def _distributed(
         ]
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: dict[int, Outcome] = {}
+        raised: dict[int, Warned] = {}
+        refused: dict[int, Refusals] = {}
         failed: tuple[int, Failure] | None = None
         done_rows = 0
         for future in as_completed(futures, loop=client.loop):
             index = index_of[future.key]
             if future.cancelled():
                 continue
-            result = _result(future, first, ranges[index])
+            result, raised[index] = _result(future, first, ranges[index])
             if isinstance(result, Failure):
+                if result.refusals is not None:  # counted over the whole input, as a local pass counts them
+                    refused[index] = result.refusals
+                    continue
                 if failed is None or index < failed[0]:
                     failed = (index, result)
                     for later in futures[index + 1 :]:
@@ -579,7 +652,15 @@ def _distributed(
             done_rows += ranges[index][1] - ranges[index][0]
             if progress is not None:
                 progress(done_rows)
+    for index in sorted(raised):  # in input order, as one pass raises them
+        for category, message in raised[index]:
+            warnings.warn(message, category, stacklevel=2)
     if failed is not None:
         raise (dataset.named(failed[1]) if dataset else failed[1]).error()
+    if refused:
+        merged = Refusals()
+        for index in sorted(refused):
+            merged.merge(refused[index], plan)
+        raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)

@@ -6,6 +6,10 @@ full disk, ``> /dev/full``) is an input error, ``cannot write to standard output
 traceback or an internal error. Its encoding (:func:`_encode_for_reader`): UTF-8 into a pipe or a file, as
 ``-o`` writes; a terminal's own, with what it cannot show escaped.
 
+The results printed while outputs wait to be published (``--per-sample`` and ``--plot``, written before the
+results) are held back until the outputs are (:meth:`_GuardedStdout.release`): an upload that fails then is the
+run's only message, with nothing on standard output, as the contract has a failed run print.
+
 Standard error: a notice or an error that cannot be written there (``2>&-``) is dropped, and the run ends with
 the status it would have had.
 
@@ -24,11 +28,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from lossctl import tempfiles
 from lossctl.errors import InputError, UsageError
 from lossctl.io.remote import canonical_url, is_remote
 from lossctl.tempfiles import cannot_write
 
 _GLOB_CHARS = ("*", "?", "[")
+# Held-back results stay in memory up to this size, then in an anonymous temporary file (never left behind).
+_HELD_IN_MEMORY = 8 << 20
 
 
 class _GuardedStdout:
@@ -37,6 +44,7 @@ class _GuardedStdout:
     def __init__(self, stream: TextIO | None) -> None:
         self._stream = stream
         self.gone = False
+        self._held: Any = None  # a SpooledTemporaryFile of the text held back, once there is some
 
     def _guard(self, operation: str, *args: Any) -> Any:
         if self.gone:
@@ -62,11 +70,41 @@ class _GuardedStdout:
             os.close(devnull)
 
     def write(self, text: str) -> int:
-        self._guard("write", text)
+        # Held back only on an open stream: a closed one fails here, before the outputs are published
+        if self._held is None and self._stream is not None and not self.gone and tempfiles.pending():
+            import tempfile
+
+            self._held = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by release or discard)
+                _HELD_IN_MEMORY, mode="w+", encoding="utf-8", errors="surrogatepass"
+            )
+        if self._held is None:
+            self._guard("write", text)
+            return len(text)
+        try:
+            self._held.write(text)
+        except OSError as error:  # the temporary folder is full
+            raise InputError(f"cannot write to standard output: {error.strerror or error}") from error
         return len(text)
 
     def flush(self) -> None:
+        if self._held is None:
+            self._guard("flush")
+
+    def release(self) -> None:
+        """Write the text held back to the stream, and flush it: once the outputs are published."""
+        held, self._held = self._held, None
+        if held is not None:
+            with held:
+                held.seek(0)
+                while chunk := held.read(1 << 20):
+                    self._guard("write", chunk)
         self._guard("flush")
+
+    def discard(self) -> None:
+        """Drop the text held back: the run failed, and prints its error alone."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -117,17 +155,20 @@ def _encode_for_reader(stream: TextIO | None) -> None:
 
 
 @contextlib.contextmanager
-def guarded_stdout() -> Iterator[None]:
-    """Route ``sys.stdout`` through the guard for the block, and flush it at the end, inside the guard:
-    a write that fails only when the buffer is flushed (``> /dev/full``) is reported like any other."""
+def guarded_stdout() -> Iterator[_GuardedStdout]:
+    """Route ``sys.stdout`` through the guard for the block, and flush it at the end, inside the guard: a write
+    that fails only when the buffer is flushed (``> /dev/full``) is reported like any other. The command line
+    publishes its outputs inside the block, then has :meth:`_GuardedStdout.release` print what was held back
+    (``tempfiles.transaction(deliver=...)``), so that a failure there takes the outputs back."""
     original = sys.stdout
     _encode_for_reader(original)
     guarded = _GuardedStdout(original)
     sys.stdout = guarded
     try:
-        yield
-        guarded.flush()
+        yield guarded
+        guarded.release()
     finally:
+        guarded.discard()
         sys.stdout = original
 
 

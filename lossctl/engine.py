@@ -124,11 +124,73 @@ class _BadValues:
         if len(self.rows) < MAX_ROWS_SHOWN:
             self.rows.extend(int(r) for r in row_index[mask][: MAX_ROWS_SHOWN - len(self.rows)])
 
+    def extend(self, later: _BadValues) -> None:
+        """Add the rows of ``later``, counted in a later part of the input."""
+        self.count += later.count
+        self.rows.extend(later.rows[: MAX_ROWS_SHOWN - len(self.rows)])
+
     def describe(self, column: str, what: str) -> str:
         """``column 'w' has 2 {what}s (rows 3, 7; 0-based)``."""
         shown = ", ".join(map(str, self.rows)) + (", ..." if self.count > len(self.rows) else "")
         rows = "row" if self.count == 1 else "rows"
         return f"column '{column}' has {count(self.count, what)} ({rows} {shown}; 0-based)"
+
+
+@dataclass
+class Refusals:
+    """What makes the input fail but is told only after the last chunk, counted over every chunk: the rows of each
+    column with missing or infinite values or negative weights, and the first refusal of a loss's domain
+    (:meth:`_State.take`). The Dask engine's tasks return theirs, which the client merges in input order
+    (:meth:`merge`), so its error is the one a local pass over the whole input gives."""
+
+    missing: dict[str, _BadValues] = field(default_factory=dict)
+    infinite: dict[str, _BadValues] = field(default_factory=dict)
+    negative: dict[str, _BadValues] = field(default_factory=dict)
+    domain: DomainError | None = None
+
+    @property
+    def bad_values(self) -> bool:
+        return bool(self.missing or self.infinite or self.negative)
+
+    def __bool__(self) -> bool:
+        return self.bad_values or self.domain is not None
+
+    def merge(self, later: Refusals, plan: Plan) -> None:
+        """Add the refusals of a later part of the input, as the chunks of one pass add theirs: bad values are
+        counted; a domain refusal is counted when it is this one, and replaces it when an earlier (or the same)
+        job refused otherwise, which one chunk would have told; a later job's refusal is not told."""
+        for mine, theirs in zip(
+            (self.missing, self.infinite, self.negative), (later.missing, later.infinite, later.negative), strict=True
+        ):
+            for column, bad in theirs.items():
+                mine.setdefault(column, _BadValues()).extend(bad)
+        first, found = self.domain, later.domain
+        if found is not None and (
+            first is None or (not first.add(found) and _job_of(plan, found) <= _job_of(plan, first))
+        ):
+            self.domain = found
+
+    def error(self, plan: Plan) -> InputError:
+        """The error to report: bad values first (in the plan's column order), else the domain refusal."""
+        missing, infinite, negative = (in_plan_order(plan, bad) for bad in (self.missing, self.infinite, self.negative))
+        if missing:
+            problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
+            return InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows")
+        if infinite:
+            return InputError("; ".join(bad.describe(column, "infinite value") for column, bad in infinite.items()))
+        if negative:
+            problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative.items())
+            return InputError(f"{problems}; sample weights must be >= 0")
+        assert self.domain is not None
+        return self.domain
+
+
+class Refused(InputError):
+    """A part of the input (``run(part=True)``) failed: its :class:`Refusals`, to merge with the other parts'."""
+
+    def __init__(self, refusals: Refusals, plan: Plan) -> None:
+        self.refusals = refusals
+        super().__init__(str(refusals.error(plan)))
 
 
 @dataclass(frozen=True)
@@ -945,10 +1007,7 @@ class _State:
         self.rows_used = 0
         self.partnerless = 0
         self.dropped_missing: dict[str, int] = {}
-        self.missing: dict[str, _BadValues] = {}
-        self.infinite: dict[str, _BadValues] = {}
-        self.negative: dict[str, _BadValues] = {}
-        self.domain: DomainError | None = None
+        self.refused = Refusals()
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
         # The statistics merged before the latest chunk: what a refusal across chunks checks the later ones against.
         self.before: list[np.ndarray | None] = [None for _ in plan.jobs]
@@ -964,7 +1023,7 @@ class _State:
 
     @property
     def failed(self) -> bool:
-        return bool(self.missing or self.infinite or self.negative)
+        return self.refused.bad_values
 
     def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
         """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
@@ -981,9 +1040,9 @@ class _State:
                 label = ",".join(columns)
                 self.dropped_missing[label] = self.dropped_missing.get(label, 0) + dropped
         for bad, found in (
-            (self.missing, chunk.missing),
-            (self.infinite, chunk.infinite),
-            (self.negative, chunk.negative),
+            (self.refused.missing, chunk.missing),
+            (self.refused.infinite, chunk.infinite),
+            (self.refused.negative, chunk.negative),
         ):
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
@@ -996,10 +1055,11 @@ class _State:
         loss's domain ends the run after the last chunk, not at once: its rows are counted in the later chunks too
         (:meth:`_Worker.refusal`), and an earlier job's refusal or a missing or infinite value there is told
         instead, as one chunk would (the message does not depend on the chunking)."""
-        if self.domain is not None:
-            later = worker.refusal(chunk, self.domain, self.before)
-            if later is not None and not self.domain.add(later):
-                self.domain = later  # an earlier job's refusal, which one chunk would have told
+        refused = self.refused
+        if refused.domain is not None:
+            later = worker.refusal(chunk, refused.domain, self.before)
+            if later is not None and not refused.domain.add(later):
+                refused.domain = later  # an earlier job's refusal, which one chunk would have told
             return
         self.before = [overall.value if overall is not None else None for overall in self.overall]
         try:
@@ -1007,7 +1067,7 @@ class _State:
             for job, before, stats in zip(self.plan.jobs, self.before, partial.stats, strict=True):
                 worker.across(job, chunk, before, stats)
         except DomainError as error:
-            self.domain = error
+            refused.domain = error
             return
         self.merge(partial, per_sample)
 
@@ -1055,9 +1115,10 @@ class _State:
             per_sample(partial.row_index, partial.keys, partial.per_row)
 
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
-        _raise_bad_values(*(in_plan_order(self.plan, bad) for bad in (self.missing, self.infinite, self.negative)))
-        if self.domain is not None:
-            raise self.domain
+        if self.refused:
+            if part:
+                raise Refused(self.refused, self.plan)
+            raise self.refused.error(self.plan)
         if not part:
             check_rows(self.rows, self.rows_used, self.partnerless)
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
@@ -1155,6 +1216,11 @@ def _raised_by(job: Job, error: DomainError) -> bool:
     )
 
 
+def _job_of(plan: Plan, error: DomainError) -> int:
+    """The index of the job whose loss raised ``error`` (located)."""
+    return next((index for index, job in enumerate(plan.jobs) if _raised_by(job, error)), len(plan.jobs))
+
+
 def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
     """``array`` as ``role`` takes it: one column is a K = 1 vector for a vector role (as
     :func:`~lossctl.io.convert.to_float64_matrix` makes it); several values per row for a one-value role
@@ -1237,16 +1303,3 @@ def in_plan_order(plan: Plan, by_column: Mapping[str, _T]) -> dict[str, _T]:
     columns, not in the order the chunks first showed each: the messages do not depend on ``--chunk-rows``."""
     order = {",".join(columns): index for index, columns in enumerate(plan.value_columns)}
     return dict(sorted(by_column.items(), key=lambda item: order[item[0]]))
-
-
-def _raise_bad_values(
-    missing_rows: dict[str, _BadValues], infinite_rows: dict[str, _BadValues], negative_rows: dict[str, _BadValues]
-) -> None:
-    if missing_rows:
-        problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing_rows.items())
-        raise InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows")
-    if infinite_rows:
-        raise InputError("; ".join(bad.describe(column, "infinite value") for column, bad in infinite_rows.items()))
-    if negative_rows:
-        problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative_rows.items())
-        raise InputError(f"{problems}; sample weights must be >= 0")

@@ -188,6 +188,10 @@ class DomainError(InputError):
         self.where = where or f"'{role}'"
         super().__init__(self._message(self.where))
 
+    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, float, int, int, str]]:
+        """Pickled by its fields (a Dask task returns it): an exception is rebuilt from its message alone."""
+        return DomainError, (self.role, self.expected, self.bad_value, self.count, self.first_row, self.where)
+
     def _message(self, where: str) -> str:
         rows = "row" if self.count == 1 else "rows"
         return (

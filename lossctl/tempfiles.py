@@ -14,8 +14,10 @@ termination signals blocked, so a signal sees either no output or every output.
 An object store's target (``s3://...``, :mod:`lossctl.io.remote`) gets its temporary file in the system's
 temporary folder; publishing it uploads it, and the object appears only once the upload completes. An output
 staged by its own code (the Dask engine's ``--per-sample`` dataset in a bucket, whose parts the workers write)
-joins the transaction with :func:`publish_staged`: it is published after the files, or aborted with them; a
-signal does not reach it (its clean-up is network calls, which a signal's handler must not wait for).
+joins the transaction with :func:`publish_staged`: it is published after the files, or aborted with them; its code
+registers with :func:`at_signal` what a signal's handler must do for it (end the processes writing it, remove its
+staged objects), which the handler does after removing the files, waiting at most :data:`SIGNAL_CLEANUP_SECONDS`
+for the network.
 
 A target that exists and is neither a regular file nor a folder (``-o /dev/stdout``, ``/dev/full``, a named pipe)
 is written in place: a file renamed over it would replace the device, or the pipe its reader waits on, instead
@@ -44,14 +46,19 @@ SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 NAME_MAX = 255
 _SUFFIX = ".tmp"
 _RANDOM = 8  # the random characters mkstemp adds
+# How long a signal's handler waits for the clean-ups registered with at_signal (network calls): a store that does
+# not answer must not keep an interrupted run alive.
+SIGNAL_CLEANUP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
 class _Staged:
-    """An output that its own code stages and publishes (:func:`publish_staged`)."""
+    """An output that its own code stages and publishes (:func:`publish_staged`), and removes once published
+    (``take_back``) when the run fails after all."""
 
     publish: Callable[[], None]
     abort: Callable[[], None]
+    take_back: Callable[[], None]
 
 
 # temporary file -> target (a local path, or an object store's URL); the outputs to publish when the
@@ -60,6 +67,8 @@ _live: dict[Path, Path | str] = {}
 _pending: list[Path | _Staged] | None = None
 # Targets written in place (a device, a named pipe): "created", "published" and "discarded" without a file of ours.
 _in_place: set[Path] = set()
+# What a signal's handler calls besides removing the files (at_signal), each with whether it goes first.
+_at_signal: list[tuple[bool, Callable[[], None]]] = []
 
 
 @contextlib.contextmanager
@@ -282,13 +291,19 @@ def publish(tmp: Path) -> None:
         raise
 
 
-def publish_staged(publish: Callable[[], None], abort: Callable[[], None]) -> None:
+def publish_staged(publish: Callable[[], None], abort: Callable[[], None], take_back: Callable[[], None]) -> None:
     """Publish an output staged by its own code: now, or when the transaction commits, after its files (if one of
-    them fails, or the run does, ``abort`` is called instead). ``publish`` raises :class:`InputError`."""
+    them fails, or the run does, ``abort`` is called instead; ``take_back`` when the run fails once it is
+    published). ``publish`` raises :class:`InputError`."""
     if _pending is None:
         publish()
     else:
-        _pending.append(_Staged(publish, abort))
+        _pending.append(_Staged(publish, abort, take_back))
+
+
+def pending() -> bool:
+    """Whether outputs wait for the transaction to publish them (the results printed meanwhile are held back)."""
+    return bool(_pending)
 
 
 def _drop(output: Path | _Staged) -> None:
@@ -321,11 +336,14 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
 
 
 @contextlib.contextmanager
-def transaction() -> Iterator[None]:
+def transaction(deliver: Callable[[], None] | None = None) -> Iterator[None]:
     """Publish the outputs finished inside the block together when it ends normally; else remove them.
 
     If one rename or upload fails (the target's folder was removed, say), the files renamed and the objects
     uploaded by this commit are removed too, so a failed run leaves no output (an older file of that name is lost).
+    ``deliver`` runs once they are published (the command line prints the results it held back for them): if it
+    raises :class:`InputError` (standard output is full), or a signal comes meanwhile, they are removed as well.
+    Nested in another transaction, the block's outputs are published by the outer one, and ``deliver`` is not run.
     """
     global _pending
     outer, _pending = _pending, []
@@ -341,34 +359,51 @@ def transaction() -> Iterator[None]:
         outer.extend(finished)
         return
     finished.sort(key=_commit_order)
-    done: list[Path | str] = []
+    done: list[Path | str | _Staged] = []
     with _signals_blocked():
         for position, output in enumerate(finished):
             try:
-                made = _commit(output)
+                done.append(_commit(output))
             except InputError:
-                for path in done:
-                    _take_back(path)
+                _take_back_all(done)
                 for rest in finished[position:]:
                     _drop(rest)
                 raise
-            if made is not None:
-                done.append(made)
+        if deliver is None:
+            return
+        # before a signal held meanwhile is delivered; deliver runs unblocked, so a signal ends a stalled write
+        forget = at_signal(lambda: _take_back_all(done))
+    try:
+        deliver()
+    except InputError:
+        _take_back_all(done)
+        raise
+    finally:
+        forget()
+
+
+def _take_back_all(done: list[Path | str | _Staged]) -> None:
+    for made in done:
+        _take_back(made)
 
 
 def _commit_order(output: Path | _Staged) -> int:
     """Local files first, then uploads, then the staged outputs: a failure removes what was published before it,
     and a local rename is the likeliest to fail (a folder gone) and the cheapest to undo. An upload is undone by
-    deleting the object (any older object of that name is lost, as an older local file is); a staged output
-    cannot be undone, so nothing is published after it."""
+    deleting the object, a staged output by deleting what it published (any older output of that name is lost, as
+    an older local file is)."""
     if isinstance(output, _Staged):
         return 2
     return 1 if isinstance(_live[output], str) else 0
 
 
-def _take_back(made: Path | str) -> None:
+def _take_back(made: Path | str | _Staged) -> None:
     """Remove an output that this commit published, the run having failed after all; a failure to do so is not
     reported over the run's own error."""
+    if isinstance(made, _Staged):
+        with contextlib.suppress(Exception):
+            made.take_back()
+        return
     if isinstance(made, str):
         from lossctl.io.remote import remove
 
@@ -379,12 +414,12 @@ def _take_back(made: Path | str) -> None:
         _remove(made)
 
 
-def _commit(output: Path | _Staged) -> Path | str | None:
-    """Publish one output of a transaction; returns the local file or the object's URL it made, which a later
-    failure removes."""
+def _commit(output: Path | _Staged) -> Path | str | _Staged:
+    """Publish one output of a transaction; returns the local file, the object's URL or the staged output it made,
+    which a later failure removes."""
     if isinstance(output, _Staged):
         output.publish()
-        return None
+        return output
     target = _live[output]
     try:
         _rename(output, target)
@@ -394,9 +429,38 @@ def _commit(output: Path | _Staged) -> Path | str | None:
     return target
 
 
+def at_signal(clean: Callable[[], None], *, first: bool = False) -> Callable[[], None]:
+    """Have a signal's handler call ``clean`` after removing the files (``first``: before the clean-ups registered
+    without it), until the function returned is called. For an output staged outside this registry: the Dask
+    engine's ``--per-sample`` dataset in a bucket, and first the local cluster's workers that write it."""
+    entry = (first, clean)
+    _at_signal.append(entry)
+
+    def forget() -> None:
+        with contextlib.suppress(ValueError):
+            _at_signal.remove(entry)
+
+    return forget
+
+
+def _clean_up(cleanups: list[Callable[[], None]]) -> None:
+    for clean in cleanups:
+        with contextlib.suppress(Exception):  # whatever the network says: the run ends anyway
+            clean()
+
+
 def remove_all() -> None:
-    """Remove every registered temporary file and directory; for the signal handler, which exits right after."""
+    """Remove every registered temporary file and directory, then run the :func:`at_signal` clean-ups (on a thread,
+    for at most :data:`SIGNAL_CLEANUP_SECONDS`); for the signal handler, which exits right after."""
     for tmp in list(_live):
         with contextlib.suppress(OSError):
             _remove(tmp)
     _live.clear()
+    cleanups = [clean for first, clean in sorted(_at_signal, key=lambda entry: not entry[0])]
+    _at_signal.clear()
+    if cleanups:
+        import threading
+
+        thread = threading.Thread(target=_clean_up, args=(cleanups,), name="lossctl-signal-cleanup", daemon=True)
+        thread.start()
+        thread.join(SIGNAL_CLEANUP_SECONDS)

@@ -334,7 +334,7 @@ def test_parts_merged_give_one_pass_outcome(tmp_path: Path) -> None:
     batches_of = partial(part_batches, binding, binding.columns(), options)
     tasks = tasks_of(dataset.splits(30_000), 5)  # 12 parts in 5 tasks, some across two files
     assert [len(task) for task in tasks] == [2, 3, 2, 3, 2]
-    parts = [run_part(task, [dataset, None], batches_of, plan, options, None, (), below) for task in tasks]
+    parts = [run_part(task, [dataset, None], batches_of, plan, options, None, (), below)[0] for task in tasks]
     merged = merge_outcomes(parts, plan)
     assert merged.groups == whole.groups
     for j in range(len(plan.jobs)):

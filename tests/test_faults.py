@@ -480,6 +480,51 @@ def test_standard_output_full(data: Path, output_format: str) -> None:
     fails(run, 3, "error: cannot write to standard output: No space left on device")
 
 
+def test_standard_output_full_publishes_no_per_sample_file(tmp_path: Path, data: Path) -> None:
+    """The results are held back until the outputs are published, then printed: a failure to print them takes the
+    outputs back (a failed run leaves no output)."""
+    with open("/dev/full", "wb") as full:
+        run = lossctl(
+            "eval", data, "-l", "mse", "-q", "--per-sample", tmp_path / "ps.csv", stdout=full, stderr=subprocess.PIPE
+        )
+    fails(run, 3, "error: cannot write to standard output: No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preds.csv"]
+
+
+def test_a_signal_while_the_results_are_printed_takes_the_outputs_back(tmp_path: Path) -> None:
+    """SIGTERM while the results held back for --per-sample are printed to a pipe nobody reads (the outputs are
+    published by then): the per-sample file is removed, as a signal at any other moment leaves none."""
+    rows = 3000
+    (tmp_path / "p.csv").write_text("id,pred,target\n" + "".join(f"{i},{i % 7},{i % 5}\n" for i in range(rows)))
+    per_sample = tmp_path / "ps.csv"
+    process = subprocess.Popen(
+        [
+            *LOSSCTL,
+            "eval",
+            tmp_path / "p.csv",
+            "-l",
+            "mse",
+            "--by",
+            "id",
+            "-f",
+            "json",
+            "-q",
+            "--per-sample",
+            per_sample,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(per_sample.exists, process)  # published: the results fill the pipe, and wait for a reader
+        process.send_signal(signal.SIGTERM)
+        err = process.communicate(timeout=TIMEOUT)[1]
+    finally:
+        process.kill()
+    assert (process.returncode, err) == (143, b"error: interrupted by SIGTERM\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
 def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
     run = subprocess.run(
         f"{' '.join(LOSSCTL)} eval {data} -l mse -f json -q >&-", shell=True, capture_output=True, timeout=TIMEOUT

@@ -1417,7 +1417,9 @@ def test_a_staged_output_is_published_after_the_files_or_dropped_with_them(tmp_p
 
     def staged() -> None:
         tempfiles.publish_staged(
-            lambda: calls.append(("published", (tmp_path / "a.txt").exists())), lambda: calls.append("aborted")
+            lambda: calls.append(("published", (tmp_path / "a.txt").exists())),
+            lambda: calls.append("aborted"),
+            lambda: calls.append("taken back"),
         )
 
     with tempfiles.transaction():
