@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import IntEnum
 
+from lossctl.text import listing
+
 # Whether messages name options as the command line spells them (set by the CLI for its run, :func:`spelled_as_flags`).
 # Process-wide, not a context variable: the engine's worker threads and the reader thread raise errors too.
 _flags = False
@@ -197,7 +199,7 @@ class DomainError(InputError):
 
     def locate(self, loss: str, columns: list[str], row_offset: int) -> DomainError:
         """Return this error with the loss, the column names and the file's row numbers."""
-        names = ", ".join(f"'{c}'" for c in columns)
+        names = listing([f"'{c}'" for c in columns])
         column_word = "column" if len(columns) == 1 else "columns"
         where = f"{loss}: {column_word} {names} ({self.role})"
         return DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset, where)

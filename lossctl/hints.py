@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lossctl.errors import UsageError, option
+from lossctl.io.columns import quoted_columns
 from lossctl.params import build_requests
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class ProbabilityLook:
         for columns, jobs in self._watched.items():
             if not (self._looks[columns] and self._width[columns]):
                 continue
-            names = ", ".join(f"'{c}'" for c in columns)
+            names = quoted_columns(columns)
             shape = "every row sums to 1" if self._width[columns] > 1 else "every value is in [0, 1]"
             twins = {job.request.spec.name: job.request.spec.on_probabilities for job in jobs}
             for name, twin in twins.items():

@@ -2147,3 +2147,22 @@ WIDE = (
 def test_shapes_of_bound_columns(cli, write, args: list[str], code: int) -> None:
     run = cli("eval", write("p.csv", WIDE), *args, "-f", "json")
     assert run.code == code and "internal error" not in run.err, run.err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-l", "nll"], "nll: columns 'x_0', 'x_1', 'x_2', 'x_3', 'x_4', 'x_5', 'x_6', 'x_7', 'x_8', 'x_9', 'x_10', "),
+        (["-l", "ranknet", "--col", "qid=qid"], "--pred x_* names 1000 columns (x_0, x_1, x_2, x_3, x_4, x_5, x_6, "),
+    ],
+)
+def test_a_message_about_1000_columns_lists_20_of_them(cli, write, args: list[str], expected: str) -> None:
+    """A message naming a role's columns named every one: 1,000 logit columns made a 15 kB error line."""
+    header = ",".join(f"x_{k}" for k in range(1000))
+    path = write("p.csv", f"{header},target,qid\n" + ",".join(["0.5"] * 1000) + ",1,0\n")
+    run = cli("eval", path, *args, "--pred", "x_*", "--target", "target")
+    assert run.code in (2, 3)
+    assert run.err.startswith("error: " + expected)
+    assert "x_19', ... (1000 columns)" in run.err or "x_19, ... (1000 columns)" in run.err
+    assert "x_20" not in run.err and len(run.err) < 600
+    assert run.err.count("\n") == 1

@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lossctl.errors import InputError, UsageError
+from lossctl.text import listing
 
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "pred": ("pred", "prediction", "y_pred", "yhat", "score", "prob", "logit"),
@@ -24,8 +25,6 @@ _DIGITS = re.compile(r"(\d+)")
 # C0/C1 control characters, the Unicode line and paragraph separators, and the bidirectional formatting characters
 # (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source").
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Beyond this many columns the "columns are: ..." list is cut, so that the error stays one readable line.
-_MAX_LISTED = 20
 
 
 def guess_column(role: str, available: Sequence[str]) -> str | None:
@@ -62,10 +61,12 @@ def show_name(name: str) -> str:
 
 def format_columns(available: Sequence[str]) -> str:
     """The ``id, pred, target`` list used in error messages, shortened for very wide files."""
-    shown = ", ".join(show_name(name) for name in available[:_MAX_LISTED])
-    if len(available) <= _MAX_LISTED:
-        return shown
-    return f"{shown}, ... ({len(available)} columns)"
+    return listing([show_name(name) for name in available])
+
+
+def quoted_columns(names: Sequence[str]) -> str:
+    """The ``'x1', 'y1'`` list naming the columns a message is about, shortened for very wide roles."""
+    return listing([f"'{show_name(name)}'" for name in names])
 
 
 @dataclass(frozen=True)

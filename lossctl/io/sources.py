@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from lossctl.arrow import plain_column
 from lossctl.errors import InputError, NotAnArray, UsageError, option
-from lossctl.io.columns import show_name
+from lossctl.io.columns import quoted_columns, show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, open_input
@@ -181,7 +181,7 @@ def _parts(source: Source) -> list[Source]:
 
 def _named(names: list[str]) -> str:
     """Columns in a sentence: ``the column 'x'``, ``the columns 'x', 'y'``."""
-    listed = ", ".join(f"'{show_name(name)}'" for name in names)
+    listed = quoted_columns(names)
     return f"the column {listed}" if len(names) == 1 else f"the columns {listed}"
 
 
