@@ -461,6 +461,19 @@ def test_quoted_newlines_in_a_csv_larger_than_pyarrows_chunks_are_read(tmp_path:
     assert (result["n"], result["value"]) == (40_000, pytest.approx(expected, rel=1e-12))
 
 
+@pytest.mark.parametrize("row", [b"1" * (1 << 21), b"1,2," * (1 << 19)])
+def test_a_wrong_csv_row_longer_than_pyarrows_block_is_named(cli, tmp_path: Path, row: bytes) -> None:
+    """A row of the wrong width longer than pyarrow's 1 MiB block ended in pyarrow's words: "straddling object
+    straddles two block boundaries (try to increase block size?)", without the line or what is wrong with it."""
+    path = write(tmp_path / "p.csv", b"pred,target\n1,2\n" + row + b"\n3,4\n")
+    run = cli("eval", path, "-l", "mse")
+    fields = row.count(b",") + 1
+    expected = f"error: cannot read '{path}' as CSV: line 3 (row 1; 0-based): Expected 2 columns, got {fields}: "
+    assert (run.code, run.err.count("\n")) == (3, 1)
+    assert run.err.startswith(expected)
+    assert "straddl" not in run.err
+
+
 @pytest.mark.parametrize("name", ["p.csv", "p.csv.gz", "-"])
 def test_a_quoted_value_never_closed_is_an_error_not_rows_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str

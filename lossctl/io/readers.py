@@ -1128,10 +1128,12 @@ class _CsvSource(_TextSource):
         )
 
     def _parse_error(self, block: pa.Buffer, offset: int, columns: list[str], error: pa.ArrowInvalid) -> InputError:
-        """Say which line is wrong: pyarrow numbers rows only when it parses on one thread, so parse again."""
+        """Say which line is wrong: pyarrow numbers rows only when it parses on one thread, so parse again, as one
+        pyarrow block: in blocks of its own size, a wrong row longer than one of them says only that it straddles
+        two, and pyarrow's words for it ("try to increase block size?") name an option lossctl users do not have."""
         message = _first_line(error)
         try:
-            self._read_csv(block, columns, use_threads=False, whole=_straddles(error))
+            self._read_csv(block, columns, use_threads=False, whole=True)
         except pa.ArrowInvalid as again:
             message = _first_line(again)
         found = re.match(r"CSV parse error: Row #(\d+): (.*)", message)
