@@ -135,6 +135,15 @@ class NotAnArray(InputError):
             raise NotAnArray(f"'{name}' is a polars {kind}, which holds no values until it is computed; {fix}")
 
 
+class EmptyVectors(InputError):
+    """A vector column whose rows hold no values (``[]`` in every row, an array of shape ``(rows, 0)``): the mean
+    over a row's elements would be NaN, and a loss over K classes or D outputs has none. ``name`` is as the
+    message spells it (``column 'pred'``, ``'y_pred'``); ``row`` the first row holding an empty vector."""
+
+    def __init__(self, name: str, row: int) -> None:
+        super().__init__(f"{name} holds empty vectors (row {row} has no values); a vector needs at least one value")
+
+
 class DecimalCommas(InputError):
     """Text numbers written with a decimal comma that no reader parsed (a CSV read without ``--decimal ,``, or
     strings of JSON Lines or Parquet). The converter does not know whether ``--decimal ,`` was given: with it,

@@ -2166,3 +2166,20 @@ def test_a_message_about_1000_columns_lists_20_of_them(cli, write, args: list[st
     assert "x_19', ... (1000 columns)" in run.err or "x_19, ... (1000 columns)" in run.err
     assert "x_20" not in run.err and len(run.err) < 600
     assert run.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce_logits", "cross_entropy", "asymmetric", "dice"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.csv", "pred,target\n,[]\n[],[]\n"),
+        ("p.jsonl", '{"pred": null, "target": []}\n{"pred": [], "target": []}\n'),
+    ],
+)
+def test_empty_vectors_are_an_input_error(cli, write, loss: str, name: str, text: str) -> None:
+    """Vectors of no values ([] in every row) were scored: mse said "the loss overflows float64 ... rescale the
+    inputs" after a "Mean of empty slice" warning, cross_entropy and bce_logits ended in an internal error (exit 4,
+    "zero-size array to reduction operation minimum"), and asymmetric and dice reported 0."""
+    run = cli("eval", write(name, text), "-l", loss, "--pred", "pred", "--target", "target")
+    expected = "error: column 'target' holds empty vectors (row 0 has no values); a vector needs at least one value\n"
+    assert (run.code, run.out, run.err) == (3, "", expected)
