@@ -191,7 +191,9 @@ def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -
 
 def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, level: float) -> dict[str, float] | None:
     """``value -+ z sqrt(g^T Cov g)``, z the standard normal quantile at ``(1 + level) / 2``; ``None`` when the
-    gradient or the covariance is missing, or the variance is not finite."""
+    gradient or the covariance is missing, or the variance is not finite. z is taken as minus the quantile at
+    ``(1 - level) / 2``, which stays above 0 for every level below 1, where ``(1 + level) / 2`` rounds to 1 for a
+    level within 1.1e-16 of 1 (``--ci 0.9999999999999999``, an internal error from ``inv_cdf(1.0)``)."""
     if grad is None or cov is None or not np.isfinite(grad).all():
         return None
     from statistics import NormalDist  # only for --ci: it imports fractions and decimal
@@ -200,7 +202,7 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
         variance = max(float(grad @ cov @ grad), 0.0)
     if not math.isfinite(variance):  # losses near the top of float64: their squares overflow
         return None
-    half = NormalDist().inv_cdf((1 + level) / 2) * math.sqrt(variance)
+    half = -NormalDist().inv_cdf((1 - level) / 2) * math.sqrt(variance)
     return {"low": value - half, "high": value + half, "level": level}
 
 
