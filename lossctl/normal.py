@@ -17,6 +17,7 @@ Golub & LeVeque's pairwise update (1979): no catastrophic cancellation, whatever
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ from lossctl.report import group_text
 
 # Relative step of the central differences that give the finalizer's gradient (:func:`gradients`).
 _STEP = 5e-4
+# One output's label under multioutput=raw: the loss's label, then [k] (and, in compare, ' delta').
+_OUTPUT_LABEL = re.compile(r"(.*)\[\d+\](.*)")
 
 
 def chunk_moments(
@@ -242,11 +245,19 @@ class NoInterval:
         self._missing.setdefault((label, reason), []).append(group)
 
     def notices(self) -> list[str]:
-        messages = []
+        """One line per loss and reason; the outputs of ``multioutput=raw`` (``mse[0]`` ... ``mse[999]``, or
+        ``mse[0] delta`` in ``compare``) missing theirs for the same reason share one line, not one each."""
+        lines: dict[tuple[str, str, str], list[str]] = {}
         for (label, reason), groups in self._missing.items():
             named = [g for g in groups if g is not None]
             where = ["the overall value"] if None in groups else []
             if named:
                 where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {group_text(named[0])})")
-            messages.append(f"{label}: no confidence interval for {' and '.join(where)}: {reason}")
+            output = _OUTPUT_LABEL.fullmatch(label)
+            loss = output.group(1) + output.group(2) if output else label
+            lines.setdefault((loss, " and ".join(where), reason), []).append(label)
+        messages = []
+        for (_, places, why), labels in lines.items():
+            shown = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({len(labels)} outputs)"
+            messages.append(f"{shown}: no confidence interval for {places}: {why}")
         return messages

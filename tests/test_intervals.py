@@ -457,3 +457,20 @@ def test_a_normal_interval_at_a_level_next_to_1(cli: Any, write: Any, command: s
     se = np.std([0.0, 1.0, 4.0], ddof=1) / np.sqrt(3)
     expected = [5 / 3 - z * se, 5 / 3 + z * se]
     assert [result["ci"]["low"], result["ci"]["high"]] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(("command", "label"), [("eval", "mse[{}]"), ("compare", "mse[{}] delta")])
+def test_outputs_without_an_interval_share_one_notice(cli: Any, write: Any, command: str, label: str) -> None:
+    """One row of 300 outputs under multioutput=raw printed 300 notices, one per output, where the groups of a
+    --by share one ("for 300 groups (first: ...)")."""
+    names = [f"p{k}" for k in range(300)] + [f"t{k}" for k in range(300)]
+    path = write("p.csv", ",".join(names) + "\n" + ",".join(["1"] * 300 + ["2"] * 300) + "\n")
+    files = [path, path] if command == "compare" else [path]
+    args = ["-l", "mse:multioutput=raw,mae", "--pred", "p*", "--target", "t*", "--ci", "0.9", "-f", "csv"]
+    run = cli(command, *files, *args)
+    assert run.code == 0
+    reason = "no confidence interval for the overall value: fewer than 2 rows"
+    first, last = label.format(0), label.format(299)
+    mae = "mae delta" if command == "compare" else "mae"
+    expected = [f"notice: {first} to {last} (300 outputs): {reason}", f"notice: {mae}: {reason}"]
+    assert run.err.splitlines() == expected
