@@ -28,8 +28,8 @@ from lossctl.report import group_text
 
 # Relative step of the central differences that give the finalizer's gradient (:func:`gradients`).
 _STEP = 5e-4
-# One output's label under multioutput=raw: the loss's label, then [k] (and, in compare, ' delta').
-_OUTPUT_LABEL = re.compile(r"(.*)\[\d+\](.*)")
+# The output's index in a label under multioutput=raw: the loss's label, then [k] (then, in compare, ' delta').
+_OUTPUT_INDEX = re.compile(r"\[\d+\]")
 
 
 def chunk_moments(
@@ -245,19 +245,27 @@ class NoInterval:
         self._missing.setdefault((label, reason), []).append(group)
 
     def notices(self) -> list[str]:
-        """One line per loss and reason; the outputs of ``multioutput=raw`` (``mse[0]`` ... ``mse[999]``, or
-        ``mse[0] delta`` in ``compare``) missing theirs for the same reason share one line, not one each."""
+        """One line per loss and reason: the outputs of ``multioutput=raw`` (``mse[0]`` ... ``mse[999]``, or
+        ``mse[0] delta`` in ``compare``) and the models (``mse@a``, ``mse@b``) missing theirs for the same reason
+        share one line, as a loss's groups do, not one each."""
         lines: dict[tuple[str, str, str], list[str]] = {}
         for (label, reason), groups in self._missing.items():
             named = [g for g in groups if g is not None]
             where = ["the overall value"] if None in groups else []
             if named:
                 where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {group_text(named[0])})")
-            output = _OUTPUT_LABEL.fullmatch(label)
-            loss = output.group(1) + output.group(2) if output else label
+            loss = _OUTPUT_INDEX.sub("", label.partition("@")[0], count=1)
             lines.setdefault((loss, " and ".join(where), reason), []).append(label)
         messages = []
         for (_, places, why), labels in lines.items():
-            shown = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({len(labels)} outputs)"
+            shown = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({_results(labels)})"
             messages.append(f"{shown}: no confidence interval for {places}: {why}")
         return messages
+
+
+def _results(labels: list[str]) -> str:
+    """``1000 outputs``, ``3 models``, or ``6 results`` where both vary, for the labels of one loss."""
+    losses = {label.partition("@")[0] for label in labels}
+    models = {label.partition("@")[2] for label in labels}
+    noun = "results" if len(losses) > 1 and len(models) > 1 else "outputs" if len(losses) > 1 else "models"
+    return f"{len(labels)} {noun}"

@@ -840,3 +840,19 @@ def test_model_for_losses_without_a_pred_role_is_a_usage_error(cli, write) -> No
     run = cli("eval", data, "-l", "cosine_embedding", "--col", "anchor=a", "--col", "other=o", "--model", "m=x")
     assert (run.code, run.out) == (2, "")
     assert run.err == "error: --model m=x: no selected loss reads the role 'pred' (they read anchor, other, target)\n"
+
+
+def test_many_models_share_one_notice_per_loss(cli, write) -> None:
+    """A --model glob of 300 probability columns under bce_logits printed 300 'look like probabilities' notices, and
+    with --ci on one row 300 'no confidence interval' notices, one per model; now one line per loss each."""
+    names = [f"m{k}" for k in range(300)]
+    path = write("p.csv", ",".join([*names, "target"]) + "\n" + ",".join(["0.25"] * 300 + ["1"]) + "\n")
+    run = cli("eval", path, "--model", "m*", "--target", "target", "-l", "bce_logits", "--ci", "0.9", "-f", "csv")
+    assert run.code == 0
+    listed = ", ".join(f"'m{k}'" for k in range(20)) + ", ... (300 columns)"
+    assert run.err.splitlines() == [
+        f"notice: bce_logits: the predictions in {listed} look like probabilities (every value is in [0, 1]), but "
+        "bce_logits takes logits; for probabilities use bce",
+        "notice: bce_logits@m0 to bce_logits@m299 (300 models): no confidence interval for the overall value: "
+        "fewer than 2 rows",
+    ]
