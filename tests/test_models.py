@@ -856,3 +856,19 @@ def test_many_models_share_one_notice_per_loss(cli, write) -> None:
         "notice: bce_logits@m0 to bce_logits@m299 (300 models): no confidence interval for the overall value: "
         "fewer than 2 rows",
     ]
+
+
+def test_a_loss_notice_shared_by_models_is_one_line(cli, write) -> None:
+    """bce's clipping notice was printed once per model: 300 lines for a --model glob of 300 columns. The same
+    notice is now one line naming the other models; a notice whose numbers differ stays the model's own."""
+    names = [f"m{k}" for k in range(300)]
+    rows = [",".join(["1"] * 300 + ["1"]), ",".join(["0"] * 299 + ["0.5", "0"])]
+    path = write("p.csv", ",".join([*names, "target"]) + "\n" + "\n".join(rows) + "\n")
+    run = cli("eval", path, "--model", "m*", "--target", "target", "-l", "bce", "-f", "csv")
+    assert run.code == 0
+    clipped = "had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as scikit-learn)"
+    others = ", ".join(f"m{k}" for k in range(1, 21)) + ", ... (298 models)"
+    assert run.err.splitlines() == [
+        f"notice: bce@m0: 2 rows {clipped}; the same for 298 more models ({others})",
+        f"notice: bce@m299: 1 row {clipped}",
+    ]
