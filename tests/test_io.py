@@ -1559,3 +1559,16 @@ def test_streamed_blocks_are_in_memory_arrow_owns(tmp_path: Path) -> None:
     for run in runs:
         out, err = run.communicate(timeout=120)
         assert (run.returncode, out, err) == (0, b"1.0\n", b"")
+
+
+def test_reading_some_of_20000_columns_does_not_look_each_up_in_a_list(tmp_path: Path) -> None:
+    """The columns to read were each looked up in the list of the file's columns: for the 10,000 logit columns of a
+    cross_entropy 0.6 s of a 1.6 s run (quadratic: 2.4 s at 20,000), before any row was read."""
+    import time
+
+    names = [f"c{k}" for k in range(20_000)]
+    text = ",".join(names) + "\n" + ",".join(["1"] * 20_000) + "\n"
+    source = open_input(write(tmp_path / "wide.csv", text.encode()))
+    start = time.perf_counter()
+    assert source._wanted(names) == names
+    assert time.perf_counter() - start < 0.3

