@@ -1572,3 +1572,16 @@ def test_reading_some_of_20000_columns_does_not_look_each_up_in_a_list(tmp_path:
     start = time.perf_counter()
     assert source._wanted(names) == names
     assert time.perf_counter() - start < 0.3
+
+
+def test_reading_5000_columns_of_parquet_is_not_quadratic(tmp_path: Path) -> None:
+    """Each column to read was looked up in the file's ``schema.names``, a new list at every call: 10,000 columns
+    of a cross_entropy took 10 s to read one Parquet file (21 s for a folder of two), now 1.2 s."""
+    import time
+
+    names = [f"c{k}" for k in range(5000)]
+    pq.write_table(pa.table({name: [1.0] for name in names}), tmp_path / "wide.parquet")
+    source = open_input(str(tmp_path / "wide.parquet"))
+    start = time.perf_counter()
+    assert source.read(names).num_columns == 5000
+    assert time.perf_counter() - start < 0.8

@@ -331,8 +331,9 @@ class _ParquetSource(Source):
             except KeyError:  # pyarrow's answer to a dictionary column the file lacks: the check below names it
                 parquet = self._open(index)
             schema = parquet.schema_arrow
+            names = set(schema.names)  # once: each .names makes a new list (10,000 columns took 8 s)
             for name in columns:
-                if name not in schema.names:
+                if name not in names:
                     raise column_not_found(name, schema.names, _where(file))
                 check_same_kind(name, schema.field(name).type, file, first.field(name).type, self._files[0])
             yield file, parquet
