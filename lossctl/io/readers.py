@@ -447,7 +447,8 @@ class _ArrowSource(Source):
     def _all(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
         """Every record batch, with ``columns`` only. A stream checked to end with its end marker at the open
         ends so no more when read (rewritten in place meanwhile) is cut short: an error, not fewer rows."""
-        reader, tail = self._open(sorted(self.columns.index(name) for name in columns))
+        position = {name: index for index, name in enumerate(self.columns)}  # not list.index, once per column
+        reader, tail = self._open(sorted(position[name] for name in columns))
         rows = 0
         with _reading(self.path, "arrow"):
             if isinstance(reader, pa.ipc.RecordBatchFileReader):
@@ -1221,7 +1222,7 @@ class _JsonLinesSource(_TextSource):
         if columns is None:
             return table
         # A key absent from every line of this block is a column of nulls here, not an error.
-        names = self._names(table, block, offset)
+        names = set(self._names(table, block, offset))  # a set: 10,000 keys looked up in their list took 0.6 s
         table = pa.table({name: table.column(name) if name in names else pa.nulls(table.num_rows) for name in columns})
         self._check_utf8(table, block, offset)
         return self._long_integers_as_text(table, block)
