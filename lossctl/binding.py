@@ -220,7 +220,7 @@ def _one_value_roles(specs: Sequence[LossSpec], bound: Mapping[str, list[str]], 
         scalar = [spec.name for spec in specs if role in spec.role_names and spec.role(role).shape == "scalar"]
         if len(columns) > 1 and scalar:
             raise UsageError(
-                f"{given[role]} names {count(len(columns), 'column')} ({', '.join(map(show_name, columns))}), but "
+                f"{given[role]} names {count(len(columns), 'column')} ({format_columns(columns)}), but "
                 f"the role '{role}' of {scalar[0]} takes one value per row; name one column"
             )
 

@@ -263,7 +263,8 @@ def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Bindin
     """The baseline's binding with two models: the baseline's own columns and the candidate's, renamed."""
     model_roles = {role: cs for role, cs in binding.roles.items() if role not in DATA_ROLES}
     columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
-    missing = [c for c in columns if c not in candidate.columns]
+    available = set(candidate.columns)  # a set: 10,000 columns looked up in the list took 2.6 s
+    missing = [c for c in columns if c not in available]
     if missing:
         raise column_not_found(missing[0], candidate.columns, _names(baseline, candidate)[1])
     data_roles = {role: cs for role, cs in binding.roles.items() if role in DATA_ROLES}
@@ -288,7 +289,8 @@ def _aligned(
     """
     model_columns = [c.removeprefix(CANDIDATE) for c in _renamed(binding)]
     data = {c: role for role in DATA_ROLES for c in binding.roles.get(role, [])}
-    checked = [] if options.targets else [c for c in data if c in candidate.columns]
+    in_candidate = set(candidate.columns)  # a set: 10,000 columns looked up in the list took 2 s
+    checked = [] if options.targets else [c for c in data if c in in_candidate]
     base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
     key = options.join_key
     names = _names(opened.source, candidate)
@@ -299,7 +301,7 @@ def _aligned(
                 raise column_not_found(missing[0], source.columns, name)
     # Values a loss reads (the baseline's targets and weights, each model's predictions) are never a likely key.
     values = {*model_columns, *checked, *binding.value_columns, *([binding.weight] if binding.weight else [])}
-    shared = [] if key else [c for c in opened.source.columns if c in candidate.columns and c not in values]
+    shared = [] if key else [c for c in opened.source.columns if c in in_candidate and c not in values]
     if key is None:  # in lockstep, a column both files store in the same bytes is equal without a check
         from lossctl.io.stored import same_stored_columns
 
@@ -471,7 +473,7 @@ def _lockstep(
 
 def _beside(batch: pa.RecordBatch, rows: pa.Table) -> pa.RecordBatch:
     """``batch`` with ``rows``' columns appended, renamed ``candidate:...``."""
-    arrays = list(batch.columns) + [rows.column(name).combine_chunks() for name in rows.column_names]
+    arrays = list(batch.columns) + [column.combine_chunks() for column in rows.columns]
     names = list(batch.schema.names) + [CANDIDATE + name for name in rows.column_names]
     return pa.RecordBatch.from_arrays(arrays, names=names)
 

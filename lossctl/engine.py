@@ -33,6 +33,7 @@ from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
 from lossctl.errors import DomainError, InputError, NoRows, UsageError, option
 from lossctl.groups import GroupCoder
+from lossctl.io.columns import quoted_columns
 from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
 from lossctl.normal import GroupMoments, Moments, chunk_moments, run_moments
@@ -1231,7 +1232,7 @@ def _shaped(job: Job, role: str, array: np.ndarray) -> np.ndarray:
     if array.ndim == 1:
         return array.reshape(-1, 1)
     columns = job.roles[role]
-    names = ", ".join(f"'{c}'" for c in columns)
+    names = quoted_columns(columns)
     noun, verb = ("column", "holds") if len(columns) == 1 else ("columns", "hold")
     raise InputError(
         f"{job.request.spec.name}: {noun} {names} ({role}) {verb} "

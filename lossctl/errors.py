@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import IntEnum
 
+from lossctl.text import listing
+
 # Whether messages name options as the command line spells them (set by the CLI for its run, :func:`spelled_as_flags`).
 # Process-wide, not a context variable: the engine's worker threads and the reader thread raise errors too.
 _flags = False
@@ -133,6 +135,15 @@ class NotAnArray(InputError):
             raise NotAnArray(f"'{name}' is a polars {kind}, which holds no values until it is computed; {fix}")
 
 
+class EmptyVectors(InputError):
+    """A vector column whose rows hold no values (``[]`` in every row, an array of shape ``(rows, 0)``): the mean
+    over a row's elements would be NaN, and a loss over K classes or D outputs has none. ``name`` is as the
+    message spells it (``column 'pred'``, ``'y_pred'``); ``row`` the first row holding an empty vector."""
+
+    def __init__(self, name: str, row: int) -> None:
+        super().__init__(f"{name} holds empty vectors (row {row} has no values); a vector needs at least one value")
+
+
 class DecimalCommas(InputError):
     """Text numbers written with a decimal comma that no reader parsed (a CSV read without ``--decimal ,``, or
     strings of JSON Lines or Parquet). The converter does not know whether ``--decimal ,`` was given: with it,
@@ -201,7 +212,7 @@ class DomainError(InputError):
 
     def locate(self, loss: str, columns: list[str], row_offset: int) -> DomainError:
         """Return this error with the loss, the column names and the file's row numbers."""
-        names = ", ".join(f"'{c}'" for c in columns)
+        names = listing([f"'{c}'" for c in columns])
         column_word = "column" if len(columns) == 1 else "columns"
         where = f"{loss}: {column_word} {names} ({self.role})"
         return DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset, where)

@@ -29,6 +29,7 @@ from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest
 from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
+from lossctl.text import count, listing
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -383,14 +384,24 @@ def loss_notices(plan: Plan, outcome: Outcome, convention: str, names: Mapping[s
     """What each job's loss counted (clipped probabilities, ignored rows, degenerate samples), named
     ``LABEL@MODEL``, or ``LABEL in NAME`` for a model ``names`` maps to an input's name (``compare``'s two files)."""
     found: list[str] = []
+    # The same notice of one loss for several models (a --model glob of 300 columns): one line naming the other
+    # models, not one line each. A notice whose numbers differ between models stays each model's own.
+    same: dict[tuple[str, str], list[str]] = {}
     for j, job in enumerate(plan.jobs):
         aggregate = job.request.spec.aggregate_for(convention)
         if aggregate.notices:
-            model = job.model
-            where = job.request.label
-            if model is not None:
-                where += f" in {names[model]}" if names and model in names else f"@{model}"
-            found.extend(f"{where}: {message}" for message in aggregate.notices(outcome.stats[j], job.request.params))
+            model, label = job.model, job.request.label
+            messages = aggregate.notices(outcome.stats[j], job.request.params)
+            if model is None or (names and model in names):
+                where = label if model is None or not names else f"{label} in {names[model]}"
+                found.extend(f"{where}: {message}" for message in messages)
+                continue
+            for message in messages:
+                same.setdefault((label, message), []).append(model)
+    for (label, message), models in same.items():
+        others = models[1:]
+        more = f"; the same for {count(len(others), 'more model')} ({listing(others, 'models')})" if others else ""
+        found.append(f"{label}@{models[0]}: {message}{more}")
     return found
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lossctl.errors import UsageError, option
+from lossctl.io.columns import quoted_columns
 from lossctl.params import build_requests
 
 if TYPE_CHECKING:
@@ -67,19 +68,21 @@ class ProbabilityLook:
             self._looks[columns] = in_range and sums_to_one
 
     def notices(self) -> list[str]:
-        found = []
+        """One per loss and shape, naming every prediction binding that looked so: with ``--model 'm*'`` the
+        models' columns share one line (``'m0', 'm1', ... (300 columns)``), not one line each."""
+        found: dict[tuple[str, str, str | None], list[str]] = {}
         for columns, jobs in self._watched.items():
             if not (self._looks[columns] and self._width[columns]):
                 continue
-            names = ", ".join(f"'{c}'" for c in columns)
             shape = "every row sums to 1" if self._width[columns] > 1 else "every value is in [0, 1]"
-            twins = {job.request.spec.name: job.request.spec.on_probabilities for job in jobs}
-            for name, twin in twins.items():
-                found.append(
-                    f"{name}: the predictions in {names} look like probabilities ({shape}), but {name} "
-                    f"takes logits; for probabilities use {twin}{self._leaving(twin)}"
-                )
-        return found
+            for job in jobs:
+                named = found.setdefault((job.request.spec.name, shape, job.request.spec.on_probabilities), [])
+                named += [column for column in columns if column not in named]
+        return [
+            f"{name}: the predictions in {quoted_columns(columns)} look like probabilities ({shape}), but {name} "
+            f"takes logits; for probabilities use {twin}{self._leaving(twin)}"
+            for (name, shape, twin), columns in found.items()
+        ]
 
     def _leaving(self, twin: str | None) -> str:
         """`` with --convention lossctl`` when the loss advised is refused under this run's convention."""

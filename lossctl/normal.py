@@ -17,6 +17,7 @@ Golub & LeVeque's pairwise update (1979): no catastrophic cancellation, whatever
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ from lossctl.report import group_text
 
 # Relative step of the central differences that give the finalizer's gradient (:func:`gradients`).
 _STEP = 5e-4
+# The output's index in a label under multioutput=raw: the loss's label, then [k] (then, in compare, ' delta').
+_OUTPUT_INDEX = re.compile(r"\[\d+\]")
 
 
 def chunk_moments(
@@ -191,7 +194,9 @@ def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -
 
 def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, level: float) -> dict[str, float] | None:
     """``value -+ z sqrt(g^T Cov g)``, z the standard normal quantile at ``(1 + level) / 2``; ``None`` when the
-    gradient or the covariance is missing, or the variance is not finite."""
+    gradient or the covariance is missing, or the variance is not finite. z is taken as minus the quantile at
+    ``(1 - level) / 2``, which stays above 0 for every level below 1, where ``(1 + level) / 2`` rounds to 1 for a
+    level within 1.1e-16 of 1 (``--ci 0.9999999999999999``, an internal error from ``inv_cdf(1.0)``)."""
     if grad is None or cov is None or not np.isfinite(grad).all():
         return None
     from statistics import NormalDist  # only for --ci: it imports fractions and decimal
@@ -200,7 +205,7 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
         variance = max(float(grad @ cov @ grad), 0.0)
     if not math.isfinite(variance):  # losses near the top of float64: their squares overflow
         return None
-    half = NormalDist().inv_cdf((1 + level) / 2) * math.sqrt(variance)
+    half = -NormalDist().inv_cdf((1 - level) / 2) * math.sqrt(variance)
     return {"low": value - half, "high": value + half, "level": level}
 
 
@@ -240,11 +245,27 @@ class NoInterval:
         self._missing.setdefault((label, reason), []).append(group)
 
     def notices(self) -> list[str]:
-        messages = []
+        """One line per loss and reason: the outputs of ``multioutput=raw`` (``mse[0]`` ... ``mse[999]``, or
+        ``mse[0] delta`` in ``compare``) and the models (``mse@a``, ``mse@b``) missing theirs for the same reason
+        share one line, as a loss's groups do, not one each."""
+        lines: dict[tuple[str, str, str], list[str]] = {}
         for (label, reason), groups in self._missing.items():
             named = [g for g in groups if g is not None]
             where = ["the overall value"] if None in groups else []
             if named:
                 where.append(f"{len(named)} group{'s' if len(named) > 1 else ''} (first: {group_text(named[0])})")
-            messages.append(f"{label}: no confidence interval for {' and '.join(where)}: {reason}")
+            loss = _OUTPUT_INDEX.sub("", label.partition("@")[0], count=1)
+            lines.setdefault((loss, " and ".join(where), reason), []).append(label)
+        messages = []
+        for (_, places, why), labels in lines.items():
+            shown = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({_results(labels)})"
+            messages.append(f"{shown}: no confidence interval for {places}: {why}")
         return messages
+
+
+def _results(labels: list[str]) -> str:
+    """``1000 outputs``, ``3 models``, or ``6 results`` where both vary, for the labels of one loss."""
+    losses = {label.partition("@")[0] for label in labels}
+    models = {label.partition("@")[2] for label in labels}
+    noun = "results" if len(losses) > 1 and len(models) > 1 else "outputs" if len(losses) > 1 else "models"
+    return f"{len(labels)} {noun}"

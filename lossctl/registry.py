@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
-from lossctl.errors import InputError, NotAnArray, UsageError, option
+from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.text import count, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
@@ -673,6 +673,8 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...], row_offset: i
     if array.ndim not in ndims:
         shapes = " or ".join({1: "a 1-D array", 2: "a 2-D array (rows x values)"}[n] for n in ndims)
         raise InputError(f"'{name}' must be {shapes}, got shape {array.shape}")
+    if array.ndim == 2 and array.shape[1] == 0 and len(array):
+        raise EmptyVectors(f"'{name}'", row_offset)
     bad = ~np.isfinite(array)
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(array), -1).any(axis=1))

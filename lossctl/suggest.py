@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl.errors import InputError, NoRows
+from lossctl.io.columns import quoted_columns
 from lossctl.labels import KeyCodes, is_text_labels
 from lossctl.text import count
 
@@ -403,7 +404,7 @@ def suggest(
     if not usable.any():
         where = "standard input" if opened.source.path == "-" else f"'{opened.source.path}'"
         used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
-        names = ", ".join(f"'{c}'" for c in used)
+        names = quoted_columns(used)
         raise InputError(
             f"{where} has no row without missing or infinite values in {names} ({count(rows, 'row')} read); "
             "nothing to base advice on"

@@ -1,11 +1,24 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
 the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
-read as people write them."""
+read as people write them; and lists of names cut short, so that a message about a 1,000-column file stays
+a readable line."""
+
+from collections.abc import Sequence
+
+# Beyond this many names a list in a message is cut (``a, b, ... (1000 columns)``).
+_MAX_LISTED = 20
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """``count(1, "row")`` is ``1 row``; ``count(2, "row")`` is ``2 rows``; ``plural`` where ``s`` is not it."""
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
+
+
+def listing(names: Sequence[str], noun: str = "columns") -> str:
+    """``names`` joined by commas, the first 20 only when there are more, then their number: ``a, b, ... (1000
+    columns)``. The caller quotes and escapes each name as its message spells them."""
+    shown = ", ".join(names[:_MAX_LISTED])
+    return shown if len(names) <= _MAX_LISTED else f"{shown}, ... ({len(names)} {noun})"
 
 
 def shown_value(data: object) -> str:

@@ -9,6 +9,7 @@ import inspect
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -1488,3 +1489,18 @@ def test_a_parameter_given_as_text_from_python_is_said_to_be_text() -> None:
     ):
         lossctl.get("huber")([1.0], [0.5], delta="2")
     assert lossctl.get("huber")([1.0], [0.5], delta=2) == 0.125
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce_logits", "cross_entropy", "asymmetric", "dice"])
+def test_arrays_of_empty_vectors_are_an_input_error(loss: str) -> None:
+    """A (rows, 0) array was scored (mse: "not a finite number (a float64 overflow)", asymmetric and dice: 0.0), and
+    evaluate() let pyarrow's ArrowInvalid out ("list_size needs to be a strict positive integer")."""
+    empty = np.zeros((2, 0))
+    expected = "holds empty vectors (row 0 has no values); a vector needs at least one value"
+    with pytest.raises(lossctl.InputError, match=rf"^'target' {re.escape(expected)}$"):
+        lossctl.get(loss)(empty, empty)
+    with pytest.raises(lossctl.InputError, match=rf"^'y_true' {re.escape(expected)}$"):
+        lossctl.evaluate(y_true=empty, y_pred=empty, losses=[loss])
+    metric = lossctl.Metric(loss)
+    with pytest.raises(lossctl.InputError, match=re.escape(expected)):
+        metric.update(empty, empty)

@@ -2147,3 +2147,39 @@ WIDE = (
 def test_shapes_of_bound_columns(cli, write, args: list[str], code: int) -> None:
     run = cli("eval", write("p.csv", WIDE), *args, "-f", "json")
     assert run.code == code and "internal error" not in run.err, run.err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-l", "nll"], "nll: columns 'x_0', 'x_1', 'x_2', 'x_3', 'x_4', 'x_5', 'x_6', 'x_7', 'x_8', 'x_9', 'x_10', "),
+        (["-l", "ranknet", "--col", "qid=qid"], "--pred x_* names 1000 columns (x_0, x_1, x_2, x_3, x_4, x_5, x_6, "),
+    ],
+)
+def test_a_message_about_1000_columns_lists_20_of_them(cli, write, args: list[str], expected: str) -> None:
+    """A message naming a role's columns named every one: 1,000 logit columns made a 15 kB error line."""
+    header = ",".join(f"x_{k}" for k in range(1000))
+    path = write("p.csv", f"{header},target,qid\n" + ",".join(["0.5"] * 1000) + ",1,0\n")
+    run = cli("eval", path, *args, "--pred", "x_*", "--target", "target")
+    assert run.code in (2, 3)
+    assert run.err.startswith("error: " + expected)
+    assert "x_19', ... (1000 columns)" in run.err or "x_19, ... (1000 columns)" in run.err
+    assert "x_20" not in run.err and len(run.err) < 600
+    assert run.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce_logits", "cross_entropy", "asymmetric", "dice"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.csv", "pred,target\n,[]\n[],[]\n"),
+        ("p.jsonl", '{"pred": null, "target": []}\n{"pred": [], "target": []}\n'),
+    ],
+)
+def test_empty_vectors_are_an_input_error(cli, write, loss: str, name: str, text: str) -> None:
+    """Vectors of no values ([] in every row) were scored: mse said "the loss overflows float64 ... rescale the
+    inputs" after a "Mean of empty slice" warning, cross_entropy and bce_logits ended in an internal error (exit 4,
+    "zero-size array to reduction operation minimum"), and asymmetric and dice reported 0."""
+    run = cli("eval", write(name, text), "-l", loss, "--pred", "pred", "--target", "target")
+    expected = "error: column 'target' holds empty vectors (row 0 has no values); a vector needs at least one value\n"
+    assert (run.code, run.out, run.err) == (3, "", expected)

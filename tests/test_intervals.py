@@ -438,3 +438,39 @@ def test_a_notice_of_no_interval_spells_the_key_as_the_command_line_does(cli: An
         run.err.splitlines()[-1]
         == "notice: mse: no confidence interval for 1 group (first: g=(missing), b=true): fewer than 2 rows"
     )
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_normal_interval_at_a_level_next_to_1(cli: Any, write: Any, command: str) -> None:
+    """``--ci 0.9999999999999999`` is below 1, but ``(1 + level) / 2`` rounds to 1.0: the normal quantile of it
+    ended the run as an internal error (exit 4, "StatisticsError: p must be in the range 0.0 < p < 1.0")."""
+    path = write("p.csv", "pred,target\n1,1\n2,3\n3,5\n")
+    level = "0.9999999999999999"
+    files = [path, path] if command == "compare" else [path]
+    run = cli(command, *files, "-l", "mse", "--ci", level, "--format", "json", "-q")
+    assert (run.code, run.err) == (0, "")
+    result = json.loads(run.out)["results"][0]
+    if command == "compare":  # the deltas are all 0: an interval of width 0
+        assert result["ci"] == {"low": 0.0, "high": 0.0, "level": float(level)}
+        return
+    z = -NormalDist().inv_cdf((1 - float(level)) / 2)  # 8.29
+    se = np.std([0.0, 1.0, 4.0], ddof=1) / np.sqrt(3)
+    expected = [5 / 3 - z * se, 5 / 3 + z * se]
+    assert [result["ci"]["low"], result["ci"]["high"]] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(("command", "label"), [("eval", "mse[{}]"), ("compare", "mse[{}] delta")])
+def test_outputs_without_an_interval_share_one_notice(cli: Any, write: Any, command: str, label: str) -> None:
+    """One row of 300 outputs under multioutput=raw printed 300 notices, one per output, where the groups of a
+    --by share one ("for 300 groups (first: ...)")."""
+    names = [f"p{k}" for k in range(300)] + [f"t{k}" for k in range(300)]
+    path = write("p.csv", ",".join(names) + "\n" + ",".join(["1"] * 300 + ["2"] * 300) + "\n")
+    files = [path, path] if command == "compare" else [path]
+    args = ["-l", "mse:multioutput=raw,mae", "--pred", "p*", "--target", "t*", "--ci", "0.9", "-f", "csv"]
+    run = cli(command, *files, *args)
+    assert run.code == 0
+    reason = "no confidence interval for the overall value: fewer than 2 rows"
+    first, last = label.format(0), label.format(299)
+    mae = "mae delta" if command == "compare" else "mae"
+    expected = [f"notice: {first} to {last} (300 outputs): {reason}", f"notice: {mae}: {reason}"]
+    assert run.err.splitlines() == expected

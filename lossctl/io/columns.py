@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lossctl.errors import InputError, UsageError
+from lossctl.text import listing
 
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "pred": ("pred", "prediction", "y_pred", "yhat", "score", "prob", "logit"),
@@ -63,10 +64,12 @@ def show_name(name: str) -> str:
 
 def format_columns(available: Sequence[str]) -> str:
     """The ``id, pred, target`` list used in error messages, shortened for very wide files."""
-    shown = ", ".join(show_name(name) for name in available[:_MAX_LISTED])
-    if len(available) <= _MAX_LISTED:
-        return shown
-    return f"{shown}, ... ({len(available)} columns)"
+    return listing([show_name(name) for name in available])
+
+
+def quoted_columns(names: Sequence[str]) -> str:
+    """The ``'x1', 'y1'`` list naming the columns a message is about, shortened for very wide roles."""
+    return listing([f"'{show_name(name)}'" for name in names])
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl import arrow
-from lossctl.errors import DecimalCommas, InputError, option
+from lossctl.errors import DecimalCommas, EmptyVectors, InputError, option
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
 from lossctl.text import count, written_number
@@ -458,10 +458,12 @@ def to_float64_matrix(
         raise ValueError(f"expected one array per column, got {len(arrays)} arrays for columns {list(columns)}")
     if len(arrays) == 1:
         array, column = arrays[0], columns[0]
-        if _is_list(array.type):
-            return _list_matrix(array, column, row_offset)
-        if is_text_type(array.type) and _looks_like_json_arrays(array):
-            return _json_matrix(array, column, row_offset)
+        if _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array)):
+            matrix, missing = (_list_matrix if _is_list(array.type) else _json_matrix)(array, column, row_offset)
+            if matrix.shape[1] == 0 and (missing is None or not missing.all()):
+                first = 0 if missing is None else int(np.argmin(missing))
+                raise EmptyVectors(f"column '{column}'", first + row_offset)
+            return matrix, missing
         values, missing = to_float64(array, column, row_offset)
         return values.reshape(-1, 1), missing
     rows = len(arrays[0])

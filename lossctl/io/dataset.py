@@ -293,8 +293,9 @@ class ParquetDataset(Source):
         """The file has the columns, each numeric as in the first file or text as there (:func:`check_same_kind`)."""
         schema = self._open(index).schema_arrow
         first = self._schema
+        names = set(schema.names)  # once: each .names makes a new list (10,000 columns took 8 s)
         for name in columns:
-            if name not in schema.names:
+            if name not in names:
                 raise column_not_found(name, schema.names, self.listing.names[index])
             kind, first_kind = schema.field(name).type, first.field(name).type
             check_same_kind(name, kind, self.listing.names[index], first_kind, self.listing.names[0])

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.arrow import plain_column
-from lossctl.errors import InputError, NotAnArray, UsageError, option
-from lossctl.io.columns import show_name
+from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
+from lossctl.io.columns import quoted_columns, show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_kind, concat_parts
 from lossctl.io.readers import Source, open_input
@@ -182,7 +182,7 @@ def _parts(source: Source) -> list[Source]:
 
 def _named(names: list[str]) -> str:
     """Columns in a sentence: ``the column 'x'``, ``the columns 'x', 'y'``."""
-    listed = ", ".join(f"'{show_name(name)}'" for name in names)
+    listed = quoted_columns(names)
     return f"the column {listed}" if len(names) == 1 else f"the columns {listed}"
 
 
@@ -225,6 +225,10 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         raise InputError(
             f"'{name}' must be a 1-D array or a 2-D array (rows x values) of numbers or labels, got {shape}"
         )
+    if array.ndim == 2 and array.shape[1] == 0:  # Arrow has no fixed-size lists of 0 values
+        if len(array):
+            raise EmptyVectors(f"'{name}'", 0)
+        return pa.array([], pa.float64())
     if array.ndim == 2:
         flat = np.ascontiguousarray(array).reshape(-1)
         return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
