@@ -51,8 +51,6 @@ def _same_width(loss: str, **embeddings: np.ndarray) -> None:
                 f"{loss}: '{first}' has {count(width, 'column')} but '{role}' has {array.shape[1]}; "
                 "the embeddings must have the same width"
             )
-    if width == 0:
-        raise InputError(f"{loss}: the embeddings have no columns")
 
 
 def _norms(rows: np.ndarray, p: float = 2.0) -> np.ndarray:
