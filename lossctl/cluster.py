@@ -5,14 +5,16 @@ ranges at row-group boundaries within a file, about :data:`ROWS_PER_PART` rows e
 tasks, :data:`TASKS_PER_THREAD` for each worker thread of the cluster. A task opens its rows itself, from a local
 disk the workers share or from an object store, and runs the same engine as a local run
 (:func:`lossctl.engine.run`) with its first row's number in the whole input, so bootstrap counts and sampled rows
-are those of one pass; in the worker it sets lossctl's allocators and Arrow's thread pool as the command line has
-them (:func:`~lossctl.threads.arrow_uses_every_core`). It sends back statistics, not rows: the outcome vectors
+are those of one pass. It sends back statistics, not rows: the outcome vectors
 overall, per group (keyed by the group's values), per bootstrap replicate, and the few per-row losses the table's
 quantiles need. The client merges them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them
 as a local run does, so values and intervals equal the local engine's to float64 rounding.
 
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
-``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost
+``--workers N`` processes (default: one per core) is started for the run and closed after it. Only the workers of
+that local cluster are set up as lossctl's own processes (:func:`_own_workers`: lossctl's allocators, Arrow's
+thread pool over every core, prints to stderr); a joined cluster is the user's, and its workers keep their
+settings. A worker lost
 mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
 change. A task that finds bad data returns the error instead of raising it. Missing, infinite and out-of-domain
 values come back counted (:class:`~lossctl.engine.Refusals`) and the client merges every task's in input order, as
@@ -143,8 +145,6 @@ def run_part(
     pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
     ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
     """
-    tune_allocators()  # a worker process is lossctl's as the command line's is
-    arrow_uses_every_core()
     with _warnings_recorded() as warned:
         return _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags), warned
 
@@ -385,7 +385,7 @@ def _connect(options: Options) -> Iterator[Any]:
         with cluster, distributed.Client(cluster, set_as_default=False) as client:
             forget = tempfiles.at_signal(lambda: _end_workers(cluster), first=True)
             try:
-                client.register_plugin(_stdout_to_stderr(distributed))
+                client.register_plugin(_own_workers(distributed))
                 yield client
             finally:
                 forget()
@@ -405,17 +405,26 @@ def _end_workers(cluster: Any) -> None:
                 os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
-def _stdout_to_stderr(distributed: Any) -> Any:
-    """A worker plugin sending what the local cluster's workers print to stderr, as lossctl's process does with what
-    plugin code prints (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a
-    ``--plugin MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs
-    there, and a print at its import went into the JSON. Registered with the cluster, it also sets up the workers
-    that replace lost ones."""
+def _own_workers(distributed: Any) -> Any:
+    """A worker plugin making the local cluster's workers lossctl's own processes, as the command line's is; only
+    for the cluster lossctl starts (a joined cluster's workers are the user's, and keep their settings).
 
-    class StdoutToStderr(distributed.WorkerPlugin):
-        name = "lossctl-stdout-to-stderr"
+    - lossctl's allocators (:func:`~lossctl.memory.tune_allocators`).
+    - Arrow's thread pool over every core (:func:`~lossctl.threads.arrow_uses_every_core`): Dask starts its
+      workers with ``OMP_NUM_THREADS=1``, which Arrow takes for its pool's size.
+    - What the workers print goes to stderr, as lossctl's process does with what plugin code prints
+      (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a ``--plugin
+      MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs there,
+      and a print at its import went into the JSON.
+
+    Registered with the cluster, it also sets up the workers that replace lost ones."""
+
+    class OwnWorkers(distributed.WorkerPlugin):
+        name = "lossctl-own-workers"
 
         def setup(self, worker: Any) -> None:
+            tune_allocators()
+            arrow_uses_every_core()
             if sys.stdout is not None:
                 sys.stdout.flush()
             if sys.__stdout__ is not None:  # else the worker started without one: descriptor 1 is a file of its own
@@ -425,7 +434,7 @@ def _stdout_to_stderr(distributed: Any) -> Any:
             # Every warning of a task reaches the client (which shows each message once), as in lossctl's process
             warnings.simplefilter("always")
 
-    return StdoutToStderr()
+    return OwnWorkers()
 
 
 @contextmanager

@@ -9,6 +9,7 @@ local engine: values and intervals must agree to 1e-12 relative. These tests nee
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -278,25 +279,59 @@ def test_bootstrap_groups_and_gates_equal_the_local_engine(data: dict[str, str],
             ]
 
 
-def _arrow_threads() -> tuple[int, int, str | None]:
+def _worker_settings() -> tuple[str, int, str | None]:
     import pyarrow as pa
 
-    return pa.cpu_count(), len(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
+    return pa.default_memory_pool().backend_name, pa.cpu_count(), os.environ.get("OMP_NUM_THREADS")
 
 
-def test_tasks_decode_with_arrows_own_thread_pool(data: dict[str, str], scheduler: str) -> None:
-    """Dask starts its workers with OMP_NUM_THREADS=1, which Arrow reads as its pool's size; a lossctl task sets the
-    pool back to the worker's cores, as Arrow would size it anywhere else."""
+def test_a_joined_clusters_workers_keep_their_pool_and_arrow_threads(data: dict[str, str], scheduler: str) -> None:
+    """A joined cluster is the user's: every task switched its worker's Arrow pool to jemalloc, raised glibc's trim
+    and mmap thresholds and enlarged Arrow's thread pool for the life of the worker process. They stay as they were."""
     import distributed
 
     with distributed.Client(scheduler, set_as_default=False) as client:
+        before = client.run(_worker_settings)
         with distributed.get_task_stream(client=client) as stream:
             lossctl.evaluate(data["baseline"], losses="mse", engine="dask", scheduler=scheduler)
-        ran = sorted({task["worker"] for task in stream.data if str(task["key"]).startswith("lossctl-part-")})
-        assert ran
-        for pool, cores, omp in client.run(_arrow_threads, workers=ran).values():
-            assert omp == "1"  # what makes the test meaningful: Dask's setting
-            assert pool == cores
+        assert {task["worker"] for task in stream.data if str(task["key"]).startswith("lossctl-part-")} == set(before)
+        assert client.run(_worker_settings) == before
+    for _, threads, omp in before.values():  # Dask's settings, untouched by the tests before
+        assert (threads, omp) == (1, "1")
+
+
+RECORDING = """
+import os
+import numpy as np
+import pyarrow as pa
+from lossctl import register_loss
+
+
+@register_loss("recording", task="regression", summary="s", formula="f")
+def recording(target, pred):
+    with open({path!r}, "w") as file:
+        file.write(f"{{pa.default_memory_pool().backend_name}} {{pa.cpu_count()}} {{os.environ['OMP_NUM_THREADS']}}")
+    return np.abs(pred - target)
+"""
+
+
+def test_the_local_clusters_tasks_decode_with_arrows_own_thread_pool(tmp_path: Path) -> None:
+    """Dask starts its workers with OMP_NUM_THREADS=1, which Arrow reads as its pool's size; the workers of the
+    local cluster lossctl starts get the pool back to their cores, as Arrow would size it anywhere else, and
+    lossctl's allocators, as the command line has them."""
+    seen = tmp_path / "seen"
+    plugin = tmp_path / "recording.py"
+    plugin.write_text(RECORDING.format(path=str(seen)))
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 4.0]}), tmp_path / "ds" / f"{part}.parquet")
+    run = _cli("eval", str(tmp_path / "ds"), "-l", "recording", "--plugin", str(plugin), "-q", "--engine", "dask",
+               "--workers", "1")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    pool, threads, omp = seen.read_text().split()
+    assert (int(threads), omp) == (len(os.sched_getaffinity(0)), "1")
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default pool
+        assert pool == pa.jemalloc_memory_pool().backend_name
 
 
 def test_the_tasks_notice_counts_in_words(scheduler: str, tmp_path: Path) -> None:
