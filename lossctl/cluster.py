@@ -94,6 +94,12 @@ class Failure:
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
 Warned = list[tuple[type[Warning], str]]
 _task = threading.local()  # .warned: the list of the task this thread runs (None between tasks)
+# warnings.showwarning is the worker process's: the first task running in it routes it, the last one out puts back
+# the function it found (a joined cluster's worker is the user's).
+_routing_lock = threading.Lock()
+_routing = 0
+_shown_before: Callable[..., None] = warnings.showwarning
+_router: Callable[..., None] | None = None
 
 
 def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
@@ -109,21 +115,29 @@ def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
         warned.append((category if category.__module__ == "builtins" else UserWarning, str(message)))
         return None
 
-    showwarning.lossctl = True  # type: ignore[attr-defined]
     return showwarning
 
 
 @contextmanager
 def _warnings_recorded() -> Iterator[Warned]:
-    """The warnings raised in this thread during the block."""
-    if not getattr(warnings.showwarning, "lossctl", False):
-        warnings.showwarning = _route_warning(warnings.showwarning)
+    """The warnings raised in this thread during the block; ``warnings.showwarning`` is routed while tasks run
+    (:func:`_route_warning`) and put back after the last one (unless other code replaced it meanwhile)."""
+    global _routing, _shown_before, _router
+    with _routing_lock:
+        if not _routing:
+            _shown_before, _router = warnings.showwarning, _route_warning(warnings.showwarning)
+            warnings.showwarning = _router
+        _routing += 1
     warned: Warned = []
     _task.warned = warned
     try:
         yield warned
     finally:
         _task.warned = None
+        with _routing_lock:
+            _routing -= 1
+            if not _routing and warnings.showwarning is _router:
+                warnings.showwarning = _shown_before
 
 
 def run_part(

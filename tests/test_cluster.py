@@ -279,15 +279,19 @@ def test_bootstrap_groups_and_gates_equal_the_local_engine(data: dict[str, str],
             ]
 
 
-def _worker_settings() -> tuple[str, int, str | None]:
+def _worker_settings() -> tuple[str, int, str | None, str]:
+    import warnings
+
     import pyarrow as pa
 
-    return pa.default_memory_pool().backend_name, pa.cpu_count(), os.environ.get("OMP_NUM_THREADS")
+    shown = f"{warnings.showwarning.__module__}.{warnings.showwarning.__qualname__}"
+    return pa.default_memory_pool().backend_name, pa.cpu_count(), os.environ.get("OMP_NUM_THREADS"), shown
 
 
 def test_a_joined_clusters_workers_keep_their_pool_and_arrow_threads(data: dict[str, str], scheduler: str) -> None:
     """A joined cluster is the user's: every task switched its worker's Arrow pool to jemalloc, raised glibc's trim
-    and mmap thresholds and enlarged Arrow's thread pool for the life of the worker process. They stay as they were."""
+    and mmap thresholds and enlarged Arrow's thread pool for the life of the worker process, and left its
+    ``warnings.showwarning`` replaced by lossctl's router of the tasks' warnings. They stay as they were."""
     import distributed
 
     with distributed.Client(scheduler, set_as_default=False) as client:
@@ -296,8 +300,8 @@ def test_a_joined_clusters_workers_keep_their_pool_and_arrow_threads(data: dict[
             lossctl.evaluate(data["baseline"], losses="mse", engine="dask", scheduler=scheduler)
         assert {task["worker"] for task in stream.data if str(task["key"]).startswith("lossctl-part-")} == set(before)
         assert client.run(_worker_settings) == before
-    for _, threads, omp in before.values():  # Dask's settings, untouched by the tests before
-        assert (threads, omp) == (1, "1")
+    for _, threads, omp, shown in before.values():  # as Dask and Python set them, untouched by the tests before
+        assert (threads, omp, shown) == (1, "1", "warnings.showwarning")
 
 
 RECORDING = """
