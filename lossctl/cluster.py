@@ -33,6 +33,7 @@ import os
 import re
 import sys
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -179,6 +180,10 @@ def _run_part(
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
+            if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
+                raise _Cancelled
+    except _Cancelled:
+        return Failure(False, "cancelled")
     except Refused as refused:
         return Failure(False, str(refused), refused.refusals)
     except LossctlError as error:
@@ -191,6 +196,24 @@ def _run_part(
                 kept = sample.keys < np.uint64(sample_below)
                 sample.keys, sample.values = sample.keys[kept], sample.values[kept]
     return outcome
+
+
+class _Cancelled(Exception):
+    """The task was cancelled while it ran (:func:`_cancelled`)."""
+
+
+def _cancelled() -> bool:
+    """Whether the Dask task this thread runs was cancelled meanwhile: its run failed, was interrupted, or its
+    client is gone. Dask cannot stop a running task; one cancelled does not publish its ``--per-sample`` part,
+    which the client has removed, or is about to (:func:`_tasks_stopped`). False outside a Dask worker."""
+    try:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+
+        task = get_worker().state.tasks.get(thread_state.key)
+    except (ImportError, ValueError, AttributeError):
+        return False
+    return task is None or task.state == "cancelled"
 
 
 def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
@@ -629,52 +652,28 @@ def _distributed(
     if ship_file_plugins_by_value():
         shipped = tuple(ByValue(value) for value in shipped)
     with _connect(options) as client:
-        from distributed import as_completed
-
         workers = client.scheduler_info().get("workers", {})
         threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values()) or 1
         tasks = tasks_of(first.splits(ROWS_PER_PART, _batch_multiple(plan)), threads * TASKS_PER_THREAD)
         ranges = [(task[0][0], task[-1][1]) for task in tasks]
-        run_id = uuid.uuid4().hex[:12]
-        futures = [
-            client.submit(
-                run_part,
-                task,
-                inputs,
-                *shipped,
-                dataset.part(index) if dataset else None,
-                pairs,
-                sample_below,
-                flags_spelled(),
-                key=f"lossctl-part-{run_id}-{index}",
-                pure=False,
+        prefix = f"lossctl-part-{uuid.uuid4().hex[:12]}-"
+        with _tasks_stopped(client, prefix, _scheduler_address(options) is not None) as futures:
+            futures += (
+                client.submit(
+                    run_part,
+                    task,
+                    inputs,
+                    *shipped,
+                    dataset.part(index) if dataset else None,
+                    pairs,
+                    sample_below,
+                    flags_spelled(),
+                    key=f"{prefix}{index}",
+                    pure=False,
+                )
+                for index, task in enumerate(tasks)
             )
-            for index, task in enumerate(tasks)
-        ]
-        index_of = {future.key: index for index, future in enumerate(futures)}
-        results: dict[int, Outcome] = {}
-        raised: dict[int, Warned] = {}
-        refused: dict[int, Refusals] = {}
-        failed: tuple[int, Failure] | None = None
-        done_rows = 0
-        for future in as_completed(futures, loop=client.loop):
-            index = index_of[future.key]
-            if future.cancelled():
-                continue
-            result, raised[index] = _result(future, first, ranges[index])
-            if isinstance(result, Failure):
-                if result.refusals is not None:  # counted over the whole input, as a local pass counts them
-                    refused[index] = result.refusals
-                    continue
-                if failed is None or index < failed[0]:
-                    failed = (index, result)
-                    for later in futures[index + 1 :]:
-                        later.cancel()
-                continue
-            results[index] = result
-            done_rows += ranges[index][1] - ranges[index][0]
-            if progress is not None:
-                progress(done_rows)
+            results, raised, refused, failed = _collect(futures, first, ranges, client, progress)
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
@@ -687,3 +686,83 @@ def _distributed(
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
+
+
+def _collect(
+    futures: list[Any],
+    first: ParquetDataset,
+    ranges: list[tuple[int, int]],
+    client: Any,
+    progress: Callable[[int], None] | None,
+) -> tuple[dict[int, Outcome], dict[int, Warned], dict[int, Refusals], tuple[int, Failure] | None]:
+    """The tasks' outcomes, warnings, counted refusals and first failure in input order, as they finish; the tasks
+    after a failing one are cancelled."""
+    from distributed import as_completed
+
+    index_of = {future.key: index for index, future in enumerate(futures)}
+    results: dict[int, Outcome] = {}
+    raised: dict[int, Warned] = {}
+    refused: dict[int, Refusals] = {}
+    failed: tuple[int, Failure] | None = None
+    done_rows = 0
+    for future in as_completed(futures, loop=client.loop):
+        index = index_of[future.key]
+        if future.cancelled():
+            continue
+        result, raised[index] = _result(future, first, ranges[index])
+        if isinstance(result, Failure):
+            if result.refusals is not None:  # counted over the whole input, as a local pass counts them
+                refused[index] = result.refusals
+                continue
+            if failed is None or index < failed[0]:
+                failed = (index, result)
+                for later in futures[index + 1 :]:
+                    later.cancel()
+            continue
+        results[index] = result
+        done_rows += ranges[index][1] - ranges[index][0]
+        if progress is not None:
+            progress(done_rows)
+    return results, raised, refused, failed
+
+
+# How long a run on a joined cluster waits, when it ends early (an error, a signal), for the tasks it cancelled
+# to leave the workers' threads: a signal's handler has SIGNAL_CLEANUP_SECONDS in all, and removes the staged
+# --per-sample parts after this.
+_STOP_SECONDS = tempfiles.SIGNAL_CLEANUP_SECONDS / 2
+
+
+@contextmanager
+def _tasks_stopped(client: Any, prefix: str, joined: bool) -> Iterator[list[Any]]:
+    """A list for the run's futures (keys starting with ``prefix``); when the block ends with some unfinished (an
+    error in a task, an exception, a signal's handler on a ``joined`` cluster), they are cancelled and the workers
+    polled until none runs them, for at most :data:`_STOP_SECONDS`.
+
+    A joined cluster is the user's, and outlives the run: Dask cannot stop a running task, so one still running
+    after lossctl removed the staged ``--per-sample`` parts wrote its own there afterwards. A task that finds
+    itself cancelled publishes no part (:func:`_cancelled`); the wait covers one that was publishing it. The
+    local cluster's workers end with the run (or at once on a signal: :func:`_end_workers`)."""
+    futures: list[Any] = []
+
+    def stop() -> None:
+        unfinished = [future for future in futures if future.status not in ("finished", "error")]
+        if not unfinished:
+            return
+        client.cancel(unfinished)
+        deadline = time.monotonic() + _STOP_SECONDS
+        while any(client.run(_running, prefix).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    forget = tempfiles.at_signal(stop, first=True) if joined else lambda: None
+    try:
+        yield futures
+    finally:
+        forget()
+        if joined:
+            with contextlib.suppress(Exception):  # the cluster gone: the run's own error is the one to report
+                stop()
+
+
+def _running(prefix: str, dask_worker: Any) -> int:
+    """How many tasks whose keys start with ``prefix`` a worker is running (cancelled ones included)."""
+    return sum(str(task.key).startswith(prefix) for task in dask_worker.state.all_running_tasks)

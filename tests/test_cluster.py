@@ -1207,6 +1207,82 @@ def test_a_signal_leaves_no_remote_per_sample_parts(s3: dict[str, str], tmp_path
     assert fs.find("signalled") == []
 
 
+HELD = """
+import os, time
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("held", task="regression", summary="s", formula="f")
+def held(target, pred):
+    if (pred == 7).any():
+        raise ValueError("seven")
+    if (pred == 99).any():  # the marked file's task runs until the test lets it go
+        open({started!r}, "w").close()
+        while not os.path.exists({release!r}):
+            time.sleep(0.02)
+    return np.abs(pred - target)
+"""
+
+
+def _lossctl_tasks_running(dask_worker: Any) -> int:
+    return sum(str(task.key).startswith("lossctl-part-") for task in dask_worker.state.all_running_tasks)
+
+
+@pytest.mark.parametrize("end", ["signal", "error"])
+def test_a_run_ended_early_on_a_joined_cluster_leaves_no_part_written_after_it(
+    s3: dict[str, str], scheduler: str, tmp_path: Path, end: str
+) -> None:
+    """A run on a joined cluster ended by SIGTERM, or by a task's error, while another task ran in the user's
+    worker: lossctl removed the staged --per-sample parts and exited, and the task, still running, uploaded its
+    part afterwards (.rows.parquet.<uuid>.tmp/part-00001.parquet left in the bucket). Now the run's unfinished
+    tasks are cancelled, and a cancelled task publishes no part."""
+    import distributed
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    bucket = f"joined-{end}"
+    fs.mkdir(bucket)
+    started, release = tmp_path / "started", tmp_path / "release"
+    plugin = tmp_path / "held.py"
+    plugin.write_text(HELD.format(started=str(started), release=str(release)))
+    (tmp_path / "ds").mkdir()
+    first = [1.0, 2.0] if end == "signal" else [7.0, 2.0]
+    for name, pred in (("a", first), ("b", [99.0, 2.0])):
+        pq.write_table(pa.table({"pred": pred, "target": [0.0, 1.0]}), tmp_path / "ds" / f"{name}.parquet")
+    command = [sys.executable, "-m", "lossctl", "eval", str(tmp_path / "ds"), "-l", "held", "--plugin", str(plugin),
+               "--engine", "dask", "--scheduler", scheduler, "-q",
+               "--per-sample", f"s3://{bucket}/rows.parquet"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if end == "signal":
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and process.poll() is None:
+                fs.invalidate_cache()
+                if started.exists() and fs.find(bucket):
+                    break
+                time.sleep(0.1)
+            assert [p.rsplit("/", 1)[1] for p in fs.find(bucket)] == ["part-00000.parquet"], process.poll()
+            process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        release.touch()  # the held task ends, in the user's worker
+        process.kill()
+        process.wait()
+    if end == "signal":
+        assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    else:
+        assert (process.returncode, stdout) == (3, "") and stderr.startswith("error: ") and "seven" in stderr
+        assert started.exists()
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        deadline = time.monotonic() + 30
+        while any(client.run(_lossctl_tasks_running).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(client.run(_lossctl_tasks_running).values())
+    fs.invalidate_cache()
+    assert fs.find(bucket) == []
+
+
 def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:
     """As for a local path: 's3://b/dir/' was written as the object 's3://b/dir', and 's3://b' failed at the upload,
     after the run, with botocore's 'Parameter validation failed:'."""
