@@ -657,7 +657,8 @@ def _distributed(
         tasks = tasks_of(first.splits(ROWS_PER_PART, _batch_multiple(plan)), threads * TASKS_PER_THREAD)
         ranges = [(task[0][0], task[-1][1]) for task in tasks]
         prefix = f"lossctl-part-{uuid.uuid4().hex[:12]}-"
-        with _tasks_stopped(client, prefix, _scheduler_address(options) is not None) as futures:
+        joined = _scheduler_address(options) is not None
+        with _tasks_stopped(client, prefix, joined, writing=dataset is not None) as futures:
             futures += (
                 client.submit(
                     run_part,
@@ -733,10 +734,11 @@ _STOP_SECONDS = tempfiles.SIGNAL_CLEANUP_SECONDS / 2
 
 
 @contextmanager
-def _tasks_stopped(client: Any, prefix: str, joined: bool) -> Iterator[list[Any]]:
+def _tasks_stopped(client: Any, prefix: str, joined: bool, writing: bool) -> Iterator[list[Any]]:
     """A list for the run's futures (keys starting with ``prefix``); when the block ends with some unfinished (an
-    error in a task, an exception, a signal's handler on a ``joined`` cluster), they are cancelled and the workers
-    polled until none runs them, for at most :data:`_STOP_SECONDS`.
+    error in a task, an exception, a signal's handler on a ``joined`` cluster), they are cancelled and, when the
+    tasks are ``writing`` a ``--per-sample`` part, the workers polled until none runs them, for at most
+    :data:`_STOP_SECONDS` (else the run would wait for nothing).
 
     A joined cluster is the user's, and outlives the run: Dask cannot stop a running task, so one still running
     after lossctl removed the staged ``--per-sample`` parts wrote its own there afterwards. A task that finds
@@ -749,6 +751,8 @@ def _tasks_stopped(client: Any, prefix: str, joined: bool) -> Iterator[list[Any]
         if not unfinished:
             return
         client.cancel(unfinished)
+        if not writing:
+            return
         deadline = time.monotonic() + _STOP_SECONDS
         while any(client.run(_running, prefix).values()) and time.monotonic() < deadline:
             time.sleep(0.05)
