@@ -5,14 +5,16 @@ ranges at row-group boundaries within a file, about :data:`ROWS_PER_PART` rows e
 tasks, :data:`TASKS_PER_THREAD` for each worker thread of the cluster. A task opens its rows itself, from a local
 disk the workers share or from an object store, and runs the same engine as a local run
 (:func:`lossctl.engine.run`) with its first row's number in the whole input, so bootstrap counts and sampled rows
-are those of one pass; in the worker it sets lossctl's allocators and Arrow's thread pool as the command line has
-them (:func:`~lossctl.threads.arrow_uses_every_core`). It sends back statistics, not rows: the outcome vectors
+are those of one pass. It sends back statistics, not rows: the outcome vectors
 overall, per group (keyed by the group's values), per bootstrap replicate, and the few per-row losses the table's
 quantiles need. The client merges them in input order (:func:`lossctl.partials.merge_outcomes`) and finalizes them
 as a local run does, so values and intervals equal the local engine's to float64 rounding.
 
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
-``--workers N`` processes (default: one per core) is started for the run and closed after it. A worker lost
+``--workers N`` processes (default: one per core) is started for the run and closed after it. Only the workers of
+that local cluster are set up as lossctl's own processes (:func:`_own_workers`: lossctl's allocators, Arrow's
+thread pool over every core, prints to stderr); a joined cluster is the user's, and its workers keep their
+settings. A worker lost
 mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
 change. A task that finds bad data returns the error instead of raising it. Missing, infinite and out-of-domain
 values come back counted (:class:`~lossctl.engine.Refusals`) and the client merges every task's in input order, as
@@ -31,6 +33,7 @@ import os
 import re
 import sys
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -92,6 +95,12 @@ class Failure:
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
 Warned = list[tuple[type[Warning], str]]
 _task = threading.local()  # .warned: the list of the task this thread runs (None between tasks)
+# warnings.showwarning is the worker process's: the first task running in it routes it, the last one out puts back
+# the function it found (a joined cluster's worker is the user's).
+_routing_lock = threading.Lock()
+_routing = 0
+_shown_before: Callable[..., None] = warnings.showwarning
+_router: Callable[..., None] | None = None
 
 
 def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
@@ -107,21 +116,29 @@ def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
         warned.append((category if category.__module__ == "builtins" else UserWarning, str(message)))
         return None
 
-    showwarning.lossctl = True  # type: ignore[attr-defined]
     return showwarning
 
 
 @contextmanager
 def _warnings_recorded() -> Iterator[Warned]:
-    """The warnings raised in this thread during the block."""
-    if not getattr(warnings.showwarning, "lossctl", False):
-        warnings.showwarning = _route_warning(warnings.showwarning)
+    """The warnings raised in this thread during the block; ``warnings.showwarning`` is routed while tasks run
+    (:func:`_route_warning`) and put back after the last one (unless other code replaced it meanwhile)."""
+    global _routing, _shown_before, _router
+    with _routing_lock:
+        if not _routing:
+            _shown_before, _router = warnings.showwarning, _route_warning(warnings.showwarning)
+            warnings.showwarning = _router
+        _routing += 1
     warned: Warned = []
     _task.warned = warned
     try:
         yield warned
     finally:
         _task.warned = None
+        with _routing_lock:
+            _routing -= 1
+            if not _routing and warnings.showwarning is _router:
+                warnings.showwarning = _shown_before
 
 
 def run_part(
@@ -143,8 +160,6 @@ def run_part(
     pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
     ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
     """
-    tune_allocators()  # a worker process is lossctl's as the command line's is
-    arrow_uses_every_core()
     with _warnings_recorded() as warned:
         return _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags), warned
 
@@ -165,6 +180,10 @@ def _run_part(
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
+            if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
+                raise _Cancelled
+    except _Cancelled:
+        return Failure(False, "cancelled")
     except Refused as refused:
         return Failure(False, str(refused), refused.refusals)
     except LossctlError as error:
@@ -177,6 +196,24 @@ def _run_part(
                 kept = sample.keys < np.uint64(sample_below)
                 sample.keys, sample.values = sample.keys[kept], sample.values[kept]
     return outcome
+
+
+class _Cancelled(Exception):
+    """The task was cancelled while it ran (:func:`_cancelled`)."""
+
+
+def _cancelled() -> bool:
+    """Whether the Dask task this thread runs was cancelled meanwhile: its run failed, was interrupted, or its
+    client is gone. Dask cannot stop a running task; one cancelled does not publish its ``--per-sample`` part,
+    which the client has removed, or is about to (:func:`_tasks_stopped`). False outside a Dask worker."""
+    try:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+
+        task = get_worker().state.tasks.get(thread_state.key)
+    except (ImportError, ValueError, AttributeError):
+        return False
+    return task is None or task.state == "cancelled"
 
 
 def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
@@ -385,7 +422,7 @@ def _connect(options: Options) -> Iterator[Any]:
         with cluster, distributed.Client(cluster, set_as_default=False) as client:
             forget = tempfiles.at_signal(lambda: _end_workers(cluster), first=True)
             try:
-                client.register_plugin(_stdout_to_stderr(distributed))
+                client.register_plugin(_own_workers(distributed))
                 yield client
             finally:
                 forget()
@@ -405,17 +442,26 @@ def _end_workers(cluster: Any) -> None:
                 os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
-def _stdout_to_stderr(distributed: Any) -> Any:
-    """A worker plugin sending what the local cluster's workers print to stderr, as lossctl's process does with what
-    plugin code prints (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a
-    ``--plugin MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs
-    there, and a print at its import went into the JSON. Registered with the cluster, it also sets up the workers
-    that replace lost ones."""
+def _own_workers(distributed: Any) -> Any:
+    """A worker plugin making the local cluster's workers lossctl's own processes, as the command line's is; only
+    for the cluster lossctl starts (a joined cluster's workers are the user's, and keep their settings).
 
-    class StdoutToStderr(distributed.WorkerPlugin):
-        name = "lossctl-stdout-to-stderr"
+    - lossctl's allocators (:func:`~lossctl.memory.tune_allocators`).
+    - Arrow's thread pool over every core (:func:`~lossctl.threads.arrow_uses_every_core`): Dask starts its
+      workers with ``OMP_NUM_THREADS=1``, which Arrow takes for its pool's size.
+    - What the workers print goes to stderr, as lossctl's process does with what plugin code prints
+      (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a ``--plugin
+      MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs there,
+      and a print at its import went into the JSON.
+
+    Registered with the cluster, it also sets up the workers that replace lost ones."""
+
+    class OwnWorkers(distributed.WorkerPlugin):
+        name = "lossctl-own-workers"
 
         def setup(self, worker: Any) -> None:
+            tune_allocators()
+            arrow_uses_every_core()
             if sys.stdout is not None:
                 sys.stdout.flush()
             if sys.__stdout__ is not None:  # else the worker started without one: descriptor 1 is a file of its own
@@ -425,7 +471,7 @@ def _stdout_to_stderr(distributed: Any) -> Any:
             # Every warning of a task reaches the client (which shows each message once), as in lossctl's process
             warnings.simplefilter("always")
 
-    return StdoutToStderr()
+    return OwnWorkers()
 
 
 @contextmanager
@@ -606,52 +652,29 @@ def _distributed(
     if ship_file_plugins_by_value():
         shipped = tuple(ByValue(value) for value in shipped)
     with _connect(options) as client:
-        from distributed import as_completed
-
         workers = client.scheduler_info().get("workers", {})
         threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values()) or 1
         tasks = tasks_of(first.splits(ROWS_PER_PART, _batch_multiple(plan)), threads * TASKS_PER_THREAD)
         ranges = [(task[0][0], task[-1][1]) for task in tasks]
-        run_id = uuid.uuid4().hex[:12]
-        futures = [
-            client.submit(
-                run_part,
-                task,
-                inputs,
-                *shipped,
-                dataset.part(index) if dataset else None,
-                pairs,
-                sample_below,
-                flags_spelled(),
-                key=f"lossctl-part-{run_id}-{index}",
-                pure=False,
+        prefix = f"lossctl-part-{uuid.uuid4().hex[:12]}-"
+        joined = _scheduler_address(options) is not None
+        with _tasks_stopped(client, prefix, joined, writing=dataset is not None) as futures:
+            futures += (
+                client.submit(
+                    run_part,
+                    task,
+                    inputs,
+                    *shipped,
+                    dataset.part(index) if dataset else None,
+                    pairs,
+                    sample_below,
+                    flags_spelled(),
+                    key=f"{prefix}{index}",
+                    pure=False,
+                )
+                for index, task in enumerate(tasks)
             )
-            for index, task in enumerate(tasks)
-        ]
-        index_of = {future.key: index for index, future in enumerate(futures)}
-        results: dict[int, Outcome] = {}
-        raised: dict[int, Warned] = {}
-        refused: dict[int, Refusals] = {}
-        failed: tuple[int, Failure] | None = None
-        done_rows = 0
-        for future in as_completed(futures, loop=client.loop):
-            index = index_of[future.key]
-            if future.cancelled():
-                continue
-            result, raised[index] = _result(future, first, ranges[index])
-            if isinstance(result, Failure):
-                if result.refusals is not None:  # counted over the whole input, as a local pass counts them
-                    refused[index] = result.refusals
-                    continue
-                if failed is None or index < failed[0]:
-                    failed = (index, result)
-                    for later in futures[index + 1 :]:
-                        later.cancel()
-                continue
-            results[index] = result
-            done_rows += ranges[index][1] - ranges[index][0]
-            if progress is not None:
-                progress(done_rows)
+            results, raised, refused, failed = _collect(futures, first, ranges, client, progress)
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
@@ -664,3 +687,86 @@ def _distributed(
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
+
+
+def _collect(
+    futures: list[Any],
+    first: ParquetDataset,
+    ranges: list[tuple[int, int]],
+    client: Any,
+    progress: Callable[[int], None] | None,
+) -> tuple[dict[int, Outcome], dict[int, Warned], dict[int, Refusals], tuple[int, Failure] | None]:
+    """The tasks' outcomes, warnings, counted refusals and first failure in input order, as they finish; the tasks
+    after a failing one are cancelled."""
+    from distributed import as_completed
+
+    index_of = {future.key: index for index, future in enumerate(futures)}
+    results: dict[int, Outcome] = {}
+    raised: dict[int, Warned] = {}
+    refused: dict[int, Refusals] = {}
+    failed: tuple[int, Failure] | None = None
+    done_rows = 0
+    for future in as_completed(futures, loop=client.loop):
+        index = index_of[future.key]
+        if future.cancelled():
+            continue
+        result, raised[index] = _result(future, first, ranges[index])
+        if isinstance(result, Failure):
+            if result.refusals is not None:  # counted over the whole input, as a local pass counts them
+                refused[index] = result.refusals
+                continue
+            if failed is None or index < failed[0]:
+                failed = (index, result)
+                for later in futures[index + 1 :]:
+                    later.cancel()
+            continue
+        results[index] = result
+        done_rows += ranges[index][1] - ranges[index][0]
+        if progress is not None:
+            progress(done_rows)
+    return results, raised, refused, failed
+
+
+# How long a run on a joined cluster waits, when it ends early (an error, a signal), for the tasks it cancelled
+# to leave the workers' threads: a signal's handler has SIGNAL_CLEANUP_SECONDS in all, and removes the staged
+# --per-sample parts after this.
+_STOP_SECONDS = tempfiles.SIGNAL_CLEANUP_SECONDS / 2
+
+
+@contextmanager
+def _tasks_stopped(client: Any, prefix: str, joined: bool, writing: bool) -> Iterator[list[Any]]:
+    """A list for the run's futures (keys starting with ``prefix``); when the block ends with some unfinished (an
+    error in a task, an exception, a signal's handler on a ``joined`` cluster), they are cancelled and, when the
+    tasks are ``writing`` a ``--per-sample`` part, the workers polled until none runs them, for at most
+    :data:`_STOP_SECONDS` (else the run would wait for nothing).
+
+    A joined cluster is the user's, and outlives the run: Dask cannot stop a running task, so one still running
+    after lossctl removed the staged ``--per-sample`` parts wrote its own there afterwards. A task that finds
+    itself cancelled publishes no part (:func:`_cancelled`); the wait covers one that was publishing it. The
+    local cluster's workers end with the run (or at once on a signal: :func:`_end_workers`)."""
+    futures: list[Any] = []
+
+    def stop() -> None:
+        unfinished = [future for future in futures if future.status not in ("finished", "error")]
+        if not unfinished:
+            return
+        client.cancel(unfinished)
+        if not writing:
+            return
+        deadline = time.monotonic() + _STOP_SECONDS
+        while any(client.run(_running, prefix).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    forget = tempfiles.at_signal(stop, first=True) if joined else lambda: None
+    try:
+        yield futures
+    finally:
+        forget()
+        if joined:
+            with contextlib.suppress(Exception):  # the cluster gone: the run's own error is the one to report
+                stop()
+
+
+def _running(prefix: str, dask_worker: Any) -> int:
+    """How many tasks whose keys start with ``prefix`` a worker is running (cancelled ones included)."""
+    return sum(str(task.key).startswith(prefix) for task in dask_worker.state.all_running_tasks)

@@ -9,6 +9,7 @@ local engine: values and intervals must agree to 1e-12 relative. These tests nee
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -278,25 +279,63 @@ def test_bootstrap_groups_and_gates_equal_the_local_engine(data: dict[str, str],
             ]
 
 
-def _arrow_threads() -> tuple[int, int, str | None]:
+def _worker_settings() -> tuple[str, int, str | None, str]:
+    import warnings
+
     import pyarrow as pa
 
-    return pa.cpu_count(), len(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
+    shown = f"{warnings.showwarning.__module__}.{warnings.showwarning.__qualname__}"
+    return pa.default_memory_pool().backend_name, pa.cpu_count(), os.environ.get("OMP_NUM_THREADS"), shown
 
 
-def test_tasks_decode_with_arrows_own_thread_pool(data: dict[str, str], scheduler: str) -> None:
-    """Dask starts its workers with OMP_NUM_THREADS=1, which Arrow reads as its pool's size; a lossctl task sets the
-    pool back to the worker's cores, as Arrow would size it anywhere else."""
+def test_a_joined_clusters_workers_keep_their_pool_and_arrow_threads(data: dict[str, str], scheduler: str) -> None:
+    """A joined cluster is the user's: every task switched its worker's Arrow pool to jemalloc, raised glibc's trim
+    and mmap thresholds and enlarged Arrow's thread pool for the life of the worker process, and left its
+    ``warnings.showwarning`` replaced by lossctl's router of the tasks' warnings. They stay as they were."""
     import distributed
 
     with distributed.Client(scheduler, set_as_default=False) as client:
+        before = client.run(_worker_settings)
         with distributed.get_task_stream(client=client) as stream:
             lossctl.evaluate(data["baseline"], losses="mse", engine="dask", scheduler=scheduler)
-        ran = sorted({task["worker"] for task in stream.data if str(task["key"]).startswith("lossctl-part-")})
-        assert ran
-        for pool, cores, omp in client.run(_arrow_threads, workers=ran).values():
-            assert omp == "1"  # what makes the test meaningful: Dask's setting
-            assert pool == cores
+        assert {task["worker"] for task in stream.data if str(task["key"]).startswith("lossctl-part-")} == set(before)
+        assert client.run(_worker_settings) == before
+    for _, threads, omp, shown in before.values():  # as Dask and Python set them, untouched by the tests before
+        assert (threads, omp, shown) == (1, "1", "warnings.showwarning")
+
+
+RECORDING = """
+import os
+import numpy as np
+import pyarrow as pa
+from lossctl import register_loss
+
+
+@register_loss("recording", task="regression", summary="s", formula="f")
+def recording(target, pred):
+    with open({path!r}, "w") as file:
+        file.write(f"{{pa.default_memory_pool().backend_name}} {{pa.cpu_count()}} {{os.environ['OMP_NUM_THREADS']}}")
+    return np.abs(pred - target)
+"""
+
+
+def test_the_local_clusters_tasks_decode_with_arrows_own_thread_pool(tmp_path: Path) -> None:
+    """Dask starts its workers with OMP_NUM_THREADS=1, which Arrow reads as its pool's size; the workers of the
+    local cluster lossctl starts get the pool back to their cores, as Arrow would size it anywhere else, and
+    lossctl's allocators, as the command line has them."""
+    seen = tmp_path / "seen"
+    plugin = tmp_path / "recording.py"
+    plugin.write_text(RECORDING.format(path=str(seen)))
+    (tmp_path / "ds").mkdir()
+    for part in range(2):  # two files: tasks on the cluster
+        pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [0.0, 4.0]}), tmp_path / "ds" / f"{part}.parquet")
+    run = _cli("eval", str(tmp_path / "ds"), "-l", "recording", "--plugin", str(plugin), "-q", "--engine", "dask",
+               "--workers", "1")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    pool, threads, omp = seen.read_text().split()
+    assert (int(threads), omp) == (len(os.sched_getaffinity(0)), "1")
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default pool
+        assert pool == pa.jemalloc_memory_pool().backend_name
 
 
 def test_the_tasks_notice_counts_in_words(scheduler: str, tmp_path: Path) -> None:
@@ -1166,6 +1205,82 @@ def test_a_signal_leaves_no_remote_per_sample_parts(s3: dict[str, str], tmp_path
     assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
     fs.invalidate_cache()
     assert fs.find("signalled") == []
+
+
+HELD = """
+import os, time
+import numpy as np
+from lossctl import register_loss
+
+
+@register_loss("held", task="regression", summary="s", formula="f")
+def held(target, pred):
+    if (pred == 7).any():
+        raise ValueError("seven")
+    if (pred == 99).any():  # the marked file's task runs until the test lets it go
+        open({started!r}, "w").close()
+        while not os.path.exists({release!r}):
+            time.sleep(0.02)
+    return np.abs(pred - target)
+"""
+
+
+def _lossctl_tasks_running(dask_worker: Any) -> int:
+    return sum(str(task.key).startswith("lossctl-part-") for task in dask_worker.state.all_running_tasks)
+
+
+@pytest.mark.parametrize("end", ["signal", "error"])
+def test_a_run_ended_early_on_a_joined_cluster_leaves_no_part_written_after_it(
+    s3: dict[str, str], scheduler: str, tmp_path: Path, end: str
+) -> None:
+    """A run on a joined cluster ended by SIGTERM, or by a task's error, while another task ran in the user's
+    worker: lossctl removed the staged --per-sample parts and exited, and the task, still running, uploaded its
+    part afterwards (.rows.parquet.<uuid>.tmp/part-00001.parquet left in the bucket). Now the run's unfinished
+    tasks are cancelled, and a cancelled task publishes no part."""
+    import distributed
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    bucket = f"joined-{end}"
+    fs.mkdir(bucket)
+    started, release = tmp_path / "started", tmp_path / "release"
+    plugin = tmp_path / "held.py"
+    plugin.write_text(HELD.format(started=str(started), release=str(release)))
+    (tmp_path / "ds").mkdir()
+    first = [1.0, 2.0] if end == "signal" else [7.0, 2.0]
+    for name, pred in (("a", first), ("b", [99.0, 2.0])):
+        pq.write_table(pa.table({"pred": pred, "target": [0.0, 1.0]}), tmp_path / "ds" / f"{name}.parquet")
+    command = [sys.executable, "-m", "lossctl", "eval", str(tmp_path / "ds"), "-l", "held", "--plugin", str(plugin),
+               "--engine", "dask", "--scheduler", scheduler, "-q",
+               "--per-sample", f"s3://{bucket}/rows.parquet"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if end == "signal":
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and process.poll() is None:
+                fs.invalidate_cache()
+                if started.exists() and fs.find(bucket):
+                    break
+                time.sleep(0.1)
+            assert [p.rsplit("/", 1)[1] for p in fs.find(bucket)] == ["part-00000.parquet"], process.poll()
+            process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        release.touch()  # the held task ends, in the user's worker
+        process.kill()
+        process.wait()
+    if end == "signal":
+        assert (process.returncode, stdout, stderr) == (143, "", "error: interrupted by SIGTERM\n")
+    else:
+        assert (process.returncode, stdout) == (3, "") and stderr.startswith("error: ") and "seven" in stderr
+        assert started.exists()
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        deadline = time.monotonic() + 30
+        while any(client.run(_lossctl_tasks_running).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(client.run(_lossctl_tasks_running).values())
+    fs.invalidate_cache()
+    assert fs.find(bucket) == []
 
 
 def test_a_remote_output_naming_a_folder_or_a_bucket_is_a_usage_error(data: dict[str, str]) -> None:
