@@ -151,9 +151,10 @@ def bind_roles(
     does not win over the predictions' ``yhat`` for coming earlier among the default names. ``several`` maps the
     roles a loss reads as several columns to that loss: they have no default (docs/cli.md), so one column named
     ``pred`` is not taken for K logits. A glob skips the columns another role's spec names, the target's and the
-    ``reserved`` ones (the weight, the groups); a column that two roles still both take (two globs that overlap,
-    ``--pred a --target a``) is a usage error, with ``--targets`` too: a name is one column of the joined rows, and
-    the target's name is the targets file's column, so ``--pred target`` would read the target itself.
+    ``reserved`` ones (the weight, the groups, the ``--on`` keys); a column that two roles still both take (two
+    globs that overlap, ``--pred a --target a``) is a usage error, with ``--targets`` too: a name is one column of
+    the joined rows, and the target's name is the targets file's column, so ``--pred target`` would read the
+    target itself.
     ``readers`` maps a role to the losses that read it, named when it is left unbound. ``holders`` maps the columns
     that options other than the role specs bind (the weight, a ``--model NAME=COLUMN``) to what binds them: no
     guess takes them either.
@@ -330,7 +331,8 @@ def bind(
     by = [column for column in (single_column(c, available, source, "by") for c in options.by) if column]
     check_by_once(by)
     several = multi_column_roles(options.requests, options.gates, options.composites)
-    reserved = [c for c in (weight, *by) if c]
+    keys = [*options.join_key.preds, *options.join_key.targets] if options.join_key is not None else []
+    reserved = [c for c in (weight, *by, *keys) if c]  # a glob of a role or of models skips them: not predictions
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
     holders = {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
@@ -340,8 +342,6 @@ def bind(
             holders |= {column: f"the pred of model '{model}' ({given})" for column in _named(colspec, available)}
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
-    if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
-        taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
     _one_value_roles(specs, bound, {role: _bound_as(role, spec) for role, spec in explicit.items()})
     for model, colspec in options.model_specs:

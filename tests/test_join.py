@@ -559,6 +559,20 @@ def test_with_targets_no_other_role_reads_the_target_column(cli: Any, tmp_path: 
     assert json.loads(glob.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
 
 
+def test_a_glob_of_a_role_skips_the_on_keys(cli: Any, tmp_path: Path) -> None:
+    """'--pred *' beside '--on id' took the key for a prediction column ('the 2 columns id, pred are evaluated as
+    one multi-output prediction', a wrong number, exit 0), though '--model *' skipped it: the keys align the rows.
+    A glob of a role now skips them too; naming the key is still taken at its word."""
+    preds = _csv(tmp_path / "P.csv", "id,pred\n1,1.0\n2,2.0\n")
+    truth = _csv(tmp_path / "T.csv", "key,target\n2,3\n1,1.5\n")
+    run = cli("eval", preds, "--targets", truth, "--on", "id=key", "--pred", "*", "-l", "mse", "-f", "json")
+    assert run.code == 0 and "multi-output" not in run.err
+    assert json.loads(run.out)["columns"]["pred"] == ["pred"]
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
+    named = cli("eval", preds, "--targets", truth, "--on", "id=key", "--pred", "id", "-l", "mse", "-f", "json", "-q")
+    assert json.loads(named.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
+
+
 def test_target_rows_without_a_prediction_are_an_error_unless_missing_drop(
     cli: Any, tmp_path: Path, preds_csv: Path
 ) -> None:
