@@ -146,12 +146,15 @@ def bind_roles(
 
     A guess never takes a column bound explicitly to another role (``--pred label`` beside a guessed target
     ``label`` would evaluate the column against itself). ``targets`` (the ``--targets`` file's name and
-    columns) is where the target role is bound, alone. Its other roles are guessed among ``own``, the predictions
-    file's columns, first: a ``pred`` column the targets file also holds does not win over the predictions'
-    ``yhat`` for coming earlier among the default names. ``several`` maps the roles a loss reads as several columns
-    to that loss: they have no default (docs/cli.md), so one column named ``pred`` is not taken for K logits.
-    A glob skips the columns another role's spec names and the ``reserved`` ones (the weight, the groups); a column
-    that two roles' specs still both take (two globs that overlap, ``--pred a --target a``) is a usage error.
+    columns) is where the target role is bound, alone, and first: it depends on no other role. Its other roles are
+    guessed among ``own``, the predictions file's columns, first: a ``pred`` column the targets file also holds
+    does not win over the predictions' ``yhat`` for coming earlier among the default names. ``several`` maps the
+    roles a loss reads as several columns to that loss: they have no default (docs/cli.md), so one column named
+    ``pred`` is not taken for K logits. A glob skips the columns another role's spec names, the target's and the
+    ``reserved`` ones (the weight, the groups, the ``--on`` keys); a column that two roles still both take (two
+    globs that overlap, ``--pred a --target a``) is a usage error, with ``--targets`` too: a name is one column of
+    the joined rows, and the target's name is the targets file's column, so ``--pred target`` would read the
+    target itself.
     ``readers`` maps a role to the losses that read it, named when it is left unbound. ``holders`` maps the columns
     that options other than the role specs bind (the weight, a ``--model NAME=COLUMN``) to what binds them: no
     guess takes them either.
@@ -159,26 +162,29 @@ def bind_roles(
     several, readers = several or {}, readers or {}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
     bound: dict[str, list[str]] = {}
+    target_notices: list[str] = []  # told in the roles' order, with the guesses
+    if targets is not None and "target" in roles and ("target" in explicit or "target" not in several):
+        bound["target"] = _target_columns(explicit.get("target"), targets, target_notices)
+        named["target"] = {*named.get("target", ()), *bound["target"]}
     for role in roles:
-        if role == "target" and targets is not None and role in explicit:
-            bound[role] = _target_columns(explicit[role], targets, notices)
-        elif role in explicit:
+        if role in explicit and role not in bound:
             elsewhere = {c for other, columns in named.items() if other != role for c in columns} | set(reserved)
             bound[role] = resolve_colspec(explicit[role], available, source_name, elsewhere)
     taken: dict[str, str] = {}
     for role, columns in bound.items():
         for column in columns:
             other = taken.setdefault(column, role)
-            if other != role and not (targets is not None and "target" in (role, other)):  # two files' columns
+            if other != role:
                 raise UsageError(
                     f"column '{show_name(column)}' is bound to two roles, {other} and {role} "
-                    f"({_bound_as(other, explicit[other])}, {_bound_as(role, explicit[role])}); bind each "
-                    "column to one role"
+                    f"({_given(other, explicit)}, {_given(role, explicit)}); bind each column to one role"
+                    f"{_read_from_targets(column, targets)}"
                 )
     for column, holder in (holders or {}).items():
         taken.setdefault(column, holder)
     for role in roles:
         if role in bound:
+            notices.extend(target_notices if role == "target" else ())
             continue
         if role in several and role in DEFAULT_NAMES:
             raise UsageError(
@@ -223,6 +229,18 @@ def _one_value_roles(specs: Sequence[LossSpec], bound: Mapping[str, list[str]], 
                 f"{given[role]} names {count(len(columns), 'column')} ({format_columns(columns)}), but "
                 f"the role '{role}' of {scalar[0]} takes one value per row; name one column"
             )
+
+
+def _given(role: str, explicit: Mapping[str, str]) -> str:
+    """How ``role`` got its columns: the option that binds it, or its guess."""
+    return _bound_as(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
+
+
+def _read_from_targets(column: str, targets: tuple[str, Sequence[str]] | None) -> str:
+    """Why a name both files hold is one column: the joined rows take it from the targets file."""
+    if targets is None or column not in targets[1]:
+        return ""
+    return f" (with {option('targets')}, column '{show_name(column)}' is read from {targets[0]})"
 
 
 def _bound_as(role: str, spec: str) -> str:
@@ -313,7 +331,8 @@ def bind(
     by = [column for column in (single_column(c, available, source, "by") for c in options.by) if column]
     check_by_once(by)
     several = multi_column_roles(options.requests, options.gates, options.composites)
-    reserved = [c for c in (weight, *by) if c]
+    keys = [*options.join_key.preds, *options.join_key.targets] if options.join_key is not None else []
+    reserved = [c for c in (weight, *by, *keys) if c]  # a glob of a role or of models skips them: not predictions
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
     holders = {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
@@ -323,8 +342,6 @@ def bind(
             holders |= {column: f"the pred of model '{model}' ({given})" for column in _named(colspec, available)}
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
-    if options.join_key is not None:  # the --on key aligns the rows: not a model's prediction
-        taken |= {*options.join_key.preds, *options.join_key.targets}
     models = bind_models(options, available, source, taken)
     _one_value_roles(specs, bound, {role: _bound_as(role, spec) for role, spec in explicit.items()})
     for model, colspec in options.model_specs:
@@ -333,12 +350,12 @@ def bind(
     role_of = {column: role for role, columns in bound.items() for column in columns}
     for model, colspec in options.model_specs:
         held = [column for column in models.get(model or "", []) if column in role_of]
-        if held and not (targets is not None and role_of[held[0]] == "target"):
+        if held:
             role = role_of[held[0]]
-            given = _bound_as(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
             raise UsageError(
                 f"column '{show_name(held[0])}' is bound to two roles, {role} and the pred of model '{model}' "
-                f"({given}, {option('model', f'{model}={colspec}')}); bind each column to one role"
+                f"({_given(role, explicit)}, {option('model', f'{model}={colspec}')}); bind each column to one role"
+                f"{_read_from_targets(held[0], targets)}"
             )
     return Binding(bound, weight, by, {name: {"pred": columns} for name, columns in models.items()})
 

@@ -682,7 +682,7 @@ def compare_command(
 
 @app.command(
     "suggest",
-    epilog=_examples("lossctl suggest preds.csv", "lossctl suggest preds.parquet --pred logit_* --target label"),
+    epilog=_examples("lossctl suggest preds.csv", "lossctl suggest preds.parquet --pred 'logit_*' --target label"),
 )
 def suggest_command(
     paths: PathsArg,

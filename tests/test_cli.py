@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -752,6 +753,9 @@ def test_every_command_help_ends_with_examples(cli, command: str) -> None:
     assert run.code == 0
     tail = run.out.rstrip().split("Examples:")[-1].strip().splitlines()
     assert 2 <= len(tail) <= 3 and all(line.strip().startswith(f"$ lossctl {command}") for line in tail)
+    # Each example runs as pasted: a glob the shell would expand (suggest's '--pred logit_*' was unquoted) is quoted.
+    for line in tail:
+        assert all(word[0] in "'\"" for word in shlex.split(line, posix=False) if "*" in word), line
 
 
 def test_choices_are_case_insensitive_and_list_writes_csv(cli) -> None:

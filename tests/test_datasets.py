@@ -99,6 +99,27 @@ def test_a_column_named_like_a_partition_key_must_hold_the_folders_value(tmp_pat
     assert [(r.group, r.n) for r in report.results[1:]] == [({"region": "eu"}, 4), ({"region": "us"}, 1)]
 
 
+def test_a_partition_column_only_a_later_file_holds_is_checked_too(tmp_path: Path) -> None:
+    """Where the first file lacked the key's column, a later file's own column was not read at all: its rows were
+    grouped by their folder without a word, whatever the column said. It is checked as when every file has it."""
+    for folder, table in (
+        ("zip=4", pa.table({"y_true": [0.0, 0.0], "y_pred": [1.0, 2.0]})),
+        ("zip=5", pa.table({"y_true": [0.0, 0.0], "y_pred": [1.0, 1.0], "zip": [5, 6]})),
+    ):
+        (tmp_path / folder).mkdir()
+        pq.write_table(table, tmp_path / folder / "p.parquet")
+    name = tmp_path / "zip=5" / "p.parquet"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(tmp_path, losses="mae", by="zip")
+    assert str(error.value) == (
+        f"column 'zip' of '{name}' differs from its folder zip=5 in 1 row (first: row 3, 6); a column "
+        "named like a partition key must hold the folder's value: rename the column or move the file"
+    )
+    pq.write_table(pa.table({"y_true": [0.0, 0.0], "y_pred": [1.0, 1.0], "zip": ["5", "5"]}), name)
+    report = lossctl.evaluate(tmp_path, losses="mae", by="zip")
+    assert [(r.group, r.n, r.value) for r in report.results[1:]] == [({"zip": 4}, 2, 1.5), ({"zip": 5}, 2, 1.0)]
+
+
 def test_windows_read_exactly_their_rows(hive: Path) -> None:
     from lossctl.io.dataset import dataset_of
 

@@ -533,6 +533,46 @@ def test_with_targets_the_target_comes_from_the_targets_file_only(cli: Any, tmp_
     )
 
 
+def test_with_targets_no_other_role_reads_the_target_column(cli: Any, tmp_path: Path) -> None:
+    """A name is one column of the joined rows, and the target's is the targets file's: '--pred target' (the
+    predictions' own stale 'target' column meant), '--model m=target' and a '--pred *' glob read the target itself
+    and scored it against itself (mse 0, or pooled into a multi-output prediction), exit 0. They are now refused
+    as a column bound to two roles, and a glob skips the target as it skips every bound column."""
+    preds = _csv(tmp_path / "P.csv", "id,a,target\n1,1.0,100\n2,2.0,100\n")
+    truth = _csv(tmp_path / "T.csv", "id,target\n1,1.5\n2,3\n")
+    hint = f"(with --targets, column 'target' is read from {truth})"
+    run = cli("eval", preds, "--targets", truth, "--pred", "target", "-l", "mse", "-q")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: column 'target' is bound to two roles, target and pred (target guessed from its name, --pred "
+        f"target); bind each column to one role {hint}\n"
+    )
+    model = cli("eval", preds, "--targets", truth, "--model", "m=target", "--model", "a=a", "-l", "mse", "-q")
+    assert (model.code, model.out) == (2, "")
+    assert model.err == (
+        "error: column 'target' is bound to two roles, target and the pred of model 'm' (target guessed from its "
+        f"name, --model m=target); bind each column to one role {hint}\n"
+    )
+    glob = cli("eval", preds, "--targets", truth, "--on", "id", "--pred", "[at]*", "-l", "mse", "-f", "json", "-q")
+    assert glob.code == 0
+    assert json.loads(glob.out)["columns"]["pred"] == ["a"]
+    assert json.loads(glob.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
+
+
+def test_a_glob_of_a_role_skips_the_on_keys(cli: Any, tmp_path: Path) -> None:
+    """'--pred *' beside '--on id' took the key for a prediction column ('the 2 columns id, pred are evaluated as
+    one multi-output prediction', a wrong number, exit 0), though '--model *' skipped it: the keys align the rows.
+    A glob of a role now skips them too; naming the key is still taken at its word."""
+    preds = _csv(tmp_path / "P.csv", "id,pred\n1,1.0\n2,2.0\n")
+    truth = _csv(tmp_path / "T.csv", "key,target\n2,3\n1,1.5\n")
+    run = cli("eval", preds, "--targets", truth, "--on", "id=key", "--pred", "*", "-l", "mse", "-f", "json")
+    assert run.code == 0 and "multi-output" not in run.err
+    assert json.loads(run.out)["columns"]["pred"] == ["pred"]
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
+    named = cli("eval", preds, "--targets", truth, "--on", "id=key", "--pred", "id", "-l", "mse", "-f", "json", "-q")
+    assert json.loads(named.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
+
+
 def test_target_rows_without_a_prediction_are_an_error_unless_missing_drop(
     cli: Any, tmp_path: Path, preds_csv: Path
 ) -> None:

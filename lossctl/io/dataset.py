@@ -309,10 +309,14 @@ class ParquetDataset(Source):
         parquet = self._open(index)
         name = self.listing.names[index]
         partition = self.listing.partitions[index]
-        clashing = [c for c in file_columns if c in partition]  # a key that is also a column of the file
+        # A key that is also a column of this file, read to be checked even where the first file lacks the column
+        # (its values then come from the folders): a disagreeing column is an error in either case, never ignored.
+        own = parquet.schema_arrow.names
+        clashing = [c for c in columns if c in partition and c in own]
+        read = list(dict.fromkeys(file_columns + clashing))
         position = sum(self.row_groups[index][: groups[0]]) if clashing and groups else 0  # the batch's first row
         with remote_errors(name), _parquet_errors(name):
-            batches = parquet.iter_batches(batch_size=chunk_rows, columns=file_columns, row_groups=groups)
+            batches = parquet.iter_batches(batch_size=chunk_rows, columns=read, row_groups=groups)
             rows = sum(self.row_groups[index][g] for g in groups) if groups else parquet.metadata.num_rows
             for batch in every_row(batches, rows, f"'{name}'"):
                 if skip >= batch.num_rows:
