@@ -450,7 +450,28 @@ def test_a_text_by_column_missing_from_a_later_file_is_named(tmp_path: Path, lay
     pq.write_table(pa.table({"pred": [3.0], "target": [3.0]}), second / "b.parquet")
     run = _cli("eval", str(root), "-l", "mse", "--by", "extra")
     assert (run.returncode, run.stdout) == (3, "")
-    assert run.stderr == f"error: column 'extra' not found in {second / 'b.parquet'}; columns are: pred, target\n"
+    assert run.stderr == (
+        f"error: {second / 'b.parquet'} lacks the column 'extra' that {first / 'a.parquet'} has: several inputs are "
+        "read as one dataset and must have the same columns\n"
+    )
+
+
+@pytest.mark.parametrize("layout", ["plain", "hive", "glob"])
+def test_a_column_only_a_later_file_has_is_an_error_not_left_out(tmp_path: Path, layout: str) -> None:
+    """The columns of a folder or glob were the first file's: a model only a later file has was left out of
+    ``--model 'm*'`` unseen (exit 0), where the same files given as several paths are an error; now the same error."""
+    root = tmp_path / "d"
+    first, second = (root / "r=1", root / "r=2") if layout == "hive" else (root, root)
+    first.mkdir(parents=True), second.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"target": [1.0, 2.0], "m1": [1.0, 2.5]}), first / "a.parquet")
+    pq.write_table(pa.table({"target": [1.0, 2.0], "m1": [1.0, 2.5], "m2": [9.0, 9.0]}), second / "b.parquet")
+    path = str(root / "*.parquet") if layout == "glob" else str(root)
+    run = _cli("eval", path, "-l", "mse", "--model", "m*", "--target", "target", "-q")
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: {second / 'b.parquet'} has the column 'm2' that {first / 'a.parquet'} has not: several inputs are "
+        "read as one dataset and must have the same columns\n"
+    )
 
 
 def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -> None:

@@ -269,7 +269,10 @@ def test_dataset_file_missing_a_column_is_named(tmp_path: Path) -> None:
     source = open_input(str(tmp_path / "*.parquet"))
     with pytest.raises(InputError) as error:
         source.read(["y"])
-    assert message(error) == f"column 'y' not found in {tmp_path / 'b.parquet'}; columns are: x"
+    assert message(error) == (
+        f"{tmp_path / 'b.parquet'} lacks the column 'y' that {tmp_path / 'a.parquet'} has: several inputs are read as "
+        "one dataset and must have the same columns"
+    )
 
 
 def test_stdin_reads_csv_once(tmp_path: Path) -> None:

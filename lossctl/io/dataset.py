@@ -28,7 +28,7 @@ import pyarrow as pa
 from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
-from lossctl.io.parts import check_same_kind, concat_parts, every_row
+from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
 from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
@@ -290,10 +290,14 @@ class ParquetDataset(Source):
         return names
 
     def _check(self, index: int, columns: list[str]) -> None:
-        """The file has the columns, each numeric as in the first file or text as there (:func:`check_same_kind`)."""
+        """The file has the first file's columns (:func:`check_same_columns`), those read numeric as in the first
+        file or text as there (:func:`check_same_kind`)."""
         schema = self._open(index).schema_arrow
         first = self._schema
         names = set(schema.names)  # once: each .names makes a new list (10,000 columns took 8 s)
+        if index:  # a column named like its folder's key is checked against it (_check_partition_column)
+            own = [name for name in schema.names if name not in self.partition_keys]
+            check_same_columns(self.listing.names[index], own, self.listing.names[0], self._file_columns)
         for name in columns:
             if name not in names:
                 raise column_not_found(name, schema.names, self.listing.names[index])

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import pyarrow as pa
 
 from lossctl.errors import InputError
-from lossctl.io.columns import show_name
+from lossctl.io.columns import quoted_columns, show_name
 from lossctl.text import count
 
 
@@ -123,3 +123,24 @@ def check_same_kind(name: str, kind: pa.DataType, file: str, first_kind: pa.Data
         f"column '{show_name(name)}' is not numeric in '{text}': it has type {text_kind} there but {number_kind} "
         f"in '{number}'; the files of a dataset must agree"
     )
+
+
+def check_same_columns(name: str, columns: Sequence[str], first_name: str, first_columns: Sequence[str]) -> None:
+    """Every input of a dataset has the first one's columns (docs/cli.md, "Input": several paths, and a folder or glob
+    alike, as the shell's expansion of a glob is several paths): a column only a later file has would be left out
+    unseen (``--model 'm*'`` missing a model), one it lacks found missing only when it is read."""
+    first = set(first_columns)
+    extra = [column for column in columns if column not in first]
+    lacking = [column for column in first_columns if column not in set(columns)]
+    if extra or lacking:
+        differences = [f"{name} has {_named(extra)} that {first_name} has not"] if extra else []
+        differences += [f"{name} lacks {_named(lacking)} that {first_name} has"] if lacking else []
+        raise InputError(
+            f"{'; '.join(differences)}: several inputs are read as one dataset and must have the same columns"
+        )
+
+
+def _named(names: list[str]) -> str:
+    """Columns in a sentence: ``the column 'x'``, ``the columns 'x', 'y'``."""
+    listed = quoted_columns(names)
+    return f"the column {listed}" if len(names) == 1 else f"the columns {listed}"

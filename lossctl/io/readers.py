@@ -46,7 +46,7 @@ from lossctl.io.guards import (
     first_too_deep_line,
     more_rows_than_lines,
 )
-from lossctl.io.parts import changed_while_read, check_same_kind, concat_parts, every_row
+from lossctl.io.parts import changed_while_read, check_same_columns, check_same_kind, concat_parts, every_row
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
 from lossctl.text import count
@@ -322,8 +322,8 @@ class _ParquetSource(Source):
         return self._num_rows
 
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
-        """Each file with the needed columns checked, so that a later file missing one, or holding text where
-        the first holds numbers, is named in the error."""
+        """Each file checked, so that a later file with other columns than the first (:func:`check_same_columns`),
+        or holding text where the first holds numbers, is named in the error."""
         first = self._first.schema_arrow
         for index, file in enumerate(self._files):
             try:
@@ -332,6 +332,8 @@ class _ParquetSource(Source):
                 parquet = self._open(index)
             schema = parquet.schema_arrow
             names = set(schema.names)  # once: each .names makes a new list (10,000 columns took 8 s)
+            if index:
+                check_same_columns(file, schema.names, self._files[0], first.names)
             for name in columns:
                 if name not in names:
                     raise column_not_found(name, schema.names, _where(file))

@@ -20,9 +20,9 @@ import pyarrow as pa
 
 from lossctl.arrow import plain_column
 from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
-from lossctl.io.columns import quoted_columns, show_name
+from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
-from lossctl.io.parts import check_same_kind, concat_parts
+from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts
 from lossctl.io.readers import Source, open_input
 
 
@@ -110,14 +110,7 @@ class ConcatSource(Source):
     def __init__(self, sources: Sequence[Source]) -> None:
         first = sources[0]
         for other in sources[1:]:
-            extra = [name for name in other.columns if name not in first.columns]
-            lacking = [name for name in first.columns if name not in other.columns]
-            if extra or lacking:
-                differences = [f"{other.name} has {_named(extra)} that {first.name} has not"] if extra else []
-                differences += [f"{other.name} lacks {_named(lacking)} that {first.name} has"] if lacking else []
-                raise InputError(
-                    f"{'; '.join(differences)}: several inputs are read as one dataset and must have the same columns"
-                )
+            check_same_columns(other.name, other.columns, first.name, first.columns)
         self.path = ", ".join(source.path for source in sources)
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
@@ -178,12 +171,6 @@ def check_text_options(sources: Sequence[Source | None], delimiter: str | None, 
 
 def _parts(source: Source) -> list[Source]:
     return list(source.sources) if isinstance(source, ConcatSource) else [source]
-
-
-def _named(names: list[str]) -> str:
-    """Columns in a sentence: ``the column 'x'``, ``the columns 'x', 'y'``."""
-    listed = quoted_columns(names)
-    return f"the column {listed}" if len(names) == 1 else f"the columns {listed}"
 
 
 def _string_names(names: list[Any], source: str) -> list[str]:
