@@ -56,14 +56,24 @@ def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
     return indices, encoded.dictionary.to_pylist()
 
 
+def _first_rows(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, rows)``: the dictionary codes that rows use, in order of their first row, and that row. A
+    dictionary's values that no row uses (a pandas Categorical's unused categories) are not among them."""
+    order = np.flatnonzero(indices >= 0)[::-1]
+    first_rows = np.full(int(indices.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first_rows[indices[order]] = order  # the last write, each code's first row, wins
+    codes = np.flatnonzero(first_rows >= 0)
+    codes = codes[np.argsort(first_rows[codes], kind="stable")]
+    return codes, first_rows[codes]
+
+
 def _mapped(array: ArrowColumn, value_of: Any) -> np.ndarray:
-    """The float64 column where each distinct value ``v`` (at its first row) becomes ``value_of(v, row)``."""
+    """The float64 column where each distinct value ``v`` becomes ``value_of(v, row)``, ``row`` its first row, the
+    values taken in order of their first rows (as one pass over the rows meets them, in any chunking)."""
     indices, values = _dictionary(array)
-    first_rows = np.full(len(values), -1, dtype=np.int64)
-    present = indices >= 0
-    order = np.flatnonzero(present)
-    first_rows[indices[order[::-1]]] = order[::-1]
-    table = np.array([value_of(value, int(row)) for value, row in zip(values, first_rows, strict=True)] + [np.nan])
+    table = np.full(len(values) + 1, np.nan)
+    for code, row in zip(*_first_rows(indices), strict=True):
+        table[code] = value_of(values[code], int(row))
     return table[indices]  # index -1 takes the trailing NaN
 
 
@@ -71,10 +81,6 @@ def is_text_labels(kind: pa.DataType) -> bool:
     """Columns of this type hold class labels as text (a dictionary of text too), not numbers: a dictionary of
     numbers (a pandas Categorical of 0 and 1) holds numbers."""
     return is_text_type(kind) or (pa.types.is_dictionary(kind) and is_text_type(kind.value_type))
-
-
-def _shown(values: Sequence[Any]) -> str:
-    return ", ".join(map(shown_value, values))
 
 
 def _same_label(value: Any, label: str) -> bool:
@@ -240,10 +246,13 @@ class PositiveLabel:
                 from lossctl.io.convert import to_float64
 
                 return to_float64(array, column, row_offset)[0]
-            seen = sorted(str(v) for v in _dictionary(array)[1] if v is not None)[:3]
+            indices, values = _dictionary(array)
+            codes, rows = _first_rows(indices)
+            if not len(codes):  # missing values only: told as such, or dropped; a later chunk's labels are refused
+                return np.full(len(indices), np.nan)
             raise InputError(
-                f"column '{show_name(column)}' holds text labels ({_shown(seen)}); name the positive class with "
-                f"{option('positive', 'LABEL')}"
+                f"column '{show_name(column)}' holds text labels (the first, {shown_value(values[codes[0]])}, at row "
+                f"{int(rows[0]) + row_offset}); name the positive class with {option('positive', 'LABEL')}"
             )
         positive = self.positive
         self._column = column
