@@ -35,10 +35,12 @@ class Aggregate:
     ``--ci``'s delta method (:mod:`lossctl.normal` otherwise differentiates numerically, to about 1e-10).
     ``finalize_part(part, whole, reduction, params)``, where given, finalizes a part of the input (a ``--by``
     group) with what the whole input fixes (class weights from the whole input's class counts), so that the parts
-    recombine into the whole's value. ``across(before, chunk, arrays)``, where given, refuses the rows of a chunk
-    (its role ``arrays``, its statistics ``chunk``) that the earlier chunks' merged statistics ``before`` rule out
+    recombine into the whole's value. ``across(seen, arrays)``, where given, refuses the rows of a chunk (its role
+    ``arrays``) that what the earlier chunks' rows showed, ``seen`` (``None`` before the first chunk), rules out
     although the chunk alone is valid (labels 0 and -1 in different chunks), raising the ``DomainError`` that one
-    chunk holding them all would raise; the engine calls it before merging each chunk after the first.
+    chunk holding them all would raise; else it returns what the rows show with the chunk's. The engine calls it
+    on each chunk before merging its statistics. ``seen`` is read from the rows, not from the statistics, so that
+    rows of weight 0 count too.
     """
 
     name: str
@@ -48,7 +50,7 @@ class Aggregate:
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
     doc: str = ""
     finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
-    across: Callable[[Stats, Stats, Mapping[str, Any]], None] | None = None
+    across: Callable[[Any, Mapping[str, Any]], Any] | None = None
 
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None

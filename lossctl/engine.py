@@ -714,17 +714,16 @@ class _Worker:
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
 
-    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[np.ndarray | None]) -> DomainError | None:
+    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[Any]) -> DomainError | None:
         """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
         chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
-        instead; ``None`` if they all take the chunk. ``before``: each job's statistics merged before the chunk
-        that raised ``error``, for the refusals across chunks (:meth:`across`)."""
-        for job, merged in zip(self.plan.jobs, before, strict=True):
+        instead; ``None`` if they all take the chunk. ``before``: what each job's loss had seen of the rows before
+        the chunk that raised ``error``, for the refusals across chunks (:meth:`across`)."""
+        for job, seen in zip(self.plan.jobs, before, strict=True):
             try:
                 with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
-                    contributions = _contributions(job, self.options, chunk.values, chunk.row_index)
-                    rows = contributions.reshape(len(contributions), -1)
-                    self.across(job, chunk, merged, np.concatenate([rows.sum(axis=0), [len(rows)] * 2]))
+                    _contributions(job, self.options, chunk.values, chunk.row_index)
+                    self.across(job, chunk, seen)
             except DomainError as found:
                 return found
             except (InputError, UsageError):
@@ -733,14 +732,14 @@ class _Worker:
                 break
         return None
 
-    def across(self, job: Job, chunk: _Chunk, before: np.ndarray | None, stats: np.ndarray) -> None:
-        """Refuse the chunk's rows that the earlier chunks' statistics ``before`` rule out for the job's loss
-        (``Aggregate.across``), at their row numbers in the input."""
+    def across(self, job: Job, chunk: _Chunk, seen: Any) -> Any:
+        """Refuse the chunk's rows that what the earlier chunks showed, ``seen``, rules out for the job's loss
+        (``Aggregate.across``), at their row numbers in the input; else return what the rows show with the chunk's."""
         across = job.request.spec.aggregate_for(self.options.convention).across
-        if across is None or before is None:
-            return
+        if across is None:
+            return None
         try:
-            across(before, stats, _job_arrays(job, chunk.values))
+            return across(seen, _job_arrays(job, chunk.values))
         except DomainError as error:
             raise _located(job, error, chunk.row_index) from None
 
@@ -1009,8 +1008,10 @@ class _State:
         self.dropped_missing: dict[str, int] = {}
         self.refused = Refusals()
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
-        # The statistics merged before the latest chunk: what a refusal across chunks checks the later ones against.
-        self.before: list[np.ndarray | None] = [None for _ in plan.jobs]
+        # What each job's loss saw of the rows (Aggregate.across), before the latest chunk and with it: a refusal
+        # across chunks checks the later chunks against the former.
+        self.before: list[Any] = [None for _ in plan.jobs]
+        self.seen: list[Any] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
         self.groups: GroupAccumulator | None = None
@@ -1061,11 +1062,10 @@ class _State:
             if later is not None and not refused.domain.add(later):
                 refused.domain = later  # an earlier job's refusal, which one chunk would have told
             return
-        self.before = [overall.value if overall is not None else None for overall in self.overall]
+        self.before = self.seen
         try:
             partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
-            for job, before, stats in zip(self.plan.jobs, self.before, partial.stats, strict=True):
-                worker.across(job, chunk, before, stats)
+            self.seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.before, strict=True)]
         except DomainError as error:
             refused.domain = error
             return

@@ -387,8 +387,8 @@ def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
     """The weighted mean of column 0, once the input is known to use one label set.
 
-    Each chunk is checked on its own (``sign_labels``); the counts of 0 and -1 labels in columns 1
-    and 2 catch a file whose chunks use different sets (0/1 in one, -1/1 in another).
+    Each chunk is checked on its own (``sign_labels``) and against the earlier ones (``_other_label_set``); the
+    weighted counts of 0 and -1 labels in columns 1 and 2 catch the Dask engine's parts that use different sets.
     """
     zeros, minus_ones = stats[1], stats[2]
     if zeros > 0 and minus_ones > 0:
@@ -399,17 +399,20 @@ def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> f
     return weighted_mean(stats, reduction, params)
 
 
-def _other_label_set(before: Stats, chunk: Stats, arrays: Mapping[str, np.ndarray]) -> None:
+def _other_label_set(seen: float | None, arrays: Mapping[str, np.ndarray]) -> float | None:
     """Refuse the chunk's labels of the other set than the earlier chunks' (-1 after 0, or 0 after -1), as
-    ``sign_labels`` refuses them in one chunk: the set of the first row holding 0 or -1 is the one intended."""
-    if before[1] > 0 and chunk[2] > 0:
-        other = -1.0
-    elif before[2] > 0 and chunk[1] > 0:
-        other = 0.0
-    else:
-        return
+    ``sign_labels`` refuses them in one chunk: the set of the first row holding 0 or -1 is the one intended.
+
+    ``seen``: that set's label, 0 or -1 (``None`` while only 1 was seen), returned updated. A chunk that passed
+    ``sign_labels`` holds one set, told by its smallest label; zero weights do not hide it.
+    """
     target = arrays["target"]
-    reject("target", SIGN_LABELS, target, target == other)
+    smallest = float(target.min()) if target.size else 1.0
+    if smallest >= 1.0:
+        return seen
+    if seen is not None and smallest != seen:
+        reject("target", SIGN_LABELS, target, target == smallest)
+    return smallest if seen is None else seen
 
 
 ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc, across=_other_label_set)
