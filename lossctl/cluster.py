@@ -655,12 +655,12 @@ def _distributed(
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
-    if failed is not None:
+    merged = Refusals()  # the parts before a failure told at once (a reading error) count; a pass stops there
+    for index in sorted(index for index in refused if failed is None or index < failed[0]):
+        merged.merge(refused[index], plan)
+    if failed is not None and merged.failure is None:
         raise (dataset.named(failed[1]) if dataset else failed[1]).error()
-    if refused:
-        merged = Refusals()
-        for index in sorted(refused):
-            merged.merge(refused[index], plan)
+    if merged:
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)

@@ -31,7 +31,7 @@ import numpy as np
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
-from lossctl.errors import DomainError, InputError, NoRows, UsageError, option
+from lossctl.errors import DomainError, InputError, LossctlError, NoRows, UsageError, option
 from lossctl.groups import GroupCoder
 from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
@@ -141,24 +141,34 @@ class Refusals:
     """What makes the input fail but is told only after the last chunk, counted over every chunk: the rows of each
     column with missing or infinite values or negative weights, and the first refusal of a loss's domain
     (:meth:`_State.take`). The Dask engine's tasks return theirs, which the client merges in input order
-    (:meth:`merge`), so its error is the one a local pass over the whole input gives."""
+    (:meth:`merge`), so its error is the one a local pass over the whole input gives. ``failure``: a part's error
+    in computing a loss (a plugin's own) before any refusal, which a whole pass tells at once, and not at all
+    after a refusal, when it computes no more losses: the part counts its later bad values, and the merge keeps
+    the failure only if no earlier part refused."""
 
     missing: dict[str, _BadValues] = field(default_factory=dict)
     infinite: dict[str, _BadValues] = field(default_factory=dict)
     negative: dict[str, _BadValues] = field(default_factory=dict)
     domain: DomainError | None = None
+    failure: LossctlError | None = None
 
     @property
     def bad_values(self) -> bool:
         return bool(self.missing or self.infinite or self.negative)
 
     def __bool__(self) -> bool:
-        return self.bad_values or self.domain is not None
+        return self.bad_values or self.domain is not None or self.failure is not None
 
     def merge(self, later: Refusals, plan: Plan) -> None:
         """Add the refusals of a later part of the input, as the chunks of one pass add theirs: bad values are
         counted; a domain refusal is counted when it is this one, and replaces it when an earlier (or the same)
-        job refused otherwise, which one chunk would have told; a later job's refusal is not told."""
+        job refused otherwise, which one chunk would have told; a later job's refusal is not told. A failure ends
+        the pass: after one, nothing later counts; a later part's counts only if nothing was refused before."""
+        if self.failure is not None:
+            return
+        if later.failure is not None and not self:
+            self.failure = later.failure
+            return
         for mine, theirs in zip(
             (self.missing, self.infinite, self.negative), (later.missing, later.infinite, later.negative), strict=True
         ):
@@ -170,8 +180,11 @@ class Refusals:
         ):
             self.domain = found
 
-    def error(self, plan: Plan) -> InputError:
-        """The error to report: bad values first (in the plan's column order), else the domain refusal."""
+    def error(self, plan: Plan) -> LossctlError:
+        """The error to report: a failure before any refusal, bad values (in the plan's column order), else the
+        domain refusal."""
+        if self.failure is not None:
+            return self.failure
         missing, infinite, negative = (in_plan_order(plan, bad) for bad in (self.missing, self.infinite, self.negative))
         if missing:
             problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
@@ -616,7 +629,7 @@ def run(
     told: list[str] = []
     reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe)
     worker = _Worker(plan, options, per_sample is not None)
-    state = _State(plan, first_row)
+    state = _State(plan, first_row, part)
     chunks = prefetch(reader.chunks(batches, rows_per_chunk, first_row))
     # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
     # work is long and spent in NumPy and BLAS: the bootstrap (200 replicates on 10M rows, 5.3 s on one
@@ -999,9 +1012,10 @@ def _varying(layout: Layout, weighted: bool) -> int:
 class _State:
     """Everything the main thread accumulates over the chunks, in file order."""
 
-    def __init__(self, plan: Plan, first_row: int = 0) -> None:
+    def __init__(self, plan: Plan, first_row: int = 0, part: bool = False) -> None:
         self.plan = plan
         self.first_row = first_row
+        self.part = part
         self.rows = 0
         self.rows_used = 0
         self.partnerless = 0
@@ -1024,7 +1038,7 @@ class _State:
 
     @property
     def failed(self) -> bool:
-        return self.refused.bad_values
+        return self.refused.bad_values or self.refused.failure is not None
 
     def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
         """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
@@ -1057,6 +1071,8 @@ class _State:
         (:meth:`_Worker.refusal`), and an earlier job's refusal or a missing or infinite value there is told
         instead, as one chunk would (the message does not depend on the chunking)."""
         refused = self.refused
+        if refused.failure is not None:
+            return
         if refused.domain is not None:
             later = worker.refusal(chunk, refused.domain, self.before)
             if later is not None and not refused.domain.add(later):
@@ -1068,6 +1084,11 @@ class _State:
             self.seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.before, strict=True)]
         except DomainError as error:
             refused.domain = error
+            return
+        except (InputError, UsageError) as error:
+            if not self.part:
+                raise
+            refused.failure = error  # told by the client unless an earlier part refused (Refusals.merge)
             return
         self.merge(partial, per_sample)
 

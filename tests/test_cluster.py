@@ -526,6 +526,41 @@ def test_missing_values_and_negative_weights_over_several_tasks_are_counted_whol
             assert str(error.value) == message, engine
 
 
+PICKY = """
+import numpy as np
+from lossctl import InputError, register_loss
+
+
+@register_loss("picky", task="regression", summary="Absolute error; refuses 7.", formula="|p-y|")
+def picky(target, pred):
+    if (pred == 7).any():
+        raise InputError("picky: 7 is not allowed")
+    return np.abs(pred - target)
+"""
+
+
+def test_missing_values_before_a_plugins_error_are_told_as_the_local_engine_does(
+    scheduler: str, tmp_path: Path
+) -> None:
+    """Missing values in the first file, a plugin loss's own error on the second: the local engine tells the
+    missing values (it computes no loss after the first bad chunk); the Dask engine told the plugin's error. A
+    plugin's error with no refusal before it is still told by both."""
+    plugin = tmp_path / "picky.py"
+    plugin.write_text(PICKY)
+    missing = "error: column 'pred' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+    for first, expected in (([0.3, None], missing), ([0.3, 0.2], "error: picky: 7 is not allowed\n")):
+        root = tmp_path / f"ds{len(expected)}"
+        root.mkdir()
+        pq.write_table(pa.table({"pred": first, "target": [1.0, 2.0]}), root / "a.parquet")
+        pq.write_table(pa.table({"pred": [7.0, 0.1], "target": [1.0, 2.0]}), root / "b.parquet")
+        args = ["eval", str(root), "-l", "picky", "--plugin", str(plugin), "-q"]
+        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []):
+            local = _cli(*args, *chunk)
+            assert (local.returncode, local.stdout, local.stderr) == (3, "", expected), chunk
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
+
+
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:
     port = _free_port()
     result = _cli(
