@@ -26,6 +26,7 @@ What cannot be split runs in this process, as one part, with a notice saying why
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import re
@@ -35,7 +36,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,7 @@ class Failure:
     usage: bool
     message: str
     refusals: Refusals | None = None
+    labels: dict[str, dict[Any, int]] | None = None  # the labels the task met (Encoder.met), as with an Outcome
 
     def error(self) -> LossctlError:
         return UsageError(self.message) if self.usage else InputError(self.message)
@@ -162,13 +164,15 @@ def _run_part(
 ) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
+    plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except Refused as refused:
-        return Failure(False, str(refused), refused.refusals)
+        return Failure(False, str(refused), refused.refusals, _labels_met(plan))
     except LossctlError as error:
-        return Failure(isinstance(error, UsageError), str(error))
+        return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan))
+    outcome.labels = _labels_met(plan)
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -177,6 +181,18 @@ def _run_part(
                 kept = sample.keys < np.uint64(sample_below)
                 sample.keys, sample.values = sample.keys[kept], sample.values[kept]
     return outcome
+
+
+def _labels_met(plan: Plan) -> dict[str, dict[Any, int]]:
+    return {column: encoder.met() for column, encoder in plan.encoders.items()}
+
+
+def replay_labels(plan: Plan, labels: dict[str, dict[Any, int]] | None) -> None:
+    """Encode a task's labels with the client's encoders, after the earlier tasks' (:meth:`Encoder.replay`): a
+    label no single task refuses (a third one, in another task) is refused as a whole pass refuses it, and the
+    encoders' notices are the whole input's."""
+    for column, met in (labels or {}).items():
+        plan.encoders[column].replay(column, met)
 
 
 def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
@@ -630,6 +646,7 @@ def _distributed(
         ]
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: dict[int, Outcome] = {}
+        labels: dict[int, dict[str, dict[Any, int]] | None] = {}
         raised: dict[int, Warned] = {}
         refused: dict[int, Refusals] = {}
         failed: tuple[int, Failure] | None = None
@@ -639,6 +656,7 @@ def _distributed(
             if future.cancelled():
                 continue
             result, raised[index] = _result(future, first, ranges[index])
+            labels[index] = result.labels
             if isinstance(result, Failure):
                 if result.refusals is not None:  # counted over the whole input, as a local pass counts them
                     refused[index] = result.refusals
@@ -655,11 +673,19 @@ def _distributed(
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
-    merged = Refusals()  # the parts before a failure told at once (a reading error) count; a pass stops there
-    for index in sorted(index for index in refused if failed is None or index < failed[0]):
-        merged.merge(refused[index], plan)
-    if failed is not None and merged.failure is None:
-        raise (dataset.named(failed[1]) if dataset else failed[1]).error()
+    # In input order, as one pass meets them: each task's labels, then its error told at once (a reading error),
+    # or its refusals, merged (a computing error among them told unless an earlier task refused).
+    merged = Refusals()
+    for index in sorted(labels):
+        if failed is not None and index > failed[0]:
+            break
+        replay_labels(plan, labels[index])
+        if failed is not None and index == failed[0]:
+            raise (dataset.named(failed[1]) if dataset else failed[1]).error()
+        if index in refused:
+            merged.merge(refused[index], plan)
+        if merged.failure is not None:
+            raise merged.failure
     if merged:
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")

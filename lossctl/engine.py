@@ -254,6 +254,8 @@ class Outcome:
     # observations (a row of weight 0 resampled adds nothing to any replicate).
     weighted_rows: int | None = None
     group_weighted_rows: np.ndarray | None = None
+    # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
+    labels: dict[str, dict[Any, int]] = field(default_factory=dict)
 
     def resampled_rows(self, rows: int, group: int | None = None) -> int:
         """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero

@@ -44,6 +44,42 @@ class Encoder(Protocol):
         """Check the encoding against a chunk's converted columns, whose widths are known only then."""
         ...
 
+    def met(self) -> dict[Any, int]:
+        """The distinct labels encoded so far, each with its first row, in order of first rows."""
+        ...
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
+        """Encode the labels a later part of the input ``met`` (:meth:`met`), in order, as if this encoder had
+        read them: the Dask client's check and notices over every part (the one error a whole pass raises)."""
+        ...
+
+
+class _Labels:
+    """What the encoders of labels share: each distinct label is encoded once, by ``_value``, and remembered with
+    its first row, so that the parts of an input read apart can be replayed in order (:meth:`Encoder.replay`)."""
+
+    def __init__(self) -> None:
+        self._met: dict[Any, int] = {}
+
+    def _value(self, label: Any, column: str, row: int) -> float:
+        raise NotImplementedError
+
+    def _encoded(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        def value_of(label: Any, row: int) -> float:
+            self._met.setdefault(label, row + row_offset)
+            return self._value(label, column, row + row_offset)
+
+        return _mapped(array, value_of)
+
+    def met(self) -> dict[Any, int]:
+        return dict(self._met)
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
+        for label, row in met.items():
+            if label not in self._met:
+                self._met[label] = row
+                self._value(label, column, row)
+
 
 def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
     """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing), so that a
@@ -113,11 +149,12 @@ def _named_by(column: str, label: str) -> bool:
     return not (before[-1].isdigit() if label[0].isdigit() else before[-1].isalnum())
 
 
-class ClassIndex:
+class ClassIndex(_Labels):
     """Class labels to their index in ``classes`` (``--classes``), or in the order of the prediction columns whose
     names end with the labels (text labels without ``--classes``)."""
 
     def __init__(self, classes: Sequence[str] | None, pred_columns: Sequence[str], loss: str) -> None:
+        super().__init__()
         if classes and len(pred_columns) > 1 and len(classes) != len(pred_columns):  # (a list column: unknown K)
             raise UsageError(
                 f"{option('classes')} names {count(len(classes), 'class', 'classes')} but 'pred' has "
@@ -183,7 +220,10 @@ class ClassIndex:
             from lossctl.io.convert import to_float64
 
             return to_float64(array, column, row_offset)[0]
-        return _mapped(array, lambda label, row: float(self.index_of(label, column, row + row_offset)))
+        return self._encoded(array, column, row_offset)
+
+    def _value(self, label: Any, column: str, row: int) -> float:
+        return float(self.index_of(label, column, row))
 
     def notices(self) -> list[str]:
         if not self._suffix_used:
@@ -203,24 +243,23 @@ class ClassIndex:
             )
 
 
-class PredictedLabels:
+class PredictedLabels(_Labels):
     """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) under ``--classes``: each label
     to its index, as the target's (:class:`ClassIndex`), so that both name classes alike. A number that is no class
     stays as it is (one probability column of two classes, decided by ``p >= threshold``); text that is none is an
     input error naming it."""
 
     def __init__(self, classes: ClassIndex) -> None:
+        super().__init__()
         self.classes = classes
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
-        names = self.classes.classes or []
+        return self._encoded(array, column, row_offset)
 
-        def value_of(label: Any, row: int) -> float:
-            if isinstance(label, int | float) and not any(_same_label(label, name) for name in names):
-                return float(label)
-            return float(self.classes.index_of(label, column, row + row_offset))
-
-        return _mapped(array, value_of)
+    def _value(self, label: Any, column: str, row: int) -> float:
+        if isinstance(label, int | float) and not any(_same_label(label, name) for name in self.classes.classes or []):
+            return float(label)
+        return float(self.classes.index_of(label, column, row))
 
     def notices(self) -> list[str]:
         return []
@@ -229,11 +268,12 @@ class PredictedLabels:
         return None
 
 
-class PositiveLabel:
+class PositiveLabel(_Labels):
     """``--positive LABEL`` to 1, the one other label to 0; a third label is an input error, and a positive label
     that never appears (every row negative, most likely a typo) is a notice."""
 
     def __init__(self, positive: str | None, loss: str) -> None:
+        super().__init__()
         self.positive = positive
         self.loss = loss
         self._negative: Any = None
@@ -254,29 +294,29 @@ class PositiveLabel:
                 f"column '{show_name(column)}' holds text labels (the first, {shown_value(values[codes[0]])}, at row "
                 f"{int(rows[0]) + row_offset}); name the positive class with {option('positive', 'LABEL')}"
             )
+        return self._encoded(array, column, row_offset)
+
+    def _value(self, label: Any, column: str, row: int) -> float:
         positive = self.positive
+        assert positive is not None
         self._column = column
-
-        def value_of(label: Any, row: int) -> float:
-            if _same_label(label, positive):
-                self._positive_seen = True
-                return 1.0
-            if self._negative is None:
-                self._negative = label
-            elif label != self._negative:
-                where = f"{shown_value(label)} at row {row + row_offset}"
-                if self._positive_seen:
-                    held = f"more than two labels ({positive!r}, {shown_value(self._negative)}, {where})"
-                else:  # two labels so far, neither the positive one: most likely a typo in --positive
-                    neither = f"neither is {option('positive')} {positive!r}"
-                    held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
-                raise InputError(
-                    f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
-                    "and one other"
-                )
-            return 0.0
-
-        return _mapped(array, value_of)
+        if _same_label(label, positive):
+            self._positive_seen = True
+            return 1.0
+        if self._negative is None:
+            self._negative = label
+        elif label != self._negative:
+            where = f"{shown_value(label)} at row {row}"
+            if self._positive_seen:
+                held = f"more than two labels ({positive!r}, {shown_value(self._negative)}, {where})"
+            else:  # two labels so far, neither the positive one: most likely a typo in --positive
+                neither = f"neither is {option('positive')} {positive!r}"
+                held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
+            raise InputError(
+                f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
+                "and one other"
+            )
+        return 0.0
 
     def notices(self) -> list[str]:
         if self.positive is None or self._positive_seen or self._negative is None:
@@ -317,6 +357,12 @@ class KeyCodes:
         return []
 
     def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        pass
+
+    def met(self) -> dict[Any, int]:
+        return {}  # query ids: read by losses that see every row in one part
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
         pass
 
 

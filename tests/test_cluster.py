@@ -561,6 +561,36 @@ def test_missing_values_before_a_plugins_error_are_told_as_the_local_engine_does
         assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
 
 
+def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, tmp_path: Path) -> None:
+    """Each task encoded its labels alone: 'cat', 'dog' in one file and 'cat', 'bird' in another gave a value (exit
+    0, 'dog' and 'bird' both read as 0) where the local engine refuses a third label; the notices of the labels
+    (a --positive that never appears, text labels matched by suffix) were lost. The client now replays each
+    task's labels in input order."""
+    files = {
+        "three": ({"target": ["cat", "dog"]}, {"target": ["cat", "bird"]}),
+        "none": ({"target": ["dog", "dog"]}, {"target": ["dog", "dog"]}),
+    }
+    for name, tables in files.items():
+        (tmp_path / name).mkdir()
+        for k, table in enumerate(tables):
+            pq.write_table(pa.table({"pred": [0.3, 0.2], **table}), tmp_path / name / f"{k}.parquet")
+    args = ["-l", "bce", "--positive", "cat", "-f", "csv"]
+    three = (
+        "error: column 'target' holds more than two labels ('cat', 'dog', 'bird' at row 3); a binary loss takes "
+        "the --positive label and one other\n"
+    )
+    never = "notice: bce: --positive 'cat' never appears in column 'target': its one label 'dog' is the negative class"
+    for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []):
+        local = _cli("eval", str(tmp_path / "three"), *args, "-q", *chunk)
+        assert (local.returncode, local.stdout, local.stderr) == (3, "", three)
+    remote = _cli("eval", str(tmp_path / "three"), *args, "-q", "--engine", "dask", "--scheduler", scheduler)
+    assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", three)
+    local = _cli("eval", str(tmp_path / "none"), *args)
+    remote = _cli("eval", str(tmp_path / "none"), *args, "--engine", "dask", "--scheduler", scheduler)
+    assert (remote.returncode, remote.stdout) == (0, local.stdout)
+    assert never in local.stderr and never in remote.stderr
+
+
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:
     port = _free_port()
     result = _cli(
