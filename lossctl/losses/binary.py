@@ -416,6 +416,8 @@ def _other_label_set(seen: float | None, arrays: Mapping[str, np.ndarray]) -> fl
 
 
 ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc, across=_other_label_set)
+# Keras' sum(w*l) / n, checked across chunks as lossctl's mean is.
+ONE_LABEL_SET_OVER_ROWS = replace(MEAN_OVER_ROWS, across=_other_label_set)
 
 
 def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -467,6 +469,7 @@ def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
         "keras": keras(
             "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1).",
             lacks={"margin": "Keras' Hinge fixes the margin at 1"},
+            aggregate=ONE_LABEL_SET_OVER_ROWS,
         ),
     },
 )
@@ -502,6 +505,7 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
         "keras": keras(
             "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1).",
             lacks={"margin": "Keras' SquaredHinge fixes the margin at 1"},
+            aggregate=ONE_LABEL_SET_OVER_ROWS,
         ),
     },
 )
