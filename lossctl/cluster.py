@@ -45,7 +45,7 @@ import numpy as np
 from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
-from lossctl.engine import Outcome, Plan, Refusals, Refused, run
+from lossctl.engine import Outcome, Plan, Refusals, Refused, across_parts, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
@@ -676,6 +676,7 @@ def _distributed(
     # In input order, as one pass meets them: each task's labels, then its error told at once (a reading error),
     # or its refusals, merged (a computing error among them told unless an earlier task refused).
     merged = Refusals()
+    seen: list[Any] = [None] * len(plan.jobs)
     for index in sorted(labels):
         if failed is not None and index > failed[0]:
             break
@@ -684,6 +685,8 @@ def _distributed(
             raise (dataset.named(failed[1]) if dataset else failed[1]).error()
         if index in refused:
             merged.merge(refused[index], plan)
+        elif (across := across_parts(plan, options.convention, seen, results[index].seen)) is not None:
+            merged.merge(Refusals(domain=across), plan)
         if merged.failure is not None:
             raise merged.failure
     if merged:

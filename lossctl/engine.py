@@ -254,6 +254,8 @@ class Outcome:
     # observations (a row of weight 0 resampled adds nothing to any replicate).
     weighted_rows: int | None = None
     group_weighted_rows: np.ndarray | None = None
+    # What the rows showed each job's loss (Aggregate.across), for the Dask client to check across parts.
+    seen: list[Any] = field(default_factory=list)
     # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
     labels: dict[str, dict[Any, int]] = field(default_factory=dict)
 
@@ -662,6 +664,7 @@ def run(
     outcome = state.outcome(coder, part)
     outcome.notices = told
     outcome.widths = reader.widths.first
+    outcome.seen = state.seen
     return outcome
 
 
@@ -750,13 +753,13 @@ class _Worker:
     def across(self, job: Job, chunk: _Chunk, seen: Any) -> Any:
         """Refuse the chunk's rows that what the earlier chunks showed, ``seen``, rules out for the job's loss
         (``Aggregate.across``), at their row numbers in the input; else return what the rows show with the chunk's."""
-        across = job.request.spec.aggregate_for(self.options.convention).across
-        if across is None:
+        aggregate = job.request.spec.aggregate_for(self.options.convention)
+        if aggregate.seen is None or aggregate.across is None:
             return None
         try:
-            return across(seen, _job_arrays(job, chunk.values))
+            return aggregate.across(seen, aggregate.seen(_job_arrays(job, chunk.values), chunk.row_index))
         except DomainError as error:
-            raise _located(job, error, chunk.row_index) from None
+            raise _in_input(job, error) from None
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -1284,6 +1287,27 @@ def _contributions(
     except (InputError, UsageError) as error:
         raise naming_loss(error, job.request) from None
     return contributions
+
+
+def _in_input(job: Job, error: DomainError) -> DomainError:
+    """A refusal across chunks or parts (``Aggregate.across``), whose row is the input's, with the loss and columns."""
+    return error.locate(job.request.spec.name, job.roles[error.role], 0)
+
+
+def across_parts(plan: Plan, convention: str, seen: list[Any], later: Sequence[Any]) -> DomainError | None:
+    """Merge what a later part's rows showed each job's loss (``Outcome.seen``) into ``seen``, the earlier parts',
+    as the engine merges its chunks' (``Aggregate.across``); the first job's refusal if any (its job's ``seen``
+    left as it was, so that the later parts' rows it refuses are counted too)."""
+    refused = None
+    for j, job in enumerate(plan.jobs):
+        across = job.request.spec.aggregate_for(convention).across
+        if across is None or later[j] is None:
+            continue
+        try:
+            seen[j] = across(seen[j], later[j])
+        except DomainError as error:
+            refused = refused or _in_input(job, error)
+    return refused
 
 
 def _located(job: Job, error: DomainError, row_index: np.ndarray) -> DomainError:

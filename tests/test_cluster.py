@@ -591,6 +591,26 @@ def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, 
     assert never in local.stderr and never in remote.stderr
 
 
+def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler: str, tmp_path: Path) -> None:
+    """0/1 labels in one file and -1/1 in the next said "hinge: the target column: ... but the input has both 0 and
+    -1 labels (in different chunks)" on Dask, without column or row, and a label of weight 0 escaped it; the client
+    now checks the tasks' labels as the local engine checks its chunks'."""
+    for k, labels in enumerate(([0.0, 1.0], [-1.0, 1.0], [1.0, -1.0])):
+        table = pa.table({"pred": [0.3, 0.2], "target": labels, "w": [0.0, 1.0]})
+        pq.write_table(table, tmp_path / f"{k}.parquet")
+    expected = (
+        "error: {loss}: column 'target' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 in 2 "
+        "rows (first: row 2)\n"
+    )
+    for weight in ([], ["--weight", "w"]):
+        args = ["eval", str(tmp_path), "-l", "hinge,squared_hinge", *weight, "-q"]
+        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], []):  # (4: a chunk holding both sets, counted
+            local = _cli(*args, *chunk)  # "in 1 row", is another defect)
+            assert (local.returncode, local.stdout, local.stderr) == (3, "", expected.format(loss="hinge")), chunk
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected.format(loss="hinge"))
+
+
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:
     port = _free_port()
     result = _cli(
