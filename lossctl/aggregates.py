@@ -35,10 +35,13 @@ class Aggregate:
     ``--ci``'s delta method (:mod:`lossctl.normal` otherwise differentiates numerically, to about 1e-10).
     ``finalize_part(part, whole, reduction, params)``, where given, finalizes a part of the input (a ``--by``
     group) with what the whole input fixes (class weights from the whole input's class counts), so that the parts
-    recombine into the whole's value. ``across(before, chunk, arrays)``, where given, refuses the rows of a chunk
-    (its role ``arrays``, its statistics ``chunk``) that the earlier chunks' merged statistics ``before`` rule out
-    although the chunk alone is valid (labels 0 and -1 in different chunks), raising the ``DomainError`` that one
-    chunk holding them all would raise; the engine calls it before merging each chunk after the first.
+    recombine into the whole's value. ``seen(arrays, rows)`` and ``across(before, later)``, where given, refuse
+    rows that a chunk alone does not rule out (labels 0 and -1 in different chunks): ``seen`` tells what a chunk's
+    rows show (its role ``arrays``; ``rows``, their numbers in the input), read from the rows so that rows of
+    weight 0 count too; ``across`` merges what earlier rows showed (``None`` before the first chunk) with what later
+    rows show, a chunk's or a Dask part's, or raises the ``DomainError`` one chunk holding them all would raise,
+    at its row in the input. The engine calls them on each chunk before merging its statistics, and the Dask
+    client on each part, in input order.
     """
 
     name: str
@@ -48,7 +51,8 @@ class Aggregate:
     notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
     doc: str = ""
     finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
-    across: Callable[[Stats, Stats, Mapping[str, Any]], None] | None = None
+    seen: Callable[[Mapping[str, Any], Any], Any] | None = None
+    across: Callable[[Any, Any], Any] | None = None
 
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None

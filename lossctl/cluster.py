@@ -28,6 +28,7 @@ What cannot be split runs in this process, as one part, with a notice saying why
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import re
@@ -38,7 +39,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ import numpy as np
 from lossctl import tempfiles
 from lossctl.destinations import check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
-from lossctl.engine import Outcome, Plan, Refusals, Refused, run
+from lossctl.engine import Outcome, Plan, Refusals, Refused, across_parts, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
@@ -87,6 +88,7 @@ class Failure:
     usage: bool
     message: str
     refusals: Refusals | None = None
+    labels: dict[str, dict[Any, int]] | None = None  # the labels the task met (Encoder.met), as with an Outcome
 
     def error(self) -> LossctlError:
         return UsageError(self.message) if self.usage else InputError(self.message)
@@ -177,6 +179,7 @@ def _run_part(
 ) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
+    plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
@@ -185,9 +188,10 @@ def _run_part(
     except _Cancelled:
         return Failure(False, "cancelled")
     except Refused as refused:
-        return Failure(False, str(refused), refused.refusals)
+        return Failure(False, str(refused), refused.refusals, _labels_met(plan))
     except LossctlError as error:
-        return Failure(isinstance(error, UsageError), str(error))
+        return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan))
+    outcome.labels = _labels_met(plan)
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -214,6 +218,18 @@ def _cancelled() -> bool:
     except (ImportError, ValueError, AttributeError):
         return False
     return task is None or task.state == "cancelled"
+
+
+def _labels_met(plan: Plan) -> dict[str, dict[Any, int]]:
+    return {column: encoder.met() for column, encoder in plan.encoders.items()}
+
+
+def replay_labels(plan: Plan, labels: dict[str, dict[Any, int]] | None) -> None:
+    """Encode a task's labels with the client's encoders, after the earlier tasks' (:meth:`Encoder.replay`): a
+    label no single task refuses (a third one, in another task) is refused as a whole pass refuses it, and the
+    encoders' notices are the whole input's."""
+    for column, met in (labels or {}).items():
+        plan.encoders[column].replay(column, met)
 
 
 def tasks_of(parts: Sequence[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
@@ -674,16 +690,27 @@ def _distributed(
                 )
                 for index, task in enumerate(tasks)
             )
-            results, raised, refused, failed = _collect(futures, first, ranges, client, progress)
+            results, labels, raised, refused, failed = _collect(futures, first, ranges, client, progress)
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
-    if failed is not None:
-        raise (dataset.named(failed[1]) if dataset else failed[1]).error()
-    if refused:
-        merged = Refusals()
-        for index in sorted(refused):
+    # In input order, as one pass meets them: each task's labels, then its error told at once (a reading error),
+    # or its refusals, merged (a computing error among them told unless an earlier task refused).
+    merged = Refusals()
+    seen: list[Any] = [None] * len(plan.jobs)
+    for index in sorted(labels):
+        if failed is not None and index > failed[0]:
+            break
+        replay_labels(plan, labels[index])
+        if failed is not None and index == failed[0]:
+            raise (dataset.named(failed[1]) if dataset else failed[1]).error()
+        if index in refused:
             merged.merge(refused[index], plan)
+        elif (across := across_parts(plan, options.convention, seen, results[index].seen)) is not None:
+            merged.merge(Refusals(domain=across), plan)
+        if merged.failure is not None:
+            raise merged.failure
+    if merged:
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
@@ -695,13 +722,20 @@ def _collect(
     ranges: list[tuple[int, int]],
     client: Any,
     progress: Callable[[int], None] | None,
-) -> tuple[dict[int, Outcome], dict[int, Warned], dict[int, Refusals], tuple[int, Failure] | None]:
-    """The tasks' outcomes, warnings, counted refusals and first failure in input order, as they finish; the tasks
-    after a failing one are cancelled."""
+) -> tuple[
+    dict[int, Outcome],
+    dict[int, dict[str, dict[Any, int]] | None],
+    dict[int, Warned],
+    dict[int, Refusals],
+    tuple[int, Failure] | None,
+]:
+    """The tasks' outcomes, labels met, warnings, counted refusals and first failure in input order, as they
+    finish; the tasks after a failing one are cancelled."""
     from distributed import as_completed
 
     index_of = {future.key: index for index, future in enumerate(futures)}
     results: dict[int, Outcome] = {}
+    labels: dict[int, dict[str, dict[Any, int]] | None] = {}
     raised: dict[int, Warned] = {}
     refused: dict[int, Refusals] = {}
     failed: tuple[int, Failure] | None = None
@@ -711,9 +745,11 @@ def _collect(
         if future.cancelled():
             continue
         result, raised[index] = _result(future, first, ranges[index])
+        labels[index] = result.labels
         if isinstance(result, Failure):
             if result.refusals is not None:  # counted over the whole input, as a local pass counts them
                 refused[index] = result.refusals
+                _cancel_after_told_failure(futures, results, refused)
                 continue
             if failed is None or index < failed[0]:
                 failed = (index, result)
@@ -721,10 +757,22 @@ def _collect(
                     later.cancel()
             continue
         results[index] = result
+        _cancel_after_told_failure(futures, results, refused)
         done_rows += ranges[index][1] - ranges[index][0]
         if progress is not None:
             progress(done_rows)
-    return results, raised, refused, failed
+    return results, labels, raised, refused, failed
+
+
+def _cancel_after_told_failure(futures: list[Any], results: dict[int, Outcome], refused: dict[int, Refusals]) -> None:
+    """Cancel the tasks after the first one whose loss failed (a plugin's error) once every task before it has
+    succeeded: that failure is then what the run tells, and no later task can change it. While an earlier task may
+    still refuse values, the later ones run on, as their bad values are counted with its (a local pass counts them
+    in every chunk after the first refusal)."""
+    failures = [index for index, refusals in refused.items() if refusals.failure is not None]
+    if failures and all(index in results for index in range(min(failures))):
+        for later in futures[min(failures) + 1 :]:
+            later.cancel()
 
 
 # How long a run on a joined cluster waits, when it ends early (an error, a signal), for the tasks it cancelled

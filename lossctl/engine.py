@@ -31,7 +31,7 @@ import numpy as np
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
-from lossctl.errors import DomainError, InputError, NoRows, UsageError, option
+from lossctl.errors import DomainError, InputError, LossctlError, NoRows, UsageError, option
 from lossctl.groups import GroupCoder
 from lossctl.io.columns import quoted_columns
 from lossctl.losses._shared import chunk_scope
@@ -142,24 +142,34 @@ class Refusals:
     """What makes the input fail but is told only after the last chunk, counted over every chunk: the rows of each
     column with missing or infinite values or negative weights, and the first refusal of a loss's domain
     (:meth:`_State.take`). The Dask engine's tasks return theirs, which the client merges in input order
-    (:meth:`merge`), so its error is the one a local pass over the whole input gives."""
+    (:meth:`merge`), so its error is the one a local pass over the whole input gives. ``failure``: a part's error
+    in computing a loss (a plugin's own) before any refusal, which a whole pass tells at once, and not at all
+    after a refusal, when it computes no more losses: the part counts its later bad values, and the merge keeps
+    the failure only if no earlier part refused."""
 
     missing: dict[str, _BadValues] = field(default_factory=dict)
     infinite: dict[str, _BadValues] = field(default_factory=dict)
     negative: dict[str, _BadValues] = field(default_factory=dict)
     domain: DomainError | None = None
+    failure: LossctlError | None = None
 
     @property
     def bad_values(self) -> bool:
         return bool(self.missing or self.infinite or self.negative)
 
     def __bool__(self) -> bool:
-        return self.bad_values or self.domain is not None
+        return self.bad_values or self.domain is not None or self.failure is not None
 
     def merge(self, later: Refusals, plan: Plan) -> None:
         """Add the refusals of a later part of the input, as the chunks of one pass add theirs: bad values are
         counted; a domain refusal is counted when it is this one, and replaces it when an earlier (or the same)
-        job refused otherwise, which one chunk would have told; a later job's refusal is not told."""
+        job refused otherwise, which one chunk would have told; a later job's refusal is not told. A failure ends
+        the pass: after one, nothing later counts; a later part's counts only if nothing was refused before."""
+        if self.failure is not None:
+            return
+        if later.failure is not None and not self:
+            self.failure = later.failure
+            return
         for mine, theirs in zip(
             (self.missing, self.infinite, self.negative), (later.missing, later.infinite, later.negative), strict=True
         ):
@@ -171,8 +181,11 @@ class Refusals:
         ):
             self.domain = found
 
-    def error(self, plan: Plan) -> InputError:
-        """The error to report: bad values first (in the plan's column order), else the domain refusal."""
+    def error(self, plan: Plan) -> LossctlError:
+        """The error to report: a failure before any refusal, bad values (in the plan's column order), else the
+        domain refusal."""
+        if self.failure is not None:
+            return self.failure
         missing, infinite, negative = (in_plan_order(plan, bad) for bad in (self.missing, self.infinite, self.negative))
         if missing:
             problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
@@ -242,6 +255,10 @@ class Outcome:
     # observations (a row of weight 0 resampled adds nothing to any replicate).
     weighted_rows: int | None = None
     group_weighted_rows: np.ndarray | None = None
+    # What the rows showed each job's loss (Aggregate.across), for the Dask client to check across parts.
+    seen: list[Any] = field(default_factory=list)
+    # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
+    labels: dict[str, dict[Any, int]] = field(default_factory=dict)
 
     def resampled_rows(self, rows: int, group: int | None = None) -> int:
         """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero
@@ -617,7 +634,7 @@ def run(
     told: list[str] = []
     reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe)
     worker = _Worker(plan, options, per_sample is not None)
-    state = _State(plan, first_row)
+    state = _State(plan, first_row, part)
     chunks = prefetch(reader.chunks(batches, rows_per_chunk, first_row))
     # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
     # work is long and spent in NumPy and BLAS: the bootstrap (200 replicates on 10M rows, 5.3 s on one
@@ -648,6 +665,7 @@ def run(
     outcome = state.outcome(coder, part)
     outcome.notices = told
     outcome.widths = reader.widths.first
+    outcome.seen = state.seen
     return outcome
 
 
@@ -715,17 +733,16 @@ class _Worker:
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
 
-    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[np.ndarray | None]) -> DomainError | None:
+    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[Any]) -> DomainError | None:
         """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
         chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
-        instead; ``None`` if they all take the chunk. ``before``: each job's statistics merged before the chunk
-        that raised ``error``, for the refusals across chunks (:meth:`across`)."""
-        for job, merged in zip(self.plan.jobs, before, strict=True):
+        instead; ``None`` if they all take the chunk. ``before``: what each job's loss had seen of the rows before
+        the chunk that raised ``error``, for the refusals across chunks (:meth:`across`)."""
+        for job, seen in zip(self.plan.jobs, before, strict=True):
             try:
                 with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
-                    contributions = _contributions(job, self.options, chunk.values, chunk.row_index)
-                    rows = contributions.reshape(len(contributions), -1)
-                    self.across(job, chunk, merged, np.concatenate([rows.sum(axis=0), [len(rows)] * 2]))
+                    _contributions(job, self.options, chunk.values, chunk.row_index)
+                    self.across(job, chunk, seen)
             except DomainError as found:
                 return found
             except (InputError, UsageError):
@@ -734,16 +751,16 @@ class _Worker:
                 break
         return None
 
-    def across(self, job: Job, chunk: _Chunk, before: np.ndarray | None, stats: np.ndarray) -> None:
-        """Refuse the chunk's rows that the earlier chunks' statistics ``before`` rule out for the job's loss
-        (``Aggregate.across``), at their row numbers in the input."""
-        across = job.request.spec.aggregate_for(self.options.convention).across
-        if across is None or before is None:
-            return
+    def across(self, job: Job, chunk: _Chunk, seen: Any) -> Any:
+        """Refuse the chunk's rows that what the earlier chunks showed, ``seen``, rules out for the job's loss
+        (``Aggregate.across``), at their row numbers in the input; else return what the rows show with the chunk's."""
+        aggregate = job.request.spec.aggregate_for(self.options.convention)
+        if aggregate.seen is None or aggregate.across is None:
+            return None
         try:
-            across(before, stats, _job_arrays(job, chunk.values))
+            return aggregate.across(seen, aggregate.seen(_job_arrays(job, chunk.values), chunk.row_index))
         except DomainError as error:
-            raise _located(job, error, chunk.row_index) from None
+            raise _in_input(job, error) from None
 
     def work(self, chunk: _Chunk, thresholds: list[int | None]) -> _Partial:
         plan = self.plan
@@ -1001,17 +1018,20 @@ def _varying(layout: Layout, weighted: bool) -> int:
 class _State:
     """Everything the main thread accumulates over the chunks, in file order."""
 
-    def __init__(self, plan: Plan, first_row: int = 0) -> None:
+    def __init__(self, plan: Plan, first_row: int = 0, part: bool = False) -> None:
         self.plan = plan
         self.first_row = first_row
+        self.part = part
         self.rows = 0
         self.rows_used = 0
         self.partnerless = 0
         self.dropped_missing: dict[str, int] = {}
         self.refused = Refusals()
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
-        # The statistics merged before the latest chunk: what a refusal across chunks checks the later ones against.
-        self.before: list[np.ndarray | None] = [None for _ in plan.jobs]
+        # What each job's loss saw of the rows (Aggregate.across), before the latest chunk and with it: a refusal
+        # across chunks checks the later chunks against the former.
+        self.before: list[Any] = [None for _ in plan.jobs]
+        self.seen: list[Any] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
         self.groups: GroupAccumulator | None = None
@@ -1024,7 +1044,7 @@ class _State:
 
     @property
     def failed(self) -> bool:
-        return self.refused.bad_values
+        return self.refused.bad_values or self.refused.failure is not None
 
     def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
         """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
@@ -1057,18 +1077,24 @@ class _State:
         (:meth:`_Worker.refusal`), and an earlier job's refusal or a missing or infinite value there is told
         instead, as one chunk would (the message does not depend on the chunking)."""
         refused = self.refused
+        if refused.failure is not None:
+            return
         if refused.domain is not None:
             later = worker.refusal(chunk, refused.domain, self.before)
             if later is not None and not refused.domain.add(later):
                 refused.domain = later  # an earlier job's refusal, which one chunk would have told
             return
-        self.before = [overall.value if overall is not None else None for overall in self.overall]
+        self.before = self.seen
         try:
             partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
-            for job, before, stats in zip(self.plan.jobs, self.before, partial.stats, strict=True):
-                worker.across(job, chunk, before, stats)
+            self.seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.before, strict=True)]
         except DomainError as error:
             refused.domain = error
+            return
+        except (InputError, UsageError) as error:
+            if not self.part:
+                raise
+            refused.failure = error  # told by the client unless an earlier part refused (Refusals.merge)
             return
         self.merge(partial, per_sample)
 
@@ -1262,6 +1288,27 @@ def _contributions(
     except (InputError, UsageError) as error:
         raise naming_loss(error, job.request) from None
     return contributions
+
+
+def _in_input(job: Job, error: DomainError) -> DomainError:
+    """A refusal across chunks or parts (``Aggregate.across``), whose row is the input's, with the loss and columns."""
+    return error.locate(job.request.spec.name, job.roles[error.role], 0)
+
+
+def across_parts(plan: Plan, convention: str, seen: list[Any], later: Sequence[Any]) -> DomainError | None:
+    """Merge what a later part's rows showed each job's loss (``Outcome.seen``) into ``seen``, the earlier parts',
+    as the engine merges its chunks' (``Aggregate.across``); the first job's refusal if any (its job's ``seen``
+    left as it was, so that the later parts' rows it refuses are counted too)."""
+    refused = None
+    for j, job in enumerate(plan.jobs):
+        across = job.request.spec.aggregate_for(convention).across
+        if across is None or later[j] is None:
+            continue
+        try:
+            seen[j] = across(seen[j], later[j])
+        except DomainError as error:
+            refused = refused or _in_input(job, error)
+    return refused
 
 
 def _located(job: Job, error: DomainError, row_index: np.ndarray) -> DomainError:

@@ -184,7 +184,7 @@ def finalize_job(
         return full
 
     overall = outcome.stats[j]
-    try:  # a refusal of the whole input (labels 0 and -1 in different chunks) says which loss refused
+    try:  # a refusal of the whole input (a finalizer's input error) says which loss refused
         overall_value = finalize_many(aggregate, overall[None, :], reduction, params)
     except InputError as error:
         raise naming_loss(error, request) from None

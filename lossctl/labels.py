@@ -44,6 +44,42 @@ class Encoder(Protocol):
         """Check the encoding against a chunk's converted columns, whose widths are known only then."""
         ...
 
+    def met(self) -> dict[Any, int]:
+        """The distinct labels encoded so far, each with its first row, in order of first rows."""
+        ...
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
+        """Encode the labels a later part of the input ``met`` (:meth:`met`), in order, as if this encoder had
+        read them: the Dask client's check and notices over every part (the one error a whole pass raises)."""
+        ...
+
+
+class _Labels:
+    """What the encoders of labels share: each distinct label is encoded once, by ``_value``, and remembered with
+    its first row, so that the parts of an input read apart can be replayed in order (:meth:`Encoder.replay`)."""
+
+    def __init__(self) -> None:
+        self._met: dict[Any, int] = {}
+
+    def _value(self, label: Any, column: str, row: int) -> float:
+        raise NotImplementedError
+
+    def _encoded(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        def value_of(label: Any, row: int) -> float:
+            self._met.setdefault(label, row + row_offset)
+            return self._value(label, column, row + row_offset)
+
+        return _mapped(array, value_of)
+
+    def met(self) -> dict[Any, int]:
+        return dict(self._met)
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
+        for label, row in met.items():
+            if label not in self._met:
+                self._met[label] = row
+                self._value(label, column, row)
+
 
 def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
     """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing), so that a
@@ -56,14 +92,24 @@ def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
     return indices, encoded.dictionary.to_pylist()
 
 
+def _first_rows(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, rows)``: the dictionary codes that rows use, in order of their first row, and that row. A
+    dictionary's values that no row uses (a pandas Categorical's unused categories) are not among them."""
+    order = np.flatnonzero(indices >= 0)[::-1]
+    first_rows = np.full(int(indices.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first_rows[indices[order]] = order  # the last write, each code's first row, wins
+    codes = np.flatnonzero(first_rows >= 0)
+    codes = codes[np.argsort(first_rows[codes], kind="stable")]
+    return codes, first_rows[codes]
+
+
 def _mapped(array: ArrowColumn, value_of: Any) -> np.ndarray:
-    """The float64 column where each distinct value ``v`` (at its first row) becomes ``value_of(v, row)``."""
+    """The float64 column where each distinct value ``v`` becomes ``value_of(v, row)``, ``row`` its first row, the
+    values taken in order of their first rows (as one pass over the rows meets them, in any chunking)."""
     indices, values = _dictionary(array)
-    first_rows = np.full(len(values), -1, dtype=np.int64)
-    present = indices >= 0
-    order = np.flatnonzero(present)
-    first_rows[indices[order[::-1]]] = order[::-1]
-    table = np.array([value_of(value, int(row)) for value, row in zip(values, first_rows, strict=True)] + [np.nan])
+    table = np.full(len(values) + 1, np.nan)
+    for code, row in zip(*_first_rows(indices), strict=True):
+        table[code] = value_of(values[code], int(row))
     return table[indices]  # index -1 takes the trailing NaN
 
 
@@ -71,10 +117,6 @@ def is_text_labels(kind: pa.DataType) -> bool:
     """Columns of this type hold class labels as text (a dictionary of text too), not numbers: a dictionary of
     numbers (a pandas Categorical of 0 and 1) holds numbers."""
     return is_text_type(kind) or (pa.types.is_dictionary(kind) and is_text_type(kind.value_type))
-
-
-def _shown(values: Sequence[Any]) -> str:
-    return ", ".join(map(shown_value, values))
 
 
 def _same_label(value: Any, label: str) -> bool:
@@ -107,11 +149,12 @@ def _named_by(column: str, label: str) -> bool:
     return not (before[-1].isdigit() if label[0].isdigit() else before[-1].isalnum())
 
 
-class ClassIndex:
+class ClassIndex(_Labels):
     """Class labels to their index in ``classes`` (``--classes``), or in the order of the prediction columns whose
     names end with the labels (text labels without ``--classes``)."""
 
     def __init__(self, classes: Sequence[str] | None, pred_columns: Sequence[str], loss: str) -> None:
+        super().__init__()
         if classes and len(pred_columns) > 1 and len(classes) != len(pred_columns):  # (a list column: unknown K)
             raise UsageError(
                 f"{option('classes')} names {count(len(classes), 'class', 'classes')} but 'pred' has "
@@ -177,7 +220,10 @@ class ClassIndex:
             from lossctl.io.convert import to_float64
 
             return to_float64(array, column, row_offset)[0]
-        return _mapped(array, lambda label, row: float(self.index_of(label, column, row + row_offset)))
+        return self._encoded(array, column, row_offset)
+
+    def _value(self, label: Any, column: str, row: int) -> float:
+        return float(self.index_of(label, column, row))
 
     def notices(self) -> list[str]:
         if not self._suffix_used:
@@ -197,24 +243,23 @@ class ClassIndex:
             )
 
 
-class PredictedLabels:
+class PredictedLabels(_Labels):
     """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) under ``--classes``: each label
     to its index, as the target's (:class:`ClassIndex`), so that both name classes alike. A number that is no class
     stays as it is (one probability column of two classes, decided by ``p >= threshold``); text that is none is an
     input error naming it."""
 
     def __init__(self, classes: ClassIndex) -> None:
+        super().__init__()
         self.classes = classes
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
-        names = self.classes.classes or []
+        return self._encoded(array, column, row_offset)
 
-        def value_of(label: Any, row: int) -> float:
-            if isinstance(label, int | float) and not any(_same_label(label, name) for name in names):
-                return float(label)
-            return float(self.classes.index_of(label, column, row + row_offset))
-
-        return _mapped(array, value_of)
+    def _value(self, label: Any, column: str, row: int) -> float:
+        if isinstance(label, int | float) and not any(_same_label(label, name) for name in self.classes.classes or []):
+            return float(label)
+        return float(self.classes.index_of(label, column, row))
 
     def notices(self) -> list[str]:
         return []
@@ -223,11 +268,12 @@ class PredictedLabels:
         return None
 
 
-class PositiveLabel:
+class PositiveLabel(_Labels):
     """``--positive LABEL`` to 1, the one other label to 0; a third label is an input error, and a positive label
     that never appears (every row negative, most likely a typo) is a notice."""
 
     def __init__(self, positive: str | None, loss: str) -> None:
+        super().__init__()
         self.positive = positive
         self.loss = loss
         self._negative: Any = None
@@ -240,34 +286,37 @@ class PositiveLabel:
                 from lossctl.io.convert import to_float64
 
                 return to_float64(array, column, row_offset)[0]
-            seen = sorted(str(v) for v in _dictionary(array)[1] if v is not None)[:3]
+            indices, values = _dictionary(array)
+            codes, rows = _first_rows(indices)
+            if not len(codes):  # missing values only: told as such, or dropped; a later chunk's labels are refused
+                return np.full(len(indices), np.nan)
             raise InputError(
-                f"column '{show_name(column)}' holds text labels ({_shown(seen)}); name the positive class with "
-                f"{option('positive', 'LABEL')}"
+                f"column '{show_name(column)}' holds text labels (the first, {shown_value(values[codes[0]])}, at row "
+                f"{int(rows[0]) + row_offset}); name the positive class with {option('positive', 'LABEL')}"
             )
+        return self._encoded(array, column, row_offset)
+
+    def _value(self, label: Any, column: str, row: int) -> float:
         positive = self.positive
+        assert positive is not None
         self._column = column
-
-        def value_of(label: Any, row: int) -> float:
-            if _same_label(label, positive):
-                self._positive_seen = True
-                return 1.0
-            if self._negative is None:
-                self._negative = label
-            elif label != self._negative:
-                where = f"{shown_value(label)} at row {row + row_offset}"
-                if self._positive_seen:
-                    held = f"more than two labels ({positive!r}, {shown_value(self._negative)}, {where})"
-                else:  # two labels so far, neither the positive one: most likely a typo in --positive
-                    neither = f"neither is {option('positive')} {positive!r}"
-                    held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
-                raise InputError(
-                    f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
-                    "and one other"
-                )
-            return 0.0
-
-        return _mapped(array, value_of)
+        if _same_label(label, positive):
+            self._positive_seen = True
+            return 1.0
+        if self._negative is None:
+            self._negative = label
+        elif label != self._negative:
+            where = f"{shown_value(label)} at row {row}"
+            if self._positive_seen:
+                held = f"more than two labels ({positive!r}, {shown_value(self._negative)}, {where})"
+            else:  # two labels so far, neither the positive one: most likely a typo in --positive
+                neither = f"neither is {option('positive')} {positive!r}"
+                held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
+            raise InputError(
+                f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
+                "and one other"
+            )
+        return 0.0
 
     def notices(self) -> list[str]:
         if self.positive is None or self._positive_seen or self._negative is None:
@@ -308,6 +357,12 @@ class KeyCodes:
         return []
 
     def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        pass
+
+    def met(self) -> dict[Any, int]:
+        return {}  # query ids: read by losses that see every row in one part
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
         pass
 
 

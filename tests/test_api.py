@@ -181,7 +181,8 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.evaluate(y_true=["a", "b"], y_pred=[0.1, 0.2], losses="bce"),
             lossctl.InputError,
-            r"^column 'y_true' holds text labels \('a', 'b'\); name the positive class with positive=\"LABEL\"$",
+            r"^column 'y_true' holds text labels \(the first, 'a', at row 0\); name the positive class with "
+            r"positive=\"LABEL\"$",
         ),
         (
             lambda: lossctl.evaluate(y_true=["a", "b"], y_pred=[[0.1, 0.9], [0.2, 0.8]], losses="ce"),

@@ -460,6 +460,36 @@ def test_hinge_label_sets_mixed_across_chunks_name_the_column_and_rows(cli, writ
     )
 
 
+@pytest.mark.parametrize("chunk", [["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []])
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "soft_margin"])
+def test_a_zero_weight_does_not_hide_a_label_set(cli, write, chunk: list[str], loss: str) -> None:
+    """The labels earlier chunks held were read from their weighted counts, so a 0 label of weight 0 in one chunk
+    let a -1 label in a later one through: --chunk-rows 2 gave a value (exit 0), --chunk-rows 4 the error."""
+    path = write("hw.csv", "pred,target,w\n0.3,0,0\n0.2,1,1\n0.5,-1,1\n0.1,1,1\n")
+    run = cli("eval", path, "-l", loss, "--weight", "w", *chunk, "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        f"error: {loss}: column 'target' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 in "
+        "1 row (first: row 2)\n",
+    )
+
+
+@pytest.mark.parametrize("chunk", [["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []])
+def test_keras_hinge_label_sets_are_checked_across_chunks(cli, write, chunk: list[str]) -> None:
+    """Under --convention keras (its mean over the rows) the label sets of different chunks were not compared:
+    0 labels in one chunk and -1 in another gave a value (exit 0) with --chunk-rows 2, the error with 4."""
+    path = write("hx.csv", "pred,target\n0.3,0\n0.2,1\n0.5,-1\n0.1,1\n")
+    for loss in ("hinge", "squared_hinge"):
+        run = cli("eval", path, "-l", loss, "--convention", "keras", *chunk, "-q")
+        assert (run.code, run.out, run.err) == (
+            3,
+            "",
+            f"error: {loss}: column 'target' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 "
+            "in 1 row (first: row 2)\n",
+        )
+
+
 def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:
     path = write("clip.csv", "prob,label\n0,0\n1,1\n0.5,1\n1,0\n")
     run = cli("eval", path, "-l", "bce", "-f", "json")

@@ -565,6 +565,91 @@ def test_missing_values_and_negative_weights_over_several_tasks_are_counted_whol
             assert str(error.value) == message, engine
 
 
+PICKY = """
+import numpy as np
+from lossctl import InputError, register_loss
+
+
+@register_loss("picky", task="regression", summary="Absolute error; refuses 7.", formula="|p-y|")
+def picky(target, pred):
+    if (pred == 7).any():
+        raise InputError("picky: 7 is not allowed")
+    return np.abs(pred - target)
+"""
+
+
+def test_missing_values_before_a_plugins_error_are_told_as_the_local_engine_does(
+    scheduler: str, tmp_path: Path
+) -> None:
+    """Missing values in the first file, a plugin loss's own error on the second: the local engine tells the
+    missing values (it computes no loss after the first bad chunk); the Dask engine told the plugin's error. A
+    plugin's error with no refusal before it is still told by both."""
+    plugin = tmp_path / "picky.py"
+    plugin.write_text(PICKY)
+    missing = "error: column 'pred' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+    for first, expected in (([0.3, None], missing), ([0.3, 0.2], "error: picky: 7 is not allowed\n")):
+        root = tmp_path / f"ds{len(expected)}"
+        root.mkdir()
+        pq.write_table(pa.table({"pred": first, "target": [1.0, 2.0]}), root / "a.parquet")
+        pq.write_table(pa.table({"pred": [7.0, 0.1], "target": [1.0, 2.0]}), root / "b.parquet")
+        args = ["eval", str(root), "-l", "picky", "--plugin", str(plugin), "-q"]
+        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []):
+            local = _cli(*args, *chunk)
+            assert (local.returncode, local.stdout, local.stderr) == (3, "", expected), chunk
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
+
+
+def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, tmp_path: Path) -> None:
+    """Each task encoded its labels alone: 'cat', 'dog' in one file and 'cat', 'bird' in another gave a value (exit
+    0, 'dog' and 'bird' both read as 0) where the local engine refuses a third label; the notices of the labels
+    (a --positive that never appears, text labels matched by suffix) were lost. The client now replays each
+    task's labels in input order."""
+    files = {
+        "three": ({"target": ["cat", "dog"]}, {"target": ["cat", "bird"]}),
+        "none": ({"target": ["dog", "dog"]}, {"target": ["dog", "dog"]}),
+    }
+    for name, tables in files.items():
+        (tmp_path / name).mkdir()
+        for k, table in enumerate(tables):
+            pq.write_table(pa.table({"pred": [0.3, 0.2], **table}), tmp_path / name / f"{k}.parquet")
+    args = ["-l", "bce", "--positive", "cat", "-f", "csv"]
+    three = (
+        "error: column 'target' holds more than two labels ('cat', 'dog', 'bird' at row 3); a binary loss takes "
+        "the --positive label and one other\n"
+    )
+    never = "notice: bce: --positive 'cat' never appears in column 'target': its one label 'dog' is the negative class"
+    for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []):
+        local = _cli("eval", str(tmp_path / "three"), *args, "-q", *chunk)
+        assert (local.returncode, local.stdout, local.stderr) == (3, "", three)
+    remote = _cli("eval", str(tmp_path / "three"), *args, "-q", "--engine", "dask", "--scheduler", scheduler)
+    assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", three)
+    local = _cli("eval", str(tmp_path / "none"), *args)
+    remote = _cli("eval", str(tmp_path / "none"), *args, "--engine", "dask", "--scheduler", scheduler)
+    assert (remote.returncode, remote.stdout) == (0, local.stdout)
+    assert never in local.stderr and never in remote.stderr
+
+
+def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler: str, tmp_path: Path) -> None:
+    """0/1 labels in one file and -1/1 in the next said "hinge: the target column: ... but the input has both 0 and
+    -1 labels (in different chunks)" on Dask, without column or row, and a label of weight 0 escaped it; the client
+    now checks the tasks' labels as the local engine checks its chunks'."""
+    for k, labels in enumerate(([0.0, 1.0], [-1.0, 1.0], [1.0, -1.0])):
+        table = pa.table({"pred": [0.3, 0.2], "target": labels, "w": [0.0, 1.0]})
+        pq.write_table(table, tmp_path / f"{k}.parquet")
+    expected = (
+        "error: {loss}: column 'target' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 in 2 "
+        "rows (first: row 2)\n"
+    )
+    for weight in ([], ["--weight", "w"]):
+        args = ["eval", str(tmp_path), "-l", "hinge,squared_hinge", *weight, "-q"]
+        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], []):  # (4: a chunk holding both sets, counted
+            local = _cli(*args, *chunk)  # "in 1 row", is another defect)
+            assert (local.returncode, local.stdout, local.stderr) == (3, "", expected.format(loss="hinge")), chunk
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected.format(loss="hinge"))
+
+
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:
     port = _free_port()
     result = _cli(

@@ -107,8 +107,9 @@ def test_positive_names_the_positive_class(cli, write) -> None:
     )
     run = cli("eval", text, *args)
     assert run.code == 3
-    assert (
-        run.err == "error: column 'y' holds text labels ('no', 'yes'); name the positive class with --positive LABEL\n"
+    assert run.err == (
+        "error: column 'y' holds text labels (the first, 'yes', at row 0); name the positive class with "
+        "--positive LABEL\n"
     )
     run = cli("eval", write("t.csv", "y,p\nyes,0.9\nno,0.2\nmaybe,0.6\n"), *args, "--positive", "yes")
     assert run.code == 3
@@ -379,3 +380,42 @@ def test_a_dictionary_of_numbers_holds_numbers_not_text_labels(cli, tmp_path: Pa
         )
     report = lossctl.evaluate(table, target="y", pred="p")  # the task is inferred from the numbers: binary
     assert [result.loss for result in report.results][:1] == ["bce"]
+
+
+@pytest.mark.parametrize("chunk", [["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []])
+def test_text_labels_without_positive_are_told_alike_at_any_chunk_size(cli, write, chunk: list[str]) -> None:
+    """The labels listed were the first chunk's: "('cat')" with --chunk-rows 1, "('cat', 'dog')" with 4; an
+    all-missing first chunk listed "()". The message now names the first label and its row."""
+    args = ["-l", "bce", "--target", "target", "--pred", "pred", *chunk]
+    for text, row in (("0.3,cat\n0.2,cat\n0.5,dog\n0.1,dog\n", 0), ("0.3,\n0.2,cat\n0.5,dog\n0.1,dog\n", 1)):
+        run = cli("eval", write("s.csv", "pred,target\n" + text), *args)
+        assert (run.code, run.err) == (
+            3,
+            f"error: column 'target' holds text labels (the first, 'cat', at row {row}); name the positive class "
+            "with --positive LABEL\n",
+        )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 4, None])
+def test_unused_categories_are_no_labels_and_labels_are_met_in_row_order(chunk_rows: int | None) -> None:
+    """A pandas Categorical's unused category was read as a label: 'bird' made bce refuse "more than two labels
+    ('cat', 'bird', 'dog' at row 0)" and categorical_ce "'bird' at row -1"; labels were met in category order, not
+    row order ('bird' at row 2 reported as 'dog' at row 0)."""
+    import pandas as pd
+
+    categories = ["bird", "cat", "dog"]
+    frame = pd.DataFrame(
+        {"pred": [0.3, 0.2, 0.5, 0.1], "target": pd.Categorical(["dog", "cat", "dog", "cat"], categories)}
+    )
+    value = lossctl.evaluate(frame, losses="bce", positive="cat", chunk_rows=chunk_rows)["bce"]
+    assert value == pytest.approx(-np.mean(np.log([0.7, 0.2, 0.5, 0.1])), rel=1e-12)
+    scores = frame.assign(p_cat=frame["pred"], p_dog=1 - frame["pred"])
+    ce = lossctl.evaluate(scores, pred="p_*", target="target", losses="categorical_ce", chunk_rows=chunk_rows)
+    assert ce["categorical_ce"] == pytest.approx(value, rel=1e-12)
+    frame["target"] = pd.Categorical(["dog", "cat", "bird", "cat"], categories)
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.evaluate(frame, losses="bce", positive="cat", chunk_rows=chunk_rows)
+    assert str(error.value) == (
+        "column 'target' holds more than two labels ('cat', 'dog', 'bird' at row 2); a binary loss takes the "
+        "positive label and one other"
+    )

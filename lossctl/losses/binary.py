@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
-from lossctl.errors import InputError, UsageError, option
+from lossctl.errors import DomainError, InputError, UsageError, option
 from lossctl.losses._checks import (
     SIGN_LABELS,
     binary_labels,
@@ -384,42 +384,36 @@ def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return _row_mean(residual * residual)
 
 
-def _one_label_set(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
-    """The weighted mean of column 0, once the input is known to use one label set.
-
-    Each chunk is checked on its own (``sign_labels``); the counts of 0 and -1 labels in columns 1
-    and 2 catch a file whose chunks use different sets (0/1 in one, -1/1 in another).
-    """
-    zeros, minus_ones = stats[1], stats[2]
-    if zeros > 0 and minus_ones > 0:
-        raise InputError(
-            "the target column: expected labels all in {0, 1} or all in {-1, 1}, but the input has both 0 and -1 "
-            "labels (in different chunks); use one label set"
-        )
-    return weighted_mean(stats, reduction, params)
-
-
-def _other_label_set(before: Stats, chunk: Stats, arrays: Mapping[str, np.ndarray]) -> None:
-    """Refuse the chunk's labels of the other set than the earlier chunks' (-1 after 0, or 0 after -1), as
-    ``sign_labels`` refuses them in one chunk: the set of the first row holding 0 or -1 is the one intended."""
-    if before[1] > 0 and chunk[2] > 0:
-        other = -1.0
-    elif before[2] > 0 and chunk[1] > 0:
-        other = 0.0
-    else:
-        return
+def _label_set_seen(arrays: Mapping[str, np.ndarray], rows: np.ndarray) -> dict[float, tuple[int, int]]:
+    """The chunk's label of a set, 0 or -1, with the rows holding it and the first (``rows``: the chunk's row
+    numbers in the input); ``{}`` for labels all 1. A chunk that passed ``sign_labels`` holds one set, told by its
+    smallest label. Read from the rows, not the weighted statistics, so that rows of weight 0 count too."""
     target = arrays["target"]
-    reject("target", SIGN_LABELS, target, target == other)
+    smallest = float(target.min()) if target.size else 1.0
+    if smallest >= 1.0:
+        return {}
+    holding = (target == smallest).reshape(len(target), -1).any(axis=1)
+    return {smallest: (int(np.count_nonzero(holding)), int(rows[np.argmax(holding)]))}
 
 
-ONE_LABEL_SET_MEAN = Aggregate("mean", _one_label_set, doc=MEAN.doc, across=_other_label_set)
+def _other_label_set(
+    before: dict[float, tuple[int, int]] | None, later: dict[float, tuple[int, int]]
+) -> dict[float, tuple[int, int]]:
+    """Refuse the rows of ``later`` (a chunk, or a part of the Dask engine) holding the other set's label than
+    ``before`` (-1 after 0, or 0 after -1), as ``sign_labels`` refuses them in one chunk: the set of the first row
+    holding 0 or -1 is the one intended. Else the two merged."""
+    merged = dict(before or {})
+    for label, (count, first) in later.items():
+        if merged and label not in merged:
+            raise DomainError("target", SIGN_LABELS, label, count, first)
+        held, earliest = merged.get(label, (0, first))
+        merged[label] = (held + count, min(earliest, first))
+    return merged
 
 
-def _with_label_counts(losses: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``[row loss, count of 0 labels, count of -1 labels]`` per row (counts over a row's K labels)."""
-    if target.ndim == 1:
-        return np.column_stack([losses, target == 0.0, target == -1.0])
-    return np.column_stack([_row_mean(losses), (target == 0.0).sum(axis=1), (target == -1.0).sum(axis=1)])
+ONE_LABEL_SET_MEAN = replace(MEAN, seen=_label_set_seen, across=_other_label_set)
+# Keras' sum(w*l) / n, checked across chunks as lossctl's mean is.
+ONE_LABEL_SET_OVER_ROWS = replace(MEAN_OVER_ROWS, seen=_label_set_seen, across=_other_label_set)
 
 
 def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -464,6 +458,7 @@ def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
         "keras": keras(
             "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1).",
             lacks={"margin": "Keras' Hinge fixes the margin at 1"},
+            aggregate=ONE_LABEL_SET_OVER_ROWS,
         ),
     },
 )
@@ -474,7 +469,7 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
     mix such as {-1, 0, 1} is an input error). Follows sklearn ``hinge_loss`` and Keras ``Hinge``.
     Example: y = [1, 0, 1], x = [2, 0.5, -1] gives t = [1, -1, 1], rows [0, 1.5, 2] and a mean of 7/6.
     """
-    return _with_label_counts(np.maximum(margin - _signs(target, pred) * pred, 0.0), target)
+    return _row_mean(np.maximum(margin - _signs(target, pred) * pred, 0.0))
 
 
 @register_loss(
@@ -499,6 +494,7 @@ def hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
         "keras": keras(
             "Same formula as lossctl (Keras converts labels that are all 0 or 1 to -1 or 1; its margin is fixed at 1).",
             lacks={"margin": "Keras' SquaredHinge fixes the margin at 1"},
+            aggregate=ONE_LABEL_SET_OVER_ROWS,
         ),
     },
 )
@@ -509,7 +505,7 @@ def squared_hinge(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.
     and a mean of 25/12.
     """
     violation = np.maximum(margin - _signs(target, pred) * pred, 0.0)
-    return _with_label_counts(violation * violation, target)
+    return _row_mean(violation * violation)
 
 
 def _keras_focal(target: np.ndarray, pred: np.ndarray, *, alpha: float, gamma: float, from_logits: bool) -> np.ndarray:
@@ -645,7 +641,7 @@ def soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     x = [0, 1e4] gives rows [log 2, 1e4] and a mean of 5000.346574.
     """
     margin = -_signs(target, pred) * pred
-    return _with_label_counts(np.maximum(margin, 0.0) + _log1p_exp_neg_abs(margin), target)
+    return _row_mean(np.maximum(margin, 0.0) + _log1p_exp_neg_abs(margin))
 
 
 @register_loss(
