@@ -79,14 +79,16 @@ EXTRA = "lossctl[dask]"
 class Failure:
     """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
     merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
-    reports the first in input order."""
+    reports the first in input order. ``row``: the row an input error cites (:attr:`~lossctl.errors.InputError.row`),
+    for the client to name its file as a local run does."""
 
     usage: bool
     message: str
     refusals: Refusals | None = None
+    row: int | None = None
 
     def error(self) -> LossctlError:
-        return UsageError(self.message) if self.usage else InputError(self.message)
+        return UsageError(self.message) if self.usage else InputError(self.message, row=self.row)
 
 
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
@@ -166,9 +168,9 @@ def _run_part(
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
     except Refused as refused:
-        return Failure(False, str(refused), refused.refusals)
+        return Failure(False, str(refused), refused.refusals, refused.row)
     except LossctlError as error:
-        return Failure(isinstance(error, UsageError), str(error))
+        return Failure(isinstance(error, UsageError), str(error), row=getattr(error, "row", None))
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -247,7 +249,7 @@ class PerSampleDataset:
         """A task's failure with its staged part (a hidden name of the run's own) named as the dataset: a failed
         write of a part is a failed write of ``--per-sample PATH``, as the local engine reports it."""
         message = re.sub(re.escape(self.staging) + r"/part-\d+\.parquet", lambda _: self.path, failure.message)
-        return Failure(failure.usage, message)
+        return Failure(failure.usage, message, row=failure.row)
 
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""

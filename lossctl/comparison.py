@@ -234,15 +234,18 @@ def _in_candidate(
     in_candidate_order: Callable[[], Iterator[pa.RecordBatch] | None] | None,
 ) -> InputError:
     """``error`` naming a column of the candidate file as that file's, its rows numbered as that file numbers them
-    (or, joined by ``--on``, saying that they are the baseline's rows)."""
+    (or, joined by ``--on``, saying that they are the baseline's rows), and the file holding the row it cites when
+    that input is several files."""
     if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
-        return error
+        return opened.source.naming_file(error)
     base_name, candidate_name = _names(opened.source, candidate_source)
     own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
     if own is not None:  # numbered as the candidate file numbers its rows
-        return InputError(_shown(own, binding, candidate_name))
-    joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)" if options.join_key else ""
-    return InputError(_shown(str(error), binding, candidate_name) + joined)
+        return candidate_source.naming_file(own.reworded(_shown(str(own), binding, candidate_name)))
+    if options.join_key:
+        joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)"
+        return opened.source.naming_file(error.reworded(_shown(str(error), binding, candidate_name) + joined))
+    return candidate_source.naming_file(error.reworded(_shown(str(error), binding, candidate_name)))
 
 
 def part_aligned(
@@ -363,8 +366,8 @@ def _candidate_order(joined: pa.Table, rows: int, chunk_rows: int) -> Iterator[p
 
 def _candidate_error(
     again: Callable[[], Iterator[pa.RecordBatch] | None], plan: Plan, options: Options, binding: Binding, first: str
-) -> str | None:
-    """The message of the input error ``first`` (in the baseline's row numbers) about the candidate's values, found
+) -> InputError | None:
+    """The input error of message ``first`` (in the baseline's row numbers) about the candidate's values, found
     again by a pass over the candidate's losses alone, its rows in the candidate's order (``again``), so that the
     rows named are the candidate file's. ``None`` when ``first`` or the message found names another column too (a
     missing baseline prediction or target: the rows of ``first`` are right for it), or when none is found."""
@@ -378,8 +381,7 @@ def _candidate_error(
     try:
         run(batches, alone, replace(options, per_sample=None))
     except InputError as error:
-        message = str(error)
-        return message if _candidate_only(message, binding) else None
+        return error if _candidate_only(str(error), binding) else None
     return None
 
 
@@ -549,7 +551,8 @@ def _check_same_targets(
         values, same = _DIFFERING[(roles or {}).get(name, "target")]
         raise InputError(
             f"the {values} differ: column '{name}' is {where}; both models must be scored on the same {same} "
-            f"(give {option('targets', 'FILE')} to take the {values} from one file)"
+            f"(give {option('targets', 'FILE')} to take the {values} from one file)",
+            row=row,
         )
 
 

@@ -138,7 +138,8 @@ class ClassIndex:
                     return index
             raise InputError(
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
-                f"{option('classes')} ({', '.join(self.classes)})"
+                f"{option('classes')} ({', '.join(self.classes)})",
+                row=row,
             )
         index = self._named_column(label, self.pred_columns, column, row)
         for others in self._other_models:
@@ -148,7 +149,8 @@ class ClassIndex:
                     f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, which "
                     f"names prediction column {index + 1} of one model ({show_name(self.pred_columns[index])}) but "
                     f"column {other + 1} of another ({show_name(others[other])}); the labels are read once for "
-                    "every model, so list each model's columns in the same class order"
+                    "every model, so list each model's columns in the same class order",
+                    row=row,
                 )
         self._suffix_used.setdefault(str(label), self.pred_columns[index])
         return index
@@ -168,7 +170,8 @@ class ClassIndex:
             raise InputError(
                 f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found}; "
                 f"give the class order with {option('classes', 'A,B,C')} (class A is index 0, the first prediction "
-                "column)"
+                "column)",
+                row=row,
             )
         return matches[0]
 
@@ -263,7 +266,8 @@ class PositiveLabel:
                     held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
                 raise InputError(
                     f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
-                    "and one other"
+                    "and one other",
+                    row=row + row_offset,
                 )
             return 0.0
 

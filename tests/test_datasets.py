@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -453,3 +454,36 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
     with pytest.raises(lossctl.InputError) as error:
         merge_outcomes(parts, plan)
     assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"
+
+
+def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, cli: Any) -> None:
+    """Several CSV PATHs (their rows counted as they are read), a directory among them, compare and suggest:
+    the error names the file holding the first row it cites, rows numbered in the whole input. A single file's
+    message is as it was."""
+    for name, cells in (("a", "0.1,0.2"), ("b", "0.3,oops"), ("c", "-1,0.4")):
+        (tmp_path / f"{name}.csv").write_text("prob,target\n" + "".join(f"{p},1\n" for p in cells.split(",")))
+    parquet = tmp_path / "more"
+    parquet.mkdir()
+    for name, probs in (("x", [0.1, 0.2, 0.3]), ("y", [0.4, -2.0, 0.5])):
+        pq.write_table(pa.table({"prob": probs, "target": [1, 1, 1]}), parquet / f"{name}.parquet")
+    a, b, c = (str(tmp_path / f"{name}.csv") for name in "abc")
+    not_numeric = "error: column 'prob' is not numeric: 'oops' at row 3"
+    domain = "error: bce: column 'prob' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got -1"
+    for args, expected in (
+        ([a, b, c], f"{not_numeric}; row 3 is in '{b}'\n"),
+        ([a, c], f"{domain} in 1 row (first: row 2); row 2 is in '{c}'\n"),
+        (
+            [a, str(parquet)],
+            f"{domain.replace('-1', '-2')} in 1 row (first: row 6); row 6 is in '{parquet}/y.parquet'\n",
+        ),
+        ([c], f"{domain} in 1 row (first: row 0)\n"),
+    ):
+        run = cli("eval", *args, "-l", "bce", "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected), args
+    run = cli("suggest", a, b)
+    assert (run.code, run.out, run.err) == (3, "", f"{not_numeric}; row 3 is in '{b}'\n")
+    run = cli("compare", a, c, "-l", "bce", "-q")
+    in_c = domain.replace("'prob'", f"'prob' in {c}")
+    assert (run.code, run.out, run.err) == (3, "", f"{in_c} in 1 row (first: row 0)\n")
+    run = cli("compare", str(parquet), str(parquet), "-l", "bce", "-q")
+    assert run.code == 3 and run.err.endswith(f"(first: row 4); row 4 is in '{parquet}/y.parquet'\n"), run.err

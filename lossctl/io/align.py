@@ -366,7 +366,8 @@ def misaligned(name: str, row: int, ours: object, theirs: object, path: str, oth
     """Rows aligned by order whose likely key column differs: the files are sorted differently."""
     return InputError(
         f"column '{name}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row {row}: "
-        f"rows are aligned by order and these are not the same rows; align them by key with {option('on', name)}"
+        f"rows are aligned by order and these are not the same rows; align them by key with {option('on', name)}",
+        row=row,
     )
 
 

@@ -29,7 +29,7 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
+from lossctl.io.readers import Source, dataset_files, file_index, left_out, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 
@@ -251,6 +251,11 @@ class ParquetDataset(Source):
     @property
     def first_row(self) -> int:
         return self._window[0] if self._window is not None else 0
+
+    def file_of(self, row: int) -> str | None:
+        names = self.listing.names
+        index = file_index(row, [sum(groups) for groups in self.row_groups]) if len(names) > 1 else None
+        return names[index] if index is not None else None
 
     def splits(self, rows_per_part: int, multiple: int = 1) -> list[tuple[int, int]]:
         """Row ranges ``[start, stop)`` covering the input: consecutive row groups of one file, about

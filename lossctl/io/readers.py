@@ -15,9 +15,11 @@ recognised from their first bytes (:mod:`lossctl.io.streams`); so is a file with
 
 from __future__ import annotations
 
+import bisect
 import csv
 import glob
 import io
+import itertools
 import os
 import re
 import stat
@@ -129,6 +131,12 @@ def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, chunk_rows)
 
 
+def file_index(row: int, rows: Sequence[int]) -> int | None:
+    """Of files read one after another, holding ``rows`` rows each, the index of the one holding row ``row``."""
+    index = bisect.bisect_right(list(itertools.accumulate(rows)), row)
+    return index if index < len(rows) else None
+
+
 class StoredChunk(NamedTuple):
     """A stored unit of one column: ``size`` bytes at ``offset`` of ``file``, decoded as ``layout`` says (rows,
     types, codec, encodings). Two chunks of equal layout and equal bytes decode to equal values."""
@@ -172,6 +180,18 @@ class Source(ABC):
         """The input's row number of this source's first row: 0, but for a part of a dataset (a Dask task's), so
         that messages name rows as a whole run does."""
         return 0
+
+    def file_of(self, row: int) -> str | None:
+        """The path of the file holding row ``row`` (0-based, of the whole input) when the input is several files,
+        else ``None``."""
+        return None
+
+    def naming_file(self, error: InputError) -> InputError:
+        """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) when this
+        input is several files; else ``error`` as it is. The one place where a message about rows names a file:
+        either engine's error passes here, so both say the same."""
+        file = self.file_of(error.row) if error.row is not None else None
+        return error if file is None else error.in_file(_label(file))
 
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
@@ -259,7 +279,7 @@ class _ParquetSource(Source):
         self.format = "parquet"
         self._files: list[str] = files if files is not None else [path]
         self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
-        self._num_rows: int | None = None
+        self._rows: list[int] | None = None
         self._first = self._open(0)
         self.columns = self._first.schema_arrow.names
 
@@ -313,12 +333,19 @@ class _ParquetSource(Source):
 
     @property
     def num_rows(self) -> int | None:
-        """Summed from the files' footers, which are tiny: no data is read (opened once, on first use)."""
-        if self._num_rows is None:
-            self._num_rows = self._first.metadata.num_rows + sum(
-                self._open(index).metadata.num_rows for index in range(1, len(self._files))
-            )
-        return self._num_rows
+        return sum(self._file_rows)
+
+    @property
+    def _file_rows(self) -> list[int]:
+        """Each file's row count, from the footers, which are tiny: no data is read (opened once, on first use)."""
+        if self._rows is None:
+            self._rows = [self._first.metadata.num_rows]
+            self._rows += [self._open(index).metadata.num_rows for index in range(1, len(self._files))]
+        return self._rows
+
+    def file_of(self, row: int) -> str | None:
+        index = file_index(row, self._file_rows) if len(self._files) > 1 else None
+        return self._files[index] if index is not None else None
 
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
         """Each file with the needed columns checked, so that a later file missing one, or holding text where
