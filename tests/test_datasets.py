@@ -487,3 +487,21 @@ def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, c
     assert (run.code, run.out, run.err) == (3, "", f"{in_c} in 1 row (first: row 0)\n")
     run = cli("compare", str(parquet), str(parquet), "-l", "bce", "-q")
     assert run.code == 3 and run.err.endswith(f"(first: row 4); row 4 is in '{parquet}/y.parquet'\n"), run.err
+
+
+def test_a_reader_error_in_a_later_path_numbers_rows_in_the_whole_input(tmp_path: Path, cli: Any) -> None:
+    """A line of the second of several PATHs that cannot be read: its row is the whole input's, as every message's
+    and the ``row`` column's of --per-sample (it was the file's own row, 1, which the first file also has)."""
+    first, bad_line, not_utf8 = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    first.write_text("prob,target\n0.1,1\n0.2,0\n0.3,1\n")
+    bad_line.write_text("prob,target\n0.3,1\n0.2,0,5\n")
+    not_utf8.write_bytes(b"prob,target\n0.3,1\n\xff\xfe,0\n")
+    for later, problem in (
+        (bad_line, "Expected 2 columns, got 3: 0.2,0,5"),
+        (not_utf8, "column 'prob' is not UTF-8 text; convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"),
+    ):
+        run = cli("eval", first, later, "-l", "mse", "-q")
+        expected = f"error: cannot read '{later}' as CSV: line 3 (row 4; 0-based): {problem}\n"
+        assert (run.code, run.out, run.err) == (3, "", expected)
+        run = cli("eval", later, "-l", "mse", "-q")
+        assert run.err == expected.replace("row 4", "row 1")

@@ -250,7 +250,7 @@ class ParquetDataset(Source):
 
     @property
     def first_row(self) -> int:
-        return self._window[0] if self._window is not None else 0
+        return self._window[0] if self._window is not None else self._offset
 
     def file_of(self, row: int) -> str | None:
         names = self.listing.names
@@ -359,7 +359,7 @@ class ParquetDataset(Source):
         if not rows:
             return
         at = int(pc.index(differs, True).as_py())
-        row = sum(sum(groups) for groups in self.row_groups[:index]) + position + at
+        row = self._offset + sum(sum(groups) for groups in self.row_groups[:index]) + position + at
         folder = f"{column}={_NULL_PARTITION if value is None else value}"
         raise InputError(
             f"column '{column}' of '{self.listing.names[index]}' differs from its folder {folder} in "

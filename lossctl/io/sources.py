@@ -163,6 +163,7 @@ class ConcatSource(Source):
         self._rows = []
         tables = []
         for source in self.sources:
+            source.read_after(self.first_row + sum(self._rows))
             tables.append(source.read(columns, self._keys))
             self._rows.append(tables[-1].num_rows)
         return concat_parts(tables, columns, f"'{self.path}'")
@@ -171,6 +172,7 @@ class ConcatSource(Source):
         self._check_types(columns)
         self._rows = []
         for source in self.sources:
+            source.read_after(self.first_row + sum(self._rows))
             self._rows.append(0)
             for batch in source.batches(columns, chunk_rows, dictionary, self._keys):
                 self._rows[-1] += batch.num_rows
