@@ -505,3 +505,28 @@ def test_a_reader_error_in_a_later_path_numbers_rows_in_the_whole_input(tmp_path
         assert (run.code, run.out, run.err) == (3, "", expected)
         run = cli("eval", later, "-l", "mse", "-q")
         assert run.err == expected.replace("row 4", "row 1")
+
+
+def test_key_errors_of_several_prediction_files_name_the_file(tmp_path: Path, cli: Any) -> None:
+    """--targets: a missing, repeated or unmatched key of the predictions, or rows aligned by order that differ,
+    name the predictions' file of the row; a targets file's row (its own numbering) names none."""
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    pq.write_table(pa.table({"id": [1, 2, 3], "prob": [0.1, 0.2, 0.3]}), preds / "a.parquet")
+    targets = tmp_path / "targets.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3, 4, 8, 6], "target": [0, 1, 0, 1, 0, 1]}), targets)
+    in_b = f"row 4 is in '{preds}/b.parquet'"
+    drop = "to leave such rows out, use --missing drop"
+    for ids, on, expected in (
+        ([4, None, 6], True, f"key column 'id' has 1 missing value in {preds} (first: row 4); {drop}; {in_b}"),
+        ([4, 2, 6], True, f"key column 'id' has 1 duplicate value in {preds} (first: 2 at row 4); each row needs a "
+                          f"distinct key; {in_b}"),
+        ([9, 8, 6], True, f"{preds}: 1 row has a key 'id' that is not in {targets} (first: 9 at row 3); {drop}; "
+                          f"row 3 is in '{preds}/b.parquet'"),
+        ([4, 6], True, f"{targets}: 1 row has a key 'id' that is not in {preds} (first: 8 at row 4); {drop}"),
+        ([4, 5, 6], False, f"column 'id' is 5 in {preds} but 8 in {targets} at row 4: rows are aligned by order and "
+                           f"these are not the same rows; align them by key with --on id; {in_b}"),
+    ):  # fmt: skip
+        pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "prob": [0.5] * len(ids)}), preds / "b.parquet")
+        run = cli("eval", preds, "--targets", targets, *(["--on", "id"] if on else []), "-l", "bce", "-q")
+        assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n"), ids
