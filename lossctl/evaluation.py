@@ -279,7 +279,10 @@ def run_evaluation(
     binding = opened.binding
     columns = binding.columns(*key_columns(options))
     batches = input_batches(opened, columns, options, notices)
-    requests, batches, task = with_defaults(batches, binding, options, notices)
+    try:
+        requests, batches, task = with_defaults(batches, binding, options, notices)
+    except InputError as error:  # in the first chunk, read for the task's default losses
+        raise opened.source.naming_file(error) from None
     owners = gate_owners(options, requests)
     check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)

@@ -480,6 +480,8 @@ def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, c
     ):
         run = cli("eval", *args, "-l", "bce", "-q")
         assert (run.code, run.out, run.err) == (3, "", expected), args
+    run = cli("eval", b, a, "-q")  # no --loss: the first chunk is read for the task, and refused there
+    assert (run.code, run.out, run.err) == (3, "", f"{not_numeric.replace('row 3', 'row 1')}; row 1 is in '{b}'\n")
     run = cli("suggest", a, b)
     assert (run.code, run.out, run.err) == (3, "", f"{not_numeric}; row 3 is in '{b}'\n")
     run = cli("compare", a, c, "-l", "bce", "-q")
