@@ -532,3 +532,19 @@ def test_key_errors_of_several_prediction_files_name_the_file(tmp_path: Path, cl
         pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "prob": [0.5] * len(ids)}), preds / "b.parquet")
         run = cli("eval", preds, "--targets", targets, *(["--on", "id"] if on else []), "-l", "bce", "-q")
         assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n"), ids
+
+
+def test_text_not_utf8_in_a_file_of_a_directory_names_the_file(tmp_path: Path, cli: Any) -> None:
+    """Parquet text that is not UTF-8 in the second file of a directory: the message named the directory only; it
+    now names the file too. Given as PATHs, each file names itself, once."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    pq.write_table(pa.table({"prob": [0.1, 0.2], "target": [0, 1], "seg": ["a", "b"]}), root / "a.parquet")
+    offsets = pa.py_buffer(np.array([0, 1, 3], dtype=np.int32).tobytes())
+    seg = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"x\xff\xfe")])
+    pq.write_table(pa.table({"prob": [0.1, 0.2], "target": [0, 1], "seg": seg}), root / "b.parquet")
+    problem = "holds text that is not UTF-8 (row 3; 0-based); write it as UTF-8 text, or as binary"
+    run = cli("eval", root, "-l", "bce", "--by", "seg", "-q")
+    assert (run.code, run.err) == (3, f"error: column 'seg' of {root} {problem}; row 3 is in '{root}/b.parquet'\n")
+    run = cli("eval", root / "a.parquet", root / "b.parquet", "-l", "bce", "--by", "seg", "-q")
+    assert (run.code, run.err) == (3, f"error: column 'seg' of {root}/b.parquet {problem}\n")

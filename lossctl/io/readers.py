@@ -197,7 +197,9 @@ class Source(ABC):
         input is several files; else ``error`` as it is. The one place where a message about rows names a file:
         either engine's error passes here, so both say the same."""
         file = self.file_of(error.row) if error.row is not None else None
-        return error if file is None else error.in_file(_label(file))
+        if file is None or file in str(error):  # a reader's error names the file it was reading already
+            return error
+        return error.in_file(_label(file))
 
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
@@ -931,7 +933,8 @@ def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row:
         at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
         raise InputError(
             f"column '{show_name(name)}' of {where} holds text that is not UTF-8{at}; write it as UTF-8 text, or as "
-            "binary"
+            "binary",
+            row=first_row + row if row is not None else None,
         )
 
 
