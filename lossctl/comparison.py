@@ -156,7 +156,12 @@ def run_comparison(
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
-    requests, batches, task = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
+    try:
+        requests, batches, task = with_defaults(
+            batches, binding, options, notices
+        )  # the task's defaults without --loss
+    except InputError as error:  # in the first chunk, read for the task
+        raise _in_candidate(error, opened, candidate_source, binding, options, None, in_candidate_order) from None
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
     notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
     owners = gate_owners(options, requests)
@@ -230,16 +235,21 @@ def _in_candidate(
     candidate_source: Source | None,
     binding: Binding,
     options: Options,
-    plan: Plan,
+    plan: Plan | None,
     in_candidate_order: Callable[[], Iterator[pa.RecordBatch] | None] | None,
 ) -> InputError:
     """``error`` naming a column of the candidate file as that file's, its rows numbered as that file numbers them
     (or, joined by ``--on``, saying that they are the baseline's rows), and the file holding the row it cites when
-    that input is several files."""
+    that input is several files. ``plan``: the pass's, ``None`` before the losses are known."""
     if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
         return opened.source.naming_file(error)
     base_name, candidate_name = _names(opened.source, candidate_source)
-    own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
+    # Without a plan yet (the first chunk, read for the task), the rows are numbered as the baseline's.
+    own = (
+        _candidate_error(in_candidate_order, plan, options, binding, str(error))
+        if in_candidate_order and plan
+        else None
+    )
     if own is not None:  # numbered as the candidate file numbers its rows
         return candidate_source.naming_file(own.reworded(_shown(str(own), binding, candidate_name)))
     if options.join_key:
