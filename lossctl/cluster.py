@@ -83,15 +83,17 @@ EXTRA = "lossctl[dask]"
 class Failure:
     """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
     merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
-    reports the first in input order."""
+    reports the first in input order. ``row``: the row an input error cites (:attr:`~lossctl.errors.InputError.row`),
+    for the client to name its file as a local run does."""
 
     usage: bool
     message: str
     refusals: Refusals | None = None
     labels: dict[str, dict[Any, int]] | None = None  # the labels the task met (Encoder.met), as with an Outcome
+    row: int | None = None
 
     def error(self) -> LossctlError:
-        return UsageError(self.message) if self.usage else InputError(self.message)
+        return UsageError(self.message) if self.usage else InputError(self.message, row=self.row)
 
 
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
@@ -188,9 +190,11 @@ def _run_part(
     except _Cancelled:
         return Failure(False, "cancelled")
     except Refused as refused:
-        return Failure(False, str(refused), refused.refusals, _labels_met(plan))
+        return Failure(False, str(refused), refused.refusals, _labels_met(plan), refused.row)
     except LossctlError as error:
-        return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan))
+        return Failure(
+            isinstance(error, UsageError), str(error), labels=_labels_met(plan), row=getattr(error, "row", None)
+        )
     outcome.labels = _labels_met(plan)
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
@@ -300,7 +304,7 @@ class PerSampleDataset:
         """A task's failure with its staged part (a hidden name of the run's own) named as the dataset: a failed
         write of a part is a failed write of ``--per-sample PATH``, as the local engine reports it."""
         message = re.sub(re.escape(self.staging) + r"/part-\d+\.parquet", lambda _: self.path, failure.message)
-        return Failure(failure.usage, message)
+        return Failure(failure.usage, message, row=failure.row)
 
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""

@@ -156,7 +156,12 @@ def run_comparison(
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
-    requests, batches, task = with_defaults(batches, binding, options, notices)  # the task's defaults without --loss
+    try:
+        requests, batches, task = with_defaults(
+            batches, binding, options, notices
+        )  # the task's defaults without --loss
+    except InputError as error:  # in the first chunk, read for the task
+        raise _in_candidate(error, opened, candidate_source, binding, options, None, in_candidate_order) from None
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
     notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
     owners = gate_owners(options, requests)
@@ -230,19 +235,27 @@ def _in_candidate(
     candidate_source: Source | None,
     binding: Binding,
     options: Options,
-    plan: Plan,
+    plan: Plan | None,
     in_candidate_order: Callable[[], Iterator[pa.RecordBatch] | None] | None,
 ) -> InputError:
     """``error`` naming a column of the candidate file as that file's, its rows numbered as that file numbers them
-    (or, joined by ``--on``, saying that they are the baseline's rows)."""
+    (or, joined by ``--on``, saying that they are the baseline's rows), and the file holding the row it cites when
+    that input is several files. ``plan``: the pass's, ``None`` before the losses are known."""
     if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
-        return error
+        return opened.source.naming_file(error)
     base_name, candidate_name = _names(opened.source, candidate_source)
-    own = _candidate_error(in_candidate_order, plan, options, binding, str(error)) if in_candidate_order else None
+    # Without a plan yet (the first chunk, read for the task), the rows are numbered as the baseline's.
+    own = (
+        _candidate_error(in_candidate_order, plan, options, binding, str(error))
+        if in_candidate_order and plan
+        else None
+    )
     if own is not None:  # numbered as the candidate file numbers its rows
-        return InputError(_shown(own, binding, candidate_name))
-    joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)" if options.join_key else ""
-    return InputError(_shown(str(error), binding, candidate_name) + joined)
+        return candidate_source.naming_file(own.reworded(_shown(str(own), binding, candidate_name)))
+    if options.join_key:
+        joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)"
+        return opened.source.naming_file(error.reworded(_shown(str(error), binding, candidate_name) + joined))
+    return candidate_source.naming_file(error.reworded(_shown(str(error), binding, candidate_name)))
 
 
 def part_aligned(
@@ -365,8 +378,8 @@ def _candidate_order(joined: pa.Table, rows: int, chunk_rows: int) -> Iterator[p
 
 def _candidate_error(
     again: Callable[[], Iterator[pa.RecordBatch] | None], plan: Plan, options: Options, binding: Binding, first: str
-) -> str | None:
-    """The message of the input error ``first`` (in the baseline's row numbers) about the candidate's values, found
+) -> InputError | None:
+    """The input error of message ``first`` (in the baseline's row numbers) about the candidate's values, found
     again by a pass over the candidate's losses alone, its rows in the candidate's order (``again``), so that the
     rows named are the candidate file's. ``None`` when ``first`` or the message found names another column too (a
     missing baseline prediction or target: the rows of ``first`` are right for it), or when none is found."""
@@ -380,8 +393,7 @@ def _candidate_error(
     try:
         run(batches, alone, replace(options, per_sample=None))
     except InputError as error:
-        message = str(error)
-        return message if _candidate_only(message, binding) else None
+        return error if _candidate_only(str(error), binding) else None
     return None
 
 
@@ -551,7 +563,8 @@ def _check_same_targets(
         values, same = _DIFFERING[(roles or {}).get(name, "target")]
         raise InputError(
             f"the {values} differ: column '{name}' is {where}; both models must be scored on the same {same} "
-            f"(give {option('targets', 'FILE')} to take the {values} from one file)"
+            f"(give {option('targets', 'FILE')} to take the {values} from one file)",
+            row=row,
         )
 
 

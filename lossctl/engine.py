@@ -189,14 +189,20 @@ class Refusals:
         missing, infinite, negative = (in_plan_order(plan, bad) for bad in (self.missing, self.infinite, self.negative))
         if missing:
             problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
-            return InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows")
+            return InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows", row=_first(missing))
         if infinite:
-            return InputError("; ".join(bad.describe(column, "infinite value") for column, bad in infinite.items()))
+            problems = "; ".join(bad.describe(column, "infinite value") for column, bad in infinite.items())
+            return InputError(problems, row=_first(infinite))
         if negative:
             problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative.items())
-            return InputError(f"{problems}; sample weights must be >= 0")
+            return InputError(f"{problems}; sample weights must be >= 0", row=_first(negative))
         assert self.domain is not None
         return self.domain
+
+
+def _first(bad: Mapping[str, _BadValues]) -> int:
+    """The row a message about ``bad`` values cites first: its first column's first row."""
+    return next(iter(bad.values())).rows[0]
 
 
 class Refused(InputError):
@@ -204,7 +210,8 @@ class Refused(InputError):
 
     def __init__(self, refusals: Refusals, plan: Plan) -> None:
         self.refusals = refusals
-        super().__init__(str(refusals.error(plan)))
+        error = refusals.error(plan)
+        super().__init__(str(error), row=getattr(error, "row", None))  # a failure may be a usage error
 
 
 @dataclass(frozen=True)
@@ -1324,7 +1331,8 @@ def naming_loss(error: InputError | UsageError, request: LossRequest) -> InputEr
     text, name = str(error), request.spec.name
     if type(error) not in (InputError, UsageError) or text.startswith((f"{name}:", f"loss '{name}'")):
         return error
-    return type(error)(f"{request.label}: {text}")
+    labelled = f"{request.label}: {text}"
+    return error.reworded(labelled) if isinstance(error, InputError) else UsageError(labelled)
 
 
 def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) -> None:
@@ -1342,7 +1350,8 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
         first, bad = int(row_index[position]), int((~finite).sum())
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
-            "rescale the inputs"
+            "rescale the inputs",
+            row=first,
         )
 
 

@@ -93,9 +93,27 @@ class NoResult(UsageError, KeyError):
 
 
 class InputError(LossctlError):
-    """The data is wrong: unreadable file, missing column, missing or infinite values, mismatched rows."""
+    """The data is wrong: unreadable file, missing column, missing or infinite values, mismatched rows.
+
+    ``row``: the first row of the input the message cites (0-based, numbered as in the whole input), or ``None``.
+    When the input is several files, the run names the file holding it (:meth:`in_file`), in one place for every
+    message, both engines alike (:meth:`lossctl.io.readers.Source.naming_file`).
+    """
 
     exit_code = ExitCode.INPUT
+
+    def __init__(self, *args: object, row: int | None = None) -> None:
+        super().__init__(*args)
+        self.row = row
+
+    def reworded(self, message: str) -> InputError:
+        """An error of message ``message`` citing the same row (a message completed with the loss, the file)."""
+        return InputError(message, row=self.row)
+
+    def in_file(self, file: str) -> InputError:
+        """This error saying which file holds the row it cites: ``...; row 5 is in 'ds/b.parquet'`` (``file`` as
+        messages name it, quoted)."""
+        return self.reworded(f"{self}; row {self.row} is in {file}")
 
 
 class NoRows(InputError):
@@ -153,7 +171,7 @@ class DecimalCommas(InputError):
         self.column = column
         self.shown = shown
         self.row = row
-        super().__init__(f"{self._start()}; if ',' is its decimal point, give {option('decimal', ',')}")
+        super().__init__(f"{self._start()}; if ',' is its decimal point, give {option('decimal', ',')}", row=row)
 
     def _start(self) -> str:
         return f"column '{self.column}' is not numeric: {self.shown} at row {self.row}"
@@ -161,7 +179,7 @@ class DecimalCommas(InputError):
     def given(self) -> InputError:
         """The error when ``--decimal ,`` was given: the text is not CSV's, or the CSV column has other cells
         than decimal-comma numbers (decimal points, maybe in a later chunk, or words), so the reader left it text."""
-        return InputError(
+        return self.reworded(
             f"{self._start()}; {option('decimal', ',')} reads a decimal comma only in a CSV or TSV column whose other "
             "cells are numbers written the same way (never in JSON Lines text)"
         )
@@ -197,7 +215,7 @@ class DomainError(InputError):
         self.count = count
         self.first_row = first_row
         self.where = where or f"'{role}'"
-        super().__init__(self._message(self.where))
+        super().__init__(self._message(self.where), row=first_row)
 
     def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, float, int, int, str]]:
         """Pickled by its fields (a Dask task returns it): an exception is rebuilt from its message alone."""

@@ -225,7 +225,7 @@ def inferred(error: InputError, requests: Sequence[LossRequest], task: str | Non
     if task is None or label is None:
         return error
     losses = option("loss", keyword="losses")
-    return InputError(
+    return error.reworded(
         f"{error} ({label} was chosen without {losses}: the first rows read look like {task}; name the losses with "
         f"{losses})"
     )
@@ -247,7 +247,9 @@ def _in_targets(error: InputError, opened: Opened, columns: Sequence[str], optio
         return error
     for column in named:
         message = message.replace(f"column '{show_name(column)}'", f"column '{show_name(column)}' of {targets.name}")
-    return InputError(f"{message} (rows are numbered as in {opened.source.name}, to which {option('on')} joins them)")
+    return error.reworded(
+        f"{message} (rows are numbered as in {opened.source.name}, to which {option('on')} joins them)"
+    )
 
 
 def run_evaluation(
@@ -277,7 +279,10 @@ def run_evaluation(
     binding = opened.binding
     columns = binding.columns(*key_columns(options))
     batches = input_batches(opened, columns, options, notices)
-    requests, batches, task = with_defaults(batches, binding, options, notices)
+    try:
+        requests, batches, task = with_defaults(batches, binding, options, notices)
+    except InputError as error:  # in the first chunk, read for the task's default losses
+        raise opened.source.naming_file(error) from None
     owners = gate_owners(options, requests)
     check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)
@@ -313,15 +318,17 @@ def run_evaluation(
     once = read_once([opened.source, opened.targets]) if query_column(plan) is not None else None
     recorded = batches = Recorded(batches) if once is not None else batches  # kept, should a query's rows be apart
     try:
-        outcome, results, gaps = finished(plan, batches)
+        try:
+            outcome, results, gaps = finished(plan, batches)
+        except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
+            notices.append(held_notice(plan, apart))
+            again = partial(input_batches, opened, columns, options, notices)
+            outcome, results, gaps = finished(replace(plan, hold=True), read_again(recorded, once, plan, apart, again))
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
-        raise inferred(_in_targets(error, opened, columns, options), requests, task) from None
-    except QueriesNotContiguous as apart:  # a query's rows are apart: read again, every row at once
-        notices.append(held_notice(plan, apart))
-        again = partial(input_batches, opened, columns, options, notices)
-        outcome, results, gaps = finished(replace(plan, hold=True), read_again(recorded, once, plan, apart, again))
+        located = opened.source.naming_file(_in_targets(error, opened, columns, options))
+        raise inferred(located, requests, task) from None
     info = input_info(opened.source.path, outcome)
     if options.targets:
         info["targets"] = options.targets
@@ -353,7 +360,8 @@ def read_again(
             f"{query_labels(plan)}: the rows of query {shown_value(apart.qid)} are not contiguous (it appears again "
             f"at row {apart.row}), and {once.name} is read once: its rows could not be kept in {recorded.folder} to "
             f"be read again ({recorded.failed}); sort it by '{query_column(plan)}', or set TMPDIR to a writable "
-            "folder with room"
+            "folder with room",
+            row=apart.row,
         )
     return recorded.again()
 

@@ -181,7 +181,8 @@ class ClassIndex(_Labels):
                     return index
             raise InputError(
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
-                f"{option('classes')} ({', '.join(self.classes)})"
+                f"{option('classes')} ({', '.join(self.classes)})",
+                row=row,
             )
         index = self._named_column(label, self.pred_columns, column, row)
         for others in self._other_models:
@@ -191,7 +192,8 @@ class ClassIndex(_Labels):
                     f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, which "
                     f"names prediction column {index + 1} of one model ({show_name(self.pred_columns[index])}) but "
                     f"column {other + 1} of another ({show_name(others[other])}); the labels are read once for "
-                    "every model, so list each model's columns in the same class order"
+                    "every model, so list each model's columns in the same class order",
+                    row=row,
                 )
         self._suffix_used.setdefault(str(label), self.pred_columns[index])
         return index
@@ -211,7 +213,8 @@ class ClassIndex(_Labels):
             raise InputError(
                 f"column '{show_name(column)}' holds the text label {shown_value(label)} at row {row}, and {found}; "
                 f"give the class order with {option('classes', 'A,B,C')} (class A is index 0, the first prediction "
-                "column)"
+                "column)",
+                row=row,
             )
         return matches[0]
 
@@ -292,7 +295,8 @@ class PositiveLabel(_Labels):
                 return np.full(len(indices), np.nan)
             raise InputError(
                 f"column '{show_name(column)}' holds text labels (the first, {shown_value(values[codes[0]])}, at row "
-                f"{int(rows[0]) + row_offset}); name the positive class with {option('positive', 'LABEL')}"
+                f"{int(rows[0]) + row_offset}); name the positive class with {option('positive', 'LABEL')}",
+                row=int(rows[0]) + row_offset,
             )
         return self._encoded(array, column, row_offset)
 
@@ -314,7 +318,8 @@ class PositiveLabel(_Labels):
                 held = f"the labels {shown_value(self._negative)} and {where}, and {neither}"
             raise InputError(
                 f"column '{show_name(column)}' holds {held}; a binary loss takes the {option('positive')} label "
-                "and one other"
+                "and one other",
+                row=row,
             )
         return 0.0
 

@@ -388,7 +388,8 @@ def check_finite(spec: LossSpec, label: str, contributions: np.ndarray, rows: np
     value = contributions.reshape(len(contributions), -1)[position][bad[position]][0]
     raise InputError(
         f"loss '{label}' ({spec.origin}) returned {value} at row {first} "
-        f"({count(int(bad.sum()), 'non-finite value')}); a loss must return finite numbers"
+        f"({count(int(bad.sum()), 'non-finite value')}); a loss must return finite numbers",
+        row=first,
     )
 
 

@@ -365,27 +365,30 @@ def suggest(
     text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
     rows = 0
     marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
-    for batch in opened.source.batches([*bound, *([qid] if qid else [])], 65536):
-        if qid:
-            labels["qid"].append(batch.column(qid))
-        for role, columns in roles.items():
-            if role == "target" and len(columns) == 1:
-                labels["target"].append(batch.column(columns[0]))
-                text = text or (
-                    is_text_labels(batch.schema.field(columns[0]).type) and not _spells_numbers(batch, columns[0])
-                )
-                if text:
-                    continue
-            with decimal_option(decimal):
-                if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
-                    values = float64_values(batch.column(columns[0]), columns[0], row_offset=rows, marks=marks)
-                else:
-                    values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
-            parts[role].append(values)
-        rows += batch.num_rows
-        if rows >= sample_rows:
-            notices.append(f"advice based on the first {rows} rows")
-            break
+    try:  # a value that is not a number names its file, when the input is several
+        for batch in opened.source.batches([*bound, *([qid] if qid else [])], 65536):
+            if qid:
+                labels["qid"].append(batch.column(qid))
+            for role, columns in roles.items():
+                if role == "target" and len(columns) == 1:
+                    labels["target"].append(batch.column(columns[0]))
+                    text = text or (
+                        is_text_labels(batch.schema.field(columns[0]).type) and not _spells_numbers(batch, columns[0])
+                    )
+                    if text:
+                        continue
+                with decimal_option(decimal):
+                    if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
+                        values = float64_values(batch.column(columns[0]), columns[0], row_offset=rows, marks=marks)
+                    else:
+                        values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
+                parts[role].append(values)
+            rows += batch.num_rows
+            if rows >= sample_rows:
+                notices.append(f"advice based on the first {rows} rows")
+                break
+    except InputError as error:
+        raise opened.source.naming_file(error) from None
     if rows == 0:
         raise NoRows.naming(opened.source.path)
     pred_values = np.concatenate(parts["pred"])

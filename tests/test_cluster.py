@@ -445,7 +445,8 @@ def _rerun_parts(dask_scheduler: Any) -> int:
 
 def _bad_copy(data: dict[str, str], tmp_path: Path) -> tuple[Path, str, str]:
     """The baseline with two missing predictions in region=us/part-1.parquet, the dataset's last file: on the local
-    disk, in the bucket, and the local engine's error."""
+    disk, in the bucket, and the error, but for the file it names (the dataset's path, then
+    ``/region=us/part-1.parquet'``)."""
     import s3fs
 
     table = pq.read_table(Path(data["baseline"]) / "region=us" / "part-1.parquet")
@@ -464,17 +465,21 @@ def _bad_copy(data: dict[str, str], tmp_path: Path) -> tuple[Path, str, str]:
     first = 4 * ROWS // 5  # the file's first row in the dataset
     message = (
         f"column 'y_pred' has 2 missing values (rows {first + 5}, {first + 9}; 0-based); "
-        "use --missing drop to drop those rows"
+        f"use --missing drop to drop those rows; row {first + 5} is in '"
     )
     return bad, f"s3://{key}", message
 
 
 def test_bad_data_in_one_file_is_the_local_error(data: dict[str, str], scheduler: str, tmp_path: Path) -> None:
+    """The error names the file holding the first bad row, the local one or the object in the bucket, in either
+    engine (it named none: a dataset's row 160005 had to be found by counting the files' rows)."""
     bad, url, message = _bad_copy(data, tmp_path)
-    local = _cli("eval", str(bad), "-l", "mse", "-q")
-    remote = _cli("eval", url, "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
-    assert (local.returncode, local.stderr) == (3, f"error: {message}\n")
-    assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", local.stderr)
+    for path in (str(bad), url):
+        expected = f"error: {message}{path}/region=us/part-1.parquet'\n"
+        local = _cli("eval", path, "-l", "mse", "-q")
+        remote = _cli("eval", path, "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
+        assert (local.returncode, local.stderr) == (3, expected)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
 
 
 def test_a_task_of_several_files_gives_the_local_error(
@@ -488,7 +493,8 @@ def test_a_task_of_several_files_gives_the_local_error(
     _, url, message = _bad_copy(data, tmp_path)
     with pytest.raises(lossctl.InputError) as error:
         lossctl.evaluate(url, losses="mse", engine="dask", scheduler=scheduler)
-    assert str(error.value) == message.replace("--missing drop", 'missing="drop"')  # spelled as its caller does
+    spelled = message.replace("--missing drop", 'missing="drop"')  # spelled as its caller does
+    assert str(error.value) == f"{spelled}{url}/region=us/part-1.parquet'"
     report = lossctl.evaluate(data["s3_baseline"], losses="mse", engine="dask", scheduler=scheduler)
     assert 'engine="dask": 2 tasks on 2 workers' in report.notices
 
@@ -517,7 +523,7 @@ def test_errors_over_several_tasks_are_the_local_engines(tmp_path: Path) -> None
     remote = _cli("eval", str(root), "-l", "bce", "--missing", "drop", "-q", "--engine", "dask", "--workers", "2")
     expected = (
         "error: bce: column 'prob' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
-        "got -1 in 4 rows (first: row 5)\n"
+        f"got -1 in 4 rows (first: row 5); row 5 is in '{root}/b.parquet'\n"
     )
     assert (local.returncode, local.stdout, local.stderr) == (3, "", expected)
     assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
@@ -555,9 +561,10 @@ def test_missing_values_and_negative_weights_over_several_tasks_are_counted_whol
 ) -> None:
     root = _bad_files(tmp_path / "ds")
     for options, message in (
-        ({}, "column 'prob' has 1 missing value (row 9; 0-based); use missing=\"drop\" to drop those rows"),
+        ({}, "column 'prob' has 1 missing value (row 9; 0-based); use missing=\"drop\" to drop those rows; "
+             f"row 9 is in '{root}/c.parquet'"),
         ({"weight": "w", "missing": "drop"}, "column 'w' has 2 negative weights (rows 5, 10; 0-based); "
-                                             "sample weights must be >= 0"),
+                                             f"sample weights must be >= 0; row 5 is in '{root}/b.parquet'"),
     ):  # fmt: skip
         for engine in ({}, {"engine": "dask", "scheduler": scheduler}):
             with pytest.raises(lossctl.InputError) as error:
@@ -586,10 +593,13 @@ def test_missing_values_before_a_plugins_error_are_told_as_the_local_engine_does
     plugin's error with no refusal before it is still told by both."""
     plugin = tmp_path / "picky.py"
     plugin.write_text(PICKY)
-    missing = "error: column 'pred' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
-    for first, expected in (([0.3, None], missing), ([0.3, 0.2], "error: picky: 7 is not allowed\n")):
-        root = tmp_path / f"ds{len(expected)}"
+    missing = "error: column 'pred' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows"
+    for name, first in (("missing", [0.3, None]), ("picky", [0.3, 0.2])):
+        root = tmp_path / name
         root.mkdir()
+        expected = (
+            f"{missing}; row 1 is in '{root}/a.parquet'\n" if name == "missing" else "error: picky: 7 is not allowed\n"
+        )
         pq.write_table(pa.table({"pred": first, "target": [1.0, 2.0]}), root / "a.parquet")
         pq.write_table(pa.table({"pred": [7.0, 0.1], "target": [1.0, 2.0]}), root / "b.parquet")
         args = ["eval", str(root), "-l", "picky", "--plugin", str(plugin), "-q"]
@@ -616,7 +626,7 @@ def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, 
     args = ["-l", "bce", "--positive", "cat", "-f", "csv"]
     three = (
         "error: column 'target' holds more than two labels ('cat', 'dog', 'bird' at row 3); a binary loss takes "
-        "the --positive label and one other\n"
+        f"the --positive label and one other; row 3 is in '{tmp_path}/three/1.parquet'\n"
     )
     never = "notice: bce: --positive 'cat' never appears in column 'target': its one label 'dog' is the negative class"
     for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []):
@@ -639,7 +649,7 @@ def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler:
         pq.write_table(table, tmp_path / f"{k}.parquet")
     expected = (
         "error: {loss}: column 'target' (target): expected labels all in {{0, 1}} or all in {{-1, 1}}, got -1 in 2 "
-        "rows (first: row 2)\n"
+        f"rows (first: row 2); row 2 is in '{tmp_path}/1.parquet'\n"
     )
     for weight in ([], ["--weight", "w"]):
         args = ["eval", str(tmp_path), "-l", "hinge,squared_hinge", *weight, "-q"]
@@ -648,6 +658,40 @@ def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler:
             assert (local.returncode, local.stdout, local.stderr) == (3, "", expected.format(loss="hinge")), chunk
         remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
         assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected.format(loss="hinge"))
+
+
+@pytest.mark.parametrize("form", ["directory", "glob", "paths"])
+def test_errors_about_rows_of_several_files_name_the_file_in_either_engine(
+    form: str, scheduler: str, tmp_path: Path
+) -> None:
+    """A dataset of three files given as a directory, a glob or three PATHs: an error citing rows names the file
+    holding the first row it cites, in the same words in either engine; rows stay numbered in the whole input.
+    Neither engine named the file: row 9 of the dataset had to be found by counting the files' rows."""
+    root = _bad_files(tmp_path / "ds")
+    given, options, expected = {
+        "directory": (
+            [str(root)],
+            ["-l", "bce", "--missing", "drop"],
+            "bce: column 'prob' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got -1 in 4 "
+            f"rows (first: row 5); row 5 is in '{root}/b.parquet'",
+        ),
+        "glob": (
+            [f"{root}/*.parquet"],
+            ["-l", "bce"],
+            "column 'prob' has 1 missing value (row 9; 0-based); use --missing drop to drop those rows; row 9 is in "
+            f"'{root}/c.parquet'",
+        ),
+        "paths": (
+            [str(root / f"{name}.parquet") for name in "abc"],
+            ["-l", "bce", "--weight", "w", "--missing", "drop"],
+            f"column 'w' has 2 negative weights (rows 5, 10; 0-based); sample weights must be >= 0; row 5 is in "
+            f"'{root}/b.parquet'",
+        ),
+    }[form]
+    local = _cli("eval", *given, *options, "-q")
+    remote = _cli("eval", *given, *options, "-q", "--engine", "dask", "--scheduler", scheduler)
+    assert (local.returncode, local.stdout, local.stderr) == (3, "", f"error: {expected}\n")
+    assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", f"error: {expected}\n")
 
 
 def test_an_unreachable_scheduler_is_one_line(data: dict[str, str]) -> None:

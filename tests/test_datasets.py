@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -495,3 +496,97 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
     with pytest.raises(lossctl.InputError) as error:
         merge_outcomes(parts, plan)
     assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"
+
+
+def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, cli: Any) -> None:
+    """Several CSV PATHs (their rows counted as they are read), a directory among them, compare and suggest:
+    the error names the file holding the first row it cites, rows numbered in the whole input. A single file's
+    message is as it was."""
+    for name, cells in (("a", "0.1,0.2"), ("b", "0.3,oops"), ("c", "-1,0.4")):
+        (tmp_path / f"{name}.csv").write_text("prob,target\n" + "".join(f"{p},1\n" for p in cells.split(",")))
+    parquet = tmp_path / "more"
+    parquet.mkdir()
+    for name, probs in (("x", [0.1, 0.2, 0.3]), ("y", [0.4, -2.0, 0.5])):
+        pq.write_table(pa.table({"prob": probs, "target": [1, 1, 1]}), parquet / f"{name}.parquet")
+    a, b, c = (str(tmp_path / f"{name}.csv") for name in "abc")
+    not_numeric = "error: column 'prob' is not numeric: 'oops' at row 3"
+    domain = "error: bce: column 'prob' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got -1"
+    for args, expected in (
+        ([a, b, c], f"{not_numeric}; row 3 is in '{b}'\n"),
+        ([a, c], f"{domain} in 1 row (first: row 2); row 2 is in '{c}'\n"),
+        (
+            [a, str(parquet)],
+            f"{domain.replace('-1', '-2')} in 1 row (first: row 6); row 6 is in '{parquet}/y.parquet'\n",
+        ),
+        ([c], f"{domain} in 1 row (first: row 0)\n"),
+    ):
+        run = cli("eval", *args, "-l", "bce", "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected), args
+    run = cli("eval", b, a, "-q")  # no --loss: the first chunk is read for the task, and refused there
+    assert (run.code, run.out, run.err) == (3, "", f"{not_numeric.replace('row 3', 'row 1')}; row 1 is in '{b}'\n")
+    run = cli("suggest", a, b)
+    assert (run.code, run.out, run.err) == (3, "", f"{not_numeric}; row 3 is in '{b}'\n")
+    run = cli("compare", a, c, "-l", "bce", "-q")
+    in_c = domain.replace("'prob'", f"'prob' in {c}")
+    assert (run.code, run.out, run.err) == (3, "", f"{in_c} in 1 row (first: row 0)\n")
+    run = cli("compare", str(parquet), str(parquet), "-l", "bce", "-q")
+    assert run.code == 3 and run.err.endswith(f"(first: row 4); row 4 is in '{parquet}/y.parquet'\n"), run.err
+
+
+def test_a_reader_error_in_a_later_path_numbers_rows_in_the_whole_input(tmp_path: Path, cli: Any) -> None:
+    """A line of the second of several PATHs that cannot be read: its row is the whole input's, as every message's
+    and the ``row`` column's of --per-sample (it was the file's own row, 1, which the first file also has)."""
+    first, bad_line, not_utf8 = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    first.write_text("prob,target\n0.1,1\n0.2,0\n0.3,1\n")
+    bad_line.write_text("prob,target\n0.3,1\n0.2,0,5\n")
+    not_utf8.write_bytes(b"prob,target\n0.3,1\n\xff\xfe,0\n")
+    for later, problem in (
+        (bad_line, "Expected 2 columns, got 3: 0.2,0,5"),
+        (not_utf8, "column 'prob' is not UTF-8 text; convert the file to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"),
+    ):
+        run = cli("eval", first, later, "-l", "mse", "-q")
+        expected = f"error: cannot read '{later}' as CSV: line 3 (row 4; 0-based): {problem}\n"
+        assert (run.code, run.out, run.err) == (3, "", expected)
+        run = cli("eval", later, "-l", "mse", "-q")
+        assert run.err == expected.replace("row 4", "row 1")
+
+
+def test_key_errors_of_several_prediction_files_name_the_file(tmp_path: Path, cli: Any) -> None:
+    """--targets: a missing, repeated or unmatched key of the predictions, or rows aligned by order that differ,
+    name the predictions' file of the row; a targets file's row (its own numbering) names none."""
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    pq.write_table(pa.table({"id": [1, 2, 3], "prob": [0.1, 0.2, 0.3]}), preds / "a.parquet")
+    targets = tmp_path / "targets.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3, 4, 8, 6], "target": [0, 1, 0, 1, 0, 1]}), targets)
+    in_b = f"row 4 is in '{preds}/b.parquet'"
+    drop = "to leave such rows out, use --missing drop"
+    for ids, on, expected in (
+        ([4, None, 6], True, f"key column 'id' has 1 missing value in {preds} (first: row 4); {drop}; {in_b}"),
+        ([4, 2, 6], True, f"key column 'id' has 1 duplicate value in {preds} (first: 2 at row 4); each row needs a "
+                          f"distinct key; {in_b}"),
+        ([9, 8, 6], True, f"{preds}: 1 row has a key 'id' that is not in {targets} (first: 9 at row 3); {drop}; "
+                          f"row 3 is in '{preds}/b.parquet'"),
+        ([4, 6], True, f"{targets}: 1 row has a key 'id' that is not in {preds} (first: 8 at row 4); {drop}"),
+        ([4, 5, 6], False, f"column 'id' is 5 in {preds} but 8 in {targets} at row 4: rows are aligned by order and "
+                           f"these are not the same rows; align them by key with --on id; {in_b}"),
+    ):  # fmt: skip
+        pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "prob": [0.5] * len(ids)}), preds / "b.parquet")
+        run = cli("eval", preds, "--targets", targets, *(["--on", "id"] if on else []), "-l", "bce", "-q")
+        assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n"), ids
+
+
+def test_text_not_utf8_in_a_file_of_a_directory_names_the_file(tmp_path: Path, cli: Any) -> None:
+    """Parquet text that is not UTF-8 in the second file of a directory: the message named the directory only; it
+    now names the file too. Given as PATHs, each file names itself, once."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    pq.write_table(pa.table({"prob": [0.1, 0.2], "target": [0, 1], "seg": ["a", "b"]}), root / "a.parquet")
+    offsets = pa.py_buffer(np.array([0, 1, 3], dtype=np.int32).tobytes())
+    seg = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"x\xff\xfe")])
+    pq.write_table(pa.table({"prob": [0.1, 0.2], "target": [0, 1], "seg": seg}), root / "b.parquet")
+    problem = "holds text that is not UTF-8 (row 3; 0-based); write it as UTF-8 text, or as binary"
+    run = cli("eval", root, "-l", "bce", "--by", "seg", "-q")
+    assert (run.code, run.err) == (3, f"error: column 'seg' of {root} {problem}; row 3 is in '{root}/b.parquet'\n")
+    run = cli("eval", root / "a.parquet", root / "b.parquet", "-l", "bce", "--by", "seg", "-q")
+    assert (run.code, run.err) == (3, f"error: column 'seg' of {root}/b.parquet {problem}\n")

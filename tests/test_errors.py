@@ -196,6 +196,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         3,
         "'p.csv' has no rows",
     ),
+    (  # the first chunk is read for the task: it said "column 'candidate:prob'", an internal name
+        "a candidate's text in the first chunk, without --loss",
+        {"a.csv": "prob,target\n0.3,1\n0.2,0\n", "b.csv": "prob,target\noops,1\n0.2,0\n"},
+        ["compare", "a.csv", "b.csv"],
+        3,
+        "column 'prob' in b.csv is not numeric: 'oops' at row 0",
+    ),
+    (
+        "a missing value in the second of several PATHs",
+        {"a.csv": "pred,target\n1,2\n3,4\n", "b.csv": "pred,target\n1,2\n,4\n"},
+        ["eval", "a.csv", "b.csv", "-l", "mse"],
+        3,
+        "column 'pred' has 1 missing value (row 3; 0-based); use --missing drop to drop those rows; row 3 is in "
+        "'b.csv'",
+    ),
     (
         "missing column",
         {"p.csv": GOOD},

@@ -106,15 +106,24 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
         raise InputError(f"{what} in {preds_name}: {error}") from error
 
 
-def _null_error(what: str, name: str, nulls: int, first: int) -> InputError:
-    return InputError(f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_drop_them()}")
+def _null_error(what: str, name: str, nulls: int, first: int, predictions: bool = False) -> InputError:
+    """``nulls`` rows without a key, ``first`` the first of them; rows of the ``predictions``, whose file the run
+    names when they are several files (:meth:`~lossctl.io.readers.Source.naming_file`), or of the targets'."""
+    return InputError(
+        f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_drop_them()}",
+        row=first if predictions else None,
+    )
 
 
-def _duplicate_error(what: str, name: str, count: int, first: object, row: int) -> InputError:
-    """``count`` rows repeat a key of an earlier row; ``row`` is the first of them, which holds ``first``."""
+def _duplicate_error(
+    what: str, name: str, count: int, first: object, row: int, predictions: bool = False
+) -> InputError:
+    """``count`` rows repeat a key of an earlier row; ``row`` is the first of them, which holds ``first``; rows of the
+    ``predictions`` or of the targets' (:func:`_null_error`)."""
     return InputError(
         f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)} "
-        f"at row {row}); each row needs a distinct key"
+        f"at row {row}); each row needs a distinct key",
+        row=row if predictions else None,
     )
 
 
@@ -283,13 +292,15 @@ class _Problems:
         """The first problem that stops the run: with ``drop``, only a repeated key (rows without a key or a
         partner are dropped then, not errors)."""
         if self.nulls and not drop:
-            return _null_error(_what(key.preds), preds_name, self.nulls, self.first_null)
+            return _null_error(_what(key.preds), preds_name, self.nulls, self.first_null, predictions=True)
         if self.repeats:
             assert self.first_repeat is not None
             return _duplicate_error(
-                _what(key.preds), preds_name, self.repeats, self.first_repeat[1], self.first_repeat[0]
+                _what(key.preds), preds_name, self.repeats, self.first_repeat[1], self.first_repeat[0], predictions=True
             )
-        return InputError(f"{self.unmatched_text(key, preds_name, targets_name)}; {_drop_them()}")
+        assert self.first_unmatched is not None
+        text = self.unmatched_text(key, preds_name, targets_name)
+        return InputError(f"{text}; {_drop_them()}", row=self.first_unmatched[0])
 
     def dropped(self, key: JoinKey, preds_name: str, targets_name: str) -> str:
         """The notice of ``--missing drop``: the rows without a partner, dropped and counted with the missing."""
@@ -366,7 +377,8 @@ def misaligned(name: str, row: int, ours: object, theirs: object, path: str, oth
     """Rows aligned by order whose likely key column differs: the files are sorted differently."""
     return InputError(
         f"column '{name}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row {row}: "
-        f"rows are aligned by order and these are not the same rows; align them by key with {option('on', name)}"
+        f"rows are aligned by order and these are not the same rows; align them by key with {option('on', name)}",
+        row=row,
     )
 
 

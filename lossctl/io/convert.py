@@ -116,7 +116,8 @@ class DecimalMarks:
         """The error of a number written with a ``.`` (``1.500``, ``1.000,5``) read with ``--decimal ,``."""
         return InputError(
             f"column '{column}' is not numeric with {option('decimal', ',')}: {_shown(text)} at row {row} holds a '.'; "
-            "thousands separators are not read (remove them), and every number must use the decimal comma"
+            "thousands separators are not read (remove them), and every number must use the decimal comma",
+            row=row,
         )
 
 
@@ -147,7 +148,8 @@ def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> Input
     (one, one_text), (two, two_text) = sorted((first, other))
     return InputError(
         f"column '{column}' mixes decimal points: {_shown(one_text)} at row {one} and {_shown(two_text)} at row "
-        f"{two}; write every number with the same one"
+        f"{two}; write every number with the same one",
+        row=one,
     )
 
 
@@ -181,7 +183,9 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
         if text is not None and not _DECIMAL_COMMA.fullmatch(text) and not _spells_number(text):
             if marks is not None and marks.decimal == "," and _DECIMAL_COMMA.fullmatch(text.replace(".", "")):
                 raise marks.point_refused(column, text, row + row_offset)  # 1.000,5: a thousands separator
-            raise InputError(f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}")
+            raise InputError(
+                f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}", row=row + row_offset
+            )
     if commas:  # the rest are numbers: the decimal commas are wrong here, whether --decimal , was given or not
         comma = (commas[0] + row_offset, texts[commas[0]])
         points = [row for row, text in enumerate(texts) if text is not None and "." in text]
@@ -299,7 +303,8 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
 def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
     return InputError(
         f"column '{column}' holds vectors of different lengths: row {first_row} has {count(width, 'value')} "
-        f"but row {row} has {length}"
+        f"but row {row} has {length}",
+        row=first_row,
     )
 
 
@@ -368,15 +373,16 @@ def _json_row(text: str, column: str, row: int) -> list[float]:
         parsed = None
     except RecursionError:  # Python's json recurses once per level: about 1,000 levels end it
         raise InputError(
-            f"column '{column}' has a JSON array nested deeper than {MAX_JSON_DEPTH} levels at row {row}"
+            f"column '{column}' has a JSON array nested deeper than {MAX_JSON_DEPTH} levels at row {row}", row=row
         ) from None
     if not isinstance(parsed, list):
-        raise InputError(f"column '{column}' has an invalid JSON array at row {row}: {_shown(text)}")
+        raise InputError(f"column '{column}' has an invalid JSON array at row {row}: {_shown(text)}", row=row)
     try:
         return [_json_number(item) for item in parsed]
     except (ValueError, OverflowError):
         raise InputError(
-            f"column '{column}' has a value that is not a number in the JSON array at row {row}: {_shown(text)}"
+            f"column '{column}' has a value that is not a number in the JSON array at row {row}: {_shown(text)}",
+            row=row,
         ) from None
 
 

@@ -29,7 +29,7 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, left_out, open_bytes
+from lossctl.io.readers import Source, dataset_files, file_index, left_out, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 
@@ -250,7 +250,12 @@ class ParquetDataset(Source):
 
     @property
     def first_row(self) -> int:
-        return self._window[0] if self._window is not None else 0
+        return self._window[0] if self._window is not None else self._offset
+
+    def file_of(self, row: int) -> str | None:
+        names = self.listing.names
+        index = file_index(row, [sum(groups) for groups in self.row_groups]) if len(names) > 1 else None
+        return names[index] if index is not None else None
 
     def splits(self, rows_per_part: int, multiple: int = 1) -> list[tuple[int, int]]:
         """Row ranges ``[start, stop)`` covering the input: consecutive row groups of one file, about
@@ -363,7 +368,7 @@ class ParquetDataset(Source):
         if not rows:
             return
         at = int(pc.index(differs, True).as_py())
-        row = sum(sum(groups) for groups in self.row_groups[:index]) + position + at
+        row = self._offset + sum(sum(groups) for groups in self.row_groups[:index]) + position + at
         folder = f"{column}={_NULL_PARTITION if value is None else value}"
         raise InputError(
             f"column '{column}' of '{self.listing.names[index]}' differs from its folder {folder} in "

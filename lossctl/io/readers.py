@@ -15,9 +15,11 @@ recognised from their first bytes (:mod:`lossctl.io.streams`); so is a file with
 
 from __future__ import annotations
 
+import bisect
 import csv
 import glob
 import io
+import itertools
 import os
 import re
 import stat
@@ -129,6 +131,12 @@ def _slices(batch: pa.RecordBatch, chunk_rows: int) -> Iterator[pa.RecordBatch]:
         yield batch.slice(start, chunk_rows)
 
 
+def file_index(row: int, rows: Sequence[int]) -> int | None:
+    """Of files read one after another, holding ``rows`` rows each, the index of the one holding row ``row``."""
+    index = bisect.bisect_right(list(itertools.accumulate(rows)), row)
+    return index if index < len(rows) else None
+
+
 class StoredChunk(NamedTuple):
     """A stored unit of one column: ``size`` bytes at ``offset`` of ``file``, decoded as ``layout`` says (rows,
     types, codec, encodings). Two chunks of equal layout and equal bytes decode to equal values."""
@@ -167,11 +175,31 @@ class Source(ABC):
         """The row count when the file's metadata gives it, else ``None``."""
         return None
 
+    _offset = 0  # the rows read before this source's in the input it is part of (:meth:`read_after`)
+
     @property
     def first_row(self) -> int:
-        """The input's row number of this source's first row: 0, but for a part of a dataset (a Dask task's), so
-        that messages name rows as a whole run does."""
-        return 0
+        """The input's row number of this source's first row: 0, but for a later input of several PATHs or a part
+        of a dataset (a Dask task's), so that messages name rows as a whole run does."""
+        return self._offset
+
+    def read_after(self, rows: int) -> None:
+        """Number this source's rows from ``rows``: it is read after inputs of that many rows, as one input."""
+        self._offset = rows
+
+    def file_of(self, row: int) -> str | None:
+        """The path of the file holding row ``row`` (0-based, of the whole input) when the input is several files,
+        else ``None``."""
+        return None
+
+    def naming_file(self, error: InputError) -> InputError:
+        """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) when this
+        input is several files; else ``error`` as it is. The one place where a message about rows names a file:
+        either engine's error passes here, so both say the same."""
+        file = self.file_of(error.row) if error.row is not None else None
+        if file is None or file in str(error):  # a reader's error names the file it was reading already
+            return error
+        return error.in_file(_label(file))
 
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
@@ -260,7 +288,7 @@ class _ParquetSource(Source):
         self.format = "parquet"
         self._files: list[str] = files if files is not None else [path]
         self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
-        self._num_rows: int | None = None
+        self._rows: list[int] | None = None
         self._first = self._open(0)
         self.columns = self._first.schema_arrow.names
 
@@ -314,12 +342,19 @@ class _ParquetSource(Source):
 
     @property
     def num_rows(self) -> int | None:
-        """Summed from the files' footers, which are tiny: no data is read (opened once, on first use)."""
-        if self._num_rows is None:
-            self._num_rows = self._first.metadata.num_rows + sum(
-                self._open(index).metadata.num_rows for index in range(1, len(self._files))
-            )
-        return self._num_rows
+        return sum(self._file_rows)
+
+    @property
+    def _file_rows(self) -> list[int]:
+        """Each file's row count, from the footers, which are tiny: no data is read (opened once, on first use)."""
+        if self._rows is None:
+            self._rows = [self._first.metadata.num_rows]
+            self._rows += [self._open(index).metadata.num_rows for index in range(1, len(self._files))]
+        return self._rows
+
+    def file_of(self, row: int) -> str | None:
+        index = file_index(row, self._file_rows) if len(self._files) > 1 else None
+        return self._files[index] if index is not None else None
 
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
         """Each file checked, so that a later file with other columns than the first (:func:`check_same_columns`),
@@ -669,7 +704,7 @@ class _TextSource(Source):
         self._once = once
         self._one_shot = self.once = once is not None
         self._head = b""  # of a one-shot stream: the bytes already read from it
-        self._rows_before = 0  # data rows in the blocks before the one being parsed
+        self._rows_before = 0  # data rows in the input before the block being parsed
         self._lines_at: dict[int, int] = {0: 1}  # of a one-shot stream: byte offset of a block -> its first line
         self._delimiter = delimiter
         self._decimal = decimal
@@ -800,7 +835,7 @@ class _TextSource(Source):
         return newlines + 1
 
     def _tables(self, columns: list[str]) -> Iterator[pa.Table]:
-        self._rows_before = 0
+        self._rows_before = self.first_row
         with _reading(self.path, self.format):
             # The next block is read while this one is parsed on Arrow's threads (a 257 MB CSV: 0.78 -> 0.75 s;
             # through a pipe 0.87 -> 0.83 s).
@@ -903,7 +938,8 @@ def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row:
         at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
         raise InputError(
             f"column '{show_name(name)}' of {where} holds text that is not UTF-8{at}; write it as UTF-8 text, or as "
-            "binary"
+            "binary",
+            row=first_row + row if row is not None else None,
         )
 
 

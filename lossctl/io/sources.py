@@ -23,7 +23,7 @@ from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, opt
 from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts
-from lossctl.io.readers import Source, open_input
+from lossctl.io.readers import Source, file_index, open_input
 
 
 def _module(value: object) -> str:
@@ -117,6 +117,7 @@ class ConcatSource(Source):
         self.notices = tuple(notice for source in sources for notice in source.notices)
         self.once = any(source.once for source in sources)  # one stream among them makes the dataset one
         self.sources = list(sources)
+        self._rows: list[int] = []  # the rows of each input read so far, counted batch by batch as they pass
 
     def _wanted(self, columns: Sequence[str]) -> list[str]:
         """As each input's own (a name that repeats in any of them is refused), before any is read."""
@@ -139,14 +140,36 @@ class ConcatSource(Source):
                 if kind is not None and first_kind is not None:
                     check_same_kind(name, kind, source.name, first_kind, first.name)
 
+    def file_of(self, row: int) -> str | None:
+        """The file of the input holding ``row``: the inputs' row counts come from their metadata when they all
+        have it (Parquet, Arrow IPC files), else from the reading so far, which has passed ``row``."""
+        counts = [source.num_rows for source in self.sources]
+        rows = [c for c in counts if c is not None] if None not in counts else self._rows
+        index = file_index(row, rows)
+        if index is None:
+            return None
+        source = self.sources[index]
+        return source.file_of(row - sum(rows[:index])) or source.path
+
     def _read(self, columns: list[str]) -> pa.Table:
         self._check_types(columns)
-        return concat_parts([source.read(columns, self._keys) for source in self.sources], columns, f"'{self.path}'")
+        self._rows = []
+        tables = []
+        for source in self.sources:
+            source.read_after(self.first_row + sum(self._rows))
+            tables.append(source.read(columns, self._keys))
+            self._rows.append(tables[-1].num_rows)
+        return concat_parts(tables, columns, f"'{self.path}'")
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         self._check_types(columns)
+        self._rows = []
         for source in self.sources:
-            yield from source.batches(columns, chunk_rows, dictionary, self._keys)
+            source.read_after(self.first_row + sum(self._rows))
+            self._rows.append(0)
+            for batch in source.batches(columns, chunk_rows, dictionary, self._keys):
+                self._rows[-1] += batch.num_rows
+                yield batch
 
 
 def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str | None) -> None:
