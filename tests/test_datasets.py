@@ -6,6 +6,7 @@ The S3 and Dask tests against real servers are in tests/test_cluster.py; these r
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -453,3 +454,47 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
     with pytest.raises(lossctl.InputError) as error:
         merge_outcomes(parts, plan)
     assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    """Written by Python's open: pyarrow's takes UTF-8 names only."""
+    with open(path, "wb") as file:
+        pq.write_table(table, file)
+
+
+def test_a_dataset_whose_names_are_not_utf8(cli, tmp_path: Path) -> None:
+    """A directory or glob whose name, or a file's or folder's name in it, is not UTF-8 (données/ from a Latin-1
+    system; Python holds the bytes as surrogates) was 'error: internal error (UnicodeEncodeError ...)', exit 4:
+    pyarrow opens files by UTF-8 names only. Now each file is opened by its descriptor; a partition value that is
+    not UTF-8 cannot be an Arrow string, so using it as a column is an input error naming the folder."""
+    latin = os.fsdecode(b"donn\xe9es")
+    root = tmp_path / latin
+    for folder, name, values in (("region=eu", f"{latin}.parquet", [1.0, 3.0]), ("region=us", "b.parquet", [5.0])):
+        (root / folder).mkdir(parents=True)
+        _write_parquet(root / folder / name, pa.table({"pred": values, "target": [0.0] * len(values)}))
+    rows = (("3.0", 3, ""), ("2.0", 2, "eu"), ("5.0", 1, "us"))
+    expected = "".join(f"mae,multioutput=none,mean,{value},{n},,,{region}\n" for value, n, region in rows)
+    for path in (root, f"{root}/*/*.parquet", f"{tmp_path}/donn?es"):
+        run = cli("eval", path, "-l", "mae", "--by", "region", "-f", "csv", "-q")
+        assert (run.code, run.out.split("\n", 1)[1], run.err) == (0, expected, "")
+    shown = cli("eval", root, "-l", "mae", "-q")
+    assert shown.code == 0 and shown.out.startswith(f"{tmp_path}/donn\\udce9es  3 rows"), shown.err
+    (root / "region=us").rename(root / os.fsdecode(b"region=s\xfcd"))
+    run = cli("eval", root, "-l", "mae", "-f", "csv", "-q")  # the key is not used: read as before
+    assert (run.code, run.out.splitlines()[1]) == (0, "mae,multioutput=none,mean,3.0,3,,"), run.err
+    run = cli("eval", root, "-l", "mae", "--by", "region", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        "error: the partition folder 'region=s\\udcfcd' has a name that is not UTF-8, so it cannot give the column "
+        "'region'; rename the folder in UTF-8 (e.g. convmv -f latin1 -t utf8)\n",
+    )
+
+
+def test_the_dask_engine_reads_a_dataset_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    root = tmp_path / os.fsdecode(b"donn\xe9es")
+    root.mkdir()
+    _write_parquet(root / os.fsdecode(b"\xe9t\xe9.parquet"), pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}))
+    run = _cli("eval", str(root), "-l", "mae", "-f", "csv", "-q", "--engine", "dask", "--workers", "1")
+    assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["mae,multioutput=none,mean,2.0,2,,"], "")

@@ -270,7 +270,7 @@ class _ParquetSource(Source):
         with _reading(file, "parquet"):
             # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
             # held 440 MB against 160 MB and was no faster.
-            handle = self._handle if self._handle is not None else file
+            handle = self._handle if self._handle is not None else local_file(file)
             return pq.ParquetFile(
                 handle, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES, read_dictionary=dictionary or None
             )
@@ -1440,7 +1440,7 @@ def _delimiter(given: str | None) -> str | None:
     return value
 
 
-def _utf8_name(path: str) -> bool:
+def utf8_name(path: str) -> bool:
     """Whether ``path`` is a UTF-8 name: one made of other bytes (``données.csv`` from a Latin-1 system; Python holds
     them as surrogates) made pyarrow's open raise UnicodeEncodeError, an internal error (exit 4)."""
     try:
@@ -1448,6 +1448,18 @@ def _utf8_name(path: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def local_file(path: str) -> str | pa.NativeFile:
+    """A local file as pyarrow opens it: its name, or, for a name that is not UTF-8 (which pyarrow cannot encode),
+    the file opened by Python and opened again by pyarrow through its descriptor's ``/dev/fd`` name, which is."""
+    if utf8_name(path):
+        return path
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        return pa.OSFile(f"/dev/fd/{descriptor}")
+    finally:
+        os.close(descriptor)
 
 
 def _open_stream(
@@ -1594,15 +1606,12 @@ def open_input(
         streams.check_compression(head, compression, _label(path))
     elif fmt in ("parquet", "arrow"):
         streams.check_format(head, fmt, _label(path), _TITLES[fmt])
-    if not _utf8_name(path):  # pyarrow opens a file by a UTF-8 name only: this one by its descriptor
-        raw = open(path, "rb")  # noqa: SIM115 (the source keeps it open)
-        in_place = streams.parquet_in_place(raw) if fmt == "parquet" and compression is None else None
-        return _ParquetSource(path, handle=in_place) if in_place else _open_stream(path, raw, fmt, compression,
-                                                                                   delimiter, decimal)  # fmt: skip
     if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
+    if not utf8_name(path):  # pyarrow opens a file by a UTF-8 name only: this one is read as a stream
+        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "arrow":
         return _ArrowSource(path)
     return _text_source(path, fmt, compression, delimiter=delimiter, decimal=decimal)
