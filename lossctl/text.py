@@ -1,11 +1,22 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
 the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
-read as people write them."""
+read as people write them; whether a name can be written as UTF-8."""
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """``count(1, "row")`` is ``1 row``; ``count(2, "row")`` is ``2 rows``; ``plural`` where ``s`` is not it."""
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
+
+
+def is_utf8(name: str) -> bool:
+    """Whether ``name`` can be encoded as UTF-8: one whose bytes were not UTF-8 (a file name from a Latin-1 system, a
+    command line under an ASCII locale) holds them as lone surrogates, which pyarrow's and Arrow's strings refuse
+    with UnicodeEncodeError."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def shown_value(data: object) -> str:

@@ -582,6 +582,36 @@ def test_standard_output_that_python_does_not_encode_in_utf8(tmp_path: Path, loc
     assert code == 0 and b"| \\u6771\\u4eac |" in shown and b"site=\\u6771\\u4eac)" in shown and b"\\u2013" in shown
 
 
+def test_column_names_typed_under_an_ascii_locale(tmp_path: Path) -> None:
+    """Under LC_ALL=C without UTF-8 mode Python decodes the command line's non-ASCII bytes as surrogates: '--by
+    grüppe' said "column 'gr\\udcc3\\udcbcppe' not found", exit 3, about the file's UTF-8 column grüppe. Names of
+    columns, models and labels are read as UTF-8 now; a path keeps the locale's decoding, which opens it."""
+    folder = tmp_path / "données"
+    folder.mkdir()
+    (folder / "p.csv").write_text("id,grüppe,prédiction,target\n1,a,1,2\n2,b,2,2\n3,ä,3,1\n", encoding="utf-8")
+    (folder / "t.csv").write_text("clé,target\n3,1\n1,2\n2,2\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")} | {
+        "PYTHONUTF8": "0",
+        "LC_ALL": "C",
+    }
+    data = folder / "p.csv"
+    run = lossctl("eval", data, "-l", "mae", "--pred", "prédiction", "--by", "grüppe", "-f", "csv", "-q", env=env)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert run.stdout.decode().splitlines()[1:] == [
+        "mae,multioutput=none,mean,1.0,3,,,",
+        "mae,multioutput=none,mean,1.0,1,,,a",
+        "mae,multioutput=none,mean,0.0,1,,,b",
+        "mae,multioutput=none,mean,2.0,1,,,ä",
+    ]
+    both = ("--model", "mé=prédiction", "--fail-if", "mae@mé>0.5", "--targets", folder / "t.csv", "--on", "id=clé")
+    run = lossctl("eval", data, "-l", "mae", *both, "-f", "csv", "-q", env=env)
+    assert (run.returncode, run.stdout.decode().splitlines()[1:], run.stderr) == (
+        1,
+        ["mae,multioutput=none,mean,1.0,3,,,mé"],
+        b"",
+    )
+
+
 @pytest.mark.parametrize("command", ["eval -", "compare - {data}", "eval {data} --targets -"])
 def test_standard_input_closed(data: Path, command: str) -> None:
     """``<&-`` with ``-`` to read: an internal error ('NoneType' object has no attribute 'buffer'), exit 4."""

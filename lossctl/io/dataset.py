@@ -29,9 +29,10 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, left_out, local_file, open_bytes, utf8_name
+from lossctl.io.readers import Source, dataset_files, left_out, local_file, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
+from lossctl.text import is_utf8
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -410,7 +411,7 @@ def _check_utf8(key: str, value: Any) -> None:
     """A partition key used as a column, and its value, are text: a folder name that is not UTF-8 (Python holds its
     bytes as surrogates, which no Arrow string can hold) is an input error naming the folder."""
     folder = f"{key}={_NULL_PARTITION if value is None else value}"
-    if not utf8_name(folder):
+    if not is_utf8(folder):
         raise InputError(
             f"the partition folder '{folder}' has a name that is not UTF-8, so it cannot give the column "
             f"'{key}'; rename the folder in UTF-8 (e.g. convmv -f latin1 -t utf8)"

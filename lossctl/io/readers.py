@@ -49,7 +49,7 @@ from lossctl.io.guards import (
 from lossctl.io.parts import changed_while_read, check_same_kind, concat_parts, every_row
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
-from lossctl.text import count
+from lossctl.text import count, is_utf8
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -1440,20 +1440,10 @@ def _delimiter(given: str | None) -> str | None:
     return value
 
 
-def utf8_name(path: str) -> bool:
-    """Whether ``path`` is a UTF-8 name: one made of other bytes (``données.csv`` from a Latin-1 system; Python holds
-    them as surrogates) made pyarrow's open raise UnicodeEncodeError, an internal error (exit 4)."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def local_file(path: str) -> str | pa.NativeFile:
     """A local file as pyarrow opens it: its name, or, for a name that is not UTF-8 (which pyarrow cannot encode),
     the file opened by Python and opened again by pyarrow through its descriptor's ``/dev/fd`` name, which is."""
-    if utf8_name(path):
+    if is_utf8(path):
         return path
     descriptor = os.open(path, os.O_RDONLY)
     try:
@@ -1610,7 +1600,7 @@ def open_input(
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
-    if not utf8_name(path):  # pyarrow opens a file by a UTF-8 name only: this one is read as a stream
+    if not is_utf8(path):  # pyarrow opens a file by a UTF-8 name only: this one is read as a stream
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "arrow":
         return _ArrowSource(path)
