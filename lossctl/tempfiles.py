@@ -29,6 +29,7 @@ Only the standard library is imported: the signal handler is installed before an
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import stat
@@ -114,10 +115,8 @@ def create(target: str | Path) -> Path:
     if isinstance(final, Path) and is_special(final):
         _in_place.add(final)
         return final
-    if isinstance(final, Path) and final.is_symlink():
-        # Through the link, as a shell's > writes: renamed over the link, the file would replace the link, and the
-        # file it names would keep the old results.
-        final = Path(os.path.realpath(final))
+    if isinstance(final, Path):
+        final = _through_link(final)
     if isinstance(final, str):
         folder, name = None, final.rstrip("/").rsplit("/", 1)[-1]
     else:
@@ -131,6 +130,18 @@ def create(target: str | Path) -> Path:
     except OSError as error:
         raise cannot_write(target, error) from error
     return tmp
+
+
+def _through_link(target: Path) -> Path:
+    """The file a symbolic link names, where an output is written, as a shell's > writes: renamed over the link, the
+    output would replace the link, and the file (or the dataset's folder) it names would keep the old results. A
+    loop of links, where > fails, is a failed write: the link is not replaced."""
+    if not target.is_symlink():
+        return target
+    final = Path(os.path.realpath(target))
+    if final.is_symlink():  # where realpath stopped: the loop
+        raise cannot_write(target, OSError(errno.ELOOP, os.strerror(errno.ELOOP)))
+    return final
 
 
 def in_place(tmp: Path) -> bool:
@@ -176,7 +187,7 @@ def create_directory(target: str) -> Path:
     several files (the Dask engine's ``--per-sample`` dataset): published and removed as a file is."""
     import tempfile
 
-    final = Path(target)
+    final = _through_link(Path(target))
     try:
         with _signals_blocked():
             tmp = Path(tempfile.mkdtemp(prefix=_prefix(final.name), suffix=_SUFFIX, dir=final.parent))

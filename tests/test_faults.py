@@ -886,6 +886,39 @@ def test_an_output_through_a_link_rewrites_the_file_it_names(tmp_path: Path, dat
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("option", ["-o", "--per-sample", "--plot"])
+def test_an_output_that_is_a_loop_of_links(tmp_path: Path, data: Path, option: str) -> None:
+    """A link to itself (or a longer loop), where a shell's > says 'Too many levels of symbolic links': the output
+    was renamed over it (exit 0), the link lost. Now it is a failed write, and the link stays."""
+    if option == "--plot":
+        pytest.importorskip("matplotlib", reason="needs the extra lossctl[plot]")
+    link = tmp_path / {"-o": "o.csv", "--per-sample": "ps.csv", "--plot": "p.png"}[option]
+    link.symlink_to(link.name)
+    run = lossctl("eval", data, "-l", "mse", "-q", option, link, "-f", "csv")
+    fails(run, 3, f"error: cannot write '{link}': Too many levels of symbolic links")
+    assert run.stdout == b"" and os.readlink(link) == link.name and leftovers(tmp_path) == []
+
+
+def test_a_dask_per_sample_dataset_through_a_link(tmp_path: Path) -> None:
+    """The Dask engine's --per-sample folder replaced a link with a folder of its own, as -o no longer does: the
+    folder the link names (on another disk, say) kept the old dataset; and a loop of links was replaced too."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    kept = tmp_path / "kept" / "rows.parquet"
+    kept.mkdir(parents=True)
+    (kept / "part-00000.parquet").write_text("old")
+    link, loop = tmp_path / "rows.parquet", tmp_path / "loop.parquet"
+    link.symlink_to(kept)
+    loop.symlink_to(loop.name)
+    args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
+    run = lossctl(*args, link, timeout=120)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert link.is_symlink() and pq.read_table(kept).column("mae").to_pylist() == [1.0, 3.0]
+    fails(lossctl(*args, loop, timeout=120), 3, f"error: cannot write '{loop}': Too many levels of symbolic links")
+    assert os.readlink(loop) == loop.name and leftovers(tmp_path) == []
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
