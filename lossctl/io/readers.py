@@ -1441,10 +1441,12 @@ def _delimiter(given: str | None) -> str | None:
 
 
 def local_file(path: str) -> str | pa.NativeFile:
-    """A local file as pyarrow opens it: its name, or, for a name that is not UTF-8 (which pyarrow cannot encode),
-    the file opened by Python and opened again by pyarrow through its descriptor's ``/dev/fd`` name, which is."""
+    """A local file as pyarrow opens it: by its name, relative names from ``./``, as pyarrow takes a relative name
+    that starts like a URI (``s3:x.parquet``, ``file:y.parquet``, a folder ``gs:/``) for one ("Missing bucket name
+    in S3 URI"); or, for a name that is not UTF-8 (which pyarrow cannot encode), the file opened by Python and
+    opened again by pyarrow through its descriptor's ``/dev/fd`` name, which is."""
     if is_utf8(path):
-        return path
+        return path if os.path.isabs(path) else os.path.join(".", path)
     descriptor = os.open(path, os.O_RDONLY)
     try:
         return pa.OSFile(f"/dev/fd/{descriptor}")
