@@ -36,7 +36,7 @@ from lossctl.options import (
     Options,
     check_level,
 )
-from lossctl.text import count, is_utf8, written_number
+from lossctl.text import as_utf8, count, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -169,18 +169,10 @@ def _complete_losses(incomplete: str) -> list[str]:
 
 
 def _data_text(text: object) -> str:
-    """An option that names columns, models or labels, as the data spells them: in UTF-8. Under an ASCII locale
-    (``LC_ALL=C`` without UTF-8 mode) Python decodes the command line's other bytes as surrogates, so ``--by
-    grüppe`` named no column ``grüppe``; those bytes are decoded again as UTF-8. A locale that decoded every byte
-    (Latin-1), or bytes that are not UTF-8, are left as they are. Paths keep the locale's decoding, which opens
-    them."""
-    text = str(text)
-    if is_utf8(text):
-        return text
-    try:
-        return os.fsencode(text).decode("utf-8")
-    except UnicodeDecodeError:
-        return text
+    """An option that names columns, models or labels, as the data spells them: in UTF-8 (:func:`as_utf8`), so
+    that ``--by grüppe`` under an ASCII locale names the column ``grüppe``. Paths keep the locale's decoding, which
+    opens them."""
+    return as_utf8(str(text))
 
 
 # The options shared by several commands, declared once (Typer's Annotated idiom).

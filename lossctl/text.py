@@ -1,6 +1,8 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
 the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
-read as people write them; whether a name can be written as UTF-8."""
+read as people write them; whether a name can be written as UTF-8, and a name read as UTF-8."""
+
+import os
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
@@ -17,6 +19,19 @@ def is_utf8(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def as_utf8(text: str) -> str:
+    """``text`` from the command line or a file name, read as UTF-8 where the locale could not: under an ASCII
+    locale (``LC_ALL=C`` without UTF-8 mode) Python holds every non-ASCII byte as a surrogate, so the UTF-8 name
+    ``données`` came as ``donn\\udcc3\\udca9es``. Bytes that are not UTF-8 stay surrogates; text without them
+    (any locale's own decoding, Latin-1's too) is left as it is."""
+    if is_utf8(text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # real non-ASCII characters beside the surrogates: not from the locale's decoding
+        return text
 
 
 def shown_value(data: object) -> str:

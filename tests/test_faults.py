@@ -612,6 +612,28 @@ def test_column_names_typed_under_an_ascii_locale(tmp_path: Path) -> None:
     )
 
 
+def test_file_names_reported_under_an_ascii_locale(tmp_path: Path, data: Path) -> None:
+    """Under LC_ALL=C without UTF-8 mode the UTF-8 name données/p.csv reached the report as Python decoded it:
+    "path": "donn\\udcc3\\udca9es/p.csv" in the JSON (jq shows 'donn��es'), and the table's title escaped it.
+    Now the report holds the name's UTF-8 text; a name that is not UTF-8 stays escaped."""
+    folder = tmp_path / "données"
+    folder.mkdir()
+    path = folder / "p.csv"
+    path.write_bytes(data.read_bytes())
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")} | {
+        "PYTHONUTF8": "0",
+        "LC_ALL": "C",
+    }
+    run = lossctl("eval", path, "-l", "mae", "-q", "-f", "json", "--targets", path, "--on", "id", env=env)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)["input"]
+    assert (doc["path"], doc["targets"]) == (str(path), str(path))
+    run = lossctl("compare", path, path, "-l", "mae", "-q", "-f", "json", env=env)
+    assert [side["path"] for side in json.loads(run.stdout)["input"].values()] == [str(path), str(path)]
+    run = lossctl("eval", path, "-l", "mae", "-q", env=env)
+    assert run.returncode == 0 and run.stdout.decode().startswith(f"{path}  200 rows"), run.stderr
+
+
 @pytest.mark.parametrize("command", ["eval -", "compare - {data}", "eval {data} --targets -"])
 def test_standard_input_closed(data: Path, command: str) -> None:
     """``<&-`` with ``-`` to read: an internal error ('NoneType' object has no attribute 'buffer'), exit 4."""
