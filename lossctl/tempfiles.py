@@ -136,10 +136,10 @@ def _through_link(target: Path) -> Path:
     """The file a symbolic link names, where an output is written, as a shell's > writes: renamed over the link, the
     output would replace the link, and the file (or the dataset's folder) it names would keep the old results. A
     loop of links, where > fails, is a failed write: the link is not replaced."""
-    if not target.is_symlink():
+    if not os.path.islink(target):  # False where lstat fails (a name too long): creating the file will say why
         return target
     final = Path(os.path.realpath(target))
-    if final.is_symlink():  # where realpath stopped: the loop
+    if os.path.islink(final):  # where realpath stopped: the loop
         raise cannot_write(target, OSError(errno.ELOOP, os.strerror(errno.ELOOP)))
     return final
 

@@ -941,6 +941,17 @@ def test_a_dask_per_sample_dataset_through_a_link(tmp_path: Path) -> None:
     assert os.readlink(loop) == loop.name and leftovers(tmp_path) == []
 
 
+def test_a_dask_per_sample_dataset_whose_name_is_too_long(tmp_path: Path) -> None:
+    """A folder name over 255 bytes: 'error: internal error (OSError: [Errno 36] File name too long ...)', exit 4,
+    where the link the name might be was looked for; a failed write, as every other output's."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
+    fails(lossctl(*args, tmp_path / ("r" * 250 + ".parquet"), timeout=120), 3, "File name too long")
+    assert leftovers(tmp_path) == []
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
