@@ -25,7 +25,7 @@ from lossctl.errors import InputError, NoResult, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import collector_paused
 from lossctl.params import Composite, FailIf, LossRequest
-from lossctl.tempfiles import open_in_place, write_atomic
+from lossctl.tempfiles import open_for_arrow, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -720,7 +720,7 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
     table = pa.table(
         {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
-    file = open_in_place(path)
+    file = open_for_arrow(path)
     try:
         pq.write_table(table, file or path)
     finally:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lossctl.errors import InputError
+from lossctl.text import is_utf8
 
 # The signals the command line turns into a clean exit (lossctl.interrupts); blocked while the
 # registry and the file system disagree, so the handler never runs between the two.
@@ -149,12 +150,13 @@ def in_place(tmp: Path) -> bool:
     return tmp in _in_place
 
 
-def open_in_place(tmp: Path) -> BinaryIO | None:
-    """A Python file open on ``tmp`` when :func:`create` made it a target written in place (a named pipe, a device),
-    else None; the caller closes it. Arrow's writers are given it rather than the path: their own open and write
-    retry when a signal interrupts them, so a named pipe that nobody reads held lossctl there for good, deaf to
-    SIGINT, SIGTERM and SIGHUP. Python's open and write run the signal's handler (:mod:`lossctl.interrupts`)."""
-    return open(tmp, "wb") if tmp in _in_place else None
+def open_for_arrow(tmp: Path) -> BinaryIO | None:
+    """A Python file open on ``tmp`` where Arrow's writers must not be given its name, else None; the caller closes
+    it. A target written in place (a named pipe, a device): Arrow's own open and write retry when a signal
+    interrupts them, so a named pipe that nobody reads held lossctl there for good, deaf to SIGINT, SIGTERM and
+    SIGHUP; Python's open and write run the signal's handler (:mod:`lossctl.interrupts`). And a name that is not
+    UTF-8 (a folder from a Latin-1 system, held as surrogates), which Arrow cannot encode: an internal error."""
+    return open(tmp, "wb") if tmp in _in_place or not is_utf8(str(tmp)) else None
 
 
 def is_special(target: Path) -> bool:

@@ -5,6 +5,7 @@ The S3 and Dask tests against real servers are in tests/test_cluster.py; these r
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -496,5 +497,10 @@ def test_the_dask_engine_reads_a_dataset_whose_name_is_not_utf8(tmp_path: Path) 
     root = tmp_path / os.fsdecode(b"donn\xe9es")
     root.mkdir()
     _write_parquet(root / os.fsdecode(b"\xe9t\xe9.parquet"), pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}))
-    run = _cli("eval", str(root), "-l", "mae", "-f", "csv", "-q", "--engine", "dask", "--workers", "1")
+    rows = tmp_path / os.fsdecode(b"r\xe9s") / "rows.parquet"  # its files written by Arrow through Python files
+    rows.parent.mkdir()
+    args = ("-l", "mae", "-f", "csv", "-q", "--engine", "dask", "--workers", "1", "--per-sample", str(rows))
+    run = _cli("eval", str(root), *args)
     assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["mae,multioutput=none,mean,2.0,2,,"], "")
+    part = rows / "part-00000.parquet"
+    assert pq.read_table(io.BytesIO(part.read_bytes())).column("mae").to_pylist() == [1.0, 3.0]
