@@ -504,3 +504,18 @@ def test_the_dask_engine_reads_a_dataset_whose_name_is_not_utf8(tmp_path: Path) 
     assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["mae,multioutput=none,mean,2.0,2,,"], "")
     part = rows / "part-00000.parquet"
     assert pq.read_table(io.BytesIO(part.read_bytes())).column("mae").to_pylist() == [1.0, 3.0]
+
+
+@pytest.mark.parametrize("link", ["nowhere.parquet", "b.parquet"], ids=["broken", "a loop"])
+def test_a_broken_link_among_a_datasets_files_is_named(cli, tmp_path: Path, link: str) -> None:
+    """A link to nothing (or to itself) among a directory's Parquet files said "cannot read 'd': No such file or
+    directory" (or 'Too many levels of symbolic links'), naming the folder; a glob left it out without a word,
+    so its rows were lost silently. Both name the file now."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    pq.write_table(pa.table({"pred": [1.0], "target": [0.0]}), folder / "a.parquet")
+    (folder / "b.parquet").symlink_to(link)
+    reason = "No such file or directory" if link != "b.parquet" else "Too many levels of symbolic links"
+    for path in (folder, f"{folder}/*.parquet"):
+        run = cli("eval", path, "-l", "mae", "-q")
+        assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{folder / 'b.parquet'}': {reason}\n")

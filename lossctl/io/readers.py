@@ -1391,7 +1391,7 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
             file
             for match in matches
             for file in (
-                [match] if os.path.isfile(match) else _parquet_below(match, others) if os.path.isdir(match) else []
+                _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
             )
         )
         if not files:
@@ -1403,7 +1403,11 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
                     f"'{path}' matches '{file}', which is not a Parquet file; a glob is read as one Parquet dataset"
                 )
     for file in files:
-        if os.path.getsize(file) == 0:
+        try:
+            empty = os.path.getsize(file) == 0
+        except OSError as error:  # a broken link or a loop of links among the files: named, not the folder
+            raise _os_error(file, error) from None
+        if empty:
             raise InputError(f"'{file}' is empty")
     return files
 
