@@ -941,7 +941,7 @@ def test_a_dask_per_sample_dataset_through_a_link(tmp_path: Path) -> None:
     assert os.readlink(loop) == loop.name and leftovers(tmp_path) == []
 
 
-def test_a_dask_per_sample_dataset_whose_name_is_too_long(tmp_path: Path) -> None:
+def test_a_dask_per_sample_dataset_that_cannot_be_created(tmp_path: Path) -> None:
     """A folder name over 255 bytes: 'error: internal error (OSError: [Errno 36] File name too long ...)', exit 4,
     where the link the name might be was looked for; a failed write, as every other output's."""
     pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
@@ -950,6 +950,9 @@ def test_a_dask_per_sample_dataset_whose_name_is_too_long(tmp_path: Path) -> Non
     args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
     fails(lossctl(*args, tmp_path / ("r" * 250 + ".parquet"), timeout=120), 3, "File name too long")
     assert leftovers(tmp_path) == []
+    # A file where its folder should be: said "directory 'p.parquet' does not exist", where -o says what is wrong.
+    inside = data / "rows.parquet"
+    fails(lossctl(*args, inside, timeout=120), 3, f"error: cannot write '{inside}': '{data}' is not a directory")
 
 
 def _umask() -> int:
