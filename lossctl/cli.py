@@ -36,7 +36,7 @@ from lossctl.options import (
     Options,
     check_level,
 )
-from lossctl.text import count, written_number
+from lossctl.text import as_utf8, count, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -168,6 +168,13 @@ def _complete_losses(incomplete: str) -> list[str]:
     return [head + comma + name for name in names if name.startswith(last.lower())]
 
 
+def _data_text(text: object) -> str:
+    """An option that names columns, models or labels, as the data spells them: in UTF-8 (:func:`as_utf8`), so
+    that ``--by grüppe`` under an ASCII locale names the column ``grüppe``. Paths keep the locale's decoding, which
+    opens them."""
+    return as_utf8(str(text))
+
+
 # The options shared by several commands, declared once (Typer's Annotated idiom).
 PathsArg = Annotated[
     list[str],
@@ -187,15 +194,18 @@ LossOpt = Annotated[
     ),
 ]
 ParamOpt = Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")]
-PredOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", help="Prediction column(s).")]
-TargetOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", help="Target column(s).")]
-WeightOpt = Annotated[str | None, typer.Option(metavar="COL", help="Sample-weight column.")]
-ColOpt = Annotated[list[str] | None, typer.Option(metavar="ROLE=COLSPEC", help="Bind any role; repeatable.")]
+PredOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", parser=_data_text, help="Prediction column(s).")]
+TargetOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", parser=_data_text, help="Target column(s).")]
+WeightOpt = Annotated[str | None, typer.Option(metavar="COL", parser=_data_text, help="Sample-weight column.")]
+ColOpt = Annotated[
+    list[str] | None, typer.Option(metavar="ROLE=COLSPEC", parser=_data_text, help="Bind any role; repeatable.")
+]
 TargetsOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Take the targets from this second file.")]
 OnOpt = Annotated[
     list[str] | None,
     typer.Option(
         metavar="KEY",
+        parser=_data_text,
         help="Key column aligning the files (else row order); LEFT=RIGHT when the names differ; repeat for a "
         "composite key.",
     ),
@@ -299,21 +309,28 @@ PluginOpt = Annotated[list[str] | None, typer.Option(metavar="MODULE|FILE.py", h
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 ClassesOpt = Annotated[
-    str | None, typer.Option(metavar="A,B,C", help="Class labels in class-index order (text class labels).")
+    str | None,
+    typer.Option(metavar="A,B,C", parser=_data_text, help="Class labels in class-index order (text class labels)."),
 ]
-PositiveOpt = Annotated[str | None, typer.Option(metavar="LABEL", help="The positive class of text binary labels.")]
+PositiveOpt = Annotated[
+    str | None, typer.Option(metavar="LABEL", parser=_data_text, help="The positive class of text binary labels.")
+]
 ModelOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--model",
         metavar="NAME=COLSPEC|GLOB",
+        parser=_data_text,
         help="A model's prediction columns (repeatable); a glob adds one model per matching column.",
     ),
 ]
 FailIfOpt = Annotated[
-    list[str] | None, typer.Option(metavar="EXPR", help="Exit 1 if 'LOSS[@MODEL] OP NUMBER' holds; repeatable.")
+    list[str] | None,
+    typer.Option(metavar="EXPR", parser=_data_text, help="Exit 1 if 'LOSS[@MODEL] OP NUMBER' holds; repeatable."),
 ]
-ByOpt = Annotated[list[str] | None, typer.Option(metavar="COL", help="Add one result per group; repeatable.")]
+ByOpt = Annotated[
+    list[str] | None, typer.Option(metavar="COL", parser=_data_text, help="Add one result per group; repeatable.")
+]
 PerSampleOpt = Annotated[str | None, typer.Option(metavar="PATH", help="Write per-row losses (.parquet .csv .jsonl).")]
 EngineOpt = Annotated[
     EngineName,

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import tempfiles
-from lossctl.destinations import check_not_inside_inputs
+from lossctl.destinations import check_folder, check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, Refusals, Refused, across_parts, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
@@ -281,16 +281,13 @@ class PerSampleDataset:
             self.staging = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
             self._forget = tempfiles.at_signal(self.abort)  # a signal removes the parts staged so far
         else:
-            self._check_local(parent, inputs)
+            self._check_local(inputs)
             # registered like the run's other outputs: published with them, removed on an error or a signal
             self._local = tempfiles.create_directory(self.path)
             self.staging = str(self._local)
 
-    def _check_local(self, parent: str, inputs: Sequence[str]) -> None:
-        if not os.path.isdir(parent):
-            raise InputError(f"cannot write '{self.path}': directory '{parent}' does not exist")
-        if not os.access(parent, os.W_OK):
-            raise InputError(f"cannot write '{self.path}': directory '{parent}' is not writable")
+    def _check_local(self, inputs: Sequence[str]) -> None:
+        check_folder(self.path)
         target = os.path.realpath(self.path)
         for given in inputs:
             real = os.path.realpath(given)

@@ -69,7 +69,7 @@ from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import shown_value, written, written_number
+from lossctl.text import as_utf8, shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -767,7 +767,7 @@ def _input(
             own |= {"rows": candidate_rows, "rows_dropped": candidate_rows - outcome.rows_used}
         info = {"baseline": input_info(opened.source.path, outcome), "candidate": own}
     if opened.targets is not None:
-        info["targets"] = opened.targets.path
+        info["targets"] = as_utf8(opened.targets.path)
     return info
 
 

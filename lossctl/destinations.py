@@ -216,6 +216,17 @@ def check_name(path: str) -> None:
             raise cannot_write(path, error) from None
 
 
+def check_folder(path: str) -> None:
+    """The local output ``path`` (a file, or the Dask engine's per-sample folder) can be created in its folder."""
+    parent = os.path.dirname(path) or "."
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise InputError(f"cannot write '{path}': '{parent}' is not a directory")
+    if not os.path.isdir(parent):
+        raise InputError(f"cannot write '{path}': directory '{parent}' does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot write '{path}': directory '{parent}' is not writable")
+
+
 def _inside_directory(path: str, directory: str) -> bool:
     return os.path.commonpath([path, directory]) == directory
 

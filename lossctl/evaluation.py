@@ -37,7 +37,7 @@ from lossctl.registry import get
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
-from lossctl.text import count, shown_value
+from lossctl.text import as_utf8, count, shown_value
 
 Progress = Callable[[int, int | None], None]
 
@@ -125,8 +125,10 @@ def input_batches(
 
 
 def input_info(path: str, outcome: Outcome) -> dict[str, Any]:
-    """The ``input`` object of the report for one input."""
-    return {"path": path, "rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
+    """The ``input`` object of the report for one input; its path in UTF-8 (:func:`~lossctl.text.as_utf8`), not as
+    an ASCII locale decoded it."""
+    rows = {"rows": outcome.rows, "rows_used": outcome.rows_used, "rows_dropped": outcome.rows_dropped}
+    return {"path": as_utf8(path), **rows}
 
 
 def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = ()) -> list[str]:
@@ -331,7 +333,7 @@ def run_evaluation(
         raise inferred(located, requests, task) from None
     info = input_info(opened.source.path, outcome)
     if options.targets:
-        info["targets"] = options.targets
+        info["targets"] = as_utf8(options.targets)
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     checks = gate_checks(options.gates, owners, results)
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again

@@ -293,7 +293,7 @@ def _import(target: str) -> bool:
     import hashlib  # here, not at the top: OpenSSL's 3 ms on every run, for a plugin file's name
 
     # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    digest = hashlib.sha1(os.fsencode(path.resolve())).hexdigest()[:12]
     name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
     if name in sys.modules:  # loaded already in this process (the Python API, or tests)
         return False

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
-from lossctl.destinations import check_name, check_not_inside_inputs
+from lossctl.destinations import check_folder, check_name, check_not_inside_inputs
 from lossctl.errors import InputError, NoResult, UsageError
 from lossctl.io.columns import show_name
 from lossctl.memory import collector_paused
 from lossctl.params import Composite, FailIf, LossRequest
-from lossctl.tempfiles import open_in_place, write_atomic
+from lossctl.tempfiles import open_for_arrow, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -720,7 +720,7 @@ def _write_parquet(report: AnyReport, path: Path) -> None:
     table = pa.table(
         {name: _column(list(values), types.get(name)) for name, values in zip(header, columns, strict=True)}
     )
-    file = open_in_place(path)
+    file = open_for_arrow(path)
     try:
         pq.write_table(table, file or path)
     finally:
@@ -803,13 +803,7 @@ def check_output_path(path: str, inputs: list[str]) -> None:
         raise UsageError(f"output path '{path}' is a directory")
     if target.is_file() and not os.access(target, os.W_OK):  # as a shell's > refuses it; the rename would not
         raise InputError(f"cannot write '{path}': the file is read-only")
-    parent = target.parent if str(target.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise InputError(f"cannot write '{path}': '{parent}' is not a directory")
-    if not parent.is_dir():
-        raise InputError(f"cannot write '{path}': directory '{parent}' does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write '{path}': directory '{parent}' is not writable")
+    check_folder(path)
     check_not_inside_inputs(path, inputs)
 
 

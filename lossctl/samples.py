@@ -121,7 +121,7 @@ class PerSampleWriter:
                 self._text.write(json.dumps(record, default=plain_value) + "\n")
 
     def _sink(self) -> Any:
-        self._file = tempfiles.open_in_place(self._tmp)
+        self._file = tempfiles.open_for_arrow(self._tmp)
         return self._file or self._tmp
 
     def _close(self) -> None:

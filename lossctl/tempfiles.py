@@ -29,6 +29,7 @@ Only the standard library is imported: the signal handler is installed before an
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import stat
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lossctl.errors import InputError
+from lossctl.text import is_utf8
 
 # The signals the command line turns into a clean exit (lossctl.interrupts); blocked while the
 # registry and the file system disagree, so the handler never runs between the two.
@@ -114,10 +116,8 @@ def create(target: str | Path) -> Path:
     if isinstance(final, Path) and is_special(final):
         _in_place.add(final)
         return final
-    if isinstance(final, Path) and final.is_symlink():
-        # Through the link, as a shell's > writes: renamed over the link, the file would replace the link, and the
-        # file it names would keep the old results.
-        final = Path(os.path.realpath(final))
+    if isinstance(final, Path):
+        final = _through_link(final)
     if isinstance(final, str):
         folder, name = None, final.rstrip("/").rsplit("/", 1)[-1]
     else:
@@ -133,17 +133,30 @@ def create(target: str | Path) -> Path:
     return tmp
 
 
+def _through_link(target: Path) -> Path:
+    """The file a symbolic link names, where an output is written, as a shell's > writes: renamed over the link, the
+    output would replace the link, and the file (or the dataset's folder) it names would keep the old results. A
+    loop of links, where > fails, is a failed write: the link is not replaced."""
+    if not os.path.islink(target):  # False where lstat fails (a name too long): creating the file will say why
+        return target
+    final = Path(os.path.realpath(target))
+    if os.path.islink(final):  # where realpath stopped: the loop
+        raise cannot_write(target, OSError(errno.ELOOP, os.strerror(errno.ELOOP)))
+    return final
+
+
 def in_place(tmp: Path) -> bool:
     """Whether :func:`create` made ``tmp`` a target written in place (a named pipe, a device)."""
     return tmp in _in_place
 
 
-def open_in_place(tmp: Path) -> BinaryIO | None:
-    """A Python file open on ``tmp`` when :func:`create` made it a target written in place (a named pipe, a device),
-    else None; the caller closes it. Arrow's writers are given it rather than the path: their own open and write
-    retry when a signal interrupts them, so a named pipe that nobody reads held lossctl there for good, deaf to
-    SIGINT, SIGTERM and SIGHUP. Python's open and write run the signal's handler (:mod:`lossctl.interrupts`)."""
-    return open(tmp, "wb") if tmp in _in_place else None
+def open_for_arrow(tmp: Path) -> BinaryIO | None:
+    """A Python file open on ``tmp`` where Arrow's writers must not be given its name, else None; the caller closes
+    it. A target written in place (a named pipe, a device): Arrow's own open and write retry when a signal
+    interrupts them, so a named pipe that nobody reads held lossctl there for good, deaf to SIGINT, SIGTERM and
+    SIGHUP; Python's open and write run the signal's handler (:mod:`lossctl.interrupts`). And a name that is not
+    UTF-8 (a folder from a Latin-1 system, held as surrogates), which Arrow cannot encode: an internal error."""
+    return open(tmp, "wb") if tmp in _in_place or not is_utf8(str(tmp)) else None
 
 
 def is_special(target: Path) -> bool:
@@ -176,7 +189,7 @@ def create_directory(target: str) -> Path:
     several files (the Dask engine's ``--per-sample`` dataset): published and removed as a file is."""
     import tempfile
 
-    final = Path(target)
+    final = _through_link(Path(target))
     try:
         with _signals_blocked():
             tmp = Path(tempfile.mkdtemp(prefix=_prefix(final.name), suffix=_SUFFIX, dir=final.parent))

@@ -1,8 +1,9 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
 the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
-read as people write them; and lists of names cut short, so that a message about a 1,000-column file stays
-a readable line."""
+read as people write them; whether a name can be written as UTF-8, and a name read as UTF-8; and lists of names
+cut short, so that a message about a 1,000-column file stays a readable line."""
 
+import os
 from collections.abc import Sequence
 
 # Beyond this many names a list in a message is cut (``a, b, ... (1000 columns)``).
@@ -19,6 +20,30 @@ def listing(names: Sequence[str], noun: str = "columns") -> str:
     columns)``. The caller quotes and escapes each name as its message spells them."""
     shown = ", ".join(names[:_MAX_LISTED])
     return shown if len(names) <= _MAX_LISTED else f"{shown}, ... ({len(names)} {noun})"
+
+
+def is_utf8(name: str) -> bool:
+    """Whether ``name`` can be encoded as UTF-8: one whose bytes were not UTF-8 (a file name from a Latin-1 system, a
+    command line under an ASCII locale) holds them as lone surrogates, which pyarrow's and Arrow's strings refuse
+    with UnicodeEncodeError."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def as_utf8(text: str) -> str:
+    """``text`` from the command line or a file name, read as UTF-8 where the locale could not: under an ASCII
+    locale (``LC_ALL=C`` without UTF-8 mode) Python holds every non-ASCII byte as a surrogate, so the UTF-8 name
+    ``données`` came as ``donn\\udcc3\\udca9es``. Bytes that are not UTF-8 stay surrogates; text without them
+    (any locale's own decoding, Latin-1's too) is left as it is."""
+    if is_utf8(text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # real non-ASCII characters beside the surrogates: not from the locale's decoding
+        return text
 
 
 def shown_value(data: object) -> str:

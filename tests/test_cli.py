@@ -1002,3 +1002,23 @@ def test_an_error_of_a_default_loss_says_it_was_chosen_from_the_first_rows(cli, 
         "(bce was chosen without --loss: the first rows read look like binary (probabilities); name the losses with "
         "--loss)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [("-o", "o.parquet"), ("-o", "o.json"), ("-o", "o.csv"), ("-o", "o.md"), ("--per-sample", "ps.parquet"),
+     ("--per-sample", "ps.csv"), ("--per-sample", "ps.jsonl")],
+)  # fmt: skip
+def test_outputs_in_a_folder_whose_name_is_not_utf8(cli, regression_csv, tmp_path, option: str, name: str) -> None:
+    """A folder named in other bytes (résultats/ from a Latin-1 system, held by Python as surrogates): a Parquet
+    output, and a per-sample Parquet or CSV file, were 'error: internal error (UnicodeEncodeError ...)', exit 4,
+    as Arrow's writers were given the name. They write through a Python file now, as the other formats did; each
+    file is the one a UTF-8 folder gets."""
+    written = []
+    results = ["-f", "csv"] if option == "--per-sample" else []  # to stdout
+    for folder in (tmp_path / "plain", tmp_path / os.fsdecode(b"r\xe9sultats")):
+        folder.mkdir()
+        run = cli("eval", regression_csv, "-l", "mae", "-q", option, folder / name, *results)
+        assert (run.code, run.err, os.listdir(folder)) == (0, "", [name])
+        written.append((folder / name).read_bytes())
+    assert written[0] == written[1] and b"mae" in written[0]

@@ -5,7 +5,9 @@ The S3 and Dask tests against real servers are in tests/test_cluster.py; these r
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -590,3 +592,67 @@ def test_text_not_utf8_in_a_file_of_a_directory_names_the_file(tmp_path: Path, c
     assert (run.code, run.err) == (3, f"error: column 'seg' of {root} {problem}; row 3 is in '{root}/b.parquet'\n")
     run = cli("eval", root / "a.parquet", root / "b.parquet", "-l", "bce", "--by", "seg", "-q")
     assert (run.code, run.err) == (3, f"error: column 'seg' of {root}/b.parquet {problem}\n")
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    """Written by Python's open: pyarrow's takes UTF-8 names only."""
+    with open(path, "wb") as file:
+        pq.write_table(table, file)
+
+
+def test_a_dataset_whose_names_are_not_utf8(cli, tmp_path: Path) -> None:
+    """A directory or glob whose name, or a file's or folder's name in it, is not UTF-8 (données/ from a Latin-1
+    system; Python holds the bytes as surrogates) was 'error: internal error (UnicodeEncodeError ...)', exit 4:
+    pyarrow opens files by UTF-8 names only. Now each file is opened by its descriptor; a partition value that is
+    not UTF-8 cannot be an Arrow string, so using it as a column is an input error naming the folder."""
+    latin = os.fsdecode(b"donn\xe9es")
+    root = tmp_path / latin
+    for folder, name, values in (("region=eu", f"{latin}.parquet", [1.0, 3.0]), ("region=us", "b.parquet", [5.0])):
+        (root / folder).mkdir(parents=True)
+        _write_parquet(root / folder / name, pa.table({"pred": values, "target": [0.0] * len(values)}))
+    rows = (("3.0", 3, ""), ("2.0", 2, "eu"), ("5.0", 1, "us"))
+    expected = "".join(f"mae,multioutput=none,mean,{value},{n},,,{region}\n" for value, n, region in rows)
+    for path in (root, f"{root}/*/*.parquet", f"{tmp_path}/donn?es"):
+        run = cli("eval", path, "-l", "mae", "--by", "region", "-f", "csv", "-q")
+        assert (run.code, run.out.split("\n", 1)[1], run.err) == (0, expected, "")
+    shown = cli("eval", root, "-l", "mae", "-q")
+    assert shown.code == 0 and shown.out.startswith(f"{tmp_path}/donn\\udce9es  3 rows"), shown.err
+    (root / "region=us").rename(root / os.fsdecode(b"region=s\xfcd"))
+    run = cli("eval", root, "-l", "mae", "-f", "csv", "-q")  # the key is not used: read as before
+    assert (run.code, run.out.splitlines()[1]) == (0, "mae,multioutput=none,mean,3.0,3,,"), run.err
+    run = cli("eval", root, "-l", "mae", "--by", "region", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        "error: the partition folder 'region=s\\udcfcd' has a name that is not UTF-8, so it cannot give the column "
+        "'region'; rename the folder in UTF-8 (e.g. convmv -f latin1 -t utf8)\n",
+    )
+
+
+def test_the_dask_engine_reads_a_dataset_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    root = tmp_path / os.fsdecode(b"donn\xe9es")
+    root.mkdir()
+    _write_parquet(root / os.fsdecode(b"\xe9t\xe9.parquet"), pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}))
+    rows = tmp_path / os.fsdecode(b"r\xe9s") / "rows.parquet"  # its files written by Arrow through Python files
+    rows.parent.mkdir()
+    args = ("-l", "mae", "-f", "csv", "-q", "--engine", "dask", "--workers", "1", "--per-sample", str(rows))
+    run = _cli("eval", str(root), *args)
+    assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["mae,multioutput=none,mean,2.0,2,,"], "")
+    part = rows / "part-00000.parquet"
+    assert pq.read_table(io.BytesIO(part.read_bytes())).column("mae").to_pylist() == [1.0, 3.0]
+
+
+@pytest.mark.parametrize("link", ["nowhere.parquet", "b.parquet"], ids=["broken", "a loop"])
+def test_a_broken_link_among_a_datasets_files_is_named(cli, tmp_path: Path, link: str) -> None:
+    """A link to nothing (or to itself) among a directory's Parquet files said "cannot read 'd': No such file or
+    directory" (or 'Too many levels of symbolic links'), naming the folder; a glob left it out without a word,
+    so its rows were lost silently. Both name the file now."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    pq.write_table(pa.table({"pred": [1.0], "target": [0.0]}), folder / "a.parquet")
+    (folder / "b.parquet").symlink_to(link)
+    reason = "No such file or directory" if link != "b.parquet" else "Too many levels of symbolic links"
+    for path in (folder, f"{folder}/*.parquet"):
+        run = cli("eval", path, "-l", "mae", "-q")
+        assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{folder / 'b.parquet'}': {reason}\n")

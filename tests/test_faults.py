@@ -582,6 +582,58 @@ def test_standard_output_that_python_does_not_encode_in_utf8(tmp_path: Path, loc
     assert code == 0 and b"| \\u6771\\u4eac |" in shown and b"site=\\u6771\\u4eac)" in shown and b"\\u2013" in shown
 
 
+def test_column_names_typed_under_an_ascii_locale(tmp_path: Path) -> None:
+    """Under LC_ALL=C without UTF-8 mode Python decodes the command line's non-ASCII bytes as surrogates: '--by
+    grüppe' said "column 'gr\\udcc3\\udcbcppe' not found", exit 3, about the file's UTF-8 column grüppe. Names of
+    columns, models and labels are read as UTF-8 now; a path keeps the locale's decoding, which opens it."""
+    folder = tmp_path / "données"
+    folder.mkdir()
+    (folder / "p.csv").write_text("id,grüppe,prédiction,target\n1,a,1,2\n2,b,2,2\n3,ä,3,1\n", encoding="utf-8")
+    (folder / "t.csv").write_text("clé,target\n3,1\n1,2\n2,2\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")} | {
+        "PYTHONUTF8": "0",
+        "LC_ALL": "C",
+    }
+    data = folder / "p.csv"
+    run = lossctl("eval", data, "-l", "mae", "--pred", "prédiction", "--by", "grüppe", "-f", "csv", "-q", env=env)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert run.stdout.decode().splitlines()[1:] == [
+        "mae,multioutput=none,mean,1.0,3,,,",
+        "mae,multioutput=none,mean,1.0,1,,,a",
+        "mae,multioutput=none,mean,0.0,1,,,b",
+        "mae,multioutput=none,mean,2.0,1,,,ä",
+    ]
+    both = ("--model", "mé=prédiction", "--fail-if", "mae@mé>0.5", "--targets", folder / "t.csv", "--on", "id=clé")
+    run = lossctl("eval", data, "-l", "mae", *both, "-f", "csv", "-q", env=env)
+    assert (run.returncode, run.stdout.decode().splitlines()[1:], run.stderr) == (
+        1,
+        ["mae,multioutput=none,mean,1.0,3,,,mé"],
+        b"",
+    )
+
+
+def test_file_names_reported_under_an_ascii_locale(tmp_path: Path, data: Path) -> None:
+    """Under LC_ALL=C without UTF-8 mode the UTF-8 name données/p.csv reached the report as Python decoded it:
+    "path": "donn\\udcc3\\udca9es/p.csv" in the JSON (jq shows 'donn��es'), and the table's title escaped it.
+    Now the report holds the name's UTF-8 text; a name that is not UTF-8 stays escaped."""
+    folder = tmp_path / "données"
+    folder.mkdir()
+    path = folder / "p.csv"
+    path.write_bytes(data.read_bytes())
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")} | {
+        "PYTHONUTF8": "0",
+        "LC_ALL": "C",
+    }
+    run = lossctl("eval", path, "-l", "mae", "-q", "-f", "json", "--targets", path, "--on", "id", env=env)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)["input"]
+    assert (doc["path"], doc["targets"]) == (str(path), str(path))
+    run = lossctl("compare", path, path, "-l", "mae", "-q", "-f", "json", env=env)
+    assert [side["path"] for side in json.loads(run.stdout)["input"].values()] == [str(path), str(path)]
+    run = lossctl("eval", path, "-l", "mae", "-q", env=env)
+    assert run.returncode == 0 and run.stdout.decode().startswith(f"{path}  200 rows"), run.stderr
+
+
 @pytest.mark.parametrize("command", ["eval -", "compare - {data}", "eval {data} --targets -"])
 def test_standard_input_closed(data: Path, command: str) -> None:
     """``<&-`` with ``-`` to read: an internal error ('NoneType' object has no attribute 'buffer'), exit 4."""
@@ -854,6 +906,53 @@ def test_an_output_through_a_link_rewrites_the_file_it_names(tmp_path: Path, dat
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_text() != "old" and stat.S_IMODE(target.stat().st_mode) == 0o600
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("option", ["-o", "--per-sample", "--plot"])
+def test_an_output_that_is_a_loop_of_links(tmp_path: Path, data: Path, option: str) -> None:
+    """A link to itself (or a longer loop), where a shell's > says 'Too many levels of symbolic links': the output
+    was renamed over it (exit 0), the link lost. Now it is a failed write, and the link stays."""
+    if option == "--plot":
+        pytest.importorskip("matplotlib", reason="needs the extra lossctl[plot]")
+    link = tmp_path / {"-o": "o.csv", "--per-sample": "ps.csv", "--plot": "p.png"}[option]
+    link.symlink_to(link.name)
+    run = lossctl("eval", data, "-l", "mse", "-q", option, link, "-f", "csv")
+    fails(run, 3, f"error: cannot write '{link}': Too many levels of symbolic links")
+    assert run.stdout == b"" and os.readlink(link) == link.name and leftovers(tmp_path) == []
+
+
+def test_a_dask_per_sample_dataset_through_a_link(tmp_path: Path) -> None:
+    """The Dask engine's --per-sample folder replaced a link with a folder of its own, as -o no longer does: the
+    folder the link names (on another disk, say) kept the old dataset; and a loop of links was replaced too."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    kept = tmp_path / "kept" / "rows.parquet"
+    kept.mkdir(parents=True)
+    (kept / "part-00000.parquet").write_text("old")
+    link, loop = tmp_path / "rows.parquet", tmp_path / "loop.parquet"
+    link.symlink_to(kept)
+    loop.symlink_to(loop.name)
+    args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
+    run = lossctl(*args, link, timeout=120)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert link.is_symlink() and pq.read_table(kept).column("mae").to_pylist() == [1.0, 3.0]
+    fails(lossctl(*args, loop, timeout=120), 3, f"error: cannot write '{loop}': Too many levels of symbolic links")
+    assert os.readlink(loop) == loop.name and leftovers(tmp_path) == []
+
+
+def test_a_dask_per_sample_dataset_that_cannot_be_created(tmp_path: Path) -> None:
+    """A folder name over 255 bytes: 'error: internal error (OSError: [Errno 36] File name too long ...)', exit 4,
+    where the link the name might be was looked for; a failed write, as every other output's."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
+    fails(lossctl(*args, tmp_path / ("r" * 250 + ".parquet"), timeout=120), 3, "File name too long")
+    assert leftovers(tmp_path) == []
+    # A file where its folder should be: said "directory 'p.parquet' does not exist", where -o says what is wrong.
+    inside = data / "rows.parquet"
+    fails(lossctl(*args, inside, timeout=120), 3, f"error: cannot write '{inside}': '{data}' is not a directory")
 
 
 def _umask() -> int:

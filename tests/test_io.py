@@ -1640,3 +1640,17 @@ def test_20000_columns_of_an_arrow_file_are_all_read(tmp_path: Path) -> None:
     feather.write_feather(pa.table({column: [1.0] for column in names}), tmp_path / "wide.arrow")
     source = open_input(str(tmp_path / "wide.arrow"))
     assert source.read(names).num_columns == 20_000
+
+
+@pytest.mark.parametrize("name", ["s3:preds.parquet", "file:preds.parquet", "gs:/preds.parquet", "hdfs:/d/p.parquet"])
+def test_a_local_parquet_name_that_starts_like_a_url(cli, tmp_path: Path, monkeypatch, name: str) -> None:
+    """A relative name such as s3:preds.parquet (a file, or a folder 'gs:' of a dataset) is a local file, as lossctl
+    reads every other format; pyarrow took it for a URL: "cannot read 's3:preds.parquet' as Parquet: Missing bucket
+    name in S3 URI", exit 3."""
+    monkeypatch.chdir(tmp_path)
+    os.makedirs(os.path.dirname(name) or ".", exist_ok=True)
+    pq.write_table(pa.table({"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 1.0]}), tmp_path / name)
+    for path in (name, os.path.dirname(name)) if "/" in name else (name,):
+        run = cli("eval", path, "-l", "mae", "-f", "csv", "-q")
+        expected = ["mae,multioutput=none,mean,1.3333333333333333,3,,"]
+        assert (run.code, run.out.splitlines()[1:], run.err) == (0, expected, "")

@@ -271,3 +271,15 @@ def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
     assert run.code == 0, run.err
     notice = f"notice: plugin '{plugin}' registered no loss (a plugin calls lossctl.register_loss when imported)"
     assert run.err.splitlines()[0] == notice
+
+
+def test_a_plugin_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    """A plugin file named in other bytes (pertes_\xe9t\xe9.py from a Latin-1 system; Python holds them as
+    surrogates) was "error: plugin '...' failed to load: UnicodeEncodeError: ...", exit 2, before its code ran: the
+    module's name was hashed from the path encoded as UTF-8. The name's own bytes are hashed now."""
+    plugin = tmp_path / os.fsdecode(b"pertes_\xe9t\xe9.py")
+    plugin.write_text(PLUGIN.format(name="latin_cubed"))
+    (tmp_path / "p.csv").write_text(DATA)
+    data = str(tmp_path / "p.csv")
+    run = _lossctl(None, "eval", data, "-l", "latin_cubed", "--plugin", str(plugin), "-f", "csv", "-q")
+    assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["latin_cubed,power=3.0,mean,3.0,3,,"], "")

@@ -29,9 +29,10 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, file_index, left_out, open_bytes
+from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
+from lossctl.text import is_utf8
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -223,7 +224,7 @@ class ParquetDataset(Source):
             path = self.listing.paths[index]
             with remote_errors(name), _parquet_errors(name):
                 if fs is None:
-                    handle = pq.ParquetFile(path, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
+                    handle = pq.ParquetFile(local_file(path), pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
                 else:
                     handle = _open_remote(fs, path)
             self._handles[index] = handle
@@ -315,6 +316,9 @@ class ParquetDataset(Source):
         """``columns`` of file ``index`` (its ``groups`` only), from its ``skip``-th row, ``take`` rows at most."""
         file_columns = [c for c in columns if c not in self.partition_keys]
         self._check(index, file_columns)
+        for key in columns:
+            if key not in file_columns:
+                _check_utf8(key, self.listing.partitions[index].get(key))
         parquet = self._open(index)
         name = self.listing.names[index]
         partition = self.listing.partitions[index]
@@ -415,6 +419,17 @@ def _open_remote(fs: Any, path: str) -> pq.ParquetFile:
         if "range requests" not in str(error):
             raise
     return pq.ParquetFile(pa.BufferReader(fs.cat_file(path)), pre_buffer=False)
+
+
+def _check_utf8(key: str, value: Any) -> None:
+    """A partition key used as a column, and its value, are text: a folder name that is not UTF-8 (Python holds its
+    bytes as surrogates, which no Arrow string can hold) is an input error naming the folder."""
+    folder = f"{key}={_NULL_PARTITION if value is None else value}"
+    if not is_utf8(folder):
+        raise InputError(
+            f"the partition folder '{folder}' has a name that is not UTF-8, so it cannot give the column "
+            f"'{key}'; rename the folder in UTF-8 (e.g. convmv -f latin1 -t utf8)"
+        )
 
 
 def _constant(value: Any, rows: int) -> pa.Array:

@@ -51,7 +51,7 @@ from lossctl.io.guards import (
 from lossctl.io.parts import changed_while_read, check_same_columns, check_same_kind, concat_parts, every_row
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
-from lossctl.text import count
+from lossctl.text import count, is_utf8
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -299,7 +299,7 @@ class _ParquetSource(Source):
         with _reading(file, "parquet"):
             # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
             # held 440 MB against 160 MB and was no faster.
-            handle = self._handle if self._handle is not None else file
+            handle = self._handle if self._handle is not None else local_file(file)
             return pq.ParquetFile(
                 handle, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES, read_dictionary=dictionary or None
             )
@@ -1434,7 +1434,7 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
             file
             for match in matches
             for file in (
-                [match] if os.path.isfile(match) else _parquet_below(match, others) if os.path.isdir(match) else []
+                _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
             )
         )
         if not files:
@@ -1446,7 +1446,11 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
                     f"'{path}' matches '{file}', which is not a Parquet file; a glob is read as one Parquet dataset"
                 )
     for file in files:
-        if os.path.getsize(file) == 0:
+        try:
+            empty = os.path.getsize(file) == 0
+        except OSError as error:  # a broken link or a loop of links among the files: named, not the folder
+            raise _os_error(file, error) from None
+        if empty:
             raise InputError(f"'{file}' is empty")
     return files
 
@@ -1483,14 +1487,18 @@ def _delimiter(given: str | None) -> str | None:
     return value
 
 
-def _utf8_name(path: str) -> bool:
-    """Whether ``path`` is a UTF-8 name: one made of other bytes (``données.csv`` from a Latin-1 system; Python holds
-    them as surrogates) made pyarrow's open raise UnicodeEncodeError, an internal error (exit 4)."""
+def local_file(path: str) -> str | pa.NativeFile:
+    """A local file as pyarrow opens it: by its name, relative names from ``./``, as pyarrow takes a relative name
+    that starts like a URI (``s3:x.parquet``, ``file:y.parquet``, a folder ``gs:/``) for one ("Missing bucket name
+    in S3 URI"); or, for a name that is not UTF-8 (which pyarrow cannot encode), the file opened by Python and
+    opened again by pyarrow through its descriptor's ``/dev/fd`` name, which is."""
+    if is_utf8(path):
+        return path if os.path.isabs(path) else os.path.join(".", path)
+    descriptor = os.open(path, os.O_RDONLY)
     try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        return pa.OSFile(f"/dev/fd/{descriptor}")
+    finally:
+        os.close(descriptor)
 
 
 def _open_stream(
@@ -1637,15 +1645,12 @@ def open_input(
         streams.check_compression(head, compression, _label(path))
     elif fmt in ("parquet", "arrow"):
         streams.check_format(head, fmt, _label(path), _TITLES[fmt])
-    if not _utf8_name(path):  # pyarrow opens a file by a UTF-8 name only: this one by its descriptor
-        raw = open(path, "rb")  # noqa: SIM115 (the source keeps it open)
-        in_place = streams.parquet_in_place(raw) if fmt == "parquet" and compression is None else None
-        return _ParquetSource(path, handle=in_place) if in_place else _open_stream(path, raw, fmt, compression,
-                                                                                   delimiter, decimal)  # fmt: skip
     if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "parquet":
         return _ParquetSource(path)
+    if not is_utf8(path):  # pyarrow opens a file by a UTF-8 name only: this one is read as a stream
+        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
     if fmt == "arrow":
         return _ArrowSource(path)
     return _text_source(path, fmt, compression, delimiter=delimiter, decimal=decimal)
