@@ -1466,7 +1466,8 @@ def test_misaligned_rows_in_a_later_part_are_numbered_as_in_the_whole_input(
     row = 4 * ROWS // 5 + 7
     message = (
         f"column 'qid' is {qid[7] - 1} in {data['baseline']} but {qid[7]} in {copy} at row {row}: rows are aligned "
-        "by order and these are not the same rows; align them by key with --on qid"
+        "by order and these are not the same rows; align them by key with --on qid; row "
+        f"{row} is in '{data['baseline']}/region=us/part-1.parquet'"
     )
     dask = ["--engine", "dask", "--scheduler", scheduler]
     for command in (["eval", data["baseline"], "--targets", str(copy)], ["compare", data["baseline"], str(copy)]):
