@@ -11,10 +11,11 @@ quantiles need. The client merges them in input order (:func:`lossctl.partials.m
 as a local run does, so values and intervals equal the local engine's to float64 rounding.
 
 ``--scheduler ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) joins a running cluster; otherwise a ``LocalCluster`` of
-``--workers N`` processes (default: one per core) is started for the run and closed after it. Only the workers of
-that local cluster are set up as lossctl's own processes (:func:`_own_workers`: lossctl's allocators, Arrow's
-thread pool over every core, prints to stderr); a joined cluster is the user's, and its workers keep their
-settings. A worker lost
+``--workers N`` processes (default: one per core) is started for the run and closed after it. In the worker it
+runs on, a task sets lossctl's allocators and Arrow's thread pool as the command line has them
+(:func:`~lossctl.memory.tune_allocators`, :func:`~lossctl.threads.arrow_uses_every_core`: without them a task on
+a joined cluster ran 1.7 times as long), which the worker process keeps; the local cluster's workers also print to
+stderr (:func:`_own_workers`). A worker lost
 mid-run is replaced and its tasks rerun by Dask; a task is a pure function of its rows, so the result does not
 change. A task that finds bad data returns the error instead of raising it. Missing, infinite and out-of-domain
 values come back counted (:class:`~lossctl.engine.Refusals`) and the client merges every task's in input order, as
@@ -164,6 +165,8 @@ def run_part(
     pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
     ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
     """
+    tune_allocators()  # a worker process runs lossctl's tasks as the command line runs its pass (README)
+    arrow_uses_every_core()
     with _warnings_recorded() as warned:
         return _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags), warned
 
@@ -460,12 +463,9 @@ def _end_workers(cluster: Any) -> None:
 
 
 def _own_workers(distributed: Any) -> Any:
-    """A worker plugin making the local cluster's workers lossctl's own processes, as the command line's is; only
-    for the cluster lossctl starts (a joined cluster's workers are the user's, and keep their settings).
+    """A worker plugin for the local cluster lossctl starts (a joined cluster's workers print where their owner
+    sends them):
 
-    - lossctl's allocators (:func:`~lossctl.memory.tune_allocators`).
-    - Arrow's thread pool over every core (:func:`~lossctl.threads.arrow_uses_every_core`): Dask starts its
-      workers with ``OMP_NUM_THREADS=1``, which Arrow takes for its pool's size.
     - What the workers print goes to stderr, as lossctl's process does with what plugin code prints
       (:mod:`lossctl.plugins`): stdout carries the results (``-f json | jq``). A worker imports a ``--plugin
       MODULE`` or an entry point's module again when it reads its first task, before lossctl's code runs there,
@@ -477,8 +477,6 @@ def _own_workers(distributed: Any) -> Any:
         name = "lossctl-own-workers"
 
         def setup(self, worker: Any) -> None:
-            tune_allocators()
-            arrow_uses_every_core()
             if sys.stdout is not None:
                 sys.stdout.flush()
             if sys.__stdout__ is not None:  # else the worker started without one: descriptor 1 is a file of its own

@@ -68,9 +68,8 @@ def group_limit(bytes_per_group: int, results: int) -> tuple[int | None, float]:
 
 @functools.cache
 def tune_allocators() -> None:
-    """The allocator settings of lossctl's own processes (the command line, and the workers of the local Dask
-    cluster it starts: :mod:`lossctl.cluster`), never of the library inside a user's program nor of a cluster it
-    joins. Made once per process.
+    """The allocator settings of lossctl's own processes (the command line, and the Dask workers its tasks run on,
+    which keep them: :mod:`lossctl.cluster`), never of the library inside a user's program. Made once per process.
 
     - glibc keeps freed memory for reuse instead of returning it to the system. Every chunk allocates and frees
       the same few megabytes of NumPy temporaries; by default glibc serves blocks that large with fresh ``mmap``

@@ -82,8 +82,8 @@ def blas_single_threaded() -> Iterator[None]:
 
 @functools.cache
 def arrow_uses_every_core() -> None:
-    """Arrow's CPU thread pool as large as the cores this process may use (Arrow's own default), in the workers of
-    the local Dask cluster lossctl starts (a joined cluster's workers keep theirs). Dask starts its workers with
+    """Arrow's CPU thread pool as large as the cores this process may use (Arrow's own default), in the Dask workers
+    lossctl's tasks run on. Dask starts its workers with
     ``OMP_NUM_THREADS=1``, which Arrow takes for its pool's size: a task's Parquet columns were then decoded one
     after another (25M rows on a 2-core machine: 0.52 s, against 0.46 s with two threads). Set once per process; a
     larger pool is kept."""
