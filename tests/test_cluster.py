@@ -1521,3 +1521,37 @@ def test_an_s3_endpoint_that_never_answers_fails_in_about_a_minute(s3: dict[str,
     assert (run.returncode, run.stdout) == (3, "")
     assert run.stderr.startswith(f"error: cannot read 's3://{BUCKET}/p.parquet': Read timeout on endpoint URL: ")
     assert elapsed < 90, elapsed
+
+
+def _spelling_in_task(flags: bool, mine: str, other: str) -> tuple[str, str]:
+    """A Dask task that spells options as ``flags`` says, once the other task set its own: how it spells them in
+    its thread and in a reader thread it starts (:func:`lossctl.prefetch.prefetch`)."""
+    from distributed import Event
+
+    from lossctl.errors import option, spelled_as_flags
+    from lossctl.prefetch import prefetch
+
+    with spelled_as_flags(flags):
+        Event(mine).set()
+        assert Event(other).wait(30)
+        return option("engine", "dask"), next(prefetch(option("engine", "dask") for _ in range(1)))
+
+
+def test_two_tasks_on_one_worker_at_once_spell_options_each_as_its_own_run() -> None:
+    """Whether an error says ``--engine dask`` or ``engine="dask"`` is a task's own: two tasks running at once in one
+    worker's two threads, one for the command line and one for a library, each spell options as their run does,
+    in the threads they start too, and leave the worker as it was (one variable for the process let the last task
+    to start decide for both)."""
+    import distributed
+
+    from lossctl.errors import flags_spelled
+
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        flags = client.submit(_spelling_in_task, True, "flags-ready", "keywords-ready", pure=False)
+        keywords = client.submit(_spelling_in_task, False, "keywords-ready", "flags-ready", pure=False)
+        assert flags.result(timeout=60) == ("--engine dask", "--engine dask")
+        assert keywords.result(timeout=60) == ('engine="dask"', 'engine="dask"')
+        assert client.run(flags_spelled) == {address: False for address in client.scheduler_info()["workers"]}
