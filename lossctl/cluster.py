@@ -56,7 +56,7 @@ from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
-from lossctl.plugins import ship_file_plugins_by_value
+from lossctl.plugins import file_plugins_by_value
 from lossctl.samples import PER_SAMPLE_EXTENSIONS, per_sample_sink
 from lossctl.text import count
 from lossctl.threads import arrow_uses_every_core
@@ -533,7 +533,7 @@ def sample_threshold(total_rows: int) -> int | None:
 
 class ByValue:
     """A task argument pickled by cloudpickle, which pickles registered modules' functions by value
-    (:func:`~lossctl.plugins.ship_file_plugins_by_value`). Dask pickles an argument with plain pickle first, which
+    (:func:`~lossctl.plugins.file_plugins_by_value`). Dask pickles an argument with plain pickle first, which
     names a function's module for the worker to import; the argument arrives as the value itself."""
 
     def __init__(self, value: Any) -> None:
@@ -664,9 +664,9 @@ def _distributed(
     sample_below = sample_threshold(total) if plan.distributions else None
     # Whatever holds the losses (the plan, the options' requests, the batches' column bindings) travels by value.
     shipped: tuple[Any, ...] = (split.batches, plan, options)
-    if ship_file_plugins_by_value():
-        shipped = tuple(ByValue(value) for value in shipped)
-    with _connect(options) as client:
+    with file_plugins_by_value() as by_value, _connect(options) as client:
+        if by_value:
+            shipped = tuple(ByValue(value) for value in shipped)
         workers = client.scheduler_info().get("workers", {})
         threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values()) or 1
         tasks = tasks_of(first.splits(ROWS_PER_PART, _batch_multiple(plan)), threads * TASKS_PER_THREAD)

@@ -1555,3 +1555,30 @@ def test_two_tasks_on_one_worker_at_once_spell_options_each_as_its_own_run() -> 
         assert flags.result(timeout=60) == ("--engine dask", "--engine dask")
         assert keywords.result(timeout=60) == ('engine="dask"', 'engine="dask"')
         assert client.run(flags_spelled) == {address: False for address in client.scheduler_info()["workers"]}
+
+
+def test_a_plugin_file_run_leaves_cloudpickle_as_the_program_had_it(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """A library run on the Dask engine registers the --plugin FILE.py modules with cloudpickle to ship their losses
+    by value, and unregisters them after the run (they stayed registered in the program's cloudpickle); a module
+    the program had registered itself stays registered."""
+    import cloudpickle
+
+    from lossctl.plugins import load_plugin
+
+    for name in ("kept_abs", "shipped_abs"):
+        (tmp_path / f"{name}.py").write_text(PLUGIN.format(name=name))
+        load_plugin(str(tmp_path / f"{name}.py"))
+    kept, shipped = (
+        next(module for key, module in sys.modules.items() if key.startswith(f"lossctl_plugin_{name}_"))
+        for name in ("kept_abs", "shipped_abs")
+    )
+    cloudpickle.register_pickle_by_value(kept)
+    try:
+        report = lossctl.evaluate(data["baseline"], losses="kept_abs,shipped_abs", engine="dask", scheduler=scheduler)
+        assert report["kept_abs"] == pytest.approx(report["shipped_abs"], rel=1e-12)
+        registered = cloudpickle.list_registry_pickle_by_value()
+        assert (kept.__name__ in registered, shipped.__name__ in registered) == (True, False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(kept)
