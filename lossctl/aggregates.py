@@ -41,7 +41,10 @@ class Aggregate:
     weight 0 count too; ``across`` merges what earlier rows showed (``None`` before the first chunk) with what later
     rows show, a chunk's or a Dask part's, or raises the ``DomainError`` one chunk holding them all would raise,
     at its row in the input. The engine calls them on each chunk before merging its statistics, and the Dask
-    client on each part, in input order.
+    client on each part, in input order. ``counted_parts(stats, params)``, where given, is what the notices count in
+    the parts of the input (``--by`` groups) that are samples of their own (segmentation on scalar columns: each
+    group one sample, not counted in the whole input's notice): over the groups' vectors (``stats[k]`` arrays, as
+    ``many``), a mask of the groups counted and what they are in words, or ``None`` where the parts are not samples.
     """
 
     name: str
@@ -53,6 +56,7 @@ class Aggregate:
     finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
     seen: Callable[[Mapping[str, Any], Any], Any] | None = None
     across: Callable[[Any, Any], Any] | None = None
+    counted_parts: Callable[[Any, Mapping[str, Any]], tuple[Any, str] | None] | None = None
 
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None

@@ -29,7 +29,7 @@ from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest
 from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
-from lossctl.text import count, listing
+from lossctl.text import MAX_LISTED, count, listing
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -391,7 +391,9 @@ def loss_notices(plan: Plan, outcome: Outcome, convention: str, names: Mapping[s
         aggregate = job.request.spec.aggregate_for(convention)
         if aggregate.notices:
             model, label = job.model, job.request.label
-            messages = aggregate.notices(outcome.stats[j], job.request.params)
+            messages = aggregate.notices(outcome.stats[j], job.request.params) + _part_notices(
+                aggregate, outcome, j, job.request.params
+            )
             if model is None or (names and model in names):
                 where = label if model is None or not names else f"{label} in {names[model]}"
                 found.extend(f"{where}: {message}" for message in messages)
@@ -403,6 +405,27 @@ def loss_notices(plan: Plan, outcome: Outcome, convention: str, names: Mapping[s
         more = f"; the same for {count(len(others), 'more model')} ({listing(others, 'models')})" if others else ""
         found.append(f"{label}@{models[0]}: {message}{more}")
     return found
+
+
+def _part_notices(aggregate: Aggregate, outcome: Outcome, j: int, params: Mapping[str, Any]) -> list[str]:
+    """Job ``j``'s notice of the ``--by`` groups its aggregate counts as samples of their own (``2 groups with empty
+    prediction and target counted as perfect (...): g=a, g=c``), naming the first :data:`~lossctl.text.MAX_LISTED`
+    (a group of several keys in parentheses: ``(g=a, h=x)``)."""
+    if aggregate.counted_parts is None or not outcome.groups:
+        return []
+    stats = outcome.group_stats[j]
+    present = np.flatnonzero(stats[:, -1] > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        counted = aggregate.counted_parts(stats[present].T, params)
+    if counted is None:
+        return []
+    mask, what = counted
+    codes = present[np.asarray(mask, dtype=bool)]
+    if not codes.size:
+        return []
+    keys = [outcome.groups[code] for code in codes[: MAX_LISTED + 1].tolist()]
+    names = [group_text(key) if len(key) == 1 else f"({group_text(key)})" for key in keys]
+    return [f"{count(codes.size, 'group')} {what}: {listing(names, 'groups', codes.size)}"]
 
 
 def gap(
