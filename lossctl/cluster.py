@@ -40,6 +40,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,9 @@ class Failure:
 
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
 Warned = list[tuple[type[Warning], str]]
-_task = threading.local()  # .warned: the list of the task this thread runs (None between tasks)
+# The list of the task running in this context (None between tasks): a context variable, not a thread's, so that the
+# threads a task starts (the engine's workers, the reader), which run in copies of its context, record into it too.
+_task_warned: ContextVar[Warned | None] = ContextVar("lossctl_task_warned", default=None)
 # warnings.showwarning is the worker process's: the first task running in it routes it, the last one out puts back
 # the function it found (a joined cluster's worker is the user's).
 _routing_lock = threading.Lock()
@@ -109,12 +112,12 @@ _router: Callable[..., None] | None = None
 
 
 def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
-    """``warnings.showwarning`` for a worker process: a warning raised in a thread running a lossctl task is
-    recorded for that task (thread by thread, as ``warnings.catch_warnings`` cannot do), any other one shown as
-    ``shown`` would."""
+    """``warnings.showwarning`` for a worker process: a warning raised in a thread running a lossctl task (or one
+    the task started) is recorded for that task (task by task, as ``warnings.catch_warnings`` cannot do), any other
+    one shown as ``shown`` would."""
 
     def showwarning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-        warned: Warned | None = getattr(_task, "warned", None)
+        warned = _task_warned.get()
         if warned is None:
             return shown(message, category, *args, **kwargs)
         # A category of a plugin's own may not load in the client: its message is what is shown there.
@@ -126,7 +129,8 @@ def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
 
 @contextmanager
 def _warnings_recorded() -> Iterator[Warned]:
-    """The warnings raised in this thread during the block; ``warnings.showwarning`` is routed while tasks run
+    """The warnings raised in this context during the block (this thread's, and the threads it starts in copies of
+    it); ``warnings.showwarning`` is routed while tasks run
     (:func:`_route_warning`) and put back after the last one (unless other code replaced it meanwhile)."""
     global _routing, _shown_before, _router
     with _routing_lock:
@@ -135,11 +139,11 @@ def _warnings_recorded() -> Iterator[Warned]:
             warnings.showwarning = _router
         _routing += 1
     warned: Warned = []
-    _task.warned = warned
+    token = _task_warned.set(warned)
     try:
         yield warned
     finally:
-        _task.warned = None
+        _task_warned.reset(token)
         with _routing_lock:
             _routing -= 1
             if not _routing and warnings.showwarning is _router:

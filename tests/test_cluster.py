@@ -546,14 +546,30 @@ def warning(target, pred):
 """
 
 
-def test_a_warning_raised_in_tasks_is_the_local_engines_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("more", [[], ["--bootstrap", "20", "--seed", "1"]], ids=["pass", "bootstrap"])
+def test_a_warning_raised_in_tasks_is_the_local_engines_one_line(tmp_path: Path, more: list[str]) -> None:
     """A plugin loss's warning: the local engine shows 'warning: 0 looks odd' once; a local cluster's workers
     printed Python's own '<dynamic-code>:9: UserWarning: 0 looks odd' once per task (and a running cluster's kept
-    it in their logs). The tasks now send their warnings to the client, which shows them as the local engine does."""
+    it in their logs). The tasks now send their warnings to the client, which shows them as the local engine does,
+    also those raised in the engine's worker threads (--bootstrap computes the chunks there), which the worker still
+    printed itself."""
     plugin = tmp_path / "warning.py"
     plugin.write_text(WARNING)
     root = _bad_files(tmp_path / "ds")
-    args = ["eval", str(root), "-l", "warning", "--plugin", str(plugin), "--pred", "label", "--target", "w", "-q"]
+    args = [
+        "eval",
+        str(root),
+        "-l",
+        "warning",
+        "--plugin",
+        str(plugin),
+        "--pred",
+        "label",
+        "--target",
+        "w",
+        "-q",
+        *more,
+    ]
     local = _cli(*args, "-f", "csv")
     remote = _cli(*args, "-f", "csv", "--engine", "dask", "--workers", "2")
     assert (local.returncode, local.stderr) == (0, "warning: 0 looks odd\n")
