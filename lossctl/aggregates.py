@@ -21,13 +21,27 @@ Stats: TypeAlias = "Sequence[float] | np.ndarray"
 
 
 @dataclass(frozen=True)
+class Notice:
+    """What a loss counted, for a notice: ``amount`` (``3 rows``, ``rows carrying 2.5 of the weight``) then ``what``
+    happened to it (``had a probability within eps ... clipped``); ``str()`` is the sentence. Models whose notices
+    differ only in the amount share one line (:func:`lossctl.finalize.loss_notices`)."""
+
+    amount: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.what}"
+
+
+@dataclass(frozen=True)
 class Aggregate:
     """``finalize(stats, reduction, params)`` turns the merged ``[sum(w*c)..., sum(w), n]`` into the value.
 
     ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``);
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
-    ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...);
+    ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...), as
+    :class:`Notice`\\ s;
     ``doc`` says in words how rows are reduced (``lossctl describe``); ``many``, where given, is the same
     finalizer over many vectors at once: ``stats[k]`` is then an array (one value per vector), and so is the
     result (groups and bootstrap replicates are finalized by thousands); ``slopes``, where given, is the
@@ -41,18 +55,23 @@ class Aggregate:
     weight 0 count too; ``across`` merges what earlier rows showed (``None`` before the first chunk) with what later
     rows show, a chunk's or a Dask part's, or raises the ``DomainError`` one chunk holding them all would raise,
     at its row in the input. The engine calls them on each chunk before merging its statistics, and the Dask
-    client on each part, in input order.
+    client on each part, in input order. ``counted_parts(stats, params)``, where given, is what the notices count in
+    the parts of the input (``--by`` groups) that are samples of their own (segmentation on scalar columns: each
+    group one sample, not counted in the whole input's notice): over the groups' vectors (``stats[k]`` arrays, as
+    ``many``), a mask of the groups counted and what happened to them (a :class:`Notice`'s ``what``), or ``None``
+    where the parts are not samples.
     """
 
     name: str
     finalize: Callable[[Stats, str, Mapping[str, Any]], float]
     reductions: tuple[str, ...] = ("mean", "sum")
     per_row: bool = True
-    notices: Callable[[Stats, Mapping[str, Any]], list[str]] | None = None
+    notices: Callable[[Stats, Mapping[str, Any]], list[Notice]] | None = None
     doc: str = ""
     finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
     seen: Callable[[Mapping[str, Any], Any], Any] | None = None
     across: Callable[[Any, Any], Any] | None = None
+    counted_parts: Callable[[Any, Mapping[str, Any]], tuple[Any, str] | None] | None = None
 
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None

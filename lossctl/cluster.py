@@ -40,6 +40,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,7 @@ from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors
 from lossctl.memory import tune_allocators
 from lossctl.options import Options
 from lossctl.partials import merge_outcomes
-from lossctl.plugins import ship_file_plugins_by_value
+from lossctl.plugins import file_plugins_by_value
 from lossctl.samples import PER_SAMPLE_EXTENSIONS, per_sample_sink
 from lossctl.text import count
 from lossctl.threads import arrow_uses_every_core
@@ -99,7 +100,9 @@ class Failure:
 
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
 Warned = list[tuple[type[Warning], str]]
-_task = threading.local()  # .warned: the list of the task this thread runs (None between tasks)
+# The list of the task running in this context (None between tasks): a context variable, not a thread's, so that the
+# threads a task starts (the engine's workers, the reader), which run in copies of its context, record into it too.
+_task_warned: ContextVar[Warned | None] = ContextVar("lossctl_task_warned", default=None)
 # warnings.showwarning is the worker process's: the first task running in it routes it, the last one out puts back
 # the function it found (a joined cluster's worker is the user's).
 _routing_lock = threading.Lock()
@@ -109,12 +112,12 @@ _router: Callable[..., None] | None = None
 
 
 def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
-    """``warnings.showwarning`` for a worker process: a warning raised in a thread running a lossctl task is
-    recorded for that task (thread by thread, as ``warnings.catch_warnings`` cannot do), any other one shown as
-    ``shown`` would."""
+    """``warnings.showwarning`` for a worker process: a warning raised in a thread running a lossctl task (or one
+    the task started) is recorded for that task (task by task, as ``warnings.catch_warnings`` cannot do), any other
+    one shown as ``shown`` would."""
 
     def showwarning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-        warned: Warned | None = getattr(_task, "warned", None)
+        warned = _task_warned.get()
         if warned is None:
             return shown(message, category, *args, **kwargs)
         # A category of a plugin's own may not load in the client: its message is what is shown there.
@@ -126,7 +129,8 @@ def _route_warning(shown: Callable[..., None]) -> Callable[..., None]:
 
 @contextmanager
 def _warnings_recorded() -> Iterator[Warned]:
-    """The warnings raised in this thread during the block; ``warnings.showwarning`` is routed while tasks run
+    """The warnings raised in this context during the block (this thread's, and the threads it starts in copies of
+    it); ``warnings.showwarning`` is routed while tasks run
     (:func:`_route_warning`) and put back after the last one (unless other code replaced it meanwhile)."""
     global _routing, _shown_before, _router
     with _routing_lock:
@@ -135,11 +139,11 @@ def _warnings_recorded() -> Iterator[Warned]:
             warnings.showwarning = _router
         _routing += 1
     warned: Warned = []
-    _task.warned = warned
+    token = _task_warned.set(warned)
     try:
         yield warned
     finally:
-        _task.warned = None
+        _task_warned.reset(token)
         with _routing_lock:
             _routing -= 1
             if not _routing and warnings.showwarning is _router:
@@ -533,7 +537,7 @@ def sample_threshold(total_rows: int) -> int | None:
 
 class ByValue:
     """A task argument pickled by cloudpickle, which pickles registered modules' functions by value
-    (:func:`~lossctl.plugins.ship_file_plugins_by_value`). Dask pickles an argument with plain pickle first, which
+    (:func:`~lossctl.plugins.file_plugins_by_value`). Dask pickles an argument with plain pickle first, which
     names a function's module for the worker to import; the argument arrives as the value itself."""
 
     def __init__(self, value: Any) -> None:
@@ -664,9 +668,9 @@ def _distributed(
     sample_below = sample_threshold(total) if plan.distributions else None
     # Whatever holds the losses (the plan, the options' requests, the batches' column bindings) travels by value.
     shipped: tuple[Any, ...] = (split.batches, plan, options)
-    if ship_file_plugins_by_value():
-        shipped = tuple(ByValue(value) for value in shipped)
-    with _connect(options) as client:
+    with file_plugins_by_value() as by_value, _connect(options) as client:
+        if by_value:
+            shipped = tuple(ByValue(value) for value in shipped)
         workers = client.scheduler_info().get("workers", {})
         threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values()) or 1
         tasks = tasks_of(first.splits(ROWS_PER_PART, _batch_multiple(plan)), threads * TASKS_PER_THREAD)

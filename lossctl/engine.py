@@ -18,6 +18,7 @@ per row (:class:`Layout`): each job's ``w*c`` columns, then ``w`` and 1.
 
 from __future__ import annotations
 
+import contextvars
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -662,7 +663,10 @@ def run(
                 pending: deque[tuple[_Chunk, Future[_Partial]]] = deque()
                 for chunk in chunks:
                     if state.admit(chunk, progress):
-                        pending.append((chunk, pool.submit(worker.work, chunk, state.thresholds())))
+                        # In a copy of this thread's context (one per chunk: a context runs in one thread at a
+                        # time), so that errors raised there spell options as the run does.
+                        work = contextvars.copy_context().run
+                        pending.append((chunk, pool.submit(work, worker.work, chunk, state.thresholds())))
                     while len(pending) > workers() or (pending and pending[0][1].done()):
                         done, future = pending.popleft()
                         state.take(done, worker, per_sample, future)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import IntEnum
 
 from lossctl.text import listing
 
 # Whether messages name options as the command line spells them (set by the CLI for its run, :func:`spelled_as_flags`).
-# Process-wide, not a context variable: the engine's worker threads and the reader thread raise errors too.
-_flags = False
+# A context variable, so that runs at once in one process (two Dask tasks on one worker, one from the command line and
+# one from a library) each keep their own; the threads a run starts (the engine's workers, the reader) are started in
+# a copy of its context (:func:`contextvars.copy_context`), as a new thread starts in an empty one.
+_flags: ContextVar[bool] = ContextVar("lossctl_flags_spelled", default=False)
 
 
 def option(name: str, value: str | None = None, *, keyword: str | None = None) -> str:
@@ -24,7 +27,7 @@ def option(name: str, value: str | None = None, *, keyword: str | None = None) -
     ``keyword`` is the Python spelling where it is not ``name="value"``: another keyword (``losses`` for
     ``option("loss")``), a value that is not a string (``bootstrap=N``) or one that is part of a mapping
     (``cols={"pred": ...}`` for ``option("col", "pred=...")``)."""
-    if _flags:
+    if _flags.get():
         flag = "--" + name.replace("_", "-")
         return flag if value is None else f"{flag} {value}"
     if keyword is not None:
@@ -42,19 +45,18 @@ def role_option(role: str, column: str | None = None) -> str:
 
 def flags_spelled() -> bool:
     """Whether :func:`option` spells options as command-line flags here (for a task run in another process)."""
-    return _flags
+    return _flags.get()
 
 
 @contextmanager
 def spelled_as_flags(flags: bool = True) -> Iterator[None]:
     """Within it, :func:`option` spells options as command-line flags (the CLI runs its command in it), or
     keywords with ``flags=False``."""
-    global _flags
-    before, _flags = _flags, flags
+    token = _flags.set(flags)
     try:
         yield
     finally:
-        _flags = before
+        _flags.reset(token)
 
 
 class ExitCode(IntEnum):

@@ -21,7 +21,7 @@ from typing import Any, cast
 import numpy as np
 
 from lossctl import __version__
-from lossctl.aggregates import Aggregate, Stats
+from lossctl.aggregates import Aggregate, Notice, Stats
 from lossctl.engine import Outcome, Plan, naming_loss
 from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.labels import ClassIndex, PositiveLabel
@@ -29,7 +29,7 @@ from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest
 from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
-from lossctl.text import count, listing
+from lossctl.text import MAX_LISTED, count, listing
 
 
 def finalize_many(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
@@ -382,27 +382,66 @@ def _build_results(
 
 def loss_notices(plan: Plan, outcome: Outcome, convention: str, names: Mapping[str, str] | None = None) -> list[str]:
     """What each job's loss counted (clipped probabilities, ignored rows, degenerate samples), named
-    ``LABEL@MODEL``, or ``LABEL in NAME`` for a model ``names`` maps to an input's name (``compare``'s two files)."""
+    ``LABEL@MODEL``, or ``LABEL in NAME`` for a model ``names`` maps to an input's name (``compare``'s two files).
+
+    The same notice of one loss for several models (a --model glob of 300 columns) is one line, whatever each model
+    counted: the first model's notice, then the other models grouped by what they counted (:func:`_models_line`)."""
     found: list[str] = []
-    # The same notice of one loss for several models (a --model glob of 300 columns): one line naming the other
-    # models, not one line each. A notice whose numbers differ between models stays each model's own.
-    same: dict[tuple[str, str], list[str]] = {}
+    # (label, what) -> amount -> models, in the order met
+    shared: dict[tuple[str, str], dict[str, list[str]]] = {}
     for j, job in enumerate(plan.jobs):
         aggregate = job.request.spec.aggregate_for(convention)
         if aggregate.notices:
             model, label = job.model, job.request.label
-            messages = aggregate.notices(outcome.stats[j], job.request.params)
+            notices = aggregate.notices(outcome.stats[j], job.request.params) + _part_notices(
+                aggregate, outcome, j, job.request.params
+            )
             if model is None or (names and model in names):
                 where = label if model is None or not names else f"{label} in {names[model]}"
-                found.extend(f"{where}: {message}" for message in messages)
+                found.extend(f"{where}: {notice}" for notice in notices)
                 continue
-            for message in messages:
-                same.setdefault((label, message), []).append(model)
-    for (label, message), models in same.items():
-        others = models[1:]
-        more = f"; the same for {count(len(others), 'more model')} ({listing(others, 'models')})" if others else ""
-        found.append(f"{label}@{models[0]}: {message}{more}")
+            for notice in notices:
+                shared.setdefault((label, notice.what), {}).setdefault(notice.amount, []).append(model)
+    found.extend(_models_line(label, what, amounts) for (label, what), amounts in shared.items())
     return found
+
+
+def _models_line(label: str, what: str, amounts: Mapping[str, list[str]]) -> str:
+    """One loss's notice for many models: ``bce@m0: 2 rows had ...; the same for 298 more models (m1, m2, ...); 1 row
+    for model m299``: the first model's notice, the models that counted the same, then each other amount with its models
+    (the first :data:`~lossctl.text.MAX_LISTED` amounts, then how many models are left)."""
+    (amount, models), *rest = amounts.items()
+    line = f"{label}@{models[0]}: {amount} {what}"
+    if len(models) > 1:
+        line += f"; the same for {count(len(models) - 1, 'more model')} ({listing(models[1:], 'models')})"
+    line += "".join(
+        f"; {amount} for model{'s' if len(models) > 1 else ''} {listing(models, 'models')}"
+        for amount, models in rest[:MAX_LISTED]
+    )
+    left = sum(len(models) for _, models in rest[MAX_LISTED:])
+    return line + (f"; ... ({count(left, 'more model')})" if left else "")
+
+
+def _part_notices(aggregate: Aggregate, outcome: Outcome, j: int, params: Mapping[str, Any]) -> list[Notice]:
+    """Job ``j``'s notice of the ``--by`` groups its aggregate counts as samples of their own (``2 groups (g=a, g=c)
+    with empty prediction and target counted as perfect ...``), naming the first :data:`~lossctl.text.MAX_LISTED`
+    (groups of several keys separated by semicolons: ``(g=a, h=x; g=b, h=y)``)."""
+    if aggregate.counted_parts is None or not outcome.groups:
+        return []
+    stats = outcome.group_stats[j]
+    present = np.flatnonzero(stats[:, -1] > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        counted = aggregate.counted_parts(stats[present].T, params)
+    if counted is None:
+        return []
+    mask, what = counted
+    codes = present[np.asarray(mask, dtype=bool)]
+    if not codes.size:
+        return []
+    keys = [outcome.groups[code] for code in codes[: MAX_LISTED + 1].tolist()]
+    separator = ", " if all(len(key) == 1 for key in keys) else "; "
+    listed = listing([group_text(key) for key in keys], "groups", codes.size, separator)
+    return [Notice(f"{count(codes.size, 'group')} ({listed})", what)]
 
 
 def gap(

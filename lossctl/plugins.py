@@ -34,18 +34,43 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "lossctl.losses"
 _FILE_MODULE_PREFIX = "lossctl_plugin_"  # the modules made from --plugin FILE.py
+# The --plugin FILE.py modules lossctl registered with cloudpickle, by name, with the number of runs using them
+# (runs at once in one process share cloudpickle's registry).
+_by_value_held: dict[str, int] = {}
+_by_value_lock = threading.Lock()
 
 
-def ship_file_plugins_by_value() -> bool:
-    """Have cloudpickle pickle the code of ``--plugin FILE.py`` modules by value, and say whether there are any:
-    a Dask worker cannot import a module that lossctl made from a file path, so their losses travel in the tasks."""
+@contextlib.contextmanager
+def file_plugins_by_value() -> Iterator[bool]:
+    """Within it, cloudpickle pickles the code of ``--plugin FILE.py`` modules by value; yields whether there are
+    any: a Dask worker cannot import a module that lossctl made from a file path, so their losses travel in the
+    tasks. On leaving, the modules lossctl registered are unregistered (once no run at once still needs them), so
+    a program that calls lossctl keeps cloudpickle as it had it; one the program had registered itself stays."""
     modules = [module for name, module in list(sys.modules.items()) if name.startswith(_FILE_MODULE_PREFIX)]
-    if modules:
-        import cloudpickle
+    if not modules:
+        yield False
+        return
+    import cloudpickle
 
+    with _by_value_lock:
         for module in modules:
-            cloudpickle.register_pickle_by_value(module)
-    return bool(modules)
+            held = _by_value_held.get(module.__name__)
+            if held is None and module.__name__ in cloudpickle.list_registry_pickle_by_value():
+                continue  # the program's own registration
+            if held is None:
+                cloudpickle.register_pickle_by_value(module)
+            _by_value_held[module.__name__] = (held or 0) + 1
+    try:
+        yield True
+    finally:
+        with _by_value_lock:
+            for module in modules:
+                held = _by_value_held.pop(module.__name__, None)
+                if held is not None and held > 1:
+                    _by_value_held[module.__name__] = held - 1
+                elif held is not None:
+                    with contextlib.suppress(ValueError):  # the program unregistered it meanwhile
+                        cloudpickle.unregister_pickle_by_value(module)
 
 
 def _declared() -> bool:

@@ -2,11 +2,13 @@
 
 pyarrow's readers and NumPy's kernels both release the GIL, so a one-slot queue between a reader
 thread and the engine keeps both cores busy on large inputs; errors raised while reading are
-re-raised in the engine's thread, in order.
+re-raised in the engine's thread, in order. The reader runs in a copy of the caller's context, so that its
+errors spell options as the caller's (:func:`lossctl.errors.option`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -36,7 +38,8 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
             slots.put(error)
 
-    thread = threading.Thread(target=produce, name="lossctl-reader", daemon=True)
+    run_here = contextvars.copy_context().run  # the caller's context variables (how options are spelled)
+    thread = threading.Thread(target=run_here, args=(produce,), name="lossctl-reader", daemon=True)
     thread.start()
     try:
         while True:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 
 # Beyond this many names a list in a message is cut (``a, b, ... (1000 columns)``).
-_MAX_LISTED = 20
+MAX_LISTED = 20
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
@@ -15,11 +15,14 @@ def count(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
 
 
-def listing(names: Sequence[str], noun: str = "columns") -> str:
+def listing(names: Sequence[str], noun: str = "columns", total: int | None = None, separator: str = ", ") -> str:
     """``names`` joined by commas, the first 20 only when there are more, then their number: ``a, b, ... (1000
-    columns)``. The caller quotes and escapes each name as its message spells them."""
-    shown = ", ".join(names[:_MAX_LISTED])
-    return shown if len(names) <= _MAX_LISTED else f"{shown}, ... ({len(names)} {noun})"
+    columns)``. The caller quotes and escapes each name as its message spells them. ``total``: how many there are,
+    where ``names`` holds only the first :data:`MAX_LISTED` of them (a million groups are not all named to show 20);
+    ``separator``: another than the comma, for names that hold commas (``g=a, h=x; g=b, h=y``)."""
+    total = len(names) if total is None else total
+    shown = separator.join(names[:MAX_LISTED])
+    return shown if total <= MAX_LISTED else f"{shown}{separator}... ({total} {noun})"
 
 
 def is_utf8(name: str) -> bool:

@@ -546,14 +546,30 @@ def warning(target, pred):
 """
 
 
-def test_a_warning_raised_in_tasks_is_the_local_engines_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("more", [[], ["--bootstrap", "20", "--seed", "1"]], ids=["pass", "bootstrap"])
+def test_a_warning_raised_in_tasks_is_the_local_engines_one_line(tmp_path: Path, more: list[str]) -> None:
     """A plugin loss's warning: the local engine shows 'warning: 0 looks odd' once; a local cluster's workers
     printed Python's own '<dynamic-code>:9: UserWarning: 0 looks odd' once per task (and a running cluster's kept
-    it in their logs). The tasks now send their warnings to the client, which shows them as the local engine does."""
+    it in their logs). The tasks now send their warnings to the client, which shows them as the local engine does,
+    also those raised in the engine's worker threads (--bootstrap computes the chunks there), which the worker still
+    printed itself."""
     plugin = tmp_path / "warning.py"
     plugin.write_text(WARNING)
     root = _bad_files(tmp_path / "ds")
-    args = ["eval", str(root), "-l", "warning", "--plugin", str(plugin), "--pred", "label", "--target", "w", "-q"]
+    args = [
+        "eval",
+        str(root),
+        "-l",
+        "warning",
+        "--plugin",
+        str(plugin),
+        "--pred",
+        "label",
+        "--target",
+        "w",
+        "-q",
+        *more,
+    ]
     local = _cli(*args, "-f", "csv")
     remote = _cli(*args, "-f", "csv", "--engine", "dask", "--workers", "2")
     assert (local.returncode, local.stderr) == (0, "warning: 0 looks odd\n")
@@ -1521,3 +1537,64 @@ def test_an_s3_endpoint_that_never_answers_fails_in_about_a_minute(s3: dict[str,
     assert (run.returncode, run.stdout) == (3, "")
     assert run.stderr.startswith(f"error: cannot read 's3://{BUCKET}/p.parquet': Read timeout on endpoint URL: ")
     assert elapsed < 90, elapsed
+
+
+def _spelling_in_task(flags: bool, mine: str, other: str) -> tuple[str, str]:
+    """A Dask task that spells options as ``flags`` says, once the other task set its own: how it spells them in
+    its thread and in a reader thread it starts (:func:`lossctl.prefetch.prefetch`)."""
+    from distributed import Event
+
+    from lossctl.errors import option, spelled_as_flags
+    from lossctl.prefetch import prefetch
+
+    with spelled_as_flags(flags):
+        Event(mine).set()
+        assert Event(other).wait(30)
+        return option("engine", "dask"), next(prefetch(option("engine", "dask") for _ in range(1)))
+
+
+def test_two_tasks_on_one_worker_at_once_spell_options_each_as_its_own_run() -> None:
+    """Whether an error says ``--engine dask`` or ``engine="dask"`` is a task's own: two tasks running at once in one
+    worker's two threads, one for the command line and one for a library, each spell options as their run does,
+    in the threads they start too, and leave the worker as it was (one variable for the process let the last task
+    to start decide for both)."""
+    import distributed
+
+    from lossctl.errors import flags_spelled
+
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        flags = client.submit(_spelling_in_task, True, "flags-ready", "keywords-ready", pure=False)
+        keywords = client.submit(_spelling_in_task, False, "keywords-ready", "flags-ready", pure=False)
+        assert flags.result(timeout=60) == ("--engine dask", "--engine dask")
+        assert keywords.result(timeout=60) == ('engine="dask"', 'engine="dask"')
+        assert client.run(flags_spelled) == {address: False for address in client.scheduler_info()["workers"]}
+
+
+def test_a_plugin_file_run_leaves_cloudpickle_as_the_program_had_it(
+    data: dict[str, str], scheduler: str, tmp_path: Path
+) -> None:
+    """A library run on the Dask engine registers the --plugin FILE.py modules with cloudpickle to ship their losses
+    by value, and unregisters them after the run (they stayed registered in the program's cloudpickle); a module
+    the program had registered itself stays registered."""
+    import cloudpickle
+
+    from lossctl.plugins import load_plugin
+
+    for name in ("kept_abs", "shipped_abs"):
+        (tmp_path / f"{name}.py").write_text(PLUGIN.format(name=name))
+        load_plugin(str(tmp_path / f"{name}.py"))
+    kept, shipped = (
+        next(module for key, module in sys.modules.items() if key.startswith(f"lossctl_plugin_{name}_"))
+        for name in ("kept_abs", "shipped_abs")
+    )
+    cloudpickle.register_pickle_by_value(kept)
+    try:
+        report = lossctl.evaluate(data["baseline"], losses="kept_abs,shipped_abs", engine="dask", scheduler=scheduler)
+        assert report["kept_abs"] == pytest.approx(report["shipped_abs"], rel=1e-12)
+        registered = cloudpickle.list_registry_pickle_by_value()
+        assert (kept.__name__ in registered, shipped.__name__ in registered) == (True, False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(kept)

@@ -1256,6 +1256,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         3,
         "categorical_ce: columns 'p_0', 'p_1' (pred): expected rows of probabilities summing to 1 within 0.0001 (--convention keras divides each row by its sum), got 0.9 in 1 row (first: row 0)",
     ),
+    (
+        # with --bootstrap, chunks are computed on the engine's worker threads (where there are 2 cores or more)
+        "probabilities not summing to 1, with --bootstrap",
+        {"p.csv": "p_0,p_1,label\n0.5,0.4,0\n0.5,0.5,1\n"},
+        ["eval", "p.csv", "-l", "categorical_ce", "--pred", "p_*", "--target", "label", "--bootstrap", "20"],
+        3,
+        "categorical_ce: columns 'p_0', 'p_1' (pred): expected rows of probabilities summing to 1 within 0.0001 (--convention keras divides each row by its sum), got 0.9 in 1 row (first: row 0)",
+    ),
     # --- options -------------------------------------------------------------------------------------
     (
         "--chunk-rows 0",

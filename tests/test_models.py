@@ -828,8 +828,8 @@ def test_compare_reports_what_each_model_s_loss_counted(cli, tmp_path: Path) -> 
     assert run.code == 0
     assert f"notice: bce in {a}: 2 rows had a probability {clipped}" in run.err and f"bce in {b}:" not in run.err
     run = cli("compare", a, "--model", "A=pred", "--model", "B=other", "-l", "bce", "-f", "json")
-    assert f"notice: bce@A: 2 rows had a probability {clipped}" in run.err
-    assert f"notice: bce@B: 1 row had a probability {clipped}" in run.err
+    # one line for the two models, each with its count
+    assert f"notice: bce@A: 2 rows had a probability {clipped.strip()}; 1 row for model B\n" in run.err
 
 
 def test_model_for_losses_without_a_pred_role_is_a_usage_error(cli, write) -> None:
@@ -860,7 +860,8 @@ def test_many_models_share_one_notice_per_loss(cli, write) -> None:
 
 def test_a_loss_notice_shared_by_models_is_one_line(cli, write) -> None:
     """bce's clipping notice was printed once per model: 300 lines for a --model glob of 300 columns. The same
-    notice is now one line naming the other models; a notice whose numbers differ stays the model's own."""
+    notice is now one line naming the other models, and the models whose numbers differ join it with theirs (they
+    took a line each)."""
     names = [f"m{k}" for k in range(300)]
     rows = [",".join(["1"] * 300 + ["1"]), ",".join(["0"] * 299 + ["0.5", "0"])]
     path = write("p.csv", ",".join([*names, "target"]) + "\n" + "\n".join(rows) + "\n")
@@ -869,9 +870,23 @@ def test_a_loss_notice_shared_by_models_is_one_line(cli, write) -> None:
     clipped = "had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as scikit-learn)"
     others = ", ".join(f"m{k}" for k in range(1, 21)) + ", ... (298 models)"
     assert run.err.splitlines() == [
-        f"notice: bce@m0: 2 rows {clipped}; the same for 298 more models ({others})",
-        f"notice: bce@m299: 1 row {clipped}",
+        f"notice: bce@m0: 2 rows {clipped}; the same for 298 more models ({others}); 1 row for model m299"
     ]
+
+
+def test_a_loss_notice_whose_counts_differ_by_model_is_one_line(cli, write) -> None:
+    """300 models that each clip a different number of rows: one line listing the first 20 others with their counts
+    and how many models are left (it was 300 lines, one per model)."""
+    models = 300
+    names = [f"m{k}" for k in range(models)]
+    # model k predicts 1 (clipped) on its first 300 - k rows, 0.5 on the others; m299 clips 1 row
+    rows = [",".join(["1" if row < models - k else "0.5" for k in range(models)] + ["1"]) for row in range(models)]
+    path = write("p.csv", ",".join([*names, "target"]) + "\n" + "\n".join(rows) + "\n")
+    run = cli("eval", path, "--model", "m*", "--target", "target", "-l", "bce", "-f", "csv")
+    assert run.code == 0
+    clipped = "had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as scikit-learn)"
+    others = "".join(f"; {models - k} rows for model m{k}" for k in range(1, 21))
+    assert run.err.splitlines() == [f"notice: bce@m0: 300 rows {clipped}{others}; ... (279 more models)"]
 
 
 def test_comparing_two_files_of_20000_prediction_columns_binds_them_all() -> None:

@@ -318,19 +318,23 @@ def _contributions(target: list[float], pred: list[list[float]], **params: Any) 
     return spec.contributions(arrays, spec.resolve_params(params))
 
 
+def notices_of(spec: lossctl.LossSpec, stats: np.ndarray, params: dict[str, Any]) -> list[str]:
+    return [str(notice) for notice in spec.aggregate.notices(stats, params)]
+
+
 def test_ignored_rows_are_reported() -> None:
     spec = lossctl.get("cross_entropy")
     target, pred = [0, -100, 1, -100], [[0, 0], [5, -5], [0, LOG3], [1, 1]]
     stats = weighted_sums(_contributions(target, pred, ignore_index=-100), None)
-    assert spec.aggregate.notices(stats, {"ignore_index": -100, "class_weight": None}) == [
+    assert notices_of(spec, stats, {"ignore_index": -100, "class_weight": None}) == [
         "2 rows ignored (ignore_index=-100)"
     ]
     weighted = weighted_sums(_contributions(target, pred, ignore_index=-100), np.array([1.0, 0.5, 1.0, 2.0]))
-    assert spec.aggregate.notices(weighted, {"ignore_index": -100, "class_weight": None}) == [
-        "rows ignored (ignore_index=-100) carry 2.5 of the total sample weight 4.5"
+    assert notices_of(spec, weighted, {"ignore_index": -100, "class_weight": None}) == [
+        "rows carrying 2.5 of the total sample weight 4.5 ignored (ignore_index=-100)"
     ]
     none_ignored = weighted_sums(_contributions([0, 1], pred[:2:1], ignore_index=-100), None)
-    assert spec.aggregate.notices(none_ignored, {"ignore_index": -100, "class_weight": None}) == []
+    assert notices_of(spec, none_ignored, {"ignore_index": -100, "class_weight": None}) == []
 
 
 def test_every_row_ignored_is_an_input_error() -> None:

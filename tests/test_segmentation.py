@@ -56,7 +56,7 @@ def stats_of(loss: str, target: Any, pred: Any, weight: Any = None, **params: An
 
 def notices(loss: str, stats: np.ndarray, **params: Any) -> list[str]:
     spec = lossctl.get(loss)
-    return spec.aggregate.notices(stats, spec.resolve_params(params))
+    return [str(notice) for notice in spec.aggregate.notices(stats, spec.resolve_params(params))]
 
 
 # --- golden references -------------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_notice_counts_empty_samples_with_smooth_0() -> None:
     ]
     weighted = stats_of("dice", target, pred, weight=[0.5, 1.0, 2.0], smooth=0.0)
     assert notices("dice", weighted, smooth=0.0) == [
-        "samples with empty prediction and target counted as perfect (loss 0; smooth=0): total weight 2.5"
+        "samples carrying 2.5 of the weight with empty prediction and target counted as perfect (loss 0; smooth=0)"
     ]
     # with smooth = 1 the empty samples score s / s = 1 by themselves: nothing to report
     assert notices("dice", stats_of("dice", target, pred)) == []
@@ -467,6 +467,37 @@ def test_cli_scalar_columns_score_each_group_as_one_sample(
     run = cli("eval", path, "-l", "dice", "--pred", "p", "--target", "y", "--reduction", "sum")
     assert run.code == ExitCode.USAGE
     assert "loss 'dice' over scalar columns (one pixel per row) scores the whole input as one sample" in run.err
+
+
+def test_cli_groups_of_scalar_columns_that_are_empty_samples_are_noticed(
+    cli: Callable[..., Any], write: Callable[[str, str], Path]
+) -> None:
+    """Each --by group of scalar columns is one sample: an empty one (prediction and target all 0) with smooth=0 is
+    counted as perfect and said so, as an empty whole input is (it was 0 with no notice), naming the groups (the
+    first 20, then their number)."""
+    path = write("pixels.csv", "pred,target,g,h\n0,0,a,x\n0.5,1,b,x\n0,0,b,y\n")
+    run = cli("eval", path, "-l", "dice:smooth=0", "--by", "g", "--format", "json")
+    assert run.code == 0, run.err
+    assert [result["value"] for result in json.loads(run.out)["results"]] == [1 / 3, 0.0, 1 / 3]
+    assert (
+        "notice: dice:smooth=0: 1 group (g=a) with empty prediction and target counted as perfect (loss 0; smooth=0)\n"
+        in run.err
+    )
+    run = cli("eval", path, "-l", "jaccard:smooth=0", "--by", "g", "--by", "h", "--format", "json")
+    assert run.code == 0, run.err
+    assert (
+        "notice: jaccard:smooth=0: 2 groups (g=a, h=x; g=b, h=y) with empty prediction and target counted as perfect "
+        "(loss 0; smooth=0)\n" in run.err
+    )
+    many = write("many.csv", "pred,target,g\n" + "".join(f"0,0,k{i:02}\n" for i in range(25)) + "0.5,1,z\n")
+    run = cli("eval", many, "-l", "tversky:smooth=0", "--by", "g", "--format", "json")
+    assert run.code == 0, run.err
+    listed = ", ".join(f"g=k{i:02}" for i in range(20))
+    counted = "with empty prediction and target counted as perfect (loss 0; smooth=0)"
+    assert f"notice: tversky:smooth=0: 25 groups ({listed}, ... (25 groups)) {counted}\n" in run.err
+    # smooth=1 (the default) scores an empty sample s / s by itself: nothing to say
+    run = cli("eval", path, "-l", "dice", "--by", "g", "--format", "json")
+    assert run.code == 0 and "counted as perfect" not in run.err
 
 
 # --- properties ----------------------------------------------------------------------------------------------------

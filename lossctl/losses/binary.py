@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weighted_mean
+from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Notice, Stats, counted_rows, weighted_mean
 from lossctl.errors import DomainError, InputError, UsageError, option
 from lossctl.losses._checks import (
     SIGN_LABELS,
@@ -167,25 +167,26 @@ def _any_per_row(flags: np.ndarray) -> np.ndarray:
 
 def clipped_rows(
     library: str, column: int = 1, eps: float | None = None
-) -> Callable[[Stats, Mapping[str, Any]], list[str]]:
+) -> Callable[[Stats, Mapping[str, Any]], list[Notice]]:
     """The notice of rows whose probability was clipped to ``[eps, 1 - eps]`` as ``library`` clips it (docs/cli.md:
     "Clipped probabilities ... are counted and reported as notices"), from contribution ``column``; ``eps`` is the
     loss's parameter, or the constant given here for a loss without one (``focal``)."""
 
-    def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+    def notices(stats: Stats, params: Mapping[str, Any]) -> list[Notice]:
         amount = counted_rows(stats, column)
         if amount is None:
             return []
         bound = params["eps"] if eps is None else eps
-        return [f"{amount} had a probability within eps = {bound:g} of 0 or 1, clipped (as {library})"]
+        return [Notice(amount, f"had a probability within eps = {bound:g} of 0 or 1, clipped (as {library})")]
 
     return notices
 
 
-def _capped_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+def _capped_rows(stats: Stats, params: Mapping[str, Any]) -> list[Notice]:
     """torch does not clip: the notice of rows whose log torch caps at -100 (p within about 4e-44 of 0 or 1)."""
     amount = counted_rows(stats)
-    return [] if amount is None else [f"{amount} had a probability so near 0 or 1 that torch caps its log at -100"]
+    what = "had a probability so near 0 or 1 that torch caps its log at -100"
+    return [] if amount is None else [Notice(amount, what)]
 
 
 CLIPPING_MEAN = Aggregate(

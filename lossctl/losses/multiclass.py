@@ -26,7 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Stats, counted_rows, weight_sum, weighted_mean
+from lossctl.aggregates import (
+    MEAN,
+    MEAN_OVER_ROWS,
+    Aggregate,
+    Notice,
+    Stats,
+    counted_rows,
+    weight_sum,
+    weighted_mean,
+)
 from lossctl.errors import InputError, UsageError, ZeroWeightSum, option
 from lossctl.losses._checks import (
     at_least,
@@ -285,15 +294,16 @@ def _class_weighted_finalize(
     return numerator / denominator
 
 
-def _ignored_rows(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+def _ignored_rows(stats: Stats, params: Mapping[str, Any]) -> list[Notice]:
     ignore_index = params.get("ignore_index")
     if ignore_index is None or stats[-3] <= 0:
         return []
     ignored, weight_sum, rows = float(stats[-3]), float(stats[-2]), float(stats[-1])
+    what = f"ignored (ignore_index={ignore_index})"
     if weight_sum == rows:  # unit sample weights: the weighted count is the row count
         count = round(ignored)
-        return [f"{count} row{'s' if count != 1 else ''} ignored (ignore_index={ignore_index})"]
-    return [f"rows ignored (ignore_index={ignore_index}) carry {ignored:g} of the total sample weight {weight_sum:g}"]
+        return [Notice(f"{count} row{'s' if count != 1 else ''}", what)]
+    return [Notice(f"rows carrying {ignored:g} of the total sample weight {weight_sum:g}", what)]
 
 
 CLASS_WEIGHTED_MEAN = Aggregate(
@@ -475,15 +485,15 @@ def _probability_rows_of(pred: np.ndarray, *, keras_renormalises: bool = False) 
     return (np.abs(sums - 1.0) > _ROW_SUM_NOTICE).astype(np.float64)
 
 
-def _rows_off(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+def _rows_off(stats: Stats, params: Mapping[str, Any]) -> list[Notice]:
     """The notice of probability rows used as given though they sum to 1 only within 1e-4, and of the rows
     whose probabilities were clipped."""
     amount = counted_rows(stats)
-    off = [
-        f"{amount} of pred: probabilities summing to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than "
+    what = (
+        f"of pred: probabilities summing to 1 only within {_ROW_SUM_TOLERANCE:g} (off by more than "
         f"{_ROW_SUM_NOTICE:g}), used as given, not renormalised"
-    ]
-    return (off if amount is not None else []) + clipped_rows("scikit-learn", 2)(stats, params)
+    )
+    return ([Notice(amount, what)] if amount is not None else []) + clipped_rows("scikit-learn", 2)(stats, params)
 
 
 ROW_SUM_MEAN = Aggregate("mean", weighted_mean, notices=_rows_off, doc=MEAN.doc)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import Aggregate, Stats, weighted_mean
+from lossctl.aggregates import Aggregate, Notice, Stats, weighted_mean
 from lossctl.errors import InputError, UsageError
 from lossctl.losses._checks import probabilities, soft_labels
 from lossctl.registry import Convention, Param, Properties, Role, Violation, register_loss
@@ -144,15 +144,20 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
             return float(loss)
         return weighted_mean(stats, reduction, params)
 
-    def notices(stats: Stats, params: Mapping[str, Any]) -> list[str]:
+    what = f"with {nothing_words} counted as perfect (loss 0; smooth=0)"
+
+    def notices(stats: Stats, params: Mapping[str, Any]) -> list[Notice]:
         pixels = len(stats) == _PIXEL_STATS
         count = float(loss_of(*_sums(stats), params)[1]) if pixels else float(stats[1])
         if count == 0.0:
             return []
-        what = f"{nothing_words} counted as perfect (loss 0; smooth=0)"
         if not pixels and stats[-2] != stats[-1]:
-            return [f"samples with {what}: total weight {count:g}"]
-        return [f"{count:g} {'sample' if count == 1.0 else 'samples'} with {what}"]
+            return [Notice(f"samples carrying {count:g} of the weight", what)]
+        return [Notice(f"{count:g} {'sample' if count == 1.0 else 'samples'}", what)]
+
+    def counted_parts(stats: Any, params: Mapping[str, Any]) -> tuple[Any, str] | None:
+        """Scalar columns make each ``--by`` group one sample: the groups whose sample is empty."""
+        return (loss_of(*_sums(stats), params)[1], what) if len(stats) == _PIXEL_STATS else None
 
     return Aggregate(
         "mean over samples (a row of vector columns is a sample; scalar columns make the whole input one "
@@ -161,6 +166,7 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
         reductions=("mean", "sum"),
         per_row=False,
         notices=notices,
+        counted_parts=counted_parts,
     )
 
 
