@@ -26,8 +26,6 @@ _DIGITS = re.compile(r"(\d+)")
 # (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), and the
 # lone surrogates in which Python holds a name's bytes that are not UTF-8 (a file name from a Latin-1 system).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-# Beyond this many columns the "columns are: ..." list is cut, so that the error stays one readable line.
-_MAX_LISTED = 20
 
 
 def guess_column(role: str, available: Sequence[str]) -> str | None:
