@@ -207,7 +207,7 @@ class Options:
     models: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     positive: str | None = None
-    targets: str | None = None
+    targets: Any = None  # a path, or (from the Python API) in-memory data as :func:`~lossctl.api.evaluate` takes
     on: tuple[str, ...] = ()
     input_format: str | None = None
     delimiter: str | None = None
@@ -242,7 +242,10 @@ class Options:
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
             raise UsageError(f"{option('classes')} takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):
-            path = optional_path(getattr(self, name), name)
+            value = getattr(self, name)
+            if name == "targets" and not isinstance(value, str | os.PathLike):
+                continue  # None, or in-memory data or several paths: opened as the predictions are
+            path = optional_path(value, name)
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file
                 raise UsageError(f"{option(name)} needs a file name, got an empty one")
             put(name, path)

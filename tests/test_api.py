@@ -319,7 +319,8 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.compare(SAMPLE, SAMPLE, targets=[1]),
             lossctl.UsageError,
-            r"^targets takes a file path \(str ",
+            r"^targets takes a path, several paths, a pandas or polars DataFrame, .*, or a dict of arrays; got \[1\] "
+            r"\(list\)$",
         ),
         (
             lambda: lossctl.compare(SAMPLE, SAMPLE, bootstrap=10, significant="no"),
@@ -1466,16 +1467,37 @@ def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
 
 
 def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: Path) -> None:
-    """``targets=`` and ``per_sample=`` take paths: a DataFrame raised TypeError from os.fspath, not a LossctlError."""
+    """``per_sample=`` takes a path: a DataFrame raised TypeError from os.fspath, not a LossctlError."""
     frame = pd.DataFrame({"id": [1, 2], "pred": [0.5, 1.5], "target": [1.0, 1.0]})
-    calls = [
-        (lambda: lossctl.evaluate(frame, targets=frame, on="id", losses="mse"), "targets", "DataFrame"),
-        (lambda: lossctl.compare(frame, frame, targets=frame, losses="mse"), "targets", "DataFrame"),
-        (lambda: lossctl.evaluate(frame, per_sample=pa.table(frame), losses="mse"), "per_sample", "Table"),
-    ]
-    for call, name, kind in calls:
-        with pytest.raises(lossctl.UsageError, match=rf"^{name} takes a file path \(str or os.PathLike\), got {kind}$"):
-            call()
+    with pytest.raises(lossctl.UsageError, match=r"^per_sample takes a file path \(str or os.PathLike\), got Table$"):
+        lossctl.evaluate(frame, per_sample=pa.table(frame), losses="mse")
+
+
+def test_targets_take_the_same_kinds_of_data_as_the_predictions(tmp_path: Path) -> None:
+    """``targets=`` took a path only ("targets takes a file path (str or os.PathLike), got DataFrame") while the
+    predictions may be any data of docs/cli.md's Python API: a DataFrame, an Arrow table or a dict of arrays is
+    joined by ``on`` (or aligned by order) as a targets file is, and named apart from the predictions."""
+    preds = pd.DataFrame({"id": [1, 2, 3], "pred": [0.5, 1.0, 3.0]})
+    truth = {"id": [3, 1, 2], "y": [2.0, 0.0, 1.0]}
+    expected = (0.25 + 0.0 + 1.0) / 3
+    kinds = [pd.DataFrame(truth), pa.table(truth), pl.DataFrame(truth), truth]
+    for targets in kinds:
+        report = lossctl.evaluate(preds, targets=targets, on="id", losses="mse", pred="pred", target="y")
+        assert report["mse"] == pytest.approx(expected, rel=1e-15)
+    in_order = pd.DataFrame(truth).sort_values("id")
+    assert lossctl.evaluate(preds, targets=in_order, losses="mse", pred="pred", target="y")["mse"] == pytest.approx(
+        expected, rel=1e-15
+    )
+    report = lossctl.evaluate(preds, targets=pd.DataFrame(truth), on="id", losses="mse", pred="pred", target="y")
+    assert report.to_dict()["input"]["targets"] == "the targets (pandas DataFrame)"
+    with pytest.raises(lossctl.InputError, match=r"^column 'z' not found in the targets \(pandas DataFrame\); "):
+        lossctl.evaluate(preds, targets=pd.DataFrame(truth), on="id", losses="mse", pred="pred", target="z")
+    candidate = pd.DataFrame({"id": [1, 2, 3], "pred": [0.0, 1.0, 2.5]})
+    options = {"on": "id", "losses": "mae", "pred": "pred", "target": "y"}
+    compared = lossctl.compare(preds, candidate, targets=pa.table(truth), **options)
+    assert compared["mae"].verdict == "better"
+    with pytest.raises(lossctl.UsageError, match=r"^targets takes a path, .*; got 5 \(int\)$"):
+        lossctl.evaluate(preds, targets=5, on="id", losses="mse", pred="pred", target="y")
 
 
 def test_a_parameter_given_as_text_from_python_is_said_to_be_text() -> None:
