@@ -301,6 +301,23 @@ def _merged_into_itself() -> None:
             lossctl.InputError,
             "'sample_weight' is",
         ),
+        # A generator or another iterator was one object too: "'y_true' must be a 1-D array ..., got shape ()".
+        (
+            lambda: lossctl.evaluate(y_true=(x for x in [0.0, 1.0]), y_pred=[0.0, 1.0]),
+            lossctl.InputError,
+            r"^'y_true' is a generator, which has no length and can be read only once; give a list or an array$",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update([0.0], iter([1.0])),
+            lossctl.InputError,
+            r"^'pred' is an iterator \(list_iterator\), which has no length and can be read only once; give a list ",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update([0.0], [1.0], sample_weight=map(float, [1])),
+            lossctl.InputError,
+            r"^'sample_weight' is an iterator \(map\), ",
+        ),
+        (lambda: lossctl.get("mse")((x for x in [0.0]), [1.0]), lossctl.InputError, r"^'target' is a generator, "),
         # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
         (
             lambda: lossctl.evaluate(y_true=[0, 1], y_pred={"a": 1}),
