@@ -396,6 +396,8 @@ def compact_params(params: dict[str, Any]) -> str:
 
 
 def format_value(value: Any) -> str:
+    """A parameter's value as the command line writes it (``true``, ``none``, ``raw``, ``0.5``, lists as ``a,b``):
+    in the CSV ``params`` column, ``describe`` and the signature."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

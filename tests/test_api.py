@@ -1544,3 +1544,20 @@ def test_arrays_of_empty_vectors_are_an_input_error(loss: str) -> None:
     metric = lossctl.Metric(loss)
     with pytest.raises(lossctl.InputError, match=re.escape(expected)):
         metric.update(empty, empty)
+
+
+def test_signatures_spell_values_as_the_command_line_does() -> None:
+    """A signature wrote Python reprs (``mse|multioutput=None|``, ``multioutput='raw'``, ``log_input=False``) while
+    the CSV ``params`` column and the command line write ``none``, ``raw`` and ``false``: one spelling for both."""
+    report = lossctl.evaluate(
+        y_true=[1.0, 2.0], y_pred=[1.5, 2.0], losses="mse,poisson_nll,t=0.5*mse+0.5*mae,mae:multioutput=raw"
+    )
+    signatures = [record["signature"].split("|reduction=")[0] for record in report.to_dict()["results"]]
+    assert signatures == [
+        "mse|multioutput=none",
+        "poisson_nll|log_input=false|full=false|eps=1e-08",
+        "mae[0]|multioutput=raw",
+        "mae|multioutput=none",
+        "t=0.5*mse:multioutput=none+0.5*mae:multioutput=none",
+    ]
+    assert list(report.to_pandas()["params"])[:2] == ["multioutput=none", "log_input=false;full=false;eps=1e-08"]

@@ -331,7 +331,7 @@ def test_a_composite_may_name_another_composite(cli, write) -> None:
         assert records["t2"]["params"] == {"formula": "0.5*mse+0.5*mae+mse"}
         assert records["t2"]["value"] == pytest.approx(0.5 * (1.75 + 7 / 6) + 1.75, rel=1e-12)
         assert records["t2"]["signature"].startswith(
-            "t2=0.5*mse:multioutput=None+0.5*mae:multioutput=None+1.0*mse:multioutput=None|"
+            "t2=0.5*mse:multioutput=none+0.5*mae:multioutput=none+1.0*mse:multioutput=none|"
         )
     for losses, message in [
         (
