@@ -1469,6 +1469,11 @@ def test_the_only_model_of_a_report_needs_no_model_argument() -> None:
     with pytest.raises(KeyError, match=r"this report has models: B, C; pass model=\.\.\."):
         three["mse"]
     assert three.value("mse", model="C") == pytest.approx(1.5)
+    # A model the report lacks was "no result for 'mse' for model 'Z'; the results are: mse": the models unnamed.
+    with pytest.raises(KeyError, match=r"^no model 'Z' in this report; its models are: B, C$"):
+        three.value("mse", model="Z")
+    with pytest.raises(lossctl.UsageError, match=r"^this report has no models \(evaluated without models=\); got mod"):
+        lossctl.evaluate(data, losses="mae", target="y", pred="a").value("mae", model="A")
 
 
 def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
