@@ -116,7 +116,8 @@ def check_by_once(columns: Iterable[str]) -> None:
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     """``value`` when it is one of ``choices``, else a usage error naming option ``name`` as the caller spells it."""
     if value not in choices:
-        raise UsageError(f"{option(name)} must be one of {', '.join(choices)}, got '{value}'")
+        got = f"'{value}'" if isinstance(value, str) else f"{value!r} ({type(value).__name__})"  # None is not 'None'
+        raise UsageError(f"{option(name)} must be one of {', '.join(choices)}, got {got}")
     return value
 
 
@@ -166,6 +167,8 @@ _NUMBERS = {
     "ci": _REAL,
     "fail_if_worse": _REAL,
 }
+# The numeric options that have a value by default (0: no bootstrap, seed 0): None is not "not given" for them.
+_REQUIRED_NUMBERS = ("bootstrap", "seed")
 
 # Options that take one string (a column, an address, a character), checked before anything splits them.
 _TEXTS = ("pred", "target", "weight", "scheduler", "delimiter", "input_format")
@@ -300,6 +303,8 @@ class Options:
     def _check_numbers(self) -> None:
         for name, (kind, noun) in _NUMBERS.items():
             value = getattr(self, name)
+            if value is None and name in _REQUIRED_NUMBERS:  # a TypeError in a comparison ('<' ... 'NoneType')
+                raise UsageError(f"{name} takes {noun}, got None")
             if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
                 raise UsageError(f"{name} takes {noun}, got {value!r} ({type(value).__name__})")
             if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it

@@ -269,6 +269,15 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
         (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
         (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),
+        # None for an option with a value by default was a TypeError ("'<' not supported between ... 'NoneType'"),
+        # and a choice given None said "got 'None'", as if the text 'None' had been given.
+        (lambda: lossctl.evaluate(SAMPLE, bootstrap=None), lossctl.UsageError, r"^bootstrap takes an integer, got Non"),
+        (lambda: lossctl.compare(SAMPLE, SAMPLE, seed=None), lossctl.UsageError, r"^seed takes an integer, got None$"),
+        (
+            lambda: lossctl.evaluate(SAMPLE, convention=None),
+            lossctl.UsageError,
+            r"^convention must be one of lossctl, torch, keras, sklearn, got None \(NoneType\)$",
+        ),
         # These were AttributeErrors ('int' object has no attribute 'split') and a bare ValueError.
         (lambda: lossctl.evaluate(SAMPLE, pred=1), lossctl.UsageError, r"^pred takes a string, got 1 \(int\)$"),
         (lambda: lossctl.compare(SAMPLE, SAMPLE, target=["y"]), lossctl.UsageError, r"^target takes a string, got \["),
