@@ -373,8 +373,13 @@ def _term(weight: float, part: LossRequest) -> str:
     """A part of a composite's formula as the parts are used: ``0.5*huber:delta=3`` (with the parameters that
     ``--param`` set, as the part's own label), the weight left out where it is 1; numbers without an exponent
     sign, which would read as the next part (``delta=1e20``, not ``1e+20``)."""
-    term = part.label if weight == 1 else f"{written(weight)}*{part.label}"
-    return term.replace("e+", "e")  # no name or word value holds a '+'; numbers write 1e+20
+    return unsigned_exponents(part.label if weight == 1 else f"{written(weight)}*{part.label}")
+
+
+def unsigned_exponents(term: str) -> str:
+    """A composite's part with its numbers written without an exponent sign (``1e20``, not ``1e+20``), which would
+    read as the next part; no name or word value holds a '+'."""
+    return term.replace("e+", "e")
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,12 @@ def test_a_composite_may_name_another_composite(cli, write) -> None:
         assert records["t2"]["signature"].startswith(
             "t2=0.5*mse:multioutput=none+0.5*mae:multioutput=none+1.0*mse:multioutput=none|"
         )
+    # A composite's signature wrote 't=1e+20*mse...+1e-05*huber:delta=1e+20': a '+' that reads as the next part,
+    # where its formula (docs/losses.md: numbers in a composite have no exponent sign) writes 1e20.
+    run = cli("eval", data, "-l", "t=1e20*mse+1e-5*huber:delta=1e20", "-f", "json", "-q")
+    total = json.loads(run.out)["results"][-1]
+    assert total["params"] == {"formula": "1e20*mse+1e-05*huber:delta=1e20"}
+    assert total["signature"].startswith("t=1e20*mse:multioutput=none+1e-05*huber:delta=1e20|reduction=mean|")
     for losses, message in [
         (
             ["a=b+mse", "b=a+mae"],
