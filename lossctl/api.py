@@ -51,6 +51,16 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
     return given, implied
 
 
+def _check_bound_once(implied: dict[str, str], named: dict[str, str | None]) -> None:
+    """``pred=``, ``target=`` and ``weight=`` name columns of ``data``: beside the arrays that bind the same role
+    (``y_pred=``...) they named a column the arrays lack ("column 'x' not found in arrays")."""
+    for role, column in named.items():
+        if column is not None and role in implied:  # implied: the role's array keyword, its column's name
+            raise UsageError(
+                f"{role}= names a column of data, and {implied[role]}= gives that role as an array: give one of them"
+            )
+
+
 def _callback(name: str, value: Any) -> None:
     """``progress`` and ``notify`` are functions (or ``None``): anything else is a usage error now, not a
     ``TypeError`` once the first chunk is read."""
@@ -125,6 +135,7 @@ def evaluate(
     _callback("notify", notify)
     distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
+    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight})
     options = Options(
         losses=as_strings(losses, "losses"),
         params=as_strings(params, "params"),

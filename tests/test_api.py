@@ -327,6 +327,12 @@ def _merged_into_itself() -> None:
             r"^'sample_weight' is an iterator \(map\), ",
         ),
         (lambda: lossctl.get("mse")((x for x in [0.0]), [1.0]), lossctl.InputError, r"^'target' is a generator, "),
+        # A column named beside the array of its role was "column 'x' not found in arrays; columns are: ...".
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], pred="x"),
+            lossctl.UsageError,
+            r"^pred= names a column of data, and y_pred= gives that role as an array: give one of them$",
+        ),
         # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
         (
             lambda: lossctl.evaluate(y_true=[0, 1], y_pred={"a": 1}),
