@@ -34,6 +34,9 @@ from lossctl.interrupts import install
 def main() -> None:
     install()
     from lossctl.cli import run
+    from lossctl.plugins import own_stdout
+
+    own_stdout()  # stdout carries the results: nothing plugin code prints goes there, from any thread
 
     run()
 

@@ -51,6 +51,16 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
     return given, implied
 
 
+def _check_bound_once(implied: dict[str, str], named: dict[str, str | None]) -> None:
+    """``pred=``, ``target=`` and ``weight=`` name columns of ``data``: beside the arrays that bind the same role
+    (``y_pred=``...) they named a column the arrays lack ("column 'x' not found in arrays")."""
+    for role, column in named.items():
+        if column is not None and role in implied:  # implied: the role's array keyword, its column's name
+            raise UsageError(
+                f"{role}= names a column of data, and {implied[role]}= gives that role as an array: give one of them"
+            )
+
+
 def _callback(name: str, value: Any) -> None:
     """``progress`` and ``notify`` are functions (or ``None``): anything else is a usage error now, not a
     ``TypeError`` once the first chunk is read."""
@@ -73,7 +83,7 @@ def evaluate(
     models: Models | None = None,
     classes: Labels = (),
     positive: str | None = None,
-    targets: PathLike | None = None,
+    targets: Any = None,
     on: Strings | None = None,
     input_format: str | None = None,
     delimiter: str | None = None,
@@ -103,7 +113,8 @@ def evaluate(
     ``sample_weight=`` (scikit-learn's names). ``losses`` is a list or a comma string of the ``-l`` specs
     (``"mse,huber:delta=2"``); without it the task is inferred and its default losses are used. The other
     keywords are the command line's options (docs/cli.md): ``params`` are ``[LOSS.]KEY=VALUE`` strings, ``cols``
-    binds extra roles (``{"var": "sigma2"}``), ``on`` aligns ``targets`` by a key column (``"LEFT=RIGHT"`` when
+    binds extra roles (``{"var": "sigma2"}``), ``targets`` (any kind of ``data``) gives the target column from a
+    second input, ``on`` aligns it by a key column (``"LEFT=RIGHT"`` when
     the names differ, a list for a composite key), ``by`` adds per-group results, ``per_sample`` writes per-row
     losses to a file, ``bootstrap`` replicates add percentile intervals at level ``ci`` (default 0.95), and
     ``ci`` without ``bootstrap`` normal-approximation intervals (the delta method); ``fail_if`` gates the result
@@ -124,6 +135,7 @@ def evaluate(
     _callback("notify", notify)
     distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
+    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight})
     options = Options(
         losses=as_strings(losses, "losses"),
         params=as_strings(params, "params"),
@@ -134,7 +146,7 @@ def evaluate(
         models=model_specs(models),
         classes=as_labels(classes),
         positive=positive,
-        targets=optional_path(targets, "targets"),
+        targets=targets,
         on=as_strings(on, "on"),
         input_format=input_format,
         delimiter=delimiter,
@@ -171,7 +183,7 @@ def compare(
     models: Models | None = None,
     classes: Labels = (),
     positive: str | None = None,
-    targets: PathLike | None = None,
+    targets: Any = None,
     on: Strings | None = None,
     input_format: str | None = None,
     delimiter: str | None = None,
@@ -196,7 +208,8 @@ def compare(
     ``losses``, the default losses of the task the data looks like, as :func:`evaluate` does).
 
     ``baseline`` and ``candidate`` are anything :func:`evaluate` takes as ``data`` (paths, DataFrames, Arrow
-    tables...) with the same prediction columns; the targets come from the baseline or ``targets``, rows aligned
+    tables...) with the same prediction columns; the targets come from the baseline or ``targets`` (the same kinds
+    of data), rows aligned
     by ``on`` or by order. Without ``candidate``, ``models`` (two or more, held in ``baseline``) are compared,
     each later model against the first. ``by`` adds the deltas per group, ``fail_if`` gates the candidates'
     values, ``per_sample`` writes each row's losses and deltas. Each result holds both values, the delta
@@ -222,7 +235,7 @@ def compare(
         models=model_specs(models),
         classes=as_labels(classes),
         positive=positive,
-        targets=optional_path(targets, "targets"),
+        targets=targets,
         on=as_strings(on, "on"),
         input_format=input_format,
         delimiter=delimiter,

@@ -303,7 +303,7 @@ def _aligned(
     model_columns = [c.removeprefix(CANDIDATE) for c in _renamed(binding)]
     data = {c: role for role in DATA_ROLES for c in binding.roles.get(role, [])}
     in_candidate = set(candidate.columns)  # a set: 10,000 columns looked up in the list took 2 s
-    checked = [] if options.targets else [c for c in data if c in in_candidate]
+    checked = [] if options.targets is not None else [c for c in data if c in in_candidate]
     base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
     key = options.join_key
     names = _names(opened.source, candidate)

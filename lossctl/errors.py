@@ -133,13 +133,19 @@ class NoRows(InputError):
 class NotAnArray(InputError):
     """A collection given as an array that is not one: a set (``y_true={0.5, 1.0}``) has no order, so its values
     cannot be paired with the rows of the other arrays; a dict (``y_pred={"a": 1}``) holds named columns, which
-    are data, not one role's values. NumPy reads either as one object (shape ``()``), which said nothing useful."""
+    are data, not one role's values; a generator or another iterator (``(x for x in y)``, ``map(...)``) has no length
+    and can be read only once. NumPy reads each as one object (shape ``()``), which said nothing useful."""
 
     @staticmethod
     def check(values: object, name: str) -> None:
-        """Raise for a ``set``, ``frozenset``, mapping (a ``dict``) or polars query (a ``LazyFrame``, an ``Expr``,
-        which have no values yet) given as the values of ``name``."""
+        """Raise for a ``set``, ``frozenset``, mapping (a ``dict``), iterator (a generator) or polars query (a
+        ``LazyFrame``, an ``Expr``, which have no values yet) given as the values of ``name``."""
         kind = type(values).__name__
+        if isinstance(values, Iterator):
+            what = "a generator" if kind == "generator" else f"an iterator ({kind})"
+            raise NotAnArray(
+                f"'{name}' is {what}, which has no length and can be read only once; give a list or an array"
+            )
         if isinstance(values, set | frozenset):
             raise NotAnArray(
                 f"'{name}' is a {kind}, which has no order, so its values cannot be paired with rows; "

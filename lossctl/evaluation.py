@@ -8,6 +8,7 @@ through the same functions (:func:`open_sources`, :func:`input_batches`).
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -25,7 +26,7 @@ from lossctl.finalize import build_results
 from lossctl.hints import Looks, multi_output_notices, option_notices
 from lossctl.io.columns import show_name
 from lossctl.io.convert import decimal_option
-from lossctl.io.readers import Source, open_input
+from lossctl.io.readers import Source
 from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
@@ -78,13 +79,25 @@ def open_sources(
     check_stdin_once({"the predictions": data, option("targets"): options.targets})
     delimiter, decimal = options.delimiter, options.decimal_point
     source = open_data(data, options.input_format, stdin, delimiter=delimiter, decimal=decimal)
-    targets = open_input(options.targets, delimiter=delimiter, decimal=decimal) if options.targets else None
+    targets = open_targets(options.targets, source, delimiter, decimal)
     if text_checked:
         check_text_options([source, targets], delimiter, options.decimal)
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     files = (targets.name, targets.columns) if targets is not None else None
     binding = bind(options, roles, source.columns, source.name, notices, files)
     return Opened(source, targets, binding)
+
+
+def open_targets(data: Any, source: Source, delimiter: str | None, decimal: str) -> Source | None:
+    """The :class:`Source` of ``--targets`` (``None`` without): a path, or from Python any data the predictions may
+    be. In-memory targets of the same kind as the predictions (two DataFrames) are named ``the targets (pandas
+    DataFrame)`` in messages, and the report."""
+    if data is None:
+        return None
+    targets = open_data(data, delimiter=delimiter, decimal=decimal, what="targets")
+    if targets.name == source.name and not isinstance(data, str | os.PathLike):
+        targets.path = f"the targets ({targets.path})"
+    return targets
 
 
 def key_columns(options: Options) -> tuple[str, ...]:
@@ -332,8 +345,8 @@ def run_evaluation(
         located = opened.source.naming_file(_in_targets(error, opened, columns, options))
         raise inferred(located, requests, task) from None
     info = input_info(opened.source.path, outcome)
-    if options.targets:
-        info["targets"] = as_utf8(options.targets)
+    if opened.targets is not None:
+        info["targets"] = as_utf8(opened.targets.path)
     groups = {"by": binding.by, "gaps": gaps} if binding.by else None
     checks = gate_checks(options.gates, owners, results)
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again

@@ -27,8 +27,8 @@ from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.labels import ClassIndex, PositiveLabel
 from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
-from lossctl.params import Composite, LossRequest
-from lossctl.report import NOT_PLAIN, PlainKey, Result, group_text
+from lossctl.params import Composite, LossRequest, unsigned_exponents
+from lossctl.report import NOT_PLAIN, PlainKey, Result, format_value, group_text
 from lossctl.text import MAX_LISTED, count, listing
 
 
@@ -466,16 +466,19 @@ def gap(
 
 def signature(request: LossRequest, reduction: str, convention: str, plan: Plan) -> str:
     """Everything that fixes a number: loss, every parameter, reduction, weighting, what the labels mean
-    (``--positive``, ``--classes``), convention, version."""
-    head = [request.name, *(f"{k}={v!r}" for k, v in request.params.items())]
+    (``--positive``, ``--classes``), convention, version. Values are spelled as the command line and the CSV
+    ``params`` column spell them (``multioutput=none``, ``log_input=false``), not as Python's reprs."""
+    head = [request.name, *(f"{k}={format_value(v)}" for k, v in request.params.items())]
     return "|".join(head + _signature_tail(reduction, request.spec.convention_tag(convention), plan))
 
 
 def composite_signature(composite: Composite, reduction: str, convention: str, plan: Plan) -> str:
-    """A composite's signature: its name, every part with all of its parameters, and the convention with the
-    library releases its parts reproduce (``keras<=3.15.1`` when a part's own signature says so)."""
+    """A composite's signature: its name, every part with all of its parameters (numbers without an exponent sign,
+    as in its formula), and the convention with the library releases its parts reproduce (``keras<=3.15.1`` when a
+    part's own signature says so)."""
     parts = "+".join(
-        f"{w!r}*" + ":".join([r.spec.name, *(f"{k}={v!r}" for k, v in r.params.items())]) for w, r in composite.terms
+        unsigned_exponents(":".join([f"{w!r}*{r.spec.name}", *(f"{k}={format_value(v)}" for k, v in r.params.items())]))
+        for w, r in composite.terms
     )
     tags = sorted({r.spec.convention_tag(convention) for _, r in composite.terms} - {convention})
     tag = ",".join(tags) if tags else convention

@@ -116,7 +116,8 @@ def check_by_once(columns: Iterable[str]) -> None:
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     """``value`` when it is one of ``choices``, else a usage error naming option ``name`` as the caller spells it."""
     if value not in choices:
-        raise UsageError(f"{option(name)} must be one of {', '.join(choices)}, got '{value}'")
+        got = f"'{value}'" if isinstance(value, str) else f"{value!r} ({type(value).__name__})"  # None is not 'None'
+        raise UsageError(f"{option(name)} must be one of {', '.join(choices)}, got {got}")
     return value
 
 
@@ -166,6 +167,8 @@ _NUMBERS = {
     "ci": _REAL,
     "fail_if_worse": _REAL,
 }
+# The numeric options that have a value by default (0: no bootstrap, seed 0): None is not "not given" for them.
+_REQUIRED_NUMBERS = ("bootstrap", "seed")
 
 # Options that take one string (a column, an address, a character), checked before anything splits them.
 _TEXTS = ("pred", "target", "weight", "scheduler", "delimiter", "input_format")
@@ -207,7 +210,7 @@ class Options:
     models: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     positive: str | None = None
-    targets: str | None = None
+    targets: Any = None  # a path, or (from the Python API) in-memory data as :func:`~lossctl.api.evaluate` takes
     on: tuple[str, ...] = ()
     input_format: str | None = None
     delimiter: str | None = None
@@ -242,7 +245,10 @@ class Options:
         if any(not name for name in self.classes) or len(set(self.classes)) != len(self.classes):
             raise UsageError(f"{option('classes')} takes distinct class labels A,B,C, got '{','.join(self.classes)}'")
         for name in ("targets", "per_sample"):
-            path = optional_path(getattr(self, name), name)
+            value = getattr(self, name)
+            if name == "targets" and not isinstance(value, str | os.PathLike):
+                continue  # None, or in-memory data or several paths: opened as the predictions are
+            path = optional_path(value, name)
             if path is not None and not path.strip():  # often an unset shell variable: never silently no file
                 raise UsageError(f"{option(name)} needs a file name, got an empty one")
             put(name, path)
@@ -297,6 +303,8 @@ class Options:
     def _check_numbers(self) -> None:
         for name, (kind, noun) in _NUMBERS.items():
             value = getattr(self, name)
+            if value is None and name in _REQUIRED_NUMBERS:  # a TypeError in a comparison ('<' ... 'NoneType')
+                raise UsageError(f"{name} takes {noun}, got None")
             if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
                 raise UsageError(f"{name} takes {noun}, got {value!r} ({type(value).__name__})")
             if value is not None:  # a NumPy scalar as Python's own number: JSON, messages and hashing take it

@@ -148,6 +148,7 @@ class _Params:
         self.broad: dict[str, str] = {}
         self.used: set[str] = set()  # the keys ("delta", "huber.delta") some loss takes
         self.scoped_over: set[str] = set()  # the plain keys a loss takes from its own --param LOSS.KEY instead
+        self.given: dict[str, str] = {}  # each key ("delta", "huber.delta") as the option gave it, for messages
         for text in param_options:
             key, value = _key_value(text, option("param", keyword="params"))
             loss_name, dot, param = (part.strip() for part in key.rpartition("."))
@@ -169,6 +170,7 @@ class _Params:
                 if param in self.scoped.get(spec.name, {}):
                     raise UsageError(f"{_param(text)}: {spec.name}.{param} is given twice")
                 self.scoped.setdefault(spec.name, {})[param] = value
+                self.given[f"{spec.name}.{param}"] = text
             else:
                 known = list(dict.fromkeys(p.name for s in specs for p in s.params))
                 if param not in known:
@@ -178,6 +180,7 @@ class _Params:
                 if param in self.broad:
                     raise UsageError(f"{_param(text)}: '{param}' is given twice")
                 self.broad[param] = value
+                self.given[param] = text
 
     def request(self, spec: LossSpec, inline: dict[str, Any], convention: str) -> LossRequest:
         """``spec`` with its inline parameters over the ``--param`` ones that reach it."""
@@ -196,7 +199,7 @@ class _Params:
             if key not in self.used:
                 how = f"inline or with {_param(f'LOSS.{key}')}" if key in self.scoped_over else "inline"
                 raise UsageError(
-                    f"{_param(f'{key}=...')}: every selected loss with '{key.rpartition('.')[2]}' sets it {how}"
+                    f"{_param(self.given[key])}: every selected loss with '{key.rpartition('.')[2]}' sets it {how}"
                 )
 
 
@@ -370,8 +373,13 @@ def _term(weight: float, part: LossRequest) -> str:
     """A part of a composite's formula as the parts are used: ``0.5*huber:delta=3`` (with the parameters that
     ``--param`` set, as the part's own label), the weight left out where it is 1; numbers without an exponent
     sign, which would read as the next part (``delta=1e20``, not ``1e+20``)."""
-    term = part.label if weight == 1 else f"{written(weight)}*{part.label}"
-    return term.replace("e+", "e")  # no name or word value holds a '+'; numbers write 1e+20
+    return unsigned_exponents(part.label if weight == 1 else f"{written(weight)}*{part.label}")
+
+
+def unsigned_exponents(term: str) -> str:
+    """A composite's part with its numbers written without an exponent sign (``1e20``, not ``1e+20``), which would
+    read as the next part; no name or word value holds a '+'."""
+    return term.replace("e+", "e")
 
 
 @dataclass(frozen=True)

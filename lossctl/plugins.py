@@ -119,8 +119,43 @@ def _exit_instead(status: int) -> NoReturn:
     _os_exit(status)
 
 
-# The redirection and the replaced os._exit are process-wide (descriptor 1, sys.stdout, the os module), and the
-# engine may call plugin losses on two threads at once: the first thread in sets them, the last one out restores.
+# Whether lossctl owns the process (the command line, :func:`own_stdout`): then, while plugin code runs, descriptor
+# 1 and sys.stdout are stderr for every thread; in a library host, only the threads running plugin code print there.
+_owns_stdout = False
+
+
+def own_stdout() -> None:
+    """Called by the command line, whose stdout carries its results (``-f json | jq``): while plugin code runs,
+    descriptor 1 (a C library's ``printf``) and ``sys.stdout`` point at stderr for the whole process, so that a
+    thread the plugin starts prints there too. In a program that uses lossctl as a library, stdout is the
+    program's: the other threads keep printing to it meanwhile, and only plugin code's own prints (through
+    ``sys.stdout``, in the threads running it) go to stderr (:class:`_PluginStdout`)."""
+    global _owns_stdout
+    _owns_stdout = True
+
+
+class _PluginStdout:
+    """``sys.stdout`` while plugin code runs in a library host: a thread running plugin code writes to stderr
+    (docs/cli.md: nothing a plugin prints reaches stdout), every other thread to the stdout it had (a host's
+    logging thread, a notebook's cell output)."""
+
+    def __init__(self, stdout: TextIO) -> None:
+        self._stdout = stdout
+
+    def _target(self) -> TextIO | None:
+        return sys.stderr if getattr(_inside, "depth", 0) else self._stdout
+
+    def write(self, text: str) -> int:
+        target = self._target()
+        return target.write(text) if target is not None else len(text)  # no stderr: printed nowhere, as print does
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target(), name)
+
+
+# The redirection and the replaced os._exit are process-wide (sys.stdout, the os module, and under the command
+# line descriptor 1), and the engine may call plugin losses on two threads at once: the first thread in sets them,
+# the last one out restores.
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
 # descriptor 1's copy, stdout, os._exit, threading.excepthook
@@ -143,8 +178,10 @@ def _running_plugin_code() -> Iterator[None]:
     A thread the plugin code started that ends by raising while it runs makes it raise that exception when it
     returns (:func:`_record_thread_failure`).
 
-    Both ``sys.stdout`` (``print``) and file descriptor 1 (a C library's ``printf``) are redirected. lossctl's own
-    ``os._exit`` (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
+    Under the command line (:func:`own_stdout`) both ``sys.stdout`` (``print``) and file descriptor 1 (a C
+    library's ``printf``) are redirected; in a library host, ``sys.stdout`` for the threads running plugin code
+    only. ``os._exit`` raises only in those threads too. lossctl's own ``os._exit`` (a signal's handler,
+    :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
     global _redirect_depth, _saved, _threads_before
     # Only the main thread can set a handler; the outermost call there keeps them.
@@ -152,23 +189,14 @@ def _running_plugin_code() -> Iterator[None]:
     handlers = [(number, signal.getsignal(number)) for number in _SIGNALS] if keep else []
     with _redirect_lock:
         if _redirect_depth == 0:
-            if sys.stdout is not None:  # None: started without stdout (a Dask worker of a run with stderr closed)
-                sys.stdout.flush()
-            descriptor: int | None = None
-            try:
-                copy: int | None = os.dup(1)
-            except OSError:  # stdout closed (-o FILE >&-): descriptor 1 is stderr for the plugin, then closed again
-                copy = None
-            try:
-                os.dup2(2, 1)
-            except OSError:  # no descriptor 2 (closed by the caller): Python level only
-                if copy is not None:
-                    os.close(copy)
-            else:
-                descriptor = _CLOSED if copy is None else copy
+            descriptor = _descriptor_to_stderr() if _owns_stdout else None
             _saved = (descriptor, sys.stdout, os._exit, threading.excepthook)
             _threads_before = frozenset(threading.enumerate())
-            sys.stdout, os._exit, threading.excepthook = sys.stderr, _exit_instead, _record_thread_failure
+            if _owns_stdout:
+                sys.stdout = sys.stderr
+            elif sys.stdout is not None:  # None (pythonw): plugin code prints nowhere, as the host's code does
+                sys.stdout = _PluginStdout(sys.stdout)
+            os._exit, threading.excepthook = _exit_instead, _record_thread_failure
         _redirect_depth += 1
     _inside.depth = getattr(_inside, "depth", 0) + 1
     try:
@@ -181,7 +209,9 @@ def _running_plugin_code() -> Iterator[None]:
         with _redirect_lock:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
-                (descriptor, sys.stdout, os._exit, threading.excepthook), _saved = _saved, None
+                (descriptor, stdout, os._exit, threading.excepthook), _saved = _saved, None
+                if _owns_stdout or isinstance(sys.stdout, _PluginStdout):  # else the host has set its own since
+                    sys.stdout = stdout
                 if descriptor == _CLOSED:
                     with contextlib.suppress(OSError):
                         os.close(1)
@@ -192,6 +222,24 @@ def _running_plugin_code() -> Iterator[None]:
         failure = _thread_failures[0]
         _thread_failures.clear()
         raise failure
+
+
+def _descriptor_to_stderr() -> int | None:
+    """Point descriptor 1 at stderr; return a copy of what it was (:data:`_CLOSED` when there was none), or
+    ``None`` when nothing changed (no descriptor 2)."""
+    if sys.stdout is not None:  # None: started without stdout (a Dask worker of a run with stderr closed)
+        sys.stdout.flush()
+    try:
+        copy: int | None = os.dup(1)
+    except OSError:  # stdout closed (-o FILE >&-): descriptor 1 is stderr for the plugin, then closed again
+        copy = None
+    try:
+        os.dup2(2, 1)
+    except OSError:  # no descriptor 2 (closed by the caller): Python level only
+        if copy is not None:
+            os.close(copy)
+        return None
+    return _CLOSED if copy is None else copy
 
 
 def _record_thread_failure(args: threading.ExceptHookArgs) -> None:

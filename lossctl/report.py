@@ -263,6 +263,10 @@ class _Report(Generic[Record]):
                 raise UsageError(f"this report has no groups (evaluated without by=); got group={wanted}")
             raise UsageError(f"group= takes the by= columns ({', '.join(by)}) and their values; got {wanted}")
         models = self.models
+        if model is not None and model not in models:
+            if not models:
+                raise UsageError(f"this report has no models (evaluated without models=); got model={model!r}")
+            raise NoResult(f"no model {model!r} in this report; its models are: {', '.join(models)}")
         if model is None and len(models) == 1 and all(r.model is not None for r in self.results):
             model = models[0]  # one model (compare's one candidate): nothing to choose between
         found = [r for r in self.results if r.model == model and r.group == wanted and _names(loss, r.label, r.request)]
@@ -396,6 +400,8 @@ def compact_params(params: dict[str, Any]) -> str:
 
 
 def format_value(value: Any) -> str:
+    """A parameter's value as the command line writes it (``true``, ``none``, ``raw``, ``0.5``, lists as ``a,b``):
+    in the CSV ``params`` column, ``describe`` and the signature."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

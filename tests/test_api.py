@@ -269,6 +269,15 @@ def _merged_into_itself() -> None:
         (lambda: lossctl.evaluate(SAMPLE, bootstrap="10"), lossctl.UsageError, r"bootstrap takes an integer, got '10'"),
         (lambda: lossctl.evaluate(SAMPLE, seed=1.5), lossctl.UsageError, r"seed takes an integer, got 1.5 \(float\)"),
         (lambda: lossctl.evaluate(SAMPLE, ci="0.9"), lossctl.UsageError, "ci takes a number, got '0.9'"),
+        # None for an option with a value by default was a TypeError ("'<' not supported between ... 'NoneType'"),
+        # and a choice given None said "got 'None'", as if the text 'None' had been given.
+        (lambda: lossctl.evaluate(SAMPLE, bootstrap=None), lossctl.UsageError, r"^bootstrap takes an integer, got Non"),
+        (lambda: lossctl.compare(SAMPLE, SAMPLE, seed=None), lossctl.UsageError, r"^seed takes an integer, got None$"),
+        (
+            lambda: lossctl.evaluate(SAMPLE, convention=None),
+            lossctl.UsageError,
+            r"^convention must be one of lossctl, torch, keras, sklearn, got None \(NoneType\)$",
+        ),
         # These were AttributeErrors ('int' object has no attribute 'split') and a bare ValueError.
         (lambda: lossctl.evaluate(SAMPLE, pred=1), lossctl.UsageError, r"^pred takes a string, got 1 \(int\)$"),
         (lambda: lossctl.compare(SAMPLE, SAMPLE, target=["y"]), lossctl.UsageError, r"^target takes a string, got \["),
@@ -301,6 +310,29 @@ def _merged_into_itself() -> None:
             lossctl.InputError,
             "'sample_weight' is",
         ),
+        # A generator or another iterator was one object too: "'y_true' must be a 1-D array ..., got shape ()".
+        (
+            lambda: lossctl.evaluate(y_true=(x for x in [0.0, 1.0]), y_pred=[0.0, 1.0]),
+            lossctl.InputError,
+            r"^'y_true' is a generator, which has no length and can be read only once; give a list or an array$",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update([0.0], iter([1.0])),
+            lossctl.InputError,
+            r"^'pred' is an iterator \(list_iterator\), which has no length and can be read only once; give a list ",
+        ),
+        (
+            lambda: lossctl.Metric("mae").update([0.0], [1.0], sample_weight=map(float, [1])),
+            lossctl.InputError,
+            r"^'sample_weight' is an iterator \(map\), ",
+        ),
+        (lambda: lossctl.get("mse")((x for x in [0.0]), [1.0]), lossctl.InputError, r"^'target' is a generator, "),
+        # A column named beside the array of its role was "column 'x' not found in arrays; columns are: ...".
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], pred="x"),
+            lossctl.UsageError,
+            r"^pred= names a column of data, and y_pred= gives that role as an array: give one of them$",
+        ),
         # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
         (
             lambda: lossctl.evaluate(y_true=[0, 1], y_pred={"a": 1}),
@@ -319,7 +351,8 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.compare(SAMPLE, SAMPLE, targets=[1]),
             lossctl.UsageError,
-            r"^targets takes a file path \(str ",
+            r"^targets takes a path, several paths, a pandas or polars DataFrame, .*, or a dict of arrays; got \[1\] "
+            r"\(list\)$",
         ),
         (
             lambda: lossctl.compare(SAMPLE, SAMPLE, bootstrap=10, significant="no"),
@@ -1451,6 +1484,11 @@ def test_the_only_model_of_a_report_needs_no_model_argument() -> None:
     with pytest.raises(KeyError, match=r"this report has models: B, C; pass model=\.\.\."):
         three["mse"]
     assert three.value("mse", model="C") == pytest.approx(1.5)
+    # A model the report lacks was "no result for 'mse' for model 'Z'; the results are: mse": the models unnamed.
+    with pytest.raises(KeyError, match=r"^no model 'Z' in this report; its models are: B, C$"):
+        three.value("mse", model="Z")
+    with pytest.raises(lossctl.UsageError, match=r"^this report has no models \(evaluated without models=\); got mod"):
+        lossctl.evaluate(data, losses="mae", target="y", pred="a").value("mae", model="A")
 
 
 def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
@@ -1466,16 +1504,37 @@ def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
 
 
 def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: Path) -> None:
-    """``targets=`` and ``per_sample=`` take paths: a DataFrame raised TypeError from os.fspath, not a LossctlError."""
+    """``per_sample=`` takes a path: a DataFrame raised TypeError from os.fspath, not a LossctlError."""
     frame = pd.DataFrame({"id": [1, 2], "pred": [0.5, 1.5], "target": [1.0, 1.0]})
-    calls = [
-        (lambda: lossctl.evaluate(frame, targets=frame, on="id", losses="mse"), "targets", "DataFrame"),
-        (lambda: lossctl.compare(frame, frame, targets=frame, losses="mse"), "targets", "DataFrame"),
-        (lambda: lossctl.evaluate(frame, per_sample=pa.table(frame), losses="mse"), "per_sample", "Table"),
-    ]
-    for call, name, kind in calls:
-        with pytest.raises(lossctl.UsageError, match=rf"^{name} takes a file path \(str or os.PathLike\), got {kind}$"):
-            call()
+    with pytest.raises(lossctl.UsageError, match=r"^per_sample takes a file path \(str or os.PathLike\), got Table$"):
+        lossctl.evaluate(frame, per_sample=pa.table(frame), losses="mse")
+
+
+def test_targets_take_the_same_kinds_of_data_as_the_predictions(tmp_path: Path) -> None:
+    """``targets=`` took a path only ("targets takes a file path (str or os.PathLike), got DataFrame") while the
+    predictions may be any data of docs/cli.md's Python API: a DataFrame, an Arrow table or a dict of arrays is
+    joined by ``on`` (or aligned by order) as a targets file is, and named apart from the predictions."""
+    preds = pd.DataFrame({"id": [1, 2, 3], "pred": [0.5, 1.0, 3.0]})
+    truth = {"id": [3, 1, 2], "y": [2.0, 0.0, 1.0]}
+    expected = (0.25 + 0.0 + 1.0) / 3
+    kinds = [pd.DataFrame(truth), pa.table(truth), pl.DataFrame(truth), truth]
+    for targets in kinds:
+        report = lossctl.evaluate(preds, targets=targets, on="id", losses="mse", pred="pred", target="y")
+        assert report["mse"] == pytest.approx(expected, rel=1e-15)
+    in_order = pd.DataFrame(truth).sort_values("id")
+    assert lossctl.evaluate(preds, targets=in_order, losses="mse", pred="pred", target="y")["mse"] == pytest.approx(
+        expected, rel=1e-15
+    )
+    report = lossctl.evaluate(preds, targets=pd.DataFrame(truth), on="id", losses="mse", pred="pred", target="y")
+    assert report.to_dict()["input"]["targets"] == "the targets (pandas DataFrame)"
+    with pytest.raises(lossctl.InputError, match=r"^column 'z' not found in the targets \(pandas DataFrame\); "):
+        lossctl.evaluate(preds, targets=pd.DataFrame(truth), on="id", losses="mse", pred="pred", target="z")
+    candidate = pd.DataFrame({"id": [1, 2, 3], "pred": [0.0, 1.0, 2.5]})
+    options = {"on": "id", "losses": "mae", "pred": "pred", "target": "y"}
+    compared = lossctl.compare(preds, candidate, targets=pa.table(truth), **options)
+    assert compared["mae"].verdict == "better"
+    with pytest.raises(lossctl.UsageError, match=r"^targets takes a path, .*; got 5 \(int\)$"):
+        lossctl.evaluate(preds, targets=5, on="id", losses="mse", pred="pred", target="y")
 
 
 def test_a_parameter_given_as_text_from_python_is_said_to_be_text() -> None:
@@ -1505,3 +1564,20 @@ def test_arrays_of_empty_vectors_are_an_input_error(loss: str) -> None:
     metric = lossctl.Metric(loss)
     with pytest.raises(lossctl.InputError, match=re.escape(expected)):
         metric.update(empty, empty)
+
+
+def test_signatures_spell_values_as_the_command_line_does() -> None:
+    """A signature wrote Python reprs (``mse|multioutput=None|``, ``multioutput='raw'``, ``log_input=False``) while
+    the CSV ``params`` column and the command line write ``none``, ``raw`` and ``false``: one spelling for both."""
+    report = lossctl.evaluate(
+        y_true=[1.0, 2.0], y_pred=[1.5, 2.0], losses="mse,poisson_nll,t=0.5*mse+0.5*mae,mae:multioutput=raw"
+    )
+    signatures = [record["signature"].split("|reduction=")[0] for record in report.to_dict()["results"]]
+    assert signatures == [
+        "mse|multioutput=none",
+        "poisson_nll|log_input=false|full=false|eps=1e-08",
+        "mae[0]|multioutput=raw",
+        "mae|multioutput=none",
+        "t=0.5*mse:multioutput=none+0.5*mae:multioutput=none",
+    ]
+    assert list(report.to_pandas()["params"])[:2] == ["multioutput=none", "log_input=false;full=false;eps=1e-08"]

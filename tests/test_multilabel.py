@@ -131,7 +131,7 @@ def test_cli_raw_reports_one_result_per_output(cli, outputs: Path) -> None:
     groups = {(r["loss"], r["group"]["g"]): r["value"] for r in doc["results"] if r["group"]}
     assert groups[("mse[1]", "a")] == pytest.approx(0.5) and groups[("mse[0]", "b")] == pytest.approx(4.0)
     signatures = [r["signature"] for r in doc["results"] if r["group"] is None]
-    assert signatures[0].startswith("mse[0]|multioutput='raw'|") and signatures[0] != signatures[1]
+    assert signatures[0].startswith("mse[0]|multioutput=raw|") and signatures[0] != signatures[1]
     assert [g["loss"] for g in doc["groups"]["gaps"]] == ["mse[0]", "mse[1]"]
 
 

@@ -148,8 +148,11 @@ def test_param_reaches_a_loss_only_a_fail_if_selects(cli, regression_csv) -> Non
     report = lossctl.evaluate(regression_csv, losses="mse", fail_if=["huber>0.5"], params=["huber.delta=2"])
     assert report.value("huber:delta=2") == pytest.approx(0.6875)
     inline = cli("eval", regression_csv, "-l", "mse", "--fail-if", "huber:delta=3>1", "--param", "huber.delta=2")
-    refused = "error: --param huber.delta=...: every selected loss with 'delta' sets it inline\n"
+    refused = "error: --param huber.delta=2: every selected loss with 'delta' sets it inline\n"
     assert (inline.code, inline.err) == (2, refused)
+    python = r'^params="HUBER.delta=2": every selected loss with \'delta\' sets it inline$'
+    with pytest.raises(UsageError, match=python):
+        lossctl.evaluate(regression_csv, losses="huber:delta=3", params=["HUBER.delta=2"])
 
 
 def test_precedence_and_parameters_that_would_be_ignored() -> None:
@@ -159,11 +162,12 @@ def test_precedence_and_parameters_that_would_be_ignored() -> None:
     huber, smooth = build_requests(["huber", "smooth_l1"], ["smooth_l1.beta=3", "delta=4"])
     assert (huber.params["delta"], smooth.params["beta"]) == (4.0, 3.0)
     # ... but a --param that no loss takes (each sets it inline) or a key given twice is refused, never ignored
-    # (worded here as the command line words it; test_api checks the Python spelling, params="...").
+    # (worded here as the command line words it; test_api checks the Python spelling, params="..."), the option
+    # shown as given (it was "--param delta=...").
     cases = {
-        "--param quantile.q=...: every selected loss with 'q' sets it inline": (["quantile:q=0.1"], ["quantile.q=0.5"]),
-        "--param delta=...: every selected loss with 'delta' sets it inline": (["huber:delta=2"], ["delta=3"]),
-        "--param delta=...: every selected loss with 'delta' sets it inline or with --param LOSS.delta": (
+        "--param quantile.q=0.5: every selected loss with 'q' sets it inline": (["quantile:q=0.1"], ["quantile.q=0.5"]),
+        "--param delta=3: every selected loss with 'delta' sets it inline": (["huber:delta=2"], ["delta=3"]),
+        "--param delta=3: every selected loss with 'delta' sets it inline or with --param LOSS.delta": (
             ["huber"],
             ["huber.delta=2", "delta=3"],
         ),
@@ -327,8 +331,14 @@ def test_a_composite_may_name_another_composite(cli, write) -> None:
         assert records["t2"]["params"] == {"formula": "0.5*mse+0.5*mae+mse"}
         assert records["t2"]["value"] == pytest.approx(0.5 * (1.75 + 7 / 6) + 1.75, rel=1e-12)
         assert records["t2"]["signature"].startswith(
-            "t2=0.5*mse:multioutput=None+0.5*mae:multioutput=None+1.0*mse:multioutput=None|"
+            "t2=0.5*mse:multioutput=none+0.5*mae:multioutput=none+1.0*mse:multioutput=none|"
         )
+    # A composite's signature wrote 't=1e+20*mse...+1e-05*huber:delta=1e+20': a '+' that reads as the next part,
+    # where its formula (docs/losses.md: numbers in a composite have no exponent sign) writes 1e20.
+    run = cli("eval", data, "-l", "t=1e20*mse+1e-5*huber:delta=1e20", "-f", "json", "-q")
+    total = json.loads(run.out)["results"][-1]
+    assert total["params"] == {"formula": "1e20*mse+1e-05*huber:delta=1e20"}
+    assert total["signature"].startswith("t=1e20*mse:multioutput=none+1e-05*huber:delta=1e20|reduction=mean|")
     for losses, message in [
         (
             ["a=b+mse", "b=a+mae"],

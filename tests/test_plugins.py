@@ -283,3 +283,45 @@ def test_a_plugin_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
     data = str(tmp_path / "p.csv")
     run = _lossctl(None, "eval", data, "-l", "latin_cubed", "--plugin", str(plugin), "-f", "csv", "-q")
     assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["latin_cubed,power=3.0,mean,3.0,3,,"], "")
+
+
+HOSTED = """
+import sys, threading
+import numpy as np
+import lossctl
+from lossctl import register_loss
+
+inside, printed = threading.Event(), threading.Event()
+
+
+@register_loss("chatty", task="regression", summary="s", formula="f")
+def chatty(target, pred):
+    inside.set()
+    assert printed.wait(10)
+    print("plugin line")
+    return np.abs(pred - target)
+
+
+def host():
+    inside.wait(10)
+    print("host line", flush=True)
+    printed.set()
+
+
+thread = threading.Thread(target=host)
+thread.start()
+value = lossctl.evaluate(y_true=[0.0, 2.0], y_pred=[1.0, 0.0], losses="chatty")["chatty"]
+thread.join()
+print("value", value, sys.stdout is sys.__stdout__)
+"""
+
+
+def test_a_plugin_in_a_library_host_sends_only_its_own_prints_to_stderr(tmp_path: Path) -> None:
+    """lossctl as a library pointed sys.stdout (and descriptor 1) at stderr for the whole process while a plugin
+    loss ran: the host's other threads printed to stderr meanwhile. Only the threads running plugin code print
+    to stderr now (docs/cli.md: nothing a plugin prints reaches stdout); the host's print where they did."""
+    script = tmp_path / "host.py"
+    script.write_text(HOSTED)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert (run.stdout, run.stderr) == ("host line\nvalue 1.5 True\n", "plugin line\n")

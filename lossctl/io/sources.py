@@ -462,10 +462,12 @@ def open_data(
     *,
     delimiter: str | None = None,
     decimal: str = ".",
+    what: str | None = None,
 ) -> Source:
     """The :class:`Source` of ``data`` (see the module docstring); nothing is read beyond column names.
 
-    ``delimiter`` and ``decimal`` read delimited text (a CSV's delimiter is sniffed without it).
+    ``delimiter`` and ``decimal`` read delimited text (a CSV's delimiter is sniffed without it). ``what`` names
+    the keyword ``data`` was given as when it is not the predictions (``targets``), for the message that refuses it.
     """
     if isinstance(data, str | os.PathLike):
         return open_input(os.fspath(data), input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
@@ -501,8 +503,8 @@ def open_data(
         return TableSource("arrays", table_of_arrays(data))
     if hasattr(data, "read") and hasattr(data, "readable"):
         return open_input("-", input_format, stdin=data, delimiter=delimiter, decimal=decimal)
-    raise UsageError(
-        f"cannot evaluate {show_name(reprlib.repr(data))} ({type(data).__name__}): give a path, several paths, a "
-        "pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset, a dict of arrays, or "
-        "y_true=/y_pred= arrays"
-    )
+    kinds = "a path, several paths, a pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset"
+    shown = f"{show_name(reprlib.repr(data))} ({type(data).__name__})"
+    if what is not None:
+        raise UsageError(f"{what} takes {kinds}, or a dict of arrays; got {shown}")
+    raise UsageError(f"cannot evaluate {shown}: give {kinds}, a dict of arrays, or y_true=/y_pred= arrays")
