@@ -363,6 +363,21 @@ def test_a_parquet_stream_beyond_the_memory_share_moves_on_to_a_temporary_file(
     assert message(error).endswith("save it to a file, or set TMPDIR to a folder with room")
 
 
+def test_a_parquet_stream_moves_on_to_a_temporary_folder_whose_name_is_not_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A $TMPDIR from a Latin-1 system (its name held as surrogates) takes the copy: Arrow, which cannot encode the
+    name, opens it by its descriptor (it raised UnicodeEncodeError, an internal error)."""
+    import tempfile
+
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/donn\xe9es")
+    os.mkdir(folder)
+    monkeypatch.setattr(tempfile, "tempdir", folder)
+    data = _numbered_parquet(3_000)
+    copied, made = _spill_counting_files(monkeypatch, 1e-12, data)
+    assert copied == data and len(made) == 1 and os.listdir(folder) == []
+
+
 def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
     source = open_input(write(tmp_path / "preds.txt", b"a;b\n"), input_format="tsv")
     assert (source.format, source.columns) == ("tsv", ["a;b"])
