@@ -684,6 +684,14 @@ def test_glob_matching_nothing(tmp_path: Path) -> None:
     assert message(error) == f"no files match '{pattern}'"
 
 
+def test_a_missing_file_whose_name_reads_as_a_glob_is_not_found(tmp_path: Path) -> None:
+    # 'run[1].csv' was "no files match": brackets and question marks occur in file names, so the file is not found
+    for name in ("run[1].csv", "what?.csv", "dir[2]/preds.parquet"):
+        with pytest.raises(InputError) as error:
+            open_input(str(tmp_path / name))
+        assert message(error) == f"file '{tmp_path / name}' not found (read as a glob, it matches nothing)"
+
+
 def test_glob_matching_a_non_parquet_file(tmp_path: Path) -> None:
     write_parquet(tmp_path / "a.parquet", SIMPLE)
     write(tmp_path / "b.csv", SIMPLE_CSV)

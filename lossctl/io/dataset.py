@@ -29,7 +29,7 @@ from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, open_bytes
+from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, no_match, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 from lossctl.text import is_utf8
@@ -180,9 +180,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         others += [file for file, _ in kept if not _is_parquet(file)]
         kept = [(file, dirs) for file, dirs in kept if _is_parquet(file)]
     if not kept:
-        raise InputError(
-            f"no files match '{path}'" if glob else f"directory '{path}' has no Parquet files (*.parquet, *.pq)"
-        )
+        raise no_match(path) if glob else InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     paths = [file for file, _ in kept]
     names = [full_url(path, fs, file) if fs is not None else file for file in paths]
     shown_others = tuple(full_url(path, fs, file) if fs is not None else file for file in others)

@@ -1438,7 +1438,7 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
             )
         )
         if not files:
-            raise InputError(f"no files match '{path}'")
+            raise no_match(path)
     if input_format is None:
         for file in files:
             if not file.lower().endswith(_PARQUET_EXTENSIONS):
@@ -1453,6 +1453,16 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         if empty:
             raise InputError(f"'{file}' is empty")
     return files
+
+
+def no_match(path: str) -> InputError:
+    """A glob that matches nothing. Without a ``*`` it may be meant as a file's own name (``run[1].csv``,
+    ``what?.csv``: brackets and question marks occur in names), so it is first the file that is not found."""
+    from lossctl.io.remote import web_path
+
+    if "*" in web_path(path):
+        return InputError(f"no files match '{path}'")
+    return InputError(f"file '{path}' not found (read as a glob, it matches nothing)")
 
 
 def _os_error(path: str, error: OSError) -> InputError:
