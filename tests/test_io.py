@@ -910,6 +910,29 @@ def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cl
     )
 
 
+def test_an_empty_input_among_several_has_no_columns(cli, tmp_path: Path) -> None:
+    """An empty JSON Lines file (or a CSV file without even a header line) among several inputs said only "is empty",
+    while a CSV file with a header line only is 0 rows of the same columns: it is the input whose columns differ."""
+    data = write(tmp_path / "two.csv", b"pred,target\n1,2\n3,3\n")
+    header = write(tmp_path / "h.csv", b"pred,target\n")
+    run = cli("eval", data, header, "-l", "mse", "-f", "csv", "-q")
+    assert (run.code, run.out.splitlines()[1]) == (0, "mse,multioutput=none,mean,0.5,2,,")
+    for empty in (
+        write(tmp_path / "e.jsonl", b""),
+        write(tmp_path / "b.jsonl", b"\n\n"),
+        write(tmp_path / "e.csv", b""),
+    ):
+        for paths in ((empty, data), (data, empty)):
+            run = cli("eval", *paths, "-l", "mse")
+            assert (run.code, run.out) == (3, "")
+            assert run.err == (
+                f"error: '{empty}' is empty, so it has no columns: several inputs are read as one dataset and must "
+                "have the same columns\n"
+            )
+    run = cli("eval", tmp_path / "e.jsonl", "-l", "mse")
+    assert (run.code, run.err) == (3, f"error: '{tmp_path / 'e.jsonl'}' is empty\n")
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
 def test_duplicate_column_names(tmp_path: Path, fmt: str) -> None:
     """A repeated name is refused when it is read; the input's other columns are read (a CSV that pandas wrote with

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 import pyarrow as pa
 
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError, option
+from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
 from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, no_match, open_bytes
@@ -467,7 +467,7 @@ def open_dataset(
         if file:
             data = read_bytes(path)
             if not data:
-                raise InputError(f"'{path}' is empty")
+                raise EmptyInput(f"'{path}' is empty")
             return open_bytes(path, data, input_format, delimiter=delimiter, decimal=decimal)
     return ParquetDataset(path, list_dataset(path, input_format))
 

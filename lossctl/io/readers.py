@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from lossctl.arrow import blanks_to_nulls, plain
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError, option
+from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.convert import is_text_type
@@ -913,7 +913,7 @@ class _TextSource(Source):
             yield from table.to_batches(max_chunksize=chunk_rows)
 
     def _empty(self) -> InputError:
-        return InputError(f"{_label(self.path)} is empty")
+        return EmptyInput(f"{_label(self.path)} is empty")
 
 
 def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
@@ -1521,7 +1521,7 @@ def _open_stream(
     try:
         head = streams.read_head(raw, streams.TEXT_HEAD_BYTES)
         if not head:
-            raise InputError(f"{label} is empty")
+            raise EmptyInput(f"{label} is empty")
         if compression is not None:  # named by the input's extension
             streams.check_compression(head, compression, label)
         compression = compression or streams.compression_of(head)
@@ -1535,7 +1535,7 @@ def _open_stream(
             stream = streams.decompressed(stream, compression)
             head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
             if not head:
-                raise InputError(f"{label} is empty")
+                raise EmptyInput(f"{label} is empty")
             stream = streams.Replay(head, stream)  # type: ignore[assignment]
             compression, layers = streams.compression_of(head), layers + 1
     except (pa.ArrowException, OSError) as error:
@@ -1648,7 +1648,7 @@ def open_input(
         except OSError as error:
             raise _os_error(path, error) from None
     if not head:
-        raise InputError(f"'{path}' is empty")
+        raise EmptyInput(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
     elif compression is not None:
