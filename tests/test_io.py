@@ -910,6 +910,16 @@ def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cl
     )
 
 
+def test_a_column_name_longer_than_the_csv_modules_field_limit_is_read(cli, tmp_path: Path) -> None:
+    # It was "cannot read 'l.csv' as CSV: line 1: field larger than field limit (131072)", a limit of Python's csv
+    # module (which parses the header line) the user cannot change; pyarrow reads the file.
+    long = "a" * 200_000
+    path = write(tmp_path / "l.csv", f"{long},target,pred\n1,2,3\n5,1,1\n".encode())
+    assert open_input(str(path)).read([long, "pred"]).to_pydict() == {long: [1, 5], "pred": [3, 1]}
+    run = cli("eval", path, "-l", "mse", "-f", "csv", "-q")
+    assert (run.code, run.err, run.out.splitlines()[1]) == (0, "", "mse,multioutput=none,mean,0.5,2,,")
+
+
 def test_an_empty_input_among_several_has_no_columns(cli, tmp_path: Path) -> None:
     """An empty JSON Lines file (or a CSV file without even a header line) among several inputs said only "is empty",
     while a CSV file with a header line only is 0 rows of the same columns: it is the input whose columns differ."""

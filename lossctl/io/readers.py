@@ -973,6 +973,17 @@ def _straddles(error: pa.ArrowInvalid) -> bool:
     return "straddling" in str(error)
 
 
+@contextmanager
+def _unlimited_fields() -> Iterator[None]:
+    """Lift the csv module's field size limit (128 KiB, which pyarrow's parser does not have) over text already in
+    memory, and set it back after."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def sniff_delimiter(header: str) -> str:
     """The delimiter of a header line: the one of :data:`SNIFFED_DELIMITERS` that splits it into the
     most fields (quotes respected), the earlier one on a tie; ``,`` for a single column."""
@@ -1024,13 +1035,15 @@ class _CsvSource(_TextSource):
         if "\r" in line:
             # pyarrow would end the header there (a lone CR is a line end to it) but the rows are cut at LF.
             raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
+        # A name may be longer than the csv module's 128 KiB field size limit: the line is in memory already.
         try:
-            self._choose_delimiter(line)
-            delimiter = self._delimiter or ","
-            names = next(csv.reader([line], delimiter=delimiter))
-            _strict_header(line, delimiter, where)
+            with _unlimited_fields():
+                self._choose_delimiter(line)
+                delimiter = self._delimiter or ","
+                names = next(csv.reader([line], delimiter=delimiter))
+                _strict_header(line, delimiter, where)
             return names
-        except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
+        except csv.Error as error:
             raise InputError(f"{where}: {error}") from error
 
     def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
@@ -1074,11 +1087,11 @@ class _CsvSource(_TextSource):
             delimiter=self._delimiter or ",",
             strict=True,
         )
-        previous_limit = csv.field_size_limit(sys.maxsize)  # the unclosed value may be most of the block
         first_line = 1
         try:
-            for _ in reader:
-                first_line = reader.line_num + 1
+            with _unlimited_fields():  # the unclosed value may be most of the block
+                for _ in reader:
+                    first_line = reader.line_num + 1
         except csv.Error as error:
             if "unexpected end of data" not in str(error):
                 return  # pyarrow's reading of it stands (it is not an unclosed value)
@@ -1088,8 +1101,6 @@ class _CsvSource(_TextSource):
                 "0-based) opens a quoted value that is never closed, so every later line would be read into it; "
                 'close it with a " (a quote inside a quoted value is written "")'
             ) from None
-        finally:
-            csv.field_size_limit(previous_limit)
 
     def _choose_delimiter(self, header: str) -> None:
         if self._delimiter is None:
