@@ -138,6 +138,28 @@ def test_quoted_numbers_are_numeric_and_empty_cells_are_null(tmp_path: Path) -> 
     assert table.column("group").to_pylist() == ["a", None, "NA"]
 
 
+def test_na_is_a_key_whatever_the_other_cells_and_missing_in_numbers(cli, tmp_path: Path) -> None:
+    """A query id column of NA only (or NA only within one chunk) was nulls to pyarrow, "missing values", while NA
+    beside other text was a query called NA: it is a key either way, and missing in a column of numbers."""
+    alone = write(tmp_path / "alone.csv", b"q,relevance,score\nNA,1,.5\nNA,0,.2\nN/A,1,.7\nN/A,0,.1\n")
+    beside = write(tmp_path / "beside.csv", b"q,relevance,score\nNA,1,.5\nNA,0,.2\nx,1,.7\nx,0,.1\n")
+    values: list[float] = []
+    for path in (alone, beside):
+        for chunk in ("2", "1000"):  # the first chunk holds NA only, then NA beside x
+            run = cli("eval", path, "--pred", "score", "--target", "relevance", "--col", "qid=q", "-l", "ranknet",
+                      "--chunk-rows", chunk, "-f", "csv", "-q")  # fmt: skip
+            assert (run.code, run.err) == (0, ""), (path, chunk)
+            values.append(float(run.out.splitlines()[1].split(",")[3]))
+    assert values == pytest.approx([values[0]] * 4, rel=1e-12)  # two queries of two documents in both files
+    numbers = write(tmp_path / "n.csv", b"pred,target\n1,NA\n2,3\nN/A,1\n")
+    run = cli("eval", numbers, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'target' has 1 missing value (row 0; 0-based); column 'pred' has 1 missing value (row 2; "
+        "0-based); use --missing drop to drop those rows\n"
+    )
+
+
 def test_csv_with_header_only_has_no_rows(tmp_path: Path) -> None:
     source = open_input(write(tmp_path / "h.csv", b"pred,target\n"))
     assert source.read(["pred"]).num_rows == 0

@@ -1167,7 +1167,11 @@ class _CsvSource(_TextSource):
         read_options = pcsv.ReadOptions(column_names=self.columns, use_threads=use_threads)
         if whole:
             read_options.block_size = block.size + 1
-        convert_options = pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal)
+        # Only the empty cell is null to the parser (docs/cli.md, "Input"): pyarrow's default null values (NA, N/A,
+        # NULL...) made a column of them all, in a block, nulls of no type, and the same cells text beside any other
+        # text, so a query id or a group 'NA' was missing or a key by its neighbours. A number role reads them as
+        # missing values when it converts the text (lossctl.io.convert.MISSING_TEXTS).
+        convert_options = pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal, null_values=[""])
         if text:
             convert_options.column_types = {column: pa.string() for column in columns}
         return pcsv.read_csv(
@@ -1197,8 +1201,8 @@ class _CsvSource(_TextSource):
 def _blank_strings_to_null(table: pa.Table) -> pa.Table:
     """Make empty cells of text columns null, as they already are in numeric columns.
 
-    Setting pyarrow's ``strings_can_be_null`` would do it but would also turn ``NA`` (a country, a
-    group name) into a null; only the empty cell is missing for sure.
+    Only the empty cell is missing in text: ``NA`` may be a country, a group name or a query id (the parser's null
+    values are the empty cell alone, :meth:`_CsvSource._read_csv`).
     """
     for index, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
