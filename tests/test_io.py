@@ -285,6 +285,27 @@ def test_parquet_glob(tmp_path: Path) -> None:
     assert source.read(["x"]).column("x").to_pylist() == [0, 1, 2]
 
 
+def test_a_glob_over_a_spark_folder_leaves_its_bookkeeping_out(cli, tmp_path: Path) -> None:
+    """'out/*' failed on _SUCCESS ("matches 'out/_SUCCESS', which is not a Parquet file") and, without it, read the
+    Parquet files of an attempt in _temporary/ too (rows counted twice), while 'out' leaves both out: so does a glob."""
+    folder = tmp_path / "out"
+    (folder / "_temporary" / "0").mkdir(parents=True)
+    write_parquet(folder / "part-0.parquet", {"pred": [1.0, 2.0], "target": [0.0, 2.0]})
+    write_parquet(folder / "_temporary" / "0" / "part-0.parquet", {"pred": [1.0, 2.0], "target": [0.0, 2.0]})
+    write(folder / "_SUCCESS", b"")
+    write(folder / ".part-0.parquet.crc", b"crc")
+    for path in (folder / "*", folder, tmp_path / "*" / "*.parquet"):
+        run = cli("eval", path, "-l", "mse", "-f", "csv", "-q")
+        assert (run.code, run.err, run.out.splitlines()[1]) == (0, "", "mse,multioutput=none,mean,0.5,2,,"), path
+    run = cli("eval", folder / "_*", "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: '{folder / '_*'}' matches only names starting with _ or . ('{folder / '_SUCCESS'}', "
+        f"'{folder / '_temporary'}'), which a dataset leaves out as bookkeeping, as in a folder; to read such a "
+        "file, give it as a PATH\n"
+    )
+
+
 def test_dataset_file_missing_a_column_is_named(tmp_path: Path) -> None:
     write_parquet(tmp_path / "a.parquet", {"x": [1], "y": [1]})
     write_parquet(tmp_path / "b.parquet", {"x": [2]})

@@ -42,7 +42,7 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
-def _skipped(name: str) -> bool:
+def skipped(name: str) -> bool:
     """Hidden and bookkeeping names (``.crc``, ``_SUCCESS``, ``_temporary/``) are not data, as pyarrow.dataset."""
     return name.startswith(("_", "."))
 
@@ -65,7 +65,7 @@ def _names_pattern(fs: Any, inner: str) -> bool:
 def is_partitioned(path: str, files: Sequence[str]) -> bool:
     """Whether the local ``files`` that the directory or glob ``path`` names sit in ``KEY=VALUE`` folders below it
     (Hive layout): their keys are then columns."""
-    base = path.rstrip("/") if os.path.isdir(path) else _base(path)
+    base = path.rstrip("/") if os.path.isdir(path) else glob_base(path)
     return any(_partition(_relative_dirs(file, base)) for file in files)
 
 
@@ -115,7 +115,7 @@ class Listing:
     others: tuple[str, ...] = ()  # a directory's files that are not Parquet, not read
 
 
-def _base(pattern: str) -> str:
+def glob_base(pattern: str) -> str:
     """The directory part of a glob before its first wildcard: partition keys are read below it."""
     head = _GLOB_CHARS.split(pattern, maxsplit=1)[0]
     return head.rsplit("/", 1)[0] if "/" in head else ""
@@ -146,7 +146,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
                         [f for f in fs.find(name) if _is_parquet(f)] if info.get("type") == "directory" else [name]
                     )
                 )
-                base = _base(inner)
+                base = glob_base(inner)
             elif fs.isdir(inner):
                 found, base = sorted(fs.find(inner)), inner.rstrip("/")
             else:
@@ -155,7 +155,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         fs = None
         glob = bool(_GLOB_CHARS.search(path)) and not os.path.exists(path)
         if glob:
-            found, base = dataset_files(path, input_format, others), _base(path)
+            found, base = dataset_files(path, input_format, others), glob_base(path)
         elif os.path.isdir(path):
             found, base = dataset_files(path, input_format, others), path.rstrip("/")
         else:
@@ -167,7 +167,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     kept = [
         (file, dirs)
         for file, dirs in zip(found, relative, strict=True)
-        if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
+        if not any(skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
     if input_format is None and glob:  # as dataset_files says it of a local glob
         other = next((file for file, _ in kept if not _is_parquet(file)), None)

@@ -1444,14 +1444,27 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         if not files:
             raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     else:
+        from lossctl.io.dataset import glob_base, skipped
+
+        # As in a folder: a name starting with _ or . below the glob's fixed part is not data (Spark's _SUCCESS, and
+        # its _temporary/ attempts, whose rows would be read twice), as pyarrow.dataset and Spark read a folder.
+        base = glob_base(path)
         matches = glob.glob(path, recursive=True)
+        data = [match for match in matches if not any(map(skipped, match[len(base) :].strip("/").split("/")))]
         files = sorted(
             file
-            for match in matches
+            for match in data
             for file in (
                 _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
             )
         )
+        if not files and len(data) < len(matches):
+            left = sorted(set(matches) - set(data))
+            shown = ", ".join(f"'{show_name(match)}'" for match in left[:3]) + (", ..." if len(left) > 3 else "")
+            raise InputError(
+                f"'{path}' matches only names starting with _ or . ({shown}), which a dataset leaves out as "
+                "bookkeeping, as in a folder; to read such a file, give it as a PATH"
+            )
         if not files:
             raise no_match(path)
     if input_format is None:
