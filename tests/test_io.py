@@ -306,6 +306,15 @@ def test_a_glob_over_a_spark_folder_leaves_its_bookkeeping_out(cli, tmp_path: Pa
     )
 
 
+def test_a_recursive_glob_reads_each_file_once(tmp_path: Path) -> None:
+    # 'out/**' matches the folder out/ (all its Parquet files) and each file again: every row was read twice.
+    write_parquet(tmp_path / "part-0.parquet", {"x": [1, 2]})
+    (tmp_path / "day=1").mkdir()
+    write_parquet(tmp_path / "day=1" / "part-1.parquet", {"x": [3]})
+    source = open_input(str(tmp_path / "**"))
+    assert source.read(["x"]).column("x").to_pylist() == [3, 1, 2]
+
+
 def test_dataset_file_missing_a_column_is_named(tmp_path: Path) -> None:
     write_parquet(tmp_path / "a.parquet", {"x": [1], "y": [1]})
     write_parquet(tmp_path / "b.parquet", {"x": [2]})

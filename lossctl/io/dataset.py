@@ -139,12 +139,14 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
             if glob:
                 # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
-                found = sorted(
-                    file
-                    for name, info in matches.items()
-                    for file in (
-                        [f for f in fs.find(name) if _is_parquet(f)] if info.get("type") == "directory" else [name]
-                    )
+                found = sorted(  # a set: 'out/**' matches out/ and the objects below it, each read once
+                    {
+                        file
+                        for name, info in matches.items()
+                        for file in (
+                            [f for f in fs.find(name) if _is_parquet(f)] if info.get("type") == "directory" else [name]
+                        )
+                    }
                 )
                 base = glob_base(inner)
             elif fs.isdir(inner):

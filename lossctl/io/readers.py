@@ -1451,12 +1451,14 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         base = glob_base(path)
         matches = glob.glob(path, recursive=True)
         data = [match for match in matches if not any(map(skipped, match[len(base) :].strip("/").split("/")))]
-        files = sorted(
-            file
-            for match in data
-            for file in (
-                _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
-            )
+        files = sorted(  # a set: 'out/**' matches the folder out/ and the files in it, and each is read once
+            {
+                file
+                for match in data
+                for file in (
+                    _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
+                )
+            }
         )
         if not files and len(data) < len(matches):
             left = sorted(set(matches) - set(data))
