@@ -138,9 +138,10 @@ def test_quoted_numbers_are_numeric_and_empty_cells_are_null(tmp_path: Path) -> 
     assert table.column("group").to_pylist() == ["a", None, "NA"]
 
 
-def test_na_is_a_key_whatever_the_other_cells_and_missing_in_numbers(cli, tmp_path: Path) -> None:
+def test_na_is_a_key_in_text_and_missing_in_numbers(cli, tmp_path: Path) -> None:
     """A query id column of NA only (or NA only within one chunk) was nulls to pyarrow, "missing values", while NA
-    beside other text was a query called NA: it is a key either way, and missing in a column of numbers."""
+    beside other text was a query called NA: it is a key either way, and missing in a column of numbers or booleans,
+    and where a role reads numbers."""
     alone = write(tmp_path / "alone.csv", b"q,relevance,score\nNA,1,.5\nNA,0,.2\nN/A,1,.7\nN/A,0,.1\n")
     beside = write(tmp_path / "beside.csv", b"q,relevance,score\nNA,1,.5\nNA,0,.2\nx,1,.7\nx,0,.1\n")
     values: list[float] = []
@@ -158,6 +159,14 @@ def test_na_is_a_key_whatever_the_other_cells_and_missing_in_numbers(cli, tmp_pa
         "error: column 'target' has 1 missing value (row 0; 0-based); column 'pred' has 1 missing value (row 2; "
         "0-based); use --missing drop to drop those rows\n"
     )
+    alone = write(tmp_path / "a.csv", b"pred,target\n1,NA\n2,NA\n")
+    run = cli("eval", alone, "-l", "mse")
+    assert (run.code, run.err) == (3, "error: column 'target' has 2 missing values (rows 0, 1; 0-based); use "
+                                      "--missing drop to drop those rows\n")  # fmt: skip
+    flags = write(tmp_path / "b.csv", b"pred,target\n0.2,true\n0.7,false\n0.5,NA\n")  # booleans: NA is missing
+    run = cli("eval", flags, "-l", "bce", "--missing", "drop", "-f", "csv", "-q")
+    assert (run.code, run.err) == (0, "")
+    assert run.out.splitlines()[1].split(",")[3:5] == ["1.4067053583800182", "2"]
 
 
 def test_csv_with_header_only_has_no_rows(tmp_path: Path) -> None:

@@ -32,10 +32,9 @@ ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships n
 _MAX_SHOWN = 40
 
 
-# How a missing number is spelled in text: pandas' default ``na_values``, that is pyarrow's default CSV null values
-# (``NA``, ``null``, ``NaN``...), with ``<NA>`` and Python's ``None``. lossctl's CSV parser takes only the empty cell
-# for null (a key or a label ``NA`` is a value), so a column of numbers with one of these is read as text, and they
-# are missing when it is converted to numbers.
+# How a missing number is spelled in text: pandas' default ``na_values``, that is pyarrow's CSV null values (which a
+# column read as numbers already treats as missing: ``NA``, ``null``, ``NaN``...) with ``<NA>`` and Python's ``None``.
+# A column of numbers with one of the others (``None``) is read as text, where the same cells must stay missing.
 MISSING_TEXTS = (
     *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A"),
     *("NA", "NULL", "NaN", "None", "n/a", "nan", "null"),

@@ -1127,6 +1127,7 @@ class _CsvSource(_TextSource):
             except pa.ArrowInvalid as again:
                 raise self._parse_error(block, offset, columns, again) from again
         table = self._hexadecimal_as_text(table, block)
+        table = self._null_spellings_as_text(table, block)
         table = self._long_integers_as_text(table, block)
         self._check_utf8(table, block, offset)
         return _blank_strings_to_null(table)
@@ -1154,6 +1155,27 @@ class _CsvSource(_TextSource):
                 table = table.set_column(table.column_names.index(column), column, texts.column(column))
         return table
 
+    def _null_spellings_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
+        """Keep as text a column that pyarrow read as nulls of no type from cells such as ``NA`` or ``N/A``.
+
+        pyarrow's null values (pandas' spellings of a missing value) are null in a column of numbers or booleans,
+        and text beside other text; a column of them alone (in this block) was all nulls, so a query id or a group
+        ``NA`` was a missing value, or a key, by its neighbours. As text it is a key like any other, and missing
+        where a role reads numbers (:data:`lossctl.io.convert.MISSING_TEXTS`). A column of empty cells stays null.
+        Only a block with such a column is parsed again.
+        """
+        nulls = [field.name for field in table.schema if pa.types.is_null(field.type)]
+        if not nulls:
+            return table
+        import pyarrow.compute as pc
+
+        texts = self._read_csv(block, nulls, use_threads=False, whole=True, text=True)
+        for column in nulls:
+            cells = texts.column(column)
+            if pc.max(pc.utf8_length(cells)).as_py():
+                table = table.set_column(table.column_names.index(column), column, cells)
+        return table
+
     def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
         return self._read_csv(block, [column], use_threads=False, whole=True, text=True).column(column)
 
@@ -1167,11 +1189,7 @@ class _CsvSource(_TextSource):
         read_options = pcsv.ReadOptions(column_names=self.columns, use_threads=use_threads)
         if whole:
             read_options.block_size = block.size + 1
-        # Only the empty cell is null to the parser (docs/cli.md, "Input"): pyarrow's default null values (NA, N/A,
-        # NULL...) made a column of them all, in a block, nulls of no type, and the same cells text beside any other
-        # text, so a query id or a group 'NA' was missing or a key by its neighbours. A number role reads them as
-        # missing values when it converts the text (lossctl.io.convert.MISSING_TEXTS).
-        convert_options = pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal, null_values=[""])
+        convert_options = pcsv.ConvertOptions(include_columns=columns, decimal_point=self._decimal)
         if text:
             convert_options.column_types = {column: pa.string() for column in columns}
         return pcsv.read_csv(
@@ -1201,8 +1219,8 @@ class _CsvSource(_TextSource):
 def _blank_strings_to_null(table: pa.Table) -> pa.Table:
     """Make empty cells of text columns null, as they already are in numeric columns.
 
-    Only the empty cell is missing in text: ``NA`` may be a country, a group name or a query id (the parser's null
-    values are the empty cell alone, :meth:`_CsvSource._read_csv`).
+    Setting pyarrow's ``strings_can_be_null`` would do it but would also turn ``NA`` (a country, a
+    group name) into a null; only the empty cell is missing for sure.
     """
     for index, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
