@@ -118,6 +118,11 @@ class InputError(LossctlError):
         return self.reworded(f"{self}; row {self.row} is in {file}")
 
 
+class EmptyInput(InputError):
+    """An input with nothing in it (no bytes, or a JSON Lines file with no record): it has no columns either, so
+    among several inputs read as one dataset it is the input whose columns differ (docs/cli.md, "Input")."""
+
+
 class NoRows(InputError):
     """The input has no rows to evaluate. The engine does not know the input's name: :meth:`naming` adds it."""
 

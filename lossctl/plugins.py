@@ -18,6 +18,7 @@ import importlib.util
 import inspect
 import os
 import signal
+import stat
 import sys
 import threading
 import warnings
@@ -349,7 +350,8 @@ def _import(target: str) -> bool:
             # The lossctl command does not import from the working directory (README, "Security model"): a file
             # there is named as a file.
             nearby = Path(*target.split(".")).with_suffix(".py")
-            if f"{target}.".startswith(f"{missing.name}.") and nearby.is_file():  # the module, or its package
+            # os.path.isfile: False for a name the system refuses (too long), where Path.is_file raises
+            if f"{target}.".startswith(f"{missing.name}.") and os.path.isfile(nearby):  # the module, or its package
                 raise UsageError(
                     f"plugin '{target}' failed to load: {_failure(missing)}; to load the file {nearby}, give "
                     f"--plugin {nearby}"
@@ -357,12 +359,16 @@ def _import(target: str) -> bool:
             raise
         return imported
     path = Path(target)
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"plugin file '{target}' not found") from None
+    except OSError as error:  # a name too long, a folder that cannot be searched...
+        raise UsageError(f"plugin file '{target}' cannot be read: {os.strerror(error.errno or 0)}") from None
+    if stat.S_ISDIR(mode):
         raise UsageError(
             f"plugin file '{target}' is a directory; --plugin takes FILE.py or an importable module (package.module)"
         )
-    if not path.is_file():
-        raise UsageError(f"plugin file '{target}' not found")
     import hashlib  # here, not at the top: OpenSSL's 3 ms on every run, for a plugin file's name
 
     # Named after the resolved path, not the stem: a/losses.py and b/losses.py are two plugins.

@@ -929,7 +929,8 @@ def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict
         run = _cli("eval", url, "-l", "mse", "-f", "csv", "-q")
         assert (run.returncode, run.stdout, run.stderr) == (0, expected.stdout, ""), url
     run = _cli("eval", "s3://brackets/b[2].parquet", "-l", "mse", "-q")
-    assert (run.returncode, run.stderr) == (3, "error: no files match 's3://brackets/b[2].parquet'\n")
+    message = "error: file 's3://brackets/b[2].parquet' not found (read as a glob, it matches nothing)\n"
+    assert (run.returncode, run.stderr) == (3, message)
 
 
 STAGING_GONE = """

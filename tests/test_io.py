@@ -138,6 +138,37 @@ def test_quoted_numbers_are_numeric_and_empty_cells_are_null(tmp_path: Path) -> 
     assert table.column("group").to_pylist() == ["a", None, "NA"]
 
 
+def test_na_is_a_key_in_text_and_missing_in_numbers(cli, tmp_path: Path) -> None:
+    """A query id column of NA only (or NA only within one chunk) was nulls to pyarrow, "missing values", while NA
+    beside other text was a query called NA: it is a key either way, and missing in a column of numbers or booleans,
+    and where a role reads numbers."""
+    alone = write(tmp_path / "alone.csv", b"q,relevance,score\nNA,1,.5\nNA,0,.2\nN/A,1,.7\nN/A,0,.1\n")
+    beside = write(tmp_path / "beside.csv", b"q,relevance,score\nNA,1,.5\nNA,0,.2\nx,1,.7\nx,0,.1\n")
+    values: list[float] = []
+    for path in (alone, beside):
+        for chunk in ("2", "1000"):  # the first chunk holds NA only, then NA beside x
+            run = cli("eval", path, "--pred", "score", "--target", "relevance", "--col", "qid=q", "-l", "ranknet",
+                      "--chunk-rows", chunk, "-f", "csv", "-q")  # fmt: skip
+            assert (run.code, run.err) == (0, ""), (path, chunk)
+            values.append(float(run.out.splitlines()[1].split(",")[3]))
+    assert values == pytest.approx([values[0]] * 4, rel=1e-12)  # two queries of two documents in both files
+    numbers = write(tmp_path / "n.csv", b"pred,target\n1,NA\n2,3\nN/A,1\n")
+    run = cli("eval", numbers, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'target' has 1 missing value (row 0; 0-based); column 'pred' has 1 missing value (row 2; "
+        "0-based); use --missing drop to drop those rows\n"
+    )
+    alone = write(tmp_path / "a.csv", b"pred,target\n1,NA\n2,NA\n")
+    run = cli("eval", alone, "-l", "mse")
+    assert (run.code, run.err) == (3, "error: column 'target' has 2 missing values (rows 0, 1; 0-based); use "
+                                      "--missing drop to drop those rows\n")  # fmt: skip
+    flags = write(tmp_path / "b.csv", b"pred,target\n0.2,true\n0.7,false\n0.5,NA\n")  # booleans: NA is missing
+    run = cli("eval", flags, "-l", "bce", "--missing", "drop", "-f", "csv", "-q")
+    assert (run.code, run.err) == (0, "")
+    assert run.out.splitlines()[1].split(",")[3:5] == ["1.4067053583800182", "2"]
+
+
 def test_csv_with_header_only_has_no_rows(tmp_path: Path) -> None:
     source = open_input(write(tmp_path / "h.csv", b"pred,target\n"))
     assert source.read(["pred"]).num_rows == 0
@@ -263,6 +294,36 @@ def test_parquet_glob(tmp_path: Path) -> None:
     assert source.read(["x"]).column("x").to_pylist() == [0, 1, 2]
 
 
+def test_a_glob_over_a_spark_folder_leaves_its_bookkeeping_out(cli, tmp_path: Path) -> None:
+    """'out/*' failed on _SUCCESS ("matches 'out/_SUCCESS', which is not a Parquet file") and, without it, read the
+    Parquet files of an attempt in _temporary/ too (rows counted twice), while 'out' leaves both out: so does a glob."""
+    folder = tmp_path / "out"
+    (folder / "_temporary" / "0").mkdir(parents=True)
+    write_parquet(folder / "part-0.parquet", {"pred": [1.0, 2.0], "target": [0.0, 2.0]})
+    write_parquet(folder / "_temporary" / "0" / "part-0.parquet", {"pred": [1.0, 2.0], "target": [0.0, 2.0]})
+    write(folder / "_SUCCESS", b"")
+    write(folder / ".part-0.parquet.crc", b"crc")
+    for path in (folder / "*", folder, tmp_path / "*" / "*.parquet"):
+        run = cli("eval", path, "-l", "mse", "-f", "csv", "-q")
+        assert (run.code, run.err, run.out.splitlines()[1]) == (0, "", "mse,multioutput=none,mean,0.5,2,,"), path
+    run = cli("eval", folder / "_*", "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: '{folder / '_*'}' matches only names starting with _ or . ('{folder / '_SUCCESS'}', "
+        f"'{folder / '_temporary'}'), which a dataset leaves out as bookkeeping, as in a folder; to read such a "
+        "file, give it as a PATH\n"
+    )
+
+
+def test_a_recursive_glob_reads_each_file_once(tmp_path: Path) -> None:
+    # 'out/**' matches the folder out/ (all its Parquet files) and each file again: every row was read twice.
+    write_parquet(tmp_path / "part-0.parquet", {"x": [1, 2]})
+    (tmp_path / "day=1").mkdir()
+    write_parquet(tmp_path / "day=1" / "part-1.parquet", {"x": [3]})
+    source = open_input(str(tmp_path / "**"))
+    assert source.read(["x"]).column("x").to_pylist() == [3, 1, 2]
+
+
 def test_dataset_file_missing_a_column_is_named(tmp_path: Path) -> None:
     write_parquet(tmp_path / "a.parquet", {"x": [1], "y": [1]})
     write_parquet(tmp_path / "b.parquet", {"x": [2]})
@@ -361,6 +422,21 @@ def test_a_parquet_stream_beyond_the_memory_share_moves_on_to_a_temporary_file(
         f"cannot read standard input: Parquet needs random access, so it is copied to {tmp_path / 'missing'} first"
     )
     assert message(error).endswith("save it to a file, or set TMPDIR to a folder with room")
+
+
+def test_a_parquet_stream_moves_on_to_a_temporary_folder_whose_name_is_not_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A $TMPDIR from a Latin-1 system (its name held as surrogates) takes the copy: Arrow, which cannot encode the
+    name, opens it by its descriptor (it raised UnicodeEncodeError, an internal error)."""
+    import tempfile
+
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/donn\xe9es")
+    os.mkdir(folder)
+    monkeypatch.setattr(tempfile, "tempdir", folder)
+    data = _numbered_parquet(3_000)
+    copied, made = _spill_counting_files(monkeypatch, 1e-12, data)
+    assert copied == data and len(made) == 1 and os.listdir(folder) == []
 
 
 def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
@@ -669,6 +745,14 @@ def test_glob_matching_nothing(tmp_path: Path) -> None:
     assert message(error) == f"no files match '{pattern}'"
 
 
+def test_a_missing_file_whose_name_reads_as_a_glob_is_not_found(tmp_path: Path) -> None:
+    # 'run[1].csv' was "no files match": brackets and question marks occur in file names, so the file is not found
+    for name in ("run[1].csv", "what?.csv", "dir[2]/preds.parquet"):
+        with pytest.raises(InputError) as error:
+            open_input(str(tmp_path / name))
+        assert message(error) == f"file '{tmp_path / name}' not found (read as a glob, it matches nothing)"
+
+
 def test_glob_matching_a_non_parquet_file(tmp_path: Path) -> None:
     write_parquet(tmp_path / "a.parquet", SIMPLE)
     write(tmp_path / "b.csv", SIMPLE_CSV)
@@ -885,6 +969,39 @@ def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cl
         f"error: {other} has the column 'x' that {first} has not; {other} lacks the column 'pred' that {first} has: "
         "several inputs are read as one dataset and must have the same columns\n",
     )
+
+
+def test_a_column_name_longer_than_the_csv_modules_field_limit_is_read(cli, tmp_path: Path) -> None:
+    # It was "cannot read 'l.csv' as CSV: line 1: field larger than field limit (131072)", a limit of Python's csv
+    # module (which parses the header line) the user cannot change; pyarrow reads the file.
+    long = "a" * 200_000
+    path = write(tmp_path / "l.csv", f"{long},target,pred\n1,2,3\n5,1,1\n".encode())
+    assert open_input(str(path)).read([long, "pred"]).to_pydict() == {long: [1, 5], "pred": [3, 1]}
+    run = cli("eval", path, "-l", "mse", "-f", "csv", "-q")
+    assert (run.code, run.err, run.out.splitlines()[1]) == (0, "", "mse,multioutput=none,mean,0.5,2,,")
+
+
+def test_an_empty_input_among_several_has_no_columns(cli, tmp_path: Path) -> None:
+    """An empty JSON Lines file (or a CSV file without even a header line) among several inputs said only "is empty",
+    while a CSV file with a header line only is 0 rows of the same columns: it is the input whose columns differ."""
+    data = write(tmp_path / "two.csv", b"pred,target\n1,2\n3,3\n")
+    header = write(tmp_path / "h.csv", b"pred,target\n")
+    run = cli("eval", data, header, "-l", "mse", "-f", "csv", "-q")
+    assert (run.code, run.out.splitlines()[1]) == (0, "mse,multioutput=none,mean,0.5,2,,")
+    for empty in (
+        write(tmp_path / "e.jsonl", b""),
+        write(tmp_path / "b.jsonl", b"\n\n"),
+        write(tmp_path / "e.csv", b""),
+    ):
+        for paths in ((empty, data), (data, empty)):
+            run = cli("eval", *paths, "-l", "mse")
+            assert (run.code, run.out) == (3, "")
+            assert run.err == (
+                f"error: '{empty}' is empty, so it has no columns: several inputs are read as one dataset and must "
+                "have the same columns\n"
+            )
+    run = cli("eval", tmp_path / "e.jsonl", "-l", "mse")
+    assert (run.code, run.err) == (3, f"error: '{tmp_path / 'e.jsonl'}' is empty\n")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])

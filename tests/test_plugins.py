@@ -263,6 +263,19 @@ def test_a_plugin_path_that_is_a_directory_says_so(cli, write, tmp_path: Path) -
     )
 
 
+def test_a_plugin_name_too_long_says_so_once(cli, write) -> None:
+    # It said "plugin 'a…a.py' failed to load: OSError: [Errno 36] File name too long: 'a…a.py'" (pathlib's is_dir
+    # raises it), and the module name a…a the same of the file a…a.py it looked for beside.
+    data = write("p.csv", DATA)
+    name = "a" * 256
+    run = cli("eval", data, "-l", "mse", "--plugin", f"{name}.py")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"error: plugin file '{name}.py' cannot be read: File name too long\n"
+    run = cli("eval", data, "-l", "mse", "--plugin", name)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == f"error: plugin '{name}' failed to load: ModuleNotFoundError: No module named '{name}'\n"
+
+
 def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
     # It loaded without a word, and the loss the user meant to add was then an "unknown loss" with no hint why.
     plugin = write("no_losses.py", "def cubed(target, pred):\n    return (pred - target) ** 3\n")

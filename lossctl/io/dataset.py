@@ -26,10 +26,10 @@ from urllib.parse import unquote
 import pyarrow as pa
 
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError, option
+from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, open_bytes
+from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, no_match, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 from lossctl.text import is_utf8
@@ -42,7 +42,7 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
-def _skipped(name: str) -> bool:
+def skipped(name: str) -> bool:
     """Hidden and bookkeeping names (``.crc``, ``_SUCCESS``, ``_temporary/``) are not data, as pyarrow.dataset."""
     return name.startswith(("_", "."))
 
@@ -65,7 +65,7 @@ def _names_pattern(fs: Any, inner: str) -> bool:
 def is_partitioned(path: str, files: Sequence[str]) -> bool:
     """Whether the local ``files`` that the directory or glob ``path`` names sit in ``KEY=VALUE`` folders below it
     (Hive layout): their keys are then columns."""
-    base = path.rstrip("/") if os.path.isdir(path) else _base(path)
+    base = path.rstrip("/") if os.path.isdir(path) else glob_base(path)
     return any(_partition(_relative_dirs(file, base)) for file in files)
 
 
@@ -115,7 +115,7 @@ class Listing:
     others: tuple[str, ...] = ()  # a directory's files that are not Parquet, not read
 
 
-def _base(pattern: str) -> str:
+def glob_base(pattern: str) -> str:
     """The directory part of a glob before its first wildcard: partition keys are read below it."""
     head = _GLOB_CHARS.split(pattern, maxsplit=1)[0]
     return head.rsplit("/", 1)[0] if "/" in head else ""
@@ -139,14 +139,16 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
             if glob:
                 # A folder the glob matches (date=2026-12-*/) gives the Parquet objects below it, as locally.
                 matches = fs.glob(inner.rstrip("/"), detail=True)
-                found = sorted(
-                    file
-                    for name, info in matches.items()
-                    for file in (
-                        [f for f in fs.find(name) if _is_parquet(f)] if info.get("type") == "directory" else [name]
-                    )
+                found = sorted(  # a set: 'out/**' matches out/ and the objects below it, each read once
+                    {
+                        file
+                        for name, info in matches.items()
+                        for file in (
+                            [f for f in fs.find(name) if _is_parquet(f)] if info.get("type") == "directory" else [name]
+                        )
+                    }
                 )
-                base = _base(inner)
+                base = glob_base(inner)
             elif fs.isdir(inner):
                 found, base = sorted(fs.find(inner)), inner.rstrip("/")
             else:
@@ -155,7 +157,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         fs = None
         glob = bool(_GLOB_CHARS.search(path)) and not os.path.exists(path)
         if glob:
-            found, base = dataset_files(path, input_format, others), _base(path)
+            found, base = dataset_files(path, input_format, others), glob_base(path)
         elif os.path.isdir(path):
             found, base = dataset_files(path, input_format, others), path.rstrip("/")
         else:
@@ -167,7 +169,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     kept = [
         (file, dirs)
         for file, dirs in zip(found, relative, strict=True)
-        if not any(_skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
+        if not any(skipped(part) for part in [*dirs, file.rsplit("/", 1)[-1]])
     ]
     if input_format is None and glob:  # as dataset_files says it of a local glob
         other = next((file for file, _ in kept if not _is_parquet(file)), None)
@@ -180,9 +182,7 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         others += [file for file, _ in kept if not _is_parquet(file)]
         kept = [(file, dirs) for file, dirs in kept if _is_parquet(file)]
     if not kept:
-        raise InputError(
-            f"no files match '{path}'" if glob else f"directory '{path}' has no Parquet files (*.parquet, *.pq)"
-        )
+        raise no_match(path) if glob else InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     paths = [file for file, _ in kept]
     names = [full_url(path, fs, file) if fs is not None else file for file in paths]
     shown_others = tuple(full_url(path, fs, file) if fs is not None else file for file in others)
@@ -469,7 +469,7 @@ def open_dataset(
         if file:
             data = read_bytes(path)
             if not data:
-                raise InputError(f"'{path}' is empty")
+                raise EmptyInput(f"'{path}' is empty")
             return open_bytes(path, data, input_format, delimiter=delimiter, decimal=decimal)
     return ParquetDataset(path, list_dataset(path, input_format))
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from lossctl.arrow import blanks_to_nulls, plain
 from lossctl.defaults import PARQUET_BUFFER_BYTES
-from lossctl.errors import InputError, UsageError, option
+from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io import streams
 from lossctl.io.columns import column_not_found, show_name
 from lossctl.io.convert import is_text_type
@@ -913,7 +913,7 @@ class _TextSource(Source):
             yield from table.to_batches(max_chunksize=chunk_rows)
 
     def _empty(self) -> InputError:
-        return InputError(f"{_label(self.path)} is empty")
+        return EmptyInput(f"{_label(self.path)} is empty")
 
 
 def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
@@ -973,6 +973,17 @@ def _straddles(error: pa.ArrowInvalid) -> bool:
     return "straddling" in str(error)
 
 
+@contextmanager
+def _unlimited_fields() -> Iterator[None]:
+    """Lift the csv module's field size limit (128 KiB, which pyarrow's parser does not have) over text already in
+    memory, and set it back after."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def sniff_delimiter(header: str) -> str:
     """The delimiter of a header line: the one of :data:`SNIFFED_DELIMITERS` that splits it into the
     most fields (quotes respected), the earlier one on a tie; ``,`` for a single column."""
@@ -1024,13 +1035,15 @@ class _CsvSource(_TextSource):
         if "\r" in line:
             # pyarrow would end the header there (a lone CR is a line end to it) but the rows are cut at LF.
             raise InputError(f"{where} holds a carriage return (\\r) that does not end it; end lines with LF or CRLF")
+        # A name may be longer than the csv module's 128 KiB field size limit: the line is in memory already.
         try:
-            self._choose_delimiter(line)
-            delimiter = self._delimiter or ","
-            names = next(csv.reader([line], delimiter=delimiter))
-            _strict_header(line, delimiter, where)
+            with _unlimited_fields():
+                self._choose_delimiter(line)
+                delimiter = self._delimiter or ","
+                names = next(csv.reader([line], delimiter=delimiter))
+                _strict_header(line, delimiter, where)
             return names
-        except csv.Error as error:  # e.g. a name longer than the csv module's field size limit
+        except csv.Error as error:
             raise InputError(f"{where}: {error}") from error
 
     def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
@@ -1074,11 +1087,11 @@ class _CsvSource(_TextSource):
             delimiter=self._delimiter or ",",
             strict=True,
         )
-        previous_limit = csv.field_size_limit(sys.maxsize)  # the unclosed value may be most of the block
         first_line = 1
         try:
-            for _ in reader:
-                first_line = reader.line_num + 1
+            with _unlimited_fields():  # the unclosed value may be most of the block
+                for _ in reader:
+                    first_line = reader.line_num + 1
         except csv.Error as error:
             if "unexpected end of data" not in str(error):
                 return  # pyarrow's reading of it stands (it is not an unclosed value)
@@ -1088,8 +1101,6 @@ class _CsvSource(_TextSource):
                 "0-based) opens a quoted value that is never closed, so every later line would be read into it; "
                 'close it with a " (a quote inside a quoted value is written "")'
             ) from None
-        finally:
-            csv.field_size_limit(previous_limit)
 
     def _choose_delimiter(self, header: str) -> None:
         if self._delimiter is None:
@@ -1116,6 +1127,7 @@ class _CsvSource(_TextSource):
             except pa.ArrowInvalid as again:
                 raise self._parse_error(block, offset, columns, again) from again
         table = self._hexadecimal_as_text(table, block)
+        table = self._null_spellings_as_text(table, block)
         table = self._long_integers_as_text(table, block)
         self._check_utf8(table, block, offset)
         return _blank_strings_to_null(table)
@@ -1141,6 +1153,27 @@ class _CsvSource(_TextSource):
             cells = pc.utf8_ltrim_whitespace(texts.column(column))
             if pc.any(pc.starts_with(cells, "0x", ignore_case=True)).as_py():
                 table = table.set_column(table.column_names.index(column), column, texts.column(column))
+        return table
+
+    def _null_spellings_as_text(self, table: pa.Table, block: pa.Buffer) -> pa.Table:
+        """Keep as text a column that pyarrow read as nulls of no type from cells such as ``NA`` or ``N/A``.
+
+        pyarrow's null values (pandas' spellings of a missing value) are null in a column of numbers or booleans,
+        and text beside other text; a column of them alone (in this block) was all nulls, so a query id or a group
+        ``NA`` was a missing value, or a key, by its neighbours. As text it is a key like any other, and missing
+        where a role reads numbers (:data:`lossctl.io.convert.MISSING_TEXTS`). A column of empty cells stays null.
+        Only a block with such a column is parsed again.
+        """
+        nulls = [field.name for field in table.schema if pa.types.is_null(field.type)]
+        if not nulls:
+            return table
+        import pyarrow.compute as pc
+
+        texts = self._read_csv(block, nulls, use_threads=False, whole=True, text=True)
+        for column in nulls:
+            cells = texts.column(column)
+            if pc.max(pc.utf8_length(cells)).as_py():
+                table = table.set_column(table.column_names.index(column), column, cells)
         return table
 
     def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
@@ -1429,16 +1462,31 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         if not files:
             raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
     else:
+        from lossctl.io.dataset import glob_base, skipped
+
+        # As in a folder: a name starting with _ or . below the glob's fixed part is not data (Spark's _SUCCESS, and
+        # its _temporary/ attempts, whose rows would be read twice), as pyarrow.dataset and Spark read a folder.
+        base = glob_base(path)
         matches = glob.glob(path, recursive=True)
-        files = sorted(
-            file
-            for match in matches
-            for file in (
-                _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
-            )
+        data = [match for match in matches if not any(map(skipped, match[len(base) :].strip("/").split("/")))]
+        files = sorted(  # a set: 'out/**' matches the folder out/ and the files in it, and each is read once
+            {
+                file
+                for match in data
+                for file in (
+                    _parquet_below(match, others) if os.path.isdir(match) else [match] if os.path.lexists(match) else []
+                )
+            }
         )
+        if not files and len(data) < len(matches):
+            left = sorted(set(matches) - set(data))
+            shown = ", ".join(f"'{show_name(match)}'" for match in left[:3]) + (", ..." if len(left) > 3 else "")
+            raise InputError(
+                f"'{path}' matches only names starting with _ or . ({shown}), which a dataset leaves out as "
+                "bookkeeping, as in a folder; to read such a file, give it as a PATH"
+            )
         if not files:
-            raise InputError(f"no files match '{path}'")
+            raise no_match(path)
     if input_format is None:
         for file in files:
             if not file.lower().endswith(_PARQUET_EXTENSIONS):
@@ -1453,6 +1501,16 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         if empty:
             raise InputError(f"'{file}' is empty")
     return files
+
+
+def no_match(path: str) -> InputError:
+    """A glob that matches nothing. Without a ``*`` it may be meant as a file's own name (``run[1].csv``,
+    ``what?.csv``: brackets and question marks occur in names), so it is first the file that is not found."""
+    from lossctl.io.remote import web_path
+
+    if "*" in web_path(path):
+        return InputError(f"no files match '{path}'")
+    return InputError(f"file '{path}' not found (read as a glob, it matches nothing)")
 
 
 def _os_error(path: str, error: OSError) -> InputError:
@@ -1511,7 +1569,7 @@ def _open_stream(
     try:
         head = streams.read_head(raw, streams.TEXT_HEAD_BYTES)
         if not head:
-            raise InputError(f"{label} is empty")
+            raise EmptyInput(f"{label} is empty")
         if compression is not None:  # named by the input's extension
             streams.check_compression(head, compression, label)
         compression = compression or streams.compression_of(head)
@@ -1525,7 +1583,7 @@ def _open_stream(
             stream = streams.decompressed(stream, compression)
             head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
             if not head:
-                raise InputError(f"{label} is empty")
+                raise EmptyInput(f"{label} is empty")
             stream = streams.Replay(head, stream)  # type: ignore[assignment]
             compression, layers = streams.compression_of(head), layers + 1
     except (pa.ArrowException, OSError) as error:
@@ -1638,7 +1696,7 @@ def open_input(
         except OSError as error:
             raise _os_error(path, error) from None
     if not head:
-        raise InputError(f"'{path}' is empty")
+        raise EmptyInput(f"'{path}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
     elif compression is not None:

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.arrow import plain_column
-from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
+from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts
@@ -477,10 +477,17 @@ def open_data(
             return open_input(paths[0], input_format, stdin=stdin, delimiter=delimiter, decimal=decimal)
         if sum(path in _STDIN for path in paths) > 1:
             raise UsageError("standard input (-) is given more than once among the inputs; it can be read only once")
-        parts = [
-            open_input(path, input_format, stdin if path == "-" else None, delimiter=delimiter, decimal=decimal)
-            for path in paths
-        ]
+        parts = []
+        for path in paths:
+            try:
+                parts.append(
+                    open_input(path, input_format, stdin if path == "-" else None, delimiter=delimiter, decimal=decimal)
+                )
+            except EmptyInput as empty:  # not 0 rows, as a CSV file with a header line only is: no columns
+                raise InputError(
+                    f"{empty}, so it has no columns: several inputs are read as one dataset and must have the same "
+                    "columns"
+                ) from None
         return ConcatSource(parts)
     if input_format is not None:
         raise UsageError(f"{option('input_format')} applies to files and streams, not to in-memory data")

@@ -325,7 +325,8 @@ def _copy(source: BinaryIO, target: BinaryIO, limit: int) -> bool:
 
 
 def _spill_to_disk(first: BinaryIO | None, stream: BinaryIO, label: str) -> pa.NativeFile:
-    """``first`` (what is already copied, if any) then the rest of ``stream``, copied to a temporary file."""
+    """``first`` (what is already copied, if any) then the rest of ``stream``, copied to a temporary file, which is
+    returned opened for reading."""
     import tempfile
 
     import pyarrow as pa
@@ -338,7 +339,10 @@ def _spill_to_disk(first: BinaryIO | None, stream: BinaryIO, label: str) -> pa.N
                 if first is not None:
                     shutil.copyfileobj(first, copy, 1 << 20)
                 shutil.copyfileobj(stream, copy, 1 << 20)
-            return pa.OSFile(str(tmp))
+                copy.flush()
+                # Opened again by its descriptor, as the copy in memory is: Arrow cannot encode a $TMPDIR whose
+                # name is not UTF-8 (a folder from a Latin-1 system, held as surrogates).
+                return pa.OSFile(f"/dev/fd/{copy.fileno()}")
         finally:
             tempfiles.discard(tmp)
     except (OSError, InputError) as error:
