@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from lossctl.aggregates import earlier_rows
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
@@ -740,23 +741,37 @@ class _Worker:
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
 
-    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[Any]) -> DomainError | None:
+    def refusal(
+        self, chunk: _Chunk, error: DomainError | None, before: Sequence[Any]
+    ) -> tuple[DomainError | None, list[Any]]:
         """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
-        chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
-        instead; ``None`` if they all take the chunk. ``before``: what each job's loss had seen of the rows before
-        the chunk that raised ``error``, for the refusals across chunks (:meth:`across`)."""
-        for job, seen in zip(self.plan.jobs, before, strict=True):
+        chunk (all jobs for the first refusal, ``error`` ``None``), in job order, as one chunk holding the rows
+        before it too would meet them: that loss's, to count, or an earlier job's, to tell instead; ``None`` if they
+        all take the chunk. ``before``: what each job's loss has seen of the rows before the chunk, which its check
+        reads (:func:`~lossctl.aggregates.earlier_rows`); returned with the chunk's rows added (:meth:`across`), or
+        as it was for a job that refuses them."""
+        seen = list(before)
+        for j, job in enumerate(self.plan.jobs):
             try:
-                with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
+                with chunk_scope(), np.errstate(over="ignore", invalid="ignore"), earlier_rows(before[j]):
                     _contributions(job, self.options, chunk.values, chunk.row_index)
-                    self.across(job, chunk, seen)
+                seen[j] = self.across(job, chunk, before[j])
             except DomainError as found:
-                return found
+                seen[j] = self.handed_on(job, chunk, before[j])
+                return found, seen
             except (InputError, UsageError):
-                pass
-            if _raised_by(job, error):
+                seen[j] = self.handed_on(job, chunk, before[j])
+            if error is not None and _raised_by(job, error):
                 break
-        return None
+        return None, seen
+
+    def handed_on(self, job: Job, chunk: _Chunk, before: Any) -> Any:
+        """What the rows show the job's loss with the chunk's, which it refused: ``before`` when the chunk's rows
+        contradict it (the earlier rows' choice stands, as in one chunk)."""
+        try:
+            return self.across(job, chunk, before)
+        except DomainError:
+            return before
 
     def across(self, job: Job, chunk: _Chunk, seen: Any) -> Any:
         """Refuse the chunk's rows that what the earlier chunks showed, ``seen``, rules out for the job's loss
@@ -1035,9 +1050,7 @@ class _State:
         self.dropped_missing: dict[str, int] = {}
         self.refused = Refusals()
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
-        # What each job's loss saw of the rows (Aggregate.across), before the latest chunk and with it: a refusal
-        # across chunks checks the later chunks against the former.
-        self.before: list[Any] = [None for _ in plan.jobs]
+        # What each job's loss saw of the rows (Aggregate.across): the later chunks are checked against it.
         self.seen: list[Any] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
@@ -1086,24 +1099,24 @@ class _State:
         refused = self.refused
         if refused.failure is not None:
             return
-        if refused.domain is not None:
-            later = worker.refusal(chunk, refused.domain, self.before)
-            if later is not None and not refused.domain.add(later):
-                refused.domain = later  # an earlier job's refusal, which one chunk would have told
-            return
-        self.before = self.seen
-        try:
-            partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
-            self.seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.before, strict=True)]
-        except DomainError as error:
-            refused.domain = error
-            return
-        except (InputError, UsageError) as error:
-            if not self.part:
-                raise
-            refused.failure = error  # told by the client unless an earlier part refused (Refusals.merge)
-            return
-        self.merge(partial, per_sample)
+        if refused.domain is None:
+            try:
+                partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
+                seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.seen, strict=True)]
+            except DomainError:
+                pass  # told as one chunk would tell it, below
+            except (InputError, UsageError) as error:
+                if not self.part:
+                    raise
+                refused.failure = error  # told by the client unless an earlier part refused (Refusals.merge)
+                return
+            else:
+                self.seen = seen
+                self.merge(partial, per_sample)
+                return
+        found, self.seen = worker.refusal(chunk, refused.domain, self.seen)
+        if found is not None and (refused.domain is None or not refused.domain.add(found)):
+            refused.domain = found  # the first, or an earlier job's refusal, which one chunk would have told
 
     def thresholds(self) -> list[int | None]:
         """The samples' current thresholds (rows with larger keys cannot enter them any more)."""
