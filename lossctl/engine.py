@@ -368,7 +368,7 @@ def _convert(
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
     (:func:`~lossctl.stats.all_finite`); only a column that has one is looked at again."""
-    from lossctl.io.convert import float64_values, is_vector_column, nan_mask, to_float64_matrix
+    from lossctl.io.convert import DecimalsHeld, float64_values, is_vector_column, nan_mask, to_float64_matrix
 
     values: dict[tuple[str, ...], np.ndarray] = {}
     missing: dict[tuple[str, ...], np.ndarray] = {}
@@ -389,6 +389,8 @@ def _convert(
             if widths is not None:
                 widths.saw(columns, array, mask, offset)
             finite = all_finite(array)
+        if marks is not None and marks.held in columns:
+            raise DecimalsHeld  # the columns after it: one chunk would tell the held column's error first
         values[columns] = array
         if mask is not None:
             missing[columns] = mask
@@ -456,7 +458,7 @@ class _Reader:
         from lossctl.io.convert import DecimalMarks, VectorWidths
 
         # Decimal points and commas are not mixed across chunks either; with --decimal , points are refused.
-        self.marks = DecimalMarks(options.decimal)
+        self.marks = DecimalMarks(options.decimal, [name for columns in plan.value_columns for name in columns])
         # Under --by, the query id columns of the ranking losses (their groups' values read queries cut by group).
         self.query_columns = (
             list(dict.fromkeys(tuple(job.roles["qid"]) for job in plan.jobs if _reads_queries(job)))
@@ -478,6 +480,11 @@ class _Reader:
         for batch in chunks:
             yield self.prepare(batch, offset)
             offset += batch.num_rows
+        if self.marks.held is not None:  # told after the last chunk, as one chunk would tell it (DecimalMarks)
+            from lossctl.io.convert import decimal_option
+
+            with decimal_option(self.options.decimal):
+                raise self.marks.error()
 
     def _large_query(self, qid: object, documents: int) -> None:
         labels = query_labels(self.plan, pairwise=True)
@@ -489,10 +496,14 @@ class _Reader:
             )
 
     def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:
-        from lossctl.io.convert import decimal_option
+        from lossctl.io.convert import DecimalsHeld, decimal_option
 
-        with decimal_option(self.options.decimal):
-            values, missing, infinite = _convert(batch, self.plan, offset, self.marks, self.widths)
+        try:
+            with decimal_option(self.options.decimal):
+                values, missing, infinite = _convert(batch, self.plan, offset, self.marks, self.widths)
+        except DecimalsHeld:  # the run ends in the held error: the later chunks are only read for their marks
+            self.failed = True
+            return _Chunk(offset, batch.num_rows, {}, {}, {})
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"
