@@ -7,7 +7,9 @@ finalizers index the vector and use :mod:`math`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -55,11 +57,13 @@ class Aggregate:
     weight 0 count too; ``across`` merges what earlier rows showed (``None`` before the first chunk) with what later
     rows show, a chunk's or a Dask part's, or raises the ``DomainError`` one chunk holding them all would raise,
     at its row in the input. The engine calls them on each chunk before merging its statistics, and the Dask
-    client on each part, in input order. ``counted_parts(stats, params)``, where given, is what the notices count in
-    the parts of the input (``--by`` groups) that are samples of their own (segmentation on scalar columns: each
-    group one sample, not counted in the whole input's notice): over the groups' vectors (``stats[k]`` arrays, as
-    ``many``), a mask of the groups counted and what happened to them (a :class:`Notice`'s ``what``), or ``None``
-    where the parts are not samples.
+    client on each part, in input order. Once a chunk is refused, the engine checks the later chunks' rows inside
+    :func:`earlier_rows`, where the loss's own check reads what the earlier rows showed (:func:`earlier_seen`), so
+    that it refuses the rows one chunk holding them all would refuse. ``counted_parts(stats, params)``, where
+    given, is what the notices count in the parts of the input (``--by`` groups) that are samples of their own
+    (segmentation on scalar columns: each group one sample, not counted in the whole input's notice): over the
+    groups' vectors (``stats[k]`` arrays, as ``many``), a mask of the groups counted and what happened to them (a
+    :class:`Notice`'s ``what``), or ``None`` where the parts are not samples.
     """
 
     name: str
@@ -81,6 +85,26 @@ class Aggregate:
         if self.finalize_part is None:
             return self.finalize(part, reduction, params)
         return self.finalize_part(part, whole, reduction, params)
+
+
+_earlier: ContextVar[Any] = ContextVar("lossctl_earlier_rows", default=None)
+
+
+@contextmanager
+def earlier_rows(seen: Any) -> Iterator[None]:
+    """Check rows knowing what the rows before them showed the loss, ``seen`` (its :attr:`Aggregate.seen`, merged
+    by :attr:`Aggregate.across` over them): the engine's check of a chunk after a refusal."""
+    token = _earlier.set(seen)
+    try:
+        yield
+    finally:
+        _earlier.reset(token)
+
+
+def earlier_seen() -> Any:
+    """What the rows before the checked ones showed the loss, inside :func:`earlier_rows`; ``None`` otherwise (the
+    rows checked are all there is, as in the Python API, or the first chunk)."""
+    return _earlier.get()
 
 
 def counted_rows(stats: Stats, column: int = 1) -> str | None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from lossctl.aggregates import earlier_rows
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
@@ -368,7 +369,7 @@ def _convert(
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
     (:func:`~lossctl.stats.all_finite`); only a column that has one is looked at again."""
-    from lossctl.io.convert import float64_values, is_vector_column, nan_mask, to_float64_matrix
+    from lossctl.io.convert import DecimalsHeld, float64_values, is_vector_column, nan_mask, to_float64_matrix
 
     values: dict[tuple[str, ...], np.ndarray] = {}
     missing: dict[tuple[str, ...], np.ndarray] = {}
@@ -389,6 +390,8 @@ def _convert(
             if widths is not None:
                 widths.saw(columns, array, mask, offset)
             finite = all_finite(array)
+        if marks is not None and marks.held in columns:
+            raise DecimalsHeld  # the columns after it: one chunk would tell the held column's error first
         values[columns] = array
         if mask is not None:
             missing[columns] = mask
@@ -456,7 +459,7 @@ class _Reader:
         from lossctl.io.convert import DecimalMarks, VectorWidths
 
         # Decimal points and commas are not mixed across chunks either; with --decimal , points are refused.
-        self.marks = DecimalMarks(options.decimal)
+        self.marks = DecimalMarks(options.decimal, [name for columns in plan.value_columns for name in columns])
         # Under --by, the query id columns of the ranking losses (their groups' values read queries cut by group).
         self.query_columns = (
             list(dict.fromkeys(tuple(job.roles["qid"]) for job in plan.jobs if _reads_queries(job)))
@@ -478,6 +481,11 @@ class _Reader:
         for batch in chunks:
             yield self.prepare(batch, offset)
             offset += batch.num_rows
+        if self.marks.held is not None:  # told after the last chunk, as one chunk would tell it (DecimalMarks)
+            from lossctl.io.convert import decimal_option
+
+            with decimal_option(self.options.decimal):
+                raise self.marks.error()
 
     def _large_query(self, qid: object, documents: int) -> None:
         labels = query_labels(self.plan, pairwise=True)
@@ -489,10 +497,14 @@ class _Reader:
             )
 
     def prepare(self, batch: pa.RecordBatch, offset: int) -> _Chunk:
-        from lossctl.io.convert import decimal_option
+        from lossctl.io.convert import DecimalsHeld, decimal_option
 
-        with decimal_option(self.options.decimal):
-            values, missing, infinite = _convert(batch, self.plan, offset, self.marks, self.widths)
+        try:
+            with decimal_option(self.options.decimal):
+                values, missing, infinite = _convert(batch, self.plan, offset, self.marks, self.widths)
+        except DecimalsHeld:  # the run ends in the held error: the later chunks are only read for their marks
+            self.failed = True
+            return _Chunk(offset, batch.num_rows, {}, {}, {})
         if self.observe is not None:
             self.observe(values)
         drop = self.options.missing == "drop"
@@ -744,23 +756,37 @@ class _Worker:
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
 
-    def refusal(self, chunk: _Chunk, error: DomainError, before: Sequence[Any]) -> DomainError | None:
+    def refusal(
+        self, chunk: _Chunk, error: DomainError | None, before: Sequence[Any]
+    ) -> tuple[DomainError | None, list[Any]]:
         """The first refusal of the chunk's rows by the jobs up to the loss that raised ``error`` on an earlier
-        chunk, in job order (as one chunk would meet them): that loss's, to count, or an earlier job's, to tell
-        instead; ``None`` if they all take the chunk. ``before``: what each job's loss had seen of the rows before
-        the chunk that raised ``error``, for the refusals across chunks (:meth:`across`)."""
-        for job, seen in zip(self.plan.jobs, before, strict=True):
+        chunk (all jobs for the first refusal, ``error`` ``None``), in job order, as one chunk holding the rows
+        before it too would meet them: that loss's, to count, or an earlier job's, to tell instead; ``None`` if they
+        all take the chunk. ``before``: what each job's loss has seen of the rows before the chunk, which its check
+        reads (:func:`~lossctl.aggregates.earlier_rows`); returned with the chunk's rows added (:meth:`across`), or
+        as it was for a job that refuses them."""
+        seen = list(before)
+        for j, job in enumerate(self.plan.jobs):
             try:
-                with chunk_scope(), np.errstate(over="ignore", invalid="ignore"):
+                with chunk_scope(), np.errstate(over="ignore", invalid="ignore"), earlier_rows(before[j]):
                     _contributions(job, self.options, chunk.values, chunk.row_index)
-                    self.across(job, chunk, seen)
+                seen[j] = self.across(job, chunk, before[j])
             except DomainError as found:
-                return found
+                seen[j] = self.handed_on(job, chunk, before[j])
+                return found, seen
             except (InputError, UsageError):
-                pass
-            if _raised_by(job, error):
+                seen[j] = self.handed_on(job, chunk, before[j])
+            if error is not None and _raised_by(job, error):
                 break
-        return None
+        return None, seen
+
+    def handed_on(self, job: Job, chunk: _Chunk, before: Any) -> Any:
+        """What the rows show the job's loss with the chunk's, which it refused: ``before`` when the chunk's rows
+        contradict it (the earlier rows' choice stands, as in one chunk)."""
+        try:
+            return self.across(job, chunk, before)
+        except DomainError:
+            return before
 
     def across(self, job: Job, chunk: _Chunk, seen: Any) -> Any:
         """Refuse the chunk's rows that what the earlier chunks showed, ``seen``, rules out for the job's loss
@@ -1039,9 +1065,7 @@ class _State:
         self.dropped_missing: dict[str, int] = {}
         self.refused = Refusals()
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
-        # What each job's loss saw of the rows (Aggregate.across), before the latest chunk and with it: a refusal
-        # across chunks checks the later chunks against the former.
-        self.before: list[Any] = [None for _ in plan.jobs]
+        # What each job's loss saw of the rows (Aggregate.across): the later chunks are checked against it.
         self.seen: list[Any] = [None for _ in plan.jobs]
         self.samples: list[Sample | None] = [None for _ in plan.jobs]
         self.layout: Layout | None = None
@@ -1090,24 +1114,24 @@ class _State:
         refused = self.refused
         if refused.failure is not None:
             return
-        if refused.domain is not None:
-            later = worker.refusal(chunk, refused.domain, self.before)
-            if later is not None and not refused.domain.add(later):
-                refused.domain = later  # an earlier job's refusal, which one chunk would have told
-            return
-        self.before = self.seen
-        try:
-            partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
-            self.seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.before, strict=True)]
-        except DomainError as error:
-            refused.domain = error
-            return
-        except (InputError, UsageError) as error:
-            if not self.part:
-                raise
-            refused.failure = error  # told by the client unless an earlier part refused (Refusals.merge)
-            return
-        self.merge(partial, per_sample)
+        if refused.domain is None:
+            try:
+                partial = future.result() if future is not None else worker.work(chunk, self.thresholds())
+                seen = [worker.across(job, chunk, seen) for job, seen in zip(self.plan.jobs, self.seen, strict=True)]
+            except DomainError:
+                pass  # told as one chunk would tell it, below
+            except (InputError, UsageError) as error:
+                if not self.part:
+                    raise
+                refused.failure = error  # told by the client unless an earlier part refused (Refusals.merge)
+                return
+            else:
+                self.seen = seen
+                self.merge(partial, per_sample)
+                return
+        found, self.seen = worker.refusal(chunk, refused.domain, self.seen)
+        if found is not None and (refused.domain is None or not refused.domain.add(found)):
+            refused.domain = found  # the first, or an earlier job's refusal, which one chunk would have told
 
     def thresholds(self) -> list[int | None]:
         """The samples' current thresholds (rows with larger keys cannot enter them any more)."""

@@ -490,6 +490,54 @@ def test_keras_hinge_label_sets_are_checked_across_chunks(cli, write, chunk: lis
         )
 
 
+_SETS = "expected labels all in {0, 1} or all in {-1, 1}"
+
+
+@pytest.mark.parametrize(
+    "chunk", [["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "3"], ["--chunk-rows", "4"], []]
+)
+@pytest.mark.parametrize(
+    ("text", "losses", "expected"),
+    [
+        # A chunk of -1 then 0 after a chunk of 0 was checked alone: --chunk-rows 2 said "got 0 ... row 3".
+        (
+            "0.3,0\n0.2,1\n0.5,-1\n0.1,0\n",
+            "hinge",
+            f"hinge: column 'target' (target): {_SETS}, got -1 in 1 row (first: row 2)",
+        ),
+        # The -1 rows after a refused chunk were not counted: --chunk-rows 4 said "in 1 row".
+        (
+            "0.3,0\n0.2,1\n0.5,-1\n0.1,1\n0.3,1\n0.2,-1\n",
+            "hinge",
+            f"hinge: column 'target' (target): {_SETS}, got -1 in 2 rows (first: row 2)",
+        ),
+        # A later job's refusal in the chunk that an earlier job refuses across chunks: --chunk-rows 2 named bce.
+        (
+            "0.3,0\n0.2,1\n0.5,-1\n1.5,1\n",
+            "hinge,bce",
+            f"hinge: column 'target' (target): {_SETS}, got -1 in 1 row (first: row 2)",
+        ),
+        # A value outside both sets and a -1 after 0, in a chunk after the 0: both counted, the first named.
+        (
+            "0.3,0\n0.2,1\n0.5,-1\n0.1,2\n0.4,0\n",
+            "squared_hinge",
+            f"squared_hinge: column 'target' (target): {_SETS}, got -1 in 2 rows (first: row 2)",
+        ),
+    ],
+)
+def test_a_refused_chunk_is_checked_with_the_label_set_of_the_rows_before(
+    cli, write, chunk: list[str], text: str, losses: str, expected: str
+) -> None:
+    path = write("hm.csv", "pred,target\n" + text)
+    run = cli("eval", path, "-l", losses, *chunk, "-q")
+    assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n")
+
+
+def test_the_python_api_refuses_a_mix_of_label_sets_alone() -> None:
+    with pytest.raises(DomainError, match=r"got 0 in 1 row \(first: row 1\)"):
+        lossctl.get("hinge").per_sample([-1, 0, 1], [0.5, 0.2, 0.1])
+
+
 def test_clipped_probabilities_are_counted_in_a_notice(cli, write) -> None:
     path = write("clip.csv", "prob,label\n0,0\n1,1\n0.5,1\n1,0\n")
     run = cli("eval", path, "-l", "bce", "-f", "json")

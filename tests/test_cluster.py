@@ -673,8 +673,8 @@ def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler:
     )
     for weight in ([], ["--weight", "w"]):
         args = ["eval", str(tmp_path), "-l", "hinge,squared_hinge", *weight, "-q"]
-        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], []):  # (4: a chunk holding both sets, counted
-            local = _cli(*args, *chunk)  # "in 1 row", is another defect)
+        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "4"], []):
+            local = _cli(*args, *chunk)  # 4: a chunk holding both sets, which counted "in 1 row"
             assert (local.returncode, local.stdout, local.stderr) == (3, "", expected.format(loss="hinge")), chunk
         remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
         assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected.format(loss="hinge"))

@@ -837,12 +837,12 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
     ),
     (
+        # The point of the first chunk was refused at once, where one chunk of all the rows says they mix.
         "decimal comma given, a decimal point in an earlier chunk",
         {"p.csv": "pred;target\n1.5;2\n2;3\n2,5;3\n"},
         ["eval", "p.csv", "-l", "mse", "--chunk-rows", "2", "--decimal", ","],
         3,
-        "column 'pred' is not numeric with --decimal ,: '1.5' at row 0 holds a '.'; thousands separators are not "
-        "read (remove them), and every number must use the decimal comma",
+        "column 'pred' mixes decimal points: '1.5' at row 0 and '2,5' at row 2; write every number with the same one",
     ),
     (
         # With --decimal , a column of numbers all written with a '.' was read with '.' as the decimal point:

@@ -1597,6 +1597,47 @@ def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path: Path) -> None
     assert report["mse"] == ((1.5 - 2) ** 2 + (3 - 4.25) ** 2) / 2
 
 
+_MIXED = "error: column 'pred' mixes decimal points: {} and {}; write every number with the same one\n"
+
+
+@pytest.mark.parametrize(
+    "chunk", [["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "3"], ["--chunk-rows", "4"], []]
+)
+@pytest.mark.parametrize(
+    ("text", "decimal", "expected"),
+    [
+        # A chunk of decimal commas alone was refused before a later chunk showed a point: --chunk-rows 1 said
+        # "not numeric: '0,5' ... give --decimal ,", 2 said "mixes decimal points".
+        ('"0,5",1\n0.25,0\n"0,75",1\n', [], _MIXED.format("'0,5' at row 0", "'0.25' at row 1")),
+        ('"0,5",1\n0.25,0\n"0,75",1\n', ["--decimal", ","], _MIXED.format("'0,5' at row 0", "'0.25' at row 1")),
+        # With --decimal , a chunk of points alone was refused at once ("holds a '.'").
+        ('0.25,0\n"0,5",1\n"0,75",1\n', ["--decimal", ","], _MIXED.format("'0.25' at row 0", "'0,5' at row 1")),
+        # A cell that is no number, in a later chunk: one chunk finds it before the marks.
+        ('"0,5",1\n0.25,0\nabc,1\n', [], "error: column 'pred' is not numeric: 'abc' at row 2\n"),
+        # Decimal commas alone, over several chunks: told after the last.
+        (
+            '"0,5",1\n1,0\n"0,75",1\n',
+            [],
+            "error: column 'pred' is not numeric: '0,5' at row 0; if ',' is its decimal point, give --decimal ,\n",
+        ),
+        # The target is read before the prediction: its error in a later chunk is the one one chunk tells.
+        (
+            'abc,1\n1,0\n1,"0,5"\n',
+            [],
+            "error: column 'target' is not numeric: '0,5' at row 2; if ',' is its decimal point, give --decimal ,\n",
+        ),
+    ],
+)
+def test_text_number_errors_do_not_depend_on_the_chunks(
+    cli, tmp_path: Path, chunk: list[str], text: str, decimal: list[str], expected: str
+) -> None:
+    path = write(tmp_path / "dc.csv", ("pred,target\n" + text).encode())
+    per_sample = tmp_path / "rows.csv"
+    run = cli("eval", path, "-l", "mse", *decimal, *chunk, "--per-sample", per_sample, "-q")
+    assert (run.code, run.out, run.err) == (3, "", expected)
+    assert not per_sample.exists()
+
+
 @pytest.mark.parametrize("suffix", [".arrow", ".parquet"])
 def test_columns_of_arrow_extension_types_are_read_as_their_storage(cli, tmp_path: Path, suffix: str) -> None:
     """A uuid or JSON key, a bool8 target and a fixed_shape_tensor of probabilities are their bytes, text, 0/1

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -84,32 +84,80 @@ def nan_mask(values: np.ndarray) -> np.ndarray | None:
     return missing if missing.any() else None
 
 
+class DecimalsHeld(Exception):
+    """A chunk with a text column's error that :class:`DecimalMarks` holds to tell after the last chunk: the chunk
+    is not converted further (its later columns' errors are not the ones one chunk would tell)."""
+
+
 class DecimalMarks:
-    """The first number written with a decimal point in each text column, over the chunks of a run: a decimal
-    comma in a later chunk then mixes the two, as one beside it in the same chunk does (:func:`_parse_text`).
+    """What the text columns of a run showed, over its chunks, so that an error in reading them as numbers is the
+    one a single chunk of the whole input gives: each column's first number written with a decimal point and first
+    with a decimal comma (the two in different chunks mix as in one chunk), and its first cell that is no number.
     Only text columns are looked at, so numeric columns cost nothing.
 
-    With ``decimal=","`` (``--decimal ,``) a number written with a ``.`` is an error at once: ``1.500`` is a
-    thousand and five hundred to whoever wrote it so, and would otherwise be read as 1.5.
+    Decimal commas (without ``--decimal ,`` no reader parses them) and, with ``decimal=","`` (``--decimal ,``),
+    numbers written with a ``.`` (``1.500`` is a thousand and five hundred to whoever wrote it so, and would
+    otherwise be read as 1.5) are errors. Without the columns' conversion ``order`` an error is told at once. With
+    the engine's, it is held (:class:`DecimalsHeld`), since a later chunk may show the other mark, a cell that is no
+    number (told before any mark, as one chunk's search finds it first) or an error in a column converted before;
+    :meth:`error` is told after the last chunk: that of the first column in ``order`` with one.
     """
 
-    def __init__(self, decimal: str | None = None) -> None:
+    def __init__(self, decimal: str | None = None, order: Sequence[str] = ()) -> None:
         self.points: dict[str, tuple[int, str]] = {}
+        self.commas: dict[str, tuple[int, str]] = {}
+        self.no_numbers: dict[str, InputError] = {}
         self.decimal = decimal
+        self.order = list(order)
+        self.held: str | None = None
 
     def saw(self, column: str, cleaned: pa.Array, row_offset: int) -> None:
-        """Keep the first of the (trimmed, parsed) ``cleaned`` cells written with a decimal point."""
+        """Note the first of the (trimmed, parsed) ``cleaned`` cells written with a decimal point."""
         import pyarrow.compute as pc
 
         if column in self.points:
             return
         dotted = pc.index(pc.match_substring(cleaned, "."), True).as_py()
-        if dotted < 0:
-            return
-        row, text = dotted + row_offset, cleaned[dotted].as_py()
-        if self.decimal == ",":
-            raise self.point_refused(column, text, row)
-        self.points[column] = (row, text)
+        if dotted >= 0:
+            self.noted(column, (dotted + row_offset, cleaned[dotted].as_py()), None)
+
+    def noted(self, column: str, point: tuple[int, str] | None, comma: tuple[int, str] | None) -> None:
+        """Keep the column's first ``point`` and ``comma`` (``(row, text)``); raise (:meth:`_hold`) when either is an
+        error, or the two are."""
+        if point is not None:
+            self.points.setdefault(column, point)
+        if comma is not None:
+            self.commas.setdefault(column, comma)
+        if column in self.commas or (column in self.points and self.decimal == ","):
+            self._hold(column)
+
+    def no_number(self, column: str, error: InputError) -> NoReturn:
+        """Raise (:meth:`_hold`) the error of a cell of ``column`` that is no number (the first one is kept)."""
+        self.no_numbers.setdefault(column, error)
+        self._hold(column)
+
+    def _hold(self, column: str) -> NoReturn:
+        if not self.order:
+            raise self.error(column)
+        if self.held is None or self.order.index(column) < self.order.index(self.held):
+            self.held = column
+        raise DecimalsHeld
+
+    def error(self, column: str | None = None) -> InputError:
+        """The error of ``column`` (by default the held one), as one chunk of every row would tell it: its first cell
+        that is no number, else its decimal points and commas mixed, its decimal commas, or its points read with
+        ``--decimal ,``."""
+        column = column or self.held
+        assert column is not None
+        if column in self.no_numbers:
+            return self.no_numbers[column]
+        if column in self.commas:
+            if column in self.points:
+                return _mixed(column, self.points[column], self.commas[column])
+            row, text = self.commas[column]
+            return DecimalCommas(column, _shown(text), row)
+        row, text = self.points[column]
+        return self.point_refused(column, text, row)
 
     @staticmethod
     def point_refused(column: str, text: str, row: int) -> InputError:
@@ -160,7 +208,7 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
     on failure are the cells searched, for the first that is no number at all (named whatever ``--decimal`` is,
     since the text does not say whether it was given: with ``--decimal ,`` the reader has already parsed every
     cell written with a decimal comma), else for the decimal commas, alone (``--decimal ,`` reads them) or beside
-    decimal points (one of the two is wrong), in this chunk or, with ``marks``, in an earlier one.
+    decimal points (one of the two is wrong), in this chunk or, with ``marks``, in another one.
     """
     import pyarrow.compute as pc  # only for text columns: its import costs 30 ms of every run
 
@@ -182,17 +230,22 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
     for row, text in enumerate(texts):
         if text is not None and not _DECIMAL_COMMA.fullmatch(text) and not _spells_number(text):
             if marks is not None and marks.decimal == "," and _DECIMAL_COMMA.fullmatch(text.replace(".", "")):
-                raise marks.point_refused(column, text, row + row_offset)  # 1.000,5: a thousands separator
-            raise InputError(
-                f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}", row=row + row_offset
-            )
+                error = marks.point_refused(column, text, row + row_offset)  # 1.000,5: a thousands separator
+            else:
+                error = InputError(
+                    f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}", row=row + row_offset
+                )
+            if marks is None:
+                raise error
+            marks.no_number(column, error)
     if commas:  # the rest are numbers: the decimal commas are wrong here, whether --decimal , was given or not
         comma = (commas[0] + row_offset, texts[commas[0]])
         points = [row for row, text in enumerate(texts) if text is not None and "." in text]
-        if points:  # --decimal , reads the commas and refuses the points: both ways, one kind is wrong
-            raise _mixed(column, comma, (points[0] + row_offset, texts[points[0]]))
-        if marks is not None and column in marks.points:
-            raise _mixed(column, marks.points[column], comma)
+        point = (points[0] + row_offset, texts[points[0]]) if points else None
+        if marks is not None:  # raises, with the marks of the other chunks too
+            marks.noted(column, point, comma)
+        if point is not None:  # --decimal , reads the commas and refuses the points: both ways, one kind is wrong
+            raise _mixed(column, comma, point)
         raise DecimalCommas(column, _shown(comma[1]), comma[0])
     if marks is not None:
         marks.saw(column, cleaned, row_offset)

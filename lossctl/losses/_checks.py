@@ -72,17 +72,20 @@ def soft_labels(values: np.ndarray, role: str = "target") -> None:
 SIGN_LABELS = "labels all in {0, 1} or all in {-1, 1}"
 
 
-def sign_labels(values: np.ndarray, role: str = "target") -> None:
+def sign_labels(values: np.ndarray, role: str = "target", earlier: float | None = None) -> None:
     """Labels all in {0, 1} or all in {-1, 1} (a column of 1 alone is both).
 
     In a mix of 0 and -1 the set of the first row holding one of them is taken as intended, so the
-    rows holding the other are the ones reported.
+    rows holding the other are the ones reported; ``earlier``: the label, 0 or -1, that rows before ``values``
+    chose (the engine's check of a later chunk), which is then the intended one.
     """
     bad = (values != 0) & (values != 1) & (values != -1)
-    decisive = np.flatnonzero((values == 0) | (values == -1))
-    if decisive.size:
-        other = -1.0 if values.reshape(-1)[decisive[0]] == 0 else 0.0
-        bad |= values == other
+    chosen = earlier
+    if chosen is None:
+        decisive = np.flatnonzero((values == 0) | (values == -1))
+        chosen = float(values.reshape(-1)[decisive[0]]) if decisive.size else None
+    if chosen is not None:
+        bad |= values == (-1.0 if chosen == 0 else 0.0)
     reject(role, SIGN_LABELS, values, bad)
 
 

@@ -18,7 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate, Notice, Stats, counted_rows, weighted_mean
+from lossctl.aggregates import (
+    MEAN,
+    MEAN_OVER_ROWS,
+    Aggregate,
+    Notice,
+    Stats,
+    counted_rows,
+    earlier_seen,
+    weighted_mean,
+)
 from lossctl.errors import DomainError, InputError, UsageError, option
 from lossctl.losses._checks import (
     SIGN_LABELS,
@@ -388,12 +397,22 @@ def brier(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
 def _label_set_seen(arrays: Mapping[str, np.ndarray], rows: np.ndarray) -> dict[float, tuple[int, int]]:
     """The chunk's label of a set, 0 or -1, with the rows holding it and the first (``rows``: the chunk's row
     numbers in the input); ``{}`` for labels all 1. A chunk that passed ``sign_labels`` holds one set, told by its
-    smallest label. Read from the rows, not the weighted statistics, so that rows of weight 0 count too."""
+    smallest label; one it refused (the engine hands its set on to the later chunks), the set of its first value
+    that is 0 or -1, as ``sign_labels`` chooses it. Read from the rows, not the weighted statistics, so that rows
+    of weight 0 count too."""
     target = arrays["target"]
-    smallest = float(target.min()) if target.size else 1.0
+    flat = target.reshape(-1)
+    smallest = float(flat.min()) if flat.size else 1.0
     if smallest >= 1.0:
         return {}
-    holding = (target == smallest).reshape(len(target), -1).any(axis=1)
+    is_label = target == smallest
+    if smallest not in (0.0, -1.0) or (flat[: np.argmax(is_label.reshape(-1))] == 0).any():
+        decisive = np.flatnonzero((flat == 0) | (flat == -1))  # a refused chunk: another label, or 0 before -1
+        if not decisive.size:
+            return {}
+        smallest = float(flat[decisive[0]])
+        is_label = target == smallest
+    holding = is_label.reshape(len(target), -1).any(axis=1)
     return {smallest: (int(np.count_nonzero(holding)), int(rows[np.argmax(holding)]))}
 
 
@@ -420,7 +439,8 @@ ONE_LABEL_SET_OVER_ROWS = replace(MEAN_OVER_ROWS, seen=_label_set_seen, across=_
 def _signs(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """The label as -1 or +1: ``2y - 1`` for labels in {0, 1}, ``y`` for labels in {-1, 1}."""
     _same_shape(target, pred)
-    sign_labels(target)
+    earlier = earlier_seen()  # the set the earlier chunks chose (_label_set_seen), after a refusal
+    sign_labels(target, earlier=next(iter(earlier)) if earlier else None)
     # All 1 reads the same either way; any -1 means the {-1, 1} set (the check ruled out a mix with 0).
     return target if np.any(target == -1.0) else 2.0 * target - 1.0
 
