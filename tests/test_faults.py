@@ -140,6 +140,22 @@ def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -
     [(signal.SIGINT, 130, "ps.jsonl"), (signal.SIGTERM, 143, "ps.parquet"), (signal.SIGHUP, 129, "ps.csv")],
     ids=SIGNAL_IDS,
 )
+def _terminal_output(master: int, wait: float) -> bytes:
+    """What a pseudo-terminal's other side was sent, read until it stays quiet for ``wait`` seconds or closes."""
+    import select
+
+    shown = b""
+    while select.select([master], [], [], wait)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the process is gone and the terminal closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    return shown
+
+
 def test_a_signal_mid_run_leaves_nothing(tmp_path: Path, signum: int, code: int, per_sample: str) -> None:
     """Rows are read from a pipe that stays open: lossctl has written per-row losses to its temporary
     per-sample file and waits for more rows when the signal comes."""
@@ -539,7 +555,6 @@ def test_standard_output_closed(tmp_path: Path, data: Path) -> None:
 def on_a_terminal(args: list[object], env: dict[str, str]) -> tuple[int, bytes]:
     """Run the command with its standard output on a pseudo-terminal (80 columns): its status and what it showed."""
     import pty
-    import select
 
     master, slave = pty.openpty()
     try:
@@ -547,15 +562,7 @@ def on_a_terminal(args: list[object], env: dict[str, str]) -> tuple[int, bytes]:
             [*LOSSCTL, *map(str, args)], stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env
         )
         os.close(slave)
-        shown = b""
-        while select.select([master], [], [], TIMEOUT)[0]:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the process is gone and the terminal closed
-                break
-            if not chunk:
-                break
-            shown += chunk
+        shown = _terminal_output(master, TIMEOUT)
         _, err = process.communicate(timeout=TIMEOUT)
     finally:
         os.close(master)
@@ -1485,7 +1492,6 @@ def test_a_run_that_fails_under_the_progress_bar_leaves_the_terminal_as_it_was(
     there, redrawn below the error line, which the bar's redirected stderr had wrapped at the terminal's width, and
     the terminal without a cursor (rich hides it while the bar is shown, and nothing showed it again)."""
     import pty
-    import select
 
     plugin = tmp_path / "slow.py"
     plugin.write_text(SLOW_PLUGIN.format(ending=ending))
@@ -1497,15 +1503,7 @@ def test_a_run_that_fails_under_the_progress_bar_leaves_the_terminal_as_it_was(
         )  # fmt: skip
         os.close(slave)
         out, _ = process.communicate(timeout=TIMEOUT)
-        shown = b""
-        while select.select([master], [], [], 0.5)[0]:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the process is gone and the terminal closed
-                break
-            if not chunk:
-                break
-            shown += chunk
+        shown = _terminal_output(master, 0.5)
     finally:
         os.close(master)
     assert (process.returncode, out) == (code, b"")
@@ -1520,7 +1518,6 @@ def test_no_progress_bar_on_a_terminal_that_cannot_redraw(tmp_path: Path, data: 
     """TERM=dumb (Emacs' shell, an editor's output pane): rich cannot redraw a line there, so the bar drew nothing
     but a stray blank line before the notices; a terminal that can redraw still shows it."""
     import pty
-    import select
 
     plugin = tmp_path / "slow.py"
     plugin.write_text(SLOW_PLUGIN.format(ending="pass"))
@@ -1535,15 +1532,7 @@ def test_no_progress_bar_on_a_terminal_that_cannot_redraw(tmp_path: Path, data: 
             )  # fmt: skip
             os.close(slave)
             out, _ = process.communicate(timeout=TIMEOUT)
-            shown[term] = b""
-            while select.select([master], [], [], 0.5)[0]:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # the process is gone and the terminal closed
-                    break
-                if not chunk:
-                    break
-                shown[term] += chunk
+            shown[term] = _terminal_output(master, 0.5)
         finally:
             os.close(master)
         assert process.returncode == 0 and out.startswith(b"loss,params,")
