@@ -135,11 +135,6 @@ def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -
         time.sleep(0.01)
 
 
-@pytest.mark.parametrize(
-    ("signum", "code", "per_sample"),
-    [(signal.SIGINT, 130, "ps.jsonl"), (signal.SIGTERM, 143, "ps.parquet"), (signal.SIGHUP, 129, "ps.csv")],
-    ids=SIGNAL_IDS,
-)
 def _terminal_output(master: int, wait: float) -> bytes:
     """What a pseudo-terminal's other side was sent, read until it stays quiet for ``wait`` seconds or closes."""
     import select
@@ -156,6 +151,11 @@ def _terminal_output(master: int, wait: float) -> bytes:
     return shown
 
 
+@pytest.mark.parametrize(
+    ("signum", "code", "per_sample"),
+    [(signal.SIGINT, 130, "ps.jsonl"), (signal.SIGTERM, 143, "ps.parquet"), (signal.SIGHUP, 129, "ps.csv")],
+    ids=SIGNAL_IDS,
+)
 def test_a_signal_mid_run_leaves_nothing(tmp_path: Path, signum: int, code: int, per_sample: str) -> None:
     """Rows are read from a pipe that stays open: lossctl has written per-row losses to its temporary
     per-sample file and waits for more rows when the signal comes."""
