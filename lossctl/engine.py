@@ -33,7 +33,7 @@ from lossctl.aggregates import earlier_rows
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
-from lossctl.errors import DomainError, InputError, LossctlError, NoRows, UsageError, option
+from lossctl.errors import DomainError, InputError, LossctlError, NoRows, UsageError, check_site, option
 from lossctl.groups import GroupCoder
 from lossctl.io.columns import quoted_columns
 from lossctl.losses._shared import chunk_scope
@@ -164,9 +164,8 @@ class Refusals:
 
     def merge(self, later: Refusals, plan: Plan) -> None:
         """Add the refusals of a later part of the input, as the chunks of one pass add theirs: bad values are
-        counted; a domain refusal is counted when it is this one, and replaces it when an earlier (or the same)
-        job refused otherwise, which one chunk would have told; a later job's refusal is not told. A failure ends
-        the pass: after one, nothing later counts; a later part's counts only if nothing was refused before."""
+        counted; a domain refusal as :meth:`told`. A failure ends the pass: after one, nothing later counts; a later
+        part's counts only if nothing was refused before."""
         if self.failure is not None:
             return
         if later.failure is not None and not self:
@@ -177,11 +176,21 @@ class Refusals:
         ):
             for column, bad in theirs.items():
                 mine.setdefault(column, _BadValues()).extend(bad)
-        first, found = self.domain, later.domain
-        if found is not None and (
-            first is None or (not first.add(found) and _job_of(plan, found) <= _job_of(plan, first))
-        ):
+        if later.domain is not None:
+            self.told(later.domain, plan)
+
+    def told(self, found: DomainError, plan: Plan) -> None:
+        """Take ``found``, a domain refusal of later rows, as one pass over all the rows would: counted when it is
+        this one; in its place when it is an earlier job's, or the same job's check that comes first in the loss
+        (:meth:`~lossctl.errors.DomainError.precedes`: one pass over rows failing both checks tells that one,
+        wherever its rows are); else not told."""
+        first = self.domain
+        if first is None:
             self.domain = found
+        elif not first.add(found):
+            job, earlier = _job_of(plan, found), _job_of(plan, first)
+            if job < earlier or (job == earlier and found.precedes(first)):
+                self.domain = found
 
     def error(self, plan: Plan) -> LossctlError:
         """The error to report: a failure before any refusal, bad values (in the plan's column order), else the
@@ -1130,8 +1139,8 @@ class _State:
                 self.merge(partial, per_sample)
                 return
         found, self.seen = worker.refusal(chunk, refused.domain, self.seen)
-        if found is not None and (refused.domain is None or not refused.domain.add(found)):
-            refused.domain = found  # the first, or an earlier job's refusal, which one chunk would have told
+        if found is not None:
+            refused.told(found, self.plan)
 
     def thresholds(self) -> list[int | None]:
         """The samples' current thresholds (rows with larger keys cannot enter them any more)."""
@@ -1348,7 +1357,8 @@ def across_parts(plan: Plan, convention: str, seen: list[Any], later: Sequence[A
 
 def _located(job: Job, error: DomainError, row_index: np.ndarray) -> DomainError:
     """A loss's refusal of rows of a chunk with the loss, its columns and the rows' numbers in the input."""
-    return error.locate(job.request.spec.name, job.roles[error.role], int(row_index[error.first_row]) - error.first_row)
+    offset = int(row_index[error.first_row]) - error.first_row
+    return error.locate(job.request.spec.name, job.roles[error.role], offset, check_site(error.__traceback__))
 
 
 def naming_loss(error: InputError | UsageError, request: LossRequest) -> InputError | UsageError:

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import IntEnum
+from types import TracebackType
+from typing import TypeAlias
 
 from lossctl.text import listing
 
@@ -212,15 +214,39 @@ class ZeroWeightSum(InputError):
         return ZeroWeightSum(self.reason, self.summable, f"{where}: {self.where}")
 
 
+# Where a check raised: the (function, line) of each call down to the raise (DomainError.check).
+CheckSite: TypeAlias = "tuple[tuple[str, int], ...]"
+
+
+def check_site(traceback: TracebackType | None) -> CheckSite:
+    """The ``(function, line)`` of each frame of ``traceback``, from where it was caught down to the raise, a
+    function named by its file and first line (the same function in every chunk, Dask part and process)."""
+    site = []
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        site.append((f"{code.co_filename}:{code.co_firstlineno}", traceback.tb_lineno))
+        traceback = traceback.tb_next
+    return tuple(site)
+
+
 class DomainError(InputError):
     """Values outside a loss's domain, e.g. a probability of 1.3.
 
     Raised by the loss functions, which know roles but not columns or row offsets; the engine
-    completes the message with :meth:`locate` before it reaches the user.
+    completes the message with :meth:`locate` before it reaches the user. ``check``: where in the loss's code the
+    check raised, the ``(function, line)`` of each call from the loss down to the raise (:func:`check_site`), which
+    orders two checks of one loss as one pass over the rows meets them (:meth:`precedes`); ``()`` when unknown.
     """
 
     def __init__(
-        self, role: str, expected: str, bad_value: float, count: int, first_row: int, where: str | None = None
+        self,
+        role: str,
+        expected: str,
+        bad_value: float,
+        count: int,
+        first_row: int,
+        where: str | None = None,
+        check: CheckSite = (),
     ) -> None:
         self.role = role
         self.expected = expected
@@ -228,11 +254,20 @@ class DomainError(InputError):
         self.count = count
         self.first_row = first_row
         self.where = where or f"'{role}'"
+        self.check = check
         super().__init__(self._message(self.where), row=first_row)
 
-    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, float, int, int, str]]:
+    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, float, int, int, str, CheckSite]]:
         """Pickled by its fields (a Dask task returns it): an exception is rebuilt from its message alone."""
-        return DomainError, (self.role, self.expected, self.bad_value, self.count, self.first_row, self.where)
+        return DomainError, (
+            self.role,
+            self.expected,
+            self.bad_value,
+            self.count,
+            self.first_row,
+            self.where,
+            self.check,
+        )
 
     def _message(self, where: str) -> str:
         rows = "row" if self.count == 1 else "rows"
@@ -241,12 +276,23 @@ class DomainError(InputError):
             f"in {self.count} {rows} (first: row {self.first_row})"
         )
 
-    def locate(self, loss: str, columns: list[str], row_offset: int) -> DomainError:
-        """Return this error with the loss, the column names and the file's row numbers."""
+    def locate(self, loss: str, columns: list[str], row_offset: int, check: CheckSite = ()) -> DomainError:
+        """Return this error with the loss, the column names, the file's row numbers and where it was raised."""
         names = listing([f"'{c}'" for c in columns])
         column_word = "column" if len(columns) == 1 else "columns"
         where = f"{loss}: {column_word} {names} ({self.role})"
-        return DomainError(self.role, self.expected, self.bad_value, self.count, self.first_row + row_offset, where)
+        first_row = self.first_row + row_offset
+        return DomainError(self.role, self.expected, self.bad_value, self.count, first_row, where, check or self.check)
+
+    def precedes(self, other: DomainError) -> bool:
+        """Whether this check of a loss comes before ``other``, another of the same loss, in the loss's code, so
+        that one pass over rows failing both tells this one: the first call where the two sites part is to a later
+        line of the same function for ``other``. ``False`` when that is unknown (a site not recorded, or two calls
+        from one line)."""
+        for mine, theirs in zip(self.check, other.check, strict=False):
+            if mine != theirs:
+                return mine[0] == theirs[0] and mine[1] < theirs[1]
+        return False
 
     def add(self, later: DomainError) -> bool:
         """Count the rows of ``later`` among this error's if it is the same refusal (columns and check) found in a

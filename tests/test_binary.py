@@ -533,6 +533,27 @@ def test_a_refused_chunk_is_checked_with_the_label_set_of_the_rows_before(
     assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n")
 
 
+@pytest.mark.parametrize("chunk", [["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "3"], []])
+@pytest.mark.parametrize(
+    ("text", "value", "first"),
+    [("1.5,1\n0.5,0\n0.3,2\n0.2,1\n", "1.5", 0), ("0.5,2\n0.5,0\n1.3,1\n0.2,1\n", "1.3", 2)],
+)
+def test_two_checks_of_one_loss_in_different_chunks_tell_the_one_one_chunk_tells(
+    cli, write, chunk: list[str], text: str, value: str, first: int
+) -> None:
+    """bce checks its probabilities before its labels: one chunk tells a probability of 1.5 wherever a label of 2
+    is. A label refused in a later chunk than the probability replaced it (--chunk-rows 1 and 2 said "expected
+    labels in [0, 1], got 2"); the loss's first check is told whatever the chunks."""
+    path = write("two.csv", "pred,target\n" + text)
+    run = cli("eval", path, "-l", "bce", *chunk, "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
+        f"got {value} in 1 row (first: row {first})\n",
+    )
+
+
 def test_the_python_api_refuses_a_mix_of_label_sets_alone() -> None:
     with pytest.raises(DomainError, match=r"got 0 in 1 row \(first: row 1\)"):
         lossctl.get("hinge").per_sample([-1, 0, 1], [0.5, 0.2, 0.1])
