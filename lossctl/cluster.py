@@ -709,8 +709,9 @@ def _distributed(
             raise (dataset.named(failed[1]) if dataset else failed[1]).error()
         if index in refused:
             merged.merge(refused[index], plan)
-        elif (across := across_parts(plan, options.convention, seen, results[index].seen)) is not None:
-            merged.merge(Refusals(domain=across), plan)
+        else:  # a part's decimal marks too: a decimal point in one and a comma in another mix
+            across = across_parts(plan, options.convention, seen, results[index].seen)
+            merged.merge(Refusals(domain=across, marks=results[index].marks), plan)
         if merged.failure is not None:
             raise merged.failure
     if merged:

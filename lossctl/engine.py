@@ -147,29 +147,44 @@ class Refusals:
     (:meth:`merge`), so its error is the one a local pass over the whole input gives. ``failure``: a part's error
     in computing a loss (a plugin's own) before any refusal, which a whole pass tells at once, and not at all
     after a refusal, when it computes no more losses: the part counts its later bad values, and the merge keeps
-    the failure only if no earlier part refused."""
+    the failure only if no earlier part refused. ``marks``: the decimal marks of the text columns
+    (:class:`~lossctl.io.convert.DecimalMarks`), an error when one is held, which ends the computing: told before
+    bad values and domain refusals, as one chunk tells it."""
 
     missing: dict[str, _BadValues] = field(default_factory=dict)
     infinite: dict[str, _BadValues] = field(default_factory=dict)
     negative: dict[str, _BadValues] = field(default_factory=dict)
     domain: DomainError | None = None
     failure: LossctlError | None = None
+    marks: DecimalMarks | None = None
 
     @property
     def bad_values(self) -> bool:
         return bool(self.missing or self.infinite or self.negative)
 
+    @property
+    def held(self) -> bool:
+        """Whether a decimal mark is an error."""
+        return self.marks is not None and self.marks.held is not None
+
     def __bool__(self) -> bool:
-        return self.bad_values or self.domain is not None or self.failure is not None
+        return self.bad_values or self.held or self.domain is not None or self.failure is not None
 
     def merge(self, later: Refusals, plan: Plan) -> None:
         """Add the refusals of a later part of the input, as the chunks of one pass add theirs: bad values are
         counted; a domain refusal as :meth:`told`. A failure ends the pass: after one, nothing later counts; a later
-        part's counts only if nothing was refused before."""
+        part's counts only if nothing was refused before. Decimal marks are merged; after one held, only marks
+        count (one pass computes no more)."""
         if self.failure is not None:
             return
         if later.failure is not None and not self:
             self.failure = later.failure
+            return
+        if self.marks is None:
+            self.marks = later.marks
+        elif later.marks is not None:
+            self.marks.merge(later.marks)
+        if self.held:
             return
         for mine, theirs in zip(
             (self.missing, self.infinite, self.negative), (later.missing, later.infinite, later.negative), strict=True
@@ -193,10 +208,12 @@ class Refusals:
                 self.domain = found
 
     def error(self, plan: Plan) -> LossctlError:
-        """The error to report: a failure before any refusal, bad values (in the plan's column order), else the
-        domain refusal."""
+        """The error to report: a failure before any refusal, a held decimal mark, bad values (in the plan's column
+        order), else the domain refusal."""
         if self.failure is not None:
             return self.failure
+        if self.marks is not None and self.marks.held is not None:
+            return self.marks.error()
         missing, infinite, negative = (in_plan_order(plan, bad) for bad in (self.missing, self.infinite, self.negative))
         if missing:
             problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
@@ -277,6 +294,8 @@ class Outcome:
     seen: list[Any] = field(default_factory=list)
     # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
     labels: dict[str, dict[Any, int]] = field(default_factory=dict)
+    # The decimal marks of a part's text columns (DecimalMarks), which the Dask client merges in input order.
+    marks: DecimalMarks | None = None
 
     def resampled_rows(self, rows: int, group: int | None = None) -> int:
         """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero
@@ -490,11 +509,6 @@ class _Reader:
         for batch in chunks:
             yield self.prepare(batch, offset)
             offset += batch.num_rows
-        if self.marks.held is not None:  # told after the last chunk, as one chunk would tell it (DecimalMarks)
-            from lossctl.io.convert import decimal_option
-
-            with decimal_option(self.options.decimal):
-                raise self.marks.error()
 
     def _large_query(self, qid: object, documents: int) -> None:
         labels = query_labels(self.plan, pairwise=True)
@@ -694,7 +708,11 @@ def run(
                 while pending:
                     done, future = pending.popleft()
                     state.take(done, worker, per_sample, future)
+    # A held decimal mark is told after the last chunk, as one chunk would tell it (DecimalMarks); a part's marks,
+    # held or not, are merged with the other parts' by the Dask client.
+    state.refused.marks = reader.marks
     outcome = state.outcome(coder, part)
+    outcome.marks = reader.marks
     outcome.notices = told
     outcome.widths = reader.widths.first
     outcome.seen = state.seen

@@ -680,6 +680,29 @@ def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler:
         assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected.format(loss="hinge"))
 
 
+def test_decimal_marks_of_different_tasks_mix_as_in_one_pass(scheduler: str, tmp_path: Path) -> None:
+    """Text numbers with decimal points in one file and commas in the next: each task judged its file alone, so the
+    Dask engine said "'0,5' at row 0 ... is not numeric" (a file of commas) or "mixes ... '0,5' at row 2 and '0.1'
+    at row 3" (the second file alone) where the local engine says the column mixes the first point and the first
+    comma of the whole input; the client now merges the tasks' marks in input order, as the chunks' are."""
+    files = {"points": (["0.5", "0.25"], ["0,5", "0.1"]), "commas": (["0,5", "0,25"], ["0,5", "0.1"])}
+    expected = {
+        "points": "'0.5' at row 0 and '0,5' at row 2; write every number with the same one; row 0 is in",
+        "commas": "'0,5' at row 0 and '0.1' at row 3; write every number with the same one; row 0 is in",
+    }
+    for name, texts in files.items():
+        (tmp_path / name).mkdir()
+        for k, pred in enumerate(texts):
+            pq.write_table(pa.table({"pred": pred, "target": [0.0, 1.0]}), tmp_path / name / f"{k}.parquet")
+        error = f"error: column 'pred' mixes decimal points: {expected[name]} '{tmp_path}/{name}/0.parquet'\n"
+        args = ["eval", str(tmp_path / name), "-l", "mse", "-q"]
+        for chunk in (["--chunk-rows", "1"], []):
+            local = _cli(*args, *chunk)
+            assert (local.returncode, local.stdout, local.stderr) == (3, "", error), chunk
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", error)
+
+
 @pytest.mark.parametrize("form", ["directory", "glob", "paths"])
 def test_errors_about_rows_of_several_files_name_the_file_in_either_engine(
     form: str, scheduler: str, tmp_path: Path

@@ -131,6 +131,16 @@ class DecimalMarks:
         if column in self.commas or (column in self.points and self.decimal == ","):
             self._hold(column)
 
+    def merge(self, later: DecimalMarks) -> None:
+        """Add what a later part of the input showed (a Dask task's marks), as a later chunk adds its own, and hold
+        the first column in ``order`` with an error, if any."""
+        # Each column's first of each, the earlier rows' where both show one.
+        self.points = later.points | self.points
+        self.commas = later.commas | self.commas
+        self.no_numbers = later.no_numbers | self.no_numbers
+        wrong = set(self.no_numbers) | set(self.commas) | (set(self.points) if self.decimal == "," else set())
+        self.held = next((column for column in self.order if column in wrong), None)
+
     def no_number(self, column: str, error: InputError) -> NoReturn:
         """Raise (:meth:`_hold`) the error of a cell of ``column`` that is no number (the first one is kept)."""
         self.no_numbers.setdefault(column, error)
@@ -155,7 +165,8 @@ class DecimalMarks:
             if column in self.points:
                 return _mixed(column, self.points[column], self.commas[column])
             row, text = self.commas[column]
-            return DecimalCommas(column, _shown(text), row)
+            commas = DecimalCommas(column, _shown(text), row)
+            return commas.given() if self.decimal == "," else commas  # as decimal_option tells it
         row, text = self.points[column]
         return self.point_refused(column, text, row)
 
