@@ -160,6 +160,7 @@ def run_part(
     pairs: Sequence[tuple[int, int]],
     sample_below: int | None,
     flags: bool = False,
+    seen: Sequence[Any] | None = None,
 ) -> tuple[Outcome | Failure, Warned]:
     """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
     engine in one pass; with the warnings raised meanwhile, which the client raises again.
@@ -167,12 +168,14 @@ def run_part(
     ``per_sample`` is this task's file of the ``--per-sample`` dataset (written with ``row`` numbers of the whole
     input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one a local
     pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
-    ``flags`` when the client is the command line (:func:`lossctl.errors.option`).
+    ``flags`` when the client is the command line (:func:`lossctl.errors.option`); ``seen``: what the earlier
+    parts' rows showed the losses (:func:`_judged_after`).
     """
     tune_allocators()  # a worker process runs lossctl's tasks as the command line runs its pass (README)
     arrow_uses_every_core()
     with _warnings_recorded() as warned:
-        return _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags), warned
+        outcome = _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags, seen)
+        return outcome, warned
 
 
 def _run_part(
@@ -185,13 +188,14 @@ def _run_part(
     pairs: Sequence[tuple[int, int]],
     sample_below: int | None,
     flags: bool,
+    seen: Sequence[Any] | None = None,
 ) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
     try:
         with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
-            outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True)
+            outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True, seen=seen)
             if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
                 raise _Cancelled
     except _Cancelled:
@@ -708,7 +712,15 @@ def _distributed(
         if failed is not None and index == failed[0]:
             raise (dataset.named(failed[1]) if dataset else failed[1]).error()
         if index in refused:
-            merged.merge(refused[index], plan)
+            part = refused[index]
+            judged = None
+            if across_parts(plan, options.convention, list(seen), part.seen) is not None:
+                judged = _judged_after(seen, tasks[index], inputs, split, plan, options, pairs)
+            if judged is not None:
+                part, seen = judged, judged.seen
+            else:
+                across_parts(plan, options.convention, seen, part.seen)
+            merged.merge(part, plan)
         else:  # a part's decimal marks too: a decimal point in one and a comma in another mix
             across = across_parts(plan, options.convention, seen, results[index].seen)
             merged.merge(Refusals(domain=across, marks=results[index].marks), plan)
@@ -718,6 +730,22 @@ def _distributed(
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
+
+
+def _judged_after(
+    seen: list[Any],
+    task: list[tuple[int, int]],
+    inputs: list[ParquetDataset | None],
+    split: Split,
+    plan: Plan,
+    options: Options,
+    pairs: Sequence[tuple[int, int]],
+) -> Refusals | None:
+    """The refusals of a refused part whose rows contradict what the earlier parts' showed a loss (``seen``: a label
+    set chosen before the part, while the part alone chose the other), as one pass tells them: the part run again,
+    in this process, from ``seen``. Only on the way to an error. ``None`` if it fails otherwise."""
+    result, _ = run_part(task, inputs, split.batches, plan, options, None, pairs, None, flags_spelled(), seen)
+    return result.refusals if isinstance(result, Failure) else None
 
 
 def _collect(

@@ -149,7 +149,8 @@ class Refusals:
     after a refusal, when it computes no more losses: the part counts its later bad values, and the merge keeps
     the failure only if no earlier part refused. ``marks``: the decimal marks of the text columns
     (:class:`~lossctl.io.convert.DecimalMarks`), an error when one is held, which ends the computing: told before
-    bad values and domain refusals, as one chunk tells it."""
+    bad values and domain refusals, as one chunk tells it. ``seen``: a refused part's :attr:`Outcome.seen`, for the
+    client to check the later parts against (not merged)."""
 
     missing: dict[str, _BadValues] = field(default_factory=dict)
     infinite: dict[str, _BadValues] = field(default_factory=dict)
@@ -157,6 +158,7 @@ class Refusals:
     domain: DomainError | None = None
     failure: LossctlError | None = None
     marks: DecimalMarks | None = None
+    seen: list[Any] = field(default_factory=list)
 
     @property
     def bad_values(self) -> bool:
@@ -653,6 +655,7 @@ def run(
     observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
     first_row: int = 0,
     part: bool = False,
+    seen: Sequence[Any] | None = None,
 ) -> Outcome:
     """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics.
 
@@ -666,6 +669,8 @@ def run(
     the Dask engine, :mod:`lossctl.cluster`) numbers its rows as the whole input does, so bootstrap counts,
     sampled rows and messages do not depend on the split. With ``part``, an empty outcome is not an error here:
     the parts are merged first (:func:`lossctl.partials.merge_outcomes`), then checked with :func:`check_rows`.
+    ``seen``: what the rows before the part showed each job's loss (:attr:`Outcome.seen`), when the Dask client
+    judges again, after the earlier parts, a part whose rows they contradict (a label set).
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
@@ -678,6 +683,8 @@ def run(
     reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe)
     worker = _Worker(plan, options, per_sample is not None)
     state = _State(plan, first_row, part)
+    if seen is not None:
+        state.seen = list(seen)
     chunks = prefetch(reader.chunks(batches, rows_per_chunk, first_row))
     # The main thread computes the chunks while the reader reads. More workers only pay off when a chunk's
     # work is long and spent in NumPy and BLAS: the bootstrap (200 replicates on 10M rows, 5.3 s on one
@@ -1206,6 +1213,7 @@ class _State:
     def outcome(self, coder: GroupCoder | None, part: bool = False) -> Outcome:
         if self.refused:
             if part:
+                self.refused.seen = self.seen
                 raise Refused(self.refused, self.plan)
             raise self.refused.error(self.plan)
         if not part:

@@ -680,6 +680,35 @@ def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler:
         assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected.format(loss="hinge"))
 
 
+_SETS = "expected labels all in {0, 1} or all in {-1, 1}"
+
+
+def test_a_refused_task_is_judged_after_the_label_set_of_the_tasks_before(scheduler: str, tmp_path: Path) -> None:
+    """A task refused alone was judged without the earlier tasks' labels: a file of -1, 0, -1 after a file of 0
+    said "got 0 in 1 row (first: row 3)" on Dask (the file's own first set, -1), where the local engine keeps the
+    0 seen first and refuses the -1 rows; and a task refused by bce did not hand its 0 labels on, so a later file's
+    -1 escaped hinge and bce's refusal was told instead of hinge's (the first job)."""
+    files = {  # (pred, target) per file
+        "both": (([0.25, 0.25], [0.0, 1.0]), ([0.25, 0.25, 0.25], [-1.0, 0.0, -1.0])),
+        "handed": (([0.25, 0.25], [1.0, 1.0]), ([1.5, 0.25], [0.0, 1.0]), ([0.25, 0.25], [-1.0, 1.0])),
+    }
+    expected = {
+        "both": "-1 in 2 rows (first: row 2); row 2 is in '{}/both/1.parquet'",
+        "handed": "-1 in 1 row (first: row 4); row 4 is in '{}/handed/2.parquet'",
+    }
+    for name, tables in files.items():
+        (tmp_path / name).mkdir()
+        for k, (pred, target) in enumerate(tables):
+            pq.write_table(pa.table({"pred": pred, "target": target}), tmp_path / name / f"{k}.parquet")
+        error = f"error: hinge: column 'target' (target): {_SETS}, got {expected[name].format(tmp_path)}\n"
+        args = ["eval", str(tmp_path / name), "-l", "hinge,bce", "-q"]
+        for chunk in (["--chunk-rows", "1"], []):
+            local = _cli(*args, *chunk)
+            assert (local.returncode, local.stdout, local.stderr) == (3, "", error), chunk
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", error)
+
+
 def test_decimal_marks_of_different_tasks_mix_as_in_one_pass(scheduler: str, tmp_path: Path) -> None:
     """Text numbers with decimal points in one file and commas in the next: each task judged its file alone, so the
     Dask engine said "'0,5' at row 0 ... is not numeric" (a file of commas) or "mixes ... '0,5' at row 2 and '0.1'
