@@ -69,14 +69,14 @@ def _parts_of(
 
 
 def gradients_of(aggregate: Aggregate, stats: np.ndarray, reduction: str, params: Mapping[str, Any]) -> np.ndarray:
-    """The finalizer's gradient at each row of ``stats``, NaN rows where it has none (:mod:`lossctl.normal`):
+    """The finalizer's gradient at each row of ``stats``, NaN entries where it has none (:mod:`lossctl.normal`):
     the aggregate's own ``slopes`` where it has them, else central differences."""
     if aggregate.slopes is not None:
         stats = np.atleast_2d(stats)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             slopes = aggregate.slopes(stats.T, reduction, params)
         grads = np.column_stack([np.broadcast_to(np.asarray(slope, dtype=np.float64), len(stats)) for slope in slopes])
-        grads[~np.isfinite(grads).all(axis=1)] = np.nan
+        grads[~np.isfinite(grads)] = np.nan
         return grads
 
     def finalize(moved: np.ndarray) -> np.ndarray:

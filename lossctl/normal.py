@@ -173,8 +173,8 @@ def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -
     relative with the last bits of the sums, i.e. with ``--chunk-rows``.
 
     ``finalize`` maps K vectors to K values, NaN where it is not defined. The last entry of a vector is the
-    row count, which has no variance: no step is taken there. A row whose gradient is not finite (a root at
-    0, a step leaving the finalizer's domain) comes back NaN.
+    row count, which has no variance: no step is taken there. An entry that is not finite (a root at 0, a step
+    leaving the finalizer's domain) comes back NaN; :func:`interval` needs it only if its statistic varies.
     """
     grads = np.full(stats.shape, np.nan)
     grads[:, -1] = 0.0
@@ -188,7 +188,7 @@ def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -
             moved[:, k] += multiple * step
             at.append(finalize(moved))
         grads[:, k] = (at[0] - 8 * at[1] + 8 * at[2] - at[3]) / (12 * step)
-    grads[~np.isfinite(grads).all(axis=1)] = np.nan
+    grads[~np.isfinite(grads)] = np.nan
     return grads
 
 
@@ -196,8 +196,16 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
     """``value -+ z sqrt(g^T Cov g)``, z the standard normal quantile at ``(1 + level) / 2``; ``None`` when the
     gradient or the covariance is missing, or the variance is not finite. z is taken as minus the quantile at
     ``(1 - level) / 2``, which stays above 0 for every level below 1, where ``(1 + level) / 2`` rounds to 1 for a
-    level within 1.1e-16 of 1 (``--ci 0.9999999999999999``, an internal error from ``inv_cdf(1.0)``)."""
-    if grad is None or cov is None or not np.isfinite(grad).all():
+    level within 1.1e-16 of 1 (``--ci 0.9999999999999999``, an internal error from ``inv_cdf(1.0)``).
+
+    Only the statistics that vary over the rows enter ``g^T Cov g``: one that is the same in every row does not
+    move the value, whatever its derivative (``rmse`` of residuals all 0, the root's infinite slope at 0: [0, 0],
+    as every bootstrap replicate, not "no interval")."""
+    if grad is None or cov is None:
+        return None
+    varying = np.flatnonzero((cov != 0).any(axis=1))  # NaN (an overflow) varies
+    grad, cov = grad[varying], cov[np.ix_(varying, varying)]
+    if not np.isfinite(grad).all():
         return None
     from statistics import NormalDist  # only for --ci: it imports fractions and decimal
 

@@ -586,8 +586,8 @@ class LossSpec:
             from lossctl.aggregates import split_stats
 
             values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
-            return _finite(self.name, values)
-        return float(_finite(self.name, aggregate.finalize(stats, reduction, params)))
+            return _summed(self.name, stats, _finite(self.name, values))
+        return float(_summed(self.name, stats, _finite(self.name, aggregate.finalize(stats, reduction, params))))
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
@@ -644,6 +644,17 @@ def _finite(name: str, values: Any) -> Any:
     if bad.any():
         where = f" at row {int(np.argmax(bad))}" if np.ndim(values) else ""
         raise InputError(f"{name}: the result is not a finite number{where} (a float64 overflow); rescale the inputs")
+    return values
+
+
+def _summed(name: str, stats: np.ndarray, values: Any) -> Any:
+    """``values`` when the sums they were finalized from are finite: sample weights whose sum overflows float64
+    would otherwise give a finite sum divided by an infinite weight, 0.0 (the command line's accumulator makes such a
+    sum NaN and says the same)."""
+    import numpy as np
+
+    if not np.isfinite(stats).all():
+        raise InputError(f"{name}: the sum of its rows overflows float64; rescale the inputs")
     return values
 
 

@@ -379,6 +379,12 @@ def _merged_into_itself() -> None:
         ),
         (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
         (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
+        # Weights whose sum overflows: sum(w l) / inf was returned as 0.0 (the command line's error).
+        (
+            lambda: lossctl.get("mse")([0, 0], [0.3, 0.7], sample_weight=[1e308, 1e308]),
+            lossctl.InputError,
+            r"^mse: the sum of its rows overflows float64; rescale the inputs$",
+        ),
     ],
 )
 def test_errors_are_value_errors_with_the_clis_messages_in_pythons_words(call, error, message: str) -> None:

@@ -245,15 +245,30 @@ def test_no_interval_is_null_and_a_notice_says_why(cli: Any, write: Any) -> None
     run = cli("eval", path, "-l", "rmse,mae", "--by", "g", "--ci", "0.9", "-f", "json")
     assert run.code == 0, run.err
     records = {(r["loss"], json.dumps(r["group"])): r["ci"] for r in json.loads(run.out)["results"]}
-    assert records[("rmse", '{"g": "a"}')] is None  # a root at 0 has no derivative
     assert records[("mae", '{"g": "b"}')] is None and records[("rmse", '{"g": "b"}')] is None  # one row
     assert records[("mae", "null")]["level"] == 0.9
     assert run.err.splitlines()[2:] == [
-        "notice: rmse: no confidence interval for 1 group (first: g=a): the value has no finite derivative in its "
-        "statistics",
         "notice: rmse: no confidence interval for 1 group (first: g=b): fewer than 2 rows",
         "notice: mae: no confidence interval for 1 group (first: g=b): fewer than 2 rows",
     ]
+
+
+@pytest.mark.parametrize("weight", [None, "w"])
+def test_a_root_at_0_of_rows_all_alike_has_the_interval_0_0(cli: Any, write: Any, weight: str | None) -> None:
+    # Residuals all 0: the root's slope at 0 is infinite, but its statistic sum(w r^2) is 0 in every row, so the
+    # delta method's variance is 0 (as every bootstrap replicate, and mse's [0, 0]). rmse's ci was null, with the
+    # notice "the value has no finite derivative in its statistics".
+    path = write("p.csv", "pred,target,w,g\n1,1,1,a\n2,2,3,a\n3,3,0.5,b\n4,5,1,b\n")
+    options = ["--weight", weight] if weight else []
+    run = cli("eval", path, "-l", "rmse,rmsle", "--by", "g", "--ci", "0.9", "-f", "json", "-q", *options)
+    assert run.code == 0, run.err
+    records = {(r["loss"], json.dumps(r["group"])): r for r in json.loads(run.out)["results"]}
+    for loss in ("rmse", "rmsle"):
+        assert records[(loss, '{"g": "a"}')]["value"] == 0.0
+        assert records[(loss, '{"g": "a"}')]["ci"] == {"low": 0.0, "high": 0.0, "level": 0.9}
+        assert records[(loss, '{"g": "b"}')]["ci"]["low"] < records[(loss, '{"g": "b"}')]["value"]
+    bootstrap = cli("eval", path, "-l", "rmse", "--by", "g", "--ci", "0.9", "--bootstrap", "20", "-f", "json", "-q")
+    assert json.loads(bootstrap.out)["results"][1]["ci"] == {"low": 0.0, "high": 0.0, "level": 0.9}
 
 
 def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: Any) -> None:

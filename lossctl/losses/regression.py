@@ -725,5 +725,7 @@ def gaussian_nll(target: np.ndarray, pred: np.ndarray, var: np.ndarray, *, eps: 
     at_least(var, 0.0, "var")
     variance = np.maximum(var, eps)
     residual = pred - target
-    loss = 0.5 * (np.log(variance) + residual * residual / variance)
+    # r (r / v), not r^2 / v: r^2 overflows from |r| = 1.4e154 on, where the value may be finite (|r| = 1e200,
+    # v = 1e300: 5e99); r (r / v) overflows only where the value does.
+    loss = 0.5 * (np.log(variance) + residual * (residual / variance))
     return loss + 0.5 * math.log(2.0 * math.pi) if full else loss

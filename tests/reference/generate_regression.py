@@ -143,6 +143,13 @@ def log_cosh_exact(r: float) -> float:
     return float(_DEC.ln(_DEC.divide(_DEC.add(e, _DEC.divide(1, e)), 2)))
 
 
+def gaussian_nll_exact(y: float, p: float, v: float) -> float:
+    """torch's 0.5 (log v + r^2 / v), v = max(var, 1e-6), in 60-digit decimal: r^2 cannot overflow."""
+    variance = _DEC.create_decimal(max(v, 1e-6))
+    r = _DEC.subtract(_DEC.create_decimal(p), _DEC.create_decimal(y))
+    return float(_DEC.divide(_DEC.add(_DEC.ln(variance), _DEC.divide(_DEC.multiply(r, r), variance)), 2))
+
+
 def formula_case(
     case_id: str,
     loss: str,
@@ -704,6 +711,19 @@ def regression_cases() -> None:
         var=vv,
         torch_kwargs={"full": True, "eps": 1e-3},
         params={"full": True, "eps": 1e-3},
+    )
+    # Residuals of 1e150..1e200 over large variances: r^2 overflows float64 (torch: inf), r^2 / v does not.
+    formula_case(
+        "gaussian_nll-residual-1e200",
+        "gaussian_nll",
+        gaussian_nll_exact,
+        "0.5 (ln max(v, 1e-6) + r^2 / max(v, 1e-6)) in 60-digit decimal (torch.nn.functional.gaussian_nll_loss's "
+        "formula; torch's float64 r^2 overflows here)",
+        {
+            "target": np.array([0.0, 1e150, 0.0, -3.0]),
+            "pred": np.array([1e200, 0.0, 1e-300, 1e160]),
+            "var": np.array([1e300, 1e301, 1e-300, 1e305]),
+        },
     )
     torch_case("gaussian_nll-weighted", "gaussian_nll", F.gaussian_nll_loss, gnll, y, p, var=v, weight=w)
     torch_case("gaussian_nll-sum", "gaussian_nll", F.gaussian_nll_loss, gnll, y, p, var=v, reduction="sum")
