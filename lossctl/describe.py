@@ -8,8 +8,8 @@ import shutil
 import textwrap
 from typing import Any
 
-from lossctl.io.columns import show_name
 from lossctl.registry import LossSpec, get
+from lossctl.text import escaped
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -67,7 +67,7 @@ def describe(name: str) -> str:
         lines += ["", "details:", textwrap.indent(textwrap.dedent(spec.doc), "  ")]
     # A plugin's summary, formula or docs may hold control characters: shown escaped, line by line, so the page
     # keeps its lines but no escape sequence reaches the terminal.
-    return "\n".join(show_name(line) for line in "\n".join(lines).split("\n")) + "\n"
+    return "\n".join(escaped(line) for line in "\n".join(lines).split("\n")) + "\n"
 
 
 def loss_record(spec: LossSpec) -> dict[str, Any]:

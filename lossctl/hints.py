@@ -24,6 +24,7 @@ import numpy as np
 from lossctl.errors import UsageError, option
 from lossctl.io.columns import quoted_columns
 from lossctl.params import build_requests
+from lossctl.text import show_name
 
 if TYPE_CHECKING:
     from lossctl.binding import Binding
@@ -125,15 +126,17 @@ class ListOutputLook:
         for (pred, target, model), labels in self._watched.items():
             if self._width[(pred, target, model)]:
                 where = f" of model '{model}'" if model is not None else ""
+                width = self._width[(pred, target, model)]
                 found.append(
-                    f"the list column '{pred[0]}'{where} holds {self._width[(pred, target, model)]} values per row, "
-                    f"evaluated as one multi-output prediction, each against '{target[0]}' ({', '.join(labels)})"
+                    f"the list column '{show_name(pred[0])}'{where} holds {width} values per row, evaluated as one "
+                    f"multi-output prediction, each against '{show_name(target[0])}' ({', '.join(labels)})"
                 )
             if self._target_width[(pred, target, model)]:
                 where = f" of model '{model}'" if model is not None else ""
+                width = self._target_width[(pred, target, model)]
                 found.append(
-                    f"the list column '{target[0]}' holds {self._target_width[(pred, target, model)]} values per row, "
-                    f"evaluated as one multi-output target, each against the one prediction '{pred[0]}'{where} "
+                    f"the list column '{show_name(target[0])}' holds {width} values per row, evaluated as one "
+                    f"multi-output target, each against the one prediction '{show_name(pred[0])}'{where} "
                     f"({', '.join(labels)})"
                 )
         return found

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
-from lossctl.text import count, written, written_number
+from lossctl.text import count, show_name, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -923,7 +923,9 @@ def _lookup(name: str) -> LossSpec:
     key = _ALIASES.get(key, key)
     if key in _LOSSES:
         return _LOSSES[key]
-    raise UsageError(f"unknown loss '{name}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)")
+    raise UsageError(
+        f"unknown loss '{show_name(name)}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)"
+    )
 
 
 def _registered(name: str, preset: dict[str, Any]) -> LossSpec:

@@ -17,9 +17,8 @@ from rich.table import Table
 
 from lossctl import interrupts
 from lossctl.distribution import sparkline
-from lossctl.io.columns import show_name
 from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
-from lossctl.text import count
+from lossctl.text import count, escaped
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -48,8 +47,8 @@ _FOLDED_WIDTH = 12
 
 
 def _text(value: object) -> str:
-    """Data as table text: control characters escaped (``show_name``), rich markup made literal."""
-    return escape(show_name(str(value)))
+    """Data as table text: control characters escaped (:func:`~lossctl.text.escaped`), rich markup made literal."""
+    return escape(escaped(str(value)))
 
 
 def _key(value: object) -> str:

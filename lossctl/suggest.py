@@ -19,7 +19,7 @@ import numpy as np
 from lossctl.errors import InputError, NoRows
 from lossctl.io.columns import quoted_columns
 from lossctl.labels import KeyCodes, is_text_labels
-from lossctl.text import count
+from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
     from lossctl.options import Options
@@ -405,7 +405,7 @@ def suggest(
         & ~np.isnan(query_codes)
     )
     if not usable.any():
-        where = "standard input" if opened.source.path == "-" else f"'{opened.source.path}'"
+        where = "standard input" if opened.source.path == "-" else f"'{show_name(opened.source.path)}'"
         used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
         names = quoted_columns(used)
         raise InputError(
@@ -437,7 +437,6 @@ def _labels(
     indices (by ``--classes``, else by the prediction column whose name ends with the label); otherwise 1 for
     ``--positive`` (without it, the last of the two labels in sorted order, as scikit-learn's ``pos_label``) and 0
     for the other. Returns the numbers and the facts to report."""
-    from lossctl.io.columns import show_name
     from lossctl.labels import ClassIndex, PositiveLabel
 
     if options.classes or len(pred_columns) > 1:
