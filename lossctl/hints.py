@@ -24,6 +24,7 @@ import numpy as np
 from lossctl.errors import UsageError, option
 from lossctl.io.columns import quoted_columns
 from lossctl.params import build_requests
+from lossctl.tasks import ROW_SUM_TOLERANCE
 from lossctl.text import show_name
 
 if TYPE_CHECKING:
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from lossctl.engine import Job
     from lossctl.options import Options
     from lossctl.params import LossRequest
-
-# Row sums within this of 1 count as probability rows (probabilities written with 6 decimals pass).
-_ROW_SUM_TOLERANCE = 1e-4
 
 
 class ProbabilityLook:
@@ -65,7 +63,7 @@ class ProbabilityLook:
                 continue
             self._width[columns] = array.shape[1]
             in_range = bool(array.min() >= 0.0 and array.max() <= 1.0)
-            sums_to_one = array.shape[1] == 1 or bool(np.all(np.abs(array.sum(axis=1) - 1.0) <= _ROW_SUM_TOLERANCE))
+            sums_to_one = array.shape[1] == 1 or bool(np.all(np.abs(array.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
             self._looks[columns] = in_range and sums_to_one
 
     def notices(self) -> list[str]:

@@ -19,6 +19,7 @@ import numpy as np
 from lossctl.errors import InputError, NoRows
 from lossctl.io.columns import quoted_columns
 from lossctl.labels import KeyCodes, is_text_labels
+from lossctl.tasks import ROW_SUM_TOLERANCE
 from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def _ranking(target: np.ndarray, pred: np.ndarray, qid: np.ndarray, column: str)
 def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
     classes = pred.shape[1]
     sums = pred.sum(axis=1)
-    probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.allclose(sums, 1.0, atol=1e-6))
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.all(np.abs(sums - 1.0) <= ROW_SUM_TOLERANCE))
     counts = np.bincount(target.astype(np.int64), minlength=classes)
     shares = counts / counts.sum()
     facts = {
