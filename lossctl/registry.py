@@ -988,8 +988,9 @@ def get(name: str) -> LossSpec:
 def list_losses(task: str | None = None) -> list[LossSpec]:
     """Every registered loss, in registration order, optionally of one task (case-insensitive, as every choice)."""
     ensure_loaded()
-    task = task.lower() if task is not None else None
-    if task is not None and task not in TASKS:
-        raise UsageError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
-    specs = [spec for spec in _LOSSES.values() if task is None or spec.task == task]
+    wanted = task.lower() if task is not None else None
+    if task is not None and wanted not in TASKS:
+        hint = closest(task.strip().lower(), TASKS)
+        raise UsageError(f"unknown task '{show_name(task)}'; tasks: {', '.join(TASKS)}{hint}")
+    specs = [spec for spec in _LOSSES.values() if wanted is None or spec.task == wanted]
     return sorted(specs, key=lambda spec: TASKS.index(spec.task))

@@ -687,6 +687,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "unknown task 'vision'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, representation, ranking",
     ),
+    (
+        # it named no close task, as an unknown loss or column does
+        "misspelt task",
+        {},
+        ["list", "--task", "Regresion"],
+        2,
+        "unknown task 'Regresion'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
+        "representation, ranking; did you mean 'regression'?",
+    ),
     # --- reading files ---------------------------------------------------------------------------------
     (
         "duplicate column names",
