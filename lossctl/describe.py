@@ -47,7 +47,8 @@ def describe(name: str) -> str:
         given = f" = {format_value(spec.preset[p.name])}" if p.name in spec.preset else ""  # describe 'huber:delta=2'
         lines.append(f"  {p.name}{given} ({p.kind}, default {format_value(p.default)}, {p.domain})")
         lines.append(_wrap(p.doc, "      "))
-    lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
+    # a third-party loss is defined by its plugin, not in docs/losses.md (generated from the built-in losses)
+    lines += ["", "conventions:", f"  lossctl: the definition above ({spec.origin or 'docs/losses.md'})"]
     for convention, variant in spec.conventions.items():
         matches = f" (matches {convention} {variant.versions})" if variant.versions else ""
         lines.append(_wrap(f"{convention}{matches}: {variant.description}"))

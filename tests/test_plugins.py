@@ -42,7 +42,10 @@ def test_plugin_file_for_one_run(write, tmp_path: Path) -> None:
     assert doc["checks"][0]["passed"] is False
     listed = json.loads(_lossctl(None, "list", "--plugin", str(plugin), "-f", "json").stdout)
     assert "file_cubed" in [entry["name"] for entry in listed]
-    assert "the exponent" in _lossctl(None, "describe", "file_cubed", "--plugin", str(plugin)).stdout
+    described = _lossctl(None, "describe", "FILE_Cubed", "--plugin", str(plugin)).stdout  # any case, as -l
+    assert "the exponent" in described
+    # it said the definition was in docs/losses.md, which holds only the built-in losses
+    assert f"  lossctl: the definition above (plugin '{plugin}')\n" in described
     assert "file_cubed" not in _lossctl(None, "list").stdout
 
 
