@@ -21,7 +21,6 @@ from lossctl.io.columns import (
     format_columns,
     guess_column,
     resolve_colspec,
-    show_name,
 )
 from lossctl.options import Options, check_by_once
 from lossctl.params import (
@@ -34,7 +33,7 @@ from lossctl.params import (
     parse_inline,
 )
 from lossctl.registry import LossSpec, closest
-from lossctl.text import count
+from lossctl.text import count, show_name
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,9 @@ def bind_roles(
             )
             raise UsageError(f"no column for role '{role}': {why}; choose one with {option(role, 'COLUMN')}")
         setting = option(role, keyword=f"{role}=")
-        notices.append(f"using column '{guess}'{where} as {role} (guessed from its name; set it with {setting})")
+        notices.append(
+            f"using column '{show_name(guess)}'{where} as {role} (guessed from its name; set it with {setting})"
+        )
         bound[role] = [guess]
     return {role: bound[role] for role in roles}
 
@@ -269,7 +270,9 @@ def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notice
             f"{option('targets')}, the target is read from {name} only)"
         )
     setting = option("target", keyword="target=")
-    notices.append(f"using column '{guess}' of {name} as target (guessed from its name; set it with {setting})")
+    notices.append(
+        f"using column '{show_name(guess)}' of {name} as target (guessed from its name; set it with {setting})"
+    )
     return [guess]
 
 

@@ -24,7 +24,6 @@ from typer.exceptions import TyperException
 from lossctl import __version__, tempfiles
 from lossctl.destinations import guarded_stderr, guarded_stdout
 from lossctl.errors import ExitCode, LossctlError, UsageError, spelled_as_flags
-from lossctl.io.columns import show_name
 from lossctl.memory import tune_allocators
 from lossctl.options import (
     CONVENTIONS,
@@ -36,7 +35,7 @@ from lossctl.options import (
     Options,
     check_level,
 )
-from lossctl.text import as_utf8, count, written_number
+from lossctl.text import as_utf8, count, escaped, show_name, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -148,7 +147,7 @@ def _root(
 
 def _notice(message: str, quiet: bool) -> None:
     if not quiet:
-        sys.stderr.write(f"notice: {show_name(message)}\n")
+        sys.stderr.write(f"notice: {escaped(message)}\n")
 
 
 def _load_plugins(plugins: list[str], quiet: bool = False) -> None:
@@ -505,8 +504,8 @@ def _check_outputs(
             implied = format_of(output)
             if output_format is not None and output_format.value != implied:
                 raise UsageError(
-                    f"--format {output_format.value} contradicts --output '{output}', which writes {implied} "
-                    "(the extension chooses the format)"
+                    f"--format {output_format.value} contradicts --output '{show_name(output)}', which writes "
+                    f"{implied} (the extension chooses the format)"
                 )
         elif output_format is None or output_format.value == "table":
             # A name without a known extension is written in an explicit --format, the table being no file's.
@@ -515,7 +514,7 @@ def _check_outputs(
         if destination:
             check_output_path(destination, inputs)
     if output and per_sample and os.path.realpath(output) == os.path.realpath(per_sample):  # a symlink too
-        raise UsageError(f"--output and --per-sample both name '{output}'; give each its own file")
+        raise UsageError(f"--output and --per-sample both name '{show_name(output)}'; give each its own file")
 
 
 @contextlib.contextmanager
@@ -832,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
         except typer.Exit as done:
             code = done.exit_code
         except TyperException as error:  # Typer's own usage errors: unknown option, bad choice...
-            sys.stderr.write(f"error: {show_name(error.format_message())}\n{_usage_hint(error, args)}\n")
+            sys.stderr.write(f"error: {escaped(error.format_message())}\n{_usage_hint(error, args)}\n")
             code = ExitCode.USAGE
         except typer.Abort:
             sys.stderr.write("error: interrupted\n")
@@ -840,14 +839,14 @@ def main(argv: list[str] | None = None) -> int:
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"error: {show_name(str(error))}\n")
+            sys.stderr.write(f"error: {escaped(str(error))}\n")
             code = error.exit_code
         except BrokenPipeError:
             code = ExitCode.OK
         except MemoryError as error:  # NumPy's, or pyarrow's ArrowMemoryError: the machine's limit, not a bug
             if debug:
                 traceback.print_exc()
-            detail = f" ({show_name(str(error).strip().splitlines()[0])})" if str(error).strip() else ""
+            detail = f" ({escaped(str(error).strip().splitlines()[0])})" if str(error).strip() else ""
             sys.stderr.write(
                 f"error: out of memory{detail}; lower --chunk-rows or --bootstrap, group by fewer values, or run where "
                 "more memory is available\n"
@@ -857,13 +856,13 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 traceback.print_exc()
             sys.stderr.write(
-                f"error: internal error ({type(error).__name__}: {show_name(str(error))}); this is a bug in lossctl "
+                f"error: internal error ({type(error).__name__}: {escaped(str(error))}); this is a bug in lossctl "
                 f"{__version__}, please report it with the command you ran (rerun with --debug for the traceback)\n"
             )
             code = ExitCode.INTERNAL
         # Each once, as Python shows a warning once per place by default: a plugin loss warning on every chunk of a
         # large input wrote the same line hundreds of times (caught "always", so a second run in one process sees it).
-        for message in dict.fromkeys(show_name(str(warning.message)) for warning in caught):
+        for message in dict.fromkeys(escaped(str(warning.message)) for warning in caught):
             sys.stderr.write(f"warning: {message}\n")
     return int(code)
 

@@ -59,7 +59,7 @@ from lossctl.options import Options
 from lossctl.partials import merge_outcomes
 from lossctl.plugins import file_plugins_by_value
 from lossctl.samples import PER_SAMPLE_EXTENSIONS, per_sample_sink
-from lossctl.text import count
+from lossctl.text import count, show_name
 from lossctl.threads import arrow_uses_every_core
 
 if TYPE_CHECKING:
@@ -280,7 +280,7 @@ class PerSampleDataset:
         if PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower()) != "parquet":
             raise UsageError(
                 f"{option('engine', 'dask')} writes {option('per_sample')} as a Parquet dataset, one file per task: "
-                f"name the directory with .parquet, not '{path}'"
+                f"name the directory with .parquet, not '{show_name(path)}'"
             )
         self.path = path.rstrip("/")
         self.remote = is_remote(path)
@@ -303,7 +303,7 @@ class PerSampleDataset:
         for given in inputs:
             real = os.path.realpath(given)
             if not is_remote(given) and (real == target or real.startswith(target + os.sep)):
-                raise UsageError(f"refusing to overwrite the input '{given}' with {option('per_sample')}")
+                raise UsageError(f"refusing to overwrite the input '{show_name(given)}' with {option('per_sample')}")
 
     def part(self, index: int) -> str:
         return f"{self.staging}/part-{index:05d}.parquet"

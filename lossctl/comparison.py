@@ -54,7 +54,7 @@ from lossctl.finalize import (
     signature,
 )
 from lossctl.hints import multi_output_notices, option_notices
-from lossctl.io.columns import column_not_found, show_name
+from lossctl.io.columns import column_not_found
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source
@@ -69,7 +69,7 @@ from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import as_utf8, shown_value, written, written_number
+from lossctl.text import as_utf8, show_name, shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -562,8 +562,8 @@ def _check_same_targets(
             )
         values, same = _DIFFERING[(roles or {}).get(name, "target")]
         raise InputError(
-            f"the {values} differ: column '{name}' is {where}; both models must be scored on the same {same} "
-            f"(give {option('targets', 'FILE')} to take the {values} from one file)",
+            f"the {values} differ: column '{show_name(name)}' is {where}; both models must be scored on the same "
+            f"{same} (give {option('targets', 'FILE')} to take the {values} from one file)",
             row=row,
         )
 

@@ -8,8 +8,8 @@ import shutil
 import textwrap
 from typing import Any
 
-from lossctl.io.columns import show_name
 from lossctl.registry import LossSpec, get
+from lossctl.text import escaped
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -47,7 +47,8 @@ def describe(name: str) -> str:
         given = f" = {format_value(spec.preset[p.name])}" if p.name in spec.preset else ""  # describe 'huber:delta=2'
         lines.append(f"  {p.name}{given} ({p.kind}, default {format_value(p.default)}, {p.domain})")
         lines.append(_wrap(p.doc, "      "))
-    lines += ["", "conventions:", "  lossctl: the definition above (docs/losses.md)"]
+    # a third-party loss is defined by its plugin, not in docs/losses.md (generated from the built-in losses)
+    lines += ["", "conventions:", f"  lossctl: the definition above ({spec.origin or 'docs/losses.md'})"]
     for convention, variant in spec.conventions.items():
         matches = f" (matches {convention} {variant.versions})" if variant.versions else ""
         lines.append(_wrap(f"{convention}{matches}: {variant.description}"))
@@ -67,7 +68,7 @@ def describe(name: str) -> str:
         lines += ["", "details:", textwrap.indent(textwrap.dedent(spec.doc), "  ")]
     # A plugin's summary, formula or docs may hold control characters: shown escaped, line by line, so the page
     # keeps its lines but no escape sequence reaches the terminal.
-    return "\n".join(show_name(line) for line in "\n".join(lines).split("\n")) + "\n"
+    return "\n".join(escaped(line) for line in "\n".join(lines).split("\n")) + "\n"
 
 
 def loss_record(spec: LossSpec) -> dict[str, Any]:

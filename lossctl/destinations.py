@@ -32,6 +32,7 @@ from lossctl import tempfiles
 from lossctl.errors import InputError, UsageError
 from lossctl.io.remote import canonical_url, is_remote
 from lossctl.tempfiles import cannot_write
+from lossctl.text import show_name
 
 _GLOB_CHARS = ("*", "?", "[")
 # Held-back results stay in memory up to this size, then in an anonymous temporary file (never left behind).
@@ -220,11 +221,11 @@ def check_folder(path: str) -> None:
     """The local output ``path`` (a file, or the Dask engine's per-sample folder) can be created in its folder."""
     parent = os.path.dirname(path) or "."
     if os.path.exists(parent) and not os.path.isdir(parent):
-        raise InputError(f"cannot write '{path}': '{parent}' is not a directory")
+        raise InputError(f"cannot write '{show_name(path)}': '{show_name(parent)}' is not a directory")
     if not os.path.isdir(parent):
-        raise InputError(f"cannot write '{path}': directory '{parent}' does not exist")
+        raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' does not exist")
     if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write '{path}': directory '{parent}' is not writable")
+        raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' is not writable")
 
 
 def _inside_directory(path: str, directory: str) -> bool:
@@ -258,15 +259,15 @@ def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
         if os.path.isdir(given):
             if _inside_directory(output, os.path.realpath(given)):
                 raise UsageError(
-                    f"output '{path}' is inside the input directory '{given}': the next run over it would "
-                    "read the output as data; write it elsewhere"
+                    f"output '{show_name(path)}' is inside the input directory '{show_name(given)}': the next "
+                    "run over it would read the output as data; write it elsewhere"
                 )
         elif any(char in given for char in _GLOB_CHARS) and not os.path.exists(given):
             pattern = os.path.join(os.path.realpath(os.path.dirname(given) or "."), os.path.basename(given))
             if _matches_glob(output, os.path.normpath(pattern)):
                 raise UsageError(
-                    f"output '{path}' matches the input pattern '{given}': the next run over it would "
-                    "read the output as data; write it elsewhere"
+                    f"output '{show_name(path)}' matches the input pattern '{show_name(given)}': the next run "
+                    "over it would read the output as data; write it elsewhere"
                 )
 
 
@@ -280,15 +281,15 @@ def _check_not_inside_remote_inputs(url: str, inputs: list[str]) -> None:
             continue
         prefix = canonical_url(given).rstrip("/")
         if output == prefix:
-            raise UsageError(f"refusing to overwrite the input '{given}' with the output")
+            raise UsageError(f"refusing to overwrite the input '{show_name(given)}' with the output")
         if any(char in prefix for char in _GLOB_CHARS):
             if _matches_glob(output, prefix):
                 raise UsageError(
-                    f"output '{url}' matches the input pattern '{given}': the next run over it would "
-                    "read the output as data; write it elsewhere"
+                    f"output '{show_name(url)}' matches the input pattern '{show_name(given)}': the next run "
+                    "over it would read the output as data; write it elsewhere"
                 )
         elif output.startswith(prefix + "/"):
             raise UsageError(
-                f"output '{url}' is inside the input directory '{given}': the next run over it would "
-                "read the output as data; write it elsewhere"
+                f"output '{show_name(url)}' is inside the input directory '{show_name(given)}': the next run "
+                "over it would read the output as data; write it elsewhere"
             )

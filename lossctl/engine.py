@@ -46,7 +46,7 @@ from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
 from lossctl.registry import per_row_losses
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
-from lossctl.text import count, shown_value
+from lossctl.text import count, show_name, shown_value
 from lossctl.threads import blas_single_threaded, workers
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class _BadValues:
         """``column 'w' has 2 {what}s (rows 3, 7; 0-based)``."""
         shown = ", ".join(map(str, self.rows)) + (", ..." if self.count > len(self.rows) else "")
         rows = "row" if self.count == 1 else "rows"
-        return f"column '{column}' has {count(self.count, what)} ({rows} {shown}; 0-based)"
+        return f"column '{show_name(column)}' has {count(self.count, what)} ({rows} {shown}; 0-based)"
 
 
 @dataclass
@@ -440,8 +440,8 @@ def _check_weight_is_not_recoded(column: pa.Array, name: str, labels: np.ndarray
     numbers, _ = to_float64(column, name, row_offset=offset)
     if not np.array_equal(numbers, labels, equal_nan=True):
         raise InputError(
-            f"column '{name}' is both the labels (recoded by {option('positive')} or {option('classes')}) and the "
-            "sample weight; give the weights in a column of their own"
+            f"column '{show_name(name)}' is both the labels (recoded by {option('positive')} or "
+            f"{option('classes')}) and the sample weight; give the weights in a column of their own"
         )
 
 
@@ -1295,7 +1295,9 @@ def _negative_weights(
         return {}
     weight = values[(column,)]
     if weight.ndim != 1:
-        raise InputError(f"column '{column}' holds several values per row; a sample weight is one number per row")
+        raise InputError(
+            f"column '{show_name(column)}' holds several values per row; a sample weight is one number per row"
+        )
     negative = weight < 0
     if not negative.any():
         return {}

@@ -13,7 +13,7 @@ from enum import IntEnum
 from types import TracebackType
 from typing import TypeAlias
 
-from lossctl.text import listing
+from lossctl.text import listing, show_name
 
 # Whether messages name options as the command line spells them (set by the CLI for its run, :func:`spelled_as_flags`).
 # A context variable, so that runs at once in one process (two Dask tasks on one worker, one from the command line and
@@ -134,7 +134,7 @@ class NoRows(InputError):
     @staticmethod
     def naming(path: str) -> InputError:
         """The same error naming ``path`` (``-``: standard input), e.g. a CSV file with a header line only."""
-        return InputError("standard input has no rows" if path == "-" else f"'{path}' has no rows")
+        return InputError("standard input has no rows" if path == "-" else f"'{show_name(path)}' has no rows")
 
 
 class NotAnArray(InputError):
@@ -189,7 +189,7 @@ class DecimalCommas(InputError):
         super().__init__(f"{self._start()}; if ',' is its decimal point, give {option('decimal', ',')}", row=row)
 
     def _start(self) -> str:
-        return f"column '{self.column}' is not numeric: {self.shown} at row {self.row}"
+        return f"column '{show_name(self.column)}' is not numeric: {self.shown} at row {self.row}"
 
     def given(self) -> InputError:
         """The error when ``--decimal ,`` was given: the text is not CSV's, or the CSV column has other cells
@@ -278,7 +278,7 @@ class DomainError(InputError):
 
     def locate(self, loss: str, columns: list[str], row_offset: int, check: CheckSite = ()) -> DomainError:
         """Return this error with the loss, the column names, the file's row numbers and where it was raised."""
-        names = listing([f"'{c}'" for c in columns])
+        names = listing([f"'{show_name(c)}'" for c in columns])
         column_word = "column" if len(columns) == 1 else "columns"
         where = f"{loss}: {column_word} {names} ({self.role})"
         first_row = self.first_row + row_offset

@@ -24,7 +24,6 @@ from lossctl.errors import InputError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import Looks, multi_output_notices, option_notices
-from lossctl.io.columns import show_name
 from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source
 from lossctl.io.replay import Recorded
@@ -38,7 +37,7 @@ from lossctl.registry import get
 from lossctl.report import Check, Comparison, Report, Result
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
-from lossctl.text import as_utf8, count, shown_value
+from lossctl.text import as_utf8, count, show_name, shown_value
 
 Progress = Callable[[int, int | None], None]
 
@@ -154,7 +153,7 @@ def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = (
     dropped = f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')}"
     partnerless = f"without a partner in {' or '.join(others)}"
     missing = outcome.rows_dropped - outcome.partnerless
-    columns = ", ".join(f"{n} in column '{label}'" for label, n in outcome.dropped_missing.items())
+    columns = ", ".join(f"{n} in column '{show_name(label)}'" for label, n in outcome.dropped_missing.items())
     own = {",".join(cs) for roles in binding.models.values() for cs in roles.values()}
     every = (
         "; a row with a missing value in any model's column is dropped for every model, so the models are compared "

@@ -28,6 +28,7 @@ from lossctl.arrow import equal_values, fixed_width, integers, missing, nans_to_
 from lossctl.errors import InputError, option
 from lossctl.io.convert import is_text_type
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
+from lossctl.text import show_name
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -337,8 +338,8 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray, queries: bool) ->
     if pa.types.is_nested(column.type):
         fix = "give query ids as" if queries else "group by a column of"
         raise InputError(
-            f"column '{name}' ({use}) holds nested values ({column.type}), not one {key} per row; {fix} text, "
-            "numbers, booleans or dates"
+            f"column '{show_name(name)}' ({use}) holds nested values ({column.type}), not one {key} per row; "
+            f"{fix} text, numbers, booleans or dates"
         )
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
         return column
@@ -348,7 +349,8 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray, queries: bool) ->
     infinite = np.isinf(values) & ~missing(column)
     if infinite.any():
         raise InputError(
-            f"column '{name}' ({use}) holds the {key} {values[infinite][0]:g}; infinite values are always an error"
+            f"column '{show_name(name)}' ({use}) holds the {key} {values[infinite][0]:g}; "
+            "infinite values are always an error"
         )
     if np.signbit(values[values == 0]).any():
         # -0.0 is the key 0.0 (== and the fingerprints say so), but Arrow's dictionary of the column would hold both:

@@ -24,15 +24,14 @@ import numpy as np
 from lossctl.errors import UsageError, option
 from lossctl.io.columns import quoted_columns
 from lossctl.params import build_requests
+from lossctl.tasks import ROW_SUM_TOLERANCE
+from lossctl.text import show_name
 
 if TYPE_CHECKING:
     from lossctl.binding import Binding
     from lossctl.engine import Job
     from lossctl.options import Options
     from lossctl.params import LossRequest
-
-# Row sums within this of 1 count as probability rows (probabilities written with 6 decimals pass).
-_ROW_SUM_TOLERANCE = 1e-4
 
 
 class ProbabilityLook:
@@ -64,7 +63,7 @@ class ProbabilityLook:
                 continue
             self._width[columns] = array.shape[1]
             in_range = bool(array.min() >= 0.0 and array.max() <= 1.0)
-            sums_to_one = array.shape[1] == 1 or bool(np.all(np.abs(array.sum(axis=1) - 1.0) <= _ROW_SUM_TOLERANCE))
+            sums_to_one = array.shape[1] == 1 or bool(np.all(np.abs(array.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
             self._looks[columns] = in_range and sums_to_one
 
     def notices(self) -> list[str]:
@@ -125,15 +124,17 @@ class ListOutputLook:
         for (pred, target, model), labels in self._watched.items():
             if self._width[(pred, target, model)]:
                 where = f" of model '{model}'" if model is not None else ""
+                width = self._width[(pred, target, model)]
                 found.append(
-                    f"the list column '{pred[0]}'{where} holds {self._width[(pred, target, model)]} values per row, "
-                    f"evaluated as one multi-output prediction, each against '{target[0]}' ({', '.join(labels)})"
+                    f"the list column '{show_name(pred[0])}'{where} holds {width} values per row, evaluated as one "
+                    f"multi-output prediction, each against '{show_name(target[0])}' ({', '.join(labels)})"
                 )
             if self._target_width[(pred, target, model)]:
                 where = f" of model '{model}'" if model is not None else ""
+                width = self._target_width[(pred, target, model)]
                 found.append(
-                    f"the list column '{target[0]}' holds {self._target_width[(pred, target, model)]} values per row, "
-                    f"evaluated as one multi-output target, each against the one prediction '{pred[0]}'{where} "
+                    f"the list column '{show_name(target[0])}' holds {width} values per row, evaluated as one "
+                    f"multi-output target, each against the one prediction '{show_name(pred[0])}'{where} "
                     f"({', '.join(labels)})"
                 )
         return found

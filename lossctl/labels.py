@@ -23,9 +23,8 @@ import pyarrow as pa
 
 from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError, option
-from lossctl.io.columns import show_name
 from lossctl.io.convert import is_text_type
-from lossctl.text import count, shown_value
+from lossctl.text import count, show_name, shown_value
 
 if TYPE_CHECKING:
     from lossctl.engine import Job

@@ -30,7 +30,7 @@ from lossctl.params import (
     select_losses,
 )
 from lossctl.registry import CONVENTIONS
-from lossctl.text import written
+from lossctl.text import show_name, written
 
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
@@ -109,7 +109,9 @@ def check_by_once(columns: Iterable[str]) -> None:
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            raise UsageError(f"{option('by')} names the column '{column}' twice; give each {option('by')} column once")
+            raise UsageError(
+                f"{option('by')} names the column '{show_name(column)}' twice; give each {option('by')} column once"
+            )
         seen.add(column)
 
 
@@ -147,7 +149,7 @@ class JoinKey:
         for side, names in (("predictions", [p for p, _ in pairs]), ("targets", [t for _, t in pairs])):
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
-                raise UsageError(f"{option('on')} names the {side} column '{repeated[0]}' twice")
+                raise UsageError(f"{option('on')} names the {side} column '{show_name(repeated[0])}' twice")
         return cls(tuple(p for p, _ in pairs), tuple(t for _, t in pairs))
 
     @property
@@ -407,8 +409,7 @@ def check_gate_models(gates: Sequence[FailIf], models: Sequence[str], baseline: 
         if gate.model is not None and gate.model == baseline:
             raise UsageError(
                 f"{option('fail_if')} '{gate.expr}' names the baseline model '{baseline}'; {option('fail_if')} gates "
-                "the candidates: "
-                f"{', '.join(models)}"
+                f"the candidates: {', '.join(models)}"
             )
         if gate.model is not None and gate.model not in models:
             listed = (

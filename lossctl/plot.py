@@ -13,7 +13,7 @@ import numpy as np
 from lossctl.errors import UsageError
 from lossctl.report import AnyReport, CompareReport, Comparison, Result, group_text
 from lossctl.tempfiles import write_atomic
-from lossctl.text import count
+from lossctl.text import count, show_name
 
 PLOT_EXTENSIONS = (".png", ".svg")
 # A panel draws at most this many groups (eval) or deltas (compare): the ones furthest from the overall value, or the
@@ -23,7 +23,7 @@ PLOTTED = 30
 
 def check_plot_path(path: str) -> None:
     if Path(path).suffix.lower() not in PLOT_EXTENSIONS:
-        raise UsageError(f"--plot writes {' or '.join(PLOT_EXTENSIONS)} files, got '{path}'")
+        raise UsageError(f"--plot writes {' or '.join(PLOT_EXTENSIONS)} files, got '{show_name(path)}'")
     try:
         _matplotlib()
     except ImportError:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.text import show_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -321,17 +322,17 @@ def load_plugin(target: str) -> int | None:
     ensure_loaded()
     before = len(list_losses())
     try:
-        with _registering(f"plugin '{target}'"):
+        with _registering(f"plugin '{show_name(target)}'"):
             imported = _import(target)
     except UsageError:
         raise
     except SystemExit as stop:
-        raise UsageError(f"plugin '{target}' {_exit_status(stop)} while loading") from None
+        raise UsageError(f"plugin '{show_name(target)}' {_exit_status(stop)} while loading") from None
     except KeyboardInterrupt:
         _pass_on_ctrl_c()
-        raise UsageError(f"plugin '{target}' raised KeyboardInterrupt while loading") from None
+        raise UsageError(f"plugin '{show_name(target)}' raised KeyboardInterrupt while loading") from None
     except BaseException as exc:  # the plugin's own code failed (even with a BaseException): never a traceback
-        raise UsageError(f"plugin '{target}' failed to load: {_failure(exc)}") from exc
+        raise UsageError(f"plugin '{show_name(target)}' failed to load: {_failure(exc)}") from exc
     return len(list_losses()) - before if imported else None
 
 
@@ -340,7 +341,7 @@ def _import(target: str) -> bool:
     if not target.endswith(".py"):
         if not target.strip() or os.sep in target or os.path.isfile(target):  # a path, but not to a .py file
             raise UsageError(
-                f"plugin '{target}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
+                f"plugin '{show_name(target)}' is neither a .py file nor a module name: --plugin takes FILE.py or an "
                 "importable module (package.module)"
             )
         imported = target not in sys.modules
@@ -353,8 +354,8 @@ def _import(target: str) -> bool:
             # os.path.isfile: False for a name the system refuses (too long), where Path.is_file raises
             if f"{target}.".startswith(f"{missing.name}.") and os.path.isfile(nearby):  # the module, or its package
                 raise UsageError(
-                    f"plugin '{target}' failed to load: {_failure(missing)}; to load the file {nearby}, give "
-                    f"--plugin {nearby}"
+                    f"plugin '{show_name(target)}' failed to load: {_failure(missing)}; to load the file "
+                    f"{nearby}, give --plugin {nearby}"
                 ) from None
             raise
         return imported
@@ -362,12 +363,13 @@ def _import(target: str) -> bool:
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
-        raise UsageError(f"plugin file '{target}' not found") from None
+        raise UsageError(f"plugin file '{show_name(target)}' not found") from None
     except OSError as error:  # a name too long, a folder that cannot be searched...
-        raise UsageError(f"plugin file '{target}' cannot be read: {os.strerror(error.errno or 0)}") from None
+        raise UsageError(f"plugin file '{show_name(target)}' cannot be read: {os.strerror(error.errno or 0)}") from None
     if stat.S_ISDIR(mode):
         raise UsageError(
-            f"plugin file '{target}' is a directory; --plugin takes FILE.py or an importable module (package.module)"
+            f"plugin file '{show_name(target)}' is a directory; --plugin takes FILE.py or an importable module "
+            "(package.module)"
         )
     import hashlib  # here, not at the top: OpenSSL's 3 ms on every run, for a plugin file's name
 
@@ -378,7 +380,7 @@ def _import(target: str) -> bool:
         return False
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise UsageError(f"plugin file '{target}' cannot be imported")
+        raise UsageError(f"plugin file '{show_name(target)}' cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     try:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
-from lossctl.text import count, written, written_number
+from lossctl.text import count, show_name, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -934,7 +934,9 @@ def _lookup(name: str) -> LossSpec:
     key = _ALIASES.get(key, key)
     if key in _LOSSES:
         return _LOSSES[key]
-    raise UsageError(f"unknown loss '{name}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)")
+    raise UsageError(
+        f"unknown loss '{show_name(name)}'{_spelling_hint(name.strip())} (run 'lossctl list' to see every loss)"
+    )
 
 
 def _registered(name: str, preset: dict[str, Any]) -> LossSpec:
@@ -997,8 +999,9 @@ def get(name: str) -> LossSpec:
 def list_losses(task: str | None = None) -> list[LossSpec]:
     """Every registered loss, in registration order, optionally of one task (case-insensitive, as every choice)."""
     ensure_loaded()
-    task = task.lower() if task is not None else None
-    if task is not None and task not in TASKS:
-        raise UsageError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
-    specs = [spec for spec in _LOSSES.values() if task is None or spec.task == task]
+    wanted = task.lower() if task is not None else None
+    if task is not None and wanted not in TASKS:
+        hint = closest(task.strip().lower(), TASKS)
+        raise UsageError(f"unknown task '{show_name(task)}'; tasks: {', '.join(TASKS)}{hint}")
+    specs = [spec for spec in _LOSSES.values() if wanted is None or spec.task == wanted]
     return sorted(specs, key=lambda spec: TASKS.index(spec.task))

@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
 from lossctl import interrupts
 from lossctl.distribution import sparkline
-from lossctl.io.columns import show_name
 from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
-from lossctl.text import count
+from lossctl.text import count, escaped
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -48,8 +47,8 @@ _FOLDED_WIDTH = 12
 
 
 def _text(value: object) -> str:
-    """Data as table text: control characters escaped (``show_name``), rich markup made literal."""
-    return escape(show_name(str(value)))
+    """Data as table text: control characters escaped (:func:`~lossctl.text.escaped`), rich markup made literal."""
+    return escape(escaped(str(value)))
 
 
 def _key(value: object) -> str:
@@ -134,10 +133,9 @@ def _print_whole(console: Console, table: Table) -> None:
     wide = console.options.update_width(1 << 16)
     folding = {id(column): (column.min_width, column.max_width) for column in table.columns if not column.no_wrap}
     for column in table.columns:
-        if column.no_wrap:
-            cells = [column.header, *column.cells]
-            widest = max(Measurement.get(console, wide, cell).maximum for cell in cells)
-            column.min_width = max(column.min_width or 0, widest)
+        if column.no_wrap:  # a fixed width: rich then measures the column once, not every cell twice more
+            widest = max(_cell_width(console, wide, cell) for cell in [column.header, *column.cells])
+            column.width = max(column.min_width or 0, widest)
         else:  # measured as that wide, then left to rich (it folds a longer word rather than widen the table)
             column.min_width = column.max_width = _FOLDED_WIDTH
     width = console.width
@@ -150,6 +148,19 @@ def _print_whole(console: Console, table: Table) -> None:
         console.print(table)
     finally:
         console.width = width
+
+
+def _cell_width(console: Console, options: ConsoleOptions, cell: RenderableType) -> int:
+    """The width of ``cell`` unwrapped, as rich measures it (:class:`~rich.measure.Measurement`'s maximum): for text,
+    its longest line's cells, the markup parsed once, without rich's padding and measuring objects around each."""
+    from rich.cells import cell_len
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    if not isinstance(cell, str):
+        return Measurement.get(console, options, cell).maximum
+    lines = Text.from_markup(cell, emoji=False).plain.splitlines()
+    return max(map(cell_len, lines), default=0)
 
 
 def _print_checks(report: AnyReport, console: Console) -> None:

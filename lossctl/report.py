@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
 from lossctl.destinations import check_folder, check_name, check_not_inside_inputs
 from lossctl.errors import InputError, NoResult, UsageError
-from lossctl.io.columns import show_name
 from lossctl.memory import collector_paused
 from lossctl.params import Composite, FailIf, LossRequest
 from lossctl.tempfiles import open_for_arrow, write_atomic
+from lossctl.text import escaped, show_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -668,8 +668,8 @@ def _markdown_cell(text: str) -> str:
     text's own backslashes (``a\\|b`` would show as ``a|b``: the backslash taken as escaping the pipe's escape).
     ``*`` and backquotes are escaped as well: a composite's ``0.7*mse+0.3*mae`` showed as 0.7 *mse+0.3* mae in
     italics (``*`` emphasises inside words), and a backquote starts a code span."""
-    escaped = show_name(text.replace("\\", "\\\\")).replace("|", "\\|")
-    return escaped.replace("*", "\\*").replace("`", "\\`")
+    cell = escaped(text.replace("\\", "\\\\")).replace("|", "\\|")
+    return cell.replace("*", "\\*").replace("`", "\\`")
 
 
 def markdown_table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
@@ -704,9 +704,7 @@ def to_markdown(report: AnyReport) -> str:
         lines += ["", *markdown_table(["loss", gap, "worst group"], [list(row) for row in gaps])]
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
-        lines.append(
-            f"\n- check `{show_name(check.expr)}`: {show_name(check.named())} = {check.shown_value()} ({verdict})"
-        )
+        lines.append(f"\n- check `{escaped(check.expr)}`: {escaped(check.named())} = {check.shown_value()} ({verdict})")
     return "\n".join(lines) + "\n"
 
 
@@ -774,7 +772,8 @@ def has_output_extension(path: str) -> bool:
 def check_output_extension(path: str) -> None:
     if not has_output_extension(path):
         raise UsageError(
-            f"cannot tell the format of '{path}' from its extension; use one of {', '.join(OUTPUT_EXTENSIONS)}, "
+            f"cannot tell the format of '{show_name(path)}' from its extension; use one of "
+            f"{', '.join(OUTPUT_EXTENSIONS)}, "
             "or give --format json, csv or markdown"
         )
 
@@ -794,7 +793,7 @@ def check_output_path(path: str, inputs: list[str]) -> None:
     from lossctl.io.remote import check_output, is_remote
 
     if path.endswith(("/", os.sep)):  # Path() (and an object store) would drop the slash and write a file of that name
-        raise UsageError(f"output path '{path}' ends with '/', so it names a directory; give a file name")
+        raise UsageError(f"output path '{show_name(path)}' ends with '/', so it names a directory; give a file name")
     if is_remote(path):  # an object store: its package, and the names, can be checked before the upload
         check_output(path)
         return check_not_inside_inputs(path, inputs)
@@ -806,9 +805,9 @@ def check_output_path(path: str, inputs: list[str]) -> None:
                 if os.path.samefile(target, file):
                     raise UsageError(f"refusing to overwrite the input file '{name}' with the output")
     if target.is_dir():
-        raise UsageError(f"output path '{path}' is a directory")
+        raise UsageError(f"output path '{show_name(path)}' is a directory")
     if target.is_file() and not os.access(target, os.W_OK):  # as a shell's > refuses it; the rename would not
-        raise InputError(f"cannot write '{path}': the file is read-only")
+        raise InputError(f"cannot write '{show_name(path)}': the file is read-only")
     check_folder(path)
     check_not_inside_inputs(path, inputs)
 

@@ -22,6 +22,7 @@ from lossctl.errors import UsageError, option
 from lossctl.io.formats import EXTENSIONS
 from lossctl.outputs import raw_outputs
 from lossctl.report import plain_value
+from lossctl.text import show_name
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -55,7 +56,7 @@ def check_per_sample_path(path: str) -> str:
             if tempfiles.is_special(Path(path))
             else ""
         )
-        unknown = f"cannot tell the format of '{path}' from its extension"
+        unknown = f"cannot tell the format of '{show_name(path)}' from its extension"
         raise UsageError(f"{unknown}; {option('per_sample')} writes {writes}{special}")
     return kind
 

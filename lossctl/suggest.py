@@ -19,7 +19,8 @@ import numpy as np
 from lossctl.errors import InputError, NoRows
 from lossctl.io.columns import quoted_columns
 from lossctl.labels import KeyCodes, is_text_labels
-from lossctl.text import count
+from lossctl.tasks import ROW_SUM_TOLERANCE
+from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
     from lossctl.options import Options
@@ -189,7 +190,7 @@ def _ranking(target: np.ndarray, pred: np.ndarray, qid: np.ndarray, column: str)
 def _multiclass(target: np.ndarray, pred: np.ndarray) -> Advice:
     classes = pred.shape[1]
     sums = pred.sum(axis=1)
-    probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.allclose(sums, 1.0, atol=1e-6))
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1 and np.all(np.abs(sums - 1.0) <= ROW_SUM_TOLERANCE))
     counts = np.bincount(target.astype(np.int64), minlength=classes)
     shares = counts / counts.sum()
     facts = {
@@ -405,7 +406,7 @@ def suggest(
         & ~np.isnan(query_codes)
     )
     if not usable.any():
-        where = "standard input" if opened.source.path == "-" else f"'{opened.source.path}'"
+        where = "standard input" if opened.source.path == "-" else f"'{show_name(opened.source.path)}'"
         used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
         names = quoted_columns(used)
         raise InputError(
@@ -437,7 +438,6 @@ def _labels(
     indices (by ``--classes``, else by the prediction column whose name ends with the label); otherwise 1 for
     ``--positive`` (without it, the last of the two labels in sorted order, as scikit-learn's ``pos_label``) and 0
     for the other. Returns the numbers and the facts to report."""
-    from lossctl.io.columns import show_name
     from lossctl.labels import ClassIndex, PositiveLabel
 
     if options.classes or len(pred_columns) > 1:

@@ -20,8 +20,9 @@ DEFAULT_LOSSES = {
     "multilabel (probabilities)": ("bce", "hamming"),
     "multilabel (logits)": ("bce_logits", "multilabel_margin"),
 }
-# Rows summing to 1 within this are probability rows (6 decimals pass), as categorical_ce accepts them.
-_ROW_SUM_TOLERANCE = 1e-4
+# Rows summing to 1 within this are probability rows (6 decimals pass), as categorical_ce accepts them: the one
+# rule of eval's task inference, its notices (lossctl.hints) and suggest.
+ROW_SUM_TOLERANCE = 1e-4
 
 
 def _matrix(batch: pa.RecordBatch, columns: list[str]) -> np.ndarray:
@@ -56,7 +57,7 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     kind = "probabilities" if probabilities else "logits"
     if target.shape[1] == 1 and pred.shape[1] > 1:
         if labels <= set(map(float, range(pred.shape[1]))):
-            sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= _ROW_SUM_TOLERANCE))
+            sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
             return f"multiclass ({'probabilities' if probabilities and sums_to_one else 'logits'})"
         return "regression"
     if target.shape[1] > 1:
@@ -73,6 +74,6 @@ def _labelled_task(pred: np.ndarray) -> str:
     pred = pred[np.isfinite(pred).all(axis=1)]
     probabilities = bool(len(pred)) and bool(pred.min() >= 0 and pred.max() <= 1)
     if pred.shape[1] > 1:
-        sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= _ROW_SUM_TOLERANCE))
+        sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
         return f"multiclass ({'probabilities' if probabilities and sums_to_one else 'logits'})"
     return f"binary ({'probabilities' if probabilities else 'logits'})"

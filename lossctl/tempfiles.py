@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lossctl.errors import InputError
-from lossctl.text import is_utf8
+from lossctl.text import is_utf8, show_name
 
 # The signals the command line turns into a clean exit (lossctl.interrupts); blocked while the
 # registry and the file system disagree, so the handler never runs between the two.
@@ -89,7 +89,7 @@ def _signals_blocked() -> Iterator[None]:
 def cannot_write(path: str | Path, error: OSError) -> InputError:
     """The one message for a failed write: disk full, file too large, a name too long, a folder gone."""
     reason = os.strerror(error.errno) if error.errno else str(error)  # pyarrow's strerror is a paragraph
-    return InputError(f"cannot write '{path}': {reason}")
+    return InputError(f"cannot write '{show_name(path)}': {reason}")
 
 
 def _prefix(name: str) -> str:

@@ -4,10 +4,17 @@ read as people write them; whether a name can be written as UTF-8, and a name re
 cut short, so that a message about a 1,000-column file stays a readable line."""
 
 import os
+import re
 from collections.abc import Sequence
 
 # Beyond this many names a list in a message is cut (``a, b, ... (1000 columns)``).
 MAX_LISTED = 20
+# Beyond this many characters a name or value in a message is cut in its middle (:func:`shortened`).
+MAX_SHOWN = 100
+# C0/C1 control characters, the Unicode line and paragraph separators, and the bidirectional formatting characters
+# (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), and the
+# lone surrogates in which Python holds a name's bytes that are not UTF-8 (a file name from a Latin-1 system).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
@@ -23,6 +30,30 @@ def listing(names: Sequence[str], noun: str = "columns", total: int | None = Non
     total = len(names) if total is None else total
     shown = separator.join(names[:MAX_LISTED])
     return shown if total <= MAX_LISTED else f"{shown}{separator}... ({total} {noun})"
+
+
+def shortened(text: str) -> str:
+    """``text`` (a name or value from the user or the data) as a message quotes it: as given up to
+    :data:`MAX_SHOWN` characters; a longer one (a 200 KB column name) cut to its first 40 and last 20 characters
+    around the number left out, ``aaaa...[99940 more characters]...zzzz``, so that the message stays a line."""
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:40]}...[{len(text) - 60} more characters]...{text[-20:]}"
+
+
+def escaped(text: str) -> str:
+    """``text`` with its control characters escaped (``a\\nb``): a whole message, a table cell, a page line.
+
+    Names come from the file: a JSON key or a Parquet field may hold a newline or an escape sequence,
+    which would break the one-line ``error:`` message or drive the user's terminal.
+    """
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def show_name(name: object) -> str:
+    """A name (a column, a path, an option's value) as messages quote it: :func:`escaped`, and a very long one
+    :func:`shortened` (``'cccc...[99940 more characters]...cccc'``). A path may be a :class:`pathlib.Path`."""
+    return escaped(shortened(str(name)))
 
 
 def is_utf8(name: str) -> bool:
@@ -53,7 +84,7 @@ def shown_value(data: object) -> str:
     """A value from the data (a key, a label, a query id) in a message, spelled as a file holds it rather than as
     Python does: ``missing`` for a null (not ``None``), ``true``/``false``, a date as ``2024-01-31`` (not
     ``datetime.date(2024, 1, 31)``), a composite key as ``(3, 'eu')``; text quoted, its control characters
-    escaped (``'a\\nb'``), so that the message stays one printable line."""
+    escaped (``'a\\nb'``), a long one :func:`shortened`, so that the message stays one printable line."""
     item = getattr(data, "item", None)
     if callable(item) and not isinstance(data, str | bytes):  # a NumPy scalar: np.float64(2.5) is 2.5
         data = item()
@@ -65,8 +96,10 @@ def shown_value(data: object) -> str:
         return f"({', '.join(map(shown_value, data))})"
     if isinstance(data, bytes):
         data = data.decode("utf-8", errors="backslashreplace")
-    if isinstance(data, str | int | float):
-        return repr(data)
+    if isinstance(data, str):
+        return repr(shortened(data))
+    if isinstance(data, int | float):
+        return shortened(repr(data))
     return str(data)  # dates, times, decimals: their ISO or decimal text
 
 

@@ -687,6 +687,15 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "unknown task 'vision'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, representation, ranking",
     ),
+    (
+        # it named no close task, as an unknown loss or column does
+        "misspelt task",
+        {},
+        ["list", "--task", "Regresion"],
+        2,
+        "unknown task 'Regresion'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
+        "representation, ranking; did you mean 'regression'?",
+    ),
     # --- reading files ---------------------------------------------------------------------------------
     (
         "duplicate column names",
@@ -2206,3 +2215,60 @@ def test_empty_vectors_are_an_input_error(cli, write, loss: str, name: str, text
     run = cli("eval", write(name, text), "-l", loss, "--pred", "pred", "--target", "target")
     expected = "error: column 'target' holds empty vectors (row 0 has no values); a vector needs at least one value\n"
     assert (run.code, run.out, run.err) == (3, "", expected)
+
+
+LONG = "c" * 100_000
+SHORT_LONG = "c" * 40 + "...[99940 more characters]..." + "c" * 20  # LONG as messages quote it
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--pred", LONG + "x"], f"column '{'c' * 40}...[99941 more characters]...{'c' * 19}x' not found in "),
+        (["--pred", LONG], f"column '{SHORT_LONG}' is not numeric: 'a' at row 0\n"),
+        (["--pred", "pred", "--weight", LONG], f"column '{SHORT_LONG}' is not numeric: 'a' at row 0\n"),
+        (["--pred", "pred", "--by", LONG + "x"], f"column '{'c' * 40}...[99941 more characters]...{'c' * 19}x' not"),
+        (["--pred", "pred", "--by", LONG, "--by", LONG], f"--by names the column '{SHORT_LONG}' twice; give each "),
+    ],
+)
+def test_a_100000_character_name_is_shortened_in_messages(
+    cli, tmp_path: Path, suffix: str, args: list[str], expected: str
+) -> None:
+    """A message quoting a very long column name printed it whole, three times for a missing one ('not found',
+    'columns are', 'did you mean'): a 300 kB error line. Now each quote is cut around the number left out, the
+    same way in every message."""
+    import pyarrow as pa
+    import pyarrow.csv
+    import pyarrow.parquet as pq
+
+    table = pa.table({"pred": [0.5, 1.5], "target": [1.0, 2.0], LONG: ["a", "b"]})
+    path = tmp_path / f"p{suffix}"
+    if suffix == ".csv":
+        pyarrow.csv.write_csv(table, path)
+    else:
+        pq.write_table(table, path)
+    run = cli("eval", path, "-l", "mse", "--target", "target", *args)
+    assert run.code in (2, 3) and run.out == ""
+    assert run.err.startswith("error: " + expected)
+    assert run.err.count("\n") == 1 and len(run.err) < 600
+    if "not found" in expected:
+        assert f"columns are: pred, target, {SHORT_LONG}; did you mean '{SHORT_LONG}'?" in run.err
+
+
+def test_a_long_value_a_long_loss_name_and_a_long_path_are_shortened(cli, write) -> None:
+    """A 50,000-character cell was cut to its first 37 characters by the text reader's own rule, and a long loss
+    name or path was printed whole; all three follow the one rule of the names."""
+    path = write("p.csv", "pred,target\n0.5,1\n" + "9" * 50_000 + "x,2\n")
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith(
+        f"error: column 'pred' is not numeric: '{'9' * 40}...[49941 more characters]...{'9' * 19}x' at row 1\n"
+    )
+    run = cli("eval", path, "-l", LONG)
+    assert (run.code, run.err) == (2, f"error: unknown loss '{SHORT_LONG}' (run 'lossctl list' to see every loss)\n")
+    run = cli("eval", path.parent / LONG[:4000], "-l", "mse")
+    assert run.code == 3 and run.err.count("\n") == 1 and len(run.err) < 300
+    long_path = f"{path.parent}/{LONG[:4000]}"
+    shown = f"{long_path[:40]}...[{len(long_path) - 60} more characters]...{'c' * 20}"
+    assert run.err == f"error: cannot read '{shown}': File name too long\n"

@@ -42,7 +42,10 @@ def test_plugin_file_for_one_run(write, tmp_path: Path) -> None:
     assert doc["checks"][0]["passed"] is False
     listed = json.loads(_lossctl(None, "list", "--plugin", str(plugin), "-f", "json").stdout)
     assert "file_cubed" in [entry["name"] for entry in listed]
-    assert "the exponent" in _lossctl(None, "describe", "file_cubed", "--plugin", str(plugin)).stdout
+    described = _lossctl(None, "describe", "FILE_Cubed", "--plugin", str(plugin)).stdout  # any case, as -l
+    assert "the exponent" in described
+    # it said the definition was in docs/losses.md, which holds only the built-in losses
+    assert f"  lossctl: the definition above (plugin '{plugin}')\n" in described
     assert "file_cubed" not in _lossctl(None, "list").stdout
 
 
@@ -270,10 +273,12 @@ def test_a_plugin_name_too_long_says_so_once(cli, write) -> None:
     name = "a" * 256
     run = cli("eval", data, "-l", "mse", "--plugin", f"{name}.py")
     assert (run.code, run.out) == (2, "")
-    assert run.err == f"error: plugin file '{name}.py' cannot be read: File name too long\n"
+    shown = "a" * 40 + "...[199 more characters]..." + "a" * 17 + ".py"  # a long name, shortened as every one
+    assert run.err == f"error: plugin file '{shown}' cannot be read: File name too long\n"
     run = cli("eval", data, "-l", "mse", "--plugin", name)
     assert (run.code, run.out) == (2, "")
-    assert run.err == f"error: plugin '{name}' failed to load: ModuleNotFoundError: No module named '{name}'\n"
+    shown = "a" * 40 + "...[196 more characters]..." + "a" * 20
+    assert run.err == f"error: plugin '{shown}' failed to load: ModuleNotFoundError: No module named '{name}'\n"
 
 
 def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:

@@ -323,3 +323,17 @@ def test_suggest_reads_several_paths_as_one_dataset(cli, tmp_path: Path) -> None
     (tmp_path / "other.csv").write_text("y,p\n1,0.2\n")
     run = cli("suggest", tmp_path / "part-0.csv", tmp_path / "other.csv", "-q")
     assert run.code == 3 and run.err.startswith("error:") and "must have the same columns" in run.err
+
+
+def test_probability_rows_within_eval_s_tolerance_are_probabilities(cli, write) -> None:
+    """Three probabilities written with 5 decimals (0.33334 each) sum to 1 within 2e-5: eval reads them as
+    probabilities (within 1e-4, in its task inference and categorical_ce), but suggest asked for 1e-5 (NumPy's
+    allclose), called them 'logits' and advised cross_entropy, a softmax over probabilities. One tolerance now
+    serves both."""
+    rows = "".join(f"0.33334,0.33334,0.33334,{k % 3}\n" for k in range(6))
+    run = cli("suggest", write("p.csv", "p_0,p_1,p_2,target\n" + rows), "--pred", "p_*", "-f", "json", "-q")
+    assert run.code == 0
+    advice = json.loads(run.out)
+    assert advice["facts"]["pred"] == "probabilities"
+    assert [s["loss"] for s in advice["suggestions"]] == ["categorical_ce"]
+    assert cli("eval", write("p.csv", "p_0,p_1,p_2,target\n" + rows), "--pred", "p_*", "-q").code == 0

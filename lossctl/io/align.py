@@ -31,7 +31,7 @@ from lossctl.io.columns import column_not_found
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
 from lossctl.prefetch import prefetch
-from lossctl.text import count, shown_value
+from lossctl.text import count, show_name, shown_value
 
 if TYPE_CHECKING:
     from lossctl.io.readers import Source
@@ -335,7 +335,7 @@ def _named(names: Sequence[str]) -> str:
 
 def _what(names: Sequence[str]) -> str:
     """A key for messages: ``key column 'id'``, or ``key (region, id)`` for a composite one."""
-    return f"key column '{names[0]}'" if len(names) == 1 else f"key ({', '.join(names)})"
+    return f"key column '{show_name(names[0])}'" if len(names) == 1 else f"key ({', '.join(names)})"
 
 
 def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
@@ -376,8 +376,9 @@ def order_fix(shared: Mapping[str, pa.DataType]) -> str:
 def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
     """Rows aligned by order whose likely key column differs: the files are sorted differently."""
     return InputError(
-        f"column '{name}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row {row}: "
-        f"rows are aligned by order and these are not the same rows; align them by key with {option('on', name)}",
+        f"column '{show_name(name)}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row "
+        f"{row}: rows are aligned by order and these are not the same rows; align them by key with "
+        f"{option('on', show_name(name))}",
         row=row,
     )
 
@@ -426,8 +427,8 @@ class Join:
         clashes = [name for name in targets.column_names if name in preds_columns and name not in key_columns]
         if clashes:
             raise UsageError(
-                f"column '{clashes[0]}' is read from both {preds_name} and {targets_name}, so it is ambiguous; "
-                "rename it in one of the files"
+                f"column '{show_name(clashes[0])}' is read from both {preds_name} and {targets_name}, so it is "
+                "ambiguous; rename it in one of the files"
             )
         for name in key_columns:
             if name not in targets.column_names:

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lossctl.errors import InputError, UsageError
-from lossctl.text import listing
+from lossctl.text import listing, show_name
 
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "pred": ("pred", "prediction", "y_pred", "yhat", "score", "prob", "logit"),
@@ -22,10 +22,6 @@ DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _DIGITS = re.compile(r"(\d+)")
-# C0/C1 control characters, the Unicode line and paragraph separators, and the bidirectional formatting characters
-# (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), and the
-# lone surrogates in which Python holds a name's bytes that are not UTF-8 (a file name from a Latin-1 system).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def guess_column(role: str, available: Sequence[str]) -> str | None:
@@ -49,15 +45,6 @@ def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
     """Sort key putting ``logit_2`` before ``logit_10``; the name itself breaks ties (``x01`` vs ``x1``)."""
     parts = tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(name))
     return parts, name
-
-
-def show_name(name: str) -> str:
-    """A column name as messages print it: control characters escaped (``a\\nb``).
-
-    Names come from the file: a JSON key or a Parquet field may hold a newline or an escape sequence,
-    which would break the one-line ``error:`` message or drive the user's terminal.
-    """
-    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), name)
 
 
 def format_columns(available: Sequence[str]) -> str:

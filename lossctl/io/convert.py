@@ -24,13 +24,9 @@ from lossctl import arrow
 from lossctl.errors import DecimalCommas, EmptyVectors, InputError, option
 from lossctl.limits import MAX_JSON_DEPTH
 from lossctl.stats import all_finite
-from lossctl.text import count, written_number
+from lossctl.text import count, show_name, shown_value, written_number
 
 ArrowColumn: TypeAlias = Any  # a pyarrow Array or ChunkedArray (pyarrow ships no type information)
-
-# Cell texts quoted in messages are cut to this length so that an error stays on one line.
-_MAX_SHOWN = 40
-
 
 # How a missing number is spelled in text: pandas' default ``na_values``, that is pyarrow's CSV null values (which a
 # column read as numbers already treats as missing: ``NA``, ``null``, ``NaN``...) with ``<NA>`` and Python's ``None``.
@@ -42,11 +38,6 @@ MISSING_TEXTS = (
 
 # A number written with a decimal comma (1,5 or -0,25), as European spreadsheets export it.
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
-
-
-def _shown(value: str) -> str:
-    text = value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 3] + "..."
-    return repr(text)
 
 
 def _chunks(array: ArrowColumn) -> list[pa.Array]:
@@ -165,7 +156,7 @@ class DecimalMarks:
             if column in self.points:
                 return _mixed(column, self.points[column], self.commas[column])
             row, text = self.commas[column]
-            commas = DecimalCommas(column, _shown(text), row)
+            commas = DecimalCommas(column, shown_value(text), row)
             return commas.given() if self.decimal == "," else commas  # as decimal_option tells it
         row, text = self.points[column]
         return self.point_refused(column, text, row)
@@ -174,8 +165,9 @@ class DecimalMarks:
     def point_refused(column: str, text: str, row: int) -> InputError:
         """The error of a number written with a ``.`` (``1.500``, ``1.000,5``) read with ``--decimal ,``."""
         return InputError(
-            f"column '{column}' is not numeric with {option('decimal', ',')}: {_shown(text)} at row {row} holds a '.'; "
-            "thousands separators are not read (remove them), and every number must use the decimal comma",
+            f"column '{show_name(column)}' is not numeric with {option('decimal', ',')}: {shown_value(text)} at row "
+            f"{row} holds a '.'; thousands separators are not read (remove them), and every number must use the "
+            "decimal comma",
             row=row,
         )
 
@@ -206,8 +198,8 @@ class VectorWidths:
 def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> InputError:
     (one, one_text), (two, two_text) = sorted((first, other))
     return InputError(
-        f"column '{column}' mixes decimal points: {_shown(one_text)} at row {one} and {_shown(two_text)} at row "
-        f"{two}; write every number with the same one",
+        f"column '{show_name(column)}' mixes decimal points: {shown_value(one_text)} at row {one} and "
+        f"{shown_value(two_text)} at row {two}; write every number with the same one",
         row=one,
     )
 
@@ -244,7 +236,8 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
                 error = marks.point_refused(column, text, row + row_offset)  # 1.000,5: a thousands separator
             else:
                 error = InputError(
-                    f"column '{column}' is not numeric: {_shown(text)} at row {row + row_offset}", row=row + row_offset
+                    f"column '{show_name(column)}' is not numeric: {shown_value(text)} at row {row + row_offset}",
+                    row=row + row_offset,
                 )
             if marks is None:
                 raise error
@@ -257,7 +250,7 @@ def _parse_text(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMar
             marks.noted(column, point, comma)
         if point is not None:  # --decimal , reads the commas and refuses the points: both ways, one kind is wrong
             raise _mixed(column, comma, point)
-        raise DecimalCommas(column, _shown(comma[1]), comma[0])
+        raise DecimalCommas(column, shown_value(comma[1]), comma[0])
     if marks is not None:
         marks.saw(column, cleaned, row_offset)
     return pa.array([None if text is None else float(text) for text in texts], pa.float64())
@@ -294,9 +287,11 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: Deci
     if is_text_type(kind):
         chunk = _parse_text(chunk, column, row_offset, marks)
     elif _is_list(kind):
-        raise InputError(f"column '{column}' is a list column; it can only be bound to a role that takes vectors")
+        raise InputError(
+            f"column '{show_name(column)}' is a list column; it can only be bound to a role that takes vectors"
+        )
     elif not _is_number(kind):
-        raise InputError(f"column '{column}' is not numeric: it has type {kind}")
+        raise InputError(f"column '{show_name(column)}' is not numeric: it has type {kind}")
     elif pa.types.is_integer(kind) and chunk.null_count == 0:
         # Straight from the buffer: Array.cast imports pyarrow.compute (30 ms) for the common integer label.
         # Integers above 2**53 round to the nearest double, which is all a loss can use anyway.
@@ -366,7 +361,7 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
 
 def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
     return InputError(
-        f"column '{column}' holds vectors of different lengths: row {first_row} has {count(width, 'value')} "
+        f"column '{show_name(column)}' holds vectors of different lengths: row {first_row} has {count(width, 'value')} "
         f"but row {row} has {length}",
         row=first_row,
     )
@@ -378,7 +373,7 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
 
     kind = array.type
     if not _is_number(kind.value_type):
-        raise InputError(f"column '{column}' is a list of {kind.value_type}, expected lists of numbers")
+        raise InputError(f"column '{show_name(column)}' is a list of {kind.value_type}, expected lists of numbers")
     # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
     # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
     chunks = _chunks(array)
@@ -437,15 +432,19 @@ def _json_row(text: str, column: str, row: int) -> list[float]:
         parsed = None
     except RecursionError:  # Python's json recurses once per level: about 1,000 levels end it
         raise InputError(
-            f"column '{column}' has a JSON array nested deeper than {MAX_JSON_DEPTH} levels at row {row}", row=row
+            f"column '{show_name(column)}' has a JSON array nested deeper than {MAX_JSON_DEPTH} levels at row {row}",
+            row=row,
         ) from None
     if not isinstance(parsed, list):
-        raise InputError(f"column '{column}' has an invalid JSON array at row {row}: {_shown(text)}", row=row)
+        raise InputError(
+            f"column '{show_name(column)}' has an invalid JSON array at row {row}: {shown_value(text)}", row=row
+        )
     try:
         return [_json_number(item) for item in parsed]
     except (ValueError, OverflowError):
         raise InputError(
-            f"column '{column}' has a value that is not a number in the JSON array at row {row}: {_shown(text)}",
+            f"column '{show_name(column)}' has a value that is not a number in the JSON array at row {row}: "
+            f"{shown_value(text)}",
             row=row,
         ) from None
 
@@ -532,7 +531,7 @@ def to_float64_matrix(
             matrix, missing = (_list_matrix if _is_list(array.type) else _json_matrix)(array, column, row_offset)
             if matrix.shape[1] == 0 and (missing is None or not missing.all()):
                 first = 0 if missing is None else int(np.argmin(missing))
-                raise EmptyVectors(f"column '{column}'", first + row_offset)
+                raise EmptyVectors(f"column '{show_name(column)}'", first + row_offset)
             return matrix, missing
         values, missing = to_float64(array, column, row_offset)
         return values.reshape(-1, 1), missing
@@ -541,10 +540,13 @@ def to_float64_matrix(
     missing_rows = np.zeros(rows, dtype=bool)
     for index, (array, column) in enumerate(zip(arrays, columns, strict=True)):
         if len(array) != rows:
-            raise InputError(f"column '{column}' has {len(array)} rows but column '{columns[0]}' has {rows}")
+            raise InputError(
+                f"column '{show_name(column)}' has {len(array)} rows but column '{show_name(columns[0])}' has {rows}"
+            )
         if _is_list(array.type):
             raise InputError(
-                f"column '{column}' is a list column; a vector is either one list column or several numeric columns"
+                f"column '{show_name(column)}' is a list column; a vector is either one list column or several "
+                "numeric columns"
             )
         values, missing = to_float64(array, column, row_offset)
         matrix[:, index] = values

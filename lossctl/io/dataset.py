@@ -32,7 +32,7 @@ from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, 
 from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, no_match, open_bytes
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
-from lossctl.text import is_utf8
+from lossctl.text import is_utf8, show_name
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -129,7 +129,9 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     objects below the prefix (as Spark and pyarrow.dataset read them). A file a glob matches must be Parquet.
     """
     if input_format not in (None, "parquet"):
-        raise UsageError(f"{option('input_format', input_format)} cannot read '{path}': a dataset is read as Parquet")
+        raise UsageError(
+            f"{option('input_format', input_format)} cannot read '{show_name(path)}': a dataset is read as Parquet"
+        )
     single = False  # one file named: read whatever its extension
     others: list[str] = []  # a local directory's files that are not Parquet (dataset_files adds them)
     if is_remote(path):
@@ -176,13 +178,18 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
         if other is not None:
             name = full_url(path, fs, other) if fs is not None else other
             raise InputError(
-                f"'{path}' matches '{name}', which is not a Parquet file; a glob is read as one Parquet dataset"
+                f"'{show_name(path)}' matches '{name}', which is not a Parquet file; a glob is read as one "
+                "Parquet dataset"
             )
     if input_format is None and not single:  # a directory: its Parquet files
         others += [file for file, _ in kept if not _is_parquet(file)]
         kept = [(file, dirs) for file, dirs in kept if _is_parquet(file)]
     if not kept:
-        raise no_match(path) if glob else InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
+        raise (
+            no_match(path)
+            if glob
+            else InputError(f"directory '{show_name(path)}' has no Parquet files (*.parquet, *.pq)")
+        )
     paths = [file for file, _ in kept]
     names = [full_url(path, fs, file) if fs is not None else file for file in paths]
     shown_others = tuple(full_url(path, fs, file) if fs is not None else file for file in others)
@@ -375,7 +382,8 @@ class ParquetDataset(Source):
         row = self._offset + sum(sum(groups) for groups in self.row_groups[:index]) + position + at
         folder = f"{column}={_NULL_PARTITION if value is None else value}"
         raise InputError(
-            f"column '{column}' of '{self.listing.names[index]}' differs from its folder {folder} in "
+            f"column '{show_name(column)}' of '{show_name(self.listing.names[index])}' differs from its folder "
+            f"{folder} in "
             f"{plural(rows, 'row')} (first: row {row}, {values[at].as_py()!r}); a column named like a partition key "
             "must hold the folder's value: rename the column or move the file"
         )
@@ -404,7 +412,7 @@ class ParquetDataset(Source):
 
     def _read(self, columns: list[str]) -> pa.Table:
         batches = list(self._batches(columns, 1 << 20, []))
-        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{self.path}'")
+        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{show_name(self.path)}'")
 
 
 def _open_remote(fs: Any, path: str) -> pq.ParquetFile:
@@ -427,7 +435,7 @@ def _check_utf8(key: str, value: Any) -> None:
     folder = f"{key}={_NULL_PARTITION if value is None else value}"
     if not is_utf8(folder):
         raise InputError(
-            f"the partition folder '{folder}' has a name that is not UTF-8, so it cannot give the column "
+            f"the partition folder '{show_name(folder)}' has a name that is not UTF-8, so it cannot give the column "
             f"'{key}'; rename the folder in UTF-8 (e.g. convmv -f latin1 -t utf8)"
         )
 
@@ -469,7 +477,7 @@ def open_dataset(
         if file:
             data = read_bytes(path)
             if not data:
-                raise EmptyInput(f"'{path}' is empty")
+                raise EmptyInput(f"'{show_name(path)}' is empty")
             return open_bytes(path, data, input_format, delimiter=delimiter, decimal=decimal)
     return ParquetDataset(path, list_dataset(path, input_format))
 

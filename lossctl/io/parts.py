@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 import pyarrow as pa
 
 from lossctl.errors import InputError
-from lossctl.io.columns import quoted_columns, show_name
-from lossctl.text import count
+from lossctl.io.columns import quoted_columns
+from lossctl.text import count, show_name
 
 
 def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.Table:
@@ -120,8 +120,8 @@ def check_same_kind(name: str, kind: pa.DataType, file: str, first_kind: pa.Data
     text, number = (file, first_file) if is_numeric_type(first_kind) else (first_file, file)
     text_kind, number_kind = (kind, first_kind) if is_numeric_type(first_kind) else (first_kind, kind)
     raise InputError(
-        f"column '{show_name(name)}' is not numeric in '{text}': it has type {text_kind} there but {number_kind} "
-        f"in '{number}'; the files of a dataset must agree"
+        f"column '{show_name(name)}' is not numeric in '{show_name(text)}': it has type {text_kind} there but "
+        f"{number_kind} in '{show_name(number)}'; the files of a dataset must agree"
     )
 
 

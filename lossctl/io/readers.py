@@ -36,7 +36,7 @@ from lossctl.arrow import blanks_to_nulls, plain
 from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io import streams
-from lossctl.io.columns import column_not_found, show_name
+from lossctl.io.columns import column_not_found
 from lossctl.io.convert import is_text_type
 from lossctl.io.formats import COMPRESSIONS, EXTENSIONS, FORMATS
 from lossctl.io.guards import (
@@ -51,7 +51,7 @@ from lossctl.io.guards import (
 from lossctl.io.parts import changed_while_read, check_same_columns, check_same_kind, concat_parts, every_row
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
-from lossctl.text import count, is_utf8
+from lossctl.text import count, is_utf8, show_name
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -86,7 +86,7 @@ def format_title(fmt: str) -> str:
 
 def _label(path: str) -> str:
     """How messages name an input: quoted path, or standard input."""
-    return "standard input" if path == "-" else f"'{path}'"
+    return "standard input" if path == "-" else f"'{show_name(path)}'"
 
 
 def _where(path: str) -> str:
@@ -107,7 +107,7 @@ def _reading(path: str, fmt: str) -> Iterator[None]:
     except PermissionError as error:
         raise InputError(f"cannot read {_label(path)}: permission denied") from error
     except FileNotFoundError as error:
-        raise InputError(f"file '{path}' not found") from error
+        raise InputError(f"file '{show_name(path)}' not found") from error
     except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too, but the file is not at fault
         raise
     except (pa.ArrowException, OSError) as error:
@@ -1455,12 +1455,13 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
     """
     if input_format not in (None, "parquet"):
         raise UsageError(
-            f"{option('input_format', input_format)} cannot read '{path}': a directory or glob is read as Parquet"
+            f"{option('input_format', input_format)} cannot read '{show_name(path)}': a directory or glob is "
+            "read as Parquet"
         )
     if os.path.isdir(path):
         files = sorted(_parquet_below(path, others))
         if not files:
-            raise InputError(f"directory '{path}' has no Parquet files (*.parquet, *.pq)")
+            raise InputError(f"directory '{show_name(path)}' has no Parquet files (*.parquet, *.pq)")
     else:
         from lossctl.io.dataset import glob_base, skipped
 
@@ -1482,7 +1483,7 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
             left = sorted(set(matches) - set(data))
             shown = ", ".join(f"'{show_name(match)}'" for match in left[:3]) + (", ..." if len(left) > 3 else "")
             raise InputError(
-                f"'{path}' matches only names starting with _ or . ({shown}), which a dataset leaves out as "
+                f"'{show_name(path)}' matches only names starting with _ or . ({shown}), which a dataset leaves out as "
                 "bookkeeping, as in a folder; to read such a file, give it as a PATH"
             )
         if not files:
@@ -1491,7 +1492,8 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         for file in files:
             if not file.lower().endswith(_PARQUET_EXTENSIONS):
                 raise InputError(
-                    f"'{path}' matches '{file}', which is not a Parquet file; a glob is read as one Parquet dataset"
+                    f"'{show_name(path)}' matches '{show_name(file)}', which is not a Parquet file; a glob is "
+                    "read as one Parquet dataset"
                 )
     for file in files:
         try:
@@ -1499,7 +1501,7 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         except OSError as error:  # a broken link or a loop of links among the files: named, not the folder
             raise _os_error(file, error) from None
         if empty:
-            raise InputError(f"'{file}' is empty")
+            raise InputError(f"'{show_name(file)}' is empty")
     return files
 
 
@@ -1509,15 +1511,15 @@ def no_match(path: str) -> InputError:
     from lossctl.io.remote import web_path
 
     if "*" in web_path(path):
-        return InputError(f"no files match '{path}'")
-    return InputError(f"file '{path}' not found (read as a glob, it matches nothing)")
+        return InputError(f"no files match '{show_name(path)}'")
+    return InputError(f"file '{show_name(path)}' not found (read as a glob, it matches nothing)")
 
 
 def _os_error(path: str, error: OSError) -> InputError:
     """A failure to open or list ``path``, in the user's terms."""
     if isinstance(error, PermissionError):
-        return InputError(f"cannot read '{path}': permission denied")
-    return InputError(f"cannot read '{path}': {error.strerror or error}")
+        return InputError(f"cannot read '{show_name(path)}': permission denied")
+    return InputError(f"cannot read '{show_name(path)}': {error.strerror or error}")
 
 
 def _text_source(
@@ -1608,10 +1610,10 @@ def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
             with pa.input_stream(path, compression=compression) as stream:
                 head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
         except (pa.ArrowException, OSError) as error:
-            raise InputError(f"cannot read '{path}': {_first_line(error)}") from error
+            raise InputError(f"cannot read '{show_name(path)}': {_first_line(error)}") from error
         if streams.compression_of(head) is not None:
             return None, compression
-    return streams.sniff(head, f"'{path}'"), compression
+    return streams.sniff(head, f"'{show_name(path)}'"), compression
 
 
 def open_bytes(
@@ -1668,7 +1670,7 @@ def open_input(
     except FileNotFoundError:
         check_scheme(path)
         if not is_glob(path):
-            raise InputError(f"file '{path}' not found") from None
+            raise InputError(f"file '{show_name(path)}' not found") from None
         mode = None
     except OSError as error:
         raise _os_error(path, error) from None
@@ -1696,7 +1698,7 @@ def open_input(
         except OSError as error:
             raise _os_error(path, error) from None
     if not head:
-        raise EmptyInput(f"'{path}' is empty")
+        raise EmptyInput(f"'{show_name(path)}' is empty")
     if fmt is None:
         fmt, compression = _recognise(path, head)
     elif compression is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lossctl.errors import InputError, UsageError
+from lossctl.text import show_name
 
 _AWS = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command"
 _GOOGLE = "set GOOGLE_APPLICATION_CREDENTIALS or run 'gcloud auth application-default login'"
@@ -81,8 +82,8 @@ def check_scheme(path: str) -> None:
     found = _URL.match(path)
     if found and not is_remote(path):
         raise UsageError(
-            f"cannot read '{path}': lossctl reads local paths and s3://, gs://, az://, abfs:// and https:// URLs, "
-            f"not {found.group(1)}://"
+            f"cannot read '{show_name(path)}': lossctl reads local paths and s3://, gs://, az://, abfs:// and "
+            f"https:// URLs, not {found.group(1)}://"
         )
 
 
@@ -157,10 +158,10 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
         raise
     except FileNotFoundError as error:
         if verb == "write":  # the object is being made: what is missing is its bucket
-            raise InputError(f"cannot write '{url}': {_first_line(error)}") from None
-        raise InputError(f"file '{url}' not found") from None
+            raise InputError(f"cannot write '{show_name(url)}': {_first_line(error)}") from None
+        raise InputError(f"file '{show_name(url)}' not found") from None
     except PermissionError as error:
-        raise InputError(f"cannot {verb} '{url}': permission denied ({_first_line(error)})") from None
+        raise InputError(f"cannot {verb} '{show_name(url)}': permission denied ({_first_line(error)})") from None
     except Exception as error:
         names = {cls.__name__ for cls in type(error).__mro__}
         # adlfs without an account raises a plain ValueError ("... account_name with credentials!!")
@@ -168,9 +169,11 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
             isinstance(error, ValueError) and "credentials" in str(error)
         ):
             hint = SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
-            raise InputError(f"cannot {verb} '{url}': no credentials ({_first_line(error)}); {hint}") from None
+            raise InputError(
+                f"cannot {verb} '{show_name(url)}': no credentials ({_first_line(error)}); {hint}"
+            ) from None
         if isinstance(error, OSError | ValueError | TimeoutError) or "botocore" in type(error).__module__:
-            raise InputError(f"cannot {verb} '{url}': {_first_line(error)}") from None
+            raise InputError(f"cannot {verb} '{show_name(url)}': {_first_line(error)}") from None
         raise
 
 
@@ -189,19 +192,21 @@ def check_output(url: str, dataset: bool = False) -> None:
     scheme = scheme_of(url) or ""
     if SCHEMES.get(scheme, ("",))[0] == "aiohttp":
         raise UsageError(
-            f"cannot write '{url}': lossctl writes to local paths and object stores (s3://, gs://, az://), "
+            f"cannot write '{show_name(url)}': lossctl writes to local paths and object stores (s3://, gs://, az://), "
             "not to web servers"
         )
     fs, path = filesystem(url, "write")
     bucket, _, key = path.strip("/").partition("/")
     kind = "container" if SCHEMES[scheme][0] == "adlfs" else "bucket"
     if not key:
-        raise UsageError(f"output '{url}' names a {kind}, not a file in it; give a name: {url.rstrip('/')}/NAME")
+        raise UsageError(
+            f"output '{show_name(url)}' names a {kind}, not a file in it; give a name: {url.rstrip('/')}/NAME"
+        )
     with remote_errors(url, "write"):
         if _bucket_missing(fs, bucket):
-            raise InputError(f"cannot write '{url}': {kind} '{bucket}' does not exist")
+            raise InputError(f"cannot write '{show_name(url)}': {kind} '{bucket}' does not exist")
     if not dataset and _holds_objects(fs, path):
-        raise UsageError(f"output path '{url}' is a directory")
+        raise UsageError(f"output path '{show_name(url)}' is a directory")
 
 
 def _holds_objects(fs: Any, path: str) -> bool:

@@ -20,10 +20,10 @@ import pyarrow as pa
 
 from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
-from lossctl.io.columns import show_name
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts
 from lossctl.io.readers import Source, file_index, open_input
+from lossctl.text import show_name
 
 
 def _module(value: object) -> str:
@@ -159,7 +159,7 @@ class ConcatSource(Source):
             source.read_after(self.first_row + sum(self._rows))
             tables.append(source.read(columns, self._keys))
             self._rows.append(tables[-1].num_rows)
-        return concat_parts(tables, columns, f"'{self.path}'")
+        return concat_parts(tables, columns, f"'{show_name(self.path)}'")
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         self._check_types(columns)
@@ -451,7 +451,7 @@ def check_stdin_once(inputs: Mapping[str, Any]) -> None:
                 continue
             if pipe in pipes:
                 given_as = f"twice as {role}" if pipes[pipe] == role else f"as {pipes[pipe]} and as {role}"
-                raise UsageError(f"the named pipe '{path}' is given {given_as}; it can be read only once")
+                raise UsageError(f"the named pipe '{show_name(path)}' is given {given_as}; it can be read only once")
             pipes[pipe] = role
 
 
