@@ -123,6 +123,24 @@ def test_a_partition_column_only_a_later_file_holds_is_checked_too(tmp_path: Pat
     assert [(r.group, r.n, r.value) for r in report.results[1:]] == [({"zip": 4}, 2, 1.5), ({"zip": 5}, 2, 1.0)]
 
 
+@pytest.mark.parametrize("stray_first", [False, True])
+def test_a_file_outside_the_partition_folders_is_an_input_error(tmp_path: Path, stray_first: bool) -> None:
+    """ds/region=eu/a.parquet beside ds/b.parquet (or ds/a.parquet beside ds/region=eu/b.parquet): the file
+    outside the folders was read with a null 'region' without a word, so --by region showed a group no folder
+    names and the overall value mixed in a stray file. It is an input error naming both files, as in DuckDB."""
+    names = ("a.parquet", "region=eu/b.parquet") if stray_first else ("region=eu/a.parquet", "b.parquet")
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"y_true": [0.0, 0.0], "y_pred": [1.0, 2.0]}), tmp_path / name)
+    run = _cli("eval", str(tmp_path), "-l", "mae", "--by", "region", "-q")
+    inside, outside = (tmp_path / name for name in sorted(names, key=lambda name: "region=" not in name))
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: '{inside}' is in a region=eu folder and '{outside}' is not: the files of a Hive dataset must be in "
+        "folders of the same partition keys, which become columns: move the file that is out of place\n"
+    )
+
+
 def test_windows_read_exactly_their_rows(hive: Path) -> None:
     from lossctl.io.dataset import dataset_of
 
