@@ -141,6 +141,24 @@ def test_a_file_outside_the_partition_folders_is_an_input_error(tmp_path: Path, 
     )
 
 
+def test_a_null_partition_keeps_an_integer_keys_type(tmp_path: Path) -> None:
+    """year=2024 beside year=__HIVE_DEFAULT_PARTITION__: the null folder's column was string-typed, so joining it
+    turned every year into text ('2024' in the JSON groups). The key stays int64 with a null, as in pyarrow.dataset,
+    whether the null folder is read first or later; folders in another order give the same keys."""
+    null = "__HIVE_DEFAULT_PARTITION__"
+    folders = [f"region=a/year={null}", "region=b/year=2024", f"region=b/year={null}", "year=2025/region=c"]
+    for k, folder in enumerate(folders):
+        (tmp_path / folder).mkdir(parents=True)
+        pq.write_table(pa.table({"y_true": [0.0], "y_pred": [float(k)]}), tmp_path / folder / "p.parquet")
+    report = lossctl.evaluate(tmp_path, losses="mae", by=["region", "year"])
+    assert [(r.group, r.value) for r in report.results[1:]] == [
+        ({"region": "a", "year": None}, 0.0),
+        ({"region": "b", "year": 2024}, 1.0),
+        ({"region": "b", "year": None}, 2.0),
+        ({"region": "c", "year": 2025}, 3.0),
+    ]
+
+
 def test_windows_read_exactly_their_rows(hive: Path) -> None:
     from lossctl.io.dataset import dataset_of
 

@@ -228,6 +228,10 @@ class ParquetDataset(Source):
         self._file_columns = list(schema.names)
         keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
         self.partition_keys = keys
+        # int64 where any folder gives an int (_typed made them all ints or nulls), so a null folder keeps the type
+        self._key_types = {
+            key: pa.int64() if any(isinstance(p[key], int) for p in listing.partitions) else pa.string() for key in keys
+        }
         self.columns = self._file_columns + keys
         self.notices = left_out(path, listing.others)
 
@@ -371,7 +375,11 @@ class ParquetDataset(Source):
                     self._check_partition_column(index, column, batch.column(column), position)
                 position += batch.num_rows
                 arrays = [
-                    batch.column(c) if c in file_columns else _constant(partition.get(c), batch.num_rows)
+                    (
+                        batch.column(c)
+                        if c in file_columns
+                        else _constant(partition[c], self._key_types[c], batch.num_rows)
+                    )
                     for c in columns
                 ]
                 yield pa.RecordBatch.from_arrays(arrays, names=columns)
@@ -455,10 +463,9 @@ def _check_utf8(key: str, value: Any) -> None:
         )
 
 
-def _constant(value: Any, rows: int) -> pa.Array:
-    if value is None:
-        return pa.nulls(rows, pa.string())
-    return pa.repeat(pa.scalar(value, pa.int64() if isinstance(value, int) else pa.string()), rows)
+def _constant(value: Any, kind: pa.DataType, rows: int) -> pa.Array:
+    """A partition key's column for a file's batch: its folder's value, of the key's type, on every row."""
+    return pa.nulls(rows, kind) if value is None else pa.repeat(pa.scalar(value, kind), rows)
 
 
 @contextmanager
