@@ -123,6 +123,42 @@ def test_a_partition_column_only_a_later_file_holds_is_checked_too(tmp_path: Pat
     assert [(r.group, r.n, r.value) for r in report.results[1:]] == [({"zip": 4}, 2, 1.5), ({"zip": 5}, 2, 1.0)]
 
 
+@pytest.mark.parametrize("stray_first", [False, True])
+def test_a_file_outside_the_partition_folders_is_an_input_error(tmp_path: Path, stray_first: bool) -> None:
+    """ds/region=eu/a.parquet beside ds/b.parquet (or ds/a.parquet beside ds/region=eu/b.parquet): the file
+    outside the folders was read with a null 'region' without a word, so --by region showed a group no folder
+    names and the overall value mixed in a stray file. It is an input error naming both files, as in DuckDB."""
+    names = ("a.parquet", "region=eu/b.parquet") if stray_first else ("region=eu/a.parquet", "b.parquet")
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"y_true": [0.0, 0.0], "y_pred": [1.0, 2.0]}), tmp_path / name)
+    run = _cli("eval", str(tmp_path), "-l", "mae", "--by", "region", "-q")
+    inside, outside = (tmp_path / name for name in sorted(names, key=lambda name: "region=" not in name))
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: '{inside}' is in a region=eu folder and '{outside}' is not: the files of a Hive dataset must be in "
+        "folders of the same partition keys, which become columns: move the file that is out of place\n"
+    )
+
+
+def test_a_null_partition_keeps_an_integer_keys_type(tmp_path: Path) -> None:
+    """year=2024 beside year=__HIVE_DEFAULT_PARTITION__: the null folder's column was string-typed, so joining it
+    turned every year into text ('2024' in the JSON groups). The key stays int64 with a null, as in pyarrow.dataset,
+    whether the null folder is read first or later; folders in another order give the same keys."""
+    null = "__HIVE_DEFAULT_PARTITION__"
+    folders = [f"region=a/year={null}", "region=b/year=2024", f"region=b/year={null}", "year=2025/region=c"]
+    for k, folder in enumerate(folders):
+        (tmp_path / folder).mkdir(parents=True)
+        pq.write_table(pa.table({"y_true": [0.0], "y_pred": [float(k)]}), tmp_path / folder / "p.parquet")
+    report = lossctl.evaluate(tmp_path, losses="mae", by=["region", "year"])
+    assert [(r.group, r.value) for r in report.results[1:]] == [
+        ({"region": "a", "year": None}, 0.0),
+        ({"region": "b", "year": 2024}, 1.0),
+        ({"region": "b", "year": None}, 2.0),
+        ({"region": "c", "year": 2025}, 3.0),
+    ]
+
+
 def test_windows_read_exactly_their_rows(hive: Path) -> None:
     from lossctl.io.dataset import dataset_of
 

@@ -5,7 +5,9 @@ another in sorted order as one input (docs/cli.md, "Input"). In Hive layout (``p
 each ``KEY=VALUE`` directory above a file becomes a column holding that value on every row of the file, usable in
 ``--by``, ``--pred`` and every binding; its type is int64 when every value of the key is an integer written as
 Python writes it (``7``, ``-3``), else string (``__HIVE_DEFAULT_PARTITION__`` is null): ``zip=01234`` stays
-``'01234'``, and ``zip=01234`` and ``zip=1234`` stay two groups.
+``'01234'``, and ``zip=01234`` and ``zip=1234`` stay two groups. Every file sits in folders of the same keys: a
+file outside them (``preds/part-9.parquet``) is an input error, as in DuckDB and Spark (pyarrow.dataset would give
+it null keys, Polars errs one way and drops the key the other).
 
 A dataset can be cut into row ranges (:meth:`ParquetDataset.splits`) at row-group boundaries, and restricted to one
 (:meth:`ParquetDataset.window`): a picklable description of a part that a Dask worker reads where it runs. Row
@@ -89,14 +91,34 @@ def _typed(partitions: list[dict[str, str | None]]) -> list[dict[str, Any]]:
     (a leading zero, ``01234``, is text: read as an int it would lose its zero and merge with ``1234``)."""
     keys = list(dict.fromkeys(key for values in partitions for key in values))
     integer = {key: all(_is_integer(p.get(key)) for p in partitions) for key in keys}
-    typed: list[dict[str, Any]] = []
-    for values in partitions:
-        row: dict[str, Any] = {}
-        for key in keys:
-            value = values.get(key)
-            row[key] = int(value) if integer[key] and value is not None else value
-        typed.append(row)
-    return typed
+    return [
+        {key: int(value) if integer[key] and value is not None else value for key, value in values.items()}
+        for values in partitions
+    ]
+
+
+def _check_same_keys(names: Sequence[str], partitions: Sequence[dict[str, Any]]) -> None:
+    """Every file of a Hive dataset sits in folders of the same partition keys (in any order), as DuckDB and Spark
+    require: a file outside the ``region=`` folders the others are in (``ds/b.parquet`` beside ``ds/region=eu/``)
+    is an input error naming it and the first file, not rows whose ``region`` is silently null. Only
+    ``__HIVE_DEFAULT_PARTITION__`` makes a null key."""
+    first = partitions[0] if partitions else {}
+    for name, keys in zip(names, partitions, strict=True):
+        extra = [key for key in keys if key not in first]
+        lacking = [key for key in first if key not in keys]
+        if extra or lacking:
+            differences = [f"'{name}' is in {_folders(extra, keys)} and '{names[0]}' is not"] if extra else []
+            differences += [f"'{names[0]}' is in {_folders(lacking, first)} and '{name}' is not"] if lacking else []
+            raise InputError(
+                f"{'; '.join(differences)}: the files of a Hive dataset must be in folders of the same partition "
+                "keys, which become columns: move the file that is out of place"
+            )
+
+
+def _folders(keys: Sequence[str], values: dict[str, Any]) -> str:
+    """``a region=eu folder``, ``region=eu and year=2024 folders``, as messages name partition folders."""
+    shown = [f"{key}={_NULL_PARTITION if values[key] is None else values[key]}" for key in keys]
+    return f"a {shown[0]} folder" if len(shown) == 1 else f"{' and '.join(shown)} folders"
 
 
 def _is_integer(value: str | None) -> bool:
@@ -207,11 +229,16 @@ class ParquetDataset(Source):
         self._window: tuple[int, int] | None = None
         self._groups: list[list[int]] | None = None  # rows per row group, per file (from the footers)
         self._handles: dict[int, pq.ParquetFile] = {}
+        _check_same_keys(listing.names, listing.partitions)
         schema = self._open(0).schema_arrow
         self._schema = schema  # the first file's, which the others must agree with
         self._file_columns = list(schema.names)
         keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
         self.partition_keys = keys
+        # int64 where any folder gives an int (_typed made them all ints or nulls), so a null folder keeps the type
+        self._key_types = {
+            key: pa.int64() if any(isinstance(p[key], int) for p in listing.partitions) else pa.string() for key in keys
+        }
         self.columns = self._file_columns + keys
         self.notices = left_out(path, listing.others)
 
@@ -355,7 +382,11 @@ class ParquetDataset(Source):
                     self._check_partition_column(index, column, batch.column(column), position)
                 position += batch.num_rows
                 arrays = [
-                    batch.column(c) if c in file_columns else _constant(partition.get(c), batch.num_rows)
+                    (
+                        batch.column(c)
+                        if c in file_columns
+                        else _constant(partition[c], self._key_types[c], batch.num_rows)
+                    )
                     for c in columns
                 ]
                 yield pa.RecordBatch.from_arrays(arrays, names=columns)
@@ -440,10 +471,9 @@ def _check_utf8(key: str, value: Any) -> None:
         )
 
 
-def _constant(value: Any, rows: int) -> pa.Array:
-    if value is None:
-        return pa.nulls(rows, pa.string())
-    return pa.repeat(pa.scalar(value, pa.int64() if isinstance(value, int) else pa.string()), rows)
+def _constant(value: Any, kind: pa.DataType, rows: int) -> pa.Array:
+    """A partition key's column for a file's batch: its folder's value, of the key's type, on every row."""
+    return pa.nulls(rows, kind) if value is None else pa.repeat(pa.scalar(value, kind), rows)
 
 
 @contextmanager

@@ -2,9 +2,10 @@
 
 Each block of a text file has its types inferred on its own, and each file of a dataset has its own schema:
 a column of integers can turn decimal in a later block (``1``, ``2`` ... ``0.5``), or hold a word there
-(``oops``). Numeric types are widened when parts are joined; a column that is text somewhere is made text
-everywhere, so that :func:`~lossctl.io.convert.to_float64` reports the offending cell with its row rather
-than the join failing on a type error. Parts whose types agree, the common case, are joined as they are.
+(``oops``). Numeric types are widened when parts are joined; a column that is text somewhere, or holds a value the
+wider type cannot (an int64 beyond 2^53 beside doubles), is made text everywhere, so that
+:func:`~lossctl.io.convert.to_float64` reports the offending cell with its row rather than the join failing on a
+type error. Parts whose types agree, the common case, are joined as they are.
 """
 
 from __future__ import annotations
@@ -30,26 +31,35 @@ def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.T
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     tables = _booleans_as_integers(tables, columns)
-    as_text: list[str] = []
     for name in columns:
-        schemas = [pa.schema([table.schema.field(name)]) for table in tables]
-        try:
-            pa.unify_schemas(schemas, promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            as_text.append(name)
-    recast = []
-    for table in tables:
-        for name in as_text:
-            index = table.schema.get_field_index(name)
-            try:
-                table = table.set_column(index, name, table.column(index).cast(pa.string()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-                types = sorted({str(part.schema.field(name).type) for part in tables})
-                raise InputError(
-                    f"column '{show_name(name)}' has different types in different parts of {label}: {', '.join(types)}"
-                ) from error
-        recast.append(table)
-    return pa.concat_tables(recast, promote_options="permissive")
+        tables = _one_type(tables, name, label)
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _one_type(tables: list[pa.Table], name: str, label: str) -> list[pa.Table]:
+    """The column ``name`` of every part cast to the type Arrow widens them all to, else to text: where there is
+    none (a number and a word), and where a value does not fit it (an int64 beyond 2^53 beside doubles, a uint64
+    beyond int64 beside negatives), which Arrow refuses rather than round; rounded, two ids would be one group."""
+    fields = [table.schema.field(name) for table in tables]
+    if all(field.type == fields[0].type for field in fields):
+        return tables
+    try:
+        kind = pa.unify_schemas([pa.schema([field]) for field in fields], promote_options="permissive").field(0).type
+        return [_cast(table, name, kind) for table in tables]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    try:
+        return [_cast(table, name, pa.string()) for table in tables]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        types = sorted({str(field.type) for field in fields})
+        raise InputError(
+            f"column '{show_name(name)}' has different types in different parts of {label}: {', '.join(types)}"
+        ) from error
+
+
+def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
+    index = table.schema.get_field_index(name)
+    return table.set_column(index, name, table.column(index).cast(kind))
 
 
 def _booleans_as_integers(tables: list[pa.Table], columns: list[str]) -> list[pa.Table]:
