@@ -38,7 +38,7 @@ from lossctl.groups import GroupCoder
 from lossctl.io.columns import quoted_columns
 from lossctl.losses._shared import chunk_scope
 from lossctl.memory import group_limit
-from lossctl.normal import GroupMoments, Moments, chunk_moments, run_moments
+from lossctl.normal import GroupMoments, Moments, chunk_moments, group_moments, run_moments
 from lossctl.options import Options
 from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
@@ -972,12 +972,13 @@ class _Worker:
     def _by_group(
         self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
-        """Each group's stacked statistics over the chunk (with ``--ci`` also its moments): the rows of each
-        block of the chunk sorted by group (a radix sort of the chunk-local group numbers), each group's run
-        summed pairwise (:func:`~lossctl.stats.segment_sums`), the blocks' sums added per group. With few groups,
-        or when no group has more than ``_SHORT_RUNS`` rows in a block, the rows are added in row order instead,
-        in cells of at most ``_SHORT_RUNS`` rows (``bincount``: no sort, and a sequence that short is as accurate
-        as a pairwise sum's base case), and the cells of a group summed pairwise.
+        """Each group's stacked statistics over the chunk (with ``--ci`` also its moments, summed as the statistics
+        are, so that ``--ci`` leaves the values as they are): the rows of each block of the chunk sorted by group
+        (a radix sort of the chunk-local group numbers), each group's run summed pairwise
+        (:func:`~lossctl.stats.segment_sums`), the blocks' sums added per group. With few groups, or when no group
+        has more than ``_SHORT_RUNS`` rows in a block, the rows are added in row order instead, in cells of at most
+        ``_SHORT_RUNS`` rows (``bincount``: no sort, and a sequence that short is as accurate as a pairwise sum's
+        base case), and the cells of a group summed pairwise.
 
         Blocks keep the sort and its gathers in the core's cache: on 10M rows and 10 groups, sorting whole
         262,144-row chunks cost three times the losses themselves, blocks of 32,768 rows about as much as
@@ -992,11 +993,9 @@ class _Worker:
         # no group with more than _SHORT_RUNS rows in the chunk (10,000 groups: one bincount per statistic per
         # chunk instead of one per block). With fewer groups than rows / _SHORT_RUNS, some group has more.
         chunk_counts = None
-        if moments is None and groups_count > _FEW_GROUPS and groups_count * _SHORT_RUNS >= len(local):
+        if groups_count > _FEW_GROUPS and groups_count * _SHORT_RUNS >= len(local):
             chunk_counts = np.bincount(local, minlength=groups_count)
-        whole = moments is None and (
-            groups_count <= _FEW_GROUPS or (chunk_counts is not None and chunk_counts.max() <= _SHORT_RUNS)
-        )
+        whole = groups_count <= _FEW_GROUPS or (chunk_counts is not None and chunk_counts.max() <= _SHORT_RUNS)
         step = len(local) if whole else self.group_block
         for start in range(0, len(local), step):
             block = slice(start, start + step)
@@ -1006,21 +1005,30 @@ class _Worker:
                 else np.bincount(local[block], minlength=groups_count)
             )
             w = weight[block] if weight is not None else None
-            if whole or (moments is None and counts.max() <= _SHORT_RUNS):
+            if whole or counts.max() <= _SHORT_RUNS:
                 # Each group's rows of the block in cells of at most _SHORT_RUNS consecutive rows, added in row
                 # order by bincount (no sort); the cells of a group then summed pairwise. Many small groups
-                # need one cell per group; a few large ones, one per group and 128 rows.
+                # need one cell per group; a few large ones, one per group and 128 rows. --ci's moments are
+                # summed the same way: sorted, the sums were added in another order and a group's value
+                # changed in its last digit with --ci.
                 cells = local[block]
                 per_group = 1 if counts.max() <= _SHORT_RUNS else -(-len(cells) // _SHORT_RUNS)
                 if per_group > 1:
                     cells = cells + _cell_offsets(len(cells), groups_count)
-                values = [column[block] if w is None else column[block] * w for column in columns]
-                for k, column in enumerate([*values, w] if w is not None else values):
+
+                def summed(column: np.ndarray, cells: np.ndarray = cells, per_group: int = per_group) -> np.ndarray:
                     table = np.bincount(cells, column, groups_count * per_group).reshape(per_group, groups_count)
-                    sums[:, k] += np.ascontiguousarray(table.T).sum(axis=1) if per_group > 1 else table[0]
+                    return np.ascontiguousarray(table.T).sum(axis=1) if per_group > 1 else table[0]
+
+                values = [column[block] if w is None else column[block] * w for column in columns]
+                stats = [*values, w] if w is not None else values
+                block_sums = np.column_stack([summed(column) for column in stats])
+                sums[:, : len(stats)] += block_sums
                 if w is None:
                     sums[:, -2] += counts
                 sums[:, -1] += counts
+                if moments is not None:
+                    moments.merge(*group_moments(stats, local[block], counts, block_sums, summed))
                 continue
             order = _group_order(local[block], len(numbers))
             in_groups = local[block][order]

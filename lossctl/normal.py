@@ -75,6 +75,28 @@ def run_moments(
     return codes, sizes, mean, m2
 
 
+def group_moments(
+    columns: list[np.ndarray],
+    codes: np.ndarray,
+    counts: np.ndarray,
+    sums: np.ndarray,
+    summed: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`run_moments` of rows in any order, each of group ``codes[i]``: ``(groups, n, means, m2s)`` of the
+    groups present. ``counts`` and ``sums`` (groups x columns) are each group's rows and column sums, known
+    already; ``summed(values)`` sums ``values`` per group as those sums were taken, so no sort is needed."""
+    present = np.flatnonzero(counts)
+    mean = np.zeros_like(sums)
+    mean[present] = sums[present] / counts[present, None]
+    centered = [column - mean[codes, k] for k, column in enumerate(columns)]
+    k = len(columns)
+    m2 = np.empty((len(present), k, k))
+    for a in range(k):
+        for b in range(a, k):
+            m2[:, a, b] = m2[:, b, a] = summed(centered[a] * centered[b])[present]
+    return present, counts[present].astype(np.int64), mean[present], m2
+
+
 class Moments:
     """Row count, column means and centered cross-products ``sum (x - mean)(x - mean)^T`` of ``columns``
     of the stacked statistics (the others are constant per row: their variance is 0), merged chunk by chunk."""

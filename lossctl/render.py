@@ -52,8 +52,9 @@ def _text(value: object) -> str:
 
 
 def _key(value: object) -> str:
-    """A group's key as table text (:func:`key_text`: ``(missing)``, ``true``)."""
-    return _text(key_text(value))
+    """A group's key as table text (:func:`key_text`: ``(missing)``, ``true``); the text ``all`` quoted, ``"all"``,
+    as the overall row's cell reads ``all`` (dimmed, which a table without colour does not show)."""
+    return _text('"all"' if isinstance(value, str) and value == "all" else key_text(value))
 
 
 def _number(value: float, digits: int = 6) -> str:

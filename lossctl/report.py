@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -704,8 +705,19 @@ def to_markdown(report: AnyReport) -> str:
         lines += ["", *markdown_table(["loss", gap, "worst group"], [list(row) for row in gaps])]
     for check in report.checks:
         verdict = "passed" if check.passed else "FAILED"
-        lines.append(f"\n- check `{escaped(check.expr)}`: {escaped(check.named())} = {check.shown_value()} ({verdict})")
+        named = _markdown_cell(check.named())
+        lines.append(f"\n- check {_code_span(escaped(check.expr))}: {named} = {check.shown_value()} ({verdict})")
     return "\n".join(lines) + "\n"
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span: fenced by one more backquote than its longest run of them, and padded
+    with a space where it starts or ends with one (CommonMark 6.1). A model named ``a`b`` ended a one-backquote
+    span early."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _write_parquet(report: AnyReport, path: Path) -> None:

@@ -398,6 +398,17 @@ def test_check_lines_and_records_name_the_parameters(cli, regression_csv: Path) 
     assert f"- check `huber:delta=3 > 0`: huber:delta=3 = {three!r} (FAILED)\n" in markdown
 
 
+def test_a_markdown_check_line_keeps_backquotes_and_asterisks_of_a_model_name(cli, write) -> None:
+    # A model named a`b ended the line's code span early, and *x* showed as an italic x.
+    path = write("m.csv", "y,p,q\n1,1.5,1\n2,2,2\n")
+    args = ["eval", path, "--target", "y", "--model", "a`b=p", "--model", "*x*=q", "-l", "mae", "-q", "-f", "markdown"]
+    run = cli(*args, "--fail-if", "mae@a`b>0.1", "--fail-if", "mae@*x*>0.1")
+    assert run.code == 1
+    assert run.out.endswith(
+        "\n- check ``mae@a`b>0.1``: mae@a\\`b = 0.25 (FAILED)\n\n- check `mae@*x*>0.1`: mae@\\*x\\* = 0.0 (passed)\n"
+    )
+
+
 def test_a_check_line_shows_the_value_on_the_side_of_the_threshold_its_verdict_says(
     cli, write: Callable[[str, str], Path]
 ) -> None:

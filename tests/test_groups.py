@@ -277,6 +277,16 @@ def test_the_table_names_missing_and_boolean_keys_as_the_command_line_does(cli, 
     assert "(worst group: g=false)" in run.out
 
 
+def test_a_group_keyed_all_is_told_from_the_overall_row_in_the_table(cli, write) -> None:
+    # The overall row's cell reads all: a group keyed "all" showed a second "all" row, told apart only by a dim style.
+    for args in (["-l", "mse"], ["--model", "A=pred", "-l", "mse"]):
+        run = cli(
+            "eval", write("g.csv", "pred,target,g\n2,1,all\n1,1,b\n"), "--target", "target", *args, "--by", "g", "-q"
+        )
+        rows = [line.split("│")[1:3] for line in run.out.splitlines() if line.startswith("│")]
+        assert [[cell.strip() for cell in row] for row in rows] == [["mse", "all"], ["mse", '"all"'], ["mse", "b"]]
+
+
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
     # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
     # JSON were missing. They are a second table, each loss named by its full label (and model).
