@@ -78,6 +78,11 @@ def zstd_compress(data: bytes) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def pzstd_compress(data: bytes) -> bytes:
+    """As pzstd (and the seekable zstd format) write it: a skippable frame, magic 0x184D2A50, before the data."""
+    return b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + (68).to_bytes(4, "little") + zstd_compress(data)
+
+
 @pytest.mark.parametrize(
     ("name", "compress"),
     [
@@ -85,6 +90,7 @@ def zstd_compress(data: bytes) -> bytes:
         ("preds.CSV.GZ", gzip.compress),
         ("preds.csv.bz2", bz2.compress),
         ("preds.csv.zst", zstd_compress),
+        ("preds.csv.zst", pzstd_compress),
     ],
 )
 def test_compressed_csv(tmp_path: Path, name: str, compress: Callable[[bytes], bytes]) -> None:
@@ -694,6 +700,7 @@ CONTENTS = {
     "csv, gzip": gzip.compress(SIMPLE_CSV),
     "csv, bzip2": bz2.compress(SIMPLE_CSV),
     "csv, zstd": zstd_compress(SIMPLE_CSV),
+    "csv, pzstd": pzstd_compress(SIMPLE_CSV),
     "jsonl": JSONL,
     "jsonl, gzip": gzip.compress(JSONL),
     "parquet": _parquet_bytes(),
