@@ -252,7 +252,8 @@ def test_arrow_ipc_stream(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["p.arrow", "-"])
 def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str, file_format: bool) -> None:
     """pyarrow ends an IPC stream at the end of its bytes as at its end-of-stream marker: a stream cut short between
-    two record batches (its writer failed) read as the rows before the cut, with no word (exit 0)."""
+    two record batches (its writer failed) read as the rows before the cut, with no word (exit 0). An IPC file cut
+    anywhere lacks its footer, which is said rather than pyarrow's "Not an Arrow file"."""
     import lossctl
 
     table = pa.table(SIMPLE)
@@ -266,17 +267,29 @@ def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str
     if name == "-":
         source: object = io.BytesIO(data)
         expected = "cannot read standard input as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
-    elif file_format:
-        pytest.skip("a file is read by its footer, which pyarrow checks ('Not an Arrow file')")
-    else:
+    else:  # a file is read by its footer, of which pyarrow said "Not an Arrow file" when it was cut off
         source = write(tmp_path / name, data)
-        expected = f"cannot read '{source}' as Arrow IPC: it ends without the end-of-stream marker"
+        missing = "its footer" if file_format else "the end-of-stream marker"
+        expected = f"cannot read '{source}' as Arrow IPC: it ends without {missing}"
     with pytest.raises(InputError) as error:
         lossctl.evaluate(source, losses="mse", pred="pred", target="target")
     assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
     whole = sink.getvalue().to_pybytes()  # the whole stream, marker and all, is read
     source = io.BytesIO(whole) if name == "-" else write(tmp_path / name, whole)
     assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].n == 3
+
+
+@pytest.mark.parametrize("keep", [12, -100, -3], ids=["after-the-header", "in-the-batches", "in-the-footer"])
+def test_an_arrow_ipc_file_cut_anywhere_says_so(cli, tmp_path: Path, keep: int) -> None:
+    path = tmp_path / "p.arrow"
+    feather.write_feather(pa.table(SIMPLE), path, chunksize=2)
+    path.write_bytes(path.read_bytes()[:keep])
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: cannot read '{path}' as Arrow IPC: it ends without its footer, so it was cut short (did the program "
+        "writing it fail?)\n"
+    )
 
 
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
