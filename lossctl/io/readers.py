@@ -1710,11 +1710,11 @@ def open_input(
             raise _os_error(path, error) from None
     if not head:
         raise EmptyInput(f"'{path}' is empty")
+    if compression is not None:  # named by the extension, with or without a format's before it (x.gz, x.csv.gz)
+        streams.check_compression(head, compression, _label(path))
     if fmt is None:
         fmt, compression = _recognise(path, head)
-    elif compression is not None:
-        streams.check_compression(head, compression, _label(path))
-    elif fmt in ("parquet", "arrow"):
+    elif compression is None and fmt in ("parquet", "arrow"):
         streams.check_format(head, fmt, _label(path), _TITLES[fmt])
     if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
