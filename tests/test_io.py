@@ -279,6 +279,21 @@ def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str
     assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].n == 3
 
 
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+def test_an_arrow_ipc_file_in_the_format_before_arrow_0_15_is_read(tmp_path: Path, name: str) -> None:
+    """Its stream ends with 4 zero bytes, not the continuation marker and 0: through standard input, where the
+    file is read as its stream, it was "cut short"."""
+    import lossctl
+
+    table = pa.table(SIMPLE)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=pa.ipc.IpcWriteOptions(use_legacy_format=True)) as writer:
+        writer.write_table(table)
+    data = sink.getvalue().to_pybytes()
+    source: object = io.BytesIO(data) if name == "-" else write(tmp_path / name, data)
+    assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].value == pytest.approx(0.25)
+
+
 @pytest.mark.parametrize("keep", [12, -100, -3], ids=["after-the-header", "in-the-batches", "in-the-footer"])
 def test_an_arrow_ipc_file_cut_anywhere_says_so(cli, tmp_path: Path, keep: int) -> None:
     path = tmp_path / "p.arrow"

@@ -403,6 +403,9 @@ _ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message start
 # otherwise read as a shorter one.
 _ARROW_END = _ARROW_STREAM + bytes(4)
 _ARROW_FILE = b"ARROW1"  # an Arrow IPC file starts and ends with this
+# Before Arrow 0.15 (the legacy format, still read by pyarrow) messages had no continuation marker and the end of
+# the stream was 4 zero bytes: an IPC file of then holds such a stream.
+_ARROW_LEGACY_END = bytes(4)
 
 
 def _cut_short(path: str, rows: int | None = None, missing: str = "the end-of-stream marker") -> InputError:
@@ -534,9 +537,12 @@ class _ArrowStreamSource(Source):
         self.path = path
         self.format = "arrow"
         self._stream = _Tail(stream)
+        self._end = _ARROW_END
         with _reading(path, "arrow"):
             if file_format:
                 streams.read_head(stream, 8)
+                if not stream.peek(4).startswith(_ARROW_STREAM):  # type: ignore[attr-defined]  # buffered
+                    self._end = _ARROW_LEGACY_END
             self._reader = pa.ipc.open_stream(self._stream)
         self.columns = self._reader.schema.names
         self._consumed = False
@@ -553,7 +559,7 @@ class _ArrowStreamSource(Source):
             for batch in self._reader:
                 rows += batch.num_rows
                 yield batch
-        if self._stream.tail != _ARROW_END:
+        if not self._stream.tail.endswith(self._end):
             raise _cut_short(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
