@@ -673,6 +673,15 @@ def test_binary_standard_input_is_not_parsed_as_text() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["p.csv", "p", "-"])
+def test_a_header_starting_like_bzip2_is_text(tmp_path: Path, name: str) -> None:
+    """bzip2's magic is "BZh": a CSV whose first column is named so was refused as "bz2-compressed" (exit 3)."""
+    data = b"BZh9,pred,target\n1,0.5,1.0\n"
+    source = open_input(name, stdin=io.BytesIO(data)) if name == "-" else open_input(write(tmp_path / name, data))
+    assert (source.format, source.columns) == ("csv", ["BZh9", "pred", "target"])
+    assert source.read(["pred"]).column("pred").to_pylist() == [0.5]
+
+
 def test_latin1_and_control_free_text_is_still_text(tmp_path: Path) -> None:
     path = write(tmp_path / "p.csv", "ville,pred,target\nMontréal,1,2\n".encode("latin-1"))
     assert open_input(path).columns == ["ville", "pred", "target"]
