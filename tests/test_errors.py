@@ -948,6 +948,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "name",
     ),
     (
+        "gzip file of no format that is not gzip",  # read as the CSV it holds, without a word, before
+        {"p.gz": GOOD},
+        ["eval", "p.gz", "-l", "mse"],
+        3,
+        "cannot read 'p.gz': its .gz extension says gzip-compressed, but it is delimited text; remove .gz from its name",
+    ),
+    (
         "bzip2 CSV that is zstd",  # "bz2 decompress failed: data is not bz2-compressed (no magic header)" before
         {"p.csv.bz2": b"\x28\xb5\x2f\xfd" + bytes(8)},
         ["eval", "p.csv.bz2", "-l", "mse"],

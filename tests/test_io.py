@@ -78,6 +78,11 @@ def zstd_compress(data: bytes) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def pzstd_compress(data: bytes) -> bytes:
+    """As pzstd (and the seekable zstd format) write it: a skippable frame, magic 0x184D2A50, before the data."""
+    return b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + (68).to_bytes(4, "little") + zstd_compress(data)
+
+
 @pytest.mark.parametrize(
     ("name", "compress"),
     [
@@ -85,6 +90,7 @@ def zstd_compress(data: bytes) -> bytes:
         ("preds.CSV.GZ", gzip.compress),
         ("preds.csv.bz2", bz2.compress),
         ("preds.csv.zst", zstd_compress),
+        ("preds.csv.zst", pzstd_compress),
     ],
 )
 def test_compressed_csv(tmp_path: Path, name: str, compress: Callable[[bytes], bytes]) -> None:
@@ -246,7 +252,8 @@ def test_arrow_ipc_stream(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["p.arrow", "-"])
 def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str, file_format: bool) -> None:
     """pyarrow ends an IPC stream at the end of its bytes as at its end-of-stream marker: a stream cut short between
-    two record batches (its writer failed) read as the rows before the cut, with no word (exit 0)."""
+    two record batches (its writer failed) read as the rows before the cut, with no word (exit 0). An IPC file cut
+    anywhere lacks its footer, which is said rather than pyarrow's "Not an Arrow file"."""
     import lossctl
 
     table = pa.table(SIMPLE)
@@ -260,17 +267,44 @@ def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str
     if name == "-":
         source: object = io.BytesIO(data)
         expected = "cannot read standard input as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
-    elif file_format:
-        pytest.skip("a file is read by its footer, which pyarrow checks ('Not an Arrow file')")
-    else:
+    else:  # a file is read by its footer, of which pyarrow said "Not an Arrow file" when it was cut off
         source = write(tmp_path / name, data)
-        expected = f"cannot read '{source}' as Arrow IPC: it ends without the end-of-stream marker"
+        missing = "its footer" if file_format else "the end-of-stream marker"
+        expected = f"cannot read '{source}' as Arrow IPC: it ends without {missing}"
     with pytest.raises(InputError) as error:
         lossctl.evaluate(source, losses="mse", pred="pred", target="target")
     assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
     whole = sink.getvalue().to_pybytes()  # the whole stream, marker and all, is read
     source = io.BytesIO(whole) if name == "-" else write(tmp_path / name, whole)
     assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].n == 3
+
+
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+def test_an_arrow_ipc_file_in_the_format_before_arrow_0_15_is_read(tmp_path: Path, name: str) -> None:
+    """Its stream ends with 4 zero bytes, not the continuation marker and 0: through standard input, where the
+    file is read as its stream, it was "cut short"."""
+    import lossctl
+
+    table = pa.table(SIMPLE)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=pa.ipc.IpcWriteOptions(use_legacy_format=True)) as writer:
+        writer.write_table(table)
+    data = sink.getvalue().to_pybytes()
+    source: object = io.BytesIO(data) if name == "-" else write(tmp_path / name, data)
+    assert lossctl.evaluate(source, losses="mse", pred="pred", target="target").results[0].value == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("keep", [12, -100, -3], ids=["after-the-header", "in-the-batches", "in-the-footer"])
+def test_an_arrow_ipc_file_cut_anywhere_says_so(cli, tmp_path: Path, keep: int) -> None:
+    path = tmp_path / "p.arrow"
+    feather.write_feather(pa.table(SIMPLE), path, chunksize=2)
+    path.write_bytes(path.read_bytes()[:keep])
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: cannot read '{path}' as Arrow IPC: it ends without its footer, so it was cut short (did the program "
+        "writing it fail?)\n"
+    )
 
 
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
@@ -639,6 +673,15 @@ def test_binary_standard_input_is_not_parsed_as_text() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["p.csv", "p", "-"])
+def test_a_header_starting_like_bzip2_is_text(tmp_path: Path, name: str) -> None:
+    """bzip2's magic is "BZh": a CSV whose first column is named so was refused as "bz2-compressed" (exit 3)."""
+    data = b"BZh9,pred,target\n1,0.5,1.0\n"
+    source = open_input(name, stdin=io.BytesIO(data)) if name == "-" else open_input(write(tmp_path / name, data))
+    assert (source.format, source.columns) == ("csv", ["BZh9", "pred", "target"])
+    assert source.read(["pred"]).column("pred").to_pylist() == [0.5]
+
+
 def test_latin1_and_control_free_text_is_still_text(tmp_path: Path) -> None:
     path = write(tmp_path / "p.csv", "ville,pred,target\nMontréal,1,2\n".encode("latin-1"))
     assert open_input(path).columns == ["ville", "pred", "target"]
@@ -694,6 +737,7 @@ CONTENTS = {
     "csv, gzip": gzip.compress(SIMPLE_CSV),
     "csv, bzip2": bz2.compress(SIMPLE_CSV),
     "csv, zstd": zstd_compress(SIMPLE_CSV),
+    "csv, pzstd": pzstd_compress(SIMPLE_CSV),
     "jsonl": JSONL,
     "jsonl, gzip": gzip.compress(JSONL),
     "parquet": _parquet_bytes(),

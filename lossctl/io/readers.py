@@ -402,12 +402,16 @@ _ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message start
 # pyarrow takes the end of the bytes for the end of the stream too, so a stream cut between two batches would
 # otherwise read as a shorter one.
 _ARROW_END = _ARROW_STREAM + bytes(4)
+_ARROW_FILE = b"ARROW1"  # an Arrow IPC file starts and ends with this
+# Before Arrow 0.15 (the legacy format, still read by pyarrow) messages had no continuation marker and the end of
+# the stream was 4 zero bytes: an IPC file of then holds such a stream.
+_ARROW_LEGACY_END = bytes(4)
 
 
-def _cut_short(path: str, rows: int | None = None) -> InputError:
+def _cut_short(path: str, rows: int | None = None, missing: str = "the end-of-stream marker") -> InputError:
     read = f" after {count(rows, 'row')}" if rows is not None else ""
     return InputError(
-        f"cannot read {_label(path)} as Arrow IPC: it ends{read} without the end-of-stream marker, so it was cut "
+        f"cannot read {_label(path)} as Arrow IPC: it ends{read} without {missing}, so it was cut "
         "short (did the program writing it fail?)"
     )
 
@@ -446,15 +450,27 @@ class _ArrowSource(Source):
     def __init__(self, path: str) -> None:
         self.path = path
         self.format = "arrow"
+        self._check_end()
         reader = self._open(None)[0]
-        if isinstance(reader, pa.ipc.RecordBatchStreamReader):  # a file holds its footer, checked by pyarrow
-            with open(path, "rb") as file:
-                end = max(os.fstat(file.fileno()).st_size - len(_ARROW_END), 0)
-                if os.pread(file.fileno(), len(_ARROW_END), end) != _ARROW_END:
-                    raise _cut_short(path)
         self._schema = reader.schema
         self.columns = reader.schema.names
         self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
+
+    def _check_end(self) -> None:
+        """Refuse an input that starts as an IPC file (``ARROW1``) or stream but does not end as one: with its
+        footer and ``ARROW1`` again, or with the end-of-stream marker. It was cut short: pyarrow's words for a file
+        were "Not an Arrow file", and a stream cut between two record batches read as the rows before the cut."""
+        with open(self.path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            start = os.pread(file.fileno(), len(_ARROW_FILE), 0)
+            if start == _ARROW_FILE:
+                end, missing = _ARROW_FILE, "its footer"
+            elif start.startswith(_ARROW_STREAM):
+                end, missing = _ARROW_END, "the end-of-stream marker"
+            else:
+                return
+            if size < len(start) + len(end) or os.pread(file.fileno(), len(end), size - len(end)) != end:
+                raise _cut_short(self.path, missing=missing)
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._schema.field(name).type
@@ -474,7 +490,7 @@ class _ArrowSource(Source):
             magic = source.read(6)
             source.seek(0)
             options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
-            if magic == b"ARROW1":
+            if magic == _ARROW_FILE:
                 return pa.ipc.open_file(source, options=options), None
             if magic.startswith(_ARROW_STREAM):
                 tail = _Tail(cast(BinaryIO, source))
@@ -521,9 +537,12 @@ class _ArrowStreamSource(Source):
         self.path = path
         self.format = "arrow"
         self._stream = _Tail(stream)
+        self._end = _ARROW_END
         with _reading(path, "arrow"):
             if file_format:
                 streams.read_head(stream, 8)
+                if not stream.peek(4).startswith(_ARROW_STREAM):  # type: ignore[attr-defined]  # buffered
+                    self._end = _ARROW_LEGACY_END
             self._reader = pa.ipc.open_stream(self._stream)
         self.columns = self._reader.schema.names
         self._consumed = False
@@ -540,7 +559,7 @@ class _ArrowStreamSource(Source):
             for batch in self._reader:
                 rows += batch.num_rows
                 yield batch
-        if self._stream.tail != _ARROW_END:
+        if not self._stream.tail.endswith(self._end):
             raise _cut_short(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
@@ -1699,11 +1718,11 @@ def open_input(
             raise _os_error(path, error) from None
     if not head:
         raise EmptyInput(f"'{show_name(path)}' is empty")
+    if compression is not None:  # named by the extension, with or without a format's before it (x.gz, x.csv.gz)
+        streams.check_compression(head, compression, _label(path))
     if fmt is None:
         fmt, compression = _recognise(path, head)
-    elif compression is not None:
-        streams.check_compression(head, compression, _label(path))
-    elif fmt in ("parquet", "arrow"):
+    elif compression is None and fmt in ("parquet", "arrow"):
         streams.check_format(head, fmt, _label(path), _TITLES[fmt])
     if fmt is None or (compression is not None and fmt in ("parquet", "arrow")):
         return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)

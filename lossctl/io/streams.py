@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
 # First bytes of each format (docs/cli.md, "Input"); an Arrow IPC *stream* starts with a continuation marker.
 _FORMAT_MAGIC = ((b"PAR1", "parquet"), (b"ARROW1", "arrow"), (b"\xff\xff\xff\xff", "arrow"))
-_COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"))
+_COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+# bzip2's "BZh" is text ("BZh,pred,target" is a CSV header): it counts with the block size digit and the magic of
+# the first block (the digits of pi) or of the end of an empty stream (those of sqrt(pi)) after it.
+_BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")
+# A zstd skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian) may come first: pzstd and the seekable
+# format start with one, and zstd's decoder reads past it.
+_ZSTD_SKIPPABLE = b"\x2a\x4d\x18"
 _COMPRESSION_EXTENSIONS = {name: extension for extension, name in COMPRESSIONS.items()}
 # Formats lossctl does not read, recognised to say so rather than parse them as text.
 _FOREIGN_MAGIC = (
@@ -82,6 +88,10 @@ def read_head(stream: BinaryIO, size: int) -> bytes:
 
 def compression_of(head: bytes) -> str | None:
     """``gzip``, ``zstd`` or ``bz2`` from the magic number at the start of ``head``, else ``None``."""
+    if head[:1] and head[0] & 0xF0 == 0x50 and head[1:4] == _ZSTD_SKIPPABLE:
+        return "zstd"
+    if head.startswith(b"BZh") and head[3:4] in b"123456789" and head[4:10] in _BZIP2_BLOCKS:
+        return "bz2"
     return next((name for magic, name in _COMPRESSION_MAGIC if head.startswith(magic)), None)
 
 
