@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from lossctl.errors import DomainError, InputError, UsageError
-from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
-from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
+from lossctl.options import CONVENTIONS, check_choice, check_reduction
+from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
@@ -53,13 +53,10 @@ class Metric:
     """
 
     def __init__(self, spec: str, *, convention: str = "lossctl", reduction: str = "mean") -> None:
-        if is_composite(loss_spec_text(spec)):
-            raise UsageError(f"Metric takes one loss, not the composite '{spec}': use one Metric per part")
-        if len(split_loss_tokens([spec])) > 1:
-            raise UsageError(f"Metric takes one loss, not the list '{spec}': use one Metric per loss")
+        check_one_loss(loss_spec_text(spec), "Metric", "use one Metric per part", "use one Metric per loss")
         self.spec = spec
         self.convention = check_choice("convention", convention, CONVENTIONS)
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction, "metric.per_sample(y_true, y_pred) gives one batch's")
         self._request = self._resolve()
         if self._request.params.get("multioutput") == "raw":
             raise UsageError(
