@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lossctl import __version__
 from lossctl.errors import DomainError, InputError, UsageError
 from lossctl.options import CONVENTIONS, check_choice, check_reduction
 from lossctl.params import LossRequest, build_requests, check_one_loss
@@ -265,9 +266,11 @@ class Metric:
         """The state without the loss: it is resolved again from the spec text where it is unpickled, so a plugin's
         function need not pickle. A loss registered by an importable module names it (``_module``), as pickle names
         a function's module: a fresh process (a spawned pool's worker, a Spark or Ray task) imports it to find the
-        loss, where ``Metric('cubed')`` was "unknown loss 'cubed'" without it."""
+        loss, where ``Metric('cubed')`` was "unknown loss 'cubed'" without it. The lossctl version that made the
+        state (``_version``) goes with it: another version's statistics may be laid out otherwise."""
         state = dict(self.__dict__)
         del state["_request"]
+        state["_version"] = __version__
         spec = self._request.spec
         module = getattr(spec.func, "__module__", None)
         if spec.origin is not None and module not in (None, "__main__", "__mp_main__"):
@@ -277,6 +280,12 @@ class Metric:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         module = state.pop("_module", None)
+        version = state.pop("_version", __version__)  # a state without one was pickled before versions were recorded
+        if version != __version__:
+            raise UsageError(
+                f"this Metric was pickled by lossctl {version}, and this is lossctl {__version__}: its statistics may "
+                f"be laid out otherwise; update, merge and compute Metrics with one lossctl version"
+            )
         self.__dict__.update(state)
         try:
             self._request = self._resolve()

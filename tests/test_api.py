@@ -746,6 +746,18 @@ def test_a_pickled_metric_merged_in_another_process_gives_the_clis_number(cli, f
     assert float(run.stdout) == pytest.approx(expected, rel=1e-12)
 
 
+def test_a_metric_pickled_by_another_lossctl_version_is_refused() -> None:
+    # The state was not versioned: another version's statistics, laid out otherwise, merged into wrong numbers.
+    metric = lossctl.Metric("mse")
+    metric.update([0.0, 1.0], [1.0, 1.0])
+    state = pickle.dumps(metric)
+    assert pickle.loads(state).compute() == 0.5
+    other = state.replace(lossctl.__version__.encode(), b"0.0.9")
+    assert other != state
+    with pytest.raises(lossctl.UsageError, match=r"^this Metric was pickled by lossctl 0\.0\.9, and this is lossctl "):
+        pickle.loads(other)
+
+
 def _partial_states(spec: str, batches: list[pa.RecordBatch], roles: dict[str, str]) -> list[bytes]:
     """README "Beyond one machine": what ``df.mapInArrow`` (or a Ray task) runs on one partition, in a fresh
     interpreter: a Metric per partition, updated per Arrow batch, pickled back to the driver."""
