@@ -109,6 +109,13 @@ class Metric:
                     f"(Metric('{spec.name}:{role}=...')); update() and per_sample() take its arrays: "
                     f"{', '.join(spec.role_names)}"
                 )
+            if role in ("convention", "reduction"):
+                raise UsageError(
+                    f"{role} is a setting of the Metric, fixed when it is made (Metric('{self.spec}', {role}=...)); "
+                    f"update() and per_sample() take its arrays: {', '.join(spec.role_names)}"
+                )
+            if role == "weight":  # the command line's --weight; scikit-learn's name is the one taken here
+                raise UsageError("update() takes the sample weights as sample_weight=, not weight=")
             if role not in roles:  # a positional array: y_true and y_pred are scikit-learn's, target and pred
                 raise UsageError(
                     f"loss '{spec.name}' takes no {_POSITIONAL[role]} (it has no role '{role}'); "

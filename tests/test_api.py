@@ -544,6 +544,15 @@ def test_get_takes_the_spec_strings_of_dash_l() -> None:
         ),
         (lambda: lossctl.Metric("mae", reduction="none"), r"metric\.per_sample\(y_true, y_pred\) gives one batch's"),
         (lambda: lossctl.evaluate(SAMPLE, reduction="none"), r"takes: per_sample=PATH writes the per-row losses$"),
+        # A Metric's setting or the CLI's --weight given to update() was "loss 'mse' has no role 'reduction'".
+        (
+            lambda: lossctl.Metric("mse").update([0.0], [1.0], reduction="sum"),
+            r"^reduction is a setting of the Metric, fixed when it is made \(Metric\('mse', reduction=\.\.\.\)\); ",
+        ),
+        (
+            lambda: lossctl.Metric("mse").update([0.0], [1.0], weight=[2.0]),
+            r"^update\(\) takes the sample weights as sample_weight=, not weight=$",
+        ),
         # Any other value did not say what it got.
         (lambda: lossctl.get("mse")([0.0], [1.0], reduction=1), r"^reduction must be one of mean, sum, got 1 \(int\)$"),
     ],
