@@ -86,16 +86,17 @@ class Failure:
     """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
     merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
     reports the first in input order. ``row``: the row an input error cites (:attr:`~lossctl.errors.InputError.row`),
-    for the client to name its file as a local run does."""
+    and ``rows_of``, the input numbering it, for the client to name its file as a local run does."""
 
     usage: bool
     message: str
     refusals: Refusals | None = None
     labels: dict[str, dict[Any, int]] | None = None  # the labels the task met (Encoder.met), as with an Outcome
     row: int | None = None
+    rows_of: str = "data"
 
     def error(self) -> LossctlError:
-        return UsageError(self.message) if self.usage else InputError(self.message, row=self.row)
+        return UsageError(self.message) if self.usage else InputError(self.message, row=self.row, rows_of=self.rows_of)
 
 
 # The warnings a task's code raised (a plugin loss's, a library's): category and message, raised again by the client.
@@ -203,9 +204,8 @@ def _run_part(
     except Refused as refused:
         return Failure(False, str(refused), refused.refusals, _labels_met(plan), refused.row)
     except LossctlError as error:
-        return Failure(
-            isinstance(error, UsageError), str(error), labels=_labels_met(plan), row=getattr(error, "row", None)
-        )
+        row, rows_of = (error.row, error.rows_of) if isinstance(error, InputError) else (None, "data")
+        return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan), row=row, rows_of=rows_of)
     outcome.labels = _labels_met(plan)
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
@@ -312,7 +312,7 @@ class PerSampleDataset:
         """A task's failure with its staged part (a hidden name of the run's own) named as the dataset: a failed
         write of a part is a failed write of ``--per-sample PATH``, as the local engine reports it."""
         message = re.sub(re.escape(self.staging) + r"/part-\d+\.parquet", lambda _: self.path, failure.message)
-        return Failure(failure.usage, message, row=failure.row)
+        return Failure(failure.usage, message, row=failure.row, rows_of=failure.rows_of)
 
     def publish(self) -> None:
         """Publish the dataset with the run's other outputs (when the command line's transaction commits)."""

@@ -35,6 +35,7 @@ from lossctl.evaluation import (
     input_info,
     jobs_for,
     key_columns,
+    located,
     open_sources,
     read_again,
     read_once,
@@ -57,7 +58,7 @@ from lossctl.hints import multi_output_notices, option_notices
 from lossctl.io.columns import column_not_found
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
-from lossctl.io.readers import Source
+from lossctl.io.readers import Source, naming_files
 from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
@@ -140,7 +141,11 @@ def run_comparison(
         if len(opened.binding.models) < 2:
             raise UsageError(_no_candidate())
         binding, names = opened.binding, list(opened.binding.models)
-        batches = input_batches(opened, binding.columns(*key_columns(options)), options, notices)
+        read = binding.columns(*key_columns(options))
+        try:
+            batches = input_batches(opened, read, options, notices)
+        except InputError as error:  # in the targets' keys
+            raise located(error, opened, read, options) from None
         candidate_source, candidate_rows, in_candidate_order = None, None, None
     else:
         if candidate is baseline and type(candidate).__name__ == "RecordBatchReader":
@@ -155,7 +160,10 @@ def run_comparison(
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
         binding = _two_models(opened.binding, opened.source, candidate_source)
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
-        batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
+        try:
+            batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
+        except InputError as error:  # in the targets' keys
+            raise located(error, opened, opened.binding.columns(*key_columns(options)), options) from None
     try:
         requests, batches, task = with_defaults(
             batches, binding, options, notices
@@ -242,7 +250,7 @@ def _in_candidate(
     (or, joined by ``--on``, saying that they are the baseline's rows), and the file holding the row it cites when
     that input is several files. ``plan``: the pass's, ``None`` before the losses are known."""
     if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
-        return opened.source.naming_file(error)
+        return located(error, opened, opened.binding.columns(*key_columns(options)), options)
     base_name, candidate_name = _names(opened.source, candidate_source)
     # Without a plan yet (the first chunk, read for the task), the rows are numbered as the baseline's.
     own = (
@@ -334,7 +342,10 @@ def _aligned(
         width = np.int32 if other.num_rows < 2**31 else np.int64
         other = other.append_column(_CANDIDATE_ROW, to_arrow(np.arange(other.num_rows, dtype=width)))
         drop = options.missing == "drop"
-        joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
+        try:
+            joined, more = attach_targets(table, other, key, *names, drop=drop, marked=True)
+        except InputError as error:  # the rows "of the targets" in this join are the candidate's: named here, once
+            raise InputError(str(naming_files(error, opened.source, candidate))) from None
         notices += more
         their_rows = joined.column(_CANDIDATE_ROW)
         _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows, roles=data)
@@ -515,7 +526,7 @@ def _check_same_rows(
         differing = first_difference(ours, theirs)
         if differing is not None:
             values = ours[differing].as_py(), theirs[differing].as_py()
-            raise misaligned(name, offset + differing, *values, base_path, other_path)
+            raise misaligned(name, offset + differing, *values, base_path, other_path, rows_of="data")
 
 
 def _check_same_targets(

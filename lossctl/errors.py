@@ -99,25 +99,28 @@ class NoResult(UsageError, KeyError):
 class InputError(LossctlError):
     """The data is wrong: unreadable file, missing column, missing or infinite values, mismatched rows.
 
-    ``row``: the first row of the input the message cites (0-based, numbered as in the whole input), or ``None``.
-    When the input is several files, the run names the file holding it (:meth:`in_file`), in one place for every
-    message, both engines alike (:meth:`lossctl.io.readers.Source.naming_file`).
+    ``row``: the first row of the input the message cites (0-based, numbered as in the whole input), or ``None``;
+    ``rows_of``: the input numbering it: ``"data"`` (the predictions, or the rows ``--on`` joins to them),
+    ``"targets"`` (the ``--targets`` input's own rows) or ``"both"`` (inputs aligned by row order: the same row of
+    each). When an input is several files, the run names the file holding the row (:meth:`in_file`), in one place
+    for every message, both engines alike (:func:`lossctl.io.readers.naming_files`).
     """
 
     exit_code = ExitCode.INPUT
 
-    def __init__(self, *args: object, row: int | None = None) -> None:
+    def __init__(self, *args: object, row: int | None = None, rows_of: str = "data") -> None:
         super().__init__(*args)
         self.row = row
+        self.rows_of = rows_of
 
     def reworded(self, message: str) -> InputError:
         """An error of message ``message`` citing the same row (a message completed with the loss, the file)."""
-        return InputError(message, row=self.row)
+        return InputError(message, row=self.row, rows_of=self.rows_of)
 
-    def in_file(self, file: str) -> InputError:
-        """This error saying which file holds the row it cites: ``...; row 5 is in 'ds/b.parquet'`` (``file`` as
-        messages name it, quoted)."""
-        return self.reworded(f"{self}; row {self.row} is in {file}")
+    def in_file(self, files: list[str]) -> InputError:
+        """This error saying which files hold the row it cites: ``...; row 5 is in 'ds/b.parquet'`` (``files`` as
+        messages name them, quoted; two for inputs aligned by row order: ``is in 'p/b.csv' and 't/b.csv'``)."""
+        return self.reworded(f"{self}; row {self.row} is in {' and '.join(files)}")
 
 
 class EmptyInput(InputError):

@@ -25,7 +25,7 @@ from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import Looks, multi_output_notices, option_notices
 from lossctl.io.convert import decimal_option
-from lossctl.io.readers import Source
+from lossctl.io.readers import Source, naming_files
 from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
@@ -245,25 +245,41 @@ def inferred(error: InputError, requests: Sequence[LossRequest], task: str | Non
     )
 
 
-def _in_targets(error: InputError, opened: Opened, columns: Sequence[str], options: Options) -> InputError:
-    """``error`` naming a column the ``--targets`` file gives (``'target'``) as that file's, with how its rows are
-    numbered under ``--on``: as the predictions file's rows they are joined to (the engine sees the joined rows),
-    not the targets file's own."""
+def located(error: InputError, opened: Opened, columns: Sequence[str], options: Options) -> InputError:
+    """``error`` naming the file that holds the row it cites when its input is several files
+    (:func:`~lossctl.io.readers.naming_files`). Of the ``columns`` read, those the ``--targets`` input gives are
+    its own: aligned by row order, a row the message cites in one of them (the first column it names, whose row it
+    cites) is the targets input's row; joined by ``--on``, it is the predictions' row the targets row is joined to,
+    and the message says so, naming those columns as the targets file's."""
     targets = opened.targets
-    if targets is None or options.join_key is None:
-        return error
+    if targets is None or error.rows_of != "data":
+        return naming_files(error, opened.source, targets)
     from lossctl.io.align import taken_from_targets
 
     given = taken_from_targets(columns, opened.binding.roles.get("target", []), opened.source, targets)
     message = str(error)
-    named = [c for c in given if f"column '{show_name(c)}'" in message]
+    if options.join_key is None:
+        if error.row is not None and cited_column(message, columns) in given:
+            error = InputError(message, row=error.row, rows_of="targets")
+        return naming_files(error, opened.source, targets)
+    named = [column for column in given if f"column '{show_name(column)}'" in message]
     if not named or "row" not in message:
-        return error
+        return naming_files(error, opened.source)
     for column in named:
         message = message.replace(f"column '{show_name(column)}'", f"column '{show_name(column)}' of {targets.name}")
-    return error.reworded(
-        f"{message} (rows are numbered as in {opened.source.name}, to which {option('on')} joins them)"
-    )
+    joined = f"{message} (rows are numbered as in {opened.source.name}, to which {option('on')} joins them)"
+    return naming_files(error.reworded(joined), opened.source)
+
+
+def cited_column(message: str, columns: Sequence[str]) -> str | None:
+    """The first of ``columns`` that ``message`` names (``column 'x'``, or ``columns 'x', ...`` first), by place in
+    the message: the column whose row an error cites."""
+    places = {
+        column: min(found)
+        for column in columns
+        if (found := [i for word in ("column", "columns") if (i := message.find(f"{word} '{show_name(column)}'")) >= 0])
+    }
+    return min(places, key=places.__getitem__) if places else None
 
 
 def run_evaluation(
@@ -292,11 +308,11 @@ def run_evaluation(
     opened = open_sources(data, options, roles, notices, stdin)
     binding = opened.binding
     columns = binding.columns(*key_columns(options))
-    batches = input_batches(opened, columns, options, notices)
     try:
+        batches = input_batches(opened, columns, options, notices)
         requests, batches, task = with_defaults(batches, binding, options, notices)
-    except InputError as error:  # in the first chunk, read for the task's default losses
-        raise opened.source.naming_file(error) from None
+    except InputError as error:  # in the targets' keys, or the first chunk, read for the task's default losses
+        raise located(error, opened, columns, options) from None
     owners = gate_owners(options, requests)
     check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)
@@ -341,8 +357,7 @@ def run_evaluation(
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
-        located = opened.source.naming_file(_in_targets(error, opened, columns, options))
-        raise inferred(located, requests, task) from None
+        raise inferred(located(error, opened, columns, options), requests, task) from None
     info = input_info(opened.source.path, outcome)
     if opened.targets is not None:
         info["targets"] = as_utf8(opened.targets.path)

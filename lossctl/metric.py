@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from lossctl import __version__
 from lossctl.errors import DomainError, InputError, UsageError
-from lossctl.options import CONVENTIONS, REDUCTIONS, check_choice
-from lossctl.params import LossRequest, build_requests, is_composite, split_loss_tokens
+from lossctl.options import CONVENTIONS, check_choice, check_reduction
+from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
@@ -53,13 +54,10 @@ class Metric:
     """
 
     def __init__(self, spec: str, *, convention: str = "lossctl", reduction: str = "mean") -> None:
-        if is_composite(loss_spec_text(spec)):
-            raise UsageError(f"Metric takes one loss, not the composite '{spec}': use one Metric per part")
-        if len(split_loss_tokens([spec])) > 1:
-            raise UsageError(f"Metric takes one loss, not the list '{spec}': use one Metric per loss")
+        check_one_loss(loss_spec_text(spec), "Metric", "use one Metric per part", "use one Metric per loss")
         self.spec = spec
         self.convention = check_choice("convention", convention, CONVENTIONS)
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction, "metric.per_sample(y_true, y_pred) gives one batch's")
         self._request = self._resolve()
         if self._request.params.get("multioutput") == "raw":
             raise UsageError(
@@ -111,6 +109,13 @@ class Metric:
                     f"(Metric('{spec.name}:{role}=...')); update() and per_sample() take its arrays: "
                     f"{', '.join(spec.role_names)}"
                 )
+            if role in ("convention", "reduction"):
+                raise UsageError(
+                    f"{role} is a setting of the Metric, fixed when it is made (Metric('{self.spec}', {role}=...)); "
+                    f"update() and per_sample() take its arrays: {', '.join(spec.role_names)}"
+                )
+            if role == "weight":  # the command line's --weight; scikit-learn's name is the one taken here
+                raise UsageError("update() takes the sample weights as sample_weight=, not weight=")
             if role not in roles:  # a positional array: y_true and y_pred are scikit-learn's, target and pred
                 raise UsageError(
                     f"loss '{spec.name}' takes no {_POSITIONAL[role]} (it has no role '{role}'); "
@@ -268,9 +273,11 @@ class Metric:
         """The state without the loss: it is resolved again from the spec text where it is unpickled, so a plugin's
         function need not pickle. A loss registered by an importable module names it (``_module``), as pickle names
         a function's module: a fresh process (a spawned pool's worker, a Spark or Ray task) imports it to find the
-        loss, where ``Metric('cubed')`` was "unknown loss 'cubed'" without it."""
+        loss, where ``Metric('cubed')`` was "unknown loss 'cubed'" without it. The lossctl version that made the
+        state (``_version``) goes with it: another version's statistics may be laid out otherwise."""
         state = dict(self.__dict__)
         del state["_request"]
+        state["_version"] = __version__
         spec = self._request.spec
         module = getattr(spec.func, "__module__", None)
         if spec.origin is not None and module not in (None, "__main__", "__mp_main__"):
@@ -280,6 +287,12 @@ class Metric:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         module = state.pop("_module", None)
+        version = state.pop("_version", __version__)  # a state without one was pickled before versions were recorded
+        if version != __version__:
+            raise UsageError(
+                f"this Metric was pickled by lossctl {version}, and this is lossctl {__version__}: its statistics may "
+                f"be laid out otherwise; update, merge and compute Metrics with one lossctl version"
+            )
         self.__dict__.update(state)
         try:
             self._request = self._resolve()

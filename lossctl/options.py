@@ -123,6 +123,14 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_reduction(value: str, per_row: str) -> str:
+    """``value`` when it is one of :data:`REDUCTIONS`. ``"none"``, torch's and Keras's name for each row's loss
+    unreduced, is refused pointing to ``per_row``, the call that gives each row's loss where it was asked."""
+    if value == "none":
+        raise UsageError(f"{option('reduction', 'none')} is not a reduction lossctl takes: {per_row} per-row losses")
+    return check_choice("reduction", value, REDUCTIONS)
+
+
 @dataclass(frozen=True)
 class JoinKey:
     """The key aligning a predictions file with a targets file (``--on``): the key columns in each file, in pairs.
@@ -275,7 +283,7 @@ class Options:
                 )
             put("weight", self.cols["weight"])
             put("cols", {role: colspec for role, colspec in self.cols.items() if role != "weight"})
-        check_choice("reduction", self.reduction, REDUCTIONS)
+        check_reduction(self.reduction, f"{option('per_sample', 'PATH', keyword='per_sample=PATH')} writes the")
         check_choice("missing", self.missing, MISSING_POLICIES)
         check_choice("convention", self.convention, CONVENTIONS)
         if self.input_format is not None:

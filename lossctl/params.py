@@ -230,6 +230,16 @@ def is_composite(token: str) -> bool:
     return _COMPOSITE.match(token) is not None
 
 
+def check_one_loss(text: str, caller: str, per_part: str, per_loss: str) -> None:
+    """Refuse a spec ``text`` holding more than one loss where ``caller`` (``Metric``, ``get``) takes one: a
+    composite (``total=0.5*mse+0.5*mae``) or a comma list (``mse,mae``), as such (not "unknown loss 'mse,mae'"),
+    each saying what takes them instead (``per_part``, ``per_loss``)."""
+    if is_composite(text):
+        raise UsageError(f"{caller} takes one loss, not the composite '{text}': {per_part}")
+    if len(split_loss_tokens([text])) > 1:
+        raise UsageError(f"{caller} takes one loss, not the list '{text}': {per_loss}")
+
+
 def parse_composite(
     token: str, convention: str = "lossctl", inner: Callable[[str], Composite | None] = lambda name: None
 ) -> Composite:

@@ -569,6 +569,9 @@ class LossSpec:
     ) -> Any:
         """The reduced loss (weighted mean by default) of NumPy-compatible arrays: a float, or with
         ``multioutput="raw"`` an array of one value per output (as scikit-learn's ``raw_values``)."""
+        from lossctl.options import check_reduction  # options builds on this module
+
+        check_reduction(reduction, f"loss.per_sample({', '.join(self.role_names)}) gives the")
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
         aggregate = self.aggregate_for(convention)
         if reduction not in aggregate.reductions:
@@ -992,7 +995,12 @@ def get(name: str) -> LossSpec:
     >>> get("huber:delta=2")([0.0], [3.0])
     4.0
     """
-    spec, given = parse_spec(loss_spec_text(name))
+    from lossctl.params import check_one_loss  # params builds on this module
+
+    text = loss_spec_text(name)
+    several = f"lossctl.evaluate(data, losses='{text}') computes"
+    check_one_loss(text, "get", f"{several} it", f"{several} each")
+    spec, given = parse_spec(text)
     return replace(spec, preset=given) if given else spec
 
 

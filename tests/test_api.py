@@ -534,6 +534,41 @@ def test_get_takes_the_spec_strings_of_dash_l() -> None:
         lossctl.get("huber:beta=2")
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # Several losses were "unknown loss 'mse,mae'; did you mean smape, mse, mae?".
+        (
+            lambda: lossctl.get("mse,mae"),
+            r"^get takes one loss, not the list 'mse,mae': lossctl\.evaluate\(data, losses='mse,mae'\) computes each$",
+        ),
+        (lambda: lossctl.get("total=mse+mae"), r"^get takes one loss, not the composite 'total=mse\+mae': lossctl\."),
+        # torch's reduction="none" was "loss 'mse' supports only reduction mean, sum", naming no way to the rows.
+        (
+            lambda: lossctl.get("mse")([0.0], [1.0], reduction="none"),
+            r'^reduction="none" is not a reduction lossctl takes: loss\.per_sample\(target, pred\) gives the per-row ',
+        ),
+        (lambda: lossctl.Metric("mae", reduction="none"), r"metric\.per_sample\(y_true, y_pred\) gives one batch's"),
+        (lambda: lossctl.evaluate(SAMPLE, reduction="none"), r"takes: per_sample=PATH writes the per-row losses$"),
+        # A Metric's setting or the CLI's --weight given to update() was "loss 'mse' has no role 'reduction'".
+        (
+            lambda: lossctl.Metric("mse").update([0.0], [1.0], reduction="sum"),
+            r"^reduction is a setting of the Metric, fixed when it is made \(Metric\('mse', reduction=\.\.\.\)\); ",
+        ),
+        (
+            lambda: lossctl.Metric("mse").update([0.0], [1.0], weight=[2.0]),
+            r"^update\(\) takes the sample weights as sample_weight=, not weight=$",
+        ),
+        # Any other value did not say what it got.
+        (lambda: lossctl.get("mse")([0.0], [1.0], reduction=1), r"^reduction must be one of mean, sum, got 1 \(int\)$"),
+    ],
+)
+def test_one_loss_and_per_row_calls_are_pointed_to(call, message) -> None:
+    with pytest.raises(lossctl.UsageError, match=message):
+        call()
+    assert lossctl.get("ce:class_weight=1,2").preset == {"class_weight": (1.0, 2.0)}  # a list value is one loss
+
+
 def test_report_lookups(frame) -> None:
     report = lossctl.evaluate(frame, losses="huber:delta=1,huber:delta=5,mse", fail_if="mse>1000")
     direct = lossctl.get("huber")(frame["y_true"], frame["y_pred"], delta=5.0)
@@ -724,6 +759,18 @@ def test_a_pickled_metric_merged_in_another_process_gives_the_clis_number(cli, f
     )
     expected = json.loads(cli("eval", SAMPLE, "-l", "huber:delta=2", "-f", "json", "-q").out)["results"][0]["value"]
     assert float(run.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_metric_pickled_by_another_lossctl_version_is_refused() -> None:
+    # The state was not versioned: another version's statistics, laid out otherwise, merged into wrong numbers.
+    metric = lossctl.Metric("mse")
+    metric.update([0.0, 1.0], [1.0, 1.0])
+    state = pickle.dumps(metric)
+    assert pickle.loads(state).compute() == 0.5
+    other = state.replace(lossctl.__version__.encode(), b"0.0.9")
+    assert other != state
+    with pytest.raises(lossctl.UsageError, match=r"^this Metric was pickled by lossctl 0\.0\.9, and this is lossctl "):
+        pickle.loads(other)
 
 
 def _partial_states(spec: str, batches: list[pa.RecordBatch], roles: dict[str, str]) -> list[bytes]:

@@ -1524,7 +1524,8 @@ def test_misaligned_rows_in_a_later_part_are_numbered_as_in_the_whole_input(
     data: dict[str, str], scheduler: str, tmp_path: Path
 ) -> None:
     """Files aligned by order whose likely key differs in the last file: the Dask engine named the row within its
-    part (row 7), not in the input (row 160,007) as the local engine does."""
+    part (row 7), not in the input (row 160,007) as the local engine does. A --targets input of several files names
+    its file of the row too."""
     copy = tmp_path / "copy"
     for directory, count in FILES.items():
         (copy / directory).mkdir(parents=True)
@@ -1543,10 +1544,14 @@ def test_misaligned_rows_in_a_later_part_are_numbered_as_in_the_whole_input(
         f"{row} is in '{data['baseline']}/region=us/part-1.parquet'"
     )
     dask = ["--engine", "dask", "--scheduler", scheduler]
-    for command in (["eval", data["baseline"], "--targets", str(copy)], ["compare", data["baseline"], str(copy)]):
+    in_targets = f" and '{copy}/region=us/part-1.parquet'"
+    for command, end in (
+        (["eval", data["baseline"], "--targets", str(copy)], in_targets),
+        (["compare", data["baseline"], str(copy)], ""),
+    ):
         local = _cli(*command, "-l", "mse", "-q")
         remote = _cli(*command, "-l", "mse", "-q", *dask)
-        assert (local.returncode, local.stderr) == (3, f"error: {message}\n")
+        assert (local.returncode, local.stderr) == (3, f"error: {message}{end}\n")
         assert (remote.returncode, remote.stderr) == (3, local.stderr)
 
 

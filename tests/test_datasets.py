@@ -614,6 +614,45 @@ def test_key_errors_of_several_prediction_files_name_the_file(tmp_path: Path, cl
         assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n"), ids
 
 
+def test_rows_of_several_targets_files_name_the_targets_file(tmp_path: Path, cli: Any) -> None:
+    """--targets given as several files: a missing or out-of-domain target, a key of the targets, or a likely key
+    differing from the predictions' at a row named no file of the targets (or the predictions' file holding the
+    same row number, for a value the targets give); they now name the targets' file holding the row (and both
+    files, for rows aligned by order that differ)."""
+    preds, targets = tmp_path / "preds", tmp_path / "targets"
+    preds.mkdir(), targets.mkdir()
+    for name, ids in (("a", [0, 1, 2]), ("b", [3, 4, 5])):
+        pq.write_table(pa.table({"id": ids, "prob": [0.1, 0.2, 0.3]}), preds / f"{name}.parquet")
+    first, second = preds / "a.parquet", preds / "b.parquet"
+    pq.write_table(pa.table({"id": [0, 1, 2], "target": [0.0, 1.0, 0.0]}), targets / "a.parquet")
+    in_b = f"row 4 is in '{targets}/b.parquet'"
+    missing = "column 'target' has 1 missing value (row 4; 0-based); use --missing drop to drop those rows"
+    for ids, values, on, expected in (
+        ([3, 4, 5], [1.0, None, 0.0], False, f"{missing}; {in_b}"),
+        ([3, 4, 5], [1.0, 7.0, 0.0], False, f"bce: column 'target' (target): expected labels in [0, 1], got 7 in 1 "
+                                            f"row (first: row 4); {in_b}"),
+        ([3, 9, 5], [1.0, 1.0, 0.0], False, f"column 'id' is 4 in {first}, {second} but 9 in {targets} at row 4: rows "
+                                            f"are aligned by order and these are not the same rows; align them by key "
+                                            f"with --on id; row 4 is in '{second}' and '{targets}/b.parquet'"),
+        ([3, None, 5], [1.0, 1.0, 0.0], True, f"key column 'id' has 1 missing value in {targets} (first: row 4); to "
+                                              f"leave such rows out, use --missing drop; {in_b}"),
+    ):  # fmt: skip
+        pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "target": values}), targets / "b.parquet")
+        run = cli("eval", first, second, "--targets", targets, *(["--on", "id"] if on else []), "-l", "bce", "-q")
+        assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n"), ids
+    # compare: a key repeated in the candidate, joined by --on beside --targets, is the candidate's row, not theirs.
+    pq.write_table(pa.table({"id": [3, 4, 5], "target": [1.0, 1.0, 0.0]}), targets / "b.parquet")
+    candidate = tmp_path / "candidate"
+    candidate.mkdir()
+    pq.write_table(pa.table({"id": [0, 1, 2], "prob": [0.1, 0.2, 0.3]}), candidate / "a.parquet")
+    pq.write_table(pa.table({"id": [3, 3, 5], "prob": [0.1, 0.2, 0.3]}), candidate / "b.parquet")
+    run = cli("compare", preds, candidate, "--targets", targets, "--on", "id", "-l", "bce", "-q")
+    assert run.err == (
+        f"error: key column 'id' has 1 duplicate value in {candidate} (first: 3 at row 4); each row needs a distinct "
+        f"key; row 4 is in '{candidate}/b.parquet'\n"
+    )
+
+
 def test_text_not_utf8_in_a_file_of_a_directory_names_the_file(tmp_path: Path, cli: Any) -> None:
     """Parquet text that is not UTF-8 in the second file of a directory: the message named the directory only; it
     now names the file too. Given as PATHs, each file names itself, once."""

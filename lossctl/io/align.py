@@ -107,11 +107,12 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
 
 
 def _null_error(what: str, name: str, nulls: int, first: int, predictions: bool = False) -> InputError:
-    """``nulls`` rows without a key, ``first`` the first of them; rows of the ``predictions``, whose file the run
-    names when they are several files (:meth:`~lossctl.io.readers.Source.naming_file`), or of the targets'."""
+    """``nulls`` rows without a key, ``first`` the first of them; rows of the ``predictions`` or of the targets',
+    whose file the run names when they are several files (:func:`~lossctl.io.readers.naming_files`)."""
     return InputError(
         f"{what} has {count(nulls, 'missing value')} in {name} (first: row {first}); {_drop_them()}",
-        row=first if predictions else None,
+        row=first,
+        rows_of="data" if predictions else "targets",
     )
 
 
@@ -123,7 +124,8 @@ def _duplicate_error(
     return InputError(
         f"{what} has {count} duplicate {'value' if count == 1 else 'values'} in {name} (first: {shown_value(first)} "
         f"at row {row}); each row needs a distinct key",
-        row=row if predictions else None,
+        row=row,
+        rows_of="data" if predictions else "targets",
     )
 
 
@@ -373,13 +375,18 @@ def order_fix(shared: Mapping[str, pa.DataType]) -> str:
     return option("on", keys[0] if keys else "KEY")
 
 
-def misaligned(name: str, row: int, ours: object, theirs: object, path: str, other_path: str) -> InputError:
-    """Rows aligned by order whose likely key column differs: the files are sorted differently."""
+def misaligned(
+    name: str, row: int, ours: object, theirs: object, path: str, other_path: str, rows_of: str = "both"
+) -> InputError:
+    """Rows aligned by order whose likely key column differs: the files are sorted differently. ``row`` is the row
+    of both, predictions and targets, whose files the run names when they are several (``rows_of``:
+    :class:`~lossctl.errors.InputError`'s)."""
     return InputError(
         f"column '{show_name(name)}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row "
         f"{row}: rows are aligned by order and these are not the same rows; align them by key with "
         f"{option('on', show_name(name))}",
         row=row,
+        rows_of=rows_of,
     )
 
 

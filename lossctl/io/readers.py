@@ -89,6 +89,27 @@ def _label(path: str) -> str:
     return "standard input" if path == "-" else f"'{show_name(path)}'"
 
 
+def naming_files(error: InputError, data: Source, targets: Source | None = None) -> InputError:
+    """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) in each input
+    numbering it (:attr:`~lossctl.errors.InputError.rows_of`: ``data``, the ``targets``, or both) that is several
+    files; else ``error`` as it is. The one place where a message about rows names a file: either engine's error
+    passes here, so both say the same."""
+    numbering: dict[str, list[Source | None]] = {"data": [data], "targets": [targets], "both": [data, targets]}
+    if error.row is None:
+        return error
+    sources = [source for source in numbering[error.rows_of] if source is not None]
+    held = [(source, file) for source in sources if (file := source.file_of(error.row)) is not None]
+    if not held or any(_names(str(error), source, file) for source, file in held):
+        return error
+    return error.in_file([_label(file) for _, file in held])
+
+
+def _names(message: str, source: Source, file: str) -> bool:
+    """Whether ``message`` names ``file`` of ``source``: a reader's error names the file it was reading; naming the
+    whole input (``a.csv, b.csv``, which lists the file) does not."""
+    return file in (message.replace(source.name, "") if file in source.name else message)
+
+
 def _where(path: str) -> str:
     """The unquoted form used by ``column 'x' not found in preds.csv``."""
     return "standard input" if path == "-" else path
@@ -193,13 +214,8 @@ class Source(ABC):
         return None
 
     def naming_file(self, error: InputError) -> InputError:
-        """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) when this
-        input is several files; else ``error`` as it is. The one place where a message about rows names a file:
-        either engine's error passes here, so both say the same."""
-        file = self.file_of(error.row) if error.row is not None else None
-        if file is None or file in str(error):  # a reader's error names the file it was reading already
-            return error
-        return error.in_file(_label(file))
+        """``error`` naming the file of this input that holds the row it cites (:func:`naming_files`)."""
+        return naming_files(error, self)
 
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
