@@ -123,6 +123,9 @@ HAND = [
     ("tweedie_deviance", ([1e-300], [1e300]), {"power": 2.0}, 2.0 * (600.0 * math.log(10.0) - 1.0)),
     # power 1.5, y = 0: 2 p^0.5 / 0.5 = 4 sqrt(4)
     ("tweedie_deviance", ([0.0], [4.0]), {"power": 1.5}, 8.0),
+    # p = y is 0 where y^(2-k) overflows (was 'not a finite number': the series' 0 times inf)
+    ("tweedie_deviance", ([1e300], [1e300]), {"power": -1.0}, 0.0),
+    ("tweedie_deviance", ([1e-300], [1e-300]), {"power": 5.0}, 0.0),
     # power -1, y = -1 < 0 counts as 0 in the first term: 2 (0 + 1 * 1 / 2 + 1 / 3) = 5 / 3
     ("tweedie_deviance", ([-1.0], [1.0]), {"power": -1.0}, 5.0 / 3.0),
     # 0.5 (log e + 2^2 / e)

@@ -668,7 +668,10 @@ def _near_perfect(target: np.ndarray, pred: np.ndarray, one: float, two: float, 
     if near.any():
         y = target[near]
         log_ratio = np.log1p((pred[near] - y) / y)  # the difference is exact near p = y
-        deviance[near] = 2.0 * y**two * (_exp_gap_over(two, log_ratio) - _exp_gap_over(one, log_ratio))
+        excess = _exp_gap_over(two, log_ratio) - _exp_gap_over(one, log_ratio)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = 2.0 * y**two * excess
+        deviance[near] = np.where(excess == 0.0, 0.0, scaled)  # p = y: 0, also where y^(2-k) overflows (1e300, k < 0)
 
 
 # Beyond it sklearn's form keeps about 1e-11 relative (power 1.5); within it |x| <= 0.005 in _exp_gap_over.
