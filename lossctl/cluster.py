@@ -311,7 +311,8 @@ class PerSampleDataset:
     def named(self, failure: Failure) -> Failure:
         """A task's failure with its staged part (a hidden name of the run's own) named as the dataset: a failed
         write of a part is a failed write of ``--per-sample PATH``, as the local engine reports it."""
-        message = re.sub(re.escape(self.staging) + r"/part-\d+\.parquet", lambda _: self.path, failure.message)
+        head, _, tail = re.escape(show_name(self.part(0))).rpartition("00000")  # as messages quote a part's name
+        message = re.sub(f"{head}\\d{{5}}{tail}", lambda _: show_name(self.path), failure.message)
         return Failure(failure.usage, message, row=failure.row, rows_of=failure.rows_of)
 
     def publish(self) -> None:

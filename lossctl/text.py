@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 # Beyond this many names a list in a message is cut (``a, b, ... (1000 columns)``).
 MAX_LISTED = 20
-# Beyond this many characters a name or value in a message is cut in its middle (:func:`shortened`).
-MAX_SHOWN = 100
+# Beyond this many characters a name or value in a message is cut in its middle (:func:`shortened`): more than real
+# names and paths hold (a deep path of 300 characters stays whole), far less than a 200 KB column name.
+MAX_SHOWN = 1000
 # C0/C1 control characters, the Unicode line and paragraph separators, and the bidirectional formatting characters
 # (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), and the
 # lone surrogates in which Python holds a name's bytes that are not UTF-8 (a file name from a Latin-1 system).
@@ -33,7 +34,7 @@ def listing(names: Sequence[str], noun: str = "columns", total: int | None = Non
 
 
 def shortened(text: str) -> str:
-    """``text`` (a name or value from the user or the data) as a message quotes it: as given up to
+    """``text`` (a name, path or value from the user or the data) as a message quotes it: as given up to
     :data:`MAX_SHOWN` characters; a longer one (a 200 KB column name) cut to its first 40 and last 20 characters
     around the number left out, ``aaaa...[99940 more characters]...zzzz``, so that the message stays a line."""
     if len(text) <= MAX_SHOWN:

@@ -2279,3 +2279,11 @@ def test_a_long_value_a_long_loss_name_and_a_long_path_are_shortened(cli, write)
     long_path = f"{path.parent}/{LONG[:4000]}"
     shown = f"{long_path[:40]}...[{len(long_path) - 60} more characters]...{'c' * 20}"
     assert run.err == f"error: cannot read '{shown}': File name too long\n"
+
+
+def test_a_deep_path_of_a_few_hundred_characters_is_quoted_whole(cli, tmp_path: Path) -> None:
+    """Names were cut beyond 100 characters, and so were real paths: 'file '/tmp/...[212 more characters]...x.csv'
+    not found' hid the folder the user needed to see. Only what no real name reaches (over 1,000) is cut."""
+    deep = tmp_path.joinpath(*["folder_of_predictions"] * 12, "preds.csv")
+    run = cli("eval", deep, "-l", "mse")
+    assert (run.code, run.err) == (3, f"error: file '{deep}' not found\n")

@@ -273,12 +273,10 @@ def test_a_plugin_name_too_long_says_so_once(cli, write) -> None:
     name = "a" * 256
     run = cli("eval", data, "-l", "mse", "--plugin", f"{name}.py")
     assert (run.code, run.out) == (2, "")
-    shown = "a" * 40 + "...[199 more characters]..." + "a" * 17 + ".py"  # a long name, shortened as every one
-    assert run.err == f"error: plugin file '{shown}' cannot be read: File name too long\n"
+    assert run.err == f"error: plugin file '{name}.py' cannot be read: File name too long\n"  # once, whole
     run = cli("eval", data, "-l", "mse", "--plugin", name)
     assert (run.code, run.out) == (2, "")
-    shown = "a" * 40 + "...[196 more characters]..." + "a" * 20
-    assert run.err == f"error: plugin '{shown}' failed to load: ModuleNotFoundError: No module named '{name}'\n"
+    assert run.err == f"error: plugin '{name}' failed to load: ModuleNotFoundError: No module named '{name}'\n"
 
 
 def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
