@@ -145,13 +145,15 @@ class Param:
             return bool(value)
         if self.kind == "floats" and isinstance(value, str) and value not in self.choices:
             return self.parse(value)  # the comma-separated list its domain words, as -l and params= take it
+        if self.kind == "choice" and not isinstance(value, str):  # multioutput=1 from Python: no word to suggest
+            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {_given(value)}")
         if self.kind == "choice" or (self.kind == "floats" and isinstance(value, str)):
             if value not in self.choices:
                 hint = closest(value, self.choices)
                 raise BadValue(f"parameter '{self.name}' must be {self.domain}, got '{value}'{hint}")
             return value
         if self.kind == "floats":
-            if not isinstance(value, list | tuple) and type(value).__name__ != "ndarray":
+            if not isinstance(value, list | tuple) and getattr(value, "ndim", 0) != 1:  # a 0-d array is one number
                 raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {value!r}")
             return tuple(self._number(v) for v in value)
         return self._number(value)

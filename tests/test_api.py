@@ -1604,6 +1604,39 @@ def test_a_parameter_given_as_text_from_python_is_said_to_be_text() -> None:
     assert lossctl.get("huber")([1.0], [0.5], delta=2) == 0.125
 
 
+@pytest.mark.parametrize(
+    ("loss", "params", "message"),
+    [
+        ("mse", {"multioutput": 1}, "mse: parameter 'multioutput' must be one of uniform, raw, got 1"),
+        ("mse", {"multioutput": True}, "mse: parameter 'multioutput' must be one of uniform, raw, got True"),
+        (
+            "class_balanced",
+            {"base": None},
+            "class_balanced: parameter 'base' must be one of cross_entropy, focal_multiclass, bce_logits, got None",
+        ),
+        (
+            "cross_entropy",
+            {"class_weight": np.array(0.5)},
+            "cross_entropy: parameter 'class_weight' must be a comma-separated list of numbers >= 0 or 'balanced', "
+            "got array(0.5)",
+        ),
+    ],
+)
+def test_a_choice_or_list_parameter_given_another_python_type_is_a_usage_error(
+    loss: str, params: dict[str, object], message: str
+) -> None:
+    # A number for a word (multioutput=1, base=None) was an AttributeError ('int' object has no attribute 'lower')
+    # and a 0-d array for a per-class list a TypeError (iteration over a 0-d array): tracebacks, not UsageErrors.
+    with pytest.raises(lossctl.UsageError, match=rf"^{re.escape(message)}$"):
+        lossctl.get(loss)([0.0, 1.0], [[1.0, 2.0], [3.0, 1.0]], **params)
+
+
+def test_a_per_class_list_may_be_a_one_dimensional_array_or_series() -> None:
+    expected = lossctl.get("cross_entropy")([0, 1], [[1.0, 2.0], [3.0, 1.0]], class_weight=(1.0, 2.0))
+    for weights in (np.array([1.0, 2.0]), pd.Series([1.0, 2.0])):
+        assert lossctl.get("cross_entropy")([0, 1], [[1.0, 2.0], [3.0, 1.0]], class_weight=weights) == expected
+
+
 @pytest.mark.parametrize("loss", ["mse", "bce_logits", "cross_entropy", "asymmetric", "dice"])
 def test_arrays_of_empty_vectors_are_an_input_error(loss: str) -> None:
     """A (rows, 0) array was scored (mse: "not a finite number (a float64 overflow)", asymmetric and dice: 0.0), and
