@@ -172,7 +172,7 @@ class Param:
                 raise BadValue(f"parameter '{self.name}' must be finite, got {value}")
             if self.kind == "int" and number != math.floor(number):
                 raise BadValue(f"parameter '{self.name}' must be an integer, got {written(number)}")
-            value = int(number) if self.kind == "int" else number
+            value = int(number) if self.kind == "int" else number + 0.0  # -0 is 0: one label, one signature
         if self.kind == "int" and abs(value) > _EXACT_INTEGERS:  # compared with float64 data, it is not itself
             digits = str(value)
             shown = digits if len(digits) <= 24 else f"a number of {len(digits.lstrip('-'))} digits"

@@ -109,6 +109,22 @@ def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None
     assert str(error.value) == message
 
 
+@pytest.mark.parametrize("spec", ["smooth_l1:beta=-0", "smooth_l1:beta=-0.0", "tweedie_deviance:power=-0e5"])
+def test_a_negative_zero_is_zero(cli, regression_csv, spec: str) -> None:
+    # beta=-0 was kept as -0.0: the result read "beta=-0.0" and its signature differed from beta=0's, for the same
+    # number.
+    name = spec.partition(":")[0]
+    key = spec.partition(":")[2].partition("=")[0]
+    (request,) = build_requests([spec])
+    assert math.copysign(1.0, request.params[key]) == 1.0
+    assert request.label == f"{name}:{key}=0"
+    runs = [cli("eval", regression_csv, "-l", given, "--format", "json") for given in (spec, f"{name}:{key}=0")]
+    assert [run.code for run in runs] == [0, 0]
+    negative, positive = (json.loads(run.out)["results"][0] for run in runs)
+    assert negative["params"][key] == 0.0
+    assert negative["signature"] == positive["signature"]
+
+
 def test_an_integer_parameter_may_be_written_as_a_whole_float() -> None:
     # The command line refused multi_margin:p=2.0 and info_nce:batch_size=1e3 ("must be a number"), which the
     # Python API takes; from Python, p=float('inf') raised a bare OverflowError and nan a bare ValueError.
