@@ -50,6 +50,7 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 # The integers float64 holds exactly: an integer parameter beyond them (ignore_index=1e300) is refused.
 _EXACT_INTEGERS = 2**53
+_NONZERO = re.compile("[1-9]")
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,11 @@ class Param:
         for piece, number in zip(pieces, numbers_given, strict=True):  # 1e400: not "got inf", which was not typed
             if isinstance(number, float) and math.isinf(number) and "inf" not in piece.lower():
                 raise BadValue(f"parameter '{self.name}' must be finite, got {piece.strip()} (beyond float64)")
+            if number == 0 and _NONZERO.search(piece.lower().partition("e")[0]):  # 1e-400: not 0, which was not typed
+                raise BadValue(
+                    f"parameter '{self.name}' must be {self.domain}, got {piece.strip()} (which float64 rounds to 0; "
+                    "write 0 if 0 is meant)"
+                )
         return self.validate(tuple(numbers_given) if self.kind == "floats" else numbers_given[0])
 
     @property

@@ -109,6 +109,24 @@ def test_a_value_out_of_range_is_quoted_in_full(spec: str, message: str) -> None
     assert str(error.value) == message
 
 
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("tweedie_deviance:power=1e-400",
+      "tweedie_deviance: parameter 'power' must be <= 0 or >= 1, got 1e-400 (which float64 rounds to 0; "
+      "write 0 if 0 is meant)"),
+     ("quantile:q=0.5e-400",
+      "quantile: parameter 'q' must be in (0, 1), got 0.5e-400 (which float64 rounds to 0; write 0 if 0 is meant)"),
+     ("cross_entropy:class_weight=1,1e-999",
+      "cross_entropy: parameter 'class_weight' must be a comma-separated list of numbers >= 0 or 'balanced', "
+      "got 1e-999 (which float64 rounds to 0; write 0 if 0 is meant)")],
+)  # fmt: skip
+def test_a_value_that_underflows_is_refused_not_read_as_zero(cli, regression_csv, spec: str, message: str) -> None:
+    # tweedie_deviance:power=1e-400, a power scikit-learn refuses (0 < power < 1), was evaluated as power 0 (the
+    # squared error), and quantile:q=1e-400 said "got 0", a value that was not typed.
+    run = cli("eval", regression_csv, "-l", spec)
+    assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+
+
 @pytest.mark.parametrize("spec", ["smooth_l1:beta=-0", "smooth_l1:beta=-0.0", "tweedie_deviance:power=-0e5"])
 def test_a_negative_zero_is_zero(cli, regression_csv, spec: str) -> None:
     # beta=-0 was kept as -0.0: the result read "beta=-0.0" and its signature differed from beta=0's, for the same
