@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
-from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, option
+from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, flags_spelled, option
 from lossctl.text import count, show_name, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
@@ -976,13 +976,14 @@ def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
     if not name.strip():  # not "unknown loss ''"
         raise UsageError(f"no loss name in '{text}'; expected NAME[:KEY=VALUE...], e.g. huber:delta=2")
     spec = _lookup(name)
+    typed = f"-l {text}" if flags_spelled() else text  # get("huber:") from Python was quoted as "-l huber:"
     given: dict[str, Any] = {}
     for assignment in assignments:
         key, sep, value = assignment.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise UsageError(f"expected KEY=VALUE in '-l {text}', got '{assignment}'")
+            raise UsageError(f"expected KEY=VALUE in '{typed}', got '{assignment}'")
         if key.strip() in given:
-            raise UsageError(f"'-l {text}' gives '{key.strip()}' twice")
+            raise UsageError(f"'{typed}' gives '{key.strip()}' twice")
         with spec.naming_errors():
             given[key.strip()] = spec.param(key.strip()).parse(value.strip())
     return spec, given

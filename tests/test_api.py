@@ -1631,6 +1631,16 @@ def test_a_choice_or_list_parameter_given_another_python_type_is_a_usage_error(
         lossctl.get(loss)([0.0, 1.0], [[1.0, 2.0], [3.0, 1.0]], **params)
 
 
+def test_a_malformed_loss_spec_from_python_is_quoted_as_given(cli, regression_csv) -> None:
+    # lossctl.get("huber:") said "expected KEY=VALUE in '-l huber:'": an option the Python caller never typed.
+    with pytest.raises(lossctl.UsageError, match=r"^expected KEY=VALUE in 'huber:', got ''$"):
+        lossctl.get("huber:")
+    with pytest.raises(lossctl.UsageError, match=r"^'huber:delta=1:delta=2' gives 'delta' twice$"):
+        lossctl.evaluate(y_true=[1.0], y_pred=[2.0], losses="huber:delta=1:delta=2")
+    run = cli("eval", regression_csv, "-l", "huber:")
+    assert (run.code, run.err) == (2, "error: expected KEY=VALUE in '-l huber:', got ''\n")
+
+
 def test_a_per_class_list_may_be_a_one_dimensional_array_or_series() -> None:
     expected = lossctl.get("cross_entropy")([0, 1], [[1.0, 2.0], [3.0, 1.0]], class_weight=(1.0, 2.0))
     for weights in (np.array([1.0, 2.0]), pd.Series([1.0, 2.0])):
