@@ -143,7 +143,9 @@ class Param:
 
     def validate(self, value: Any) -> Any:
         """Check a Python value against the parameter's type and domain; return it normalised."""
-        if value is None and self.default is None:
+        # A word parameter's words include the 'none' its default is written as (multioutput=none).
+        unset = value is None or (self.kind == "choice" and isinstance(value, str) and value == "none")
+        if unset and self.default is None:
             return None
         if self.kind == "bool":
             if type(value).__name__ not in ("bool", "bool_"):

@@ -1631,6 +1631,16 @@ def test_a_choice_or_list_parameter_given_another_python_type_is_a_usage_error(
         lossctl.get(loss)([0.0, 1.0], [[1.0, 2.0], [3.0, 1.0]], **params)
 
 
+def test_a_word_parameter_takes_the_none_its_default_is_written_as() -> None:
+    # describe shows "multioutput (choice, default none, ...)", the command line takes multioutput=none and the CSV
+    # output writes it back, but get("mse")(..., multioutput="none") said "must be one of uniform, raw, got 'none'".
+    y, p = np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([[1.0, 1.0], [2.0, 5.0]])
+    assert lossctl.get("mse")(y, p, multioutput="none") == lossctl.get("mse")(y, p) == 1.25
+    assert lossctl.get("mse")(y, p, multioutput="uniform") == 1.25
+    with pytest.raises(lossctl.UsageError, match=r"^mse: parameter 'multioutput' must be one of uniform, raw, got "):
+        lossctl.get("mse")(y, p, multioutput=np.array(["none", "raw"]))
+
+
 def test_a_malformed_loss_spec_from_python_is_quoted_as_given(cli, regression_csv) -> None:
     # lossctl.get("huber:") said "expected KEY=VALUE in '-l huber:'": an option the Python caller never typed.
     with pytest.raises(lossctl.UsageError, match=r"^expected KEY=VALUE in 'huber:', got ''$"):
