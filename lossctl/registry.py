@@ -161,10 +161,23 @@ class Param:
                 raise BadValue(f"parameter '{self.name}' must be {self.domain}, got '{value}'{hint}")
             return value
         if self.kind == "floats":
-            if not isinstance(value, list | tuple) and getattr(value, "ndim", 0) != 1:  # a 0-d array is one number
-                raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {value!r}")
-            return tuple(self._number(v) for v in value)
+            return tuple(self._number(v) for v in self._items(value))
         return self._number(value)
+
+    def _items(self, value: Any) -> list[Any]:
+        """The items of a per-class list given from Python: a list or tuple, or any 1-D array-like (NumPy, pandas,
+        polars, pyarrow) as the arrays are; a 0-d array is one number, not a list."""
+        if isinstance(value, list | tuple):
+            return list(value)
+        import numpy as np
+
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # a ragged nesting
+            array = np.asarray(None)
+        if array.ndim != 1:
+            raise BadValue(f"parameter '{self.name}' must be {self.domain}, got {_given(value)}")
+        return list(array.tolist())
 
     def _number(self, value: Any) -> float | int:
         if type(value).__name__ in ("bool", "bool_") or not isinstance(value, numbers.Real):
@@ -177,7 +190,7 @@ class Param:
             except OverflowError:  # a Python int beyond float64
                 number = math.inf
             if not math.isfinite(number):
-                raise BadValue(f"parameter '{self.name}' must be finite, got {value}")
+                raise BadValue(f"parameter '{self.name}' must be finite, got {_given(value)}")
             if self.kind == "int" and number != math.floor(number):
                 raise BadValue(f"parameter '{self.name}' must be an integer, got {written(number)}")
             value = int(number) if self.kind == "int" else number + 0.0  # -0 is 0: one label, one signature
@@ -196,7 +209,7 @@ class Param:
 def _given(value: Any) -> str:
     """A Python value a parameter refused, in its message: text is said to be text, since the command line's
     spelling of the right value (``log_input=true``, ``delta=2``) reads as that value in a message."""
-    return f"the text {value!r}" if isinstance(value, str) else repr(value)
+    return f"the text {value!r}" if isinstance(value, str) else " ".join(reprlib.repr(value).split())  # one line
 
 
 SHAPES = ("scalar", "vector", "any")

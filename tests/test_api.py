@@ -1651,10 +1651,26 @@ def test_a_malformed_loss_spec_from_python_is_quoted_as_given(cli, regression_cs
     assert (run.code, run.err) == (2, "error: expected KEY=VALUE in '-l huber:', got ''\n")
 
 
-def test_a_per_class_list_may_be_a_one_dimensional_array_or_series() -> None:
+def test_a_per_class_list_may_be_any_one_dimensional_array_like() -> None:
+    # As the arrays are: a polars Series or a pyarrow array was refused with its multi-line repr in the message
+    # ("got shape: (2,)\nSeries: '' [f64]\n[...").
     expected = lossctl.get("cross_entropy")([0, 1], [[1.0, 2.0], [3.0, 1.0]], class_weight=(1.0, 2.0))
-    for weights in (np.array([1.0, 2.0]), pd.Series([1.0, 2.0])):
+    arrays = (np.array([1.0, 2.0]), pd.Series([1.0, 2.0]), pl.Series([1.0, 2.0]), pa.array([1.0, 2.0]), range(1, 3))
+    for weights in arrays:
         assert lossctl.get("cross_entropy")([0, 1], [[1.0, 2.0], [3.0, 1.0]], class_weight=weights) == expected
+
+
+@pytest.mark.parametrize(
+    ("weights", "given"),
+    [(pl.DataFrame({"a": [1.0, 2.0]}), "shape: (2, 1)"), (np.ones((2, 2)), "array([[1., 1"), (10**400, "1000")],
+    ids=["polars-frame", "2-d-array", "huge-int"],
+)
+def test_a_refused_per_class_list_is_quoted_on_one_line(weights: object, given: str) -> None:
+    with pytest.raises(lossctl.UsageError) as error:
+        lossctl.get("cross_entropy")([0, 1], [[1.0, 2.0], [3.0, 1.0]], class_weight=weights)
+    message = str(error.value)
+    assert message.startswith("cross_entropy: parameter 'class_weight' must be ")
+    assert given in message and "\n" not in message and len(message) < 200
 
 
 @pytest.mark.parametrize("loss", ["mse", "bce_logits", "cross_entropy", "asymmetric", "dice"])
