@@ -20,7 +20,7 @@ from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, held_notice, query_column, query_labels
-from lossctl.errors import InputError, NoRows, UsageError, option
+from lossctl.errors import InputError, LossctlError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import Looks, multi_output_notices, option_notices
@@ -83,8 +83,21 @@ def open_sources(
         check_text_options([source, targets], delimiter, options.decimal)
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     files = (targets.name, targets.columns) if targets is not None else None
-    binding = bind(options, roles, source.columns, source.name, notices, files)
+    try:
+        binding = bind(options, roles, source.columns, source.name, notices, files)
+    except (UsageError, InputError) as error:
+        raise _misread(error, source, targets) from None
     return Opened(source, targets, binding)
+
+
+def _misread(error: UsageError | InputError, source: Source, targets: Source | None) -> LossctlError:
+    """A binding ``error`` that says why an input's columns may not be those meant, where its reader saw why (a TSV
+    holding commas reads as one column, named by its whole header line)."""
+    why = "; ".join(part.misread for part in (source, targets) if part is not None and part.misread)
+    if not why:
+        return error
+    message = f"{error}{' ' if str(error).endswith('?') else '; '}{why}"
+    return error.reworded(message) if isinstance(error, InputError) else UsageError(message)
 
 
 def open_targets(data: Any, source: Source, delimiter: str | None, decimal: str) -> Source | None:

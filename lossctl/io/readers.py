@@ -180,6 +180,7 @@ class Source(ABC):
     format: str
     columns: list[str]
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
+    misread = ""  # why its columns may not be those meant (a TSV holding commas), told when binding them fails
     once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
     _checks_text = False  # whether the reader itself refuses text that is not UTF-8 (naming the line of a text file)
     # The key columns being read (--by, query ids, --on): a text format keeps the integers of 16 digits or more in
@@ -1095,6 +1096,8 @@ class _CsvSource(_TextSource):
                 delimiter = self._delimiter or ","
                 names = next(csv.reader([line], delimiter=delimiter))
                 _strict_header(line, delimiter, where)
+                if len(names) == 1:
+                    self.misread = self._other_delimiter(line, delimiter)
             return names
         except csv.Error as error:
             raise InputError(f"{where}: {error}") from error
@@ -1154,6 +1157,19 @@ class _CsvSource(_TextSource):
                 "0-based) opens a quoted value that is never closed, so every later line would be read into it; "
                 'close it with a " (a quote inside a quoted value is written "")'
             ) from None
+
+    def _other_delimiter(self, header: str, delimiter: str) -> str:
+        """Of a header line that ``delimiter`` does not split, the delimiter that does, if any, for a message: a TSV
+        holding commas, or a ``--delimiter`` that is not the file's, reads as one column named by the whole line."""
+        found = sniff_delimiter(header)
+        if found == delimiter or len(next(csv.reader([header], delimiter=found))) == 1:
+            return ""
+        given = option("delimiter", f"'{found}'", keyword=f'delimiter="{found}"')
+        fix = f"{given} or {option('input_format', 'csv')}" if self.format == "tsv" else given
+        return (
+            f"{_label(self.path)} seems delimited by {_DELIMITER_NAMES[found]} (its header line has no "
+            f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}); read it with {fix}"
+        )
 
     def _choose_delimiter(self, header: str) -> None:
         if self._delimiter is None:
