@@ -117,7 +117,11 @@ def _key_value(text: str, where: str) -> tuple[str, str]:
 
 
 def parse_inline(token: str) -> tuple[LossSpec, dict[str, Any]]:
-    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``); parameters separated by ``:``."""
+    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``); parameters separated by ``:``. A composite's
+    formula without its name (``0.5*mse+0.5*mae``) is refused saying so, not as an unknown loss."""
+    if unnamed_composite(token):
+        named = option("loss", f"'{named_composite(token)}'", keyword=f"losses='{named_composite(token)}'")
+        raise UsageError(f"the composite '{token}' needs a name, to report and gate it by: {named}")
     return parse_spec(token)
 
 
@@ -230,11 +234,24 @@ def is_composite(token: str) -> bool:
     return _COMPOSITE.match(token) is not None
 
 
+def unnamed_composite(token: str) -> bool:
+    """Whether ``token`` is a composite's formula without ``NAME=`` before it: weighted parts or several, each
+    ``W*LOSS`` (``0.5*mse+0.5*mae``, ``mse+mae``, ``2*mse``)."""
+    terms = [_TERM.match(part) for part in token.split("+")]
+    several = len(terms) > 1 or (terms[0] is not None and terms[0]["weight"] is not None)
+    return several and all(terms) and not is_composite(token)
+
+
+def named_composite(token: str) -> str:
+    """A composite ``token`` with a name: as it is, or ``total=`` before a formula without one."""
+    return f"total={token}" if unnamed_composite(token) else token
+
+
 def check_one_loss(text: str, caller: str, per_part: str, per_loss: str) -> None:
     """Refuse a spec ``text`` holding more than one loss where ``caller`` (``Metric``, ``get``) takes one: a
-    composite (``total=0.5*mse+0.5*mae``) or a comma list (``mse,mae``), as such (not "unknown loss 'mse,mae'"),
-    each saying what takes them instead (``per_part``, ``per_loss``)."""
-    if is_composite(text):
+    composite (``total=0.5*mse+0.5*mae``, its name left out or not) or a comma list (``mse,mae``), as such (not
+    "unknown loss 'mse,mae'"), each saying what takes them instead (``per_part``, ``per_loss``)."""
+    if is_composite(text) or unnamed_composite(text):
         raise UsageError(f"{caller} takes one loss, not the composite '{text}': {per_part}")
     if len(split_loss_tokens([text])) > 1:
         raise UsageError(f"{caller} takes one loss, not the list '{text}': {per_loss}")

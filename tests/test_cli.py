@@ -821,6 +821,11 @@ def test_describe_takes_one_loss(cli) -> None:
     assert run.err == (
         "error: describe takes one loss, got the composite 'total=0.5*mse+mae'; describe each of its parts\n"
     )
+    run = cli("describe", "0.5*mse+mae")  # without its name too
+    assert (run.code, run.err) == (
+        2,
+        "error: describe takes one loss, got the composite '0.5*mse+mae'; describe each of its parts\n",
+    )
 
 
 def test_describe_wraps_at_the_terminal_width(cli, monkeypatch) -> None:

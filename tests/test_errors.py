@@ -502,6 +502,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.parquet' as Parquet: Parquet file size is 29 bytes, smaller than the size reported by footer's (544499061bytes)",
     ),
     (
+        # It was "unknown loss '0.5*mse+0.5*mae'", as README writes composites NAME=FORMULA.
+        "a composite without a name",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "0.5*mse+0.5*mae"],
+        2,
+        "the composite '0.5*mse+0.5*mae' needs a name, to report and gate it by: --loss 'total=0.5*mse+0.5*mae'",
+    ),
+    (
+        "a weighted loss without a name",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "2*mse"],
+        2,
+        "the composite '2*mse' needs a name, to report and gate it by: --loss 'total=2*mse'",
+    ),
+    (
         "bad --fail-if",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--fail-if", "mse=>1"],
