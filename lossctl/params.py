@@ -61,15 +61,16 @@ def _show(value: Any) -> str:
 def split_loss_tokens(options: Iterable[str]) -> list[str]:
     """``["mse,mae", "huber:delta=2"]`` -> ``["mse", "mae", "huber:delta=2"]``.
 
-    A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues
-    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
-    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses.
+    A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues a parameter's
+    value in the same option, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
+    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses. Nothing
+    continues a loss without parameters, or the previous option: ``-l mae -l '2*mse'`` is two tokens.
     """
     tokens: list[str] = []
     for text in options:
         pieces = [piece.strip() for piece in text.split(",")]
         for i, piece in enumerate(pieces):
-            if tokens and piece and _continues(piece, tokens[-1]):
+            if i and tokens and piece and _continues(piece, tokens[-1]):
                 tokens[-1] += "," + piece
             elif piece:
                 tokens.append(piece)
@@ -81,9 +82,9 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
 def _continues(piece: str, before: str) -> bool:
     """Whether ``piece`` is the next item of the list value ``before`` ends with: it cannot start a loss name
     (a digit, a sign, a dot), or it is ``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``)."""
-    return not (piece[0].isalpha() or piece[0] == "_") or (
-        "=" in before and piece.lower() in ("nan", "inf", "infinity")
-    )
+    if ":" not in before:  # no parameter value to continue
+        return False
+    return not (piece[0].isalpha() or piece[0] == "_") or piece.lower() in ("nan", "inf", "infinity")
 
 
 def _refuse_empty(option: str, before: str, after: list[str]) -> None:
