@@ -195,11 +195,13 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
 
 def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
-) -> tuple[list[LossRequest], Iterator[pa.RecordBatch], str | None]:
-    """The requests to run: the selected ones, or the defaults of the task the first batch looks like; and that task
-    (``None`` when the losses are selected)."""
+) -> tuple[list[LossRequest], list[LossRequest | Composite], Iterator[pa.RecordBatch], str | None]:
+    """The requests to run: the selected ones, or the defaults of the task the first batch looks like, then the
+    losses that only a ``--fail-if`` names (:func:`~lossctl.binding.gate_owners`); what each ``--fail-if`` gates; and
+    the task (``None`` when the losses are selected)."""
     if options.requests:
-        return list(options.requests), batches, None
+        requests = list(options.requests)
+        return requests, gate_owners(options, requests), batches, None
     first = next(batches, None)
     with decimal_option(options.decimal):
         tasks = {model: infer_task(first, roles) for model, roles in binding.role_sets()}
@@ -210,12 +212,18 @@ def with_defaults(
                          f"with {losses}")  # fmt: skip
     task = next(iter(tasks.values()))
     names, left_out = default_losses(task, options)
+    requests = build_requests(names, (), options.convention)
+    defaults = len(requests)
+    owners = gate_owners(options, requests)
+    gated = [request.label for request in requests[defaults:]]
+    also = f", and {', '.join(gated)} for {option('fail_if')}" if gated else ""
     aside = f" (left out {'; '.join(left_out)})" if left_out else ""
     notices.append(
-        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}{aside}"
+        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}"
+        f"{also}{aside}"
     )
     rest = itertools.chain([first] if first is not None else [], batches)
-    return build_requests(names, (), options.convention), rest, task
+    return requests, owners, rest, task
 
 
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
@@ -323,10 +331,9 @@ def run_evaluation(
     columns = binding.columns(*key_columns(options))
     try:
         batches = input_batches(opened, columns, options, notices)
-        requests, batches, task = with_defaults(batches, binding, options, notices)
+        requests, owners, batches, task = with_defaults(batches, binding, options, notices)
     except InputError as error:  # in the targets' keys, or the first chunk, read for the task's default losses
         raise located(error, opened, columns, options) from None
-    owners = gate_owners(options, requests)
     check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)
