@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 
 from lossctl import __version__
@@ -34,7 +35,7 @@ from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.queries import QueriesNotContiguous
 from lossctl.registry import get
-from lossctl.report import Check, Comparison, Report, Result
+from lossctl.report import Check, Comparison, Report, Result, group_text
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
 from lossctl.text import as_utf8, count, show_name, shown_value
@@ -175,13 +176,36 @@ def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = (
         else ""
     )
     drop = option("missing", "drop")
+    emptied = _emptied_groups(outcome)
     if not outcome.partnerless:
-        return [f"{dropped} with missing values ({drop}): {columns}{every}"]
+        return [f"{dropped} with missing values ({drop}): {columns}{every}{emptied}"]
     if not missing:
-        return [f"{dropped} {partnerless} ({drop})"]
+        return [f"{dropped} {partnerless} ({drop}){emptied}"]
     return [
         f"{dropped} ({drop}): {outcome.partnerless} {partnerless}, {missing} with missing values ({columns}){every}"
+        f"{emptied}"
     ]
+
+
+# The --by groups an emptied-groups notice names; it counts the others.
+_EMPTIED_SHOWN = 5
+
+
+def _emptied_groups(outcome: Outcome) -> str:
+    """``; group g=b has no rows left, so it has no results`` for the ``--by`` groups whose every row was dropped:
+    read, so coded, but with no row in any job's group statistics (their last column counts the rows), which is a
+    column per group, not a pass over the rows."""
+    if not outcome.groups or not outcome.group_stats:
+        return ""
+    rows = np.max([stats[:, -1] for stats in outcome.group_stats], axis=0)
+    empty = np.flatnonzero(rows == 0)
+    if not empty.size:
+        return ""
+    shown = "; ".join(group_text(outcome.groups[code]) for code in empty[:_EMPTIED_SHOWN])
+    if empty.size == 1:
+        return f"; group {shown} has no rows left, so it has no results"
+    more = f" and {empty.size - _EMPTIED_SHOWN} more" if empty.size > _EMPTIED_SHOWN else ""
+    return f"; {empty.size} groups have no rows left, so they have no results: {shown}{more}"
 
 
 def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
