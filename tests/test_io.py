@@ -534,7 +534,7 @@ def test_a_parquet_file_cut_short_says_so(tmp_path: Path, how: str) -> None:
     parquet file.', where a cut Arrow IPC file said it was cut short."""
     sink = io.BytesIO()
     pq.write_table(pa.table(SIMPLE), sink)
-    cut = sink.getvalue()[:-20]
+    cut = sink.getvalue()[: 4 if how == "stdin" else -20]  # PAR1 alone is cut short too, not text
     folder = tmp_path / ("g=a" if how == "hive" else "parts")
     folder.mkdir()
     path = write(folder / ("p.csv" if how == "csv" else "p.parquet"), cut)

@@ -205,7 +205,7 @@ def check_parquet(file: pa.NativeFile, label: str) -> None:
         raise not_format(head, "parquet", label, "Parquet")
     if size > len(_PARQUET) and file.read_at(len(_PARQUET), size - len(_PARQUET)) == _PARQUET:
         return
-    if not _is_binary(head):
+    if not _is_binary(head) and b"\n" in head:  # lines of text; PAR1 alone is what a cut file may keep
         raise InputError(
             f"cannot read {label} as Parquet: it is not a Parquet file but delimited text that starts with PAR1; "
             f"give {option('input_format', 'csv')} or name it .csv"
