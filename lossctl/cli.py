@@ -791,11 +791,11 @@ def describe_command(
     from lossctl.describe import describe
 
     _load_plugins(plugin or [])
-    from lossctl.params import is_composite, split_loss_tokens
+    from lossctl.params import is_composite, split_loss_tokens, unnamed_composite
 
     if len(split_loss_tokens([name])) > 1:  # -l's list form (a comma in a list value is not one)
         raise UsageError(f"describe takes one loss, got the list '{name}'; describe each loss on its own")
-    if is_composite(name):  # not "unknown loss 'total=mse+mae'"
+    if is_composite(name) or unnamed_composite(name):  # not "unknown loss 'total=mse+mae'"
         raise UsageError(f"describe takes one loss, got the composite '{name}'; describe each of its parts")
     sys.stdout.write(describe(name))
 

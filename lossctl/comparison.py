@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.arrow import to_arrow
-from lossctl.binding import Binding, gate_owners, roles_needed
+from lossctl.binding import Binding, roles_needed
 from lossctl.engine import Outcome, Plan, held_notice, query_column
 from lossctl.errors import InputError, NoRows, UsageError, flags_spelled, option
 from lossctl.evaluation import (
@@ -165,14 +165,13 @@ def run_comparison(
         except InputError as error:  # in the targets' keys
             raise located(error, opened, opened.binding.columns(*key_columns(options)), options) from None
     try:
-        requests, batches, task = with_defaults(
+        requests, owners, batches, task = with_defaults(
             batches, binding, options, notices
         )  # the task's defaults without --loss
     except InputError as error:  # in the first chunk, read for the task
         raise _in_candidate(error, opened, candidate_source, binding, options, None, in_candidate_order) from None
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
     notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
-    owners = gate_owners(options, requests)
     if candidate is None:
         check_gate_models(options.gates, names[1:], baseline=names[0])
     else:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, held_notice, query_column, query_labels
-from lossctl.errors import InputError, NoRows, UsageError, option
+from lossctl.errors import InputError, LossctlError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
 from lossctl.hints import Looks, multi_output_notices, option_notices
@@ -34,7 +35,7 @@ from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, build_requests
 from lossctl.queries import QueriesNotContiguous
 from lossctl.registry import get
-from lossctl.report import Check, Comparison, Report, Result
+from lossctl.report import Check, Comparison, Report, Result, group_text
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
 from lossctl.text import as_utf8, count, show_name, shown_value
@@ -83,8 +84,21 @@ def open_sources(
         check_text_options([source, targets], delimiter, options.decimal)
     notices += [*source.notices, *(targets.notices if targets else ())]  # e.g. the delimiter sniffed
     files = (targets.name, targets.columns) if targets is not None else None
-    binding = bind(options, roles, source.columns, source.name, notices, files)
+    try:
+        binding = bind(options, roles, source.columns, source.name, notices, files)
+    except (UsageError, InputError) as error:
+        raise _misread(error, source, targets) from None
     return Opened(source, targets, binding)
+
+
+def _misread(error: UsageError | InputError, source: Source, targets: Source | None) -> LossctlError:
+    """A binding ``error`` that says why an input's columns may not be those meant, where its reader saw why (a TSV
+    holding commas reads as one column, named by its whole header line)."""
+    why = "; ".join(part.misread for part in (source, targets) if part is not None and part.misread)
+    if not why:
+        return error
+    message = f"{error}{' ' if str(error).endswith('?') else '; '}{why}"
+    return error.reworded(message) if isinstance(error, InputError) else UsageError(message)
 
 
 def open_targets(data: Any, source: Source, delimiter: str | None, decimal: str) -> Source | None:
@@ -162,13 +176,36 @@ def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = (
         else ""
     )
     drop = option("missing", "drop")
+    emptied = _emptied_groups(outcome)
     if not outcome.partnerless:
-        return [f"{dropped} with missing values ({drop}): {columns}{every}"]
+        return [f"{dropped} with missing values ({drop}): {columns}{every}{emptied}"]
     if not missing:
-        return [f"{dropped} {partnerless} ({drop})"]
+        return [f"{dropped} {partnerless} ({drop}){emptied}"]
     return [
         f"{dropped} ({drop}): {outcome.partnerless} {partnerless}, {missing} with missing values ({columns}){every}"
+        f"{emptied}"
     ]
+
+
+# The --by groups an emptied-groups notice names; it counts the others.
+_EMPTIED_SHOWN = 5
+
+
+def _emptied_groups(outcome: Outcome) -> str:
+    """``; group g=b has no rows left, so it has no results`` for the ``--by`` groups whose every row was dropped:
+    read, so coded, but with no row in any job's group statistics (their last column counts the rows), which is a
+    column per group, not a pass over the rows."""
+    if not outcome.groups or not outcome.group_stats:
+        return ""
+    rows = np.max([stats[:, -1] for stats in outcome.group_stats], axis=0)
+    empty = np.flatnonzero(rows == 0)
+    if not empty.size:
+        return ""
+    shown = "; ".join(group_text(outcome.groups[code]) for code in empty[:_EMPTIED_SHOWN])
+    if empty.size == 1:
+        return f"; group {shown} has no rows left, so it has no results"
+    more = f" and {empty.size - _EMPTIED_SHOWN} more" if empty.size > _EMPTIED_SHOWN else ""
+    return f"; {empty.size} groups have no rows left, so they have no results: {shown}{more}"
 
 
 def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
@@ -182,11 +219,13 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
 
 def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
-) -> tuple[list[LossRequest], Iterator[pa.RecordBatch], str | None]:
-    """The requests to run: the selected ones, or the defaults of the task the first batch looks like; and that task
-    (``None`` when the losses are selected)."""
+) -> tuple[list[LossRequest], list[LossRequest | Composite], Iterator[pa.RecordBatch], str | None]:
+    """The requests to run: the selected ones, or the defaults of the task the first batch looks like, then the
+    losses that only a ``--fail-if`` names (:func:`~lossctl.binding.gate_owners`); what each ``--fail-if`` gates; and
+    the task (``None`` when the losses are selected)."""
     if options.requests:
-        return list(options.requests), batches, None
+        requests = list(options.requests)
+        return requests, gate_owners(options, requests), batches, None
     first = next(batches, None)
     with decimal_option(options.decimal):
         tasks = {model: infer_task(first, roles) for model, roles in binding.role_sets()}
@@ -197,12 +236,18 @@ def with_defaults(
                          f"with {losses}")  # fmt: skip
     task = next(iter(tasks.values()))
     names, left_out = default_losses(task, options)
+    requests = build_requests(names, (), options.convention)
+    defaults = len(requests)
+    owners = gate_owners(options, requests)
+    gated = [request.label for request in requests[defaults:]]
+    also = f", and {', '.join(gated)} for {option('fail_if')}" if gated else ""
     aside = f" (left out {'; '.join(left_out)})" if left_out else ""
     notices.append(
-        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}{aside}"
+        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}"
+        f"{also}{aside}"
     )
     rest = itertools.chain([first] if first is not None else [], batches)
-    return build_requests(names, (), options.convention), rest, task
+    return requests, owners, rest, task
 
 
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
@@ -310,10 +355,9 @@ def run_evaluation(
     columns = binding.columns(*key_columns(options))
     try:
         batches = input_batches(opened, columns, options, notices)
-        requests, batches, task = with_defaults(batches, binding, options, notices)
+        requests, owners, batches, task = with_defaults(batches, binding, options, notices)
     except InputError as error:  # in the targets' keys, or the first chunk, read for the task's default losses
         raise located(error, opened, columns, options) from None
-    owners = gate_owners(options, requests)
     check_gate_models(options.gates, list(binding.models))
     jobs = jobs_for(requests, binding)
     encoders = label_encoders(jobs, options.classes, options.positive)

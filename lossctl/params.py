@@ -61,15 +61,16 @@ def _show(value: Any) -> str:
 def split_loss_tokens(options: Iterable[str]) -> list[str]:
     """``["mse,mae", "huber:delta=2"]`` -> ``["mse", "mae", "huber:delta=2"]``.
 
-    A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues
-    the previous token, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
-    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses.
+    A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues a parameter's
+    value in the same option, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
+    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses. Nothing
+    continues a loss without parameters, or the previous option: ``-l mae -l '2*mse'`` is two tokens.
     """
     tokens: list[str] = []
     for text in options:
         pieces = [piece.strip() for piece in text.split(",")]
         for i, piece in enumerate(pieces):
-            if tokens and piece and _continues(piece, tokens[-1]):
+            if i and tokens and piece and _continues(piece, tokens[-1]):
                 tokens[-1] += "," + piece
             elif piece:
                 tokens.append(piece)
@@ -81,9 +82,9 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
 def _continues(piece: str, before: str) -> bool:
     """Whether ``piece`` is the next item of the list value ``before`` ends with: it cannot start a loss name
     (a digit, a sign, a dot), or it is ``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``)."""
-    return not (piece[0].isalpha() or piece[0] == "_") or (
-        "=" in before and piece.lower() in ("nan", "inf", "infinity")
-    )
+    if ":" not in before:  # no parameter value to continue
+        return False
+    return not (piece[0].isalpha() or piece[0] == "_") or piece.lower() in ("nan", "inf", "infinity")
 
 
 def _refuse_empty(option: str, before: str, after: list[str]) -> None:
@@ -117,7 +118,11 @@ def _key_value(text: str, where: str) -> tuple[str, str]:
 
 
 def parse_inline(token: str) -> tuple[LossSpec, dict[str, Any]]:
-    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``); parameters separated by ``:``."""
+    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``); parameters separated by ``:``. A composite's
+    formula without its name (``0.5*mse+0.5*mae``) is refused saying so, not as an unknown loss."""
+    if unnamed_composite(token):
+        named = option("loss", f"'{named_composite(token)}'", keyword=f"losses='{named_composite(token)}'")
+        raise UsageError(f"the composite '{token}' needs a name, to report and gate it by: {named}")
     return parse_spec(token)
 
 
@@ -230,11 +235,24 @@ def is_composite(token: str) -> bool:
     return _COMPOSITE.match(token) is not None
 
 
+def unnamed_composite(token: str) -> bool:
+    """Whether ``token`` is a composite's formula without ``NAME=`` before it: weighted parts or several, each
+    ``W*LOSS`` (``0.5*mse+0.5*mae``, ``mse+mae``, ``2*mse``)."""
+    terms = [_TERM.match(part) for part in token.split("+")]
+    several = len(terms) > 1 or (terms[0] is not None and terms[0]["weight"] is not None)
+    return several and all(terms) and not is_composite(token)
+
+
+def named_composite(token: str) -> str:
+    """A composite ``token`` with a name: as it is, or ``total=`` before a formula without one."""
+    return f"total={token}" if unnamed_composite(token) else token
+
+
 def check_one_loss(text: str, caller: str, per_part: str, per_loss: str) -> None:
     """Refuse a spec ``text`` holding more than one loss where ``caller`` (``Metric``, ``get``) takes one: a
-    composite (``total=0.5*mse+0.5*mae``) or a comma list (``mse,mae``), as such (not "unknown loss 'mse,mae'"),
-    each saying what takes them instead (``per_part``, ``per_loss``)."""
-    if is_composite(text):
+    composite (``total=0.5*mse+0.5*mae``, its name left out or not) or a comma list (``mse,mae``), as such (not
+    "unknown loss 'mse,mae'"), each saying what takes them instead (``per_part``, ``per_loss``)."""
+    if is_composite(text) or unnamed_composite(text):
         raise UsageError(f"{caller} takes one loss, not the composite '{text}': {per_part}")
     if len(split_loss_tokens([text])) > 1:
         raise UsageError(f"{caller} takes one loss, not the list '{text}': {per_loss}")

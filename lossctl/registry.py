@@ -1019,10 +1019,10 @@ def get(name: str) -> LossSpec:
     >>> get("huber:delta=2")([0.0], [3.0])
     4.0
     """
-    from lossctl.params import check_one_loss  # params builds on this module
+    from lossctl.params import check_one_loss, named_composite  # params builds on this module
 
     text = loss_spec_text(name)
-    several = f"lossctl.evaluate(data, losses='{text}') computes"
+    several = f"lossctl.evaluate(data, losses='{named_composite(text)}') computes"
     check_one_loss(text, "get", f"{several} it", f"{several} each")
     spec, given = parse_spec(text)
     return replace(spec, preset=given) if given else spec

@@ -543,6 +543,18 @@ def test_get_takes_the_spec_strings_of_dash_l() -> None:
             r"^get takes one loss, not the list 'mse,mae': lossctl\.evaluate\(data, losses='mse,mae'\) computes each$",
         ),
         (lambda: lossctl.get("total=mse+mae"), r"^get takes one loss, not the composite 'total=mse\+mae': lossctl\."),
+        # Without its NAME= a composite was "unknown loss '0.5*mse+0.5*mae'".
+        (
+            lambda: lossctl.get("0.5*mse+0.5*mae"),
+            r"^get takes one loss, not the composite '0\.5\*mse\+0\.5\*mae': lossctl\.evaluate\(data, "
+            r"losses='total=0\.5\*mse\+0\.5\*mae'\) computes it$",
+        ),
+        (lambda: lossctl.Metric("mse+mae"), r"^Metric takes one loss, not the composite 'mse\+mae': use one Metric"),
+        (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse+huber:delta=2"),
+            r"^the composite 'mse\+huber:delta=2' needs a name, to report and gate it by: "
+            r"losses='total=mse\+huber:delta=2'$",
+        ),
         # torch's reduction="none" was "loss 'mse' supports only reduction mean, sum", naming no way to the rows.
         (
             lambda: lossctl.get("mse")([0.0], [1.0], reduction="none"),

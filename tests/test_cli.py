@@ -286,6 +286,19 @@ def test_default_regression_losses(cli, regression_csv: Path) -> None:
     assert "regression" in run.err
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_default_losses_notice_names_the_losses_only_a_fail_if_names(cli, regression_csv: Path, command) -> None:
+    """log_cosh, evaluated and reported for --fail-if, was left out of 'evaluating mse, rmse, mae, huber'."""
+    inputs = [regression_csv] * (2 if command == "compare" else 1)
+    run = cli(command, *inputs, "--fail-if", "log_cosh>1e9", "--fail-if", "mse>1e9", "--reduction", "sum", "-f", "json")
+    assert run.code == 0, run.err
+    assert [r["loss"] for r in json.loads(run.out)["results"]] == ["mse", "mae", "huber", "log_cosh"]
+    assert (
+        "notice: no --loss given: the data looks like regression; evaluating mse, mae, huber, and log_cosh for "
+        "--fail-if (left out rmse: only the mean reduction)\n" in run.err
+    )
+
+
 def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     probs = write("p.csv", "label,prob\n0,0.2\n1,0.7\n1,0.9\n")
     logits = write("l.csv", "label,logit\n0,-2\n1,0.5\n1,3\n")
@@ -820,6 +833,11 @@ def test_describe_takes_one_loss(cli) -> None:
     assert (run.code, run.out) == (2, "")
     assert run.err == (
         "error: describe takes one loss, got the composite 'total=0.5*mse+mae'; describe each of its parts\n"
+    )
+    run = cli("describe", "0.5*mse+mae")  # without its name too
+    assert (run.code, run.err) == (
+        2,
+        "error: describe takes one loss, got the composite '0.5*mse+mae'; describe each of its parts\n",
     )
 
 

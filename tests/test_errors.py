@@ -168,6 +168,33 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "cannot read 'p.csv': it is not CSV, TSV, JSON Lines, Parquet or Arrow (binary data)",
     ),
     (
+        # A TSV holding commas is one column named 'id,pred,target': the error did not say why.
+        "a TSV holding commas",
+        {"p.tsv": "id,pred,target\n1,1,2\n"},
+        ["eval", "p.tsv", "-l", "mse"],
+        2,
+        "no column for role 'target': none of the columns (id,pred,target) is named target, y_true, label, y, actual, "
+        "truth; choose one with --target COLUMN; 'p.tsv' seems delimited by ',' (its header line has no tab); read it "
+        "with --delimiter ',' or --input-format csv",
+    ),
+    (
+        "a TSV holding semicolons, columns named",
+        {"p.tsv": "id;pred;target\n1;1;2\n"},
+        ["eval", "p.tsv", "-l", "mse", "--pred", "pred", "--target", "target"],
+        3,
+        "column 'target' not found in p.tsv; columns are: id;pred;target; did you mean 'id;pred;target'? 'p.tsv' seems "
+        "delimited by ';' (its header line has no tab); read it with --delimiter ';' or --input-format csv",
+    ),
+    (
+        "a --delimiter that is not the file's",
+        {"p.csv": "id|pred|target\n1|1|2\n"},
+        ["eval", "p.csv", "-l", "mse", "--delimiter", ";"],
+        2,
+        "no column for role 'target': none of the columns (id|pred|target) is named target, y_true, label, y, actual, "
+        "truth; choose one with --target COLUMN; 'p.csv' seems delimited by '|' (its header line has no ';'); read it "
+        "with --delimiter '|'",
+    ),
+    (
         "Parquet named .csv",
         {"p.csv": b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00PAR1"},
         ["eval", "p.csv", "-l", "mse"],
@@ -473,6 +500,21 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["eval", "p.parquet", "-l", "mse"],
         3,
         "cannot read 'p.parquet' as Parquet: Parquet file size is 29 bytes, smaller than the size reported by footer's (544499061bytes)",
+    ),
+    (
+        # It was "unknown loss '0.5*mse+0.5*mae'", as README writes composites NAME=FORMULA.
+        "a composite without a name",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "0.5*mse+0.5*mae"],
+        2,
+        "the composite '0.5*mse+0.5*mae' needs a name, to report and gate it by: --loss 'total=0.5*mse+0.5*mae'",
+    ),
+    (
+        "a weighted loss without a name",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "2*mse"],
+        2,
+        "the composite '2*mse' needs a name, to report and gate it by: --loss 'total=2*mse'",
     ),
     (
         "bad --fail-if",

@@ -452,3 +452,22 @@ def test_a_table_of_many_groups_is_measured_once_per_column(cli, write, monkeypa
     assert run.code == 0
     assert "│ mse  │ g199 │   1 │        0.01 │        │\n└──────┴──────┴─────┴─────────────┴────────┘\n" in run.out
     assert len(measured) < 100
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_group_whose_every_row_is_dropped_is_named(cli, write, command: str) -> None:
+    """A --by group whose rows all had a missing value vanished from the results without a word."""
+    path = write("m.csv", "y_true,y_pred,g\n1,1.5,a\n2,,b\n" + "".join(f"3,,k{i}\n" for i in range(7)))
+    inputs = [path] * (2 if command == "compare" else 1)
+    run = cli(command, *inputs, "-l", "mse", "--by", "g", "--missing", "drop", "-f", "json")
+    assert run.code == 0, run.err
+    assert [r["group"] for r in json.loads(run.out)["results"]] == [None, {"g": "a"}]
+    assert "; 8 groups have no rows left, so they have no results: g=b; g=k0; g=k1; g=k2; g=k3 and 3 more\n" in run.err
+    drop = ["-l", "mse", "--by", "g", "--missing", "drop"]
+    run = cli("eval", write("one.csv", "y_true,y_pred,g\n1,1.5,a\n2,,b\n"), *drop)
+    assert run.err.endswith(
+        "notice: dropped 1 of 2 rows with missing values (--missing drop): 1 in column 'y_pred'; group g=b has no rows "
+        "left, so it has no results\n"
+    )
+    run = cli("eval", write("all.csv", "y_true,y_pred,g\n1,1.5,a\n2,,a\n"), *drop)
+    assert "no rows left" not in run.err

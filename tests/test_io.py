@@ -497,6 +497,64 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
     )
 
 
+@pytest.mark.parametrize("magic", [b"PAR1", b"ARROW1"])
+@pytest.mark.parametrize("name", ["p.csv", "p", "p.csv.gz", "-"])
+def test_text_that_starts_like_parquet_or_arrow_is_text(tmp_path: Path, magic: bytes, name: str) -> None:
+    """A first column named ``PAR1x`` made a .csv 'a Parquet file' (and ``ARROW1x`` 'an Arrow IPC file'): a file
+    ends with PAR1 too, an Arrow IPC file's ARROW1 is followed by zero padding. Through standard input the end is
+    not known, so text said to be CSV is CSV."""
+    data = magic + b"x,pred,target\n1,1,2\n"
+    if name == "-":
+        source = open_input("-", input_format="csv", stdin=io.BytesIO(data))
+    else:
+        source = open_input(write(tmp_path / name, gzip.compress(data) if name.endswith(".gz") else data))
+    assert source.columns == [magic.decode() + "x", "pred", "target"]
+    assert source.read(["target"]).column("target").to_pylist() == [2]
+
+
+def test_text_that_starts_with_par1_through_stdin_says_what_it_is(tmp_path: Path) -> None:
+    """Recognised from its first bytes as Parquet, it failed with pyarrow's 'Parquet magic bytes not found in footer.
+    Either the file is corrupted or this is not a parquet file.'"""
+    data = b"PAR1x,pred,target\n1,1,2\n"
+    fix = 'give input_format="csv" or name it .csv'
+    for label, opened in [
+        ("standard input", lambda: open_input("-", stdin=io.BytesIO(data))),
+        (f"'{tmp_path / 'p.parquet'}'", lambda: open_input(write(tmp_path / "p.parquet", data))),
+    ]:
+        with pytest.raises(InputError) as error:
+            opened()
+        assert message(error) == (
+            f"cannot read {label} as Parquet: it is not a Parquet file but delimited text that starts with PAR1; {fix}"
+        )
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "folder", "hive", "csv"])
+def test_a_parquet_file_cut_short_says_so(tmp_path: Path, how: str) -> None:
+    """pyarrow's words were 'Parquet magic bytes not found in footer. Either the file is corrupted or this is not a
+    parquet file.', where a cut Arrow IPC file said it was cut short."""
+    sink = io.BytesIO()
+    pq.write_table(pa.table(SIMPLE), sink)
+    cut = sink.getvalue()[: 4 if how == "stdin" else -20]  # PAR1 alone is cut short too, not text
+    folder = tmp_path / ("g=a" if how == "hive" else "parts")
+    folder.mkdir()
+    path = write(folder / ("p.csv" if how == "csv" else "p.parquet"), cut)
+    with pytest.raises(InputError) as error:
+        if how == "stdin":
+            open_input("-", stdin=io.BytesIO(cut))
+        else:
+            open_input(str(tmp_path) if how == "hive" else str(folder) if how == "folder" else path)
+    if how == "csv":  # binary: a Parquet file, cut or not
+        assert message(error) == (
+            f"cannot read '{path}' as CSV: it is a Parquet file; give input_format=\"parquet\" or name it .parquet"
+        )
+        return
+    label = "standard input" if how == "stdin" else f"'{path}'"
+    assert message(error) == (
+        f"cannot read {label} as Parquet: it ends without its footer, so it was cut short (did the program writing it "
+        "fail?)"
+    )
+
+
 def test_a_csv_larger_than_a_block_is_streamed_with_types_per_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,13 @@ from lossctl.params import build_requests, parse_fail_if, select_losses, split_l
 def test_split_keeps_list_values_together() -> None:
     assert split_loss_tokens(["mse,mae", "huber:delta=2"]) == ["mse", "mae", "huber:delta=2"]
     assert split_loss_tokens(["ce:class_weight=1,2,0.5,mse"]) == ["ce:class_weight=1,2,0.5", "mse"]
+    # A weighted part after a loss without parameters, or in the next -l, was glued to it: "unknown loss 'mae,2*mse'".
+    assert split_loss_tokens(["mae,2*mse", "ce:class_weight=1", "2*mse"]) == [
+        "mae",
+        "2*mse",
+        "ce:class_weight=1",
+        "2*mse",
+    ]
     with pytest.raises(UsageError, match="empty loss name"):
         split_loss_tokens(["mse,,mae"])
 

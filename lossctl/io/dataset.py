@@ -27,11 +27,19 @@ from urllib.parse import unquote
 
 import pyarrow as pa
 
-from lossctl.defaults import PARQUET_BUFFER_BYTES
 from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
-from lossctl.io.readers import Source, dataset_files, file_index, left_out, local_file, no_match, open_bytes
+from lossctl.io.readers import (
+    Source,
+    dataset_files,
+    file_index,
+    left_out,
+    local_file,
+    no_match,
+    open_bytes,
+    parquet_file,
+)
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
 from lossctl.text import is_utf8, show_name
@@ -249,18 +257,13 @@ class ParquetDataset(Source):
         return {**self.__dict__, "_handles": {}}  # open files stay where they were opened
 
     def _open(self, index: int) -> pq.ParquetFile:
-        import pyarrow.parquet as pq
-
         handle = self._handles.get(index)
         if handle is None:
             name = self.listing.names[index]
             fs = self.listing.fs
             path = self.listing.paths[index]
             with remote_errors(name), _parquet_errors(name):
-                if fs is None:
-                    handle = pq.ParquetFile(local_file(path), pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
-                else:
-                    handle = _open_remote(fs, path)
+                handle = parquet_file(local_file(path), f"'{name}'") if fs is None else _open_remote(fs, path)
             self._handles[index] = handle
         return handle
 

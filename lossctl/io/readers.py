@@ -180,6 +180,7 @@ class Source(ABC):
     format: str
     columns: list[str]
     notices: tuple[str, ...] = ()  # what the reader guessed, for stderr (a sniffed delimiter)
+    misread = ""  # why its columns may not be those meant (a TSV holding commas), told when binding them fails
     once = False  # a stream read once (standard input, a pipe): its batches cannot be asked for again
     _checks_text = False  # whether the reader itself refuses text that is not UTF-8 (naming the line of a text file)
     # The key columns being read (--by, query ids, --on): a text format keeps the integers of 16 digits or more in
@@ -291,6 +292,23 @@ class Source(ABC):
         return f"<{type(self).__name__} {self.path!r} format={self.format} columns={self.columns}>"
 
 
+def parquet_file(handle: str | pa.NativeFile, label: str, dictionary: list[str] | None = None) -> pq.ParquetFile:
+    """A local Parquet file (``handle``: :func:`local_file`'s) opened to read by batches, ``dictionary``'s columns
+    dictionary-encoded; one that does not end as Parquet does is refused saying why, ``label`` naming it
+    (:func:`~lossctl.io.streams.check_parquet`)."""
+    import pyarrow.parquet as pq
+
+    try:
+        # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
+        # held 440 MB against 160 MB and was no faster.
+        return pq.ParquetFile(
+            handle, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES, read_dictionary=dictionary or None
+        )
+    except pa.ArrowInvalid:
+        streams.check_parquet(pa.OSFile(handle) if isinstance(handle, str) else handle, label)
+        raise
+
+
 class _ParquetSource(Source):
     """One Parquet file, or several read one after another as one dataset (a directory or a glob).
 
@@ -309,16 +327,10 @@ class _ParquetSource(Source):
         self.columns = self._first.schema_arrow.names
 
     def _open(self, index: int, dictionary: list[str] | None = None) -> pq.ParquetFile:
-        import pyarrow.parquet as pq
-
         file = self._files[index]
         with _reading(file, "parquet"):
-            # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
-            # held 440 MB against 160 MB and was no faster.
             handle = self._handle if self._handle is not None else local_file(file)
-            return pq.ParquetFile(
-                handle, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES, read_dictionary=dictionary or None
-            )
+            return parquet_file(handle, _label(file), dictionary)
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._first.schema_arrow.field(name).type
@@ -744,7 +756,7 @@ class _TextSource(Source):
         self._delimiter = delimiter
         self._decimal = decimal
         with _reading(path, fmt):
-            streams.check_text(self._start(), _label(path), _TITLES[fmt])
+            streams.check_text(self._start(), _label(path), _TITLES[fmt], self._end())
             self.columns = self._read_columns()
 
     @abstractmethod
@@ -760,6 +772,13 @@ class _TextSource(Source):
             return self._head[:size]
         with self._stream() as stream:
             return streams.read_head(stream, size)
+
+    def _end(self) -> bytes:
+        """The last bytes of a file read as it is, else (compressed, a one-shot stream) none: they tell text that
+        starts with ``PAR1`` from a Parquet file (:func:`~lossctl.io.streams.check_text`)."""
+        if self._one_shot or self._compression is not None:
+            return b""
+        return _last_bytes(self.path)
 
     @abstractmethod
     def _parse(self, block: pa.Buffer, offset: int, columns: list[str]) -> pa.Table: ...
@@ -1077,6 +1096,8 @@ class _CsvSource(_TextSource):
                 delimiter = self._delimiter or ","
                 names = next(csv.reader([line], delimiter=delimiter))
                 _strict_header(line, delimiter, where)
+                if len(names) == 1:
+                    self.misread = self._other_delimiter(line, delimiter)
             return names
         except csv.Error as error:
             raise InputError(f"{where}: {error}") from error
@@ -1136,6 +1157,19 @@ class _CsvSource(_TextSource):
                 "0-based) opens a quoted value that is never closed, so every later line would be read into it; "
                 'close it with a " (a quote inside a quoted value is written "")'
             ) from None
+
+    def _other_delimiter(self, header: str, delimiter: str) -> str:
+        """Of a header line that ``delimiter`` does not split, the delimiter that does, if any, for a message: a TSV
+        holding commas, or a ``--delimiter`` that is not the file's, reads as one column named by the whole line."""
+        found = sniff_delimiter(header)
+        if found == delimiter or len(next(csv.reader([header], delimiter=found))) == 1:
+            return ""
+        given = option("delimiter", f"'{found}'", keyword=f'delimiter="{found}"')
+        fix = f"{given} or {option('input_format', 'csv')}" if self.format == "tsv" else given
+        return (
+            f"{_label(self.path)} seems delimited by {_DELIMITER_NAMES[found]} (its header line has no "
+            f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}); read it with {fix}"
+        )
 
     def _choose_delimiter(self, header: str) -> None:
         if self._delimiter is None:
@@ -1648,7 +1682,14 @@ def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
             raise InputError(f"cannot read '{show_name(path)}': {_first_line(error)}") from error
         if streams.compression_of(head) is not None:
             return None, compression
-    return streams.sniff(head, f"'{show_name(path)}'"), compression
+    tail = _last_bytes(path) if compression is None else None
+    return streams.sniff(head, f"'{show_name(path)}'", tail), compression
+
+
+def _last_bytes(path: str, size: int = 8) -> bytes:
+    """The last ``size`` bytes of file ``path`` (all of a shorter one)."""
+    with open(path, "rb") as file:
+        return os.pread(file.fileno(), size, max(os.fstat(file.fileno()).st_size - size, 0))
 
 
 def open_bytes(

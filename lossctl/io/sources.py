@@ -115,6 +115,7 @@ class ConcatSource(Source):
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
         self.notices = tuple(notice for source in sources for notice in source.notices)
+        self.misread = next((source.misread for source in sources if source.misread), "")
         self.once = any(source.once for source in sources)  # one stream among them makes the dataset one
         self.sources = list(sources)
         self._rows: list[int] = []  # the rows of each input read so far, counted batch by batch as they pass

@@ -24,8 +24,10 @@ from lossctl.io.formats import COMPRESSIONS
 if TYPE_CHECKING:
     import pyarrow as pa
 
-# First bytes of each format (docs/cli.md, "Input"); an Arrow IPC *stream* starts with a continuation marker.
-_FORMAT_MAGIC = ((b"PAR1", "parquet"), (b"ARROW1", "arrow"), (b"\xff\xff\xff\xff", "arrow"))
+# First bytes of each format (docs/cli.md, "Input"): an Arrow IPC file's are ARROW1 and two bytes of zero padding
+# (so that text starting "ARROW1x," is text), an Arrow IPC *stream*'s a continuation marker.
+_PARQUET = b"PAR1"  # a whole Parquet file starts and ends with this
+_FORMAT_MAGIC = ((_PARQUET, "parquet"), (b"ARROW1\x00\x00", "arrow"), (b"\xff\xff\xff\xff", "arrow"))
 _COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
 # bzip2's "BZh" is text ("BZh,pred,target" is a CSV header): it counts with the block size digit and the magic of
 # the first block (the digits of pi) or of the end of an empty stream (those of sqrt(pi)) after it.
@@ -95,9 +97,17 @@ def compression_of(head: bytes) -> str | None:
     return next((name for magic, name in _COMPRESSION_MAGIC if head.startswith(magic)), None)
 
 
-def _binary_format(head: bytes) -> str | None:
-    """``parquet`` or ``arrow`` when ``head`` starts with their magic number, else ``None``."""
-    return next((name for magic, name in _FORMAT_MAGIC if head.startswith(magic)), None)
+def _binary_format(head: bytes, tail: bytes | None = None) -> str | None:
+    """``parquet`` or ``arrow`` when ``head`` starts with their magic number, else ``None``.
+
+    Text may start with ``PAR1`` too (a first column named ``PAR1x``): where ``tail``, the input's last bytes, is
+    given, text that does not end with ``PAR1`` as a Parquet file does is text (binary bytes that do not are a
+    Parquet file cut short, which reading as Parquet says). Where the end is unknown (a stream), ``PAR1`` is Parquet.
+    """
+    found = next((name for magic, name in _FORMAT_MAGIC if head.startswith(magic)), None)
+    if found == "parquet" and tail is not None and not tail.endswith(_PARQUET) and not _is_binary(head):
+        return None
+    return found
 
 
 def _check_foreign(head: bytes, label: str) -> None:
@@ -106,10 +116,11 @@ def _check_foreign(head: bytes, label: str) -> None:
             raise InputError(f"cannot read {label}: it is {what}")
 
 
-def sniff(head: bytes, label: str) -> str:
-    """The format of (decompressed) bytes starting with ``head``: ``parquet``, ``arrow``, ``jsonl`` or
-    ``csv`` (any delimited text); a format lossctl does not read is an :class:`InputError`."""
-    found = _binary_format(head)
+def sniff(head: bytes, label: str, tail: bytes | None = None) -> str:
+    """The format of (decompressed) bytes starting with ``head`` (and ending with ``tail``, when known: see
+    :func:`_binary_format`): ``parquet``, ``arrow``, ``jsonl`` or ``csv`` (any delimited text); a format lossctl
+    does not read is an :class:`InputError`."""
+    found = _binary_format(head, tail)
     if found is not None:
         return found
     _check_foreign(head, label)
@@ -183,6 +194,28 @@ def not_format(head: bytes, fmt: str, label: str, title: str) -> InputError:
     return InputError(f"cannot read {label} as {title}: it is not {kind} but {what}{fix}")
 
 
+def check_parquet(file: pa.NativeFile, label: str) -> None:
+    """Say why ``file``, which pyarrow failed to open as Parquet, is not Parquet, when it does not end with ``PAR1``
+    as a whole Parquet file does: text that starts with those letters, or a Parquet file cut short (pyarrow's words
+    for both: "Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet
+    file"). Called once pyarrow has failed, so a file that opens costs nothing more; otherwise pyarrow's words stand."""
+    size = file.size()
+    head = file.read_at(min(size, TEXT_HEAD_BYTES), 0)
+    if _binary_format(head) != "parquet":
+        raise not_format(head, "parquet", label, "Parquet")
+    if size > len(_PARQUET) and file.read_at(len(_PARQUET), size - len(_PARQUET)) == _PARQUET:
+        return
+    if not _is_binary(head) and b"\n" in head:  # lines of text; PAR1 alone is what a cut file may keep
+        raise InputError(
+            f"cannot read {label} as Parquet: it is not a Parquet file but delimited text that starts with PAR1; "
+            f"give {option('input_format', 'csv')} or name it .csv"
+        )
+    raise InputError(
+        f"cannot read {label} as Parquet: it ends without its footer, so it was cut short (did the program writing "
+        "it fail?)"
+    )
+
+
 def _is_utf16(head: bytes) -> bool:
     """A UTF-16 byte order mark, or ASCII text in UTF-16 without one (every other byte NUL)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -200,11 +233,12 @@ def _is_binary(head: bytes) -> bool:
     return b"\x00" in head or controls * 20 > len(head)
 
 
-def check_text(head: bytes, label: str, title: str) -> None:
+def check_text(head: bytes, label: str, title: str, tail: bytes = b"") -> None:
     """Refuse to parse as text (``title``: CSV, TSV, JSON Lines) an input whose first (decompressed) bytes
     ``head`` are not text, with a message that says what it is: Parquet or Arrow under a text name, an
-    archive, UTF-16 text, or binary data. Nothing binary is quoted: the message stays one printable line."""
-    found = _binary_format(head)
+    archive, UTF-16 text, or binary data. Nothing binary is quoted: the message stays one printable line.
+    ``tail``, the input's last bytes where known: text that starts with ``PAR1`` is Parquet only if it ends so."""
+    found = _binary_format(head, tail)
     if found is not None:
         what, extension = _KINDS[found]
         raise InputError(
@@ -272,7 +306,7 @@ def parquet_in_place(stream: BinaryIO) -> pa.NativeFile | None:
         descriptor = stream.fileno()
         if not stat.S_ISREG(os.fstat(descriptor).st_mode) or os.lseek(descriptor, 0, os.SEEK_CUR) != 0:
             return None
-        if os.pread(descriptor, 4, 0) != b"PAR1":
+        if os.pread(descriptor, len(_PARQUET), 0) != _PARQUET:
             return None
         return pa.OSFile(f"/dev/fd/{descriptor}")
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation, pa.ArrowException):
