@@ -248,7 +248,10 @@ def _in_candidate(
 ) -> InputError:
     """``error`` naming a column of the candidate file as that file's, its rows numbered as that file numbers them
     (or, joined by ``--on``, saying that they are the baseline's rows), and the file holding the row it cites when
-    that input is several files. ``plan``: the pass's, ``None`` before the losses are known."""
+    that input is several files (each file's, for a row of both files read in lockstep). ``plan``: the pass's,
+    ``None`` before the losses are known."""
+    if error.rows_of == "compared":  # the same row of both files, read in lockstep
+        return naming_files(error, opened.source, candidate=candidate_source)
     if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
         return located(error, opened, opened.binding.columns(*key_columns(options)), options)
     base_name, candidate_name = _names(opened.source, candidate_source)
@@ -526,7 +529,7 @@ def _check_same_rows(
         differing = first_difference(ours, theirs)
         if differing is not None:
             values = ours[differing].as_py(), theirs[differing].as_py()
-            raise misaligned(name, offset + differing, *values, base_path, other_path, rows_of="data")
+            raise misaligned(name, offset + differing, *values, base_path, other_path, rows_of="compared")
 
 
 def _check_same_targets(
@@ -576,6 +579,7 @@ def _check_same_targets(
             f"the {values} differ: column '{show_name(name)}' is {where}; both models must be scored on the same "
             f"{same} (give {option('targets', 'FILE')} to take the {values} from one file)",
             row=row,
+            rows_of="compared" if their_rows is None else "data",
         )
 
 
