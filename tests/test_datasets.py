@@ -653,6 +653,24 @@ def test_rows_of_several_targets_files_name_the_targets_file(tmp_path: Path, cli
     )
 
 
+def test_a_key_only_the_targets_or_the_candidate_holds_names_its_file(tmp_path: Path, cli: Any) -> None:
+    """--on: a row of the targets (or of compare's candidate) whose key the predictions (the baseline) lack, in the
+    second file of a directory, named no file; it now names the file holding the row, as the other key errors do."""
+    preds, extra = tmp_path / "preds.csv", tmp_path / "extra"
+    preds.write_text("id,pred,target\n" + "".join(f"{k},0.5,{k % 2}\n" for k in range(5)))
+    extra.mkdir()
+    for name, keys in (("a", [0, 1]), ("b", [2, 3, 4, 9])):
+        table = {"id": keys, "pred": [0.5] * len(keys), "target": [k % 2 for k in keys]}
+        pq.write_table(pa.table(table), extra / f"{name}.parquet")
+    lacking = f"{extra}: 1 row has a key 'id' that is not in {preds} (first: 9 at row 5); to leave such rows out, use"
+    expected = f"error: {lacking} --missing drop; row 5 is in '{extra}/b.parquet'\n"
+    for command in (["eval", preds, "--targets", extra, "--pred", "pred"], ["compare", preds, extra]):
+        run = cli(*command, "--on", "id", "-l", "mse", "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected)
+    run = cli("compare", preds, extra, "--on", "id", "-l", "mse", "-q", "--missing", "drop", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["input"]["candidate"]["rows_dropped"] == 1, run.err
+
+
 def test_compare_in_lockstep_names_the_file_of_each_side_holding_the_row(tmp_path: Path, cli: Any) -> None:
     """compare of two directories read by row order: a likely key or a target differing at a row named only the
     baseline's file of the row ('row 4 is in pp/b.parquet'), not the candidate's; it now names both (one side's

@@ -516,7 +516,7 @@ class Join:
             f"{self.preds_name} (first: {shown_value(self._target_key(int(rows[0])))} at row {first})"
         )
         if not self.drop:
-            raise InputError(f"{text}; {_drop_them()}")
+            raise InputError(f"{text}; {_drop_them()}", row=first, rows_of="targets")
         self.notices.append(f"{text}: {_dropped()}")
 
     def _target_key(self, held: int) -> object:
