@@ -272,7 +272,11 @@ def _in_candidate(
         joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)"
         shown = _shown(str(error), binding, candidate_name, base_name)
         return opened.source.naming_file(error.reworded(shown + joined))
-    return candidate_source.naming_file(error.reworded(_shown(str(error), binding, candidate_name, base_name)))
+    named = error.reworded(_shown(str(error), binding, candidate_name, base_name))
+    if _candidate_only(str(error), binding):
+        return candidate_source.naming_file(named)
+    # The row cited first is of a column of the baseline (or of --targets) that the message names before.
+    return located(named, opened, opened.binding.columns(*key_columns(options)), options)
 
 
 def part_aligned(

@@ -709,6 +709,30 @@ def test_compare_in_lockstep_names_the_file_of_each_side_holding_the_row(tmp_pat
     assert not (tmp_path / "s.csv").exists()
 
 
+def test_compare_names_the_file_of_the_first_row_a_message_of_both_sides_cites(tmp_path: Path, cli: Any) -> None:
+    """compare read by row order, a value missing in each side: the message cites the baseline's row first, but the
+    file named was the candidate's file of that row ('row 2 is in 'cand/a.parquet'', where nothing is missing), and
+    none for a baseline of several files; now the baseline's file of its row, as for a baseline's value alone."""
+    one, several = tmp_path / "one.csv", tmp_path / "several"
+    one.write_text("pred,target\n" + "".join(f"{'' if k == 2 else 0.5},{k % 2}\n" for k in range(8)))
+    several.mkdir()
+    for name, rows in (("a", range(3)), ("b", range(3, 8))):
+        pred = [None if k == 4 else 0.5 for k in rows]
+        pq.write_table(pa.table({"pred": pred, "target": [k % 2 for k in rows]}), several / f"{name}.parquet")
+    missing = "has 1 missing value (row {}; 0-based)"
+    fix = "use --missing drop to drop those rows"
+    for baseline, candidate, rows, end in (
+        (one, several, (2, 4), ""),
+        (several, one, (4, 2), f"; row 4 is in '{several}/b.parquet'"),
+    ):
+        run = cli("compare", baseline, candidate, "-l", "mse", "-q")
+        expected = (
+            f"error: column 'pred' in {baseline} {missing.format(rows[0])}; column 'pred' in {candidate} "
+            f"{missing.format(rows[1])}; {fix}{end}\n"
+        )
+        assert (run.code, run.out, run.err) == (3, "", expected)
+
+
 def test_text_not_utf8_in_a_file_of_a_directory_names_the_file(tmp_path: Path, cli: Any) -> None:
     """Parquet text that is not UTF-8 in the second file of a directory: the message named the directory only; it
     now names the file too. Given as PATHs, each file names itself, once."""
