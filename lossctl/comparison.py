@@ -508,6 +508,8 @@ def _lockstep(
     extra = list(itertools.islice(other, 1))
     if held or extra:
         other_rows = offset + held + sum(rest.num_rows for rest in itertools.chain(extra, other))
+        seen = (pending + extra)[0]  # the candidate's types, where the baseline had no batch (a header only)
+        kinds = kinds or {name: seen.schema.field(name).type for name in shared}
         raise _row_counts(base_path, offset, other_path, other_rows, kinds)
 
 

@@ -424,6 +424,20 @@ def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, 
         assert (run.code, run.err) == (3, f"error: column 'id' not found in {named}; columns are: key, pred, target\n")
 
 
+def test_compare_of_a_baseline_of_no_rows_names_the_likely_key_as_the_fix(cli: Any, tmp_path: Path) -> None:
+    """A baseline of a header only against a candidate of rows, by order: the fix said '--on KEY' (the key's type was
+    taken from the baseline's batches, of which there were none), where eval --targets says '--on id'."""
+    base = _csv(tmp_path / "a.csv", "id,pred,target\n")
+    cand = _csv(tmp_path / "b.csv", "id,pred,target\n1,1,1\n2,2,2\n")
+    run = cli("compare", base, cand, "-l", "mae", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        f"error: {base} has 0 rows but {cand} has 2; rows are aligned by order, so the counts must match (or use "
+        "--on id)\n",
+    )
+
+
 def test_compare_on_a_key_counts_each_files_own_rows(cli: Any, tmp_path: Path) -> None:
     # The candidate's input record repeated the baseline's counts: 6 rows read as 5, its unmatched row not dropped.
     base = _csv(tmp_path / "a.csv", "id,pred,target\n1,1,1\n2,2,2\n3,3,4\n4,4,4\n5,5,5\n7,0,3\n")
