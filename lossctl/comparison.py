@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
@@ -245,12 +246,19 @@ def _in_candidate(
     plan: Plan | None,
     in_candidate_order: Callable[[], Iterator[pa.RecordBatch] | None] | None,
 ) -> InputError:
-    """``error`` naming a column of the candidate file as that file's, its rows numbered as that file numbers them
-    (or, joined by ``--on``, saying that they are the baseline's rows), and the file holding the row it cites when
-    that input is several files. ``plan``: the pass's, ``None`` before the losses are known."""
-    if candidate_source is None or _shown(str(error), binding, candidate_source.name) == str(error):
+    """``error`` naming a model column of either file as that file's (both files have it), the candidate's rows
+    numbered as that file numbers them (or, joined by ``--on``, saying that they are the baseline's rows), and the
+    file holding the row it cites when that input is several files (each file's, for a row of both files read in
+    lockstep). ``plan``: the pass's, ``None`` before the losses are known."""
+    if error.rows_of == "compared":  # the same row of both files, read in lockstep
+        return naming_files(error, opened.source, candidate=candidate_source)
+    if candidate_source is None:
         return located(error, opened, opened.binding.columns(*key_columns(options)), options)
     base_name, candidate_name = _names(opened.source, candidate_source)
+    if _shown(str(error), binding, candidate_name) == str(error):  # the baseline's columns only
+        shown = _shown(str(error), binding, candidate_name, base_name)
+        named = error if shown == str(error) else error.reworded(shown)  # kept as it is: its class, for the API
+        return located(named, opened, opened.binding.columns(*key_columns(options)), options)
     # Without a plan yet (the first chunk, read for the task), the rows are numbered as the baseline's.
     own = (
         _candidate_error(in_candidate_order, plan, options, binding, str(error))
@@ -261,8 +269,13 @@ def _in_candidate(
         return candidate_source.naming_file(own.reworded(_shown(str(own), binding, candidate_name)))
     if options.join_key:
         joined = f" (rows are numbered as in {base_name}, to which {option('on')} joins them)"
-        return opened.source.naming_file(error.reworded(_shown(str(error), binding, candidate_name) + joined))
-    return candidate_source.naming_file(error.reworded(_shown(str(error), binding, candidate_name)))
+        shown = _shown(str(error), binding, candidate_name, base_name)
+        return opened.source.naming_file(error.reworded(shown + joined))
+    named = error.reworded(_shown(str(error), binding, candidate_name, base_name))
+    if _candidate_only(str(error), binding):
+        return candidate_source.naming_file(named)
+    # The row cited first is of a column of the baseline (or of --targets) that the message names before.
+    return located(named, opened, opened.binding.columns(*key_columns(options)), options)
 
 
 def part_aligned(
@@ -425,18 +438,22 @@ def _names(baseline: Source, candidate: Source) -> tuple[str, str]:
     return f"the baseline ({baseline.name})", f"the candidate ({candidate.name})"
 
 
-def _shown(message: str, binding: Binding, candidate: str) -> str:
+def _shown(message: str, binding: Binding, candidate: str, baseline: str | None = None) -> str:
     """``message`` with the candidate's columns, renamed ``candidate:pred`` beside the baseline's, named as the
-    user knows them: ``'pred' in b.csv``."""
-    for column in _renamed(binding):
-        message = message.replace(
-            f"'{show_name(column)}'", f"'{show_name(column.removeprefix(CANDIDATE))}' in {candidate}"
-        )
-    return message
+    user knows them: ``'pred' in b.csv``; with ``baseline`` (an error's message), the baseline's model columns too,
+    which the candidate file also has: ``'pred' in a.csv``. One pass, so that a name shown is not named again."""
+    shown = {f"'{show_name(c)}'": f"'{show_name(c.removeprefix(CANDIDATE))}' in {candidate}" for c in _renamed(binding)}
+    if baseline is not None:
+        shown |= {f"'{show_name(c)}'": f"'{show_name(c)}' in {baseline}" for c in _renamed(binding, BASELINE_MODEL)}
+    named = sorted((quoted for quoted in shown if quoted in message), key=len, reverse=True)
+    if not named:
+        return message
+    return re.sub("|".join(map(re.escape, named)), lambda found: shown[found.group()], message)
 
 
-def _renamed(binding: Binding) -> list[str]:
-    return list(dict.fromkeys(c for cs in binding.models[CANDIDATE_MODEL].values() for c in cs))
+def _renamed(binding: Binding, model: str = CANDIDATE_MODEL) -> list[str]:
+    """The columns of ``model`` (the candidate's: renamed ``candidate:...``)."""
+    return list(dict.fromkeys(c for cs in binding.models[model].values() for c in cs))
 
 
 def _table(batches: Iterator[pa.RecordBatch], columns: list[str]) -> pa.Table:
@@ -490,6 +507,8 @@ def _lockstep(
     extra = list(itertools.islice(other, 1))
     if held or extra:
         other_rows = offset + held + sum(rest.num_rows for rest in itertools.chain(extra, other))
+        seen = (pending + extra)[0]  # the candidate's types, where the baseline had no batch (a header only)
+        kinds = kinds or {name: seen.schema.field(name).type for name in shared}
         raise _row_counts(base_path, offset, other_path, other_rows, kinds)
 
 
@@ -525,7 +544,7 @@ def _check_same_rows(
         differing = first_difference(ours, theirs)
         if differing is not None:
             values = ours[differing].as_py(), theirs[differing].as_py()
-            raise misaligned(name, offset + differing, *values, base_path, other_path, rows_of="data")
+            raise misaligned(name, offset + differing, *values, base_path, other_path, rows_of="compared")
 
 
 def _check_same_targets(
@@ -575,6 +594,7 @@ def _check_same_targets(
             f"the {values} differ: column '{show_name(name)}' is {where}; both models must be scored on the same "
             f"{same} (give {option('targets', 'FILE')} to take the {values} from one file)",
             row=row,
+            rows_of="compared" if their_rows is None else "data",
         )
 
 

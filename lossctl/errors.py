@@ -101,9 +101,10 @@ class InputError(LossctlError):
 
     ``row``: the first row of the input the message cites (0-based, numbered as in the whole input), or ``None``;
     ``rows_of``: the input numbering it: ``"data"`` (the predictions, or the rows ``--on`` joins to them),
-    ``"targets"`` (the ``--targets`` input's own rows) or ``"both"`` (inputs aligned by row order: the same row of
-    each). When an input is several files, the run names the file holding the row (:meth:`in_file`), in one place
-    for every message, both engines alike (:func:`lossctl.io.readers.naming_files`).
+    ``"targets"`` (the ``--targets`` input's own rows), ``"both"`` (inputs aligned by row order: the same row of
+    each) or ``"compared"`` (``compare``'s baseline and candidate aligned by row order: the same row of each). When
+    an input is several files, the run names the file holding the row (:meth:`in_file`), in one place for every
+    message, both engines alike (:func:`lossctl.io.readers.naming_files`).
     """
 
     exit_code = ExitCode.INPUT

@@ -653,6 +653,86 @@ def test_rows_of_several_targets_files_name_the_targets_file(tmp_path: Path, cli
     )
 
 
+def test_a_key_only_the_targets_or_the_candidate_holds_names_its_file(tmp_path: Path, cli: Any) -> None:
+    """--on: a row of the targets (or of compare's candidate) whose key the predictions (the baseline) lack, in the
+    second file of a directory, named no file; it now names the file holding the row, as the other key errors do."""
+    preds, extra = tmp_path / "preds.csv", tmp_path / "extra"
+    preds.write_text("id,pred,target\n" + "".join(f"{k},0.5,{k % 2}\n" for k in range(5)))
+    extra.mkdir()
+    for name, keys in (("a", [0, 1]), ("b", [2, 3, 4, 9])):
+        table = {"id": keys, "pred": [0.5] * len(keys), "target": [k % 2 for k in keys]}
+        pq.write_table(pa.table(table), extra / f"{name}.parquet")
+    lacking = f"{extra}: 1 row has a key 'id' that is not in {preds} (first: 9 at row 5); to leave such rows out, use"
+    expected = f"error: {lacking} --missing drop; row 5 is in '{extra}/b.parquet'\n"
+    for command in (["eval", preds, "--targets", extra, "--pred", "pred"], ["compare", preds, extra]):
+        run = cli(*command, "--on", "id", "-l", "mse", "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected)
+    run = cli("compare", preds, extra, "--on", "id", "-l", "mse", "-q", "--missing", "drop", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["input"]["candidate"]["rows_dropped"] == 1, run.err
+
+
+def test_compare_in_lockstep_names_the_file_of_each_side_holding_the_row(tmp_path: Path, cli: Any) -> None:
+    """compare of two directories read by row order: a likely key or a target differing at a row named only the
+    baseline's file of the row ('row 4 is in pp/b.parquet'), not the candidate's; it now names both (one side's
+    when the other is one file)."""
+    ids = {"a": [0, 1, 2], "b": [3, 4, 5, 6, 7]}
+    sides = {}
+    for side, changed in (("pp", {}), ("ppk", {"id": 99}), ("ppt", {"target": 5.0})):
+        sides[side] = tmp_path / side
+        sides[side].mkdir()
+        for name, keys in ids.items():
+            table = {"id": list(keys), "pred": [0.5] * len(keys), "target": [float(k % 3) for k in keys]}
+            if name == "b":
+                for column, value in changed.items():
+                    table[column][1] = value
+            pq.write_table(pa.table(table), sides[side] / f"{name}.parquet")
+    single = tmp_path / "one.parquet"
+    pq.write_table(pa.table({"id": list(range(8)), "pred": [0.5] * 8, "target": [k % 3 for k in range(8)]}), single)
+    pp, ppk, ppt = sides["pp"], sides["ppk"], sides["ppt"]
+    order = "rows are aligned by order and these are not the same rows; align them by key with --on id"
+    targets = "both models must be scored on the same truth (give --targets FILE to take the targets from one file)"
+    for baseline, candidate, expected in (
+        (pp, ppk, f"column 'id' is 4 in {pp} but 99 in {ppk} at row 4: {order}; row 4 is in '{pp}/b.parquet' and "
+                  f"'{ppk}/b.parquet'"),
+        (single, ppk, f"column 'id' is 4 in {single} but 99 in {ppk} at row 4: {order}; row 4 is in "
+                      f"'{ppk}/b.parquet'"),
+        (ppk, single, f"column 'id' is 99 in {ppk} but 4 in {single} at row 4: {order}; row 4 is in "
+                      f"'{ppk}/b.parquet'"),
+        (pp, ppt, f"the targets differ: column 'target' is 1.0 in {pp} but 5.0 in {ppt} at row 4; {targets}; row 4 "
+                  f"is in '{pp}/b.parquet' and '{ppt}/b.parquet'"),
+    ):  # fmt: skip
+        run = cli("compare", baseline, candidate, "-l", "mse", "-q")
+        assert (run.code, run.out, run.err) == (3, "", f"error: {expected}\n")
+    per_sample = ["--per-sample", tmp_path / "s.csv"]
+    run = cli("compare", pp, ppk, "-l", "mse", "-q", "--by", "id", "--bootstrap", "20", *per_sample)
+    assert run.code == 3 and run.err.endswith(f"row 4 is in '{pp}/b.parquet' and '{ppk}/b.parquet'\n")
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_compare_names_the_file_of_the_first_row_a_message_of_both_sides_cites(tmp_path: Path, cli: Any) -> None:
+    """compare read by row order, a value missing in each side: the message cites the baseline's row first, but the
+    file named was the candidate's file of that row ('row 2 is in 'cand/a.parquet'', where nothing is missing), and
+    none for a baseline of several files; now the baseline's file of its row, as for a baseline's value alone."""
+    one, several = tmp_path / "one.csv", tmp_path / "several"
+    one.write_text("pred,target\n" + "".join(f"{'' if k == 2 else 0.5},{k % 2}\n" for k in range(8)))
+    several.mkdir()
+    for name, rows in (("a", range(3)), ("b", range(3, 8))):
+        pred = [None if k == 4 else 0.5 for k in rows]
+        pq.write_table(pa.table({"pred": pred, "target": [k % 2 for k in rows]}), several / f"{name}.parquet")
+    missing = "has 1 missing value (row {}; 0-based)"
+    fix = "use --missing drop to drop those rows"
+    for baseline, candidate, rows, end in (
+        (one, several, (2, 4), ""),
+        (several, one, (4, 2), f"; row 4 is in '{several}/b.parquet'"),
+    ):
+        run = cli("compare", baseline, candidate, "-l", "mse", "-q")
+        expected = (
+            f"error: column 'pred' in {baseline} {missing.format(rows[0])}; column 'pred' in {candidate} "
+            f"{missing.format(rows[1])}; {fix}{end}\n"
+        )
+        assert (run.code, run.out, run.err) == (3, "", expected)
+
+
 def test_text_not_utf8_in_a_file_of_a_directory_names_the_file(tmp_path: Path, cli: Any) -> None:
     """Parquet text that is not UTF-8 in the second file of a directory: the message named the directory only; it
     now names the file too. Given as PATHs, each file names itself, once."""

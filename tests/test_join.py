@@ -424,6 +424,44 @@ def test_compare_in_lockstep_checks_shared_ids_and_joins_renamed_keys(cli: Any, 
         assert (run.code, run.err) == (3, f"error: column 'id' not found in {named}; columns are: key, pred, target\n")
 
 
+def test_compare_of_a_baseline_of_no_rows_names_the_likely_key_as_the_fix(cli: Any, tmp_path: Path) -> None:
+    """A baseline of a header only against a candidate of rows, by order: the fix said '--on KEY' (the key's type was
+    taken from the baseline's batches, of which there were none), where eval --targets says '--on id'."""
+    base = _csv(tmp_path / "a.csv", "id,pred,target\n")
+    cand = _csv(tmp_path / "b.csv", "id,pred,target\n1,1,1\n2,2,2\n")
+    run = cli("compare", base, cand, "-l", "mae", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        f"error: {base} has 0 rows but {cand} has 2; rows are aligned by order, so the counts must match (or use "
+        "--on id)\n",
+    )
+
+
+def test_a_nan_key_is_a_missing_key(cli: Any, tmp_path: Path) -> None:
+    """--on a float key column holding NaN: the NaN keys of the two files were joined to each other (a NaN matched
+    a NaN), where a NaN is a missing value; now a row whose key is NaN has no key, as a null key: an error, or with
+    --missing drop a row dropped and counted."""
+    nan = float("nan")
+    base, cand = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    pq.write_table(pa.table({"id": [0.0, nan, 2.0, 3.0], "pred": [0.1, 0.2, 0.3, 0.4], "target": [0, 1, 0, 1]}), base)
+    pq.write_table(pa.table({"id": [3.0, 2.0, nan, 0.0], "pred": [0.1, 0.2, 0.3, 0.4], "target": [1, 0, 1, 0]}), cand)
+    drop = "to leave such rows out, use --missing drop"
+    run = cli("compare", base, cand, "--on", "id", "-l", "mse", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        f"error: key column 'id' has 1 missing value in {cand} (first: row 2); {drop}\n",
+    )
+    run = cli("eval", cand, "--targets", base, "--on", "id", "--pred", "pred", "-l", "mse", "-q")
+    assert (run.code, run.err) == (3, f"error: key column 'id' has 1 missing value in {base} (first: row 1); {drop}\n")
+    run = cli("compare", base, cand, "--on", "id", "-l", "mse", "--missing", "drop", "-f", "json")
+    doc = json.loads(run.out)
+    assert run.code == 0 and doc["input"]["baseline"]["rows_dropped"] == 1
+    assert (doc["results"][0]["n"], doc["results"][0]["baseline"]) == (3, pytest.approx((0.01 + 0.09 + 0.36) / 3))
+    assert f"{cand}: 1 row has no key (first: row 2): dropped (--missing drop)" in run.err
+
+
 def test_compare_on_a_key_counts_each_files_own_rows(cli: Any, tmp_path: Path) -> None:
     # The candidate's input record repeated the baseline's counts: 6 rows read as 5, its unmatched row not dropped.
     base = _csv(tmp_path / "a.csv", "id,pred,target\n1,1,1\n2,2,2\n3,3,4\n4,4,4\n5,5,5\n7,0,3\n")

@@ -778,13 +778,14 @@ def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Pa
     assert run.err == f"error: column 'pred' in {bad} is not numeric: 'x' at row 2\n"
     with pytest.raises(lossctl.InputError, match=r"is not numeric: 'x' at row 2$"):
         lossctl.compare(base, bad, on="id", losses="bce")
-    # A missing value in the baseline too: one message, in the baseline's rows, which says so.
+    # A missing value in the baseline too: one message, in the baseline's rows, which says so; each file's 'pred' is
+    # named as that file's (the baseline's was 'column 'pred'', which both files have).
     base.write_text("id,target,pred\n0,1,0.5\n1,0,\n2,1,0.9\n")
     bad.write_text("id,target,pred\n2,1,\n1,0,0.2\n0,1,0.5\n")
     run = cli("compare", base, bad, "--on", "id", "-l", "bce")
     assert run.err == (
-        f"error: column 'pred' has 1 missing value (row 1; 0-based); column 'pred' in {bad} has 1 missing value "
-        f"(row 2; 0-based); use --missing drop to drop those rows (rows are numbered as in {base}, to which --on "
+        f"error: column 'pred' in {base} has 1 missing value (row 1; 0-based); column 'pred' in {bad} has 1 missing "
+        f"value (row 2; 0-based); use --missing drop to drop those rows (rows are numbered as in {base}, to which --on "
         "joins them)\n"
     )
     base.write_text("id,target,pred\n0,1,0.5\n1,0,0.2\n2,1,0.9\n")
@@ -793,6 +794,28 @@ def test_compare_names_a_candidate_column_as_the_user_knows_it(cli, tmp_path: Pa
     assert run.code == 0
     assert f"with missing values (--missing drop): 1 in column 'pred' in {bad}; a row with a missing" in run.err
     assert "candidate:" not in run.err
+
+
+def test_compare_names_a_baseline_column_as_the_baseline_files(cli, tmp_path: Path) -> None:
+    """An error about the baseline's prediction column said "column 'pred' has ...", which both files have, while
+    the candidate's said "column 'pred' in b.csv"; the baseline's now names its file too."""
+    base, good = tmp_path / "a.csv", tmp_path / "b.csv"
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,\n2,1,0.9\n")
+    good.write_text("id,target,pred\n0,1,0.5\n1,0,0.2\n2,1,0.9\n")
+    missing = (
+        f"error: column 'pred' in {base} has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+    )
+    for on in ([], ["--on", "id"]):
+        run = cli("compare", base, good, *on, "-l", "bce", "--per-sample", tmp_path / "s.csv")
+        assert (run.code, run.out, run.err) == (3, "", missing)
+        assert not (tmp_path / "s.csv").exists()
+    base.write_text("id,target,pred\n0,1,0.5\n1,0,1.5\n2,1,0.9\n")
+    run = cli("compare", base, good, "-l", "bce", "-q")
+    assert (run.code, run.err) == (
+        3,
+        f"error: bce: column 'pred' in {base} (pred): expected probabilities in [0, 1] (for logits, use bce_logits), "
+        "got 1.5 in 1 row (first: row 1)\n",
+    )
 
 
 def test_missing_drop_says_a_row_missing_in_one_model_is_dropped_for_every_model(cli, tmp_path: Path) -> None:

@@ -92,9 +92,20 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
 def _as_key(column: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
     """A key column in the type keys compare in; decimals (``decimal(38, 0)`` ids) as the text of that one decimal
     type, which is exact and which the key index hashes (``1.10`` of ``decimal(5, 2)`` matches ``1.100`` of
-    ``decimal(6, 3)``: both are ``1.100`` in the common type)."""
+    ``decimal(6, 3)``: both are ``1.100`` in the common type); a float key's NaNs missing (:func:`_nan_as_missing`)."""
     column = column if column.type == kind else column.cast(kind)
-    return column.cast(pa.large_string()) if pa.types.is_decimal(kind) else column
+    return column.cast(pa.large_string()) if pa.types.is_decimal(kind) else _nan_as_missing(column)
+
+
+def _nan_as_missing(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A key column with its NaNs made missing (null): a NaN is a missing value (docs/cli.md, "Input"), so a row
+    whose float key is NaN has no key, and matches no other NaN. A pass over float keys only."""
+    if not pa.types.is_floating(column.type):
+        return column
+    import pyarrow.compute as pc
+
+    nan = pc.is_nan(column)
+    return pc.if_else(nan, pa.scalar(None, column.type), column) if pc.any(nan).as_py() else column
 
 
 def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targets_name: str) -> pa.Array:
@@ -443,6 +454,7 @@ class Join:
         self._rows_kept: np.ndarray | None = None  # the targets' row numbers once rows without a key are dropped
         null = np.zeros(targets.num_rows, dtype=bool)
         for name in key_columns:
+            targets = targets.set_column(targets.column_names.index(name), name, _nan_as_missing(targets.column(name)))
             if targets.column(name).null_count:
                 nulls = missing(_flat(targets.column(name)))
                 if not drop:
@@ -516,7 +528,7 @@ class Join:
             f"{self.preds_name} (first: {shown_value(self._target_key(int(rows[0])))} at row {first})"
         )
         if not self.drop:
-            raise InputError(f"{text}; {_drop_them()}")
+            raise InputError(f"{text}; {_drop_them()}", row=first, rows_of="targets")
         self.notices.append(f"{text}: {_dropped()}")
 
     def _target_key(self, held: int) -> object:

@@ -89,12 +89,19 @@ def _label(path: str) -> str:
     return "standard input" if path == "-" else f"'{show_name(path)}'"
 
 
-def naming_files(error: InputError, data: Source, targets: Source | None = None) -> InputError:
+def naming_files(
+    error: InputError, data: Source, targets: Source | None = None, candidate: Source | None = None
+) -> InputError:
     """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) in each input
-    numbering it (:attr:`~lossctl.errors.InputError.rows_of`: ``data``, the ``targets``, or both) that is several
-    files; else ``error`` as it is. The one place where a message about rows names a file: either engine's error
-    passes here, so both say the same."""
-    numbering: dict[str, list[Source | None]] = {"data": [data], "targets": [targets], "both": [data, targets]}
+    numbering it (:attr:`~lossctl.errors.InputError.rows_of`: ``data``, the ``targets``, both, or ``data`` and the
+    ``candidate`` of ``compare`` read in lockstep) that is several files; else ``error`` as it is. The one place
+    where a message about rows names a file: either engine's error passes here, so both say the same."""
+    numbering: dict[str, list[Source | None]] = {
+        "data": [data],
+        "targets": [targets],
+        "both": [data, targets],
+        "compared": [data, candidate],
+    }
     if error.row is None:
         return error
     sources = [source for source in numbering[error.rows_of] if source is not None]
