@@ -806,3 +806,30 @@ def test_a_prediction_column_of_text_beside_numbers_is_still_named(cli, tmp_path
         f"error: column 'pred' is not numeric in '{files[1]}': it has type string there but int64 in '{files[0]}'; "
         "the files of a dataset must agree\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("csv_keys", "parquet_keys", "expected"),
+    [
+        (["1", "2"], [1.0, 2.0], [({"g": 1.0}, 2, 2.0), ({"g": 2.0}, 2, 3.0)]),
+        (["1", "x"], [1, 2], [({"g": "1"}, 2, 2.0), ({"g": "x"}, 1, 2.0), ({"g": "2"}, 1, 4.0)]),
+    ],
+    ids=["integers-beside-doubles", "text-beside-integers"],
+)
+@pytest.mark.parametrize("csv_first", [True, False])
+def test_a_by_key_of_a_csv_beside_a_parquet_file_is_one_type_at_any_chunk_size(
+    cli, tmp_path: Path, csv_keys: list[str], parquet_keys: list[Any], expected: list[Any], csv_first: bool
+) -> None:
+    """A CSV's types are inferred, so they meet a Parquet file's in the engine's grouping: integers 1, 2 in the CSV
+    beside doubles printed 1 at --chunk-rows 1 (the first chunk's type) and 1.0 in one chunk. Now the joined
+    type at every chunk size (doubles; text beside text)."""
+    text = tmp_path / "a.csv"
+    text.write_text("pred,target,g\n" + "".join(f"{p},0,{k}\n" for p, k in zip([1, 2], csv_keys, strict=True)))
+    pq.write_table(pa.table({"pred": [3.0, 4.0], "target": [0.0, 0.0], "g": parquet_keys}), tmp_path / "b.parquet")
+    files = [text, tmp_path / "b.parquet"] if csv_first else [tmp_path / "b.parquet", text]
+    for chunk_rows in ("1", "2", "3", "1000"):
+        run = cli("eval", *files, "-l", "mae", "--by", "g", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, "")
+        results = json.loads(run.out)["results"][1:]
+        got = sorted((json.dumps(r["group"]), r["n"], r["value"]) for r in results)  # 1.0 as 1.0, not 1
+        assert got == sorted((json.dumps(group), n, value) for group, n, value in expected), chunk_rows

@@ -117,16 +117,23 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
     return types
 
 
-def _widest(name: str, kinds: list[pa.DataType], files: Sequence[Declared]) -> pa.DataType:
-    """The type that holds every value of the column ``name``, of ``kinds`` in ``files``, exactly
-    (:func:`dataset_types`); text where none does."""
+def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
+    """The type parts of ``kinds`` are joined in: the one Arrow widens them all to
+    (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
+    beside numbers, text where there is none (numbers and text). A value may still not fit it (:func:`_fits`)."""
     if any(map(pa.types.is_boolean, kinds)) and all(map(is_numeric_type, kinds)):
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
     try:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
-        widest = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
+        return pa.unify_schemas(schemas, promote_options="permissive").field(0).type
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return pa.string()
+
+
+def _widest(name: str, kinds: list[pa.DataType], files: Sequence[Declared]) -> pa.DataType:
+    """The type that holds every value of the column ``name``, of ``kinds`` in ``files``, exactly
+    (:func:`dataset_types`); text where none does."""
+    widest = common_type(kinds)
     fits = all(_fits(kind, widest, partial(file.span, name)) for kind, file in zip(kinds, files, strict=True))
     return widest if fits else pa.string()
 
