@@ -35,52 +35,32 @@ def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.T
         return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
-    tables = _booleans_as_integers(tables, columns)
     for name in columns:
         tables = _one_type(tables, name, label)
     return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _one_type(tables: list[pa.Table], name: str, label: str) -> list[pa.Table]:
-    """The column ``name`` of every part cast to the type Arrow widens them all to, else to text: where there is
-    none (a number and a word), and where a value does not fit it (an int64 beyond 2^53 beside doubles, a uint64
-    beyond int64 beside negatives), which Arrow refuses rather than round; rounded, two ids would be one group."""
-    fields = [table.schema.field(name) for table in tables]
-    if all(field.type == fields[0].type for field in fields):
+    """The column ``name`` of every part cast to their :func:`common_type`, else to text: where a value does not fit
+    it (an int64 beyond 2^53 beside doubles, a uint64 beyond int64 beside negatives), which Arrow refuses rather
+    than round; rounded, two ids would be one group."""
+    kinds = [table.schema.field(name).type for table in tables]
+    if all(kind == kinds[0] for kind in kinds):
         return tables
-    try:
-        kind = pa.unify_schemas([pa.schema([field]) for field in fields], promote_options="permissive").field(0).type
-        return [_cast(table, name, kind) for table in tables]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    try:
-        return [_cast(table, name, pa.string()) for table in tables]
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        types = sorted({str(field.type) for field in fields})
-        raise InputError(
-            f"column '{show_name(name)}' has different types in different parts of {label}: {', '.join(types)}"
-        ) from error
+    for kind in dict.fromkeys([common_type(kinds), pa.string()]):
+        try:
+            return [_cast(table, name, kind) for table in tables]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+            failure = error
+    raise InputError(
+        f"column '{show_name(name)}' has different types in different parts of {label}: "
+        f"{', '.join(sorted({str(kind) for kind in kinds}))}"
+    ) from failure
 
 
 def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
     index = table.schema.get_field_index(name)
     return table.set_column(index, name, table.column(index).cast(kind))
-
-
-def _booleans_as_integers(tables: list[pa.Table], columns: list[str]) -> list[pa.Table]:
-    """Booleans as 1/0 integers where the column is another numeric type in other parts (a file of ``true``/``false``
-    targets beside one of 0/1): Arrow widens no type to hold both, and as text ``true`` would be no number."""
-    for name in columns:
-        kinds = [table.schema.field(name).type for table in tables]
-        if all(map(pa.types.is_boolean, kinds)) or not all(map(is_numeric_type, kinds)):
-            continue
-        tables = [
-            table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(pa.int8()))
-            if pa.types.is_boolean(kind)
-            else table
-            for table, kind in zip(tables, kinds, strict=True)
-        ]
-    return tables
 
 
 class Declared(NamedTuple):
