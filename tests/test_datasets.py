@@ -833,3 +833,17 @@ def test_a_by_key_of_a_csv_beside_a_parquet_file_is_one_type_at_any_chunk_size(
         results = json.loads(run.out)["results"][1:]
         got = sorted((json.dumps(r["group"]), r["n"], r["value"]) for r in results)  # 1.0 as 1.0, not 1
         assert got == sorted((json.dumps(group), n, value) for group, n, value in expected), chunk_rows
+
+
+def test_a_likely_key_of_several_files_is_checked_in_each_files_own_type(cli, tmp_path: Path) -> None:
+    """Only --by, qid and --on keys take the dataset's type: an 'id' column of integers in one predictions file and
+    doubles in the next, aligned by order with targets sorted differently, is still checked where it is integers
+    (read as doubles everywhere, it would be no likely key and the misaligned rows evaluated)."""
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "t.parquet"]
+    pq.write_table(pa.table({"id": [1, 2], "pred": [1.0, 2.0]}), files[0])
+    pq.write_table(pa.table({"id": [3.0, 4.0], "pred": [1.0, 2.0]}), files[1])
+    pq.write_table(pa.table({"id": [2, 1, 3, 4], "target": [0.0, 0.0, 0.0, 0.0]}), files[2])
+    for chunk_rows in ("1", "1000"):
+        run = cli("eval", *files[:2], "--targets", files[2], "-l", "mae", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err.startswith(f"error: column 'id' is 1 in {files[0]}, {files[1]} but 2 in {files[2]} at row 0")

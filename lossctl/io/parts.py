@@ -74,26 +74,28 @@ class Declared(NamedTuple):
 
 
 def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Collection[str]) -> dict[str, pa.DataType]:
-    """The type every file's column is read as, for the ``columns`` whose declared types differ between ``files``
-    (Parquet and Arrow files of one dataset), fixed from their footers before any row is read: the groups of a
-    ``--by`` (``qid``, ``--on``) key, and how they print, are then those of the whole dataset at any chunk size and
-    on any engine, not of whichever files one chunk mixes. The type is the one Arrow widens them all to
-    (``unify_schemas(promote_options="permissive")``, as DuckDB's ``union_by_name``: int64 and double are double,
-    and ``1`` prints as ``1.0`` in every file), booleans as 1/0 integers beside numbers; text where no such type
-    exists or where a file's integers may not fit it (beyond 2^53 beside doubles, or not known to be within it;
-    beyond int64 beside negatives): rounded, two ids would be one group. A key column numeric in one file and text
-    in another is text in all (``1`` is ``'1'``); any other column must be numeric in every file or in none
-    (:func:`check_same_kind`)."""
+    """The type every file's column is read as, for the ``keys`` among ``columns`` (``--by``, ``qid``, ``--on``)
+    whose declared types differ between ``files`` (Parquet and Arrow files of one dataset), fixed from their
+    footers before any row is read: the groups of a key, and how they print, are then those of the whole dataset
+    at any chunk size and on any engine, not of whichever files one chunk mixes. Other columns keep each file's
+    type (the converters read every numeric type; a likely key that is integers in one file is checked there) and
+    must be numeric in every file or in none (:func:`check_same_kind`).
+
+    A key's type is their :func:`common_type` (as DuckDB's ``union_by_name``: int64 and double are double, and
+    ``1`` prints as ``1.0`` in every file; numbers in one file and text in another are text, ``1`` is ``'1'``), or
+    text where a file's integers may not fit it (beyond 2^53 beside doubles, or not known to be within it; beyond
+    int64 beside negatives): rounded, two ids would be one group."""
     types: dict[str, pa.DataType] = {}
     for name in columns:
         kinds = [file.kind(name) for file in files]
         if any(kind is None for kind in kinds) or all(kind == kinds[0] for kind in kinds):
             continue  # a text format's types are inferred block by block, and reconciled as parts are joined
         declared = [kind for kind in kinds if kind is not None]
-        if name not in keys:
-            for file, kind in zip(files[1:], declared[1:], strict=True):
-                check_same_kind(name, kind, file.name, declared[0], files[0].name)
-        types[name] = _widest(name, declared, files)
+        if name in keys:
+            types[name] = _widest(name, declared, files)
+            continue
+        for file, kind in zip(files[1:], declared[1:], strict=True):
+            check_same_kind(name, kind, file.name, declared[0], files[0].name)
     return types
 
 
