@@ -847,3 +847,19 @@ def test_a_likely_key_of_several_files_is_checked_in_each_files_own_type(cli, tm
         run = cli("eval", *files[:2], "--targets", files[2], "-l", "mae", "-q", "--chunk-rows", chunk_rows)
         assert (run.code, run.out) == (3, "")
         assert run.err.startswith(f"error: column 'id' is 1 in {files[0]}, {files[1]} but 2 in {files[2]} at row 0")
+
+
+def test_a_hive_dataset_beside_a_file_joins_its_key_in_the_unified_type(cli, tmp_path: Path) -> None:
+    """A Hive dataset given beside another file told no span of its integers, so int64 ids 1, 2 beside a file's
+    doubles were read as text ('1'), where two plain files give 1.0."""
+    (tmp_path / "h" / "r=1").mkdir(parents=True)
+    pq.write_table(
+        pa.table({"pred": [1.0, 2.0], "target": [0.0, 0.0], "g": [1, 2]}), tmp_path / "h" / "r=1" / "a.parquet"
+    )
+    other = pa.table({"pred": [3.0, 4.0], "target": [0.0, 0.0], "g": [1.0, 2.0], "r": [1, 1]})
+    pq.write_table(other, tmp_path / "b.parquet")
+    for chunk_rows in ("1", "1000"):
+        run = cli("eval", tmp_path / "h", tmp_path / "b.parquet", "-l", "mae", "--by", "g", "-f", "csv", "-q",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, "")
+        assert [line.rsplit(",", 1)[1] for line in run.out.splitlines()[2:]] == ["1.0", "2.0"], chunk_rows

@@ -37,6 +37,7 @@ from lossctl.io.parts import (
     conform,
     dataset_types,
     every_row,
+    joined_span,
     parquet_declared,
     parquet_span,
 )
@@ -351,6 +352,11 @@ class ParquetDataset(Source):
             if index:
                 self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
         return dataset_types(file_columns, files, self._keys)
+
+    def column_span(self, name: str) -> tuple[int, int] | None:
+        if name not in self._file_columns:
+            return None
+        return joined_span(self._span(index, name) for index in range(len(self.listing.paths)))
 
     def _span(self, index: int, column: str) -> tuple[int, int] | None:
         span = parquet_span(self._open(index), column)

@@ -56,6 +56,7 @@ from lossctl.io.parts import (
     conform,
     dataset_types,
     every_row,
+    joined_span,
     parquet_declared,
     parquet_span,
 )
@@ -388,10 +389,7 @@ class _ParquetSource(Source):
         return self._files[index] if index is not None else None
 
     def column_span(self, name: str) -> tuple[int, int] | None:
-        spans = [self._span(index, name) for index in range(len(self._files))]
-        if any(span is None for span in spans):
-            return None
-        return min(span[0] for span in spans if span), max(span[1] for span in spans if span)
+        return joined_span(self._span(index, name) for index in range(len(self._files)))
 
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
         """The type of each column whose files declare different ones (:func:`dataset_types`)."""
