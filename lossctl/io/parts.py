@@ -6,6 +6,11 @@ a column of integers can turn decimal in a later block (``1``, ``2`` ... ``0.5``
 wider type cannot (an int64 beyond 2^53 beside doubles), is made text everywhere, so that
 :func:`~lossctl.io.convert.to_float64` reports the offending cell with its row rather than the join failing on a
 type error. Parts whose types agree, the common case, are joined as they are.
+
+A key column (``--by``, ``qid``, ``--on``) of files that declare their types (Parquet, Arrow IPC) is given its
+type before any row is read (:func:`dataset_types`) and each file's batches are cast to it (:func:`conform`), so
+that its groups do not depend on which files one chunk mixes; where types are only inferred, the group coder
+joins them in the same :func:`common_type` (:mod:`lossctl.groups`).
 """
 
 from __future__ import annotations
