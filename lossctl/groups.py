@@ -6,12 +6,12 @@ that numbers them across chunks, and the rows take their value's number by one g
 ``--by`` columns each column's values are numbered first, then the tuples of numbers. Codes are global
 and follow the order in which keys first appear in the file, whatever the chunking.
 
-A column whose values cannot be fingerprinted (decimals, lists...), or whose type changes from one
-chunk to the next in a way a safe cast cannot reconcile (integers in one block of a file, floats in the
-next), is numbered by a Python dict of its values instead, compared as ``==`` compares them. Where the later
-chunk is text (integers in one block of a CSV file, ``x`` in the next), the values are numbered as text,
-the earlier ones included: ``1`` and ``"1"`` are the same cell of the file, and one group, as when the
-whole file is read at once (:func:`~lossctl.io.parts.concat_parts`).
+A column whose values cannot be fingerprinted (decimals, lists...), or whose type widens in a later chunk
+(integers in one block of a CSV file, floats or ``x`` in the next; a CSV beside a Parquet file), is numbered
+by a Python dict of its values instead, compared as ``==`` compares them, in the type the chunks are joined in
+when the whole input is read at once (:func:`~lossctl.io.parts.concat_parts`), the earlier values relabelled:
+``1`` then ``1.5`` are ``1.0`` and ``1.5``, ``1`` then ``x`` are ``"1"`` and ``"x"`` (the same cell of the file,
+and one group), at any chunk size.
 
 An integer column whose values span a small range also keeps a lookup table from value to number: once
 a chunk's values are all numbered, its rows take their numbers by one gather, without hashing a row.
@@ -26,7 +26,6 @@ import numpy as np
 
 from lossctl.arrow import equal_values, fixed_width, integers, missing, nans_to_nulls, take
 from lossctl.errors import InputError, option
-from lossctl.io.convert import is_text_type
 from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
 from lossctl.text import show_name
 
@@ -51,8 +50,7 @@ class _ColumnCoder:
         self._null = np.zeros(0, dtype=bool)  # whether each number is the missing value
         self._stored: pa.Array | None = None  # each number's value as Arrow, to compare hashed keys
         self._python: dict[Any, int] | None = None
-        self._text = False  # numbered by the values' text (a column that turned to text in a later chunk)
-        self.relabelled = False  # set when the earlier values were relabelled as text; the caller clears it
+        self.relabelled = False  # set when the earlier values were relabelled in a wider type; the caller clears it
         self._lookup: np.ndarray | None = None  # number of value base + i, or -1 (integer columns)
         self._base = 0
         self._lookup_open = True
@@ -68,16 +66,9 @@ class _ColumnCoder:
             self._type = dictionary.type
             if not supported(dictionary.type):
                 self._python = {}
-        elif self._python is None and dictionary.type != self._type:
-            try:
-                dictionary = dictionary.cast(self._type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                if is_text_type(dictionary.type):
-                    self._as_text()
-                self._python = {value: number for number, value in enumerate(self.values)}
+        elif dictionary.type != self._type:
+            dictionary = self._joined(dictionary)
         if self._python is not None:
-            if self._text:
-                dictionary = dictionary.cast(pa.string())
             return self._python_numbers(dictionary.to_pylist())
         nulls = missing(dictionary)
         fps = fingerprints(dictionary)
@@ -98,16 +89,33 @@ class _ColumnCoder:
         self._remember(dictionary, nulls, numbers)
         return numbers
 
-    def _as_text(self) -> None:
-        """Relabel the values numbered so far by their text (``1`` as ``"1"``), keeping their numbers."""
+    def _joined(self, dictionary: pa.Array) -> pa.Array:
+        """``dictionary``, whose type is not that of the values numbered so far, in the type both are joined in
+        when the whole input is read at once (:func:`~lossctl.io.parts.concat_parts`), the values numbered so far
+        relabelled in it (keeping their numbers): integers then floats are floats (``1`` is ``1.0``), numbers then
+        text are text (``1`` is ``"1"``: the same cell of a file), and text where a value does not fit (an
+        integer beyond 2^53 beside floats). Where not even text holds both (lists beside numbers), the values are
+        compared as ``==`` compares them."""
         import pyarrow as pa
 
+        from lossctl.io.parts import common_type
+
         assert self._type is not None
-        try:
-            texts = pa.array(self.values, self._type).cast(pa.string()).to_pylist()
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            return  # no text form (lists, structs): compared as values
-        self.values, self._text, self.relabelled = texts, True, True
+        errors = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+        for kind in dict.fromkeys([common_type([self._type, dictionary.type]), pa.string()]):
+            try:
+                joined = dictionary.cast(kind)
+                values = self.values if kind == self._type else pa.array(self.values, self._type).cast(kind).to_pylist()
+            except errors:
+                continue
+            if kind != self._type:
+                self._type, self.values, self.relabelled = kind, values, True
+                self._python = {value: number for number, value in enumerate(values)}
+                self._lookup, self._lookup_open = None, False  # it maps the earlier type's values
+            return joined
+        if self._python is None:
+            self._python = {value: number for number, value in enumerate(self.values)}
+        return dictionary
 
     def looked_up(self, array: pa.Array) -> np.ndarray | None:
         """The number of each row of an integer ``array`` by its lookup table, when every value has one."""

@@ -367,7 +367,8 @@ def suggest(
     rows = 0
     marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     try:  # a value that is not a number names its file, when the input is several
-        for batch in opened.source.batches([*bound, *([qid] if qid else [])], 65536):
+        keys = [qid] if qid else []  # a query id may be text in one file and numbers in another (io.parts)
+        for batch in opened.source.batches([*bound, *keys], 65536, keys=keys):
             if qid:
                 labels["qid"].append(batch.column(qid))
             for role, columns in roles.items():

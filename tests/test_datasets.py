@@ -811,3 +811,135 @@ def test_a_broken_link_among_a_datasets_files_is_named(cli, tmp_path: Path, link
     for path in (folder, f"{folder}/*.parquet"):
         run = cli("eval", path, "-l", "mae", "-q")
         assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{folder / 'b.parquet'}': {reason}\n")
+
+
+_KEYS_ACROSS_FILES = {
+    # int64 beside double is double (Arrow's and DuckDB's unified type): 1 prints as 1.0 in every file.
+    "int64-and-double": ([1, 2], [1.0, 2.0], [("1.0", 2, 2.0), ("2.0", 2, 3.0)]),
+    # an int64 beyond 2^53 no double holds: text, each id its own group (the double 2^53 too).
+    "int64-beyond-2^53-and-double": (
+        [2**53 + 1, 2**53],
+        [float(2**53), 1.5],
+        [
+            ("9007199254740993", 1, 1.0),
+            ("9007199254740992", 1, 2.0),
+            ("9.007199254740992e+15", 1, 3.0),
+            ("1.5", 1, 4.0),
+        ],
+    ),
+    # a key that is text in one file and numbers in another is text in all, as beside a CSV.
+    "string-and-int64": (["1", "2"], [1, 2], [("1", 2, 2.0), ("2", 2, 3.0)]),
+}
+
+
+@pytest.mark.parametrize("case", list(_KEYS_ACROSS_FILES))
+@pytest.mark.parametrize("how", ["paths", "directory", "arrow", "parquet-and-arrow"])
+def test_a_by_key_typed_differently_by_the_files_of_a_dataset_is_one_type_at_any_chunk_size(
+    cli, tmp_path: Path, case: str, how: str
+) -> None:
+    """The groups were those of whichever files one chunk mixed: int64 1 in one file and double 1.0 in another
+    printed 1 at --chunk-rows 1 and 1.0 at 100; an id beyond 2^53 beside doubles made 3 groups at --chunk-rows 2
+    and 4 in one chunk; a text key beside integers was "column 'g' is not numeric" in Parquet but text groups
+    beside a CSV. The type is now the dataset's, fixed from the files' declared types before a row is read."""
+    import pyarrow.feather as feather
+
+    first, second, expected = _KEYS_ACROSS_FILES[case]
+    (tmp_path / "d").mkdir()
+    suffixes = {"arrow": ("arrow", "arrow"), "parquet-and-arrow": ("parquet", "arrow")}.get(how, ("parquet",) * 2)
+    files = [tmp_path / "d" / f"{name}.{suffix}" for name, suffix in zip("ab", suffixes, strict=True)]
+    for keys, pred, file in zip([first, second], [[1.0, 2.0], [3.0, 4.0]], files, strict=True):
+        table = pa.table({"pred": pred, "target": [0.0, 0.0], "g": keys})
+        (pq.write_table if file.suffix == ".parquet" else feather.write_feather)(table, file)
+    data = [str(tmp_path / "d")] if how == "directory" else [str(f) for f in files]
+    for chunk_rows in ("1", "2", "3", "1000"):
+        run = cli("eval", *data, "-l", "mae", "--by", "g", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, "")
+        results = json.loads(run.out)["results"][1:]
+        assert [(str(r["group"]["g"]), r["n"], r["value"]) for r in results] == expected, chunk_rows
+
+
+def test_a_by_key_typed_differently_by_the_files_groups_alike_on_the_dask_engine(tmp_path: Path) -> None:
+    """The Dask engine reads each part with the whole dataset's type: int64 1 and double 1.0 print as 1.0."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    (tmp_path / "d").mkdir()
+    for name, keys in (("a", [1, 2]), ("b", [1.0, 2.0])):
+        pq.write_table(
+            pa.table({"pred": [1.0, 2.0], "target": [0.0, 0.0], "g": keys}), tmp_path / "d" / f"{name}.parquet"
+        )
+    args = ["eval", str(tmp_path / "d"), "-l", "mae", "--by", "g", "-f", "csv", "-q", "--chunk-rows", "1"]
+    run = _cli(*args, "--engine", "dask", "--workers", "1")
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.splitlines()[2:] == [
+        "mae,multioutput=none,mean,1.0,2,,,1.0",
+        "mae,multioutput=none,mean,2.0,2,,,2.0",
+    ]
+
+
+def test_a_prediction_column_of_text_beside_numbers_is_still_named(cli, tmp_path: Path) -> None:
+    """Only a key may be text in one file and numbers in another: a prediction column so is the error it was."""
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    pq.write_table(pa.table({"pred": [1, 2], "target": [0.0, 0.0]}), files[0])
+    pq.write_table(pa.table({"pred": ["1", "2"], "target": [0.0, 0.0]}), files[1])
+    run = cli("eval", *files, "-l", "mae", "--chunk-rows", "1")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'pred' is not numeric in '{files[1]}': it has type string there but int64 in '{files[0]}'; "
+        "the files of a dataset must agree\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("csv_keys", "parquet_keys", "expected"),
+    [
+        (["1", "2"], [1.0, 2.0], [({"g": 1.0}, 2, 2.0), ({"g": 2.0}, 2, 3.0)]),
+        (["1", "x"], [1, 2], [({"g": "1"}, 2, 2.0), ({"g": "x"}, 1, 2.0), ({"g": "2"}, 1, 4.0)]),
+    ],
+    ids=["integers-beside-doubles", "text-beside-integers"],
+)
+@pytest.mark.parametrize("csv_first", [True, False])
+def test_a_by_key_of_a_csv_beside_a_parquet_file_is_one_type_at_any_chunk_size(
+    cli, tmp_path: Path, csv_keys: list[str], parquet_keys: list[Any], expected: list[Any], csv_first: bool
+) -> None:
+    """A CSV's types are inferred, so they meet a Parquet file's in the engine's grouping: integers 1, 2 in the CSV
+    beside doubles printed 1 at --chunk-rows 1 (the first chunk's type) and 1.0 in one chunk. Now the joined
+    type at every chunk size (doubles; text beside text)."""
+    text = tmp_path / "a.csv"
+    text.write_text("pred,target,g\n" + "".join(f"{p},0,{k}\n" for p, k in zip([1, 2], csv_keys, strict=True)))
+    pq.write_table(pa.table({"pred": [3.0, 4.0], "target": [0.0, 0.0], "g": parquet_keys}), tmp_path / "b.parquet")
+    files = [text, tmp_path / "b.parquet"] if csv_first else [tmp_path / "b.parquet", text]
+    for chunk_rows in ("1", "2", "3", "1000"):
+        run = cli("eval", *files, "-l", "mae", "--by", "g", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, "")
+        results = json.loads(run.out)["results"][1:]
+        got = sorted((json.dumps(r["group"]), r["n"], r["value"]) for r in results)  # 1.0 as 1.0, not 1
+        assert got == sorted((json.dumps(group), n, value) for group, n, value in expected), chunk_rows
+
+
+def test_a_likely_key_of_several_files_is_checked_in_each_files_own_type(cli, tmp_path: Path) -> None:
+    """Only --by, qid and --on keys take the dataset's type: an 'id' column of integers in one predictions file and
+    doubles in the next, aligned by order with targets sorted differently, is still checked where it is integers
+    (read as doubles everywhere, it would be no likely key and the misaligned rows evaluated)."""
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "t.parquet"]
+    pq.write_table(pa.table({"id": [1, 2], "pred": [1.0, 2.0]}), files[0])
+    pq.write_table(pa.table({"id": [3.0, 4.0], "pred": [1.0, 2.0]}), files[1])
+    pq.write_table(pa.table({"id": [2, 1, 3, 4], "target": [0.0, 0.0, 0.0, 0.0]}), files[2])
+    for chunk_rows in ("1", "1000"):
+        run = cli("eval", *files[:2], "--targets", files[2], "-l", "mae", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err.startswith(f"error: column 'id' is 1 in {files[0]}, {files[1]} but 2 in {files[2]} at row 0")
+
+
+def test_a_hive_dataset_beside_a_file_joins_its_key_in_the_unified_type(cli, tmp_path: Path) -> None:
+    """A Hive dataset given beside another file told no span of its integers, so int64 ids 1, 2 beside a file's
+    doubles were read as text ('1'), where two plain files give 1.0."""
+    (tmp_path / "h" / "r=1").mkdir(parents=True)
+    pq.write_table(
+        pa.table({"pred": [1.0, 2.0], "target": [0.0, 0.0], "g": [1, 2]}), tmp_path / "h" / "r=1" / "a.parquet"
+    )
+    other = pa.table({"pred": [3.0, 4.0], "target": [0.0, 0.0], "g": [1.0, 2.0], "r": [1, 1]})
+    pq.write_table(other, tmp_path / "b.parquet")
+    for chunk_rows in ("1", "1000"):
+        run = cli("eval", tmp_path / "h", tmp_path / "b.parquet", "-l", "mae", "--by", "g", "-f", "csv", "-q",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, "")
+        assert [line.rsplit(",", 1)[1] for line in run.out.splitlines()[2:]] == ["1.0", "2.0"], chunk_rows

@@ -131,14 +131,19 @@ def test_a_column_turning_to_text_between_chunks_is_numbered_by_its_text() -> No
     assert coder.keys == [("1",), ("2",), ("x",), ("3",)]
 
 
-def test_a_column_whose_type_changes_between_chunks_is_numbered_by_value() -> None:
-    """Integers, then floats no safe cast makes integers: the numbering goes on as Python compares values
-    (text that casts to the first type, ``"7"``, is read as that type)."""
+def test_a_column_whose_type_changes_between_chunks_is_numbered_in_the_joined_type() -> None:
+    """Integers, then floats: the numbering goes on in the type the chunks are joined in when read at once
+    (floats: ``1`` is ``1.0``); integers then text, even text that casts to them (``"7"``), are text, as
+    :func:`~lossctl.io.parts.concat_parts` makes them. The keys were ``(1, 7)``: the first chunk's types, so
+    one chunk of the same rows gave ``(1.0, '7')``."""
     coder = GroupCoder(["g", "h"])
     first = coder.codes(pa.record_batch({"g": pa.array([1, 2, 1]), "h": pa.array([7, 7, 7])}))
     second = coder.codes(pa.record_batch({"g": pa.array([2.5, 2.0]), "h": pa.array(["7", "7"])}))
     assert [n[loc].tolist() for loc, n in (first, second)] == [[0, 1, 0], [2, 1]]
-    assert coder.keys == [(1, 7), (2, 7), (2.5, 7)]
+    assert coder.keys == [(1.0, "7"), (2.0, "7"), (2.5, "7")]
+    whole = GroupCoder(["g", "h"])
+    whole.codes(pa.record_batch({"g": pa.array([1.0, 2.0, 1.0, 2.5, 2.0]), "h": pa.array(["7"] * 5)}))
+    assert [[type(v) for v in key] for key in whole.keys] == [[type(v) for v in key] for key in coder.keys]
 
 
 _LATE = [[5, 7, 5], [7, 6, 5], [2, 5], [-3, 5, 9], [1, None, 1], [1, -3, 9, 6]]

@@ -337,3 +337,15 @@ def test_probability_rows_within_eval_s_tolerance_are_probabilities(cli, write) 
     assert advice["facts"]["pred"] == "probabilities"
     assert [s["loss"] for s in advice["suggestions"]] == ["categorical_ce"]
     assert cli("eval", write("p.csv", "p_0,p_1,p_2,target\n" + rows), "--pred", "p_*", "-q").code == 0
+
+
+def test_query_ids_text_in_one_file_and_integers_in_another_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
+    """eval reads such query ids as text in every file (1 is '1'); suggest read them as a value column and
+    refused: "column 'qid' is not numeric in 'b.parquet': ..." (exit 3)."""
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    pq.write_table(pa.table({"qid": [1, 1, 2], "target": [0, 1, 1], "pred": [0.1, 0.2, 0.3]}), files[0])
+    pq.write_table(pa.table({"qid": ["2", "3"], "target": [0, 1], "pred": [0.1, 0.2]}), files[1])
+    run = cli("suggest", *files, "-q", "-f", "json")
+    assert (run.code, run.err) == (0, "")
+    facts = json.loads(run.out)["facts"]
+    assert (facts["queries"], facts["pairs"], facts["rows"]) == (3, 2, 5)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -29,7 +30,16 @@ import pyarrow as pa
 
 from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io.columns import column_not_found
-from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts, every_row
+from lossctl.io.parts import (
+    check_same_columns,
+    concat_parts,
+    conform,
+    dataset_types,
+    every_row,
+    joined_span,
+    parquet_declared,
+    parquet_span,
+)
 from lossctl.io.readers import (
     Source,
     dataset_files,
@@ -332,11 +342,34 @@ class ParquetDataset(Source):
             offset += rows
         return names
 
+    def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
+        """The type of each file column whose files declare different ones (:func:`dataset_types`), from every file's
+        footer: a Dask task's part reads its files as the whole dataset does."""
+        if len(self.listing.paths) == 1:
+            return {}
+        file_columns = [c for c in columns if c not in self.partition_keys]
+        files = []
+        for index, name in enumerate(self.listing.names):
+            schema = self._open(index).schema_arrow
+            files.append(parquet_declared(name, schema, file_columns, partial(self._span, index)))
+            if index:
+                self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
+        return dataset_types(file_columns, files, self._keys)
+
+    def column_span(self, name: str) -> tuple[int, int] | None:
+        if name not in self._file_columns:
+            return None
+        return joined_span(self._span(index, name) for index in range(len(self.listing.paths)))
+
+    def _span(self, index: int, column: str) -> tuple[int, int] | None:
+        span = parquet_span(self._open(index), column)
+        if index:
+            self._handles.pop(index, None)
+        return span
+
     def _check(self, index: int, columns: list[str]) -> None:
-        """The file has the first file's columns (:func:`check_same_columns`), those read numeric as in the first
-        file or text as there (:func:`check_same_kind`)."""
+        """The file has the first file's columns (:func:`check_same_columns`)."""
         schema = self._open(index).schema_arrow
-        first = self._schema
         names = set(schema.names)  # once: each .names makes a new list (10,000 columns took 8 s)
         if index:  # a column named like its folder's key is checked against it (_check_partition_column)
             own = [name for name in schema.names if name not in self.partition_keys]
@@ -344,13 +377,19 @@ class ParquetDataset(Source):
         for name in columns:
             if name not in names:
                 raise column_not_found(name, schema.names, self.listing.names[index])
-            kind, first_kind = schema.field(name).type, first.field(name).type
-            check_same_kind(name, kind, self.listing.names[index], first_kind, self.listing.names[0])
 
     def _file_batches(
-        self, index: int, columns: list[str], chunk_rows: int, groups: list[int] | None, skip: int, take: int | None
+        self,
+        index: int,
+        columns: list[str],
+        chunk_rows: int,
+        groups: list[int] | None,
+        skip: int,
+        take: int | None,
+        types: dict[str, pa.DataType],
     ) -> Iterator[pa.RecordBatch]:
-        """``columns`` of file ``index`` (its ``groups`` only), from its ``skip``-th row, ``take`` rows at most."""
+        """``columns`` of file ``index`` (its ``groups`` only), from its ``skip``-th row, ``take`` rows at most, those
+        of ``types`` cast to them."""
         file_columns = [c for c in columns if c not in self.partition_keys]
         self._check(index, file_columns)
         for key in columns:
@@ -392,7 +431,7 @@ class ParquetDataset(Source):
                     )
                     for c in columns
                 ]
-                yield pa.RecordBatch.from_arrays(arrays, names=columns)
+                yield conform(pa.RecordBatch.from_arrays(arrays, names=columns), types, name)
         self._handles.pop(index, None)
 
     def _check_partition_column(self, index: int, column: str, values: pa.Array, position: int) -> None:
@@ -423,9 +462,10 @@ class ParquetDataset(Source):
         )
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
+        types = self._types(columns)
         if self._window is None:
             for index in range(len(self.listing.paths)):
-                yield from self._file_batches(index, columns, chunk_rows, None, 0, None)
+                yield from self._file_batches(index, columns, chunk_rows, None, 0, None, types)
             return
         start, stop = self._window
         offset = 0
@@ -442,7 +482,7 @@ class ParquetDataset(Source):
             if chosen and first_chosen is not None:
                 skip = max(0, start - first_chosen)
                 take = min(stop, offset) - max(start, first_chosen)
-                yield from self._file_batches(index, columns, chunk_rows, chosen, skip, take)
+                yield from self._file_batches(index, columns, chunk_rows, chosen, skip, take, types)
 
     def _read(self, columns: list[str]) -> pa.Table:
         batches = list(self._batches(columns, 1 << 20, []))

@@ -6,17 +6,27 @@ a column of integers can turn decimal in a later block (``1``, ``2`` ... ``0.5``
 wider type cannot (an int64 beyond 2^53 beside doubles), is made text everywhere, so that
 :func:`~lossctl.io.convert.to_float64` reports the offending cell with its row rather than the join failing on a
 type error. Parts whose types agree, the common case, are joined as they are.
+
+A key column (``--by``, ``qid``, ``--on``) of files that declare their types (Parquet, Arrow IPC) is given its
+type before any row is read (:func:`dataset_types`) and each file's batches are cast to it (:func:`conform`), so
+that its groups do not depend on which files one chunk mixes; where types are only inferred, the group coder
+joins them in the same :func:`common_type` (:mod:`lossctl.groups`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
 
 import pyarrow as pa
 
 from lossctl.errors import InputError
 from lossctl.io.columns import quoted_columns
 from lossctl.text import count, show_name
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 
 def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.Table:
@@ -30,31 +40,27 @@ def concat_parts(tables: list[pa.Table], columns: list[str], label: str) -> pa.T
         return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
-    tables = _booleans_as_integers(tables, columns)
     for name in columns:
         tables = _one_type(tables, name, label)
     return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _one_type(tables: list[pa.Table], name: str, label: str) -> list[pa.Table]:
-    """The column ``name`` of every part cast to the type Arrow widens them all to, else to text: where there is
-    none (a number and a word), and where a value does not fit it (an int64 beyond 2^53 beside doubles, a uint64
-    beyond int64 beside negatives), which Arrow refuses rather than round; rounded, two ids would be one group."""
-    fields = [table.schema.field(name) for table in tables]
-    if all(field.type == fields[0].type for field in fields):
+    """The column ``name`` of every part cast to their :func:`common_type`, else to text: where a value does not fit
+    it (an int64 beyond 2^53 beside doubles, a uint64 beyond int64 beside negatives), which Arrow refuses rather
+    than round; rounded, two ids would be one group."""
+    kinds = [table.schema.field(name).type for table in tables]
+    if all(kind == kinds[0] for kind in kinds):
         return tables
-    try:
-        kind = pa.unify_schemas([pa.schema([field]) for field in fields], promote_options="permissive").field(0).type
-        return [_cast(table, name, kind) for table in tables]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    try:
-        return [_cast(table, name, pa.string()) for table in tables]
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        types = sorted({str(field.type) for field in fields})
-        raise InputError(
-            f"column '{show_name(name)}' has different types in different parts of {label}: {', '.join(types)}"
-        ) from error
+    for kind in dict.fromkeys([common_type(kinds), pa.string()]):
+        try:
+            return [_cast(table, name, kind) for table in tables]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+            failure = error
+    raise InputError(
+        f"column '{show_name(name)}' has different types in different parts of {label}: "
+        f"{', '.join(sorted({str(kind) for kind in kinds}))}"
+    ) from failure
 
 
 def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
@@ -62,20 +68,145 @@ def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
     return table.set_column(index, name, table.column(index).cast(kind))
 
 
-def _booleans_as_integers(tables: list[pa.Table], columns: list[str]) -> list[pa.Table]:
-    """Booleans as 1/0 integers where the column is another numeric type in other parts (a file of ``true``/``false``
-    targets beside one of 0/1): Arrow widens no type to hold both, and as text ``true`` would be no number."""
+class Declared(NamedTuple):
+    """What one file of a dataset declares before its data is read: its ``name`` for messages, each column's type
+    (``None``: a text format, whose types are inferred block by block) and, where they are known without reading
+    the rest of the input, the smallest and largest value of an integer column (``None`` where not)."""
+
+    name: str
+    kind: Callable[[str], pa.DataType | None]
+    span: Callable[[str], tuple[int, int] | None]
+
+
+def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Collection[str]) -> dict[str, pa.DataType]:
+    """The type every file's column is read as, for the ``keys`` among ``columns`` (``--by``, ``qid``, ``--on``)
+    whose declared types differ between ``files`` (Parquet and Arrow files of one dataset), fixed from their
+    footers before any row is read: the groups of a key, and how they print, are then those of the whole dataset
+    at any chunk size and on any engine, not of whichever files one chunk mixes. Other columns keep each file's
+    type (the converters read every numeric type; a likely key that is integers in one file is checked there) and
+    must be numeric in every file or in none (:func:`check_same_kind`).
+
+    A key's type is their :func:`common_type` (as DuckDB's ``union_by_name``: int64 and double are double, and
+    ``1`` prints as ``1.0`` in every file; numbers in one file and text in another are text, ``1`` is ``'1'``), or
+    text where a file's integers may not fit it (beyond 2^53 beside doubles, or not known to be within it; beyond
+    int64 beside negatives): rounded, two ids would be one group."""
+    types: dict[str, pa.DataType] = {}
     for name in columns:
-        kinds = [table.schema.field(name).type for table in tables]
-        if all(map(pa.types.is_boolean, kinds)) or not all(map(is_numeric_type, kinds)):
+        kinds = [file.kind(name) for file in files]
+        if any(kind is None for kind in kinds) or all(kind == kinds[0] for kind in kinds):
+            continue  # a text format's types are inferred block by block, and reconciled as parts are joined
+        declared = [kind for kind in kinds if kind is not None]
+        if name in keys:
+            types[name] = _widest(name, declared, files)
             continue
-        tables = [
-            table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(pa.int8()))
-            if pa.types.is_boolean(kind)
-            else table
-            for table, kind in zip(tables, kinds, strict=True)
-        ]
-    return tables
+        for file, kind in zip(files[1:], declared[1:], strict=True):
+            check_same_kind(name, kind, file.name, declared[0], files[0].name)
+    return types
+
+
+def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
+    """The type parts of ``kinds`` are joined in: the one Arrow widens them all to
+    (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
+    beside numbers, text where there is none (numbers and text). A value may still not fit it (:func:`_fits`)."""
+    if any(map(pa.types.is_boolean, kinds)) and all(map(is_numeric_type, kinds)):
+        kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
+    try:
+        schemas = [pa.schema([("x", kind)]) for kind in kinds]
+        return pa.unify_schemas(schemas, promote_options="permissive").field(0).type
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.string()
+
+
+def _widest(name: str, kinds: list[pa.DataType], files: Sequence[Declared]) -> pa.DataType:
+    """The type that holds every value of the column ``name``, of ``kinds`` in ``files``, exactly
+    (:func:`dataset_types`); text where none does."""
+    widest = common_type(kinds)
+    fits = all(_fits(kind, widest, partial(file.span, name)) for kind, file in zip(kinds, files, strict=True))
+    return widest if fits else pa.string()
+
+
+def _fits(kind: pa.DataType, widest: pa.DataType, span: Callable[[], tuple[int, int] | None]) -> bool:
+    """Whether every integer of type ``kind`` in a file, whose values lie within ``span()`` where known, is a value
+    of ``widest`` (Arrow refuses the cast of one that is not, as it refuses int64 beyond 2^53 to double)."""
+    if not pa.types.is_integer(kind) or kind == widest:
+        return True
+    if pa.types.is_floating(widest):
+        digits = {16: 11, 32: 24, 64: 53}[widest.bit_width]
+        low, high = -(1 << digits), 1 << digits
+    elif pa.types.is_integer(widest):
+        low, high = (-(1 << widest.bit_width - 1), (1 << widest.bit_width - 1) - 1)
+        if pa.types.is_unsigned_integer(widest):
+            low, high = 0, (1 << widest.bit_width) - 1
+    else:
+        return True
+    every = (0, (1 << kind.bit_width) - 1)
+    if pa.types.is_signed_integer(kind):
+        every = (-(1 << kind.bit_width - 1), (1 << kind.bit_width - 1) - 1)
+    if low <= every[0] and every[1] <= high:
+        return True
+    known = span()
+    return known is not None and low <= known[0] and known[1] <= high
+
+
+def conform(data: pa.RecordBatch | pa.Table, types: dict[str, pa.DataType], name: str) -> pa.RecordBatch | pa.Table:
+    """``data`` of the file ``name`` with its columns of ``types`` (:func:`dataset_types`) cast to them; as it is
+    when none differs (dictionary text stays dictionary text)."""
+    if not types:
+        return data
+    for index, field in enumerate(data.schema):
+        kind = types.get(field.name)
+        stored = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if kind is None or stored == kind:
+            continue
+        try:
+            column = data.column(index).cast(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+            raise InputError(
+                f"column '{show_name(field.name)}' has type {field.type} in '{show_name(name)}', which the other "
+                f"files' {kind} cannot hold ({str(error).splitlines()[0]}); the files of a dataset must agree"
+            ) from None
+        data = data.set_column(index, field.name, column)
+    return data
+
+
+def parquet_declared(
+    name: str, schema: pa.Schema, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
+) -> Declared:
+    """What the Parquet file ``name`` declares of ``columns`` (those it has) in the ``schema`` of its footer; ``span``
+    reads a column's :func:`parquet_span`, opening the file again (a dataset's files are not all held open)."""
+    kinds = {column: schema.field(column).type for column in columns if schema.get_field_index(column) >= 0}
+    return Declared(name, kinds.get, span)
+
+
+def joined_span(spans: Iterable[tuple[int, int] | None]) -> tuple[int, int] | None:
+    """The span of the values of several files (:attr:`Declared.span`): ``None`` where one file's is unknown."""
+    low = high = None
+    for span in spans:
+        if span is None:
+            return None
+        low = span[0] if low is None else min(low, span[0])
+        high = span[1] if high is None else max(high, span[1])
+    return (0, 0) if low is None or high is None else (low, high)
+
+
+def parquet_span(parquet: pq.ParquetFile, name: str) -> tuple[int, int] | None:
+    """The smallest and largest value of the integer column ``name`` of a Parquet file, from the statistics of its
+    row groups; ``None`` where one lacks them (or the column is not a top-level one)."""
+    metadata = parquet.metadata
+    leaves = [j for j in range(metadata.num_columns) if parquet.schema.column(j).path == name]
+    if len(leaves) != 1:
+        return None
+    low = high = None
+    for group in range(metadata.num_row_groups):
+        column = metadata.row_group(group).column(leaves[0])
+        statistics = column.statistics
+        if column.num_values == 0 or (statistics is not None and statistics.null_count == column.num_values):
+            continue  # no value
+        if statistics is None or not statistics.has_min_max or not isinstance(statistics.min, int):
+            return None
+        low = statistics.min if low is None else min(low, statistics.min)
+        high = statistics.max if high is None else max(high, statistics.max)
+    return (0, 0) if low is None or high is None else (low, high)
 
 
 def batches_table(batches: Sequence[pa.RecordBatch]) -> pa.Table:

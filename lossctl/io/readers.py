@@ -28,6 +28,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 import pyarrow as pa
@@ -48,7 +49,17 @@ from lossctl.io.guards import (
     first_too_deep_line,
     more_rows_than_lines,
 )
-from lossctl.io.parts import changed_while_read, check_same_columns, check_same_kind, concat_parts, every_row
+from lossctl.io.parts import (
+    changed_while_read,
+    check_same_columns,
+    concat_parts,
+    conform,
+    dataset_types,
+    every_row,
+    joined_span,
+    parquet_declared,
+    parquet_span,
+)
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
 from lossctl.text import count, is_utf8, show_name
@@ -230,6 +241,11 @@ class Source(ABC):
         else ``None``: a text format's types are inferred block by block."""
         return None
 
+    def column_span(self, name: str) -> tuple[int, int] | None:
+        """The smallest and largest value of the integer column ``name`` when they are known without reading the
+        other columns (Parquet statistics, an Arrow IPC file's column), else ``None``."""
+        return None
+
     def column_chunks(self, name: str) -> list[StoredChunk] | None:
         """Where the stored bytes of column ``name`` lie, unit by unit (Parquet row groups of local files),
         when the format and the place allow reading them as they are; else ``None``."""
@@ -391,9 +407,25 @@ class _ParquetSource(Source):
         index = file_index(row, self._file_rows) if len(self._files) > 1 else None
         return self._files[index] if index is not None else None
 
+    def column_span(self, name: str) -> tuple[int, int] | None:
+        return joined_span(self._span(index, name) for index in range(len(self._files)))
+
+    def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
+        """The type of each column whose files declare different ones (:func:`dataset_types`)."""
+        if len(self._files) == 1:
+            return {}
+        declared = []
+        for index, file in enumerate(self._files):
+            schema = (self._first if index == 0 else self._open(index)).schema_arrow
+            declared.append(parquet_declared(file, schema, columns, partial(self._span, index)))
+        return dataset_types(columns, declared, self._keys)
+
+    def _span(self, index: int, name: str) -> tuple[int, int] | None:
+        return parquet_span(self._first if index == 0 else self._open(index), name)
+
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
-        """Each file checked, so that a later file with other columns than the first (:func:`check_same_columns`),
-        or holding text where the first holds numbers, is named in the error."""
+        """Each file checked, so that a later file with other columns than the first (:func:`check_same_columns`)
+        is named in the error."""
         first = self._first.schema_arrow
         for index, file in enumerate(self._files):
             try:
@@ -407,10 +439,10 @@ class _ParquetSource(Source):
             for name in columns:
                 if name not in names:
                     raise column_not_found(name, schema.names, _where(file))
-                check_same_kind(name, schema.field(name).type, file, first.field(name).type, self._files[0])
             yield file, parquet
 
     def _read(self, columns: list[str]) -> pa.Table:
+        types = self._types(columns)
         tables = []
         for file, parquet in self._parts(columns):
             with _reading(file, "parquet"):
@@ -420,16 +452,17 @@ class _ParquetSource(Source):
                 raise changed_while_read(
                     _label(file), f"it ended after {count(table.num_rows, 'row')} of the {rows} its footer lists"
                 )
-            tables.append(table)
+            tables.append(conform(table, types, file))
         return concat_parts(tables, columns, _label(self.path))
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
-        text = [c for c in dictionary if _is_text_type(self._first.schema_arrow.field(c).type)]
+        types = self._types(columns)
+        text = [c for c in dictionary if _is_text_type(types.get(c, self._first.schema_arrow.field(c).type))]
         for file, parquet in self._parts(columns, text):
             with _reading(file, "parquet"):
                 batches = parquet.iter_batches(batch_size=chunk_rows, columns=columns)
                 for batch in every_row(batches, parquet.metadata.num_rows, _label(file)):
-                    yield batch.select(columns)
+                    yield conform(batch.select(columns), types, file)
 
 
 _ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message starts with this continuation marker
@@ -509,6 +542,16 @@ class _ArrowSource(Source):
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._schema.field(name).type
+
+    def column_span(self, name: str) -> tuple[int, int] | None:
+        """Read from the column's values, which an IPC file has no statistics of (only its buffers are read)."""
+        import pyarrow.compute as pc
+
+        if not pa.types.is_integer(self._schema.field(name).type):
+            return None
+        spans = [pc.min_max(batch.column(0)).as_py() for batch in self._all([name])]
+        spans = [span for span in spans if span["min"] is not None]
+        return (min(s["min"] for s in spans), max(s["max"] for s in spans)) if spans else (0, 0)
 
     @property
     def num_rows(self) -> int | None:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
-from lossctl.io.parts import check_same_columns, check_same_kind, concat_parts
+from lossctl.io.parts import Declared, check_same_columns, concat_parts, conform, dataset_types
 from lossctl.io.readers import Source, file_index, open_input
 from lossctl.text import show_name
 
@@ -131,15 +131,11 @@ class ConcatSource(Source):
         counts = [source.num_rows for source in self.sources]
         return None if any(count is None for count in counts) else sum(c for c in counts if c is not None)
 
-    def _check_types(self, columns: list[str]) -> None:
-        """Where the formats declare their types (Parquet, Arrow IPC), a column numeric in one input is numeric in
-        all."""
-        first = self.sources[0]
-        for source in self.sources[1:]:
-            for name in columns:
-                kind, first_kind = source.column_type(name), first.column_type(name)
-                if kind is not None and first_kind is not None:
-                    check_same_kind(name, kind, source.name, first_kind, first.name)
+    def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
+        """Where the formats declare their types (Parquet, Arrow IPC), the type each column whose inputs declare
+        different ones is read as in all (:func:`dataset_types`)."""
+        files = [Declared(source.name, source.column_type, source.column_span) for source in self.sources]
+        return dataset_types(columns, files, self._keys)
 
     def file_of(self, row: int) -> str | None:
         """The file of the input holding ``row``: the inputs' row counts come from their metadata when they all
@@ -153,24 +149,24 @@ class ConcatSource(Source):
         return source.file_of(row - sum(rows[:index])) or source.path
 
     def _read(self, columns: list[str]) -> pa.Table:
-        self._check_types(columns)
+        types = self._types(columns)
         self._rows = []
         tables = []
         for source in self.sources:
             source.read_after(self.first_row + sum(self._rows))
-            tables.append(source.read(columns, self._keys))
+            tables.append(conform(source.read(columns, self._keys), types, source.name))
             self._rows.append(tables[-1].num_rows)
         return concat_parts(tables, columns, f"'{show_name(self.path)}'")
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
-        self._check_types(columns)
+        types = self._types(columns)
         self._rows = []
         for source in self.sources:
             source.read_after(self.first_row + sum(self._rows))
             self._rows.append(0)
             for batch in source.batches(columns, chunk_rows, dictionary, self._keys):
                 self._rows[-1] += batch.num_rows
-                yield batch
+                yield conform(batch, types, source.name)
 
 
 def check_text_options(sources: Sequence[Source | None], delimiter: str | None, decimal: str | None) -> None:
