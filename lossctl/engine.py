@@ -406,7 +406,8 @@ def _convert(
     infinite: dict[tuple[str, ...], np.ndarray] = {}
     for columns in plan.value_columns:
         mask = None
-        if len(columns) == 1 and not is_vector_column(batch.column(columns[0])):
+        seen = widths is not None and widths.holds_vectors(columns)
+        if len(columns) == 1 and not seen and not is_vector_column(batch.column(columns[0])):
             if columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
                 array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
                 if columns[0] == plan.weight:
@@ -416,10 +417,11 @@ def _convert(
             finite = all_finite(array)
             mask = None if finite else nan_mask(array)
         else:
-            array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
-            if widths is not None:
-                widths.saw(columns, array, mask, offset)
+            columns_read = [batch.column(c) for c in columns]
+            array, mask = to_float64_matrix(columns_read, list(columns), row_offset=offset, as_json=seen)
             finite = all_finite(array)
+        if widths is not None:
+            widths.saw(columns, array, mask, offset)
         if marks is not None and marks.held in columns:
             raise DecimalsHeld  # the columns after it: one chunk would tell the held column's error first
         values[columns] = array

@@ -2067,6 +2067,18 @@ def test_json_array_cells_in_csv_errors(cli, write, cell: str, message: str) -> 
     assert run.code == 3 and message in run.err, run.err
 
 
+@pytest.mark.parametrize("chunk", ["1", "2", "100"])
+@pytest.mark.parametrize("width", [1, 3])
+def test_json_array_cells_in_csv_stay_arrays_in_every_chunk(cli, write, chunk: str, width: int) -> None:
+    # A chunk whose first cell was a plain number was read as numbers: with --chunk-rows 2, rows 2 and 3 ('0.5',
+    # '0.3') joined the 3-wide vectors of rows 0 and 1 (mse 0.758, exit 0), while one chunk said row 2 is no array.
+    vector = json.dumps([0.1, 0.2, 0.7][:width])
+    path = write("p.csv", f'pred,target\n"{vector}",0\n"{vector}",1\n0.5,0\n0.3,1\n')
+    run = cli("eval", path, "-l", "mse", "--pred", "pred", "--target", "target", "--chunk-rows", chunk)
+    assert run.code == 3, run.out
+    assert run.err.strip() == "error: column 'pred' has an invalid JSON array at row 2: '0.5'"
+
+
 def _text_not_utf8(values: list[bytes]) -> object:
     """A pyarrow string array holding the bytes as they are (pyarrow builds one without checking them)."""
     import pyarrow as pa
