@@ -2067,6 +2067,32 @@ def test_json_array_cells_in_csv_errors(cli, write, cell: str, message: str) -> 
     assert run.code == 3 and message in run.err, run.err
 
 
+def test_json_array_cells_split_across_cells_are_refused(cli, write) -> None:
+    # The cells were joined and parsed as one document: '[0.1' and '0.2],[0.3, 0.35]' made two well-formed arrays,
+    # so rows 0 and 1 were scored with [0.1, 0.2] and [0.3, 0.35] (exit 0) and a malformed file went unnoticed.
+    path = write("p.csv", 'pred,target\n"[0.1",0\n"0.2],[0.3, 0.35]",1\n"[0.4, 0.45]",0\n')
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "pred", "--target", "target")
+    assert run.code == 3, run.out
+    assert run.err.strip() == "error: column 'pred' has an invalid JSON array at row 0: '[0.1'"
+
+
+def test_json_array_cells_are_parsed_in_one_document(monkeypatch) -> None:
+    """Well-formed cells (blank ones among them) take the fast path, not the cell-by-cell one."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lossctl.io import convert
+
+    def refused(text: str, column: str, row: int) -> list[float]:
+        raise AssertionError(f"cell {row} parsed on its own")
+
+    monkeypatch.setattr(convert, "_json_row", refused)
+    column = pa.chunked_array([pa.array(["[1, 2]", None, " [3,4] "]), pa.array(["", "[5, 6]"])])
+    matrix, missing = convert.to_float64_matrix(column, ["pred"])
+    assert np.array_equal(matrix, [[1, 2], [np.nan, np.nan], [3, 4], [np.nan, np.nan], [5, 6]], equal_nan=True)
+    assert missing is not None and missing.tolist() == [False, True, False, True, False]
+
+
 @pytest.mark.parametrize("chunk", ["1", "2", "100"])
 @pytest.mark.parametrize("width", [1, 3])
 def test_json_array_cells_in_csv_stay_arrays_in_every_chunk(cli, write, chunk: str, width: int) -> None:

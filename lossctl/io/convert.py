@@ -468,13 +468,19 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     1, ``"1.5"`` is 1.5 (``"1_0"`` is not a number), and ``null`` or ``"NA"`` is missing. Blank and null cells are
     missing rows.
     """
-    cells = [text for chunk in _chunks(array) for text in chunk.cast(pa.string()).to_pylist()]
+    import pyarrow.compute as pc
+
+    strings = [chunk.cast(pa.string()) for chunk in _chunks(array)]
+    cells = [text for chunk in strings for text in chunk.to_pylist()]
     rows = [row for row, text in enumerate(cells) if text is not None and text.strip()]
     texts = [cells[row] for row in rows]
     values: np.ndarray | None = None
     joined = ",".join(texts)
+    # The joined cells are one array per cell only when each cell starts (after spaces) with the one '[' it holds:
+    # else the cells '[0.1' and '0.2],[0.3, 0.4]' join into well-formed arrays, a row's values read as another's.
+    starts = sum(pc.sum(pc.starts_with(pc.utf8_ltrim_whitespace(chunk), "[")).as_py() or 0 for chunk in strings)
     # Text elements are left to the cell-by-cell path: NumPy would read them as Python's float does ("1_0" as 10).
-    if '"' not in joined:
+    if '"' not in joined and joined.count("[") == starts == len(texts):
         try:
             parsed = json.loads("[" + joined + "]")
             if len(parsed) == len(texts) and all(type(item) is list for item in parsed):
