@@ -2067,6 +2067,21 @@ def test_json_array_cells_in_csv_errors(cli, write, cell: str, message: str) -> 
     assert run.code == 3 and message in run.err, run.err
 
 
+def test_missing_values_in_several_columns_name_each_column(cli, write) -> None:
+    # A vector role's columns were named as one column of their joined label: "column 'l_0,l_1,l_2' has 2 missing
+    # values", and the --missing drop notice "2 in column 'l_0,l_1,l_2'"; no column has that name.
+    path = write("p.csv", "y,l_0,l_1,l_2,w\n0,0.1,0.2,,1\n1,0.1,,0.3,\n0,0.1,0.2,0.3,1\n")
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "l_*", "--target", "y", "--weight", "w")
+    assert (run.code, run.err.strip()) == (
+        3,
+        "error: columns 'l_0', 'l_1', 'l_2' have missing values in 2 rows (rows 0, 1; 0-based); column 'w' has 1 "
+        "missing value (row 1; 0-based); use --missing drop to drop those rows",
+    )
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "l_*", "--target", "y", "--missing", "drop", "-f", "csv")
+    assert run.code == 0
+    assert "dropped 2 of 3 rows with missing values (--missing drop): 2 in columns 'l_0', 'l_1', 'l_2'" in run.err
+
+
 def test_json_array_cells_split_across_cells_are_refused(cli, write) -> None:
     # The cells were joined and parsed as one document: '[0.1' and '0.2],[0.3, 0.35]' made two well-formed arrays,
     # so rows 0 and 1 were scored with [0.1, 0.2] and [0.3, 0.35] (exit 0) and a malformed file went unnoticed.
