@@ -417,8 +417,9 @@ def _convert(
     for columns in plan.value_columns:
         mask = None
         seen = widths is not None and widths.holds_vectors(columns)
-        if len(columns) == 1 and not seen and not is_vector_column(batch.column(columns[0])):
-            if columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
+        labels = columns[0] in plan.encoders  # labels: class names, a positive class, query ids
+        if len(columns) == 1 and not seen and not is_vector_column(batch.column(columns[0]), labels):
+            if labels:
                 array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
                 if columns[0] == plan.weight:
                     _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)

@@ -501,23 +501,32 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     return matrix, (missing if missing.any() else None)
 
 
-def _looks_like_json_arrays(array: ArrowColumn) -> bool:
-    """A text column is read as JSON arrays when its first non-blank cell starts with ``[``."""
+def _looks_like_json_arrays(array: ArrowColumn, labels: bool = False) -> bool:
+    """A text column is read as JSON arrays when its first non-blank cell starts with ``[``; a column of ``labels``
+    when that cell is a JSON array too (a label may start with ``[``: ``[0, 10)``, ``[CLS]``)."""
     for chunk in _chunks(array):
         for cell in chunk:
             text = cell.as_py()
             if text is not None and text.strip():
-                return bool(text.lstrip().startswith("["))
+                return bool(text.lstrip().startswith("[")) and (not labels or _is_json_array(text))
     return False
 
 
-def is_vector_column(array: ArrowColumn) -> bool:
-    """Whether one column holds a vector per row: a list column, or text whose cells are JSON arrays (CSV).
+def _is_json_array(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), list)
+    except (ValueError, RecursionError):
+        return False
+
+
+def is_vector_column(array: ArrowColumn, labels: bool = False) -> bool:
+    """Whether one column holds a vector per row: a list column, or text whose cells are JSON arrays (CSV); with
+    ``labels`` (a column that may hold class labels), text whose first cell is no JSON array is labels.
 
     A caller converting one bound column chooses :func:`to_float64_matrix` for such a column and
     :func:`to_float64` otherwise; the dtype alone cannot tell, since CSV vectors arrive as text.
     """
-    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array))
+    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array, labels))
 
 
 def to_float64_matrix(
