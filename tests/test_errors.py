@@ -2082,6 +2082,24 @@ def test_missing_values_in_several_columns_name_each_column(cli, write) -> None:
     assert "dropped 2 of 3 rows with missing values (--missing drop): 2 in columns 'l_0', 'l_1', 'l_2'" in run.err
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_list_column_among_several_columns_is_named_the_same_in_csv(cli, write, tmp_path, suffix: str) -> None:
+    # In CSV, a JSON-array column that a glob took beside numeric columns was "column 'lgL' is not numeric:
+    # '[0.1, 0.9]' at row 0", where the Parquet list column says what is wrong.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = write("p.csv", 'y,lg_0,lg_1,lgL\n0,0.1,0.9,"[0.1, 0.9]"\n1,0.2,0.8,"[0.2, 0.8]"\n')
+    if suffix == ".parquet":
+        table = pa.table({"y": [0, 1], "lg_0": [0.1, 0.2], "lg_1": [0.9, 0.8], "lgL": [[0.1, 0.9], [0.2, 0.8]]})
+        pq.write_table(table, path := tmp_path / "p.parquet")
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "lg*", "--target", "y")
+    assert (run.code, run.err.strip()) == (
+        3,
+        "error: column 'lgL' is a list column; a vector is either one list column or several numeric columns",
+    )
+
+
 def test_json_array_cells_split_across_cells_are_refused(cli, write) -> None:
     # The cells were joined and parsed as one document: '[0.1' and '0.2],[0.3, 0.35]' made two well-formed arrays,
     # so rows 0 and 1 were scored with [0.1, 0.2] and [0.3, 0.35] (exit 0) and a malformed file went unnoticed.

@@ -570,7 +570,7 @@ def to_float64_matrix(
             raise InputError(
                 f"column '{show_name(column)}' has {len(array)} rows but column '{show_name(columns[0])}' has {rows}"
             )
-        if _is_list(array.type):
+        if is_vector_column(array, labels=True):  # a list column, or CSV text of JSON arrays
             raise InputError(
                 f"column '{show_name(column)}' is a list column; a vector is either one list column or several "
                 "numeric columns"
