@@ -117,7 +117,8 @@ PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndar
 
 @dataclass
 class _BadValues:
-    """Rows of one column holding missing or infinite values (or negative weights), counted over the whole input."""
+    """Rows of one column binding holding missing or infinite values (or negative weights), counted over the whole
+    input."""
 
     count: int = 0
     rows: list[int] = field(default_factory=list)
@@ -132,11 +133,20 @@ class _BadValues:
         self.count += later.count
         self.rows.extend(later.rows[: MAX_ROWS_SHOWN - len(self.rows)])
 
-    def describe(self, column: str, what: str) -> str:
-        """``column 'w' has 2 {what}s (rows 3, 7; 0-based)``."""
+    def describe(self, columns: tuple[str, ...], what: str) -> str:
+        """``column 'w' has 2 {what}s (rows 3, 7; 0-based)``; for several columns (one vector), which rows hold one:
+        ``columns 'a', 'b' have {what}s in 2 rows (rows 3, 7; 0-based)``."""
         shown = ", ".join(map(str, self.rows)) + (", ..." if self.count > len(self.rows) else "")
         rows = "row" if self.count == 1 else "rows"
-        return f"column '{show_name(column)}' has {count(self.count, what)} ({rows} {shown}; 0-based)"
+        if len(columns) > 1:
+            return f"{bound_columns(columns)} have {what}s in {count(self.count, 'row')} ({rows} {shown}; 0-based)"
+        return f"{bound_columns(columns)} has {count(self.count, what)} ({rows} {shown}; 0-based)"
+
+
+def bound_columns(columns: tuple[str, ...]) -> str:
+    """``column 'w'``, or ``columns 'a', 'b', 'c'`` for a binding of several: messages name each column, not the
+    binding's label ``a,b,c``, which no column is named."""
+    return f"column '{show_name(columns[0])}'" if len(columns) == 1 else f"columns {quoted_columns(columns)}"
 
 
 @dataclass
@@ -152,9 +162,9 @@ class Refusals:
     bad values and domain refusals, as one chunk tells it. ``seen``: a refused part's :attr:`Outcome.seen`, for the
     client to check the later parts against (not merged)."""
 
-    missing: dict[str, _BadValues] = field(default_factory=dict)
-    infinite: dict[str, _BadValues] = field(default_factory=dict)
-    negative: dict[str, _BadValues] = field(default_factory=dict)
+    missing: dict[tuple[str, ...], _BadValues] = field(default_factory=dict)
+    infinite: dict[tuple[str, ...], _BadValues] = field(default_factory=dict)
+    negative: dict[tuple[str, ...], _BadValues] = field(default_factory=dict)
     domain: DomainError | None = None
     failure: LossctlError | None = None
     marks: DecimalMarks | None = None
@@ -230,7 +240,7 @@ class Refusals:
         return self.domain
 
 
-def _first(bad: Mapping[str, _BadValues]) -> int:
+def _first(bad: Mapping[tuple[str, ...], _BadValues]) -> int:
     """The row a message about ``bad`` values cites first: its first column's first row."""
     return next(iter(bad.values())).rows[0]
 
@@ -285,7 +295,7 @@ class Outcome:
     group_moments: GroupMoments | None = None
     notices: list[str] = field(default_factory=list)
     partnerless: int = 0
-    dropped_missing: dict[str, int] = field(default_factory=dict)
+    dropped_missing: dict[tuple[str, ...], int] = field(default_factory=dict)
     # Each vector binding's width and the row it was first seen at (VectorWidths), checked across parts too.
     widths: dict[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
     # With --weight and --bootstrap, the rows of nonzero weight, overall and per group code: the bootstrap's
@@ -406,8 +416,10 @@ def _convert(
     infinite: dict[tuple[str, ...], np.ndarray] = {}
     for columns in plan.value_columns:
         mask = None
-        if len(columns) == 1 and not is_vector_column(batch.column(columns[0])):
-            if columns[0] in plan.encoders:  # labels: class names, a positive class, query ids
+        seen = widths is not None and widths.holds_vectors(columns)
+        labels = columns[0] in plan.encoders  # labels: class names, a positive class, query ids
+        if len(columns) == 1 and not seen and not is_vector_column(batch.column(columns[0]), labels):
+            if labels:
                 array = plan.encoders[columns[0]].encode(batch.column(columns[0]), columns[0], offset)
                 if columns[0] == plan.weight:
                     _check_weight_is_not_recoded(batch.column(columns[0]), columns[0], array, offset)
@@ -416,10 +428,11 @@ def _convert(
             finite = all_finite(array)
             mask = None if finite else nan_mask(array)
         else:
-            array, mask = to_float64_matrix([batch.column(c) for c in columns], list(columns), row_offset=offset)
-            if widths is not None:
-                widths.saw(columns, array, mask, offset)
+            columns_read = [batch.column(c) for c in columns]
+            array, mask = to_float64_matrix(columns_read, list(columns), row_offset=offset, as_json=seen)
             finite = all_finite(array)
+        if widths is not None:
+            widths.saw(columns, array, mask, offset)
         if marks is not None and marks.held in columns:
             raise DecimalsHeld  # the columns after it: one chunk would tell the held column's error first
         values[columns] = array
@@ -1104,7 +1117,7 @@ class _State:
         self.rows = 0
         self.rows_used = 0
         self.partnerless = 0
-        self.dropped_missing: dict[str, int] = {}
+        self.dropped_missing: dict[tuple[str, ...], int] = {}
         self.refused = Refusals()
         self.overall: list[Accumulator | None] = [None for _ in plan.jobs]
         # What each job's loss saw of the rows (Aggregate.across): the later chunks are checked against it.
@@ -1135,8 +1148,7 @@ class _State:
         self.partnerless += chunk.partnerless
         for columns, dropped in chunk.dropped_missing.items():
             if dropped:
-                label = ",".join(columns)
-                self.dropped_missing[label] = self.dropped_missing.get(label, 0) + dropped
+                self.dropped_missing[columns] = self.dropped_missing.get(columns, 0) + dropped
         for bad, found in (
             (self.refused.missing, chunk.missing),
             (self.refused.infinite, chunk.infinite),
@@ -1144,7 +1156,7 @@ class _State:
         ):
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
-                bad.setdefault(",".join(columns), _BadValues()).add(mask, rows)
+                bad.setdefault(columns, _BadValues()).add(mask, rows)
 
     def take(
         self, chunk: _Chunk, worker: _Worker, per_sample: PerSampleSink | None, future: Future[_Partial] | None = None
@@ -1429,8 +1441,8 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
         )
 
 
-def in_plan_order(plan: Plan, by_column: Mapping[str, _T]) -> dict[str, _T]:
-    """``by_column`` (keyed by a column binding's label, ``a,b`` for several columns) in the order of the plan's
-    columns, not in the order the chunks first showed each: the messages do not depend on ``--chunk-rows``."""
-    order = {",".join(columns): index for index, columns in enumerate(plan.value_columns)}
+def in_plan_order(plan: Plan, by_column: Mapping[tuple[str, ...], _T]) -> dict[tuple[str, ...], _T]:
+    """``by_column`` (keyed by a column binding) in the order of the plan's columns, not in the order the chunks
+    first showed each: the messages do not depend on ``--chunk-rows``."""
+    order = {columns: index for index, columns in enumerate(plan.value_columns)}
     return dict(sorted(by_column.items(), key=lambda item: order[item[0]]))

@@ -59,7 +59,7 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
     partnerless = sum(part.partnerless for part in parts)
     check_rows(rows, rows_used, partnerless)
     jobs = len(plan.jobs)
-    dropped_missing: dict[str, int] = {}
+    dropped_missing: dict[tuple[str, ...], int] = {}
     widths = VectorWidths()  # a list column's K, the same in every part as in every chunk
     for part in parts:
         widths.merge(part.widths)

@@ -686,13 +686,22 @@ def _summed(name: str, stats: np.ndarray, values: Any) -> Any:
 
 def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Elementwise inputs of one shape: a 1-D array becomes a column, so NumPy pairs it with its own row
-    (plain broadcasting would pair row i's value with column i); vectors of different lengths are an error."""
+    (plain broadcasting would pair row i's value with column i); vectors of different lengths are an error, and so
+    is a vector in another role (``var``) beside one prediction and one target per row: K variances of one mean are
+    no multi-output prediction (torch's GaussianNLLLoss refuses a variance wider than its input)."""
     widths = {role: array.shape[1] for role, array in zip(roles, arrays, strict=True) if array.ndim == 2}
     if len(set(widths.values())) > 1:
         shown = ", ".join(f"'{role}' {width}" for role, width in widths.items())
         raise InputError(f"loss '{name}': the roles hold vectors of different lengths ({shown} values per row)")
     if not widths:
         return arrays
+    wide = {role: width for role, width in widths.items() if width > 1}
+    if wide and not {"pred", "target"} & set(wide):
+        role, width = next(iter(wide.items()))
+        raise InputError(
+            f"loss '{name}': '{role}' holds {width} values per row but 'pred' and 'target' one each; give '{role}' "
+            "one value per row, or as many as the prediction"
+        )
     return [array[:, None] if array.ndim == 1 else array for array in arrays]
 
 

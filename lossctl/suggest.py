@@ -349,7 +349,7 @@ def suggest(
     ``positive`` read the target's labels as eval's ``--classes`` and ``--positive`` do.
     """
     from lossctl.evaluation import open_sources
-    from lossctl.io.convert import DecimalMarks, decimal_option, float64_values, to_float64_matrix
+    from lossctl.io.convert import DecimalMarks, decimal_option, float64_values, is_vector_column, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
@@ -364,6 +364,7 @@ def suggest(
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
     text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
+    vectors: set[str] = set()  # the roles read as vectors
     rows = 0
     marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     try:  # a value that is not a number names its file, when the input is several
@@ -372,7 +373,12 @@ def suggest(
             if qid:
                 labels["qid"].append(batch.column(qid))
             for role, columns in roles.items():
-                if role == "target" and len(columns) == 1:
+                # As the engine reads them: a list column or CSV text of JSON arrays is a vector (not text labels),
+                # in every batch once one batch showed it (a later batch's first cell may be missing).
+                seen = role in vectors
+                if seen or len(columns) > 1 or is_vector_column(batch.column(columns[0]), labels=role == "target"):
+                    vectors.add(role)
+                elif role == "target":
                     labels["target"].append(batch.column(columns[0]))
                     text = text or (
                         is_text_labels(batch.schema.field(columns[0]).type) and not _spells_numbers(batch, columns[0])
@@ -380,10 +386,12 @@ def suggest(
                     if text:
                         continue
                 with decimal_option(decimal):
-                    if len(columns) == 1 and batch.schema.field(columns[0]).type.num_fields == 0:
+                    if role not in vectors:
                         values = float64_values(batch.column(columns[0]), columns[0], row_offset=rows, marks=marks)
                     else:
-                        values, _ = to_float64_matrix([batch.column(c) for c in columns], columns, row_offset=rows)
+                        values, _ = to_float64_matrix(
+                            [batch.column(c) for c in columns], columns, row_offset=rows, as_json=seen
+                        )
                 parts[role].append(values)
             rows += batch.num_rows
             if rows >= sample_rows:

@@ -2109,6 +2109,77 @@ def test_json_array_cells_in_csv_errors(cli, write, cell: str, message: str) -> 
     assert run.code == 3 and message in run.err, run.err
 
 
+def test_missing_values_in_several_columns_name_each_column(cli, write) -> None:
+    # A vector role's columns were named as one column of their joined label: "column 'l_0,l_1,l_2' has 2 missing
+    # values", and the --missing drop notice "2 in column 'l_0,l_1,l_2'"; no column has that name.
+    path = write("p.csv", "y,l_0,l_1,l_2,w\n0,0.1,0.2,,1\n1,0.1,,0.3,\n0,0.1,0.2,0.3,1\n")
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "l_*", "--target", "y", "--weight", "w")
+    assert (run.code, run.err.strip()) == (
+        3,
+        "error: columns 'l_0', 'l_1', 'l_2' have missing values in 2 rows (rows 0, 1; 0-based); column 'w' has 1 "
+        "missing value (row 1; 0-based); use --missing drop to drop those rows",
+    )
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "l_*", "--target", "y", "--missing", "drop", "-f", "csv")
+    assert run.code == 0
+    assert "dropped 2 of 3 rows with missing values (--missing drop): 2 in columns 'l_0', 'l_1', 'l_2'" in run.err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_list_column_among_several_columns_is_named_the_same_in_csv(cli, write, tmp_path, suffix: str) -> None:
+    # In CSV, a JSON-array column that a glob took beside numeric columns was "column 'lgL' is not numeric:
+    # '[0.1, 0.9]' at row 0", where the Parquet list column says what is wrong.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = write("p.csv", 'y,lg_0,lg_1,lgL\n0,0.1,0.9,"[0.1, 0.9]"\n1,0.2,0.8,"[0.2, 0.8]"\n')
+    if suffix == ".parquet":
+        table = pa.table({"y": [0, 1], "lg_0": [0.1, 0.2], "lg_1": [0.9, 0.8], "lgL": [[0.1, 0.9], [0.2, 0.8]]})
+        pq.write_table(table, path := tmp_path / "p.parquet")
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "lg*", "--target", "y")
+    assert (run.code, run.err.strip()) == (
+        3,
+        "error: column 'lgL' is a list column; a vector is either one list column or several numeric columns",
+    )
+
+
+def test_json_array_cells_split_across_cells_are_refused(cli, write) -> None:
+    # The cells were joined and parsed as one document: '[0.1' and '0.2],[0.3, 0.35]' made two well-formed arrays,
+    # so rows 0 and 1 were scored with [0.1, 0.2] and [0.3, 0.35] (exit 0) and a malformed file went unnoticed.
+    path = write("p.csv", 'pred,target\n"[0.1",0\n"0.2],[0.3, 0.35]",1\n"[0.4, 0.45]",0\n')
+    run = cli("eval", path, "-l", "cross_entropy", "--pred", "pred", "--target", "target")
+    assert run.code == 3, run.out
+    assert run.err.strip() == "error: column 'pred' has an invalid JSON array at row 0: '[0.1'"
+
+
+def test_json_array_cells_are_parsed_in_one_document(monkeypatch) -> None:
+    """Well-formed cells (blank ones among them) take the fast path, not the cell-by-cell one."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lossctl.io import convert
+
+    def refused(text: str, column: str, row: int) -> list[float]:
+        raise AssertionError(f"cell {row} parsed on its own")
+
+    monkeypatch.setattr(convert, "_json_row", refused)
+    column = pa.chunked_array([pa.array(["[1, 2]", None, " [3,4] "]), pa.array(["", "[5, 6]"])])
+    matrix, missing = convert.to_float64_matrix(column, ["pred"])
+    assert np.array_equal(matrix, [[1, 2], [np.nan, np.nan], [3, 4], [np.nan, np.nan], [5, 6]], equal_nan=True)
+    assert missing is not None and missing.tolist() == [False, True, False, True, False]
+
+
+@pytest.mark.parametrize("chunk", ["1", "2", "100"])
+@pytest.mark.parametrize("width", [1, 3])
+def test_json_array_cells_in_csv_stay_arrays_in_every_chunk(cli, write, chunk: str, width: int) -> None:
+    # A chunk whose first cell was a plain number was read as numbers: with --chunk-rows 2, rows 2 and 3 ('0.5',
+    # '0.3') joined the 3-wide vectors of rows 0 and 1 (mse 0.758, exit 0), while one chunk said row 2 is no array.
+    vector = json.dumps([0.1, 0.2, 0.7][:width])
+    path = write("p.csv", f'pred,target\n"{vector}",0\n"{vector}",1\n0.5,0\n0.3,1\n')
+    run = cli("eval", path, "-l", "mse", "--pred", "pred", "--target", "target", "--chunk-rows", chunk)
+    assert run.code == 3, run.out
+    assert run.err.strip() == "error: column 'pred' has an invalid JSON array at row 2: '0.5'"
+
+
 def _text_not_utf8(values: list[bytes]) -> object:
     """A pyarrow string array holding the bytes as they are (pyarrow builds one without checking them)."""
     import pyarrow as pa

@@ -1460,6 +1460,20 @@ def test_ragged_list_column() -> None:
     assert message(error) == "column 'emb' holds vectors of different lengths: row 11 has 2 values but row 13 has 1"
 
 
+def test_vector_widths_tell_a_part_read_as_numbers() -> None:
+    """A part of the input (a Dask task's rows) whose first cell is a plain number reads the column as numbers: one
+    value per row, which the other parts' 3-wide vectors refuse, where it was merged without a word."""
+    from lossctl.io.convert import VectorWidths
+
+    vectors, numbers = VectorWidths(), VectorWidths()
+    vectors.saw(("emb",), np.ones((2, 3)), None, 0)
+    numbers.saw(("emb",), np.array([np.nan, 0.5]), np.array([True, False]), 2)
+    assert not numbers.holds_vectors(("emb",)) and vectors.holds_vectors(("emb",))
+    with pytest.raises(InputError) as error:
+        vectors.merge(numbers.first)
+    assert message(error) == "column 'emb' holds vectors of different lengths: row 0 has 3 values but row 3 has 1"
+
+
 def test_list_of_text_is_refused() -> None:
     with pytest.raises(InputError) as error:
         to_float64_matrix(pa.array([["a"]]), ["emb"])

@@ -419,3 +419,21 @@ def test_unused_categories_are_no_labels_and_labels_are_met_in_row_order(chunk_r
         "column 'target' holds more than two labels ('cat', 'dog', 'bird' at row 2); a binary loss takes the "
         "positive label and one other"
     )
+
+
+def test_labels_that_start_with_a_bracket_are_labels_not_json_arrays(cli, write) -> None:
+    # A text label column whose first label starts with '[' ('[low]', '[CLS]', an interval '[0, 10)') was read as
+    # CSV JSON arrays: "column 'target' has an invalid JSON array at row 0: '[low]'", exit 3.
+    path = write("l.csv", "target,p_0,p_1,qid\n[low],0.1,0.9,[q1]\n[high],0.8,0.2,[q1]\n[high],0.3,0.7,[q2]\n")
+    classes = ("--classes", "[low],[high]")
+    run = cli("eval", path, "-l", "ce", "--pred", "p_*", "--target", "target", *classes, "-f", "json")
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2], [0, 1, 1]])
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+    run = cli("eval", path, "-l", "bce", "--pred", "p_1", "--target", "target", "--positive", "[low]", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.3])), rel=1e-12)
+    # A query id column too: its ids are keys.
+    run = cli("eval", path, "-l", "ranknet", "--pred", "p_0", "--target", "p_1", "--col", "qid=qid", "-f", "json")
+    assert run.code == 0, run.err

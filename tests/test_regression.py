@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import lossctl
 from lossctl.aggregates import MEAN_OVER_ROWS
-from lossctl.errors import DomainError, ExitCode, UsageError
+from lossctl.errors import DomainError, ExitCode, InputError, UsageError
 from tests.golden import load_cases
 
 CASES = load_cases("regression")
@@ -589,3 +589,23 @@ def test_a_column_against_a_vector_is_compared_with_each_element_of_its_row(loss
     spec = lossctl.get(loss)
     assert spec(column, vectors) == pytest.approx(spec(repeated, vectors), rel=1e-15)
     assert spec(vectors, column) == pytest.approx(spec(vectors, repeated), rel=1e-15)
+
+
+def test_gaussian_nll_refuses_several_variances_for_one_mean(cli, write) -> None:
+    # var with K values per row beside one pred and one target was scored as the mean over the K variances
+    # (exit 0, no notice); torch's GaussianNLLLoss refuses a variance wider than its input.
+    message = (
+        "loss 'gaussian_nll': 'var' holds 2 values per row but 'pred' and 'target' one each; give 'var' one value "
+        "per row, or as many as the prediction"
+    )
+    with pytest.raises(InputError) as error:
+        lossctl.get("gaussian_nll")([0.0, 1.0], [0.5, 0.5], [[1.0, 2.0], [1.0, 2.0]])
+    assert str(error.value) == message
+    path = write("v.csv", 'y,p,v0,v1,v\n0,0.5,1,2,"[1, 2]"\n1,0.5,1,2,"[1, 2]"\n')
+    for var in ("v0,v1", "v"):
+        run = cli("eval", path, "-l", "gaussian_nll", "--target", "y", "--pred", "p", "--col", f"var={var}")
+        assert (run.code, run.err.strip()) == (3, f"error: {message}")
+    # One variance per row beside K predictions (torch's homoscedastic case) is still each element's.
+    assert lossctl.get("gaussian_nll")([0.0], [[1.0, 3.0]], [2.0]) == pytest.approx(
+        0.5 * (math.log(2.0) + (1.0 + 9.0) / 2.0 / 2.0), rel=1e-12
+    )

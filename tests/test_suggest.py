@@ -349,3 +349,18 @@ def test_query_ids_text_in_one_file_and_integers_in_another_are_read_as_eval_rea
     assert (run.code, run.err) == (0, "")
     facts = json.loads(run.out)["facts"]
     assert (facts["queries"], facts["pairs"], facts["rows"]) == (3, 2, 5)
+
+
+def test_csv_json_array_columns_are_vectors_as_in_eval(cli, tmp_path: Path) -> None:
+    # A CSV column of JSON arrays was read as numbers: "column 'p' is not numeric: '[0.2, 0.7, 0.1]' at row 0" (and
+    # a target of JSON arrays as text labels), while eval reads both as vectors (docs/cli.md, "Input").
+    rows = [([0.2, 0.7, 0.1], [0, 1, 0]), ([0.6, 0.3, 0.9], [1, 0, 1]), ([0.1, 0.2, 0.8], [0, 0, 1])]
+    (tmp_path / "m.csv").write_text("p,y\n" + "".join(f'"{json.dumps(p)}","{json.dumps(y)}"\n' for p, y in rows))
+    columns = {"p": [f"p{k}" for k in range(3)], "y": [f"y{k}" for k in range(3)]}
+    header = ",".join(columns["p"] + columns["y"])
+    (tmp_path / "s.csv").write_text(header + "\n" + "".join(",".join(map(str, p + y)) + "\n" for p, y in rows))
+    listed = cli("suggest", tmp_path / "m.csv", "--pred", "p", "--target", "y", "-f", "json", "-q")
+    split = cli("suggest", tmp_path / "s.csv", "--pred", "p*", "--target", "y*", "-f", "json", "-q")
+    assert listed.code == 0, listed.err
+    assert json.loads(listed.out)["suggestions"] == json.loads(split.out)["suggestions"]
+    assert json.loads(listed.out)["task"] == "multilabel"

@@ -173,19 +173,29 @@ class DecimalMarks:
 
 
 class VectorWidths:
-    """The width of each vector binding (a list column's K) where it first holds a value, over the chunks of a run:
-    a later chunk of another width is as ragged as two widths in one chunk (:func:`to_float64_matrix`), which the
-    losses would otherwise score with a K of their own."""
+    """The width of each value binding (a list column's K; 1 for a column of numbers) where it first holds a value,
+    over the chunks and parts of a run: a later chunk of another width is as ragged as two widths in one chunk
+    (:func:`to_float64_matrix`), which the losses would otherwise score with a K of their own. A column read as
+    vectors stays one: a later chunk of its text is JSON arrays too, whatever its first cell (:meth:`holds_vectors`),
+    and a part of the input that read it as numbers (a Dask task's rows, whose first cell is ``0.5``) is 1 wide."""
 
     def __init__(self) -> None:
         self.first: dict[tuple[str, ...], tuple[int, int]] = {}
+        self.vectors: set[tuple[str, ...]] = set()
 
-    def saw(self, columns: tuple[str, ...], matrix: np.ndarray, missing: np.ndarray | None, row_offset: int) -> None:
-        """Check a chunk's (rows x K) ``matrix`` against the first width seen; rows all missing tell no width."""
-        valid = np.flatnonzero(~missing) if missing is not None else np.arange(min(len(matrix), 1))
-        if not valid.size:
+    def holds_vectors(self, columns: tuple[str, ...]) -> bool:
+        """Whether an earlier chunk read ``columns`` as vectors (a list column, text of JSON arrays)."""
+        return columns in self.vectors
+
+    def saw(self, columns: tuple[str, ...], values: np.ndarray, missing: np.ndarray | None, row_offset: int) -> None:
+        """Check a chunk's ``values`` (a rows x K matrix, or one number per row) against the first width seen; rows
+        all missing tell no width."""
+        if values.ndim == 2:
+            self.vectors.add(columns)
+        first = int(np.argmin(missing)) if missing is not None else 0
+        if first >= len(values) or (missing is not None and missing[first]):
             return
-        self.merge({columns: (matrix.shape[1], int(valid[0]) + row_offset)})
+        self.merge({columns: (values.shape[1] if values.ndim == 2 else 1, first + row_offset)})
 
     def merge(self, first: dict[tuple[str, ...], tuple[int, int]]) -> None:
         """Check the widths a later part of the input saw first (``(width, row)`` per binding) against these."""
@@ -458,13 +468,19 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     1, ``"1.5"`` is 1.5 (``"1_0"`` is not a number), and ``null`` or ``"NA"`` is missing. Blank and null cells are
     missing rows.
     """
-    cells = [text for chunk in _chunks(array) for text in chunk.cast(pa.string()).to_pylist()]
+    import pyarrow.compute as pc
+
+    strings = [chunk.cast(pa.string()) for chunk in _chunks(array)]
+    cells = [text for chunk in strings for text in chunk.to_pylist()]
     rows = [row for row, text in enumerate(cells) if text is not None and text.strip()]
     texts = [cells[row] for row in rows]
     values: np.ndarray | None = None
     joined = ",".join(texts)
+    # The joined cells are one array per cell only when each cell starts (after spaces) with the one '[' it holds:
+    # else the cells '[0.1' and '0.2],[0.3, 0.4]' join into well-formed arrays, a row's values read as another's.
+    starts = sum(pc.sum(pc.starts_with(pc.utf8_ltrim_whitespace(chunk), "[")).as_py() or 0 for chunk in strings)
     # Text elements are left to the cell-by-cell path: NumPy would read them as Python's float does ("1_0" as 10).
-    if '"' not in joined:
+    if '"' not in joined and joined.count("[") == starts == len(texts):
         try:
             parsed = json.loads("[" + joined + "]")
             if len(parsed) == len(texts) and all(type(item) is list for item in parsed):
@@ -485,33 +501,44 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     return matrix, (missing if missing.any() else None)
 
 
-def _looks_like_json_arrays(array: ArrowColumn) -> bool:
-    """A text column is read as JSON arrays when its first non-blank cell starts with ``[``."""
+def _looks_like_json_arrays(array: ArrowColumn, labels: bool = False) -> bool:
+    """A text column is read as JSON arrays when its first non-blank cell starts with ``[``; a column of ``labels``
+    when that cell is a JSON array too (a label may start with ``[``: ``[0, 10)``, ``[CLS]``)."""
     for chunk in _chunks(array):
         for cell in chunk:
             text = cell.as_py()
             if text is not None and text.strip():
-                return bool(text.lstrip().startswith("["))
+                return bool(text.lstrip().startswith("[")) and (not labels or _is_json_array(text))
     return False
 
 
-def is_vector_column(array: ArrowColumn) -> bool:
-    """Whether one column holds a vector per row: a list column, or text whose cells are JSON arrays (CSV).
+def _is_json_array(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), list)
+    except (ValueError, RecursionError):
+        return False
+
+
+def is_vector_column(array: ArrowColumn, labels: bool = False) -> bool:
+    """Whether one column holds a vector per row: a list column, or text whose cells are JSON arrays (CSV); with
+    ``labels`` (a column that may hold class labels), text whose first cell is no JSON array is labels.
 
     A caller converting one bound column chooses :func:`to_float64_matrix` for such a column and
     :func:`to_float64` otherwise; the dtype alone cannot tell, since CSV vectors arrive as text.
     """
-    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array))
+    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array, labels))
 
 
 def to_float64_matrix(
-    arrays: ArrowColumn | Sequence[ArrowColumn], columns: Sequence[str], row_offset: int = 0
+    arrays: ArrowColumn | Sequence[ArrowColumn], columns: Sequence[str], row_offset: int = 0, as_json: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Return ``(matrix, missing)`` for a vector role: a float64 (rows x K) matrix and a per-row mask, or ``None``.
 
     ``arrays`` is either several numeric columns (``logit_*``, ``x1,y1,x2,y2``), stacked in the given
     order, or one column holding a vector per row: a list or fixed-size-list column (Parquet, Arrow,
-    JSON Lines) or a text column of JSON arrays (CSV). One plain numeric column is a K = 1 matrix.
+    JSON Lines) or a text column of JSON arrays (CSV). One plain numeric column is a K = 1 matrix. A text column
+    is JSON arrays when its first non-blank cell starts with ``[``, or with ``as_json`` (an earlier chunk's was:
+    a later cell ``0.5`` is then a malformed array, not a number).
     A row is missing when it is null or any of its values is null or NaN; the mask is per row because
     rows, not single values, are what ``--missing drop`` drops.
 
@@ -527,7 +554,7 @@ def to_float64_matrix(
         raise ValueError(f"expected one array per column, got {len(arrays)} arrays for columns {list(columns)}")
     if len(arrays) == 1:
         array, column = arrays[0], columns[0]
-        if _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array)):
+        if _is_list(array.type) or (is_text_type(array.type) and (as_json or _looks_like_json_arrays(array))):
             matrix, missing = (_list_matrix if _is_list(array.type) else _json_matrix)(array, column, row_offset)
             if matrix.shape[1] == 0 and (missing is None or not missing.all()):
                 first = 0 if missing is None else int(np.argmin(missing))
@@ -543,7 +570,7 @@ def to_float64_matrix(
             raise InputError(
                 f"column '{show_name(column)}' has {len(array)} rows but column '{show_name(columns[0])}' has {rows}"
             )
-        if _is_list(array.type):
+        if is_vector_column(array, labels=True):  # a list column, or CSV text of JSON arrays
             raise InputError(
                 f"column '{show_name(column)}' is a list column; a vector is either one list column or several "
                 "numeric columns"
