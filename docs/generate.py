@@ -52,7 +52,7 @@ prints the same page in the terminal. The rules that hold for every loss come fi
   its differences; a library that lacks the loss has no such convention (a usage error).
 - **Composite and custom losses.** `-l 'total=0.7*mse+0.3*mae'` reports a weighted sum of losses beside its
   parts (a weight left out is 1, so `total=mse+mae` and the one-term `total=huber:delta=2` are composites too;
-  numbers without an exponent sign: `1e3`, not `1e+3`; a part naming another composite, `t2=0.5*total+mse`,
+  a number may carry an exponent sign, `delta=1e+3`; a part naming another composite, `t2=0.5*total+mse`,
   stands for its parts with their weights multiplied). `--plugin FILE.py` and the `lossctl.losses` entry
   point register custom losses, listed, described, evaluated, streamed and gated like these.
 """

@@ -210,11 +210,13 @@ class _Params:
 
 # NAME=FORMULA: weighted terms (0.7*mse+0.3*mae), or terms whose weights are left out (mse+mae, one term: mse).
 _COMPOSITE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?P<formula>[^:]*\*.*|[^=:]+\+.*|\s*(?:[A-Za-z_+].*)?)$")
-# W*LOSS[:KEY=VALUE...]: the weight a number >= 0 (no sign, no exponent sign), the loss a name, so that a '-' or
-# '*' outside a parameter value is refused here, not taken for part of an unknown loss name ('mse-0.5*mae').
+# W*LOSS[:KEY=VALUE...]: the weight a number >= 0 (no sign), the loss a name, so that a '-' or '*' outside a
+# parameter value is refused here, not taken for part of an unknown loss name ('mse-0.5*mae').
 _TERM = re.compile(
-    r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_]\w*(?:\s*:.*?)?)\s*$"
+    r"^\s*(?:(?P<weight>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*\s*)?(?P<loss>[A-Za-z_]\w*(?:\s*:.*?)?)\s*$"
 )
+# The '+' between a composite's parts, or a number with an exponent sign ('1e+3'), whose '+' is the number's.
+_PLUS = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)[eE]\+(?=\d)|\+")
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,13 @@ class Composite:
         return self.name
 
 
+def _parts(formula: str) -> list[str]:
+    """A composite's formula cut at the '+' between its parts: ``0.5*huber:delta=1e+3+mae`` ->
+    ``["0.5*huber:delta=1e+3", "mae"]`` (the '+' of a number's exponent, after its digits, is the number's)."""
+    cuts = [match.start() for match in _PLUS.finditer(formula) if match[0] == "+"]
+    return [formula[start + 1 : end] for start, end in zip([-1, *cuts], [*cuts, len(formula)], strict=True)]
+
+
 def is_composite(token: str) -> bool:
     return _COMPOSITE.match(token) is not None
 
@@ -238,7 +247,7 @@ def is_composite(token: str) -> bool:
 def unnamed_composite(token: str) -> bool:
     """Whether ``token`` is a composite's formula without ``NAME=`` before it: weighted parts or several, each
     ``W*LOSS`` (``0.5*mse+0.5*mae``, ``mse+mae``, ``2*mse``)."""
-    terms = [_TERM.match(part) for part in token.split("+")]
+    terms = [_TERM.match(part) for part in _parts(token)]
     several = len(terms) > 1 or (terms[0] is not None and terms[0]["weight"] is not None)
     return several and all(terms) and not is_composite(token)
 
@@ -261,10 +270,10 @@ def check_one_loss(text: str, caller: str, per_part: str, per_loss: str) -> None
 def parse_composite(
     token: str, convention: str = "lossctl", inner: Callable[[str], Composite | None] = lambda name: None
 ) -> Composite:
-    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional, numbers without an exponent sign; one term
-    is a composite too: ``total=mse``). A part that ``inner`` finds to be another composite stands for that
-    composite's parts, each weight multiplied by the part's: with ``total=mse+mae``, ``t2=0.5*total+mse`` is
-    ``0.5*mse+0.5*mae+mse``."""
+    """Parse ``NAME=W*LOSS[:k=v...]+W*LOSS...`` (weights optional; one term is a composite too: ``total=mse``;
+    the '+' of a number's exponent, ``delta=1e+3``, is the number's). A part that ``inner`` finds to be another
+    composite stands for that composite's parts, each weight multiplied by the part's: with ``total=mse+mae``,
+    ``t2=0.5*total+mse`` is ``0.5*mse+0.5*mae+mse``."""
     match = _COMPOSITE.match(token)
     if not match:
         raise UsageError(
@@ -274,7 +283,7 @@ def parse_composite(
     if _is_loss_name(name):
         raise UsageError(f"composite name '{name}' is already a loss name; choose another, e.g. total_{name}")
     terms: list[tuple[float, LossRequest]] = []
-    for text in formula.split("+"):
+    for text in _parts(formula):
         if not text.strip():
             raise UsageError(
                 f"the composite '{token}' has an empty part; expected NAME=W*LOSS+W*LOSS (weights optional), "
@@ -284,7 +293,7 @@ def parse_composite(
         if not term:
             raise UsageError(
                 f"cannot parse '{text.strip()}' in the composite '{token}'; each part is W*LOSS with W a number "
-                ">= 0 written without an exponent sign (1e3, not 1e+3), and the parts are added with '+'"
+                ">= 0, and the parts are added with '+'"
             )
         weight = float(term["weight"]) if term["weight"] else 1.0
         if math.isinf(weight):  # 1e400: as a parameter's value, a usage error, not an overflowing result
@@ -400,13 +409,13 @@ def select_losses(
 def _term(weight: float, part: LossRequest) -> str:
     """A part of a composite's formula as the parts are used: ``0.5*huber:delta=3`` (with the parameters that
     ``--param`` set, as the part's own label), the weight left out where it is 1; numbers without an exponent
-    sign, which would read as the next part (``delta=1e20``, not ``1e+20``)."""
+    sign (``delta=1e20``, not ``1e+20``), as docs/losses.md writes them."""
     return unsigned_exponents(part.label if weight == 1 else f"{written(weight)}*{part.label}")
 
 
 def unsigned_exponents(term: str) -> str:
-    """A composite's part with its numbers written without an exponent sign (``1e20``, not ``1e+20``), which would
-    read as the next part; no name or word value holds a '+'."""
+    """A composite's part with its numbers written without an exponent sign (``1e20``, not ``1e+20``), so that its
+    formula and signature (stored, compared across runs) have one spelling; no name or word value holds a '+'."""
     return term.replace("e+", "e")
 
 

@@ -289,10 +289,31 @@ def test_composite_grammar() -> None:
     assert parse_composite("t=1e3*mse").terms[0][0] == 1000.0
 
 
+def test_a_number_with_an_exponent_sign_in_a_composite(cli, write) -> None:
+    # The '+' of 1e+3 was read as the next part: "huber: parameter 'delta' must be a number (> 0), got '1e'".
+    path = write("z.csv", "target,pred\n0,1500\n0,1\n")
+    losses = ["-l", "t=0.5*huber:delta=1e+3+0.5*mae", "-l", "t2=2E+1*mse+1.5e+0*huber:delta=.5e+1"]
+    run = cli("eval", path, *losses, "-f", "json", "-q")
+    assert run.code == 0, run.err
+    values = {r["loss"]: (r["params"], r["value"]) for r in json.loads(run.out)["results"]}
+    huber = (1000 * (1500 - 500) + 0.5) / 2
+    assert values["t"] == ({"formula": "0.5*huber:delta=1000+0.5*mae"}, pytest.approx(0.5 * huber + 0.5 * 750.5))
+    huber5 = (5 * (1500 - 2.5) + 0.5) / 2
+    assert values["t2"] == (
+        {"formula": "20*mse+1.5*huber:delta=5"},
+        pytest.approx(20 * (1500**2 + 1) / 2 + 1.5 * huber5),
+    )
+    run = cli("eval", path, "-l", "0.5*huber:delta=1e+3+0.5*mae")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: the composite '0.5*huber:delta=1e+3+0.5*mae' needs a name, to report and gate it by: "
+        "--loss 'total=0.5*huber:delta=1e+3+0.5*mae'\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [
-        ("total=1e+3*mse", "without an exponent sign"),
         ("total=0.5*nope+mse", "unknown loss 'nope'"),
         ("mse=0.5*mae+mse", "already a loss name"),
         ("total=0.5*huber:alpha=1+mse", "has no parameter 'alpha'"),
@@ -303,7 +324,7 @@ def test_composite_grammar() -> None:
         # a negative weight said "without an exponent sign", a subtraction "unknown loss 'mse-0.5\*mae'"
         (
             "total=-0.5*mse",
-            r"^cannot parse '-0.5\*mse' in the composite 'total=-0.5\*mse'; each part is W\*LOSS with W a number >= 0 ",
+            r"^cannot parse '-0.5\*mse' in the composite 'total=-0.5\*mse'; each part is W\*LOSS with W a number >= 0,",
         ),
         ("total=0.5*mse-0.5*mae", r"^cannot parse '0.5\*mse-0.5\*mae' .* added with '\+'$"),
         ("total=mse*2", r"^cannot parse 'mse\*2' in the composite"),
