@@ -63,8 +63,9 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
 
     A comma followed by something that cannot start a loss name (a digit, a sign, a dot) continues a parameter's
     value in the same option, so list values such as ``ce:class_weight=1,2,0.5`` survive the split; so does a word
-    that is a number (``nan``, ``inf``) after a parameter's value, which its parameter then refuses. Nothing
-    continues a loss without parameters, or the previous option: ``-l mae -l '2*mse'`` is two tokens.
+    that is a number (``nan``, ``inf``) or one of the parameter's words (``balanced``) after its value, which the
+    parameter then refuses. Nothing continues a loss without parameters, or the previous option: ``-l mae -l
+    '2*mse'`` is two tokens.
     """
     tokens: list[str] = []
     for text in options:
@@ -81,10 +82,27 @@ def split_loss_tokens(options: Iterable[str]) -> list[str]:
 
 def _continues(piece: str, before: str) -> bool:
     """Whether ``piece`` is the next item of the list value ``before`` ends with: it cannot start a loss name
-    (a digit, a sign, a dot), or it is ``nan`` or ``inf`` after a parameter's value (``ce:class_weight=1,nan``)."""
+    (a digit, a sign, a dot), or it is ``nan``, ``inf`` or a word of that parameter after its value
+    (``ce:class_weight=1,nan``, ``ce:class_weight=1,balanced``: not "unknown loss 'balanced'")."""
     if ":" not in before:  # no parameter value to continue
         return False
-    return not (piece[0].isalpha() or piece[0] == "_") or piece.lower() in ("nan", "inf", "infinity")
+    if not (piece[0].isalpha() or piece[0] == "_") or piece.lower() in ("nan", "inf", "infinity"):
+        return True
+    return _parts(piece)[0].strip().lower() in _words_of_last_param(before)  # in a composite: 'balanced+mse'
+
+
+def _words_of_last_param(before: str) -> tuple[str, ...]:
+    """The words (``balanced``) the parameter whose value ends ``before`` takes; none when it names no known
+    loss and parameter (the loss's own error comes later)."""
+    composite = _COMPOSITE.match(before)
+    term = _TERM.match(_parts(composite["formula"] if composite else before)[-1])
+    if term is None:
+        return ()
+    name, *assignments = term["loss"].split(":")
+    try:
+        return get(name).param(assignments[-1].partition("=")[0].strip()).choices
+    except UsageError:
+        return ()
 
 
 def _refuse_empty(option: str, before: str, after: list[str]) -> None:

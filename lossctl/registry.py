@@ -118,6 +118,11 @@ class Param:
         if self.kind == "choice":
             return self.validate(raw.lower())
         pieces = raw.split(",") if self.kind == "floats" else [raw]
+        words = [piece.strip() for piece in pieces if piece.strip().lower() in self.choices]
+        if words:  # 1,2,balanced: a list of numbers or the word, not both
+            raise BadValue(
+                f"parameter '{self.name}' is either a list of numbers or '{words[0].lower()}' alone, got '{text}'"
+            )
         try:
             numbers_given = [written_number(p, self.kind == "int") for p in pieces]
         except ValueError:

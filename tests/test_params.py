@@ -68,6 +68,31 @@ def test_a_list_item_that_is_not_finite_is_refused_by_its_parameter(item: str) -
         build_requests([spec])
 
 
+def test_a_word_of_a_list_parameter_beside_numbers_is_refused_by_its_parameter(cli) -> None:
+    # ce:class_weight=1,2,balanced said "unknown loss 'balanced'; did you mean class_balanced?": the comma split took
+    # the parameter's word for a loss name. A loss after the list (mse) or an unknown word (msee) stays a loss.
+    assert split_loss_tokens(["ce:class_weight=1,2,Balanced,mse", "t=0.5*ce:class_weight=1,balanced+mae"]) == [
+        "ce:class_weight=1,2,Balanced",
+        "mse",
+        "t=0.5*ce:class_weight=1,balanced+mae",
+    ]
+    assert split_loss_tokens(["ce:class_weight=1,2,msee", "ce:label_smoothing=0.1,balanced"]) == [
+        "ce:class_weight=1,2",
+        "msee",
+        "ce:label_smoothing=0.1",
+        "balanced",
+    ]
+    expected = "cross_entropy: parameter 'class_weight' is either a list of numbers or 'balanced' alone, got "
+    for losses, given in [
+        (["-l", "ce:class_weight=1,2,balanced"], "'1,2,balanced'"),
+        (["-l", "ce:class_weight=balanced,1"], "'balanced,1'"),
+        (["-l", "t=0.5*ce:class_weight=1,balanced+mse"], "'1,balanced'"),
+        (["-l", "ce", "--param", "class_weight=1,BALANCED"], "'1,BALANCED'"),
+    ]:
+        run = cli("eval", "unread.csv", *losses)
+        assert (run.code, run.out, run.err) == (2, "", f"error: {expected}{given}\n")
+
+
 def test_inline_parameters_are_typed_and_validated() -> None:
     (request,) = build_requests(["quantile:q=0.9"])
     assert request.params == {"q": 0.9, "multioutput": None} and request.label == "quantile:q=0.9"
