@@ -30,7 +30,7 @@ from lossctl.params import (
     build_requests,
     find_requests,
     gate_composite,
-    parse_inline,
+    gated_loss,
 )
 from lossctl.registry import LossSpec, closest
 from lossctl.text import count, show_name
@@ -82,7 +82,7 @@ def _selected_specs(
 ) -> list[LossSpec]:
     """The specs of the selected losses, then of the losses only a ``--fail-if`` names."""
     composites = list(composites)
-    gated = [parse_inline(gate.loss)[0] for gate in gates if gate_composite(gate, composites) is None]
+    gated = [gated_loss(gate)[0] for gate in gates if gate_composite(gate, composites) is None]
     return [request.spec for request in requests] + gated
 
 

@@ -25,8 +25,8 @@ from lossctl.params import (
     FailIf,
     LossRequest,
     gate_composite,
+    gated_loss,
     parse_fail_if,
-    parse_inline,
     select_losses,
 )
 from lossctl.registry import CONVENTIONS
@@ -302,7 +302,7 @@ class Options:
         )
         for gate in gates:
             if gate_composite(gate, composites) is None:
-                parse_inline(gate.loss)  # an unknown loss or parameter in a gate is a usage error, before any reading
+                gated_loss(gate)  # an unknown loss or parameter in a gate is a usage error, before any reading
         put("requests", tuple(requests))
         put("composites", tuple(composites))
         put("gates", gates)

@@ -387,7 +387,7 @@ def select_losses(
     plain = [parse_inline(t) for t in tokens if not is_composite(t)]
     parsed = _parse_composites([t for t in tokens if is_composite(t)], convention)
     parts = [part for composite in parsed for _, part in composite.terms]
-    gated = [(gate.loss, *parse_inline(gate.loss)) for gate in gates if gate_composite(gate, parsed) is None]
+    gated = [(gate.loss, *gated_loss(gate)) for gate in gates if gate_composite(gate, parsed) is None]
     specs = [spec for spec, _ in plain] + [part.spec for part in parts] + [spec for _, spec, _ in gated]
     params = _Params(param_options, specs, parsed)
     requests: list[LossRequest] = []
@@ -470,6 +470,15 @@ def parse_fail_if(expr: str) -> FailIf:
     if not math.isfinite(threshold):
         raise UsageError(f"{option('fail_if')} '{expr}': the threshold must be finite")
     return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
+
+
+def gated_loss(gate: FailIf) -> tuple[LossSpec, dict[str, Any]]:
+    """The loss a ``--fail-if`` names that is no composite, with its inline parameters; an error in them quotes
+    the ``--fail-if`` expression, not a ``-l`` the user did not type."""
+    try:
+        return parse_spec(gate.loss, quoted=f"'{gate.loss}'")
+    except UsageError as error:
+        raise UsageError(f"{option('fail_if')} '{gate.expr}': {error}") from None
 
 
 def gate_composite(gate: FailIf, composites: Iterable[Composite]) -> Composite | None:

@@ -999,20 +999,22 @@ def _spelling_hint(text: str) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
-def parse_spec(text: str) -> tuple[LossSpec, dict[str, Any]]:
-    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``): the ``-l`` form, parameters after ``:``."""
+def parse_spec(text: str, quoted: str | None = None) -> tuple[LossSpec, dict[str, Any]]:
+    """``"huber:delta=2"`` -> (the huber entry, ``{"delta": 2.0}``): the ``-l`` form, parameters after ``:``.
+    Messages quote the spec as ``quoted`` where given, else as ``'-l huber:...'`` (``'huber:...'`` from Python)."""
     name, *assignments = text.split(":")
     if not name.strip():  # not "unknown loss ''"
         raise UsageError(f"no loss name in '{text}'; expected NAME[:KEY=VALUE...], e.g. huber:delta=2")
     spec = _lookup(name)
-    typed = f"-l {text}" if flags_spelled() else text  # get("huber:") from Python was quoted as "-l huber:"
+    if quoted is None:  # get("huber:") from Python was quoted as "-l huber:"
+        quoted = f"'-l {text}'" if flags_spelled() else f"'{text}'"
     given: dict[str, Any] = {}
     for assignment in assignments:
         key, sep, value = assignment.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise UsageError(f"expected KEY=VALUE in '{typed}', got '{assignment}'")
+            raise UsageError(f"expected KEY=VALUE in {quoted}, got '{assignment}'")
         if key.strip() in given:
-            raise UsageError(f"'{typed}' gives '{key.strip()}' twice")
+            raise UsageError(f"{quoted} gives '{key.strip()}' twice")
         with spec.naming_errors():
             given[key.strip()] = spec.param(key.strip()).parse(value.strip())
     return spec, given

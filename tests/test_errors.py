@@ -1497,14 +1497,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--fail-if", "mes>1"],
         2,
-        "unknown loss 'mes'; did you mean mse, mae? (run 'lossctl list' to see every loss)",
+        "--fail-if 'mes>1': unknown loss 'mes'; did you mean mse, mae? (run 'lossctl list' to see every loss)",
     ),
     (
         "--fail-if with a bad parameter",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "huber", "--fail-if", "huber:delta=-1>1"],
         2,
-        "huber: parameter 'delta' must be > 0, got -1",
+        "--fail-if 'huber:delta=-1>1': huber: parameter 'delta' must be > 0, got -1",
     ),
     # --- output files ----------------------------------------------------------------------------------
     (

@@ -301,6 +301,23 @@ def test_fail_if_rejects(expr: str) -> None:
         parse_fail_if(expr)
 
 
+def test_an_error_in_a_fail_if_loss_quotes_the_fail_if(cli, regression_csv) -> None:
+    # --fail-if 'huber:delta=1:delta=2>1' said "'-l huber:delta=1:delta=2' gives 'delta' twice": an option never
+    # typed; every error in a gate's loss now quotes the gate, with or without -l, and so does the Python API.
+    cases = {
+        "huber:delta=1:delta=2>1": "'huber:delta=1:delta=2' gives 'delta' twice",
+        "quantile:q=2>=1": "quantile: parameter 'q' must be in (0, 1), got 2",
+        "huber:nope=1 < 2": "loss 'huber' has no parameter 'nope'; its parameters: delta",
+    }
+    for expr, message in cases.items():
+        for losses in ([], ["-l", "mse"]):
+            run = cli("eval", regression_csv, *losses, "--fail-if", expr)
+            assert (run.code, run.out, run.err) == (2, "", f"error: --fail-if '{expr}': {message}\n")
+    with pytest.raises(UsageError) as raised:
+        lossctl.evaluate({"pred": [1.0], "target": [2.0]}, losses="mse", fail_if="huber:delta=1:delta=2>1")
+    assert str(raised.value) == "fail_if 'huber:delta=1:delta=2>1': 'huber:delta=1:delta=2' gives 'delta' twice"
+
+
 def test_composite_grammar() -> None:
     from lossctl.params import parse_composite
 
