@@ -44,7 +44,7 @@ from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
-from lossctl.registry import per_row_losses
+from lossctl.registry import overflow_remedy, per_row_losses
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
 from lossctl.text import count, show_name, shown_value
 from lossctl.threads import blas_single_threaded, workers
@@ -1436,7 +1436,7 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
         first, bad = int(row_index[position]), int((~finite).sum())
         raise InputError(
             f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
-            "rescale the inputs",
+            f"{overflow_remedy(job.request.params)}",
             row=first,
         )
 

@@ -28,6 +28,7 @@ from lossctl.labels import ClassIndex, PositiveLabel
 from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest, unsigned_exponents
+from lossctl.registry import overflow_remedy
 from lossctl.report import NOT_PLAIN, PlainKey, Result, format_value, group_text
 from lossctl.text import MAX_LISTED, count, listing
 
@@ -167,10 +168,11 @@ def finalize_job(
                     raise
                 reason = str(error).removeprefix(f"{request.spec.name}: ")
                 raise InputError(f"{request.label}{place}: {reason}") from None
+            remedy = overflow_remedy(request.params)
             if not np.isfinite(stats[bad[0]]).all():
-                raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; rescale the inputs")
+                raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; {remedy}")
             raise InputError(
-                f"{request.label}{place}: the result is not a finite number (a float64 overflow); rescale the inputs"
+                f"{request.label}{place}: the result is not a finite number (a float64 overflow); {remedy}"
             )
         return values
 

@@ -617,8 +617,9 @@ class LossSpec:
             from lossctl.aggregates import split_stats
 
             values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
-            return _summed(self.name, stats, _finite(self.name, values))
-        return float(_summed(self.name, stats, _finite(self.name, aggregate.finalize(stats, reduction, params))))
+            return _summed(self.name, stats, _finite(self.name, values, params), params)
+        value = _finite(self.name, aggregate.finalize(stats, reduction, params), params)
+        return float(_summed(self.name, stats, value, params))
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
@@ -636,7 +637,7 @@ class LossSpec:
             contributions = self.contributions(bound, params, convention)
             losses = per_output_losses(contributions) if raw else per_row_losses(contributions)
         self.check_plugin_result(contributions, losses)
-        return _finite(self.name, losses)
+        return _finite(self.name, losses, params)
 
     def check_plugin_result(self, contributions: np.ndarray, made: np.ndarray, first_row: int = 0) -> None:
         """For a third-party loss, an error naming it and the first row where it returned NaN or an infinity (not
@@ -666,7 +667,29 @@ def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:
             )
 
 
-def _finite(name: str, values: Any) -> Any:
+# A parameter beyond this magnitude, or nonzero and below its inverse, has a square (or a reciprocal's square)
+# float64 cannot hold: an overflow of a loss with such a parameter is the parameter's doing, whatever the inputs.
+_EXTREME = 1e150
+
+
+def overflow_remedy(params: Mapping[str, Any]) -> str:
+    """What to change when a loss with resolved ``params`` overflows float64: its parameters of extreme magnitude
+    (above 1e150, or nonzero below 1e-150: ``contrastive:margin=1e300``, ``info_nce:temperature=1e-300``) where it
+    has some, else the inputs."""
+    remedies = []
+    for key, value in params.items():
+        items = value if isinstance(value, tuple) else (value,)
+        numbers = [float(n) for n in items if isinstance(n, int | float) and not isinstance(n, bool)]
+        large = [n for n in numbers if abs(n) > _EXTREME]
+        tiny = [n for n in numbers if 0 < abs(n) < 1 / _EXTREME]
+        if large:
+            remedies.append(f"{key}={written(large[0])} is too large for float64 arithmetic: use a smaller {key}")
+        elif tiny:
+            remedies.append(f"{key}={written(tiny[0])} is too close to 0 for float64 arithmetic: use a larger {key}")
+    return "; ".join(remedies) or "rescale the inputs"
+
+
+def _finite(name: str, values: Any, params: Mapping[str, Any]) -> Any:
     """``values`` when every one is finite; a result that overflows float64 is an input error (docs/losses.md),
     never a silent ``inf`` or ``nan`` (the command line checks the same, naming the row)."""
     import numpy as np
@@ -674,18 +697,20 @@ def _finite(name: str, values: Any) -> Any:
     bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
     if bad.any():
         where = f" at row {int(np.argmax(bad))}" if np.ndim(values) else ""
-        raise InputError(f"{name}: the result is not a finite number{where} (a float64 overflow); rescale the inputs")
+        raise InputError(
+            f"{name}: the result is not a finite number{where} (a float64 overflow); {overflow_remedy(params)}"
+        )
     return values
 
 
-def _summed(name: str, stats: np.ndarray, values: Any) -> Any:
+def _summed(name: str, stats: np.ndarray, values: Any, params: Mapping[str, Any]) -> Any:
     """``values`` when the sums they were finalized from are finite: sample weights whose sum overflows float64
     would otherwise give a finite sum divided by an infinite weight, 0.0 (the command line's accumulator makes such a
     sum NaN and says the same)."""
     import numpy as np
 
     if not np.isfinite(stats).all():
-        raise InputError(f"{name}: the sum of its rows overflows float64; rescale the inputs")
+        raise InputError(f"{name}: the sum of its rows overflows float64; {overflow_remedy(params)}")
     return values
 
 

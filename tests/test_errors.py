@@ -2040,6 +2040,33 @@ def test_an_overflowing_sum_prints_one_error_line(cli, write, text: str, args: l
     assert run.err.startswith(f"error: {expected}") and len(run.err.strip().splitlines()) == 1, run.err
 
 
+def test_an_overflow_caused_by_a_parameter_names_the_parameter(cli, write) -> None:
+    # contrastive:margin=1e300 and hinge:margin=1e308 said "rescale the inputs", which cannot help: the parameter's
+    # magnitude is beyond what float64 arithmetic holds (its square, or its sum over the rows).
+    pairs = write("c.csv", "a0,a1,o0,o1,y\n0,0,1,1,0\n0,0,0.5,0.5,1\n")
+    roles = ["--col", "anchor=a*", "--col", "other=o*", "--col", "target=y"]
+    run = cli("eval", pairs, *roles, "-l", "contrastive:margin=1e300")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: contrastive:margin=1e+300: the loss overflows float64 at row 0 (1 value); margin=1e+300 is too "
+        "large for float64 arithmetic: use a smaller margin\n"
+    )
+    scores = write("s.csv", "pred,target\n0,1\n0,0\n")
+    run = cli("eval", scores, "-l", "hinge:margin=1e308")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: hinge:margin=1e+308: the sum of its rows overflows float64; margin=1e+308 is too large for float64 "
+        "arithmetic: use a smaller margin\n"
+    )
+    with pytest.raises(
+        lossctl.InputError, match=r"^hinge: the result is not a finite .*\); margin=1e\+308 is too large .*margin$"
+    ):
+        lossctl.get("hinge")([1.0, 0.0], [0.0, 0.0], margin=1e308)
+    # an overflow of the inputs' making, beside a parameter of ordinary size, still says to rescale them
+    run = cli("eval", write("p.csv", "pred,target\n1e308,0\n"), "-l", "huber:delta=2", "-q")
+    assert run.err == "error: huber:delta=2: the loss overflows float64 at row 0 (1 value); rescale the inputs\n"
+
+
 @pytest.mark.parametrize("text", ["pred,target\n0,1e227\n", "pred,target\n0,1e300\n0,1e300\n"])
 def test_table_of_equal_huge_losses(cli, write, text: str) -> None:
     run = cli("eval", write("p.csv", text), "-l", "mae", "-q")
