@@ -37,7 +37,7 @@ from lossctl.errors import DomainError, InputError, LossctlError, NoRows, UsageE
 from lossctl.groups import GroupCoder
 from lossctl.io.columns import quoted_columns
 from lossctl.losses._shared import chunk_scope
-from lossctl.memory import group_limit
+from lossctl.memory import chunk_limit, group_limit
 from lossctl.normal import GroupMoments, Moments, chunk_moments, group_moments, run_moments
 from lossctl.options import Options
 from lossctl.outputs import per_output_losses, raw_outputs
@@ -374,8 +374,41 @@ def chunk_size(requests: list[LossRequest], chunk_rows: int) -> int | None:
     return max(1, chunk_rows // batch) * batch
 
 
-def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.RecordBatch]:
+@dataclass(frozen=True)
+class BatchBound:
+    """The memory bound of chunks that whole batches make longer than ``--chunk-rows`` (``ordinary`` rows): a chunk
+    of ``rows`` rows for the batch losses of ``requests`` (docs/cli.md, "Faults": a batch of more rows than memory
+    holds is an input error saying what to change, not a MemoryError). Looked at only past ``ordinary`` rows."""
+
+    requests: tuple[LossRequest, ...]
+    ordinary: int
+    rows: int
+
+    def check(self, held: int, pending: Sequence[pa.RecordBatch]) -> None:
+        """Stop when the ``held`` rows of ``pending`` (one chunk's, so far) are more than a chunk may hold."""
+        if held <= self.ordinary:
+            return
+        limit, available = chunk_limit()
+        if limit is None or sum(batch.nbytes for batch in pending) <= limit:
+            return
+        memory = f"the {held:,} rows read so far are more than the {available / 1e9:.1f} GB of memory available holds"
+        sizes = {r.label: (name, int(r.params[name])) for r in self.requests if (name := r.spec.batch_param)}
+        large = {label: name for label, (name, size) in sizes.items() if size > self.ordinary}
+        if large:
+            smaller = "use a smaller " + " or ".join(dict.fromkeys(large.values()))
+            raise InputError(f"{', '.join(large)}: a batch's rows are held at once, and {memory}; {smaller}")
+        raise InputError(
+            f"{', '.join(sizes)}: read together, their batches need chunks of {self.rows:,} rows (the least common "
+            f"multiple of their sizes), and {memory}; evaluate them in separate runs, or choose sizes that divide "
+            "one another"
+        )
+
+
+def rechunk(
+    batches: Iterable[pa.RecordBatch], rows: int | None, bound: BatchBound | None = None
+) -> Iterator[pa.RecordBatch]:
     """Re-cut ``batches`` into chunks of exactly ``rows`` rows (the last may be shorter); ``None``: one chunk.
+    A chunk beyond what ``bound`` lets memory hold is an input error, raised as soon as it is.
 
     Batches are joined by :func:`~lossctl.io.parts.batches_table`: a column's type may change between them.
     """
@@ -389,6 +422,8 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int | None) -> Iterator[pa.
             continue
         pending.append(batch)
         held += batch.num_rows
+        if bound is not None:
+            bound.check(held, pending)
         while rows is not None and held >= rows:
             table = batches_table(pending)
             yield table.slice(0, rows).combine_chunks().to_batches()[0]
@@ -519,7 +554,10 @@ class _Reader:
         if column is not None:
             chunks = query_chunks(batches, column, None if self.plan.hold else rows_per_chunk, self._large_query)
         else:
-            chunks = rechunk(batches, chunk_size(requests, rows_per_chunk))
+            size = chunk_size(requests, rows_per_chunk)
+            batched = tuple(request for request in requests if request.spec.batch_param)
+            bound = BatchBound(batched, rows_per_chunk, size) if size is not None and size > rows_per_chunk else None
+            chunks = rechunk(batches, size, bound)
         offset = first_row
         for batch in chunks:
             yield self.prepare(batch, offset)

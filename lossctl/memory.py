@@ -1,5 +1,6 @@
 """Memory: how much this process may still use, for work whose memory grows with the data (docs/cli.md,
-"Faults": a key with millions of groups stops with an input error saying what to change, never a MemoryError),
+"Faults": a key with millions of groups, or a batch of more rows than memory holds, stops with an input error
+saying what to change, never a MemoryError),
 the allocator settings of lossctl's own processes (:func:`tune_allocators`), and the garbage collector paused
 while millions of result records are made (:func:`collector_paused`).
 
@@ -23,6 +24,9 @@ _SHARE = 0.5
 # Bytes a group costs besides its statistics, per result record: its key and label, the record, its JSON.
 _BYTES_PER_RESULT = 2048
 _BYTES_PER_GROUP = 256
+# Bytes the engine holds for each byte of a chunk's rows as read: the rows, their float64 role arrays, a loss's
+# copies of them (normalised embeddings) and its temporaries.
+_CHUNK_COPIES = 4
 
 
 def _read_int(path: str, field: str | None = None) -> int | None:
@@ -64,6 +68,14 @@ def group_limit(bytes_per_group: int, results: int) -> tuple[int | None, float]:
         return None, float("inf")
     cost = bytes_per_group + _BYTES_PER_GROUP + _BYTES_PER_RESULT * results
     return max(1, int(available * _SHARE) // cost), float(available)
+
+
+def chunk_limit() -> tuple[int | None, float]:
+    """How many bytes of rows (as read) one chunk may hold: ``(limit or None, bytes available)``."""
+    available = available_bytes()
+    if available is None:
+        return None, float("inf")
+    return int(available * _SHARE) // _CHUNK_COPIES, float(available)
 
 
 @functools.cache

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lossctl
@@ -2065,6 +2067,36 @@ def test_an_overflow_caused_by_a_parameter_names_the_parameter(cli, write) -> No
     # an overflow of the inputs' making, beside a parameter of ordinary size, still says to rescale them
     run = cli("eval", write("p.csv", "pred,target\n1e308,0\n"), "-l", "huber:delta=2", "-q")
     assert run.err == "error: huber:delta=2: the loss overflows float64 at row 0 (1 value); rescale the inputs\n"
+
+
+def test_a_batch_of_more_rows_than_memory_holds_is_an_input_error(cli, write, monkeypatch) -> None:
+    # -l clip:batch_size=9007199254740992 (or batch sizes whose least common multiple is huge) read the whole
+    # input as one chunk, without a bound: on a large input, a MemoryError or the OOM killer. With 200 kB of memory
+    # available (a chunk may hold 25 kB of rows), 3,000 rows of 8 doubles are more than a batch may hold.
+    rows = np.random.default_rng(0).normal(size=(3000, 8))
+    text = "q0,q1,q2,q3,k0,k1,k2,k3\n" + "".join(",".join(map(str, row)) + "\n" for row in rows)
+    path = write("e.csv", text)
+    roles = ["--col", "anchor=q*", "--col", "positive=k*", "--chunk-rows", "100", "-q"]
+    fine = cli("eval", path, *roles, "-l", "clip:batch_size=9007199254740992,nt_xent:batch_size=63")
+    assert fine.code == 0, fine.err
+    monkeypatch.setattr("lossctl.memory.available_bytes", lambda: 200_000)
+    run = cli("eval", path, *roles, "-l", "clip:batch_size=9007199254740992")
+    assert (run.code, run.out) == (3, "")
+    assert re.fullmatch(
+        r"error: clip:batch_size=9007199254740992: a batch's rows are held at once, and the [\d,]+ rows read so "
+        r"far are more than the 0\.0 GB of memory available holds; use a smaller batch_size\n",
+        run.err,
+    ), run.err
+    run = cli("eval", path, *roles, "-l", "clip:batch_size=64,nt_xent:batch_size=63")
+    assert (run.code, run.out) == (3, "")
+    assert re.fullmatch(
+        r"error: clip:batch_size=64, nt_xent:batch_size=63: read together, their batches need chunks of 4,032 "
+        r"rows \(the least common multiple of their sizes\), and the [\d,]+ rows read so far are more than the 0\.0 "
+        r"GB of memory available holds; evaluate them in separate runs, or choose sizes that divide one another\n",
+        run.err,
+    ), run.err
+    # chunks of --chunk-rows (batches that fit in them) are not bounded by a batch
+    assert cli("eval", path, *roles, "-l", "clip:batch_size=50,nt_xent:batch_size=25").code == 0
 
 
 @pytest.mark.parametrize("text", ["pred,target\n0,1e227\n", "pred,target\n0,1e300\n0,1e300\n"])
