@@ -14,7 +14,7 @@ from typing import Any
 
 from lossctl.errors import UsageError, flags_spelled, option
 from lossctl.registry import LossSpec, closest, get, parse_spec
-from lossctl.text import written, written_number
+from lossctl.text import rounds_to_zero, written, written_number
 
 _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=]+?)\s*$")
 # A loss in a --fail-if, spaced as -l takes it ('quantile: q = 0.9'); its values hold no operator or space.
@@ -316,6 +316,10 @@ def parse_composite(
         weight = float(term["weight"]) if term["weight"] else 1.0
         if math.isinf(weight):  # 1e400: as a parameter's value, a usage error, not an overflowing result
             raise UsageError(f"the weight {term['weight']} in the composite '{token}' is beyond float64")
+        if term["weight"] and rounds_to_zero(term["weight"], weight):  # 1e-400: as a parameter's value, not a silent 0
+            raise UsageError(
+                f"the weight {term['weight']} in the composite '{token}' rounds to 0 in float64; write 0 if 0 is meant"
+            )
         loss, colon, _ = term["loss"].partition(":")
         composite = inner(loss.strip())
         if composite is not None and colon:

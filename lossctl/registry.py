@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, flags_spelled, option
-from lossctl.text import count, show_name, written, written_number
+from lossctl.text import count, rounds_to_zero, show_name, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -50,7 +50,6 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 # The integers float64 holds exactly: an integer parameter beyond them (ignore_index=1e300) is refused.
 _EXACT_INTEGERS = 2**53
-_NONZERO = re.compile("[1-9]")
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ class Param:
         for piece, number in zip(pieces, numbers_given, strict=True):  # 1e400: not "got inf", which was not typed
             if isinstance(number, float) and math.isinf(number) and "inf" not in piece.lower():
                 raise BadValue(f"parameter '{self.name}' must be finite, got {piece.strip()} (beyond float64)")
-            if number == 0 and _NONZERO.search(piece.lower().partition("e")[0]):  # 1e-400: not 0, which was not typed
+            if rounds_to_zero(piece, number):  # 1e-400: not 0, which was not typed
                 raise BadValue(
                     f"parameter '{self.name}' must be {self.domain}, got {piece.strip()} (which float64 rounds to 0; "
                     "write 0 if 0 is meant)"

@@ -117,6 +117,12 @@ def written_number(text: str, integer: bool = False) -> float:
     return float(text)
 
 
+def rounds_to_zero(text: str, number: float) -> bool:
+    """Whether ``number``, read from ``text``, is a 0 that was not typed: a nonzero digit before the exponent
+    (``1e-400``, which float64 rounds to 0)."""
+    return number == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0])
+
+
 def written(value: float) -> str:
     """``value`` in full, as it would be typed: ``repr`` without a trailing ``.0`` (``2``, ``0.1000001``, ``1e+20``).
     Rounded (``:g``), 1.0000001 reads as 1 and two parameter values as one."""

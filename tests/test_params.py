@@ -329,6 +329,7 @@ def test_composite_grammar() -> None:
         (1.0, "mae", {"multioutput": None}),
     ]
     assert parse_composite("t=1e3*mse").terms[0][0] == 1000.0
+    assert parse_composite("t=0e-400*mse").terms[0][0] == 0.0  # a 0 typed as 0 (1e-400 is refused)
 
 
 def test_a_number_with_an_exponent_sign_in_a_composite(cli, write) -> None:
@@ -373,6 +374,11 @@ def test_a_number_with_an_exponent_sign_in_a_composite(cli, write) -> None:
         # Before, a weight beyond float64 was taken as inf: an input error (exit 3) after the whole input was read,
         # 'the weighted sum overflows float64', even where the part's value was 0 (inf * 0).
         ("total=1e400*mse+mae", r"^the weight 1e400 in the composite 'total=1e400\*mse\+mae' is beyond float64$"),
+        # a weight float64 rounds to 0 was taken as 0, silently (its part left out of the sum)
+        (
+            "total=1e-400*mse+mae",
+            r"^the weight 1e-400 in the composite 'total=1e-400\*mse\+mae' rounds to 0 in float64; write 0 if 0 is",
+        ),
     ],
 )
 def test_composite_errors(token: str, message: str) -> None:
