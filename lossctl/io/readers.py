@@ -105,21 +105,23 @@ def naming_files(
 ) -> InputError:
     """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) in each input
     numbering it (:attr:`~lossctl.errors.InputError.rows_of`: ``data``, the ``targets``, both, or ``data`` and the
-    ``candidate`` of ``compare`` read in lockstep) that is several files; else ``error`` as it is. The one place
-    where a message about rows names a file: either engine's error passes here, so both say the same."""
-    numbering: dict[str, list[Source | None]] = {
-        "data": [data],
-        "targets": [targets],
-        "both": [data, targets],
-        "compared": [data, candidate],
-    }
+    ``candidate`` of ``compare``, whose row is its own :attr:`~lossctl.errors.InputError.their_row` when joined by
+    ``--on``) that is several files; else ``error`` as it is. The one place where a message about rows names a
+    file: either engine's error passes here, so both say the same."""
     if error.row is None:
         return error
-    sources = [source for source in numbering[error.rows_of] if source is not None]
-    held = [(source, file) for source in sources if (file := source.file_of(error.row)) is not None]
-    if not held or any(_names(str(error), source, file) for source, file in held):
+    candidate_row = error.row if error.their_row is None else error.their_row
+    numbering: dict[str, list[tuple[Source | None, int]]] = {
+        "data": [(data, error.row)],
+        "targets": [(targets, error.row)],
+        "both": [(data, error.row), (targets, error.row)],
+        "compared": [(data, error.row), (candidate, candidate_row)],
+    }
+    cited = [(source, row) for source, row in numbering[error.rows_of] if source is not None]
+    held = [(source, row, file) for source, row in cited if (file := source.file_of(row)) is not None]
+    if not held or any(_names(str(error), source, file) for source, _, file in held):
         return error
-    return error.in_file([_label(file) for _, file in held])
+    return error.in_file([(row, _label(file)) for _, row, file in held])
 
 
 def _names(message: str, source: Source, file: str) -> bool:
