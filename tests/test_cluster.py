@@ -985,6 +985,33 @@ def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict
     assert (run.returncode, run.stderr) == (3, message)
 
 
+def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[str, str], tmp_path: Path) -> None:
+    """A Parquet object cut short (alone, or in a directory) or text named .parquet was pyarrow's 'Parquet magic bytes
+    not found in footer. Either the file is corrupted or this is not a parquet file.', where the local file says
+    why; it now says the same remotely."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("cut")
+    buffer = pa.BufferOutputStream()
+    pq.write_table(pa.table({"y_true": [1.0, 2.0], "y_pred": [1.5, 2.0]}), buffer)
+    whole = buffer.getvalue().to_pybytes()
+    (tmp_path / "p.parquet").write_bytes(whole[: len(whole) // 2])
+    for key, data in (("p.parquet", whole[: len(whole) // 2]), ("d/a.parquet", whole), ("d/b.parquet", whole[:40])):
+        fs.pipe(f"cut/{key}", data)
+    fs.pipe("cut/text.parquet", b"y_true,y_pred\n1,2\n")
+    cut = "as Parquet: it ends without its footer, so it was cut short (did the program writing it fail?)"
+    text = "as Parquet: it is not a Parquet file but delimited text; give --input-format csv or name it .csv"
+    for path, expected in (
+        (str(tmp_path / "p.parquet"), f"'{tmp_path}/p.parquet' {cut}"),
+        ("s3://cut/p.parquet", f"'s3://cut/p.parquet' {cut}"),
+        ("s3://cut/d", f"'s3://cut/d/b.parquet' {cut}"),
+        ("s3://cut/text.parquet", f"'s3://cut/text.parquet' {text}"),
+    ):
+        run = _cli("eval", path, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot read {expected}\n"), path
+
+
 STAGING_GONE = """
 import glob, shutil
 import numpy as np

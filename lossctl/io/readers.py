@@ -317,20 +317,26 @@ class Source(ABC):
         return f"<{type(self).__name__} {self.path!r} format={self.format} columns={self.columns}>"
 
 
-def parquet_file(handle: str | pa.NativeFile, label: str, dictionary: list[str] | None = None) -> pq.ParquetFile:
-    """A local Parquet file (``handle``: :func:`local_file`'s) opened to read by batches, ``dictionary``'s columns
-    dictionary-encoded; one that does not end as Parquet does is refused saying why, ``label`` naming it
-    (:func:`~lossctl.io.streams.check_parquet`)."""
+def parquet_file(
+    handle: str | pa.NativeFile | BinaryIO,
+    label: str,
+    dictionary: list[str] | None = None,
+    buffer_size: int = PARQUET_BUFFER_BYTES,
+) -> pq.ParquetFile:
+    """A Parquet file (``handle``: :func:`local_file`'s, or a remote file object, read with ``buffer_size``)
+    opened to read by batches, ``dictionary``'s columns dictionary-encoded; one that does not end as Parquet does is
+    refused saying why, ``label`` naming it (:func:`~lossctl.io.streams.check_parquet`), local or remote alike."""
     import pyarrow.parquet as pq
 
     try:
         # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
         # held 440 MB against 160 MB and was no faster.
-        return pq.ParquetFile(
-            handle, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES, read_dictionary=dictionary or None
-        )
+        return pq.ParquetFile(handle, pre_buffer=False, buffer_size=buffer_size, read_dictionary=dictionary or None)
     except pa.ArrowInvalid:
-        streams.check_parquet(pa.OSFile(handle) if isinstance(handle, str) else handle, label)
+        if isinstance(handle, str):
+            streams.check_parquet(pa.OSFile(handle), label)
+        else:
+            streams.check_parquet(handle if isinstance(handle, pa.NativeFile) else pa.PythonFile(handle, "r"), label)
         raise
 
 
