@@ -478,7 +478,6 @@ _ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message start
 # pyarrow takes the end of the bytes for the end of the stream too, so a stream cut between two batches would
 # otherwise read as a shorter one.
 _ARROW_END = _ARROW_STREAM + bytes(4)
-_ARROW_FILE = b"ARROW1"  # an Arrow IPC file starts and ends with this
 # Before Arrow 0.15 (the legacy format, still read by pyarrow) messages had no continuation marker and the end of
 # the stream was 4 zero bytes: an IPC file of then holds such a stream.
 _ARROW_LEGACY_END = bytes(4)
@@ -538,9 +537,9 @@ class _ArrowSource(Source):
         were "Not an Arrow file", and a stream cut between two record batches read as the rows before the cut."""
         with open(self.path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
-            start = os.pread(file.fileno(), len(_ARROW_FILE), 0)
-            if start == _ARROW_FILE:
-                end, missing = _ARROW_FILE, "its footer"
+            start = os.pread(file.fileno(), len(streams.ARROW_FILE), 0)
+            if start == streams.ARROW_FILE:
+                end, missing = streams.ARROW_FILE, "its footer"
             elif start.startswith(_ARROW_STREAM):
                 end, missing = _ARROW_END, "the end-of-stream marker"
             else:
@@ -576,7 +575,7 @@ class _ArrowSource(Source):
             magic = source.read(6)
             source.seek(0)
             options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
-            if magic == _ARROW_FILE:
+            if magic == streams.ARROW_FILE:
                 return pa.ipc.open_file(source, options=options), None
             if magic.startswith(_ARROW_STREAM):
                 tail = _Tail(cast(BinaryIO, source))
@@ -629,9 +628,20 @@ class _ArrowStreamSource(Source):
                 streams.read_head(stream, 8)
                 if not stream.peek(4).startswith(_ARROW_STREAM):  # type: ignore[attr-defined]  # buffered
                     self._end = _ARROW_LEGACY_END
-            self._reader = pa.ipc.open_stream(self._stream)
+            try:
+                self._reader = pa.ipc.open_stream(self._stream)
+            except (pa.ArrowInvalid, OSError):
+                self._refuse_cut(None)
+                raise
         self.columns = self._reader.schema.names
         self._consumed = False
+
+    def _refuse_cut(self, rows: int | None) -> None:
+        """Say that the input was cut short when pyarrow failed to decode a message (its words: "Expected to read 168
+        metadata bytes, but only read 29", "Tried reading schema message, was null or length 0") at its end: no
+        byte is left after the failure. Otherwise pyarrow's words stand (a message that is not Arrow IPC)."""
+        if not self._stream.read(1):
+            raise _cut_short(self.path, rows) from None
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._reader.schema.field(name).type
@@ -642,9 +652,13 @@ class _ArrowStreamSource(Source):
         self._consumed = True
         rows = 0
         with _reading(self.path, "arrow"):
-            for batch in self._reader:
-                rows += batch.num_rows
-                yield batch
+            try:
+                for batch in self._reader:
+                    rows += batch.num_rows
+                    yield batch
+            except (pa.ArrowInvalid, OSError):
+                self._refuse_cut(rows)
+                raise
         if not self._stream.tail.endswith(self._end):
             raise _cut_short(self.path, rows)
 
@@ -1724,7 +1738,7 @@ def _open_stream(
         return _ParquetSource(path, handle=streams.spill(stream, label))
     if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
         buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
-        return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
+        return _ArrowStreamSource(path, buffered, file_format=head.startswith(streams.ARROW_FILE))
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
 
 
