@@ -534,6 +534,7 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
     with pytest.raises(lossctl.InputError) as error:
         merge_outcomes(parts, plan)
     assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"
+    assert error.value.row == 2  # the row whose length differs, whose file is named
 
 
 def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, cli: Any) -> None:
