@@ -1024,6 +1024,9 @@ def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[st
     for key, data in (("p.parquet", whole[: len(whole) // 2]), ("d/a.parquet", whole), ("d/b.parquet", whole[:40])):
         fs.pipe(f"cut/{key}", data)
     fs.pipe("cut/text.parquet", b"y_true,y_pred\n1,2\n")
+    fs.pipe("cut/e/empty.parquet", b"")
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "empty.parquet").write_bytes(b"")
     cut = "as Parquet: it ends without its footer, so it was cut short (did the program writing it fail?)"
     text = "as Parquet: it is not a Parquet file but delimited text; give --input-format csv or name it .csv"
     for path, expected in (
@@ -1034,6 +1037,9 @@ def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[st
     ):
         run = _cli("eval", path, "-l", "mse", "-q")
         assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot read {expected}\n"), path
+    for path in (str(tmp_path / "e"), "s3://cut/e"):  # not 'it is not a Parquet file but delimited text'
+        run = _cli("eval", path, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: '{path}/empty.parquet' is empty\n")
 
 
 STAGING_GONE = """

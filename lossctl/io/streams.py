@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from lossctl import tempfiles
-from lossctl.errors import InputError, option
+from lossctl.errors import EmptyInput, InputError, option
 from lossctl.io.formats import COMPRESSIONS
 
 if TYPE_CHECKING:
@@ -204,8 +204,11 @@ def check_parquet(file: pa.NativeFile, label: str) -> None:
     """Say why ``file``, which pyarrow failed to open as Parquet, is not Parquet, when it does not end with ``PAR1``
     as a whole Parquet file does: text that starts with those letters, or a Parquet file cut short (pyarrow's words
     for both: "Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet
-    file"). Called once pyarrow has failed, so a file that opens costs nothing more; otherwise pyarrow's words stand."""
+    file"). Called once pyarrow has failed, so a file that opens costs nothing more; otherwise pyarrow's words stand.
+    An empty file (remote: a local one is refused before) is said to be empty, as a local one is."""
     size = file.size()
+    if not size:
+        raise EmptyInput(f"{label} is empty")
     head = file.read_at(min(size, TEXT_HEAD_BYTES), 0)
     if _binary_format(head) != "parquet":
         raise not_format(head, "parquet", label, "Parquet")
