@@ -163,7 +163,9 @@ def run_comparison(
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         try:
             batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
-        except InputError as error:  # in the targets' keys
+        except InputError as error:  # in the targets' keys, or targets differing between the files
+            if error.rows_of == "compared":
+                raise naming_files(error, opened.source, candidate=candidate_source) from None
             raise located(error, opened, opened.binding.columns(*key_columns(options)), options) from None
     try:
         requests, owners, batches, task = with_defaults(
@@ -594,7 +596,8 @@ def _check_same_targets(
             f"the {values} differ: column '{show_name(name)}' is {where}; both models must be scored on the same "
             f"{same} (give {option('targets', 'FILE')} to take the {values} from one file)",
             row=row,
-            rows_of="compared" if their_rows is None else "data",
+            rows_of="compared",
+            their_row=None if their_rows is None else their_rows[differing].as_py(),
         )
 
 

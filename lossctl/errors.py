@@ -102,26 +102,34 @@ class InputError(LossctlError):
     ``row``: the first row of the input the message cites (0-based, numbered as in the whole input), or ``None``;
     ``rows_of``: the input numbering it: ``"data"`` (the predictions, or the rows ``--on`` joins to them),
     ``"targets"`` (the ``--targets`` input's own rows), ``"both"`` (inputs aligned by row order: the same row of
-    each) or ``"compared"`` (``compare``'s baseline and candidate aligned by row order: the same row of each). When
-    an input is several files, the run names the file holding the row (:meth:`in_file`), in one place for every
-    message, both engines alike (:func:`lossctl.io.readers.naming_files`).
+    each) or ``"compared"`` (``compare``'s baseline and candidate: the same row of each in lockstep; joined by
+    ``--on``, ``their_row`` is the candidate's own row beside the baseline's ``row``). When an input is several
+    files, the run names the file holding the row (:meth:`in_file`), in one place for every message, both engines
+    alike (:func:`lossctl.io.readers.naming_files`).
     """
 
     exit_code = ExitCode.INPUT
 
-    def __init__(self, *args: object, row: int | None = None, rows_of: str = "data") -> None:
+    def __init__(
+        self, *args: object, row: int | None = None, rows_of: str = "data", their_row: int | None = None
+    ) -> None:
         super().__init__(*args)
         self.row = row
         self.rows_of = rows_of
+        self.their_row = their_row
 
     def reworded(self, message: str) -> InputError:
         """An error of message ``message`` citing the same row (a message completed with the loss, the file)."""
-        return InputError(message, row=self.row, rows_of=self.rows_of)
+        return InputError(message, row=self.row, rows_of=self.rows_of, their_row=self.their_row)
 
-    def in_file(self, files: list[str]) -> InputError:
-        """This error saying which files hold the row it cites: ``...; row 5 is in 'ds/b.parquet'`` (``files`` as
-        messages name them, quoted; two for inputs aligned by row order: ``is in 'p/b.csv' and 't/b.csv'``)."""
-        return self.reworded(f"{self}; row {self.row} is in {' and '.join(files)}")
+    def in_file(self, held: list[tuple[int, str]]) -> InputError:
+        """This error saying which files hold the rows it cites, ``held`` as (row, file as messages name it, quoted):
+        ``...; row 5 is in 'ds/b.parquet'``; two for the same row of inputs aligned by row order: ``row 4 is in
+        'p/b.csv' and 't/b.csv'``; two rows of two inputs joined by ``--on``: ``row 5 is in 'p/b.csv' and row 2 is
+        in 'c/a.csv'``."""
+        if len({row for row, _ in held}) == 1:
+            return self.reworded(f"{self}; row {held[0][0]} is in {' and '.join(file for _, file in held)}")
+        return self.reworded(f"{self}; " + " and ".join(f"row {row} is in {file}" for row, file in held))
 
 
 class EmptyInput(InputError):

@@ -660,6 +660,30 @@ def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, 
     assert never in local.stderr and never in remote.stderr
 
 
+def test_vectors_of_another_length_in_a_later_file_name_that_file(scheduler: str, tmp_path: Path) -> None:
+    """A JSON-array text column whose second file holds plain numbers (a Dask task reads them as numbers), or a list
+    column one of whose later rows is shorter: the error cited the first row ('row 0 has 3 values but row 3 has 1')
+    and named its file, which is not at fault; both engines now name the file of the row whose length differs."""
+    texts, lists = tmp_path / "texts", tmp_path / "lists"
+    for root, later in ((texts, ["0.5"] * 3), (lists, [[1.0, 2.0, 2.0], [1.0, 2.0], [1.0, 2.0]])):
+        root.mkdir()
+        first = ["[1, 2, 2]"] * 3 if root == texts else [[1.0, 2.0, 2.0]] * 3
+        target = ["[1, 2, 3]"] * 3 if root == texts else [[1.0, 2.0, 3.0]] * 3
+        for name, pred in (("a", first), ("b", later)):
+            pq.write_table(pa.table({"y_true": target, "y_pred": pred}), root / f"{name}.parquet")
+    for root, local, row in (
+        (texts, "column 'y_pred' has an invalid JSON array at row 3: '0.5'", 3),
+        (lists, "column 'y_pred' holds vectors of different lengths: row 0 has 3 values but row 4 has 2", 4),
+    ):
+        run = _cli("eval", str(root), "-l", "mse", "-q")
+        in_file = f"; row {row} is in '{root}/b.parquet'\n"
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: {local}{in_file}")
+        run = _cli("eval", str(root), "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
+        assert (run.returncode, run.stdout) == (3, "")
+        assert run.stderr.startswith("error: column 'y_pred' holds vectors of different lengths: row ")
+        assert run.stderr.endswith(f"has {2 if root == lists else 1}{in_file}"), run.stderr
+
+
 def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler: str, tmp_path: Path) -> None:
     """0/1 labels in one file and -1/1 in the next said "hinge: the target column: ... but the input has both 0 and
     -1 labels (in different chunks)" on Dask, without column or row, and a label of weight 0 escaped it; the client
@@ -983,6 +1007,39 @@ def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict
     run = _cli("eval", "s3://brackets/b[2].parquet", "-l", "mse", "-q")
     message = "error: file 's3://brackets/b[2].parquet' not found (read as a glob, it matches nothing)\n"
     assert (run.returncode, run.stderr) == (3, message)
+
+
+def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[str, str], tmp_path: Path) -> None:
+    """A Parquet object cut short (alone, or in a directory) or text named .parquet was pyarrow's 'Parquet magic bytes
+    not found in footer. Either the file is corrupted or this is not a parquet file.', where the local file says
+    why; it now says the same remotely."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("cut")
+    buffer = pa.BufferOutputStream()
+    pq.write_table(pa.table({"y_true": [1.0, 2.0], "y_pred": [1.5, 2.0]}), buffer)
+    whole = buffer.getvalue().to_pybytes()
+    (tmp_path / "p.parquet").write_bytes(whole[: len(whole) // 2])
+    for key, data in (("p.parquet", whole[: len(whole) // 2]), ("d/a.parquet", whole), ("d/b.parquet", whole[:40])):
+        fs.pipe(f"cut/{key}", data)
+    fs.pipe("cut/text.parquet", b"y_true,y_pred\n1,2\n")
+    fs.pipe("cut/e/empty.parquet", b"")
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "empty.parquet").write_bytes(b"")
+    cut = "as Parquet: it ends without its footer, so it was cut short (did the program writing it fail?)"
+    text = "as Parquet: it is not a Parquet file but delimited text; give --input-format csv or name it .csv"
+    for path, expected in (
+        (str(tmp_path / "p.parquet"), f"'{tmp_path}/p.parquet' {cut}"),
+        ("s3://cut/p.parquet", f"'s3://cut/p.parquet' {cut}"),
+        ("s3://cut/d", f"'s3://cut/d/b.parquet' {cut}"),
+        ("s3://cut/text.parquet", f"'s3://cut/text.parquet' {text}"),
+    ):
+        run = _cli("eval", path, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot read {expected}\n"), path
+    for path in (str(tmp_path / "e"), "s3://cut/e"):  # not 'it is not a Parquet file but delimited text'
+        run = _cli("eval", path, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: '{path}/empty.parquet' is empty\n")
 
 
 STAGING_GONE = """

@@ -534,6 +534,7 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
     with pytest.raises(lossctl.InputError) as error:
         merge_outcomes(parts, plan)
     assert str(error.value) == "column 'p' holds vectors of different lengths: row 0 has 2 values but row 2 has 3"
+    assert error.value.row == 2  # the row whose length differs, whose file is named
 
 
 def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, cli: Any) -> None:
@@ -707,6 +708,34 @@ def test_compare_in_lockstep_names_the_file_of_each_side_holding_the_row(tmp_pat
     run = cli("compare", pp, ppk, "-l", "mse", "-q", "--by", "id", "--bootstrap", "20", *per_sample)
     assert run.code == 3 and run.err.endswith(f"row 4 is in '{pp}/b.parquet' and '{ppk}/b.parquet'\n")
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_compare_joined_by_on_names_the_file_of_each_side_holding_its_row(tmp_path: Path, cli: Any) -> None:
+    """compare --on id, a target differing between the sides: the message cites the baseline's row and the
+    candidate's own row but named only the baseline's file ('row 5 is in 'pp/b.parquet''), and none for a candidate
+    of several files; it now names each side's file of its own row."""
+    pp, shuffled, single = tmp_path / "pp", tmp_path / "shuffled", tmp_path / "one.parquet"
+    layouts = {pp: {"a": [0, 1, 2], "b": [3, 4, 5, 6, 7]}, shuffled: {"a": [7, 6, 5], "b": [4, 3, 2, 1, 0]}}
+    for root, parts in layouts.items():
+        root.mkdir()
+        for name, keys in parts.items():
+            target = [5.0 if root == shuffled and k == 5 else float(k % 3) for k in keys]
+            table = pa.table({"id": keys, "pred": [0.5] * len(keys), "target": target})
+            pq.write_table(table, root / f"{name}.parquet")
+    pq.write_table(pa.table({"id": list(range(8)), "pred": [0.5] * 8, "target": [k % 3.0 for k in range(8)]}), single)
+    targets = "both models must be scored on the same truth (give --targets FILE to take the targets from one file)"
+    for baseline, candidate, rows, end in (
+        (pp, shuffled, (5, 2), f"row 5 is in '{pp}/b.parquet' and row 2 is in '{shuffled}/a.parquet'"),
+        (shuffled, pp, (2, 5), f"row 2 is in '{shuffled}/a.parquet' and row 5 is in '{pp}/b.parquet'"),
+        (single, shuffled, (5, 2), f"row 2 is in '{shuffled}/a.parquet'"),
+    ):
+        ours, theirs = ("2.0", "5.0") if baseline != shuffled else ("5.0", "2.0")
+        expected = (
+            f"error: the targets differ: column 'target' is {ours} in {baseline} at row {rows[0]} but {theirs} in "
+            f"{candidate} at row {rows[1]}; {targets}; {end}\n"
+        )
+        run = cli("compare", baseline, candidate, "--on", "id", "-l", "mse", "-q")
+        assert (run.code, run.out, run.err) == (3, "", expected)
 
 
 def test_compare_names_the_file_of_the_first_row_a_message_of_both_sides_cites(tmp_path: Path, cli: Any) -> None:

@@ -307,6 +307,37 @@ def test_an_arrow_ipc_file_cut_anywhere_says_so(cli, tmp_path: Path, keep: int) 
     )
 
 
+@pytest.mark.parametrize("name", ["p.arrow", "p", "-"])
+@pytest.mark.parametrize("keep", [6, 7, 40, -10], ids=["ARROW1", "ARROW1-NUL", "in-the-schema", "in-a-batch"])
+def test_an_arrow_ipc_file_cut_in_its_first_bytes_or_read_as_a_stream_says_so(
+    tmp_path: Path, name: str, keep: int
+) -> None:
+    """A file of 'ARROW1' alone (cut in the magic's padding) was 'not an Arrow IPC file or stream but delimited
+    text', and read as a CSV without a name saying so (a column 'ARROW1'); through standard input an IPC file or
+    stream cut in a message was pyarrow's 'Expected to read 168 metadata bytes, but only read 29'. Each is now cut
+    short, as a file cut elsewhere is."""
+    import lossctl
+
+    table = pa.table(SIMPLE)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+        batch_end = sink.tell()
+    data = sink.getvalue().to_pybytes()[: keep if keep > 0 else batch_end + keep]  # -10: 10 bytes before its end
+    if name == "-":
+        source: object = io.BytesIO(data)
+        rows = " after 0 rows" if keep < 0 else ""
+        expected = f"cannot read standard input as Arrow IPC: it ends{rows} without the end-of-stream marker"
+    else:
+        source = write(tmp_path / name, data)
+        expected = f"cannot read '{source}' as Arrow IPC: it ends without its footer"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
+    with pytest.raises(InputError, match=r"^column 'target' not found in standard input; columns are: ARROW1$"):
+        lossctl.evaluate(io.BytesIO(b"ARROW1\n1\n"), losses="mse", pred="pred", target="target")
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

@@ -370,10 +370,13 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
 
 
 def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
+    """Vectors of ``column`` of ``width`` values from ``first_row`` on, but of ``length`` at the later ``row``: the
+    row cited (whose file a multi-file input names, :func:`~lossctl.io.readers.naming_files`) is ``row``, where the
+    length changes, not the first row of the input (in another file, or the same for every error)."""
     return InputError(
         f"column '{show_name(column)}' holds vectors of different lengths: row {first_row} has {count(width, 'value')} "
         f"but row {row} has {length}",
-        row=first_row,
+        row=row,
     )
 
 

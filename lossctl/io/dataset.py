@@ -273,7 +273,7 @@ class ParquetDataset(Source):
             fs = self.listing.fs
             path = self.listing.paths[index]
             with remote_errors(name), _parquet_errors(name):
-                handle = parquet_file(local_file(path), f"'{name}'") if fs is None else _open_remote(fs, path)
+                handle = parquet_file(local_file(path), f"'{name}'") if fs is None else _open_remote(fs, path, name)
             self._handles[index] = handle
         return handle
 
@@ -489,18 +489,17 @@ class ParquetDataset(Source):
         return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{show_name(self.path)}'")
 
 
-def _open_remote(fs: Any, path: str) -> pq.ParquetFile:
+def _open_remote(fs: Any, path: str, name: str) -> pq.ParquetFile:
     """A remote Parquet file, read a column chunk per request; from a web server that ignores ``Range`` headers
     (``python -m http.server``), whose partial reads fsspec refuses ("doesn't appear to support range requests"),
-    it is read whole into memory, as a remote CSV is."""
-    import pyarrow.parquet as pq
-
+    it is read whole into memory, as a remote CSV is. One cut short is refused as a local one is, ``name`` naming
+    it (:func:`~lossctl.io.readers.parquet_file`)."""
     try:
-        return pq.ParquetFile(fs.open(path, "rb"), pre_buffer=False, buffer_size=0)
+        return parquet_file(fs.open(path, "rb"), f"'{name}'", buffer_size=0)
     except ValueError as error:
-        if "range requests" not in str(error):
+        if isinstance(error, InputError) or "range requests" not in str(error):
             raise
-    return pq.ParquetFile(pa.BufferReader(fs.cat_file(path)), pre_buffer=False)
+    return parquet_file(pa.BufferReader(fs.cat_file(path)), f"'{name}'", buffer_size=0)
 
 
 def _check_utf8(key: str, value: Any) -> None:

@@ -105,21 +105,23 @@ def naming_files(
 ) -> InputError:
     """``error`` naming the file that holds the row it cites (:attr:`~lossctl.errors.InputError.row`) in each input
     numbering it (:attr:`~lossctl.errors.InputError.rows_of`: ``data``, the ``targets``, both, or ``data`` and the
-    ``candidate`` of ``compare`` read in lockstep) that is several files; else ``error`` as it is. The one place
-    where a message about rows names a file: either engine's error passes here, so both say the same."""
-    numbering: dict[str, list[Source | None]] = {
-        "data": [data],
-        "targets": [targets],
-        "both": [data, targets],
-        "compared": [data, candidate],
-    }
+    ``candidate`` of ``compare``, whose row is its own :attr:`~lossctl.errors.InputError.their_row` when joined by
+    ``--on``) that is several files; else ``error`` as it is. The one place where a message about rows names a
+    file: either engine's error passes here, so both say the same."""
     if error.row is None:
         return error
-    sources = [source for source in numbering[error.rows_of] if source is not None]
-    held = [(source, file) for source in sources if (file := source.file_of(error.row)) is not None]
-    if not held or any(_names(str(error), source, file) for source, file in held):
+    candidate_row = error.row if error.their_row is None else error.their_row
+    numbering: dict[str, list[tuple[Source | None, int]]] = {
+        "data": [(data, error.row)],
+        "targets": [(targets, error.row)],
+        "both": [(data, error.row), (targets, error.row)],
+        "compared": [(data, error.row), (candidate, candidate_row)],
+    }
+    cited = [(source, row) for source, row in numbering[error.rows_of] if source is not None]
+    held = [(source, row, file) for source, row in cited if (file := source.file_of(row)) is not None]
+    if not held or any(_names(str(error), source, file) for source, _, file in held):
         return error
-    return error.in_file([_label(file) for _, file in held])
+    return error.in_file([(row, _label(file)) for _, row, file in held])
 
 
 def _names(message: str, source: Source, file: str) -> bool:
@@ -315,20 +317,26 @@ class Source(ABC):
         return f"<{type(self).__name__} {self.path!r} format={self.format} columns={self.columns}>"
 
 
-def parquet_file(handle: str | pa.NativeFile, label: str, dictionary: list[str] | None = None) -> pq.ParquetFile:
-    """A local Parquet file (``handle``: :func:`local_file`'s) opened to read by batches, ``dictionary``'s columns
-    dictionary-encoded; one that does not end as Parquet does is refused saying why, ``label`` naming it
-    (:func:`~lossctl.io.streams.check_parquet`)."""
+def parquet_file(
+    handle: str | pa.NativeFile | BinaryIO,
+    label: str,
+    dictionary: list[str] | None = None,
+    buffer_size: int = PARQUET_BUFFER_BYTES,
+) -> pq.ParquetFile:
+    """A Parquet file (``handle``: :func:`local_file`'s, or a remote file object, read with ``buffer_size``)
+    opened to read by batches, ``dictionary``'s columns dictionary-encoded; one that does not end as Parquet does is
+    refused saying why, ``label`` naming it (:func:`~lossctl.io.streams.check_parquet`), local or remote alike."""
     import pyarrow.parquet as pq
 
     try:
         # pre_buffer=False: pre-buffering reads far ahead of iter_batches; measured on a 20M-row file it
         # held 440 MB against 160 MB and was no faster.
-        return pq.ParquetFile(
-            handle, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES, read_dictionary=dictionary or None
-        )
+        return pq.ParquetFile(handle, pre_buffer=False, buffer_size=buffer_size, read_dictionary=dictionary or None)
     except pa.ArrowInvalid:
-        streams.check_parquet(pa.OSFile(handle) if isinstance(handle, str) else handle, label)
+        if isinstance(handle, str):
+            streams.check_parquet(pa.OSFile(handle), label)
+        else:
+            streams.check_parquet(handle if isinstance(handle, pa.NativeFile) else pa.PythonFile(handle, "r"), label)
         raise
 
 
@@ -470,7 +478,6 @@ _ARROW_STREAM = b"\xff\xff\xff\xff"  # an Arrow IPC stream's first message start
 # pyarrow takes the end of the bytes for the end of the stream too, so a stream cut between two batches would
 # otherwise read as a shorter one.
 _ARROW_END = _ARROW_STREAM + bytes(4)
-_ARROW_FILE = b"ARROW1"  # an Arrow IPC file starts and ends with this
 # Before Arrow 0.15 (the legacy format, still read by pyarrow) messages had no continuation marker and the end of
 # the stream was 4 zero bytes: an IPC file of then holds such a stream.
 _ARROW_LEGACY_END = bytes(4)
@@ -530,9 +537,9 @@ class _ArrowSource(Source):
         were "Not an Arrow file", and a stream cut between two record batches read as the rows before the cut."""
         with open(self.path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
-            start = os.pread(file.fileno(), len(_ARROW_FILE), 0)
-            if start == _ARROW_FILE:
-                end, missing = _ARROW_FILE, "its footer"
+            start = os.pread(file.fileno(), len(streams.ARROW_FILE), 0)
+            if start == streams.ARROW_FILE:
+                end, missing = streams.ARROW_FILE, "its footer"
             elif start.startswith(_ARROW_STREAM):
                 end, missing = _ARROW_END, "the end-of-stream marker"
             else:
@@ -568,7 +575,7 @@ class _ArrowSource(Source):
             magic = source.read(6)
             source.seek(0)
             options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
-            if magic == _ARROW_FILE:
+            if magic == streams.ARROW_FILE:
                 return pa.ipc.open_file(source, options=options), None
             if magic.startswith(_ARROW_STREAM):
                 tail = _Tail(cast(BinaryIO, source))
@@ -621,9 +628,20 @@ class _ArrowStreamSource(Source):
                 streams.read_head(stream, 8)
                 if not stream.peek(4).startswith(_ARROW_STREAM):  # type: ignore[attr-defined]  # buffered
                     self._end = _ARROW_LEGACY_END
-            self._reader = pa.ipc.open_stream(self._stream)
+            try:
+                self._reader = pa.ipc.open_stream(self._stream)
+            except (pa.ArrowInvalid, OSError):
+                self._refuse_cut(None)
+                raise
         self.columns = self._reader.schema.names
         self._consumed = False
+
+    def _refuse_cut(self, rows: int | None) -> None:
+        """Say that the input was cut short when pyarrow failed to decode a message (its words: "Expected to read 168
+        metadata bytes, but only read 29", "Tried reading schema message, was null or length 0") at its end: no
+        byte is left after the failure. Otherwise pyarrow's words stand (a message that is not Arrow IPC)."""
+        if not self._stream.read(1):
+            raise _cut_short(self.path, rows) from None
 
     def column_type(self, name: str) -> pa.DataType | None:
         return self._reader.schema.field(name).type
@@ -634,9 +652,13 @@ class _ArrowStreamSource(Source):
         self._consumed = True
         rows = 0
         with _reading(self.path, "arrow"):
-            for batch in self._reader:
-                rows += batch.num_rows
-                yield batch
+            try:
+                for batch in self._reader:
+                    rows += batch.num_rows
+                    yield batch
+            except (pa.ArrowInvalid, OSError):
+                self._refuse_cut(rows)
+                raise
         if not self._stream.tail.endswith(self._end):
             raise _cut_short(self.path, rows)
 
@@ -1716,7 +1738,7 @@ def _open_stream(
         return _ParquetSource(path, handle=streams.spill(stream, label))
     if fmt == "arrow":  # buffered: pyarrow reads a message whole and takes a short read for the end
         buffered = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream), 1 << 16))
-        return _ArrowStreamSource(path, buffered, file_format=head.startswith(b"ARROW1"))
+        return _ArrowStreamSource(path, buffered, file_format=head.startswith(streams.ARROW_FILE))
     return _text_source(path, fmt, once=stream, delimiter=delimiter, decimal=decimal)
 
 

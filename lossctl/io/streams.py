@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from lossctl import tempfiles
-from lossctl.errors import InputError, option
+from lossctl.errors import EmptyInput, InputError, option
 from lossctl.io.formats import COMPRESSIONS
 
 if TYPE_CHECKING:
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 # First bytes of each format (docs/cli.md, "Input"): an Arrow IPC file's are ARROW1 and two bytes of zero padding
 # (so that text starting "ARROW1x," is text), an Arrow IPC *stream*'s a continuation marker.
 _PARQUET = b"PAR1"  # a whole Parquet file starts and ends with this
-_FORMAT_MAGIC = ((_PARQUET, "parquet"), (b"ARROW1\x00\x00", "arrow"), (b"\xff\xff\xff\xff", "arrow"))
+ARROW_FILE = b"ARROW1"  # an Arrow IPC file starts and ends with this
+_ARROW_FILE_MAGIC = ARROW_FILE + bytes(2)
+_FORMAT_MAGIC = ((_PARQUET, "parquet"), (_ARROW_FILE_MAGIC, "arrow"), (b"\xff\xff\xff\xff", "arrow"))
 _COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
 # bzip2's "BZh" is text ("BZh,pred,target" is a CSV header): it counts with the block size digit and the magic of
 # the first block (the digits of pi) or of the end of an empty stream (those of sqrt(pi)) after it.
@@ -103,7 +105,11 @@ def _binary_format(head: bytes, tail: bytes | None = None) -> str | None:
     Text may start with ``PAR1`` too (a first column named ``PAR1x``): where ``tail``, the input's last bytes, is
     given, text that does not end with ``PAR1`` as a Parquet file does is text (binary bytes that do not are a
     Parquet file cut short, which reading as Parquet says). Where the end is unknown (a stream), ``PAR1`` is Parquet.
+    ``ARROW1`` and nothing else, or but one byte of its padding (``head`` is all of the input when it is shorter than
+    :data:`MAGIC_BYTES`), is an Arrow IPC file cut short, which reading it says; ``ARROW1`` and a line is text.
     """
+    if len(head) >= len(ARROW_FILE) and _ARROW_FILE_MAGIC.startswith(head):
+        return "arrow"
     found = next((name for magic, name in _FORMAT_MAGIC if head.startswith(magic)), None)
     if found == "parquet" and tail is not None and not tail.endswith(_PARQUET) and not _is_binary(head):
         return None
@@ -198,8 +204,11 @@ def check_parquet(file: pa.NativeFile, label: str) -> None:
     """Say why ``file``, which pyarrow failed to open as Parquet, is not Parquet, when it does not end with ``PAR1``
     as a whole Parquet file does: text that starts with those letters, or a Parquet file cut short (pyarrow's words
     for both: "Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet
-    file"). Called once pyarrow has failed, so a file that opens costs nothing more; otherwise pyarrow's words stand."""
+    file"). Called once pyarrow has failed, so a file that opens costs nothing more; otherwise pyarrow's words stand.
+    An empty file (remote: a local one is refused before) is said to be empty, as a local one is."""
     size = file.size()
+    if not size:
+        raise EmptyInput(f"{label} is empty")
     head = file.read_at(min(size, TEXT_HEAD_BYTES), 0)
     if _binary_format(head) != "parquet":
         raise not_format(head, "parquet", label, "Parquet")
