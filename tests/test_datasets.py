@@ -943,3 +943,22 @@ def test_a_hive_dataset_beside_a_file_joins_its_key_in_the_unified_type(cli, tmp
                   "--chunk-rows", chunk_rows)  # fmt: skip
         assert (run.code, run.err) == (0, "")
         assert [line.rsplit(",", 1)[1] for line in run.out.splitlines()[2:]] == ["1.0", "2.0"], chunk_rows
+
+
+@pytest.mark.parametrize("hive", [False, True])
+def test_a_folder_beside_a_file_gives_every_files_key_type(cli, tmp_path: Path, hive: bool) -> None:
+    """A folder given beside another file told the outer dataset only its first file's key type: int32 and text
+    there beside a file's int64 made int64 the key's type, and the folder's 'x' was refused ("which the other files'
+    int64 cannot hold"); as its files given one by one, the key is text."""
+    folder = tmp_path / "d" / "r=1" if hive else tmp_path / "d"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"pred": [1.0], "target": [0.0], "g": pa.array([1], pa.int32())}), folder / "a.parquet")
+    pq.write_table(pa.table({"pred": [2.0], "target": [0.0], "g": ["x"]}), folder / "b.parquet")
+    other = {"pred": [3.0], "target": [0.0], "g": pa.array([3], pa.int64())}
+    pq.write_table(pa.table({**other, "r": [1]} if hive else other), tmp_path / "c.parquet")
+    for chunk_rows in ("1", "2", "1000"):
+        run = cli("eval", tmp_path / "d", tmp_path / "c.parquet", "-l", "mae", "--by", "g", "-f", "json", "-q",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        groups = {r["group"]["g"]: r["value"] for r in json.loads(run.out)["results"] if r["group"]}
+        assert groups == {"1": 1.0, "x": 2.0, "3": 3.0}, chunk_rows

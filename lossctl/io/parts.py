@@ -178,17 +178,6 @@ def parquet_declared(
     return Declared(name, kinds.get, span)
 
 
-def joined_span(spans: Iterable[tuple[int, int] | None]) -> tuple[int, int] | None:
-    """The span of the values of several files (:attr:`Declared.span`): ``None`` where one file's is unknown."""
-    low = high = None
-    for span in spans:
-        if span is None:
-            return None
-        low = span[0] if low is None else min(low, span[0])
-        high = span[1] if high is None else max(high, span[1])
-    return (0, 0) if low is None or high is None else (low, high)
-
-
 def parquet_span(parquet: pq.ParquetFile, name: str) -> tuple[int, int] | None:
     """The smallest and largest value of the integer column ``name`` of a Parquet file, from the statistics of its
     row groups; ``None`` where one lacks them (or the column is not a top-level one)."""
