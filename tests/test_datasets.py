@@ -5,6 +5,7 @@ The S3 and Dask tests against real servers are in tests/test_cluster.py; these r
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import os
@@ -829,6 +830,12 @@ _KEYS_ACROSS_FILES = {
     ),
     # a key that is text in one file and numbers in another is text in all, as beside a CSV.
     "string-and-int64": (["1", "2"], [1, 2], [("1", 2, 2.0), ("2", 2, 3.0)]),
+    # a date beside timestamps is its midnight (DuckDB's, and how --on matches them): one group, not two texts.
+    "date-and-timestamp": (
+        [datetime.date(1970, 1, 2), datetime.date(1970, 1, 3)],
+        pa.array([datetime.datetime(1970, 1, 2), datetime.datetime(1970, 1, 3)], pa.timestamp("ms")),
+        [("1970-01-02T00:00:00", 2, 2.0), ("1970-01-03T00:00:00", 2, 3.0)],
+    ),
 }
 
 
@@ -893,8 +900,13 @@ def test_a_prediction_column_of_text_beside_numbers_is_still_named(cli, tmp_path
     [
         (["1", "2"], [1.0, 2.0], [({"g": 1.0}, 2, 2.0), ({"g": 2.0}, 2, 3.0)]),
         (["1", "x"], [1, 2], [({"g": "1"}, 2, 2.0), ({"g": "x"}, 1, 2.0), ({"g": "2"}, 1, 4.0)]),
+        (
+            ["1970-01-02", "1970-01-03"],
+            [datetime.datetime(1970, 1, 2), datetime.datetime(1970, 1, 3)],
+            [({"g": "1970-01-02T00:00:00"}, 2, 2.0), ({"g": "1970-01-03T00:00:00"}, 2, 3.0)],
+        ),
     ],
-    ids=["integers-beside-doubles", "text-beside-integers"],
+    ids=["integers-beside-doubles", "text-beside-integers", "dates-beside-timestamps"],
 )
 @pytest.mark.parametrize("csv_first", [True, False])
 def test_a_by_key_of_a_csv_beside_a_parquet_file_is_one_type_at_any_chunk_size(

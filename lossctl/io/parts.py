@@ -107,9 +107,13 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
 def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
     """The type parts of ``kinds`` are joined in: the one Arrow widens them all to
     (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
-    beside numbers, text where there is none (numbers and text). A value may still not fit it (:func:`_fits`)."""
+    beside numbers, dates as their midnight beside timestamps without a time zone (as DuckDB, and as ``--on``
+    matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), text where there is none (numbers and text). A value
+    may still not fit it (:func:`_fits`)."""
     if any(map(pa.types.is_boolean, kinds)) and all(map(is_numeric_type, kinds)):
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
+    if any(pa.types.is_timestamp(kind) and kind.tz is None for kind in kinds):
+        kinds = [pa.timestamp("s") if pa.types.is_date(kind) else kind for kind in kinds]
     try:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
         return pa.unify_schemas(schemas, promote_options="permissive").field(0).type
