@@ -974,3 +974,29 @@ def test_a_folder_beside_a_file_gives_every_files_key_type(cli, tmp_path: Path, 
         assert (run.code, run.err) == (0, ""), chunk_rows
         groups = {r["group"]["g"]: r["value"] for r in json.loads(run.out)["results"] if r["group"]}
         assert groups == {"1": 1.0, "x": 2.0, "3": 3.0}, chunk_rows
+
+
+@pytest.mark.parametrize("how", ["paths", "directory", "arrow"])
+def test_a_file_without_rows_does_not_decide_a_keys_type(cli, tmp_path: Path, how: str) -> None:
+    """An empty file whose key column is typed text made every other file's integer ids text ('1'): its type holds
+    no value, so the others' int64 stays the key's type (and the empty file is cast to it)."""
+    import pyarrow.feather as feather
+
+    (tmp_path / "d").mkdir()
+    empty = pa.table(
+        {"pred": pa.array([], pa.float64()), "target": pa.array([], pa.float64()), "g": pa.array([], pa.string())}
+    )
+    full = pa.table({"pred": [1.0, 2.0], "target": [0.0, 0.0], "g": [1, 2]})
+    files = [tmp_path / "d" / "a.parquet", tmp_path / "d" / "b.parquet"]
+    if how == "arrow":
+        files[0] = tmp_path / "d" / "a.arrow"
+        feather.write_feather(empty, files[0])
+    else:
+        pq.write_table(empty, files[0])
+    pq.write_table(full, files[1])
+    data = [tmp_path / "d"] if how == "directory" else files
+    for chunk_rows in ("1", "2", "1000"):
+        run = cli("eval", *data, "-l", "mae", "--by", "g", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        results = json.loads(run.out)["results"][1:]
+        assert [(r["group"], r["value"]) for r in results] == [({"g": 1}, 1.0), ({"g": 2}, 2.0)], chunk_rows

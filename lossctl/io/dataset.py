@@ -343,8 +343,7 @@ class ParquetDataset(Source):
         file_columns = [c for c in columns if c not in self.partition_keys]
         files = []
         for index, name in enumerate(self.listing.names):
-            schema = self._open(index).schema_arrow
-            files.append(parquet_declared(name, schema, file_columns, partial(self._span, index)))
+            files.append(parquet_declared(name, self._open(index), file_columns, partial(self._span, index)))
             if index:
                 self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
         return files

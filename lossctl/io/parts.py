@@ -70,12 +70,14 @@ def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
 
 class Declared(NamedTuple):
     """What one file of a dataset declares before its data is read: its ``name`` for messages, each column's type
-    (``None``: a text format, whose types are inferred block by block) and, where they are known without reading
-    the rest of the input, the smallest and largest value of an integer column (``None`` where not)."""
+    (``None``: a text format, whose types are inferred block by block), where they are known without reading
+    the rest of the input, the smallest and largest value of an integer column (``None`` where not), and its
+    number of ``rows`` (``None`` where not known)."""
 
     name: str
     kind: Callable[[str], pa.DataType | None]
     span: Callable[[str], tuple[int, int] | None]
+    rows: int | None
 
 
 def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Collection[str]) -> dict[str, pa.DataType]:
@@ -89,7 +91,9 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
     A key's type is their :func:`common_type` (as DuckDB's ``union_by_name``: int64 and double are double, and
     ``1`` prints as ``1.0`` in every file; numbers in one file and text in another are text, ``1`` is ``'1'``), or
     text where a file's integers may not fit it (beyond 2^53 beside doubles, or not known to be within it; beyond
-    int64 beside negatives): rounded, two ids would be one group."""
+    int64 beside negatives): rounded, two ids would be one group. A file without rows does not take part (its type
+    holds no value: an empty file's text key leaves the other files' integer ids integers) but is cast like the
+    others."""
     types: dict[str, pa.DataType] = {}
     for name in columns:
         kinds = [file.kind(name) for file in files]
@@ -97,7 +101,8 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
             continue  # a text format's types are inferred block by block, and reconciled as parts are joined
         declared = [kind for kind in kinds if kind is not None]
         if name in keys:
-            types[name] = _widest(name, declared, files)
+            holding = [index for index, file in enumerate(files) if file.rows != 0] or range(len(files))
+            types[name] = _widest(name, [declared[i] for i in holding], [files[i] for i in holding])
             continue
         for file, kind in zip(files[1:], declared[1:], strict=True):
             check_same_kind(name, kind, file.name, declared[0], files[0].name)
@@ -174,12 +179,14 @@ def conform(data: pa.RecordBatch | pa.Table, types: dict[str, pa.DataType], name
 
 
 def parquet_declared(
-    name: str, schema: pa.Schema, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
+    name: str, parquet: pq.ParquetFile, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
 ) -> Declared:
-    """What the Parquet file ``name`` declares of ``columns`` (those it has) in the ``schema`` of its footer; ``span``
-    reads a column's :func:`parquet_span`, opening the file again (a dataset's files are not all held open)."""
+    """What the Parquet file ``name`` declares of ``columns`` (those it has) in its footer, read when ``parquet``
+    was opened; ``span`` reads a column's :func:`parquet_span`, opening the file again (a dataset's files are not all
+    held open)."""
+    schema = parquet.schema_arrow
     kinds = {column: schema.field(column).type for column in columns if schema.get_field_index(column) >= 0}
-    return Declared(name, kinds.get, span)
+    return Declared(name, kinds.get, span, parquet.metadata.num_rows)
 
 
 def parquet_span(parquet: pq.ParquetFile, name: str) -> tuple[int, int] | None:

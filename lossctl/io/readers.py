@@ -240,7 +240,7 @@ class Source(ABC):
         """What each file of this input declares of ``columns`` before its data is read: one entry, but one per file
         for an input of several (a folder, a glob), so that a dataset of several inputs fixes a key's type from
         every file, as if each were given (:func:`~lossctl.io.parts.dataset_types`)."""
-        return [Declared(self.name, self.column_type, self.column_span)]
+        return [Declared(self.name, self.column_type, self.column_span, self.num_rows)]
 
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
@@ -413,8 +413,8 @@ class _ParquetSource(Source):
     def declared(self, columns: Sequence[str]) -> list[Declared]:
         declared = []
         for index, file in enumerate(self._files):
-            schema = (self._first if index == 0 else self._open(index)).schema_arrow
-            declared.append(parquet_declared(_where(file), schema, columns, partial(self._span, index)))
+            parquet = self._first if index == 0 else self._open(index)
+            declared.append(parquet_declared(_where(file), parquet, columns, partial(self._span, index)))
         return declared
 
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
