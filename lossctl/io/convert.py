@@ -378,11 +378,13 @@ def width_error(column: str, first_row: int, width: int, row: int, length: int) 
 
 
 def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """A list, list-view or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values."""
+    """A list, list-view or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values.
+    Elements are read as a scalar column's cells are, and as a CSV cell's JSON array's: a list of text
+    (``["0.1", "0.9"]`` in JSON Lines, Parquet's ``list<string>``) holds numbers written as text."""
     import pyarrow.compute as pc
 
     kind = array.type
-    if not _is_number(kind.value_type):
+    if not _is_number(kind.value_type) and not is_text_type(kind.value_type):
         raise InputError(f"column '{show_name(column)}' is a list of {kind.value_type}, expected lists of numbers")
     # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
     # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
@@ -408,7 +410,8 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
                 row = int(other[0])
                 raise width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
         # flatten() skips null rows, so the values fill exactly the valid rows.
-        values = to_float64(chunk.flatten(), column)[0].reshape(int(valid.sum()), width)
+        values = _elements(chunk.flatten(), column, valid, width, start + row_offset)
+        values = values.reshape(int(valid.sum()), width)
         if chunk.null_count:
             padded = np.full((len(chunk), width), np.nan)
             padded[valid] = values
@@ -419,6 +422,22 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     if any(chunk.null_count for chunk in chunks):
         missing |= ~np.concatenate(validity)
     return matrix, (missing if missing.any() else None)
+
+
+def _elements(flat: pa.Array, column: str, valid: np.ndarray, width: int, row_offset: int) -> np.ndarray:
+    """The ``flat`` elements of the ``valid`` rows of a list column, ``width`` each, as float64; text that is no
+    number is named by its row (``row_offset`` numbers the first), as a CSV cell's JSON array is."""
+    try:
+        return to_float64(flat, column)[0]
+    except InputError as error:
+        if error.row is None:
+            raise
+        row = int(np.flatnonzero(valid)[error.row // width]) + row_offset
+        raise InputError(
+            f"column '{show_name(column)}' has a value that is not a number in the list at row {row}: "
+            f"{shown_value(flat[error.row].as_py())}",
+            row=row,
+        ) from None
 
 
 def _json_number(item: object) -> float:
