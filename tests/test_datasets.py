@@ -1019,3 +1019,31 @@ def test_per_sample_csv_writes_a_float_key_as_floats(cli, tmp_path: Path) -> Non
         lines = (tmp_path / "ps.csv").read_text().splitlines()
         assert lines == ['"id","mae"', '"1.0",1', '"2.0",2', '"-3.0",1', '"4.5",2'], chunk_rows
         assert pacsv.read_csv(tmp_path / "ps.csv").column("id").to_pylist() == [1.0, 2.0, -3.0, 4.5]
+
+
+def test_per_sample_parquet_of_a_key_whose_type_changes_between_chunks(cli, tmp_path: Path) -> None:
+    """Integer ids of a CSV file, then doubles of a Parquet file after it (types a CSV file infers: not fixed before
+    reading), with --per-sample rows.parquet at a small --chunk-rows, were an internal error (Arrow's "Table schema
+    does not match", exit 4); they are now cast to the first rows' type where they fit, else an input error saying
+    what to do, and nothing is written."""
+    (tmp_path / "a.csv").write_text("id,pred\n1,1\n2,2\n")
+    (tmp_path / "t.csv").write_text("id,target\n1,0\n2,0\n3,0\n2.5,0\n")
+    for ids in ([3.0], [2.5]):
+        pq.write_table(pa.table({"id": ids, "pred": [3.0]}), tmp_path / "b.parquet")
+        for chunk_rows in ("1", "2", "1000"):
+            out = tmp_path / "rows.parquet"
+            run = cli("eval", tmp_path / "a.csv", tmp_path / "b.parquet", "--targets", tmp_path / "t.csv", "--on",
+                      "id", "-l", "mae", "-q", "--missing", "drop", "--per-sample", out,
+                      "--chunk-rows", chunk_rows)  # fmt: skip
+            if ids == [2.5] and chunk_rows != "1000":
+                assert (run.code, run.out, out.exists()) == (3, "", False), chunk_rows
+                assert run.err == (
+                    f"error: cannot write '{out}': column 'id' is int64 in the first rows but double in later ones, "
+                    "which int64 cannot hold; write --per-sample as JSON Lines (.jsonl), or give the column one type "
+                    "in every input\n"
+                )
+                continue
+            assert (run.code, run.err) == (0, ""), chunk_rows
+            assert pq.read_table(out).column("mae").to_pylist() == [1.0, 2.0, 3.0], chunk_rows
+            out.unlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.parquet", "t.csv"]
