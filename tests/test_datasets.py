@@ -6,6 +6,7 @@ The S3 and Dask tests against real servers are in tests/test_cluster.py; these r
 from __future__ import annotations
 
 import datetime
+import decimal
 import io
 import json
 import os
@@ -830,6 +831,12 @@ _KEYS_ACROSS_FILES = {
     ),
     # a key that is text in one file and numbers in another is text in all, as beside a CSV.
     "string-and-int64": (["1", "2"], [1, 2], [("1", 2, 2.0), ("2", 2, 3.0)]),
+    # a decimal beside int64 holds every int64 (Arrow's widened decimal(18, 0) refused to take any int64): one type.
+    "decimal-and-int64": (
+        pa.array([decimal.Decimal("1"), decimal.Decimal("2")], pa.decimal128(5, 0)),
+        [1, 2],
+        [("1", 2, 2.0), ("2", 2, 3.0)],
+    ),
     # a date beside timestamps is its midnight (DuckDB's, and how --on matches them): one group, not two texts.
     "date-and-timestamp": (
         [datetime.date(1970, 1, 2), datetime.date(1970, 1, 3)],

@@ -113,17 +113,34 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
     """The type parts of ``kinds`` are joined in: the one Arrow widens them all to
     (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
     beside numbers, dates as their midnight beside timestamps without a time zone (as DuckDB, and as ``--on``
-    matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), text where there is none (numbers and text). A value
-    may still not fit it (:func:`_fits`)."""
+    matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), decimals beside integers with the digits of every
+    integer of their types, text where there is none (numbers and text). A value may still not fit it
+    (:func:`_fits`)."""
     if any(map(pa.types.is_boolean, kinds)) and all(map(is_numeric_type, kinds)):
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
     if any(pa.types.is_timestamp(kind) and kind.tz is None for kind in kinds):
         kinds = [pa.timestamp("s") if pa.types.is_date(kind) else kind for kind in kinds]
     try:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
-        return pa.unify_schemas(schemas, promote_options="permissive").field(0).type
+        widest = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return pa.string()
+    return _holding_integers(widest, kinds) if pa.types.is_decimal(widest) else widest
+
+
+def _holding_integers(decimal: pa.DataType, kinds: Sequence[pa.DataType]) -> pa.DataType:
+    """The ``decimal`` type Arrow widens decimals and the integer ``kinds`` to, with the digits every integer of
+    those types needs: Arrow gives int64 beside ``decimal(5, 0)`` 18 digits, then refuses to cast an int64 to it
+    ("Precision is not great enough"), whatever its values. Text where not even ``decimal256`` holds them."""
+    precision = decimal.precision
+    for kind in filter(pa.types.is_integer, kinds):
+        largest = (1 << kind.bit_width) - 1 if pa.types.is_unsigned_integer(kind) else (1 << kind.bit_width - 1) - 1
+        precision = max(precision, len(str(largest)) + decimal.scale)
+    if precision == decimal.precision:
+        return decimal
+    if precision > 76:
+        return pa.string()
+    return (pa.decimal128 if precision <= 38 else pa.decimal256)(precision, decimal.scale)
 
 
 def _widest(name: str, kinds: list[pa.DataType], files: Sequence[Declared]) -> pa.DataType:
