@@ -2014,3 +2014,19 @@ def test_a_local_parquet_name_that_starts_like_a_url(cli, tmp_path: Path, monkey
         run = cli("eval", path, "-l", "mae", "-f", "csv", "-q")
         expected = ["mae,multioutput=none,mean,1.3333333333333333,3,,"]
         assert (run.code, run.out.splitlines()[1:], run.err) == (0, expected, "")
+
+
+def test_a_chunk_whose_list_rows_are_all_null_is_dropped_as_missing(cli, tmp_path: Path) -> None:
+    """A chunk of null list cells only (the first rows of a JSON Lines file, a Parquet file whose list column is
+    all null) is a matrix of width 0, which the look at probabilities took the minimum of: an internal error at
+    --chunk-rows 1 (exit 4) where one chunk dropped them."""
+    (tmp_path / "p.jsonl").write_text(
+        '{"p": null, "target": 1}\n{"p": [0.3, 0.7], "target": 1}\n{"p": [0.6, 0.4], "target": 0}\n'
+    )
+    expected = np.mean(np.log1p(np.exp(-np.array([0.4, 0.2]))))
+    for chunk_rows in ("1", "2", "1000"):
+        run = cli("eval", tmp_path / "p.jsonl", "--pred", "p", "-l", "cross_entropy", "--missing", "drop", "-f",
+                  "json", "-q", "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        result = json.loads(run.out)["results"][0]
+        assert (result["n"], result["value"]) == (2, pytest.approx(expected)), chunk_rows
