@@ -1054,3 +1054,21 @@ def test_per_sample_parquet_of_a_key_whose_type_changes_between_chunks(cli, tmp_
             assert pq.read_table(out).column("mae").to_pylist() == [1.0, 2.0, 3.0], chunk_rows
             out.unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.parquet", "t.csv"]
+
+
+@pytest.mark.parametrize("text_first", [True, False])
+def test_lists_of_text_beside_lists_of_numbers_in_another_file(cli, tmp_path: Path, text_first: bool) -> None:
+    """A Parquet list<string> of numbers in one file and list<double> in the next were read at --chunk-rows 1 but
+    refused when one chunk joined them ("column 'p' has different types in different parts of the input"); they are
+    now joined as lists of text, read as numbers as either file alone is."""
+    text = pa.array([["0.1", "0.9"], ["0.8", "0.2"]], pa.list_(pa.string()))
+    numbers = pa.array([[0.3, 0.7], [0.6, 0.4]], pa.list_(pa.float64()))
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    for file, lists in zip(files, [text, numbers] if text_first else [numbers, text], strict=True):
+        pq.write_table(pa.table({"p": lists, "target": [1, 0]}), file)
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2, 3], [1, 0, 1, 0]])
+    for chunk_rows in ("1", "3", "1000"):
+        run = cli("eval", *files, "--pred", "p", "-l", "cross_entropy", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected), chunk_rows

@@ -49,7 +49,8 @@ def is_text_type(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
-def _is_list(kind: pa.DataType) -> bool:
+def is_list_type(kind: pa.DataType) -> bool:
+    """A list of any Arrow layout: ``list``, ``large_list``, ``fixed_size_list`` or a list view."""
     return (
         pa.types.is_list(kind)
         or pa.types.is_large_list(kind)
@@ -296,7 +297,7 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: Deci
         kind = chunk.type
     if is_text_type(kind):
         chunk = _parse_text(chunk, column, row_offset, marks)
-    elif _is_list(kind):
+    elif is_list_type(kind):
         raise InputError(
             f"column '{show_name(column)}' is a list column; it can only be bound to a role that takes vectors"
         )
@@ -545,7 +546,7 @@ def is_vector_column(array: ArrowColumn, labels: bool = False) -> bool:
     A caller converting one bound column chooses :func:`to_float64_matrix` for such a column and
     :func:`to_float64` otherwise; the dtype alone cannot tell, since CSV vectors arrive as text.
     """
-    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array, labels))
+    return is_list_type(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array, labels))
 
 
 def to_float64_matrix(
@@ -573,8 +574,8 @@ def to_float64_matrix(
         raise ValueError(f"expected one array per column, got {len(arrays)} arrays for columns {list(columns)}")
     if len(arrays) == 1:
         array, column = arrays[0], columns[0]
-        if _is_list(array.type) or (is_text_type(array.type) and (as_json or _looks_like_json_arrays(array))):
-            matrix, missing = (_list_matrix if _is_list(array.type) else _json_matrix)(array, column, row_offset)
+        if is_list_type(array.type) or (is_text_type(array.type) and (as_json or _looks_like_json_arrays(array))):
+            matrix, missing = (_list_matrix if is_list_type(array.type) else _json_matrix)(array, column, row_offset)
             if matrix.shape[1] == 0 and (missing is None or not missing.all()):
                 first = 0 if missing is None else int(np.argmin(missing))
                 raise EmptyVectors(f"column '{show_name(column)}'", first + row_offset)

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from lossctl.errors import InputError
 from lossctl.io.columns import quoted_columns
+from lossctl.io.convert import is_list_type
 from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
@@ -114,8 +115,9 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
     (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
     beside numbers, dates as their midnight beside timestamps without a time zone (as DuckDB, and as ``--on``
     matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), decimals beside integers with the digits of every
-    integer of their types, text where there is none (numbers and text). A value may still not fit it
-    (:func:`_fits`)."""
+    integer of their types, lists as lists of their elements' common type (numbers beside numbers written as text
+    are text, which :func:`~lossctl.io.convert.to_float64_matrix` reads as numbers), text where there is none
+    (numbers and text). A value may still not fit it (:func:`_fits`)."""
     if any(map(pa.types.is_boolean, kinds)) and all(map(is_numeric_type, kinds)):
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
     if any(pa.types.is_timestamp(kind) and kind.tz is None for kind in kinds):
@@ -124,6 +126,8 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
         widest = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        if all(map(is_list_type, kinds)):
+            return pa.large_list(common_type([kind.value_type for kind in kinds]))
         return pa.string()
     return _holding_integers(widest, kinds) if pa.types.is_decimal(widest) else widest
 
