@@ -1072,3 +1072,22 @@ def test_lists_of_text_beside_lists_of_numbers_in_another_file(cli, tmp_path: Pa
         run = cli("eval", *files, "--pred", "p", "-l", "cross_entropy", "-f", "json", "-q", "--chunk-rows", chunk_rows)
         assert (run.code, run.err) == (0, ""), chunk_rows
         assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected), chunk_rows
+
+
+@pytest.mark.parametrize("csv_first", [True, False])
+def test_a_csv_files_vectors_beside_a_parquet_files_lists(cli, tmp_path: Path, csv_first: bool) -> None:
+    """A CSV file's vectors (JSON arrays in cells) and a Parquet file's list column, given together, were read
+    when each chunk held one file's rows but refused when a chunk joined them ("column 'p' has different types in
+    different parts of the input: list<element: float>, string"); the lists now join the CSV's as JSON arrays."""
+    (tmp_path / "a.csv").write_text('p,target\n"[0.1, 0.9]",1\n"[0.8, 0.2]",0\n')
+    lists = pa.array([[0.3, 0.7], None, [0.6, 0.4]], pa.list_(pa.float32()))
+    pq.write_table(pa.table({"p": lists, "target": [1, 1, 0]}), tmp_path / "b.parquet")
+    files = [tmp_path / "a.csv", tmp_path / "b.parquet"][:: 1 if csv_first else -1]
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], np.float32([0.3, 0.7]), np.float32([0.6, 0.4])])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2, 3], [1, 0, 1, 0]])
+    for chunk_rows in ("1", "3", "1000"):
+        run = cli("eval", *files, "--pred", "p", "-l", "cross_entropy", "-f", "json", "-q", "--missing", "drop",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        result = json.loads(run.out)["results"][0]
+        assert (result["n"], result["value"]) == (4, pytest.approx(expected, rel=1e-12)), chunk_rows

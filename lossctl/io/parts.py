@@ -15,6 +15,7 @@ joins them in the same :func:`common_type` (:mod:`lossctl.groups`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from lossctl.errors import InputError
 from lossctl.io.columns import quoted_columns
-from lossctl.io.convert import is_list_type
+from lossctl.io.convert import is_list_type, is_text_type
 from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
@@ -65,8 +66,15 @@ def _one_type(tables: list[pa.Table], name: str, label: str) -> list[pa.Table]:
 
 
 def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
+    """``table`` with its column ``name`` cast to ``kind``; a list column made text is written as a CSV cell writes a
+    vector, a JSON array (Arrow casts no list to text), for the parts of an input that hold a CSV file's vectors
+    beside a Parquet file's lists. That costs a pass in Python over the list column, in that case only."""
     index = table.schema.get_field_index(name)
-    return table.set_column(index, name, table.column(index).cast(kind))
+    column = table.column(index)
+    if is_list_type(column.type) and is_text_type(kind):
+        rows = column.to_pylist()
+        return table.set_column(index, name, pa.array([None if r is None else json.dumps(r) for r in rows], kind))
+    return table.set_column(index, name, column.cast(kind))
 
 
 class Declared(NamedTuple):
