@@ -837,6 +837,12 @@ _KEYS_ACROSS_FILES = {
         [1, 2],
         [("1", 2, 2.0), ("2", 2, 3.0)],
     ),
+    # timestamps of two time zones are instants: the same instant is one group, in UTC.
+    "timestamps-of-two-zones": (
+        pa.array([datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)] * 2, pa.timestamp("us", "UTC")),
+        pa.array([datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)] * 2, pa.timestamp("ms", "Europe/Paris")),
+        [("2020-01-01T00:00:00+00:00", 4, 2.5)],
+    ),
     # a date beside timestamps is its midnight (DuckDB's, and how --on matches them): one group, not two texts.
     "date-and-timestamp": (
         [datetime.date(1970, 1, 2), datetime.date(1970, 1, 3)],

@@ -122,7 +122,8 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
     """The type parts of ``kinds`` are joined in: the one Arrow widens them all to
     (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
     beside numbers, dates as their midnight beside timestamps without a time zone (as DuckDB, and as ``--on``
-    matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), decimals beside integers with the digits of every
+    matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), timestamps of different time zones as instants in
+    UTC (``01:00+01:00`` is ``00:00Z``), decimals beside integers with the digits of every
     integer of their types, lists as lists of their elements' common type (numbers beside numbers written as text
     are text, which :func:`~lossctl.io.convert.to_float64_matrix` reads as numbers), text where there is none
     (numbers and text). A value may still not fit it (:func:`_fits`)."""
@@ -130,6 +131,9 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
     if any(pa.types.is_timestamp(kind) and kind.tz is None for kind in kinds):
         kinds = [pa.timestamp("s") if pa.types.is_date(kind) else kind for kind in kinds]
+    zones = {kind.tz for kind in kinds if pa.types.is_timestamp(kind)}
+    if len(zones) > 1 and None not in zones:
+        kinds = [pa.timestamp(kind.unit, "UTC") if pa.types.is_timestamp(kind) else kind for kind in kinds]
     try:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
         widest = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
