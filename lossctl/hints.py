@@ -59,7 +59,7 @@ class ProbabilityLook:
                 continue
             array = values[columns].reshape(len(values[columns]), -1)
             array = array[np.isfinite(array).all(axis=1)]
-            if not len(array):
+            if not array.size:  # no row left, or only rows of a list column that are null (a chunk of width 0)
                 continue
             self._width[columns] = array.shape[1]
             in_range = bool(array.min() >= 0.0 and array.max() <= 1.0)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lossctl import tempfiles
-from lossctl.errors import UsageError, option
+from lossctl.errors import InputError, UsageError, option
 from lossctl.io.formats import EXTENSIONS
 from lossctl.outputs import raw_outputs
 from lossctl.report import plain_value
@@ -80,6 +80,7 @@ class PerSampleWriter:
         self._text: Any = None
         self._file: Any = None  # what Arrow's writer writes to, when the target is written in place
         self._reader_left = False
+        self._schema: pa.Schema | None = None  # of the first rows written, which a Parquet or CSV file keeps
 
     def write(self, ids: Sequence[np.ndarray | pa.Array], losses: list[np.ndarray]) -> None:
         import pyarrow as pa
@@ -91,10 +92,40 @@ class PerSampleWriter:
         table = pa.table(dict(zip([*self.id_columns, *self.labels], arrays, strict=True)))
         if self._reader_left:
             return
+        if self.format != "jsonl":  # JSON Lines writes each value as it is
+            table = self._as_first(table)
         try:
             self._write(table)
         except OSError as error:
             self._raise_unless_reader_left(error)
+
+    def _as_first(self, table: pa.Table) -> pa.Table:
+        """``table`` in the types of the first rows written: a key whose type changes between chunks (integer ids
+        of a CSV file, then doubles of a Parquet file after it) is cast to the first chunk's when every value
+        survives. Else a CSV file takes the values as they are, and a Parquet file, whose schema is the first
+        rows', is an input error naming the column (it was Arrow's "Table schema does not match", an internal
+        error)."""
+        import pyarrow as pa
+
+        if self._schema is None:
+            self._schema = table.schema
+        if table.schema.equals(self._schema):
+            return table
+        try:
+            return table.cast(self._schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            if self.format == "csv":
+                return table
+            name, first, later = next(
+                (field.name, field.type, kind)
+                for field, kind in zip(self._schema, table.schema.types, strict=True)
+                if field.type != kind
+            )
+        raise InputError(
+            f"cannot write '{show_name(self.target)}': column '{show_name(name)}' is {first} in the first rows but "
+            f"{later} in later ones, which {first} cannot hold; write {option('per_sample')} as JSON Lines (.jsonl), "
+            "or give the column one type in every input"
+        )
 
     def _raise_unless_reader_left(self, error: OSError) -> None:
         """A named pipe's reader that left early (``--per-sample ps.csv`` read by ``head``) is no error, as for
@@ -114,6 +145,7 @@ class PerSampleWriter:
         elif self.format == "csv":
             import pyarrow.csv as pacsv
 
+            table = _decimal_keys(table, self.id_columns)
             self._writer = self._writer or pacsv.CSVWriter(self._sink(), table.schema)
             self._writer.write_table(table)
         else:
@@ -149,6 +181,24 @@ class PerSampleWriter:
             pass
         finally:
             tempfiles.discard(self._tmp)
+
+
+def _decimal_keys(table: pa.Table, columns: list[str]) -> pa.Table:
+    """``table`` with its float key ``columns`` as text that reads back as floats: Arrow's CSV writer writes the
+    double ``1.0`` as ``1``, so ids ``1.0`` and ``4.5`` were written ``1`` and ``4.5`` (an integer, then a decimal)
+    where the report's groups say ``1.0``. A whole number gets its ``.0``; other values are Arrow's text. A pass
+    over float keys only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name in columns:
+        index = table.schema.get_field_index(name)
+        if index < 0 or not pa.types.is_floating(table.schema.field(index).type):
+            continue
+        text = table.column(index).cast(pa.string())
+        whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
+        table = table.set_column(index, name, pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text))
+    return table
 
 
 @contextmanager

@@ -5,6 +5,8 @@ The S3 and Dask tests against real servers are in tests/test_cluster.py; these r
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import io
 import json
 import os
@@ -858,6 +860,24 @@ _KEYS_ACROSS_FILES = {
     ),
     # a key that is text in one file and numbers in another is text in all, as beside a CSV.
     "string-and-int64": (["1", "2"], [1, 2], [("1", 2, 2.0), ("2", 2, 3.0)]),
+    # a decimal beside int64 holds every int64 (Arrow's widened decimal(18, 0) refused to take any int64): one type.
+    "decimal-and-int64": (
+        pa.array([decimal.Decimal("1"), decimal.Decimal("2")], pa.decimal128(5, 0)),
+        [1, 2],
+        [("1", 2, 2.0), ("2", 2, 3.0)],
+    ),
+    # timestamps of two time zones are instants: the same instant is one group, in UTC.
+    "timestamps-of-two-zones": (
+        pa.array([datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)] * 2, pa.timestamp("us", "UTC")),
+        pa.array([datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)] * 2, pa.timestamp("ms", "Europe/Paris")),
+        [("2020-01-01T00:00:00+00:00", 4, 2.5)],
+    ),
+    # a date beside timestamps is its midnight (DuckDB's, and how --on matches them): one group, not two texts.
+    "date-and-timestamp": (
+        [datetime.date(1970, 1, 2), datetime.date(1970, 1, 3)],
+        pa.array([datetime.datetime(1970, 1, 2), datetime.datetime(1970, 1, 3)], pa.timestamp("ms")),
+        [("1970-01-02T00:00:00", 2, 2.0), ("1970-01-03T00:00:00", 2, 3.0)],
+    ),
 }
 
 
@@ -922,8 +942,13 @@ def test_a_prediction_column_of_text_beside_numbers_is_still_named(cli, tmp_path
     [
         (["1", "2"], [1.0, 2.0], [({"g": 1.0}, 2, 2.0), ({"g": 2.0}, 2, 3.0)]),
         (["1", "x"], [1, 2], [({"g": "1"}, 2, 2.0), ({"g": "x"}, 1, 2.0), ({"g": "2"}, 1, 4.0)]),
+        (
+            ["1970-01-02", "1970-01-03"],
+            [datetime.datetime(1970, 1, 2), datetime.datetime(1970, 1, 3)],
+            [({"g": "1970-01-02T00:00:00"}, 2, 2.0), ({"g": "1970-01-03T00:00:00"}, 2, 3.0)],
+        ),
     ],
-    ids=["integers-beside-doubles", "text-beside-integers"],
+    ids=["integers-beside-doubles", "text-beside-integers", "dates-beside-timestamps"],
 )
 @pytest.mark.parametrize("csv_first", [True, False])
 def test_a_by_key_of_a_csv_beside_a_parquet_file_is_one_type_at_any_chunk_size(
@@ -972,3 +997,132 @@ def test_a_hive_dataset_beside_a_file_joins_its_key_in_the_unified_type(cli, tmp
                   "--chunk-rows", chunk_rows)  # fmt: skip
         assert (run.code, run.err) == (0, "")
         assert [line.rsplit(",", 1)[1] for line in run.out.splitlines()[2:]] == ["1.0", "2.0"], chunk_rows
+
+
+@pytest.mark.parametrize("hive", [False, True])
+def test_a_folder_beside_a_file_gives_every_files_key_type(cli, tmp_path: Path, hive: bool) -> None:
+    """A folder given beside another file told the outer dataset only its first file's key type: int32 and text
+    there beside a file's int64 made int64 the key's type, and the folder's 'x' was refused ("which the other files'
+    int64 cannot hold"); as its files given one by one, the key is text."""
+    folder = tmp_path / "d" / "r=1" if hive else tmp_path / "d"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"pred": [1.0], "target": [0.0], "g": pa.array([1], pa.int32())}), folder / "a.parquet")
+    pq.write_table(pa.table({"pred": [2.0], "target": [0.0], "g": ["x"]}), folder / "b.parquet")
+    other = {"pred": [3.0], "target": [0.0], "g": pa.array([3], pa.int64())}
+    pq.write_table(pa.table({**other, "r": [1]} if hive else other), tmp_path / "c.parquet")
+    for chunk_rows in ("1", "2", "1000"):
+        run = cli("eval", tmp_path / "d", tmp_path / "c.parquet", "-l", "mae", "--by", "g", "-f", "json", "-q",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        groups = {r["group"]["g"]: r["value"] for r in json.loads(run.out)["results"] if r["group"]}
+        assert groups == {"1": 1.0, "x": 2.0, "3": 3.0}, chunk_rows
+
+
+@pytest.mark.parametrize("how", ["paths", "directory", "arrow"])
+def test_a_file_without_rows_does_not_decide_a_keys_type(cli, tmp_path: Path, how: str) -> None:
+    """An empty file whose key column is typed text made every other file's integer ids text ('1'): its type holds
+    no value, so the others' int64 stays the key's type (and the empty file is cast to it)."""
+    import pyarrow.feather as feather
+
+    (tmp_path / "d").mkdir()
+    empty = pa.table(
+        {"pred": pa.array([], pa.float64()), "target": pa.array([], pa.float64()), "g": pa.array([], pa.string())}
+    )
+    full = pa.table({"pred": [1.0, 2.0], "target": [0.0, 0.0], "g": [1, 2]})
+    files = [tmp_path / "d" / "a.parquet", tmp_path / "d" / "b.parquet"]
+    if how == "arrow":
+        files[0] = tmp_path / "d" / "a.arrow"
+        feather.write_feather(empty, files[0])
+    else:
+        pq.write_table(empty, files[0])
+    pq.write_table(full, files[1])
+    data = [tmp_path / "d"] if how == "directory" else files
+    for chunk_rows in ("1", "2", "1000"):
+        run = cli("eval", *data, "-l", "mae", "--by", "g", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        results = json.loads(run.out)["results"][1:]
+        assert [(r["group"], r["value"]) for r in results] == [({"g": 1}, 1.0), ({"g": 2}, 2.0)], chunk_rows
+
+
+def test_per_sample_csv_writes_a_float_key_as_floats(cli, tmp_path: Path) -> None:
+    """--on id of int64 ids in one predictions file and doubles in the other (the key's type: double) wrote the
+    CSV's id column as 1, 2, 3, 4.5 (Arrow writes the double 1.0 as 1), where the report and the JSON Lines file
+    say 1.0; every id is now written as the float it is."""
+    import pyarrow.csv as pacsv
+
+    files = [tmp_path / "o1.parquet", tmp_path / "o2.parquet", tmp_path / "t.parquet"]
+    pq.write_table(pa.table({"id": [1, 2], "pred": [1.0, 2.0]}), files[0])
+    pq.write_table(pa.table({"id": [-3.0, 4.5], "pred": [1.0, 2.0]}), files[1])
+    pq.write_table(pa.table({"id": [4.5, -3.0, 2.0, 1.0], "target": [0.0, 0.0, 0.0, 0.0]}), files[2])
+    for chunk_rows in ("1", "3", "1000"):
+        run = cli("eval", *files[:2], "--targets", files[2], "--on", "id", "-l", "mae", "-q",
+                  "--per-sample", tmp_path / "ps.csv", "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        lines = (tmp_path / "ps.csv").read_text().splitlines()
+        assert lines == ['"id","mae"', '"1.0",1', '"2.0",2', '"-3.0",1', '"4.5",2'], chunk_rows
+        assert pacsv.read_csv(tmp_path / "ps.csv").column("id").to_pylist() == [1.0, 2.0, -3.0, 4.5]
+
+
+def test_per_sample_parquet_of_a_key_whose_type_changes_between_chunks(cli, tmp_path: Path) -> None:
+    """Integer ids of a CSV file, then doubles of a Parquet file after it (types a CSV file infers: not fixed before
+    reading), with --per-sample rows.parquet at a small --chunk-rows, were an internal error (Arrow's "Table schema
+    does not match", exit 4); they are now cast to the first rows' type where they fit, else an input error saying
+    what to do, and nothing is written."""
+    (tmp_path / "a.csv").write_text("id,pred\n1,1\n2,2\n")
+    (tmp_path / "t.csv").write_text("id,target\n1,0\n2,0\n3,0\n2.5,0\n")
+    for ids in ([3.0], [2.5]):
+        pq.write_table(pa.table({"id": ids, "pred": [3.0]}), tmp_path / "b.parquet")
+        for chunk_rows in ("1", "2", "1000"):
+            out = tmp_path / "rows.parquet"
+            run = cli("eval", tmp_path / "a.csv", tmp_path / "b.parquet", "--targets", tmp_path / "t.csv", "--on",
+                      "id", "-l", "mae", "-q", "--missing", "drop", "--per-sample", out,
+                      "--chunk-rows", chunk_rows)  # fmt: skip
+            if ids == [2.5] and chunk_rows != "1000":
+                assert (run.code, run.out, out.exists()) == (3, "", False), chunk_rows
+                assert run.err == (
+                    f"error: cannot write '{out}': column 'id' is int64 in the first rows but double in later ones, "
+                    "which int64 cannot hold; write --per-sample as JSON Lines (.jsonl), or give the column one type "
+                    "in every input\n"
+                )
+                continue
+            assert (run.code, run.err) == (0, ""), chunk_rows
+            assert pq.read_table(out).column("mae").to_pylist() == [1.0, 2.0, 3.0], chunk_rows
+            out.unlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.parquet", "t.csv"]
+
+
+@pytest.mark.parametrize("text_first", [True, False])
+def test_lists_of_text_beside_lists_of_numbers_in_another_file(cli, tmp_path: Path, text_first: bool) -> None:
+    """A Parquet list<string> of numbers in one file and list<double> in the next were read at --chunk-rows 1 but
+    refused when one chunk joined them ("column 'p' has different types in different parts of the input"); they are
+    now joined as lists of text, read as numbers as either file alone is."""
+    text = pa.array([["0.1", "0.9"], ["0.8", "0.2"]], pa.list_(pa.string()))
+    numbers = pa.array([[0.3, 0.7], [0.6, 0.4]], pa.list_(pa.float64()))
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    for file, lists in zip(files, [text, numbers] if text_first else [numbers, text], strict=True):
+        pq.write_table(pa.table({"p": lists, "target": [1, 0]}), file)
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2, 3], [1, 0, 1, 0]])
+    for chunk_rows in ("1", "3", "1000"):
+        run = cli("eval", *files, "--pred", "p", "-l", "cross_entropy", "-f", "json", "-q", "--chunk-rows", chunk_rows)
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected), chunk_rows
+
+
+@pytest.mark.parametrize("csv_first", [True, False])
+def test_a_csv_files_vectors_beside_a_parquet_files_lists(cli, tmp_path: Path, csv_first: bool) -> None:
+    """A CSV file's vectors (JSON arrays in cells) and a Parquet file's list column, given together, were read
+    when each chunk held one file's rows but refused when a chunk joined them ("column 'p' has different types in
+    different parts of the input: list<element: float>, string"); the lists now join the CSV's as JSON arrays."""
+    (tmp_path / "a.csv").write_text('p,target\n"[0.1, 0.9]",1\n"[0.8, 0.2]",0\n')
+    lists = pa.array([[0.3, 0.7], None, [0.6, 0.4]], pa.list_(pa.float32()))
+    pq.write_table(pa.table({"p": lists, "target": [1, 1, 0]}), tmp_path / "b.parquet")
+    files = [tmp_path / "a.csv", tmp_path / "b.parquet"][:: 1 if csv_first else -1]
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], np.float32([0.3, 0.7]), np.float32([0.6, 0.4])])
+    expected = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[[0, 1, 2, 3], [1, 0, 1, 0]])
+    for chunk_rows in ("1", "3", "1000"):
+        run = cli("eval", *files, "--pred", "p", "-l", "cross_entropy", "-f", "json", "-q", "--missing", "drop",
+                  "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        result = json.loads(run.out)["results"][0]
+        assert (result["n"], result["value"]) == (4, pytest.approx(expected, rel=1e-12)), chunk_rows

@@ -1241,7 +1241,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.jsonl": '{"pred": ["a", "b"], "target": [0, 1]}\n'},
         ["eval", "p.jsonl", "-l", "dice"],
         3,
-        "column 'pred' is a list of string, expected lists of numbers",
+        "column 'pred' has a value that is not a number in the list at row 0: 'a'",
     ),
     (
         "ragged list column",

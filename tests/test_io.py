@@ -1505,10 +1505,51 @@ def test_vector_widths_tell_a_part_read_as_numbers() -> None:
     assert message(error) == "column 'emb' holds vectors of different lengths: row 0 has 3 values but row 3 has 1"
 
 
-def test_list_of_text_is_refused() -> None:
+def test_list_of_bytes_is_refused() -> None:
     with pytest.raises(InputError) as error:
-        to_float64_matrix(pa.array([["a"]]), ["emb"])
-    assert message(error) == "column 'emb' is a list of string, expected lists of numbers"
+        to_float64_matrix(pa.array([[b"a"]]), ["emb"])
+    assert message(error) == "column 'emb' is a list of binary, expected lists of numbers"
+
+
+@pytest.mark.parametrize("kind", [pa.list_(pa.string()), pa.large_list(pa.large_string()), pa.list_(pa.string(), 2)])
+def test_list_of_text_holds_numbers_as_a_csv_json_array_does(kind: pa.DataType) -> None:
+    """A list of text ("0.1" in JSON Lines' or Parquet's list<string>) was "a list of string, expected lists of
+    numbers", where the same JSON array in a CSV cell, and a plain text column, are read as numbers."""
+    array = pa.chunked_array([pa.array([["0.1", "0.9"], None], kind), pa.array([[" 1e-1 ", "NA"], ["2", "3"]], kind)])
+    matrix, missing = to_float64_matrix(array, ["emb"])
+    assert np.array_equal(matrix, [[0.1, 0.9], [np.nan, np.nan], [0.1, np.nan], [2.0, 3.0]], equal_nan=True)
+    assert missing is not None and missing.tolist() == [False, True, True, False]
+    csv_like, _ = to_float64_matrix(pa.array(['["0.1", "0.9"]']), ["emb"])
+    assert np.array_equal(csv_like, matrix[:1])
+    bad = pa.chunked_array([pa.array([["1", "2"]], kind), pa.array([None, ["3", "4"], ["5", "x"]], kind)])
+    with pytest.raises(InputError) as error:
+        to_float64_matrix(bad, ["emb"], row_offset=10)
+    assert message(error) == "column 'emb' has a value that is not a number in the list at row 13: 'x'"
+    assert error.value.row == 13
+
+
+def test_a_list_of_text_reads_alike_in_every_format(cli, tmp_path: Path) -> None:
+    """The JSON array ["0.1", "0.9"] was numbers in a CSV cell but refused in JSON Lines and in a Parquet
+    list<string> ("is a list of string"); every format now reads it as the CSV does, at any chunk size."""
+    rows = [(["0.1", "0.9"], 1), (["0.8", "0.2"], 0), (["0.3", "0.7"], 1)]
+    (tmp_path / "p.csv").write_text(
+        "pred,target\n" + "".join(f'"{json.dumps(p).replace(chr(34), 2 * chr(34))}",{t}\n' for p, t in rows)
+    )
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"pred": p, "target": t}) + "\n" for p, t in rows))
+    table = pa.table({"pred": pa.array([p for p, _ in rows], pa.list_(pa.string())), "target": [t for _, t in rows]})
+    pq.write_table(table, tmp_path / "p.parquet")
+    expected = np.mean(np.log1p(np.exp(-np.array([0.8, 0.6, 0.4]))))  # logits: -log softmax of the target's
+    for name in ("p.csv", "p.jsonl", "p.parquet"):
+        for chunk_rows in ("1", "2", "1000"):
+            run = cli("eval", tmp_path / name, "-l", "cross_entropy", "--pred", "pred", "-f", "json", "-q",
+                      "--chunk-rows", chunk_rows)  # fmt: skip
+            assert (run.code, run.err) == (0, ""), (name, chunk_rows)
+            assert json.loads(run.out)["results"][0]["value"] == pytest.approx(expected), (name, chunk_rows)
+    pq.write_table(table.set_column(0, "pred", pa.array([["1", "0"], ["0", "1"], ["x", "1"]])), tmp_path / "b.parquet")
+    for chunk_rows in ("1", "1000"):
+        run = cli("eval", tmp_path / "b.parquet", "-l", "cross_entropy", "--pred", "pred", "--chunk-rows", chunk_rows)
+        assert (run.code, run.out) == (3, "")
+        assert run.err == "error: column 'pred' has a value that is not a number in the list at row 2: 'x'\n"
 
 
 def test_list_column_among_several_columns_is_refused() -> None:
@@ -2004,3 +2045,19 @@ def test_a_local_parquet_name_that_starts_like_a_url(cli, tmp_path: Path, monkey
         run = cli("eval", path, "-l", "mae", "-f", "csv", "-q")
         expected = ["mae,multioutput=none,mean,1.3333333333333333,3,,"]
         assert (run.code, run.out.splitlines()[1:], run.err) == (0, expected, "")
+
+
+def test_a_chunk_whose_list_rows_are_all_null_is_dropped_as_missing(cli, tmp_path: Path) -> None:
+    """A chunk of null list cells only (the first rows of a JSON Lines file, a Parquet file whose list column is
+    all null) is a matrix of width 0, which the look at probabilities took the minimum of: an internal error at
+    --chunk-rows 1 (exit 4) where one chunk dropped them."""
+    (tmp_path / "p.jsonl").write_text(
+        '{"p": null, "target": 1}\n{"p": [0.3, 0.7], "target": 1}\n{"p": [0.6, 0.4], "target": 0}\n'
+    )
+    expected = np.mean(np.log1p(np.exp(-np.array([0.4, 0.2]))))
+    for chunk_rows in ("1", "2", "1000"):
+        run = cli("eval", tmp_path / "p.jsonl", "--pred", "p", "-l", "cross_entropy", "--missing", "drop", "-f",
+                  "json", "-q", "--chunk-rows", chunk_rows)  # fmt: skip
+        assert (run.code, run.err) == (0, ""), chunk_rows
+        result = json.loads(run.out)["results"][0]
+        assert (result["n"], result["value"]) == (2, pytest.approx(expected)), chunk_rows

@@ -49,7 +49,8 @@ def is_text_type(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
-def _is_list(kind: pa.DataType) -> bool:
+def is_list_type(kind: pa.DataType) -> bool:
+    """A list of any Arrow layout: ``list``, ``large_list``, ``fixed_size_list`` or a list view."""
     return (
         pa.types.is_list(kind)
         or pa.types.is_large_list(kind)
@@ -296,7 +297,7 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: Deci
         kind = chunk.type
     if is_text_type(kind):
         chunk = _parse_text(chunk, column, row_offset, marks)
-    elif _is_list(kind):
+    elif is_list_type(kind):
         raise InputError(
             f"column '{show_name(column)}' is a list column; it can only be bound to a role that takes vectors"
         )
@@ -381,11 +382,13 @@ def width_error(column: str, first_row: int, width: int, row: int, length: int) 
 
 
 def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """A list, list-view or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values."""
+    """A list, list-view or fixed-size-list column as a (rows x K) matrix; every non-null row must hold K values.
+    Elements are read as a scalar column's cells are, and as a CSV cell's JSON array's: a list of text
+    (``["0.1", "0.9"]`` in JSON Lines, Parquet's ``list<string>``) holds numbers written as text."""
     import pyarrow.compute as pc
 
     kind = array.type
-    if not _is_number(kind.value_type):
+    if not _is_number(kind.value_type) and not is_text_type(kind.value_type):
         raise InputError(f"column '{show_name(column)}' is a list of {kind.value_type}, expected lists of numbers")
     # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
     # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
@@ -411,7 +414,8 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
                 row = int(other[0])
                 raise width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
         # flatten() skips null rows, so the values fill exactly the valid rows.
-        values = to_float64(chunk.flatten(), column)[0].reshape(int(valid.sum()), width)
+        values = _elements(chunk.flatten(), column, valid, width, start + row_offset)
+        values = values.reshape(int(valid.sum()), width)
         if chunk.null_count:
             padded = np.full((len(chunk), width), np.nan)
             padded[valid] = values
@@ -422,6 +426,22 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     if any(chunk.null_count for chunk in chunks):
         missing |= ~np.concatenate(validity)
     return matrix, (missing if missing.any() else None)
+
+
+def _elements(flat: pa.Array, column: str, valid: np.ndarray, width: int, row_offset: int) -> np.ndarray:
+    """The ``flat`` elements of the ``valid`` rows of a list column, ``width`` each, as float64; text that is no
+    number is named by its row (``row_offset`` numbers the first), as a CSV cell's JSON array is."""
+    try:
+        return to_float64(flat, column)[0]
+    except InputError as error:
+        if error.row is None:
+            raise
+        row = int(np.flatnonzero(valid)[error.row // width]) + row_offset
+        raise InputError(
+            f"column '{show_name(column)}' has a value that is not a number in the list at row {row}: "
+            f"{shown_value(flat[error.row].as_py())}",
+            row=row,
+        ) from None
 
 
 def _json_number(item: object) -> float:
@@ -529,7 +549,7 @@ def is_vector_column(array: ArrowColumn, labels: bool = False) -> bool:
     A caller converting one bound column chooses :func:`to_float64_matrix` for such a column and
     :func:`to_float64` otherwise; the dtype alone cannot tell, since CSV vectors arrive as text.
     """
-    return _is_list(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array, labels))
+    return is_list_type(array.type) or (is_text_type(array.type) and _looks_like_json_arrays(array, labels))
 
 
 def to_float64_matrix(
@@ -557,8 +577,8 @@ def to_float64_matrix(
         raise ValueError(f"expected one array per column, got {len(arrays)} arrays for columns {list(columns)}")
     if len(arrays) == 1:
         array, column = arrays[0], columns[0]
-        if _is_list(array.type) or (is_text_type(array.type) and (as_json or _looks_like_json_arrays(array))):
-            matrix, missing = (_list_matrix if _is_list(array.type) else _json_matrix)(array, column, row_offset)
+        if is_list_type(array.type) or (is_text_type(array.type) and (as_json or _looks_like_json_arrays(array))):
+            matrix, missing = (_list_matrix if is_list_type(array.type) else _json_matrix)(array, column, row_offset)
             if matrix.shape[1] == 0 and (missing is None or not missing.all()):
                 first = 0 if missing is None else int(np.argmin(missing))
                 raise EmptyVectors(f"column '{show_name(column)}'", first + row_offset)

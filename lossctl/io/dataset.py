@@ -31,12 +31,12 @@ import pyarrow as pa
 from lossctl.errors import EmptyInput, InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import (
+    Declared,
     check_same_columns,
     concat_parts,
     conform,
     dataset_types,
     every_row,
-    joined_span,
     parquet_declared,
     parquet_span,
 )
@@ -248,8 +248,7 @@ class ParquetDataset(Source):
         self._groups: list[list[int]] | None = None  # rows per row group, per file (from the footers)
         self._handles: dict[int, pq.ParquetFile] = {}
         _check_same_keys(listing.names, listing.partitions)
-        schema = self._open(0).schema_arrow
-        self._schema = schema  # the first file's, which the others must agree with
+        schema = self._open(0).schema_arrow  # the first file's, which the others must agree with
         self._file_columns = list(schema.names)
         keys = [key for key in (listing.partitions[0] if listing.partitions else {}) if key not in schema.names]
         self.partition_keys = keys
@@ -259,9 +258,6 @@ class ParquetDataset(Source):
         }
         self.columns = self._file_columns + keys
         self.notices = left_out(path, listing.others)
-
-    def column_type(self, name: str) -> pa.DataType | None:
-        return self._schema.field(name).type if name in self._file_columns else None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_handles": {}}  # open files stay where they were opened
@@ -342,24 +338,23 @@ class ParquetDataset(Source):
             offset += rows
         return names
 
+    def declared(self, columns: Sequence[str]) -> list[Declared]:
+        """Every file's footer, of its own columns: a partition key's type is the folders' (``None`` here)."""
+        file_columns = [c for c in columns if c not in self.partition_keys]
+        files = []
+        for index, name in enumerate(self.listing.names):
+            files.append(parquet_declared(name, self._open(index), file_columns, partial(self._span, index)))
+            if index:
+                self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
+        return files
+
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
         """The type of each file column whose files declare different ones (:func:`dataset_types`), from every file's
         footer: a Dask task's part reads its files as the whole dataset does."""
         if len(self.listing.paths) == 1:
             return {}
         file_columns = [c for c in columns if c not in self.partition_keys]
-        files = []
-        for index, name in enumerate(self.listing.names):
-            schema = self._open(index).schema_arrow
-            files.append(parquet_declared(name, schema, file_columns, partial(self._span, index)))
-            if index:
-                self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
-        return dataset_types(file_columns, files, self._keys)
-
-    def column_span(self, name: str) -> tuple[int, int] | None:
-        if name not in self._file_columns:
-            return None
-        return joined_span(self._span(index, name) for index in range(len(self.listing.paths)))
+        return dataset_types(file_columns, self.declared(columns), self._keys)
 
     def _span(self, index: int, column: str) -> tuple[int, int] | None:
         span = parquet_span(self._open(index), column)

@@ -15,6 +15,7 @@ joins them in the same :func:`common_type` (:mod:`lossctl.groups`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
@@ -23,6 +24,7 @@ import pyarrow as pa
 
 from lossctl.errors import InputError
 from lossctl.io.columns import quoted_columns
+from lossctl.io.convert import is_list_type, is_text_type
 from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
@@ -64,18 +66,27 @@ def _one_type(tables: list[pa.Table], name: str, label: str) -> list[pa.Table]:
 
 
 def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.Table:
+    """``table`` with its column ``name`` cast to ``kind``; a list column made text is written as a CSV cell writes a
+    vector, a JSON array (Arrow casts no list to text), for the parts of an input that hold a CSV file's vectors
+    beside a Parquet file's lists. That costs a pass in Python over the list column, in that case only."""
     index = table.schema.get_field_index(name)
-    return table.set_column(index, name, table.column(index).cast(kind))
+    column = table.column(index)
+    if is_list_type(column.type) and is_text_type(kind):
+        rows = column.to_pylist()
+        return table.set_column(index, name, pa.array([None if r is None else json.dumps(r) for r in rows], kind))
+    return table.set_column(index, name, column.cast(kind))
 
 
 class Declared(NamedTuple):
     """What one file of a dataset declares before its data is read: its ``name`` for messages, each column's type
-    (``None``: a text format, whose types are inferred block by block) and, where they are known without reading
-    the rest of the input, the smallest and largest value of an integer column (``None`` where not)."""
+    (``None``: a text format, whose types are inferred block by block), where they are known without reading
+    the rest of the input, the smallest and largest value of an integer column (``None`` where not), and its
+    number of ``rows`` (``None`` where not known)."""
 
     name: str
     kind: Callable[[str], pa.DataType | None]
     span: Callable[[str], tuple[int, int] | None]
+    rows: int | None
 
 
 def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Collection[str]) -> dict[str, pa.DataType]:
@@ -89,7 +100,9 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
     A key's type is their :func:`common_type` (as DuckDB's ``union_by_name``: int64 and double are double, and
     ``1`` prints as ``1.0`` in every file; numbers in one file and text in another are text, ``1`` is ``'1'``), or
     text where a file's integers may not fit it (beyond 2^53 beside doubles, or not known to be within it; beyond
-    int64 beside negatives): rounded, two ids would be one group."""
+    int64 beside negatives): rounded, two ids would be one group. A file without rows does not take part (its type
+    holds no value: an empty file's text key leaves the other files' integer ids integers) but is cast like the
+    others."""
     types: dict[str, pa.DataType] = {}
     for name in columns:
         kinds = [file.kind(name) for file in files]
@@ -97,7 +110,8 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
             continue  # a text format's types are inferred block by block, and reconciled as parts are joined
         declared = [kind for kind in kinds if kind is not None]
         if name in keys:
-            types[name] = _widest(name, declared, files)
+            holding = [index for index, file in enumerate(files) if file.rows != 0] or range(len(files))
+            types[name] = _widest(name, [declared[i] for i in holding], [files[i] for i in holding])
             continue
         for file, kind in zip(files[1:], declared[1:], strict=True):
             check_same_kind(name, kind, file.name, declared[0], files[0].name)
@@ -107,14 +121,42 @@ def dataset_types(columns: Sequence[str], files: Sequence[Declared], keys: Colle
 def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
     """The type parts of ``kinds`` are joined in: the one Arrow widens them all to
     (``unify_schemas(promote_options="permissive")``: int64 and double are double), booleans as 1/0 integers
-    beside numbers, text where there is none (numbers and text). A value may still not fit it (:func:`_fits`)."""
+    beside numbers, dates as their midnight beside timestamps without a time zone (as DuckDB, and as ``--on``
+    matches them: ``1970-01-02`` is ``1970-01-02 00:00:00``), timestamps of different time zones as instants in
+    UTC (``01:00+01:00`` is ``00:00Z``), decimals beside integers with the digits of every
+    integer of their types, lists as lists of their elements' common type (numbers beside numbers written as text
+    are text, which :func:`~lossctl.io.convert.to_float64_matrix` reads as numbers), text where there is none
+    (numbers and text). A value may still not fit it (:func:`_fits`)."""
     if any(map(pa.types.is_boolean, kinds)) and all(map(is_numeric_type, kinds)):
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
+    if any(pa.types.is_timestamp(kind) and kind.tz is None for kind in kinds):
+        kinds = [pa.timestamp("s") if pa.types.is_date(kind) else kind for kind in kinds]
+    zones = {kind.tz for kind in kinds if pa.types.is_timestamp(kind)}
+    if len(zones) > 1 and None not in zones:
+        kinds = [pa.timestamp(kind.unit, "UTC") if pa.types.is_timestamp(kind) else kind for kind in kinds]
     try:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
-        return pa.unify_schemas(schemas, promote_options="permissive").field(0).type
+        widest = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        if all(map(is_list_type, kinds)):
+            return pa.large_list(common_type([kind.value_type for kind in kinds]))
         return pa.string()
+    return _holding_integers(widest, kinds) if pa.types.is_decimal(widest) else widest
+
+
+def _holding_integers(decimal: pa.DataType, kinds: Sequence[pa.DataType]) -> pa.DataType:
+    """The ``decimal`` type Arrow widens decimals and the integer ``kinds`` to, with the digits every integer of
+    those types needs: Arrow gives int64 beside ``decimal(5, 0)`` 18 digits, then refuses to cast an int64 to it
+    ("Precision is not great enough"), whatever its values. Text where not even ``decimal256`` holds them."""
+    precision = decimal.precision
+    for kind in filter(pa.types.is_integer, kinds):
+        largest = (1 << kind.bit_width) - 1 if pa.types.is_unsigned_integer(kind) else (1 << kind.bit_width - 1) - 1
+        precision = max(precision, len(str(largest)) + decimal.scale)
+    if precision == decimal.precision:
+        return decimal
+    if precision > 76:
+        return pa.string()
+    return (pa.decimal128 if precision <= 38 else pa.decimal256)(precision, decimal.scale)
 
 
 def _widest(name: str, kinds: list[pa.DataType], files: Sequence[Declared]) -> pa.DataType:
@@ -170,23 +212,14 @@ def conform(data: pa.RecordBatch | pa.Table, types: dict[str, pa.DataType], name
 
 
 def parquet_declared(
-    name: str, schema: pa.Schema, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
+    name: str, parquet: pq.ParquetFile, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
 ) -> Declared:
-    """What the Parquet file ``name`` declares of ``columns`` (those it has) in the ``schema`` of its footer; ``span``
-    reads a column's :func:`parquet_span`, opening the file again (a dataset's files are not all held open)."""
+    """What the Parquet file ``name`` declares of ``columns`` (those it has) in its footer, read when ``parquet``
+    was opened; ``span`` reads a column's :func:`parquet_span`, opening the file again (a dataset's files are not all
+    held open)."""
+    schema = parquet.schema_arrow
     kinds = {column: schema.field(column).type for column in columns if schema.get_field_index(column) >= 0}
-    return Declared(name, kinds.get, span)
-
-
-def joined_span(spans: Iterable[tuple[int, int] | None]) -> tuple[int, int] | None:
-    """The span of the values of several files (:attr:`Declared.span`): ``None`` where one file's is unknown."""
-    low = high = None
-    for span in spans:
-        if span is None:
-            return None
-        low = span[0] if low is None else min(low, span[0])
-        high = span[1] if high is None else max(high, span[1])
-    return (0, 0) if low is None or high is None else (low, high)
+    return Declared(name, kinds.get, span, parquet.metadata.num_rows)
 
 
 def parquet_span(parquet: pq.ParquetFile, name: str) -> tuple[int, int] | None:

@@ -50,13 +50,13 @@ from lossctl.io.guards import (
     more_rows_than_lines,
 )
 from lossctl.io.parts import (
+    Declared,
     changed_while_read,
     check_same_columns,
     concat_parts,
     conform,
     dataset_types,
     every_row,
-    joined_span,
     parquet_declared,
     parquet_span,
 )
@@ -238,6 +238,12 @@ class Source(ABC):
         """``error`` naming the file of this input that holds the row it cites (:func:`naming_files`)."""
         return naming_files(error, self)
 
+    def declared(self, columns: Sequence[str]) -> list[Declared]:
+        """What each file of this input declares of ``columns`` before its data is read: one entry, but one per file
+        for an input of several (a folder, a glob), so that a dataset of several inputs fixes a key's type from
+        every file, as if each were given (:func:`~lossctl.io.parts.dataset_types`)."""
+        return [Declared(self.name, self.column_type, self.column_span, self.num_rows)]
+
     def column_type(self, name: str) -> pa.DataType | None:
         """The type of column ``name`` when the format declares it before any data is read (Parquet, Arrow IPC),
         else ``None``: a text format's types are inferred block by block."""
@@ -363,9 +369,6 @@ class _ParquetSource(Source):
             handle = self._handle if self._handle is not None else local_file(file)
             return parquet_file(handle, _label(file), dictionary)
 
-    def column_type(self, name: str) -> pa.DataType | None:
-        return self._first.schema_arrow.field(name).type
-
     def column_chunks(self, name: str) -> list[StoredChunk] | None:
         """Each row group's chunk of column ``name`` (a top-level, not nested, column of local files): its byte
         range as Arrow's reader computes it, and the layout that with those bytes fixes the decoded values."""
@@ -415,18 +418,18 @@ class _ParquetSource(Source):
         index = file_index(row, self._file_rows) if len(self._files) > 1 else None
         return self._files[index] if index is not None else None
 
-    def column_span(self, name: str) -> tuple[int, int] | None:
-        return joined_span(self._span(index, name) for index in range(len(self._files)))
+    def declared(self, columns: Sequence[str]) -> list[Declared]:
+        declared = []
+        for index, file in enumerate(self._files):
+            parquet = self._first if index == 0 else self._open(index)
+            declared.append(parquet_declared(_where(file), parquet, columns, partial(self._span, index)))
+        return declared
 
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
         """The type of each column whose files declare different ones (:func:`dataset_types`)."""
         if len(self._files) == 1:
             return {}
-        declared = []
-        for index, file in enumerate(self._files):
-            schema = (self._first if index == 0 else self._open(index)).schema_arrow
-            declared.append(parquet_declared(file, schema, columns, partial(self._span, index)))
-        return dataset_types(columns, declared, self._keys)
+        return dataset_types(columns, self.declared(columns), self._keys)
 
     def _span(self, index: int, name: str) -> tuple[int, int] | None:
         return parquet_span(self._first if index == 0 else self._open(index), name)

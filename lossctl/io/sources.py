@@ -21,7 +21,7 @@ import pyarrow as pa
 from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
-from lossctl.io.parts import Declared, check_same_columns, concat_parts, conform, dataset_types
+from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
 from lossctl.io.readers import Source, file_index, open_input
 from lossctl.text import show_name
 
@@ -134,7 +134,7 @@ class ConcatSource(Source):
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
         """Where the formats declare their types (Parquet, Arrow IPC), the type each column whose inputs declare
         different ones is read as in all (:func:`dataset_types`)."""
-        files = [Declared(source.name, source.column_type, source.column_span) for source in self.sources]
+        files = [file for source in self.sources for file in source.declared(columns)]
         return dataset_types(columns, files, self._keys)
 
     def file_of(self, row: int) -> str | None:
