@@ -145,7 +145,6 @@ class PerSampleWriter:
         elif self.format == "csv":
             import pyarrow.csv as pacsv
 
-            table = _decimal_keys(table, self.id_columns)
             self._writer = self._writer or pacsv.CSVWriter(self._sink(), table.schema)
             self._writer.write_table(table)
         else:
@@ -181,24 +180,6 @@ class PerSampleWriter:
             pass
         finally:
             tempfiles.discard(self._tmp)
-
-
-def _decimal_keys(table: pa.Table, columns: list[str]) -> pa.Table:
-    """``table`` with its float key ``columns`` as text that reads back as floats: Arrow's CSV writer writes the
-    double ``1.0`` as ``1``, so ids ``1.0`` and ``4.5`` were written ``1`` and ``4.5`` (an integer, then a decimal)
-    where the report's groups say ``1.0``. A whole number gets its ``.0``; other values are Arrow's text. A pass
-    over float keys only."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for name in columns:
-        index = table.schema.get_field_index(name)
-        if index < 0 or not pa.types.is_floating(table.schema.field(index).type):
-            continue
-        text = table.column(index).cast(pa.string())
-        whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
-        table = table.set_column(index, name, pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text))
-    return table
 
 
 @contextmanager

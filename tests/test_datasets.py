@@ -1044,25 +1044,6 @@ def test_a_file_without_rows_does_not_decide_a_keys_type(cli, tmp_path: Path, ho
         assert [(r["group"], r["value"]) for r in results] == [({"g": 1}, 1.0), ({"g": 2}, 2.0)], chunk_rows
 
 
-def test_per_sample_csv_writes_a_float_key_as_floats(cli, tmp_path: Path) -> None:
-    """--on id of int64 ids in one predictions file and doubles in the other (the key's type: double) wrote the
-    CSV's id column as 1, 2, 3, 4.5 (Arrow writes the double 1.0 as 1), where the report and the JSON Lines file
-    say 1.0; every id is now written as the float it is."""
-    import pyarrow.csv as pacsv
-
-    files = [tmp_path / "o1.parquet", tmp_path / "o2.parquet", tmp_path / "t.parquet"]
-    pq.write_table(pa.table({"id": [1, 2], "pred": [1.0, 2.0]}), files[0])
-    pq.write_table(pa.table({"id": [-3.0, 4.5], "pred": [1.0, 2.0]}), files[1])
-    pq.write_table(pa.table({"id": [4.5, -3.0, 2.0, 1.0], "target": [0.0, 0.0, 0.0, 0.0]}), files[2])
-    for chunk_rows in ("1", "3", "1000"):
-        run = cli("eval", *files[:2], "--targets", files[2], "--on", "id", "-l", "mae", "-q",
-                  "--per-sample", tmp_path / "ps.csv", "--chunk-rows", chunk_rows)  # fmt: skip
-        assert (run.code, run.err) == (0, ""), chunk_rows
-        lines = (tmp_path / "ps.csv").read_text().splitlines()
-        assert lines == ['"id","mae"', '"1.0",1', '"2.0",2', '"-3.0",1', '"4.5",2'], chunk_rows
-        assert pacsv.read_csv(tmp_path / "ps.csv").column("id").to_pylist() == [1.0, 2.0, -3.0, 4.5]
-
-
 def test_per_sample_parquet_of_a_key_whose_type_changes_between_chunks(cli, tmp_path: Path) -> None:
     """Integer ids of a CSV file, then doubles of a Parquet file after it (types a CSV file infers: not fixed before
     reading), with --per-sample rows.parquet at a small --chunk-rows, were an internal error (Arrow's "Table schema
