@@ -87,13 +87,13 @@ def test_a_by_column_does_not_change_the_batches_the_engine_reads(tmp_path: Path
     arrived: list[tuple[int, int | None]] = []
     original = engine.rechunk
 
-    def recording(batches, rows):
+    def recording(batches, rows, bound=None):
         def tap():
             for batch in batches:
                 arrived.append((batch.num_rows, rows))
                 yield batch
 
-        return original(tap(), rows)
+        return original(tap(), rows, bound)
 
     monkeypatch.setattr(engine, "rechunk", recording)
     path, *_ = _file(tmp_path, _keys("text", np.random.default_rng(6), 30_000))
