@@ -16,6 +16,7 @@ import json
 import os
 import resource
 import shlex
+import shutil
 import signal
 import stat
 import subprocess
@@ -812,6 +813,29 @@ def test_an_input_emptied_mid_run(tmp_path: Path, source: str) -> None:
     fails(run, 3, "error: 'ds/a.parquet' changed while it was read: it ended after ")
     assert "rows of the 2000 its footer lists" in errors(run)[0]  # 100 or more: the reader reads ahead
     assert not (tmp_path / "out.json").exists() and leftovers(tmp_path) == []
+
+
+# Root reads any folder: as root, the command runs without the capabilities that let it (util-linux's setpriv).
+_NO_OVERRIDE = "--bounding-set=-dac_override,-dac_read_search"
+UNPRIVILEGED = ["setpriv", _NO_OVERRIDE, _NO_OVERRIDE.replace("bounding-set", "inh-caps")] if os.geteuid() == 0 else []
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root reads unreadable folders")
+@pytest.mark.parametrize(("source", "unreadable"), [("ds", "ds/b"), ("ds/*", "ds/b"), ("ds", "ds")])
+def test_a_folder_of_a_dataset_that_cannot_be_listed_is_named(tmp_path: Path, source: str, unreadable: str) -> None:
+    """Its files' rows were left out unseen (exit 0 on the other files' rows; an unreadable top folder said it
+    had no Parquet files): the folder is named, exit 3, nothing written."""
+    (tmp_path / "ds" / "b").mkdir(parents=True)
+    for name, ids in (("ds/a.parquet", [1, 2]), ("ds/b/c.parquet", [1.0, 2.5])):  # the key's types differ
+        pq.write_table(pa.table({"id": ids, "pred": [0.5, 1.0], "target": [0.0, 1.0]}), tmp_path / name)
+    (tmp_path / unreadable).chmod(0)
+    try:
+        args = [*LOSSCTL, "eval", source, "--by", "id", "-l", "mse", "-o", "out.json", "--per-sample", "rows.parquet"]
+        run = subprocess.run([*UNPRIVILEGED, *args], capture_output=True, cwd=tmp_path, timeout=TIMEOUT)
+    finally:
+        (tmp_path / unreadable).chmod(0o755)
+    fails(run, 3, f"error: cannot read '{unreadable}': permission denied")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ds"]
 
 
 # lossctl with 4 KiB blocks of text (16 MiB by default): a file of a few thousand rows is read in several blocks.

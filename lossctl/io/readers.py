@@ -1566,15 +1566,21 @@ def _detect(path: str, input_format: str | None) -> tuple[str | None, str | None
 def _parquet_below(directory: str, others: list[str] | None = None) -> list[str]:
     """The Parquet files below ``directory``, at any depth; names starting with ``_`` or ``.`` (``_SUCCESS``,
     ``.crc``, ``_temporary/``) are skipped, files and folders alike, as pyarrow.dataset skips them. The other
-    files found (``notes.csv``) are added to ``others``."""
+    files found (``notes.csv``) are added to ``others``. A folder that cannot be listed (unreadable, or removed
+    while it is walked) is an input error naming it: ``os.walk`` would pass over it, its rows missing unseen."""
     found: list[str] = []
-    for root, folders, names in os.walk(directory):
+    for root, folders, names in os.walk(directory, onerror=_unlisted):
         folders[:] = [name for name in folders if not name.startswith(("_", "."))]
         for name in names:
             if not name.startswith(("_", ".")):
                 kept = name.lower().endswith(_PARQUET_EXTENSIONS)
                 (found if kept else others if others is not None else []).append(os.path.join(root, name))
     return found
+
+
+def _unlisted(error: OSError) -> None:
+    """``os.walk``'s ``onerror``: a folder it cannot list ends the run (:func:`_parquet_below`)."""
+    raise _os_error(error.filename, error) from None
 
 
 def left_out(path: str, others: Sequence[str]) -> tuple[str, ...]:
