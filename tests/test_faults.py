@@ -821,12 +821,15 @@ UNPRIVILEGED = ["setpriv", _NO_OVERRIDE, _NO_OVERRIDE.replace("bounding-set", "i
 
 
 @pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root reads unreadable folders")
-@pytest.mark.parametrize(("source", "unreadable"), [("ds", "ds/b"), ("ds/*", "ds/b"), ("ds", "ds")])
+@pytest.mark.parametrize(
+    ("source", "unreadable"), [("ds", "ds/b"), ("ds/*", "ds/b"), ("ds", "ds"), ("ds/*/*.parquet", "ds/b")]
+)
 def test_a_folder_of_a_dataset_that_cannot_be_listed_is_named(tmp_path: Path, source: str, unreadable: str) -> None:
     """Its files' rows were left out unseen (exit 0 on the other files' rows; an unreadable top folder said it
     had no Parquet files): the folder is named, exit 3, nothing written."""
     (tmp_path / "ds" / "b").mkdir(parents=True)
-    for name, ids in (("ds/a.parquet", [1, 2]), ("ds/b/c.parquet", [1.0, 2.5])):  # the key's types differ
+    (tmp_path / "ds" / "a").mkdir()
+    for name, ids in (("ds/a/a.parquet", [1, 2]), ("ds/b/c.parquet", [1.0, 2.5])):  # the key's types differ
         pq.write_table(pa.table({"id": ids, "pred": [0.5, 1.0], "target": [0.0, 1.0]}), tmp_path / name)
     (tmp_path / unreadable).chmod(0)
     try:

@@ -26,7 +26,7 @@ import stat
 import sys
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
@@ -1578,6 +1578,22 @@ def _parquet_below(directory: str, others: list[str] | None = None) -> list[str]
     return found
 
 
+def _check_listable(folders: str, base: str, skipped: Callable[[str], bool]) -> None:
+    """Every folder the glob pattern ``folders`` matches (the part of a glob before its last ``/``) can be listed:
+    ``glob.glob`` passes over one it cannot list (``ds/*/*.parquet`` with an unreadable ``ds/b``), whose files'
+    rows would be missing unseen, so it is an input error naming the folder. Folders below ``base`` that a dataset
+    leaves out (``skipped``: ``_temporary``) are not checked. One listing per folder the pattern passes through."""
+    if not re.search(r"[*?[]", folders):  # no wildcard: a folder that glob.glob lists, or no match
+        return
+    _check_listable(os.path.dirname(folders), base, skipped)
+    for folder in glob.glob(folders, recursive=True):
+        if os.path.isdir(folder) and not any(map(skipped, folder[len(base) :].strip("/").split("/"))):
+            try:
+                os.scandir(folder).close()
+            except OSError as error:
+                raise _os_error(folder, error) from None
+
+
 def _unlisted(error: OSError) -> None:
     """``os.walk``'s ``onerror``: a folder it cannot list ends the run (:func:`_parquet_below`)."""
     raise _os_error(error.filename, error) from None
@@ -1618,6 +1634,7 @@ def dataset_files(path: str, input_format: str | None, others: list[str] | None 
         # As in a folder: a name starting with _ or . below the glob's fixed part is not data (Spark's _SUCCESS, and
         # its _temporary/ attempts, whose rows would be read twice), as pyarrow.dataset and Spark read a folder.
         base = glob_base(path)
+        _check_listable(os.path.dirname(path), base, skipped)
         matches = glob.glob(path, recursive=True)
         data = [match for match in matches if not any(map(skipped, match[len(base) :].strip("/").split("/")))]
         files = sorted(  # a set: 'out/**' matches the folder out/ and the files in it, and each is read once
