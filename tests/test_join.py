@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -307,6 +308,26 @@ def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tm
     late = _csv(tmp_path / "late.jsonl", json.dumps({"day": "2024-01-03T10:00:00", "target": 3}) + "\n")
     run = cli("eval", preds, "--targets", late, "--on", "day", "-l", "mse", "--missing", "drop")
     assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
+
+
+def test_timestamp_keys_of_two_time_zones_match_as_the_same_instants(cli: Any, tmp_path: Path) -> None:
+    """Predictions at timestamp[us, UTC], targets at timestamp[ms, Europe/Paris]: 'key column 'ts' is
+    timestamp[us, tz=UTC] in p.parquet but timestamp[ms, tz=Europe/Paris] in t.parquet; the keys cannot be matched'
+    (exit 3) before, while --by joins such keys as instants in UTC; now 01:00+01:00 matches 00:00Z."""
+    hours = pa.array([0, 1, 2], pa.int64())
+    utc = pc.multiply(hours, 3_600_000_000).cast(pa.timestamp("us", "UTC"))
+    pq.write_table(pa.table({"ts": utc, "pred": [1.0, 2.0, 3.0]}), tmp_path / "p.parquet")
+    paris = pc.multiply(hours[::-1], 3_600_000).cast(pa.timestamp("ms", "Europe/Paris"))
+    pq.write_table(pa.table({"ts": paris, "target": [3.0, 2.0, 1.5]}), tmp_path / "t.parquet")
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    run = cli("eval", preds, "--targets", targets, "--on", "ts", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.25 / 3)  # only 00:00Z is 1.5, not 1
+    local = tmp_path / "l.parquet"  # a local time is no instant: still refused
+    pq.write_table(pa.table({"ts": paris.cast(pa.timestamp("ms")), "target": [3.0, 2.0, 1.5]}), local)
+    run = cli("eval", preds, "--targets", local, "--on", "ts", "-l", "mse")
+    assert run.code == 3 and run.err.startswith("error: key column 'ts' is timestamp[us, tz=UTC]")
+    assert run.err.count("\n") == 1
 
 
 def test_a_bad_target_under_on_names_the_targets_file_and_how_rows_are_numbered(cli: Any, tmp_path: Path) -> None:

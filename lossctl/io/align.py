@@ -28,6 +28,7 @@ import pyarrow as pa
 from lossctl.arrow import booleans, equal_values, missing, to_arrow
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
+from lossctl.io.parts import as_instants
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
 from lossctl.prefetch import prefetch
@@ -59,12 +60,13 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text, and
     integers and dates match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids;
     the date ``2024-01-31`` of a CSV file matches a Parquet file's text ``"2024-01-31"``), and a date matches
-    the timestamp of its midnight.
+    the timestamp of its midnight; timestamps of different time zones match as instants in UTC
+    (:func:`~lossctl.io.parts.as_instants`: ``01:00+01:00`` matches ``00:00Z``).
 
     Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
     silently and wrongly.
     """
-    left, right = _decoded(left), _decoded(right)
+    left, right = as_instants([_decoded(left), _decoded(right)])
     if left == right:
         return left
     if _text(left) or _text(right):
