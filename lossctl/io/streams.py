@@ -200,6 +200,19 @@ def not_format(head: bytes, fmt: str, label: str, title: str) -> InputError:
     return InputError(f"cannot read {label} as {title}: it is not {kind} but {what}{fix}")
 
 
+def cut_short(error: BaseException, label: str) -> InputError | None:
+    """The error for a compressed input ``label`` that ends before its compressed data does, when ``error`` says so
+    (pyarrow's words, whatever the codec: "Truncated compressed stream"): it was cut short, as a Parquet file without
+    its footer is (:func:`check_parquet`), said the same way whether it is a file, standard input, a pipe or a remote
+    file, and wherever the end is met (in its first bytes, parsing it, copying it for random access); else ``None``."""
+    if not str(error).startswith("Truncated compressed stream"):
+        return None
+    return InputError(
+        f"cannot read {label}: its compressed data ends unfinished, so it was cut short (did the program writing it "
+        "fail?)"
+    )
+
+
 def check_parquet(file: pa.NativeFile, label: str) -> None:
     """Say why ``file``, which pyarrow failed to open as Parquet, is not Parquet, when it does not end with ``PAR1``
     as a whole Parquet file does: text that starts with those letters, or a Parquet file cut short (pyarrow's words
@@ -348,7 +361,7 @@ def spill(stream: BinaryIO, label: str) -> pa.NativeFile:
                 return _spill_to_disk(memory, stream, label)
         return _spill_to_disk(None, stream, label)
     except OSError as error:
-        raise InputError(
+        raise cut_short(error, label) or InputError(
             f"cannot read {label}: Parquet needs random access, so it is copied to memory first, which failed "
             f"({os.strerror(error.errno) if error.errno else error}); save it to a file"
         ) from error
@@ -400,7 +413,7 @@ def _spill_to_disk(first: BinaryIO | None, stream: BinaryIO, label: str) -> pa.N
             tempfiles.discard(tmp)
     except (OSError, InputError) as error:
         reason = os.strerror(error.errno) if isinstance(error, OSError) and error.errno else str(error)
-        raise InputError(
+        raise cut_short(error, label) or InputError(
             f"cannot read {label}: Parquet needs random access, so it is copied to {folder} first, which "
             f"failed ({reason}); save it to a file, or set TMPDIR to a folder with room"
         ) from error
