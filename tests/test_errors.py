@@ -28,6 +28,9 @@ SHORT_GZIP = gzip.compress(b"y_true,y_pred\n" + b"1,2\n" * 2000)[:20]
 LONG_GZIP = gzip.compress(b"y_true,y_pred\n" + b"".join(b"%d,%d.5\n" % (i, i * 7 % 13) for i in range(3000)))
 LONG_GZIP = LONG_GZIP[: len(LONG_GZIP) // 2]
 CUT_SHORT = "its compressed data ends unfinished, so it was cut short (did the program writing it fail?)"
+# A gzip CSV file one bit of whose compressed data changed: its checksum no longer matches.
+CORRUPT_GZIP = bytearray(gzip.compress(b"y_true,y_pred\n" + b"1,2\n" * 20))
+CORRUPT_GZIP[-6] ^= 1
 
 # (id, files {name: text or bytes}, args (FILE = first file), exit status, the error message after 'error: ')
 CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
@@ -1003,6 +1006,13 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         f"cannot read 'c.csv.gz': {CUT_SHORT}",
     ),
     (
+        "gzip CSV whose compressed data is corrupt",  # "cannot read 'c.csv.gz' as CSV: zlib inflate failed: ..." before
+        {"c.csv.gz": bytes(CORRUPT_GZIP)},
+        ["eval", "c.csv.gz", "-l", "mse"],
+        3,
+        "cannot read 'c.csv.gz': its compressed data is corrupt (zlib inflate failed: incorrect data check)",
+    ),
+    (
         "gzip file of no format cut short",  # "cannot read 'c.gz': Truncated compressed stream" before
         {"c.gz": SHORT_GZIP},
         ["eval", "c.gz", "-l", "mse"],
@@ -1922,9 +1932,19 @@ def test_a_domain_error_is_the_first_jobs_whatever_the_chunks(cli, write) -> Non
         )
 
 
-@pytest.mark.parametrize("data", [SHORT_GZIP, LONG_GZIP], ids=["in its first bytes", "past them"])
+@pytest.mark.parametrize(
+    ("data", "fault"),
+    [
+        (SHORT_GZIP, CUT_SHORT),
+        (LONG_GZIP, CUT_SHORT),
+        (bytes(CORRUPT_GZIP), "its compressed data is corrupt (zlib inflate failed: incorrect data check)"),
+    ],
+    ids=["cut in its first bytes", "cut past them", "corrupt"],
+)
 @pytest.mark.parametrize("how", ["redirect", "pipe"])
-def test_a_compressed_input_cut_short_says_so_through_standard_input(tmp_path: Path, data: bytes, how: str) -> None:
+def test_a_compressed_input_at_fault_says_so_through_standard_input(
+    tmp_path: Path, data: bytes, fault: str, how: str
+) -> None:
     """'cannot read standard input: Truncated compressed stream' (or '... as CSV: ...', past the first bytes) before,
     where the file said 'cannot read 'c.csv.gz' as CSV: ...': now the same words as a file's, nothing written."""
     path = tmp_path / "c.csv.gz"
@@ -1937,7 +1957,7 @@ def test_a_compressed_input_cut_short_says_so_through_standard_input(tmp_path: P
     else:
         run = subprocess.run(command, input=data, capture_output=True, cwd=root)
     assert (run.returncode, run.stdout) == (3, b"")
-    assert run.stderr.decode() == f"error: cannot read standard input: {CUT_SHORT}\n"
+    assert run.stderr.decode() == f"error: cannot read standard input: {fault}\n"
     assert not (tmp_path / "out.json").exists()
 
 

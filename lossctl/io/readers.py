@@ -142,9 +142,9 @@ def _first_line(error: BaseException) -> str:
 
 def _read_error(label: str, error: BaseException, title: str | None = None) -> InputError:
     """``error``, raised reading the input ``label`` (as ``title``, a format's name, where known), as one line; a
-    compressed input cut short says so (:func:`~lossctl.io.streams.cut_short`), whatever its format."""
+    compressed input cut short or corrupt says so whatever its format (:func:`~lossctl.io.streams.compressed_fault`)."""
     reading = f"cannot read {label} as {title}" if title else f"cannot read {label}"
-    return streams.cut_short(error, label) or InputError(f"{reading}: {_first_line(error)}")
+    return streams.compressed_fault(error, label) or InputError(f"{reading}: {_first_line(error)}")
 
 
 @contextmanager
