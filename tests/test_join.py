@@ -330,6 +330,36 @@ def test_timestamp_keys_of_two_time_zones_match_as_the_same_instants(cli: Any, t
     assert run.err.count("\n") == 1
 
 
+def test_int64_and_uint64_keys_match_by_value_past_2_to_the_63(cli: Any, tmp_path: Path) -> None:
+    """An int64 key beside a uint64 one was compared as int64 (Arrow's widening): a uint64 id past 2^63 in the targets
+    was 'internal error (ArrowInvalid: Integer value 18446744073709551615 not in range ...)' (exit 4); the order check
+    compared them as doubles, an internal error past 2^53. Now they are compared by their text form, exactly."""
+    big = 2**60
+    pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64()), "pred": [1.0, 2.0, 3.0]}), tmp_path / "p.parquet")
+    ids = pa.array([3, 2, 1, 2**64 - 1], pa.uint64())
+    pq.write_table(pa.table({"id": ids, "target": [1.0, 2.0, 3.0, 4.0]}), tmp_path / "t.parquet")
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(8 / 3)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
+    assert run.code == 3
+    assert run.err.startswith(
+        f"error: {targets}: 1 row has a key 'id' that is not in {preds} (first: '18446744073709551615'"
+    )
+    pq.write_table(pa.table({"id": pa.array([big + 1, big + 2], pa.int64()), "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": pa.array([big + 1, big + 2], pa.uint64()), "target": [1.0, 2.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "-f", "json")  # aligned by order: checked
+    assert run.code == 0 and json.loads(run.out)["results"][0]["value"] == 0, run.err
+    pq.write_table(pa.table({"id": pa.array([big + 1, big + 3], pa.uint64()), "target": [1.0, 2.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "-l", "mse")
+    assert run.code == 3
+    assert run.err == (
+        f"error: column 'id' is {big + 2} in {preds} but {big + 3} in {targets} at row 1: rows are aligned by order "
+        "and these are not the same rows; align them by key with --on id\n"
+    )
+
+
 def test_a_bad_target_under_on_names_the_targets_file_and_how_rows_are_numbered(cli: Any, tmp_path: Path) -> None:
     """A missing or out-of-domain value in the targets file was 'column 'target' has 1 missing value (row 1;
     0-based)': row 1 of the predictions it joins to, while the bad cell is row 0 of t.csv, which was not named."""

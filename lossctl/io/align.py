@@ -69,6 +69,8 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     left, right = as_instants([_decoded(left), _decoded(right)])
     if left == right:
         return left
+    if pa.types.is_integer(left) and pa.types.is_integer(right):
+        return _integers(left, right)
     if _text(left) or _text(right):
         for written_as_text in (pa.types.is_integer, pa.types.is_date):
             if all(_text(kind) or written_as_text(kind) for kind in (left, right)):
@@ -89,6 +91,17 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
             "write them with one type in both files (integers or text)"
         )
     return unified.field("k").type
+
+
+def _integers(left: pa.DataType, right: pa.DataType) -> pa.DataType:
+    """The type two integer columns compare in exactly: int64, or uint64 when both are unsigned and one is uint64;
+    their text form (``7`` is ``"7"``) when one is uint64 and the other signed, as no integer type holds both (Arrow
+    widens them to int64, which refuses uint64 ids past 2^63, and double rounds those past 2^53 into one another)."""
+    if not (pa.types.is_uint64(left) or pa.types.is_uint64(right)):
+        return pa.int64()
+    if pa.types.is_unsigned_integer(left) and pa.types.is_unsigned_integer(right):
+        return pa.uint64()
+    return pa.large_string()
 
 
 def _as_key(column: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -358,7 +371,7 @@ def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
     column matches a text one by its text form, ``1`` == ``"1"``); ``None`` for any other column."""
     left, right = _decoded(left), _decoded(right)
     if pa.types.is_integer(left) and pa.types.is_integer(right):
-        return pa.int64() if not (pa.types.is_uint64(left) or pa.types.is_uint64(right)) else pa.float64()
+        return _integers(left, right)
     if all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right)):
         return pa.large_string()
     return None
