@@ -360,6 +360,20 @@ def test_int64_and_uint64_keys_match_by_value_past_2_to_the_63(cli: Any, tmp_pat
     )
 
 
+def test_a_target_key_its_common_type_cannot_hold_is_an_input_error(cli: Any, tmp_path: Path) -> None:
+    """A float key in the predictions beside an int64 key past 2^53 in the targets was 'internal error (ArrowInvalid:
+    Integer value 1152921504606846977 not in range: ...)' (exit 4), as the same key in the predictions was not."""
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": [1.0, 2.0], "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": pa.array([1, 2, 2**60 + 1]), "target": [1.0, 2.0, 3.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: key column 'id' in {targets}: Integer value 1152921504606846977 not in range: -9007199254740992 to "
+        "9007199254740992\n"
+    )
+
+
 def test_a_bad_target_under_on_names_the_targets_file_and_how_rows_are_numbered(cli: Any, tmp_path: Path) -> None:
     """A missing or out-of-domain value in the targets file was 'column 'target' has 1 missing value (row 1;
     0-based)': row 1 of the predictions it joins to, while the bad cell is row 0 of t.csv, which was not named."""

@@ -132,6 +132,15 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
         raise InputError(f"{what} in {preds_name}: {error}") from error
 
 
+def _target_key(column: pa.ChunkedArray, kind: pa.DataType, what: str, targets_name: str) -> pa.ChunkedArray:
+    """A targets key column in the type it is compared in (:func:`_as_key`); a value that type does not hold (an
+    int64 id past 2^53 beside a float key) is an input error naming the targets file."""
+    try:
+        return _as_key(column, kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise InputError(f"{what} in {targets_name}: {error}") from error
+
+
 def _null_error(what: str, name: str, nulls: int, first: int, predictions: bool = False) -> InputError:
     """``nulls`` rows without a key, ``first`` the first of them; rows of the ``predictions`` or of the targets',
     whose file the run names when they are several files (:func:`~lossctl.io.readers.naming_files`)."""
@@ -615,7 +624,10 @@ class Join:
             _common_type(ours, theirs.type, _what([name]), self.preds_name, self.targets_name)
             for ours, theirs, name in zip(preds_types, columns, self.key.preds, strict=True)
         ]
-        columns = [_as_key(column, kind) for column, kind in zip(columns, self._types, strict=True)]
+        columns = [
+            _target_key(column, kind, _what([name]), self.targets_name)
+            for column, kind, name in zip(columns, self._types, self.key.targets, strict=True)
+        ]
         self._targets = self._targets.drop_columns([name for name in self.key.targets if name not in self._kept])
         if len(columns) > 1:
             self._composite = _Composite(columns)
