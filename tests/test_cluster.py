@@ -10,6 +10,7 @@ local engine: values and intervals must agree to 1e-12 relative. These tests nee
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import math
 import os
@@ -1101,6 +1102,21 @@ def test_http_parquet_from_a_server_without_range_requests(tmp_path: Path) -> No
         remote = _cli("eval", f"http://127.0.0.1:{port}/p.parquet", "-l", "mse,mae", "-f", "json", "-q")
     assert (remote.returncode, remote.stderr) == (0, "")
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
+
+
+def test_http_compressed_csv_cut_short_says_so_as_a_local_file_does(tmp_path: Path) -> None:
+    """A gzip CSV cut short said 'cannot read 'http://.../c.csv.gz': Truncated compressed stream' (the local file:
+    '... as CSV: Truncated compressed stream'); now the same words as the local file's, exit 3, nothing written."""
+    data = gzip.compress(b"y_true,y_pred\n" + b"1,2\n" * 2000)
+    (tmp_path / "c.csv.gz").write_bytes(data[: len(data) // 2])
+    fault = "its compressed data ends unfinished, so it was cut short (did the program writing it fail?)"
+    local = _cli("eval", str(tmp_path / "c.csv.gz"), "-l", "mse", "-o", str(tmp_path / "out.json"))
+    assert (local.returncode, local.stderr) == (3, f"error: cannot read '{tmp_path / 'c.csv.gz'}': {fault}\n")
+    with _web_server(tmp_path) as port:
+        url = f"http://127.0.0.1:{port}/c.csv.gz"
+        remote = _cli("eval", url, "-l", "mse", "-o", str(tmp_path / "out.json"))
+    assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", f"error: cannot read '{url}': {fault}\n")
+    assert not (tmp_path / "out.json").exists()
 
 
 def test_http_hive_partition_keys_are_columns(tmp_path: Path) -> None:

@@ -22,6 +22,15 @@ import pytest
 import lossctl
 
 GOOD = "id,pred,target\n1,0.5,1.0\n2,1.5,2.0\n3,2.0,2.0\n"
+# A gzip CSV file cut in the middle of its compressed data: its end is met in its first bytes (SHORT_GZIP) or while
+# parsing it, past the bytes read to recognise it (LONG_GZIP).
+SHORT_GZIP = gzip.compress(b"y_true,y_pred\n" + b"1,2\n" * 2000)[:20]
+LONG_GZIP = gzip.compress(b"y_true,y_pred\n" + b"".join(b"%d,%d.5\n" % (i, i * 7 % 13) for i in range(3000)))
+LONG_GZIP = LONG_GZIP[: len(LONG_GZIP) // 2]
+CUT_SHORT = "its compressed data ends unfinished, so it was cut short (did the program writing it fail?)"
+# A gzip CSV file one bit of whose compressed data changed: its checksum no longer matches.
+CORRUPT_GZIP = bytearray(gzip.compress(b"y_true,y_pred\n" + b"1,2\n" * 20))
+CORRUPT_GZIP[-6] ^= 1
 
 # (id, files {name: text or bytes}, args (FILE = first file), exit status, the error message after 'error: ')
 CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
@@ -980,7 +989,35 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.parquet.gz": b"\x1f\x8b"},
         ["eval", "p.parquet.gz", "-l", "mse"],
         3,
-        "cannot read 'p.parquet.gz': Truncated compressed stream",
+        f"cannot read 'p.parquet.gz': {CUT_SHORT}",
+    ),
+    (
+        "gzip CSV cut short in its first bytes",  # "cannot read 'c.csv.gz' as CSV: Truncated compressed stream" before
+        {"c.csv.gz": SHORT_GZIP},
+        ["eval", "c.csv.gz", "-l", "mse"],
+        3,
+        f"cannot read 'c.csv.gz': {CUT_SHORT}",
+    ),
+    (
+        "gzip CSV cut short past its first bytes",
+        {"c.csv.gz": LONG_GZIP},
+        ["eval", "c.csv.gz", "-l", "mse"],
+        3,
+        f"cannot read 'c.csv.gz': {CUT_SHORT}",
+    ),
+    (
+        "gzip CSV whose compressed data is corrupt",  # "cannot read 'c.csv.gz' as CSV: zlib inflate failed: ..." before
+        {"c.csv.gz": bytes(CORRUPT_GZIP)},
+        ["eval", "c.csv.gz", "-l", "mse"],
+        3,
+        "cannot read 'c.csv.gz': its compressed data is corrupt (zlib inflate failed: incorrect data check)",
+    ),
+    (
+        "gzip file of no format cut short",  # "cannot read 'c.gz': Truncated compressed stream" before
+        {"c.gz": SHORT_GZIP},
+        ["eval", "c.gz", "-l", "mse"],
+        3,
+        f"cannot read 'c.gz': {CUT_SHORT}",
     ),
     (
         "gzip CSV that is not gzip",
@@ -1893,6 +1930,35 @@ def test_a_domain_error_is_the_first_jobs_whatever_the_chunks(cli, write) -> Non
             3,
             "error: brier: column 'b' (pred): expected probabilities in [0, 1], got 1.5 in 2 rows (first: row 0)\n",
         )
+
+
+@pytest.mark.parametrize(
+    ("data", "fault"),
+    [
+        (SHORT_GZIP, CUT_SHORT),
+        (LONG_GZIP, CUT_SHORT),
+        (bytes(CORRUPT_GZIP), "its compressed data is corrupt (zlib inflate failed: incorrect data check)"),
+    ],
+    ids=["cut in its first bytes", "cut past them", "corrupt"],
+)
+@pytest.mark.parametrize("how", ["redirect", "pipe"])
+def test_a_compressed_input_at_fault_says_so_through_standard_input(
+    tmp_path: Path, data: bytes, fault: str, how: str
+) -> None:
+    """'cannot read standard input: Truncated compressed stream' (or '... as CSV: ...', past the first bytes) before,
+    where the file said 'cannot read 'c.csv.gz' as CSV: ...': now the same words as a file's, nothing written."""
+    path = tmp_path / "c.csv.gz"
+    path.write_bytes(data)
+    command = [sys.executable, "-m", "lossctl", "eval", "-", "-l", "mse", "-o", str(tmp_path / "out.json")]
+    root = Path(__file__).parents[1]
+    if how == "redirect":
+        with path.open("rb") as stdin:
+            run = subprocess.run(command, stdin=stdin, capture_output=True, cwd=root)
+    else:
+        run = subprocess.run(command, input=data, capture_output=True, cwd=root)
+    assert (run.returncode, run.stdout) == (3, b"")
+    assert run.stderr.decode() == f"error: cannot read standard input: {fault}\n"
+    assert not (tmp_path / "out.json").exists()
 
 
 def test_gzip_csv_is_read(cli, tmp_path: Path) -> None:

@@ -939,8 +939,8 @@ def test_corrupt_gzip(tmp_path: Path) -> None:
     path = write(tmp_path / "x.csv.gz", b"\x1f\x8b but not really gzip")
     with pytest.raises(InputError) as error:
         open_input(path)
-    assert message(error).startswith(f"cannot read '{path}' as CSV: ")
-    assert "\n" not in message(error)
+    corrupt = "its compressed data is corrupt (zlib inflate failed: unknown compression method)"
+    assert message(error) == f"cannot read '{path}': {corrupt}"  # the compression's fault, not the CSV's
 
 
 def test_not_an_arrow_file(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -307,6 +308,70 @@ def test_a_date_key_matches_the_same_date_written_by_another_format(cli: Any, tm
     late = _csv(tmp_path / "late.jsonl", json.dumps({"day": "2024-01-03T10:00:00", "target": 3}) + "\n")
     run = cli("eval", preds, "--targets", late, "--on", "day", "-l", "mse", "--missing", "drop")
     assert run.code == 3 and "all 3 rows were dropped for having no partner" in run.err  # 10:00 is not the day
+
+
+def test_timestamp_keys_of_two_time_zones_match_as_the_same_instants(cli: Any, tmp_path: Path) -> None:
+    """Predictions at timestamp[us, UTC], targets at timestamp[ms, Europe/Paris]: 'key column 'ts' is
+    timestamp[us, tz=UTC] in p.parquet but timestamp[ms, tz=Europe/Paris] in t.parquet; the keys cannot be matched'
+    (exit 3) before, while --by joins such keys as instants in UTC; now 01:00+01:00 matches 00:00Z."""
+    hours = pa.array([0, 1, 2], pa.int64())
+    utc = pc.multiply(hours, 3_600_000_000).cast(pa.timestamp("us", "UTC"))
+    pq.write_table(pa.table({"ts": utc, "pred": [1.0, 2.0, 3.0]}), tmp_path / "p.parquet")
+    paris = pc.multiply(hours[::-1], 3_600_000).cast(pa.timestamp("ms", "Europe/Paris"))
+    pq.write_table(pa.table({"ts": paris, "target": [3.0, 2.0, 1.5]}), tmp_path / "t.parquet")
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    run = cli("eval", preds, "--targets", targets, "--on", "ts", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.25 / 3)  # only 00:00Z is 1.5, not 1
+    local = tmp_path / "l.parquet"  # a local time is no instant: still refused
+    pq.write_table(pa.table({"ts": paris.cast(pa.timestamp("ms")), "target": [3.0, 2.0, 1.5]}), local)
+    run = cli("eval", preds, "--targets", local, "--on", "ts", "-l", "mse")
+    assert run.code == 3 and run.err.startswith("error: key column 'ts' is timestamp[us, tz=UTC]")
+    assert run.err.count("\n") == 1
+
+
+def test_int64_and_uint64_keys_match_by_value_past_2_to_the_63(cli: Any, tmp_path: Path) -> None:
+    """An int64 key beside a uint64 one was compared as int64 (Arrow's widening): a uint64 id past 2^63 in the targets
+    was 'internal error (ArrowInvalid: Integer value 18446744073709551615 not in range ...)' (exit 4); the order check
+    compared them as doubles, an internal error past 2^53. Now they are compared by their text form, exactly."""
+    big = 2**60
+    pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64()), "pred": [1.0, 2.0, 3.0]}), tmp_path / "p.parquet")
+    ids = pa.array([3, 2, 1, 2**64 - 1], pa.uint64())
+    pq.write_table(pa.table({"id": ids, "target": [1.0, 2.0, 3.0, 4.0]}), tmp_path / "t.parquet")
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop", "-f", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(8 / 3)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse")
+    assert run.code == 3
+    assert run.err.startswith(
+        f"error: {targets}: 1 row has a key 'id' that is not in {preds} (first: '18446744073709551615'"
+    )
+    pq.write_table(pa.table({"id": pa.array([big + 1, big + 2], pa.int64()), "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": pa.array([big + 1, big + 2], pa.uint64()), "target": [1.0, 2.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "-l", "mse", "-f", "json")  # aligned by order: checked
+    assert run.code == 0 and json.loads(run.out)["results"][0]["value"] == 0, run.err
+    pq.write_table(pa.table({"id": pa.array([big + 1, big + 3], pa.uint64()), "target": [1.0, 2.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "-l", "mse")
+    assert run.code == 3
+    assert run.err == (
+        f"error: column 'id' is {big + 2} in {preds} but {big + 3} in {targets} at row 1: rows are aligned by order "
+        "and these are not the same rows; align them by key with --on id\n"
+    )
+
+
+def test_a_target_key_its_common_type_cannot_hold_is_an_input_error(cli: Any, tmp_path: Path) -> None:
+    """A float key in the predictions beside an int64 key past 2^53 in the targets was 'internal error (ArrowInvalid:
+    Integer value 1152921504606846977 not in range: ...)' (exit 4), as the same key in the predictions was not."""
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": [1.0, 2.0], "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": pa.array([1, 2, 2**60 + 1]), "target": [1.0, 2.0, 3.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mse", "--missing", "drop")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: key column 'id' in {targets}: Integer value 1152921504606846977 not in range: -9007199254740992 to "
+        "9007199254740992\n"
+    )
 
 
 def test_a_bad_target_under_on_names_the_targets_file_and_how_rows_are_numbered(cli: Any, tmp_path: Path) -> None:

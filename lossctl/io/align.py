@@ -28,6 +28,7 @@ import pyarrow as pa
 from lossctl.arrow import booleans, equal_values, missing, to_arrow
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
+from lossctl.io.parts import as_instants
 from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
 from lossctl.options import JoinKey
 from lossctl.prefetch import prefetch
@@ -59,14 +60,17 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     """The type both keys are compared in: numbers widen (an int64 id matches 7.0), text matches text, and
     integers and dates match text by their text form (``7`` matches ``"7"``, as JSON Lines often writes ids;
     the date ``2024-01-31`` of a CSV file matches a Parquet file's text ``"2024-01-31"``), and a date matches
-    the timestamp of its midnight.
+    the timestamp of its midnight; timestamps of different time zones match as instants in UTC
+    (:func:`~lossctl.io.parts.as_instants`: ``01:00+01:00`` matches ``00:00Z``).
 
     Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
     silently and wrongly.
     """
-    left, right = _decoded(left), _decoded(right)
+    left, right = as_instants([_decoded(left), _decoded(right)])
     if left == right:
         return left
+    if pa.types.is_integer(left) and pa.types.is_integer(right):
+        return _integers(left, right)
     if _text(left) or _text(right):
         for written_as_text in (pa.types.is_integer, pa.types.is_date):
             if all(_text(kind) or written_as_text(kind) for kind in (left, right)):
@@ -87,6 +91,17 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
             "write them with one type in both files (integers or text)"
         )
     return unified.field("k").type
+
+
+def _integers(left: pa.DataType, right: pa.DataType) -> pa.DataType:
+    """The type two integer columns compare in exactly: int64, or uint64 when both are unsigned and one is uint64;
+    their text form (``7`` is ``"7"``) when one is uint64 and the other signed, as no integer type holds both (Arrow
+    widens them to int64, which refuses uint64 ids past 2^63, and double rounds those past 2^53 into one another)."""
+    if not (pa.types.is_uint64(left) or pa.types.is_uint64(right)):
+        return pa.int64()
+    if pa.types.is_unsigned_integer(left) and pa.types.is_unsigned_integer(right):
+        return pa.uint64()
+    return pa.large_string()
 
 
 def _as_key(column: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -115,6 +130,15 @@ def _cast(column: pa.Array, kind: pa.DataType, what: str, preds_name: str, targe
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         _common_type(column.type, kind, what, preds_name, targets_name)
         raise InputError(f"{what} in {preds_name}: {error}") from error
+
+
+def _target_key(column: pa.ChunkedArray, kind: pa.DataType, what: str, targets_name: str) -> pa.ChunkedArray:
+    """A targets key column in the type it is compared in (:func:`_as_key`); a value that type does not hold (an
+    int64 id past 2^53 beside a float key) is an input error naming the targets file."""
+    try:
+        return _as_key(column, kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise InputError(f"{what} in {targets_name}: {error}") from error
 
 
 def _null_error(what: str, name: str, nulls: int, first: int, predictions: bool = False) -> InputError:
@@ -356,7 +380,7 @@ def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
     column matches a text one by its text form, ``1`` == ``"1"``); ``None`` for any other column."""
     left, right = _decoded(left), _decoded(right)
     if pa.types.is_integer(left) and pa.types.is_integer(right):
-        return pa.int64() if not (pa.types.is_uint64(left) or pa.types.is_uint64(right)) else pa.float64()
+        return _integers(left, right)
     if all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right)):
         return pa.large_string()
     return None
@@ -600,7 +624,10 @@ class Join:
             _common_type(ours, theirs.type, _what([name]), self.preds_name, self.targets_name)
             for ours, theirs, name in zip(preds_types, columns, self.key.preds, strict=True)
         ]
-        columns = [_as_key(column, kind) for column, kind in zip(columns, self._types, strict=True)]
+        columns = [
+            _target_key(column, kind, _what([name]), self.targets_name)
+            for column, kind, name in zip(columns, self._types, self.key.targets, strict=True)
+        ]
         self._targets = self._targets.drop_columns([name for name in self.key.targets if name not in self._kept])
         if len(columns) > 1:
             self._composite = _Composite(columns)

@@ -131,9 +131,7 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
         kinds = [pa.int8() if pa.types.is_boolean(kind) else kind for kind in kinds]
     if any(pa.types.is_timestamp(kind) and kind.tz is None for kind in kinds):
         kinds = [pa.timestamp("s") if pa.types.is_date(kind) else kind for kind in kinds]
-    zones = {kind.tz for kind in kinds if pa.types.is_timestamp(kind)}
-    if len(zones) > 1 and None not in zones:
-        kinds = [pa.timestamp(kind.unit, "UTC") if pa.types.is_timestamp(kind) else kind for kind in kinds]
+    kinds = as_instants(kinds)
     try:
         schemas = [pa.schema([("x", kind)]) for kind in kinds]
         widest = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
@@ -142,6 +140,17 @@ def common_type(kinds: Sequence[pa.DataType]) -> pa.DataType:
             return pa.large_list(common_type([kind.value_type for kind in kinds]))
         return pa.string()
     return _holding_integers(widest, kinds) if pa.types.is_decimal(widest) else widest
+
+
+def as_instants(kinds: Sequence[pa.DataType]) -> list[pa.DataType]:
+    """``kinds`` with timestamps of different time zones as instants in UTC, each in its own unit
+    (``timestamp[ms, Europe/Paris]`` beside ``timestamp[us, UTC]`` is ``timestamp[ms, UTC]``: ``01:00+01:00`` is
+    ``00:00Z``, as DuckDB's TIMESTAMPTZ); unchanged where one zone or none is in them, or a timestamp has none
+    (a local time is no instant)."""
+    zones = {kind.tz for kind in kinds if pa.types.is_timestamp(kind)}
+    if len(zones) > 1 and None not in zones:
+        return [pa.timestamp(kind.unit, "UTC") if pa.types.is_timestamp(kind) else kind for kind in kinds]
+    return list(kinds)
 
 
 def _holding_integers(decimal: pa.DataType, kinds: Sequence[pa.DataType]) -> pa.DataType:

@@ -140,6 +140,13 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+def _read_error(label: str, error: BaseException, title: str | None = None) -> InputError:
+    """``error``, raised reading the input ``label`` (as ``title``, a format's name, where known), as one line; a
+    compressed input cut short or corrupt says so whatever its format (:func:`~lossctl.io.streams.compressed_fault`)."""
+    reading = f"cannot read {label} as {title}" if title else f"cannot read {label}"
+    return streams.compressed_fault(error, label) or InputError(f"{reading}: {_first_line(error)}")
+
+
 @contextmanager
 def _reading(path: str, fmt: str) -> Iterator[None]:
     """Turn pyarrow's and the OS's exceptions into one-line :class:`InputError` messages naming ``path``."""
@@ -152,7 +159,7 @@ def _reading(path: str, fmt: str) -> Iterator[None]:
     except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too, but the file is not at fault
         raise
     except (pa.ArrowException, OSError) as error:
-        raise InputError(f"cannot read {_label(path)} as {_TITLES[fmt]}: {_first_line(error)}") from error
+        raise _read_error(_label(path), error, _TITLES[fmt]) from error
 
 
 def repeated_names(names: Sequence[str]) -> set[str]:
@@ -1756,7 +1763,7 @@ def _open_stream(
             stream = streams.Replay(head, stream)  # type: ignore[assignment]
             compression, layers = streams.compression_of(head), layers + 1
     except (pa.ArrowException, OSError) as error:
-        raise InputError(f"cannot read {label}: {_first_line(error)}") from error
+        raise _read_error(label, error) from error
     fmt = fmt or streams.sniff(head, label)
     if fmt in ("parquet", "arrow"):  # else pyarrow reads a length from text and says that
         streams.check_format(head, fmt, label, _TITLES[fmt])
@@ -1777,7 +1784,7 @@ def _recognise(path: str, head: bytes) -> tuple[str | None, str | None]:
             with pa.input_stream(path, compression=compression) as stream:
                 head = streams.read_head(stream, streams.TEXT_HEAD_BYTES)
         except (pa.ArrowException, OSError) as error:
-            raise InputError(f"cannot read '{show_name(path)}': {_first_line(error)}") from error
+            raise _read_error(_label(path), error) from error
         if streams.compression_of(head) is not None:
             return None, compression
     tail = _last_bytes(path) if compression is None else None

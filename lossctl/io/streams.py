@@ -49,6 +49,8 @@ _KINDS = {"parquet": ("a Parquet file", ".parquet"), "arrow": ("an Arrow IPC fil
 MAGIC_BYTES = 8
 # Enough text to see the first non-blank character (a JSON Lines record starts with "{").
 TEXT_HEAD_BYTES = 4096
+# How pyarrow's decompressors begin the message of data they cannot decode (arrow/util/compression_*.cc).
+_DECODER_FAILURES = ("zlib inflate failed", "bz2 decompress failed", "ZSTD decompress failed")
 _BOM = b"\xef\xbb\xbf"
 # Of the memory available (:func:`lossctl.memory.available_bytes`), the share a Parquet stream is copied to before a
 # temporary file takes the rest (:func:`spill`).
@@ -200,6 +202,25 @@ def not_format(head: bytes, fmt: str, label: str, title: str) -> InputError:
     return InputError(f"cannot read {label} as {title}: it is not {kind} but {what}{fix}")
 
 
+def compressed_fault(error: BaseException, label: str) -> InputError | None:
+    """The error for a compressed input ``label`` whose compressed data is at fault, when pyarrow's ``error`` says so,
+    else ``None``: one that ends before its compressed data does ("Truncated compressed stream", whatever the codec)
+    was cut short, as a Parquet file without its footer is (:func:`check_parquet`); one that does not decode ("zlib
+    inflate failed: incorrect data check", "bz2 decompress failed: ...", "ZSTD decompress failed: ...") is corrupt.
+    Said the same way whether it is a file, standard input, a pipe or a remote file, and wherever it is met (in its
+    first bytes, parsing it, copying it for random access): the fault is the compression's, whatever the format."""
+    lines = str(error).strip().splitlines()
+    message = lines[0] if lines else ""
+    if message.startswith("Truncated compressed stream"):
+        return InputError(
+            f"cannot read {label}: its compressed data ends unfinished, so it was cut short (did the program writing "
+            "it fail?)"
+        )
+    if message.startswith(_DECODER_FAILURES):
+        return InputError(f"cannot read {label}: its compressed data is corrupt ({message})")
+    return None
+
+
 def check_parquet(file: pa.NativeFile, label: str) -> None:
     """Say why ``file``, which pyarrow failed to open as Parquet, is not Parquet, when it does not end with ``PAR1``
     as a whole Parquet file does: text that starts with those letters, or a Parquet file cut short (pyarrow's words
@@ -348,7 +369,7 @@ def spill(stream: BinaryIO, label: str) -> pa.NativeFile:
                 return _spill_to_disk(memory, stream, label)
         return _spill_to_disk(None, stream, label)
     except OSError as error:
-        raise InputError(
+        raise compressed_fault(error, label) or InputError(
             f"cannot read {label}: Parquet needs random access, so it is copied to memory first, which failed "
             f"({os.strerror(error.errno) if error.errno else error}); save it to a file"
         ) from error
@@ -400,7 +421,7 @@ def _spill_to_disk(first: BinaryIO | None, stream: BinaryIO, label: str) -> pa.N
             tempfiles.discard(tmp)
     except (OSError, InputError) as error:
         reason = os.strerror(error.errno) if isinstance(error, OSError) and error.errno else str(error)
-        raise InputError(
+        raise compressed_fault(error, label) or InputError(
             f"cannot read {label}: Parquet needs random access, so it is copied to {folder} first, which "
             f"failed ({reason}); save it to a file, or set TMPDIR to a folder with room"
         ) from error
