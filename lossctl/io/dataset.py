@@ -16,6 +16,7 @@ counts come from the files' footers, so a part knows its first row's number in t
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -23,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 import pyarrow as pa
@@ -236,6 +237,15 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
     return Listing(fs, paths, names, _typed([_partition(dirs) for _, dirs in kept]), shown_others)
 
 
+class _Footer(NamedTuple):
+    """What a Parquet file's footer says that a dataset asks more than once: its schema, its number of rows and
+    the row count of each of its row groups."""
+
+    schema: pa.Schema
+    rows: int
+    groups: list[int]
+
+
 class ParquetDataset(Source):
     """Parquet files read in order as one input, with Hive partition keys as columns; picklable, so a part of it
     (:meth:`window`) can be sent to a Dask worker, which opens the files itself."""
@@ -245,7 +255,7 @@ class ParquetDataset(Source):
         self.format = "parquet"
         self.listing = listing
         self._window: tuple[int, int] | None = None
-        self._groups: list[list[int]] | None = None  # rows per row group, per file (from the footers)
+        self._footers: dict[int, _Footer] = {}  # what each file's footer says, read once (sent with a window)
         self._handles: dict[int, pq.ParquetFile] = {}
         _check_same_keys(listing.names, listing.partitions)
         schema = self._open(0).schema_arrow  # the first file's, which the others must agree with
@@ -273,18 +283,23 @@ class ParquetDataset(Source):
             self._handles[index] = handle
         return handle
 
-    @property
+    def _footer(self, index: int) -> _Footer:
+        """What the footer of file ``index`` says, read once: the row groups' counts and the key-type pass
+        (:meth:`declared`) share it, and a window sent to a Dask worker carries it."""
+        footer = self._footers.get(index)
+        if footer is None:
+            parquet = self._open(index)
+            metadata = parquet.metadata
+            groups = [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)]
+            footer = self._footers[index] = _Footer(parquet.schema_arrow, metadata.num_rows, groups)
+            if index:
+                self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
+        return footer
+
+    @functools.cached_property
     def row_groups(self) -> list[list[int]]:
-        """The row count of every row group of every file, read from the footers once."""
-        if self._groups is None:
-            groups = []
-            for index in range(len(self.listing.paths)):
-                metadata = self._open(index).metadata
-                groups.append([metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)])
-                if index:
-                    self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
-            self._groups = groups
-        return self._groups
+        """The row count of every row group of every file, from the footers."""
+        return [self._footer(index).groups for index in range(len(self.listing.paths))]
 
     @property
     def num_rows(self) -> int | None:
@@ -322,9 +337,9 @@ class ParquetDataset(Source):
 
     def window(self, start: int, stop: int) -> ParquetDataset:
         """This dataset restricted to the rows ``[start, stop)``; the row groups are those of the footers."""
-        groups = self.row_groups
+        self.row_groups  # every footer read here, once, and carried by the part  # noqa: B018
         part = ParquetDataset.__new__(ParquetDataset)
-        part.__dict__.update({**self.__dict__, "_handles": {}, "_window": (start, stop), "_groups": groups})
+        part.__dict__.update({**self.__dict__, "_handles": {}, "_window": (start, stop)})
         return part
 
     def files_in_window(self) -> list[str]:
@@ -343,9 +358,8 @@ class ParquetDataset(Source):
         file_columns = [c for c in columns if c not in self.partition_keys]
         files = []
         for index, name in enumerate(self.listing.names):
-            files.append(parquet_declared(name, self._open(index), file_columns, partial(self._span, index)))
-            if index:
-                self._handles.pop(index, None)  # the first stays open for the schema; the others reopen
+            footer = self._footer(index)
+            files.append(parquet_declared(name, footer.schema, footer.rows, file_columns, partial(self._span, index)))
         return files
 
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:

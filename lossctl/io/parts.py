@@ -221,14 +221,13 @@ def conform(data: pa.RecordBatch | pa.Table, types: dict[str, pa.DataType], name
 
 
 def parquet_declared(
-    name: str, parquet: pq.ParquetFile, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
+    name: str, schema: pa.Schema, rows: int, columns: Sequence[str], span: Callable[[str], tuple[int, int] | None]
 ) -> Declared:
-    """What the Parquet file ``name`` declares of ``columns`` (those it has) in its footer, read when ``parquet``
-    was opened; ``span`` reads a column's :func:`parquet_span`, opening the file again (a dataset's files are not all
-    held open)."""
-    schema = parquet.schema_arrow
+    """What the Parquet file ``name`` declares of ``columns`` (those it has) in its footer: its ``schema`` and
+    number of ``rows``; ``span`` reads a column's :func:`parquet_span`, opening the file again (a dataset's files
+    are not all held open)."""
     kinds = {column: schema.field(column).type for column in columns if schema.get_field_index(column) >= 0}
-    return Declared(name, kinds.get, span, parquet.metadata.num_rows)
+    return Declared(name, kinds.get, span, rows)
 
 
 def parquet_span(parquet: pq.ParquetFile, name: str) -> tuple[int, int] | None:

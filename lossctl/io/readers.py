@@ -366,7 +366,7 @@ class _ParquetSource(Source):
         self.format = "parquet"
         self._files: list[str] = files if files is not None else [path]
         self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
-        self._rows: list[int] | None = None
+        self._footers: list[tuple[pa.Schema, int]] | None = None  # each file's schema and row count
         self._first = self._open(0)
         self.columns = self._first.schema_arrow.names
 
@@ -415,22 +415,28 @@ class _ParquetSource(Source):
 
     @property
     def _file_rows(self) -> list[int]:
-        """Each file's row count, from the footers, which are tiny: no data is read (opened once, on first use)."""
-        if self._rows is None:
-            self._rows = [self._first.metadata.num_rows]
-            self._rows += [self._open(index).metadata.num_rows for index in range(1, len(self._files))]
-        return self._rows
+        """Each file's row count, from the footers."""
+        return [rows for _, rows in self._footer_facts]
+
+    @property
+    def _footer_facts(self) -> list[tuple[pa.Schema, int]]:
+        """Each file's schema and row count, from the footers, which are tiny: no data is read (opened once, on first
+        use; the row counts and the key-type pass, :meth:`declared`, share them)."""
+        if self._footers is None:
+            opened = (self._first if index == 0 else self._open(index) for index in range(len(self._files)))
+            self._footers = [(parquet.schema_arrow, parquet.metadata.num_rows) for parquet in opened]
+        return self._footers
 
     def file_of(self, row: int) -> str | None:
         index = file_index(row, self._file_rows) if len(self._files) > 1 else None
         return self._files[index] if index is not None else None
 
     def declared(self, columns: Sequence[str]) -> list[Declared]:
-        declared = []
-        for index, file in enumerate(self._files):
-            parquet = self._first if index == 0 else self._open(index)
-            declared.append(parquet_declared(_where(file), parquet, columns, partial(self._span, index)))
-        return declared
+        facts = zip(self._files, self._footer_facts, strict=True)
+        return [
+            parquet_declared(_where(file), schema, rows, columns, partial(self._span, index))
+            for index, (file, (schema, rows)) in enumerate(facts)
+        ]
 
     def _types(self, columns: list[str]) -> dict[str, pa.DataType]:
         """The type of each column whose files declare different ones (:func:`dataset_types`)."""
