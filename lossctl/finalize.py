@@ -455,11 +455,15 @@ def gap(
     label: str,
 ) -> dict[str, Any]:
     """The ``gaps`` record of one loss (and model) from its groups' ``values``: the largest minus the smallest,
-    and the group with the largest value (for a loss, the worst served; the first such group on a tie). A gap
-    that overflows float64 (groups at -1e308 and 1e308) is an input error naming ``label``, as a value is."""
+    and the group with the largest value (for a loss, the worst served). On a tie the worst is the first such group
+    in the order the groups first appear; values within 1e-12 relative of the largest tie, since equal groups' sums
+    round differently with the chunking and the engine (values agree to 1e-12 across them), and the worst group must
+    not. A gap that overflows float64 (groups at -1e308 and 1e308) is an input error naming ``label``, as a value is."""
     array = np.asarray(values, dtype=np.float64)
-    worst, best = int(np.argmax(array)), int(np.argmin(array))
-    difference = values[worst] - values[best]
+    top = float(array.max())
+    tied = top * (1 - 1e-12) if top > 0 else top * (1 + 1e-12)  # not top - 1e-12 |top|: inf - inf is NaN
+    worst = int(np.argmax(array >= tied))
+    difference = top - float(array.min())
     if not math.isfinite(difference):
         raise InputError(f"{label}: the gap between its groups overflows float64; rescale the inputs")
     record = {"loss": name, "params": params, "gap": difference, "worst_group": groups[worst]}

@@ -116,6 +116,22 @@ def test_groups_recombine_into_the_overall_value(tmp_path: Path) -> None:
     assert sum(r.value * r.n for r in groups) / overall.n == pytest.approx(overall.value, rel=1e-13)
 
 
+@pytest.mark.parametrize("chunk_rows", [7, 16, None])
+def test_groups_of_equal_values_name_the_first_group_as_worst_at_any_chunking(
+    tmp_path: Path, chunk_rows: int | None
+) -> None:
+    # Groups a and b hold the same residuals in opposite orders: their values are equal but round differently with
+    # the chunking, and the worst group of mae was b at --chunk-rows 7 and None, a at 16.
+    residuals = np.random.default_rng(1).uniform(0, 1, 50)
+    pred = np.column_stack([residuals, residuals[::-1]]).ravel()
+    table = pa.table({"target": np.zeros(100), "pred": pred, "g": ["a", "b"] * 50})
+    pq.write_table(table, tmp_path / "t.parquet")
+    report = lossctl.evaluate(str(tmp_path / "t.parquet"), losses="mse,mae,huber", by="g", chunk_rows=chunk_rows)
+    gaps = report.to_dict()["groups"]["gaps"]
+    assert [g["worst_group"] for g in gaps] == [{"g": "a"}] * 3
+    assert all(g["gap"] <= 1e-15 for g in gaps)
+
+
 @pytest.mark.parametrize(
     ("extra", "fix"),
     [
