@@ -196,8 +196,11 @@ class _Report(Generic[Record]):
         return list(dict.fromkeys(r.model for r in self.results if r.model is not None))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``--format json`` (docs/cli.md, "Output")."""
-        return self._document([r.to_dict() for r in self.results])
+        """The JSON document of ``--format json`` (docs/cli.md, "Output"), as ``json.loads`` reads that output: plain
+        dicts, lists and numbers of its own, which the caller may change without changing the report (the report's
+        ``input``, ``params`` and group keys were handed out: editing one record's group renamed that group in
+        every record, and its lookups by ``group=`` then failed)."""
+        return json.loads(to_json(self))  # type: ignore[arg-type]  # self is a Report or a CompareReport
 
     def gaps(self) -> list[tuple[str, float, str]]:
         """Each ``--by`` gap as the table and Markdown show it: the loss's full label (``huber:delta=5``, and

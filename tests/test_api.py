@@ -632,6 +632,20 @@ def test_to_dict_is_the_clis_json_and_to_pandas_its_csv(cli, frame) -> None:
     assert table["ci_low"].dtype == float and table["n"].tolist() == csv["n"].tolist()
 
 
+def test_to_dict_is_the_callers_own_copy() -> None:
+    # to_dict() handed out the report's own input, params and group keys: editing the document changed the report.
+    report = lossctl.evaluate(SAMPLE, losses="mse,huber:delta=2", by="segment", fail_if="mse>1")
+    before = report.to_dict()
+    edited = report.to_dict()
+    edited["input"]["rows"] = 0
+    edited["results"][1]["group"]["segment"] = "zzz"
+    edited["results"][0]["params"]["extra"] = 1
+    edited["checks"][0]["params"]["extra"] = 1
+    edited["groups"]["by"].append("other")
+    assert report.to_dict() == before and report.input["rows"] == 500
+    assert report.value("mse", group={"segment": "north"}) == before["results"][1]["value"]
+
+
 def test_to_pandas_keeps_integer_keys_past_2_to_the_53_exact() -> None:
     # The overall row's missing key made the column float64: the key 2^53 + 1 came back as 2^53.
     data = {"y_true": [1.0, 3.0, 2.0], "y_pred": [1.0, 2.0, 4.0], "k": [2**53 + 1, -(2**63), 2**53 + 1]}
