@@ -2,21 +2,20 @@
 
 Both build one :class:`~lossctl.options.Options` (which validates every value) and run the same orchestration
 as the command line (:mod:`lossctl.evaluation`, :mod:`lossctl.comparison`). This module imports nothing heavy:
-pyarrow and NumPy load when data is opened.
+pyarrow and NumPy load when data is opened. Every name the signatures use is imported at run time (the report
+classes too, which every call needs anyway), so that ``typing.get_type_hints`` and
+``inspect.signature(..., eval_str=True)`` resolve them.
 """
 
 from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.options import Labels, Options, PathLike, Strings, as_flag, as_labels, as_strings, optional_path
-
-if TYPE_CHECKING:
-    from lossctl.report import CompareReport, Report
-
+from lossctl.report import CompareReport, Report
 
 Models = Mapping[str, str] | Strings
 

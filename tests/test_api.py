@@ -12,6 +12,7 @@ import pickle
 import re
 import subprocess
 import sys
+import typing
 import warnings
 from pathlib import Path
 
@@ -479,6 +480,10 @@ def test_the_signatures_list_every_option_with_the_options_defaults() -> None:
         for name, parameter in parameters.items():
             if name in defaults and parameter.default is not inspect.Parameter.empty:
                 assert parameter.default == defaults[name] or (parameter.default in ((), None)), name
+        # The return types were imported for the type checker only: NameError: name 'Report' is not defined.
+        hints = typing.get_type_hints(function)
+        assert set(hints) == {*parameters, "return"} and hints["return"].__name__.endswith("Report")
+        assert inspect.signature(function, eval_str=True).parameters["bootstrap"].annotation is int
 
 
 def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() -> None:
