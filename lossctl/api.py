@@ -50,13 +50,22 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
     return given, implied
 
 
-def _check_bound_once(implied: dict[str, str], named: dict[str, str | None]) -> None:
-    """``pred=``, ``target=`` and ``weight=`` name columns of ``data``: beside the arrays that bind the same role
-    (``y_pred=``...) they named a column the arrays lack ("column 'x' not found in arrays")."""
-    for role, column in named.items():
-        if column is not None and role in implied:  # implied: the role's array keyword, its column's name
+def _check_bound_once(
+    implied: dict[str, str], named: dict[str, str | None], cols: Any, models: tuple[str, ...]
+) -> None:
+    """``pred=``, ``target=``, ``weight=``, ``cols=`` and ``models=`` (the pred role) name columns of ``data``:
+    beside the arrays that bind the same role (``y_pred=``...) they named a column the arrays lack ("column 'x' not
+    found in arrays"), or were refused in the words of keywords the caller did not give ("models and pred exclude
+    each other", "role 'pred' is bound twice: by pred and by cols")."""
+    keywords = {role: f"{role}=" for role, column in named.items() if column is not None}
+    if isinstance(cols, Mapping):
+        keywords = {role: f'cols={{"{role}": ...}}' for role in cols} | keywords
+    if models and "pred" not in keywords:
+        keywords["pred"] = "models="
+    for role, keyword in keywords.items():
+        if role in implied:  # implied: the role's array keyword, its column's name
             raise UsageError(
-                f"{role}= names a column of data, and {implied[role]}= gives that role as an array: give one of them"
+                f"{keyword} names columns of data, and {implied[role]}= gives that role as an array: give one of them"
             )
 
 
@@ -134,7 +143,8 @@ def evaluate(
     _callback("notify", notify)
     distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
-    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight})
+    specs = model_specs(models)
+    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight}, cols, specs)
     options = Options(
         losses=as_strings(losses, "losses"),
         params=as_strings(params, "params"),
@@ -142,7 +152,7 @@ def evaluate(
         target=target if target is not None else implied.get("target"),
         weight=weight if weight is not None else implied.get("weight"),
         cols=cols or {},
-        models=model_specs(models),
+        models=specs,
         classes=as_labels(classes),
         positive=positive,
         targets=targets,

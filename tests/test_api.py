@@ -332,7 +332,19 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], pred="x"),
             lossctl.UsageError,
-            r"^pred= names a column of data, and y_pred= gives that role as an array: give one of them$",
+            r"^pred= names columns of data, and y_pred= gives that role as an array: give one of them$",
+        ),
+        # Beside y_pred=, models= was refused as "models and pred exclude each other", and cols= as "role 'pred' is
+        # bound twice: by pred and by cols": keywords the caller did not give.
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], models=["a=y_pred"]),
+            lossctl.UsageError,
+            r"^models= names columns of data, and y_pred= gives that role as an array: give one of them$",
+        ),
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], cols={"target": "t"}),
+            lossctl.UsageError,
+            r'^cols=\{"target": \.\.\.\} names columns of data, and y_true= gives that role as an array: give one ',
         ),
         # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
         (
