@@ -498,6 +498,20 @@ def test_the_signatures_list_every_option_with_the_options_defaults() -> None:
         assert inspect.signature(function, eval_str=True).parameters["bootstrap"].annotation is int
 
 
+def test_every_option_of_the_command_line_is_a_keyword_as_the_readme_maps_it() -> None:
+    import typer
+
+    from lossctl.cli import app
+
+    renamed = {"loss": "losses", "param": "params", "col": "cols", "model": "models"}  # README, "Python API"
+    output_only = {"output_format", "output", "plot", "plugin", "quiet", "debug"}
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for command, function, data in (("eval", lossctl.evaluate, {"paths"}), ("compare", lossctl.compare, set())):
+        keywords = inspect.signature(function).parameters
+        options = {renamed.get(p.name, p.name) for p in commands[command].params} - output_only - data
+        assert options <= set(keywords), options - set(keywords)
+
+
 def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() -> None:
     # positive=1 was an AttributeError ('int' object has no attribute 'strip').
     y, p = [0, 1, 1], [0.2, 0.6, 0.9]
