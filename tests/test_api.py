@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import datetime
 import inspect
+import io
 import json
 import os
 import pickle
@@ -675,6 +676,20 @@ def test_to_dict_is_the_callers_own_copy() -> None:
     edited["groups"]["by"].append("other")
     assert report.to_dict() == before and report.input["rows"] == 500
     assert report.value("mse", group={"segment": "north"}) == before["results"][1]["value"]
+
+
+def test_a_file_opened_in_text_mode_is_read_as_one_opened_in_binary_mode(tmp_path: Path) -> None:
+    # open(path) (Python's default text mode) and io.StringIO were a bare TypeError ("sequence item 0: expected a
+    # bytes-like object, str found"); open(path, "rb") worked.
+    expected = lossctl.evaluate(SAMPLE, losses="mse", by="segment").to_dict()["results"]
+    with open(SAMPLE, encoding="utf-8") as text:
+        assert lossctl.evaluate(text, losses="mse", by="segment").to_dict()["results"] == expected
+    csv_text = io.StringIO(Path(SAMPLE).read_text(encoding="utf-8"))
+    assert lossctl.evaluate(csv_text, losses="mse", by="segment").to_dict()["results"] == expected
+    (tmp_path / "t.parquet").write_bytes(b"PAR1\xff\xfe" + bytes(64))
+    with open(tmp_path / "t.parquet", encoding="utf-8") as binary, pytest.raises(lossctl.InputError) as raised:
+        lossctl.evaluate(binary, losses="mse")
+    assert str(raised.value).startswith("cannot read the text stream: its bytes are not utf-8 text (invalid start")
 
 
 def test_to_pandas_keeps_integer_keys_past_2_to_the_53_exact() -> None:

@@ -23,6 +23,7 @@ from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, Usa
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
 from lossctl.io.readers import Source, file_index, open_input
+from lossctl.io.streams import as_binary
 from lossctl.text import show_name
 
 
@@ -506,7 +507,7 @@ def open_data(
     if isinstance(data, Mapping):
         return TableSource("arrays", table_of_arrays(data))
     if hasattr(data, "read") and hasattr(data, "readable"):
-        return open_input("-", input_format, stdin=data, delimiter=delimiter, decimal=decimal)
+        return open_input("-", input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
     kinds = "a path, several paths, a pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset"
     shown = f"{show_name(reprlib.repr(data))} ({type(data).__name__})"
     if what is not None:
