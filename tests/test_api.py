@@ -692,6 +692,24 @@ def test_a_file_opened_in_text_mode_is_read_as_one_opened_in_binary_mode(tmp_pat
     assert str(raised.value).startswith("cannot read the text stream: its bytes are not utf-8 text (invalid start")
 
 
+def test_integers_beyond_64_bits_read_as_the_command_line_reads_them(tmp_path: Path) -> None:
+    # A list or a pandas object column holding 2**64 or 10**400 was a bare OverflowError ("Python int too large to
+    # convert to C long"); the CLI reads such a CSV cell as a number (10**400 an infinite one) and a key as text.
+    (tmp_path / "big.csv").write_text(f"y_true,y_pred,g\n{2**64},1,{2**64}\n2,3,{2**64 + 1}\n", encoding="utf-8")
+    expected = lossctl.evaluate(tmp_path / "big.csv", losses="mse", by="g").to_dict()["results"]
+    data = {"y_true": [2**64, 2], "y_pred": [1.0, 3.0], "g": [2**64, 2**64 + 1]}
+    assert lossctl.evaluate(data, losses="mse", by="g").to_dict()["results"] == expected
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+    assert lossctl.evaluate(frame, losses="mse", by="g").to_dict()["results"] == expected
+    assert lossctl.get("mse")(data["y_true"], data["y_pred"]) == expected[0]["value"]
+    for call in (
+        lambda: lossctl.evaluate(y_true=[10**400, 2], y_pred=[1.0, 3.0], losses="mse"),
+        lambda: lossctl.get("mse")([10**400, 2], [1.0, 3.0]),
+    ):
+        with pytest.raises(lossctl.InputError, match=r"infinite value"):
+            call()
+
+
 def test_to_pandas_keeps_integer_keys_past_2_to_the_53_exact() -> None:
     # The overall row's missing key made the column float64: the key 2^53 + 1 came back as 2^53.
     data = {"y_true": [1.0, 3.0, 2.0], "y_pred": [1.0, 2.0, 4.0], "k": [2**53 + 1, -(2**63), 2**53 + 1]}
