@@ -702,6 +702,11 @@ def test_integers_beyond_64_bits_read_as_the_command_line_reads_them(tmp_path: P
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
     assert lossctl.evaluate(frame, losses="mse", by="g").to_dict()["results"] == expected
     assert lossctl.get("mse")(data["y_true"], data["y_pred"]) == expected[0]["value"]
+    # Keys past int64 beside small ones were made floats by NumPy: 2**63 and 2**63 + 1 were one group, of n=2.
+    (tmp_path / "u64.csv").write_text(f"y_true,y_pred,g\n1,0.5,{2**63}\n2,1,{2**63 + 1}\n3,2,1\n", encoding="utf-8")
+    expected = lossctl.evaluate(tmp_path / "u64.csv", losses="mse", by="g").to_dict()["results"]
+    keys = {"y_true": [1, 2, 3], "y_pred": [0.5, 1, 2], "g": [2**63, 2**63 + 1, 1]}
+    assert lossctl.evaluate(keys, losses="mse", by="g").to_dict()["results"] == expected and len(expected) == 4
     for call in (
         lambda: lossctl.evaluate(y_true=[10**400, 2], y_pred=[1.0, 3.0], losses="mse"),
         lambda: lossctl.get("mse")([10**400, 2], [1.0, 3.0]),

@@ -228,6 +228,10 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         array = np.asarray(values)
     except ValueError:  # rows of different lengths: a list column, whose reader names the odd row
         array = np.asarray(values, dtype=object)
+    if array.dtype.kind == "f" and not isinstance(values, np.ndarray) and (np.abs(array) >= 2.0**63).any():
+        # Python integers past int64 beside others (2**63, 2**63 + 1, 1), which NumPy made floats of: as keys they
+        # merged. Read as the objects they are, then as their text below, as the CSV reader reads such a column.
+        array = np.asarray(values, dtype=object)
     if array.ndim in (1, 2) and array.dtype == object:
         try:
             return pa.array(list(values))
