@@ -237,7 +237,8 @@ class _Report(Generic[Record]):
             if column in frame:
                 frame[column] = frame[column].astype(float)
         # An integer key column holds None on the overall row, which pandas makes a float64 column of: 2^53 + 1 read
-        # as 2^53. Nullable integers keep every key exact, as the Parquet output does.
+        # as 2^53. Nullable integers keep every key exact, as the Parquet output does; a boolean key is pandas'
+        # nullable boolean, as the Parquet output's column is bool (it was objects: True, False and None).
         for position in range(len(header) - len(self.by), len(header)):
             values = [row[position] for row in rows]
             if any(type(value) is int for value in values) and all(  # beyond 64 bits (a decimal id): objects
@@ -245,6 +246,10 @@ class _Report(Generic[Record]):
             ):
                 unsigned = any(value is not None and value >= 2**63 for value in values)
                 frame[header[position]] = pd.array(values, dtype="UInt64" if unsigned else "Int64")
+            elif any(type(value) is bool for value in values) and all(
+                value is None or type(value) is bool for value in values
+            ):
+                frame[header[position]] = pd.array(values, dtype="boolean")
         return frame
 
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:

@@ -715,6 +715,14 @@ def test_integers_beyond_64_bits_read_as_the_command_line_reads_them(tmp_path: P
             call()
 
 
+def test_to_pandas_gives_a_boolean_key_the_nullable_boolean_dtype() -> None:
+    # It was an object column of True, False and None, where an integer key is Int64.
+    data = {"y_true": [1.0, 3.0, 2.0], "y_pred": [1.0, 2.0, 4.0], "flag": [True, False, True]}
+    table = lossctl.evaluate(data, losses="mse", by="flag").to_pandas()
+    assert str(table["flag"].dtype) == "boolean" and table["flag"].tolist() == [pd.NA, True, False]
+    assert table["value"].tolist() == [5 / 3, 2.0, 1.0]
+
+
 def test_to_pandas_keeps_integer_keys_past_2_to_the_53_exact() -> None:
     # The overall row's missing key made the column float64: the key 2^53 + 1 came back as 2^53.
     data = {"y_true": [1.0, 3.0, 2.0], "y_pred": [1.0, 2.0, 4.0], "k": [2**53 + 1, -(2**63), 2**53 + 1]}
