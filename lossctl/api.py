@@ -69,6 +69,15 @@ def _check_bound_once(
             )
 
 
+def _losses(losses: Strings | None) -> tuple[str, ...]:
+    """``losses`` as ``-l`` specs; ``None`` (not given) is the task's default losses, and an empty list is refused
+    as ``losses=""`` and ``-l ''`` are, not taken for "not given"."""
+    specs = as_strings(losses, "losses")
+    if losses is not None and not specs:
+        raise UsageError("losses is empty: name at least one loss, or leave losses out for the task's default losses")
+    return specs
+
+
 def _callback(name: str, value: Any) -> None:
     """``progress`` and ``notify`` are functions (or ``None``): anything else is a usage error now, not a
     ``TypeError`` once the first chunk is read."""
@@ -146,7 +155,7 @@ def evaluate(
     specs = model_specs(models)
     _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight}, cols, specs)
     options = Options(
-        losses=as_strings(losses, "losses"),
+        losses=_losses(losses),
         params=as_strings(params, "params"),
         pred=pred if pred is not None else implied.get("pred"),
         target=target if target is not None else implied.get("target"),
@@ -235,7 +244,7 @@ def compare(
     'better'
     """
     options = Options(
-        losses=as_strings(losses, "losses"),
+        losses=_losses(losses),
         params=as_strings(params, "params"),
         pred=pred,
         target=target,

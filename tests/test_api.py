@@ -513,6 +513,14 @@ def test_every_option_of_the_command_line_is_a_keyword_as_the_readme_maps_it() -
         assert options <= set(keywords), options - set(keywords)
 
 
+def test_an_empty_list_of_losses_is_refused_as_an_empty_loss_name_is() -> None:
+    # losses=[] (a list filtered down to nothing) silently evaluated the default losses: mse, rmse, mae, huber.
+    for call in (lossctl.evaluate, lambda data, **kw: lossctl.compare(data, data, **kw)):
+        with pytest.raises(lossctl.UsageError, match=r"^losses is empty: name at least one loss, or leave losses out"):
+            call(SAMPLE, losses=[])
+    assert [r.label for r in lossctl.evaluate(SAMPLE, losses=None)] == ["mse", "rmse", "mae", "huber"]
+
+
 def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() -> None:
     # positive=1 was an AttributeError ('int' object has no attribute 'strip').
     y, p = [0, 1, 1], [0.2, 0.6, 0.9]
