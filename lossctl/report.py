@@ -54,15 +54,16 @@ class Result:
     distribution: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record of ``results`` (:func:`_own`: the caller's to change)."""
         return {
             "loss": self.loss,
-            "params": self.params,
+            "params": _own(self.params),
             "reduction": self.reduction,
             "value": self.value,
             "n": self.n,
             "model": self.model,
-            "group": self.group,
-            "ci": self.ci,
+            "group": _own(self.group),
+            "ci": _own(self.ci),
             "signature": self.signature,
         }
 
@@ -88,21 +89,31 @@ class Comparison:
     request: LossRequest | Composite | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record of compare's ``results`` (:func:`_own`: the caller's to change)."""
         return {
             "loss": self.loss,
-            "params": self.params,
+            "params": _own(self.params),
             "reduction": self.reduction,
             "baseline": self.baseline,
             "candidate": self.candidate,
             "delta": self.delta,
             "relative_delta": self.relative_delta,
-            "ci": self.ci,
+            "ci": _own(self.ci),
             "verdict": self.verdict,
             "n": self.n,
             "model": self.model,
-            "group": self.group,
+            "group": _own(self.group),
             "signature": self.signature,
         }
+
+
+def _own(mapping: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of a record's ``params``, ``group`` or ``ci`` (a parameter's list too), as JSON has it: a record's
+    dict handed out was the report's own, shared by every record of its loss or group, so editing one changed the
+    report and its output."""
+    if mapping is None:
+        return None
+    return {key: list(value) if isinstance(value, list | tuple) else value for key, value in mapping.items()}
 
 
 @dataclass
@@ -127,7 +138,7 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         """The record of ``checks``; ``model``, ``threshold`` and ``note`` appear only where the run has them."""
-        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss, "params": self.params}
+        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss, "params": _own(self.params)}
         if self.model is not None:
             record["model"] = self.model
         record |= {"value": self.value, "passed": self.passed}

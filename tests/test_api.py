@@ -684,6 +684,15 @@ def test_to_dict_is_the_callers_own_copy() -> None:
     edited["groups"]["by"].append("other")
     assert report.to_dict() == before and report.input["rows"] == 500
     assert report.value("mse", group={"segment": "north"}) == before["results"][1]["value"]
+    # So was a record's: editing results[6].to_dict()["params"] changed the parameters of every huber record.
+    comparison = lossctl.compare(SAMPLE, SAMPLE, losses="huber:delta=2", by="segment", ci=0.9)
+    for record in (*report.results, *report.checks, *comparison.results):
+        edited = record.to_dict()
+        for part in ("params", "group", "ci"):
+            if edited.get(part):
+                edited[part].clear()
+    assert report.to_dict() == before and comparison.results[1].group == {"segment": "north"}
+    assert comparison.results[0].params == {"delta": 2.0} and comparison.results[0].ci["level"] == 0.9
 
 
 def test_a_file_opened_in_text_mode_is_read_as_one_opened_in_binary_mode(tmp_path: Path) -> None:
