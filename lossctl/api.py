@@ -51,22 +51,21 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
 
 
 def _check_bound_once(
-    implied: dict[str, str], named: dict[str, str | None], cols: Any, models: tuple[str, ...]
+    implied: dict[str, str], named: dict[str, str | None], cols: Any, models: tuple[str, ...], targets: Any
 ) -> None:
-    """``pred=``, ``target=``, ``weight=``, ``cols=`` and ``models=`` (the pred role) name columns of ``data``:
-    beside the arrays that bind the same role (``y_pred=``...) they named a column the arrays lack ("column 'x' not
-    found in arrays"), or were refused in the words of keywords the caller did not give ("models and pred exclude
-    each other", "role 'pred' is bound twice: by pred and by cols")."""
-    keywords = {role: f"{role}=" for role, column in named.items() if column is not None}
+    """``pred=``, ``target=``, ``weight=``, ``cols=`` and ``models=`` (the pred role) name columns of ``data``, and
+    ``targets=`` takes the target from a second input: beside an array that binds the same role (``y_pred=``...),
+    a usage error naming both keywords."""
+    said = {role: f"{role}= names columns of data" for role, column in named.items() if column is not None}
     if isinstance(cols, Mapping):
-        keywords = {role: f'cols={{"{role}": ...}}' for role in cols} | keywords
-    if models and "pred" not in keywords:
-        keywords["pred"] = "models="
-    for role, keyword in keywords.items():
+        said = {role: f'cols={{"{role}": ...}} names columns of data' for role in cols} | said
+    if models and "pred" not in said:
+        said["pred"] = "models= names columns of data"
+    if targets is not None and "target" not in said:
+        said["target"] = "targets= takes the target from a second input"
+    for role, what in said.items():
         if role in implied:  # implied: the role's array keyword, its column's name
-            raise UsageError(
-                f"{keyword} names columns of data, and {implied[role]}= gives that role as an array: give one of them"
-            )
+            raise UsageError(f"{what}, and {implied[role]}= gives that role as an array: give one of them")
 
 
 def _losses(losses: Strings | None) -> tuple[str, ...]:
@@ -153,7 +152,7 @@ def evaluate(
     distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
     specs = model_specs(models)
-    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight}, cols, specs)
+    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight}, cols, specs, targets)
     options = Options(
         losses=_losses(losses),
         params=as_strings(params, "params"),

@@ -342,6 +342,12 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^models= names columns of data, and y_pred= gives that role as an array: give one of them$",
         ),
+        # targets= beside y_true= silently won: the y_true array was not used.
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], targets={"y_true": [5.0, 5.0]}),
+            lossctl.UsageError,
+            r"^targets= takes the target from a second input, and y_true= gives that role as an array: give one ",
+        ),
         (
             lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], cols={"target": "t"}),
             lossctl.UsageError,
