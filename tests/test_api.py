@@ -709,6 +709,10 @@ def test_a_file_opened_in_text_mode_is_read_as_one_opened_in_binary_mode(tmp_pat
         assert lossctl.evaluate(text, losses="mse", by="segment").to_dict()["results"] == expected
     csv_text = io.StringIO(Path(SAMPLE).read_text(encoding="utf-8"))
     assert lossctl.evaluate(csv_text, losses="mse", by="segment").to_dict()["results"] == expected
+    # input_format= with an open stream was refused: "input_format applies to files and streams, not to in-memory
+    # data"; `lossctl eval - --input-format csv` takes it.
+    semicolons = io.BytesIO(b"y_true;y_pred\n1,5;2\n2;3\n")
+    assert lossctl.evaluate(semicolons, losses="mse", input_format="csv", delimiter=";", decimal=",")["mse"] == 0.625
     (tmp_path / "t.parquet").write_bytes(b"PAR1\xff\xfe" + bytes(64))
     with open(tmp_path / "t.parquet", encoding="utf-8") as binary, pytest.raises(lossctl.InputError) as raised:
         lossctl.evaluate(binary, losses="mse")

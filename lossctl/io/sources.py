@@ -500,6 +500,8 @@ def open_data(
                     "columns"
                 ) from None
         return ConcatSource(parts)
+    if hasattr(data, "read") and hasattr(data, "readable"):  # an open file or stream: read as standard input is
+        return open_input("-", input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
     if input_format is not None:
         raise UsageError(f"{option('input_format')} applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):
@@ -519,8 +521,6 @@ def open_data(
         return TableSource("polars LazyFrame", _polars_table(_collected(data)))
     if isinstance(data, Mapping):
         return TableSource("arrays", table_of_arrays(data))
-    if hasattr(data, "read") and hasattr(data, "readable"):
-        return open_input("-", input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
     kinds = "a path, several paths, a pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset"
     shown = f"{show_name(reprlib.repr(data))} ({type(data).__name__})"
     if what is not None:
