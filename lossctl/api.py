@@ -2,21 +2,20 @@
 
 Both build one :class:`~lossctl.options.Options` (which validates every value) and run the same orchestration
 as the command line (:mod:`lossctl.evaluation`, :mod:`lossctl.comparison`). This module imports nothing heavy:
-pyarrow and NumPy load when data is opened.
+pyarrow and NumPy load when data is opened. Every name the signatures use is imported at run time (the report
+classes too, which every call needs anyway), so that ``typing.get_type_hints`` and
+``inspect.signature(..., eval_str=True)`` resolve them.
 """
 
 from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.options import Labels, Options, PathLike, Strings, as_flag, as_labels, as_strings, optional_path
-
-if TYPE_CHECKING:
-    from lossctl.report import CompareReport, Report
-
+from lossctl.report import CompareReport, Report
 
 Models = Mapping[str, str] | Strings
 
@@ -51,14 +50,31 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
     return given, implied
 
 
-def _check_bound_once(implied: dict[str, str], named: dict[str, str | None]) -> None:
-    """``pred=``, ``target=`` and ``weight=`` name columns of ``data``: beside the arrays that bind the same role
-    (``y_pred=``...) they named a column the arrays lack ("column 'x' not found in arrays")."""
-    for role, column in named.items():
-        if column is not None and role in implied:  # implied: the role's array keyword, its column's name
-            raise UsageError(
-                f"{role}= names a column of data, and {implied[role]}= gives that role as an array: give one of them"
-            )
+def _check_bound_once(
+    implied: dict[str, str], named: dict[str, str | None], cols: Any, models: tuple[str, ...], targets: Any
+) -> None:
+    """``pred=``, ``target=``, ``weight=``, ``cols=`` and ``models=`` (the pred role) name columns of ``data``, and
+    ``targets=`` takes the target from a second input: beside an array that binds the same role (``y_pred=``...),
+    a usage error naming both keywords."""
+    said = {role: f"{role}= names columns of data" for role, column in named.items() if column is not None}
+    if isinstance(cols, Mapping):
+        said = {role: f'cols={{"{role}": ...}} names columns of data' for role in cols} | said
+    if models and "pred" not in said:
+        said["pred"] = "models= names columns of data"
+    if targets is not None and "target" not in said:
+        said["target"] = "targets= takes the target from a second input"
+    for role, what in said.items():
+        if role in implied:  # implied: the role's array keyword, its column's name
+            raise UsageError(f"{what}, and {implied[role]}= gives that role as an array: give one of them")
+
+
+def _losses(losses: Strings | None) -> tuple[str, ...]:
+    """``losses`` as ``-l`` specs; ``None`` (not given) is the task's default losses, and an empty list is refused
+    as ``losses=""`` and ``-l ''`` are, not taken for "not given"."""
+    specs = as_strings(losses, "losses")
+    if losses is not None and not specs:
+        raise UsageError("losses is empty: name at least one loss, or leave losses out for the task's default losses")
+    return specs
 
 
 def _callback(name: str, value: Any) -> None:
@@ -135,15 +151,16 @@ def evaluate(
     _callback("notify", notify)
     distributions = as_flag(distributions, "distributions")
     data, implied = _data(data, y_true, y_pred, sample_weight)
-    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight})
+    specs = model_specs(models)
+    _check_bound_once(implied, {"pred": pred, "target": target, "weight": weight}, cols, specs, targets)
     options = Options(
-        losses=as_strings(losses, "losses"),
+        losses=_losses(losses),
         params=as_strings(params, "params"),
         pred=pred if pred is not None else implied.get("pred"),
         target=target if target is not None else implied.get("target"),
         weight=weight if weight is not None else implied.get("weight"),
         cols=cols or {},
-        models=model_specs(models),
+        models=specs,
         classes=as_labels(classes),
         positive=positive,
         targets=targets,
@@ -226,7 +243,7 @@ def compare(
     'better'
     """
     options = Options(
-        losses=as_strings(losses, "losses"),
+        losses=_losses(losses),
         params=as_strings(params, "params"),
         pred=pred,
         target=target,

@@ -781,7 +781,7 @@ def _float64(values: Any, name: str) -> np.ndarray:
             raise InputError(f"'{name}' must be numeric, got values of type {array.dtype}")
         try:
             return np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past float64's range (10**400)
             pass
     from lossctl.io.sources import array_values
 

@@ -54,15 +54,16 @@ class Result:
     distribution: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record of ``results`` (:func:`_own`: the caller's to change)."""
         return {
             "loss": self.loss,
-            "params": self.params,
+            "params": _own(self.params),
             "reduction": self.reduction,
             "value": self.value,
             "n": self.n,
             "model": self.model,
-            "group": self.group,
-            "ci": self.ci,
+            "group": _own(self.group),
+            "ci": _own(self.ci),
             "signature": self.signature,
         }
 
@@ -88,21 +89,31 @@ class Comparison:
     request: LossRequest | Composite | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record of compare's ``results`` (:func:`_own`: the caller's to change)."""
         return {
             "loss": self.loss,
-            "params": self.params,
+            "params": _own(self.params),
             "reduction": self.reduction,
             "baseline": self.baseline,
             "candidate": self.candidate,
             "delta": self.delta,
             "relative_delta": self.relative_delta,
-            "ci": self.ci,
+            "ci": _own(self.ci),
             "verdict": self.verdict,
             "n": self.n,
             "model": self.model,
-            "group": self.group,
+            "group": _own(self.group),
             "signature": self.signature,
         }
+
+
+def _own(mapping: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of a record's ``params``, ``group`` or ``ci`` (a parameter's list too), as JSON has it: a record's
+    dict handed out was the report's own, shared by every record of its loss or group, so editing one changed the
+    report and its output."""
+    if mapping is None:
+        return None
+    return {key: list(value) if isinstance(value, list | tuple) else value for key, value in mapping.items()}
 
 
 @dataclass
@@ -127,7 +138,7 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         """The record of ``checks``; ``model``, ``threshold`` and ``note`` appear only where the run has them."""
-        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss, "params": self.params}
+        record: dict[str, Any] = {"expr": self.expr, "loss": self.loss, "params": _own(self.params)}
         if self.model is not None:
             record["model"] = self.model
         record |= {"value": self.value, "passed": self.passed}
@@ -196,8 +207,11 @@ class _Report(Generic[Record]):
         return list(dict.fromkeys(r.model for r in self.results if r.model is not None))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``--format json`` (docs/cli.md, "Output")."""
-        return self._document([r.to_dict() for r in self.results])
+        """The JSON document of ``--format json`` (docs/cli.md, "Output"), as ``json.loads`` reads that output: plain
+        dicts, lists and numbers of its own, which the caller may change without changing the report (the report's
+        ``input``, ``params`` and group keys were handed out: editing one record's group renamed that group in
+        every record, and its lookups by ``group=`` then failed)."""
+        return json.loads(to_json(self))  # type: ignore[arg-type]  # self is a Report or a CompareReport
 
     def gaps(self) -> list[tuple[str, float, str]]:
         """Each ``--by`` gap as the table and Markdown show it: the loss's full label (``huber:delta=5``, and
@@ -234,7 +248,8 @@ class _Report(Generic[Record]):
             if column in frame:
                 frame[column] = frame[column].astype(float)
         # An integer key column holds None on the overall row, which pandas makes a float64 column of: 2^53 + 1 read
-        # as 2^53. Nullable integers keep every key exact, as the Parquet output does.
+        # as 2^53. Nullable integers keep every key exact, as the Parquet output does; a boolean key is pandas'
+        # nullable boolean, as the Parquet output's column is bool (it was objects: True, False and None).
         for position in range(len(header) - len(self.by), len(header)):
             values = [row[position] for row in rows]
             if any(type(value) is int for value in values) and all(  # beyond 64 bits (a decimal id): objects
@@ -242,6 +257,10 @@ class _Report(Generic[Record]):
             ):
                 unsigned = any(value is not None and value >= 2**63 for value in values)
                 frame[header[position]] = pd.array(values, dtype="UInt64" if unsigned else "Int64")
+            elif any(type(value) is bool for value in values) and all(
+                value is None or type(value) is bool for value in values
+            ):
+                frame[header[position]] = pd.array(values, dtype="boolean")
         return frame
 
     def record(self, loss: str, model: str | None = None, group: Mapping[str, Any] | None = None) -> Record:

@@ -6,12 +6,14 @@ import copy
 import dataclasses
 import datetime
 import inspect
+import io
 import json
 import os
 import pickle
 import re
 import subprocess
 import sys
+import typing
 import warnings
 from pathlib import Path
 
@@ -331,7 +333,25 @@ def _merged_into_itself() -> None:
         (
             lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], pred="x"),
             lossctl.UsageError,
-            r"^pred= names a column of data, and y_pred= gives that role as an array: give one of them$",
+            r"^pred= names columns of data, and y_pred= gives that role as an array: give one of them$",
+        ),
+        # Beside y_pred=, models= was refused as "models and pred exclude each other", and cols= as "role 'pred' is
+        # bound twice: by pred and by cols": keywords the caller did not give.
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], models=["a=y_pred"]),
+            lossctl.UsageError,
+            r"^models= names columns of data, and y_pred= gives that role as an array: give one of them$",
+        ),
+        # targets= beside y_true= silently won: the y_true array was not used.
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], targets={"y_true": [5.0, 5.0]}),
+            lossctl.UsageError,
+            r"^targets= takes the target from a second input, and y_true= gives that role as an array: give one ",
+        ),
+        (
+            lambda: lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[0.0, 1.0], cols={"target": "t"}),
+            lossctl.UsageError,
+            r'^cols=\{"target": \.\.\.\} names columns of data, and y_true= gives that role as an array: give one ',
         ),
         # A dict was one object too ("..., got shape ()"), or "'pred' must be numeric".
         (
@@ -479,6 +499,32 @@ def test_the_signatures_list_every_option_with_the_options_defaults() -> None:
         for name, parameter in parameters.items():
             if name in defaults and parameter.default is not inspect.Parameter.empty:
                 assert parameter.default == defaults[name] or (parameter.default in ((), None)), name
+        # The return types were imported for the type checker only: NameError: name 'Report' is not defined.
+        hints = typing.get_type_hints(function)
+        assert set(hints) == {*parameters, "return"} and hints["return"].__name__.endswith("Report")
+        assert inspect.signature(function, eval_str=True).parameters["bootstrap"].annotation is int
+
+
+def test_every_option_of_the_command_line_is_a_keyword_as_the_readme_maps_it() -> None:
+    import typer
+
+    from lossctl.cli import app
+
+    renamed = {"loss": "losses", "param": "params", "col": "cols", "model": "models"}  # README, "Python API"
+    output_only = {"output_format", "output", "plot", "plugin", "quiet", "debug"}
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for command, function, data in (("eval", lossctl.evaluate, {"paths"}), ("compare", lossctl.compare, set())):
+        keywords = inspect.signature(function).parameters
+        options = {renamed.get(p.name, p.name) for p in commands[command].params} - output_only - data
+        assert options <= set(keywords), options - set(keywords)
+
+
+def test_an_empty_list_of_losses_is_refused_as_an_empty_loss_name_is() -> None:
+    # losses=[] (a list filtered down to nothing) silently evaluated the default losses: mse, rmse, mae, huber.
+    for call in (lossctl.evaluate, lambda data, **kw: lossctl.compare(data, data, **kw)):
+        with pytest.raises(lossctl.UsageError, match=r"^losses is empty: name at least one loss, or leave losses out"):
+            call(SAMPLE, losses=[])
+    assert [r.label for r in lossctl.evaluate(SAMPLE, losses=None)] == ["mse", "rmse", "mae", "huber"]
 
 
 def test_positive_takes_a_number_or_a_boolean_as_the_command_line_writes_it() -> None:
@@ -630,6 +676,78 @@ def test_to_dict_is_the_clis_json_and_to_pandas_its_csv(cli, frame) -> None:
     )
     np.testing.assert_allclose(table["value"], csv["value"], rtol=1e-15)
     assert table["ci_low"].dtype == float and table["n"].tolist() == csv["n"].tolist()
+
+
+def test_to_dict_is_the_callers_own_copy() -> None:
+    # to_dict() handed out the report's own input, params and group keys: editing the document changed the report.
+    report = lossctl.evaluate(SAMPLE, losses="mse,huber:delta=2", by="segment", fail_if="mse>1")
+    before = report.to_dict()
+    edited = report.to_dict()
+    edited["input"]["rows"] = 0
+    edited["results"][1]["group"]["segment"] = "zzz"
+    edited["results"][0]["params"]["extra"] = 1
+    edited["checks"][0]["params"]["extra"] = 1
+    edited["groups"]["by"].append("other")
+    assert report.to_dict() == before and report.input["rows"] == 500
+    assert report.value("mse", group={"segment": "north"}) == before["results"][1]["value"]
+    # So was a record's: editing results[6].to_dict()["params"] changed the parameters of every huber record.
+    comparison = lossctl.compare(SAMPLE, SAMPLE, losses="huber:delta=2", by="segment", ci=0.9)
+    for record in (*report.results, *report.checks, *comparison.results):
+        edited = record.to_dict()
+        for part in ("params", "group", "ci"):
+            if edited.get(part):
+                edited[part].clear()
+    assert report.to_dict() == before and comparison.results[1].group == {"segment": "north"}
+    assert comparison.results[0].params == {"delta": 2.0} and comparison.results[0].ci["level"] == 0.9
+
+
+def test_a_file_opened_in_text_mode_is_read_as_one_opened_in_binary_mode(tmp_path: Path) -> None:
+    # open(path) (Python's default text mode) and io.StringIO were a bare TypeError ("sequence item 0: expected a
+    # bytes-like object, str found"); open(path, "rb") worked.
+    expected = lossctl.evaluate(SAMPLE, losses="mse", by="segment").to_dict()["results"]
+    with open(SAMPLE, encoding="utf-8") as text:
+        assert lossctl.evaluate(text, losses="mse", by="segment").to_dict()["results"] == expected
+    csv_text = io.StringIO(Path(SAMPLE).read_text(encoding="utf-8"))
+    assert lossctl.evaluate(csv_text, losses="mse", by="segment").to_dict()["results"] == expected
+    # input_format= with an open stream was refused: "input_format applies to files and streams, not to in-memory
+    # data"; `lossctl eval - --input-format csv` takes it.
+    semicolons = io.BytesIO(b"y_true;y_pred\n1,5;2\n2;3\n")
+    assert lossctl.evaluate(semicolons, losses="mse", input_format="csv", delimiter=";", decimal=",")["mse"] == 0.625
+    (tmp_path / "t.parquet").write_bytes(b"PAR1\xff\xfe" + bytes(64))
+    with open(tmp_path / "t.parquet", encoding="utf-8") as binary, pytest.raises(lossctl.InputError) as raised:
+        lossctl.evaluate(binary, losses="mse")
+    assert str(raised.value).startswith("cannot read the text stream: its bytes are not utf-8 text (invalid start")
+
+
+def test_integers_beyond_64_bits_read_as_the_command_line_reads_them(tmp_path: Path) -> None:
+    # A list or a pandas object column holding 2**64 or 10**400 was a bare OverflowError ("Python int too large to
+    # convert to C long"); the CLI reads such a CSV cell as a number (10**400 an infinite one) and a key as text.
+    (tmp_path / "big.csv").write_text(f"y_true,y_pred,g\n{2**64},1,{2**64}\n2,3,{2**64 + 1}\n", encoding="utf-8")
+    expected = lossctl.evaluate(tmp_path / "big.csv", losses="mse", by="g").to_dict()["results"]
+    data = {"y_true": [2**64, 2], "y_pred": [1.0, 3.0], "g": [2**64, 2**64 + 1]}
+    assert lossctl.evaluate(data, losses="mse", by="g").to_dict()["results"] == expected
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+    assert lossctl.evaluate(frame, losses="mse", by="g").to_dict()["results"] == expected
+    assert lossctl.get("mse")(data["y_true"], data["y_pred"]) == expected[0]["value"]
+    # Keys past int64 beside small ones were made floats by NumPy: 2**63 and 2**63 + 1 were one group, of n=2.
+    (tmp_path / "u64.csv").write_text(f"y_true,y_pred,g\n1,0.5,{2**63}\n2,1,{2**63 + 1}\n3,2,1\n", encoding="utf-8")
+    expected = lossctl.evaluate(tmp_path / "u64.csv", losses="mse", by="g").to_dict()["results"]
+    keys = {"y_true": [1, 2, 3], "y_pred": [0.5, 1, 2], "g": [2**63, 2**63 + 1, 1]}
+    assert lossctl.evaluate(keys, losses="mse", by="g").to_dict()["results"] == expected and len(expected) == 4
+    for call in (
+        lambda: lossctl.evaluate(y_true=[10**400, 2], y_pred=[1.0, 3.0], losses="mse"),
+        lambda: lossctl.get("mse")([10**400, 2], [1.0, 3.0]),
+    ):
+        with pytest.raises(lossctl.InputError, match=r"infinite value"):
+            call()
+
+
+def test_to_pandas_gives_a_boolean_key_the_nullable_boolean_dtype() -> None:
+    # It was an object column of True, False and None, where an integer key is Int64.
+    data = {"y_true": [1.0, 3.0, 2.0], "y_pred": [1.0, 2.0, 4.0], "flag": [True, False, True]}
+    table = lossctl.evaluate(data, losses="mse", by="flag").to_pandas()
+    assert str(table["flag"].dtype) == "boolean" and table["flag"].tolist() == [pd.NA, True, False]
+    assert table["value"].tolist() == [5 / 3, 2.0, 1.0]
 
 
 def test_to_pandas_keeps_integer_keys_past_2_to_the_53_exact() -> None:

@@ -23,6 +23,7 @@ from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, Usa
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
 from lossctl.io.readers import Source, file_index, open_input
+from lossctl.io.streams import as_binary
 from lossctl.text import show_name
 
 
@@ -193,6 +194,11 @@ def _parts(source: Source) -> list[Source]:
     return list(source.sources) if isinstance(source, ConcatSource) else [source]
 
 
+# What pyarrow raises for Python values it cannot hold: objects of mixed kinds (ArrowInvalid, ArrowTypeError,
+# TypeError) and integers beyond 64 bits (OverflowError, "Python int too large to convert to C long").
+_ARROW_REFUSES = (pa.ArrowException, TypeError, OverflowError)
+
+
 def _string_names(names: list[Any], source: str) -> list[str]:
     """Column names as strings; duplicates are an error (a name must select one column)."""
     text = [str(name) for name in names]
@@ -222,10 +228,17 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         array = np.asarray(values)
     except ValueError:  # rows of different lengths: a list column, whose reader names the odd row
         array = np.asarray(values, dtype=object)
+    if array.dtype.kind == "f" and not isinstance(values, np.ndarray) and (np.abs(array) >= 2.0**63).any():
+        # Python integers past int64 beside others (2**63, 2**63 + 1, 1), which NumPy made floats of: as keys they
+        # merged. Read as the objects they are, then as their text below, as the CSV reader reads such a column.
+        array = np.asarray(values, dtype=object)
     if array.ndim in (1, 2) and array.dtype == object:
         try:
             return pa.array(list(values))
-        except (pa.ArrowTypeError, pa.ArrowInvalid):
+        except _ARROW_REFUSES:
+            if array.ndim == 1 and all(value is None or type(value) in (int, float) for value in array):
+                # Integers beyond 64 bits, read as their text as _pandas_array reads them (NaN: missing).
+                return pa.array([None if v is None or v != v else str(v) for v in array], pa.string())
             raise InputError(f"'{name}' mixes values of different kinds (numbers, lists, text)") from None
     if array.dtype.kind not in "biufUSM" or array.ndim not in (1, 2):
         shape = f"shape {array.shape}" if array.ndim not in (1, 2) else f"values of type {array.dtype}"
@@ -282,12 +295,13 @@ def _pandas_array(series: Any) -> pa.Array:
     """A pandas Series as Arrow. An object column of mixed types (``'1'``, ``2``, ``3.0``), which Arrow refuses,
     is read as its text, as the CSV that ``DataFrame.to_csv`` writes would be: numbers still parse, and a
     ``by`` key of ``'a'`` and ``1`` has the groups ``'a'`` and ``'1'``. So are periods and intervals, and any column
-    Arrow cannot hold (complex or sparse numbers)."""
+    Arrow cannot hold (complex or sparse numbers, integers beyond 64 bits: ids stay exact keys, as a CSV reader
+    keeps them, and values read as numbers, 10**400 as an infinite one)."""
     if _read_as_text(series.dtype):
         return pa.array(_text(series), pa.string())
     try:
         return pa.Array.from_pandas(series)
-    except (pa.ArrowException, TypeError):
+    except _ARROW_REFUSES:
         return pa.array(_text(series), pa.string())
 
 
@@ -328,7 +342,7 @@ def _pandas_table(frame: Any) -> pa.Table:
             frame.index.name = name
     try:
         return pa.Table.from_pandas(frame, preserve_index=keep_index)
-    except (pa.ArrowException, TypeError):  # a column Arrow cannot hold: mixed objects, complex or sparse numbers
+    except _ARROW_REFUSES:  # a column Arrow cannot hold: mixed objects, complex or sparse numbers, huge integers
         text = frame.copy(deep=False)
         for position in range(frame.shape[1]):
             if not _converts_from_pandas(frame.iloc[:, position]):
@@ -362,7 +376,7 @@ def _without_copied_levels(frame: Any, columns: list[str]) -> Any:
 def _converts_from_pandas(series: Any) -> bool:
     try:
         pa.Array.from_pandas(series)
-    except (pa.ArrowException, TypeError):
+    except _ARROW_REFUSES:
         return False
     return True
 
@@ -486,6 +500,8 @@ def open_data(
                     "columns"
                 ) from None
         return ConcatSource(parts)
+    if hasattr(data, "read") and hasattr(data, "readable"):  # an open file or stream: read as standard input is
+        return open_input("-", input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
     if input_format is not None:
         raise UsageError(f"{option('input_format')} applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):
@@ -505,8 +521,6 @@ def open_data(
         return TableSource("polars LazyFrame", _polars_table(_collected(data)))
     if isinstance(data, Mapping):
         return TableSource("arrays", table_of_arrays(data))
-    if hasattr(data, "read") and hasattr(data, "readable"):
-        return open_input("-", input_format, stdin=data, delimiter=delimiter, decimal=decimal)
     kinds = "a path, several paths, a pandas or polars DataFrame, a pyarrow Table, RecordBatchReader or Dataset"
     shown = f"{show_name(reprlib.repr(data))} ({type(data).__name__})"
     if what is not None:

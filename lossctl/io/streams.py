@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lossctl import tempfiles
 from lossctl.errors import EmptyInput, InputError, option
@@ -317,6 +317,42 @@ class Replay(io.RawIOBase):
             self._head = self._head[count:]
             return count
         return self._rest.readinto(buffer)  # type: ignore[attr-defined]
+
+
+class TextAsBytes(io.RawIOBase):
+    """A text stream given as data (``open(path)`` in Python's default text mode, ``io.StringIO``) read as the
+    UTF-8 bytes the readers parse; the text stream stays the caller's to close. Text that is not text (a Parquet
+    file opened in text mode) is an input error saying to open it in binary mode."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        super().__init__()
+        self._text = text
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                chunk = self._text.read(1 << 16)
+            except UnicodeDecodeError as error:
+                raise InputError(
+                    f"cannot read the text stream: its bytes are not {error.encoding} text ({error.reason}); open a "
+                    "binary file in binary mode ('rb')"
+                ) from None
+            if not chunk:
+                return 0
+            self._pending = memoryview(chunk.encode("utf-8", errors="surrogateescape"))
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def as_binary(stream: Any) -> BinaryIO:
+    """``stream`` if it reads bytes, else (a text stream) its text as bytes (:class:`TextAsBytes`)."""
+    return TextAsBytes(stream) if isinstance(stream.read(0), str) else stream  # type: ignore[return-value]
 
 
 def decompressed(stream: BinaryIO, compression: str) -> BinaryIO:
