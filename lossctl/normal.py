@@ -137,14 +137,19 @@ def covariance(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np
 def _one_weighted_row(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> bool:
     """Whether a weighted run's weights have one nonzero value: then ``(sum w)^2 = sum w^2`` (Kish's effective
     sample size is 1), with two or more it is larger. ``w`` is the stacked column before the row count, and
-    varies only when weighted."""
+    varies only when weighted.
+
+    With ``sum w = n mean`` and ``sum w^2 = m2 + n mean^2``, that is ``n <= 1 + m2 / (n mean^2)``: a ratio of the
+    weights' scale, so weights of 1e300 do not overflow (``mean ** 2`` did: an internal error) and weights whose
+    ``m2`` overflowed are left to :func:`interval`'s overflow notice."""
     at = np.flatnonzero(columns == width - 2)
     if not at.size:
         return False
     k = int(at[0])
-    total = n * float(mean[k])
-    squares = float(m2[k, k]) + n * float(mean[k]) ** 2
-    return bool(squares > 0 and total * total <= squares * (1 + 1e-12))
+    weight, spread = float(mean[k]), float(m2[k, k])
+    if not (weight > 0 and math.isfinite(spread)):
+        return False
+    return n <= (spread / n / weight / weight + 1) * (1 + 1e-12)
 
 
 class GroupMoments:

@@ -206,3 +206,14 @@ def test_zero_weights_offer_the_sum_reduction_only_to_a_loss_that_has_it(name: s
     )
     if summable:
         assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
+
+
+def test_ci_with_weights_near_the_top_of_float64_is_a_notice_not_an_internal_error(cli, write) -> None:
+    # Weights of 1e300 with --ci: the check for a single weighted row squared the mean weight in Python floats
+    # (OverflowError, exit 4 "internal error"); the value is right, and the interval is a notice.
+    path = write("big.csv", "pred,target,w,g\n1,2,1e300,a\n1,1,1e300,a\n3,1,1e300,b\n3,1,2e300,b\n")
+    run = cli("eval", path, "-l", "mse", "--weight", "w", "--by", "g", "--ci", "0.9", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["value"] for r in results] == pytest.approx([13 / 5, 0.5, 4.0]) and all(r["ci"] is None for r in results)
+    assert "mse: no confidence interval for the overall value and 2 groups (first: g=a): the variance" in run.err
