@@ -150,10 +150,12 @@ def weighted_mean_many(stats: Any, reduction: str, params: Mapping[str, Any]) ->
 
 
 def _weighted_mean_slopes(stats: Any, reduction: str, params: Mapping[str, Any]) -> list[Any]:
-    """d/dS of :func:`weighted_mean_many`: ``1 / S_w`` and ``-S_1 / S_w^2`` (the sum: 1 and 0)."""
+    """d/dS of :func:`weighted_mean_many`: ``1 / S_w`` and ``-S_1 / S_w^2`` (the sum: 1 and 0), the latter taken as
+    ``-(S_1 / S_w) / S_w``: ``S_w^2`` overflows from weights summing to 1e155 on (a slope of 0, a zero-width
+    interval)."""
     if reduction == "sum":
         return [1.0] + [0.0] * (len(stats) - 1)
-    return [1.0 / stats[-2]] + [0.0] * (len(stats) - 3) + [-stats[0] / stats[-2] ** 2, 0.0]
+    return [1.0 / stats[-2]] + [0.0] * (len(stats) - 3) + [-(stats[0] / stats[-2]) / stats[-2], 0.0]
 
 
 def _mean_over_rows(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
@@ -193,10 +195,10 @@ ROOT_MEAN = Aggregate(
     per_row=False,
     doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
     many=lambda stats, reduction, params: (stats[0] / stats[-2]) ** 0.5,
-    slopes=lambda stats, reduction, params: [
-        0.5 / ((stats[0] * stats[-2]) ** 0.5),  # d sqrt(S_1 / S_w) / dS_1
+    slopes=lambda stats, reduction, params: [  # as the mean's, without a product beyond float64 (S_1 S_w, S_w^1.5)
+        0.5 / (stats[0] ** 0.5 * stats[-2] ** 0.5),  # d sqrt(S_1 / S_w) / dS_1
         *[0.0] * (len(stats) - 3),
-        -0.5 * (stats[0] ** 0.5) * stats[-2] ** -1.5,
+        -0.5 * (stats[0] / stats[-2]) ** 0.5 / stats[-2],
         0.0,
     ],
 )
@@ -207,7 +209,9 @@ RATIO = Aggregate(
     per_row=False,
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
     many=lambda stats, reduction, params: stats[0] / stats[1],
-    slopes=lambda stats, reduction, params: [1.0 / stats[1], -stats[0] / stats[1] ** 2] + [0.0] * (len(stats) - 2),
+    slopes=lambda stats, reduction, params: (
+        [1.0 / stats[1], -(stats[0] / stats[1]) / stats[1]] + [0.0] * (len(stats) - 2)
+    ),
 )
 
 

@@ -28,6 +28,8 @@ from lossctl.report import group_text
 
 # Relative step of the central differences that give the finalizer's gradient (:func:`gradients`).
 _STEP = 5e-4
+# 2^-511: the square of a smaller number is below float64's smallest normal number (2^-1022), rounded or 0.
+_SQUARES_UNDERFLOW = 2.0**-511
 # The output's index in a label under multioutput=raw: the loss's label, then [k] (then, in compare, ' delta').
 _OUTPUT_INDEX = re.compile(r"\[\d+\]")
 
@@ -125,26 +127,38 @@ class Moments:
 def covariance(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray | None:
     """``n/(n-1) * m2`` placed at ``columns`` of a ``width x width`` matrix (zeros elsewhere); ``None`` below 2 rows,
     or when one row alone has a nonzero weight: the others add nothing to any value, and the one row's loss is
-    the value, whose variance then came out 0 (a zero-width interval of one observation)."""
+    the value, whose variance then came out 0 (a zero-width interval of one observation).
+
+    A statistic whose values are all below :data:`_SQUARES_UNDERFLOW` in size (sample weights of 1e-300, squared
+    residuals of 1e-200) has squares below float64's normal range: its cross-products came out 0, hence a
+    zero-width interval. Its row and column are NaN instead, as an overflow's are: no interval, with a notice."""
     if n < 2 or _one_weighted_row(n, mean, m2, width, columns):
         return None
     full = np.zeros((width, width))
     with np.errstate(over="ignore", invalid="ignore"):
         full[np.ix_(columns, columns)] = m2 * (n / (n - 1))
+        size = np.maximum(np.abs(mean), np.sqrt(np.abs(np.diagonal(m2)) / n))
+    tiny = columns[(size > 0) & (size < _SQUARES_UNDERFLOW)]
+    full[tiny, :] = full[:, tiny] = np.nan
     return full
 
 
 def _one_weighted_row(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> bool:
     """Whether a weighted run's weights have one nonzero value: then ``(sum w)^2 = sum w^2`` (Kish's effective
     sample size is 1), with two or more it is larger. ``w`` is the stacked column before the row count, and
-    varies only when weighted."""
+    varies only when weighted.
+
+    With ``sum w = n mean`` and ``sum w^2 = m2 + n mean^2``, that is ``n <= 1 + m2 / (n mean^2)``: a ratio of the
+    weights' scale, so weights of 1e300 do not overflow (``mean ** 2`` did: an internal error) and weights whose
+    ``m2`` overflowed are left to :func:`interval`'s overflow notice."""
     at = np.flatnonzero(columns == width - 2)
     if not at.size:
         return False
     k = int(at[0])
-    total = n * float(mean[k])
-    squares = float(m2[k, k]) + n * float(mean[k]) ** 2
-    return bool(squares > 0 and total * total <= squares * (1 + 1e-12))
+    weight, spread = float(mean[k]), float(m2[k, k])
+    if not (weight > 0 and math.isfinite(spread)):
+        return False
+    return n <= (spread / n / weight / weight + 1) * (1 + 1e-12)
 
 
 class GroupMoments:
@@ -225,7 +239,9 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
     as every bootstrap replicate, not "no interval")."""
     if grad is None or cov is None:
         return None
-    varying = np.flatnonzero((cov != 0).any(axis=1))  # NaN (an overflow) varies
+    # NaN (an overflow or underflow: covariance) varies; a statistic the value does not depend on (another
+    # loss's, stacked beside) is left out, so that its NaN does not take this interval too
+    varying = np.flatnonzero((cov != 0).any(axis=1) & (grad != 0))
     grad, cov = grad[varying], cov[np.ix_(varying, varying)]
     if not np.isfinite(grad).all():
         return None
@@ -233,7 +249,7 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
 
     with np.errstate(over="ignore", invalid="ignore"):
         variance = max(float(grad @ cov @ grad), 0.0)
-    if not math.isfinite(variance):  # losses near the top of float64: their squares overflow
+    if not math.isfinite(variance):  # losses or weights whose squares overflow or underflow (see covariance)
         return None
     half = -NormalDist().inv_cdf((1 - level) / 2) * math.sqrt(variance)
     return {"low": value - half, "high": value + half, "level": level}
@@ -261,12 +277,13 @@ class NoInterval:
         if found is None:
             if cov is None:
                 reason = self.few_rows
-            elif grad is None or not np.isfinite(grad).all():
-                reason = "the value has no finite derivative in its statistics"
-            else:
+            elif grad is not None and not np.isfinite(cov[np.ix_(grad != 0, grad != 0)]).all():
                 reason = (
-                    f"the variance of the losses overflows float64 (rescale the inputs, or use {option('bootstrap')})"
+                    "the squares of the losses or weights are beyond float64's range (rescale the inputs, or use "
+                    f"{option('bootstrap')})"
                 )
+            else:
+                reason = "the value has no finite derivative in its statistics"
             self.skip(label, group, reason)
         return found
 

@@ -297,8 +297,8 @@ def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: An
     assert records['{"g": "a"}']["ci"] is None
     assert records['{"g": "b"}']["ci"]["low"] < 0.5 < records['{"g": "b"}']["ci"]["high"]
     assert run.err.splitlines()[2:] == [
-        "notice: mae: no confidence interval for the overall value and 1 group (first: g=a): the variance of the "
-        "losses overflows float64 (rescale the inputs, or use --bootstrap)"
+        "notice: mae: no confidence interval for the overall value and 1 group (first: g=a): the squares of the "
+        "losses or weights are beyond float64's range (rescale the inputs, or use --bootstrap)"
     ]
 
 

@@ -206,3 +206,33 @@ def test_zero_weights_offer_the_sum_reduction_only_to_a_loss_that_has_it(name: s
     )
     if summable:
         assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
+
+
+def test_ci_with_weights_near_the_top_of_float64_is_a_notice_not_an_internal_error(cli, write) -> None:
+    # Weights of 1e300 with --ci: the check for a single weighted row squared the mean weight in Python floats
+    # (OverflowError, exit 4 "internal error"); the value is right, and the interval is a notice.
+    path = write("big.csv", "pred,target,w,g\n1,2,1e300,a\n1,1,1e300,a\n3,1,1e300,b\n3,1,2e300,b\n")
+    run = cli("eval", path, "-l", "mse", "--weight", "w", "--by", "g", "--ci", "0.9", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["value"] for r in results] == pytest.approx([13 / 5, 0.5, 4.0]) and all(r["ci"] is None for r in results)
+    assert "mse: no confidence interval for the overall value and 2 groups (first: g=a): the squares" in run.err
+
+
+def test_ci_with_weights_whose_squares_underflow_is_a_notice_not_a_zero_width_interval(cli, write) -> None:
+    # Weights of 1e-300 (and 1e300) have squares beyond float64: the cross-products of w*l came out 0 (the slopes,
+    # with S_w^2, 0 too), so the interval was [value, value], as if the losses did not vary. mae's interval beside
+    # a mse whose squares underflow stays, as it was.
+    text = "pred,target,w\n1,2,{w}\n1,1,{w}\n3,1,{w}\n0,1,{w}\n"
+    for w in ("1e-300", "1e300"):
+        run = cli("eval", write("w.csv", text.format(w=w)), "-l", "mse,rmse", "--weight", "w", "--ci", "0.9", "-f",
+                  "json")  # fmt: skip
+        assert run.code == 0, run.err
+        results = json.loads(run.out)["results"]
+        assert [r["value"] for r in results] == pytest.approx([1.5, 1.5**0.5])
+        assert [r["ci"] for r in results] == [None, None]
+        assert "mse: no confidence interval for the overall value: the squares of the losses or weights" in run.err
+    tiny = write("tiny.csv", "pred,target\n0,0\n0,0\n0,1e-90\n0,3e-90\n")
+    run = cli("eval", tiny, "-l", "mse,mae", "--ci", "0.9", "-f", "json", "-q")
+    mse, mae = json.loads(run.out)["results"]
+    assert mse["ci"] is None and mae["ci"]["low"] < 1e-90 < mae["ci"]["high"]
