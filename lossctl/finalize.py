@@ -284,15 +284,6 @@ def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [PlainKey(key) for key in groups] if any(issubclass(kind, NOT_PLAIN) for kind in kinds) else groups
 
 
-def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:
-    """The percentile interval of the finite replicate values, or ``None`` without replicates."""
-    from lossctl.bootstrap import percentile_interval
-
-    if replicate_values is None:
-        return None
-    return percentile_interval(replicate_values[np.isfinite(replicate_values)], level)
-
-
 def build_results(
     plan: Plan,
     outcome: Outcome,
@@ -343,11 +334,9 @@ def _build_results(
     ) -> dict[str, float] | None:
         where = None if group is None else keys[group]
         if not plan.moments:
-            # One row resampled (with weights, one of nonzero weight) is always that row: a zero-width interval
-            if replicates is not None and outcome.resampled_rows(n, group) < 2:
-                no_interval.skip(label, where, no_interval.few_rows)
+            if replicates is None:
                 return None
-            return None if replicates is None else interval(replicates, ci)
+            return no_interval.percentile(label, where, replicates, outcome.resampled_rows(n, group), ci)
         return no_interval.check(label, where, value, gradient, outcome.covariance(group), ci)
 
     for owner, model, sig, numbers, job_index in entries:
@@ -362,10 +351,6 @@ def _build_results(
             distribution=sample.summary() if sample else None,
         )  # fmt: skip
         results.append(overall)
-        if numbers.replicates is not None and not np.isfinite(numbers.replicates).any():
-            notices.append(
-                f"{label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
-            )
         group_values, groups = [], []
         for code, value, n, replicates, gradient in numbers.groups.rows():
             group = keys[code]

@@ -240,7 +240,7 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
 
 
 class NoInterval:
-    """Records whose normal-approximation interval cannot be computed, and the notices that say why."""
+    """Records whose interval (normal-approximation or bootstrap) cannot be computed, and the notices that say why."""
 
     def __init__(self, weighted: bool = False) -> None:
         self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
@@ -268,6 +268,24 @@ class NoInterval:
                     f"the variance of the losses overflows float64 (rescale the inputs, or use {option('bootstrap')})"
                 )
             self.skip(label, group, reason)
+        return found
+
+    def percentile(
+        self, label: str, group: dict[str, Any] | None, replicates: np.ndarray, resampled: int, level: float
+    ) -> dict[str, float] | None:
+        """The bootstrap's percentile interval of one record from its replicate values (in ``compare`` the paired
+        differences), or ``None`` (remembered with the reason): below 2 rows resampled (``resampled``, those of
+        nonzero weight when weighted) every replicate holds the one row, a zero-width interval that would call any
+        delta significant; and on a tiny input or group every replicate may draw none of its rows (0/0 is no value,
+        and only the finite values count)."""
+        from lossctl.bootstrap import percentile_interval
+
+        if resampled < 2:
+            self.skip(label, group, self.few_rows)
+            return None
+        found = percentile_interval(replicates[np.isfinite(replicates)], level)
+        if found is None:
+            self.skip(label, group, "no bootstrap replicate has a value (each drew too few of its rows)")
         return found
 
     def skip(self, label: str, group: dict[str, Any] | None, reason: str) -> None:

@@ -366,6 +366,30 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
     ]
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_group_no_replicate_drew_has_a_null_interval_and_a_notice(cli: Any, write: Any, command: str) -> None:
+    # Seed 60 draws rows 4 and 5 (group c) 0 times in both replicates: its replicate values are all 0/0, and its
+    # ci was null with no notice saying why (the overall value's notice covered only the overall value).
+    assert not poisson_counts(np.arange(6), 2, 60)[4:].any()
+    path = write("p.csv", "y,pred,g\n1,2,a\n2,2,a\n3,5,a\n4,3,b\n5,9,c\n6,9,c\n")
+    files = (
+        [path]
+        if command == "eval"
+        else [path, write("c.csv", "y,pred,g\n1,2,a\n2,2.5,a\n3,5,a\n4,3,b\n5,9,c\n6,8,c\n")]
+    )
+    args = ["--target", "y", "--pred", "pred", "-l", "mse", "--by", "g", "--bootstrap", "2", "--seed", "60"]
+    run = cli(command, *files, *args, "-f", "json")
+    assert run.code == 0, run.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert cis['{"g": "c"}'] is None and cis['{"g": "a"}'] is not None
+    label = "mse" if command == "eval" else "mse delta"
+    assert run.err.splitlines() == [
+        f"notice: {label}: no confidence interval for 1 group (first: g=b): fewer than 2 rows",
+        f"notice: {label}: no confidence interval for 1 group (first: g=c): no bootstrap replicate has a value "
+        "(each drew too few of its rows)",
+    ]
+
+
 def _two_models(tmp_path: Path, n: int = 300) -> tuple[Path, Path, dict[str, np.ndarray]]:
     rng = np.random.default_rng(5)
     y = rng.normal(size=n)
