@@ -192,7 +192,11 @@ def finalize_job(
         raise naming_loss(error, request) from None
     value = float(checked(overall_value, overall[None, :], lambda i: "")[0])
     whole_replicates = _fixed_size(outcome.replicates[j], overall[-1], reduction) if outcome.replicates else None
-    replicates = finalize_many(aggregate, whole_replicates, reduction, params) if whole_replicates is not None else None
+    replicates = (
+        _drawn(finalize_many(aggregate, whole_replicates, reduction, params), whole_replicates)
+        if whole_replicates is not None
+        else None
+    )
     gradient = embedded(overall[None, :])
     per_group = _NO_GROUPS
     if outcome.groups:
@@ -213,10 +217,11 @@ def finalize_job(
         group_replicates = None
         if outcome.group_replicates and whole_replicates is not None:
             reps = _fixed_size(outcome.group_replicates[j][present], stats[present, -1][:, None, None], reduction)
-            group_replicates = (
+            group_replicates = _drawn(
                 _parts_of(aggregate, reps, whole_replicates[None, :, :], reduction, params)
                 if part
-                else finalize_many(aggregate, reps, reduction, params)
+                else finalize_many(aggregate, reps, reduction, params),
+                reps,
             )
         group_gradients = embedded(stats[present])
         # Whole columns to Python at once: a million groups are a million of each (indexing NumPy per group
@@ -229,6 +234,14 @@ def finalize_job(
             group_gradients,
         )
     return Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
+
+
+def _drawn(values: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+    """Bootstrap replicates' ``values``, NaN (left out of the interval) where a replicate drew no row of nonzero
+    weight: its sum of weights ``replicates[..., -2]`` is 0, and it resamples nothing, whatever its finalizer makes
+    of sums of 0 (a mean's 0/0 is NaN already; ``dice`` with ``smooth`` scored it 0, a perfect score no row earned,
+    which pulled the lower bound of a small group's interval to 0)."""
+    return np.where(replicates[..., -2] != 0, values, np.nan)
 
 
 def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray:

@@ -49,6 +49,24 @@ def test_bootstrap_equals_a_direct_resampling_with_the_same_counts(tmp_path: Pat
         assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(np.array(direct)), rel=1e-12)
 
 
+@pytest.mark.parametrize("weight", [None, "w"])
+def test_a_replicate_that_drew_no_row_is_left_out_not_a_perfect_score(cli: Any, write: Any, weight: str | None) -> None:
+    # dice with smooth=1 scores empty sums 0 (a perfect score): group a's replicates that drew neither of its rows
+    # (or, weighted, only its row of weight 0) counted as 0, and its 95% interval was [0, 0.678], not [0.364, 0.710].
+    rows = "y,pred,w,g\n1,0.2,1,a\n0,0.7,1,a\n1,0.5,0,a\n1,0.6,1,b\n0,0.4,1,b\n"
+    path = write("p.csv", rows if weight else rows.replace("1,0.5,0,a\n", ""))
+    args = ["--target", "y", "--pred", "pred", "-l", "dice", "--by", "g", "--bootstrap", "1000", "--seed", "2"]
+    run = cli("eval", path, *args, *(["--weight", weight] if weight else []), "-q", "-f", "json")
+    assert run.code == 0, run.err
+    counts = poisson_counts(np.arange(2), 1000, seed=2)
+    y, p = np.array([1.0, 0.0]), np.array([0.2, 0.7])
+    drawn = counts.sum(axis=0) > 0
+    values = 1 - (2 * counts.T @ (p * y) + 1) / (counts.T @ (p + y) + 1)
+    ci = next(r["ci"] for r in json.loads(run.out)["results"] if r["group"] == {"g": "a"})
+    assert [ci["low"], ci["high"]] == pytest.approx(_percentiles(values[drawn]), rel=1e-12)
+    assert ci["low"] > 0.3
+
+
 def test_intervals_of_a_sum_hold_the_row_count_fixed(write: Any, tmp_path: Path) -> None:
     # The bootstrap's replicates of a sum had sum(k) ~ Poisson(n) rows: losses 1, 2, 3, 4, 6 (sum 16) gave the 90%
     # interval [4, 31], twice as wide as the normal approximation's and a resampling of 5 rows' [10, 23].
