@@ -687,7 +687,10 @@ def _comparisons(
         their differences resample the pairs (:meth:`~lossctl.normal.NoInterval.percentile`, as ``eval``)."""
         if base is None or cand is None:
             return None
-        return no_interval.percentile(label, group, cand - base, rows, options.level)
+        with np.errstate(invalid="ignore", over="ignore"):
+            differences = cand - base
+        differences[np.isinf(base) | np.isinf(cand)] = np.inf  # an overflow, whatever inf - inf gives
+        return no_interval.percentile(label, group, differences, rows, options.level)
 
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []

@@ -240,8 +240,11 @@ def _drawn(values: np.ndarray, replicates: np.ndarray) -> np.ndarray:
     """Bootstrap replicates' ``values``, NaN (left out of the interval) where a replicate drew no row of nonzero
     weight: its sum of weights ``replicates[..., -2]`` is 0, and it resamples nothing, whatever its finalizer makes
     of sums of 0 (a mean's 0/0 is NaN already; ``dice`` with ``smooth`` scored it 0, a perfect score no row earned,
-    which pulled the lower bound of a small group's interval to 0)."""
-    return np.where(replicates[..., -2] != 0, values, np.nan)
+    which pulled the lower bound of a small group's interval to 0). Infinite where its sums overflow float64
+    (:meth:`~lossctl.normal.NoInterval.percentile` then gives no interval: leaving those out kept only the
+    replicates that drew few rows)."""
+    overflowed = ~np.isfinite(replicates).all(axis=-1)
+    return np.where(replicates[..., -2] == 0, np.nan, np.where(overflowed, np.inf, values))
 
 
 def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray:
@@ -251,12 +254,14 @@ def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray
     sample's n. A mean (a ratio) does not see it, but a sum does: its variance became ``sum(l^2)``, the rows'
     mean included, not ``n Var(l)`` as with n fixed (the normal approximation's, and a resampling of n rows):
     losses 1, 2, 3, 4, 6 gave the 90% interval [4, 31] of their sum 16, for [8.9, 23.1] from --ci. Under
-    ``--reduction sum`` each replicate is scaled to n rows (n times its mean); one that drew no row has no value.
+    ``--reduction sum`` each replicate is scaled to n rows (n times its mean); one that drew no row stays 0, and
+    has no value (:func:`_drawn`).
     """
     if reduction != "sum":
         return replicates
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return replicates * (rows / replicates[..., -1:])
+    drawn = replicates[..., -1:]
+    with np.errstate(invalid="ignore", over="ignore"):
+        return replicates * (rows / np.where(drawn > 0, drawn, np.inf))
 
 
 def in_group(group: Mapping[str, Any]) -> str:

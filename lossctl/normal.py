@@ -294,12 +294,15 @@ class NoInterval:
         """The bootstrap's percentile interval of one record from its replicate values (in ``compare`` the paired
         differences), or ``None`` (remembered with the reason): below 2 rows resampled (``resampled``, those of
         nonzero weight when weighted) every replicate holds the one row, a zero-width interval that would call any
-        delta significant; and on a tiny input or group every replicate may draw none of its rows (0/0 is no value,
-        and only the finite values count)."""
+        delta significant; where a replicate's value is infinite (its sums overflow float64); and on a tiny input or
+        group every replicate may draw none of its rows (0/0 is no value, and only the finite values count)."""
         from lossctl.bootstrap import percentile_interval
 
         if resampled < 2:
             self.skip(label, group, self.few_rows)
+            return None
+        if np.isinf(replicates).any():
+            self.skip(label, group, "the sums of a bootstrap replicate overflow float64 (rescale the inputs)")
             return None
         found = percentile_interval(replicates[np.isfinite(replicates)], level)
         if found is None:

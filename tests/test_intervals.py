@@ -346,6 +346,24 @@ def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: An
     ]
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_bootstrap_whose_replicate_sums_overflow_gives_no_interval(cli: Any, write: Any, command: str) -> None:
+    # Losses of 6e307: a replicate that draws 3 or more rows sums beyond float64. Those replicates were left out, so
+    # the interval came from the replicates that drew few rows: eval [5e307, 6e307], compare [-1e307, 0] (verdict
+    # 'same') with no notice.
+    path = write("p.csv", "y,pred\n0,6e307\n0,6e307\n0,5e307\n")
+    files = [path] if command == "eval" else [path, write("c.csv", "y,pred\n0,5e307\n0,6e307\n0,5e307\n")]
+    run = cli(command, *files, "--target", "y", "--pred", "pred", "-l", "mae", "--bootstrap", "50", "-f", "json")
+    assert run.code == 0, run.err
+    record = json.loads(run.out)["results"][0]
+    assert record["ci"] is None and record.get("verdict", "better") == "better"
+    label = "mae" if command == "eval" else "mae delta"
+    assert run.err.splitlines()[-1:] == [
+        f"notice: {label}: no confidence interval for the overall value: the sums of a bootstrap replicate overflow "
+        "float64 (rescale the inputs)"
+    ]
+
+
 def test_a_normal_interval_of_one_row_with_weight_is_null(cli: Any, write: Any) -> None:
     # Rows of weight 0 add nothing: with one weighted row the value is that row's loss, and the interval came out
     # [value, value] (its variance computed as 0), as if one observation had no uncertainty.
