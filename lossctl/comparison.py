@@ -50,7 +50,6 @@ from lossctl.finalize import (
     finalize_job,
     gap,
     in_group,
-    interval,
     loss_notices,
     plain_keys,
     signature,
@@ -682,13 +681,16 @@ def _comparisons(
             return combine(owner, [values[plan.job_index(r, model)] for _, r in owner.terms])
         return values[next(j for j, job in enumerate(plan.jobs) if job.request == owner and job.model == model)]
 
-    def resampled(replicates: np.ndarray | None, n: int, label: str, group: dict[str, Any] | None) -> Any:
-        """The baseline's replicates, or ``None`` (no interval) for fewer than 2 rows, as ``eval``: one row resampled
-        is always that row, whose zero-width interval would call any delta significant."""
-        if replicates is not None and n < 2:
-            no_interval.skip(label, group, no_interval.few_rows)
+    def paired(base: np.ndarray | None, cand: np.ndarray | None, rows: int, label: str,
+               group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
+        """The bootstrap's paired interval of the delta: the replicates share their Poisson counts row for row, so
+        their differences resample the pairs (:meth:`~lossctl.normal.NoInterval.percentile`, as ``eval``)."""
+        if base is None or cand is None:
             return None
-        return replicates
+        with np.errstate(invalid="ignore", over="ignore"):
+            differences = cand - base
+        differences[np.isinf(base) | np.isinf(cand)] = np.inf  # an overflow, whatever inf - inf gives
+        return no_interval.percentile(label, group, differences, rows, options.level)
 
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []
@@ -700,9 +702,9 @@ def _comparisons(
             model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
             ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
-            base_replicates = resampled(base.replicates, outcome.resampled_rows(outcome.rows_used), label, None)
-            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, base_replicates,
-                                           cand.replicates, outcome.rows_used, None, model, options, ci))  # fmt: skip
+            boot = paired(base.replicates, cand.replicates, outcome.resampled_rows(outcome.rows_used), label, None)
+            comparisons.append(_comparison(owner, sig, base.overall, cand.overall, boot, outcome.rows_used, None,
+                                           model, options, ci))  # fmt: skip
             undefined = comparisons[-1].relative_delta is None and base.overall != 0
             deltas, groups = [], []
             for code, group in enumerate(keys):
@@ -711,8 +713,8 @@ def _comparisons(
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
                 ci = normal(c - b, b_grad, c_grad, label, code, group)
-                b_reps = resampled(b_reps, outcome.resampled_rows(n, code), label, group)
-                record = _comparison(owner, sig, b, c, b_reps, c_reps, n, group, model, options, ci)
+                boot = paired(b_reps, c_reps, outcome.resampled_rows(n, code), label, group)
+                record = _comparison(owner, sig, b, c, boot, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)
                 groups.append(group)
@@ -735,23 +737,19 @@ def _comparison(
     sig: str,
     base: float,
     cand: float,
-    base_replicates: np.ndarray | None,
-    cand_replicates: np.ndarray | None,
+    boot: dict[str, float] | None,
     n: int,
     group: dict[str, Any] | None,
     model: str | None,
     options: Options,
     normal_ci: dict[str, float] | None = None,
 ) -> Comparison:
-    """One comparison; its ``ci`` is the bootstrap's paired interval, else ``normal_ci`` (``--ci`` alone), which
-    leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
+    """One comparison; its ``ci`` is the bootstrap's paired interval ``boot``, else ``normal_ci`` (``--ci`` alone),
+    which leaves the verdict to the ``1e-12`` rule: the spec gives the interval that say only to the bootstrap."""
     delta = cand - base
     if not math.isfinite(delta):  # a loss that takes signs (a plugin's): -1e308 and 1e308
         where = (f"@{model}" if model is not None else "") + ("" if group is None else in_group(group))
         raise InputError(f"{owner.label}{where}: the delta candidate - baseline overflows float64; rescale the inputs")
-    # The replicates share their Poisson counts row for row, so their differences are the paired interval.
-    paired = None if base_replicates is None or cand_replicates is None else cand_replicates - base_replicates
-    ci = interval(paired, options.level)
     return Comparison(
         loss=owner.name,
         label=owner.label,
@@ -761,8 +759,8 @@ def _comparison(
         candidate=cand,
         delta=delta,
         relative_delta=relative_delta(delta, base),
-        ci=ci if ci is not None else normal_ci,
-        verdict=verdict(base, delta, ci),
+        ci=boot if boot is not None else normal_ci,
+        verdict=verdict(base, delta, boot),
         n=n,
         signature=sig,
         group=group,

@@ -192,7 +192,11 @@ def finalize_job(
         raise naming_loss(error, request) from None
     value = float(checked(overall_value, overall[None, :], lambda i: "")[0])
     whole_replicates = _fixed_size(outcome.replicates[j], overall[-1], reduction) if outcome.replicates else None
-    replicates = finalize_many(aggregate, whole_replicates, reduction, params) if whole_replicates is not None else None
+    replicates = (
+        _drawn(finalize_many(aggregate, whole_replicates, reduction, params), whole_replicates)
+        if whole_replicates is not None
+        else None
+    )
     gradient = embedded(overall[None, :])
     per_group = _NO_GROUPS
     if outcome.groups:
@@ -213,10 +217,11 @@ def finalize_job(
         group_replicates = None
         if outcome.group_replicates and whole_replicates is not None:
             reps = _fixed_size(outcome.group_replicates[j][present], stats[present, -1][:, None, None], reduction)
-            group_replicates = (
+            group_replicates = _drawn(
                 _parts_of(aggregate, reps, whole_replicates[None, :, :], reduction, params)
                 if part
-                else finalize_many(aggregate, reps, reduction, params)
+                else finalize_many(aggregate, reps, reduction, params),
+                reps,
             )
         group_gradients = embedded(stats[present])
         # Whole columns to Python at once: a million groups are a million of each (indexing NumPy per group
@@ -231,6 +236,17 @@ def finalize_job(
     return Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
 
 
+def _drawn(values: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+    """Bootstrap replicates' ``values``, NaN (left out of the interval) where a replicate drew no row of nonzero
+    weight: its sum of weights ``replicates[..., -2]`` is 0, and it resamples nothing, whatever its finalizer makes
+    of sums of 0 (a mean's 0/0 is NaN already; ``dice`` with ``smooth`` scored it 0, a perfect score no row earned,
+    which pulled the lower bound of a small group's interval to 0). Infinite where its sums overflow float64
+    (:meth:`~lossctl.normal.NoInterval.percentile` then gives no interval: leaving those out kept only the
+    replicates that drew few rows)."""
+    overflowed = ~np.isfinite(replicates).all(axis=-1)
+    return np.where(replicates[..., -2] == 0, np.nan, np.where(overflowed, np.inf, values))
+
+
 def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray:
     """Bootstrap replicates' statistics (``[..., n_b]`` on the last axis) as replicates of ``rows`` rows.
 
@@ -238,12 +254,14 @@ def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray
     sample's n. A mean (a ratio) does not see it, but a sum does: its variance became ``sum(l^2)``, the rows'
     mean included, not ``n Var(l)`` as with n fixed (the normal approximation's, and a resampling of n rows):
     losses 1, 2, 3, 4, 6 gave the 90% interval [4, 31] of their sum 16, for [8.9, 23.1] from --ci. Under
-    ``--reduction sum`` each replicate is scaled to n rows (n times its mean); one that drew no row has no value.
+    ``--reduction sum`` each replicate is scaled to n rows (n times its mean); one that drew no row stays 0, and
+    has no value (:func:`_drawn`).
     """
     if reduction != "sum":
         return replicates
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return replicates * (rows / replicates[..., -1:])
+    drawn = replicates[..., -1:]
+    with np.errstate(invalid="ignore", over="ignore"):
+        return replicates * (rows / np.where(drawn > 0, drawn, np.inf))
 
 
 def in_group(group: Mapping[str, Any]) -> str:
@@ -282,15 +300,6 @@ def plain_keys(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     columns = groups[0].keys() if groups else ()
     kinds = {kind for column in columns for kind in set(map(type, map(operator.itemgetter(column), groups)))}
     return [PlainKey(key) for key in groups] if any(issubclass(kind, NOT_PLAIN) for kind in kinds) else groups
-
-
-def interval(replicate_values: np.ndarray | None, level: float) -> dict[str, float] | None:
-    """The percentile interval of the finite replicate values, or ``None`` without replicates."""
-    from lossctl.bootstrap import percentile_interval
-
-    if replicate_values is None:
-        return None
-    return percentile_interval(replicate_values[np.isfinite(replicate_values)], level)
 
 
 def build_results(
@@ -343,11 +352,9 @@ def _build_results(
     ) -> dict[str, float] | None:
         where = None if group is None else keys[group]
         if not plan.moments:
-            # One row resampled (with weights, one of nonzero weight) is always that row: a zero-width interval
-            if replicates is not None and outcome.resampled_rows(n, group) < 2:
-                no_interval.skip(label, where, no_interval.few_rows)
+            if replicates is None:
                 return None
-            return None if replicates is None else interval(replicates, ci)
+            return no_interval.percentile(label, where, replicates, outcome.resampled_rows(n, group), ci)
         return no_interval.check(label, where, value, gradient, outcome.covariance(group), ci)
 
     for owner, model, sig, numbers, job_index in entries:
@@ -362,10 +369,6 @@ def _build_results(
             distribution=sample.summary() if sample else None,
         )  # fmt: skip
         results.append(overall)
-        if numbers.replicates is not None and not np.isfinite(numbers.replicates).any():
-            notices.append(
-                f"{label}: no bootstrap replicate has a value (too few rows with weight); its interval is null"
-            )
         group_values, groups = [], []
         for code, value, n, replicates, gradient in numbers.groups.rows():
             group = keys[code]

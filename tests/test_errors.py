@@ -2076,17 +2076,17 @@ def test_output_and_per_sample_on_one_path_are_refused(cli, tmp_path: Path, regr
 
 @pytest.mark.parametrize("command", ["eval", "compare"])
 def test_bootstrap_without_a_usable_replicate(cli, write, command: str) -> None:
-    """One row and two replicates that both draw it 0 times (seed 1): every replicate value is 0/0."""
-    path = write("p.csv", "pred,target\n1,2\n")
-    files = [path] if command == "eval" else [path, write("c.csv", "pred,target\n1.5,2\n")]
-    run = cli(command, *files, "-l", "mse", "--bootstrap", "2", "--seed", "1", "-f", "json")
+    """Two rows and two replicates that both draw each 0 times (seed 154): every replicate value is 0/0."""
+    path = write("p.csv", "pred,target\n1,2\n2,4\n")
+    files = [path] if command == "eval" else [path, write("c.csv", "pred,target\n1.5,2\n2,4\n")]
+    run = cli(command, *files, "-l", "mse", "--bootstrap", "2", "--seed", "154", "-f", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["results"][0]["ci"] is None
-    if command == "eval":
-        assert (
-            "notice: mse: no bootstrap replicate has a value (too few rows with weight); its interval is null"
-            in run.err
-        )
+    label = "mse" if command == "eval" else "mse delta"
+    assert (
+        f"notice: {label}: no confidence interval for the overall value: no bootstrap replicate has a value "
+        "(each drew too few of its rows)" in run.err
+    )
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,24 @@ def test_bootstrap_equals_a_direct_resampling_with_the_same_counts(tmp_path: Pat
         assert [result.ci["low"], result.ci["high"]] == pytest.approx(_percentiles(np.array(direct)), rel=1e-12)
 
 
+@pytest.mark.parametrize("weight", [None, "w"])
+def test_a_replicate_that_drew_no_row_is_left_out_not_a_perfect_score(cli: Any, write: Any, weight: str | None) -> None:
+    # dice with smooth=1 scores empty sums 0 (a perfect score): group a's replicates that drew neither of its rows
+    # (or, weighted, only its row of weight 0) counted as 0, and its 95% interval was [0, 0.678], not [0.364, 0.710].
+    rows = "y,pred,w,g\n1,0.2,1,a\n0,0.7,1,a\n1,0.5,0,a\n1,0.6,1,b\n0,0.4,1,b\n"
+    path = write("p.csv", rows if weight else rows.replace("1,0.5,0,a\n", ""))
+    args = ["--target", "y", "--pred", "pred", "-l", "dice", "--by", "g", "--bootstrap", "1000", "--seed", "2"]
+    run = cli("eval", path, *args, *(["--weight", weight] if weight else []), "-q", "-f", "json")
+    assert run.code == 0, run.err
+    counts = poisson_counts(np.arange(2), 1000, seed=2)
+    y, p = np.array([1.0, 0.0]), np.array([0.2, 0.7])
+    drawn = counts.sum(axis=0) > 0
+    values = 1 - (2 * counts.T @ (p * y) + 1) / (counts.T @ (p + y) + 1)
+    ci = next(r["ci"] for r in json.loads(run.out)["results"] if r["group"] == {"g": "a"})
+    assert [ci["low"], ci["high"]] == pytest.approx(_percentiles(values[drawn]), rel=1e-12)
+    assert ci["low"] > 0.3
+
+
 def test_intervals_of_a_sum_hold_the_row_count_fixed(write: Any, tmp_path: Path) -> None:
     # The bootstrap's replicates of a sum had sum(k) ~ Poisson(n) rows: losses 1, 2, 3, 4, 6 (sum 16) gave the 90%
     # interval [4, 31], twice as wide as the normal approximation's and a resampling of 5 rows' [10, 23].
@@ -169,6 +187,32 @@ def test_normal_interval_of_a_weighted_mean_and_of_a_root(tmp_path: Path) -> Non
     assert [rmse.ci["low"], rmse.ci["high"]] == pytest.approx(
         _normal(np.sqrt(mean), se / (2 * np.sqrt(mean))), rel=1e-12
     )
+
+
+@pytest.mark.parametrize(("groups", "chunk_rows"), [(3, None), (3, 50), (70, None)])
+def test_rows_of_weight_0_do_not_narrow_a_normal_interval(tmp_path: Path, groups: int, chunk_rows: int | None) -> None:
+    # Rows of weight 0 leave every value (and the bootstrap) as it is, but counted in n/(n-1): 3 rows and 20 of
+    # weight 0 gave mse's 95% interval [0.22, 4.40] for the 3 rows' own [-0.19, 4.81]. Groups by 3 (cells) and by 70
+    # (sorted runs: group 0 has more than 128 rows); chunks of 50 rows, some of weight 0 only.
+    rng = np.random.default_rng(3)
+    n = 600
+    key = np.where(rng.random(n) < 0.4, 0, rng.integers(0, groups, n))
+    columns = {"target": rng.normal(size=n), "pred": rng.normal(size=n), "w": rng.uniform(0.5, 2, n), "g": key}
+    zero = (rng.random(n) < 0.3) | ((np.arange(n) >= 100) & (np.arange(n) < 200))
+    zero[np.unique(key, return_index=True)[1]] = False  # every group keeps a row of nonzero weight
+    columns["w"][zero] = 0.0
+    pq.write_table(pa.table(columns), tmp_path / "all.parquet")
+    pq.write_table(pa.table({k: v[~zero] for k, v in columns.items()}), tmp_path / "kept.parquet")
+    options = {"losses": ["mse", "rmse"], "weight": "w", "by": ["g"], "ci": 0.95, "chunk_rows": chunk_rows}
+    every = lossctl.evaluate(str(tmp_path / "all.parquet"), **options).results
+    kept = lossctl.evaluate(str(tmp_path / "kept.parquet"), **options).results
+    assert len(every) == len(kept) == 2 * (len(np.unique(key)) + 1)
+    for a, b in zip(every, kept, strict=True):
+        assert a.group == b.group and a.value == pytest.approx(b.value, rel=1e-12)
+        if b.ci is None:
+            assert a.ci is None
+        else:
+            assert [a.ci["low"], a.ci["high"]] == pytest.approx([b.ci["low"], b.ci["high"]], rel=1e-9)
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 7, 128])
@@ -302,6 +346,24 @@ def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: An
     ]
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_bootstrap_whose_replicate_sums_overflow_gives_no_interval(cli: Any, write: Any, command: str) -> None:
+    # Losses of 6e307: a replicate that draws 3 or more rows sums beyond float64. Those replicates were left out, so
+    # the interval came from the replicates that drew few rows: eval [5e307, 6e307], compare [-1e307, 0] (verdict
+    # 'same') with no notice.
+    path = write("p.csv", "y,pred\n0,6e307\n0,6e307\n0,5e307\n")
+    files = [path] if command == "eval" else [path, write("c.csv", "y,pred\n0,5e307\n0,6e307\n0,5e307\n")]
+    run = cli(command, *files, "--target", "y", "--pred", "pred", "-l", "mae", "--bootstrap", "50", "-f", "json")
+    assert run.code == 0, run.err
+    record = json.loads(run.out)["results"][0]
+    assert record["ci"] is None and record.get("verdict", "better") == "better"
+    label = "mae" if command == "eval" else "mae delta"
+    assert run.err.splitlines()[-1:] == [
+        f"notice: {label}: no confidence interval for the overall value: the sums of a bootstrap replicate overflow "
+        "float64 (rescale the inputs)"
+    ]
+
+
 def test_a_normal_interval_of_one_row_with_weight_is_null(cli: Any, write: Any) -> None:
     # Rows of weight 0 add nothing: with one weighted row the value is that row's loss, and the interval came out
     # [value, value] (its variance computed as 0), as if one observation had no uncertainty.
@@ -363,6 +425,30 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
     assert json.loads(run.out)["results"][0]["ci"] is None
     assert run.err.splitlines() == [
         "notice: mse: no confidence interval for the overall value: fewer than 2 rows with a nonzero weight"
+    ]
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_group_no_replicate_drew_has_a_null_interval_and_a_notice(cli: Any, write: Any, command: str) -> None:
+    # Seed 60 draws rows 4 and 5 (group c) 0 times in both replicates: its replicate values are all 0/0, and its
+    # ci was null with no notice saying why (the overall value's notice covered only the overall value).
+    assert not poisson_counts(np.arange(6), 2, 60)[4:].any()
+    path = write("p.csv", "y,pred,g\n1,2,a\n2,2,a\n3,5,a\n4,3,b\n5,9,c\n6,9,c\n")
+    files = (
+        [path]
+        if command == "eval"
+        else [path, write("c.csv", "y,pred,g\n1,2,a\n2,2.5,a\n3,5,a\n4,3,b\n5,9,c\n6,8,c\n")]
+    )
+    args = ["--target", "y", "--pred", "pred", "-l", "mse", "--by", "g", "--bootstrap", "2", "--seed", "60"]
+    run = cli(command, *files, *args, "-f", "json")
+    assert run.code == 0, run.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert cis['{"g": "c"}'] is None and cis['{"g": "a"}'] is not None
+    label = "mse" if command == "eval" else "mse delta"
+    assert run.err.splitlines() == [
+        f"notice: {label}: no confidence interval for 1 group (first: g=b): fewer than 2 rows",
+        f"notice: {label}: no confidence interval for 1 group (first: g=c): no bootstrap replicate has a value "
+        "(each drew too few of its rows)",
     ]
 
 
