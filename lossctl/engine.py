@@ -1039,7 +1039,7 @@ class _Worker:
         local = local.astype(np.intp, copy=False)  # bincount's index type: cast once, not once per column
         sums = np.zeros((groups_count, len(columns) + 2))
         varying = len(columns) + (weight is not None)
-        moments = GroupMoments(len(columns) + 2, np.arange(varying), groups_count) if self.plan.moments else None
+        moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
         # The whole chunk is one block when its cells form one table: few groups (cells of _SHORT_RUNS rows), or
         # no group with more than _SHORT_RUNS rows in the chunk (10,000 groups: one bincount per statistic per
         # chunk instead of one per block). With fewer groups than rows / _SHORT_RUNS, some group has more.
@@ -1079,7 +1079,7 @@ class _Worker:
                     sums[:, -2] += counts
                 sums[:, -1] += counts
                 if moments is not None:
-                    moments.merge(*group_moments(stats, local[block], counts, block_sums, summed, w))
+                    moments.merge(*group_moments(stats, local[block], counts, block_sums, summed))
                 continue
             order = _group_order(local[block], len(numbers))
             in_groups = local[block][order]
@@ -1093,7 +1093,7 @@ class _Worker:
             run_sums = segment_sums(rows, starts)
             sums[runs] += np.column_stack([run_sums, counts] if w is not None else [run_sums, counts, counts])
             if moments is not None:
-                moments.merge(*run_moments(np.column_stack(rows), starts, runs, w is not None))
+                moments.merge(*run_moments(np.column_stack(rows), starts, runs))
         present = np.flatnonzero(sums[:, -1] > 0)
         groups = (numbers[present], sums[present])
         if moments is None:

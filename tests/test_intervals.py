@@ -189,32 +189,6 @@ def test_normal_interval_of_a_weighted_mean_and_of_a_root(tmp_path: Path) -> Non
     )
 
 
-@pytest.mark.parametrize(("groups", "chunk_rows"), [(3, None), (3, 50), (70, None)])
-def test_rows_of_weight_0_do_not_narrow_a_normal_interval(tmp_path: Path, groups: int, chunk_rows: int | None) -> None:
-    # Rows of weight 0 leave every value (and the bootstrap) as it is, but counted in n/(n-1): 3 rows and 20 of
-    # weight 0 gave mse's 95% interval [0.22, 4.40] for the 3 rows' own [-0.19, 4.81]. Groups by 3 (cells) and by 70
-    # (sorted runs: group 0 has more than 128 rows); chunks of 50 rows, some of weight 0 only.
-    rng = np.random.default_rng(3)
-    n = 600
-    key = np.where(rng.random(n) < 0.4, 0, rng.integers(0, groups, n))
-    columns = {"target": rng.normal(size=n), "pred": rng.normal(size=n), "w": rng.uniform(0.5, 2, n), "g": key}
-    zero = (rng.random(n) < 0.3) | ((np.arange(n) >= 100) & (np.arange(n) < 200))
-    zero[np.unique(key, return_index=True)[1]] = False  # every group keeps a row of nonzero weight
-    columns["w"][zero] = 0.0
-    pq.write_table(pa.table(columns), tmp_path / "all.parquet")
-    pq.write_table(pa.table({k: v[~zero] for k, v in columns.items()}), tmp_path / "kept.parquet")
-    options = {"losses": ["mse", "rmse"], "weight": "w", "by": ["g"], "ci": 0.95, "chunk_rows": chunk_rows}
-    every = lossctl.evaluate(str(tmp_path / "all.parquet"), **options).results
-    kept = lossctl.evaluate(str(tmp_path / "kept.parquet"), **options).results
-    assert len(every) == len(kept) == 2 * (len(np.unique(key)) + 1)
-    for a, b in zip(every, kept, strict=True):
-        assert a.group == b.group and a.value == pytest.approx(b.value, rel=1e-12)
-        if b.ci is None:
-            assert a.ci is None
-        else:
-            assert [a.ci["low"], a.ci["high"]] == pytest.approx([b.ci["low"], b.ci["high"]], rel=1e-9)
-
-
 @pytest.mark.parametrize("chunk_rows", [1, 7, 128])
 def test_normal_intervals_do_not_depend_on_the_chunking(tmp_path: Path, chunk_rows: int) -> None:
     path, _ = _data(tmp_path)
