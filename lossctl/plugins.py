@@ -425,6 +425,8 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
         with _running_plugin_code(), np.errstate(all="ignore"):
             result = function(*(array.copy() for array in inputs), **params)
+            # Reading the result runs plugin code too (an ``__array__``, the ``__float__`` of the objects it holds).
+            return _per_row(where, spec, result, inputs)
     except LossctlError:
         raise
     except SystemExit as stop:
@@ -434,6 +436,13 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         raise InputError(f"{where} raised KeyboardInterrupt") from None
     except BaseException as exc:  # GeneratorExit or a plugin's own BaseException too: never a traceback
         raise InputError(f"{where} failed: {_failure(exc)}") from exc
+
+
+def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray]) -> np.ndarray:
+    """A plugin loss's ``result`` as float64, one value (or row) per input row, or the input error saying what it
+    returned instead."""
+    import numpy as np
+
     rows = len(inputs[0])
     try:
         array = np.asarray(result)

@@ -341,3 +341,47 @@ def test_a_plugin_in_a_library_host_sends_only_its_own_prints_to_stderr(tmp_path
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert (run.stdout, run.stderr) == ("host line\nvalue 1.5 True\n", "plugin line\n")
+
+
+RETURNS = '''
+import numpy as np
+from lossctl import register_loss
+
+
+class Unreadable:
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("no array")
+
+
+class Value:
+    def __float__(self):
+        print("converting")
+        raise RuntimeError("no float")
+
+
+@register_loss("returns", task="regression", summary="Returns what the test asks.", formula="l = ?")
+def returns(target: np.ndarray, pred: np.ndarray) -> object:
+    """What ``{kind}`` makes."""
+    return {result}
+'''
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        ("Unreadable()", "failed: RuntimeError: no array"),
+        ("np.array([Value() for _ in pred], dtype=object)", "failed: RuntimeError: no float"),
+    ],
+    ids=["array-raises", "float-raises"],
+)
+def test_a_result_whose_own_code_fails_is_the_plugins_error(write, result: str, message: str) -> None:
+    # Reading the result runs the plugin's code (its __array__, its values' __float__): an exception there was
+    # "error: internal error (RuntimeError: no array); this is a bug in lossctl", exit 4, and what it printed
+    # reached stdout.
+    plugin = write("returns.py", RETURNS.replace("{result}", result))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "returns,mae", "--plugin", str(plugin), "-f", "json", "-q")
+    assert (run.returncode, run.stdout) == (3, "")
+    lines = run.stderr.splitlines()
+    assert lines[-1] == f"error: loss 'returns' (plugin '{plugin}') {message}"
+    assert lines[:-1] == (["converting"] if "Value" in result else [])
