@@ -440,8 +440,11 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
 
 def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray]) -> np.ndarray:
     """A plugin loss's ``result`` as float64, one value (or row) per input row, or the input error saying what it
-    returned instead."""
+    returned instead. A masked array's masked values are values the loss did not give, not the data hidden under
+    the mask."""
     import numpy as np
+
+    from lossctl.text import count
 
     rows = len(inputs[0])
     try:
@@ -454,6 +457,11 @@ def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
     if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
         raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
+    masked = int(np.ma.getmaskarray(result).sum()) if isinstance(result, np.ma.MaskedArray) else 0
+    if masked:
+        raise InputError(
+            f"{where} returned a masked array ({count(masked, 'masked value')}); a loss returns one real number per row"
+        )
     try:
         return array.astype(np.float64, copy=False)  # None in an object array is NaN: the engine names it
     except (TypeError, ValueError):

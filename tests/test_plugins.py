@@ -385,3 +385,17 @@ def test_a_result_whose_own_code_fails_is_the_plugins_error(write, result: str, 
     lines = run.stderr.splitlines()
     assert lines[-1] == f"error: loss 'returns' (plugin '{plugin}') {message}"
     assert lines[:-1] == (["converting"] if "Value" in result else [])
+
+
+def test_a_masked_result_is_not_read_as_its_hidden_values(write) -> None:
+    # The masked values were read as the data under the mask (here the 1 of row 0), exit 0, as if given.
+    result = "np.ma.masked_array(np.abs(pred - target), mask=[True, False, False])"
+    plugin = write("returns.py", RETURNS.replace("{result}", result))
+    data = write("p.csv", DATA)
+    out = data.parent / "out.json"
+    run = _lossctl(None, "eval", str(data), "-l", "returns", "--plugin", str(plugin), "-o", str(out), "-q")
+    assert (run.returncode, run.stdout, out.exists()) == (3, "", False)
+    assert run.stderr == (
+        f"error: loss 'returns' (plugin '{plugin}') returned a masked array (1 masked value); a loss returns one "
+        "real number per row\n"
+    )
