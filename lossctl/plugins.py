@@ -162,6 +162,8 @@ _redirect_lock = threading.Lock()
 _redirect_depth = 0
 # descriptor 1's copy, stdout, os._exit, threading.excepthook
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn], Callable[[threading.ExceptHookArgs], Any]] | None = None
+# The working directory when plugin code began to run (None: it had been removed), which it is again after.
+_cwd: str | None = None
 # The exceptions of threads that ended by raising while plugin code ran (:func:`_record_thread_failure`).
 _thread_failures: list[BaseException] = []
 # The threads alive when plugin code began to run: the host program's (lossctl as a library), not the plugin's.
@@ -175,7 +177,8 @@ _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP
 def _running_plugin_code() -> Iterator[None]:
     """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
     an ``os._exit`` it calls (in this thread) raises :class:`_Exited`, and the handlers of SIGINT, SIGTERM and
-    SIGHUP it replaces are put back when it returns (a plugin ignoring SIGINT at import made Ctrl-C do nothing).
+    SIGHUP it replaces are put back when it returns (a plugin ignoring SIGINT at import made Ctrl-C do nothing),
+    and so is the working directory it changes (``os.chdir``: relative ``-o`` and input paths are the user's).
 
     A thread the plugin code started that ends by raising while it runs makes it raise that exception when it
     returns (:func:`_record_thread_failure`).
@@ -185,7 +188,7 @@ def _running_plugin_code() -> Iterator[None]:
     only. ``os._exit`` raises only in those threads too. lossctl's own ``os._exit`` (a signal's handler,
     :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
-    global _redirect_depth, _saved, _threads_before
+    global _redirect_depth, _saved, _threads_before, _cwd
     # Only the main thread can set a handler; the outermost call there keeps them.
     keep = threading.current_thread() is threading.main_thread() and not getattr(_inside, "depth", 0)
     handlers = [(number, signal.getsignal(number)) for number in _SIGNALS] if keep else []
@@ -194,6 +197,10 @@ def _running_plugin_code() -> Iterator[None]:
             descriptor = _descriptor_to_stderr() if _owns_stdout else None
             _saved = (descriptor, sys.stdout, os._exit, threading.excepthook)
             _threads_before = frozenset(threading.enumerate())
+            try:
+                _cwd = os.getcwd()
+            except OSError:  # removed: there is no folder to go back to
+                _cwd = None
             if _owns_stdout:
                 sys.stdout = sys.stderr
             elif sys.stdout is not None:  # None (pythonw): plugin code prints nowhere, as the host's code does
@@ -212,6 +219,9 @@ def _running_plugin_code() -> Iterator[None]:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
                 (descriptor, stdout, os._exit, threading.excepthook), _saved = _saved, None
+                if _cwd is not None:
+                    with contextlib.suppress(OSError):  # the plugin removed it
+                        os.chdir(_cwd)
                 if _owns_stdout or isinstance(sys.stdout, _PluginStdout):  # else the host has set its own since
                     sys.stdout = stdout
                 if descriptor == _CLOSED:

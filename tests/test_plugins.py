@@ -399,3 +399,23 @@ def test_a_masked_result_is_not_read_as_its_hidden_values(write) -> None:
         f"error: loss 'returns' (plugin '{plugin}') returned a masked array (1 masked value); a loss returns one "
         "real number per row\n"
     )
+
+
+def test_a_plugin_changing_the_working_directory_moves_no_output(write, tmp_path: Path) -> None:
+    # A plugin that called os.chdir (at import, or in its loss) had the relative -o and --per-sample files written
+    # in the folder it went to, and a relative input after it read there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moving = PLUGIN.format(name="moving").replace(
+        "    return", f"    import os\n    os.chdir({str(elsewhere)!r})\n    return"
+    )
+    write("moving.py", f"import os\nos.chdir({str(elsewhere)!r})\n{moving}")
+    write("p.csv", DATA)
+    args = ["eval", "p.csv", "-l", "moving,mae", "--plugin", "moving.py", "-o", "o.csv", "--per-sample", "r.csv", "-q"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *args], cwd=tmp_path, capture_output=True, text=True)
+    assert (run.returncode, run.stderr, sorted(p.name for p in elsewhere.iterdir())) == (0, "", [])
+    assert (tmp_path / "o.csv").read_text().splitlines()[1:] == [
+        "moving,power=3.0,mean,3.0,3,,",
+        "mae,multioutput=none,mean,1.0,3,,",
+    ]
+    assert (tmp_path / "r.csv").read_text().splitlines()[1] == "0,1,1"
