@@ -48,6 +48,7 @@ class BadValue(UsageError):
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+_KINDS = ("float", "int", "bool", "choice", "floats")
 # The integers float64 holds exactly: an integer parameter beyond them (ignore_index=1e300) is refused.
 _EXACT_INTEGERS = 2**53
 
@@ -73,6 +74,20 @@ class Param:
     max_exclusive: bool = False
     choices: tuple[str, ...] = ()
     excluded: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        """A declaration lossctl could not use is refused where it is made (a plugin's is a load error naming it):
+        a name ``-l LOSS:NAME=V`` and ``--param`` cannot spell, an unknown kind, empty bounds, or a default its own
+        domain refuses, which ran unchecked and printed as its value (a NaN one failed the JSON output)."""
+        _require_name("parameter", self.name)
+        if self.kind not in _KINDS:
+            raise ValueError(f"parameter '{self.name}': kind must be one of {', '.join(_KINDS)}, got {self.kind!r}")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"parameter '{self.name}': minimum {self.minimum} is above maximum {self.maximum}")
+        try:
+            self.validate(self.default)
+        except BadValue as error:
+            raise ValueError(f"{error} (its default)") from None
 
     @property
     def domain(self) -> str:
@@ -234,6 +249,7 @@ class Role:
     labels: bool = False
 
     def __post_init__(self) -> None:
+        _require_name("role", self.name)  # --col NAME=COLUMN could not bind it
         if self.shape not in SHAPES:
             raise ValueError(f"role {self.name!r}: shape must be one of {SHAPES}, got {self.shape!r}")
 
@@ -872,6 +888,13 @@ _load_lock = threading.RLock()
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _require_name(what: str, name: object) -> None:
+    """A ``ValueError`` unless ``name`` (of a loss, role or parameter being declared) is one that ``-l``,
+    ``--param LOSS.KEY``, ``--col ROLE=COLUMN`` and ``--fail-if`` can spell."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"{what} name {name!r} is not a name: letters, digits and '_', not starting with a digit")
+
+
 def register_loss(
     name: str,
     *,
@@ -910,17 +933,21 @@ def register_loss(
     plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
         raise ValueError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
-    for key in (name, *aliases):  # a name -l, --param LOSS.KEY and --fail-if can spell
-        if not isinstance(key, str) or not _NAME.fullmatch(key):
-            raise ValueError(f"loss name {key!r} is not a name: letters, digits and '_', not starting with a digit")
+    for key in (name, *aliases):
+        _require_name("loss", key)
+    declared = tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles)
+    params = tuple(params)
+    _check_inputs(name, declared, params, aggregate)
 
     def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        if not callable(func):
+            raise TypeError(f"loss '{name}': register_loss decorates a function, got {type(func).__name__}")
         spec = LossSpec(
             name=name,
             task=task,
             func=func,
-            roles=tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles),
-            params=tuple(params),
+            roles=declared,
+            params=params,
             summary=summary,
             formula=formula,
             follows=follows,
@@ -941,6 +968,23 @@ def register_loss(
         return func
 
     return decorator
+
+
+def _check_inputs(name: str, roles: tuple[Role, ...], params: tuple[Param, ...], aggregate: Aggregate) -> None:
+    """Refuse, where it is registered, a loss the engine could not call: no role (it read ``inputs[0]``), a role
+    or parameter named twice or both (a second keyword), or an aggregate that is not one. Each ran until the
+    first evaluation, which failed there (``IndexError``) or as a bug in lossctl."""
+    if not roles:
+        raise ValueError(f"loss '{name}' has no roles; a loss reads at least one input (target, pred...)")
+    for param in params:
+        if not isinstance(param, Param):
+            raise ValueError(f"loss '{name}': params are lossctl.Param declarations, got {type(param).__name__}")
+    names = [role.name for role in roles] + [param.name for param in params]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise ValueError(f"loss '{name}' names '{twice}' twice among its roles and parameters")
+    if not isinstance(aggregate, Aggregate):
+        raise ValueError(f"loss '{name}': aggregate is one of lossctl's aggregates, got {type(aggregate).__name__}")
 
 
 def _origin(func: Callable[..., Any]) -> str | None:

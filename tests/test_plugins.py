@@ -419,3 +419,31 @@ def test_a_plugin_changing_the_working_directory_moves_no_output(write, tmp_path
         "mae,multioutput=none,mean,1.0,3,,",
     ]
     assert (tmp_path / "r.csv").read_text().splitlines()[1] == "0,1,1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('task="regression",', 'task="regression", roles=(),', "loss 'cubed' has no roles; a loss reads at least "
+         "one input (target, pred...)"),
+        ("minimum=1.0", "minimum=4.0", "parameter 'power' must be >= 4, got 3 (its default)"),
+        ('Param("power", 3.0', 'Param("power", float("nan")', "parameter 'power' must be finite, got nan (its "
+         "default)"),
+        ('Param("power"', 'Param("my-power"', "parameter name 'my-power' is not a name: letters, digits and '_', not "
+         "starting with a digit"),
+        ("minimum=1.0", "minimum=1.0), Param('power', 2.0, 'again'", "loss 'cubed' names 'power' twice among its "
+         "roles and parameters"),
+        ('task="regression",', 'task="regression", aggregate="sum",', "loss 'cubed': aggregate is one of lossctl's "
+         "aggregates, got str"),
+    ],
+    ids=["no-roles", "default-outside", "default-nan", "param-name", "param-twice", "aggregate"],
+)  # fmt: skip
+def test_a_declaration_lossctl_cannot_use_fails_to_load(write, old: str, new: str, message: str) -> None:
+    """Each loaded, and failed at the first evaluation as the plugin loss's error (no roles: 'IndexError'), as a
+    bug in lossctl (exit 4; a NaN default after half the JSON document was on stdout), or not at all (a default
+    outside its own domain was used; 'my-power' could not be given)."""
+    plugin = write("declared.py", PLUGIN.format(name="cubed").replace(old, new))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "mae,cubed", "--plugin", str(plugin), "-f", "json")
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"error: plugin '{plugin}' failed to load: ValueError: {message}\n"
