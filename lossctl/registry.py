@@ -998,10 +998,12 @@ def _origin(func: Callable[..., Any]) -> str | None:
 def add(spec: LossSpec) -> None:
     """Put ``spec`` in the registry; a name or alias already taken is an error, never a silent override."""
     for key in (spec.name, *spec.aliases):
-        taken = key.lower() in _LOSSES or key.lower() in _ALIASES
-        if taken:
+        holder = _LOSSES.get(_ALIASES.get(key.lower(), key.lower()))
+        if holder is not None:  # named with whose it is: a plugin's 'l2' is the built-in mse's alias
             origin = f" ({spec.origin})" if spec.origin else ""
-            raise UsageError(f"loss name '{key}'{origin} is already registered")
+            owner = f"loss '{holder.name}' ({holder.origin})" if holder.origin else f"the built-in loss '{holder.name}'"
+            taken = f"taken by {owner}" if holder.name.lower() == key.lower() else f"an alias of {owner}"
+            raise UsageError(f"loss name '{key}'{origin} is already {taken}")
     _LOSSES[spec.name.lower()] = spec
     for alias in spec.aliases:
         _ALIASES[alias.lower()] = spec.name.lower()

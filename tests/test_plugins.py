@@ -447,3 +447,23 @@ def test_a_declaration_lossctl_cannot_use_fails_to_load(write, old: str, new: st
     run = _lossctl(None, "eval", str(data), "-l", "mae,cubed", "--plugin", str(plugin), "-f", "json")
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == f"error: plugin '{plugin}' failed to load: ValueError: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "taken"),
+    [
+        ("MSE", "taken by the built-in loss 'mse'"),
+        ("l2", "an alias of the built-in loss 'mse'"),
+        ("cubed", "taken by loss 'cubed' (plugin '{first}')"),
+    ],
+    ids=["built-in", "alias", "plugin"],
+)
+def test_a_plugin_taking_a_registered_name_says_whose_it_is(write, name: str, taken: str) -> None:
+    # It said "loss name 'l2' (plugin ...) is already registered", leaving the user to find which loss has it.
+    first = write("first.py", PLUGIN.format(name="cubed"))
+    plugin = write("clash.py", PLUGIN.format(name=name))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "mae", "--plugin", str(first), "--plugin", str(plugin))
+    assert (run.returncode, run.stdout) == (2, "")
+    message = f"loss name '{name}' (plugin '{plugin}') is already {taken.format(first=first)}"
+    assert run.stderr == f"error: {message}\n"
