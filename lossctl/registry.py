@@ -935,6 +935,9 @@ def register_loss(
         raise ValueError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
     for key in (name, *aliases):
         _require_name("loss", key)
+    for word, text in (("summary", summary), ("formula", formula), ("follows", follows), ("when", when)):
+        if not isinstance(text, str):  # list and describe showed 'None', and JSON null where text is promised
+            raise ValueError(f"loss '{name}': {word} is text, got {type(text).__name__}")
     declared = tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles)
     params = tuple(params)
     _check_inputs(name, declared, params, aggregate)

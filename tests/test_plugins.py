@@ -435,8 +435,10 @@ def test_a_plugin_changing_the_working_directory_moves_no_output(write, tmp_path
          "roles and parameters"),
         ('task="regression",', 'task="regression", aggregate="sum",', "loss 'cubed': aggregate is one of lossctl's "
          "aggregates, got str"),
+        ('summary="Cubed absolute error (a test plugin).",', "summary=None,", "loss 'cubed': summary is text, got "
+         "NoneType"),
     ],
-    ids=["no-roles", "default-outside", "default-nan", "param-name", "param-twice", "aggregate"],
+    ids=["no-roles", "default-outside", "default-nan", "param-name", "param-twice", "aggregate", "summary"],
 )  # fmt: skip
 def test_a_declaration_lossctl_cannot_use_fails_to_load(write, old: str, new: str, message: str) -> None:
     """Each loaded, and failed at the first evaluation as the plugin loss's error (no roles: 'IndexError'), as a
