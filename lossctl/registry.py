@@ -82,6 +82,8 @@ class Param:
         _require_name("parameter", self.name)
         if self.kind not in _KINDS:
             raise ValueError(f"parameter '{self.name}': kind must be one of {', '.join(_KINDS)}, got {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"parameter '{self.name}': a choice parameter lists its choices")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError(f"parameter '{self.name}': minimum {self.minimum} is above maximum {self.maximum}")
         try:
@@ -941,6 +943,7 @@ def register_loss(
     declared = tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles)
     params = tuple(params)
     _check_inputs(name, declared, params, aggregate)
+    _check_description(name, properties, conventions, batch_param, params)
 
     def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         if not callable(func):
@@ -988,6 +991,34 @@ def _check_inputs(name: str, roles: tuple[Role, ...], params: tuple[Param, ...],
         raise ValueError(f"loss '{name}' names '{twice}' twice among its roles and parameters")
     if not isinstance(aggregate, Aggregate):
         raise ValueError(f"loss '{name}': aggregate is one of lossctl's aggregates, got {type(aggregate).__name__}")
+
+
+def _check_description(
+    name: str,
+    properties: Properties | None,
+    conventions: Mapping[str, Convention] | None,
+    batch_param: str | None,
+    params: tuple[Param, ...],
+) -> None:
+    """Refuse what describe and the engine could not read: properties and conventions of the wrong types (describe
+    failed as a bug in lossctl), a convention lossctl does not know, or a ``batch_param`` that is not a positive
+    integer parameter of the loss (an unknown one failed every evaluation as a bug; a float one cut chunks at
+    int(2.5) rows while the loss batched otherwise)."""
+    if properties is not None and not isinstance(properties, Properties):
+        raise ValueError(f"loss '{name}': properties is a lossctl.Properties, got {type(properties).__name__}")
+    for library, convention in (conventions or {}).items():
+        if library not in CONVENTIONS or library == "lossctl" or not isinstance(convention, Convention):
+            raise ValueError(
+                f"loss '{name}': conventions maps {', '.join(CONVENTIONS[1:])} to a Convention, got {library!r}: "
+                f"{type(convention).__name__}"
+            )
+    if batch_param is not None:
+        batch = next((param for param in params if param.name == batch_param), None)
+        if batch is None or batch.kind != "int" or batch.minimum is None or batch.minimum < 1:
+            raise ValueError(
+                f"loss '{name}': batch_param {batch_param!r} is not one of its parameters of kind 'int' with "
+                "minimum >= 1"
+            )
 
 
 def _origin(func: Callable[..., Any]) -> str | None:

@@ -437,8 +437,13 @@ def test_a_plugin_changing_the_working_directory_moves_no_output(write, tmp_path
          "aggregates, got str"),
         ('summary="Cubed absolute error (a test plugin).",', "summary=None,", "loss 'cubed': summary is text, got "
          "NoneType"),
+        ('task="regression",', 'task="regression", batch_param="size",', "loss 'cubed': batch_param 'size' is not "
+         "one of its parameters of kind 'int' with minimum >= 1"),
+        ('task="regression",', 'task="regression", properties="convex",', "loss 'cubed': properties is a "
+         "lossctl.Properties, got str"),
     ],
-    ids=["no-roles", "default-outside", "default-nan", "param-name", "param-twice", "aggregate", "summary"],
+    ids=["no-roles", "default-outside", "default-nan", "param-name", "param-twice", "aggregate", "summary",
+         "batch-param", "properties"],
 )  # fmt: skip
 def test_a_declaration_lossctl_cannot_use_fails_to_load(write, old: str, new: str, message: str) -> None:
     """Each loaded, and failed at the first evaluation as the plugin loss's error (no roles: 'IndexError'), as a
