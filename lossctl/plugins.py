@@ -467,7 +467,8 @@ def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
     if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
         raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
-    masked = int(np.ma.getmaskarray(result).sum()) if isinstance(result, np.ma.MaskedArray) else 0
+    ma = sys.modules.get("numpy.ma")  # not imported (20 ms) to be asked: a masked array would have imported it
+    masked = int(ma.getmaskarray(result).sum()) if ma is not None and isinstance(result, ma.MaskedArray) else 0
     if masked:
         raise InputError(
             f"{where} returned a masked array ({count(masked, 'masked value')}); a loss returns one real number per row"
