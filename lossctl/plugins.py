@@ -459,9 +459,12 @@ def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray
     rows = len(inputs[0])
     try:
         array = np.asarray(result)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
+    except (TypeError, ValueError) as error:  # a GPU array (CuPy refuses), a ragged list: not a shape to name
+        raise InputError(
+            f"{where} returned a {type(result).__name__} that NumPy cannot read ({_failure(error)}); a loss returns "
+            "a NumPy array or a list, one value per row"
+        ) from None
+    if array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
         if inspect.iscoroutine(result):  # an async def loss: closed, else Python warns it was never awaited
             result.close()
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")

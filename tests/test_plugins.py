@@ -353,6 +353,15 @@ class Unreadable:
         raise RuntimeError("no array")
 
 
+class OnDevice:
+    """As a CuPy array is: a shape, but no implicit conversion."""
+
+    shape = (3,)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed")
+
+
 class Value:
     def __float__(self):
         print("converting")
@@ -385,6 +394,28 @@ def test_a_result_whose_own_code_fails_is_the_plugins_error(write, result: str, 
     lines = run.stderr.splitlines()
     assert lines[-1] == f"error: loss 'returns' (plugin '{plugin}') {message}"
     assert lines[:-1] == (["converting"] if "Value" in result else [])
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        ("OnDevice()", "returned a OnDevice that NumPy cannot read (TypeError: Implicit conversion to a NumPy array "
+         "is not allowed)"),
+        ("[[1.0, 2.0], [1.0], [3.0]]", "returned a list that NumPy cannot read (ValueError: setting an array element "
+         "with a sequence. The requested array has an inhomogeneous shape after 1 dimensions. The detected shape was "
+         "(3,) + inhomogeneous part.)"),
+    ],
+    ids=["device-array", "ragged-list"],
+)  # fmt: skip
+def test_a_result_numpy_cannot_read_says_so(write, result: str, message: str) -> None:
+    # Both said "returned an array of shape (3,) for 3 rows" / "a list of 3 values for 3 rows; a loss returns one
+    # value per row", the very shape it asks for.
+    plugin = write("returns.py", RETURNS.replace("{result}", result))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "returns", "--plugin", str(plugin), "-q")
+    assert (run.returncode, run.stdout) == (3, "")
+    tail = "; a loss returns a NumPy array or a list, one value per row\n"
+    assert run.stderr == f"error: loss 'returns' (plugin '{plugin}') {message}{tail}"
 
 
 def test_a_masked_result_is_not_read_as_its_hidden_values(write) -> None:
