@@ -164,6 +164,8 @@ _redirect_depth = 0
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn], Callable[[threading.ExceptHookArgs], Any]] | None = None
 # The working directory when plugin code began to run (None: it had been removed), which it is again after.
 _cwd: str | None = None
+# sys.stdin and sys.stderr when plugin code began to run under the command line, which they are again after.
+_streams: tuple[TextIO | None, TextIO | None] = (None, None)
 # The exceptions of threads that ended by raising while plugin code ran (:func:`_record_thread_failure`).
 _thread_failures: list[BaseException] = []
 # The threads alive when plugin code began to run: the host program's (lossctl as a library), not the plugin's.
@@ -184,11 +186,12 @@ def _running_plugin_code() -> Iterator[None]:
     returns (:func:`_record_thread_failure`).
 
     Under the command line (:func:`own_stdout`) both ``sys.stdout`` (``print``) and file descriptor 1 (a C
-    library's ``printf``) are redirected; in a library host, ``sys.stdout`` for the threads running plugin code
-    only. ``os._exit`` raises only in those threads too. lossctl's own ``os._exit`` (a signal's handler,
-    :mod:`lossctl.interrupts`) keeps the function it found at import.
+    library's ``printf``) are redirected, and a ``sys.stdin`` or ``sys.stderr`` the plugin replaces is put back
+    (input ``-`` is the user's, and lossctl's errors go to stderr); in a library host, ``sys.stdout`` for the
+    threads running plugin code only. ``os._exit`` raises only in those threads too. lossctl's own ``os._exit``
+    (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
-    global _redirect_depth, _saved, _threads_before, _cwd
+    global _redirect_depth, _saved, _threads_before, _cwd, _streams
     # Only the main thread can set a handler; the outermost call there keeps them.
     keep = threading.current_thread() is threading.main_thread() and not getattr(_inside, "depth", 0)
     handlers = [(number, signal.getsignal(number)) for number in _SIGNALS] if keep else []
@@ -201,6 +204,7 @@ def _running_plugin_code() -> Iterator[None]:
                 _cwd = os.getcwd()
             except OSError:  # removed: there is no folder to go back to
                 _cwd = None
+            _streams = (sys.stdin, sys.stderr)
             if _owns_stdout:
                 sys.stdout = sys.stderr
             elif sys.stdout is not None:  # None (pythonw): plugin code prints nowhere, as the host's code does
@@ -224,6 +228,8 @@ def _running_plugin_code() -> Iterator[None]:
                         os.chdir(_cwd)
                 if _owns_stdout or isinstance(sys.stdout, _PluginStdout):  # else the host has set its own since
                     sys.stdout = stdout
+                if _owns_stdout:  # a plugin's own stdin read '-' (or failed), its stderr took lossctl's errors
+                    sys.stdin, sys.stderr = _streams
                 if descriptor == _CLOSED:
                     with contextlib.suppress(OSError):
                         os.close(1)

@@ -505,3 +505,17 @@ def test_a_plugin_taking_a_registered_name_says_whose_it_is(write, name: str, ta
     assert (run.returncode, run.stdout) == (2, "")
     message = f"loss name '{name}' (plugin '{plugin}') is already {taken.format(first=first)}"
     assert run.stderr == f"error: {message}\n"
+
+
+def test_a_plugin_replacing_stdin_or_stderr_takes_neither_from_lossctl(write) -> None:
+    # A plugin that set sys.stderr (to silence itself) took lossctl's error line with it: exit 3 and nothing said.
+    # One that set sys.stdin made input '-' a bug in lossctl ('_io.StringIO' object has no attribute 'buffer'), or
+    # read the plugin's rows instead of the user's.
+    body = "import io, sys\nsys.stderr = io.StringIO()\nsys.stdin = io.StringIO('pred,target\\n9,0\\n')\n"
+    quiet = write("quiet.py", body)
+    gone = quiet.parent / "gone.csv"
+    run = _lossctl(None, "eval", str(gone), "-l", "mae", "--plugin", str(quiet), "-q")
+    assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: file '{gone}' not found\n")
+    args = ["eval", "-", "-l", "mae", "--plugin", str(quiet), "-q", "-f", "csv"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *args], input=DATA, capture_output=True, text=True)
+    assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["mae,multioutput=none,mean,1.0,3,,"], "")
