@@ -162,6 +162,10 @@ _redirect_lock = threading.Lock()
 _redirect_depth = 0
 # descriptor 1's copy, stdout, os._exit, threading.excepthook
 _saved: tuple[int | None, TextIO, Callable[..., NoReturn], Callable[[threading.ExceptHookArgs], Any]] | None = None
+# The working directory when plugin code began to run (None: it had been removed), which it is again after.
+_cwd: str | None = None
+# sys.stdin and sys.stderr when plugin code began to run under the command line, which they are again after.
+_streams: tuple[TextIO | None, TextIO | None] = (None, None)
 # The exceptions of threads that ended by raising while plugin code ran (:func:`_record_thread_failure`).
 _thread_failures: list[BaseException] = []
 # The threads alive when plugin code began to run: the host program's (lossctl as a library), not the plugin's.
@@ -175,17 +179,19 @@ _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP
 def _running_plugin_code() -> Iterator[None]:
     """Run plugin code: what it prints goes to stderr, as stdout carries lossctl's results (``-f json | jq``), and
     an ``os._exit`` it calls (in this thread) raises :class:`_Exited`, and the handlers of SIGINT, SIGTERM and
-    SIGHUP it replaces are put back when it returns (a plugin ignoring SIGINT at import made Ctrl-C do nothing).
+    SIGHUP it replaces are put back when it returns (a plugin ignoring SIGINT at import made Ctrl-C do nothing),
+    and so is the working directory it changes (``os.chdir``: relative ``-o`` and input paths are the user's).
 
     A thread the plugin code started that ends by raising while it runs makes it raise that exception when it
     returns (:func:`_record_thread_failure`).
 
     Under the command line (:func:`own_stdout`) both ``sys.stdout`` (``print``) and file descriptor 1 (a C
-    library's ``printf``) are redirected; in a library host, ``sys.stdout`` for the threads running plugin code
-    only. ``os._exit`` raises only in those threads too. lossctl's own ``os._exit`` (a signal's handler,
-    :mod:`lossctl.interrupts`) keeps the function it found at import.
+    library's ``printf``) are redirected, and a ``sys.stdin`` or ``sys.stderr`` the plugin replaces is put back
+    (input ``-`` is the user's, and lossctl's errors go to stderr); in a library host, ``sys.stdout`` for the
+    threads running plugin code only. ``os._exit`` raises only in those threads too. lossctl's own ``os._exit``
+    (a signal's handler, :mod:`lossctl.interrupts`) keeps the function it found at import.
     """
-    global _redirect_depth, _saved, _threads_before
+    global _redirect_depth, _saved, _threads_before, _cwd, _streams
     # Only the main thread can set a handler; the outermost call there keeps them.
     keep = threading.current_thread() is threading.main_thread() and not getattr(_inside, "depth", 0)
     handlers = [(number, signal.getsignal(number)) for number in _SIGNALS] if keep else []
@@ -194,6 +200,11 @@ def _running_plugin_code() -> Iterator[None]:
             descriptor = _descriptor_to_stderr() if _owns_stdout else None
             _saved = (descriptor, sys.stdout, os._exit, threading.excepthook)
             _threads_before = frozenset(threading.enumerate())
+            try:
+                _cwd = os.getcwd()
+            except OSError:  # removed: there is no folder to go back to
+                _cwd = None
+            _streams = (sys.stdin, sys.stderr)
             if _owns_stdout:
                 sys.stdout = sys.stderr
             elif sys.stdout is not None:  # None (pythonw): plugin code prints nowhere, as the host's code does
@@ -212,8 +223,13 @@ def _running_plugin_code() -> Iterator[None]:
             _redirect_depth -= 1
             if _redirect_depth == 0 and _saved is not None:
                 (descriptor, stdout, os._exit, threading.excepthook), _saved = _saved, None
+                if _cwd is not None:
+                    with contextlib.suppress(OSError):  # the plugin removed it
+                        os.chdir(_cwd)
                 if _owns_stdout or isinstance(sys.stdout, _PluginStdout):  # else the host has set its own since
                     sys.stdout = stdout
+                if _owns_stdout:  # a plugin's own stdin read '-' (or failed), its stderr took lossctl's errors
+                    sys.stdin, sys.stderr = _streams
                 if descriptor == _CLOSED:
                     with contextlib.suppress(OSError):
                         os.close(1)
@@ -425,6 +441,8 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         # NumPy's warnings (divide by zero...) would be extra stderr lines: a non-finite result is the error.
         with _running_plugin_code(), np.errstate(all="ignore"):
             result = function(*(array.copy() for array in inputs), **params)
+            # Reading the result runs plugin code too (an ``__array__``, the ``__float__`` of the objects it holds).
+            return _per_row(where, spec, result, inputs)
     except LossctlError:
         raise
     except SystemExit as stop:
@@ -434,17 +452,36 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
         raise InputError(f"{where} raised KeyboardInterrupt") from None
     except BaseException as exc:  # GeneratorExit or a plugin's own BaseException too: never a traceback
         raise InputError(f"{where} failed: {_failure(exc)}") from exc
+
+
+def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray]) -> np.ndarray:
+    """A plugin loss's ``result`` as float64, one value (or row) per input row, or the input error saying what it
+    returned instead. A masked array's masked values are values the loss did not give, not the data hidden under
+    the mask."""
+    import numpy as np
+
+    from lossctl.text import count
+
     rows = len(inputs[0])
     try:
         array = np.asarray(result)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
+    except (TypeError, ValueError) as error:  # a GPU array (CuPy refuses), a ragged list: not a shape to name
+        raise InputError(
+            f"{where} returned a {type(result).__name__} that NumPy cannot read ({_failure(error)}); a loss returns "
+            "a NumPy array or a list, one value per row"
+        ) from None
+    if array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
         if inspect.iscoroutine(result):  # an async def loss: closed, else Python warns it was never awaited
             result.close()
         raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
     if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
         raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
+    ma = sys.modules.get("numpy.ma")  # not imported (20 ms) to be asked: a masked array would have imported it
+    masked = int(ma.getmaskarray(result).sum()) if ma is not None and isinstance(result, ma.MaskedArray) else 0
+    if masked:
+        raise InputError(
+            f"{where} returned a masked array ({count(masked, 'masked value')}); a loss returns one real number per row"
+        )
     try:
         return array.astype(np.float64, copy=False)  # None in an object array is NaN: the engine names it
     except (TypeError, ValueError):

@@ -48,6 +48,7 @@ class BadValue(UsageError):
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+_KINDS = ("float", "int", "bool", "choice", "floats")
 # The integers float64 holds exactly: an integer parameter beyond them (ignore_index=1e300) is refused.
 _EXACT_INTEGERS = 2**53
 
@@ -73,6 +74,22 @@ class Param:
     max_exclusive: bool = False
     choices: tuple[str, ...] = ()
     excluded: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        """A declaration lossctl could not use is refused where it is made (a plugin's is a load error naming it):
+        a name ``-l LOSS:NAME=V`` and ``--param`` cannot spell, an unknown kind, empty bounds, or a default its own
+        domain refuses, which ran unchecked and printed as its value (a NaN one failed the JSON output)."""
+        _require_name("parameter", self.name)
+        if self.kind not in _KINDS:
+            raise ValueError(f"parameter '{self.name}': kind must be one of {', '.join(_KINDS)}, got {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"parameter '{self.name}': a choice parameter lists its choices")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"parameter '{self.name}': minimum {self.minimum} is above maximum {self.maximum}")
+        try:
+            self.validate(self.default)
+        except BadValue as error:
+            raise ValueError(f"{error} (its default)") from None
 
     @property
     def domain(self) -> str:
@@ -234,6 +251,7 @@ class Role:
     labels: bool = False
 
     def __post_init__(self) -> None:
+        _require_name("role", self.name)  # --col NAME=COLUMN could not bind it
         if self.shape not in SHAPES:
             raise ValueError(f"role {self.name!r}: shape must be one of {SHAPES}, got {self.shape!r}")
 
@@ -872,6 +890,13 @@ _load_lock = threading.RLock()
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _require_name(what: str, name: object) -> None:
+    """A ``ValueError`` unless ``name`` (of a loss, role or parameter being declared) is one that ``-l``,
+    ``--param LOSS.KEY``, ``--col ROLE=COLUMN`` and ``--fail-if`` can spell."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"{what} name {name!r} is not a name: letters, digits and '_', not starting with a digit")
+
+
 def register_loss(
     name: str,
     *,
@@ -910,17 +935,25 @@ def register_loss(
     plain_shape = "any" if task == "regression" else "scalar"
     if task not in TASKS:
         raise ValueError(f"unknown task '{task}'; tasks: {', '.join(TASKS)}")
-    for key in (name, *aliases):  # a name -l, --param LOSS.KEY and --fail-if can spell
-        if not isinstance(key, str) or not _NAME.fullmatch(key):
-            raise ValueError(f"loss name {key!r} is not a name: letters, digits and '_', not starting with a digit")
+    for key in (name, *aliases):
+        _require_name("loss", key)
+    for word, text in (("summary", summary), ("formula", formula), ("follows", follows), ("when", when)):
+        if not isinstance(text, str):  # list and describe showed 'None', and JSON null where text is promised
+            raise ValueError(f"loss '{name}': {word} is text, got {type(text).__name__}")
+    declared = tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles)
+    params = tuple(params)
+    _check_inputs(name, declared, params, aggregate)
+    _check_description(name, properties, conventions, batch_param, params)
 
     def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        if not callable(func):
+            raise TypeError(f"loss '{name}': register_loss decorates a function, got {type(func).__name__}")
         spec = LossSpec(
             name=name,
             task=task,
             func=func,
-            roles=tuple(r if isinstance(r, Role) else Role(r, shape=plain_shape) for r in roles),
-            params=tuple(params),
+            roles=declared,
+            params=params,
             summary=summary,
             formula=formula,
             follows=follows,
@@ -943,6 +976,51 @@ def register_loss(
     return decorator
 
 
+def _check_inputs(name: str, roles: tuple[Role, ...], params: tuple[Param, ...], aggregate: Aggregate) -> None:
+    """Refuse, where it is registered, a loss the engine could not call: no role (it read ``inputs[0]``), a role
+    or parameter named twice or both (a second keyword), or an aggregate that is not one. Each ran until the
+    first evaluation, which failed there (``IndexError``) or as a bug in lossctl."""
+    if not roles:
+        raise ValueError(f"loss '{name}' has no roles; a loss reads at least one input (target, pred...)")
+    for param in params:
+        if not isinstance(param, Param):
+            raise ValueError(f"loss '{name}': params are lossctl.Param declarations, got {type(param).__name__}")
+    names = [role.name for role in roles] + [param.name for param in params]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise ValueError(f"loss '{name}' names '{twice}' twice among its roles and parameters")
+    if not isinstance(aggregate, Aggregate):
+        raise ValueError(f"loss '{name}': aggregate is one of lossctl's aggregates, got {type(aggregate).__name__}")
+
+
+def _check_description(
+    name: str,
+    properties: Properties | None,
+    conventions: Mapping[str, Convention] | None,
+    batch_param: str | None,
+    params: tuple[Param, ...],
+) -> None:
+    """Refuse what describe and the engine could not read: properties and conventions of the wrong types (describe
+    failed as a bug in lossctl), a convention lossctl does not know, or a ``batch_param`` that is not a positive
+    integer parameter of the loss (an unknown one failed every evaluation as a bug; a float one cut chunks at
+    int(2.5) rows while the loss batched otherwise)."""
+    if properties is not None and not isinstance(properties, Properties):
+        raise ValueError(f"loss '{name}': properties is a lossctl.Properties, got {type(properties).__name__}")
+    for library, convention in (conventions or {}).items():
+        if library not in CONVENTIONS or library == "lossctl" or not isinstance(convention, Convention):
+            raise ValueError(
+                f"loss '{name}': conventions maps {', '.join(CONVENTIONS[1:])} to a Convention, got {library!r}: "
+                f"{type(convention).__name__}"
+            )
+    if batch_param is not None:
+        batch = next((param for param in params if param.name == batch_param), None)
+        if batch is None or batch.kind != "int" or batch.minimum is None or batch.minimum < 1:
+            raise ValueError(
+                f"loss '{name}': batch_param {batch_param!r} is not one of its parameters of kind 'int' with "
+                "minimum >= 1"
+            )
+
+
 def _origin(func: Callable[..., Any]) -> str | None:
     """Where a loss comes from: the plugin being loaded, else the module of a function outside lossctl."""
     if registering_from is not None:
@@ -954,10 +1032,12 @@ def _origin(func: Callable[..., Any]) -> str | None:
 def add(spec: LossSpec) -> None:
     """Put ``spec`` in the registry; a name or alias already taken is an error, never a silent override."""
     for key in (spec.name, *spec.aliases):
-        taken = key.lower() in _LOSSES or key.lower() in _ALIASES
-        if taken:
+        holder = _LOSSES.get(_ALIASES.get(key.lower(), key.lower()))
+        if holder is not None:  # named with whose it is: a plugin's 'l2' is the built-in mse's alias
             origin = f" ({spec.origin})" if spec.origin else ""
-            raise UsageError(f"loss name '{key}'{origin} is already registered")
+            owner = f"loss '{holder.name}' ({holder.origin})" if holder.origin else f"the built-in loss '{holder.name}'"
+            taken = f"taken by {owner}" if holder.name.lower() == key.lower() else f"an alias of {owner}"
+            raise UsageError(f"loss name '{key}'{origin} is already {taken}")
     _LOSSES[spec.name.lower()] = spec
     for alias in spec.aliases:
         _ALIASES[alias.lower()] = spec.name.lower()

@@ -341,3 +341,181 @@ def test_a_plugin_in_a_library_host_sends_only_its_own_prints_to_stderr(tmp_path
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert (run.stdout, run.stderr) == ("host line\nvalue 1.5 True\n", "plugin line\n")
+
+
+RETURNS = '''
+import numpy as np
+from lossctl import register_loss
+
+
+class Unreadable:
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("no array")
+
+
+class OnDevice:
+    """As a CuPy array is: a shape, but no implicit conversion."""
+
+    shape = (3,)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed")
+
+
+class Value:
+    def __float__(self):
+        print("converting")
+        raise RuntimeError("no float")
+
+
+@register_loss("returns", task="regression", summary="Returns what the test asks.", formula="l = ?")
+def returns(target: np.ndarray, pred: np.ndarray) -> object:
+    """What ``{kind}`` makes."""
+    return {result}
+'''
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        ("Unreadable()", "failed: RuntimeError: no array"),
+        ("np.array([Value() for _ in pred], dtype=object)", "failed: RuntimeError: no float"),
+    ],
+    ids=["array-raises", "float-raises"],
+)
+def test_a_result_whose_own_code_fails_is_the_plugins_error(write, result: str, message: str) -> None:
+    # Reading the result runs the plugin's code (its __array__, its values' __float__): an exception there was
+    # "error: internal error (RuntimeError: no array); this is a bug in lossctl", exit 4, and what it printed
+    # reached stdout.
+    plugin = write("returns.py", RETURNS.replace("{result}", result))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "returns,mae", "--plugin", str(plugin), "-f", "json", "-q")
+    assert (run.returncode, run.stdout) == (3, "")
+    lines = run.stderr.splitlines()
+    assert lines[-1] == f"error: loss 'returns' (plugin '{plugin}') {message}"
+    assert lines[:-1] == (["converting"] if "Value" in result else [])
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        ("OnDevice()", "returned a OnDevice that NumPy cannot read (TypeError: Implicit conversion to a NumPy array "
+         "is not allowed)"),
+        ("[[1.0, 2.0], [1.0], [3.0]]", "returned a list that NumPy cannot read (ValueError: setting an array element "
+         "with a sequence. The requested array has an inhomogeneous shape after 1 dimensions. The detected shape was "
+         "(3,) + inhomogeneous part.)"),
+    ],
+    ids=["device-array", "ragged-list"],
+)  # fmt: skip
+def test_a_result_numpy_cannot_read_says_so(write, result: str, message: str) -> None:
+    # Both said "returned an array of shape (3,) for 3 rows" / "a list of 3 values for 3 rows; a loss returns one
+    # value per row", the very shape it asks for.
+    plugin = write("returns.py", RETURNS.replace("{result}", result))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "returns", "--plugin", str(plugin), "-q")
+    assert (run.returncode, run.stdout) == (3, "")
+    tail = "; a loss returns a NumPy array or a list, one value per row\n"
+    assert run.stderr == f"error: loss 'returns' (plugin '{plugin}') {message}{tail}"
+
+
+def test_a_masked_result_is_not_read_as_its_hidden_values(write) -> None:
+    # The masked values were read as the data under the mask (here the 1 of row 0), exit 0, as if given.
+    result = "np.ma.masked_array(np.abs(pred - target), mask=[True, False, False])"
+    plugin = write("returns.py", RETURNS.replace("{result}", result))
+    data = write("p.csv", DATA)
+    out = data.parent / "out.json"
+    run = _lossctl(None, "eval", str(data), "-l", "returns", "--plugin", str(plugin), "-o", str(out), "-q")
+    assert (run.returncode, run.stdout, out.exists()) == (3, "", False)
+    assert run.stderr == (
+        f"error: loss 'returns' (plugin '{plugin}') returned a masked array (1 masked value); a loss returns one "
+        "real number per row\n"
+    )
+
+
+def test_a_plugin_changing_the_working_directory_moves_no_output(write, tmp_path: Path) -> None:
+    # A plugin that called os.chdir (at import, or in its loss) had the relative -o and --per-sample files written
+    # in the folder it went to, and a relative input after it read there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moving = PLUGIN.format(name="moving").replace(
+        "    return", f"    import os\n    os.chdir({str(elsewhere)!r})\n    return"
+    )
+    write("moving.py", f"import os\nos.chdir({str(elsewhere)!r})\n{moving}")
+    write("p.csv", DATA)
+    args = ["eval", "p.csv", "-l", "moving,mae", "--plugin", "moving.py", "-o", "o.csv", "--per-sample", "r.csv", "-q"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *args], cwd=tmp_path, capture_output=True, text=True)
+    assert (run.returncode, run.stderr, sorted(p.name for p in elsewhere.iterdir())) == (0, "", [])
+    assert (tmp_path / "o.csv").read_text().splitlines()[1:] == [
+        "moving,power=3.0,mean,3.0,3,,",
+        "mae,multioutput=none,mean,1.0,3,,",
+    ]
+    assert (tmp_path / "r.csv").read_text().splitlines()[1] == "0,1,1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('task="regression",', 'task="regression", roles=(),', "loss 'cubed' has no roles; a loss reads at least "
+         "one input (target, pred...)"),
+        ("minimum=1.0", "minimum=4.0", "parameter 'power' must be >= 4, got 3 (its default)"),
+        ('Param("power", 3.0', 'Param("power", float("nan")', "parameter 'power' must be finite, got nan (its "
+         "default)"),
+        ('Param("power"', 'Param("my-power"', "parameter name 'my-power' is not a name: letters, digits and '_', not "
+         "starting with a digit"),
+        ("minimum=1.0", "minimum=1.0), Param('power', 2.0, 'again'", "loss 'cubed' names 'power' twice among its "
+         "roles and parameters"),
+        ('task="regression",', 'task="regression", aggregate="sum",', "loss 'cubed': aggregate is one of lossctl's "
+         "aggregates, got str"),
+        ('summary="Cubed absolute error (a test plugin).",', "summary=None,", "loss 'cubed': summary is text, got "
+         "NoneType"),
+        ('task="regression",', 'task="regression", batch_param="size",', "loss 'cubed': batch_param 'size' is not "
+         "one of its parameters of kind 'int' with minimum >= 1"),
+        ('task="regression",', 'task="regression", properties="convex",', "loss 'cubed': properties is a "
+         "lossctl.Properties, got str"),
+    ],
+    ids=["no-roles", "default-outside", "default-nan", "param-name", "param-twice", "aggregate", "summary",
+         "batch-param", "properties"],
+)  # fmt: skip
+def test_a_declaration_lossctl_cannot_use_fails_to_load(write, old: str, new: str, message: str) -> None:
+    """Each loaded, and failed at the first evaluation as the plugin loss's error (no roles: 'IndexError'), as a
+    bug in lossctl (exit 4; a NaN default after half the JSON document was on stdout), or not at all (a default
+    outside its own domain was used; 'my-power' could not be given)."""
+    plugin = write("declared.py", PLUGIN.format(name="cubed").replace(old, new))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "mae,cubed", "--plugin", str(plugin), "-f", "json")
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"error: plugin '{plugin}' failed to load: ValueError: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "taken"),
+    [
+        ("MSE", "taken by the built-in loss 'mse'"),
+        ("l2", "an alias of the built-in loss 'mse'"),
+        ("cubed", "taken by loss 'cubed' (plugin '{first}')"),
+    ],
+    ids=["built-in", "alias", "plugin"],
+)
+def test_a_plugin_taking_a_registered_name_says_whose_it_is(write, name: str, taken: str) -> None:
+    # It said "loss name 'l2' (plugin ...) is already registered", leaving the user to find which loss has it.
+    first = write("first.py", PLUGIN.format(name="cubed"))
+    plugin = write("clash.py", PLUGIN.format(name=name))
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", "mae", "--plugin", str(first), "--plugin", str(plugin))
+    assert (run.returncode, run.stdout) == (2, "")
+    message = f"loss name '{name}' (plugin '{plugin}') is already {taken.format(first=first)}"
+    assert run.stderr == f"error: {message}\n"
+
+
+def test_a_plugin_replacing_stdin_or_stderr_takes_neither_from_lossctl(write) -> None:
+    # A plugin that set sys.stderr (to silence itself) took lossctl's error line with it: exit 3 and nothing said.
+    # One that set sys.stdin made input '-' a bug in lossctl ('_io.StringIO' object has no attribute 'buffer'), or
+    # read the plugin's rows instead of the user's.
+    body = "import io, sys\nsys.stderr = io.StringIO()\nsys.stdin = io.StringIO('pred,target\\n9,0\\n')\n"
+    quiet = write("quiet.py", body)
+    gone = quiet.parent / "gone.csv"
+    run = _lossctl(None, "eval", str(gone), "-l", "mae", "--plugin", str(quiet), "-q")
+    assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: file '{gone}' not found\n")
+    args = ["eval", "-", "-l", "mae", "--plugin", str(quiet), "-q", "-f", "csv"]
+    run = subprocess.run([sys.executable, "-m", "lossctl", *args], input=DATA, capture_output=True, text=True)
+    assert (run.returncode, run.stdout.splitlines()[1:], run.stderr) == (0, ["mae,multioutput=none,mean,1.0,3,,"], "")
