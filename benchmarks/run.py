@@ -558,6 +558,8 @@ def targets(done: dict[str, Scenario]) -> list[tuple[str, str, bool | None]]:
         add("Parquet 10M mse,mae,huber: lossctl peak RSS ≤ DuckDB's", lc.rss / dk.rss, 1.0, "x")
     if "2" in done:
         add("CSV 10M mse,mae,huber: lossctl ≤ 1.0x polars wall", ratio("2", "lossctl", "polars lazy"), 1.0, "x")
+    if "3" in done:
+        add("binary log loss 10M: lossctl ≤ 1.0x DuckDB wall", ratio("3", "lossctl", "duckdb"), 1.0, "x")
     if "4" in done:
         add("10-class CE 1M: lossctl ≤ 1.0x polars wall", ratio("4", "lossctl", "polars lazy"), 1.0, "x")
     for key in ("1", "2", "3", "4"):
