@@ -725,8 +725,7 @@ def run(
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
-        if options.reduction not in request.spec.aggregate_for(options.convention).reductions:
-            raise UsageError(f"loss '{request.spec.name}' is an aggregate: it has only the mean reduction")
+        request.spec.aggregate_reducing(options.convention, options.reduction)
     width = sum(len(columns) for columns in plan.value_columns)
     rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
     coder = _coder(plan) if plan.by else None

@@ -490,6 +490,16 @@ class LossSpec:
         variant = self.convention(convention)
         return variant.aggregate if variant and variant.aggregate else self.aggregate
 
+    def aggregate_reducing(self, convention: str, reduction: str) -> Aggregate:
+        """The aggregate of ``convention``, after checking that it has ``reduction`` (the one message of the CLI's
+        ``--reduction``, :func:`lossctl.evaluate`, a loss call and :class:`~lossctl.Metric`)."""
+        aggregate = self.aggregate_for(convention)
+        if reduction not in aggregate.reductions:
+            what = "is an aggregate: it has" if not aggregate.per_row else "has"
+            only = " and ".join(aggregate.reductions)
+            raise UsageError(f"loss '{self.name}' {what} only the {only} reduction")
+        return aggregate
+
     def contributions(
         self,
         arrays: Mapping[str, np.ndarray],
@@ -618,9 +628,7 @@ class LossSpec:
 
         check_reduction(reduction, f"loss.per_sample({', '.join(self.role_names)}) gives the")
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
-        aggregate = self.aggregate_for(convention)
-        if reduction not in aggregate.reductions:
-            raise UsageError(f"loss '{self.name}' supports only reduction {', '.join(aggregate.reductions)}")
+        aggregate = self.aggregate_reducing(convention, reduction)
         import numpy as np
 
         from lossctl.stats import weighted_sums

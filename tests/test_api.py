@@ -1833,3 +1833,21 @@ def test_signatures_spell_values_as_the_command_line_does() -> None:
         "t=0.5*mse:multioutput=none+0.5*mae:multioutput=none",
     ]
     assert list(report.to_pandas()["params"])[:2] == ["multioutput=none", "log_input=false;full=false;eps=1e-08"]
+
+
+def test_a_reduction_a_loss_lacks_is_one_message_in_the_cli_and_every_api(cli, write) -> None:
+    # A loss call said "loss 'rmse' supports only reduction mean", the CLI and Metric "loss 'rmse' is an
+    # aggregate: it has only the mean reduction": one rule, two wordings.
+    said = "loss 'rmse' is an aggregate: it has only the mean reduction"
+    for call in (
+        lambda: lossctl.get("rmse")([1.0, 2.0], [1.0, 3.0], reduction="sum"),
+        lambda: lossctl.Metric("rmse", reduction="sum"),
+        lambda: lossctl.evaluate(y_true=[1.0, 2.0], y_pred=[1.0, 3.0], losses="rmse", reduction="sum"),
+    ):
+        with pytest.raises(lossctl.UsageError) as error:
+            call()
+        assert str(error.value) == said
+    run = cli("eval", write("p.csv", "y_true,y_pred\n1,1\n2,3\n"), "-l", "rmse", "--reduction", "sum")
+    assert (run.code, run.err) == (2, f"error: {said}\n")
+    with pytest.raises(lossctl.UsageError, match=r"^loss 'info_nce' has only the mean reduction$"):  # per-row values
+        lossctl.Metric("info_nce", reduction="sum")

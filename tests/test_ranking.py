@@ -285,7 +285,7 @@ def test_ranking_with_zero_weights_says_so(cli, write, loss: str) -> None:
 @pytest.mark.parametrize("loss", ["ranknet", "listnet"])
 def test_ranking_aggregates_have_only_the_mean_and_no_rows(loss: str) -> None:
     spec = lossctl.get(loss)
-    with pytest.raises(UsageError, match=f"^loss '{loss}' supports only reduction mean$"):
+    with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has only the mean reduction$"):
         spec([1, 0], [1, 0], [1, 1], reduction="sum")
     with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has no per-row values$"):
         spec.per_sample([1, 0], [1, 0], [1, 1])
