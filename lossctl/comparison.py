@@ -222,7 +222,7 @@ def run_comparison(
             held = read_again(recorded, once, plan, apart, again)
             outcome, comparisons, gaps = finished(replace(plan, hold=True), held)
     except NoRows:
-        raise NoRows.naming(opened.source.path) from None
+        raise NoRows.naming(opened.source.label) from None
     except InputError as error:  # a missing, infinite or out-of-domain value, maybe in a column of the candidate
         raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
                        requests, task) from None  # fmt: skip

@@ -1851,3 +1851,28 @@ def test_a_reduction_a_loss_lacks_is_one_message_in_the_cli_and_every_api(cli, w
     assert (run.code, run.err) == (2, f"error: {said}\n")
     with pytest.raises(lossctl.UsageError, match=r"^loss 'info_nce' has only the mean reduction$"):  # per-row values
         lossctl.Metric("info_nce", reduction="sum")
+
+
+def test_an_open_stream_is_named_the_stream_not_standard_input() -> None:
+    # io.BytesIO(b"") was "standard input is empty", a Parquet stream read as CSV "cannot read standard input as
+    # CSV", and input.path was "-": the stream is not standard input. The command line's '-' is unchanged.
+    for data, said in (
+        (b"", "the stream is empty"),
+        (b"y_true,y_pred\n", "the stream has no rows"),
+        (b"y_true,y_pred\n1,2\n", "column 'p' not found in the stream; columns are: y_true, y_pred"),
+    ):
+        with pytest.raises(lossctl.InputError) as error:
+            lossctl.evaluate(io.BytesIO(data), losses="mse", pred="p" if data.count(b"\n") == 2 else None)
+        assert str(error.value) == said
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"y_true": [1.0], "y_pred": [2.0]}), sink)
+    with pytest.raises(lossctl.InputError, match=r"^cannot read the stream as CSV: it is a Parquet file;"):
+        lossctl.evaluate(io.BytesIO(sink.getvalue()), losses="mse", input_format="csv")
+    report = lossctl.evaluate(io.BytesIO(sink.getvalue()), losses="mse")
+    assert (report.to_dict()["input"]["path"], report["mse"]) == ("<stream>", 1.0)
+    report = lossctl.evaluate(io.StringIO("y_true,y_pred\n1,3\n"), losses="mse")
+    assert (report.to_dict()["input"]["path"], report["mse"]) == ("<stream>", 4.0)
+    run = subprocess.run(
+        [sys.executable, "-m", "lossctl", "eval", "-", "-l", "mse"], input="", capture_output=True, text=True
+    )
+    assert (run.returncode, run.stderr) == (3, "error: standard input is empty\n")

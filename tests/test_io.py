@@ -266,7 +266,7 @@ def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str
     data = sink.getvalue().to_pybytes()[:cut]
     if name == "-":
         source: object = io.BytesIO(data)
-        expected = "cannot read standard input as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
+        expected = "cannot read the stream as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
     else:  # a file is read by its footer, of which pyarrow said "Not an Arrow file" when it was cut off
         source = write(tmp_path / name, data)
         missing = "its footer" if file_format else "the end-of-stream marker"
@@ -327,14 +327,14 @@ def test_an_arrow_ipc_file_cut_in_its_first_bytes_or_read_as_a_stream_says_so(
     if name == "-":
         source: object = io.BytesIO(data)
         rows = " after 0 rows" if keep < 0 else ""
-        expected = f"cannot read standard input as Arrow IPC: it ends{rows} without the end-of-stream marker"
+        expected = f"cannot read the stream as Arrow IPC: it ends{rows} without the end-of-stream marker"
     else:
         source = write(tmp_path / name, data)
         expected = f"cannot read '{source}' as Arrow IPC: it ends without its footer"
     with pytest.raises(InputError) as error:
         lossctl.evaluate(source, losses="mse", pred="pred", target="target")
     assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
-    with pytest.raises(InputError, match=r"^column 'target' not found in standard input; columns are: ARROW1$"):
+    with pytest.raises(InputError, match=r"^column 'target' not found in the stream; columns are: ARROW1$"):
         lossctl.evaluate(io.BytesIO(b"ARROW1\n1\n"), losses="mse", pred="pred", target="target")
 
 

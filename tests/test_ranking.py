@@ -552,7 +552,7 @@ def test_rows_that_cannot_be_kept_are_an_input_error_only_when_queries_are_apart
     with pytest.raises(InputError) as error:
         lossctl.evaluate(io.BytesIO(_ranking_text(False)), **common)
     assert re.fullmatch(
-        r"ranknet: the rows of query 'q\d+' are not contiguous \(it appears again at row \d+\), and standard input "
+        r"ranknet: the rows of query 'q\d+' are not contiguous \(it appears again at row \d+\), and the stream "
         r"is read once: its rows could not be kept in /nonexistent/lossctl to be read again \(No such file or "
         r"directory\); sort it by 'q', or set TMPDIR to a writable folder with room",
         str(error.value),

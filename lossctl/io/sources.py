@@ -22,7 +22,7 @@ from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
-from lossctl.io.readers import Source, file_index, open_input
+from lossctl.io.readers import STREAM, Source, file_index, open_input
 from lossctl.io.streams import as_binary
 from lossctl.text import show_name
 
@@ -501,7 +501,7 @@ def open_data(
                 ) from None
         return ConcatSource(parts)
     if hasattr(data, "read") and hasattr(data, "readable"):  # an open file or stream: read as standard input is
-        return open_input("-", input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
+        return open_input(STREAM, input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
     if input_format is not None:
         raise UsageError(f"{option('input_format')} applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):
