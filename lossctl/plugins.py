@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.errors import DomainError, InputError, LossctlError, UsageError
 from lossctl.text import show_name
 
 if TYPE_CHECKING:
@@ -442,8 +442,10 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     """Call a third-party loss function and check what it returns: one value, or one row, per input row.
 
     The function's own failures (an exception, ``sys.exit``) and a result of the wrong type or length
-    are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl"; lossctl's own
-    errors raised by the plugin (a :class:`~lossctl.errors.DomainError`) pass through. Non-finite values
+    are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl". A
+    :class:`~lossctl.errors.DomainError` it raises passes through (the engine names the loss, its columns and
+    rows); lossctl's other errors raised by the plugin keep their class, so their exit status (a
+    :class:`~lossctl.errors.UsageError` refusing a parameter exits 2), and name the plugin too. Non-finite values
     are looked for by the callers, which know the rows, when a sum says there are some (:func:`check_finite`).
 
     The function gets copies of the arrays: the engine hands the same arrays to every loss (and the library
@@ -459,8 +461,15 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
             result = function(*(array.copy() for array in inputs), **params)
             # Reading the result runs plugin code too (an ``__array__``, the ``__float__`` of the objects it holds).
             return _per_row(where, spec, result, inputs)
-    except LossctlError:
+    except DomainError:
         raise
+    except LossctlError as error:
+        if str(error).startswith(where):  # _per_row's
+            raise
+        named = f"{where}: {error}"
+        if isinstance(error, UsageError):  # refusing a parameter value, say: still a usage error
+            raise UsageError(named) from None
+        raise error.reworded(named) if isinstance(error, InputError) else InputError(named) from None
     except SystemExit as stop:
         raise InputError(f"{where} {_exit_status(stop)}") from None
     except KeyboardInterrupt:
