@@ -260,8 +260,11 @@ class NoInterval:
 
     def __init__(self, weighted: bool = False) -> None:
         self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
+        # The records whose bootstrap interval left replicates out: (group, replicates left out, replicates)
+        self._partial: dict[str, list[tuple[dict[str, Any] | None, int, int]]] = {}
         # Why a record has too few rows: with weights, rows of weight 0 do not count
         self.few_rows = "fewer than 2 rows with a nonzero weight" if weighted else "fewer than 2 rows"
+        self._drawn = "rows with a nonzero weight" if weighted else "rows"
 
     def check(
         self,
@@ -294,7 +297,9 @@ class NoInterval:
         differences), or ``None`` (remembered with the reason): below 2 rows resampled (``resampled``, those of
         nonzero weight when weighted) every replicate holds the one row, a zero-width interval that would call any
         delta significant; where a replicate's value is infinite (its sums overflow float64); and on a tiny input or
-        group every replicate may draw none of its rows (0/0 is no value, and only the finite values count)."""
+        group every replicate may draw none of its rows (0/0 is no value, and only the finite values count). When
+        only some replicates have no value, the interval is of the others, and a notice says how many were left
+        out."""
         from lossctl.bootstrap import percentile_interval
 
         if resampled < 2:
@@ -303,9 +308,12 @@ class NoInterval:
         if np.isinf(replicates).any():
             self.skip(label, group, "the sums of a bootstrap replicate overflow float64 (rescale the inputs)")
             return None
-        found = percentile_interval(replicates[np.isfinite(replicates)], level)
+        finite = replicates[np.isfinite(replicates)]
+        found = percentile_interval(finite, level)
         if found is None:
             self.skip(label, group, "no bootstrap replicate has a value (each drew too few of its rows)")
+        elif len(finite) < len(replicates):
+            self._partial.setdefault(label, []).append((group, len(replicates) - len(finite), len(replicates)))
         return found
 
     def skip(self, label: str, group: dict[str, Any] | None, reason: str) -> None:
@@ -326,9 +334,37 @@ class NoInterval:
             lines.setdefault((loss, " and ".join(where), reason), []).append(label)
         messages = []
         for (_, places, why), labels in lines.items():
-            shown = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({_results(labels)})"
-            messages.append(f"{shown}: no confidence interval for {places}: {why}")
+            messages.append(f"{_shown(labels)}: no confidence interval for {places}: {why}")
+        return messages + self._left_out()
+
+    def _left_out(self) -> list[str]:
+        """One line per loss whose bootstrap intervals left out replicates without a value, its outputs and models
+        together (as :meth:`notices` groups them): how many, of how many, overall and at most in a group."""
+        by_loss: dict[str, list[str]] = {}
+        for label in self._partial:
+            by_loss.setdefault(_OUTPUT_INDEX.sub("", label.partition("@")[0], count=1), []).append(label)
+        messages = []
+        for labels in by_loss.values():
+            records = [record for label in labels for record in self._partial[label]]
+            total = records[0][2]
+            overall = max((out for group, out, _ in records if group is None), default=0)
+            named = [(group, out) for group, out, _ in records if group is not None]
+            where = [f"{overall} of {total} for the overall value"] if overall else []
+            if named:
+                groups = {group_text(group) for group, _ in named}
+                most, first = max(out for _, out in named), group_text(named[0][0])
+                many = f"up to {most} of {total} in {len(groups)} groups (first: {first})"
+                where.append(f"{most} of {total} in group {first}" if len(groups) == 1 else many)
+            messages.append(
+                f"{_shown(labels)}: bootstrap replicates that drew none of the {self._drawn} have no value and are "
+                f"left out of the interval: {' and '.join(where)}"
+            )
         return messages
+
+
+def _shown(labels: list[str]) -> str:
+    """The labels of one loss in a notice: the one, or the first to the last and how many."""
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({_results(labels)})"
 
 
 def _results(labels: list[str]) -> str:
