@@ -405,6 +405,34 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
 
 
 @pytest.mark.parametrize("command", ["eval", "compare"])
+def test_under_keras_rows_of_weight_0_are_observations_in_both_intervals(cli: Any, write: Any, command: str) -> None:
+    # Keras' mean is sum(w*l)/n over every row. A group of one nonzero weight among 4 rows had ci null ("fewer than
+    # 2 rows with a nonzero weight") where sd(w*l)/sqrt(n) over its 4 rows gives one, and a group of weights 0 only
+    # had [0, 0] under --ci but null under --bootstrap.
+    path = write("g.csv", "y,pred,w,g\n1,2,1,a\n2,4,0,a\n3,3,0,a\n1,1,0,a\n5,2,1,b\n2,2,1,b\n0,0,0,c\n1,0,0,c\n")
+    files = [path] * (1 if command == "eval" else 2)
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g", "--convention", "keras"]
+    normal = cli(command, *files, *args, "--ci", "0.9", "-f", "json")
+    assert (normal.code, normal.err) == (0, "")
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(normal.out)["results"]}
+    if command == "eval":
+        products = np.array([1.0, 0.0, 0.0, 0.0])  # w * l of group a's rows
+        half = NormalDist().inv_cdf(0.95) * products.std(ddof=1) / 2
+        assert [cis['{"g": "a"}']["low"], cis['{"g": "a"}']["high"]] == pytest.approx([0.25 - half, 0.25 + half])
+        assert (cis['{"g": "c"}']["low"], cis['{"g": "c"}']["high"]) == (0.0, 0.0)
+    else:  # a model against itself: deltas of 0
+        assert all(ci is not None and ci["low"] == ci["high"] == 0 for ci in cis.values())
+    boot = cli(command, *files, *args, "--bootstrap", "200", "--seed", "1", "-f", "json")
+    assert boot.code == 0, boot.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(boot.out)["results"]}
+    assert all(ci is not None for ci in cis.values()), boot.err
+    if command == "eval":
+        assert cis['{"g": "a"}']["low"] == 0.0 < cis['{"g": "a"}']["high"]  # replicates of row 0 drawn 0, 1, 2... times
+        assert (cis['{"g": "c"}']["low"], cis['{"g": "c"}']["high"]) == (0.0, 0.0)
+    assert "with a nonzero weight" not in boot.err
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
 def test_replicates_left_out_of_a_bootstrap_interval_are_counted_in_a_notice(
     cli: Any, write: Any, command: str
 ) -> None:
