@@ -699,7 +699,7 @@ def _comparisons(
     keys = plain_keys(outcome.groups)
     for owner, sig in owners:
         base = numbers(owner, names[0])
-        every_row = over_every_row(owner, options.convention)
+        every_row = over_every_row(owner, options.convention, options.reduction)
         for name in names[1:]:
             cand = numbers(owner, name)
             model = name if options.models else None  # two files: the records carry no model, as eval's

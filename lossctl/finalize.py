@@ -148,6 +148,7 @@ def finalize_job(
     gradients for the delta method); a value that is not finite is an input error naming the group."""
     aggregate = request.spec.aggregate_for(convention)
     params = request.params
+    every_row = over_every_row(request, convention, reduction)
 
     def checked(values: np.ndarray, stats: np.ndarray, where: Any, whole: np.ndarray | None = None) -> np.ndarray:
         """``values``, or the input error of the first that is not finite, said of its place (``where``): the
@@ -193,7 +194,7 @@ def finalize_job(
     value = float(checked(overall_value, overall[None, :], lambda i: "")[0])
     whole_replicates = _fixed_size(outcome.replicates[j], overall[-1], reduction) if outcome.replicates else None
     replicates = (
-        _drawn(finalize_many(aggregate, whole_replicates, reduction, params), whole_replicates, aggregate.every_row)
+        _drawn(finalize_many(aggregate, whole_replicates, reduction, params), whole_replicates, every_row)
         if whole_replicates is not None
         else None
     )
@@ -222,7 +223,7 @@ def finalize_job(
                 if part
                 else finalize_many(aggregate, reps, reduction, params),
                 reps,
-                aggregate.every_row,
+                every_row,
             )
         group_gradients = embedded(stats[present])
         # Whole columns to Python at once: a million groups are a million of each (indexing NumPy per group
@@ -268,11 +269,12 @@ def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray
         return replicates * (rows / np.where(drawn > 0, drawn, np.inf))
 
 
-def over_every_row(owner: LossRequest | Composite, convention: str) -> bool:
-    """Whether ``owner``'s value counts rows of weight 0 as observations of 0 (Keras' mean over every row,
-    :attr:`~lossctl.aggregates.Aggregate.every_row`; a composite when each of its terms does), for its intervals."""
+def over_every_row(owner: LossRequest | Composite, convention: str, reduction: str) -> bool:
+    """Whether ``owner``'s value counts rows of weight 0 as observations of 0, for its intervals: a sum
+    ``sum(w*l)``, and Keras' mean over every row (:attr:`~lossctl.aggregates.Aggregate.every_row`), whose values do
+    not divide by the weight sum (a composite when each of its terms does)."""
     requests = [request for _, request in owner.terms] if isinstance(owner, Composite) else [owner]
-    return all(request.spec.aggregate_for(convention).every_row for request in requests)
+    return reduction == "sum" or all(request.spec.aggregate_for(convention).every_row for request in requests)
 
 
 def in_group(group: Mapping[str, Any]) -> str:
@@ -374,7 +376,7 @@ def _build_results(
         label = owner_label + (f"@{model}" if model is not None else "")
         params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
         sample = outcome.samples[job_index] if job_index is not None else None
-        every_row = over_every_row(owner, convention)
+        every_row = over_every_row(owner, convention, reduction)
         bounds = interval_of(numbers.overall, numbers.n, numbers.replicates, numbers.gradient, label, None, every_row)
         overall = Result(
             name, owner_label, params, reduction, numbers.overall, numbers.n, sig, None, bounds, model,

@@ -432,6 +432,25 @@ def test_under_keras_rows_of_weight_0_are_observations_in_both_intervals(cli: An
     assert "with a nonzero weight" not in boot.err
 
 
+def test_a_weighted_sum_counts_rows_of_weight_0_as_observations_in_both_intervals(cli: Any, write: Any) -> None:
+    # --reduction sum's sum(w*l) does not divide by the weight sum either: a group of one nonzero weight among 4 rows
+    # had ci null ("fewer than 2 rows with a nonzero weight") where n * var(w*l) over its 4 rows gives one, and a
+    # group of weights 0 only [0, 0] under --ci but null under --bootstrap.
+    path = write("g.csv", "y,pred,w,g\n1,2,1,a\n2,4,0,a\n3,3,0,a\n1,1,0,a\n5,2,1,b\n2,2,1,b\n0,0,0,c\n1,0,0,c\n")
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g", "--reduction", "sum"]
+    normal = cli("eval", path, *args, "--ci", "0.9", "-f", "json")
+    assert (normal.code, normal.err) == (0, "")
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(normal.out)["results"]}
+    half = NormalDist().inv_cdf(0.95) * np.sqrt(4 * np.var([1.0, 0.0, 0.0, 0.0], ddof=1))
+    assert [cis['{"g": "a"}']["low"], cis['{"g": "a"}']["high"]] == pytest.approx([1 - half, 1 + half])
+    boot = cli("eval", path, *args, "--bootstrap", "200", "--seed", "1", "-f", "json")
+    assert boot.code == 0, boot.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(boot.out)["results"]}
+    assert cis['{"g": "a"}']["low"] == 0.0 < cis['{"g": "a"}']["high"]
+    assert (cis['{"g": "c"}']["low"], cis['{"g": "c"}']["high"]) == (0.0, 0.0)
+    assert "with a nonzero weight" not in boot.err
+
+
 @pytest.mark.parametrize("command", ["eval", "compare"])
 def test_replicates_left_out_of_a_bootstrap_interval_are_counted_in_a_notice(
     cli: Any, write: Any, command: str
