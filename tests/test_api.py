@@ -1866,7 +1866,9 @@ def test_an_open_stream_is_named_the_stream_not_standard_input() -> None:
         assert str(error.value) == said
     sink = io.BytesIO()
     pq.write_table(pa.table({"y_true": [1.0], "y_pred": [2.0]}), sink)
-    with pytest.raises(lossctl.InputError, match=r"^cannot read the stream as CSV: it is a Parquet file;"):
+    with pytest.raises(
+        lossctl.InputError, match=r'^cannot read the stream as CSV: it is a Parquet file; give input_format="parquet"$'
+    ):
         lossctl.evaluate(io.BytesIO(sink.getvalue()), losses="mse", input_format="csv")
     report = lossctl.evaluate(io.BytesIO(sink.getvalue()), losses="mse")
     assert (report.to_dict()["input"]["path"], report["mse"]) == ("<stream>", 1.0)

@@ -522,9 +522,11 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
             open_input("-", input_format="arrow", stdin=io.BytesIO(data))
         else:
             open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
-    what = 'delimited text; give input_format="csv" or name it .csv' if data == SIMPLE_CSV else "a Parquet file"
+    # Standard input has no name to change: only input_format is offered (it said "or name it .csv").
+    named = "" if name == "-" else " or name it .csv"
+    what = f'delimited text; give input_format="csv"{named}' if data == SIMPLE_CSV else "a Parquet file"
     assert message(error) == f"cannot read {label} as Arrow IPC: it is not an Arrow IPC file or stream but " + what + (
-        '; give input_format="parquet" or name it .parquet' if data != SIMPLE_CSV else ""
+        f'; give input_format="parquet"{named.replace(".csv", ".parquet")}' if data != SIMPLE_CSV else ""
     )
 
 
@@ -547,10 +549,13 @@ def test_text_that_starts_with_par1_through_stdin_says_what_it_is(tmp_path: Path
     """Recognised from its first bytes as Parquet, it failed with pyarrow's 'Parquet magic bytes not found in footer.
     Either the file is corrupted or this is not a parquet file.'"""
     data = b"PAR1x,pred,target\n1,1,2\n"
-    fix = 'give input_format="csv" or name it .csv'
-    for label, opened in [
-        ("standard input", lambda: open_input("-", stdin=io.BytesIO(data))),
-        (f"'{tmp_path / 'p.parquet'}'", lambda: open_input(write(tmp_path / "p.parquet", data))),
+    for label, opened, fix in [  # standard input has no name to change (it said "or name it .csv")
+        ("standard input", lambda: open_input("-", stdin=io.BytesIO(data)), 'give input_format="csv"'),
+        (
+            f"'{tmp_path / 'p.parquet'}'",
+            lambda: open_input(write(tmp_path / "p.parquet", data)),
+            'give input_format="csv" or name it .csv',
+        ),
     ]:
         with pytest.raises(InputError) as error:
             opened()

@@ -95,15 +95,9 @@ def format_title(fmt: str) -> str:
     return _TITLES[fmt]
 
 
-# The path of an open file or stream given to :func:`lossctl.evaluate` (``io.BytesIO(...)``, ``open(...)``): read
-# once, its format recognised from its first bytes, as standard input (``-``) is, but named as what it is.
-STREAM = "<stream>"
-_UNNAMED = {"-": "standard input", STREAM: "the stream"}  # how messages name the inputs that have no file name
-
-
 def _label(path: str) -> str:
     """How messages name an input: quoted path, standard input, or the stream."""
-    return _UNNAMED.get(path) or f"'{show_name(path)}'"
+    return streams.UNNAMED.get(path) or f"'{show_name(path)}'"
 
 
 def naming_files(
@@ -138,7 +132,7 @@ def _names(message: str, source: Source, file: str) -> bool:
 
 def _where(path: str) -> str:
     """The unquoted form used by ``column 'x' not found in preds.csv``."""
-    return _UNNAMED.get(path, path)
+    return streams.UNNAMED.get(path, path)
 
 
 def _first_line(error: BaseException) -> str:
@@ -204,9 +198,10 @@ class StoredChunk(NamedTuple):
 class Source(ABC):
     """One opened input: its column names now, its data on request.
 
-    ``path`` is the path as given (``-`` for standard input, :data:`STREAM` for a stream), for messages;
-    ``format`` is one of :data:`FORMATS`; ``columns`` are the column names in file order. :attr:`num_rows` is known
-    when the format stores it (Parquet, Arrow IPC files), else ``None``: counting CSV rows means reading the file.
+    ``path`` is the path as given (``-`` for standard input, :data:`~lossctl.io.streams.STREAM` for a stream), for
+    messages; ``format`` is one of :data:`FORMATS`; ``columns`` are the column names in file order.
+    :attr:`num_rows` is known when the format stores it (Parquet, Arrow IPC files), else ``None``: counting CSV rows
+    means reading the file.
     """
 
     path: str
@@ -1847,18 +1842,18 @@ def open_input(
     given; from its first bytes when the extension is not a known one), a directory or glob of
     Parquet files (one dataset, files in sorted order, a directory's at any depth; in Hive layout, ``KEY=VALUE``
     folders, a :class:`~lossctl.io.dataset.ParquetDataset` whose keys are columns), ``-`` for ``stdin`` (default
-    ``sys.stdin.buffer``), or :data:`STREAM` for ``stdin`` given as an open file or stream. Standard input, a
-    stream, a named pipe or a process substitution is read once (its source can read its data only once); its
-    format, unless named, is recognised from its first bytes. ``delimiter`` (one character or ``tab``) and
-    ``decimal`` (``.`` or ``,``) apply to delimited text; without ``delimiter`` a CSV's is sniffed from its header
-    line.
+    ``sys.stdin.buffer``), or :data:`~lossctl.io.streams.STREAM` for ``stdin`` given as an open file or stream.
+    Standard input, a stream, a named pipe or a process substitution is read once (its source can read its data
+    only once); its format, unless named, is recognised from its first bytes. ``delimiter`` (one character or
+    ``tab``) and ``decimal`` (``.`` or ``,``) apply to delimited text; without ``delimiter`` a CSV's is sniffed
+    from its header line.
     """
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format '{input_format}'; expected one of: {', '.join(FORMATS)}")
     if decimal not in DECIMAL_POINTS:
         raise UsageError(f"{option('decimal')} must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
-    if path == "-" or (path == STREAM and stdin is not None):
+    if path == "-" or (path == streams.STREAM and stdin is not None):
         if stdin is None and sys.stdin is None:  # Python's standard input when descriptor 0 is closed (<&-)
             raise InputError("cannot read standard input: it is closed")
         stdin = stdin if stdin is not None else sys.stdin.buffer

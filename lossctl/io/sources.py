@@ -22,8 +22,8 @@ from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
-from lossctl.io.readers import STREAM, Source, file_index, open_input
-from lossctl.io.streams import as_binary
+from lossctl.io.readers import Source, file_index, open_input
+from lossctl.io.streams import STREAM, as_binary
 from lossctl.text import show_name
 
 
