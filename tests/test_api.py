@@ -1878,3 +1878,14 @@ def test_an_open_stream_is_named_the_stream_not_standard_input() -> None:
         [sys.executable, "-m", "lossctl", "eval", "-", "-l", "mse"], input="", capture_output=True, text=True
     )
     assert (run.returncode, run.stderr) == (3, "error: standard input is empty\n")
+
+
+def test_one_stream_given_for_two_inputs_is_a_usage_error() -> None:
+    # compare(s, s) read the stream as the baseline, then found it empty as the candidate: "the stream is empty".
+    stream = io.BytesIO(b"y_true,y_pred\n1,2\n2,2\n")
+    with pytest.raises(lossctl.UsageError) as error:
+        lossctl.compare(stream, stream, losses="mse")
+    assert str(error.value) == "the same stream is given as the baseline and as the candidate; it can be read only once"
+    with pytest.raises(lossctl.UsageError, match=r"^the same stream is given as the predictions and as targets; "):
+        lossctl.evaluate(stream, targets=stream, losses="mse")
+    assert lossctl.compare(stream, io.BytesIO(b"y_true,y_pred\n1,2\n2,3\n"), losses="mse")["mse"].delta == 0.5
