@@ -63,7 +63,9 @@ class Aggregate:
     given, is what the notices count in the parts of the input (``--by`` groups) that are samples of their own
     (segmentation on scalar columns: each group one sample, not counted in the whole input's notice): over the
     groups' vectors (``stats[k]`` arrays, as ``many``), a mask of the groups counted and what happened to them (a
-    :class:`Notice`'s ``what``), or ``None`` where the parts are not samples.
+    :class:`Notice`'s ``what``), or ``None`` where the parts are not samples. ``every_row``: the value divides by
+    the number of rows, not the weight sum (Keras' ``sum_over_batch_size``), so a row of weight 0 is an observation
+    of 0 for the intervals (:mod:`lossctl.normal`), not a row left out.
     """
 
     name: str
@@ -79,6 +81,7 @@ class Aggregate:
 
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None
+    every_row: bool = False
 
     def value_of_part(self, part: Stats, whole: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         """The value of a part of the input: :attr:`finalize_part`, or the part finalized on its own."""
@@ -187,6 +190,7 @@ MEAN_OVER_ROWS = Aggregate(
     doc="sum(w*l) / n, the number of rows (Keras)",
     many=lambda stats, reduction, params: stats[0] if reduction == "sum" else stats[0] / stats[-1],
     slopes=lambda stats, reduction, params: [1.0 if reduction == "sum" else 1.0 / stats[-1]] + [0.0] * (len(stats) - 1),
+    every_row=True,
 )
 ROOT_MEAN = Aggregate(
     "root_mean",

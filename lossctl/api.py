@@ -15,6 +15,7 @@ from typing import Any
 
 from lossctl.errors import UsageError
 from lossctl.options import Labels, Options, PathLike, Strings, as_flag, as_labels, as_strings, optional_path
+from lossctl.registry import one_weight_per_row
 from lossctl.report import CompareReport, Report
 
 Models = Mapping[str, str] | Strings
@@ -44,9 +45,10 @@ def _data(data: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any,
         raise UsageError(f"give either data or arrays ({', '.join(given)}), not both")
     if "y_true" not in given or "y_pred" not in given:
         raise UsageError("arrays need both y_true= and y_pred=")
-    implied = {"target": "y_true", "pred": "y_pred"} | (
-        {"weight": "sample_weight"} if sample_weight is not None else {}
-    )
+    implied = {"target": "y_true", "pred": "y_pred"}
+    if sample_weight is not None:
+        given["sample_weight"] = one_weight_per_row(sample_weight)
+        implied["weight"] = "sample_weight"
     return given, implied
 
 

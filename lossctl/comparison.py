@@ -51,6 +51,7 @@ from lossctl.finalize import (
     gap,
     in_group,
     loss_notices,
+    over_every_row,
     plain_keys,
     signature,
 )
@@ -222,7 +223,7 @@ def run_comparison(
             held = read_again(recorded, once, plan, apart, again)
             outcome, comparisons, gaps = finished(replace(plan, hold=True), held)
     except NoRows:
-        raise NoRows.naming(opened.source.path) from None
+        raise NoRows.naming(opened.source.label) from None
     except InputError as error:  # a missing, infinite or out-of-domain value, maybe in a column of the candidate
         raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
                        requests, task) from None  # fmt: skip
@@ -663,13 +664,14 @@ def _comparisons(
     no_interval = NoInterval(plan.weight is not None)
 
     def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
-               group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
+               group: dict[str, Any] | None, every_row: bool) -> dict[str, float] | None:  # fmt: skip
         """The paired interval of ``f(S_cand) - f(S_base)``: both gradients live in the stacked statistics of
         the one pass, so ``g = grad_cand - grad_base`` meets the joint covariance of both models' rows."""
         if not plan.moments:
             return None
         gradient = None if base is None or cand is None else cand - base
-        return no_interval.check(label, group, value, gradient, outcome.covariance(code), options.level)
+        cov = outcome.covariance(code, every_row)
+        return no_interval.check(label, group, value, gradient, cov, options.level, every_row)
 
     owners: list[tuple[LossRequest | Composite, str]] = [
         (r, signature(r, options.reduction, options.convention, plan)) for r in requests
@@ -682,7 +684,7 @@ def _comparisons(
         return values[next(j for j, job in enumerate(plan.jobs) if job.request == owner and job.model == model)]
 
     def paired(base: np.ndarray | None, cand: np.ndarray | None, rows: int, label: str,
-               group: dict[str, Any] | None) -> dict[str, float] | None:  # fmt: skip
+               group: dict[str, Any] | None, every_row: bool) -> dict[str, float] | None:  # fmt: skip
         """The bootstrap's paired interval of the delta: the replicates share their Poisson counts row for row, so
         their differences resample the pairs (:meth:`~lossctl.normal.NoInterval.percentile`, as ``eval``)."""
         if base is None or cand is None:
@@ -690,19 +692,21 @@ def _comparisons(
         with np.errstate(invalid="ignore", over="ignore"):
             differences = cand - base
         differences[np.isinf(base) | np.isinf(cand)] = np.inf  # an overflow, whatever inf - inf gives
-        return no_interval.percentile(label, group, differences, rows, options.level)
+        return no_interval.percentile(label, group, differences, rows, options.level, every_row)
 
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []
     keys = plain_keys(outcome.groups)
     for owner, sig in owners:
         base = numbers(owner, names[0])
+        every_row = over_every_row(owner, options.convention, options.reduction)
         for name in names[1:]:
             cand = numbers(owner, name)
             model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
-            ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None)
-            boot = paired(base.replicates, cand.replicates, outcome.resampled_rows(outcome.rows_used), label, None)
+            ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None, every_row)
+            resampled = outcome.resampled_rows(outcome.rows_used, None, every_row)
+            boot = paired(base.replicates, cand.replicates, resampled, label, None, every_row)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, boot, outcome.rows_used, None,
                                            model, options, ci))  # fmt: skip
             undefined = comparisons[-1].relative_delta is None and base.overall != 0
@@ -712,8 +716,8 @@ def _comparisons(
                 if base_numbers is None or cand_numbers is None:
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
-                ci = normal(c - b, b_grad, c_grad, label, code, group)
-                boot = paired(b_reps, c_reps, outcome.resampled_rows(n, code), label, group)
+                ci = normal(c - b, b_grad, c_grad, label, code, group, every_row)
+                boot = paired(b_reps, c_reps, outcome.resampled_rows(n, code, every_row), label, group, every_row)
                 record = _comparison(owner, sig, b, c, boot, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)

@@ -309,9 +309,12 @@ class Outcome:
     # The decimal marks of a part's text columns (DecimalMarks), which the Dask client merges in input order.
     marks: DecimalMarks | None = None
 
-    def resampled_rows(self, rows: int, group: int | None = None) -> int:
+    def resampled_rows(self, rows: int, group: int | None = None, every_row: bool = False) -> int:
         """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero
-        weight when weighted. One alone gives replicates that all hold it, a zero-width interval."""
+        weight when weighted, unless the value is over ``every_row`` (Keras' mean, where a row of weight 0 is an
+        observation of 0). One alone gives replicates that all hold it, a zero-width interval."""
+        if every_row:
+            return rows
         if group is None:
             return rows if self.weighted_rows is None else self.weighted_rows
         return rows if self.group_weighted_rows is None else int(self.group_weighted_rows[group])
@@ -322,12 +325,12 @@ class Outcome:
         counted per column in :attr:`dropped_missing` (a row missing in two columns counts in both)."""
         return self.rows - self.rows_used
 
-    def covariance(self, group: int | None = None) -> np.ndarray | None:
+    def covariance(self, group: int | None = None, every_row: bool = False) -> np.ndarray | None:
         """``Cov(S)`` of the stacked statistics (:class:`Layout`), overall or of one group, for the delta
-        method; ``None`` without ``--ci`` moments or below 2 rows."""
+        method; ``None`` without ``--ci`` moments or below 2 rows (:func:`~lossctl.normal.covariance`)."""
         if group is None:
-            return self.moments.covariance() if self.moments is not None else None
-        return self.group_moments.covariance(group) if self.group_moments is not None else None
+            return self.moments.covariance(every_row) if self.moments is not None else None
+        return self.group_moments.covariance(group, every_row) if self.group_moments is not None else None
 
 
 def query_column(plan: Plan) -> str | None:
@@ -725,8 +728,7 @@ def run(
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
-        if options.reduction not in request.spec.aggregate_for(options.convention).reductions:
-            raise UsageError(f"loss '{request.spec.name}' is an aggregate: it has only the mean reduction")
+        request.spec.aggregate_reducing(options.convention, options.reduction)
     width = sum(len(columns) for columns in plan.value_columns)
     rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
     coder = _coder(plan) if plan.by else None

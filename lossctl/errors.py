@@ -144,9 +144,10 @@ class NoRows(InputError):
         super().__init__("the input has no rows")
 
     @staticmethod
-    def naming(path: str) -> InputError:
-        """The same error naming ``path`` (``-``: standard input), e.g. a CSV file with a header line only."""
-        return InputError("standard input has no rows" if path == "-" else f"'{show_name(path)}' has no rows")
+    def naming(label: str) -> InputError:
+        """The same error naming the input as its source's :attr:`~lossctl.io.readers.Source.label` does
+        (``'preds.csv'``, ``standard input``), e.g. a CSV file with a header line only."""
+        return InputError(f"{label} has no rows")
 
 
 class NotAnArray(InputError):

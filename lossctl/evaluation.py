@@ -399,7 +399,7 @@ def run_evaluation(
             again = partial(input_batches, opened, columns, options, notices)
             outcome, results, gaps = finished(replace(plan, hold=True), read_again(recorded, once, plan, apart, again))
     except NoRows:
-        raise NoRows.naming(opened.source.path) from None
+        raise NoRows.naming(opened.source.label) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
         raise inferred(located(error, opened, columns, options), requests, task) from None
     info = input_info(opened.source.path, outcome)

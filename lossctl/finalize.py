@@ -148,6 +148,7 @@ def finalize_job(
     gradients for the delta method); a value that is not finite is an input error naming the group."""
     aggregate = request.spec.aggregate_for(convention)
     params = request.params
+    every_row = over_every_row(request, convention, reduction)
 
     def checked(values: np.ndarray, stats: np.ndarray, where: Any, whole: np.ndarray | None = None) -> np.ndarray:
         """``values``, or the input error of the first that is not finite, said of its place (``where``): the
@@ -193,7 +194,7 @@ def finalize_job(
     value = float(checked(overall_value, overall[None, :], lambda i: "")[0])
     whole_replicates = _fixed_size(outcome.replicates[j], overall[-1], reduction) if outcome.replicates else None
     replicates = (
-        _drawn(finalize_many(aggregate, whole_replicates, reduction, params), whole_replicates)
+        _drawn(finalize_many(aggregate, whole_replicates, reduction, params), whole_replicates, every_row)
         if whole_replicates is not None
         else None
     )
@@ -222,6 +223,7 @@ def finalize_job(
                 if part
                 else finalize_many(aggregate, reps, reduction, params),
                 reps,
+                every_row,
             )
         group_gradients = embedded(stats[present])
         # Whole columns to Python at once: a million groups are a million of each (indexing NumPy per group
@@ -236,15 +238,18 @@ def finalize_job(
     return Values(value, int(overall[-1]), replicates, per_group, gradient[0] if gradient is not None else None)
 
 
-def _drawn(values: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+def _drawn(values: np.ndarray, replicates: np.ndarray, every_row: bool) -> np.ndarray:
     """Bootstrap replicates' ``values``, NaN (left out of the interval) where a replicate drew no row of nonzero
     weight: its sum of weights ``replicates[..., -2]`` is 0, and it resamples nothing, whatever its finalizer makes
     of sums of 0 (a mean's 0/0 is NaN already; ``dice`` with ``smooth`` scored it 0, a perfect score no row earned,
-    which pulled the lower bound of a small group's interval to 0). Infinite where its sums overflow float64
+    which pulled the lower bound of a small group's interval to 0). With ``every_row`` (Keras' mean over every
+    row, :attr:`~lossctl.aggregates.Aggregate.every_row`) rows of weight 0 are observations of 0: only a replicate
+    that drew no row at all (``replicates[..., -1]`` is 0) has no value. Infinite where its sums overflow float64
     (:meth:`~lossctl.normal.NoInterval.percentile` then gives no interval: leaving those out kept only the
     replicates that drew few rows)."""
     overflowed = ~np.isfinite(replicates).all(axis=-1)
-    return np.where(replicates[..., -2] == 0, np.nan, np.where(overflowed, np.inf, values))
+    drew = replicates[..., -1 if every_row else -2]
+    return np.where(drew == 0, np.nan, np.where(overflowed, np.inf, values))
 
 
 def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray:
@@ -262,6 +267,14 @@ def _fixed_size(replicates: np.ndarray, rows: Any, reduction: str) -> np.ndarray
     drawn = replicates[..., -1:]
     with np.errstate(invalid="ignore", over="ignore"):
         return replicates * (rows / np.where(drawn > 0, drawn, np.inf))
+
+
+def over_every_row(owner: LossRequest | Composite, convention: str, reduction: str) -> bool:
+    """Whether ``owner``'s value counts rows of weight 0 as observations of 0, for its intervals: a sum
+    ``sum(w*l)``, and Keras' mean over every row (:attr:`~lossctl.aggregates.Aggregate.every_row`), whose values do
+    not divide by the weight sum (a composite when each of its terms does)."""
+    requests = [request for _, request in owner.terms] if isinstance(owner, Composite) else [owner]
+    return reduction == "sum" or all(request.spec.aggregate_for(convention).every_row for request in requests)
 
 
 def in_group(group: Mapping[str, Any]) -> str:
@@ -348,23 +361,25 @@ def _build_results(
     keys = plain_keys(outcome.groups)  # shared by every loss's results
 
     def interval_of(
-        value: float, n: int, replicates: Any, gradient: Any, label: str, group: int | None
+        value: float, n: int, replicates: Any, gradient: Any, label: str, group: int | None, every_row: bool
     ) -> dict[str, float] | None:
         where = None if group is None else keys[group]
         if not plan.moments:
             if replicates is None:
                 return None
-            return no_interval.percentile(label, where, replicates, outcome.resampled_rows(n, group), ci)
-        return no_interval.check(label, where, value, gradient, outcome.covariance(group), ci)
+            resampled = outcome.resampled_rows(n, group, every_row)
+            return no_interval.percentile(label, where, replicates, resampled, ci, every_row)
+        return no_interval.check(label, where, value, gradient, outcome.covariance(group, every_row), ci, every_row)
 
     for owner, model, sig, numbers, job_index in entries:
         name, owner_label = owner.name, owner.label
         label = owner_label + (f"@{model}" if model is not None else "")
         params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
         sample = outcome.samples[job_index] if job_index is not None else None
+        every_row = over_every_row(owner, convention, reduction)
+        bounds = interval_of(numbers.overall, numbers.n, numbers.replicates, numbers.gradient, label, None, every_row)
         overall = Result(
-            name, owner_label, params, reduction, numbers.overall, numbers.n, sig, None,
-            interval_of(numbers.overall, numbers.n, numbers.replicates, numbers.gradient, label, None), model,
+            name, owner_label, params, reduction, numbers.overall, numbers.n, sig, None, bounds, model,
             request=owner,
             distribution=sample.summary() if sample else None,
         )  # fmt: skip
@@ -375,7 +390,7 @@ def _build_results(
             group_values.append(value)
             groups.append(group)
             needed = plan.moments or replicates is not None  # else no interval: skip the call (3M for 1M groups)
-            bounds = interval_of(value, n, replicates, gradient, label, code) if needed else None
+            bounds = interval_of(value, n, replicates, gradient, label, code, every_row) if needed else None
             results.append(
                 Result(name, owner_label, params, reduction, value, n, sig, group, bounds, model, request=owner)
             )

@@ -64,9 +64,7 @@ class Metric:
                 f"Metric('{spec}') computes one value, and multioutput=raw gives one per output: use "
                 f"multioutput=uniform (their mean), or lossctl.get('{spec}') for one batch's values per output"
             )
-        aggregate = self._request.spec.aggregate_for(convention)
-        if reduction not in aggregate.reductions:
-            raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has only the mean reduction")
+        self._request.spec.aggregate_reducing(convention, reduction)
         self._sums: Accumulator | None = None
         self.rows = 0
         self._partial_batch = False

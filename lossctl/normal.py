@@ -119,20 +119,25 @@ class Moments:
             self.mean += delta * (n / total)
         self.n = total
 
-    def covariance(self) -> np.ndarray | None:
-        """``Cov(S)`` over the full stacked width, or ``None`` below 2 rows (with a nonzero weight)."""
-        return covariance(self.n, self.mean, self.m2, self.width, self.columns)
+    def covariance(self, every_row: bool = False) -> np.ndarray | None:
+        """``Cov(S)`` over the full stacked width, or ``None`` below 2 rows (with a nonzero weight, unless
+        ``every_row``: see :func:`covariance`)."""
+        return covariance(self.n, self.mean, self.m2, self.width, self.columns, every_row)
 
 
-def covariance(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray | None:
+def covariance(
+    n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray, every_row: bool = False
+) -> np.ndarray | None:
     """``n/(n-1) * m2`` placed at ``columns`` of a ``width x width`` matrix (zeros elsewhere); ``None`` below 2 rows,
-    or when one row alone has a nonzero weight: the others add nothing to any value, and the one row's loss is
-    the value, whose variance then came out 0 (a zero-width interval of one observation).
+    or when one row alone has a nonzero weight: the others add nothing to a weighted mean, and the one row's loss
+    is the value, whose variance then came out 0 (a zero-width interval of one observation). With ``every_row``
+    (a value over every row, :attr:`~lossctl.aggregates.Aggregate.every_row`) the rows of weight 0 are
+    observations of 0, and one nonzero weight among them has an interval.
 
     A statistic whose values are all below :data:`_SQUARES_UNDERFLOW` in size (sample weights of 1e-300, squared
     residuals of 1e-200) has squares below float64's normal range: its cross-products came out 0, hence a
     zero-width interval. Its row and column are NaN instead, as an overflow's are: no interval, with a notice."""
-    if n < 2 or _one_weighted_row(n, mean, m2, width, columns):
+    if n < 2 or (not every_row and _one_weighted_row(n, mean, m2, width, columns)):
         return None
     full = np.zeros((width, width))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -193,10 +198,10 @@ class GroupMoments:
             self.mean = np.concatenate([self.mean, np.zeros((size - len(self.mean), k))])
             self.m2 = np.concatenate([self.m2, np.zeros((size - len(self.m2), k, k))])
 
-    def covariance(self, group: int) -> np.ndarray | None:
+    def covariance(self, group: int, every_row: bool = False) -> np.ndarray | None:
         if group >= len(self.n):
             return None
-        return covariance(int(self.n[group]), self.mean[group], self.m2[group], self.width, self.columns)
+        return covariance(int(self.n[group]), self.mean[group], self.m2[group], self.width, self.columns, every_row)
 
 
 def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -> np.ndarray:
@@ -260,8 +265,13 @@ class NoInterval:
 
     def __init__(self, weighted: bool = False) -> None:
         self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
-        # Why a record has too few rows: with weights, rows of weight 0 do not count
-        self.few_rows = "fewer than 2 rows with a nonzero weight" if weighted else "fewer than 2 rows"
+        # The records whose bootstrap interval left replicates out: (group, replicates left out, replicates)
+        self._partial: dict[tuple[str, str], list[tuple[dict[str, Any] | None, int, int]]] = {}
+        self.weighted = weighted
+
+    def _rows(self, every_row: bool) -> str:
+        """The rows a record's interval counts: with weights, rows of weight 0 do not, unless ``every_row``."""
+        return "rows with a nonzero weight" if self.weighted and not every_row else "rows"
 
     def check(
         self,
@@ -271,12 +281,14 @@ class NoInterval:
         grad: np.ndarray | None,
         cov: np.ndarray | None,
         level: float,
+        every_row: bool = False,
     ) -> dict[str, float] | None:
-        """The interval of one record, or ``None`` (remembered with the reason)."""
+        """The interval of one record, or ``None`` (remembered with the reason); ``every_row``: its value counts
+        the rows of weight 0 (:attr:`~lossctl.aggregates.Aggregate.every_row`)."""
         found = interval(value, grad, cov, level)
         if found is None:
             if cov is None:
-                reason = self.few_rows
+                reason = f"fewer than 2 {self._rows(every_row)}"
             elif grad is not None and not np.isfinite(cov[np.ix_(grad != 0, grad != 0)]).all():
                 reason = (
                     "the squares of the losses or weights are beyond float64's range (rescale the inputs, or use "
@@ -288,24 +300,36 @@ class NoInterval:
         return found
 
     def percentile(
-        self, label: str, group: dict[str, Any] | None, replicates: np.ndarray, resampled: int, level: float
+        self,
+        label: str,
+        group: dict[str, Any] | None,
+        replicates: np.ndarray,
+        resampled: int,
+        level: float,
+        every_row: bool = False,
     ) -> dict[str, float] | None:
         """The bootstrap's percentile interval of one record from its replicate values (in ``compare`` the paired
         differences), or ``None`` (remembered with the reason): below 2 rows resampled (``resampled``, those of
-        nonzero weight when weighted) every replicate holds the one row, a zero-width interval that would call any
-        delta significant; where a replicate's value is infinite (its sums overflow float64); and on a tiny input or
-        group every replicate may draw none of its rows (0/0 is no value, and only the finite values count)."""
+        nonzero weight when weighted, unless ``every_row``) every replicate holds the one row, a zero-width interval
+        that would call any delta significant; where a replicate's value is infinite (its sums overflow float64);
+        and on a tiny input or group every replicate may draw none of its rows (0/0 is no value, and only the finite
+        values count). When only some replicates have no value, the interval is of the others, and a notice says
+        how many were left out."""
         from lossctl.bootstrap import percentile_interval
 
         if resampled < 2:
-            self.skip(label, group, self.few_rows)
+            self.skip(label, group, f"fewer than 2 {self._rows(every_row)}")
             return None
         if np.isinf(replicates).any():
             self.skip(label, group, "the sums of a bootstrap replicate overflow float64 (rescale the inputs)")
             return None
-        found = percentile_interval(replicates[np.isfinite(replicates)], level)
+        finite = replicates[np.isfinite(replicates)]
+        found = percentile_interval(finite, level)
         if found is None:
             self.skip(label, group, "no bootstrap replicate has a value (each drew too few of its rows)")
+        elif len(finite) < len(replicates):
+            left_out = (group, len(replicates) - len(finite), len(replicates))
+            self._partial.setdefault((label, self._rows(every_row)), []).append(left_out)
         return found
 
     def skip(self, label: str, group: dict[str, Any] | None, reason: str) -> None:
@@ -326,9 +350,37 @@ class NoInterval:
             lines.setdefault((loss, " and ".join(where), reason), []).append(label)
         messages = []
         for (_, places, why), labels in lines.items():
-            shown = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({_results(labels)})"
-            messages.append(f"{shown}: no confidence interval for {places}: {why}")
+            messages.append(f"{_shown(labels)}: no confidence interval for {places}: {why}")
+        return messages + self._left_out()
+
+    def _left_out(self) -> list[str]:
+        """One line per loss whose bootstrap intervals left out replicates without a value, its outputs and models
+        together (as :meth:`notices` groups them): how many, of how many, overall and at most in a group."""
+        by_loss: dict[tuple[str, str], list[str]] = {}
+        for label, rows in self._partial:
+            by_loss.setdefault((_OUTPUT_INDEX.sub("", label.partition("@")[0], count=1), rows), []).append(label)
+        messages = []
+        for (_, rows), labels in by_loss.items():
+            records = [record for label in labels for record in self._partial[label, rows]]
+            total = records[0][2]
+            overall = max((out for group, out, _ in records if group is None), default=0)
+            named = [(group, out) for group, out, _ in records if group is not None]
+            where = [f"{overall} of {total} for the overall value"] if overall else []
+            if named:
+                groups = {group_text(group) for group, _ in named}
+                most, first = max(out for _, out in named), group_text(named[0][0])
+                many = f"up to {most} of {total} in {len(groups)} groups (first: {first})"
+                where.append(f"{most} of {total} in group {first}" if len(groups) == 1 else many)
+            messages.append(
+                f"{_shown(labels)}: bootstrap replicates that drew none of the {rows} have no value and are "
+                f"left out of the interval: {' and '.join(where)}"
+            )
         return messages
+
+
+def _shown(labels: list[str]) -> str:
+    """The labels of one loss in a notice: the one, or the first to the last and how many."""
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]} ({_results(labels)})"
 
 
 def _results(labels: list[str]) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from lossctl.errors import InputError, LossctlError, UsageError
+from lossctl.errors import DomainError, InputError, LossctlError, UsageError
 from lossctl.text import show_name
 
 if TYPE_CHECKING:
@@ -329,17 +329,18 @@ def load_entry_points() -> None:
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {_failure(exc)}", stacklevel=2)
 
 
-def load_plugin(target: str) -> int | None:
+def load_plugin(target: str) -> int:
     """Import ``target``, a ``.py`` file or an importable module name, so its losses register; return how many it
-    registered (0: a plugin without a register_loss call, which the command line notes), or None when this process
-    had imported it already."""
+    registered (0: a plugin without a register_loss call, which the command line notes). A module this process had
+    imported already (``os.path``, a plugin loaded before) is not run again: its count is the one of its first load
+    as a plugin, else the number of losses whose function it defines."""
     from lossctl.registry import ensure_loaded, list_losses
 
     ensure_loaded()
     before = len(list_losses())
     try:
         with _registering(f"plugin '{show_name(target)}'"):
-            imported = _import(target)
+            module, imported = _import(target)
     except UsageError:
         raise
     except SystemExit as stop:
@@ -349,11 +350,26 @@ def load_plugin(target: str) -> int | None:
         raise UsageError(f"plugin '{show_name(target)}' raised KeyboardInterrupt while loading") from None
     except BaseException as exc:  # the plugin's own code failed (even with a BaseException): never a traceback
         raise UsageError(f"plugin '{show_name(target)}' failed to load: {_failure(exc)}") from exc
-    return len(list_losses()) - before if imported else None
+    if imported:
+        _registered[module] = len(list_losses()) - before
+    if module in _registered:
+        return _registered[module]
+    return sum(_defined_in(module, spec) for spec in list_losses())
 
 
-def _import(target: str) -> bool:
-    """Run ``target``'s code; False when it was imported already (its losses are registered)."""
+# The losses each module loaded as a plugin registered, by module name: asked for again, it is not run again.
+_registered: dict[str, int] = {}
+
+
+def _defined_in(module: str, spec: LossSpec) -> bool:
+    """Whether the function of loss ``spec`` is defined in ``module`` or a module inside it."""
+    name = getattr(spec.func, "__module__", None) or ""
+    return name == module or name.startswith(f"{module}.")
+
+
+def _import(target: str) -> tuple[str, bool]:
+    """Run ``target``'s code; return its module's name and whether its code ran (False: it was imported already,
+    its losses are registered)."""
     if not target.endswith(".py"):
         if not target.strip() or os.sep in target or os.path.isfile(target):  # a path, but not to a .py file
             raise UsageError(
@@ -374,7 +390,7 @@ def _import(target: str) -> bool:
                     f"{nearby}, give --plugin {nearby}"
                 ) from None
             raise
-        return imported
+        return target, imported
     path = Path(target)
     try:
         mode = path.stat().st_mode
@@ -393,7 +409,7 @@ def _import(target: str) -> bool:
     digest = hashlib.sha1(os.fsencode(path.resolve())).hexdigest()[:12]
     name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
     if name in sys.modules:  # loaded already in this process (the Python API, or tests)
-        return False
+        return name, False
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"plugin file '{show_name(target)}' cannot be imported")
@@ -404,7 +420,7 @@ def _import(target: str) -> bool:
     except BaseException:
         del sys.modules[spec.name]  # a half-run module is not a loaded plugin: the next load must fail too
         raise
-    return True
+    return name, True
 
 
 def _returned(value: object) -> str:
@@ -426,8 +442,10 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
     """Call a third-party loss function and check what it returns: one value, or one row, per input row.
 
     The function's own failures (an exception, ``sys.exit``) and a result of the wrong type or length
-    are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl"; lossctl's own
-    errors raised by the plugin (a :class:`~lossctl.errors.DomainError`) pass through. Non-finite values
+    are input errors naming the loss and its plugin (exit 3), never "a bug in lossctl". A
+    :class:`~lossctl.errors.DomainError` it raises passes through (the engine names the loss, its columns and
+    rows); lossctl's other errors raised by the plugin keep their class, so their exit status (a
+    :class:`~lossctl.errors.UsageError` refusing a parameter exits 2), and name the plugin too. Non-finite values
     are looked for by the callers, which know the rows, when a sum says there are some (:func:`check_finite`).
 
     The function gets copies of the arrays: the engine hands the same arrays to every loss (and the library
@@ -443,8 +461,15 @@ def call_plugin(spec: LossSpec, function: Callable[..., Any], inputs: list[np.nd
             result = function(*(array.copy() for array in inputs), **params)
             # Reading the result runs plugin code too (an ``__array__``, the ``__float__`` of the objects it holds).
             return _per_row(where, spec, result, inputs)
-    except LossctlError:
+    except DomainError:
         raise
+    except LossctlError as error:
+        if str(error).startswith(where):  # _per_row's
+            raise
+        named = f"{where}: {error}"
+        if isinstance(error, UsageError):  # refusing a parameter value, say: still a usage error
+            raise UsageError(named) from None
+        raise error.reworded(named) if isinstance(error, InputError) else InputError(named) from None
     except SystemExit as stop:
         raise InputError(f"{where} {_exit_status(stop)}") from None
     except KeyboardInterrupt:

@@ -490,6 +490,16 @@ class LossSpec:
         variant = self.convention(convention)
         return variant.aggregate if variant and variant.aggregate else self.aggregate
 
+    def aggregate_reducing(self, convention: str, reduction: str) -> Aggregate:
+        """The aggregate of ``convention``, after checking that it has ``reduction`` (the one message of the CLI's
+        ``--reduction``, :func:`lossctl.evaluate`, a loss call and :class:`~lossctl.Metric`)."""
+        aggregate = self.aggregate_for(convention)
+        if reduction not in aggregate.reductions:
+            what = "is an aggregate: it has" if not aggregate.per_row else "has"
+            only = " and ".join(aggregate.reductions)
+            raise UsageError(f"loss '{self.name}' {what} only the {only} reduction")
+        return aggregate
+
     def contributions(
         self,
         arrays: Mapping[str, np.ndarray],
@@ -618,9 +628,7 @@ class LossSpec:
 
         check_reduction(reduction, f"loss.per_sample({', '.join(self.role_names)}) gives the")
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
-        aggregate = self.aggregate_for(convention)
-        if reduction not in aggregate.reductions:
-            raise UsageError(f"loss '{self.name}' supports only reduction {', '.join(aggregate.reductions)}")
+        aggregate = self.aggregate_reducing(convention, reduction)
         import numpy as np
 
         from lossctl.stats import weighted_sums
@@ -859,11 +867,32 @@ def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
     return np.array(column.to_pylist(), dtype=object)
 
 
+def one_weight_per_row(values: Any) -> Any:
+    """``sample_weight`` as one value per row, as scikit-learn's ``column_or_1d`` takes it: a column vector
+    (``(rows, 1)``: a NumPy array, a one-column DataFrame, a list of 1-element lists) is its one column; a single
+    number is refused (a weight is given per row); anything else is returned as it is."""
+    import numpy as np
+
+    if isinstance(values, numbers.Number | str | bytes) or getattr(values, "ndim", None) == 0:
+        single = values.item() if hasattr(values, "item") else values
+        raise InputError(
+            f"sample_weight takes one weight per row (an array as long as y_true), got the single value {single!r}"
+        )
+    shape = getattr(values, "shape", None)
+    if shape is None and isinstance(values, list | tuple):
+        shape = np.shape(np.asarray(values, dtype=object))
+        if len(shape) == 2 and shape[1] == 1:
+            return [row[0] for row in values]
+    if shape is None or len(shape) != 2 or shape[1] != 1:
+        return values
+    return values.iloc[:, 0] if hasattr(values, "iloc") else values[:, 0]
+
+
 def as_sample_weight(values: Any, rows: int, row_offset: int = 0) -> np.ndarray:
     """``sample_weight`` as float64, one finite value >= 0 per row (the API's boundary check, as the CLI's)."""
     import numpy as np
 
-    weight = as_float_array(values, "sample_weight", (1,), row_offset)
+    weight = as_float_array(one_weight_per_row(values), "sample_weight", (1,), row_offset)
     if len(weight) != rows:
         raise InputError(
             f"sample_weight must have one value per row: it has {count(len(weight), 'value')} for {count(rows, 'row')}"

@@ -400,7 +400,7 @@ def suggest(
     except InputError as error:
         raise opened.source.naming_file(error) from None
     if rows == 0:
-        raise NoRows.naming(opened.source.path)
+        raise NoRows.naming(opened.source.label)
     pred_values = np.concatenate(parts["pred"])
     facts: dict[str, Any] = {}
     if text:
@@ -415,7 +415,7 @@ def suggest(
         & ~np.isnan(query_codes)
     )
     if not usable.any():
-        where = "standard input" if opened.source.path == "-" else f"'{show_name(opened.source.path)}'"
+        where = opened.source.label
         used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
         names = quoted_columns(used)
         raise InputError(

@@ -1833,3 +1833,59 @@ def test_signatures_spell_values_as_the_command_line_does() -> None:
         "t=0.5*mse:multioutput=none+0.5*mae:multioutput=none",
     ]
     assert list(report.to_pandas()["params"])[:2] == ["multioutput=none", "log_input=false;full=false;eps=1e-08"]
+
+
+def test_a_reduction_a_loss_lacks_is_one_message_in_the_cli_and_every_api(cli, write) -> None:
+    # A loss call said "loss 'rmse' supports only reduction mean", the CLI and Metric "loss 'rmse' is an
+    # aggregate: it has only the mean reduction": one rule, two wordings.
+    said = "loss 'rmse' is an aggregate: it has only the mean reduction"
+    for call in (
+        lambda: lossctl.get("rmse")([1.0, 2.0], [1.0, 3.0], reduction="sum"),
+        lambda: lossctl.Metric("rmse", reduction="sum"),
+        lambda: lossctl.evaluate(y_true=[1.0, 2.0], y_pred=[1.0, 3.0], losses="rmse", reduction="sum"),
+    ):
+        with pytest.raises(lossctl.UsageError) as error:
+            call()
+        assert str(error.value) == said
+    run = cli("eval", write("p.csv", "y_true,y_pred\n1,1\n2,3\n"), "-l", "rmse", "--reduction", "sum")
+    assert (run.code, run.err) == (2, f"error: {said}\n")
+    with pytest.raises(lossctl.UsageError, match=r"^loss 'info_nce' has only the mean reduction$"):  # per-row values
+        lossctl.Metric("info_nce", reduction="sum")
+
+
+def test_an_open_stream_is_named_the_stream_not_standard_input() -> None:
+    # io.BytesIO(b"") was "standard input is empty", a Parquet stream read as CSV "cannot read standard input as
+    # CSV", and input.path was "-": the stream is not standard input. The command line's '-' is unchanged.
+    for data, said in (
+        (b"", "the stream is empty"),
+        (b"y_true,y_pred\n", "the stream has no rows"),
+        (b"y_true,y_pred\n1,2\n", "column 'p' not found in the stream; columns are: y_true, y_pred"),
+    ):
+        with pytest.raises(lossctl.InputError) as error:
+            lossctl.evaluate(io.BytesIO(data), losses="mse", pred="p" if data.count(b"\n") == 2 else None)
+        assert str(error.value) == said
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"y_true": [1.0], "y_pred": [2.0]}), sink)
+    with pytest.raises(
+        lossctl.InputError, match=r'^cannot read the stream as CSV: it is a Parquet file; give input_format="parquet"$'
+    ):
+        lossctl.evaluate(io.BytesIO(sink.getvalue()), losses="mse", input_format="csv")
+    report = lossctl.evaluate(io.BytesIO(sink.getvalue()), losses="mse")
+    assert (report.to_dict()["input"]["path"], report["mse"]) == ("<stream>", 1.0)
+    report = lossctl.evaluate(io.StringIO("y_true,y_pred\n1,3\n"), losses="mse")
+    assert (report.to_dict()["input"]["path"], report["mse"]) == ("<stream>", 4.0)
+    run = subprocess.run(
+        [sys.executable, "-m", "lossctl", "eval", "-", "-l", "mse"], input="", capture_output=True, text=True
+    )
+    assert (run.returncode, run.stderr) == (3, "error: standard input is empty\n")
+
+
+def test_one_stream_given_for_two_inputs_is_a_usage_error() -> None:
+    # compare(s, s) read the stream as the baseline, then found it empty as the candidate: "the stream is empty".
+    stream = io.BytesIO(b"y_true,y_pred\n1,2\n2,2\n")
+    with pytest.raises(lossctl.UsageError) as error:
+        lossctl.compare(stream, stream, losses="mse")
+    assert str(error.value) == "the same stream is given as the baseline and as the candidate; it can be read only once"
+    with pytest.raises(lossctl.UsageError, match=r"^the same stream is given as the predictions and as targets; "):
+        lossctl.evaluate(stream, targets=stream, losses="mse")
+    assert lossctl.compare(stream, io.BytesIO(b"y_true,y_pred\n1,2\n2,3\n"), losses="mse")["mse"].delta == 0.5

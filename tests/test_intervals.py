@@ -389,7 +389,9 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
     assert records['{"g": "b"}']["low"] < records['{"g": "b"}']["high"]
     assert records["null"]["low"] < records["null"]["high"]
     assert run.err.splitlines() == [
-        "notice: mse: no confidence interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight"
+        "notice: mse: no confidence interval for 1 group (first: g=a): fewer than 2 rows with a nonzero weight",
+        "notice: mse: bootstrap replicates that drew none of the rows with a nonzero weight have no value and are "
+        "left out of the interval: 7 of 200 for the overall value and 28 of 200 in group g=b",
     ]
     compared = cli("compare", path, path, *args, "--chunk-rows", chunk_rows, "-q", "-f", "json")
     cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(compared.out)["results"]}
@@ -400,6 +402,79 @@ def test_a_bootstrap_of_one_row_with_weight_has_no_interval(cli: Any, write: Any
     assert run.err.splitlines() == [
         "notice: mse: no confidence interval for the overall value: fewer than 2 rows with a nonzero weight"
     ]
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_under_keras_rows_of_weight_0_are_observations_in_both_intervals(cli: Any, write: Any, command: str) -> None:
+    # Keras' mean is sum(w*l)/n over every row. A group of one nonzero weight among 4 rows had ci null ("fewer than
+    # 2 rows with a nonzero weight") where sd(w*l)/sqrt(n) over its 4 rows gives one, and a group of weights 0 only
+    # had [0, 0] under --ci but null under --bootstrap.
+    path = write("g.csv", "y,pred,w,g\n1,2,1,a\n2,4,0,a\n3,3,0,a\n1,1,0,a\n5,2,1,b\n2,2,1,b\n0,0,0,c\n1,0,0,c\n")
+    files = [path] * (1 if command == "eval" else 2)
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g", "--convention", "keras"]
+    normal = cli(command, *files, *args, "--ci", "0.9", "-f", "json")
+    assert (normal.code, normal.err) == (0, "")
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(normal.out)["results"]}
+    if command == "eval":
+        products = np.array([1.0, 0.0, 0.0, 0.0])  # w * l of group a's rows
+        half = NormalDist().inv_cdf(0.95) * products.std(ddof=1) / 2
+        assert [cis['{"g": "a"}']["low"], cis['{"g": "a"}']["high"]] == pytest.approx([0.25 - half, 0.25 + half])
+        assert (cis['{"g": "c"}']["low"], cis['{"g": "c"}']["high"]) == (0.0, 0.0)
+    else:  # a model against itself: deltas of 0
+        assert all(ci is not None and ci["low"] == ci["high"] == 0 for ci in cis.values())
+    boot = cli(command, *files, *args, "--bootstrap", "200", "--seed", "1", "-f", "json")
+    assert boot.code == 0, boot.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(boot.out)["results"]}
+    assert all(ci is not None for ci in cis.values()), boot.err
+    if command == "eval":
+        assert cis['{"g": "a"}']["low"] == 0.0 < cis['{"g": "a"}']["high"]  # replicates of row 0 drawn 0, 1, 2... times
+        assert (cis['{"g": "c"}']["low"], cis['{"g": "c"}']["high"]) == (0.0, 0.0)
+    assert "with a nonzero weight" not in boot.err
+
+
+def test_a_weighted_sum_counts_rows_of_weight_0_as_observations_in_both_intervals(cli: Any, write: Any) -> None:
+    # --reduction sum's sum(w*l) does not divide by the weight sum either: a group of one nonzero weight among 4 rows
+    # had ci null ("fewer than 2 rows with a nonzero weight") where n * var(w*l) over its 4 rows gives one, and a
+    # group of weights 0 only [0, 0] under --ci but null under --bootstrap.
+    path = write("g.csv", "y,pred,w,g\n1,2,1,a\n2,4,0,a\n3,3,0,a\n1,1,0,a\n5,2,1,b\n2,2,1,b\n0,0,0,c\n1,0,0,c\n")
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse", "--by", "g", "--reduction", "sum"]
+    normal = cli("eval", path, *args, "--ci", "0.9", "-f", "json")
+    assert (normal.code, normal.err) == (0, "")
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(normal.out)["results"]}
+    half = NormalDist().inv_cdf(0.95) * np.sqrt(4 * np.var([1.0, 0.0, 0.0, 0.0], ddof=1))
+    assert [cis['{"g": "a"}']["low"], cis['{"g": "a"}']["high"]] == pytest.approx([1 - half, 1 + half])
+    boot = cli("eval", path, *args, "--bootstrap", "200", "--seed", "1", "-f", "json")
+    assert boot.code == 0, boot.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(boot.out)["results"]}
+    assert cis['{"g": "a"}']["low"] == 0.0 < cis['{"g": "a"}']["high"]
+    assert (cis['{"g": "c"}']["low"], cis['{"g": "c"}']["high"]) == (0.0, 0.0)
+    assert "with a nonzero weight" not in boot.err
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_replicates_left_out_of_a_bootstrap_interval_are_counted_in_a_notice(
+    cli: Any, write: Any, command: str
+) -> None:
+    # 3 weighted rows among 33: a replicate drawing none of the 3 has the value 0/0, and such replicates were left
+    # out of the percentile interval without a word (a notice came only when every replicate was).
+    rows = "".join(f"{i % 5},{i % 3},0,{'ab'[i % 2]}\n" for i in range(30))
+    text = "y,pred,w,g\n1,2,1,a\n2,4,2,a\n3,3,1,b\n" + rows
+    files = [write("p.csv", text)] * (1 if command == "eval" else 2)
+    args = ["--target", "y", "--pred", "pred", "--weight", "w", "-l", "mse,mae", "--bootstrap", "200", "--seed", "3"]
+    run = cli(command, *files, *args, "-f", "json")
+    assert run.code == 0, run.err
+    expected = []
+    for loss in ("mse", "mae"):
+        label = loss if command == "eval" else f"{loss} delta"
+        # The replicates of no weighted row: those drawing rows 0, 1 and 2 0 times each
+        left_out = int((poisson_counts(np.arange(3), 200, 3) == 0).all(axis=0).sum())
+        assert 0 < left_out < 200
+        expected.append(
+            f"notice: {label}: bootstrap replicates that drew none of the rows with a nonzero weight have no value "
+            f"and are left out of the interval: {left_out} of 200 for the overall value"
+        )
+    assert run.err.splitlines() == expected
+    assert all(record["ci"] is not None for record in json.loads(run.out)["results"])
 
 
 @pytest.mark.parametrize("command", ["eval", "compare"])

@@ -266,7 +266,7 @@ def test_arrow_ipc_cut_between_two_batches_is_an_error(tmp_path: Path, name: str
     data = sink.getvalue().to_pybytes()[:cut]
     if name == "-":
         source: object = io.BytesIO(data)
-        expected = "cannot read standard input as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
+        expected = "cannot read the stream as Arrow IPC: it ends after 2 rows without the end-of-stream marker"
     else:  # a file is read by its footer, of which pyarrow said "Not an Arrow file" when it was cut off
         source = write(tmp_path / name, data)
         missing = "its footer" if file_format else "the end-of-stream marker"
@@ -327,14 +327,14 @@ def test_an_arrow_ipc_file_cut_in_its_first_bytes_or_read_as_a_stream_says_so(
     if name == "-":
         source: object = io.BytesIO(data)
         rows = " after 0 rows" if keep < 0 else ""
-        expected = f"cannot read standard input as Arrow IPC: it ends{rows} without the end-of-stream marker"
+        expected = f"cannot read the stream as Arrow IPC: it ends{rows} without the end-of-stream marker"
     else:
         source = write(tmp_path / name, data)
         expected = f"cannot read '{source}' as Arrow IPC: it ends without its footer"
     with pytest.raises(InputError) as error:
         lossctl.evaluate(source, losses="mse", pred="pred", target="target")
     assert message(error) == f"{expected}, so it was cut short (did the program writing it fail?)"
-    with pytest.raises(InputError, match=r"^column 'target' not found in standard input; columns are: ARROW1$"):
+    with pytest.raises(InputError, match=r"^column 'target' not found in the stream; columns are: ARROW1$"):
         lossctl.evaluate(io.BytesIO(b"ARROW1\n1\n"), losses="mse", pred="pred", target="target")
 
 
@@ -522,9 +522,11 @@ def test_input_format_arrow_of_other_bytes_says_so(tmp_path: Path, name: str, da
             open_input("-", input_format="arrow", stdin=io.BytesIO(data))
         else:
             open_input(write(tmp_path / name, gzip.compress(data)), input_format="arrow")
-    what = 'delimited text; give input_format="csv" or name it .csv' if data == SIMPLE_CSV else "a Parquet file"
+    # Standard input has no name to change: only input_format is offered (it said "or name it .csv").
+    named = "" if name == "-" else " or name it .csv"
+    what = f'delimited text; give input_format="csv"{named}' if data == SIMPLE_CSV else "a Parquet file"
     assert message(error) == f"cannot read {label} as Arrow IPC: it is not an Arrow IPC file or stream but " + what + (
-        '; give input_format="parquet" or name it .parquet' if data != SIMPLE_CSV else ""
+        f'; give input_format="parquet"{named.replace(".csv", ".parquet")}' if data != SIMPLE_CSV else ""
     )
 
 
@@ -547,10 +549,13 @@ def test_text_that_starts_with_par1_through_stdin_says_what_it_is(tmp_path: Path
     """Recognised from its first bytes as Parquet, it failed with pyarrow's 'Parquet magic bytes not found in footer.
     Either the file is corrupted or this is not a parquet file.'"""
     data = b"PAR1x,pred,target\n1,1,2\n"
-    fix = 'give input_format="csv" or name it .csv'
-    for label, opened in [
-        ("standard input", lambda: open_input("-", stdin=io.BytesIO(data))),
-        (f"'{tmp_path / 'p.parquet'}'", lambda: open_input(write(tmp_path / "p.parquet", data))),
+    for label, opened, fix in [  # standard input has no name to change (it said "or name it .csv")
+        ("standard input", lambda: open_input("-", stdin=io.BytesIO(data)), 'give input_format="csv"'),
+        (
+            f"'{tmp_path / 'p.parquet'}'",
+            lambda: open_input(write(tmp_path / "p.parquet", data)),
+            'give input_format="csv" or name it .csv',
+        ),
     ]:
         with pytest.raises(InputError) as error:
             opened()

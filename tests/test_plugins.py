@@ -289,6 +289,45 @@ def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
     assert run.err.splitlines()[0] == notice
 
 
+def test_a_plugin_imported_already_that_registers_no_loss_is_noted_too(write) -> None:
+    # A module imported already (os.path, json) was not run again and said nothing: --plugin os.path added no loss
+    # without a word. A plugin's own losses are still counted when it is given twice.
+    data = write("p.csv", DATA)
+    notice = "notice: plugin 'os.path' registered no loss (a plugin calls lossctl.register_loss when imported)"
+    run = _lossctl(None, "eval", str(data), "-l", "mae", "--plugin", "os.path", "--pred", "pred", "--target", "target")
+    assert (run.returncode, run.stderr.splitlines()) == (0, [notice])
+    plugin = write("my_losses.py", PLUGIN.format(name="twice_cubed"))
+    run = _lossctl(None, "eval", str(data), "-l", "twice_cubed", "--plugin", str(plugin), "--plugin", str(plugin),
+                   "--pred", "pred", "--target", "target", "-f", "json")  # fmt: skip
+    assert (run.returncode, run.stderr) == (0, "")
+    run = _lossctl(None, "eval", str(data), "-l", "mae", "--plugin", "lossctl.losses.regression", "-f", "json",
+                   "--pred", "pred", "--target", "target")  # fmt: skip
+    assert (run.returncode, run.stderr) == (0, "")
+
+
+REFUSING = """
+import lossctl
+from lossctl import Param, register_loss
+
+
+@register_loss("refusing", task="regression", summary="Refuses.", formula="l = ?",
+               params=(Param("how", 0, "which error", kind="int"),))
+def refusing(target, pred, *, how):
+    raise (lossctl.UsageError if how == 0 else lossctl.InputError)("negative deltas are not supported")
+"""
+
+
+@pytest.mark.parametrize(("how", "code"), [(0, 2), (1, 3)])
+def test_a_plugin_loss_raising_lossctls_errors_is_named(write, how: int, code: int) -> None:
+    # lossctl.UsageError("...") raised by a plugin loss was "error: refusing:how=0: ...", naming no plugin, where every
+    # other failure of a plugin loss names it. The error's class keeps its exit status.
+    plugin = write("refusing.py", REFUSING)
+    data = write("p.csv", DATA)
+    run = _lossctl(None, "eval", str(data), "-l", f"refusing:how={how}", "--plugin", str(plugin), "-q")
+    assert (run.returncode, run.stdout) == (code, "")
+    assert run.stderr == f"error: loss 'refusing' (plugin '{plugin}'): negative deltas are not supported\n"
+
+
 def test_a_plugin_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
     """A plugin file named in other bytes (pertes_\xe9t\xe9.py from a Latin-1 system; Python holds them as
     surrogates) was "error: plugin '...' failed to load: UnicodeEncodeError: ...", exit 2, before its code ran: the

@@ -285,7 +285,7 @@ def test_ranking_with_zero_weights_says_so(cli, write, loss: str) -> None:
 @pytest.mark.parametrize("loss", ["ranknet", "listnet"])
 def test_ranking_aggregates_have_only_the_mean_and_no_rows(loss: str) -> None:
     spec = lossctl.get(loss)
-    with pytest.raises(UsageError, match=f"^loss '{loss}' supports only reduction mean$"):
+    with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has only the mean reduction$"):
         spec([1, 0], [1, 0], [1, 1], reduction="sum")
     with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has no per-row values$"):
         spec.per_sample([1, 0], [1, 0], [1, 1])
@@ -552,7 +552,7 @@ def test_rows_that_cannot_be_kept_are_an_input_error_only_when_queries_are_apart
     with pytest.raises(InputError) as error:
         lossctl.evaluate(io.BytesIO(_ranking_text(False)), **common)
     assert re.fullmatch(
-        r"ranknet: the rows of query 'q\d+' are not contiguous \(it appears again at row \d+\), and standard input "
+        r"ranknet: the rows of query 'q\d+' are not contiguous \(it appears again at row \d+\), and the stream "
         r"is read once: its rows could not be kept in /nonexistent/lossctl to be read again \(No such file or "
         r"directory\); sort it by 'q', or set TMPDIR to a writable folder with room",
         str(error.value),

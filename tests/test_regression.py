@@ -276,7 +276,7 @@ USAGE = [
         {"convention": "sklearn"},
         "loss 'gaussian_nll' has no 'sklearn' convention; it has: lossctl, torch",
     ),
-    ("rmsle", {}, {"reduction": "sum"}, "loss 'rmsle' supports only reduction mean"),
+    ("rmsle", {}, {"reduction": "sum"}, "loss 'rmsle' is an aggregate: it has only the mean reduction"),
     (
         "poisson_nll",
         {"log_input": True},

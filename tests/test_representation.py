@@ -367,7 +367,7 @@ def test_parameter_errors(loss: str, params: dict[str, Any], message: str) -> No
 
 @pytest.mark.parametrize("loss", BATCH_LOSSES)
 def test_batch_losses_have_only_the_mean_and_no_library_convention(loss: str) -> None:
-    with pytest.raises(UsageError, match=f"^loss '{loss}' supports only reduction mean$"):
+    with pytest.raises(UsageError, match=f"^loss '{loss}' has only the mean reduction$"):
         lossctl.get(loss)(I2, I2, reduction="sum")
     with pytest.raises(UsageError, match=f"^loss '{loss}' has no 'torch' convention; it has: lossctl$"):
         lossctl.get(loss)(I2, I2, convention="torch")

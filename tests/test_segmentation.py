@@ -346,7 +346,7 @@ def test_keras_tversky_weighs_false_negatives_by_alpha() -> None:
 def test_keras_has_only_the_mean_reduction() -> None:
     with pytest.raises(UsageError) as error:
         lossctl.get("dice")([Y], [P], convention="keras", reduction="sum")
-    assert str(error.value) == "loss 'dice' supports only reduction mean"
+    assert str(error.value) == "loss 'dice' is an aggregate: it has only the mean reduction"
 
 
 @pytest.mark.parametrize("loss", ["dice", "tversky"])

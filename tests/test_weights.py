@@ -160,6 +160,33 @@ def test_negative_sample_weights_are_an_input_error_in_every_api(call: str) -> N
             lossctl.evaluate(y_true=y, y_pred=p, sample_weight=w, losses="mse")
 
 
+@pytest.mark.parametrize("call", ["loss", "metric", "evaluate"])
+def test_a_column_vector_of_weights_is_one_weight_per_row_and_a_single_number_is_refused(call: str) -> None:
+    # A (3, 1) sample_weight was refused ("holds several values per row", "must be a 1-D array"), where
+    # scikit-learn takes a column vector as one value per row; 2.0 got "a 1-D array or a 2-D array ... of labels".
+    pd = pytest.importorskip("pandas")
+    y, p = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.0])
+
+    def value(w: Any) -> float:
+        if call == "loss":
+            return lossctl.get("mse")(y, p, sample_weight=w)
+        if call == "metric":
+            metric = lossctl.Metric("mse")
+            metric.update(y, p, sample_weight=w)
+            return metric.compute()
+        return lossctl.evaluate(y_true=y, y_pred=p, sample_weight=w, losses="mse")["mse"]
+
+    expected = (0.25 + 0.0 + 1.0) / 4
+    for column in (np.array([[1.0], [2.0], [1.0]]), [[1], [2], [1]], pd.DataFrame({"w": [1.0, 2.0, 1.0]})):
+        assert value(column) == pytest.approx(expected)
+    for single in (2.0, np.float64(2.0), np.array(2.0)):
+        with pytest.raises(lossctl.InputError) as error:
+            value(single)
+        assert str(error.value) == (
+            "sample_weight takes one weight per row (an array as long as y_true), got the single value 2.0"
+        )
+
+
 def test_col_weight_binds_the_sample_weight_as_weight_does(cli, regression_csv: Path) -> None:
     # --weight is a shortcut for the weight role: --col weight=w was 'no selected loss reads the role' (exit 2).
     args = ["eval", regression_csv, "-l", "mse", "-f", "json", "-q"]

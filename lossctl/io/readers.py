@@ -96,8 +96,8 @@ def format_title(fmt: str) -> str:
 
 
 def _label(path: str) -> str:
-    """How messages name an input: quoted path, or standard input."""
-    return "standard input" if path == "-" else f"'{show_name(path)}'"
+    """How messages name an input: quoted path, standard input, or the stream."""
+    return streams.UNNAMED.get(path) or f"'{show_name(path)}'"
 
 
 def naming_files(
@@ -132,7 +132,7 @@ def _names(message: str, source: Source, file: str) -> bool:
 
 def _where(path: str) -> str:
     """The unquoted form used by ``column 'x' not found in preds.csv``."""
-    return "standard input" if path == "-" else path
+    return streams.UNNAMED.get(path, path)
 
 
 def _first_line(error: BaseException) -> str:
@@ -198,9 +198,10 @@ class StoredChunk(NamedTuple):
 class Source(ABC):
     """One opened input: its column names now, its data on request.
 
-    ``path`` is the path as given (``-`` for standard input), for messages; ``format`` is one of
-    :data:`FORMATS`; ``columns`` are the column names in file order. :attr:`num_rows` is known when the
-    format stores it (Parquet, Arrow IPC files), else ``None``: counting CSV rows means reading the file.
+    ``path`` is the path as given (``-`` for standard input, :data:`~lossctl.io.streams.STREAM` for a stream), for
+    messages; ``format`` is one of :data:`FORMATS`; ``columns`` are the column names in file order.
+    :attr:`num_rows` is known when the format stores it (Parquet, Arrow IPC files), else ``None``: counting CSV rows
+    means reading the file.
     """
 
     path: str
@@ -216,8 +217,13 @@ class Source(ABC):
 
     @property
     def name(self) -> str:
-        """How messages name the input: its path, or ``standard input``."""
+        """How messages name the input: its path, ``standard input`` or ``the stream``."""
         return _where(self.path)
+
+    @property
+    def label(self) -> str:
+        """How messages name the input as a subject: its quoted path, ``standard input`` or ``the stream``."""
+        return _label(self.path)
 
     @property
     def num_rows(self) -> int | None:
@@ -1742,10 +1748,17 @@ def local_file(path: str) -> str | pa.NativeFile:
 
 
 def _open_stream(
-    path: str, raw: BinaryIO, fmt: str | None, compression: str | None, delimiter: str | None, decimal: str
+    path: str,
+    raw: BinaryIO,
+    fmt: str | None,
+    compression: str | None,
+    delimiter: str | None,
+    decimal: str,
+    owned: bool = True,
 ) -> Source:
     """Open an input that can be read only once, recognising its compression and format from its first
-    bytes where its name does not give them (docs/cli.md, "Input"). Nothing is read twice."""
+    bytes where its name does not give them (docs/cli.md, "Input"). Nothing is read twice. ``raw`` is closed
+    with the source when ``owned`` (lossctl opened it), not standard input or a stream the caller gave."""
     label = _label(path)
     streams.widen_pipe(raw)
     try:
@@ -1755,7 +1768,7 @@ def _open_stream(
         if compression is not None:  # named by the input's extension
             streams.check_compression(head, compression, label)
         compression = compression or streams.compression_of(head)
-        stream: BinaryIO = streams.Replay(head, raw, owned=path != "-")  # type: ignore[assignment]
+        stream: BinaryIO = streams.Replay(head, raw, owned=owned)  # type: ignore[assignment]
         layers = 0
         while compression is not None:  # the decompressed bytes are recognised the same way (docs/cli.md)
             if layers == streams.MAX_LAYERS:
@@ -1828,25 +1841,26 @@ def open_input(
     ``path`` is a file (format from its extension, case-insensitively, unless ``input_format`` is
     given; from its first bytes when the extension is not a known one), a directory or glob of
     Parquet files (one dataset, files in sorted order, a directory's at any depth; in Hive layout, ``KEY=VALUE``
-    folders, a :class:`~lossctl.io.dataset.ParquetDataset` whose keys are columns), or ``-`` for ``stdin`` (default
-    ``sys.stdin.buffer``). Standard input, a named pipe or a process substitution is read once, as
-    a stream (its source can read its data only once); its format, unless named, is recognised
-    from its first bytes. ``delimiter`` (one character or ``tab``) and ``decimal`` (``.`` or ``,``)
-    apply to delimited text; without ``delimiter`` a CSV's is sniffed from its header line.
+    folders, a :class:`~lossctl.io.dataset.ParquetDataset` whose keys are columns), ``-`` for ``stdin`` (default
+    ``sys.stdin.buffer``), or :data:`~lossctl.io.streams.STREAM` for ``stdin`` given as an open file or stream.
+    Standard input, a stream, a named pipe or a process substitution is read once (its source can read its data
+    only once); its format, unless named, is recognised from its first bytes. ``delimiter`` (one character or
+    ``tab``) and ``decimal`` (``.`` or ``,``) apply to delimited text; without ``delimiter`` a CSV's is sniffed
+    from its header line.
     """
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format '{input_format}'; expected one of: {', '.join(FORMATS)}")
     if decimal not in DECIMAL_POINTS:
         raise UsageError(f"{option('decimal')} must be '.' or ',', got '{show_name(decimal)}'")
     delimiter = _delimiter(delimiter)
-    if path == "-":
+    if path == "-" or (path == streams.STREAM and stdin is not None):
         if stdin is None and sys.stdin is None:  # Python's standard input when descriptor 0 is closed (<&-)
             raise InputError("cannot read standard input: it is closed")
         stdin = stdin if stdin is not None else sys.stdin.buffer
         in_place = streams.parquet_in_place(stdin) if input_format in (None, "parquet") else None
         if in_place is not None:
             return _ParquetSource(path, handle=in_place)
-        return _open_stream(path, stdin, input_format, None, delimiter, decimal)
+        return _open_stream(path, stdin, input_format, None, delimiter, decimal, owned=False)
     from lossctl.io.dataset import is_glob, is_partitioned, open_dataset
     from lossctl.io.remote import check_scheme, is_remote
 

@@ -23,7 +23,7 @@ from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, Usa
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
 from lossctl.io.readers import Source, file_index, open_input
-from lossctl.io.streams import as_binary
+from lossctl.io.streams import STREAM, as_binary
 from lossctl.text import show_name
 
 
@@ -431,6 +431,11 @@ def _is_paths(data: object) -> bool:
 _STDIN = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 
+def _is_stream(data: object) -> bool:
+    """Whether ``data`` is an open file or stream (``open(...)``, ``io.BytesIO``), read once as standard input is."""
+    return hasattr(data, "read") and hasattr(data, "readable")
+
+
 def _paths(data: Any) -> list[str]:
     """The paths ``data`` names: one, several, or none (in-memory data)."""
     if isinstance(data, str | os.PathLike):
@@ -450,10 +455,15 @@ def _pipe(path: str) -> tuple[int, int] | None:
 def check_stdin_once(inputs: Mapping[str, Any]) -> None:
     """Standard input can be read once: ``-`` may stand for one of a run's ``inputs`` (keyed by what each is, as
     messages say it: ``the predictions``, ``--targets``), not two, or the second would find it empty. So can a
-    named pipe: given twice (``compare ff ff``), the second read would start where the first stopped."""
+    named pipe: given twice (``compare ff ff``), the second read would start where the first stopped. So can an
+    open file or stream of the Python API, given for two inputs (``compare(s, s)``): the second found it empty."""
     given = [role for role, data in inputs.items() if any(path in _STDIN for path in _paths(data))]
     if len(given) > 1:
         raise UsageError(f"standard input (-) is given as {' and as '.join(given)}; it can be read only once")
+    opened = [role for role, data in inputs.items() if _is_stream(data)]
+    for role in opened[1:]:
+        if inputs[role] is inputs[opened[0]]:
+            raise UsageError(f"the same stream is given as {opened[0]} and as {role}; it can be read only once")
     pipes: dict[tuple[int, int], str] = {}
     for role, data in inputs.items():
         for path in _paths(data):
@@ -500,8 +510,8 @@ def open_data(
                     "columns"
                 ) from None
         return ConcatSource(parts)
-    if hasattr(data, "read") and hasattr(data, "readable"):  # an open file or stream: read as standard input is
-        return open_input("-", input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
+    if _is_stream(data):  # an open file or stream: read as standard input is
+        return open_input(STREAM, input_format, stdin=as_binary(data), delimiter=delimiter, decimal=decimal)
     if input_format is not None:
         raise UsageError(f"{option('input_format')} applies to files and streams, not to in-memory data")
     if isinstance(data, pa.Table):

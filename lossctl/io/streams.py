@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 # First bytes of each format (docs/cli.md, "Input"): an Arrow IPC file's are ARROW1 and two bytes of zero padding
 # (so that text starting "ARROW1x," is text), an Arrow IPC *stream*'s a continuation marker.
+# The path of an open file or stream given to :func:`lossctl.evaluate` (``io.BytesIO(...)``, ``open(...)``): read
+# once, its format recognised from its first bytes, as standard input (``-``) is, but named as what it is.
+STREAM = "<stream>"
+UNNAMED = {"-": "standard input", STREAM: "the stream"}  # how messages name the inputs that have no file name
+
 _PARQUET = b"PAR1"  # a whole Parquet file starts and ends with this
 ARROW_FILE = b"ARROW1"  # an Arrow IPC file starts and ends with this
 _ARROW_FILE_MAGIC = ARROW_FILE + bytes(2)
@@ -195,7 +200,7 @@ def not_format(head: bytes, fmt: str, label: str, title: str) -> InputError:
     if actual in _COMPRESSION_EXTENSIONS:
         fix = f"; end its name with {_COMPRESSION_EXTENSIONS[actual]}"
     elif actual is not None:
-        fix = f"; give {option('input_format', actual)} or name it .{actual}"
+        fix = f"; give {option('input_format', actual)}{_or_named(label, f'.{actual}')}"
     else:
         fix = ""
     kind = "a Parquet file" if fmt == "parquet" else "an Arrow IPC file or stream"
@@ -238,7 +243,7 @@ def check_parquet(file: pa.NativeFile, label: str) -> None:
     if not _is_binary(head) and b"\n" in head:  # lines of text; PAR1 alone is what a cut file may keep
         raise InputError(
             f"cannot read {label} as Parquet: it is not a Parquet file but delimited text that starts with PAR1; "
-            f"give {option('input_format', 'csv')} or name it .csv"
+            f"give {option('input_format', 'csv')}{_or_named(label, '.csv')}"
         )
     raise InputError(
         f"cannot read {label} as Parquet: it ends without its footer, so it was cut short (did the program writing "
@@ -263,6 +268,12 @@ def _is_binary(head: bytes) -> bool:
     return b"\x00" in head or controls * 20 > len(head)
 
 
+def _or_named(label: str, extension: str) -> str:
+    """The other way to the right format for the input ``label`` names, a file: `` or name it .csv``; none for
+    standard input or a stream, which have no name."""
+    return "" if label in UNNAMED.values() else f" or name it {extension}"
+
+
 def check_text(head: bytes, label: str, title: str, tail: bytes = b"") -> None:
     """Refuse to parse as text (``title``: CSV, TSV, JSON Lines) an input whose first (decompressed) bytes
     ``head`` are not text, with a message that says what it is: Parquet or Arrow under a text name, an
@@ -272,7 +283,8 @@ def check_text(head: bytes, label: str, title: str, tail: bytes = b"") -> None:
     if found is not None:
         what, extension = _KINDS[found]
         raise InputError(
-            f"cannot read {label} as {title}: it is {what}; give {option('input_format', found)} or name it {extension}"
+            f"cannot read {label} as {title}: it is {what}; give {option('input_format', found)}"
+            f"{_or_named(label, extension)}"
         )
     _check_foreign(head, label)
     compression = compression_of(head)
