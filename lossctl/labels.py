@@ -165,6 +165,7 @@ class ClassIndex(_Labels):
         self.loss = loss
         self._suffix_used: dict[str, str] = {}
         self._other_models: list[list[str]] = []
+        self._ignored: list[int] = []
 
     def also_for(self, pred_columns: Sequence[str]) -> None:
         """Another model's prediction columns for the same label column, whose one encoding serves every model:
@@ -172,17 +173,33 @@ class ClassIndex(_Labels):
         if list(pred_columns) != self.pred_columns and list(pred_columns) not in self._other_models:
             self._other_models.append(list(pred_columns))
 
+    def ignoring(self, ignore_index: int | None) -> None:
+        """The ``ignore_index`` of a loss that reads these labels: a label that names no class but is that index
+        (``-100`` beside ``--classes 2,0,1``, or among text labels) is read as it, for that loss to ignore."""
+        if ignore_index is not None and ignore_index not in self._ignored:
+            self._ignored.append(ignore_index)
+
+    def _ignored_as(self, label: Any) -> int | None:
+        return next((index for index in self._ignored if _same_label(label, str(index))), None)
+
     def index_of(self, label: Any, column: str, row: int) -> int:
-        """The class index of ``label``, a cell of ``column`` at ``row`` (an input error naming them if none)."""
+        """The class index of ``label``, a cell of ``column`` at ``row``, or the ``ignore_index`` it is (an input
+        error naming them if neither)."""
         if self.classes is not None:
             for index, name in enumerate(self.classes):
                 if _same_label(label, name):
                     return index
+            ignored = self._ignored_as(label)
+            if ignored is not None:
+                return ignored
             raise InputError(
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
                 f"{option('classes')} ({', '.join(self.classes)})",
                 row=row,
             )
+        ignored = self._ignored_as(label)
+        if ignored is not None:
+            return ignored
         index = self._named_column(label, self.pred_columns, column, row)
         for others in self._other_models:
             other = self._named_column(label, others, column, row)
@@ -408,6 +425,7 @@ def encoders(
             held = put(target[0], ClassIndex(classes, pred, spec.name))
             if isinstance(held, ClassIndex):  # several models: one encoding of the labels serves them all
                 held.also_for(pred)
+                held.ignoring(job.request.params.get("ignore_index"))
                 if classes and len(pred) == 1 and spec.role("pred").labels:
                     put(pred[0], PredictedLabels(held))
         elif spec.task == "binary":

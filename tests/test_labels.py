@@ -437,3 +437,29 @@ def test_labels_that_start_with_a_bracket_are_labels_not_json_arrays(cli, write)
     # A query id column too: its ids are keys.
     run = cli("eval", path, "-l", "ranknet", "--pred", "p_0", "--target", "p_1", "--col", "qid=qid", "-f", "json")
     assert run.code == 0, run.err
+
+
+@pytest.mark.parametrize("chunk", [[], ["--chunk-rows", "1"]])
+def test_a_label_that_is_the_ignore_index_is_ignored_beside_classes_and_text_labels(cli, write, chunk) -> None:
+    # With --classes (or text labels), the padding label -100 of ignore_index=-100 was refused as "not in --classes".
+    logits = [[2.0, 0.5, 0.1], [0.3, 0.3, 3.0], [0.2, 1.5, 0.4]]
+    expected = (-np.log(np.exp(2.0) / np.exp(logits[0]).sum()) - np.log(np.exp(1.5) / np.exp(logits[2]).sum())) / 2
+    labels = ("cat", "-100", "dog")
+    rows = "".join(f"{label},{','.join(map(str, row))}\n" for label, row in zip(labels, logits, strict=True))
+    text = write("t.csv", "label,p_cat,p_dog,p_eel\n" + rows)
+    numbers = write("n.csv", "label,p_cat,p_dog,p_eel\n" + rows.replace("cat", "2").replace("dog", "1"))
+    args = ["--pred", "p_*", "--target", "label", "-f", "json", *chunk]
+    ignoring = ["-l", "ce:ignore_index=-100"]
+    for path, classes in ((text, []), (text, ["--classes", "cat,dog,eel"]), (numbers, ["--classes", "2,1,0"])):
+        run = cli("eval", path, *args, *ignoring, *classes)
+        assert _value(run) == pytest.approx(expected, rel=1e-12)
+        assert "notice: cross_entropy:ignore_index=-100: 1 row ignored (ignore_index=-100)\n" in run.err
+    run = cli("eval", numbers, *args, *ignoring, "-l", "ce", "--classes", "2,1,0")  # ce's ignore_index is none
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: cross_entropy: column 'label' (target): expected class indices, integers in 0..2 (K = 3 classes), "
+        "got -100 in 1 row (first: row 1)\n"
+    )
+    run = cli("eval", numbers, *args, "-l", "ce:ignore_index=-1", "--classes", "2,1,0")  # -100 is no class
+    assert (run.code, run.out) == (3, "")
+    assert run.err == "error: column 'label' holds the label -100 at row 1, which is not in --classes (2, 1, 0)\n"
