@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError, option
+from lossctl.io.columns import quoted_columns
 from lossctl.io.convert import is_text_type
 from lossctl.text import count, show_name, shown_value
 
@@ -39,8 +40,8 @@ class Encoder(Protocol):
 
     def notices(self) -> list[str]: ...
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
-        """Check the encoding against a chunk's converted columns, whose widths are known only then."""
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """Check the encoding of ``column`` against a chunk's converted columns, whose widths are known only then."""
         ...
 
     def met(self) -> dict[Any, int]:
@@ -51,6 +52,26 @@ class Encoder(Protocol):
         """Encode the labels a later part of the input ``met`` (:meth:`met`), in order, as if this encoder had
         read them: the Dask client's check and notices over every part (the one error a whole pass raises)."""
         ...
+
+
+_RECODES = {"classes": "gives the order of class labels", "positive": "names the positive class of single labels"}
+
+
+def vector_labels(given: str, columns: Sequence[str], width: int) -> UsageError:
+    """The usage error of ``--classes`` or ``--positive`` (``given``) beside a target of ``width`` values per row
+    (a list column, JSON arrays in CSV, K columns: multi-label or one-hot targets), which holds no labels to
+    recode: the option would change nothing."""
+    held = f"column {quoted_columns(columns)} holds" if len(columns) == 1 else f"columns {quoted_columns(columns)} hold"
+    return UsageError(
+        f"{option(given)} {_RECODES[given]}, but the target {held} {width} values per row (a multi-label or one-hot "
+        f"target, read as numbers): drop {option(given)}"
+    )
+
+
+def _one_label_per_row(column: str, values: Mapping[tuple[str, ...], np.ndarray], given: str) -> None:
+    labels = values.get((column,))
+    if labels is not None and labels.ndim == 2:
+        raise vector_labels(given, [column], labels.shape[1])
 
 
 class _Labels:
@@ -251,8 +272,11 @@ class ClassIndex(_Labels):
         chosen = f"set {option('classes')} to choose"
         return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); {chosen}"]
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
-        """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once)."""
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once),
+        and against a target ``column`` of vectors, which holds no labels."""
+        if self.classes:
+            _one_label_per_row(column, values, "classes")
         pred = values.get(tuple(self.pred_columns))
         if self.classes and pred is not None and pred.ndim == 2 and pred.shape[1] != len(self.classes):
             raise UsageError(
@@ -283,7 +307,7 @@ class PredictedLabels(_Labels):
     def notices(self) -> list[str]:
         return []
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
         return None
 
 
@@ -347,8 +371,9 @@ class PositiveLabel(_Labels):
             f"label {shown_value(self._negative)} is the negative class, so every row is 0"
         ]
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
-        pass
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        if self.positive is not None:
+            _one_label_per_row(column, values, "positive")
 
 
 # From it on, integers are not all floats: 2**53 + 1 would be read as 2**53, and two queries as one.
@@ -377,7 +402,7 @@ class KeyCodes:
     def notices(self) -> list[str]:
         return []
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
         pass
 
     def met(self) -> dict[Any, int]:

@@ -463,3 +463,31 @@ def test_a_label_that_is_the_ignore_index_is_ignored_beside_classes_and_text_lab
     run = cli("eval", numbers, *args, "-l", "ce:ignore_index=-1", "--classes", "2,1,0")  # -100 is no class
     assert (run.code, run.out) == (3, "")
     assert run.err == "error: column 'label' holds the label -100 at row 1, which is not in --classes (2, 1, 0)\n"
+
+
+def test_positive_and_classes_beside_a_target_of_vectors_are_refused(cli, write, tmp_path: Path) -> None:
+    # A list (or JSON-array) target bypassed the labels: --positive 0 or 7 and --classes c,b,a changed nothing and
+    # said nothing (eval), and suggest stopped with an internal error (ArrowInvalid), as with K target columns.
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"y": [[0, 1, 0], [1, 0, 0]], "p": [[0.2, 0.5, 0.3], [0.5, 0.3, 0.2]]}), path)
+    arrays = write("l.csv", 'y,p\n"[0,1,0]","[0.2,0.5,0.3]"\n"[1,0,0]","[0.5,0.3,0.2]"\n')
+    held = "but the target column 'y' holds 3 values per row (a multi-label or one-hot target, read as numbers)"
+    positive = f"error: --positive names the positive class of single labels, {held}: drop --positive\n"
+    classes = f"error: --classes gives the order of class labels, {held}: drop --classes\n"
+    for data in (path, arrays):
+        for command, loss in (("eval", ["-l", "bce", "--chunk-rows", "1"]), ("suggest", [])):
+            run = cli(command, data, "--target", "y", "--pred", "p", *loss, "--positive", "0")
+            assert (run.code, run.out, run.err) == (2, "", positive)
+        for command, loss in (("eval", ["-l", "categorical_ce"]), ("suggest", [])):
+            run = cli(command, data, "--target", "y", "--pred", "p", *loss, "--classes", "c,b,a")
+            assert (run.code, run.out, run.err) == (2, "", classes)
+        assert _value(cli("eval", data, "--target", "y", "--pred", "p", "-l", "bce", "-f", "json")) == pytest.approx(
+            -(np.log(0.8) + np.log(0.5) + np.log(0.7)) / 3, rel=1e-12
+        )
+    columns = write("k.csv", "y1,y2,p1,p2\n1,0,0.8,0.3\n0,1,0.3,0.2\n")
+    run = cli("suggest", columns, "--target", "y1,y2", "--pred", "p1,p2", "--positive", "1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --positive names the positive class of single labels, but the target columns 'y1', 'y2' hold 2 "
+        "values per row (a multi-label or one-hot target, read as numbers): drop --positive\n",
+    )
