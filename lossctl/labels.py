@@ -185,6 +185,7 @@ class ClassIndex(_Labels):
         self.pred_columns = list(pred_columns)
         self.loss = loss
         self._suffix_used: dict[str, str] = {}
+        self._label_of: dict[str, str] = {}  # the inverse of _suffix_used: one label per prediction column
         self._other_models: list[list[str]] = []
         self._ignored: list[int] = []
 
@@ -232,7 +233,16 @@ class ClassIndex(_Labels):
                     "every model, so list each model's columns in the same class order",
                     row=row,
                 )
-        self._suffix_used.setdefault(str(label), self.pred_columns[index])
+        named = self.pred_columns[index]
+        first = self._label_of.setdefault(named, str(label))
+        if first != str(label):  # two labels, one class: 'cat' and 'prob_cat' both name prob_cat
+            raise InputError(
+                f"column '{show_name(column)}' holds the text labels {shown_value(first)} and {shown_value(label)} "
+                f"(at row {row}), and both name prediction column {show_name(named)}; give the class order with "
+                f"{option('classes', 'A,B,C')} (class A is index 0, the first prediction column)",
+                row=row,
+            )
+        self._suffix_used.setdefault(str(label), named)
         return index
 
     @staticmethod

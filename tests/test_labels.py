@@ -491,3 +491,19 @@ def test_positive_and_classes_beside_a_target_of_vectors_are_refused(cli, write,
         "error: --positive names the positive class of single labels, but the target columns 'y1', 'y2' hold 2 "
         "values per row (a multi-label or one-hot target, read as numbers): drop --positive\n",
     )
+
+
+@pytest.mark.parametrize("chunk", [[], ["--chunk-rows", "1"]])
+def test_two_text_labels_that_name_one_prediction_column_are_an_error(cli, write, chunk) -> None:
+    # 'cat' and 'prob_cat' both end prob_cat: both were read as class 0, two labels silently made one class.
+    path = write("c.csv", "label,prob_cat,prob_dog\ncat,0.7,0.3\ndog,0.1,0.9\nprob_cat,0.4,0.6\n")
+    args = ["--pred", "prob_*", "--target", "label", "-l", "categorical_ce", "-f", "json", *chunk]
+    run = cli("eval", path, *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'label' holds the text labels 'cat' and 'prob_cat' (at row 2), and both name prediction "
+        "column prob_cat; give the class order with --classes A,B,C (class A is index 0, the first prediction "
+        "column)\n"
+    )
+    run = cli("eval", path, *args, "--classes", "cat,dog")
+    assert run.err.startswith("error: column 'label' holds the label 'prob_cat' at row 2, which is not in --classes")
