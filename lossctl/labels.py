@@ -182,6 +182,7 @@ class ClassIndex(_Labels):
                 "their order"
             )
         self.classes = list(classes) if classes else None
+        self._class_index = {name: index for index, name in enumerate(self.classes or [])}
         self.pred_columns = list(pred_columns)
         self.loss = loss
         self._suffix_used: dict[str, str] = {}
@@ -208,9 +209,19 @@ class ClassIndex(_Labels):
         """The class index of ``label``, a cell of ``column`` at ``row``, or the ``ignore_index`` it is (an input
         error naming them if neither)."""
         if self.classes is not None:
-            for index, name in enumerate(self.classes):
-                if _same_label(label, name):
-                    return index
+            if isinstance(label, str):  # the classes are distinct texts: one look-up
+                matches = [self._class_index[label]] if label in self._class_index else []
+            else:
+                matches = [index for index, name in enumerate(self.classes) if _same_label(label, name)]
+            if len(matches) > 1:  # a number that --classes spells twice: 1 and 1.0, or 1 and 01
+                raise InputError(
+                    f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which "
+                    f"{option('classes')} names {len(matches)} times ({', '.join(self.classes[k] for k in matches)});"
+                    " give each class once",
+                    row=row,
+                )
+            if matches:
+                return matches[0]
             ignored = self._ignored_as(label)
             if ignored is not None:
                 return ignored

@@ -507,3 +507,18 @@ def test_two_text_labels_that_name_one_prediction_column_are_an_error(cli, write
     )
     run = cli("eval", path, *args, "--classes", "cat,dog")
     assert run.err.startswith("error: column 'label' holds the label 'prob_cat' at row 2, which is not in --classes")
+
+
+def test_a_number_that_classes_spells_twice_is_an_error(cli, write) -> None:
+    # --classes 1,0,1.0 read the label 1 as class 0 and left class 2 unused without a word.
+    numbers = write("n.csv", "label,p0,p1,p2\n1,0.7,0.2,0.1\n0,0.1,0.1,0.8\n")
+    args = ["--pred", "p*", "--target", "label", "-l", "ce", "-f", "json"]
+    run = cli("eval", numbers, *args, "--classes", "1,0,1.0")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'label' holds the label 1 at row 0, which --classes names 2 times (1, 1.0); give each class "
+        "once\n"
+    )
+    text = write("t.csv", 'label,p0,p1,p2\n"01",0.7,0.2,0.1\nx,0.1,0.1,0.8\n1,0.3,0.4,0.3\n')  # text: 01 is not 1
+    indices = write("i.csv", "label,p0,p1,p2\n1,0.7,0.2,0.1\n2,0.1,0.1,0.8\n0,0.3,0.4,0.3\n")
+    assert _value(cli("eval", text, *args, "--classes", "1,01,x")) == _value(cli("eval", indices, *args))
