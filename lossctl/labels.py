@@ -143,8 +143,11 @@ def _same_label(value: Any, label: str) -> bool:
     """A cell equals a label typed on the command line: as text, or as the number the text spells."""
     if isinstance(value, str):
         return value == label
-    if isinstance(value, bool):  # true/false, or 1/0 as boolean columns read
-        return label.strip().lower() in (("true", "1") if value else ("false", "0"))
+    if isinstance(value, bool):  # true/false, or the number 1/0 (1, 1.0) as boolean columns read
+        word = label.strip().lower()
+        if word in ("true", "false"):
+            return word == ("true" if value else "false")
+        value = int(value)
     if isinstance(value, int | float):
         try:  # an integer label as an int: beyond 2**53 its float would equal its neighbours
             return bool(value == int(label.strip()))

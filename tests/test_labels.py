@@ -522,3 +522,16 @@ def test_a_number_that_classes_spells_twice_is_an_error(cli, write) -> None:
     text = write("t.csv", 'label,p0,p1,p2\n"01",0.7,0.2,0.1\nx,0.1,0.1,0.8\n1,0.3,0.4,0.3\n')  # text: 01 is not 1
     indices = write("i.csv", "label,p0,p1,p2\n1,0.7,0.2,0.1\n2,0.1,0.1,0.8\n0,0.3,0.4,0.3\n")
     assert _value(cli("eval", text, *args, "--classes", "1,01,x")) == _value(cli("eval", indices, *args))
+
+
+def test_a_boolean_label_is_the_number_1_or_0_however_written(cli, tmp_path: Path) -> None:
+    # --positive 1.0 matched 1.0 in a float column but not true in a boolean one ("neither is --positive '1.0'").
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"y": [True, False, True], "p": [0.9, 0.2, 0.6]}), path)
+    args = ["--target", "y", "--pred", "p", "-l", "bce", "-f", "json"]
+    plain = _value(cli("eval", path, *args))
+    assert _value(cli("eval", path, *args, "--positive", "1.0")) == plain
+    assert _value(cli("eval", path, *args, "--positive", "0.0")) == _value(cli("eval", path, *args, "--positive", "0"))
+    run = cli("eval", path, *args, "--positive", "2")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.startswith("error: column 'y' holds the labels true and false at row 1, and neither is --positive")
