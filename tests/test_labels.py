@@ -535,3 +535,12 @@ def test_a_boolean_label_is_the_number_1_or_0_however_written(cli, tmp_path: Pat
     run = cli("eval", path, *args, "--positive", "2")
     assert (run.code, run.out) == (3, "")
     assert run.err.startswith("error: column 'y' holds the labels true and false at row 1, and neither is --positive")
+
+
+def test_an_empty_positive_label_is_a_usage_error(cli, write) -> None:
+    # --positive "$POS" with POS unset: every row became the negative class, with only a notice.
+    path = write("n.csv", "y,p\nno,0.9\nno,0.2\n")
+    for empty in ("", " "):
+        for command, loss in (("eval", ["-l", "bce"]), ("suggest", [])):
+            run = cli(command, path, "--target", "y", "--pred", "p", *loss, "--positive", empty)
+            assert (run.code, run.out, run.err) == (2, "", f"error: --positive needs a label, got {empty!r}\n")
