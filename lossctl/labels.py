@@ -102,14 +102,18 @@ class _Labels:
 
 
 def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
-    """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing), so that a
-    label is looked at once per chunk, not once per row."""
+    """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing: null, or NaN in
+    a column of floats, as the converters read it), so that a label is looked at once per chunk, not once per row."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     encoded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
     indices = integers(encoded.indices).astype(np.int64)
     indices[missing(encoded.indices)] = -1
-    return indices, encoded.dictionary.to_pylist()
+    values = encoded.dictionary.to_pylist()
+    nans = [code for code, value in enumerate(values) if isinstance(value, float) and value != value]
+    if nans:  # rare: only then a pass over the rows
+        indices[np.isin(indices, nans)] = -1
+    return indices, values
 
 
 def _first_rows(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -456,7 +456,7 @@ def _labels(
         values = encoder.encode(labels, column, 0)
         notices += encoder.notices()
         return values, {}
-    distinct = sorted(label for label in labels.unique().to_pylist() if label is not None)
+    distinct = sorted(label for label in labels.unique().to_pylist() if label is not None and label == label)  # NaN
     if len(distinct) > 2:
         shown = ", ".join(repr(label) for label in distinct[:3])
         raise InputError(

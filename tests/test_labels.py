@@ -544,3 +544,28 @@ def test_an_empty_positive_label_is_a_usage_error(cli, write) -> None:
         for command, loss in (("eval", ["-l", "bce"]), ("suggest", [])):
             run = cli(command, path, "--target", "y", "--pred", "p", *loss, "--positive", empty)
             assert (run.code, run.out, run.err) == (2, "", f"error: --positive needs a label, got {empty!r}\n")
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1])
+def test_nan_in_a_column_of_float_labels_is_missing_under_classes_and_positive(cli, tmp_path: Path, chunk_rows) -> None:
+    # pandas writes a missing float as NaN: with --classes or --positive it was a label ("holds the label nan at
+    # row 1, which is not in --classes"), even with --missing drop.
+    chunk = ["--chunk-rows", str(chunk_rows)] if chunk_rows else []
+    multi = tmp_path / "m.parquet"
+    probs = {"p0": [0.7, 0.1, 0.3, 0.5], "p1": [0.2, 0.1, 0.6, 0.25], "p2": [0.1, 0.8, 0.1, 0.25]}
+    pq.write_table(pa.table({"label": [2.0, float("nan"), 1.0, 0.0], **probs}), multi)
+    args = ["--pred", "p*", "--target", "label", "-l", "categorical_ce", "-f", "json", *chunk]
+    run = cli("eval", multi, *args, "--classes", "2,0,1")
+    assert (run.code, run.out) == (3, "")
+    assert (
+        run.err == "error: column 'label' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+    )
+    run = cli("eval", multi, *args, "--classes", "2,0,1", "--missing", "drop")
+    assert _value(run) == pytest.approx(-(np.log(0.7) + np.log(0.1) + np.log(0.25)) / 3, rel=1e-12)
+    assert json.loads(run.out)["input"]["rows_dropped"] == 1
+    binary = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"y": [1.0, float("nan"), 0.0], "p": [0.7, 0.1, 0.3]}), binary)
+    args = ["--pred", "p", "--target", "y", "-l", "bce", "-f", "json", "--missing", "drop", *chunk]
+    assert _value(cli("eval", binary, *args, "--positive", "0")) == pytest.approx(-np.log(0.3), rel=1e-12)
+    run = cli("suggest", binary, "--pred", "p", "--target", "y", "--positive", "1")
+    assert run.code == 0, run.err
