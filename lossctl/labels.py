@@ -315,22 +315,29 @@ class ClassIndex(_Labels):
 
 
 class PredictedLabels(_Labels):
-    """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) under ``--classes``: each label
-    to its index, as the target's (:class:`ClassIndex`), so that both name classes alike. A number that is no class
-    stays as it is (one probability column of two classes, decided by ``p >= threshold``); text that is none is an
-    input error naming it."""
+    """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) read as the target's labels,
+    so that both name classes alike: under ``--classes`` each label to its index (:class:`ClassIndex`), a number
+    that is no class staying as it is (one probability column of two classes, decided by ``p >= threshold``) and
+    text that is none an input error naming it; under ``--positive`` text labels to 1 and 0 (:class:`PositiveLabel`,
+    whose one other label they share), numbers as they are."""
 
-    def __init__(self, classes: ClassIndex) -> None:
+    def __init__(self, target: ClassIndex | PositiveLabel) -> None:
         super().__init__()
-        self.classes = classes
+        self.target = target
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        if isinstance(self.target, PositiveLabel) and not is_text_labels(array.type):
+            from lossctl.io.convert import to_float64
+
+            return to_float64(array, column, row_offset)[0]
         return self._encoded(array, column, row_offset)
 
     def _value(self, label: Any, column: str, row: int) -> float:
-        if isinstance(label, int | float) and not any(_same_label(label, name) for name in self.classes.classes or []):
+        if isinstance(self.target, PositiveLabel):
+            return self.target._value(label, column, row)
+        if isinstance(label, int | float) and not any(_same_label(label, name) for name in self.target.classes or []):
             return float(label)
-        return float(self.classes.index_of(label, column, row))
+        return float(self.target.index_of(label, column, row))
 
     def notices(self) -> list[str]:
         return []
@@ -371,7 +378,7 @@ class PositiveLabel(_Labels):
     def _value(self, label: Any, column: str, row: int) -> float:
         positive = self.positive
         assert positive is not None
-        self._column = column
+        self._column = self._column or column  # the target's, read first
         if _same_label(label, positive):
             self._positive_seen = True
             return 1.0
@@ -473,7 +480,9 @@ def encoders(
         pred = job.roles.get("pred", [])
         if spec.task == "multiclass" and spec.role("target").shape != "vector":
             if len(pred) == 1 and not classes and (positive is not None or target[0] in binary):
-                put(target[0], PositiveLabel(positive, spec.name))
+                label = put(target[0], PositiveLabel(positive, spec.name))
+                if isinstance(label, PositiveLabel) and positive is not None and spec.role("pred").labels:
+                    put(pred[0], PredictedLabels(label))
                 continue
             held = put(target[0], ClassIndex(classes, pred, spec.name))
             if isinstance(held, ClassIndex):  # several models: one encoding of the labels serves them all

@@ -569,3 +569,20 @@ def test_nan_in_a_column_of_float_labels_is_missing_under_classes_and_positive(c
     assert _value(cli("eval", binary, *args, "--positive", "0")) == pytest.approx(-np.log(0.3), rel=1e-12)
     run = cli("suggest", binary, "--pred", "p", "--target", "y", "--positive", "1")
     assert run.code == 0, run.err
+
+
+def test_zero_one_reads_a_text_label_prediction_column_through_positive(cli, write) -> None:
+    # --classes read the predicted labels as the target's, --positive did not: "column 'yhat' is not numeric: 'yes'".
+    path = write("z.csv", "y,yhat\nyes,yes\nno,yes\nyes,no\nno,no\nno,no\n")
+    args = ["--target", "y", "--pred", "yhat", "-l", "zero_one", "-f", "json"]
+    assert _value(cli("eval", path, *args, "--positive", "yes")) == 0.4
+    assert _value(cli("eval", path, *args, "--positive", "no")) == 0.4
+    assert _value(cli("eval", path, *args, "--classes", "no,yes")) == 0.4
+    run = cli("eval", write("m.csv", "y,yhat\nyes,yes\nno,maybe\n"), *args, "--positive", "yes")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'yhat' holds more than two labels ('yes', 'no', 'maybe' at row 1); a binary loss takes the "
+        "--positive label and one other\n"
+    )
+    probabilities = write("p.csv", "y,p\nyes,0.9\nno,0.2\nyes,0.4\n")  # numbers stay probabilities
+    assert _value(cli("eval", probabilities, *args[:2], "--pred", "p", *args[4:], "--positive", "yes")) == 1 / 3
