@@ -478,8 +478,8 @@ def _convert(
             missing[columns] = mask
         if not finite and np.isinf(array).any():  # rare: only then which rows (a row-wise any() costs 3x)
             infinite[columns] = np.isinf(array).reshape(len(array), -1).any(axis=1)
-    for encoder in plan.encoders.values():
-        encoder.check_widths(values)
+    for column, encoder in plan.encoders.items():
+        encoder.check_widths(column, values)
     return values, missing, infinite
 
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError, option
+from lossctl.io.columns import quoted_columns
 from lossctl.io.convert import is_text_type
 from lossctl.text import count, show_name, shown_value
 
@@ -39,8 +40,8 @@ class Encoder(Protocol):
 
     def notices(self) -> list[str]: ...
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
-        """Check the encoding against a chunk's converted columns, whose widths are known only then."""
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """Check the encoding of ``column`` against a chunk's converted columns, whose widths are known only then."""
         ...
 
     def met(self) -> dict[Any, int]:
@@ -51,6 +52,26 @@ class Encoder(Protocol):
         """Encode the labels a later part of the input ``met`` (:meth:`met`), in order, as if this encoder had
         read them: the Dask client's check and notices over every part (the one error a whole pass raises)."""
         ...
+
+
+_RECODES = {"classes": "gives the order of class labels", "positive": "names the positive class of single labels"}
+
+
+def vector_labels(given: str, columns: Sequence[str], width: int) -> UsageError:
+    """The usage error of ``--classes`` or ``--positive`` (``given``) beside a target of ``width`` values per row
+    (a list column, JSON arrays in CSV, K columns: multi-label or one-hot targets), which holds no labels to
+    recode: the option would change nothing."""
+    held = f"column {quoted_columns(columns)} holds" if len(columns) == 1 else f"columns {quoted_columns(columns)} hold"
+    return UsageError(
+        f"{option(given)} {_RECODES[given]}, but the target {held} {width} values per row (a multi-label or one-hot "
+        f"target, read as numbers): drop {option(given)}"
+    )
+
+
+def _one_label_per_row(column: str, values: Mapping[tuple[str, ...], np.ndarray], given: str) -> None:
+    labels = values.get((column,))
+    if labels is not None and labels.ndim == 2:
+        raise vector_labels(given, [column], labels.shape[1])
 
 
 class _Labels:
@@ -81,14 +102,18 @@ class _Labels:
 
 
 def _dictionary(array: ArrowColumn) -> tuple[np.ndarray, list[Any]]:
-    """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing), so that a
-    label is looked at once per chunk, not once per row."""
+    """``(indices, values)``: each row's index into the chunk's distinct values (-1 where missing: null, or NaN in
+    a column of floats, as the converters read it), so that a label is looked at once per chunk, not once per row."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     encoded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
     indices = integers(encoded.indices).astype(np.int64)
     indices[missing(encoded.indices)] = -1
-    return indices, encoded.dictionary.to_pylist()
+    values = encoded.dictionary.to_pylist()
+    nans = [code for code, value in enumerate(values) if isinstance(value, float) and value != value]
+    if nans:  # rare: only then a pass over the rows
+        indices[np.isin(indices, nans)] = -1
+    return indices, values
 
 
 def _first_rows(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,8 +147,11 @@ def _same_label(value: Any, label: str) -> bool:
     """A cell equals a label typed on the command line: as text, or as the number the text spells."""
     if isinstance(value, str):
         return value == label
-    if isinstance(value, bool):  # true/false, or 1/0 as boolean columns read
-        return label.strip().lower() in (("true", "1") if value else ("false", "0"))
+    if isinstance(value, bool):  # true/false, or the number 1/0 (1, 1.0) as boolean columns read
+        word = label.strip().lower()
+        if word in ("true", "false"):
+            return word == ("true" if value else "false")
+        value = int(value)
     if isinstance(value, int | float):
         try:  # an integer label as an int: beyond 2**53 its float would equal its neighbours
             return bool(value == int(label.strip()))
@@ -161,10 +189,13 @@ class ClassIndex(_Labels):
                 "their order"
             )
         self.classes = list(classes) if classes else None
+        self._class_index = {name: index for index, name in enumerate(self.classes or [])}
         self.pred_columns = list(pred_columns)
         self.loss = loss
         self._suffix_used: dict[str, str] = {}
+        self._label_of: dict[str, str] = {}  # the inverse of _suffix_used: one label per prediction column
         self._other_models: list[list[str]] = []
+        self._ignored: list[int] = []
 
     def also_for(self, pred_columns: Sequence[str]) -> None:
         """Another model's prediction columns for the same label column, whose one encoding serves every model:
@@ -172,17 +203,43 @@ class ClassIndex(_Labels):
         if list(pred_columns) != self.pred_columns and list(pred_columns) not in self._other_models:
             self._other_models.append(list(pred_columns))
 
+    def ignoring(self, ignore_index: int | None) -> None:
+        """The ``ignore_index`` of a loss that reads these labels: a label that names no class but is that index
+        (``-100`` beside ``--classes 2,0,1``, or among text labels) is read as it, for that loss to ignore."""
+        if ignore_index is not None and ignore_index not in self._ignored:
+            self._ignored.append(ignore_index)
+
+    def _ignored_as(self, label: Any) -> int | None:
+        return next((index for index in self._ignored if _same_label(label, str(index))), None)
+
     def index_of(self, label: Any, column: str, row: int) -> int:
-        """The class index of ``label``, a cell of ``column`` at ``row`` (an input error naming them if none)."""
+        """The class index of ``label``, a cell of ``column`` at ``row``, or the ``ignore_index`` it is (an input
+        error naming them if neither)."""
         if self.classes is not None:
-            for index, name in enumerate(self.classes):
-                if _same_label(label, name):
-                    return index
+            if isinstance(label, str):  # the classes are distinct texts: one look-up
+                matches = [self._class_index[label]] if label in self._class_index else []
+            else:
+                matches = [index for index, name in enumerate(self.classes) if _same_label(label, name)]
+            if len(matches) > 1:  # a number that --classes spells twice: 1 and 1.0, or 1 and 01
+                raise InputError(
+                    f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which "
+                    f"{option('classes')} names {len(matches)} times ({', '.join(self.classes[k] for k in matches)});"
+                    " give each class once",
+                    row=row,
+                )
+            if matches:
+                return matches[0]
+            ignored = self._ignored_as(label)
+            if ignored is not None:
+                return ignored
             raise InputError(
                 f"column '{show_name(column)}' holds the label {shown_value(label)} at row {row}, which is not in "
                 f"{option('classes')} ({', '.join(self.classes)})",
                 row=row,
             )
+        ignored = self._ignored_as(label)
+        if ignored is not None:
+            return ignored
         index = self._named_column(label, self.pred_columns, column, row)
         for others in self._other_models:
             other = self._named_column(label, others, column, row)
@@ -194,7 +251,16 @@ class ClassIndex(_Labels):
                     "every model, so list each model's columns in the same class order",
                     row=row,
                 )
-        self._suffix_used.setdefault(str(label), self.pred_columns[index])
+        named = self.pred_columns[index]
+        first = self._label_of.setdefault(named, str(label))
+        if first != str(label):  # two labels, one class: 'cat' and 'prob_cat' both name prob_cat
+            raise InputError(
+                f"column '{show_name(column)}' holds the text labels {shown_value(first)} and {shown_value(label)} "
+                f"(at row {row}), and both name prediction column {show_name(named)}; give the class order with "
+                f"{option('classes', 'A,B,C')} (class A is index 0, the first prediction column)",
+                row=row,
+            )
+        self._suffix_used.setdefault(str(label), named)
         return index
 
     @staticmethod
@@ -234,8 +300,11 @@ class ClassIndex(_Labels):
         chosen = f"set {option('classes')} to choose"
         return [f"{self.loss}: text labels matched to prediction columns by suffix ({shown}); {chosen}"]
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
-        """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once)."""
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        """``--classes`` against the K of a list column bound to ``pred`` (several columns are checked at once),
+        and against a target ``column`` of vectors, which holds no labels."""
+        if self.classes:
+            _one_label_per_row(column, values, "classes")
         pred = values.get(tuple(self.pred_columns))
         if self.classes and pred is not None and pred.ndim == 2 and pred.shape[1] != len(self.classes):
             raise UsageError(
@@ -246,27 +315,34 @@ class ClassIndex(_Labels):
 
 
 class PredictedLabels(_Labels):
-    """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) under ``--classes``: each label
-    to its index, as the target's (:class:`ClassIndex`), so that both name classes alike. A number that is no class
-    stays as it is (one probability column of two classes, decided by ``p >= threshold``); text that is none is an
-    input error naming it."""
+    """One prediction column of class labels (a role with ``labels``: ``zero_one``'s) read as the target's labels,
+    so that both name classes alike: under ``--classes`` each label to its index (:class:`ClassIndex`), a number
+    that is no class staying as it is (one probability column of two classes, decided by ``p >= threshold``) and
+    text that is none an input error naming it; under ``--positive`` text labels to 1 and 0 (:class:`PositiveLabel`,
+    whose one other label they share), numbers as they are."""
 
-    def __init__(self, classes: ClassIndex) -> None:
+    def __init__(self, target: ClassIndex | PositiveLabel) -> None:
         super().__init__()
-        self.classes = classes
+        self.target = target
 
     def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        if isinstance(self.target, PositiveLabel) and not is_text_labels(array.type):
+            from lossctl.io.convert import to_float64
+
+            return to_float64(array, column, row_offset)[0]
         return self._encoded(array, column, row_offset)
 
     def _value(self, label: Any, column: str, row: int) -> float:
-        if isinstance(label, int | float) and not any(_same_label(label, name) for name in self.classes.classes or []):
+        if isinstance(self.target, PositiveLabel):
+            return self.target._value(label, column, row)
+        if isinstance(label, int | float) and not any(_same_label(label, name) for name in self.target.classes or []):
             return float(label)
-        return float(self.classes.index_of(label, column, row))
+        return float(self.target.index_of(label, column, row))
 
     def notices(self) -> list[str]:
         return []
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
         return None
 
 
@@ -302,7 +378,7 @@ class PositiveLabel(_Labels):
     def _value(self, label: Any, column: str, row: int) -> float:
         positive = self.positive
         assert positive is not None
-        self._column = column
+        self._column = self._column or column  # the target's, read first
         if _same_label(label, positive):
             self._positive_seen = True
             return 1.0
@@ -330,8 +406,9 @@ class PositiveLabel(_Labels):
             f"label {shown_value(self._negative)} is the negative class, so every row is 0"
         ]
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
-        pass
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        if self.positive is not None:
+            _one_label_per_row(column, values, "positive")
 
 
 # From it on, integers are not all floats: 2**53 + 1 would be read as 2**53, and two queries as one.
@@ -360,7 +437,7 @@ class KeyCodes:
     def notices(self) -> list[str]:
         return []
 
-    def check_widths(self, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
         pass
 
     def met(self) -> dict[Any, int]:
@@ -403,11 +480,14 @@ def encoders(
         pred = job.roles.get("pred", [])
         if spec.task == "multiclass" and spec.role("target").shape != "vector":
             if len(pred) == 1 and not classes and (positive is not None or target[0] in binary):
-                put(target[0], PositiveLabel(positive, spec.name))
+                label = put(target[0], PositiveLabel(positive, spec.name))
+                if isinstance(label, PositiveLabel) and positive is not None and spec.role("pred").labels:
+                    put(pred[0], PredictedLabels(label))
                 continue
             held = put(target[0], ClassIndex(classes, pred, spec.name))
             if isinstance(held, ClassIndex):  # several models: one encoding of the labels serves them all
                 held.also_for(pred)
+                held.ignoring(job.request.params.get("ignore_index"))
                 if classes and len(pred) == 1 and spec.role("pred").labels:
                     put(pred[0], PredictedLabels(held))
         elif spec.task == "binary":

@@ -268,6 +268,8 @@ class Options:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise UsageError(f"{name} takes a string, got {value!r} ({type(value).__name__})")
+        if self.positive is not None and not self.positive.strip():  # often an unset shell variable
+            raise UsageError(f"{option('positive')} needs a label, got {self.positive!r}")
         if not isinstance(self.cols or {}, Mapping):
             raise UsageError(f"cols takes a mapping of roles to columns, e.g. {{'var': 'sigma2'}}; got {self.cols!r}")
         put("cols", dict(self.cols or {}))

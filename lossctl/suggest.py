@@ -18,7 +18,7 @@ import numpy as np
 
 from lossctl.errors import InputError, NoRows
 from lossctl.io.columns import quoted_columns
-from lossctl.labels import KeyCodes, is_text_labels
+from lossctl.labels import KeyCodes, is_text_labels, vector_labels
 from lossctl.tasks import ROW_SUM_TOLERANCE
 from lossctl.text import count, show_name
 
@@ -403,6 +403,8 @@ def suggest(
         raise NoRows.naming(opened.source.label)
     pred_values = np.concatenate(parts["pred"])
     facts: dict[str, Any] = {}
+    if text and "target" in vectors:  # as eval: no labels to recode
+        raise vector_labels("classes" if options.classes else "positive", roles["target"], parts["target"][0].shape[1])
     if text:
         column = roles["target"][0]
         target_values, facts = _labels(_joined(labels["target"]), column, roles["pred"], options, notices)
@@ -454,7 +456,7 @@ def _labels(
         values = encoder.encode(labels, column, 0)
         notices += encoder.notices()
         return values, {}
-    distinct = sorted(label for label in labels.unique().to_pylist() if label is not None)
+    distinct = sorted(label for label in labels.unique().to_pylist() if label is not None and label == label)  # NaN
     if len(distinct) > 2:
         shown = ", ".join(repr(label) for label in distinct[:3])
         raise InputError(

@@ -437,3 +437,152 @@ def test_labels_that_start_with_a_bracket_are_labels_not_json_arrays(cli, write)
     # A query id column too: its ids are keys.
     run = cli("eval", path, "-l", "ranknet", "--pred", "p_0", "--target", "p_1", "--col", "qid=qid", "-f", "json")
     assert run.code == 0, run.err
+
+
+@pytest.mark.parametrize("chunk", [[], ["--chunk-rows", "1"]])
+def test_a_label_that_is_the_ignore_index_is_ignored_beside_classes_and_text_labels(cli, write, chunk) -> None:
+    # With --classes (or text labels), the padding label -100 of ignore_index=-100 was refused as "not in --classes".
+    logits = [[2.0, 0.5, 0.1], [0.3, 0.3, 3.0], [0.2, 1.5, 0.4]]
+    expected = (-np.log(np.exp(2.0) / np.exp(logits[0]).sum()) - np.log(np.exp(1.5) / np.exp(logits[2]).sum())) / 2
+    labels = ("cat", "-100", "dog")
+    rows = "".join(f"{label},{','.join(map(str, row))}\n" for label, row in zip(labels, logits, strict=True))
+    text = write("t.csv", "label,p_cat,p_dog,p_eel\n" + rows)
+    numbers = write("n.csv", "label,p_cat,p_dog,p_eel\n" + rows.replace("cat", "2").replace("dog", "1"))
+    args = ["--pred", "p_*", "--target", "label", "-f", "json", *chunk]
+    ignoring = ["-l", "ce:ignore_index=-100"]
+    for path, classes in ((text, []), (text, ["--classes", "cat,dog,eel"]), (numbers, ["--classes", "2,1,0"])):
+        run = cli("eval", path, *args, *ignoring, *classes)
+        assert _value(run) == pytest.approx(expected, rel=1e-12)
+        assert "notice: cross_entropy:ignore_index=-100: 1 row ignored (ignore_index=-100)\n" in run.err
+    run = cli("eval", numbers, *args, *ignoring, "-l", "ce", "--classes", "2,1,0")  # ce's ignore_index is none
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: cross_entropy: column 'label' (target): expected class indices, integers in 0..2 (K = 3 classes), "
+        "got -100 in 1 row (first: row 1)\n"
+    )
+    run = cli("eval", numbers, *args, "-l", "ce:ignore_index=-1", "--classes", "2,1,0")  # -100 is no class
+    assert (run.code, run.out) == (3, "")
+    assert run.err == "error: column 'label' holds the label -100 at row 1, which is not in --classes (2, 1, 0)\n"
+
+
+def test_positive_and_classes_beside_a_target_of_vectors_are_refused(cli, write, tmp_path: Path) -> None:
+    # A list (or JSON-array) target bypassed the labels: --positive 0 or 7 and --classes c,b,a changed nothing and
+    # said nothing (eval), and suggest stopped with an internal error (ArrowInvalid), as with K target columns.
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"y": [[0, 1, 0], [1, 0, 0]], "p": [[0.2, 0.5, 0.3], [0.5, 0.3, 0.2]]}), path)
+    arrays = write("l.csv", 'y,p\n"[0,1,0]","[0.2,0.5,0.3]"\n"[1,0,0]","[0.5,0.3,0.2]"\n')
+    held = "but the target column 'y' holds 3 values per row (a multi-label or one-hot target, read as numbers)"
+    positive = f"error: --positive names the positive class of single labels, {held}: drop --positive\n"
+    classes = f"error: --classes gives the order of class labels, {held}: drop --classes\n"
+    for data in (path, arrays):
+        for command, loss in (("eval", ["-l", "bce", "--chunk-rows", "1"]), ("suggest", [])):
+            run = cli(command, data, "--target", "y", "--pred", "p", *loss, "--positive", "0")
+            assert (run.code, run.out, run.err) == (2, "", positive)
+        for command, loss in (("eval", ["-l", "categorical_ce"]), ("suggest", [])):
+            run = cli(command, data, "--target", "y", "--pred", "p", *loss, "--classes", "c,b,a")
+            assert (run.code, run.out, run.err) == (2, "", classes)
+        assert _value(cli("eval", data, "--target", "y", "--pred", "p", "-l", "bce", "-f", "json")) == pytest.approx(
+            -(np.log(0.8) + np.log(0.5) + np.log(0.7)) / 3, rel=1e-12
+        )
+    columns = write("k.csv", "y1,y2,p1,p2\n1,0,0.8,0.3\n0,1,0.3,0.2\n")
+    run = cli("suggest", columns, "--target", "y1,y2", "--pred", "p1,p2", "--positive", "1")
+    assert (run.code, run.err) == (
+        2,
+        "error: --positive names the positive class of single labels, but the target columns 'y1', 'y2' hold 2 "
+        "values per row (a multi-label or one-hot target, read as numbers): drop --positive\n",
+    )
+
+
+@pytest.mark.parametrize("chunk", [[], ["--chunk-rows", "1"]])
+def test_two_text_labels_that_name_one_prediction_column_are_an_error(cli, write, chunk) -> None:
+    # 'cat' and 'prob_cat' both end prob_cat: both were read as class 0, two labels silently made one class.
+    path = write("c.csv", "label,prob_cat,prob_dog\ncat,0.7,0.3\ndog,0.1,0.9\nprob_cat,0.4,0.6\n")
+    args = ["--pred", "prob_*", "--target", "label", "-l", "categorical_ce", "-f", "json", *chunk]
+    run = cli("eval", path, *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'label' holds the text labels 'cat' and 'prob_cat' (at row 2), and both name prediction "
+        "column prob_cat; give the class order with --classes A,B,C (class A is index 0, the first prediction "
+        "column)\n"
+    )
+    run = cli("eval", path, *args, "--classes", "cat,dog")
+    assert run.err.startswith("error: column 'label' holds the label 'prob_cat' at row 2, which is not in --classes")
+
+
+def test_a_number_that_classes_spells_twice_is_an_error(cli, write) -> None:
+    # --classes 1,0,1.0 read the label 1 as class 0 and left class 2 unused without a word.
+    numbers = write("n.csv", "label,p0,p1,p2\n1,0.7,0.2,0.1\n0,0.1,0.1,0.8\n")
+    args = ["--pred", "p*", "--target", "label", "-l", "ce", "-f", "json"]
+    run = cli("eval", numbers, *args, "--classes", "1,0,1.0")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'label' holds the label 1 at row 0, which --classes names 2 times (1, 1.0); give each class "
+        "once\n"
+    )
+    text = write("t.csv", 'label,p0,p1,p2\n"01",0.7,0.2,0.1\nx,0.1,0.1,0.8\n1,0.3,0.4,0.3\n')  # text: 01 is not 1
+    indices = write("i.csv", "label,p0,p1,p2\n1,0.7,0.2,0.1\n2,0.1,0.1,0.8\n0,0.3,0.4,0.3\n")
+    assert _value(cli("eval", text, *args, "--classes", "1,01,x")) == _value(cli("eval", indices, *args))
+
+
+def test_a_boolean_label_is_the_number_1_or_0_however_written(cli, tmp_path: Path) -> None:
+    # --positive 1.0 matched 1.0 in a float column but not true in a boolean one ("neither is --positive '1.0'").
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"y": [True, False, True], "p": [0.9, 0.2, 0.6]}), path)
+    args = ["--target", "y", "--pred", "p", "-l", "bce", "-f", "json"]
+    plain = _value(cli("eval", path, *args))
+    assert _value(cli("eval", path, *args, "--positive", "1.0")) == plain
+    assert _value(cli("eval", path, *args, "--positive", "0.0")) == _value(cli("eval", path, *args, "--positive", "0"))
+    run = cli("eval", path, *args, "--positive", "2")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.startswith("error: column 'y' holds the labels true and false at row 1, and neither is --positive")
+
+
+def test_an_empty_positive_label_is_a_usage_error(cli, write) -> None:
+    # --positive "$POS" with POS unset: every row became the negative class, with only a notice.
+    path = write("n.csv", "y,p\nno,0.9\nno,0.2\n")
+    for empty in ("", " "):
+        for command, loss in (("eval", ["-l", "bce"]), ("suggest", [])):
+            run = cli(command, path, "--target", "y", "--pred", "p", *loss, "--positive", empty)
+            assert (run.code, run.out, run.err) == (2, "", f"error: --positive needs a label, got {empty!r}\n")
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 1])
+def test_nan_in_a_column_of_float_labels_is_missing_under_classes_and_positive(cli, tmp_path: Path, chunk_rows) -> None:
+    # pandas writes a missing float as NaN: with --classes or --positive it was a label ("holds the label nan at
+    # row 1, which is not in --classes"), even with --missing drop.
+    chunk = ["--chunk-rows", str(chunk_rows)] if chunk_rows else []
+    multi = tmp_path / "m.parquet"
+    probs = {"p0": [0.7, 0.1, 0.3, 0.5], "p1": [0.2, 0.1, 0.6, 0.25], "p2": [0.1, 0.8, 0.1, 0.25]}
+    pq.write_table(pa.table({"label": [2.0, float("nan"), 1.0, 0.0], **probs}), multi)
+    args = ["--pred", "p*", "--target", "label", "-l", "categorical_ce", "-f", "json", *chunk]
+    run = cli("eval", multi, *args, "--classes", "2,0,1")
+    assert (run.code, run.out) == (3, "")
+    assert (
+        run.err == "error: column 'label' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n"
+    )
+    run = cli("eval", multi, *args, "--classes", "2,0,1", "--missing", "drop")
+    assert _value(run) == pytest.approx(-(np.log(0.7) + np.log(0.1) + np.log(0.25)) / 3, rel=1e-12)
+    assert json.loads(run.out)["input"]["rows_dropped"] == 1
+    binary = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"y": [1.0, float("nan"), 0.0], "p": [0.7, 0.1, 0.3]}), binary)
+    args = ["--pred", "p", "--target", "y", "-l", "bce", "-f", "json", "--missing", "drop", *chunk]
+    assert _value(cli("eval", binary, *args, "--positive", "0")) == pytest.approx(-np.log(0.3), rel=1e-12)
+    run = cli("suggest", binary, "--pred", "p", "--target", "y", "--positive", "1")
+    assert run.code == 0, run.err
+
+
+def test_zero_one_reads_a_text_label_prediction_column_through_positive(cli, write) -> None:
+    # --classes read the predicted labels as the target's, --positive did not: "column 'yhat' is not numeric: 'yes'".
+    path = write("z.csv", "y,yhat\nyes,yes\nno,yes\nyes,no\nno,no\nno,no\n")
+    args = ["--target", "y", "--pred", "yhat", "-l", "zero_one", "-f", "json"]
+    assert _value(cli("eval", path, *args, "--positive", "yes")) == 0.4
+    assert _value(cli("eval", path, *args, "--positive", "no")) == 0.4
+    assert _value(cli("eval", path, *args, "--classes", "no,yes")) == 0.4
+    run = cli("eval", write("m.csv", "y,yhat\nyes,yes\nno,maybe\n"), *args, "--positive", "yes")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: column 'yhat' holds more than two labels ('yes', 'no', 'maybe' at row 1); a binary loss takes the "
+        "--positive label and one other\n"
+    )
+    probabilities = write("p.csv", "y,p\nyes,0.9\nno,0.2\nyes,0.4\n")  # numbers stay probabilities
+    assert _value(cli("eval", probabilities, *args[:2], "--pred", "p", *args[4:], "--positive", "yes")) == 1 / 3
