@@ -44,7 +44,7 @@ from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
-from lossctl.registry import overflow_remedy, per_row_losses
+from lossctl.registry import has_per_row, overflow_remedy, per_row_losses
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
 from lossctl.text import count, show_name, shown_value
 from lossctl.threads import blas_single_threaded, workers
@@ -840,6 +840,7 @@ class _Worker:
         self.evaluators = [
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
+        self.aggregates = [job.request.spec.aggregate_for(options.convention) for job in plan.jobs]
 
     def refusal(
         self, chunk: _Chunk, error: DomainError | None, before: Sequence[Any]
@@ -909,7 +910,7 @@ class _Worker:
         sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
         for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
             sample = None
-            if job.request.spec.per_row and (self.per_sample or sampled is not None):
+            if (self.per_sample or sampled is not None) and has_per_row(self.aggregates[j], c):
                 losses = per_row_losses(c)
                 if self.per_sample:
                     partial.per_row[j] = per_output_losses(c) if raw_outputs(job.request) else losses
@@ -983,7 +984,7 @@ class _Worker:
         inputs = [job.request.spec.inputs(_job_arrays(job, chunk.values)) for job in jobs]
         distinct = {id(array): array for job_inputs in inputs for array in job_inputs}
         sampled = _sampled_rows(chunk.row_index, thresholds) if self.plan.distributions else None
-        samplers = [_BlockSample() if sampled is not None and job.request.spec.per_row else None for job in jobs]
+        samplers = [_BlockSample() if sampled is not None and a.per_row else None for a in self.aggregates]
         totals: list[np.ndarray] = []
         moments: Moments | None = None  # with --ci, the blocks' moments merged
         with np.errstate(over="ignore", invalid="ignore"):
@@ -996,10 +997,12 @@ class _Worker:
                     in_block = sampled[0][first:end] - start
                 sums, columns = [], []
                 with chunk_scope():
-                    for evaluate, job_inputs, sampler in zip(self.evaluators, inputs, samplers, strict=True):
+                    for evaluate, job_inputs, sampler, aggregate in zip(
+                        self.evaluators, inputs, samplers, self.aggregates, strict=True
+                    ):
                         contributions = evaluate([sliced[id(array)] for array in job_inputs])
                         sums.append(weighted_sums(contributions, part_weight))
-                        if sampler is not None:
+                        if sampler is not None and has_per_row(aggregate, contributions):
                             sampler.add(per_row_losses(contributions), in_block)
                         if self.plan.moments:
                             columns.append(contributions.reshape(len(contributions), -1))
@@ -1012,8 +1015,8 @@ class _Worker:
             return None
         widths = tuple((len(total) - 2) for total in totals)
         samples = [
-            sampler.sample(sampled[1], rows) if sampler is not None and sampled is not None else None
-            for sampler in samplers
+            sampler.sample(sampled[1], rows) if sampler is not None and sampler.values and sampled is not None else None
+            for sampler in samplers  # no values: a binding without per-row losses (segmentation on scalar columns)
         ]
         partial = _Partial(rows, totals, widths, chunk.row_index, chunk.keys, samples=samples)
         if moments is not None:

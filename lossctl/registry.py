@@ -399,7 +399,8 @@ class LossSpec:
 
     @property
     def per_row(self) -> bool:
-        """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists."""
+        """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists (for a loss
+        whose rows are samples only in some bindings, in those: :meth:`Aggregate.has_rows`)."""
         return self.aggregate.per_row
 
     @property
@@ -641,8 +642,9 @@ class LossSpec:
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
         as the call gives K values); aggregate losses such as ``rmse`` have none."""
-        if not self.per_row:
-            raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
+        aggregate = self.aggregate_for(convention)
+        if not aggregate.per_row:
+            raise UsageError(f"loss '{self.name}' {aggregate.no_rows}")
         check_per_sample_keywords(kwargs)
         import numpy as np
 
@@ -652,6 +654,8 @@ class LossSpec:
             from lossctl.outputs import per_output_losses
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             contributions = self.contributions(bound, params, convention)
+            if not has_per_row(aggregate, contributions):
+                raise UsageError(f"loss '{self.name}' {aggregate.no_rows}")
             losses = per_output_losses(contributions) if raw else per_row_losses(contributions)
         self.check_plugin_result(contributions, losses)
         return _finite(self.name, losses, params)
@@ -750,6 +754,12 @@ def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) ->
             "one value per row, or as many as the prediction"
         )
     return [array[:, None] if array.ndim == 1 else array for array in arrays]
+
+
+def has_per_row(aggregate: Aggregate, contributions: np.ndarray) -> bool:
+    """Whether one binding's ``contributions`` hold per-row losses (:meth:`Aggregate.has_rows`: segmentation on
+    vector columns does, on scalar columns not)."""
+    return aggregate.has_rows(contributions.shape[1] if contributions.ndim == 2 else 1)
 
 
 def per_row_losses(contributions: np.ndarray) -> np.ndarray:

@@ -1826,7 +1826,7 @@ def test_bad_input_leaves_no_per_sample_file(cli, tmp_path: Path, monkeypatch, f
     monkeypatch.chdir(tmp_path)
     inputs = _make_files(tmp_path, files)
     args = _with_output([*args, "--per-sample", "rows.csv"])
-    # An aggregate loss (dice) has no per-row values: that usage error comes before the input is read.
+    # A loss with no per-row values whatever its binding (rmse): that usage error comes before the input is read.
     check_failure(cli(*args), tmp_path, args, inputs, 2 if _aggregates_only(args) else code, "")
 
 
