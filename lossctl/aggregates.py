@@ -203,6 +203,8 @@ ROOT_MEAN = Aggregate(
     _root_mean,
     reductions=("mean",),
     per_row=False,
+    no_rows="is the root of a mean over the whole input, with no per-row values (the loss under the root, mse for "
+    "rmse and msle for rmsle, has them)",
     doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
     many=lambda stats, reduction, params: (stats[0] / stats[-2]) ** 0.5,
     slopes=lambda stats, reduction, params: [  # as the mean's, without a product beyond float64 (S_1 S_w, S_w^1.5)
@@ -217,6 +219,7 @@ RATIO = Aggregate(
     _ratio,
     reductions=("mean",),
     per_row=False,
+    no_rows="averages over the pairs or queries it scores, not over rows, with no per-row values",
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
     many=lambda stats, reduction, params: stats[0] / stats[1],
     slopes=lambda stats, reduction, params: (

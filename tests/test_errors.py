@@ -1616,7 +1616,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "rmse", "--per-sample", "rows.csv"],
         2,
-        "--per-sample: none of the selected losses (rmse) has per-row values",
+        "--per-sample: none of the selected losses has per-row values: rmse is the root of a mean over the whole "
+        "input, with no per-row values (the loss under the root, mse for rmse and msle for rmsle, has them)",
     ),
     (
         "--plot with a bad extension",

@@ -643,7 +643,9 @@ def test_usage_errors_of_combinations() -> None:
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get("kl_div")([[0.5, 0.5]], [[0, 0]], from_logits=True, convention="keras")
-    with pytest.raises(UsageError, match=re.escape("loss 'class_balanced' is an aggregate: it has no per-row values")):
+    # its class weights come from the whole input's counts: the refusal says so (it was "is an aggregate")
+    reason = "weighs each row by class weights fixed by the class counts of the whole input, with no per-row values"
+    with pytest.raises(UsageError, match="^" + re.escape("loss 'class_balanced' " + reason) + "$"):
         lossctl.get("class_balanced").per_sample([0, 1], [[0, 0], [1, 1]])
 
 

@@ -971,6 +971,7 @@ CLASS_BALANCED_MEAN = Aggregate(
     "class_balanced_mean",
     _class_balanced_finalize,
     per_row=False,
+    no_rows="weighs each row by class weights fixed by the class counts of the whole input, with no per-row values",
     finalize_part=lambda part, whole, reduction, params: _class_balanced_finalize(part, reduction, params, whole),
     doc="mean over rows of the class weight (from class counts over the whole input) times the base loss",
 )
