@@ -42,10 +42,10 @@ class Aggregate:
     ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``);
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
-    ``sample_width``, where given, says that only a binding whose contributions are that wide has them (a row of
-    vector columns is a segmentation sample, ``[loss, nothing_to_score]``; scalar columns give pixel sums, the whole
-    input one sample): :meth:`has_rows`; ``no_rows`` says why a binding has none, after the loss's label
-    (``--per-sample``'s refusal and notice, ``per_sample()``'s error);
+    ``rows(contributions, params)``, where given, makes them of a binding's contributions, or is ``None`` where that
+    binding has none (segmentation: a row of vector columns is a sample, ``[loss, nothing_to_score]``, while scalar
+    columns give pixel sums, the whole input one sample; ``class_balanced``: known only with ``counts``); ``no_rows``
+    says why a binding has none, after the loss's label (``--per-sample``'s refusal and notice, ``per_sample()``);
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...), as
     :class:`Notice`\\ s;
     ``doc`` says in words how rows are reduced (``lossctl describe``); ``many``, where given, is the same
@@ -74,7 +74,7 @@ class Aggregate:
     finalize: Callable[[Stats, str, Mapping[str, Any]], float]
     reductions: tuple[str, ...] = ("mean", "sum")
     per_row: bool = True
-    sample_width: int | None = None
+    rows: Callable[[Any, Mapping[str, Any]], Any] | None = None
     no_rows: str = "is an aggregate of the whole input, with no per-row values"
     notices: Callable[[Stats, Mapping[str, Any]], list[Notice]] | None = None
     doc: str = ""
@@ -85,10 +85,6 @@ class Aggregate:
 
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None
-
-    def has_rows(self, width: int) -> bool:
-        """Whether a binding whose contributions are ``width`` columns wide (1 for a 1-D array) has per-row losses."""
-        return self.per_row and self.sample_width in (None, width)
 
     def value_of_part(self, part: Stats, whole: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         """The value of a part of the input: :attr:`finalize_part`, or the part finalized on its own."""

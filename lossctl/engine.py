@@ -44,7 +44,7 @@ from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
-from lossctl.registry import has_per_row, overflow_remedy, per_row_losses
+from lossctl.registry import overflow_remedy, per_row_losses
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
 from lossctl.text import count, show_name, shown_value
 from lossctl.threads import blas_single_threaded, workers
@@ -910,8 +910,9 @@ class _Worker:
         sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
         for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
             sample = None
-            if (self.per_sample or sampled is not None) and has_per_row(self.aggregates[j], c):
-                losses = per_row_losses(c)
+            wanted = self.per_sample or sampled is not None
+            losses = per_row_losses(self.aggregates[j], c, job.request.params) if wanted else None
+            if losses is not None:
                 if self.per_sample:
                     partial.per_row[j] = per_output_losses(c) if raw_outputs(job.request) else losses
                 if sampled is not None:
@@ -997,13 +998,15 @@ class _Worker:
                     in_block = sampled[0][first:end] - start
                 sums, columns = [], []
                 with chunk_scope():
-                    for evaluate, job_inputs, sampler, aggregate in zip(
-                        self.evaluators, inputs, samplers, self.aggregates, strict=True
+                    for evaluate, job_inputs, sampler, aggregate, job in zip(
+                        self.evaluators, inputs, samplers, self.aggregates, jobs, strict=True
                     ):
                         contributions = evaluate([sliced[id(array)] for array in job_inputs])
                         sums.append(weighted_sums(contributions, part_weight))
-                        if sampler is not None and has_per_row(aggregate, contributions):
-                            sampler.add(per_row_losses(contributions), in_block)
+                        if sampler is not None:
+                            losses = per_row_losses(aggregate, contributions, job.request.params)
+                            if losses is not None:
+                                sampler.add(losses, in_block)
                         if self.plan.moments:
                             columns.append(contributions.reshape(len(contributions), -1))
                     if self.plan.moments:

@@ -28,7 +28,6 @@ from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
     check_per_sample_keywords,
-    has_per_row,
     loss_spec_text,
     per_row_losses,
     query_ids,
@@ -255,9 +254,9 @@ class Metric:
             raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
         check_per_sample_keywords(roles)
         contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles)))
-        if not has_per_row(aggregate, contributions):
+        losses = per_row_losses(aggregate, contributions, self._request.params)
+        if losses is None:
             raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
-        losses = per_row_losses(contributions)
         self._request.spec.check_plugin_result(contributions, losses, self.rows)
         return losses
 

@@ -400,7 +400,7 @@ class LossSpec:
     @property
     def per_row(self) -> bool:
         """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists (for a loss
-        whose rows are samples only in some bindings, in those: :meth:`Aggregate.has_rows`)."""
+        whose rows are samples only in some bindings, in those: :attr:`Aggregate.rows`)."""
         return self.aggregate.per_row
 
     @property
@@ -654,9 +654,9 @@ class LossSpec:
             from lossctl.outputs import per_output_losses
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             contributions = self.contributions(bound, params, convention)
-            if not has_per_row(aggregate, contributions):
+            losses = per_output_losses(contributions) if raw else per_row_losses(aggregate, contributions, params)
+            if losses is None:
                 raise UsageError(f"loss '{self.name}' {aggregate.no_rows}")
-            losses = per_output_losses(contributions) if raw else per_row_losses(contributions)
         self.check_plugin_result(contributions, losses)
         return _finite(self.name, losses, params)
 
@@ -756,14 +756,14 @@ def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) ->
     return [array[:, None] if array.ndim == 1 else array for array in arrays]
 
 
-def has_per_row(aggregate: Aggregate, contributions: np.ndarray) -> bool:
-    """Whether one binding's ``contributions`` hold per-row losses (:meth:`Aggregate.has_rows`: segmentation on
-    vector columns does, on scalar columns not)."""
-    return aggregate.has_rows(contributions.shape[1] if contributions.ndim == 2 else 1)
-
-
-def per_row_losses(contributions: np.ndarray) -> np.ndarray:
-    """The per-row losses of a per-row loss: its contributions, or their first column when it returns several."""
+def per_row_losses(aggregate: Aggregate, contributions: np.ndarray, params: Mapping[str, Any]) -> np.ndarray | None:
+    """The per-row losses of one binding's ``contributions``: the contributions, or their first column when the loss
+    returns several, or what the aggregate makes of them (:attr:`Aggregate.rows`); ``None`` where it has none
+    (an aggregate; segmentation on scalar columns; ``class_balanced`` without ``counts``)."""
+    if not aggregate.per_row:
+        return None
+    if aggregate.rows is not None:
+        return aggregate.rows(contributions, params)
     return contributions if contributions.ndim == 1 else contributions[:, 0]
 
 

@@ -129,6 +129,12 @@ def _contributions(target: np.ndarray, pred: np.ndarray, loss_of: LossOfSums, pa
     return _columns(loss, nothing.astype(np.float64))
 
 
+def _sample_losses(contributions: np.ndarray, params: Mapping[str, Any]) -> np.ndarray | None:
+    """Each sample's loss, of vector columns (``[loss, nothing_to_score]`` per row); scalar columns' pixel sums
+    ``[TP, FP, FN]`` make the whole input one sample, with no per-row loss."""
+    return contributions[:, 0] if contributions.shape[1] == 2 else None
+
+
 def _sums(stats: Stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The merged ``TP, FP, FN`` of scalar columns, as 0-d arrays for the elementwise formulas."""
     return np.asarray(stats[0], np.float64), np.asarray(stats[1], np.float64), np.asarray(stats[2], np.float64)
@@ -168,7 +174,7 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
         "sample, mean reduction only)",
         finalize,
         reductions=("mean", "sum"),
-        sample_width=2,  # [loss, nothing_to_score] per row of vector columns; scalar columns give 3 pixel sums
+        rows=_sample_losses,
         no_rows=_ONE_SAMPLE,
         notices=notices,
         counted_parts=counted_parts,
