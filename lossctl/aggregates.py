@@ -42,6 +42,10 @@ class Aggregate:
     ``reductions`` are the ``--reduction`` values it supports (aggregate losses have only ``mean``);
     ``per_row`` says whether the value is a mean of per-row losses, so that per-sample values exist
     (the contributions' first column when the loss returns several, e.g. a loss and its class weight);
+    ``rows(contributions, params)``, where given, makes them of a binding's contributions, or is ``None`` where that
+    binding has none (segmentation: a row of vector columns is a sample, ``[loss, nothing_to_score]``, while scalar
+    columns give pixel sums, the whole input one sample; ``class_balanced``: known only with ``counts``); ``no_rows``
+    says why a binding has none, after the loss's label (``--per-sample``'s refusal and notice, ``per_sample()``);
     ``notices(stats, params)`` reports what the user should know (rows ignored, empty samples...), as
     :class:`Notice`\\ s;
     ``doc`` says in words how rows are reduced (``lossctl describe``); ``many``, where given, is the same
@@ -72,6 +76,8 @@ class Aggregate:
     finalize: Callable[[Stats, str, Mapping[str, Any]], float]
     reductions: tuple[str, ...] = ("mean", "sum")
     per_row: bool = True
+    rows: Callable[[Any, Mapping[str, Any]], Any] | None = None
+    no_rows: str = "is an aggregate of the whole input, with no per-row values"
     notices: Callable[[Stats, Mapping[str, Any]], list[Notice]] | None = None
     doc: str = ""
     finalize_part: Callable[[Stats, Stats, str, Mapping[str, Any]], float] | None = None
@@ -197,6 +203,8 @@ ROOT_MEAN = Aggregate(
     _root_mean,
     reductions=("mean",),
     per_row=False,
+    no_rows="is the root of a mean over the whole input, with no per-row values (the loss under the root, mse for "
+    "rmse and msle for rmsle, has them)",
     doc="root of the weighted mean of the per-row contributions (an aggregate: mean only, no per-row values)",
     many=lambda stats, reduction, params: (stats[0] / stats[-2]) ** 0.5,
     slopes=lambda stats, reduction, params: [  # as the mean's, without a product beyond float64 (S_1 S_w, S_w^1.5)
@@ -211,6 +219,7 @@ RATIO = Aggregate(
     _ratio,
     reductions=("mean",),
     per_row=False,
+    no_rows="averages over the pairs or queries it scores, not over rows, with no per-row values",
     doc="the summed loss over the number of pairs or queries it averages (mean only, no per-row values)",
     many=lambda stats, reduction, params: stats[0] / stats[1],
     slopes=lambda stats, reduction, params: (
@@ -274,8 +283,9 @@ def multioutput(base: Aggregate) -> Aggregate:
         finalize,
         base.reductions,
         base.per_row,
-        base.notices,
-        base.doc + "; multioutput=uniform: the mean of the per-output values, raw: one result per output",
+        notices=base.notices,
+        no_rows=base.no_rows,
+        doc=base.doc + "; multioutput=uniform: the mean of the per-output values, raw: one result per output",
         many=many if base.many is not None else None,
         slopes=slopes if base.slopes is not None else None,
     )

@@ -195,7 +195,8 @@ def _run_part(
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
     try:
-        with spelled_as_flags(flags), per_sample_sink(plan, per_sample, pairs, options.composites) as sink:
+        sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention)
+        with spelled_as_flags(flags), sink_of as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True, seen=seen)
             if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
                 raise _Cancelled
@@ -644,7 +645,8 @@ def run_on_cluster(
     try:
         if reason is not None or inputs is None or split is None:
             notices.append(f"{option('engine', 'dask')}: evaluated in this process, as one part ({reason})")
-            with per_sample_sink(plan, dataset.part(0) if dataset else None, pairs, options.composites) as sink:
+            path = dataset.part(0) if dataset else None
+            with per_sample_sink(plan, path, pairs, options.composites, options.convention, notices) as sink:
                 outcome = run(batches, plan, options, per_sample=sink, progress=progress)
         else:
             outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)

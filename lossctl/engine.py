@@ -842,6 +842,7 @@ class _Worker:
         self.evaluators = [
             job.request.spec.evaluator(job.request.params, options.convention, options.reduction) for job in plan.jobs
         ]
+        self.aggregates = [job.request.spec.aggregate_for(options.convention) for job in plan.jobs]
 
     def refusal(
         self, chunk: _Chunk, error: DomainError | None, before: Sequence[Any]
@@ -911,8 +912,9 @@ class _Worker:
         sampled = _sampled_rows(row_index, thresholds) if plan.distributions else None
         for j, (job, c) in enumerate(zip(plan.jobs, contributions, strict=True)):
             sample = None
-            if job.request.spec.per_row and (self.per_sample or sampled is not None):
-                losses = per_row_losses(c)
+            wanted = self.per_sample or sampled is not None
+            losses = per_row_losses(self.aggregates[j], c, job.request.params) if wanted else None
+            if losses is not None:
                 if self.per_sample:
                     partial.per_row[j] = per_output_losses(c) if raw_outputs(job.request) else losses
                 if sampled is not None:
@@ -985,7 +987,7 @@ class _Worker:
         inputs = [job.request.spec.inputs(_job_arrays(job, chunk.values)) for job in jobs]
         distinct = {id(array): array for job_inputs in inputs for array in job_inputs}
         sampled = _sampled_rows(chunk.row_index, thresholds) if self.plan.distributions else None
-        samplers = [_BlockSample() if sampled is not None and job.request.spec.per_row else None for job in jobs]
+        samplers = [_BlockSample() if sampled is not None and a.per_row else None for a in self.aggregates]
         totals: list[np.ndarray] = []
         moments: Moments | None = None  # with --ci, the blocks' moments merged
         with np.errstate(over="ignore", invalid="ignore"):
@@ -998,11 +1000,15 @@ class _Worker:
                     in_block = sampled[0][first:end] - start
                 sums, columns = [], []
                 with chunk_scope():
-                    for evaluate, job_inputs, sampler in zip(self.evaluators, inputs, samplers, strict=True):
+                    for evaluate, job_inputs, sampler, aggregate, job in zip(
+                        self.evaluators, inputs, samplers, self.aggregates, jobs, strict=True
+                    ):
                         contributions = evaluate([sliced[id(array)] for array in job_inputs])
                         sums.append(weighted_sums(contributions, part_weight))
                         if sampler is not None:
-                            sampler.add(per_row_losses(contributions), in_block)
+                            losses = per_row_losses(aggregate, contributions, job.request.params)
+                            if losses is not None:
+                                sampler.add(losses, in_block)
                         if self.plan.moments:
                             columns.append(contributions.reshape(len(contributions), -1))
                     if self.plan.moments:
@@ -1014,8 +1020,8 @@ class _Worker:
             return None
         widths = tuple((len(total) - 2) for total in totals)
         samples = [
-            sampler.sample(sampled[1], rows) if sampler is not None and sampled is not None else None
-            for sampler in samplers
+            sampler.sample(sampled[1], rows) if sampler is not None and sampler.values and sampled is not None else None
+            for sampler in samplers  # no values: a binding without per-row losses (segmentation on scalar columns)
         ]
         partial = _Partial(rows, totals, widths, chunk.row_index, chunk.keys, samples=samples)
         if moments is not None:

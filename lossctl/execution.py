@@ -64,5 +64,5 @@ def engine_pass(
         with run_on_cluster(batches, plan, options, notices, split, pairs, progress) as outcome:
             yield outcome
         return
-    with per_sample_sink(plan, options.per_sample, pairs, options.composites) as sink:
+    with per_sample_sink(plan, options.per_sample, pairs, options.composites, options.convention, notices) as sink:
         yield run(batches, plan, options, per_sample=sink, progress=progress, notify=notify, observe=observe)

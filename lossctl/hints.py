@@ -197,9 +197,13 @@ def option_notices(options: Options, requests: Sequence[LossRequest]) -> list[st
             f"{option('significant')} has no effect without {option('fail_if_worse')} (it fails that gate only "
             "where it is significant)"
         )
-    aggregates = list(dict.fromkeys(r.label for r in requests if not r.spec.per_row))
-    aggregates += [c.name for c in options.composites if not all(r.spec.per_row for _, r in c.terms)]
-    if options.per_sample and aggregates and any(r.spec.per_row for r in requests):  # none: a usage error
+
+    def per_row(request: LossRequest) -> bool:  # in some binding; which bindings do is told by lossctl.samples
+        return request.spec.aggregate_for(options.convention).per_row
+
+    aggregates = list(dict.fromkeys(r.label for r in requests if not per_row(r)))
+    aggregates += [c.name for c in options.composites if not all(per_row(r) for _, r in c.terms)]
+    if options.per_sample and aggregates and any(map(per_row, requests)):  # none: a usage error
         verb = "is an aggregate" if len(aggregates) == 1 else "are aggregates"
         found.append(
             f"{option('per_sample')}: {', '.join(aggregates)} {verb} of the whole input, with no per-row values; "

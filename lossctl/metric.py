@@ -246,11 +246,15 @@ class Metric:
 
     def per_sample(self, y_true: Any = None, y_pred: Any = None, **roles: Any) -> np.ndarray:
         """The loss of each row of one batch (reduction ``none``); the state is not changed."""
-        if not self._request.spec.per_row:
-            raise UsageError(f"loss '{self._request.spec.name}' is an aggregate: it has no per-row values")
+        spec = self._request.spec
+        aggregate = spec.aggregate_for(self.convention)
+        if not aggregate.per_row:
+            raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
         check_per_sample_keywords(roles)
         contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles)))
-        losses = per_row_losses(contributions)
+        losses = per_row_losses(aggregate, contributions, self._request.params)
+        if losses is None:
+            raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
         self._request.spec.check_plugin_result(contributions, losses, self.rows)
         return losses
 

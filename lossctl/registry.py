@@ -399,7 +399,8 @@ class LossSpec:
 
     @property
     def per_row(self) -> bool:
-        """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists."""
+        """True when the reported value is a (weighted) mean of per-row losses, so ``per_sample`` exists (for a loss
+        whose rows are samples only in some bindings, in those: :attr:`Aggregate.rows`)."""
         return self.aggregate.per_row
 
     @property
@@ -649,8 +650,9 @@ class LossSpec:
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
         as the call gives K values); aggregate losses such as ``rmse`` have none."""
-        if not self.per_row:
-            raise UsageError(f"loss '{self.name}' is an aggregate: it has no per-row values")
+        aggregate = self.aggregate_for(convention)
+        if not aggregate.per_row:
+            raise UsageError(f"loss '{self.name}' {aggregate.no_rows}")
         check_per_sample_keywords(kwargs)
         import numpy as np
 
@@ -660,7 +662,9 @@ class LossSpec:
             from lossctl.outputs import per_output_losses
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is _finite's InputError, not a warning
             contributions = self.contributions(bound, params, convention)
-            losses = per_output_losses(contributions) if raw else per_row_losses(contributions)
+            losses = per_output_losses(contributions) if raw else per_row_losses(aggregate, contributions, params)
+            if losses is None:
+                raise UsageError(f"loss '{self.name}' {aggregate.no_rows}")
         self.check_plugin_result(contributions, losses)
         return _finite(self.name, losses, params)
 
@@ -760,8 +764,14 @@ def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) ->
     return [array[:, None] if array.ndim == 1 else array for array in arrays]
 
 
-def per_row_losses(contributions: np.ndarray) -> np.ndarray:
-    """The per-row losses of a per-row loss: its contributions, or their first column when it returns several."""
+def per_row_losses(aggregate: Aggregate, contributions: np.ndarray, params: Mapping[str, Any]) -> np.ndarray | None:
+    """The per-row losses of one binding's ``contributions``: the contributions, or their first column when the loss
+    returns several, or what the aggregate makes of them (:attr:`Aggregate.rows`); ``None`` where it has none
+    (an aggregate; segmentation on scalar columns; ``class_balanced`` without ``counts``)."""
+    if not aggregate.per_row:
+        return None
+    if aggregate.rows is not None:
+        return aggregate.rows(contributions, params)
     return contributions if contributions.ndim == 1 else contributions[:, 0]
 
 

@@ -184,11 +184,21 @@ class PerSampleWriter:
 
 @contextmanager
 def per_sample_sink(
-    plan: Plan, path: str | None, pairs: Sequence[tuple[int, int]] = (), composites: Sequence[Composite] = ()
+    plan: Plan,
+    path: str | None,
+    pairs: Sequence[tuple[int, int]] = (),
+    composites: Sequence[Composite] = (),
+    convention: str = "lossctl",
+    notices: list[str] | None = None,
 ) -> Iterator[PerSampleSink | None]:
     """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, beside the values
     of the plan's ``--on`` key columns or the 0-based row numbers; the file is published only if the block
     succeeds.
+
+    Whether a job has per-row losses may depend on its binding (segmentation: a row of list columns is a sample,
+    scalar columns make the whole input one): the engine hands over those it has, and the first chunk's fix the
+    columns. A job that could have them but has none in its binding is left out, with a line in ``notices`` saying
+    why (:attr:`~lossctl.aggregates.Aggregate.no_rows`); when no job has any, that is a usage error.
 
     A column is named by the loss's label, with ``@MODEL`` when the run has models; each ``(baseline, candidate)``
     pair of job indices adds the per-row delta ``LABEL:delta@CANDIDATE`` (``compare``). A composite whose parts
@@ -198,19 +208,30 @@ def per_sample_sink(
     if not path:
         yield None
         return
-    per_row_jobs = [j for j, job in enumerate(plan.jobs) if job.request.spec.per_row]
-    if not per_row_jobs:
-        names = ", ".join(dict.fromkeys(job.request.spec.name for job in plan.jobs))
-        raise UsageError(f"{option('per_sample')}: none of the selected losses ({names}) has per-row values")
+    aggregates = [job.request.spec.aggregate_for(convention) for job in plan.jobs]
 
     def label(j: int, prefix: str = "", output: int | None = None) -> str:
         job = plan.jobs[j]
         request = job.request if output is None else replace(job.request, output=output)
         return request.label + prefix + (f"@{job.model}" if job.model is not None else "")
 
+    def none_of() -> None:
+        """Refuse the run: why each job has no per-row values, in one line."""
+        reasons = (f"{job.request.label} {a.no_rows}" for job, a in zip(plan.jobs, aggregates, strict=True))
+        why = "; ".join(dict.fromkeys(reasons))
+        raise UsageError(f"{option('per_sample')}: none of the selected losses has per-row values: {why}")
+
     def layout(losses: dict[int, np.ndarray]) -> list[Column]:
         """The file's loss columns: a multioutput=raw loss has one per output (``mse[0]``, ``mse[1]``), as its
-        results do; their number is known from the first chunk's losses."""
+        results do; their number is known from the first chunk's losses, and so is which jobs have them."""
+        per_row_jobs = [j for j in range(len(plan.jobs)) if j in losses]
+        if not per_row_jobs:
+            none_of()
+        left_out = [j for j, aggregate in enumerate(aggregates) if aggregate.per_row and j not in losses]
+        if left_out and notices is not None:  # the losses that are aggregates whatever the binding: hints.py
+            why = "; ".join(dict.fromkeys(f"{plan.jobs[j].request.label} {aggregates[j].no_rows}" for j in left_out))
+            notice = f"{option('per_sample')}: {why}; left out of {show_name(path)}"
+            notices.extend([notice] if notice not in notices else [])  # a pass run again (queries held) tells it once
 
         def split(j: int, terms: Terms, baseline: Terms | None, prefix: str = "") -> list[Column]:
             if not raw_outputs(plan.jobs[j].request):
@@ -219,11 +240,11 @@ def per_sample_sink(
 
         columns = [column for j in per_row_jobs for column in split(j, [(1.0, j)], None)]
         for b, c in pairs:
-            if plan.jobs[b].request.spec.per_row:
+            if b in losses and c in losses:
                 columns += split(c, [(1.0, c)], [(1.0, b)], ":delta")
         models = list(dict.fromkeys(job.model for job in plan.jobs))
         model_pairs = list(dict.fromkeys((plan.jobs[b].model, plan.jobs[c].model) for b, c in pairs))
-        for composite in (c for c in composites if all(r.spec.per_row for _, r in c.terms)):
+        for composite in composites:
 
             def terms(model: str | None, composite: Composite = composite) -> Terms:
                 return [(weight, plan.job_index(request, model)) for weight, request in composite.terms]
@@ -231,6 +252,8 @@ def per_sample_sink(
             def named(model: str | None, suffix: str = "", composite: Composite = composite) -> str:
                 return composite.label + suffix + (f"@{model}" if model is not None else "")
 
+            if any(j not in losses for model in models for _, j in terms(model)):
+                continue  # a part without per-row values: named in hints.py's notice or in the one above
             columns += [(named(model), terms(model), None, None) for model in models]
             columns += [(named(c, ":delta"), terms(c), terms(b), None) for b, c in model_pairs]
         # A loss named as a key column (--on mse, -l mse) is mse#2: the table kept one of two 'mse' columns, not
@@ -238,6 +261,8 @@ def per_sample_sink(
         writer.labels = unique_labels([*ids, *(name for name, _, _, _ in columns)])[len(ids) :]
         return columns
 
+    if not any(aggregate.per_row for aggregate in aggregates):  # whatever the binding: refused before reading
+        none_of()
     ids = list(plan.keys) or ["row"]
     writer = PerSampleWriter(path, ids, [])
     columns: list[Column] = []

@@ -1616,7 +1616,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "rmse", "--per-sample", "rows.csv"],
         2,
-        "--per-sample: none of the selected losses (rmse) has per-row values",
+        "--per-sample: none of the selected losses has per-row values: rmse is the root of a mean over the whole "
+        "input, with no per-row values (the loss under the root, mse for rmse and msle for rmsle, has them)",
     ),
     (
         "--plot with a bad extension",
@@ -1826,7 +1827,7 @@ def test_bad_input_leaves_no_per_sample_file(cli, tmp_path: Path, monkeypatch, f
     monkeypatch.chdir(tmp_path)
     inputs = _make_files(tmp_path, files)
     args = _with_output([*args, "--per-sample", "rows.csv"])
-    # An aggregate loss (dice) has no per-row values: that usage error comes before the input is read.
+    # A loss with no per-row values whatever its binding (rmse): that usage error comes before the input is read.
     check_failure(cli(*args), tmp_path, args, inputs, 2 if _aggregates_only(args) else code, "")
 
 

@@ -112,7 +112,7 @@ def test_registry_entries() -> None:
             assert spec.conventions["keras"].aggregate.name == MEAN_OVER_ROWS.name
     assert lossctl.get("distillation").role_names == ("teacher", "pred")
     assert lossctl.get("elbo").role_names == ("target", "pred", "mu", "logvar")
-    assert not lossctl.get("class_balanced").per_row
+    assert lossctl.get("class_balanced").aggregate.rows is not None  # per-row values only with counts=
     assert lossctl.get("cross_entropy").per_row
 
 
@@ -643,8 +643,45 @@ def test_usage_errors_of_combinations() -> None:
     )
     with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         lossctl.get("kl_div")([[0.5, 0.5]], [[0, 0]], from_logits=True, convention="keras")
-    with pytest.raises(UsageError, match=re.escape("loss 'class_balanced' is an aggregate: it has no per-row values")):
-        lossctl.get("class_balanced").per_sample([0, 1], [[0, 0], [1, 1]])
+
+
+CLASS_BALANCED_NO_ROWS = (
+    "without counts= weighs each row by class weights fixed by the class counts of the whole input, known only once "
+    "it is read: give the counts (counts=N0,N1,...) for per-row values"
+)
+
+
+def test_class_balanced_per_sample_with_counts_is_each_rows_weighted_loss() -> None:
+    """losses.md defines class_balanced per row, w_{y_i} · base_i; with counts= the class weights are known up front:
+    per_sample() was refused as "an aggregate". Without counts the whole input fixes them: refused, saying why."""
+    y, x = [0, 1, 1, 2, 0], np.array([[1.0, 0, 0], [0, 2, 1], [1, 1, 0], [0, 0, 3], [2, 1, 0]])
+    spec, counts, weight = lossctl.get("class_balanced"), (10.0, 5.0, 1.0), [1.0, 2.0, 3.0, 0.5, 1.0]
+    share = (1 - 0.9) / (1 - 0.9 ** np.array(counts))
+    expected = (3 * share / share.sum())[y] * lossctl.get("cross_entropy").per_sample(y, x)
+    rows = spec.per_sample(y, x, counts=counts, beta=0.9)
+    np.testing.assert_allclose(rows, expected, rtol=1e-12)
+    value = spec(y, x, counts=counts, beta=0.9, sample_weight=weight)
+    assert value == pytest.approx(np.average(rows, weights=weight), rel=1e-12)
+    with pytest.raises(UsageError, match="^" + re.escape(f"loss 'class_balanced' {CLASS_BALANCED_NO_ROWS}") + "$"):
+        spec.per_sample(y, x)
+
+
+def test_cli_class_balanced_per_sample_needs_counts(cli, write, tmp_path) -> None:
+    path = write("p.csv", "y,a,b,w\n0,2,1,1\n1,0,1,3\n1,1,0,0.5\n")
+    out = tmp_path / "rows.csv"
+    args = ["eval", path, "--pred", "a,b", "--target", "y", "--weight", "w", "--per-sample", out]
+    run = cli(*args, "-l", "class_balanced:counts=4,2", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    value = json.loads(run.out)["results"][0]["value"]
+    rows = np.loadtxt(out, delimiter=",", skiprows=1)[:, 1]
+    assert value == pytest.approx(np.average(rows, weights=[1, 3, 0.5]), rel=1e-12)
+    out.unlink()
+    run = cli(*args, "-l", "class_balanced")
+    assert run.code == ExitCode.USAGE and not out.exists()
+    assert run.err == (
+        "error: --per-sample: none of the selected losses has per-row values: "
+        f"class_balanced {CLASS_BALANCED_NO_ROWS}\n"
+    )
 
 
 @pytest.mark.parametrize(

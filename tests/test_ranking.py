@@ -287,7 +287,8 @@ def test_ranking_aggregates_have_only_the_mean_and_no_rows(loss: str) -> None:
     spec = lossctl.get(loss)
     with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has only the mean reduction$"):
         spec([1, 0], [1, 0], [1, 1], reduction="sum")
-    with pytest.raises(UsageError, match=f"^loss '{loss}' is an aggregate: it has no per-row values$"):
+    why = "averages over the pairs or queries it scores, not over rows, with no per-row values"  # not "an aggregate"
+    with pytest.raises(UsageError, match=f"^loss '{loss}' {why}$"):
         spec.per_sample([1, 0], [1, 0], [1, 1])
     with pytest.raises(UsageError, match=f"^loss '{loss}' has no 'torch' convention; it has: lossctl$"):
         spec([1, 0], [1, 0], [1, 1], convention="torch")

@@ -300,7 +300,10 @@ def test_usage_error(loss: str, params: dict[str, Any], options: dict[str, Any],
 def test_aggregate_has_no_per_sample() -> None:
     with pytest.raises(UsageError) as error:
         lossctl.get("rmsle").per_sample([1.0], [1.0])
-    assert str(error.value) == "loss 'rmsle' is an aggregate: it has no per-row values"
+    assert str(error.value) == (  # why, and which loss has the rows (it was "is an aggregate: it has no per-row ...")
+        "loss 'rmsle' is the root of a mean over the whole input, with no per-row values (the loss under the root, "
+        "mse for rmse and msle for rmsle, has them)"
+    )
 
 
 def test_per_sample_of_multioutput_raw_has_a_column_per_output() -> None:

@@ -103,7 +103,9 @@ def test_the_segmentation_losses_are_registered() -> None:
         assert spec.doc and "Example" in spec.doc, name
         assert spec.summary and spec.formula and spec.follows and spec.when, name
         assert [(r.name, r.shape) for r in spec.roles] == [("target", "any"), ("pred", "any")], name
-        assert not spec.per_row, name
+        # a row of vector columns is a sample with its loss ([loss, nothing_to_score]); scalar columns have none
+        assert spec.per_row and spec.aggregate.rows is not None, name
+        assert not any(spec.aggregate_for(c).per_row for c in conventions), name  # Keras pools the whole input
         assert spec.aggregate.reductions == ("mean", "sum"), name
         assert not spec.whole_input and spec.batch_param is None, name
 
@@ -303,10 +305,42 @@ def test_the_whole_input_has_only_the_mean_reduction() -> None:
     assert error.value.exit_code == ExitCode.USAGE
 
 
-def test_there_are_no_per_row_values() -> None:
-    with pytest.raises(UsageError) as error:
-        lossctl.get("dice").per_sample([Y], [P])
-    assert str(error.value) == "loss 'dice' is an aggregate: it has no per-row values"
+ONE_SAMPLE = (
+    "over scalar columns (one pixel per row) scores the whole input as one sample, with no per-row values; bind pred "
+    "and target to list columns or 2-D arrays (one sample per row) for a loss per row"
+)
+
+
+@pytest.mark.parametrize("loss", SEGMENTATION)
+def test_per_sample_gives_each_sample_of_vector_rows_its_loss(loss: str) -> None:
+    """A row of vector columns is a sample with its own loss: per_sample() refused it as "an aggregate"."""
+    target = np.array([Y, [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    pred = np.array([P, [0.2, 0.9, 0.4, 0.7], [0.1, 0.0, 0.3, 0.0]])
+    tp, fp, fn = (pred * target).sum(1), (pred * (1 - target)).sum(1), ((1 - pred) * target).sum(1)
+    expected = {  # the formulas of docs/losses.md, sample by sample
+        "dice": 1 - (2 * tp + 1) / (pred.sum(1) + target.sum(1) + 1),
+        "jaccard": 1 - (tp + 1) / (pred.sum(1) + target.sum(1) - tp + 1),
+        "tversky": 1 - (tp + 1) / (tp + 0.3 * fp + 0.7 * fn + 1),
+        "focal_tversky": (1 - (tp + 1) / (tp + 0.3 * fp + 0.7 * fn + 1)) ** 2,
+    }[loss]
+    params = {"focal_tversky": {**TVERSKY, "gamma": 2.0}, "tversky": TVERSKY}.get(loss, {})
+    spec = lossctl.get(loss)
+    np.testing.assert_allclose(spec.per_sample(target, pred, **params), expected, rtol=1e-12)
+    metric = lossctl.Metric(":".join([loss, *(f"{name}={value}" for name, value in params.items())]))
+    np.testing.assert_allclose(metric.per_sample(target, pred), expected, rtol=1e-12)
+    assert spec(target, pred, sample_weight=[1.0, 2.0, 3.0], **params) == pytest.approx(
+        np.average(expected, weights=[1.0, 2.0, 3.0]), rel=1e-12
+    )
+
+
+def test_per_sample_of_scalar_columns_says_why_there_is_none() -> None:
+    """One pixel per row makes the whole input one sample: no per-row value, and the error says what to give."""
+    for per_sample in (lossctl.get("dice").per_sample, lossctl.Metric("dice").per_sample):
+        with pytest.raises(UsageError) as error:
+            per_sample(Y, P)
+        assert str(error.value) == f"loss 'dice' {ONE_SAMPLE}"
+    with pytest.raises(UsageError, match=r"^loss 'dice' pools every pixel of the input into one score under "):
+        lossctl.get("dice").per_sample([Y], [P], convention="keras")
 
 
 def test_contributions_are_column_major_for_pairwise_sums() -> None:
@@ -453,6 +487,68 @@ def test_cli_list_columns_are_samples_and_empty_ones_are_noticed(
     # row 1: 1 - 3 / 4; row 2: 0/0, counted as perfect; mean (0.25 + 0) / 2
     assert json.loads(run.out)["results"][0]["value"] == 0.125
     assert "dice:smooth=0: 1 sample with empty prediction and target counted as perfect (loss 0; smooth=0)" in run.err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_cli_per_sample_writes_each_samples_loss(cli: Callable[..., Any], tmp_path: Path, suffix: str) -> None:
+    """--per-sample with dice on list columns was exit 2 "none of the selected losses (dice) has per-row values":
+    each row's loss is written, and their weighted mean is the value reported (eval, --by, compare)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = np.array([Y, [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0]])
+    pred = np.array([P, [0.2, 0.9, 0.4, 0.7], [0.1, 0.0, 0.3, 0.0], [0.6, 0.1, 0.0, 0.8]])
+    weight, group = [1.0, 2.0, 0.5, 4.0], ["a", "b", "a", "b"]
+    path = tmp_path / "masks.parquet"
+    columns = {"y": list(target), "p": list(pred), "q": list(pred * 0.5), "w": weight, "g": group}
+    pq.write_table(pa.table(columns), path)
+    expected = lossctl.get("dice").per_sample(target, pred)
+    np.testing.assert_allclose(expected[0], 0.2, rtol=1e-15)  # the example of dice's docstring
+    out = tmp_path / f"rows{suffix}"
+    run = cli("eval", path, "--pred", "p", "--target", "y", "-l", "dice", "-l", "mse", "--weight", "w", "--by", "g",
+              "--per-sample", out, "-f", "json", "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    rows = _read_rows(out)
+    assert list(rows) == ["row", "dice", "mse"] and rows["row"].tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(rows["dice"], expected, rtol=1e-15)
+    values = {(r["loss"], (r["group"] or {}).get("g")): r["value"] for r in json.loads(run.out)["results"]}
+    assert values["dice", None] == pytest.approx(np.average(expected, weights=weight), rel=1e-12)
+    in_a = np.array(group) == "a"
+    assert values["dice", "a"] == pytest.approx(np.average(expected[in_a], weights=np.array(weight)[in_a]), rel=1e-12)
+    run = cli("compare", path, "--model", "a=p", "--model", "b=q", "--target", "y", "-l", "dice", "--per-sample", out,
+              "-q")  # fmt: skip
+    assert run.code == 0, run.err
+    rows = _read_rows(out)
+    halved = lossctl.get("dice").per_sample(target, pred * 0.5)
+    assert list(rows) == ["row", "dice@a", "dice@b", "dice:delta@b"]
+    np.testing.assert_allclose(rows["dice:delta@b"], halved - expected, rtol=1e-12)
+
+
+def _read_rows(path: Path) -> dict[str, np.ndarray]:
+    """A --per-sample file's columns."""
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    read = {".csv": pacsv.read_csv, ".parquet": pq.read_table, ".jsonl": pajson.read_json}[path.suffix]
+    return {name: np.asarray(column) for name, column in read(path).to_pydict().items()}
+
+
+def test_cli_per_sample_of_scalar_columns_is_refused_or_left_out_with_the_reason(
+    cli: Callable[..., Any], write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """One pixel per row: the whole input is one sample, with no per-row value. Alone, a usage error that says so
+    (it was "none of the selected losses (dice) has per-row values"); beside mse, left out with a notice (there was
+    none: the notice named only the losses that are aggregates whatever the binding)."""
+    path = write("pixels.csv", "y,p\n1,1\n1,0.5\n0,0.5\n0,0\n")
+    out = tmp_path / "rows.csv"
+    run = cli("eval", path, "--pred", "p", "--target", "y", "-l", "dice", "--per-sample", out)
+    assert run.code == ExitCode.USAGE and not out.exists()
+    assert run.err == f"error: --per-sample: none of the selected losses has per-row values: dice {ONE_SAMPLE}\n"
+    run = cli("eval", path, "--pred", "p", "--target", "y", "-l", "dice", "-l", "mse", "--per-sample", out)
+    assert run.code == 0, run.err
+    assert f"notice: --per-sample: dice {ONE_SAMPLE}; left out of {out}\n" in run.err
+    assert list(_read_rows(out)) == ["row", "mse"]
 
 
 def test_cli_scalar_columns_score_each_group_as_one_sample(

@@ -967,10 +967,23 @@ def _class_balanced_finalize(
     return float(values[:c] @ _effective_number_weights(counts, params["beta"])) / denominator
 
 
+def _class_balanced_rows(contributions: np.ndarray, params: Mapping[str, Any]) -> np.ndarray | None:
+    """Each row's ``w_{y_i} · base_i`` (its ``members * base`` columns times the class weights), where ``counts``
+    fix the class weights up front; without them the whole input's counts do, and no row has its loss until the
+    end (``None``)."""
+    if params["counts"] is None:
+        return None
+    classes = contributions.shape[1] // 2
+    weights = _effective_number_weights(np.asarray(params["counts"], dtype=np.float64), params["beta"])
+    return contributions[:, :classes] @ weights
+
+
 CLASS_BALANCED_MEAN = Aggregate(
     "class_balanced_mean",
     _class_balanced_finalize,
-    per_row=False,
+    rows=_class_balanced_rows,
+    no_rows="without counts= weighs each row by class weights fixed by the class counts of the whole input, known "
+    "only once it is read: give the counts (counts=N0,N1,...) for per-row values",
     finalize_part=lambda part, whole, reduction, params: _class_balanced_finalize(part, reduction, params, whole),
     doc="mean over rows of the class weight (from class counts over the whole input) times the base loss",
 )
@@ -1033,9 +1046,10 @@ def class_balanced(
 
     ``w_c = (1 - beta) / (1 - beta^n_c)`` (Cui et al. 2019), normalised so the weights of the classes present
     sum to their number; absent classes get 0. ``n_c`` is ``counts`` when given, else the (sample-weighted)
-    count of class c over the whole input, so a weight of 2 is the row twice. ``base``: ``cross_entropy``
-    (``-log softmax(x)_y``), ``focal_multiclass`` (gamma 2, no alpha) or ``bce_logits`` (``pred`` one logit
-    column, classes {0, 1}). Domain: as the base loss. Example: beta = 0, y = [0, 1], x = [[0, 0], [0, 0]]
+    count of class c over the whole input, so a weight of 2 is the row twice; only with ``counts`` are the weights
+    known before the input is read, and so the per-row losses ``w_{y_i} base_i`` (``per_sample``). ``base``:
+    ``cross_entropy`` (``-log softmax(x)_y``), ``focal_multiclass`` (gamma 2, no alpha) or ``bce_logits`` (``pred``
+    one logit column, classes {0, 1}). Domain: as the base loss. Example: beta = 0, y = [0, 1], x = [[0, 0], [0, 0]]
     gives weights [1, 1] and log 2 = 0.693147.
     """
     n = len(target)

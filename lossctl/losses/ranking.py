@@ -41,7 +41,13 @@ def _pairs_ratio(stats: Stats, reduction: str, params: Mapping[str, Any]) -> flo
 
 
 PAIRS_RATIO = Aggregate(
-    "ratio", _pairs_ratio, reductions=RATIO.reductions, per_row=False, doc=RATIO.doc, many=RATIO.many
+    "ratio",
+    _pairs_ratio,
+    reductions=RATIO.reductions,
+    per_row=False,
+    no_rows=RATIO.no_rows,
+    doc=RATIO.doc,
+    many=RATIO.many,
 )
 
 

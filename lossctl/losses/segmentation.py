@@ -6,14 +6,14 @@ over the pixels of one sample, and the layout of the input says what a sample is
 
 * vector columns (a list column or several columns: ``rows x K`` arrays) hold one sample per row. The
   function returns two columns per row, ``[loss, nothing_to_score]``; the value is the weighted mean of
-  the losses (``--reduction sum``: their weighted sum). ``nothing_to_score`` is 1 where the score is 0/0
-  because the prediction and the target are both empty (``smooth = 0``): such a sample is a perfect match,
-  loss 0, and the aggregate's notice counts them (tversky's other 0/0, of pixels its alpha or beta weighs 0,
-  is a miss).
+  the losses (``--reduction sum``: their weighted sum), and ``--per-sample`` writes them.
+  ``nothing_to_score`` is 1 where the score is 0/0 because the prediction and the target are both empty
+  (``smooth = 0``): such a sample is a perfect match, loss 0, and the aggregate's notice counts them
+  (tversky's other 0/0, of pixels its alpha or beta weighs 0, is a miss).
 * scalar columns (1-D arrays, one pixel per row) make the whole input (or each ``--by`` group) one
-  sample. The function returns three columns per pixel, ``[p y, p (1 - y), (1 - p) y]``; the engine adds
-  their weighted sums chunk by chunk (so a sample weight weighs a pixel) and the aggregate computes the
-  one loss from the merged ``[TP, FP, FN, sum(w), n]`` (mean reduction only).
+  sample, with no per-row loss. The function returns three columns per pixel, ``[p y, p (1 - y),
+  (1 - p) y]``; the engine adds their weighted sums chunk by chunk (so a sample weight weighs a pixel)
+  and the aggregate computes the one loss from the merged ``[TP, FP, FN, sum(w), n]`` (mean reduction only).
 
 One :class:`~lossctl.aggregates.Aggregate` per loss finalizes both layouts and tells them apart by the
 length of the merged statistics vector: 4 (two columns) for samples, 5 (three columns) for pixels. The
@@ -41,6 +41,10 @@ from lossctl.registry import Convention, Param, Properties, Role, Violation, reg
 LossOfSums = Callable[[np.ndarray, np.ndarray, np.ndarray, Mapping[str, Any]], tuple[np.ndarray, np.ndarray]]
 
 _PIXEL_STATS = 3 + 2  # [TP, FP, FN, sum(w), n] from scalar columns
+_ONE_SAMPLE = (
+    "over scalar columns (one pixel per row) scores the whole input as one sample, with no per-row values; bind "
+    "pred and target to list columns or 2-D arrays (one sample per row) for a loss per row"
+)
 _KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), added to the denominator by Keras' dice and tversky
 
 
@@ -125,6 +129,12 @@ def _contributions(target: np.ndarray, pred: np.ndarray, loss_of: LossOfSums, pa
     return _columns(loss, nothing.astype(np.float64))
 
 
+def _sample_losses(contributions: np.ndarray, params: Mapping[str, Any]) -> np.ndarray | None:
+    """Each sample's loss, of vector columns (``[loss, nothing_to_score]`` per row); scalar columns' pixel sums
+    ``[TP, FP, FN]`` make the whole input one sample, with no per-row loss."""
+    return contributions[:, 0] if contributions.shape[1] == 2 else None
+
+
 def _sums(stats: Stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The merged ``TP, FP, FN`` of scalar columns, as 0-d arrays for the elementwise formulas."""
     return np.asarray(stats[0], np.float64), np.asarray(stats[1], np.float64), np.asarray(stats[2], np.float64)
@@ -164,7 +174,8 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
         "sample, mean reduction only)",
         finalize,
         reductions=("mean", "sum"),
-        per_row=False,
+        rows=_sample_losses,
+        no_rows=_ONE_SAMPLE,
         notices=notices,
         counted_parts=counted_parts,
     )
@@ -176,7 +187,14 @@ def _keras_aggregate(loss_of: LossOfSums) -> Aggregate:
     def finalize(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         return float(loss_of(*_sums(stats), params)[0])
 
-    return Aggregate("one score over all pixels (Keras: axis=None)", finalize, reductions=("mean",), per_row=False)
+    return Aggregate(
+        "one score over all pixels (Keras: axis=None)",
+        finalize,
+        reductions=("mean",),
+        per_row=False,
+        no_rows="pools every pixel of the input into one score under --convention keras (axis=None), with no "
+        "per-row values; the lossctl convention scores each row of list columns as one sample",
+    )
 
 
 def _keras_pooled(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
