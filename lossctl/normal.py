@@ -11,6 +11,8 @@ the same way: ``g`` is taken numerically from the aggregate's own finalizer, so 
 
 :class:`Moments` keeps the centered cross-products of the stacked statistics, merged across chunks by Chan,
 Golub & LeVeque's pairwise update (1979): no catastrophic cancellation, whatever the data's offset.
+In a run with a ranking loss the observations are queries, not rows: ``x_i`` is a query's summed statistics
+(:mod:`lossctl.units`).
 :class:`GroupMoments` does the same per group.
 """
 
@@ -258,10 +260,11 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
 class NoInterval:
     """Records whose interval (normal-approximation or bootstrap) cannot be computed, and the notices that say why."""
 
-    def __init__(self, weighted: bool = False) -> None:
+    def __init__(self, weighted: bool = False, unit: str = "rows") -> None:
         self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
-        # Why a record has too few rows: with weights, rows of weight 0 do not count
-        self.few_rows = "fewer than 2 rows with a nonzero weight" if weighted else "fewer than 2 rows"
+        # Why a record has too few observations (``unit``: rows, or queries with a ranking loss, lossctl.units):
+        # with weights, those of weight 0 do not count
+        self.few_rows = f"fewer than 2 {unit} with a nonzero weight" if weighted else f"fewer than 2 {unit}"
 
     def check(
         self,
