@@ -8,7 +8,8 @@ then ``w`` and 1) the replicates' vectors are ``K^T V``, summed chunk by chunk i
 The counts are a function of ``--seed``, the row's 0-based number in the file and the replicate only,
 so they do not depend on how the file was cut into chunks, nor on ``--by`` groups, nor on which model
 is being evaluated (``compare`` reuses them row for row, which makes its intervals paired), and any range
-of rows can be computed on its own (a distributed engine's task). Rows are taken in blocks of
+of rows can be computed on its own (a distributed engine's task). In a run with a ranking loss the resampled rows
+are the queries, each summed into one row numbered as its first row (:mod:`lossctl.units`). Rows are taken in blocks of
 ``BLOCK_ROWS``: block ``r // BLOCK_ROWS`` draws from the counter-based stream
 ``SFC64(SeedSequence(seed, spawn_key=(block,)))``, row ``r`` reading the ``W = ceil(B / 4)`` 64-bit words
 at ``(r mod BLOCK_ROWS) * W``, seen as ``4W`` 16-bit numbers ``u``, of which the first ``B`` give its

@@ -661,7 +661,7 @@ def _comparisons(
         finalize_job(job.request, outcome, j, options.reduction, options.convention, plan.moments)
         for j, job in enumerate(plan.jobs)
     ]
-    no_interval = NoInterval(plan.weight is not None)
+    no_interval = NoInterval(plan.weight is not None, "queries" if plan.query_ids else "rows")
 
     def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
                group: dict[str, Any] | None, every_row: bool) -> dict[str, float] | None:  # fmt: skip

@@ -48,6 +48,7 @@ from lossctl.registry import overflow_remedy, per_row_losses
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
 from lossctl.text import count, show_name, shown_value
 from lossctl.threads import blas_single_threaded, workers
+from lossctl.units import Units, first_rows
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,6 +103,12 @@ class Plan:
     def job_index(self, request: LossRequest, model: str | None) -> int:
         """The index of the job evaluating ``request`` for ``model``."""
         return next(j for j, job in enumerate(self.jobs) if job.request is request and job.model == model)
+
+    @property
+    def query_ids(self) -> list[tuple[str, ...]]:
+        """The query id columns of the losses reading queries: with any, the unit intervals resample is the query
+        (:mod:`lossctl.units`)."""
+        return list(dict.fromkeys(tuple(job.roles["qid"]) for job in self.jobs if _reads_queries(job)))
 
     @property
     def value_columns(self) -> list[tuple[str, ...]]:
@@ -298,10 +305,10 @@ class Outcome:
     dropped_missing: dict[tuple[str, ...], int] = field(default_factory=dict)
     # Each vector binding's width and the row it was first seen at (VectorWidths), checked across parts too.
     widths: dict[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
-    # With --weight and --bootstrap, the rows of nonzero weight, overall and per group code: the bootstrap's
-    # observations (a row of weight 0 resampled adds nothing to any replicate).
-    weighted_rows: int | None = None
-    group_weighted_rows: np.ndarray | None = None
+    # With --bootstrap and --weight or a ranking loss, the bootstrap's observations, overall and per group code: the
+    # rows (queries: lossctl.units) of nonzero weight (one of weight 0 resampled adds nothing to any replicate).
+    resampled: int | None = None
+    group_resampled: np.ndarray | None = None
     # What the rows showed each job's loss (Aggregate.across), for the Dask client to check across parts.
     seen: list[Any] = field(default_factory=list)
     # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
@@ -311,13 +318,14 @@ class Outcome:
 
     def resampled_rows(self, rows: int, group: int | None = None, every_row: bool = False) -> int:
         """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero
-        weight when weighted, unless the value is over ``every_row`` (Keras' mean, where a row of weight 0 is an
-        observation of 0). One alone gives replicates that all hold it, a zero-width interval."""
+        weight when weighted, queries with a ranking loss, unless the value is over ``every_row`` (Keras' mean, where
+        a row of weight 0 is an observation of 0). One alone gives replicates that all hold it, a zero-width
+        interval."""
         if every_row:
             return rows
         if group is None:
-            return rows if self.weighted_rows is None else self.weighted_rows
-        return rows if self.group_weighted_rows is None else int(self.group_weighted_rows[group])
+            return rows if self.resampled is None else self.resampled
+        return rows if self.group_resampled is None else int(self.group_resampled[group])
 
     @property
     def rows_dropped(self) -> int:
@@ -542,11 +550,7 @@ class _Reader:
         # Decimal points and commas are not mixed across chunks either; with --decimal , points are refused.
         self.marks = DecimalMarks(options.decimal, [name for columns in plan.value_columns for name in columns])
         # Under --by, the query id columns of the ranking losses (their groups' values read queries cut by group).
-        self.query_columns = (
-            list(dict.fromkeys(tuple(job.roles["qid"]) for job in plan.jobs if _reads_queries(job)))
-            if coder is not None
-            else []
-        )
+        self.query_columns = plan.query_ids if coder is not None else []
         self.told_split = False
         self.widths = VectorWidths()  # nor list columns' widths
 
@@ -695,8 +699,8 @@ class _Partial:
     group_replicates: tuple[np.ndarray, np.ndarray] | None = None
     moments: tuple[int, np.ndarray, np.ndarray] | None = None
     group_moments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
-    weighted_rows: int = 0
-    group_weighted_rows: tuple[np.ndarray, np.ndarray] | None = None
+    resampled: int = 0
+    group_resampled: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def run(
@@ -923,6 +927,10 @@ class _Worker:
             partial.samples.append(sample)
         with np.errstate(over="ignore", invalid="ignore"):
             in_groups = self._group_columns(chunk, columns) if chunk.group_queries else columns
+            units = self._units(chunk) if plan.query_ids and (plan.bootstrap or plan.moments) else None
+            if units is not None:
+                self._by_unit(partial, chunk, columns, in_groups, weight, units)
+                return partial
             if chunk.local is not None and chunk.numbers is not None:
                 flat = [np.ascontiguousarray(c[:, k]) for c in in_groups for k in range(c.shape[1])]
                 partial.groups, partial.group_moments = self._by_group(flat, weight, chunk.local, chunk.numbers)
@@ -940,13 +948,66 @@ class _Worker:
                     )
             if plan.bootstrap and weight is not None:
                 positive = weight != 0
-                partial.weighted_rows = int(np.count_nonzero(positive))
+                partial.resampled = int(np.count_nonzero(positive))
                 if chunk.local is not None and chunk.numbers is not None:
                     counts = np.bincount(chunk.local[positive], minlength=len(chunk.numbers))
-                    partial.group_weighted_rows = (chunk.numbers, counts[:, None].astype(np.float64))
+                    partial.group_resampled = (chunk.numbers, counts[:, None].astype(np.float64))
             if plan.moments:
                 partial.moments = _moments(columns, stats, weight)
         return partial
+
+    def _units(self, chunk: _Chunk) -> tuple[Units, Units | None]:
+        """The chunk's queries, the units of a run with a ranking loss (:mod:`lossctl.units`), and under ``--by`` their
+        parts in each group (the queries themselves when no query has rows in two groups)."""
+        ids = [chunk.values[columns] for columns in self.plan.query_ids]
+        queries = Units.of(first_rows(ids, chunk.row_index))
+        return queries, queries.within(chunk.local, chunk.row_index) if chunk.local is not None else None
+
+    def _by_unit(
+        self,
+        partial: _Partial,
+        chunk: _Chunk,
+        columns: list[np.ndarray],
+        in_groups: list[np.ndarray],
+        weight: np.ndarray | None,
+        units: tuple[Units, Units | None],
+    ) -> None:
+        """:meth:`work`'s groups, replicates and moments when the unit is the query: the statistics of each query
+        (of each query's part in a group) summed, then resampled or taken as one observation. Each query's count is
+        that of its first row (:func:`~lossctl.bootstrap.replicate_sums`), and the groups' sums are those of rows."""
+        plan = self.plan
+        queries, pieces = units
+        overall = queries.sums(_stacked(columns, weight))
+        if plan.bootstrap:
+            partial.replicates, _ = replicate_sums(overall, queries.first, None, plan.bootstrap, plan.seed)
+            # The queries of nonzero weight (unweighted, every query has a weight: its size)
+            partial.resampled = int(np.count_nonzero(overall[:, -2]))
+        if plan.moments:
+            varying = overall[:, :-1]  # a query's weight (its size, unweighted) varies too; its row count is not used
+            partial.moments = chunk_moments(list(varying.T), None, varying.sum(axis=0))
+        numbers = chunk.numbers
+        if pieces is None or chunk.local is None or numbers is None:
+            return
+        flat = [np.ascontiguousarray(c[:, k]) for c in in_groups for k in range(c.shape[1])]
+        partial.groups, _ = self._by_group(flat, weight, chunk.local, numbers, with_moments=False)
+        whole = pieces is queries and in_groups is columns  # no query split: the groups' units are the queries
+        grouped = overall if whole else pieces.sums(_stacked(in_groups, weight))
+        local = pieces.pick(chunk.local)
+        if plan.bootstrap:
+            _, partial.group_replicates = replicate_sums(
+                grouped, pieces.first, numbers[local], plan.bootstrap, plan.seed
+            )
+            counts = np.bincount(local[grouped[:, -2] != 0], minlength=len(numbers))
+            partial.group_resampled = (numbers, counts[:, None].astype(np.float64))
+        if plan.moments:
+            stats = list(grouped[:, :-1].T)
+
+            def summed(values: np.ndarray) -> np.ndarray:
+                return np.bincount(local, values, len(numbers))
+
+            sums = np.column_stack([summed(column) for column in stats])
+            present, n, mean, m2 = group_moments(stats, local, np.bincount(local, minlength=len(numbers)), sums, summed)
+            partial.group_moments = (numbers[present], n, mean, m2)
 
     def _group_columns(self, chunk: _Chunk, columns: list[np.ndarray]) -> list[np.ndarray]:
         """``columns`` (each job's contributions, rows x width) with the groups' own in place of a ranking job's
@@ -1029,7 +1090,12 @@ class _Worker:
         return partial
 
     def _by_group(
-        self, columns: list[np.ndarray], weight: np.ndarray | None, local: np.ndarray, numbers: np.ndarray
+        self,
+        columns: list[np.ndarray],
+        weight: np.ndarray | None,
+        local: np.ndarray,
+        numbers: np.ndarray,
+        with_moments: bool = True,
     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
         """Each group's stacked statistics over the chunk (with ``--ci`` also its moments, summed as the statistics
         are, so that ``--ci`` leaves the values as they are): the rows of each block of the chunk sorted by group
@@ -1042,12 +1108,13 @@ class _Worker:
         Blocks keep the sort and its gathers in the core's cache: on 10M rows and 10 groups, sorting whole
         262,144-row chunks cost three times the losses themselves, blocks of 32,768 rows about as much as
         the losses; sums over the sorted runs stay pairwise, so a group's sum is as accurate as ``np.sum``.
+        ``with_moments=False``: no moments (their observations are queries: :meth:`_by_unit`).
         """
         groups_count = len(numbers)
         local = local.astype(np.intp, copy=False)  # bincount's index type: cast once, not once per column
         sums = np.zeros((groups_count, len(columns) + 2))
         varying = len(columns) + (weight is not None)
-        moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments else None
+        moments = GroupMoments(len(columns) + 2, np.arange(varying)) if self.plan.moments and with_moments else None
         # The whole chunk is one block when its cells form one table: few groups (cells of _SHORT_RUNS rows), or
         # no group with more than _SHORT_RUNS rows in the chunk (10,000 groups: one bincount per statistic per
         # chunk instead of one per block). With fewer groups than rows / _SHORT_RUNS, some group has more.
@@ -1148,9 +1215,10 @@ def _stacked(columns: list[np.ndarray], weight: np.ndarray | None) -> np.ndarray
     return stacked
 
 
-def _varying(layout: Layout, weighted: bool) -> int:
-    """How many leading stacked columns vary from row to row: every job's, and ``w`` when weighted."""
-    return layout.width - (1 if weighted else 2)
+def _varying(layout: Layout, weight_varies: bool) -> int:
+    """How many leading stacked columns vary from one observation to the next: every job's, and ``w`` when weighted
+    or when the observations are queries (``weight_varies``: either; :mod:`lossctl.units`)."""
+    return layout.width - (1 if weight_varies else 2)
 
 
 class _State:
@@ -1175,8 +1243,8 @@ class _State:
         self.group_replicates: GroupAccumulator | None = None
         self.moments: Moments | None = None
         self.group_moments: GroupMoments | None = None
-        self.weighted_rows = 0
-        self.group_weighted_rows: GroupAccumulator | None = None
+        self.resampled = 0
+        self.group_resampled: GroupAccumulator | None = None
 
     @property
     def failed(self) -> bool:
@@ -1256,17 +1324,17 @@ class _State:
             if partial.group_replicates is not None:
                 self.group_replicates = self.group_replicates or GroupAccumulator(partial.group_replicates[1].shape[1:])
                 self.group_replicates.add(*partial.group_replicates)
-        varying = np.arange(_varying(self.layout, self.plan.weight is not None))
+        varying = np.arange(_varying(self.layout, self.plan.weight is not None or bool(self.plan.query_ids)))
         if partial.moments is not None:
             self.moments = self.moments or Moments(width, varying)
             self.moments.merge(*partial.moments)
         if partial.group_moments is not None:
             self.group_moments = self.group_moments or GroupMoments(width, varying)
             self.group_moments.merge(*partial.group_moments)
-        self.weighted_rows += partial.weighted_rows
-        if partial.group_weighted_rows is not None:
-            self.group_weighted_rows = self.group_weighted_rows or GroupAccumulator(1)
-            self.group_weighted_rows.add(*partial.group_weighted_rows)
+        self.resampled += partial.resampled
+        if partial.group_resampled is not None:
+            self.group_resampled = self.group_resampled or GroupAccumulator(1)
+            self.group_resampled.add(*partial.group_resampled)
         for j, sample in enumerate(partial.samples):
             if sample is not None:
                 values, keys, rows, maximum = sample
@@ -1313,15 +1381,16 @@ class _State:
             group_moments=self.group_moments,
             partnerless=self.partnerless,
             dropped_missing=in_plan_order(self.plan, self.dropped_missing),
-            **self._weighted_rows(groups_total),
+            **self._resampled(groups_total),
         )
 
-    def _weighted_rows(self, groups: int) -> dict[str, Any]:
-        """:class:`Outcome`'s counts of rows of nonzero weight, with --weight and --bootstrap."""
-        if not (self.plan.weight and self.plan.bootstrap):
+    def _resampled(self, groups: int) -> dict[str, Any]:
+        """:class:`Outcome`'s counts of the bootstrap's observations, with --bootstrap and --weight or a ranking
+        loss."""
+        if not ((self.plan.weight or self.plan.query_ids) and self.plan.bootstrap):
             return {}
-        by_group = self.group_weighted_rows.value(groups)[:, 0] if self.group_weighted_rows is not None else None
-        return {"weighted_rows": self.weighted_rows, "group_weighted_rows": by_group}
+        by_group = self.group_resampled.value(groups)[:, 0] if self.group_resampled is not None else None
+        return {"resampled": self.resampled, "group_resampled": by_group}
 
 
 class _BlockSample:

@@ -356,7 +356,7 @@ def _build_results(
 
     results: list[Result] = []
     gaps: list[dict[str, Any]] = []
-    no_interval = NoInterval(plan.weight is not None)
+    no_interval = NoInterval(plan.weight is not None, "queries" if plan.query_ids else "rows")
 
     keys = plain_keys(outcome.groups)  # shared by every loss's results
 

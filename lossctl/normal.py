@@ -11,6 +11,8 @@ the same way: ``g`` is taken numerically from the aggregate's own finalizer, so 
 
 :class:`Moments` keeps the centered cross-products of the stacked statistics, merged across chunks by Chan,
 Golub & LeVeque's pairwise update (1979): no catastrophic cancellation, whatever the data's offset.
+In a run with a ranking loss the observations are queries, not rows: ``x_i`` is a query's summed statistics
+(:mod:`lossctl.units`).
 :class:`GroupMoments` does the same per group.
 """
 
@@ -263,15 +265,17 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
 class NoInterval:
     """Records whose interval (normal-approximation or bootstrap) cannot be computed, and the notices that say why."""
 
-    def __init__(self, weighted: bool = False) -> None:
+    def __init__(self, weighted: bool = False, unit: str = "rows") -> None:
         self._missing: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
         # The records whose bootstrap interval left replicates out: (group, replicates left out, replicates)
         self._partial: dict[tuple[str, str], list[tuple[dict[str, Any] | None, int, int]]] = {}
         self.weighted = weighted
+        self.unit = unit  # what an interval resamples: rows, or queries with a ranking loss (lossctl.units)
 
     def _rows(self, every_row: bool) -> str:
-        """The rows a record's interval counts: with weights, rows of weight 0 do not, unless ``every_row``."""
-        return "rows with a nonzero weight" if self.weighted and not every_row else "rows"
+        """The observations a record's interval counts: with weights, those of weight 0 do not, unless
+        ``every_row``."""
+        return f"{self.unit} with a nonzero weight" if self.weighted and not every_row else self.unit
 
     def check(
         self,

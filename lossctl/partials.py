@@ -108,14 +108,14 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
                 part.group_moments.m2[present],
             )
     groups = len(labels)
-    weighted_rows = group_weighted_rows = None
-    if first.weighted_rows is not None:
-        weighted_rows = sum(part.weighted_rows or 0 for part in used)
+    resampled = group_resampled = None
+    if first.resampled is not None:
+        resampled = sum(part.resampled or 0 for part in used)
         if groups:
-            group_weighted_rows = np.zeros(groups)
+            group_resampled = np.zeros(groups)
             for part, to_global in zip(used, global_codes, strict=True):
-                if part.group_weighted_rows is not None:
-                    group_weighted_rows[to_global] += part.group_weighted_rows[: len(to_global)]
+                if part.group_resampled is not None:
+                    group_resampled[to_global] += part.group_resampled[: len(to_global)]
     group_stats = [
         _by_code([part.group_stats[j] for part in used], global_codes, groups) for j in range(jobs)
     ] if groups else []  # fmt: skip
@@ -141,6 +141,6 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
         partnerless=partnerless,
         dropped_missing=in_plan_order(plan, dropped_missing),
         widths=widths.first,
-        weighted_rows=weighted_rows,
-        group_weighted_rows=group_weighted_rows,
+        resampled=resampled,
+        group_resampled=group_resampled,
     )

@@ -640,3 +640,124 @@ def test_outputs_without_an_interval_share_one_notice(cli: Any, write: Any, comm
     mae = "mae delta" if command == "compare" else "mae"
     expected = [f"notice: {first} to {last} (300 outputs): {reason}", f"notice: {mae}: {reason}"]
     assert run.err.splitlines() == expected
+
+
+# --- ranking losses: the query is the unit ------------------------------------------------------------------------
+
+
+def _queries_file(tmp_path: Path, contiguous: bool = True) -> tuple[Path, dict[str, np.ndarray]]:
+    """14 queries of 1 to 5 documents, contiguous (else shuffled: the input is held); group k holds the one query
+    133."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 6, 14)
+    qid = np.repeat(np.arange(14) * 10 + 3, sizes)
+    qid = qid if contiguous else rng.permutation(qid)
+    n = len(qid)
+    kind = np.where(qid == 133, "k", np.where(qid % 20 == 3, "a", "b"))
+    data = {"qid": qid, "rel": rng.integers(0, 3, n).astype(float), "score": rng.normal(size=n), "kind": kind}
+    path = tmp_path / "rank.parquet"
+    pq.write_table(pa.table(data), path)
+    return path, data
+
+
+def _query_losses(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each query's first row, listnet loss, ranknet loss total and ranknet pair count, by plain loops."""
+    firsts, listnet, ranknet, pairs = [], [], [], []
+    for q in dict.fromkeys(data["qid"].tolist()):
+        rows = np.flatnonzero(data["qid"] == q)
+        x, y = data["score"][rows], data["rel"][rows]
+        firsts.append(rows[0])
+        listnet.append(-np.sum(np.exp(y) / np.exp(y).sum() * (x - np.log(np.exp(x).sum()))))
+        ordered = [(i, j) for i in range(len(x)) for j in range(len(x)) if y[i] > y[j]]
+        ranknet.append(sum(np.log1p(np.exp(-(x[i] - x[j]))) for i, j in ordered))
+        pairs.append(len(ordered))
+    return np.array(firsts), np.array(listnet), np.array(ranknet), np.array(pairs, dtype=float)
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_a_ranking_bootstrap_resamples_queries(tmp_path: Path, contiguous: bool) -> None:
+    """One Poisson count per query, the count its first row has, applied to each of its rows: the replicate values
+    are those of the queries resampled by hand with those counts, streamed or held (a count per row gave listnet on
+    sample_data/ranking.csv [1.589, 1.734] for the queries' [1.491, 1.831])."""
+    path, data = _queries_file(tmp_path, contiguous)
+    firsts, listnet, ranknet, pairs = _query_losses(data)
+    counts = poisson_counts(firsts, 80, seed=6)
+    kinds = data["kind"][firsts]
+    report = lossctl.evaluate(str(path), losses=["listnet", "ranknet"], pred="score", target="rel",
+                              cols={"qid": "qid"}, by=["kind"], bootstrap=80, seed=6)  # fmt: skip
+    for result in report.results:
+        mine = np.ones(len(firsts), bool) if result.group is None else kinds == result.group["kind"]
+        k = counts[mine]
+        with np.errstate(invalid="ignore"):  # a replicate that drew none of the group's queries has no value
+            if result.loss == "listnet":
+                direct = (k.T @ listnet[mine]) / k.sum(axis=0)
+            else:
+                direct = (k.T @ ranknet[mine]) / (k.T @ pairs[mine])
+        if mine.sum() < 2:  # group k, one query: every replicate holds it
+            assert result.ci is None
+            continue
+        assert [result.ci["low"], result.ci["high"]] == pytest.approx(
+            _percentiles(direct[np.isfinite(direct)]), rel=1e-12
+        ), (result.loss, result.group)
+
+
+def test_a_ranking_normal_interval_is_the_standard_error_over_queries(tmp_path: Path) -> None:
+    """listnet's interval is the standard error of the mean of the query losses, ranknet's the ratio estimator's
+    over the queries' loss totals and pair counts, and a per-row loss of the same run is clustered by query too."""
+    path, data = _queries_file(tmp_path)
+    firsts, listnet, ranknet, pairs = _query_losses(data)
+    q = len(firsts)
+    report = lossctl.evaluate(str(path), losses=["listnet", "ranknet", "mse"], pred="score", target="rel",
+                              cols={"qid": "qid"}, ci=0.9)  # fmt: skip
+    by_loss = {result.loss: result for result in report.results}
+    ratio = ranknet.sum() / pairs.sum()
+    squares = np.add.reduceat((data["score"] - data["rel"]) ** 2, firsts)
+    sizes = np.diff(np.append(firsts, len(data["qid"])))
+    mse = squares.sum() / sizes.sum()
+    expected = {
+        "listnet": _normal(listnet.mean(), listnet.std(ddof=1) / np.sqrt(q), 0.9),
+        "ranknet": _normal(ratio, np.sqrt(q / (q - 1) * np.sum((ranknet - ratio * pairs) ** 2)) / pairs.sum(), 0.9),
+        "mse": _normal(mse, np.sqrt(q / (q - 1) * np.sum((squares - mse * sizes) ** 2)) / sizes.sum(), 0.9),
+    }
+    for loss, bounds in expected.items():
+        ci = by_loss[loss].ci
+        assert ci is not None and [ci["low"], ci["high"]] == pytest.approx(bounds, rel=1e-9), loss
+
+
+def test_ranking_intervals_do_not_depend_on_the_chunking_nor_on_the_files(tmp_path: Path) -> None:
+    path, _ = _queries_file(tmp_path)
+    table = pq.read_table(path)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(table.slice(0, 20), folder / "0.parquet")  # cuts a query: the files' rows are one input
+    pq.write_table(table.slice(20), folder / "1.parquet")
+    options = {"losses": ["listnet", "ranknet"], "pred": "score", "target": "rel", "cols": {"qid": "qid"},
+               "by": ["kind"]}  # fmt: skip
+    for interval in ({"bootstrap": 40, "seed": 2}, {"ci": 0.95}):
+
+        def bounds(source: Path, interval: dict[str, Any] = interval, **kwargs: Any) -> list[Any]:
+            report = lossctl.evaluate(str(source), **options, **interval, **kwargs)
+            return [None if r.ci is None else (r.ci["low"], r.ci["high"]) for r in report.results]
+
+        expected = bounds(path)
+        assert sum(ci is not None for ci in expected) == 6  # all but group k's two
+        for found in (bounds(path, chunk_rows=2), bounds(path, chunk_rows=3), bounds(folder)):
+            assert found == [pytest.approx(ci, rel=1e-12) if ci else None for ci in expected]
+
+
+@pytest.mark.parametrize("interval", [["--bootstrap", "50"], ["--ci", "0.9"]])
+def test_a_group_of_one_query_has_no_interval(cli: Any, write: Any, interval: list[str]) -> None:
+    """Group a holds one query of two documents: no interval and a notice, as a group of one row (the per-row
+    draws gave it the zero-width [0.744, 0.744])."""
+    rows = "1,1,0.5,a\n1,0,0.7,a\n2,1,0.2,b\n2,0,0.1,b\n2,2,0.3,b\n3,1,0.9,b\n3,0,0.1,b\n"
+    path = write("q.csv", "qid,rel,score,g\n" + rows)
+    args = ["--pred", "score", "--target", "rel", "--col", "qid=qid", "-l", "listnet", "--by", "g", "-f", "json"]
+    run = cli("eval", path, *args, *interval)
+    assert run.code == 0
+    results = {(r["group"] or {}).get("g"): r["ci"] for r in json.loads(run.out)["results"]}
+    assert results["a"] is None and results[None] is not None and results["b"] is not None
+    first, *rest = run.err.splitlines()
+    assert first == "notice: listnet: no confidence interval for 1 group (first: g=a): fewer than 2 queries"
+    # with --bootstrap, replicates that drew neither of b's two queries (of the three overall) have no value
+    bootstrap = "--bootstrap" in interval
+    assert rest == (["notice: listnet: bootstrap replicates that drew none of the queries have no value and are left out of the interval: 6 of 50 for the overall value and 7 of 50 in group g=b"] if bootstrap else [])  # fmt: skip
