@@ -167,7 +167,7 @@ def run_comparison(
                 raise naming_files(error, opened.source, candidate=candidate_source) from None
             raise located(error, opened, opened.binding.columns(*key_columns(options)), options) from None
     try:
-        requests, owners, batches, task = with_defaults(
+        requests, owners, batches, defaults = with_defaults(
             batches, binding, options, notices
         )  # the task's defaults without --loss
     except InputError as error:  # in the first chunk, read for the task
@@ -225,7 +225,7 @@ def run_comparison(
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing, infinite or out-of-domain value, maybe in a column of the candidate
         raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
-                       requests, task) from None  # fmt: skip
+                       defaults) from None  # fmt: skip
     if candidate_source is not None:
         notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)

@@ -217,12 +217,21 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
     ]
 
 
+@dataclass(frozen=True)
+class Inferred:
+    """The task the first rows look like without ``--loss``, and the default losses chosen for it (not those only a
+    ``--fail-if`` names: the user named them)."""
+
+    task: str
+    chosen: tuple[LossRequest, ...]
+
+
 def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
-) -> tuple[list[LossRequest], list[LossRequest | Composite], Iterator[pa.RecordBatch], str | None]:
+) -> tuple[list[LossRequest], list[LossRequest | Composite], Iterator[pa.RecordBatch], Inferred | None]:
     """The requests to run: the selected ones, or the defaults of the task the first batch looks like, then the
     losses that only a ``--fail-if`` names (:func:`~lossctl.binding.gate_owners`); what each ``--fail-if`` gates; and
-    the task (``None`` when the losses are selected)."""
+    the task with its defaults (``None`` when the losses are selected)."""
     if options.requests:
         requests = list(options.requests)
         return requests, gate_owners(options, requests), batches, None
@@ -247,7 +256,7 @@ def with_defaults(
         f"{also}{aside}"
     )
     rest = itertools.chain([first] if first is not None else [], batches)
-    return requests, owners, rest, task
+    return requests, owners, rest, Inferred(task, tuple(requests[:defaults]))
 
 
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
@@ -277,16 +286,19 @@ def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
     return names, left_out
 
 
-def inferred(error: InputError, requests: Sequence[LossRequest], task: str | None) -> InputError:
-    """``error`` of a loss the user did not name (no ``--loss``: the defaults of the ``task`` the first chunk looks
-    like) with why that loss was chosen: the notice saying so is not printed when the run fails."""
-    label = next((r.label for r in requests if str(error).startswith(f"{r.label}:")), None)
-    if task is None or label is None:
+def inferred(error: InputError, defaults: Inferred | None) -> InputError:
+    """``error`` of a loss the user did not name (no ``--loss``: the defaults of the task the first chunk looks
+    like) with why that loss was chosen: the notice saying so is not printed when the run fails. A loss only a
+    ``--fail-if`` names was named by the user: its error stays as it is."""
+    if defaults is None:
+        return error
+    label = next((r.label for r in defaults.chosen if str(error).startswith(f"{r.label}: ")), None)
+    if label is None:
         return error
     losses = option("loss", keyword="losses")
     return error.reworded(
-        f"{error} ({label} was chosen without {losses}: the first rows read look like {task}; name the losses with "
-        f"{losses})"
+        f"{error} ({label} was chosen without {losses}: the first rows read look like {defaults.task}; name the "
+        f"losses with {losses})"
     )
 
 
@@ -355,7 +367,7 @@ def run_evaluation(
     columns = binding.columns(*key_columns(options))
     try:
         batches = input_batches(opened, columns, options, notices)
-        requests, owners, batches, task = with_defaults(batches, binding, options, notices)
+        requests, owners, batches, defaults = with_defaults(batches, binding, options, notices)
     except InputError as error:  # in the targets' keys, or the first chunk, read for the task's default losses
         raise located(error, opened, columns, options) from None
     check_gate_models(options.gates, list(binding.models))
@@ -401,7 +413,7 @@ def run_evaluation(
     except NoRows:
         raise NoRows.naming(opened.source.path) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
-        raise inferred(located(error, opened, columns, options), requests, task) from None
+        raise inferred(located(error, opened, columns, options), defaults) from None
     info = input_info(opened.source.path, outcome)
     if opened.targets is not None:
         info["targets"] = as_utf8(opened.targets.path)

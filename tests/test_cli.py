@@ -1033,6 +1033,18 @@ def test_an_error_of_a_default_loss_says_it_was_chosen_from_the_first_rows(cli, 
     )
 
 
+def test_an_error_of_a_loss_a_check_names_is_not_said_to_be_chosen(cli, write) -> None:
+    # Without --loss, a loss that only --fail-if names was named by the user: its error said "(bce was chosen without
+    # --loss: the first rows read look like regression; ...)", as if lossctl had picked bce for regression data.
+    path = write("reg.csv", "target,pred\n0.5,0.2\n2,3\n")
+    run = cli("eval", path, "--fail-if", "bce>1", "-f", "csv")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith(
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 3 in 1 "
+        "row (first: row 1)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("option", "name"),
     [("-o", "o.parquet"), ("-o", "o.json"), ("-o", "o.csv"), ("-o", "o.md"), ("--per-sample", "ps.parquet"),
