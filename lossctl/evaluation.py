@@ -235,9 +235,15 @@ def with_defaults(
     if options.requests:
         requests = list(options.requests)
         return requests, gate_owners(options, requests), batches, None
-    first = next(batches, None)
+    read: list[pa.RecordBatch] = []  # more than one only while no row has every bound value (--missing drop)
+    looked: dict[str | None, str | None] = {model: None for model, _ in binding.role_sets()}
     with decimal_option(options.decimal):
-        tasks = {model: infer_task(first, roles) for model, roles in binding.role_sets()}
+        for batch in batches:
+            read.append(batch)
+            looked |= {model: looked[model] or infer_task(batch, roles) for model, roles in binding.role_sets()}
+            if None not in looked.values():
+                break
+    tasks = {model: task or "regression" for model, task in looked.items()}  # no complete row: the pass says so
     if len(set(tasks.values())) > 1:  # one set of losses serves every model: none fits them all
         losses = option("loss", keyword="losses")
         seen = ", ".join(f"{model}: {task}" for model, task in tasks.items())
@@ -255,7 +261,7 @@ def with_defaults(
         f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}"
         f"{also}{aside}"
     )
-    rest = itertools.chain([first] if first is not None else [], batches)
+    rest = itertools.chain(read, batches)
     return requests, owners, rest, Inferred(task, tuple(requests[:defaults]))
 
 

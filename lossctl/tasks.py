@@ -33,8 +33,10 @@ def _matrix(batch: pa.RecordBatch, columns: list[str]) -> np.ndarray:
     return matrix
 
 
-def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str:
-    """The task of ``batch`` (the input's first chunk: the defaults must be chosen before the one pass starts).
+def infer_task(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> str | None:
+    """The task of ``batch`` (the input's first chunk with a complete row: the defaults must be chosen before the one
+    pass starts), or ``None`` when no row has every bound value (a chunk ``--missing drop`` empties): the caller
+    looks at the next chunk.
 
     One target column and K prediction values per row: multi-class (probabilities when every row sums to 1, else
     logits). K 0/1 target columns against K predictions: multi-label. One 0/1 (or -1/1) target against one
@@ -42,15 +44,15 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     """
     from lossctl.labels import is_text_labels
 
-    if batch is None or batch.num_rows == 0:
-        return "regression"
     if len(roles["target"]) == 1 and is_text_labels(batch.column(roles["target"][0]).type):
-        return _labelled_task(_matrix(batch, roles["pred"]))
+        pred = _matrix(batch, roles["pred"])
+        labelled = batch.column(roles["target"][0]).is_valid().to_numpy(zero_copy_only=False)
+        return _labelled_task(pred[labelled & np.isfinite(pred).all(axis=1)])
     target, pred = _matrix(batch, roles["target"]), _matrix(batch, roles["pred"])
     rows = np.isfinite(target).all(axis=1) & np.isfinite(pred).all(axis=1)
     target, pred = target[rows], pred[rows]
     if not len(target):
-        return "regression"
+        return None
     labels = set(np.unique(target).tolist())
     binary = labels <= {0.0, 1.0}
     probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
@@ -69,10 +71,12 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     return f"binary ({kind})"
 
 
-def _labelled_task(pred: np.ndarray) -> str:
-    """The task of class labels against ``pred``: multi-class with K prediction values per row, else binary."""
-    pred = pred[np.isfinite(pred).all(axis=1)]
-    probabilities = bool(len(pred)) and bool(pred.min() >= 0 and pred.max() <= 1)
+def _labelled_task(pred: np.ndarray) -> str | None:
+    """The task of class labels against the complete rows' ``pred``: multi-class with K prediction values per row,
+    else binary; ``None`` without a row."""
+    if not len(pred):
+        return None
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
     if pred.shape[1] > 1:
         sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
         return f"multiclass ({'probabilities' if probabilities and sums_to_one else 'logits'})"

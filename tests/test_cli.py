@@ -306,6 +306,25 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+@pytest.mark.parametrize(("negative", "positive"), [("0", "1"), ("a", "b")])
+def test_the_task_is_not_decided_on_a_chunk_that_missing_drop_empties(cli, write, command, negative, positive) -> None:
+    # A first chunk whose every row --missing drop drops has nothing to tell the task by: it was taken for
+    # regression, so binary data got mse, rmse, mae, huber under --chunk-rows 4 and bce, brier by default.
+    rows = [f"{negative},"] * 3 + [",0.5"] + [f"{negative},0.2", f"{positive},0.9", f"{positive},0.6"]
+    data = write("late.csv", "target,pred\n" + "\n".join(rows) + "\n")
+    labels = ["--positive", "b"] if positive == "b" else []
+    inputs = [data] * (2 if command == "compare" else 1)
+    for chunk in ("4", "2", "1000"):
+        run = cli(command, *inputs, "--missing", "drop", "--chunk-rows", chunk, *labels, "-f", "json")
+        assert run.code == 0, run.err
+        results = json.loads(run.out)["results"]
+        assert [r["loss"] for r in results] == ["bce", "brier"]
+        # (0.2^2 + 0.1^2 + 0.4^2) / 3 with the 0/1 labels 0, 1, 1
+        assert results[1].get("value", results[1].get("baseline")) == pytest.approx(0.07)
+        assert "the data looks like binary (probabilities); evaluating bce, brier\n" in run.err
+
+
 def test_default_losses_leave_out_those_the_options_rule_out(cli, regression_csv: Path, write) -> None:
     # The user named no loss: rmse under --reduction sum, or huber under --convention sklearn, was a usage error.
     run = cli("eval", regression_csv, "--reduction", "sum", "-f", "json")
