@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossctl.errors import InputError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -40,14 +42,31 @@ def infer_task(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> str | None
 
     One target column and K prediction values per row: multi-class (probabilities when every row sums to 1, else
     logits). K 0/1 target columns against K predictions: multi-label. One 0/1 (or -1/1) target against one
-    prediction: binary, probabilities or logits by the prediction's range. Anything else is regression.
+    prediction: binary, probabilities or logits by the prediction's range. Anything else is regression. A text
+    target is class labels, unless it spells numbers that are no labels (``"1.5"`` in JSON Lines): regression, whose
+    losses read them as numbers.
     """
     from lossctl.labels import is_text_labels
 
     if len(roles["target"]) == 1 and is_text_labels(batch.column(roles["target"][0]).type):
+        if _spells_regression(batch, roles):
+            return "regression"
         pred = _matrix(batch, roles["pred"])
         labelled = batch.column(roles["target"][0]).is_valid().to_numpy(zero_copy_only=False)
         return _labelled_task(pred[labelled & np.isfinite(pred).all(axis=1)])
+    return _numbers_task(batch, roles)
+
+
+def _spells_regression(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> bool:
+    """Whether a text target is numbers that no classification task takes as labels."""
+    try:
+        return _numbers_task(batch, roles) == "regression"
+    except InputError:  # text that is no number: class labels
+        return False
+
+
+def _numbers_task(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> str | None:
+    """The task of numeric targets (:func:`infer_task`)."""
     target, pred = _matrix(batch, roles["target"]), _matrix(batch, roles["pred"])
     rows = np.isfinite(target).all(axis=1) & np.isfinite(pred).all(axis=1)
     target, pred = target[rows], pred[rows]

@@ -306,6 +306,25 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_a_target_of_numbers_written_as_text_is_regression_data(cli, write) -> None:
+    # JSON Lines with quoted numbers ("1.5"), which -l mse reads as numbers: without --loss the target was taken for
+    # class labels, binary, and the run stopped on 'holds text labels ...; name the positive class with --positive'.
+    data = write("q.jsonl", '{"pred": 0.2, "target": "1.5"}\n{"pred": 0.6, "target": "0"}\n')
+    run = cli("eval", data, "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["loss"] for r in results] == ["mse", "rmse", "mae", "huber"]
+    assert results[0]["value"] == pytest.approx((1.3**2 + 0.6**2) / 2)
+    assert "the data looks like regression; evaluating mse, rmse, mae, huber\n" in run.err
+    # Text labels, numbers or not, stay labels of a classification task.
+    for labels in (("1", "0"), ("cat", "dog")):
+        text = write("t.jsonl", "".join(f'{{"pred": 0.5, "target": "{label}"}}\n' for label in labels))
+        run = cli("eval", text, "-f", "json")
+        assert (run.code, run.out) == (3, "")
+        assert run.err.endswith(f"holds text labels (the first, '{labels[0]}', at row 0); name the positive class "
+                                "with --positive LABEL\n")  # fmt: skip
+
+
 @pytest.mark.parametrize("command", ["eval", "compare"])
 @pytest.mark.parametrize(("negative", "positive"), [("0", "1"), ("a", "b")])
 def test_the_task_is_not_decided_on_a_chunk_that_missing_drop_empties(cli, write, command, negative, positive) -> None:
