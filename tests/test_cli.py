@@ -306,6 +306,21 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_compare_says_the_column_the_candidate_lacks_was_guessed(cli, write) -> None:
+    # The baseline's guessed 'yhat' is read from the candidate too; the guess's notice is not printed when the run
+    # fails, so 'column 'yhat' not found in b.csv' named a column the user never gave.
+    base = write("a.csv", "y_true,yhat\n1,0.2\n0,0.4\n")
+    other = write("b.csv", "y_true,pred\n1,0.3\n0,0.1\n")
+    run = cli("compare", base, other, "-f", "json")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'yhat' not found in {other}; columns are: y_true, pred ('yhat' is the pred guessed from its "
+        f"name in {base}; compare reads both files by the same column names)\n"
+    )
+    run = cli("compare", base, other, "--pred", "yhat", "-f", "json")  # named: as before
+    assert run.err == f"error: column 'yhat' not found in {other}; columns are: y_true, pred\n"
+
+
 def test_a_target_of_numbers_written_as_text_is_regression_data(cli, write) -> None:
     # JSON Lines with quoted numbers ("1.5"), which -l mse reads as numbers: without --loss the target was taken for
     # class labels, binary, and the run stopped on 'holds text labels ...; name the positive class with --positive'.
