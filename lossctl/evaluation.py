@@ -237,10 +237,13 @@ def with_defaults(
         return requests, gate_owners(options, requests), batches, None
     read: list[pa.RecordBatch] = []  # more than one only while no row has every bound value (--missing drop)
     looked: dict[str | None, str | None] = {model: None for model, _ in binding.role_sets()}
+    named_classes = options.positive is not None or bool(options.classes)
     with decimal_option(options.decimal):
         for batch in batches:
             read.append(batch)
-            looked |= {model: looked[model] or infer_task(batch, roles) for model, roles in binding.role_sets()}
+            looked |= {
+                model: looked[model] or infer_task(batch, roles, named_classes) for model, roles in binding.role_sets()
+            }
             if None not in looked.values():
                 break
     tasks = {model: task or "regression" for model, task in looked.items()}  # no complete row: the pass says so

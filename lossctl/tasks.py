@@ -35,7 +35,7 @@ def _matrix(batch: pa.RecordBatch, columns: list[str]) -> np.ndarray:
     return matrix
 
 
-def infer_task(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> str | None:
+def infer_task(batch: pa.RecordBatch, roles: dict[str, list[str]], named_classes: bool = False) -> str | None:
     """The task of ``batch`` (the input's first chunk with a complete row: the defaults must be chosen before the one
     pass starts), or ``None`` when no row has every bound value (a chunk ``--missing drop`` empties): the caller
     looks at the next chunk.
@@ -44,12 +44,13 @@ def infer_task(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> str | None
     logits). K 0/1 target columns against K predictions: multi-label. One 0/1 (or -1/1) target against one
     prediction: binary, probabilities or logits by the prediction's range. Anything else is regression. A text
     target is class labels, unless it spells numbers that are no labels (``"1.5"`` in JSON Lines): regression, whose
-    losses read them as numbers.
+    losses read them as numbers. With ``named_classes`` (``--positive`` or ``--classes`` given), one target column
+    is class labels whatever they are (``--positive 2`` of labels 1 and 2).
     """
     from lossctl.labels import is_text_labels
 
-    if len(roles["target"]) == 1 and is_text_labels(batch.column(roles["target"][0]).type):
-        if _spells_regression(batch, roles):
+    if len(roles["target"]) == 1 and (named_classes or is_text_labels(batch.column(roles["target"][0]).type)):
+        if not named_classes and _spells_regression(batch, roles):
             return "regression"
         pred = _matrix(batch, roles["pred"])
         labelled = batch.column(roles["target"][0]).is_valid().to_numpy(zero_copy_only=False)

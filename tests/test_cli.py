@@ -321,6 +321,25 @@ def test_compare_says_the_column_the_candidate_lacks_was_guessed(cli, write) -> 
     assert run.err == f"error: column 'yhat' not found in {other}; columns are: y_true, pred\n"
 
 
+def test_positive_or_classes_make_the_target_labels_without_loss(cli, write) -> None:
+    # Labels 1 and 2 with --positive 2 (or classes 1, 2, 3 with --classes) looked like regression without --loss,
+    # and the run stopped on '--positive names the positive class of a binary loss: no selected binary loss reads
+    # labels', exit 2, though the option says the target holds classes.
+    binary = write("b.csv", "pred,target\n0.2,1\n0.7,2\n0.9,2\n")
+    run = cli("eval", binary, "--positive", "2", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["loss"] for r in results] == ["bce", "brier"]
+    assert results[1]["value"] == pytest.approx((0.2**2 + 0.3**2 + 0.1**2) / 3)
+    classes = write("m.csv", "target,p_0,p_1,p_2\n1,0.7,0.2,0.1\n3,0.1,0.1,0.8\n2,0.3,0.4,0.3\n")
+    run = cli("eval", classes, "--pred", "p_*", "--classes", "1,2,3", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["loss"] for r in results] == ["categorical_ce", "brier_multiclass", "zero_one"]
+    assert results[0]["value"] == pytest.approx(-(np.log(0.7) + np.log(0.8) + np.log(0.4)) / 3)
+    assert cli("eval", binary, "-f", "json").err.endswith("looks like regression; evaluating mse, rmse, mae, huber\n")
+
+
 def test_a_target_of_numbers_written_as_text_is_regression_data(cli, write) -> None:
     # JSON Lines with quoted numbers ("1.5"), which -l mse reads as numbers: without --loss the target was taken for
     # class labels, binary, and the run stopped on 'holds text labels ...; name the positive class with --positive'.
