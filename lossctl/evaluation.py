@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
-from lossctl.defaults import default_chunk_rows
+from lossctl.defaults import TASK_LOOKAHEAD_ROWS, default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, bound_columns, held_notice, query_column, query_labels
 from lossctl.errors import InputError, LossctlError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
@@ -244,8 +244,15 @@ def with_defaults(
             looked |= {
                 model: looked[model] or infer_task(batch, roles, named_classes) for model, roles in binding.role_sets()
             }
-            if None not in looked.values():
+            if None not in looked.values() or options.missing != "drop":  # else a missing value stops the pass
                 break
+            rows = sum(part.num_rows for part in read)
+            if rows >= TASK_LOOKAHEAD_ROWS:
+                losses = option("loss", keyword="losses")
+                raise UsageError(
+                    f"no {losses} given, and none of the first {rows:,} rows has every bound value to tell the task "
+                    f"by ({option('missing', 'drop')} drops them); name the losses with {losses}"
+                )
     tasks = {model: task or "regression" for model, task in looked.items()}  # no complete row: the pass says so
     if len(set(tasks.values())) > 1:  # one set of losses serves every model: none fits them all
         losses = option("loss", keyword="losses")

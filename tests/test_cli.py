@@ -306,6 +306,26 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_the_rows_read_to_tell_the_task_by_are_bounded(cli, write, monkeypatch) -> None:
+    # Under --missing drop the chunks without a complete row are held until one tells the task: a prediction column
+    # missing throughout held the whole input in memory. Past TASK_LOOKAHEAD_ROWS rows it is a usage error naming
+    # the fix; the whole input read without one is the pass's 'all rows were dropped', as before.
+    monkeypatch.setattr("lossctl.evaluation.TASK_LOOKAHEAD_ROWS", 6)
+    data = write("late.csv", "target,pred\n" + "1,\n" * 6 + "1,0.5\n0,0.2\n")
+    run = cli("eval", data, "--missing", "drop", "--chunk-rows", "2", "-f", "json")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: no --loss given, and none of the first 6 rows has every bound value to tell the task by (--missing "
+        "drop drops them); name the losses with --loss\n"
+    )
+    run = cli("eval", data, "--missing", "drop", "--chunk-rows", "4", "-f", "json")  # found in the second chunk
+    assert run.code == 0, run.err
+    assert "the data looks like binary (probabilities)" in run.err
+    empty = write("empty.csv", "target,pred\n" + "1,\n" * 4)
+    run = cli("eval", empty, "--missing", "drop", "--chunk-rows", "2", "-f", "json")
+    assert (run.code, run.err) == (3, "error: all 4 rows were dropped for missing values: nothing left to evaluate\n")
+
+
 def test_compare_says_the_column_the_candidate_lacks_was_guessed(cli, write) -> None:
     # The baseline's guessed 'yhat' is read from the candidate too; the guess's notice is not printed when the run
     # fails, so 'column 'yhat' not found in b.csv' named a column the user never gave.
