@@ -253,7 +253,10 @@ def with_defaults(
                     f"no {losses} given, and none of the first {rows:,} rows has every bound value to tell the task "
                     f"by ({option('missing', 'drop')} drops them); name the losses with {losses}"
                 )
-    tasks = {model: task or "regression" for model, task in looked.items()}  # no complete row: the pass says so
+    # A model with no complete row takes the others' task (its rows are dropped for every model); without any, the
+    # pass says every row was dropped.
+    told = next((task for task in looked.values() if task is not None), "regression")
+    tasks = {model: task or told for model, task in looked.items()}
     if len(set(tasks.values())) > 1:  # one set of losses serves every model: none fits them all
         losses = option("loss", keyword="losses")
         seen = ", ".join(f"{model}: {task}" for model, task in tasks.items())

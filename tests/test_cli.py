@@ -306,6 +306,14 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_a_model_missing_throughout_takes_the_other_models_task(cli, write) -> None:
+    # Model b with no prediction at all was 'regression' beside a's binary: 'the models' data look like different
+    # tasks', exit 2, though every row is dropped for every model (a missing value in any model's column drops it).
+    data = write("m.csv", "target,a,b\n0,0.2,\n1,0.8,\n")
+    run = cli("eval", data, "--model", "a", "--model", "b", "--missing", "drop", "-f", "json")
+    assert (run.code, run.err) == (3, "error: all 2 rows were dropped for missing values: nothing left to evaluate\n")
+
+
 def test_the_rows_read_to_tell_the_task_by_are_bounded(cli, write, monkeypatch) -> None:
     # Under --missing drop the chunks without a complete row are held until one tells the task: a prediction column
     # missing throughout held the whole input in memory. Past TASK_LOOKAHEAD_ROWS rows it is a usage error naming
