@@ -352,10 +352,9 @@ def bind(
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
     holders = {key: f"the {option('on')} key" for key in keys}  # a key aligns the rows: it is not a value
     holders |= {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
-    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead
-        if model is not None:
-            given = option("model", f"{model}={colspec}")
-            holders |= {column: f"the pred of model '{model}' ({given})" for column in _named(colspec, available)}
+    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead; a name does not
+        given = option("model", colspec if model is None else f"{model}={colspec}")
+        holders |= {column: f"the pred of model '{model or column}' ({given})" for column in _named(colspec, available)}
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     models = bind_models(options, available, source, taken)
