@@ -155,15 +155,18 @@ def bind_roles(
     the joined rows, and the target's name is the targets file's column, so ``--pred target`` would read the
     target itself.
     ``readers`` maps a role to the losses that read it, named when it is left unbound. ``holders`` maps the columns
-    that options other than the role specs bind (the weight, a ``--model NAME=COLUMN``) to what binds them: no
-    guess takes them either.
+    that options other than the role specs bind (the weight, an ``--on`` key, a ``--model NAME=COLUMN``) to what
+    binds them: no guess takes them either.
     """
     several, readers = several or {}, readers or {}
+    # A target guessed in the --targets file skips the weight and the keys; a model's column named like the target
+    # is the target itself, told as a column bound to two roles.
+    unread = {column: holder for column, holder in (holders or {}).items() if column in reserved}
     named = {role: _named(spec, available) for role, spec in explicit.items()}
     bound: dict[str, list[str]] = {}
     target_notices: list[str] = []  # told in the roles' order, with the guesses
     if targets is not None and "target" in roles and ("target" in explicit or "target" not in several):
-        bound["target"] = _target_columns(explicit.get("target"), targets, target_notices)
+        bound["target"] = _target_columns(explicit.get("target"), targets, target_notices, unread)
         named["target"] = {*named.get("target", ()), *bound["target"]}
     for role in roles:
         if role in explicit and role not in bound:
@@ -191,7 +194,7 @@ def bind_roles(
                 f"{option(role, 'COLSPEC')} (a list a,b,c, a glob such as '{role}_*', or one list column)"
             )
         if role == "target" and targets is not None:
-            bound[role] = _target_columns(None, targets, notices)
+            bound[role] = _target_columns(None, targets, notices, unread)
             continue
         if role not in DEFAULT_NAMES:
             of = f" of {', '.join(readers[role])}" if readers.get(role) else ""
@@ -257,12 +260,21 @@ def _named(spec: str, available: Sequence[str]) -> set[str]:
     return {name for part in spec.split(",") for name in (part, part.strip()) if name in available}
 
 
-def _target_columns(spec: str | None, targets: tuple[str, Sequence[str]], notices: list[str]) -> list[str]:
-    """The target role's columns in the ``--targets`` file: a missing one is an input error naming that file."""
+def _target_columns(
+    spec: str | None, targets: tuple[str, Sequence[str]], notices: list[str], holders: Mapping[str, str]
+) -> list[str]:
+    """The target role's columns in the ``--targets`` file: a missing one is an input error naming that file. A guess
+    skips the ``holders``' columns (the weight, an ``--on`` key), as among the predictions' columns."""
     name, available = targets
     if spec is not None:
         return resolve_colspec(spec, available, name)
-    guess = guess_column("target", available)
+    guess = guess_column("target", [column for column in available if column not in holders])
+    held = guess_column("target", available) if guess is None else None
+    if held is not None:
+        raise UsageError(
+            f"no column for role 'target' in {name}: its default column '{show_name(held)}' is bound to "
+            f"{holders[held]}; choose one with {option('target', 'COLUMN')}"
+        )
     if guess is None:
         raise InputError(
             f"no column for role 'target' in {name}: none of its columns ({format_columns(available)}) is named "
@@ -338,11 +350,11 @@ def bind(
     reserved = [c for c in (weight, *by, *keys) if c]  # a glob of a role or of models skips them: not predictions
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
-    holders = {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
-    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead
-        if model is not None:
-            given = option("model", f"{model}={colspec}")
-            holders |= {column: f"the pred of model '{model}' ({given})" for column in _named(colspec, available)}
+    holders = {key: f"the {option('on')} key" for key in keys}  # a key aligns the rows: it is not a value
+    holders |= {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
+    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead; a name does not
+        given = option("model", colspec if model is None else f"{model}={colspec}")
+        holders |= {column: f"the pred of model '{model or column}' ({given})" for column in _named(colspec, available)}
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     models = bind_models(options, available, source, taken)

@@ -159,7 +159,7 @@ def run_comparison(
         )
         notices += candidate_source.notices
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
-        binding = _two_models(opened.binding, opened.source, candidate_source)
+        binding = _two_models(opened.binding, opened.source, candidate_source, options.role_columns())
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         try:
             batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
@@ -168,7 +168,7 @@ def run_comparison(
                 raise naming_files(error, opened.source, candidate=candidate_source) from None
             raise located(error, opened, opened.binding.columns(*key_columns(options)), options) from None
     try:
-        requests, owners, batches, task = with_defaults(
+        requests, owners, batches, defaults = with_defaults(
             batches, binding, options, notices
         )  # the task's defaults without --loss
     except InputError as error:  # in the first chunk, read for the task
@@ -226,7 +226,7 @@ def run_comparison(
         raise NoRows.naming(opened.source.label) from None
     except InputError as error:  # a missing, infinite or out-of-domain value, maybe in a column of the candidate
         raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
-                       requests, task) from None  # fmt: skip
+                       defaults) from None  # fmt: skip
     if candidate_source is not None:
         notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)
@@ -294,14 +294,24 @@ def part_aligned(
     return _aligned(opened, candidate, binding, options, [])[0]
 
 
-def _two_models(binding: Binding, baseline: Source, candidate: Source) -> Binding:
-    """The baseline's binding with two models: the baseline's own columns and the candidate's, renamed."""
+def _two_models(binding: Binding, baseline: Source, candidate: Source, explicit: Mapping[str, str]) -> Binding:
+    """The baseline's binding with two models: the baseline's own columns and the candidate's, renamed. A column
+    the candidate lacks is an input error, which says so when the baseline's column was guessed (``explicit``: the
+    roles given a COLSPEC): the guess's notice is not printed when the run fails, and the user never named it."""
     model_roles = {role: cs for role, cs in binding.roles.items() if role not in DATA_ROLES}
     columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
     available = set(candidate.columns)  # a set: 10,000 columns looked up in the list took 2.6 s
     missing = [c for c in columns if c not in available]
     if missing:
-        raise column_not_found(missing[0], candidate.columns, _names(baseline, candidate)[1])
+        names = _names(baseline, candidate)
+        error = column_not_found(missing[0], candidate.columns, names[1])
+        role = next(role for role, cs in model_roles.items() if missing[0] in cs)
+        if role in explicit:
+            raise error
+        raise error.reworded(
+            f"{error} ('{show_name(missing[0])}' is the {role} guessed from its name in {names[0]}; compare reads "
+            "both files by the same column names)"
+        )
     data_roles = {role: cs for role, cs in binding.roles.items() if role in DATA_ROLES}
     models = {
         BASELINE_MODEL: model_roles,

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
-from lossctl.defaults import default_chunk_rows
+from lossctl.defaults import TASK_LOOKAHEAD_ROWS, default_chunk_rows
 from lossctl.engine import Job, Outcome, Plan, bound_columns, held_notice, query_column, query_labels
 from lossctl.errors import InputError, LossctlError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
@@ -217,18 +217,46 @@ def jobs_for(requests: Sequence[LossRequest], binding: Binding) -> list[Job]:
     ]
 
 
+@dataclass(frozen=True)
+class Inferred:
+    """The task the first rows look like without ``--loss``, and the default losses chosen for it (not those only a
+    ``--fail-if`` names: the user named them)."""
+
+    task: str
+    chosen: tuple[LossRequest, ...]
+
+
 def with_defaults(
     batches: Iterator[pa.RecordBatch], binding: Binding, options: Options, notices: list[str]
-) -> tuple[list[LossRequest], list[LossRequest | Composite], Iterator[pa.RecordBatch], str | None]:
+) -> tuple[list[LossRequest], list[LossRequest | Composite], Iterator[pa.RecordBatch], Inferred | None]:
     """The requests to run: the selected ones, or the defaults of the task the first batch looks like, then the
     losses that only a ``--fail-if`` names (:func:`~lossctl.binding.gate_owners`); what each ``--fail-if`` gates; and
-    the task (``None`` when the losses are selected)."""
+    the task with its defaults (``None`` when the losses are selected)."""
     if options.requests:
         requests = list(options.requests)
         return requests, gate_owners(options, requests), batches, None
-    first = next(batches, None)
+    read: list[pa.RecordBatch] = []  # more than one only while no row has every bound value (--missing drop)
+    looked: dict[str | None, str | None] = {model: None for model, _ in binding.role_sets()}
+    named_classes = options.positive is not None or bool(options.classes)
     with decimal_option(options.decimal):
-        tasks = {model: infer_task(first, roles) for model, roles in binding.role_sets()}
+        for batch in batches:
+            read.append(batch)
+            looked |= {
+                model: looked[model] or infer_task(batch, roles, named_classes) for model, roles in binding.role_sets()
+            }
+            if None not in looked.values() or options.missing != "drop":  # else a missing value stops the pass
+                break
+            rows = sum(part.num_rows for part in read)
+            if rows >= TASK_LOOKAHEAD_ROWS:
+                losses = option("loss", keyword="losses")
+                raise UsageError(
+                    f"no {losses} given, and none of the first {rows:,} rows has every bound value to tell the task "
+                    f"by ({option('missing', 'drop')} drops them); name the losses with {losses}"
+                )
+    # A model with no complete row takes the others' task (its rows are dropped for every model); without any, the
+    # pass says every row was dropped.
+    told = next((task for task in looked.values() if task is not None), "regression")
+    tasks = {model: task or told for model, task in looked.items()}
     if len(set(tasks.values())) > 1:  # one set of losses serves every model: none fits them all
         losses = option("loss", keyword="losses")
         seen = ", ".join(f"{model}: {task}" for model, task in tasks.items())
@@ -246,8 +274,8 @@ def with_defaults(
         f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}"
         f"{also}{aside}"
     )
-    rest = itertools.chain([first] if first is not None else [], batches)
-    return requests, owners, rest, task
+    rest = itertools.chain(read, batches)
+    return requests, owners, rest, Inferred(task, tuple(requests[:defaults]))
 
 
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
@@ -277,16 +305,19 @@ def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:
     return names, left_out
 
 
-def inferred(error: InputError, requests: Sequence[LossRequest], task: str | None) -> InputError:
-    """``error`` of a loss the user did not name (no ``--loss``: the defaults of the ``task`` the first chunk looks
-    like) with why that loss was chosen: the notice saying so is not printed when the run fails."""
-    label = next((r.label for r in requests if str(error).startswith(f"{r.label}:")), None)
-    if task is None or label is None:
+def inferred(error: InputError, defaults: Inferred | None) -> InputError:
+    """``error`` of a loss the user did not name (no ``--loss``: the defaults of the task the first chunk looks
+    like) with why that loss was chosen: the notice saying so is not printed when the run fails. A loss only a
+    ``--fail-if`` names was named by the user: its error stays as it is."""
+    if defaults is None:
+        return error
+    label = next((r.label for r in defaults.chosen if str(error).startswith(f"{r.label}: ")), None)
+    if label is None:
         return error
     losses = option("loss", keyword="losses")
     return error.reworded(
-        f"{error} ({label} was chosen without {losses}: the first rows read look like {task}; name the losses with "
-        f"{losses})"
+        f"{error} ({label} was chosen without {losses}: the first rows read look like {defaults.task}; name the "
+        f"losses with {losses})"
     )
 
 
@@ -355,7 +386,7 @@ def run_evaluation(
     columns = binding.columns(*key_columns(options))
     try:
         batches = input_batches(opened, columns, options, notices)
-        requests, owners, batches, task = with_defaults(batches, binding, options, notices)
+        requests, owners, batches, defaults = with_defaults(batches, binding, options, notices)
     except InputError as error:  # in the targets' keys, or the first chunk, read for the task's default losses
         raise located(error, opened, columns, options) from None
     check_gate_models(options.gates, list(binding.models))
@@ -401,7 +432,7 @@ def run_evaluation(
     except NoRows:
         raise NoRows.naming(opened.source.label) from None
     except InputError as error:  # a missing or out-of-domain value of the targets file, in rows joined by --on
-        raise inferred(located(error, opened, columns, options), requests, task) from None
+        raise inferred(located(error, opened, columns, options), defaults) from None
     info = input_info(opened.source.path, outcome)
     if opened.targets is not None:
         info["targets"] = as_utf8(opened.targets.path)

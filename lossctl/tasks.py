@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lossctl.errors import InputError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -33,24 +35,44 @@ def _matrix(batch: pa.RecordBatch, columns: list[str]) -> np.ndarray:
     return matrix
 
 
-def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str:
-    """The task of ``batch`` (the input's first chunk: the defaults must be chosen before the one pass starts).
+def infer_task(batch: pa.RecordBatch, roles: dict[str, list[str]], named_classes: bool = False) -> str | None:
+    """The task of ``batch`` (the input's first chunk with a complete row: the defaults must be chosen before the one
+    pass starts), or ``None`` when no row has every bound value (a chunk ``--missing drop`` empties): the caller
+    looks at the next chunk.
 
     One target column and K prediction values per row: multi-class (probabilities when every row sums to 1, else
     logits). K 0/1 target columns against K predictions: multi-label. One 0/1 (or -1/1) target against one
-    prediction: binary, probabilities or logits by the prediction's range. Anything else is regression.
+    prediction: binary, probabilities or logits by the prediction's range. Anything else is regression. A text
+    target is class labels, unless it spells numbers that are no labels (``"1.5"`` in JSON Lines): regression, whose
+    losses read them as numbers. With ``named_classes`` (``--positive`` or ``--classes`` given), one target column
+    is class labels whatever they are (``--positive 2`` of labels 1 and 2).
     """
     from lossctl.labels import is_text_labels
 
-    if batch is None or batch.num_rows == 0:
-        return "regression"
-    if len(roles["target"]) == 1 and is_text_labels(batch.column(roles["target"][0]).type):
-        return _labelled_task(_matrix(batch, roles["pred"]))
+    if len(roles["target"]) == 1 and (named_classes or is_text_labels(batch.column(roles["target"][0]).type)):
+        if not named_classes and _spells_regression(batch, roles):
+            return "regression"
+        pred = _matrix(batch, roles["pred"])
+        labelled = batch.column(roles["target"][0]).is_valid().to_numpy(zero_copy_only=False)
+        return _labelled_task(pred[labelled & np.isfinite(pred).all(axis=1)])
+    return _numbers_task(batch, roles)
+
+
+def _spells_regression(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> bool:
+    """Whether a text target is numbers that no classification task takes as labels."""
+    try:
+        return _numbers_task(batch, roles) == "regression"
+    except InputError:  # text that is no number: class labels
+        return False
+
+
+def _numbers_task(batch: pa.RecordBatch, roles: dict[str, list[str]]) -> str | None:
+    """The task of numeric targets (:func:`infer_task`)."""
     target, pred = _matrix(batch, roles["target"]), _matrix(batch, roles["pred"])
     rows = np.isfinite(target).all(axis=1) & np.isfinite(pred).all(axis=1)
     target, pred = target[rows], pred[rows]
     if not len(target):
-        return "regression"
+        return None
     labels = set(np.unique(target).tolist())
     binary = labels <= {0.0, 1.0}
     probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
@@ -69,10 +91,12 @@ def infer_task(batch: pa.RecordBatch | None, roles: dict[str, list[str]]) -> str
     return f"binary ({kind})"
 
 
-def _labelled_task(pred: np.ndarray) -> str:
-    """The task of class labels against ``pred``: multi-class with K prediction values per row, else binary."""
-    pred = pred[np.isfinite(pred).all(axis=1)]
-    probabilities = bool(len(pred)) and bool(pred.min() >= 0 and pred.max() <= 1)
+def _labelled_task(pred: np.ndarray) -> str | None:
+    """The task of class labels against the complete rows' ``pred``: multi-class with K prediction values per row,
+    else binary; ``None`` without a row."""
+    if not len(pred):
+        return None
+    probabilities = bool(pred.min() >= 0 and pred.max() <= 1)
     if pred.shape[1] > 1:
         sums_to_one = bool(np.all(np.abs(pred.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
         return f"multiclass ({'probabilities' if probabilities and sums_to_one else 'logits'})"

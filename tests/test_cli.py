@@ -306,6 +306,106 @@ def test_default_binary_losses_follow_the_prediction_space(cli, write) -> None:
     assert [r["loss"] for r in json.loads(cli("eval", logits, "-f", "json").out)["results"]] == ["bce_logits", "hinge"]
 
 
+def test_a_model_missing_throughout_takes_the_other_models_task(cli, write) -> None:
+    # Model b with no prediction at all was 'regression' beside a's binary: 'the models' data look like different
+    # tasks', exit 2, though every row is dropped for every model (a missing value in any model's column drops it).
+    data = write("m.csv", "target,a,b\n0,0.2,\n1,0.8,\n")
+    run = cli("eval", data, "--model", "a", "--model", "b", "--missing", "drop", "-f", "json")
+    assert (run.code, run.err) == (3, "error: all 2 rows were dropped for missing values: nothing left to evaluate\n")
+
+
+def test_the_rows_read_to_tell_the_task_by_are_bounded(cli, write, monkeypatch) -> None:
+    # Under --missing drop the chunks without a complete row are held until one tells the task: a prediction column
+    # missing throughout held the whole input in memory. Past TASK_LOOKAHEAD_ROWS rows it is a usage error naming
+    # the fix; the whole input read without one is the pass's 'all rows were dropped', as before.
+    monkeypatch.setattr("lossctl.evaluation.TASK_LOOKAHEAD_ROWS", 6)
+    data = write("late.csv", "target,pred\n" + "1,\n" * 6 + "1,0.5\n0,0.2\n")
+    run = cli("eval", data, "--missing", "drop", "--chunk-rows", "2", "-f", "json")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: no --loss given, and none of the first 6 rows has every bound value to tell the task by (--missing "
+        "drop drops them); name the losses with --loss\n"
+    )
+    run = cli("eval", data, "--missing", "drop", "--chunk-rows", "4", "-f", "json")  # found in the second chunk
+    assert run.code == 0, run.err
+    assert "the data looks like binary (probabilities)" in run.err
+    empty = write("empty.csv", "target,pred\n" + "1,\n" * 4)
+    run = cli("eval", empty, "--missing", "drop", "--chunk-rows", "2", "-f", "json")
+    assert (run.code, run.err) == (3, "error: all 4 rows were dropped for missing values: nothing left to evaluate\n")
+
+
+def test_compare_says_the_column_the_candidate_lacks_was_guessed(cli, write) -> None:
+    # The baseline's guessed 'yhat' is read from the candidate too; the guess's notice is not printed when the run
+    # fails, so 'column 'yhat' not found in b.csv' named a column the user never gave.
+    base = write("a.csv", "y_true,yhat\n1,0.2\n0,0.4\n")
+    other = write("b.csv", "y_true,pred\n1,0.3\n0,0.1\n")
+    run = cli("compare", base, other, "-f", "json")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'yhat' not found in {other}; columns are: y_true, pred ('yhat' is the pred guessed from its "
+        f"name in {base}; compare reads both files by the same column names)\n"
+    )
+    run = cli("compare", base, other, "--pred", "yhat", "-f", "json")  # named: as before
+    assert run.err == f"error: column 'yhat' not found in {other}; columns are: y_true, pred\n"
+
+
+def test_positive_or_classes_make_the_target_labels_without_loss(cli, write) -> None:
+    # Labels 1 and 2 with --positive 2 (or classes 1, 2, 3 with --classes) looked like regression without --loss,
+    # and the run stopped on '--positive names the positive class of a binary loss: no selected binary loss reads
+    # labels', exit 2, though the option says the target holds classes.
+    binary = write("b.csv", "pred,target\n0.2,1\n0.7,2\n0.9,2\n")
+    run = cli("eval", binary, "--positive", "2", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["loss"] for r in results] == ["bce", "brier"]
+    assert results[1]["value"] == pytest.approx((0.2**2 + 0.3**2 + 0.1**2) / 3)
+    classes = write("m.csv", "target,p_0,p_1,p_2\n1,0.7,0.2,0.1\n3,0.1,0.1,0.8\n2,0.3,0.4,0.3\n")
+    run = cli("eval", classes, "--pred", "p_*", "--classes", "1,2,3", "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["loss"] for r in results] == ["categorical_ce", "brier_multiclass", "zero_one"]
+    assert results[0]["value"] == pytest.approx(-(np.log(0.7) + np.log(0.8) + np.log(0.4)) / 3)
+    assert cli("eval", binary, "-f", "json").err.endswith("looks like regression; evaluating mse, rmse, mae, huber\n")
+
+
+def test_a_target_of_numbers_written_as_text_is_regression_data(cli, write) -> None:
+    # JSON Lines with quoted numbers ("1.5"), which -l mse reads as numbers: without --loss the target was taken for
+    # class labels, binary, and the run stopped on 'holds text labels ...; name the positive class with --positive'.
+    data = write("q.jsonl", '{"pred": 0.2, "target": "1.5"}\n{"pred": 0.6, "target": "0"}\n')
+    run = cli("eval", data, "-f", "json")
+    assert run.code == 0, run.err
+    results = json.loads(run.out)["results"]
+    assert [r["loss"] for r in results] == ["mse", "rmse", "mae", "huber"]
+    assert results[0]["value"] == pytest.approx((1.3**2 + 0.6**2) / 2)
+    assert "the data looks like regression; evaluating mse, rmse, mae, huber\n" in run.err
+    # Text labels, numbers or not, stay labels of a classification task.
+    for labels in (("1", "0"), ("cat", "dog")):
+        text = write("t.jsonl", "".join(f'{{"pred": 0.5, "target": "{label}"}}\n' for label in labels))
+        run = cli("eval", text, "-f", "json")
+        assert (run.code, run.out) == (3, "")
+        assert run.err.endswith(f"holds text labels (the first, '{labels[0]}', at row 0); name the positive class "
+                                "with --positive LABEL\n")  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+@pytest.mark.parametrize(("negative", "positive"), [("0", "1"), ("a", "b")])
+def test_the_task_is_not_decided_on_a_chunk_that_missing_drop_empties(cli, write, command, negative, positive) -> None:
+    # A first chunk whose every row --missing drop drops has nothing to tell the task by: it was taken for
+    # regression, so binary data got mse, rmse, mae, huber under --chunk-rows 4 and bce, brier by default.
+    rows = [f"{negative},"] * 3 + [",0.5"] + [f"{negative},0.2", f"{positive},0.9", f"{positive},0.6"]
+    data = write("late.csv", "target,pred\n" + "\n".join(rows) + "\n")
+    labels = ["--positive", "b"] if positive == "b" else []
+    inputs = [data] * (2 if command == "compare" else 1)
+    for chunk in ("4", "2", "1000"):
+        run = cli(command, *inputs, "--missing", "drop", "--chunk-rows", chunk, *labels, "-f", "json")
+        assert run.code == 0, run.err
+        results = json.loads(run.out)["results"]
+        assert [r["loss"] for r in results] == ["bce", "brier"]
+        # (0.2^2 + 0.1^2 + 0.4^2) / 3 with the 0/1 labels 0, 1, 1
+        assert results[1].get("value", results[1].get("baseline")) == pytest.approx(0.07)
+        assert "the data looks like binary (probabilities); evaluating bce, brier\n" in run.err
+
+
 def test_default_losses_leave_out_those_the_options_rule_out(cli, regression_csv: Path, write) -> None:
     # The user named no loss: rmse under --reduction sum, or huber under --convention sklearn, was a usage error.
     run = cli("eval", regression_csv, "--reduction", "sum", "-f", "json")
@@ -1030,6 +1130,18 @@ def test_an_error_of_a_default_loss_says_it_was_chosen_from_the_first_rows(cli, 
     assert run.err.endswith(
         "(bce was chosen without --loss: the first rows read look like binary (probabilities); name the losses with "
         "--loss)\n"
+    )
+
+
+def test_an_error_of_a_loss_a_check_names_is_not_said_to_be_chosen(cli, write) -> None:
+    # Without --loss, a loss that only --fail-if names was named by the user: its error said "(bce was chosen without
+    # --loss: the first rows read look like regression; ...)", as if lossctl had picked bce for regression data.
+    path = write("reg.csv", "target,pred\n0.5,0.2\n2,3\n")
+    run = cli("eval", path, "--fail-if", "bce>1", "-f", "csv")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith(
+        "error: bce: column 'pred' (pred): expected probabilities in [0, 1] (for logits, use bce_logits), got 3 in 1 "
+        "row (first: row 1)\n"
     )
 
 

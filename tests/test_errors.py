@@ -1177,7 +1177,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD, "c.jsonl": "{}\n{}\n"},
         ["compare", "p.csv", "c.jsonl", "-l", "mse"],
         3,
-        "column 'pred' not found in c.jsonl, which has no columns",
+        "column 'pred' not found in c.jsonl, which has no columns ('pred' is the pred guessed from its name in p.csv; "
+        "compare reads both files by the same column names)",
     ),
     (
         "--weight column missing",
@@ -1699,7 +1700,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": "pred,target\n1,2\n2,2\n", "c.csv": "yhat2,target\n1,2\n2,2\n"},
         ["compare", "b.csv", "c.csv", "-l", "mse"],
         3,
-        "column 'pred' not found in c.csv; columns are: yhat2, target",
+        "column 'pred' not found in c.csv; columns are: yhat2, target ('pred' is the pred guessed from its name in "
+        "b.csv; compare reads both files by the same column names)",
     ),
     (
         "compare --significant without --bootstrap or --ci",

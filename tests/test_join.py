@@ -676,6 +676,45 @@ def test_a_glob_of_a_role_skips_the_on_keys(cli: Any, tmp_path: Path) -> None:
     assert json.loads(named.out)["results"][0]["value"] == pytest.approx((0.5**2 + 1) / 2)
 
 
+def test_a_guess_skips_the_on_keys_and_the_weight_in_both_files(cli: Any, tmp_path: Path) -> None:
+    """A guess took the key: '--on pred' made the predictions' key 'pred' the guessed pred (bce_logits on the ids,
+    exit 0), '--on label' made the targets' key 'label' the guessed target (internal error, exit 4), and the
+    guessed target of the targets file could be the --weight column (a usage error without --targets)."""
+    for key in ("pred", "label"):
+        preds = _csv(tmp_path / "P.csv", f"{key},score\n1,0.2\n2,0.4\n")
+        truth = _csv(tmp_path / "T.csv", f"{key},y\n2,0\n1,1\n")
+        run = cli("eval", preds, "--targets", truth, "--on", key, "-f", "json")
+        assert run.code == 0, run.err
+        doc = json.loads(run.out)
+        assert doc["columns"] == {"pred": ["score"], "target": ["y"]}
+        assert [r["loss"] for r in doc["results"]] == ["bce", "brier"]
+        assert doc["results"][1]["value"] == pytest.approx((0.8**2 + 0.4**2) / 2)
+    preds, truth = _csv(tmp_path / "Q.csv", "id,score\n1,0.2\n"), _csv(tmp_path / "W.csv", "id,y\n1,3\n")
+    run = cli("eval", preds, "--targets", truth, "--on", "id", "--weight", "y", "-l", "mse")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"error: no column for role 'target' in {truth}: its default column 'y' is bound to the sample weight; "
+        "choose one with --target COLUMN\n"
+    )
+    preds, truth = _csv(tmp_path / "Q.csv", "label,score\n1,0.2\n"), _csv(tmp_path / "K.csv", "label,w\n1,3\n")
+    run = cli("eval", preds, "--targets", truth, "--on", "label", "-l", "mse")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith("its default column 'label' is bound to the --on key; choose one with --target COLUMN\n")
+
+
+def test_the_key_named_as_the_target_is_read_as_data(cli: Any, tmp_path: Path) -> None:
+    """'--on id --target id' ended in 'error: internal error (KeyError: Field "id" exists 2 times in schema)', exit
+    4: the targets' key was attached beside the predictions' own 'id'. Named, the key is taken at its word, as
+    '--pred id' is: its values are the predictions' key's, which the join made equal."""
+    preds = _csv(tmp_path / "P.csv", "id,score\n1,0.2\n2,0.4\n3,2.5\n")
+    truth = _csv(tmp_path / "T.csv", "id,y\n3,0\n2,0\n1,1\n")
+    for chunk in ("1", "100"):
+        run = cli("eval", preds, "--targets", truth, "--on", "id", "--target", "id", "-l", "mse", "--chunk-rows", chunk,
+                  "-f", "json")  # fmt: skip
+        assert run.code == 0, run.err
+        assert json.loads(run.out)["results"][0]["value"] == pytest.approx((0.8**2 + 1.6**2 + 0.5**2) / 3)
+
+
 def test_target_rows_without_a_prediction_are_an_error_unless_missing_drop(
     cli: Any, tmp_path: Path, preds_csv: Path
 ) -> None:

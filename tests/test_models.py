@@ -72,6 +72,23 @@ def test_a_list_pred_column_against_one_target_is_a_multi_output_prediction_with
     assert cli("eval", data, "-l", "mse", "--pred", "p", "--target", "q", "-f", "json").err == ""  # K against K
 
 
+def test_a_model_named_by_its_column_is_not_guessed_as_the_target(cli, write) -> None:
+    # '--model y' names the column y as a model, as '--model y=y' does: the target guess took y all the same and the
+    # run stopped on "--model 'y' matches only columns bound to other roles", blaming the user's own option.
+    data = write("m.csv", "label,y,a\n1,0.3,0.2\n0,0.6,0.4\n")
+    run = cli("eval", data, "--model", "y", "--model", "a", "-l", "mse", "-f", "json")
+    assert run.code == 0, run.err
+    assert [r["value"] for r in _json(run)["results"]] == pytest.approx([(0.7**2 + 0.6**2) / 2, (0.8**2 + 0.4**2) / 2])
+    assert "using column 'label' as target (guessed from its name; set it with --target)\n" in run.err
+    lone = write("y.csv", "y,a\n1,0.2\n0,0.4\n")
+    run = cli("eval", lone, "--model", "y", "--model", "a", "-l", "mse")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: no column for role 'target': its default column 'y' is bound to the pred of model 'y' (--model y); "
+        "choose one with --target COLUMN\n"
+    )
+
+
 def test_several_target_columns_against_one_pred_column_get_the_multi_output_notice(cli, write) -> None:
     # Before, one prediction was scored against each of several target columns (or a list target) without a word,
     # though several prediction columns against one target had the notice (docs/cli.md: a multi-column COLSPEC bound
@@ -923,5 +940,5 @@ def test_comparing_two_files_of_20000_prediction_columns_binds_them_all() -> Non
     names = [f"logit_{k}" for k in range(20_000)]
     candidate = SimpleNamespace(columns=[*names, "target"])
     binding = Binding({"pred": names, "target": ["target"]})
-    models = _two_models(binding, SimpleNamespace(columns=candidate.columns), candidate)  # type: ignore[arg-type]
+    models = _two_models(binding, SimpleNamespace(columns=candidate.columns), candidate, {"pred": "logit_*"})  # type: ignore[arg-type]
     assert models.models["candidate"]["pred"][-1] == "candidate:logit_19999"

@@ -461,7 +461,8 @@ class Join:
         kept: Sequence[str] = (),
         first_row: int = 0,
     ) -> None:
-        self._kept = [name for name in kept if key is not None and name in key.targets]
+        # A key named as the predictions' (--on id with --target id) is the predictions' column, of equal keys.
+        self._kept = [name for name in kept if key is not None and name in key.targets and name not in key.preds]
         self._first_row = first_row  # the input's row number of the first prediction row (a Dask task's part)
         self._checked = {name: _flat(targets.column(name)) for name in checked}
         targets = targets.drop_columns([name for name in checked if key is None or name not in key.targets])
