@@ -788,13 +788,14 @@ def check_rows(rows: int, rows_used: int, partnerless: int = 0) -> None:
     if rows_used == 0:
         if rows == 0:
             raise NoRows()
+        every = "the only row was" if rows == 1 else f"all {rows} rows were"
         if not partnerless:
-            raise InputError(f"all {rows} rows were dropped for missing values: nothing left to evaluate")
+            raise InputError(f"{every} dropped for missing values: nothing left to evaluate")
         if partnerless == rows:
-            raise InputError(f"all {rows} rows were dropped for having no partner: nothing left to evaluate")
+            raise InputError(f"{every} dropped for having no partner: nothing left to evaluate")
         raise InputError(
-            f"all {rows} rows were dropped, {partnerless} for having no partner and {rows - partnerless} for missing "
-            "values: nothing left to evaluate"
+            f"{every} dropped, {partnerless} for having no partner and {rows - partnerless} for missing values: "
+            "nothing left to evaluate"
         )
 
 

@@ -1163,3 +1163,9 @@ def test_outputs_in_a_folder_whose_name_is_not_utf8(cli, regression_csv, tmp_pat
         assert (run.code, run.err, os.listdir(folder)) == (0, "", [name])
         written.append((folder / name).read_bytes())
     assert written[0] == written[1] and b"mae" in written[0]
+
+
+def test_one_row_dropped_is_named_in_the_singular(cli, write) -> None:
+    # 'all 1 rows were dropped for missing values'
+    run = cli("eval", write("one.csv", "pred,target\n,1\n"), "-l", "mse", "--missing", "drop")
+    assert (run.code, run.err) == (3, "error: the only row was dropped for missing values: nothing left to evaluate\n")

@@ -759,5 +759,8 @@ def test_a_group_of_one_query_has_no_interval(cli: Any, write: Any, interval: li
     first, *rest = run.err.splitlines()
     assert first == "notice: listnet: no confidence interval for 1 group (first: g=a): fewer than 2 queries"
     # with --bootstrap, replicates that drew neither of b's two queries (of the three overall) have no value
-    bootstrap = "--bootstrap" in interval
-    assert rest == (["notice: listnet: bootstrap replicates that drew none of the queries have no value and are left out of the interval: 6 of 50 for the overall value and 7 of 50 in group g=b"] if bootstrap else [])  # fmt: skip
+    left_out = (
+        "notice: listnet: bootstrap replicates that drew none of the queries have no value and are left out of the "
+        "interval: 6 of 50 for the overall value and 7 of 50 in group g=b"
+    )
+    assert rest == ([left_out] if "--bootstrap" in interval else [])
