@@ -618,9 +618,8 @@ def test_missing_values_before_a_plugins_error_are_told_as_the_local_engine_does
     for name, first in (("missing", [0.3, None]), ("picky", [0.3, 0.2])):
         root = tmp_path / name
         root.mkdir()
-        expected = (
-            f"{missing}; row 1 is in '{root}/a.parquet'\n" if name == "missing" else "error: picky: 7 is not allowed\n"
-        )
+        picky = f"error: loss 'picky' (plugin '{plugin}'): picky: 7 is not allowed\n"
+        expected = f"{missing}; row 1 is in '{root}/a.parquet'\n" if name == "missing" else picky
         pq.write_table(pa.table({"pred": first, "target": [1.0, 2.0]}), root / "a.parquet")
         pq.write_table(pa.table({"pred": [7.0, 0.1], "target": [1.0, 2.0]}), root / "b.parquet")
         args = ["eval", str(root), "-l", "picky", "--plugin", str(plugin), "-q"]
