@@ -492,7 +492,7 @@ def _check_outputs(
     output: str | None, output_format: Enum | None, plot: str | None, per_sample: str | None, inputs: list[str]
 ) -> None:
     """Refuse, before any work, output paths that cannot or must not be written, or a format contradicting one."""
-    from lossctl.report import check_output_extension, check_output_path, format_of, has_output_extension
+    from lossctl.report import check_destination, check_output_path
 
     _check_named(output=output, plot=plot)
     if plot:
@@ -500,17 +500,8 @@ def _check_outputs(
 
         check_plot_path(plot)
     if output:
-        if has_output_extension(output):
-            implied = format_of(output)
-            if output_format is not None and output_format.value != implied:
-                raise UsageError(
-                    f"--format {output_format.value} contradicts --output '{show_name(output)}', which writes "
-                    f"{implied} (the extension chooses the format)"
-                )
-        elif output_format is None or output_format.value == "table":
-            # A name without a known extension is written in an explicit --format, the table being no file's.
-            check_output_extension(output)
-    for destination in (output, per_sample, plot):
+        check_destination(output, output_format.value if output_format is not None else None, inputs)
+    for destination in (per_sample, plot):
         if destination:
             check_output_path(destination, inputs)
     if output and per_sample and os.path.realpath(output) == os.path.realpath(per_sample):  # a symlink too

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
 from lossctl.destinations import check_folder, check_name, check_not_inside_inputs
-from lossctl.errors import InputError, NoResult, UsageError
+from lossctl.errors import InputError, NoResult, UsageError, flags_spelled, option
 from lossctl.memory import collector_paused
+from lossctl.options import PathLike, optional_path
 from lossctl.params import Composite, FailIf, LossRequest
 from lossctl.tempfiles import open_for_arrow, write_atomic
 from lossctl.text import escaped, show_name
@@ -212,6 +213,21 @@ class _Report(Generic[Record]):
         ``input``, ``params`` and group keys were handed out: editing one record's group renamed that group in
         every record, and its lookups by ``group=`` then failed)."""
         return json.loads(to_json(self))  # type: ignore[arg-type]  # self is a Report or a CompareReport
+
+    def write(self, path: PathLike, format: str | None = None) -> None:
+        """Write the report to ``path`` as ``-o PATH`` does, by the same writers, atomically (a failed write leaves
+        no file): the format its extension names (``.json``, ``.csv``, ``.md``, ``.parquet``), else ``format``
+        (``json``, ``csv``, ``markdown`` or ``parquet``), which must not contradict the extension. ``path`` may be
+        an object store's URL (``s3://...``), as ``-o``'s."""
+        destination = optional_path(path, "path")
+        if destination is None:
+            raise UsageError("path takes a file path (str or os.PathLike), got None")
+        if not destination.strip():
+            raise UsageError("path needs a file name, got an empty one")
+        if format is not None and format not in _FORMAT_SUFFIXES:
+            raise UsageError(f"format takes one of {', '.join(_FORMAT_SUFFIXES)} (or None), got {format!r}")
+        check_destination(destination, format, [])
+        write_report(self, destination, format)  # type: ignore[arg-type]  # self is a Report or a CompareReport
 
     def gaps(self) -> list[tuple[str, float, str]]:
         """Each ``--by`` gap as the table and Markdown show it: the loss's full label (``huber:delta=5``, and
@@ -791,9 +807,13 @@ _TEXT_WRITERS: dict[str, Callable[[AnyReport], str]] = {
 OUTPUT_EXTENSIONS = (*_TEXT_WRITERS, ".parquet")
 
 
+# Each format written to a file, and its extension.
+_FORMAT_SUFFIXES = {"json": ".json", "csv": ".csv", "markdown": ".md", "parquet": ".parquet"}
+
+
 def format_of(path: str) -> str:
     """The format an output file name asks for: ``json``, ``csv``, ``markdown`` or ``parquet``."""
-    return {".json": "json", ".csv": "csv", ".md": "markdown", ".parquet": "parquet"}[Path(path).suffix.lower()]
+    return {suffix: name for name, suffix in _FORMAT_SUFFIXES.items()}[Path(path).suffix.lower()]
 
 
 def has_output_extension(path: str) -> bool:
@@ -802,11 +822,28 @@ def has_output_extension(path: str) -> bool:
 
 def check_output_extension(path: str) -> None:
     if not has_output_extension(path):
+        flag, keyword = "--format json, csv or markdown", "format='json', 'csv', 'markdown' or 'parquet'"
+        formats = flag if flags_spelled() else keyword
         raise UsageError(
             f"cannot tell the format of '{show_name(path)}' from its extension; use one of "
-            f"{', '.join(OUTPUT_EXTENSIONS)}, "
-            "or give --format json, csv or markdown"
+            f"{', '.join(OUTPUT_EXTENSIONS)}, or give {formats}"
         )
+
+
+def check_destination(path: str, output_format: str | None, inputs: list[str]) -> None:
+    """Refuse a results file that cannot or must not be written (:func:`check_output_path`),
+    or a format contradicting its extension (``--format csv -o r.json``, ``write("r.json", format="csv")``); a
+    name without a known extension needs a format that is a file's (not the table)."""
+    if has_output_extension(path):
+        implied = format_of(path)
+        if output_format is not None and output_format != implied:
+            raise UsageError(
+                f"{option('format', output_format)} contradicts {option('output', keyword='path')} "
+                f"'{show_name(path)}', which writes {implied} (the extension chooses the format)"
+            )
+    elif output_format is None or output_format == "table":
+        check_output_extension(path)
+    check_output_path(path, inputs)
 
 
 def _input_files(given: str) -> list[tuple[str, Path]]:
@@ -850,8 +887,7 @@ def _write_text(path: Path, text: str) -> None:
 def write_report(report: AnyReport, path: str, output_format: str | None = None) -> None:
     """Write ``report`` to ``path`` in the format its extension names, else in ``output_format`` (``json``,
     ``csv``, ``markdown``, ``parquet``), atomically."""
-    extensions = {"json": ".json", "csv": ".csv", "markdown": ".md", "parquet": ".parquet"}
-    suffix = Path(path).suffix.lower() if has_output_extension(path) else extensions[output_format or ""]
+    suffix = Path(path).suffix.lower() if has_output_extension(path) else _FORMAT_SUFFIXES[output_format or ""]
     with collector_paused():  # the rows of a million groups' records
         if suffix == ".parquet":
             write_atomic(path, lambda tmp: _write_parquet(report, tmp))

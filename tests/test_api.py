@@ -1889,3 +1889,49 @@ def test_one_stream_given_for_two_inputs_is_a_usage_error() -> None:
     with pytest.raises(lossctl.UsageError, match=r"^the same stream is given as the predictions and as targets; "):
         lossctl.evaluate(stream, targets=stream, losses="mse")
     assert lossctl.compare(stream, io.BytesIO(b"y_true,y_pred\n1,2\n2,3\n"), losses="mse")["mse"].delta == 0.5
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".md", ".parquet"])
+def test_write_is_byte_identical_to_the_command_lines_output_file(suffix: str, tmp_path: Path) -> None:
+    # -o PATH had no Python equivalent: a notebook re-implemented the Markdown and Parquet writers.
+    command = [sys.executable, "-m", "lossctl"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for kind, run, args in (
+        ("eval", lambda: lossctl.evaluate(SAMPLE, losses="mse,mae", by="segment"), [SAMPLE, "--by", "segment"]),
+        ("compare", lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse,mae"), [SAMPLE, SAMPLE]),
+    ):
+        cli_file, api_file = tmp_path / f"cli-{kind}{suffix}", tmp_path / f"api-{kind}{suffix}"
+        done = subprocess.run([*command, kind, *map(str, args), "-l", "mse,mae", "-q", "-o", str(cli_file)], env=env)
+        assert done.returncode == 0
+        run().write(api_file)
+        assert api_file.read_bytes() == cli_file.read_bytes()
+
+
+def test_write_takes_a_format_for_a_name_without_extension_and_refuses_a_contradicting_one(tmp_path: Path) -> None:
+    report = lossctl.evaluate(SAMPLE, losses="mse")
+    report.write(tmp_path / "results", format="csv")
+    assert (tmp_path / "results").read_text().startswith("loss,")
+    with pytest.raises(lossctl.UsageError, match=r"^format=\"csv\" contradicts path '.*r\.json', which writes json"):
+        report.write(tmp_path / "r.json", format="csv")
+    with pytest.raises(lossctl.UsageError, match=r"^cannot tell the format of '.*r\.txt' .* or give format='json'"):
+        report.write(tmp_path / "r.txt")
+    with pytest.raises(lossctl.UsageError, match=r"^format takes one of json, csv, markdown, parquet"):
+        report.write(tmp_path / "r", format="table")
+    with pytest.raises(lossctl.UsageError, match=r"^path needs a file name"):
+        report.write("")
+    with pytest.raises(lossctl.InputError, match=r"^cannot write '.*missing/r\.json': directory"):
+        report.write(tmp_path / "missing" / "r.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lossctl import report as formats
+
+    def broken(report: object, path: Path) -> None:
+        path.write_bytes(b"PAR1 partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(formats, "_write_parquet", broken)
+    with pytest.raises(lossctl.InputError, match=r"^cannot write '.*r\.parquet'"):
+        lossctl.evaluate(SAMPLE, losses="mse").write(tmp_path / "r.parquet")
+    assert list(tmp_path.iterdir()) == []
