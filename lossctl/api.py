@@ -222,6 +222,8 @@ def compare(
     engine: str = "local",
     scheduler: str | None = None,
     workers: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> CompareReport:
     """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them (without
     ``losses``, the default losses of the task the data looks like, as :func:`evaluate` does).
@@ -235,8 +237,8 @@ def compare(
     ``candidate - baseline``, the relative delta, the paired interval of the delta (the bootstrap's with
     ``bootstrap``, else with ``ci`` the normal approximation) and a verdict (lower is better).
     ``fail_if_worse`` (percent) fails ``report.passed`` when the candidate is worse by more than that on any loss;
-    with ``significant``, only where the interval excludes 0. ``engine``, ``scheduler`` and ``workers`` are
-    :func:`evaluate`'s.
+    with ``significant``, only where the interval excludes 0. ``engine``, ``scheduler``, ``workers``,
+    ``progress(rows_read, baseline_rows_or_None)`` and ``notify(message)`` are :func:`evaluate`'s.
 
     >>> import lossctl
     >>> a = {"y": [0.0, 1.0, 2.0], "pred": [0.5, 1.0, 3.0]}
@@ -244,6 +246,8 @@ def compare(
     >>> lossctl.compare(a, b, losses="mae", target="y")["mae"].verdict
     'better'
     """
+    _callback("progress", progress)
+    _callback("notify", notify)
     options = Options(
         losses=_losses(losses),
         params=as_strings(params, "params"),
@@ -277,4 +281,4 @@ def compare(
     )
     from lossctl.comparison import run_comparison
 
-    return run_comparison(baseline, candidate, options)
+    return run_comparison(baseline, candidate, options, progress=progress, notify=notify)

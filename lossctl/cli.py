@@ -683,7 +683,9 @@ def compare_command(
     output = _destination(output)
     _check_outputs(output, output_format, plot, _per_sample_file(options), inputs)
     with _progress_bar(quiet) as bar:
-        report = run_comparison(baseline, candidate, options, progress=bar)
+        report = run_comparison(
+            baseline, candidate, options, progress=bar, notify=lambda message: _notice(message, quiet)
+        )
     _finish(report, (output_format or TABLE).value, output, quiet, plot)
 
 

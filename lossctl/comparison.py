@@ -37,6 +37,7 @@ from lossctl.evaluation import (
     jobs_for,
     key_columns,
     located,
+    notify_once,
     open_sources,
     read_again,
     read_once,
@@ -108,10 +109,12 @@ def run_comparison(
     options: Options,
     stdin: BinaryIO | None = None,
     progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> CompareReport:
     """Compare ``options``' losses between ``baseline`` and ``candidate`` (two inputs with the same columns and
     targets) or, with ``candidate=None``, between the ``options.models`` of ``baseline`` (each later model against
-    the first). ``progress(rows_read, baseline_rows_or_None)`` is called as chunks are read, as in
+    the first). ``progress(rows_read, baseline_rows_or_None)`` is called as chunks are read, and
+    ``notify(message)`` with notices that matter before the work ends, as in
     :func:`~lossctl.evaluation.run_evaluation`.
 
     Rows are aligned by ``options.on`` or by order. ``options.fail_if_worse`` (percent) fails a check when a
@@ -189,6 +192,7 @@ def run_comparison(
     pairs = [(plan.job_index(r, names[0]), plan.job_index(r, name)) for r in requests for name in names[1:]]
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
+    notify = notify_once(notify) if notify is not None else None  # a pass run again (queries held) tells it again
     split = Split(
         (baseline, candidate, options.targets),
         partial(part_aligned, opened.binding, binding, options),
@@ -199,7 +203,7 @@ def run_comparison(
         plan: Plan, batches: Iterator[pa.RecordBatch]
     ) -> tuple[Outcome, list[Comparison], list[dict[str, Any]]]:
         with engine_pass(
-            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress
+            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress, notify=notify
         ) as outcome:
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(

@@ -379,7 +379,7 @@ def run_evaluation(
     if options.per_sample:
         check_per_sample_path(options.per_sample)
     notices: list[str] = []
-    notify = _once(notify) if notify is not None else None  # a pass run again (queries held) tells it again
+    notify = notify_once(notify) if notify is not None else None  # a pass run again (queries held) tells it again
     roles = roles_needed(options.requests, options.gates, options.composites)
     opened = open_sources(data, options, roles, notices, stdin)
     binding = opened.binding
@@ -470,7 +470,7 @@ def read_again(
     return recorded.again()
 
 
-def _once(notify: Callable[[str], None]) -> Callable[[str], None]:
+def notify_once(notify: Callable[[str], None]) -> Callable[[str], None]:
     """``notify`` passing each message once: when a query's rows turn out apart, the pass runs again over the
     held input and announces the large queries it had announced already."""
     told: set[str] = set()

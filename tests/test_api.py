@@ -1935,3 +1935,24 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(lossctl.InputError, match=r"^cannot write '.*r\.parquet'"):
         lossctl.evaluate(SAMPLE, losses="mse").write(tmp_path / "r.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_takes_progress_and_notify_as_evaluate_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # compare() had neither: TypeError 'unexpected keyword argument', though the CLI's compare draws a progress bar.
+    import lossctl.queries
+
+    monkeypatch.setattr(lossctl.queries, "LARGE_QUERY_PAIRS", 10)
+    rows = [("a", 1, 0.5), ("a", 0, 0.1), *[("big", i % 3, i / 10) for i in range(6)], ("c", 1, 0.2), ("c", 0, 0.3)]
+    (tmp_path / "rk.csv").write_text("qid,rel,score\n" + "".join(f"{q},{r},{s}\n" for q, r, s in rows))
+    told: list[str] = []
+    seen: list[tuple[int, int | None]] = []
+    report = lossctl.compare(tmp_path / "rk.csv", tmp_path / "rk.csv", pred="score", target="rel",
+                             cols={"qid": "qid"}, losses="ranknet", chunk_rows=4,
+                             progress=lambda rows, total: seen.append((rows, total)), notify=told.append)  # fmt: skip
+    assert told == ["ranknet: query 'big' has 6 documents, 15 pairs to compare: this takes a while"]
+    assert report["ranknet"].delta == 0.0 and not any("big" in notice for notice in report.notices)
+    assert seen and seen[-1][0] == len(rows)  # a CSV file: the total is not known before reading it
+    with pytest.raises(lossctl.UsageError, match=r"^progress takes a function or None, got 3 "):
+        lossctl.compare(SAMPLE, SAMPLE, progress=3)
+    with pytest.raises(lossctl.UsageError, match=r"^notify takes a function or None, got 'x' "):
+        lossctl.compare(SAMPLE, SAMPLE, notify="x")
