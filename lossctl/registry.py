@@ -24,10 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, flags_spelled, option
+from lossctl.lazy import LazyModule
 from lossctl.text import count, rounds_to_zero, show_name, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
+else:  # for typing.get_type_hints: np.ndarray in an annotation imports NumPy then
+    np = LazyModule("numpy")
 
 TASKS = (
     "regression",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
 from lossctl.destinations import check_folder, check_name, check_not_inside_inputs
 from lossctl.errors import InputError, NoResult, UsageError, flags_spelled, option
+from lossctl.lazy import LazyModule
 from lossctl.memory import collector_paused
 from lossctl.options import PathLike, optional_path
 from lossctl.params import Composite, FailIf, LossRequest
@@ -31,6 +32,8 @@ from lossctl.text import escaped, show_name
 
 if TYPE_CHECKING:
     import pandas as pd
+else:  # for typing.get_type_hints: pd.DataFrame in an annotation imports pandas then
+    pd = LazyModule("pandas")
 
 SCHEMA_VERSION = 1
 # Records encoded per write to the output (:func:`write_json`, :func:`write_csv`).

@@ -1956,3 +1956,32 @@ def test_compare_takes_progress_and_notify_as_evaluate_does(tmp_path: Path, monk
         lossctl.compare(SAMPLE, SAMPLE, progress=3)
     with pytest.raises(lossctl.UsageError, match=r"^notify takes a function or None, got 'x' "):
         lossctl.compare(SAMPLE, SAMPLE, notify="x")
+
+
+def test_type_hints_resolve_on_every_public_callable_without_numpy_at_import() -> None:
+    # typing.get_type_hints(lossctl.get("mse").per_sample), of LossSpec's methods, register_loss and to_pandas
+    # failed: NameError: name 'np' (or 'pd') is not defined, imported for the type checker only.
+    script = """if True:
+        import inspect, sys, typing
+        import lossctl
+        assert "numpy" not in sys.modules
+        lossctl.LossSpec, lossctl.register_loss, lossctl.Report  # their modules too import neither
+        assert "numpy" not in sys.modules and "pandas" not in sys.modules
+        public = [getattr(lossctl, name) for name in lossctl.__all__ if name != "__version__"]
+        callables = [lossctl.get("mse").__call__, lossctl.get("mse").per_sample, lossctl.Metric("mse").update]
+        for value in public:
+            callables.append(value)
+            if inspect.isclass(value):
+                for name in dir(value):  # inherited too: Report.to_pandas is _Report's
+                    member = inspect.getattr_static(value, name)
+                    member = member.fget if isinstance(member, property) else getattr(value, name)
+                    if (not name.startswith("_") or name in ("__init__", "__call__")) and callable(member):
+                        callables.append(member)
+        hints = {getattr(f, "__qualname__", repr(f)): typing.get_type_hints(f) for f in callables}
+        print(len(callables), hints["LossSpec.per_sample"]["return"].__module__, hints["_Report.to_pandas"]["return"])
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    count, module, frame = done.stdout.split(maxsplit=2)
+    assert int(count) > 40 and module == "numpy" and frame.strip() == "<class 'pandas.DataFrame'>"
