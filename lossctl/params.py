@@ -159,6 +159,12 @@ def build_requests(
     return requests
 
 
+def check_params(param_options: Iterable[str], specs: Sequence[LossSpec]) -> None:
+    """Refuse a ``--param`` that names no loss of ``specs`` (``LOSS.KEY``) or no parameter one of them has (``KEY``),
+    or is given twice: what :func:`select_losses` refuses of the options themselves, before their values."""
+    _Params(param_options, specs)
+
+
 class _Params:
     """The ``--param`` options over the selected losses (``specs``): ``LOSS.KEY`` ones and plain ``KEY`` ones,
     each given once, each naming a selected loss or a parameter one has; :meth:`check_used` then refuses one that
