@@ -329,9 +329,11 @@ def load_entry_points() -> None:
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {_failure(exc)}", stacklevel=2)
 
 
-def load_plugin(target: str) -> int:
-    """Import ``target``, a ``.py`` file or an importable module name, so its losses register; return how many it
-    registered (0: a plugin without a register_loss call, which the command line notes). A module this process had
+def load_plugin(target: str) -> tuple[str, int]:
+    """Import ``target``, a ``.py`` file or an importable module name, so its losses register; return its module's
+    name (one plugin given twice, or by two spellings of its path, is one module, which the command line notes once)
+    and how many losses it registered (0: a plugin without a register_loss call, which the command line notes). A
+    module this process had
     imported already (``os.path``, a plugin loaded before) is not run again: its count is the one of its first load
     as a plugin, else the number of losses whose function it defines."""
     from lossctl.registry import ensure_loaded, list_losses
@@ -353,8 +355,8 @@ def load_plugin(target: str) -> int:
     if imported:
         _registered[module] = len(list_losses()) - before
     if module in _registered:
-        return _registered[module]
-    return sum(_defined_in(module, spec) for spec in list_losses())
+        return module, _registered[module]
+    return module, sum(_defined_in(module, spec) for spec in list_losses())
 
 
 # The losses each module loaded as a plugin registered, by module name: asked for again, it is not run again.

@@ -289,6 +289,19 @@ def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
     assert run.err.splitlines()[0] == notice
 
 
+def test_a_plugin_given_twice_is_loaded_and_noted_once(write, tmp_path) -> None:
+    # '--plugin os.path --plugin os.path' printed the "registered no loss" notice twice; a file given twice, once
+    # by another spelling of its path, is one plugin too: its code runs once.
+    data = write("p.csv", DATA)
+    plugin = write("counted.py", "import sys\nsys.stderr.write('ran\\n')\n")
+    spelled = str(tmp_path / "." / "counted.py")
+    run = _lossctl(None, "eval", str(data), "-l", "mae", "--plugin", "os.path", "--plugin", "os.path", "--plugin",
+                   str(plugin), "--plugin", spelled, "--pred", "pred", "--target", "target", "-f", "csv")  # fmt: skip
+    note = "registered no loss (a plugin calls lossctl.register_loss when imported)"
+    assert run.returncode == 0
+    assert run.stderr.splitlines() == ["notice: plugin 'os.path' " + note, "ran", f"notice: plugin '{plugin}' " + note]
+
+
 def test_a_plugin_imported_already_that_registers_no_loss_is_noted_too(write) -> None:
     # A module imported already (os.path, json) was not run again and said nothing: --plugin os.path added no loss
     # without a word. A plugin's own losses are still counted when it is given twice.
