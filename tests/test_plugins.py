@@ -470,6 +470,19 @@ def test_a_result_numpy_cannot_read_says_so(write, result: str, message: str) ->
     assert run.stderr == f"error: loss 'returns' (plugin '{plugin}') {message}{tail}"
 
 
+def test_a_wrong_length_result_counts_one_row_and_one_value_in_the_singular(write) -> None:
+    # A one-row file said "returned a list of 1 values for 1 rows" (here 2 values), the fixed plural of a count.
+    plugin = write("returns.py", RETURNS.replace("{result}", "[1.0] * (1 + len(pred) % 2)"))
+    for rows, said in (("1,0\n", "a list of 2 values for 1 row"), ("1,0\n0,2\n", "a list of 1 value for 2 rows")):
+        run = _lossctl(None, "eval", str(write("p.csv", "pred,target\n" + rows)), "-l", "returns", "--plugin",
+                       str(plugin), "-q")  # fmt: skip
+        assert (run.returncode, run.stdout) == (3, "")
+        assert (
+            run.stderr
+            == f"error: loss 'returns' (plugin '{plugin}') returned {said}; a loss returns one value per row\n"
+        )
+
+
 def test_a_masked_result_is_not_read_as_its_hidden_values(write) -> None:
     # The masked values were read as the data under the mask (here the 1 of row 0), exit 0, as if given.
     result = "np.ma.masked_array(np.abs(pred - target), mask=[True, False, False])"
