@@ -686,3 +686,7 @@ def test_param_reaches_the_default_losses(cli, regression_csv) -> None:
     )
     with pytest.raises(UsageError, match=r"no selected loss has a parameter 'q'.*defaults of regression: mse, rmse"):
         lossctl.evaluate(regression_csv, params="q=0.9")
+    # A --param not written KEY=VALUE is refused as such before any reading, with or without --loss.
+    for args in ((), ("-l", "mse")):
+        run = cli("eval", regression_csv.parent / "missing.csv", *args, "--param", "delta")
+        assert (run.code, run.err) == (2, "error: expected KEY=VALUE in --param, got 'delta'\n")
