@@ -153,9 +153,12 @@ def _notice(message: str, quiet: bool) -> None:
 def _load_plugins(plugins: list[str], quiet: bool = False) -> None:
     from lossctl.plugins import load_plugin
 
+    loaded: set[str] = set()  # the modules loaded: one given twice is loaded once, and noted once
     for plugin in plugins:
-        if load_plugin(plugin) == 0:  # not an error (it loaded), but its losses will be "unknown"
+        module, count = load_plugin(plugin)
+        if count == 0 and module not in loaded:  # not an error (it loaded), but its losses will be "unknown"
             _notice(f"plugin '{plugin}' registered no loss (a plugin calls lossctl.register_loss when imported)", quiet)
+        loaded.add(module)
 
 
 def _complete_losses(incomplete: str) -> list[str]:

@@ -32,7 +32,7 @@ from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.options import Options, check_gate_models
 from lossctl.outputs import split_outputs
-from lossctl.params import Composite, FailIf, LossRequest, build_requests
+from lossctl.params import Composite, FailIf, LossRequest, check_params, gated_loss, select_losses
 from lossctl.queries import QueriesNotContiguous
 from lossctl.registry import get
 from lossctl.report import Check, Comparison, Report, Result, group_text
@@ -264,18 +264,33 @@ def with_defaults(
                          f"with {losses}")  # fmt: skip
     task = next(iter(tasks.values()))
     names, left_out = default_losses(task, options)
-    requests = build_requests(names, (), options.convention)
-    defaults = len(requests)
+    requests = default_requests(task, names, options)
+    defaults = len(names)  # distinct losses: one request each, before those only a --fail-if names
     owners = gate_owners(options, requests)
     gated = [request.label for request in requests[defaults:]]
     also = f", and {', '.join(gated)} for {option('fail_if')}" if gated else ""
     aside = f" (left out {'; '.join(left_out)})" if left_out else ""
+    chosen = ", ".join(request.label for request in requests[:defaults])
     notices.append(
-        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {', '.join(names)}"
-        f"{also}{aside}"
+        f"no {option('loss', keyword='losses')} given: the data looks like {task}; evaluating {chosen}{also}{aside}"
     )
     rest = itertools.chain(read, batches)
     return requests, owners, rest, Inferred(task, tuple(requests[:defaults]))
+
+
+def default_requests(task: str, names: list[str], options: Options) -> list[LossRequest]:
+    """The default losses ``names`` of ``task`` as the selected losses: ``--param [LOSS.]KEY=VALUE`` reaches them
+    (and a loss only a ``--fail-if`` names) as it reaches losses given with ``--loss``; a ``--param`` that none of
+    them takes is a usage error naming the defaults."""
+    specs = [get(name) for name in names] + [gated_loss(gate)[0] for gate in options.gates]
+    try:
+        check_params(options.params, specs)
+    except UsageError as error:
+        raise UsageError(
+            f"{error}; without {option('loss', keyword='losses')} the selected losses are the defaults of {task}: "
+            f"{', '.join(names)}"
+        ) from None
+    return select_losses(names, options.params, options.convention, options.gates)[0]
 
 
 def default_losses(task: str, options: Options) -> tuple[list[str], list[str]]:

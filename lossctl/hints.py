@@ -11,7 +11,7 @@
 - Options that do nothing in this run: ``--seed`` without ``--bootstrap``, ``--significant`` without
   ``--fail-if-worse``, and ``--per-sample`` for a loss that is
   an aggregate of the whole input (``rmse``: no per-row values), or a composite with such a part, left out of the
-  file.
+  file; each with its aggregate's own reason (``Aggregate.no_rows``), as when no loss has per-row values.
 """
 
 from __future__ import annotations
@@ -201,12 +201,12 @@ def option_notices(options: Options, requests: Sequence[LossRequest]) -> list[st
     def per_row(request: LossRequest) -> bool:  # in some binding; which bindings do is told by lossctl.samples
         return request.spec.aggregate_for(options.convention).per_row
 
-    aggregates = list(dict.fromkeys(r.label for r in requests if not per_row(r)))
-    aggregates += [c.name for c in options.composites if not all(per_row(r) for _, r in c.terms)]
-    if options.per_sample and aggregates and any(map(per_row, requests)):  # none: a usage error
-        verb = "is an aggregate" if len(aggregates) == 1 else "are aggregates"
-        found.append(
-            f"{option('per_sample')}: {', '.join(aggregates)} {verb} of the whole input, with no per-row values; "
-            f"left out of {options.per_sample}"
-        )
+    # Each with its aggregate's own reason, as the usage error when no loss has per-row values words it.
+    reasons = [f"{r.label} {r.spec.aggregate_for(options.convention).no_rows}" for r in requests if not per_row(r)]
+    for composite in options.composites:
+        parts = list(dict.fromkeys(r.label for _, r in composite.terms if not per_row(r)))
+        if parts:
+            reasons.append(f"{composite.name} adds up {', '.join(parts)}, with no per-row values")
+    if options.per_sample and reasons and any(map(per_row, requests)):  # none: a usage error
+        found.append(f"{option('per_sample')}: {'; '.join(dict.fromkeys(reasons))}; left out of {options.per_sample}")
     return found

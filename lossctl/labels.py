@@ -368,6 +368,15 @@ class PositiveLabel(_Labels):
             codes, rows = _first_rows(indices)
             if not len(codes):  # missing values only: told as such, or dropped; a later chunk's labels are refused
                 return np.full(len(indices), np.nan)
+            if len(codes) > 2:  # --positive would then be refused for a third label: not the advice to give
+                shown = ", ".join(shown_value(values[code]) for code in codes[:3]) + (", ..." if len(codes) > 3 else "")
+                positive, columns = option("positive", "LABEL"), option("pred", "'prob_*'", keyword='pred="prob_*"')
+                raise InputError(
+                    f"column '{show_name(column)}' holds more than two labels ({shown}) against one prediction "
+                    f"column: a binary loss takes two labels (the positive one named with {positive}); several "
+                    f"classes take one prediction column per class ({columns})",
+                    row=int(rows[2]) + row_offset,
+                )
             raise InputError(
                 f"column '{show_name(column)}' holds text labels (the first, {shown_value(values[codes[0]])}, at row "
                 f"{int(rows[0]) + row_offset}); name the positive class with {option('positive', 'LABEL')}",

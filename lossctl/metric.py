@@ -138,7 +138,7 @@ class Metric:
             batch = int(self._request.params[spec.batch_param])
             if self._partial_batch:
                 raise UsageError(
-                    f"{self.name}: an update of {rows} rows after one whose size was not a multiple of "
+                    f"{self.name}: an update of {count(rows, 'row')} after one whose size was not a multiple of "
                     f"{spec.batch_param}={batch}; only the last update may hold a partial batch"
                 )
             partial = rows % batch != 0

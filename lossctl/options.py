@@ -28,6 +28,7 @@ from lossctl.params import (
     gated_loss,
     parse_fail_if,
     select_losses,
+    split_param,
 )
 from lossctl.registry import CONVENTIONS
 from lossctl.text import show_name, written
@@ -295,9 +296,8 @@ class Options:
         self._check_models()
         check_by_once(self.by)  # before any reading, as every other usage error; again once globs are resolved
         put("join_key", JoinKey.parse(self.on))
-        if not self.losses and self.params:
-            params, losses = option("param", keyword="params"), option("loss", keyword="losses")
-            raise UsageError(f"{params} needs losses to apply to: name them with {losses}")
+        for text in self.params:  # their losses are known here, or once the defaults are (lossctl.evaluation)
+            split_param(text)
         gates = tuple(parse_fail_if(expr) for expr in self.fail_if)
         requests, composites = (
             select_losses(self.losses, self.params, self.convention, gates) if self.losses else ([], [])

@@ -159,6 +159,22 @@ def build_requests(
     return requests
 
 
+def split_param(text: str) -> tuple[str, str, str, str]:
+    """A ``--param`` option's ``(LOSS, ".", KEY, VALUE)``, LOSS and the dot empty for a plain ``KEY=VALUE``; a value
+    not so written (``delta``, ``.delta=2``, ``huber.delta.x=2``) is a usage error."""
+    key, value = _key_value(text, option("param", keyword="params"))
+    loss_name, dot, param = (part.strip() for part in key.rpartition("."))
+    if (dot and not (loss_name and param)) or "." in loss_name:  # '.delta=2', 'huber.=2', 'huber.delta.x=2'
+        raise UsageError(f"expected [LOSS.]KEY=VALUE in {option('param', keyword='params')}, got '{text}'")
+    return loss_name, dot, param, value
+
+
+def check_params(param_options: Iterable[str], specs: Sequence[LossSpec]) -> None:
+    """Refuse a ``--param`` that names no loss of ``specs`` (``LOSS.KEY``) or no parameter one of them has (``KEY``),
+    or is given twice: what :func:`select_losses` refuses of the options themselves, before their values."""
+    _Params(param_options, specs)
+
+
 class _Params:
     """The ``--param`` options over the selected losses (``specs``): ``LOSS.KEY`` ones and plain ``KEY`` ones,
     each given once, each naming a selected loss or a parameter one has; :meth:`check_used` then refuses one that
@@ -173,10 +189,7 @@ class _Params:
         self.scoped_over: set[str] = set()  # the plain keys a loss takes from its own --param LOSS.KEY instead
         self.given: dict[str, str] = {}  # each key ("delta", "huber.delta") as the option gave it, for messages
         for text in param_options:
-            key, value = _key_value(text, option("param", keyword="params"))
-            loss_name, dot, param = (part.strip() for part in key.rpartition("."))
-            if (dot and not (loss_name and param)) or "." in loss_name:  # '.delta=2', 'huber.=2', 'huber.delta.x=2'
-                raise UsageError(f"expected [LOSS.]KEY=VALUE in {option('param', keyword='params')}, got '{text}'")
+            loss_name, dot, param, value = split_param(text)
             composite = next((c for c in composites if dot and c.name.lower() == loss_name.lower()), None)
             if composite is not None:
                 parts = [r.spec.name for _, r in composite.terms if any(p.name == param for p in r.spec.params)]

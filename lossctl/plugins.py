@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from lossctl.errors import DomainError, InputError, LossctlError, UsageError
-from lossctl.text import show_name
+from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -329,9 +329,11 @@ def load_entry_points() -> None:
             warnings.warn(f"plugin '{entry.name}' ({entry.value}) failed to load: {_failure(exc)}", stacklevel=2)
 
 
-def load_plugin(target: str) -> int:
-    """Import ``target``, a ``.py`` file or an importable module name, so its losses register; return how many it
-    registered (0: a plugin without a register_loss call, which the command line notes). A module this process had
+def load_plugin(target: str) -> tuple[str, int]:
+    """Import ``target``, a ``.py`` file or an importable module name, so its losses register; return its module's
+    name (one plugin given twice, or by two spellings of its path, is one module, which the command line notes once)
+    and how many losses it registered (0: a plugin without a register_loss call, which the command line notes). A
+    module this process had
     imported already (``os.path``, a plugin loaded before) is not run again: its count is the one of its first load
     as a plugin, else the number of losses whose function it defines."""
     from lossctl.registry import ensure_loaded, list_losses
@@ -353,8 +355,8 @@ def load_plugin(target: str) -> int:
     if imported:
         _registered[module] = len(list_losses()) - before
     if module in _registered:
-        return _registered[module]
-    return sum(_defined_in(module, spec) for spec in list_losses())
+        return module, _registered[module]
+    return module, sum(_defined_in(module, spec) for spec in list_losses())
 
 
 # The losses each module loaded as a plugin registered, by module name: asked for again, it is not run again.
@@ -429,7 +431,7 @@ def _returned(value: object) -> str:
     if shape is not None:
         return f"an array of shape {tuple(shape)}"
     if isinstance(value, list | tuple):
-        return f"a {type(value).__name__} of {len(value)} values"
+        return f"a {type(value).__name__} of {count(len(value), 'value')}"
     return repr(value) if value is None or isinstance(value, int | float | str) else f"a {type(value).__name__}"
 
 
@@ -498,7 +500,9 @@ def _per_row(where: str, spec: LossSpec, result: object, inputs: list[np.ndarray
     if array.ndim not in (1, 2) or len(array) != rows or not _one_per_row(spec, array, inputs):
         if inspect.iscoroutine(result):  # an async def loss: closed, else Python warns it was never awaited
             result.close()
-        raise InputError(f"{where} returned {_returned(result)} for {rows} rows; a loss returns one value per row")
+        raise InputError(
+            f"{where} returned {_returned(result)} for {count(rows, 'row')}; a loss returns one value per row"
+        )
     if array.dtype.kind in _NOT_REAL:  # casting would drop an imaginary part, or read "1.5" as a number
         raise InputError(f"{where} returned {_NOT_REAL[array.dtype.kind]}; a loss returns one real number per row")
     ma = sys.modules.get("numpy.ma")  # not imported (20 ms) to be asked: a masked array would have imported it

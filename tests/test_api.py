@@ -1160,6 +1160,8 @@ def test_metric_per_sample_state_and_rules() -> None:
     batch.update(query=rng.normal(size=(6, 3)), positive=rng.normal(size=(6, 3)))
     with pytest.raises(lossctl.UsageError, match="only the last update may hold a partial batch"):
         batch.update(query=rng.normal(size=(4, 3)), positive=rng.normal(size=(4, 3)))
+    with pytest.raises(lossctl.UsageError, match=r"^info_nce:batch_size=4: an update of 1 row after one whose"):
+        batch.update(query=rng.normal(size=(1, 3)), positive=rng.normal(size=(1, 3)))  # was "1 rows"
     # Merged after a partial batch, the rows were batched as no file in that order would be, without a word: the
     # value differed from evaluate() on the rows in order (10.49 against 10.80 for info_nce below).
     query, positive = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))

@@ -996,10 +996,15 @@ def test_options_without_effect_get_a_notice(cli, regression_csv: Path, tmp_path
     run = cli("eval", regression_csv, "-l", "mse,rmse", "--per-sample", out, "--seed", "3", "-f", "json")
     assert run.code == 0
     assert "notice: --seed has no effect without --bootstrap (it seeds the resampling)" in run.err.splitlines()
-    assert (
-        f"notice: --per-sample: rmse is an aggregate of the whole input, with no per-row values; left out of {out}"
-        in run.err.splitlines()
+    # rmse's reason was the generic "is an aggregate of the whole input", while -l rmse alone gave its own.
+    rmse = (
+        "rmse is the root of a mean over the whole input, with no per-row values (the loss under the root, mse for "
+        "rmse and msle for rmsle, has them)"
     )
+    assert f"notice: --per-sample: {rmse}; left out of {out}" in run.err.splitlines()
+    alone = cli("eval", regression_csv, "-l", "rmse", "--per-sample", out)
+    assert alone.code == 2
+    assert alone.err == f"error: --per-sample: none of the selected losses has per-row values: {rmse}\n"
     # --significant qualifies --fail-if-worse: alone it gated nothing, without a word.
     run = cli("compare", regression_csv, regression_csv, "-l", "mse", "--bootstrap", "20", "--significant", "-f", "csv")
     assert run.code == 0, run.err
@@ -1029,8 +1034,9 @@ def test_per_sample_writes_a_composite_of_per_row_losses(cli, write, tmp_path: P
               "--by", "g", "--missing", "drop", "--per-sample", out, "-f", "json")  # fmt: skip
     assert run.code == 0, run.err
     assert (
-        f"notice: --per-sample: rmse, u are aggregates of the whole input, with no per-row values; left out of {out}"
-        in run.err.splitlines()
+        "notice: --per-sample: rmse is the root of a mean over the whole input, with no per-row values (the loss "
+        "under the root, mse for rmse and msle for rmsle, has them); u adds up rmse, with no per-row values; left out "
+        f"of {out}" in run.err.splitlines()
     )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert list(rows[0]) == ["row", "mse@a", "mse@b", "mae@a", "mae@b", "t@a", "t@b"]

@@ -97,6 +97,23 @@ def test_a_label_names_a_column_after_a_separator(cli, write) -> None:
     assert "(0 -> logit0, 10 -> logit10)" in run.err
 
 
+def test_more_than_two_text_labels_against_one_prediction_column_get_advice_that_fits(cli, write) -> None:
+    # Three labels against one prediction column advised --positive, which then failed with "more than two labels".
+    path = write("k.csv", "pred,target\n0.2,cat\n0.7,dog\n0.1,bird\n0.3,cow\n")
+    advice = (
+        "holds more than two labels ('cat', 'dog', 'bird', ...) against one prediction column: a binary loss takes "
+        "two labels (the positive one named with {}); several classes take one prediction column per class ({})"
+    )
+    for args in ((), ("-l", "bce")):
+        run = cli("eval", path, *args)
+        assert (run.code, run.out) == (3, "")
+        flags = advice.format("--positive LABEL", "--pred 'prob_*'")
+        assert run.err.splitlines()[-1] == f"error: column 'target' {flags}"
+    with pytest.raises(lossctl.InputError) as raised:
+        lossctl.evaluate(path, losses="brier")
+    assert str(raised.value) == "column 'target' " + advice.format('positive="LABEL"', 'pred="prob_*"')
+
+
 def test_positive_names_the_positive_class(cli, write) -> None:
     text = write("y.csv", "y,p\nyes,0.9\nno,0.2\nyes,0.6\n")
     numbers = write("n.csv", "y,p\n1,0.9\n0,0.2\n1,0.6\n")

@@ -666,3 +666,27 @@ def test_a_misspelt_parameter_or_value_gets_a_did_you_mean(cli, write, args, mes
     # Before, only the list of valid names: no 'did you mean', unlike a misspelt loss or column.
     run = cli("eval", write("b.csv", "target,pred\n1,0.5\n0,-1\n"), *args)
     assert (run.code, run.out, run.err) == (2, "", f"error: {message}\n")
+
+
+def test_param_reaches_the_default_losses(cli, regression_csv) -> None:
+    # Without --loss, '--param huber.delta=2' said "--param needs losses to apply to: name them with --loss", though
+    # the inferred defaults include huber: the defaults are the selected losses, which --param reaches.
+    for param in ("huber.delta=2", "delta=2"):
+        run = cli("eval", regression_csv, "--param", param, "-f", "json")
+        assert run.code == 0, run.err
+        assert "evaluating mse, rmse, mae, huber:delta=2\n" in run.err
+        huber = json.loads(run.out)["results"][-1]
+        assert (huber["loss"], huber["params"]["delta"], huber["value"]) == ("huber", 2.0, pytest.approx(0.6875))
+    assert lossctl.evaluate(regression_csv, params="huber.delta=2").value("huber:delta=2") == pytest.approx(0.6875)
+    run = cli("eval", regression_csv, "--param", "bce.eps=0.1")
+    assert run.code == 2
+    assert run.err.splitlines()[-1] == (
+        "error: --param bce.eps=0.1: loss 'bce' is not selected (add it with -l bce); without --loss the selected "
+        "losses are the defaults of regression: mse, rmse, mae, huber"
+    )
+    with pytest.raises(UsageError, match=r"no selected loss has a parameter 'q'.*defaults of regression: mse, rmse"):
+        lossctl.evaluate(regression_csv, params="q=0.9")
+    # A --param not written KEY=VALUE is refused as such before any reading, with or without --loss.
+    for args in ((), ("-l", "mse")):
+        run = cli("eval", regression_csv.parent / "missing.csv", *args, "--param", "delta")
+        assert (run.code, run.err) == (2, "error: expected KEY=VALUE in --param, got 'delta'\n")

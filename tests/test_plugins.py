@@ -289,6 +289,19 @@ def test_a_plugin_that_registers_no_loss_is_noted(cli, write) -> None:
     assert run.err.splitlines()[0] == notice
 
 
+def test_a_plugin_given_twice_is_loaded_and_noted_once(write, tmp_path) -> None:
+    # '--plugin os.path --plugin os.path' printed the "registered no loss" notice twice; a file given twice, once
+    # by another spelling of its path, is one plugin too: its code runs once.
+    data = write("p.csv", DATA)
+    plugin = write("counted.py", "import sys\nsys.stderr.write('ran\\n')\n")
+    spelled = str(tmp_path / "." / "counted.py")
+    run = _lossctl(None, "eval", str(data), "-l", "mae", "--plugin", "os.path", "--plugin", "os.path", "--plugin",
+                   str(plugin), "--plugin", spelled, "--pred", "pred", "--target", "target", "-f", "csv")  # fmt: skip
+    note = "registered no loss (a plugin calls lossctl.register_loss when imported)"
+    assert run.returncode == 0
+    assert run.stderr.splitlines() == ["notice: plugin 'os.path' " + note, "ran", f"notice: plugin '{plugin}' " + note]
+
+
 def test_a_plugin_imported_already_that_registers_no_loss_is_noted_too(write) -> None:
     # A module imported already (os.path, json) was not run again and said nothing: --plugin os.path added no loss
     # without a word. A plugin's own losses are still counted when it is given twice.
@@ -455,6 +468,19 @@ def test_a_result_numpy_cannot_read_says_so(write, result: str, message: str) ->
     assert (run.returncode, run.stdout) == (3, "")
     tail = "; a loss returns a NumPy array or a list, one value per row\n"
     assert run.stderr == f"error: loss 'returns' (plugin '{plugin}') {message}{tail}"
+
+
+def test_a_wrong_length_result_counts_one_row_and_one_value_in_the_singular(write) -> None:
+    # A one-row file said "returned a list of 1 values for 1 rows" (here 2 values), the fixed plural of a count.
+    plugin = write("returns.py", RETURNS.replace("{result}", "[1.0] * (1 + len(pred) % 2)"))
+    for rows, said in (("1,0\n", "a list of 2 values for 1 row"), ("1,0\n0,2\n", "a list of 1 value for 2 rows")):
+        run = _lossctl(None, "eval", str(write("p.csv", "pred,target\n" + rows)), "-l", "returns", "--plugin",
+                       str(plugin), "-q")  # fmt: skip
+        assert (run.returncode, run.stdout) == (3, "")
+        assert (
+            run.stderr
+            == f"error: loss 'returns' (plugin '{plugin}') returned {said}; a loss returns one value per row\n"
+        )
 
 
 def test_a_masked_result_is_not_read_as_its_hidden_values(write) -> None:

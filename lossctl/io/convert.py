@@ -591,7 +591,8 @@ def to_float64_matrix(
     for index, (array, column) in enumerate(zip(arrays, columns, strict=True)):
         if len(array) != rows:
             raise InputError(
-                f"column '{show_name(column)}' has {len(array)} rows but column '{show_name(columns[0])}' has {rows}"
+                f"column '{show_name(column)}' has {count(len(array), 'row')} but column "
+                f"'{show_name(columns[0])}' has {rows}"
             )
         if is_vector_column(array, labels=True):  # a list column, or CSV text of JSON arrays
             raise InputError(
