@@ -194,8 +194,10 @@ def _run_part(
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
+    told: list[str] = []  # a loss left out of the part: told as the local engine tells it, once over the parts
     try:
-        sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention)
+        shown = options.per_sample
+        sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention, told, shown)
         with spelled_as_flags(flags), sink_of as sink:
             outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True, seen=seen)
             if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
@@ -208,6 +210,7 @@ def _run_part(
         row, rows_of = (error.row, error.rows_of) if isinstance(error, InputError) else (None, "data")
         return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan), row=row, rows_of=rows_of)
     outcome.labels = _labels_met(plan)
+    outcome.notices[:0] = told
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -646,7 +649,8 @@ def run_on_cluster(
         if reason is not None or inputs is None or split is None:
             notices.append(f"{option('engine', 'dask')}: evaluated in this process, as one part ({reason})")
             path = dataset.part(0) if dataset else None
-            with per_sample_sink(plan, path, pairs, options.composites, options.convention, notices) as sink:
+            shown = options.per_sample
+            with per_sample_sink(plan, path, pairs, options.composites, options.convention, notices, shown) as sink:
                 outcome = run(batches, plan, options, per_sample=sink, progress=progress)
         else:
             outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)

@@ -351,6 +351,33 @@ def test_the_tasks_notice_counts_in_words(scheduler: str, tmp_path: Path) -> Non
     assert 'engine="dask": 1 task on 2 workers' in report.notices
 
 
+def test_a_loss_left_out_of_per_sample_is_told_over_several_tasks(scheduler: str, tmp_path: Path) -> None:
+    """dice over scalar columns beside mse, over three files: the local engine tells that dice is left out of the
+    --per-sample file; on Dask each task's sink told nothing, and a run in one part named its staging file."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    for name in "abc":
+        pq.write_table(pa.table({"y": [1.0, 0.0], "p": [0.75, 0.5]}), root / f"{name}.parquet")
+    pa.csv.write_csv(pa.table({"y": [1.0, 0.0], "p": [0.75, 0.5]}), tmp_path / "one.csv")
+    args = ["--pred", "p", "--target", "y", "-l", "dice", "-l", "mse", "-f", "json"]
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    left_out = (
+        "notice: --per-sample: dice over scalar columns (one pixel per row) scores the whole input as one sample, "
+        "with no per-row values; bind pred and target to list columns or 2-D arrays (one sample per row) for a loss "
+        "per row; left out of {}\n"
+    )
+    local = _cli("eval", str(root), *args, "--per-sample", str(tmp_path / "local.parquet"))
+    assert local.returncode == 0 and local.stderr == left_out.format(tmp_path / "local.parquet")
+    for given, tasks in ((root, "3 tasks on 2 workers"), (tmp_path / "one.csv", "evaluated in this process")):
+        rows = tmp_path / f"{given.name}.rows.parquet"
+        remote = _cli("eval", str(given), *args, "--per-sample", str(rows), *dask)
+        assert remote.returncode == 0 and tasks in remote.stderr
+        assert [line for line in remote.stderr.splitlines(True) if "--engine dask" not in line] == [
+            left_out.format(rows)
+        ]
+        assert pq.read_table(rows).column_names == ["row", "mse"]
+
+
 def test_compare_equals_the_local_engine(data: dict[str, str], scheduler: str) -> None:
     options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=30, seed=1, fail_if_worse=1.0)
     local = lossctl.compare(data["baseline"], data["candidate"], **options)
