@@ -52,6 +52,7 @@ from lossctl.destinations import check_folder, check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, Refusals, Refused, across_parts, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
+from lossctl.io.convert import VectorWidthError, VectorWidths
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
 from lossctl.memory import tune_allocators
@@ -86,7 +87,9 @@ class Failure:
     """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
     merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
     reports the first in input order. ``row``: the row an input error cites (:attr:`~lossctl.errors.InputError.row`),
-    and ``rows_of``, the input numbering it, for the client to name its file as a local run does."""
+    and ``rows_of``, the input numbering it, for the client to name its file as a local run does. ``widths``: the
+    list columns' widths the task read (:attr:`VectorWidths.first`), and ``ragged``, its error when it is one of
+    them, for the client to check and cite against the earlier tasks' (:func:`_check_widths`)."""
 
     usage: bool
     message: str
@@ -94,6 +97,8 @@ class Failure:
     labels: dict[str, dict[Any, int]] | None = None  # the labels the task met (Encoder.met), as with an Outcome
     row: int | None = None
     rows_of: str = "data"
+    widths: dict[tuple[str, ...], tuple[int, int]] | None = None
+    ragged: VectorWidthError | None = None
 
     def error(self) -> LossctlError:
         return UsageError(self.message) if self.usage else InputError(self.message, row=self.row, rows_of=self.rows_of)
@@ -195,20 +200,24 @@ def _run_part(
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
     told: list[str] = []  # a loss left out of the part: told as the local engine tells it, once over the parts
+    widths = VectorWidths()
     try:
         shown = options.per_sample
         sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention, told, shown)
         with spelled_as_flags(flags), sink_of as sink:
-            outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True, seen=seen)
+            batches = batches_of(windows)
+            outcome = run(batches, plan, options, per_sample=sink, first_row=start, part=True, seen=seen, widths=widths)
             if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
                 raise _Cancelled
     except _Cancelled:
         return Failure(False, "cancelled")
     except Refused as refused:
-        return Failure(False, str(refused), refused.refusals, _labels_met(plan), refused.row)
+        return Failure(False, str(refused), refused.refusals, _labels_met(plan), refused.row, widths=widths.first)
     except LossctlError as error:
         row, rows_of = (error.row, error.rows_of) if isinstance(error, InputError) else (None, "data")
-        return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan), row=row, rows_of=rows_of)
+        ragged = error if isinstance(error, VectorWidthError) else None
+        usage, labels = isinstance(error, UsageError), _labels_met(plan)
+        return Failure(usage, str(error), None, labels, row, rows_of, widths.first, ragged)
     outcome.labels = _labels_met(plan)
     outcome.notices[:0] = told
     if per_sample is not None and outcome.rows_used == 0:
@@ -704,18 +713,21 @@ def _distributed(
                 )
                 for index, task in enumerate(tasks)
             )
-            results, labels, raised, refused, failed = _collect(futures, first, ranges, client, progress)
+            results, finished, raised, refused, failed = _collect(futures, first, ranges, client, progress)
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
-    # In input order, as one pass meets them: each task's labels, then its error told at once (a reading error),
-    # or its refusals, merged (a computing error among them told unless an earlier task refused).
+    # In input order, as one pass meets them: each task's labels and list columns' widths, then its error told at
+    # once (a reading error), or its refusals, merged (a computing error among them told unless an earlier task
+    # refused).
     merged = Refusals()
     seen: list[Any] = [None] * len(plan.jobs)
-    for index in sorted(labels):
+    widths = VectorWidths()
+    for index in sorted(finished):
         if failed is not None and index > failed[0]:
             break
-        replay_labels(plan, labels[index])
+        replay_labels(plan, finished[index].labels)
+        _check_widths(widths, finished[index])
         if failed is not None and index == failed[0]:
             raise (dataset.named(failed[1]) if dataset else failed[1]).error()
         if index in refused:
@@ -737,6 +749,16 @@ def _distributed(
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
+
+
+def _check_widths(widths: VectorWidths, result: Outcome | Failure) -> None:
+    """Check a task's list columns against ``widths``, the earlier tasks', as one pass checks a chunk's before it
+    tells the chunk's other errors: a width that differs from theirs (the task's first row with a value cited), or
+    the task's own vectors of different lengths, cited from the input's first row with a value as the local engine
+    cites them."""
+    widths.merge(result.widths or {})
+    if isinstance(result, Failure) and result.ragged is not None:
+        raise widths.cite(result.ragged)
 
 
 def _judged_after(
@@ -763,18 +785,18 @@ def _collect(
     progress: Callable[[int], None] | None,
 ) -> tuple[
     dict[int, Outcome],
-    dict[int, dict[str, dict[Any, int]] | None],
+    dict[int, Outcome | Failure],
     dict[int, Warned],
     dict[int, Refusals],
     tuple[int, Failure] | None,
 ]:
-    """The tasks' outcomes, labels met, warnings, counted refusals and first failure in input order, as they
-    finish; the tasks after a failing one are cancelled."""
+    """The tasks' outcomes, every finished task's result, warnings, counted refusals and first failure in input
+    order, as they finish; the tasks after a failing one are cancelled."""
     from distributed import as_completed
 
     index_of = {future.key: index for index, future in enumerate(futures)}
     results: dict[int, Outcome] = {}
-    labels: dict[int, dict[str, dict[Any, int]] | None] = {}
+    finished: dict[int, Outcome | Failure] = {}
     raised: dict[int, Warned] = {}
     refused: dict[int, Refusals] = {}
     failed: tuple[int, Failure] | None = None
@@ -784,7 +806,7 @@ def _collect(
         if future.cancelled():
             continue
         result, raised[index] = _result(future, first, ranges[index])
-        labels[index] = result.labels
+        finished[index] = result
         if isinstance(result, Failure):
             if result.refusals is not None:  # counted over the whole input, as a local pass counts them
                 refused[index] = result.refusals
@@ -800,7 +822,7 @@ def _collect(
         done_rows += ranges[index][1] - ranges[index][0]
         if progress is not None:
             progress(done_rows)
-    return results, labels, raised, refused, failed
+    return results, finished, raised, refused, failed
 
 
 def _cancel_after_told_failure(futures: list[Any], results: dict[int, Outcome], refused: dict[int, Refusals]) -> None:
