@@ -52,6 +52,7 @@ from lossctl.destinations import check_folder, check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, Refusals, Refused, across_parts, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
+from lossctl.hints import Looks
 from lossctl.io.convert import VectorWidthError, VectorWidths
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
@@ -167,6 +168,7 @@ def run_part(
     sample_below: int | None,
     flags: bool = False,
     seen: Sequence[Any] | None = None,
+    watch: bool = False,
 ) -> tuple[Outcome | Failure, Warned]:
     """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
     engine in one pass; with the warnings raised meanwhile, which the client raises again.
@@ -175,12 +177,15 @@ def run_part(
     input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one a local
     pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
     ``flags`` when the client is the command line (:func:`lossctl.errors.option`); ``seen``: what the earlier
-    parts' rows showed the losses (:func:`_judged_after`).
+    parts' rows showed the losses (:func:`_judged_after`); with ``watch``, the task's :class:`~lossctl.hints.Looks`
+    watch its chunks, and the outcome carries them (:attr:`Outcome.looks`) for the client to merge.
     """
     tune_allocators()  # a worker process runs lossctl's tasks as the command line runs its pass (README)
     arrow_uses_every_core()
     with _warnings_recorded() as warned:
-        outcome = _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags, seen)
+        outcome = _run_part(
+            parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags, seen, watch
+        )
         return outcome, warned
 
 
@@ -195,18 +200,23 @@ def _run_part(
     sample_below: int | None,
     flags: bool,
     seen: Sequence[Any] | None = None,
+    watch: bool = False,
 ) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
     told: list[str] = []  # a loss left out of the part: told as the local engine tells it, once over the parts
     widths = VectorWidths()
+    looks = Looks(plan.jobs, options.convention) if watch else None
+    observe = looks.observe if looks else None
     try:
         shown = options.per_sample
         sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention, told, shown)
         with spelled_as_flags(flags), sink_of as sink:
             batches = batches_of(windows)
-            outcome = run(batches, plan, options, per_sample=sink, first_row=start, part=True, seen=seen, widths=widths)
+            outcome = run(
+                batches, plan, options, sink, observe=observe, first_row=start, part=True, seen=seen, widths=widths
+            )
             if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
                 raise _Cancelled
     except _Cancelled:
@@ -220,6 +230,7 @@ def _run_part(
         return Failure(usage, str(error), None, labels, row, rows_of, widths.first, ragged)
     outcome.labels = _labels_met(plan)
     outcome.notices[:0] = told
+    outcome.looks = looks
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -646,9 +657,10 @@ def run_on_cluster(
     split: Split | None,
     pairs: Sequence[tuple[int, int]],
     progress: Callable[[int], None] | None,
+    looks: Looks | None = None,
 ) -> Iterator[Outcome]:
     """The pass on a Dask cluster (see the module docstring); yields the merged outcome, and publishes the
-    ``--per-sample`` dataset when the block succeeds."""
+    ``--per-sample`` dataset when the block succeeds. ``looks`` see every part's chunks (:mod:`lossctl.hints`)."""
     _check_engine(options)
     inputs = _datasets(split, options) if split is not None else None
     reason = _unsplittable(plan, split, inputs)
@@ -660,9 +672,10 @@ def run_on_cluster(
             path = dataset.part(0) if dataset else None
             shown = options.per_sample
             with per_sample_sink(plan, path, pairs, options.composites, options.convention, notices, shown) as sink:
-                outcome = run(batches, plan, options, per_sample=sink, progress=progress)
+                observe = looks.observe if looks else None
+                outcome = run(batches, plan, options, per_sample=sink, progress=progress, observe=observe)
         else:
-            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)
+            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress, looks)
         yield outcome
     except BaseException:
         if dataset is not None:
@@ -681,6 +694,7 @@ def _distributed(
     dataset: PerSampleDataset | None,
     pairs: Sequence[tuple[int, int]],
     progress: Callable[[int], None] | None,
+    looks: Looks | None,
 ) -> Outcome:
     first = inputs[0]
     assert first is not None  # the first input is the predictions, always given
@@ -708,6 +722,7 @@ def _distributed(
                     pairs,
                     sample_below,
                     flags_spelled(),
+                    watch=looks is not None,
                     key=f"{prefix}{index}",
                     pure=False,
                 )
@@ -748,6 +763,10 @@ def _distributed(
     if merged:
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
+    for index in range(len(ranges)):  # in input order, as one pass watches its chunks
+        part_looks = results[index].looks
+        if looks is not None and part_looks is not None:
+            looks.merge(part_looks)
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
 
 

@@ -53,6 +53,7 @@ from lossctl.units import Units, first_rows
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lossctl.hints import Looks
     from lossctl.io.convert import DecimalMarks, VectorWidths
     from lossctl.labels import Encoder
 
@@ -311,6 +312,8 @@ class Outcome:
     group_resampled: np.ndarray | None = None
     # What the rows showed each job's loss (Aggregate.across), for the Dask client to check across parts.
     seen: list[Any] = field(default_factory=list)
+    # A Dask part's lossctl.hints.Looks (what its chunks looked like), merged by the client in input order.
+    looks: Looks | None = None
     # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
     labels: dict[str, dict[Any, int]] = field(default_factory=dict)
     # The decimal marks of a part's text columns (DecimalMarks), which the Dask client merges in input order.

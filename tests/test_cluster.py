@@ -687,6 +687,42 @@ def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, 
     assert never in local.stderr and never in remote.stderr
 
 
+def test_notices_about_what_the_values_look_like_are_the_local_engines(scheduler: str, tmp_path: Path) -> None:
+    """Probabilities given to bce_logits, and a list column of 2 values per row against one target, over three
+    files: the local engine tells both, Dask told neither (its tasks' chunks were not watched, nor a run in one part);
+    a later file with a logit (3.0) tells none on either engine."""
+    looking, logit, lists = tmp_path / "looking", tmp_path / "logit", tmp_path / "lists"
+    for root in (looking, logit, lists):
+        root.mkdir()
+        for name in "abc":
+            later = 3.0 if root == logit and name == "b" else 0.5
+            table = pa.table({"y_true": [0.0, 1.0], "y_pred": [0.25, later]})
+            if root == lists:
+                table = pa.table({"y_true": [1.0, 2.0], "y_pred": [[1.0, 2.0], [2.0, 3.0]]})
+            pq.write_table(table, root / f"{name}.parquet")
+    pa.csv.write_csv(pq.read_table(looking), tmp_path / "looking.csv")
+    probabilities = (
+        "notice: bce_logits: the predictions in 'y_pred' look like probabilities (every value is in [0, 1]), but "
+        "bce_logits takes logits; for probabilities use bce\n"
+    )
+    multi = (
+        "notice: the list column 'y_pred' holds 2 values per row, evaluated as one multi-output prediction, each "
+        "against 'y_true' (mse)\n"
+    )
+    for given, loss, told in (
+        (looking, "bce_logits", probabilities),
+        (tmp_path / "looking.csv", "bce_logits", probabilities),
+        (logit, "bce_logits", ""),
+        (lists, "mse", multi),
+    ):
+        args = ["eval", str(given), "-l", loss, "--pred", "y_pred", "--target", "y_true", "-f", "json"]
+        local = _cli(*args)
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (local.returncode, local.stderr) == (0, told)
+        assert remote.returncode == 0
+        assert "".join(line for line in remote.stderr.splitlines(True) if "--engine dask" not in line) == told
+
+
 def test_vectors_of_another_length_in_a_later_file_name_that_file(scheduler: str, tmp_path: Path) -> None:
     """A JSON-array text column whose second file holds plain numbers (a Dask task reads them as numbers), or a list
     column one of whose later rows is shorter: the error cited the first row ('row 0 has 3 values but row 3 has 1')
