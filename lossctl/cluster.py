@@ -52,6 +52,8 @@ from lossctl.destinations import check_folder, check_not_inside_inputs
 from lossctl.distribution import SAMPLE_SIZE
 from lossctl.engine import Outcome, Plan, Refusals, Refused, across_parts, run
 from lossctl.errors import InputError, LossctlError, UsageError, flags_spelled, option, spelled_as_flags
+from lossctl.hints import Looks
+from lossctl.io.convert import VectorWidthError, VectorWidths
 from lossctl.io.dataset import ParquetDataset, dataset_of
 from lossctl.io.remote import check_output, filesystem, is_remote, remote_errors, remove
 from lossctl.memory import tune_allocators
@@ -86,7 +88,9 @@ class Failure:
     """A task's error, returned rather than raised. ``refusals``: bad values and domain refusals, which the client
     merges over every task (:meth:`~lossctl.engine.Refusals.merge`); else an error told at once, of which the client
     reports the first in input order. ``row``: the row an input error cites (:attr:`~lossctl.errors.InputError.row`),
-    and ``rows_of``, the input numbering it, for the client to name its file as a local run does."""
+    and ``rows_of``, the input numbering it, for the client to name its file as a local run does. ``widths``: the
+    list columns' widths the task read (:attr:`VectorWidths.first`), and ``ragged``, its error when it is one of
+    them, for the client to check and cite against the earlier tasks' (:func:`_check_widths`)."""
 
     usage: bool
     message: str
@@ -94,6 +98,8 @@ class Failure:
     labels: dict[str, dict[Any, int]] | None = None  # the labels the task met (Encoder.met), as with an Outcome
     row: int | None = None
     rows_of: str = "data"
+    widths: dict[tuple[str, ...], tuple[int, int]] | None = None
+    ragged: VectorWidthError | None = None
 
     def error(self) -> LossctlError:
         return UsageError(self.message) if self.usage else InputError(self.message, row=self.row, rows_of=self.rows_of)
@@ -162,6 +168,7 @@ def run_part(
     sample_below: int | None,
     flags: bool = False,
     seen: Sequence[Any] | None = None,
+    watch: bool = False,
 ) -> tuple[Outcome | Failure, Warned]:
     """One task: the consecutive row ranges ``parts`` of the ``inputs``, read where the task runs, through the
     engine in one pass; with the warnings raised meanwhile, which the client raises again.
@@ -170,12 +177,15 @@ def run_part(
     input); ``sample_below`` trims the sampled per-row losses to the keys below it. An error is the one a local
     pass over the task's rows gives (rows numbered as in the whole input), with options spelled as command-line
     ``flags`` when the client is the command line (:func:`lossctl.errors.option`); ``seen``: what the earlier
-    parts' rows showed the losses (:func:`_judged_after`).
+    parts' rows showed the losses (:func:`_judged_after`); with ``watch``, the task's :class:`~lossctl.hints.Looks`
+    watch its chunks, and the outcome carries them (:attr:`Outcome.looks`) for the client to merge.
     """
     tune_allocators()  # a worker process runs lossctl's tasks as the command line runs its pass (README)
     arrow_uses_every_core()
     with _warnings_recorded() as warned:
-        outcome = _run_part(parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags, seen)
+        outcome = _run_part(
+            parts, inputs, batches_of, plan, options, per_sample, pairs, sample_below, flags, seen, watch
+        )
         return outcome, warned
 
 
@@ -190,24 +200,37 @@ def _run_part(
     sample_below: int | None,
     flags: bool,
     seen: Sequence[Any] | None = None,
+    watch: bool = False,
 ) -> Outcome | Failure:
     start, stop = parts[0][0], parts[-1][1]
     windows = [source.window(start, stop) if source is not None else None for source in inputs]
     plan = replace(plan, encoders=copy.deepcopy(plan.encoders))  # the task's labels alone, whoever ran before
+    told: list[str] = []  # a loss left out of the part: told as the local engine tells it, once over the parts
+    widths = VectorWidths()
+    looks = Looks(plan.jobs, options.convention) if watch else None
+    observe = looks.observe if looks else None
     try:
-        sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention)
+        shown = options.per_sample
+        sink_of = per_sample_sink(plan, per_sample, pairs, options.composites, options.convention, told, shown)
         with spelled_as_flags(flags), sink_of as sink:
-            outcome = run(batches_of(windows), plan, options, per_sample=sink, first_row=start, part=True, seen=seen)
+            batches = batches_of(windows)
+            outcome = run(
+                batches, plan, options, sink, observe=observe, first_row=start, part=True, seen=seen, widths=widths
+            )
             if sink is not None and _cancelled():  # the sink's block left by raising: the part is not published
                 raise _Cancelled
     except _Cancelled:
         return Failure(False, "cancelled")
     except Refused as refused:
-        return Failure(False, str(refused), refused.refusals, _labels_met(plan), refused.row)
+        return Failure(False, str(refused), refused.refusals, _labels_met(plan), refused.row, widths=widths.first)
     except LossctlError as error:
         row, rows_of = (error.row, error.rows_of) if isinstance(error, InputError) else (None, "data")
-        return Failure(isinstance(error, UsageError), str(error), labels=_labels_met(plan), row=row, rows_of=rows_of)
+        ragged = error if isinstance(error, VectorWidthError) else None
+        usage, labels = isinstance(error, UsageError), _labels_met(plan)
+        return Failure(usage, str(error), None, labels, row, rows_of, widths.first, ragged)
     outcome.labels = _labels_met(plan)
+    outcome.notices[:0] = told
+    outcome.looks = looks
     if per_sample is not None and outcome.rows_used == 0:
         _remove(per_sample)  # a part whose rows were all dropped writes no file (an empty one is not Parquet)
     if sample_below is not None:
@@ -634,9 +657,10 @@ def run_on_cluster(
     split: Split | None,
     pairs: Sequence[tuple[int, int]],
     progress: Callable[[int], None] | None,
+    looks: Looks | None = None,
 ) -> Iterator[Outcome]:
     """The pass on a Dask cluster (see the module docstring); yields the merged outcome, and publishes the
-    ``--per-sample`` dataset when the block succeeds."""
+    ``--per-sample`` dataset when the block succeeds. ``looks`` see every part's chunks (:mod:`lossctl.hints`)."""
     _check_engine(options)
     inputs = _datasets(split, options) if split is not None else None
     reason = _unsplittable(plan, split, inputs)
@@ -646,10 +670,12 @@ def run_on_cluster(
         if reason is not None or inputs is None or split is None:
             notices.append(f"{option('engine', 'dask')}: evaluated in this process, as one part ({reason})")
             path = dataset.part(0) if dataset else None
-            with per_sample_sink(plan, path, pairs, options.composites, options.convention, notices) as sink:
-                outcome = run(batches, plan, options, per_sample=sink, progress=progress)
+            shown = options.per_sample
+            with per_sample_sink(plan, path, pairs, options.composites, options.convention, notices, shown) as sink:
+                observe = looks.observe if looks else None
+                outcome = run(batches, plan, options, per_sample=sink, progress=progress, observe=observe)
         else:
-            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress)
+            outcome = _distributed(inputs, split, plan, options, notices, dataset, pairs, progress, looks)
         yield outcome
     except BaseException:
         if dataset is not None:
@@ -668,6 +694,7 @@ def _distributed(
     dataset: PerSampleDataset | None,
     pairs: Sequence[tuple[int, int]],
     progress: Callable[[int], None] | None,
+    looks: Looks | None,
 ) -> Outcome:
     first = inputs[0]
     assert first is not None  # the first input is the predictions, always given
@@ -695,23 +722,27 @@ def _distributed(
                     pairs,
                     sample_below,
                     flags_spelled(),
+                    watch=looks is not None,
                     key=f"{prefix}{index}",
                     pure=False,
                 )
                 for index, task in enumerate(tasks)
             )
-            results, labels, raised, refused, failed = _collect(futures, first, ranges, client, progress)
+            results, finished, raised, refused, failed = _collect(futures, first, ranges, client, progress)
     for index in sorted(raised):  # in input order, as one pass raises them
         for category, message in raised[index]:
             warnings.warn(message, category, stacklevel=2)
-    # In input order, as one pass meets them: each task's labels, then its error told at once (a reading error),
-    # or its refusals, merged (a computing error among them told unless an earlier task refused).
+    # In input order, as one pass meets them: each task's labels and list columns' widths, then its error told at
+    # once (a reading error), or its refusals, merged (a computing error among them told unless an earlier task
+    # refused).
     merged = Refusals()
     seen: list[Any] = [None] * len(plan.jobs)
-    for index in sorted(labels):
+    widths = VectorWidths()
+    for index in sorted(finished):
         if failed is not None and index > failed[0]:
             break
-        replay_labels(plan, labels[index])
+        replay_labels(plan, finished[index].labels)
+        _check_widths(widths, finished[index])
         if failed is not None and index == failed[0]:
             raise (dataset.named(failed[1]) if dataset else failed[1]).error()
         if index in refused:
@@ -732,7 +763,21 @@ def _distributed(
     if merged:
         raise merged.error(plan)
     notices.append(f"{option('engine', 'dask')}: {count(len(ranges), 'task')} on {count(len(workers), 'worker')}")
+    for index in range(len(ranges)):  # in input order, as one pass watches its chunks
+        part_looks = results[index].looks
+        if looks is not None and part_looks is not None:
+            looks.merge(part_looks)
     return merge_outcomes([results[index] for index in range(len(ranges))], plan)
+
+
+def _check_widths(widths: VectorWidths, result: Outcome | Failure) -> None:
+    """Check a task's list columns against ``widths``, the earlier tasks', as one pass checks a chunk's before it
+    tells the chunk's other errors: a width that differs from theirs (the task's first row with a value cited), or
+    the task's own vectors of different lengths, cited from the input's first row with a value as the local engine
+    cites them."""
+    widths.merge(result.widths or {})
+    if isinstance(result, Failure) and result.ragged is not None:
+        raise widths.cite(result.ragged)
 
 
 def _judged_after(
@@ -759,18 +804,18 @@ def _collect(
     progress: Callable[[int], None] | None,
 ) -> tuple[
     dict[int, Outcome],
-    dict[int, dict[str, dict[Any, int]] | None],
+    dict[int, Outcome | Failure],
     dict[int, Warned],
     dict[int, Refusals],
     tuple[int, Failure] | None,
 ]:
-    """The tasks' outcomes, labels met, warnings, counted refusals and first failure in input order, as they
-    finish; the tasks after a failing one are cancelled."""
+    """The tasks' outcomes, every finished task's result, warnings, counted refusals and first failure in input
+    order, as they finish; the tasks after a failing one are cancelled."""
     from distributed import as_completed
 
     index_of = {future.key: index for index, future in enumerate(futures)}
     results: dict[int, Outcome] = {}
-    labels: dict[int, dict[str, dict[Any, int]] | None] = {}
+    finished: dict[int, Outcome | Failure] = {}
     raised: dict[int, Warned] = {}
     refused: dict[int, Refusals] = {}
     failed: tuple[int, Failure] | None = None
@@ -780,7 +825,7 @@ def _collect(
         if future.cancelled():
             continue
         result, raised[index] = _result(future, first, ranges[index])
-        labels[index] = result.labels
+        finished[index] = result
         if isinstance(result, Failure):
             if result.refusals is not None:  # counted over the whole input, as a local pass counts them
                 refused[index] = result.refusals
@@ -796,7 +841,7 @@ def _collect(
         done_rows += ranges[index][1] - ranges[index][0]
         if progress is not None:
             progress(done_rows)
-    return results, labels, raised, refused, failed
+    return results, finished, raised, refused, failed
 
 
 def _cancel_after_told_failure(futures: list[Any], results: dict[int, Outcome], refused: dict[int, Refusals]) -> None:

@@ -53,6 +53,7 @@ from lossctl.units import Units, first_rows
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lossctl.hints import Looks
     from lossctl.io.convert import DecimalMarks, VectorWidths
     from lossctl.labels import Encoder
 
@@ -311,6 +312,8 @@ class Outcome:
     group_resampled: np.ndarray | None = None
     # What the rows showed each job's loss (Aggregate.across), for the Dask client to check across parts.
     seen: list[Any] = field(default_factory=list)
+    # A Dask part's lossctl.hints.Looks (what its chunks looked like), merged by the client in input order.
+    looks: Looks | None = None
     # A part's labels, by label column (Encoder.met): what the Dask client replays in input order.
     labels: dict[str, dict[Any, int]] = field(default_factory=dict)
     # The decimal marks of a part's text columns (DecimalMarks), which the Dask client merges in input order.
@@ -455,7 +458,14 @@ def _convert(
     """float64 arrays per bound column set (vector roles as rows x K matrices), the masks of their missing values
     and of their rows with an infinite value. One pass over a column tells that it has neither
     (:func:`~lossctl.stats.all_finite`); only a column that has one is looked at again."""
-    from lossctl.io.convert import DecimalsHeld, float64_values, is_vector_column, nan_mask, to_float64_matrix
+    from lossctl.io.convert import (
+        DecimalsHeld,
+        VectorWidthError,
+        float64_values,
+        is_vector_column,
+        nan_mask,
+        to_float64_matrix,
+    )
 
     values: dict[tuple[str, ...], np.ndarray] = {}
     missing: dict[tuple[str, ...], np.ndarray] = {}
@@ -475,7 +485,10 @@ def _convert(
             mask = None if finite else nan_mask(array)
         else:
             columns_read = [batch.column(c) for c in columns]
-            array, mask = to_float64_matrix(columns_read, list(columns), row_offset=offset, as_json=seen)
+            try:
+                array, mask = to_float64_matrix(columns_read, list(columns), row_offset=offset, as_json=seen)
+            except VectorWidthError as error:  # cited from the input's first row, as any chunking cites it
+                raise (widths.cite(error) if widths is not None else error) from None
             finite = all_finite(array)
         if widths is not None:
             widths.saw(columns, array, mask, offset)
@@ -537,6 +550,7 @@ class _Reader:
         keys: bool,
         notify: Callable[[str], None],
         observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
+        widths: VectorWidths | None = None,
     ) -> None:
         self.plan = plan
         self.options = options
@@ -552,7 +566,7 @@ class _Reader:
         # Under --by, the query id columns of the ranking losses (their groups' values read queries cut by group).
         self.query_columns = plan.query_ids if coder is not None else []
         self.told_split = False
-        self.widths = VectorWidths()  # nor list columns' widths
+        self.widths = widths if widths is not None else VectorWidths()  # nor list columns' widths
 
     def chunks(self, batches: Iterable[pa.RecordBatch], rows_per_chunk: int, first_row: int) -> Iterator[_Chunk]:
         """The prepared chunks; ``first_row`` numbers the first row as the whole input does (a part's)."""
@@ -714,6 +728,7 @@ def run(
     first_row: int = 0,
     part: bool = False,
     seen: Sequence[Any] | None = None,
+    widths: VectorWidths | None = None,
 ) -> Outcome:
     """Evaluate every job of ``plan`` over ``batches`` in one pass and return the merged statistics.
 
@@ -728,7 +743,8 @@ def run(
     sampled rows and messages do not depend on the split. With ``part``, an empty outcome is not an error here:
     the parts are merged first (:func:`lossctl.partials.merge_outcomes`), then checked with :func:`check_rows`.
     ``seen``: what the rows before the part showed each job's loss (:attr:`Outcome.seen`), when the Dask client
-    judges again, after the earlier parts, a part whose rows they contradict (a label set).
+    judges again, after the earlier parts, a part whose rows they contradict (a label set). ``widths``: the
+    list columns' widths, filled as the chunks are read (a failed Dask task's, checked against the earlier parts').
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
@@ -737,7 +753,7 @@ def run(
     rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
     coder = _coder(plan) if plan.by else None
     told: list[str] = []
-    reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe)
+    reader = _Reader(plan, options, coder, per_sample is not None, notify or told.append, observe, widths)
     worker = _Worker(plan, options, per_sample is not None)
     state = _State(plan, first_row, part)
     if seen is not None:

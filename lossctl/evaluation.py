@@ -416,11 +416,10 @@ def run_evaluation(
     notices += multi_output_notices(requests, binding) + option_notices(options, requests)
     look = Looks(plan.jobs, options.convention)
     split = Split((data, options.targets), partial(part_batches, binding, columns, options), _join_reason(options))
-    observe = look.observe if look else None
 
     def finished(plan: Plan, batches: Iterator[pa.RecordBatch]) -> tuple[Outcome, list[Result], list[dict[str, Any]]]:
         passing = engine_pass(
-            batches, plan, options, notices, split=split, progress=report_progress, notify=notify, observe=observe
+            batches, plan, options, notices, split=split, progress=report_progress, notify=notify, looks=look
         )
         with passing as outcome:  # --per-sample is published only if the results are too
             notices.extend(

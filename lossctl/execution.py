@@ -19,9 +19,9 @@ from lossctl.options import Options
 from lossctl.samples import per_sample_sink
 
 if TYPE_CHECKING:
-    import numpy as np
     import pyarrow as pa
 
+    from lossctl.hints import Looks
     from lossctl.io.readers import Source
 
 
@@ -51,18 +51,19 @@ def engine_pass(
     pairs: Sequence[tuple[int, int]] = (),
     progress: Callable[[int], None] | None = None,
     notify: Callable[[str], None] | None = None,
-    observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
+    looks: Looks | None = None,
 ) -> Iterator[Outcome]:
     """One pass of ``plan`` over the input, on the engine ``options.engine`` names; ``pairs`` are the
     ``(baseline, candidate)`` job indices whose per-row deltas ``--per-sample`` writes (``compare``).
 
-    ``observe`` sees the converted columns of each chunk read in this process (the notices of
-    :mod:`lossctl.hints`); the Dask engine's tasks convert their parts where they run, unobserved."""
+    ``looks`` watch the converted columns of each chunk (the notices of :mod:`lossctl.hints`); the Dask engine's
+    tasks watch their parts where they run, and the client merges what they saw in input order."""
     if options.engine == "dask":
         from lossctl.cluster import run_on_cluster
 
-        with run_on_cluster(batches, plan, options, notices, split, pairs, progress) as outcome:
+        with run_on_cluster(batches, plan, options, notices, split, pairs, progress, looks) as outcome:
             yield outcome
         return
     with per_sample_sink(plan, options.per_sample, pairs, options.composites, options.convention, notices) as sink:
+        observe = looks.observe if looks else None
         yield run(batches, plan, options, per_sample=sink, progress=progress, notify=notify, observe=observe)

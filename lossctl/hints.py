@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -65,6 +65,16 @@ class ProbabilityLook:
             in_range = bool(array.min() >= 0.0 and array.max() <= 1.0)
             sums_to_one = array.shape[1] == 1 or bool(np.all(np.abs(array.sum(axis=1) - 1.0) <= ROW_SUM_TOLERANCE))
             self._looks[columns] = in_range and sums_to_one
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a Dask task sends back: what its chunks looked like, not the jobs (a plugin's loss among them)."""
+        return {"_looks": self._looks, "_width": self._width}
+
+    def merge(self, other: ProbabilityLook) -> None:
+        """Add what ``other`` saw of another part of the input (a Dask task's rows)."""
+        for columns in self._watched:
+            self._looks[columns] = self._looks[columns] and other._looks[columns]
+            self._width[columns] = other._width[columns] or self._width[columns]
 
     def notices(self) -> list[str]:
         """One per loss and shape, naming every prediction binding that looked so: with ``--model 'm*'`` the
@@ -119,6 +129,12 @@ class ListOutputLook:
             if not self._target_width[key] and target.ndim == 2 and target.shape[1] > 1 and pred.ndim == 1:
                 self._target_width[key] = target.shape[1]
 
+    def merge(self, other: ListOutputLook) -> None:
+        """Add what ``other`` saw of a later part of the input (a Dask task's rows)."""
+        for key in self._watched:
+            self._width[key] = self._width[key] or other._width[key]
+            self._target_width[key] = self._target_width[key] or other._target_width[key]
+
     def notices(self) -> list[str]:
         found = []
         for (pred, target, model), labels in self._watched.items():
@@ -152,6 +168,12 @@ class Looks:
     def observe(self, values: dict[tuple[str, ...], np.ndarray]) -> None:
         for look in self._looks:
             look.observe(values)
+
+    def merge(self, other: Looks) -> None:
+        """Add what ``other`` (the same watchers, of a Dask task: :func:`lossctl.cluster.run_part`) saw of a later
+        part of the input, as though this one had observed its chunks."""
+        for look, theirs in zip(self._looks, other._looks, strict=True):
+            look.merge(theirs)  # type: ignore[arg-type]  # the same watchers, in the same order
 
     def notices(self) -> list[str]:
         return [notice for look in self._looks for notice in look.notices()]

@@ -190,10 +190,11 @@ def per_sample_sink(
     composites: Sequence[Composite] = (),
     convention: str = "lossctl",
     notices: list[str] | None = None,
+    shown: str | None = None,
 ) -> Iterator[PerSampleSink | None]:
     """The engine's sink writing the per-row losses of ``plan``'s per-row jobs to ``path``, beside the values
     of the plan's ``--on`` key columns or the 0-based row numbers; the file is published only if the block
-    succeeds.
+    succeeds. ``shown``: the ``--per-sample`` path the notices name, when ``path`` is one part of it (Dask).
 
     Whether a job has per-row losses may depend on its binding (segmentation: a row of list columns is a sample,
     scalar columns make the whole input one): the engine hands over those it has, and the first chunk's fix the
@@ -230,7 +231,7 @@ def per_sample_sink(
         left_out = [j for j, aggregate in enumerate(aggregates) if aggregate.per_row and j not in losses]
         if left_out and notices is not None:  # the losses that are aggregates whatever the binding: hints.py
             why = "; ".join(dict.fromkeys(f"{plan.jobs[j].request.label} {aggregates[j].no_rows}" for j in left_out))
-            notice = f"{option('per_sample')}: {why}; left out of {show_name(path)}"
+            notice = f"{option('per_sample')}: {why}; left out of {show_name(shown or path)}"
             notices.extend([notice] if notice not in notices else [])  # a pass run again (queries held) tells it once
 
         def split(j: int, terms: Terms, baseline: Terms | None, prefix: str = "") -> list[Column]:

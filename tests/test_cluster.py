@@ -351,6 +351,33 @@ def test_the_tasks_notice_counts_in_words(scheduler: str, tmp_path: Path) -> Non
     assert 'engine="dask": 1 task on 2 workers' in report.notices
 
 
+def test_a_loss_left_out_of_per_sample_is_told_over_several_tasks(scheduler: str, tmp_path: Path) -> None:
+    """dice over scalar columns beside mse, over three files: the local engine tells that dice is left out of the
+    --per-sample file; on Dask each task's sink told nothing, and a run in one part named its staging file."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    for name in "abc":
+        pq.write_table(pa.table({"y": [1.0, 0.0], "p": [0.75, 0.5]}), root / f"{name}.parquet")
+    pa.csv.write_csv(pa.table({"y": [1.0, 0.0], "p": [0.75, 0.5]}), tmp_path / "one.csv")
+    args = ["--pred", "p", "--target", "y", "-l", "dice", "-l", "mse", "-f", "json"]
+    dask = ["--engine", "dask", "--scheduler", scheduler]
+    left_out = (
+        "notice: --per-sample: dice over scalar columns (one pixel per row) scores the whole input as one sample, "
+        "with no per-row values; bind pred and target to list columns or 2-D arrays (one sample per row) for a loss "
+        "per row; left out of {}\n"
+    )
+    local = _cli("eval", str(root), *args, "--per-sample", str(tmp_path / "local.parquet"))
+    assert local.returncode == 0 and local.stderr == left_out.format(tmp_path / "local.parquet")
+    for given, tasks in ((root, "3 tasks on 2 workers"), (tmp_path / "one.csv", "evaluated in this process")):
+        rows = tmp_path / f"{given.name}.rows.parquet"
+        remote = _cli("eval", str(given), *args, "--per-sample", str(rows), *dask)
+        assert remote.returncode == 0 and tasks in remote.stderr
+        assert [line for line in remote.stderr.splitlines(True) if "--engine dask" not in line] == [
+            left_out.format(rows)
+        ]
+        assert pq.read_table(rows).column_names == ["row", "mse"]
+
+
 def test_compare_equals_the_local_engine(data: dict[str, str], scheduler: str) -> None:
     options: dict[str, Any] = dict(losses="mse,mae,huber", bootstrap=30, seed=1, fail_if_worse=1.0)
     local = lossctl.compare(data["baseline"], data["candidate"], **options)
@@ -660,28 +687,73 @@ def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, 
     assert never in local.stderr and never in remote.stderr
 
 
+def test_notices_about_what_the_values_look_like_are_the_local_engines(scheduler: str, tmp_path: Path) -> None:
+    """Probabilities given to bce_logits, and a list column of 2 values per row against one target, over three
+    files: the local engine tells both, Dask told neither (its tasks' chunks were not watched, nor a run in one part);
+    a later file with a logit (3.0) tells none on either engine."""
+    looking, logit, lists = tmp_path / "looking", tmp_path / "logit", tmp_path / "lists"
+    for root in (looking, logit, lists):
+        root.mkdir()
+        for name in "abc":
+            later = 3.0 if root == logit and name == "b" else 0.5
+            table = pa.table({"y_true": [0.0, 1.0], "y_pred": [0.25, later]})
+            if root == lists:
+                table = pa.table({"y_true": [1.0, 2.0], "y_pred": [[1.0, 2.0], [2.0, 3.0]]})
+            pq.write_table(table, root / f"{name}.parquet")
+    pa.csv.write_csv(pq.read_table(looking), tmp_path / "looking.csv")
+    probabilities = (
+        "notice: bce_logits: the predictions in 'y_pred' look like probabilities (every value is in [0, 1]), but "
+        "bce_logits takes logits; for probabilities use bce\n"
+    )
+    multi = (
+        "notice: the list column 'y_pred' holds 2 values per row, evaluated as one multi-output prediction, each "
+        "against 'y_true' (mse)\n"
+    )
+    for given, loss, told in (
+        (looking, "bce_logits", probabilities),
+        (tmp_path / "looking.csv", "bce_logits", probabilities),
+        (logit, "bce_logits", ""),
+        (lists, "mse", multi),
+    ):
+        args = ["eval", str(given), "-l", loss, "--pred", "y_pred", "--target", "y_true", "-f", "json"]
+        local = _cli(*args)
+        remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+        assert (local.returncode, local.stderr) == (0, told)
+        assert remote.returncode == 0
+        assert "".join(line for line in remote.stderr.splitlines(True) if "--engine dask" not in line) == told
+
+
 def test_vectors_of_another_length_in_a_later_file_name_that_file(scheduler: str, tmp_path: Path) -> None:
     """A JSON-array text column whose second file holds plain numbers (a Dask task reads them as numbers), or a list
     column one of whose later rows is shorter: the error cited the first row ('row 0 has 3 values but row 3 has 1')
-    and named its file, which is not at fault; both engines now name the file of the row whose length differs."""
-    texts, lists = tmp_path / "texts", tmp_path / "lists"
-    for root, later in ((texts, ["0.5"] * 3), (lists, [[1.0, 2.0, 2.0], [1.0, 2.0], [1.0, 2.0]])):
+    and named its file, which is not at fault; both engines now name the file of the row whose length differs.
+
+    A list column shorter in a later file, from a later row of it or from its first: Dask cited the task's first row
+    ('row 3 has 3 values but row 4 has 2'), or told the task's own error ("loss 'mse': the roles hold vectors of
+    different lengths ('target' 3, 'pred' 2 values per row)", no row, no file); both now give the local error."""
+    texts, lists, narrower = tmp_path / "texts", tmp_path / "lists", tmp_path / "narrower"
+    seconds = {texts: ["0.5"] * 3, lists: [[1.0, 2.0, 2.0], [1.0, 2.0], [1.0, 2.0]], narrower: [[1.0, 2.0]] * 3}
+    for root, later in seconds.items():
         root.mkdir()
         first = ["[1, 2, 2]"] * 3 if root == texts else [[1.0, 2.0, 2.0]] * 3
         target = ["[1, 2, 3]"] * 3 if root == texts else [[1.0, 2.0, 3.0]] * 3
         for name, pred in (("a", first), ("b", later)):
             pq.write_table(pa.table({"y_true": target, "y_pred": pred}), root / f"{name}.parquet")
+    ragged = "column 'y_pred' holds vectors of different lengths: row 0 has 3 values but row {} has 2"
     for root, local, row in (
         (texts, "column 'y_pred' has an invalid JSON array at row 3: '0.5'", 3),
-        (lists, "column 'y_pred' holds vectors of different lengths: row 0 has 3 values but row 4 has 2", 4),
+        (lists, ragged.format(4), 4),
+        (narrower, ragged.format(3), 3),
     ):
         run = _cli("eval", str(root), "-l", "mse", "-q")
         in_file = f"; row {row} is in '{root}/b.parquet'\n"
         assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: {local}{in_file}")
         run = _cli("eval", str(root), "-l", "mse", "-q", "--engine", "dask", "--scheduler", scheduler)
+        if root != texts:
+            assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: {local}{in_file}")
+            continue
         assert (run.returncode, run.stdout) == (3, "")
-        assert run.stderr.startswith("error: column 'y_pred' holds vectors of different lengths: row ")
-        assert run.stderr.endswith(f"has {2 if root == lists else 1}{in_file}"), run.stderr
+        assert run.stderr == f"error: {ragged.format(3)[:-1]}1{in_file}"
 
 
 def test_hinge_label_sets_of_different_tasks_name_the_column_and_rows(scheduler: str, tmp_path: Path) -> None:

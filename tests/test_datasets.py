@@ -539,6 +539,19 @@ def test_parts_whose_list_columns_differ_in_width_do_not_merge(tmp_path: Path) -
     assert error.value.row == 2  # the row whose length differs, whose file is named
 
 
+@pytest.mark.parametrize("chunk_rows", [2, 4, None])
+def test_a_shorter_vector_is_cited_from_the_inputs_first_row_whatever_the_chunking(
+    tmp_path: Path, chunk_rows: int | None
+) -> None:
+    """A list column whose row 5 is shorter: with 4-row chunks the error cited the chunk's first row ('row 4 has 2
+    values but row 5 has 1'), so it changed with --chunk-rows and differed from a Dask task's; it cites row 0."""
+    rows = [[1.0, 2.0]] * 5
+    pq.write_table(pa.table({"y_true": [*rows, [1.0, 2.0]], "y_pred": [*rows, [1.0]]}), tmp_path / "rag.parquet")
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(str(tmp_path / "rag.parquet"), losses="mse", chunk_rows=chunk_rows)
+    assert str(error.value) == "column 'y_pred' holds vectors of different lengths: row 0 has 2 values but row 5 has 1"
+
+
 def test_errors_about_rows_of_several_text_files_name_the_file(tmp_path: Path, cli: Any) -> None:
     """Several CSV PATHs (their rows counted as they are read), a directory among them, compare and suggest:
     the error names the file holding the first row it cites, rows numbered in the whole input. A single file's

@@ -203,7 +203,17 @@ class VectorWidths:
         for columns, (width, row) in first.items():
             known, known_row = self.first.setdefault(columns, (width, row))
             if width != known:
-                raise width_error(", ".join(columns), known_row, known, row, width)
+                raise VectorWidthError(columns, known_row, known, row, width)
+
+    def cite(self, error: VectorWidthError) -> VectorWidthError:
+        """``error``, found within a chunk or a part, cited from the first row of the whole input with a value (the
+        first of the chunks and parts seen), so that every chunking and either engine cite the same rows."""
+        if error.columns not in self.first:
+            return error
+        width, row = self.first[error.columns]
+        if width == error.width:
+            return VectorWidthError(error.columns, row, width, error.at, error.length)
+        return VectorWidthError(error.columns, row, width, error.first_row, error.width)
 
 
 def _mixed(column: str, first: tuple[int, str], other: tuple[int, str]) -> InputError:
@@ -370,15 +380,22 @@ def _starts(chunks: list[pa.Array]) -> list[tuple[int, pa.Array]]:
     return starts
 
 
-def width_error(column: str, first_row: int, width: int, row: int, length: int) -> InputError:
-    """Vectors of ``column`` of ``width`` values from ``first_row`` on, but of ``length`` at the later ``row``: the
-    row cited (whose file a multi-file input names, :func:`~lossctl.io.readers.naming_files`) is ``row``, where the
-    length changes, not the first row of the input (in another file, or the same for every error)."""
-    return InputError(
-        f"column '{show_name(column)}' holds vectors of different lengths: row {first_row} has {count(width, 'value')} "
-        f"but row {row} has {length}",
-        row=row,
-    )
+class VectorWidthError(InputError):
+    """Vectors of the binding ``columns`` of ``width`` values from ``first_row`` on, but of ``length`` at the later
+    ``row``: the row cited (whose file a multi-file input names, :func:`~lossctl.io.readers.naming_files`) is ``row``,
+    where the length changes. ``first_row`` is the first row with a value of the chunk or part that found it, until
+    :meth:`VectorWidths.cite` cites the whole input's."""
+
+    def __init__(self, columns: tuple[str, ...], first_row: int, width: int, row: int, length: int) -> None:
+        super().__init__(
+            f"column '{show_name(', '.join(columns))}' holds vectors of different lengths: row {first_row} has "
+            f"{count(width, 'value')} but row {row} has {length}",
+            row=row,
+        )
+        self.columns, self.first_row, self.width, self.at, self.length = columns, first_row, width, row, length
+
+    def __reduce__(self) -> tuple[type[VectorWidthError], tuple[tuple[str, ...], int, int, int, int]]:
+        return VectorWidthError, (self.columns, self.first_row, self.width, self.at, self.length)
 
 
 def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -412,7 +429,8 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
             other = np.flatnonzero(valid & (length != width))
             if other.size:
                 row = int(other[0])
-                raise width_error(column, first_row + row_offset, width, start + row + row_offset, int(length[row]))
+                first, later = first_row + row_offset, start + row + row_offset
+                raise VectorWidthError((column,), first, width, later, int(length[row]))
         # flatten() skips null rows, so the values fill exactly the valid rows.
         values = _elements(chunk.flatten(), column, valid, width, start + row_offset)
         values = values.reshape(int(valid.sum()), width)
@@ -514,7 +532,7 @@ def _json_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
         strict = [_json_row(text, column, row + row_offset) for row, text in zip(rows, texts, strict=True)]
         for row, vector in zip(rows, strict, strict=True):
             if len(vector) != len(strict[0]):
-                raise width_error(column, rows[0] + row_offset, len(strict[0]), row + row_offset, len(vector))
+                raise VectorWidthError((column,), rows[0] + row_offset, len(strict[0]), row + row_offset, len(vector))
         values = np.array(strict, dtype=np.float64).reshape(len(strict), len(strict[0]) if strict else 0)
     matrix = np.full((len(cells), values.shape[1]), np.nan)
     matrix[rows] = values
