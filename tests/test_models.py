@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import re
 import subprocess
 import sys
@@ -87,6 +88,31 @@ def test_a_model_named_by_its_column_is_not_guessed_as_the_target(cli, write) ->
         "error: no column for role 'target': its default column 'y' is bound to the pred of model 'y' (--model y); "
         "choose one with --target COLUMN\n"
     )
+
+
+def test_outputs_of_different_lengths_name_the_columns_of_the_model_or_file_at_fault(cli, write) -> None:
+    """The error named the roles only ("'target' 2, 'pred' 3 values per row"): with several models, or two files
+    compared, it did not say whose prediction had the wrong number of outputs."""
+    data = write("m.csv", "t0,t1,a0,a1,b0,b1,b2\n1,2,1,2,1,2,3\n0,1,0,1,0,1,2\n")
+    for command in ("eval", "compare"):
+        run = cli(command, data, "-l", "mse:multioutput=raw", "--target", "t0,t1", "--model", "A=a0,a1", "--model",
+                  "B=b*")  # fmt: skip
+        assert run.code == 3 and run.out == ""
+        assert run.err == (
+            "error: loss 'mse': the roles hold vectors of different lengths: 'target' 2 values per row "
+            "('t0', 't1'), 'pred' 3 ('b0', 'b1', 'b2')\n"
+        )
+    base = write("a.jsonl", '{"p":[1,2],"t":[1,1]}\n{"p":[0,2],"t":[0,1]}\n')
+    cand = write("b.jsonl", '{"p":[1,2,3],"t":[1,1]}\n{"p":[0,2,3],"t":[0,1]}\n')
+    run = cli("compare", base, cand, "-l", "mse,mae", "--target", "t", "--pred", "p")
+    assert run.code == 3 and run.err == (
+        "error: loss 'mse': the roles hold vectors of different lengths: 'target' 2 values per row ('t'), "
+        f"'pred' 3 ('p' in {cand})\n"
+    )
+    with pytest.raises(lossctl.InputError) as raised:  # from Python: the roles; whole after pickling (Dask)
+        lossctl.get("mse")(np.zeros((2, 2)), np.zeros((2, 3)))
+    message = "loss 'mse': the roles hold vectors of different lengths: 'target' 2 values per row, 'pred' 3"
+    assert str(raised.value) == str(pickle.loads(pickle.dumps(raised.value))) == message
 
 
 def test_several_target_columns_against_one_pred_column_get_the_multi_output_notice(cli, write) -> None:
