@@ -228,7 +228,7 @@ def run_comparison(
         raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
                        defaults) from None  # fmt: skip
     if candidate_source is not None:
-        notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
+        notices = [_shown_notice(notice, binding, *_names(opened.source, candidate_source)) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -461,6 +461,14 @@ def _shown(message: str, binding: Binding, candidate: str, baseline: str | None 
     if not named:
         return message
     return re.sub("|".join(map(re.escape, named)), lambda found: shown[found.group()], message)
+
+
+def _shown_notice(notice: str, binding: Binding, baseline: str, candidate: str) -> str:
+    """A notice as :func:`_shown` names columns: the candidate's as that file's, and, when it names some of them,
+    the baseline's as that file's too (``1 in column 'p' in a.jsonl, 1 in column 'p' in b.jsonl``), not one column
+    of each file named alike; a notice of the baseline's columns alone keeps their plain names."""
+    shown = _shown(notice, binding, candidate)
+    return shown if shown == notice else _shown(notice, binding, candidate, baseline)
 
 
 def _renamed(binding: Binding, model: str = CANDIDATE_MODEL) -> list[str]:

@@ -115,6 +115,25 @@ def test_outputs_of_different_lengths_name_the_columns_of_the_model_or_file_at_f
     assert str(raised.value) == str(pickle.loads(pickle.dumps(raised.value))) == message
 
 
+def test_compare_drop_notice_names_the_file_of_each_column_alike(cli, write) -> None:
+    """Missing values inside list columns of both files: the notice said "1 in column 'p', 1 in column 'p' in
+    b.jsonl", the baseline's column named as if it were the only 'p'."""
+    base = write("a.jsonl", '{"p":[1,2],"t":[1,1]}\n{"p":[1,null],"t":[1,1]}\n{"p":[0.5,0.5],"t":[0,0]}\n')
+    cand = write("b.jsonl", '{"p":[1,1],"t":[1,1]}\n{"p":[1,3],"t":[1,1]}\n{"p":[null,0.5],"t":[0,0]}\n')
+    run = cli("compare", base, cand, "-l", "mse:multioutput=raw", "--pred", "p", "--target", "t", "--missing", "drop",
+              "-f", "csv")  # fmt: skip
+    assert run.code == 0
+    rows = list(csv.DictReader(io.StringIO(run.out)))
+    assert [(r["loss"], float(r["baseline"]), float(r["candidate"]), r["n"]) for r in rows] == [
+        ("mse[0]", 0.0, 0.0, "1"),
+        ("mse[1]", 1.0, 0.0, "1"),
+    ]
+    assert run.err.startswith(
+        f"notice: dropped 2 of 3 rows with missing values (--missing drop): 1 in column 'p' in {base}, 1 in column "
+        f"'p' in {cand}; "
+    )
+
+
 def test_several_target_columns_against_one_pred_column_get_the_multi_output_notice(cli, write) -> None:
     # Before, one prediction was scored against each of several target columns (or a list target) without a word,
     # though several prediction columns against one target had the notice (docs/cli.md: a multi-column COLSPEC bound
