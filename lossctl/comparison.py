@@ -55,7 +55,7 @@ from lossctl.finalize import (
     plain_keys,
     signature,
 )
-from lossctl.hints import multi_output_notices, option_notices
+from lossctl.hints import VectorColumns, multi_output_notices, option_notices
 from lossctl.io.columns import column_not_found
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
@@ -174,7 +174,9 @@ def run_comparison(
     except InputError as error:  # in the first chunk, read for the task
         raise _in_candidate(error, opened, candidate_source, binding, options, None, in_candidate_order) from None
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
-    notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
+    told_at = len(notices)  # the multi-output notices' place, told once a chunk shows which columns are lists
+    notices += option_notices(options, requests)
+    vectors = VectorColumns()
     if candidate is None:
         check_gate_models(options.gates, names[1:], baseline=names[0])
     else:
@@ -199,8 +201,9 @@ def run_comparison(
         plan: Plan, batches: Iterator[pa.RecordBatch]
     ) -> tuple[Outcome, list[Comparison], list[dict[str, Any]]]:
         with engine_pass(
-            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress
+            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress, observe=vectors.observe
         ) as outcome:
+            notices[told_at:told_at] = multi_output_notices(requests, opened.binding, vectors.found)
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
                 dropped_notice(outcome, binding, [s.name for s in (candidate_source, opened.targets) if s is not None])

@@ -134,6 +134,26 @@ def test_compare_drop_notice_names_the_file_of_each_column_alike(cli, write) -> 
     )
 
 
+def test_columns_against_a_list_column_of_as_many_values_get_no_multi_output_notice(cli, write) -> None:
+    """K columns against a list column of K values are K against K, but the notice said each column was scored
+    against the list ("the 2 columns p0, p1 ... each against 'T'"; "... against the one prediction 'P' ... give the
+    prediction as many columns"): it was told from the column counts, before the list's width was known."""
+    data = write("l.jsonl", '{"p0":1,"p1":2,"T":[1,1],"P":[1,2],"t0":1,"t1":1,"q":3}\n'
+                            '{"p0":3,"p1":4,"T":[3,3],"P":[3,4],"t0":3,"t1":3,"q":1}\n')  # fmt: skip
+    for command, files in (("eval", [data]), ("compare", [data, data])):
+        for pred, target in (("p0,p1", "T"), ("P", "t0,t1")):
+            run = cli(command, *files, "-l", "mse", "--pred", pred, "--target", target, "-f", "csv")
+            assert run.code == 0 and run.err == ""
+            record = next(csv.DictReader(io.StringIO(run.out)))
+            assert float(record["value" if command == "eval" else "baseline"]) == 0.5
+        run = cli(command, *files, "-l", "mse", "--pred", "p0,p1", "--target", "q", "--seed", "3", "-f", "csv")
+        assert run.err == (  # one scalar target: still told, in its place before the other notices
+            "notice: the 2 columns p0, p1 are evaluated as one multi-output prediction, each against 'q' (mse); to "
+            "compare them as models, use --model\nnotice: --seed has no effect without --bootstrap (it seeds the "
+            "resampling)\n"
+        )
+
+
 def test_several_target_columns_against_one_pred_column_get_the_multi_output_notice(cli, write) -> None:
     # Before, one prediction was scored against each of several target columns (or a list target) without a word,
     # though several prediction columns against one target had the notice (docs/cli.md: a multi-column COLSPEC bound
