@@ -56,7 +56,7 @@ from lossctl.finalize import (
     plain_keys,
     signature,
 )
-from lossctl.hints import multi_output_notices, option_notices
+from lossctl.hints import VectorColumns, multi_output_notices, option_notices
 from lossctl.io.columns import column_not_found
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
@@ -177,7 +177,9 @@ def run_comparison(
     except InputError as error:  # in the first chunk, read for the task
         raise _in_candidate(error, opened, candidate_source, binding, options, None, in_candidate_order) from None
     # The baseline's binding: two files bind the same columns, told once and without the sides' model names.
-    notices += multi_output_notices(requests, opened.binding) + option_notices(options, requests)
+    told_at = len(notices)  # the multi-output notices' place, told once a chunk shows which columns are lists
+    notices += option_notices(options, requests)
+    vectors = VectorColumns()
     if candidate is None:
         check_gate_models(options.gates, names[1:], baseline=names[0])
     else:
@@ -203,8 +205,17 @@ def run_comparison(
         plan: Plan, batches: Iterator[pa.RecordBatch]
     ) -> tuple[Outcome, list[Comparison], list[dict[str, Any]]]:
         with engine_pass(
-            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress, notify=notify
+            batches,
+            plan,
+            options,
+            notices,
+            split=split,
+            pairs=pairs,
+            progress=report_progress,
+            notify=notify,
+            observe=vectors.observe,
         ) as outcome:
+            notices[told_at:told_at] = multi_output_notices(requests, opened.binding, vectors.found)
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
                 dropped_notice(outcome, binding, [s.name for s in (candidate_source, opened.targets) if s is not None])
@@ -232,7 +243,7 @@ def run_comparison(
         raise inferred(_in_candidate(error, opened, candidate_source, binding, options, plan, in_candidate_order),
                        defaults) from None  # fmt: skip
     if candidate_source is not None:
-        notices = [_shown(notice, binding, _names(opened.source, candidate_source)[1]) for notice in notices]
+        notices = [_shown_notice(notice, binding, *_names(opened.source, candidate_source)) for notice in notices]
     checks = gate_checks(options.gates, owners, comparisons)
     if options.fail_if_worse is not None:
         checks += [worse_check(c, options.fail_if_worse, options.significant) for c in comparisons if c.group is None]
@@ -465,6 +476,14 @@ def _shown(message: str, binding: Binding, candidate: str, baseline: str | None 
     if not named:
         return message
     return re.sub("|".join(map(re.escape, named)), lambda found: shown[found.group()], message)
+
+
+def _shown_notice(notice: str, binding: Binding, baseline: str, candidate: str) -> str:
+    """A notice as :func:`_shown` names columns: the candidate's as that file's, and, when it names some of them,
+    the baseline's as that file's too (``1 in column 'p' in a.jsonl, 1 in column 'p' in b.jsonl``), not one column
+    of each file named alike; a notice of the baseline's columns alone keeps their plain names."""
+    shown = _shown(notice, binding, candidate)
+    return shown if shown == notice else _shown(notice, binding, candidate, baseline)
 
 
 def _renamed(binding: Binding, model: str = CANDIDATE_MODEL) -> list[str]:

@@ -33,7 +33,16 @@ from lossctl.aggregates import earlier_rows
 from lossctl.bootstrap import replicate_sums
 from lossctl.defaults import LOSS_BLOCK_ROWS, block_rows, default_chunk_rows
 from lossctl.distribution import Sample, row_keys
-from lossctl.errors import DomainError, InputError, LossctlError, NoRows, UsageError, check_site, option
+from lossctl.errors import (
+    DomainError,
+    InputError,
+    LossctlError,
+    MismatchedWidths,
+    NoRows,
+    UsageError,
+    check_site,
+    option,
+)
 from lossctl.groups import GroupCoder
 from lossctl.io.columns import quoted_columns
 from lossctl.losses._shared import chunk_scope
@@ -1062,7 +1071,7 @@ class _Worker:
         of a block share its intermediates (:mod:`lossctl.losses._shared` knows arrays by identity).
         """
         jobs, rows = self.plan.jobs, len(chunk.row_index)
-        inputs = [job.request.spec.inputs(_job_arrays(job, chunk.values)) for job in jobs]
+        inputs = [_job_inputs(job, chunk.values) for job in jobs]
         distinct = {id(array): array for job_inputs in inputs for array in job_inputs}
         sampled = _sampled_rows(chunk.row_index, thresholds) if self.plan.distributions else None
         samplers = [_BlockSample() if sampled is not None and a.per_row else None for a in self.aggregates]
@@ -1509,9 +1518,20 @@ def _contributions(
         contributions = spec.contributions(arrays, job.request.params, options.convention, options.reduction)
     except DomainError as error:
         raise _located(job, error, row_index) from None
+    except MismatchedWidths as error:
+        raise error.naming(job.roles) from None
     except (InputError, UsageError) as error:
         raise naming_loss(error, job.request) from None
     return contributions
+
+
+def _job_inputs(job: Job, values: dict[tuple[str, ...], np.ndarray]) -> list[np.ndarray]:
+    """The job's arrays as its loss's function takes them (:meth:`~lossctl.registry.LossSpec.inputs`); vectors of
+    different lengths are an error naming the columns of each role (whose model, which file compared)."""
+    try:
+        return job.request.spec.inputs(_job_arrays(job, values))
+    except MismatchedWidths as error:
+        raise error.naming(job.roles) from None
 
 
 def _in_input(job: Job, error: DomainError) -> DomainError:

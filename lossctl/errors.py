@@ -6,12 +6,12 @@ and an exit status. Nothing below the CLI calls ``sys.exit``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import IntEnum
 from types import TracebackType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from lossctl.text import listing, show_name
 
@@ -188,6 +188,38 @@ class EmptyVectors(InputError):
 
     def __init__(self, name: str, row: int) -> None:
         super().__init__(f"{name} holds empty vectors (row {row} has no values); a vector needs at least one value")
+
+
+class MismatchedWidths(InputError):
+    """Elementwise roles holding vectors of different lengths (``widths``: role -> values per row) in loss ``name``.
+    The loss knows its roles, not the columns bound to them: the engine, which does, names them (:meth:`naming`),
+    so that with several models (or two files compared) the message says whose columns disagree."""
+
+    def __init__(
+        self, name: str, widths: Mapping[str, int], columns: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        self.name, self.widths, self.columns = name, dict(widths), columns
+        shown = [
+            f"'{role}' {width}" + (" values per row" if k == 0 else "") + _columns(columns, role)
+            for k, (role, width) in enumerate(self.widths.items())
+        ]
+        super().__init__(f"loss '{name}': the roles hold vectors of different lengths: {', '.join(shown)}")
+
+    def naming(self, columns: Mapping[str, Sequence[str]]) -> MismatchedWidths:
+        """The same error with each role's columns: ``'target' 2 values per row ('t0', 't1'), 'pred' 3 ('q0', 'q1',
+        'p0')``."""
+        return MismatchedWidths(self.name, self.widths, columns)
+
+    def __reduce__(self) -> tuple[type[MismatchedWidths], tuple[Any, ...]]:
+        """Pickled whole (a Dask worker's error reaches the client): not from the message alone."""
+        return MismatchedWidths, (self.name, self.widths, self.columns)
+
+
+def _columns(columns: Mapping[str, Sequence[str]] | None, role: str) -> str:
+    """`` ('t0', 't1')``: the columns bound to ``role``, quoted as messages quote columns; nothing if unknown."""
+    if columns is None or not columns.get(role):
+        return ""
+    return " (" + ", ".join(f"'{show_name(c)}'" for c in columns[role]) + ")"
 
 
 class DecimalCommas(InputError):

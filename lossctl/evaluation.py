@@ -24,7 +24,7 @@ from lossctl.engine import Job, Outcome, Plan, bound_columns, held_notice, query
 from lossctl.errors import InputError, LossctlError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
-from lossctl.hints import Looks, multi_output_notices, option_notices
+from lossctl.hints import Looks, VectorColumns, multi_output_notices, option_notices
 from lossctl.io.convert import decimal_option
 from lossctl.io.readers import Source, naming_files
 from lossctl.io.replay import Recorded
@@ -413,15 +413,25 @@ def run_evaluation(
     )  # fmt: skip
     total = opened.source.num_rows
     report_progress = (lambda rows: progress(rows, total)) if progress else None
-    notices += multi_output_notices(requests, binding) + option_notices(options, requests)
-    look = Looks(plan.jobs, options.convention)
+    told_at = len(notices)  # the multi-output notices' place, told once a chunk shows which columns are lists
+    notices += option_notices(options, requests)
+    look, vectors = Looks(plan.jobs, options.convention), VectorColumns()
     split = Split((data, options.targets), partial(part_batches, binding, columns, options), _join_reason(options))
 
     def finished(plan: Plan, batches: Iterator[pa.RecordBatch]) -> tuple[Outcome, list[Result], list[dict[str, Any]]]:
         passing = engine_pass(
-            batches, plan, options, notices, split=split, progress=report_progress, notify=notify, looks=look
+            batches,
+            plan,
+            options,
+            notices,
+            split=split,
+            progress=report_progress,
+            notify=notify,
+            looks=look,
+            observe=vectors.observe,
         )
         with passing as outcome:  # --per-sample is published only if the results are too
+            notices[told_at:told_at] = multi_output_notices(requests, binding, vectors.found)
             notices.extend(
                 outcome.notices
                 + dropped_notice(outcome, binding, [opened.targets.name] if opened.targets else [])

@@ -19,6 +19,7 @@ from lossctl.options import Options
 from lossctl.samples import per_sample_sink
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from lossctl.hints import Looks
@@ -52,12 +53,14 @@ def engine_pass(
     progress: Callable[[int], None] | None = None,
     notify: Callable[[str], None] | None = None,
     looks: Looks | None = None,
+    observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
 ) -> Iterator[Outcome]:
     """One pass of ``plan`` over the input, on the engine ``options.engine`` names; ``pairs`` are the
     ``(baseline, candidate)`` job indices whose per-row deltas ``--per-sample`` writes (``compare``).
 
     ``looks`` watch the converted columns of each chunk (the notices of :mod:`lossctl.hints`); the Dask engine's
-    tasks watch their parts where they run, and the client merges what they saw in input order."""
+    tasks watch their parts where they run, and the client merges what they saw in input order. ``observe`` also
+    sees each chunk's converted columns, of a pass in this process only (which columns hold lists)."""
     if options.engine == "dask":
         from lossctl.cluster import run_on_cluster
 
@@ -65,5 +68,11 @@ def engine_pass(
             yield outcome
         return
     with per_sample_sink(plan, options.per_sample, pairs, options.composites, options.convention, notices) as sink:
-        observe = looks.observe if looks else None
-        yield run(batches, plan, options, per_sample=sink, progress=progress, notify=notify, observe=observe)
+        watchers = [watch for watch in (looks.observe if looks else None, observe) if watch is not None]
+
+        def watched(values: dict[tuple[str, ...], np.ndarray]) -> None:
+            for watch in watchers:
+                watch(values)
+
+        watch = watched if watchers else None
+        yield run(batches, plan, options, per_sample=sink, progress=progress, notify=notify, observe=watch)

@@ -7,7 +7,8 @@
 - Several prediction columns bound to a regression loss against one target column: they are evaluated as one
   multi-output prediction (each column against the target, pooled), which is rarely what a user comparing columns
   meant; the notice names ``--model``. A list column holding several values per row against a one-value target is
-  the same multi-output prediction, seen only once the values are read (:class:`ListOutputLook`).
+  the same multi-output prediction, seen only once the values are read (:class:`ListOutputLook`); K columns against
+  a list column of K values are not (:class:`VectorColumns`).
 - Options that do nothing in this run: ``--seed`` without ``--bootstrap``, ``--significant`` without
   ``--fail-if-worse``, and ``--per-sample`` for a loss that is
   an aggregate of the whole input (``rmse``: no per-row values), or a composite with such a part, left out of the
@@ -16,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -179,17 +180,31 @@ class Looks:
         return [notice for look in self._looks for notice in look.notices()]
 
 
-def multi_output_notices(requests: Sequence[LossRequest], binding: Binding) -> list[str]:
+class VectorColumns:
+    """The bound columns seen holding a vector per row (list columns, JSON-array cells) once a chunk is converted:
+    one such column against K columns is K against K, no multi-output notice (:func:`multi_output_notices`)."""
+
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def observe(self, values: dict[tuple[str, ...], np.ndarray]) -> None:
+        self.found.update(key[0] for key, array in values.items() if len(key) == 1 and array.ndim == 2)
+
+
+def multi_output_notices(
+    requests: Sequence[LossRequest], binding: Binding, vectors: Collection[str] = frozenset()
+) -> list[str]:
     """A notice per model whose prediction spans several columns against one target column in regression losses,
-    and one for several target columns against one prediction column (each model's): each is scored against it."""
+    and one for several target columns against one prediction column (each model's): each is scored against it.
+    A one column of ``vectors`` (a list column, :class:`VectorColumns`) holds as many values: no notice."""
     labels = [r.label for r in requests if r.spec.task == "regression" and "pred" in r.spec.role_names]
     found = []
     scalar_preds = []  # the one prediction column of each model, against several target columns
     for model, roles in binding.role_sets():
         pred, target = roles.get("pred", []), roles.get("target", [])
-        if labels and len(pred) == 1 and len(target) > 1:
+        if labels and len(pred) == 1 and len(target) > 1 and pred[0] not in vectors:
             scalar_preds.append(f"'{pred[0]}'" + (f" of model '{model}'" if model is not None else ""))
-        if labels and len(pred) > 1 and len(target) == 1:
+        if labels and len(pred) > 1 and len(target) == 1 and target[0] not in vectors:
             where = f" of model '{model}'" if model is not None else ""
             named = option("model", "NAME=COLUMN", keyword='models={"NAME": "COLUMN"}')
             fix = (

@@ -20,6 +20,8 @@ _FAIL_IF = re.compile(r"^\s*(?P<loss>.+?)\s*(?P<op>>=|<=|>|<)\s*(?P<number>[^<>=
 # A loss in a --fail-if, spaced as -l takes it ('quantile: q = 0.9'); its values hold no operator or space.
 _LOSS_TOKEN = re.compile(r"^[A-Za-z_]\w*(?:\s*:\s*\w+\s*=\s*[^:<>=\s]+)*$")
 OPERATORS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
+# One output of a multioutput=raw loss as its results are labelled (mse[0]): a label, not a loss to gate.
+_OUTPUT_LABEL = re.compile(r"^(?P<name>[A-Za-z_]\w*)\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -475,6 +477,14 @@ def parse_fail_if(expr: str) -> FailIf:
     match = _FAIL_IF.match(expr)
     loss, at, model = match["loss"].partition("@") if match else ("", "", "")
     loss = loss.rstrip()  # spaces around '@' are accepted, as around the operator: 'mse @ B > 0.1'
+    output = _OUTPUT_LABEL.match(loss)
+    if match and output:  # the label of a result, not a loss: the same refusal as 'mse>0.1' of a raw mse
+        name, where = output["name"], f"@{model.strip()}" if at else ""
+        raise UsageError(
+            f"{option('fail_if')} '{expr}': a check gates a loss's one value, not one output of multioutput=raw; "
+            f"gate the outputs' mean: -l {name}:multioutput=uniform --fail-if "
+            f"'{name}:multioutput=uniform{where}{match['op']}{match['number']}'"
+        )
     if not match or not _LOSS_TOKEN.match(loss) or (at and not model.strip()):
         raise UsageError(
             f"cannot parse {option('fail_if')} '{expr}'; expected LOSS[@MODEL] OP NUMBER with OP one of > >= < <=, "

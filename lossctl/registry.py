@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
-from lossctl.errors import EmptyVectors, InputError, NotAnArray, UsageError, flags_spelled, option
+from lossctl.errors import EmptyVectors, InputError, MismatchedWidths, NotAnArray, UsageError, flags_spelled, option
 from lossctl.lazy import LazyModule
 from lossctl.text import count, rounds_to_zero, show_name, written, written_number
 
@@ -753,8 +753,7 @@ def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) ->
     no multi-output prediction (torch's GaussianNLLLoss refuses a variance wider than its input)."""
     widths = {role: array.shape[1] for role, array in zip(roles, arrays, strict=True) if array.ndim == 2}
     if len(set(widths.values())) > 1:
-        shown = ", ".join(f"'{role}' {width}" for role, width in widths.items())
-        raise InputError(f"loss '{name}': the roles hold vectors of different lengths ({shown} values per row)")
+        raise MismatchedWidths(name, widths)
     if not widths:
         return arrays
     wide = {role: width for role, width in widths.items() if width > 1}

@@ -262,10 +262,11 @@ def _detection(target: np.ndarray, pred: np.ndarray) -> Advice:
 
 
 def _multi_output(target: np.ndarray, pred: np.ndarray) -> Advice:
-    """K target columns against K prediction columns, not labels: regression on each output."""
+    """K target columns against K prediction columns, not labels: regression on each output. The facts describe
+    the N·K elements pooled, except ``rows`` (N, as every task counts them) and ``outputs`` (K)."""
     advice = _regression(target.ravel(), pred.ravel())
     advice.task = f"multi-output {advice.task}"
-    advice.facts = {"outputs": target.shape[1], **advice.facts}
+    advice.facts = {"outputs": target.shape[1], **advice.facts, "rows": len(target)}
     return advice
 
 

@@ -764,3 +764,24 @@ def test_a_group_of_one_query_has_no_interval(cli: Any, write: Any, interval: li
         "interval: 6 of 50 for the overall value and 7 of 50 in group g=b"
     )
     assert rest == ([left_out] if "--bootstrap" in interval else [])
+
+
+def test_normal_intervals_of_many_outputs_share_one_overall_covariance(cli, tmp_path: Path, monkeypatch) -> None:
+    """multioutput=raw over K outputs made the overall (K+3) x (K+3) covariance once per output: K times, 7 s for
+    1000 outputs of 5 rows. It is made once; the intervals are those of the covariance made per output."""
+    from lossctl.engine import Outcome
+
+    made = []
+    covariance = Outcome.covariance
+    monkeypatch.setattr(Outcome, "covariance", lambda self, *a, **k: made.append(a) or covariance(self, *a, **k))
+    rng = np.random.default_rng(0)
+    target, pred = rng.normal(size=(30, 40)), rng.normal(size=(30, 40))
+    pq.write_table(pa.table({"p": list(pred), "t": list(target)}), tmp_path / "w.parquet")
+    run = cli("eval", tmp_path / "w.parquet", "--pred", "p", "--target", "t", "-l", "mse:multioutput=raw",
+              "--ci", "0.9", "-f", "json")  # fmt: skip
+    results = json.loads(run.out)["results"]
+    assert run.code == 0 and len(results) == 40 and len(made) == 1
+    losses = (pred - target) ** 2
+    half = NormalDist().inv_cdf(0.95) * losses.std(axis=0, ddof=1) / np.sqrt(30)
+    assert [r["ci"]["low"] for r in results] == pytest.approx(losses.mean(axis=0) - half, rel=1e-9)
+    assert [r["ci"]["high"] for r in results] == pytest.approx(losses.mean(axis=0) + half, rel=1e-9)

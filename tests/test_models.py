@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import re
 import subprocess
 import sys
@@ -87,6 +88,70 @@ def test_a_model_named_by_its_column_is_not_guessed_as_the_target(cli, write) ->
         "error: no column for role 'target': its default column 'y' is bound to the pred of model 'y' (--model y); "
         "choose one with --target COLUMN\n"
     )
+
+
+def test_outputs_of_different_lengths_name_the_columns_of_the_model_or_file_at_fault(cli, write) -> None:
+    """The error named the roles only ("'target' 2, 'pred' 3 values per row"): with several models, or two files
+    compared, it did not say whose prediction had the wrong number of outputs."""
+    data = write("m.csv", "t0,t1,a0,a1,b0,b1,b2\n1,2,1,2,1,2,3\n0,1,0,1,0,1,2\n")
+    for command in ("eval", "compare"):
+        run = cli(command, data, "-l", "mse:multioutput=raw", "--target", "t0,t1", "--model", "A=a0,a1", "--model",
+                  "B=b*")  # fmt: skip
+        assert run.code == 3 and run.out == ""
+        assert run.err == (
+            "error: loss 'mse': the roles hold vectors of different lengths: 'target' 2 values per row "
+            "('t0', 't1'), 'pred' 3 ('b0', 'b1', 'b2')\n"
+        )
+    base = write("a.jsonl", '{"p":[1,2],"t":[1,1]}\n{"p":[0,2],"t":[0,1]}\n')
+    cand = write("b.jsonl", '{"p":[1,2,3],"t":[1,1]}\n{"p":[0,2,3],"t":[0,1]}\n')
+    run = cli("compare", base, cand, "-l", "mse,mae", "--target", "t", "--pred", "p")
+    assert run.code == 3 and run.err == (
+        "error: loss 'mse': the roles hold vectors of different lengths: 'target' 2 values per row ('t'), "
+        f"'pred' 3 ('p' in {cand})\n"
+    )
+    with pytest.raises(lossctl.InputError) as raised:  # from Python: the roles; whole after pickling (Dask)
+        lossctl.get("mse")(np.zeros((2, 2)), np.zeros((2, 3)))
+    message = "loss 'mse': the roles hold vectors of different lengths: 'target' 2 values per row, 'pred' 3"
+    assert str(raised.value) == str(pickle.loads(pickle.dumps(raised.value))) == message
+
+
+def test_compare_drop_notice_names_the_file_of_each_column_alike(cli, write) -> None:
+    """Missing values inside list columns of both files: the notice said "1 in column 'p', 1 in column 'p' in
+    b.jsonl", the baseline's column named as if it were the only 'p'."""
+    base = write("a.jsonl", '{"p":[1,2],"t":[1,1]}\n{"p":[1,null],"t":[1,1]}\n{"p":[0.5,0.5],"t":[0,0]}\n')
+    cand = write("b.jsonl", '{"p":[1,1],"t":[1,1]}\n{"p":[1,3],"t":[1,1]}\n{"p":[null,0.5],"t":[0,0]}\n')
+    run = cli("compare", base, cand, "-l", "mse:multioutput=raw", "--pred", "p", "--target", "t", "--missing", "drop",
+              "-f", "csv")  # fmt: skip
+    assert run.code == 0
+    rows = list(csv.DictReader(io.StringIO(run.out)))
+    assert [(r["loss"], float(r["baseline"]), float(r["candidate"]), r["n"]) for r in rows] == [
+        ("mse[0]", 0.0, 0.0, "1"),
+        ("mse[1]", 1.0, 0.0, "1"),
+    ]
+    assert run.err.startswith(
+        f"notice: dropped 2 of 3 rows with missing values (--missing drop): 1 in column 'p' in {base}, 1 in column "
+        f"'p' in {cand}; "
+    )
+
+
+def test_columns_against_a_list_column_of_as_many_values_get_no_multi_output_notice(cli, write) -> None:
+    """K columns against a list column of K values are K against K, but the notice said each column was scored
+    against the list ("the 2 columns p0, p1 ... each against 'T'"; "... against the one prediction 'P' ... give the
+    prediction as many columns"): it was told from the column counts, before the list's width was known."""
+    data = write("l.jsonl", '{"p0":1,"p1":2,"T":[1,1],"P":[1,2],"t0":1,"t1":1,"q":3}\n'
+                            '{"p0":3,"p1":4,"T":[3,3],"P":[3,4],"t0":3,"t1":3,"q":1}\n')  # fmt: skip
+    for command, files in (("eval", [data]), ("compare", [data, data])):
+        for pred, target in (("p0,p1", "T"), ("P", "t0,t1")):
+            run = cli(command, *files, "-l", "mse", "--pred", pred, "--target", target, "-f", "csv")
+            assert run.code == 0 and run.err == ""
+            record = next(csv.DictReader(io.StringIO(run.out)))
+            assert float(record["value" if command == "eval" else "baseline"]) == 0.5
+        run = cli(command, *files, "-l", "mse", "--pred", "p0,p1", "--target", "q", "--seed", "3", "-f", "csv")
+        assert run.err == (  # one scalar target: still told, in its place before the other notices
+            "notice: the 2 columns p0, p1 are evaluated as one multi-output prediction, each against 'q' (mse); to "
+            "compare them as models, use --model\nnotice: --seed has no effect without --bootstrap (it seeds the "
+            "resampling)\n"
+        )
 
 
 def test_several_target_columns_against_one_pred_column_get_the_multi_output_notice(cli, write) -> None:

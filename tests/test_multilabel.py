@@ -144,6 +144,13 @@ def test_cli_raw_cannot_be_checked_or_summed(cli, outputs: Path) -> None:
         "gate the outputs' mean: -l mse:multioutput=uniform --fail-if 'mse:multioutput=uniform>1.0'\n"
     )
     assert cli(*args, "-l", "mse:multioutput=uniform", "--fail-if", "mse:multioutput=uniform>1.0").code == 1
+    # One output, named as its results are ('mse[0]'): was "cannot parse ...; expected LOSS[@MODEL] OP NUMBER"
+    run = cli(*args, "-l", "mse:multioutput=raw", "--fail-if", "mse[0] >= 1")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: --fail-if 'mse[0] >= 1': a check gates a loss's one value, not one output of multioutput=raw; gate "
+        "the outputs' mean: -l mse:multioutput=uniform --fail-if 'mse:multioutput=uniform>=1'\n"
+    )
     run = cli(*args, "-l", "t=1*mse:multioutput=raw+1*mae")
     assert run.code == 2 and "has one value per output (multioutput=raw)" in run.err
 

@@ -100,6 +100,17 @@ def test_multilabel_probabilities_get_bce_and_hamming(cli, tmp_path: Path) -> No
     )
 
 
+def test_multi_output_counts_rows_not_elements(cli, write) -> None:
+    """'rows=40' was printed for 20 rows of 2 outputs: the row count was the pooled elements' (N·K)."""
+    lines = "".join(f"{k / 4},{k / 2},{k / 3 - 1},{k / 5 + 0.5}\n" for k in range(20))
+    data = write("m.csv", "p0,p1,t0,t1\n" + lines)
+    run = cli("suggest", data, "--pred", "p0,p1", "--target", "t0,t1", "-f", "json")
+    doc = json.loads(run.out)
+    assert run.code == 0 and doc["task"] == "multi-output regression"
+    assert doc["facts"]["rows"] == 20 and doc["facts"]["outputs"] == 2
+    assert "outputs=2  rows=20  " in cli("suggest", data, "--pred", "p0,p1", "--target", "t0,t1", "-q").out
+
+
 def test_suggest_writes_csv_and_specs_that_reproduce_the_params(cli) -> None:
     import csv
     import io
