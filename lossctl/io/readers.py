@@ -615,9 +615,16 @@ class _ArrowSource(Source):
                 parts: Iterator[pa.RecordBatch] = (reader.get_batch(i) for i in range(reader.num_record_batches))
             else:
                 parts = iter(reader)
-            for batch in parts:
-                rows += batch.num_rows
-                yield batch.select(columns)
+            try:
+                for batch in parts:
+                    rows += batch.num_rows
+                    yield batch.select(columns)
+            except (pa.ArrowInvalid, OSError):
+                # A stream cut inside a message: pyarrow's words ("Corrupted metadata length, only 0 bytes
+                # available") when no byte is left, which is a cut; the same cut between two messages ends below.
+                if tail is not None and not tail.read(1):
+                    raise _cut_short(self.path, rows) from None
+                raise
         if tail is not None and tail.tail != _ARROW_END:
             raise _cut_short(self.path, rows)
 
