@@ -205,16 +205,9 @@ def run_comparison(
         plan: Plan, batches: Iterator[pa.RecordBatch]
     ) -> tuple[Outcome, list[Comparison], list[dict[str, Any]]]:
         with engine_pass(
-            batches,
-            plan,
-            options,
-            notices,
-            split=split,
-            pairs=pairs,
-            progress=report_progress,
-            notify=notify,
+            batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress, notify=notify,
             observe=vectors.observe,
-        ) as outcome:
+        ) as outcome:  # fmt: skip
             notices[told_at:told_at] = multi_output_notices(requests, opened.binding, vectors.found)
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(

@@ -420,16 +420,9 @@ def run_evaluation(
 
     def finished(plan: Plan, batches: Iterator[pa.RecordBatch]) -> tuple[Outcome, list[Result], list[dict[str, Any]]]:
         passing = engine_pass(
-            batches,
-            plan,
-            options,
-            notices,
-            split=split,
-            progress=report_progress,
-            notify=notify,
-            looks=look,
+            batches, plan, options, notices, split=split, progress=report_progress, notify=notify, looks=look,
             observe=vectors.observe,
-        )
+        )  # fmt: skip
         with passing as outcome:  # --per-sample is published only if the results are too
             notices[told_at:told_at] = multi_output_notices(requests, binding, vectors.found)
             notices.extend(
