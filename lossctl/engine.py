@@ -953,7 +953,7 @@ class _Worker:
             partial.samples.append(sample)
         with np.errstate(over="ignore", invalid="ignore"):
             in_groups = self._group_columns(chunk, columns) if chunk.group_queries else columns
-            units = self._units(chunk) if plan.query_ids and (plan.bootstrap or plan.moments) else None
+            units = self._units(chunk) if (plan.bootstrap or plan.moments) and plan.query_ids else None
             if units is not None:
                 self._by_unit(partial, chunk, columns, in_groups, weight, units)
                 return partial
