@@ -94,17 +94,18 @@ def tune_allocators() -> None:
       streamed paths measured the same (docs/performance.md, third round).
     """
     import ctypes
-    import ctypes.util
 
     import pyarrow as pa
 
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default pool
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    if not sys.platform.startswith("linux"):
+        return
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+        # dlopen(NULL): the symbols of the process, libc's among them. ctypes.util.find_library("c") found the same
+        # library by running ldconfig in a subprocess, 10-20 ms of every run (its import another 2-7 ms).
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a libc without mallopt (musl)
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
     for option in (m_trim_threshold, m_mmap_threshold):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import io
 import json
 import os
@@ -846,6 +847,29 @@ def test_the_command_reads_into_arrows_jemalloc_pool_and_the_library_leaves_the_
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     default, after_library, *_, after_command = run.stdout.split()
     assert default != "jemalloc" and after_library == default and after_command == "jemalloc"
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "mallinfo2"), reason="needs glibc 2.33 or later")
+def test_the_command_keeps_freed_memory_for_reuse_and_starts_no_process(regression_csv: Path) -> None:
+    """glibc serves a block above its mmap threshold (32 MB at most unless told) with fresh pages each time;
+    the command raises the threshold (lossctl/memory.py) without running a program to find libc."""
+    code = f"""
+import ctypes, sys
+started = []
+sys.addaudithook(lambda event, _: event in ("subprocess.Popen", "os.posix_spawn", "os.fork") and started.append(event))
+from lossctl.cli import main
+main(["eval", {str(regression_csv)!r}, "-l", "mse", "-q"])
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype, libc.malloc.restype, libc.malloc.argtypes = Info, ctypes.c_void_p, [ctypes.c_size_t]
+before = libc.mallinfo2().hblks
+libc.malloc(64 << 20)
+print(libc.mallinfo2().hblks - before, started)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split("\n")[-2] == "0 []"
 
 
 def test_api_evaluate_matches_the_cli(regression_csv: Path) -> None:
