@@ -700,12 +700,15 @@ def suggest_command(
     paths: PathsArg,
     pred: PredOpt = None,
     target: TargetOpt = None,
+    targets: TargetsOpt = None,
+    on: OnOpt = None,
     input_format: InputFormatOpt = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = TABLE,
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = None,
+    missing: MissingOpt = MISSING_DEFAULT,
     classes: ClassesOpt = None,
     positive: PositiveOpt = None,
     quiet: QuietOpt = False,
@@ -718,9 +721,12 @@ def suggest_command(
         paths,
         pred=pred,
         target=target,
+        targets=targets,
+        on=tuple(on or ()),
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         decimal=decimal,
+        missing=missing.value,
         classes=(classes,) if classes is not None else (),
         positive=positive,
     )

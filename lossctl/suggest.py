@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.errors import InputError, NoRows
-from lossctl.io.columns import quoted_columns
+from lossctl.errors import InputError, NoRows, option
 from lossctl.labels import KeyCodes, is_text_labels, vector_labels
 from lossctl.tasks import ROW_SUM_TOLERANCE
 from lossctl.text import count, show_name
@@ -337,31 +336,37 @@ def suggest(
     *,
     pred: str | None = None,
     target: str | None = None,
+    targets: Any = None,
+    on: tuple[str, ...] = (),
     input_format: str | None = None,
     sample_rows: int = SAMPLE_ROWS,
     delimiter: str | None = None,
     decimal: str | None = None,
+    missing: str = "error",
     classes: tuple[str, ...] = (),
     positive: str | None = None,
 ) -> tuple[Advice, list[str]]:
     """Read the ``pred``/``target`` columns of ``data`` (up to ``sample_rows`` rows) and advise; returns notices too.
 
-    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...). ``classes`` and
-    ``positive`` read the target's labels as eval's ``--classes`` and ``--positive`` do.
+    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...). ``targets``,
+    ``on`` and ``missing`` join a targets file and treat missing values as eval's ``--targets``, ``--on`` and
+    ``--missing`` do (a missing value is an error unless ``missing="drop"``; an infinite one always is), so that
+    the advice is about the rows eval would read; ``classes`` and ``positive`` read the target's labels as eval's
+    ``--classes`` and ``--positive`` do.
     """
-    from lossctl.evaluation import open_sources
+    from lossctl.evaluation import input_batches, open_sources
     from lossctl.io.convert import DecimalMarks, decimal_option, float64_values, is_vector_column, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
     options = Options(
-        pred=pred, target=target, input_format=input_format, delimiter=delimiter, decimal=decimal, classes=classes,
-        positive=positive,
+        pred=pred, target=target, targets=targets, on=on, input_format=input_format, delimiter=delimiter,
+        decimal=decimal, missing=missing, classes=classes, positive=positive,
     )  # fmt: skip
     opened = open_sources(data, options, ["target", "pred"], notices)
     roles = opened.binding.roles
     bound = opened.binding.value_columns
-    qid = next((c for c in opened.source.columns if c.lower() in QUERY_COLUMNS and c not in bound), None)
+    qid = next((c for c in opened.available if c.lower() in QUERY_COLUMNS and c not in bound), None)
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
     text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
@@ -370,7 +375,7 @@ def suggest(
     marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     try:  # a value that is not a number names its file, when the input is several
         keys = [qid] if qid else []  # a query id may be text in one file and numbers in another (io.parts)
-        for batch in opened.source.batches([*bound, *keys], 65536, keys=keys):
+        for batch in input_batches(opened, [*bound, *keys], options, notices, 65536, queries=keys):
             if qid:
                 labels["qid"].append(batch.column(qid))
             for role, columns in roles.items():
@@ -412,25 +417,45 @@ def suggest(
     else:
         target_values = np.concatenate(parts["target"])
     query_codes = KeyCodes().encode(_joined(labels["qid"]), qid, 0) if qid else np.zeros(rows)
-    usable = (
-        np.isfinite(target_values.reshape(rows, -1)).all(axis=1)
-        & np.isfinite(pred_values.reshape(rows, -1)).all(axis=1)
-        & ~np.isnan(query_codes)
-    )
-    if not usable.any():
-        where = opened.source.label
-        used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
-        names = quoted_columns(used)
-        raise InputError(
-            f"{where} has no row without missing or infinite values in {names} ({count(rows, 'row')} read); "
-            "nothing to base advice on"
-        )
-    if not usable.all():
-        notices.append(f"left out {count(int((~usable).sum()), 'row')} with missing or infinite values")
+    read = {tuple(roles["target"]): target_values, tuple(roles["pred"]): pred_values}
+    if qid:
+        read[(qid,)] = query_codes
+    try:
+        usable = _usable_rows(read, rows, options.missing == "drop", notices)
+    except InputError as error:
+        raise opened.source.naming_file(error) from None
     qids = query_codes[usable] if qid else None
     advice = advise(target_values[usable], pred_values[usable], qids, qid or "qid")
     advice.facts |= facts
     return advice, notices
+
+
+def _usable_rows(values: dict[tuple[str, ...], np.ndarray], rows: int, drop: bool, notices: list[str]) -> np.ndarray:
+    """The rows to advise on, as eval reads ``values`` (each binding's numbers, NaN where missing): a missing value
+    is an error unless ``drop`` (then its row is left out and counted), an infinite value always; a row without a
+    partner in a targets file joined under ``drop`` has a missing target."""
+    from lossctl.engine import BadValues, bad_values_error, check_rows
+
+    missing: dict[tuple[str, ...], BadValues] = {}
+    infinite: dict[tuple[str, ...], BadValues] = {}
+    row_index = np.arange(rows)
+    usable = np.ones(rows, dtype=bool)
+    for columns, numbers in values.items():
+        flat = numbers.reshape(rows, -1)
+        for bad, mask in ((missing, np.isnan(flat).any(axis=1)), (infinite, np.isinf(flat).any(axis=1))):
+            if mask.any():
+                bad.setdefault(columns, BadValues()).add(mask, row_index)
+                usable &= ~mask
+    error = bad_values_error({} if drop else missing, infinite, {})
+    if error is not None:
+        raise error
+    used = int(usable.sum())
+    check_rows(rows, used)
+    if used < rows:
+        notices.append(
+            f"dropped {rows - used} of {count(rows, 'row')} with missing values ({option('missing', 'drop')})"
+        )
+    return usable
 
 
 def _joined(columns: list[Any]) -> Any:

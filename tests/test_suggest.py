@@ -146,20 +146,46 @@ def test_decimal_comma_refuses_a_thousands_separator_as_eval_does(cli, tmp_path:
         )
 
 
-def test_a_file_without_a_usable_row_is_named(cli, tmp_path: Path) -> None:
-    """Every row missing a value: the file and the columns are named (it was 'the input has no rows'); one row
-    left out is '1 row', not '1 rows'."""
-    (tmp_path / "m.csv").write_text("pred,target\n,\n0.5,\n")
-    run = cli("suggest", tmp_path / "m.csv", "-q")
-    assert (run.code, run.out) == (3, "")
-    assert run.err == (
-        f"error: '{tmp_path / 'm.csv'}' has no row without missing or infinite values in 'target', 'pred' "
-        "(2 rows read); nothing to base advice on\n"
-    )
+def test_missing_and_infinite_values_are_refused_or_dropped_as_eval_does(cli, tmp_path: Path) -> None:
+    """suggest left out rows with missing or infinite values ('notice: left out 1 row ...', exit 0), so it advised
+    on data that eval refuses: a missing value is now eval's error naming --missing drop, which suggest takes and
+    which drops and counts those rows; an infinite value is always an error; nothing left is eval's error."""
     (tmp_path / "one.csv").write_text("pred,target\n0.2,1\n0.9,0\n0.4,\n")
-    run = cli("suggest", tmp_path / "one.csv", "-f", "json")
-    assert run.code == 0
-    assert "notice: left out 1 row with missing or infinite values\n" in run.err
+    for command in ("suggest", "eval"):
+        run = cli(command, tmp_path / "one.csv", "-q")
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: column 'target' has 1 missing value (row 2; 0-based); use --missing drop to drop those rows\n"
+        )
+    run = cli("suggest", tmp_path / "one.csv", "--missing", "drop", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["facts"]["rows"] == 2
+    assert "notice: dropped 1 of 3 rows with missing values (--missing drop)\n" in run.err
+    (tmp_path / "inf.csv").write_text("pred,target\n0.2,1\ninf,0\n0.4,1\n")
+    for missing in ("error", "drop"):
+        run = cli("suggest", tmp_path / "inf.csv", "--missing", missing, "-q")
+        assert (run.code, run.out) == (3, "")
+        assert run.err == "error: column 'pred' has 1 infinite value (row 1; 0-based)\n"
+    (tmp_path / "m.csv").write_text("pred,target\n,\n0.5,\n")
+    run = cli("suggest", tmp_path / "m.csv", "--missing", "drop", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        "error: all 2 rows were dropped for missing values: nothing left to evaluate\n",
+    )
+
+
+def test_suggest_takes_evals_targets_file_and_key(cli, tmp_path: Path) -> None:
+    """suggest had no --targets nor --on ('No such option: --targets', exit 2): predictions and targets kept in two
+    files could not be advised on. It now joins them as eval does, and refuses rows out of order as eval does."""
+    (tmp_path / "p.csv").write_text("id,pred\n1,0.9\n2,0.2\n3,0.7\n4,0.1\n")
+    (tmp_path / "t.csv").write_text("id,target\n4,0\n3,1\n2,0\n1,1\n")
+    run = cli("suggest", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "--on", "id", "-f", "json", "-q")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 0.5)
+    assert [s["spec"] for s in document["suggestions"]] == ["bce", "brier"]
+    run = cli("suggest", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.startswith("error: column 'id' is 1 in ") and run.err.endswith("align them by key with --on id\n")
 
 
 def test_same_shaped_real_columns_are_multi_output_regression_or_boxes() -> None:
@@ -267,7 +293,7 @@ def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
     the last in sorted order positive (as scikit-learn), said in a notice that gives eval's --positive; labels that
     end the prediction columns' names are classes; three labels with one column are an input error."""
     (tmp_path / "bin.csv").write_text("target,pred\ncat,0.1\ndog,0.8\ndog,0.7\ncat,0.3\ndog,0.9\n,0.5\n")
-    run = cli("suggest", tmp_path / "bin.csv", "-f", "json")
+    run = cli("suggest", tmp_path / "bin.csv", "-f", "json", "--missing", "drop")
     assert run.code == 0
     facts = json.loads(run.out)["facts"]
     assert (facts["labels"], facts["positive_label"], facts["positive_rate"]) == (["cat", "dog"], "dog", 0.6)
