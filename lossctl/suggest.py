@@ -85,6 +85,9 @@ def _advise(target: np.ndarray, pred: np.ndarray) -> Advice:
         if target.shape[1] == 4 and _boxes(target) and _boxes(pred):
             return _detection(target, pred)
         return _multi_output(target, pred)
+    if target.ndim == 2 and (pred.ndim == 1 or pred.shape[1] == 1):
+        # K target columns and one prediction column: eval scores each target column against that prediction
+        return _multi_output(target, np.broadcast_to(pred.reshape(-1, 1), target.shape))
     if pred.ndim == 2 and pred.shape[1] > 1:
         classes = pred.shape[1]
         if target.ndim == 1 and np.all((target >= 0) & (target < classes) & (target == np.round(target))):

@@ -201,6 +201,18 @@ def test_same_shaped_real_columns_are_multi_output_regression_or_boxes() -> None
     assert advice.task == "detection" and [s.loss for s in advice.suggestions] == ["giou", "box_iou", "ciou"]
 
 
+def test_several_target_columns_and_one_prediction_column_are_multi_output_regression(cli, write) -> None:
+    """--target t0,t1 --pred p was 'error: internal error (ValueError: operands could not be broadcast together
+    ...)', exit 4; eval scores each target column against the one prediction, and suggest now advises on that."""
+    path = write("t.csv", "t0,t1,p\n1,3,2\n2,5,3\n4,4,4\n")
+    run = cli("suggest", path, "--target", "t0,t1", "--pred", "p", "-f", "json", "-q")
+    document = json.loads(run.out)
+    assert (run.code, document["task"]) == (0, "multi-output regression (counts)")
+    assert (document["facts"]["outputs"], document["facts"]["rows"]) == (2, 3)
+    for suggestion in document["suggestions"]:
+        assert cli("eval", path, "--target", "t0,t1", "--pred", "p", "-l", suggestion["spec"], "-q").code == 0
+
+
 @pytest.mark.parametrize("target", [[0.0, 1.0, -1.0], [0.0, 1.0, 3.0], [0.5, 1.0, 2.0]])
 def test_a_target_that_is_not_class_indices_for_several_columns_is_an_input_error(cli, tmp_path: Path, target) -> None:
     """A negative label was an internal error (np.bincount), a label beyond the columns or a float (several
