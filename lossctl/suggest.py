@@ -374,6 +374,7 @@ def suggest(
     labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
     text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
     vectors: set[str] = set()  # the roles read as vectors
+    spelled = False  # whether the target is text, spelling numbers or not
     rows = 0
     marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     try:  # a value that is not a number names its file, when the input is several
@@ -389,9 +390,9 @@ def suggest(
                     vectors.add(role)
                 elif role == "target":
                     labels["target"].append(batch.column(columns[0]))
-                    text = text or (
-                        is_text_labels(batch.schema.field(columns[0]).type) and not _spells_numbers(batch, columns[0])
-                    )
+                    typed = is_text_labels(batch.schema.field(columns[0]).type)
+                    spelled = spelled or typed
+                    text = text or (typed and not _spells_numbers(batch, columns[0]))
                     if text:
                         continue
                 with decimal_option(decimal):
@@ -412,6 +413,8 @@ def suggest(
         raise NoRows.naming(opened.source.label)
     pred_values = np.concatenate(parts["pred"])
     facts: dict[str, Any] = {}
+    if spelled and not text and "pred" not in vectors and _two_labels(np.concatenate(parts["target"])):
+        text = True  # eval's binary losses read text as labels ('1' and '0' too), named with --positive
     if text and "target" in vectors:  # as eval: no labels to recode
         raise vector_labels("classes" if options.classes else "positive", roles["target"], parts["target"][0].shape[1])
     if text:
@@ -459,6 +462,12 @@ def _usable_rows(values: dict[tuple[str, ...], np.ndarray], rows: int, drop: boo
             f"dropped {rows - used} of {count(rows, 'row')} with missing values ({option('missing', 'drop')})"
         )
     return usable
+
+
+def _two_labels(target: np.ndarray) -> bool:
+    """Whether ``target`` holds the labels of a binary file, 0/1 or -1/1 (missing values aside)."""
+    labels = set(np.unique(target[~np.isnan(target)]).tolist())
+    return labels <= {0.0, 1.0} or labels <= {-1.0, 1.0}
 
 
 def _joined(columns: list[Any]) -> Any:

@@ -329,6 +329,22 @@ def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
     )
 
 
+def test_text_zeros_and_ones_are_labels_as_eval_s_binary_losses_read_them(cli, write) -> None:
+    """JSON strings "1" and "0" were advised on as numbers (bce, no notice), but eval's bce refuses them as text
+    labels that need --positive: suggest now reads them as eval does and gives the --positive that eval needs."""
+    rows = [("1", 0.5), ("0", 0.2), ("1", 0.9)]
+    path = write("s.jsonl", "".join(json.dumps({"target": t, "pred": p}) + "\n" for t, p in rows))
+    run = cli("suggest", path, "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["positive_label"]) == (0, "binary", "1")
+    assert "eval needs --positive 1 (or --positive 0 to turn it round)\n" in run.err
+    assert cli("eval", path, "-l", "bce", "-q").code == 3
+    for suggestion in document["suggestions"]:
+        assert cli("eval", path, "-l", suggestion["spec"], "--positive", "1", "-q").code == 0
+    numbers = write("r.jsonl", '{"target": "1", "pred": 2.5}\n{"target": "3", "pred": 0.2}\n')
+    assert json.loads(cli("suggest", numbers, "-f", "json", "-q").out)["task"] == "regression (counts)"
+
+
 def test_text_labels_in_the_table_are_text_not_markup(cli, tmp_path: Path) -> None:
     """A label is data: '[bold]yes' is shown as written, never read as rich markup."""
     (tmp_path / "bin.csv").write_text("target,pred\n[bold]yes,0.1\nno,0.8\n")
