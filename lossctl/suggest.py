@@ -129,7 +129,7 @@ def _binary(target: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Advice:
             advice.add(
                 "bce_logits",
                 f"{share}: weight positives by the negative/positive ratio",
-                pos_weight=round((1 - positive) / positive, 4) if positive else 1.0,
+                pos_weight=(1 - positive) / positive if positive else 1.0,
             )
     return advice
 
@@ -299,7 +299,7 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     task = "regression (counts)" if counts and target.max() > 1 else "regression"
     advice = Advice(task, facts)
     if outliers > HEAVY_TAILS:
-        delta = round(1.345 * robust_scale, 6) if 0 < 1.345 * robust_scale < math.inf else 1.0
+        delta = 1.345 * robust_scale if 0 < 1.345 * robust_scale < math.inf else 1.0
         advice.add(
             "huber",
             f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "

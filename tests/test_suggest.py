@@ -47,6 +47,24 @@ def test_heavy_tails_get_huber_with_a_robust_delta() -> None:
     assert huber.params["delta"] == float(f"{1.345 * 1.4826 * mad:.4g}")
 
 
+def test_fitted_parameters_of_tiny_scales_keep_their_digits(cli, write) -> None:
+    """A fitted parameter was rounded to 6 decimals before its 4 significant digits: residuals on a 1e-8 scale gave
+    'huber:delta=0.0', which eval refuses (delta must be > 0, exit 2), and 1 negative in 40,000 rows gave
+    'bce_logits:pos_weight=0.0' (positives weighted out). Both now keep 4 significant digits."""
+    y = np.linspace(-1.0, 1.0, 200)
+    p = y + np.sin(np.arange(200)) * 1e-8
+    p[:10] += 1.0
+    path = write("tiny.csv", "y_true,y_pred\n" + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(y, p, strict=True)))
+    run = cli("suggest", path, "-f", "json", "-q")
+    huber = json.loads(run.out)["suggestions"][0]
+    assert huber["loss"] == "huber" and 1e-9 < huber["params"]["delta"] < 1e-7
+    assert cli("eval", path, "-l", huber["spec"], "-q").code == 0
+    labels = np.ones(40_000)
+    labels[0] = 0.0
+    weighted = [s for s in advise(labels, np.linspace(-3.0, 3.0, 40_000)).suggestions if "pos_weight" in s.params]
+    assert [s.params["pos_weight"] for s in weighted] == [float(f"{1 / 39_999:.4g}")]
+
+
 def test_light_tails_get_mse() -> None:
     y = rng.normal(size=4000)
     assert losses(advise(y, y + rng.normal(size=4000) * 0.1))[:2] == ["mse", "rmse"]
