@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.errors import InputError, NoRows, option
+from lossctl.errors import InputError, NoRows, UsageError, option
 from lossctl.labels import KeyCodes, is_text_labels, vector_labels
 from lossctl.tasks import ROW_SUM_TOLERANCE
 from lossctl.text import count, show_name
@@ -419,7 +419,8 @@ def suggest(
         raise vector_labels("classes" if options.classes else "positive", roles["target"], parts["target"][0].shape[1])
     if text:
         column = roles["target"][0]
-        target_values, facts = _labels(_joined(labels["target"]), column, roles["pred"], options, notices)
+        several = "pred" in vectors  # several prediction values per row: class scores
+        target_values, facts = _labels(_joined(labels["target"]), column, roles["pred"], several, options, notices)
     else:
         target_values = np.concatenate(parts["target"])
     query_codes = KeyCodes().encode(_joined(labels["qid"]), qid, 0) if qid else np.zeros(rows)
@@ -481,15 +482,26 @@ def _joined(columns: list[Any]) -> Any:
 
 
 def _labels(
-    labels: Any, column: str, pred_columns: list[str], options: Options, notices: list[str]
+    labels: Any, column: str, pred_columns: list[str], several: bool, options: Options, notices: list[str]
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Class labels as eval reads them (lossctl.labels): with ``--classes`` or several prediction columns, class
-    indices (by ``--classes``, else by the prediction column whose name ends with the label); otherwise 1 for
+    """Class labels as eval reads them (lossctl.labels): with several prediction values per row (``several``),
+    class indices (by ``--classes``, else by the prediction column whose name ends with the label); with one, 1 for
     ``--positive`` (without it, the last of the two labels in sorted order, as scikit-learn's ``pos_label``) and 0
-    for the other. Returns the numbers and the facts to report."""
+    for the other. ``--positive`` with several and ``--classes`` with one are usage errors, as eval's losses for
+    those files refuse them. Returns the numbers and the facts to report."""
     from lossctl.labels import ClassIndex, PositiveLabel
 
-    if options.classes or len(pred_columns) > 1:
+    if several and options.positive is not None:
+        raise UsageError(
+            f"{option('positive')} names the positive class of binary labels, but each row has several prediction "
+            f"values (multi-class): give the class order with {option('classes', 'A,B,C')}"
+        )
+    if options.classes and not several:
+        raise UsageError(
+            f"{option('classes')} gives the class order of several prediction columns, but there is one (binary): "
+            f"name the positive class with {option('positive', 'LABEL')}"
+        )
+    if several:
         encoder = ClassIndex(options.classes or None, pred_columns, "suggest")
         values = encoder.encode(labels, column, 0)
         notices += encoder.notices()

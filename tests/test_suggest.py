@@ -389,6 +389,27 @@ def test_suggest_takes_evals_classes_and_positive(cli, tmp_path: Path) -> None:
     assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 2 / 3)
 
 
+def test_positive_for_classes_and_classes_for_binary_labels_are_usage_errors_as_in_eval(cli, write) -> None:
+    """--positive with several prediction columns was ignored, and --classes with one read as the binary order
+    (bce suggested, exit 0), while eval refuses both (exit 2): suggest now refuses them too, saying which to give."""
+    multiclass = write("mc.csv", "target,prob_cat,prob_dog\ncat,0.9,0.1\ndog,0.2,0.8\n")
+    run = cli("suggest", multiclass, "--pred", "prob_*", "--positive", "cat")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith(
+        "error: --positive names the positive class of binary labels, but each row has several prediction values "
+        "(multi-class): give the class order with --classes A,B,C\n"
+    )
+    binary = write("b.csv", "target,pred\ncat,0.9\ndog,0.2\n")
+    run = cli("suggest", binary, "--classes", "cat,dog")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith(
+        "error: --classes gives the class order of several prediction columns, but there is one (binary): name the "
+        "positive class with --positive LABEL\n"
+    )
+    assert cli("eval", binary, "--classes", "cat,dog", "-l", "bce").code == 2
+    assert cli("eval", multiclass, "--pred", "prob_*", "--positive", "cat", "-l", "cross_entropy").code == 2
+
+
 def test_suggest_reads_several_paths_as_one_dataset(cli, tmp_path: Path) -> None:
     """cli.md: several PATHs (a shell-expanded part-*.parquet) are read as one dataset. 'suggest part-*.csv' failed
     'Got unexpected extra argument(s)' (exit 2); its advice is now that of the files together, as eval reads them."""
