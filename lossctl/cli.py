@@ -736,7 +736,8 @@ def suggest_command(
         document = {
             "schema": 1,
             "lossctl": __version__,
-            "input": {"path": ", ".join(paths)},  # as eval's input.path names several files
+            # as eval's input: path names several files; targets the --targets file
+            "input": {"path": ", ".join(paths), **({"targets": targets} if targets is not None else {})},
             "task": advice.task,
             "facts": advice.facts,
             "suggestions": [s.to_dict() for s in advice.suggestions],

@@ -200,6 +200,7 @@ def test_suggest_takes_evals_targets_file_and_key(cli, tmp_path: Path) -> None:
     run = cli("suggest", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "--on", "id", "-f", "json", "-q")
     document = json.loads(run.out)
     assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 0.5)
+    assert document["input"] == {"path": str(tmp_path / "p.csv"), "targets": str(tmp_path / "t.csv")}
     assert [s["spec"] for s in document["suggestions"]] == ["bce", "brier"]
     run = cli("suggest", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "-q")
     assert (run.code, run.out) == (3, "")
