@@ -28,6 +28,7 @@ SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
 OUTLIER_Z = 3.5  # robust z-score (Iglewicz & Hoaglin) above which a residual is an outlier
 HEAVY_TAILS = 0.01  # more outliers than this share means heavy tails
+MASK_VALUES = 16  # rows of this many 0/1 targets or more may be segmentation masks (pixels) rather than tags
 # Column names (case-insensitive) read as the query ids of a ranking file: the ranking losses' role, and its long form.
 QUERY_COLUMNS = ("qid", "query_id")
 
@@ -235,6 +236,11 @@ def _multilabel(target: np.ndarray, pred: np.ndarray) -> Advice:
     if probabilities:
         advice.add("bce", "K 0/1 label columns with probabilities: the log loss of every label (mean over N x K)")
         advice.add("hamming", "the share of wrong label decisions at p >= 0.5, to read beside the log loss")
+        if target.shape[1] >= MASK_VALUES:
+            pixels = f"{target.shape[1]} 0/1 values per row"
+            advice.add("dice", f"{pixels}: if each row is one sample's mask (segmentation), the soft Dice loss per "
+                       "row, averaged over rows")  # fmt: skip
+            advice.add("jaccard", f"{pixels}: the soft IoU loss per mask, the segmentation metric's view")
     else:
         advice.add("multilabel_soft_margin", "K 0/1 label columns with logits: the logistic loss of each label, exact")
         advice.add("hamming", "the share of wrong label decisions (a logit >= 0 is p >= 0.5)", threshold=0.0)

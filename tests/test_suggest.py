@@ -118,6 +118,18 @@ def test_multilabel_probabilities_get_bce_and_hamming(cli, tmp_path: Path) -> No
     )
 
 
+def test_rows_of_mask_sized_probabilities_also_get_dice_and_jaccard(cli) -> None:
+    """sample_data/segmentation.parquet (40 masks of 64 pixels) was advised bce and hamming only, never a
+    segmentation loss; rows of 16 or more 0/1 values now also get dice and jaccard, which eval runs on them."""
+    path = Path(__file__).parent.parent / "sample_data" / "segmentation.parquet"
+    run = cli("suggest", path, "--pred", "prob", "--target", "mask", "-f", "json", "-q")
+    suggestions = json.loads(run.out)["suggestions"]
+    assert (run.code, [s["loss"] for s in suggestions]) == (0, ["bce", "hamming", "dice", "jaccard"])
+    assert suggestions[2]["reason"].startswith("64 0/1 values per row: if each row is one sample's mask")
+    for suggestion in suggestions:
+        assert cli("eval", path, "--pred", "prob", "--target", "mask", "-l", suggestion["spec"], "-q").code == 0
+
+
 def test_multi_output_counts_rows_not_elements(cli, write) -> None:
     """'rows=40' was printed for 20 rows of 2 outputs: the row count was the pooled elements' (N·K)."""
     lines = "".join(f"{k / 4},{k / 2},{k / 3 - 1},{k / 5 + 0.5}\n" for k in range(20))
