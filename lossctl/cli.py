@@ -702,12 +702,15 @@ def suggest_command(
     paths: PathsArg,
     pred: PredOpt = None,
     target: TargetOpt = None,
+    targets: TargetsOpt = None,
+    on: OnOpt = None,
     input_format: InputFormatOpt = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = TABLE,
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = None,
+    missing: MissingOpt = MISSING_DEFAULT,
     classes: ClassesOpt = None,
     positive: PositiveOpt = None,
     quiet: QuietOpt = False,
@@ -720,9 +723,12 @@ def suggest_command(
         paths,
         pred=pred,
         target=target,
+        targets=targets,
+        on=tuple(on or ()),
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         decimal=decimal,
+        missing=missing.value,
         classes=(classes,) if classes is not None else (),
         positive=positive,
     )
@@ -732,7 +738,8 @@ def suggest_command(
         document = {
             "schema": 1,
             "lossctl": __version__,
-            "input": {"path": ", ".join(paths)},  # as eval's input.path names several files
+            # as eval's input: path names several files; targets the --targets file
+            "input": {"path": ", ".join(paths), **({"targets": targets} if targets is not None else {})},
             "task": advice.task,
             "facts": advice.facts,
             "suggestions": [s.to_dict() for s in advice.suggestions],

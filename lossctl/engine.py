@@ -133,7 +133,7 @@ PerSampleSink = Callable[[np.ndarray, "list[pa.Array] | None", dict[int, np.ndar
 
 
 @dataclass
-class _BadValues:
+class BadValues:
     """Rows of one column binding holding missing or infinite values (or negative weights), counted over the whole
     input."""
 
@@ -145,7 +145,7 @@ class _BadValues:
         if len(self.rows) < MAX_ROWS_SHOWN:
             self.rows.extend(int(r) for r in row_index[mask][: MAX_ROWS_SHOWN - len(self.rows)])
 
-    def extend(self, later: _BadValues) -> None:
+    def extend(self, later: BadValues) -> None:
         """Add the rows of ``later``, counted in a later part of the input."""
         self.count += later.count
         self.rows.extend(later.rows[: MAX_ROWS_SHOWN - len(self.rows)])
@@ -179,9 +179,9 @@ class Refusals:
     bad values and domain refusals, as one chunk tells it. ``seen``: a refused part's :attr:`Outcome.seen`, for the
     client to check the later parts against (not merged)."""
 
-    missing: dict[tuple[str, ...], _BadValues] = field(default_factory=dict)
-    infinite: dict[tuple[str, ...], _BadValues] = field(default_factory=dict)
-    negative: dict[tuple[str, ...], _BadValues] = field(default_factory=dict)
+    missing: dict[tuple[str, ...], BadValues] = field(default_factory=dict)
+    infinite: dict[tuple[str, ...], BadValues] = field(default_factory=dict)
+    negative: dict[tuple[str, ...], BadValues] = field(default_factory=dict)
     domain: DomainError | None = None
     failure: LossctlError | None = None
     marks: DecimalMarks | None = None
@@ -219,7 +219,7 @@ class Refusals:
             (self.missing, self.infinite, self.negative), (later.missing, later.infinite, later.negative), strict=True
         ):
             for column, bad in theirs.items():
-                mine.setdefault(column, _BadValues()).extend(bad)
+                mine.setdefault(column, BadValues()).extend(bad)
         if later.domain is not None:
             self.told(later.domain, plan)
 
@@ -244,20 +244,34 @@ class Refusals:
         if self.marks is not None and self.marks.held is not None:
             return self.marks.error()
         missing, infinite, negative = (in_plan_order(plan, bad) for bad in (self.missing, self.infinite, self.negative))
-        if missing:
-            problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
-            return InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows", row=_first(missing))
-        if infinite:
-            problems = "; ".join(bad.describe(column, "infinite value") for column, bad in infinite.items())
-            return InputError(problems, row=_first(infinite))
-        if negative:
-            problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative.items())
-            return InputError(f"{problems}; sample weights must be >= 0", row=_first(negative))
+        error = bad_values_error(missing, infinite, negative)
+        if error is not None:
+            return error
         assert self.domain is not None
         return self.domain
 
 
-def _first(bad: Mapping[tuple[str, ...], _BadValues]) -> int:
+def bad_values_error(
+    missing: Mapping[tuple[str, ...], BadValues],
+    infinite: Mapping[tuple[str, ...], BadValues],
+    negative: Mapping[tuple[str, ...], BadValues],
+) -> InputError | None:
+    """The error of the bad values counted per column binding (``None`` without any): missing values first (with
+    the fix, ``--missing drop``), then infinite values, then negative weights; each names every binding holding
+    one, in the order given. Eval's and suggest's one message."""
+    if missing:
+        problems = "; ".join(bad.describe(column, "missing value") for column, bad in missing.items())
+        return InputError(f"{problems}; use {option('missing', 'drop')} to drop those rows", row=_first(missing))
+    if infinite:
+        problems = "; ".join(bad.describe(column, "infinite value") for column, bad in infinite.items())
+        return InputError(problems, row=_first(infinite))
+    if negative:
+        problems = "; ".join(bad.describe(column, "negative weight") for column, bad in negative.items())
+        return InputError(f"{problems}; sample weights must be >= 0", row=_first(negative))
+    return None
+
+
+def _first(bad: Mapping[tuple[str, ...], BadValues]) -> int:
     """The row a message about ``bad`` values cites first: its first column's first row."""
     return next(iter(bad.values())).rows[0]
 
@@ -1296,7 +1310,7 @@ class _State:
         ):
             for columns, mask in found.items():
                 rows = np.arange(chunk.offset, chunk.offset + chunk.rows)
-                bad.setdefault(columns, _BadValues()).add(mask, rows)
+                bad.setdefault(columns, BadValues()).add(mask, rows)
 
     def take(
         self, chunk: _Chunk, worker: _Worker, per_sample: PerSampleSink | None, future: Future[_Partial] | None = None

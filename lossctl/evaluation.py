@@ -127,14 +127,19 @@ def batch_rows(options: Options, binding: Binding, columns: Sequence[str]) -> in
 
 
 def input_batches(
-    opened: Opened, columns: list[str], options: Options, notices: list[str], rows: int | None = None
+    opened: Opened,
+    columns: list[str],
+    options: Options,
+    notices: list[str],
+    rows: int | None = None,
+    queries: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """The record batches of ``columns`` (``rows`` each, by default :func:`batch_rows`), with the targets file's
     columns joined in when there is one (streamed: :class:`~lossctl.io.align.Join`). The key columns, ``--by`` and
-    query ids, are the reader's ``dictionary``: they come as dictionaries where the file stores them so; a text
-    reader keeps the integers beyond 2^53 of every key column (``--by``, query ids, ``--on``) exact (two ids are
-    never one)."""
-    keys = list(dict.fromkeys([*opened.binding.by, *opened.binding.roles.get("qid", [])]))
+    query ids (the ``qid`` role's, and ``queries``: columns read as query ids without the role, as suggest does),
+    are the reader's ``dictionary``: they come as dictionaries where the file stores them so; a text reader keeps
+    the integers beyond 2^53 of every key column (``--by``, query ids, ``--on``) exact (two ids are never one)."""
+    keys = list(dict.fromkeys([*opened.binding.by, *opened.binding.roles.get("qid", []), *queries]))
     chunk_rows = rows or batch_rows(options, opened.binding, columns)
     if opened.targets is None:
         return iter(opened.source.batches(columns, chunk_rows, dictionary=keys, keys=key_columns(options)))

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossctl.errors import InputError, NoRows
-from lossctl.io.columns import quoted_columns
+from lossctl.errors import InputError, NoRows, UsageError, option
 from lossctl.labels import KeyCodes, is_text_labels, vector_labels
 from lossctl.tasks import ROW_SUM_TOLERANCE
 from lossctl.text import count, show_name
@@ -29,6 +28,7 @@ SAMPLE_ROWS = 1_000_000
 RARE_CLASS = 0.10  # a class under 10% of rows is rare enough for imbalance-aware losses
 OUTLIER_Z = 3.5  # robust z-score (Iglewicz & Hoaglin) above which a residual is an outlier
 HEAVY_TAILS = 0.01  # more outliers than this share means heavy tails
+MASK_VALUES = 16  # rows of this many 0/1 targets or more may be segmentation masks (pixels) rather than tags
 # Column names (case-insensitive) read as the query ids of a ranking file: the ranking losses' role, and its long form.
 QUERY_COLUMNS = ("qid", "query_id")
 
@@ -86,6 +86,9 @@ def _advise(target: np.ndarray, pred: np.ndarray) -> Advice:
         if target.shape[1] == 4 and _boxes(target) and _boxes(pred):
             return _detection(target, pred)
         return _multi_output(target, pred)
+    if target.ndim == 2 and (pred.ndim == 1 or pred.shape[1] == 1):
+        # K target columns and one prediction column: eval scores each target column against that prediction
+        return _multi_output(target, np.broadcast_to(pred.reshape(-1, 1), target.shape))
     if pred.ndim == 2 and pred.shape[1] > 1:
         classes = pred.shape[1]
         if target.ndim == 1 and np.all((target >= 0) & (target < classes) & (target == np.round(target))):
@@ -127,7 +130,7 @@ def _binary(target: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Advice:
             advice.add(
                 "bce_logits",
                 f"{share}: weight positives by the negative/positive ratio",
-                pos_weight=round((1 - positive) / positive, 4) if positive else 1.0,
+                pos_weight=(1 - positive) / positive if positive else 1.0,
             )
     return advice
 
@@ -233,6 +236,11 @@ def _multilabel(target: np.ndarray, pred: np.ndarray) -> Advice:
     if probabilities:
         advice.add("bce", "K 0/1 label columns with probabilities: the log loss of every label (mean over N x K)")
         advice.add("hamming", "the share of wrong label decisions at p >= 0.5, to read beside the log loss")
+        if target.shape[1] >= MASK_VALUES:
+            pixels = f"{target.shape[1]} 0/1 values per row"
+            advice.add("dice", f"{pixels}: if each row is one sample's mask (segmentation), the soft Dice loss per "
+                       "row, averaged over rows")  # fmt: skip
+            advice.add("jaccard", f"{pixels}: the soft IoU loss per mask, the segmentation metric's view")
     else:
         advice.add("multilabel_soft_margin", "K 0/1 label columns with logits: the logistic loss of each label, exact")
         advice.add("hamming", "the share of wrong label decisions (a logit >= 0 is p >= 0.5)", threshold=0.0)
@@ -297,7 +305,7 @@ def _regression(target: np.ndarray, pred: np.ndarray) -> Advice:
     task = "regression (counts)" if counts and target.max() > 1 else "regression"
     advice = Advice(task, facts)
     if outliers > HEAVY_TAILS:
-        delta = round(1.345 * robust_scale, 6) if 0 < 1.345 * robust_scale < math.inf else 1.0
+        delta = 1.345 * robust_scale if 0 < 1.345 * robust_scale < math.inf else 1.0
         advice.add(
             "huber",
             f"{outliers:.1%} of residuals are outliers (robust z > {OUTLIER_Z}): Huber is quadratic "
@@ -337,40 +345,47 @@ def suggest(
     *,
     pred: str | None = None,
     target: str | None = None,
+    targets: Any = None,
+    on: tuple[str, ...] = (),
     input_format: str | None = None,
     sample_rows: int = SAMPLE_ROWS,
     delimiter: str | None = None,
     decimal: str | None = None,
+    missing: str = "error",
     classes: tuple[str, ...] = (),
     positive: str | None = None,
 ) -> tuple[Advice, list[str]]:
     """Read the ``pred``/``target`` columns of ``data`` (up to ``sample_rows`` rows) and advise; returns notices too.
 
-    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...). ``classes`` and
-    ``positive`` read the target's labels as eval's ``--classes`` and ``--positive`` do.
+    ``data`` is anything :func:`lossctl.evaluate` takes (a path, a DataFrame, an Arrow table...). ``targets``,
+    ``on`` and ``missing`` join a targets file and treat missing values as eval's ``--targets``, ``--on`` and
+    ``--missing`` do (a missing value is an error unless ``missing="drop"``; an infinite one always is), so that
+    the advice is about the rows eval would read; ``classes`` and ``positive`` read the target's labels as eval's
+    ``--classes`` and ``--positive`` do.
     """
-    from lossctl.evaluation import open_sources
+    from lossctl.evaluation import input_batches, open_sources
     from lossctl.io.convert import DecimalMarks, decimal_option, float64_values, is_vector_column, to_float64_matrix
     from lossctl.options import Options
 
     notices: list[str] = []
     options = Options(
-        pred=pred, target=target, input_format=input_format, delimiter=delimiter, decimal=decimal, classes=classes,
-        positive=positive,
+        pred=pred, target=target, targets=targets, on=on, input_format=input_format, delimiter=delimiter,
+        decimal=decimal, missing=missing, classes=classes, positive=positive,
     )  # fmt: skip
     opened = open_sources(data, options, ["target", "pred"], notices)
     roles = opened.binding.roles
     bound = opened.binding.value_columns
-    qid = next((c for c in opened.source.columns if c.lower() in QUERY_COLUMNS and c not in bound), None)
+    qid = next((c for c in opened.available if c.lower() in QUERY_COLUMNS and c not in bound), None)
     parts: dict[str, list[np.ndarray]] = {"target": [], "pred": []}
     labels: dict[str, list[Any]] = {"target": [], "qid": []}  # the Arrow columns of text labels and query ids
     text = bool(options.classes) or options.positive is not None  # labels to read as labels, text or not
     vectors: set[str] = set()  # the roles read as vectors
+    spelled = False  # whether the target is text, spelling numbers or not
     rows = 0
     marks = DecimalMarks(decimal)  # as the engine reads them: with --decimal , a '.' in a number is an error
     try:  # a value that is not a number names its file, when the input is several
         keys = [qid] if qid else []  # a query id may be text in one file and numbers in another (io.parts)
-        for batch in opened.source.batches([*bound, *keys], 65536, keys=keys):
+        for batch in input_batches(opened, [*bound, *keys], options, notices, 65536, queries=keys):
             if qid:
                 labels["qid"].append(batch.column(qid))
             for role, columns in roles.items():
@@ -381,9 +396,9 @@ def suggest(
                     vectors.add(role)
                 elif role == "target":
                     labels["target"].append(batch.column(columns[0]))
-                    text = text or (
-                        is_text_labels(batch.schema.field(columns[0]).type) and not _spells_numbers(batch, columns[0])
-                    )
+                    typed = is_text_labels(batch.schema.field(columns[0]).type)
+                    spelled = spelled or typed
+                    text = text or (typed and not _spells_numbers(batch, columns[0]))
                     if text:
                         continue
                 with decimal_option(decimal):
@@ -404,33 +419,62 @@ def suggest(
         raise NoRows.naming(opened.source.label)
     pred_values = np.concatenate(parts["pred"])
     facts: dict[str, Any] = {}
+    if spelled and not text and "pred" not in vectors and _two_labels(np.concatenate(parts["target"])):
+        text = True  # eval's binary losses read text as labels ('1' and '0' too), named with --positive
     if text and "target" in vectors:  # as eval: no labels to recode
         raise vector_labels("classes" if options.classes else "positive", roles["target"], parts["target"][0].shape[1])
     if text:
         column = roles["target"][0]
-        target_values, facts = _labels(_joined(labels["target"]), column, roles["pred"], options, notices)
+        several = "pred" in vectors  # several prediction values per row: class scores
+        target_values, facts = _labels(_joined(labels["target"]), column, roles["pred"], several, options, notices)
     else:
         target_values = np.concatenate(parts["target"])
     query_codes = KeyCodes().encode(_joined(labels["qid"]), qid, 0) if qid else np.zeros(rows)
-    usable = (
-        np.isfinite(target_values.reshape(rows, -1)).all(axis=1)
-        & np.isfinite(pred_values.reshape(rows, -1)).all(axis=1)
-        & ~np.isnan(query_codes)
-    )
-    if not usable.any():
-        where = opened.source.label
-        used = [*roles["target"], *roles["pred"], *([qid] if qid else [])]
-        names = quoted_columns(used)
-        raise InputError(
-            f"{where} has no row without missing or infinite values in {names} ({count(rows, 'row')} read); "
-            "nothing to base advice on"
-        )
-    if not usable.all():
-        notices.append(f"left out {count(int((~usable).sum()), 'row')} with missing or infinite values")
+    read = {tuple(roles["target"]): target_values, tuple(roles["pred"]): pred_values}
+    if qid:
+        read[(qid,)] = query_codes
+    try:
+        usable = _usable_rows(read, rows, options.missing == "drop", notices)
+    except InputError as error:
+        raise opened.source.naming_file(error) from None
     qids = query_codes[usable] if qid else None
     advice = advise(target_values[usable], pred_values[usable], qids, qid or "qid")
     advice.facts |= facts
     return advice, notices
+
+
+def _usable_rows(values: dict[tuple[str, ...], np.ndarray], rows: int, drop: bool, notices: list[str]) -> np.ndarray:
+    """The rows to advise on, as eval reads ``values`` (each binding's numbers, NaN where missing): a missing value
+    is an error unless ``drop`` (then its row is left out and counted), an infinite value always; a row without a
+    partner in a targets file joined under ``drop`` has a missing target."""
+    from lossctl.engine import BadValues, bad_values_error, check_rows
+
+    missing: dict[tuple[str, ...], BadValues] = {}
+    infinite: dict[tuple[str, ...], BadValues] = {}
+    row_index = np.arange(rows)
+    usable = np.ones(rows, dtype=bool)
+    for columns, numbers in values.items():
+        flat = numbers.reshape(rows, -1)
+        for bad, mask in ((missing, np.isnan(flat).any(axis=1)), (infinite, np.isinf(flat).any(axis=1))):
+            if mask.any():
+                bad.setdefault(columns, BadValues()).add(mask, row_index)
+                usable &= ~mask
+    error = bad_values_error({} if drop else missing, infinite, {})
+    if error is not None:
+        raise error
+    used = int(usable.sum())
+    check_rows(rows, used)
+    if used < rows:
+        notices.append(
+            f"dropped {rows - used} of {count(rows, 'row')} with missing values ({option('missing', 'drop')})"
+        )
+    return usable
+
+
+def _two_labels(target: np.ndarray) -> bool:
+    """Whether ``target`` holds the labels of a binary file, 0/1 or -1/1 (missing values aside)."""
+    labels = set(np.unique(target[~np.isnan(target)]).tolist())
+    return labels <= {0.0, 1.0} or labels <= {-1.0, 1.0}
 
 
 def _joined(columns: list[Any]) -> Any:
@@ -444,15 +488,26 @@ def _joined(columns: list[Any]) -> Any:
 
 
 def _labels(
-    labels: Any, column: str, pred_columns: list[str], options: Options, notices: list[str]
+    labels: Any, column: str, pred_columns: list[str], several: bool, options: Options, notices: list[str]
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Class labels as eval reads them (lossctl.labels): with ``--classes`` or several prediction columns, class
-    indices (by ``--classes``, else by the prediction column whose name ends with the label); otherwise 1 for
+    """Class labels as eval reads them (lossctl.labels): with several prediction values per row (``several``),
+    class indices (by ``--classes``, else by the prediction column whose name ends with the label); with one, 1 for
     ``--positive`` (without it, the last of the two labels in sorted order, as scikit-learn's ``pos_label``) and 0
-    for the other. Returns the numbers and the facts to report."""
+    for the other. ``--positive`` with several and ``--classes`` with one are usage errors, as eval's losses for
+    those files refuse them. Returns the numbers and the facts to report."""
     from lossctl.labels import ClassIndex, PositiveLabel
 
-    if options.classes or len(pred_columns) > 1:
+    if several and options.positive is not None:
+        raise UsageError(
+            f"{option('positive')} names the positive class of binary labels, but each row has several prediction "
+            f"values (multi-class): give the class order with {option('classes', 'A,B,C')}"
+        )
+    if options.classes and not several:
+        raise UsageError(
+            f"{option('classes')} gives the class order of several prediction columns, but there is one (binary): "
+            f"name the positive class with {option('positive', 'LABEL')}"
+        )
+    if several:
         encoder = ClassIndex(options.classes or None, pred_columns, "suggest")
         values = encoder.encode(labels, column, 0)
         notices += encoder.notices()

@@ -47,6 +47,24 @@ def test_heavy_tails_get_huber_with_a_robust_delta() -> None:
     assert huber.params["delta"] == float(f"{1.345 * 1.4826 * mad:.4g}")
 
 
+def test_fitted_parameters_of_tiny_scales_keep_their_digits(cli, write) -> None:
+    """A fitted parameter was rounded to 6 decimals before its 4 significant digits: residuals on a 1e-8 scale gave
+    'huber:delta=0.0', which eval refuses (delta must be > 0, exit 2), and 1 negative in 40,000 rows gave
+    'bce_logits:pos_weight=0.0' (positives weighted out). Both now keep 4 significant digits."""
+    y = np.linspace(-1.0, 1.0, 200)
+    p = y + np.sin(np.arange(200)) * 1e-8
+    p[:10] += 1.0
+    path = write("tiny.csv", "y_true,y_pred\n" + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(y, p, strict=True)))
+    run = cli("suggest", path, "-f", "json", "-q")
+    huber = json.loads(run.out)["suggestions"][0]
+    assert huber["loss"] == "huber" and 1e-9 < huber["params"]["delta"] < 1e-7
+    assert cli("eval", path, "-l", huber["spec"], "-q").code == 0
+    labels = np.ones(40_000)
+    labels[0] = 0.0
+    weighted = [s for s in advise(labels, np.linspace(-3.0, 3.0, 40_000)).suggestions if "pos_weight" in s.params]
+    assert [s.params["pos_weight"] for s in weighted] == [float(f"{1 / 39_999:.4g}")]
+
+
 def test_light_tails_get_mse() -> None:
     y = rng.normal(size=4000)
     assert losses(advise(y, y + rng.normal(size=4000) * 0.1))[:2] == ["mse", "rmse"]
@@ -100,6 +118,18 @@ def test_multilabel_probabilities_get_bce_and_hamming(cli, tmp_path: Path) -> No
     )
 
 
+def test_rows_of_mask_sized_probabilities_also_get_dice_and_jaccard(cli) -> None:
+    """sample_data/segmentation.parquet (40 masks of 64 pixels) was advised bce and hamming only, never a
+    segmentation loss; rows of 16 or more 0/1 values now also get dice and jaccard, which eval runs on them."""
+    path = Path(__file__).parent.parent / "sample_data" / "segmentation.parquet"
+    run = cli("suggest", path, "--pred", "prob", "--target", "mask", "-f", "json", "-q")
+    suggestions = json.loads(run.out)["suggestions"]
+    assert (run.code, [s["loss"] for s in suggestions]) == (0, ["bce", "hamming", "dice", "jaccard"])
+    assert suggestions[2]["reason"].startswith("64 0/1 values per row: if each row is one sample's mask")
+    for suggestion in suggestions:
+        assert cli("eval", path, "--pred", "prob", "--target", "mask", "-l", suggestion["spec"], "-q").code == 0
+
+
 def test_multi_output_counts_rows_not_elements(cli, write) -> None:
     """'rows=40' was printed for 20 rows of 2 outputs: the row count was the pooled elements' (N·K)."""
     lines = "".join(f"{k / 4},{k / 2},{k / 3 - 1},{k / 5 + 0.5}\n" for k in range(20))
@@ -146,20 +176,47 @@ def test_decimal_comma_refuses_a_thousands_separator_as_eval_does(cli, tmp_path:
         )
 
 
-def test_a_file_without_a_usable_row_is_named(cli, tmp_path: Path) -> None:
-    """Every row missing a value: the file and the columns are named (it was 'the input has no rows'); one row
-    left out is '1 row', not '1 rows'."""
-    (tmp_path / "m.csv").write_text("pred,target\n,\n0.5,\n")
-    run = cli("suggest", tmp_path / "m.csv", "-q")
-    assert (run.code, run.out) == (3, "")
-    assert run.err == (
-        f"error: '{tmp_path / 'm.csv'}' has no row without missing or infinite values in 'target', 'pred' "
-        "(2 rows read); nothing to base advice on\n"
-    )
+def test_missing_and_infinite_values_are_refused_or_dropped_as_eval_does(cli, tmp_path: Path) -> None:
+    """suggest left out rows with missing or infinite values ('notice: left out 1 row ...', exit 0), so it advised
+    on data that eval refuses: a missing value is now eval's error naming --missing drop, which suggest takes and
+    which drops and counts those rows; an infinite value is always an error; nothing left is eval's error."""
     (tmp_path / "one.csv").write_text("pred,target\n0.2,1\n0.9,0\n0.4,\n")
-    run = cli("suggest", tmp_path / "one.csv", "-f", "json")
-    assert run.code == 0
-    assert "notice: left out 1 row with missing or infinite values\n" in run.err
+    for command in ("suggest", "eval"):
+        run = cli(command, tmp_path / "one.csv", "-q")
+        assert (run.code, run.out) == (3, "")
+        assert run.err == (
+            "error: column 'target' has 1 missing value (row 2; 0-based); use --missing drop to drop those rows\n"
+        )
+    run = cli("suggest", tmp_path / "one.csv", "--missing", "drop", "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["facts"]["rows"] == 2
+    assert "notice: dropped 1 of 3 rows with missing values (--missing drop)\n" in run.err
+    (tmp_path / "inf.csv").write_text("pred,target\n0.2,1\ninf,0\n0.4,1\n")
+    for missing in ("error", "drop"):
+        run = cli("suggest", tmp_path / "inf.csv", "--missing", missing, "-q")
+        assert (run.code, run.out) == (3, "")
+        assert run.err == "error: column 'pred' has 1 infinite value (row 1; 0-based)\n"
+    (tmp_path / "m.csv").write_text("pred,target\n,\n0.5,\n")
+    run = cli("suggest", tmp_path / "m.csv", "--missing", "drop", "-q")
+    assert (run.code, run.out, run.err) == (
+        3,
+        "",
+        "error: all 2 rows were dropped for missing values: nothing left to evaluate\n",
+    )
+
+
+def test_suggest_takes_evals_targets_file_and_key(cli, tmp_path: Path) -> None:
+    """suggest had no --targets nor --on ('No such option: --targets', exit 2): predictions and targets kept in two
+    files could not be advised on. It now joins them as eval does, and refuses rows out of order as eval does."""
+    (tmp_path / "p.csv").write_text("id,pred\n1,0.9\n2,0.2\n3,0.7\n4,0.1\n")
+    (tmp_path / "t.csv").write_text("id,target\n4,0\n3,1\n2,0\n1,1\n")
+    run = cli("suggest", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "--on", "id", "-f", "json", "-q")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 0.5)
+    assert document["input"] == {"path": str(tmp_path / "p.csv"), "targets": str(tmp_path / "t.csv")}
+    assert [s["spec"] for s in document["suggestions"]] == ["bce", "brier"]
+    run = cli("suggest", tmp_path / "p.csv", "--targets", tmp_path / "t.csv", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.startswith("error: column 'id' is 1 in ") and run.err.endswith("align them by key with --on id\n")
 
 
 def test_same_shaped_real_columns_are_multi_output_regression_or_boxes() -> None:
@@ -173,6 +230,18 @@ def test_same_shaped_real_columns_are_multi_output_regression_or_boxes() -> None
     boxes = np.hstack([corner, corner + rng.uniform(5, 20, (200, 2))])
     advice = advise(boxes, boxes + rng.normal(0, 0.5, (200, 4)) * [1, 1, 0, 0])
     assert advice.task == "detection" and [s.loss for s in advice.suggestions] == ["giou", "box_iou", "ciou"]
+
+
+def test_several_target_columns_and_one_prediction_column_are_multi_output_regression(cli, write) -> None:
+    """--target t0,t1 --pred p was 'error: internal error (ValueError: operands could not be broadcast together
+    ...)', exit 4; eval scores each target column against the one prediction, and suggest now advises on that."""
+    path = write("t.csv", "t0,t1,p\n1,3,2\n2,5,3\n4,4,4\n")
+    run = cli("suggest", path, "--target", "t0,t1", "--pred", "p", "-f", "json", "-q")
+    document = json.loads(run.out)
+    assert (run.code, document["task"]) == (0, "multi-output regression (counts)")
+    assert (document["facts"]["outputs"], document["facts"]["rows"]) == (2, 3)
+    for suggestion in document["suggestions"]:
+        assert cli("eval", path, "--target", "t0,t1", "--pred", "p", "-l", suggestion["spec"], "-q").code == 0
 
 
 @pytest.mark.parametrize("target", [[0.0, 1.0, -1.0], [0.0, 1.0, 3.0], [0.5, 1.0, 2.0]])
@@ -267,7 +336,7 @@ def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
     the last in sorted order positive (as scikit-learn), said in a notice that gives eval's --positive; labels that
     end the prediction columns' names are classes; three labels with one column are an input error."""
     (tmp_path / "bin.csv").write_text("target,pred\ncat,0.1\ndog,0.8\ndog,0.7\ncat,0.3\ndog,0.9\n,0.5\n")
-    run = cli("suggest", tmp_path / "bin.csv", "-f", "json")
+    run = cli("suggest", tmp_path / "bin.csv", "-f", "json", "--missing", "drop")
     assert run.code == 0
     facts = json.loads(run.out)["facts"]
     assert (facts["labels"], facts["positive_label"], facts["positive_rate"]) == (["cat", "dog"], "dog", 0.6)
@@ -289,6 +358,22 @@ def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
         "error: column 'target' holds 3 labels ('a', 'b', 'c', ...) and there is one prediction column: a "
         "binary file has two labels; a multi-class one a prediction column per class (--pred 'prob_*')\n"
     )
+
+
+def test_text_zeros_and_ones_are_labels_as_eval_s_binary_losses_read_them(cli, write) -> None:
+    """JSON strings "1" and "0" were advised on as numbers (bce, no notice), but eval's bce refuses them as text
+    labels that need --positive: suggest now reads them as eval does and gives the --positive that eval needs."""
+    rows = [("1", 0.5), ("0", 0.2), ("1", 0.9)]
+    path = write("s.jsonl", "".join(json.dumps({"target": t, "pred": p}) + "\n" for t, p in rows))
+    run = cli("suggest", path, "-f", "json")
+    document = json.loads(run.out)
+    assert (run.code, document["task"], document["facts"]["positive_label"]) == (0, "binary", "1")
+    assert "eval needs --positive 1 (or --positive 0 to turn it round)\n" in run.err
+    assert cli("eval", path, "-l", "bce", "-q").code == 3
+    for suggestion in document["suggestions"]:
+        assert cli("eval", path, "-l", suggestion["spec"], "--positive", "1", "-q").code == 0
+    numbers = write("r.jsonl", '{"target": "1", "pred": 2.5}\n{"target": "3", "pred": 0.2}\n')
+    assert json.loads(cli("suggest", numbers, "-f", "json", "-q").out)["task"] == "regression (counts)"
 
 
 def test_text_labels_in_the_table_are_text_not_markup(cli, tmp_path: Path) -> None:
@@ -315,6 +400,27 @@ def test_suggest_takes_evals_classes_and_positive(cli, tmp_path: Path) -> None:
     run = cli("suggest", tmp_path / "n.csv", "--positive", "2", "-q", "-f", "json")
     document = json.loads(run.out)
     assert (run.code, document["task"], document["facts"]["positive_rate"]) == (0, "binary", 2 / 3)
+
+
+def test_positive_for_classes_and_classes_for_binary_labels_are_usage_errors_as_in_eval(cli, write) -> None:
+    """--positive with several prediction columns was ignored, and --classes with one read as the binary order
+    (bce suggested, exit 0), while eval refuses both (exit 2): suggest now refuses them too, saying which to give."""
+    multiclass = write("mc.csv", "target,prob_cat,prob_dog\ncat,0.9,0.1\ndog,0.2,0.8\n")
+    run = cli("suggest", multiclass, "--pred", "prob_*", "--positive", "cat")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith(
+        "error: --positive names the positive class of binary labels, but each row has several prediction values "
+        "(multi-class): give the class order with --classes A,B,C\n"
+    )
+    binary = write("b.csv", "target,pred\ncat,0.9\ndog,0.2\n")
+    run = cli("suggest", binary, "--classes", "cat,dog")
+    assert (run.code, run.out) == (2, "")
+    assert run.err.endswith(
+        "error: --classes gives the class order of several prediction columns, but there is one (binary): name the "
+        "positive class with --positive LABEL\n"
+    )
+    assert cli("eval", binary, "--classes", "cat,dog", "-l", "bce").code == 2
+    assert cli("eval", multiclass, "--pred", "prob_*", "--positive", "cat", "-l", "cross_entropy").code == 2
 
 
 def test_suggest_reads_several_paths_as_one_dataset(cli, tmp_path: Path) -> None:
