@@ -1332,7 +1332,8 @@ def zero_one(target: np.ndarray, pred: np.ndarray, *, threshold: float) -> np.nd
     ``yhat`` is the first ``argmax`` of K >= 2 score columns (as NumPy); with one column, a probability in
     [0, 1] is decided by ``p >= threshold`` (class 1 or 0) and any other value is read as a label. Domain:
     integer labels as target, class indices in 0..K-1 with K columns; with one column, values in [0, 1] or
-    integers (a value such as 2.5 is neither).
+    integers (a value such as 2.5 is neither); a row whose one column holds a fractional probability needs the
+    label 0 or 1 (a -1 of -1/1 labels is an input error, not a certain mistake: ``--positive 1`` maps it).
     Follows sklearn ``zero_one_loss``. Example: y = [0, 1, 1], x = [[2, 1], [0.2, 0.7], [3, -1]] gives rows
     [0, 0, 1] and a mean of 1/3; one column p = [0.3, 0.5, 2] against y = [0, 1, 2] gives 0.
     """
@@ -1343,6 +1344,10 @@ def zero_one(target: np.ndarray, pred: np.ndarray, *, threshold: float) -> np.nd
         reject("target", "class labels (integers)", target, target != np.floor(target))
         values = pred.reshape(len(pred))
         probability = (values >= 0.0) & (values <= 1.0)
-        reject("pred", "probabilities in [0, 1] or integer labels", values, ~probability & (values != np.floor(values)))
+        fractional = values != np.floor(values)
+        reject("pred", "probabilities in [0, 1] or integer labels", values, ~probability & fractional)
+        # A probability decides class 0 or 1: against any other label (-1 of -1/1 labels) it would always be wrong.
+        expected = "labels 0 or 1 where pred is a probability (it decides class 0 or 1; --positive LABEL maps others)"
+        reject("target", expected, target, fractional & (target != 0.0) & (target != 1.0))
         decided = np.where(probability, (values >= threshold).astype(np.float64), values)
     return (decided != target).astype(np.float64)
