@@ -45,6 +45,7 @@ from lossctl.losses._checks import (
     distributions,
     probabilities,
     reject,
+    sklearn_labels,
 )
 from lossctl.losses._shared import negated
 from lossctl.losses.binary import bce_elementwise, bce_logits, clipped_rows
@@ -523,6 +524,14 @@ def _probability_rows(target: np.ndarray, log_p: np.ndarray, label_smoothing: fl
     return negated((y * log_p).sum(axis=1))
 
 
+def _sklearn_categorical_ce(target: np.ndarray, pred: np.ndarray, **params: Any) -> np.ndarray:
+    # sklearn/metrics/_classification.py log_loss (1.9.1) binarizes y_true: K target columns are read as class
+    # labels (one-hot rows), and a target distribution is refused ("Multioutput target data is not supported").
+    if target.ndim == 2 and target.shape[1] > 1:
+        sklearn_labels(target, "log_loss")
+    return categorical_ce(target, pred, **params)
+
+
 def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     # keras/src/backend/numpy/nn.py categorical_crossentropy (keras-team/keras@020b8b26; the TensorFlow backend
     # matches): output / sum(output), then clip to [epsilon, 1 - epsilon], then -sum(target * log(output));
@@ -590,7 +599,9 @@ _KERAS_LABEL_SMOOTHING = Param(
     conventions={
         "sklearn": Convention(
             "Same formula as lossctl (log_loss clips p to the float64 eps; it only warns on rows that do not sum "
-            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing.",
+            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing, and K target "
+            "columns must be one-hot (log_loss refuses target distributions).",
+            func=_sklearn_categorical_ce,
             lacks={
                 "eps": "log_loss clips to the float64 machine epsilon; its eps parameter was removed in 1.5",
                 "label_smoothing": "log_loss has no label smoothing",
