@@ -220,6 +220,9 @@ PROBABILITIES = "probabilities in [0, 1]"
 BCE_PROBABILITIES = "probabilities in [0, 1] (for logits, use bce_logits)"
 FOCAL_PROBABILITIES = "probabilities in [0, 1] (for logits, use focal:from_logits=true)"
 SOFT_LABELS = "labels in [0, 1]"
+SKLEARN_LABELS = (
+    'labels 0 or 1 (sklearn\'s log_loss takes class labels, not soft targets; convention="lossctl" takes them)'
+)
 
 
 @pytest.mark.parametrize(
@@ -253,6 +256,8 @@ def test_values_outside_the_domain_are_input_errors(
     for convention in ("lossctl", *usable):
         # bce_logits has no sklearn convention: bce's advice under it leaves the convention (test below).
         advised = message.replace("bce_logits)", 'bce_logits with convention="lossctl")')
+        # sklearn's log_loss takes 0/1 labels only (soft targets too are refused under it: test below).
+        advised = advised.replace(SOFT_LABELS, SKLEARN_LABELS) if loss == "bce" else advised
         with pytest.raises(DomainError, match=f"^{re.escape(advised if convention == 'sklearn' else message)}$"):
             spec(target, pred, convention=convention, **params)
 
@@ -272,6 +277,30 @@ def test_bce_under_sklearn_advises_a_logits_loss_that_takes_the_run(cli, write) 
     x, y = np.array([-2.0, 0.5, 3.0, -1.0]), np.array([0.0, 1.0, 1.0, 0.0])
     expected = np.mean(np.logaddexp(0.0, x) - x * y)
     assert json.loads(followed.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_bce_and_categorical_ce_under_sklearn_refuse_soft_targets(cli, write) -> None:
+    """--convention sklearn on soft targets gave a number (bce 0.5, exit 0) that scikit-learn 1.9.1's log_loss
+    never reports: it refuses them ("continuous" targets, "Multioutput target data is not supported")."""
+    soft = write("soft.csv", "p,y,p0,p1,y0,y1\n0.9,0.7,0.1,0.9,0.3,0.7\n0.2,1,0.8,0.2,0,1\n")
+    run = cli("eval", soft, "--pred", "p", "--target", "y", "-l", "bce", "--convention", "sklearn", "-q")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: bce: column 'y' (target): expected labels 0 or 1 (sklearn's log_loss takes class labels, not soft "
+        "targets; --convention lossctl takes them), got 0.7 in 1 row (first: row 0)\n"
+    )
+    args = ["--pred", "p0,p1", "--target", "y0,y1", "-l", "categorical_ce", "-q", "-f", "json"]
+    run = cli("eval", soft, *args, "--convention", "sklearn")
+    assert (run.code, run.out) == (3, "")
+    assert "error: categorical_ce: columns 'y0', 'y1' (target): expected labels 0 or 1 (sklearn's log_loss" in run.err
+    own = cli("eval", soft, *args)
+    assert own.code == 0, own.err
+    expected = -(0.3 * math.log(0.1) + 0.7 * math.log(0.9) + math.log(0.2)) / 2
+    assert json.loads(own.out)["results"][0]["value"] == pytest.approx(expected, rel=1e-12)
+    # One-hot rows are sklearn's class labels: the same number as the class indices.
+    hard = write("hard.csv", "p0,p1,y0,y1\n0.1,0.9,0,1\n0.8,0.2,1,0\n")
+    run = cli("eval", hard, *args, "--convention", "sklearn")
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(-math.log(0.9) / 2 - math.log(0.8) / 2)
 
 
 def test_bce_accepts_soft_targets_and_probabilities_of_exactly_0_and_1() -> None:

@@ -189,6 +189,23 @@ def test_zero_one_on_one_column_reads_labels_as_the_binary_losses_beside_it(cli,
     assert _value(cli("eval", text, *args, "-l", "zero_one", "--classes", "no,yes")) == 0.5
 
 
+def test_zero_one_refuses_a_probability_against_labels_other_than_0_and_1(cli, write) -> None:
+    """Targets -1/1 against one probability column gave 0.625 where scikit-learn's zero_one_loss of the decided
+    labels is 0.25: p >= 0.5 decides class 0 or 1, so every -1 row counted as a mistake, whatever its p (exit 0).
+    It is now an input error naming --positive, which maps the labels (and then gives 0.25)."""
+    data = write("pm.csv", "y,p\n-1,0.1\n1,0.8\n-1,0.3\n1,0.4\n-1,0.6\n1,0.9\n-1,0.2\n1,0.7\n")
+    args = ["--pred", "p", "--target", "y", "-l", "zero_one", "-f", "json"]
+    run = cli("eval", data, *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: zero_one: column 'y' (target): expected labels 0 or 1 where pred is a probability (it decides "
+        "class 0 or 1; --positive LABEL maps others), got -1 in 4 rows (first: row 0)\n"
+    )
+    assert _value(cli("eval", data, *args, "--positive", "1")) == 0.25
+    # A one-column label prediction still reads any integer label.
+    assert _value(cli("eval", write("l.csv", "y,p\n-1,-1\n1,-1\n"), *args)) == 0.5
+
+
 def test_zero_one_reads_a_label_prediction_column_through_the_classes_too(cli, write) -> None:
     """--classes encoded the target's labels to indices but left a label prediction column as it was: y = 3, 1, 2, 1
     against predicted labels 3, 3, 2, 1 gave 0.5 (indices 0, 1, 2, 1 against labels 3, 3, 2, 1) where scikit-learn's

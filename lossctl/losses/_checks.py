@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.errors import DomainError
+from lossctl.errors import DomainError, option
 
 
 def reject(role: str, expected: str, values: np.ndarray, bad: np.ndarray) -> None:
@@ -19,6 +19,14 @@ def reject(role: str, expected: str, values: np.ndarray, bad: np.ndarray) -> Non
         first = int(np.argmax(rows))
         first_value = values.reshape(len(values), -1)[first][bad.reshape(len(bad), -1)[first]][0]
         raise DomainError(role, expected, float(first_value), int(rows.sum()), first)
+
+
+def sklearn_labels(target: np.ndarray, metric: str) -> None:
+    """Targets of exactly 0 or 1 (one-hot rows for K columns): scikit-learn's ``metric`` takes class labels and
+    refuses soft targets and target distributions ("continuous" targets), which lossctl's own convention takes."""
+    without = option("convention", "lossctl")
+    expected = f"labels 0 or 1 (sklearn's {metric} takes class labels, not soft targets; {without} takes them)"
+    reject("target", expected, target, (target != 0.0) & (target != 1.0))
 
 
 def _all_within(

@@ -36,6 +36,7 @@ from lossctl.losses._checks import (
     probabilities,
     reject,
     sign_labels,
+    sklearn_labels,
     soft_labels,
 )
 from lossctl.losses._shared import negated
@@ -144,6 +145,12 @@ def _keras_bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smooth
     return np.column_stack([losses, _any_per_row((pred < eps) | (pred > 1.0 - eps))])
 
 
+def _sklearn_bce(target: np.ndarray, pred: np.ndarray, **params: Any) -> np.ndarray:
+    """:func:`bce` on the 0/1 labels sklearn's ``log_loss`` takes (it refuses soft targets as "continuous")."""
+    sklearn_labels(target, "log_loss")
+    return _bce(target, pred, **params, logits_loss=f"bce_logits with {option('convention', 'lossctl')}")
+
+
 def _sklearn_one_label(
     note: str,
     function: Callable[..., np.ndarray],
@@ -237,9 +244,9 @@ CLIPPING_MEAN = Aggregate(
     "exact where probabilities round to 0 or 1.",
     conventions={
         "sklearn": _sklearn_one_label(
-            "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one label column only (log_loss "
-            "reads K 0/1 columns as one-hot classes: categorical_ce).",
-            lambda *a, **k: _bce(*a, **k, logits_loss=f"bce_logits with {option('convention', 'lossctl')}"),
+            "Same formula as lossctl (log_loss clips p and 1 - p to the dtype's eps); one column of 0/1 labels only "
+            "(log_loss refuses soft targets and reads K 0/1 columns as one-hot classes: categorical_ce).",
+            _sklearn_bce,
             "bce",
             "log_loss",
             "categorical_ce",

@@ -45,6 +45,7 @@ from lossctl.losses._checks import (
     distributions,
     probabilities,
     reject,
+    sklearn_labels,
 )
 from lossctl.losses._shared import negated
 from lossctl.losses.binary import bce_elementwise, bce_logits, clipped_rows
@@ -523,6 +524,14 @@ def _probability_rows(target: np.ndarray, log_p: np.ndarray, label_smoothing: fl
     return negated((y * log_p).sum(axis=1))
 
 
+def _sklearn_categorical_ce(target: np.ndarray, pred: np.ndarray, **params: Any) -> np.ndarray:
+    # sklearn/metrics/_classification.py log_loss (1.9.1) binarizes y_true: K target columns are read as class
+    # labels (one-hot rows), and a target distribution is refused ("Multioutput target data is not supported").
+    if target.ndim == 2 and target.shape[1] > 1:
+        sklearn_labels(target, "log_loss")
+    return categorical_ce(target, pred, **params)
+
+
 def _keras_categorical_ce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: float) -> np.ndarray:
     # keras/src/backend/numpy/nn.py categorical_crossentropy (keras-team/keras@020b8b26; the TensorFlow backend
     # matches): output / sum(output), then clip to [epsilon, 1 - epsilon], then -sum(target * log(output));
@@ -590,7 +599,9 @@ _KERAS_LABEL_SMOOTHING = Param(
     conventions={
         "sklearn": Convention(
             "Same formula as lossctl (log_loss clips p to the float64 eps; it only warns on rows that do not sum "
-            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing.",
+            "to 1, where lossctl rejects rows off by more than 1e-4). sklearn has no label smoothing, and K target "
+            "columns must be one-hot (log_loss refuses target distributions).",
+            func=_sklearn_categorical_ce,
             lacks={
                 "eps": "log_loss clips to the float64 machine epsilon; its eps parameter was removed in 1.5",
                 "label_smoothing": "log_loss has no label smoothing",
@@ -1332,7 +1343,8 @@ def zero_one(target: np.ndarray, pred: np.ndarray, *, threshold: float) -> np.nd
     ``yhat`` is the first ``argmax`` of K >= 2 score columns (as NumPy); with one column, a probability in
     [0, 1] is decided by ``p >= threshold`` (class 1 or 0) and any other value is read as a label. Domain:
     integer labels as target, class indices in 0..K-1 with K columns; with one column, values in [0, 1] or
-    integers (a value such as 2.5 is neither).
+    integers (a value such as 2.5 is neither); a row whose one column holds a fractional probability needs the
+    label 0 or 1 (a -1 of -1/1 labels is an input error, not a certain mistake: ``--positive 1`` maps it).
     Follows sklearn ``zero_one_loss``. Example: y = [0, 1, 1], x = [[2, 1], [0.2, 0.7], [3, -1]] gives rows
     [0, 0, 1] and a mean of 1/3; one column p = [0.3, 0.5, 2] against y = [0, 1, 2] gives 0.
     """
@@ -1343,6 +1355,10 @@ def zero_one(target: np.ndarray, pred: np.ndarray, *, threshold: float) -> np.nd
         reject("target", "class labels (integers)", target, target != np.floor(target))
         values = pred.reshape(len(pred))
         probability = (values >= 0.0) & (values <= 1.0)
-        reject("pred", "probabilities in [0, 1] or integer labels", values, ~probability & (values != np.floor(values)))
+        fractional = values != np.floor(values)
+        reject("pred", "probabilities in [0, 1] or integer labels", values, ~probability & fractional)
+        # A probability decides class 0 or 1: against any other label (-1 of -1/1 labels) it would always be wrong.
+        expected = "labels 0 or 1 where pred is a probability (it decides class 0 or 1; --positive LABEL maps others)"
+        reject("target", expected, target, fractional & (target != 0.0) & (target != 1.0))
         decided = np.where(probability, (values >= threshold).astype(np.float64), values)
     return (decided != target).astype(np.float64)
