@@ -602,6 +602,11 @@ def test_nan_in_a_column_of_float_labels_is_missing_under_classes_and_positive(c
     args = ["--pred", "p", "--target", "y", "-l", "bce", "-f", "json", "--missing", "drop", *chunk]
     assert _value(cli("eval", binary, *args, "--positive", "0")) == pytest.approx(-np.log(0.3), rel=1e-12)
     run = cli("suggest", binary, "--pred", "p", "--target", "y", "--positive", "1")
+    assert (run.code, run.err) == (
+        3,
+        "error: column 'y' has 1 missing value (row 1; 0-based); use --missing drop to drop those rows\n",
+    )
+    run = cli("suggest", binary, "--pred", "p", "--target", "y", "--positive", "1", "--missing", "drop")
     assert run.code == 0, run.err
 
 
