@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import bz2
+import decimal
 import gzip
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -1396,6 +1398,27 @@ def test_other_numeric_types_and_numeric_text(array: pa.Array, expected: list[fl
     assert values.dtype == np.float64
     assert [None if np.isnan(v) else v for v in values.tolist()] == expected
     assert (missing is None) == (None not in expected)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        *(pa.decimal32(9, 4), pa.decimal64(18, 9), pa.decimal128(10, 2), pa.decimal128(38, 30)),
+        *(pa.decimal256(76, 40), pa.decimal128(20, -5), pa.decimal64(15, 23), pa.decimal128(38, 0)),
+    ],
+    ids=str,
+)
+def test_decimals_are_the_double_nearest_their_value(kind: pa.DataType) -> None:
+    # Arrow's cast scales in floating point: decimal(10, 2) 1.66 was 1.6600000000000001, not what '1.66' in a CSV is.
+    rng = np.random.default_rng(kind.precision)
+    digits = rng.integers(1, kind.precision + 1, 300)
+    texts = [str(rng.integers(-(10 ** min(d, 18)) + 1, 10 ** min(d, 18))) + "7" * max(d - 18, 0) for d in digits]
+    values = [decimal.Decimal(t).scaleb(-kind.scale) if i % 7 else None for i, t in enumerate(texts)]
+    values[1] = decimal.Decimal(166).scaleb(-kind.scale)
+    array = pa.array(values, kind).slice(1)
+    got, missing = to_float64(array, "x")
+    expected = [math.nan if v is None else float(v) for v in values[1:]]
+    assert np.array_equal(got, expected, equal_nan=True) and missing is not None
 
 
 def test_large_integers_round_instead_of_failing() -> None:
