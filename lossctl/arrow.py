@@ -49,6 +49,8 @@ def _changed(kind: pa.DataType) -> bool:
         or pa.types.is_list_view(kind)
         or pa.types.is_large_list_view(kind)
         or pa.types.is_run_end_encoded(kind)
+        or pa.types.is_decimal32(kind)
+        or pa.types.is_decimal64(kind)
     )
 
 
@@ -61,7 +63,9 @@ def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
     - A list view is the list of the same values, a run-end encoded column its decoded values (both copy).
     - Bytes (a Parquet ``BYTE_ARRAY`` column without its UTF-8 annotation, NumPy ``S`` arrays) that are valid UTF-8
       are that text, zero-copy after one check of the bytes: as text they are class labels, a ``positive`` label
-      and numbers written as text, which as bytes matched no label typed as text."""
+      and numbers written as text, which as bytes matched no label typed as text.
+    - A ``decimal32`` or ``decimal64`` column is the ``decimal128`` of the same precision and scale (a copy): Arrow
+      has no hash kernel for them (``--by``, ``qid`` and ``--on`` keys, labels), and no exact text for some."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     kind = column.type
     if isinstance(kind, pa.BaseExtensionType):
@@ -73,6 +77,9 @@ def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
         import pyarrow.compute as pc
 
         chunks, kind = [pc.run_end_decode(chunk) for chunk in chunks], kind.value_type
+    if pa.types.is_decimal32(kind) or pa.types.is_decimal64(kind):
+        kind = pa.decimal128(kind.precision, kind.scale)
+        chunks = [chunk.cast(kind) for chunk in chunks]
     text = _TEXT_OF_BYTES.get(kind)
     if text is not None:
         decoded = [_decoded(chunk, text) for chunk in chunks]

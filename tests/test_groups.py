@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
@@ -413,6 +414,34 @@ def test_negative_zero_is_the_key_zero(tmp_path: Path, kind: pa.DataType) -> Non
     groups = [(r.group["k"], r.n, r.value) for r in report.results if r.group]
     assert groups == [(0.0, 3, 2.0), (1.5, 1, 0.0), (None, 1, 0.0)]
     assert not np.signbit(groups[0][0])
+
+
+@pytest.mark.parametrize("kind", [pa.decimal32(5, 1), pa.decimal64(12, 1)], ids=str)
+def test_decimal32_and_decimal64_keys_group_join_and_name_queries(cli, tmp_path: Path, kind: pa.DataType) -> None:
+    """An Arrow file's decimal32 or decimal64 key was 'internal error (ArrowNotImplementedError: Function
+    'dictionary_encode' has no kernel ...)', exit 4, in --by, --col qid= and --on: it is now its decimal128."""
+    import decimal
+
+    ids = pa.array([decimal.Decimal(t) for t in ("1.5", "2.5", "3.5", "4.5")], kind)
+    queries = pa.array([decimal.Decimal(t) for t in ("1.5", "2.5", "1.5", "2.5")], kind)
+    preds, targets = tmp_path / "p.arrow", tmp_path / "t.arrow"
+    feather.write_feather(pa.table({"id": ids, "q": queries, "pred": [1.0, 2, 3, 4], "target": [1, 0, 0, 1]}), preds)
+    feather.write_feather(pa.table({"id": ids.take([3, 2, 1, 0]), "target": [1.0, 2, 3, 5]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--by", "q", "-f", "csv", "-q")
+    assert run.code == 0, run.err
+    assert [line.split(",")[3:] for line in run.out.splitlines()[1:]] == [
+        ["2.25", "4", "", "", ""],
+        ["2.5", "2", "", "", "1.5"],
+        ["2.0", "2", "", "", "2.5"],
+    ]
+    ranked = cli("eval", preds, "--col", "qid=q", "-l", "listnet", "-f", "json", "-q")
+    assert ranked.code == 0, ranked.err
+    expected = lossctl.evaluate(
+        pa.table({"q": [1, 2, 1, 2], "pred": [1.0, 2, 3, 4], "target": [1, 0, 0, 1]}),
+        losses="listnet",
+        cols={"qid": "q"},
+    )
+    assert json.loads(ranked.out)["results"][0]["value"] == expected.value("listnet")
 
 
 def test_binary_keys_that_are_not_utf8_stay_apart_in_every_output(cli, tmp_path: Path) -> None:
