@@ -419,15 +419,19 @@ def _as_key(value: Any) -> Any:
 def plain_value(value: Any) -> Any:
     """A key's value as JSON writes it (the ``group`` of a record, a key of ``--per-sample`` JSON Lines): dates and
     times in ISO 8601, durations in seconds, decimals as numbers (those of a scale of 0, ids such as ``decimal(38,
-    0)``, as exact integers: as floats, 12345678901234567890123 and ...124 were one key), bytes as text; other values
-    as they are."""
+    0)``, as exact integers: as floats, 12345678901234567890123 and ...124 were one key; others as the float that
+    reads back as their value, else as their exact text: 123456789012345678.9 and ...8.8 were one float), bytes as
+    text; other values as they are."""
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal):
         exponent = value.as_tuple().exponent
-        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+        if isinstance(exponent, int) and exponent >= 0:
+            return int(value)
+        number = float(value)
+        return number if decimal.Decimal(repr(number)) == value else str(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="backslashreplace")  # b"\xff" and b"\xfe" stay two keys
     return value

@@ -749,6 +749,24 @@ def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -
     assert frame["d"].tolist() == expected
 
 
+def test_decimal_keys_beyond_a_float_stay_distinct_and_exact_in_every_output(cli, tmp_path: Path) -> None:
+    # A decimal key with a scale was written as a float: 123456789012345678.90 and ...678.80 (decimal(38, 2)) were
+    # two groups that JSON, CSV and the table all showed as 1.2345678901234568e+17. A float that reads back as the
+    # key is still a number (0.10 is 0.1); any other key is its exact text.
+    import decimal
+
+    path = tmp_path / "d.parquet"
+    keys = [decimal.Decimal("123456789012345678.90"), decimal.Decimal("123456789012345678.80"), decimal.Decimal("0.10")]
+    data = {"pred": [1.0, 2.0, 3.0], "target": [1.0, 1.0, 1.0], "k": pa.array(keys, pa.decimal128(38, 2))}
+    pq.write_table(pa.table(data), path)
+    args = ["eval", path, "-l", "mse", "--by", "k", "-q"]
+    expected = [None, "123456789012345678.90", "123456789012345678.80", 0.1]
+    assert [r["group"] and r["group"]["k"] for r in json.loads(cli(*args, "-f", "json").out)["results"]] == expected
+    assert [line.split(",")[-1] for line in cli(*args, "-f", "csv").out.splitlines()[1:]] == ["", *expected[1:3], "0.1"]
+    assert all(str(key) in cli(*args).out for key in keys[:2])
+    assert lossctl.evaluate(str(path), losses="mse", by="k").value("mse", group={"k": keys[1]}) == 1.0
+
+
 def test_list_and_describe(cli) -> None:
     doc = json.loads(cli("list", "--format", "json").out)
     names = {entry["name"] for entry in doc}
