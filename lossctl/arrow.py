@@ -40,12 +40,15 @@ def plain(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
 
 # Binary layouts and the text layouts with the same buffers: bytes that are valid UTF-8 are read as that text.
 _TEXT_OF_BYTES = {pa.binary(): pa.string(), pa.large_binary(): pa.large_string(), pa.binary_view(): pa.string_view()}
+# View layouts (polars' text) and the offset layouts holding the same values, which the key index hashes.
+_OFFSETS_OF_VIEWS = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
 
 
 def _changed(kind: pa.DataType) -> bool:
     return (
         isinstance(kind, pa.BaseExtensionType)
         or kind in _TEXT_OF_BYTES
+        or kind in _OFFSETS_OF_VIEWS
         or pa.types.is_list_view(kind)
         or pa.types.is_large_list_view(kind)
         or pa.types.is_run_end_encoded(kind)
@@ -64,6 +67,8 @@ def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
     - Bytes (a Parquet ``BYTE_ARRAY`` column without its UTF-8 annotation, NumPy ``S`` arrays) that are valid UTF-8
       are that text, zero-copy after one check of the bytes: as text they are class labels, a ``positive`` label
       and numbers written as text, which as bytes matched no label typed as text.
+    - A ``string_view`` or ``binary_view`` column (polars' text) is the ``large_string`` or ``large_binary`` of the
+      same values (a copy): keys are hashed from offsets (``--on`` refused the views as an internal error).
     - A ``decimal32`` or ``decimal64`` column is the ``decimal128`` of the same precision and scale (a copy): Arrow
       has no hash kernel for them (``--by``, ``qid`` and ``--on`` keys, labels), and no exact text for some."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
@@ -85,6 +90,9 @@ def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
         decoded = [_decoded(chunk, text) for chunk in chunks]
         if all(chunk is not None for chunk in decoded):
             chunks, kind = decoded, text
+    offsets = _OFFSETS_OF_VIEWS.get(kind)
+    if offsets is not None:
+        chunks, kind = [chunk.cast(offsets) for chunk in chunks], offsets
     return pa.chunked_array(chunks, kind) if isinstance(column, pa.ChunkedArray) else chunks[0]
 
 

@@ -917,3 +917,24 @@ def test_compare_on_ids_beyond_int64_matches_each_id(tmp_path: Path) -> None:
     candidate.write_text(f"id,y_true,y_pred\n{2**64 - 2},2,5\n{2**64 - 1},1,1\n")
     report = lossctl.compare(str(baseline), str(candidate), on="id", losses="mse")
     assert (report.results[0].baseline, report.results[0].candidate) == (0.0, 4.5)
+
+
+@pytest.mark.parametrize("kind", [pa.string_view(), pa.binary_view()], ids=str)
+def test_view_keys_join_as_their_values(cli: Any, tmp_path: Path, kind: pa.DataType) -> None:
+    # An Arrow file's string_view (or binary_view) key was 'internal error (TypeError: no fingerprint for Arrow type
+    # string_view)', exit 4: it is now joined as the same text (or bytes) in an offsets layout.
+    import pyarrow.feather as feather
+
+    def keys(values: list[bytes]) -> pa.Array:
+        return pa.array(values if kind == pa.binary_view() else [v.decode() for v in values], kind)
+
+    preds, targets = tmp_path / "p.arrow", tmp_path / "t.arrow"
+    feather.write_feather(pa.table({"id": keys([b"a", b"bb", b"ccc"]), "pred": [1.0, 2.0, 3.0]}), preds)
+    feather.write_feather(pa.table({"id": keys([b"ccc", b"a", b"bb"]), "target": [3.5, 1.0, 2.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.5 / 3, rel=1e-15)
+    if kind == pa.binary_view():  # bytes that are no text stay bytes, and join as bytes
+        table = pa.table({"id": keys([b"x\xff", b"y"]), "pred": [1.0, 2.0]})
+        targets_table = pa.table({"id": keys([b"y", b"x\xff"]), "target": [2.0, 3.0]})
+        assert lossctl.evaluate(table, targets=targets_table, on="id", losses="mae").value("mae") == 1.0
