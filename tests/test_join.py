@@ -938,3 +938,20 @@ def test_view_keys_join_as_their_values(cli: Any, tmp_path: Path, kind: pa.DataT
         table = pa.table({"id": keys([b"x\xff", b"y"]), "pred": [1.0, 2.0]})
         targets_table = pa.table({"id": keys([b"y", b"x\xff"]), "target": [2.0, 3.0]})
         assert lossctl.evaluate(table, targets=targets_table, on="id", losses="mae").value("mae") == 1.0
+
+
+@pytest.mark.parametrize("nested", ["preds", "targets"])
+def test_a_key_of_lists_or_structs_is_an_input_error_naming_it(cli: Any, tmp_path: Path, nested: str) -> None:
+    # A list or struct --on key was 'internal error (TypeError: no fingerprint for Arrow type list<item: int64>)'.
+    ids = pa.array([1, 2]) if nested == "targets" else pa.array([[1], [2]])
+    other = pa.array([{"a": 1}, {"a": 2}]) if nested == "targets" else pa.array([2, 1])
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": ids, "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": other, "target": [2.0, 1.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae")
+    kind, path = ("struct<a: int64>", targets) if nested == "targets" else ("list<element: int64>", preds)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: key column 'id' holds nested values ({kind}) in {path}, not one key per row; join on a column of "
+        "text, numbers, booleans or dates\n"
+    )

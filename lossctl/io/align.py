@@ -64,8 +64,14 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     (:func:`~lossctl.io.parts.as_instants`: ``01:00+01:00`` matches ``00:00Z``).
 
     Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
-    silently and wrongly.
+    silently and wrongly. A column of lists, structs or maps holds no key: an input error naming it.
     """
+    for kind, name in ((left, preds_name), (right, targets_name)):
+        if pa.types.is_nested(_decoded(kind)):
+            raise InputError(
+                f"{what} holds nested values ({_decoded(kind)}) in {name}, not one key per row; join on a column of "
+                "text, numbers, booleans or dates"
+            )
     left, right = as_instants([_decoded(left), _decoded(right)])
     if left == right:
         return left
