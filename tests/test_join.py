@@ -955,3 +955,17 @@ def test_a_key_of_lists_or_structs_is_an_input_error_naming_it(cli: Any, tmp_pat
         f"error: key column 'id' holds nested values ({kind}) in {path}, not one key per row; join on a column of "
         "text, numbers, booleans or dates\n"
     )
+
+
+def test_per_sample_csv_writes_keys_of_bytes_that_are_not_text(cli: Any, tmp_path: Path) -> None:
+    # --per-sample rows.csv beside an --on key of bytes that are not UTF-8 was 'internal error (ArrowInvalid: Invalid
+    # UTF8 payload)', exit 4, from Arrow's CSV writer; the key is now written as JSON Lines writes it (\xff).
+    preds, targets, rows = tmp_path / "p.parquet", tmp_path / "t.parquet", tmp_path / "rows.csv"
+    pq.write_table(pa.table({"id": pa.array([b"\xff", b"a"]), "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": pa.array([b"a", b"\xff"]), "target": [2.5, 1.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--per-sample", rows, "-q")
+    assert run.code == 0, run.err
+    assert rows.read_text().splitlines() == ['"id","mae"', '"\\xff",0', '"a",0.5']
+    jsonl = tmp_path / "rows.jsonl"
+    assert cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--per-sample", jsonl, "-q").code == 0
+    assert [json.loads(line)["id"] for line in jsonl.read_text().splitlines()] == ["\\xff", "a"]
