@@ -1492,6 +1492,21 @@ def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
     assert missing is not None and missing.tolist() == [False, True, False]
 
 
+@pytest.mark.parametrize("values", [pa.float64(), pa.string()], ids=str)
+def test_a_list_of_dictionary_encoded_numbers_is_a_matrix(values: pa.DataType) -> None:
+    # Lists of dictionary-encoded elements were 'is a list of dictionary<values=string, indices=int8, ordered=0>,
+    # expected lists of numbers', though a dictionary-encoded scalar column of the same values is read as numbers.
+    rows = [[0.25, 0.75], None, [1.5, None]]
+    text = values == pa.string()
+    cells = [None if row is None else [str(v) if text and v is not None else v for v in row] for row in rows]
+    array = pa.array(cells, pa.list_(pa.dictionary(pa.int8(), values)))
+    matrix, missing = to_float64_matrix([array], ["emb"])
+    assert matrix[0].tolist() == [0.25, 0.75] and matrix[2, 0] == 1.5 and np.isnan(matrix[1]).all()
+    assert missing is not None and missing.tolist() == [False, True, True]
+    with pytest.raises(InputError, match=r"^column 'emb' is a list of dictionary<values=binary"):
+        to_float64_matrix([pa.array([[b"\xff"]], pa.list_(pa.dictionary(pa.int8(), pa.binary())))], ["emb"])
+
+
 def test_list_view_is_read_by_its_offsets_and_sizes(tmp_path: Path) -> None:
     """pyarrow's cast of a list view to a list makes up its offsets: a view's last row was read as empty, or with a
     negative length (-6 values), so a Feather file of list views failed as ragged."""

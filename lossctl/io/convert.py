@@ -436,7 +436,8 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     import pyarrow.compute as pc
 
     kind = array.type
-    if not _is_number(kind.value_type) and not is_text_type(kind.value_type):
+    element = kind.value_type.value_type if pa.types.is_dictionary(kind.value_type) else kind.value_type
+    if not _is_number(element) and not is_text_type(element):  # elements are read as a scalar column's cells
         raise InputError(f"column '{show_name(column)}' is a list of {kind.value_type}, expected lists of numbers")
     # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
     # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
