@@ -969,3 +969,23 @@ def test_per_sample_csv_writes_keys_of_bytes_that_are_not_text(cli: Any, tmp_pat
     jsonl = tmp_path / "rows.jsonl"
     assert cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--per-sample", jsonl, "-q").code == 0
     assert [json.loads(line)["id"] for line in jsonl.read_text().splitlines()] == ["\\xff", "a"]
+
+
+def test_rows_aligned_by_order_check_decimal_ids_of_scale_0(cli: Any, tmp_path: Path) -> None:
+    # A decimal(38, 0) id (Spark's, an Oracle NUMBER) in both files was not checked row by row, as integer and text
+    # ids are: targets in another order were silently paired with the wrong predictions (mae 0.667, exit 0).
+    import decimal
+
+    ids = pa.array([decimal.Decimal(t) for t in ("12345678901234567890123", "12345678901234567890124", "7")])
+    ids = ids.cast(pa.decimal128(38, 0))
+    preds, shuffled, same = tmp_path / "p.parquet", tmp_path / "t.parquet", tmp_path / "s.parquet"
+    pq.write_table(pa.table({"id": ids, "pred": [1.0, 2.0, 3.0]}), preds)
+    pq.write_table(pa.table({"id": ids.take([1, 0, 2]), "target": [2.0, 1.0, 3.0]}), shuffled)
+    pq.write_table(pa.table({"id": ids.cast(pa.decimal128(30, 0)), "target": [1.0, 2.0, 3.0]}), same)
+    run = cli("eval", preds, "--targets", shuffled, "-l", "mae")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'id' is 12345678901234567890123 in {preds} but 12345678901234567890124 in {shuffled} at row 0: "
+        "rows are aligned by order and these are not the same rows; align them by key with --on id\n"
+    )
+    assert json.loads(cli("eval", preds, "--targets", same, "-l", "mae", "-f", "json").out)["results"][0]["value"] == 0

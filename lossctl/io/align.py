@@ -383,13 +383,18 @@ def _what(names: Sequence[str]) -> str:
 
 def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
     """The type two same-named columns are compared in by the order check: integers, or else text (an integer
-    column matches a text one by its text form, ``1`` == ``"1"``); ``None`` for any other column."""
+    column matches a text one by its text form, ``1`` == ``"1"``; a decimal of scale 0, an id such as Spark's
+    ``decimal(38, 0)``, holds integers too and is compared by its text, ``7``); ``None`` for any other column."""
     left, right = _decoded(left), _decoded(right)
     if pa.types.is_integer(left) and pa.types.is_integer(right):
         return _integers(left, right)
-    if all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right)):
+    if all(_text(kind) or _integral(kind) for kind in (left, right)):
         return pa.large_string()
     return None
+
+
+def _integral(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or (pa.types.is_decimal(kind) and kind.scale == 0)
 
 
 def first_difference(left: pa.Array, right: pa.Array) -> int | None:
