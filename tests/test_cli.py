@@ -732,6 +732,21 @@ def test_date_timestamp_and_decimal_keys_keep_their_type_in_parquet(cli, tmp_pat
     assert groups[1] == {"day": "2026-01-02", "at": "2026-01-01T12:00:00+00:00", "price": 1.1}  # JSON as before
 
 
+def test_nanosecond_timestamp_and_duration_keys_keep_their_nanoseconds_in_parquet(cli, tmp_path: Path) -> None:
+    # Keys of timestamp[ns] (pandas' default) and duration[ns] were written to the Parquet output in microseconds:
+    # the groups 00:00:00.000000001 and ...002 were both 00:00:00 there, and the durations 1 ns and 2 ns both 0.
+    path, out = tmp_path / "k.parquet", tmp_path / "r.parquet"
+    stamps = pa.array([1, 2, 1], pa.timestamp("ns", tz="Asia/Kolkata"))
+    took = pa.array([1, 2, 1], pa.duration("ns"))
+    data = {"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 2.0], "at": stamps, "took": took}
+    pq.write_table(pa.table(data), path)
+    assert cli("eval", path, "-l", "mse", "--by", "at", "--by", "took", "-o", out, "-q").code == 0
+    table = pq.read_table(out)
+    assert table.schema.field("at").type == stamps.type and table.schema.field("took").type == pa.duration("ns")
+    assert table.column("at").cast(pa.int64()).to_pylist() == [None, 1, 2]
+    assert table.column("took").cast(pa.int64()).to_pylist() == [None, 1, 2]
+
+
 def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -> None:
     # Decimal keys were written as floats: the ids 12345678901234567890123 and ...124 (decimal(38, 0)) were two
     # groups that JSON, CSV and the table all showed as 1.2345678901234568e+22; a scale of 0 is now an integer.
