@@ -246,6 +246,18 @@ def test_a_nan_key_is_a_missing_key_and_json_can_name_its_group(cli, tmp_path: P
 
 
 @pytest.mark.parametrize("chunk_rows", ["1", "100"])
+def test_half_float_keys_are_normalised_as_other_floats(cli, tmp_path: Path, chunk_rows: str) -> None:
+    # A float16 key escaped the float keys' rules: the rows of 0.0 beside -0.0 were lost (groups -0.0 n=1 and NaN
+    # n=1 of 3 rows), and JSON failed on the NaN group ('internal error (ValueError: Out of range float values...').
+    keys = pa.array(np.array([-0.0, 0.0, np.nan, 1.5, 0.0], dtype=np.float16))
+    feather.write_feather(pa.table({"pred": [2.0, 1, 3, 4, 5], "target": [1.0] * 5, "g": keys}), tmp_path / "g.arrow")
+    run = cli("eval", tmp_path / "g.arrow", "-l", "mse", "--by", "g", "--chunk-rows", chunk_rows, "-f", "json", "-q")
+    assert run.code == 0, run.err
+    groups = [(r["group"], r["n"], r["value"]) for r in json.loads(run.out)["results"]]
+    assert groups == [(None, 5, 6.0), ({"g": 0.0}, 3, (1 + 0 + 16) / 3), ({"g": None}, 1, 4.0), ({"g": 1.5}, 1, 9.0)]
+
+
+@pytest.mark.parametrize("chunk_rows", ["1", "100"])
 def test_minus_zero_is_the_key_zero(cli, tmp_path: Path, chunk_rows: str) -> None:
     # Arrow's dictionary of [0.0, -0.0, 0.0] held both zeros, which got one group number: the group was summed once,
     # from one of the two entries' rows, so '0.0' had n=1 and the groups no longer recombined into the overall value.
