@@ -456,6 +456,23 @@ def test_decimal32_and_decimal64_keys_group_join_and_name_queries(cli, tmp_path:
     assert json.loads(ranked.out)["results"][0]["value"] == expected.value("listnet")
 
 
+def test_uuid_keys_are_their_text_in_every_output_and_join_text_ids(cli, tmp_path: Path) -> None:
+    """An Arrow uuid key was its 16 bytes read as text: the CSV output held NUL characters, JSON '\\u0000...'."""
+    import uuid
+
+    ids = [uuid.UUID(int=1), uuid.UUID(int=2**128 - 1), uuid.UUID(int=1)]
+    keys = pa.ExtensionArray.from_storage(pa.uuid(), pa.array([i.bytes for i in ids], pa.binary(16)))
+    preds, targets = tmp_path / "p.arrow", tmp_path / "t.arrow"
+    feather.write_feather(pa.table({"pred": [1.0, 2, 3], "target": [1.0] * 3, "u": keys}), preds)
+    run = cli("eval", preds, "-l", "mse", "--by", "u", "-f", "csv", "-q")
+    assert run.code == 0, run.err
+    assert [line.split(",")[-1] for line in run.out.splitlines()[2:]] == [str(ids[0]), str(ids[1])]
+    feather.write_feather(pa.table({"u": [str(ids[1]), str(ids[0]), None], "y": [2.0, 1.0, 3.0]}), targets)
+    predictions = pa.table({"pred": [1.0, 2.0], "u": keys.slice(0, 2)})
+    joined = lossctl.evaluate(predictions, targets=str(targets), on="u", target="y", losses="mse", missing="drop")
+    assert (joined.value("mse"), joined.results[0].n) == (0.0, 2)
+
+
 def test_binary_keys_that_are_not_utf8_stay_apart_in_every_output(cli, tmp_path: Path) -> None:
     """Keys of bytes were written decoded with U+FFFD for what is not UTF-8: b'\\xff' and b'\\xfe' were two groups
     shown alike ('\\ufffd') in JSON, CSV and the table; their bytes are now escaped, as Python writes them."""
