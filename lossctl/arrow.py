@@ -40,30 +40,43 @@ def plain(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
 
 # Binary layouts and the text layouts with the same buffers: bytes that are valid UTF-8 are read as that text.
 _TEXT_OF_BYTES = {pa.binary(): pa.string(), pa.large_binary(): pa.large_string(), pa.binary_view(): pa.string_view()}
+# View layouts (polars' text) and the offset layouts holding the same values, which the key index hashes.
+_OFFSETS_OF_VIEWS = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
 
 
 def _changed(kind: pa.DataType) -> bool:
     return (
         isinstance(kind, pa.BaseExtensionType)
         or kind in _TEXT_OF_BYTES
+        or kind in _OFFSETS_OF_VIEWS
         or pa.types.is_list_view(kind)
         or pa.types.is_large_list_view(kind)
         or pa.types.is_run_end_encoded(kind)
+        or pa.types.is_decimal32(kind)
+        or pa.types.is_decimal64(kind)
     )
 
 
 def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A column in the types and layouts the readers, keys and converters know; any other column as it is.
 
-    - An extension type (Arrow's ``uuid``, ``json``, ``bool8``, ``fixed_shape_tensor``; pandas' ``period`` and
-      ``interval``) is its storage (bytes, text, int8, a fixed-size list, ordinals, a struct), zero-copy, as a file
-      read without the package that registered the type (pandas) shows it.
+    - A ``uuid`` is its canonical text (``00000000-0000-0000-0000-000000000001``), as Python's ``uuid`` writes it:
+      its 16 bytes were keys of NUL and control characters in every output.
+    - Another extension type (Arrow's ``json``, ``bool8``, ``fixed_shape_tensor``; pandas' ``period`` and
+      ``interval``) is its storage (text, int8, a fixed-size list, ordinals, a struct), zero-copy, as a file read
+      without the package that registered the type (pandas) shows it.
     - A list view is the list of the same values, a run-end encoded column its decoded values (both copy).
     - Bytes (a Parquet ``BYTE_ARRAY`` column without its UTF-8 annotation, NumPy ``S`` arrays) that are valid UTF-8
       are that text, zero-copy after one check of the bytes: as text they are class labels, a ``positive`` label
-      and numbers written as text, which as bytes matched no label typed as text."""
+      and numbers written as text, which as bytes matched no label typed as text.
+    - A ``string_view`` or ``binary_view`` column (polars' text) is the ``large_string`` or ``large_binary`` of the
+      same values (a copy): keys are hashed from offsets (``--on`` refused the views as an internal error).
+    - A ``decimal32`` or ``decimal64`` column is the ``decimal128`` of the same precision and scale (a copy): Arrow
+      has no hash kernel for them (``--by``, ``qid`` and ``--on`` keys, labels), and no exact text for some."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     kind = column.type
+    if isinstance(kind, pa.UuidType):
+        chunks, kind = [_uuid_text(chunk.storage) for chunk in chunks], pa.string()
     if isinstance(kind, pa.BaseExtensionType):
         chunks, kind = [chunk.storage for chunk in chunks], kind.storage_type
     if pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind):
@@ -73,12 +86,33 @@ def plain_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
         import pyarrow.compute as pc
 
         chunks, kind = [pc.run_end_decode(chunk) for chunk in chunks], kind.value_type
+    if pa.types.is_decimal32(kind) or pa.types.is_decimal64(kind):
+        kind = pa.decimal128(kind.precision, kind.scale)
+        chunks = [chunk.cast(kind) for chunk in chunks]
     text = _TEXT_OF_BYTES.get(kind)
     if text is not None:
         decoded = [_decoded(chunk, text) for chunk in chunks]
         if all(chunk is not None for chunk in decoded):
             chunks, kind = decoded, text
+    offsets = _OFFSETS_OF_VIEWS.get(kind)
+    if offsets is not None:
+        chunks, kind = [chunk.cast(offsets) for chunk in chunks], offsets
     return pa.chunked_array(chunks, kind) if isinstance(column, pa.ChunkedArray) else chunks[0]
+
+
+def _uuid_text(storage: pa.Array) -> pa.Array:
+    """The 16-byte values of a ``uuid`` column's storage as their text, 8-4-4-4-12 lower-case hex digits."""
+    rows = len(storage)
+    raw = np.frombuffer(storage.buffers()[1], dtype=np.uint8, count=16 * rows, offset=16 * storage.offset)
+    raw = raw.reshape(rows, 16)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    text = np.full((rows, 36), ord("-"), dtype=np.uint8)
+    hexed = [place for place in range(36) if place not in (8, 13, 18, 23)]
+    text[:, hexed[0::2]], text[:, hexed[1::2]] = digits[raw >> 4], digits[raw & 15]
+    offsets = np.arange(rows + 1, dtype=np.int32) * 36
+    nulls = missing(storage)
+    validity = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
+    return pa.Array.from_buffers(pa.string(), rows, [validity, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _list_of_view(view: pa.Array, kind: pa.DataType) -> pa.Array:

@@ -336,10 +336,11 @@ def _distinct(local: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _float_keys(name: str, column: pa.Array | pa.ChunkedArray, queries: bool) -> pa.Array | pa.ChunkedArray:
-    """A float key column with its NaNs made missing: NaN is a missing value (docs/cli.md), so it joins the missing
-    key's group (JSON has no NaN to name a group of its own by). -0.0 is made 0.0: one key. An infinite key is an
-    input error, as an infinite value is in any column. A column of lists (or structs, maps) has no keys to group
-    by: an input error too. Messages name the column's use: a ``--by`` key, or a query id (``queries``)."""
+    """A float key column (a float16 one as float32) with its NaNs made missing: NaN is a missing value (docs/cli.md),
+    so it joins the missing key's group (JSON has no NaN to name a group of its own by). -0.0 is made 0.0: one key.
+    An infinite key is an input error, as an infinite value is in any column. A column of lists (or structs, maps)
+    has no keys to group by: an input error too. Messages name the column's use: a ``--by`` key, or a query id
+    (``queries``)."""
     import pyarrow as pa
 
     use, key = ("qid", "query id") if queries else (option("by"), "key")
@@ -349,6 +350,8 @@ def _float_keys(name: str, column: pa.Array | pa.ChunkedArray, queries: bool) ->
             f"column '{show_name(name)}' ({use}) holds nested values ({column.type}), not one {key} per row; "
             f"{fix} text, numbers, booleans or dates"
         )
+    if pa.types.is_float16(column.type):  # as the float32 holding each half exactly: the same keys, made one below
+        column = column.cast(pa.float32())
     if not (pa.types.is_float32(column.type) or pa.types.is_float64(column.type)):
         return column
     if isinstance(column, pa.ChunkedArray):

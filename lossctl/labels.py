@@ -15,6 +15,7 @@ names the option to give.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -144,9 +145,15 @@ def is_text_labels(kind: pa.DataType) -> bool:
 
 
 def _same_label(value: Any, label: str) -> bool:
-    """A cell equals a label typed on the command line: as text, or as the number the text spells."""
+    """A cell equals a label typed on the command line: as text, or as the number the text spells (a decimal's
+    value, whatever its scale: ``1.00`` is ``1``)."""
     if isinstance(value, str):
         return value == label
+    if isinstance(value, decimal.Decimal):
+        try:
+            return bool(value == decimal.Decimal(label.strip()))
+        except decimal.InvalidOperation:
+            return False
     if isinstance(value, bool):  # true/false, or the number 1/0 (1, 1.0) as boolean columns read
         word = label.strip().lower()
         if word in ("true", "false"):

@@ -419,15 +419,19 @@ def _as_key(value: Any) -> Any:
 def plain_value(value: Any) -> Any:
     """A key's value as JSON writes it (the ``group`` of a record, a key of ``--per-sample`` JSON Lines): dates and
     times in ISO 8601, durations in seconds, decimals as numbers (those of a scale of 0, ids such as ``decimal(38,
-    0)``, as exact integers: as floats, 12345678901234567890123 and ...124 were one key), bytes as text; other values
-    as they are."""
+    0)``, as exact integers: as floats, 12345678901234567890123 and ...124 were one key; others as the float that
+    reads back as their value, else as their exact text: 123456789012345678.9 and ...8.8 were one float), bytes as
+    text; other values as they are."""
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal):
         exponent = value.as_tuple().exponent
-        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+        if isinstance(exponent, int) and exponent >= 0:
+            return int(value)
+        number = float(value)
+        return number if decimal.Decimal(repr(number)) == value else str(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="backslashreplace")  # b"\xff" and b"\xfe" stay two keys
     return value
@@ -788,9 +792,17 @@ def _key_as_read(group: dict[str, Any] | None, column: str) -> Any:
 
 def _column(values: list[Any], kind: Any) -> Any:
     """One Parquet column: of ``kind``, else of the type Arrow infers from the values, or ``uint64`` for a key of
-    unsigned integers past ``int64``'s range (2^63 and above), which Arrow infers as ``int64`` and fails on."""
+    unsigned integers past ``int64``'s range (2^63 and above), which Arrow infers as ``int64`` and fails on. A key
+    of nanosecond timestamps or durations (pandas' ``Timestamp`` and ``Timedelta``, as Arrow reads them) is of
+    nanoseconds: from the objects alone Arrow infers microseconds, and 00:00:00.000000001 and ...002 were both
+    00:00:00."""
     import pyarrow as pa
 
+    first = next((value for value in values if value is not None), None)
+    if kind is None and type(first).__module__.startswith("pandas") and type(first).__name__ in _PANDAS_TIMES:
+        import pandas as pd  # loaded already: the keys are its objects
+
+        return pa.array(pd.Series(values, dtype=object).infer_objects())
     try:
         return pa.array(values, type=kind)
     except (OverflowError, pa.ArrowInvalid):
@@ -799,6 +811,7 @@ def _column(values: list[Any], kind: Any) -> Any:
         raise
 
 
+_PANDAS_TIMES = ("Timestamp", "Timedelta")
 _FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "baseline", "candidate", "delta", "relative_delta")
 
 

@@ -61,6 +61,19 @@ def check_per_sample_path(path: str) -> str:
     return kind
 
 
+def _bytes_as_text(table: pa.Table) -> pa.Table:
+    """``table`` with its columns of bytes (a key that is not UTF-8: valid UTF-8 was read as text) as the text JSON
+    writes for them (:func:`~lossctl.report.plain_value`: ``b"\\xff"`` is ``\\xff``): Arrow's CSV writer refuses them
+    ("Invalid UTF8 payload"). Only those columns are converted, value by value."""
+    import pyarrow as pa
+
+    for index, kind in enumerate(table.schema.types):
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+            texts = [None if value is None else plain_value(value) for value in table.column(index).to_pylist()]
+            table = table.set_column(index, table.field(index).name, pa.array(texts, pa.large_string()))
+    return table
+
+
 class PerSampleWriter:
     """Writes ``(row or key columns, loss columns...)`` chunks; ``labels`` name the loss columns in order.
 
@@ -92,6 +105,8 @@ class PerSampleWriter:
         table = pa.table(dict(zip([*self.id_columns, *self.labels], arrays, strict=True)))
         if self._reader_left:
             return
+        if self.format == "csv":
+            table = _bytes_as_text(table)
         if self.format != "jsonl":  # JSON Lines writes each value as it is
             table = self._as_first(table)
         try:

@@ -80,25 +80,28 @@ def advise(target: np.ndarray, pred: np.ndarray, qid: np.ndarray | None = None, 
 def _advise(target: np.ndarray, pred: np.ndarray) -> Advice:
     if len(target) == 0:
         raise InputError("the input has no rows")
+    # A vector of one value per row (a list column [2.5]) is that value: a (rows x 1) column beside a 1-D one
+    # broadcast to rows x rows residuals.
+    pred = pred[:, 0] if pred.ndim == 2 and pred.shape[1] == 1 else pred
+    target = target[:, 0] if target.ndim == 2 and target.shape[1] == 1 else target
     if target.ndim == 2 and target.shape == pred.shape and np.isin(target, (0.0, 1.0)).all():
         return _multilabel(target, pred)
     if target.ndim == 2 and target.shape == pred.shape:
         if target.shape[1] == 4 and _boxes(target) and _boxes(pred):
             return _detection(target, pred)
         return _multi_output(target, pred)
-    if target.ndim == 2 and (pred.ndim == 1 or pred.shape[1] == 1):
-        # K target columns and one prediction column: eval scores each target column against that prediction
+    if target.ndim == 2 and pred.ndim == 1:
+        # K target columns (or a list of K values) and one prediction column: eval scores each against it
         return _multi_output(target, np.broadcast_to(pred.reshape(-1, 1), target.shape))
     if pred.ndim == 2 and pred.shape[1] > 1:
         classes = pred.shape[1]
         if target.ndim == 1 and np.all((target >= 0) & (target < classes) & (target == np.round(target))):
             return _multiclass(target, pred)
+        targets = count(target.shape[1], "target column") if target.ndim == 2 else "one target column"
         raise InputError(
-            f"cannot tell the task from {classes} prediction columns and "
-            + (f"{target.shape[1]} target columns" if target.ndim == 2 else "one target column")
-            + f": multi-class needs one target column of class indices 0 to {classes - 1}, multi-label or "
-            "multi-output as many target columns as prediction columns; for several models' columns, give "
-            "one at a time with --pred"
+            f"cannot tell the task from {classes} prediction columns and {targets}: multi-class needs one target "
+            f"column of class indices 0 to {classes - 1}, multi-label or multi-output as many target columns as "
+            "prediction columns; for several models' columns, give one at a time with --pred"
         )
     labels = np.unique(target)
     if set(labels.tolist()) <= {0.0, 1.0} or set(labels.tolist()) <= {-1.0, 1.0}:

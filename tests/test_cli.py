@@ -733,6 +733,21 @@ def test_date_timestamp_and_decimal_keys_keep_their_type_in_parquet(cli, tmp_pat
     assert groups[1] == {"day": "2026-01-02", "at": "2026-01-01T12:00:00+00:00", "price": 1.1}  # JSON as before
 
 
+def test_nanosecond_timestamp_and_duration_keys_keep_their_nanoseconds_in_parquet(cli, tmp_path: Path) -> None:
+    # Keys of timestamp[ns] (pandas' default) and duration[ns] were written to the Parquet output in microseconds:
+    # the groups 00:00:00.000000001 and ...002 were both 00:00:00 there, and the durations 1 ns and 2 ns both 0.
+    path, out = tmp_path / "k.parquet", tmp_path / "r.parquet"
+    stamps = pa.array([1, 2, 1], pa.timestamp("ns", tz="Asia/Kolkata"))
+    took = pa.array([1, 2, 1], pa.duration("ns"))
+    data = {"pred": [1.0, 2.0, 4.0], "target": [1.0, 3.0, 2.0], "at": stamps, "took": took}
+    pq.write_table(pa.table(data), path)
+    assert cli("eval", path, "-l", "mse", "--by", "at", "--by", "took", "-o", out, "-q").code == 0
+    table = pq.read_table(out)
+    assert table.schema.field("at").type == stamps.type and table.schema.field("took").type == pa.duration("ns")
+    assert table.column("at").cast(pa.int64()).to_pylist() == [None, 1, 2]
+    assert table.column("took").cast(pa.int64()).to_pylist() == [None, 1, 2]
+
+
 def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -> None:
     # Decimal keys were written as floats: the ids 12345678901234567890123 and ...124 (decimal(38, 0)) were two
     # groups that JSON, CSV and the table all showed as 1.2345678901234568e+22; a scale of 0 is now an integer.
@@ -748,6 +763,24 @@ def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -
     assert all(str(i) in cli(*args).out for i in ids)
     frame = lossctl.evaluate(str(path), losses="mse", by=["d"]).to_pandas()  # past 64 bits: Python ints
     assert frame["d"].tolist() == expected
+
+
+def test_decimal_keys_beyond_a_float_stay_distinct_and_exact_in_every_output(cli, tmp_path: Path) -> None:
+    # A decimal key with a scale was written as a float: 123456789012345678.90 and ...678.80 (decimal(38, 2)) were
+    # two groups that JSON, CSV and the table all showed as 1.2345678901234568e+17. A float that reads back as the
+    # key is still a number (0.10 is 0.1); any other key is its exact text.
+    import decimal
+
+    path = tmp_path / "d.parquet"
+    keys = [decimal.Decimal("123456789012345678.90"), decimal.Decimal("123456789012345678.80"), decimal.Decimal("0.10")]
+    data = {"pred": [1.0, 2.0, 3.0], "target": [1.0, 1.0, 1.0], "k": pa.array(keys, pa.decimal128(38, 2))}
+    pq.write_table(pa.table(data), path)
+    args = ["eval", path, "-l", "mse", "--by", "k", "-q"]
+    expected = [None, "123456789012345678.90", "123456789012345678.80", 0.1]
+    assert [r["group"] and r["group"]["k"] for r in json.loads(cli(*args, "-f", "json").out)["results"]] == expected
+    assert [line.split(",")[-1] for line in cli(*args, "-f", "csv").out.splitlines()[1:]] == ["", *expected[1:3], "0.1"]
+    assert all(str(key) in cli(*args).out for key in keys[:2])
+    assert lossctl.evaluate(str(path), losses="mse", by="k").value("mse", group={"k": keys[1]}) == 1.0
 
 
 def test_list_and_describe(cli) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import bz2
+import decimal
 import gzip
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -1398,6 +1400,27 @@ def test_other_numeric_types_and_numeric_text(array: pa.Array, expected: list[fl
     assert (missing is None) == (None not in expected)
 
 
+@pytest.mark.parametrize(
+    "kind",
+    [
+        *(pa.decimal32(9, 4), pa.decimal64(18, 9), pa.decimal128(10, 2), pa.decimal128(38, 30)),
+        *(pa.decimal256(76, 40), pa.decimal128(20, -5), pa.decimal64(15, 23), pa.decimal128(38, 0)),
+    ],
+    ids=str,
+)
+def test_decimals_are_the_double_nearest_their_value(kind: pa.DataType) -> None:
+    # Arrow's cast scales in floating point: decimal(10, 2) 1.66 was 1.6600000000000001, not what '1.66' in a CSV is.
+    rng = np.random.default_rng(kind.precision)
+    digits = rng.integers(1, kind.precision + 1, 300)
+    texts = [str(rng.integers(-(10 ** min(d, 18)) + 1, 10 ** min(d, 18))) + "7" * max(d - 18, 0) for d in digits]
+    values = [decimal.Decimal(t).scaleb(-kind.scale) if i % 7 else None for i, t in enumerate(texts)]
+    values[1] = decimal.Decimal(166).scaleb(-kind.scale)
+    array = pa.array(values, kind).slice(1)
+    got, missing = to_float64(array, "x")
+    expected = [math.nan if v is None else float(v) for v in values[1:]]
+    assert np.array_equal(got, expected, equal_nan=True) and missing is not None
+
+
 def test_large_integers_round_instead_of_failing() -> None:
     values, _ = to_float64(pa.array([2**53 + 1]), "id")
     assert values[0] == float(2**53)
@@ -1467,6 +1490,21 @@ def test_matrix_from_a_list_column(kind: pa.DataType) -> None:
     assert matrix[[0, 2]].tolist() == [[1.0, 2.0], [5.0, 6.0]]
     assert np.isnan(matrix[1]).all()
     assert missing is not None and missing.tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("values", [pa.float64(), pa.string()], ids=str)
+def test_a_list_of_dictionary_encoded_numbers_is_a_matrix(values: pa.DataType) -> None:
+    # Lists of dictionary-encoded elements were 'is a list of dictionary<values=string, indices=int8, ordered=0>,
+    # expected lists of numbers', though a dictionary-encoded scalar column of the same values is read as numbers.
+    rows = [[0.25, 0.75], None, [1.5, None]]
+    text = values == pa.string()
+    cells = [None if row is None else [str(v) if text and v is not None else v for v in row] for row in rows]
+    array = pa.array(cells, pa.list_(pa.dictionary(pa.int8(), values)))
+    matrix, missing = to_float64_matrix([array], ["emb"])
+    assert matrix[0].tolist() == [0.25, 0.75] and matrix[2, 0] == 1.5 and np.isnan(matrix[1]).all()
+    assert missing is not None and missing.tolist() == [False, True, True]
+    with pytest.raises(InputError, match=r"^column 'emb' is a list of dictionary<values=binary"):
+        to_float64_matrix([pa.array([[b"\xff"]], pa.list_(pa.dictionary(pa.int8(), pa.binary())))], ["emb"])
 
 
 def test_list_view_is_read_by_its_offsets_and_sizes(tmp_path: Path) -> None:

@@ -917,3 +917,75 @@ def test_compare_on_ids_beyond_int64_matches_each_id(tmp_path: Path) -> None:
     candidate.write_text(f"id,y_true,y_pred\n{2**64 - 2},2,5\n{2**64 - 1},1,1\n")
     report = lossctl.compare(str(baseline), str(candidate), on="id", losses="mse")
     assert (report.results[0].baseline, report.results[0].candidate) == (0.0, 4.5)
+
+
+@pytest.mark.parametrize("kind", [pa.string_view(), pa.binary_view()], ids=str)
+def test_view_keys_join_as_their_values(cli: Any, tmp_path: Path, kind: pa.DataType) -> None:
+    # An Arrow file's string_view (or binary_view) key was 'internal error (TypeError: no fingerprint for Arrow type
+    # string_view)', exit 4: it is now joined as the same text (or bytes) in an offsets layout.
+    import pyarrow.feather as feather
+
+    def keys(values: list[bytes]) -> pa.Array:
+        return pa.array(values if kind == pa.binary_view() else [v.decode() for v in values], kind)
+
+    preds, targets = tmp_path / "p.arrow", tmp_path / "t.arrow"
+    feather.write_feather(pa.table({"id": keys([b"a", b"bb", b"ccc"]), "pred": [1.0, 2.0, 3.0]}), preds)
+    feather.write_feather(pa.table({"id": keys([b"ccc", b"a", b"bb"]), "target": [3.5, 1.0, 2.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "-f", "json", "-q")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["results"][0]["value"] == pytest.approx(0.5 / 3, rel=1e-15)
+    if kind == pa.binary_view():  # bytes that are no text stay bytes, and join as bytes
+        table = pa.table({"id": keys([b"x\xff", b"y"]), "pred": [1.0, 2.0]})
+        targets_table = pa.table({"id": keys([b"y", b"x\xff"]), "target": [2.0, 3.0]})
+        assert lossctl.evaluate(table, targets=targets_table, on="id", losses="mae").value("mae") == 1.0
+
+
+@pytest.mark.parametrize("nested", ["preds", "targets"])
+def test_a_key_of_lists_or_structs_is_an_input_error_naming_it(cli: Any, tmp_path: Path, nested: str) -> None:
+    # A list or struct --on key was 'internal error (TypeError: no fingerprint for Arrow type list<item: int64>)'.
+    ids = pa.array([1, 2]) if nested == "targets" else pa.array([[1], [2]])
+    other = pa.array([{"a": 1}, {"a": 2}]) if nested == "targets" else pa.array([2, 1])
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": ids, "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": other, "target": [2.0, 1.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae")
+    kind, path = ("struct<a: int64>", targets) if nested == "targets" else ("list<element: int64>", preds)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: key column 'id' holds nested values ({kind}) in {path}, not one key per row; join on a column of "
+        "text, numbers, booleans or dates\n"
+    )
+
+
+def test_per_sample_csv_writes_keys_of_bytes_that_are_not_text(cli: Any, tmp_path: Path) -> None:
+    # --per-sample rows.csv beside an --on key of bytes that are not UTF-8 was 'internal error (ArrowInvalid: Invalid
+    # UTF8 payload)', exit 4, from Arrow's CSV writer; the key is now written as JSON Lines writes it (\xff).
+    preds, targets, rows = tmp_path / "p.parquet", tmp_path / "t.parquet", tmp_path / "rows.csv"
+    pq.write_table(pa.table({"id": pa.array([b"\xff", b"a"]), "pred": [1.0, 2.0]}), preds)
+    pq.write_table(pa.table({"id": pa.array([b"a", b"\xff"]), "target": [2.5, 1.0]}), targets)
+    run = cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--per-sample", rows, "-q")
+    assert run.code == 0, run.err
+    assert rows.read_text().splitlines() == ['"id","mae"', '"\\xff",0', '"a",0.5']
+    jsonl = tmp_path / "rows.jsonl"
+    assert cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--per-sample", jsonl, "-q").code == 0
+    assert [json.loads(line)["id"] for line in jsonl.read_text().splitlines()] == ["\\xff", "a"]
+
+
+def test_rows_aligned_by_order_check_decimal_ids_of_scale_0(cli: Any, tmp_path: Path) -> None:
+    # A decimal(38, 0) id (Spark's, an Oracle NUMBER) in both files was not checked row by row, as integer and text
+    # ids are: targets in another order were silently paired with the wrong predictions (mae 0.667, exit 0).
+    import decimal
+
+    ids = pa.array([decimal.Decimal(t) for t in ("12345678901234567890123", "12345678901234567890124", "7")])
+    ids = ids.cast(pa.decimal128(38, 0))
+    preds, shuffled, same = tmp_path / "p.parquet", tmp_path / "t.parquet", tmp_path / "s.parquet"
+    pq.write_table(pa.table({"id": ids, "pred": [1.0, 2.0, 3.0]}), preds)
+    pq.write_table(pa.table({"id": ids.take([1, 0, 2]), "target": [2.0, 1.0, 3.0]}), shuffled)
+    pq.write_table(pa.table({"id": ids.cast(pa.decimal128(30, 0)), "target": [1.0, 2.0, 3.0]}), same)
+    run = cli("eval", preds, "--targets", shuffled, "-l", "mae")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: column 'id' is 12345678901234567890123 in {preds} but 12345678901234567890124 in {shuffled} at row 0: "
+        "rows are aligned by order and these are not the same rows; align them by key with --on id\n"
+    )
+    assert json.loads(cli("eval", preds, "--targets", same, "-l", "mae", "-f", "json").out)["results"][0]["value"] == 0

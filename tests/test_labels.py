@@ -571,6 +571,30 @@ def test_a_boolean_label_is_the_number_1_or_0_however_written(cli, tmp_path: Pat
     assert run.err.startswith("error: column 'y' holds the labels true and false at row 1, and neither is --positive")
 
 
+def test_a_decimal_label_is_its_value_whatever_its_scale(cli, tmp_path: Path) -> None:
+    # A decimal(5, 2) target was compared as its text: --positive 1 was "neither is --positive '1'" for 1.00 and
+    # 0.00, and --classes 0,1,2 refused the decimal(5, 1) label 0.0 ("which is not in --classes (0, 1, 2)").
+    import decimal
+
+    def decimals(values: list[str], kind: pa.DataType) -> pa.Array:
+        return pa.array([decimal.Decimal(v) for v in values], kind)
+
+    path = tmp_path / "d.parquet"
+    probs = {"p0": [0.7, 0.1, 0.2], "p1": [0.2, 0.8, 0.1], "p2": [0.1, 0.1, 0.7]}
+    binary = decimals(["1.00", "0.00", "1.00"], pa.decimal128(5, 2))
+    classes = decimals(["0.0", "1.0", "2.0"], pa.decimal128(5, 1))
+    pq.write_table(pa.table({"y": binary, "c": classes, "i": [0, 1, 2], "p": [0.9, 0.2, 0.6], **probs}), path)
+    args = ["--target", "y", "--pred", "p", "-l", "bce", "-f", "json"]
+    assert _value(cli("eval", path, *args, "--positive", "1")) == _value(cli("eval", path, *args))
+    assert _value(cli("eval", path, *args, "--positive", "0.0")) == _value(cli("eval", path, *args, "--positive", "0"))
+    multi = ["--pred", "p0,p1,p2", "-l", "cross_entropy", "-f", "json"]
+    expected = _value(cli("eval", path, *multi, "--target", "i"))
+    assert _value(cli("eval", path, *multi, "--target", "c", "--classes", "0,1,2")) == expected
+    run = cli("eval", path, *args, "--positive", "2")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.startswith("error: column 'y' holds the labels 1.00 and 0.00 at row 1, and neither is --positive")
+
+
 def test_an_empty_positive_label_is_a_usage_error(cli, write) -> None:
     # --positive "$POS" with POS unset: every row became the negative class, with only a notice.
     path = write("n.csv", "y,p\nno,0.9\nno,0.2\n")

@@ -259,6 +259,21 @@ def test_a_target_that_is_not_class_indices_for_several_columns_is_an_input_erro
     )
 
 
+def test_a_list_target_beside_one_prediction_column_and_vectors_of_one_value(cli, tmp_path: Path) -> None:
+    """A list target beside one prediction column was 'internal error (ValueError: operands could not be broadcast
+    together with shapes (3,) (3,2))', exit 4 (now multi-output, as in eval); a list column of one value per
+    row was read as a (rows x 1) column whose residuals against the other broadcast to rows x rows
+    (residual_scale_mad=1.4826 for 0.7413)."""
+    path = tmp_path / "p.parquet"
+    data = {"pred": [1.0, 2.0, 3.5], "target": [1.0, 2.5, 3.0], "vec": pa.array([[0.1, 0.9], [0.5, 0.5], [0.2, 0.8]])}
+    pq.write_table(pa.table({**data, "one": pa.array([[1.0], [2.0], [3.5]])}), path)
+    run = cli("suggest", path, "--pred", "pred", "--target", "vec", "-f", "json", "-q")
+    assert run.code == 0, run.err  # each of the list's values against the one prediction, as eval scores them
+    assert json.loads(run.out)["facts"]["outputs"] == 2
+    plain = json.loads(cli("suggest", path, "--pred", "pred", "--target", "target", "-f", "json", "-q").out)
+    assert json.loads(cli("suggest", path, "--pred", "one", "--target", "target", "-f", "json", "-q").out) == plain
+
+
 def test_the_table_writes_facts_as_the_command_line_does(cli, tmp_path: Path) -> None:
     """'counts=False' was Python's spelling."""
     (tmp_path / "p.csv").write_text("pred,target\n1.5,2.25\n2.5,2.0\n0.5,1.0\n")

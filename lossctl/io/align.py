@@ -64,8 +64,14 @@ def _common_type(left: pa.DataType, right: pa.DataType, what: str, preds_name: s
     (:func:`~lossctl.io.parts.as_instants`: ``01:00+01:00`` matches ``00:00Z``).
 
     Only the text form: ``007`` and ``7`` are different ids, and reading text as numbers would join rows
-    silently and wrongly.
+    silently and wrongly. A column of lists, structs or maps holds no key: an input error naming it.
     """
+    for kind, name in ((left, preds_name), (right, targets_name)):
+        if pa.types.is_nested(_decoded(kind)):
+            raise InputError(
+                f"{what} holds nested values ({_decoded(kind)}) in {name}, not one key per row; join on a column of "
+                "text, numbers, booleans or dates"
+            )
     left, right = as_instants([_decoded(left), _decoded(right)])
     if left == right:
         return left
@@ -377,13 +383,18 @@ def _what(names: Sequence[str]) -> str:
 
 def _comparable(left: pa.DataType, right: pa.DataType) -> pa.DataType | None:
     """The type two same-named columns are compared in by the order check: integers, or else text (an integer
-    column matches a text one by its text form, ``1`` == ``"1"``); ``None`` for any other column."""
+    column matches a text one by its text form, ``1`` == ``"1"``; a decimal of scale 0, an id such as Spark's
+    ``decimal(38, 0)``, holds integers too and is compared by its text, ``7``); ``None`` for any other column."""
     left, right = _decoded(left), _decoded(right)
     if pa.types.is_integer(left) and pa.types.is_integer(right):
         return _integers(left, right)
-    if all(_text(kind) or pa.types.is_integer(kind) for kind in (left, right)):
+    if all(_text(kind) or _integral(kind) for kind in (left, right)):
         return pa.large_string()
     return None
+
+
+def _integral(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or (pa.types.is_decimal(kind) and kind.scale == 0)
 
 
 def first_difference(left: pa.Array, right: pa.Array) -> int | None:

@@ -322,9 +322,40 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: Deci
             data, dtype=f"<{signed}{kind.bit_width // 8}", count=len(chunk), offset=chunk.offset * kind.bit_width // 8
         )
         return integers.astype(np.float64)
+    elif pa.types.is_decimal(kind):
+        return _decimal_values(chunk)
     elif not pa.types.is_float64(kind):
         chunk = chunk.cast(pa.float64(), safe=False)
     return _float64_values(chunk)
+
+
+def _decimal_values(chunk: pa.Array) -> np.ndarray:
+    """A decimal chunk as float64, each value the double nearest its decimal value, NaN where null.
+
+    Not Arrow's cast, which scales in floating point (``decimal(10, 2)`` 1.66 became 1.6600000000000001, so a
+    Parquet decimal column and the same numbers in CSV gave different losses). An unscaled integer ``n`` with
+    ``|n| <= 2**53`` and a scale ``s`` with ``|s| <= 22`` is ``n / 10**s`` (or ``n * 10**-s``): both operands are
+    exact doubles, so the one IEEE operation rounds correctly (a float parser's fast path). Other values go
+    through their decimal text, which Arrow's parser rounds correctly.
+    """
+    kind, scale = chunk.type, chunk.type.scale
+    width = kind.byte_width
+    if abs(scale) <= 22 and len(chunk):
+        # Little-endian two's complement: the low 64 bits are the value when the higher words only extend its sign.
+        words = np.frombuffer(
+            chunk.buffers()[1],
+            dtype=f"<i{min(width, 8)}",
+            count=len(chunk) * max(width // 8, 1),
+            offset=chunk.offset * width,
+        ).reshape(len(chunk), -1)
+        low = words[:, 0].astype(np.int64)
+        if (words[:, 1:] == (low >> 63)[:, None]).all() and ((low >= -(2**53)) & (low <= 2**53)).all():
+            power = float(10 ** abs(scale))
+            values = low / power if scale >= 0 else low * power
+            return np.where(arrow.missing(chunk), np.nan, values) if chunk.null_count else values
+    if width < 16:  # Arrow formats no decimal32 or decimal64 whose scale exceeds its precision
+        chunk = chunk.cast(pa.decimal128(kind.precision, scale))
+    return _float64_values(chunk.cast(pa.string()).cast(pa.float64()))
 
 
 def _float64_values(chunk: pa.Array) -> np.ndarray:
@@ -405,7 +436,8 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
     import pyarrow.compute as pc
 
     kind = array.type
-    if not _is_number(kind.value_type) and not is_text_type(kind.value_type):
+    element = kind.value_type.value_type if pa.types.is_dictionary(kind.value_type) else kind.value_type
+    if not _is_number(element) and not is_text_type(element):  # elements are read as a scalar column's cells
         raise InputError(f"column '{show_name(column)}' is a list of {kind.value_type}, expected lists of numbers")
     # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
     # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).
