@@ -11,6 +11,7 @@ import math
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -1916,8 +1917,8 @@ def test_text_number_errors_do_not_depend_on_the_chunks(
 
 @pytest.mark.parametrize("suffix", [".arrow", ".parquet"])
 def test_columns_of_arrow_extension_types_are_read_as_their_storage(cli, tmp_path: Path, suffix: str) -> None:
-    """A uuid or JSON key, a bool8 target and a fixed_shape_tensor of probabilities are their bytes, text, 0/1
-    and vectors; a --by on the uuid was an internal error (exit 4: no dictionary_encode for the extension)."""
+    """A uuid or JSON key, a bool8 target and a fixed_shape_tensor of probabilities are their canonical text, text,
+    0/1 and vectors; a --by on the uuid was an internal error (exit 4: no dictionary_encode for the extension)."""
     tensor = pa.fixed_shape_tensor(pa.float64(), [2])
     table = pa.table(
         {
@@ -1936,10 +1937,11 @@ def test_columns_of_arrow_extension_types_are_read_as_their_storage(cli, tmp_pat
     run = cli("eval", path, "-l", "bce", "--target", "y", "--pred", "p", "--by", "id", "--by", "tag", "-f", "json")
     assert run.code == 0, run.err
     results = json.loads(run.out)["results"]
+    a, b = (str(uuid.UUID(bytes=letter * 16)) for letter in (b"a", b"b"))  # 61616161-6161-...
     assert [r["group"] for r in results[1:]] == [
-        {"id": "a" * 16, "tag": '"x"'},
-        {"id": "b" * 16, "tag": '"y"'},
-        {"id": "a" * 16, "tag": '"y"'},
+        {"id": a, "tag": '"x"'},
+        {"id": b, "tag": '"y"'},
+        {"id": a, "tag": '"y"'},
     ]
     assert results[0]["value"] == pytest.approx(np.mean(bce), rel=1e-12)
     run = cli("eval", path, "-l", "cross_entropy", "--target", "y", "--pred", "probs", "-f", "json")
