@@ -746,6 +746,52 @@ def test_a_per_sample_pipe_whose_reader_goes_away_early(tmp_path: Path, name: st
     assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
 
 
+WAITER = """
+import os
+import time
+import numpy as np
+from lossctl import register_loss
+
+@register_loss("wait_for_the_reader", task="regression", summary="s", formula="f")
+def wait(target, pred):
+    deadline = time.monotonic() + 30
+    while len(target) < 50 and not os.path.exists({marker!r}) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the last chunk: the pipe was opened for the first one's rows, and its reader went away
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+@pytest.mark.parametrize("name", ["ps.parquet", "ps.jsonl"])
+def test_a_per_sample_pipe_whose_reader_goes_away_before_the_last_bytes(
+    tmp_path: Path, name: str, command: str
+) -> None:
+    """The reader of a ``--per-sample`` pipe gone before the file's bytes are flushed, as it is closed: exit 3
+    "cannot write 'ps.jsonl': Broken pipe" (the failed close forgot the pipe was the target before asking), where
+    a reader gone while the rows are written ends quietly, as ``-o`` does (``| head -c1`` of a small file)."""
+    data = tmp_path / "rows.csv"
+    data.write_text("pred,target\n" + "".join(f"{i % 7 / 3},{i % 5}\n" for i in range(55)))
+    fifo, marker = tmp_path / name, tmp_path / "gone"
+    os.mkfifo(fifo)
+    plugin = tmp_path / "waiter.py"
+    plugin.write_text(WAITER.format(marker=str(marker)))
+
+    def open_and_leave() -> None:
+        with open(fifo, "rb"):  # waits for lossctl to open it (for the first chunk's rows, still in its buffer)
+            pass
+        marker.touch()
+
+    reader = threading.Thread(target=open_and_leave, daemon=True)
+    reader.start()
+    inputs = [data] if command == "eval" else [data, data]
+    run = lossctl(command, *inputs, "-l", "wait_for_the_reader", "--plugin", plugin, "--chunk-rows", 50, "-q",
+                  "-f", "csv", "--per-sample", fifo)  # fmt: skip
+    reader.join(TIMEOUT)
+    assert (run.returncode, errors(run)) == (0, [])
+    assert run.stdout.startswith(b"loss,") and marker.exists()
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
+
+
 def test_long_output_names(tmp_path: Path, data: Path) -> None:
     longest = tmp_path / ("r" * 250 + ".json")  # 255 bytes: legal, its temporary name must be too
     run = lossctl("eval", data, "-l", "mse", "-q", "-o", longest)
