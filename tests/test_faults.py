@@ -699,6 +699,23 @@ def test_an_output_on_standard_output_or_a_named_pipe_is_written_to_it(tmp_path:
     assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize(("name", "magic"), [("plot.png", b"\x89PNG"), ("plot.svg", b"<?xml")])
+def test_a_plot_on_a_named_pipe_is_written_to_it(tmp_path: Path, data: Path, name: str, magic: bytes) -> None:
+    """``--plot plot.png`` on a named pipe: "error: cannot write 'plot.png': File or stream is not seekable.", exit 3
+    (Pillow opened the name for reading too), where the SVG, -o and --per-sample are written to the pipe."""
+    pytest.importorskip("matplotlib", reason="needs the extra lossctl[plot]")
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    run = lossctl("eval", data, "-l", "mse", "-q", "-f", "csv", "--plot", pipe)
+    reader.join(TIMEOUT)
+    assert (run.returncode, errors(run)) == (0, [])
+    assert received[0].startswith(magic) and len(received[0]) > 1000
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
