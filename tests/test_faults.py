@@ -1052,6 +1052,25 @@ def test_a_dask_per_sample_dataset_that_cannot_be_created(tmp_path: Path) -> Non
     fails(lossctl(*args, inside, timeout=120), 3, f"error: cannot write '{inside}': '{data}' is not a directory")
 
 
+def test_a_dask_per_sample_dataset_on_a_named_pipe_leaves_it_in_place(tmp_path: Path) -> None:
+    """The Dask engine's --per-sample folder named a named pipe, or a link to a device (rows.parquet -> /dev/full,
+    as root): exit 0, and the pipe or the device was removed to put the folder in its place (/dev/full became a
+    folder). A folder of files cannot go there: a failed write, and the pipe stays. (A pipe: the test does not put
+    the machine's /dev/full at risk.)"""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    fifo, link = tmp_path / "rows.parquet", tmp_path / "link.parquet"
+    os.mkfifo(fifo)
+    link.symlink_to(fifo.name)
+    args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
+    for target in (fifo, link):
+        run = lossctl(*args, target, timeout=120)
+        fails(run, 3, f"error: cannot write '{target}': it is a device or a named pipe, and this output is a folder")
+        assert run.stdout == b"" and stat.S_ISFIFO(fifo.stat().st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.parquet", "preds.parquet", "rows.parquet"]
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
