@@ -1071,6 +1071,44 @@ def test_a_dask_per_sample_dataset_on_a_named_pipe_leaves_it_in_place(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.parquet", "preds.parquet", "rows.parquet"]
 
 
+CTRL_C = """
+import os, signal, time
+import numpy as np
+from lossctl import register_loss
+
+@register_loss("ctrl_c", task="regression", summary="s", formula="f")
+def ctrl_c(target, pred):
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with open({record!r}, "a") as record:
+        record.write(f"{{os.getpid()}} {{blocked}}\\n")
+    os.killpg(0, signal.SIGINT)  # as a terminal's Ctrl-C: to every process of the group, the workers' too
+    time.sleep(5)
+    return np.abs(pred - target)
+"""
+
+
+def test_a_ctrl_c_to_the_process_group_of_a_dask_run_is_one_line(tmp_path: Path) -> None:
+    """A Ctrl-C reaches the terminal's whole process group: a local cluster's worker process that was starting
+    (importing) printed a KeyboardInterrupt traceback below lossctl's one line. The workers are started with
+    SIGINT blocked now (the loss sees it blocked in the worker): lossctl's own handler ends them."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    plugin, record = tmp_path / "ctrl_c.py", tmp_path / "record.txt"
+    plugin.write_text(CTRL_C.format(record=str(record)))
+    process = subprocess.Popen(
+        [*LOSSCTL, "eval", data, "-l", "ctrl_c", "--plugin", plugin, "--engine", "dask", "--workers", "1", "-q",
+         "-o", tmp_path / "o.json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, out, err) == (130, b"", b"error: interrupted by SIGINT\n")
+    calls = [line.split() for line in record.read_text().splitlines()]
+    assert calls and all(blocked == "True" for pid, blocked in calls if int(pid) != process.pid), calls
+    assert any(int(pid) != process.pid for pid, _ in calls), calls  # the loss ran in a worker
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ctrl_c.py", "preds.parquet", "record.txt"]
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
