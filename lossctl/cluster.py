@@ -463,15 +463,17 @@ def _connect(options: Options) -> Iterator[Any]:
 
     _quiet_resource_tracker()
     with _scratch_space() as scratch, dask.config.set({"temporary-directory": str(scratch)}):
-        cluster = distributed.LocalCluster(
-            n_workers=options.workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: the default 8787 may be taken
-            # Dask logs what lossctl reports itself (a failed task is a one-line error): at ERROR, a worker whose
-            # heartbeat met the scheduler closing printed a traceback into a successful run on a loaded machine.
-            silence_logs=logging.CRITICAL,
-        )
+        with _deaf_to_ctrl_c():
+            cluster = distributed.LocalCluster(
+                n_workers=options.workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: the default 8787 may be taken
+                # Dask logs what lossctl reports itself (a failed task is a one-line error): at ERROR, a worker
+                # whose heartbeat met the scheduler closing printed a traceback into a successful run on a loaded
+                # machine.
+                silence_logs=logging.CRITICAL,
+            )
         with cluster, distributed.Client(cluster, set_as_default=False) as client:
             forget = tempfiles.at_signal(lambda: _end_workers(cluster), first=True)
             try:
@@ -479,6 +481,28 @@ def _connect(options: Options) -> Iterator[Any]:
                 yield client
             finally:
                 forget()
+
+
+@contextmanager
+def _deaf_to_ctrl_c() -> Iterator[None]:
+    """SIGINT blocked in the calling thread while the local cluster starts: the threads it starts (Dask's event
+    loop, which starts the worker processes, a lost one's replacement too) and the processes keep that mask. A
+    Ctrl-C reaches the terminal's whole process group: a worker still starting (importing) printed a
+    KeyboardInterrupt traceback below lossctl's one error line. lossctl's own handler ends the workers
+    (:func:`_end_workers`); a SIGINT that comes to lossctl meanwhile is handled when this block ends."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no Ctrl-C to the group's other processes this way
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # started later, it would unblock the signals in the thread that starts it
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _end_workers(cluster: Any) -> None:

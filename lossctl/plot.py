@@ -58,8 +58,15 @@ def plot_report(report: AnyReport, path: str) -> None:
     figure.suptitle(_title(report), fontsize=11)
     figure.tight_layout()
     suffix = Path(path).suffix.lower().lstrip(".")
-    write_atomic(path, lambda tmp: figure.savefig(tmp, format=suffix, dpi=120))
+    write_atomic(path, lambda tmp: _save(figure, tmp, suffix))
     plt.close(figure)
+
+
+def _save(figure: Any, tmp: Path, suffix: str) -> None:
+    """Write the figure through a file lossctl opens: given a name, Pillow opens it for reading too (``w+b``), which
+    a named pipe cannot be."""
+    with open(tmp, "wb") as file:
+        figure.savefig(file, format=suffix, dpi=120)
 
 
 def _title(report: AnyReport) -> str:

@@ -182,8 +182,10 @@ class PerSampleWriter:
         try:
             self._close()
         except OSError as error:
-            self.abort()
-            self._raise_unless_reader_left(error)
+            try:  # before abort(), which forgets that the target is written in place
+                self._raise_unless_reader_left(error)
+            finally:
+                self.abort()
             return
         tempfiles.publish(self._tmp)
 

@@ -186,9 +186,15 @@ def _is_descriptor(target: Path) -> bool:
 
 def create_directory(target: str) -> Path:
     """Create an empty temporary directory beside the local ``target`` and register it, for an output made of
-    several files (the Dask engine's ``--per-sample`` dataset): published and removed as a file is."""
+    several files (the Dask engine's ``--per-sample`` dataset): published and removed as a file is. A device or a
+    named pipe (or a link to one) is refused: publishing would remove it to put the folder in its place."""
     import tempfile
 
+    if is_special(Path(target)):
+        raise InputError(
+            f"cannot write '{show_name(target)}': it is a device or a named pipe, and this output is a folder of "
+            "files; name a folder"
+        )
     final = _through_link(Path(target))
     try:
         with _signals_blocked():

@@ -699,6 +699,23 @@ def test_an_output_on_standard_output_or_a_named_pipe_is_written_to_it(tmp_path:
     assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize(("name", "magic"), [("plot.png", b"\x89PNG"), ("plot.svg", b"<?xml")])
+def test_a_plot_on_a_named_pipe_is_written_to_it(tmp_path: Path, data: Path, name: str, magic: bytes) -> None:
+    """``--plot plot.png`` on a named pipe: "error: cannot write 'plot.png': File or stream is not seekable.", exit 3
+    (Pillow opened the name for reading too), where the SVG, -o and --per-sample are written to the pipe."""
+    pytest.importorskip("matplotlib", reason="needs the extra lossctl[plot]")
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    run = lossctl("eval", data, "-l", "mse", "-q", "-f", "csv", "--plot", pipe)
+    reader.join(TIMEOUT)
+    assert (run.returncode, errors(run)) == (0, [])
+    assert received[0].startswith(magic) and len(received[0]) > 1000
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -743,6 +760,52 @@ def test_a_per_sample_pipe_whose_reader_goes_away_early(tmp_path: Path, name: st
     )
     assert (run.returncode, run.stdout, errors(run)) == (0, b"", [])
     assert json.loads((tmp_path / "o.json").read_text())["results"][0]["n"] == 20000
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
+
+
+WAITER = """
+import os
+import time
+import numpy as np
+from lossctl import register_loss
+
+@register_loss("wait_for_the_reader", task="regression", summary="s", formula="f")
+def wait(target, pred):
+    deadline = time.monotonic() + 30
+    while len(target) < 50 and not os.path.exists({marker!r}) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the last chunk: the pipe was opened for the first one's rows, and its reader went away
+    return np.abs(pred - target)
+"""
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+@pytest.mark.parametrize("name", ["ps.parquet", "ps.jsonl"])
+def test_a_per_sample_pipe_whose_reader_goes_away_before_the_last_bytes(
+    tmp_path: Path, name: str, command: str
+) -> None:
+    """The reader of a ``--per-sample`` pipe gone before the file's bytes are flushed, as it is closed: exit 3
+    "cannot write 'ps.jsonl': Broken pipe" (the failed close forgot the pipe was the target before asking), where
+    a reader gone while the rows are written ends quietly, as ``-o`` does (``| head -c1`` of a small file)."""
+    data = tmp_path / "rows.csv"
+    data.write_text("pred,target\n" + "".join(f"{i % 7 / 3},{i % 5}\n" for i in range(55)))
+    fifo, marker = tmp_path / name, tmp_path / "gone"
+    os.mkfifo(fifo)
+    plugin = tmp_path / "waiter.py"
+    plugin.write_text(WAITER.format(marker=str(marker)))
+
+    def open_and_leave() -> None:
+        with open(fifo, "rb"):  # waits for lossctl to open it (for the first chunk's rows, still in its buffer)
+            pass
+        marker.touch()
+
+    reader = threading.Thread(target=open_and_leave, daemon=True)
+    reader.start()
+    inputs = [data] if command == "eval" else [data, data]
+    run = lossctl(command, *inputs, "-l", "wait_for_the_reader", "--plugin", plugin, "--chunk-rows", 50, "-q",
+                  "-f", "csv", "--per-sample", fifo)  # fmt: skip
+    reader.join(TIMEOUT)
+    assert (run.returncode, errors(run)) == (0, [])
+    assert run.stdout.startswith(b"loss,") and marker.exists()
     assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
 
 
@@ -987,6 +1050,63 @@ def test_a_dask_per_sample_dataset_that_cannot_be_created(tmp_path: Path) -> Non
     # A file where its folder should be: said "directory 'p.parquet' does not exist", where -o says what is wrong.
     inside = data / "rows.parquet"
     fails(lossctl(*args, inside, timeout=120), 3, f"error: cannot write '{inside}': '{data}' is not a directory")
+
+
+def test_a_dask_per_sample_dataset_on_a_named_pipe_leaves_it_in_place(tmp_path: Path) -> None:
+    """The Dask engine's --per-sample folder named a named pipe, or a link to a device (rows.parquet -> /dev/full,
+    as root): exit 0, and the pipe or the device was removed to put the folder in its place (/dev/full became a
+    folder). A folder of files cannot go there: a failed write, and the pipe stays. (A pipe: the test does not put
+    the machine's /dev/full at risk.)"""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    fifo, link = tmp_path / "rows.parquet", tmp_path / "link.parquet"
+    os.mkfifo(fifo)
+    link.symlink_to(fifo.name)
+    args = ("eval", data, "-l", "mae", "-q", "-f", "csv", "--engine", "dask", "--workers", "1", "--per-sample")
+    for target in (fifo, link):
+        run = lossctl(*args, target, timeout=120)
+        fails(run, 3, f"error: cannot write '{target}': it is a device or a named pipe, and this output is a folder")
+        assert run.stdout == b"" and stat.S_ISFIFO(fifo.stat().st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.parquet", "preds.parquet", "rows.parquet"]
+
+
+CTRL_C = """
+import os, signal, time
+import numpy as np
+from lossctl import register_loss
+
+@register_loss("ctrl_c", task="regression", summary="s", formula="f")
+def ctrl_c(target, pred):
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with open({record!r}, "a") as record:
+        record.write(f"{{os.getpid()}} {{blocked}}\\n")
+    os.killpg(0, signal.SIGINT)  # as a terminal's Ctrl-C: to every process of the group, the workers' too
+    time.sleep(5)
+    return np.abs(pred - target)
+"""
+
+
+def test_a_ctrl_c_to_the_process_group_of_a_dask_run_is_one_line(tmp_path: Path) -> None:
+    """A Ctrl-C reaches the terminal's whole process group: a local cluster's worker process that was starting
+    (importing) printed a KeyboardInterrupt traceback below lossctl's one line. The workers are started with
+    SIGINT blocked now (the loss sees it blocked in the worker): lossctl's own handler ends them."""
+    pytest.importorskip("distributed", reason="needs the extra lossctl[dask]")
+    data = tmp_path / "preds.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 3.0], "target": [0.0, 0.0]}), data)
+    plugin, record = tmp_path / "ctrl_c.py", tmp_path / "record.txt"
+    plugin.write_text(CTRL_C.format(record=str(record)))
+    process = subprocess.Popen(
+        [*LOSSCTL, "eval", data, "-l", "ctrl_c", "--plugin", plugin, "--engine", "dask", "--workers", "1", "-q",
+         "-o", tmp_path / "o.json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, out, err) == (130, b"", b"error: interrupted by SIGINT\n")
+    calls = [line.split() for line in record.read_text().splitlines()]
+    assert calls and all(blocked == "True" for pid, blocked in calls if int(pid) != process.pid), calls
+    assert any(int(pid) != process.pid for pid, _ in calls), calls  # the loss ran in a worker
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ctrl_c.py", "preds.parquet", "record.txt"]
 
 
 def _umask() -> int:
