@@ -18,7 +18,7 @@ from rich.table import Table
 from lossctl import interrupts
 from lossctl.distribution import sparkline
 from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
-from lossctl.text import count, escaped
+from lossctl.text import count, escaped, percent
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -103,7 +103,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         if report.by and previous is not None and (c.request, c.model) != previous:
             table.add_section()
         previous = (c.request, c.model)
-        relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
+        relative = percent(c.relative_delta) if c.relative_delta is not None else ""
         cells = [_text(c.label), *([_text(c.model or "")] if has_models else [])]
         cells += [_key(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
         cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]

@@ -28,7 +28,7 @@ from lossctl.memory import collector_paused
 from lossctl.options import PathLike, optional_path
 from lossctl.params import Composite, FailIf, LossRequest
 from lossctl.tempfiles import open_for_arrow, write_atomic
-from lossctl.text import escaped, show_name
+from lossctl.text import escaped, percent, show_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,7 +158,7 @@ class Check:
         if self.value is None:
             return f"null ({self.note})" if self.note else "null"
         value = self.value
-        shown = self.fitted(lambda digits: f"{value:+.{digits}%}", 2) if self.threshold is not None else repr(value)
+        shown = self.fitted(lambda digits: percent(value, digits), 2) if self.threshold is not None else repr(value)
         return f"{shown} ({self.note})" if self.note else shown
 
     def fitted(self, form: Callable[[int], str], digits: int) -> str:

@@ -1,8 +1,9 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
-the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
-read as people write them; whether a name can be written as UTF-8, and a name read as UTF-8; and lists of names
-cut short, so that a message about a 1,000-column file stays a readable line."""
+the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``), a fraction
+as a percent (``+1.25%``); and numbers read as people write them; whether a name can be written as UTF-8, and a name
+read as UTF-8; and lists of names cut short, so that a message about a 1,000-column file stays a readable line."""
 
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -115,6 +116,17 @@ def written_number(text: str, integer: bool = False) -> float:
     if integer and text.strip().lstrip("+-").isdigit():
         return int(text)
     return float(text)
+
+
+def percent(fraction: float, digits: int = 2) -> str:
+    """``fraction`` as a percent with its sign and ``digits`` decimals, ``+1.25%``; in exponent form, as many
+    digits, where the decimals cannot show it: a relative delta of 1e300 was written out in its 300 digits (a
+    table column and a check line as wide), and one of 3e-8 read ``+0.00%`` beside the verdict ``worse``. The
+    exponent is the fraction's plus 2, exactly (``fraction * 100`` overflows beyond 1.8e306)."""
+    if fraction == 0 or not math.isfinite(fraction) or 0.5 * 10.0**-digits <= abs(fraction) * 100 < 1e6:
+        return f"{fraction:+.{digits}%}"
+    mantissa, exponent = f"{fraction:+.{digits}e}".split("e")
+    return f"{mantissa}e{int(exponent) + 2:+03d}%"
 
 
 def rounds_to_zero(text: str, number: float) -> bool:
