@@ -8,6 +8,7 @@ emoji codes as typed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,12 @@ def terminal(stderr: bool = False) -> Console:
     which showed a group ``:smile:`` as a smiling face and ``:thumbs_up:`` as a thumb.
 
     ``COLUMNS=0`` is no width, as for :func:`shutil.get_terminal_size`: rich took it as a width of 0 and printed
-    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``)."""
-    console = Console(stderr=stderr, emoji=False)
+    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``).
+
+    ``NO_COLOR`` set and not empty (no-color.org) is no escape sequence at all, over ``FORCE_COLOR`` too: rich drops
+    only the colours, and went on writing bold and dim (``\\x1b[1m``) to a terminal, or a pipe, asked for none."""
+    plain = os.environ.get("NO_COLOR", "") != ""
+    console = Console(stderr=stderr, emoji=False, color_system=None if plain else "auto")
     if console.width < 1:
         import shutil
 
