@@ -67,6 +67,29 @@ def _number(value: float, digits: int = 6) -> str:
     return f"{value:.{digits}g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.{digits - 2}e}"
 
 
+def _told_apart(values: Sequence[float]) -> list[str]:
+    """``values`` read side by side (the models' values of a loss, a baseline and its candidate) as :func:`_number`
+    writes them, with as many more digits as it takes for values that differ not to read the same: 0.1234561 and
+    0.1234564 both read ``0.123456``, two models shown equal, and a candidate equal to its baseline but ``worse``."""
+    for digits in range(6, 18):
+        shown = [_number(value, digits) for value in values]
+        if len(set(shown)) == len(set(values)):
+            break
+    return shown
+
+
+def _values_shown(results: Sequence[Result]) -> dict[int, str]:
+    """Each result's value as the table shows it (by ``id``): the models' values of one loss and group
+    :func:`_told_apart`, whether they stand side by side or one model a row."""
+    alike: dict[tuple[str, str], list[Result]] = {}
+    for result in results:
+        alike.setdefault((result.label, repr(result.group)), []).append(result)
+    shown: dict[int, str] = {}
+    for same in alike.values():
+        shown.update(zip(map(id, same), _told_apart([result.value for result in same]), strict=True))
+    return shown
+
+
 def _params(params: dict[str, object]) -> str:
     """Parameters as the command line writes them (``from_logits=false``, ``class_weight=1,2,0.5``), not as Python
     does (``False``, ``(1.0, 2.0, 0.5)``); a float as the table's numbers are."""
@@ -111,7 +134,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         relative = percent(c.relative_delta) if c.relative_delta is not None else ""
         cells = [_text(c.label), *([_text(c.model or "")] if has_models else [])]
         cells += [_key(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
-        cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
+        cells += [*_told_apart([c.baseline, c.candidate]), f"{c.delta:+.6g}", relative]
         if with_ci:
             cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
@@ -299,10 +322,11 @@ def _render_values(report: Report, console: Console) -> None:
         table.add_column("per-row distribution", no_wrap=True)
     rows = []
     has_models = bool(report.models)  # a pass over the results: once, not per row
+    values = _values_shown(report.results)
     for result in report.results:
         cells = [_text(result.label), *_group_cells(report, result)]
         cells += [_text(result.model or "")] if has_models else []
-        cells.append(_number(result.value))
+        cells.append(values[id(result)])
         cells += [_interval(result.ci)] if with_ci else []
         cells += _distribution_cells(result.distribution)[: 4 + histogram] if quantiles else []
         rows.append((result, cells))
@@ -332,8 +356,11 @@ def _render_models(report: Report, console: Console) -> None:
         [_text(column), *(_key(r.group[column]) if r.group else "all" for r in report.results)] for column in report.by
     ]
     columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
+    values = _values_shown(report.results)
     for model in report.models:
-        columns.append([_text(model), "x" * _NUMBER_WIDTH])
+        columns.append(
+            [_text(model), "x" * _NUMBER_WIDTH, *(values[id(r)] for r in report.results if r.model == model)]
+        )
         if with_ci:
             columns.append([_interval_header(report), *(_interval(r.ci) for r in report.results if r.model == model)])
     if _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width:
@@ -357,7 +384,7 @@ def _render_models(report: Report, console: Console) -> None:
         cells = [_text(first.label), *_group_cells(report, first)]
         for model in report.models:
             found = by_model.get(model)
-            cells.append(_number(found.value) if found else "")
+            cells.append(values[id(found)] if found else "")
             if with_ci:
                 cells.append(_interval(found.ci) if found else "")
         table.add_row(*cells, _shown_params(first))
