@@ -13,10 +13,16 @@ MAX_LISTED = 20
 # Beyond this many characters a name or value in a message is cut in its middle (:func:`shortened`): more than real
 # names and paths hold (a deep path of 300 characters stays whole), far less than a 200 KB column name.
 MAX_SHOWN = 1000
-# C0/C1 control characters, the Unicode line and paragraph separators, and the bidirectional formatting characters
-# (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), and the
-# lone surrogates in which Python holds a name's bytes that are not UTF-8 (a file name from a Latin-1 system).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# C0/C1 control characters, the Unicode line and paragraph separators, the bidirectional formatting characters
+# (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), the
+# invisible ones (zero-width space, joiners, word joiner, byte order mark, soft hyphen, Mongolian vowel separator,
+# invisible operators, interlinear annotations, tags), with which two groups read the same ``a`` and rich measured
+# a cell a column wider than the terminal shows it, and the lone surrogates in which Python holds a name's bytes that
+# are not UTF-8 (a file name from a Latin-1 system).
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff\U000e0000-\U000e007f]"
+)
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:

@@ -303,6 +303,22 @@ def test_a_group_keyed_all_is_told_from_the_overall_row_in_the_table(cli, write)
         assert [[cell.strip() for cell in row] for row in rows] == [["mse", "all"], ["mse", '"all"'], ["mse", "b"]]
 
 
+def test_groups_told_apart_only_by_an_invisible_character_are_told_apart(cli, write) -> None:
+    # 'a' and 'a' with a zero-width space, a byte order mark, a soft hyphen or a word joiner read as five groups 'a',
+    # each cell's border a column off (rich counted a cell the terminal does not show), and so did the errors.
+    keys = ["a", "a\u200b", "a\ufeff", "a\xad", "a\u2060", "a\u200d", "a\U000e0041"]
+    data = write("g.csv", "pred,target,g\n" + "".join(f"{i},0,{key}\n" for i, key in enumerate(keys)))
+    run = cli("eval", data, "-l", "mae", "--by", "g", "-q")
+    rows = [line.split("│")[2].strip() for line in run.out.splitlines() if line.startswith("│")]
+    assert rows == ["all", "a", "a\\u200b", "a\\ufeff", "a\\xad", "a\\u2060", "a\\u200d", "a\\U000e0041"]
+    assert len({len(line) for line in run.out.splitlines() if line.startswith("│")}) == 1  # the borders line up
+    assert "(worst group: g=a\\U000e0041)" in run.out
+    markdown = cli("eval", data, "-l", "mae", "--by", "g", "-q", "-f", "markdown").out
+    assert "| a\\u200b |" in markdown
+    run = cli("eval", data, "-l", "mae", "--by", "g\u200b", "-q")
+    assert run.code == 3 and run.err.startswith("error: column 'g\\u200b' not found in ")
+
+
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
     # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
     # JSON were missing. They are a second table, each loss named by its full label (and model).
