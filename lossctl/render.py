@@ -31,16 +31,18 @@ def terminal(stderr: bool = False) -> Console:
     which showed a group ``:smile:`` as a smiling face and ``:thumbs_up:`` as a thumb.
 
     ``COLUMNS=0`` is no width, as for :func:`shutil.get_terminal_size`: rich took it as a width of 0 and printed
-    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``).
+    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``). A ``TERM=dumb`` terminal (Emacs'
+    shell) has its width too: rich took it as 80 columns whatever ``COLUMNS`` and the terminal said, so in a
+    narrower window every line of the table wrapped.
 
     ``NO_COLOR`` set and not empty (no-color.org) is no escape sequence at all, over ``FORCE_COLOR`` too: rich drops
     only the colours, and went on writing bold and dim (``\\x1b[1m``) to a terminal, or a pipe, asked for none."""
     plain = os.environ.get("NO_COLOR", "") != ""
     console = Console(stderr=stderr, emoji=False, color_system=None if plain else "auto")
-    if console.width < 1:
+    if console.width < 1 or console.is_dumb_terminal:
         import shutil
 
-        console.width = shutil.get_terminal_size().columns
+        console.size = shutil.get_terminal_size()  # both: a dumb terminal's width alone rich leaves at 80
     return console
 
 
