@@ -1,9 +1,9 @@
 """The rich table for people; the only module besides ``cli.py`` that imports rich.
 
 Every piece of data shown (column names, group values, labels, model names, paths) goes through :func:`_text`: its
-control characters are shown escaped, as in error messages, so that a value holding an escape sequence cannot
-drive the terminal, and rich markup in it is shown literally; the consoles (:func:`terminal`) leave ``:name:``
-emoji codes as typed.
+control characters are shown escaped, and a very long value cut, as in error messages, so that a value holding an
+escape sequence cannot drive the terminal, and rich markup in it is shown literally; the consoles
+(:func:`terminal`) leave ``:name:`` emoji codes as typed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rich.table import Table
 from lossctl import interrupts
 from lossctl.distribution import sparkline
 from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
-from lossctl.text import count, escaped, percent
+from lossctl.text import count, percent, show_name
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -54,8 +54,10 @@ _FOLDED_WIDTH = 12
 
 
 def _text(value: object) -> str:
-    """Data as table text: control characters escaped (:func:`~lossctl.text.escaped`), rich markup made literal."""
-    return escape(escaped(str(value)))
+    """Data as table text, as messages quote it (:func:`~lossctl.text.show_name`: control characters escaped, a
+    value longer than 1,000 characters cut in its middle), rich markup made literal. A 100 KB group value made
+    every line of the table 100 KB wide, borders included: a megabyte of output for a table of five rows."""
+    return escape(show_name(value))
 
 
 def _key(value: object) -> str:

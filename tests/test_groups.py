@@ -319,6 +319,16 @@ def test_groups_told_apart_only_by_an_invisible_character_are_told_apart(cli, wr
     assert run.code == 3 and run.err.startswith("error: column 'g\\u200b' not found in ")
 
 
+def test_a_very_long_group_value_is_cut_in_the_table_as_in_messages(cli, write) -> None:
+    # A 5,000-character key made every line of the table 5,000 columns wide, its borders included; messages cut it.
+    key = "x" * 2000 + "middle" + "z" * 2994
+    run = cli("eval", write("g.csv", f"pred,target,g\n2,0,{key}\n1,0,b\n"), "-l", "mae", "--by", "g", "-q")
+    shown = "x" * 40 + "...[4940 more characters]..." + "z" * 20
+    assert f"│ {shown} │" in run.out and "middle" not in run.out
+    assert max(map(len, run.out.splitlines())) < 200
+    assert f"(worst group: g={'x' * 38}...[4942 more characters]...{'z' * 20})" in run.out
+
+
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
     # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
     # JSON were missing. They are a second table, each loss named by its full label (and model).
