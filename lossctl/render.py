@@ -18,7 +18,7 @@ from rich.table import Table
 
 from lossctl import interrupts
 from lossctl.distribution import sparkline
-from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
+from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, group_headers, key_text
 from lossctl.text import count, percent, show_name
 
 if TYPE_CHECKING:
@@ -121,8 +121,8 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     table.add_column("loss", style="cyan", no_wrap=True)
     if report.models:
         table.add_column("model", no_wrap=True)
-    for column in report.by:
-        table.add_column(_text(column), no_wrap=True)
+    for header in group_headers(report):
+        table.add_column(_text(header), no_wrap=True)
     for name in ("baseline", "candidate", "delta", "relative"):
         table.add_column(name, justify="right", no_wrap=True)
     if with_ci:
@@ -295,9 +295,9 @@ def _start_table(report: Report) -> Table:
     """The loss column and, with ``--by``, the group and row-count columns, each as wide as its widest value."""
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True, min_width=max(len(_text(r.label)) for r in report.results))
-    for column in report.by:
+    for column, header in zip(report.by, group_headers(report), strict=True):
         shown = [len(_key(r.group[column])) if r.group else 3 for r in report.results]
-        table.add_column(_text(column), no_wrap=True, min_width=max(len(_text(column)), *shown))
+        table.add_column(_text(header), no_wrap=True, min_width=max(len(_text(header)), *shown))
     if report.by:
         table.add_column("n", justify="right", no_wrap=True)
     return table
@@ -357,7 +357,8 @@ def _render_models(report: Report, console: Console) -> None:
     with_ci = any(result.ci for result in report.results)
     columns = [["loss", *(_text(r.label) for r in report.results)]]
     columns += [
-        [_text(column), *(_key(r.group[column]) if r.group else "all" for r in report.results)] for column in report.by
+        [_text(header), *(_key(r.group[column]) if r.group else "all" for r in report.results)]
+        for column, header in zip(report.by, group_headers(report), strict=True)
     ]
     columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
     values = _values_shown(report.results)

@@ -475,6 +475,13 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     return _header(report, has_models, by), list(_rows(report, has_models, by, None))
 
 
+def group_headers(report: AnyReport) -> list[str]:
+    """The ``--by`` columns' headers, as the flat table's (:func:`_header`): the rich table too read ``value | n |
+    n | value`` for ``--by value --by n``, a group column and the results' own under one name."""
+    names = _header(report, bool(report.models), report.by)
+    return names[len(names) - len(report.by) :]
+
+
 def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:
     """The table's columns. A ``--by`` column named as one of the table's own (``model``, ``value``, ``loss``...) is
     ``group.NAME``, its place in the JSON record (``group.group.NAME`` when another ``--by`` column is named

@@ -329,6 +329,18 @@ def test_a_very_long_group_value_is_cut_in_the_table_as_in_messages(cli, write) 
     assert f"(worst group: g={'x' * 38}...[4942 more characters]...{'z' * 20})" in run.out
 
 
+def test_a_group_column_named_as_a_table_column_is_headed_as_in_csv(cli, write) -> None:
+    # --by value --by n headed the table "loss | value | n | n | value": a group column and the results' own under
+    # one name; CSV and Markdown head them group.value and group.n, and so does the table now.
+    data = write("g.csv", "target,pred,value,n\n0,1,a,x\n0,2,b,y\n")
+    for args in (["--pred", "pred"], ["--model", "m=pred", "--model", "k=pred"], ["--model", "m=pred", "--ci", "0.9"]):
+        run = cli("eval", data, "--target", "target", *args, "-l", "mae", "--by", "value", "--by", "n", "-q")
+        header = next(line for line in run.out.splitlines() if line.startswith("┃"))
+        assert [cell.strip() for cell in header.split("┃")[1:4]] == ["loss", "group.value", "group.n"], header
+    run = cli("compare", data, data, "--target", "target", "--pred", "pred", "-l", "mae", "--by", "value", "-q")
+    assert "┃ loss ┃ value ┃ baseline ┃" in run.out  # compare has no column of that name
+
+
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
     # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
     # JSON were missing. They are a second table, each loss named by its full label (and model).
