@@ -9,7 +9,7 @@ escape sequence cannot drive the terminal, and rich markup in it is shown litera
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -71,15 +71,24 @@ def _number(value: float, digits: int = 6) -> str:
     return f"{value:.{digits}g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.{digits - 2}e}"
 
 
-def _told_apart(values: Sequence[float]) -> list[str]:
-    """``values`` read side by side (the models' values of a loss, a baseline and its candidate) as :func:`_number`
-    writes them, with as many more digits as it takes for values that differ not to read the same: 0.1234561 and
-    0.1234564 both read ``0.123456``, two models shown equal, and a candidate equal to its baseline but ``worse``."""
-    for digits in range(6, 18):
-        shown = [_number(value, digits) for value in values]
+def _told_apart(
+    values: Sequence[float], fewest: int = 6, form: Callable[[float, int], str] = _number, most: int = 17
+) -> list[str]:
+    """``values`` read side by side (the models' values of a loss, a baseline and its candidate, an interval's
+    bounds) as ``form`` writes them with ``fewest`` significant digits, with as many more digits (up to ``most``)
+    as it takes for values that differ not to read the same: 0.1234561 and 0.1234564 both read ``0.123456``, two
+    models shown equal, a candidate equal to its baseline but ``worse``, and a narrow interval of a large run
+    ``0.5 - 0.5``. An interval's bounds get 4 more digits at most: beyond, they differ by rounding alone."""
+    for digits in range(fewest, most + 1):
+        shown = [form(value, digits) for value in values]
         if len(set(shown)) == len(set(values)):
             break
     return shown
+
+
+def _signed(value: float, digits: int) -> str:
+    """A delta with its sign and ``digits`` significant digits (``+0.0123``, ``-2.305``)."""
+    return f"{value:+.{digits}g}"
 
 
 def _values_shown(results: Sequence[Result]) -> dict[int, str]:
@@ -140,7 +149,7 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         cells += [_key(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
         cells += [*_told_apart([c.baseline, c.candidate]), f"{c.delta:+.6g}", relative]
         if with_ci:
-            cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
+            cells.append(" – ".join(_told_apart([c.ci["low"], c.ci["high"]], 4, _signed, 8)) if c.ci else "")
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
         table.add_row(*cells)
     _print_whole(console, table)
@@ -245,7 +254,7 @@ def _interval_header(report: Report) -> str:
 
 
 def _interval(ci: dict[str, float] | None) -> str:
-    return f"{_number(ci['low'])} – {_number(ci['high'])}" if ci else ""
+    return " – ".join(_told_apart([ci["low"], ci["high"]], most=10)) if ci else ""
 
 
 def _shown_params(result: Result) -> str:
