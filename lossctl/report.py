@@ -452,12 +452,17 @@ def format_value(value: Any) -> str:
 
 def key_text(value: Any) -> str:
     """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), an empty text as ``""``
-    (nothing at all, it read as the overall result's empty cell), a boolean as the command line writes it
+    (nothing at all, it read as the overall result's empty cell), a text with space at either end quoted, its
+    spaces other than the plain one escaped (``"a "``, ``"a\\xa0"``: ``a``, ``a `` and ``a`` with a no-break space
+    read as three groups ``a``, and a key of spaces as an empty cell), a boolean as the command line writes it
     (``true``), not as Python's ``None`` and ``True``."""
     if value is None:
         return "(missing)"
-    if value == "" and isinstance(value, str):
-        return '""'
+    if isinstance(value, str) and value == value.strip():
+        return value or '""'
+    if isinstance(value, str):
+        spaces = (c if c == " " or not c.isspace() else c.encode("unicode_escape").decode() for c in value)
+        return f'"{"".join(spaces)}"'
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -341,6 +341,15 @@ def test_a_group_column_named_as_a_table_column_is_headed_as_in_csv(cli, write) 
     assert "┃ loss ┃ value ┃ baseline ┃" in run.out  # compare has no column of that name
 
 
+def test_keys_with_space_at_either_end_are_quoted_in_the_table(cli, write) -> None:
+    # 'a', 'a ' and 'a' with a no-break space read as three groups 'a', and a key of one space as an empty cell.
+    data = write("g.csv", 'pred,target,g\n1,0,a\n5,0,"a "\n3,0," "\n4,0,"a\u00a0"\n2,0,a b\n')
+    run = cli("eval", data, "-l", "mae", "--by", "g", "-q")
+    rows = [line.split("│")[2].strip() for line in run.out.splitlines() if line.startswith("│")]
+    assert rows == ["all", "a", '"a "', '" "', '"a\\xa0"', "a b"]
+    assert '(worst group: g="a ")' in run.out
+
+
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
     # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
     # JSON were missing. They are a second table, each loss named by its full label (and model).
