@@ -1,14 +1,15 @@
 """The rich table for people; the only module besides ``cli.py`` that imports rich.
 
 Every piece of data shown (column names, group values, labels, model names, paths) goes through :func:`_text`: its
-control characters are shown escaped, as in error messages, so that a value holding an escape sequence cannot
-drive the terminal, and rich markup in it is shown literally; the consoles (:func:`terminal`) leave ``:name:``
-emoji codes as typed.
+control characters are shown escaped, and a very long value cut, as in error messages, so that a value holding an
+escape sequence cannot drive the terminal, and rich markup in it is shown literally; the consoles
+(:func:`terminal`) leave ``:name:`` emoji codes as typed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -17,8 +18,8 @@ from rich.table import Table
 
 from lossctl import interrupts
 from lossctl.distribution import sparkline
-from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, key_text
-from lossctl.text import count, escaped
+from lossctl.report import AnyReport, Check, CompareReport, Report, Result, format_value, group_headers, key_text
+from lossctl.text import count, percent, show_name
 
 if TYPE_CHECKING:
     from lossctl.registry import LossSpec
@@ -30,12 +31,18 @@ def terminal(stderr: bool = False) -> Console:
     which showed a group ``:smile:`` as a smiling face and ``:thumbs_up:`` as a thumb.
 
     ``COLUMNS=0`` is no width, as for :func:`shutil.get_terminal_size`: rich took it as a width of 0 and printed
-    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``)."""
-    console = Console(stderr=stderr, emoji=False)
-    if console.width < 1:
+    nothing at all (``lossctl list``, ``suggest``) or no title line (``eval``). A ``TERM=dumb`` terminal (Emacs'
+    shell) has its width too: rich took it as 80 columns whatever ``COLUMNS`` and the terminal said, so in a
+    narrower window every line of the table wrapped.
+
+    ``NO_COLOR`` set and not empty (no-color.org) is no escape sequence at all, over ``FORCE_COLOR`` too: rich drops
+    only the colours, and went on writing bold and dim (``\\x1b[1m``) to a terminal, or a pipe, asked for none."""
+    plain = os.environ.get("NO_COLOR", "") != ""
+    console = Console(stderr=stderr, emoji=False, color_system=None if plain else "auto")
+    if console.width < 1 or console.is_dumb_terminal:
         import shutil
 
-        console.width = shutil.get_terminal_size().columns
+        console.size = shutil.get_terminal_size()  # both: a dumb terminal's width alone rich leaves at 80
     return console
 
 
@@ -47,8 +54,10 @@ _FOLDED_WIDTH = 12
 
 
 def _text(value: object) -> str:
-    """Data as table text: control characters escaped (:func:`~lossctl.text.escaped`), rich markup made literal."""
-    return escape(escaped(str(value)))
+    """Data as table text, as messages quote it (:func:`~lossctl.text.show_name`: control characters escaped, a
+    value longer than 1,000 characters cut in its middle), rich markup made literal. A 100 KB group value made
+    every line of the table 100 KB wide, borders included: a megabyte of output for a table of five rows."""
+    return escape(show_name(value))
 
 
 def _key(value: object) -> str:
@@ -60,6 +69,38 @@ def _key(value: object) -> str:
 def _number(value: float, digits: int = 6) -> str:
     """A value with ``digits`` significant digits, in exponent form beyond [1e-4, 1e6)."""
     return f"{value:.{digits}g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.{digits - 2}e}"
+
+
+def _told_apart(
+    values: Sequence[float], fewest: int = 6, form: Callable[[float, int], str] = _number, most: int = 17
+) -> list[str]:
+    """``values`` read side by side (the models' values of a loss, a baseline and its candidate, an interval's
+    bounds) as ``form`` writes them with ``fewest`` significant digits, with as many more digits (up to ``most``)
+    as it takes for values that differ not to read the same: 0.1234561 and 0.1234564 both read ``0.123456``, two
+    models shown equal, a candidate equal to its baseline but ``worse``, and a narrow interval of a large run
+    ``0.5 - 0.5``. An interval's bounds get 4 more digits at most: beyond, they differ by rounding alone."""
+    for digits in range(fewest, most + 1):
+        shown = [form(value, digits) for value in values]
+        if len(set(shown)) == len(set(values)):
+            break
+    return shown
+
+
+def _signed(value: float, digits: int) -> str:
+    """A delta with its sign and ``digits`` significant digits (``+0.0123``, ``-2.305``)."""
+    return f"{value:+.{digits}g}"
+
+
+def _values_shown(results: Sequence[Result]) -> dict[int, str]:
+    """Each result's value as the table shows it (by ``id``): the models' values of one loss and group
+    :func:`_told_apart`, whether they stand side by side or one model a row."""
+    alike: dict[tuple[str, str], list[Result]] = {}
+    for result in results:
+        alike.setdefault((result.label, repr(result.group)), []).append(result)
+    shown: dict[int, str] = {}
+    for same in alike.values():
+        shown.update(zip(map(id, same), _told_apart([result.value for result in same]), strict=True))
+    return shown
 
 
 def _params(params: dict[str, object]) -> str:
@@ -89,8 +130,8 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     table.add_column("loss", style="cyan", no_wrap=True)
     if report.models:
         table.add_column("model", no_wrap=True)
-    for column in report.by:
-        table.add_column(_text(column), no_wrap=True)
+    for header in group_headers(report):
+        table.add_column(_text(header), no_wrap=True)
     for name in ("baseline", "candidate", "delta", "relative"):
         table.add_column(name, justify="right", no_wrap=True)
     if with_ci:
@@ -103,12 +144,12 @@ def render_comparison(report: CompareReport, console: Console) -> None:
         if report.by and previous is not None and (c.request, c.model) != previous:
             table.add_section()
         previous = (c.request, c.model)
-        relative = f"{c.relative_delta:+.2%}" if c.relative_delta is not None else ""
+        relative = percent(c.relative_delta) if c.relative_delta is not None else ""
         cells = [_text(c.label), *([_text(c.model or "")] if has_models else [])]
         cells += [_key(c.group[column]) if c.group else "[dim]all[/]" for column in report.by]
-        cells += [_number(c.baseline), _number(c.candidate), f"{c.delta:+.6g}", relative]
+        cells += [*_told_apart([c.baseline, c.candidate]), f"{c.delta:+.6g}", relative]
         if with_ci:
-            cells.append(f"{c.ci['low']:+.4g} – {c.ci['high']:+.4g}" if c.ci else "")
+            cells.append(" – ".join(_told_apart([c.ci["low"], c.ci["high"]], 4, _signed, 8)) if c.ci else "")
         cells.append(f"[{colours[c.verdict]}]{c.verdict}[/]")
         table.add_row(*cells)
     _print_whole(console, table)
@@ -213,7 +254,7 @@ def _interval_header(report: Report) -> str:
 
 
 def _interval(ci: dict[str, float] | None) -> str:
-    return f"{_number(ci['low'])} – {_number(ci['high'])}" if ci else ""
+    return " – ".join(_told_apart([ci["low"], ci["high"]], most=10)) if ci else ""
 
 
 def _shown_params(result: Result) -> str:
@@ -263,9 +304,9 @@ def _start_table(report: Report) -> Table:
     """The loss column and, with ``--by``, the group and row-count columns, each as wide as its widest value."""
     table = Table(header_style="bold")
     table.add_column("loss", style="cyan", no_wrap=True, min_width=max(len(_text(r.label)) for r in report.results))
-    for column in report.by:
+    for column, header in zip(report.by, group_headers(report), strict=True):
         shown = [len(_key(r.group[column])) if r.group else 3 for r in report.results]
-        table.add_column(_text(column), no_wrap=True, min_width=max(len(_text(column)), *shown))
+        table.add_column(_text(header), no_wrap=True, min_width=max(len(_text(header)), *shown))
     if report.by:
         table.add_column("n", justify="right", no_wrap=True)
     return table
@@ -294,10 +335,11 @@ def _render_values(report: Report, console: Console) -> None:
         table.add_column("per-row distribution", no_wrap=True)
     rows = []
     has_models = bool(report.models)  # a pass over the results: once, not per row
+    values = _values_shown(report.results)
     for result in report.results:
         cells = [_text(result.label), *_group_cells(report, result)]
         cells += [_text(result.model or "")] if has_models else []
-        cells.append(_number(result.value))
+        cells.append(values[id(result)])
         cells += [_interval(result.ci)] if with_ci else []
         cells += _distribution_cells(result.distribution)[: 4 + histogram] if quantiles else []
         rows.append((result, cells))
@@ -324,11 +366,15 @@ def _render_models(report: Report, console: Console) -> None:
     with_ci = any(result.ci for result in report.results)
     columns = [["loss", *(_text(r.label) for r in report.results)]]
     columns += [
-        [_text(column), *(_key(r.group[column]) if r.group else "all" for r in report.results)] for column in report.by
+        [_text(header), *(_key(r.group[column]) if r.group else "all" for r in report.results)]
+        for column, header in zip(report.by, group_headers(report), strict=True)
     ]
     columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
+    values = _values_shown(report.results)
     for model in report.models:
-        columns.append([_text(model), "x" * _NUMBER_WIDTH])
+        columns.append(
+            [_text(model), "x" * _NUMBER_WIDTH, *(values[id(r)] for r in report.results if r.model == model)]
+        )
         if with_ci:
             columns.append([_interval_header(report), *(_interval(r.ci) for r in report.results if r.model == model)])
     if _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width:
@@ -352,7 +398,7 @@ def _render_models(report: Report, console: Console) -> None:
         cells = [_text(first.label), *_group_cells(report, first)]
         for model in report.models:
             found = by_model.get(model)
-            cells.append(_number(found.value) if found else "")
+            cells.append(values[id(found)] if found else "")
             if with_ci:
                 cells.append(_interval(found.ci) if found else "")
         table.add_row(*cells, _shown_params(first))

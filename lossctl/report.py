@@ -28,7 +28,7 @@ from lossctl.memory import collector_paused
 from lossctl.options import PathLike, optional_path
 from lossctl.params import Composite, FailIf, LossRequest
 from lossctl.tempfiles import open_for_arrow, write_atomic
-from lossctl.text import escaped, show_name
+from lossctl.text import escaped, percent, show_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,7 +158,7 @@ class Check:
         if self.value is None:
             return f"null ({self.note})" if self.note else "null"
         value = self.value
-        shown = self.fitted(lambda digits: f"{value:+.{digits}%}", 2) if self.threshold is not None else repr(value)
+        shown = self.fitted(lambda digits: percent(value, digits), 2) if self.threshold is not None else repr(value)
         return f"{shown} ({self.note})" if self.note else shown
 
     def fitted(self, form: Callable[[int], str], digits: int) -> str:
@@ -456,12 +456,17 @@ def format_value(value: Any) -> str:
 
 def key_text(value: Any) -> str:
     """A group's key as text for people: a missing key as ``(missing)`` (JSON's null), an empty text as ``""``
-    (nothing at all, it read as the overall result's empty cell), a boolean as the command line writes it
+    (nothing at all, it read as the overall result's empty cell), a text with space at either end quoted, its
+    spaces other than the plain one escaped (``"a "``, ``"a\\xa0"``: ``a``, ``a `` and ``a`` with a no-break space
+    read as three groups ``a``, and a key of spaces as an empty cell), a boolean as the command line writes it
     (``true``), not as Python's ``None`` and ``True``."""
     if value is None:
         return "(missing)"
-    if value == "" and isinstance(value, str):
-        return '""'
+    if isinstance(value, str) and value == value.strip():
+        return value or '""'
+    if isinstance(value, str):
+        spaces = (c if c == " " or not c.isspace() else c.encode("unicode_escape").decode() for c in value)
+        return f'"{"".join(spaces)}"'
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -477,6 +482,13 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     columns, then ``model`` when the run has models, then one column per ``--by`` key."""
     has_models, by = bool(report.models), report.by  # each a pass over the results: once, not per row
     return _header(report, has_models, by), list(_rows(report, has_models, by, None))
+
+
+def group_headers(report: AnyReport) -> list[str]:
+    """The ``--by`` columns' headers, as the flat table's (:func:`_header`): the rich table too read ``value | n |
+    n | value`` for ``--by value --by n``, a group column and the results' own under one name."""
+    names = _header(report, bool(report.models), report.by)
+    return names[len(names) - len(report.by) :]
 
 
 def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:

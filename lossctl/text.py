@@ -1,8 +1,9 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
-the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``); and numbers
-read as people write them; whether a name can be written as UTF-8, and a name read as UTF-8; and lists of names
-cut short, so that a message about a 1,000-column file stays a readable line."""
+the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``), a fraction
+as a percent (``+1.25%``); and numbers read as people write them; whether a name can be written as UTF-8, and a name
+read as UTF-8; and lists of names cut short, so that a message about a 1,000-column file stays a readable line."""
 
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -12,10 +13,16 @@ MAX_LISTED = 20
 # Beyond this many characters a name or value in a message is cut in its middle (:func:`shortened`): more than real
 # names and paths hold (a deep path of 300 characters stays whole), far less than a 200 KB column name.
 MAX_SHOWN = 1000
-# C0/C1 control characters, the Unicode line and paragraph separators, and the bidirectional formatting characters
-# (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), and the
-# lone surrogates in which Python holds a name's bytes that are not UTF-8 (a file name from a Latin-1 system).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# C0/C1 control characters, the Unicode line and paragraph separators, the bidirectional formatting characters
+# (marks, embeddings, overrides, isolates), which reorder the rest of the terminal's line ("Trojan Source"), the
+# invisible ones (zero-width space, joiners, word joiner, byte order mark, soft hyphen, Mongolian vowel separator,
+# invisible operators, interlinear annotations, tags), with which two groups read the same ``a`` and rich measured
+# a cell a column wider than the terminal shows it, and the lone surrogates in which Python holds a name's bytes that
+# are not UTF-8 (a file name from a Latin-1 system).
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff\U000e0000-\U000e007f]"
+)
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
@@ -115,6 +122,17 @@ def written_number(text: str, integer: bool = False) -> float:
     if integer and text.strip().lstrip("+-").isdigit():
         return int(text)
     return float(text)
+
+
+def percent(fraction: float, digits: int = 2) -> str:
+    """``fraction`` as a percent with its sign and ``digits`` decimals, ``+1.25%``; in exponent form, as many
+    digits, where the decimals cannot show it: a relative delta of 1e300 was written out in its 300 digits (a
+    table column and a check line as wide), and one of 3e-8 read ``+0.00%`` beside the verdict ``worse``. The
+    exponent is the fraction's plus 2, exactly (``fraction * 100`` overflows beyond 1.8e306)."""
+    if fraction == 0 or not math.isfinite(fraction) or 0.5 * 10.0**-digits <= abs(fraction) * 100 < 1e6:
+        return f"{fraction:+.{digits}%}"
+    mantissa, exponent = f"{fraction:+.{digits}e}".split("e")
+    return f"{mantissa}e{int(exponent) + 2:+03d}%"
 
 
 def rounds_to_zero(text: str, number: float) -> bool:

@@ -196,6 +196,24 @@ def test_identical_values_of_a_negative_loss_are_a_relative_delta_of_plus_zero(c
     assert "│    +0 │   +0.00% │ same" in cli(*args).out
 
 
+def test_relative_deltas_too_large_or_too_small_for_two_decimals_are_shown_in_exponent_form(cli, write) -> None:
+    # A relative delta of 1e300 was written as its 300 digits, "+99999999999999988595...408.00%", in the table, the
+    # check line, the Markdown check and the notice; one of 2.4e-6 read "+0.00%" beside the verdict "worse".
+    small, large = write("small.csv", "y,pred\n0,1e-150\n"), write("large.csv", "y,pred\n0,1e150\n")
+    args = ["compare", small, large, "--target", "y", "-l", "mae", "--fail-if-worse", "1"]
+    run = cli(*args, "-q")
+    assert run.code == 1
+    assert "│ +1e+150 │ +1.00e+302% │ worse" in run.out
+    assert "check mae worse by > 1%: mae = +1.00e+302% FAILED" in run.out
+    assert "- check `mae worse by > 1%`: mae = +1.00e+302% (FAILED)" in cli(*args, "-q", "-f", "markdown").out
+    assert "notice: check mae worse by > 1% FAILED: mae = +1.00e+302%\n" in cli(*args, "-f", "json").err
+    close = write("close.csv", "y,a,b\n0,0.1234561,0.1234564\n")
+    run = cli("compare", close, "--model", "a=a", "--model", "b=b", "--target", "y", "-l", "mae", "-q",
+              "--fail-if-worse", "1")  # fmt: skip
+    assert "│ +3e-07 │ +2.43e-04% │ worse" in run.out
+    assert "check mae worse by > 1%: mae@b = +2.43e-04% passed" in run.out
+
+
 def test_compare_aligns_by_key(tmp_path: Path, write) -> None:
     base = write("b.csv", "id,pred,target\n1,1,0\n2,2,0\n3,3,0\n")
     cand = write("c.csv", "id,pred\n3,0\n1,0\n2,1\n")

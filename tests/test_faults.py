@@ -1363,6 +1363,53 @@ def test_the_table_shows_control_characters_escaped(tmp_path: Path) -> None:
     assert "p\\x1b[2J.jsonl" in out
 
 
+def _on_a_terminal(*args: object, env: dict[str, str], columns: int = 80) -> bytes:
+    """What ``lossctl ARGS`` shows with its standard output on a pseudo-terminal ``columns`` wide (stderr a pipe),
+    after checking that it exits 1 (a failed check) with nothing on stderr."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    try:
+        process = subprocess.Popen(
+            [*LOSSCTL, *map(str, args)], stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env
+        )
+        os.close(slave)
+        shown = _terminal_output(master, 5)
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        os.close(master)
+    assert process.returncode == 1 and not err, err
+    return shown
+
+
+def test_no_color_is_no_escape_sequence_at_all(data: Path) -> None:
+    """NO_COLOR=1 kept rich's bold and dim (``\\x1b[1m``, ``\\x1b[2m``) in the table on a terminal, and with
+    FORCE_COLOR on a pipe: no-color.org asks for no ANSI colour, and the table's styles are nothing else. An empty
+    NO_COLOR does not count (no-color.org), and NO_COLOR wins over FORCE_COLOR."""
+    args = ("eval", data, "-l", "mse", "--by", "segment", "--fail-if", "mse>0", "-q")
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    plain = _on_a_terminal(*args, env=dict(environ, NO_COLOR="1", TERM="xterm"))
+    assert b"\x1b" not in plain and b"FAILED" in plain and b"segment" in plain
+    assert b"\x1b[" in _on_a_terminal(*args, env=dict(environ, NO_COLOR="", TERM="xterm"))
+    run = lossctl(*args, env=dict(environ, NO_COLOR="1", FORCE_COLOR="1"))
+    assert run.returncode == 1 and b"FAILED" in run.stdout and b"\x1b" not in run.stdout
+    assert b"\x1b[" in lossctl(*args, env=dict(environ, FORCE_COLOR="1")).stdout
+
+
+def test_a_dumb_terminal_has_its_width(data: Path) -> None:
+    """TERM=dumb (Emacs' shell): rich took the terminal as 80 columns, whatever its size and COLUMNS, so a 40-column
+    window got the quantile columns and every line of the table wrapped."""
+    args = ("eval", data, "-l", "mse", "--fail-if", "mse>0", "-q")
+    environ = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")} | {"NO_COLOR": "1"}
+    for env in (dict(environ, TERM="dumb"), dict(environ, TERM="dumb", COLUMNS="40"), dict(environ, TERM="xterm")):
+        lines = _on_a_terminal(*args, env=env, columns=40).decode().splitlines()
+        assert "p50" not in lines[2] and max(len(line) for line in lines[1:]) <= 40, (env["TERM"], lines)
+
+
 def test_markdown_cells_show_the_keys_backslashes(cli, tmp_path: Path) -> None:
     # The key a\|b was written a\\|b: a Markdown renderer took its backslash as escaping the pipe's escape, and
     # showed a|b.

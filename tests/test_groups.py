@@ -316,6 +316,53 @@ def test_a_group_keyed_all_is_told_from_the_overall_row_in_the_table(cli, write)
         assert [[cell.strip() for cell in row] for row in rows] == [["mse", "all"], ["mse", '"all"'], ["mse", "b"]]
 
 
+def test_groups_told_apart_only_by_an_invisible_character_are_told_apart(cli, write) -> None:
+    # 'a' and 'a' with a zero-width space, a byte order mark, a soft hyphen or a word joiner read as five groups 'a',
+    # each cell's border a column off (rich counted a cell the terminal does not show), and so did the errors.
+    keys = ["a", "a\u200b", "a\ufeff", "a\xad", "a\u2060", "a\u200d", "a\U000e0041"]
+    data = write("g.csv", "pred,target,g\n" + "".join(f"{i},0,{key}\n" for i, key in enumerate(keys)))
+    run = cli("eval", data, "-l", "mae", "--by", "g", "-q")
+    rows = [line.split("│")[2].strip() for line in run.out.splitlines() if line.startswith("│")]
+    assert rows == ["all", "a", "a\\u200b", "a\\ufeff", "a\\xad", "a\\u2060", "a\\u200d", "a\\U000e0041"]
+    assert len({len(line) for line in run.out.splitlines() if line.startswith("│")}) == 1  # the borders line up
+    assert "(worst group: g=a\\U000e0041)" in run.out
+    markdown = cli("eval", data, "-l", "mae", "--by", "g", "-q", "-f", "markdown").out
+    assert "| a\\u200b |" in markdown
+    run = cli("eval", data, "-l", "mae", "--by", "g\u200b", "-q")
+    assert run.code == 3 and run.err.startswith("error: column 'g\\u200b' not found in ")
+
+
+def test_a_very_long_group_value_is_cut_in_the_table_as_in_messages(cli, write) -> None:
+    # A 5,000-character key made every line of the table 5,000 columns wide, its borders included; messages cut it.
+    key = "x" * 2000 + "middle" + "z" * 2994
+    run = cli("eval", write("g.csv", f"pred,target,g\n2,0,{key}\n1,0,b\n"), "-l", "mae", "--by", "g", "-q")
+    shown = "x" * 40 + "...[4940 more characters]..." + "z" * 20
+    assert f"│ {shown} │" in run.out and "middle" not in run.out
+    assert max(map(len, run.out.splitlines())) < 200
+    assert f"(worst group: g={'x' * 38}...[4942 more characters]...{'z' * 20})" in run.out
+
+
+def test_a_group_column_named_as_a_table_column_is_headed_as_in_csv(cli, write) -> None:
+    # --by value --by n headed the table "loss | value | n | n | value": a group column and the results' own under
+    # one name; CSV and Markdown head them group.value and group.n, and so does the table now.
+    data = write("g.csv", "target,pred,value,n\n0,1,a,x\n0,2,b,y\n")
+    for args in (["--pred", "pred"], ["--model", "m=pred", "--model", "k=pred"], ["--model", "m=pred", "--ci", "0.9"]):
+        run = cli("eval", data, "--target", "target", *args, "-l", "mae", "--by", "value", "--by", "n", "-q")
+        header = next(line for line in run.out.splitlines() if line.startswith("┃"))
+        assert [cell.strip() for cell in header.split("┃")[1:4]] == ["loss", "group.value", "group.n"], header
+    run = cli("compare", data, data, "--target", "target", "--pred", "pred", "-l", "mae", "--by", "value", "-q")
+    assert "┃ loss ┃ value ┃ baseline ┃" in run.out  # compare has no column of that name
+
+
+def test_keys_with_space_at_either_end_are_quoted_in_the_table(cli, write) -> None:
+    # 'a', 'a ' and 'a' with a no-break space read as three groups 'a', and a key of one space as an empty cell.
+    data = write("g.csv", 'pred,target,g\n1,0,a\n5,0,"a "\n3,0," "\n4,0,"a\u00a0"\n2,0,a b\n')
+    run = cli("eval", data, "-l", "mae", "--by", "g", "-q")
+    rows = [line.split("│")[2].strip() for line in run.out.splitlines() if line.startswith("│")]
+    assert rows == ["all", "a", '"a "', '" "', '"a\\xa0"', "a b"]
+    assert '(worst group: g="a ")' in run.out
+
+
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
     # --format markdown (and -o x.md) with --by wrote only the results: the gap and worst group of the table and
     # JSON were missing. They are a second table, each loss named by its full label (and model).

@@ -785,3 +785,18 @@ def test_normal_intervals_of_many_outputs_share_one_overall_covariance(cli, tmp_
     half = NormalDist().inv_cdf(0.95) * losses.std(axis=0, ddof=1) / np.sqrt(30)
     assert [r["ci"]["low"] for r in results] == pytest.approx(losses.mean(axis=0) - half, rel=1e-9)
     assert [r["ci"]["high"] for r in results] == pytest.approx(losses.mean(axis=0) + half, rel=1e-9)
+
+
+def test_the_table_never_shows_a_narrow_interval_as_one_number(cli: Any, tmp_path: Path) -> None:
+    # The interval of a large, steady run read "0.5 - 0.5" (6 digits), and compare's delta interval "+1 - +1"
+    # (4 digits) for one of 1 ± 1e-7: an interval of no width. Its bounds now get the digits that tell them apart
+    # (here [0.49999987, 0.50000006] and [0.99999989, 1.00000008]).
+    rng = np.random.default_rng(0)
+    a = 0.5 + rng.normal(scale=1e-6, size=400)
+    b = a + 1 + rng.normal(scale=1e-6, size=400)
+    path = tmp_path / "narrow.parquet"
+    pq.write_table(pa.table({"y": np.zeros(400), "a": a, "b": b}), path)
+    run = cli("eval", path, "--target", "y", "--pred", "a", "-l", "mae", "--ci", "0.95", "-q")
+    assert "│ 0.4999999 – 0.5000001 │" in run.out
+    run = cli("compare", path, "--model", "a=a", "--model", "b=b", "--target", "y", "-l", "mae", "--ci", "0.95", "-q")
+    assert "│ +0.9999999 – +1 │" in run.out

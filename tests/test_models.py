@@ -222,6 +222,22 @@ def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
         report["mae"]
 
 
+@pytest.mark.parametrize("columns", ["200", "30"])
+def test_the_table_never_shows_two_different_values_as_one(cli, write, monkeypatch, columns: str) -> None:
+    # Two models 3e-7 apart both read 0.123456, side by side and one model a row (a narrow terminal), and compare
+    # showed a candidate equal to its baseline, "worse"; values that are the same keep the table's 6 digits.
+    monkeypatch.setenv("COLUMNS", columns)
+    data = write("m.csv", "y,a,b,c\n0,0.1234561,0.1234564,0.1234561\n")
+    models = ["--model", "a=a", "--model", "b=b", "--model", "c=c"]
+    out = cli("eval", data, "--target", "y", *models, "-l", "mae,mse", "-q").out
+    assert out.count("0.1234561") == 2 and out.count("0.1234564") == 1 and "0.123456 " not in out
+    assert out.count("0.0152414") == 2 and out.count("0.0152415") == 1  # 0.01524141 and 0.01524148
+    out = cli("compare", data, "--model", "a=a", "--model", "b=b", "--target", "y", "-l", "mae", "-q").out
+    assert "│ 0.1234561 │ 0.1234564 │ +3e-07 │" in out
+    out = cli("compare", data, "--model", "a=a", "--model", "c=c", "--target", "y", "-l", "mae", "-q").out
+    assert "│ 0.123456 │  0.123456 │    +0 │" in out
+
+
 def test_checks_per_model_or_for_all(cli) -> None:
     args = ["eval", MODELS, "--model", "model_*", "--target", "y_true", "-l", "mse", "-f", "json"]
     doc = _json(cli(*args, "--fail-if", "mse>100", "--fail-if", "mse@model_b>100"))
