@@ -8,7 +8,7 @@ import shutil
 import textwrap
 from typing import Any
 
-from lossctl.registry import LossSpec, get
+from lossctl.registry import LossSpec, loss_spec_text, spec_of
 from lossctl.text import escaped
 
 
@@ -31,7 +31,7 @@ def _streaming(spec: LossSpec) -> str:
 def describe(name: str) -> str:
     from lossctl.report import format_value
 
-    spec = get(name)
+    spec = spec_of(loss_spec_text(name), quoted=f"'{name}'")  # not "in '-l mse:'": describe has no -l
     lines = [f"{spec.name}: {spec.summary}", ""]
     lines.append(f"  task:      {spec.task}")
     if spec.aliases:

@@ -1185,7 +1185,12 @@ def get(name: str) -> LossSpec:
     text = loss_spec_text(name)
     several = f"lossctl.evaluate(data, losses='{named_composite(text)}') computes"
     check_one_loss(text, "get", f"{several} it", f"{several} each")
-    spec, given = parse_spec(text)
+    return spec_of(text)
+
+
+def spec_of(text: str, quoted: str | None = None) -> LossSpec:
+    """The entry a ``-l`` spec names, its parameters its defaults (:func:`parse_spec`, messages quoting ``quoted``)."""
+    spec, given = parse_spec(text, quoted)
     return replace(spec, preset=given) if given else spec
 
 

@@ -977,6 +977,14 @@ def test_describe_shows_the_parameters_of_a_spec_string(cli) -> None:
     assert "  delta (float, default 1.0, > 0)\n" in cli("describe", "huber").out
 
 
+def test_describe_messages_quote_the_spec_not_a_flag(cli) -> None:
+    """describe has no -l: 'mse:' was "expected KEY=VALUE in '-l mse:'"."""
+    run = cli("describe", "mse:")
+    assert (run.code, run.out, run.err) == (2, "", "error: expected KEY=VALUE in 'mse:', got ''\n")
+    run = cli("describe", "huber:delta=1:delta=2")
+    assert (run.code, run.err) == (2, "error: 'huber:delta=1:delta=2' gives 'delta' twice\n")
+
+
 def test_describe_takes_one_loss(cli) -> None:
     """A list as -l takes it was 'unknown loss 'mse,mae'; did you mean smape, mse, mae?'."""
     run = cli("describe", "mse,huber:delta=2")
