@@ -808,7 +808,7 @@ def _float64(values: Any, name: str) -> np.ndarray:
         from lossctl.io.sources import masked_as_missing
 
         values = masked_as_missing(values)
-    if not type(values).__module__.startswith("pyarrow"):
+    if _through_numpy(values):
         try:
             array = np.asarray(values)
         except ValueError:  # rows of different lengths: Arrow names the odd row
@@ -826,6 +826,16 @@ def _float64(values: Any, name: str) -> np.ndarray:
     return array_values(values, name)
 
 
+def _through_numpy(values: Any) -> bool:
+    """Whether ``values`` are read through NumPy: not a pyarrow array, nor a polars Series of 128-bit integers,
+    which NumPy has no type for (polars raised InvalidOperationError): Arrow reads those as their text, as
+    :func:`lossctl.evaluate` reads such a column."""
+    module = type(values).__module__
+    if module.startswith("polars"):
+        return str(getattr(values, "dtype", "")) not in ("Int128", "UInt128")
+    return not module.startswith("pyarrow")
+
+
 def query_ids(values: Any, name: str = "qid", row_offset: int = 0) -> tuple[np.ndarray, list[Any]]:
     """Query ids of any type (integers, text, dates; docs/cli.md, "Labels") as float64 codes, equal where the ids
     are equal, and the distinct ids. Integers are compared exactly (as floats, ids above 2**53 would merge)."""
@@ -836,7 +846,7 @@ def query_ids(values: Any, name: str = "qid", row_offset: int = 0) -> tuple[np.n
         from lossctl.io.sources import masked_as_missing
 
         values = masked_as_missing(values)
-    if not type(values).__module__.startswith("pyarrow"):
+    if _through_numpy(values):
         try:
             array = np.asarray(values)
         except ValueError:

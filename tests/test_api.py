@@ -1429,6 +1429,20 @@ def test_dataframes_given_as_arrays_are_one_vector_per_row() -> None:
         lossctl.evaluate(y_true=pd.DataFrame({"a": ["x", "y"]}), y_pred=[[1.0], [2.0]], losses="mse")
 
 
+def test_polars_128_bit_integers_are_read_by_get_as_evaluate_reads_them() -> None:
+    # get() passed them to NumPy, which has no 128-bit integers: polars' InvalidOperationError, where evaluate() read
+    # the column through Arrow as its text.
+    big = pl.Series([2**100, 1], dtype=pl.Int128)
+    expected = lossctl.evaluate(pl.DataFrame({"pred": [1.0, 1.0], "target": big}), losses="mae")["mae"]
+    assert expected == (2**100 - 1) / 2
+    for kind in (pl.Int128, pl.UInt128):
+        assert lossctl.get("mae")(pl.Series([1.0, 1.0]), pl.Series([2**100, 1], dtype=kind)) == expected
+    # query ids past float64's precision stay two queries (as floats, one query of four rows: 1.3435...)
+    target, pred = pl.Series([1.0, 0.0, 1.0, 0.0]), pl.Series([1.0, 0.0, 0.5, 0.2])
+    qid = pl.Series([2**100, 2**100 + 1, 2**100, 2**100 + 1], dtype=pl.Int128)
+    assert lossctl.get("listnet")(target, pred, qid=qid) == lossctl.get("listnet")(target, pred, qid=[1, 2, 1, 2])
+
+
 def test_masked_values_of_a_numpy_masked_array_are_missing() -> None:
     # np.asarray drops the mask: the value under it was used as data, so mae([1, --, 3], [1, 3, 5]) was 1.0 where
     # the masked row is missing (an error, or dropped with missing="drop").

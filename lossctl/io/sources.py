@@ -218,7 +218,7 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
     if module in ("pandas", "polars") and hasattr(values, "columns"):
         values = _frame_matrix(values, name)
     elif module == "polars":
-        return values.to_arrow()
+        return _polars_table(values.to_frame()).column(0)  # Int128 as its text
     elif module == "pandas":
         return _pandas_array(values)
     if module in ("torch", "tensorflow", "jax", "jaxlib"):
