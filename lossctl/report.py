@@ -715,7 +715,10 @@ def _csv_group_cells(by: list[str]) -> Callable[[dict[str, Any]], str]:
 
 
 def _missing_shown(value: Any) -> Any:
-    return key_text(value) if value is None or value == "" else value
+    """A Markdown group cell: a missing key, the empty text and a text with space at either end as :func:`key_text`
+    writes them (Markdown trims a cell's edges: ``a``, ``a `` and ``" "`` read as ``a``, ``a`` and the overall
+    result's empty cell)."""
+    return key_text(value) if value is None or isinstance(value, str) else value
 
 
 def _markdown_cell(text: str) -> str:

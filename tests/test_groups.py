@@ -361,6 +361,10 @@ def test_keys_with_space_at_either_end_are_quoted_in_the_table(cli, write) -> No
     rows = [line.split("│")[2].strip() for line in run.out.splitlines() if line.startswith("│")]
     assert rows == ["all", "a", '"a "', '" "', '"a\\xa0"', "a b"]
     assert '(worst group: g="a ")' in run.out
+    # Markdown trims a cell's edges: there too 'a' and 'a ' were two cells 'a', and ' ' the overall result's.
+    markdown = cli("eval", data, "-l", "mae", "--by", "g", "-q", "-f", "markdown").out.splitlines()
+    cells = [line.rsplit(" | ", 1)[-1] for line in markdown[2:8]]
+    assert cells == [" |", "a |", '"a " |', '" " |', '"a\\\\xa0" |', "a b |"]  # the backslash escaped
 
 
 def test_markdown_gives_each_loss_its_gap_and_worst_group_as_the_table_does(cli, write) -> None:
