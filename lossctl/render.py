@@ -115,6 +115,10 @@ def _param(value: object) -> str:
     return _number(value) if isinstance(value, float) else format_value(value)
 
 
+# compare's value columns, as the table heads them.
+_COMPARED = ("baseline", "candidate", "delta", "relative", "delta interval", "verdict")
+
+
 def render_comparison(report: CompareReport, console: Console) -> None:
     """Per loss (and candidate model, and group): both values, the delta, the relative delta, its interval and the
     verdict; then the gaps of the per-group deltas and the checks."""
@@ -130,12 +134,12 @@ def render_comparison(report: CompareReport, console: Console) -> None:
     table.add_column("loss", style="cyan", no_wrap=True)
     if report.models:
         table.add_column("model", no_wrap=True)
-    for header in group_headers(report):
+    for header in group_headers(report, _COMPARED):  # --by relative: group.relative
         table.add_column(_text(header), no_wrap=True)
-    for name in ("baseline", "candidate", "delta", "relative"):
+    for name in _COMPARED[:4]:
         table.add_column(name, justify="right", no_wrap=True)
     if with_ci:
-        table.add_column("delta interval", justify="right", no_wrap=True)
+        table.add_column(_COMPARED[4], justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     colours = {"better": "green", "worse": "bold red", "same": "dim"}
     previous = None

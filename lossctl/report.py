@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
@@ -484,17 +484,18 @@ def table_rows(report: AnyReport) -> tuple[list[str], list[list[Any]]]:
     return _header(report, has_models, by), list(_rows(report, has_models, by, None))
 
 
-def group_headers(report: AnyReport) -> list[str]:
-    """The ``--by`` columns' headers, as the flat table's (:func:`_header`): the rich table too read ``value | n |
-    n | value`` for ``--by value --by n``, a group column and the results' own under one name."""
-    names = _header(report, bool(report.models), report.by)
+def group_headers(report: AnyReport, own: Sequence[str] = ()) -> list[str]:
+    """The ``--by`` columns' headers, as the flat table's (:func:`_header`), ``own`` naming the caller's columns the
+    flat table lacks (compare's ``relative``): the rich table too read ``value | n | n | value`` for ``--by value
+    --by n``, a group column and the results' own under one name."""
+    names = _header(report, bool(report.models), report.by, own)
     return names[len(names) - len(report.by) :]
 
 
-def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:
-    """The table's columns. A ``--by`` column named as one of the table's own (``model``, ``value``, ``loss``...) is
-    ``group.NAME``, its place in the JSON record (``group.group.NAME`` when another ``--by`` column is named
-    ``group.NAME``): a header naming two columns alike is read back as one."""
+def _header(report: AnyReport, has_models: bool, by: list[str], also: Sequence[str] = ()) -> list[str]:
+    """The table's columns. A ``--by`` column named as one of the table's own (``model``, ``value``, ``loss``...) or
+    as one of ``also`` is ``group.NAME``, its place in the JSON record (``group.group.NAME`` when another ``--by``
+    column is named ``group.NAME``): a header naming two columns alike is read back as one."""
     if isinstance(report, CompareReport):
         deltas = ["baseline", "candidate", "delta", "relative_delta", "ci_low", "ci_high", "verdict", "n"]
         own = ["loss", "params", "reduction", *deltas]
@@ -502,11 +503,13 @@ def _header(report: AnyReport, has_models: bool, by: list[str]) -> list[str]:
         own = ["loss", "params", "reduction", "value", "n", "ci_low", "ci_high"]
     own += ["model"] if has_models else []
     names = list(own)
+    taken = [*names, *also]
     for column in by:
         name = column
-        while name in names or (name != column and name in by):  # --by loss --by group.loss: group.group.loss
+        while name in taken or (name != column and name in by):  # --by loss --by group.loss: group.group.loss
             name = f"group.{name}"
         names.append(name)
+        taken.append(name)
     return names
 
 

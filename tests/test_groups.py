@@ -352,6 +352,13 @@ def test_a_group_column_named_as_a_table_column_is_headed_as_in_csv(cli, write) 
         assert [cell.strip() for cell in header.split("┃")[1:4]] == ["loss", "group.value", "group.n"], header
     run = cli("compare", data, data, "--target", "target", "--pred", "pred", "-l", "mae", "--by", "value", "-q")
     assert "┃ loss ┃ value ┃ baseline ┃" in run.out  # compare has no column of that name
+    # compare's table heads its relative delta 'relative': --by relative headed two columns 'relative'.
+    data = write("r.csv", "target,pred,relative\n0,1,a\n0,2,b\n")
+    run = cli("compare", data, data, "--target", "target", "--pred", "pred", "-l", "mae", "--by", "relative", "-q")
+    assert "┃ loss ┃ group.relative ┃ baseline ┃ candidate ┃ delta ┃ relative ┃ verdict ┃" in run.out
+    assert cli("compare", data, data, "-l", "mae", "--by", "relative", "-q", "-f", "csv").out.startswith(
+        "loss,params,reduction,baseline,candidate,delta,relative_delta,ci_low,ci_high,verdict,n,relative\n"
+    )
 
 
 def test_keys_with_space_at_either_end_are_quoted_in_the_table(cli, write) -> None:
