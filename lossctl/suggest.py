@@ -443,6 +443,11 @@ def suggest(
     qids = query_codes[usable] if qid else None
     advice = advise(target_values[usable], pred_values[usable], qids, qid or "qid")
     advice.facts |= facts
+    # eval reads text labels only as told: said in each reason, as ranking's name --col qid (-q silences notices)
+    needed = [option("classes", ",".join(options.classes))] if options.classes and text else []
+    needed += [option("positive", str(facts["positive_label"]))] if "positive_label" in facts else []
+    for suggestion in advice.suggestions if needed else []:
+        suggestion.reason += f" (eval: {' '.join(needed)})"
     return advice, notices
 
 

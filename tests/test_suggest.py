@@ -360,6 +360,15 @@ def test_text_labels_are_read_as_eval_reads_them(cli, tmp_path: Path) -> None:
         "(or --positive cat to turn it round)\n" in run.err
     )
     assert cli("eval", tmp_path / "bin.csv", "-l", "bce", "--positive", "dog", "--missing", "drop", "-q").code == 0
+    # -q silenced the only mention of --positive, and eval -l bce then failed: each reason now names it too
+    run = cli("suggest", tmp_path / "bin.csv", "-f", "json", "--missing", "drop", "-q")
+    reasons = [suggestion["reason"] for suggestion in json.loads(run.out)["suggestions"]]
+    assert (run.code, run.err, len(reasons)) == (0, "", 2)
+    assert (
+        reasons[0]
+        == "predictions are probabilities: log loss is the proper scoring rule for them (eval: --positive dog)"
+    )
+    assert all(reason.endswith(" (eval: --positive dog)") for reason in reasons)
     (tmp_path / "mc.csv").write_text("target,prob_cat,prob_dog,prob_emu\nemu,1,2,3\ncat,3,1,0\ndog,0,4,1\nemu,0,0,1\n")
     run = cli("suggest", tmp_path / "mc.csv", "--pred", "prob_*", "-f", "json")
     document = json.loads(run.out)
@@ -406,6 +415,7 @@ def test_suggest_takes_evals_classes_and_positive(cli, tmp_path: Path) -> None:
     assert run.code == 3 and "give the class order with --classes A,B,C" in run.err
     run = cli("suggest", tmp_path / "mc.csv", "--pred", "p_*", "--classes", "cat,dog", "-q", "-f", "json")
     document = json.loads(run.out)
+    assert all(suggestion["reason"].endswith(" (eval: --classes cat,dog)") for suggestion in document["suggestions"])
     assert (run.code, document["task"], document["facts"]["smallest_class_share"]) == (0, "multiclass", 1 / 3)
     run = cli("suggest", tmp_path / "mc.csv", "--pred", "p_0", "--positive", "cat", "-f", "json")
     facts = json.loads(run.out)["facts"]
