@@ -61,17 +61,27 @@ def check_per_sample_path(path: str) -> str:
     return kind
 
 
-def _bytes_as_text(table: pa.Table) -> pa.Table:
-    """``table`` with its columns of bytes (a key that is not UTF-8: valid UTF-8 was read as text) as the text JSON
-    writes for them (:func:`~lossctl.report.plain_value`: ``b"\\xff"`` is ``\\xff``): Arrow's CSV writer refuses them
-    ("Invalid UTF8 payload"). Only those columns are converted, value by value."""
+def _as_json_writes(table: pa.Table) -> pa.Table:
+    """``table`` with the columns Arrow's CSV writer writes otherwise than JSON Lines and the results do
+    (:func:`~lossctl.report.plain_value`) as those write them. Bytes (a key that is not UTF-8: valid UTF-8 was read
+    as text) as text (``b"\\xff"`` is ``\\xff``): Arrow's CSV writer refuses them ("Invalid UTF8 payload"); only
+    those columns are converted, value by value. Durations in seconds: the CSV writer wrote the count of the
+    column's unit (``1`` for 1 ms, where JSON Lines wrote ``0.001``)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     for index, kind in enumerate(table.schema.types):
         if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
             texts = [None if value is None else plain_value(value) for value in table.column(index).to_pylist()]
             table = table.set_column(index, table.field(index).name, pa.array(texts, pa.large_string()))
+        elif pa.types.is_duration(kind):
+            ticks = table.column(index).cast(pa.int64()).cast(pa.float64(), safe=False)  # past 2**53: rounded
+            seconds = pc.divide(ticks, float(_TICKS_PER_SECOND[kind.unit]))
+            table = table.set_column(index, table.field(index).name, seconds)
     return table
+
+
+_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 class PerSampleWriter:
@@ -106,7 +116,7 @@ class PerSampleWriter:
         if self._reader_left:
             return
         if self.format == "csv":
-            table = _bytes_as_text(table)
+            table = _as_json_writes(table)
         if self.format != "jsonl":  # JSON Lines writes each value as it is
             table = self._as_first(table)
         try:

@@ -971,6 +971,28 @@ def test_per_sample_csv_writes_keys_of_bytes_that_are_not_text(cli: Any, tmp_pat
     assert [json.loads(line)["id"] for line in jsonl.read_text().splitlines()] == ["\\xff", "a"]
 
 
+def test_per_sample_csv_and_json_lines_write_a_duration_key_alike(cli: Any, tmp_path: Path) -> None:
+    # A duration[ms] --on key was the count of milliseconds in rows.csv (1) and seconds in rows.jsonl (0.001), as
+    # the results' JSON and CSV write a duration --by key: the CSV now writes seconds too.
+    preds, targets = tmp_path / "p.parquet", tmp_path / "t.parquet"
+    for unit in ("ms", "ns"):
+        ids = pa.array([1, 2500, 2**53 + 1], pa.duration(unit))
+        pq.write_table(pa.table({"id": ids, "pred": [1.0, 2.0, 3.0]}), preds)
+        pq.write_table(pa.table({"id": ids.take([2, 0, 1]), "target": [3.5, 1.0, 1.0]}), targets)
+        written = {}
+        for name in ("rows.csv", "rows.jsonl"):
+            args = ["eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--per-sample", tmp_path / name]
+            assert cli(*args, "-q").code == 0
+            written[name] = (tmp_path / name).read_text().splitlines()
+        seconds = [1 / 10**3, 2.5, (2**53 + 1) / 10**3] if unit == "ms" else [1e-9, 2.5e-6, (2**53 + 1) / 10**9]
+        assert [json.loads(line)["id"] for line in written["rows.jsonl"]] == seconds
+        assert [float(line.split(",")[0]) for line in written["rows.csv"][1:]] == seconds
+        by = json.loads(
+            cli("eval", preds, "--targets", targets, "--on", "id", "-l", "mae", "--by", "id", "-f", "json").out
+        )
+        assert [result["group"]["id"] for result in by["results"][1:]] == seconds
+
+
 def test_rows_aligned_by_order_check_decimal_ids_of_scale_0(cli: Any, tmp_path: Path) -> None:
     # A decimal(38, 0) id (Spark's, an Oracle NUMBER) in both files was not checked row by row, as integer and text
     # ids are: targets in another order were silently paired with the wrong predictions (mae 0.667, exit 0).
