@@ -985,6 +985,26 @@ def test_describe_messages_quote_the_spec_not_a_flag(cli) -> None:
     assert (run.code, run.err) == (2, "error: 'huber:delta=1:delta=2' gives 'delta' twice\n")
 
 
+@pytest.mark.parametrize(
+    ("loss", "refused", "args", "error"),
+    [
+        ("nll", "lossctl refuses one above 0", ["--pred", "p_*"], "expected log-probabilities <= 0, got 0.5"),
+        ("kl_div", "lossctl refuses under this convention too rows", ["--target", "y_*", "--pred", "p_*"], "sums"),
+        ("soft_margin", "lossctl refuses labels other than 1 and -1", ["--target", "y", "--pred", "p_0"], "got 0"),
+        ("hinge_embedding", "lossctl refuses labels other than 1 and -1", ["--target", "y", "--pred", "p_0"], "0"),
+    ],
+)
+def test_describe_says_what_the_torch_convention_refuses(cli, write, loss, refused, args, error) -> None:
+    # nll's page said "torch does not check that its input holds log-probabilities", and soft_margin's and
+    # kl_div's did not say that lossctl refuses, under --convention torch, inputs torch takes.
+    page = " ".join(cli("describe", loss).out.split())
+    torch = page[page.index(" torch: ") : page.index(" properties: ")]
+    assert refused in torch and "does not check" not in torch
+    data = write("d.csv", "y,y_0,y_1,p_0,p_1\n0,0.2,0.2,0.5,-0.2\n1,0.5,0.5,-0.1,-3\n")
+    run = cli("eval", data, "-l", loss, *args, "--convention", "torch", "-q")
+    assert run.code == 3 and run.err.startswith(f"error: {loss}: ") and error in run.err, run.err
+
+
 def test_describe_takes_one_loss(cli) -> None:
     """A list as -l takes it was 'unknown loss 'mse,mae'; did you mean smape, mse, mae?'."""
     run = cli("describe", "mse,huber:delta=2")

@@ -655,8 +655,9 @@ def _torch_soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     # aten/src/ATen/native/Loss.cpp soft_margin_loss: log1p(exp(-input * target)), mean over elements.
     conventions={
         "torch": Convention(
-            "Same formula as lossctl on -1/1 labels; SoftMarginLoss takes the label as the sign itself (a 0 "
-            "costs log 2 whatever the score), so 0/1 labels, which lossctl maps to -1/1, are an input error.",
+            "Same formula as lossctl on -1/1 labels. torch takes any label as the sign itself (a 0 costs log 2 "
+            "whatever the score); lossctl refuses labels other than 1 and -1 under this convention: 0/1 labels, "
+            "which it maps to -1/1, would give a number neither torch's meaning nor lossctl's.",
             func=_torch_soft_margin,
         )
     },
@@ -691,7 +692,12 @@ def soft_margin(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "For the embeddings themselves use contrastive or cosine_embedding.",
     # aten/src/ATen/native/Loss.cpp hinge_embedding_loss: where(target != 1, clamp_min(margin - x, 0), 0)
     # + where(target != -1, x, 0); a label other than 1 and -1 would add both terms, so lossctl rejects it.
-    conventions={"torch": Convention("Same formula as lossctl (torch does not check the labels).")},
+    conventions={
+        "torch": Convention(
+            "Same formula as lossctl. torch takes any label; lossctl refuses labels other than 1 and -1 under this "
+            "convention too: torch adds both terms for such a label, a number that scores no pair."
+        )
+    },
 )
 def hinge_embedding(target: np.ndarray, pred: np.ndarray, *, margin: float) -> np.ndarray:
     """``x`` where ``y = 1`` and ``max(0, margin - x)`` where ``y = -1``, ``x`` a distance.

@@ -436,7 +436,9 @@ def cross_entropy(
     conventions={
         "torch": Convention(
             "Same formula as lossctl (NLLLoss(weight=class_weight, ignore_index); torch's own ignore_index default "
-            "is -100, lossctl's none; torch does not check that its input holds log-probabilities)."
+            "is -100, lossctl's none). torch takes any number as a log-probability; lossctl refuses one above 0 "
+            "under this convention too: a probability above 1 means the columns are not log_softmax outputs "
+            "(logits or probabilities), and the number would score nothing."
         ),
     },
 )
@@ -780,7 +782,10 @@ def _keras_kl_div(target: np.ndarray, pred: np.ndarray, *, from_logits: bool, lo
     conventions={
         "torch": Convention(
             "Same formula as lossctl: KLDivLoss(reduction='batchmean', log_target)(log p, y), with log p = "
-            "log_softmax(x) for from_logits (torch's xlogy gives 0 log 0 = 0)."
+            "log_softmax(x) for from_logits (torch's xlogy gives 0 log 0 = 0). torch takes any rows; lossctl "
+            "refuses under this convention too rows that are not distributions (values outside [0, 1], or not "
+            "summing to 1 within 1e-6), whose number is no divergence, and p = 0 where y > 0, whose divergence is "
+            "infinite."
         ),
         "keras": keras(
             "Keras KLDivergence clips y and p to [1e-7, 1] before sum y log(y / p): zeros in y add "
