@@ -26,7 +26,7 @@ import numpy as np
 
 from lossctl.arrow import equal_values, fixed_width, integers, missing, nans_to_nulls, take
 from lossctl.errors import InputError, option
-from lossctl.keys import KeyTable, Verify, exact_type, fingerprints, supported
+from lossctl.keys import KeyTable, Verify, arrow_values, exact_type, fingerprints, python_values, supported
 from lossctl.text import show_name
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class _ColumnCoder:
         elif dictionary.type != self._type:
             dictionary = self._joined(dictionary)
         if self._python is not None:
-            return self._python_numbers(dictionary.to_pylist())
+            return self._python_numbers(python_values(dictionary))
         nulls = missing(dictionary)
         fps = fingerprints(dictionary)
         if nulls.any():
@@ -82,7 +82,7 @@ class _ColumnCoder:
             new = new[np.unique(numbers[new], return_index=True)[1]]
         if len(new):
             values = take(dictionary, new)
-            self.values.extend(values.to_pylist())
+            self.values.extend(python_values(values))
             self._null = np.concatenate([self._null, nulls[new]])
             if not exact_type(values.type):
                 self._stored = values if self._stored is None else pa.concat_arrays([self._stored, values])
@@ -105,7 +105,11 @@ class _ColumnCoder:
         for kind in dict.fromkeys([common_type([self._type, dictionary.type]), pa.string()]):
             try:
                 joined = dictionary.cast(kind)
-                values = self.values if kind == self._type else pa.array(self.values, self._type).cast(kind).to_pylist()
+                values = (
+                    self.values
+                    if kind == self._type
+                    else python_values(arrow_values(self.values, self._type).cast(kind))
+                )
             except errors:
                 continue
             if kind != self._type:

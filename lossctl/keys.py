@@ -19,7 +19,9 @@ of a join whose integers fill a dense range use their offset from the minimum in
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -86,9 +88,107 @@ def fingerprints(array: pa.Array) -> np.ndarray:
     raise TypeError(f"no fingerprint for Arrow type {kind}")
 
 
+class NanoTime(datetime.time):
+    """A time of day to the nanosecond: a ``time64[ns]`` key, which Python's ``time`` (and pyarrow's ``as_py``)
+    cut to the microsecond, so that 00:00:00.000000001 and ...002 were one key ``00:00:00``. Equal to, and hashed
+    and ordered as, the ``time`` it is when its nanoseconds are whole microseconds; written in ISO 8601 with nine
+    decimals when they are not (``00:00:00.000000001``, as pandas writes a nanosecond ``Timestamp``)."""
+
+    __slots__ = ("nanosecond",)
+    nanosecond: int  # 0 to 999, past the microsecond
+
+    def __new__(cls, ticks: int) -> NanoTime:
+        """The time ``ticks`` nanoseconds after midnight (a ``time64[ns]`` value)."""
+        micro, nano = divmod(ticks, 1000)
+        seconds, microsecond = divmod(micro, 10**6)
+        minutes, second = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        value = super().__new__(cls, hour, minute, second, microsecond)
+        value.nanosecond = nano
+        return value
+
+    @classmethod
+    def of(cls, time: datetime.time) -> NanoTime:
+        """``time`` as a :class:`NanoTime` (a ``time`` is a whole number of microseconds)."""
+        return time if isinstance(time, NanoTime) else cls(_micro_ticks(time))
+
+    @property
+    def ticks(self) -> int:
+        """Nanoseconds since midnight."""
+        return _micro_ticks(self) + self.nanosecond
+
+    def _order(self, other: object) -> tuple[int, int] | None:
+        if not isinstance(other, datetime.time) or other.tzinfo is not None:
+            return None
+        return self.ticks, NanoTime.of(other).ticks
+
+    def __eq__(self, other: object) -> bool:
+        pair = self._order(other)
+        return pair[0] == pair[1] if pair else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        pair = self._order(other)
+        return pair[0] != pair[1] if pair else NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        pair = self._order(other)
+        return pair[0] < pair[1] if pair else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        pair = self._order(other)
+        return pair[0] <= pair[1] if pair else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        pair = self._order(other)
+        return pair[0] > pair[1] if pair else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        pair = self._order(other)
+        return pair[0] >= pair[1] if pair else NotImplemented
+
+    def __hash__(self) -> int:
+        return super().__hash__() if not self.nanosecond else hash((super().__hash__(), self.nanosecond))
+
+    def isoformat(self, timespec: str = "auto") -> str:
+        if not self.nanosecond or timespec != "auto":
+            return super().isoformat(timespec)
+        return f"{super().isoformat('microseconds')}{self.nanosecond:03d}"
+
+    __str__ = isoformat
+
+    def __repr__(self) -> str:
+        return f"NanoTime({self.ticks})"
+
+    def __reduce_ex__(self, protocol: object) -> tuple[type[NanoTime], tuple[int]]:
+        return NanoTime, (self.ticks,)
+
+
+def _micro_ticks(time: datetime.time) -> int:
+    return ((time.hour * 60 + time.minute) * 60 + time.second) * 10**9 + time.microsecond * 1000
+
+
+def python_values(array: pa.Array | pa.ChunkedArray) -> list[Any]:
+    """``array``'s values as Python objects, as keys are labelled, shown and written: ``to_pylist``, but a
+    ``time64[ns]`` value as a :class:`NanoTime` (``to_pylist`` cuts it to the microsecond)."""
+    if array.type != pa.time64("ns"):
+        return array.to_pylist()
+    return [None if ticks is None else NanoTime(ticks) for ticks in array.cast(pa.int64()).to_pylist()]
+
+
+def arrow_values(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """Values as :func:`python_values` gives them as an Arrow array of ``kind`` (a :class:`NanoTime` keeps its
+    nanoseconds, which Arrow's conversion of a ``time`` drops)."""
+    if kind != pa.time64("ns"):
+        return pa.array(values, kind)
+    return pa.array([None if value is None else NanoTime.of(value).ticks for value in values], pa.int64()).cast(kind)
+
+
 def value_of(fingerprint: np.uint64, kind: pa.DataType) -> object:
-    """The Python value whose fingerprint (:func:`fingerprints`) is ``fingerprint``, for an exact type ``kind``."""
+    """The Python value whose fingerprint (:func:`fingerprints`) is ``fingerprint``, for an exact type ``kind``
+    (a ``time64[ns]`` value as a :class:`NanoTime`)."""
     word = np.array([fingerprint], dtype=np.uint64)
+    if kind == pa.time64("ns"):
+        return NanoTime(int(word.view(np.int64)[0]))
     if pa.types.is_boolean(kind):
         return bool(word[0])
     if pa.types.is_floating(kind):

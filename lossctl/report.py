@@ -811,12 +811,16 @@ def _key_as_read(group: dict[str, Any] | None, column: str) -> Any:
 def _column(values: list[Any], kind: Any) -> Any:
     """One Parquet column: of ``kind``, else of the type Arrow infers from the values, or ``uint64`` for a key of
     unsigned integers past ``int64``'s range (2^63 and above), which Arrow infers as ``int64`` and fails on. A key
-    of nanosecond timestamps or durations (pandas' ``Timestamp`` and ``Timedelta``, as Arrow reads them) is of
-    nanoseconds: from the objects alone Arrow infers microseconds, and 00:00:00.000000001 and ...002 were both
-    00:00:00."""
+    of nanosecond timestamps, durations or times of day (pandas' ``Timestamp`` and ``Timedelta``, as Arrow reads
+    them, and :class:`~lossctl.keys.NanoTime`) is of nanoseconds: from the objects alone Arrow infers microseconds,
+    and 00:00:00.000000001 and ...002 were both 00:00:00."""
     import pyarrow as pa
 
+    from lossctl.keys import NanoTime, arrow_values
+
     first = next((value for value in values if value is not None), None)
+    if kind is None and isinstance(first, NanoTime):
+        return arrow_values(values, pa.time64("ns"))
     if kind is None and type(first).__module__.startswith("pandas") and type(first).__name__ in _PANDAS_TIMES:
         import pandas as pd  # loaded already: the keys are its objects
 

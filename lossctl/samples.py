@@ -174,8 +174,11 @@ class PerSampleWriter:
             self._writer.write_table(table)
         else:
             self._text = self._text or open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed in _close)
-            for record in table.to_pylist():
-                self._text.write(json.dumps(record, default=plain_value) + "\n")
+            from lossctl.keys import python_values
+
+            names = table.column_names  # the values as keys are shown: a time64[ns] key keeps its nanoseconds
+            for values in zip(*map(python_values, table.columns), strict=True):
+                self._text.write(json.dumps(dict(zip(names, values, strict=True)), default=plain_value) + "\n")
 
     def _sink(self) -> Any:
         self._file = tempfiles.open_for_arrow(self._tmp)

@@ -748,6 +748,33 @@ def test_nanosecond_timestamp_and_duration_keys_keep_their_nanoseconds_in_parque
     assert table.column("took").cast(pa.int64()).to_pylist() == [None, 1, 2]
 
 
+def test_nanosecond_times_of_day_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -> None:
+    # pyarrow's as_py cuts a time64[ns] value to the microsecond: the keys 1 ns and 2 ns were two groups shown
+    # 00:00:00 in every format, written as time64[us] 0 to the Parquet output, and one time in --per-sample JSON Lines.
+    path, out, rows = tmp_path / "t.parquet", tmp_path / "r.parquet", tmp_path / "rows.jsonl"
+    times = pa.array([1, 2, 3000, 1], pa.time64("ns"))
+    pq.write_table(pa.table({"pred": [1.0, 2.0, 4.0, 3.0], "target": [1.0, 1.0, 1.0, 1.0], "t": times}), path)
+    shown = ["00:00:00.000000001", "00:00:00.000000002", "00:00:00.000003"]
+    args = ["eval", path, "-l", "mae", "--by", "t", "-q"]
+    document = json.loads(cli(*args, "-f", "json").out)
+    assert [record["group"]["t"] for record in document["results"][1:]] == shown
+    assert [record["value"] for record in document["results"][1:]] == [1.0, 1.0, 3.0]
+    assert [line.rsplit(",", 1)[1] for line in cli(*args, "-f", "csv").out.splitlines()[2:]] == shown
+    assert [line.rsplit(" | ", 1)[1] for line in cli(*args, "-f", "markdown").out.splitlines()[3:6]] == [
+        f"{time} |" for time in shown
+    ]
+    assert all(f"│ mae  │ {time}" in cli(*args).out for time in shown)
+    assert cli(*args, "-o", out).code == 0
+    table = pq.read_table(out)
+    assert table.schema.field("t").type == pa.time64("ns")
+    assert table.column("t").cast(pa.int64()).to_pylist() == [None, 1, 2, 3000]
+    assert cli("eval", path, "-l", "mae", "--on", "t", "--targets", path, "--per-sample", rows, "-q").code == 3
+    unique = tmp_path / "u.parquet"
+    pq.write_table(pa.table({"pred": [1.0, 2.0], "target": [1.0, 1.0], "t": times[:2]}), unique)
+    assert cli("eval", unique, "-l", "mae", "--on", "t", "--targets", unique, "--per-sample", rows, "-q").code == 0
+    assert [json.loads(line)["t"] for line in rows.read_text().splitlines()] == shown[:2]
+
+
 def test_decimal_ids_stay_distinct_groups_in_every_output(cli, tmp_path: Path) -> None:
     # Decimal keys were written as floats: the ids 12345678901234567890123 and ...124 (decimal(38, 0)) were two
     # groups that JSON, CSV and the table all showed as 1.2345678901234568e+22; a scale of 0 is now an integer.

@@ -184,3 +184,20 @@ def test_integer_keys_looked_up_by_value_keep_their_first_appearance_numbers(
     rows = [(v,) for array in arrays for v in array.to_pylist()] * 2
     assert np.concatenate(codes).tolist() == _first_numbers(rows)
     assert coder.keys == list(dict.fromkeys(rows))
+
+
+def test_a_nanosecond_time_of_day_keeps_its_nanoseconds() -> None:
+    # pyarrow's as_py cut time64[ns] keys to the microsecond: 1 ns and 2 ns were both datetime.time(0, 0).
+    import pickle
+
+    from lossctl.keys import arrow_values, python_values
+
+    array = pa.array([1, 2, 1000, None], pa.time64("ns"))
+    one, two, micro, missing = python_values(array)
+    shown = ["00:00:00.000000001", "00:00:00.000000002", "00:00:00.000001", None]
+    assert [str(one), str(two), str(micro), missing] == shown
+    assert one != two and one < two and len({one, two, micro}) == 3
+    assert micro == datetime.time(0, 0, 0, 1) and hash(micro) == hash(datetime.time(0, 0, 0, 1))
+    assert one != datetime.time(0, 0) and pickle.loads(pickle.dumps(two)) == two
+    assert value_of(fingerprints(array)[1], array.type) == two
+    assert arrow_values([one, two, micro, None], array.type).equals(array)

@@ -29,7 +29,16 @@ from lossctl.arrow import booleans, equal_values, missing, to_arrow
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
 from lossctl.io.parts import as_instants
-from lossctl.keys import EMPTY, RowIndex, Verify, combined_fingerprints, exact_type, fingerprints, value_of
+from lossctl.keys import (
+    EMPTY,
+    RowIndex,
+    Verify,
+    combined_fingerprints,
+    exact_type,
+    fingerprints,
+    python_values,
+    value_of,
+)
 from lossctl.options import JoinKey
 from lossctl.prefetch import prefetch
 from lossctl.text import count, show_name, shown_value
@@ -187,7 +196,7 @@ def _verify(left: pa.Array, right: pa.Array) -> Verify | None:
 
 def _values_at(columns: Sequence[pa.Array | pa.ChunkedArray], row: int) -> object:
     """The key of one row for a message: its value, or the tuple of a composite key's values."""
-    values = tuple(column[row].as_py() for column in columns)
+    values = tuple(python_values(column.slice(row, 1))[0] for column in columns)
     return values[0] if len(values) == 1 else values
 
 
