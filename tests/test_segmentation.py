@@ -377,10 +377,16 @@ def test_keras_tversky_weighs_false_negatives_by_alpha() -> None:
     assert_close(lossctl_value, 1.0 - 1.0 / (1.0 + 0.2 * 0.5))
 
 
-def test_keras_has_only_the_mean_reduction() -> None:
-    with pytest.raises(UsageError) as error:
-        lossctl.get("dice")([Y], [P], convention="keras", reduction="sum")
-    assert str(error.value) == "loss 'dice' is an aggregate: it has only the mean reduction"
+@pytest.mark.parametrize(("loss", "params"), [("dice", {}), ("tversky", TVERSKY)])
+def test_keras_sum_is_its_one_pooled_loss(loss: str, params: dict[str, float]) -> None:
+    # Keras' reduce_values returns a scalar loss unreduced: Dice(reduction="sum") reports the mean's number.
+    spec = lossctl.get(loss)
+    for target, pred in ((Y, P), ([Y[:2], Y[2:]], [P[:2], P[2:]])):
+        mean = spec(target, pred, convention="keras", **params)
+        assert spec(target, pred, convention="keras", reduction="sum", **params) == mean
+    metric = lossctl.Metric("dice", convention="keras", reduction="sum")
+    metric.update(Y, P)
+    assert_close(metric.compute(), 1.0 - 3.0 / (4.0 + 1e-7))
 
 
 @pytest.mark.parametrize("loss", ["dice", "tversky"])

@@ -182,7 +182,11 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
 
 
 def _keras_aggregate(loss_of: LossOfSums) -> Aggregate:
-    """Keras pools every pixel of the batch into one score (dice's axis=None, tversky's flatten)."""
+    """Keras pools every pixel of the batch into one score (dice's axis=None, tversky's flatten).
+
+    The loss is then a scalar, which Keras' ``reduce_values`` returns as it is under every reduction: ``sum``
+    gives the same number as ``mean``.
+    """
 
     def finalize(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         return float(loss_of(*_sums(stats), params)[0])
@@ -190,7 +194,7 @@ def _keras_aggregate(loss_of: LossOfSums) -> Aggregate:
     return Aggregate(
         "one score over all pixels (Keras: axis=None)",
         finalize,
-        reductions=("mean",),
+        reductions=("mean", "sum"),
         per_row=False,
         no_rows="pools every pixel of the input into one score under --convention keras (axis=None), with no "
         "per-row values; the lossctl convention scores each row of list columns as one sample",
@@ -246,8 +250,8 @@ _ROLES = (
 )
 _ROLES_NOTE = "probabilities in [0, 1]; masks of 0 and 1 (soft targets in [0, 1] allowed)"
 _KERAS_WEIGHTS = (
-    " Sample weights weigh pixels (rows) in the sums; Keras would instead scale its one batch loss by the mean "
-    "weight, which is not imitated."
+    " --reduction sum gives the same score (Keras' reduction='sum' of its one loss). Sample weights weigh pixels "
+    "(rows) in the sums; Keras would instead scale its one batch loss by the mean weight, which is not imitated."
 )
 
 _DICE_AGGREGATE = _aggregate("dice", _dice_of, "empty prediction and target")
