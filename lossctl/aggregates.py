@@ -69,7 +69,9 @@ class Aggregate:
     groups' vectors (``stats[k]`` arrays, as ``many``), a mask of the groups counted and what happened to them (a
     :class:`Notice`'s ``what``), or ``None`` where the parts are not samples. ``every_row``: the value divides by
     the number of rows, not the weight sum (Keras' ``sum_over_batch_size``), so a row of weight 0 is an observation
-    of 0 for the intervals (:mod:`lossctl.normal`), not a row left out.
+    of 0 for the intervals (:mod:`lossctl.normal`), not a row left out. ``unweighted``, where given, says why the
+    value cannot take sample weights (the library weighs what the weighted sums ``sum(w*c)`` cannot give): a run
+    with weights is refused (:meth:`~lossctl.registry.LossSpec.aggregate_reducing`), whatever their values.
     """
 
     name: str
@@ -88,6 +90,7 @@ class Aggregate:
     many: Callable[[Any, str, Mapping[str, Any]], Any] | None = None
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None
     every_row: bool = False
+    unweighted: str | None = None
 
     def value_of_part(self, part: Stats, whole: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         """The value of a part of the input: :attr:`finalize_part`, or the part finalized on its own."""

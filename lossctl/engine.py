@@ -771,7 +771,7 @@ def run(
     """
     requests = [job.request for job in plan.jobs]
     for request in requests:
-        request.spec.aggregate_reducing(options.convention, options.reduction)
+        request.spec.aggregate_reducing(options.convention, options.reduction, plan.weight is not None)
     width = sum(len(columns) for columns in plan.value_columns)
     rows_per_chunk = options.chunk_rows or default_chunk_rows(width)
     coder = _coder(plan) if plan.by else None

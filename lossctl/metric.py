@@ -167,6 +167,8 @@ class Metric:
 
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
+        if sample_weight is not None:
+            self._request.spec.aggregate_reducing(self.convention, self.reduction, weighted=True)
         given = self._given(y_true, y_pred, roles)
         if all(_no_rows(values) for values in given.values()):
             if sample_weight is not None:

@@ -494,14 +494,20 @@ class LossSpec:
         variant = self.convention(convention)
         return variant.aggregate if variant and variant.aggregate else self.aggregate
 
-    def aggregate_reducing(self, convention: str, reduction: str) -> Aggregate:
-        """The aggregate of ``convention``, after checking that it has ``reduction`` (the one message of the CLI's
-        ``--reduction``, :func:`lossctl.evaluate`, a loss call and :class:`~lossctl.Metric`)."""
+    def aggregate_reducing(self, convention: str, reduction: str, weighted: bool = False) -> Aggregate:
+        """The aggregate of ``convention``, after checking that it has ``reduction`` and, when ``weighted`` (sample
+        weights are given), that it takes them (the one message of the CLI's ``--reduction`` and ``--weight``,
+        :func:`lossctl.evaluate`, a loss call and :class:`~lossctl.Metric`)."""
         aggregate = self.aggregate_for(convention)
         if reduction not in aggregate.reductions:
             what = "is an aggregate: it has" if not aggregate.per_row else "has"
             only = " and ".join(aggregate.reductions)
             raise UsageError(f"loss '{self.name}' {what} only the {only} reduction")
+        if weighted and aggregate.unweighted is not None:
+            raise UsageError(
+                f"loss '{self.name}' with convention {convention} takes no sample weights ({aggregate.unweighted}); "
+                f"drop {option('weight', keyword='sample_weight')} or use {option('convention', 'lossctl')}"
+            )
         return aggregate
 
     def contributions(
@@ -632,7 +638,7 @@ class LossSpec:
 
         check_reduction(reduction, f"loss.per_sample({', '.join(self.role_names)}) gives the")
         bound, params = self.bind_arrays(arrays, dict(kwargs), convention)
-        aggregate = self.aggregate_reducing(convention, reduction)
+        aggregate = self.aggregate_reducing(convention, reduction, sample_weight is not None)
         import numpy as np
 
         from lossctl.stats import weighted_sums

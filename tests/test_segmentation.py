@@ -377,10 +377,59 @@ def test_keras_tversky_weighs_false_negatives_by_alpha() -> None:
     assert_close(lossctl_value, 1.0 - 1.0 / (1.0 + 0.2 * 0.5))
 
 
-def test_keras_has_only_the_mean_reduction() -> None:
+@pytest.mark.parametrize(("loss", "params"), [("dice", {}), ("tversky", TVERSKY)])
+def test_keras_sum_is_its_one_pooled_loss(loss: str, params: dict[str, float]) -> None:
+    # Keras' reduce_values returns a scalar loss unreduced: Dice(reduction="sum") reports the mean's number.
+    spec = lossctl.get(loss)
+    for target, pred in ((Y, P), ([Y[:2], Y[2:]], [P[:2], P[2:]])):
+        mean = spec(target, pred, convention="keras", **params)
+        assert spec(target, pred, convention="keras", reduction="sum", **params) == mean
+    metric = lossctl.Metric("dice", convention="keras", reduction="sum")
+    metric.update(Y, P)
+    assert_close(metric.compute(), 1.0 - 3.0 / (4.0 + 1e-7))
+
+
+KERAS_WEIGHTS = (
+    "takes no sample weights (Keras multiplies its one pooled, unweighted loss by the mean sample weight, or by their "
+    "sum with reduction='sum', which lossctl's weighted sums cannot give)"
+)
+
+
+@pytest.mark.parametrize("loss", ["dice", "tversky"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_keras_refuses_sample_weights(loss: str, reduction: str) -> None:
+    """Keras reports L * mean(w) (sum: L * sum(w)) of the unweighted pooled loss L: weights of 1 too are refused,
+    as the refusal must not depend on the weights' values."""
+    refused = f"loss '{loss}' with convention keras {KERAS_WEIGHTS}; drop sample_weight or use convention=\"lossctl\""
+    for weight in ([1.0, 3.0, 2.0, 1.0], [1.0] * 4):
+        with pytest.raises(UsageError) as error:
+            lossctl.get(loss)(Y, P, sample_weight=weight, convention="keras", reduction=reduction)
+        assert str(error.value) == refused
+    metric = lossctl.Metric(loss, convention="keras", reduction=reduction)
     with pytest.raises(UsageError) as error:
-        lossctl.get("dice")([Y], [P], convention="keras", reduction="sum")
-    assert str(error.value) == "loss 'dice' is an aggregate: it has only the mean reduction"
+        metric.update(Y, P, sample_weight=[1.0, 3.0, 2.0, 1.0])
+    assert str(error.value) == refused
+    assert metric.rows == 0
+    with pytest.raises(UsageError) as error:
+        lossctl.evaluate(y_true=Y, y_pred=P, sample_weight=[1.0, 3.0, 2.0, 1.0], losses=loss, convention="keras")
+    assert str(error.value) == refused
+
+
+def test_cli_keras_refuses_weights_and_writes_nothing(
+    cli: Callable[..., Any], write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # Keras 3.15.1: Dice()(y, p, sample_weight=w) = 0.51429 = 0.25714 * mean(w); lossctl gave 0.35849 (weighted pixels)
+    path = write("s.csv", "y,p,w\n1,0.9,1\n0,0.2,3\n1,0.4,2\n")
+    out = tmp_path / "out.json"
+    keras = ["--pred", "p", "--target", "y", "-l", "dice", "--convention", "keras"]
+    refused = f"error: loss 'dice' with convention keras {KERAS_WEIGHTS}; drop --weight or use --convention lossctl\n"
+    for reduction in ("mean", "sum"):
+        run = cli("eval", path, *keras, "--weight", "w", "--reduction", reduction, "-o", out)
+        assert (run.code, run.err) == (ExitCode.USAGE, refused)
+        assert not out.exists()
+    run = cli("eval", path, *keras, "--reduction", "sum", "-f", "json")
+    assert run.code == 0
+    assert_close(json.loads(run.out)["results"][0]["value"], 1.0 - 2.6 / (3.5 + 1e-7))
 
 
 @pytest.mark.parametrize("loss", ["dice", "tversky"])

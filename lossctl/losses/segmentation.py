@@ -182,7 +182,14 @@ def _aggregate(name: str, loss_of: LossOfSums, nothing_words: str) -> Aggregate:
 
 
 def _keras_aggregate(loss_of: LossOfSums) -> Aggregate:
-    """Keras pools every pixel of the batch into one score (dice's axis=None, tversky's flatten)."""
+    """Keras pools every pixel of the batch into one score (dice's axis=None, tversky's flatten).
+
+    The loss is then a scalar, which Keras' ``reduce_values`` returns as it is under every reduction: ``sum``
+    gives the same number as ``mean``. A ``sample_weight`` instead multiplies that one loss, broadcast to the
+    weights' shape, before the reduction: ``L * mean(w)`` (``reduction='sum'``: ``L * sum(w)``), where ``L``
+    pools the pixels unweighted. The engine's sums weigh every row, so ``L`` cannot be had from them: weights are
+    refused (``unweighted``) rather than given a number Keras never reports.
+    """
 
     def finalize(stats: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         return float(loss_of(*_sums(stats), params)[0])
@@ -190,10 +197,12 @@ def _keras_aggregate(loss_of: LossOfSums) -> Aggregate:
     return Aggregate(
         "one score over all pixels (Keras: axis=None)",
         finalize,
-        reductions=("mean",),
+        reductions=("mean", "sum"),
         per_row=False,
         no_rows="pools every pixel of the input into one score under --convention keras (axis=None), with no "
         "per-row values; the lossctl convention scores each row of list columns as one sample",
+        unweighted="Keras multiplies its one pooled, unweighted loss by the mean sample weight, or by their sum with "
+        "reduction='sum', which lossctl's weighted sums cannot give",
     )
 
 
@@ -246,8 +255,9 @@ _ROLES = (
 )
 _ROLES_NOTE = "probabilities in [0, 1]; masks of 0 and 1 (soft targets in [0, 1] allowed)"
 _KERAS_WEIGHTS = (
-    " Sample weights weigh pixels (rows) in the sums; Keras would instead scale its one batch loss by the mean "
-    "weight, which is not imitated."
+    " --reduction sum gives the same score (Keras' reduction='sum' of its one loss). Sample weights are refused "
+    "(exit 2): Keras multiplies its one pooled, unweighted loss by the mean weight (reduction='sum': their sum), "
+    "which lossctl's weighted sums cannot give."
 )
 
 _DICE_AGGREGATE = _aggregate("dice", _dice_of, "empty prediction and target")

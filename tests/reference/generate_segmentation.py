@@ -194,6 +194,17 @@ def keras_released_tversky(target: np.ndarray, pred: np.ndarray, alpha: float, b
     return float(loss(np.reshape(target, (1, -1)), np.reshape(pred, (1, -1))))
 
 
+def keras_released_sum(loss: str, target: np.ndarray, pred: np.ndarray, **params: float) -> float:
+    """Keras 3.15.1's ``Dice`` / ``Tversky`` with ``reduction='sum'`` and no sample weight, on the input as given:
+    with axis=None the loss is a scalar, which ``reduce_values`` returns unreduced (the mean's number)."""
+    import keras
+
+    if keras.__version__ != "3.15.1":
+        raise ValueError(f"the keras convention reproduces Keras <= 3.15.1; installed: {keras.__version__}")
+    made = keras.losses.Dice if loss == "dice" else keras.losses.Tversky
+    return float(made(reduction="sum", **params)(target, pred))
+
+
 # --- data --------------------------------------------------------------------------------------------------------
 
 
@@ -277,6 +288,24 @@ def segmentation_cases(rng: np.random.Generator) -> None:
                 KERAS.format("tversky") + " (its alpha weighs sum((1 - p) y))",
                 params={"alpha": alpha, "beta": beta},
                 convention="keras",
+            )
+    # reduction='sum' of Keras' one pooled loss is that loss (a scalar is not reduced); scalar and list columns.
+    for case_id, y, p in (("pixels", y1, p1), ("samples", y2, p2)):
+        for loss, params in (("dice", {}), ("tversky", {"alpha": 0.3, "beta": 0.7})):
+            value = keras_dice(y, p) if loss == "dice" else keras_tversky(y, p, **params)
+            if abs(value - keras_released_sum(loss, y, p, **params)) > 1e-5:  # Keras computes in float32 here
+                raise ValueError(f"{loss}: reduction='sum' {value} differs from Keras")
+            add_pair(
+                loss,
+                f"{loss}-keras-{case_id}-sum",
+                y,
+                p,
+                value,
+                None,
+                KERAS.format(loss) + ", reduction='sum' (checked against Keras 3.15.1)",
+                params=params,
+                convention="keras",
+                reduction="sum",
             )
     zeros = np.zeros(10)
     add_pair(
