@@ -37,3 +37,23 @@ def test_the_readme_lists_the_default_losses_of_every_task() -> None:
     table = readme[readme.index("**Default losses**") :].split("\n\n")[1]
     listed = sorted(row.rsplit("|", 2)[1].strip(" `") for row in table.splitlines()[2:])
     assert listed == sorted(", ".join(losses) for losses in DEFAULT_LOSSES.values())
+
+
+def _benchmark_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("### Benchmarks") : readme.index("### Python API")]
+
+
+def _results_md() -> str:
+    return (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_names_every_target_the_last_benchmark_run_missed() -> None:
+    # The README listed five missed targets of RESULTS.md's six (and the Dask one): the CSV scenario's
+    # pandas+sklearn >= 5x (2.65x) was left out, as if it had been met.
+    section = _benchmark_section()
+    missed = re.findall(r"^\| (.+?) \| ([\d.]+x) \| \*\*NO\*\* \|$", _results_md(), re.MULTILINE)
+    missed += re.findall(r"^\| (.+?) \| ([\d.]+x) \| missed \|$", _results_md(), re.MULTILINE)
+    assert missed
+    for target, measured in missed:
+        assert f"({measured}" in section or f"{measured})" in section, f"the README does not name the miss {target!r}"
