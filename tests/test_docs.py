@@ -57,3 +57,23 @@ def test_the_readme_names_every_target_the_last_benchmark_run_missed() -> None:
     assert missed
     for target, measured in missed:
         assert f"({measured}" in section or f"{measured})" in section, f"the README does not name the miss {target!r}"
+
+
+def test_the_readme_benchmark_tables_quote_results_md() -> None:
+    # Every figure of the README's two benchmark tables (but the column of the run before) is one of
+    # RESULTS.md's, rounded; and the start-up time the Design section quotes is the measured one (it said 0.08 s
+    # where RESULTS.md measured 0.092 s).
+    measured = {float(number.replace(",", "")) for number in re.findall(r"\d[\d,]*\.?\d*", _results_md())}
+    tables = [block for block in _benchmark_section().split("\n\n") if block.startswith("| ")][:2]
+    assert len(tables) == 2
+    for index, table in enumerate(tables):
+        for row in table.splitlines()[2:]:
+            cells = row.strip("|").split(" | ")[1:]
+            for cell in cells[:-1] if index == 1 else cells:
+                for figure in re.findall(r"\d[\d,]*\.?\d*(?= ?(?:s|MB|x)\b)", cell):
+                    value, places = float(figure.replace(",", "")), len(figure.partition(".")[2])
+                    assert any(round(number, places) == value for number in measured), f"{figure} in {row!r}"
+    help_time = re.search(r"^\| lossctl --help \| ([\d.]+) s \|", _results_md(), re.MULTILINE)
+    assert help_time
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`lossctl --help` takes {round(float(help_time[1]), 2):.2f} s" in readme
