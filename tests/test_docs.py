@@ -77,3 +77,29 @@ def test_the_readme_benchmark_tables_quote_results_md() -> None:
     assert help_time
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"`lossctl --help` takes {round(float(help_time[1]), 2):.2f} s" in readme
+
+
+def test_the_readme_loss_tables_are_the_registry() -> None:
+    # The README's catalogue ("The losses") is written by hand: each family's rows must say what the registry
+    # says, and its count of losses and families must be the registry's.
+    from lossctl.registry import TASKS, list_losses
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The losses") : readme.index("## Design")]
+    listed = {
+        family: re.findall(r"^\| `(\w+)` \| (.*?) \| (.*) \| (.*) \|$", table, re.MULTILINE)
+        for family, table in re.findall(r"^\*\*(\w+)\*\*\n\n(.*?)(?:\n\n|\Z)", section, re.MULTILINE | re.DOTALL)
+    }
+    specs = list_losses()
+    expected = {
+        task: [
+            (s.name, ", ".join(f"`{a}`" for a in s.aliases), s.summary.replace("|", "\\|"), s.follows)
+            for s in specs
+            if s.task == task
+        ]
+        for task in TASKS
+        if any(s.task == task for s in specs)
+    }
+    assert listed == expected
+    numbers = {6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+    assert f"{len(specs)} losses in {numbers[len(expected)]} families" in section
