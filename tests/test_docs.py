@@ -103,3 +103,15 @@ def test_the_readme_loss_tables_are_the_registry() -> None:
     assert listed == expected
     numbers = {6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
     assert f"{len(specs)} losses in {numbers[len(expected)]} families" in section
+
+
+def test_the_readme_names_every_package_of_the_bench_extra() -> None:
+    # "make bench installs the optional bench extra (pandas, polars, DuckDB, scikit-learn)" left out SciPy, dask
+    # and distributed, which the extra installs too.
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    extra = re.search(r"^bench = \[(.*)\]$", pyproject, re.MULTILINE)
+    assert extra
+    packages = [re.split(r"[\[<>=]", name.strip(' "'))[0] for name in extra[1].split(",")]
+    sentence = _benchmark_section().split("\n\n")[1]
+    said = sentence[sentence.index("`bench` extra (") : sentence.index(")")].lower()
+    assert all(package.lower() in said for package in packages), (packages, said)
