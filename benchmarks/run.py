@@ -320,7 +320,8 @@ def scenarios(data: Path, args: argparse.Namespace) -> list[Scenario]:
                  args.runs, reference="lossctl, Parquet file",
                  note="run.py writes the file into the child's standard input through a pipe (not a redirection, "
                  "which would give lossctl a seekable file). A Parquet stream has its footer at the end, so lossctl "
-                 "spills it to a temporary file first; CSV is parsed as it arrives."),
+                 "copies it first, to memory (to a temporary file past a quarter of the memory available); CSV is "
+                 "parsed as it arrives."),
     ]  # fmt: skip
 
 
