@@ -782,7 +782,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...], row_offset: i
     import numpy as np
 
     NotAnArray.check(values, name)
-    array = _float64(values, name)
+    array = _float64(values, name, row_offset)
     if array.ndim not in ndims:
         shapes = " or ".join({1: "a 1-D array", 2: "a 2-D array (rows x values)"}[n] for n in ndims)
         raise InputError(f"'{name}' must be {shapes}, got shape {array.shape}")
@@ -796,7 +796,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...], row_offset: i
     return array
 
 
-def _float64(values: Any, name: str) -> np.ndarray:
+def _float64(values: Any, name: str, row_offset: int = 0) -> np.ndarray:
     """``values`` as float64, NaN where missing: through NumPy when it holds numbers, else read as
     :func:`lossctl.evaluate` reads a column, through Arrow: a pyarrow array (whose timestamps NumPy would turn
     into numbers), vectors held one per row (a list or fixed-size-list array, a polars list Series, a pandas
@@ -823,7 +823,7 @@ def _float64(values: Any, name: str) -> np.ndarray:
             pass
     from lossctl.io.sources import array_values
 
-    return array_values(values, name)
+    return array_values(values, name, row_offset)
 
 
 def query_ids(values: Any, name: str = "qid", row_offset: int = 0) -> tuple[np.ndarray, list[Any]]:
@@ -875,7 +875,7 @@ def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
     if pa.types.is_integer(column.type):
         return arrow.integers(column)
     if pa.types.is_floating(column.type) or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type):
-        return _float64(column, name)
+        return _float64(column, name, row_offset)
     return np.array(column.to_pylist(), dtype=object)
 
 

@@ -1255,6 +1255,22 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
 
 
+def test_a_metric_numbers_rows_read_as_a_column_from_its_first_update() -> None:
+    # Values read through Arrow (text, vectors held one per row) were numbered from the batch: 'x' at row 1, where a
+    # missing value in the same row said row 3.
+    metric = lossctl.Metric("cross_entropy")
+    metric.update([0, 1], [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(lossctl.InputError, match=r"^column 'target' is not numeric: 'x' at row 3$"):
+        metric.update(["1", "x"], [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(lossctl.InputError, match=r"^column 'sample_weight' is not numeric: 'x' at row 3$"):
+        metric.update([0, 1], [[1.0, 0.0], [0.0, 1.0]], sample_weight=pa.array(["1", "x"]))
+    with pytest.raises(lossctl.InputError, match=r"^column 'pred' holds vectors of different lengths: row 2 .* row 3"):
+        metric.update([0, 1], [[1.0, 0.0], [1.0]])
+    with pytest.raises(lossctl.InputError, match=r"^column 'pred' has an invalid JSON array at row 3: '\[1.0, x\]'$"):
+        metric.update([0, 1], ["[1.0, 0.0]", "[1.0, x]"])
+    assert metric.rows == 2 and metric.compute() == pytest.approx(0.31326168751822286, rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("y_pred", "sample_weight"),
     [

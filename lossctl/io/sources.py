@@ -282,13 +282,14 @@ def masked_as_missing(values: Any) -> Any:
     return filled
 
 
-def array_values(values: Any, name: str) -> np.ndarray:
+def array_values(values: Any, name: str, row_offset: int = 0) -> np.ndarray:
     """An array-like's values as float64, NaN where missing, read as a column of a table: a vector column (a
-    list column, or text of JSON arrays) as a (rows x K) matrix, numbers and text numbers as one value per row."""
+    list column, or text of JSON arrays) as a (rows x K) matrix, numbers and text numbers as one value per row.
+    Rows in messages are counted from ``row_offset`` (a batch's first row in a stream)."""
     column = array_column(values, name)
     if is_vector_column(column):
-        return to_float64_matrix(column, [name])[0]
-    return float64_values(column, name)
+        return to_float64_matrix(column, [name], row_offset)[0]
+    return float64_values(column, name, row_offset)
 
 
 def _pandas_array(series: Any) -> pa.Array:
