@@ -311,7 +311,8 @@ class Metric:
             self._request = self._resolve()
 
     def __repr__(self) -> str:
-        return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"
+        """The call that makes this Metric, every setting shown (a sum and a mean Metric differ), and its rows."""
+        return f"Metric({self.spec!r}, convention={self.convention!r}, reduction={self.reduction!r}, rows={self.rows})"
 
 
 # update()'s and per_sample()'s first two arrays, by role.

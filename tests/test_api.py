@@ -1237,6 +1237,14 @@ def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
         lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
 
 
+def test_a_metrics_repr_shows_every_setting() -> None:
+    # The reduction was left out: a sum Metric and a mean one, whose values differ, showed the same repr.
+    metric = lossctl.Metric("huber:delta=2", convention="torch", reduction="sum")
+    metric.update([0.0, 1.0], [1.0, 1.0])
+    assert repr(metric) == "Metric('huber:delta=2', convention='torch', reduction='sum', rows=2)"
+    assert repr(lossctl.Metric("mse")) == "Metric('mse', convention='lossctl', reduction='mean', rows=0)"
+
+
 def test_a_metric_numbers_rows_from_its_first_update() -> None:
     # A domain error said row 3 (the stream's row) but a missing value in the same row said row 0 (the batch's).
     metric = lossctl.Metric("bce")
