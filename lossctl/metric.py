@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from lossctl import __version__
-from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.errors import DomainError, InputError, NotAnArray, UsageError
 from lossctl.options import CONVENTIONS, check_choice, check_reduction
 from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
@@ -168,7 +168,7 @@ class Metric:
     def update(self, y_true: Any = None, y_pred: Any = None, sample_weight: Any = None, **roles: Any) -> None:
         """Add one batch of rows; an empty batch (an empty Spark or Ray partition) adds nothing."""
         given = self._given(y_true, y_pred, roles)
-        if all(_no_rows(values) for values in given.values()):
+        if all(_no_rows(values, role) for role, values in given.items()):
             if sample_weight is not None:
                 as_sample_weight(sample_weight, 0)
             return
@@ -319,9 +319,13 @@ class Metric:
 _POSITIONAL = {role: keyword for keyword, role in ARRAY_KEYWORDS.items()}
 
 
-def _no_rows(values: Any) -> bool:
+def _no_rows(values: Any, role: str) -> bool:
     """Whether a batch's array-like holds no rows, told by its length: not through ``np.asarray``, which raises a
-    bare ValueError for rows of different lengths (binding names the odd row) and copies a list of every row."""
+    bare ValueError for rows of different lengths (binding names the odd row) and copies a list of every row. What
+    binding refuses is refused empty too: a dict or a set (``{}``), and text (``""`` is one value, not rows)."""
+    NotAnArray.check(values, role)
+    if isinstance(values, str | bytes):
+        return False
     try:
         return len(values) == 0
     except TypeError:  # a scalar or an object without rows: binding refuses it, naming the role

@@ -1359,6 +1359,10 @@ def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
             lossctl.InputError,
             r"^sample_weight must have one value per row",
         ),
+        # ... and took what is not an array as an empty batch when it was empty: a dict, a set, text.
+        (lambda metric: metric.update({}, {}), lossctl.InputError, r"^'target' is a dict, not an array of values; "),
+        (lambda metric: metric.update([], set()), lossctl.InputError, r"^'pred' is a set, which has no order, "),
+        (lambda metric: metric.update("", ""), lossctl.InputError, r"^'target' must be a 1-D array or a 2-D array "),
     ],
 )
 def test_metric_update_takes_the_losss_arrays_and_nothing_else(call, error, message: str) -> None:
