@@ -28,6 +28,7 @@ from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
     check_per_sample_keywords,
+    finite_value,
     loss_spec_text,
     per_row_losses,
     query_ids,
@@ -238,11 +239,10 @@ class Metric:
         if self._sums is None or self.rows == 0:
             raise InputError(f"{self.name}: no rows; call update() first")
         aggregate = self._request.spec.aggregate_for(self.convention)
+        stats = self._sums.value
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            value = aggregate.finalize(self._sums.value, self.reduction, self._request.params)
-        if not np.isfinite(value):
-            raise InputError(f"{self.name}: the result is not a finite number (every weight 0, or a float64 overflow)")
-        return float(value)
+            value = aggregate.finalize(stats, self.reduction, self._request.params)
+        return finite_value(self.name, stats, value, self._request.params)
 
     def per_sample(self, y_true: Any = None, y_pred: Any = None, **roles: Any) -> np.ndarray:
         """The loss of each row of one batch (reduction ``none``); the state is not changed."""

@@ -647,8 +647,7 @@ class LossSpec:
 
             values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
             return _summed(self.name, stats, _finite(self.name, values, params), params)
-        value = _finite(self.name, aggregate.finalize(stats, reduction, params), params)
-        return float(_summed(self.name, stats, value, params))
+        return finite_value(self.name, stats, aggregate.finalize(stats, reduction, params), params)
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
@@ -744,6 +743,12 @@ def _summed(name: str, stats: np.ndarray, values: Any, params: Mapping[str, Any]
     if not np.isfinite(stats).all():
         raise InputError(f"{name}: the sum of its rows overflows float64; {overflow_remedy(params)}")
     return values
+
+
+def finite_value(name: str, stats: np.ndarray, value: Any, params: Mapping[str, Any]) -> float:
+    """A loss's ``value`` finalized from ``stats``, when it and the sums are finite: the one check of a reduced value
+    outside the engine (a loss's call, :class:`lossctl.Metric`), an input error that says what to change."""
+    return float(_summed(name, stats, _finite(name, value, params), params))
 
 
 def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) -> list[np.ndarray]:

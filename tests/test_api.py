@@ -1298,6 +1298,36 @@ def test_a_metric_that_overflows_says_so_without_numpy_warnings(
             metric.compute()
 
 
+@pytest.mark.parametrize(
+    ("spec", "arrays", "message"),
+    [
+        (
+            "contrastive:margin=1e300",
+            {"anchor": np.ones((2, 2)), "other": np.zeros((2, 2)), "target": [0.0, 0.0]},
+            "the result is not a finite number (a float64 overflow); margin=1e+300 is too large for float64 "
+            "arithmetic: use a smaller margin",
+        ),
+        (
+            "mse",
+            {"y_true": [0.0, 0.0, 0.0], "y_pred": [1e154, 1e154, 1e154]},
+            "the result is not a finite number (a float64 overflow); rescale the inputs",
+        ),
+    ],
+)
+def test_a_metric_that_overflows_says_what_to_change_as_a_losss_call_does(
+    spec: str, arrays: dict[str, object], message: str
+) -> None:
+    # Metric.compute said "the result is not a finite number (every weight 0, or a float64 overflow)": weights of 0
+    # are another error (ZeroWeightSum), and the parameter to change was not named as lossctl.get(spec)(...) names it.
+    metric = lossctl.Metric(spec)
+    metric.update(**arrays)
+    with pytest.raises(lossctl.InputError) as error:
+        metric.compute()
+    assert str(error.value) == f"{metric.name}: {message}"
+    with pytest.raises(lossctl.InputError, match=re.escape(message)):
+        lossctl.get(spec)(**arrays)
+
+
 def test_a_metric_of_one_value_per_output_is_refused_when_made() -> None:
     # It was accepted, and compute() then spoke of compare, composites and checks.
     with pytest.raises(lossctl.UsageError, match=r"^Metric\('mse:multioutput=raw'\) computes one value, and "):
