@@ -872,6 +872,11 @@ def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
         column = column.combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
+    if pa.types.is_nested(column.type):  # as the command line refuses a qid column of lists or structs
+        raise InputError(
+            f"'{name}' holds nested values ({column.type}), not one query id per row; give query ids as text, "
+            "numbers, booleans or dates"
+        )
     if column.null_count:
         rows = np.flatnonzero(arrow.missing(column))
         raise InputError(

@@ -1237,6 +1237,19 @@ def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
         lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
 
 
+@pytest.mark.parametrize(
+    ("ids", "kind"), [([{"q": 1}, {"q": 1}], r"struct<q: int64>"), ([{1}, {1}], r"list<item: int64>")]
+)
+def test_nested_query_ids_are_refused_in_a_metric_and_a_losss_call(ids: list[object], kind: str) -> None:
+    # A dict per row: Metric.update raised a bare "TypeError: unhashable type: 'dict'", and the loss's call scored
+    # it ("ranknet: no pair of documents ..."), where the command line refuses a qid column of structs or lists.
+    message = rf"^'qid' holds nested values \({kind}\), not one query id per row; give query ids as text, "
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.Metric("ranknet").update([1.0, 0.0], [0.3, 0.1], qid=ids)
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.get("ranknet")([1.0, 0.0], [0.3, 0.1], qid=ids)
+
+
 def test_a_metrics_repr_shows_every_setting() -> None:
     # The reduction was left out: a sum Metric and a mean one, whose values differ, showed the same repr.
     metric = lossctl.Metric("huber:delta=2", convention="torch", reduction="sum")
