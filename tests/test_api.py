@@ -1250,6 +1250,27 @@ def test_nested_query_ids_are_refused_in_a_metric_and_a_losss_call(ids: list[obj
         lossctl.get("ranknet")([1.0, 0.0], [0.3, 0.1], qid=ids)
 
 
+def test_numpy_months_and_long_doubles_are_keys_and_query_ids() -> None:
+    # Arrow refuses these NumPy types: evaluate(by=) and a qid raised a bare ArrowNotImplementedError ("Unsupported
+    # datetime64 time unit", "Unsupported numpy type 13"), a traceback. Months are read as their first day.
+    months = np.array(["2020-01", "2020-01", "2020-02", "2020-02"], dtype="datetime64[M]")
+    y, p = [1.0, 0.0, 1.0, 0.0], [0.3, 0.1, 0.1, 0.3]
+    data = {"y": y, "p": p, "month": months, "level": months.astype(np.int64).astype(np.longdouble)}
+    for key, names in [("month", ["2020-01-01", "2020-02-01"]), ("level", [600.0, 601.0])]:
+        table = lossctl.evaluate(data, losses="mae", target="y", pred="p", by=key).to_pandas()
+        assert table[key].tolist()[1:] == names and table["value"].tolist() == pytest.approx([0.5, 0.4, 0.6])
+    expected = lossctl.get("ranknet")(y, p, qid=[1, 1, 2, 2])
+    assert lossctl.get("ranknet")(y, p, qid=months) == expected
+    metric = lossctl.Metric("ranknet")
+    metric.update(y[:2], p[:2], qid=months[:2])
+    with pytest.raises(lossctl.UsageError, match=r"^ranknet: query .* appeared in an earlier update"):
+        metric.update(y[:2], p[:2], qid=months[:2])
+    metric.update(y[2:], p[2:], qid=data["level"][2:])
+    assert metric.compute() == expected
+    with pytest.raises(lossctl.InputError, match=r"^'qid' holds times in ps, finer than Arrow's nanoseconds"):
+        lossctl.get("ranknet")(y, p, qid=np.array([1, 1, 2, 2], dtype="datetime64[ps]"))
+
+
 def test_a_metrics_repr_shows_every_setting() -> None:
     # The reduction was left out: a sum Metric and a mean one, whose values differ, showed the same repr.
     metric = lossctl.Metric("huber:delta=2", convention="torch", reduction="sum")
