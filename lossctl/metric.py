@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from lossctl import __version__
-from lossctl.errors import DomainError, InputError, NotAnArray, UsageError
+from lossctl.errors import DomainError, InputError, NotAnArray, UsageError, ZeroWeightSum
 from lossctl.options import CONVENTIONS, check_choice, check_reduction
 from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
@@ -240,8 +240,11 @@ class Metric:
             raise InputError(f"{self.name}: no rows; call update() first")
         aggregate = self._request.spec.aggregate_for(self.convention)
         stats = self._sums.value
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            value = aggregate.finalize(stats, self.reduction, self._request.params)
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                value = aggregate.finalize(stats, self.reduction, self._request.params)
+        except ZeroWeightSum as error:  # named as lossctl.evaluate names it, as every other error of a Metric is
+            raise error.naming(self.name) from None
         return finite_value(self.name, stats, value, self._request.params)
 
     def per_sample(self, y_true: Any = None, y_pred: Any = None, **roles: Any) -> np.ndarray:
