@@ -1,9 +1,10 @@
 """``lossctl.Metric``: one loss evaluated batch by batch, merged across processes, computed once.
 
-The state is the loss's mergeable statistics vector ``[sum(w*c)..., sum(w), n]`` (docs/losses.md,
-"Streaming"), summed with Neumaier compensation: the same arithmetic as the engine behind ``lossctl eval``,
-so a loss computed over batches, over workers, or by the CLI over a file gives the same number. The state is a
-few floats and pickles small, so a Metric can live in a training loop, a Dask or Spark task, or a Ray actor::
+The state is the loss's mergeable statistics vector ``[sum(w*c)..., sum(w), n]`` (docs/losses.md, "Rules for
+every loss", Reduction), summed with Neumaier compensation: the same arithmetic as the engine behind ``lossctl
+eval``, so a loss computed over batches, over workers, or by the CLI over a file gives the same number. The state
+is a few floats (a ranking loss's adds the query ids it has seen) and pickles small, so a Metric can live in a
+training loop, a Dask or Spark task, or a Ray actor::
 
     metric = lossctl.Metric("huber:delta=2")
     for y, p in batches:
