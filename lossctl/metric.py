@@ -29,6 +29,7 @@ from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
     check_per_sample_keywords,
+    closest,
     finite_value,
     loss_spec_text,
     per_row_losses,
@@ -121,7 +122,9 @@ class Metric:
                     f"loss '{spec.name}' takes no {_POSITIONAL[role]} (it has no role '{role}'); "
                     f"give its arrays by name: {', '.join(f'{name}=...' for name in spec.role_names)}"
                 )
-            raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}")
+            keywords = [*spec.role_names, *(k for k, r in ARRAY_KEYWORDS.items() if r in spec.role_names)]
+            hint = closest(role, [*keywords, "sample_weight"])  # sample_weights=, y_prd=, qids=
+            raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}{hint}")
         spec.require_roles(given)
         return given
 

@@ -1415,6 +1415,13 @@ def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
             lossctl.UsageError,
             r"^loss 'huber' has no role 'qid'; its roles: target, pred$",
         ),
+        # A misspelt keyword was named without the one meant.
+        (
+            lambda metric: metric.update([1.0], [1.0], sample_weights=[1.0]),
+            lossctl.UsageError,
+            r"^loss 'huber' has no role 'sample_weights'; its roles: target, pred; did you mean 'sample_weight'\?$",
+        ),
+        (lambda metric: metric.update([1.0], y_prd=[1.0]), lossctl.UsageError, r"; did you mean 'y_pred'\?$"),
         # An empty batch skipped every check: a wrong role, a missing one, weights for rows it does not have.
         (lambda metric: metric.update([], [], qid=[]), lossctl.UsageError, r"^loss 'huber' has no role 'qid'"),
         (lambda metric: metric.update([]), lossctl.UsageError, r"^loss 'huber' needs the arrays target, pred; missing"),
