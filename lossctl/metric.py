@@ -125,6 +125,7 @@ class Metric:
             keywords = [*spec.role_names, *(k for k, r in ARRAY_KEYWORDS.items() if r in spec.role_names)]
             hint = closest(role, [*keywords, "sample_weight"])  # sample_weights=, y_prd=, qids=
             raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}{hint}")
+        given = {role: values for role, values in given.items() if values is not None}  # var=None, as y_pred=None
         spec.require_roles(given)
         return given
 

@@ -1271,6 +1271,18 @@ def test_numpy_months_and_long_doubles_are_keys_and_query_ids() -> None:
         lossctl.get("ranknet")(y, p, qid=np.array([1, 1, 2, 2], dtype="datetime64[ps]"))
 
 
+def test_a_metric_takes_an_array_given_as_none_as_missing() -> None:
+    # y_pred=None was "missing: pred", but var=None or qid=None was read as an array: "'var' must be a 1-D array or
+    # a 2-D array (rows x values), got shape ()".
+    for spec, arrays, role in [("gaussian_nll", {"var": None}, "var"), ("ranknet", {"qid": None}, "qid")]:
+        metric = lossctl.Metric(spec)
+        message = rf"^loss '{spec}' needs the arrays target, pred, {role}; missing: {role}$"
+        with pytest.raises(lossctl.UsageError, match=message):
+            metric.update([1.0, 0.0], [0.5, 0.5], **arrays)
+    with pytest.raises(lossctl.UsageError, match=r"^loss 'gaussian_nll' needs the arrays target, pred, var; missing"):
+        lossctl.Metric("gaussian_nll").per_sample([1.0, 0.0], [0.5, 0.5], var=None)
+
+
 def test_a_metrics_repr_shows_every_setting() -> None:
     # The reduction was left out: a sum Metric and a mean one, whose values differ, showed the same repr.
     metric = lossctl.Metric("huber:delta=2", convention="torch", reduction="sum")
