@@ -822,10 +822,11 @@ def _float64(values: Any, name: str, row_offset: int = 0) -> np.ndarray:
             return array.astype(np.float64, copy=False)
         if array.dtype.kind in "mMcV":
             raise InputError(f"'{name}' must be numeric, got values of type {array.dtype}")
-        try:
-            return np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past float64's range (10**400)
-            pass
+        if array.dtype.kind != "U":  # text is read as a column's text (NumPy's float() took '1_000' as 1000)
+            try:
+                return np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past float64's range (10**400)
+                pass
     from lossctl.io.sources import array_values
 
     return array_values(values, name, row_offset)

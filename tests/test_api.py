@@ -1309,6 +1309,17 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
 
 
+def test_text_numbers_in_a_list_are_read_as_a_columns_text() -> None:
+    # A list or NumPy array of text went through Python's float(), which takes '1_000' (1000) and full-width digits,
+    # where the same text in a pyarrow array, a dict given to evaluate or a CSV file is "not numeric".
+    for values in (["1_000", "0"], np.array(["1_000", "0"]), pa.array(["1_000", "0"])):
+        with pytest.raises(lossctl.InputError, match=r"^column 'target' is not numeric: '1_000' at row 0$"):
+            lossctl.get("mse")(values, [0.0, 0.0])
+        with pytest.raises(lossctl.InputError, match=r"^column 'target' is not numeric: '1_000' at row 0$"):
+            lossctl.Metric("mse").update(values, [0.0, 0.0])
+    assert lossctl.get("mse")(["1e3", " 2 ", "-0"], [0.0, 0.0, 0.0]) == pytest.approx((1e6 + 4) / 3)
+
+
 def test_a_metric_numbers_rows_read_as_a_column_from_its_first_update() -> None:
     # Values read through Arrow (text, vectors held one per row) were numbered from the batch: 'x' at row 1, where a
     # missing value in the same row said row 3.
