@@ -1,9 +1,10 @@
 """``lossctl.Metric``: one loss evaluated batch by batch, merged across processes, computed once.
 
-The state is the loss's mergeable statistics vector ``[sum(w*c)..., sum(w), n]`` (docs/losses.md,
-"Streaming"), summed with Neumaier compensation: the same arithmetic as the engine behind ``lossctl eval``,
-so a loss computed over batches, over workers, or by the CLI over a file gives the same number. The state is a
-few floats and pickles small, so a Metric can live in a training loop, a Dask or Spark task, or a Ray actor::
+The state is the loss's mergeable statistics vector ``[sum(w*c)..., sum(w), n]`` (docs/losses.md, "Rules for
+every loss", Reduction), summed with Neumaier compensation: the same arithmetic as the engine behind ``lossctl
+eval``, so a loss computed over batches, over workers, or by the CLI over a file gives the same number. The state
+is a few floats (a ranking loss's adds the query ids it has seen) and pickles small, so a Metric can live in a
+training loop, a Dask or Spark task, or a Ray actor::
 
     metric = lossctl.Metric("huber:delta=2")
     for y, p in batches:
@@ -21,13 +22,15 @@ from typing import Any
 import numpy as np
 
 from lossctl import __version__
-from lossctl.errors import DomainError, InputError, UsageError
+from lossctl.errors import DomainError, InputError, NotAnArray, UsageError, ZeroWeightSum
 from lossctl.options import CONVENTIONS, check_choice, check_reduction
 from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
     check_per_sample_keywords,
+    closest,
+    finite_value,
     loss_spec_text,
     per_row_losses,
     query_ids,
@@ -119,7 +122,10 @@ class Metric:
                     f"loss '{spec.name}' takes no {_POSITIONAL[role]} (it has no role '{role}'); "
                     f"give its arrays by name: {', '.join(f'{name}=...' for name in spec.role_names)}"
                 )
-            raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}")
+            keywords = [*spec.role_names, *(k for k, r in ARRAY_KEYWORDS.items() if r in spec.role_names)]
+            hint = closest(role, [*keywords, "sample_weight"])  # sample_weights=, y_prd=, qids=
+            raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}{hint}")
+        given = {role: values for role, values in given.items() if values is not None}  # var=None, as y_pred=None
         spec.require_roles(given)
         return given
 
@@ -170,7 +176,7 @@ class Metric:
         if sample_weight is not None:
             self._request.spec.aggregate_reducing(self.convention, self.reduction, weighted=True)
         given = self._given(y_true, y_pred, roles)
-        if all(_no_rows(values) for values in given.values()):
+        if all(_no_rows(values, role) for role, values in given.items()):
             if sample_weight is not None:
                 as_sample_weight(sample_weight, 0)
             return
@@ -240,11 +246,13 @@ class Metric:
         if self._sums is None or self.rows == 0:
             raise InputError(f"{self.name}: no rows; call update() first")
         aggregate = self._request.spec.aggregate_for(self.convention)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            value = aggregate.finalize(self._sums.value, self.reduction, self._request.params)
-        if not np.isfinite(value):
-            raise InputError(f"{self.name}: the result is not a finite number (every weight 0, or a float64 overflow)")
-        return float(value)
+        stats = self._sums.value
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                value = aggregate.finalize(stats, self.reduction, self._request.params)
+        except ZeroWeightSum as error:  # named as lossctl.evaluate names it, as every other error of a Metric is
+            raise error.naming(self.name) from None
+        return finite_value(self.name, stats, value, self._request.params)
 
     def per_sample(self, y_true: Any = None, y_pred: Any = None, **roles: Any) -> np.ndarray:
         """The loss of each row of one batch (reduction ``none``); the state is not changed."""
@@ -313,16 +321,21 @@ class Metric:
             self._request = self._resolve()
 
     def __repr__(self) -> str:
-        return f"Metric({self.spec!r}, convention={self.convention!r}, rows={self.rows})"
+        """The call that makes this Metric, every setting shown (a sum and a mean Metric differ), and its rows."""
+        return f"Metric({self.spec!r}, convention={self.convention!r}, reduction={self.reduction!r}, rows={self.rows})"
 
 
 # update()'s and per_sample()'s first two arrays, by role.
 _POSITIONAL = {role: keyword for keyword, role in ARRAY_KEYWORDS.items()}
 
 
-def _no_rows(values: Any) -> bool:
+def _no_rows(values: Any, role: str) -> bool:
     """Whether a batch's array-like holds no rows, told by its length: not through ``np.asarray``, which raises a
-    bare ValueError for rows of different lengths (binding names the odd row) and copies a list of every row."""
+    bare ValueError for rows of different lengths (binding names the odd row) and copies a list of every row. What
+    binding refuses is refused empty too: a dict or a set (``{}``), and text (``""`` is one value, not rows)."""
+    NotAnArray.check(values, role)
+    if isinstance(values, str | bytes):
+        return False
     try:
         return len(values) == 0
     except TypeError:  # a scalar or an object without rows: binding refuses it, naming the role

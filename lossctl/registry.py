@@ -653,8 +653,7 @@ class LossSpec:
 
             values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
             return _summed(self.name, stats, _finite(self.name, values, params), params)
-        value = _finite(self.name, aggregate.finalize(stats, reduction, params), params)
-        return float(_summed(self.name, stats, value, params))
+        return finite_value(self.name, stats, aggregate.finalize(stats, reduction, params), params)
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,
@@ -752,6 +751,12 @@ def _summed(name: str, stats: np.ndarray, values: Any, params: Mapping[str, Any]
     return values
 
 
+def finite_value(name: str, stats: np.ndarray, value: Any, params: Mapping[str, Any]) -> float:
+    """A loss's ``value`` finalized from ``stats``, when it and the sums are finite: the one check of a reduced value
+    outside the engine (a loss's call, :class:`lossctl.Metric`), an input error that says what to change."""
+    return float(_summed(name, stats, _finite(name, value, params), params))
+
+
 def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Elementwise inputs of one shape: a 1-D array becomes a column, so NumPy pairs it with its own row
     (plain broadcasting would pair row i's value with column i); vectors of different lengths are an error, and so
@@ -788,7 +793,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...], row_offset: i
     import numpy as np
 
     NotAnArray.check(values, name)
-    array = _float64(values, name)
+    array = _float64(values, name, row_offset)
     if array.ndim not in ndims:
         shapes = " or ".join({1: "a 1-D array", 2: "a 2-D array (rows x values)"}[n] for n in ndims)
         raise InputError(f"'{name}' must be {shapes}, got shape {array.shape}")
@@ -802,7 +807,7 @@ def as_float_array(values: Any, name: str, ndims: tuple[int, ...], row_offset: i
     return array
 
 
-def _float64(values: Any, name: str) -> np.ndarray:
+def _float64(values: Any, name: str, row_offset: int = 0) -> np.ndarray:
     """``values`` as float64, NaN where missing: through NumPy when it holds numbers, else read as
     :func:`lossctl.evaluate` reads a column, through Arrow: a pyarrow array (whose timestamps NumPy would turn
     into numbers), vectors held one per row (a list or fixed-size-list array, a polars list Series, a pandas
@@ -823,13 +828,14 @@ def _float64(values: Any, name: str) -> np.ndarray:
             return array.astype(np.float64, copy=False)
         if array.dtype.kind in "mMcV":
             raise InputError(f"'{name}' must be numeric, got values of type {array.dtype}")
-        try:
-            return np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past float64's range (10**400)
-            pass
+        if array.dtype.kind != "U":  # text is read as a column's text (NumPy's float() took '1_000' as 1000)
+            try:
+                return np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past float64's range (10**400)
+                pass
     from lossctl.io.sources import array_values
 
-    return array_values(values, name)
+    return array_values(values, name, row_offset)
 
 
 def _through_numpy(values: Any) -> bool:
@@ -883,6 +889,11 @@ def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
         column = column.combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
+    if pa.types.is_nested(column.type):  # as the command line refuses a qid column of lists or structs
+        raise InputError(
+            f"'{name}' holds nested values ({column.type}), not one query id per row; give query ids as text, "
+            "numbers, booleans or dates"
+        )
     if column.null_count:
         rows = np.flatnonzero(arrow.missing(column))
         raise InputError(
@@ -891,7 +902,7 @@ def _query_array(values: Any, name: str, row_offset: int) -> np.ndarray:
     if pa.types.is_integer(column.type):
         return arrow.integers(column)
     if pa.types.is_floating(column.type) or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type):
-        return _float64(column, name)
+        return _float64(column, name, row_offset)
     return np.array(column.to_pylist(), dtype=object)
 
 

@@ -1237,6 +1237,60 @@ def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
         lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
 
 
+@pytest.mark.parametrize(
+    ("ids", "kind"), [([{"q": 1}, {"q": 1}], r"struct<q: int64>"), ([{1}, {1}], r"list<item: int64>")]
+)
+def test_nested_query_ids_are_refused_in_a_metric_and_a_losss_call(ids: list[object], kind: str) -> None:
+    # A dict per row: Metric.update raised a bare "TypeError: unhashable type: 'dict'", and the loss's call scored
+    # it ("ranknet: no pair of documents ..."), where the command line refuses a qid column of structs or lists.
+    message = rf"^'qid' holds nested values \({kind}\), not one query id per row; give query ids as text, "
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.Metric("ranknet").update([1.0, 0.0], [0.3, 0.1], qid=ids)
+    with pytest.raises(lossctl.InputError, match=message):
+        lossctl.get("ranknet")([1.0, 0.0], [0.3, 0.1], qid=ids)
+
+
+def test_numpy_months_and_long_doubles_are_keys_and_query_ids() -> None:
+    # Arrow refuses these NumPy types: evaluate(by=) and a qid raised a bare ArrowNotImplementedError ("Unsupported
+    # datetime64 time unit", "Unsupported numpy type 13"), a traceback. Months are read as their first day.
+    months = np.array(["2020-01", "2020-01", "2020-02", "2020-02"], dtype="datetime64[M]")
+    y, p = [1.0, 0.0, 1.0, 0.0], [0.3, 0.1, 0.1, 0.3]
+    data = {"y": y, "p": p, "month": months, "level": months.astype(np.int64).astype(np.longdouble)}
+    for key, names in [("month", ["2020-01-01", "2020-02-01"]), ("level", [600.0, 601.0])]:
+        table = lossctl.evaluate(data, losses="mae", target="y", pred="p", by=key).to_pandas()
+        assert table[key].tolist()[1:] == names and table["value"].tolist() == pytest.approx([0.5, 0.4, 0.6])
+    expected = lossctl.get("ranknet")(y, p, qid=[1, 1, 2, 2])
+    assert lossctl.get("ranknet")(y, p, qid=months) == expected
+    metric = lossctl.Metric("ranknet")
+    metric.update(y[:2], p[:2], qid=months[:2])
+    with pytest.raises(lossctl.UsageError, match=r"^ranknet: query .* appeared in an earlier update"):
+        metric.update(y[:2], p[:2], qid=months[:2])
+    metric.update(y[2:], p[2:], qid=data["level"][2:])
+    assert metric.compute() == expected
+    with pytest.raises(lossctl.InputError, match=r"^'qid' holds times in ps, finer than Arrow's nanoseconds"):
+        lossctl.get("ranknet")(y, p, qid=np.array([1, 1, 2, 2], dtype="datetime64[ps]"))
+
+
+def test_a_metric_takes_an_array_given_as_none_as_missing() -> None:
+    # y_pred=None was "missing: pred", but var=None or qid=None was read as an array: "'var' must be a 1-D array or
+    # a 2-D array (rows x values), got shape ()".
+    for spec, arrays, role in [("gaussian_nll", {"var": None}, "var"), ("ranknet", {"qid": None}, "qid")]:
+        metric = lossctl.Metric(spec)
+        message = rf"^loss '{spec}' needs the arrays target, pred, {role}; missing: {role}$"
+        with pytest.raises(lossctl.UsageError, match=message):
+            metric.update([1.0, 0.0], [0.5, 0.5], **arrays)
+    with pytest.raises(lossctl.UsageError, match=r"^loss 'gaussian_nll' needs the arrays target, pred, var; missing"):
+        lossctl.Metric("gaussian_nll").per_sample([1.0, 0.0], [0.5, 0.5], var=None)
+
+
+def test_a_metrics_repr_shows_every_setting() -> None:
+    # The reduction was left out: a sum Metric and a mean one, whose values differ, showed the same repr.
+    metric = lossctl.Metric("huber:delta=2", convention="torch", reduction="sum")
+    metric.update([0.0, 1.0], [1.0, 1.0])
+    assert repr(metric) == "Metric('huber:delta=2', convention='torch', reduction='sum', rows=2)"
+    assert repr(lossctl.Metric("mse")) == "Metric('mse', convention='lossctl', reduction='mean', rows=0)"
+
+
 def test_a_metric_numbers_rows_from_its_first_update() -> None:
     # A domain error said row 3 (the stream's row) but a missing value in the same row said row 0 (the batch's).
     metric = lossctl.Metric("bce")
@@ -1253,6 +1307,33 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
     ranking.update([1.0, 0.0], [0.3, 0.1], qid=["a", "a"])
     with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 3\)$"):
         ranking.update([1.0, 0.0], [0.3, 0.1], qid=["b", None])
+
+
+def test_text_numbers_in_a_list_are_read_as_a_columns_text() -> None:
+    # A list or NumPy array of text went through Python's float(), which takes '1_000' (1000) and full-width digits,
+    # where the same text in a pyarrow array, a dict given to evaluate or a CSV file is "not numeric".
+    for values in (["1_000", "0"], np.array(["1_000", "0"]), pa.array(["1_000", "0"])):
+        with pytest.raises(lossctl.InputError, match=r"^column 'target' is not numeric: '1_000' at row 0$"):
+            lossctl.get("mse")(values, [0.0, 0.0])
+        with pytest.raises(lossctl.InputError, match=r"^column 'target' is not numeric: '1_000' at row 0$"):
+            lossctl.Metric("mse").update(values, [0.0, 0.0])
+    assert lossctl.get("mse")(["1e3", " 2 ", "-0"], [0.0, 0.0, 0.0]) == pytest.approx((1e6 + 4) / 3)
+
+
+def test_a_metric_numbers_rows_read_as_a_column_from_its_first_update() -> None:
+    # Values read through Arrow (text, vectors held one per row) were numbered from the batch: 'x' at row 1, where a
+    # missing value in the same row said row 3.
+    metric = lossctl.Metric("cross_entropy")
+    metric.update([0, 1], [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(lossctl.InputError, match=r"^column 'target' is not numeric: 'x' at row 3$"):
+        metric.update(["1", "x"], [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(lossctl.InputError, match=r"^column 'sample_weight' is not numeric: 'x' at row 3$"):
+        metric.update([0, 1], [[1.0, 0.0], [0.0, 1.0]], sample_weight=pa.array(["1", "x"]))
+    with pytest.raises(lossctl.InputError, match=r"^column 'pred' holds vectors of different lengths: row 2 .* row 3"):
+        metric.update([0, 1], [[1.0, 0.0], [1.0]])
+    with pytest.raises(lossctl.InputError, match=r"^column 'pred' has an invalid JSON array at row 3: '\[1.0, x\]'$"):
+        metric.update([0, 1], ["[1.0, 0.0]", "[1.0, x]"])
+    assert metric.rows == 2 and metric.compute() == pytest.approx(0.31326168751822286, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -1272,6 +1353,36 @@ def test_a_metric_that_overflows_says_so_without_numpy_warnings(
         metric.update([0.0] * len(y_pred), y_pred, sample_weight=sample_weight)
         with pytest.raises(lossctl.InputError, match=r"^mse: the result is not a finite number"):
             metric.compute()
+
+
+@pytest.mark.parametrize(
+    ("spec", "arrays", "message"),
+    [
+        (
+            "contrastive:margin=1e300",
+            {"anchor": np.ones((2, 2)), "other": np.zeros((2, 2)), "target": [0.0, 0.0]},
+            "the result is not a finite number (a float64 overflow); margin=1e+300 is too large for float64 "
+            "arithmetic: use a smaller margin",
+        ),
+        (
+            "mse",
+            {"y_true": [0.0, 0.0, 0.0], "y_pred": [1e154, 1e154, 1e154]},
+            "the result is not a finite number (a float64 overflow); rescale the inputs",
+        ),
+    ],
+)
+def test_a_metric_that_overflows_says_what_to_change_as_a_losss_call_does(
+    spec: str, arrays: dict[str, object], message: str
+) -> None:
+    # Metric.compute said "the result is not a finite number (every weight 0, or a float64 overflow)": weights of 0
+    # are another error (ZeroWeightSum), and the parameter to change was not named as lossctl.get(spec)(...) names it.
+    metric = lossctl.Metric(spec)
+    metric.update(**arrays)
+    with pytest.raises(lossctl.InputError) as error:
+        metric.compute()
+    assert str(error.value) == f"{metric.name}: {message}"
+    with pytest.raises(lossctl.InputError, match=re.escape(message)):
+        lossctl.get(spec)(**arrays)
 
 
 def test_a_metric_of_one_value_per_output_is_refused_when_made() -> None:
@@ -1327,6 +1438,13 @@ def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
             lossctl.UsageError,
             r"^loss 'huber' has no role 'qid'; its roles: target, pred$",
         ),
+        # A misspelt keyword was named without the one meant.
+        (
+            lambda metric: metric.update([1.0], [1.0], sample_weights=[1.0]),
+            lossctl.UsageError,
+            r"^loss 'huber' has no role 'sample_weights'; its roles: target, pred; did you mean 'sample_weight'\?$",
+        ),
+        (lambda metric: metric.update([1.0], y_prd=[1.0]), lossctl.UsageError, r"; did you mean 'y_pred'\?$"),
         # An empty batch skipped every check: a wrong role, a missing one, weights for rows it does not have.
         (lambda metric: metric.update([], [], qid=[]), lossctl.UsageError, r"^loss 'huber' has no role 'qid'"),
         (lambda metric: metric.update([]), lossctl.UsageError, r"^loss 'huber' needs the arrays target, pred; missing"),
@@ -1335,6 +1453,10 @@ def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
             lossctl.InputError,
             r"^sample_weight must have one value per row",
         ),
+        # ... and took what is not an array as an empty batch when it was empty: a dict, a set, text.
+        (lambda metric: metric.update({}, {}), lossctl.InputError, r"^'target' is a dict, not an array of values; "),
+        (lambda metric: metric.update([], set()), lossctl.InputError, r"^'pred' is a set, which has no order, "),
+        (lambda metric: metric.update("", ""), lossctl.InputError, r"^'target' must be a 1-D array or a 2-D array "),
     ],
 )
 def test_metric_update_takes_the_losss_arrays_and_nothing_else(call, error, message: str) -> None:

@@ -65,6 +65,23 @@ def test_the_weighted_mean_is_an_input_error_and_the_sum_is_0(name: str) -> None
     assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
 
 
+@pytest.mark.parametrize(
+    ("spec", "target", "weight", "reason"),
+    [
+        ("mse", [1.0, 2.0], [0.0, 0.0], "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is"),
+        ("cross_entropy:ignore_index=1", [1, 1], None, "nothing to average: every row is ignored (ignore_index) or"),
+    ],
+)
+def test_a_metric_with_nothing_to_average_names_its_loss(spec: str, target: list, weight, reason: str) -> None:
+    # Metric.compute() said "the sample weights sum to zero, ..." naming no loss, where its other errors ("mse: no
+    # rows") and lossctl.evaluate ("mse: the sample weights sum to zero") name it.
+    metric = lossctl.Metric(spec)
+    metric.update(target, [[0.5, 0.5], [0.2, 0.8]] if "cross" in spec else [0.0, 0.0], sample_weight=weight)
+    with pytest.raises(ZeroWeightSum) as raised:
+        metric.compute()
+    assert str(raised.value).startswith(f"{metric.name}: {reason}")
+
+
 def test_from_python_the_message_offers_the_sum_reduction_as_python_writes_it(zero_weights: Path) -> None:
     # From the Python API the message said "(--reduction sum gives 0)", the command line's spelling.
     metric = lossctl.Metric("mse")

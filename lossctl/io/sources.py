@@ -249,10 +249,29 @@ def array_column(values: Any, name: str) -> pa.Array | pa.ChunkedArray:
         if len(array):
             raise EmptyVectors(f"'{name}'", 0)
         return pa.array([], pa.float64())
+    array = _arrow_dtype(array, name)
     if array.ndim == 2:
         flat = np.ascontiguousarray(array).reshape(-1)
         return pa.FixedSizeListArray.from_arrays(pa.array(flat), array.shape[1])
     return pa.array(array)
+
+
+def _arrow_dtype(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` in a NumPy type that Arrow takes, where it refused one with a bare error ("Unsupported numpy type
+    13", "Unsupported datetime64 time unit"): a long double as float64, the precision losses are computed in; dates
+    in years, months or weeks as days and times in hours or minutes as seconds, the same instants. Times finer than
+    nanoseconds, which Arrow cannot hold, are an input error."""
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:
+        return array.astype(np.float64)
+    if array.dtype.kind == "M":
+        unit = np.datetime_data(array.dtype)[0]
+        if unit in ("Y", "M", "W"):
+            return array.astype("datetime64[D]")
+        if unit in ("generic", "h", "m"):
+            return array.astype("datetime64[s]")
+        if unit in ("ps", "fs", "as"):
+            raise InputError(f"'{name}' holds times in {unit}, finer than Arrow's nanoseconds; give them in ns")
+    return array
 
 
 def _frame_matrix(frame: Any, name: str) -> np.ndarray:
@@ -282,13 +301,14 @@ def masked_as_missing(values: Any) -> Any:
     return filled
 
 
-def array_values(values: Any, name: str) -> np.ndarray:
+def array_values(values: Any, name: str, row_offset: int = 0) -> np.ndarray:
     """An array-like's values as float64, NaN where missing, read as a column of a table: a vector column (a
-    list column, or text of JSON arrays) as a (rows x K) matrix, numbers and text numbers as one value per row."""
+    list column, or text of JSON arrays) as a (rows x K) matrix, numbers and text numbers as one value per row.
+    Rows in messages are counted from ``row_offset`` (a batch's first row in a stream)."""
     column = array_column(values, name)
     if is_vector_column(column):
-        return to_float64_matrix(column, [name])[0]
-    return float64_values(column, name)
+        return to_float64_matrix(column, [name], row_offset)[0]
+    return float64_values(column, name, row_offset)
 
 
 def _pandas_array(series: Any) -> pa.Array:
