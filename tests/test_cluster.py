@@ -1190,6 +1190,58 @@ def test_http_compressed_csv_cut_short_says_so_as_a_local_file_does(tmp_path: Pa
     assert not (tmp_path / "out.json").exists()
 
 
+@contextmanager
+def _faulty_web_server(directory: Path) -> Iterator[int]:
+    """A web server on 127.0.0.1 in a thread: ``/500/NAME`` answers 500, ``/cut/NAME`` sends half of the file
+    ``NAME`` of ``directory`` under its whole length and closes the connection; yields its port."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/500/"):
+                self.send_error(500)
+                return
+            data = (directory / self.path.rsplit("/", 1)[-1]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_web_server_failing_or_closing_mid_file_is_one_line_exit_3(tmp_path: Path) -> None:
+    """A 500 answer and a connection closed mid-body were aiohttp's exceptions, which were let through: 'error:
+    internal error (ClientResponseError: 500, ...); this is a bug in lossctl', exit 4; now an input error naming
+    the URL, exit 3, and no output file."""
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n" + "1,2\n" * 500)
+    out = tmp_path / "out.json"
+    with _faulty_web_server(tmp_path) as port:
+        for path in ("500/p.parquet", "cut/p.csv"):
+            url = f"http://127.0.0.1:{port}/{path}"
+            run = _cli("eval", url, "-l", "mse", "-q", "-o", str(out))
+            assert (run.returncode, run.stdout) == (3, ""), (path, run.stderr)
+            assert run.stderr.startswith(f"error: cannot read '{url}': ") and run.stderr.count("\n") == 1, run.stderr
+            assert "internal error" not in run.stderr
+            if path.startswith("500"):
+                assert run.stderr.endswith(": the server answered HTTP 500 Internal Server Error\n")
+    assert not out.exists()
+
+
 def test_http_hive_partition_keys_are_columns(tmp_path: Path) -> None:
     """A web server percent-encodes its links (python -m http.server lists region=eu/ as region%3Deu/): over
     http:// a Hive directory lost its keys ('error: column 'region' not found', exit 3); a value's own encoding

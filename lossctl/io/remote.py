@@ -172,9 +172,23 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
             raise InputError(
                 f"cannot {verb} '{show_name(url)}': no credentials ({_first_line(error)}); {hint}"
             ) from None
-        if isinstance(error, OSError | ValueError | TimeoutError) or "botocore" in type(error).__module__:
-            raise InputError(f"cannot {verb} '{show_name(url)}': {_first_line(error)}") from None
+        if isinstance(error, OSError | ValueError | TimeoutError) or type(error).__module__.startswith(_SDK_ERRORS):
+            raise InputError(f"cannot {verb} '{show_name(url)}': {_reason(error)}") from None
         raise
+
+
+# The packages whose own exceptions (not OSErrors) tell a failed request: botocore's ClientError, and aiohttp's,
+# which fsspec's web file system lets through (a 500 answer, a connection closed mid-body)
+_SDK_ERRORS = ("botocore", "aiobotocore", "aiohttp")
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, in one line: a web server's answer as its status (``HTTP 500 Internal Server Error``),
+    rather than aiohttp's text, which repeats the URL."""
+    status, message = getattr(error, "status", None), getattr(error, "message", None)
+    if isinstance(status, int) and type(error).__module__.startswith("aiohttp"):
+        return f"the server answered HTTP {status}" + (f" {message}" if isinstance(message, str) and message else "")
+    return _first_line(error)
 
 
 def read_bytes(url: str) -> bytes:
