@@ -54,6 +54,11 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
+def is_url(path: str) -> bool:
+    """Whether ``path`` starts with a URL scheme (``s3://``, ``https://``, ``ftp://``), read remotely or not."""
+    return _URL.match(path) is not None
+
+
 # Schemes that name the same store as another: one spelling each, so two spellings of one object compare equal
 _ALIASES = {"s3a": "s3", "gcs": "gs", "az": "abfs", "abfss": "abfs"}
 
