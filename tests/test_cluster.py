@@ -1237,8 +1237,62 @@ def test_a_web_server_failing_or_closing_mid_file_is_one_line_exit_3(tmp_path: P
             assert (run.returncode, run.stdout) == (3, ""), (path, run.stderr)
             assert run.stderr.startswith(f"error: cannot read '{url}': ") and run.stderr.count("\n") == 1, run.stderr
             assert "internal error" not in run.stderr
-            if path.startswith("500"):
-                assert run.stderr.endswith(": the server answered HTTP 500 Internal Server Error\n")
+            reason = "the server answered HTTP 500 Internal Server Error" if path[0] == "5" else CLOSED
+            assert run.stderr == f"error: cannot read '{url}': {reason}\n"
+    assert not out.exists()
+
+
+CLOSED = "the connection closed before the end of the file"
+
+
+def test_an_s3_object_cut_mid_read_is_one_line_exit_3(s3: dict[str, str], tmp_path: Path) -> None:
+    """A connection to S3 closed mid-object (here by a proxy in front of the S3 server, halving each object's body)
+    was 'error: internal error (ClientPayloadError: ...)', exit 4; now one input error line, exit 3, no output."""
+    import http.client
+    import http.server
+
+    import s3fs
+
+    upstream = s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            connection = http.client.HTTPConnection("127.0.0.1", int(upstream))
+            connection.request(self.command, self.path, self.rfile.read(length), dict(self.headers))
+            answer = connection.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.end_headers()
+            whole = self.command != "GET" or "list-type" in self.path  # object bodies are cut, listings are not
+            self.wfile.write(data if whole else data[: len(data) // 2])
+            self.close_connection = not whole
+
+        do_HEAD = do_PUT = do_POST = do_DELETE = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    fs = s3fs.S3FileSystem()
+    fs.mkdir("cut-mid-read")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n" + "1,2\n" * 500)
+    fs.put_file(str(tmp_path / "p.csv"), "cut-mid-read/p.csv")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proxied = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}"}
+        out = tmp_path / "out.json"
+        run = _cli("eval", "s3://cut-mid-read/p.csv", "-l", "mse", "-q", "-o", str(out), env=proxied)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == f"error: cannot read 's3://cut-mid-read/p.csv': {CLOSED}\n"
     assert not out.exists()
 
 

@@ -188,11 +188,14 @@ _SDK_ERRORS = ("botocore", "aiobotocore", "aiohttp")
 
 
 def _reason(error: BaseException) -> str:
-    """What went wrong, in one line: a web server's answer as its status (``HTTP 500 Internal Server Error``),
-    rather than aiohttp's text, which repeats the URL."""
+    """What went wrong, in one line: a web server's answer as its status (``HTTP 500 Internal Server Error``) and
+    a body cut short as such, rather than aiohttp's text (which repeats the URL, or calls a short body a 400)."""
     status, message = getattr(error, "status", None), getattr(error, "message", None)
-    if isinstance(status, int) and type(error).__module__.startswith("aiohttp"):
-        return f"the server answered HTTP {status}" + (f" {message}" if isinstance(message, str) and message else "")
+    if type(error).__module__.startswith("aiohttp"):
+        if type(error).__name__ == "ClientPayloadError":
+            return "the connection closed before the end of the file"
+        if isinstance(status, int):
+            return f"the server answered HTTP {status} {message if isinstance(message, str) else ''}".rstrip()
     return _first_line(error)
 
 
