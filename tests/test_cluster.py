@@ -897,6 +897,39 @@ def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, s
     )
 
 
+def test_refused_credentials_are_one_line_naming_the_variables(s3: dict[str, str], tmp_path: Path) -> None:
+    """A key the store does not know was 'cannot read ...: permission denied (The AWS Access Key Id you provided
+    does not exist in our records.)', naming no variable to fix, as if the key lacked a permission; now the
+    credentials are said to be refused, with the variables that give them, for inputs and outputs alike."""
+    import urllib.request
+
+    def authenticate(count: str) -> None:  # moto's switch: check credentials after `count` requests, or never
+        url = f"{s3['AWS_ENDPOINT_URL']}/moto-api/reset-auth"
+        urllib.request.urlopen(
+            urllib.request.Request(url, count.encode(), {"Content-Type": "text/plain"}, method="POST"), timeout=10
+        ).close()
+
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    authenticate("0")  # the fixture's key 'testing' is no user of moto's IAM: refused
+    try:
+        read = _cli("eval", "s3://refused/p.parquet", "-l", "mse", "-q")
+        write = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", "-q", "-o", "s3://refused/out.json")
+    finally:
+        authenticate("inf")
+    hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command"
+    reason = "the credentials were refused (The AWS Access Key Id you provided does not exist in our records.)"
+    assert (read.returncode, read.stdout, read.stderr) == (
+        3,
+        "",
+        f"error: cannot read 's3://refused/p.parquet': {reason}; {hint}\n",
+    )
+    assert (write.returncode, write.stdout, write.stderr) == (
+        3,
+        "",
+        f"error: cannot write 's3://refused/out.json': {reason}; {hint}\n",
+    )
+
+
 def test_an_azure_path_without_an_account_is_one_line() -> None:
     """adlfs refuses to make its file system without an account: an input error naming the variables to set,
     read or written, not a bug."""

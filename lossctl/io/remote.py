@@ -166,6 +166,11 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
             raise InputError(f"cannot write '{show_name(url)}': {_first_line(error)}") from None
         raise InputError(f"file '{show_name(url)}' not found") from None
     except PermissionError as error:
+        if _error_code(error.__cause__) in _REFUSED_CREDENTIALS:
+            raise InputError(
+                f"cannot {verb} '{show_name(url)}': the credentials were refused ({_first_line(error)}); "
+                f"{_credentials_hint(url)}"
+            ) from None
         raise InputError(f"cannot {verb} '{show_name(url)}': permission denied ({_first_line(error)})") from None
     except Exception as error:
         names = {cls.__name__ for cls in type(error).__mro__}
@@ -173,13 +178,30 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
         if any("Credential" in name or "Authentication" in name for name in names) or (
             isinstance(error, ValueError) and "credentials" in str(error)
         ):
-            hint = SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
             raise InputError(
-                f"cannot {verb} '{show_name(url)}': no credentials ({_first_line(error)}); {hint}"
+                f"cannot {verb} '{show_name(url)}': no credentials ({_first_line(error)}); {_credentials_hint(url)}"
             ) from None
         if isinstance(error, OSError | ValueError | TimeoutError) or type(error).__module__.startswith(_SDK_ERRORS):
             raise InputError(f"cannot {verb} '{show_name(url)}': {_reason(error)}") from None
         raise
+
+
+# S3's error codes for credentials it does not accept (a key unknown or expired, a secret that does not match),
+# which s3fs raises as a PermissionError, as it does a refusal of valid credentials (AccessDenied)
+_REFUSED_CREDENTIALS = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"}
+)
+
+
+def _error_code(error: BaseException | None) -> str | None:
+    """The error code of a botocore ``ClientError`` (``InvalidAccessKeyId``), read without importing botocore."""
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def _credentials_hint(url: str) -> str:
+    """Which variables give the credentials of ``url``'s store."""
+    return SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
 
 
 # The packages whose own exceptions (not OSErrors) tell a failed request: botocore's ClientError, and aiohttp's,
