@@ -1114,6 +1114,27 @@ def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict
     assert (run.returncode, run.stderr) == (3, message)
 
 
+def test_an_object_named_as_a_folder_is_not_read_as_a_local_file_is_not(s3: dict[str, str], tmp_path: Path) -> None:
+    """'s3://b/p.parquet/' (a folder's spelling) read the object p.parquet, and 's3://b/p.csv/' said it was 'not a
+    Parquet file but delimited text; give --input-format csv or name it .csv'; 's3://b/gone/' was "file 's3://b/gone'
+    not found", without its '/'. Now each is the local path's error: 'Not a directory', or the name as given."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("folders")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    pq.write_table(pa.table({"y_true": [1.0], "y_pred": [2.0]}), tmp_path / "p.parquet")
+    fs.put_file(str(tmp_path / "p.csv"), "folders/p.csv")
+    fs.put_file(str(tmp_path / "p.parquet"), "folders/p.parquet")
+    local = _cli("eval", f"{tmp_path}/p.parquet/", "-l", "mse", "-q")
+    assert (local.returncode, local.stderr) == (3, f"error: cannot read '{tmp_path}/p.parquet/': Not a directory\n")
+    for url in ("s3://folders/p.parquet/", "s3://folders/p.csv/"):
+        run = _cli("eval", url, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot read '{url}': Not a directory\n")
+    run = _cli("eval", "s3://folders/gone/", "-l", "mse", "-q")
+    assert (run.returncode, run.stderr) == (3, "error: file 's3://folders/gone/' not found\n")
+
+
 def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[str, str], tmp_path: Path) -> None:
     """A Parquet object cut short (alone, or in a directory) or text named .parquet was pyarrow's 'Parquet magic bytes
     not found in footer. Either the file is corrupted or this is not a parquet file.', where the local file says
