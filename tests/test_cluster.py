@@ -1445,6 +1445,32 @@ def test_a_url_scheme_in_capitals_is_the_same_store(data: dict[str, str]) -> Non
     assert_same(local.to_dict(), remote.to_dict())
 
 
+def test_output_and_per_sample_naming_one_object_or_file_are_refused_under_either_engine(
+    s3: dict[str, str], tmp_path: Path
+) -> None:
+    """-o s3://b/x.parquet with --per-sample s3a://b/x.parquet (one object, two spellings) ran and the report
+    replaced the rows; under --engine dask one file named twice was 'cannot write ...: Is a directory' (exit 3)
+    after the whole run. Both are now the usage error the local engine gives one spelling, before any work."""
+    import s3fs
+
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir("twice")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    same = tmp_path / "same.parquet"
+    for output, per_sample, more in (
+        ("s3://twice/x.parquet", "s3a://twice/x.parquet", []),
+        ("S3://twice/x.parquet", "s3://twice/x.parquet", []),
+        (str(same), str(same), ["--engine", "dask", "--workers", "1"]),
+    ):
+        run = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", "-q", "-o", output, "--per-sample", per_sample, *more)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            2,
+            "",
+            f"error: --output and --per-sample both name '{output}'; give each its own file\n",
+        )
+    assert s3fs.S3FileSystem(skip_instance_cache=True).find("twice") == []
+    assert not same.exists()
+
+
 def test_an_output_to_a_missing_bucket_fails_before_any_work(data: dict[str, str], scheduler: str) -> None:
     """Checked before the run: the local engine printed its table and then failed at the upload ('file ... not
     found'), and the Dask engine's --per-sample reported an internal error."""
