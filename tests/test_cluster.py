@@ -1005,6 +1005,28 @@ def test_a_remote_output_that_is_a_directory_is_refused_as_a_local_one_is(s3: di
     assert fs.find("dirout") == ["dirout/report.json/part-0", "dirout/rows.parquet/part-00000.parquet"]
 
 
+def test_a_remote_output_below_an_object_is_refused_as_a_local_one_below_a_file_is(
+    s3: dict[str, str], tmp_path: Path
+) -> None:
+    """-o s3://b/p.parquet/report.json, below an object, was written (exit 0), and the object p.parquet then read
+    as a directory: "error: directory 's3://b/p.parquet' has no Parquet files". A local output below a file is
+    "cannot write ...: '.../p.parquet' is not a directory" (exit 3); so is the remote one now, writing nothing."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("above")
+    fs.pipe("above/p.parquet", b"PAR1")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    for flag, url in (("-o", "s3://above/p.parquet/report.json"), ("--per-sample", "s3://above/p.parquet/x/r.csv")):
+        run = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", "-q", flag, url)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            3,
+            "",
+            f"error: cannot write '{url}': 's3://above/p.parquet' is not a directory\n",
+        )
+    assert fs.find("above") == ["above/p.parquet"]
+
+
 def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str], scheduler: str) -> None:
     """The dataset in a bucket was published when the pass ended, before -o was written: a failed -o left it."""
     import s3fs

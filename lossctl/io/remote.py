@@ -249,8 +249,29 @@ def check_output(url: str, dataset: bool = False) -> None:
     with remote_errors(url, "write"):
         if _bucket_missing(fs, bucket):
             raise InputError(f"cannot write '{show_name(url)}': {kind} '{bucket}' does not exist")
+    folder = _object_above(fs, path)
+    if folder is not None:
+        raise InputError(
+            f"cannot write '{show_name(url)}': '{show_name(full_url(url, fs, folder))}' is not a directory"
+        )
     if not dataset and _holds_objects(fs, path):
         raise UsageError(f"output path '{show_name(url)}' is a directory")
+
+
+def _object_above(fs: Any, path: str) -> str | None:
+    """The object, if any, whose name is a folder of ``path`` (``b/p.parquet`` for ``b/p.parquet/out.json``): an
+    object put below it would make readers of ``p.parquet`` see a directory, as a local file cannot be one. One
+    request per folder level; a store that refuses to answer is no answer, and the upload will tell."""
+    bucket, _, key = path.strip("/").partition("/")
+    parts = key.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = "/".join([bucket, *parts[:depth]])
+        try:
+            if fs.isfile(folder):
+                return folder
+        except Exception:
+            return None
+    return None
 
 
 def _holds_objects(fs: Any, path: str) -> bool:
