@@ -1157,6 +1157,16 @@ def test_an_object_named_as_a_folder_is_not_read_as_a_local_file_is_not(s3: dict
     assert (run.returncode, run.stderr) == (3, "error: file 's3://folders/gone/' not found\n")
 
 
+def test_an_invalid_bucket_name_says_why(s3: dict[str, str]) -> None:
+    """botocore's 'Parameter validation failed:' puts its reason on the next line, which the one-line error left
+    out: "cannot read 's3://bk*/p.parquet': Parameter validation failed:" said nothing of the bucket name."""
+    run = _cli("eval", "s3://bk*/p.parquet", "-l", "mse", "-q")
+    assert (run.returncode, run.stdout, run.stderr.count("\n")) == (3, "", 1)
+    assert run.stderr.startswith(
+        "error: cannot read 's3://bk*/p.parquet': Parameter validation failed: Invalid bucket name \"bk*\": "
+    )
+
+
 def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[str, str], tmp_path: Path) -> None:
     """A Parquet object cut short (alone, or in a directory) or text named .parquet was pyarrow's 'Parquet magic bytes
     not found in footer. Either the file is corrupted or this is not a parquet file.', where the local file says

@@ -145,8 +145,12 @@ def full_url(url: str, fs: Any, path: str) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    """The first line of ``error``'s text, with the line after it when it only announces it (botocore's
+    ``Parameter validation failed:``, whose reason, ``Invalid bucket name ...``, is the next line)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 @contextmanager
