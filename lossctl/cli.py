@@ -24,7 +24,7 @@ import typer
 from typer.exceptions import TyperException
 
 from lossctl import __version__, tempfiles
-from lossctl.destinations import guarded_stderr, guarded_stdout
+from lossctl.destinations import guarded_stderr, guarded_stdout, same_destination
 from lossctl.errors import ExitCode, LossctlError, UsageError, spelled_as_flags
 from lossctl.memory import tune_allocators
 from lossctl.options import (
@@ -434,7 +434,7 @@ def eval_command(
         workers=workers,
     )
     output = _destination(output)
-    _check_outputs(output, output_format, plot, _per_sample_file(options), [*paths, *([targets] if targets else [])])
+    _check_outputs(output, output_format, plot, options, [*paths, *([targets] if targets else [])])
     with _progress_bar(quiet) as bar:
         report = run_evaluation(
             paths,
@@ -494,9 +494,10 @@ def _per_sample_file(options: Options) -> str | None:
 
 
 def _check_outputs(
-    output: str | None, output_format: Enum | None, plot: str | None, per_sample: str | None, inputs: list[str]
+    output: str | None, output_format: Enum | None, plot: str | None, options: Options, inputs: list[str]
 ) -> None:
-    """Refuse, before any work, output paths that cannot or must not be written, or a format contradicting one."""
+    """Refuse, before any work, output paths that cannot or must not be written, or a format contradicting one;
+    ``--per-sample`` is checked here as a file under the local engine, as a name under either."""
     from lossctl.report import check_destination, check_output_path
 
     _check_named(output=output, plot=plot)
@@ -506,10 +507,10 @@ def _check_outputs(
         check_plot_path(plot)
     if output:
         check_destination(output, output_format.value if output_format is not None else None, inputs)
-    for destination in (per_sample, plot):
+    for destination in (_per_sample_file(options), plot):
         if destination:
             check_output_path(destination, inputs)
-    if output and per_sample and os.path.realpath(output) == os.path.realpath(per_sample):  # a symlink too
+    if output and options.per_sample and same_destination(output, options.per_sample):
         raise UsageError(f"--output and --per-sample both name '{show_name(output)}'; give each its own file")
 
 
@@ -686,7 +687,7 @@ def compare_command(
     )
     inputs = [baseline, *([candidate] if candidate else []), *([targets] if targets else [])]
     output = _destination(output)
-    _check_outputs(output, output_format, plot, _per_sample_file(options), inputs)
+    _check_outputs(output, output_format, plot, options, inputs)
     with _progress_bar(quiet) as bar:
         report = run_comparison(
             baseline, candidate, options, progress=bar, notify=lambda message: _notice(message, quiet)

@@ -228,6 +228,15 @@ def check_folder(path: str) -> None:
         raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' is not writable")
 
 
+def same_destination(first: str, second: str) -> bool:
+    """Whether two output paths name one file: one object however its URL's scheme is spelled (``s3://``,
+    ``S3://``, ``s3a://``, as :func:`~lossctl.io.remote.canonical_url` spells them), or one local file (through
+    a symlink too)."""
+    if is_remote(first) or is_remote(second):
+        return canonical_url(first) == canonical_url(second)
+    return os.path.realpath(first) == os.path.realpath(second)
+
+
 def _inside_directory(path: str, directory: str) -> bool:
     return os.path.commonpath([path, directory]) == directory
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from lossctl.errors import DomainError, InputError, LossctlError, UsageError
+from lossctl.io.remote import is_url
 from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
@@ -372,6 +373,11 @@ def _defined_in(module: str, spec: LossSpec) -> bool:
 def _import(target: str) -> tuple[str, bool]:
     """Run ``target``'s code; return its module's name and whether its code ran (False: it was imported already,
     its losses are registered)."""
+    if is_url(target):  # code is run from a local file or an installed module, never fetched
+        raise UsageError(
+            f"plugin '{show_name(target)}' is a URL: --plugin takes a local FILE.py or an importable module; "
+            "download the file first"
+        )
     if not target.endswith(".py"):
         if not target.strip() or os.sep in target or os.path.isfile(target):  # a path, but not to a .py file
             raise UsageError(

@@ -897,6 +897,39 @@ def test_missing_credentials_are_one_line_naming_the_variables(data: dict[str, s
     )
 
 
+def test_refused_credentials_are_one_line_naming_the_variables(s3: dict[str, str], tmp_path: Path) -> None:
+    """A key the store does not know was 'cannot read ...: permission denied (The AWS Access Key Id you provided
+    does not exist in our records.)', naming no variable to fix, as if the key lacked a permission; now the
+    credentials are said to be refused, with the variables that give them, for inputs and outputs alike."""
+    import urllib.request
+
+    def authenticate(count: str) -> None:  # moto's switch: check credentials after `count` requests, or never
+        url = f"{s3['AWS_ENDPOINT_URL']}/moto-api/reset-auth"
+        urllib.request.urlopen(
+            urllib.request.Request(url, count.encode(), {"Content-Type": "text/plain"}, method="POST"), timeout=10
+        ).close()
+
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    authenticate("0")  # the fixture's key 'testing' is no user of moto's IAM: refused
+    try:
+        read = _cli("eval", "s3://refused/p.parquet", "-l", "mse", "-q")
+        write = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", "-q", "-o", "s3://refused/out.json")
+    finally:
+        authenticate("inf")
+    hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command"
+    reason = "the credentials were refused (The AWS Access Key Id you provided does not exist in our records.)"
+    assert (read.returncode, read.stdout, read.stderr) == (
+        3,
+        "",
+        f"error: cannot read 's3://refused/p.parquet': {reason}; {hint}\n",
+    )
+    assert (write.returncode, write.stdout, write.stderr) == (
+        3,
+        "",
+        f"error: cannot write 's3://refused/out.json': {reason}; {hint}\n",
+    )
+
+
 def test_an_azure_path_without_an_account_is_one_line() -> None:
     """adlfs refuses to make its file system without an account: an input error naming the variables to set,
     read or written, not a bug."""
@@ -970,6 +1003,28 @@ def test_a_remote_output_that_is_a_directory_is_refused_as_a_local_one_is(s3: di
         run = _cli("eval", sample, "-l", "mse", "-q", flag, url)
         assert (run.returncode, run.stdout, run.stderr) == (2, "", f"error: output path '{url}' is a directory\n")
     assert fs.find("dirout") == ["dirout/report.json/part-0", "dirout/rows.parquet/part-00000.parquet"]
+
+
+def test_a_remote_output_below_an_object_is_refused_as_a_local_one_below_a_file_is(
+    s3: dict[str, str], tmp_path: Path
+) -> None:
+    """-o s3://b/p.parquet/report.json, below an object, was written (exit 0), and the object p.parquet then read
+    as a directory: "error: directory 's3://b/p.parquet' has no Parquet files". A local output below a file is
+    "cannot write ...: '.../p.parquet' is not a directory" (exit 3); so is the remote one now, writing nothing."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("above")
+    fs.pipe("above/p.parquet", b"PAR1")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    for flag, url in (("-o", "s3://above/p.parquet/report.json"), ("--per-sample", "s3://above/p.parquet/x/r.csv")):
+        run = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", "-q", flag, url)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            3,
+            "",
+            f"error: cannot write '{url}': 's3://above/p.parquet' is not a directory\n",
+        )
+    assert fs.find("above") == ["above/p.parquet"]
 
 
 def test_a_failed_output_leaves_no_remote_per_sample_dataset(data: dict[str, str], scheduler: str) -> None:
@@ -1081,6 +1136,37 @@ def test_an_object_whose_key_has_glob_characters_is_read_as_that_object(s3: dict
     assert (run.returncode, run.stderr) == (3, message)
 
 
+def test_an_object_named_as_a_folder_is_not_read_as_a_local_file_is_not(s3: dict[str, str], tmp_path: Path) -> None:
+    """'s3://b/p.parquet/' (a folder's spelling) read the object p.parquet, and 's3://b/p.csv/' said it was 'not a
+    Parquet file but delimited text; give --input-format csv or name it .csv'; 's3://b/gone/' was "file 's3://b/gone'
+    not found", without its '/'. Now each is the local path's error: 'Not a directory', or the name as given."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("folders")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    pq.write_table(pa.table({"y_true": [1.0], "y_pred": [2.0]}), tmp_path / "p.parquet")
+    fs.put_file(str(tmp_path / "p.csv"), "folders/p.csv")
+    fs.put_file(str(tmp_path / "p.parquet"), "folders/p.parquet")
+    local = _cli("eval", f"{tmp_path}/p.parquet/", "-l", "mse", "-q")
+    assert (local.returncode, local.stderr) == (3, f"error: cannot read '{tmp_path}/p.parquet/': Not a directory\n")
+    for url in ("s3://folders/p.parquet/", "s3://folders/p.csv/"):
+        run = _cli("eval", url, "-l", "mse", "-q")
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", f"error: cannot read '{url}': Not a directory\n")
+    run = _cli("eval", "s3://folders/gone/", "-l", "mse", "-q")
+    assert (run.returncode, run.stderr) == (3, "error: file 's3://folders/gone/' not found\n")
+
+
+def test_an_invalid_bucket_name_says_why(s3: dict[str, str]) -> None:
+    """botocore's 'Parameter validation failed:' puts its reason on the next line, which the one-line error left
+    out: "cannot read 's3://bk*/p.parquet': Parameter validation failed:" said nothing of the bucket name."""
+    run = _cli("eval", "s3://bk*/p.parquet", "-l", "mse", "-q")
+    assert (run.returncode, run.stdout, run.stderr.count("\n")) == (3, "", 1)
+    assert run.stderr.startswith(
+        "error: cannot read 's3://bk*/p.parquet': Parameter validation failed: Invalid bucket name \"bk*\": "
+    )
+
+
 def test_a_remote_parquet_file_cut_short_says_so_as_a_local_one_does(s3: dict[str, str], tmp_path: Path) -> None:
     """A Parquet object cut short (alone, or in a directory) or text named .parquet was pyarrow's 'Parquet magic bytes
     not found in footer. Either the file is corrupted or this is not a parquet file.', where the local file says
@@ -1190,6 +1276,112 @@ def test_http_compressed_csv_cut_short_says_so_as_a_local_file_does(tmp_path: Pa
     assert not (tmp_path / "out.json").exists()
 
 
+@contextmanager
+def _faulty_web_server(directory: Path) -> Iterator[int]:
+    """A web server on 127.0.0.1 in a thread: ``/500/NAME`` answers 500, ``/cut/NAME`` sends half of the file
+    ``NAME`` of ``directory`` under its whole length and closes the connection; yields its port."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/500/"):
+                self.send_error(500)
+                return
+            data = (directory / self.path.rsplit("/", 1)[-1]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_web_server_failing_or_closing_mid_file_is_one_line_exit_3(tmp_path: Path) -> None:
+    """A 500 answer and a connection closed mid-body were aiohttp's exceptions, which were let through: 'error:
+    internal error (ClientResponseError: 500, ...); this is a bug in lossctl', exit 4; now an input error naming
+    the URL, exit 3, and no output file."""
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n" + "1,2\n" * 500)
+    out = tmp_path / "out.json"
+    with _faulty_web_server(tmp_path) as port:
+        for path in ("500/p.parquet", "cut/p.csv"):
+            url = f"http://127.0.0.1:{port}/{path}"
+            run = _cli("eval", url, "-l", "mse", "-q", "-o", str(out))
+            assert (run.returncode, run.stdout) == (3, ""), (path, run.stderr)
+            assert run.stderr.startswith(f"error: cannot read '{url}': ") and run.stderr.count("\n") == 1, run.stderr
+            assert "internal error" not in run.stderr
+            reason = "the server answered HTTP 500 Internal Server Error" if path[0] == "5" else CLOSED
+            assert run.stderr == f"error: cannot read '{url}': {reason}\n"
+    assert not out.exists()
+
+
+CLOSED = "the connection closed before the end of the file"
+
+
+def test_an_s3_object_cut_mid_read_is_one_line_exit_3(s3: dict[str, str], tmp_path: Path) -> None:
+    """A connection to S3 closed mid-object (here by a proxy in front of the S3 server, halving each object's body)
+    was 'error: internal error (ClientPayloadError: ...)', exit 4; now one input error line, exit 3, no output."""
+    import http.client
+    import http.server
+
+    import s3fs
+
+    upstream = s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            connection = http.client.HTTPConnection("127.0.0.1", int(upstream))
+            connection.request(self.command, self.path, self.rfile.read(length), dict(self.headers))
+            answer = connection.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.end_headers()
+            whole = self.command != "GET" or "list-type" in self.path  # object bodies are cut, listings are not
+            self.wfile.write(data if whole else data[: len(data) // 2])
+            self.close_connection = not whole
+
+        do_HEAD = do_PUT = do_POST = do_DELETE = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    fs = s3fs.S3FileSystem()
+    fs.mkdir("cut-mid-read")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n" + "1,2\n" * 500)
+    fs.put_file(str(tmp_path / "p.csv"), "cut-mid-read/p.csv")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proxied = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}"}
+        out = tmp_path / "out.json"
+        run = _cli("eval", "s3://cut-mid-read/p.csv", "-l", "mse", "-q", "-o", str(out), env=proxied)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == f"error: cannot read 's3://cut-mid-read/p.csv': {CLOSED}\n"
+    assert not out.exists()
+
+
 def test_http_hive_partition_keys_are_columns(tmp_path: Path) -> None:
     """A web server percent-encodes its links (python -m http.server lists region=eu/ as region%3Deu/): over
     http:// a Hive directory lost its keys ('error: column 'region' not found', exit 3); a value's own encoding
@@ -1283,6 +1475,32 @@ def test_a_url_scheme_in_capitals_is_the_same_store(data: dict[str, str]) -> Non
     local = lossctl.evaluate(data["baseline"], losses="mae", by="region")
     remote = lossctl.evaluate(data["s3_baseline"].replace("s3://", "S3://"), losses="mae", by="region")
     assert_same(local.to_dict(), remote.to_dict())
+
+
+def test_output_and_per_sample_naming_one_object_or_file_are_refused_under_either_engine(
+    s3: dict[str, str], tmp_path: Path
+) -> None:
+    """-o s3://b/x.parquet with --per-sample s3a://b/x.parquet (one object, two spellings) ran and the report
+    replaced the rows; under --engine dask one file named twice was 'cannot write ...: Is a directory' (exit 3)
+    after the whole run. Both are now the usage error the local engine gives one spelling, before any work."""
+    import s3fs
+
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir("twice")
+    (tmp_path / "p.csv").write_text("y_true,y_pred\n1,2\n")
+    same = tmp_path / "same.parquet"
+    for output, per_sample, more in (
+        ("s3://twice/x.parquet", "s3a://twice/x.parquet", []),
+        ("S3://twice/x.parquet", "s3://twice/x.parquet", []),
+        (str(same), str(same), ["--engine", "dask", "--workers", "1"]),
+    ):
+        run = _cli("eval", str(tmp_path / "p.csv"), "-l", "mse", "-q", "-o", output, "--per-sample", per_sample, *more)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            2,
+            "",
+            f"error: --output and --per-sample both name '{output}'; give each its own file\n",
+        )
+    assert s3fs.S3FileSystem(skip_instance_cache=True).find("twice") == []
+    assert not same.exists()
 
 
 def test_an_output_to_a_missing_bucket_fails_before_any_work(data: dict[str, str], scheduler: str) -> None:

@@ -266,6 +266,19 @@ def test_a_plugin_path_that_is_a_directory_says_so(cli, write, tmp_path: Path) -
     )
 
 
+@pytest.mark.parametrize("url", ["s3://bucket/losses.py", "https://example.com/losses.py", "S3://bucket/pkg"])
+def test_a_plugin_url_is_refused_as_one_not_as_a_missing_file(cli, write, url: str) -> None:
+    # It said "plugin file 's3://bucket/losses.py' not found" (so the object was looked for, and was missing), or
+    # of a URL without .py that it is "neither a .py file nor a module name"; code is never fetched to be run.
+    data = write("p.csv", DATA)
+    run = cli("eval", data, "-l", "mse", "--plugin", url)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"error: plugin '{url}' is a URL: --plugin takes a local FILE.py or an importable module; download the "
+        "file first\n"
+    )
+
+
 def test_a_plugin_name_too_long_says_so_once(cli, write) -> None:
     # It said "plugin 'a…a.py' failed to load: OSError: [Errno 36] File name too long: 'a…a.py'" (pathlib's is_dir
     # raises it), and the module name a…a the same of the file a…a.py it looked for beside.

@@ -194,6 +194,12 @@ def list_dataset(path: str, input_format: str | None = None) -> Listing:
                 base = glob_base(inner)
             elif fs.isdir(inner):
                 found, base = sorted(fs.find(inner)), inner.rstrip("/")
+            elif path.endswith("/"):  # a folder named, none there: an object of that name is no folder, as locally
+                raise InputError(
+                    f"cannot read '{show_name(path)}': Not a directory"
+                    if fs.isfile(inner.rstrip("/"))
+                    else f"file '{show_name(path)}' not found"
+                )
             else:
                 found, base, single = [inner], inner.rsplit("/", 1)[0], True
     else:

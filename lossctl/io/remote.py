@@ -54,6 +54,11 @@ def is_remote(path: str) -> bool:
     return scheme_of(path) is not None
 
 
+def is_url(path: str) -> bool:
+    """Whether ``path`` starts with a URL scheme (``s3://``, ``https://``, ``ftp://``), read remotely or not."""
+    return _URL.match(path) is not None
+
+
 # Schemes that name the same store as another: one spelling each, so two spellings of one object compare equal
 _ALIASES = {"s3a": "s3", "gcs": "gs", "az": "abfs", "abfss": "abfs"}
 
@@ -140,8 +145,12 @@ def full_url(url: str, fs: Any, path: str) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    """The first line of ``error``'s text, with the line after it when it only announces it (botocore's
+    ``Parameter validation failed:``, whose reason, ``Invalid bucket name ...``, is the next line)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 @contextmanager
@@ -161,6 +170,11 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
             raise InputError(f"cannot write '{show_name(url)}': {_first_line(error)}") from None
         raise InputError(f"file '{show_name(url)}' not found") from None
     except PermissionError as error:
+        if _error_code(error.__cause__) in _REFUSED_CREDENTIALS:
+            raise InputError(
+                f"cannot {verb} '{show_name(url)}': the credentials were refused ({_first_line(error)}); "
+                f"{_credentials_hint(url)}"
+            ) from None
         raise InputError(f"cannot {verb} '{show_name(url)}': permission denied ({_first_line(error)})") from None
     except Exception as error:
         names = {cls.__name__ for cls in type(error).__mro__}
@@ -168,13 +182,47 @@ def remote_errors(url: str, verb: str = "read") -> Iterator[None]:
         if any("Credential" in name or "Authentication" in name for name in names) or (
             isinstance(error, ValueError) and "credentials" in str(error)
         ):
-            hint = SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
             raise InputError(
-                f"cannot {verb} '{show_name(url)}': no credentials ({_first_line(error)}); {hint}"
+                f"cannot {verb} '{show_name(url)}': no credentials ({_first_line(error)}); {_credentials_hint(url)}"
             ) from None
-        if isinstance(error, OSError | ValueError | TimeoutError) or "botocore" in type(error).__module__:
-            raise InputError(f"cannot {verb} '{show_name(url)}': {_first_line(error)}") from None
+        if isinstance(error, OSError | ValueError | TimeoutError) or type(error).__module__.startswith(_SDK_ERRORS):
+            raise InputError(f"cannot {verb} '{show_name(url)}': {_reason(error)}") from None
         raise
+
+
+# S3's error codes for credentials it does not accept (a key unknown or expired, a secret that does not match),
+# which s3fs raises as a PermissionError, as it does a refusal of valid credentials (AccessDenied)
+_REFUSED_CREDENTIALS = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"}
+)
+
+
+def _error_code(error: BaseException | None) -> str | None:
+    """The error code of a botocore ``ClientError`` (``InvalidAccessKeyId``), read without importing botocore."""
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def _credentials_hint(url: str) -> str:
+    """Which variables give the credentials of ``url``'s store."""
+    return SCHEMES.get(scheme_of(url) or "", ("", "configure the credentials of that store"))[1]
+
+
+# The packages whose own exceptions (not OSErrors) tell a failed request: botocore's ClientError, and aiohttp's,
+# which fsspec's web file system lets through (a 500 answer, a connection closed mid-body)
+_SDK_ERRORS = ("botocore", "aiobotocore", "aiohttp")
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, in one line: a web server's answer as its status (``HTTP 500 Internal Server Error``) and
+    a body cut short as such, rather than aiohttp's text (which repeats the URL, or calls a short body a 400)."""
+    status, message = getattr(error, "status", None), getattr(error, "message", None)
+    if type(error).__module__.startswith("aiohttp"):
+        if type(error).__name__ == "ClientPayloadError":
+            return "the connection closed before the end of the file"
+        if isinstance(status, int):
+            return f"the server answered HTTP {status} {message if isinstance(message, str) else ''}".rstrip()
+    return _first_line(error)
 
 
 def read_bytes(url: str) -> bytes:
@@ -205,8 +253,29 @@ def check_output(url: str, dataset: bool = False) -> None:
     with remote_errors(url, "write"):
         if _bucket_missing(fs, bucket):
             raise InputError(f"cannot write '{show_name(url)}': {kind} '{bucket}' does not exist")
+    folder = _object_above(fs, path)
+    if folder is not None:
+        raise InputError(
+            f"cannot write '{show_name(url)}': '{show_name(full_url(url, fs, folder))}' is not a directory"
+        )
     if not dataset and _holds_objects(fs, path):
         raise UsageError(f"output path '{show_name(url)}' is a directory")
+
+
+def _object_above(fs: Any, path: str) -> str | None:
+    """The object, if any, whose name is a folder of ``path`` (``b/p.parquet`` for ``b/p.parquet/out.json``): an
+    object put below it would make readers of ``p.parquet`` see a directory, as a local file cannot be one. One
+    request per folder level; a store that refuses to answer is no answer, and the upload will tell."""
+    bucket, _, key = path.strip("/").partition("/")
+    parts = key.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = "/".join([bucket, *parts[:depth]])
+        try:
+            if fs.isfile(folder):
+                return folder
+        except Exception:
+            return None
+    return None
 
 
 def _holds_objects(fs: Any, path: str) -> bool:
