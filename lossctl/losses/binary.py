@@ -293,7 +293,8 @@ def _bce(target: np.ndarray, pred: np.ndarray, *, eps: float, label_smoothing: f
     which bce_logits lacks (scikit-learn has no log loss of logits), bce_logits with the convention left."""
     _same_shape(target, pred)
     probabilities(pred, logits_loss=logits_loss)
-    losses = _row_mean(bce_elementwise(target, pred, eps=eps, label_smoothing=label_smoothing))
+    soft_labels(target)
+    losses = _row_mean(_clipped_log_loss(_smooth(target, label_smoothing), pred, eps))
     return np.column_stack([losses, _any_per_row((pred < eps) | (pred > 1.0 - eps))])  # 2nd: counts clipped rows
 
 
