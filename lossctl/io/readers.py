@@ -63,6 +63,7 @@ from lossctl.io.parts import (
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
 from lossctl.text import count, is_utf8, show_name
+from lossctl.threads import parquet_decodes_on_arrow_threads
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -490,7 +491,9 @@ class _ParquetSource(Source):
         text = [c for c in dictionary if _is_text_type(types.get(c, self._first.schema_arrow.field(c).type))]
         for file, parquet in self._parts(columns, text):
             with _reading(file, "parquet"):
-                batches = parquet.iter_batches(batch_size=chunk_rows, columns=columns)
+                batches = parquet.iter_batches(
+                    batch_size=chunk_rows, columns=columns, use_threads=parquet_decodes_on_arrow_threads()
+                )
                 for batch in every_row(batches, parquet.metadata.num_rows, _label(file)):
                     yield conform(batch.select(columns), types, file)
 
