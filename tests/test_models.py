@@ -198,6 +198,20 @@ def test_a_model_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None
     assert (run.code, run.err.strip()) == (2, "error: --model 'w' matches only columns bound to other roles")
 
 
+def test_a_model_naming_a_column_with_an_equals_sign_is_that_column(cli, write) -> None:
+    """``--model 'm=2'`` beside a column ``m=2`` was read as model 'm' of a column '2': "column '2' not found"
+    (exit 3), the column it names unreachable but through a glob. ``NAME=COLSPEC`` still wins where it names one."""
+    path = write("m.csv", "target,m=2,a\n1,1,2\n2,2,2\n3,3,3\n")
+    doc = _json(cli("compare", path, "--model", "a", "--model", "m=2", "-l", "mse", "-f", "json"))
+    assert doc["columns"]["models"] == {"a": ["a"], "m=2": ["m=2"]}
+    assert [(r["model"], r["candidate"]) for r in doc["results"]] == [("m=2", 0.0)]
+    named = _json(cli("compare", path, "--model", "a", "--model", "B=m=2", "-l", "mse", "-f", "json"))
+    assert [(r["model"], r["candidate"]) for r in named["results"]] == [("B", 0.0)]
+    both = write("both.csv", "target,m=2,a,2\n1,1,2,5\n2,2,2,5\n3,3,3,5\n")
+    split = _json(cli("compare", both, "--model", "a", "--model", "m=2", "-l", "mse", "-f", "json"))
+    assert split["columns"]["models"]["m"] == ["2"]  # a column '2' exists: NAME=COLSPEC, as documented
+
+
 def test_a_model_glob_skips_the_on_key(cli, write) -> None:
     """``--model '*'`` with ``--on id`` made the key a model ("model": "id", its ids scored as predictions)."""
     preds = write("p.csv", "id,m1,m2\n3,2,2\n1,0.5,1\n2,1.5,1\n")
