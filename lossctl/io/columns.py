@@ -122,7 +122,8 @@ def resolve_colspec(
         if part in available:
             names.append(part)
         elif _GLOB_CHARS.search(part):
-            matches = [column for column in available if fnmatch.fnmatchcase(column, part)]
+            # a name the file repeats matches once: the reader refuses it as it does a name given (not "named twice")
+            matches = list(dict.fromkeys(column for column in available if fnmatch.fnmatchcase(column, part)))
             if not matches:
                 raise InputError(f"no column matches '{show_name(part)}' in {_in(source, available)}")
             matches = [column for column in matches if column not in bound_elsewhere]
