@@ -236,6 +236,21 @@ def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
         report["mae"]
 
 
+def test_models_named_as_a_column_of_the_table_are_one_a_row(cli, write, monkeypatch) -> None:
+    """Models named 'n' and 'params' stood side by side under the headers 'loss | g | n | n | params | params': two
+    columns of each name, a count beside a value. Named so, the models are one a row, under a 'model' column."""
+    monkeypatch.setenv("COLUMNS", "200")
+    data = write("m.csv", "y,a,b,g\n1,1.5,1,u\n2,2,1,u\n3,2,1,v\n")
+    run = cli("eval", data, "--target", "y", "--model", "n=a", "--model", "params=b", "--by", "g", "-l", "mse", "-q")
+    header = next(line for line in run.out.splitlines() if "loss" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == ["loss", "g", "n", "model", "value", "params"]
+    models = [line.split("│")[4].strip() for line in run.out.splitlines() if "│ mse" in line]
+    assert models == ["n"] * 3 + ["params"] * 3
+    side = cli("eval", data, "--target", "y", "--model", "A=a", "--model", "value=b", "-l", "mse", "-q")
+    header = next(line for line in side.out.splitlines() if "loss" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == ["loss", "A", "value", "params"]
+
+
 @pytest.mark.parametrize("columns", ["200", "30"])
 def test_the_table_never_shows_two_different_values_as_one(cli, write, monkeypatch, columns: str) -> None:
     # Two models 3e-7 apart both read 0.123456, side by side and one model a row (a narrow terminal), and compare
