@@ -288,14 +288,27 @@ def _target_columns(
     return [guess]
 
 
+def model_specs(options: Options, available: Sequence[str]) -> list[tuple[str | None, str]]:
+    """``--model`` as ``(name, colspec)`` (:attr:`Options.model_specs`), except that a value naming a column as
+    written, whose part after the first ``=`` names none (``--model 'm=2'`` beside a column ``m=2``), is that column,
+    one model named as it, as a glob of one would be: ``=`` in a column name is not read as ``NAME=``."""
+    return [
+        (None, text) if name is not None and text in available and not _named(colspec, available) else (name, colspec)
+        for text, (name, colspec) in zip(options.models, options.model_specs, strict=True)
+    ]
+
+
 def bind_models(
-    options: Options, available: Sequence[str], source_name: str | SideBySide, taken: Collection[str] = ()
+    specs: Sequence[tuple[str | None, str]],
+    available: Sequence[str],
+    source_name: str | SideBySide,
+    taken: Collection[str] = (),
 ) -> dict[str, list[str]]:
     """``--model NAME=COLSPEC`` as that name's columns; ``--model GLOB`` as one model per matching column, except
     the ``taken`` ones (bound to another role, or the ``--on`` key: ``--model 'y_*'`` beside ``--target y_true``
     is not a model)."""
     models: dict[str, list[str]] = {}
-    for name, colspec in options.model_specs:
+    for name, colspec in specs:
         columns = resolve_colspec(colspec, available, source_name)
         if name is None:
             columns = [column for column in columns if column not in taken]
@@ -345,6 +358,7 @@ def bind(
     weight = single_column(options.weight, available, source, "weight")
     by = [column for column in (single_column(c, available, source, "by") for c in options.by) if column]
     check_by_once(by)
+    specs_of_models = model_specs(options, available)
     several = multi_column_roles(options.requests, options.gates, options.composites)
     keys = [*options.join_key.preds, *options.join_key.targets] if options.join_key is not None else []
     reserved = [c for c in (weight, *by, *keys) if c]  # a glob of a role or of models skips them: not predictions
@@ -352,18 +366,18 @@ def bind(
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}
     holders = {key: f"the {option('on')} key" for key in keys}  # a key aligns the rows: it is not a value
     holders |= {weight: "the sample weight"} if weight else {}  # given as --weight or --col weight=: not told apart
-    for model, colspec in options.model_specs:  # a glob of models skips the bound columns instead; a name does not
+    for model, colspec in specs_of_models:  # a glob of models skips the bound columns instead; a name does not
         given = option("model", colspec if model is None else f"{model}={colspec}")
         holders |= {column: f"the pred of model '{model or column}' ({given})" for column in _named(colspec, available)}
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
-    models = bind_models(options, available, source, taken)
+    models = bind_models(specs_of_models, available, source, taken)
     _one_value_roles(specs, bound, {role: _bound_as(role, spec) for role, spec in explicit.items()})
-    for model, colspec in options.model_specs:
+    for model, colspec in specs_of_models:
         if model is not None:
             _one_value_roles(specs, {"pred": models[model]}, {"pred": option("model", f"{model}={colspec}")})
     role_of = {column: role for role, columns in bound.items() for column in columns}
-    for model, colspec in options.model_specs:
+    for model, colspec in specs_of_models:
         held = [column for column in models.get(model or "", []) if column in role_of]
         if held:
             role = role_of[held[0]]

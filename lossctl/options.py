@@ -151,8 +151,8 @@ class JoinKey:
         pairs = []
         for spec in specs:
             left, sep, right = spec.partition("=")
-            left, right = left.strip(), right.strip() if sep else left.strip()
-            if not left or not right:
+            right = right if sep else left  # names kept as written, as --by's and --weight's: ' id ' is a column
+            if not left.strip() or not right.strip():
                 raise UsageError(f"{option('on')} expects a key column KEY or LEFT=RIGHT, got '{spec}'")
             pairs.append((left, right))
         for side, names in (("predictions", [p for p, _ in pairs]), ("targets", [t for _, t in pairs])):

@@ -365,8 +365,9 @@ def _render_values(report: Report, console: Console) -> None:
 
 
 def _render_models(report: Report, console: Console) -> None:
-    """Models side by side: one value column (and interval column) per model, when that fits the console; else
-    one row per model, so that no number is cut."""
+    """Models side by side: one value column (and interval column) per model, when that fits the console and no
+    model is named as another column (a model 'n' or 'params' beside the columns ``n`` and ``params`` read as one);
+    else one row per model, so that no number is cut and each header names one thing."""
     with_ci = any(result.ci for result in report.results)
     columns = [["loss", *(_text(r.label) for r in report.results)]]
     columns += [
@@ -374,6 +375,7 @@ def _render_models(report: Report, console: Console) -> None:
         for column, header in zip(report.by, group_headers(report), strict=True)
     ]
     columns += [["n", *(str(r.n) for r in report.results)]] if report.by else []
+    headers = {column[0] for column in columns} | {"params", *([_interval_header(report)] if with_ci else [])}
     values = _values_shown(report.results)
     for model in report.models:
         columns.append(
@@ -381,7 +383,9 @@ def _render_models(report: Report, console: Console) -> None:
         )
         if with_ci:
             columns.append([_interval_header(report), *(_interval(r.ci) for r in report.results if r.model == model)])
-    if _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width:
+    if any(_text(model) in headers for model in report.models) or (
+        _table_width([*columns, ["params", *(_shown_params(r) for r in report.results)]]) > console.width
+    ):
         _render_values(report, console)
         return
     table = _start_table(report)

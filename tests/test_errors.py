@@ -2528,3 +2528,16 @@ def test_a_deep_path_of_a_few_hundred_characters_is_quoted_whole(cli, tmp_path: 
     deep = tmp_path.joinpath(*["folder_of_predictions"] * 12, "preds.csv")
     run = cli("eval", deep, "-l", "mse")
     assert (run.code, run.err) == (3, f"error: file '{deep}' not found\n")
+
+
+def test_a_missing_column_names_the_one_that_differs_in_spaces_or_unicode_form(cli, write) -> None:
+    """A header in NFD ('pre' and a combining accent, as a macOS name is) against 'pré' typed in NFC was "column 'pré'
+    not found ...; columns are: target, pré", two names that look alike and no hint; '--by g' beside a column ' g '
+    had no hint either. The message now names the column, and the code points that tell them apart."""
+    path = write("p.csv", "target,pre\u0301, g \n1,1,a\n2,2,b\n")
+    run = cli("eval", path, "--pred", "pr\u00e9", "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err.endswith("; did you mean 'pre\u0301', the same text in other Unicode code points, 'pre\\u0301'?\n")
+    assert run.err.count("\n") == 1
+    grouped = cli("eval", path, "--pred", "pre\u0301", "--by", "g", "-l", "mse")
+    assert grouped.code == 3 and grouped.err.endswith("; did you mean ' g '?\n")

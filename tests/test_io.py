@@ -1210,6 +1210,20 @@ def test_duplicate_column_names(tmp_path: Path, fmt: str) -> None:
         assert message(error) == f"column '{column}' appears more than once in '{path}'; column names must be unique"
 
 
+@pytest.mark.parametrize(("args", "column"), [(["--pred", "p*"], "pred"), (["--model", "*", "--target", "y"], "x")])
+def test_a_glob_over_a_repeated_column_name_is_the_duplicate_name_error(
+    cli, tmp_path: Path, args: list[str], column: str
+) -> None:
+    """A glob matching a name the file repeats was "error: column 'x' is named twice in '*'" (exit 2), blaming a
+    COLSPEC the user wrote once; it is the error a plain name gets: the file's names must be unique (exit 3)."""
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0, 2.0])] * 4, names=["y", "pred", "x", "x"]), tmp_path / "p.pq")
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0, 2.0])] * 3, names=["y", "pred", "pred"]), tmp_path / "d.pq")
+    path = tmp_path / ("p.pq" if column == "x" else "d.pq")
+    run = cli("eval", path, *args, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == f"error: column '{column}' appears more than once in '{path}'; column names must be unique\n"
+
+
 def test_read_of_an_unknown_column(tmp_path: Path) -> None:
     source = open_input(write(tmp_path / "preds.csv", SIMPLE_CSV))
     with pytest.raises(InputError) as error:

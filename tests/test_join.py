@@ -205,6 +205,19 @@ def test_on_left_equals_right_joins_differently_named_keys(cli: Any, tmp_path: P
     assert wrong.code == 3 and wrong.err.startswith(f"error: column 'Sample' not found in {targets}")
 
 
+def test_on_names_a_key_column_with_spaces_as_written_and_the_hint_quotes_it(cli: Any, tmp_path: Path) -> None:
+    """--on stripped its names: a key column ' id ' could not be named ("column 'id' not found ...; did you mean
+    ' id '?"), and the order check's fix read '--on  id ', which the shell splits."""
+    preds = _csv(tmp_path / "p.csv", " id ,pred\n1,1.5\n2,2\n3,2\n")
+    targets = _csv(tmp_path / "t.csv", " id ,target\n3,3\n1,1\n2,2\n")
+    unkeyed = cli("eval", preds, "--targets", targets, "-l", "mse")
+    assert unkeyed.code == 3 and unkeyed.err.endswith("align them by key with --on ' id '\n")
+    keyed = cli("eval", preds, "--targets", targets, "--on", " id ", "-l", "mse", "-f", "json")
+    assert keyed.code == 0 and json.loads(keyed.out)["results"][0]["value"] == pytest.approx((0.25 + 0 + 1) / 3)
+    pair = cli("eval", preds, "--targets", targets, "--on", " id = id ", "-l", "mse", "-f", "json")
+    assert pair.code == 0 and json.loads(pair.out)["results"][0]["value"] == pytest.approx((0.25 + 0 + 1) / 3)
+
+
 @pytest.fixture
 def regions(tmp_path: Path) -> tuple[Path, Path]:
     """The same ids in two regions: only the pair (region, id) identifies a row."""

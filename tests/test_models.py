@@ -198,6 +198,20 @@ def test_a_model_glob_skips_the_columns_bound_to_other_roles(cli, write) -> None
     assert (run.code, run.err.strip()) == (2, "error: --model 'w' matches only columns bound to other roles")
 
 
+def test_a_model_naming_a_column_with_an_equals_sign_is_that_column(cli, write) -> None:
+    """``--model 'm=2'`` beside a column ``m=2`` was read as model 'm' of a column '2': "column '2' not found"
+    (exit 3), the column it names unreachable but through a glob. ``NAME=COLSPEC`` still wins where it names one."""
+    path = write("m.csv", "target,m=2,a\n1,1,2\n2,2,2\n3,3,3\n")
+    doc = _json(cli("compare", path, "--model", "a", "--model", "m=2", "-l", "mse", "-f", "json"))
+    assert doc["columns"]["models"] == {"a": ["a"], "m=2": ["m=2"]}
+    assert [(r["model"], r["candidate"]) for r in doc["results"]] == [("m=2", 0.0)]
+    named = _json(cli("compare", path, "--model", "a", "--model", "B=m=2", "-l", "mse", "-f", "json"))
+    assert [(r["model"], r["candidate"]) for r in named["results"]] == [("B", 0.0)]
+    both = write("both.csv", "target,m=2,a,2\n1,1,2,5\n2,2,2,5\n3,3,3,5\n")
+    split = _json(cli("compare", both, "--model", "a", "--model", "m=2", "-l", "mse", "-f", "json"))
+    assert split["columns"]["models"]["m"] == ["2"]  # a column '2' exists: NAME=COLSPEC, as documented
+
+
 def test_a_model_glob_skips_the_on_key(cli, write) -> None:
     """``--model '*'`` with ``--on id`` made the key a model ("model": "id", its ids scored as predictions)."""
     preds = write("p.csv", "id,m1,m2\n3,2,2\n1,0.5,1\n2,1.5,1\n")
@@ -220,6 +234,21 @@ def test_named_models_in_csv_json_and_the_python_api(cli) -> None:
     assert report.value("mae", model="b") == pytest.approx(float(rows[1]["value"]), rel=1e-15)
     with pytest.raises(lossctl.UsageError, match=r"this report has models: a, b; pass model="):
         report["mae"]
+
+
+def test_models_named_as_a_column_of_the_table_are_one_a_row(cli, write, monkeypatch) -> None:
+    """Models named 'n' and 'params' stood side by side under the headers 'loss | g | n | n | params | params': two
+    columns of each name, a count beside a value. Named so, the models are one a row, under a 'model' column."""
+    monkeypatch.setenv("COLUMNS", "200")
+    data = write("m.csv", "y,a,b,g\n1,1.5,1,u\n2,2,1,u\n3,2,1,v\n")
+    run = cli("eval", data, "--target", "y", "--model", "n=a", "--model", "params=b", "--by", "g", "-l", "mse", "-q")
+    header = next(line for line in run.out.splitlines() if "loss" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == ["loss", "g", "n", "model", "value", "params"]
+    models = [line.split("│")[4].strip() for line in run.out.splitlines() if "│ mse" in line]
+    assert models == ["n"] * 3 + ["params"] * 3
+    side = cli("eval", data, "--target", "y", "--model", "A=a", "--model", "value=b", "-l", "mse", "-q")
+    header = next(line for line in side.out.splitlines() if "loss" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == ["loss", "A", "value", "params"]
 
 
 @pytest.mark.parametrize("columns", ["200", "30"])

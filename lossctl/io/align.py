@@ -19,6 +19,7 @@ then be equal row by row.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -427,7 +428,13 @@ def order_fix(shared: Mapping[str, pa.DataType]) -> str:
     """The fix named when files aligned by order do not match: ``--on id`` for the first likely key of the
     ``shared`` columns (name: type), else ``--on KEY``."""
     keys = [name for name, kind in shared.items() if _comparable(kind, kind) is not None]
-    return option("on", keys[0] if keys else "KEY")
+    return on_key(keys[0]) if keys else option("on", "KEY")
+
+
+def on_key(name: str) -> str:
+    """``--on id`` naming the key ``name``, quoted as a shell word where it needs it (``--on ' id '``): a hint is
+    pasted as it reads; ``on="id"`` from Python."""
+    return option("on", shlex.quote(show_name(name)), keyword=f'on="{show_name(name)}"')
 
 
 def misaligned(
@@ -439,7 +446,7 @@ def misaligned(
     return InputError(
         f"column '{show_name(name)}' is {shown_value(ours)} in {path} but {shown_value(theirs)} in {other_path} at row "
         f"{row}: rows are aligned by order and these are not the same rows; align them by key with "
-        f"{option('on', show_name(name))}",
+        f"{on_key(name)}",
         row=row,
         rows_of=rows_of,
     )

@@ -9,11 +9,12 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lossctl.errors import InputError, UsageError
-from lossctl.text import listing, show_name
+from lossctl.text import listing, shortened, show_name
 
 DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "pred": ("pred", "prediction", "y_pred", "yhat", "score", "prob", "logit"),
@@ -78,11 +79,20 @@ def _in(source: str | SideBySide, available: Sequence[str]) -> str:
 def column_not_found(name: str, available: Sequence[str], source: str | SideBySide) -> InputError:
     """The one error for a missing column, shared by every module that looks columns up."""
     message = f"column '{show_name(name)}' not found in {_in(source, available)}"
-    by_case = [column for column in available if column.lower() == name.lower()]
-    close = by_case or difflib.get_close_matches(name, list(available), n=1)
-    if close:
+    alike = [column for column in available if _loosely(column) == _loosely(name)]
+    close = alike or difflib.get_close_matches(name, list(available), n=1)
+    if close and unicodedata.normalize("NFC", close[0]) == unicodedata.normalize("NFC", name):
+        points = ascii(shortened(close[0]))  # 'pre\u0301': what tells it from the 'pré' given
+        message += f"; did you mean '{show_name(close[0])}', the same text in other Unicode code points, {points}?"
+    elif close:
         message += f"; did you mean '{show_name(close[0])}'?"
     return InputError(message)
+
+
+def _loosely(name: str) -> str:
+    """A name as a user may mistype it: in another case, with spaces around it, or in another Unicode form
+    (``é`` as one code point or as ``e`` and an accent; a macOS file name is the latter)."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
 
 
 def resolve_colspec(
@@ -112,7 +122,8 @@ def resolve_colspec(
         if part in available:
             names.append(part)
         elif _GLOB_CHARS.search(part):
-            matches = [column for column in available if fnmatch.fnmatchcase(column, part)]
+            # a name the file repeats matches once: the reader refuses it as it does a name given (not "named twice")
+            matches = list(dict.fromkeys(column for column in available if fnmatch.fnmatchcase(column, part)))
             if not matches:
                 raise InputError(f"no column matches '{show_name(part)}' in {_in(source, available)}")
             matches = [column for column in matches if column not in bound_elsewhere]
