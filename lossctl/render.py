@@ -8,6 +8,7 @@ escape sequence cannot drive the terminal, and rich markup in it is shown litera
 
 from __future__ import annotations
 
+import decimal
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -259,9 +260,10 @@ def _header(report: Report) -> str:
 
 
 def _interval_header(report: Report) -> str:
-    """``95% interval``, the level in full (``97.5%``, ``99.9%``): rounded to a percent, 0.999 read ``100%``."""
+    """``95% interval``, the level in full (``97.5%``, ``99.9%``, ``99.99999%``): its digits with the point moved
+    two places, not ``level * 100`` rounded to 6 digits (``:g``), which read --ci 0.9999999 as ``100% interval``."""
     level = next(r.ci["level"] for r in report.results if r.ci)
-    return f"{level * 100:g}% interval"
+    return f"{decimal.Decimal(repr(level)).scaleb(2).normalize():f}% interval"
 
 
 def _interval(ci: dict[str, float] | None) -> str:
