@@ -72,7 +72,7 @@ from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import as_utf8, show_name, shown_value, written, written_number
+from lossctl.text import as_utf8, fraction, show_name, shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -844,7 +844,7 @@ def worse_check(comparison: Comparison, percent: float, significant: bool) -> Ch
     percent, so it fails with a null value and a note saying why. With ``significant``, a worse delta without an
     interval passes (nothing shows it significant), with a note saying so.
     """
-    threshold = percent / 100
+    threshold = fraction(percent)
     baseline, delta = comparison.baseline, comparison.delta
     value: float | None
     note = None

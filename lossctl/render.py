@@ -8,6 +8,7 @@ escape sequence cannot drive the terminal, and rich markup in it is shown litera
 
 from __future__ import annotations
 
+import decimal
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,8 @@ def terminal(stderr: bool = False) -> Console:
     return console
 
 
+# The significant digits that tell every two float64 apart.
+_ALL_DIGITS = 17
 # The widest number _number prints ("-7.1520e+04"), and the histogram's width (12 bins).
 _NUMBER_WIDTH = 11
 _HISTOGRAM_WIDTH = 20
@@ -67,12 +70,17 @@ def _key(value: object) -> str:
 
 
 def _number(value: float, digits: int = 6) -> str:
-    """A value with ``digits`` significant digits, in exponent form beyond [1e-4, 1e6)."""
-    return f"{value:.{digits}g}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.{digits - 2}e}"
+    """A value with ``digits`` significant digits, in exponent form beyond [1e-4, 1e6) with one fewer (the exponent
+    takes their room: ``2.2204e-16``), all of them from :data:`_ALL_DIGITS` on: at 17 the exponent form had 16, and
+    1e-05 and the float after it both read ``1.000000000000000e-05``, the check ``mae>1e-05`` of the latter
+    ``mae = 1.000000000000000e-05 FAILED``."""
+    if value == 0 or 1e-4 <= abs(value) < 1e6:
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits - 1 if digits >= _ALL_DIGITS else digits - 2}e}"
 
 
 def _told_apart(
-    values: Sequence[float], fewest: int = 6, form: Callable[[float, int], str] = _number, most: int = 17
+    values: Sequence[float], fewest: int = 6, form: Callable[[float, int], str] = _number, most: int = _ALL_DIGITS
 ) -> list[str]:
     """``values`` read side by side (the models' values of a loss, a baseline and its candidate, an interval's
     bounds) as ``form`` writes them with ``fewest`` significant digits, with as many more digits (up to ``most``)
@@ -252,9 +260,10 @@ def _header(report: Report) -> str:
 
 
 def _interval_header(report: Report) -> str:
-    """``95% interval``, the level in full (``97.5%``, ``99.9%``): rounded to a percent, 0.999 read ``100%``."""
+    """``95% interval``, the level in full (``97.5%``, ``99.9%``, ``99.99999%``): its digits with the point moved
+    two places, not ``level * 100`` rounded to 6 digits (``:g``), which read --ci 0.9999999 as ``100% interval``."""
     level = next(r.ci["level"] for r in report.results if r.ci)
-    return f"{level * 100:g}% interval"
+    return f"{decimal.Decimal(repr(level)).scaleb(2).normalize():f}% interval"
 
 
 def _interval(ci: dict[str, float] | None) -> str:

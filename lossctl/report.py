@@ -28,7 +28,7 @@ from lossctl.memory import collector_paused
 from lossctl.options import PathLike, optional_path
 from lossctl.params import Composite, FailIf, LossRequest
 from lossctl.tempfiles import open_for_arrow, write_atomic
-from lossctl.text import escaped, percent, show_name
+from lossctl.text import escaped, fraction, percent, show_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,7 +174,7 @@ class Check:
 
     def _contradicts(self, text: str) -> bool:
         if self.threshold is not None:
-            return not self.passed and not float(text.removesuffix("%")) / 100 > self.threshold
+            return not self.passed and not fraction(float(text.removesuffix("%"))) > self.threshold
         return self.gate is not None and self.gate.holds(float(text)) == self.passed
 
 

@@ -3,6 +3,7 @@ the data as the file spells it, a number in full as the command line writes it (
 as a percent (``+1.25%``); and numbers read as people write them; whether a name can be written as UTF-8, and a name
 read as UTF-8; and lists of names cut short, so that a message about a 1,000-column file stays a readable line."""
 
+import decimal
 import math
 import os
 import re
@@ -133,6 +134,13 @@ def percent(fraction: float, digits: int = 2) -> str:
         return f"{fraction:+.{digits}%}"
     mantissa, exponent = f"{fraction:+.{digits}e}".split("e")
     return f"{mantissa}e{int(exponent) + 2:+03d}%"
+
+
+def fraction(percent: float) -> float:
+    """``percent`` as a fraction: the float nearest the number written with its point moved two places, so 0.7
+    (percent) is 0.007. ``percent / 100`` rounds twice: 0.7 was 0.006999999999999999 and 1.1 0.011000000000000001
+    (a check's ``threshold`` in JSON, which a user compares with the fraction they mean)."""
+    return float(decimal.Decimal(repr(percent)).scaleb(-2))
 
 
 def rounds_to_zero(text: str, number: float) -> bool:

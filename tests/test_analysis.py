@@ -196,6 +196,17 @@ def test_identical_values_of_a_negative_loss_are_a_relative_delta_of_plus_zero(c
     assert "│    +0 │   +0.00% │ same" in cli(*args).out
 
 
+def test_a_fail_if_worse_threshold_is_written_as_the_fraction_of_the_percent_given(cli, write) -> None:
+    # The threshold was PCT / 100, rounded twice: --fail-if-worse 0.7 wrote "threshold": 0.006999999999999999 and
+    # 1.1 wrote 0.011000000000000001, where the user compares with 0.007 and 0.011.
+    base, cand = write("base.csv", "y,pred\n0,1000\n"), write("cand.csv", "y,pred\n0,1007\n")
+    for percent, threshold, passed in [("0.7", 0.007, True), ("1.1", 0.011, True), ("0.07", 0.0007, False)]:
+        args = ["compare", base, cand, "--target", "y", "-l", "mae", "--fail-if-worse", percent, "-q"]
+        (check,) = json.loads(cli(*args, "-f", "json").out)["checks"]
+        assert (repr(check["threshold"]), check["value"], check["passed"]) == (repr(threshold), 0.007, passed)
+    assert cli(*args).out.splitlines()[-1] == "check mae worse by > 0.07%: mae = +0.70% FAILED"
+
+
 def test_relative_deltas_too_large_or_too_small_for_two_decimals_are_shown_in_exponent_form(cli, write) -> None:
     # A relative delta of 1e300 was written as its 300 digits, "+99999999999999988595...408.00%", in the table, the
     # check line, the Markdown check and the notice; one of 2.4e-6 read "+0.00%" beside the verdict "worse".

@@ -7,6 +7,7 @@ import csv
 import ctypes
 import io
 import json
+import math
 import os
 import shlex
 import subprocess
@@ -540,6 +541,20 @@ def test_a_check_line_shows_the_value_on_the_side_of_the_threshold_its_verdict_s
         f"check mse>{just_below!r}: mse = 0.756667 FAILED",  # above just_below at 6 digits already
         f"check mse>={just_above!r}: mse = 0.756666667 passed",  # below just_above from 9 digits on
     ]
+
+
+def test_a_check_line_in_exponent_form_has_every_digit_its_verdict_needs(
+    cli, write: Callable[[str, str], Path]
+) -> None:
+    # At 17 digits the exponent form had 16: the float after 1e-05 read 1.000000000000000e-05, the check
+    # 'mae>1e-05' of it 'mae = 1.000000000000000e-05 FAILED'; two models' values of that size read alike.
+    above = math.nextafter(1e-05, 1.0)
+    run = cli("eval", write("p.csv", f"pred,target\n{above!r},0\n"), "-l", "mae", "--fail-if", "mae>1e-05", "-q")
+    assert run.code == 1
+    assert run.out.splitlines()[-1] == f"check mae>1e-05: mae = {above!r} FAILED"
+    models = write("m.csv", f"a,b,target\n1e-05,{above!r},0\n")
+    run = cli("eval", models, "-l", "mae", "--model", "a=a", "--model", "b=b", "--target", "target", "-q")
+    assert "│ 1.0000000000000001e-05 │ 1.0000000000000003e-05 │" in run.out, run.out  # 17 digits, not repr
 
 
 def test_lines_of_the_table_output_are_never_broken(regression_csv: Path, tmp_path: Path) -> None:

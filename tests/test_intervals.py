@@ -578,7 +578,15 @@ def test_a_significant_gate_without_an_interval_says_why_it_passed(cli, write, i
 
 
 @pytest.mark.parametrize(
-    ("level", "header"), [("0.999", "99.9% interval"), ("0.975", "97.5% interval"), ("0.9", "90% interval")]
+    ("level", "header"),
+    [
+        ("0.999", "99.9% interval"),
+        ("0.975", "97.5% interval"),
+        ("0.9", "90% interval"),
+        ("0.9999999", "99.99999% interval"),  # read '100% interval' (level * 100 to 6 digits)
+        ("0.1", "10% interval"),
+        ("1e-9", "0.0000001% interval"),
+    ],
 )
 def test_the_tables_interval_header_gives_the_level_in_full(
     cli: Any, tmp_path: Path, monkeypatch: Any, level: str, header: str
