@@ -599,6 +599,7 @@ class LossSpec:
                 f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {spelled[role]}="
             )
         raw.update(named)
+        raw = {role: value for role, value in raw.items() if value is not None}  # var=None: missing, as in a Metric
         self.require_roles(raw)
         arrays = {
             role: query_ids(value, role, row_offset)[0]

@@ -1283,6 +1283,21 @@ def test_a_metric_takes_an_array_given_as_none_as_missing() -> None:
         lossctl.Metric("gaussian_nll").per_sample([1.0, 0.0], [0.5, 0.5], var=None)
 
 
+def test_a_losses_call_takes_an_array_given_as_none_as_missing() -> None:
+    # get('mse')([1.0], None) and get('gaussian_nll')(y, p, var=None) said "'pred' must be a 1-D array or a 2-D
+    # array (rows x values), got shape ()", where Metric.update calls a None role a missing array.
+    cases = [("mse", ([1.0], None), {}, "pred"), ("mse", (None, [1.0]), {}, "target")]
+    cases += [
+        ("gaussian_nll", ([1.0], [1.0]), {"var": None}, "var"),
+        ("ranknet", ([1.0], [1.0]), {"qid": None}, "qid"),
+    ]
+    for name, arrays, roles, role in cases:
+        loss = lossctl.get(name)
+        for call in (loss, loss.per_sample) if name != "ranknet" else (loss,):
+            with pytest.raises(lossctl.UsageError, match=rf"^loss '{name}' needs the arrays .*; missing: {role}$"):
+                call(*arrays, **roles)
+
+
 def test_a_metrics_repr_shows_every_setting() -> None:
     # The reduction was left out: a sum Metric and a mean one, whose values differ, showed the same repr.
     metric = lossctl.Metric("huber:delta=2", convention="torch", reduction="sum")
