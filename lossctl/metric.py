@@ -93,9 +93,10 @@ class Metric:
         """The merged statistics vector ``[sum(w*c)..., sum(w), n]``, or ``None`` before the first update."""
         return None if self._sums is None else self._sums.value
 
-    def _given(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, Any]:
+    def _given(self, y_true: Any, y_pred: Any, roles: dict[str, Any], weighted: bool = True) -> dict[str, Any]:
         """The arrays of one call by role, every role of the loss given and nothing else. A keyword that names
-        a parameter is refused: the parameters are the Metric's, fixed when it is made."""
+        a parameter is refused: the parameters are the Metric's, fixed when it is made; a misspelt one is told the
+        keyword meant, ``sample_weight`` among them where the call takes weights (``weighted``)."""
         spec = self._request.spec
         given = {role: values for role, values in (("target", y_true), ("pred", y_pred)) if values is not None}
         for role in given.keys() & roles.keys():  # not one of them silently
@@ -123,7 +124,7 @@ class Metric:
                     f"give its arrays by name: {', '.join(f'{name}=...' for name in spec.role_names)}"
                 )
             keywords = [*spec.role_names, *(k for k, r in ARRAY_KEYWORDS.items() if r in spec.role_names)]
-            hint = closest(role, [*keywords, "sample_weight"])  # sample_weights=, y_prd=, qids=
+            hint = closest(role, [*keywords, *(["sample_weight"] if weighted else [])])  # sample_weights=, qids=
             raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}{hint}")
         given = {role: values for role, values in given.items() if values is not None}  # var=None, as y_pred=None
         spec.require_roles(given)
@@ -200,7 +201,7 @@ class Metric:
             with np.errstate(over="ignore", invalid="ignore"):
                 return spec.contributions(arrays, self._request.params, self.convention, self.reduction)
         except DomainError as error:
-            raise error.locate(spec.name, [error.role], self.rows) from None
+            raise error.shifted(self.rows) from None
 
     def merge(self, other: Metric) -> None:
         """Add the rows ``other`` has seen (another batch stream of the same loss, e.g. on another worker)."""
@@ -261,7 +262,7 @@ class Metric:
         if not aggregate.per_row:
             raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
         check_per_sample_keywords(roles)
-        contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles)))
+        contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles, weighted=False)))
         losses = per_row_losses(aggregate, contributions, self._request.params)
         if losses is None:
             raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")

@@ -1314,10 +1314,12 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         metric.update([1.0, 0.0], [0.5, np.nan])
     with pytest.raises(lossctl.InputError, match=r"^'sample_weight' has infinite values in 1 row \(first: row 3\)$"):
         metric.update([1.0], [0.5], sample_weight=[np.inf])
-    with pytest.raises(
-        lossctl.InputError, match=r"^bce: column 'pred' \(pred\): expected probabilities .* \(first: row 3\)$"
-    ):
+    # A domain error named a column, "bce: column 'pred' (pred): ...", where a loss's call says "'pred': ...".
+    message = "'pred': expected probabilities in [0, 1] (for logits, use bce_logits), got 1.5 in 1 row (first: row"
+    with pytest.raises(lossctl.InputError, match=rf"^{re.escape(message)} 3\)$"):
         metric.update([1.0], [1.5])
+    with pytest.raises(lossctl.InputError, match=rf"^{re.escape(message)} 0\)$"):
+        lossctl.get("bce")([1.0], [1.5])
     ranking = lossctl.Metric("ranknet")
     ranking.update([1.0, 0.0], [0.3, 0.1], qid=["a", "a"])
     with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 3\)$"):
@@ -1460,6 +1462,13 @@ def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
             r"^loss 'huber' has no role 'sample_weights'; its roles: target, pred; did you mean 'sample_weight'\?$",
         ),
         (lambda metric: metric.update([1.0], y_prd=[1.0]), lossctl.UsageError, r"; did you mean 'y_pred'\?$"),
+        # per_sample() was told the keyword update() takes, which it then refused ("per_sample() takes no
+        # sample_weight=").
+        (
+            lambda metric: metric.per_sample([1.0], [1.0], sample_weights=[1.0]),
+            lossctl.UsageError,
+            r"^loss 'huber' has no role 'sample_weights'; its roles: target, pred$",
+        ),
         # An empty batch skipped every check: a wrong role, a missing one, weights for rows it does not have.
         (lambda metric: metric.update([], [], qid=[]), lossctl.UsageError, r"^loss 'huber' has no role 'qid'"),
         (lambda metric: metric.update([]), lossctl.UsageError, r"^loss 'huber' needs the arrays target, pred; missing"),
