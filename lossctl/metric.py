@@ -28,6 +28,7 @@ from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
+    check_overflow,
     check_per_sample_keywords,
     closest,
     finite_value,
@@ -186,9 +187,10 @@ class Metric:
         weight = None if sample_weight is None else as_sample_weight(sample_weight, rows, self.rows)
         partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is compute()'s InputError, not a warning
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is an InputError, not a warning
             stats = weighted_sums(contributions, weight)
         self._request.spec.check_plugin_result(contributions, stats, self.rows)
+        check_overflow(self.name, contributions, stats, self._request.params, self.rows)  # a sum's: compute()'s
         if self._sums is None:
             self._sums = Accumulator(stats.shape)
         self._sums.add(stats)
@@ -247,9 +249,9 @@ class Metric:
         if self._sums is None or self.rows == 0:
             raise InputError(f"{self.name}: no rows; call update() first")
         aggregate = self._request.spec.aggregate_for(self.convention)
-        stats = self._sums.value
         try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an overflow: finite_value's error
+                stats = self._sums.value
                 value = aggregate.finalize(stats, self.reduction, self._request.params)
         except ZeroWeightSum as error:  # named as lossctl.evaluate names it, as every other error of a Metric is
             raise error.naming(self.name) from None

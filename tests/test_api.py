@@ -397,13 +397,22 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^decimal=\"\.\" applies to CSV and TSV input only, and the input is in memory \(",
         ),
-        (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
-        (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
+        # A row's overflow was "the result is not a finite number (a float64 overflow)", without the row.
+        (
+            lambda: lossctl.get("mse")([1e200], [0.0]),
+            lossctl.InputError,
+            r"^mse: the loss overflows float64 at row 0 \(1 value\); rescale the inputs$",
+        ),
+        (
+            lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]),
+            lossctl.InputError,
+            r"^mse: the loss overflows float64 at row 1 \(1 value\); rescale the inputs$",
+        ),
         # Weights whose sum overflows: sum(w l) / inf was returned as 0.0 (the command line's error).
         (
             lambda: lossctl.get("mse")([0, 0], [0.3, 0.7], sample_weight=[1e308, 1e308]),
             lossctl.InputError,
-            r"^mse: the sum of its rows overflows float64; rescale the inputs$",
+            r"^mse: the sum of the sample weights overflows float64; use smaller weights \(dividing every weight ",
         ),
     ],
 )
@@ -1353,23 +1362,41 @@ def test_a_metric_numbers_rows_read_as_a_column_from_its_first_update() -> None:
     assert metric.rows == 2 and metric.compute() == pytest.approx(0.31326168751822286, rel=1e-12)
 
 
+_ROWS = "the sum of its rows overflows float64; rescale the inputs"
+_WEIGHTS = "the sum of the sample weights overflows float64; use smaller weights (dividing every weight by one factor"
+
+
 @pytest.mark.parametrize(
-    ("y_pred", "sample_weight"),
+    ("y_pred", "sample_weight", "message"),
     [
-        ([1e200], None),  # the loss of a row overflows
-        ([1e154] * 3, None),  # each row's is finite, their sum overflows ("overflow encountered in reduce")
-        ([1e154] * 3, [1.0, 1.0, 1.0]),  # the weighted sum overflows
+        # the loss of a row overflows: the update says which, as the command line does
+        ([0.0, 1e200], None, "the loss overflows float64 at row 1 (1 value); rescale the inputs"),
+        ([1e154] * 3, None, _ROWS),  # each row's is finite, their sum overflows ("overflow encountered in reduce")
+        ([1e154] * 3, [1.0, 1.0, 1.0], _ROWS),  # the weighted sum overflows
+        ([0.0, 1.0], [1e308, 1e308], _WEIGHTS),  # the weights' own sum overflows
     ],
 )
-def test_a_metric_that_overflows_says_so_without_numpy_warnings(
-    y_pred: list[float], sample_weight: list[float] | None
+def test_a_metric_that_overflows_says_so_as_a_losss_call_does_without_numpy_warnings(
+    y_pred: list[float], sample_weight: list[float] | None, message: str
 ) -> None:
+    # Three messages for one overflow: Metric.compute said "the result is not a finite number (a float64 overflow)"
+    # for them all, a loss's call "the sum of its rows overflows" (or the same "not a finite number", without the row
+    # the command line names), and the command line "the loss overflows float64 at row 1".
+    y_true = [0.0] * len(y_pred)
     metric = lossctl.Metric("mse")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from the running sums fails the test
-        metric.update([0.0] * len(y_pred), y_pred, sample_weight=sample_weight)
-        with pytest.raises(lossctl.InputError, match=r"^mse: the result is not a finite number"):
+        with pytest.raises(lossctl.InputError) as error:
+            metric.update(y_true, y_pred, sample_weight=sample_weight)
             metric.compute()
+    assert str(error.value).startswith(f"mse: {message}")
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.get("mse")(y_true, y_pred, sample_weight=sample_weight)
+    assert str(error.value).startswith(f"mse: {message}")
+    data = {"target": y_true, "pred": y_pred, "w": sample_weight or [1.0] * len(y_pred)}
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.evaluate(data, losses="mse", weight="w" if sample_weight else None)
+    assert str(error.value).startswith(f"mse: {message}")
 
 
 @pytest.mark.parametrize(
@@ -1378,13 +1405,13 @@ def test_a_metric_that_overflows_says_so_without_numpy_warnings(
         (
             "contrastive:margin=1e300",
             {"anchor": np.ones((2, 2)), "other": np.zeros((2, 2)), "target": [0.0, 0.0]},
-            "the result is not a finite number (a float64 overflow); margin=1e+300 is too large for float64 "
-            "arithmetic: use a smaller margin",
+            "the loss overflows float64 at row 0 (2 values); margin=1e+300 is too large for float64 arithmetic: use a "
+            "smaller margin",
         ),
         (
             "mse",
             {"y_true": [0.0, 0.0, 0.0], "y_pred": [1e154, 1e154, 1e154]},
-            "the result is not a finite number (a float64 overflow); rescale the inputs",
+            "the sum of its rows overflows float64; rescale the inputs",
         ),
     ],
 )
@@ -1394,8 +1421,8 @@ def test_a_metric_that_overflows_says_what_to_change_as_a_losss_call_does(
     # Metric.compute said "the result is not a finite number (every weight 0, or a float64 overflow)": weights of 0
     # are another error (ZeroWeightSum), and the parameter to change was not named as lossctl.get(spec)(...) names it.
     metric = lossctl.Metric(spec)
-    metric.update(**arrays)
     with pytest.raises(lossctl.InputError) as error:
+        metric.update(**arrays)  # a row's overflow is found here
         metric.compute()
     assert str(error.value) == f"{metric.name}: {message}"
     with pytest.raises(lossctl.InputError, match=re.escape(message)):
