@@ -15,6 +15,7 @@ training loop, a Dask or Spark task, or a Ray actor::
 from __future__ import annotations
 
 import copy
+import numbers
 import sys
 from importlib import import_module
 from typing import Any
@@ -153,6 +154,7 @@ class Metric:
         queries = self._queries
         if spec.whole_input and "qid" in arrays:
             batch_queries = set(query_ids(given["qid"])[1])  # the ids as given: the arrays hold this batch's codes
+            _check_query_kinds(self.name, batch_queries, self._queries, "here", "in earlier updates")
             repeated = batch_queries & self._queries
             if repeated:
                 raise UsageError(
@@ -221,6 +223,7 @@ class Metric:
                     f"{setting}={getattr(self, setting)}"
                 )
         self._check_shapes(other._shapes, "in the Metric merged", "in this one")
+        _check_query_kinds(self.name, other._queries, self._queries, "in the Metric merged", "in this one")
         repeated = self._queries & other._queries
         if repeated:
             raise UsageError(
@@ -351,6 +354,23 @@ def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
 
 def _per_row(shape: tuple[int, ...]) -> str:
     return "is a 1-D array" if not shape else f"holds {count(shape[0], 'value')} per row"
+
+
+def _check_query_kinds(name: str, these: set[Any], those: set[Any], here: str, there: str) -> None:
+    """Query ids of one kind in every update and Metric merged, as in one array (where ``'qid' mixes values of
+    different kinds``): the number 1 and the text '1' are no two queries, nor one."""
+    if these and those:
+        mine, theirs = _query_kind(next(iter(these))), _query_kind(next(iter(those)))
+        if mine != theirs:
+            raise InputError(f"{name}: 'qid' mixes values of different kinds: {mine} {here}, {theirs} {there}")
+
+
+def _query_kind(qid: Any) -> str:
+    """The kind of a query id as :func:`lossctl.registry.query_ids` gives it: numbers (booleans, integers and
+    floats, which compare equal across types), text, or the id's type (dates, times, bytes...)."""
+    if isinstance(qid, numbers.Number):
+        return "numbers"
+    return "text" if isinstance(qid, str) else f"{type(qid).__name__} values"
 
 
 def _first(queries: set[Any]) -> str:

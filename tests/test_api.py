@@ -1246,6 +1246,27 @@ def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
         lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
 
 
+def test_a_metrics_query_ids_are_of_one_kind_across_updates_and_merges() -> None:
+    # The number 1 in one update and the text '1' in the next were two queries, scored without a word, where one
+    # array of both is refused ("'qid' mixes values of different kinds").
+    y, p = [1.0, 0.0], [0.3, 0.1]
+    with pytest.raises(lossctl.InputError, match=r"^'qid' mixes values of different kinds"):
+        lossctl.get("ranknet")(y * 2, p * 2, qid=np.array([1, 1, "1", "1"], dtype=object))
+    metric = lossctl.Metric("ranknet")
+    metric.update(y, p, qid=[1, 1])
+    message = r"^ranknet: 'qid' mixes values of different kinds: text here, numbers in earlier updates$"
+    with pytest.raises(lossctl.InputError, match=message):
+        metric.update(y, p, qid=["1", "1"])
+    assert metric.rows == 2
+    metric.update(y, p, qid=[2.5, 2.5])  # integers and floats are numbers alike
+    other = lossctl.Metric("ranknet")
+    other.update(y, p, qid=["a", "a"])
+    message = r"^ranknet: 'qid' mixes values of different kinds: text in the Metric merged, numbers in this one$"
+    with pytest.raises(lossctl.InputError, match=message):
+        metric.merge(other)
+    assert metric.compute() == lossctl.get("ranknet")(y * 2, p * 2, qid=[1, 1, 2, 2])
+
+
 @pytest.mark.parametrize(
     ("ids", "kind"), [([{"q": 1}, {"q": 1}], r"struct<q: int64>"), ([{1}, {1}], r"list<item: int64>")]
 )
@@ -1274,8 +1295,12 @@ def test_numpy_months_and_long_doubles_are_keys_and_query_ids() -> None:
     metric.update(y[:2], p[:2], qid=months[:2])
     with pytest.raises(lossctl.UsageError, match=r"^ranknet: query .* appeared in an earlier update"):
         metric.update(y[:2], p[:2], qid=months[:2])
-    metric.update(y[2:], p[2:], qid=data["level"][2:])
+    metric.update(y[2:], p[2:], qid=months[2:])
     assert metric.compute() == expected
+    levels = lossctl.Metric("ranknet")
+    levels.update(y[:2], p[:2], qid=data["level"][:2])
+    levels.update(y[2:], p[2:], qid=data["level"][2:])
+    assert levels.compute() == expected
     with pytest.raises(lossctl.InputError, match=r"^'qid' holds times in ps, finer than Arrow's nanoseconds"):
         lossctl.get("ranknet")(y, p, qid=np.array([1, 1, 2, 2], dtype="datetime64[ps]"))
 
