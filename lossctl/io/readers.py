@@ -1770,8 +1770,8 @@ def _open_stream(
     """Open an input that can be read only once, recognising its compression and format from its first
     bytes where its name does not give them (docs/cli.md, "Input"). Nothing is read twice. ``raw`` is closed
     with the source when ``owned`` (lossctl opened it), not standard input or a stream the caller gave. A ``named``
-    file (one in memory, a remote file's) whose format is known is compressed only if its name says so, as a local
-    file: gzip bytes named ``g.csv`` are refused ("end its name with .gz"), not decompressed."""
+    file (a remote file's bytes, a local file read as a stream for its name) whose format is known is compressed
+    only if its name says so, as any file: gzip bytes named ``g.csv`` are refused ("end its name with .gz")."""
     label = _label(path)
     streams.widen_pipe(raw)
     try:
@@ -1925,7 +1925,7 @@ def open_input(
     if fmt == "parquet":
         return _ParquetSource(path)
     if not is_utf8(path):  # pyarrow opens a file by a UTF-8 name only: this one is read as a stream
-        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
+        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal, named=True)
     if fmt == "arrow":
         return _ArrowSource(path)
     return _text_source(path, fmt, compression, delimiter=delimiter, decimal=decimal)
