@@ -696,9 +696,12 @@ class LossSpec:
 ARRAY_KEYWORDS = {"y_true": "target", "y_pred": "pred"}
 
 
-def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:
+def check_per_sample_keywords(keywords: dict[str, Any]) -> None:
     """``per_sample`` returns each row's loss, unweighted and unreduced: ``sample_weight=`` and ``reduction=`` (which
-    only the reduced value takes) are refused as such, not as 'no parameter' of the loss."""
+    only the reduced value takes) are refused as such, not as 'no parameter' of the loss. ``sample_weight=None``, no
+    weights (as a caller that passes scikit-learn's default everywhere gives it), is taken and removed."""
+    if "sample_weight" in keywords and keywords["sample_weight"] is None:
+        del keywords["sample_weight"]
     for name in ("sample_weight", "reduction"):
         if name in keywords:
             raise UsageError(

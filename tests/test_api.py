@@ -1898,6 +1898,10 @@ def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
         lossctl.Metric("huber").per_sample([1.0], [2.0], sample_weight=[1.0])
     with pytest.raises(lossctl.UsageError, match=r"^per_sample\(\) takes no reduction=: "):
         lossctl.get("mse").per_sample([1.0], [2.0], reduction="sum")
+    # sample_weight=None, no weights (scikit-learn's default, which a caller may pass everywhere), was refused too:
+    # it is what per_sample gives, as a role given as None is a missing array.
+    assert lossctl.get("huber").per_sample([1.0, 0.0], [2.0, 0.0], sample_weight=None).tolist() == [0.5, 0.0]
+    assert lossctl.Metric("huber").per_sample([1.0, 0.0], [2.0, 0.0], sample_weight=None).tolist() == [0.5, 0.0]
 
 
 def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: Path) -> None:
