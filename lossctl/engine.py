@@ -53,7 +53,7 @@ from lossctl.outputs import per_output_losses, raw_outputs
 from lossctl.params import LossRequest
 from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous, query_chunks
-from lossctl.registry import overflow_remedy, per_row_losses
+from lossctl.registry import per_row_losses, row_overflow
 from lossctl.stats import Accumulator, GroupAccumulator, all_finite, segment_sums, weighted_sums
 from lossctl.text import count, show_name, shown_value
 from lossctl.threads import blas_single_threaded, workers
@@ -1600,11 +1600,7 @@ def _check_finite(job: Job, contributions: np.ndarray, row_index: np.ndarray) ->
     if not finite.all():
         position = int(np.argmax(~finite.reshape(len(finite), -1).all(axis=1)))
         first, bad = int(row_index[position]), int((~finite).sum())
-        raise InputError(
-            f"{job.request.label}: the loss overflows float64 at row {first} ({count(bad, 'value')}); "
-            f"{overflow_remedy(job.request.params)}",
-            row=first,
-        )
+        raise row_overflow(job.request.label, job.request.params, first, bad)
 
 
 def in_plan_order(plan: Plan, by_column: Mapping[tuple[str, ...], _T]) -> dict[tuple[str, ...], _T]:

@@ -329,6 +329,12 @@ class DomainError(InputError):
         first_row = self.first_row + row_offset
         return DomainError(self.role, self.expected, self.bad_value, self.count, first_row, where, check or self.check)
 
+    def shifted(self, row_offset: int) -> DomainError:
+        """Return this error with its row counted from ``row_offset`` (a Metric's batch in its stream), its values
+        named by role as a loss's call names them (``'pred'``): arrays given by role are no file's columns."""
+        first_row = self.first_row + row_offset
+        return DomainError(self.role, self.expected, self.bad_value, self.count, first_row, self.where, self.check)
+
     def precedes(self, other: DomainError) -> bool:
         """Whether this check of a loss comes before ``other``, another of the same loss, in the loss's code, so
         that one pass over rows failing both tells this one: the first call where the two sites part is to a later

@@ -28,7 +28,7 @@ from lossctl.labels import ClassIndex, PositiveLabel
 from lossctl.memory import collector_paused
 from lossctl.normal import NoInterval, gradients
 from lossctl.params import Composite, LossRequest, unsigned_exponents
-from lossctl.registry import overflow_remedy
+from lossctl.registry import overflow_remedy, sum_overflow
 from lossctl.report import NOT_PLAIN, PlainKey, Result, format_value, group_text
 from lossctl.text import MAX_LISTED, count, listing
 
@@ -169,11 +169,11 @@ def finalize_job(
                     raise
                 reason = str(error).removeprefix(f"{request.spec.name}: ")
                 raise InputError(f"{request.label}{place}: {reason}") from None
-            remedy = overflow_remedy(request.params)
             if not np.isfinite(stats[bad[0]]).all():
-                raise InputError(f"{request.label}{place}: the sum of its rows overflows float64; {remedy}")
+                raise sum_overflow(f"{request.label}{place}", stats[bad[0]], request.params)
             raise InputError(
-                f"{request.label}{place}: the result is not a finite number (a float64 overflow); {remedy}"
+                f"{request.label}{place}: the result is not a finite number (a float64 overflow); "
+                f"{overflow_remedy(request.params)}"
             )
         return values
 

@@ -15,6 +15,7 @@ training loop, a Dask or Spark task, or a Ray actor::
 from __future__ import annotations
 
 import copy
+import numbers
 import sys
 from importlib import import_module
 from typing import Any
@@ -28,6 +29,7 @@ from lossctl.params import LossRequest, build_requests, check_one_loss
 from lossctl.registry import (
     ARRAY_KEYWORDS,
     as_sample_weight,
+    check_overflow,
     check_per_sample_keywords,
     closest,
     finite_value,
@@ -93,9 +95,10 @@ class Metric:
         """The merged statistics vector ``[sum(w*c)..., sum(w), n]``, or ``None`` before the first update."""
         return None if self._sums is None else self._sums.value
 
-    def _given(self, y_true: Any, y_pred: Any, roles: dict[str, Any]) -> dict[str, Any]:
+    def _given(self, y_true: Any, y_pred: Any, roles: dict[str, Any], weighted: bool = True) -> dict[str, Any]:
         """The arrays of one call by role, every role of the loss given and nothing else. A keyword that names
-        a parameter is refused: the parameters are the Metric's, fixed when it is made."""
+        a parameter is refused: the parameters are the Metric's, fixed when it is made; a misspelt one is told the
+        keyword meant, ``sample_weight`` among them where the call takes weights (``weighted``)."""
         spec = self._request.spec
         given = {role: values for role, values in (("target", y_true), ("pred", y_pred)) if values is not None}
         for role in given.keys() & roles.keys():  # not one of them silently
@@ -123,7 +126,7 @@ class Metric:
                     f"give its arrays by name: {', '.join(f'{name}=...' for name in spec.role_names)}"
                 )
             keywords = [*spec.role_names, *(k for k, r in ARRAY_KEYWORDS.items() if r in spec.role_names)]
-            hint = closest(role, [*keywords, "sample_weight"])  # sample_weights=, y_prd=, qids=
+            hint = closest(role, [*keywords, *(["sample_weight"] if weighted else [])])  # sample_weights=, qids=
             raise UsageError(f"loss '{spec.name}' has no role '{role}'; its roles: {', '.join(spec.role_names)}{hint}")
         given = {role: values for role, values in given.items() if values is not None}  # var=None, as y_pred=None
         spec.require_roles(given)
@@ -151,6 +154,7 @@ class Metric:
         queries = self._queries
         if spec.whole_input and "qid" in arrays:
             batch_queries = set(query_ids(given["qid"])[1])  # the ids as given: the arrays hold this batch's codes
+            _check_query_kinds(self.name, batch_queries, self._queries, "here", "in earlier updates")
             repeated = batch_queries & self._queries
             if repeated:
                 raise UsageError(
@@ -185,9 +189,10 @@ class Metric:
         weight = None if sample_weight is None else as_sample_weight(sample_weight, rows, self.rows)
         partial, queries = self._check_rows(arrays, given)
         contributions = self._contributions(arrays)
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is compute()'s InputError, not a warning
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is an InputError, not a warning
             stats = weighted_sums(contributions, weight)
         self._request.spec.check_plugin_result(contributions, stats, self.rows)
+        check_overflow(self.name, contributions, stats, self._request.params, self.rows)  # a sum's: compute()'s
         if self._sums is None:
             self._sums = Accumulator(stats.shape)
         self._sums.add(stats)
@@ -200,7 +205,7 @@ class Metric:
             with np.errstate(over="ignore", invalid="ignore"):
                 return spec.contributions(arrays, self._request.params, self.convention, self.reduction)
         except DomainError as error:
-            raise error.locate(spec.name, [error.role], self.rows) from None
+            raise error.shifted(self.rows) from None
 
     def merge(self, other: Metric) -> None:
         """Add the rows ``other`` has seen (another batch stream of the same loss, e.g. on another worker)."""
@@ -218,6 +223,7 @@ class Metric:
                     f"{setting}={getattr(self, setting)}"
                 )
         self._check_shapes(other._shapes, "in the Metric merged", "in this one")
+        _check_query_kinds(self.name, other._queries, self._queries, "in the Metric merged", "in this one")
         repeated = self._queries & other._queries
         if repeated:
             raise UsageError(
@@ -246,9 +252,9 @@ class Metric:
         if self._sums is None or self.rows == 0:
             raise InputError(f"{self.name}: no rows; call update() first")
         aggregate = self._request.spec.aggregate_for(self.convention)
-        stats = self._sums.value
         try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an overflow: finite_value's error
+                stats = self._sums.value
                 value = aggregate.finalize(stats, self.reduction, self._request.params)
         except ZeroWeightSum as error:  # named as lossctl.evaluate names it, as every other error of a Metric is
             raise error.naming(self.name) from None
@@ -261,7 +267,7 @@ class Metric:
         if not aggregate.per_row:
             raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
         check_per_sample_keywords(roles)
-        contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles)))
+        contributions = self._contributions(self._arrays(self._given(y_true, y_pred, roles, weighted=False)))
         losses = per_row_losses(aggregate, contributions, self._request.params)
         if losses is None:
             raise UsageError(f"loss '{spec.name}' {aggregate.no_rows}")
@@ -348,6 +354,23 @@ def _shapes(arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
 
 def _per_row(shape: tuple[int, ...]) -> str:
     return "is a 1-D array" if not shape else f"holds {count(shape[0], 'value')} per row"
+
+
+def _check_query_kinds(name: str, these: set[Any], those: set[Any], here: str, there: str) -> None:
+    """Query ids of one kind in every update and Metric merged, as in one array (where ``'qid' mixes values of
+    different kinds``): the number 1 and the text '1' are no two queries, nor one."""
+    if these and those:
+        mine, theirs = _query_kind(next(iter(these))), _query_kind(next(iter(those)))
+        if mine != theirs:
+            raise InputError(f"{name}: 'qid' mixes values of different kinds: {mine} {here}, {theirs} {there}")
+
+
+def _query_kind(qid: Any) -> str:
+    """The kind of a query id as :func:`lossctl.registry.query_ids` gives it: numbers (booleans, integers and
+    floats, which compare equal across types), text, or the id's type (dates, times, bytes...)."""
+    if isinstance(qid, numbers.Number):
+        return "numbers"
+    return "text" if isinstance(qid, str) else f"{type(qid).__name__} values"
 
 
 def _first(queries: set[Any]) -> str:

@@ -599,6 +599,7 @@ class LossSpec:
                 f"{self.role_names.index(role) + 1} ({', '.join(self.role_names)}) and as {spelled[role]}="
             )
         raw.update(named)
+        raw = {role: value for role, value in raw.items() if value is not None}  # var=None: missing, as in a Metric
         self.require_roles(raw)
         arrays = {
             role: query_ids(value, role, row_offset)[0]
@@ -648,11 +649,12 @@ class LossSpec:
             contributions = self.contributions(bound, params, convention, reduction)
             stats = weighted_sums(contributions, weight)
         self.check_plugin_result(contributions, stats)
+        check_overflow(self.name, contributions, stats, params)
         if params.get("multioutput") == "raw":
             from lossctl.aggregates import split_stats
 
             values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
-            return _summed(self.name, stats, _finite(self.name, values, params), params)
+            return _finite(self.name, _summed(self.name, stats, values, params), params)
         return finite_value(self.name, stats, aggregate.finalize(stats, reduction, params), params)
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
@@ -674,6 +676,7 @@ class LossSpec:
             if losses is None:
                 raise UsageError(f"loss '{self.name}' {aggregate.no_rows}")
         self.check_plugin_result(contributions, losses)
+        check_overflow(self.name, contributions, losses, params)
         return _finite(self.name, losses, params)
 
     def check_plugin_result(self, contributions: np.ndarray, made: np.ndarray, first_row: int = 0) -> None:
@@ -693,9 +696,12 @@ class LossSpec:
 ARRAY_KEYWORDS = {"y_true": "target", "y_pred": "pred"}
 
 
-def check_per_sample_keywords(keywords: Mapping[str, Any]) -> None:
+def check_per_sample_keywords(keywords: dict[str, Any]) -> None:
     """``per_sample`` returns each row's loss, unweighted and unreduced: ``sample_weight=`` and ``reduction=`` (which
-    only the reduced value takes) are refused as such, not as 'no parameter' of the loss."""
+    only the reduced value takes) are refused as such, not as 'no parameter' of the loss. ``sample_weight=None``, no
+    weights (as a caller that passes scikit-learn's default everywhere gives it), is taken and removed."""
+    if "sample_weight" in keywords and keywords["sample_weight"] is None:
+        del keywords["sample_weight"]
     for name in ("sample_weight", "reduction"):
         if name in keywords:
             raise UsageError(
@@ -726,17 +732,37 @@ def overflow_remedy(params: Mapping[str, Any]) -> str:
     return "; ".join(remedies) or "rescale the inputs"
 
 
-def _finite(name: str, values: Any, params: Mapping[str, Any]) -> Any:
-    """``values`` when every one is finite; a result that overflows float64 is an input error (docs/losses.md),
-    never a silent ``inf`` or ``nan`` (the command line checks the same, naming the row)."""
+def row_overflow(name: str, params: Mapping[str, Any], row: int, values: int) -> InputError:
+    """The input error of a loss whose value overflows float64 in ``row`` (``values`` of them in all): the one
+    message of a row's overflow, in a file (the engine) or in arrays (a loss's call, :class:`lossctl.Metric`)."""
+    return InputError(
+        f"{name}: the loss overflows float64 at row {row} ({count(values, 'value')}); {overflow_remedy(params)}",
+        row=row,
+    )
+
+
+def check_overflow(
+    name: str, contributions: np.ndarray, made: np.ndarray, params: Mapping[str, Any], first_row: int = 0
+) -> None:
+    """The :func:`row_overflow` of the first row whose ``contributions`` are not finite, looked for only when what
+    was ``made`` of them (their sums, the per-row losses) is not finite. Rows are counted from ``first_row``."""
     import numpy as np
 
-    bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
-    if bad.any():
-        where = f" at row {int(np.argmax(bad))}" if np.ndim(values) else ""
-        raise InputError(
-            f"{name}: the result is not a finite number{where} (a float64 overflow); {overflow_remedy(params)}"
-        )
+    if np.isfinite(made).all():
+        return
+    finite = np.isfinite(contributions).reshape(len(contributions), -1)
+    if not finite.all():
+        position = int(np.argmax(~finite.all(axis=1)))
+        raise row_overflow(name, params, first_row + position, int((~finite).sum()))
+
+
+def _finite(name: str, values: Any, params: Mapping[str, Any]) -> Any:
+    """``values`` when every one is finite; a result that overflows float64 is an input error (docs/losses.md),
+    never a silent ``inf`` or ``nan``."""
+    import numpy as np
+
+    if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+        raise InputError(f"{name}: the result is not a finite number (a float64 overflow); {overflow_remedy(params)}")
     return values
 
 
@@ -747,14 +773,29 @@ def _summed(name: str, stats: np.ndarray, values: Any, params: Mapping[str, Any]
     import numpy as np
 
     if not np.isfinite(stats).all():
-        raise InputError(f"{name}: the sum of its rows overflows float64; {overflow_remedy(params)}")
+        raise sum_overflow(name, stats, params)
     return values
 
 
+def sum_overflow(name: str, stats: np.ndarray, params: Mapping[str, Any]) -> InputError:
+    """The input error of ``stats`` (``[sum(w*c)..., sum(w), n]``) that overflow float64 while each row's loss is
+    finite: the one message of it, in a file (the command line) or in arrays (a loss's call, a Metric), naming the
+    weights where their own sum overflows."""
+    import numpy as np
+
+    if not np.isfinite(stats[-2]):
+        return InputError(
+            f"{name}: the sum of the sample weights overflows float64; use smaller weights (dividing every weight by "
+            "one factor leaves a weighted mean unchanged)"
+        )
+    return InputError(f"{name}: the sum of its rows overflows float64; {overflow_remedy(params)}")
+
+
 def finite_value(name: str, stats: np.ndarray, value: Any, params: Mapping[str, Any]) -> float:
-    """A loss's ``value`` finalized from ``stats``, when it and the sums are finite: the one check of a reduced value
-    outside the engine (a loss's call, :class:`lossctl.Metric`), an input error that says what to change."""
-    return float(_summed(name, stats, _finite(name, value, params), params))
+    """A loss's ``value`` finalized from ``stats``, when the sums and it are finite (the sums first: an overflowed
+    sum makes the value NaN or 0): the one check of a reduced value outside the engine (a loss's call,
+    :class:`lossctl.Metric`), an input error that says what to change, as the command line's."""
+    return float(_finite(name, _summed(name, stats, value, params), params))
 
 
 def _row_aligned(name: str, roles: tuple[str, ...], arrays: list[np.ndarray]) -> list[np.ndarray]:

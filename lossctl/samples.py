@@ -64,15 +64,26 @@ def check_per_sample_path(path: str) -> str:
 def _as_json_writes(table: pa.Table) -> pa.Table:
     """``table`` with the columns Arrow's CSV writer writes otherwise than JSON Lines and the results do
     (:func:`~lossctl.report.plain_value`) as those write them. Bytes (a key that is not UTF-8: valid UTF-8 was read
-    as text) as text (``b"\\xff"`` is ``\\xff``): Arrow's CSV writer refuses them ("Invalid UTF8 payload"); only
-    those columns are converted, value by value. Durations in seconds: the CSV writer wrote the count of the
-    column's unit (``1`` for 1 ms, where JSON Lines wrote ``0.001``)."""
+    as text) as text (``b"\\xff"`` is ``\\xff``): Arrow's CSV writer refuses them ("Invalid UTF8 payload").
+    Timestamps and times in ISO 8601 (``1970-01-01T00:00:00.000000001+00:00``): the CSV writer wrote
+    ``1970-01-01 00:00:00.000000001Z``, and zeros of a whole second (``00:00:01.000000000``). Only those columns are
+    converted, value by value. Durations in seconds: the CSV writer wrote the count of the column's unit (``1`` for
+    1 ms, where JSON Lines wrote ``0.001``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from lossctl.keys import python_values
+
     for index, kind in enumerate(table.schema.types):
-        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
-            texts = [None if value is None else plain_value(value) for value in table.column(index).to_pylist()]
+        if (
+            pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind)
+            or pa.types.is_binary_view(kind)
+            or pa.types.is_timestamp(kind)
+            or pa.types.is_time(kind)
+        ):
+            values = python_values(table.column(index))  # a time64[ns] value keeps its nanoseconds, as in JSON Lines
+            texts = [None if value is None else plain_value(value) for value in values]
             table = table.set_column(index, table.field(index).name, pa.array(texts, pa.large_string()))
         elif pa.types.is_duration(kind):
             ticks = table.column(index).cast(pa.int64()).cast(pa.float64(), safe=False)  # past 2**53: rounded

@@ -397,13 +397,22 @@ def _merged_into_itself() -> None:
             lossctl.UsageError,
             r"^decimal=\"\.\" applies to CSV and TSV input only, and the input is in memory \(",
         ),
-        (lambda: lossctl.get("mse")([1e200], [0.0]), lossctl.InputError, r"mse: the result is not a finite number \("),
-        (lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]), lossctl.InputError, "not a finite number at row 1"),
+        # A row's overflow was "the result is not a finite number (a float64 overflow)", without the row.
+        (
+            lambda: lossctl.get("mse")([1e200], [0.0]),
+            lossctl.InputError,
+            r"^mse: the loss overflows float64 at row 0 \(1 value\); rescale the inputs$",
+        ),
+        (
+            lambda: lossctl.get("mse").per_sample([1, 1e200], [0, 0]),
+            lossctl.InputError,
+            r"^mse: the loss overflows float64 at row 1 \(1 value\); rescale the inputs$",
+        ),
         # Weights whose sum overflows: sum(w l) / inf was returned as 0.0 (the command line's error).
         (
             lambda: lossctl.get("mse")([0, 0], [0.3, 0.7], sample_weight=[1e308, 1e308]),
             lossctl.InputError,
-            r"^mse: the sum of its rows overflows float64; rescale the inputs$",
+            r"^mse: the sum of the sample weights overflows float64; use smaller weights \(dividing every weight ",
         ),
     ],
 )
@@ -1237,6 +1246,27 @@ def test_query_ids_of_any_type_in_a_metric_and_a_losss_call() -> None:
         lossctl.Metric("ranknet").update(y[:2], p[:2], qid=["a", None])
 
 
+def test_a_metrics_query_ids_are_of_one_kind_across_updates_and_merges() -> None:
+    # The number 1 in one update and the text '1' in the next were two queries, scored without a word, where one
+    # array of both is refused ("'qid' mixes values of different kinds").
+    y, p = [1.0, 0.0], [0.3, 0.1]
+    with pytest.raises(lossctl.InputError, match=r"^'qid' mixes values of different kinds"):
+        lossctl.get("ranknet")(y * 2, p * 2, qid=np.array([1, 1, "1", "1"], dtype=object))
+    metric = lossctl.Metric("ranknet")
+    metric.update(y, p, qid=[1, 1])
+    message = r"^ranknet: 'qid' mixes values of different kinds: text here, numbers in earlier updates$"
+    with pytest.raises(lossctl.InputError, match=message):
+        metric.update(y, p, qid=["1", "1"])
+    assert metric.rows == 2
+    metric.update(y, p, qid=[2.5, 2.5])  # integers and floats are numbers alike
+    other = lossctl.Metric("ranknet")
+    other.update(y, p, qid=["a", "a"])
+    message = r"^ranknet: 'qid' mixes values of different kinds: text in the Metric merged, numbers in this one$"
+    with pytest.raises(lossctl.InputError, match=message):
+        metric.merge(other)
+    assert metric.compute() == lossctl.get("ranknet")(y * 2, p * 2, qid=[1, 1, 2, 2])
+
+
 @pytest.mark.parametrize(
     ("ids", "kind"), [([{"q": 1}, {"q": 1}], r"struct<q: int64>"), ([{1}, {1}], r"list<item: int64>")]
 )
@@ -1265,8 +1295,12 @@ def test_numpy_months_and_long_doubles_are_keys_and_query_ids() -> None:
     metric.update(y[:2], p[:2], qid=months[:2])
     with pytest.raises(lossctl.UsageError, match=r"^ranknet: query .* appeared in an earlier update"):
         metric.update(y[:2], p[:2], qid=months[:2])
-    metric.update(y[2:], p[2:], qid=data["level"][2:])
+    metric.update(y[2:], p[2:], qid=months[2:])
     assert metric.compute() == expected
+    levels = lossctl.Metric("ranknet")
+    levels.update(y[:2], p[:2], qid=data["level"][:2])
+    levels.update(y[2:], p[2:], qid=data["level"][2:])
+    assert levels.compute() == expected
     with pytest.raises(lossctl.InputError, match=r"^'qid' holds times in ps, finer than Arrow's nanoseconds"):
         lossctl.get("ranknet")(y, p, qid=np.array([1, 1, 2, 2], dtype="datetime64[ps]"))
 
@@ -1281,6 +1315,21 @@ def test_a_metric_takes_an_array_given_as_none_as_missing() -> None:
             metric.update([1.0, 0.0], [0.5, 0.5], **arrays)
     with pytest.raises(lossctl.UsageError, match=r"^loss 'gaussian_nll' needs the arrays target, pred, var; missing"):
         lossctl.Metric("gaussian_nll").per_sample([1.0, 0.0], [0.5, 0.5], var=None)
+
+
+def test_a_losses_call_takes_an_array_given_as_none_as_missing() -> None:
+    # get('mse')([1.0], None) and get('gaussian_nll')(y, p, var=None) said "'pred' must be a 1-D array or a 2-D
+    # array (rows x values), got shape ()", where Metric.update calls a None role a missing array.
+    cases = [("mse", ([1.0], None), {}, "pred"), ("mse", (None, [1.0]), {}, "target")]
+    cases += [
+        ("gaussian_nll", ([1.0], [1.0]), {"var": None}, "var"),
+        ("ranknet", ([1.0], [1.0]), {"qid": None}, "qid"),
+    ]
+    for name, arrays, roles, role in cases:
+        loss = lossctl.get(name)
+        for call in (loss, loss.per_sample) if name != "ranknet" else (loss,):
+            with pytest.raises(lossctl.UsageError, match=rf"^loss '{name}' needs the arrays .*; missing: {role}$"):
+                call(*arrays, **roles)
 
 
 def test_a_metrics_repr_shows_every_setting() -> None:
@@ -1299,10 +1348,12 @@ def test_a_metric_numbers_rows_from_its_first_update() -> None:
         metric.update([1.0, 0.0], [0.5, np.nan])
     with pytest.raises(lossctl.InputError, match=r"^'sample_weight' has infinite values in 1 row \(first: row 3\)$"):
         metric.update([1.0], [0.5], sample_weight=[np.inf])
-    with pytest.raises(
-        lossctl.InputError, match=r"^bce: column 'pred' \(pred\): expected probabilities .* \(first: row 3\)$"
-    ):
+    # A domain error named a column, "bce: column 'pred' (pred): ...", where a loss's call says "'pred': ...".
+    message = "'pred': expected probabilities in [0, 1] (for logits, use bce_logits), got 1.5 in 1 row (first: row"
+    with pytest.raises(lossctl.InputError, match=rf"^{re.escape(message)} 3\)$"):
         metric.update([1.0], [1.5])
+    with pytest.raises(lossctl.InputError, match=rf"^{re.escape(message)} 0\)$"):
+        lossctl.get("bce")([1.0], [1.5])
     ranking = lossctl.Metric("ranknet")
     ranking.update([1.0, 0.0], [0.3, 0.1], qid=["a", "a"])
     with pytest.raises(lossctl.InputError, match=r"^'qid' has missing values in 1 row \(first: row 3\)$"):
@@ -1336,23 +1387,41 @@ def test_a_metric_numbers_rows_read_as_a_column_from_its_first_update() -> None:
     assert metric.rows == 2 and metric.compute() == pytest.approx(0.31326168751822286, rel=1e-12)
 
 
+_ROWS = "the sum of its rows overflows float64; rescale the inputs"
+_WEIGHTS = "the sum of the sample weights overflows float64; use smaller weights (dividing every weight by one factor"
+
+
 @pytest.mark.parametrize(
-    ("y_pred", "sample_weight"),
+    ("y_pred", "sample_weight", "message"),
     [
-        ([1e200], None),  # the loss of a row overflows
-        ([1e154] * 3, None),  # each row's is finite, their sum overflows ("overflow encountered in reduce")
-        ([1e154] * 3, [1.0, 1.0, 1.0]),  # the weighted sum overflows
+        # the loss of a row overflows: the update says which, as the command line does
+        ([0.0, 1e200], None, "the loss overflows float64 at row 1 (1 value); rescale the inputs"),
+        ([1e154] * 3, None, _ROWS),  # each row's is finite, their sum overflows ("overflow encountered in reduce")
+        ([1e154] * 3, [1.0, 1.0, 1.0], _ROWS),  # the weighted sum overflows
+        ([0.0, 1.0], [1e308, 1e308], _WEIGHTS),  # the weights' own sum overflows
     ],
 )
-def test_a_metric_that_overflows_says_so_without_numpy_warnings(
-    y_pred: list[float], sample_weight: list[float] | None
+def test_a_metric_that_overflows_says_so_as_a_losss_call_does_without_numpy_warnings(
+    y_pred: list[float], sample_weight: list[float] | None, message: str
 ) -> None:
+    # Three messages for one overflow: Metric.compute said "the result is not a finite number (a float64 overflow)"
+    # for them all, a loss's call "the sum of its rows overflows" (or the same "not a finite number", without the row
+    # the command line names), and the command line "the loss overflows float64 at row 1".
+    y_true = [0.0] * len(y_pred)
     metric = lossctl.Metric("mse")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from the running sums fails the test
-        metric.update([0.0] * len(y_pred), y_pred, sample_weight=sample_weight)
-        with pytest.raises(lossctl.InputError, match=r"^mse: the result is not a finite number"):
+        with pytest.raises(lossctl.InputError) as error:
+            metric.update(y_true, y_pred, sample_weight=sample_weight)
             metric.compute()
+    assert str(error.value).startswith(f"mse: {message}")
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.get("mse")(y_true, y_pred, sample_weight=sample_weight)
+    assert str(error.value).startswith(f"mse: {message}")
+    data = {"target": y_true, "pred": y_pred, "w": sample_weight or [1.0] * len(y_pred)}
+    with pytest.raises(lossctl.InputError) as error:
+        lossctl.evaluate(data, losses="mse", weight="w" if sample_weight else None)
+    assert str(error.value).startswith(f"mse: {message}")
 
 
 @pytest.mark.parametrize(
@@ -1361,13 +1430,13 @@ def test_a_metric_that_overflows_says_so_without_numpy_warnings(
         (
             "contrastive:margin=1e300",
             {"anchor": np.ones((2, 2)), "other": np.zeros((2, 2)), "target": [0.0, 0.0]},
-            "the result is not a finite number (a float64 overflow); margin=1e+300 is too large for float64 "
-            "arithmetic: use a smaller margin",
+            "the loss overflows float64 at row 0 (2 values); margin=1e+300 is too large for float64 arithmetic: use a "
+            "smaller margin",
         ),
         (
             "mse",
             {"y_true": [0.0, 0.0, 0.0], "y_pred": [1e154, 1e154, 1e154]},
-            "the result is not a finite number (a float64 overflow); rescale the inputs",
+            "the sum of its rows overflows float64; rescale the inputs",
         ),
     ],
 )
@@ -1377,8 +1446,8 @@ def test_a_metric_that_overflows_says_what_to_change_as_a_losss_call_does(
     # Metric.compute said "the result is not a finite number (every weight 0, or a float64 overflow)": weights of 0
     # are another error (ZeroWeightSum), and the parameter to change was not named as lossctl.get(spec)(...) names it.
     metric = lossctl.Metric(spec)
-    metric.update(**arrays)
     with pytest.raises(lossctl.InputError) as error:
+        metric.update(**arrays)  # a row's overflow is found here
         metric.compute()
     assert str(error.value) == f"{metric.name}: {message}"
     with pytest.raises(lossctl.InputError, match=re.escape(message)):
@@ -1445,6 +1514,13 @@ def test_a_metrics_rows_keep_their_shape_across_updates_and_merges() -> None:
             r"^loss 'huber' has no role 'sample_weights'; its roles: target, pred; did you mean 'sample_weight'\?$",
         ),
         (lambda metric: metric.update([1.0], y_prd=[1.0]), lossctl.UsageError, r"; did you mean 'y_pred'\?$"),
+        # per_sample() was told the keyword update() takes, which it then refused ("per_sample() takes no
+        # sample_weight=").
+        (
+            lambda metric: metric.per_sample([1.0], [1.0], sample_weights=[1.0]),
+            lossctl.UsageError,
+            r"^loss 'huber' has no role 'sample_weights'; its roles: target, pred$",
+        ),
         # An empty batch skipped every check: a wrong role, a missing one, weights for rows it does not have.
         (lambda metric: metric.update([], [], qid=[]), lossctl.UsageError, r"^loss 'huber' has no role 'qid'"),
         (lambda metric: metric.update([]), lossctl.UsageError, r"^loss 'huber' needs the arrays target, pred; missing"),
@@ -1822,6 +1898,10 @@ def test_per_sample_refuses_weights_and_reductions_as_such() -> None:
         lossctl.Metric("huber").per_sample([1.0], [2.0], sample_weight=[1.0])
     with pytest.raises(lossctl.UsageError, match=r"^per_sample\(\) takes no reduction=: "):
         lossctl.get("mse").per_sample([1.0], [2.0], reduction="sum")
+    # sample_weight=None, no weights (scikit-learn's default, which a caller may pass everywhere), was refused too:
+    # it is what per_sample gives, as a role given as None is a missing array.
+    assert lossctl.get("huber").per_sample([1.0, 0.0], [2.0, 0.0], sample_weight=None).tolist() == [0.5, 0.0]
+    assert lossctl.Metric("huber").per_sample([1.0, 0.0], [2.0, 0.0], sample_weight=None).tolist() == [0.5, 0.0]
 
 
 def test_a_data_frame_where_a_file_path_is_expected_is_a_usage_error(tmp_path: Path) -> None:

@@ -1157,6 +1157,30 @@ def test_an_object_named_as_a_folder_is_not_read_as_a_local_file_is_not(s3: dict
     assert (run.returncode, run.stderr) == (3, "error: file 's3://folders/gone/' not found\n")
 
 
+def test_a_compressed_object_named_as_plain_text_is_refused_as_a_local_file_is(
+    s3: dict[str, str], tmp_path: Path
+) -> None:
+    """gzip bytes in an object named g.csv were decompressed and read (the compression taken from the bytes), where
+    the same local file is refused: its name says plain CSV (docs/cli.md). Both now say to name it .gz; the object
+    named g.csv.gz, and one without an extension, are read as the local files are."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("zipped")
+    data = gzip.compress(b"y_true,y_pred\n1,2\n3,3\n")
+    for name in ("g.csv", "g.csv.gz", "g", "g.jsonl"):
+        (tmp_path / name).write_bytes(data)
+        fs.pipe(f"zipped/{name}", data)
+    for name, title in (("g.csv", "CSV"), ("g.jsonl", "JSON Lines")):
+        for path in (str(tmp_path / name), f"s3://zipped/{name}"):
+            run = _cli("eval", path, "-l", "mse", "-q")
+            message = f"error: cannot read '{path}' as {title}: it is gzip-compressed; end its name with .gz\n"
+            assert (run.returncode, run.stdout, run.stderr) == (3, "", message)
+    for name in ("g.csv.gz", "g"):
+        run = _cli("eval", f"s3://zipped/{name}", "-l", "mse", "-f", "csv", "-q")
+        assert (run.returncode, run.stderr) == (0, "") and run.stdout.splitlines()[1].endswith(",0.5,2,,")
+
+
 def test_an_invalid_bucket_name_says_why(s3: dict[str, str]) -> None:
     """botocore's 'Parameter validation failed:' puts its reason on the next line, which the one-line error left
     out: "cannot read 's3://bk*/p.parquet': Parameter validation failed:" said nothing of the bucket name."""

@@ -124,6 +124,17 @@ def test_compressed_parquet_and_arrow_files_are_read_as_their_streams(
     assert message(error).startswith(f"cannot read '{tmp_path / 'text.parquet.gz'}' as Parquet: ")
 
 
+def test_a_compressed_file_named_as_plain_text_is_refused_whatever_its_name_is_made_of(tmp_path: Path) -> None:
+    """gzip bytes in a file named .csv are refused (its name says plain CSV, docs/cli.md); one whose name is not
+    UTF-8 (read as a stream: pyarrow opens files by UTF-8 names only) was decompressed and read."""
+    for name in ("g.csv", os.fsdecode(b"\xff.csv")):
+        with pytest.raises(InputError) as error:
+            open_input(write(tmp_path / name, gzip.compress(SIMPLE_CSV))).read(["pred"])
+        assert message(error).endswith(" as CSV: it is gzip-compressed; end its name with .gz")
+    source = open_input(write(tmp_path / os.fsdecode(b"\xfe.csv.gz"), gzip.compress(SIMPLE_CSV)))
+    assert source.read(["pred"]).column("pred").to_pylist() == SIMPLE["pred"]
+
+
 def test_extension_is_case_insensitive(tmp_path: Path) -> None:
     assert open_input(write(tmp_path / "PREDS.CSV", SIMPLE_CSV)).format == "csv"
     assert open_input(write_parquet(tmp_path / "x.PQ", SIMPLE)).format == "parquet"

@@ -1006,6 +1006,31 @@ def test_per_sample_csv_and_json_lines_write_a_duration_key_alike(cli: Any, tmp_
         assert [result["group"]["id"] for result in by["results"][1:]] == seconds
 
 
+def test_per_sample_csv_and_json_lines_write_timestamp_and_time_keys_alike(cli: Any, tmp_path: Path) -> None:
+    # A timestamp[ns, tz=UTC] --on key was 1970-01-01 00:00:00.000000001Z in rows.csv, and
+    # 1970-01-01T00:00:00.000000001+00:00 in rows.jsonl and the results; a whole second of a time64 key was
+    # 00:00:01.000000000 in the CSV, 00:00:01 in JSON. The CSV now writes them as JSON Lines and the results do.
+    path = tmp_path / "p.parquet"
+    keys = {
+        "stamp": (pa.timestamp("ns", tz="UTC"), "1970-01-01T00:00:00.000000001+00:00", "1970-01-01T00:00:01+00:00"),
+        "naive": (pa.timestamp("us"), "1970-01-01T00:00:00.000001", "1970-01-01T00:00:01"),
+        "clock": (pa.time64("ns"), "00:00:00.000000001", "00:00:01"),
+    }
+    ticks = {"stamp": [1, 10**9], "naive": [1, 10**6], "clock": [1, 10**9]}
+    columns = {name: pa.array(ticks[name], kind) for name, (kind, _, _) in keys.items()}
+    pq.write_table(pa.table({**columns, "pred": [1.0, 2.0], "target": [1.0, 1.0]}), path)
+    for name, (_, first, second) in keys.items():
+        written = {}
+        for output in ("rows.csv", "rows.jsonl"):
+            args = ["eval", path, "--targets", path, "--on", name, "-l", "mae", "--per-sample", tmp_path / output]
+            assert cli(*args, "-q").code == 0
+            written[output] = (tmp_path / output).read_text().splitlines()
+        assert [json.loads(line)[name] for line in written["rows.jsonl"]] == [first, second]
+        assert written["rows.csv"] == [f'"{name}","mae"', f'"{first}",0', f'"{second}",1']
+        by = json.loads(cli("eval", path, "-l", "mae", "--by", name, "-f", "json", "-q").out)
+        assert [result["group"][name] for result in by["results"][1:]] == [first, second]
+
+
 def test_rows_aligned_by_order_check_decimal_ids_of_scale_0(cli: Any, tmp_path: Path) -> None:
     # A decimal(38, 0) id (Spark's, an Oracle NUMBER) in both files was not checked row by row, as integer and text
     # ids are: targets in another order were silently paired with the wrong predictions (mae 0.667, exit 0).

@@ -1765,10 +1765,13 @@ def _open_stream(
     delimiter: str | None,
     decimal: str,
     owned: bool = True,
+    named: bool = False,
 ) -> Source:
     """Open an input that can be read only once, recognising its compression and format from its first
     bytes where its name does not give them (docs/cli.md, "Input"). Nothing is read twice. ``raw`` is closed
-    with the source when ``owned`` (lossctl opened it), not standard input or a stream the caller gave."""
+    with the source when ``owned`` (lossctl opened it), not standard input or a stream the caller gave. A ``named``
+    file (a remote file's bytes, a local file read as a stream for its name) whose format is known is compressed
+    only if its name says so, as any file: gzip bytes named ``g.csv`` are refused ("end its name with .gz")."""
     label = _label(path)
     streams.widen_pipe(raw)
     try:
@@ -1777,7 +1780,8 @@ def _open_stream(
             raise EmptyInput(f"{label} is empty")
         if compression is not None:  # named by the input's extension
             streams.check_compression(head, compression, label)
-        compression = compression or streams.compression_of(head)
+        if compression is None and not (named and fmt is not None):
+            compression = streams.compression_of(head)
         stream: BinaryIO = streams.Replay(head, raw, owned=owned)  # type: ignore[assignment]
         layers = 0
         while compression is not None:  # the decompressed bytes are recognised the same way (docs/cli.md)
@@ -1835,7 +1839,7 @@ def open_bytes(
     fmt, compression = _detect(path, input_format)
     if compression is None and fmt == "parquet":
         return _ParquetSource(path, handle=pa.BufferReader(data))
-    return _open_stream(path, io.BytesIO(data), fmt, compression, delimiter, decimal)
+    return _open_stream(path, io.BytesIO(data), fmt, compression, delimiter, decimal, named=True)
 
 
 def open_input(
@@ -1921,7 +1925,7 @@ def open_input(
     if fmt == "parquet":
         return _ParquetSource(path)
     if not is_utf8(path):  # pyarrow opens a file by a UTF-8 name only: this one is read as a stream
-        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal)
+        return _open_stream(path, open(path, "rb"), fmt, compression, delimiter, decimal, named=True)
     if fmt == "arrow":
         return _ArrowSource(path)
     return _text_source(path, fmt, compression, delimiter=delimiter, decimal=decimal)
