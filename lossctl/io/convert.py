@@ -60,12 +60,13 @@ def is_list_type(kind: pa.DataType) -> bool:
     )
 
 
-def _is_number(kind: pa.DataType) -> bool:
+def is_numeric_type(kind: pa.DataType) -> bool:
+    """Types every converter reads as numbers: integers, floats, decimals, booleans and all-null columns."""
     return (
         pa.types.is_integer(kind)
         or pa.types.is_floating(kind)
-        or pa.types.is_boolean(kind)
         or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
         or pa.types.is_null(kind)
     )
 
@@ -311,7 +312,7 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: Deci
         raise InputError(
             f"column '{show_name(column)}' is a list column; it can only be bound to a role that takes vectors"
         )
-    elif not _is_number(kind):
+    elif not is_numeric_type(kind):
         raise InputError(f"column '{show_name(column)}' is not numeric: it has type {kind}")
     elif pa.types.is_integer(kind) and chunk.null_count == 0:
         # Straight from the buffer: Array.cast imports pyarrow.compute (30 ms) for the common integer label.
@@ -437,7 +438,7 @@ def _list_matrix(array: ArrowColumn, column: str, row_offset: int) -> tuple[np.n
 
     kind = array.type
     element = kind.value_type.value_type if pa.types.is_dictionary(kind.value_type) else kind.value_type
-    if not _is_number(element) and not is_text_type(element):  # elements are read as a scalar column's cells
+    if not is_numeric_type(element) and not is_text_type(element):  # elements are read as a scalar column's cells
         raise InputError(f"column '{show_name(column)}' is a list of {kind.value_type}, expected lists of numbers")
     # A list view is read as it is (its flatten() and lengths follow its offsets and sizes): pyarrow's cast of one
     # to a list makes up the offsets (a [[1, 2], [3, 4], [5, 6]] view became [[1, 2], [3, 4], []]).

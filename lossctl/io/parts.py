@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from lossctl.errors import InputError
 from lossctl.io.columns import quoted_columns
-from lossctl.io.convert import is_list_type, is_text_type
+from lossctl.io.convert import is_list_type, is_numeric_type, is_text_type
 from lossctl.text import count, show_name
 
 if TYPE_CHECKING:
@@ -279,17 +279,6 @@ def changed_while_read(label: str, how: str) -> InputError:
     """The error for a file found shorter once read than when it was opened; ``how`` says by what."""
     return InputError(
         f"{label} changed while it was read: {how} (was another program rewriting it?); run again once it is written"
-    )
-
-
-def is_numeric_type(kind: pa.DataType) -> bool:
-    """Types every converter reads as numbers: integers, floats, decimals, booleans and all-null columns."""
-    return (
-        pa.types.is_integer(kind)
-        or pa.types.is_floating(kind)
-        or pa.types.is_decimal(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_null(kind)
     )
 
 
