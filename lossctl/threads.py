@@ -84,8 +84,8 @@ def parquet_decodes_on_arrow_threads() -> bool:
     """Whether a Parquet file streamed to the engine is decoded on Arrow's thread pool (``use_threads``) rather than
     on lossctl's reader thread alone. That thread and the engine's (:mod:`lossctl.prefetch`) already keep two cores
     busy: on a 2-core machine Arrow's pool only takes turns with them (10M rows, whole processes: ten regression
-    losses 0.49 -> 0.43 s, bce 0.44 -> 0.42 s, five models 0.61 -> 0.57 s without it); with more cores it decodes
-    the columns in parallel."""
+    losses 0.473 -> 0.432 s, bce 0.355 -> 0.333 s, five models 0.61 -> 0.57 s without it; docs/performance.md,
+    eleventh round); with more cores it decodes the columns in parallel."""
     return _CORES > 2
 
 
