@@ -23,7 +23,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
-from lossctl.errors import EmptyVectors, InputError, MismatchedWidths, NotAnArray, UsageError, flags_spelled, option
+from lossctl.errors import (
+    EmptyVectors,
+    InputError,
+    MismatchedWidths,
+    NotAnArray,
+    UsageError,
+    ZeroWeightSum,
+    flags_spelled,
+    option,
+)
 from lossctl.lazy import LazyModule
 from lossctl.text import count, rounds_to_zero, show_name, written, written_number
 
@@ -650,12 +659,16 @@ class LossSpec:
             stats = weighted_sums(contributions, weight)
         self.check_plugin_result(contributions, stats)
         check_overflow(self.name, contributions, stats, params)
-        if params.get("multioutput") == "raw":
-            from lossctl.aggregates import split_stats
+        try:
+            if params.get("multioutput") == "raw":
+                from lossctl.aggregates import split_stats
 
-            values = np.array([aggregate.finalize(part, reduction, params) for part in split_stats(stats.tolist())])
-            return _finite(self.name, _summed(self.name, stats, values, params), params)
-        return finite_value(self.name, stats, aggregate.finalize(stats, reduction, params), params)
+                parts = split_stats(stats.tolist())
+                values = np.array([aggregate.finalize(part, reduction, params) for part in parts])
+                return _finite(self.name, _summed(self.name, stats, values, params), params)
+            return finite_value(self.name, stats, aggregate.finalize(stats, reduction, params), params)
+        except ZeroWeightSum as error:  # named with the loss, as a Metric and lossctl.evaluate name it
+            raise error.naming(self.name) from None
 
     def per_sample(self, *arrays: Any, convention: str = "lossctl", **kwargs: Any) -> np.ndarray:
         """The loss of each row (reduction ``none``), with ``multioutput="raw"`` of each row and output (rows x K,

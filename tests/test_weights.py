@@ -60,7 +60,8 @@ def test_the_weighted_mean_is_an_input_error_and_the_sum_is_0(name: str) -> None
     spec = lossctl.get(name)
     arrays = _arrays(_plain_case(name))
     zeros = np.zeros(len(arrays[lossctl.get(name).role_names[0]]))
-    with pytest.raises(ZeroWeightSum, match=r"^the sample weights sum to zero, so the weighted mean"):
+    # Named with the loss, as a Metric and lossctl.evaluate name it (lossctl.get's call named none).
+    with pytest.raises(ZeroWeightSum, match=rf"^{name}: the sample weights sum to zero, so the weighted mean"):
         spec(**arrays, sample_weight=zeros)
     assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
 
@@ -245,9 +246,8 @@ def test_zero_weights_offer_the_sum_reduction_only_to_a_loss_that_has_it(name: s
     with pytest.raises(ZeroWeightSum) as raised:
         spec(**arrays, sample_weight=zeros)
     summable = "sum" in spec.aggregate.reductions
-    assert str(raised.value) == "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined" + (
-        ' (reduction="sum" gives 0)' if summable else ""
-    )
+    reason = "the sample weights sum to zero, so the weighted mean sum(w*l)/sum(w) is undefined"
+    assert str(raised.value) == f"{name}: {reason}" + (' (reduction="sum" gives 0)' if summable else "")
     if summable:
         assert spec(**arrays, sample_weight=zeros, reduction="sum") == 0.0
 
