@@ -162,7 +162,7 @@ def test_a_signal_mid_run_leaves_nothing(tmp_path: Path, signum: int, code: int,
     per-sample file and waits for more rows when the signal comes."""
     fifo = tmp_path / "rows.csv"
     os.mkfifo(fifo)
-    rows = b"pred,target\n" + b"0.5,1.0\n" * 2_500_000  # 20 MB: more than one 16 MB block is processed
+    rows = b"pred,target\n" + b"0.5,1.0\n" * 2_500_000  # 20 MB: more than one 8 MB block is processed
     done = threading.Event()
     writer = _feed(fifo, rows, done)
     process = subprocess.Popen(
@@ -904,7 +904,7 @@ def test_a_folder_of_a_dataset_that_cannot_be_listed_is_named(tmp_path: Path, so
     assert sorted(path.name for path in tmp_path.iterdir()) == ["ds"]
 
 
-# lossctl with 4 KiB blocks of text (16 MiB by default): a file of a few thousand rows is read in several blocks.
+# lossctl with 4 KiB blocks of text (8 MiB by default): a file of a few thousand rows is read in several blocks.
 SMALL_BLOCKS = """
 import sys
 import lossctl.io.readers
@@ -1145,7 +1145,7 @@ def test_an_output_beside_a_glob_it_does_not_match_is_fine(tmp_path: Path) -> No
 
 def test_a_line_longer_than_the_limit(tmp_path: Path) -> None:
     """Lines are held whole: one beyond LOSSCTL_MAX_LINE_BYTES (256 MiB by default, lowered here) is an
-    input error, from a file, a compressed file or a pipe. The line is longer than a 16 MiB block."""
+    input error, from a file, a compressed file or a pipe. The line is longer than an 8 MiB block."""
     line = b"0.5,1.0," + b"7" * (17 * 1024 * 1024) + b"\n"
     plain = tmp_path / "long.csv"
     plain.write_bytes(b"pred,target,note\n0.5,1.0,x\n" + line + b"0.5,1.0,y\n")
