@@ -857,6 +857,45 @@ def test_a_broken_link_among_a_datasets_files_is_named(cli, tmp_path: Path, link
         assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{folder / 'b.parquet'}': {reason}\n")
 
 
+def _with_min_cut_short(path: Path) -> None:
+    """Rewrite the footer of the Parquet file ``path``, whose column ``k`` is int64 with the smallest value 5 (its only
+    statistics of those bytes), so that both of the statistics' copies of that minimum hold 2 bytes instead of 8."""
+    data = path.read_bytes()
+    size = int.from_bytes(data[-8:-4], "little")
+    footer = data[-8 - size : -8]
+    eight = bytes([8]) + (5).to_bytes(8, "little")
+    assert footer.count(eight) == 2
+    footer = footer.replace(eight, bytes([2]) + (5).to_bytes(2, "little"))
+    path.write_bytes(data[: -8 - size] + footer + len(footer).to_bytes(4, "little") + b"PAR1")
+
+
+@pytest.mark.parametrize("how", ["paths", "directory"])
+def test_corrupt_statistics_of_an_integer_key_beside_a_double_one_are_an_input_error(tmp_path: Path, how: str) -> None:
+    """An int64 key beside a double one is read as double when its values fit (:func:`lossctl.io.parts._fits`),
+    which was judged from the row groups' statistics: pyarrow aborted the process on a minimum cut short
+    ("terminate called after throwing an instance of 'parquet::ParquetException'", exit 134). The values are read
+    from the column now, and a file that cannot be read is the usual input error naming it."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    corrupt, other = folder / "a.parquet", folder / "b.parquet"
+    pq.write_table(
+        pa.table(
+            {"k": pa.array([1234567, 7654321, 5], pa.int64()), "pred": [0.1, 0.2, 0.3], "target": [0.0, 1.0, 0.0]}
+        ),
+        corrupt,
+    )
+    pq.write_table(pa.table({"k": [1.5, 2.5], "pred": [0.1, 0.2], "target": [0.0, 1.0]}), other)
+    paths = [str(corrupt), str(other)] if how == "paths" else [str(folder)]
+    fine = _cli("eval", *paths, "--by", "k", "-l", "mse", "-f", "json", "-q")
+    assert fine.returncode == 0, fine.stderr
+    groups = sorted(r["group"]["k"] for r in json.loads(fine.stdout)["results"][1:])
+    assert groups == [1.5, 2.5, 5.0, 1234567.0, 7654321.0]
+    _with_min_cut_short(corrupt)
+    run = _cli("eval", *paths, "--by", "k", "-l", "mse")
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == f"error: cannot read '{corrupt}' as Parquet: Unexpected end of stream\n"
+
+
 _KEYS_ACROSS_FILES = {
     # int64 beside double is double (Arrow's and DuckDB's unified type): 1 prints as 1.0 in every file.
     "int64-and-double": ([1, 2], [1.0, 2.0], [("1.0", 2, 2.0), ("2.0", 2, 3.0)]),

@@ -377,7 +377,9 @@ class ParquetDataset(Source):
         return dataset_types(file_columns, self.declared(columns), self._keys)
 
     def _span(self, index: int, column: str) -> tuple[int, int] | None:
-        span = parquet_span(self._open(index), column)
+        name = self.listing.names[index]
+        with remote_errors(name), _parquet_errors(name):
+            span = parquet_span(self._open(index), column)
         if index:
             self._handles.pop(index, None)
         return span

@@ -231,22 +231,26 @@ def parquet_declared(
 
 
 def parquet_span(parquet: pq.ParquetFile, name: str) -> tuple[int, int] | None:
-    """The smallest and largest value of the integer column ``name`` of a Parquet file, from the statistics of its
-    row groups; ``None`` where one lacks them (or the column is not a top-level one)."""
+    """The smallest and largest value of the integer column ``name`` of a Parquet file, read from the column itself,
+    row group by row group; ``None`` where it is not a top-level column.
+
+    Not from the row groups' statistics, which the footer holds: pyarrow ends the process (SIGABRT, "terminate called
+    after throwing an instance of 'parquet::ParquetException'") on statistics whose values are cut short, where
+    reading the column is an error lossctl reports. Asked only of a key whose files declare integers beside a type
+    that cannot hold all of them (int64 beside double), so the extra read is the rare case's."""
+    import pyarrow.compute as pc
+
     metadata = parquet.metadata
     leaves = [j for j in range(metadata.num_columns) if parquet.schema.column(j).path == name]
     if len(leaves) != 1:
         return None
     low = high = None
     for group in range(metadata.num_row_groups):
-        column = metadata.row_group(group).column(leaves[0])
-        statistics = column.statistics
-        if column.num_values == 0 or (statistics is not None and statistics.null_count == column.num_values):
+        extremes = pc.min_max(parquet.read_row_group(group, columns=[name]).column(0)).as_py()
+        if extremes["min"] is None:
             continue  # no value
-        if statistics is None or not statistics.has_min_max or not isinstance(statistics.min, int):
-            return None
-        low = statistics.min if low is None else min(low, statistics.min)
-        high = statistics.max if high is None else max(high, statistics.max)
+        low = extremes["min"] if low is None else min(low, extremes["min"])
+        high = extremes["max"] if high is None else max(high, extremes["max"])
     return (0, 0) if low is None or high is None else (low, high)
 
 

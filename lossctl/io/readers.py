@@ -454,7 +454,8 @@ class _ParquetSource(Source):
         return dataset_types(columns, self.declared(columns), self._keys)
 
     def _span(self, index: int, name: str) -> tuple[int, int] | None:
-        return parquet_span(self._first if index == 0 else self._open(index), name)
+        with _reading(self._files[index], "parquet"):
+            return parquet_span(self._first if index == 0 else self._open(index), name)
 
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
         """Each file checked, so that a later file with other columns than the first (:func:`check_same_columns`)
