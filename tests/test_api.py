@@ -2203,3 +2203,38 @@ def test_type_hints_resolve_on_every_public_callable_without_numpy_at_import() -
     assert done.returncode == 0, done.stderr
     count, module, frame = done.stdout.split(maxsplit=2)
     assert int(count) > 40 and module == "numpy" and frame.strip() == "<class 'pandas.DataFrame'>"
+
+
+def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
+    # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
+    # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
+    # its report back with no per-sample file, published only when the command ended (or removed had it failed).
+    fifo, samples = tmp_path / "in.csv", tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    code = (
+        "import errno, os, threading, time, lossctl\n"
+        "from lossctl.cli import main\n"
+        f"fifo, samples = {str(fifo)!r}, {str(samples)!r}\n"
+        "status = []\n"
+        "command = threading.Thread(target=lambda: status.append(main(['eval', fifo, '-l', 'mse', '-q'])))\n"
+        "command.start()\n"
+        "while True:  # the command has opened its input (inside its run): a writer can open the pipe\n"
+        "    try:\n"
+        "        writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)\n"
+        "        break\n"
+        "    except OSError as error:\n"
+        "        assert error.errno == errno.ENXIO\n"
+        "        time.sleep(0.01)\n"
+        "report = lossctl.evaluate(y_true=[1.0, 2.0], y_pred=[1.0, 4.0], losses='mse', per_sample=samples)\n"
+        "print(report['mse'], os.path.exists(samples))\n"
+        "os.set_blocking(writer, True)\n"
+        "os.write(writer, b'y_true,y_pred\\n1,2\\n')\n"
+        "os.close(writer)\n"
+        "command.join()\n"
+        "print(status)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stderr) == (0, "")
+    lines = run.stdout.splitlines()
+    assert lines[0] == "2.0 True" and lines[-1] == "[0]"
+    assert samples.read_text().splitlines() == ['"row","mse"', "0,0", "1,4"]
