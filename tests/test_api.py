@@ -2238,3 +2238,32 @@ def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_
     lines = run.stdout.splitlines()
     assert lines[0] == "2.0 True" and lines[-1] == "[0]"
     assert samples.read_text().splitlines() == ['"row","mse"', "0,0", "1,4"]
+
+
+def test_a_first_call_interrupted_while_the_losses_register_leaves_the_next_call_every_loss() -> None:
+    # A Ctrl-C in a notebook during the first call, while the built-in losses registered, marked the registry
+    # complete anyway: every later call in the process said "unknown loss 'mse'". The fifth loss registering
+    # raises KeyboardInterrupt here, as a Ctrl-C at that moment does.
+    code = (
+        "import lossctl, lossctl.registry as registry\n"
+        "real, calls = registry.add, []\n"
+        "def add(spec):\n"
+        "    calls.append(spec.name)\n"
+        "    if len(calls) == 5:\n"
+        "        raise KeyboardInterrupt\n"
+        "    real(spec)\n"
+        "registry.add = add\n"
+        "try:\n"
+        "    lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[1.0, 3.0], losses='mse')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "registry.add = real\n"
+        "print(lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[1.0, 3.0], losses='mse')['mse'])\n"
+        "print(len(lossctl.list_losses()))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import lossctl; print(len(lossctl.list_losses()))"], capture_output=True, text=True
+    )
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout == f"interrupted\n2.5\n{fresh.stdout}"
