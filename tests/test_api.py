@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime
@@ -2267,3 +2268,40 @@ def test_a_first_call_interrupted_while_the_losses_register_leaves_the_next_call
     )
     assert (run.returncode, run.stderr) == (0, "")
     assert run.stdout == f"interrupted\n2.5\n{fresh.stdout}"
+
+
+def test_a_call_stopped_by_its_progress_callback_leaves_no_reader_thread_nor_open_input(tmp_path: Path) -> None:
+    # A host cancelling a run from its progress callback while the last chunks waited for the engine: the reader
+    # thread then waited forever to hand over the input's end, holding those chunks and the open file, one more
+    # thread for every cancelled call.
+    import threading
+    import time
+
+    path = tmp_path / "rows.parquet"
+    pd.DataFrame({"y": np.ones(4000), "p": np.full(4000, 0.5)}).to_parquet(path, row_group_size=500)
+
+    class Cancelled(Exception):
+        pass
+
+    def progress(rows: int, total: int | None) -> None:
+        if rows >= 3000:  # two chunks left: the reader has read them by now, and waits to hand over the end
+            time.sleep(0.3)
+            raise Cancelled
+
+    for _ in range(2):
+        with pytest.raises(Cancelled):
+            lossctl.evaluate(path, losses="mse", target="y", pred="p", chunk_rows=500, progress=progress)
+
+    def leftovers() -> tuple[list[str], list[str]]:
+        threads = [thread.name for thread in threading.enumerate() if thread.name.startswith("lossctl")]
+        opened = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+                opened.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return threads, [name for name in opened if name == str(path)]
+
+    deadline = time.monotonic() + 10  # a reader ends once its current hand-over gives up (0.1 s)
+    while leftovers() != ([], []) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers() == ([], [])
+    assert lossctl.evaluate(path, losses="mse", target="y", pred="p", chunk_rows=500)["mse"] == 0.25
