@@ -8,6 +8,7 @@ errors spell options as the caller's (:func:`lossctl.errors.option`).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import queue
 import threading
@@ -23,20 +24,33 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def hand_over(item: object) -> bool:
+        """Put ``item`` in a slot; ``False`` once the consumer has stopped (it takes nothing more)."""
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
+        # Every hand-over gives up once the consumer stops: the end (or an error) put in full slots the consumer
+        # no longer read kept the thread, its chunks and its open input, for the rest of the process (a progress
+        # callback raising, or a Ctrl-C, while the last chunks waited). The input is closed here, in this thread.
+        iterator = iter(items)
         try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        slots.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+            for item in iterator:
+                if not hand_over(item):
                     return
-            slots.put(_DONE)
+            hand_over(_DONE)
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
-            slots.put(error)
+            hand_over(error)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):  # an input's clean-up failing: nobody waits for it any more
+                    close()
 
     run_here = contextvars.copy_context().run  # the caller's context variables (how options are spelled)
     thread = threading.Thread(target=run_here, args=(produce,), name="lossctl-reader", daemon=True)

@@ -15,6 +15,7 @@ import math
 import numbers
 import re
 import reprlib
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -1178,12 +1179,32 @@ def ensure_loaded() -> None:
             return
         _loading = True
         try:
-            import lossctl.losses  # noqa: F401  (the family modules register themselves on import)
+            _load_builtins()
             from lossctl.plugins import load_entry_points
 
             load_entry_points()
+            _loaded = True  # not when interrupted: the next call loads what is missing
         finally:
-            _loaded = True
+            _loading = False
+
+
+def _load_builtins() -> None:
+    """Import the family modules, which register the built-in losses; if that is interrupted (a Ctrl-C in a notebook
+    during the first call), the registry and the modules are as they were before, so the next call imports them
+    again. The registry was marked complete regardless: every later call in the process said ``unknown loss
+    'mse'``."""
+    losses, aliases, modules = dict(_LOSSES), dict(_ALIASES), set(sys.modules)
+    try:
+        import lossctl.losses  # noqa: F401  (the family modules register themselves on import)
+    except BaseException:
+        _LOSSES.clear()
+        _LOSSES.update(losses)
+        _ALIASES.clear()
+        _ALIASES.update(aliases)
+        for name in set(sys.modules) - modules:  # the helpers (_checks, _shared) register nothing: kept
+            if name == "lossctl.losses" or (name.startswith("lossctl.losses.") and "._" not in name):
+                del sys.modules[name]
+        raise
 
 
 def closest(name: str, names: Iterable[str]) -> str:

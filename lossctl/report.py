@@ -181,7 +181,7 @@ class Check:
 Record = TypeVar("Record", Result, Comparison)
 
 
-@dataclass
+@dataclass(repr=False)
 class _Report(Generic[Record]):
     """What ``evaluate`` and ``compare`` share: the JSON document, the gates, lookup by loss."""
 
@@ -324,6 +324,22 @@ class _Report(Generic[Record]):
             raise NoResult(f"no group {wanted} in this report; its groups are: {shown}")
         raise NoResult(f"no result for '{loss}'{where}; the results are: {labels}")
 
+    def __repr__(self) -> str:
+        """Short whatever the report holds: the first overall results, the rows, the groups and the gates, as
+        ``Report({'mse': 0.41, 'mae': 0.5}, rows=3, by=['segment'], groups=4, passed=True)``. The dataclass's repr
+        listed every record with its signature: a report of 1000 groups printed 400 kB in a notebook."""
+        overall = [r for r in self.results if r.group is None]
+        shown = ", ".join(f"{r.label + ('@' + r.model if r.model else '')!r}: {_summary(r)}" for r in overall[:_SHOWN])
+        if len(overall) > _SHOWN:
+            shown += f", ... ({len(overall)} results)"
+        rows = self.input.get("rows", self.input.get("baseline", {}).get("rows"))
+        about = [f"{{{shown}}}", f"rows={rows}"]
+        if self.groups:
+            about += [f"by={self.by}", f"groups={len({repr(r.group) for r in self.results if r.group is not None})}"]
+        if self.checks:
+            about.append(f"passed={self.passed}")
+        return f"{type(self).__name__}({', '.join(about)})"
+
     def __iter__(self) -> Iterator[Record]:
         """``for record in report``: its records, as :attr:`results` lists them; without it Python tried
         ``report[0]``, a usage error about loss names."""
@@ -333,6 +349,17 @@ class _Report(Generic[Record]):
         """``"mse" in report``: whether ``loss`` names a result (of any model or group); without it Python tried
         ``report[0]``, a usage error."""
         return isinstance(loss, str) and any(_names(loss, r.label, r.request) for r in self.results)
+
+
+# The overall results a report's repr shows.
+_SHOWN = 6
+
+
+def _summary(record: Result | Comparison) -> str:
+    """A record in a report's repr: the value, or compare's ``baseline -> candidate (verdict)``."""
+    if isinstance(record, Comparison):
+        return f"{record.baseline!r} -> {record.candidate!r} ({record.verdict})"
+    return repr(record.value)
 
 
 def _names(query: str, label: str, request: LossRequest | Composite | None) -> bool:
@@ -349,7 +376,7 @@ def _names(query: str, label: str, request: LossRequest | Composite | None) -> b
         return False
 
 
-@dataclass
+@dataclass(repr=False)
 class Report(_Report[Result]):
     """The result of :func:`lossctl.evaluate`: ``report["mse"]`` is the overall value of mse.
 
@@ -364,7 +391,7 @@ class Report(_Report[Result]):
         return self.record(loss, model, group).value
 
 
-@dataclass
+@dataclass(repr=False)
 class CompareReport(_Report[Comparison]):
     """The result of :func:`lossctl.compare`: ``report["mse"]`` is the :class:`Comparison` record of mse (baseline,
     candidate, delta, interval, verdict); :meth:`value` is its delta."""

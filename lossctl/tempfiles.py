@@ -34,6 +34,7 @@ import os
 import signal
 import stat
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -64,9 +65,12 @@ class _Staged:
 
 
 # temporary file -> target (a local path, or an object store's URL); the outputs to publish when the
-# transaction ends (None: outside one).
+# transaction ends (None: outside one). The outputs are a context variable: a command line run in one thread of a
+# host program (its transaction open) held back the per-sample file of an evaluate() another thread made, published
+# only when the command ended, or removed if it failed. The threads a run starts share its list (they run in a copy
+# of its context: lossctl.prefetch, lossctl.engine).
 _live: dict[Path, Path | str] = {}
-_pending: list[Path | _Staged] | None = None
+_pending: ContextVar[list[Path | _Staged] | None] = ContextVar("lossctl_pending_outputs", default=None)
 # Targets written in place (a device, a named pipe): "created", "published" and "discarded" without a file of ours.
 _in_place: set[Path] = set()
 # What a signal's handler calls besides removing the files (at_signal), each with whether it goes first.
@@ -225,8 +229,9 @@ def discard(tmp: Path) -> None:
         with contextlib.suppress(OSError):
             _remove(tmp)
         _live.pop(tmp, None)
-        if _pending is not None and tmp in _pending:
-            _pending.remove(tmp)
+        pending_outputs = _pending.get()
+        if pending_outputs is not None and tmp in pending_outputs:
+            pending_outputs.remove(tmp)
 
 
 def _mode(target: Path | str) -> int:
@@ -295,8 +300,9 @@ def publish(tmp: Path) -> None:
         _in_place.discard(tmp)
         return
     target = _live[tmp]
-    if _pending is not None:
-        _pending.append(tmp)
+    pending_outputs = _pending.get()
+    if pending_outputs is not None:
+        pending_outputs.append(tmp)
         return
     try:
         with _signals_blocked():
@@ -314,15 +320,16 @@ def publish_staged(publish: Callable[[], None], abort: Callable[[], None], take_
     """Publish an output staged by its own code: now, or when the transaction commits, after its files (if one of
     them fails, or the run does, ``abort`` is called instead; ``take_back`` when the run fails once it is
     published). ``publish`` raises :class:`InputError`."""
-    if _pending is None:
+    pending_outputs = _pending.get()
+    if pending_outputs is None:
         publish()
     else:
-        _pending.append(_Staged(publish, abort, take_back))
+        pending_outputs.append(_Staged(publish, abort, take_back))
 
 
 def pending() -> bool:
     """Whether outputs wait for the transaction to publish them (the results printed meanwhile are held back)."""
-    return bool(_pending)
+    return bool(_pending.get())
 
 
 def _drop(output: Path | _Staged) -> None:
@@ -364,16 +371,17 @@ def transaction(deliver: Callable[[], None] | None = None) -> Iterator[None]:
     raises :class:`InputError` (standard output is full), or a signal comes meanwhile, they are removed as well.
     Nested in another transaction, the block's outputs are published by the outer one, and ``deliver`` is not run.
     """
-    global _pending
-    outer, _pending = _pending, []
+    outer = _pending.get()
+    finished: list[Path | _Staged] = []
+    token = _pending.set(finished)
     try:
         yield
     except BaseException:
-        finished, _pending = _pending, outer
+        _pending.reset(token)
         for output in finished:
             _drop(output)
         raise
-    finished, _pending = _pending, outer
+    _pending.reset(token)
     if outer is not None:  # nested: the outer transaction publishes
         outer.extend(finished)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime
@@ -2203,3 +2204,122 @@ def test_type_hints_resolve_on_every_public_callable_without_numpy_at_import() -
     assert done.returncode == 0, done.stderr
     count, module, frame = done.stdout.split(maxsplit=2)
     assert int(count) > 40 and module == "numpy" and frame.strip() == "<class 'pandas.DataFrame'>"
+
+
+def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
+    # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
+    # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
+    # its report back with no per-sample file, published only when the command ended (or removed had it failed).
+    fifo, samples = tmp_path / "in.csv", tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    code = (
+        "import errno, os, threading, time, lossctl\n"
+        "from lossctl.cli import main\n"
+        f"fifo, samples = {str(fifo)!r}, {str(samples)!r}\n"
+        "status = []\n"
+        "command = threading.Thread(target=lambda: status.append(main(['eval', fifo, '-l', 'mse', '-q'])))\n"
+        "command.start()\n"
+        "while True:  # the command has opened its input (inside its run): a writer can open the pipe\n"
+        "    try:\n"
+        "        writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)\n"
+        "        break\n"
+        "    except OSError as error:\n"
+        "        assert error.errno == errno.ENXIO\n"
+        "        time.sleep(0.01)\n"
+        "report = lossctl.evaluate(y_true=[1.0, 2.0], y_pred=[1.0, 4.0], losses='mse', per_sample=samples)\n"
+        "print(report['mse'], os.path.exists(samples))\n"
+        "os.set_blocking(writer, True)\n"
+        "os.write(writer, b'y_true,y_pred\\n1,2\\n')\n"
+        "os.close(writer)\n"
+        "command.join()\n"
+        "print(status)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stderr) == (0, "")
+    lines = run.stdout.splitlines()
+    assert lines[0] == "2.0 True" and lines[-1] == "[0]"
+    assert samples.read_text().splitlines() == ['"row","mse"', "0,0", "1,4"]
+
+
+def test_a_first_call_interrupted_while_the_losses_register_leaves_the_next_call_every_loss() -> None:
+    # A Ctrl-C in a notebook during the first call, while the built-in losses registered, marked the registry
+    # complete anyway: every later call in the process said "unknown loss 'mse'". The fifth loss registering
+    # raises KeyboardInterrupt here, as a Ctrl-C at that moment does.
+    code = (
+        "import lossctl, lossctl.registry as registry\n"
+        "real, calls = registry.add, []\n"
+        "def add(spec):\n"
+        "    calls.append(spec.name)\n"
+        "    if len(calls) == 5:\n"
+        "        raise KeyboardInterrupt\n"
+        "    real(spec)\n"
+        "registry.add = add\n"
+        "try:\n"
+        "    lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[1.0, 3.0], losses='mse')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "registry.add = real\n"
+        "print(lossctl.evaluate(y_true=[0.0, 1.0], y_pred=[1.0, 3.0], losses='mse')['mse'])\n"
+        "print(len(lossctl.list_losses()))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import lossctl; print(len(lossctl.list_losses()))"], capture_output=True, text=True
+    )
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout == f"interrupted\n2.5\n{fresh.stdout}"
+
+
+def test_a_call_stopped_by_its_progress_callback_leaves_no_reader_thread_nor_open_input(tmp_path: Path) -> None:
+    # A host cancelling a run from its progress callback while the last chunks waited for the engine: the reader
+    # thread then waited forever to hand over the input's end, holding those chunks and the open file, one more
+    # thread for every cancelled call.
+    import threading
+    import time
+
+    path = tmp_path / "rows.parquet"
+    pd.DataFrame({"y": np.ones(4000), "p": np.full(4000, 0.5)}).to_parquet(path, row_group_size=500)
+
+    class Cancelled(Exception):
+        pass
+
+    def progress(rows: int, total: int | None) -> None:
+        if rows >= 3000:  # two chunks left: the reader has read them by now, and waits to hand over the end
+            time.sleep(0.3)
+            raise Cancelled
+
+    for _ in range(2):
+        with pytest.raises(Cancelled):
+            lossctl.evaluate(path, losses="mse", target="y", pred="p", chunk_rows=500, progress=progress)
+
+    def leftovers() -> tuple[list[str], list[str]]:
+        threads = [thread.name for thread in threading.enumerate() if thread.name.startswith("lossctl")]
+        opened = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+                opened.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return threads, [name for name in opened if name == str(path)]
+
+    deadline = time.monotonic() + 10  # a reader ends once its current hand-over gives up (0.1 s)
+    while leftovers() != ([], []) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftovers() == ([], [])
+    assert lossctl.evaluate(path, losses="mse", target="y", pred="p", chunk_rows=500)["mse"] == 0.25
+
+
+def test_a_reports_repr_is_short_whatever_its_groups() -> None:
+    # The dataclass's repr listed every record with its signature: a report of 1000 groups printed 436 kB when a
+    # notebook showed it.
+    rows = 3000
+    data = {"y": np.zeros(rows), "p": np.ones(rows), "g": np.arange(rows) % 1000}
+    report = lossctl.evaluate(data, losses="mse,mae", target="y", pred="p", by="g", fail_if="mse>2")
+    assert repr(report) == "Report({'mse': 1.0, 'mae': 1.0}, rows=3000, by=['g'], groups=1000, passed=True)"
+    assert repr(lossctl.evaluate(y_true=[0.0, 2.0], y_pred=[1.0, 2.0], losses="mse,huber:delta=2")) == (
+        "Report({'mse': 0.5, 'huber:delta=2': 0.25}, rows=2)"
+    )
+    a, b = {"y": [0.0, 2.0], "pred": [1.0, 2.0]}, {"y": [0.0, 2.0], "pred": [0.0, 2.0]}
+    compared = lossctl.compare(a, b, losses="mae", target="y")
+    assert repr(compared) == "CompareReport({'mae': 0.5 -> 0.0 (better)}, rows=2)"
+    many = lossctl.evaluate(y_true=[0.0, 2.0], y_pred=[1.0, 2.0], losses="mse,mae,rmse,huber,log_cosh,msle,mape")
+    assert repr(many).endswith(", ... (7 results)}, rows=2)") and len(repr(many)) < 200
+    assert pickle.loads(pickle.dumps(report)) == report == copy.deepcopy(report)
