@@ -32,6 +32,10 @@ from lossctl.report import group_text
 _STEP = 5e-4
 # 2^-511: the square of a smaller number is below float64's smallest normal number (2^-1022), rounded or 0.
 _SQUARES_UNDERFLOW = 2.0**-511
+# A variance within this fraction of the size of its terms, |g|^T |Cov| |g|, is rounding error: that of a value whose
+# varying statistics move together (a weighted mean of equal losses, a query ratio, compare's delta of one model
+# against itself), whose true variance is 0; its square root (~1e-8 relative) would make up an interval's width.
+_ROUNDING = 16 * np.finfo(float).eps
 # The output's index in a label under multioutput=raw: the loss's label, then [k] (then, in compare, ' delta').
 _OUTPUT_INDEX = re.compile(r"\[\d+\]")
 
@@ -243,7 +247,8 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
 
     Only the statistics that vary over the rows enter ``g^T Cov g``: one that is the same in every row does not
     move the value, whatever its derivative (``rmse`` of residuals all 0, the root's infinite slope at 0: [0, 0],
-    as every bootstrap replicate, not "no interval")."""
+    as every bootstrap replicate, not "no interval"). A variance within rounding of its terms (:data:`_ROUNDING`) is 0:
+    that of statistics that vary together, so the value does not (a weighted mean of equal losses), is [v, v] too."""
     if grad is None or cov is None:
         return None
     # NaN (an overflow or underflow: covariance) varies; a statistic the value does not depend on (another
@@ -256,8 +261,11 @@ def interval(value: float, grad: np.ndarray | None, cov: np.ndarray | None, leve
 
     with np.errstate(over="ignore", invalid="ignore"):
         variance = max(float(grad @ cov @ grad), 0.0)
+        terms = float(np.abs(grad) @ np.abs(cov) @ np.abs(grad))
     if not math.isfinite(variance):  # losses or weights whose squares overflow or underflow (see covariance)
         return None
+    if variance <= _ROUNDING * terms:  # (terms that overflow leave the variance as it is)
+        variance = 0.0
     half = -NormalDist().inv_cdf((1 - level) / 2) * math.sqrt(variance)
     return {"low": value - half, "high": value + half, "level": level}
 

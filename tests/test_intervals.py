@@ -305,6 +305,30 @@ def test_a_root_at_0_of_rows_all_alike_has_the_interval_0_0(cli: Any, write: Any
     assert json.loads(bootstrap.out)["results"][1]["ci"] == {"low": 0.0, "high": 0.0, "level": 0.9}
 
 
+@pytest.mark.parametrize("chunk_rows", ["1", "7", "1000"])
+def test_statistics_that_vary_together_have_the_interval_v_v(cli: Any, write: Any, chunk_rows: str) -> None:
+    # Equal residuals under varying weights, one query of ranknet's pairs, a model against itself: the statistics
+    # vary but the value does not, so the delta method's g^T Cov g is 0 up to rounding. Its square root gave
+    # mse [0.0899999997875, 0.0900000002125] at --chunk-rows 1 but [0.09, 0.09] at 7, ranknet 0.85435524 -+ 1.4e-8,
+    # compare's delta -+ 1.5e-19 (the bootstrap: [v, v] each).
+    rng = np.random.default_rng(0)
+    target, weight = rng.normal(size=300), rng.uniform(0.1, 5.0, 300)
+    rows = "".join(f"{t!r},{t + 0.3!r},{w!r}\n" for t, w in zip(target.tolist(), weight.tolist(), strict=True))
+    path = write("p.csv", "target,pred,w\n" + rows)
+    options = ["-l", "mse,mae,rmse", "--weight", "w", "--ci", "0.95", "--chunk-rows", chunk_rows, "-f", "json"]
+    for done in (cli("eval", path, *options), cli("compare", path, path, *options)):
+        assert done.code == 0, done.err
+        for record in json.loads(done.out)["results"]:
+            value = record["delta"] if "delta" in record else record["value"]
+            assert record["ci"] == {"low": value, "high": value, "level": 0.95}
+    ranking = write("r.csv", "pred,target,qid\n0.3,1,1\n0.6,0,1\n0.2,2,2\n0.1,2,2\n")
+    done = cli("eval", ranking, "-l", "ranknet", "--col", "qid=qid", "--ci", "0.95", "-f", "json")
+    assert done.code == 0, done.err
+    record = json.loads(done.out)["results"][0]
+    assert record["value"] == pytest.approx(np.log1p(np.exp(0.3)), rel=1e-12)
+    assert record["ci"] == {"low": record["value"], "high": record["value"], "level": 0.95}
+
+
 def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: Any) -> None:
     # Finite losses of 2e160 have squares beyond float64: the interval would be nan - nan (JSON cannot hold it).
     path = write("p.csv", "pred,target,g\n1e160,-1e160,a\n0,1,a\n3,4,b\n5,5,b\n")
