@@ -271,6 +271,10 @@ class Options:
                 raise UsageError(f"{name} takes a string, got {value!r} ({type(value).__name__})")
         if self.positive is not None and not self.positive.strip():  # often an unset shell variable
             raise UsageError(f"{option('positive')} needs a label, got {self.positive!r}")
+        columns = [("pred", self.pred), ("target", self.target), ("weight", self.weight)]
+        for name, value in [*columns, *(("by", column) for column in self.by)]:
+            if value is not None and not value.strip():  # as --positive: named here, not "empty column name in ''"
+                raise UsageError(f"{option(name)} needs a column name, got {value!r}")
         if not isinstance(self.cols or {}, Mapping):
             raise UsageError(f"cols takes a mapping of roles to columns, e.g. {{'var': 'sigma2'}}; got {self.cols!r}")
         put("cols", dict(self.cols or {}))

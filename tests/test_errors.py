@@ -1718,6 +1718,42 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
     ),
+    # --pred '' (often an unset shell variable) said "empty column name in ''", which named no option
+    (
+        "empty --pred",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--pred", "", "-l", "mse"],
+        2,
+        "--pred needs a column name, got ''",
+    ),
+    (
+        "blank --target",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--target", " ", "-l", "mse"],
+        2,
+        "--target needs a column name, got ' '",
+    ),
+    (
+        "empty --weight",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--weight", "", "-l", "mse"],
+        2,
+        "--weight needs a column name, got ''",
+    ),
+    (
+        "empty --by",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "--by", ""],
+        2,
+        "--by needs a column name, got ''",
+    ),
+    (
+        "empty suggest --pred",
+        {"p.csv": GOOD},
+        ["suggest", "p.csv", "--pred", ""],
+        2,
+        "--pred needs a column name, got ''",
+    ),
     (
         "empty --model",  # was "empty column name in ''", which named no option
         {"p.csv": GOOD},
