@@ -799,7 +799,11 @@ def describe_command(
     _load_plugins(plugin or [])
     from lossctl.params import is_composite, split_loss_tokens, unnamed_composite
 
-    if len(split_loss_tokens([name])) > 1:  # -l's list form (a comma in a list value is not one)
+    if not name.strip():  # not "-l needs a loss name": describe has no -l
+        raise UsageError(f"describe needs a loss name, got {name!r}; 'lossctl list' lists them")
+    with spelled_as_flags(False):  # an empty name in a list is quoted as given, not as an -l value
+        tokens = split_loss_tokens([name])
+    if len(tokens) > 1:  # -l's list form (a comma in a list value is not one)
         raise UsageError(f"describe takes one loss, got the list '{name}'; describe each loss on its own")
     if is_composite(name) or unnamed_composite(name):  # not "unknown loss 'total=mse+mae'"
         raise UsageError(f"describe takes one loss, got the composite '{name}'; describe each of its parts")

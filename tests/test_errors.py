@@ -1433,7 +1433,11 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "Invalid value for '--reduction': 'none' is not one of 'mean', 'sum'.",
     ),
-    ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in 'mse,'"),
+    # -l mse, and -l '' said "empty loss name in 'mse,'" and "... in ''", naming no option
+    ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in '-l mse,'"),
+    ("empty -l", {"p.csv": GOOD}, ["eval", "p.csv", "-l", ""], 2, "--loss needs a loss name, got ''"),
+    ("empty describe", {}, ["describe", " "], 2, "describe needs a loss name, got ' '; 'lossctl list' lists them"),
+    ("empty name in describe", {}, ["describe", "mse,"], 2, "empty loss name in 'mse,'"),
     (
         "empty value in a list parameter",  # it said "empty loss name"
         {"p.csv": GOOD},
