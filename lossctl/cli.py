@@ -35,6 +35,7 @@ from lossctl.options import (
     OUTPUT_FORMATS,
     REDUCTIONS,
     Options,
+    as_fraction,
     check_level,
 )
 from lossctl.text import as_utf8, count, escaped, show_name, written_number
@@ -281,9 +282,17 @@ BootstrapOpt = Annotated[
 
 
 def _level_text(text: object) -> str:
-    """``--ci``'s LEVEL as typed, once it reads as a number: :func:`_level` quotes it when it is out of range."""
-    _number(text)
-    return str(text).strip()
+    """``--ci``'s LEVEL as typed, once it reads as a number: :func:`_level` quotes it when it is out of range. A
+    percent (``95%``) is refused with its fraction, as :func:`~lossctl.options.check_level` does ``95``."""
+    typed = str(text).strip()
+    try:
+        level = written_number(typed.removesuffix("%"))
+    except ValueError:
+        raise typer.BadParameter(f"{typed!r} is not a valid float.") from None
+    if typed.endswith("%"):
+        fraction = as_fraction(level) if 0 < level < 100 else "0.95"
+        raise typer.BadParameter(f"{typed!r} is a percent; LEVEL is a fraction: give --ci {fraction}")
+    return typed
 
 
 def _level(text: str | None) -> float | None:

@@ -1399,6 +1399,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--ci must be in (0, 1), e.g. 0.95, got 0",  # as typed, not Python's 0.0
     ),
     (
+        "--ci as a percent",  # it said only "must be in (0, 1)"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--ci", "99.9"],
+        2,
+        "--ci must be in (0, 1), e.g. 0.95, got 99.9; a percent? give --ci 0.999",
+    ),
+    (
+        "--ci with a percent sign",  # it said "'95%' is not a valid float."
+        {"p.csv": GOOD},
+        ["compare", "p.csv", "p.csv", "-l", "mse", "--ci", "95%"],
+        2,
+        "Invalid value for '--ci': '95%' is a percent; LEVEL is a fraction: give --ci 0.95",
+    ),
+    (
         "--ci that rounds to 1",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--ci", "0.9999999999999999999"],
