@@ -821,12 +821,14 @@ def describe_command(
 
 def _usage_hint(error: TyperException, args: list[str]) -> str:
     """Where to look: the failing command's help. Click's parser names no command for an option missing its
-    value (``eval f.csv -l``): then the first argument, when it is a command."""
-    context = getattr(error, "ctx", None)
-    if context is not None:
-        return f"try '{context.command_path} --help' for help"
+    value (``eval f.csv -l``): then the first argument, when it is a command. ``lossctl help eval``, as ``git help``
+    is typed by habit, points to ``lossctl eval --help``."""
     commands = {command.name for command in app.registered_commands}
-    named = f"lossctl {args[0]}" if args and args[0] in commands else "lossctl"
+    asked = args[1:] if args[:1] == ["help"] else args
+    context = getattr(error, "ctx", None)
+    if context is not None and asked is args:
+        return f"try '{context.command_path} --help' for help"
+    named = f"lossctl {asked[0]}" if asked and asked[0] in commands else "lossctl"
     return f"try '{named} --help' for help"
 
 

@@ -1212,6 +1212,8 @@ def test_per_sample_writes_one_column_per_output_of_multioutput_raw(cli, write, 
         (["eval", "x.csv", "-l"], "try 'lossctl eval --help' for help"),  # Click names no command for this one
         (["compare", "a.csv", "b.csv", "--bogus"], "try 'lossctl compare --help' for help"),
         (["evaluate"], "try 'lossctl --help' for help"),
+        (["help", "eval"], "try 'lossctl eval --help' for help"),  # as git help is typed; it said 'lossctl --help'
+        (["help", "evl"], "try 'lossctl --help' for help"),
     ],
 )
 def test_a_usage_error_points_to_the_commands_help(cli, args: list[str], hint: str) -> None:
