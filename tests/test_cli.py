@@ -1304,3 +1304,11 @@ def test_one_row_dropped_is_named_in_the_singular(cli, write) -> None:
     # 'all 1 rows were dropped for missing values'
     run = cli("eval", write("one.csv", "pred,target\n,1\n"), "-l", "mse", "--missing", "drop")
     assert (run.code, run.err) == (3, "error: the only row was dropped for missing values: nothing left to evaluate\n")
+
+
+def test_a_single_valued_option_given_twice_keeps_the_last_and_words_take_any_case(cli, regression_csv: Path) -> None:
+    # README "Choose losses and parameters": the last of a repeated single-valued option wins, as in Click.
+    run = cli("eval", regression_csv, "-ql", "MSE", "-f", "json", "--format", "CSV", "--target", "id", "--target",
+              "target", "--reduction", "Sum", "--reduction", "MEAN")  # fmt: skip
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[1].startswith("mse,multioutput=none,mean,1.375,4,")
