@@ -35,10 +35,9 @@ from lossctl.options import (
     OUTPUT_FORMATS,
     REDUCTIONS,
     Options,
-    as_fraction,
     check_level,
 )
-from lossctl.text import as_utf8, count, escaped, show_name, written_number
+from lossctl.text import as_utf8, count, escaped, fraction, show_name, written, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -290,8 +289,8 @@ def _level_text(text: object) -> str:
     except ValueError:
         raise typer.BadParameter(f"{typed!r} is not a valid float.") from None
     if typed.endswith("%"):
-        fraction = as_fraction(level) if 0 < level < 100 else "0.95"
-        raise typer.BadParameter(f"{typed!r} is a percent; LEVEL is a fraction: give --ci {fraction}")
+        given = written(fraction(level)) if 0 < level < 100 else "0.95"
+        raise typer.BadParameter(f"{typed!r} is a percent; LEVEL is a fraction: give --ci {given}")
     return typed
 
 

@@ -31,7 +31,7 @@ from lossctl.params import (
     split_param,
 )
 from lossctl.registry import CONVENTIONS
-from lossctl.text import show_name, written
+from lossctl.text import fraction, show_name, written
 
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
@@ -201,14 +201,9 @@ def check_level(level: float, typed: str | None = None) -> None:
     quotes: 0.9999999999999999999 reads as the float 1, which the user did not type. A level in [50, 100) is the
     percent it likely is: the message gives its fraction (``--ci 95``: give 0.95)."""
     if not 0 < level < 1:
-        fraction = as_fraction(level)
-        percent = f"; a percent? give {option('ci', fraction, keyword=f'ci={fraction}')}" if 50 <= level < 100 else ""
+        given = written(fraction(level))
+        percent = f"; a percent? give {option('ci', given, keyword=f'ci={given}')}" if 50 <= level < 100 else ""
         raise UsageError(f"{option('ci')} must be in (0, 1), e.g. 0.95, got {typed or written(level)}{percent}")
-
-
-def as_fraction(percent: float) -> str:
-    """A percent as the fraction a level is written as, without float noise: 99.9 -> ``0.999``."""
-    return f"{percent / 100:.15g}"
 
 
 @dataclass(frozen=True)
