@@ -10,6 +10,7 @@ then type hints), about 200 of them, half of the 10 ms that building the command
 """
 
 import contextlib
+import decimal
 import json
 import math
 import os
@@ -244,13 +245,16 @@ OutputOpt = Annotated[
 
 def _integer(text: object) -> int:
     """An integer option as a command line writes it (:func:`~lossctl.text.written_number`): ``--chunk-rows 1_000``
-    or digits of another script are refused, as in a loss parameter or a threshold."""
+    or digits of another script are refused, as in a loss parameter or a threshold; a whole number written as a
+    float (``--bootstrap 1e3``) is refused saying its digits."""
     try:
         number = written_number(str(text), integer=True)
     except ValueError:
         number = None
     if not isinstance(number, int):  # 2.0 or 1e3 is a parameter's integer, not an option's
-        raise typer.BadParameter(f"{str(text)!r} is not a valid int.")
+        whole = number is not None and math.isfinite(number) and number.is_integer()
+        hint = f"; give {int(decimal.Decimal(str(text)))}" if whole else ""  # exactly: 1e30 as 10**30
+        raise typer.BadParameter(f"{str(text)!r} is not a valid int{hint}.")
     return number
 
 

@@ -563,6 +563,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "huber: parameter 'delta' must be a number (> 0), got '\u0662'",
     ),
     (
+        "--bootstrap 1e3",  # it said only "is not a valid int"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--bootstrap", "1e3"],
+        2,
+        "Invalid value for '--bootstrap': '1e3' is not a valid int; give 1000.",
+    ),
+    (
+        "--seed 1e30",  # exactly, not float64's 1000000000000000019884624838656
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--seed", "1e30"],
+        2,
+        "Invalid value for '--seed': '1e30' is not a valid int; give 1000000000000000000000000000000.",
+    ),
+    (
         "integer option with a digit separator",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--chunk-rows", "1_000"],
