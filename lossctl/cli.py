@@ -830,9 +830,22 @@ def _usage_hint(error: TyperException, args: list[str]) -> str:
     asked = args[1:] if args[:1] == ["help"] else args
     context = getattr(error, "ctx", None)
     if context is not None and asked is args:
+        path = _path_read_as_option(error, args)
+        if path is not None:  # eval -p.csv: "No such option: -p"
+            shown = escaped(path)
+            return f"to read the file '{shown}', put -- before it: {context.command_path} ... -- {shown}"
         return f"try '{context.command_path} --help' for help"
     named = f"lossctl {asked[0]}" if asked and asked[0] in commands else "lossctl"
     return f"try '{named} --help' for help"
+
+
+def _path_read_as_option(error: TyperException, args: list[str]) -> str | None:
+    """The argument that an unknown option was read from when it names an existing file (``-p.csv``, read as the
+    option ``-p``): a path starting with ``-`` is an argument after ``--``, as for any command."""
+    name = getattr(error, "option_name", None)
+    if not isinstance(name, str):
+        return None
+    return next((arg for arg in args if arg.startswith(name) and arg != name and os.path.exists(arg)), None)
 
 
 def main(argv: list[str] | None = None) -> int:

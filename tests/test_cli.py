@@ -1312,3 +1312,17 @@ def test_a_single_valued_option_given_twice_keeps_the_last_and_words_take_any_ca
               "target", "--reduction", "Sum", "--reduction", "MEAN")  # fmt: skip
     assert run.code == 0, run.err
     assert run.out.splitlines()[1].startswith("mse,multioutput=none,mean,1.375,4,")
+
+
+def test_a_path_starting_with_a_dash_read_as_an_option_says_to_put_two_dashes(cli, tmp_path: Path, monkeypatch) -> None:
+    # eval -p.csv said "No such option: -p" and "try 'lossctl eval --help'", which does not tell how to read the file.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-p.csv").write_text("pred,target\n1,2\n3,3\n")
+    run = cli("eval", "-p.csv", "-l", "mse")
+    assert run.code == 2 and run.out == ""
+    assert run.err.splitlines() == [
+        "error: No such option: -p",
+        "to read the file '-p.csv', put -- before it: lossctl eval ... -- -p.csv",
+    ]
+    read = cli("eval", "-l", "mse", "-f", "csv", "-q", "--", "-p.csv")
+    assert read.code == 0 and read.out.splitlines()[1].startswith("mse,multioutput=none,mean,0.5,2,")
