@@ -153,7 +153,7 @@ def _notice(message: str, quiet: bool) -> None:
         sys.stderr.write(f"notice: {escaped(message)}\n")
 
 
-def _load_plugins(plugins: list[str], quiet: bool = False) -> None:
+def _load_plugins(plugins: list[str], quiet: bool) -> None:
     from lossctl.plugins import load_plugin
 
     loaded: set[str] = set()  # the modules loaded: one given twice is loaded once, and noted once
@@ -778,11 +778,13 @@ def list_command(
         OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = TABLE,
     plugin: PluginOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
     from lossctl.registry import list_losses
 
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     specs = list_losses(task)
     if output_format.value == "json":
         from lossctl.describe import losses_json
@@ -804,11 +806,13 @@ def list_command(
 def describe_command(
     name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=_complete_losses, help="Loss name or alias.")],
     plugin: PluginOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """One loss: formula, parameters, conventions, properties, when to use it."""
     from lossctl.describe import describe
 
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     from lossctl.params import is_composite, split_loss_tokens, unnamed_composite
 
     if not name.strip():  # not "-l needs a loss name": describe has no -l

@@ -1326,3 +1326,16 @@ def test_a_path_starting_with_a_dash_read_as_an_option_says_to_put_two_dashes(cl
     ]
     read = cli("eval", "-l", "mse", "-f", "csv", "-q", "--", "-p.csv")
     assert read.code == 0 and read.out.splitlines()[1].startswith("mse,multioutput=none,mean,0.5,2,")
+
+
+@pytest.mark.parametrize("command", [["list", "-f", "csv"], ["describe", "mse"]])
+def test_list_and_describe_take_quiet_and_debug_as_every_command_does(cli, command: list[str]) -> None:
+    # list -q and describe mse --debug were "No such option": both load plugins, whose notices -q silences and
+    # whose failures --debug traces, as under eval, compare and suggest.
+    loud = cli(*command, "--plugin", "os.path")
+    assert loud.code == 0 and loud.err.startswith("notice: plugin 'os.path' registered no loss"), loud.err
+    quiet = cli(*command, "--plugin", "os.path", "-q", "--debug")
+    assert (quiet.code, quiet.err, quiet.out) == (0, "", loud.out)
+    failed = cli(*command, "--plugin", "no_such_plugin_module", "--debug")
+    assert failed.code == 2 and "Traceback" in failed.err
+    assert failed.err.splitlines()[-1].startswith("error: plugin 'no_such_plugin_module' failed to load")
