@@ -1787,6 +1787,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--pred needs a column name, got ''",
     ),
     (
+        "--per-sample -",  # it said "cannot tell the format of '-' from its extension"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--per-sample", "-"],
+        2,
+        "--per-sample writes a file, not standard output ('-'): give a name ending in .parquet, .pq, .csv, .jsonl, "
+        ".ndjson",
+    ),
+    (
         "empty --model",  # was "empty column name in ''", which named no option
         {"p.csv": GOOD},
         ["eval", "p.csv", "--model", "", "-l", "mse"],
