@@ -195,12 +195,18 @@ LossOpt = Annotated[
         "-l",
         metavar="LOSS",
         autocompletion=_complete_losses,
-        help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2'.",
+        help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2' (default: the task's default set).",
     ),
 ]
 ParamOpt = Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")]
-PredOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", parser=_data_text, help="Prediction column(s).")]
-TargetOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", parser=_data_text, help="Target column(s).")]
+PredOpt = Annotated[
+    str | None,
+    typer.Option(metavar="COLSPEC", parser=_data_text, help="Prediction column(s) (default: guessed from the names)."),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(metavar="COLSPEC", parser=_data_text, help="Target column(s) (default: guessed from the names)."),
+]
 WeightOpt = Annotated[str | None, typer.Option(metavar="COL", parser=_data_text, help="Sample-weight column.")]
 ColOpt = Annotated[
     list[str] | None, typer.Option(metavar="ROLE=COLSPEC", parser=_data_text, help="Bind any role; repeatable.")

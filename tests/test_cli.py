@@ -1339,3 +1339,12 @@ def test_list_and_describe_take_quiet_and_debug_as_every_command_does(cli, comma
     failed = cli(*command, "--plugin", "no_such_plugin_module", "--debug")
     assert failed.code == 2 and "Traceback" in failed.err
     assert failed.err.splitlines()[-1].startswith("error: plugin 'no_such_plugin_module' failed to load")
+
+
+@pytest.mark.parametrize("command", ["eval", "compare", "suggest"])
+def test_help_says_what_an_option_left_out_means(cli, command: str) -> None:
+    # --loss, --pred and --target said nothing of their defaults (the task's default losses, columns guessed by name).
+    shown = " ".join(cli(command, "--help").out.split())
+    for option in ("--pred COLSPEC", "--target COLSPEC", *(["-l, --loss LOSS"] if command != "suggest" else [])):
+        described = shown.split(option, 1)[1].split(" --", 1)[0]
+        assert "(default: " in described, (option, described)
