@@ -38,7 +38,7 @@ from lossctl.options import (
     Options,
     check_level,
 )
-from lossctl.text import as_utf8, count, escaped, fraction, show_name, written, written_number
+from lossctl.text import as_utf8, count, escaped, fraction, rounds_to_zero, show_name, written, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -282,6 +282,8 @@ def _percent(text: object) -> float:
         raise typer.BadParameter(f"{str(text)!r} is not a percentage (e.g. 1 or 1%).") from None
     if not math.isfinite(percent):
         raise typer.BadParameter(f"{str(text)!r} is not a finite percentage (e.g. 1 or 1%).")
+    if rounds_to_zero(written_text, percent):  # 1e-400: as a threshold of --fail-if, not a silent 0
+        raise typer.BadParameter(f"{str(text)!r} rounds to 0 in float64; write 0 if 0 is meant.")
     return percent + 0.0  # -0 is 0
 
 

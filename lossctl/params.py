@@ -498,7 +498,14 @@ def parse_fail_if(expr: str) -> FailIf:
     except ValueError:
         raise UsageError(f"{option('fail_if')} '{expr}': '{match['number']}' is not a number") from None
     if not math.isfinite(threshold):
-        raise UsageError(f"{option('fail_if')} '{expr}': the threshold must be finite")
+        typed = match["number"].strip()
+        beyond = f", got {typed} (beyond float64)" if math.isinf(threshold) and "inf" not in typed.lower() else ""
+        raise UsageError(f"{option('fail_if')} '{expr}': the threshold must be finite{beyond}")
+    if rounds_to_zero(match["number"], threshold):  # 1e-400: as a parameter's value, not a silent 0 (mse<1e-400)
+        raise UsageError(
+            f"{option('fail_if')} '{expr}': the threshold {match['number'].strip()} rounds to 0 in float64; write 0 if "
+            "0 is meant"
+        )
     return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
 
 

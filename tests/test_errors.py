@@ -1787,6 +1787,27 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--pred needs a column name, got ''",
     ),
     (
+        "--fail-if threshold that rounds to 0",  # read as 0: mse<1e-400 passed an mse of 0, which is below 1e-400
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "mse<1e-400"],
+        2,
+        "--fail-if 'mse<1e-400': the threshold 1e-400 rounds to 0 in float64; write 0 if 0 is meant",
+    ),
+    (
+        "--fail-if threshold beyond float64",  # it said "must be finite" of a number typed finite
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "mse>1e400"],
+        2,
+        "--fail-if 'mse>1e400': the threshold must be finite, got 1e400 (beyond float64)",
+    ),
+    (
+        "--fail-if-worse that rounds to 0",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1e-400%"],
+        2,
+        "Invalid value for '--fail-if-worse': '1e-400%' rounds to 0 in float64; write 0 if 0 is meant.",
+    ),
+    (
         "--per-sample -",  # it said "cannot tell the format of '-' from its extension"
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--per-sample", "-"],
