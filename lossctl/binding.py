@@ -128,6 +128,18 @@ def single_column(spec: str | None, available: Sequence[str], source_name: str |
     return columns[0]
 
 
+def _check_key_lists(on: Sequence[str], available: Sequence[str]) -> None:
+    """``--on id,g``, a comma list of columns where ``--on`` is repeated for a composite key: a usage error giving
+    the composite key, as ``--by g,id`` is one (it was "column 'id,g' not found"). A column named ``id,g`` is that
+    column."""
+    for spec in on:
+        parts = [part.strip() for part in spec.split(",")]
+        if spec not in available and len(parts) > 1 and all(part in available for part in parts):
+            composite = option("on", " --on ".join(parts), keyword=f"on={parts!r}")
+            named = count(len(parts), "column")
+            raise UsageError(f"{option('on')} '{spec}' names {named}; a composite key is {composite}")
+
+
 def bind_roles(
     roles: Sequence[str],
     explicit: dict[str, str],
@@ -361,6 +373,7 @@ def bind(
     specs_of_models = model_specs(options, available)
     several = multi_column_roles(options.requests, options.gates, options.composites)
     keys = [*options.join_key.preds, *options.join_key.targets] if options.join_key is not None else []
+    _check_key_lists(options.on, available)
     reserved = [c for c in (weight, *by, *keys) if c]  # a glob of a role or of models skips them: not predictions
     specs = _selected_specs(options.requests, options.gates, options.composites)
     readers = {role: list(dict.fromkeys(spec.name for spec in specs if role in spec.role_names)) for role in shared}

@@ -10,6 +10,7 @@ then type hints), about 200 of them, half of the 10 ms that building the command
 """
 
 import contextlib
+import decimal
 import json
 import math
 import os
@@ -37,7 +38,7 @@ from lossctl.options import (
     Options,
     check_level,
 )
-from lossctl.text import as_utf8, count, escaped, show_name, written_number
+from lossctl.text import as_utf8, count, escaped, fraction, rounds_to_zero, show_name, written, written_number
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -152,7 +153,7 @@ def _notice(message: str, quiet: bool) -> None:
         sys.stderr.write(f"notice: {escaped(message)}\n")
 
 
-def _load_plugins(plugins: list[str], quiet: bool = False) -> None:
+def _load_plugins(plugins: list[str], quiet: bool) -> None:
     from lossctl.plugins import load_plugin
 
     loaded: set[str] = set()  # the modules loaded: one given twice is loaded once, and noted once
@@ -194,12 +195,18 @@ LossOpt = Annotated[
         "-l",
         metavar="LOSS",
         autocompletion=_complete_losses,
-        help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2'.",
+        help="Loss to compute; repeatable, comma lists, inline 'huber:delta=2' (default: the task's default set).",
     ),
 ]
 ParamOpt = Annotated[list[str] | None, typer.Option(metavar="[LOSS.]KEY=VALUE", help="Set a parameter; repeatable.")]
-PredOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", parser=_data_text, help="Prediction column(s).")]
-TargetOpt = Annotated[str | None, typer.Option(metavar="COLSPEC", parser=_data_text, help="Target column(s).")]
+PredOpt = Annotated[
+    str | None,
+    typer.Option(metavar="COLSPEC", parser=_data_text, help="Prediction column(s) (default: guessed from the names)."),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(metavar="COLSPEC", parser=_data_text, help="Target column(s) (default: guessed from the names)."),
+]
 WeightOpt = Annotated[str | None, typer.Option(metavar="COL", parser=_data_text, help="Sample-weight column.")]
 ColOpt = Annotated[
     list[str] | None, typer.Option(metavar="ROLE=COLSPEC", parser=_data_text, help="Bind any role; repeatable.")
@@ -244,13 +251,16 @@ OutputOpt = Annotated[
 
 def _integer(text: object) -> int:
     """An integer option as a command line writes it (:func:`~lossctl.text.written_number`): ``--chunk-rows 1_000``
-    or digits of another script are refused, as in a loss parameter or a threshold."""
+    or digits of another script are refused, as in a loss parameter or a threshold; a whole number written as a
+    float (``--bootstrap 1e3``) is refused saying its digits."""
     try:
         number = written_number(str(text), integer=True)
     except ValueError:
         number = None
     if not isinstance(number, int):  # 2.0 or 1e3 is a parameter's integer, not an option's
-        raise typer.BadParameter(f"{str(text)!r} is not a valid int.")
+        whole = number is not None and math.isfinite(number) and number.is_integer()
+        hint = f"; give {int(decimal.Decimal(str(text)))}" if whole else ""  # exactly: 1e30 as 10**30
+        raise typer.BadParameter(f"{str(text)!r} is not a valid int{hint}.")
     return number
 
 
@@ -272,6 +282,8 @@ def _percent(text: object) -> float:
         raise typer.BadParameter(f"{str(text)!r} is not a percentage (e.g. 1 or 1%).") from None
     if not math.isfinite(percent):
         raise typer.BadParameter(f"{str(text)!r} is not a finite percentage (e.g. 1 or 1%).")
+    if rounds_to_zero(written_text, percent):  # 1e-400: as a threshold of --fail-if, not a silent 0
+        raise typer.BadParameter(f"{str(text)!r} rounds to 0 in float64; write 0 if 0 is meant.")
     return percent + 0.0  # -0 is 0
 
 
@@ -281,9 +293,17 @@ BootstrapOpt = Annotated[
 
 
 def _level_text(text: object) -> str:
-    """``--ci``'s LEVEL as typed, once it reads as a number: :func:`_level` quotes it when it is out of range."""
-    _number(text)
-    return str(text).strip()
+    """``--ci``'s LEVEL as typed, once it reads as a number: :func:`_level` quotes it when it is out of range. A
+    percent (``95%``) is refused with its fraction, as :func:`~lossctl.options.check_level` does ``95``."""
+    typed = str(text).strip()
+    try:
+        level = written_number(typed.removesuffix("%"))
+    except ValueError:
+        raise typer.BadParameter(f"{typed!r} is not a valid float.") from None
+    if typed.endswith("%"):
+        given = written(fraction(level)) if 0 < level < 100 else "0.95"
+        raise typer.BadParameter(f"{typed!r} is a percent; LEVEL is a fraction: give --ci {given}")
+    return typed
 
 
 def _level(text: str | None) -> float | None:
@@ -766,11 +786,13 @@ def list_command(
         OutputFormat, typer.Option("--format", "-f", case_sensitive=False, help="Output format.")
     ] = TABLE,
     plugin: PluginOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """The registry: every loss with its task, roles, parameters and defaults."""
     from lossctl.registry import list_losses
 
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     specs = list_losses(task)
     if output_format.value == "json":
         from lossctl.describe import losses_json
@@ -792,14 +814,20 @@ def list_command(
 def describe_command(
     name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=_complete_losses, help="Loss name or alias.")],
     plugin: PluginOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """One loss: formula, parameters, conventions, properties, when to use it."""
     from lossctl.describe import describe
 
-    _load_plugins(plugin or [])
+    _load_plugins(plugin or [], quiet)
     from lossctl.params import is_composite, split_loss_tokens, unnamed_composite
 
-    if len(split_loss_tokens([name])) > 1:  # -l's list form (a comma in a list value is not one)
+    if not name.strip():  # not "-l needs a loss name": describe has no -l
+        raise UsageError(f"describe needs a loss name, got {name!r}; 'lossctl list' lists them")
+    with spelled_as_flags(False):  # an empty name in a list is quoted as given, not as an -l value
+        tokens = split_loss_tokens([name])
+    if len(tokens) > 1:  # -l's list form (a comma in a list value is not one)
         raise UsageError(f"describe takes one loss, got the list '{name}'; describe each loss on its own")
     if is_composite(name) or unnamed_composite(name):  # not "unknown loss 'total=mse+mae'"
         raise UsageError(f"describe takes one loss, got the composite '{name}'; describe each of its parts")
@@ -808,13 +836,28 @@ def describe_command(
 
 def _usage_hint(error: TyperException, args: list[str]) -> str:
     """Where to look: the failing command's help. Click's parser names no command for an option missing its
-    value (``eval f.csv -l``): then the first argument, when it is a command."""
-    context = getattr(error, "ctx", None)
-    if context is not None:
-        return f"try '{context.command_path} --help' for help"
+    value (``eval f.csv -l``): then the first argument, when it is a command. ``lossctl help eval``, as ``git help``
+    is typed by habit, points to ``lossctl eval --help``."""
     commands = {command.name for command in app.registered_commands}
-    named = f"lossctl {args[0]}" if args and args[0] in commands else "lossctl"
+    asked = args[1:] if args[:1] == ["help"] else args
+    context = getattr(error, "ctx", None)
+    if context is not None and asked is args:
+        path = _path_read_as_option(error, args)
+        if path is not None:  # eval -p.csv: "No such option: -p"
+            shown = escaped(path)
+            return f"to read the file '{shown}', put -- before it: {context.command_path} ... -- {shown}"
+        return f"try '{context.command_path} --help' for help"
+    named = f"lossctl {asked[0]}" if asked and asked[0] in commands else "lossctl"
     return f"try '{named} --help' for help"
+
+
+def _path_read_as_option(error: TyperException, args: list[str]) -> str | None:
+    """The argument that an unknown option was read from when it names an existing file (``-p.csv``, read as the
+    option ``-p``): a path starting with ``-`` is an argument after ``--``, as for any command."""
+    name = getattr(error, "option_name", None)
+    if not isinstance(name, str):
+        return None
+    return next((arg for arg in args if arg.startswith(name) and arg != name and os.path.exists(arg)), None)
 
 
 def main(argv: list[str] | None = None) -> int:

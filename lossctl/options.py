@@ -31,7 +31,7 @@ from lossctl.params import (
     split_param,
 )
 from lossctl.registry import CONVENTIONS
-from lossctl.text import show_name, written
+from lossctl.text import fraction, show_name, written
 
 REDUCTIONS = ("mean", "sum")
 MISSING_POLICIES = ("error", "drop")
@@ -198,9 +198,12 @@ def _label(value: Any) -> Any:
 
 def check_level(level: float, typed: str | None = None) -> None:
     """A confidence level is in (0, 1). ``typed`` is the level as the command line wrote it, which the message
-    quotes: 0.9999999999999999999 reads as the float 1, which the user did not type."""
+    quotes: 0.9999999999999999999 reads as the float 1, which the user did not type. A level in [50, 100) is the
+    percent it likely is: the message gives its fraction (``--ci 95``: give 0.95)."""
     if not 0 < level < 1:
-        raise UsageError(f"{option('ci')} must be in (0, 1), e.g. 0.95, got {typed or written(level)}")
+        given = written(fraction(level))
+        percent = f"; a percent? give {option('ci', given, keyword=f'ci={given}')}" if 50 <= level < 100 else ""
+        raise UsageError(f"{option('ci')} must be in (0, 1), e.g. 0.95, got {typed or written(level)}{percent}")
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,10 @@ class Options:
                 raise UsageError(f"{name} takes a string, got {value!r} ({type(value).__name__})")
         if self.positive is not None and not self.positive.strip():  # often an unset shell variable
             raise UsageError(f"{option('positive')} needs a label, got {self.positive!r}")
+        columns = [("pred", self.pred), ("target", self.target), ("weight", self.weight)]
+        for name, value in [*columns, *(("by", column) for column in self.by)]:
+            if value is not None and not value.strip():  # as --positive: named here, not "empty column name in ''"
+                raise UsageError(f"{option(name)} needs a column name, got {value!r}")
         if not isinstance(self.cols or {}, Mapping):
             raise UsageError(f"cols takes a mapping of roles to columns, e.g. {{'var': 'sigma2'}}; got {self.cols!r}")
         put("cols", dict(self.cols or {}))

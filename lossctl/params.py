@@ -107,16 +107,19 @@ def _words_of_last_param(before: str) -> tuple[str, ...]:
         return ()
 
 
-def _refuse_empty(option: str, before: str, after: list[str]) -> None:
-    """An empty piece between commas: an empty value of the list parameter ``before`` ends with
-    (``ce:class_weight=1,,2``, ``ce:class_weight=1,2,``), else an empty loss name (``mse,,mae``)."""
+def _refuse_empty(text: str, before: str, after: list[str]) -> None:
+    """An empty piece between commas of ``-l`` value ``text``: an empty value of the list parameter ``before`` ends
+    with (``ce:class_weight=1,,2``, ``ce:class_weight=1,2,``), else an empty loss name (``mse,,mae``), quoted with
+    its option (``'-l mse,'``), or the option itself when it is empty (``-l ''``, an unset shell variable)."""
     key, equals, value = before.rpartition(":")[2].partition("=")
     following = next((piece for piece in after if piece), None)
     inside = following is not None and _continues(following, before)
     if equals and ("," in value or inside):
         where = "two commas in a row" if inside else "a comma at its end"
-        raise UsageError(f"the {key.strip()} list in '{option}' has an empty value ({where})")
-    raise UsageError(f"empty loss name in '{option}'")
+        raise UsageError(f"the {key.strip()} list in '{text}' has an empty value ({where})")
+    if not text.strip():
+        raise UsageError(f"{option('loss', keyword='losses')} needs a loss name, got {text!r}")
+    raise UsageError(f"empty loss name in '{'-l ' if flags_spelled() else ''}{text}'")
 
 
 def _param(text: str) -> str:
@@ -495,7 +498,14 @@ def parse_fail_if(expr: str) -> FailIf:
     except ValueError:
         raise UsageError(f"{option('fail_if')} '{expr}': '{match['number']}' is not a number") from None
     if not math.isfinite(threshold):
-        raise UsageError(f"{option('fail_if')} '{expr}': the threshold must be finite")
+        typed = match["number"].strip()
+        beyond = f", got {typed} (beyond float64)" if math.isinf(threshold) and "inf" not in typed.lower() else ""
+        raise UsageError(f"{option('fail_if')} '{expr}': the threshold must be finite{beyond}")
+    if rounds_to_zero(match["number"], threshold):  # 1e-400: as a parameter's value, not a silent 0 (mse<1e-400)
+        raise UsageError(
+            f"{option('fail_if')} '{expr}': the threshold {match['number'].strip()} rounds to 0 in float64; write 0 if "
+            "0 is meant"
+        )
     return FailIf(expr, loss, match["op"], threshold, model.strip() if at else None)
 
 

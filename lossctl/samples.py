@@ -49,6 +49,10 @@ def check_per_sample_path(path: str) -> str:
     kind = PER_SAMPLE_EXTENSIONS.get(Path(path).suffix.lower())
     if kind is None:
         writes = ", ".join(PER_SAMPLE_EXTENSIONS)
+        if path == "-":  # as -o - is: not a file named '-' of unknown format
+            raise UsageError(
+                f"{option('per_sample')} writes a file, not standard output ('-'): give a name ending in {writes}"
+            )
         # /dev/null, /dev/stdout, >(cmd): the format is the name's, for a device or a pipe too (no --format here)
         special = (
             f" (of a device or pipe too): leave out {option('per_sample')} to write no per-row losses, or write to a "

@@ -456,6 +456,11 @@ _SCORES = {"pred": [0.5, -2.0, 1.0], "target": [-1, 1, 1]}  # binary scores: no 
             "--ci must be in (0, 1), e.g. 0.95, got 1.5",
         ),
         (
+            lambda: lossctl.evaluate(SAMPLE, losses="mse", ci=95),
+            "ci must be in (0, 1), e.g. 0.95, got 95; a percent? give ci=0.95",
+            "--ci must be in (0, 1), e.g. 0.95, got 95; a percent? give --ci 0.95",
+        ),
+        (
             lambda: lossctl.compare(SAMPLE, SAMPLE, losses="mse", significant=True),
             "significant needs an interval of the deltas: add bootstrap=N (the paired bootstrap) or ci=LEVEL (the "
             "normal approximation)",

@@ -1212,6 +1212,8 @@ def test_per_sample_writes_one_column_per_output_of_multioutput_raw(cli, write, 
         (["eval", "x.csv", "-l"], "try 'lossctl eval --help' for help"),  # Click names no command for this one
         (["compare", "a.csv", "b.csv", "--bogus"], "try 'lossctl compare --help' for help"),
         (["evaluate"], "try 'lossctl --help' for help"),
+        (["help", "eval"], "try 'lossctl eval --help' for help"),  # as git help is typed; it said 'lossctl --help'
+        (["help", "evl"], "try 'lossctl --help' for help"),
     ],
 )
 def test_a_usage_error_points_to_the_commands_help(cli, args: list[str], hint: str) -> None:
@@ -1302,3 +1304,47 @@ def test_one_row_dropped_is_named_in_the_singular(cli, write) -> None:
     # 'all 1 rows were dropped for missing values'
     run = cli("eval", write("one.csv", "pred,target\n,1\n"), "-l", "mse", "--missing", "drop")
     assert (run.code, run.err) == (3, "error: the only row was dropped for missing values: nothing left to evaluate\n")
+
+
+def test_a_single_valued_option_given_twice_keeps_the_last_and_words_take_any_case(cli, regression_csv: Path) -> None:
+    # README "Choose losses and parameters": the last of a repeated single-valued option wins, as in Click.
+    run = cli("eval", regression_csv, "-ql", "MSE", "-f", "json", "--format", "CSV", "--target", "id", "--target",
+              "target", "--reduction", "Sum", "--reduction", "MEAN")  # fmt: skip
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[1].startswith("mse,multioutput=none,mean,1.375,4,")
+
+
+def test_a_path_starting_with_a_dash_read_as_an_option_says_to_put_two_dashes(cli, tmp_path: Path, monkeypatch) -> None:
+    # eval -p.csv said "No such option: -p" and "try 'lossctl eval --help'", which does not tell how to read the file.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-p.csv").write_text("pred,target\n1,2\n3,3\n")
+    run = cli("eval", "-p.csv", "-l", "mse")
+    assert run.code == 2 and run.out == ""
+    assert run.err.splitlines() == [
+        "error: No such option: -p",
+        "to read the file '-p.csv', put -- before it: lossctl eval ... -- -p.csv",
+    ]
+    read = cli("eval", "-l", "mse", "-f", "csv", "-q", "--", "-p.csv")
+    assert read.code == 0 and read.out.splitlines()[1].startswith("mse,multioutput=none,mean,0.5,2,")
+
+
+@pytest.mark.parametrize("command", [["list", "-f", "csv"], ["describe", "mse"]])
+def test_list_and_describe_take_quiet_and_debug_as_every_command_does(cli, command: list[str]) -> None:
+    # list -q and describe mse --debug were "No such option": both load plugins, whose notices -q silences and
+    # whose failures --debug traces, as under eval, compare and suggest.
+    loud = cli(*command, "--plugin", "os.path")
+    assert loud.code == 0 and loud.err.startswith("notice: plugin 'os.path' registered no loss"), loud.err
+    quiet = cli(*command, "--plugin", "os.path", "-q", "--debug")
+    assert (quiet.code, quiet.err, quiet.out) == (0, "", loud.out)
+    failed = cli(*command, "--plugin", "no_such_plugin_module", "--debug")
+    assert failed.code == 2 and "Traceback" in failed.err
+    assert failed.err.splitlines()[-1].startswith("error: plugin 'no_such_plugin_module' failed to load")
+
+
+@pytest.mark.parametrize("command", ["eval", "compare", "suggest"])
+def test_help_says_what_an_option_left_out_means(cli, command: str) -> None:
+    # --loss, --pred and --target said nothing of their defaults (the task's default losses, columns guessed by name).
+    shown = " ".join(cli(command, "--help").out.split())
+    for option in ("--pred COLSPEC", "--target COLSPEC", *(["-l, --loss LOSS"] if command != "suggest" else [])):
+        described = shown.split(option, 1)[1].split(" --", 1)[0]
+        assert "(default: " in described, (option, described)

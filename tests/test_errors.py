@@ -563,6 +563,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "huber: parameter 'delta' must be a number (> 0), got '\u0662'",
     ),
     (
+        "--bootstrap 1e3",  # it said only "is not a valid int"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--bootstrap", "1e3"],
+        2,
+        "Invalid value for '--bootstrap': '1e3' is not a valid int; give 1000.",
+    ),
+    (
+        "--seed 1e30",  # exactly, not float64's 1000000000000000019884624838656
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--seed", "1e30"],
+        2,
+        "Invalid value for '--seed': '1e30' is not a valid int; give 1000000000000000000000000000000.",
+    ),
+    (
         "integer option with a digit separator",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--chunk-rows", "1_000"],
@@ -1399,6 +1413,20 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "--ci must be in (0, 1), e.g. 0.95, got 0",  # as typed, not Python's 0.0
     ),
     (
+        "--ci as a percent",  # it said only "must be in (0, 1)"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--ci", "99.9"],
+        2,
+        "--ci must be in (0, 1), e.g. 0.95, got 99.9; a percent? give --ci 0.999",
+    ),
+    (
+        "--ci with a percent sign",  # it said "'95%' is not a valid float."
+        {"p.csv": GOOD},
+        ["compare", "p.csv", "p.csv", "-l", "mse", "--ci", "95%"],
+        2,
+        "Invalid value for '--ci': '95%' is a percent; LEVEL is a fraction: give --ci 0.95",
+    ),
+    (
         "--ci that rounds to 1",
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--ci", "0.9999999999999999999"],
@@ -1433,7 +1461,11 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         2,
         "Invalid value for '--reduction': 'none' is not one of 'mean', 'sum'.",
     ),
-    ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in 'mse,'"),
+    # -l mse, and -l '' said "empty loss name in 'mse,'" and "... in ''", naming no option
+    ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in '-l mse,'"),
+    ("empty -l", {"p.csv": GOOD}, ["eval", "p.csv", "-l", ""], 2, "--loss needs a loss name, got ''"),
+    ("empty describe", {}, ["describe", " "], 2, "describe needs a loss name, got ' '; 'lossctl list' lists them"),
+    ("empty name in describe", {}, ["describe", "mse,"], 2, "empty loss name in 'mse,'"),
     (
         "empty value in a list parameter",  # it said "empty loss name"
         {"p.csv": GOOD},
@@ -1717,6 +1749,71 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "-1"],
         2,
         "--fail-if-worse takes a percentage >= 0, got -1",  # as typed, not Python's -1.0
+    ),
+    # --pred '' (often an unset shell variable) said "empty column name in ''", which named no option
+    (
+        "empty --pred",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--pred", "", "-l", "mse"],
+        2,
+        "--pred needs a column name, got ''",
+    ),
+    (
+        "blank --target",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--target", " ", "-l", "mse"],
+        2,
+        "--target needs a column name, got ' '",
+    ),
+    (
+        "empty --weight",
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "--weight", "", "-l", "mse"],
+        2,
+        "--weight needs a column name, got ''",
+    ),
+    (
+        "empty --by",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "--by", ""],
+        2,
+        "--by needs a column name, got ''",
+    ),
+    (
+        "empty suggest --pred",
+        {"p.csv": GOOD},
+        ["suggest", "p.csv", "--pred", ""],
+        2,
+        "--pred needs a column name, got ''",
+    ),
+    (
+        "--fail-if threshold that rounds to 0",  # read as 0: mse<1e-400 passed an mse of 0, which is below 1e-400
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "mse<1e-400"],
+        2,
+        "--fail-if 'mse<1e-400': the threshold 1e-400 rounds to 0 in float64; write 0 if 0 is meant",
+    ),
+    (
+        "--fail-if threshold beyond float64",  # it said "must be finite" of a number typed finite
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--fail-if", "mse>1e400"],
+        2,
+        "--fail-if 'mse>1e400': the threshold must be finite, got 1e400 (beyond float64)",
+    ),
+    (
+        "--fail-if-worse that rounds to 0",
+        {"b.csv": GOOD, "c.csv": GOOD},
+        ["compare", "b.csv", "c.csv", "-l", "mse", "--fail-if-worse", "1e-400%"],
+        2,
+        "Invalid value for '--fail-if-worse': '1e-400%' rounds to 0 in float64; write 0 if 0 is meant.",
+    ),
+    (
+        "--per-sample -",  # it said "cannot tell the format of '-' from its extension"
+        {"p.csv": GOOD},
+        ["eval", "p.csv", "-l", "mse", "--per-sample", "-"],
+        2,
+        "--per-sample writes a file, not standard output ('-'): give a name ending in .parquet, .pq, .csv, .jsonl, "
+        ".ndjson",
     ),
     (
         "empty --model",  # was "empty column name in ''", which named no option

@@ -2131,3 +2131,17 @@ def test_a_chunk_whose_list_rows_are_all_null_is_dropped_as_missing(cli, tmp_pat
         assert (run.code, run.err) == (0, ""), chunk_rows
         result = json.loads(run.out)["results"][0]
         assert (result["n"], result["value"]) == (2, pytest.approx(expected)), chunk_rows
+
+
+@pytest.mark.parametrize("again", ["p.csv", "./p.csv"])
+def test_a_file_given_twice_among_the_inputs_is_noted(cli, tmp_path: Path, monkeypatch, again: str) -> None:
+    # eval p.csv p.csv read its rows twice as one dataset, as given: n doubled and the intervals narrowed, without
+    # a word (a shell glob never names a file twice; a user who did likely did not mean it).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.csv").write_text("pred,target\n1,2\n3,3\n")
+    run = cli("eval", "p.csv", again, "-l", "mse", "-f", "csv")
+    also = "" if again == "p.csv" else " (as 'p.csv' and as './p.csv')"
+    assert run.code == 0 and run.out.splitlines()[1].startswith("mse,multioutput=none,mean,0.5,4,")
+    notice = f"notice: the file 'p.csv' is given twice among the inputs{also}: its rows are read twice, as given"
+    assert run.err.splitlines()[0] == notice
+    assert "twice" not in cli("eval", "p.csv", "-l", "mse").err

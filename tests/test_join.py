@@ -1049,3 +1049,18 @@ def test_rows_aligned_by_order_check_decimal_ids_of_scale_0(cli: Any, tmp_path: 
         "rows are aligned by order and these are not the same rows; align them by key with --on id\n"
     )
     assert json.loads(cli("eval", preds, "--targets", same, "-l", "mae", "-f", "json").out)["results"][0]["value"] == 0
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_a_comma_list_given_to_on_says_how_to_give_a_composite_key(cli, write, command: str) -> None:
+    # --on id,g said "column 'id,g' not found in p.csv ...; did you mean 'id'?", as if one column were misspelled.
+    preds = write("p.csv", "id,g,pred\n0,a,1\n1,b,2\n")
+    targets = write("t.csv", "id,g,target\n1,b,2\n0,a,3\n")
+    run = cli(command, preds, *([preds] if command == "compare" else []), "--targets", targets, "--on", "id, g")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == "error: --on 'id, g' names 2 columns; a composite key is --on id --on g\n"
+    with pytest.raises(lossctl.UsageError, match=r"^on 'id,g' names 2 columns; a composite key is on=\['id', 'g'\]$"):
+        lossctl.evaluate(preds, targets=targets, on="id,g", losses="mse")
+    joined = cli(command, preds, *([preds] if command == "compare" else []), "--targets", targets, "--on", "id",
+                 "--on", "g", "-l", "mae", "-f", "csv", "-q")  # fmt: skip
+    assert joined.code == 0 and ",1.0," in joined.out.splitlines()[1]
