@@ -218,14 +218,26 @@ def check_name(path: str) -> None:
 
 
 def check_folder(path: str) -> None:
-    """The local output ``path`` (a file, or the Dask engine's per-sample folder) can be created in its folder."""
+    """The local output ``path`` (a file, or the Dask engine's per-sample folder) can be created in its folder. A
+    relative path in a current directory that was removed (``cd d && rmdir ../d``) cannot: ``.`` still reads as a
+    writable folder there, but nothing can be created in it."""
     parent = os.path.dirname(path) or "."
+    if not os.path.isabs(path) and not _current_directory_exists():
+        raise InputError(f"cannot write '{show_name(path)}': the current directory was removed; give an absolute path")
     if os.path.exists(parent) and not os.path.isdir(parent):
         raise InputError(f"cannot write '{show_name(path)}': '{show_name(parent)}' is not a directory")
     if not os.path.isdir(parent):
         raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' does not exist")
     if not os.access(parent, os.W_OK):
         raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' is not writable")
+
+
+def _current_directory_exists() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def same_destination(first: str, second: str) -> bool:

@@ -490,6 +490,25 @@ def test_a_full_disk(tmp_path: Path, data: Path, full_disk: Path) -> None:
     assert leftovers(tmp_path) == [] and not (tmp_path / "ps.csv").exists() and not (full_disk / "o.json").exists()
 
 
+@pytest.mark.parametrize("option", ["-o", "--per-sample", "--plot"])
+def test_an_output_in_a_removed_current_directory(tmp_path: Path, data: Path, option: str) -> None:
+    """Run from a folder that was removed (``cd d && rmdir ../d``), a relative output: 'error: internal error
+    (FileNotFoundError ...)', exit 4, where the check for an output inside an input made it absolute; a failed
+    write, said before any work. An absolute output is written as anywhere else."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    in_gone = ["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone), *LOSSCTL]
+    name = {"-o": "r.json", "--per-sample": "rows.csv", "--plot": "p.png"}[option]
+    run = subprocess.run([*in_gone, "eval", data, "-l", "mse", "-q", option, name], capture_output=True, timeout=60)
+    fails(run, 3, f"error: cannot write '{name}': the current directory was removed; give an absolute path")
+    assert run.stdout == b""
+    gone.mkdir()
+    args = ("eval", data, "-l", "mse", "-q", "-o", tmp_path / "r.json")
+    run = subprocess.run([*in_gone, *args], capture_output=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["results"][0]["value"] == pytest.approx(MSE)
+
+
 @pytest.mark.parametrize("output_format", ["json", "table"])
 def test_standard_output_full(data: Path, output_format: str) -> None:
     with open("/dev/full", "wb") as full:
