@@ -55,6 +55,8 @@ class _GuardedStdout:
                 return None
             raise InputError("cannot write to standard output: it is closed")
         try:
+            if operation == "write":
+                return _write_whole(self._stream, *args)
             return getattr(self._stream, operation)(*args)
         except BrokenPipeError:
             self._reader_gone()
@@ -109,6 +111,20 @@ class _GuardedStdout:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _write_whole(stream: TextIO, text: str) -> None:
+    """Write all of ``text`` to ``stream``. Python's text layer ignores a short write of its binary buffer: a file
+    reaching its size limit (``ulimit -f``) took the first bytes, the rest was dropped, and ``lossctl list -f json
+    > f`` ended with exit 0 and half a JSON document. The bytes go to the buffer here until it has taken them all, so
+    that the write after a short one fails, saying why (``File too large``)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text stream without bytes under it (io.StringIO)
+        stream.write(text)
+        return
+    data = memoryview(text.encode(stream.encoding, stream.errors or "strict"))
+    while data:
+        data = data[buffer.write(data) :]
 
 
 @contextlib.contextmanager

@@ -455,6 +455,15 @@ def test_per_sample_file_too_large(tmp_path: Path, per_sample: str) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == ["big.csv"]
 
 
+@pytest.mark.parametrize("args", [["list", "-f", "json"], ["list", "-f", "csv"], ["describe", "huber"], ["--help"]])
+def test_standard_output_into_a_file_too_large(tmp_path: Path, args: list[str]) -> None:
+    """'lossctl list -f json > f' under a file size limit (ulimit -f) smaller than the output: exit 0 and the
+    first KB of the JSON, as Python's text layer drops what a short write leaves; a failed write, exit 3."""
+    with open(tmp_path / "out", "wb") as out:
+        run = lossctl(*args, stdout=out, stderr=subprocess.PIPE, **_file_size_limit(1024))
+    fails(run, 3, "error: cannot write to standard output: File too large")
+
+
 def test_output_too_large_publishes_no_per_sample_file(tmp_path: Path, data: Path) -> None:
     """The per-row file fits, the results do not: neither is published (a failed run writes nothing)."""
     run = lossctl(
