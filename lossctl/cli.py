@@ -38,7 +38,17 @@ from lossctl.options import (
     Options,
     check_level,
 )
-from lossctl.text import as_utf8, count, escaped, fraction, rounds_to_zero, show_name, written, written_number
+from lossctl.text import (
+    as_utf8,
+    count,
+    docstring,
+    escaped,
+    fraction,
+    rounds_to_zero,
+    show_name,
+    written,
+    written_number,
+)
 
 if TYPE_CHECKING:
     from lossctl.render import ProgressBar
@@ -832,6 +842,11 @@ def describe_command(
     if is_composite(name) or unnamed_composite(name):  # not "unknown loss 'total=mse+mae'"
         raise UsageError(f"describe takes one loss, got the composite '{name}'; describe each of its parts")
     sys.stdout.write(describe(name))
+
+
+for _command in app.registered_commands:  # Typer takes a command's help from its docstring, which -OO strips
+    if _command.help is None and _command.callback is not None:
+        _command.help = docstring(_command.callback)
 
 
 def _usage_hint(error: TyperException, args: list[str]) -> str:

@@ -55,6 +55,8 @@ class _GuardedStdout:
                 return None
             raise InputError("cannot write to standard output: it is closed")
         try:
+            if operation == "write":
+                return _write_whole(self._stream, *args)
             return getattr(self._stream, operation)(*args)
         except BrokenPipeError:
             self._reader_gone()
@@ -109,6 +111,20 @@ class _GuardedStdout:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _write_whole(stream: TextIO, text: str) -> None:
+    """Write all of ``text`` to ``stream``. Python's text layer ignores a short write of its binary buffer: a file
+    reaching its size limit (``ulimit -f``) took the first bytes, the rest was dropped, and ``lossctl list -f json
+    > f`` ended with exit 0 and half a JSON document. The bytes go to the buffer here until it has taken them all, so
+    that the write after a short one fails, saying why (``File too large``)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text stream without bytes under it (io.StringIO)
+        stream.write(text)
+        return
+    data = memoryview(text.encode(stream.encoding, stream.errors or "strict"))
+    while data:
+        data = data[buffer.write(data) :]
 
 
 @contextlib.contextmanager
@@ -218,14 +234,26 @@ def check_name(path: str) -> None:
 
 
 def check_folder(path: str) -> None:
-    """The local output ``path`` (a file, or the Dask engine's per-sample folder) can be created in its folder."""
+    """The local output ``path`` (a file, or the Dask engine's per-sample folder) can be created in its folder. A
+    relative path in a current directory that was removed (``cd d && rmdir ../d``) cannot: ``.`` still reads as a
+    writable folder there, but nothing can be created in it."""
     parent = os.path.dirname(path) or "."
+    if not os.path.isabs(path) and not _current_directory_exists():
+        raise InputError(f"cannot write '{show_name(path)}': the current directory was removed; give an absolute path")
     if os.path.exists(parent) and not os.path.isdir(parent):
         raise InputError(f"cannot write '{show_name(path)}': '{show_name(parent)}' is not a directory")
     if not os.path.isdir(parent):
         raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' does not exist")
     if not os.access(parent, os.W_OK):
         raise InputError(f"cannot write '{show_name(path)}': directory '{show_name(parent)}' is not writable")
+
+
+def _current_directory_exists() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def same_destination(first: str, second: str) -> bool:

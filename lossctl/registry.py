@@ -10,7 +10,6 @@ parameters as keyword-only arguments; it returns the per-row contributions that 
 from __future__ import annotations
 
 import difflib
-import inspect
 import math
 import numbers
 import re
@@ -35,7 +34,7 @@ from lossctl.errors import (
     option,
 )
 from lossctl.lazy import LazyModule
-from lossctl.text import count, rounds_to_zero, show_name, written, written_number
+from lossctl.text import count, docstring, rounds_to_zero, show_name, written, written_number
 
 if TYPE_CHECKING:  # NumPy loads with the loss modules, not with ``import lossctl`` (keeps --help light)
     import numpy as np
@@ -400,7 +399,7 @@ class LossSpec:
 
     @property
     def doc(self) -> str:
-        return inspect.cleandoc(self.func.__doc__ or "")
+        return docstring(self.func)
 
     @cached_property
     def role_names(self) -> tuple[str, ...]:

@@ -1,13 +1,16 @@
 """Words for messages and headers: a count with its noun in the right number (``1 row``, ``2 rows``), a value from
 the data as the file spells it, a number in full as the command line writes it (``2``, ``0.1000001``), a fraction
 as a percent (``+1.25%``); and numbers read as people write them; whether a name can be written as UTF-8, and a name
-read as UTF-8; and lists of names cut short, so that a message about a 1,000-column file stays a readable line."""
+read as UTF-8; lists of names cut short, so that a message about a 1,000-column file stays a readable line; and a
+function's docstring, under ``python -OO`` too."""
 
 import decimal
+import inspect
 import math
 import os
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 
 # Beyond this many names a list in a message is cut (``a, b, ... (1000 columns)``).
 MAX_LISTED = 20
@@ -153,3 +156,21 @@ def written(value: float) -> str:
     """``value`` in full, as it would be typed: ``repr`` without a trailing ``.0`` (``2``, ``0.1000001``, ``1e+20``).
     Rounded (``:g``), 1.0000001 reads as 1 and two parameter values as one."""
     return repr(value).removesuffix(".0")
+
+
+def docstring(function: Callable[..., object]) -> str:
+    """``function``'s docstring, cleaned as :func:`inspect.cleandoc` cleans it (``""`` where it has none). Under
+    ``python -OO`` (``PYTHONOPTIMIZE=2``), which strips docstrings, it is read from the function's source, so that
+    ``describe``'s details and each command's ``--help`` say the same at every optimisation level."""
+    doc = function.__doc__
+    if doc is None and sys.flags.optimize >= 2:
+        import ast
+        import textwrap
+
+        try:
+            node = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+        except (OSError, TypeError, SyntaxError, IndexError):  # no source (a built-in, a lambda, code from exec)
+            return ""
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            doc = ast.get_docstring(node, clean=False)
+    return inspect.cleandoc(doc or "")

@@ -866,6 +866,20 @@ def test_eval_and_compare_report_progress_to_the_bar(cli, tmp_path: Path, monkey
     assert calls == [(300, None), (600, None), (900, None), (1000, None), (-1, None)]  # a CSV has no row count
 
 
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"], ["describe", "huber"]])
+def test_stripped_docstrings_change_no_help_or_description(args: list[str]) -> None:
+    """Under python -OO (PYTHONOPTIMIZE=2), which strips docstrings, 'lossctl --help' listed the commands with no
+    description, each command's --help lost its first paragraph, and 'describe huber' its 'details:' (the formula,
+    the domain and the hand-checked example): they came from docstrings. They are read from the source then."""
+    plain, stripped = (
+        subprocess.run([sys.executable, *flags, "-m", "lossctl", *args], capture_output=True, text=True, timeout=60)
+        for flags in ([], ["-OO"])
+    )
+    assert plain.returncode == stripped.returncode == 0, stripped.stderr
+    assert stripped.stdout == plain.stdout
+    assert {"--help": "eval      Compute one", "eval": "Compute one", "describe": "details:"}[args[0]] in plain.stdout
+
+
 def test_no_command_is_a_usage_error() -> None:
     """'lossctl' alone printed the --help text and exited 0, so that 'lossctl $COMMAND' with an unset variable
     passed in a script; a missing command is a usage error (exit 2) as in Click, ruff or jq, in one 'error:' line

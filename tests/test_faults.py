@@ -409,6 +409,23 @@ def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
     assert json.loads(out)["results"][0]["value"] == pytest.approx(MSE)
 
 
+def test_many_parquet_inputs_need_few_open_files(tmp_path: Path) -> None:
+    """40 Parquet files given as 40 paths (a shell-expanded part-*.parquet) under 'ulimit -n 24': 'error: cannot read
+    'p16.parquet': Too many open files', exit 3, as each input held its file open from the start to the end of
+    the run (2,000 parts failed under the usual limit of 1,024); a file is open only while it is read."""
+    names = []
+    for i in range(40):
+        names.append(f"p{i:02d}.parquet")
+        pq.write_table(pa.table({"pred": [float(i), 1.0], "target": [0.0, 1.0]}), tmp_path / names[-1])
+
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+
+    run = lossctl("eval", *names, "-l", "mse", "-q", "-f", "json", cwd=tmp_path, preexec_fn=few_files)
+    assert errors(run) == [] and run.returncode == 0
+    assert value(run) == pytest.approx(sum(i * i for i in range(40)) / 80)
+
+
 # --- failed writes ----------------------------------------------------------------------------------
 
 
@@ -436,6 +453,15 @@ def test_per_sample_file_too_large(tmp_path: Path, per_sample: str) -> None:
     )  # fmt: skip
     fails(run, 3, f"error: cannot write '{tmp_path / per_sample}': File too large")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["big.csv"]
+
+
+@pytest.mark.parametrize("args", [["list", "-f", "json"], ["list", "-f", "csv"], ["describe", "huber"], ["--help"]])
+def test_standard_output_into_a_file_too_large(tmp_path: Path, args: list[str]) -> None:
+    """'lossctl list -f json > f' under a file size limit (ulimit -f) smaller than the output: exit 0 and the
+    first KB of the JSON, as Python's text layer drops what a short write leaves; a failed write, exit 3."""
+    with open(tmp_path / "out", "wb") as out:
+        run = lossctl(*args, stdout=out, stderr=subprocess.PIPE, **_file_size_limit(1024))
+    fails(run, 3, "error: cannot write to standard output: File too large")
 
 
 def test_output_too_large_publishes_no_per_sample_file(tmp_path: Path, data: Path) -> None:
@@ -488,6 +514,25 @@ def test_a_full_disk(tmp_path: Path, data: Path, full_disk: Path) -> None:
     )
     fails(run, 3, "No space left on device")
     assert leftovers(tmp_path) == [] and not (tmp_path / "ps.csv").exists() and not (full_disk / "o.json").exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--per-sample", "--plot"])
+def test_an_output_in_a_removed_current_directory(tmp_path: Path, data: Path, option: str) -> None:
+    """Run from a folder that was removed (``cd d && rmdir ../d``), a relative output: 'error: internal error
+    (FileNotFoundError ...)', exit 4, where the check for an output inside an input made it absolute; a failed
+    write, said before any work. An absolute output is written as anywhere else."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    in_gone = ["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone), *LOSSCTL]
+    name = {"-o": "r.json", "--per-sample": "rows.csv", "--plot": "p.png"}[option]
+    run = subprocess.run([*in_gone, "eval", data, "-l", "mse", "-q", option, name], capture_output=True, timeout=60)
+    fails(run, 3, f"error: cannot write '{name}': the current directory was removed; give an absolute path")
+    assert run.stdout == b""
+    gone.mkdir()
+    args = ("eval", data, "-l", "mse", "-q", "-o", tmp_path / "r.json")
+    run = subprocess.run([*in_gone, *args], capture_output=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["results"][0]["value"] == pytest.approx(MSE)
 
 
 @pytest.mark.parametrize("output_format", ["json", "table"])

@@ -275,6 +275,11 @@ class Source(ABC):
         when the format and the place allow reading them as they are; else ``None``."""
         return None
 
+    def release(self) -> None:
+        """Close what the source holds open between its opening and its reading (a Parquet file), to open it again
+        when read: one input of several (:class:`~lossctl.io.sources.ConcatSource`), which are all opened first."""
+        return None
+
     def read(self, columns: Sequence[str], keys: Collection[str] = ()) -> pa.Table:
         """Read only ``columns`` (in that order, each once) of every row into one table; ``keys`` are the key
         columns among them (:attr:`_keys`)."""
@@ -376,8 +381,19 @@ class _ParquetSource(Source):
         self._files: list[str] = files if files is not None else [path]
         self._handle = handle  # a spilled stream (lossctl.io.streams.spill), read in place of the file
         self._footers: list[tuple[pa.Schema, int]] | None = None  # each file's schema and row count
-        self._first = self._open(0)
-        self.columns = self._first.schema_arrow.names
+        self._held: pq.ParquetFile | None = self._open(0)
+        self._schema = self._held.schema_arrow  # the first file's, which the dataset's others must match
+        self.columns = self._schema.names
+
+    @property
+    def _first(self) -> pq.ParquetFile:
+        """The first file, as opened to read its columns, unless :meth:`release`'d: then opened again."""
+        return self._held if self._held is not None else self._open(0)
+
+    def release(self) -> None:
+        """A shell's ``part-*.parquet`` of 2,000 files is 2,000 sources, which held a descriptor each from the
+        start, beyond the limit of open files (``ulimit -n``, 1,024 by default): each file is opened when read."""
+        self._held = None
 
     def _open(self, index: int, dictionary: list[str] | None = None) -> pq.ParquetFile:
         file = self._files[index]
@@ -460,7 +476,7 @@ class _ParquetSource(Source):
     def _parts(self, columns: list[str], dictionary: list[str] | None = None) -> Iterator[tuple[str, pq.ParquetFile]]:
         """Each file checked, so that a later file with other columns than the first (:func:`check_same_columns`)
         is named in the error."""
-        first = self._first.schema_arrow
+        first = self._schema
         for index, file in enumerate(self._files):
             try:
                 parquet = self._first if index == 0 and not dictionary else self._open(index, dictionary)
@@ -491,7 +507,7 @@ class _ParquetSource(Source):
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         types = self._types(columns)
-        text = [c for c in dictionary if _is_text_type(types.get(c, self._first.schema_arrow.field(c).type))]
+        text = [c for c in dictionary if _is_text_type(types.get(c, self._schema.field(c).type))]
         for file, parquet in self._parts(columns, text):
             with _reading(file, "parquet"):
                 batches = parquet.iter_batches(

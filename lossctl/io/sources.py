@@ -549,6 +549,7 @@ def open_data(
                 parts.append(
                     open_input(path, input_format, stdin if path == "-" else None, delimiter=delimiter, decimal=decimal)
                 )
+                parts[-1].release()  # else each of 2,000 inputs holds a descriptor until all are read
             except EmptyInput as empty:  # not 0 rows, as a CSV file with a header line only is: no columns
                 raise InputError(
                     f"{empty}, so it has no columns: several inputs are read as one dataset and must have the same "
