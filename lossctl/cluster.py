@@ -462,10 +462,11 @@ def _connect(options: Options) -> Iterator[Any]:
     import dask
 
     _quiet_resource_tracker()
+    workers = options.workers or os.cpu_count() or 1
     with _scratch_space() as scratch, dask.config.set({"temporary-directory": str(scratch)}):
-        with _deaf_to_ctrl_c():
+        with _deaf_to_ctrl_c(), _cluster_start_errors(workers):
             cluster = distributed.LocalCluster(
-                n_workers=options.workers or os.cpu_count() or 1,
+                n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",  # any free port: the default 8787 may be taken
@@ -481,6 +482,28 @@ def _connect(options: Options) -> Iterator[Any]:
                 yield client
             finally:
                 forget()
+
+
+@contextmanager
+def _cluster_start_errors(workers: int) -> Iterator[None]:
+    """A local cluster that cannot start (too few file descriptors, ``ulimit -n``; no memory for a worker process) is
+    one input error saying so, not an internal error ("RuntimeError: Nanny failed to start"), and the traceback its
+    event loop logs meanwhile (asyncio's "Exception in callback ... Too many open files") is not printed."""
+    import logging
+
+    logger = logging.getLogger("asyncio")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    except Exception as error:
+        raise InputError(
+            f"cannot start a local Dask cluster of {count(workers, 'worker process', 'worker processes')} "
+            f"({type(error).__name__}: {_first_line(error)}); check the machine's limits (ulimit -n, memory), or "
+            f"join a running cluster with {option('scheduler')}"
+        ) from None
+    finally:
+        logger.setLevel(level)
 
 
 @contextmanager

@@ -2046,3 +2046,27 @@ def test_a_plugin_file_run_leaves_cloudpickle_as_the_program_had_it(
         assert (kept.__name__ in registered, shipped.__name__ in registered) == (True, False)
     finally:
         cloudpickle.unregister_pickle_by_value(kept)
+
+
+def test_a_local_cluster_that_cannot_start_is_one_input_error(tmp_path: Path) -> None:
+    """With too few file descriptors (ulimit -n 20) the local cluster's worker cannot start: that was "error: internal
+    error (RuntimeError: Nanny failed to start.)", exit 4, after an asyncio traceback ("Exception in callback ...
+    Too many open files"); it is one line saying what failed and what to check, exit 3."""
+    import resource
+
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"pred": [0.1, 0.5], "target": [0.0, 1.0]}), path)
+    limited = subprocess.run(
+        [sys.executable, "-m", "lossctl", "eval", str(path), "-l", "mse", "-q", "--engine", "dask", "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20)),
+    )
+    assert (limited.returncode, limited.stdout) == (3, "")
+    # (a machine that needs more descriptors to start Python may fail sooner, reading the file: exit 3 too)
+    assert limited.stderr.startswith(
+        ("error: cannot start a local Dask cluster of 1 worker process (", "error: cannot read")
+    )
+    assert "ulimit -n" in limited.stderr or "Too many open files" in limited.stderr
+    assert limited.stderr.count("\n") == 1
