@@ -638,10 +638,10 @@ class _Reader:
         if self.failed:
             return chunk
         chunk.row_index = np.arange(offset, offset + batch.num_rows)
-        if self.coder is not None:
-            chunk.local, chunk.numbers = self.coder.codes(batch)
-        chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
         chunk.partnerless = int(partnerless.sum()) if partnerless is not None else 0
+        if self.coder is not None:
+            chunk.local, chunk.numbers = _group_codes(self.coder, batch, partnerless if chunk.partnerless else None)
+        chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
         if drop and (missing or chunk.partnerless):
             dropped = list(missing.values())
             if partnerless is not None and chunk.partnerless:  # a row without a partner counts as that alone
@@ -696,6 +696,25 @@ def _group_queries(qid: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, int]
     codes = np.empty(len(qid))
     codes[order] = np.concatenate([[0], np.cumsum(~same_query | other_group)])
     return codes, int(order[split[0] + 1])
+
+
+def _group_codes(
+    coder: GroupCoder, batch: pa.RecordBatch, partnerless: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``--by`` group as ``(local, numbers)`` (:meth:`~lossctl.groups.GroupCoder.codes`). A row without
+    a partner (``partnerless``, dropped) is in no group: it is counted as one without a partner, and a key read
+    from the other file is unknown in it, not missing (coding its null made a group of missing keys that no row
+    had: ``group g=(missing) has no rows left``). Its ``local`` is 0, never read. The batch is filtered only when
+    some of its rows have no partner."""
+    if partnerless is None:
+        return coder.codes(batch)
+    import pyarrow as pa
+
+    partnered = ~partnerless
+    local, numbers = coder.codes(batch.filter(pa.array(partnered)))
+    every = np.zeros(batch.num_rows, dtype=local.dtype)
+    every[partnered] = local
+    return every, numbers
 
 
 def _partnerless(batch: pa.RecordBatch) -> np.ndarray | None:
