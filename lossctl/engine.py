@@ -166,6 +166,11 @@ def bound_columns(columns: tuple[str, ...]) -> str:
     return f"column '{show_name(columns[0])}'" if len(columns) == 1 else f"columns {quoted_columns(columns)}"
 
 
+def dropped_columns(dropped_missing: Mapping[tuple[str, ...], int]) -> str:
+    """``1 in column 'y', 2 in column 'm_b'``: the rows ``--missing drop`` dropped, counted per column."""
+    return ", ".join(f"{n} in {bound_columns(bound)}" for bound, n in dropped_missing.items() if n)
+
+
 @dataclass
 class Refusals:
     """What makes the input fail but is told only after the last chunk, counted over every chunk: the rows of each
@@ -841,19 +846,25 @@ def run(
     return outcome
 
 
-def check_rows(rows: int, rows_used: int, partnerless: int = 0) -> None:
-    """An input without rows to evaluate is an input error, never a NaN (docs/cli.md)."""
+def check_rows(
+    rows: int, rows_used: int, partnerless: int = 0, dropped_missing: Mapping[tuple[str, ...], int] | None = None
+) -> None:
+    """An input without rows to evaluate is an input error, never a NaN (docs/cli.md). When rows were dropped for
+    missing values, the message counts them per column (``dropped_missing``), as the drop notice does: an empty
+    column (one model's of ``--model 'm_*'``) is named, not left to guess."""
     if rows_used == 0:
         if rows == 0:
             raise NoRows()
         every = "the only row was" if rows == 1 else f"all {rows} rows were"
+        columns = dropped_columns(dropped_missing or {})
+        counted = f" ({columns})" if columns else ""
         if not partnerless:
-            raise InputError(f"{every} dropped for missing values: nothing left to evaluate")
+            raise InputError(f"{every} dropped for missing values{counted}: nothing left to evaluate")
         if partnerless == rows:
             raise InputError(f"{every} dropped for having no partner: nothing left to evaluate")
         raise InputError(
-            f"{every} dropped, {partnerless} for having no partner and {rows - partnerless} for missing values: "
-            "nothing left to evaluate"
+            f"{every} dropped, {partnerless} for having no partner and {rows - partnerless} for missing values"
+            f"{counted}: nothing left to evaluate"
         )
 
 
@@ -1410,7 +1421,7 @@ class _State:
                 raise Refused(self.refused, self.plan)
             raise self.refused.error(self.plan)
         if not part:
-            check_rows(self.rows, self.rows_used, self.partnerless)
+            check_rows(self.rows, self.rows_used, self.partnerless, in_plan_order(self.plan, self.dropped_missing))
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
         layout = self.layout
         groups_total = len(coder.keys) if coder is not None else 0
