@@ -166,6 +166,11 @@ def bound_columns(columns: tuple[str, ...]) -> str:
     return f"column '{show_name(columns[0])}'" if len(columns) == 1 else f"columns {quoted_columns(columns)}"
 
 
+def dropped_columns(dropped_missing: Mapping[tuple[str, ...], int]) -> str:
+    """``1 in column 'y', 2 in column 'm_b'``: the rows ``--missing drop`` dropped, counted per column."""
+    return ", ".join(f"{n} in {bound_columns(bound)}" for bound, n in dropped_missing.items() if n)
+
+
 @dataclass
 class Refusals:
     """What makes the input fail but is told only after the last chunk, counted over every chunk: the rows of each
@@ -638,10 +643,10 @@ class _Reader:
         if self.failed:
             return chunk
         chunk.row_index = np.arange(offset, offset + batch.num_rows)
-        if self.coder is not None:
-            chunk.local, chunk.numbers = self.coder.codes(batch)
-        chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
         chunk.partnerless = int(partnerless.sum()) if partnerless is not None else 0
+        if self.coder is not None:
+            chunk.local, chunk.numbers = _group_codes(self.coder, batch, partnerless if chunk.partnerless else None)
+        chunk.keys = [batch.column(name) for name in self.plan.keys] if self.keys and self.plan.keys else None
         if drop and (missing or chunk.partnerless):
             dropped = list(missing.values())
             if partnerless is not None and chunk.partnerless:  # a row without a partner counts as that alone
@@ -696,6 +701,25 @@ def _group_queries(qid: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, int]
     codes = np.empty(len(qid))
     codes[order] = np.concatenate([[0], np.cumsum(~same_query | other_group)])
     return codes, int(order[split[0] + 1])
+
+
+def _group_codes(
+    coder: GroupCoder, batch: pa.RecordBatch, partnerless: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``--by`` group as ``(local, numbers)`` (:meth:`~lossctl.groups.GroupCoder.codes`). A row without
+    a partner (``partnerless``, dropped) is in no group: it is counted as one without a partner, and a key read
+    from the other file is unknown in it, not missing (coding its null made a group of missing keys that no row
+    had: ``group g=(missing) has no rows left``). Its ``local`` is 0, never read. The batch is filtered only when
+    some of its rows have no partner."""
+    if partnerless is None:
+        return coder.codes(batch)
+    import pyarrow as pa
+
+    partnered = ~partnerless
+    local, numbers = coder.codes(batch.filter(pa.array(partnered)))
+    every = np.zeros(batch.num_rows, dtype=local.dtype)
+    every[partnered] = local
+    return every, numbers
 
 
 def _partnerless(batch: pa.RecordBatch) -> np.ndarray | None:
@@ -822,19 +846,25 @@ def run(
     return outcome
 
 
-def check_rows(rows: int, rows_used: int, partnerless: int = 0) -> None:
-    """An input without rows to evaluate is an input error, never a NaN (docs/cli.md)."""
+def check_rows(
+    rows: int, rows_used: int, partnerless: int = 0, dropped_missing: Mapping[tuple[str, ...], int] | None = None
+) -> None:
+    """An input without rows to evaluate is an input error, never a NaN (docs/cli.md). When rows were dropped for
+    missing values, the message counts them per column (``dropped_missing``), as the drop notice does: an empty
+    column (one model's of ``--model 'm_*'``) is named, not left to guess."""
     if rows_used == 0:
         if rows == 0:
             raise NoRows()
         every = "the only row was" if rows == 1 else f"all {rows} rows were"
+        columns = dropped_columns(dropped_missing or {})
+        counted = f" ({columns})" if columns else ""
         if not partnerless:
-            raise InputError(f"{every} dropped for missing values: nothing left to evaluate")
+            raise InputError(f"{every} dropped for missing values{counted}: nothing left to evaluate")
         if partnerless == rows:
             raise InputError(f"{every} dropped for having no partner: nothing left to evaluate")
         raise InputError(
-            f"{every} dropped, {partnerless} for having no partner and {rows - partnerless} for missing values: "
-            "nothing left to evaluate"
+            f"{every} dropped, {partnerless} for having no partner and {rows - partnerless} for missing values"
+            f"{counted}: nothing left to evaluate"
         )
 
 
@@ -1391,7 +1421,7 @@ class _State:
                 raise Refused(self.refused, self.plan)
             raise self.refused.error(self.plan)
         if not part:
-            check_rows(self.rows, self.rows_used, self.partnerless)
+            check_rows(self.rows, self.rows_used, self.partnerless, in_plan_order(self.plan, self.dropped_missing))
         stats = [accumulator.value for accumulator in self.overall if accumulator is not None]
         layout = self.layout
         groups_total = len(coder.keys) if coder is not None else 0

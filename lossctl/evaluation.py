@@ -20,7 +20,7 @@ import pyarrow as pa
 from lossctl import __version__
 from lossctl.binding import Binding, bind, gate_owners, roles_needed
 from lossctl.defaults import TASK_LOOKAHEAD_ROWS, default_chunk_rows
-from lossctl.engine import Job, Outcome, Plan, bound_columns, held_notice, query_column, query_labels
+from lossctl.engine import Job, Outcome, Plan, dropped_columns, held_notice, query_column, query_labels
 from lossctl.errors import InputError, LossctlError, NoRows, UsageError, option
 from lossctl.execution import Split, engine_pass
 from lossctl.finalize import build_results
@@ -172,7 +172,7 @@ def dropped_notice(outcome: Outcome, binding: Binding, others: Sequence[str] = (
     dropped = f"dropped {outcome.rows_dropped} of {count(outcome.rows, 'row')}"
     partnerless = f"without a partner in {' or '.join(others)}"
     missing = outcome.rows_dropped - outcome.partnerless
-    columns = ", ".join(f"{n} in {bound_columns(bound)}" for bound, n in outcome.dropped_missing.items())
+    columns = dropped_columns(outcome.dropped_missing)
     own = {tuple(cs) for roles in binding.models.values() for cs in roles.values()}
     every = (
         "; a row with a missing value in any model's column is dropped for every model, so the models are compared "

@@ -57,7 +57,6 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
     rows = sum(part.rows for part in parts)
     rows_used = sum(part.rows_used for part in parts)
     partnerless = sum(part.partnerless for part in parts)
-    check_rows(rows, rows_used, partnerless)
     jobs = len(plan.jobs)
     dropped_missing: dict[tuple[str, ...], int] = {}
     widths = VectorWidths()  # a list column's K, the same in every part as in every chunk
@@ -65,6 +64,7 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
         widths.merge(part.widths)
         for columns, dropped in part.dropped_missing.items():
             dropped_missing[columns] = dropped_missing.get(columns, 0) + dropped
+    check_rows(rows, rows_used, partnerless, in_plan_order(plan, dropped_missing))
     used = [part for part in parts if part.rows_used]
     first = used[0]
     overall: list[Accumulator | None] = [None] * jobs

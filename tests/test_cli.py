@@ -313,7 +313,10 @@ def test_a_model_missing_throughout_takes_the_other_models_task(cli, write) -> N
     # tasks', exit 2, though every row is dropped for every model (a missing value in any model's column drops it).
     data = write("m.csv", "target,a,b\n0,0.2,\n1,0.8,\n")
     run = cli("eval", data, "--model", "a", "--model", "b", "--missing", "drop", "-f", "json")
-    assert (run.code, run.err) == (3, "error: all 2 rows were dropped for missing values: nothing left to evaluate\n")
+    assert (run.code, run.err) == (
+        3,
+        "error: all 2 rows were dropped for missing values (2 in column 'b'): nothing left to evaluate\n",
+    )
 
 
 def test_the_rows_read_to_tell_the_task_by_are_bounded(cli, write, monkeypatch) -> None:
@@ -333,7 +336,10 @@ def test_the_rows_read_to_tell_the_task_by_are_bounded(cli, write, monkeypatch) 
     assert "the data looks like binary (probabilities)" in run.err
     empty = write("empty.csv", "target,pred\n" + "1,\n" * 4)
     run = cli("eval", empty, "--missing", "drop", "--chunk-rows", "2", "-f", "json")
-    assert (run.code, run.err) == (3, "error: all 4 rows were dropped for missing values: nothing left to evaluate\n")
+    assert (run.code, run.err) == (
+        3,
+        "error: all 4 rows were dropped for missing values (4 in column 'pred'): nothing left to evaluate\n",
+    )
 
 
 def test_compare_says_the_column_the_candidate_lacks_was_guessed(cli, write) -> None:
@@ -1317,7 +1323,10 @@ def test_outputs_in_a_folder_whose_name_is_not_utf8(cli, regression_csv, tmp_pat
 def test_one_row_dropped_is_named_in_the_singular(cli, write) -> None:
     # 'all 1 rows were dropped for missing values'
     run = cli("eval", write("one.csv", "pred,target\n,1\n"), "-l", "mse", "--missing", "drop")
-    assert (run.code, run.err) == (3, "error: the only row was dropped for missing values: nothing left to evaluate\n")
+    assert (run.code, run.err) == (
+        3,
+        "error: the only row was dropped for missing values (1 in column 'pred'): nothing left to evaluate\n",
+    )
 
 
 def test_a_single_valued_option_given_twice_keeps_the_last_and_words_take_any_case(cli, regression_csv: Path) -> None:

@@ -345,7 +345,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n1,\n,3\n"},
         ["eval", "p.csv", "-l", "mse", "--missing", "drop"],
         3,
-        "all 2 rows were dropped for missing values: nothing left to evaluate",
+        "all 2 rows were dropped for missing values (1 in column 'target', 1 in column 'pred'): nothing left to evaluate",
     ),
     (
         "infinite value",
@@ -790,7 +790,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": "pred,target\n,1\n,2\n"},
         ["eval", "p.csv", "-l", "mse", "--missing", "drop"],
         3,
-        "all 2 rows were dropped for missing values: nothing left to evaluate",
+        "all 2 rows were dropped for missing values (2 in column 'pred'): nothing left to evaluate",
     ),
     (
         "header line empty",

@@ -603,3 +603,21 @@ def test_a_group_whose_every_row_is_dropped_is_named(cli, write, command: str) -
     )
     run = cli("eval", write("all.csv", "y_true,y_pred,g\n1,1.5,a\n2,,a\n"), *drop)
     assert "no rows left" not in run.err
+
+
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_rows_without_a_partner_make_no_group_of_a_key_from_the_targets(cli, write, command: str) -> None:
+    """With --by on a column of the --targets file, a prediction without a target (its key is null there, unknown)
+    was coded as a group of missing keys: the notice said 'group g=(missing) has no rows left' of data that has no
+    missing key. A row without a partner is in no group: it is counted as such."""
+    preds = write("p.csv", "id,y_pred\n1,1.5\n2,2.0\n3,0.5\n4,4.0\n")
+    targets = write("t.csv", "id,y_true,g\n1,1.0,a\n2,2.5,b\n4,3.0,a\n")
+    inputs = [preds] * (2 if command == "compare" else 1)
+    args = [command, *inputs, "--targets", targets, "--on", "id", "-l", "mse", "--by", "g", "--missing", "drop"]
+    run = cli(*args)
+    assert run.code == 0, run.err
+    assert "no rows left" not in run.err
+    assert "dropped 1 of 4 rows without a partner in" in run.err
+    run = cli(*args, "-f", "json", "-q")
+    results = json.loads(run.out)["results"]
+    assert [(r["group"], r["n"]) for r in results] == [(None, 3), ({"g": "a"}, 2), ({"g": "b"}, 1)]

@@ -873,7 +873,8 @@ def test_rows_all_dropped_say_why(cli: Any, tmp_path: Path) -> None:
     run = cli("eval", preds, "--targets", some, "--on", "id", "-l", "mse", "--missing", "drop", "-q")
     assert (run.code, run.err) == (
         3,
-        "error: all 3 rows were dropped, 2 for having no partner and 1 for missing values: nothing left to evaluate\n",
+        "error: all 3 rows were dropped, 2 for having no partner and 1 for missing values (1 in column 'pred'): "
+        "nothing left to evaluate\n",
     )
 
 
