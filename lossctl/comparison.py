@@ -139,7 +139,7 @@ def run_comparison(
             "files, and the models of one file are compared row by row"
         )
     notices: list[str] = []
-    roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
+    roles = roles_needed(options.requests, options.gates, options.composites)
     opened = open_sources(baseline, options, roles, notices, stdin, text_checked=candidate is None)
     if candidate is None:
         if len(opened.binding.models) < 2:
