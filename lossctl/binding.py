@@ -210,7 +210,7 @@ def bind_roles(
             continue
         if role not in DEFAULT_NAMES:
             of = f" of {', '.join(readers[role])}" if readers.get(role) else ""
-            raise UsageError(f"role '{role}'{of} is not bound; bind it with {_bound_as(role, 'COLUMN')}")
+            raise UsageError(f"role '{role}'{of} is not bound; bind it with {bound_as(role, 'COLUMN')}")
         free = [column for column in available if column not in taken]
         guess = guess_column(role, [column for column in own if column not in taken]) if own is not None else None
         where = ""
@@ -249,7 +249,7 @@ def _one_value_roles(specs: Sequence[LossSpec], bound: Mapping[str, list[str]], 
 
 def _given(role: str, explicit: Mapping[str, str]) -> str:
     """How ``role`` got its columns: the option that binds it, or its guess."""
-    return _bound_as(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
+    return bound_as(role, explicit[role]) if role in explicit else f"{role} guessed from its name"
 
 
 def _read_from_targets(column: str, targets: tuple[str, Sequence[str]] | None) -> str:
@@ -259,7 +259,7 @@ def _read_from_targets(column: str, targets: tuple[str, Sequence[str]] | None) -
     return f" (with {option('targets')}, column '{show_name(column)}' is read from {targets[0]})"
 
 
-def _bound_as(role: str, spec: str) -> str:
+def bound_as(role: str, spec: str) -> str:
     """The option that binds ``spec`` to ``role``, as the caller wrote it: ``--pred SPEC`` (``pred="SPEC"``) for the
     two roles with options of their own, else ``--col ROLE=SPEC`` (``cols={"ROLE": "SPEC"}``)."""
     return option(role, spec) if role in ("pred", "target") else role_option(role, spec)
@@ -364,7 +364,7 @@ def bind(
         role = unused[0]
         reads = ", ".join(shared)
         raise UsageError(
-            f"{_bound_as(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
+            f"{bound_as(role, explicit[role])}: no selected loss reads the role '{role}' (they read {reads})"
             f"{closest(role, shared)}"
         )
     weight = single_column(options.weight, available, source, "weight")
@@ -385,7 +385,7 @@ def bind(
     bound = bind_roles(shared, explicit, available, source, notices, targets, several, reserved, own, readers, holders)
     taken = {column for columns in bound.values() for column in columns} | set(reserved)
     models = bind_models(specs_of_models, available, source, taken)
-    _one_value_roles(specs, bound, {role: _bound_as(role, spec) for role, spec in explicit.items()})
+    _one_value_roles(specs, bound, {role: bound_as(role, spec) for role, spec in explicit.items()})
     for model, colspec in specs_of_models:
         if model is not None:
             _one_value_roles(specs, {"pred": models[model]}, {"pred": option("model", f"{model}={colspec}")})

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from lossctl import __version__
 from lossctl.arrow import to_arrow
-from lossctl.binding import Binding, roles_needed
+from lossctl.binding import Binding, bound_as, roles_needed
 from lossctl.engine import Outcome, Plan, held_notice, query_column
 from lossctl.errors import InputError, NoRows, UsageError, flags_spelled, option
 from lossctl.evaluation import (
@@ -57,7 +57,7 @@ from lossctl.finalize import (
     signature,
 )
 from lossctl.hints import VectorColumns, multi_output_notices, option_notices
-from lossctl.io.columns import column_not_found
+from lossctl.io.columns import column_not_found, format_columns, resolve_colspec
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source, naming_files
@@ -72,7 +72,7 @@ from lossctl.prefetch import prefetch
 from lossctl.queries import QueriesNotContiguous
 from lossctl.report import Check, CompareReport, Comparison
 from lossctl.samples import check_per_sample_path
-from lossctl.text import as_utf8, fraction, show_name, shown_value, written, written_number
+from lossctl.text import as_utf8, count, fraction, show_name, shown_value, written, written_number
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
@@ -139,7 +139,7 @@ def run_comparison(
             "files, and the models of one file are compared row by row"
         )
     notices: list[str] = []
-    roles = list(dict.fromkeys(["target", "pred", *roles_needed(options.requests, options.gates, options.composites)]))
+    roles = roles_needed(options.requests, options.gates, options.composites)
     opened = open_sources(baseline, options, roles, notices, stdin, text_checked=candidate is None)
     if candidate is None:
         if len(opened.binding.models) < 2:
@@ -162,7 +162,9 @@ def run_comparison(
         )
         notices += candidate_source.notices
         check_text_options([opened.source, opened.targets, candidate_source], options.delimiter, options.decimal)
-        binding = _two_models(opened.binding, opened.source, candidate_source, options.role_columns())
+        binding = _two_models(
+            opened.binding, opened.source, candidate_source, options.role_columns(), key_columns(options)
+        )
         names = [BASELINE_MODEL, CANDIDATE_MODEL]
         try:
             batches, candidate_rows, in_candidate_order = _aligned(opened, candidate_source, binding, options, notices)
@@ -302,11 +304,15 @@ def part_aligned(
     return _aligned(opened, candidate, binding, options, [])[0]
 
 
-def _two_models(binding: Binding, baseline: Source, candidate: Source, explicit: Mapping[str, str]) -> Binding:
+def _two_models(
+    binding: Binding, baseline: Source, candidate: Source, explicit: Mapping[str, str], keys: Sequence[str]
+) -> Binding:
     """The baseline's binding with two models: the baseline's own columns and the candidate's, renamed. A column
     the candidate lacks is an input error, which says so when the baseline's column was guessed (``explicit``: the
-    roles given a COLSPEC): the guess's notice is not printed when the run fails, and the user never named it."""
+    roles given a COLSPEC): the guess's notice is not printed when the run fails, and the user never named it.
+    So is a glob that matches other columns in the candidate (:func:`_check_same_matches`; ``keys``: ``--on``)."""
     model_roles = {role: cs for role, cs in binding.roles.items() if role not in DATA_ROLES}
+    _check_same_matches(binding, model_roles, baseline, candidate, explicit, keys)
     columns = list(dict.fromkeys(c for cs in model_roles.values() for c in cs))
     available = set(candidate.columns)  # a set: 10,000 columns looked up in the list took 2.6 s
     missing = [c for c in columns if c not in available]
@@ -326,6 +332,33 @@ def _two_models(binding: Binding, baseline: Source, candidate: Source, explicit:
         CANDIDATE_MODEL: {role: [CANDIDATE + c for c in cs] for role, cs in model_roles.items()},
     }
     return Binding(data_roles, binding.weight, binding.by, models)
+
+
+def _check_same_matches(
+    binding: Binding,
+    model_roles: Mapping[str, list[str]],
+    baseline: Source,
+    candidate: Source,
+    explicit: Mapping[str, str],
+    keys: Sequence[str],
+) -> None:
+    """A model role's COLSPEC must name the same columns in the candidate as in the baseline, whose columns are
+    read from both files: a glob (``--pred 'logit_*'``) matching a fourth ``logit_3`` only in the candidate would
+    leave it out of its model without a word. An input error naming both lists."""
+    reserved = {c for c in (binding.weight, *binding.by, *keys) if c}
+    for role, spec in explicit.items():
+        ours = model_roles.get(role)
+        if ours is None:
+            continue
+        elsewhere = {c for other, cs in binding.roles.items() if other != role for c in cs} | reserved
+        names = _names(baseline, candidate)
+        theirs = resolve_colspec(spec, candidate.columns, names[1], elsewhere)
+        if theirs != ours:
+            raise InputError(
+                f"{bound_as(role, spec)} matches {count(len(ours), 'column')} in {names[0]} ({format_columns(ours)}) "
+                f"but {count(len(theirs), 'column')} in {names[1]} ({format_columns(theirs)}); compare reads the same "
+                f"columns from both files: name them ({bound_as(role, ','.join(ours))})"
+            )
 
 
 def _aligned(

@@ -163,6 +163,24 @@ def test_equal_shared_ids_and_shared_float_columns_pass_the_order_check(cli: Any
     assert json.loads(run.out)["results"][0]["value"] == pytest.approx(2.5)
 
 
+def test_vector_columns_of_json_arrays_in_csv_are_no_likely_key(cli: Any, tmp_path: Path) -> None:
+    """A CSV column of JSON arrays is a vector column (a Parquet list column, no key): two models' masks or
+    embeddings that differ were 'rows are aligned by order and these are not the same rows; ... --on pmask'
+    (exit 3) in compare and eval --targets; text keys that start with '[' but are no JSON array stay keys."""
+    base = _csv(tmp_path / "b.csv", 'id,p,y,pmask\n1,0.2,0,"[0.1, 0.2]"\n2,0.7,1,"[0.3, 0.4]"\n')
+    cand = _csv(tmp_path / "c.csv", 'id,p,y,pmask\n1,0.4,0,"[0.9, 0.8]"\n2,0.6,1,"[0.7, 0.6]"\n')
+    run = cli("compare", base, cand, "-l", "brier", "--pred", "p", "--target", "y", "-f", "json")
+    assert run.code == 0, run.err
+    [record] = json.loads(run.out)["results"]
+    assert (record["baseline"], record["candidate"]) == pytest.approx((0.065, 0.16), rel=1e-12)
+    run = cli("eval", base, "--targets", cand, "-l", "brier", "--pred", "p", "--target", "y", "-f", "json")
+    assert run.code == 0, run.err
+    labels = _csv(tmp_path / "l.csv", "tag,p,y\n[CLS],0.2,0\n")
+    other = _csv(tmp_path / "o.csv", "tag,p,y\n[SEP],0.4,0\n")
+    run = cli("compare", labels, other, "-l", "brier", "--pred", "p", "--target", "y")
+    assert run.code == 3 and run.err.startswith("error: column 'tag' is '[CLS]' in ")
+
+
 def test_different_row_counts_name_the_shared_key_as_the_fix(cli: Any, tmp_path: Path) -> None:
     preds = _csv(tmp_path / "p.csv", "id,pred\n1,1\n2,2\n3,3\n")
     targets = _csv(tmp_path / "t.csv", "id,target\n1,1\n2,2\n")

@@ -1048,7 +1048,8 @@ def test_comparing_two_files_of_20000_prediction_columns_binds_them_all() -> Non
     from lossctl.comparison import _two_models
 
     names = [f"logit_{k}" for k in range(20_000)]
-    candidate = SimpleNamespace(columns=[*names, "target"])
+    candidate = SimpleNamespace(columns=[*names, "target"], name="b.parquet")
+    baseline = SimpleNamespace(columns=candidate.columns, name="a.parquet")
     binding = Binding({"pred": names, "target": ["target"]})
-    models = _two_models(binding, SimpleNamespace(columns=candidate.columns), candidate, {"pred": "logit_*"})  # type: ignore[arg-type]
+    models = _two_models(binding, baseline, candidate, {"pred": "logit_*"}, ())  # type: ignore[arg-type]
     assert models.models["candidate"]["pred"][-1] == "candidate:logit_19999"

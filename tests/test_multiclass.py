@@ -934,3 +934,23 @@ def test_elbo_counts_the_probabilities_its_bce_clips(cli, write) -> None:
     assert run.err == "notice: elbo: 1 row had a probability within eps = 2.22045e-16 of 0 or 1, clipped (as bce)\n"
     run = cli("eval", path, *roles, "-l", "elbo:recon=mse", "-f", "csv")
     assert (run.code, run.err) == (0, "")
+
+
+def test_compare_of_a_glob_that_matches_other_columns_in_the_candidate(cli: Any, write: Any) -> None:
+    """`compare --pred 'l_*'` read the baseline's matches (l_0, l_1) from both files: a candidate whose glob
+    matches l_0, l_1, l_2 was scored on two of its three logits without a word (exit 0). Now an input error naming
+    both lists and the fix; files whose globs match alike compare as two evals."""
+    base = write("base.csv", "y,l_0,l_1\n0,2.0,1.0\n1,0.5,1.5\n")
+    cand = write("cand.csv", "y,l_0,l_1,l_2\n0,1.0,1.0,3.0\n1,0.0,2.0,0.0\n")
+    run = cli("compare", base, cand, "-l", "cross_entropy", "--pred", "l_*", "--target", "y")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: --pred l_* matches 2 columns in {base} (l_0, l_1) but 3 columns in {cand} (l_0, l_1, l_2); "
+        "compare reads the same columns from both files: name them (--pred l_0,l_1)\n"
+    )
+    same = write("same.csv", "y,l_0,l_1\n0,1.0,1.0\n1,0.0,2.0\n")
+    run = cli("compare", base, same, "-l", "cross_entropy", "--pred", "l_*", "--target", "y", "-f", "json")
+    assert run.code == 0, run.err
+    [record] = json.loads(run.out)["results"]
+    expected = [np.mean([np.log1p(np.exp(-1.0)), np.log1p(np.exp(-1.0))]), np.log(2.0) / 2 + np.log1p(np.exp(-2.0)) / 2]
+    assert (record["baseline"], record["candidate"]) == pytest.approx(expected, rel=1e-12)

@@ -8,6 +8,7 @@ batch by batch); each must agree to 1e-9 relative.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -451,3 +452,21 @@ def test_pair_losses_are_bounded(data: tuple, margin: float) -> None:
     assert np.all(cosine >= -1e-15) and np.all(cosine <= 2 + 1e-12)
     contrastive = lossctl.get("contrastive").per_sample(x, y, labels01, margin=abs(margin))
     assert np.all(contrastive[labels01 == 0] <= 0.5 * margin**2 + 1e-12) and np.all(contrastive >= 0)
+
+
+def test_compare_of_two_files_for_a_loss_without_a_pred_role(cli: Any, write: Any) -> None:
+    """compare of two files with `-l triplet` (roles anchor, positive, negative) demanded a 'pred' column
+    (exit 2 'no column for role pred'); each side is now eval's value, and the delta theirs."""
+    rows = [([0, 0], [1, 0], [3, 0]), ([1, 1], [1, 2], [1, 1.5])]
+    other = [([0, 0], [0.5, 0], [0.2, 0]), ([1, 1], [1, 1.2], [4, 1])]
+    header = "a,pos,neg\n"
+    base = write("base.csv", header + "".join(f'"{a}","{p}","{n}"\n' for a, p, n in rows))
+    cand = write("cand.csv", header + "".join(f'"{a}","{p}","{n}"\n' for a, p, n in other))
+    roles = ["-l", "triplet", "--col", "anchor=a", "--col", "positive=pos", "--col", "negative=neg", "-f", "json"]
+    run = cli("compare", base, cand, *roles)
+    assert run.code == 0, run.err
+    [record] = json.loads(run.out)["results"]
+    values = [json.loads(cli("eval", path, *roles).out)["results"][0]["value"] for path in (base, cand)]
+    assert [record["baseline"], record["candidate"]] == pytest.approx(values, rel=1e-12)
+    assert record["delta"] == pytest.approx(values[1] - values[0], rel=1e-12)
+    assert record["verdict"] == ("worse" if values[1] > values[0] else "better")

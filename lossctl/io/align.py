@@ -29,6 +29,7 @@ import pyarrow as pa
 from lossctl.arrow import booleans, equal_values, missing, to_arrow
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import column_not_found
+from lossctl.io.convert import is_vector_column
 from lossctl.io.parts import as_instants
 from lossctl.keys import (
     EMPTY,
@@ -409,9 +410,10 @@ def _integral(kind: pa.DataType) -> bool:
 
 def first_difference(left: pa.Array, right: pa.Array) -> int | None:
     """The first position where two integer or text columns differ (a null equals only a null); ``None``
-    when they are equal or not both integers or both text."""
+    when they are equal or not both integers or both text. Text of JSON arrays is a CSV file's vector column
+    (as a Parquet list column, which is no key), not text: ``None`` too."""
     kind = _comparable(left.type, right.type)
-    if kind is None:
+    if kind is None or any(is_vector_column(side, labels=True) for side in (left, right)):
         return None
     if left.type != right.type or pa.types.is_dictionary(left.type):
         left, right = left.cast(kind), right.cast(kind)
