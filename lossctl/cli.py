@@ -22,6 +22,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
+from typer._types import TyperChoice  # the Choice Typer gives an Enum (typer<0.29: pyproject.toml)
 from typer.exceptions import TyperException
 
 from lossctl import __version__, tempfiles
@@ -37,6 +38,7 @@ from lossctl.options import (
     REDUCTIONS,
     Options,
     check_level,
+    check_run_reduction,
 )
 from lossctl.text import (
     as_utf8,
@@ -235,7 +237,25 @@ InputFormatOpt = Annotated[
     InputFormat | None, typer.Option(case_sensitive=False, help="Override the format guessed from the extension.")
 ]
 MissingOpt = Annotated[Missing, typer.Option(case_sensitive=False, help="Missing values: error, or drop those rows.")]
-ReductionOpt = Annotated[Reduction, typer.Option(case_sensitive=False, help="mean (weighted with --weight) or sum.")]
+
+
+class _ReductionChoice(TyperChoice[str]):
+    """``--reduction``'s choices, any case; ``none`` (torch's and Keras's name for each row's loss unreduced) is
+    refused pointing to ``--per-sample`` (:func:`~lossctl.options.check_run_reduction`), not as one more value that
+    is "not one of 'mean', 'sum'"."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and value.lower() == "none":
+            check_run_reduction("none")
+        return super().convert(value, param, ctx)
+
+
+ReductionOpt = Annotated[
+    Reduction,
+    typer.Option(
+        click_type=_ReductionChoice(REDUCTIONS, case_sensitive=False), help="mean (weighted with --weight) or sum."
+    ),
+]
 ConventionOpt = Annotated[
     ConventionName, typer.Option(case_sensitive=False, help="Whose definition to reproduce where libraries differ.")
 ]

@@ -1457,9 +1457,9 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     (
         "unknown --reduction",
         {"p.csv": GOOD},
-        ["eval", "p.csv", "-l", "mse", "--reduction", "none"],
+        ["eval", "p.csv", "-l", "mse", "--reduction", "median"],
         2,
-        "Invalid value for '--reduction': 'none' is not one of 'mean', 'sum'.",
+        "Invalid value for '--reduction': 'median' is not one of 'mean', 'sum'.",
     ),
     # -l mse, and -l '' said "empty loss name in 'mse,'" and "... in ''", naming no option
     ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in '-l mse,'"),
