@@ -557,9 +557,9 @@ def _check_outputs(
         check_plot_path(plot)
     if output:
         check_destination(output, output_format.value if output_format is not None else None, inputs)
-    for destination in (_per_sample_file(options), plot):
+    for destination, writer in ((_per_sample_file(options), "--per-sample"), (plot, "--plot")):
         if destination:
-            check_output_path(destination, inputs)
+            check_output_path(destination, inputs, writer)
     if output and options.per_sample and same_destination(output, options.per_sample):
         raise UsageError(f"--output and --per-sample both name '{show_name(output)}'; give each its own file")
 

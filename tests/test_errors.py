@@ -722,7 +722,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "-o", "p.csv"],
         2,
-        "refusing to overwrite the input file 'p.csv' with the output",
+        "refusing to overwrite the input file 'p.csv' with --output",
     ),
     (
         "output directory missing",
@@ -1584,14 +1584,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "./p.csv", "-l", "mse", "-o", "p.csv"],
         2,
-        "refusing to overwrite the input file './p.csv' with the output",
+        "refusing to overwrite the input file './p.csv' with --output",
     ),
     (
         "output is the targets file",
         {"p.csv": "pred\n1\n", "t.csv": "target\n2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "-l", "mse", "-o", "t.csv"],
         2,
-        "refusing to overwrite the input file 't.csv' with the output",
+        "refusing to overwrite the input file 't.csv' with --output",
     ),
     (
         "output under a regular file",
@@ -1642,7 +1642,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--per-sample", "p.csv"],
         2,
-        "refusing to overwrite the input file 'p.csv' with the output",
+        "refusing to overwrite the input file 'p.csv' with --per-sample",
     ),
     (
         "--per-sample of an aggregate",
@@ -1681,7 +1681,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.svg": GOOD},
         ["eval", "p.svg", "--input-format", "csv", "-l", "mse", "--plot", "p.svg"],
         2,
-        "refusing to overwrite the input file 'p.svg' with the output",
+        "refusing to overwrite the input file 'p.svg' with --plot",
     ),
     (
         "--plot is a directory",
@@ -1841,7 +1841,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "-o", "c.csv"],
         2,
-        "refusing to overwrite the input file 'c.csv' with the output",
+        "refusing to overwrite the input file 'c.csv' with --output",
     ),
     (
         "compare with a missing candidate",
