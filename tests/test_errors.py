@@ -752,7 +752,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {},
         ["list", "--task", "vision"],
         2,
-        "unknown task 'vision'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, representation, ranking",
+        "--task 'vision' is not a task; tasks: regression, binary, multiclass, multilabel, segmentation, detection, representation, ranking",
     ),
     (
         # it named no close task, as an unknown loss or column does
@@ -760,8 +760,17 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {},
         ["list", "--task", "Regresion"],
         2,
-        "unknown task 'Regresion'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
+        "--task 'Regresion' is not a task; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
         "representation, ranking; did you mean 'regression'?",
+    ),
+    (
+        # it said "unknown task ''", naming no option, where eval's empty values name theirs
+        "empty task",
+        {},
+        ["list", "--task", ""],
+        2,
+        "--task needs a task name, got ''; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
+        "representation, ranking",
     ),
     # --- reading files ---------------------------------------------------------------------------------
     (
