@@ -22,9 +22,9 @@ from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
-from lossctl.io.readers import Source, file_index, open_input
+from lossctl.io.readers import Source, file_index, open_input, several
 from lossctl.io.streams import STREAM, as_binary
-from lossctl.text import show_name
+from lossctl.text import listing, show_name
 
 
 def _module(value: object) -> str:
@@ -112,7 +112,7 @@ class ConcatSource(Source):
         first = sources[0]
         for other in sources[1:]:
             check_same_columns(other.name, other.columns, first.name, first.columns)
-        self.path = ", ".join(source.path for source in sources)
+        self.path, self.shown = several([source.path for source in sources])
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
         self.notices = tuple(notice for source in sources for notice in source.notices)
@@ -157,7 +157,7 @@ class ConcatSource(Source):
             source.read_after(self.first_row + sum(self._rows))
             tables.append(conform(source.read(columns, self._keys), types, source.name))
             self._rows.append(tables[-1].num_rows)
-        return concat_parts(tables, columns, f"'{show_name(self.path)}'")
+        return concat_parts(tables, columns, self.label)
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         types = self._types(columns)
@@ -187,7 +187,7 @@ def check_text_options(sources: Sequence[Source | None], delimiter: str | None, 
         for part in inputs
     ]  # fmt: skip
     verb = "applies" if len(given) == 1 else "apply"
-    raise UsageError(f"{' and '.join(given)} {verb} to CSV and TSV input only, and {', '.join(described)}")
+    raise UsageError(f"{' and '.join(given)} {verb} to CSV and TSV input only, and {listing(described, 'inputs')}")
 
 
 def _parts(source: Source) -> list[Source]:
