@@ -2167,3 +2167,21 @@ def test_a_file_given_twice_among_the_inputs_is_noted(cli, tmp_path: Path, monke
     notice = f"notice: the file 'p.csv' is given twice among the inputs{also}: its rows are read twice, as given"
     assert run.err.splitlines()[0] == notice
     assert "twice" not in cli("eval", "p.csv", "-l", "mse").err
+
+
+def test_files_given_twice_among_the_inputs_are_one_notice(cli, tmp_path: Path) -> None:
+    # eval d/* d/* over 2,000 files wrote one notice per file, 2,000 lines; a file given 3 times was noted twice.
+    paths = [tmp_path / f"p{i:02d}.csv" for i in range(25)]
+    for path in paths:
+        path.write_text("pred,target\n1,2\n")
+    run = cli("eval", *paths, *paths, "-l", "mse", "-f", "csv")
+    shown = ", ".join(f"'{path}'" for path in paths[:20])
+    assert run.code == 0 and run.out.splitlines()[1].startswith("mse,multioutput=none,mean,1.0,50,")
+    assert run.err.splitlines()[0] == (
+        f"notice: the files {shown}, ... (25 files) are each given more than once among the inputs: their rows are "
+        "read as often"
+    )
+    run = cli("eval", paths[0], paths[0], paths[0], "-l", "mse", "-f", "csv")
+    assert run.err.splitlines()[0] == (
+        f"notice: the file '{paths[0]}' is given 3 times among the inputs: its rows are read 3 times, as given"
+    )

@@ -497,28 +497,30 @@ def check_stdin_once(inputs: Mapping[str, Any]) -> None:
 
 
 def _files_given_twice(paths: list[str]) -> list[str]:
-    """A notice for each file that several inputs name twice (``eval a.csv a.csv``, ``eval a.csv ./a.csv``): its
-    rows are read twice, as given (docs/cli.md: the paths in the order given), which doubled ``n`` and narrowed
-    every interval without a word."""
-    seen: dict[tuple[int, int], str] = {}
-    notices = []
+    """The notice of the files that several inputs name more than once (``eval a.csv a.csv``, ``eval a.csv
+    ./a.csv``): their rows are read as often, as given (docs/cli.md: the paths in the order given), which doubled
+    ``n`` and narrowed every interval without a word. One line, however many files (``eval d/* d/*`` over 2,000
+    files wrote 2,000 lines): a single file is named with its spellings, several are listed (:func:`listing`)."""
+    names: dict[tuple[int, int], list[str]] = {}
     for path in paths:
         try:
             status = os.stat(path)
         except (OSError, ValueError):  # a glob, a remote path, a missing file: told when it is opened
             continue
-        if not stat.S_ISREG(status.st_mode):
-            continue
-        identity = (status.st_dev, status.st_ino)
-        if identity not in seen:
-            seen[identity] = path
-            continue
-        first = seen[identity]
-        also = "" if first == path else f" (as '{show_name(first)}' and as '{show_name(path)}')"
-        notices.append(
-            f"the file '{show_name(first)}' is given twice among the inputs{also}: its rows are read twice, as given"
-        )
-    return notices
+        if stat.S_ISREG(status.st_mode):
+            names.setdefault((status.st_dev, status.st_ino), []).append(path)
+    repeated = [given for given in names.values() if len(given) > 1]
+    if not repeated:
+        return []
+    if len(repeated) > 1:
+        files = listing([f"'{show_name(given[0])}'" for given in repeated], "files")
+        return [f"the files {files} are each given more than once among the inputs: their rows are read as often"]
+    ((first, *others),) = repeated
+    times = "twice" if len(others) == 1 else f"{len(others) + 1} times"
+    spellings = list(dict.fromkeys([first, *others]))
+    also = " (as " + " and as ".join(f"'{show_name(name)}'" for name in spellings) + ")" if len(spellings) > 1 else ""
+    read = f"its rows are read {times}, as given"
+    return [f"the file '{show_name(first)}' is given {times} among the inputs{also}: {read}"]
 
 
 def open_data(
