@@ -72,6 +72,9 @@ class Aggregate:
     of 0 for the intervals (:mod:`lossctl.normal`), not a row left out. ``unweighted``, where given, says why the
     value cannot take sample weights (the library weighs what the weighted sums ``sum(w*c)`` cannot give): a run
     with weights is refused (:meth:`~lossctl.registry.LossSpec.aggregate_reducing`), whatever their values.
+    ``observations``, where given, is ``(k, words)``: the value's observations are the units (queries) whose
+    statistic ``k`` is not 0, a ratio's denominator (ranknet's pairs), not every unit of nonzero weight, and
+    ``words`` say which they are (``with a pair``): fewer than 2 of them give no interval (:mod:`lossctl.normal`).
     """
 
     name: str
@@ -91,6 +94,7 @@ class Aggregate:
     slopes: Callable[[Any, str, Mapping[str, Any]], list[Any]] | None = None
     every_row: bool = False
     unweighted: str | None = None
+    observations: tuple[int, str] | None = None
 
     def value_of_part(self, part: Stats, whole: Stats, reduction: str, params: Mapping[str, Any]) -> float:
         """The value of a part of the input: :attr:`finalize_part`, or the part finalized on its own."""

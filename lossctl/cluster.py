@@ -309,7 +309,7 @@ class PerSampleDataset:
         self.path = path.rstrip("/")
         self.remote = is_remote(path)
         parent, name = self.path.rsplit("/", 1) if "/" in self.path else (".", self.path)
-        check_not_inside_inputs(self.path, list(inputs))
+        check_not_inside_inputs(self.path, list(inputs), option("per_sample"))
         if self.remote:
             check_output(self.path, dataset=True)
             self._fs, _ = filesystem(self.path)

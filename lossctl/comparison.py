@@ -52,6 +52,7 @@ from lossctl.finalize import (
     gap,
     in_group,
     loss_notices,
+    observations,
     over_every_row,
     plain_keys,
     signature,
@@ -723,14 +724,17 @@ def _comparisons(
     no_interval = NoInterval(plan.weight is not None, "queries" if plan.query_ids else "rows")
 
     def normal(value: float, base: np.ndarray | None, cand: np.ndarray | None, label: str, code: int | None,
-               group: dict[str, Any] | None, every_row: bool) -> dict[str, float] | None:  # fmt: skip
+               group: dict[str, Any] | None, every_row: bool,
+               observed: tuple[int | None, str | None]) -> dict[str, float] | None:  # fmt: skip
         """The paired interval of ``f(S_cand) - f(S_base)``: both gradients live in the stacked statistics of
-        the one pass, so ``g = grad_cand - grad_base`` meets the joint covariance of both models' rows."""
+        the one pass, so ``g = grad_cand - grad_base`` meets the joint covariance of both models' rows.
+        ``observed``: the observations as the baseline's value counts them (:func:`~lossctl.finalize.observations`)."""
         if not plan.moments:
             return None
         gradient = None if base is None or cand is None else cand - base
-        cov = outcome.covariance(code, every_row)
-        return no_interval.check(label, group, value, gradient, cov, options.level, every_row)
+        once = outcome.observed_once(code, every_row, observed[0])
+        cov = None if once else outcome.covariance(code, every_row)
+        return no_interval.check(label, group, value, gradient, cov, options.level, every_row, observed[1])
 
     owners: list[tuple[LossRequest | Composite, str]] = [
         (r, signature(r, options.reduction, options.convention, plan)) for r in requests
@@ -743,7 +747,8 @@ def _comparisons(
         return values[next(j for j, job in enumerate(plan.jobs) if job.request == owner and job.model == model)]
 
     def paired(base: np.ndarray | None, cand: np.ndarray | None, rows: int, label: str,
-               group: dict[str, Any] | None, every_row: bool) -> dict[str, float] | None:  # fmt: skip
+               group: dict[str, Any] | None, every_row: bool,
+               words: str | None) -> dict[str, float] | None:  # fmt: skip
         """The bootstrap's paired interval of the delta: the replicates share their Poisson counts row for row, so
         their differences resample the pairs (:meth:`~lossctl.normal.NoInterval.percentile`, as ``eval``)."""
         if base is None or cand is None:
@@ -751,7 +756,7 @@ def _comparisons(
         with np.errstate(invalid="ignore", over="ignore"):
             differences = cand - base
         differences[np.isinf(base) | np.isinf(cand)] = np.inf  # an overflow, whatever inf - inf gives
-        return no_interval.percentile(label, group, differences, rows, options.level, every_row)
+        return no_interval.percentile(label, group, differences, rows, options.level, every_row, words)
 
     comparisons: list[Comparison] = []
     gaps: list[dict[str, Any]] = []
@@ -759,13 +764,17 @@ def _comparisons(
     for owner, sig in owners:
         base = numbers(owner, names[0])
         every_row = over_every_row(owner, options.convention, options.reduction)
+        job = None if isinstance(owner, Composite) else plan.job_index(owner, names[0])
+        observed = observations(owner, options.convention, outcome.layout, job)
+        counted, words = observed
         for name in names[1:]:
             cand = numbers(owner, name)
             model = name if options.models else None  # two files: the records carry no model, as eval's
             label = f"{owner.label} delta" + (f"@{model}" if model is not None else "")
-            ci = normal(cand.overall - base.overall, base.gradient, cand.gradient, label, None, None, every_row)
-            resampled = outcome.resampled_rows(outcome.rows_used, None, every_row)
-            boot = paired(base.replicates, cand.replicates, resampled, label, None, every_row)
+            delta = cand.overall - base.overall
+            ci = normal(delta, base.gradient, cand.gradient, label, None, None, every_row, observed)
+            resampled = outcome.resampled_rows(outcome.rows_used, None, every_row, counted)
+            boot = paired(base.replicates, cand.replicates, resampled, label, None, every_row, words)
             comparisons.append(_comparison(owner, sig, base.overall, cand.overall, boot, outcome.rows_used, None,
                                            model, options, ci))  # fmt: skip
             undefined = comparisons[-1].relative_delta is None and base.overall != 0
@@ -775,8 +784,9 @@ def _comparisons(
                 if base_numbers is None or cand_numbers is None:
                     continue
                 (b, n, b_reps, b_grad), (c, _, c_reps, c_grad) = base_numbers, cand_numbers
-                ci = normal(c - b, b_grad, c_grad, label, code, group, every_row)
-                boot = paired(b_reps, c_reps, outcome.resampled_rows(n, code, every_row), label, group, every_row)
+                ci = normal(c - b, b_grad, c_grad, label, code, group, every_row, observed)
+                resampled = outcome.resampled_rows(n, code, every_row, counted)
+                boot = paired(b_reps, c_reps, resampled, label, group, every_row, words)
                 record = _comparison(owner, sig, b, c, boot, n, group, model, options, ci)
                 comparisons.append(record)
                 deltas.append(record.delta)

@@ -284,11 +284,12 @@ def _matches_glob(path: str, pattern: str) -> bool:
     )
 
 
-def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
+def check_not_inside_inputs(path: str, inputs: list[str], writer: str) -> None:
     """Refuse an output that a later read of an input would pick up: inside an input directory, or
-    matching an input glob."""
+    matching an input glob. ``writer``: the option writing ``path`` as the caller spells it (``--per-sample``), which
+    a message about the input names, since it does not quote ``path``."""
     if is_remote(path):
-        return _check_not_inside_remote_inputs(path, inputs)
+        return _check_not_inside_remote_inputs(path, inputs, writer)
     output = os.path.realpath(path)
     for given in inputs:
         if given == "-":
@@ -308,7 +309,7 @@ def check_not_inside_inputs(path: str, inputs: list[str]) -> None:
                 )
 
 
-def _check_not_inside_remote_inputs(url: str, inputs: list[str]) -> None:
+def _check_not_inside_remote_inputs(url: str, inputs: list[str], writer: str) -> None:
     """:func:`check_not_inside_inputs` for an object-store URL, by the names alone (nothing is sent; the schemes
     as :func:`~lossctl.io.remote.canonical_url` spells them): an input URL that is not a glob may be a prefix
     holding objects below it, as a directory does."""
@@ -318,7 +319,7 @@ def _check_not_inside_remote_inputs(url: str, inputs: list[str]) -> None:
             continue
         prefix = canonical_url(given).rstrip("/")
         if output == prefix:
-            raise UsageError(f"refusing to overwrite the input '{show_name(given)}' with the output")
+            raise UsageError(f"refusing to overwrite the input '{show_name(given)}' with {writer}")
         if any(char in prefix for char in _GLOB_CHARS):
             if _matches_glob(output, prefix):
                 raise UsageError(

@@ -338,6 +338,10 @@ class Outcome:
     # rows (queries: lossctl.units) of nonzero weight (one of weight 0 resampled adds nothing to any replicate).
     resampled: int | None = None
     group_resampled: np.ndarray | None = None
+    # With --bootstrap and a ranking loss, how many queries have each stacked statistic nonzero, overall and per group
+    # code (groups x width): a ratio's observations are those of a nonzero denominator (Aggregate.observations).
+    counted: np.ndarray | None = None
+    group_counted: np.ndarray | None = None
     # What the rows showed each job's loss (Aggregate.across), for the Dask client to check across parts.
     seen: list[Any] = field(default_factory=list)
     # A Dask part's lossctl.hints.Looks (what its chunks looked like), merged by the client in input order.
@@ -347,13 +351,18 @@ class Outcome:
     # The decimal marks of a part's text columns (DecimalMarks), which the Dask client merges in input order.
     marks: DecimalMarks | None = None
 
-    def resampled_rows(self, rows: int, group: int | None = None, every_row: bool = False) -> int:
+    def resampled_rows(
+        self, rows: int, group: int | None = None, every_row: bool = False, counted: int | None = None
+    ) -> int:
         """The observations a bootstrap resamples among ``rows`` rows (overall, or of ``group``): those of nonzero
-        weight when weighted, queries with a ranking loss, unless the value is over ``every_row`` (Keras' mean, where
-        a row of weight 0 is an observation of 0). One alone gives replicates that all hold it, a zero-width
-        interval."""
+        weight when weighted, queries with a ranking loss (those whose stacked statistic ``counted`` is nonzero,
+        where given), unless the value is over ``every_row`` (Keras' mean, where a row of weight 0 is an observation
+        of 0). One alone gives replicates that all hold it, a zero-width interval."""
         if every_row:
             return rows
+        counts = self.counted if group is None or self.group_counted is None else self.group_counted[group]
+        if counted is not None and counts is not None:
+            return int(counts[counted])
         if group is None:
             return rows if self.resampled is None else self.resampled
         return rows if self.group_resampled is None else int(self.group_resampled[group])
@@ -370,6 +379,16 @@ class Outcome:
         if group is None:
             return self.moments.covariance(every_row) if self.moments is not None else None
         return self.group_moments.covariance(group, every_row) if self.group_moments is not None else None
+
+    def observed_once(self, group: int | None, every_row: bool, counted: int | None) -> bool:
+        """Whether one unit (query) alone, overall or of ``group``, has the stacked statistic ``counted`` nonzero
+        (ranknet's one query with a pair): its value is that unit's, with no interval (``--ci`` moments). Never
+        where ``counted`` is ``None`` (the weight counts, :meth:`covariance`) or the value is over ``every_row``."""
+        if counted is None or every_row:
+            return False
+        if group is None:
+            return self.moments is not None and self.moments.observed_once(counted)
+        return self.group_moments is not None and self.group_moments.observed_once(group, counted)
 
 
 def query_column(plan: Plan) -> str | None:
@@ -762,6 +781,8 @@ class _Partial:
     group_moments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     resampled: int = 0
     group_resampled: tuple[np.ndarray, np.ndarray] | None = None
+    counted: np.ndarray | None = None  # by query: each stacked statistic's nonzero queries (Outcome.counted)
+    group_counted: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def run(
@@ -1050,8 +1071,9 @@ class _Worker:
         overall = queries.sums(_stacked(columns, weight))
         if plan.bootstrap:
             partial.replicates, _ = replicate_sums(overall, queries.first, None, plan.bootstrap, plan.seed)
-            # The queries of nonzero weight (unweighted, every query has a weight: its size)
-            partial.resampled = int(np.count_nonzero(overall[:, -2]))
+            # The queries of nonzero weight (unweighted, every query has a weight: its size), and of each statistic
+            partial.counted = np.count_nonzero(overall, axis=0)
+            partial.resampled = int(partial.counted[-2])
         if plan.moments:
             varying = overall[:, :-1]  # a query's weight (its size, unweighted) varies too; its row count is not used
             partial.moments = chunk_moments(list(varying.T), None, varying.sum(axis=0))
@@ -1067,8 +1089,10 @@ class _Worker:
             _, partial.group_replicates = replicate_sums(
                 grouped, pieces.first, numbers[local], plan.bootstrap, plan.seed
             )
-            counts = np.bincount(local[grouped[:, -2] != 0], minlength=len(numbers))
-            partial.group_resampled = (numbers, counts[:, None].astype(np.float64))
+            nonzero = grouped != 0
+            counts = np.column_stack([np.bincount(local, nonzero[:, k], len(numbers)) for k in range(nonzero.shape[1])])
+            partial.group_counted = (numbers, counts)
+            partial.group_resampled = (numbers, counts[:, -2:-1])
         if plan.moments:
             stats = list(grouped[:, :-1].T)
 
@@ -1315,6 +1339,8 @@ class _State:
         self.group_moments: GroupMoments | None = None
         self.resampled = 0
         self.group_resampled: GroupAccumulator | None = None
+        self.counted: np.ndarray | None = None
+        self.group_counted: GroupAccumulator | None = None
 
     @property
     def failed(self) -> bool:
@@ -1405,6 +1431,11 @@ class _State:
         if partial.group_resampled is not None:
             self.group_resampled = self.group_resampled or GroupAccumulator(1)
             self.group_resampled.add(*partial.group_resampled)
+        if partial.counted is not None:
+            self.counted = partial.counted if self.counted is None else self.counted + partial.counted
+        if partial.group_counted is not None:
+            self.group_counted = self.group_counted or GroupAccumulator(partial.group_counted[1].shape[1])
+            self.group_counted.add(*partial.group_counted)
         for j, sample in enumerate(partial.samples):
             if sample is not None:
                 values, keys, rows, maximum = sample
@@ -1460,7 +1491,13 @@ class _State:
         if not ((self.plan.weight or self.plan.query_ids) and self.plan.bootstrap):
             return {}
         by_group = self.group_resampled.value(groups)[:, 0] if self.group_resampled is not None else None
-        return {"resampled": self.resampled, "group_resampled": by_group}
+        counted = self.group_counted.value(groups) if self.group_counted is not None else None
+        return {
+            "resampled": self.resampled,
+            "group_resampled": by_group,
+            "counted": self.counted,
+            "group_counted": counted,
+        }
 
 
 class _BlockSample:

@@ -22,7 +22,7 @@ import numpy as np
 
 from lossctl import __version__
 from lossctl.aggregates import Aggregate, Notice, Stats
-from lossctl.engine import Outcome, Plan, naming_loss
+from lossctl.engine import Layout, Outcome, Plan, naming_loss
 from lossctl.errors import InputError, ZeroWeightSum
 from lossctl.labels import ClassIndex, PositiveLabel
 from lossctl.memory import collector_paused
@@ -277,6 +277,21 @@ def over_every_row(owner: LossRequest | Composite, convention: str, reduction: s
     return reduction == "sum" or all(request.spec.aggregate_for(convention).every_row for request in requests)
 
 
+def observations(
+    owner: LossRequest | Composite, convention: str, layout: Layout | None, job: int | None
+) -> tuple[int | None, str | None]:
+    """The stacked statistic whose nonzero units are the observations of job ``job``'s value, and the words for them
+    (:attr:`~lossctl.aggregates.Aggregate.observations`: ranknet's queries ``with a pair``); ``(None, None)`` where
+    they are the units of nonzero weight (a composite's too)."""
+    if isinstance(owner, Composite) or layout is None or job is None:
+        return None, None
+    found = owner.spec.aggregate_for(convention).observations
+    if found is None:
+        return None, None
+    statistic, words = found
+    return int(layout.columns(job)[statistic]), words
+
+
 def in_group(group: Mapping[str, Any]) -> str:
     """Where in a message: `` in group g=a, h=(missing)`` (:func:`~lossctl.report.group_text`: a missing key and a
     boolean as the command line spells them, not as Python's ``None`` and ``True``)."""
@@ -363,7 +378,9 @@ def _build_results(
     # matrix of the stacked statistics, W over 1000 for multioutput=raw over 1000 outputs: 4 s of a 5-row run).
     shared_cov: dict[bool, np.ndarray | None] = {}
 
-    def covariance(group: int | None, every_row: bool) -> np.ndarray | None:
+    def covariance(group: int | None, every_row: bool, counted: int | None) -> np.ndarray | None:
+        if outcome.observed_once(group, every_row, counted):
+            return None  # one query with a pair (Aggregate.observations): fewer than 2 observations
         if group is not None:
             return outcome.covariance(group, every_row)
         if every_row not in shared_cov:
@@ -371,15 +388,24 @@ def _build_results(
         return shared_cov[every_row]
 
     def interval_of(
-        value: float, n: int, replicates: Any, gradient: Any, label: str, group: int | None, every_row: bool
+        value: float,
+        n: int,
+        replicates: Any,
+        gradient: Any,
+        label: str,
+        group: int | None,
+        every_row: bool,
+        observed: tuple[int | None, str | None],
     ) -> dict[str, float] | None:
         where = None if group is None else keys[group]
+        counted, words = observed
         if not plan.moments:
             if replicates is None:
                 return None
-            resampled = outcome.resampled_rows(n, group, every_row)
-            return no_interval.percentile(label, where, replicates, resampled, ci, every_row)
-        return no_interval.check(label, where, value, gradient, covariance(group, every_row), ci, every_row)
+            resampled = outcome.resampled_rows(n, group, every_row, counted)
+            return no_interval.percentile(label, where, replicates, resampled, ci, every_row, words)
+        cov = covariance(group, every_row, counted)
+        return no_interval.check(label, where, value, gradient, cov, ci, every_row, words)
 
     for owner, model, sig, numbers, job_index in entries:
         name, owner_label = owner.name, owner.label
@@ -387,7 +413,10 @@ def _build_results(
         params = {"formula": owner.formula} if isinstance(owner, Composite) else owner.params
         sample = outcome.samples[job_index] if job_index is not None else None
         every_row = over_every_row(owner, convention, reduction)
-        bounds = interval_of(numbers.overall, numbers.n, numbers.replicates, numbers.gradient, label, None, every_row)
+        observed = observations(owner, convention, outcome.layout, job_index)
+        bounds = interval_of(
+            numbers.overall, numbers.n, numbers.replicates, numbers.gradient, label, None, every_row, observed
+        )
         overall = Result(
             name, owner_label, params, reduction, numbers.overall, numbers.n, sig, None, bounds, model,
             request=owner,
@@ -400,7 +429,7 @@ def _build_results(
             group_values.append(value)
             groups.append(group)
             needed = plan.moments or replicates is not None  # else no interval: skip the call (3M for 1M groups)
-            bounds = interval_of(value, n, replicates, gradient, label, code, every_row) if needed else None
+            bounds = interval_of(value, n, replicates, gradient, label, code, every_row, observed) if needed else None
             results.append(
                 Result(name, owner_label, params, reduction, value, n, sig, group, bounds, model, request=owner)
             )

@@ -130,6 +130,10 @@ class Moments:
         ``every_row``: see :func:`covariance`)."""
         return covariance(self.n, self.mean, self.m2, self.width, self.columns, every_row)
 
+    def observed_once(self, counted: int) -> bool:
+        """Whether one unit alone has the stacked statistic ``counted`` nonzero (:func:`one_observed`)."""
+        return one_observed(self.n, self.mean, self.m2, self.columns, counted)
+
 
 def covariance(
     n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray, every_row: bool = False
@@ -143,7 +147,7 @@ def covariance(
     A statistic whose values are all below :data:`_SQUARES_UNDERFLOW` in size (sample weights of 1e-300, squared
     residuals of 1e-200) has squares below float64's normal range: its cross-products came out 0, hence a
     zero-width interval. Its row and column are NaN instead, as an overflow's are: no interval, with a notice."""
-    if n < 2 or (not every_row and _one_weighted_row(n, mean, m2, width, columns)):
+    if n < 2 or (not every_row and one_observed(n, mean, m2, columns, width - 2)):
         return None
     full = np.zeros((width, width))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -154,15 +158,16 @@ def covariance(
     return full
 
 
-def _one_weighted_row(n: int, mean: np.ndarray, m2: np.ndarray, width: int, columns: np.ndarray) -> bool:
-    """Whether a weighted run's weights have one nonzero value: then ``(sum w)^2 = sum w^2`` (Kish's effective
-    sample size is 1), with two or more it is larger. ``w`` is the stacked column before the row count, and
-    varies only when weighted.
+def one_observed(n: int, mean: np.ndarray, m2: np.ndarray, columns: np.ndarray, counted: int) -> bool:
+    """Whether the stacked statistic ``counted`` (``w``, nonnegative) has one nonzero value: then ``(sum w)^2 =
+    sum w^2`` (Kish's effective sample size is 1), with two or more it is larger. ``w`` is the weight (the
+    stacked column before the row count, which varies only when weighted), or a ratio's denominator
+    (:attr:`~lossctl.aggregates.Aggregate.observations`: ranknet's one query with a pair among queries without).
 
     With ``sum w = n mean`` and ``sum w^2 = m2 + n mean^2``, that is ``n <= 1 + m2 / (n mean^2)``: a ratio of the
     weights' scale, so weights of 1e300 do not overflow (``mean ** 2`` did: an internal error) and weights whose
     ``m2`` overflowed are left to :func:`interval`'s overflow notice."""
-    at = np.flatnonzero(columns == width - 2)
+    at = np.flatnonzero(columns == counted)
     if not at.size:
         return False
     k = int(at[0])
@@ -208,6 +213,12 @@ class GroupMoments:
         if group >= len(self.n):
             return None
         return covariance(int(self.n[group]), self.mean[group], self.m2[group], self.width, self.columns, every_row)
+
+    def observed_once(self, group: int, counted: int) -> bool:
+        """:meth:`Moments.observed_once` of ``group``."""
+        if group >= len(self.n):
+            return False
+        return one_observed(int(self.n[group]), self.mean[group], self.m2[group], self.columns, counted)
 
 
 def gradients(finalize: Callable[[np.ndarray], np.ndarray], stats: np.ndarray) -> np.ndarray:
@@ -280,9 +291,12 @@ class NoInterval:
         self.weighted = weighted
         self.unit = unit  # what an interval resamples: rows, or queries with a ranking loss (lossctl.units)
 
-    def _rows(self, every_row: bool) -> str:
+    def _rows(self, every_row: bool, observed: str | None = None) -> str:
         """The observations a record's interval counts: with weights, those of weight 0 do not, unless
-        ``every_row``."""
+        ``every_row``; those ``observed`` where the value says which count (``with a pair``,
+        :attr:`~lossctl.aggregates.Aggregate.observations`)."""
+        if observed is not None and not every_row:
+            return f"{self.unit} {observed}"
         return f"{self.unit} with a nonzero weight" if self.weighted and not every_row else self.unit
 
     def check(
@@ -294,13 +308,15 @@ class NoInterval:
         cov: np.ndarray | None,
         level: float,
         every_row: bool = False,
+        observed: str | None = None,
     ) -> dict[str, float] | None:
         """The interval of one record, or ``None`` (remembered with the reason); ``every_row``: its value counts
-        the rows of weight 0 (:attr:`~lossctl.aggregates.Aggregate.every_row`)."""
+        the rows of weight 0 (:attr:`~lossctl.aggregates.Aggregate.every_row`); ``observed``: which units count
+        (:meth:`_rows`)."""
         found = interval(value, grad, cov, level)
         if found is None:
             if cov is None:
-                reason = f"fewer than 2 {self._rows(every_row)}"
+                reason = f"fewer than 2 {self._rows(every_row, observed)}"
             elif grad is not None and not np.isfinite(cov[np.ix_(grad != 0, grad != 0)]).all():
                 reason = (
                     "the squares of the losses or weights are beyond float64's range (rescale the inputs, or use "
@@ -319,18 +335,19 @@ class NoInterval:
         resampled: int,
         level: float,
         every_row: bool = False,
+        observed: str | None = None,
     ) -> dict[str, float] | None:
         """The bootstrap's percentile interval of one record from its replicate values (in ``compare`` the paired
         differences), or ``None`` (remembered with the reason): below 2 rows resampled (``resampled``, those of
-        nonzero weight when weighted, unless ``every_row``) every replicate holds the one row, a zero-width interval
-        that would call any delta significant; where a replicate's value is infinite (its sums overflow float64);
-        and on a tiny input or group every replicate may draw none of its rows (0/0 is no value, and only the finite
-        values count). When only some replicates have no value, the interval is of the others, and a notice says
-        how many were left out."""
+        nonzero weight when weighted, unless ``every_row``; the units ``observed``, :meth:`_rows`) every replicate
+        holds the one row, a zero-width interval that would call any delta significant; where a replicate's value
+        is infinite (its sums overflow float64); and on a tiny input or group every replicate may draw none of its
+        rows (0/0 is no value, and only the finite values count). When only some replicates have no value, the
+        interval is of the others, and a notice says how many were left out."""
         from lossctl.bootstrap import percentile_interval
 
         if resampled < 2:
-            self.skip(label, group, f"fewer than 2 {self._rows(every_row)}")
+            self.skip(label, group, f"fewer than 2 {self._rows(every_row, observed)}")
             return None
         if np.isinf(replicates).any():
             self.skip(label, group, "the sums of a bootstrap replicate overflow float64 (rescale the inputs)")
@@ -341,7 +358,7 @@ class NoInterval:
             self.skip(label, group, "no bootstrap replicate has a value (each drew too few of its rows)")
         elif len(finite) < len(replicates):
             left_out = (group, len(replicates) - len(finite), len(replicates))
-            self._partial.setdefault((label, self._rows(every_row)), []).append(left_out)
+            self._partial.setdefault((label, self._rows(every_row, observed)), []).append(left_out)
         return found
 
     def skip(self, label: str, group: dict[str, Any] | None, reason: str) -> None:

@@ -132,6 +132,12 @@ def check_reduction(value: str, per_row: str) -> str:
     return check_choice("reduction", value, REDUCTIONS)
 
 
+def check_run_reduction(value: str) -> str:
+    """:func:`check_reduction` for a run (``evaluate``, ``compare`` and their commands), whose per-row losses
+    ``per_sample`` writes: the command line's parser and :class:`Options` refuse ``"none"`` in the same words."""
+    return check_reduction(value, f"{option('per_sample', 'PATH', keyword='per_sample=PATH')} writes the")
+
+
 @dataclass(frozen=True)
 class JoinKey:
     """The key aligning a predictions file with a targets file (``--on``): the key columns in each file, in pairs.
@@ -293,7 +299,7 @@ class Options:
                 )
             put("weight", self.cols["weight"])
             put("cols", {role: colspec for role, colspec in self.cols.items() if role != "weight"})
-        check_reduction(self.reduction, f"{option('per_sample', 'PATH', keyword='per_sample=PATH')} writes the")
+        check_run_reduction(self.reduction)
         check_choice("missing", self.missing, MISSING_POLICIES)
         check_choice("convention", self.convention, CONVENTIONS)
         if self.input_format is not None:

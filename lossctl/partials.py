@@ -108,7 +108,7 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
                 part.group_moments.m2[present],
             )
     groups = len(labels)
-    resampled = group_resampled = None
+    resampled = group_resampled = counted = group_counted = None
     if first.resampled is not None:
         resampled = sum(part.resampled or 0 for part in used)
         if groups:
@@ -116,6 +116,13 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
             for part, to_global in zip(used, global_codes, strict=True):
                 if part.group_resampled is not None:
                     group_resampled[to_global] += part.group_resampled[: len(to_global)]
+    if first.counted is not None:  # by query: each statistic's queries (Outcome.counted)
+        counted = np.sum([part.counted for part in used if part.counted is not None], axis=0)
+        if groups:
+            group_counted = np.zeros((groups, len(first.counted)))
+            for part, to_global in zip(used, global_codes, strict=True):
+                if part.group_counted is not None:
+                    group_counted[to_global] += part.group_counted[: len(to_global)]
     group_stats = [
         _by_code([part.group_stats[j] for part in used], global_codes, groups) for j in range(jobs)
     ] if groups else []  # fmt: skip
@@ -143,4 +150,6 @@ def merge_outcomes(parts: Sequence[Outcome], plan: Plan) -> Outcome:
         widths=widths.first,
         resampled=resampled,
         group_resampled=group_resampled,
+        counted=counted,
+        group_counted=group_counted,
     )

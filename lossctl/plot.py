@@ -3,7 +3,9 @@ compare's deltas, drawn with matplotlib (the optional extra ``lossctl[plot]``, i
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,7 +14,7 @@ import numpy as np
 
 from lossctl.errors import UsageError
 from lossctl.report import AnyReport, CompareReport, Comparison, Result, group_text
-from lossctl.tempfiles import write_atomic
+from lossctl.tempfiles import scratch_directory, write_atomic
 from lossctl.text import count, show_name
 
 PLOT_EXTENSIONS = (".png", ".svg")
@@ -33,7 +35,12 @@ def check_plot_path(path: str) -> None:
 def _matplotlib() -> ModuleType:
     """matplotlib, drawing with Agg whatever the environment asks: ``MPLBACKEND`` chooses a backend for interactive
     windows, which a figure written to a file never needs, and one that matplotlib does not know (a typo, a name
-    from another version) made its import raise, an internal error (exit 4) however valid the run."""
+    from another version) made its import raise, an internal error (exit 4) however valid the run. Its log records
+    (a font cache being built) are not printed on stderr as lines of their own (a host's logging still gets
+    them), and it keeps its configuration where it can (:func:`_config_folder`)."""
+    if "matplotlib" not in sys.modules:
+        logging.getLogger("matplotlib").addHandler(logging.NullHandler())  # not logging's last resort: stderr
+        _config_folder()
     backend = os.environ.pop("MPLBACKEND", None)
     try:
         import matplotlib
@@ -42,6 +49,37 @@ def _matplotlib() -> ModuleType:
             os.environ["MPLBACKEND"] = backend
     matplotlib.use("Agg")
     return matplotlib
+
+
+def _config_folder() -> None:
+    """Point matplotlib (``MPLCONFIGDIR``) at a scratch folder of lossctl's own
+    (:func:`~lossctl.tempfiles.scratch_directory`) where it cannot write its own: with ``HOME`` a file or a
+    read-only home it made one in the system's temporary folder, said so in two lines on stderr, and left it
+    there, as its exit handler is skipped (``os._exit``). Its folders are ``MPLCONFIGDIR``, else on Linux and BSD
+    ``matplotlib`` in ``XDG_CONFIG_HOME`` and ``XDG_CACHE_HOME`` (``~/.config``, ``~/.cache``), checked as
+    matplotlib checks them; elsewhere its own choice stands."""
+    given = os.environ.get("MPLCONFIGDIR")
+    if not given and not sys.platform.startswith(("linux", "freebsd")):
+        return
+    try:
+        folders = [Path(given)] if given else [
+            Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config", "matplotlib"),
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "matplotlib"),
+        ]  # fmt: skip
+    except RuntimeError:  # no home directory
+        folders = []
+    if folders and all(_writable(folder) for folder in folders):
+        return
+    os.environ["MPLCONFIGDIR"] = str(scratch_directory("lossctl-matplotlib"))
+
+
+def _writable(folder: Path) -> bool:
+    """Whether matplotlib can keep its files in ``folder``: made if missing, a writable directory."""
+    try:
+        folder.resolve().mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and folder.is_dir()
 
 
 def plot_report(report: AnyReport, path: str) -> None:

@@ -1296,11 +1296,15 @@ def spec_of(text: str, quoted: str | None = None) -> LossSpec:
 
 
 def list_losses(task: str | None = None) -> list[LossSpec]:
-    """Every registered loss, in registration order, optionally of one task (case-insensitive, as every choice)."""
+    """Every registered loss, in registration order, optionally of one task (case-insensitive, as every choice).
+    A task that is not one is a usage error naming the option (``--task`` from ``lossctl list``)."""
     ensure_loaded()
     wanted = task.lower() if task is not None else None
     if task is not None and wanted not in TASKS:
+        tasks = f"tasks: {', '.join(TASKS)}"
+        if not task.strip():  # often an unset shell variable: as --loss '', not "unknown task ''"
+            raise UsageError(f"{option('task')} needs a task name, got {task!r}; {tasks}")
         hint = closest(task.strip().lower(), TASKS)
-        raise UsageError(f"unknown task '{show_name(task)}'; tasks: {', '.join(TASKS)}{hint}")
+        raise UsageError(f"{option('task')} '{show_name(task)}' is not a task; {tasks}{hint}")
     specs = [spec for spec in _LOSSES.values() if wanted is None or spec.task == wanted]
     return sorted(specs, key=lambda spec: TASKS.index(spec.task))

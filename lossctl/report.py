@@ -896,7 +896,7 @@ def check_output_extension(path: str) -> None:
 
 
 def check_destination(path: str, output_format: str | None, inputs: list[str]) -> None:
-    """Refuse a results file that cannot or must not be written (:func:`check_output_path`),
+    """Refuse a results file (``--output``) that cannot or must not be written (:func:`check_output_path`),
     or a format contradicting its extension (``--format csv -o r.json``, ``write("r.json", format="csv")``); a
     name without a known extension needs a format that is a file's (not the table)."""
     if has_output_extension(path):
@@ -908,7 +908,7 @@ def check_destination(path: str, output_format: str | None, inputs: list[str]) -
             )
     elif output_format is None or output_format == "table":
         check_output_extension(path)
-    check_output_path(path, inputs)
+    check_output_path(path, inputs, option("output", keyword="path"))
 
 
 def _input_files(given: str) -> list[tuple[str, Path]]:
@@ -921,28 +921,30 @@ def _input_files(given: str) -> list[tuple[str, Path]]:
     return [(file, Path(file)) for file in glob.glob(given, recursive=True)]
 
 
-def check_output_path(path: str, inputs: list[str]) -> None:
-    """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work."""
+def check_output_path(path: str, inputs: list[str], writer: str) -> None:
+    """Refuse a path lossctl cannot or must not write (an input file, a missing directory) before any work.
+    ``writer``: the option writing ``path`` as the caller spells it (``--per-sample``), named by the message about an
+    input file it would overwrite (which quotes the input, not ``path``)."""
     from lossctl.io.remote import check_output, is_remote
 
     if path.endswith(("/", os.sep)):  # Path() (and an object store) would drop the slash and write a file of that name
         raise UsageError(f"output path '{show_name(path)}' ends with '/', so it names a directory; give a file name")
     if is_remote(path):  # an object store: its package, and the names, can be checked before the upload
         check_output(path)
-        return check_not_inside_inputs(path, inputs)
+        return check_not_inside_inputs(path, inputs, writer)
     check_name(path)
     target = Path(path)
     if target.is_file():
         for given in inputs:
             for name, file in _input_files(given) if given != "-" else []:
                 if os.path.samefile(target, file):
-                    raise UsageError(f"refusing to overwrite the input file '{name}' with the output")
+                    raise UsageError(f"refusing to overwrite the input file '{show_name(name)}' with {writer}")
     if target.is_dir():
         raise UsageError(f"output path '{show_name(path)}' is a directory")
     if target.is_file() and not os.access(target, os.W_OK):  # as a shell's > refuses it; the rename would not
         raise InputError(f"cannot write '{show_name(path)}': the file is read-only")
     check_folder(path)
-    check_not_inside_inputs(path, inputs)
+    check_not_inside_inputs(path, inputs, writer)
 
 
 def _write_text(path: Path, text: str) -> None:

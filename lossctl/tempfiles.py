@@ -75,6 +75,8 @@ _pending: ContextVar[list[Path | _Staged] | None] = ContextVar("lossctl_pending_
 _in_place: set[Path] = set()
 # What a signal's handler calls besides removing the files (at_signal), each with whether it goes first.
 _at_signal: list[tuple[bool, Callable[[], None]]] = []
+# The folders of scratch_directory, in _live too (a signal removes them), removed when the process ends.
+_scratch: list[Path] = []
 
 
 @contextlib.contextmanager
@@ -207,6 +209,26 @@ def create_directory(target: str) -> Path:
     except OSError as error:
         raise cannot_write(target, error) from error
     return tmp
+
+
+def scratch_directory(name: str) -> Path:
+    """A folder of lossctl's own in the system's temporary folder, named from ``name``, for what a library must
+    write somewhere (matplotlib's configuration and font cache where its own folder cannot be written), kept until
+    the process ends: removed by a signal's handler (:func:`remove_all`), at exit, and by the command line, whose
+    ``os._exit`` skips the exit handlers (:func:`remove_scratch`)."""
+    import atexit
+    import tempfile
+
+    folder = create_directory(str(Path(tempfile.gettempdir()) / name))
+    _scratch.append(folder)
+    atexit.register(discard, folder)  # a library's process; nothing left to do once remove_scratch has run
+    return folder
+
+
+def remove_scratch() -> None:
+    """Remove the :func:`scratch_directory` folders: the command line's end."""
+    while _scratch:
+        discard(_scratch.pop())
 
 
 def _remove(path: Path) -> None:

@@ -1337,6 +1337,20 @@ def test_a_single_valued_option_given_twice_keeps_the_last_and_words_take_any_ca
     assert run.out.splitlines()[1].startswith("mse,multioutput=none,mean,1.375,4,")
 
 
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_reduction_none_on_the_command_line_points_to_per_sample(cli, regression_csv: Path, command: str) -> None:
+    # Click's "Invalid value for '--reduction': 'none' is not one of 'mean', 'sum'" did not say where per-row losses
+    # are; the message the Python API gives (check_reduction) is the command line's too, in any case.
+    inputs = [regression_csv] * (2 if command == "compare" else 1)
+    run = cli(command, *inputs, "-l", "mse", "--reduction", "None")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: --reduction none is not a reduction lossctl takes: --per-sample PATH writes the per-row losses\n"
+    )
+    assert "'bogus' is not one of 'mean', 'sum'" in cli("eval", regression_csv, "-l", "mse", "--reduction", "bogus").err
+    assert "--reduction <mean|sum>" in cli("eval", "--help").out
+
+
 def test_a_path_starting_with_a_dash_read_as_an_option_says_to_put_two_dashes(cli, tmp_path: Path, monkeypatch) -> None:
     # eval -p.csv said "No such option: -p" and "try 'lossctl eval --help'", which does not tell how to read the file.
     monkeypatch.chdir(tmp_path)

@@ -1466,7 +1466,7 @@ def test_an_output_inside_an_input_is_a_usage_error_remotely_and_on_dask(
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.put(str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv"), csv)
     run = _cli("eval", csv, "-l", "mse", "-q", "-o", csv)
-    assert (run.returncode, run.stderr) == (2, f"error: refusing to overwrite the input '{csv}' with the output\n")
+    assert (run.returncode, run.stderr) == (2, f"error: refusing to overwrite the input '{csv}' with --output\n")
     assert sorted(p.name for p in Path(local).iterdir()) == ["region=eu", "region=us"]  # nothing written
     assert len(fs.find(remote)) == sum(FILES.values())
 

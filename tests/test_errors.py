@@ -722,7 +722,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "-o", "p.csv"],
         2,
-        "refusing to overwrite the input file 'p.csv' with the output",
+        "refusing to overwrite the input file 'p.csv' with --output",
     ),
     (
         "output directory missing",
@@ -752,7 +752,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {},
         ["list", "--task", "vision"],
         2,
-        "unknown task 'vision'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, representation, ranking",
+        "--task 'vision' is not a task; tasks: regression, binary, multiclass, multilabel, segmentation, detection, representation, ranking",
     ),
     (
         # it named no close task, as an unknown loss or column does
@@ -760,8 +760,17 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {},
         ["list", "--task", "Regresion"],
         2,
-        "unknown task 'Regresion'; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
+        "--task 'Regresion' is not a task; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
         "representation, ranking; did you mean 'regression'?",
+    ),
+    (
+        # it said "unknown task ''", naming no option, where eval's empty values name theirs
+        "empty task",
+        {},
+        ["list", "--task", ""],
+        2,
+        "--task needs a task name, got ''; tasks: regression, binary, multiclass, multilabel, segmentation, detection, "
+        "representation, ranking",
     ),
     # --- reading files ---------------------------------------------------------------------------------
     (
@@ -1457,9 +1466,9 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
     (
         "unknown --reduction",
         {"p.csv": GOOD},
-        ["eval", "p.csv", "-l", "mse", "--reduction", "none"],
+        ["eval", "p.csv", "-l", "mse", "--reduction", "median"],
         2,
-        "Invalid value for '--reduction': 'none' is not one of 'mean', 'sum'.",
+        "Invalid value for '--reduction': 'median' is not one of 'mean', 'sum'.",
     ),
     # -l mse, and -l '' said "empty loss name in 'mse,'" and "... in ''", naming no option
     ("empty loss name", {"p.csv": GOOD}, ["eval", "p.csv", "-l", "mse,"], 2, "empty loss name in '-l mse,'"),
@@ -1584,14 +1593,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "./p.csv", "-l", "mse", "-o", "p.csv"],
         2,
-        "refusing to overwrite the input file './p.csv' with the output",
+        "refusing to overwrite the input file './p.csv' with --output",
     ),
     (
         "output is the targets file",
         {"p.csv": "pred\n1\n", "t.csv": "target\n2\n"},
         ["eval", "p.csv", "--targets", "t.csv", "-l", "mse", "-o", "t.csv"],
         2,
-        "refusing to overwrite the input file 't.csv' with the output",
+        "refusing to overwrite the input file 't.csv' with --output",
     ),
     (
         "output under a regular file",
@@ -1642,7 +1651,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.csv": GOOD},
         ["eval", "p.csv", "-l", "mse", "--per-sample", "p.csv"],
         2,
-        "refusing to overwrite the input file 'p.csv' with the output",
+        "refusing to overwrite the input file 'p.csv' with --per-sample",
     ),
     (
         "--per-sample of an aggregate",
@@ -1681,7 +1690,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"p.svg": GOOD},
         ["eval", "p.svg", "--input-format", "csv", "-l", "mse", "--plot", "p.svg"],
         2,
-        "refusing to overwrite the input file 'p.svg' with the output",
+        "refusing to overwrite the input file 'p.svg' with --plot",
     ),
     (
         "--plot is a directory",
@@ -1841,7 +1850,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"b.csv": GOOD, "c.csv": GOOD},
         ["compare", "b.csv", "c.csv", "-l", "mse", "-o", "c.csv"],
         2,
-        "refusing to overwrite the input file 'c.csv' with the output",
+        "refusing to overwrite the input file 'c.csv' with --output",
     ),
     (
         "compare with a missing candidate",

@@ -761,6 +761,24 @@ def test_a_plot_on_a_named_pipe_is_written_to_it(tmp_path: Path, data: Path, nam
     assert stat.S_ISFIFO(pipe.stat().st_mode) and leftovers(tmp_path) == []
 
 
+def test_a_plot_where_matplotlib_cannot_keep_its_files_says_nothing_and_leaves_nothing(
+    tmp_path: Path, data: Path
+) -> None:
+    """HOME a plain file: matplotlib printed 'mkdir -p failed for path ...' and 'Matplotlib created a temporary cache
+    directory at /tmp/matplotlib-...' (not notice: or warning: lines, -q or not), and left that folder behind, as
+    the command line ends with os._exit; it now keeps its files in a scratch folder of lossctl's, removed."""
+    pytest.importorskip("matplotlib", reason="needs the extra lossctl[plot]")
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    home.write_text("")
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(scratch))
+    run = lossctl("eval", data, "-l", "mse", "-q", "-f", "csv", "--plot", tmp_path / "p.png", env=env)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
+    assert list(scratch.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [

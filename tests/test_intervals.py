@@ -307,7 +307,7 @@ def test_a_root_at_0_of_rows_all_alike_has_the_interval_0_0(cli: Any, write: Any
 
 @pytest.mark.parametrize("chunk_rows", ["1", "7", "1000"])
 def test_statistics_that_vary_together_have_the_interval_v_v(cli: Any, write: Any, chunk_rows: str) -> None:
-    # Equal residuals under varying weights, one query of ranknet's pairs, a model against itself: the statistics
+    # Equal residuals under varying weights, queries of ranknet's equal pairs, a model against itself: the statistics
     # vary but the value does not, so the delta method's g^T Cov g is 0 up to rounding. Its square root gave
     # mse [0.0899999997875, 0.0900000002125] at --chunk-rows 1 but [0.09, 0.09] at 7, ranknet 0.85435524 -+ 1.4e-8,
     # compare's delta -+ 1.5e-19 (the bootstrap: [v, v] each).
@@ -321,12 +321,38 @@ def test_statistics_that_vary_together_have_the_interval_v_v(cli: Any, write: An
         for record in json.loads(done.out)["results"]:
             value = record["delta"] if "delta" in record else record["value"]
             assert record["ci"] == {"low": value, "high": value, "level": 0.95}
-    ranking = write("r.csv", "pred,target,qid\n0.3,1,1\n0.6,0,1\n0.2,2,2\n0.1,2,2\n")
+    # one pair in query 1, two of the same cost in query 2: (l, 1) and (2 l, 2)
+    ranking = write("r.csv", "pred,target,qid\n0.3,1,1\n0.6,0,1\n0.3,1,2\n0.6,0,2\n0.6,0,2\n")
     done = cli("eval", ranking, "-l", "ranknet", "--col", "qid=qid", "--ci", "0.95", "-f", "json")
     assert done.code == 0, done.err
     record = json.loads(done.out)["results"][0]
     assert record["value"] == pytest.approx(np.log1p(np.exp(0.3)), rel=1e-12)
     assert record["ci"] == {"low": record["value"], "high": record["value"], "level": 0.95}
+
+
+@pytest.mark.parametrize("method", [["--ci", "0.95"], ["--bootstrap", "50"]])
+def test_a_ranking_loss_with_one_query_holding_a_pair_has_no_interval(cli: Any, write: Any, method: list[str]) -> None:
+    # ranknet's observations are the queries with a pair: query 2's tied relevances make none, so the value is
+    # query 1's alone, and both methods gave the zero-width [v, v] where one row gets ci null ("fewer than 2 rows").
+    path = write("r.csv", "pred,other,target,qid,g\n0.3,0.1,1,1,a\n0.6,0.2,0,1,a\n0.2,0.5,2,2,b\n0.1,0.3,2,2,b\n"
+                 "0.5,0.5,1,3,b\n0.2,0.9,0,3,b\n")  # fmt: skip
+    run = cli("eval", path, "-l", "ranknet,listnet", "--col", "qid=qid", "--pred", "pred", "--by", "g", *method,
+              "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    records = {(r["loss"], json.dumps(r["group"])): r for r in json.loads(run.out)["results"]}
+    assert records["ranknet", "null"]["ci"]["low"] < records["ranknet", "null"]["value"] < records["ranknet", "null"][
+        "ci"]["high"]  # fmt: skip
+    assert records["ranknet", '{"g": "a"}']["ci"] is None and records["ranknet", '{"g": "b"}']["ci"] is None
+    assert records["listnet", '{"g": "b"}']["ci"] is not None  # listnet scores query 2 too: 2 queries in b
+    assert "notice: ranknet: no confidence interval for 2 groups (first: g=a): fewer than 2 queries with a pair" in (
+        run.err.splitlines()
+    )
+    # compare: the paired delta of one query with a pair against another model's
+    run = cli("compare", path, "-l", "ranknet", "--col", "qid=qid", "--model", "a=pred", "--model", "b=other",
+              "--by", "g", *method, "-f", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    cis = {json.dumps(r["group"]): r["ci"] for r in json.loads(run.out)["results"]}
+    assert cis['{"g": "a"}'] is None and cis['{"g": "b"}'] is None and cis["null"] is not None
 
 
 def test_a_variance_that_overflows_gives_no_interval_not_nan(cli: Any, write: Any) -> None:

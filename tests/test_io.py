@@ -1123,6 +1123,28 @@ def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cl
     )
 
 
+def test_messages_about_an_input_of_many_paths_list_the_first_20(cli, tmp_path: Path) -> None:
+    """An input of 2,000 PATHs was named in full, a line of tens of KB ('a.csv, b.csv, ... has 2000 rows but t.csv
+    has 1'); messages cut the list as every other (text.listing), JSON's input.path keeps every path."""
+    paths = [write(tmp_path / f"p{i:02d}.csv", b"pred,target\n1,2\n") for i in range(25)]
+    targets = write(tmp_path / "t.csv", b"target\n2\n")
+    shown = ", ".join(str(path) for path in paths[:20])
+    run = cli("eval", *paths, "--targets", targets, "-l", "mse", "--pred", "pred")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: {shown}, ... (25 paths) has 25 rows but {targets} has 1; rows are aligned by order, so the counts "
+        "must match (or use --on KEY)\n"
+    )
+    for i in range(25):
+        pq.write_table(pa.table({"pred": [1.0], "target": [2.0]}), tmp_path / f"p{i:02d}.parquet")
+    parquet = sorted(tmp_path.glob("p*.parquet"))
+    run = cli("eval", *parquet, "-l", "mse", "--delimiter", ";")
+    assert run.code == 2 and len(run.err.splitlines()) == 1
+    assert run.err.endswith(f", {parquet[19]} is Parquet, ... (25 inputs)\n")
+    run = cli("eval", *paths, "-l", "mse", "-f", "json", "-q")
+    assert json.loads(run.out)["input"]["path"] == ", ".join(map(str, paths))
+
+
 @pytest.mark.parametrize(
     ("ids", "other"),
     [
@@ -2145,3 +2167,21 @@ def test_a_file_given_twice_among_the_inputs_is_noted(cli, tmp_path: Path, monke
     notice = f"notice: the file 'p.csv' is given twice among the inputs{also}: its rows are read twice, as given"
     assert run.err.splitlines()[0] == notice
     assert "twice" not in cli("eval", "p.csv", "-l", "mse").err
+
+
+def test_files_given_twice_among_the_inputs_are_one_notice(cli, tmp_path: Path) -> None:
+    # eval d/* d/* over 2,000 files wrote one notice per file, 2,000 lines; a file given 3 times was noted twice.
+    paths = [tmp_path / f"p{i:02d}.csv" for i in range(25)]
+    for path in paths:
+        path.write_text("pred,target\n1,2\n")
+    run = cli("eval", *paths, *paths, "-l", "mse", "-f", "csv")
+    shown = ", ".join(f"'{path}'" for path in paths[:20])
+    assert run.code == 0 and run.out.splitlines()[1].startswith("mse,multioutput=none,mean,1.0,50,")
+    assert run.err.splitlines()[0] == (
+        f"notice: the files {shown}, ... (25 files) are each given more than once among the inputs: their rows are "
+        "read as often"
+    )
+    run = cli("eval", paths[0], paths[0], paths[0], "-l", "mse", "-f", "csv")
+    assert run.err.splitlines()[0] == (
+        f"notice: the file '{paths[0]}' is given 3 times among the inputs: its rows are read 3 times, as given"
+    )

@@ -50,6 +50,7 @@ from lossctl.io.readers import (
     no_match,
     open_bytes,
     parquet_file,
+    several,
 )
 from lossctl.io.remote import filesystem, full_url, is_remote, read_bytes, remote_errors, scheme_of, web_path
 from lossctl.text import count as plural
@@ -256,8 +257,9 @@ class ParquetDataset(Source):
     """Parquet files read in order as one input, with Hive partition keys as columns; picklable, so a part of it
     (:meth:`window`) can be sent to a Dask worker, which opens the files itself."""
 
-    def __init__(self, path: str, listing: Listing) -> None:
+    def __init__(self, path: str, listing: Listing, shown: str | None = None) -> None:
         self.path = path
+        self.shown = shown
         self.format = "parquet"
         self.listing = listing
         self._window: tuple[int, int] | None = None
@@ -273,7 +275,7 @@ class ParquetDataset(Source):
             key: pa.int64() if any(isinstance(p[key], int) for p in listing.partitions) else pa.string() for key in keys
         }
         self.columns = self._file_columns + keys
-        self.notices = left_out(path, listing.others)
+        self.notices = left_out(shown or path, listing.others)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_handles": {}}  # open files stay where they were opened
@@ -503,7 +505,7 @@ class ParquetDataset(Source):
 
     def _read(self, columns: list[str]) -> pa.Table:
         batches = list(self._batches(columns, 1 << 20, []))
-        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, f"'{show_name(self.path)}'")
+        return concat_parts([pa.Table.from_batches([batch]) for batch in batches], columns, self.label)
 
 
 def _open_remote(fs: Any, path: str, name: str) -> pq.ParquetFile:
@@ -599,4 +601,5 @@ def dataset_of(data: Any, input_format: str | None = None) -> ParquetDataset | N
         [n for listing in listings for n in listing.names],
         [k for listing in listings for k in listing.partitions],
     )
-    return ParquetDataset(", ".join(paths), merged)
+    path, shown = several(paths)
+    return ParquetDataset(path, merged, shown)

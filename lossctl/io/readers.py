@@ -62,7 +62,7 @@ from lossctl.io.parts import (
 )
 from lossctl.limits import MAX_JSON_DEPTH, MAX_LINE_VARIABLE, max_line_bytes
 from lossctl.prefetch import prefetch
-from lossctl.text import count, is_utf8, show_name
+from lossctl.text import count, is_utf8, listing, show_name
 from lossctl.threads import parquet_decodes_on_arrow_threads
 
 if TYPE_CHECKING:
@@ -131,6 +131,13 @@ def _names(message: str, source: Source, file: str) -> bool:
     """Whether ``message`` names ``file`` of ``source``: a reader's error names the file it was reading; naming the
     whole input (``a.csv, b.csv``, which lists the file) does not."""
     return file in (message.replace(source.name, "") if file in source.name else message)
+
+
+def several(paths: Sequence[str]) -> tuple[str, str]:
+    """The :attr:`Source.path` and :attr:`Source.shown` of an input made of several ``paths``: all of them, joined,
+    for JSON's ``input.path``; the first 20 and their number (:func:`~lossctl.text.listing`) for messages, which
+    named 2,000 files in a line of tens of KB."""
+    return ", ".join(paths), listing(paths, "paths")
 
 
 def _where(path: str) -> str:
@@ -217,16 +224,18 @@ class Source(ABC):
     # The key columns being read (--by, query ids, --on): a text format keeps the integers of 16 digits or more in
     # them as text (:meth:`_TextSource._long_integers_as_text`), so that two ids are never one float.
     _keys: frozenset[str] = frozenset()
+    # ``path`` as messages show it where it is several inputs' (:func:`several`), else ``None``: ``path``.
+    shown: str | None = None
 
     @property
     def name(self) -> str:
         """How messages name the input: its path, ``standard input`` or ``the stream``."""
-        return _where(self.path)
+        return _where(self.shown or self.path)
 
     @property
     def label(self) -> str:
         """How messages name the input as a subject: its quoted path, ``standard input`` or ``the stream``."""
-        return _label(self.path)
+        return _label(self.shown or self.path)
 
     @property
     def num_rows(self) -> int | None:

@@ -22,9 +22,9 @@ from lossctl.arrow import plain_column
 from lossctl.errors import EmptyInput, EmptyVectors, InputError, NotAnArray, UsageError, option
 from lossctl.io.convert import float64_values, is_vector_column, to_float64_matrix
 from lossctl.io.parts import check_same_columns, concat_parts, conform, dataset_types
-from lossctl.io.readers import Source, file_index, open_input
+from lossctl.io.readers import Source, file_index, open_input, several
 from lossctl.io.streams import STREAM, as_binary
-from lossctl.text import show_name
+from lossctl.text import listing, show_name
 
 
 def _module(value: object) -> str:
@@ -112,7 +112,7 @@ class ConcatSource(Source):
         first = sources[0]
         for other in sources[1:]:
             check_same_columns(other.name, other.columns, first.name, first.columns)
-        self.path = ", ".join(source.path for source in sources)
+        self.path, self.shown = several([source.path for source in sources])
         self.format = first.format if all(s.format == first.format for s in sources) else "mixed"
         self.columns = list(first.columns)
         self.notices = tuple(notice for source in sources for notice in source.notices)
@@ -157,7 +157,7 @@ class ConcatSource(Source):
             source.read_after(self.first_row + sum(self._rows))
             tables.append(conform(source.read(columns, self._keys), types, source.name))
             self._rows.append(tables[-1].num_rows)
-        return concat_parts(tables, columns, f"'{show_name(self.path)}'")
+        return concat_parts(tables, columns, self.label)
 
     def _batches(self, columns: list[str], chunk_rows: int, dictionary: list[str]) -> Iterator[pa.RecordBatch]:
         types = self._types(columns)
@@ -187,7 +187,7 @@ def check_text_options(sources: Sequence[Source | None], delimiter: str | None, 
         for part in inputs
     ]  # fmt: skip
     verb = "applies" if len(given) == 1 else "apply"
-    raise UsageError(f"{' and '.join(given)} {verb} to CSV and TSV input only, and {', '.join(described)}")
+    raise UsageError(f"{' and '.join(given)} {verb} to CSV and TSV input only, and {listing(described, 'inputs')}")
 
 
 def _parts(source: Source) -> list[Source]:
@@ -497,28 +497,30 @@ def check_stdin_once(inputs: Mapping[str, Any]) -> None:
 
 
 def _files_given_twice(paths: list[str]) -> list[str]:
-    """A notice for each file that several inputs name twice (``eval a.csv a.csv``, ``eval a.csv ./a.csv``): its
-    rows are read twice, as given (docs/cli.md: the paths in the order given), which doubled ``n`` and narrowed
-    every interval without a word."""
-    seen: dict[tuple[int, int], str] = {}
-    notices = []
+    """The notice of the files that several inputs name more than once (``eval a.csv a.csv``, ``eval a.csv
+    ./a.csv``): their rows are read as often, as given (docs/cli.md: the paths in the order given), which doubled
+    ``n`` and narrowed every interval without a word. One line, however many files (``eval d/* d/*`` over 2,000
+    files wrote 2,000 lines): a single file is named with its spellings, several are listed (:func:`listing`)."""
+    names: dict[tuple[int, int], list[str]] = {}
     for path in paths:
         try:
             status = os.stat(path)
         except (OSError, ValueError):  # a glob, a remote path, a missing file: told when it is opened
             continue
-        if not stat.S_ISREG(status.st_mode):
-            continue
-        identity = (status.st_dev, status.st_ino)
-        if identity not in seen:
-            seen[identity] = path
-            continue
-        first = seen[identity]
-        also = "" if first == path else f" (as '{show_name(first)}' and as '{show_name(path)}')"
-        notices.append(
-            f"the file '{show_name(first)}' is given twice among the inputs{also}: its rows are read twice, as given"
-        )
-    return notices
+        if stat.S_ISREG(status.st_mode):
+            names.setdefault((status.st_dev, status.st_ino), []).append(path)
+    repeated = [given for given in names.values() if len(given) > 1]
+    if not repeated:
+        return []
+    if len(repeated) > 1:
+        files = listing([f"'{show_name(given[0])}'" for given in repeated], "files")
+        return [f"the files {files} are each given more than once among the inputs: their rows are read as often"]
+    ((first, *others),) = repeated
+    times = "twice" if len(others) == 1 else f"{len(others) + 1} times"
+    spellings = list(dict.fromkeys([first, *others]))
+    also = " (as " + " and as ".join(f"'{show_name(name)}'" for name in spellings) + ")" if len(spellings) > 1 else ""
+    read = f"its rows are read {times}, as given"
+    return [f"the file '{show_name(first)}' is given {times} among the inputs{also}: {read}"]
 
 
 def open_data(

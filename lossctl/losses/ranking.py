@@ -48,6 +48,7 @@ PAIRS_RATIO = Aggregate(
     no_rows=RATIO.no_rows,
     doc=RATIO.doc,
     many=RATIO.many,
+    observations=(1, "with a pair"),
 )
 
 
