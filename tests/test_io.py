@@ -1093,7 +1093,7 @@ def test_jsonl_two_values_on_one_line_are_refused(cli, tmp_path: Path, text: byt
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),
         (b'{"a": 1},\n{"a": 2}\n', "line 1 (row 0; 0-based)", "',' at column 9"),
         (b'{"a": 1}\n\n{"a": 2}}\n', "line 3 (row 1; 0-based)", "'}' at column 9"),
-        (b'{"a": 1}\n   \n{"a": 2},\n', "line 3 (row 2; 0-based)", "',' at column 9"),
+        (b'{"a": 1}\n   \n{"a": 2},\n', "line 3 (row 1; 0-based)", "',' at column 9"),  # white space: no row
     ],
 )
 def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: bytes, where: str, after: str) -> None:
@@ -1104,6 +1104,25 @@ def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: byt
     assert message(error) == (
         f"cannot read '{path}' as JSON Lines: {where}: the line goes on after its JSON value ({after})"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b'{"pred": 1, "target": 0}\n   \n{"pred": "x", "target": 0}\n', "'pred' holds a string where an earlier"),
+        (b'{"pred": 1, "target": 0}\n \t \n{"pred": 1, "pred": 2, "target": 0}\n', "the key 'pred' appears twice"),
+        (b'{"pred": 1, "target": 0}\n  \n  \nnull\n', "holds null"),
+    ],
+)
+def test_jsonl_lines_of_white_space_are_not_counted_as_rows(cli, tmp_path: Path, text: bytes, problem: str) -> None:
+    """pyarrow skips a line of white space without a row, but the message counted it as one: the bad record was
+    named 'line 3 (row 1)' for a file's line 4 (a duplicate key named line 2, the blank line itself)."""
+    path = write(tmp_path / "p.jsonl", text)
+    run = cli("eval", path, "-l", "mse")
+    last = text.count(b"\n")
+    assert (run.code, run.out) == (3, "")
+    assert f"line {last} (row 1; 0-based)" in run.err and problem in run.err
+    assert run.err.startswith("error: ") and run.err.count("\n") == 1
 
 
 def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cli, tmp_path: Path) -> None:

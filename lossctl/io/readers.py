@@ -836,14 +836,21 @@ def _stream_blocks(
         position += keep
 
 
-def _physical_line(block: pa.Buffer, first_line: int, nonempty_index: int) -> int:
-    """The file line of the ``nonempty_index``-th (0-based) non-blank line of a block.
+# What a blank line holds, which pyarrow skips without a row: a CSV line that is empty (but for its ``\r``), a JSON
+# Lines line of JSON white space only (``"   "`` is a row of CSV, not of JSON Lines).
+_CSV_BLANK = b"\r"
+_JSON_BLANK = b" \t\r"
+
+
+def _physical_line(block: pa.Buffer, first_line: int, nonempty_index: int, blank: bytes = _CSV_BLANK) -> int:
+    """The file line of the ``nonempty_index``-th (0-based) non-blank line of a block, a line of ``blank``
+    bytes only being blank.
 
     pyarrow numbers rows without the blank lines it skips; users look lines up in an editor.
     """
     seen = 0
     for offset, text in enumerate(block.to_pybytes().split(b"\n")):
-        if text.strip(b"\r"):
+        if text.strip(blank):
             if seen == nonempty_index:
                 return first_line + offset
             seen += 1
@@ -1466,7 +1473,7 @@ class _JsonLinesSource(_TextSource):
             )
         null = first_null_line(lines)
         if null is not None:
-            row = sum(1 for line in range(null) if lines.text(line).strip(b"\r"))  # as _physical_line counts
+            row = sum(1 for line in range(null) if lines.text(line).strip(_JSON_BLANK))  # as _physical_line counts
             raise InputError(
                 f"cannot read {_label(self.path)}: JSON Lines needs one object per line; "
                 f"{self._where_in_block(block, offset, row)} holds null"
@@ -1511,6 +1518,10 @@ class _JsonLinesSource(_TextSource):
                 f"the key '{show_name(name)}', which no line of the first MiB has (the columns are the keys seen "
                 "there); write it in an early line, even as null"
             )
+
+    def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
+        """The file line of a record: pyarrow's JSON reader skips lines of white space (``"   "``) without a row."""
+        return _physical_line(block, first_line, row, _JSON_BLANK)
 
     def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
         """Parsed again with the standard library, numbers kept as written; other values (none in a column pyarrow
@@ -1574,10 +1585,7 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
 
     row = 0
     for text in block.to_pybytes().split(b"\n"):
-        if not text.strip(b"\r"):  # as _physical_line counts lines back from rows
-            continue
-        if not text.strip():
-            row += 1
+        if not text.strip(_JSON_BLANK):  # as _physical_line counts lines back from rows
             continue
         try:
             json.loads(text)
