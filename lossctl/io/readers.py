@@ -1566,6 +1566,7 @@ class _JsonLinesSource(_TextSource):
             twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", problem)
             if changed:
                 key, before, after = changed.groups()
+                key, before, after = _items_of(key, before, after)
                 message = (
                     f"{where}: '{show_name(key)}' holds {_a(after)} where an earlier line holds {_a(before)}; "
                     "write its values the same way on every line"
@@ -1596,6 +1597,18 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
             return None
         row += 1
     return None
+
+
+def _items_of(key: str, before: str, after: str) -> tuple[str, str, str]:
+    """A change pyarrow names in an array's items (``Column(/p/[]) changed from string to number``, ``p/[]/[]``
+    nested) as the array's: ``('p', 'array of strings', 'array of numbers')``."""
+    depth = 0
+    while key.endswith("/[]"):
+        key, depth = key[:-3], depth + 1
+    if not depth:
+        return key, before, after
+    arrays = "array of " + "arrays of " * (depth - 1)
+    return key, f"{arrays}{before}s", f"{arrays}{after}s"
 
 
 def _a(noun: str) -> str:
