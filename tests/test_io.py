@@ -352,6 +352,42 @@ def test_an_arrow_ipc_file_cut_in_its_first_bytes_or_read_as_a_stream_says_so(
         lossctl.evaluate(io.BytesIO(b"ARROW1\n1\n"), losses="mse", pred="pred", target="target")
 
 
+@pytest.mark.parametrize("file_format", [False, True], ids=["stream", "file"])
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+@pytest.mark.parametrize(
+    ("corrupt", "problem"),
+    [
+        ("buffer", "Buffer #1 too small in array of type double and length 3"),
+        ("message", "Invalid flatbuffers message"),
+    ],
+)
+def test_a_corrupt_arrow_ipc_record_batch_is_an_input_error(
+    tmp_path: Path, name: str, file_format: bool, corrupt: str, problem: str
+) -> None:
+    """A record batch whose values buffer is shorter than its rows need (its length in the message zeroed) was read
+    unchecked by pyarrow, and failed as an internal error (exit 4, "ValueError: buffer is smaller than requested
+    size") where NumPy read it. An IPC file whose batch message is not a flatbuffer failed so too (exit 4,
+    "OSError: Invalid flatbuffers message."), as its rows were counted outside the reading's error handling."""
+    import lossctl
+
+    table = pa.table({"pred": [1.0, 2.0, 3.0], "target": [0.0, 0.0, 1.0]})
+    sink = pa.BufferOutputStream()
+    with (pa.ipc.new_file if file_format else pa.ipc.new_stream)(sink, table.schema) as writer:
+        writer.write_table(table)
+    data = bytearray(sink.getvalue().to_pybytes())
+    schema_end = (8 if file_format else 0) + table.schema.serialize().size  # after ARROW1 and its padding
+    if corrupt == "buffer":  # the 'pred' values buffer's length, the first such in the batch message
+        at = data.find((3 * 8).to_bytes(8, "little"))
+        data[at : at + 8] = bytes(8)
+    else:  # the batch message's flatbuffer root offset, after its continuation marker and length
+        data[schema_end + 8 : schema_end + 12] = b"\xff" * 4
+    source: object = io.BytesIO(bytes(data)) if name == "-" else write(tmp_path / name, bytes(data))
+    label = "the stream" if name == "-" else f"'{source}'"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error).startswith(f"cannot read {label} as Arrow IPC: ") and problem in message(error)
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

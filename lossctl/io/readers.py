@@ -558,6 +558,14 @@ class _Tail(io.RawIOBase):
         return len(data)
 
 
+def _checked(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A record batch read from Arrow IPC, its buffers checked against its length (Arrow's cheap validation, per
+    column, not per row): pyarrow's reader does not, and a corrupt file's batch (a buffer shorter than its rows
+    need) failed as an internal error where NumPy read it, or was read past its end."""
+    batch.validate()
+    return batch
+
+
 class _ArrowSource(Source):
     """An Arrow IPC file (Feather v2) or stream, read with ``pread`` (only the asked columns' buffers of a file).
 
@@ -573,7 +581,8 @@ class _ArrowSource(Source):
         reader = self._open(None)[0]
         self._schema = reader.schema
         self.columns = reader.schema.names
-        self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
+        with _reading(path, "arrow"):  # reads every record batch's message: a corrupt one fails here
+            self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
 
     def _check_end(self) -> None:
         """Refuse an input that starts as an IPC file (``ARROW1``) or stream but does not end as one: with its
@@ -640,7 +649,7 @@ class _ArrowSource(Source):
             try:
                 for batch in parts:
                     rows += batch.num_rows
-                    yield batch.select(columns)
+                    yield _checked(batch).select(columns)
             except (pa.ArrowInvalid, OSError):
                 # A stream cut inside a message: pyarrow's words ("Corrupted metadata length, only 0 bytes
                 # available") when no byte is left, which is a cut; the same cut between two messages ends below.
@@ -706,7 +715,7 @@ class _ArrowStreamSource(Source):
             try:
                 for batch in self._reader:
                     rows += batch.num_rows
-                    yield batch
+                    yield _checked(batch)
             except (pa.ArrowInvalid, OSError):
                 self._refuse_cut(rows)
                 raise
