@@ -388,6 +388,28 @@ def test_a_corrupt_arrow_ipc_record_batch_is_an_input_error(
     assert message(error).startswith(f"cannot read {label} as Arrow IPC: ") and problem in message(error)
 
 
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+def test_an_arrow_ipc_column_name_not_utf8_is_an_input_error(cli, tmp_path: Path, name: str) -> None:
+    """A column name whose bytes are not UTF-8 (a corrupt file) failed as an internal error (exit 4,
+    UnicodeDecodeError) where pyarrow decoded the schema's names."""
+    import lossctl
+
+    table = pa.table({"pred": [1.0, 2.0], "target": [0.0, 1.0], "zzzz": [1, 2]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    data = sink.getvalue().to_pybytes().replace(b"zzzz", b"\xff\xfezz")  # the schema, and its copy in the footer
+    expected = "as Arrow IPC: a column name is not UTF-8 text; is the file corrupt?"
+    if name == "-":
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(io.BytesIO(data), losses="mse", pred="pred", target="target")
+        assert message(error) == f"cannot read the stream {expected}"
+        return
+    path = write(tmp_path / name, data)
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' {expected}\n")
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

@@ -558,6 +558,17 @@ class _Tail(io.RawIOBase):
         return len(data)
 
 
+def _arrow_names(schema: pa.Schema, path: str) -> list[str]:
+    """The column names of an Arrow IPC input's schema. Arrow declares them UTF-8, and pyarrow decodes them
+    unchecked: bytes that are not (a corrupt file) failed as an internal error (UnicodeDecodeError)."""
+    try:
+        return schema.names
+    except UnicodeDecodeError:
+        raise InputError(
+            f"cannot read {_label(path)} as Arrow IPC: a column name is not UTF-8 text; is the file corrupt?"
+        ) from None
+
+
 def _checked(batch: pa.RecordBatch) -> pa.RecordBatch:
     """A record batch read from Arrow IPC, its buffers checked against its length (Arrow's cheap validation, per
     column, not per row): pyarrow's reader does not, and a corrupt file's batch (a buffer shorter than its rows
@@ -580,7 +591,7 @@ class _ArrowSource(Source):
         self._check_end()
         reader = self._open(None)[0]
         self._schema = reader.schema
-        self.columns = reader.schema.names
+        self.columns = _arrow_names(reader.schema, path)
         with _reading(path, "arrow"):  # reads every record batch's message: a corrupt one fails here
             self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
 
@@ -693,7 +704,7 @@ class _ArrowStreamSource(Source):
             except (pa.ArrowInvalid, OSError):
                 self._refuse_cut(None)
                 raise
-        self.columns = self._reader.schema.names
+        self.columns = _arrow_names(self._reader.schema, path)
         self._consumed = False
 
     def _refuse_cut(self, rows: int | None) -> None:
