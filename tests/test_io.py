@@ -410,6 +410,31 @@ def test_an_arrow_ipc_column_name_not_utf8_is_an_input_error(cli, tmp_path: Path
     assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' {expected}\n")
 
 
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+@pytest.mark.parametrize("offset", [255, 2**31 - 1])
+def test_an_arrow_ipc_text_column_with_offsets_past_its_values_is_an_input_error(
+    tmp_path: Path, name: str, offset: int
+) -> None:
+    """A text column whose offsets point past its values (a corrupt file) was taken for text that is not UTF-8 and
+    its values read to find the row: an internal error (exit 4, "SystemError: Negative size passed to
+    PyBytes_FromStringAndSize"), or the process killed by SIGSEGV with nothing said. A subprocess, for the crash."""
+    import numpy as np
+
+    offsets = pa.py_buffer(np.array([0, 1, offset, 4], np.int32).tobytes())
+    groups = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"abba")])
+    path = tmp_path / "p.arrow"
+    feather.write_feather(pa.table({"pred": [1.0, 2.0, 3.0], "target": [0.0, 0.0, 1.0], "g": groups}), path)
+    args = ["eval", str(path) if name != "-" else "-", "-l", "mse", "--by", "g"]
+    with open(path, "rb") as stdin:
+        run = subprocess.run([sys.executable, "-m", "lossctl", *args], stdin=stdin, capture_output=True, text=True)
+    label = "standard input" if name == "-" else str(path)
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: column 'g' of {label} is corrupt (Offset invariant failure: offset for slot 2 out of bounds: "
+        f"{offset} > 4); is the file damaged?\n"
+    )
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

@@ -1128,11 +1128,18 @@ class _TextSource(Source):
 
 def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
     """Whether a text column holds valid UTF-8 (Arrow's full validation, which checks it)."""
+    return _invalid(column) is None
+
+
+def _invalid(column: pa.ChunkedArray | pa.Array) -> str | None:
+    """What Arrow's full validation finds wrong in a column (its first line, without Arrow's ``Invalid:`` labels), or
+    ``None``: text that is not UTF-8 (``Invalid UTF8 sequence at string index 3``), offsets past the values (a
+    corrupt file: ``Offset invariant failure: ...``)."""
     try:
         column.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
+    except pa.ArrowInvalid as error:
+        return re.sub(r"^(In (column|chunk) \d+: )?(Invalid: )?", "", _first_line(error))
+    return None
 
 
 def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row: int) -> None:
@@ -1142,8 +1149,11 @@ def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row:
     (a ``--by`` key, a label, a join key). Arrow's check is a vectorised pass over the text columns only."""
     for name, column in zip(data.column_names, data.columns, strict=True):
         kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-        if not is_text_type(kind) or _valid(column):
+        problem = _invalid(column) if is_text_type(kind) else None
+        if problem is None:
             continue
+        if "UTF8" not in problem:  # offsets past the values, which reading them would follow (SIGSEGV)
+            raise InputError(f"column '{show_name(name)}' of {where} is corrupt ({problem}); is the file damaged?")
         row = _first_not_utf8(column)
         at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
         raise InputError(
