@@ -435,6 +435,35 @@ def test_an_arrow_ipc_text_column_with_offsets_past_its_values_is_an_input_error
     )
 
 
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+@pytest.mark.parametrize("index", [5, -1])
+@pytest.mark.parametrize("column", ["target", "g"])
+def test_an_arrow_ipc_dictionary_index_beyond_its_dictionary_is_an_input_error(
+    cli, tmp_path: Path, name: str, index: int, column: str
+) -> None:
+    """A dictionary-encoded column of numbers whose index is beyond its dictionary (a corrupt file) failed as an
+    internal error (exit 4, 'ArrowIndexError: Index 5 out of bounds') where it was decoded; a negative index in a
+    --by key took the dictionary's last value (exit 0: a row of group 10 counted in group 20)."""
+    import lossctl
+
+    broken = pa.DictionaryArray.from_arrays(pa.array([0, index, 1, 1], pa.int32()), pa.array([10, 20]), safe=False)
+    columns = {"pred": pa.array([1.0, 2.0, 3.0, 4.0]), "target": pa.array([0, 1, 1, 0]), "g": pa.array([1, 1, 2, 2])}
+    columns[column] = broken
+    path = tmp_path / "p.arrow"
+    feather.write_feather(pa.table(columns), path)
+    problem = (
+        f"column '{column}' is corrupt (Dictionary indices invalid: Value at position 1 out of bounds: {index} "
+        "(should be in [0, 1])); is the file damaged?"
+    )
+    if name == "-":
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(io.BytesIO(path.read_bytes()), losses="mse", pred="pred", target="target", by="g")
+        assert message(error) == f"cannot read the stream as Arrow IPC: {problem}"
+        return
+    run = cli("eval", path, "-l", "mse", "--by", "g")
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' as Arrow IPC: {problem}\n")
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

@@ -569,11 +569,21 @@ def _arrow_names(schema: pa.Schema, path: str) -> list[str]:
         ) from None
 
 
-def _checked(batch: pa.RecordBatch) -> pa.RecordBatch:
+def _checked(batch: pa.RecordBatch, path: str) -> pa.RecordBatch:
     """A record batch read from Arrow IPC, its buffers checked against its length (Arrow's cheap validation, per
     column, not per row): pyarrow's reader does not, and a corrupt file's batch (a buffer shorter than its rows
-    need) failed as an internal error where NumPy read it, or was read past its end."""
-    batch.validate()
+    need) failed as an internal error where NumPy read it, or was read past its end. A dictionary column of numbers
+    is checked in full, a pass over its indices: one beyond its dictionary failed as an internal error where it was
+    decoded (``ArrowIndexError``), and a negative one picked another value where NumPy took it. (A text column's
+    full check is :func:`refuse_text_not_utf8`'s, indices and all.)"""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        full = pa.types.is_dictionary(column.type) and not is_text_type(column.type.value_type)
+        problem = _invalid(column, full)
+        if problem is not None:
+            raise InputError(
+                f"cannot read {_label(path)} as Arrow IPC: column '{show_name(name)}' is corrupt ({problem}); is the "
+                "file damaged?"
+            )
     return batch
 
 
@@ -660,7 +670,7 @@ class _ArrowSource(Source):
             try:
                 for batch in parts:
                     rows += batch.num_rows
-                    yield _checked(batch).select(columns)
+                    yield _checked(batch, self.path).select(columns)
             except (pa.ArrowInvalid, OSError):
                 # A stream cut inside a message: pyarrow's words ("Corrupted metadata length, only 0 bytes
                 # available") when no byte is left, which is a cut; the same cut between two messages ends below.
@@ -726,7 +736,7 @@ class _ArrowStreamSource(Source):
             try:
                 for batch in self._reader:
                     rows += batch.num_rows
-                    yield _checked(batch)
+                    yield _checked(batch, self.path)
             except (pa.ArrowInvalid, OSError):
                 self._refuse_cut(rows)
                 raise
@@ -1131,14 +1141,14 @@ def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
     return _invalid(column) is None
 
 
-def _invalid(column: pa.ChunkedArray | pa.Array) -> str | None:
-    """What Arrow's full validation finds wrong in a column (its first line, without Arrow's ``Invalid:`` labels), or
-    ``None``: text that is not UTF-8 (``Invalid UTF8 sequence at string index 3``), offsets past the values (a
-    corrupt file: ``Offset invariant failure: ...``)."""
+def _invalid(column: pa.ChunkedArray | pa.Array, full: bool = True) -> str | None:
+    """What Arrow's validation (``full``, or only of the buffers' sizes) finds wrong in a column (its first line,
+    without Arrow's ``Invalid:`` labels), or ``None``: text that is not UTF-8 (``Invalid UTF8 sequence at string
+    index 3``), offsets past the values (a corrupt file: ``Offset invariant failure: ...``)."""
     try:
-        column.validate(full=True)
+        column.validate(full=full)
     except pa.ArrowInvalid as error:
-        return re.sub(r"^(In (column|chunk) \d+: )?(Invalid: )?", "", _first_line(error))
+        return re.sub(r"In (column|chunk) \d+: |Invalid: ", "", _first_line(error))
     return None
 
 
