@@ -464,6 +464,43 @@ def test_an_arrow_ipc_dictionary_index_beyond_its_dictionary_is_an_input_error(
     assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' as Arrow IPC: {problem}\n")
 
 
+@pytest.mark.parametrize(
+    ("name", "second"),  # a file must end with the marker: one ending otherwise is cut short (an earlier test)
+    [("p.arrows", "stream"), ("-", "stream"), ("-", "file"), ("-", "junk")],
+)
+def test_two_arrow_ipc_streams_joined_are_refused_not_read_as_the_first(
+    cli, tmp_path: Path, name: str, second: str
+) -> None:
+    """pyarrow stops at a stream's end-of-stream marker: 'cat a.arrows b.arrows | lossctl eval -' read a's rows
+    only (exit 0, b's rows lost without a word), as did such a file. An IPC file read as its stream still ends with
+    its footer, which is read."""
+    import lossctl
+
+    def ipc(new: Callable[..., pa.ipc.RecordBatchStreamWriter], legacy: bool = False) -> bytes:
+        sink = pa.BufferOutputStream()
+        with new(sink, table.schema, options=pa.ipc.IpcWriteOptions(use_legacy_format=legacy)) as writer:
+            writer.write_table(table)
+        return sink.getvalue().to_pybytes()
+
+    table = pa.table({"pred": [1.0, 2.0, 3.0], "target": [0.0, 0.0, 1.0]})
+    after = {"stream": ipc(pa.ipc.new_stream), "file": ipc(pa.ipc.new_file), "junk": b"\x00"}[second]
+    data = ipc(pa.ipc.new_stream) + after
+    problem = (
+        "as Arrow IPC: it goes on after its end-of-stream marker (after 3 rows); are several streams joined (cat a "
+        "b)? give each file as a PATH"
+    )
+    if name == "-":
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(io.BytesIO(data), losses="mse", pred="pred", target="target")
+        assert message(error) == f"cannot read the stream {problem}"
+        for whole in (ipc(pa.ipc.new_file), ipc(pa.ipc.new_file, legacy=True)):  # a file's footer belongs there
+            assert lossctl.evaluate(io.BytesIO(whole), losses="mse", pred="pred", target="target").results[0].n == 3
+        return
+    path = write(tmp_path / name, data)
+    run = cli("eval", path, "--input-format", "arrow", "-l", "mse")
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' {problem}\n")
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

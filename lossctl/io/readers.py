@@ -535,6 +535,26 @@ def _cut_short(path: str, rows: int | None = None, missing: str = "the end-of-st
     )
 
 
+def _goes_on(stream: BinaryIO, footer: bool) -> bool:
+    """Whether an IPC stream read to its end-of-stream marker goes on with more than belongs after it: nothing, or
+    for an IPC file read as its stream (``footer``), the footer (a flatbuffer, its 4-byte length, ``ARROW1``).
+    pyarrow stops at the marker, so a second stream joined after it (``cat a.arrows b.arrows``) was left out, its
+    rows lost without a word. The rest is read in pieces, only its size and last bytes kept."""
+    if not footer:
+        return bool(stream.read(1))
+    size, last = 0, b""
+    while piece := stream.read(1 << 16):
+        size, last = size + len(piece), (last + piece)[-10:]
+    return not (last.endswith(streams.ARROW_FILE) and int.from_bytes(last[:4], "little") == size - 10)
+
+
+def _joined(path: str, rows: int) -> InputError:
+    return InputError(
+        f"cannot read {_label(path)} as Arrow IPC: it goes on after its end-of-stream marker (after "
+        f"{count(rows, 'row')}); are several streams joined (cat a b)? give each file as a PATH"
+    )
+
+
 class _Tail(io.RawIOBase):
     """A stream read through, remembering the last bytes read (to find an Arrow IPC stream's end marker)."""
 
@@ -679,6 +699,9 @@ class _ArrowSource(Source):
                 raise
         if tail is not None and tail.tail != _ARROW_END:
             raise _cut_short(self.path, rows)
+        with _reading(self.path, "arrow"):
+            if tail is not None and _goes_on(cast(BinaryIO, tail), footer=False):
+                raise _joined(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
         schema = pa.schema([self._schema.field(name) for name in columns])
@@ -704,6 +727,7 @@ class _ArrowStreamSource(Source):
         self.format = "arrow"
         self._stream = _Tail(stream)
         self._end = _ARROW_END
+        self._footer = file_format
         with _reading(path, "arrow"):
             if file_format:
                 streams.read_head(stream, 8)
@@ -742,6 +766,9 @@ class _ArrowStreamSource(Source):
                 raise
         if not self._stream.tail.endswith(self._end):
             raise _cut_short(self.path, rows)
+        with _reading(self.path, "arrow"):
+            if _goes_on(cast(BinaryIO, self._stream), self._footer):
+                raise _joined(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
         schema = pa.schema([self._reader.schema.field(name) for name in columns])
