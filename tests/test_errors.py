@@ -77,6 +77,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "an earlier line holds an array of arrays of numbers; write its values the same way on every line",
     ),
     (
+        # It was "column 'target' is not numeric: it has type struct<a: int64>", naming no row.
+        "a JSON Lines object where a number is expected",
+        {"p.jsonl": '{"pred": 1, "target": null}\n{"pred": 2, "target": {"a": 1}}\n'},
+        ["eval", "p.jsonl", "-l", "mse", "--missing", "drop"],
+        3,
+        "column 'target' holds nested values (struct<a: int64>), not numbers (the first at row 1; 0-based)",
+    ),
+    (
         "a JSON Lines key given twice in a line",
         {"p.jsonl": '{"pred": 1, "target": 2, "pred": 3}\n'},
         ["eval", "p.jsonl", "-l", "mse"],
