@@ -60,6 +60,31 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         "holds a number; write its values the same way on every line",
     ),
     (
+        # pyarrow's path for an array's items was passed on: "'p/[]' holds a number where ... holds a string".
+        "a JSON Lines vector whose items change kind",
+        {"p.jsonl": '{"p": ["0.2", "0.8"], "t": 1}\n{"p": [0.1, 0.9], "t": 1}\n'},
+        ["eval", "p.jsonl", "-l", "categorical_ce", "--pred", "p", "--target", "t"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): 'p' holds an array of numbers where an earlier "
+        "line holds an array of strings; write its values the same way on every line",
+    ),
+    (
+        "a JSON Lines vector of vectors whose items change kind",
+        {"p.jsonl": '{"p": [[1], [2]], "t": 1}\n{"p": [[1], ["x"]], "t": 1}\n'},
+        ["eval", "p.jsonl", "-l", "categorical_ce", "--pred", "p", "--target", "t"],
+        3,
+        "cannot read 'p.jsonl' as JSON Lines: line 2 (row 1; 0-based): 'p' holds an array of arrays of strings where "
+        "an earlier line holds an array of arrays of numbers; write its values the same way on every line",
+    ),
+    (
+        # It was "column 'target' is not numeric: it has type struct<a: int64>", naming no row.
+        "a JSON Lines object where a number is expected",
+        {"p.jsonl": '{"pred": 1, "target": null}\n{"pred": 2, "target": {"a": 1}}\n'},
+        ["eval", "p.jsonl", "-l", "mse", "--missing", "drop"],
+        3,
+        "column 'target' holds nested values (struct<a: int64>), not numbers (the first at row 1; 0-based)",
+    ),
+    (
         "a JSON Lines key given twice in a line",
         {"p.jsonl": '{"pred": 1, "target": 2, "pred": 3}\n'},
         ["eval", "p.jsonl", "-l", "mse"],

@@ -352,6 +352,155 @@ def test_an_arrow_ipc_file_cut_in_its_first_bytes_or_read_as_a_stream_says_so(
         lossctl.evaluate(io.BytesIO(b"ARROW1\n1\n"), losses="mse", pred="pred", target="target")
 
 
+@pytest.mark.parametrize("file_format", [False, True], ids=["stream", "file"])
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+@pytest.mark.parametrize(
+    ("corrupt", "problem"),
+    [
+        ("buffer", "Buffer #1 too small in array of type double and length 3"),
+        ("message", "Invalid flatbuffers message"),
+    ],
+)
+def test_a_corrupt_arrow_ipc_record_batch_is_an_input_error(
+    tmp_path: Path, name: str, file_format: bool, corrupt: str, problem: str
+) -> None:
+    """A record batch whose values buffer is shorter than its rows need (its length in the message zeroed) was read
+    unchecked by pyarrow, and failed as an internal error (exit 4, "ValueError: buffer is smaller than requested
+    size") where NumPy read it. An IPC file whose batch message is not a flatbuffer failed so too (exit 4,
+    "OSError: Invalid flatbuffers message."), as its rows were counted outside the reading's error handling."""
+    import lossctl
+
+    table = pa.table({"pred": [1.0, 2.0, 3.0], "target": [0.0, 0.0, 1.0]})
+    sink = pa.BufferOutputStream()
+    with (pa.ipc.new_file if file_format else pa.ipc.new_stream)(sink, table.schema) as writer:
+        writer.write_table(table)
+    data = bytearray(sink.getvalue().to_pybytes())
+    schema_end = (8 if file_format else 0) + table.schema.serialize().size  # after ARROW1 and its padding
+    if corrupt == "buffer":  # the 'pred' values buffer's length, the first such in the batch message
+        at = data.find((3 * 8).to_bytes(8, "little"))
+        data[at : at + 8] = bytes(8)
+    else:  # the batch message's flatbuffer root offset, after its continuation marker and length
+        data[schema_end + 8 : schema_end + 12] = b"\xff" * 4
+    source: object = io.BytesIO(bytes(data)) if name == "-" else write(tmp_path / name, bytes(data))
+    label = "the stream" if name == "-" else f"'{source}'"
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(source, losses="mse", pred="pred", target="target")
+    assert message(error).startswith(f"cannot read {label} as Arrow IPC: ") and problem in message(error)
+
+
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+def test_an_arrow_ipc_column_name_not_utf8_is_an_input_error(cli, tmp_path: Path, name: str) -> None:
+    """A column name whose bytes are not UTF-8 (a corrupt file) failed as an internal error (exit 4,
+    UnicodeDecodeError) where pyarrow decoded the schema's names."""
+    import lossctl
+
+    table = pa.table({"pred": [1.0, 2.0], "target": [0.0, 1.0], "zzzz": [1, 2]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    data = sink.getvalue().to_pybytes().replace(b"zzzz", b"\xff\xfezz")  # the schema, and its copy in the footer
+    expected = "as Arrow IPC: a column name is not UTF-8 text; is the file corrupt?"
+    if name == "-":
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(io.BytesIO(data), losses="mse", pred="pred", target="target")
+        assert message(error) == f"cannot read the stream {expected}"
+        return
+    path = write(tmp_path / name, data)
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' {expected}\n")
+
+
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+@pytest.mark.parametrize("offset", [255, 2**31 - 1])
+def test_an_arrow_ipc_text_column_with_offsets_past_its_values_is_an_input_error(
+    tmp_path: Path, name: str, offset: int
+) -> None:
+    """A text column whose offsets point past its values (a corrupt file) was taken for text that is not UTF-8 and
+    its values read to find the row: an internal error (exit 4, "SystemError: Negative size passed to
+    PyBytes_FromStringAndSize"), or the process killed by SIGSEGV with nothing said. A subprocess, for the crash."""
+    import numpy as np
+
+    offsets = pa.py_buffer(np.array([0, 1, offset, 4], np.int32).tobytes())
+    groups = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"abba")])
+    path = tmp_path / "p.arrow"
+    feather.write_feather(pa.table({"pred": [1.0, 2.0, 3.0], "target": [0.0, 0.0, 1.0], "g": groups}), path)
+    args = ["eval", str(path) if name != "-" else "-", "-l", "mse", "--by", "g"]
+    with open(path, "rb") as stdin:
+        run = subprocess.run([sys.executable, "-m", "lossctl", *args], stdin=stdin, capture_output=True, text=True)
+    label = "standard input" if name == "-" else str(path)
+    assert (run.returncode, run.stdout) == (3, "")
+    assert run.stderr == (
+        f"error: column 'g' of {label} is corrupt (Offset invariant failure: offset for slot 2 out of bounds: "
+        f"{offset} > 4); is the file damaged?\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["p.arrow", "-"])
+@pytest.mark.parametrize("index", [5, -1])
+@pytest.mark.parametrize("column", ["target", "g"])
+def test_an_arrow_ipc_dictionary_index_beyond_its_dictionary_is_an_input_error(
+    cli, tmp_path: Path, name: str, index: int, column: str
+) -> None:
+    """A dictionary-encoded column of numbers whose index is beyond its dictionary (a corrupt file) failed as an
+    internal error (exit 4, 'ArrowIndexError: Index 5 out of bounds') where it was decoded; a negative index in a
+    --by key took the dictionary's last value (exit 0: a row of group 10 counted in group 20)."""
+    import lossctl
+
+    broken = pa.DictionaryArray.from_arrays(pa.array([0, index, 1, 1], pa.int32()), pa.array([10, 20]), safe=False)
+    columns = {"pred": pa.array([1.0, 2.0, 3.0, 4.0]), "target": pa.array([0, 1, 1, 0]), "g": pa.array([1, 1, 2, 2])}
+    columns[column] = broken
+    path = tmp_path / "p.arrow"
+    feather.write_feather(pa.table(columns), path)
+    problem = (
+        f"column '{column}' is corrupt (Dictionary indices invalid: Value at position 1 out of bounds: {index} "
+        "(should be in [0, 1])); is the file damaged?"
+    )
+    if name == "-":
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(io.BytesIO(path.read_bytes()), losses="mse", pred="pred", target="target", by="g")
+        assert message(error) == f"cannot read the stream as Arrow IPC: {problem}"
+        return
+    run = cli("eval", path, "-l", "mse", "--by", "g")
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' as Arrow IPC: {problem}\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "second"),  # a file must end with the marker: one ending otherwise is cut short (an earlier test)
+    [("p.arrows", "stream"), ("-", "stream"), ("-", "file"), ("-", "junk")],
+)
+def test_two_arrow_ipc_streams_joined_are_refused_not_read_as_the_first(
+    cli, tmp_path: Path, name: str, second: str
+) -> None:
+    """pyarrow stops at a stream's end-of-stream marker: 'cat a.arrows b.arrows | lossctl eval -' read a's rows
+    only (exit 0, b's rows lost without a word), as did such a file. An IPC file read as its stream still ends with
+    its footer, which is read."""
+    import lossctl
+
+    def ipc(new: Callable[..., pa.ipc.RecordBatchStreamWriter], legacy: bool = False) -> bytes:
+        sink = pa.BufferOutputStream()
+        with new(sink, table.schema, options=pa.ipc.IpcWriteOptions(use_legacy_format=legacy)) as writer:
+            writer.write_table(table)
+        return sink.getvalue().to_pybytes()
+
+    table = pa.table({"pred": [1.0, 2.0, 3.0], "target": [0.0, 0.0, 1.0]})
+    after = {"stream": ipc(pa.ipc.new_stream), "file": ipc(pa.ipc.new_file), "junk": b"\x00"}[second]
+    data = ipc(pa.ipc.new_stream) + after
+    problem = (
+        "as Arrow IPC: it goes on after its end-of-stream marker (after 3 rows); are several streams joined (cat a "
+        "b)? give each file as a PATH"
+    )
+    if name == "-":
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(io.BytesIO(data), losses="mse", pred="pred", target="target")
+        assert message(error) == f"cannot read the stream {problem}"
+        for whole in (ipc(pa.ipc.new_file), ipc(pa.ipc.new_file, legacy=True)):  # a file's footer belongs there
+            assert lossctl.evaluate(io.BytesIO(whole), losses="mse", pred="pred", target="target").results[0].n == 3
+        return
+    path = write(tmp_path / name, data)
+    run = cli("eval", path, "--input-format", "arrow", "-l", "mse")
+    assert (run.code, run.out, run.err) == (3, "", f"error: cannot read '{path}' {problem}\n")
+
+
 def test_parquet_directory_is_one_dataset_in_sorted_file_order(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
@@ -1093,7 +1242,7 @@ def test_jsonl_two_values_on_one_line_are_refused(cli, tmp_path: Path, text: byt
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),
         (b'{"a": 1},\n{"a": 2}\n', "line 1 (row 0; 0-based)", "',' at column 9"),
         (b'{"a": 1}\n\n{"a": 2}}\n', "line 3 (row 1; 0-based)", "'}' at column 9"),
-        (b'{"a": 1}\n   \n{"a": 2},\n', "line 3 (row 2; 0-based)", "',' at column 9"),
+        (b'{"a": 1}\n   \n{"a": 2},\n', "line 3 (row 1; 0-based)", "',' at column 9"),  # white space: no row
     ],
 )
 def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: bytes, where: str, after: str) -> None:
@@ -1104,6 +1253,25 @@ def test_jsonl_line_going_on_after_its_object_is_named(tmp_path: Path, text: byt
     assert message(error) == (
         f"cannot read '{path}' as JSON Lines: {where}: the line goes on after its JSON value ({after})"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b'{"pred": 1, "target": 0}\n   \n{"pred": "x", "target": 0}\n', "'pred' holds a string where an earlier"),
+        (b'{"pred": 1, "target": 0}\n \t \n{"pred": 1, "pred": 2, "target": 0}\n', "the key 'pred' appears twice"),
+        (b'{"pred": 1, "target": 0}\n  \n  \nnull\n', "holds null"),
+    ],
+)
+def test_jsonl_lines_of_white_space_are_not_counted_as_rows(cli, tmp_path: Path, text: bytes, problem: str) -> None:
+    """pyarrow skips a line of white space without a row, but the message counted it as one: the bad record was
+    named 'line 3 (row 1)' for a file's line 4 (a duplicate key named line 2, the blank line itself)."""
+    path = write(tmp_path / "p.jsonl", text)
+    run = cli("eval", path, "-l", "mse")
+    last = text.count(b"\n")
+    assert (run.code, run.out) == (3, "")
+    assert f"line {last} (row 1; 0-based)" in run.err and problem in run.err
+    assert run.err.startswith("error: ") and run.err.count("\n") == 1
 
 
 def test_several_paths_with_the_same_columns_in_another_order_are_one_dataset(cli, tmp_path: Path) -> None:

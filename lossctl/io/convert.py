@@ -300,6 +300,12 @@ def _spells_number(text: str) -> bool:
     return True
 
 
+def _first_present(chunk: pa.Array) -> int | None:
+    """The first row of a chunk that holds a value, for a message."""
+    present = np.flatnonzero(chunk.is_valid().to_numpy(zero_copy_only=False))
+    return int(present[0]) if len(present) else None
+
+
 def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: DecimalMarks | None = None) -> np.ndarray:
     """One Arrow chunk as float64 with NaN for nulls; zero-copy (read-only) for float64 without nulls."""
     kind = chunk.type
@@ -312,6 +318,10 @@ def _chunk_to_float64(chunk: pa.Array, column: str, row_offset: int, marks: Deci
         raise InputError(
             f"column '{show_name(column)}' is a list column; it can only be bound to a role that takes vectors"
         )
+    elif pa.types.is_nested(kind):  # a JSON object in a line: named as the other nested columns are
+        row = _first_present(chunk)
+        at = f" (the first at row {row + row_offset}; 0-based)" if row is not None else ""
+        raise InputError(f"column '{show_name(column)}' holds nested values ({kind}), not numbers{at}")
     elif not is_numeric_type(kind):
         raise InputError(f"column '{show_name(column)}' is not numeric: it has type {kind}")
     elif pa.types.is_integer(kind) and chunk.null_count == 0:

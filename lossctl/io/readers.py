@@ -544,6 +544,26 @@ def _cut_short(path: str, rows: int | None = None, missing: str = "the end-of-st
     )
 
 
+def _goes_on(stream: BinaryIO, footer: bool) -> bool:
+    """Whether an IPC stream read to its end-of-stream marker goes on with more than belongs after it: nothing, or
+    for an IPC file read as its stream (``footer``), the footer (a flatbuffer, its 4-byte length, ``ARROW1``).
+    pyarrow stops at the marker, so a second stream joined after it (``cat a.arrows b.arrows``) was left out, its
+    rows lost without a word. The rest is read in pieces, only its size and last bytes kept."""
+    if not footer:
+        return bool(stream.read(1))
+    size, last = 0, b""
+    while piece := stream.read(1 << 16):
+        size, last = size + len(piece), (last + piece)[-10:]
+    return not (last.endswith(streams.ARROW_FILE) and int.from_bytes(last[:4], "little") == size - 10)
+
+
+def _joined(path: str, rows: int) -> InputError:
+    return InputError(
+        f"cannot read {_label(path)} as Arrow IPC: it goes on after its end-of-stream marker (after "
+        f"{count(rows, 'row')}); are several streams joined (cat a b)? give each file as a PATH"
+    )
+
+
 class _Tail(io.RawIOBase):
     """A stream read through, remembering the last bytes read (to find an Arrow IPC stream's end marker)."""
 
@@ -567,6 +587,35 @@ class _Tail(io.RawIOBase):
         return len(data)
 
 
+def _arrow_names(schema: pa.Schema, path: str) -> list[str]:
+    """The column names of an Arrow IPC input's schema. Arrow declares them UTF-8, and pyarrow decodes them
+    unchecked: bytes that are not (a corrupt file) failed as an internal error (UnicodeDecodeError)."""
+    try:
+        return schema.names
+    except UnicodeDecodeError:
+        raise InputError(
+            f"cannot read {_label(path)} as Arrow IPC: a column name is not UTF-8 text; is the file corrupt?"
+        ) from None
+
+
+def _checked(batch: pa.RecordBatch, path: str) -> pa.RecordBatch:
+    """A record batch read from Arrow IPC, its buffers checked against its length (Arrow's cheap validation, per
+    column, not per row): pyarrow's reader does not, and a corrupt file's batch (a buffer shorter than its rows
+    need) failed as an internal error where NumPy read it, or was read past its end. A dictionary column of numbers
+    is checked in full, a pass over its indices: one beyond its dictionary failed as an internal error where it was
+    decoded (``ArrowIndexError``), and a negative one picked another value where NumPy took it. (A text column's
+    full check is :func:`refuse_text_not_utf8`'s, indices and all.)"""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        full = pa.types.is_dictionary(column.type) and not is_text_type(column.type.value_type)
+        problem = _invalid(column, full)
+        if problem is not None:
+            raise InputError(
+                f"cannot read {_label(path)} as Arrow IPC: column '{show_name(name)}' is corrupt ({problem}); is the "
+                "file damaged?"
+            )
+    return batch
+
+
 class _ArrowSource(Source):
     """An Arrow IPC file (Feather v2) or stream, read with ``pread`` (only the asked columns' buffers of a file).
 
@@ -581,8 +630,9 @@ class _ArrowSource(Source):
         self._check_end()
         reader = self._open(None)[0]
         self._schema = reader.schema
-        self.columns = reader.schema.names
-        self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
+        self.columns = _arrow_names(reader.schema, path)
+        with _reading(path, "arrow"):  # reads every record batch's message: a corrupt one fails here
+            self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
 
     def _check_end(self) -> None:
         """Refuse an input that starts as an IPC file (``ARROW1``) or stream but does not end as one: with its
@@ -649,7 +699,7 @@ class _ArrowSource(Source):
             try:
                 for batch in parts:
                     rows += batch.num_rows
-                    yield batch.select(columns)
+                    yield _checked(batch, self.path).select(columns)
             except (pa.ArrowInvalid, OSError):
                 # A stream cut inside a message: pyarrow's words ("Corrupted metadata length, only 0 bytes
                 # available") when no byte is left, which is a cut; the same cut between two messages ends below.
@@ -658,6 +708,9 @@ class _ArrowSource(Source):
                 raise
         if tail is not None and tail.tail != _ARROW_END:
             raise _cut_short(self.path, rows)
+        with _reading(self.path, "arrow"):
+            if tail is not None and _goes_on(cast(BinaryIO, tail), footer=False):
+                raise _joined(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
         schema = pa.schema([self._schema.field(name) for name in columns])
@@ -683,6 +736,7 @@ class _ArrowStreamSource(Source):
         self.format = "arrow"
         self._stream = _Tail(stream)
         self._end = _ARROW_END
+        self._footer = file_format
         with _reading(path, "arrow"):
             if file_format:
                 streams.read_head(stream, 8)
@@ -693,7 +747,7 @@ class _ArrowStreamSource(Source):
             except (pa.ArrowInvalid, OSError):
                 self._refuse_cut(None)
                 raise
-        self.columns = self._reader.schema.names
+        self.columns = _arrow_names(self._reader.schema, path)
         self._consumed = False
 
     def _refuse_cut(self, rows: int | None) -> None:
@@ -715,12 +769,15 @@ class _ArrowStreamSource(Source):
             try:
                 for batch in self._reader:
                     rows += batch.num_rows
-                    yield batch
+                    yield _checked(batch, self.path)
             except (pa.ArrowInvalid, OSError):
                 self._refuse_cut(rows)
                 raise
         if not self._stream.tail.endswith(self._end):
             raise _cut_short(self.path, rows)
+        with _reading(self.path, "arrow"):
+            if _goes_on(cast(BinaryIO, self._stream), self._footer):
+                raise _joined(self.path, rows)
 
     def _read(self, columns: list[str]) -> pa.Table:
         schema = pa.schema([self._reader.schema.field(name) for name in columns])
@@ -845,14 +902,21 @@ def _stream_blocks(
         position += keep
 
 
-def _physical_line(block: pa.Buffer, first_line: int, nonempty_index: int) -> int:
-    """The file line of the ``nonempty_index``-th (0-based) non-blank line of a block.
+# What a blank line holds, which pyarrow skips without a row: a CSV line that is empty (but for its ``\r``), a JSON
+# Lines line of JSON white space only (``"   "`` is a row of CSV, not of JSON Lines).
+_CSV_BLANK = b"\r"
+_JSON_BLANK = b" \t\r"
+
+
+def _physical_line(block: pa.Buffer, first_line: int, nonempty_index: int, blank: bytes = _CSV_BLANK) -> int:
+    """The file line of the ``nonempty_index``-th (0-based) non-blank line of a block, a line of ``blank``
+    bytes only being blank.
 
     pyarrow numbers rows without the blank lines it skips; users look lines up in an editor.
     """
     seen = 0
     for offset, text in enumerate(block.to_pybytes().split(b"\n")):
-        if text.strip(b"\r"):
+        if text.strip(blank):
             if seen == nonempty_index:
                 return first_line + offset
             seen += 1
@@ -1110,11 +1174,18 @@ class _TextSource(Source):
 
 def _valid(column: pa.ChunkedArray | pa.Array) -> bool:
     """Whether a text column holds valid UTF-8 (Arrow's full validation, which checks it)."""
+    return _invalid(column) is None
+
+
+def _invalid(column: pa.ChunkedArray | pa.Array, full: bool = True) -> str | None:
+    """What Arrow's validation (``full``, or only of the buffers' sizes) finds wrong in a column (its first line,
+    without Arrow's ``Invalid:`` labels), or ``None``: text that is not UTF-8 (``Invalid UTF8 sequence at string
+    index 3``), offsets past the values (a corrupt file: ``Offset invariant failure: ...``)."""
     try:
-        column.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
+        column.validate(full=full)
+    except pa.ArrowInvalid as error:
+        return re.sub(r"In (column|chunk) \d+: |Invalid: ", "", _first_line(error))
+    return None
 
 
 def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row: int) -> None:
@@ -1124,8 +1195,11 @@ def refuse_text_not_utf8(data: pa.Table | pa.RecordBatch, where: str, first_row:
     (a ``--by`` key, a label, a join key). Arrow's check is a vectorised pass over the text columns only."""
     for name, column in zip(data.column_names, data.columns, strict=True):
         kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-        if not is_text_type(kind) or _valid(column):
+        problem = _invalid(column) if is_text_type(kind) else None
+        if problem is None:
             continue
+        if "UTF8" not in problem:  # offsets past the values, which reading them would follow (SIGSEGV)
+            raise InputError(f"column '{show_name(name)}' of {where} is corrupt ({problem}); is the file damaged?")
         row = _first_not_utf8(column)
         at = f" (row {first_row + row}; 0-based)" if row is not None else " (in its dictionary)"
         raise InputError(
@@ -1475,7 +1549,7 @@ class _JsonLinesSource(_TextSource):
             )
         null = first_null_line(lines)
         if null is not None:
-            row = sum(1 for line in range(null) if lines.text(line).strip(b"\r"))  # as _physical_line counts
+            row = sum(1 for line in range(null) if lines.text(line).strip(_JSON_BLANK))  # as _physical_line counts
             raise InputError(
                 f"cannot read {_label(self.path)}: JSON Lines needs one object per line; "
                 f"{self._where_in_block(block, offset, row)} holds null"
@@ -1521,6 +1595,10 @@ class _JsonLinesSource(_TextSource):
                 "there); write it in an early line, even as null"
             )
 
+    def _physical_line(self, block: pa.Buffer, first_line: int, row: int) -> int:
+        """The file line of a record: pyarrow's JSON reader skips lines of white space (``"   "``) without a row."""
+        return _physical_line(block, first_line, row, _JSON_BLANK)
+
     def _texts(self, block: pa.Buffer, column: str) -> pa.Array:
         """Parsed again with the standard library, numbers kept as written; other values (none in a column pyarrow
         read as numbers) and lines that are not one object give no text, nor does a blank line a row."""
@@ -1564,6 +1642,7 @@ class _JsonLinesSource(_TextSource):
             twice = re.fullmatch(r"Column\(/(.+)\) was specified twice", problem)
             if changed:
                 key, before, after = changed.groups()
+                key, before, after = _items_of(key, before, after)
                 message = (
                     f"{where}: '{show_name(key)}' holds {_a(after)} where an earlier line holds {_a(before)}; "
                     "write its values the same way on every line"
@@ -1583,10 +1662,7 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
 
     row = 0
     for text in block.to_pybytes().split(b"\n"):
-        if not text.strip(b"\r"):  # as _physical_line counts lines back from rows
-            continue
-        if not text.strip():
-            row += 1
+        if not text.strip(_JSON_BLANK):  # as _physical_line counts lines back from rows
             continue
         try:
             json.loads(text)
@@ -1597,6 +1673,18 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
             return None
         row += 1
     return None
+
+
+def _items_of(key: str, before: str, after: str) -> tuple[str, str, str]:
+    """A change pyarrow names in an array's items (``Column(/p/[]) changed from string to number``, ``p/[]/[]``
+    nested) as the array's: ``('p', 'array of strings', 'array of numbers')``."""
+    depth = 0
+    while key.endswith("/[]"):
+        key, depth = key[:-3], depth + 1
+    if not depth:
+        return key, before, after
+    arrays = "array of " + "arrays of " * (depth - 1)
+    return key, f"{arrays}{before}s", f"{arrays}{after}s"
 
 
 def _a(noun: str) -> str:
