@@ -64,12 +64,13 @@ __all__ = [
     "register_loss",
 ]
 
+if not TYPE_CHECKING:  # a type checker sees the imports above, and a misspelt name stays an error, not Any
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lossctl' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        """The public names, imported on first use."""
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'lossctl' has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        globals()[name] = value
+        return value

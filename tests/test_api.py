@@ -2211,6 +2211,32 @@ def test_type_hints_resolve_on_every_public_callable_without_numpy_at_import() -
     assert int(count) > 40 and module == "numpy" and frame.strip() == "<class 'pandas.DataFrame'>"
 
 
+def _mypy_strict(tmp_path: Path, source: str) -> list[str]:
+    """The lines ``mypy --strict`` prints for a user's file ``source`` importing this tree's lossctl as an
+    installed package (``py.typed``): what a user's type checker says of their code."""
+    pytest.importorskip("mypy")
+    user = tmp_path / "user.py"
+    user.write_text(source)
+    command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache")]
+    run = subprocess.run(
+        [*command, "--ignore-missing-imports", "--no-error-summary", "user.py"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert not run.stderr, run.stderr
+    return run.stdout.splitlines()
+
+
+def test_a_misspelt_public_name_is_a_type_error_not_any(tmp_path: Path) -> None:
+    # The lazy module __getattr__ (PEP 562) was visible to type checkers: every name of lossctl, a misspelt one
+    # too, was Any, so lossctl.evalute(...) type-checked and failed only when run.
+    lines = _mypy_strict(tmp_path, 'import lossctl\nreport = lossctl.evalute("x.csv")\nlossctl.Metric("mse")\n')
+    assert lines == ['user.py:2: error: Module has no attribute "evalute"; maybe "evaluate"?  [attr-defined]']
+
+
 def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
     # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
     # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
