@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from lossctl.aggregates import MEAN, MEAN_OVER_ROWS, Aggregate
 from lossctl.errors import (
@@ -634,6 +634,18 @@ class LossSpec:
     def role(self, name: str) -> Role:
         return self._roles_by_name[name]
 
+    @overload
+    def __call__(  # the keyword picks the type: overloads are tried in order
+        self,
+        *arrays: Any,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        convention: str = "lossctl",
+        multioutput: Literal["raw"],
+        **kwargs: Any,
+    ) -> np.ndarray: ...
+
+    @overload
     def __call__(
         self,
         *arrays: Any,
@@ -641,9 +653,19 @@ class LossSpec:
         reduction: str = "mean",
         convention: str = "lossctl",
         **kwargs: Any,
-    ) -> Any:
+    ) -> float: ...
+
+    def __call__(
+        self,
+        *arrays: Any,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        convention: str = "lossctl",
+        **kwargs: Any,
+    ) -> float | np.ndarray:
         """The reduced loss (weighted mean by default) of NumPy-compatible arrays: a float, or with
-        ``multioutput="raw"`` an array of one value per output (as scikit-learn's ``raw_values``)."""
+        ``multioutput="raw"`` an array of one value per output (as scikit-learn's ``raw_values``; typed so when
+        the call says it, not when the spec string of :func:`get` does)."""
         from lossctl.options import check_reduction  # options builds on this module
 
         check_reduction(reduction, f"loss.per_sample({', '.join(self.role_names)}) gives the")
