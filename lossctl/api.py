@@ -10,11 +10,22 @@ classes too, which every call needs anyway), so that ``typing.get_type_hints`` a
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from lossctl.errors import UsageError
-from lossctl.options import Labels, Options, PathLike, Strings, as_flag, as_labels, as_strings, optional_path
+from lossctl.options import (
+    Labels,
+    Notify,
+    Options,
+    PathLike,
+    Progress,
+    Strings,
+    as_flag,
+    as_labels,
+    as_strings,
+    optional_path,
+)
 from lossctl.registry import one_weight_per_row
 from lossctl.report import CompareReport, Report
 
@@ -120,8 +131,8 @@ def evaluate(
     scheduler: str | None = None,
     workers: int | None = None,
     distributions: bool = False,
-    progress: Callable[[int, int | None], None] | None = None,
-    notify: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
 ) -> Report:
     """Evaluate ``losses`` on ``data`` and return a :class:`~lossctl.report.Report`.
 
@@ -222,8 +233,8 @@ def compare(
     engine: str = "local",
     scheduler: str | None = None,
     workers: int | None = None,
-    progress: Callable[[int, int | None], None] | None = None,
-    notify: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
 ) -> CompareReport:
     """Evaluate ``losses`` on ``baseline`` and ``candidate`` over the same targets and compare them (without
     ``losses``, the default losses of the task the data looks like, as :func:`evaluate` does).

@@ -703,7 +703,7 @@ def run_on_cluster(
     notices: list[str],
     split: Split | None,
     pairs: Sequence[tuple[int, int]],
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], object] | None,
     looks: Looks | None = None,
 ) -> Iterator[Outcome]:
     """The pass on a Dask cluster (see the module docstring); yields the merged outcome, and publishes the
@@ -740,7 +740,7 @@ def _distributed(
     notices: list[str],
     dataset: PerSampleDataset | None,
     pairs: Sequence[tuple[int, int]],
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], object] | None,
     looks: Looks | None,
 ) -> Outcome:
     first = inputs[0]
@@ -848,7 +848,7 @@ def _collect(
     first: ParquetDataset,
     ranges: list[tuple[int, int]],
     client: Any,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], object] | None,
 ) -> tuple[
     dict[int, Outcome],
     dict[int, Outcome | Failure],

@@ -27,7 +27,6 @@ from lossctl.engine import Outcome, Plan, held_notice, query_column
 from lossctl.errors import InputError, NoRows, UsageError, flags_spelled, option
 from lossctl.evaluation import (
     Opened,
-    Progress,
     batch_rows,
     dropped_notice,
     gate_checks,
@@ -66,7 +65,7 @@ from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
 from lossctl.normal import NoInterval
-from lossctl.options import Options, check_gate_models
+from lossctl.options import Notify, Options, Progress, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, LossRequest
 from lossctl.prefetch import prefetch
@@ -110,7 +109,7 @@ def run_comparison(
     options: Options,
     stdin: BinaryIO | None = None,
     progress: Progress | None = None,
-    notify: Callable[[str], None] | None = None,
+    notify: Notify | None = None,
 ) -> CompareReport:
     """Compare ``options``' losses between ``baseline`` and ``candidate`` (two inputs with the same columns and
     targets) or, with ``candidate=None``, between the ``options.models`` of ``baseline`` (each later model against

@@ -790,7 +790,7 @@ def run(
     plan: Plan,
     options: Options,
     per_sample: PerSampleSink | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     notify: Callable[[str], None] | None = None,
     observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,
     first_row: int = 0,
@@ -1346,7 +1346,7 @@ class _State:
     def failed(self) -> bool:
         return self.refused.bad_values or self.refused.failure is not None
 
-    def admit(self, chunk: _Chunk, progress: Callable[[int], None] | None) -> bool:
+    def admit(self, chunk: _Chunk, progress: Callable[[int], object] | None) -> bool:
         """Count the chunk's rows and bad values; whether it has rows to compute (none after an error)."""
         if progress is not None:
             progress(chunk.offset + chunk.rows - self.first_row)

@@ -30,7 +30,7 @@ from lossctl.io.readers import Source, naming_files
 from lossctl.io.replay import Recorded
 from lossctl.io.sources import check_stdin_once, check_text_options, open_data
 from lossctl.labels import encoders as label_encoders
-from lossctl.options import Options, check_gate_models
+from lossctl.options import Notify, Options, Progress, check_gate_models
 from lossctl.outputs import split_outputs
 from lossctl.params import Composite, FailIf, LossRequest, check_params, gated_loss, select_losses
 from lossctl.queries import QueriesNotContiguous
@@ -39,8 +39,6 @@ from lossctl.report import Check, Comparison, Report, Result, group_text
 from lossctl.samples import check_per_sample_path
 from lossctl.tasks import DEFAULT_LOSSES, infer_task
 from lossctl.text import as_utf8, count, show_name, shown_value
-
-Progress = Callable[[int, int | None], None]
 
 
 @dataclass
@@ -384,7 +382,7 @@ def run_evaluation(
     *,
     distributions: bool = False,
     progress: Progress | None = None,
-    notify: Callable[[str], None] | None = None,
+    notify: Notify | None = None,
     stdin: BinaryIO | None = None,
 ) -> Report:
     """Evaluate ``options`` on ``data`` (anything :func:`~lossctl.io.sources.open_data` takes).
@@ -492,7 +490,7 @@ def read_again(
     return recorded.again()
 
 
-def notify_once(notify: Callable[[str], None]) -> Callable[[str], None]:
+def notify_once(notify: Notify) -> Callable[[str], None]:
     """``notify`` passing each message once: when a query's rows turn out apart, the pass runs again over the
     held input and announces the large queries it had announced already."""
     told: set[str] = set()

@@ -50,7 +50,7 @@ def engine_pass(
     *,
     split: Split | None = None,
     pairs: Sequence[tuple[int, int]] = (),
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     notify: Callable[[str], None] | None = None,
     looks: Looks | None = None,
     observe: Callable[[dict[tuple[str, ...], np.ndarray]], None] | None = None,

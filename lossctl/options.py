@@ -13,7 +13,7 @@ import math
 import numbers
 import os
 import reprlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -46,6 +46,10 @@ ENGINES = ("local", "dask")
 PathLike = str | os.PathLike[str]
 Strings = str | Iterable[str]
 Labels = str | Iterable[str | int | float]
+# The API's callbacks, progress(rows_read, total_or_None) and notify(message): what they return is ignored, so any
+# function fits (a progress bar's update() returning a bool).
+Progress = Callable[[int, int | None], object]
+Notify = Callable[[str], object]
 
 
 def as_strings(value: object, name: str) -> tuple[str, ...]:

@@ -2252,6 +2252,28 @@ reveal_type(lossctl.get("mse")([[0.0, 1.0]], [[0.5, 3.0]], multioutput="raw"))
     assert lossctl.get("mse")([[0.0, 1.0]], [[0.5, 3.0]], multioutput="raw").tolist() == [0.25, 4.0]
 
 
+def test_progress_and_notify_take_functions_that_return_something(tmp_path: Path) -> None:
+    # They were typed Callable[..., None]: a progress bar's update (returning a bool) or list.append-like callbacks
+    # that return a value were mypy errors, though their result is ignored.
+    source = """import lossctl
+def advance(rows: int, total: int | None) -> bool:
+    return True
+def told(message: str) -> int:
+    return 0
+lossctl.evaluate(y_true=[0.0], y_pred=[1.0], progress=advance, notify=told)
+lossctl.compare({"y": [0.0], "pred": [1.0]}, {"y": [0.0], "pred": [0.5]}, target="y", progress=advance, notify=told)
+"""
+    assert _mypy_strict(tmp_path, source) == []
+    calls: list[tuple[int, int | None]] = []
+
+    def advance(rows: int, total: int | None) -> bool:
+        calls.append((rows, total))
+        return True
+
+    report = lossctl.evaluate(y_true=[0.0, 1.5], y_pred=[1.0, 1.5], losses="mse", progress=advance)
+    assert report["mse"] == 0.5 and calls[-1] == (2, 2)
+
+
 def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
     # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
     # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
