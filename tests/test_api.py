@@ -2274,6 +2274,21 @@ lossctl.compare({"y": [0.0], "pred": [1.0]}, {"y": [0.0], "pred": [0.5]}, target
     assert report["mse"] == 0.5 and calls[-1] == (2, 2)
 
 
+def test_the_list_keywords_that_take_none_are_typed_so(tmp_path: Path) -> None:
+    # by=, fail_if=, params= and classes= take None as "not given" (as losses= and on= do), but were typed without
+    # it: a user's `by: str | None` passed through was a mypy error on a call that works.
+    source = """import lossctl
+def run(by: str | None, gates: list[str] | None) -> float:
+    data = {"y": [0.0, 1.5], "pred": [1.0, 1.5], "g": ["a", "b"]}
+    other = {"y": [0.0, 1.5], "pred": [1.0, 1.0], "g": ["a", "b"]}
+    lossctl.compare(data, other, target="y", by=by, fail_if=gates, params=None, classes=None)
+    return lossctl.evaluate(data, target="y", losses="mse", by=by, fail_if=gates, params=None, classes=None)["mse"]
+"""
+    assert _mypy_strict(tmp_path, source) == []
+    report = lossctl.evaluate(y_true=[0.0, 1.5], y_pred=[1.0, 1.5], losses="mse", by=None, fail_if=None, params=None)
+    assert report["mse"] == 0.5 and report.by == [] and report.checks == []
+
+
 def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
     # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
     # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
