@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from lossctl.api import compare, evaluate
     from lossctl.metric import Metric
     from lossctl.registry import LossSpec, Param, Properties, Role, get, list_losses, register_loss
-    from lossctl.report import CompareReport, Comparison, Report, Result
+    from lossctl.report import Check, CompareReport, Comparison, Report, Result
 
 # Loaded on first use (PEP 562): ``import lossctl`` runs next to nothing, so that ``lossctl --help`` starts fast
 # and the command's signal handlers are installed before the registry loads.
@@ -41,9 +41,11 @@ _LAZY = {
     "CompareReport": "lossctl.report",
     "Result": "lossctl.report",
     "Comparison": "lossctl.report",
+    "Check": "lossctl.report",
 }
 
 __all__ = [
+    "Check",
     "CompareReport",
     "Comparison",
     "InputError",

@@ -2289,6 +2289,19 @@ def run(by: str | None, gates: list[str] | None) -> float:
     assert report["mse"] == 0.5 and report.by == [] and report.checks == []
 
 
+def test_a_reports_check_records_have_a_public_type(tmp_path: Path) -> None:
+    # report.checks held lossctl.report.Check, which lossctl did not export (as it does Result and Comparison):
+    # a user's annotation lossctl.Check was a mypy error and an AttributeError.
+    source = """import lossctl
+def failing(checks: list[lossctl.Check]) -> list[str]:
+    return [check.expr for check in checks if not check.passed]
+print(failing(lossctl.evaluate(y_true=[0.0], y_pred=[1.0], losses="mse", fail_if="mse>0.5").checks))
+"""
+    assert _mypy_strict(tmp_path, source) == []
+    report = lossctl.evaluate(y_true=[0.0], y_pred=[1.0], losses="mse", fail_if="mse>0.5")
+    assert "Check" in lossctl.__all__ and type(report.checks[0]) is lossctl.Check and not report.checks[0].passed
+
+
 def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
     # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
     # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
