@@ -76,3 +76,8 @@ if not TYPE_CHECKING:  # a type checker sees the imports above, and a misspelt n
         value = getattr(import_module(module), name)
         globals()[name] = value
         return value
+
+    def __dir__() -> list[str]:
+        """The module's names with the public ones not imported yet: ``dir``, ``help(lossctl)`` and tab completion
+        list the whole API from the start."""
+        return sorted(globals().keys() | _LAZY.keys())

@@ -2302,6 +2302,22 @@ print(failing(lossctl.evaluate(y_true=[0.0], y_pred=[1.0], losses="mse", fail_if
     assert "Check" in lossctl.__all__ and type(report.checks[0]) is lossctl.Check and not report.checks[0].passed
 
 
+def test_dir_and_help_of_a_fresh_import_list_the_whole_api() -> None:
+    # The lazily imported names (PEP 562) were missing from dir(lossctl) until first used: tab completion did not
+    # offer lossctl.evaluate, and help(lossctl) showed no function and no class but the errors.
+    script = """if True:
+        import pydoc, sys
+        import lossctl
+        missing = [name for name in lossctl.__all__ if name not in dir(lossctl)]
+        print(missing, "numpy" in sys.modules)
+        text = pydoc.render_doc(lossctl, renderer=pydoc.plaintext)
+        print("evaluate(data" in text, "class Report" in text, "class Metric" in text)
+    """
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["[] False", "True True True"]
+
+
 def test_an_evaluate_beside_a_command_line_run_in_another_thread_writes_its_per_sample_file(tmp_path: Path) -> None:
     # The outputs a command line run holds back until it ends (its transaction) were the process's: a host running
     # lossctl.cli.main in one thread (its input a pipe not yet written) and evaluate(per_sample=...) in another got
