@@ -58,7 +58,7 @@ from lossctl.finalize import (
     signature,
 )
 from lossctl.hints import VectorColumns, multi_output_notices, option_notices
-from lossctl.io.columns import column_not_found, format_columns, resolve_colspec
+from lossctl.io.columns import column_not_found, format_columns, quoted_columns, resolve_colspec
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source, naming_files
@@ -85,6 +85,8 @@ _DIFFERING = {
     "teacher": ("teacher logits", "teacher"),
     "weight": ("weights", "weights"),
 }
+# The tasks whose losses read a prediction's width as its classes (labels, pixels): the models compared must agree.
+_CLASS_TASKS = ("multiclass", "multilabel", "segmentation")
 CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
 # The candidate's row numbers, beside its columns when --on joins it to the baseline (a NUL: no file's column).
@@ -217,6 +219,7 @@ def run_comparison(
             batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress, notify=notify,
             observe=vectors.observe,
         ) as outcome:  # fmt: skip
+            _check_same_widths(plan, outcome, pairs, bool(options.models))
             notices[told_at:told_at] = multi_output_notices(requests, opened.binding, vectors.found)
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
@@ -254,6 +257,32 @@ def run_comparison(
     columns = opened.binding.report_columns()
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
     return CompareReport(__version__, info, columns, comparisons, groups, checks, unique)
+
+
+def _check_same_widths(plan: Plan, outcome: Outcome, pairs: Sequence[tuple[int, int]], named: bool) -> None:
+    """The models compared by a loss of classes (:data:`_CLASS_TASKS`) must give as many values per row to each
+    role (K classes, labels, pixels): a 3-class model beside a 4-class one, or 3 columns beside 4, are each scored,
+    but not over one set of classes. (Regression outputs, each scored against the target, and embeddings may differ
+    in width.) An input error naming both bindings and widths (``outcome.widths``: each binding's, where it holds a
+    value); ``named``: the models are ``--model`` ones, named in the message (two files' are named by the caller)."""
+    for base, cand in pairs:
+        if plan.jobs[base].request.spec.task not in _CLASS_TASKS:
+            continue
+        for role, columns in plan.jobs[base].roles.items():
+            theirs = plan.jobs[cand].roles[role]
+            ours_seen, theirs_seen = outcome.widths.get(tuple(columns)), outcome.widths.get(tuple(theirs))
+            if ours_seen is None or theirs_seen is None or ours_seen[0] == theirs_seen[0]:
+                continue
+            sides = [
+                quoted_columns(cs) + (f" of model '{plan.jobs[job].model}'" if named else "")
+                for job, cs in ((base, columns), (cand, theirs))
+            ]
+            holds = ["hold" if len(cs) > 1 else "holds" for cs in (columns, theirs)]
+            raise InputError(
+                f"the models' {role} values per row differ: {sides[0]} {holds[0]} {ours_seen[0]}, {sides[1]} "
+                f"{holds[1]} {theirs_seen[0]}; compare scores the models over the same targets, so each must give "
+                "as many values per row (the same classes, labels or outputs)"
+            )
 
 
 def _in_candidate(

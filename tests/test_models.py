@@ -357,6 +357,33 @@ def test_compare_refuses_two_files_scored_on_different_targets(cli, tmp_path: Pa
     assert run.code == 3 and f"is 2 in {tmp_path / 'a.csv'} but missing in {tmp_path / 'c.csv'} at row 1;" in run.err
 
 
+def test_compare_refuses_models_of_different_widths(cli, tmp_path: Path) -> None:
+    """A 3-class model beside a 4-class one (list columns of two files, or 3 columns beside 4 of one file) was
+    compared without a word (exit 0), each side scored over a class set of its own."""
+    base, cand, wide = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "m.csv"
+    base.write_text('y,v\n0,"[1,0,0]"\n2,"[0,0,1]"\n')
+    cand.write_text('y,v\n0,"[1,0,0,0]"\n2,"[0,0,1,0]"\n')
+    wide.write_text("y,a0,a1,a2,b0,b1,b2,b3\n0,1,0,0,1,0,0,0\n2,0,0,1,0,0,1,0\n")
+    fix = (
+        "compare scores the models over the same targets, so each must give as many values per row (the same "
+        "classes, labels or outputs)\n"
+    )
+    per_sample = tmp_path / "rows.csv"
+    run = cli("compare", base, cand, "-l", "ce", "--pred", "v", "--target", "y", "--per-sample", per_sample)
+    assert run.code == 3 and run.out == "" and not per_sample.exists()
+    assert (
+        run.err == f"error: the models' pred values per row differ: 'v' in {base} holds 3, 'v' in {cand} holds 4; {fix}"
+    )
+    run = cli("compare", wide, "--model", "A=a*", "--model", "B=b*", "-l", "ce", "--target", "y")
+    assert run.code == 3 and run.err == (
+        "error: the models' pred values per row differ: 'a0', 'a1', 'a2' of model 'A' hold 3, 'b0', 'b1', 'b2', 'b3' "
+        f"of model 'B' hold 4; {fix}"
+    )
+    with pytest.raises(lossctl.InputError, match=r"holds 3, 'v' in .* holds 4;"):
+        lossctl.compare(base, cand, losses="ce", pred="v", target="y")
+    assert cli("compare", base, base, "-l", "ce", "--pred", "v", "--target", "y").code == 0
+
+
 @pytest.mark.parametrize("on", [[], ["--on", "id"]])
 def test_compare_refuses_a_candidate_file_holding_other_weights(cli, tmp_path: Path, on: list[str]) -> None:
     """The candidate's --weight column was ignored without a word: its value (0.06) was not eval's of its file
