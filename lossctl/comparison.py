@@ -57,7 +57,7 @@ from lossctl.finalize import (
     signature,
 )
 from lossctl.hints import VectorColumns, multi_output_notices, option_notices
-from lossctl.io.columns import column_not_found, format_columns, resolve_colspec
+from lossctl.io.columns import column_not_found, format_columns, quoted_columns, resolve_colspec
 from lossctl.io.convert import is_text_type
 from lossctl.io.parts import batches_table
 from lossctl.io.readers import Source, naming_files
@@ -76,8 +76,16 @@ from lossctl.text import as_utf8, count, fraction, show_name, shown_value, writt
 
 # Roles that hold data rather than a model's output: read once, from the baseline (or --targets) file.
 DATA_ROLES = ("target", "qid", "teacher")
-# How a message names the values of a data role that differ between the files, and what the models share.
-_DIFFERING = {"target": ("targets", "truth"), "qid": ("query ids", "queries"), "teacher": ("teacher logits", "teacher")}
+# How a message names the values of a data role (or the --weight column, "weight") that differ between the
+# files, and what the models share.
+_DIFFERING = {
+    "target": ("targets", "truth"),
+    "qid": ("query ids", "queries"),
+    "teacher": ("teacher logits", "teacher"),
+    "weight": ("weights", "weights"),
+}
+# The tasks whose losses read a prediction's width as its classes (labels, pixels): the models compared must agree.
+_CLASS_TASKS = ("multiclass", "multilabel", "segmentation")
 CANDIDATE = "candidate:"
 BASELINE_MODEL, CANDIDATE_MODEL = "baseline", "candidate"
 # The candidate's row numbers, beside its columns when --on joins it to the baseline (a NUL: no file's column).
@@ -210,6 +218,7 @@ def run_comparison(
             batches, plan, options, notices, split=split, pairs=pairs, progress=report_progress, notify=notify,
             observe=vectors.observe,
         ) as outcome:  # fmt: skip
+            _check_same_widths(plan, outcome, pairs, bool(options.models))
             notices[told_at:told_at] = multi_output_notices(requests, opened.binding, vectors.found)
             notices.extend(outcome.notices)  # e.g. a query with 10^8 pairs
             notices.extend(
@@ -247,6 +256,32 @@ def run_comparison(
     columns = opened.binding.report_columns()
     unique = list(dict.fromkeys(notices))  # a pass run again (queries held) says the same things again
     return CompareReport(__version__, info, columns, comparisons, groups, checks, unique)
+
+
+def _check_same_widths(plan: Plan, outcome: Outcome, pairs: Sequence[tuple[int, int]], named: bool) -> None:
+    """The models compared by a loss of classes (:data:`_CLASS_TASKS`) must give as many values per row to each
+    role (K classes, labels, pixels): a 3-class model beside a 4-class one, or 3 columns beside 4, are each scored,
+    but not over one set of classes. (Regression outputs, each scored against the target, and embeddings may differ
+    in width.) An input error naming both bindings and widths (``outcome.widths``: each binding's, where it holds a
+    value); ``named``: the models are ``--model`` ones, named in the message (two files' are named by the caller)."""
+    for base, cand in pairs:
+        if plan.jobs[base].request.spec.task not in _CLASS_TASKS:
+            continue
+        for role, columns in plan.jobs[base].roles.items():
+            theirs = plan.jobs[cand].roles[role]
+            ours_seen, theirs_seen = outcome.widths.get(tuple(columns)), outcome.widths.get(tuple(theirs))
+            if ours_seen is None or theirs_seen is None or ours_seen[0] == theirs_seen[0]:
+                continue
+            sides = [
+                quoted_columns(cs) + (f" of model '{plan.jobs[job].model}'" if named else "")
+                for job, cs in ((base, columns), (cand, theirs))
+            ]
+            holds = ["hold" if len(cs) > 1 else "holds" for cs in (columns, theirs)]
+            raise InputError(
+                f"the models' {role} values per row differ: {sides[0]} {holds[0]} {ours_seen[0]}, {sides[1]} "
+                f"{holds[1]} {theirs_seen[0]}; compare scores the models over the same targets, so each must give "
+                "as many values per row (the same classes, labels or outputs)"
+            )
 
 
 def _in_candidate(
@@ -370,13 +405,20 @@ def _aligned(
 
     Aligned by ``--on`` through a join, else read in lockstep, chunk by chunk. Where the candidate file holds
     the columns of the data roles too (targets, query ids, teacher logits: read from the baseline for both models),
-    they must equal the baseline's row by row (unless ``--targets`` gives them); in lockstep, so must the other
+    they must equal the baseline's row by row (unless ``--targets`` gives them), and so must the ``--weight``
+    column, the baseline's weighing both models (with ``--targets`` too); in lockstep, so must the other
     columns both files hold with integers or text (likely keys, ``id``).
     """
     model_columns = [c.removeprefix(CANDIDATE) for c in _renamed(binding)]
     data = {c: role for role in DATA_ROLES for c in binding.roles.get(role, [])}
     in_candidate = set(candidate.columns)  # a set: 10,000 columns looked up in the list took 2 s
     checked = [] if options.targets is not None else [c for c in data if c in in_candidate]
+    held_by: dict[str, str] = {}  # the file of a checked column not the baseline's: a weight in --targets only
+    if binding.weight is not None and binding.weight in in_candidate and binding.weight not in data:
+        data[binding.weight] = "weight"  # the baseline's weights weigh both models, --targets or not
+        checked.append(binding.weight)
+        if opened.targets is not None and binding.weight not in opened.source.columns:
+            held_by[binding.weight] = opened.targets.name
     base_columns = [c for c in binding.columns(*key_columns(options)) if not c.startswith(CANDIDATE)]
     key = options.join_key
     names = _names(opened.source, candidate)
@@ -413,7 +455,9 @@ def _aligned(
             raise InputError(str(naming_files(error, opened.source, candidate))) from None
         notices += more
         their_rows = joined.column(_CANDIDATE_ROW)
-        _check_same_targets(joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows, roles=data)
+        _check_same_targets(
+            joined, checked, 0, *names, missing_ok=drop, their_rows=their_rows, roles=data, held_by=held_by
+        )
         # A target column bound as a prediction too (``--pred y_true``) stays: it is the candidate's prediction.
         only_checked = [CANDIDATE + c for c in checked if c not in model_columns]
         batches = joined.drop_columns([*only_checked, _CANDIDATE_ROW]).to_batches(max_chunksize=chunk_rows)
@@ -427,7 +471,7 @@ def _aligned(
     drop = options.missing == "drop"
     return _lockstep(
         base_batches, other_batches, checked, shared, unread, model_columns, *names, missing_ok=drop,
-        first_row=opened.source.first_row, roles=data,
+        first_row=opened.source.first_row, roles=data, held_by=held_by,
     ), None, None  # fmt: skip
 
 
@@ -536,11 +580,13 @@ def _lockstep(
     missing_ok: bool = False,
     first_row: int = 0,
     roles: Mapping[str, str] | None = None,
+    held_by: Mapping[str, str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Each baseline batch with the same rows of the candidate stream beside it (renamed); the row counts, the
-    checked data columns (of ``roles``) and the ``shared`` likely keys must agree (``unread``, read only for that,
-    are then left out, and so are the checked columns unless a model reads them too). Memory holds one batch of
-    each side. Messages number rows from ``first_row``, the input's row number of the first (a Dask task's part)."""
+    checked data columns (``roles`` and ``held_by`` as :func:`_check_same_targets`) and the ``shared`` likely keys
+    must agree (``unread``, read only for that, are then left out, and so are the checked columns unless a model
+    reads them too). Memory holds one batch of each side. Messages number rows from ``first_row``, the input's row
+    number of the first (a Dask task's part)."""
     only_checked = [c for c in checked if c not in model_columns]
     pending: list[pa.RecordBatch] = []
     held = 0
@@ -562,7 +608,9 @@ def _lockstep(
         pending, held = rest.to_batches(), rest.num_rows
         row = first_row + offset
         _check_same_rows(batch, rows, shared, row, base_path, other_path)  # misaligned rows explain all else
-        _check_same_targets(_beside(batch, rows), checked, row, base_path, other_path, missing_ok, roles=roles)
+        _check_same_targets(
+            _beside(batch, rows), checked, row, base_path, other_path, missing_ok, roles=roles, held_by=held_by
+        )
         yield _beside(batch.drop_columns(unread), rows.drop_columns(only_checked + shared))
         offset += batch.num_rows
     extra = list(itertools.islice(other, 1))
@@ -617,9 +665,12 @@ def _check_same_targets(
     missing_ok: bool = False,
     their_rows: pa.ChunkedArray | None = None,
     roles: Mapping[str, str] | None = None,
+    held_by: Mapping[str, str] | None = None,
 ) -> None:
-    """Both models must be scored on the same truth: a column of a data role (``roles``: column -> role; a target
-    without it) that the candidate also holds must be equal, as the baseline's is the one read for both models.
+    """Both models must be scored on the same truth: a column of a data role or the weight (``roles``: column ->
+    role, or ``weight``; a target without it) that the candidate also holds must be equal, as the baseline's is the
+    one read for both models. ``held_by``: the name of the file holding a column read from ``--targets``, not
+    ``base_path``.
 
     The columns are compared in one type (:func:`_one_type`), so that the same truth written by two formats is
     equal: ``2`` in a CSV file and ``"2"`` in a JSON Lines one. A row whose baseline target is missing (null or
@@ -643,17 +694,24 @@ def _check_same_targets(
             continue
         ours_shown, theirs_shown = shown_value(ours[differing].as_py()), shown_value(theirs[differing].as_py())
         row = offset + differing
+        ours_path = (held_by or {}).get(name, base_path)
         if their_rows is None:
-            where = f"{ours_shown} in {base_path} but {theirs_shown} in {other_path} at row {row}"
+            where = f"{ours_shown} in {ours_path} but {theirs_shown} in {other_path} at row {row}"
         else:
             where = (
-                f"{ours_shown} in {base_path} at row {row} but {theirs_shown} in {other_path} at row "
+                f"{ours_shown} in {ours_path} at row {row} but {theirs_shown} in {other_path} at row "
                 f"{their_rows[differing].as_py()}"
             )
-        values, same = _DIFFERING[(roles or {}).get(name, "target")]
+        role = (roles or {}).get(name, "target")
+        values, same = _DIFFERING[role]
+        fix = (
+            "compare takes them from the baseline: give the candidate the same weights, or none"
+            if role == "weight"
+            else f"give {option('targets', 'FILE')} to take the {values} from one file"
+        )
         raise InputError(
             f"the {values} differ: column '{show_name(name)}' is {where}; both models must be scored on the same "
-            f"{same} (give {option('targets', 'FILE')} to take the {values} from one file)",
+            f"{same} ({fix})",
             row=row,
             rows_of="compared",
             their_row=None if their_rows is None else their_rows[differing].as_py(),

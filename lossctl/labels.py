@@ -7,6 +7,7 @@ engine's float64 conversion (docs/cli.md, "Input", Labels):
 - :class:`ClassIndex`: class labels to indices ``0..K-1``, by ``--classes A,B,C`` or, for text labels, by the
   suffix of the prediction columns (``prob_cat``, ``prob_dog`` for ``cat``, ``dog``), reported in a notice;
 - :class:`PositiveLabel`: ``--positive LABEL`` to 1 and the one other label to 0;
+- :class:`SameLabels`: text labels of a target and of predicted labels beside it to codes they share;
 - :class:`KeyCodes`: query ids of any type (text, integers, dates) to integer codes, in order of appearance.
 
 Booleans are already 1/0 for the converters. Text labels without an encoder's information are an input error that
@@ -26,7 +27,7 @@ from lossctl.arrow import integers, missing
 from lossctl.errors import InputError, UsageError, option
 from lossctl.io.columns import quoted_columns
 from lossctl.io.convert import is_text_type
-from lossctl.text import count, show_name, shown_value
+from lossctl.text import count, show_name, shown_value, written
 
 if TYPE_CHECKING:
     from lossctl.engine import Job
@@ -463,23 +464,101 @@ class KeyCodes:
         pass
 
 
+class SameLabels(_Labels):
+    """The text labels of a target and of the predicted-label columns read beside it without ``--classes``
+    (``zero_one``'s one ``pred`` column of labels: a row is right where the two are the same label, which needs no
+    class order): each distinct text to one integer code that every column shares. Columns of numbers, and text
+    that is all numbers (JSON Lines' ``"1"``), are read as numbers, as without labels; text labels beside numbers
+    (``'cat'`` against the index ``0``) are an input error naming both columns: a label and a number never match."""
+
+    def __init__(self, loss: str) -> None:
+        super().__init__()
+        self.loss = loss
+        self._codes: dict[Any, int] = {}
+        self._first: dict[bool, tuple[str, Any, int]] = {}  # text labels or not: the first column, value and row
+        self._labelled: set[str] = set()  # the columns met holding text labels
+
+    def encode(self, array: ArrowColumn, column: str, row_offset: int) -> np.ndarray:
+        from lossctl.io.convert import to_float64
+
+        if is_text_labels(array.type):
+            if column in self._labelled:  # a later chunk of "1", "2" in a column of labels: labels too
+                return self._encoded(array, column, row_offset)
+            try:
+                return self._kind(False, column, array, to_float64(array, column, row_offset)[0], row_offset)
+            except InputError as error:  # a text that is no number (at error.row): the column holds labels
+                self._labelled.add(column)
+                values = self._encoded(array, column, row_offset)
+                return self._kind(True, column, array, values, row_offset, error.row)
+        return self._kind(False, column, array, to_float64(array, column, row_offset)[0], row_offset)
+
+    def _kind(
+        self, labels: bool, column: str, array: ArrowColumn, values: np.ndarray, row_offset: int, at: int | None = None
+    ) -> np.ndarray:
+        """``values``, the column's, once its kind (text ``labels`` or numbers) is the kind of every column read;
+        ``at``: the row cited for it (the first text that is no number), else its first row with a value. Once
+        per kind: the later chunks of a kind already met cost nothing."""
+        if labels in self._first:  # the other kind, met too, raised then
+            return values
+        present = np.flatnonzero(~np.isnan(values))
+        if not present.size:
+            return values
+        row = int(present[0]) if at is None else at - row_offset
+        self._first.setdefault(labels, (column, array[row].as_py(), row + row_offset))
+        if len(self._first) > 1:
+            (text_column, label, text_row), (other, number, number_row) = self._first[True], self._first[False]
+            raise InputError(
+                f"{self.loss}: column '{show_name(text_column)}' holds the text label {shown_value(label)} at row "
+                f"{text_row} but column '{show_name(other)}' holds the number {written(number)} at row "
+                f"{number_row}; a predicted label matches a target of the same kind: write both as text labels or "
+                f"both as class indices, or give the class order with {option('classes', 'A,B,C')}",
+                row=min(text_row, number_row),
+            )
+        return values
+
+    def _value(self, label: Any, column: str, row: int) -> float:
+        return float(self._codes.setdefault(label, len(self._codes)))
+
+    def notices(self) -> list[str]:
+        return []
+
+    def check_widths(self, column: str, values: Mapping[tuple[str, ...], np.ndarray]) -> None:
+        return None
+
+
 def _one_target(job: Job) -> bool:
     return len(job.roles.get("target", [])) == 1
 
 
+def _label_to_label(job: Job, classes: Sequence[str] | None, positive: str | None) -> bool:
+    """Whether ``job`` reads one predicted-label column beside its one target, without ``--classes`` or
+    ``--positive`` to tell what a label means (:class:`SameLabels`)."""
+    spec, pred = job.request.spec, job.roles.get("pred", [])
+    return (
+        not classes and positive is None and spec.task == "multiclass" and len(pred) == 1 and spec.role("pred").labels
+    )
+
+
 def encoders(
     jobs: Sequence[Job], classes: Sequence[str] | None, positive: str | None
-) -> dict[str, ClassIndex | PredictedLabels | PositiveLabel | KeyCodes]:
+) -> dict[str, ClassIndex | PredictedLabels | PositiveLabel | KeyCodes | SameLabels]:
     """The encoder of each label column the jobs read: class indices for a multi-class loss's one target column,
     the positive class for a binary loss's, codes for query ids. A multi-class loss given one prediction column
     (``zero_one``'s ``p >= threshold``) decides between 0 and 1: without ``--classes`` it reads the labels as a
     binary loss does when ``--positive`` is given or a binary loss reads them too (``-l bce,zero_one``)."""
-    found: dict[str, ClassIndex | PredictedLabels | PositiveLabel | KeyCodes] = {}
+    found: dict[str, ClassIndex | PredictedLabels | PositiveLabel | KeyCodes | SameLabels] = {}
     binary = {job.roles["target"][0] for job in jobs if job.request.spec.task == "binary" and _one_target(job)}
+    # Targets that only predicted labels are read beside (without --classes, --positive): matched label to label.
+    same = {job.roles["target"][0] for job in jobs if _one_target(job) and _label_to_label(job, classes, positive)}
+    same -= binary | {
+        job.roles["target"][0]
+        for job in jobs
+        if _one_target(job) and job.request.spec.task == "multiclass" and not _label_to_label(job, classes, positive)
+    }
 
     def put(
-        column: str, encoder: ClassIndex | PredictedLabels | PositiveLabel | KeyCodes
-    ) -> ClassIndex | PredictedLabels | PositiveLabel | KeyCodes:
+        column: str, encoder: ClassIndex | PredictedLabels | PositiveLabel | KeyCodes | SameLabels
+    ) -> ClassIndex | PredictedLabels | PositiveLabel | KeyCodes | SameLabels:
         previous = found.setdefault(column, encoder)
         if type(previous) is not type(encoder):
             raise UsageError(f"column '{show_name(column)}' is read both as class labels and as binary labels")
@@ -494,6 +573,9 @@ def encoders(
         if len(target) != 1:
             continue
         pred = job.roles.get("pred", [])
+        if target[0] in same:
+            found[pred[0]] = put(target[0], SameLabels(spec.name))  # one encoder: the columns share its codes
+            continue
         if spec.task == "multiclass" and spec.role("target").shape != "vector":
             if len(pred) == 1 and not classes and (positive is not None or target[0] in binary):
                 label = put(target[0], PositiveLabel(positive, spec.name))

@@ -206,6 +206,40 @@ def test_zero_one_refuses_a_probability_against_labels_other_than_0_and_1(cli, w
     assert _value(cli("eval", write("l.csv", "y,p\n-1,-1\n1,-1\n"), *args)) == 0.5
 
 
+def test_zero_one_matches_text_labels_without_classes(cli, write) -> None:
+    """Predicted text labels against text targets needed --classes (exit 3, 'no prediction column (lab) is named for
+    it'), though matching a label needs no class order; text labels beside numbers are refused naming both."""
+    args = ["--pred", "lab", "--target", "y", "-l", "zero_one", "-f", "json"]
+    text = write("z.csv", "y,lab\ncat,cat\ndog,cat\nbird,bird\neel,\n1,1\n2,1\n")
+    assert _value(cli("eval", text, *args, "--missing", "drop", "--chunk-rows", "2")) == pytest.approx(2 / 5)
+    other = write("o.csv", "y,lab\ncat,dog\ndog,dog\nbird,cat\neel,eel\n1,1\n2,2\n")
+    run = cli("compare", text, other, *args, "--missing", "drop")
+    assert run.code == 0, run.err
+    (record,) = json.loads(run.out)["results"]
+    assert (record["baseline"], record["candidate"]) == (pytest.approx(2 / 5), pytest.approx(2 / 5))
+    models = write("m.csv", "y,a,b\ncat,cat,dog\ndog,cat,dog\n")
+    run = cli("eval", models, "--model", "A=a", "--model", "B=b", "--target", "y", "-l", "zero_one", "-f", "json")
+    assert [r["value"] for r in json.loads(run.out)["results"]] == [0.5, 0.5]
+    fix = (
+        "a predicted label matches a target of the same kind: write both as text labels or both as class indices, "
+        "or give the class order with --classes A,B,C\n"
+    )
+    run = cli("eval", write("n.csv", "y,lab\n0,cat\n1,cat\n"), *args)
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        "error: zero_one: column 'lab' holds the text label 'cat' at row 0 but column 'y' holds the number 0 at row 0; "
+        + fix
+    )
+    run = cli("eval", write("p.csv", "y,lab\n1,1\ncat,0.7\n"), *args)  # the label cited is the first not a number
+    assert run.code == 3 and run.err.startswith(
+        "error: zero_one: column 'y' holds the text label 'cat' at row 1 but column 'lab' holds the number 1 at row 0;"
+    )
+    numbers = write("j.jsonl", '{"y": 1, "lab": "1"}\n{"y": 0, "lab": "1"}\n')  # text of numbers: numbers
+    assert _value(cli("eval", numbers, *args)) == 0.5
+    run = cli("eval", write("q.csv", "y,lab\ncat,0.7\ndog,0.2\n"), *args)
+    assert run.code == 3 and run.err.startswith("error: zero_one: column 'y' holds the text label 'cat' at row 0 but")
+
+
 def test_zero_one_reads_a_label_prediction_column_through_the_classes_too(cli, write) -> None:
     """--classes encoded the target's labels to indices but left a label prediction column as it was: y = 3, 1, 2, 1
     against predicted labels 3, 3, 2, 1 gave 0.5 (indices 0, 1, 2, 1 against labels 3, 3, 2, 1) where scikit-learn's

@@ -357,6 +357,62 @@ def test_compare_refuses_two_files_scored_on_different_targets(cli, tmp_path: Pa
     assert run.code == 3 and f"is 2 in {tmp_path / 'a.csv'} but missing in {tmp_path / 'c.csv'} at row 1;" in run.err
 
 
+def test_compare_refuses_models_of_different_widths(cli, tmp_path: Path) -> None:
+    """A 3-class model beside a 4-class one (list columns of two files, or 3 columns beside 4 of one file) was
+    compared without a word (exit 0), each side scored over a class set of its own."""
+    base, cand, wide = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "m.csv"
+    base.write_text('y,v\n0,"[1,0,0]"\n2,"[0,0,1]"\n')
+    cand.write_text('y,v\n0,"[1,0,0,0]"\n2,"[0,0,1,0]"\n')
+    wide.write_text("y,a0,a1,a2,b0,b1,b2,b3\n0,1,0,0,1,0,0,0\n2,0,0,1,0,0,1,0\n")
+    fix = (
+        "compare scores the models over the same targets, so each must give as many values per row (the same "
+        "classes, labels or outputs)\n"
+    )
+    per_sample = tmp_path / "rows.csv"
+    run = cli("compare", base, cand, "-l", "ce", "--pred", "v", "--target", "y", "--per-sample", per_sample)
+    assert run.code == 3 and run.out == "" and not per_sample.exists()
+    assert (
+        run.err == f"error: the models' pred values per row differ: 'v' in {base} holds 3, 'v' in {cand} holds 4; {fix}"
+    )
+    run = cli("compare", wide, "--model", "A=a*", "--model", "B=b*", "-l", "ce", "--target", "y")
+    assert run.code == 3 and run.err == (
+        "error: the models' pred values per row differ: 'a0', 'a1', 'a2' of model 'A' hold 3, 'b0', 'b1', 'b2', 'b3' "
+        f"of model 'B' hold 4; {fix}"
+    )
+    with pytest.raises(lossctl.InputError, match=r"holds 3, 'v' in .* holds 4;"):
+        lossctl.compare(base, cand, losses="ce", pred="v", target="y")
+    assert cli("compare", base, base, "-l", "ce", "--pred", "v", "--target", "y").code == 0
+
+
+@pytest.mark.parametrize("on", [[], ["--on", "id"]])
+def test_compare_refuses_a_candidate_file_holding_other_weights(cli, tmp_path: Path, on: list[str]) -> None:
+    """The candidate's --weight column was ignored without a word: its value (0.06) was not eval's of its file
+    (weights 5, 1: 0.13); weights are data like targets, taken from the baseline, so differing ones are refused."""
+    base, cand, same, targets = (tmp_path / name for name in ("a.csv", "b.csv", "c.csv", "t.csv"))
+    base.write_text("id,y,p,w\n0,0,0.2,1\n1,1,0.7,2\n")
+    cand.write_text("id,y,p,w\n0,0,0.4,5\n1,1,0.9,1\n")
+    same.write_text("id,y,p,w\n0,0,0.4,1\n1,1,0.9,2\n")
+    targets.write_text("id,y\n0,0\n1,1\n")
+    args = ["-l", "brier", "--pred", "p", "--target", "y", "--weight", "w", *on]
+    for extra in ([], ["--targets", str(targets)]):
+        run = cli("compare", base, cand, *args, *extra)
+        assert run.code == 3 and run.out == ""
+        where = f"1 in {base} at row 0 but 5 in {cand} at row 0" if on else f"1 in {base} but 5 in {cand} at row 0"
+        assert run.err == (
+            f"error: the weights differ: column 'w' is {where}; both models must be scored on the same weights "
+            "(compare takes them from the baseline: give the candidate the same weights, or none)\n"
+        )
+    run = cli("compare", base, same, *args, "-f", "json")
+    assert run.code == 0, run.err
+    (record,) = _json(run)["results"]
+    assert record["candidate"] == pytest.approx((0.4**2 * 1 + 0.1**2 * 2) / 3)
+    unweighted = tmp_path / "u.csv"  # the weights in --targets only: named as that file's
+    unweighted.write_text("id,y,p\n0,0,0.2\n1,1,0.7\n")
+    targets.write_text("id,y,w\n0,0,1\n1,1,2\n")
+    run = cli("compare", unweighted, cand, *args, "--targets", targets)
+    assert run.code == 3 and f"error: the weights differ: column 'w' is 1 in {targets} " in run.err
+
+
 def test_compare_on_a_key_names_each_file_s_own_row_of_a_differing_target(cli, tmp_path: Path) -> None:
     base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
     base.write_text("id,y_true,y_pred\n1,1,1.5\n2,2,2.5\n3,3,2.0\n4,4,4.5\n")
@@ -486,7 +542,7 @@ def test_compare_row_counts_name_the_likely_key_both_files_hold(cli, tmp_path: P
 def test_compare_by_order_weighs_rows_by_the_baseline_s_weights_never_taken_for_a_key(cli, tmp_path: Path) -> None:
     base, cand = tmp_path / "a.csv", tmp_path / "b.csv"
     base.write_text("w,y_true,y_pred\n1,1,2\n3,2,2\n")
-    cand.write_text("w,y_true,y_pred\n3,1,1\n1,2,4\n")  # integer weights that differ: not a likely key
+    cand.write_text("w,y_true,y_pred\n1,1,1\n3,2,4\n")
     run = cli("compare", base, cand, "-l", "mse", "--weight", "w", "-f", "json")
     assert run.code == 0, run.err  # was: "align them by key with --on w" (exit 3)
     (record,) = _json(run)["results"]

@@ -1312,7 +1312,7 @@ def brier_multiclass(target: np.ndarray, pred: np.ndarray) -> np.ndarray:
     "label itself",
     follows="sklearn zero_one_loss",
     roles=(
-        Role("target", "the class label of each row (an integer)"),
+        Role("target", "the class label of each row (an integer, or text beside a column of text labels)"),
         Role(
             "pred",
             "K columns of scores (argmax), one probability column, or one label column",
