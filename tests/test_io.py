@@ -1237,6 +1237,25 @@ def test_jsonl_two_values_on_one_line_are_refused(cli, tmp_path: Path, text: byt
 
 
 @pytest.mark.parametrize(
+    ("text", "where", "key", "number"),
+    [
+        (b'{"pred": 1e400, "target": 0}\n', "line 1 (row 0; 0-based)", "pred", "1e400"),
+        (b'{"pred": 1, "target": 0}\n\n{"pred": 2, "target": -1E999}\n', "line 3 (row 1; 0-based)", "target", "-1E999"),
+        (b'{"pred": "1e400", "m": {"a": [1, 2e999]}, "target": 0}\n', "line 1 (row 0; 0-based)", "m", "2e999"),
+    ],
+)
+def test_jsonl_number_beyond_float64(cli, tmp_path: Path, text: bytes, where: str, key: str, number: str) -> None:
+    """1e400 was pyarrow's "Number too big to be stored in double.", naming no key and saying nothing to do."""
+    path = write(tmp_path / "p.jsonl", text)
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: cannot read '{path}' as JSON Lines: {where}: '{key}' holds {number}, beyond float64; write a number "
+        "of at most 1.8e308 in size\n"
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "where", "after"),
     [
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),

@@ -1649,6 +1649,12 @@ class _JsonLinesSource(_TextSource):
                 )
             elif twice:
                 message = f"{where}: the key '{show_name(twice.group(1))}' appears twice in the line"
+            elif problem.startswith("Number too big") and (huge := _number_beyond_float64(block, row)):
+                key, number = huge
+                message = (
+                    f"{where}: '{show_name(key)}' holds {show_name(number)}, beyond float64; write a number of at "
+                    "most 1.8e308 in size"
+                )
             else:
                 message = f"{where}: {problem}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
@@ -1672,6 +1678,39 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
                 return f"the line goes on after its JSON value ('{show_name(after)}' at column {error.colno})", row
             return None
         row += 1
+    return None
+
+
+def _number_beyond_float64(block: pa.Buffer, row: int) -> tuple[str, str] | None:
+    """``(key, number as written)`` of the first number beyond float64 (``1e400``) in the ``row``-th record of a
+    block, which pyarrow refuses as "Number too big to be stored in double." naming no key; a number inside an
+    object or an array is named by its top-level key. Parsed again with the standard library, for the message."""
+    import json
+    import math
+
+    written: list[str] = []
+
+    def number(text: str) -> float:
+        value = float(text)
+        if math.isinf(value):
+            written.append(text)
+        return value
+
+    lines = [text for text in block.to_pybytes().split(b"\n") if text.strip(_JSON_BLANK)]
+    try:  # Infinity and NaN, which pyarrow reads, are not it: parse_constant keeps them out
+        record = json.loads(lines[row], parse_float=number, parse_constant=lambda _: None)
+    except (IndexError, ValueError):
+        return None
+    if not isinstance(record, dict) or not written:
+        return None
+    for key, value in record.items():  # in the line's order, as ``written``
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict | list):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+            elif isinstance(item, float) and math.isinf(item):
+                return key, written[0]
     return None
 
 
