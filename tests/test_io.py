@@ -2372,3 +2372,24 @@ def test_files_given_twice_among_the_inputs_are_one_notice(cli, tmp_path: Path) 
     assert run.err.splitlines()[0] == (
         f"notice: the file '{paths[0]}' is given 3 times among the inputs: its rows are read 3 times, as given"
     )
+
+
+@pytest.mark.parametrize("writer", ["to_feather", "to_parquet"])
+@pytest.mark.parametrize("option", ["--by", "--on"])
+def test_a_pandas_range_index_is_named_as_the_files_index(cli, tmp_path: Path, writer: str, option: str) -> None:
+    """df.set_index('id').to_feather(p) keeps a RangeIndex in the schema's pandas metadata only, which
+    pd.read_feather restores as 'id': --by id / --on id said only "column 'id' not found", naming no reason."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": pd.RangeIndex(3), "pred": [1.0, 2.0, 3.0], "target": [1.0, 2.0, 4.0]})
+    path = tmp_path / f"p.{writer[3:]}"
+    getattr(frame.set_index("id"), writer)(path)
+    frame[["id", "target"]].to_csv(tmp_path / "t.csv", index=False)
+    extra = ["--targets", str(tmp_path / "t.csv")] if option == "--on" else []
+    run = cli("eval", path, "-l", "mse", option, "id", *extra)
+    assert (run.code, run.out) == (3, "")
+    assert run.err.splitlines()[-1] == (
+        f"error: column 'id' not found in {path}; columns are: pred, target; 'id' is the file's pandas index (a "
+        "RangeIndex), which pandas keeps in the file's metadata only, not as a column; write it as a column with "
+        "df.reset_index() before saving"
+    )

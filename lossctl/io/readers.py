@@ -145,6 +145,26 @@ def _where(path: str) -> str:
     return streams.UNNAMED.get(path, path)
 
 
+def pandas_index_note(schema: pa.Schema) -> str:
+    """Why a name pandas shows may not be a column of a Parquet or Arrow file: ``df.set_index('id').to_parquet(p)``
+    keeps a RangeIndex only in the schema's pandas metadata (``pd.read_parquet`` restores ``id`` from it), not as a
+    column; columns are what the file holds (docs/cli.md). ``""`` when there is no such index."""
+    import json
+
+    try:
+        indexes = json.loads((schema.metadata or {}).get(b"pandas", b"{}")).get("index_columns", [])
+    except (ValueError, AttributeError):
+        return ""
+    names = [i.get("name") for i in indexes if isinstance(i, dict) and i.get("kind") == "range"]
+    names = [name for name in names if isinstance(name, str) and name not in schema.names]
+    if not names:
+        return ""
+    return (
+        f"'{show_name(names[0])}' is the file's pandas index (a RangeIndex), which pandas keeps in the file's "
+        "metadata only, not as a column; write it as a column with df.reset_index() before saving"
+    )
+
+
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
@@ -335,7 +355,8 @@ class Source(ABC):
         available = set(self.columns)  # not the list: 10,000 columns looked up in it took 0.6 s
         for name in wanted:
             if name not in available:
-                raise column_not_found(name, self.columns, _where(self.path))
+                error = column_not_found(name, self.columns, _where(self.path))
+                raise error.reworded(f"{error}; {self.misread}") if self.misread else error
             if name in repeated:
                 raise InputError(
                     f"column '{show_name(name)}' appears more than once in {_label(self.path)}; column names must "
@@ -393,6 +414,7 @@ class _ParquetSource(Source):
         self._held: pq.ParquetFile | None = self._open(0)
         self._schema = self._held.schema_arrow  # the first file's, which the dataset's others must match
         self.columns = self._schema.names
+        self.misread = pandas_index_note(self._schema)
 
     @property
     def _first(self) -> pq.ParquetFile:
@@ -631,6 +653,7 @@ class _ArrowSource(Source):
         reader = self._open(None)[0]
         self._schema = reader.schema
         self.columns = _arrow_names(reader.schema, path)
+        self.misread = pandas_index_note(reader.schema)
         with _reading(path, "arrow"):  # reads every record batch's message: a corrupt one fails here
             self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
 
@@ -748,6 +771,7 @@ class _ArrowStreamSource(Source):
                 self._refuse_cut(None)
                 raise
         self.columns = _arrow_names(self._reader.schema, path)
+        self.misread = pandas_index_note(self._reader.schema)
         self._consumed = False
 
     def _refuse_cut(self, rows: int | None) -> None:
