@@ -1237,6 +1237,25 @@ def test_jsonl_two_values_on_one_line_are_refused(cli, tmp_path: Path, text: byt
 
 
 @pytest.mark.parametrize(
+    ("text", "where", "key", "number"),
+    [
+        (b'{"pred": 1e400, "target": 0}\n', "line 1 (row 0; 0-based)", "pred", "1e400"),
+        (b'{"pred": 1, "target": 0}\n\n{"pred": 2, "target": -1E999}\n', "line 3 (row 1; 0-based)", "target", "-1E999"),
+        (b'{"pred": "1e400", "m": {"a": [1, 2e999]}, "target": 0}\n', "line 1 (row 0; 0-based)", "m", "2e999"),
+    ],
+)
+def test_jsonl_number_beyond_float64(cli, tmp_path: Path, text: bytes, where: str, key: str, number: str) -> None:
+    """1e400 was pyarrow's "Number too big to be stored in double.", naming no key and saying nothing to do."""
+    path = write(tmp_path / "p.jsonl", text)
+    run = cli("eval", path, "-l", "mse")
+    assert (run.code, run.out) == (3, "")
+    assert run.err == (
+        f"error: cannot read '{path}' as JSON Lines: {where}: '{key}' holds {number}, beyond float64; write a number "
+        "of at most 1.8e308 in size\n"
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "where", "after"),
     [
         (b'{"a": 1}\n{"a": 2},\n', "line 2 (row 1; 0-based)", "',' at column 9"),
@@ -2352,4 +2371,25 @@ def test_files_given_twice_among_the_inputs_are_one_notice(cli, tmp_path: Path) 
     run = cli("eval", paths[0], paths[0], paths[0], "-l", "mse", "-f", "csv")
     assert run.err.splitlines()[0] == (
         f"notice: the file '{paths[0]}' is given 3 times among the inputs: its rows are read 3 times, as given"
+    )
+
+
+@pytest.mark.parametrize("writer", ["to_feather", "to_parquet"])
+@pytest.mark.parametrize("option", ["--by", "--on"])
+def test_a_pandas_range_index_is_named_as_the_files_index(cli, tmp_path: Path, writer: str, option: str) -> None:
+    """df.set_index('id').to_feather(p) keeps a RangeIndex in the schema's pandas metadata only, which
+    pd.read_feather restores as 'id': --by id / --on id said only "column 'id' not found", naming no reason."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": pd.RangeIndex(3), "pred": [1.0, 2.0, 3.0], "target": [1.0, 2.0, 4.0]})
+    path = tmp_path / f"p.{writer[3:]}"
+    getattr(frame.set_index("id"), writer)(path)
+    frame[["id", "target"]].to_csv(tmp_path / "t.csv", index=False)
+    extra = ["--targets", str(tmp_path / "t.csv")] if option == "--on" else []
+    run = cli("eval", path, "-l", "mse", option, "id", *extra)
+    assert (run.code, run.out) == (3, "")
+    assert run.err.splitlines()[-1] == (
+        f"error: column 'id' not found in {path}; columns are: pred, target; 'id' is the file's pandas index (a "
+        "RangeIndex), which pandas keeps in the file's metadata only, not as a column; write it as a column with "
+        "df.reset_index() before saving"
     )

@@ -145,6 +145,26 @@ def _where(path: str) -> str:
     return streams.UNNAMED.get(path, path)
 
 
+def pandas_index_note(schema: pa.Schema) -> str:
+    """Why a name pandas shows may not be a column of a Parquet or Arrow file: ``df.set_index('id').to_parquet(p)``
+    keeps a RangeIndex only in the schema's pandas metadata (``pd.read_parquet`` restores ``id`` from it), not as a
+    column; columns are what the file holds (docs/cli.md). ``""`` when there is no such index."""
+    import json
+
+    try:
+        indexes = json.loads((schema.metadata or {}).get(b"pandas", b"{}")).get("index_columns", [])
+    except (ValueError, AttributeError):
+        return ""
+    names = [i.get("name") for i in indexes if isinstance(i, dict) and i.get("kind") == "range"]
+    names = [name for name in names if isinstance(name, str) and name not in schema.names]
+    if not names:
+        return ""
+    return (
+        f"'{show_name(names[0])}' is the file's pandas index (a RangeIndex), which pandas keeps in the file's "
+        "metadata only, not as a column; write it as a column with df.reset_index() before saving"
+    )
+
+
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
@@ -335,7 +355,8 @@ class Source(ABC):
         available = set(self.columns)  # not the list: 10,000 columns looked up in it took 0.6 s
         for name in wanted:
             if name not in available:
-                raise column_not_found(name, self.columns, _where(self.path))
+                error = column_not_found(name, self.columns, _where(self.path))
+                raise error.reworded(f"{error}; {self.misread}") if self.misread else error
             if name in repeated:
                 raise InputError(
                     f"column '{show_name(name)}' appears more than once in {_label(self.path)}; column names must "
@@ -393,6 +414,7 @@ class _ParquetSource(Source):
         self._held: pq.ParquetFile | None = self._open(0)
         self._schema = self._held.schema_arrow  # the first file's, which the dataset's others must match
         self.columns = self._schema.names
+        self.misread = pandas_index_note(self._schema)
 
     @property
     def _first(self) -> pq.ParquetFile:
@@ -631,6 +653,7 @@ class _ArrowSource(Source):
         reader = self._open(None)[0]
         self._schema = reader.schema
         self.columns = _arrow_names(reader.schema, path)
+        self.misread = pandas_index_note(reader.schema)
         with _reading(path, "arrow"):  # reads every record batch's message: a corrupt one fails here
             self._num_rows = reader.count_rows() if isinstance(reader, pa.ipc.RecordBatchFileReader) else None
 
@@ -748,6 +771,7 @@ class _ArrowStreamSource(Source):
                 self._refuse_cut(None)
                 raise
         self.columns = _arrow_names(self._reader.schema, path)
+        self.misread = pandas_index_note(self._reader.schema)
         self._consumed = False
 
     def _refuse_cut(self, rows: int | None) -> None:
@@ -1649,6 +1673,12 @@ class _JsonLinesSource(_TextSource):
                 )
             elif twice:
                 message = f"{where}: the key '{show_name(twice.group(1))}' appears twice in the line"
+            elif problem.startswith("Number too big") and (huge := _number_beyond_float64(block, row)):
+                key, number = huge
+                message = (
+                    f"{where}: '{show_name(key)}' holds {show_name(number)}, beyond float64; write a number of at "
+                    "most 1.8e308 in size"
+                )
             else:
                 message = f"{where}: {problem}"
         return InputError(f"cannot read {_label(self.path)} as JSON Lines: {message}")
@@ -1672,6 +1702,39 @@ def _after_an_object(block: pa.Buffer) -> tuple[str, int] | None:
                 return f"the line goes on after its JSON value ('{show_name(after)}' at column {error.colno})", row
             return None
         row += 1
+    return None
+
+
+def _number_beyond_float64(block: pa.Buffer, row: int) -> tuple[str, str] | None:
+    """``(key, number as written)`` of the first number beyond float64 (``1e400``) in the ``row``-th record of a
+    block, which pyarrow refuses as "Number too big to be stored in double." naming no key; a number inside an
+    object or an array is named by its top-level key. Parsed again with the standard library, for the message."""
+    import json
+    import math
+
+    written: list[str] = []
+
+    def number(text: str) -> float:
+        value = float(text)
+        if math.isinf(value):
+            written.append(text)
+        return value
+
+    lines = [text for text in block.to_pybytes().split(b"\n") if text.strip(_JSON_BLANK)]
+    try:  # Infinity and NaN, which pyarrow reads, are not it: parse_constant keeps them out
+        record = json.loads(lines[row], parse_float=number, parse_constant=lambda _: None)
+    except (IndexError, ValueError):
+        return None
+    if not isinstance(record, dict) or not written:
+        return None
+    for key, value in record.items():  # in the line's order, as ``written``
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict | list):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+            elif isinstance(item, float) and math.isinf(item):
+                return key, written[0]
     return None
 
 
