@@ -11,8 +11,7 @@ or comes out.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -67,17 +66,7 @@ __all__ = [
 ]
 
 if not TYPE_CHECKING:  # a type checker sees the imports above, and a misspelt name stays an error, not Any
+    from lossctl.lazy import lazy_attributes
 
-    def __getattr__(name: str) -> Any:
-        """The public names, imported on first use."""
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'lossctl' has no attribute {name!r}")
-        value = getattr(import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        """The module's names with the public ones not imported yet: ``dir``, ``help(lossctl)`` and tab completion
-        list the whole API from the start."""
-        return sorted(globals().keys() | _LAZY.keys())
+    __getattr__, __dir__ = lazy_attributes("lossctl", _LAZY, globals())
+    del lazy_attributes

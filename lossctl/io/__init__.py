@@ -7,8 +7,7 @@ resolve names, or this package for its names alone, does not import pyarrow.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lossctl.io.align import attach_targets
@@ -43,14 +42,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lossctl.io' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:
+    from lossctl.lazy import lazy_attributes
 
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    __getattr__, __dir__ = lazy_attributes("lossctl.io", _EXPORTS, globals())
+    del lazy_attributes
