@@ -513,9 +513,10 @@ class SameLabels(_Labels):
         self._first.setdefault(labels, (column, value, row))
         if len(self._first) > 1:
             (text_column, label, text_row), (other, number, number_row) = self._first[True], self._first[False]
+            holds = "" if other == text_column else f"column '{show_name(other)}' holds "
             raise InputError(
                 f"{self.loss}: column '{show_name(text_column)}' holds the text label {shown_value(label)} at row "
-                f"{text_row} but column '{show_name(other)}' holds the number {written(number)} at row "
+                f"{text_row} but {holds}the number {written(number)} at row "
                 f"{number_row}; a predicted label matches a target of the same kind: write both as text labels or "
                 f"both as class indices, or give the class order with {option('classes', 'A,B,C')}",
                 row=min(text_row, number_row),

@@ -695,7 +695,7 @@ def test_text_labels_in_one_task_and_numbers_in_another_are_refused_as_locally(s
         pq.write_table(pa.table({"target": [kind, kind], "lab": ["1", "1"]}), tmp_path / f"{name}.parquet")
     args = ["eval", str(tmp_path), "-l", "zero_one", "--pred", "lab", "-q", "-f", "csv"]
     expected = (
-        "error: zero_one: column 'target' holds the text label 'cat' at row 2 but column 'target' holds the number "
+        "error: zero_one: column 'target' holds the text label 'cat' at row 2 but the number "
         "'0' at row 0; a predicted label matches a target of the same kind: write both as text labels or both as "
         f"class indices, or give the class order with --classes A,B,C; row 0 is in '{tmp_path}/a.parquet'\n"
     )

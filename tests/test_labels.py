@@ -232,7 +232,7 @@ def test_zero_one_matches_text_labels_without_classes(cli, write) -> None:
     )
     run = cli("eval", write("p.csv", "y,lab\n1,1\ncat,0.7\n"), *args)  # the label cited is the first not a number
     assert run.code == 3 and run.err.startswith(
-        "error: zero_one: column 'y' holds the text label 'cat' at row 1 but column 'y' holds the number '1' at row 0;"
+        "error: zero_one: column 'y' holds the text label 'cat' at row 1 but the number '1' at row 0;"
     )
     numbers = write("j.jsonl", '{"y": 1, "lab": "1"}\n{"y": 0, "lab": "1"}\n')  # text of numbers: numbers
     assert _value(cli("eval", numbers, *args)) == 0.5
@@ -692,7 +692,7 @@ def test_text_labels_beside_numbers_in_one_column_are_refused_at_any_chunk_size(
     refused, naming the first of each kind."""
     args = ["--pred", "lab", "--target", "y", "-l", "zero_one", "-f", "json"]
     fix = "a predicted label matches a target of the same kind"
-    said = "column 'y' holds the text label 'cat' at row {} but column 'y' holds the number '0' at row {}"
+    said = "column 'y' holds the text label 'cat' at row {} but the number '0' at row {}"
     for rows, expected in (
         ("0,1\n1,1\ncat,cat\ndog,cat\n", said.format(2, 0)),
         ("cat,cat\ndog,cat\n0,1\n1,1\n", said.format(0, 2)),
