@@ -466,10 +466,11 @@ class KeyCodes:
 
 
 @dataclass(frozen=True)
-class _Number:
-    """A key of :meth:`SameLabels.met` beside the labels: the first number ``value`` a part of the input met, in
-    ``column``."""
+class _Kind:
+    """A key of :meth:`SameLabels.met` beside the labels: the first ``value`` of one kind (text ``labels`` or
+    numbers) that a part of the input met, and its ``column``."""
 
+    labels: bool
     column: str
     value: Any
 
@@ -541,16 +542,19 @@ class SameLabels(_Labels):
         return float(code)
 
     def met(self) -> dict[Any, int]:
-        """The labels met, and the first number met (:class:`_Number`), so that a part holding only numbers and
-        another holding only text labels (two Dask tasks) are refused when replayed, as one pass refuses them."""
-        numbers = {_Number(column, value): row for labels, (column, value, row) in self._first.items() if not labels}
-        return {**self._met, **numbers}
+        """The labels met, and the first value of each kind met (:class:`_Kind`, with its column), so that a part
+        holding only numbers and another holding only text labels (two Dask tasks) are refused when replayed, with
+        the columns one pass names."""
+        kinds = {_Kind(labels, column, value): row for labels, (column, value, row) in self._first.items()}
+        return {**self._met, **kinds}
 
     def replay(self, column: str, met: Mapping[Any, int]) -> None:
-        super().replay(column, {label: row for label, row in met.items() if not isinstance(label, _Number)})
-        for number, row in met.items():
-            if isinstance(number, _Number):
-                self._record(False, number.column, number.value, row)
+        for label, row in met.items():  # the kinds as the part met them: a part met one kind, or it failed
+            if isinstance(label, _Kind):
+                self._record(label.labels, label.column, label.value, row)
+            elif label not in self._met:
+                self._met[label] = row
+                self._codes.setdefault(label, len(self._codes))
 
     def notices(self) -> list[str]:
         return []

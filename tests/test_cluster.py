@@ -704,6 +704,17 @@ def test_text_labels_in_one_task_and_numbers_in_another_are_refused_as_locally(s
         assert (local.returncode, local.stdout, local.stderr) == (3, "", expected), chunk
     remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
     assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
+    # The labels of a task whose target is missing were met in 'lab': named so, not as the target's
+    (tmp_path / "b.parquet").unlink()
+    missing = pa.array([None, None], pa.string())
+    pq.write_table(pa.table({"target": missing, "lab": ["cat", "dog"]}), tmp_path / "b.parquet")
+    expected = expected.replace(
+        "column 'target' holds the text label 'cat' at row 2 but the number",
+        "column 'lab' holds the text label 'cat' at row 2 but column 'target' holds the number",
+    )
+    for engine in ([], ["--engine", "dask", "--scheduler", scheduler]):
+        run = _cli(*args, "--missing", "drop", *engine)
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", expected), engine
 
 
 def test_notices_about_what_the_values_look_like_are_the_local_engines(scheduler: str, tmp_path: Path) -> None:
