@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -464,6 +465,16 @@ class KeyCodes:
         pass
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """A key of :meth:`SameLabels.met` beside the labels: the first ``value`` of one kind (text ``labels`` or
+    numbers) that a part of the input met, and its ``column``."""
+
+    labels: bool
+    column: str
+    value: Any
+
+
 class SameLabels(_Labels):
     """The text labels of a target and of the predicted-label columns read beside it without ``--classes``
     (``zero_one``'s one ``pred`` column of labels: a row is right where the two are the same label, which needs no
@@ -482,42 +493,68 @@ class SameLabels(_Labels):
         from lossctl.io.convert import to_float64
 
         if is_text_labels(array.type):
-            if column in self._labelled:  # a later chunk of "1", "2" in a column of labels: labels too
+            if column in self._labelled:  # a later chunk of a column of labels: labels, each new one looked at
                 return self._encoded(array, column, row_offset)
             try:
-                return self._kind(False, column, array, to_float64(array, column, row_offset)[0], row_offset)
-            except InputError as error:  # a text that is no number (at error.row): the column holds labels
+                values = to_float64(array, column, row_offset)[0]
+            except InputError:  # a text that is no number: the column holds labels
                 self._labelled.add(column)
-                values = self._encoded(array, column, row_offset)
-                return self._kind(True, column, array, values, row_offset, error.row)
-        return self._kind(False, column, array, to_float64(array, column, row_offset)[0], row_offset)
+                return self._encoded(array, column, row_offset)
+        else:
+            values = to_float64(array, column, row_offset)[0]
+        if False not in self._first:  # once: the later chunks of numbers cost nothing
+            present = np.flatnonzero(~np.isnan(values))
+            if present.size:
+                self._record(False, column, array[int(present[0])].as_py(), int(present[0]) + row_offset)
+        return values
 
-    def _kind(
-        self, labels: bool, column: str, array: ArrowColumn, values: np.ndarray, row_offset: int, at: int | None = None
-    ) -> np.ndarray:
-        """``values``, the column's, once its kind (text ``labels`` or numbers) is the kind of every column read;
-        ``at``: the row cited for it (the first text that is no number), else its first row with a value. Once
-        per kind: the later chunks of a kind already met cost nothing."""
-        if labels in self._first:  # the other kind, met too, raised then
-            return values
-        present = np.flatnonzero(~np.isnan(values))
-        if not present.size:
-            return values
-        row = int(present[0]) if at is None else at - row_offset
-        self._first.setdefault(labels, (column, array[row].as_py(), row + row_offset))
+    def _record(self, labels: bool, column: str, value: Any, row: int) -> None:
+        """The first ``value`` of a kind (text ``labels`` or numbers), at ``row`` of ``column``; an error once both
+        kinds are met, whichever came first and however the rows are split into chunks or tasks."""
+        self._first.setdefault(labels, (column, value, row))
         if len(self._first) > 1:
             (text_column, label, text_row), (other, number, number_row) = self._first[True], self._first[False]
+            holds = "" if other == text_column else f"column '{show_name(other)}' holds "
             raise InputError(
                 f"{self.loss}: column '{show_name(text_column)}' holds the text label {shown_value(label)} at row "
-                f"{text_row} but column '{show_name(other)}' holds the number {written(number)} at row "
+                f"{text_row} but {holds}the number {written(number)} at row "
                 f"{number_row}; a predicted label matches a target of the same kind: write both as text labels or "
                 f"both as class indices, or give the class order with {option('classes', 'A,B,C')}",
                 row=min(text_row, number_row),
             )
-        return values
 
     def _value(self, label: Any, column: str, row: int) -> float:
-        return float(self._codes.setdefault(label, len(self._codes)))
+        """A label's code; a new one that spells a number (``'0'`` in a column of ``'cat'``) is a number, as it is
+        in a chunk of numbers alone: the kinds met do not depend on where chunks or tasks split the rows. Once per
+        distinct label, not per row."""
+        from lossctl.io.convert import to_float64
+
+        code = self._codes.get(label)
+        if code is None:
+            try:
+                number = to_float64(pa.array([label]), column, row)[0][0]
+            except InputError:
+                self._record(True, column, label, row)
+            else:
+                if number == number:  # not a missing text ('NA')
+                    self._record(False, column, label, row)
+            code = self._codes[label] = len(self._codes)
+        return float(code)
+
+    def met(self) -> dict[Any, int]:
+        """The labels met, and the first value of each kind met (:class:`_Kind`, with its column), so that a part
+        holding only numbers and another holding only text labels (two Dask tasks) are refused when replayed, with
+        the columns one pass names."""
+        kinds = {_Kind(labels, column, value): row for labels, (column, value, row) in self._first.items()}
+        return {**self._met, **kinds}
+
+    def replay(self, column: str, met: Mapping[Any, int]) -> None:
+        for label, row in met.items():  # the kinds as the part met them: a part met one kind, or it failed
+            if isinstance(label, _Kind):
+                self._record(label.labels, label.column, label.value, row)
+            elif label not in self._met:
+                self._met[label] = row
+                self._codes.setdefault(label, len(self._codes))
 
     def notices(self) -> list[str]:
         return []

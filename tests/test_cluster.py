@@ -687,6 +687,36 @@ def test_labels_are_read_over_every_task_as_one_pass_reads_them(scheduler: str, 
     assert never in local.stderr and never in remote.stderr
 
 
+def test_text_labels_in_one_task_and_numbers_in_another_are_refused_as_locally(scheduler: str, tmp_path: Path) -> None:
+    """zero_one's target of text labels in one file and of numbers in another: each Dask task met one kind and
+    the run gave a value (exit 0) where the local engine refuses the column; the client now merges the kinds the
+    tasks met, in input order."""
+    for name, kind in zip("abc", ("0", "cat", "1"), strict=True):
+        pq.write_table(pa.table({"target": [kind, kind], "lab": ["1", "1"]}), tmp_path / f"{name}.parquet")
+    args = ["eval", str(tmp_path), "-l", "zero_one", "--pred", "lab", "-q", "-f", "csv"]
+    expected = (
+        "error: zero_one: column 'target' holds the text label 'cat' at row 2 but the number "
+        "'0' at row 0; a predicted label matches a target of the same kind: write both as text labels or both as "
+        f"class indices, or give the class order with --classes A,B,C; row 0 is in '{tmp_path}/a.parquet'\n"
+    )
+    for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "7"], []):
+        local = _cli(*args, *chunk)
+        assert (local.returncode, local.stdout, local.stderr) == (3, "", expected), chunk
+    remote = _cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert (remote.returncode, remote.stdout, remote.stderr) == (3, "", expected)
+    # The labels of a task whose target is missing were met in 'lab': named so, not as the target's
+    (tmp_path / "b.parquet").unlink()
+    missing = pa.array([None, None], pa.string())
+    pq.write_table(pa.table({"target": missing, "lab": ["cat", "dog"]}), tmp_path / "b.parquet")
+    expected = expected.replace(
+        "column 'target' holds the text label 'cat' at row 2 but the number",
+        "column 'lab' holds the text label 'cat' at row 2 but column 'target' holds the number",
+    )
+    for engine in ([], ["--engine", "dask", "--scheduler", scheduler]):
+        run = _cli(*args, "--missing", "drop", *engine)
+        assert (run.returncode, run.stdout, run.stderr) == (3, "", expected), engine
+
+
 def test_notices_about_what_the_values_look_like_are_the_local_engines(scheduler: str, tmp_path: Path) -> None:
     """Probabilities given to bce_logits, and a list column of 2 values per row against one target, over three
     files: the local engine tells both, Dask told neither (its tasks' chunks were not watched, nor a run in one part);

@@ -210,13 +210,13 @@ def test_zero_one_matches_text_labels_without_classes(cli, write) -> None:
     """Predicted text labels against text targets needed --classes (exit 3, 'no prediction column (lab) is named for
     it'), though matching a label needs no class order; text labels beside numbers are refused naming both."""
     args = ["--pred", "lab", "--target", "y", "-l", "zero_one", "-f", "json"]
-    text = write("z.csv", "y,lab\ncat,cat\ndog,cat\nbird,bird\neel,\n1,1\n2,1\n")
-    assert _value(cli("eval", text, *args, "--missing", "drop", "--chunk-rows", "2")) == pytest.approx(2 / 5)
-    other = write("o.csv", "y,lab\ncat,dog\ndog,dog\nbird,cat\neel,eel\n1,1\n2,2\n")
+    text = write("z.csv", "y,lab\ncat,cat\ndog,cat\nbird,bird\neel,\nbird,dog\n")
+    assert _value(cli("eval", text, *args, "--missing", "drop", "--chunk-rows", "2")) == pytest.approx(2 / 4)
+    other = write("o.csv", "y,lab\ncat,dog\ndog,dog\nbird,cat\neel,eel\nbird,bird\n")
     run = cli("compare", text, other, *args, "--missing", "drop")
     assert run.code == 0, run.err
     (record,) = json.loads(run.out)["results"]
-    assert (record["baseline"], record["candidate"]) == (pytest.approx(2 / 5), pytest.approx(2 / 5))
+    assert (record["baseline"], record["candidate"]) == (pytest.approx(2 / 4), pytest.approx(2 / 4))
     models = write("m.csv", "y,a,b\ncat,cat,dog\ndog,cat,dog\n")
     run = cli("eval", models, "--model", "A=a", "--model", "B=b", "--target", "y", "-l", "zero_one", "-f", "json")
     assert [r["value"] for r in json.loads(run.out)["results"]] == [0.5, 0.5]
@@ -232,7 +232,7 @@ def test_zero_one_matches_text_labels_without_classes(cli, write) -> None:
     )
     run = cli("eval", write("p.csv", "y,lab\n1,1\ncat,0.7\n"), *args)  # the label cited is the first not a number
     assert run.code == 3 and run.err.startswith(
-        "error: zero_one: column 'y' holds the text label 'cat' at row 1 but column 'lab' holds the number 1 at row 0;"
+        "error: zero_one: column 'y' holds the text label 'cat' at row 1 but the number '1' at row 0;"
     )
     numbers = write("j.jsonl", '{"y": 1, "lab": "1"}\n{"y": 0, "lab": "1"}\n')  # text of numbers: numbers
     assert _value(cli("eval", numbers, *args)) == 0.5
@@ -683,3 +683,22 @@ def test_zero_one_reads_a_text_label_prediction_column_through_positive(cli, wri
     )
     probabilities = write("p.csv", "y,p\nyes,0.9\nno,0.2\nyes,0.4\n")  # numbers stay probabilities
     assert _value(cli("eval", probabilities, *args[:2], "--pred", "p", *args[4:], "--positive", "yes")) == 1 / 3
+
+
+def test_text_labels_beside_numbers_in_one_column_are_refused_at_any_chunk_size(cli, write) -> None:
+    """A column of 'cat', 'dog' and then '0', '1' was read as labels when one chunk held both (a value, exit 0)
+    but refused with --chunk-rows 2 when the numbers came first in a chunk of their own: whether a text that
+    spells a number was a label depended on the chunking. Now it is a number at any chunk size, so the column is
+    refused, naming the first of each kind."""
+    args = ["--pred", "lab", "--target", "y", "-l", "zero_one", "-f", "json"]
+    fix = "a predicted label matches a target of the same kind"
+    said = "column 'y' holds the text label 'cat' at row {} but the number '0' at row {}"
+    for rows, expected in (
+        ("0,1\n1,1\ncat,cat\ndog,cat\n", said.format(2, 0)),
+        ("cat,cat\ndog,cat\n0,1\n1,1\n", said.format(0, 2)),
+    ):
+        path = write("mixed.csv", "y,lab\n" + rows)
+        for chunk in (["--chunk-rows", "1"], ["--chunk-rows", "2"], ["--chunk-rows", "7"], []):
+            run = cli("eval", path, *args, *chunk)
+            assert (run.code, run.out) == (3, ""), chunk
+            assert run.err.startswith(f"error: zero_one: {expected}; {fix}"), (chunk, run.err)
