@@ -381,12 +381,12 @@ def _check_same_matches(
     read from both files: a glob (``--pred 'logit_*'``) matching a fourth ``logit_3`` only in the candidate would
     leave it out of its model without a word. An input error naming both lists."""
     reserved = {c for c in (binding.weight, *binding.by, *keys) if c}
+    names = _names(baseline, candidate)
     for role, spec in explicit.items():
         ours = model_roles.get(role)
         if ours is None:
             continue
         elsewhere = {c for other, cs in binding.roles.items() if other != role for c in cs} | reserved
-        names = _names(baseline, candidate)
         theirs = resolve_colspec(spec, candidate.columns, names[1], elsewhere)
         if theirs != ours:
             raise InputError(
